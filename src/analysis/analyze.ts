@@ -1,0 +1,298 @@
+/**
+ * The analyzer: walks the graph in topological order, asks each op for its output shapes, weights,
+ * costs and receptive-field rule, and assembles the report (layers, outputs, totals, structure,
+ * warnings). The runtime reads the same op definitions, so analysis and execution cannot disagree.
+ */
+import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
+import { OPS_BY_NAME } from '../ops/registry.js';
+import { INPUT_RF, centre } from '../ops/receptive-field.js';
+import { numel } from '../ops/types.js';
+import type { ErrorCode, ErrorDetails } from '../errors.js';
+import type { Inferred, OpDef, Shape, TensorRF, Warning } from '../ops/types.js';
+import type { Graph, GraphLayer } from '../spec/graph.js';
+import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
+import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
+import { describeStructure } from './structure.js';
+import { structuralWarnings } from './warnings.js';
+
+/** What the analyzer knows about a tensor: its shape, receptive field and whether its spatial size follows the input's. */
+export interface TensorInfo {
+  shape: Shape | null;
+  rf: TensorRF | null;
+  /** Spatial size depends on the input resolution (false after adaptive or global pooling). */
+  inputDependent: boolean;
+  producer: string | null;
+}
+
+/** A layer as analysed: the op, what it inferred, and its place in the graph. */
+export interface AnalysedLayer {
+  layer: GraphLayer;
+  op: OpDef | null;
+  inferred: Inferred | null;
+  inputShapes: Shape[];
+  rf: TensorRF | null;
+}
+
+export const FLOP_DESCRIPTIONS = {
+  '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
+  macs: 'MACs of conv/linear only, as torchvision and fvcore count "FLOPs"; element-wise work and bias excluded',
+  seed: "the notes' exact count: (2·K·K·M/g − 1)·H'·W'·N for conv, (2·Ci − 1)·Co for linear, + element-wise FLOPs (+ bias adds when includeBias)",
+} as const;
+
+/** Kahn's algorithm in spec order; a leftover layer is on a cycle. */
+export function topologicalOrder(graph: Graph): GraphLayer[] {
+  const byName = new Map(graph.layers.map((l) => [l.name, l]));
+  const pending = new Map<string, number>();
+  const readers = new Map<string, GraphLayer[]>();
+  for (const l of graph.layers) {
+    let deps = 0;
+    for (const ref of l.inputs) {
+      if (byName.has(ref)) {
+        deps++;
+        const list = readers.get(ref) ?? [];
+        list.push(l);
+        readers.set(ref, list);
+      }
+    }
+    pending.set(l.name, deps);
+  }
+  const ready = graph.layers.filter((l) => pending.get(l.name) === 0);
+  const order: GraphLayer[] = [];
+  for (let i = 0; i < ready.length; i++) {
+    const l = ready[i];
+    order.push(l);
+    for (const r of readers.get(l.name) ?? []) {
+      const left = pending.get(r.name)! - 1;
+      pending.set(r.name, left);
+      if (left === 0) ready.push(r);
+    }
+  }
+  if (order.length !== graph.layers.length) {
+    const stuck = graph.layers.filter((l) => pending.get(l.name)! > 0);
+    const cycle = findCycle(stuck, byName);
+    throw new ConvlensError('CYCLE', `layers form a cycle: ${cycle.join(' → ')}`, { path: byName.get(cycle[0])!.path, layer: cycle[0], cycle });
+  }
+  return order;
+}
+
+function findCycle(stuck: GraphLayer[], byName: Map<string, GraphLayer>): string[] {
+  const stuckNames = new Set(stuck.map((l) => l.name));
+  let cur = stuck[0];
+  const seen = new Map<string, number>();
+  const walk: string[] = [];
+  while (!seen.has(cur.name)) {
+    seen.set(cur.name, walk.length);
+    walk.push(cur.name);
+    const next = cur.inputs.find((r) => stuckNames.has(r))!;
+    cur = byName.get(next)!;
+  }
+  const loop = walk.slice(seen.get(cur.name)!);
+  return [...loop.reverse(), loop[0]];
+}
+
+function failer(layer: GraphLayer, shapes: Shape[]) {
+  return (code: ErrorCode, message: string, field?: string | (string | number)[], details: ErrorDetails = {}): never => {
+    const fieldPath = field === undefined ? [] : Array.isArray(field) ? field : [field];
+    const path = fieldPath.length ? layer.path + jsonPath(fieldPath).slice(1) : layer.path;
+    throw new ConvlensError(code, message, {
+      path,
+      layer: layer.name,
+      shapes: Object.fromEntries(shapes.map((s, i) => [`input${i}`, s])),
+      ...details,
+      ...(layer.source ? { opType: layer.source.opType } : {}),
+    });
+  };
+}
+
+/** Shape inference and receptive fields over the whole graph; throws on the first invalid layer. */
+export function inferGraph(graph: Graph, warn: (w: Warning) => void): { analysed: AnalysedLayer[]; tensors: Map<string, TensorInfo> } {
+  const tensors = new Map<string, TensorInfo>();
+  for (const inp of graph.inputs) {
+    const spatial = inp.shape.length === 4;
+    tensors.set(inp.name, {
+      shape: inp.shape,
+      rf: spatial ? { axes: [INPUT_RF, INPUT_RF], global: false } : null,
+      inputDependent: spatial,
+      producer: null,
+    });
+  }
+  const analysed: AnalysedLayer[] = [];
+  for (const layer of topologicalOrder(graph)) {
+    const op = OPS_BY_NAME.get(layer.op) ?? null;
+    const ins = layer.inputs.map((r) => tensors.get(r)!);
+    const known = ins.every((t) => t.shape !== null);
+    if (!op || !known) {
+      // Unsupported here (an imported operator convlens does not model) or downstream of one.
+      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t.shape ?? []), rf: null });
+      tensors.set(layer.name, { shape: null, rf: null, inputDependent: true, producer: layer.name });
+      continue;
+    }
+    const inputShapes = ins.map((t) => t.shape!);
+    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, attrs: layer.attrs, fail: failer(layer, inputShapes) });
+    for (const out of inferred.outputs) {
+      if (out.some((d) => !(d > 0))) {
+        failer(layer, inputShapes)('NON_POSITIVE_SIZE', `layer '${layer.name}': output shape ${fmtShape(out)} has a non-positive dimension`);
+      }
+    }
+    const rf = op.receptiveField({
+      layer: layer.name,
+      plan: inferred.plan,
+      inputs: inputShapes,
+      outputs: inferred.outputs,
+      attrs: layer.attrs,
+      rf: ins.map((t) => t.rf),
+      warn: (w) => warn({ ...w, layer: layer.name } as Warning),
+    });
+    const fixesSize = layer.op === 'adaptiveAvgPool2d' || layer.op === 'globalAvgPool2d';
+    tensors.set(layer.name, {
+      shape: inferred.outputs[0],
+      rf,
+      inputDependent: !fixesSize && ins.some((t) => t.inputDependent),
+      producer: layer.name,
+    });
+    analysed.push({ layer, op, inferred, inputShapes, rf });
+  }
+  return { analysed, tensors };
+}
+
+export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
+  if (!rf) return null;
+  const [h, w] = rf.axes;
+  const round = (v: number) => Math.round(v * 1e9) / 1e9;
+  return {
+    size: [round(h.r), round(w.r)],
+    stride: [round(h.j), round(w.j)],
+    padding: [round(h.p), round(w.p)],
+    centre: [round(centre(h)), round(centre(w))],
+    global: rf.global,
+  };
+}
+
+function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
+  const bias = includeBias ? cost.biasOps : 0;
+  return {
+    '2macs': 2 * cost.macs + cost.elementwise + bias,
+    macs: cost.macs,
+    seed: cost.exactMacOps + cost.elementwise + bias,
+  };
+}
+
+export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
+  const ruleWarnings: Warning[] = [];
+  const { analysed, tensors } = inferGraph(graph, (w) => ruleWarnings.push(w));
+  const bytesPerElement = DTYPES[options.dtype];
+  const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
+
+  const layers: LayerReport[] = analysed.map(({ layer, inferred, inputShapes, rf }) => {
+    const inputsElems = inputShapes.reduce((s, shape) => s + numel(shape), 0);
+    if (!inferred) {
+      return {
+        name: layer.name,
+        op: layer.op,
+        ...(layer.source ? { source: layer.source } : {}),
+        supported: false,
+        inputs: layer.inputs,
+        inputShapes: inputShapes.map((s) => [...s]),
+        outputShape: null,
+        outputShapes: [],
+        params: 0,
+        buffers: 0,
+        macs: 0,
+        flops: 0,
+        flopsByConvention: { '2macs': 0, macs: 0, seed: 0 },
+        memoryAccess: { elements: { inputs: 0, outputs: 0, weights: 0, total: 0 }, bytes: 0 },
+        arithmeticIntensity: null,
+        receptiveField: null,
+      };
+    }
+    const params = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const buffers = inferred.weights.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const outputsElems = numel(inferred.outputs[0]);
+    const elements = { inputs: inputsElems, outputs: outputsElems, weights: params + buffers, total: inputsElems + outputsElems + params + buffers };
+    const byConv = flopsOf(inferred.cost, options.includeBias);
+    const bytes = elements.total * bytesPerElement;
+    return {
+      name: layer.name,
+      op: layer.op,
+      ...(layer.source ? { source: layer.source } : {}),
+      supported: true,
+      inputs: layer.inputs,
+      inputShapes: inputShapes.map((s) => [...s]),
+      outputShape: [...inferred.outputs[0]],
+      outputShapes: inferred.outputs.map((s) => [...s]),
+      params,
+      buffers,
+      macs: inferred.cost.macs,
+      flops: byConv[options.flops],
+      flopsByConvention: byConv,
+      memoryAccess: { elements, bytes },
+      arithmeticIntensity: intensity(byConv[options.flops], bytes),
+      receptiveField: rfReport(rf),
+    };
+  });
+
+  const sum = (f: (l: LayerReport) => number) => layers.reduce((s, l) => s + f(l), 0);
+  const memElements = {
+    inputs: sum((l) => l.memoryAccess.elements.inputs),
+    outputs: sum((l) => l.memoryAccess.elements.outputs),
+    weights: sum((l) => l.memoryAccess.elements.weights),
+    total: sum((l) => l.memoryAccess.elements.total),
+  };
+  const flopsByConvention = {
+    '2macs': sum((l) => l.flopsByConvention['2macs']),
+    macs: sum((l) => l.flopsByConvention.macs),
+    seed: sum((l) => l.flopsByConvention.seed),
+  };
+  const unsupportedByType = new Map<string, string[]>();
+  for (const { layer, op } of analysed) {
+    if (op) continue;
+    const key = layer.source?.opType ?? layer.op;
+    unsupportedByType.set(key, [...(unsupportedByType.get(key) ?? []), layer.name]);
+  }
+  const unsupported = [...unsupportedByType].map(([opType, nodes]) => ({ opType, count: nodes.length, nodes }));
+
+  const consumed = new Set(graph.layers.flatMap((l) => l.inputs));
+  const outputNames = graph.outputs ?? graph.layers.filter((l) => !consumed.has(l.name)).map((l) => l.name);
+  const outputs = outputNames.map((name) => {
+    const t = tensors.get(name)!;
+    return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf) };
+  });
+
+  const structure = describeStructure(graph, analysed, tensors, outputNames);
+  const warnings: ReportWarning[] = [
+    ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
+    ...structuralWarnings({ graph, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
+  ];
+
+  const totalBytes = memElements.total * bytesPerElement;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    name: graph.name,
+    conventions: {
+      macs: 'multiply-accumulates of conv, convTranspose (over input positions), deformConv and linear; bias excluded; batch included',
+      flops: options.flops,
+      flopsDescription: FLOP_DESCRIPTIONS[options.flops],
+      includeBias: options.includeBias,
+      dtype: options.dtype,
+      bytesPerElement,
+      receptiveField: 'Araujo, Norris, Sim (Distill 2019): size r, effective stride, effective padding, centre of unit 0; per axis [h, w]',
+    },
+    inputs: graph.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
+    layers,
+    outputs,
+    totals: {
+      layers: layers.length,
+      params: sum((l) => l.params),
+      buffers: sum((l) => l.buffers),
+      macs: sum((l) => l.macs),
+      flops: flopsByConvention[options.flops],
+      flopsByConvention,
+      memoryAccess: { elements: memElements, bytes: totalBytes },
+      arithmeticIntensity: intensity(flopsByConvention[options.flops], totalBytes),
+      complete: unsupported.length === 0,
+      unsupported,
+    },
+    structure,
+    warnings,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The report's schema (versioned). Types derive from it and GET /v1/schema/report publishes it,
+ * so the documentation cannot drift from what the analyzer returns.
+ */
+import { z } from 'zod';
+
+export const REPORT_SCHEMA_VERSION = '1.0';
+
+export const DTYPES = { float32: 4, float16: 2, bfloat16: 2, int8: 1 } as const;
+export type Dtype = keyof typeof DTYPES;
+export const FLOP_CONVENTIONS = ['2macs', 'macs', 'seed'] as const;
+export type FlopConvention = (typeof FLOP_CONVENTIONS)[number];
+
+export const AnalyzeOptionsSchema = z.strictObject({
+  dtype: z.enum(Object.keys(DTYPES) as [Dtype, ...Dtype[]]).default('float32'),
+  flops: z.enum(FLOP_CONVENTIONS).default('2macs'),
+  includeBias: z.boolean().default(false),
+});
+export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema>;
+
+const Pair = z.tuple([z.number(), z.number()]);
+export const ReceptiveFieldSchema = z
+  .object({
+    size: Pair.describe('r per axis [h, w]: input pixels one output unit sees'),
+    stride: Pair.describe('effective stride ("jump") per axis: input pixels between adjacent output units'),
+    padding: Pair.describe('effective left padding per axis: unit x covers [x·stride − padding, x·stride − padding + size − 1]'),
+    centre: Pair.describe('centre of output unit 0 in input coordinates, per axis'),
+    global: z.boolean().describe('true once the spatial axes are collapsed (global pooling, flatten)'),
+  })
+  .describe('Araujo, Norris, Sim, "Computing Receptive Fields of CNNs", Distill 2019');
+
+const MemoryAccess = z.object({
+  elements: z.object({ inputs: z.number(), outputs: z.number(), weights: z.number(), total: z.number() }),
+  bytes: z.number(),
+});
+
+const FlopsByConvention = z.object({ '2macs': z.number(), macs: z.number(), seed: z.number() });
+
+export const LayerReportSchema = z.object({
+  name: z.string(),
+  op: z.string(),
+  source: z.object({ format: z.literal('onnx'), opType: z.string() }).optional(),
+  supported: z.boolean(),
+  inputs: z.array(z.string()),
+  inputShapes: z.array(z.array(z.number())),
+  outputShape: z.array(z.number()).nullable(),
+  outputShapes: z.array(z.array(z.number())),
+  params: z.number().describe('trainable parameters: weights, bias, BN gamma/beta'),
+  buffers: z.number().describe('non-trainable state: BN running mean and variance'),
+  macs: z.number().describe('multiply-accumulates of conv, convTranspose, deformConv and linear; bias excluded'),
+  flops: z.number().describe('FLOPs under the convention named in conventions.flops'),
+  flopsByConvention: FlopsByConvention,
+  memoryAccess: MemoryAccess,
+  arithmeticIntensity: z.number().nullable().describe('flops / memoryAccess.bytes'),
+  receptiveField: ReceptiveFieldSchema.nullable(),
+});
+export type LayerReport = z.infer<typeof LayerReportSchema>;
+
+export const WarningSchema = z.looseObject({
+  code: z.string(),
+  severity: z.enum(['info', 'warning']),
+  message: z.string(),
+  layer: z.string().optional(),
+});
+export type ReportWarning = z.infer<typeof WarningSchema>;
+
+export const ReportSchema = z.object({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  name: z.string(),
+  conventions: z.object({
+    macs: z.string(),
+    flops: z.enum(FLOP_CONVENTIONS),
+    flopsDescription: z.string(),
+    includeBias: z.boolean(),
+    dtype: z.string(),
+    bytesPerElement: z.number(),
+    receptiveField: z.string(),
+  }),
+  inputs: z.array(z.object({ name: z.string(), shape: z.array(z.number()) })),
+  layers: z.array(LayerReportSchema),
+  outputs: z.array(z.object({ name: z.string(), shape: z.array(z.number()).nullable(), receptiveField: ReceptiveFieldSchema.nullable() })),
+  totals: z.object({
+    layers: z.number(),
+    params: z.number(),
+    buffers: z.number(),
+    macs: z.number(),
+    flops: z.number(),
+    flopsByConvention: FlopsByConvention,
+    memoryAccess: MemoryAccess,
+    arithmeticIntensity: z.number().nullable(),
+    complete: z.boolean().describe('false when some layers could not be analysed (see unsupported)'),
+    unsupported: z.array(z.object({ opType: z.string(), count: z.number(), nodes: z.array(z.string()) })),
+  }),
+  structure: z.object({
+    depth: z.number().describe('weighted layers (conv, convTranspose, deformConv, linear) on the longest path'),
+    weightedLayers: z.number(),
+    width: z.number().describe('largest channel count of a weighted layer'),
+    resolution: z
+      .object({
+        input: Pair,
+        finalFeatureMap: Pair.describe('k: the spatial size after the last downsampling'),
+        finalFeatureMapLayer: z.string(),
+        downsamplingStride: Pair.describe('effective stride of the final feature map'),
+        downsamplings: z.number().nullable().describe('n, when the stride is a power of two'),
+        expectedInput: Pair.nullable().describe('r = k·2^n'),
+        consistent: z.boolean().describe('input equals k·2^n on both axes'),
+        fixedInputSize: z.boolean().describe('a flatten or linear reads a spatial map whose size depends on the input'),
+        validInputSizes: z.string(),
+      })
+      .nullable(),
+  }),
+  warnings: z.array(WarningSchema),
+});
+export type Report = z.infer<typeof ReportSchema>;

@@ -1,0 +1,79 @@
+/**
+ * Depth, width and resolution (the notes' r = k·2^n).
+ *   depth: weighted layers (conv, convTranspose, deformConv, linear) on the longest input→output path
+ *   width: the largest channel count of a weighted layer
+ *   k: the spatial size of the most downsampled feature map (largest effective stride) that is not
+ *      a global or adaptive pooling output; n = log2 of its effective stride
+ * A net whose flatten/linear reads a map that still depends on the input size accepts only inputs
+ * that give the same k; a fully convolutional one (or one with global/adaptive pooling) accepts any
+ * multiple of 2^n.
+ */
+import type { Shape } from '../ops/types.js';
+import type { Graph } from '../spec/graph.js';
+import type { AnalysedLayer, TensorInfo } from './analyze.js';
+import type { Report } from './report.js';
+
+export function describeStructure(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>, outputNames: string[]): Report['structure'] {
+  const depthOf = new Map<string, number>();
+  for (const inp of graph.inputs) depthOf.set(inp.name, 0);
+  let weightedLayers = 0;
+  let width = 0;
+  for (const { layer, op, inferred } of analysed) {
+    const weighted = op?.weighted === true;
+    if (weighted) weightedLayers++;
+    const before = Math.max(0, ...layer.inputs.map((r) => depthOf.get(r) ?? 0));
+    depthOf.set(layer.name, before + (weighted ? 1 : 0));
+    if (weighted && inferred) {
+      const out = inferred.outputs[0];
+      width = Math.max(width, out.length === 4 ? out[1] : out[out.length - 1]);
+    }
+  }
+  const depth = Math.max(0, ...outputNames.map((o) => depthOf.get(o) ?? 0));
+  return { depth, weightedLayers, width, resolution: resolution(graph, analysed, tensors) };
+}
+
+function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): Report['structure']['resolution'] {
+  const input = graph.inputs.find((i) => i.shape.length === 4);
+  if (!input) return null;
+  let best: { name: string; shape: Shape; stride: [number, number] } | null = null;
+  for (const { layer, inferred } of analysed) {
+    if (!inferred || layer.op === 'globalAvgPool2d' || layer.op === 'adaptiveAvgPool2d') continue;
+    const t = tensors.get(layer.name)!;
+    if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global) continue;
+    const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
+    if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, stride };
+  }
+  if (!best) return null;
+  const k: [number, number] = [best.shape[2], best.shape[3]];
+  const log2 = (v: number) => {
+    const n = Math.log2(v);
+    return Number.isInteger(n) ? n : null;
+  };
+  const nh = log2(best.stride[0]);
+  const nw = log2(best.stride[1]);
+  const n = nh !== null && nh === nw ? nh : null;
+  const expected: [number, number] | null = n === null ? null : [k[0] * 2 ** n, k[1] * 2 ** n];
+  const inHW: [number, number] = [input.shape[2], input.shape[3]];
+  const fixed = analysed.some(({ layer, inferred, inputShapes }) => {
+    if (!inferred || (layer.op !== 'flatten' && layer.op !== 'linear')) return false;
+    const x = inputShapes[0];
+    const t = tensors.get(layer.inputs[0]);
+    return x.length === 4 && x[2] * x[3] > 1 && t?.inputDependent === true;
+  });
+  const multiple = n === null ? null : 2 ** n;
+  let validInputSizes: string;
+  if (multiple === null) validInputSizes = `effective stride [${best.stride.join(', ')}] is not a power of two; sizes that divide evenly by it`;
+  else if (fixed) validInputSizes = `only inputs that give a ${k[0]}×${k[1]} final map, e.g. ${expected![0]}×${expected![1]} (a flatten/linear fixes the size)`;
+  else validInputSizes = `any multiple of ${multiple} (fully convolutional or pooled to a fixed size before the classifier)`;
+  return {
+    input: inHW,
+    finalFeatureMap: k,
+    finalFeatureMapLayer: best.name,
+    downsamplingStride: best.stride,
+    downsamplings: n,
+    expectedInput: expected,
+    consistent: expected !== null && expected[0] === inHW[0] && expected[1] === inHW[1],
+    fixedInputSize: fixed,
+    validInputSizes,
+  };
+}

@@ -1,0 +1,122 @@
+/** Design checks from the notes and domain.md, each with a stable code. */
+import type { Graph } from '../spec/graph.js';
+import type { AnalysedLayer } from './analyze.js';
+import type { LayerReport, Report, ReportWarning } from './report.js';
+
+interface Inputs {
+  graph: Graph;
+  analysed: AnalysedLayer[];
+  layers: LayerReport[];
+  outputs: Report['outputs'];
+  structure: Report['structure'];
+  totalMacs: number;
+  totalParams: number;
+  unsupported: Report['totals']['unsupported'];
+}
+
+/** Share of the total above which one fully connected layer is said to dominate. */
+export const FC_DOMINANCE = 0.5;
+/** Smallest final feature map the notes consider safe (3×3 to 9×9 are typical). */
+export const MIN_FINAL_MAP = 3;
+
+export function structuralWarnings(x: Inputs): ReportWarning[] {
+  const out: ReportWarning[] = [];
+
+  for (const u of x.unsupported) {
+    out.push({
+      code: 'UNSUPPORTED_OPERATOR',
+      severity: 'warning',
+      message: `${u.count} node(s) of type ${u.opType} cannot be analysed (${u.nodes.slice(0, 5).join(', ')}${u.count > 5 ? ', …' : ''}); totals are incomplete`,
+      opType: u.opType,
+      count: u.count,
+      nodes: u.nodes,
+    });
+  }
+  const skipped = x.analysed.filter((a) => a.op && !a.inferred).map((a) => a.layer.name);
+  if (skipped.length) {
+    out.push({
+      code: 'LAYERS_NOT_ANALYSED',
+      severity: 'warning',
+      message: `${skipped.length} layer(s) read a tensor of unknown shape from an unsupported operator and were not analysed`,
+      layers: skipped,
+    });
+  }
+
+  const odd = x.analysed
+    .filter((a) => a.op?.weighted && a.inferred && a.inferred.outputs[0].length === 4 && a.inferred.outputs[0][1] % 8 !== 0)
+    .map((a) => ({ name: a.layer.name, channels: a.inferred!.outputs[0][1] }));
+  if (odd.length) {
+    out.push({
+      code: 'CHANNELS_NOT_MULTIPLE_OF_8',
+      severity: 'info',
+      message: `${odd.length} layer(s) output a channel count that is not a multiple of 8, which hardware runs less efficiently: ${odd
+        .slice(0, 5)
+        .map((o) => `${o.name} (${o.channels})`)
+        .join(', ')}${odd.length > 5 ? ', …' : ''}`,
+      layers: odd,
+    });
+  }
+
+  const res = x.structure.resolution;
+  if (res) {
+    const [kh, kw] = res.finalFeatureMap;
+    if (Math.min(kh, kw) < MIN_FINAL_MAP && res.downsamplings !== null && res.downsamplings > 0) {
+      out.push({
+        code: 'FINAL_FEATURE_MAP_TOO_SMALL',
+        severity: 'warning',
+        message: `the final feature map (${res.finalFeatureMapLayer}) is ${kh}×${kw}; below ${MIN_FINAL_MAP}×${MIN_FINAL_MAP} an input pixel may map to less than one unit and training can fail to converge`,
+        layer: res.finalFeatureMapLayer,
+      });
+    }
+    const [ih, iw] = res.input;
+    const [sh, sw] = res.downsamplingStride;
+    if (ih % sh !== 0 || iw % sw !== 0) {
+      out.push({
+        code: 'INPUT_NOT_MULTIPLE_OF_STRIDE',
+        severity: 'warning',
+        message: `the input ${ih}×${iw} is not a multiple of the total stride ${sh}×${sw}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
+      });
+    }
+  }
+
+  const input = x.graph.inputs.find((i) => i.shape.length === 4);
+  if (input) {
+    for (const o of x.outputs) {
+      const rf = o.receptiveField;
+      if (rf && !rf.global && (rf.size[0] > input.shape[2] || rf.size[1] > input.shape[3])) {
+        out.push({
+          code: 'RECEPTIVE_FIELD_EXCEEDS_INPUT',
+          severity: 'info',
+          message: `output '${o.name}' has a receptive field of ${rf.size[0]}×${rf.size[1]}, wider than the ${input.shape[2]}×${input.shape[3]} input: its units also see padding`,
+          layer: o.name,
+        });
+      }
+    }
+  }
+
+  for (const l of x.layers) {
+    if (l.op !== 'linear') continue;
+    const macShare = x.totalMacs > 0 ? l.macs / x.totalMacs : 0;
+    const paramShare = x.totalParams > 0 ? l.params / x.totalParams : 0;
+    if (macShare > FC_DOMINANCE || paramShare > FC_DOMINANCE) {
+      out.push({
+        code: 'FC_DOMINATES',
+        severity: 'warning',
+        message: `fully connected layer '${l.name}' holds ${(paramShare * 100).toFixed(1)}% of the parameters and ${(macShare * 100).toFixed(1)}% of the MACs; global average pooling before the classifier cuts its cost by H·W`,
+        layer: l.name,
+        paramShare,
+        macShare,
+      });
+    }
+  }
+
+  if (x.graph.outputs) {
+    const consumed = new Set([...x.graph.layers.flatMap((l) => l.inputs), ...x.graph.outputs]);
+    for (const l of x.graph.layers) {
+      if (!consumed.has(l.name)) {
+        out.push({ code: 'UNUSED_LAYER', severity: 'warning', message: `layer '${l.name}' is computed but neither read nor a declared output`, layer: l.name });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * The error catalog: every failure a client can see has a stable code, an HTTP status and a
+ * message that names the layer, shapes and attributes involved. Codes never change meaning;
+ * add new ones rather than reuse.
+ */
+export const ERROR_CATALOG = {
+  INVALID_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  SPEC_INVALID: { status: 400, title: 'The network spec does not match its schema' },
+  UNKNOWN_OP: { status: 400, title: 'A layer names an operator convlens does not know' },
+  DUPLICATE_NAME: { status: 400, title: 'Two layers or inputs share a name' },
+  UNKNOWN_INPUT: { status: 400, title: 'A layer reads a tensor that no input or layer produces' },
+  CYCLE: { status: 400, title: 'The layers form a cycle' },
+  INVALID_ATTRIBUTE: { status: 400, title: 'An attribute value is impossible for this layer' },
+  RANK_MISMATCH: { status: 400, title: 'An input tensor has the wrong number of dimensions' },
+  CHANNEL_MISMATCH: { status: 400, title: 'An input tensor has the wrong number of channels' },
+  SHAPE_MISMATCH: { status: 400, title: 'Input shapes are incompatible' },
+  KERNEL_TOO_LARGE: { status: 400, title: 'A kernel is larger than its padded input' },
+  NON_POSITIVE_SIZE: { status: 400, title: 'A size is zero or negative' },
+  INVALID_OPTION: { status: 400, title: 'A request option is invalid' },
+  INVALID_TENSOR: { status: 400, title: 'A tensor is malformed' },
+  ONNX_INVALID: { status: 400, title: 'The file is not a valid ONNX model' },
+  ONNX_GRAPH_INVALID: { status: 400, title: 'The ONNX graph is malformed' },
+  MISSING_DIMENSION: { status: 400, title: 'A dynamic input dimension has no value' },
+  UNSUPPORTED_OPERATOR: { status: 400, title: 'The operator cannot run in convlens' },
+  UNKNOWN_MODEL: { status: 404, title: 'No built-in model has that name' },
+  UNKNOWN_OPERATOR: { status: 404, title: 'No operator has that name' },
+  NOT_FOUND: { status: 404, title: 'No such route' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is larger than the configured limit' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request content type is not accepted here' },
+  TENSOR_TOO_LARGE: { status: 413, title: 'A tensor is larger than the configured limit' },
+  OVERLOADED: { status: 503, title: 'The service is at capacity; retry later' },
+  TIMEOUT: { status: 503, title: 'The task took longer than the configured limit' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface ErrorDetails {
+  /** JSONPath of the offending field in the request, e.g. `$.layers[3].groups`. */
+  path?: string;
+  /** The layer (or ONNX node) involved. */
+  layer?: string;
+  /** Shapes involved, keyed by role: `{ input: [1, 64, 56, 56] }`. */
+  shapes?: Record<string, readonly number[] | null>;
+  [key: string]: unknown;
+}
+
+export class ConvlensError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'ConvlensError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_CATALOG[this.code].status;
+  }
+
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+/** The wire form of an error, also used to move errors across worker threads. */
+export interface SerializedError extends ErrorDetails {
+  code: ErrorCode;
+  message: string;
+}
+
+export function isSerializedError(value: unknown): value is SerializedError {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string' &&
+    (value as { code: string }).code in ERROR_CATALOG && typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
+export function fromSerialized(e: SerializedError): ConvlensError {
+  const { code, message, ...details } = e;
+  return new ConvlensError(code, message, details);
+}
+
+/** `$.layers[3].groups` from `['layers', 3, 'groups']`. */
+export function jsonPath(parts: readonly PropertyKey[]): string {
+  let out = '$';
+  for (const p of parts) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) out += `.${p}`;
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out;
+}
+
+export function fmtShape(shape: readonly number[] | null | undefined): string {
+  return shape ? `[${shape.join(', ')}]` : '[?]';
+}

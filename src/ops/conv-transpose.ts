@@ -1,0 +1,87 @@
+/**
+ * convTranspose2d: the gradient of conv2d with respect to its input; used for learned upsampling.
+ * PyTorch: torch.nn.ConvTranspose2d. Weight [Cin, Cout/g, Kh, Kw].
+ *
+ *   H' = (H − 1)·s − pt − pb + d·(Kh − 1) + 1 + outputPadding
+ *   MACs = N·Cin·H·W·(Cout/g)·Kh·Kw     counted over INPUT positions: each input pixel scatters
+ *                                       one kernel (domain.md; thop, torchinfo, onnx-tool count
+ *                                       output positions instead, which is wrong)
+ *   exact = 2·MACs − (outputs that receive at least one product), since each output sums its products
+ */
+import { z } from 'zod';
+import { Pair, PaddingSchema, nonNegInt, pairOf, posInt, transposedGeometry } from './geometry.js';
+import type { AxisGeometry } from './geometry.js';
+import { transposedRF } from './receptive-field.js';
+import { checkChannels, expectRank } from './common.js';
+import type { OpDef } from './types.js';
+
+export const ConvTransposeAttrs = z.strictObject({
+  outChannels: posInt,
+  inChannels: posInt.optional(),
+  kernelSize: Pair,
+  stride: Pair.default(1),
+  padding: PaddingSchema.default(0),
+  outputPadding: pairOf(nonNegInt).default(0),
+  dilation: Pair.default(1),
+  groups: posInt.default(1),
+  bias: z.boolean().default(true),
+});
+export type ConvTransposeAttrs = z.infer<typeof ConvTransposeAttrs>;
+
+export interface ConvTransposePlan {
+  n: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  geo: AxisGeometry[];
+}
+
+/** Output positions along one axis that receive at least one kernel tap. */
+function coveredPositions(g: AxisGeometry): number {
+  const hit = new Uint8Array(g.out);
+  for (let i = 0; i < g.in; i++) {
+    for (let t = 0; t < g.kernel; t++) {
+      const o = i * g.stride + t * g.dilation - g.padBegin;
+      if (o >= 0 && o < g.out) hit[o] = 1;
+    }
+  }
+  let n = 0;
+  for (const h of hit) n += h;
+  return n;
+}
+
+export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
+  name: 'convTranspose2d',
+  summary: 'Transposed (fractionally strided) 2-D convolution for learned upsampling',
+  pytorch: 'torch.nn.ConvTranspose2d',
+  inputNames: ['x'],
+  minInputs: 1,
+  weighted: true,
+  attrs: ConvTransposeAttrs,
+  infer(ctx) {
+    const x = expectRank(ctx, 0, 4);
+    const a = ctx.attrs;
+    checkChannels(ctx, x, a.inChannels, 'inChannels', a.groups, a.outChannels);
+    const geo = transposedGeometry(ctx, [x[2], x[3]], {
+      kernel: a.kernelSize,
+      stride: a.stride,
+      dilation: a.dilation,
+      padding: a.padding,
+      outputPadding: a.outputPadding,
+    });
+    const [n, cin, h, w] = x;
+    const cout = a.outChannels;
+    const macs = n * cin * h * w * (cout / a.groups) * geo[0].kernel * geo[1].kernel;
+    const covered = n * cout * coveredPositions(geo[0]) * coveredPositions(geo[1]);
+    const outPositions = n * cout * geo[0].out * geo[1].out;
+    const weights = [{ name: 'weight', shape: [cin, cout / a.groups, geo[0].kernel, geo[1].kernel], trainable: true }];
+    if (a.bias) weights.push({ name: 'bias', shape: [cout], trainable: true });
+    return {
+      outputs: [[n, cout, geo[0].out, geo[1].out]],
+      weights,
+      cost: { macs, exactMacOps: 2 * macs - covered, biasOps: a.bias ? outPositions : 0, elementwise: 0 },
+      plan: { n, cin, cout, groups: a.groups, geo },
+    };
+  },
+  receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),
+};

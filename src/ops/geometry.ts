@@ -1,0 +1,151 @@
+/**
+ * Sliding-window geometry, computed once for shapes, costs, receptive fields and kernels.
+ *
+ * Forward window (conv, pooling), per axis, as PyTorch's pooling_output_shape / conv shape rule:
+ *   k_eff = d·(k − 1) + 1
+ *   out   = floor((in + pb + pe − k_eff) / s) + 1          (ceilMode: ceil, and the last window
+ *                                                          must start inside the input or left pad)
+ * Transposed window (torch.nn.ConvTranspose2d):
+ *   out   = (in − 1)·s − pb − pe + k_eff + outputPadding
+ * Padding "same" is PyTorch's: stride 1 only, total d·(k − 1), the odd pixel on the end side.
+ */
+import { z } from 'zod';
+import type { InferContext } from './types.js';
+
+export const posInt = z.number().int().positive();
+export const nonNegInt = z.number().int().nonnegative();
+/** An int for both spatial axes, or [h, w]. */
+export const pairOf = (t: z.ZodNumber) => z.union([t, z.tuple([t, t])]);
+export const Pair = pairOf(posInt);
+export const PaddingSchema = z.union([
+  nonNegInt,
+  z.tuple([nonNegInt, nonNegInt]),
+  z.tuple([nonNegInt, nonNegInt, nonNegInt, nonNegInt]),
+  z.enum(['same', 'valid']),
+]);
+export type Padding = z.infer<typeof PaddingSchema>;
+
+export function pair(v: number | readonly number[]): [number, number] {
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
+
+export interface AxisGeometry {
+  in: number;
+  kernel: number;
+  stride: number;
+  dilation: number;
+  /** d·(k − 1) + 1 */
+  effKernel: number;
+  padBegin: number;
+  padEnd: number;
+  out: number;
+}
+
+export interface WindowSpec {
+  kernel: number | readonly number[];
+  stride: number | readonly number[];
+  dilation?: number | readonly number[];
+  padding: Padding;
+  ceilMode?: boolean;
+}
+
+/** [top, left, bottom, right] → per-axis [begin, end], resolving "same" and "valid". */
+function resolvePadding<A>(ctx: InferContext<A>, spec: WindowSpec, k: [number, number], d: [number, number], s: [number, number]): [number, number][] {
+  const p = spec.padding;
+  if (p === 'valid') return [[0, 0], [0, 0]];
+  if (p === 'same') {
+    if (s[0] !== 1 || s[1] !== 1) {
+      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': padding="same" needs stride 1 (PyTorch rule), got stride=[${s.join(', ')}]`, 'padding');
+    }
+    return [0, 1].map((a) => {
+      const total = d[a] * (k[a] - 1);
+      const begin = Math.floor(total / 2);
+      return [begin, total - begin] as [number, number];
+    });
+  }
+  if (typeof p === 'number') return [[p, p], [p, p]];
+  if (p.length === 2) return [[p[0], p[0]], [p[1], p[1]]];
+  return [[p[0], p[2]], [p[1], p[3]]];
+}
+
+/** Geometry of a forward window over the two spatial axes of an NCHW input. */
+export function windowGeometry<A>(ctx: InferContext<A>, inSpatial: readonly number[], spec: WindowSpec): AxisGeometry[] {
+  const k = pair(spec.kernel);
+  const s = pair(spec.stride);
+  const d = pair(spec.dilation ?? 1);
+  const pads = resolvePadding(ctx, spec, k, d, s);
+  return [0, 1].map((a) => {
+    const effKernel = d[a] * (k[a] - 1) + 1;
+    const [padBegin, padEnd] = pads[a];
+    const span = inSpatial[a] + padBegin + padEnd;
+    if (span < effKernel) {
+      const axis = a === 0 ? 'height' : 'width';
+      ctx.fail(
+        'KERNEL_TOO_LARGE',
+        `layer '${ctx.layer}': effective kernel ${effKernel} (kernel ${k[a]}, dilation ${d[a]}) is larger than the padded input ${axis} ${span} (input ${inSpatial[a]}, padding ${padBegin}+${padEnd})`,
+        'kernelSize',
+      );
+    }
+    let out: number;
+    if (spec.ceilMode) {
+      out = Math.ceil((span - effKernel) / s[a]) + 1;
+      if ((out - 1) * s[a] >= inSpatial[a] + padBegin) out -= 1;
+    } else {
+      out = Math.floor((span - effKernel) / s[a]) + 1;
+    }
+    return { in: inSpatial[a], kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out };
+  });
+}
+
+export interface TransposedSpec extends WindowSpec {
+  outputPadding: number | readonly number[];
+}
+
+/** Geometry of a transposed window; padBegin/padEnd are the padding removed from the full output. */
+export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly number[], spec: TransposedSpec): AxisGeometry[] {
+  const k = pair(spec.kernel);
+  const s = pair(spec.stride);
+  const d = pair(spec.dilation ?? 1);
+  const op = pair(spec.outputPadding);
+  if (spec.padding === 'same' || spec.padding === 'valid') {
+    ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': padding="${spec.padding}" is not defined for transposed convolution (PyTorch accepts integers only)`, 'padding');
+  }
+  const pads = resolvePadding(ctx, spec, k, d, s);
+  return [0, 1].map((a) => {
+    if (op[a] >= Math.max(s[a], d[a])) {
+      ctx.fail(
+        'INVALID_ATTRIBUTE',
+        `layer '${ctx.layer}': outputPadding ${op[a]} must be smaller than stride ${s[a]} or dilation ${d[a]} (PyTorch rule)`,
+        'outputPadding',
+      );
+    }
+    const effKernel = d[a] * (k[a] - 1) + 1;
+    const [padBegin, padEnd] = pads[a];
+    const out = (inSpatial[a] - 1) * s[a] - padBegin - padEnd + effKernel + op[a];
+    if (out <= 0) {
+      ctx.fail(
+        'NON_POSITIVE_SIZE',
+        `layer '${ctx.layer}': output ${a === 0 ? 'height' : 'width'} would be ${out} = (${inSpatial[a]} − 1)·${s[a]} − ${padBegin} − ${padEnd} + ${effKernel} + ${op[a]}`,
+        'padding',
+      );
+    }
+    return { in: inSpatial[a], kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out };
+  });
+}
+
+/** The PyTorch pooling rule: padding at most half the (effective) kernel. */
+export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): void {
+  for (const g of geo) {
+    if (Math.max(g.padBegin, g.padEnd) > Math.floor(g.effKernel / 2)) {
+      ctx.fail(
+        'INVALID_ATTRIBUTE',
+        `layer '${ctx.layer}': padding ${Math.max(g.padBegin, g.padEnd)} is more than half the kernel ${g.effKernel} (PyTorch rule)`,
+        'padding',
+      );
+    }
+  }
+}
+
+export function spatialOut(geo: AxisGeometry[]): number {
+  return geo[0].out * geo[1].out;
+}

@@ -1,0 +1,201 @@
+/**
+ * Pooling: max, average, global average, adaptive average, and max unpooling.
+ * PyTorch: torch.nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (global = output 1×1), MaxUnpool2d.
+ *
+ *   maxPool2d     H' as conv (ceilMode: the last window must start inside input or left padding);
+ *                 (Kh·Kw − 1) comparisons per output
+ *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
+ *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')); (window − 1) adds + 1 divide
+ *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
+import type { AxisGeometry } from './geometry.js';
+import { globalRF, resample, transposedRF, windowRF } from './receptive-field.js';
+import { expectRank } from './common.js';
+import { ZERO_COST, numel } from './types.js';
+import type { InferContext, OpDef, Shape } from './types.js';
+
+const PoolBase = {
+  kernelSize: Pair,
+  /** PyTorch's default stride is the kernel size. */
+  stride: Pair.optional(),
+  padding: PaddingSchema.default(0),
+  ceilMode: z.boolean().default(false),
+};
+
+export const MaxPoolAttrs = z.strictObject({ ...PoolBase, dilation: Pair.default(1), returnIndices: z.boolean().default(false) });
+export type MaxPoolAttrs = z.infer<typeof MaxPoolAttrs>;
+export const AvgPoolAttrs = z.strictObject({ ...PoolBase, countIncludePad: z.boolean().default(true), divisorOverride: posInt.optional() });
+export type AvgPoolAttrs = z.infer<typeof AvgPoolAttrs>;
+
+export interface PoolPlan {
+  geo: AxisGeometry[];
+}
+
+function poolGeometry<A extends { kernelSize: number | number[]; stride?: number | number[]; padding: z.infer<typeof PaddingSchema>; ceilMode: boolean; dilation?: number | number[] }>(
+  ctx: InferContext<A>,
+): { x: Shape; geo: AxisGeometry[] } {
+  const x = expectRank(ctx, 0, 4);
+  const a = ctx.attrs;
+  if (a.padding === 'same') ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': pooling takes integer padding, not "same"`, 'padding');
+  const geo = windowGeometry(ctx, [x[2], x[3]], {
+    kernel: a.kernelSize,
+    stride: a.stride ?? a.kernelSize,
+    dilation: a.dilation ?? 1,
+    padding: a.padding,
+    ceilMode: a.ceilMode,
+  });
+  checkPoolPadding(ctx, geo);
+  return { x, geo };
+}
+
+export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
+  name: 'maxPool2d',
+  summary: 'Max pooling (optional dilation, ceil mode, and indices for maxUnpool2d)',
+  pytorch: 'torch.nn.MaxPool2d',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: MaxPoolAttrs,
+  infer(ctx) {
+    const { x, geo } = poolGeometry(ctx);
+    const out = [x[0], x[1], geo[0].out, geo[1].out];
+    return {
+      outputs: ctx.attrs.returnIndices ? [out, out] : [out],
+      weights: [],
+      cost: { ...ZERO_COST, elementwise: numel(out) * (geo[0].kernel * geo[1].kernel - 1) },
+      plan: { geo },
+    };
+  },
+  receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+};
+
+export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
+  name: 'avgPool2d',
+  summary: 'Average pooling (ceil mode, countIncludePad)',
+  pytorch: 'torch.nn.AvgPool2d',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: AvgPoolAttrs,
+  infer(ctx) {
+    const { x, geo } = poolGeometry(ctx);
+    const out = [x[0], x[1], geo[0].out, geo[1].out];
+    return {
+      outputs: [out],
+      weights: [],
+      cost: { ...ZERO_COST, elementwise: numel(out) * geo[0].kernel * geo[1].kernel },
+      plan: { geo },
+    };
+  },
+  receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+};
+
+export const GlobalPoolAttrs = z.strictObject({});
+
+export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
+  name: 'globalAvgPool2d',
+  summary: 'Global average pooling: (N, C, H, W) → (N, C, 1, 1)',
+  pytorch: 'torch.nn.AdaptiveAvgPool2d(1)',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: GlobalPoolAttrs,
+  infer(ctx) {
+    const x = expectRank(ctx, 0, 4);
+    return { outputs: [[x[0], x[1], 1, 1]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null };
+  },
+  receptiveField: (ctx) => globalRF(ctx.rf[0], ctx.inputs[0].slice(2)),
+};
+
+export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair });
+export type AdaptiveAvgPoolAttrs = z.infer<typeof AdaptiveAvgPoolAttrs>;
+
+/** Window bounds of adaptive pooling along one axis (PyTorch's start_index / end_index). */
+export function adaptiveWindows(inSize: number, outSize: number): { start: Int32Array; end: Int32Array } {
+  const start = new Int32Array(outSize);
+  const end = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    start[i] = Math.floor((i * inSize) / outSize);
+    end[i] = Math.ceil(((i + 1) * inSize) / outSize);
+  }
+  return { start, end };
+}
+
+export interface AdaptivePlan {
+  windows: { start: Int32Array; end: Int32Array }[];
+}
+
+export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
+  name: 'adaptiveAvgPool2d',
+  summary: 'Adaptive average pooling to a fixed output size',
+  pytorch: 'torch.nn.AdaptiveAvgPool2d',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: AdaptiveAvgPoolAttrs,
+  infer(ctx) {
+    const x = expectRank(ctx, 0, 4);
+    const size = pair(ctx.attrs.outputSize);
+    const windows = [0, 1].map((a) => adaptiveWindows(x[2 + a], size[a]));
+    const sum = (w: { start: Int32Array; end: Int32Array }) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0);
+    return {
+      outputs: [[x[0], x[1], size[0], size[1]]],
+      weights: [],
+      cost: { ...ZERO_COST, elementwise: x[0] * x[1] * sum(windows[0]) * sum(windows[1]) },
+      plan: { windows },
+    };
+  },
+  receptiveField(ctx) {
+    const inp = ctx.rf[0];
+    if (!inp || inp.global) return inp;
+    return {
+      global: false,
+      axes: inp.axes.map((ax, a) => {
+        const w = ctx.plan.windows[a];
+        const inSize = ctx.inputs[0][2 + a];
+        let widest = 0;
+        for (let i = 0; i < w.start.length; i++) widest = Math.max(widest, w.end[i] - w.start[i]);
+        // Windows are evenly spread with a fractional step; unit 0 is centred on its own window.
+        return resample(ax, inSize / w.start.length, widest - 1, (w.end[0] - 1) / 2);
+      }),
+    };
+  },
+};
+
+export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: Pair.optional() });
+export type MaxUnpoolAttrs = z.infer<typeof MaxUnpoolAttrs>;
+
+export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
+  name: 'maxUnpool2d',
+  summary: 'Max unpooling: values back at the argmax positions of a maxPool2d, zeros elsewhere',
+  pytorch: 'torch.nn.MaxUnpool2d',
+  inputNames: ['x', 'indices'],
+  minInputs: 2,
+  attrs: MaxUnpoolAttrs,
+  infer(ctx) {
+    const x = expectRank(ctx, 0, 4);
+    const idx = ctx.inputs[1];
+    if (idx.length !== 4 || idx.some((d, i) => d !== x[i])) {
+      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': indices ${fmtShape(idx)} must have the shape of x ${fmtShape(x)}`, 'inputs', { shapes: { x, indices: idx } });
+    }
+    const k = pair(ctx.attrs.kernelSize);
+    const s = pair(ctx.attrs.stride ?? ctx.attrs.kernelSize);
+    const p = pair(ctx.attrs.padding);
+    const geo: AxisGeometry[] = [0, 1].map((a) => {
+      const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
+      let out = def;
+      if (ctx.attrs.outputSize !== undefined) {
+        out = pair(ctx.attrs.outputSize)[a];
+        // PyTorch accepts any size within one stride of the default.
+        if (out < def - s[a] || out > def + s[a]) {
+          ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': outputSize ${out} must lie in [${def - s[a]}, ${def + s[a]}] for input ${x[2 + a]}`, 'outputSize', {
+            shapes: { x },
+          });
+        }
+      }
+      if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `layer '${ctx.layer}': output size ${out} is not positive`, 'kernelSize', { shapes: { x } });
+      return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };
+    });
+    return { outputs: [[x[0], x[1], geo[0].out, geo[1].out]], weights: [], cost: ZERO_COST, plan: { geo } };
+  },
+  receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),
+};

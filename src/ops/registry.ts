@@ -1,0 +1,44 @@
+/** The one explicit list of operators: the analyzer, the runtime and the catalog all read it. */
+import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout } from './activation.js';
+import { conv2d } from './conv.js';
+import { convTranspose2d } from './conv-transpose.js';
+import { deformConv2d } from './deform-conv.js';
+import { linear, flatten } from './linear.js';
+import { add, concat, div, mul, sub } from './merge.js';
+import { batchNorm2d } from './norm.js';
+import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
+import { channelShuffle } from './shuffle.js';
+import { upsample } from './upsample.js';
+import type { OpDef } from './types.js';
+
+export const OPS: readonly OpDef[] = [
+  conv2d,
+  convTranspose2d,
+  deformConv2d,
+  maxPool2d,
+  avgPool2d,
+  globalAvgPool2d,
+  adaptiveAvgPool2d,
+  maxUnpool2d,
+  upsample,
+  linear,
+  flatten,
+  batchNorm2d,
+  relu,
+  relu6,
+  leakyRelu,
+  sigmoid,
+  swish,
+  hardSigmoid,
+  hardSwish,
+  softmax,
+  dropout,
+  add,
+  sub,
+  mul,
+  div,
+  concat,
+  channelShuffle,
+];
+
+export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

@@ -1,0 +1,33 @@
+/**
+ * channelShuffle (ShuffleNet): reshape (N, g, C/g, H, W) → transpose dims 1, 2 → flatten back.
+ * PyTorch: torch.nn.ChannelShuffle. A permutation: no arithmetic; output channel
+ * c' = (c mod (C/g))·g + floor(c / (C/g)) holds input channel c.
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { posInt } from './geometry.js';
+import { expectRank } from './common.js';
+import { ZERO_COST } from './types.js';
+import type { OpDef } from './types.js';
+
+export const ChannelShuffleAttrs = z.strictObject({ groups: posInt });
+export type ChannelShuffleAttrs = z.infer<typeof ChannelShuffleAttrs>;
+
+export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
+  name: 'channelShuffle',
+  summary: 'ShuffleNet channel shuffle across groups',
+  pytorch: 'torch.nn.ChannelShuffle',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: ChannelShuffleAttrs,
+  infer(ctx) {
+    const x = expectRank(ctx, 0, 4);
+    if (x[1] % ctx.attrs.groups !== 0) {
+      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': groups=${ctx.attrs.groups} does not divide ${x[1]} channels (input ${fmtShape(x)})`, 'groups', {
+        shapes: { input: x },
+      });
+    }
+    return { outputs: [x], weights: [], cost: ZERO_COST, plan: null };
+  },
+  receptiveField: (ctx) => ctx.rf[0],
+};

@@ -1,0 +1,116 @@
+import type { z } from 'zod';
+import type { ErrorCode, ErrorDetails } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type Shape = readonly number[];
+
+/**
+ * Receptive field of one spatial axis of a tensor, relative to the network input, in the
+ * parametrisation of Araujo et al. (Distill 2019): unit x covers input [x·j − p, x·j − p + r − 1].
+ */
+export interface AxisRF {
+  /** size r */
+  r: number;
+  /** effective stride S ("jump") */
+  j: number;
+  /** effective left padding P */
+  p: number;
+}
+
+/** Receptive field of a tensor: one entry per spatial axis; `global` once spatial axes are collapsed. */
+export interface TensorRF {
+  axes: AxisRF[];
+  global: boolean;
+}
+
+export interface WeightSpec {
+  name: string;
+  shape: Shape;
+  /** Trainable parameters count in `params`; buffers (BN running stats) do not. */
+  trainable: boolean;
+}
+
+/** What one layer costs. MACs are conv/linear multiply-accumulates, bias excluded. */
+export interface LayerCost {
+  macs: number;
+  /** The notes' exact multiply+add count of the MAC part: (2·K·K·M/g − 1)·H'·W'·N for conv. */
+  exactMacOps: number;
+  /** Additions of a bias, one per output element of a layer that has one. */
+  biasOps: number;
+  /** FLOPs of everything that is not a multiply-accumulate: BN, activations, pooling, add, resampling. */
+  elementwise: number;
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+  layer?: string;
+  [key: string]: unknown;
+}
+
+export interface InferContext<A> {
+  /** Layer name, for messages. */
+  layer: string;
+  /** Shapes of the layer's inputs, in order. */
+  inputs: Shape[];
+  attrs: A;
+  /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
+  fail(code: ErrorCode, message: string, field?: string | (string | number)[], details?: ErrorDetails): never;
+}
+
+export interface Inferred<P = unknown> {
+  outputs: Shape[];
+  weights: WeightSpec[];
+  cost: LayerCost;
+  /** Whatever was resolved once (geometry, windows) for the receptive-field rule and the kernel. */
+  plan: P;
+}
+
+export interface RFContext<A, P = unknown> {
+  layer: string;
+  plan: P;
+  inputs: Shape[];
+  outputs: Shape[];
+  attrs: A;
+  /** Receptive fields of the inputs, in order (null for a non-spatial input). */
+  rf: (TensorRF | null)[];
+  warn(w: Omit<Warning, 'layer'>): void;
+}
+
+export interface RunContext<A, P = unknown> {
+  attrs: A;
+  plan: P;
+  inputs: Tensor[];
+  /** Weights by the names in `Inferred.weights`. */
+  weights: Record<string, Tensor>;
+  outputs: Shape[];
+  training: boolean;
+  seed: number;
+}
+
+export interface OpDef<A = any, P = any> {
+  name: string;
+  /** One line for the catalog. */
+  summary: string;
+  /** The PyTorch equivalent, e.g. `torch.nn.Conv2d`. */
+  pytorch: string;
+  /** Names of the inputs; the last may repeat when `variadic`. */
+  inputNames: readonly string[];
+  minInputs: number;
+  variadic?: boolean;
+  /** Conv, convTranspose, deformConv and linear: counted in depth. */
+  weighted?: boolean;
+  /** Zod object schema of the attributes, with PyTorch's defaults. */
+  attrs: z.ZodType<A>;
+  infer(ctx: InferContext<A>): Inferred<P>;
+  receptiveField(ctx: RFContext<A, P>): TensorRF | null;
+  run?(ctx: RunContext<A, P>): Tensor[];
+}
+
+export const ZERO_COST: LayerCost = Object.freeze({ macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0 });
+
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

@@ -1,0 +1,121 @@
+/**
+ * The JSON network spec: named NCHW inputs and a DAG of layers whose attributes follow PyTorch's
+ * names (camelCase) and defaults. Parsed here into the graph form, with a JSONPath on every error.
+ */
+import { z } from 'zod';
+import { ConvlensError, jsonPath } from '../errors.js';
+import { OPS, OPS_BY_NAME } from '../ops/registry.js';
+import type { Graph, GraphLayer } from './graph.js';
+
+const Name = z.string().min(1).max(256);
+const Dim = z.number().int().positive();
+
+export const InputSpec = z.strictObject({
+  name: Name,
+  shape: z.array(Dim).min(1).max(8).describe('Shape with batch: [N, C, H, W] for images'),
+});
+
+const LayerCommon = {
+  name: Name.describe('Unique layer name'),
+  inputs: z
+    .union([Name, z.array(Name).min(1)])
+    .optional()
+    .describe('Tensors the layer reads (graph inputs or layer names); default: the previous layer, or the first input'),
+};
+
+/** Only the common fields; attributes are checked against the op's own schema afterwards. */
+const LayerEnvelope = z.looseObject({ ...LayerCommon, op: z.string().min(1) });
+
+export const NetworkEnvelope = z.strictObject({
+  name: Name.default('network'),
+  description: z.string().max(10_000).optional(),
+  inputs: z.array(InputSpec).min(1),
+  layers: z.array(LayerEnvelope).min(1).max(100_000),
+  outputs: z.array(Name).min(1).optional(),
+});
+
+/** The full schema, one variant per op, for documentation (GET /v1/schema/network). */
+export function networkSpecSchema() {
+  const layer = z.discriminatedUnion(
+    'op',
+    OPS.map((op) => (op.attrs as z.ZodObject).safeExtend({ ...LayerCommon, op: z.literal(op.name) }).describe(`${op.summary} (${op.pytorch})`)) as unknown as [
+      z.ZodObject,
+      ...z.ZodObject[],
+    ],
+  );
+  return NetworkEnvelope.extend({ layers: z.array(layer).min(1) }).describe('convlens network spec');
+}
+
+function zodError(prefix: (string | number)[], issues: z.core.$ZodIssue[], layer?: string): ConvlensError {
+  const first = issues[0];
+  const path = jsonPath([...prefix, ...(first.path as (string | number)[])]);
+  const where = layer ? `layer '${layer}': ` : '';
+  const field = first.path.length ? `${first.path.join('.')}: ` : '';
+  return new ConvlensError('SPEC_INVALID', `${where}${field}${first.message}`, {
+    path,
+    ...(layer ? { layer } : {}),
+    issues: issues.map((i) => ({ path: jsonPath([...prefix, ...(i.path as (string | number)[])]), message: i.message })),
+  });
+}
+
+export function parseNetworkSpec(raw: unknown): Graph {
+  const env = NetworkEnvelope.safeParse(raw);
+  if (!env.success) throw zodError([], env.error.issues);
+  const spec = env.data;
+
+  const seen = new Map<string, string>();
+  const claim = (name: string, path: string) => {
+    const prior = seen.get(name);
+    if (prior) throw new ConvlensError('DUPLICATE_NAME', `the name '${name}' is used twice (first at ${prior})`, { path, layer: name });
+    seen.set(name, path);
+  };
+  const inputs = spec.inputs.map((inp, i) => {
+    const path = jsonPath(['inputs', i]);
+    claim(inp.name, jsonPath(['inputs', i, 'name']));
+    return { name: inp.name, shape: inp.shape, path };
+  });
+
+  const layers: GraphLayer[] = spec.layers.map((l, i) => {
+    const path = jsonPath(['layers', i]);
+    claim(l.name, jsonPath(['layers', i, 'name']));
+    const op = OPS_BY_NAME.get(l.op);
+    if (!op) {
+      throw new ConvlensError('UNKNOWN_OP', `layer '${l.name}': unknown op '${l.op}'; known ops: ${OPS.map((o) => o.name).join(', ')}`, {
+        path: jsonPath(['layers', i, 'op']),
+        layer: l.name,
+      });
+    }
+    const { name, op: _op, inputs: refs, ...rest } = l;
+    const parsed = op.attrs.safeParse(rest);
+    if (!parsed.success) throw zodError(['layers', i], parsed.error.issues, name);
+    const prev = i === 0 ? spec.inputs[0].name : spec.layers[i - 1].name;
+    const inputNames = refs === undefined ? [prev] : typeof refs === 'string' ? [refs] : refs;
+    const max = op.variadic ? Infinity : op.inputNames.length;
+    if (inputNames.length < op.minInputs || inputNames.length > max) {
+      const want = op.variadic ? `at least ${op.minInputs}` : op.minInputs === max ? `${max}` : `${op.minInputs} to ${max}`;
+      throw new ConvlensError(
+        'SPEC_INVALID',
+        `layer '${name}': ${op.name} takes ${want} inputs (${op.inputNames.join(', ')}), got ${inputNames.length}`,
+        { path: jsonPath(['layers', i, 'inputs']), layer: name },
+      );
+    }
+    return { name, op: op.name, inputs: inputNames, attrs: parsed.data as Record<string, unknown>, path };
+  });
+
+  layers.forEach((l, i) => {
+    l.inputs.forEach((ref, k) => {
+      if (!seen.has(ref)) {
+        const refPath = typeof spec.layers[i].inputs === 'string' || spec.layers[i].inputs === undefined ? ['layers', i, 'inputs'] : ['layers', i, 'inputs', k];
+        throw new ConvlensError('UNKNOWN_INPUT', `layer '${l.name}': input '${ref}' is neither a graph input nor a layer`, {
+          path: jsonPath(refPath),
+          layer: l.name,
+        });
+      }
+    });
+  });
+  spec.outputs?.forEach((o, k) => {
+    if (!seen.has(o)) throw new ConvlensError('UNKNOWN_INPUT', `output '${o}' is neither a graph input nor a layer`, { path: jsonPath(['outputs', k]) });
+  });
+
+  return { name: spec.name, inputs, layers, outputs: spec.outputs ?? null };
+}

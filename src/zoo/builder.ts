@@ -1,0 +1,106 @@
+/**
+ * A small builder for network specs, so zoo models are written as generator functions (stages,
+ * blocks) mirroring torchvision's module structure and names, not pasted layer lists.
+ */
+export type Attrs = Record<string, unknown>;
+
+export interface LayerSpec extends Attrs {
+  name: string;
+  op: string;
+  inputs?: string | string[];
+}
+
+export interface NetworkSpec {
+  name: string;
+  description?: string;
+  inputs: { name: string; shape: number[] }[];
+  layers: LayerSpec[];
+  outputs?: string[];
+}
+
+export interface ConvOpts {
+  stride?: number | [number, number];
+  padding?: number | [number, number] | [number, number, number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+  bias?: boolean;
+}
+
+export class NetBuilder {
+  readonly layers: LayerSpec[] = [];
+  private readonly channels = new Map<string, number>();
+
+  constructor(
+    readonly name: string,
+    readonly input: { name: string; shape: number[] },
+    readonly description?: string,
+  ) {
+    this.channels.set(input.name, input.shape[1]);
+  }
+
+  /** Adds a layer reading `inputs`; returns its name. */
+  add(name: string, op: string, inputs: string | string[], attrs: Attrs = {}): string {
+    this.layers.push({ name, op, inputs, ...attrs });
+    const ins = typeof inputs === 'string' ? [inputs] : inputs;
+    const out =
+      (attrs.outChannels as number | undefined) ??
+      (op === 'concat' ? ins.reduce((s, i) => s + this.ch(i), 0) : op === 'linear' ? (attrs.outFeatures as number) : this.ch(ins[0]));
+    this.channels.set(name, out);
+    return name;
+  }
+
+  ch(tensor: string): number {
+    const c = this.channels.get(tensor);
+    if (c === undefined) throw new Error(`zoo builder: unknown tensor ${tensor}`);
+    return c;
+  }
+
+  conv(name: string, x: string, outChannels: number, kernelSize: number | [number, number], o: ConvOpts = {}): string {
+    return this.add(name, 'conv2d', x, { outChannels, kernelSize, ...o });
+  }
+
+  bn(name: string, x: string, eps?: number): string {
+    return this.add(name, 'batchNorm2d', x, eps === undefined ? {} : { eps });
+  }
+
+  act(name: string, x: string, op: string, attrs: Attrs = {}): string {
+    return this.add(name, op, x, attrs);
+  }
+
+  /** conv → BN → activation, torchvision's Conv2dNormActivation (bias off, as BN follows). */
+  convBnAct(prefix: string, x: string, out: number, k: number | [number, number], o: ConvOpts & { act?: string | null; eps?: number } = {}): string {
+    const { act = 'relu', eps, ...convOpts } = o;
+    const [kh, kw] = typeof k === 'number' ? [k, k] : k;
+    const d = typeof convOpts.dilation === 'number' ? convOpts.dilation : 1;
+    const padding = convOpts.padding ?? (kh === kw ? (d * (kh - 1)) / 2 : [(kh - 1) / 2, (kw - 1) / 2]);
+    let y = this.conv(`${prefix}.0`, x, out, k, { bias: false, ...convOpts, padding: padding as ConvOpts['padding'] });
+    y = this.bn(`${prefix}.1`, y, eps);
+    return act ? this.act(`${prefix}.2`, y, act) : y;
+  }
+
+  /** Layers applied in order, named `${prefix}.${index}` as nn.Sequential names them. */
+  sequential(prefix: string, x: string, steps: [op: string, attrs?: Attrs][], first = 0): string {
+    steps.forEach(([op, attrs], i) => (x = this.add(`${prefix}.${first + i}`, op, x, attrs ?? {})));
+    return x;
+  }
+
+  build(outputs?: string[]): NetworkSpec {
+    return {
+      name: this.name,
+      ...(this.description ? { description: this.description } : {}),
+      inputs: [this.input],
+      layers: this.layers,
+      ...(outputs ? { outputs } : {}),
+    };
+  }
+}
+
+/** torchvision's _make_divisible: round to a multiple of `divisor`, never below 90% of v. */
+export function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
+  const n = Math.max(minValue, Math.floor(v + divisor / 2) - (Math.floor(v + divisor / 2) % divisor));
+  return n < 0.9 * v ? n + divisor : n;
+}
+
+export function imageInput(resolution: number, batch = 1, channels = 3) {
+  return { name: 'input', shape: [batch, channels, resolution, resolution] };
+}

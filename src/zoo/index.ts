@@ -1,0 +1,31 @@
+/** The built-in model zoo: name → generator of a network spec at a given input resolution. */
+import type { NetworkSpec } from './builder.js';
+import { mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small } from './mobilenet.js';
+import { resnet18, resnet34, resnet50, resnet101 } from './resnet.js';
+import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
+
+export interface ZooEntry {
+  name: string;
+  /** Crop size the published numbers use. */
+  resolution: number;
+  /** torchvision's published parameter count and GMACs ("GFLOPS") at that resolution, where it has the model. */
+  torchvision?: { params: number; gmacs: number };
+  build(resolution?: number): NetworkSpec;
+}
+
+export const ZOO: readonly ZooEntry[] = [
+  { name: 'alexnet', resolution: 224, torchvision: { params: 61_100_840, gmacs: 0.71 }, build: alexnet },
+  { name: 'vgg11', resolution: 224, torchvision: { params: 132_863_336, gmacs: 7.61 }, build: vgg11 },
+  { name: 'vgg16', resolution: 224, torchvision: { params: 138_357_544, gmacs: 15.47 }, build: vgg16 },
+  { name: 'vgg16_bn', resolution: 224, torchvision: { params: 138_365_992, gmacs: 15.47 }, build: vgg16_bn },
+  { name: 'resnet18', resolution: 224, torchvision: { params: 11_689_512, gmacs: 1.81 }, build: resnet18 },
+  { name: 'resnet34', resolution: 224, torchvision: { params: 21_797_672, gmacs: 3.66 }, build: resnet34 },
+  { name: 'resnet50', resolution: 224, torchvision: { params: 25_557_032, gmacs: 4.09 }, build: resnet50 },
+  { name: 'resnet101', resolution: 224, torchvision: { params: 44_549_160, gmacs: 7.8 }, build: resnet101 },
+  { name: 'mobilenet_v1', resolution: 224, build: mobilenet_v1 },
+  { name: 'mobilenet_v2', resolution: 224, torchvision: { params: 3_504_872, gmacs: 0.3 }, build: mobilenet_v2 },
+  { name: 'mobilenet_v3_large', resolution: 224, torchvision: { params: 5_483_032, gmacs: 0.22 }, build: mobilenet_v3_large },
+  { name: 'mobilenet_v3_small', resolution: 224, torchvision: { params: 2_542_856, gmacs: 0.06 }, build: mobilenet_v3_small },
+];
+
+export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));
