@@ -94,7 +94,7 @@ export const ReportSchema = z.object({
   structure: z.object({
     depth: z.number().describe('weighted layers (conv, convTranspose, deformConv, linear) on the longest path'),
     weightedLayers: z.number(),
-    width: z.number().describe('largest channel count of a weighted layer'),
+    width: z.number().describe('largest number of kernels (output channels) of a convolution; the widest linear layer when there is none'),
     resolution: z
       .object({
         input: Pair,

@@ -1,7 +1,8 @@
 /**
  * Depth, width and resolution (the notes' r = k·2^n).
  *   depth: weighted layers (conv, convTranspose, deformConv, linear) on the longest input→output path
- *   width: the largest channel count of a weighted layer
+ *   width: the largest number of kernels (output channels) of a convolution; for a net without
+ *          convolutions, the widest linear layer
  *   k: the spatial size of the most downsampled feature map (largest effective stride) that is not
  *      a global or adaptive pooling output; n = log2 of its effective stride
  * A net whose flatten/linear reads a map that still depends on the input size accepts only inputs
@@ -17,7 +18,8 @@ export function describeStructure(graph: Graph, analysed: AnalysedLayer[], tenso
   const depthOf = new Map<string, number>();
   for (const inp of graph.inputs) depthOf.set(inp.name, 0);
   let weightedLayers = 0;
-  let width = 0;
+  let convWidth = 0;
+  let denseWidth = 0;
   for (const { layer, op, inferred } of analysed) {
     const weighted = op?.weighted === true;
     if (weighted) weightedLayers++;
@@ -25,10 +27,12 @@ export function describeStructure(graph: Graph, analysed: AnalysedLayer[], tenso
     depthOf.set(layer.name, before + (weighted ? 1 : 0));
     if (weighted && inferred) {
       const out = inferred.outputs[0];
-      width = Math.max(width, out.length === 4 ? out[1] : out[out.length - 1]);
+      if (out.length === 4) convWidth = Math.max(convWidth, out[1]);
+      else denseWidth = Math.max(denseWidth, out[out.length - 1]);
     }
   }
   const depth = Math.max(0, ...outputNames.map((o) => depthOf.get(o) ?? 0));
+  const width = convWidth > 0 ? convWidth : denseWidth;
   return { depth, weightedLayers, width, resolution: resolution(graph, analysed, tensors) };
 }
 

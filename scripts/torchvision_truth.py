@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Ground truth from PyTorch for the model zoo and the analyzer's receptive fields.
+
+Writes test/fixtures/torchvision/truth.json. For each torchvision model at its crop size:
+  params      sum of parameter sizes (buffers excluded), as torchvision's num_params
+  macs        conv/linear multiply-accumulates measured by forward hooks on the real modules:
+              Conv2d N*Cout*H'*W'*(Cin/g)*kh*kw, ConvTranspose2d N*Cin*H*W*(Cout/g)*kh*kw,
+              Linear rows*in*out (bias excluded), the torchvision/fvcore rule
+  shapes      output shape of every Conv2d/Linear/BatchNorm2d/pooling module, by module name
+  output      the logits' shape
+and, for feature extractors, the receptive field measured by autograd: weights set to 1,
+biases to 0, BN to identity, max pooling replaced by average pooling of the same geometry,
+then the gradient of one output unit w.r.t. the input marks the pixels it sees.
+
+Run: /usr/bin/python3 scripts/torchvision_truth.py   (Debian python3-torch, python3-torchvision)
+"""
+import json
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torchvision.models as tvm
+
+torch.manual_seed(0)
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "torchvision" / "truth.json"
+
+MODELS = {
+    "alexnet": (tvm.alexnet, 224, {}),
+    "vgg11": (tvm.vgg11, 224, {}),
+    "vgg16": (tvm.vgg16, 224, {}),
+    "vgg16_bn": (tvm.vgg16_bn, 224, {}),
+    "resnet18": (tvm.resnet18, 224, {}),
+    "resnet34": (tvm.resnet34, 224, {}),
+    "resnet50": (tvm.resnet50, 224, {}),
+    "resnet101": (tvm.resnet101, 224, {}),
+    "mobilenet_v2": (tvm.mobilenet_v2, 224, {}),
+    "mobilenet_v3_large": (tvm.mobilenet_v3_large, 224, {}),
+    "mobilenet_v3_small": (tvm.mobilenet_v3_small, 224, {}),
+    "shufflenet_v2_x1_0": (tvm.shufflenet_v2_x1_0, 224, {}),
+    "squeezenet1_1": (tvm.squeezenet1_1, 224, {}),
+    "googlenet": (tvm.googlenet, 224, {"aux_logits": False, "init_weights": False}),
+    "inception_v3": (tvm.inception_v3, 299, {"aux_logits": True, "init_weights": False}),
+    "densenet121": (tvm.densenet121, 224, {}),
+    "efficientnet_b0": (tvm.efficientnet_b0, 224, {}),
+}
+
+RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+
+
+def measure(model, res):
+    model.eval()
+    macs = 0
+    shapes = {}
+
+    def hook(name):
+        def fn(mod, inp, out):
+            nonlocal macs
+            x = inp[0]
+            if isinstance(mod, nn.Conv2d):
+                n, _, h, w = out.shape
+                macs += n * mod.out_channels * h * w * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+            elif isinstance(mod, nn.ConvTranspose2d):
+                n, _, h, w = x.shape
+                macs += n * mod.in_channels * h * w * (mod.out_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+            elif isinstance(mod, nn.Linear):
+                macs += (x.numel() // mod.in_features) * mod.in_features * mod.out_features
+            shapes[name] = list(out.shape)
+        return fn
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, RECORDED)]
+    with torch.no_grad():
+        y = model(torch.zeros(1, 3, res, res))
+    for h in handles:
+        h.remove()
+    if isinstance(y, tuple):
+        y = y[0]
+    params = sum(p.numel() for p in model.parameters())
+    return {"resolution": res, "params": params, "macs": macs, "output": list(y.shape), "shapes": shapes}
+
+
+def rf_ready(module):
+    """Weights 1, biases 0, BN identity, max pooling → average pooling of the same geometry."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.MaxPool2d):
+            setattr(module, name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding, child.ceil_mode))
+        elif isinstance(child, nn.BatchNorm2d):
+            setattr(module, name, nn.Identity())
+        else:
+            rf_ready(child)
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.constant_(m.weight, 1.0 / max(1, m.weight[0].numel()))
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
+
+
+def rf_of(features, size=600):
+    """Size, effective stride and effective padding per axis from the gradient of two output units."""
+    features = rf_ready(features).double().eval()
+    x = torch.ones(1, 3, size, size, dtype=torch.double, requires_grad=True)
+    y = features(x)
+    oh, ow = y.shape[2], y.shape[3]
+    cy, cx = oh // 2, ow // 2
+
+    def region(i, j):
+        if x.grad is not None:
+            x.grad = None
+        g, = torch.autograd.grad(y[0, :, i, j].sum(), x, retain_graph=True)
+        nz = (g[0].abs().sum(0) > 0).nonzero()
+        return nz[:, 0].min().item(), nz[:, 0].max().item(), nz[:, 1].min().item(), nz[:, 1].max().item()
+
+    r0 = region(cy, cx)
+    r1 = region(cy + 1, cx + 1)
+    size_h, size_w = r0[1] - r0[0] + 1, r0[3] - r0[2] + 1
+    stride_h, stride_w = r1[0] - r0[0], r1[2] - r0[2]
+    return {
+        "inputSize": size,
+        "size": [size_h, size_w],
+        "stride": [stride_h, stride_w],
+        "padding": [cy * stride_h - r0[0], cx * stride_w - r0[2]],
+    }
+
+
+def feature_extractors():
+    def resnet_features(m):
+        return nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool, m.layer1, m.layer2, m.layer3, m.layer4)
+    return {
+        "vgg16": ("features.30", lambda: tvm.vgg16().features),
+        "alexnet": ("features.12", lambda: tvm.alexnet().features),
+        "resnet18": ("layer4.1.relu", lambda: resnet_features(tvm.resnet18())),
+        "resnet50": ("layer4.2.relu", lambda: resnet_features(tvm.resnet50())),
+        "mobilenet_v2": ("features.18.2", lambda: tvm.mobilenet_v2().features),
+    }
+
+
+def main():
+    out = {"torch": torch.__version__, "models": {}, "receptiveFields": {}}
+    only = set(sys.argv[1:])
+    for name, (ctor, res, kw) in MODELS.items():
+        if only and name not in only:
+            continue
+        out["models"][name] = measure(ctor(weights=None, **kw), res)
+        print(name, out["models"][name]["params"], out["models"][name]["macs"], flush=True)
+    for name, (layer, ctor) in feature_extractors().items():
+        if only and name not in only:
+            continue
+        rf = rf_of(ctor())
+        rf["layer"] = layer
+        out["receptiveFields"][name] = rf
+        print("rf", name, rf, flush=True)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+/** GraphQL through mercurius: the SDL under schema/graphql/, resolvers over the same pool tasks as REST. */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import mercurius from 'mercurius';
+import { GraphQLJSON } from 'graphql-scalars';
+import { ConvlensError } from '../errors.js';
+import type { FlopConvention, Report } from '../analysis/report.js';
+import { OPS } from '../ops/registry.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import type { TaskPool } from '../runtime/pool.js';
+import { modelSpec } from '../runtime/tasks.js';
+import { ZOO } from '../zoo/index.js';
+import { parseOptions } from './options.js';
+import { jsonSchemaOf } from './rest.js';
+import { toConvlensError } from './errors.js';
+
+export function loadSDL(): string {
+  const dir = path.join(PACKAGE_ROOT, 'schema', 'graphql');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
+}
+
+const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
+const fromGql = (c: unknown) => (c === 'twoMacs' ? '2macs' : c);
+
+type Parent = Record<string, any>;
+
+/** Catalog errors become GraphQL errors whose extensions carry the code, path, layer and shapes. */
+async function withErrors<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const known = toConvlensError(e);
+    if (!known) throw e;
+    throw new mercurius.ErrorWithProps(known.message, { ...known.toJSON() }, known.status);
+  }
+}
+
+export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool; graphiql: boolean }): Promise<void> {
+  const { pool } = opts;
+  const memory = (m: Parent) => ({ ...m.elements, elements: m.elements.total, bytes: m.bytes });
+  const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs, seed: f.seed });
+  await app.register(mercurius, {
+    schema: loadSDL(),
+    graphiql: opts.graphiql,
+    path: '/graphql',
+    resolvers: {
+      JSON: GraphQLJSON,
+      Query: {
+        analyze: (_: unknown, args: { spec?: unknown; model?: string; resolution?: number; options?: Record<string, unknown> }) =>
+          withErrors(() => {
+            const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
+            if (args.model !== undefined && args.model !== null) {
+              return pool.run<Report>('analyze', { source: { kind: 'model', name: args.model, resolution: args.resolution ?? undefined }, options });
+            }
+            if (args.spec === undefined || args.spec === null) throw new ConvlensError('SPEC_INVALID', 'give a spec or a model name', { path: '$.spec' });
+            return pool.run<Report>('analyze', { source: { kind: 'spec', spec: args.spec }, options });
+          }),
+        models: () =>
+          ZOO.map((z) => ({
+            name: z.name,
+            resolution: z.resolution,
+            description: z.build(z.resolution).description ?? null,
+            torchvisionParams: z.torchvision?.params ?? null,
+            torchvisionGmacs: z.torchvision?.gmacs ?? null,
+          })),
+        model: (_: unknown, args: { name: string; resolution?: number }) => withErrors(() => modelSpec(args.name, args.resolution ?? undefined)),
+        operators: () =>
+          OPS.map((op) => ({
+            name: op.name,
+            summary: op.summary,
+            pytorch: op.pytorch,
+            inputs: op.inputNames,
+            minInputs: op.minInputs,
+            variadic: op.variadic ?? false,
+            attributes: jsonSchemaOf(op.attrs),
+            runnable: typeof op.run === 'function',
+          })),
+      },
+      Conventions: { flops: (p: Parent) => toGql(p.flops) },
+      LayerReport: {
+        sourceOpType: (p: Parent) => p.source?.opType ?? null,
+        flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
+        memoryAccess: (p: Parent) => memory(p.memoryAccess),
+      },
+      Totals: {
+        flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
+        memoryAccess: (p: Parent) => memory(p.memoryAccess),
+      },
+      Warning: {
+        details: (p: Parent) => {
+          const { code: _c, severity: _s, message: _m, layer: _l, ...rest } = p;
+          return Object.keys(rest).length ? rest : null;
+        },
+      },
+    } as never,
+  });
+}

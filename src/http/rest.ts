@@ -1,0 +1,75 @@
+/** REST routes: validate, hand the work to the pool, answer. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ConvlensError } from '../errors.js';
+import { ReportSchema } from '../analysis/report.js';
+import type { Report } from '../analysis/report.js';
+import { OPS } from '../ops/registry.js';
+import type { TaskPool } from '../runtime/pool.js';
+import type { GraphSource } from '../runtime/tasks.js';
+import { modelSpec } from '../runtime/tasks.js';
+import { networkSpecSchema } from '../spec/network.js';
+import { ZOO } from '../zoo/index.js';
+import { parseOptions } from './options.js';
+
+export const jsonSchemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+
+function resolution(raw: unknown, path: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 8192) throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to 8192, got ${JSON.stringify(raw)}`, { path });
+  return n;
+}
+
+/** A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`. */
+function analyzeSource(body: unknown, query: Record<string, unknown>): { source: GraphSource; optionsRaw: unknown; where: 'body' | 'query' } {
+  if (typeof query.model === 'string') {
+    return { source: { kind: 'model', name: query.model, resolution: resolution(query.resolution, 'query.resolution') }, optionsRaw: query, where: 'query' };
+  }
+  if (body === undefined || body === null) {
+    throw new ConvlensError('SPEC_INVALID', 'the body must be a network spec, { spec, options } or { model, resolution }; it was empty', { path: '$' });
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object', { path: '$' });
+  const b = body as Record<string, unknown>;
+  const hasQueryOptions = ['dtype', 'flops', 'includeBias'].some((k) => query[k] !== undefined);
+  const options = (raw: unknown) => (hasQueryOptions ? { optionsRaw: query, where: 'query' as const } : { optionsRaw: raw, where: 'body' as const });
+  if ('spec' in b) return { source: { kind: 'spec', spec: b.spec }, ...options(b.options) };
+  if (typeof b.model === 'string') return { source: { kind: 'model', name: b.model, resolution: resolution(b.resolution, '$.resolution') }, ...options(b.options) };
+  return { source: { kind: 'spec', spec: body }, ...options(undefined) };
+}
+
+export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool }): Promise<void> {
+  const { pool } = opts;
+  const networkSchema = jsonSchemaOf(networkSpecSchema());
+  const reportSchema = jsonSchemaOf(ReportSchema);
+
+  app.get('/healthz', async () => ({ status: 'ok', workers: pool.threads, queued: pool.queued }));
+  app.get('/v1/schema/network', async () => networkSchema);
+  app.get('/v1/schema/report', async () => reportSchema);
+
+  app.post('/v1/analyze', async (request) => {
+    const { source, optionsRaw, where } = analyzeSource(request.body, request.query as Record<string, unknown>);
+    const options = parseOptions(optionsRaw, where);
+    return pool.run<Report>('analyze', { source, options });
+  });
+
+  app.get('/v1/models', async () => ({
+    models: ZOO.map((z) => ({ name: z.name, resolution: z.resolution, description: z.build(z.resolution).description ?? null, torchvision: z.torchvision ?? null })),
+  }));
+  app.get<{ Params: { name: string }; Querystring: { resolution?: string } }>('/v1/models/:name', async (request) =>
+    modelSpec(request.params.name, resolution(request.query.resolution, 'query.resolution')),
+  );
+
+  app.get('/v1/operators', async () => ({
+    operators: OPS.map((op) => ({
+      name: op.name,
+      summary: op.summary,
+      pytorch: op.pytorch,
+      inputs: op.inputNames,
+      minInputs: op.minInputs,
+      variadic: op.variadic ?? false,
+      attributes: jsonSchemaOf(op.attrs),
+      runnable: typeof op.run === 'function',
+    })),
+  }));
+}

@@ -1,0 +1,28 @@
+/** The process: configuration, logger, listen, graceful close. */
+import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`convlens: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
+
+const logger = pino({ level: config.LOG_LEVEL });
+const app = await buildApp({ config, logger });
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'closing after an uncaught error');
+  else app.log.info({ signal }, 'closing');
+  await app.close();
+});
+
+await app.listen({ port: config.PORT, host: config.HOST });
+app.log.info({ graphiql: config.GRAPHIQL ? '/graphiql' : null }, 'convlens ready');

@@ -1,0 +1,33 @@
+import { analyzeGraph } from '../src/analysis/analyze.js';
+import type { AnalyzeOptions, LayerReport, Report } from '../src/analysis/report.js';
+import { ConvlensError } from '../src/errors.js';
+import { parseNetworkSpec } from '../src/spec/network.js';
+
+export const DEFAULTS: AnalyzeOptions = { dtype: 'float32', flops: '2macs', includeBias: false };
+
+/** Analyse a spec in-process (no worker pool). */
+export function analyze(spec: unknown, options: Partial<AnalyzeOptions> = {}): Report {
+  return analyzeGraph(parseNetworkSpec(spec), { ...DEFAULTS, ...options });
+}
+
+/** A one-input chain: `net([1, 3, 8, 8], {op: 'conv2d', ...}, ...)`; layers are named l0, l1, … unless named. */
+export function net(shape: number[], ...layers: Record<string, unknown>[]) {
+  return { name: 't', inputs: [{ name: 'x', shape }], layers: layers.map((l, i) => ({ name: `l${i}`, ...l })) };
+}
+
+export function layer(report: Report, name: string): LayerReport {
+  const l = report.layers.find((x) => x.name === name);
+  if (!l) throw new Error(`no layer ${name}`);
+  return l;
+}
+
+/** The ConvlensError a call throws (fails the test if it does not throw one). */
+export function errorOf(fn: () => unknown): ConvlensError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConvlensError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConvlensError, nothing was thrown');
+}

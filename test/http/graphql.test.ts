@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp();
+});
+afterAll(async () => app.close());
+
+const gql = (query: string, variables: Record<string, unknown> = {}) => request(app.server).post('/graphql').send({ query, variables });
+
+describe('GraphQL', () => {
+  it('analyze a spec with typed report fields', async () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 32, 32] }],
+      layers: [
+        { name: 'conv', op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, bias: false },
+        { name: 'pool', op: 'maxPool2d', kernelSize: 2 },
+      ],
+    };
+    const res = await gql(
+      `query($spec: JSON) { analyze(spec: $spec, options: { flops: macs, dtype: float16 }) {
+          conventions { flops dtype bytesPerElement }
+          layers { name outputShape params macs flops flopsByConvention { twoMacs macs seed } memoryAccess { elements bytes } receptiveField { size stride padding centre } }
+          totals { params macs complete }
+          structure { depth width resolution { downsamplings finalFeatureMap } }
+        } }`,
+      { spec },
+    ).expect(200);
+    const a = res.body.data.analyze;
+    expect(a.conventions).toEqual({ flops: 'macs', dtype: 'float16', bytesPerElement: 2 });
+    expect(a.layers[0]).toMatchObject({ outputShape: [1, 4, 15, 15], params: 36, macs: 36 * 225, flops: 36 * 225 });
+    expect(a.layers[0].flopsByConvention).toEqual({ twoMacs: 2 * 36 * 225, macs: 36 * 225, seed: (2 * 9 - 1) * 4 * 225 });
+    expect(a.layers[1].receptiveField).toEqual({ size: [5, 5], stride: [4, 4], padding: [0, 0], centre: [2, 2] });
+    expect(a.structure).toEqual({ depth: 1, width: 4, resolution: { downsamplings: 2, finalFeatureMap: [7, 7] } });
+  });
+
+  it('analyze a built-in model', async () => {
+    const res = await gql('{ analyze(model: "vgg16") { totals { params } warnings { code layer details } } }').expect(200);
+    expect(res.body.data.analyze.totals.params).toBe(138_357_544);
+    expect(res.body.data.analyze.warnings.find((w: { code: string }) => w.code === 'FC_DOMINATES').details.paramShare).toBeGreaterThan(0.5);
+  });
+
+  it('an invalid spec: the error carries code, path and layer in extensions', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 64, 8, 8] }], layers: [{ name: 'conv3', op: 'conv2d', outChannels: 64, kernelSize: 3, groups: 3 }] };
+    const res = await gql('query($spec: JSON) { analyze(spec: $spec) { name } }', { spec });
+    expect(res.body.errors[0].message).toContain('groups=3 does not divide 64 input channels');
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.layers[0].groups', layer: 'conv3' });
+  });
+
+  it('models, model and operators', async () => {
+    const res = await gql('{ models { name torchvisionParams } model(name: "resnet18", resolution: 64) operators { name pytorch runnable } }').expect(200);
+    expect(res.body.data.models.find((m: { name: string }) => m.name === 'resnet18').torchvisionParams).toBe(11_689_512);
+    expect(res.body.data.model.inputs[0].shape).toEqual([1, 3, 64, 64]);
+    expect(res.body.data.operators.map((o: { name: string }) => o.name)).toContain('deformConv2d');
+  });
+
+  it('GraphiQL is served at /graphiql', async () => {
+    const res = await request(app.server).get('/graphiql').expect(200);
+    expect(res.text.toLowerCase()).toContain('graphiql');
+  });
+});

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReportSchema } from '../../src/analysis/report.js';
+import { testApp } from './app.js';
+
+const resnet18 = JSON.parse(readFileSync(new URL('../fixtures/specs/resnet18.json', import.meta.url), 'utf8'));
+const tiny = {
+  name: 'tiny',
+  inputs: [{ name: 'x', shape: [1, 3, 32, 32] }],
+  layers: [
+    { name: 'conv', op: 'conv2d', outChannels: 16, kernelSize: 3, stride: 2 },
+    { name: 'pool', op: 'maxPool2d', kernelSize: 2, stride: 2 },
+  ],
+};
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ BODY_LIMIT: String(256 * 1024) });
+});
+afterAll(async () => app.close());
+
+describe('POST /v1/analyze', () => {
+  it('a spec body returns a report that validates against the published report schema', async () => {
+    const res = await request(app.server).post('/v1/analyze').send(resnet18).expect(200);
+    expect(ReportSchema.safeParse(res.body).success).toBe(true);
+    expect(res.body.totals.params).toBe(11_689_512);
+    expect(res.body.totals.macs).toBe(1_814_073_344);
+    expect(res.body.conventions).toMatchObject({ flops: '2macs', dtype: 'float32', bytesPerElement: 4 });
+    expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('{spec, options} in the body: float16 halves the bytes, macs convention equals MACs', async () => {
+    const res = await request(app.server).post('/v1/analyze').send({ spec: tiny, options: { dtype: 'float16', flops: 'macs' } }).expect(200);
+    const conv = res.body.layers[0];
+    expect(conv.flops).toBe(conv.macs);
+    expect(conv.memoryAccess.bytes).toBe(conv.memoryAccess.elements.total * 2);
+    expect(res.body.layers[1].receptiveField.size).toEqual([5, 5]);
+  });
+
+  it('options as query fields: ?flops=seed&includeBias=true&dtype=int8', async () => {
+    const res = await request(app.server).post('/v1/analyze?flops=seed&includeBias=true&dtype=int8').send(tiny).expect(200);
+    const conv = res.body.layers[0];
+    expect(res.body.conventions).toMatchObject({ flops: 'seed', includeBias: true, bytesPerElement: 1 });
+    expect(conv.flops).toBe(2 * 27 * 15 * 15 * 16); // (2·K·K·M − 1)·H'W'N + H'W'N bias adds
+  });
+
+  it('a built-in model by name with a resolution', async () => {
+    const res = await request(app.server).post('/v1/analyze?model=resnet18&resolution=256').expect(200);
+    expect(res.body.inputs[0].shape).toEqual([1, 3, 256, 256]);
+    expect(res.body.structure.resolution.finalFeatureMap).toEqual([8, 8]);
+  });
+
+  it('an invalid spec: 400 with code, JSON path, layer and shapes', async () => {
+    const bad = { inputs: [{ name: 'x', shape: [1, 64, 8, 8] }], layers: [{ name: 'conv3', op: 'conv2d', outChannels: 64, kernelSize: 3, groups: 3 }] };
+    const res = await request(app.server).post('/v1/analyze').send(bad).expect(400);
+    expect(res.body.error).toEqual({
+      code: 'INVALID_ATTRIBUTE',
+      message: "layer 'conv3': groups=3 does not divide 64 input channels (input [1, 64, 8, 8])",
+      path: '$.layers[0].groups',
+      layer: 'conv3',
+      shapes: { input: [1, 64, 8, 8] },
+    });
+    expect(res.body.requestId).toBe(res.headers['x-request-id']);
+  });
+
+  it('malformed JSON: 400 INVALID_JSON', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('{"inputs": [').expect(400);
+    expect(res.body.error.code).toBe('INVALID_JSON');
+  });
+
+  it('an empty body: 400', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('');
+    expect(res.status).toBe(400);
+  });
+
+  it('a bad option: 400 INVALID_OPTION with its path', async () => {
+    const res = await request(app.server).post('/v1/analyze?dtype=float64').send(tiny).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.dtype' });
+    const body = await request(app.server).post('/v1/analyze').send({ spec: tiny, options: { flops: 'lots' } }).expect(400);
+    expect(body.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.flops' });
+  });
+
+  it('an unknown model: 404 UNKNOWN_MODEL', async () => {
+    const res = await request(app.server).post('/v1/analyze?model=resnet9000').expect(404);
+    expect(res.body.error.code).toBe('UNKNOWN_MODEL');
+  });
+
+  it('a body over the limit: 413 PAYLOAD_TOO_LARGE', async () => {
+    const huge = { ...tiny, description: 'x'.repeat(300 * 1024) };
+    const res = await request(app.server).post('/v1/analyze').send(huge).expect(413);
+    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('an unsupported content type: 415', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'text/plain').send('conv2d').expect(415);
+    expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('concurrent requests are all answered', async () => {
+    const results = await Promise.all(Array.from({ length: 12 }, () => request(app.server).post('/v1/analyze?model=mobilenet_v2')));
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+    expect(new Set(results.map((r) => r.body.totals.params))).toEqual(new Set([3_504_872]));
+  });
+});
+
+describe('other routes', () => {
+  it('GET /healthz', async () => {
+    const res = await request(app.server).get('/healthz').expect(200);
+    expect(res.body).toMatchObject({ status: 'ok', workers: 2 });
+  });
+
+  it('GET /v1/schema/network and /v1/schema/report serve the committed JSON Schemas', async () => {
+    const net = await request(app.server).get('/v1/schema/network').expect(200);
+    expect(net.body).toEqual(JSON.parse(readFileSync(new URL('../../schema/network.schema.json', import.meta.url), 'utf8')));
+    const rep = await request(app.server).get('/v1/schema/report').expect(200);
+    expect(rep.body).toEqual(JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8')));
+  });
+
+  it('GET /v1/models lists the zoo; GET /v1/models/:name returns a spec', async () => {
+    const list = await request(app.server).get('/v1/models').expect(200);
+    expect(list.body.models.map((m: { name: string }) => m.name)).toContain('resnet50');
+    const spec = await request(app.server).get('/v1/models/vgg16?resolution=32').expect(200);
+    expect(spec.body.inputs[0].shape).toEqual([1, 3, 32, 32]);
+    await request(app.server).get('/v1/models/nope').expect(404);
+  });
+
+  it('GET /v1/operators: every op with its PyTorch equivalent and attribute schema', async () => {
+    const res = await request(app.server).get('/v1/operators').expect(200);
+    const conv = res.body.operators.find((o: { name: string }) => o.name === 'conv2d');
+    expect(conv).toMatchObject({ pytorch: 'torch.nn.Conv2d', inputs: ['x'] });
+    expect(conv.attributes.properties.groups.default).toBe(1);
+  });
+
+  it('an unknown route: 404 NOT_FOUND in the error format', async () => {
+    const res = await request(app.server).get('/v2/whatever').expect(404);
+    expect(res.body.error.code).toBe('NOT_FOUND');
+  });
+});
