@@ -10,7 +10,8 @@ Writes test/fixtures/torchvision/truth.json. For each torchvision model at its c
   output      the logits' shape
 and, for feature extractors, the receptive field measured by autograd: weights set to 1,
 biases to 0, BN to identity, max pooling replaced by average pooling of the same geometry,
-then the gradient of one output unit w.r.t. the input marks the pixels it sees.
+ReLU6 swapped for ReLU, then the gradient of one output unit w.r.t. the input marks the
+pixels it sees.
 
 Run: /usr/bin/python3 scripts/torchvision_truth.py   (Debian python3-torch, python3-torchvision)
 """
@@ -80,9 +81,12 @@ def measure(model, res):
 
 
 def rf_ready(module):
-    """Weights 1, biases 0, BN identity, max pooling → average pooling of the same geometry."""
+    """Positive weights, biases 0, BN identity, ReLU6 → ReLU (its clamp would zero gradients once
+    residual sums pass 6), max pooling → average pooling of the same geometry."""
     for name, child in module.named_children():
-        if isinstance(child, nn.MaxPool2d):
+        if isinstance(child, nn.ReLU6):
+            setattr(module, name, nn.ReLU())
+        elif isinstance(child, nn.MaxPool2d):
             setattr(module, name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding, child.ceil_mode))
         elif isinstance(child, nn.BatchNorm2d):
             setattr(module, name, nn.Identity())

@@ -8,18 +8,20 @@ import { OPS_BY_NAME } from '../ops/registry.js';
 import { INPUT_RF, centre } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
-import type { Inferred, OpDef, Shape, TensorRF, Warning } from '../ops/types.js';
+import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
 import type { Graph, GraphLayer } from '../spec/graph.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
 import { describeStructure } from './structure.js';
 import { structuralWarnings } from './warnings.js';
 
-/** What the analyzer knows about a tensor: its shape, receptive field and whether its spatial size follows the input's. */
+/** What the analyzer knows about a tensor: shape, value, receptive field, and whether its spatial size follows the input's. */
 export interface TensorInfo {
   shape: Shape | null;
+  /** Known values of a small constant-valued tensor (folded shape arithmetic), else null. */
+  value: TensorValue | null;
   rf: TensorRF | null;
-  /** Spatial size depends on the input resolution (false after adaptive or global pooling). */
+  /** Spatial size depends on the input resolution (false after adaptive or global pooling, and for constants). */
   inputDependent: boolean;
   producer: string | null;
 }
@@ -31,6 +33,8 @@ export interface AnalysedLayer {
   inferred: Inferred | null;
   inputShapes: Shape[];
   rf: TensorRF | null;
+  /** Every output is a known constant: shape arithmetic folded away, not a layer of the network. */
+  folded: boolean;
 }
 
 export const FLOP_DESCRIPTIONS = {
@@ -41,53 +45,49 @@ export const FLOP_DESCRIPTIONS = {
 
 /** Kahn's algorithm in spec order; a leftover layer is on a cycle. */
 export function topologicalOrder(graph: Graph): GraphLayer[] {
-  const byName = new Map(graph.layers.map((l) => [l.name, l]));
-  const pending = new Map<string, number>();
-  const readers = new Map<string, GraphLayer[]>();
+  const producer = new Map<string, GraphLayer>();
+  for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  const pending = new Map<GraphLayer, number>();
+  const readers = new Map<GraphLayer, GraphLayer[]>();
   for (const l of graph.layers) {
-    let deps = 0;
-    for (const ref of l.inputs) {
-      if (byName.has(ref)) {
-        deps++;
-        const list = readers.get(ref) ?? [];
-        list.push(l);
-        readers.set(ref, list);
-      }
-    }
-    pending.set(l.name, deps);
+    const deps = new Set(l.inputs.map((r) => producer.get(r)).filter((p): p is GraphLayer => p !== undefined));
+    for (const d of deps) readers.set(d, [...(readers.get(d) ?? []), l]);
+    pending.set(l, deps.size);
   }
-  const ready = graph.layers.filter((l) => pending.get(l.name) === 0);
+  const ready = graph.layers.filter((l) => pending.get(l) === 0);
   const order: GraphLayer[] = [];
   for (let i = 0; i < ready.length; i++) {
     const l = ready[i];
     order.push(l);
-    for (const r of readers.get(l.name) ?? []) {
-      const left = pending.get(r.name)! - 1;
-      pending.set(r.name, left);
+    for (const r of readers.get(l) ?? []) {
+      const left = pending.get(r)! - 1;
+      pending.set(r, left);
       if (left === 0) ready.push(r);
     }
   }
   if (order.length !== graph.layers.length) {
-    const stuck = graph.layers.filter((l) => pending.get(l.name)! > 0);
-    const cycle = findCycle(stuck, byName);
-    throw new ConvlensError('CYCLE', `layers form a cycle: ${cycle.join(' → ')}`, { path: byName.get(cycle[0])!.path, layer: cycle[0], cycle });
+    const stuck = new Set(graph.layers.filter((l) => pending.get(l)! > 0));
+    const cycle = findCycle(stuck, producer);
+    throw new ConvlensError('CYCLE', `layers form a cycle: ${cycle.map((l) => l.name).join(' → ')}`, {
+      path: cycle[0].path,
+      layer: cycle[0].name,
+      cycle: cycle.map((l) => l.name),
+    });
   }
   return order;
 }
 
-function findCycle(stuck: GraphLayer[], byName: Map<string, GraphLayer>): string[] {
-  const stuckNames = new Set(stuck.map((l) => l.name));
-  let cur = stuck[0];
-  const seen = new Map<string, number>();
-  const walk: string[] = [];
-  while (!seen.has(cur.name)) {
-    seen.set(cur.name, walk.length);
-    walk.push(cur.name);
-    const next = cur.inputs.find((r) => stuckNames.has(r))!;
-    cur = byName.get(next)!;
+function findCycle(stuck: Set<GraphLayer>, producer: Map<string, GraphLayer>): GraphLayer[] {
+  let cur = stuck.values().next().value as GraphLayer;
+  const seen = new Map<GraphLayer, number>();
+  const walk: GraphLayer[] = [];
+  while (!seen.has(cur)) {
+    seen.set(cur, walk.length);
+    walk.push(cur);
+    cur = cur.inputs.map((r) => producer.get(r)).find((p): p is GraphLayer => p !== undefined && stuck.has(p))!;
   }
-  const loop = walk.slice(seen.get(cur.name)!);
-  return [...loop.reverse(), loop[0]];
+  const loop = walk.slice(seen.get(cur)!).reverse();
+  return [...loop, loop[0]];
 }
 
 function failer(layer: GraphLayer, shapes: Shape[]) {
@@ -104,53 +104,67 @@ function failer(layer: GraphLayer, shapes: Shape[]) {
   };
 }
 
-/** Shape inference and receptive fields over the whole graph; throws on the first invalid layer. */
+/** Shape inference, value folding and receptive fields over the whole graph; throws on the first invalid layer. */
 export function inferGraph(graph: Graph, warn: (w: Warning) => void): { analysed: AnalysedLayer[]; tensors: Map<string, TensorInfo> } {
   const tensors = new Map<string, TensorInfo>();
+  for (const c of graph.constants.values()) {
+    tensors.set(c.name, { shape: c.shape, value: c.value, rf: null, inputDependent: false, producer: null });
+  }
   for (const inp of graph.inputs) {
     const spatial = inp.shape.length === 4;
     tensors.set(inp.name, {
       shape: inp.shape,
-      rf: spatial ? { axes: [INPUT_RF, INPUT_RF], global: false } : null,
+      value: null,
+      rf: spatial ? { axes: [INPUT_RF, INPUT_RF], dims: [2, 3], global: false } : null,
       inputDependent: spatial,
       producer: null,
     });
   }
+  const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true, producer: null };
   const analysed: AnalysedLayer[] = [];
   for (const layer of topologicalOrder(graph)) {
     const op = OPS_BY_NAME.get(layer.op) ?? null;
-    const ins = layer.inputs.map((r) => tensors.get(r)!);
-    const known = ins.every((t) => t.shape !== null);
-    if (!op || !known) {
+    // An empty name is ONNX's "optional input omitted".
+    const ins = layer.inputs.map((r) => (r === '' ? null : tensors.get(r) ?? unknown));
+    const present = ins.filter((t): t is TensorInfo => t !== null);
+    if (!op || present.some((t) => t.shape === null)) {
       // Unsupported here (an imported operator convlens does not model) or downstream of one.
-      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t.shape ?? []), rf: null });
-      tensors.set(layer.name, { shape: null, rf: null, inputDependent: true, producer: layer.name });
+      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false });
+      for (const o of layer.outputs) tensors.set(o, { ...unknown, producer: layer.name });
       continue;
     }
-    const inputShapes = ins.map((t) => t.shape!);
-    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, attrs: layer.attrs, fail: failer(layer, inputShapes) });
+    const inputShapes = ins.map((t) => t?.shape ?? []);
+    const fail = failer(layer, inputShapes);
+    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail });
     for (const out of inferred.outputs) {
-      if (out.some((d) => !(d > 0))) {
-        failer(layer, inputShapes)('NON_POSITIVE_SIZE', `layer '${layer.name}': output shape ${fmtShape(out)} has a non-positive dimension`);
+      if (out.some((d) => !(d > 0) && !(d === 0 && out.length === 1))) {
+        fail('NON_POSITIVE_SIZE', `layer '${layer.name}': output shape ${fmtShape(out)} has a non-positive dimension`);
       }
     }
-    const rf = op.receptiveField({
-      layer: layer.name,
-      plan: inferred.plan,
-      inputs: inputShapes,
-      outputs: inferred.outputs,
-      attrs: layer.attrs,
-      rf: ins.map((t) => t.rf),
-      warn: (w) => warn({ ...w, layer: layer.name } as Warning),
-    });
+    const folded = inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
+    const rf = folded
+      ? null
+      : op.receptiveField({
+          layer: layer.name,
+          plan: inferred.plan,
+          inputs: inputShapes,
+          outputs: inferred.outputs,
+          attrs: layer.attrs,
+          rf: ins.map((t) => t?.rf ?? null),
+          warn: (w) => warn({ ...w, layer: layer.name } as Warning),
+        });
     const fixesSize = layer.op === 'adaptiveAvgPool2d' || layer.op === 'globalAvgPool2d';
-    tensors.set(layer.name, {
-      shape: inferred.outputs[0],
-      rf,
-      inputDependent: !fixesSize && ins.some((t) => t.inputDependent),
-      producer: layer.name,
+    const inputDependent = !fixesSize && present.some((t) => t.inputDependent);
+    layer.outputs.forEach((name, i) => {
+      tensors.set(name, {
+        shape: inferred.outputs[i] ?? null,
+        value: inferred.values?.[i] ?? null,
+        rf,
+        inputDependent,
+        producer: layer.name,
+      });
     });
-    analysed.push({ layer, op, inferred, inputShapes, rf });
+    analysed.push({ layer, op, inferred, inputShapes, rf, folded });
   }
   return { analysed, tensors };
 }
@@ -168,6 +182,23 @@ export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
   };
 }
 
+const FLOATS = new Set(['float32', 'float16', 'float64', 'bfloat16']);
+const ARITHMETIC = new Set(['add', 'sub', 'mul', 'div', 'matmul']);
+
+/**
+ * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
+ * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
+ */
+function constantOperandParams(graph: Graph, layer: GraphLayer): number {
+  if (!layer.source || !ARITHMETIC.has(layer.op)) return 0;
+  let n = 0;
+  for (const ref of layer.inputs) {
+    const c = graph.constants.get(ref);
+    if (c && c.initializer && FLOATS.has(c.dataType) && numel(c.shape) > 1) n += numel(c.shape);
+  }
+  return n;
+}
+
 function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
   const bias = includeBias ? cost.biasOps : 0;
   return {
@@ -183,7 +214,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
-  const layers: LayerReport[] = analysed.map(({ layer, inferred, inputShapes, rf }) => {
+  const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, inferred, inputShapes, rf }) => {
     const inputsElems = inputShapes.reduce((s, shape) => s + numel(shape), 0);
     if (!inferred) {
       return {
@@ -205,7 +236,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
         receptiveField: null,
       };
     }
-    const params = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const params = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0) + constantOperandParams(graph, layer);
     const buffers = inferred.weights.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     const outputsElems = numel(inferred.outputs[0]);
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: params + buffers, total: inputsElems + outputsElems + params + buffers };
@@ -252,7 +283,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
   const unsupported = [...unsupportedByType].map(([opType, nodes]) => ({ opType, count: nodes.length, nodes }));
 
   const consumed = new Set(graph.layers.flatMap((l) => l.inputs));
-  const outputNames = graph.outputs ?? graph.layers.filter((l) => !consumed.has(l.name)).map((l) => l.name);
+  const outputNames = graph.outputs ?? graph.layers.flatMap((l) => l.outputs.filter((o, i) => i === 0 && !consumed.has(o)));
   const outputs = outputNames.map((name) => {
     const t = tensors.get(name)!;
     return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf) };
@@ -291,6 +322,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
       arithmeticIntensity: intensity(flopsByConvention[options.flops], totalBytes),
       complete: unsupported.length === 0,
       unsupported,
+      folded: analysed.filter((a) => a.folded).map((a) => a.layer.name),
     },
     structure,
     warnings,

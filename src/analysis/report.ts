@@ -90,6 +90,7 @@ export const ReportSchema = z.object({
     arithmeticIntensity: z.number().nullable(),
     complete: z.boolean().describe('false when some layers could not be analysed (see unsupported)'),
     unsupported: z.array(z.object({ opType: z.string(), count: z.number(), nodes: z.array(z.string()) })),
+    folded: z.array(z.string()).describe('imported nodes that only compute constants (shape arithmetic), evaluated and left out of the layers'),
   }),
   structure: z.object({
     depth: z.number().describe('weighted layers (conv, convTranspose, deformConv, linear) on the longest path'),

@@ -24,7 +24,7 @@ export function describeStructure(graph: Graph, analysed: AnalysedLayer[], tenso
     const weighted = op?.weighted === true;
     if (weighted) weightedLayers++;
     const before = Math.max(0, ...layer.inputs.map((r) => depthOf.get(r) ?? 0));
-    depthOf.set(layer.name, before + (weighted ? 1 : 0));
+    for (const o of layer.outputs) depthOf.set(o, before + (weighted ? 1 : 0));
     if (weighted && inferred) {
       const out = inferred.outputs[0];
       if (out.length === 4) convWidth = Math.max(convWidth, out[1]);
@@ -40,9 +40,9 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   const input = graph.inputs.find((i) => i.shape.length === 4);
   if (!input) return null;
   let best: { name: string; shape: Shape; stride: [number, number] } | null = null;
-  for (const { layer, inferred } of analysed) {
-    if (!inferred || layer.op === 'globalAvgPool2d' || layer.op === 'adaptiveAvgPool2d') continue;
-    const t = tensors.get(layer.name)!;
+  for (const { layer, inferred, folded } of analysed) {
+    if (!inferred || folded || layer.op === 'globalAvgPool2d' || layer.op === 'adaptiveAvgPool2d') continue;
+    const t = tensors.get(layer.outputs[0])!;
     if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
     if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, stride };

@@ -113,7 +113,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   if (x.graph.outputs) {
     const consumed = new Set([...x.graph.layers.flatMap((l) => l.inputs), ...x.graph.outputs]);
     for (const l of x.graph.layers) {
-      if (!consumed.has(l.name)) {
+      if (!l.outputs.some((o) => consumed.has(o))) {
         out.push({ code: 'UNUSED_LAYER', severity: 'warning', message: `layer '${l.name}' is computed but neither read nor a declared output`, layer: l.name });
       }
     }

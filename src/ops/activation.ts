@@ -5,6 +5,7 @@
  *   sigmoid 4 (neg, exp, add, divide)                      swish / silu 5 (sigmoid, multiply)
  *   hardSigmoid 4 (add, two clamps, scale)                 hardSwish 5 (hardSigmoid, multiply)
  *   softmax 5 (max, subtract, exp, sum, divide)            dropout 0 at inference
+ *   clip 1 per bound
  * hardSigmoid has two named forms: "pytorch" ReLU6(x + 3)/6 (MobileNetV3) and "notes"
  * max(0, min(1, (x + 1)/2)). Leaky ReLU's slope defaults to PyTorch's 0.01 (the notes use 0.1).
  */
@@ -52,13 +53,26 @@ export const leakyRelu = elementwise({
 });
 export const sigmoid = elementwise({ name: 'sigmoid', summary: '1 / (1 + exp(−x))', pytorch: 'torch.nn.Sigmoid', attrs: none, flopsPerElement: 4 });
 export const swish = elementwise({ name: 'swish', summary: 'x·sigmoid(x) (SiLU)', pytorch: 'torch.nn.SiLU', attrs: none, flopsPerElement: 5 });
-export const HardSigmoidAttrs = z.strictObject({ variant: z.enum(['pytorch', 'notes']).default('pytorch') });
+export const HardSigmoidAttrs = z.strictObject({
+  variant: z.enum(['pytorch', 'notes']).default('pytorch'),
+  /** ONNX's general form max(0, min(1, alpha·x + beta)); overrides the variant when given. */
+  alpha: z.number().optional(),
+  beta: z.number().optional(),
+});
 export const hardSigmoid = elementwise({
   name: 'hardSigmoid',
   summary: 'variant "pytorch": ReLU6(x + 3)/6; variant "notes": max(0, min(1, (x + 1)/2))',
   pytorch: 'torch.nn.Hardsigmoid',
   attrs: HardSigmoidAttrs,
   flopsPerElement: 4,
+});
+export const ClipAttrs = z.strictObject({ min: z.number().optional(), max: z.number().optional() });
+export const clip = elementwise({
+  name: 'clip',
+  summary: 'min(max(x, min), max); ReLU6 is clip(0, 6)',
+  pytorch: 'torch.clamp',
+  attrs: ClipAttrs,
+  flopsPerElement: (a) => (a.min !== undefined ? 1 : 0) + (a.max !== undefined ? 1 : 0),
 });
 export const hardSwish = elementwise({ name: 'hardSwish', summary: 'x·ReLU6(x + 3)/6', pytorch: 'torch.nn.Hardswish', attrs: none, flopsPerElement: 5 });
 export const DropoutAttrs = z.strictObject({ p: z.number().min(0).max(1).default(0.5) });

@@ -8,6 +8,8 @@
  * Transposed window (torch.nn.ConvTranspose2d):
  *   out   = (in − 1)·s − pb − pe + k_eff + outputPadding
  * Padding "same" is PyTorch's: stride 1 only, total d·(k − 1), the odd pixel on the end side.
+ * "sameUpper"/"sameLower" are ONNX's auto_pad (TensorFlow's SAME): out = ceil(in/s), total
+ * max(0, (out − 1)·s + k_eff − in), the odd pixel at the end (upper) or the beginning (lower).
  */
 import { z } from 'zod';
 import type { InferContext } from './types.js';
@@ -21,7 +23,7 @@ export const PaddingSchema = z.union([
   nonNegInt,
   z.tuple([nonNegInt, nonNegInt]),
   z.tuple([nonNegInt, nonNegInt, nonNegInt, nonNegInt]),
-  z.enum(['same', 'valid']),
+  z.enum(['same', 'valid', 'sameUpper', 'sameLower']),
 ]);
 export type Padding = z.infer<typeof PaddingSchema>;
 
@@ -50,9 +52,24 @@ export interface WindowSpec {
 }
 
 /** [top, left, bottom, right] → per-axis [begin, end], resolving "same" and "valid". */
-function resolvePadding<A>(ctx: InferContext<A>, spec: WindowSpec, k: [number, number], d: [number, number], s: [number, number]): [number, number][] {
+function resolvePadding<A>(
+  ctx: InferContext<A>,
+  spec: WindowSpec,
+  inSpatial: readonly number[],
+  k: [number, number],
+  d: [number, number],
+  s: [number, number],
+): [number, number][] {
   const p = spec.padding;
   if (p === 'valid') return [[0, 0], [0, 0]];
+  if (p === 'sameUpper' || p === 'sameLower') {
+    return [0, 1].map((a) => {
+      const out = Math.ceil(inSpatial[a] / s[a]);
+      const total = Math.max(0, (out - 1) * s[a] + d[a] * (k[a] - 1) + 1 - inSpatial[a]);
+      const small = Math.floor(total / 2);
+      return (p === 'sameUpper' ? [small, total - small] : [total - small, small]) as [number, number];
+    });
+  }
   if (p === 'same') {
     if (s[0] !== 1 || s[1] !== 1) {
       ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': padding="same" needs stride 1 (PyTorch rule), got stride=[${s.join(', ')}]`, 'padding');
@@ -73,7 +90,7 @@ export function windowGeometry<A>(ctx: InferContext<A>, inSpatial: readonly numb
   const k = pair(spec.kernel);
   const s = pair(spec.stride);
   const d = pair(spec.dilation ?? 1);
-  const pads = resolvePadding(ctx, spec, k, d, s);
+  const pads = resolvePadding(ctx, spec, inSpatial, k, d, s);
   return [0, 1].map((a) => {
     const effKernel = d[a] * (k[a] - 1) + 1;
     const [padBegin, padEnd] = pads[a];
@@ -107,10 +124,10 @@ export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly 
   const s = pair(spec.stride);
   const d = pair(spec.dilation ?? 1);
   const op = pair(spec.outputPadding);
-  if (spec.padding === 'same' || spec.padding === 'valid') {
+  if (typeof spec.padding === 'string') {
     ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': padding="${spec.padding}" is not defined for transposed convolution (PyTorch accepts integers only)`, 'padding');
   }
-  const pads = resolvePadding(ctx, spec, k, d, s);
+  const pads = resolvePadding(ctx, spec, inSpatial, k, d, s);
   return [0, 1].map((a) => {
     if (op[a] >= Math.max(s[a], d[a])) {
       ctx.fail(

@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
-import { globalRF } from './receptive-field.js';
+import { globalRF, mergeRF } from './receptive-field.js';
+import { broadcastShapes } from './broadcast.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 
@@ -58,7 +59,12 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   },
 };
 
-export const FlattenAttrs = z.strictObject({ startDim: z.number().int().default(1), endDim: z.number().int().default(-1) });
+export const FlattenAttrs = z.strictObject({
+  startDim: z.number().int().default(1),
+  endDim: z.number().int().default(-1),
+  /** ONNX Flatten: a 2-D result [prod(dims before axis), prod(dims from axis)]; overrides startDim/endDim. */
+  axis: z.number().int().optional(),
+});
 export type FlattenAttrs = z.infer<typeof FlattenAttrs>;
 
 export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
@@ -75,6 +81,12 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
       if (v < 0 || v >= x.length) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': ${field}=${d} is out of range for input ${fmtShape(x)}`, field, { shapes: { input: x } });
       return v;
     };
+    if (ctx.attrs.axis !== undefined) {
+      const axis = ctx.attrs.axis < 0 ? ctx.attrs.axis + x.length : ctx.attrs.axis;
+      if (axis < 0 || axis > x.length) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': axis=${ctx.attrs.axis} is out of range for input ${fmtShape(x)}`, 'axis');
+      const lead = x.slice(0, axis).reduce((p, d) => p * d, 1);
+      return { outputs: [[lead, numel(x) / lead]], weights: [], cost: ZERO_COST, plan: { start: Math.max(axis, 1), end: x.length - 1 } };
+    }
     const start = norm(ctx.attrs.startDim, 'startDim');
     const end = norm(ctx.attrs.endDim, 'endDim');
     if (start > end) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': startDim ${start} is after endDim ${end}`, 'startDim');
@@ -86,4 +98,38 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     const touchesSpatial = x.length === 4 && ctx.plan.end >= 2;
     return touchesSpatial ? globalRF(ctx.rf[0], x.slice(2)) : ctx.rf[0];
   },
+};
+
+/**
+ * matmul: batched matrix product with NumPy broadcasting of the batch dims (attention, imported
+ * MatMul of two activations). MACs = prod(batch)·M·K·N; exact = prod(batch)·M·N·(2·K − 1).
+ */
+export const matmul: OpDef<Record<string, never>, null> = {
+  name: 'matmul',
+  summary: 'Batched matrix product of two tensors (NumPy matmul rules)',
+  pytorch: 'torch.matmul',
+  inputNames: ['a', 'b'],
+  minInputs: 2,
+  weighted: true,
+  attrs: z.strictObject({}),
+  infer(ctx) {
+    let [a, b] = ctx.inputs;
+    const aVec = a.length === 1;
+    const bVec = b.length === 1;
+    if (aVec) a = [1, a[0]];
+    if (bVec) b = [b[0], 1];
+    const [m, k] = a.slice(-2);
+    const [k2, n] = b.slice(-2);
+    if (k !== k2) {
+      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': cannot multiply ${fmtShape(ctx.inputs[0])} by ${fmtShape(ctx.inputs[1])}: inner dims ${k} and ${k2}`, 'inputs', {
+        shapes: { a: ctx.inputs[0], b: ctx.inputs[1] },
+      });
+    }
+    const batch = broadcastShapes([a.slice(0, -2), b.slice(0, -2)]);
+    if (!batch) return ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': batch dims of ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, 'inputs');
+    const out = [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])];
+    const rows = numel(batch) * m * n;
+    return { outputs: [out], weights: [], cost: { macs: rows * k, exactMacOps: rows * (2 * k - 1), biasOps: 0, elementwise: 0 }, plan: null };
+  },
+  receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
 };

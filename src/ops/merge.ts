@@ -9,22 +9,8 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, OpDef, Shape } from './types.js';
-
-/** NumPy/ONNX multidirectional broadcasting; null when the shapes are incompatible. */
-export function broadcastShapes(shapes: readonly Shape[]): number[] | null {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const out = new Array<number>(rank).fill(1);
-  for (const s of shapes) {
-    for (let i = 0; i < s.length; i++) {
-      const o = rank - s.length + i;
-      const d = s[i];
-      if (out[o] === 1) out[o] = d;
-      else if (d !== 1 && d !== out[o]) return null;
-    }
-  }
-  return out;
-}
+import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
+import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
 
 export function inferBroadcast<A>(ctx: InferContext<A>): number[] {
   const out = broadcastShapes(ctx.inputs);
@@ -44,6 +30,17 @@ interface Arithmetic {
   summary: string;
   pytorch: string;
   variadic: boolean;
+  /** Folds constant inputs (shape arithmetic). */
+  fold: (a: number, b: number, integer: boolean) => number;
+}
+
+/** Element-wise evaluation of small constant inputs, with broadcasting. */
+function foldArithmetic(shapes: readonly Shape[], values: (TensorValue | null)[], out: Shape, fold: Arithmetic['fold']): TensorValue | null {
+  if (values.some((v) => v === null) || numel(out) > MAX_FOLDED_ELEMENTS) return null;
+  const integer = values.every((v) => v!.integer);
+  const spread = values.map((v, i) => broadcastValue(v!, shapes[i], out).data);
+  const data = spread[0].map((first, k) => spread.slice(1).reduce((acc, arr) => fold(acc, arr[k], integer), first));
+  return { data, integer };
 }
 
 /** Element-wise arithmetic with broadcasting: (inputs − 1) operations per output element. */
@@ -58,16 +55,40 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
     attrs: z.strictObject({}),
     infer(ctx) {
       const out = inferBroadcast(ctx);
-      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) }, plan: null };
+      return {
+        outputs: [out],
+        values: [foldArithmetic(ctx.inputs, ctx.values, out, d.fold)],
+        weights: [],
+        cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) },
+        plan: null,
+      };
     },
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
   };
 }
 
-export const add = arithmetic({ name: 'add', summary: 'Element-wise sum of two or more tensors, with broadcasting (residual shortcuts)', pytorch: 'torch.add', variadic: true });
-export const mul = arithmetic({ name: 'mul', summary: 'Element-wise product with broadcasting (squeeze-excitation scaling, gating)', pytorch: 'torch.mul', variadic: true });
-export const sub = arithmetic({ name: 'sub', summary: 'Element-wise a − b with broadcasting', pytorch: 'torch.sub', variadic: false });
-export const div = arithmetic({ name: 'div', summary: 'Element-wise a / b with broadcasting', pytorch: 'torch.div', variadic: false });
+export const add = arithmetic({
+  name: 'add',
+  summary: 'Element-wise sum of two or more tensors, with broadcasting (residual shortcuts)',
+  pytorch: 'torch.add',
+  variadic: true,
+  fold: (a, b) => a + b,
+});
+export const mul = arithmetic({
+  name: 'mul',
+  summary: 'Element-wise product with broadcasting (squeeze-excitation scaling, gating)',
+  pytorch: 'torch.mul',
+  variadic: true,
+  fold: (a, b) => a * b,
+});
+export const sub = arithmetic({ name: 'sub', summary: 'Element-wise a − b with broadcasting', pytorch: 'torch.sub', variadic: false, fold: (a, b) => a - b });
+export const div = arithmetic({
+  name: 'div',
+  summary: 'Element-wise a / b with broadcasting (integer tensors truncate, as ONNX)',
+  pytorch: 'torch.div',
+  variadic: false,
+  fold: (a, b, integer) => (integer ? Math.trunc(a / b) : a / b),
+});
 
 export const ConcatAttrs = z.strictObject({ dim: z.number().int().default(1) });
 export type ConcatAttrs = z.infer<typeof ConcatAttrs>;
@@ -101,7 +122,9 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
     });
     const out = [...first];
     out[dim] = total;
-    return { outputs: [out], weights: [], cost: ZERO_COST, plan: { dim } };
+    const vs = ctx.values;
+    const value = first.length === 1 && vs.every((v) => v !== null) ? { data: vs.flatMap((v) => [...v!.data]), integer: vs.every((v) => v!.integer) } : null;
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
 };

@@ -1,5 +1,6 @@
 /**
- * batchNorm2d: y = γ·(x − μ)/√(σ² + ε) + β per channel.
+ * batchNorm2d: y = γ·(x − μ)/√(σ² + ε) + β per channel (dim 1; any rank ≥ 2, so imported
+ * BatchNorm1d runs too).
  * PyTorch: torch.nn.BatchNorm2d. Inference uses the running statistics; training mode uses the
  * batch's (biased variance for normalising).
  *   params  = 2·C (γ, β) when affine; buffers = 2·C (running mean, var) when tracking stats
@@ -9,7 +10,6 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
-import { expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, WeightSpec } from './types.js';
 
@@ -30,7 +30,8 @@ export const batchNorm2d: OpDef<BatchNormAttrs, { channels: number }> = {
   minInputs: 1,
   attrs: BatchNormAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = ctx.inputs[0];
+    if (x.length < 2) ctx.fail('RANK_MISMATCH', `layer '${ctx.layer}': batch norm needs (N, C, …), got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
     const a = ctx.attrs;
     const c = x[1];
     if (a.numFeatures !== undefined && a.numFeatures !== c) {

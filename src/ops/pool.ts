@@ -149,6 +149,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
     if (!inp || inp.global) return inp;
     return {
       global: false,
+      dims: [2, 3],
       axes: inp.axes.map((ax, a) => {
         const w = ctx.plan.windows[a];
         const inSize = ctx.inputs[0][2 + a];

@@ -31,6 +31,7 @@ export function windowRF(inp: TensorRF | null, geo: AxisGeometry[]): TensorRF | 
   if (!inp || inp.global) return inp;
   return {
     global: false,
+    dims: [2, 3],
     axes: inp.axes.map((a, i) => resample(a, geo[i].stride, geo[i].effKernel - 1, (geo[i].effKernel - 1) / 2 - geo[i].padBegin)),
   };
 }
@@ -39,6 +40,7 @@ export function transposedRF(inp: TensorRF | null, geo: AxisGeometry[]): TensorR
   if (!inp || inp.global) return inp;
   return {
     global: false,
+    dims: [2, 3],
     axes: inp.axes.map((a, i) => {
       const g = geo[i];
       return resample(a, 1 / g.stride, (g.effKernel - 1) / g.stride, (g.padBegin - (g.effKernel - 1) / 2) / g.stride);
@@ -51,6 +53,7 @@ export function globalRF(inp: TensorRF | null, spatial: readonly number[]): Tens
   if (!inp || inp.global) return inp;
   return {
     global: true,
+    dims: inp.dims,
     axes: inp.axes.map((a, i) => resample(a, spatial[i], spatial[i] - 1, (spatial[i] - 1) / 2)),
   };
 }
@@ -79,5 +82,5 @@ export function mergeRF(layer: string, fields: (TensorRF | null)[], warn: (w: Om
       paths: present.map((f) => f.axes.map((ax) => ({ size: ax.r, stride: ax.j, padding: ax.p, centre: centre(ax) }))),
     });
   }
-  return { global: present.some((f) => f.global), axes };
+  return { global: present.some((f) => f.global), dims: present[0].dims, axes };
 }

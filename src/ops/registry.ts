@@ -1,14 +1,15 @@
 /** The one explicit list of operators: the analyzer, the runtime and the catalog all read it. */
-import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout } from './activation.js';
+import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip } from './activation.js';
 import { conv2d } from './conv.js';
 import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
-import { linear, flatten } from './linear.js';
+import { linear, flatten, matmul } from './linear.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
 import { channelShuffle } from './shuffle.js';
-import { upsample } from './upsample.js';
+import { upsample, resize } from './upsample.js';
+import { reshape, transpose, split, slice, pad, squeeze, unsqueeze, expand, gather, shape, cast, identity, reduceMean } from './tensor.js';
 import type { OpDef } from './types.js';
 
 export const OPS: readonly OpDef[] = [
@@ -21,7 +22,9 @@ export const OPS: readonly OpDef[] = [
   adaptiveAvgPool2d,
   maxUnpool2d,
   upsample,
+  resize,
   linear,
+  matmul,
   flatten,
   batchNorm2d,
   relu,
@@ -31,6 +34,7 @@ export const OPS: readonly OpDef[] = [
   swish,
   hardSigmoid,
   hardSwish,
+  clip,
   softmax,
   dropout,
   add,
@@ -39,6 +43,19 @@ export const OPS: readonly OpDef[] = [
   div,
   concat,
   channelShuffle,
+  reshape,
+  transpose,
+  split,
+  slice,
+  pad,
+  squeeze,
+  unsqueeze,
+  expand,
+  gather,
+  shape,
+  cast,
+  identity,
+  reduceMean,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

@@ -17,9 +17,14 @@ export interface AxisRF {
   p: number;
 }
 
-/** Receptive field of a tensor: one entry per spatial axis; `global` once spatial axes are collapsed. */
+/**
+ * Receptive field of a tensor: one entry per spatial axis [h, w], the positions of those axes in
+ * the tensor (2 and 3 in NCHW; they move under transpose and reshape), and `global` once the
+ * spatial axes are collapsed.
+ */
 export interface TensorRF {
   axes: AxisRF[];
+  dims: [number, number];
   global: boolean;
 }
 
@@ -48,11 +53,20 @@ export interface Warning {
   [key: string]: unknown;
 }
 
+/** A small tensor's known values (shape arithmetic, axes, scales), row-major. */
+export interface TensorValue {
+  data: readonly number[];
+  /** Integer (and bool) tensors: division truncates, as ONNX does for int64. */
+  integer: boolean;
+}
+
 export interface InferContext<A> {
   /** Layer name, for messages. */
   layer: string;
   /** Shapes of the layer's inputs, in order. */
   inputs: Shape[];
+  /** Values of inputs that are small known constants (shape tensors, axes, scales), else null. */
+  values: (TensorValue | null)[];
   attrs: A;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
   fail(code: ErrorCode, message: string, field?: string | (string | number)[], details?: ErrorDetails): never;
@@ -60,6 +74,8 @@ export interface InferContext<A> {
 
 export interface Inferred<P = unknown> {
   outputs: Shape[];
+  /** Output values, when the op can compute them from known input values (shape arithmetic). */
+  values?: (TensorValue | null)[];
   weights: WeightSpec[];
   cost: LayerCost;
   /** Whatever was resolved once (geometry, windows) for the receptive-field rule and the kernel. */

@@ -1,19 +1,102 @@
 /**
- * upsample: nearest and bilinear interpolation, by scale factor or to a size.
- * PyTorch: torch.nn.Upsample / torch.nn.functional.interpolate.
+ * Interpolation: upsample (PyTorch's torch.nn.Upsample / F.interpolate) and resize (ONNX
+ * Resize and Upsample). Both resolve to one resampling plan: output size, the scale used for
+ * coordinates, the coordinate transform and the interpolation mode. The receptive-field rule and
+ * the kernel read only the plan.
  *
  *   H' = size, or floor(H·scale)
- *   nearest:  src = floor(o·H/H') (PyTorch "nearest"; with a scale factor, floor(o / scale))
- *   bilinear: alignCorners false: src = (o + 0.5)·H/H' − 0.5, clamped at 0; true: src = o·(H − 1)/(H' − 1)
- *   FLOPs per output: nearest 0 (a copy); bilinear 7 (4 weighted taps: 4 mul + 3 add)
- * Receptive field: a resampling of step H/H' reading 1 (nearest) or 2 (bilinear) input units.
+ *   source coordinate of output o (ONNX coordinate_transformation_mode):
+ *     half_pixel          (o + 0.5)/scale − 0.5          PyTorch bilinear, alignCorners false
+ *     pytorch_half_pixel  as half_pixel, 0 when H' = 1
+ *     align_corners       o·(H − 1)/(H' − 1)             PyTorch alignCorners true
+ *     asymmetric          o/scale                        PyTorch nearest (with floor)
+ *     tf_half_pixel_for_nn (o + 0.5)/scale
+ *   nearest rounds the source coordinate (floor for PyTorch); linear reads the two neighbours.
+ *   FLOPs per output: nearest 0 (a copy); bilinear 7 (4 mul + 3 add); bicubic 31 (16 mul + 15 add)
+ * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H.
  */
 import { z } from 'zod';
+import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
 import { resample } from './receptive-field.js';
 import { expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef } from './types.js';
+import type { InferContext, Inferred, OpDef, RFContext, Shape, TensorRF } from './types.js';
+
+export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
+export type CoordinateMode = (typeof COORDINATE_MODES)[number];
+export const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
+export type NearestMode = (typeof NEAREST_MODES)[number];
+export type InterpolationMode = 'nearest' | 'linear' | 'cubic';
+
+export interface ResamplePlan {
+  inSize: [number, number];
+  outSize: [number, number];
+  /** Scale per spatial axis used by the coordinate transform. */
+  scale: [number, number];
+  transform: CoordinateMode;
+  mode: InterpolationMode;
+  nearestMode: NearestMode;
+}
+
+/** Source coordinate of output index o along one axis. */
+export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): number {
+  const scale = plan.scale[axis];
+  const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
+  switch (plan.transform) {
+    case 'half_pixel':
+      return (o + 0.5) / scale - 0.5;
+    case 'pytorch_half_pixel':
+      return outSize > 1 ? (o + 0.5) / scale - 0.5 : 0;
+    case 'align_corners':
+      return outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0;
+    case 'asymmetric':
+      return o / scale;
+    case 'tf_half_pixel_for_nn':
+      return (o + 0.5) / scale;
+  }
+}
+
+export function nearestIndex(mode: NearestMode, x: number): number {
+  switch (mode) {
+    case 'floor':
+      return Math.floor(x);
+    case 'ceil':
+      return Math.ceil(x);
+    case 'round_prefer_floor':
+      return x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x);
+    case 'round_prefer_ceil':
+      return Math.round(x);
+  }
+}
+
+const FLOPS_PER_OUTPUT: Record<InterpolationMode, number> = { nearest: 0, linear: 7, cubic: 31 };
+
+function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan): Inferred<ResamplePlan> {
+  if (plan.outSize.some((o) => !(o > 0))) {
+    ctx.fail('NON_POSITIVE_SIZE', `layer '${ctx.layer}': output size [${plan.outSize.join(', ')}] is not positive (input ${fmtShape(x)})`, 'scaleFactor', {
+      shapes: { x },
+    });
+  }
+  const shape = [...x.slice(0, -2), ...plan.outSize];
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_OUTPUT[plan.mode] * numel(shape) }, plan };
+}
+
+function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
+  const inp = ctx.rf[0];
+  if (!inp || inp.global) return inp;
+  const p = ctx.plan;
+  const span = p.mode === 'nearest' ? 0 : p.mode === 'linear' ? 1 : 3;
+  return {
+    ...inp,
+    axes: inp.axes.map((ax, i) => {
+      const step = p.transform === 'align_corners' ? (p.outSize[i] > 1 ? (p.inSize[i] - 1) / (p.outSize[i] - 1) : 0) : 1 / p.scale[i];
+      const src0 = sourceCoordinate(p, i, 0);
+      const centre = p.mode === 'nearest' ? nearestIndex(p.nearestMode, src0) : src0;
+      return resample(ax, step, span, centre);
+    }),
+  };
+}
 
 const positive = z.number().positive();
 
@@ -34,13 +117,7 @@ export const UpsampleAttrs = z
   });
 export type UpsampleAttrs = z.infer<typeof UpsampleAttrs>;
 
-export interface UpsamplePlan {
-  /** Per axis: input units per output unit, used by the kernel and the receptive field. */
-  step: [number, number];
-  alignCorners: boolean;
-}
-
-export const upsample: OpDef<UpsampleAttrs, UpsamplePlan> = {
+export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
   name: 'upsample',
   summary: 'Nearest or bilinear interpolation by a scale factor or to a size (alignCorners true/false)',
   pytorch: 'torch.nn.Upsample',
@@ -50,36 +127,60 @@ export const upsample: OpDef<UpsampleAttrs, UpsamplePlan> = {
   infer(ctx) {
     const x = expectRank(ctx, 0, 4);
     const a = ctx.attrs;
-    const scale = a.scaleFactor !== undefined ? pair(a.scaleFactor) : null;
-    const out = [0, 1].map((i) => (scale ? Math.floor(x[2 + i] * scale[i]) : pair(a.size!)[i]));
-    if (out.some((o) => o <= 0)) {
-      ctx.fail('NON_POSITIVE_SIZE', `layer '${ctx.layer}': output size [${out.join(', ')}] is not positive`, 'scaleFactor', { shapes: { x } });
+    const inSize: [number, number] = [x[2], x[3]];
+    const factor = a.scaleFactor !== undefined ? pair(a.scaleFactor) : null;
+    const outSize = (factor ? [0, 1].map((i) => Math.floor(inSize[i] * factor[i])) : pair(a.size!)) as [number, number];
+    const scale = (factor ?? [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
+    const bilinear = a.mode === 'bilinear';
+    return resampled(ctx, x, {
+      inSize,
+      outSize,
+      scale,
+      transform: bilinear ? (a.alignCorners ? 'align_corners' : 'pytorch_half_pixel') : 'asymmetric',
+      mode: bilinear ? 'linear' : 'nearest',
+      nearestMode: 'floor',
+    });
+  },
+  receptiveField: resampleRF,
+};
+
+export const ResizeAttrs = z.strictObject({
+  mode: z.enum(['nearest', 'linear', 'cubic']).default('nearest'),
+  coordinateTransformationMode: z.enum([...COORDINATE_MODES, 'tf_crop_and_resize']).default('half_pixel'),
+  nearestMode: z.enum(NEAREST_MODES).default('round_prefer_floor'),
+  scales: z.array(positive).optional(),
+  sizes: z.array(posInt).optional(),
+});
+export type ResizeAttrs = z.infer<typeof ResizeAttrs>;
+
+export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
+  name: 'resize',
+  summary: 'ONNX Resize/Upsample: nearest, linear or cubic over the two spatial axes, by scales or sizes',
+  pytorch: 'torch.nn.functional.interpolate',
+  inputNames: ['x', 'roi', 'scales', 'sizes'],
+  minInputs: 1,
+  attrs: ResizeAttrs,
+  infer(ctx) {
+    const x = expectRank(ctx, 0, 4);
+    const a = ctx.attrs;
+    if (a.coordinateTransformationMode === 'tf_crop_and_resize') {
+      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': coordinate_transformation_mode tf_crop_and_resize is not supported`, 'coordinateTransformationMode');
     }
-    const alignCorners = a.alignCorners ?? false;
-    // PyTorch scales by 1/scaleFactor when it is given (recompute_scale_factor unset), else by in/out.
-    const step = [0, 1].map((i) =>
-      a.mode === 'bilinear' && alignCorners ? (out[i] > 1 ? (x[2 + i] - 1) / (out[i] - 1) : 0) : scale ? 1 / scale[i] : x[2 + i] / out[i],
-    ) as [number, number];
-    const shape = [x[0], x[1], out[0], out[1]];
-    return {
-      outputs: [shape],
-      weights: [],
-      cost: { ...ZERO_COST, elementwise: a.mode === 'bilinear' ? 7 * numel(shape) : 0 },
-      plan: { step, alignCorners },
-    };
+    const scalesIn = ctx.values[2];
+    const sizesIn = ctx.values[3];
+    const scales = a.scales ?? (scalesIn && scalesIn.data.length ? scalesIn.data : null);
+    const sizes = a.sizes ?? (sizesIn && sizesIn.data.length ? sizesIn.data : null);
+    if ((!scales && !sizes) || (scales && scales.length !== 4) || (sizes && sizes.length !== 4)) {
+      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': resize needs 4 constant scales or sizes for input ${fmtShape(x)}`, 'scales', { shapes: { x } });
+    }
+    const lead = sizes ? [sizes[0] / x[0], sizes[1] / x[1]] : [scales![0], scales![1]];
+    if (lead[0] !== 1 || lead[1] !== 1) {
+      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': resize over the batch or channel axis is not supported (scales [${lead.join(', ')}])`, 'scales', { shapes: { x } });
+    }
+    const inSize: [number, number] = [x[2], x[3]];
+    const outSize = (sizes ? [sizes[2], sizes[3]] : [0, 1].map((i) => Math.floor(inSize[i] * scales![2 + i]))) as [number, number];
+    const scale = (scales ? [scales[2], scales[3]] : [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
+    return resampled(ctx, x, { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode });
   },
-  receptiveField(ctx) {
-    const inp = ctx.rf[0];
-    if (!inp || inp.global) return inp;
-    const bilinear = ctx.attrs.mode === 'bilinear';
-    return {
-      global: false,
-      axes: inp.axes.map((ax, i) => {
-        const step = ctx.plan.step[i];
-        if (!bilinear) return resample(ax, step, 0, 0);
-        const centreOffset = ctx.plan.alignCorners ? 0 : 0.5 * step - 0.5;
-        return resample(ax, step, 1, centreOffset);
-      }),
-    };
-  },
+  receptiveField: resampleRF,
 };

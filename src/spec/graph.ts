@@ -1,3 +1,5 @@
+import type { TensorValue } from '../ops/types.js';
+
 /** The one graph form every importer (JSON spec, ONNX, model zoo) produces and the analyzer reads. */
 export interface GraphInput {
   name: string;
@@ -6,23 +8,45 @@ export interface GraphInput {
   path: string;
 }
 
+export type DataType = 'float32' | 'float16' | 'float64' | 'bfloat16' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool' | 'other';
+
+/** A constant tensor (ONNX initializer or Constant node). */
+export interface GraphConstant {
+  name: string;
+  shape: number[];
+  dataType: DataType;
+  /** Decoded values of a small constant (shapes, axes, scales); large weights are never decoded here. */
+  value: TensorValue | null;
+  /** The stored bytes, when present: a view into the uploaded file, never a copy. */
+  raw: Uint8Array | null;
+  /** Values decoded from typed fields (float_data, int64_data, …) when the file stores them there. */
+  typed: ArrayLike<number> | null;
+  /** An initializer (a stored tensor: weights and folded constants), not an ONNX Constant node. */
+  initializer: boolean;
+}
+
 export interface GraphLayer {
   name: string;
   op: string;
-  /** Names of the tensors it reads: graph inputs or other layers (their first output). */
+  /** Names of the tensors it reads: graph inputs, constants or layer outputs. */
   inputs: string[];
+  /** Names of the tensors it writes; a JSON spec layer writes one tensor named after the layer. */
+  outputs: string[];
   /** Attributes parsed by the op's schema (defaults filled in). */
   attrs: Record<string, unknown>;
   /** JSONPath of the layer in the request, for errors. */
   path: string;
   /** Where the layer came from when imported (ONNX op type), for the report. */
   source?: { format: 'onnx'; opType: string };
+  /** Weight roles (weight, bias, runningMean, …) bound to graph constants, for imported models. */
+  weights?: Record<string, { constant: string; transpose?: boolean }>;
 }
 
 export interface Graph {
   name: string;
   inputs: GraphInput[];
   layers: GraphLayer[];
-  /** Declared outputs; when absent, the layers nobody reads. */
+  /** Declared outputs; when absent, the tensors nobody reads. */
   outputs: string[] | null;
+  constants: Map<string, GraphConstant>;
 }

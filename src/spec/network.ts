@@ -99,7 +99,7 @@ export function parseNetworkSpec(raw: unknown): Graph {
         { path: jsonPath(['layers', i, 'inputs']), layer: name },
       );
     }
-    return { name, op: op.name, inputs: inputNames, attrs: parsed.data as Record<string, unknown>, path };
+    return { name, op: op.name, inputs: inputNames, outputs: [name], attrs: parsed.data as Record<string, unknown>, path };
   });
 
   layers.forEach((l, i) => {
@@ -117,5 +117,5 @@ export function parseNetworkSpec(raw: unknown): Graph {
     if (!seen.has(o)) throw new ConvlensError('UNKNOWN_INPUT', `output '${o}' is neither a graph input nor a layer`, { path: jsonPath(['outputs', k]) });
   });
 
-  return { name: spec.name, inputs, layers, outputs: spec.outputs ?? null };
+  return { name: spec.name, inputs, layers, outputs: spec.outputs ?? null, constants: new Map() };
 }

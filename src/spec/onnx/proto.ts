@@ -1,0 +1,100 @@
+/**
+ * ONNX protobuf decoding with protobufjs and the official onnx.proto (schema/onnx/onnx.proto,
+ * from the ONNX project, Apache-2.0). Bytes fields (raw_data) decode as views into the input
+ * buffer, so a 500 MB model's weights are never copied.
+ */
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import { ConvlensError } from '../../errors.js';
+import { PACKAGE_ROOT } from '../../paths.js';
+
+export type Long = { toNumber(): number } | number;
+
+export interface TensorProto {
+  dims: Long[];
+  dataType: number;
+  name: string;
+  rawData?: Uint8Array;
+  floatData: number[];
+  int32Data: number[];
+  int64Data: Long[];
+  doubleData: number[];
+  uint64Data: Long[];
+  dataLocation?: number;
+}
+
+export interface AttributeProto {
+  name: string;
+  type: number;
+  f?: number;
+  i?: Long;
+  s?: Uint8Array;
+  t?: TensorProto;
+  floats: number[];
+  ints: Long[];
+  strings: Uint8Array[];
+}
+
+export interface NodeProto {
+  input: string[];
+  output: string[];
+  name: string;
+  opType: string;
+  domain: string;
+  attribute: AttributeProto[];
+}
+
+export interface DimProto {
+  dimValue?: Long;
+  dimParam?: string;
+}
+
+export interface ValueInfoProto {
+  name: string;
+  type?: { tensorType?: { elemType: number; shape?: { dim: DimProto[] } } };
+}
+
+export interface GraphProto {
+  node: NodeProto[];
+  name: string;
+  initializer: TensorProto[];
+  input: ValueInfoProto[];
+  output: ValueInfoProto[];
+  valueInfo: ValueInfoProto[];
+}
+
+export interface ModelProto {
+  irVersion?: Long;
+  opsetImport: { domain: string; version: Long }[];
+  producerName?: string;
+  producerVersion?: string;
+  graph?: GraphProto;
+}
+
+let modelType: protobuf.Type | null = null;
+
+function model(): protobuf.Type {
+  if (!modelType) modelType = protobuf.loadSync(path.join(PACKAGE_ROOT, 'schema', 'onnx', 'onnx.proto')).lookupType('onnx.ModelProto');
+  return modelType;
+}
+
+export function num(v: Long | undefined | null): number {
+  if (v === undefined || v === null) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  if (bytes.byteLength === 0) throw new ConvlensError('ONNX_INVALID', 'the ONNX file is empty');
+  let decoded: ModelProto;
+  try {
+    decoded = model().decode(bytes) as unknown as ModelProto;
+  } catch (e) {
+    throw new ConvlensError('ONNX_INVALID', `the file is not a valid ONNX model (protobuf: ${(e as Error).message}); it may be truncated`, {
+      bytes: bytes.byteLength,
+    });
+  }
+  if (!decoded.graph || decoded.graph.node.length === 0 || num(decoded.irVersion) <= 0) {
+    throw new ConvlensError('ONNX_INVALID', 'the file decodes, but holds no ONNX graph (no ir_version or no nodes): it is not an ONNX model', { bytes: bytes.byteLength });
+  }
+  return decoded;
+}
