@@ -67,6 +67,17 @@ export type ReportWarning = z.infer<typeof WarningSchema>;
 export const ReportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   name: z.string(),
+  source: z
+    .object({
+      format: z.enum(['spec', 'zoo', 'onnx']),
+      model: z.string().optional(),
+      opset: z.number().optional(),
+      irVersion: z.number().optional(),
+      producer: z.string().optional(),
+      bytes: z.number().optional(),
+    })
+    .optional()
+    .describe('what was analysed: a JSON spec, a built-in model, or an ONNX file (opset, producer)'),
   conventions: z.object({
     macs: z.string(),
     flops: z.enum(FLOP_CONVENTIONS),

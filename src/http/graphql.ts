@@ -14,6 +14,18 @@ import { ZOO } from '../zoo/index.js';
 import { parseOptions } from './options.js';
 import { jsonSchemaOf } from './rest.js';
 import { toConvlensError } from './errors.js';
+import { transferable } from './body.js';
+
+/** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
+function parseInputShapes(raw: unknown): Record<string, number[]> {
+  if (raw === undefined || raw === null) return {};
+  const ok =
+    typeof raw === 'object' &&
+    !Array.isArray(raw) &&
+    Object.values(raw as object).every((v) => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0));
+  if (!ok) throw new ConvlensError('INVALID_OPTION', 'inputShapes must map input names to arrays of positive integers, e.g. { "input": [1, 3, 224, 224] }', { path: '$.inputShapes' });
+  return raw as Record<string, number[]>;
+}
 
 export function loadSDL(): string {
   const dir = path.join(PACKAGE_ROOT, 'schema', 'graphql');
@@ -51,9 +63,17 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
     resolvers: {
       JSON: GraphQLJSON,
       Query: {
-        analyze: (_: unknown, args: { spec?: unknown; model?: string; resolution?: number; options?: Record<string, unknown> }) =>
+        analyze: (
+          _: unknown,
+          args: { spec?: unknown; model?: string; resolution?: number; onnxBase64?: string; inputShapes?: unknown; options?: Record<string, unknown> },
+        ) =>
           withErrors(() => {
             const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
+            if (args.onnxBase64 !== undefined && args.onnxBase64 !== null) {
+              const bytes = transferable(Buffer.from(args.onnxBase64, 'base64'));
+              const shapes = parseInputShapes(args.inputShapes);
+              return pool.run<Report>('analyze', { source: { kind: 'onnx', bytes, inputShapes: shapes }, options }, [bytes.buffer as ArrayBuffer]);
+            }
             if (args.model !== undefined && args.model !== null) {
               return pool.run<Report>('analyze', { source: { kind: 'model', name: args.model, resolution: args.resolution ?? undefined }, options });
             }

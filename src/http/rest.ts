@@ -1,5 +1,6 @@
 /** REST routes: validate, hand the work to the pool, answer. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
 import { ReportSchema } from '../analysis/report.js';
@@ -11,6 +12,7 @@ import { modelSpec } from '../runtime/tasks.js';
 import { networkSpecSchema } from '../spec/network.js';
 import { ZOO } from '../zoo/index.js';
 import { parseOptions } from './options.js';
+import { readBinary, transferable } from './body.js';
 
 export const jsonSchemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
 
@@ -19,6 +21,31 @@ function resolution(raw: unknown, path: string): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 8192) throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to 8192, got ${JSON.stringify(raw)}`, { path });
   return n;
+}
+
+/** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
+export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [key, raw] of Object.entries(query)) {
+    if (key !== 'input' && !key.startsWith('input.')) continue;
+    const text = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
+    const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
+    if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
+    }
+    out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
+  }
+  return out;
+}
+
+/** An uploaded ONNX file: the raw body (application/octet-stream) or the first file of a multipart form. */
+async function onnxUpload(request: FastifyRequest): Promise<Uint8Array | null> {
+  if (request.isMultipart()) {
+    const file = await request.file();
+    if (!file) throw new ConvlensError('ONNX_INVALID', 'the multipart form holds no file; send the model as a file field (curl -F model=@net.onnx)', { path: 'body' });
+    return file.toBuffer();
+  }
+  return Buffer.isBuffer(request.body) ? request.body : null;
 }
 
 /** A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`. */
@@ -40,6 +67,14 @@ function analyzeSource(body: unknown, query: Record<string, unknown>): { source:
 
 export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool }): Promise<void> {
   const { pool } = opts;
+  const limit = app.initialConfig.bodyLimit ?? 1024 * 1024 * 1024;
+  await app.register(multipart, { limits: { fileSize: limit, files: 1, fields: 16 } });
+  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx'], (request, payload, done) => {
+    readBinary(payload, limit).then(
+      (buf) => done(null, buf),
+      (err: Error) => done(err, undefined),
+    );
+  });
   const networkSchema = jsonSchemaOf(networkSpecSchema());
   const reportSchema = jsonSchemaOf(ReportSchema);
 
@@ -48,7 +83,14 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool })
   app.get('/v1/schema/report', async () => reportSchema);
 
   app.post('/v1/analyze', async (request) => {
-    const { source, optionsRaw, where } = analyzeSource(request.body, request.query as Record<string, unknown>);
+    const query = request.query as Record<string, unknown>;
+    const upload = await onnxUpload(request);
+    if (upload) {
+      const options = parseOptions(query, 'query');
+      const bytes = transferable(upload);
+      return pool.run<Report>('analyze', { source: { kind: 'onnx', bytes, inputShapes: inputShapes(query) }, options }, [bytes.buffer as ArrayBuffer]);
+    }
+    const { source, optionsRaw, where } = analyzeSource(request.body, query);
     const options = parseOptions(optionsRaw, where);
     return pool.run<Report>('analyze', { source, options });
   });

@@ -3,10 +3,14 @@ import { analyzeGraph } from '../analysis/analyze.js';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import { parseNetworkSpec } from '../spec/network.js';
+import { importOnnx } from '../spec/onnx/import.js';
 import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import type { Graph } from '../spec/graph.js';
 
-export type GraphSource = { kind: 'spec'; spec: unknown } | { kind: 'model'; name: string; resolution?: number };
+export type GraphSource =
+  | { kind: 'spec'; spec: unknown }
+  | { kind: 'model'; name: string; resolution?: number }
+  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]> };
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -21,15 +25,20 @@ export function modelSpec(name: string, resolution?: number) {
   return entry.build(resolution ?? entry.resolution);
 }
 
-export function loadGraph(source: GraphSource): Graph {
+export function loadGraph(source: GraphSource): { graph: Graph; origin: Report['source'] } {
   switch (source.kind) {
     case 'spec':
-      return parseNetworkSpec(source.spec);
+      return { graph: parseNetworkSpec(source.spec), origin: { format: 'spec' } };
     case 'model':
-      return parseNetworkSpec(modelSpec(source.name, source.resolution));
+      return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
+    case 'onnx': {
+      const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes });
+      return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
+    }
   }
 }
 
 export function analyzeTask(t: AnalyzeTask): Report {
-  return analyzeGraph(loadGraph(t.source), t.options);
+  const { graph, origin } = loadGraph(t.source);
+  return { ...analyzeGraph(graph, t.options), source: origin };
 }

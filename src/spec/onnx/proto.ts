@@ -89,7 +89,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   try {
     decoded = model().decode(bytes) as unknown as ModelProto;
   } catch (e) {
-    throw new ConvlensError('ONNX_INVALID', `the file is not a valid ONNX model (protobuf: ${(e as Error).message}); it may be truncated`, {
+    throw new ConvlensError('ONNX_INVALID', `the file is not an ONNX model, or is truncated (protobuf: ${(e as Error).message})`, {
       bytes: bytes.byteLength,
     });
   }

@@ -1,0 +1,46 @@
+/**
+ * Binary request bodies (ONNX files, .npy tensors). With a Content-Length the body is read into
+ * one buffer of exactly that size, so a 500 MB model costs 500 MB, not chunks plus a concatenated
+ * copy; the buffer owns its ArrayBuffer and can be transferred to a worker without copying.
+ */
+import type { IncomingMessage } from 'node:http';
+import { ConvlensError } from '../errors.js';
+
+export async function readBinary(stream: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(stream.headers['content-length']);
+  const tooLarge = () => new ConvlensError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit (BODY_LIMIT)`);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (Number.isFinite(declared) && declared >= 0) {
+    const out = Buffer.allocUnsafeSlow(declared);
+    let at = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (at + chunk.length > declared) throw new ConvlensError('INVALID_TENSOR', `the body is longer than its Content-Length ${declared}`);
+      chunk.copy(out, at);
+      at += chunk.length;
+    }
+    if (at !== declared) throw new ConvlensError('ONNX_INVALID', `the body ended after ${at} of ${declared} bytes`);
+    return out;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const c of chunks) {
+    c.copy(out, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The buffer's bytes as a view that owns a whole ArrayBuffer (copied only if it shares one). */
+export function transferable(buf: Uint8Array): Uint8Array {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer) return buf;
+  const copy = new Uint8Array(new ArrayBuffer(buf.byteLength));
+  copy.set(buf);
+  return copy;
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { alexnet, vgg16 } from '../../src/zoo/vgg.js';
+import { resnet18, resnet50 } from '../../src/zoo/resnet.js';
+import { mobilenet_v2 } from '../../src/zoo/mobilenet.js';
+import { analyze, layer, net } from '../helpers.js';
+
+describe('receptive fields from the notes (domain.md)', () => {
+  it('example 5: 3×3 stride-2 conv then 2×2 stride-2 pool → one output unit sees 5 pixels', () => {
+    const r = analyze(net([1, 1, 32, 32], { op: 'conv2d', outChannels: 1, kernelSize: 3, stride: 2 }, { op: 'maxPool2d', kernelSize: 2, stride: 2 }));
+    expect(layer(r, 'l0').receptiveField?.size).toEqual([3, 3]);
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [5, 5], stride: [4, 4], padding: [0, 0] });
+  });
+
+  it('example 7: three stacked 3×3 stride-1 convs → 3, 5, 7', () => {
+    const conv = { op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1 };
+    const r = analyze(net([1, 1, 16, 16], conv, conv, conv));
+    expect(r.layers.map((l) => l.receptiveField?.size[0])).toEqual([3, 5, 7]);
+    expect(layer(r, 'l2').receptiveField).toMatchObject({ stride: [1, 1], padding: [3, 3], centre: [0, 0] });
+  });
+});
+
+describe('VGG-16 (TF-Slim reference numbers, google-research receptive_field)', () => {
+  it('pool5 at 224: r = 212, S = 32, P = 90', () => {
+    const r = analyze(vgg16());
+    expect(layer(r, 'features.30').receptiveField).toMatchObject({ size: [212, 212], stride: [32, 32], padding: [90, 90] });
+  });
+});
+
+describe('multi-path graphs', () => {
+  it('residual: conv branch (3×3 p1) + identity are aligned; the field is the larger one', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+      layers: [
+        { name: 'c1', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'c2', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'sum', op: 'add', inputs: ['c2', 'x'] },
+      ],
+    });
+    expect(layer(r, 'sum').receptiveField).toMatchObject({ size: [5, 5], stride: [1, 1], padding: [2, 2], centre: [0, 0] });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+
+  it('ResNet downsampling block: 3×3 s2 p1 path and 1×1 s2 shortcut share stride and centre', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+      layers: [
+        { name: 'c1', op: 'conv2d', inputs: 'x', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 },
+        { name: 'c2', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+        { name: 'down', op: 'conv2d', inputs: 'x', outChannels: 8, kernelSize: 1, stride: 2 },
+        { name: 'sum', op: 'add', inputs: ['c2', 'down'] },
+      ],
+    });
+    // c1: r 3, S 2, P 1; c2: r 3 + 2·2 = 7, P 1 + 1·2 = 3; down: r 1, S 2, P 0 — centres 0 and 0
+    expect(layer(r, 'sum').receptiveField).toMatchObject({ size: [7, 7], stride: [2, 2], padding: [3, 3] });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+
+  it('Inception-style concat of 1×1, 3×3 and 5×5 branches keeps the 5×5 field', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 8, 16, 16] }],
+      layers: [
+        { name: 'b1', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 1 },
+        { name: 'b3', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'b5', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 5, padding: 2 },
+        { name: 'cat', op: 'concat', inputs: ['b1', 'b3', 'b5'] },
+      ],
+    });
+    expect(layer(r, 'cat').receptiveField?.size).toEqual([5, 5]);
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+
+  it('a path shifted by asymmetric padding is misaligned: a warning, never a crash', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+      layers: [
+        { name: 'a', op: 'conv2d', inputs: 'x', outChannels: 1, kernelSize: 3, padding: 1 },
+        { name: 'b', op: 'conv2d', inputs: 'x', outChannels: 1, kernelSize: 3, padding: [2, 2, 0, 0] },
+        { name: 'sum', op: 'add', inputs: ['a', 'b'] },
+      ],
+    });
+    const w = r.warnings.find((x) => x.code === 'MISALIGNED_PATHS');
+    expect(w).toMatchObject({ layer: 'sum', severity: 'warning' });
+    expect(layer(r, 'sum').receptiveField?.size).toEqual([3, 3]);
+  });
+});
+
+describe('fractional strides: transposed convolution and upsampling', () => {
+  it('convTranspose k=2 s=2 after a 2×2 s2 pool: stride back to 1, field 1 + 1·1 + 1·0.5 = 2.5', () => {
+    const r = analyze(net([1, 1, 8, 8], { op: 'maxPool2d', kernelSize: 2 }, { op: 'convTranspose2d', outChannels: 1, kernelSize: 2, stride: 2 }));
+    // pool: r 2, S 2, P 0 (centre 0.5); transposed: S 2/2 = 1, r = 2 + (2 − 1)·2/2 = 3, centre 0.5 + (0 − 0.5)/2·2 = 0
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [3, 3], stride: [1, 1], centre: [0, 0] });
+  });
+
+  it('bilinear ×2 (alignCorners false) reads two input units at half the stride', () => {
+    const r = analyze(net([1, 1, 8, 8], { op: 'conv2d', outChannels: 1, kernelSize: 2, stride: 2 }, { op: 'upsample', mode: 'bilinear', scaleFactor: 2 }));
+    // conv: r 2, S 2, centre 0.5; upsample: S 1, r 2 + 2 = 4, centre 0.5 + (0.25 − 0.5)·2 = 0
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [4, 4], stride: [1, 1], centre: [0, 0] });
+  });
+
+  it('nearest ×2 keeps the size and halves the stride', () => {
+    const r = analyze(net([1, 1, 8, 8], { op: 'conv2d', outChannels: 1, kernelSize: 2, stride: 2 }, { op: 'upsample', scaleFactor: 2 }));
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [2, 2], stride: [1, 1] });
+  });
+});
+
+interface Truth {
+  receptiveFields: Record<string, { layer: string; inputSize: number; size: number[]; stride: number[]; padding: number[] }>;
+}
+
+describe('against autograd (scripts/torchvision_truth.py)', () => {
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/torchvision/truth.json', import.meta.url), 'utf8')) as Truth;
+  const cases: [string, () => unknown, string][] = [
+    ['vgg16', () => vgg16(600), 'features.30'],
+    ['alexnet', () => alexnet(600), 'features.12'],
+    ['resnet18', () => resnet18(600), 'layer4.1.relu'],
+    ['resnet50', () => resnet50(600), 'layer4.2.relu'],
+    ['mobilenet_v2', () => mobilenet_v2(600), 'features.18.2'],
+  ];
+  it.each(cases)('%s: size, stride and padding of the last feature map equal the measured gradient footprint', (name, build, at) => {
+    const t = truth.receptiveFields[name];
+    expect(t.layer).toBe(at);
+    const rf = layer(analyze(build()), at).receptiveField!;
+    expect(rf.size).toEqual(t.size);
+    expect(rf.stride).toEqual(t.stride);
+    expect(rf.padding).toEqual(t.padding);
+  });
+});

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from './app.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/onnx/${name}.onnx`, import.meta.url));
+const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/truth.json', import.meta.url), 'utf8'));
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ BODY_LIMIT: String(150 * 1024) });
+});
+afterAll(async () => app.close());
+
+describe('POST /v1/analyze with an ONNX file', () => {
+  it('application/octet-stream body: the same report as for a spec, with the ONNX source', async () => {
+    const res = await request(app.server).post('/v1/analyze?flops=macs').set('content-type', 'application/octet-stream').send(fixture('mobilenet_v2')).expect(200);
+    expect(res.body.source).toMatchObject({ format: 'onnx', opset: 11, producer: 'pytorch 1.13.0' });
+    expect(res.body.totals).toMatchObject({ params: truth.models.mobilenet_v2.params, macs: truth.models.mobilenet_v2.macs, complete: true });
+    expect(res.body.conventions.flops).toBe('macs');
+  });
+
+  it('multipart upload (curl -F) with dynamic dims from ?input=', async () => {
+    const res = await request(app.server).post('/v1/analyze?input=1,3,224,224').attach('model', fixture('resnet18'), 'resnet18.onnx').expect(200);
+    expect(res.body.totals.macs).toBe(truth.models.resnet18.macs);
+    expect(res.body.inputs).toEqual([{ name: 'input', shape: [1, 3, 224, 224] }]);
+  });
+
+  it('per-name input shapes: ?input.input=1,3,64,64; a fixed dimension cannot be overridden', async () => {
+    const res = await request(app.server).post('/v1/analyze?input.input=1,3,64,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(200);
+    expect(res.body.structure.resolution.finalFeatureMap).toEqual([2, 2]);
+    const fixed = await request(app.server).post('/v1/analyze?input.input=2,3,64,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
+    expect(fixed.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', input: 'input', dimension: 0 });
+  });
+
+  it('a missing dynamic dimension: 400 MISSING_DIMENSION naming the input and dimension', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'MISSING_DIMENSION', input: 'input', dimension: 2, dimParam: 'height' });
+  });
+
+  it.each([
+    ['truncated', () => fixture('unet').subarray(0, 300)],
+    ['not ONNX', () => Buffer.from('GIF89a this is an image, not a model')],
+  ])('%s: 400 ONNX_INVALID', async (_, bytes) => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(bytes()).expect(400);
+    expect(res.body.error.code).toBe('ONNX_INVALID');
+  });
+
+  it('an empty body: 400 ONNX_INVALID', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(Buffer.alloc(0)).expect(400);
+    expect(res.body.error.code).toBe('ONNX_INVALID');
+  });
+
+  it('a file over the body limit: 413, raw or multipart', async () => {
+    const big = Buffer.concat([fixture('shufflenet_v2_x1_0'), Buffer.alloc(60 * 1024)]);
+    expect((await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(big)).status).toBe(413);
+    expect((await request(app.server).post('/v1/analyze').attach('model', big, 'big.onnx')).status).toBe(413);
+  });
+
+  it('a malformed ?input: 400 INVALID_OPTION', async () => {
+    const res = await request(app.server).post('/v1/analyze?input=1,3,x,224').set('content-type', 'application/octet-stream').send(fixture('unet')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
+  });
+});
+
+describe('GraphQL with an ONNX file in base64', () => {
+  it('analyze(onnxBase64, inputShapes)', async () => {
+    const res = await request(app.server)
+      .post('/graphql')
+      .send({
+        query: 'query($f: String, $s: JSON) { analyze(onnxBase64: $f, inputShapes: $s) { source { format opset } totals { params macs } layers { name sourceOpType } } }',
+        variables: { f: fixture('unet').toString('base64'), s: { input: [1, 3, 64, 64] } },
+      })
+      .expect(200);
+    const a = res.body.data.analyze;
+    expect(a.source).toEqual({ format: 'onnx', opset: 13 });
+    expect(a.totals).toEqual({ params: truth.models.unet.params, macs: truth.models.unet.macs });
+    expect(a.layers.some((l: { sourceOpType: string }) => l.sourceOpType === 'ConvTranspose')).toBe(true);
+  });
+
+  it('a bad file: the error carries ONNX_INVALID', async () => {
+    const res = await request(app.server).post('/graphql').send({ query: '{ analyze(onnxBase64: "bm90IG9ubng=") { name } }' });
+    expect(res.body.errors[0].extensions.code).toBe('ONNX_INVALID');
+  });
+});

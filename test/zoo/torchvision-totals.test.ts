@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ZOO, ZOO_BY_NAME } from '../../src/zoo/index.js';
+import { analyze } from '../helpers.js';
+
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/specs/${name}.json`, import.meta.url), 'utf8'));
+
+// torchvision's published num_params and GFLOPS (giga multiply-adds) at 1×3×224×224.
+describe('published torchvision totals from committed spec fixtures', () => {
+  it.each([
+    ['resnet18', 11_689_512, 1.814],
+    ['vgg16', 138_357_544, 15.47],
+    ['mobilenet_v2', 3_504_872, 0.301],
+  ])('%s: %i params, %f GMACs', (name, params, gmacs) => {
+    const r = analyze(fixture(name));
+    expect(r.totals.params).toBe(params);
+    const digits = String(gmacs).split('.')[1].length;
+    expect(Number((r.totals.macs / 1e9).toFixed(digits))).toBe(gmacs);
+    expect(r.totals.flopsByConvention['2macs']).toBeGreaterThan(2 * r.totals.macs);
+  });
+
+  it.each(['resnet18', 'vgg16', 'mobilenet_v2'])('%s fixture is what the zoo generator builds today', (name) => {
+    expect(ZOO_BY_NAME.get(name)!.build()).toEqual(fixture(name));
+  });
+});
+
+interface ModelTruth {
+  resolution: number;
+  params: number;
+  macs: number;
+  output: number[];
+  shapes: Record<string, number[]>;
+}
+const truth = JSON.parse(readFileSync(new URL('../fixtures/torchvision/truth.json', import.meta.url), 'utf8')) as { models: Record<string, ModelTruth> };
+
+describe('every zoo model against PyTorch (scripts/torchvision_truth.py)', () => {
+  const measured = ZOO.filter((z) => truth.models[z.name]);
+  it.each(measured.map((z) => [z.name, z] as const))('%s: params, MACs and output shape exactly as PyTorch measures them', (name, z) => {
+    const t = truth.models[name];
+    const r = analyze(z.build(t.resolution));
+    expect(r.totals.params).toBe(t.params);
+    expect(r.totals.macs).toBe(t.macs);
+    expect(r.outputs.map((o) => o.shape)).toEqual([t.output]);
+  });
+
+  it.each(measured.map((z) => [z.name, z] as const))('%s: every layer named like a torchvision module has its output shape', (name, z) => {
+    const t = truth.models[name];
+    const r = analyze(z.build(t.resolution));
+    const byName = new Map(r.layers.map((l) => [l.name, l.outputShape]));
+    const shared = Object.keys(t.shapes).filter((k) => byName.has(k));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const k of shared) expect([k, byName.get(k)]).toEqual([k, t.shapes[k]]);
+  });
+
+  it.each(ZOO.filter((z) => z.torchvision).map((z) => [z.name, z] as const))('%s: matches torchvision\'s published params exactly and GMACs to its precision', (_, z) => {
+    const r = analyze(z.build());
+    expect(r.totals.params).toBe(z.torchvision!.params);
+    const digits = (String(z.torchvision!.gmacs).split('.')[1] ?? '').length;
+    expect(Number((r.totals.macs / 1e9).toFixed(digits))).toBe(z.torchvision!.gmacs);
+  });
+});
