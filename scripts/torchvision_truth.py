@@ -44,6 +44,7 @@ MODELS = {
     "inception_v3": (tvm.inception_v3, 299, {"aux_logits": True, "init_weights": False}),
     "densenet121": (tvm.densenet121, 224, {}),
     "efficientnet_b0": (tvm.efficientnet_b0, 224, {}),
+    "deeplabv3_resnet50": (tvm.segmentation.deeplabv3_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
 }
 
 RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
@@ -76,6 +77,8 @@ def measure(model, res):
         h.remove()
     if isinstance(y, tuple):
         y = y[0]
+    if isinstance(y, dict):
+        y = y["out"]
     params = sum(p.numel() for p in model.parameters())
     return {"resolution": res, "params": params, "macs": macs, "output": list(y.shape), "shapes": shapes}
 
@@ -140,8 +143,11 @@ def feature_extractors():
 
 
 def main():
-    out = {"torch": torch.__version__, "models": {}, "receptiveFields": {}}
+    """With model names as arguments, measures only those and updates the existing file."""
     only = set(sys.argv[1:])
+    out = {"torch": torch.__version__, "models": {}, "receptiveFields": {}}
+    if only and OUT.exists():
+        out = json.loads(OUT.read_text())
     for name, (ctor, res, kw) in MODELS.items():
         if only and name not in only:
             continue

@@ -208,9 +208,32 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
   };
 }
 
+/**
+ * Layers some declared output depends on. The rest (a training-only auxiliary head) do not run at
+ * inference: their parameters exist and count, their MACs and memory traffic do not.
+ */
+export function executedLayers(graph: Graph): Set<string> {
+  if (!graph.outputs) return new Set(graph.layers.map((l) => l.name));
+  const producer = new Map<string, GraphLayer>();
+  for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  const seen = new Set<string>();
+  const stack = graph.outputs.map((o) => producer.get(o)).filter((l): l is GraphLayer => l !== undefined);
+  while (stack.length) {
+    const l = stack.pop()!;
+    if (seen.has(l.name)) continue;
+    seen.add(l.name);
+    for (const r of l.inputs) {
+      const p = producer.get(r);
+      if (p && !seen.has(p.name)) stack.push(p);
+    }
+  }
+  return seen;
+}
+
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
   const ruleWarnings: Warning[] = [];
   const { analysed, tensors } = inferGraph(graph, (w) => ruleWarnings.push(w));
+  const executed = executedLayers(graph);
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
@@ -222,6 +245,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
         op: layer.op,
         ...(layer.source ? { source: layer.source } : {}),
         supported: false,
+        executed: executed.has(layer.name),
         inputs: layer.inputs,
         inputShapes: inputShapes.map((s) => [...s]),
         outputShape: null,
@@ -247,6 +271,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
       op: layer.op,
       ...(layer.source ? { source: layer.source } : {}),
       supported: true,
+      executed: executed.has(layer.name),
       inputs: layer.inputs,
       inputShapes: inputShapes.map((s) => [...s]),
       outputShape: [...inferred.outputs[0]],
@@ -263,16 +288,17 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
   });
 
   const sum = (f: (l: LayerReport) => number) => layers.reduce((s, l) => s + f(l), 0);
+  const run = (f: (l: LayerReport) => number) => sum((l) => (l.executed ? f(l) : 0));
   const memElements = {
-    inputs: sum((l) => l.memoryAccess.elements.inputs),
-    outputs: sum((l) => l.memoryAccess.elements.outputs),
-    weights: sum((l) => l.memoryAccess.elements.weights),
-    total: sum((l) => l.memoryAccess.elements.total),
+    inputs: run((l) => l.memoryAccess.elements.inputs),
+    outputs: run((l) => l.memoryAccess.elements.outputs),
+    weights: run((l) => l.memoryAccess.elements.weights),
+    total: run((l) => l.memoryAccess.elements.total),
   };
   const flopsByConvention = {
-    '2macs': sum((l) => l.flopsByConvention['2macs']),
-    macs: sum((l) => l.flopsByConvention.macs),
-    seed: sum((l) => l.flopsByConvention.seed),
+    '2macs': run((l) => l.flopsByConvention['2macs']),
+    macs: run((l) => l.flopsByConvention.macs),
+    seed: run((l) => l.flopsByConvention.seed),
   };
   const unsupportedByType = new Map<string, string[]>();
   for (const { layer, op } of analysed) {
@@ -289,7 +315,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
     return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf) };
   });
 
-  const structure = describeStructure(graph, analysed, tensors, outputNames);
+  const structure = describeStructure(graph, analysed, tensors, outputNames, executed);
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
     ...structuralWarnings({ graph, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
@@ -315,7 +341,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
       layers: layers.length,
       params: sum((l) => l.params),
       buffers: sum((l) => l.buffers),
-      macs: sum((l) => l.macs),
+      macs: run((l) => l.macs),
       flops: flopsByConvention[options.flops],
       flopsByConvention,
       memoryAccess: { elements: memElements, bytes: totalBytes },

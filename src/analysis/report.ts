@@ -41,6 +41,7 @@ export const LayerReportSchema = z.object({
   op: z.string(),
   source: z.object({ format: z.literal('onnx'), opType: z.string() }).optional(),
   supported: z.boolean(),
+  executed: z.boolean().describe('false for layers no declared output depends on (a training-only head): their params count in totals, their MACs and memory traffic do not'),
   inputs: z.array(z.string()),
   inputShapes: z.array(z.array(z.number())),
   outputShape: z.array(z.number()).nullable(),

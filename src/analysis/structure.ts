@@ -3,8 +3,9 @@
  *   depth: weighted layers (conv, convTranspose, deformConv, linear) on the longest input→output path
  *   width: the largest number of kernels (output channels) of a convolution; for a net without
  *          convolutions, the widest linear layer
- *   k: the spatial size of the most downsampled feature map (largest effective stride) that is not
- *      a global or adaptive pooling output; n = log2 of its effective stride
+ *   k: the spatial size of the most downsampled executed feature map (largest effective stride)
+ *      whose size still follows the input's (not after global or adaptive pooling); n = log2 of
+ *      its effective stride
  * A net whose flatten/linear reads a map that still depends on the input size accepts only inputs
  * that give the same k; a fully convolutional one (or one with global/adaptive pooling) accepts any
  * multiple of 2^n.
@@ -14,7 +15,13 @@ import type { Graph } from '../spec/graph.js';
 import type { AnalysedLayer, TensorInfo } from './analyze.js';
 import type { Report } from './report.js';
 
-export function describeStructure(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>, outputNames: string[]): Report['structure'] {
+export function describeStructure(
+  graph: Graph,
+  analysed: AnalysedLayer[],
+  tensors: Map<string, TensorInfo>,
+  outputNames: string[],
+  executed: Set<string>,
+): Report['structure'] {
   const depthOf = new Map<string, number>();
   for (const inp of graph.inputs) depthOf.set(inp.name, 0);
   let weightedLayers = 0;
@@ -33,7 +40,7 @@ export function describeStructure(graph: Graph, analysed: AnalysedLayer[], tenso
   }
   const depth = Math.max(0, ...outputNames.map((o) => depthOf.get(o) ?? 0));
   const width = convWidth > 0 ? convWidth : denseWidth;
-  return { depth, weightedLayers, width, resolution: resolution(graph, analysed, tensors) };
+  return { depth, weightedLayers, width, resolution: resolution(graph, analysed.filter((a) => executed.has(a.layer.name)), tensors) };
 }
 
 function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): Report['structure']['resolution'] {
@@ -43,7 +50,8 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   for (const { layer, inferred, folded } of analysed) {
     if (!inferred || folded || layer.op === 'globalAvgPool2d' || layer.op === 'adaptiveAvgPool2d') continue;
     const t = tensors.get(layer.outputs[0])!;
-    if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global) continue;
+    // Maps whose size no longer follows the input (after global or adaptive pooling) are not candidates.
+    if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
     if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, stride };
   }

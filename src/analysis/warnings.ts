@@ -114,7 +114,12 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     const consumed = new Set([...x.graph.layers.flatMap((l) => l.inputs), ...x.graph.outputs]);
     for (const l of x.graph.layers) {
       if (!l.outputs.some((o) => consumed.has(o))) {
-        out.push({ code: 'UNUSED_LAYER', severity: 'warning', message: `layer '${l.name}' is computed but neither read nor a declared output`, layer: l.name });
+        out.push({
+          code: 'UNUSED_LAYER',
+          severity: 'info',
+          message: `layer '${l.name}' is neither read nor a declared output: it does not run at inference, so its parameters count in the totals and its MACs do not`,
+          layer: l.name,
+        });
       }
     }
   }

@@ -58,6 +58,7 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   inputNames: ['x'],
   minInputs: 1,
   attrs: MaxPoolAttrs,
+  outputCount: (a) => (a.returnIndices ? 2 : 1),
   infer(ctx) {
     const { x, geo } = poolGeometry(ctx);
     const out = [x[0], x[1], geo[0].out, geo[1].out];
@@ -167,7 +168,7 @@ export type MaxUnpoolAttrs = z.infer<typeof MaxUnpoolAttrs>;
 
 export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
   name: 'maxUnpool2d',
-  summary: 'Max unpooling: values back at the argmax positions of a maxPool2d, zeros elsewhere',
+  summary: 'Max unpooling: values back at the argmax positions of a maxPool2d (inputs [x, "pool:1"]), zeros elsewhere',
   pytorch: 'torch.nn.MaxUnpool2d',
   inputNames: ['x', 'indices'],
   minInputs: 2,

@@ -117,6 +117,7 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
   inputNames: ['data', 'split'],
   minInputs: 1,
   attrs: SplitAttrs,
+  outputCount: (a) => a.split?.length ?? a.numOutputs,
   infer(ctx) {
     const x = ctx.inputs[0];
     const axis = normAxis(ctx, ctx.attrs.axis, x.length, 'axis');

@@ -114,6 +114,8 @@ export interface OpDef<A = any, P = any> {
   inputNames: readonly string[];
   minInputs: number;
   variadic?: boolean;
+  /** How many tensors it writes for these attributes (default 1); a JSON spec names them `layer`, `layer:1`, … */
+  outputCount?(attrs: A): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
   /** Zod object schema of the attributes, with PyTorch's defaults. */

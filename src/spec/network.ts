@@ -20,7 +20,7 @@ const LayerCommon = {
   inputs: z
     .union([Name, z.array(Name).min(1)])
     .optional()
-    .describe('Tensors the layer reads (graph inputs or layer names); default: the previous layer, or the first input'),
+    .describe('Tensors the layer reads (graph inputs, layer names, or `layer:k` for output k of a multi-output layer); default: the previous layer, or the first input'),
 };
 
 /** Only the common fields; attributes are checked against the op's own schema afterwards. */
@@ -99,7 +99,10 @@ export function parseNetworkSpec(raw: unknown): Graph {
         { path: jsonPath(['layers', i, 'inputs']), layer: name },
       );
     }
-    return { name, op: op.name, inputs: inputNames, outputs: [name], attrs: parsed.data as Record<string, unknown>, path };
+    const count = op.outputCount?.(parsed.data) ?? 1;
+    const outputs = Array.from({ length: count }, (_, k) => (k === 0 ? name : `${name}:${k}`));
+    for (const o of outputs.slice(1)) claim(o, jsonPath(['layers', i, 'name']));
+    return { name, op: op.name, inputs: inputNames, outputs, attrs: parsed.data as Record<string, unknown>, path };
   });
 
   layers.forEach((l, i) => {

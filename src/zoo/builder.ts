@@ -42,6 +42,11 @@ export class NetBuilder {
   add(name: string, op: string, inputs: string | string[], attrs: Attrs = {}): string {
     this.layers.push({ name, op, inputs, ...attrs });
     const ins = typeof inputs === 'string' ? [inputs] : inputs;
+    if (op === 'split') {
+      const parts = (attrs.numOutputs as number | undefined) ?? 2;
+      for (let k = 0; k < parts; k++) this.channels.set(k === 0 ? name : `${name}:${k}`, this.ch(ins[0]) / parts);
+      return name;
+    }
     const out =
       (attrs.outChannels as number | undefined) ??
       (op === 'concat' ? ins.reduce((s, i) => s + this.ch(i), 0) : op === 'linear' ? (attrs.outFeatures as number) : this.ch(ins[0]));

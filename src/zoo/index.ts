@@ -3,6 +3,12 @@ import type { NetworkSpec } from './builder.js';
 import { mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small } from './mobilenet.js';
 import { resnet18, resnet34, resnet50, resnet101 } from './resnet.js';
 import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
+import { densenet121 } from './densenet.js';
+import { efficientnet_b0 } from './efficientnet.js';
+import { googlenet, inception_v3 } from './inception.js';
+import { deeplabv3_resnet50, unet } from './segmentation.js';
+import { shufflenet_v2_x1_0 } from './shufflenet.js';
+import { squeezenet1_1 } from './squeezenet.js';
 
 export interface ZooEntry {
   name: string;
@@ -26,6 +32,14 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'mobilenet_v2', resolution: 224, torchvision: { params: 3_504_872, gmacs: 0.3 }, build: mobilenet_v2 },
   { name: 'mobilenet_v3_large', resolution: 224, torchvision: { params: 5_483_032, gmacs: 0.22 }, build: mobilenet_v3_large },
   { name: 'mobilenet_v3_small', resolution: 224, torchvision: { params: 2_542_856, gmacs: 0.06 }, build: mobilenet_v3_small },
+  { name: 'shufflenet_v2_x1_0', resolution: 224, torchvision: { params: 2_278_604, gmacs: 0.14 }, build: shufflenet_v2_x1_0 },
+  { name: 'squeezenet1_1', resolution: 224, torchvision: { params: 1_235_496, gmacs: 0.35 }, build: squeezenet1_1 },
+  { name: 'googlenet', resolution: 224, torchvision: { params: 6_624_904, gmacs: 1.5 }, build: googlenet },
+  { name: 'inception_v3', resolution: 299, torchvision: { params: 27_161_264, gmacs: 5.71 }, build: inception_v3 },
+  { name: 'densenet121', resolution: 224, torchvision: { params: 7_978_856, gmacs: 2.83 }, build: densenet121 },
+  { name: 'efficientnet_b0', resolution: 224, torchvision: { params: 5_288_548, gmacs: 0.39 }, build: efficientnet_b0 },
+  { name: 'unet', resolution: 256, build: (r?: number) => unet({ resolution: r }) },
+  { name: 'deeplabv3_resnet50', resolution: 520, torchvision: { params: 42_004_074, gmacs: 178.72 }, build: deeplabv3_resnet50 },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));

@@ -13,26 +13,47 @@ function basic(b: NetBuilder, p: string, x: string, planes: number, stride: numb
   return b.act(`${p}.relu`, b.add(`${p}.add`, 'add', [y, identity]), 'relu');
 }
 
-function bottleneck(b: NetBuilder, p: string, x: string, planes: number, stride: number): string {
+function bottleneck(b: NetBuilder, p: string, x: string, planes: number, stride: number, dilation = 1): string {
   const inC = b.ch(x);
   const out = planes * 4;
   let y = b.act(`${p}.relu1`, b.bn(`${p}.bn1`, b.conv(`${p}.conv1`, x, planes, 1, { bias: false })), 'relu');
-  y = b.act(`${p}.relu2`, b.bn(`${p}.bn2`, b.conv(`${p}.conv2`, y, planes, 3, { stride, padding: 1, bias: false })), 'relu');
+  y = b.act(`${p}.relu2`, b.bn(`${p}.bn2`, b.conv(`${p}.conv2`, y, planes, 3, { stride, padding: dilation, dilation, bias: false })), 'relu');
   y = b.bn(`${p}.bn3`, b.conv(`${p}.conv3`, y, out, 1, { bias: false }));
   const identity = stride !== 1 || inC !== out ? b.bn(`${p}.downsample.1`, b.conv(`${p}.downsample.0`, x, out, 1, { stride, bias: false })) : x;
   return b.act(`${p}.relu`, b.add(`${p}.add`, 'add', [y, identity]), 'relu');
 }
 
-export function resnet(name: string, block: Block, depths: number[], resolution = 224, numClasses = 1000): NetworkSpec {
-  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
-  let x = b.conv('conv1', 'input', 64, 7, { stride: 2, padding: 3, bias: false });
-  x = b.act('relu', b.bn('bn1', x), 'relu');
-  x = b.add('maxpool', 'maxPool2d', x, { kernelSize: 3, stride: 2, padding: 1 });
-  const make = block === 'basic' ? basic : bottleneck;
+/**
+ * The convolutional trunk (conv1 … layer4), prefixed as torchvision's IntermediateLayerGetter
+ * names it when `prefix` is given. `dilate[i]` replaces layer(i+2)'s stride by dilation, as
+ * torchvision's replace_stride_with_dilation (the first block keeps the previous dilation).
+ */
+export function resnetTrunk(b: NetBuilder, block: Block, depths: number[], prefix = '', dilate: boolean[] = [false, false, false]): string[] {
+  let x = b.conv(`${prefix}conv1`, 'input', 64, 7, { stride: 2, padding: 3, bias: false });
+  x = b.act(`${prefix}relu`, b.bn(`${prefix}bn1`, x), 'relu');
+  x = b.add(`${prefix}maxpool`, 'maxPool2d', x, { kernelSize: 3, stride: 2, padding: 1 });
+  let dilation = 1;
+  const stages: string[] = [];
   depths.forEach((n, stage) => {
     const planes = 64 * 2 ** stage;
-    for (let i = 0; i < n; i++) x = make(b, `layer${stage + 1}.${i}`, x, planes, i === 0 && stage > 0 ? 2 : 1);
+    let stride = stage > 0 ? 2 : 1;
+    const previous = dilation;
+    if (stage > 0 && dilate[stage - 1]) {
+      dilation *= stride;
+      stride = 1;
+    }
+    for (let i = 0; i < n; i++) {
+      const p = `${prefix}layer${stage + 1}.${i}`;
+      x = block === 'basic' ? basic(b, p, x, planes, i === 0 ? stride : 1) : bottleneck(b, p, x, planes, i === 0 ? stride : 1, i === 0 ? previous : dilation);
+    }
+    stages.push(x);
   });
+  return stages;
+}
+
+export function resnet(name: string, block: Block, depths: number[], resolution = 224, numClasses = 1000): NetworkSpec {
+  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
+  let x = resnetTrunk(b, block, depths)[3];
   x = b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 });
   x = b.add('flatten', 'flatten', x);
   b.add('fc', 'linear', x, { outFeatures: numClasses });

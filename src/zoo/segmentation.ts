@@ -1,0 +1,66 @@
+/**
+ * Segmentation nets: U-Net (Ronneberger et al. 2015: max-pool down, transposed-conv up, concat
+ * skips) and DeepLabV3 (Chen et al. 2017) with a dilated ResNet-50 (output stride 8), ASPP with
+ * rates 12/24/36 and image pooling, bilinear upsampling, and the auxiliary FCN head, as
+ * torchvision.models.segmentation.deeplabv3_resnet50(aux_loss=True) runs it.
+ */
+import { NetBuilder, imageInput } from './builder.js';
+import type { NetworkSpec } from './builder.js';
+import { resnetTrunk } from './resnet.js';
+
+function doubleConv(b: NetBuilder, p: string, x: string, out: number): string {
+  let y = b.act(`${p}.2`, b.bn(`${p}.1`, b.conv(`${p}.0`, x, out, 3, { padding: 1, bias: false })), 'relu');
+  y = b.act(`${p}.5`, b.bn(`${p}.4`, b.conv(`${p}.3`, y, out, 3, { padding: 1, bias: false })), 'relu');
+  return y;
+}
+
+export interface UNetOptions {
+  resolution?: number;
+  base?: number;
+  depth?: number;
+  classes?: number;
+}
+
+export function unet({ resolution = 256, base = 64, depth = 4, classes = 2 }: UNetOptions = {}): NetworkSpec {
+  const b = new NetBuilder('unet', imageInput(resolution), `U-Net, ${depth} levels, base width ${base}, ConvTranspose2d upsampling`);
+  const skips = [doubleConv(b, 'inc', 'input', base)];
+  for (let i = 1; i <= depth; i++) {
+    const pooled = b.add(`down${i}.0`, 'maxPool2d', skips[i - 1], { kernelSize: 2 });
+    skips.push(doubleConv(b, `down${i}.1`, pooled, base * 2 ** i));
+  }
+  let x = skips[depth];
+  for (let i = 1; i <= depth; i++) {
+    const width = base * 2 ** (depth - i);
+    const up = b.add(`up${i}`, 'convTranspose2d', x, { outChannels: width, kernelSize: 2, stride: 2 });
+    x = doubleConv(b, `conv${i}`, b.add(`cat${i}`, 'concat', [skips[depth - i], up]), width);
+  }
+  b.conv('outc', x, classes, 1);
+  return b.build();
+}
+
+const convOut = (h: number, k: number, s: number, p: number) => Math.floor((h + 2 * p - k) / s) + 1;
+
+export function deeplabv3_resnet50(resolution = 520, classes = 21): NetworkSpec {
+  const b = new NetBuilder('deeplabv3_resnet50', imageInput(resolution), 'torchvision.models.segmentation.deeplabv3_resnet50 (aux_loss=True)');
+  const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', [3, 4, 6, 3], 'backbone.', [false, true, true]);
+  // output stride 8: conv1, maxpool and layer2 halve the map
+  const fm = convOut(convOut(convOut(resolution, 7, 2, 3), 3, 2, 1), 3, 2, 1);
+  const full: [number, number] = [resolution, resolution];
+
+  const aspp = 'classifier.0';
+  const branches = [b.convBnAct(`${aspp}.convs.0`, layer4, 256, 1)];
+  [12, 24, 36].forEach((rate, i) => branches.push(b.convBnAct(`${aspp}.convs.${i + 1}`, layer4, 256, 3, { padding: rate, dilation: rate })));
+  let pool = b.add(`${aspp}.convs.4.0`, 'adaptiveAvgPool2d', layer4, { outputSize: 1 });
+  pool = b.act(`${aspp}.convs.4.3`, b.bn(`${aspp}.convs.4.2`, b.conv(`${aspp}.convs.4.1`, pool, 256, 1, { bias: false })), 'relu');
+  branches.push(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fm, fm], alignCorners: false }));
+  let x = b.add(`${aspp}.cat`, 'concat', branches);
+  x = b.add(`${aspp}.project.3`, 'dropout', b.convBnAct(`${aspp}.project`, x, 256, 1), { p: 0.5 });
+  x = b.convBnAct('classifier.1', x, 256, 3);
+  x = b.conv('classifier.4', x, classes, 1);
+  const out = b.add('out', 'upsample', x, { mode: 'bilinear', size: full, alignCorners: false });
+
+  let aux = b.convBnAct('aux_classifier', layer3, 256, 3);
+  aux = b.conv('aux_classifier.4', b.add('aux_classifier.3', 'dropout', aux, { p: 0.1 }), classes, 1);
+  const auxOut = b.add('aux', 'upsample', aux, { mode: 'bilinear', size: full, alignCorners: false });
+  return b.build([out, auxOut]);
+}

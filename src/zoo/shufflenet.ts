@@ -1,0 +1,40 @@
+/** ShuffleNet V2 (Ma et al. 2018), torchvision.models.shufflenet_v2_x1_0: channel split, shuffle. */
+import { NetBuilder, imageInput } from './builder.js';
+import type { NetworkSpec } from './builder.js';
+
+function invertedResidual(b: NetBuilder, p: string, x: string, out: number, stride: number): string {
+  const inC = b.ch(x);
+  const half = out / 2;
+  let left: string;
+  let right: string;
+  if (stride === 1) {
+    const split = b.add(`${p}.chunk`, 'split', x, { axis: 1, numOutputs: 2 });
+    left = split;
+    right = `${split}:1`;
+  } else {
+    left = b.convBnAct(`${p}.branch1.dw`, x, inC, 3, { stride, groups: inC, act: null });
+    left = b.convBnAct(`${p}.branch1.pw`, left, half, 1);
+    right = x;
+  }
+  let y = b.conv(`${p}.branch2.0`, right, half, 1, { bias: false });
+  y = b.act(`${p}.branch2.2`, b.bn(`${p}.branch2.1`, y), 'relu');
+  y = b.bn(`${p}.branch2.4`, b.conv(`${p}.branch2.3`, y, half, 3, { stride, padding: 1, groups: half, bias: false }));
+  y = b.act(`${p}.branch2.7`, b.bn(`${p}.branch2.6`, b.conv(`${p}.branch2.5`, y, half, 1, { bias: false })), 'relu');
+  const cat = b.add(`${p}.cat`, 'concat', [left, y]);
+  return b.add(`${p}.shuffle`, 'channelShuffle', cat, { groups: 2 });
+}
+
+export function shufflenet_v2_x1_0(resolution = 224, numClasses = 1000): NetworkSpec {
+  const b = new NetBuilder('shufflenet_v2_x1_0', imageInput(resolution), 'torchvision.models.shufflenet_v2_x1_0');
+  let x = b.convBnAct('conv1', 'input', 24, 3, { stride: 2 });
+  x = b.add('maxpool', 'maxPool2d', x, { kernelSize: 3, stride: 2, padding: 1 });
+  const repeats = [4, 8, 4];
+  const widths = [116, 232, 464];
+  repeats.forEach((n, s) => {
+    for (let i = 0; i < n; i++) x = invertedResidual(b, `stage${s + 2}.${i}`, x, widths[s], i === 0 ? 2 : 1);
+  });
+  x = b.convBnAct('conv5', x, 1024, 1);
+  x = b.add('mean', 'reduceMean', x, { axes: [2, 3], keepDims: false });
+  b.add('fc', 'linear', x, { outFeatures: numClasses });
+  return b.build();
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ZOO, ZOO_BY_NAME } from '../../src/zoo/index.js';
+import { unet } from '../../src/zoo/segmentation.js';
+import { analyze, layer } from '../helpers.js';
+
+const onnxTruth = JSON.parse(readFileSync(new URL('../fixtures/onnx/truth.json', import.meta.url), 'utf8'));
+
+describe('the model zoo', () => {
+  it('has every model the product promises', () => {
+    const required = [
+      'alexnet', 'vgg11', 'vgg16', 'vgg16_bn', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'mobilenet_v1', 'mobilenet_v2',
+      'mobilenet_v3_large', 'mobilenet_v3_small', 'shufflenet_v2_x1_0', 'squeezenet1_1', 'googlenet', 'inception_v3',
+      'densenet121', 'efficientnet_b0', 'unet', 'deeplabv3_resnet50',
+    ];
+    expect(ZOO.map((z) => z.name)).toEqual(expect.arrayContaining(required));
+  });
+
+  it.each(ZOO.map((z) => [z.name, z] as const))('%s analyses at its crop size with no unsupported layer', (_, z) => {
+    const r = analyze(z.build());
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.params).toBeGreaterThan(0);
+  });
+
+  it('U-Net, 2 levels at base width 16: the same params and MACs as the PyTorch module exported in test/fixtures/onnx/unet.onnx', () => {
+    const t = onnxTruth.models.unet;
+    const r = analyze(unet({ resolution: 64, base: 16, depth: 2 }));
+    expect(r.totals.params).toBe(t.params);
+    expect(r.totals.macs).toBe(t.macs);
+    expect(r.outputs[0].shape).toEqual(t.output);
+  });
+
+  it('U-Net at base 64, 4 levels: 31,037,698 params, output at input resolution, skips aligned', () => {
+    const r = analyze(ZOO_BY_NAME.get('unet')!.build());
+    expect(r.totals.params).toBe(31_037_698);
+    expect(r.outputs[0].shape).toEqual([1, 2, 256, 256]);
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+    expect(r.structure.resolution).toMatchObject({ downsamplings: 4, finalFeatureMap: [16, 16], fixedInputSize: false });
+  });
+
+  it('Inception-v3: the AuxLogits head counts in params (27,161,264) but not in inference MACs', () => {
+    const r = analyze(ZOO_BY_NAME.get('inception_v3')!.build());
+    const aux = r.layers.filter((l) => l.name.startsWith('AuxLogits.'));
+    expect(aux.length).toBeGreaterThan(0);
+    expect(aux.every((l) => !l.executed)).toBe(true);
+    const auxMacs = aux.reduce((s, l) => s + l.macs, 0);
+    const allMacs = r.layers.reduce((s, l) => s + l.macs, 0);
+    expect(r.totals.macs).toBe(allMacs - auxMacs);
+    expect(r.structure.resolution?.finalFeatureMap).toEqual([8, 8]);
+  });
+
+  it('DeepLabV3: output stride 8 with dilation, so the final feature map is 65×65 at 520', () => {
+    const r = analyze(ZOO_BY_NAME.get('deeplabv3_resnet50')!.build());
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [65, 65], downsamplingStride: [8, 8], downsamplings: 3 });
+    expect(layer(r, 'classifier.0.convs.3.0').receptiveField?.size[0]).toBeGreaterThan(layer(r, 'classifier.0.convs.1.0').receptiveField!.size[0]);
+    expect(r.outputs.map((o) => o.shape)).toEqual([
+      [1, 21, 520, 520],
+      [1, 21, 520, 520],
+    ]);
+  });
+
+  it('ShuffleNet V2 references the second half of a channel split as "<layer>:1"', () => {
+    const spec = ZOO_BY_NAME.get('shufflenet_v2_x1_0')!.build();
+    expect(spec.layers.some((l) => (Array.isArray(l.inputs) ? l.inputs : [l.inputs]).includes('stage2.1.chunk:1'))).toBe(true);
+    expect(layer(analyze(spec), 'stage2.1.chunk').outputShapes).toEqual([
+      [1, 58, 28, 28],
+      [1, 58, 28, 28],
+    ]);
+  });
+
+  it('any model at another resolution: resnet50 at 320 scales MACs by (320/224)² within border effects', () => {
+    const at = (r: number) => analyze(ZOO_BY_NAME.get('resnet50')!.build(r)).totals;
+    const [a, b] = [at(224), at(320)];
+    expect(b.params).toBe(a.params);
+    expect(b.macs / a.macs).toBeCloseTo((320 / 224) ** 2, 1);
+  });
+});
