@@ -208,6 +208,13 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
   };
 }
 
+/** The declared outputs, or else the first output of every layer nobody reads. */
+export function graphOutputs(graph: Graph): string[] {
+  if (graph.outputs) return graph.outputs;
+  const consumed = new Set(graph.layers.flatMap((l) => l.inputs));
+  return graph.layers.flatMap((l) => (consumed.has(l.outputs[0]) ? [] : [l.outputs[0]]));
+}
+
 /**
  * Layers some declared output depends on. The rest (a training-only auxiliary head) do not run at
  * inference: their parameters exist and count, their MACs and memory traffic do not.
@@ -308,8 +315,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
   }
   const unsupported = [...unsupportedByType].map(([opType, nodes]) => ({ opType, count: nodes.length, nodes }));
 
-  const consumed = new Set(graph.layers.flatMap((l) => l.inputs));
-  const outputNames = graph.outputs ?? graph.layers.flatMap((l) => l.outputs.filter((o, i) => i === 0 && !consumed.has(o)));
+  const outputNames = graphOutputs(graph);
   const outputs = outputNames.map((name) => {
     const t = tensors.get(name)!;
     return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf) };

@@ -5,7 +5,7 @@
  *   sigmoid 4 (neg, exp, add, divide)                      swish / silu 5 (sigmoid, multiply)
  *   hardSigmoid 4 (add, two clamps, scale)                 hardSwish 5 (hardSigmoid, multiply)
  *   softmax 5 (max, subtract, exp, sum, divide)            dropout 0 at inference
- *   clip 1 per bound
+ *   clip 1 per bound           sigmoidLut 3 (clamp, scale, index)
  * hardSigmoid has two named forms: "pytorch" ReLU6(x + 3)/6 (MobileNetV3) and "notes"
  * max(0, min(1, (x + 1)/2)). Leaky ReLU's slope defaults to PyTorch's 0.01 (the notes use 0.1).
  */
@@ -13,6 +13,9 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { rng } from '../tensor/random.js';
 
 interface Elementwise<A> {
   name: string;
@@ -20,6 +23,15 @@ interface Elementwise<A> {
   pytorch: string;
   attrs: z.ZodType<A>;
   flopsPerElement: number | ((a: A) => number);
+  /** The function applied to every element, specialised once per call for the attributes. */
+  fn: (a: A) => (x: number) => number;
+}
+
+function mapTensor(x: Tensor, f: (v: number) => number): Tensor {
+  const out = new Float32Array(x.data.length);
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
+  return tensor(x.shape, out);
 }
 
 function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
@@ -36,13 +48,17 @@ function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
       return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: per * numel(x) }, plan: null };
     },
     receptiveField: (ctx) => ctx.rf[0],
+    run: (ctx) => [mapTensor(ctx.inputs[0], d.fn(ctx.attrs))],
   };
 }
 
+const sigmoidOf = (x: number) => 1 / (1 + Math.exp(-x));
+const relu6Of = (x: number) => Math.min(Math.max(x, 0), 6);
+
 const none = z.strictObject({});
 
-export const relu = elementwise({ name: 'relu', summary: 'max(0, x)', pytorch: 'torch.nn.ReLU', attrs: none, flopsPerElement: 1 });
-export const relu6 = elementwise({ name: 'relu6', summary: 'min(max(0, x), 6)', pytorch: 'torch.nn.ReLU6', attrs: none, flopsPerElement: 2 });
+export const relu = elementwise({ name: 'relu', summary: 'max(0, x)', pytorch: 'torch.nn.ReLU', attrs: none, flopsPerElement: 1, fn: () => (x) => (x > 0 ? x : 0) });
+export const relu6 = elementwise({ name: 'relu6', summary: 'min(max(0, x), 6)', pytorch: 'torch.nn.ReLU6', attrs: none, flopsPerElement: 2, fn: () => relu6Of });
 export const LeakyReluAttrs = z.strictObject({ negativeSlope: z.number().default(0.01) });
 export const leakyRelu = elementwise({
   name: 'leakyRelu',
@@ -50,9 +66,10 @@ export const leakyRelu = elementwise({
   pytorch: 'torch.nn.LeakyReLU',
   attrs: LeakyReluAttrs,
   flopsPerElement: 2,
+  fn: (a) => (x) => (x > 0 ? x : a.negativeSlope * x),
 });
-export const sigmoid = elementwise({ name: 'sigmoid', summary: '1 / (1 + exp(−x))', pytorch: 'torch.nn.Sigmoid', attrs: none, flopsPerElement: 4 });
-export const swish = elementwise({ name: 'swish', summary: 'x·sigmoid(x) (SiLU)', pytorch: 'torch.nn.SiLU', attrs: none, flopsPerElement: 5 });
+export const sigmoid = elementwise({ name: 'sigmoid', summary: '1 / (1 + exp(−x))', pytorch: 'torch.nn.Sigmoid', attrs: none, flopsPerElement: 4, fn: () => sigmoidOf });
+export const swish = elementwise({ name: 'swish', summary: 'x·sigmoid(x) (SiLU)', pytorch: 'torch.nn.SiLU', attrs: none, flopsPerElement: 5, fn: () => (x) => x * sigmoidOf(x) });
 export const HardSigmoidAttrs = z.strictObject({
   variant: z.enum(['pytorch', 'notes']).default('pytorch'),
   /** ONNX's general form max(0, min(1, alpha·x + beta)); overrides the variant when given. */
@@ -65,6 +82,12 @@ export const hardSigmoid = elementwise({
   pytorch: 'torch.nn.Hardsigmoid',
   attrs: HardSigmoidAttrs,
   flopsPerElement: 4,
+  fn: (a) => {
+    const [alpha, beta] = a.alpha !== undefined || a.beta !== undefined ? [a.alpha ?? 0.2, a.beta ?? 0.5] : a.variant === 'notes' ? [0.5, 0.5] : [1 / 6, 0.5];
+    // PyTorch computes relu6(x + 3)/6 literally; the general form alpha·x + beta rounds differently in float32
+    if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => relu6Of(x + 3) / 6;
+    return (x) => Math.min(Math.max(alpha * x + beta, 0), 1);
+  },
 });
 export const ClipAttrs = z.strictObject({ min: z.number().optional(), max: z.number().optional() });
 export const clip = elementwise({
@@ -73,19 +96,42 @@ export const clip = elementwise({
   pytorch: 'torch.clamp',
   attrs: ClipAttrs,
   flopsPerElement: (a) => (a.min !== undefined ? 1 : 0) + (a.max !== undefined ? 1 : 0),
+  fn: (a) => {
+    const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
+    return (x) => Math.min(Math.max(x, lo), hi);
+  },
 });
-export const hardSwish = elementwise({ name: 'hardSwish', summary: 'x·ReLU6(x + 3)/6', pytorch: 'torch.nn.Hardswish', attrs: none, flopsPerElement: 5 });
+export const hardSwish = elementwise({
+  name: 'hardSwish',
+  summary: 'x·ReLU6(x + 3)/6',
+  pytorch: 'torch.nn.Hardswish',
+  attrs: none,
+  flopsPerElement: 5,
+  fn: () => (x) => (x * relu6Of(x + 3)) / 6,
+});
 export const DropoutAttrs = z.strictObject({ p: z.number().min(0).max(1).default(0.5) });
-export const dropout = elementwise({
+const dropoutBase = elementwise({
   name: 'dropout',
-  summary: 'Inference: identity. Training: zero with probability p, scale the rest by 1/(1 − p)',
+  summary: 'Inference: identity. Training: zero with probability p, scale the rest by 1/(1 − p), mask from the seed',
   pytorch: 'torch.nn.Dropout',
   attrs: DropoutAttrs,
   flopsPerElement: 0,
+  fn: () => (x) => x,
 });
+export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
+  ...dropoutBase,
+  run(ctx) {
+    const x = ctx.inputs[0];
+    if (!ctx.training) return [x];
+    const p = ctx.attrs.p;
+    const random = rng(ctx.seed);
+    const keep = 1 - p;
+    return [mapTensor(x, (v) => (random() < p ? 0 : v / keep))];
+  },
+};
 
 export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) });
-const softmaxBase = elementwise({ name: 'softmax', summary: 'exp(x) / Σ exp(x) along dim', pytorch: 'torch.nn.Softmax', attrs: SoftmaxAttrs, flopsPerElement: 5 });
+const softmaxBase = elementwise({ name: 'softmax', summary: 'exp(x) / Σ exp(x) along dim', pytorch: 'torch.nn.Softmax', attrs: SoftmaxAttrs, flopsPerElement: 5, fn: () => (x) => x });
 export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, null> = {
   ...softmaxBase,
   infer(ctx) {
@@ -96,4 +142,69 @@ export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, null> = {
     }
     return softmaxBase.infer(ctx);
   },
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const dim = ctx.attrs.dim < 0 ? ctx.attrs.dim + x.shape.length : ctx.attrs.dim;
+    const size = x.shape[dim];
+    const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const outer = x.data.length / (size * inner);
+    const out = new Float32Array(x.data.length);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * size * inner + i;
+        let max = -Infinity;
+        for (let k = 0; k < size; k++) max = Math.max(max, x.data[base + k * inner]);
+        let sum = 0;
+        for (let k = 0; k < size; k++) {
+          const e = Math.exp(x.data[base + k * inner] - max);
+          out[base + k * inner] = e;
+          sum += e;
+        }
+        for (let k = 0; k < size; k++) out[base + k * inner] /= sum;
+      }
+    }
+    return [tensor(x.shape, out)];
+  },
 };
+
+/**
+ * A sigmoid lookup table over [−8, 8] (the notes: saturating outside, accurate enough for
+ * inference): `tableSize` entries sampled evenly, read by nearest entry or linear interpolation.
+ * maxError is the largest deviation from the exact sigmoid over a dense sweep of [−10, 10].
+ */
+export const SigmoidLutAttrs = z.strictObject({
+  tableSize: z.number().int().min(2).max(1 << 20).default(256),
+  interpolate: z.boolean().default(false),
+});
+export type SigmoidLutAttrs = z.infer<typeof SigmoidLutAttrs>;
+
+export function sigmoidTable(a: SigmoidLutAttrs): { fn: (x: number) => number; maxError: number } {
+  const n = a.tableSize;
+  const table = new Float32Array(n);
+  const step = 16 / (n - 1);
+  for (let i = 0; i < n; i++) table[i] = sigmoidOf(-8 + i * step);
+  const fn = (x: number) => {
+    if (x <= -8) return table[0];
+    if (x >= 8) return table[n - 1];
+    const pos = (x + 8) / step;
+    if (!a.interpolate) return table[Math.round(pos)];
+    const i = Math.floor(pos);
+    const f = pos - i;
+    return i + 1 < n ? table[i] * (1 - f) + table[i + 1] * f : table[i];
+  };
+  let maxError = 0;
+  for (let k = 0; k <= 200_000; k++) {
+    const x = -10 + k * 1e-4;
+    maxError = Math.max(maxError, Math.abs(fn(x) - sigmoidOf(x)));
+  }
+  return { fn, maxError };
+}
+
+export const sigmoidLut = elementwise({
+  name: 'sigmoidLut',
+  summary: 'Sigmoid from a lookup table over [−8, 8] (saturating outside); reports its max error against the exact sigmoid',
+  pytorch: 'torch.sigmoid (approximated)',
+  attrs: SigmoidLutAttrs,
+  flopsPerElement: 3,
+  fn: (a) => sigmoidTable(a).fn,
+});

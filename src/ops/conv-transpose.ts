@@ -14,6 +14,9 @@ import type { AxisGeometry } from './geometry.js';
 import { transposedRF } from './receptive-field.js';
 import { checkChannels, expectRank } from './common.js';
 import type { OpDef } from './types.js';
+import { gemm } from '../tensor/gemm.js';
+import { tensor } from '../tensor/tensor.js';
+import { addBias } from './conv.js';
 
 export const ConvTransposeAttrs = z.strictObject({
   outChannels: posInt,
@@ -84,4 +87,55 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
     };
   },
   receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),
+  run: (ctx) => [tensor(ctx.outputs[0], convTransposeForward(ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))],
 };
+
+/**
+ * Per image and group: columns[(co·Kh + u)·Kw + v][i·W + j] = Σ_ci w[ci, co, u, v]·x[ci, i, j]
+ * (one GEMM with the weight transposed), then col2im adds each column into
+ * y[co, i·s − pt + u·d, j·s − pl + v·d].
+ */
+export function convTransposeForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvTransposePlan): Float32Array {
+  const [gh, gw] = p.geo;
+  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const rows = coutG * KH * KW;
+  const inPlane = H * W;
+  const outPlane = OH * OW;
+  // weight [Cin, Cout/g, Kh, Kw] → per group [Cout/g·Kh·Kw, Cin/g]
+  const wT = new Float32Array(p.groups * rows * cinG);
+  for (let g = 0; g < p.groups; g++) {
+    for (let ci = 0; ci < cinG; ci++) {
+      const src = (g * cinG + ci) * rows;
+      for (let r = 0; r < rows; r++) wT[(g * rows + r) * cinG + ci] = weight[src + r];
+    }
+  }
+  const cols = new Float32Array(rows * inPlane);
+  const out = new Float32Array(p.n * p.cout * outPlane);
+  for (let b = 0; b < p.n; b++) {
+    for (let g = 0; g < p.groups; g++) {
+      gemm(rows, inPlane, cinG, wT, g * rows * cinG, cinG, x, (b * p.cin + g * cinG) * inPlane, inPlane, cols, 0, inPlane, false);
+      for (let co = 0; co < coutG; co++) {
+        const yc = (b * p.cout + g * coutG + co) * outPlane;
+        for (let u = 0; u < KH; u++) {
+          for (let v = 0; v < KW; v++) {
+            const colRow = ((co * KH + u) * KW + v) * inPlane;
+            for (let i = 0; i < H; i++) {
+              const oy = i * gh.stride - gh.padBegin + u * gh.dilation;
+              if (oy < 0 || oy >= OH) continue;
+              const dst = yc + oy * OW;
+              const src = colRow + i * W;
+              for (let j = 0; j < W; j++) {
+                const ox = j * gw.stride - gw.padBegin + v * gw.dilation;
+                if (ox >= 0 && ox < OW) out[dst + ox] += cols[src + j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  addBias(out, bias, p.n, p.cout, outPlane);
+  return out;
+}

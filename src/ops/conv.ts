@@ -14,6 +14,8 @@ import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { checkChannels, expectRank } from './common.js';
 import type { InferContext, Inferred, OpDef, WeightSpec } from './types.js';
+import { gemm } from '../tensor/gemm.js';
+import { tensor } from '../tensor/tensor.js';
 
 export const ConvAttrs = z.strictObject({
   outChannels: posInt,
@@ -74,4 +76,134 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   attrs: ConvAttrs,
   infer: (ctx) => convInferred(convPlan(ctx), ctx.attrs.bias),
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  run(ctx) {
+    const w = ctx.weights.weight.data;
+    const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
+    return [tensor(ctx.outputs[0], convForward(ctx.inputs[0].data, weight, ctx.weights.bias?.data, ctx.plan))];
+  },
 };
+
+/**
+ * im2col for one image and one group: column (c·Kh + u)·Kw + v, row oy·W' + ox holds
+ * x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero outside the input.
+ */
+export function im2col(
+  x: Float32Array,
+  xOff: number,
+  channels: number,
+  geo: AxisGeometry[],
+  cols: Float32Array,
+): void {
+  const [gh, gw] = geo;
+  const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
+  const xPlane = H * W;
+  const outPlane = OH * OW;
+  let row = 0;
+  for (let c = 0; c < channels; c++) {
+    const xc = xOff + c * xPlane;
+    for (let u = 0; u < gh.kernel; u++) {
+      for (let v = 0; v < gw.kernel; v++, row++) {
+        const colRow = row * outPlane;
+        const dy = u * gh.dilation - gh.padBegin;
+        const dx = v * gw.dilation - gw.padBegin;
+        // output columns whose input column lies inside [0, W)
+        const oxLo = Math.max(0, Math.ceil(-dx / gw.stride));
+        const oxHi = Math.min(OW, Math.ceil((W - dx) / gw.stride));
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * gh.stride + dy;
+          const dst = colRow + oy * OW;
+          if (iy < 0 || iy >= H || oxLo >= oxHi) {
+            cols.fill(0, dst, dst + OW);
+            continue;
+          }
+          const src = xc + iy * W + dx;
+          if (oxLo > 0) cols.fill(0, dst, dst + oxLo);
+          if (gw.stride === 1) cols.set(x.subarray(src + oxLo, src + oxHi), dst + oxLo);
+          else for (let ox = oxLo; ox < oxHi; ox++) cols[dst + ox] = x[src + ox * gw.stride];
+          if (oxHi < OW) cols.fill(0, dst + oxHi, dst + OW);
+        }
+      }
+    }
+  }
+}
+
+/** Depthwise (one input channel per group): a direct sliding window, cheaper than GEMM with M = 1. */
+function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvPlan): void {
+  const [gh, gw] = p.geo;
+  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
+  const mult = p.cout / p.cin;
+  for (let b = 0; b < p.n; b++) {
+    for (let co = 0; co < p.cout; co++) {
+      const xc = (b * p.cin + Math.floor(co / mult)) * H * W;
+      const oc = (b * p.cout + co) * OH * OW;
+      for (let u = 0; u < KH; u++) {
+        const dy = u * gh.dilation - gh.padBegin;
+        for (let v = 0; v < KW; v++) {
+          const wv = w[(co * KH + u) * KW + v];
+          const dx = v * gw.dilation - gw.padBegin;
+          const oxLo = Math.max(0, Math.ceil(-dx / gw.stride));
+          const oxHi = Math.min(OW, Math.ceil((W - dx) / gw.stride));
+          for (let oy = 0; oy < OH; oy++) {
+            const iy = oy * gh.stride + dy;
+            if (iy < 0 || iy >= H) continue;
+            const src = xc + iy * W + dx;
+            const dst = oc + oy * OW;
+            for (let ox = oxLo; ox < oxHi; ox++) out[dst + ox] += wv * x[src + ox * gw.stride];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Reverses each kernel in both spatial axes: true convolution as cross-correlation. */
+export function flipKernels(w: Float32Array, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const area = kh * kw;
+  for (let base = 0; base < w.length; base += area) {
+    for (let i = 0; i < area; i++) out[base + area - 1 - i] = w[base + i];
+  }
+  return out;
+}
+
+export function addBias(out: Float32Array, bias: Float32Array | undefined, n: number, channels: number, plane: number): void {
+  if (!bias) return;
+  for (let b = 0; b < n; b++) {
+    for (let c = 0; c < channels; c++) {
+      const v = bias[c];
+      const o = (b * channels + c) * plane;
+      for (let i = 0; i < plane; i++) out[o + i] += v;
+    }
+  }
+}
+
+/** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan; shared with deformConv2d's GEMM. */
+export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
+  const [gh, gw] = p.geo;
+  const plane = gh.out * gw.out;
+  const out = new Float32Array(p.n * p.cout * plane);
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  if (cinG === 1 && p.groups > 1) {
+    depthwise(x, weight, out, p);
+  } else {
+    const K = cinG * gh.kernel * gw.kernel;
+    const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;
+    const cols = pointwise ? null : new Float32Array(K * plane);
+    const xPlane = gh.in * gw.in;
+    for (let b = 0; b < p.n; b++) {
+      for (let g = 0; g < p.groups; g++) {
+        const xOff = (b * p.cin + g * cinG) * xPlane;
+        const outOff = (b * p.cout + g * coutG) * plane;
+        if (cols) {
+          im2col(x, xOff, cinG, p.geo, cols);
+          gemm(coutG, plane, K, weight, g * coutG * K, K, cols, 0, plane, out, outOff, plane, false);
+        } else {
+          gemm(coutG, plane, K, weight, g * coutG * K, K, x, xOff, plane, out, outOff, plane, false);
+        }
+      }
+    }
+  }
+  addBias(out, bias, p.n, p.cout, plane);
+  return out;
+}

@@ -17,6 +17,9 @@ import { windowRF } from './receptive-field.js';
 import { ConvAttrs, convInferred, convPlan } from './conv.js';
 import type { ConvPlan } from './conv.js';
 import type { OpDef } from './types.js';
+import { gemm } from '../tensor/gemm.js';
+import { tensor } from '../tensor/tensor.js';
+import { addBias } from './conv.js';
 
 export const DeformConvAttrs = ConvAttrs.omit({ mode: true });
 export type DeformConvAttrs = ReturnType<typeof DeformConvAttrs.parse>;
@@ -77,4 +80,77 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
     });
     return windowRF(ctx.rf[0], ctx.plan.geo);
   },
+  run(ctx) {
+    const [x, offset, mask] = ctx.inputs;
+    return [tensor(ctx.outputs[0], deformForward(x.data, offset.data, mask?.data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))];
+  },
 };
+
+/** torchvision's bilinear_interpolate: zero outside (−1, H) × (−1, W), missing corners count zero. */
+function bilinear(x: Float32Array, off: number, H: number, W: number, h: number, w: number): number {
+  if (h <= -1 || h >= H || w <= -1 || w >= W) return 0;
+  const h0 = Math.floor(h);
+  const w0 = Math.floor(w);
+  const lh = h - h0;
+  const lw = w - w0;
+  const v00 = h0 >= 0 && w0 >= 0 ? x[off + h0 * W + w0] : 0;
+  const v01 = h0 >= 0 && w0 + 1 < W ? x[off + h0 * W + w0 + 1] : 0;
+  const v10 = h0 + 1 < H && w0 >= 0 ? x[off + (h0 + 1) * W + w0] : 0;
+  const v11 = h0 + 1 < H && w0 + 1 < W ? x[off + (h0 + 1) * W + w0 + 1] : 0;
+  return (1 - lh) * (1 - lw) * v00 + (1 - lh) * lw * v01 + lh * (1 - lw) * v10 + lh * lw * v11;
+}
+
+/**
+ * Deformable im2col (torchvision deformable_im2col): tap (u, v) of output (oy, ox) reads
+ * x[c] at (oy·s − pt + u·d + Δh, ox·s − pl + v·d + Δw), times the mask; offsets per offset
+ * group in (Δh, Δw) pairs, tap-major. Then the grouped GEMM of conv2d.
+ */
+export function deformForward(
+  x: Float32Array,
+  offset: Float32Array,
+  mask: Float32Array | undefined,
+  weight: Float32Array,
+  bias: Float32Array | undefined,
+  p: DeformConvPlan,
+): Float32Array {
+  const [gh, gw] = p.geo;
+  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
+  const taps = KH * KW;
+  const plane = OH * OW;
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const perOffsetGroup = p.cin / p.offsetGroups;
+  const K = cinG * taps;
+  const cols = new Float32Array(p.cin * taps * plane);
+  const out = new Float32Array(p.n * p.cout * plane);
+  for (let b = 0; b < p.n; b++) {
+    for (let c = 0; c < p.cin; c++) {
+      const og = Math.floor(c / perOffsetGroup);
+      const xOff = (b * p.cin + c) * H * W;
+      const offBase = (b * p.offsetGroups + og) * 2 * taps * plane;
+      const maskBase = (b * p.offsetGroups + og) * taps * plane;
+      for (let u = 0; u < KH; u++) {
+        for (let v = 0; v < KW; v++) {
+          const t = u * KW + v;
+          const colRow = (c * taps + t) * plane;
+          const dh = offBase + 2 * t * plane;
+          const dw = dh + plane;
+          for (let oy = 0; oy < OH; oy++) {
+            const y0 = oy * gh.stride - gh.padBegin + u * gh.dilation;
+            for (let ox = 0; ox < OW; ox++) {
+              const pos = oy * OW + ox;
+              const xv = ox * gw.stride - gw.padBegin + v * gw.dilation;
+              const val = bilinear(x, xOff, H, W, y0 + offset[dh + pos], xv + offset[dw + pos]);
+              cols[colRow + pos] = mask ? val * mask[maskBase + t * plane + pos] : val;
+            }
+          }
+        }
+      }
+    }
+    for (let g = 0; g < p.groups; g++) {
+      gemm(coutG, plane, K, weight, g * coutG * K, K, cols, g * K * plane, plane, out, (b * p.cout + g * coutG) * plane, plane, false);
+    }
+  }
+  addBias(out, bias, p.n, p.cout, plane);
+  return out;
+}

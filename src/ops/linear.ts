@@ -13,6 +13,8 @@ import { globalRF, mergeRF } from './receptive-field.js';
 import { broadcastShapes } from './broadcast.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
+import { gemm } from '../tensor/gemm.js';
+import { tensor } from '../tensor/tensor.js';
 
 export const LinearAttrs = z.strictObject({
   outFeatures: posInt,
@@ -57,7 +59,27 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     // A linear over the width axis of a spatial map mixes the whole row: treat it as global.
     return x.length === 4 ? globalRF(ctx.rf[0], x.slice(2)) : ctx.rf[0];
   },
+  run(ctx) {
+    const { rows, inFeatures } = ctx.plan;
+    const co = ctx.attrs.outFeatures;
+    const w = ctx.weights.weight.data;
+    const x = ctx.inputs[0].data;
+    // yᵀ [Co × rows] = W [Co × Ci] · xᵀ [Ci × rows]: the weight streams once, row-major
+    const xT = rows === 1 ? x : transpose2d(x, rows, inFeatures);
+    const yT = new Float32Array(co * rows);
+    gemm(co, rows, inFeatures, w, 0, inFeatures, xT, 0, rows, yT, 0, rows, false);
+    const y = rows === 1 ? yT : transpose2d(yT, co, rows);
+    const bias = ctx.weights.bias?.data;
+    if (bias) for (let r = 0; r < rows; r++) for (let o = 0; o < co; o++) y[r * co + o] += bias[o];
+    return [tensor(ctx.outputs[0], y)];
+  },
 };
+
+export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
+}
 
 export const FlattenAttrs = z.strictObject({
   startDim: z.number().int().default(1),
@@ -98,6 +120,7 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     const touchesSpatial = x.length === 4 && ctx.plan.end >= 2;
     return touchesSpatial ? globalRF(ctx.rf[0], x.slice(2)) : ctx.rf[0];
   },
+  run: (ctx) => [tensor(ctx.outputs[0], ctx.inputs[0].data)],
 };
 
 /**
@@ -132,4 +155,36 @@ export const matmul: OpDef<Record<string, never>, null> = {
     return { outputs: [out], weights: [], cost: { macs: rows * k, exactMacOps: rows * (2 * k - 1), biasOps: 0, elementwise: 0 }, plan: null };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
+  run(ctx) {
+    const [a, b] = ctx.inputs;
+    const aShape = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
+    const bShape = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
+    const [m, k] = aShape.slice(-2);
+    const n = bShape[bShape.length - 1];
+    const batch = broadcastShapes([aShape.slice(0, -2), bShape.slice(0, -2)])!;
+    const count = numel(batch);
+    const out = new Float32Array(count * m * n);
+    const aBatch = aShape.slice(0, -2);
+    const bBatch = bShape.slice(0, -2);
+    for (let i = 0; i < count; i++) {
+      gemm(m, n, k, a.data, batchOffset(i, batch, aBatch) * m * k, k, b.data, batchOffset(i, batch, bBatch) * k * n, n, out, i * m * n, n, false);
+    }
+    return [tensor(ctx.outputs[0], out)];
+  },
 };
+
+/** Index into a broadcast operand's batch dims for flat output batch index i. */
+function batchOffset(i: number, out: readonly number[], own: readonly number[]): number {
+  let offset = 0;
+  let stride = 1;
+  for (let d = out.length - 1, rem = i; d >= 0; d--) {
+    const coord = rem % out[d];
+    rem = Math.floor(rem / out[d]);
+    const od = d - (out.length - own.length);
+    if (od >= 0) {
+      if (own[od] !== 1) offset += coord * stride;
+      stride *= own[od];
+    }
+  }
+  return offset;
+}

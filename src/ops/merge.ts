@@ -11,6 +11,8 @@ import { mergeRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
 import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
+import { binaryBroadcast } from '../tensor/nd.js';
+import { tensor } from '../tensor/tensor.js';
 
 export function inferBroadcast<A>(ctx: InferContext<A>): number[] {
   const out = broadcastShapes(ctx.inputs);
@@ -30,7 +32,7 @@ interface Arithmetic {
   summary: string;
   pytorch: string;
   variadic: boolean;
-  /** Folds constant inputs (shape arithmetic). */
+  /** Folds constant inputs (shape arithmetic), and is the kernel (float) when integer is false. */
   fold: (a: number, b: number, integer: boolean) => number;
 }
 
@@ -64,6 +66,12 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
       };
     },
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
+    run(ctx) {
+      const f = (a: number, b: number) => d.fold(a, b, false);
+      let acc = ctx.inputs[0];
+      for (let i = 1; i < ctx.inputs.length; i++) acc = binaryBroadcast(acc, ctx.inputs[i], ctx.outputs[0], f);
+      return [acc];
+    },
   };
 }
 
@@ -127,4 +135,19 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
+  run(ctx) {
+    const { dim } = ctx.plan;
+    const out = ctx.outputs[0];
+    const inner = out.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const outer = out.slice(0, dim).reduce((a, b) => a * b, 1);
+    const res = new Float32Array(numel(out));
+    const outBlock = out[dim] * inner;
+    let at = 0;
+    for (const x of ctx.inputs) {
+      const block = x.shape[dim] * inner;
+      for (let o = 0; o < outer; o++) res.set(x.data.subarray(o * block, (o + 1) * block), o * outBlock + at);
+      at += block;
+    }
+    return [tensor(out, res)];
+  },
 };

@@ -12,6 +12,7 @@ import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, WeightSpec } from './types.js';
+import { tensor } from '../tensor/tensor.js';
 
 export const BatchNormAttrs = z.strictObject({
   numFeatures: posInt.optional(),
@@ -45,4 +46,73 @@ export const batchNorm2d: OpDef<BatchNormAttrs, { channels: number }> = {
     return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: { channels: c } };
   },
   receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const [n, c] = x.shape;
+    const plane = x.data.length / (n * c);
+    const { eps, affine } = ctx.attrs;
+    const w = ctx.weights;
+    let mean: ArrayLike<number>;
+    let variance: ArrayLike<number>;
+    if (ctx.training || !ctx.attrs.trackRunningStats) {
+      // batch statistics over (N, H, W), biased variance for normalising (PyTorch)
+      const m = new Float64Array(c);
+      const v = new Float64Array(c);
+      for (let b = 0; b < n; b++) {
+        for (let ch = 0; ch < c; ch++) {
+          const o = (b * c + ch) * plane;
+          for (let i = 0; i < plane; i++) m[ch] += x.data[o + i];
+        }
+      }
+      for (let ch = 0; ch < c; ch++) m[ch] /= n * plane;
+      for (let b = 0; b < n; b++) {
+        for (let ch = 0; ch < c; ch++) {
+          const o = (b * c + ch) * plane;
+          for (let i = 0; i < plane; i++) v[ch] += (x.data[o + i] - m[ch]) ** 2;
+        }
+      }
+      for (let ch = 0; ch < c; ch++) v[ch] /= n * plane;
+      mean = m;
+      variance = v;
+    } else {
+      mean = w.runningMean.data;
+      variance = w.runningVar.data;
+    }
+    const out = new Float32Array(x.data.length);
+    for (let ch = 0; ch < c; ch++) {
+      const scale = (affine ? w.weight.data[ch] : 1) / Math.sqrt(variance[ch] + eps);
+      const shift = (affine ? w.bias.data[ch] : 0) - mean[ch] * scale;
+      for (let b = 0; b < n; b++) {
+        const o = (b * c + ch) * plane;
+        for (let i = 0; i < plane; i++) out[o + i] = x.data[o + i] * scale + shift;
+      }
+    }
+    return [tensor(x.shape, out)];
+  },
 };
+
+export interface FoldedConv {
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+/**
+ * Folds an inference BN into the conv before it: σ = √(var + ε), w' = w·γ/σ per output channel,
+ * b' = (b − μ)·γ/σ + β (domain.md). The folded conv's output equals conv → BN.
+ */
+export function foldBatchNorm(
+  convWeight: Float32Array,
+  convBias: Float32Array | null,
+  bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; eps: number },
+): FoldedConv {
+  const cout = bn.gamma.length;
+  const per = convWeight.length / cout;
+  const weight = new Float32Array(convWeight.length);
+  const bias = new Float32Array(cout);
+  for (let c = 0; c < cout; c++) {
+    const k = bn.gamma[c] / Math.sqrt(bn.variance[c] + bn.eps);
+    for (let i = 0; i < per; i++) weight[c * per + i] = convWeight[c * per + i] * k;
+    bias[c] = ((convBias ? convBias[c] : 0) - bn.mean[c]) * k + bn.beta[c];
+  }
+  return { weight, bias };
+}

@@ -9,13 +9,15 @@
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
  */
 import { z } from 'zod';
-import { fmtShape } from '../errors.js';
+import { ConvlensError, fmtShape } from '../errors.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { globalRF, resample, transposedRF, windowRF } from './receptive-field.js';
 import { expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 const PoolBase = {
   kernelSize: Pair,
@@ -70,7 +72,54 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
     };
   },
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  run(ctx) {
+    const [values, indices] = maxPoolForward(ctx.inputs[0], ctx.plan.geo);
+    return ctx.attrs.returnIndices ? [values, indices] : [values];
+  },
 };
+
+/**
+ * PyTorch's max_pool2d: taps at start + t·d inside the input (padding is −∞), NaN wins, ties keep
+ * the first; indices are flat positions h·W + w in the input plane, as maxUnpool2d reads them.
+ */
+export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor] {
+  const [n, c, H, W] = x.shape;
+  const [gh, gw] = geo;
+  const [OH, OW] = [gh.out, gw.out];
+  const out = new Float32Array(n * c * OH * OW);
+  const idx = new Float32Array(out.length);
+  const xd = x.data;
+  for (let p = 0; p < n * c; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      let hs = oy * gh.stride - gh.padBegin;
+      const he = Math.min(hs + (gh.kernel - 1) * gh.dilation + 1, H);
+      while (hs < 0) hs += gh.dilation;
+      for (let ox = 0; ox < OW; ox++) {
+        let ws = ox * gw.stride - gw.padBegin;
+        const we = Math.min(ws + (gw.kernel - 1) * gw.dilation + 1, W);
+        while (ws < 0) ws += gw.dilation;
+        let best = -Infinity;
+        let at = hs * W + ws;
+        for (let h = hs; h < he; h += gh.dilation) {
+          for (let w = ws; w < we; w += gw.dilation) {
+            const v = xd[xp + h * W + w];
+            if (v > best || Number.isNaN(v)) {
+              best = v;
+              at = h * W + w;
+              if (Number.isNaN(v)) break;
+            }
+          }
+        }
+        const o = (p * OH + oy) * OW + ox;
+        out[o] = best;
+        idx[o] = at;
+      }
+    }
+  }
+  const shape = [n, c, OH, OW];
+  return [tensor(shape, out), tensor(shape, idx)];
+}
 
 export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
   name: 'avgPool2d',
@@ -90,6 +139,37 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
     };
   },
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const [n, c, H, W] = x.shape;
+    const [gh, gw] = ctx.plan.geo;
+    const [OH, OW] = [gh.out, gw.out];
+    const out = new Float32Array(n * c * OH * OW);
+    const xd = x.data;
+    for (let p = 0; p < n * c; p++) {
+      const xp = p * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        // PyTorch avg_pool2d: the window is clipped to the padded input for the divisor, to the input for the sum
+        const hs0 = oy * gh.stride - gh.padBegin;
+        const he0 = Math.min(hs0 + gh.kernel, H + gh.padEnd);
+        const hs = Math.max(hs0, 0);
+        const he = Math.min(he0, H);
+        for (let ox = 0; ox < OW; ox++) {
+          const ws0 = ox * gw.stride - gw.padBegin;
+          const we0 = Math.min(ws0 + gw.kernel, W + gw.padEnd);
+          const ws = Math.max(ws0, 0);
+          const we = Math.min(we0, W);
+          const o = (p * OH + oy) * OW + ox;
+          if (hs >= he || ws >= we) continue;
+          let sum = 0;
+          for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) sum += xd[xp + h * W + w];
+          const divisor = ctx.attrs.divisorOverride ?? (ctx.attrs.countIncludePad ? (he0 - hs0) * (we0 - ws0) : (he - hs) * (we - ws));
+          out[o] = sum / divisor;
+        }
+      }
+    }
+    return [tensor([n, c, OH, OW], out)];
+  },
 };
 
 export const GlobalPoolAttrs = z.strictObject({});
@@ -106,6 +186,18 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
     return { outputs: [[x[0], x[1], 1, 1]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null };
   },
   receptiveField: (ctx) => globalRF(ctx.rf[0], ctx.inputs[0].slice(2)),
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const [n, c, H, W] = x.shape;
+    const plane = H * W;
+    const out = new Float32Array(n * c);
+    for (let p = 0; p < n * c; p++) {
+      let sum = 0;
+      for (let i = p * plane, end = i + plane; i < end; i++) sum += x.data[i];
+      out[p] = sum / plane;
+    }
+    return [tensor([n, c, 1, 1], out)];
+  },
 };
 
 export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair });
@@ -161,6 +253,24 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
       }),
     };
   },
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const [n, c, H, W] = x.shape;
+    const [wh, ww] = ctx.plan.windows;
+    const [OH, OW] = [wh.start.length, ww.start.length];
+    const out = new Float32Array(n * c * OH * OW);
+    for (let p = 0; p < n * c; p++) {
+      const xp = p * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++) {
+          let sum = 0;
+          for (let h = wh.start[oy]; h < wh.end[oy]; h++) for (let w = ww.start[ox]; w < ww.end[ox]; w++) sum += x.data[xp + h * W + w];
+          out[(p * OH + oy) * OW + ox] = sum / ((wh.end[oy] - wh.start[oy]) * (ww.end[ox] - ww.start[ox]));
+        }
+      }
+    }
+    return [tensor([n, c, OH, OW], out)];
+  },
 };
 
 export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: Pair.optional() });
@@ -200,4 +310,23 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
     return { outputs: [[x[0], x[1], geo[0].out, geo[1].out]], weights: [], cost: ZERO_COST, plan: { geo } };
   },
   receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),
+  run(ctx) {
+    const [x, indices] = ctx.inputs;
+    const [n, c, H, W] = x.shape;
+    const [OH, OW] = [ctx.plan.geo[0].out, ctx.plan.geo[1].out];
+    const outPlane = OH * OW;
+    const out = new Float32Array(n * c * outPlane);
+    for (let p = 0; p < n * c; p++) {
+      for (let i = 0; i < H * W; i++) {
+        const at = indices.data[p * H * W + i];
+        if (!(at >= 0 && at < outPlane && Number.isInteger(at))) {
+          throw new ConvlensError('INVALID_TENSOR', `maxUnpool2d: index ${at} is outside the ${OH}×${OW} output plane (PyTorch: "Found an invalid max index")`, {
+            shapes: { x: x.shape, indices: indices.shape },
+          });
+        }
+        out[p * outPlane + at] = x.data[p * H * W + i];
+      }
+    }
+    return [tensor([n, c, OH, OW], out)];
+  },
 };

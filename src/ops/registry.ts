@@ -1,5 +1,5 @@
 /** The one explicit list of operators: the analyzer, the runtime and the catalog all read it. */
-import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip } from './activation.js';
+import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip, sigmoidLut } from './activation.js';
 import { conv2d } from './conv.js';
 import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
@@ -31,6 +31,7 @@ export const OPS: readonly OpDef[] = [
   relu6,
   leakyRelu,
   sigmoid,
+  sigmoidLut,
   swish,
   hardSigmoid,
   hardSwish,

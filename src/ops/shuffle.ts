@@ -9,6 +9,7 @@ import { posInt } from './geometry.js';
 import { expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
 import type { OpDef } from './types.js';
+import { tensor } from '../tensor/tensor.js';
 
 export const ChannelShuffleAttrs = z.strictObject({ groups: posInt });
 export type ChannelShuffleAttrs = z.infer<typeof ChannelShuffleAttrs>;
@@ -30,4 +31,19 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
     return { outputs: [x], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const [n, c, h, w] = x.shape;
+    const g = ctx.attrs.groups;
+    const perGroup = c / g;
+    const plane = h * w;
+    const out = new Float32Array(x.data.length);
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const to = (ch % perGroup) * g + Math.floor(ch / perGroup);
+        out.set(x.data.subarray((b * c + ch) * plane, (b * c + ch + 1) * plane), (b * c + to) * plane);
+      }
+    }
+    return [tensor(x.shape, out)];
+  },
 };

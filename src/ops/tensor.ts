@@ -13,7 +13,12 @@ import { fmtShape } from '../errors.js';
 import { globalRF, resample } from './receptive-field.js';
 import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, OpDef, Shape, TensorRF, TensorValue } from './types.js';
+import type { InferContext, OpDef, RunContext, TensorRF, TensorValue } from './types.js';
+import { broadcastTo, pad as padTensor, permute, stridedSlice } from '../tensor/nd.js';
+import { tensor } from '../tensor/tensor.js';
+
+/** Data-preserving ops (reshape, squeeze, identity …) hand the same buffer on under the new shape. */
+const sameData = (ctx: RunContext<unknown, unknown>) => [tensor(ctx.outputs[0], ctx.inputs[0].data)];
 
 const ints = z.array(z.number().int());
 
@@ -85,6 +90,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
     }
     return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
   },
+  run: sameData,
 };
 
 export const TransposeAttrs = z.strictObject({ perm: ints.optional() });
@@ -107,6 +113,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
     return { outputs: [perm.map((p) => x[p])], values: [value], weights: [], cost: ZERO_COST, plan: { perm } };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => ctx.plan.perm.indexOf(d)),
+  run: (ctx) => [permute(ctx.inputs[0], ctx.plan.perm)],
 };
 
 export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: ints.optional(), numOutputs: z.number().int().positive().default(2) });
@@ -135,6 +142,16 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
   },
   // Splits along the channel axis (the usual case) keep the field; along a spatial axis, output 0's is shown.
   receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const { axis, sizes } = ctx.plan;
+    let start = 0;
+    return sizes.map((size, i) => {
+      const starts = x.shape.map((_, d) => (d === axis ? start : 0));
+      start += size;
+      return stridedSlice(x, starts, x.shape.map(() => 1), ctx.outputs[i]);
+    });
+  },
 };
 
 export const SliceAttrs = z.strictObject({ starts: ints.optional(), ends: ints.optional(), axes: ints.optional(), steps: ints.optional() });
@@ -197,6 +214,16 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     if (axes.some((a) => a === null)) return { ...rf, global: true };
     return { ...rf, axes: axes as TensorRF['axes'] };
   },
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const starts = x.shape.map(() => 0);
+    const steps = x.shape.map(() => 1);
+    ctx.plan.axes.forEach((a, i) => {
+      starts[a] = ctx.plan.starts[i];
+      steps[a] = ctx.plan.steps[i];
+    });
+    return [stridedSlice(x, starts, steps, ctx.outputs[0])];
+  },
 };
 
 export const PadAttrs = z.strictObject({ pads: ints.optional(), mode: z.enum(['constant', 'reflect', 'edge', 'wrap']).default('constant'), value: z.number().default(0) });
@@ -226,6 +253,10 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
     if (!rf || rf.global) return rf;
     return { ...rf, axes: rf.axes.map((ax, k) => resample(ax, 1, 0, -ctx.plan.begin[rf.dims[k]])) };
   },
+  run(ctx) {
+    const value = ctx.inputs[2]?.data.length ? ctx.inputs[2].data[0] : ctx.attrs.value;
+    return [padTensor(ctx.inputs[0], ctx.plan.begin, ctx.outputs[0], ctx.attrs.mode, value)];
+  },
 };
 
 const AxesAttrs = z.strictObject({ axes: ints.optional() });
@@ -245,6 +276,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
     return { outputs: [x.filter((_, i) => !removed.includes(i))], values: [passValue(ctx.values[0])], weights: [], cost: ZERO_COST, plan: { removed } };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => (ctx.plan.removed.includes(d) ? -1 : d - ctx.plan.removed.filter((r) => r < d).length)),
+  run: sameData,
 };
 
 export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }> = {
@@ -270,6 +302,7 @@ export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }>
     for (let i = 0; i < ctx.outputs[0].length; i++) if (!ctx.plan.inserted.includes(i)) kept.push(i);
     return moveDims(rf, (d) => kept[d]);
   },
+  run: sameData,
 };
 
 export const expand: OpDef<Record<string, never>, null> = {
@@ -289,6 +322,7 @@ export const expand: OpDef<Record<string, never>, null> = {
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length),
+  run: (ctx) => [broadcastTo(ctx.inputs[0], ctx.outputs[0])],
 };
 
 export const GatherAttrs = z.strictObject({ axis: z.number().int().default(0) });
@@ -319,6 +353,22 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     const { axis, indicesRank } = ctx.plan;
     return moveDims(ctx.rf[0], (d) => (d === axis ? -1 : d < axis ? d : d + indicesRank - 1));
   },
+  run(ctx) {
+    const [x, indices] = ctx.inputs;
+    const { axis } = ctx.plan;
+    const dim = x.shape[axis];
+    const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const k = indices.data.length;
+    const out = new Float32Array(outer * k * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const i = indices.data[j] < 0 ? indices.data[j] + dim : indices.data[j];
+        out.set(x.data.subarray((o * dim + i) * inner, (o * dim + i + 1) * inner), (o * k + j) * inner);
+      }
+    }
+    return [tensor(ctx.outputs[0], out)];
+  },
 };
 
 export const ShapeAttrs = z.strictObject({ start: z.number().int().optional(), end: z.number().int().optional() });
@@ -336,6 +386,11 @@ export const shape: OpDef<z.infer<typeof ShapeAttrs>, null> = {
     return { outputs: [[dims.length]], values: [{ data: dims, integer: true }], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: () => null,
+  run(ctx) {
+    const x = ctx.inputs[0].shape;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + x.length : v, 0), x.length);
+    return [tensor(ctx.outputs[0], Float32Array.from(x.slice(clamp(ctx.attrs.start ?? 0), clamp(ctx.attrs.end ?? x.length))))];
+  },
 };
 
 const INTEGER_TYPES = new Set(['int8', 'uint8', 'int16', 'int32', 'int64', 'bool', 'uint16', 'uint32', 'uint64']);
@@ -354,6 +409,13 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
     return { outputs: [ctx.inputs[0]], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const to = ctx.attrs.to;
+    if (!INTEGER_TYPES.has(to)) return [x];
+    const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
+    return [tensor(x.shape, x.data.map(f))];
+  },
 };
 
 export const identity: OpDef<Record<string, never>, null> = {
@@ -365,6 +427,7 @@ export const identity: OpDef<Record<string, never>, null> = {
   attrs: z.strictObject({}),
   infer: (ctx) => ({ outputs: [ctx.inputs[0]], values: [passValue(ctx.values[0])], weights: [], cost: ZERO_COST, plan: null }),
   receptiveField: (ctx) => ctx.rf[0],
+  run: (ctx) => [ctx.inputs[0]],
 };
 
 export const ReduceMeanAttrs = z.strictObject({ axes: ints.optional(), keepDims: z.boolean().default(true) });
@@ -389,5 +452,25 @@ export const reduceMean: OpDef<z.infer<typeof ReduceMeanAttrs>, { axes: number[]
     if (rf.dims.some((d) => ctx.plan.axes.includes(d))) return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
     if (ctx.attrs.keepDims) return rf;
     return moveDims(rf, (d) => d - ctx.plan.axes.filter((a) => a < d).length);
+  },
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const reduced = x.shape.map((d, i) => (ctx.plan.axes.includes(i) ? 1 : d));
+    const sums = new Float64Array(numel(reduced));
+    const own = x.shape;
+    const rank = own.length;
+    const idx = new Array<number>(rank).fill(0);
+    const rStrides = reduced.map((_, d) => reduced.slice(d + 1).reduce((a, b) => a * b, 1));
+    for (let i = 0; i < x.data.length; i++) {
+      let r = 0;
+      for (let d = 0; d < rank; d++) if (reduced[d] !== 1 || own[d] === 1) r += (reduced[d] === 1 ? 0 : idx[d]) * rStrides[d];
+      sums[r] += x.data[i];
+      for (let d = rank - 1; d >= 0; d--) {
+        if (++idx[d] < own[d]) break;
+        idx[d] = 0;
+      }
+    }
+    const n = x.data.length / sums.length;
+    return [tensor(ctx.outputs[0], Float32Array.from(sums, (v) => v / n))];
   },
 };

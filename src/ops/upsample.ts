@@ -6,7 +6,7 @@
  *
  *   H' = size, or floor(H·scale)
  *   source coordinate of output o (ONNX coordinate_transformation_mode):
- *     half_pixel          (o + 0.5)/scale − 0.5          PyTorch bilinear, alignCorners false
+ *     half_pixel          (o + 0.5)/scale − 0.5          PyTorch bilinear, alignCorners false (source clamped at 0)
  *     pytorch_half_pixel  as half_pixel, 0 when H' = 1
  *     align_corners       o·(H − 1)/(H' − 1)             PyTorch alignCorners true
  *     asymmetric          o/scale                        PyTorch nearest (with floor)
@@ -21,7 +21,10 @@ import { pair, posInt } from './geometry.js';
 import { resample } from './receptive-field.js';
 import { expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, Inferred, OpDef, RFContext, Shape, TensorRF } from './types.js';
+import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ConvlensError } from '../errors.js';
 
 export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
 export type CoordinateMode = (typeof COORDINATE_MODES)[number];
@@ -98,6 +101,66 @@ function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   };
 }
 
+interface AxisTaps {
+  lo: Int32Array;
+  hi: Int32Array;
+  /** weight of `hi` */
+  frac: Float32Array;
+}
+
+/**
+ * Per output index along one axis: the input indices read and the weight of the upper one.
+ * Nearest reads one index; linear clamps the source to [0, in − 1] and reads its two neighbours
+ * (PyTorch clamps negative sources to 0; the result at the far edge is the same either way).
+ */
+function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
+  const out = plan.outSize[axis];
+  const inSize = plan.inSize[axis];
+  const lo = new Int32Array(out);
+  const hi = new Int32Array(out);
+  const frac = new Float32Array(out);
+  for (let o = 0; o < out; o++) {
+    if (plan.mode === 'nearest') {
+      // PyTorch computes nearest source indices in float32: floor(o·scale)
+      const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
+      lo[o] = hi[o] = Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
+      continue;
+    }
+    const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
+    lo[o] = Math.floor(src);
+    hi[o] = Math.min(lo[o] + 1, inSize - 1);
+    frac[o] = src - lo[o];
+  }
+  return { lo, hi, frac };
+}
+
+function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor {
+  if (plan.mode === 'cubic') throw new ConvlensError('UNSUPPORTED_OPERATOR', 'resize: cubic interpolation is analysed but not run by convlens');
+  const [ty, tx] = [axisTaps(plan, 0), axisTaps(plan, 1)];
+  const [H, W] = plan.inSize;
+  const [OH, OW] = plan.outSize;
+  const planes = x.data.length / (H * W);
+  const out = new Float32Array(planes * OH * OW);
+  for (let p = 0; p < planes; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const r0 = xp + ty.lo[oy] * W;
+      const r1 = xp + ty.hi[oy] * W;
+      const fy = ty.frac[oy];
+      const dst = (p * OH + oy) * OW;
+      for (let ox = 0; ox < OW; ox++) {
+        const fx = tx.frac[ox];
+        const top = x.data[r0 + tx.lo[ox]] * (1 - fx) + x.data[r0 + tx.hi[ox]] * fx;
+        const bottom = x.data[r1 + tx.lo[ox]] * (1 - fx) + x.data[r1 + tx.hi[ox]] * fx;
+        out[dst + ox] = top * (1 - fy) + bottom * fy;
+      }
+    }
+  }
+  return tensor(outShape, out);
+}
+
+const runResample = (ctx: RunContext<unknown, ResamplePlan>) => [resampleForward(ctx.inputs[0], ctx.plan, ctx.outputs[0])];
+
 const positive = z.number().positive();
 
 export const UpsampleAttrs = z
@@ -136,12 +199,13 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
       inSize,
       outSize,
       scale,
-      transform: bilinear ? (a.alignCorners ? 'align_corners' : 'pytorch_half_pixel') : 'asymmetric',
+      transform: bilinear ? (a.alignCorners ? 'align_corners' : 'half_pixel') : 'asymmetric',
       mode: bilinear ? 'linear' : 'nearest',
       nearestMode: 'floor',
     });
   },
   receptiveField: resampleRF,
+  run: runResample,
 };
 
 export const ResizeAttrs = z.strictObject({
@@ -183,4 +247,5 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     return resampled(ctx, x, { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode });
   },
   receptiveField: resampleRF,
+  run: runResample,
 };

@@ -1,0 +1,119 @@
+/**
+ * Runs a graph: the analyzer resolves shapes and plans (and rejects bad input before any work),
+ * then each executed layer's kernel runs in topological order. Tensors are dropped after their
+ * last reader, so peak memory follows the widest cut of the graph, not its sum.
+ */
+import { executedLayers, graphOutputs, inferGraph } from '../analysis/analyze.js';
+import { ConvlensError, fmtShape } from '../errors.js';
+import { numel } from '../ops/types.js';
+import type { Graph } from '../spec/graph.js';
+import { hash32 } from '../tensor/random.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { constantData, layerWeights } from './weights.js';
+import type { WeightInit } from './weights.js';
+
+export interface RunOptions {
+  training: boolean;
+  seed: number;
+  weightInit: WeightInit;
+  /** Weights by `<layer>.<role>`. */
+  weights: Record<string, Tensor>;
+  /** Intermediate tensors (layer names or tensor names) to return besides the outputs. */
+  capture: string[];
+  maxElements: number;
+}
+
+export interface RunResult {
+  outputs: Record<string, Tensor>;
+  captured: Record<string, Tensor>;
+}
+
+export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions): RunResult {
+  for (const inp of graph.inputs) {
+    const t = inputs[inp.name];
+    if (!t) throw new ConvlensError('INVALID_TENSOR', `no tensor for input '${inp.name}' ${fmtShape(inp.shape)}`, { path: `$.inputs.${inp.name}` });
+    if (t.shape.length !== inp.shape.length || t.shape.some((d, i) => d !== inp.shape[i])) {
+      throw new ConvlensError('SHAPE_MISMATCH', `input '${inp.name}' must be ${fmtShape(inp.shape)}, got ${fmtShape(t.shape)}`, {
+        path: `$.inputs.${inp.name}`,
+        shapes: { expected: inp.shape, given: t.shape },
+      });
+    }
+  }
+  const { analysed, tensors: infos } = inferGraph(graph, () => {});
+  const executed = executedLayers(graph);
+  for (const a of analysed) {
+    if (!executed.has(a.layer.name) || a.folded) continue;
+    if (!a.op || !a.inferred) {
+      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens`, {
+        path: a.layer.path,
+        layer: a.layer.name,
+      });
+    }
+    for (const out of a.inferred.outputs) {
+      if (numel(out) > opts.maxElements) {
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would produce ${fmtShape(out)}, over the ${opts.maxElements}-element limit`, {
+          layer: a.layer.name,
+          shapes: { output: out },
+        });
+      }
+    }
+  }
+
+  const outputNames = graphOutputs(graph);
+  const wanted = new Set(outputNames);
+  const captureTensors = new Map<string, string>();
+  for (const name of opts.capture) {
+    const layer = graph.layers.find((l) => l.name === name);
+    const tensorName = layer ? layer.outputs[0] : name;
+    if (!infos.has(tensorName)) throw new ConvlensError('UNKNOWN_INPUT', `capture: no layer or tensor named '${name}'`, { path: '$.capture' });
+    captureTensors.set(name, tensorName);
+    wanted.add(tensorName);
+  }
+
+  const lastUse = new Map<string, number>();
+  analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
+  const live = new Map<string, Tensor>(Object.entries(inputs));
+  const read = (name: string): Tensor | undefined => {
+    if (name === '') return undefined;
+    const t = live.get(name);
+    if (t) return t;
+    const c = graph.constants.get(name);
+    if (c) {
+      const data = constantData(c);
+      if (!data) throw new ConvlensError('INVALID_TENSOR', `constant '${name}' has no data in the file`, { path: '$.model' });
+      const ct = tensor(c.shape, data);
+      live.set(name, ct);
+      return ct;
+    }
+    const info = infos.get(name);
+    if (info?.value && info.shape) return tensor(info.shape, Float32Array.from(info.value.data));
+    throw new ConvlensError('INTERNAL', `tensor '${name}' was not computed`);
+  };
+
+  analysed.forEach((a, i) => {
+    const { layer, op, inferred } = a;
+    if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
+    const ins = layer.inputs.map(read) as Tensor[];
+    const weights = layerWeights(layer, inferred.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
+    const outs = op.run!({
+      attrs: layer.attrs,
+      plan: inferred.plan,
+      inputs: ins,
+      weights,
+      outputs: inferred.outputs,
+      training: opts.training,
+      seed: opts.seed ^ hash32(layer.name),
+    });
+    layer.outputs.forEach((name, k) => {
+      if (outs[k]) live.set(name, outs[k]);
+    });
+    for (const r of layer.inputs) if (lastUse.get(r) === i && !wanted.has(r)) live.delete(r);
+  });
+
+  const outputs: Record<string, Tensor> = {};
+  for (const o of outputNames) outputs[o] = read(o)!;
+  const captured: Record<string, Tensor> = {};
+  for (const [name, t] of captureTensors) captured[name] = read(t)!;
+  return { outputs, captured };
+}

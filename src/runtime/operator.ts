@@ -1,0 +1,103 @@
+/**
+ * One operator on given tensors: a one-layer graph through the same analyzer and kernel as whole
+ * networks, so shapes, attribute checks and costs are the catalog's own.
+ */
+import { analyzeGraph } from '../analysis/analyze.js';
+import type { LayerReport } from '../analysis/report.js';
+import { ConvlensError, jsonPath } from '../errors.js';
+import { sigmoidTable } from '../ops/activation.js';
+import type { SigmoidLutAttrs } from '../ops/activation.js';
+import { OPS, OPS_BY_NAME } from '../ops/registry.js';
+import type { Graph, GraphConstant } from '../spec/graph.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { runGraph } from './execute.js';
+
+export interface OperatorCall {
+  name: string;
+  /** Inputs in the op's order (x, offset, mask …). */
+  inputs: Tensor[];
+  attributes: Record<string, unknown>;
+  /** Weights by role (weight, bias, runningMean …); missing ones come from the seed. */
+  weights: Record<string, Tensor>;
+  training: boolean;
+  seed: number;
+  maxElements: number;
+}
+
+export interface OperatorResult {
+  outputs: Tensor[];
+  layer: LayerReport;
+  /** Operator-specific facts (the sigmoid table's max error). */
+  extra: Record<string, unknown>;
+}
+
+/** Attributes a weight tensor implies when the caller left them out (outChannels, kernelSize, outFeatures). */
+function attributesFromWeights(name: string, attrs: Record<string, unknown>, weights: Record<string, Tensor>): Record<string, unknown> {
+  const w = weights.weight?.shape;
+  if (!w) return attrs;
+  const out = { ...attrs };
+  if ((name === 'conv2d' || name === 'deformConv2d') && w.length === 4) {
+    out.outChannels ??= w[0];
+    out.kernelSize ??= [w[2], w[3]];
+  } else if (name === 'convTranspose2d' && w.length === 4) {
+    out.outChannels ??= w[1] * ((attrs.groups as number | undefined) ?? 1);
+    out.kernelSize ??= [w[2], w[3]];
+  } else if (name === 'linear' && w.length === 2) {
+    out.outFeatures ??= w[0];
+  }
+  if (name !== 'batchNorm2d' && ['conv2d', 'deformConv2d', 'convTranspose2d', 'linear'].includes(name)) out.bias ??= weights.bias !== undefined;
+  return out;
+}
+
+export function runOperator(call: OperatorCall): OperatorResult {
+  const op = OPS_BY_NAME.get(call.name);
+  if (!op) throw new ConvlensError('UNKNOWN_OPERATOR', `no operator '${call.name}'; known: ${OPS.map((o) => o.name).join(', ')}`, { path: 'name' });
+  const max = op.variadic ? Infinity : op.inputNames.length;
+  if (call.inputs.length < op.minInputs || call.inputs.length > max) {
+    throw new ConvlensError('SPEC_INVALID', `${op.name} takes ${op.minInputs}${max === Infinity ? '+' : max === op.minInputs ? '' : `–${max}`} inputs (${op.inputNames.join(', ')}), got ${call.inputs.length}`, {
+      path: '$.inputs',
+    });
+  }
+  const attrs = attributesFromWeights(op.name, call.attributes, call.weights);
+  const parsed = op.attrs.safeParse(attrs);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConvlensError('SPEC_INVALID', `${op.name}: ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
+      path: jsonPath(['attributes', ...(issue.path as (string | number)[])]),
+    });
+  }
+  const names = call.inputs.map((_, i) => op.inputNames[Math.min(i, op.inputNames.length - 1)] + (i >= op.inputNames.length ? String(i) : ''));
+  // Parameter-like inputs (a shape, indices, scales: rank ≤ 1 after the first) are known constants.
+  const isParam = (t: Tensor, i: number) => i > 0 && t.shape.length <= 1 && !op.variadic;
+  const constants = new Map<string, GraphConstant>();
+  call.inputs.forEach((t, i) => {
+    if (!isParam(t, i)) return;
+    const data = Array.from(t.data);
+    const integer = data.every(Number.isInteger);
+    constants.set(names[i], { name: names[i], shape: t.shape, dataType: integer ? 'int64' : 'float32', value: { data, integer }, raw: null, typed: t.data, initializer: false });
+  });
+  const graph: Graph = {
+    name: op.name,
+    inputs: call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [{ name: names[i], shape: t.shape, path: `$.inputs[${i}]` }])),
+    layers: [
+      {
+        name: op.name,
+        op: op.name,
+        inputs: names,
+        outputs: Array.from({ length: op.outputCount?.(parsed.data) ?? 1 }, (_, k) => (k === 0 ? 'y' : `y${k}`)),
+        attrs: parsed.data as Record<string, unknown>,
+        path: '$',
+      },
+    ],
+    outputs: null,
+    constants,
+  };
+  graph.outputs = graph.layers[0].outputs;
+  const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+  const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
+  const inputs = Object.fromEntries(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t]])));
+  const { outputs } = runGraph(graph, inputs, { training: call.training, seed: call.seed, weightInit: 'seed', weights, capture: [], maxElements: call.maxElements });
+  const extra: Record<string, unknown> = {};
+  if (op.name === 'sigmoidLut') extra.maxError = sigmoidTable(parsed.data as SigmoidLutAttrs).maxError;
+  return { outputs: graph.outputs.map((o) => outputs[o]), layer: report.layers[0], extra };
+}

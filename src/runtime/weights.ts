@@ -1,0 +1,116 @@
+/**
+ * Where a layer's weights come from, in order: tensors given in the request (named
+ * `<layer>.<role>`, like a PyTorch state_dict), the ONNX file's initializers, or a seeded
+ * initialisation with PyTorch's default distributions:
+ *   conv, convTranspose, deformConv, linear: weight and bias ~ U(−1/√fan_in, 1/√fan_in)
+ *     (kaiming_uniform_ with a = √5), fan_in = weight.size(1)·Kh·Kw
+ *   batch norm: γ = 1, β = 0, running mean 0, running variance 1
+ */
+import { ConvlensError, fmtShape } from '../errors.js';
+import type { WeightSpec } from '../ops/types.js';
+import type { GraphConstant, GraphLayer } from '../spec/graph.js';
+import { halfToFloat } from '../tensor/encoding.js';
+import { hash32, rng } from '../tensor/random.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type WeightInit = 'file' | 'seed';
+
+/** The float values of a constant: raw little-endian bytes or typed fields; null when stripped. */
+export function constantData(c: GraphConstant): Float32Array | null {
+  const n = c.shape.reduce((a, b) => a * b, 1);
+  if (c.value && c.value.data.length === n) return Float32Array.from(c.value.data);
+  if (c.typed && c.typed.length === n) return Float32Array.from(c.typed);
+  const raw = c.raw;
+  if (!raw) return n === 0 ? new Float32Array(0) : null;
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = new Float32Array(n);
+  switch (c.dataType) {
+    case 'float32':
+      if (raw.byteLength < n * 4) return null;
+      if (raw.byteOffset % 4 === 0) out.set(new Float32Array(raw.buffer, raw.byteOffset, n));
+      else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
+      return out;
+    case 'float16':
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
+      return out;
+    case 'bfloat16': {
+      // bfloat16 is the upper half of a float32
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = dv.getUint16(i * 2, true) << 16;
+      return out;
+    }
+    case 'float64':
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
+      return out;
+    default:
+      return null;
+  }
+}
+
+function transposed(t: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(t.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t[r * cols + c];
+  return out;
+}
+
+function seeded(layer: string, spec: WeightSpec, specs: WeightSpec[], seed: number): Float32Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  switch (spec.name) {
+    case 'weight':
+    case 'bias': {
+      const w = specs.find((s) => s.name === 'weight')!;
+      if (w.shape.length === 1) return new Float32Array(n).fill(spec.name === 'weight' ? 1 : 0);
+      const fanIn = w.shape.slice(1).reduce((a, b) => a * b, 1);
+      const bound = 1 / Math.sqrt(fanIn);
+      const random = rng(seed ^ hash32(`${layer}.${spec.name}`));
+      return Float32Array.from({ length: n }, () => (random() * 2 - 1) * bound);
+    }
+    case 'runningVar':
+      return new Float32Array(n).fill(1);
+    default:
+      return new Float32Array(n);
+  }
+}
+
+export function layerWeights(
+  layer: GraphLayer,
+  specs: WeightSpec[],
+  constants: Map<string, GraphConstant>,
+  given: Record<string, Tensor>,
+  init: WeightInit,
+  seed: number,
+): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const spec of specs) {
+    const key = `${layer.name}.${spec.name}`;
+    const want = [...spec.shape];
+    const request = given[key];
+    if (request) {
+      if (request.shape.length !== want.length || request.shape.some((d, i) => d !== want[i])) {
+        throw new ConvlensError('SHAPE_MISMATCH', `weight '${key}' must be ${fmtShape(want)}, got ${fmtShape(request.shape)}`, {
+          path: `$.weights["${key}"]`,
+          layer: layer.name,
+          shapes: { expected: want, given: request.shape },
+        });
+      }
+      out[spec.name] = request;
+      continue;
+    }
+    const bound = layer.weights?.[spec.name];
+    const c = bound ? constants.get(bound.constant) : undefined;
+    const data = c && init === 'file' ? constantData(c) : null;
+    if (c && data) {
+      out[spec.name] = tensor(want, bound!.transpose ? transposed(data, c.shape[0], c.shape[1]) : data);
+      continue;
+    }
+    if (c && init === 'file') {
+      throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', weights stripped); give it in "weights" or use weightInit "seed"`, {
+        path: '$.weights',
+        layer: layer.name,
+      });
+    }
+    out[spec.name] = tensor(want, seeded(layer.name, spec, specs, seed));
+  }
+  return out;
+}

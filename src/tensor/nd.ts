@@ -1,0 +1,129 @@
+/** N-dimensional data movement shared by the element-wise and tensor-plumbing kernels. */
+import { strides, tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
+
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Strides of `shape` read as `out` under NumPy broadcasting: 0 along broadcast dims. */
+export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const own = strides(shape);
+  const offset = out.length - shape.length;
+  return out.map((_, d) => (d < offset || shape[d - offset] === 1 ? 0 : own[d - offset]));
+}
+
+/**
+ * Calls `visit(outIndex, srcOffsets)` for every element of `out`, in order, with each source's
+ * offset under the given strides; the last dimension runs in a tight inner loop.
+ */
+function walk(out: readonly number[], srcStrides: number[][], visit: (o: number, offsets: number[], inner: number, innerStrides: number[]) => void): void {
+  const rank = out.length;
+  if (rank === 0) {
+    visit(0, srcStrides.map(() => 0), 1, srcStrides.map(() => 0));
+    return;
+  }
+  const inner = out[rank - 1];
+  const innerStrides = srcStrides.map((s) => s[rank - 1]);
+  const outer = count(out) / Math.max(inner, 1);
+  const idx = new Array<number>(rank - 1).fill(0);
+  const offsets = srcStrides.map(() => 0);
+  for (let o = 0; o < outer; o++) {
+    visit(o * inner, offsets, inner, innerStrides);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]++;
+      for (let s = 0; s < offsets.length; s++) offsets[s] += srcStrides[s][d];
+      if (idx[d] < out[d]) break;
+      for (let s = 0; s < offsets.length; s++) offsets[s] -= srcStrides[s][d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export function binaryBroadcast(a: Tensor, b: Tensor, out: readonly number[], f: (x: number, y: number) => number): Tensor {
+  const res = new Float32Array(count(out));
+  const [ad, bd] = [a.data, b.data];
+  if (a.data.length === res.length && b.data.length === res.length) {
+    for (let i = 0; i < res.length; i++) res[i] = f(ad[i], bd[i]);
+    return tensor(out, res);
+  }
+  walk(out, [broadcastStrides(a.shape, out), broadcastStrides(b.shape, out)], (o, [ao, bo], inner, [ai, bi]) => {
+    for (let i = 0; i < inner; i++) res[o + i] = f(ad[ao + i * ai], bd[bo + i * bi]);
+  });
+  return tensor(out, res);
+}
+
+export function broadcastTo(x: Tensor, out: readonly number[]): Tensor {
+  const res = new Float32Array(count(out));
+  walk(out, [broadcastStrides(x.shape, out)], (o, [xo], inner, [xi]) => {
+    for (let i = 0; i < inner; i++) res[o + i] = x.data[xo + i * xi];
+  });
+  return tensor(out, res);
+}
+
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const own = strides(x.shape);
+  const out = perm.map((p) => x.shape[p]);
+  const res = new Float32Array(x.data.length);
+  walk(out, [perm.map((p) => own[p])], (o, [xo], inner, [xi]) => {
+    for (let i = 0; i < inner; i++) res[o + i] = x.data[xo + i * xi];
+  });
+  return tensor(out, res);
+}
+
+/** Elements x[start + i·step] along every axis (start and step per axis). */
+export function stridedSlice(x: Tensor, starts: readonly number[], steps: readonly number[], out: readonly number[]): Tensor {
+  const own = strides(x.shape);
+  const base = starts.reduce((s, st, d) => s + st * own[d], 0);
+  const res = new Float32Array(count(out));
+  if (res.length === 0) return tensor(out, res);
+  walk(out, [own.map((s, d) => s * steps[d])], (o, [xo], inner, [xi]) => {
+    for (let i = 0; i < inner; i++) res[o + i] = x.data[base + xo + i * xi];
+  });
+  return tensor(out, res);
+}
+
+export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
+
+/** Source coordinate of padded coordinate c (begin pad b, input size n), or −1 for the constant. */
+function padSource(c: number, b: number, n: number, mode: PadMode): number {
+  let i = c - b;
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case 'constant':
+      return -1;
+    case 'edge':
+      return i < 0 ? 0 : n - 1;
+    case 'wrap':
+      return ((i % n) + n) % n;
+    case 'reflect': {
+      if (n === 1) return 0;
+      const period = 2 * (n - 1);
+      i = ((i % period) + period) % period;
+      return i < n ? i : period - i;
+    }
+  }
+}
+
+export function pad(x: Tensor, begin: readonly number[], out: readonly number[], mode: PadMode, value: number): Tensor {
+  const own = strides(x.shape);
+  const res = new Float32Array(count(out));
+  const rank = out.length;
+  const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => padSource(c, begin[d], x.shape[d], mode)));
+  const idx = new Array<number>(rank).fill(0);
+  for (let o = 0; o < res.length; o++) {
+    let src = 0;
+    for (let d = 0; d < rank; d++) {
+      const s = maps[d][idx[d]];
+      if (s < 0) {
+        src = -1;
+        break;
+      }
+      src += s * own[d];
+    }
+    res[o] = src < 0 ? value : x.data[src];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < out[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return tensor(out, res);
+}
