@@ -9,6 +9,9 @@ import type { Config } from './config.js';
 import { installErrorHandling } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
+import { computeRoutes } from './http/compute.js';
+import { readBinary } from './http/body.js';
+import multipart from '@fastify/multipart';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
 
@@ -34,10 +37,18 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     reply.header('x-request-id', request.id);
   });
 
-  // JSON specs (and, with the ONNX importer, model files) only: anything else is a 415.
+  // JSON, binary models and tensors (read whole into one buffer), multipart forms; anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (request, payload, done) => {
+    readBinary(payload, config.BODY_LIMIT).then(
+      (buf) => done(null, buf),
+      (err: Error) => done(err, undefined),
+    );
+  });
+  await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: 32, fields: 16, fieldSize: config.BODY_LIMIT } });
   installErrorHandling(app);
   await app.register(restRoutes, { pool: ownPool });
-  await app.register(graphqlRoutes, { pool: ownPool, graphiql: config.GRAPHIQL });
+  await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS });
+  await app.register(graphqlRoutes, { pool: ownPool, graphiql: config.GRAPHIQL, maxElements: config.MAX_TENSOR_ELEMENTS });
   return app;
 }

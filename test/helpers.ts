@@ -31,3 +31,12 @@ export function errorOf(fn: () => unknown): ConvlensError {
   }
   throw new Error('expected a ConvlensError, nothing was thrown');
 }
+
+/** Max |actual − expected|, relative to the output's scale (at least 1). */
+export function scaledError(actual: Float32Array, expected: ArrayLike<number>): number {
+  let scale = 1;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  let err = 0;
+  for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(actual[i] - expected[i]));
+  return err / scale;
+}

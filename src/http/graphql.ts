@@ -15,6 +15,7 @@ import { parseOptions } from './options.js';
 import { jsonSchemaOf } from './rest.js';
 import { toConvlensError } from './errors.js';
 import { transferable } from './body.js';
+import { callOperator, callRun, operatorRequest, operatorResponse, runRequest, runResponse } from './compute.js';
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
 function parseInputShapes(raw: unknown): Record<string, number[]> {
@@ -52,7 +53,12 @@ async function withErrors<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
-export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool; graphiql: boolean }): Promise<void> {
+/** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
+function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+}
+
+export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool; graphiql: boolean; maxElements: number }): Promise<void> {
   const { pool } = opts;
   const memory = (m: Parent) => ({ ...m.elements, elements: m.elements.total, bytes: m.bytes });
   const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs, seed: f.seed });
@@ -100,6 +106,17 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
             attributes: jsonSchemaOf(op.attrs),
             runnable: typeof op.run === 'function',
           })),
+        runOperator: (_: unknown, args: Record<string, unknown>) =>
+          withErrors(async () => {
+            const { name, ...fields } = args;
+            const { call, encoding } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
+            return operatorResponse(await callOperator(pool, call), encoding, call.name);
+          }),
+        run: (_: unknown, args: Record<string, unknown>) =>
+          withErrors(async () => {
+            const { task, encoding } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
+            return runResponse(await callRun(pool, task), encoding);
+          }),
       },
       Conventions: { flops: (p: Parent) => toGql(p.flops) },
       LayerReport: {

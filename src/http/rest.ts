@@ -1,6 +1,5 @@
 /** REST routes: validate, hand the work to the pool, answer. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
 import { ReportSchema } from '../analysis/report.js';
@@ -12,7 +11,7 @@ import { modelSpec } from '../runtime/tasks.js';
 import { networkSpecSchema } from '../spec/network.js';
 import { ZOO } from '../zoo/index.js';
 import { parseOptions } from './options.js';
-import { readBinary, transferable } from './body.js';
+import { transferable } from './body.js';
 
 export const jsonSchemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
 
@@ -45,7 +44,7 @@ async function onnxUpload(request: FastifyRequest): Promise<Uint8Array | null> {
     if (!file) throw new ConvlensError('ONNX_INVALID', 'the multipart form holds no file; send the model as a file field (curl -F model=@net.onnx)', { path: 'body' });
     return file.toBuffer();
   }
-  return Buffer.isBuffer(request.body) ? request.body : null;
+  return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? request.body : null;
 }
 
 /** A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`. */
@@ -67,14 +66,6 @@ function analyzeSource(body: unknown, query: Record<string, unknown>): { source:
 
 export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool }): Promise<void> {
   const { pool } = opts;
-  const limit = app.initialConfig.bodyLimit ?? 1024 * 1024 * 1024;
-  await app.register(multipart, { limits: { fileSize: limit, files: 1, fields: 16 } });
-  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx'], (request, payload, done) => {
-    readBinary(payload, limit).then(
-      (buf) => done(null, buf),
-      (err: Error) => done(err, undefined),
-    );
-  });
   const networkSchema = jsonSchemaOf(networkSpecSchema());
   const reportSchema = jsonSchemaOf(ReportSchema);
 

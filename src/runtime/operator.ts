@@ -8,6 +8,7 @@ import { ConvlensError, jsonPath } from '../errors.js';
 import { sigmoidTable } from '../ops/activation.js';
 import type { SigmoidLutAttrs } from '../ops/activation.js';
 import { OPS, OPS_BY_NAME } from '../ops/registry.js';
+import type { OpDef } from '../ops/types.js';
 import type { Graph, GraphConstant } from '../spec/graph.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { runGraph } from './execute.js';
@@ -49,7 +50,15 @@ function attributesFromWeights(name: string, attrs: Record<string, unknown>, wei
   return out;
 }
 
-export function runOperator(call: OperatorCall): OperatorResult {
+interface Prepared {
+  op: OpDef;
+  attrs: Record<string, unknown>;
+  graph: Graph;
+  inputs: Record<string, Tensor>;
+  layer: LayerReport;
+}
+
+function prepare(call: OperatorCall): Prepared {
   const op = OPS_BY_NAME.get(call.name);
   if (!op) throw new ConvlensError('UNKNOWN_OPERATOR', `no operator '${call.name}'; known: ${OPS.map((o) => o.name).join(', ')}`, { path: 'name' });
   const max = op.variadic ? Infinity : op.inputNames.length;
@@ -94,10 +103,21 @@ export function runOperator(call: OperatorCall): OperatorResult {
   };
   graph.outputs = graph.layers[0].outputs;
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false });
-  const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
   const inputs = Object.fromEntries(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t]])));
+  return { op, attrs: parsed.data as Record<string, unknown>, graph, inputs, layer: report.layers[0] };
+}
+
+/** Validates the call and reports the layer (shapes, costs) without running it. */
+export function describeOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown> } {
+  const { layer, attrs } = prepare(call);
+  return { layer, attrs };
+}
+
+export function runOperator(call: OperatorCall): OperatorResult {
+  const { op, attrs, graph, inputs, layer } = prepare(call);
+  const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
   const { outputs } = runGraph(graph, inputs, { training: call.training, seed: call.seed, weightInit: 'seed', weights, capture: [], maxElements: call.maxElements });
   const extra: Record<string, unknown> = {};
-  if (op.name === 'sigmoidLut') extra.maxError = sigmoidTable(parsed.data as SigmoidLutAttrs).maxError;
-  return { outputs: graph.outputs.map((o) => outputs[o]), layer: report.layers[0], extra };
+  if (op.name === 'sigmoidLut') extra.maxError = sigmoidTable(attrs as SigmoidLutAttrs).maxError;
+  return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra };
 }

@@ -4,6 +4,12 @@ import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import { parseNetworkSpec } from '../spec/network.js';
 import { importOnnx } from '../spec/onnx/import.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { runGraph } from './execute.js';
+import type { RunResult } from './execute.js';
+import { runOperator } from './operator.js';
+import type { OperatorCall, OperatorResult } from './operator.js';
+import type { WeightInit } from './weights.js';
 import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import type { Graph } from '../spec/graph.js';
 
@@ -41,4 +47,39 @@ export function loadGraph(source: GraphSource): { graph: Graph; origin: Report['
 export function analyzeTask(t: AnalyzeTask): Report {
   const { graph, origin } = loadGraph(t.source);
   return { ...analyzeGraph(graph, t.options), source: origin };
+}
+
+export interface OperatorTask extends OperatorCall {}
+
+export function operatorTask(t: OperatorTask): OperatorResult {
+  return runOperator(t);
+}
+
+export interface RunTask {
+  source: GraphSource;
+  inputs: Record<string, Tensor>;
+  weights: Record<string, Tensor>;
+  weightInit: WeightInit;
+  training: boolean;
+  seed: number;
+  capture: string[];
+  maxElements: number;
+}
+
+export interface RunTaskResult extends RunResult {
+  source: Report['source'];
+}
+
+export function runTask(t: RunTask): RunTaskResult {
+  const given = Object.entries(t.inputs);
+  const shapes = Object.fromEntries(given.map(([k, v]) => [k, v.shape]));
+  if (given.length === 1) shapes[''] = given[0][1].shape;
+  const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: { ...shapes, ...t.source.inputShapes } } : t.source;
+  const { graph, origin } = loadGraph(source);
+  // A single unnamed input ("" or "input") feeds the graph's only input, whatever its name.
+  const inputs = { ...t.inputs };
+  if (graph.inputs.length === 1 && !(graph.inputs[0].name in inputs) && Object.keys(inputs).length === 1) {
+    inputs[graph.inputs[0].name] = Object.values(inputs)[0];
+  }
+  return { ...runGraph(graph, inputs, t), source: origin };
 }

@@ -3,22 +3,40 @@
  * event loop stays free. One dispatcher over a task table; tasks answer `{ ok, value }` or
  * `{ ok: false, error }` with a catalog error, and anything else thrown is an internal failure.
  */
+import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { analyzeTask } from './tasks.js';
+import { analyzeTask, operatorTask, runTask } from './tasks.js';
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
 export const TASKS = {
   analyze: analyzeTask,
+  operator: operatorTask,
+  run: runTask,
 } as const;
 export type TaskName = keyof typeof TASKS;
 
-export default function handle({ task, payload }: { task: TaskName; payload: never }): TaskResult<unknown> {
+/** The ArrayBuffers behind every tensor in a result, so they move to the caller instead of being copied. */
+function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<ArrayBuffer> {
+  if (depth > 6 || value === null || typeof value !== 'object') return found;
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+    return found;
+  }
+  for (const v of Array.isArray(value) ? value : Object.values(value)) buffersOf(v, found, depth + 1);
+  return found;
+}
+
+export default function handle({ task, payload }: { task: TaskName; payload: never }): unknown {
+  let result: TaskResult<unknown>;
   try {
-    return { ok: true, value: TASKS[task](payload) };
+    result = { ok: true, value: TASKS[task](payload) };
   } catch (e) {
     if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
     throw e;
   }
+  const buffers = [...buffersOf(result.value, new Set())];
+  if (buffers.length === 0) return result;
+  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as never);
 }

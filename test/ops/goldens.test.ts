@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { scaledError } from '../helpers.js';
 
 interface Wire {
   shape: number[];
@@ -20,14 +21,6 @@ interface Case {
 const { cases } = JSON.parse(readFileSync(new URL('../fixtures/operators/goldens.json', import.meta.url), 'utf8')) as { cases: Case[] };
 const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
 
-/** Max |actual − expected|, relative to the output's scale (at least 1). */
-export function scaledError(actual: Float32Array, expected: ArrayLike<number>): number {
-  let scale = 1;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let err = 0;
-  for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(actual[i] - expected[i]));
-  return err / scale;
-}
 
 describe('every operator against PyTorch (scripts/operator_goldens.py): max abs error ≤ 1e-5 of the output scale', () => {
   it('covers every runnable operator in the catalog except the data-dependent ones', () => {

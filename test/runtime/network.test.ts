@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runTask } from '../../src/runtime/tasks.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { scaledError } from '../helpers.js';
+
+const load = (name: string) => ({
+  bytes: new Uint8Array(readFileSync(new URL(`../fixtures/networks/${name}.onnx`, import.meta.url))),
+  golden: JSON.parse(readFileSync(new URL(`../fixtures/networks/${name}.json`, import.meta.url), 'utf8')) as {
+    input: { shape: number[]; data: number[] };
+    output: { shape: number[]; data: number[] };
+  },
+});
+
+const run = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, capture: string[] = []) =>
+  runTask({
+    source: { kind: 'onnx', bytes, inputShapes: {} },
+    inputs: { input: tensor(input.shape, Float32Array.from(input.data)) },
+    weights: {},
+    weightInit: 'file',
+    training: false,
+    seed: 0,
+    capture,
+    maxElements: 1 << 26,
+  });
+
+describe('whole networks exported from PyTorch with their weights (scripts/network_goldens.py)', () => {
+  it.each(['resnet18_w16', 'mobilenet_v2_w050'])('%s: the output equals PyTorch\'s within 1e-4 relative', (name) => {
+    const { bytes, golden } = load(name);
+    const res = run(bytes, golden.input);
+    const out = res.outputs.output;
+    expect(out.shape).toEqual(golden.output.shape);
+    expect(scaledError(out.data, golden.output.data)).toBeLessThanOrEqual(1e-4);
+    expect(res.source).toMatchObject({ format: 'onnx', opset: 13 });
+  });
+
+  it('returns named intermediate layers on request', () => {
+    const { bytes, golden } = load('resnet18_w16');
+    const res = run(bytes, golden.input, ['/layer1/layer1.0/conv1/Conv', '/maxpool/MaxPool']);
+    expect(res.captured['/layer1/layer1.0/conv1/Conv'].shape).toEqual([1, 16, 16, 16]);
+    expect(res.captured['/maxpool/MaxPool'].shape).toEqual([1, 16, 16, 16]);
+  });
+});
