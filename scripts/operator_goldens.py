@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden outputs from PyTorch for every convlens operator and attribute combination.
 
-Writes test/fixtures/operators/goldens.json: a list of cases, each with convlens's operator name
+Writes test/fixtures/operators/goldens.json (and arange.npy, a NumPy-written .npy): a list of cases, each with convlens's operator name
 and attributes, the input tensors, the weights by role, and PyTorch's output(s). Inputs are
 rounded to float32 before PyTorch sees them, so both sides compute on identical values.
 
@@ -207,6 +207,8 @@ def main():
     case("expand [1,3,1,4] → [2,3,5,4]", "expand", {}, [y, torch.tensor([2.0, 3.0, 5.0, 4.0])], [y.expand(2, 3, 5, 4)])
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
+    # a .npy written by NumPy itself, for the decoder's test
+    np.save(OUT.parent / "arange.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
     OUT.write_text(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": CASES}) + "\n")
     print(len(CASES), "cases,", OUT.stat().st_size, "bytes")
 

@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
+import { rng } from '../../src/tensor/random.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { scaledError } from '../helpers.js';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ MAX_TENSOR_ELEMENTS: String(1 << 22) });
+});
+afterAll(async () => app.close());
+
+const x3 = { shape: [1, 1, 3, 3], data: [[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]] };
+const randomData = (n: number, seed: number) => {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => r() * 2 - 1);
+};
+
+describe('POST /v1/operators/{name}', () => {
+  it('conv2d with given weights; outChannels and kernelSize come from the weight; cost reported', async () => {
+    const res = await request(app.server)
+      .post('/v1/operators/conv2d')
+      .send({ inputs: { x: x3 }, weights: { weight: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] } } })
+      .expect(200);
+    expect(res.body.outputs[0]).toMatchObject({ shape: [1, 1, 2, 2], data: [[[[37, 47], [67, 77]]]] });
+    expect(res.body.outputs[0].stats).toEqual({ min: 37, max: 77, mean: 57, std: Math.sqrt(250) });
+    expect(res.body).toMatchObject({ operator: 'conv2d', pytorch: 'torch.nn.Conv2d', cost: { params: 4, macs: 16 } });
+  });
+
+  it('responds in the request\'s encoding: base64 in, base64 out; format asks for another', async () => {
+    const b64 = Buffer.from(new Float32Array([-1, 2, -3, 4]).buffer).toString('base64');
+    const res = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: [4], dtype: 'float32', base64: b64 }] }).expect(200);
+    const bytes = Buffer.from(res.body.outputs[0].base64, 'base64');
+    expect(Array.from(new Float32Array(new Uint8Array(bytes).buffer))).toEqual([0, 2, 0, 4]);
+    const asJson = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: [2, 2], data: [-1, 2, -3, 4] }] }).expect(200);
+    expect(asJson.body.outputs[0].data).toEqual([0, 2, 0, 4]);
+  });
+
+  it('.npy upload (multipart and raw body) and .npy response', async () => {
+    const npy = encodeNpy(tensor([1, 1, 2, 2], [1, -2, 3, -4]));
+    const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
+      const stream = res as unknown as NodeJS.ReadableStream;
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => done(null, Buffer.concat(chunks)));
+    };
+    const multi = await request(app.server).post('/v1/operators/relu6').attach('x', npy, 'x.npy').buffer(true).parse(binary).expect(200);
+    expect(multi.headers['content-type']).toBe('application/x-npy');
+    expect(Array.from(decodeNpy(multi.body, 'y', 16).data)).toEqual([1, 0, 3, 0]);
+    const raw = await request(app.server)
+      .post('/v1/operators/leakyRelu?attributes=' + encodeURIComponent(JSON.stringify({ negativeSlope: 0.5 })) + '&format=json')
+      .set('content-type', 'application/x-npy')
+      .send(npy)
+      .expect(200);
+    expect(raw.body.outputs[0].data).toEqual([[[[1, -1], [3, -2]]]]);
+  });
+
+  it('maxPool2d returns indices on request; maxUnpool2d puts values back', async () => {
+    const pool = await request(app.server)
+      .post('/v1/operators/maxPool2d')
+      .send({ inputs: [{ shape: [1, 1, 2, 4], data: [1, 5, 2, 0, 3, 4, 8, 7] }], attributes: { kernelSize: 2, returnIndices: true } })
+      .expect(200);
+    // flat data in, flat data out
+    expect(pool.body.outputs.map((o: { data: unknown }) => o.data)).toEqual([
+      [5, 8],
+      [1, 6],
+    ]);
+    const unpool = await request(app.server)
+      .post('/v1/operators/maxUnpool2d')
+      .send({ inputs: [pool.body.outputs[0], pool.body.outputs[1]].map(({ shape, data }: { shape: number[]; data: unknown }) => ({ shape, data })), attributes: { kernelSize: 2 } })
+      .expect(200);
+    expect(unpool.body.outputs[0].data).toEqual([0, 5, 0, 0, 0, 0, 8, 0]);
+  });
+
+  it('sigmoidLut reports its max error', async () => {
+    const res = await request(app.server).post('/v1/operators/sigmoidLut').send({ inputs: [{ shape: [1], data: [0] }], attributes: { tableSize: 1024, interpolate: true } }).expect(200);
+    expect(res.body.maxError).toBeGreaterThan(0);
+    expect(res.body.maxError).toBeLessThan(3e-4);
+  });
+
+  it('errors: unknown operator 404, bad attribute 400 with path, mismatched shapes 400, malformed tensor 400', async () => {
+    expect((await request(app.server).post('/v1/operators/conv9d').send({ inputs: [x3] })).body.error.code).toBe('UNKNOWN_OPERATOR');
+    const bad = await request(app.server).post('/v1/operators/conv2d').send({ inputs: [x3], attributes: { outChannels: 2, kernelSize: 2, groups: 0 } }).expect(400);
+    expect(bad.body.error).toMatchObject({ code: 'SPEC_INVALID', path: '$.attributes.groups' });
+    const mismatch = await request(app.server).post('/v1/operators/add').send({ inputs: [{ shape: [2], data: [1, 2] }, { shape: [3], data: [1, 2, 3] }] }).expect(400);
+    expect(mismatch.body.error.code).toBe('SHAPE_MISMATCH');
+    const malformed = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: [3], data: [1, 2] }] }).expect(400);
+    expect(malformed.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs[0]' });
+    const big = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: [1 << 23], base64: '' }] }).expect(413);
+    expect(big.body.error.code).toBe('TENSOR_TOO_LARGE');
+  });
+
+  it('a large dense conv is split across both workers and equals the single-worker result', async () => {
+    const body = {
+      inputs: [{ shape: [1, 32, 40, 40], data: randomData(32 * 1600, 1) }],
+      weights: { weight: { shape: [64, 32, 3, 3], data: randomData(64 * 288, 2) }, bias: { shape: [64], data: randomData(64, 3) } },
+      attributes: { padding: 1 },
+      format: 'flat',
+    };
+    const split = await request(app.server).post('/v1/operators/conv2d').send(body).expect(200);
+    expect(split.body.workers).toBe(2);
+    // the same conv through the single-worker path: a depthwise-free grouped call is never split, so compare with the kernel in-process
+    const { runOperator } = await import('../../src/runtime/operator.js');
+    const single = runOperator({
+      name: 'conv2d',
+      inputs: [tensor(body.inputs[0].shape, Float32Array.from(body.inputs[0].data))],
+      attributes: body.attributes,
+      weights: { weight: tensor([64, 32, 3, 3], Float32Array.from(body.weights.weight.data)), bias: tensor([64], Float32Array.from(body.weights.bias.data)) },
+      training: false,
+      seed: 0,
+      maxElements: 1 << 24,
+    });
+    expect(split.body.outputs[0].shape).toEqual([1, 64, 40, 40]);
+    expect(scaledError(Float32Array.from(split.body.outputs[0].data), single.outputs[0].data)).toBe(0);
+  });
+});
+
+describe('POST /v1/run', () => {
+  const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/resnet18_w16.json', import.meta.url), 'utf8'));
+  const onnx = readFileSync(new URL('../fixtures/networks/resnet18_w16.onnx', import.meta.url));
+
+  it('an ONNX file with its weights (multipart) on an input tensor equals PyTorch', async () => {
+    const res = await request(app.server)
+      .post('/v1/run')
+      .attach('model', onnx, 'net.onnx')
+      .field('request', JSON.stringify({ inputs: { input: golden.input }, format: 'flat', capture: ['/layer4/layer4.1/relu_1/Relu'] }))
+      .expect(200);
+    expect(scaledError(Float32Array.from(res.body.outputs.output.data), golden.output.data)).toBeLessThanOrEqual(1e-4);
+    expect(res.body.captured['/layer4/layer4.1/relu_1/Relu'].shape).toEqual([1, 128, 2, 2]);
+  });
+
+  it('the same file as base64 in JSON', async () => {
+    const res = await request(app.server).post('/v1/run').send({ onnxBase64: onnx.toString('base64'), inputs: golden.input, format: 'flat' }).expect(200);
+    expect(scaledError(Float32Array.from(res.body.outputs.output.data), golden.output.data)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('a spec with seeded weights is reproducible, and other seeds differ', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 3, kernelSize: 3 }, { name: 'r', op: 'relu' }] };
+    const body = (seed: number) => ({ spec, inputs: { x: { shape: [1, 2, 4, 4], data: randomData(32, 9) } }, seed, format: 'flat' });
+    const a = await request(app.server).post('/v1/run').send(body(1)).expect(200);
+    const b = await request(app.server).post('/v1/run').send(body(1)).expect(200);
+    const c = await request(app.server).post('/v1/run').send(body(2)).expect(200);
+    expect(a.body.outputs.r.data).toEqual(b.body.outputs.r.data);
+    expect(a.body.outputs.r.data).not.toEqual(c.body.outputs.r.data);
+  });
+
+  it('weights from the request replace seeded ones, by <layer>.<role>', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 2] }], layers: [{ name: 'fc', op: 'flatten' }, { name: 'lin', op: 'linear', outFeatures: 1 }] };
+    const res = await request(app.server)
+      .post('/v1/run')
+      .send({ spec, inputs: { x: { shape: [1, 1, 1, 2], data: [3, 4] } }, weights: { 'lin.weight': { shape: [1, 2], data: [10, 100] }, 'lin.bias': { shape: [1], data: [0.5] } } })
+      .expect(200);
+    // 3·10 + 4·100 + 0.5
+    expect(res.body.outputs.lin.data).toEqual([430.5]);
+  });
+
+  it('a stripped ONNX file cannot run from the file, but can from a seed', async () => {
+    const stripped = readFileSync(new URL('../fixtures/onnx/unet.onnx', import.meta.url));
+    const input = { shape: [1, 3, 64, 64], dtype: 'float32', base64: Buffer.alloc(3 * 64 * 64 * 4).toString('base64') };
+    const fromFile = await request(app.server).post('/v1/run').attach('model', stripped, 'unet.onnx').field('request', JSON.stringify({ inputs: { input } })).expect(400);
+    expect(fromFile.body.error.code).toBe('INVALID_TENSOR');
+    const seeded = await request(app.server)
+      .post('/v1/run')
+      .attach('model', stripped, 'unet.onnx')
+      .field('request', JSON.stringify({ inputs: { input }, weightInit: 'seed' }))
+      .expect(200);
+    expect(seeded.body.outputs.output.shape).toEqual([1, 2, 64, 64]);
+  });
+
+  it('GraphQL run and runOperator', async () => {
+    const res = await request(app.server)
+      .post('/graphql')
+      .send({ query: 'query($i: JSON!) { run(model: "squeezenet1_1", resolution: 64, inputs: $i, seed: 3, format: "base64") }', variables: { i: { shape: [1, 3, 64, 64], data: randomData(3 * 64 * 64, 4) } } })
+      .expect(200);
+    expect(res.body.data.run.outputs.flatten.shape).toEqual([1, 1000]);
+  });
+});
