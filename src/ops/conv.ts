@@ -14,7 +14,8 @@ import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { checkChannels, expectRank } from './common.js';
 import type { InferContext, Inferred, OpDef, WeightSpec } from './types.js';
-import { gemm } from '../tensor/gemm.js';
+import { gemm, gemmPacked, packA } from '../tensor/gemm.js';
+import type { PanelFill } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const ConvAttrs = z.strictObject({
@@ -83,50 +84,6 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   },
 };
 
-/**
- * im2col for one image and one group: column (c·Kh + u)·Kw + v, row oy·W' + ox holds
- * x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero outside the input.
- */
-export function im2col(
-  x: Float32Array,
-  xOff: number,
-  channels: number,
-  geo: AxisGeometry[],
-  cols: Float32Array,
-): void {
-  const [gh, gw] = geo;
-  const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
-  const xPlane = H * W;
-  const outPlane = OH * OW;
-  let row = 0;
-  for (let c = 0; c < channels; c++) {
-    const xc = xOff + c * xPlane;
-    for (let u = 0; u < gh.kernel; u++) {
-      for (let v = 0; v < gw.kernel; v++, row++) {
-        const colRow = row * outPlane;
-        const dy = u * gh.dilation - gh.padBegin;
-        const dx = v * gw.dilation - gw.padBegin;
-        // output columns whose input column lies inside [0, W)
-        const oxLo = Math.max(0, Math.ceil(-dx / gw.stride));
-        const oxHi = Math.min(OW, Math.ceil((W - dx) / gw.stride));
-        for (let oy = 0; oy < OH; oy++) {
-          const iy = oy * gh.stride + dy;
-          const dst = colRow + oy * OW;
-          if (iy < 0 || iy >= H || oxLo >= oxHi) {
-            cols.fill(0, dst, dst + OW);
-            continue;
-          }
-          const src = xc + iy * W + dx;
-          if (oxLo > 0) cols.fill(0, dst, dst + oxLo);
-          if (gw.stride === 1) cols.set(x.subarray(src + oxLo, src + oxHi), dst + oxLo);
-          else for (let ox = oxLo; ox < oxHi; ox++) cols[dst + ox] = x[src + ox * gw.stride];
-          if (oxHi < OW) cols.fill(0, dst + oxHi, dst + OW);
-        }
-      }
-    }
-  }
-}
-
 /** Depthwise (one input channel per group): a direct sliding window, cheaper than GEMM with M = 1. */
 function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvPlan): void {
   const [gh, gw] = p.geo;
@@ -177,6 +134,56 @@ export function addBias(out: Float32Array, bias: Float32Array | undefined, n: nu
   }
 }
 
+/**
+ * Implicit im2col: writes columns [col, col + width) of one image and group's column matrix
+ * straight into GEMM panels. Row (c·Kh + u)·Kw + v of column oy·W' + ox is
+ * x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero outside the input.
+ */
+function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGeometry[]): PanelFill {
+  const [gh, gw] = geo;
+  const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
+  const [sy, sx] = [gh.stride, gw.stride];
+  const iy0 = new Int32Array(8);
+  const ix0 = new Int32Array(8);
+  return (col, width, panels, K) => {
+    // panel by panel, so the writes run sequentially through each K×8 panel
+    for (let pj = 0; pj < width; pj += 8) {
+      const n = Math.min(8, width - pj);
+      const pb = (pj >> 3) * K * 8;
+      for (let j = 0; j < n; j++) {
+        const pos = col + pj + j;
+        const oy = Math.floor(pos / OW);
+        iy0[j] = oy * sy - gh.padBegin;
+        ix0[j] = (pos - oy * OW) * sx - gw.padBegin;
+      }
+      // all columns in one output row: one input row per tap, and x positions ix0[0] + j·stride
+      const oneRow = n === 8 && iy0[7] === iy0[0];
+      let o = pb;
+      for (let c = 0; c < channels; c++) {
+        const xc = xOff + c * H * W;
+        for (let u = 0; u < KH; u++) {
+          const dy = u * gh.dilation;
+          for (let v = 0; v < KW; v++, o += 8) {
+            const dx = v * gw.dilation;
+            const iy = iy0[0] + dy;
+            const first = ix0[0] + dx;
+            if (oneRow && iy >= 0 && iy < H && first >= 0 && first + 7 * sx < W) {
+              const src = xc + iy * W + first;
+              for (let j = 0; j < 8; j++) panels[o + j] = x[src + j * sx];
+              continue;
+            }
+            for (let j = 0; j < n; j++) {
+              const yy = iy0[j] + dy;
+              const xx = ix0[j] + dx;
+              panels[o + j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? x[xc + yy * W + xx] : 0;
+            }
+          }
+        }
+      }
+    }
+  };
+}
+
 /** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan; shared with deformConv2d's GEMM. */
 export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
   const [gh, gw] = p.geo;
@@ -189,18 +196,14 @@ export function convForward(x: Float32Array, weight: Float32Array, bias: Float32
   } else {
     const K = cinG * gh.kernel * gw.kernel;
     const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;
-    const cols = pointwise ? null : new Float32Array(K * plane);
     const xPlane = gh.in * gw.in;
-    for (let b = 0; b < p.n; b++) {
-      for (let g = 0; g < p.groups; g++) {
+    for (let g = 0; g < p.groups; g++) {
+      const Ap = pointwise ? null : packA(coutG, K, weight, g * coutG * K, K);
+      for (let b = 0; b < p.n; b++) {
         const xOff = (b * p.cin + g * cinG) * xPlane;
         const outOff = (b * p.cout + g * coutG) * plane;
-        if (cols) {
-          im2col(x, xOff, cinG, p.geo, cols);
-          gemm(coutG, plane, K, weight, g * coutG * K, K, cols, 0, plane, out, outOff, plane, false);
-        } else {
-          gemm(coutG, plane, K, weight, g * coutG * K, K, x, xOff, plane, out, outOff, plane, false);
-        }
+        if (Ap) gemmPacked(coutG, plane, K, Ap, convPanels(x, xOff, cinG, p.geo), out, outOff, plane, false);
+        else gemm(coutG, plane, K, weight, g * coutG * K, K, x, xOff, plane, out, outOff, plane, false);
       }
     }
   }

@@ -20,10 +20,11 @@ export function createPool(config: Config): TaskPool {
   const threads = workerCount(config);
   const piscina = new Piscina({
     filename: new URL(RUNNING_TS ? './worker-dev.mjs' : './worker.js', import.meta.url).href,
-    minThreads: 1,
+    // all workers stay up: a worker's JIT-compiled kernels are its speed
+    minThreads: threads,
     maxThreads: threads,
     maxQueue: config.MAX_QUEUE,
-    idleTimeout: 60_000,
+    idleTimeout: Infinity,
   });
   return {
     threads,
