@@ -12,6 +12,7 @@ import type { OperatorCall } from '../src/runtime/operator.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { convModel } from './onnx-model.js';
+import { loadPeer } from './peers.js';
 
 interface Case {
   name: string;
@@ -44,14 +45,6 @@ async function time(fn: () => unknown | Promise<unknown>, minSeconds = 1.5): Pro
   }
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)];
-}
-
-async function loadPeer(name: string): Promise<any | null> {
-  try {
-    return await import(name);
-  } catch {
-    return null;
-  }
 }
 
 export async function convBench(): Promise<void> {

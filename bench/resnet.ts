@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runTask } from '../src/runtime/tasks.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
+import { loadPeer } from './peers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const file = path.join(here, '.cache', 'resnet18.onnx');
@@ -36,10 +37,8 @@ export async function resnetBench(): Promise<void> {
   runs.sort((a, b) => a - b);
   const convlensMs = runs[1];
   console.log(`convlens (one thread, file decode included): ${convlensMs.toFixed(0)} ms`);
-  let ort: any;
-  try {
-    ort = await import('onnxruntime-node');
-  } catch {
+  const ort = await loadPeer('onnxruntime-node');
+  if (!ort) {
     console.log('onnxruntime-node: skipped (npm --prefix bench ci --ignore-scripts)');
     return;
   }
