@@ -134,6 +134,11 @@ def main():
              [F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=ac)])
         case(f"upsample bilinear to [5,9] alignCorners={ac}", "upsample", {"mode": "bilinear", "size": [5, 9], "alignCorners": ac}, [x],
              [F.interpolate(x, size=(5, 9), mode="bilinear", align_corners=ac)])
+    for ac in (False, True):
+        case(f"upsample bicubic ×2 alignCorners={ac}", "upsample", {"mode": "bicubic", "scaleFactor": 2, "alignCorners": ac}, [x],
+             [F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=ac)])
+    case("upsample bicubic to [5,9]", "upsample", {"mode": "bicubic", "size": [5, 9], "alignCorners": False}, [x],
+         [F.interpolate(x, size=(5, 9), mode="bicubic", align_corners=False)])
     x = rnd(1, 1, 8, 7)
     case("upsample bilinear down to [3,4]", "upsample", {"mode": "bilinear", "size": [3, 4], "alignCorners": False}, [x],
          [F.interpolate(x, size=(3, 4), mode="bilinear", align_corners=False)])

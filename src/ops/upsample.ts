@@ -11,7 +11,8 @@
  *     align_corners       o·(H − 1)/(H' − 1)             PyTorch alignCorners true
  *     asymmetric          o/scale                        PyTorch nearest (with floor)
  *     tf_half_pixel_for_nn (o + 0.5)/scale
- *   nearest rounds the source coordinate (floor for PyTorch); linear reads the two neighbours.
+ *   nearest rounds the source coordinate (floor for PyTorch); linear reads the two neighbours;
+ *   cubic the four around it (Keys, a = −0.75), indices clamped to the edge.
  *   FLOPs per output: nearest 0 (a copy); bilinear 7 (4 mul + 3 add); bicubic 31 (16 mul + 15 add)
  * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H.
  */
@@ -24,7 +25,6 @@ import { ZERO_COST, numel } from './types.js';
 import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ConvlensError } from '../errors.js';
 
 export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
 export type CoordinateMode = (typeof COORDINATE_MODES)[number];
@@ -102,57 +102,84 @@ function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
 }
 
 interface AxisTaps {
-  lo: Int32Array;
-  hi: Int32Array;
-  /** weight of `hi` */
-  frac: Float32Array;
+  /** taps per output index: 1 nearest, 2 linear, 4 cubic */
+  taps: number;
+  index: Int32Array;
+  weight: Float64Array;
+}
+
+/** Keys' cubic convolution kernel with a = −0.75 (PyTorch bicubic, ONNX cubic_coeff_a default). */
+function cubicWeight(d: number): number {
+  const A = -0.75;
+  const x = Math.abs(d);
+  if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
+  if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+  return 0;
 }
 
 /**
- * Per output index along one axis: the input indices read and the weight of the upper one.
- * Nearest reads one index; linear clamps the source to [0, in − 1] and reads its two neighbours
- * (PyTorch clamps negative sources to 0; the result at the far edge is the same either way).
+ * Per output index along one axis: the input indices read and their weights. Nearest reads one
+ * index; linear clamps the source to [0, in − 1] and reads its two neighbours (PyTorch clamps
+ * negative sources to 0; at the far edge both neighbours are the last pixel); cubic reads four,
+ * from floor(source) − 1, with indices clamped to the edge.
  */
 function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const out = plan.outSize[axis];
   const inSize = plan.inSize[axis];
-  const lo = new Int32Array(out);
-  const hi = new Int32Array(out);
-  const frac = new Float32Array(out);
+  const taps = plan.mode === 'nearest' ? 1 : plan.mode === 'linear' ? 2 : 4;
+  const index = new Int32Array(out * taps);
+  const weight = new Float64Array(out * taps);
+  const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
   for (let o = 0; o < out; o++) {
+    const at = o * taps;
     if (plan.mode === 'nearest') {
       // PyTorch computes nearest source indices in float32: floor(o·scale)
       const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
-      lo[o] = hi[o] = Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
-      continue;
+      index[at] = clampIndex(nearestIndex(plan.nearestMode, src));
+      weight[at] = 1;
+    } else if (plan.mode === 'linear') {
+      const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
+      const lo = Math.floor(src);
+      index[at] = lo;
+      index[at + 1] = clampIndex(lo + 1);
+      weight[at] = 1 - (src - lo);
+      weight[at + 1] = src - lo;
+    } else {
+      const src = sourceCoordinate(plan, axis, o);
+      const lo = Math.floor(src);
+      const t = src - lo;
+      for (let k = 0; k < 4; k++) {
+        index[at + k] = clampIndex(lo - 1 + k);
+        weight[at + k] = cubicWeight(t + 1 - k);
+      }
     }
-    const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
-    lo[o] = Math.floor(src);
-    hi[o] = Math.min(lo[o] + 1, inSize - 1);
-    frac[o] = src - lo[o];
   }
-  return { lo, hi, frac };
+  return { taps, index, weight };
 }
 
+/** Separable resampling: each output is Σ over the row taps and column taps of weight·input. */
 function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor {
-  if (plan.mode === 'cubic') throw new ConvlensError('UNSUPPORTED_OPERATOR', 'resize: cubic interpolation is analysed but not run by convlens');
-  const [ty, tx] = [axisTaps(plan, 0), axisTaps(plan, 1)];
+  const ty = axisTaps(plan, 0);
+  const tx = axisTaps(plan, 1);
   const [H, W] = plan.inSize;
   const [OH, OW] = plan.outSize;
   const planes = x.data.length / (H * W);
   const out = new Float32Array(planes * OH * OW);
+  const xd = x.data;
   for (let p = 0; p < planes; p++) {
     const xp = p * H * W;
     for (let oy = 0; oy < OH; oy++) {
-      const r0 = xp + ty.lo[oy] * W;
-      const r1 = xp + ty.hi[oy] * W;
-      const fy = ty.frac[oy];
       const dst = (p * OH + oy) * OW;
       for (let ox = 0; ox < OW; ox++) {
-        const fx = tx.frac[ox];
-        const top = x.data[r0 + tx.lo[ox]] * (1 - fx) + x.data[r0 + tx.hi[ox]] * fx;
-        const bottom = x.data[r1 + tx.lo[ox]] * (1 - fx) + x.data[r1 + tx.hi[ox]] * fx;
-        out[dst + ox] = top * (1 - fy) + bottom * fy;
+        let sum = 0;
+        for (let a = 0; a < ty.taps; a++) {
+          const row = xp + ty.index[oy * ty.taps + a] * W;
+          const wy = ty.weight[oy * ty.taps + a];
+          let acc = 0;
+          for (let b = 0; b < tx.taps; b++) acc += tx.weight[ox * tx.taps + b] * xd[row + tx.index[ox * tx.taps + b]];
+          sum += wy * acc;
+        }
+        out[dst + ox] = sum;
       }
     }
   }
@@ -165,7 +192,7 @@ const positive = z.number().positive();
 
 export const UpsampleAttrs = z
   .strictObject({
-    mode: z.enum(['nearest', 'bilinear']).default('nearest'),
+    mode: z.enum(['nearest', 'bilinear', 'bicubic']).default('nearest'),
     scaleFactor: z.union([positive, z.tuple([positive, positive])]).optional(),
     size: z.union([posInt, z.tuple([posInt, posInt])]).optional(),
     alignCorners: z.boolean().optional(),
@@ -174,15 +201,15 @@ export const UpsampleAttrs = z
     message: 'give exactly one of scaleFactor and size',
     path: ['scaleFactor'],
   })
-  .refine((a) => a.mode === 'bilinear' || a.alignCorners === undefined, {
-    message: 'alignCorners applies to bilinear mode only (PyTorch rule)',
+  .refine((a) => a.mode !== 'nearest' || a.alignCorners === undefined, {
+    message: 'alignCorners applies to bilinear and bicubic modes only (PyTorch rule)',
     path: ['alignCorners'],
   });
 export type UpsampleAttrs = z.infer<typeof UpsampleAttrs>;
 
 export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
   name: 'upsample',
-  summary: 'Nearest or bilinear interpolation by a scale factor or to a size (alignCorners true/false)',
+  summary: 'Nearest, bilinear or bicubic interpolation by a scale factor or to a size (alignCorners true/false)',
   pytorch: 'torch.nn.Upsample',
   inputNames: ['x'],
   minInputs: 1,
@@ -194,13 +221,13 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
     const factor = a.scaleFactor !== undefined ? pair(a.scaleFactor) : null;
     const outSize = (factor ? [0, 1].map((i) => Math.floor(inSize[i] * factor[i])) : pair(a.size!)) as [number, number];
     const scale = (factor ?? [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
-    const bilinear = a.mode === 'bilinear';
+    const smooth = a.mode !== 'nearest';
     return resampled(ctx, x, {
       inSize,
       outSize,
       scale,
-      transform: bilinear ? (a.alignCorners ? 'align_corners' : 'half_pixel') : 'asymmetric',
-      mode: bilinear ? 'linear' : 'nearest',
+      transform: smooth ? (a.alignCorners ? 'align_corners' : 'half_pixel') : 'asymmetric',
+      mode: a.mode === 'bilinear' ? 'linear' : a.mode === 'bicubic' ? 'cubic' : 'nearest',
       nearestMode: 'floor',
     });
   },

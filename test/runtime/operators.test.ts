@@ -28,6 +28,31 @@ describe('operators beyond the PyTorch goldens', () => {
     expect(Array.from(conv.outputs[0].data)).toEqual([23, 33, 53, 63]);
   });
 
+  it('spatial separable: a 3×1 conv then a 1×3 conv equals the 3×3 conv whose kernel is their outer product', () => {
+    const x = random([1, 1, 7, 6], 11);
+    const a = [0.5, -1, 2];
+    const b = [1.5, 0.25, -0.75];
+    const outer = a.flatMap((ai) => b.map((bj) => ai * bj));
+    const full = call('conv2d', [x], { bias: false, padding: 1 }, { weights: { weight: tensor([1, 1, 3, 3], outer) } }).outputs[0];
+    const col = call('conv2d', [x], { bias: false, padding: [1, 0] }, { weights: { weight: tensor([1, 1, 3, 1], a) } }).outputs[0];
+    const sep = call('conv2d', [col], { bias: false, padding: [0, 1] }, { weights: { weight: tensor([1, 1, 1, 3], b) } }).outputs[0];
+    expect(sep.shape).toEqual(full.shape);
+    for (let i = 0; i < full.data.length; i++) expect(sep.data[i]).toBeCloseTo(full.data[i], 5);
+  });
+
+  it('depthwise separable: depthwise then pointwise equals the full conv with W[o, c, u, v] = P[o, c]·D[c, u, v]', () => {
+    const [cin, cout] = [3, 4];
+    const x = random([1, cin, 6, 6], 12);
+    const d = random([cin, 1, 3, 3], 13);
+    const p = random([cout, cin, 1, 1], 14);
+    const w = new Float32Array(cout * cin * 9);
+    for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) for (let k = 0; k < 9; k++) w[(o * cin + c) * 9 + k] = p.data[o * cin + c] * d.data[c * 9 + k];
+    const full = call('conv2d', [x], { bias: false, padding: 1 }, { weights: { weight: tensor([cout, cin, 3, 3], w) } }).outputs[0];
+    const dw = call('conv2d', [x], { bias: false, padding: 1, groups: cin }, { weights: { weight: d } }).outputs[0];
+    const sep = call('conv2d', [dw], { bias: false }, { weights: { weight: p } }).outputs[0];
+    for (let i = 0; i < full.data.length; i++) expect(sep.data[i]).toBeCloseTo(full.data[i], 5);
+  });
+
   it('dropout in training: about p of the elements zeroed, the rest scaled by 1/(1 − p); the same seed gives the same mask; identity at inference', () => {
     const x = tensor([1, 100_000], new Float32Array(100_000).fill(2));
     const a = call('dropout', [x], { p: 0.3 }, { training: true, seed: 42 }).outputs[0].data;

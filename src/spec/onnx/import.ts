@@ -467,6 +467,9 @@ function mapNode(node: NodeProto, a: Record<string, AttrValue>, opset: number, c
       return same('expand');
     case 'Resize': {
       const mode = (a.mode as string | undefined) ?? 'nearest';
+      if (mode === 'cubic' && ((a.cubic_coeff_a as number | undefined) ?? -0.75) !== -0.75) throw new Unsupported(`cubic_coeff_a ${a.cubic_coeff_a} (only −0.75)`);
+      if (a.exclude_outside === 1) throw new Unsupported('exclude_outside 1');
+      if (a.antialias === 1) throw new Unsupported('antialias 1');
       if (opset < 11) {
         return { op: 'resize', inputs: [ins[0], '', ins[1] ?? ''], attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' } };
       }
