@@ -10,7 +10,7 @@ import { installErrorHandling } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
-import { readBinary } from './http/body.js';
+import { parseJsonBody, readBinary } from './http/body.js';
 import multipart from '@fastify/multipart';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
@@ -38,7 +38,14 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   });
 
   // JSON, binary models and tensors (read whole into one buffer), multipart forms; anything else is a 415.
-  app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (request, payload, done) => {
     readBinary(payload, config.BODY_LIMIT).then(
       (buf) => done(null, buf),

@@ -4,6 +4,7 @@
  * copy; the buffer owns its ArrayBuffer and can be transferred to a worker without copying.
  */
 import type { IncomingMessage } from 'node:http';
+import sjson from 'secure-json-parse';
 import { ConvlensError } from '../errors.js';
 
 export async function readBinary(stream: IncomingMessage, limit: number): Promise<Buffer> {
@@ -43,4 +44,30 @@ export function transferable(buf: Uint8Array): Uint8Array {
   const copy = new Uint8Array(new ArrayBuffer(buf.byteLength));
   copy.set(buf);
   return copy;
+}
+
+/** Deepest JSON nesting accepted: specs and tensors (rank ≤ 8) need far less; deeper input would only exhaust the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Parses a JSON body after checking, in one pass, that it nests at most MAX_JSON_DEPTH deep. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new ConvlensError('INVALID_JSON', 'the body is empty; send a JSON object');
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++;
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
+      if (++depth > MAX_JSON_DEPTH) throw new ConvlensError('INVALID_JSON', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { path: '$' });
+    } else if (ch === 93 || ch === 125) depth--;
+  }
+  try {
+    // secure-json-parse, as fastify's own parser: __proto__ and constructor.prototype keys are refused
+    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (e) {
+    throw new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${(e as Error).message}`, { path: '$' });
+  }
 }

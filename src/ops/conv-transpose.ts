@@ -39,18 +39,34 @@ export interface ConvTransposePlan {
   geo: AxisGeometry[];
 }
 
-/** Output positions along one axis that receive at least one kernel tap. */
-function coveredPositions(g: AxisGeometry): number {
-  const hit = new Uint8Array(g.out);
-  for (let i = 0; i < g.in; i++) {
-    for (let t = 0; t < g.kernel; t++) {
-      const o = i * g.stride + t * g.dilation - g.padBegin;
-      if (o >= 0 && o < g.out) hit[o] = 1;
+/**
+ * Output positions along one axis that receive at least one kernel tap, counted without touching
+ * each position: tap t of input i lands on i·s + t·d − pb, so the taps with the same residue
+ * t·d mod s cover runs of one progression; their union is a merge of intervals.
+ */
+export function coveredPositions(g: AxisGeometry): number {
+  const runs = new Map<number, [number, number][]>();
+  for (let t = 0; t < g.kernel; t++) {
+    const offset = t * g.dilation;
+    const r = offset % g.stride;
+    const first = (offset - r) / g.stride;
+    runs.set(r, [...(runs.get(r) ?? []), [first, first + g.in - 1]]);
+  }
+  let covered = 0;
+  for (const [r, intervals] of runs) {
+    // positions r + m·s − pb inside [0, out): m from ceil((pb − r)/s) to floor((out − 1 + pb − r)/s)
+    const lo = Math.ceil((g.padBegin - r) / g.stride);
+    const hi = Math.floor((g.out - 1 + g.padBegin - r) / g.stride);
+    intervals.sort((x, y) => x[0] - y[0]);
+    let end = -Infinity;
+    for (const [a, b] of intervals) {
+      const from = Math.max(a, lo, end + 1);
+      const to = Math.min(b, hi);
+      if (to >= from) covered += to - from + 1;
+      end = Math.max(end, b);
     }
   }
-  let n = 0;
-  for (const h of hit) n += h;
-  return n;
+  return covered;
 }
 
 export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {

@@ -14,8 +14,10 @@
 import { z } from 'zod';
 import type { InferContext } from './types.js';
 
-export const posInt = z.number().int().positive();
-export const nonNegInt = z.number().int().nonnegative();
+/** Largest size, channel count or padding accepted on any axis: bounds every allocation an op makes. */
+export const MAX_DIM = 2 ** 24;
+export const posInt = z.number().int().positive().max(MAX_DIM);
+export const nonNegInt = z.number().int().nonnegative().max(MAX_DIM);
 /** An int for both spatial axes, or [h, w]. */
 export const pairOf = (t: z.ZodNumber) => z.union([t, z.tuple([t, t])]);
 export const Pair = pairOf(posInt);

@@ -20,7 +20,7 @@ import { tensor } from '../tensor/tensor.js';
 /** Data-preserving ops (reshape, squeeze, identity …) hand the same buffer on under the new shape. */
 const sameData = (ctx: RunContext<unknown, unknown>) => [tensor(ctx.outputs[0], ctx.inputs[0].data)];
 
-const ints = z.array(z.number().int());
+const ints = z.array(z.number().int()).max(64);
 
 /** An op parameter given as an attribute or as the value of a constant input. */
 function param<A>(ctx: InferContext<A>, attr: readonly number[] | undefined, input: number, name: string, required: boolean): readonly number[] | null {
@@ -116,7 +116,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
   run: (ctx) => [permute(ctx.inputs[0], ctx.plan.perm)],
 };
 
-export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: ints.optional(), numOutputs: z.number().int().positive().default(2) });
+export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: ints.optional(), numOutputs: z.number().int().positive().max(4096).default(2) });
 export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: number[] }> = {
   name: 'split',
   summary: 'Split along an axis into given sizes or equal parts',

@@ -50,6 +50,14 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         layer: a.layer.name,
       });
     }
+    for (const w of a.inferred.weights) {
+      if (numel(w.shape) > opts.maxElements) {
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' needs a ${w.name} of ${fmtShape(w.shape)}, over the ${opts.maxElements}-element limit`, {
+          layer: a.layer.name,
+          shapes: { [w.name]: w.shape },
+        });
+      }
+    }
     for (const out of a.inferred.outputs) {
       if (numel(out) > opts.maxElements) {
         throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would produce ${fmtShape(out)}, over the ${opts.maxElements}-element limit`, {

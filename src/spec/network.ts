@@ -5,10 +5,11 @@
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { OPS, OPS_BY_NAME } from '../ops/registry.js';
+import { MAX_DIM } from '../ops/geometry.js';
 import type { Graph, GraphLayer } from './graph.js';
 
 const Name = z.string().min(1).max(256);
-const Dim = z.number().int().positive();
+const Dim = z.number().int().positive().max(MAX_DIM);
 
 export const InputSpec = z.strictObject({
   name: Name,

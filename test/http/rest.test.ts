@@ -70,6 +70,17 @@ describe('POST /v1/analyze', () => {
     expect(res.body.error.code).toBe('INVALID_JSON');
   });
 
+  it('JSON nested deeper than 64 levels: 400 INVALID_JSON, not a stack overflow', async () => {
+    const deep = '{"inputs": [{"shape": [1], "data": ' + '['.repeat(100_000) + '1' + ']'.repeat(100_000) + '}]}';
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send(deep).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_JSON', message: 'the body nests deeper than 64 levels' });
+  });
+
+  it('a __proto__ key (prototype poisoning): 400 INVALID_JSON', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('{"__proto__": {"polluted": true}, "inputs": []}').expect(400);
+    expect(res.body.error.code).toBe('INVALID_JSON');
+  });
+
   it('an empty body: 400', async () => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('');
     expect(res.status).toBe(400);
