@@ -1,6 +1,7 @@
 /**
- * The piscina worker pool. Tasks past MAX_QUEUE are refused (503 OVERLOADED) rather than
- * queued without bound; a task past TASK_TIMEOUT_MS is aborted and its worker replaced.
+ * The piscina worker pool. Tasks beyond the workers plus MAX_QUEUE waiting are refused at once
+ * (503 OVERLOADED) rather than queued without bound, counted here rather than left to piscina's
+ * queue, which a burst can bypass; a task past TASK_TIMEOUT_MS is aborted and its worker replaced.
  */
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
@@ -23,15 +24,19 @@ export function createPool(config: Config): TaskPool {
     // all workers stay up: a worker's JIT-compiled kernels are its speed
     minThreads: threads,
     maxThreads: threads,
-    maxQueue: config.MAX_QUEUE,
     idleTimeout: Infinity,
   });
+  let inFlight = 0;
   return {
     threads,
     get queued() {
-      return piscina.queueSize;
+      return Math.max(0, inFlight - threads);
     },
     async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[]): Promise<T> {
+      if (inFlight >= threads + config.MAX_QUEUE) {
+        throw new ConvlensError('OVERLOADED', `all ${threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`);
+      }
+      inFlight++;
       let result: TaskResult<T>;
       try {
         result = await piscina.run({ task, payload }, { signal: AbortSignal.timeout(config.TASK_TIMEOUT_MS), transferList: transfer as never });
@@ -40,10 +45,9 @@ export function createPool(config: Config): TaskPool {
         if (err.name === 'AbortError' || err.name === 'TimeoutError') {
           throw new ConvlensError('TIMEOUT', `the ${task} task took longer than ${config.TASK_TIMEOUT_MS} ms and was stopped`);
         }
-        if (/queue is at limit/i.test(err.message)) {
-          throw new ConvlensError('OVERLOADED', `all ${threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`);
-        }
         throw e;
+      } finally {
+        inFlight--;
       }
       if (!result.ok) throw fromSerialized(result.error);
       return result.value;
