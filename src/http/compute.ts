@@ -9,7 +9,7 @@ import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import { splitConv } from '../runtime/parallel.js';
 import type { TaskPool } from '../runtime/pool.js';
-import type { GraphSource, RunTask, RunTaskResult } from '../runtime/tasks.js';
+import type { FoldTask, GraphSource, RunTask, RunTaskResult } from '../runtime/tasks.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { transferable } from './body.js';
 import { chooseEncoding, npyIn, sendNpy, tensorIn, tensorOut } from './tensors.js';
@@ -182,12 +182,40 @@ export async function callRun(pool: TaskPool, task: RunTask): Promise<RunTaskRes
   return pool.run<RunTaskResult>('run', task, buffers);
 }
 
+/** `{ weight, bias?, gamma, beta, runningMean, runningVar, eps? }`: a conv and the inference BN after it. */
+export function foldRequest(body: Body, maxElements: number): { task: FoldTask; encoding: Encoding } {
+  const f = body.fields;
+  let encoding: Encoding | null = null;
+  const get = (name: string, optional = false): Tensor | null => {
+    if (f[name] === undefined && optional) return null;
+    if (f[name] === undefined) throw new ConvlensError('INVALID_TENSOR', `${name} is required`, { path: `$.${name}` });
+    const t = tensorIn(f[name], `$.${name}`, maxElements);
+    encoding ??= t.encoding;
+    return t.tensor;
+  };
+  const weight = get('weight')!;
+  if (weight.shape.length < 2) throw new ConvlensError('INVALID_TENSOR', 'weight must be a conv weight [Cout, Cin/g, Kh, Kw]', { path: '$.weight' });
+  const eps = f.eps ?? 1e-5;
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ConvlensError('INVALID_OPTION', 'eps must be a positive number', { path: '$.eps' });
+  const task = { weight, bias: get('bias', true), gamma: get('gamma')!, beta: get('beta')!, runningMean: get('runningMean')!, runningVar: get('runningVar')!, eps };
+  return { task, encoding: chooseEncoding(f.format, encoding ?? 'json') };
+}
+
+export async function callFold(pool: TaskPool, task: FoldTask, encoding: Encoding) {
+  const folded = await pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task);
+  return { weight: tensorOut(folded.weight, encoding), bias: tensorOut(folded.bias, encoding) };
+}
+
 export async function computeRoutes(app: FastifyInstance, opts: { pool: TaskPool; maxElements: number }): Promise<void> {
   const { pool, maxElements } = opts;
   app.post<{ Params: { name: string } }>('/v1/operators/:name', async (request, reply) => {
     const { call, encoding } = operatorRequest(request.params.name, await readBody(request), maxElements);
     const result = await callOperator(pool, call);
     return sendNpy(reply, result.outputs, encoding) ?? operatorResponse(result, encoding, call.name);
+  });
+  app.post('/v1/transforms/fold-batchnorm', async (request) => {
+    const { task, encoding } = foldRequest(await readBody(request), maxElements);
+    return callFold(pool, task, encoding);
   });
   app.post('/v1/run', async (request, reply) => {
     const { task, encoding } = runRequest(await readBody(request), maxElements);

@@ -15,7 +15,7 @@ import { parseOptions } from './options.js';
 import { jsonSchemaOf } from './rest.js';
 import { toConvlensError } from './errors.js';
 import { transferable } from './body.js';
-import { callOperator, callRun, operatorRequest, operatorResponse, runRequest, runResponse } from './compute.js';
+import { callFold, callOperator, callRun, foldRequest, operatorRequest, operatorResponse, runRequest, runResponse } from './compute.js';
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
 function parseInputShapes(raw: unknown): Record<string, number[]> {
@@ -111,6 +111,11 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
             const { name, ...fields } = args;
             const { call, encoding } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
             return operatorResponse(await callOperator(pool, call), encoding, call.name);
+          }),
+        foldBatchNorm: (_: unknown, args: Record<string, unknown>) =>
+          withErrors(async () => {
+            const { task, encoding } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
+            return callFold(pool, task, encoding);
           }),
         run: (_: unknown, args: Record<string, unknown>) =>
           withErrors(async () => {

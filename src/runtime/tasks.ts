@@ -4,7 +4,9 @@ import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import { parseNetworkSpec } from '../spec/network.js';
 import { importOnnx } from '../spec/onnx/import.js';
+import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { foldBatchNorm } from '../ops/norm.js';
 import { runGraph } from './execute.js';
 import type { RunResult } from './execute.js';
 import { runOperator } from './operator.js';
@@ -82,4 +84,25 @@ export function runTask(t: RunTask): RunTaskResult {
     inputs[graph.inputs[0].name] = Object.values(inputs)[0];
   }
   return { ...runGraph(graph, inputs, t), source: origin };
+}
+
+export interface FoldTask {
+  weight: Tensor;
+  bias: Tensor | null;
+  gamma: Tensor;
+  beta: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  eps: number;
+}
+
+export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
+  const cout = t.weight.shape[0];
+  for (const [name, v] of [['gamma', t.gamma], ['beta', t.beta], ['runningMean', t.runningMean], ['runningVar', t.runningVar], ['bias', t.bias]] as const) {
+    if (v && (v.shape.length !== 1 || v.shape[0] !== cout)) {
+      throw new ConvlensError('SHAPE_MISMATCH', `${name} must be [${cout}] for a weight of [${t.weight.shape.join(', ')}], got [${v.shape.join(', ')}]`, { path: `$.${name}` });
+    }
+  }
+  const folded = foldBatchNorm(t.weight.data, t.bias?.data ?? null, { gamma: t.gamma.data, beta: t.beta.data, mean: t.runningMean.data, variance: t.runningVar.data, eps: t.eps });
+  return { weight: tensor(t.weight.shape, folded.weight), bias: tensor([cout], folded.bias) };
 }

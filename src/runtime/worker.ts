@@ -6,7 +6,7 @@
 import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { analyzeTask, operatorTask, runTask } from './tasks.js';
+import { analyzeTask, foldTask, operatorTask, runTask } from './tasks.js';
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -14,6 +14,7 @@ export const TASKS = {
   analyze: analyzeTask,
   operator: operatorTask,
   run: runTask,
+  foldBatchNorm: foldTask,
 } as const;
 export type TaskName = keyof typeof TASKS;
 

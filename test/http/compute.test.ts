@@ -119,6 +119,34 @@ describe('POST /v1/operators/{name}', () => {
   });
 });
 
+describe('POST /v1/transforms/fold-batchnorm', () => {
+  it('w\' = w·γ/σ, b\' = (b − μ)·γ/σ + β, by hand: σ = √(3.99999 + 1e-5) = 2', async () => {
+    const res = await request(app.server)
+      .post('/v1/transforms/fold-batchnorm')
+      .send({
+        weight: { shape: [2, 1, 1, 1], data: [2, -1] },
+        bias: { shape: [2], data: [1, 0] },
+        gamma: { shape: [2], data: [3, 1] },
+        beta: { shape: [2], data: [0.5, 0] },
+        runningMean: { shape: [2], data: [1, 2] },
+        runningVar: { shape: [2], data: [3.99999, 3.99999] },
+      })
+      .expect(200);
+    // channel 0: 2·3/2 = 3, (1 − 1)·3/2 + 0.5 = 0.5; channel 1: −1·1/2 = −0.5, (0 − 2)·1/2 = −1
+    expect(res.body.weight.data).toEqual([3, -0.5]);
+    expect(res.body.bias.data).toEqual([0.5, -1]);
+  });
+
+  it('mismatched BN sizes: 400 SHAPE_MISMATCH naming the field', async () => {
+    const t = (n: number) => ({ shape: [n], data: Array(n).fill(1) });
+    const res = await request(app.server)
+      .post('/v1/transforms/fold-batchnorm')
+      .send({ weight: { shape: [2, 1, 1, 1], data: [1, 1] }, gamma: t(3), beta: t(2), runningMean: t(2), runningVar: t(2) })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.gamma' });
+  });
+});
+
 describe('POST /v1/run', () => {
   const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/resnet18_w16.json', import.meta.url), 'utf8'));
   const onnx = readFileSync(new URL('../fixtures/networks/resnet18_w16.onnx', import.meta.url));
