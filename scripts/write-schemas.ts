@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ReportSchema } from '../src/analysis/report.js';
-import { jsonSchemaOf } from '../src/http/rest.js';
+import { jsonSchemaOf } from '../src/http/catalog.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { networkSpecSchema } from '../src/spec/network.js';
 

@@ -6,13 +6,11 @@ import mercurius from 'mercurius';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ConvlensError } from '../errors.js';
 import type { FlopConvention, Report } from '../analysis/report.js';
-import { OPS } from '../ops/registry.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { modelSpec } from '../runtime/tasks.js';
-import { ZOO } from '../zoo/index.js';
 import { parseOptions } from './options.js';
-import { jsonSchemaOf } from './rest.js';
+import { modelCatalog, operatorCatalog } from './catalog.js';
 import { toConvlensError } from './errors.js';
 import { transferable } from './body.js';
 import { callFold, callOperator, callRun, foldRequest, operatorRequest, operatorResponse, runRequest, runResponse } from './compute.js';
@@ -86,26 +84,9 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
             if (args.spec === undefined || args.spec === null) throw new ConvlensError('SPEC_INVALID', 'give a spec or a model name', { path: '$.spec' });
             return pool.run<Report>('analyze', { source: { kind: 'spec', spec: args.spec }, options });
           }),
-        models: () =>
-          ZOO.map((z) => ({
-            name: z.name,
-            resolution: z.resolution,
-            description: z.build(z.resolution).description ?? null,
-            torchvisionParams: z.torchvision?.params ?? null,
-            torchvisionGmacs: z.torchvision?.gmacs ?? null,
-          })),
+        models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
         model: (_: unknown, args: { name: string; resolution?: number }) => withErrors(() => modelSpec(args.name, args.resolution ?? undefined)),
-        operators: () =>
-          OPS.map((op) => ({
-            name: op.name,
-            summary: op.summary,
-            pytorch: op.pytorch,
-            inputs: op.inputNames,
-            minInputs: op.minInputs,
-            variadic: op.variadic ?? false,
-            attributes: jsonSchemaOf(op.attrs),
-            runnable: typeof op.run === 'function',
-          })),
+        operators: operatorCatalog,
         runOperator: (_: unknown, args: Record<string, unknown>) =>
           withErrors(async () => {
             const { name, ...fields } = args;

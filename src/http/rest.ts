@@ -1,19 +1,16 @@
 /** REST routes: validate, hand the work to the pool, answer. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
 import { ReportSchema } from '../analysis/report.js';
 import type { Report } from '../analysis/report.js';
-import { OPS } from '../ops/registry.js';
 import type { TaskPool } from '../runtime/pool.js';
 import type { GraphSource } from '../runtime/tasks.js';
 import { modelSpec } from '../runtime/tasks.js';
 import { networkSpecSchema } from '../spec/network.js';
-import { ZOO } from '../zoo/index.js';
+import { jsonSchemaOf, modelCatalog, operatorCatalog } from './catalog.js';
 import { parseOptions } from './options.js';
 import { transferable } from './body.js';
 
-export const jsonSchemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
 
 function resolution(raw: unknown, path: string): number | undefined {
   if (raw === undefined) return undefined;
@@ -86,23 +83,10 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool })
     return pool.run<Report>('analyze', { source, options });
   });
 
-  app.get('/v1/models', async () => ({
-    models: ZOO.map((z) => ({ name: z.name, resolution: z.resolution, description: z.build(z.resolution).description ?? null, torchvision: z.torchvision ?? null })),
-  }));
+  app.get('/v1/models', async () => ({ models: modelCatalog() }));
   app.get<{ Params: { name: string }; Querystring: { resolution?: string } }>('/v1/models/:name', async (request) =>
     modelSpec(request.params.name, resolution(request.query.resolution, 'query.resolution')),
   );
 
-  app.get('/v1/operators', async () => ({
-    operators: OPS.map((op) => ({
-      name: op.name,
-      summary: op.summary,
-      pytorch: op.pytorch,
-      inputs: op.inputNames,
-      minInputs: op.minInputs,
-      variadic: op.variadic ?? false,
-      attributes: jsonSchemaOf(op.attrs),
-      runnable: typeof op.run === 'function',
-    })),
-  }));
+  app.get('/v1/operators', async () => ({ operators: operatorCatalog() }));
 }
