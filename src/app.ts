@@ -39,14 +39,14 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
 
   // JSON, binary models and tensors (read whole into one buffer), multipart forms; anything else is a 415.
   app.removeContentTypeParser(['text/plain', 'application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as string));
     } catch (e) {
       done(e as Error, undefined);
     }
   });
-  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (request, payload, done) => {
+  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (_request, payload, done) => {
     readBinary(payload, config.BODY_LIMIT).then(
       (buf) => done(null, buf),
       (err: Error) => done(err, undefined),

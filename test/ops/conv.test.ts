@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyze, errorOf, layer, net } from '../helpers.js';
+import { analyze, layer, net } from '../helpers.js';
 
 // Costs worked by hand from domain.md: conv params K·K·(M/g)·N (+N), MACs K·K·(M/g)·H'·W'·N,
 // exact (2·K·K·M/g − 1)·H'·W'·N, memory access H·W·M + H'·W'·N + weights.
