@@ -32,9 +32,9 @@ const random = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 };
 
-/** Median seconds per call: 1 s of warm-up (every worker's JIT), then at least 1.5 s of samples. */
+/** Median seconds per call: 2 s of warm-up (every worker's JIT reaches its optimising tier), then at least 1.5 s of samples. */
 async function time(fn: () => unknown | Promise<unknown>, minSeconds = 1.5): Promise<number> {
-  const warm = performance.now() + 1000;
+  const warm = performance.now() + 2000;
   while (performance.now() < warm) await fn();
   const samples: number[] = [];
   const end = performance.now() + minSeconds * 1000;
