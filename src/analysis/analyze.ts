@@ -245,7 +245,10 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
   const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, inferred, inputShapes, rf }) => {
-    const inputsElems = inputShapes.reduce((s, shape) => s + numel(shape), 0);
+    // constant operands (imported initializers) are read like weights: counted there, once
+    const isConstant = (i: number) => graph.constants.has(layer.inputs[i]);
+    const inputsElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? 0 : numel(shape)), 0);
+    const constantElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? numel(shape) : 0), 0);
     if (!inferred) {
       return {
         name: layer.name,
@@ -267,10 +270,12 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
         receptiveField: null,
       };
     }
-    const params = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0) + constantOperandParams(graph, layer);
+    const weightParams = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const params = weightParams + constantOperandParams(graph, layer);
     const buffers = inferred.weights.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     const outputsElems = numel(inferred.outputs[0]);
-    const elements = { inputs: inputsElems, outputs: outputsElems, weights: params + buffers, total: inputsElems + outputsElems + params + buffers };
+    const weightElems = weightParams + buffers + constantElems;
+    const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };
     const byConv = flopsOf(inferred.cost, options.includeBias);
     const bytes = elements.total * bytesPerElement;
     return {

@@ -277,3 +277,17 @@ describe('bad ONNX files: 400 with a stable code', () => {
     expect(errorOf(() => analyzeOnnx(bytes))).toMatchObject({ code: 'INVALID_ATTRIBUTE', details: { layer: 'n0', opType: 'Conv' } });
   });
 });
+
+describe('memory access of imported layers', () => {
+  it('a constant operand is read once, as a weight: Mul of [1,4,2,2] by a learned [1,4,1,1] scale', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 4, 2, 2] }],
+      outputs: ['y'],
+      initializers: [{ name: 'scale', dims: [1, 4, 1, 1], data: [1, 2, 3, 4] }],
+      nodes: [{ op: 'Mul', inputs: ['x', 'scale'], outputs: ['y'], name: 'mul' }],
+    });
+    const l = layer(analyzeOnnx(bytes), 'mul');
+    expect(l.params).toBe(4);
+    expect(l.memoryAccess.elements).toEqual({ inputs: 16, outputs: 16, weights: 4, total: 36 });
+  });
+});
