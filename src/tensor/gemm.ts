@@ -2,7 +2,7 @@
  * C[M×N] (+)= A[M×K] · B[K×N], row-major, for conv, transposed conv, linear and matmul.
  *
  * A is packed once as doubles (JS multiplies in double; converting each float32 load would cost
- * a conversion per multiply), its rows zero-padded to a multiple of 4. B is produced block by
+ * a conversion per multiply), 4 rows interleaved and zero-padded to a multiple of 4. B is produced block by
  * block, BLOCK columns at a time, as 8-column panels (K×8 contiguous doubles) by a fill callback:
  * plain GEMM copies B's rows, convolution writes its im2col columns straight into the panels, so
  * no column matrix is ever materialised. A 4×8 register tile then runs over every panel: per k,
@@ -22,15 +22,19 @@ const tile = new Float64Array(32);
  */
 export type PanelFill = (col: number, width: number, panels: Float64Array, K: number) => void;
 
+/**
+ * A as doubles in blocks of 4 rows, k-major inside a block (row i, column k at
+ * ((i >> 2)·K + k)·4 + (i & 3)), so the kernel walks one index instead of four; rows past M are 0.
+ */
 export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: number): Float64Array {
   const rows = (M + 3) & ~3;
   const Ap = rows * K <= packedA.length ? packedA : (packedA = new Float64Array(rows * K));
+  Ap.fill(0, (rows - 4) * K, rows * K);
   for (let i = 0; i < M; i++) {
     const src = aOff + i * lda;
-    const dst = i * K;
-    for (let k = 0; k < K; k++) Ap[dst + k] = A[src + k];
+    const dst = (i >> 2) * K * 4 + (i & 3);
+    for (let k = 0; k < K; k++) Ap[dst + k * 4] = A[src + k];
   }
-  Ap.fill(0, M * K, rows * K);
   return Ap;
 }
 
@@ -47,16 +51,13 @@ export function gemmPacked(M: number, N: number, K: number, Ap: Float64Array, fi
       const j = jb + pj;
       const cols = Math.min(8, width - pj);
       for (let i = 0; i < M; i += 4) {
-        const a0 = i * K;
-        const a1 = a0 + K;
-        const a2 = a1 + K;
-        const a3 = a2 + K;
+        const aBlock = i * K;
         let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
         let s10 = 0, s11 = 0, s12 = 0, s13 = 0, s14 = 0, s15 = 0, s16 = 0, s17 = 0;
         let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s24 = 0, s25 = 0, s26 = 0, s27 = 0;
         let s30 = 0, s31 = 0, s32 = 0, s33 = 0, s34 = 0, s35 = 0, s36 = 0, s37 = 0;
-        for (let k = 0, p = panel; k < K; k++, p += 8) {
-          const x0 = Ap[a0 + k], x1 = Ap[a1 + k], x2 = Ap[a2 + k], x3 = Ap[a3 + k];
+        for (let q = aBlock, p = panel, end = aBlock + K * 4; q < end; q += 4, p += 8) {
+          const x0 = Ap[q], x1 = Ap[q + 1], x2 = Ap[q + 2], x3 = Ap[q + 3];
           const y0 = Bp[p], y1 = Bp[p + 1], y2 = Bp[p + 2], y3 = Bp[p + 3];
           const y4 = Bp[p + 4], y5 = Bp[p + 5], y6 = Bp[p + 6], y7 = Bp[p + 7];
           s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3; s04 += x0 * y4; s05 += x0 * y5; s06 += x0 * y6; s07 += x0 * y7;
