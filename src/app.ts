@@ -12,6 +12,7 @@ import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
 import { parseJsonBody, readBinary } from './http/body.js';
 import multipart from '@fastify/multipart';
+import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
 
@@ -29,10 +30,11 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     bodyLimit: config.BODY_LIMIT,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
   });
   const ownPool = pool ?? createPool(config);
   if (!pool) app.addHook('onClose', async () => ownPool.close());
+  const metrics = createMetrics(ownPool);
+  ownPool.onTask = (task, seconds, outcome) => metrics.tasks.observe({ task, outcome }, seconds);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -53,7 +55,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     );
   });
   await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: 32, fields: 16, fieldSize: config.BODY_LIMIT } });
-  installErrorHandling(app);
+  installErrorHandling(app, metrics);
+  await app.register(metricsRoutes, { metrics });
   await app.register(restRoutes, { pool: ownPool });
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS });
   await app.register(graphqlRoutes, { pool: ownPool, graphiql: config.GRAPHIQL, maxElements: config.MAX_TENSOR_ELEMENTS });

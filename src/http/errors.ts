@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
+import type { Metrics } from './metrics.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
@@ -28,8 +29,9 @@ export function toConvlensError(err: unknown): ConvlensError | null {
   return null;
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown, metrics?: Metrics): FastifyReply {
   const known = toConvlensError(err);
+  metrics?.errors.inc({ code: known?.code ?? 'INTERNAL' });
   if (known) {
     if (known.status >= 500) request.log.error({ err }, known.message);
     else request.log.info({ code: known.code, path: known.details.path, layer: known.details.layer }, known.message);
@@ -39,9 +41,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log with this request id' }, requestId: request.id });
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+export function installErrorHandling(app: FastifyInstance, metrics?: Metrics): void {
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err, metrics));
   app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new ConvlensError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, { path: request.url.split('?')[0] })),
+    sendError(request, reply, new ConvlensError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, { path: request.url.split('?')[0] }), metrics),
   );
 }

@@ -10,10 +10,15 @@ import { ConvlensError, fromSerialized } from '../errors.js';
 import { RUNNING_TS } from '../paths.js';
 import type { TaskName, TaskResult } from './worker.js';
 
+/** ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running; failed: an internal error. */
+export type TaskOutcome = 'ok' | 'invalid' | 'timeout' | 'overloaded' | 'failed';
+
 export interface TaskPool {
   run<T>(task: TaskName, payload: unknown, transfer?: Transferable[]): Promise<T>;
   readonly threads: number;
   readonly queued: number;
+  /** Called after every task with its duration in seconds and how it ended (metrics). */
+  onTask?: (task: TaskName, seconds: number, outcome: TaskOutcome) => void;
   close(): Promise<void>;
 }
 
@@ -27,31 +32,43 @@ export function createPool(config: Config): TaskPool {
     idleTimeout: Infinity,
   });
   let inFlight = 0;
-  return {
+  const pool: TaskPool = {
     threads,
     get queued() {
       return Math.max(0, inFlight - threads);
     },
     async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[]): Promise<T> {
       if (inFlight >= threads + config.MAX_QUEUE) {
+        pool.onTask?.(task, 0, 'overloaded');
         throw new ConvlensError('OVERLOADED', `all ${threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`);
       }
       inFlight++;
-      let result: TaskResult<T>;
+      const started = performance.now();
+      let outcome: TaskOutcome = 'failed';
       try {
-        result = await piscina.run({ task, payload }, { signal: AbortSignal.timeout(config.TASK_TIMEOUT_MS), transferList: transfer as never });
-      } catch (e) {
-        const err = e as Error & { name?: string; code?: string };
-        if (err.name === 'AbortError' || err.name === 'TimeoutError') {
-          throw new ConvlensError('TIMEOUT', `the ${task} task took longer than ${config.TASK_TIMEOUT_MS} ms and was stopped`);
+        let result: TaskResult<T>;
+        try {
+          result = await piscina.run({ task, payload }, { signal: AbortSignal.timeout(config.TASK_TIMEOUT_MS), transferList: transfer as never });
+        } catch (e) {
+          const err = e as Error;
+          if (err.name === 'AbortError' || err.name === 'TimeoutError') {
+            outcome = 'timeout';
+            throw new ConvlensError('TIMEOUT', `the ${task} task took longer than ${config.TASK_TIMEOUT_MS} ms and was stopped`);
+          }
+          throw e;
         }
-        throw e;
+        if (!result.ok) {
+          outcome = 'invalid';
+          throw fromSerialized(result.error);
+        }
+        outcome = 'ok';
+        return result.value;
       } finally {
         inFlight--;
+        pool.onTask?.(task, (performance.now() - started) / 1000, outcome);
       }
-      if (!result.ok) throw fromSerialized(result.error);
-      return result.value;
     },
     close: () => piscina.close(),
   };
+  return pool;
 }
