@@ -35,8 +35,15 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   if (!pool) app.addHook('onClose', async () => ownPool.close());
   const metrics = createMetrics(ownPool);
   ownPool.onTask = (task, seconds, outcome) => metrics.tasks.observe({ task, outcome }, seconds);
+  // Once closing, answers end their keep-alive connections, so close() waits for in-flight
+  // requests only, not for idle sockets a client keeps open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   // JSON, binary models and tensors (read whole into one buffer), multipart forms; anything else is a 415.

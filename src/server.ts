@@ -18,7 +18,8 @@ try {
 const logger = pino({ level: config.LOG_LEVEL });
 const app = await buildApp({ config, logger });
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+// in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up
+closeWithGrace({ delay: config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal }, 'closing');
   await app.close();

@@ -1,0 +1,52 @@
+/** The process itself (src/server.ts): configuration errors, and graceful close with a request in flight. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`server exited: ${stderr}`));
+    });
+  });
+  listening.catch(() => {});
+  return { child, listening, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('the server process', () => {
+  it('a bad environment value stops it with exit 1 and a message naming the variable', async () => {
+    const s = start({ PORT: 'eighty' });
+    expect(await s.exited).toBe(1);
+    expect(s.output().stderr).toMatch(/invalid configuration:\n\s+PORT: .*"eighty"/);
+  });
+
+  it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {
+    const s = start({ WORKERS: '1', LOG_LEVEL: 'info' });
+    const base = await s.listening;
+    const body = JSON.stringify({ model: 'resnet18', resolution: 96, inputs: { shape: [1, 3, 96, 96], dtype: 'float32', base64: Buffer.alloc(3 * 96 * 96 * 4).toString('base64') } });
+    const inFlight = fetch(`${base}/v1/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await new Promise((r) => setTimeout(r, 300));
+    s.child.kill('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect((await res.json()).outputs.fc.shape).toEqual([1, 1000]);
+    expect(await s.exited).toBe(0);
+    expect(s.output().stdout).toContain('"signal":"SIGTERM"');
+  }, 60_000);
+});
