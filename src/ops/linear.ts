@@ -133,7 +133,6 @@ export const matmul: OpDef<Record<string, never>, null> = {
   pytorch: 'torch.matmul',
   inputNames: ['a', 'b'],
   minInputs: 2,
-  weighted: true,
   attrs: z.strictObject({}),
   infer(ctx) {
     let [a, b] = ctx.inputs;

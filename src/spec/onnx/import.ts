@@ -277,8 +277,23 @@ function constantNode(node: NodeProto, a: Record<string, AttrValue>): GraphConst
   return null;
 }
 
+/** ONNX operators that are convlens ops one to one, inputs and all, with no attributes to carry. */
+const DIRECT: Record<string, string> = {
+  Relu: 'relu',
+  Sigmoid: 'sigmoid',
+  HardSwish: 'hardSwish',
+  Add: 'add',
+  Sub: 'sub',
+  Mul: 'mul',
+  Div: 'div',
+  GlobalAveragePool: 'globalAvgPool2d',
+  Identity: 'identity',
+  Expand: 'expand',
+};
+
 function mapNode(node: NodeProto, a: Record<string, AttrValue>, opset: number, constants: Map<string, GraphConstant>): Mapped {
   const ins = node.input;
+  if (DIRECT[node.opType]) return { op: DIRECT[node.opType], inputs: [...ins], attrs: {} };
   const constOf = (i: number): GraphConstant | null => (ins[i] ? constants.get(ins[i]) ?? null : null);
   const scalarOf = (i: number): number | undefined => {
     const c = constOf(i);
@@ -346,12 +361,6 @@ function mapNode(node: NodeProto, a: Record<string, AttrValue>, opset: number, c
         weights,
       };
     }
-    case 'Relu':
-      return same('relu');
-    case 'Sigmoid':
-      return same('sigmoid');
-    case 'HardSwish':
-      return same('hardSwish');
     case 'LeakyRelu':
       return same('leakyRelu', { negativeSlope: (a.alpha as number | undefined) ?? 0.01 });
     case 'HardSigmoid':
@@ -367,14 +376,6 @@ function mapNode(node: NodeProto, a: Record<string, AttrValue>, opset: number, c
       return same('softmax', { dim: (a.axis as number | undefined) ?? (opset >= 13 ? -1 : 1) });
     case 'Dropout':
       return { op: 'dropout', inputs: [ins[0]], attrs: { p: opset >= 12 ? (scalarOf(1) ?? 0.5) : ((a.ratio as number | undefined) ?? 0.5) } };
-    case 'Add':
-      return same('add');
-    case 'Sub':
-      return same('sub');
-    case 'Mul':
-      return same('mul');
-    case 'Div':
-      return same('div');
     case 'Concat':
       return same('concat', { dim: a.axis as number });
     case 'MaxPool': {
@@ -403,8 +404,6 @@ function mapNode(node: NodeProto, a: Record<string, AttrValue>, opset: number, c
         attrs: { kernelSize: k, stride: (a.strides as number[] | undefined) ?? 1, padding: padding(a), ceilMode: a.ceil_mode === 1, countIncludePad: a.count_include_pad === 1 },
       };
     }
-    case 'GlobalAveragePool':
-      return same('globalAvgPool2d');
     case 'Flatten':
       return same('flatten', { axis: (a.axis as number | undefined) ?? 1 });
     case 'Gemm': {
@@ -459,12 +458,8 @@ function mapNode(node: NodeProto, a: Record<string, AttrValue>, opset: number, c
       return same('unsqueeze', opt('axes', a.axes as number[] | undefined));
     case 'Squeeze':
       return same('squeeze', opt('axes', a.axes as number[] | undefined));
-    case 'Identity':
-      return same('identity');
     case 'Cast':
       return same('cast', { to: CAST_NAMES[a.to as number] ?? 'other' });
-    case 'Expand':
-      return same('expand');
     case 'Resize': {
       const mode = (a.mode as string | undefined) ?? 'nearest';
       if (mode === 'cubic' && ((a.cubic_coeff_a as number | undefined) ?? -0.75) !== -0.75) throw new Unsupported(`cubic_coeff_a ${a.cubic_coeff_a} (only −0.75)`);
