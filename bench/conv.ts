@@ -24,6 +24,7 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'dense 3×3 conv 64→64 at 56×56', x: [1, 64, 56, 56], cout: 64, k: 3, groups: 1 },
+  { name: 'dense 3×3 conv 128→128 at 112×112', x: [1, 128, 112, 112], cout: 128, k: 3, groups: 1 },
   { name: 'depthwise 3×3 conv, 128 channels at 56×56', x: [1, 128, 56, 56], cout: 128, k: 3, groups: 128 },
 ];
 

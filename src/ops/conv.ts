@@ -84,8 +84,8 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   },
 };
 
-/** Depthwise (one input channel per group): a direct sliding window, cheaper than GEMM with M = 1. */
-function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvPlan): void {
+/** Depthwise (one input channel per group): a direct sliding window, cheaper than GEMM with M = 1. Output rows [from, to). */
+function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvPlan, from: number, to: number): void {
   const [gh, gw] = p.geo;
   const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
   const mult = p.cout / p.cin;
@@ -100,7 +100,7 @@ function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvP
           const dx = v * gw.dilation - gw.padBegin;
           const oxLo = Math.max(0, Math.ceil(-dx / gw.stride));
           const oxHi = Math.min(OW, Math.ceil((W - dx) / gw.stride));
-          for (let oy = 0; oy < OH; oy++) {
+          for (let oy = from; oy < to; oy++) {
             const iy = oy * gh.stride + dy;
             if (iy < 0 || iy >= H) continue;
             const src = xc + iy * W + dx;
@@ -123,23 +123,24 @@ export function flipKernels(w: Float32Array, kh: number, kw: number): Float32Arr
   return out;
 }
 
-export function addBias(out: Float32Array, bias: Float32Array | undefined, n: number, channels: number, plane: number): void {
+/** Adds bias[c] to positions [from, to) of every (n, c) plane. */
+export function addBias(out: Float32Array, bias: Float32Array | undefined, n: number, channels: number, plane: number, from = 0, to = plane): void {
   if (!bias) return;
   for (let b = 0; b < n; b++) {
     for (let c = 0; c < channels; c++) {
       const v = bias[c];
       const o = (b * channels + c) * plane;
-      for (let i = 0; i < plane; i++) out[o + i] += v;
+      for (let i = o + from; i < o + to; i++) out[i] += v;
     }
   }
 }
 
 /**
  * Implicit im2col: writes columns [col, col + width) of one image and group's column matrix
- * straight into GEMM panels. Row (c·Kh + u)·Kw + v of column oy·W' + ox is
+ * (counted from output position firstPosition) straight into GEMM panels. Row (c·Kh + u)·Kw + v of column oy·W' + ox is
  * x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero outside the input.
  */
-function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGeometry[]): PanelFill {
+function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGeometry[], firstPosition: number): PanelFill {
   const [gh, gw] = geo;
   const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
   const [sy, sx] = [gh.stride, gw.stride];
@@ -151,7 +152,7 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
       const n = Math.min(8, width - pj);
       const pb = (pj >> 3) * K * 8;
       for (let j = 0; j < n; j++) {
-        const pos = col + pj + j;
+        const pos = firstPosition + col + pj + j;
         const oy = Math.floor(pos / OW);
         iy0[j] = oy * sy - gh.padBegin;
         ix0[j] = (pos - oy * OW) * sx - gw.padBegin;
@@ -169,7 +170,18 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
             const first = ix0[0] + dx;
             if (oneRow && iy >= 0 && iy < H && first >= 0 && first + 7 * sx < W) {
               const src = xc + iy * W + first;
-              for (let j = 0; j < 8; j++) panels[o + j] = x[src + j * sx];
+              if (sx === 1) {
+                panels[o] = x[src];
+                panels[o + 1] = x[src + 1];
+                panels[o + 2] = x[src + 2];
+                panels[o + 3] = x[src + 3];
+                panels[o + 4] = x[src + 4];
+                panels[o + 5] = x[src + 5];
+                panels[o + 6] = x[src + 6];
+                panels[o + 7] = x[src + 7];
+              } else {
+                for (let j = 0; j < 8; j++) panels[o + j] = x[src + j * sx];
+              }
               continue;
             }
             for (let j = 0; j < n; j++) {
@@ -184,15 +196,27 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
   };
 }
 
-/** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan; shared with deformConv2d's GEMM. */
+/** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan. */
 export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
+  const out = new Float32Array(p.n * p.cout * p.geo[0].out * p.geo[1].out);
+  convRows(x, weight, bias, p, 0, p.geo[0].out, out);
+  return out;
+}
+
+/**
+ * Output rows [from, to) of the convolution, written into `out` (the whole output, zero in those
+ * rows): workers share one input and one output and each computes a band (runtime/parallel.ts).
+ */
+export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array): void {
   const [gh, gw] = p.geo;
-  const plane = gh.out * gw.out;
-  const out = new Float32Array(p.n * p.cout * plane);
+  const OW = gw.out;
+  const plane = gh.out * OW;
+  const first = from * OW;
+  const positions = (to - from) * OW;
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
   if (cinG === 1 && p.groups > 1) {
-    depthwise(x, weight, out, p);
+    depthwise(x, weight, out, p, from, to);
   } else {
     const K = cinG * gh.kernel * gw.kernel;
     const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;
@@ -201,12 +225,11 @@ export function convForward(x: Float32Array, weight: Float32Array, bias: Float32
       const Ap = pointwise ? null : packA(coutG, K, weight, g * coutG * K, K);
       for (let b = 0; b < p.n; b++) {
         const xOff = (b * p.cin + g * cinG) * xPlane;
-        const outOff = (b * p.cout + g * coutG) * plane;
-        if (Ap) gemmPacked(coutG, plane, K, Ap, convPanels(x, xOff, cinG, p.geo), out, outOff, plane, false);
-        else gemm(coutG, plane, K, weight, g * coutG * K, K, x, xOff, plane, out, outOff, plane, false);
+        const outOff = (b * p.cout + g * coutG) * plane + first;
+        if (Ap) gemmPacked(positions, Ap, convPanels(x, xOff, cinG, p.geo, first), out, outOff, plane, false);
+        else gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
       }
     }
   }
-  addBias(out, bias, p.n, p.cout, plane);
-  return out;
+  addBias(out, bias, p.n, p.cout, plane, first, first + positions);
 }

@@ -6,7 +6,7 @@
 import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { analyzeTask, foldTask, operatorTask, runTask } from './tasks.js';
+import { analyzeTask, convRowsTask, foldTask, operatorTask, runTask } from './tasks.js';
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -15,6 +15,7 @@ export const TASKS = {
   operator: operatorTask,
   run: runTask,
   foldBatchNorm: foldTask,
+  convRows: convRowsTask,
 } as const;
 export type TaskName = keyof typeof TASKS;
 

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../scripts/build-wasm.js';
+import { gemm } from '../../src/tensor/gemm.js';
+import { rng } from '../../src/tensor/random.js';
+
+describe('GEMM', () => {
+  it('the committed wasm/gemm.wasm is what wabt assembles from wasm/gemm.wat (npm run wasm)', async () => {
+    const wat = fileURLToPath(new URL('../../wasm/gemm.wat', import.meta.url));
+    const committed = new Uint8Array(readFileSync(wat.replace(/\.wat$/, '.wasm')));
+    expect(Buffer.from(await assemble(wat)).equals(Buffer.from(committed))).toBe(true);
+  });
+
+  it.each([
+    [1, 1, 1],
+    [3, 5, 7],
+    [4, 8, 2],
+    [5, 9, 3],
+    [6, 257, 13],
+    [13, 300, 1],
+    [64, 520, 70],
+  ])('M=%i N=%i K=%i, accumulating into C, equals the triple loop in double precision', (M, N, K) => {
+    const r = rng(M * 1000 + N * 10 + K);
+    const A = Float32Array.from({ length: M * K }, () => r() - 0.5);
+    const B = Float32Array.from({ length: K * N }, () => r() - 0.5);
+    const C = new Float32Array(M * N).fill(1);
+    gemm(M, N, K, A, 0, K, B, 0, N, C, 0, N, true);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 1;
+        for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+        expect(Math.abs(C[i * N + j] - s)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('offsets and leading dimensions: a 2×3 block inside larger matrices', () => {
+    // A = [[1, 2], [3, 4]] at offset 1 with lda 3; B = [[1, 0, 2], [0, 1, 3]] at offset 2 with ldb 4
+    const A = Float32Array.from([9, 1, 2, 9, 3, 4]);
+    const B = Float32Array.from([9, 9, 1, 0, 2, 9, 0, 1, 3, 9]);
+    const C = new Float32Array(2 * 5);
+    gemm(2, 3, 2, A, 1, 3, B, 2, 4, C, 1, 5, false);
+    // [[1, 2, 8], [3, 4, 18]] written at columns 1..3 of rows of 5
+    expect(Array.from(C)).toEqual([0, 1, 2, 8, 0, 0, 3, 4, 18, 0]);
+  });
+});
