@@ -64,6 +64,8 @@ def main():
     conv_case("conv2d x=[1,4,11,11] k=3 d=2 p=2 g=2 (grouped, dilated)", rnd(1, 4, 11, 11), 6, 3, padding=2, dilation=2, groups=2)
     conv_case("conv2d x=[1,6,10,10] k=3 s=2 p=1 g=6 (depthwise)", rnd(1, 6, 10, 10), 6, 3, stride=2, padding=1, groups=6)
     conv_case("conv2d x=[1,3,8,8] k=3 p=1 g=3 out=6 (depthwise, multiplier 2)", rnd(1, 3, 8, 8), 6, 3, padding=1, groups=3)
+    conv_case("conv2d x=[1,4,9,12] k=5 d=2 p=[3,1] g=4 (depthwise, dilated, wide kernel)", rnd(1, 4, 9, 12), 4, 5, padding=[3, 1], dilation=2, groups=4)
+    conv_case("conv2d x=[2,3,7,9] k=[3,2] s=[1,2] p=[1,2] g=3 (depthwise, rectangular, strided)", rnd(2, 3, 7, 9), 3, (3, 2), stride=[1, 2], padding=[1, 2], groups=3)
     conv_case("conv2d x=[1,2,10,9] k=4 padding=same", rnd(1, 2, 10, 9), 3, 4, padding="same", bias=False)
     conv_case("conv2d x=[1,2,6,6] k=3 padding=valid", rnd(1, 2, 6, 6), 2, 3, padding="valid")
     conv_case("conv2d x=[2,8,5,5] k=1 (pointwise)", rnd(2, 8, 5, 5), 4, 1)
