@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import mercurius from 'mercurius';
+import type { MercuriusOptions } from 'mercurius';
+import { GraphQLError } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ConvlensError } from '../errors.js';
 import type { FlopConvention, Report } from '../analysis/report.js';
@@ -51,6 +53,23 @@ async function withErrors<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/**
+ * Catalog errors (ErrorWithProps) and GraphQL's own (syntax, validation) reach the client; anything
+ * else is logged in full and answered as INTERNAL, without internals.
+ */
+export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (execution, context) => {
+  const errors = execution.errors.map((e) => {
+    const original = e.originalError;
+    if (!original || original instanceof mercurius.ErrorWithProps) return e;
+    context.reply.log.error({ err: original }, 'unhandled GraphQL error');
+    return new GraphQLError('internal error; see the service log with this request id', {
+      path: e.path,
+      extensions: { code: 'INTERNAL', requestId: context.reply.request.id },
+    });
+  });
+  return mercurius.defaultErrorFormatter({ ...execution, errors }, context);
+};
+
 /** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
 function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
@@ -64,6 +83,8 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
     schema: loadSDL(),
     graphiql: opts.graphiql,
     path: '/graphql',
+    queryDepth: 12,
+    errorFormatter: formatErrors,
     resolvers: {
       JSON: GraphQLJSON,
       Query: {

@@ -12,10 +12,11 @@ import { parseOptions } from './options.js';
 import { transferable } from './body.js';
 
 
+/** A resolution from the query or body as a number; modelSpec checks its range. */
 function resolution(raw: unknown, path: string): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 8192) throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to 8192, got ${JSON.stringify(raw)}`, { path });
+  if (!Number.isInteger(n)) throw new ConvlensError('INVALID_OPTION', `resolution must be an integer, got ${JSON.stringify(raw)}`, { path });
   return n;
 }
 

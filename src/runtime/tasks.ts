@@ -32,6 +32,9 @@ export function modelSpec(name: string, resolution?: number) {
   if (!entry) {
     throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'; available: ${ZOO.map((z) => z.name).join(', ')}`, { path: '$.model', model: name });
   }
+  if (resolution !== undefined && !(Number.isInteger(resolution) && resolution >= 1 && resolution <= 8192)) {
+    throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to 8192, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
+  }
   return entry.build(resolution ?? entry.resolution);
 }
 

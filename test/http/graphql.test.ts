@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphQLError } from 'graphql';
+import mercurius from 'mercurius';
+import { formatErrors } from '../../src/http/graphql.js';
 import { testApp } from './app.js';
 
 let app: FastifyInstance;
@@ -55,6 +58,23 @@ describe('GraphQL', () => {
     expect(res.body.data.models.find((m: { name: string }) => m.name === 'resnet18').torchvisionParams).toBe(11_689_512);
     expect(res.body.data.model.inputs[0].shape).toEqual([1, 3, 64, 64]);
     expect(res.body.data.operators.map((o: { name: string }) => o.name)).toContain('deformConv2d');
+  });
+
+  it('an unexpected resolver error is answered as INTERNAL without its message', () => {
+    const logged: unknown[] = [];
+    const context = { reply: { log: { error: (o: unknown) => logged.push(o), info: () => {} }, request: { id: 'req-1' } } } as never;
+    const secret = new GraphQLError('boom', { originalError: new TypeError("Cannot read properties of undefined (reading 'secret')") });
+    const catalog = new GraphQLError('bad', { originalError: new mercurius.ErrorWithProps('layer x: bad', { code: 'SPEC_INVALID' }, 400) });
+    const { response } = formatErrors({ data: null, errors: [secret, catalog] } as never, context);
+    expect(response.errors![0]).toMatchObject({ message: 'internal error; see the service log with this request id', extensions: { code: 'INTERNAL', requestId: 'req-1' } });
+    expect(JSON.stringify(response)).not.toContain('secret');
+    expect(response.errors![1].message).toBe('bad');
+    expect(logged).toHaveLength(1);
+  });
+
+  it('a model resolution out of range is INVALID_OPTION, as in REST', async () => {
+    const res = await gql('{ model(name: "resnet18", resolution: 0) }');
+    expect(res.body.errors[0].extensions.code).toBe('INVALID_OPTION');
   });
 
   it('GraphiQL is served at /graphiql', async () => {
