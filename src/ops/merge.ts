@@ -65,7 +65,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
         plan: null,
       };
     },
-    receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
+    receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
     run(ctx) {
       const f = (a: number, b: number) => d.fold(a, b, false);
       let acc = ctx.inputs[0];

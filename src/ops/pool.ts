@@ -240,6 +240,8 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
   receptiveField(ctx) {
     const inp = ctx.rf[0];
     if (!inp || inp.global) return inp;
+    // pooled to one unit: global average pooling
+    if (ctx.outputs[0][2] === 1 && ctx.outputs[0][3] === 1) return globalRF(inp, ctx.inputs[0].slice(2));
     return {
       global: false,
       dims: [2, 3],

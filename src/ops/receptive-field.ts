@@ -61,11 +61,22 @@ export function globalRF(inp: TensorRF | null, spatial: readonly number[]): Tens
 const EPS = 1e-9;
 
 /**
- * Merge the fields of paths that meet (add, concat). Paths are aligned when they share the
+ * Merge the fields of paths that meet (add, mul, concat). Paths are aligned when they share the
  * effective stride and centre; the field kept is the largest, and misalignment is reported.
+ * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1, or already global)
+ * is global context, not a spatial path: when spatial paths are present it is left out, so the
+ * field stays the local one.
  */
-export function mergeRF(layer: string, fields: (TensorRF | null)[], warn: (w: Omit<Warning, 'layer'>) => void): TensorRF | null {
-  const present = fields.filter((f): f is TensorRF => f !== null);
+export function mergeRF(
+  layer: string,
+  fields: (TensorRF | null)[],
+  warn: (w: Omit<Warning, 'layer'>) => void,
+  shapes?: readonly (readonly number[])[],
+): TensorRF | null {
+  const all = fields.filter((f): f is TensorRF => f !== null);
+  const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && shapes[i][f.dims[0]] === 1 && shapes[i][f.dims[1]] === 1);
+  const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
+  const present = local.length > 0 ? local : all;
   if (present.length === 0) return null;
   const axes = present[0].axes.map((_, a) => {
     let best = present[0].axes[a];

@@ -126,3 +126,38 @@ describe('against autograd (scripts/torchvision_truth.py)', () => {
     expect(rf.padding).toEqual(t.padding);
   });
 });
+
+describe('squeeze-excitation: a gate broadcast over the spatial axes is global context, not a path', () => {
+  const block = (withGate: boolean) => ({
+    inputs: [{ name: 'x', shape: [1, 8, 16, 16] }],
+    layers: [
+      { name: 'c1', op: 'conv2d', inputs: 'x', outChannels: 8, kernelSize: 3, padding: 1 },
+      ...(withGate
+        ? [
+            { name: 'pool', op: 'adaptiveAvgPool2d', inputs: 'c1', outputSize: 1 },
+            { name: 'fc1', op: 'conv2d', inputs: 'pool', outChannels: 2, kernelSize: 1 },
+            { name: 'fc2', op: 'conv2d', inputs: 'fc1', outChannels: 8, kernelSize: 1 },
+            { name: 'gate', op: 'hardSigmoid', inputs: 'fc2' },
+            { name: 'scaled', op: 'mul', inputs: ['c1', 'gate'] },
+          ]
+        : [{ name: 'scaled', op: 'identity', inputs: 'c1' }]),
+      { name: 'c2', op: 'conv2d', inputs: 'scaled', outChannels: 8, kernelSize: 3, padding: 1 },
+    ],
+  });
+
+  it('the field after the gate is the spatial path\'s (5×5 after two 3×3 convs), with no misalignment warning', () => {
+    const gated = analyze(block(true));
+    expect(layer(gated, 'c2').receptiveField).toEqual(layer(analyze(block(false)), 'c2').receptiveField);
+    expect(layer(gated, 'c2').receptiveField?.size).toEqual([5, 5]);
+    expect(gated.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+    expect(layer(gated, 'pool').receptiveField?.global).toBe(true);
+  });
+
+  it('the zoo\'s squeeze-excitation nets (MobileNetV3, EfficientNet-B0) raise no misalignment warning', async () => {
+    const { ZOO_BY_NAME } = await import('../../src/zoo/index.js');
+    for (const name of ['mobilenet_v3_large', 'mobilenet_v3_small', 'efficientnet_b0']) {
+      const r = analyze(ZOO_BY_NAME.get(name)!.build());
+      expect([name, r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS').length]).toEqual([name, 0]);
+    }
+  });
+});

@@ -10,7 +10,7 @@ import { MAX_FOLDED_ELEMENTS } from '../../ops/broadcast.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
 import type { DataType, Graph, GraphConstant, GraphInput, GraphLayer } from '../graph.js';
 import { decodeModel, num } from './proto.js';
-import type { AttributeProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
+import type { AttributeProto, Long, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 
 export const DATA_TYPES: Record<number, DataType> = {
   1: 'float32',
@@ -59,7 +59,7 @@ function tensorValues(t: TensorProto, type: DataType, count: number): number[] |
   const typed: ArrayLike<number | { toNumber(): number }> | null =
     t.floatData.length > 0 ? t.floatData : t.int64Data.length > 0 ? t.int64Data : t.int32Data.length > 0 ? t.int32Data : t.doubleData.length > 0 ? t.doubleData : null;
   if (!typed || typed.length < count) return null;
-  return Array.from({ length: count }, (_, i) => num(typed[i] as never));
+  return Array.from({ length: count }, (_, i) => num(typed[i] as Long));
 }
 
 function toConstant(t: TensorProto, name: string, initializer: boolean): GraphConstant {
