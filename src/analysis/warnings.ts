@@ -81,14 +81,18 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
 
   const input = x.graph.inputs.find((i) => i.shape.length === 4);
   if (input) {
-    for (const o of x.outputs) {
-      const rf = o.receptiveField;
+    // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
+    const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
+    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : undefined;
+    if (deepest && !candidates.some((c) => c.name === deepest.name)) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });
+    for (const c of candidates) {
+      const rf = c.rf;
       if (rf && !rf.global && (rf.size[0] > input.shape[2] || rf.size[1] > input.shape[3])) {
         out.push({
           code: 'RECEPTIVE_FIELD_EXCEEDS_INPUT',
           severity: 'info',
-          message: `output '${o.name}' has a receptive field of ${rf.size[0]}×${rf.size[1]}, wider than the ${input.shape[2]}×${input.shape[3]} input: its units also see padding`,
-          layer: o.name,
+          message: `${c.what} '${c.name}' has a receptive field of ${rf.size[0]}×${rf.size[1]}, wider than the ${input.shape[2]}×${input.shape[3]} input: its units also see padding`,
+          layer: c.name,
         });
       }
     }

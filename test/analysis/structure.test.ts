@@ -49,6 +49,12 @@ describe('warnings', () => {
     expect(codes(resnet18(200))).toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
   });
 
+  it('a receptive field wider than the input: ResNet-18\'s final feature map sees 435 pixels of 224', () => {
+    const w = analyze(resnet18()).warnings.find((x) => x.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT');
+    expect(w).toMatchObject({ layer: 'layer4.1.relu', severity: 'info' });
+    expect(w?.message).toContain('435×435');
+  });
+
   it('a receptive field wider than the input', () => {
     const conv = { op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1 };
     expect(codes(net([1, 1, 4, 4], conv, conv))).toContain('RECEPTIVE_FIELD_EXCEEDS_INPUT'); // 5 > 4
