@@ -50,7 +50,8 @@ function load(target: string, input: number[] | undefined, resolution: number | 
 const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(3)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(3)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
 
 function table(r: Report): string {
-  const rows = r.layers.map((l) => [l.name, l.op, JSON.stringify(l.outputShape), fmt(l.params), fmt(l.macs), l.receptiveField ? `${l.receptiveField.size.join('×')}/${l.receptiveField.stride[0]}` : '']);
+  const field = (f: Report['layers'][number]['receptiveField']) => (!f ? '' : f.global ? 'global' : `${f.size.join('×')}/${f.stride[0]}`);
+  const rows = r.layers.map((l) => [l.name, l.op, JSON.stringify(l.outputShape), fmt(l.params), fmt(l.macs), field(l.receptiveField)]);
   const head = ['layer', 'op', 'output', 'params', 'MACs', 'RF/stride'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
