@@ -97,3 +97,62 @@ describe('fuzzing', () => {
     );
   });
 });
+
+describe('fuzzing the kernels', () => {
+  // Attributes near the valid region for each operator, so most cases reach a kernel (the rest
+  // must fail with a catalog error); x is [N, C, H, W] with small random sizes.
+  const k = fc.integer({ min: 1, max: 3 });
+  const pair = fc.oneof(k, fc.tuple(k, k));
+  const pad = fc.oneof(fc.integer({ min: 0, max: 2 }), fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })));
+  const byOp: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
+    conv2d: fc.record({ outChannels: fc.integer({ min: 1, max: 4 }), kernelSize: pair, stride: pair, padding: fc.oneof(pad, fc.constant('same')), dilation: pair, groups: fc.constantFrom(1, 2) }),
+    convTranspose2d: fc.record({ outChannels: fc.integer({ min: 1, max: 4 }), kernelSize: pair, stride: pair, padding: pad, outputPadding: fc.constantFrom(0, 1), dilation: k }),
+    maxPool2d: fc.record({ kernelSize: pair, stride: pair, padding: fc.constantFrom(0, 1), ceilMode: fc.boolean(), dilation: k, returnIndices: fc.boolean() }),
+    avgPool2d: fc.record({ kernelSize: pair, stride: pair, padding: fc.constantFrom(0, 1), ceilMode: fc.boolean(), countIncludePad: fc.boolean() }),
+    adaptiveAvgPool2d: fc.record({ outputSize: pair }),
+    upsample: fc.oneof(
+      fc.record({ mode: fc.constantFrom('nearest'), scaleFactor: fc.constantFrom(0.5, 1.5, 2, 3) }),
+      fc.record({ mode: fc.constantFrom('bilinear', 'bicubic'), size: fc.tuple(k, fc.integer({ min: 1, max: 9 })), alignCorners: fc.boolean() }),
+    ),
+    linear: fc.record({ outFeatures: fc.integer({ min: 1, max: 5 }) }),
+    softmax: fc.record({ dim: fc.integer({ min: -4, max: 3 }) }),
+    channelShuffle: fc.record({ groups: fc.constantFrom(1, 2, 3) }),
+    transpose: fc.shuffledSubarray([0, 1, 2, 3], { minLength: 4, maxLength: 4 }).map((perm) => ({ perm })),
+    slice: fc.record({ starts: fc.tuple(fc.integer({ min: -3, max: 3 })), ends: fc.tuple(fc.integer({ min: -3, max: 9 })), axes: fc.tuple(fc.integer({ min: 0, max: 3 })), steps: fc.tuple(fc.constantFrom(1, 2, -1)) }),
+    pad: fc.record({ pads: fc.array(fc.integer({ min: -1, max: 2 }), { minLength: 8, maxLength: 8 }), mode: fc.constantFrom('constant', 'reflect', 'edge', 'wrap'), value: fc.constant(0.5) }),
+    reduceMean: fc.record({ axes: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }), keepDims: fc.boolean() }),
+    split: fc.record({ axis: fc.integer({ min: 0, max: 3 }), numOutputs: fc.constantFrom(1, 2, 3) }),
+    clip: fc.record({ min: fc.constantFrom(-1, 0), max: fc.constantFrom(1, 6) }),
+    sigmoidLut: fc.record({ tableSize: fc.constantFrom(2, 17, 256), interpolate: fc.boolean() }),
+    batchNorm2d: fc.constant({}),
+    globalAvgPool2d: fc.constant({}),
+    flatten: fc.constant({}),
+    relu: fc.constant({}),
+    hardSwish: fc.constant({}),
+  };
+  const dim = fc.integer({ min: 1, max: 7 });
+
+  it('random operators on [N, C, H, W]: outputs of the analysed shape and finite values, or a 4xx catalog error', async () => {
+    const { runOperator } = await import('../src/runtime/operator.js');
+    const { tensor } = await import('../src/tensor/tensor.js');
+    let ran = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(byOp)).chain((name) => fc.tuple(fc.constant(name), byOp[name])), fc.tuple(fc.constantFrom(1, 2), fc.constantFrom(1, 2, 4, 6), dim, dim), ([name, attributes], shape) => {
+        const x = tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i)));
+        try {
+          const res = runOperator({ name, inputs: [x], attributes, weights: {}, training: false, seed: 1, maxElements: 1 << 16 });
+          ran++;
+          expect(res.outputs[0].shape).toEqual(res.layer.outputShape);
+          expect(res.outputs[0].data.length).toBe(res.outputs[0].shape.reduce((a, b) => a * b, 1));
+          if (name !== 'maxPool2d') expect(res.outputs[0].data.every(Number.isFinite)).toBe(true);
+        } catch (e) {
+          if (!(e instanceof ConvlensError)) throw e;
+          expect(e.status).toBeLessThan(500);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // the generators reach the kernels, not only the validation
+    expect(ran).toBeGreaterThan(800);
+  });
+});
