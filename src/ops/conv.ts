@@ -7,6 +7,8 @@
  *   params = Cout·(Cin/g)·Kh·Kw (+ Cout bias)
  *   MACs   = N·Cout·H'·W'·(Cin/g)·Kh·Kw                 (domain.md; torchvision, fvcore)
  *   exact  = (2·(Cin/g)·Kh·Kw − 1)·N·Cout·H'·W'         (the notes' multiply+add count)
+ * Kernel: per group, the im2col columns are written straight into the GEMM's packed panels
+ * (tensor/gemm.ts, a WebAssembly SIMD micro-kernel); depthwise runs a direct sliding window.
  */
 import { z } from 'zod';
 import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geometry.js';
