@@ -64,7 +64,9 @@ function seeded(layer: string, spec: WeightSpec, specs: WeightSpec[], seed: numb
       const fanIn = w.shape.slice(1).reduce((a, b) => a * b, 1);
       const bound = 1 / Math.sqrt(fanIn);
       const random = rng(seed ^ hash32(`${layer}.${spec.name}`));
-      return Float32Array.from({ length: n }, () => (random() * 2 - 1) * bound);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = (random() * 2 - 1) * bound;
+      return out;
     }
     case 'runningVar':
       return new Float32Array(n).fill(1);
