@@ -39,11 +39,18 @@ describe('the server process', () => {
   it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {
     const s = start({ WORKERS: '1', LOG_LEVEL: 'info' });
     const base = await s.listening;
-    const body = JSON.stringify({ model: 'resnet18', resolution: 96, inputs: { shape: [1, 3, 96, 96], dtype: 'float32', base64: Buffer.alloc(3 * 96 * 96 * 4).toString('base64') } });
-    const inFlight = fetch(`${base}/v1/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    // about 15 GFLOP: still running when the signal arrives
+    const body = JSON.stringify({ model: 'resnet101', resolution: 224, inputs: { shape: [1, 3, 224, 224], dtype: 'float32', base64: Buffer.alloc(3 * 224 * 224 * 4).toString('base64') } });
+    let answeredAt = 0;
+    const inFlight = fetch(`${base}/v1/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => {
+      answeredAt = performance.now();
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 300));
+    const killedAt = performance.now();
     s.child.kill('SIGTERM');
     const res = await inFlight;
+    expect(answeredAt).toBeGreaterThan(killedAt);
     expect(res.status).toBe(200);
     expect((await res.json()).outputs.fc.shape).toEqual([1, 1000]);
     expect(await s.exited).toBe(0);

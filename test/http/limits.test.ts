@@ -24,7 +24,8 @@ describe('limits', () => {
   });
 
   it('more tasks than workers plus MAX_QUEUE: the extra ones get 503 OVERLOADED, every request is answered', async () => {
-    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '300' });
+    // tasks stay in flight for seconds, so all five requests arrive while two are taken
+    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '3000' });
     const results = await Promise.all(Array.from({ length: 5 }, () => request(app!.server).post('/v1/run').send(heavy())));
     const codes = results.map((r) => (r.status === 200 ? 'ok' : r.body.error.code));
     expect(codes).toContain('OVERLOADED');
