@@ -71,13 +71,6 @@ export interface SerializedError extends ErrorDetails {
   message: string;
 }
 
-export function isSerializedError(value: unknown): value is SerializedError {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string' &&
-    (value as { code: string }).code in ERROR_CATALOG && typeof (value as { message?: unknown }).message === 'string'
-  );
-}
-
 export function fromSerialized(e: SerializedError): ConvlensError {
   const { code, message, ...details } = e;
   return new ConvlensError(code, message, details);

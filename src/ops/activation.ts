@@ -146,7 +146,7 @@ export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, null> = {
     const x = ctx.inputs[0];
     const dim = ctx.attrs.dim < 0 ? ctx.attrs.dim + x.shape.length : ctx.attrs.dim;
     const size = x.shape[dim];
-    const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const inner = numel(x.shape.slice(dim + 1));
     const outer = x.data.length / (size * inner);
     const out = new Float32Array(x.data.length);
     for (let o = 0; o < outer; o++) {

@@ -15,6 +15,7 @@ import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
+import { transpose2d } from '../tensor/nd.js';
 
 export const LinearAttrs = z.strictObject({
   outFeatures: posInt,
@@ -75,11 +76,6 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   },
 };
 
-export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
-  return out;
-}
 
 export const FlattenAttrs = z.strictObject({
   startDim: z.number().int().default(1),
@@ -106,13 +102,13 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     if (ctx.attrs.axis !== undefined) {
       const axis = ctx.attrs.axis < 0 ? ctx.attrs.axis + x.length : ctx.attrs.axis;
       if (axis < 0 || axis > x.length) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': axis=${ctx.attrs.axis} is out of range for input ${fmtShape(x)}`, 'axis');
-      const lead = x.slice(0, axis).reduce((p, d) => p * d, 1);
+      const lead = numel(x.slice(0, axis));
       return { outputs: [[lead, numel(x) / lead]], weights: [], cost: ZERO_COST, plan: { start: Math.max(axis, 1), end: x.length - 1 } };
     }
     const start = norm(ctx.attrs.startDim, 'startDim');
     const end = norm(ctx.attrs.endDim, 'endDim');
     if (start > end) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': startDim ${start} is after endDim ${end}`, 'startDim');
-    const merged = x.slice(start, end + 1).reduce((p, d) => p * d, 1);
+    const merged = numel(x.slice(start, end + 1));
     return { outputs: [[...x.slice(0, start), merged, ...x.slice(end + 1)]], weights: [], cost: ZERO_COST, plan: { start, end } };
   },
   receptiveField(ctx) {

@@ -138,8 +138,8 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
   run(ctx) {
     const { dim } = ctx.plan;
     const out = ctx.outputs[0];
-    const inner = out.slice(dim + 1).reduce((a, b) => a * b, 1);
-    const outer = out.slice(0, dim).reduce((a, b) => a * b, 1);
+    const inner = numel(out.slice(dim + 1));
+    const outer = numel(out.slice(0, dim));
     const res = new Float32Array(numel(out));
     const outBlock = out[dim] * inner;
     let at = 0;

@@ -72,7 +72,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
       }
       return d;
     });
-    const known = out.reduce((a, b) => a * b, 1);
+    const known = numel(out);
     if (unknownAt >= 0) out[unknownAt] = known === 0 ? 0 : total / known;
     if (numel(out) !== total || !Number.isInteger(out[unknownAt] ?? 0)) {
       ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': cannot reshape ${fmtShape(x)} (${total} elements) to [${target.join(', ')}]`, 'shape', { shapes: { data: x } });
@@ -357,8 +357,8 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     const [x, indices] = ctx.inputs;
     const { axis } = ctx.plan;
     const dim = x.shape[axis];
-    const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = numel(x.shape.slice(axis + 1));
+    const outer = numel(x.shape.slice(0, axis));
     const k = indices.data.length;
     const out = new Float32Array(outer * k * inner);
     for (let o = 0; o < outer; o++) {
@@ -460,7 +460,7 @@ export const reduceMean: OpDef<z.infer<typeof ReduceMeanAttrs>, { axes: number[]
     const own = x.shape;
     const rank = own.length;
     const idx = new Array<number>(rank).fill(0);
-    const rStrides = reduced.map((_, d) => reduced.slice(d + 1).reduce((a, b) => a * b, 1));
+    const rStrides = reduced.map((_, d) => numel(reduced.slice(d + 1)));
     for (let i = 0; i < x.data.length; i++) {
       let r = 0;
       for (let d = 0; d < rank; d++) if (reduced[d] !== 1 || own[d] === 1) r += (reduced[d] === 1 ? 0 : idx[d]) * rStrides[d];

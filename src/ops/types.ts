@@ -127,8 +127,4 @@ export interface OpDef<A = any, P = any> {
 
 export const ZERO_COST: LayerCost = Object.freeze({ macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0 });
 
-export function numel(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { numel } from '../tensor/tensor.js';

@@ -11,14 +11,15 @@ import type { WeightSpec } from '../ops/types.js';
 import type { GraphConstant, GraphLayer } from '../spec/graph.js';
 import { halfToFloat } from '../tensor/encoding.js';
 import { hash32, rng } from '../tensor/random.js';
-import { tensor } from '../tensor/tensor.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import { transpose2d } from '../tensor/nd.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type WeightInit = 'file' | 'seed';
 
 /** The float values of a constant: raw little-endian bytes or typed fields; null when stripped. */
 export function constantData(c: GraphConstant): Float32Array | null {
-  const n = c.shape.reduce((a, b) => a * b, 1);
+  const n = numel(c.shape);
   if (c.value && c.value.data.length === n) return Float32Array.from(c.value.data);
   if (c.typed && c.typed.length === n) return Float32Array.from(c.typed);
   const raw = c.raw;
@@ -48,20 +49,14 @@ export function constantData(c: GraphConstant): Float32Array | null {
   }
 }
 
-function transposed(t: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(t.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t[r * cols + c];
-  return out;
-}
-
 function seeded(layer: string, spec: WeightSpec, specs: WeightSpec[], seed: number): Float32Array {
-  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const n = numel(spec.shape);
   switch (spec.name) {
     case 'weight':
     case 'bias': {
       const w = specs.find((s) => s.name === 'weight')!;
       if (w.shape.length === 1) return new Float32Array(n).fill(spec.name === 'weight' ? 1 : 0);
-      const fanIn = w.shape.slice(1).reduce((a, b) => a * b, 1);
+      const fanIn = numel(w.shape.slice(1));
       const bound = 1 / Math.sqrt(fanIn);
       const random = rng(seed ^ hash32(`${layer}.${spec.name}`));
       const out = new Float32Array(n);
@@ -103,7 +98,7 @@ export function layerWeights(
     const c = bound ? constants.get(bound.constant) : undefined;
     const data = c && init === 'file' ? constantData(c) : null;
     if (c && data) {
-      out[spec.name] = tensor(want, bound!.transpose ? transposed(data, c.shape[0], c.shape[1]) : data);
+      out[spec.name] = tensor(want, bound!.transpose ? transpose2d(data, c.shape[0], c.shape[1]) : data);
       continue;
     }
     if (c && init === 'file') {

@@ -5,9 +5,8 @@
  */
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
+import { numel } from './tensor.js';
 import type { Tensor } from './tensor.js';
-
-export type TensorFormat = 'json' | 'base64' | 'npy';
 
 const Dims = z.array(z.number().int().nonnegative()).max(8);
 type Nested = number | Nested[];
@@ -19,9 +18,6 @@ export const TensorJson = z.union([
 ]);
 export type TensorJson = z.input<typeof TensorJson>;
 
-function count(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 function flatten(data: Nested, out: number[], path: string): void {
   if (typeof data === 'number') {
@@ -38,7 +34,7 @@ export function decodeTensor(raw: unknown, path: string, maxElements: number): T
     throw new ConvlensError('INVALID_TENSOR', `${path}: a tensor is { shape, data } or { shape, dtype: "float32", base64 } (${issue.message})`, { path });
   }
   const t = parsed.data;
-  const n = count(t.shape);
+  const n = numel(t.shape);
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path, shapes: { tensor: t.shape } });
   if ('base64' in t) {
     const bytes = Buffer.from(t.base64, 'base64');
@@ -85,7 +81,7 @@ export function stats(t: Tensor): TensorStats {
 function nest(data: Float32Array, shape: readonly number[], offset = 0, dim = 0): Nested {
   if (shape.length === 0) return data[0];
   if (dim === shape.length - 1) return Array.from(data.subarray(offset, offset + shape[dim]));
-  const inner = count(shape.slice(dim + 1));
+  const inner = numel(shape.slice(dim + 1));
   return Array.from({ length: shape[dim] }, (_, i) => nest(data, shape, offset + i * inner, dim + 1));
 }
 
@@ -132,7 +128,7 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number):
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number);
-  const n = count(shape);
+  const n = numel(shape);
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path });
   const dataStart = start + headerLen;
   if (dataStart + n * reader[0] > bytes.byteLength) throw bad(`shape (${shape.join(', ')}) needs ${n * reader[0]} data bytes, the file has ${bytes.byteLength - dataStart}`);

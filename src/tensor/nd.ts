@@ -1,8 +1,6 @@
 /** N-dimensional data movement shared by the element-wise and tensor-plumbing kernels. */
-import { strides, tensor } from './tensor.js';
+import { numel, strides, tensor } from './tensor.js';
 import type { Tensor } from './tensor.js';
-
-const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Strides of `shape` read as `out` under NumPy broadcasting: 0 along broadcast dims. */
 export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
@@ -23,7 +21,7 @@ function walk(out: readonly number[], srcStrides: number[][], visit: (o: number,
   }
   const inner = out[rank - 1];
   const innerStrides = srcStrides.map((s) => s[rank - 1]);
-  const outer = count(out) / Math.max(inner, 1);
+  const outer = numel(out) / Math.max(inner, 1);
   const idx = new Array<number>(rank - 1).fill(0);
   const offsets = srcStrides.map(() => 0);
   for (let o = 0; o < outer; o++) {
@@ -39,7 +37,7 @@ function walk(out: readonly number[], srcStrides: number[][], visit: (o: number,
 }
 
 export function binaryBroadcast(a: Tensor, b: Tensor, out: readonly number[], f: (x: number, y: number) => number): Tensor {
-  const res = new Float32Array(count(out));
+  const res = new Float32Array(numel(out));
   const [ad, bd] = [a.data, b.data];
   if (a.data.length === res.length && b.data.length === res.length) {
     for (let i = 0; i < res.length; i++) res[i] = f(ad[i], bd[i]);
@@ -52,7 +50,7 @@ export function binaryBroadcast(a: Tensor, b: Tensor, out: readonly number[], f:
 }
 
 export function broadcastTo(x: Tensor, out: readonly number[]): Tensor {
-  const res = new Float32Array(count(out));
+  const res = new Float32Array(numel(out));
   walk(out, [broadcastStrides(x.shape, out)], (o, [xo], inner, [xi]) => {
     for (let i = 0; i < inner; i++) res[o + i] = x.data[xo + i * xi];
   });
@@ -73,7 +71,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 export function stridedSlice(x: Tensor, starts: readonly number[], steps: readonly number[], out: readonly number[]): Tensor {
   const own = strides(x.shape);
   const base = starts.reduce((s, st, d) => s + st * own[d], 0);
-  const res = new Float32Array(count(out));
+  const res = new Float32Array(numel(out));
   if (res.length === 0) return tensor(out, res);
   walk(out, [own.map((s, d) => s * steps[d])], (o, [xo], inner, [xi]) => {
     for (let i = 0; i < inner; i++) res[o + i] = x.data[base + xo + i * xi];
@@ -105,7 +103,7 @@ function padSource(c: number, b: number, n: number, mode: PadMode): number {
 
 export function pad(x: Tensor, begin: readonly number[], out: readonly number[], mode: PadMode, value: number): Tensor {
   const own = strides(x.shape);
-  const res = new Float32Array(count(out));
+  const res = new Float32Array(numel(out));
   const rank = out.length;
   const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => padSource(c, begin[d], x.shape[d], mode)));
   const idx = new Array<number>(rank).fill(0);
@@ -126,4 +124,11 @@ export function pad(x: Tensor, begin: readonly number[], out: readonly number[],
     }
   }
   return tensor(out, res);
+}
+
+/** The transpose of a row-major rows×cols matrix. */
+export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
 }

@@ -4,8 +4,15 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/** Elements in a tensor of this shape (1 for a scalar). */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
 export function tensor(shape: readonly number[], data?: Float32Array | readonly number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   const buf = data instanceof Float32Array ? data : data ? Float32Array.from(data) : new Float32Array(n);
   if (buf.length !== n) throw new RangeError(`tensor of shape [${shape.join(', ')}] needs ${n} values, got ${buf.length}`);
   return { shape: [...shape], data: buf };

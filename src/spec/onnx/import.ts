@@ -8,6 +8,7 @@
 import { ConvlensError, fmtShape } from '../../errors.js';
 import { MAX_FOLDED_ELEMENTS } from '../../ops/broadcast.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
+import { numel } from '../../tensor/tensor.js';
 import type { DataType, Graph, GraphConstant, GraphInput, GraphLayer } from '../graph.js';
 import { decodeModel, num } from './proto.js';
 import type { AttributeProto, Long, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
@@ -65,7 +66,7 @@ function tensorValues(t: TensorProto, type: DataType, count: number): number[] |
 function toConstant(t: TensorProto, name: string, initializer: boolean): GraphConstant {
   const shape = t.dims.map(num);
   const dataType = DATA_TYPES[t.dataType] ?? 'other';
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = numel(shape);
   const values = count <= MAX_FOLDED_ELEMENTS ? tensorValues(t, dataType, count) : null;
   return {
     name,
