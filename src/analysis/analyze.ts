@@ -104,8 +104,20 @@ function failer(layer: GraphLayer, shapes: Shape[]) {
   };
 }
 
-/** Shape inference, value folding and receptive fields over the whole graph; throws on the first invalid layer. */
-export function inferGraph(graph: Graph, warn: (w: Warning) => void): { analysed: AnalysedLayer[]; tensors: Map<string, TensorInfo> } {
+export interface Inference {
+  analysed: AnalysedLayer[];
+  tensors: Map<string, TensorInfo>;
+  /** What the receptive-field rules noticed (misaligned paths, data-dependent fields). */
+  warnings: Warning[];
+}
+
+/**
+ * Shape inference, value folding and receptive fields over the whole graph; throws on the first
+ * invalid layer. The analyzer and the executor share one inference of a graph.
+ */
+export function inferGraph(graph: Graph): Inference {
+  const warnings: Warning[] = [];
+  const warn = (w: Warning) => warnings.push(w);
   const tensors = new Map<string, TensorInfo>();
   for (const c of graph.constants.values()) {
     tensors.set(c.name, { shape: c.shape, value: c.value, rf: null, inputDependent: false, producer: null });
@@ -166,7 +178,7 @@ export function inferGraph(graph: Graph, warn: (w: Warning) => void): { analysed
     });
     analysed.push({ layer, op, inferred, inputShapes, rf, folded });
   }
-  return { analysed, tensors };
+  return { analysed, tensors, warnings };
 }
 
 export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
@@ -237,9 +249,8 @@ export function executedLayers(graph: Graph): Set<string> {
   return seen;
 }
 
-export function analyzeGraph(graph: Graph, options: AnalyzeOptions): Report {
-  const ruleWarnings: Warning[] = [];
-  const { analysed, tensors } = inferGraph(graph, (w) => ruleWarnings.push(w));
+export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
+  const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);

@@ -4,6 +4,7 @@
  * last reader, so peak memory follows the widest cut of the graph, not its sum.
  */
 import { executedLayers, graphOutputs, inferGraph } from '../analysis/analyze.js';
+import type { Inference } from '../analysis/analyze.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { numel } from '../ops/types.js';
 import type { Graph } from '../spec/graph.js';
@@ -29,7 +30,7 @@ export interface RunResult {
   captured: Record<string, Tensor>;
 }
 
-export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions): RunResult {
+export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference = inferGraph(graph)): RunResult {
   for (const inp of graph.inputs) {
     const t = inputs[inp.name];
     if (!t) throw new ConvlensError('INVALID_TENSOR', `no tensor for input '${inp.name}' ${fmtShape(inp.shape)}`, { path: `$.inputs.${inp.name}` });
@@ -40,7 +41,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       });
     }
   }
-  const { analysed, tensors: infos } = inferGraph(graph, () => {});
+  const { analysed, tensors: infos } = inference;
   const executed = executedLayers(graph);
   for (const a of analysed) {
     if (!executed.has(a.layer.name) || a.folded) continue;

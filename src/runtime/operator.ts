@@ -2,7 +2,8 @@
  * One operator on given tensors: a one-layer graph through the same analyzer and kernel as whole
  * networks, so shapes, attribute checks and costs are the catalog's own.
  */
-import { analyzeGraph } from '../analysis/analyze.js';
+import { analyzeGraph, inferGraph } from '../analysis/analyze.js';
+import type { Inference } from '../analysis/analyze.js';
 import type { LayerReport } from '../analysis/report.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { sigmoidTable } from '../ops/activation.js';
@@ -55,6 +56,7 @@ interface Prepared {
   attrs: Record<string, unknown>;
   graph: Graph;
   inputs: Record<string, Tensor>;
+  inference: Inference;
   layer: LayerReport;
 }
 
@@ -102,21 +104,23 @@ function prepare(call: OperatorCall): Prepared {
     constants,
   };
   graph.outputs = graph.layers[0].outputs;
-  const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+  const inference = inferGraph(graph);
+  const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
   const inputs = Object.fromEntries(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t]])));
-  return { op, attrs: parsed.data as Record<string, unknown>, graph, inputs, layer: report.layers[0] };
+  return { op, attrs: parsed.data as Record<string, unknown>, graph, inputs, inference, layer: report.layers[0] };
 }
 
-/** Validates the call and reports the layer (shapes, costs) without running it. */
-export function describeOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown> } {
-  const { layer, attrs } = prepare(call);
-  return { layer, attrs };
+/** Validates the call and reports the layer (shapes, costs) and the op's resolved plan, without running it. */
+export function describeOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown } {
+  const { layer, attrs, inference } = prepare(call);
+  return { layer, attrs, plan: inference.analysed[0].inferred?.plan };
 }
 
 export function runOperator(call: OperatorCall): OperatorResult {
-  const { op, attrs, graph, inputs, layer } = prepare(call);
+  const { op, attrs, graph, inputs, inference, layer } = prepare(call);
   const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
-  const { outputs } = runGraph(graph, inputs, { training: call.training, seed: call.seed, weightInit: 'seed', weights, capture: [], maxElements: call.maxElements });
+  const options = { training: call.training, seed: call.seed, weightInit: 'seed' as const, weights, capture: [], maxElements: call.maxElements };
+  const { outputs } = runGraph(graph, inputs, options, inference);
   const extra: Record<string, unknown> = {};
   if (op.name === 'sigmoidLut') extra.maxError = sigmoidTable(attrs as SigmoidLutAttrs).maxError;
   return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra };

@@ -4,11 +4,9 @@
  * rows straight into the shared output (ops/conv.ts convRows), so nothing is sliced, transferred
  * back or stitched.
  */
-import { ConvlensError } from '../errors.js';
-import { convPlan } from '../ops/conv.js';
-import type { ConvAttrs } from '../ops/conv.js';
+import type { ConvPlan } from '../ops/conv.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { tensor } from '../tensor/tensor.js';
+import { numel, tensor } from '../tensor/tensor.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import { describeOperator } from './operator.js';
 import type { TaskPool } from './pool.js';
@@ -27,22 +25,14 @@ function shared(data: Float32Array): Float32Array {
 /** Runs the call on several workers when it is a conv2d big enough to gain; else null. */
 export async function splitConv(pool: TaskPool, call: OperatorCall): Promise<OperatorResult | null> {
   if (call.name !== 'conv2d' || pool.threads < 2 || call.inputs.length !== 1 || !call.weights.weight) return null;
-  const { layer, attrs } = describeOperator(call);
+  const { layer, attrs, plan: resolved } = describeOperator(call);
+  const plan = resolved as ConvPlan;
   const x = call.inputs[0];
-  const plan = convPlan({
-    layer: 'conv2d',
-    inputs: [x.shape],
-    values: [null],
-    attrs: attrs as ConvAttrs,
-    fail: (code, message) => {
-      throw new ConvlensError(code, message);
-    },
-  });
   const rows = plan.geo[0].out;
   const parts = Math.min(pool.threads, rows);
   if (layer.macs < SPLIT_MACS || parts < 2 || attrs.mode === 'convolution') return null;
   const shape = layer.outputShape!;
-  const out = new Float32Array(new SharedArrayBuffer(shape.reduce((a, b) => a * b, 4)));
+  const out = new Float32Array(new SharedArrayBuffer(numel(shape) * 4));
   const input = shared(x.data);
   const weight = shared(call.weights.weight.data);
   const bias = call.weights.bias ? shared(call.weights.bias.data) : undefined;
