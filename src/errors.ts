@@ -5,6 +5,7 @@
  */
 export const ERROR_CATALOG = {
   INVALID_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  INCOMPLETE_BODY: { status: 400, title: 'The request body does not match its Content-Length' },
   SPEC_INVALID: { status: 400, title: 'The network spec does not match its schema' },
   UNKNOWN_OP: { status: 400, title: 'A layer names an operator convlens does not know' },
   DUPLICATE_NAME: { status: 400, title: 'Two layers or inputs share a name' },

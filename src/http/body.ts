@@ -15,11 +15,11 @@ export async function readBinary(stream: IncomingMessage, limit: number): Promis
     const out = Buffer.allocUnsafeSlow(declared);
     let at = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (at + chunk.length > declared) throw new ConvlensError('INVALID_TENSOR', `the body is longer than its Content-Length ${declared}`);
+      if (at + chunk.length > declared) throw new ConvlensError('INCOMPLETE_BODY', `the body is longer than its Content-Length ${declared}`, { path: 'body' });
       chunk.copy(out, at);
       at += chunk.length;
     }
-    if (at !== declared) throw new ConvlensError('ONNX_INVALID', `the body ended after ${at} of ${declared} bytes`);
+    if (at !== declared) throw new ConvlensError('INCOMPLETE_BODY', `the body ended after ${at} of ${declared} bytes (Content-Length)`, { path: 'body' });
     return out;
   }
   const chunks: Buffer[] = [];
