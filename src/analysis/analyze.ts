@@ -165,8 +165,7 @@ export function inferGraph(graph: Graph): Inference {
           rf: ins.map((t) => t?.rf ?? null),
           warn: (w) => warn({ ...w, layer: layer.name } as Warning),
         });
-    const fixesSize = layer.op === 'adaptiveAvgPool2d' || layer.op === 'globalAvgPool2d';
-    const inputDependent = !fixesSize && present.some((t) => t.inputDependent);
+    const inputDependent = !inferred.fixedSize && present.some((t) => t.inputDependent);
     layer.outputs.forEach((name, i) => {
       tensors.set(name, {
         shape: inferred.outputs[i] ?? null,

@@ -48,7 +48,7 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   if (!input) return null;
   let best: { name: string; shape: Shape; stride: [number, number] } | null = null;
   for (const { layer, inferred, folded } of analysed) {
-    if (!inferred || folded || layer.op === 'globalAvgPool2d' || layer.op === 'adaptiveAvgPool2d') continue;
+    if (!inferred || folded) continue;
     const t = tensors.get(layer.outputs[0])!;
     // Maps whose size no longer follows the input (after global or adaptive pooling) are not candidates.
     if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) continue;

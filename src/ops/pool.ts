@@ -183,7 +183,7 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   attrs: GlobalPoolAttrs,
   infer(ctx) {
     const x = expectRank(ctx, 0, 4);
-    return { outputs: [[x[0], x[1], 1, 1]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null };
+    return { outputs: [[x[0], x[1], 1, 1]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null, fixedSize: true };
   },
   receptiveField: (ctx) => globalRF(ctx.rf[0], ctx.inputs[0].slice(2)),
   run(ctx) {
@@ -235,6 +235,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
       weights: [],
       cost: { ...ZERO_COST, elementwise: x[0] * x[1] * sum(windows[0]) * sum(windows[1]) },
       plan: { windows },
+      fixedSize: true,
     };
   },
   receptiveField(ctx) {

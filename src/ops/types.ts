@@ -76,6 +76,8 @@ export interface Inferred<P = unknown> {
   outputs: Shape[];
   /** Output values, when the op can compute them from known input values (shape arithmetic). */
   values?: (TensorValue | null)[];
+  /** The output's spatial size is set by attributes (global/adaptive pooling, resizing to a size), not by the input's. */
+  fixedSize?: boolean;
   weights: WeightSpec[];
   cost: LayerCost;
   /** Whatever was resolved once (geometry, windows) for the receptive-field rule and the kernel. */

@@ -75,14 +75,14 @@ export function nearestIndex(mode: NearestMode, x: number): number {
 
 const FLOPS_PER_OUTPUT: Record<InterpolationMode, number> = { nearest: 0, linear: 7, cubic: 31 };
 
-function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan): Inferred<ResamplePlan> {
+function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedSize: boolean): Inferred<ResamplePlan> {
   if (plan.outSize.some((o) => !(o > 0))) {
     ctx.fail('NON_POSITIVE_SIZE', `layer '${ctx.layer}': output size [${plan.outSize.join(', ')}] is not positive (input ${fmtShape(x)})`, 'scaleFactor', {
       shapes: { x },
     });
   }
   const shape = [...x.slice(0, -2), ...plan.outSize];
-  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_OUTPUT[plan.mode] * numel(shape) }, plan };
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_OUTPUT[plan.mode] * numel(shape) }, plan, fixedSize };
 }
 
 function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
@@ -229,7 +229,7 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
       transform: smooth ? (a.alignCorners ? 'align_corners' : 'half_pixel') : 'asymmetric',
       mode: a.mode === 'bilinear' ? 'linear' : a.mode === 'bicubic' ? 'cubic' : 'nearest',
       nearestMode: 'floor',
-    });
+    }, factor === null);
   },
   receptiveField: resampleRF,
   run: runResample,
@@ -271,7 +271,8 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     const inSize: [number, number] = [x[2], x[3]];
     const outSize = (sizes ? [sizes[2], sizes[3]] : [0, 1].map((i) => Math.floor(inSize[i] * scales![2 + i]))) as [number, number];
     const scale = (scales ? [scales[2], scales[3]] : [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
-    return resampled(ctx, x, { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode });
+    const plan = { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode };
+    return resampled(ctx, x, plan, sizes !== null);
   },
   receptiveField: resampleRF,
   run: runResample,

@@ -26,6 +26,13 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], downsamplings: 1, fixedInputSize: true, consistent: true });
   });
 
+  it('resizing to a fixed size frees the classifier from the input size; resizing by a factor does not', () => {
+    const head = (resize: Record<string, unknown>) =>
+      net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 }, { op: 'upsample', ...resize }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 });
+    expect(analyze(head({ size: [8, 8] })).structure.resolution?.fixedInputSize).toBe(false);
+    expect(analyze(head({ scaleFactor: 2 })).structure.resolution?.fixedInputSize).toBe(true);
+  });
+
   it('VGG-16 pools to 7×7 adaptively, so any multiple of 32 works despite its flatten', () => {
     expect(analyze(vgg16()).structure.resolution).toMatchObject({ fixedInputSize: false, downsamplings: 5, finalFeatureMap: [7, 7] });
   });
