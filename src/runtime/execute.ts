@@ -54,6 +54,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const w of a.inferred.weights) {
       if (numel(w.shape) > opts.maxElements) {
         throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' needs a ${w.name} of ${fmtShape(w.shape)}, over the ${opts.maxElements}-element limit`, {
+          path: a.layer.path,
           layer: a.layer.name,
           shapes: { [w.name]: w.shape },
         });
@@ -62,6 +63,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const out of a.inferred.outputs) {
       if (numel(out) > opts.maxElements) {
         throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would produce ${fmtShape(out)}, over the ${opts.maxElements}-element limit`, {
+          path: a.layer.path,
           layer: a.layer.name,
           shapes: { output: out },
         });

@@ -92,6 +92,10 @@ describe('POST /v1/operators/{name}', () => {
     expect(malformed.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs[0]' });
     const big = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: [1 << 23], base64: '' }] }).expect(413);
     expect(big.body.error.code).toBe('TENSOR_TOO_LARGE');
+    // an output over the limit, found before anything runs: the layer and its JSONPath
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'up', op: 'upsample', scaleFactor: 2048 }] };
+    const grown = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, 1, 4, 4], data: Array(16).fill(1) } } }).expect(413);
+    expect(grown.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'up', path: '$.layers[0]', shapes: { output: [1, 1, 8192, 8192] } });
   });
 
   it('a large dense conv is split across both workers and equals the single-worker result', async () => {
