@@ -23,7 +23,6 @@ export interface TensorInfo {
   rf: TensorRF | null;
   /** Spatial size depends on the input resolution (false after adaptive or global pooling, and for constants). */
   inputDependent: boolean;
-  producer: string | null;
 }
 
 /** A layer as analysed: the op, what it inferred, and its place in the graph. */
@@ -120,7 +119,7 @@ export function inferGraph(graph: Graph): Inference {
   const warn = (w: Warning) => warnings.push(w);
   const tensors = new Map<string, TensorInfo>();
   for (const c of graph.constants.values()) {
-    tensors.set(c.name, { shape: c.shape, value: c.value, rf: null, inputDependent: false, producer: null });
+    tensors.set(c.name, { shape: c.shape, value: c.value, rf: null, inputDependent: false });
   }
   for (const inp of graph.inputs) {
     const spatial = inp.shape.length === 4;
@@ -129,10 +128,9 @@ export function inferGraph(graph: Graph): Inference {
       value: null,
       rf: spatial ? { axes: [INPUT_RF, INPUT_RF], dims: [2, 3], global: false } : null,
       inputDependent: spatial,
-      producer: null,
     });
   }
-  const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true, producer: null };
+  const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true };
   const analysed: AnalysedLayer[] = [];
   for (const layer of topologicalOrder(graph)) {
     const op = OPS_BY_NAME.get(layer.op) ?? null;
@@ -142,7 +140,7 @@ export function inferGraph(graph: Graph): Inference {
     if (!op || present.some((t) => t.shape === null)) {
       // Unsupported here (an imported operator convlens does not model) or downstream of one.
       analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false });
-      for (const o of layer.outputs) tensors.set(o, { ...unknown, producer: layer.name });
+      for (const o of layer.outputs) tensors.set(o, unknown);
       continue;
     }
     const inputShapes = ins.map((t) => t?.shape ?? []);
@@ -172,7 +170,6 @@ export function inferGraph(graph: Graph): Inference {
         value: inferred.values?.[i] ?? null,
         rf,
         inputDependent,
-        producer: layer.name,
       });
     });
     analysed.push({ layer, op, inferred, inputShapes, rf, folded });

@@ -23,7 +23,7 @@ export const BatchNormAttrs = z.strictObject({
 });
 export type BatchNormAttrs = z.infer<typeof BatchNormAttrs>;
 
-export const batchNorm2d: OpDef<BatchNormAttrs, { channels: number }> = {
+export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
   name: 'batchNorm2d',
   summary: 'Batch normalisation over (N, H, W) per channel',
   pytorch: 'torch.nn.BatchNorm2d',
@@ -43,7 +43,7 @@ export const batchNorm2d: OpDef<BatchNormAttrs, { channels: number }> = {
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push({ name: 'weight', shape: [c], trainable: true }, { name: 'bias', shape: [c], trainable: true });
     if (a.trackRunningStats) weights.push({ name: 'runningMean', shape: [c], trainable: false }, { name: 'runningVar', shape: [c], trainable: false });
-    return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: { channels: c } };
+    return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],
   run(ctx) {
