@@ -42,10 +42,16 @@ export const FLOP_DESCRIPTIONS = {
   seed: "the notes' exact count: (2·K·K·M/g − 1)·H'·W'·N for conv, (2·Ci − 1)·Co for linear, + element-wise FLOPs (+ bias adds when includeBias)",
 } as const;
 
+/** The layer that writes each tensor. */
+function producers(graph: Graph): Map<string, GraphLayer> {
+  const out = new Map<string, GraphLayer>();
+  for (const l of graph.layers) for (const o of l.outputs) out.set(o, l);
+  return out;
+}
+
 /** Kahn's algorithm in spec order; a leftover layer is on a cycle. */
 export function topologicalOrder(graph: Graph): GraphLayer[] {
-  const producer = new Map<string, GraphLayer>();
-  for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  const producer = producers(graph);
   const pending = new Map<GraphLayer, number>();
   const readers = new Map<GraphLayer, GraphLayer[]>();
   for (const l of graph.layers) {
@@ -229,8 +235,7 @@ export function graphOutputs(graph: Graph): string[] {
  */
 export function executedLayers(graph: Graph): Set<string> {
   if (!graph.outputs) return new Set(graph.layers.map((l) => l.name));
-  const producer = new Map<string, GraphLayer>();
-  for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  const producer = producers(graph);
   const seen = new Set<string>();
   const stack = graph.outputs.map((o) => producer.get(o)).filter((l): l is GraphLayer => l !== undefined);
   while (stack.length) {
