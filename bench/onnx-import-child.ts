@@ -1,7 +1,7 @@
 /** One measurement in a fresh process: read, decode and analyse an ONNX file; print time and memory as JSON. */
 import { readFileSync } from 'node:fs';
 import { analyzeGraph } from '../src/analysis/analyze.js';
-import { importOnnx } from '../src/spec/onnx/import.js';
+import { importOnnx } from '../src/graph/onnx/import.js';
 
 const file = process.argv[2];
 const runs = Number(process.argv[3] ?? 5);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ReportSchema } from '../src/analysis/report.js';
 import { jsonSchemaOf } from '../src/http/catalog.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { networkSpecSchema } from '../src/spec/network.js';
+import { networkSpecSchema } from '../src/graph/network.js';
 
 export const SCHEMA_FILES = {
   'network.schema.json': () => jsonSchemaOf(networkSpecSchema()),

@@ -4,16 +4,13 @@
  * model in-process and gate on budgets. Exit codes: 0 within budget, 1 a budget or warning gate
  * failed, 2 invalid input (the error catalog's 4xx), 3 an internal error.
  */
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from './analysis/analyze.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from './analysis/report.js';
 import type { Report } from './analysis/report.js';
 import { ConvlensError } from './errors.js';
 import { OPS } from './ops/registry.js';
-import { parseNetworkSpec } from './spec/network.js';
-import { importOnnx } from './spec/onnx/import.js';
-import { modelSpec } from './runtime/tasks.js';
+import { loadGraph, targetSource } from './graph/load.js';
 import { ZOO } from './zoo/index.js';
 
 export interface Io {
@@ -31,21 +28,6 @@ const shape = (v: string) => {
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError('positive integers, e.g. 1,3,224,224');
   return dims;
 };
-
-function load(target: string, input: number[] | undefined, resolution: number | undefined) {
-  if (ZOO.some((z) => z.name === target)) return parseNetworkSpec(modelSpec(target, resolution));
-  const bytes = readFileSync(target);
-  if (target.endsWith('.json')) {
-    let spec: unknown;
-    try {
-      spec = JSON.parse(bytes.toString('utf8'));
-    } catch (e) {
-      throw new ConvlensError('INVALID_JSON', `${target} is not JSON: ${(e as Error).message}`);
-    }
-    return parseNetworkSpec(spec);
-  }
-  return importOnnx(bytes, { inputShapes: input ? { '': input } : {} }).graph;
-}
 
 const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(3)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(3)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
 
@@ -95,7 +77,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--fail-on <codes...>', 'fail (exit 1) when a warning with one of these codes is raised')
     .action((target: string, o) => {
       const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
-      const report = analyzeGraph(load(target, o.input, o.resolution), options);
+      const report = analyzeGraph(loadGraph(targetSource(target, o.input, o.resolution)).graph, options);
       io.out(o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'csv' ? csv(report) : table(report));
       const failures: string[] = [];
       if (o.maxParams !== undefined && report.totals.params > o.maxParams) failures.push(`params ${report.totals.params} > ${o.maxParams}`);

@@ -1,7 +1,7 @@
 import { analyzeGraph } from '../src/analysis/analyze.js';
 import type { AnalyzeOptions, LayerReport, Report } from '../src/analysis/report.js';
 import { ConvlensError } from '../src/errors.js';
-import { parseNetworkSpec } from '../src/spec/network.js';
+import { parseNetworkSpec } from '../src/graph/network.js';
 
 export const DEFAULTS: AnalyzeOptions = { dtype: 'float32', flops: '2macs', includeBias: false };
 

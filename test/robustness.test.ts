@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConvlensError } from '../src/errors.js';
 import { coveredPositions } from '../src/ops/conv-transpose.js';
-import { importOnnx } from '../src/spec/onnx/import.js';
+import { importOnnx } from '../src/graph/onnx/import.js';
 import { analyzeGraph } from '../src/analysis/analyze.js';
 import { ZOO_BY_NAME } from '../src/zoo/index.js';
 import { DEFAULTS, analyze } from './helpers.js';

@@ -1,187 +1,25 @@
 /**
- * The analyzer: walks the graph in topological order, asks each op for its output shapes, weights,
- * costs and receptive-field rule, and assembles the report (layers, outputs, totals, structure,
- * warnings). The runtime reads the same op definitions, so analysis and execution cannot disagree.
+ * The report: from one inference of a graph (analysis/infer.ts), per-layer and total parameters,
+ * MACs and FLOPs under the chosen convention, memory access, arithmetic intensity, receptive
+ * fields, outputs, structure and warnings.
  */
-import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
-import { OPS_BY_NAME } from '../ops/registry.js';
-import { INPUT_RF, centre } from '../ops/receptive-field.js';
+import type { Graph, GraphLayer } from '../graph/graph.js';
+import { executedLayers, graphOutputs } from '../graph/walks.js';
+import { centre } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
-import type { ErrorCode, ErrorDetails } from '../errors.js';
-import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
-import type { Graph, GraphLayer } from '../spec/graph.js';
+import type { Inferred, TensorRF } from '../ops/types.js';
+import { inferGraph } from './infer.js';
+import type { Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
 import { describeStructure } from './structure.js';
 import { structuralWarnings } from './warnings.js';
-
-/** What the analyzer knows about a tensor: shape, value, receptive field, and whether its spatial size follows the input's. */
-export interface TensorInfo {
-  shape: Shape | null;
-  /** Known values of a small constant-valued tensor (folded shape arithmetic), else null. */
-  value: TensorValue | null;
-  rf: TensorRF | null;
-  /** Spatial size depends on the input resolution (false after adaptive or global pooling, and for constants). */
-  inputDependent: boolean;
-}
-
-/** A layer as analysed: the op, what it inferred, and its place in the graph. */
-export interface AnalysedLayer {
-  layer: GraphLayer;
-  op: OpDef | null;
-  inferred: Inferred | null;
-  inputShapes: Shape[];
-  rf: TensorRF | null;
-  /** Every output is a known constant: shape arithmetic folded away, not a layer of the network. */
-  folded: boolean;
-}
 
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
   macs: 'MACs of conv/linear only, as torchvision and fvcore count "FLOPs"; element-wise work and bias excluded',
   seed: "the notes' exact count: (2·K·K·M/g − 1)·H'·W'·N for conv, (2·Ci − 1)·Co for linear, + element-wise FLOPs (+ bias adds when includeBias)",
 } as const;
-
-/** The layer that writes each tensor. */
-function producers(graph: Graph): Map<string, GraphLayer> {
-  const out = new Map<string, GraphLayer>();
-  for (const l of graph.layers) for (const o of l.outputs) out.set(o, l);
-  return out;
-}
-
-/** Kahn's algorithm in spec order; a leftover layer is on a cycle. */
-export function topologicalOrder(graph: Graph): GraphLayer[] {
-  const producer = producers(graph);
-  const pending = new Map<GraphLayer, number>();
-  const readers = new Map<GraphLayer, GraphLayer[]>();
-  for (const l of graph.layers) {
-    const deps = new Set(l.inputs.map((r) => producer.get(r)).filter((p): p is GraphLayer => p !== undefined));
-    for (const d of deps) readers.set(d, [...(readers.get(d) ?? []), l]);
-    pending.set(l, deps.size);
-  }
-  const ready = graph.layers.filter((l) => pending.get(l) === 0);
-  const order: GraphLayer[] = [];
-  for (let i = 0; i < ready.length; i++) {
-    const l = ready[i];
-    order.push(l);
-    for (const r of readers.get(l) ?? []) {
-      const left = pending.get(r)! - 1;
-      pending.set(r, left);
-      if (left === 0) ready.push(r);
-    }
-  }
-  if (order.length !== graph.layers.length) {
-    const stuck = new Set(graph.layers.filter((l) => pending.get(l)! > 0));
-    const cycle = findCycle(stuck, producer);
-    throw new ConvlensError('CYCLE', `layers form a cycle: ${cycle.map((l) => l.name).join(' → ')}`, {
-      path: cycle[0].path,
-      layer: cycle[0].name,
-      cycle: cycle.map((l) => l.name),
-    });
-  }
-  return order;
-}
-
-function findCycle(stuck: Set<GraphLayer>, producer: Map<string, GraphLayer>): GraphLayer[] {
-  let cur = stuck.values().next().value as GraphLayer;
-  const seen = new Map<GraphLayer, number>();
-  const walk: GraphLayer[] = [];
-  while (!seen.has(cur)) {
-    seen.set(cur, walk.length);
-    walk.push(cur);
-    cur = cur.inputs.map((r) => producer.get(r)).find((p): p is GraphLayer => p !== undefined && stuck.has(p))!;
-  }
-  const loop = walk.slice(seen.get(cur)!).reverse();
-  return [...loop, loop[0]];
-}
-
-function failer(layer: GraphLayer, shapes: Shape[]) {
-  return (code: ErrorCode, message: string, field?: string | (string | number)[], details: ErrorDetails = {}): never => {
-    const fieldPath = field === undefined ? [] : Array.isArray(field) ? field : [field];
-    const path = fieldPath.length ? layer.path + jsonPath(fieldPath).slice(1) : layer.path;
-    throw new ConvlensError(code, message, {
-      path,
-      layer: layer.name,
-      shapes: Object.fromEntries(shapes.map((s, i) => [`input${i}`, s])),
-      ...details,
-      ...(layer.source ? { opType: layer.source.opType } : {}),
-    });
-  };
-}
-
-export interface Inference {
-  analysed: AnalysedLayer[];
-  tensors: Map<string, TensorInfo>;
-  /** What the receptive-field rules noticed (misaligned paths, data-dependent fields). */
-  warnings: Warning[];
-}
-
-/**
- * Shape inference, value folding and receptive fields over the whole graph; throws on the first
- * invalid layer. The analyzer and the executor share one inference of a graph.
- */
-export function inferGraph(graph: Graph): Inference {
-  const warnings: Warning[] = [];
-  const warn = (w: Warning) => warnings.push(w);
-  const tensors = new Map<string, TensorInfo>();
-  for (const c of graph.constants.values()) {
-    tensors.set(c.name, { shape: c.shape, value: c.value, rf: null, inputDependent: false });
-  }
-  for (const inp of graph.inputs) {
-    const spatial = inp.shape.length === 4;
-    tensors.set(inp.name, {
-      shape: inp.shape,
-      value: null,
-      rf: spatial ? { axes: [INPUT_RF, INPUT_RF], dims: [2, 3], global: false } : null,
-      inputDependent: spatial,
-    });
-  }
-  const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true };
-  const analysed: AnalysedLayer[] = [];
-  for (const layer of topologicalOrder(graph)) {
-    const op = OPS_BY_NAME.get(layer.op) ?? null;
-    // An empty name is ONNX's "optional input omitted".
-    const ins = layer.inputs.map((r) => (r === '' ? null : tensors.get(r) ?? unknown));
-    const present = ins.filter((t): t is TensorInfo => t !== null);
-    if (!op || present.some((t) => t.shape === null)) {
-      // Unsupported here (an imported operator convlens does not model) or downstream of one.
-      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false });
-      for (const o of layer.outputs) tensors.set(o, unknown);
-      continue;
-    }
-    const inputShapes = ins.map((t) => t?.shape ?? []);
-    const fail = failer(layer, inputShapes);
-    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail });
-    for (const out of inferred.outputs) {
-      if (out.some((d) => !(d > 0) && !(d === 0 && out.length === 1))) {
-        fail('NON_POSITIVE_SIZE', `layer '${layer.name}': output shape ${fmtShape(out)} has a non-positive dimension`);
-      }
-    }
-    const folded = inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
-    const rf = folded
-      ? null
-      : op.receptiveField({
-          layer: layer.name,
-          plan: inferred.plan,
-          inputs: inputShapes,
-          outputs: inferred.outputs,
-          attrs: layer.attrs,
-          rf: ins.map((t) => t?.rf ?? null),
-          warn: (w) => warn({ ...w, layer: layer.name } as Warning),
-        });
-    const inputDependent = !inferred.fixedSize && present.some((t) => t.inputDependent);
-    layer.outputs.forEach((name, i) => {
-      tensors.set(name, {
-        shape: inferred.outputs[i] ?? null,
-        value: inferred.values?.[i] ?? null,
-        rf,
-        inputDependent,
-      });
-    });
-    analysed.push({ layer, op, inferred, inputShapes, rf, folded });
-  }
-  return { analysed, tensors, warnings };
-}
 
 export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
   if (!rf) return null;
@@ -220,34 +58,6 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
     macs: cost.macs,
     seed: cost.exactMacOps + cost.elementwise + bias,
   };
-}
-
-/** The declared outputs, or else the first output of every layer nobody reads. */
-export function graphOutputs(graph: Graph): string[] {
-  if (graph.outputs) return graph.outputs;
-  const consumed = new Set(graph.layers.flatMap((l) => l.inputs));
-  return graph.layers.flatMap((l) => (consumed.has(l.outputs[0]) ? [] : [l.outputs[0]]));
-}
-
-/**
- * Layers some declared output depends on. The rest (a training-only auxiliary head) do not run at
- * inference: their parameters exist and count, their MACs and memory traffic do not.
- */
-export function executedLayers(graph: Graph): Set<string> {
-  if (!graph.outputs) return new Set(graph.layers.map((l) => l.name));
-  const producer = producers(graph);
-  const seen = new Set<string>();
-  const stack = graph.outputs.map((o) => producer.get(o)).filter((l): l is GraphLayer => l !== undefined);
-  while (stack.length) {
-    const l = stack.pop()!;
-    if (seen.has(l.name)) continue;
-    seen.add(l.name);
-    for (const r of l.inputs) {
-      const p = producer.get(r);
-      if (p && !seen.has(p.name)) stack.push(p);
-    }
-  }
-  return seen;
 }
 
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {

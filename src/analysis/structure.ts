@@ -11,8 +11,8 @@
  * multiple of 2^n.
  */
 import type { Shape } from '../ops/types.js';
-import type { Graph } from '../spec/graph.js';
-import type { AnalysedLayer, TensorInfo } from './analyze.js';
+import type { Graph } from '../graph/graph.js';
+import type { AnalysedLayer, TensorInfo } from './infer.js';
 import type { Report } from './report.js';
 
 export function describeStructure(

@@ -1,6 +1,6 @@
 /** Design checks from the notes and domain.md, each with a stable code. */
-import type { Graph } from '../spec/graph.js';
-import type { AnalysedLayer } from './analyze.js';
+import type { Graph } from '../graph/graph.js';
+import type { AnalysedLayer } from './infer.js';
 import type { LayerReport, Report, ReportWarning } from './report.js';
 
 interface Inputs {

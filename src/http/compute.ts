@@ -9,7 +9,8 @@ import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import { splitConv } from '../runtime/parallel.js';
 import type { TaskPool } from '../runtime/pool.js';
-import type { FoldTask, GraphSource, RunTask, RunTaskResult } from '../runtime/tasks.js';
+import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
+import { requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { transferable } from './body.js';
 import { chooseEncoding, npyIn, sendNpy, tensorIn, tensorOut } from './tensors.js';
@@ -144,12 +145,11 @@ export async function callOperator(pool: TaskPool, call: OperatorCall): Promise<
 
 export function runRequest(body: Body, maxElements: number): { task: RunTask; encoding: Encoding } {
   const f = body.fields;
-  let source: GraphSource;
-  if (body.files.model) source = { kind: 'onnx', bytes: transferable(body.files.model), inputShapes: {} };
-  else if (typeof f.onnxBase64 === 'string') source = { kind: 'onnx', bytes: transferable(Buffer.from(f.onnxBase64, 'base64')), inputShapes: {} };
-  else if (typeof f.model === 'string') source = { kind: 'model', name: f.model, resolution: typeof f.resolution === 'number' ? f.resolution : undefined };
-  else if (f.spec !== undefined) source = { kind: 'spec', spec: f.spec };
-  else throw new ConvlensError('SPEC_INVALID', 'give the network: spec, model (a zoo name), onnxBase64, or an ONNX file part "model"', { path: '$' });
+  const onnx = body.files.model ?? (typeof f.onnxBase64 === 'string' ? Buffer.from(f.onnxBase64, 'base64') : undefined);
+  const source = requestSource(
+    { spec: f.spec, model: typeof f.model === 'string' ? f.model : undefined, resolution: typeof f.resolution === 'number' ? f.resolution : undefined, onnx: onnx && transferable(onnx) },
+    'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',
+  );
   let inputs: Record<string, Tensor>;
   let encoding: Encoding | null;
   if (f.inputs && typeof f.inputs === 'object' && 'shape' in (f.inputs as object)) {

@@ -10,7 +10,7 @@ import { ConvlensError } from '../errors.js';
 import type { FlopConvention, Report } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskPool } from '../runtime/pool.js';
-import { modelSpec } from '../runtime/tasks.js';
+import { modelSpec, requestSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { toConvlensError } from './errors.js';
@@ -94,16 +94,12 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
         ) =>
           withErrors(() => {
             const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
-            if (args.onnxBase64 !== undefined && args.onnxBase64 !== null) {
-              const bytes = transferable(Buffer.from(args.onnxBase64, 'base64'));
-              const shapes = parseInputShapes(args.inputShapes);
-              return pool.run<Report>('analyze', { source: { kind: 'onnx', bytes, inputShapes: shapes }, options }, [bytes.buffer as ArrayBuffer]);
-            }
-            if (args.model !== undefined && args.model !== null) {
-              return pool.run<Report>('analyze', { source: { kind: 'model', name: args.model, resolution: args.resolution ?? undefined }, options });
-            }
-            if (args.spec === undefined || args.spec === null) throw new ConvlensError('SPEC_INVALID', 'give a spec or a model name', { path: '$.spec' });
-            return pool.run<Report>('analyze', { source: { kind: 'spec', spec: args.spec }, options });
+            const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
+            const source = requestSource(
+              { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, inputShapes: parseInputShapes(args.inputShapes) },
+              'spec, model (a zoo name) or onnxBase64',
+            );
+            return pool.run<Report>('analyze', { source, options }, bytes ? [bytes.buffer as ArrayBuffer] : []);
           }),
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
         model: (_: unknown, args: { name: string; resolution?: number }) => withErrors(() => modelSpec(args.name, args.resolution ?? undefined)),

@@ -4,9 +4,9 @@ import { ConvlensError } from '../errors.js';
 import { ReportSchema } from '../analysis/report.js';
 import type { Report } from '../analysis/report.js';
 import type { TaskPool } from '../runtime/pool.js';
-import type { GraphSource } from '../runtime/tasks.js';
-import { modelSpec } from '../runtime/tasks.js';
-import { networkSpecSchema } from '../spec/network.js';
+import { modelSpec, requestSource } from '../graph/load.js';
+import type { GraphSource } from '../graph/load.js';
+import { networkSpecSchema } from '../graph/network.js';
 import { jsonSchemaOf, modelCatalog, operatorCatalog } from './catalog.js';
 import { parseOptions } from './options.js';
 import { transferable } from './body.js';
@@ -48,7 +48,7 @@ async function onnxUpload(request: FastifyRequest): Promise<Uint8Array | null> {
 /** A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`. */
 function analyzeSource(body: unknown, query: Record<string, unknown>): { source: GraphSource; optionsRaw: unknown; where: 'body' | 'query' } {
   if (typeof query.model === 'string') {
-    return { source: { kind: 'model', name: query.model, resolution: resolution(query.resolution, 'query.resolution') }, optionsRaw: query, where: 'query' };
+    return { source: requestSource({ model: query.model, resolution: resolution(query.resolution, 'query.resolution') }), optionsRaw: query, where: 'query' };
   }
   if (body === undefined || body === null) {
     throw new ConvlensError('SPEC_INVALID', 'the body must be a network spec, { spec, options } or { model, resolution }; it was empty', { path: '$' });
@@ -57,8 +57,9 @@ function analyzeSource(body: unknown, query: Record<string, unknown>): { source:
   const b = body as Record<string, unknown>;
   const hasQueryOptions = ['dtype', 'flops', 'includeBias'].some((k) => query[k] !== undefined);
   const options = (raw: unknown) => (hasQueryOptions ? { optionsRaw: query, where: 'query' as const } : { optionsRaw: raw, where: 'body' as const });
-  if ('spec' in b) return { source: { kind: 'spec', spec: b.spec }, ...options(b.options) };
-  if (typeof b.model === 'string') return { source: { kind: 'model', name: b.model, resolution: resolution(b.resolution, '$.resolution') }, ...options(b.options) };
+  if ('spec' in b || typeof b.model === 'string') {
+    return { source: requestSource({ spec: b.spec, model: b.model as string | undefined, resolution: resolution(b.resolution, '$.resolution') }), ...options(b.options) };
+  }
   return { source: { kind: 'spec', spec: body }, ...options(undefined) };
 }
 
@@ -77,7 +78,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool })
     if (upload) {
       const options = parseOptions(query, 'query');
       const bytes = transferable(upload);
-      return pool.run<Report>('analyze', { source: { kind: 'onnx', bytes, inputShapes: inputShapes(query) }, options }, [bytes.buffer as ArrayBuffer]);
+      return pool.run<Report>('analyze', { source: requestSource({ onnx: bytes, inputShapes: inputShapes(query) }), options }, [bytes.buffer as ArrayBuffer]);
     }
     const { source, optionsRaw, where } = analyzeSource(request.body, query);
     const options = parseOptions(optionsRaw, where);

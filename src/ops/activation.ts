@@ -138,7 +138,7 @@ export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, null> = {
     const x = ctx.inputs[0];
     const dim = ctx.attrs.dim;
     if (dim < -x.length || dim >= x.length) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': dim=${dim} is out of range for input ${fmtShape(x)}`, 'dim', { shapes: { input: x } });
+      ctx.fail('INVALID_ATTRIBUTE', `dim=${dim} is out of range for input ${fmtShape(x)}`, 'dim', { shapes: { input: x } });
     }
     return softmaxBase.infer(ctx);
   },

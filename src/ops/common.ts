@@ -6,7 +6,7 @@ export function expectRank<A>(ctx: InferContext<A>, index: number, rank: number)
   if (shape.length !== rank) {
     ctx.fail(
       'RANK_MISMATCH',
-      `layer '${ctx.layer}': input ${index} must have ${rank} dimensions (N, C, H, W), got shape ${fmtShape(shape)}`,
+      `input ${index} must have ${rank} dimensions (N, C, H, W), got shape ${fmtShape(shape)}`,
       'inputs',
       { shapes: { [`input${index}`]: shape } },
     );
@@ -25,17 +25,17 @@ export function checkChannels<A>(
 ): void {
   const c = input[1];
   if (declared !== undefined && declared !== c) {
-    ctx.fail('CHANNEL_MISMATCH', `layer '${ctx.layer}': ${declaredField}=${declared} but the input ${fmtShape(input)} has ${c} channels`, declaredField, {
+    ctx.fail('CHANNEL_MISMATCH', `${declaredField}=${declared} but the input ${fmtShape(input)} has ${c} channels`, declaredField, {
       shapes: { input },
     });
   }
   if (c % groups !== 0) {
-    ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': groups=${groups} does not divide ${c} input channels (input ${fmtShape(input)})`, 'groups', {
+    ctx.fail('INVALID_ATTRIBUTE', `groups=${groups} does not divide ${c} input channels (input ${fmtShape(input)})`, 'groups', {
       shapes: { input },
     });
   }
   if (outChannels % groups !== 0) {
-    ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': groups=${groups} does not divide ${outChannels} output channels`, 'groups', {
+    ctx.fail('INVALID_ATTRIBUTE', `groups=${groups} does not divide ${outChannels} output channels`, 'groups', {
       shapes: { input },
     });
   }

@@ -48,20 +48,20 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
     if (badOffset) {
       ctx.fail(
         'SHAPE_MISMATCH',
-        `layer '${ctx.layer}': offset must be [${plan.n}, 2·G·${kh}·${kw}, ${oh}, ${ow}] for offset groups G, got ${fmtShape(offset)}`,
+        `offset must be [${plan.n}, 2·G·${kh}·${kw}, ${oh}, ${ow}] for offset groups G, got ${fmtShape(offset)}`,
         'inputs',
         { shapes: { x: ctx.inputs[0], offset } },
       );
     }
     const offsetGroups = offset[1] / (2 * taps);
     if (plan.cin % offsetGroups !== 0) {
-      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': ${offsetGroups} offset groups do not divide ${plan.cin} input channels`, 'inputs', {
+      ctx.fail('SHAPE_MISMATCH', `${offsetGroups} offset groups do not divide ${plan.cin} input channels`, 'inputs', {
         shapes: { x: ctx.inputs[0], offset },
       });
     }
     const mask = ctx.inputs[2];
     if (mask && (mask.length !== 4 || mask[0] !== plan.n || mask[1] !== offsetGroups * taps || mask[2] !== oh || mask[3] !== ow)) {
-      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': mask must be [${plan.n}, ${offsetGroups * taps}, ${oh}, ${ow}], got ${fmtShape(mask)}`, 'inputs', {
+      ctx.fail('SHAPE_MISMATCH', `mask must be [${plan.n}, ${offsetGroups * taps}, ${oh}, ${ow}], got ${fmtShape(mask)}`, 'inputs', {
         shapes: { x: ctx.inputs[0], offset, mask },
       });
     }
@@ -76,7 +76,7 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
   receptiveField(ctx) {
     ctx.warn({
       code: 'DATA_DEPENDENT_RECEPTIVE_FIELD',
-      message: `layer '${ctx.layer}': deformable convolution samples at learned offsets; the receptive field shown is the nominal (zero-offset) one`,
+      message: `deformable convolution samples at learned offsets; the receptive field shown is the nominal (zero-offset) one`,
     });
     return windowRF(ctx.rf[0], ctx.plan.geo);
   },

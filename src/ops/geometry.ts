@@ -74,7 +74,7 @@ function resolvePadding<A>(
   }
   if (p === 'same') {
     if (s[0] !== 1 || s[1] !== 1) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': padding="same" needs stride 1 (PyTorch rule), got stride=[${s.join(', ')}]`, 'padding');
+      ctx.fail('INVALID_ATTRIBUTE', `padding="same" needs stride 1 (PyTorch rule), got stride=[${s.join(', ')}]`, 'padding');
     }
     return [0, 1].map((a) => {
       const total = d[a] * (k[a] - 1);
@@ -101,7 +101,7 @@ export function windowGeometry<A>(ctx: InferContext<A>, inSpatial: readonly numb
       const axis = a === 0 ? 'height' : 'width';
       ctx.fail(
         'KERNEL_TOO_LARGE',
-        `layer '${ctx.layer}': effective kernel ${effKernel} (kernel ${k[a]}, dilation ${d[a]}) is larger than the padded input ${axis} ${span} (input ${inSpatial[a]}, padding ${padBegin}+${padEnd})`,
+        `effective kernel ${effKernel} (kernel ${k[a]}, dilation ${d[a]}) is larger than the padded input ${axis} ${span} (input ${inSpatial[a]}, padding ${padBegin}+${padEnd})`,
         'kernelSize',
       );
     }
@@ -127,14 +127,14 @@ export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly 
   const d = pair(spec.dilation ?? 1);
   const op = pair(spec.outputPadding);
   if (typeof spec.padding === 'string') {
-    ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': padding="${spec.padding}" is not defined for transposed convolution (PyTorch accepts integers only)`, 'padding');
+    ctx.fail('INVALID_ATTRIBUTE', `padding="${spec.padding}" is not defined for transposed convolution (PyTorch accepts integers only)`, 'padding');
   }
   const pads = resolvePadding(ctx, spec, inSpatial, k, d, s);
   return [0, 1].map((a) => {
     if (op[a] >= Math.max(s[a], d[a])) {
       ctx.fail(
         'INVALID_ATTRIBUTE',
-        `layer '${ctx.layer}': outputPadding ${op[a]} must be smaller than stride ${s[a]} or dilation ${d[a]} (PyTorch rule)`,
+        `outputPadding ${op[a]} must be smaller than stride ${s[a]} or dilation ${d[a]} (PyTorch rule)`,
         'outputPadding',
       );
     }
@@ -144,7 +144,7 @@ export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly 
     if (out <= 0) {
       ctx.fail(
         'NON_POSITIVE_SIZE',
-        `layer '${ctx.layer}': output ${a === 0 ? 'height' : 'width'} would be ${out} = (${inSpatial[a]} − 1)·${s[a]} − ${padBegin} − ${padEnd} + ${effKernel} + ${op[a]}`,
+        `output ${a === 0 ? 'height' : 'width'} would be ${out} = (${inSpatial[a]} − 1)·${s[a]} − ${padBegin} − ${padEnd} + ${effKernel} + ${op[a]}`,
         'padding',
       );
     }
@@ -158,7 +158,7 @@ export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): 
     if (Math.max(g.padBegin, g.padEnd) > Math.floor(g.effKernel / 2)) {
       ctx.fail(
         'INVALID_ATTRIBUTE',
-        `layer '${ctx.layer}': padding ${Math.max(g.padBegin, g.padEnd)} is more than half the kernel ${g.effKernel} (PyTorch rule)`,
+        `padding ${Math.max(g.padBegin, g.padEnd)} is more than half the kernel ${g.effKernel} (PyTorch rule)`,
         'padding',
       );
     }

@@ -39,7 +39,7 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     if (a.inFeatures !== undefined && a.inFeatures !== ci) {
       ctx.fail(
         'CHANNEL_MISMATCH',
-        `layer '${ctx.layer}': inFeatures=${a.inFeatures} but the input ${fmtShape(x)} has ${ci} features in its last dimension`,
+        `inFeatures=${a.inFeatures} but the input ${fmtShape(x)} has ${ci} features in its last dimension`,
         'inFeatures',
         { shapes: { input: x } },
       );
@@ -96,18 +96,18 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     const x = ctx.inputs[0];
     const norm = (d: number, field: string) => {
       const v = d < 0 ? d + x.length : d;
-      if (v < 0 || v >= x.length) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': ${field}=${d} is out of range for input ${fmtShape(x)}`, field, { shapes: { input: x } });
+      if (v < 0 || v >= x.length) ctx.fail('INVALID_ATTRIBUTE', `${field}=${d} is out of range for input ${fmtShape(x)}`, field, { shapes: { input: x } });
       return v;
     };
     if (ctx.attrs.axis !== undefined) {
       const axis = ctx.attrs.axis < 0 ? ctx.attrs.axis + x.length : ctx.attrs.axis;
-      if (axis < 0 || axis > x.length) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': axis=${ctx.attrs.axis} is out of range for input ${fmtShape(x)}`, 'axis');
+      if (axis < 0 || axis > x.length) ctx.fail('INVALID_ATTRIBUTE', `axis=${ctx.attrs.axis} is out of range for input ${fmtShape(x)}`, 'axis');
       const lead = numel(x.slice(0, axis));
       return { outputs: [[lead, numel(x) / lead]], weights: [], cost: ZERO_COST, plan: { start: Math.max(axis, 1), end: x.length - 1 } };
     }
     const start = norm(ctx.attrs.startDim, 'startDim');
     const end = norm(ctx.attrs.endDim, 'endDim');
-    if (start > end) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': startDim ${start} is after endDim ${end}`, 'startDim');
+    if (start > end) ctx.fail('INVALID_ATTRIBUTE', `startDim ${start} is after endDim ${end}`, 'startDim');
     const merged = numel(x.slice(start, end + 1));
     return { outputs: [[...x.slice(0, start), merged, ...x.slice(end + 1)]], weights: [], cost: ZERO_COST, plan: { start, end } };
   },
@@ -139,12 +139,12 @@ export const matmul: OpDef<Record<string, never>, null> = {
     const [m, k] = a.slice(-2);
     const [k2, n] = b.slice(-2);
     if (k !== k2) {
-      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': cannot multiply ${fmtShape(ctx.inputs[0])} by ${fmtShape(ctx.inputs[1])}: inner dims ${k} and ${k2}`, 'inputs', {
+      ctx.fail('SHAPE_MISMATCH', `cannot multiply ${fmtShape(ctx.inputs[0])} by ${fmtShape(ctx.inputs[1])}: inner dims ${k} and ${k2}`, 'inputs', {
         shapes: { a: ctx.inputs[0], b: ctx.inputs[1] },
       });
     }
     const batch = broadcastShapes([a.slice(0, -2), b.slice(0, -2)]);
-    if (!batch) return ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': batch dims of ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, 'inputs');
+    if (!batch) return ctx.fail('SHAPE_MISMATCH', `batch dims of ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, 'inputs');
     const out = [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])];
     const rows = numel(batch) * m * n;
     return { outputs: [out], weights: [], cost: { macs: rows * k, exactMacOps: rows * (2 * k - 1), biasOps: 0, elementwise: 0 }, plan: null };

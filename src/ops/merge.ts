@@ -19,7 +19,7 @@ export function inferBroadcast<A>(ctx: InferContext<A>): number[] {
   if (!out) {
     ctx.fail(
       'SHAPE_MISMATCH',
-      `layer '${ctx.layer}': cannot broadcast input shapes ${ctx.inputs.map(fmtShape).join(' and ')}`,
+      `cannot broadcast input shapes ${ctx.inputs.map(fmtShape).join(' and ')}`,
       'inputs',
       { shapes: Object.fromEntries(ctx.inputs.map((s, i) => [`input${i}`, s])) },
     );
@@ -113,7 +113,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
     const first = ctx.inputs[0];
     const dim = ctx.attrs.dim < 0 ? ctx.attrs.dim + first.length : ctx.attrs.dim;
     if (dim < 0 || dim >= first.length) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': dim=${ctx.attrs.dim} is out of range for input ${fmtShape(first)}`, 'dim', { shapes: { input0: first } });
+      ctx.fail('INVALID_ATTRIBUTE', `dim=${ctx.attrs.dim} is out of range for input ${fmtShape(first)}`, 'dim', { shapes: { input0: first } });
     }
     let total = 0;
     ctx.inputs.forEach((s, i) => {
@@ -121,7 +121,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       if (bad) {
         ctx.fail(
           'SHAPE_MISMATCH',
-          `layer '${ctx.layer}': input ${i} ${fmtShape(s)} does not match input 0 ${fmtShape(first)} outside dim ${dim}`,
+          `input ${i} ${fmtShape(s)} does not match input 0 ${fmtShape(first)} outside dim ${dim}`,
           'inputs',
           { shapes: { input0: first, [`input${i}`]: s } },
         );

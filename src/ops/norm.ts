@@ -32,11 +32,11 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
   attrs: BatchNormAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
-    if (x.length < 2) ctx.fail('RANK_MISMATCH', `layer '${ctx.layer}': batch norm needs (N, C, …), got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
+    if (x.length < 2) ctx.fail('RANK_MISMATCH', `batch norm needs (N, C, …), got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
     const a = ctx.attrs;
     const c = x[1];
     if (a.numFeatures !== undefined && a.numFeatures !== c) {
-      ctx.fail('CHANNEL_MISMATCH', `layer '${ctx.layer}': numFeatures=${a.numFeatures} but the input ${fmtShape(x)} has ${c} channels`, 'numFeatures', {
+      ctx.fail('CHANNEL_MISMATCH', `numFeatures=${a.numFeatures} but the input ${fmtShape(x)} has ${c} channels`, 'numFeatures', {
         shapes: { input: x },
       });
     }

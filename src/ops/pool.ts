@@ -41,7 +41,7 @@ function poolGeometry<A extends { kernelSize: number | number[]; stride?: number
 ): { x: Shape; geo: AxisGeometry[] } {
   const x = expectRank(ctx, 0, 4);
   const a = ctx.attrs;
-  if (a.padding === 'same') ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': pooling takes integer padding, not "same"`, 'padding');
+  if (a.padding === 'same') ctx.fail('INVALID_ATTRIBUTE', `pooling takes integer padding, not "same"`, 'padding');
   const geo = windowGeometry(ctx, [x[2], x[3]], {
     kernel: a.kernelSize,
     stride: a.stride ?? a.kernelSize,
@@ -290,7 +290,7 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
     const x = expectRank(ctx, 0, 4);
     const idx = ctx.inputs[1];
     if (idx.length !== 4 || idx.some((d, i) => d !== x[i])) {
-      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': indices ${fmtShape(idx)} must have the shape of x ${fmtShape(x)}`, 'inputs', { shapes: { x, indices: idx } });
+      ctx.fail('SHAPE_MISMATCH', `indices ${fmtShape(idx)} must have the shape of x ${fmtShape(x)}`, 'inputs', { shapes: { x, indices: idx } });
     }
     const k = pair(ctx.attrs.kernelSize);
     const s = pair(ctx.attrs.stride ?? ctx.attrs.kernelSize);
@@ -302,12 +302,12 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
         out = pair(ctx.attrs.outputSize)[a];
         // PyTorch accepts any size within one stride of the default.
         if (out < def - s[a] || out > def + s[a]) {
-          ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': outputSize ${out} must lie in [${def - s[a]}, ${def + s[a]}] for input ${x[2 + a]}`, 'outputSize', {
+          ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} must lie in [${def - s[a]}, ${def + s[a]}] for input ${x[2 + a]}`, 'outputSize', {
             shapes: { x },
           });
         }
       }
-      if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `layer '${ctx.layer}': output size ${out} is not positive`, 'kernelSize', { shapes: { x } });
+      if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `output size ${out} is not positive`, 'kernelSize', { shapes: { x } });
       return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };
     });
     return { outputs: [[x[0], x[1], geo[0].out, geo[1].out]], weights: [], cost: ZERO_COST, plan: { geo } };

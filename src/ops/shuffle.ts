@@ -24,7 +24,7 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
   infer(ctx) {
     const x = expectRank(ctx, 0, 4);
     if (x[1] % ctx.attrs.groups !== 0) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': groups=${ctx.attrs.groups} does not divide ${x[1]} channels (input ${fmtShape(x)})`, 'groups', {
+      ctx.fail('INVALID_ATTRIBUTE', `groups=${ctx.attrs.groups} does not divide ${x[1]} channels (input ${fmtShape(x)})`, 'groups', {
         shapes: { input: x },
       });
     }

@@ -28,15 +28,15 @@ function param<A>(ctx: InferContext<A>, attr: readonly number[] | undefined, inp
   const v = ctx.values[input];
   if (v) return v.data;
   if (ctx.inputs[input] !== undefined && ctx.inputs[input].length > 0 && !v) {
-    ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': ${name} comes from input ${input}, whose value is not a constant convlens can evaluate`, 'inputs');
+    ctx.fail('INVALID_ATTRIBUTE', `${name} comes from input ${input}, whose value is not a constant convlens can evaluate`, 'inputs');
   }
-  if (required) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': ${name} is required (attribute or constant input ${input})`, name);
+  if (required) ctx.fail('INVALID_ATTRIBUTE', `${name} is required (attribute or constant input ${input})`, name);
   return null;
 }
 
 function normAxis<A>(ctx: InferContext<A>, axis: number, rank: number, field: string): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': axis ${axis} is out of range for rank ${rank}`, field);
+  if (a < 0 || a >= rank) ctx.fail('INVALID_ATTRIBUTE', `axis ${axis} is out of range for rank ${rank}`, field);
   return a;
 }
 
@@ -66,7 +66,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
     const out = target.map((d, i) => {
       if (d === 0 && !ctx.attrs.allowZero) return x[i];
       if (d === -1) {
-        if (unknownAt >= 0) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': shape [${target.join(', ')}] has two −1 entries`, 'shape');
+        if (unknownAt >= 0) ctx.fail('INVALID_ATTRIBUTE', `shape [${target.join(', ')}] has two −1 entries`, 'shape');
         unknownAt = i;
         return 1;
       }
@@ -75,7 +75,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
     const known = numel(out);
     if (unknownAt >= 0) out[unknownAt] = known === 0 ? 0 : total / known;
     if (numel(out) !== total || !Number.isInteger(out[unknownAt] ?? 0)) {
-      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': cannot reshape ${fmtShape(x)} (${total} elements) to [${target.join(', ')}]`, 'shape', { shapes: { data: x } });
+      ctx.fail('SHAPE_MISMATCH', `cannot reshape ${fmtShape(x)} (${total} elements) to [${target.join(', ')}]`, 'shape', { shapes: { data: x } });
     }
     return { outputs: [out], values: [passValue(ctx.values[0])], weights: [], cost: ZERO_COST, plan: null };
   },
@@ -105,7 +105,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
     const x = ctx.inputs[0];
     const perm = ctx.attrs.perm ?? x.map((_, i) => x.length - 1 - i);
     if (perm.length !== x.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': perm [${perm.join(', ')}] is not a permutation of ${x.length} dims`, 'perm', { shapes: { data: x } });
+      ctx.fail('INVALID_ATTRIBUTE', `perm [${perm.join(', ')}] is not a permutation of ${x.length} dims`, 'perm', { shapes: { data: x } });
     }
     const v = ctx.values[0];
     let value: TensorValue | null = null;
@@ -135,7 +135,7 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
       sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(each, x[axis] - i * each)));
     }
     if (sizes.reduce((a, b) => a + b, 0) !== x[axis]) {
-      ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': split sizes [${sizes.join(', ')}] do not sum to ${x[axis]} (axis ${axis} of ${fmtShape(x)})`, 'split', { shapes: { data: x } });
+      ctx.fail('SHAPE_MISMATCH', `split sizes [${sizes.join(', ')}] do not sum to ${x[axis]} (axis ${axis} of ${fmtShape(x)})`, 'split', { shapes: { data: x } });
     }
     const outputs = sizes.map((s) => x.map((d, i) => (i === axis ? s : d)));
     return { outputs, weights: [], cost: ZERO_COST, plan: { axis, sizes: [...sizes] } };
@@ -178,7 +178,7 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     axes.forEach((a, i) => {
       const dim = x[a];
       const step = steps[i];
-      if (step === 0) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': slice step 0`, 'steps');
+      if (step === 0) ctx.fail('INVALID_ATTRIBUTE', `slice step 0`, 'steps');
       const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
       let s = starts[i] < 0 ? starts[i] + dim : starts[i];
       let e = ends[i] < 0 ? ends[i] + dim : ends[i];
@@ -239,7 +239,7 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
     const pads = param(ctx, ctx.attrs.pads, 1, 'pads', true)!;
     const axesV = ctx.values[3];
     const axes = axesV ? axesV.data.map((a) => normAxis(ctx, a, x.length, 'axes')) : x.map((_, i) => i);
-    if (pads.length !== 2 * axes.length) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': ${pads.length} pads for ${axes.length} axes`, 'pads', { shapes: { data: x } });
+    if (pads.length !== 2 * axes.length) ctx.fail('INVALID_ATTRIBUTE', `${pads.length} pads for ${axes.length} axes`, 'pads', { shapes: { data: x } });
     const begin = x.map(() => 0);
     const out = [...x];
     axes.forEach((a, i) => {
@@ -272,7 +272,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
     const x = ctx.inputs[0];
     const given = param(ctx, ctx.attrs.axes, 1, 'axes', false);
     const removed = given ? given.map((a) => normAxis(ctx, a, x.length, 'axes')) : x.flatMap((d, i) => (d === 1 ? [i] : []));
-    for (const a of removed) if (x[a] !== 1) ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': cannot squeeze axis ${a} of size ${x[a]} in ${fmtShape(x)}`, 'axes');
+    for (const a of removed) if (x[a] !== 1) ctx.fail('SHAPE_MISMATCH', `cannot squeeze axis ${a} of size ${x[a]} in ${fmtShape(x)}`, 'axes');
     return { outputs: [x.filter((_, i) => !removed.includes(i))], values: [passValue(ctx.values[0])], weights: [], cost: ZERO_COST, plan: { removed } };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => (ctx.plan.removed.includes(d) ? -1 : d - ctx.plan.removed.filter((r) => r < d).length)),
@@ -316,7 +316,7 @@ export const expand: OpDef<Record<string, never>, null> = {
     const x = ctx.inputs[0];
     const target = param(ctx, undefined, 1, 'shape', true)!;
     const out = broadcastShapes([x, target]);
-    if (!out) return ctx.fail('SHAPE_MISMATCH', `layer '${ctx.layer}': cannot expand ${fmtShape(x)} to [${target.join(', ')}]`, 'inputs', { shapes: { input: x } });
+    if (!out) return ctx.fail('SHAPE_MISMATCH', `cannot expand ${fmtShape(x)} to [${target.join(', ')}]`, 'inputs', { shapes: { input: x } });
     const v = ctx.values[0];
     const value = v && numel(out) <= MAX_FOLDED_ELEMENTS ? broadcastValue(v, x, out) : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
@@ -342,7 +342,7 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     if (v && iv && x.length === 1) {
       const data = iv.data.map((i) => {
         const j = i < 0 ? i + x[0] : i;
-        if (j < 0 || j >= x[0]) ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': index ${i} is out of range for ${fmtShape(x)}`, 'inputs');
+        if (j < 0 || j >= x[0]) ctx.fail('INVALID_ATTRIBUTE', `index ${i} is out of range for ${fmtShape(x)}`, 'inputs');
         return v.data[j];
       });
       value = { data, integer: v.integer };

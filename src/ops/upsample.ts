@@ -77,7 +77,7 @@ const FLOPS_PER_OUTPUT: Record<InterpolationMode, number> = { nearest: 0, linear
 
 function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedSize: boolean): Inferred<ResamplePlan> {
   if (plan.outSize.some((o) => !(o > 0))) {
-    ctx.fail('NON_POSITIVE_SIZE', `layer '${ctx.layer}': output size [${plan.outSize.join(', ')}] is not positive (input ${fmtShape(x)})`, 'scaleFactor', {
+    ctx.fail('NON_POSITIVE_SIZE', `output size [${plan.outSize.join(', ')}] is not positive (input ${fmtShape(x)})`, 'scaleFactor', {
       shapes: { x },
     });
   }
@@ -255,18 +255,18 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     const x = expectRank(ctx, 0, 4);
     const a = ctx.attrs;
     if (a.coordinateTransformationMode === 'tf_crop_and_resize') {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': coordinate_transformation_mode tf_crop_and_resize is not supported`, 'coordinateTransformationMode');
+      ctx.fail('INVALID_ATTRIBUTE', `coordinate_transformation_mode tf_crop_and_resize is not supported`, 'coordinateTransformationMode');
     }
     const scalesIn = ctx.values[2];
     const sizesIn = ctx.values[3];
     const scales = a.scales ?? (scalesIn && scalesIn.data.length ? scalesIn.data : null);
     const sizes = a.sizes ?? (sizesIn && sizesIn.data.length ? sizesIn.data : null);
     if ((!scales && !sizes) || (scales && scales.length !== 4) || (sizes && sizes.length !== 4)) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': resize needs 4 constant scales or sizes for input ${fmtShape(x)}`, 'scales', { shapes: { x } });
+      ctx.fail('INVALID_ATTRIBUTE', `resize needs 4 constant scales or sizes for input ${fmtShape(x)}`, 'scales', { shapes: { x } });
     }
     const lead = sizes ? [sizes[0] / x[0], sizes[1] / x[1]] : [scales![0], scales![1]];
     if (lead[0] !== 1 || lead[1] !== 1) {
-      ctx.fail('INVALID_ATTRIBUTE', `layer '${ctx.layer}': resize over the batch or channel axis is not supported (scales [${lead.join(', ')}])`, 'scales', { shapes: { x } });
+      ctx.fail('INVALID_ATTRIBUTE', `resize over the batch or channel axis is not supported (scales [${lead.join(', ')}])`, 'scales', { shapes: { x } });
     }
     const inSize: [number, number] = [x[2], x[3]];
     const outSize = (sizes ? [sizes[2], sizes[3]] : [0, 1].map((i) => Math.floor(inSize[i] * scales![2 + i]))) as [number, number];

@@ -3,11 +3,12 @@
  * then each executed layer's kernel runs in topological order. Tensors are dropped after their
  * last reader, so peak memory follows the widest cut of the graph, not its sum.
  */
-import { executedLayers, graphOutputs, inferGraph } from '../analysis/analyze.js';
-import type { Inference } from '../analysis/analyze.js';
+import { inferGraph } from '../analysis/infer.js';
+import { executedLayers, graphOutputs } from '../graph/walks.js';
+import type { Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { numel } from '../ops/types.js';
-import type { Graph } from '../spec/graph.js';
+import type { Graph } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';

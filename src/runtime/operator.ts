@@ -2,15 +2,16 @@
  * One operator on given tensors: a one-layer graph through the same analyzer and kernel as whole
  * networks, so shapes, attribute checks and costs are the catalog's own.
  */
-import { analyzeGraph, inferGraph } from '../analysis/analyze.js';
-import type { Inference } from '../analysis/analyze.js';
+import { analyzeGraph } from '../analysis/analyze.js';
+import { inferGraph } from '../analysis/infer.js';
+import type { Inference } from '../analysis/infer.js';
 import type { LayerReport } from '../analysis/report.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { sigmoidTable } from '../ops/activation.js';
 import type { SigmoidLutAttrs } from '../ops/activation.js';
 import { OPS, OPS_BY_NAME } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
-import type { Graph, GraphConstant } from '../spec/graph.js';
+import type { Graph, GraphConstant } from '../graph/graph.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { runGraph } from './execute.js';
 

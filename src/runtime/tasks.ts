@@ -2,8 +2,8 @@
 import { analyzeGraph } from '../analysis/analyze.js';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
-import { parseNetworkSpec } from '../spec/network.js';
-import { importOnnx } from '../spec/onnx/import.js';
+import { loadGraph } from '../graph/load.js';
+import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { foldBatchNorm } from '../ops/norm.js';
@@ -14,41 +14,10 @@ import type { RunResult } from './execute.js';
 import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import type { WeightInit } from './weights.js';
-import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
-import type { Graph } from '../spec/graph.js';
-
-export type GraphSource =
-  | { kind: 'spec'; spec: unknown }
-  | { kind: 'model'; name: string; resolution?: number }
-  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]> };
 
 export interface AnalyzeTask {
   source: GraphSource;
   options: AnalyzeOptions;
-}
-
-export function modelSpec(name: string, resolution?: number) {
-  const entry = ZOO_BY_NAME.get(name);
-  if (!entry) {
-    throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'; available: ${ZOO.map((z) => z.name).join(', ')}`, { path: '$.model', model: name });
-  }
-  if (resolution !== undefined && !(Number.isInteger(resolution) && resolution >= 1 && resolution <= 8192)) {
-    throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to 8192, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
-  }
-  return entry.build(resolution ?? entry.resolution);
-}
-
-export function loadGraph(source: GraphSource): { graph: Graph; origin: Report['source'] } {
-  switch (source.kind) {
-    case 'spec':
-      return { graph: parseNetworkSpec(source.spec), origin: { format: 'spec' } };
-    case 'model':
-      return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
-    case 'onnx': {
-      const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes });
-      return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
-    }
-  }
 }
 
 export function analyzeTask(t: AnalyzeTask): Report {
@@ -74,7 +43,7 @@ export interface RunTask {
 }
 
 export interface RunTaskResult extends RunResult {
-  source: Report['source'];
+  source: GraphOrigin;
 }
 
 export function runTask(t: RunTask): RunTaskResult {

@@ -8,7 +8,7 @@
  */
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
-import type { GraphConstant, GraphLayer } from '../spec/graph.js';
+import type { GraphConstant, GraphLayer } from '../graph/graph.js';
 import { halfToFloat } from '../tensor/encoding.js';
 import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
-import { importOnnx } from '../../src/spec/onnx/import.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
 import { DEFAULTS, errorOf, layer } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 

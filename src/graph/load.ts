@@ -1,0 +1,85 @@
+/**
+ * Request → graph, the one way in for REST, GraphQL, /v1/run and the CLI: a request names its
+ * network as exactly one of a JSON spec, a zoo model (at an optional resolution) or ONNX bytes
+ * (with shapes for dynamic inputs); the CLI names a file path or a zoo model.
+ */
+import { readFileSync } from 'node:fs';
+import { ConvlensError } from '../errors.js';
+import type { NetworkSpec } from '../zoo/builder.js';
+import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
+import type { Graph } from './graph.js';
+import { parseNetworkSpec } from './network.js';
+import { importOnnx } from './onnx/import.js';
+
+/** Largest zoo resolution a request may ask for (a 8192² input is already ~200 M activations). */
+export const MAX_RESOLUTION = 8192;
+
+export type GraphSource =
+  | { kind: 'spec'; spec: unknown }
+  | { kind: 'model'; name: string; resolution?: number }
+  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]> };
+
+/** Where a report's graph came from (the report's `source`). */
+export type GraphOrigin =
+  | { format: 'spec' }
+  | { format: 'zoo'; model: string }
+  | { format: 'onnx'; opset: number; irVersion: number; producer: string; bytes: number };
+
+/** The network fields of a request body or GraphQL arguments (already decoded from base64). */
+export interface NetworkRequest {
+  spec?: unknown;
+  model?: string;
+  resolution?: number;
+  onnx?: Uint8Array;
+  inputShapes?: Record<string, number[]>;
+}
+
+/** The one source a request names; zero or several is a SPEC_INVALID naming the choices. */
+export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo name) or an ONNX file'): GraphSource {
+  const given = [req.spec !== undefined && 'spec', req.model !== undefined && 'model', req.onnx !== undefined && 'onnx'].filter(Boolean);
+  if (given.length === 0) throw new ConvlensError('SPEC_INVALID', `give the network: ${choices}`, { path: '$' });
+  if (given.length > 1) throw new ConvlensError('SPEC_INVALID', `give one network, not ${given.join(' and ')}`, { path: `$.${given[1]}` });
+  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {} };
+  if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
+  return { kind: 'spec', spec: req.spec };
+}
+
+/** The spec of a zoo model at a resolution (default: the one its published numbers use). */
+export function modelSpec(name: string, resolution?: number): NetworkSpec {
+  const entry = ZOO_BY_NAME.get(name);
+  if (!entry) {
+    throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'; available: ${ZOO.map((z) => z.name).join(', ')}`, { path: '$.model', model: name });
+  }
+  if (resolution !== undefined && !(Number.isInteger(resolution) && resolution >= 1 && resolution <= MAX_RESOLUTION)) {
+    throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to ${MAX_RESOLUTION}, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
+  }
+  return entry.build(resolution ?? entry.resolution);
+}
+
+export function loadGraph(source: GraphSource): { graph: Graph; origin: GraphOrigin } {
+  switch (source.kind) {
+    case 'spec':
+      return { graph: parseNetworkSpec(source.spec), origin: { format: 'spec' } };
+    case 'model':
+      return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
+    case 'onnx': {
+      const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes });
+      return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
+    }
+  }
+}
+
+/**
+ * A command-line target: a zoo model name, a JSON spec (`.json`) or an ONNX file (anything else).
+ * A missing file is ENOENT from node:fs, for the caller to explain.
+ */
+export function targetSource(target: string, inputShape?: number[], resolution?: number): GraphSource {
+  if (ZOO_BY_NAME.has(target)) return { kind: 'model', name: target, resolution };
+  const bytes = readFileSync(target);
+  if (!target.endsWith('.json')) return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {} };
+  try {
+    return { kind: 'spec', spec: JSON.parse(bytes.toString('utf8')) };
+  } catch (e) {
+    throw new ConvlensError('INVALID_JSON', `${target} is not JSON: ${(e as Error).message}`, { path: target });
+  }
+}
