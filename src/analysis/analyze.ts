@@ -7,7 +7,7 @@ import type { Graph, GraphLayer } from '../graph/graph.js';
 import { executedLayers, graphOutputs } from '../graph/walks.js';
 import { centre } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
-import type { Inferred, TensorRF } from '../ops/types.js';
+import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
 import { inferGraph } from './infer.js';
 import type { Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
@@ -35,14 +35,13 @@ export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
 }
 
 const FLOATS = new Set(['float32', 'float16', 'float64', 'bfloat16']);
-const ARITHMETIC = new Set(['add', 'sub', 'mul', 'div', 'matmul']);
 
 /**
  * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
  * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
  */
-function constantOperandParams(graph: Graph, layer: GraphLayer): number {
-  if (!layer.source || !ARITHMETIC.has(layer.op)) return 0;
+function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null): number {
+  if (!layer.source || !op?.foldsConstantOperands) return 0;
   let n = 0;
   for (const ref of layer.inputs) {
     const c = graph.constants.get(ref);
@@ -66,7 +65,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
-  const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, inferred, inputShapes, rf }) => {
+  const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf }) => {
     // constant operands (imported initializers) are read like weights: counted there, once
     const isConstant = (i: number) => graph.constants.has(layer.inputs[i]);
     const inputsElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? 0 : numel(shape)), 0);
@@ -93,7 +92,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       };
     }
     const weightParams = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
-    const params = weightParams + constantOperandParams(graph, layer);
+    const params = weightParams + constantOperandParams(graph, layer, op);
     const buffers = inferred.weights.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     const outputsElems = numel(inferred.outputs[0]);
     const weightElems = weightParams + buffers + constantElems;

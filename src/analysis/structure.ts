@@ -66,8 +66,8 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   const n = nh !== null && nh === nw ? nh : null;
   const expected: [number, number] | null = n === null ? null : [k[0] * 2 ** n, k[1] * 2 ** n];
   const inHW: [number, number] = [input.shape[2], input.shape[3]];
-  const fixed = analysed.some(({ layer, inferred, inputShapes }) => {
-    if (!inferred || (layer.op !== 'flatten' && layer.op !== 'linear')) return false;
+  const fixed = analysed.some(({ layer, op, inferred, inputShapes }) => {
+    if (!inferred || !op?.mixesSpatialPositions) return false;
     const x = inputShapes[0];
     const t = tensors.get(layer.inputs[0]);
     return x.length === 4 && x[2] * x[3] > 1 && t?.inputDependent === true;

@@ -98,8 +98,9 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     }
   }
 
+  const fullyConnected = new Set(x.analysed.filter((a) => a.op?.fullyConnected).map((a) => a.layer.name));
   for (const l of x.layers) {
-    if (l.op !== 'linear') continue;
+    if (!fullyConnected.has(l.name)) continue;
     const macShare = x.totalMacs > 0 ? l.macs / x.totalMacs : 0;
     const paramShare = x.totalParams > 0 ? l.params / x.totalParams : 0;
     if (macShare > FC_DOMINANCE || paramShare > FC_DOMINANCE) {

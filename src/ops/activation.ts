@@ -25,6 +25,7 @@ interface Elementwise<A> {
   flopsPerElement: number | ((a: A) => number);
   /** The function applied to every element, specialised once per call for the attributes. */
   fn: (a: A) => (x: number) => number;
+  facts?: (a: A) => Record<string, unknown>;
 }
 
 function mapTensor(x: Tensor, f: (v: number) => number): Tensor {
@@ -49,6 +50,7 @@ function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
     },
     receptiveField: (ctx) => ctx.rf[0],
     run: (ctx) => [mapTensor(ctx.inputs[0], d.fn(ctx.attrs))],
+    ...(d.facts ? { facts: d.facts } : {}),
   };
 }
 
@@ -207,4 +209,5 @@ export const sigmoidLut = elementwise({
   attrs: SigmoidLutAttrs,
   flopsPerElement: 3,
   fn: (a) => sigmoidTable(a).fn,
+  facts: (a) => ({ maxError: sigmoidTable(a).maxError }),
 });

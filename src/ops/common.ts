@@ -1,5 +1,6 @@
 import { fmtShape } from '../errors.js';
-import type { InferContext, Shape } from './types.js';
+import { numel } from '../tensor/tensor.js';
+import type { InferContext, Shape, WeightSpec } from './types.js';
 
 export function expectRank<A>(ctx: InferContext<A>, index: number, rank: number): Shape {
   const shape = ctx.inputs[index];
@@ -39,4 +40,21 @@ export function checkChannels<A>(
       shapes: { input },
     });
   }
+}
+
+/**
+ * The weight and optional bias of a conv-like or linear layer, initialised as PyTorch's modules
+ * do: both U(−1/√fan_in, 1/√fan_in) with fan_in = weight.size(1)·∏kernel (for a transposed conv,
+ * whose weight is [Cin, Cout/g, kh, kw], that is Cout/g·kh·kw, as torch computes it).
+ */
+export function weightAndBias(weight: Shape, biasChannels: number | null): WeightSpec[] {
+  const init = { kind: 'fanIn' as const, fanIn: numel(weight.slice(1)) };
+  const specs: WeightSpec[] = [{ name: 'weight', shape: weight, trainable: true, init }];
+  if (biasChannels !== null) specs.push({ name: 'bias', shape: [biasChannels], trainable: true, init });
+  return specs;
+}
+
+/** A per-channel vector filled with one value (BN's affine and running statistics). */
+export function channelVector(name: string, channels: number, value: number, trainable: boolean): WeightSpec {
+  return { name, shape: [channels], trainable, init: { kind: 'constant', value } };
 }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Pair, PaddingSchema, nonNegInt, pairOf, posInt, transposedGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { transposedRF } from './receptive-field.js';
-import { checkChannels, expectRank } from './common.js';
+import { checkChannels, expectRank, weightAndBias } from './common.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
@@ -76,6 +76,12 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  // the weight is [Cin, Cout/g, kh, kw]
+  attrsFromWeights(weights, attrs) {
+    const w = weights.weight;
+    if (!w || w.length !== 4) return attrs;
+    return { outChannels: w[1] * ((attrs.groups as number | undefined) ?? 1), kernelSize: [w[2], w[3]], bias: weights.bias !== undefined, ...attrs };
+  },
   attrs: ConvTransposeAttrs,
   infer(ctx) {
     const x = expectRank(ctx, 0, 4);
@@ -93,8 +99,7 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
     const macs = n * cin * h * w * (cout / a.groups) * geo[0].kernel * geo[1].kernel;
     const covered = n * cout * coveredPositions(geo[0]) * coveredPositions(geo[1]);
     const outPositions = n * cout * geo[0].out * geo[1].out;
-    const weights = [{ name: 'weight', shape: [cin, cout / a.groups, geo[0].kernel, geo[1].kernel], trainable: true }];
-    if (a.bias) weights.push({ name: 'bias', shape: [cout], trainable: true });
+    const weights = weightAndBias([cin, cout / a.groups, geo[0].kernel, geo[1].kernel], a.bias ? cout : null);
     return {
       outputs: [[n, cout, geo[0].out, geo[1].out]],
       weights,

@@ -14,8 +14,8 @@ import { z } from 'zod';
 import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
-import { checkChannels, expectRank } from './common.js';
-import type { InferContext, Inferred, OpDef, WeightSpec } from './types.js';
+import { checkChannels, expectRank, weightAndBias } from './common.js';
+import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
 import { gemm, gemmPacked, packA } from '../tensor/gemm.js';
 import type { PanelFill } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
@@ -52,10 +52,15 @@ export function convPlan(ctx: InferContext<ConvLike>): ConvPlan {
   return { n: x[0], cin: x[1], cout: a.outChannels, groups: a.groups, geo };
 }
 
+/** outChannels and kernelSize from a [Cout, Cin/g, kh, kw] weight; bias from whether one is given. */
+export function convAttrsFromWeights(weights: Record<string, Shape>, attrs: Record<string, unknown>): Record<string, unknown> {
+  const w = weights.weight;
+  if (!w || w.length !== 4) return attrs;
+  return { outChannels: w[0], kernelSize: [w[2], w[3]], bias: weights.bias !== undefined, ...attrs };
+}
+
 export function convWeights(cout: number, cinPerGroup: number, geo: AxisGeometry[], bias: boolean): WeightSpec[] {
-  const weights: WeightSpec[] = [{ name: 'weight', shape: [cout, cinPerGroup, geo[0].kernel, geo[1].kernel], trainable: true }];
-  if (bias) weights.push({ name: 'bias', shape: [cout], trainable: true });
-  return weights;
+  return weightAndBias([cout, cinPerGroup, geo[0].kernel, geo[1].kernel], bias ? cout : null);
 }
 
 export function convInferred(plan: ConvPlan, bias: boolean): Inferred<ConvPlan> {
@@ -76,6 +81,7 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  attrsFromWeights: convAttrsFromWeights,
   attrs: ConvAttrs,
   infer: (ctx) => convInferred(convPlan(ctx), ctx.attrs.bias),
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),

@@ -14,7 +14,7 @@
 import { fmtShape } from '../errors.js';
 import { spatialOut } from './geometry.js';
 import { windowRF } from './receptive-field.js';
-import { ConvAttrs, convInferred, convPlan } from './conv.js';
+import { ConvAttrs, convAttrsFromWeights, convInferred, convPlan } from './conv.js';
 import type { ConvPlan } from './conv.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
@@ -36,6 +36,7 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
   inputNames: ['x', 'offset', 'mask'],
   minInputs: 2,
   weighted: true,
+  attrsFromWeights: convAttrsFromWeights,
   attrs: DeformConvAttrs,
   infer(ctx) {
     const plan = convPlan(ctx);

@@ -11,6 +11,7 @@ import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { globalRF, mergeRF } from './receptive-field.js';
 import { broadcastShapes } from './broadcast.js';
+import { weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
@@ -31,6 +32,14 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  fullyConnected: true,
+  mixesSpatialPositions: true,
+  // the weight is [outFeatures, inFeatures]
+  attrsFromWeights(weights, attrs) {
+    const w = weights.weight;
+    if (!w || w.length !== 2) return attrs;
+    return { outFeatures: w[0], bias: weights.bias !== undefined, ...attrs };
+  },
   attrs: LinearAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
@@ -46,8 +55,7 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     }
     const rows = numel(x) / ci;
     const co = a.outFeatures;
-    const weights = [{ name: 'weight', shape: [co, ci], trainable: true }];
-    if (a.bias) weights.push({ name: 'bias', shape: [co], trainable: true });
+    const weights = weightAndBias([co, ci], a.bias ? co : null);
     return {
       outputs: [[...x.slice(0, -1), co]],
       weights,
@@ -90,6 +98,7 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
   summary: 'Merge a range of dimensions into one',
   pytorch: 'torch.nn.Flatten',
   inputNames: ['x'],
+  mixesSpatialPositions: true,
   minInputs: 1,
   attrs: FlattenAttrs,
   infer(ctx) {
@@ -128,6 +137,7 @@ export const matmul: OpDef<Record<string, never>, null> = {
   summary: 'Batched matrix product of two tensors (NumPy matmul rules)',
   pytorch: 'torch.matmul',
   inputNames: ['a', 'b'],
+  foldsConstantOperands: true,
   minInputs: 2,
   attrs: z.strictObject({}),
   infer(ctx) {

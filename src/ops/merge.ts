@@ -54,6 +54,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
     inputNames: ['a', 'b'],
     minInputs: 2,
     variadic: d.variadic,
+    foldsConstantOperands: true,
     attrs: z.strictObject({}),
     infer(ctx) {
       const out = inferBroadcast(ctx);

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
+import { channelVector } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -41,8 +42,8 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
       });
     }
     const weights: WeightSpec[] = [];
-    if (a.affine) weights.push({ name: 'weight', shape: [c], trainable: true }, { name: 'bias', shape: [c], trainable: true });
-    if (a.trackRunningStats) weights.push({ name: 'runningMean', shape: [c], trainable: false }, { name: 'runningVar', shape: [c], trainable: false });
+    if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
+    if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
     return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],

@@ -28,11 +28,20 @@ export interface TensorRF {
   global: boolean;
 }
 
+/**
+ * How a weight is initialised when neither the request nor the model file gives it, as PyTorch's
+ * module constructors do: `fanIn` is U(−1/√fan_in, 1/√fan_in) (kaiming_uniform_ with a = √5 for
+ * conv and linear weights, and their biases); `constant` fills one value (BN's γ = 1, β = 0,
+ * running mean 0, running variance 1).
+ */
+export type WeightInitRule = { kind: 'fanIn'; fanIn: number } | { kind: 'constant'; value: number };
+
 export interface WeightSpec {
   name: string;
   shape: Shape;
   /** Trainable parameters count in `params`; buffers (BN running stats) do not. */
   trainable: boolean;
+  init: WeightInitRule;
 }
 
 /** What one layer costs. MACs are conv/linear multiply-accumulates, bias excluded. */
@@ -120,11 +129,30 @@ export interface OpDef<A = any, P = any> {
   outputCount?(attrs: A): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
+  /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */
+  fullyConnected?: boolean;
+  /**
+   * Reading a feature map, it mixes its spatial positions into features (flatten, linear): the
+   * network then only accepts inputs that give the same map size.
+   */
+  mixesSpatialPositions?: boolean;
+  /**
+   * Float initializers an imported node reads directly are learned parameters (a scale or bias
+   * exported as Mul/Add by a constant, a MatMul by a constant matrix), not folded literals.
+   */
+  foldsConstantOperands?: boolean;
+  /**
+   * Attributes a caller may leave out because the given weight tensors imply them (conv's
+   * outChannels and kernelSize from the weight's shape); explicit attributes win.
+   */
+  attrsFromWeights?(weights: Record<string, Shape>, attrs: Record<string, unknown>): Record<string, unknown>;
+  /** Facts about this operator instance worth reporting beside its output (the sigmoid table's max error). */
+  facts?(attrs: A): Record<string, unknown>;
   /** Zod object schema of the attributes, with PyTorch's defaults. */
   attrs: z.ZodType<A>;
   infer(ctx: InferContext<A>): Inferred<P>;
   receptiveField(ctx: RFContext<A, P>): TensorRF | null;
-  run?(ctx: RunContext<A, P>): Tensor[];
+  run(ctx: RunContext<A, P>): Tensor[];
 }
 
 export const ZERO_COST: LayerCost = Object.freeze({ macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0 });

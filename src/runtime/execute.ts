@@ -8,7 +8,7 @@ import { executedLayers, graphOutputs } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { numel } from '../ops/types.js';
-import type { Graph } from '../graph/graph.js';
+import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -29,6 +29,13 @@ export interface RunOptions {
 export interface RunResult {
   outputs: Record<string, Tensor>;
   captured: Record<string, Tensor>;
+}
+
+/** A kernel's error (an index out of range, found only in the data) names the layer and its path, as inference errors do. */
+function withLayer(e: unknown, layer: GraphLayer): unknown {
+  if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
+  const prefix = `layer '${layer.name}': `;
+  return new ConvlensError(e.code, e.message.startsWith(prefix) ? e.message : prefix + e.message, { ...e.details, path: layer.path, layer: layer.name });
 }
 
 export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference = inferGraph(graph)): RunResult {
@@ -108,15 +115,20 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
     const ins = layer.inputs.map(read) as Tensor[];
     const weights = layerWeights(layer, inferred.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
-    const outs = op.run!({
-      attrs: layer.attrs,
-      plan: inferred.plan,
-      inputs: ins,
-      weights,
-      outputs: inferred.outputs,
-      training: opts.training,
-      seed: opts.seed ^ hash32(layer.name),
-    });
+    let outs: Tensor[];
+    try {
+      outs = op.run({
+        attrs: layer.attrs,
+        plan: inferred.plan,
+        inputs: ins,
+        weights,
+        outputs: inferred.outputs,
+        training: opts.training,
+        seed: opts.seed ^ hash32(layer.name),
+      });
+    } catch (e) {
+      throw withLayer(e, layer);
+    }
     layer.outputs.forEach((name, k) => {
       if (outs[k]) live.set(name, outs[k]);
     });

@@ -7,8 +7,6 @@ import { inferGraph } from '../analysis/infer.js';
 import type { Inference } from '../analysis/infer.js';
 import type { LayerReport } from '../analysis/report.js';
 import { ConvlensError, jsonPath } from '../errors.js';
-import { sigmoidTable } from '../ops/activation.js';
-import type { SigmoidLutAttrs } from '../ops/activation.js';
 import { OPS, OPS_BY_NAME } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
@@ -30,26 +28,8 @@ export interface OperatorCall {
 export interface OperatorResult {
   outputs: Tensor[];
   layer: LayerReport;
-  /** Operator-specific facts (the sigmoid table's max error). */
+  /** Operator-specific facts (OpDef.facts: the sigmoid table's max error). */
   extra: Record<string, unknown>;
-}
-
-/** Attributes a weight tensor implies when the caller left them out (outChannels, kernelSize, outFeatures). */
-function attributesFromWeights(name: string, attrs: Record<string, unknown>, weights: Record<string, Tensor>): Record<string, unknown> {
-  const w = weights.weight?.shape;
-  if (!w) return attrs;
-  const out = { ...attrs };
-  if ((name === 'conv2d' || name === 'deformConv2d') && w.length === 4) {
-    out.outChannels ??= w[0];
-    out.kernelSize ??= [w[2], w[3]];
-  } else if (name === 'convTranspose2d' && w.length === 4) {
-    out.outChannels ??= w[1] * ((attrs.groups as number | undefined) ?? 1);
-    out.kernelSize ??= [w[2], w[3]];
-  } else if (name === 'linear' && w.length === 2) {
-    out.outFeatures ??= w[0];
-  }
-  if (name !== 'batchNorm2d' && ['conv2d', 'deformConv2d', 'convTranspose2d', 'linear'].includes(name)) out.bias ??= weights.bias !== undefined;
-  return out;
 }
 
 interface Prepared {
@@ -70,7 +50,8 @@ function prepare(call: OperatorCall): Prepared {
       path: '$.inputs',
     });
   }
-  const attrs = attributesFromWeights(op.name, call.attributes, call.weights);
+  const weightShapes = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [role, t.shape]));
+  const attrs = op.attrsFromWeights ? op.attrsFromWeights(weightShapes, call.attributes) : call.attributes;
   const parsed = op.attrs.safeParse(attrs);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -122,7 +103,5 @@ export function runOperator(call: OperatorCall): OperatorResult {
   const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
   const options = { training: call.training, seed: call.seed, weightInit: 'seed' as const, weights, capture: [], maxElements: call.maxElements };
   const { outputs } = runGraph(graph, inputs, options, inference);
-  const extra: Record<string, unknown> = {};
-  if (op.name === 'sigmoidLut') extra.maxError = sigmoidTable(attrs as SigmoidLutAttrs).maxError;
-  return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra };
+  return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
 }

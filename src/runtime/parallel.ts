@@ -4,7 +4,9 @@
  * rows straight into the shared output (ops/conv.ts convRows), so nothing is sliced, transferred
  * back or stitched.
  */
+import { conv2d } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
+import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
@@ -24,7 +26,7 @@ function shared(data: Float32Array): Float32Array {
 
 /** Runs the call on several workers when it is a conv2d big enough to gain; else null. */
 export async function splitConv(pool: TaskPool, call: OperatorCall): Promise<OperatorResult | null> {
-  if (call.name !== 'conv2d' || pool.threads < 2 || call.inputs.length !== 1 || !call.weights.weight) return null;
+  if (OPS_BY_NAME.get(call.name) !== conv2d || pool.threads < 2 || call.inputs.length !== 1 || !call.weights.weight) return null;
   const { layer, attrs, plan: resolved } = describeOperator(call);
   const plan = resolved as ConvPlan;
   const x = call.inputs[0];

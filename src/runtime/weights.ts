@@ -1,10 +1,8 @@
 /**
  * Where a layer's weights come from, in order: tensors given in the request (named
  * `<layer>.<role>`, like a PyTorch state_dict), the ONNX file's initializers, or a seeded
- * initialisation with PyTorch's default distributions:
- *   conv, convTranspose, deformConv, linear: weight and bias ~ U(−1/√fan_in, 1/√fan_in)
- *     (kaiming_uniform_ with a = √5), fan_in = weight.size(1)·Kh·Kw
- *   batch norm: γ = 1, β = 0, running mean 0, running variance 1
+ * initialisation by the rule each op states beside its weight spec (ops/types.ts WeightInitRule:
+ * PyTorch's default distributions).
  */
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
@@ -49,25 +47,16 @@ export function constantData(c: GraphConstant): Float32Array | null {
   }
 }
 
-function seeded(layer: string, spec: WeightSpec, specs: WeightSpec[], seed: number): Float32Array {
+/** A weight neither given nor in the file, initialised by the rule its op states beside its spec. */
+function seeded(layer: string, spec: WeightSpec, seed: number): Float32Array {
   const n = numel(spec.shape);
-  switch (spec.name) {
-    case 'weight':
-    case 'bias': {
-      const w = specs.find((s) => s.name === 'weight')!;
-      if (w.shape.length === 1) return new Float32Array(n).fill(spec.name === 'weight' ? 1 : 0);
-      const fanIn = numel(w.shape.slice(1));
-      const bound = 1 / Math.sqrt(fanIn);
-      const random = rng(seed ^ hash32(`${layer}.${spec.name}`));
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = (random() * 2 - 1) * bound;
-      return out;
-    }
-    case 'runningVar':
-      return new Float32Array(n).fill(1);
-    default:
-      return new Float32Array(n);
-  }
+  const rule = spec.init;
+  if (rule.kind === 'constant') return new Float32Array(n).fill(rule.value);
+  const bound = 1 / Math.sqrt(rule.fanIn);
+  const random = rng(seed ^ hash32(`${layer}.${spec.name}`));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (random() * 2 - 1) * bound;
+  return out;
 }
 
 export function layerWeights(
@@ -107,7 +96,7 @@ export function layerWeights(
         layer: layer.name,
       });
     }
-    out[spec.name] = tensor(want, seeded(layer.name, spec, specs, seed));
+    out[spec.name] = tensor(want, seeded(layer.name, spec, seed));
   }
   return out;
 }

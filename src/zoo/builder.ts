@@ -2,6 +2,9 @@
  * A small builder for network specs, so zoo models are written as generator functions (stages,
  * blocks) mirroring torchvision's module structure and names, not pasted layer lists.
  */
+import { OPS_BY_NAME } from '../ops/registry.js';
+import type { Shape } from '../ops/types.js';
+
 export type Attrs = Record<string, unknown>;
 
 export interface LayerSpec extends Attrs {
@@ -28,36 +31,41 @@ export interface ConvOpts {
 
 export class NetBuilder {
   readonly layers: LayerSpec[] = [];
-  private readonly channels = new Map<string, number>();
+  /** Every tensor's shape so far, from the ops' own shape rules (so a generator can ask for channels). */
+  private readonly shapes = new Map<string, Shape>();
 
   constructor(
     readonly name: string,
     readonly input: { name: string; shape: number[] },
     readonly description?: string,
   ) {
-    this.channels.set(input.name, input.shape[1]);
+    this.shapes.set(input.name, input.shape);
   }
 
   /** Adds a layer reading `inputs`; returns its name. */
   add(name: string, op: string, inputs: string | string[], attrs: Attrs = {}): string {
     this.layers.push({ name, op, inputs, ...attrs });
     const ins = typeof inputs === 'string' ? [inputs] : inputs;
-    if (op === 'split') {
-      const parts = (attrs.numOutputs as number | undefined) ?? 2;
-      for (let k = 0; k < parts; k++) this.channels.set(k === 0 ? name : `${name}:${k}`, this.ch(ins[0]) / parts);
-      return name;
-    }
-    const out =
-      (attrs.outChannels as number | undefined) ??
-      (op === 'concat' ? ins.reduce((s, i) => s + this.ch(i), 0) : op === 'linear' ? (attrs.outFeatures as number) : this.ch(ins[0]));
-    this.channels.set(name, out);
+    const def = OPS_BY_NAME.get(op);
+    if (!def) throw new Error(`zoo builder: unknown op ${op}`);
+    const parsed = def.attrs.parse(attrs);
+    const fail = (_code: string, message: string): never => {
+      throw new Error(`zoo builder: layer '${name}': ${message}`);
+    };
+    const inferred = def.infer({ layer: name, inputs: ins.map((i) => this.shape(i)), values: ins.map(() => null), attrs: parsed, fail });
+    inferred.outputs.forEach((shape, k) => this.shapes.set(k === 0 ? name : `${name}:${k}`, shape));
     return name;
   }
 
+  shape(tensor: string): Shape {
+    const s = this.shapes.get(tensor);
+    if (s === undefined) throw new Error(`zoo builder: unknown tensor ${tensor}`);
+    return s;
+  }
+
+  /** Channels (dimension 1) of a tensor. */
   ch(tensor: string): number {
-    const c = this.channels.get(tensor);
-    if (c === undefined) throw new Error(`zoo builder: unknown tensor ${tensor}`);
-    return c;
+    return this.shape(tensor)[1];
   }
 
   conv(name: string, x: string, outChannels: number, kernelSize: number | [number, number], o: ConvOpts = {}): string {
