@@ -5,21 +5,16 @@
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Shape } from '../ops/types.js';
 
+import type { z } from 'zod';
+import type { NetworkEnvelope } from '../graph/network.js';
+
 export type Attrs = Record<string, unknown>;
 
-export interface LayerSpec extends Attrs {
-  name: string;
-  op: string;
-  inputs?: string | string[];
-}
+/** A network spec as a client writes it: the input side of the spec's schema (graph/network.ts). */
+export type NetworkSpec = z.input<typeof NetworkEnvelope>;
 
-export interface NetworkSpec {
-  name: string;
-  description?: string;
-  inputs: { name: string; shape: number[] }[];
-  layers: LayerSpec[];
-  outputs?: string[];
-}
+/** One layer: name, op, inputs and the op's attributes. */
+export type LayerSpec = NetworkSpec['layers'][number];
 
 export interface ConvOpts {
   stride?: number | [number, number];
