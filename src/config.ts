@@ -7,6 +7,8 @@ export const ConfigSchema = z.object({
   PORT: int(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` (one pino object per line, for log collectors) or `pretty` (pino-pretty, for a terminal). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** Largest accepted request body, in bytes (ONNX files with weights are large). */
   BODY_LIMIT: int(1024).default(1024 * 1024 * 1024),
   /** Worker threads for analysis and kernels; 0 means one per core. */

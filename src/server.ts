@@ -15,7 +15,11 @@ try {
   throw e;
 }
 
-const logger = pino({ level: config.LOG_LEVEL });
+const logger = pino({
+  level: config.LOG_LEVEL,
+  // pretty: pino-pretty in a transport thread, colourised when stdout is a terminal
+  ...(config.LOG_FORMAT === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+});
 const app = await buildApp({ config, logger });
 
 // in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up

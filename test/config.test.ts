@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, workerCount } from '../src/config.js';
 describe('configuration from the environment', () => {
   it('defaults: port 3000, GraphiQL on, one worker per core', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: '0.0.0.0', GRAPHIQL: true, LOG_LEVEL: 'info' });
+    expect(c).toMatchObject({ PORT: 3000, HOST: '0.0.0.0', GRAPHIQL: true, LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
     expect(workerCount(c)).toBeGreaterThanOrEqual(1);
   });
 
@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
     ['LOG_LEVEL', 'loud'],
     ['WORKERS', '-1'],
     ['TASK_TIMEOUT_MS', '5'],
+    ['LOG_FORMAT', 'fancy'],
   ])('%s=%s stops the process with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value}`));

@@ -36,6 +36,24 @@ describe('the server process', () => {
     expect(s.output().stderr).toMatch(/invalid configuration:\n\s+PORT: .*"eighty"/);
   });
 
+  it('LOG_FORMAT=pretty: human-readable lines (level word, message), not JSON; the default is one JSON object per line', async () => {
+    const pretty = start({ LOG_FORMAT: 'pretty' });
+    await pretty.listening;
+    pretty.child.kill('SIGTERM');
+    expect(await pretty.exited).toBe(0);
+    const lines = pretty.output().stdout.split('\n').filter((l) => l.includes('convlens ready'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/INFO.*convlens ready/);
+    expect(() => JSON.parse(lines[0])).toThrow();
+
+    const plain = start({});
+    await plain.listening;
+    plain.child.kill('SIGTERM');
+    expect(await plain.exited).toBe(0);
+    const ready = plain.output().stdout.split('\n').find((l) => l.includes('convlens ready'))!;
+    expect(JSON.parse(ready)).toMatchObject({ level: 30, msg: 'convlens ready' });
+  }, 30_000);
+
   it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {
     const s = start({ WORKERS: '1', LOG_LEVEL: 'info' });
     const base = await s.listening;
