@@ -19,8 +19,37 @@ export const FC_DOMINANCE = 0.5;
 /** Smallest final feature map the notes consider safe (3×3 to 9×9 are typical). */
 export const MIN_FINAL_MAP = 3;
 
+/** A constant torch.onnx.export made itself (a folded value), not one of the module's named parameters. */
+const EXPORTER_MADE = /^onnx::[A-Za-z]+_\d+$/;
+
+/**
+ * torch.onnx.export of an eval-mode model folds each BatchNorm2d into the conv before it by
+ * default: the conv gets new weights and a bias, both named onnx::Conv_<n>, and the BN is gone. The
+ * folded graph has C parameters per folded BN where the module had 2·C (γ, β) and a bias-free conv.
+ */
+function foldedBatchNorm(x: Inputs): ReportWarning | null {
+  // a graph that still has batch norms (running statistics) was not folded
+  if (x.analysed.some((a) => a.inferred?.weights.some((w) => w.name === 'runningMean'))) return null;
+  const folded = x.analysed.filter((a) => {
+    const w = a.layer.weights;
+    return a.op?.weighted && w?.weight && w.bias && EXPORTER_MADE.test(w.weight.constant) && EXPORTER_MADE.test(w.bias.constant);
+  });
+  if (folded.length === 0) return null;
+  const channels = folded.reduce((s, a) => s + (a.inferred?.weights.find((w) => w.name === 'bias')?.shape[0] ?? 0), 0);
+  return {
+    code: 'BATCHNORM_FOLDED',
+    severity: 'info',
+    message: `${folded.length} layer(s) carry exporter-made weights and biases (onnx::Conv_…) and the graph has no batch norm: the exporter folded a BatchNorm2d into each (torch.onnx.export in eval mode does by default). Parameters here are the folded graph's; the PyTorch module has ${channels.toLocaleString('en-US')} more (${(x.totalParams + channels).toLocaleString('en-US')}) if those convs had no bias of their own, as torchvision's do, plus 2·${channels.toLocaleString('en-US')} BN buffers. Export with training=torch.onnx.TrainingMode.PRESERVE to keep the batch norms.`,
+    layers: folded.map((a) => a.layer.name),
+    foldedChannels: channels,
+    moduleParams: x.totalParams + channels,
+  };
+}
+
 export function structuralWarnings(x: Inputs): ReportWarning[] {
   const out: ReportWarning[] = [];
+  const folded = foldedBatchNorm(x);
+  if (folded) out.push(folded);
 
   for (const u of x.unsupported) {
     out.push({
