@@ -10,7 +10,7 @@
  * max(0, min(1, (x + 1)/2)). Leaky ReLU's slope defaults to PyTorch's 0.01 (the notes use 0.1).
  */
 import { z } from 'zod';
-import { fmtShape } from '../errors.js';
+import { normalizeAxis } from './axes.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -134,19 +134,16 @@ export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
 
 export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) });
 const softmaxBase = elementwise({ name: 'softmax', summary: 'exp(x) / Σ exp(x) along dim', pytorch: 'torch.nn.Softmax', attrs: SoftmaxAttrs, flopsPerElement: 5, fn: () => (x) => x });
-export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, null> = {
+export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, { dim: number }> = {
   ...softmaxBase,
   infer(ctx) {
-    const x = ctx.inputs[0];
-    const dim = ctx.attrs.dim;
-    if (dim < -x.length || dim >= x.length) {
-      ctx.fail('INVALID_ATTRIBUTE', `dim=${dim} is out of range for input ${fmtShape(x)}`, 'dim', { shapes: { input: x } });
-    }
-    return softmaxBase.infer(ctx);
+    const dim = normalizeAxis(ctx, ctx.attrs.dim, ctx.inputs[0].length, 'dim');
+    return { ...softmaxBase.infer(ctx), plan: { dim } };
   },
+  receptiveField: (ctx) => ctx.rf[0],
   run(ctx) {
     const x = ctx.inputs[0];
-    const dim = ctx.attrs.dim < 0 ? ctx.attrs.dim + x.shape.length : ctx.attrs.dim;
+    const { dim } = ctx.plan;
     const size = x.shape[dim];
     const inner = numel(x.shape.slice(dim + 1));
     const outer = x.data.length / (size * inner);

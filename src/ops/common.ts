@@ -1,6 +1,20 @@
+/**
+ * Helpers every op family shares: input rank and channel checks, weight specs with PyTorch's
+ * initialisation, parameters given as attributes or constant inputs (ONNX moved many attributes
+ * to inputs in opsets 10–18), and the pass-through kernel of data-preserving ops.
+ */
+import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { numel } from '../tensor/tensor.js';
-import type { InferContext, Shape, WeightSpec } from './types.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { InferContext, RunContext, Shape, WeightSpec } from './types.js';
+
+/**
+ * Longest integer-list attribute accepted (shapes, perms, axes, starts, ends, pads): far above any
+ * real tensor's rank (ONNX models stay under 8), and it bounds the validation work on hostile input.
+ */
+export const MAX_INT_LIST = 64;
+export const IntList = z.array(z.number().int()).max(MAX_INT_LIST);
 
 export function expectRank<A>(ctx: InferContext<A>, index: number, rank: number): Shape {
   const shape = ctx.inputs[index];
@@ -58,3 +72,22 @@ export function weightAndBias(weight: Shape, biasChannels: number | null): Weigh
 export function channelVector(name: string, channels: number, value: number, trainable: boolean): WeightSpec {
   return { name, shape: [channels], trainable, init: { kind: 'constant', value } };
 }
+
+/**
+ * An op parameter given as an attribute (a JSON spec, older ONNX opsets) or as the value of
+ * constant input `input` (newer opsets: Reshape's shape, Slice's starts …), which the analyzer
+ * folds. A non-constant input is INVALID_ATTRIBUTE; so is a missing required one.
+ */
+export function attrOrConstant<A>(ctx: InferContext<A>, attr: readonly number[] | undefined, input: number, name: string, required: boolean): readonly number[] | null {
+  if (attr !== undefined) return attr;
+  const v = ctx.values[input];
+  if (v) return v.data;
+  if (ctx.inputs[input] !== undefined && ctx.inputs[input].length > 0 && !v) {
+    ctx.fail('INVALID_ATTRIBUTE', `${name} comes from input ${input}, whose value is not a constant convlens can evaluate`, 'inputs');
+  }
+  if (required) ctx.fail('INVALID_ATTRIBUTE', `${name} is required (attribute or constant input ${input})`, name);
+  return null;
+}
+
+/** Data-preserving ops (reshape, squeeze, identity …) hand the same buffer on under the new shape. */
+export const sameData = (ctx: RunContext<unknown, unknown>): Tensor[] => [tensor(ctx.outputs[0], ctx.inputs[0].data)];

@@ -16,7 +16,7 @@ import { checkChannels, expectRank, weightAndBias } from './common.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
-import { addBias } from './conv.js';
+import { addBias } from './kernels.js';
 
 export const ConvTransposeAttrs = z.strictObject({
   outChannels: posInt,

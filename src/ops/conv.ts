@@ -15,6 +15,7 @@ import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geome
 import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { checkChannels, expectRank, weightAndBias } from './common.js';
+import { addBias, flipKernels } from './kernels.js';
 import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
 import { gemm, gemmPacked, packA } from '../tensor/gemm.js';
 import type { PanelFill } from '../tensor/gemm.js';
@@ -139,28 +140,6 @@ function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvP
           }
         }
       }
-    }
-  }
-}
-
-/** Reverses each kernel in both spatial axes: true convolution as cross-correlation. */
-export function flipKernels(w: Float32Array, kh: number, kw: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const area = kh * kw;
-  for (let base = 0; base < w.length; base += area) {
-    for (let i = 0; i < area; i++) out[base + area - 1 - i] = w[base + i];
-  }
-  return out;
-}
-
-/** Adds bias[c] to positions [from, to) of every (n, c) plane. */
-export function addBias(out: Float32Array, bias: Float32Array | undefined, n: number, channels: number, plane: number, from = 0, to = plane): void {
-  if (!bias) return;
-  for (let b = 0; b < n; b++) {
-    for (let c = 0; c < channels; c++) {
-      const v = bias[c];
-      const o = (b * channels + c) * plane;
-      for (let i = o + from; i < o + to; i++) out[i] += v;
     }
   }
 }

@@ -19,7 +19,7 @@ import type { ConvPlan } from './conv.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
-import { addBias } from './conv.js';
+import { addBias } from './kernels.js';
 
 export const DeformConvAttrs = ConvAttrs.omit({ mode: true });
 export type DeformConvAttrs = ReturnType<typeof DeformConvAttrs.parse>;

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { globalRF, mergeRF } from './receptive-field.js';
-import { broadcastShapes } from './broadcast.js';
+import { broadcastIndex, broadcastShapes } from './broadcast.js';
+import { normalizeAxis, normalizeBoundary } from './axes.js';
 import { weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
@@ -103,19 +104,13 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
   attrs: FlattenAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
-    const norm = (d: number, field: string) => {
-      const v = d < 0 ? d + x.length : d;
-      if (v < 0 || v >= x.length) ctx.fail('INVALID_ATTRIBUTE', `${field}=${d} is out of range for input ${fmtShape(x)}`, field, { shapes: { input: x } });
-      return v;
-    };
     if (ctx.attrs.axis !== undefined) {
-      const axis = ctx.attrs.axis < 0 ? ctx.attrs.axis + x.length : ctx.attrs.axis;
-      if (axis < 0 || axis > x.length) ctx.fail('INVALID_ATTRIBUTE', `axis=${ctx.attrs.axis} is out of range for input ${fmtShape(x)}`, 'axis');
+      const axis = normalizeBoundary(ctx, ctx.attrs.axis, x.length, 'axis');
       const lead = numel(x.slice(0, axis));
       return { outputs: [[lead, numel(x) / lead]], weights: [], cost: ZERO_COST, plan: { start: Math.max(axis, 1), end: x.length - 1 } };
     }
-    const start = norm(ctx.attrs.startDim, 'startDim');
-    const end = norm(ctx.attrs.endDim, 'endDim');
+    const start = normalizeAxis(ctx, ctx.attrs.startDim, x.length, 'startDim');
+    const end = normalizeAxis(ctx, ctx.attrs.endDim, x.length, 'endDim');
     if (start > end) ctx.fail('INVALID_ATTRIBUTE', `startDim ${start} is after endDim ${end}`, 'startDim');
     const merged = numel(x.slice(start, end + 1));
     return { outputs: [[...x.slice(0, start), merged, ...x.slice(end + 1)]], weights: [], cost: ZERO_COST, plan: { start, end } };
@@ -169,27 +164,12 @@ export const matmul: OpDef<Record<string, never>, null> = {
     const batch = broadcastShapes([aShape.slice(0, -2), bShape.slice(0, -2)])!;
     const count = numel(batch);
     const out = new Float32Array(count * m * n);
-    const aBatch = aShape.slice(0, -2);
-    const bBatch = bShape.slice(0, -2);
+    // which matrix of each operand output batch i reads (0 along broadcast batch dims)
+    const aAt = broadcastIndex(aShape.slice(0, -2), batch);
+    const bAt = broadcastIndex(bShape.slice(0, -2), batch);
     for (let i = 0; i < count; i++) {
-      gemm(m, n, k, a.data, batchOffset(i, batch, aBatch) * m * k, k, b.data, batchOffset(i, batch, bBatch) * k * n, n, out, i * m * n, n, false);
+      gemm(m, n, k, a.data, aAt[i] * m * k, k, b.data, bAt[i] * k * n, n, out, i * m * n, n, false);
     }
     return [tensor(ctx.outputs[0], out)];
   },
 };
-
-/** Index into a broadcast operand's batch dims for flat output batch index i. */
-function batchOffset(i: number, out: readonly number[], own: readonly number[]): number {
-  let offset = 0;
-  let stride = 1;
-  for (let d = out.length - 1, rem = i; d >= 0; d--) {
-    const coord = rem % out[d];
-    rem = Math.floor(rem / out[d]);
-    const od = d - (out.length - own.length);
-    if (od >= 0) {
-      if (own[od] !== 1) offset += coord * stride;
-      stride *= own[od];
-    }
-  }
-  return offset;
-}

@@ -10,6 +10,7 @@ import { fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
+import { normalizeAxis } from './axes.js';
 import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
 import { tensor } from '../tensor/tensor.js';
@@ -112,10 +113,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
   attrs: ConcatAttrs,
   infer(ctx) {
     const first = ctx.inputs[0];
-    const dim = ctx.attrs.dim < 0 ? ctx.attrs.dim + first.length : ctx.attrs.dim;
-    if (dim < 0 || dim >= first.length) {
-      ctx.fail('INVALID_ATTRIBUTE', `dim=${ctx.attrs.dim} is out of range for input ${fmtShape(first)}`, 'dim', { shapes: { input0: first } });
-    }
+    const dim = normalizeAxis(ctx, ctx.attrs.dim, first.length, 'dim');
     let total = 0;
     ctx.inputs.forEach((s, i) => {
       const bad = s.length !== first.length || s.some((d, k) => k !== dim && d !== first[k]);

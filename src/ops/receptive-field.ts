@@ -58,6 +58,18 @@ export function globalRF(inp: TensorRF | null, spatial: readonly number[]): Tens
   };
 }
 
+/**
+ * RF of a tensor whose dims moved (transpose, squeeze, gather …): `where(d)` is the new position
+ * of input dim d, or −1 if it vanished; losing a spatial axis makes the field global.
+ */
+export function moveDims(rf: TensorRF | null, where: (d: number) => number): TensorRF | null {
+  if (!rf) return rf;
+  const dims = rf.dims.map(where) as [number, number];
+  if (dims.some((d) => d < 0)) return rf.global ? rf : { ...rf, global: true };
+  return { ...rf, dims };
+}
+
+/** Tolerance when comparing effective strides and centres of merging paths (sums of float fractions). */
 const EPS = 1e-9;
 
 /**

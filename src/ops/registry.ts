@@ -9,7 +9,10 @@ import { batchNorm2d } from './norm.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
 import { channelShuffle } from './shuffle.js';
 import { upsample, resize } from './upsample.js';
-import { reshape, transpose, split, slice, pad, squeeze, unsqueeze, expand, gather, shape, cast, identity, reduceMean } from './tensor.js';
+import { reshape, transpose, squeeze, unsqueeze, expand } from './movement.js';
+import { split, slice, pad, gather } from './indexing.js';
+import { reduceMean } from './reduction.js';
+import { shape, cast, identity } from './meta.js';
 import type { OpDef } from './types.js';
 
 export const OPS: readonly OpDef[] = [

@@ -1,0 +1,40 @@
+/**
+ * Axis arguments, one rule for every op (ONNX and PyTorch agree):
+ *
+ *   an axis of a rank-r tensor lies in [−r, r − 1]; a negative axis counts from the end: a + r
+ *     (softmax dim, concat dim, flatten startDim/endDim, split, slice, pad, squeeze, gather,
+ *      reduceMean axes; unsqueeze's axes index its output, so r is the output rank there)
+ *   a boundary between dims lies in [−r, r], negative + r (ONNX Flatten's axis: the dims before it
+ *     form the first output dim, the rest the second)
+ *
+ * Out of range is INVALID_ATTRIBUTE naming the field, the axis, the rank and the input shape.
+ * References: onnx.ai/onnx/operators (Softmax, Concat, Flatten, Unsqueeze …), torch.nn.Softmax(dim).
+ */
+import { fmtShape } from '../errors.js';
+import type { InferContext, Shape } from './types.js';
+
+function outOfRange<A>(ctx: InferContext<A>, axis: number, rank: number, field: string | (string | number)[], shape: Shape, lo: number, hi: number): never {
+  const name = Array.isArray(field) ? field.join('.') : field;
+  return ctx.fail(
+    'INVALID_ATTRIBUTE',
+    `${name}=${axis} is out of range for rank ${rank} (input ${fmtShape(shape)}): valid values are ${lo}…${hi}`,
+    field,
+  );
+}
+
+/**
+ * An axis of a rank-`rank` tensor in [−rank, rank − 1], as a non-negative index. `shape` (the
+ * input, by default) is named in the message.
+ */
+export function normalizeAxis<A>(ctx: InferContext<A>, axis: number, rank: number, field: string | (string | number)[], shape: Shape = ctx.inputs[0]): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) outOfRange(ctx, axis, rank, field, shape, -rank, rank - 1);
+  return a;
+}
+
+/** A boundary between dims of a rank-`rank` tensor in [−rank, rank] (ONNX Flatten's axis), as 0…rank. */
+export function normalizeBoundary<A>(ctx: InferContext<A>, axis: number, rank: number, field: string | (string | number)[], shape: Shape = ctx.inputs[0]): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a > rank) outOfRange(ctx, axis, rank, field, shape, -rank, rank);
+  return a;
+}

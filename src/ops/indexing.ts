@@ -1,0 +1,219 @@
+/**
+ * Indexing: regions of a tensor chosen by index. slice and split pick strided or consecutive
+ * ranges, gather picks entries by an index tensor, pad places the input at an offset inside a
+ * larger output (negative pads crop, as a step-1 slice does). Semantics are ONNX's (opsets
+ * 11–18, onnx.ai/onnx/operators); parameters come from attributes or constant inputs.
+ *
+ *   split   ONNX Split / torch.split: sizes sum to x.shape[axis]; without sizes, numOutputs parts
+ *           of ceil(dim / numOutputs), the last one smaller
+ *   slice   ONNX Slice / x[start:end:step]: start, end negative + dim, then clamped to [0, dim]
+ *           (step > 0) or [0, dim − 1] and [−1, dim − 1] (step < 0); out = max(0, ceil((e − s)/step))
+ *   pad     ONNX Pad / torch.nn.functional.pad: pads = [begin₀ …, end₀ …] per axis (all axes, or
+ *           the constant `axes` input); out = in + begin + end; modes constant, reflect, edge, wrap
+ *   gather  ONNX Gather / torch.index_select: y.shape = x.shape[:axis] + idx.shape + x.shape[axis+1:],
+ *           y[…, j…, …] = x[…, idx[j…], …], negative indices + dim
+ *
+ * No arithmetic: zero FLOPs. Receptive fields: a slice along a spatial axis resamples the field
+ * (step, start), a pad shifts it by the begin pad, gather along a spatial axis makes it global.
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { moveDims, resample } from './receptive-field.js';
+import { normalizeAxis } from './axes.js';
+import { IntList, attrOrConstant } from './common.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef, TensorRF, TensorValue } from './types.js';
+import { pad as padTensor, stridedSlice } from '../tensor/nd.js';
+import { tensor } from '../tensor/tensor.js';
+
+/** Most outputs a split may declare: each is a tensor and a graph edge, so the count is bounded. */
+export const MAX_SPLIT_OUTPUTS = 4096;
+
+export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: IntList.optional(), numOutputs: z.number().int().positive().max(MAX_SPLIT_OUTPUTS).default(2) });
+export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: number[] }> = {
+  name: 'split',
+  summary: 'Split along an axis into given sizes or equal parts',
+  pytorch: 'torch.split',
+  inputNames: ['data', 'split'],
+  minInputs: 1,
+  attrs: SplitAttrs,
+  outputCount: (a) => a.split?.length ?? a.numOutputs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const axis = normalizeAxis(ctx, ctx.attrs.axis, x.length, 'axis');
+    let sizes = attrOrConstant(ctx, ctx.attrs.split, 1, 'split', false) as number[] | null;
+    if (!sizes) {
+      const n = ctx.attrs.numOutputs;
+      const each = Math.ceil(x[axis] / n);
+      sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(each, x[axis] - i * each)));
+    }
+    if (sizes.reduce((a, b) => a + b, 0) !== x[axis]) {
+      ctx.fail('SHAPE_MISMATCH', `split sizes [${sizes.join(', ')}] do not sum to ${x[axis]} (axis ${axis} of ${fmtShape(x)})`, 'split', { shapes: { data: x } });
+    }
+    const outputs = sizes.map((s) => x.map((d, i) => (i === axis ? s : d)));
+    return { outputs, weights: [], cost: ZERO_COST, plan: { axis, sizes: [...sizes] } };
+  },
+  // Splits along the channel axis (the usual case) keep the field; along a spatial axis, output 0's is shown.
+  receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const { axis, sizes } = ctx.plan;
+    let start = 0;
+    return sizes.map((size, i) => {
+      const starts = x.shape.map((_, d) => (d === axis ? start : 0));
+      start += size;
+      return stridedSlice(x, starts, x.shape.map(() => 1), ctx.outputs[i]);
+    });
+  },
+};
+
+export const SliceAttrs = z.strictObject({ starts: IntList.optional(), ends: IntList.optional(), axes: IntList.optional(), steps: IntList.optional() });
+export interface SlicePlan {
+  axes: number[];
+  starts: number[];
+  steps: number[];
+}
+export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
+  name: 'slice',
+  summary: 'Strided slice along axes (ONNX clamping rules)',
+  pytorch: 'torch.Tensor.__getitem__',
+  inputNames: ['data', 'starts', 'ends', 'axes', 'steps'],
+  minInputs: 1,
+  attrs: SliceAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const starts = attrOrConstant(ctx, ctx.attrs.starts, 1, 'starts', true)!;
+    const ends = attrOrConstant(ctx, ctx.attrs.ends, 2, 'ends', true)!;
+    const axes = (attrOrConstant(ctx, ctx.attrs.axes, 3, 'axes', false) ?? starts.map((_, i) => i)).map((a) => normalizeAxis(ctx, a, x.length, 'axes'));
+    const steps = attrOrConstant(ctx, ctx.attrs.steps, 4, 'steps', false) ?? starts.map(() => 1);
+    const out = [...x];
+    const plan: SlicePlan = { axes: [], starts: [], steps: [] };
+    axes.forEach((a, i) => {
+      const dim = x[a];
+      const step = steps[i];
+      if (step === 0) ctx.fail('INVALID_ATTRIBUTE', `slice step 0`, 'steps');
+      const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+      let s = starts[i] < 0 ? starts[i] + dim : starts[i];
+      let e = ends[i] < 0 ? ends[i] + dim : ends[i];
+      if (step > 0) {
+        s = clamp(s, 0, dim);
+        e = clamp(e, 0, dim);
+      } else {
+        s = clamp(s, 0, dim - 1);
+        e = clamp(e, -1, dim - 1);
+      }
+      out[a] = Math.max(0, Math.ceil((e - s) / step));
+      plan.axes.push(a);
+      plan.starts.push(s);
+      plan.steps.push(step);
+    });
+    const v = ctx.values[0];
+    let value: TensorValue | null = null;
+    if (v && x.length === 1) {
+      const data: number[] = [];
+      for (let i = plan.starts[0], n = 0; n < out[0]; i += plan.steps[0], n++) data.push(v.data[i]);
+      value = { data, integer: v.integer };
+    }
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan };
+  },
+  receptiveField(ctx) {
+    const rf = ctx.rf[0];
+    if (!rf || rf.global) return rf;
+    const axes = rf.axes.map((ax, k) => {
+      const i = ctx.plan.axes.indexOf(rf.dims[k]);
+      if (i < 0) return ax;
+      return ctx.plan.steps[i] > 0 ? resample(ax, ctx.plan.steps[i], 0, ctx.plan.starts[i]) : null;
+    });
+    if (axes.some((a) => a === null)) return { ...rf, global: true };
+    return { ...rf, axes: axes as TensorRF['axes'] };
+  },
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const starts = x.shape.map(() => 0);
+    const steps = x.shape.map(() => 1);
+    ctx.plan.axes.forEach((a, i) => {
+      starts[a] = ctx.plan.starts[i];
+      steps[a] = ctx.plan.steps[i];
+    });
+    return [stridedSlice(x, starts, steps, ctx.outputs[0])];
+  },
+};
+
+export const PadAttrs = z.strictObject({ pads: IntList.optional(), mode: z.enum(['constant', 'reflect', 'edge', 'wrap']).default('constant'), value: z.number().default(0) });
+export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
+  name: 'pad',
+  summary: 'Pad (or, with negative pads, crop) every axis: pads = [begin…, end…]',
+  pytorch: 'torch.nn.functional.pad',
+  inputNames: ['data', 'pads', 'constantValue', 'axes'],
+  minInputs: 1,
+  attrs: PadAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const pads = attrOrConstant(ctx, ctx.attrs.pads, 1, 'pads', true)!;
+    const axesV = ctx.values[3];
+    const axes = axesV ? axesV.data.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : x.map((_, i) => i);
+    if (pads.length !== 2 * axes.length) ctx.fail('INVALID_ATTRIBUTE', `${pads.length} pads for ${axes.length} axes`, 'pads', { shapes: { data: x } });
+    const begin = x.map(() => 0);
+    const out = [...x];
+    axes.forEach((a, i) => {
+      begin[a] = pads[i];
+      out[a] = x[a] + pads[i] + pads[i + axes.length];
+    });
+    return { outputs: [out], weights: [], cost: ZERO_COST, plan: { begin } };
+  },
+  receptiveField(ctx) {
+    const rf = ctx.rf[0];
+    if (!rf || rf.global) return rf;
+    return { ...rf, axes: rf.axes.map((ax, k) => resample(ax, 1, 0, -ctx.plan.begin[rf.dims[k]])) };
+  },
+  run(ctx) {
+    const value = ctx.inputs[2]?.data.length ? ctx.inputs[2].data[0] : ctx.attrs.value;
+    return [padTensor(ctx.inputs[0], ctx.plan.begin, ctx.outputs[0], ctx.attrs.mode, value)];
+  },
+};
+
+export const GatherAttrs = z.strictObject({ axis: z.number().int().default(0) });
+export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesRank: number }> = {
+  name: 'gather',
+  summary: 'Take entries along an axis by index',
+  pytorch: 'torch.index_select',
+  inputNames: ['data', 'indices'],
+  minInputs: 2,
+  attrs: GatherAttrs,
+  infer(ctx) {
+    const [x, idx] = ctx.inputs;
+    const axis = normalizeAxis(ctx, ctx.attrs.axis, x.length, 'axis');
+    const out = [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)];
+    const [v, iv] = ctx.values;
+    let value: TensorValue | null = null;
+    if (v && iv && x.length === 1) {
+      const data = iv.data.map((i) => {
+        const j = i < 0 ? i + x[0] : i;
+        if (j < 0 || j >= x[0]) ctx.fail('INVALID_ATTRIBUTE', `index ${i} is out of range for ${fmtShape(x)}`, 'inputs');
+        return v.data[j];
+      });
+      value = { data, integer: v.integer };
+    }
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { axis, indicesRank: idx.length } };
+  },
+  receptiveField(ctx) {
+    const { axis, indicesRank } = ctx.plan;
+    return moveDims(ctx.rf[0], (d) => (d === axis ? -1 : d < axis ? d : d + indicesRank - 1));
+  },
+  run(ctx) {
+    const [x, indices] = ctx.inputs;
+    const { axis } = ctx.plan;
+    const dim = x.shape[axis];
+    const inner = numel(x.shape.slice(axis + 1));
+    const outer = numel(x.shape.slice(0, axis));
+    const k = indices.data.length;
+    const out = new Float32Array(outer * k * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const i = indices.data[j] < 0 ? indices.data[j] + dim : indices.data[j];
+        out.set(x.data.subarray((o * dim + i) * inner, (o * dim + i + 1) * inner), (o * k + j) * inner);
+      }
+    }
+    return [tensor(ctx.outputs[0], out)];
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * Ops about a tensor rather than on its values: shape, cast and identity (ONNX Shape, Cast,
+ * Identity; torch.Tensor.size, torch.Tensor.to, torch.nn.Identity). Exported graphs use them for
+ * shape arithmetic (Shape → Gather → Concat → Reshape), which the analyzer folds to constants.
+ *
+ *   shape     y = x.shape[start:end] as a 1-D int64 tensor; start, end negative + rank, then
+ *             clamped to [0, rank] (ONNX Shape-15)
+ *   cast      y = x converted to `to`; integer types truncate toward zero, the kernel's bool is
+ *             (x ≠ 0) (folded constants truncate); float types keep float32 values (convlens
+ *             computes in float32)
+ *   identity  y = x
+ *
+ * No arithmetic: zero FLOPs. shape's output has no receptive field; cast and identity pass it on.
+ */
+import { z } from 'zod';
+import { ZERO_COST } from './types.js';
+import type { OpDef } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+
+/** ONNX Shape's start/end: negative counts from the end, then clamped to [0, rank] (never an error). */
+function shapeRange(shape: readonly number[], start: number | undefined, end: number | undefined): number[] {
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + shape.length : v, 0), shape.length);
+  return shape.slice(clamp(start ?? 0), clamp(end ?? shape.length));
+}
+
+export const ShapeAttrs = z.strictObject({ start: z.number().int().optional(), end: z.number().int().optional() });
+export const shape: OpDef<z.infer<typeof ShapeAttrs>, null> = {
+  name: 'shape',
+  summary: 'The shape of a tensor, as a 1-D int64 tensor (a constant once shapes are known)',
+  pytorch: 'torch.Tensor.size',
+  inputNames: ['data'],
+  minInputs: 1,
+  attrs: ShapeAttrs,
+  infer(ctx) {
+    const dims = shapeRange(ctx.inputs[0], ctx.attrs.start, ctx.attrs.end);
+    return { outputs: [[dims.length]], values: [{ data: dims, integer: true }], weights: [], cost: ZERO_COST, plan: null };
+  },
+  receptiveField: () => null,
+  run: (ctx) => [tensor(ctx.outputs[0], Float32Array.from(shapeRange(ctx.inputs[0].shape, ctx.attrs.start, ctx.attrs.end)))],
+};
+
+/** ONNX element types whose values are integers (a cast to one truncates). */
+const INTEGER_TYPES = new Set(['int8', 'uint8', 'int16', 'int32', 'int64', 'bool', 'uint16', 'uint32', 'uint64']);
+export const CastAttrs = z.strictObject({ to: z.string().default('float32') });
+export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
+  name: 'cast',
+  summary: 'Change the element type',
+  pytorch: 'torch.Tensor.to',
+  inputNames: ['input'],
+  minInputs: 1,
+  attrs: CastAttrs,
+  infer(ctx) {
+    const v = ctx.values[0];
+    const integer = INTEGER_TYPES.has(ctx.attrs.to);
+    const value = v ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
+    return { outputs: [ctx.inputs[0]], values: [value], weights: [], cost: ZERO_COST, plan: null };
+  },
+  receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0];
+    const to = ctx.attrs.to;
+    if (!INTEGER_TYPES.has(to)) return [x];
+    const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
+    return [tensor(x.shape, x.data.map(f))];
+  },
+};
+
+export const identity: OpDef<Record<string, never>, null> = {
+  name: 'identity',
+  summary: 'Pass the input through',
+  pytorch: 'torch.nn.Identity',
+  inputNames: ['input'],
+  minInputs: 1,
+  attrs: z.strictObject({}),
+  infer: (ctx) => ({ outputs: [ctx.inputs[0]], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: null }),
+  receptiveField: (ctx) => ctx.rf[0],
+  run: (ctx) => [ctx.inputs[0]],
+};

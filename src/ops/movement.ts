@@ -1,0 +1,160 @@
+/**
+ * Data movement: reshape, transpose, squeeze, unsqueeze and expand. Values are never changed, only
+ * rearranged (transpose), re-viewed (reshape, squeeze, unsqueeze: the same buffer under a new
+ * shape) or repeated (expand). Semantics are ONNX's (opsets 11–18, onnx.ai/onnx/operators);
+ * parameters come from attributes or, as in newer opsets, from constant inputs.
+ *
+ *   reshape    ONNX Reshape / torch.reshape: 0 copies the input dim (unless allowZero), one −1 is
+ *              inferred as numel(x) / ∏(the others); numel must be unchanged
+ *   transpose  ONNX Transpose / torch.permute: y.shape[i] = x.shape[perm[i]], default perm reverses
+ *   squeeze    ONNX Squeeze / torch.squeeze: removes the given size-1 axes (all size-1 axes if none)
+ *   unsqueeze  ONNX Unsqueeze / torch.unsqueeze: inserts size-1 dims at the given axes of the
+ *              output (axes ∈ [−r′, r′ − 1], r′ = rank + number of axes)
+ *   expand     ONNX Expand / torch.Tensor.expand: y = x broadcast with the target shape (NumPy
+ *              rules in both directions, so a target dim of 1 keeps x's)
+ *
+ * No arithmetic: zero FLOPs. Receptive fields follow the spatial axes wherever they move; a
+ * reshape that merges them makes the field global.
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { globalRF, moveDims } from './receptive-field.js';
+import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
+import { normalizeAxis } from './axes.js';
+import { IntList, attrOrConstant, sameData } from './common.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef, TensorValue } from './types.js';
+import { broadcastTo, permute } from '../tensor/nd.js';
+
+export const ReshapeAttrs = z.strictObject({ shape: IntList.optional(), allowZero: z.boolean().default(false) });
+export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
+  name: 'reshape',
+  summary: 'Reshape (ONNX rules: 0 copies the input dimension, −1 is inferred)',
+  pytorch: 'torch.reshape',
+  inputNames: ['data', 'shape'],
+  minInputs: 1,
+  attrs: ReshapeAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const target = attrOrConstant(ctx, ctx.attrs.shape, 1, 'shape', true)!;
+    const total = numel(x);
+    let unknownAt = -1;
+    const out = target.map((d, i) => {
+      if (d === 0 && !ctx.attrs.allowZero) return x[i];
+      if (d === -1) {
+        if (unknownAt >= 0) ctx.fail('INVALID_ATTRIBUTE', `shape [${target.join(', ')}] has two −1 entries`, 'shape');
+        unknownAt = i;
+        return 1;
+      }
+      return d;
+    });
+    const known = numel(out);
+    if (unknownAt >= 0) out[unknownAt] = known === 0 ? 0 : total / known;
+    if (numel(out) !== total || !Number.isInteger(out[unknownAt] ?? 0)) {
+      ctx.fail('SHAPE_MISMATCH', `cannot reshape ${fmtShape(x)} (${total} elements) to [${target.join(', ')}]`, 'shape', { shapes: { data: x } });
+    }
+    return { outputs: [out], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: null };
+  },
+  receptiveField(ctx) {
+    const rf = ctx.rf[0];
+    const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
+    if (!rf || rf.global) return rf;
+    // Spatial axes survive when they are the trailing two dims on both sides, unchanged (channel shuffle's views).
+    const trailing = rf.dims[0] === x.length - 2 && rf.dims[1] === x.length - 1;
+    if (trailing && y.length >= 3 && y[y.length - 2] === x[x.length - 2] && y[y.length - 1] === x[x.length - 1]) {
+      return { ...rf, dims: [y.length - 2, y.length - 1] };
+    }
+    return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+  },
+  run: sameData,
+};
+
+export const TransposeAttrs = z.strictObject({ perm: IntList.optional() });
+export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }> = {
+  name: 'transpose',
+  summary: 'Permute dimensions (default: reverse them)',
+  pytorch: 'torch.permute',
+  inputNames: ['data'],
+  minInputs: 1,
+  attrs: TransposeAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const perm = ctx.attrs.perm ?? x.map((_, i) => x.length - 1 - i);
+    if (perm.length !== x.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+      ctx.fail('INVALID_ATTRIBUTE', `perm [${perm.join(', ')}] is not a permutation of ${x.length} dims`, 'perm', { shapes: { data: x } });
+    }
+    const v = ctx.values[0];
+    let value: TensorValue | null = null;
+    if (v && x.length <= 1) value = v;
+    return { outputs: [perm.map((p) => x[p])], values: [value], weights: [], cost: ZERO_COST, plan: { perm } };
+  },
+  receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => ctx.plan.perm.indexOf(d)),
+  run: (ctx) => [permute(ctx.inputs[0], ctx.plan.perm)],
+};
+
+const AxesAttrs = z.strictObject({ axes: IntList.optional() });
+
+export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = {
+  name: 'squeeze',
+  summary: 'Remove size-1 dimensions (all of them, or the given axes)',
+  pytorch: 'torch.squeeze',
+  inputNames: ['data', 'axes'],
+  minInputs: 1,
+  attrs: AxesAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const given = attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
+    const removed = given ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : x.flatMap((d, i) => (d === 1 ? [i] : []));
+    for (const a of removed) if (x[a] !== 1) ctx.fail('SHAPE_MISMATCH', `cannot squeeze axis ${a} of size ${x[a]} in ${fmtShape(x)}`, 'axes');
+    return { outputs: [x.filter((_, i) => !removed.includes(i))], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: { removed } };
+  },
+  receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => (ctx.plan.removed.includes(d) ? -1 : d - ctx.plan.removed.filter((r) => r < d).length)),
+  run: sameData,
+};
+
+export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }> = {
+  name: 'unsqueeze',
+  summary: 'Insert size-1 dimensions at the given axes of the output',
+  pytorch: 'torch.unsqueeze',
+  inputNames: ['data', 'axes'],
+  minInputs: 1,
+  attrs: AxesAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const given = attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', true)!;
+    // the axes index the output, whose rank counts the inserted dims
+    const rank = x.length + given.length;
+    const inserted = given.map((a) => normalizeAxis(ctx, a, rank, 'axes')).sort((a, b) => a - b);
+    const out: number[] = [];
+    for (let i = 0, k = 0; i < rank; i++) out.push(inserted.includes(i) ? 1 : x[k++]);
+    return { outputs: [out], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: { inserted } };
+  },
+  receptiveField(ctx) {
+    const rf = ctx.rf[0];
+    if (!rf) return rf;
+    const kept: number[] = [];
+    for (let i = 0; i < ctx.outputs[0].length; i++) if (!ctx.plan.inserted.includes(i)) kept.push(i);
+    return moveDims(rf, (d) => kept[d]);
+  },
+  run: sameData,
+};
+
+export const expand: OpDef<Record<string, never>, null> = {
+  name: 'expand',
+  summary: 'Broadcast to a shape (bidirectional, NumPy rules)',
+  pytorch: 'torch.Tensor.expand',
+  inputNames: ['input', 'shape'],
+  minInputs: 2,
+  attrs: z.strictObject({}),
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const target = attrOrConstant(ctx, undefined, 1, 'shape', true)!;
+    const out = broadcastShapes([x, target]);
+    if (!out) return ctx.fail('SHAPE_MISMATCH', `cannot expand ${fmtShape(x)} to [${target.join(', ')}]`, 'inputs', { shapes: { input: x } });
+    const v = ctx.values[0];
+    const value = v && numel(out) <= MAX_FOLDED_ELEMENTS ? broadcastValue(v, x, out) : null;
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
+  },
+  receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length),
+  run: (ctx) => [broadcastTo(ctx.inputs[0], ctx.outputs[0])],
+};
