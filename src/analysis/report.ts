@@ -3,16 +3,20 @@
  * so the documentation cannot drift from what the analyzer returns.
  */
 import { z } from 'zod';
+import { bytesPerElement } from '../tensor/dtype.js';
 
 export const REPORT_SCHEMA_VERSION = '1.0';
 
-export const DTYPES = { float32: 4, float16: 2, bfloat16: 2, int8: 1 } as const;
-export type Dtype = keyof typeof DTYPES;
+/** The `dtype` option: the element types whose size memory-access bytes are counted in. */
+const ANALYZE_DTYPES = ['float32', 'float16', 'bfloat16', 'int8'] as const;
+export type Dtype = (typeof ANALYZE_DTYPES)[number];
+/** Bytes per element of each `dtype` option (from tensor/dtype.ts). */
+export const DTYPES = Object.fromEntries(ANALYZE_DTYPES.map((d) => [d, bytesPerElement(d)])) as Record<Dtype, number>;
 export const FLOP_CONVENTIONS = ['2macs', 'macs', 'seed'] as const;
 export type FlopConvention = (typeof FLOP_CONVENTIONS)[number];
 
 export const AnalyzeOptionsSchema = z.strictObject({
-  dtype: z.enum(Object.keys(DTYPES) as [Dtype, ...Dtype[]]).default('float32'),
+  dtype: z.enum(ANALYZE_DTYPES).default('float32'),
   flops: z.enum(FLOP_CONVENTIONS).default('2macs'),
   includeBias: z.boolean().default(false),
 });

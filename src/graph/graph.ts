@@ -1,4 +1,5 @@
 import type { TensorValue } from '../ops/types.js';
+import type { DataType } from '../tensor/dtype.js';
 
 /** The one graph form every importer (JSON spec, ONNX, model zoo) produces and the analyzer reads. */
 export interface GraphInput {
@@ -7,8 +8,6 @@ export interface GraphInput {
   /** JSONPath of the input in the request, for errors. */
   path: string;
 }
-
-export type DataType = 'float32' | 'float16' | 'float64' | 'bfloat16' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool' | 'other';
 
 /** A constant tensor (ONNX initializer or Constant node). */
 export interface GraphConstant {

@@ -1,10 +1,11 @@
 /**
  * Tensors over the wire: JSON `{ shape, data }` with nested or flat numbers; `{ shape, dtype:
- * "float32", base64 }` (little-endian); and NumPy `.npy` (version 1–3, C order; float32/64,
- * float16, int8–64, uint8, bool). Everything becomes a float32 tensor.
+ * "float32", base64 }` (little-endian); and NumPy `.npy` (version 1–3, C order; every NumPy type
+ * of tensor/dtype.ts: float16/32/64, int8–64, uint8–64, bool). Everything becomes a float32 tensor.
  */
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
+import { DTYPE_INFO, DTYPE_NAMES, decodeToFloat32, dtypeOfNpy } from './dtype.js';
 import { numel } from './tensor.js';
 import type { Tensor } from './tensor.js';
 
@@ -95,18 +96,6 @@ export function encodeTensor(t: Tensor, format: 'json' | 'base64', nested = true
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
-const READERS: Record<string, [number, (dv: DataView, o: number, le: boolean) => number]> = {
-  f4: [4, (dv, o, le) => dv.getFloat32(o, le)],
-  f8: [8, (dv, o, le) => dv.getFloat64(o, le)],
-  f2: [2, (dv, o, le) => halfToFloat(dv.getUint16(o, le))],
-  i1: [1, (dv, o) => dv.getInt8(o)],
-  u1: [1, (dv, o) => dv.getUint8(o)],
-  b1: [1, (dv, o) => dv.getUint8(o)],
-  i2: [2, (dv, o, le) => dv.getInt16(o, le)],
-  i4: [4, (dv, o, le) => dv.getInt32(o, le)],
-  i8: [8, (dv, o, le) => Number(dv.getBigInt64(o, le))],
-};
-
 export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number): Tensor {
   const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: not a valid .npy file: ${why}`, { path });
   if (bytes.byteLength < 10 || NPY_MAGIC.some((m, i) => bytes[i] !== m)) throw bad('no \\x93NUMPY magic');
@@ -121,8 +110,9 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number):
   const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shapeM) throw bad(`unreadable header ${JSON.stringify(header.trim())}`);
   if (fortran[1] === 'True') throw bad('Fortran order; save it with np.ascontiguousarray');
-  const reader = READERS[descr[2]];
-  if (!reader) throw bad(`dtype ${descr[1]}${descr[2]} is not supported (float16/32/64, int8–64, uint8, bool)`);
+  const dtype = dtypeOfNpy(descr[2]);
+  if (!dtype) throw bad(`dtype ${descr[1]}${descr[2]} is not supported (${DTYPE_NAMES.filter((d) => DTYPE_INFO[d].npy).join(', ')})`);
+  const size = DTYPE_INFO[dtype].bytes;
   const shape = shapeM[1]
     .split(',')
     .map((s) => s.trim())
@@ -131,14 +121,8 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number):
   const n = numel(shape);
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path });
   const dataStart = start + headerLen;
-  if (dataStart + n * reader[0] > bytes.byteLength) throw bad(`shape (${shape.join(', ')}) needs ${n * reader[0]} data bytes, the file has ${bytes.byteLength - dataStart}`);
-  const le = descr[1] !== '>';
-  const data = new Float32Array(n);
-  if (descr[2] === 'f4' && le && (bytes.byteOffset + dataStart) % 4 === 0) {
-    data.set(new Float32Array(bytes.buffer, bytes.byteOffset + dataStart, n));
-  } else {
-    for (let i = 0; i < n; i++) data[i] = reader[1](dv, dataStart + i * reader[0], le);
-  }
+  const data = decodeToFloat32(dtype, bytes.subarray(dataStart), n, descr[1] !== '>');
+  if (!data) throw bad(`shape (${shape.join(', ')}) needs ${n * size} data bytes, the file has ${bytes.byteLength - dataStart}`);
   return { shape, data };
 }
 
@@ -157,12 +141,5 @@ export function encodeNpy(t: Tensor): Buffer {
   return out;
 }
 
-/** IEEE 754 half → float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
+/** Moved to tensor/dtype.ts; re-exported for the modules that import it from here. */
+export { halfToFloat } from './dtype.js';

@@ -5,7 +5,13 @@ import protobuf from 'protobufjs';
 const root = protobuf.loadSync(path.join(import.meta.dirname, '..', '..', 'schema', 'onnx', 'onnx.proto'));
 const Model = root.lookupType('onnx.ModelProto');
 
-export type Attr = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string };
+/** An int64 given as a decimal string keeps values beyond 2^53 exact (protobufjs reads it as a Long). */
+type Int64 = number | string;
+/**
+ * An attribute: its value field, and `type` when it must differ from the one the field implies
+ * (a wrong type on purpose, or 0 = UNDEFINED as IR version 1 files may leave it).
+ */
+export type Attr = ({ i: Int64 } | { f: number } | { ints: Int64[] } | { floats: number[] } | { s: string } | { strings: string[] } | { t: TensorSpec }) & { type?: number };
 export interface NodeSpec {
   op: string;
   inputs: string[];
@@ -14,15 +20,39 @@ export interface NodeSpec {
   attrs?: Record<string, Attr>;
   domain?: string;
 }
-export interface InitSpec {
-  name: string;
+export interface TensorSpec {
   dims: number[];
   /** Values; floats go to float_data, ints to raw_data as little-endian int64. Omitted: stripped weights. */
   data?: number[];
   type?: 'float' | 'int64';
 }
+export interface InitSpec extends TensorSpec {
+  name: string;
+}
 
-const TYPES = { i: 2, f: 1, s: 3, floats: 6, ints: 7 } as const;
+/** onnx.proto AttributeProto.AttributeType of each value field. */
+const TYPES = { f: 1, i: 2, s: 3, t: 4, floats: 6, ints: 7, strings: 8 } as const;
+/** onnx.proto TensorProto.DataType: FLOAT 1, INT64 7. */
+function tensor(t: TensorSpec & { name?: string }) {
+  const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: t.type === 'int64' ? 7 : 1 };
+  if (!t.data) return base;
+  if (t.type === 'int64') {
+    const raw = new Uint8Array(new BigInt64Array(t.data.map((v) => BigInt(v))).buffer);
+    return { ...base, rawData: raw };
+  }
+  return { ...base, floatData: t.data };
+}
+
+function attribute(name: string, a: Attr) {
+  const { type, ...value } = a as Attr & Record<string, unknown>;
+  const key = Object.keys(value)[0] as keyof typeof TYPES;
+  const utf8 = (x: string) => new TextEncoder().encode(x);
+  let field: Record<string, unknown> = value;
+  if (key === 's') field = { s: utf8(value.s as string) };
+  if (key === 'strings') field = { strings: (value.strings as string[]).map(utf8) };
+  if (key === 't') field = { t: tensor(value.t as TensorSpec) };
+  return { name, type: type ?? TYPES[key], ...field };
+}
 
 export function onnxModel(m: {
   inputs: { name: string; shape: (number | string)[] }[];
@@ -31,15 +61,7 @@ export function onnxModel(m: {
   initializers?: InitSpec[];
   opset?: number;
 }): Uint8Array {
-  const initializer = (m.initializers ?? []).map((t) => {
-    const base = { name: t.name, dims: t.dims, dataType: t.type === 'int64' ? 7 : 1 };
-    if (!t.data) return base;
-    if (t.type === 'int64') {
-      const raw = new Uint8Array(new BigInt64Array(t.data.map((v) => BigInt(v))).buffer);
-      return { ...base, rawData: raw };
-    }
-    return { ...base, floatData: t.data };
-  });
+  const initializer = (m.initializers ?? []).map(tensor);
   const msg = Model.fromObject({
     irVersion: 8,
     producerName: 'convlens-tests',
@@ -52,10 +74,7 @@ export function onnxModel(m: {
         domain: n.domain ?? '',
         input: n.inputs,
         output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([name, a]) => {
-          const key = Object.keys(a)[0] as keyof typeof TYPES;
-          return 's' in a ? { name, type: TYPES.s, s: new TextEncoder().encode(a.s) } : { name, type: TYPES[key], ...a };
-        }),
+        attribute: Object.entries(n.attrs ?? {}).map(([name, a]) => attribute(name, a)),
       })),
       initializer,
       input: m.inputs.map((i) => ({

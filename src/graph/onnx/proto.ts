@@ -23,8 +23,33 @@ export interface TensorProto {
   dataLocation?: number;
 }
 
+/** schema/onnx/onnx.proto, message AttributeProto, enum AttributeType: which field holds the value. */
+export const AttributeType = {
+  UNDEFINED: 0,
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+  TENSORS: 9,
+  GRAPHS: 10,
+  SPARSE_TENSOR: 11,
+  SPARSE_TENSORS: 12,
+  TYPE_PROTO: 13,
+  TYPE_PROTOS: 14,
+} as const;
+
+/** The enum name of an AttributeProto.type number (`INTS`), or the number itself when unknown. */
+export function attributeTypeName(type: number): string {
+  return Object.entries(AttributeType).find(([, v]) => v === type)?.[0] ?? String(type);
+}
+
 export interface AttributeProto {
   name: string;
+  /** AttributeType; UNDEFINED in IR version 1 files, where the value field present says it. */
   type: number;
   f?: number;
   i?: Long;

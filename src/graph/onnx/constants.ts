@@ -1,0 +1,70 @@
+/**
+ * ONNX tensors → graph constants: initializers and Constant nodes. Large weights are never
+ * decoded here (only their shape and a view of their bytes are kept); small tensors (shapes,
+ * axes, scales) get their values, which the analyzer folds shape arithmetic with.
+ */
+import { MAX_FOLDED_ELEMENTS } from '../../ops/broadcast.js';
+import { bytesPerElement, dtypeOfOnnx, elementReader, holdsIntegers } from '../../tensor/dtype.js';
+import type { DataType } from '../../tensor/dtype.js';
+import { numel } from '../../tensor/tensor.js';
+import type { GraphConstant } from '../graph.js';
+import type { Attributes } from './attributes.js';
+import { num } from './proto.js';
+import type { Long, NodeProto, TensorProto } from './proto.js';
+
+/** Values of a small tensor, from raw_data (little-endian) or the typed fields. */
+function tensorValues(t: TensorProto, type: DataType, count: number): number[] | null {
+  if (t.rawData && t.rawData.byteLength > 0) {
+    if (type === 'other') return null;
+    const size = bytesPerElement(type);
+    if (size * count > t.rawData.byteLength) return null;
+    const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+    const read = elementReader(type);
+    return Array.from({ length: count }, (_, i) => read(dv, i * size, true));
+  }
+  const typed: ArrayLike<number | { toNumber(): number }> | null =
+    t.floatData.length > 0 ? t.floatData : t.int64Data.length > 0 ? t.int64Data : t.int32Data.length > 0 ? t.int32Data : t.doubleData.length > 0 ? t.doubleData : null;
+  if (!typed || typed.length < count) return null;
+  return Array.from({ length: count }, (_, i) => num(typed[i] as Long));
+}
+
+export function toConstant(t: TensorProto, name: string, initializer: boolean): GraphConstant {
+  const shape = t.dims.map(num);
+  const dataType = dtypeOfOnnx(t.dataType);
+  const count = numel(shape);
+  const values = count <= MAX_FOLDED_ELEMENTS ? tensorValues(t, dataType, count) : null;
+  return {
+    name,
+    shape,
+    dataType,
+    value: values ? { data: values, integer: holdsIntegers(dataType) } : null,
+    raw: t.rawData && t.rawData.byteLength > 0 ? t.rawData : null,
+    typed: t.floatData.length > 0 ? t.floatData : null,
+    initializer,
+  };
+}
+
+/** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */
+export function constantNode(node: NodeProto, attr: Attributes): GraphConstant | null {
+  const name = node.output[0];
+  const scalar = (data: number[], integer: boolean, shape: number[]): GraphConstant => ({
+    name,
+    shape,
+    dataType: integer ? 'int64' : 'float32',
+    value: { data, integer },
+    raw: null,
+    typed: null,
+    initializer: false,
+  });
+  const value = attr.tensor('value');
+  if (value) return toConstant(value, name, false);
+  const f = attr.float('value_float');
+  if (f !== undefined) return scalar([f], false, []);
+  const i = attr.int('value_int');
+  if (i !== undefined) return scalar([i], true, []);
+  const fs = attr.floats('value_floats');
+  if (fs) return scalar(fs, false, [fs.length]);
+  const is = attr.ints('value_ints');
+  if (is) return scalar(is, true, [is.length]);
+  return null;
+}

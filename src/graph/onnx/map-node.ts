@@ -1,0 +1,249 @@
+/**
+ * ONNX node → convlens op: attribute names, types and defaults per the ONNX operator specs
+ * (opsets 7–18), read through the typed attribute reader. A node convlens cannot map throws
+ * Unsupported with the reason; it then stays in the graph under its op type.
+ */
+import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
+import type { GraphConstant, GraphLayer } from '../graph.js';
+import type { Attributes } from './attributes.js';
+import type { NodeProto } from './proto.js';
+
+export interface Mapped {
+  op: string;
+  inputs: string[];
+  attrs: Record<string, unknown>;
+  weights?: GraphLayer['weights'];
+}
+
+export class Unsupported extends Error {}
+
+/** ONNX 2-D pads [t, l, b, r] or auto_pad → our padding. */
+function padding(a: Attributes): unknown {
+  const auto = a.string('auto_pad', 'NOTSET');
+  if (auto === 'SAME_UPPER') return 'sameUpper';
+  if (auto === 'SAME_LOWER') return 'sameLower';
+  if (auto === 'VALID') return 'valid';
+  const pads = a.ints('pads');
+  if (!pads) return 0;
+  if (pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`);
+  return pads;
+}
+
+const opt = <T>(key: string, v: T | undefined) => (v === undefined ? {} : { [key]: v });
+
+/** ONNX operators that are convlens ops one to one, inputs and all, with no attributes to carry. */
+const DIRECT: Record<string, string> = {
+  Relu: 'relu',
+  Sigmoid: 'sigmoid',
+  HardSwish: 'hardSwish',
+  Add: 'add',
+  Sub: 'sub',
+  Mul: 'mul',
+  Div: 'div',
+  GlobalAveragePool: 'globalAvgPool2d',
+  Identity: 'identity',
+  Expand: 'expand',
+};
+
+export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>): Mapped {
+  const ins = node.input;
+  if (DIRECT[node.opType]) return { op: DIRECT[node.opType], inputs: [...ins], attrs: {} };
+  const constOf = (i: number): GraphConstant | null => (ins[i] ? constants.get(ins[i]) ?? null : null);
+  const scalarOf = (i: number): number | undefined => {
+    const c = constOf(i);
+    if (ins[i] && !c) throw new Unsupported(`input ${i} is not a constant`);
+    return c?.value?.data[0];
+  };
+  const same = (op: string, attrs: Record<string, unknown> = {}): Mapped => ({ op, inputs: [...ins], attrs });
+
+  switch (node.opType) {
+    case 'Conv': {
+      const w = constOf(1);
+      if (!w) throw new Unsupported('the weight is not a constant');
+      if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D convolution: only 2-D is supported`);
+      const b = constOf(2);
+      return {
+        op: 'conv2d',
+        inputs: [ins[0]],
+        attrs: {
+          outChannels: w.shape[0],
+          kernelSize: [w.shape[2], w.shape[3]],
+          stride: a.ints('strides') ?? 1,
+          padding: padding(a),
+          dilation: a.ints('dilations') ?? 1,
+          groups: a.int('group', 1),
+          bias: b !== null,
+        },
+        weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+      };
+    }
+    case 'ConvTranspose': {
+      const w = constOf(1);
+      if (!w) throw new Unsupported('the weight is not a constant');
+      if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D transposed convolution: only 2-D is supported`);
+      if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
+      const b = constOf(2);
+      const group = a.int('group', 1);
+      return {
+        op: 'convTranspose2d',
+        inputs: [ins[0]],
+        attrs: {
+          outChannels: w.shape[1] * group,
+          kernelSize: [w.shape[2], w.shape[3]],
+          stride: a.ints('strides') ?? 1,
+          padding: a.ints('pads') ?? 0,
+          outputPadding: a.ints('output_padding') ?? 0,
+          dilation: a.ints('dilations') ?? 1,
+          groups: group,
+          bias: b !== null,
+        },
+        weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+      };
+    }
+    case 'BatchNormalization': {
+      const roles = ['weight', 'bias', 'runningMean', 'runningVar'];
+      const weights: NonNullable<GraphLayer['weights']> = {};
+      roles.forEach((r, i) => {
+        const c = constOf(i + 1);
+        if (!c) throw new Unsupported(`${r} is not a constant`);
+        weights[r] = { constant: c.name };
+      });
+      return {
+        op: 'batchNorm2d',
+        inputs: [ins[0]],
+        attrs: { eps: a.float('epsilon', 1e-5), momentum: 1 - a.float('momentum', 0.9) },
+        weights,
+      };
+    }
+    case 'LeakyRelu':
+      return same('leakyRelu', { negativeSlope: a.float('alpha', 0.01) });
+    case 'HardSigmoid':
+      return same('hardSigmoid', { alpha: a.float('alpha', 0.2), beta: a.float('beta', 0.5) });
+    case 'Clip': {
+      const min = opset >= 11 ? scalarOf(1) : a.float('min');
+      const max = opset >= 11 ? scalarOf(2) : a.float('max');
+      if (min === 0 && max === 6) return { op: 'relu6', inputs: [ins[0]], attrs: {} };
+      if (min === 0 && max === undefined) return { op: 'relu', inputs: [ins[0]], attrs: {} };
+      return { op: 'clip', inputs: [ins[0]], attrs: { ...opt('min', min), ...opt('max', max) } };
+    }
+    case 'Softmax':
+      return same('softmax', { dim: a.int('axis', opset >= 13 ? -1 : 1) });
+    case 'Dropout':
+      return { op: 'dropout', inputs: [ins[0]], attrs: { p: opset >= 12 ? (scalarOf(1) ?? 0.5) : a.float('ratio', 0.5) } };
+    case 'Concat':
+      return same('concat', { dim: a.int('axis') });
+    case 'MaxPool': {
+      const k = a.ints('kernel_shape');
+      if (!k || k.length !== 2) throw new Unsupported('only 2-D max pooling is supported');
+      if (a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)');
+      return {
+        op: 'maxPool2d',
+        inputs: [ins[0]],
+        attrs: {
+          kernelSize: k,
+          stride: a.ints('strides') ?? 1,
+          padding: padding(a),
+          dilation: a.ints('dilations') ?? 1,
+          ceilMode: a.int('ceil_mode', 0) === 1,
+          returnIndices: node.output.length > 1 && node.output[1] !== '',
+        },
+      };
+    }
+    case 'AveragePool': {
+      const k = a.ints('kernel_shape');
+      if (!k || k.length !== 2) throw new Unsupported('only 2-D average pooling is supported');
+      return {
+        op: 'avgPool2d',
+        inputs: [ins[0]],
+        attrs: { kernelSize: k, stride: a.ints('strides') ?? 1, padding: padding(a), ceilMode: a.int('ceil_mode', 0) === 1, countIncludePad: a.int('count_include_pad', 0) === 1 },
+      };
+    }
+    case 'Flatten':
+      return same('flatten', { axis: a.int('axis', 1) });
+    case 'Gemm': {
+      const w = constOf(1);
+      const c = constOf(2);
+      const alpha = a.float('alpha', 1);
+      const beta = a.float('beta', 1);
+      const transB = a.int('transB', 0) === 1;
+      if (!w || w.shape.length !== 2 || a.int('transA', 0) === 1 || alpha !== 1 || (c && beta !== 1)) throw new Unsupported('only Gemm as a linear layer (constant B, transA 0, alpha = beta = 1)');
+      const out = transB ? w.shape[0] : w.shape[1];
+      if (ins[2] && (!c || c.shape.length !== 1 || c.shape[0] !== out)) throw new Unsupported('a bias C that is not a constant vector of the output size');
+      return {
+        op: 'linear',
+        inputs: [ins[0]],
+        attrs: { outFeatures: out, bias: c !== null },
+        weights: { weight: { constant: w.name, transpose: !transB }, ...(c ? { bias: { constant: c.name } } : {}) },
+      };
+    }
+    case 'MatMul': {
+      const w = constOf(1);
+      if (w && w.shape.length === 2 && !constOf(0)) {
+        return { op: 'linear', inputs: [ins[0]], attrs: { outFeatures: w.shape[1], bias: false }, weights: { weight: { constant: w.name, transpose: true } } };
+      }
+      return same('matmul');
+    }
+    case 'Reshape':
+      return same('reshape', { allowZero: a.int('allowzero', 0) === 1 });
+    case 'Transpose':
+      return same('transpose', opt('perm', a.ints('perm')));
+    case 'Split':
+      return {
+        op: 'split',
+        inputs: [...ins],
+        attrs: { axis: a.int('axis', 0), numOutputs: node.output.length, ...opt('split', a.ints('split')) },
+      };
+    case 'Slice':
+      return opset >= 10
+        ? same('slice')
+        : same('slice', { starts: a.bounds('starts'), ends: a.bounds('ends'), ...opt('axes', a.ints('axes')) });
+    case 'Pad': {
+      const mode = a.string('mode', 'constant');
+      if (opset >= 11) return { op: 'pad', inputs: [...ins], attrs: { mode } };
+      return { op: 'pad', inputs: [ins[0]], attrs: { mode, pads: a.ints('pads'), value: a.float('value', 0) } };
+    }
+    case 'ReduceMean':
+      return same('reduceMean', { keepDims: a.int('keepdims', 1) !== 0, ...opt('axes', a.ints('axes')) });
+    case 'Shape':
+      return same('shape', { ...opt('start', a.int('start')), ...opt('end', a.int('end')) });
+    case 'Gather':
+      return same('gather', { axis: a.int('axis', 0) });
+    case 'Unsqueeze':
+      return same('unsqueeze', opt('axes', a.ints('axes')));
+    case 'Squeeze':
+      return same('squeeze', opt('axes', a.ints('axes')));
+    case 'Cast':
+      return same('cast', { to: dtypeOfOnnx(a.int('to', TensorDataType.UNDEFINED)) });
+    case 'Resize': {
+      const mode = a.string('mode', 'nearest');
+      const cubic = a.float('cubic_coeff_a', -0.75);
+      if (mode === 'cubic' && cubic !== -0.75) throw new Unsupported(`cubic_coeff_a ${cubic} (only −0.75)`);
+      if (a.int('exclude_outside', 0) === 1) throw new Unsupported('exclude_outside 1');
+      if (a.int('antialias', 0) === 1) throw new Unsupported('antialias 1');
+      if (opset < 11) {
+        return { op: 'resize', inputs: [ins[0], '', ins[1] ?? ''], attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' } };
+      }
+      return {
+        op: 'resize',
+        inputs: [...ins],
+        attrs: {
+          mode,
+          coordinateTransformationMode: a.string('coordinate_transformation_mode', 'half_pixel'),
+          nearestMode: a.string('nearest_mode', 'round_prefer_floor'),
+        },
+      };
+    }
+    case 'Upsample': {
+      const raw = a.string('mode', 'nearest');
+      const mode = raw === 'bilinear' ? 'linear' : raw;
+      const scales = a.floats('scales');
+      return {
+        op: 'resize',
+        inputs: scales ? [ins[0]] : [ins[0], '', ins[1]],
+        attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor', ...opt('scales', scales) },
+      };
+    }
+    default:
+      throw new Unsupported('');
+  }
+}
