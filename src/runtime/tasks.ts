@@ -3,6 +3,7 @@ import { analyzeGraph } from '../analysis/analyze.js';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
+import { graphOutputs } from '../graph/walks.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -44,6 +45,11 @@ export interface RunTask {
 
 export interface RunTaskResult extends RunResult {
   source: GraphOrigin;
+  /**
+   * The order to answer in: graph outputs in graph order, captured tensors in request order.
+   * Iterate these, never the records' keys: integer-like names (an ONNX output `621`) enumerate first.
+   */
+  order: { outputs: string[]; captured: string[] };
 }
 
 export function runTask(t: RunTask): RunTaskResult {
@@ -57,7 +63,7 @@ export function runTask(t: RunTask): RunTaskResult {
   if (graph.inputs.length === 1 && !(graph.inputs[0].name in inputs) && Object.keys(inputs).length === 1) {
     inputs[graph.inputs[0].name] = Object.values(inputs)[0];
   }
-  return { ...runGraph(graph, inputs, t), source: origin };
+  return { ...runGraph(graph, inputs, t), source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
 }
 
 export interface FoldTask {
