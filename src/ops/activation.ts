@@ -1,6 +1,7 @@
 /**
  * Element-wise activations, softmax and dropout. Output shape = input shape; receptive field
- * passes through. FLOPs per element (counted as the obvious implementation does):
+ * passes through. FLOPs per element (each op's flopsPerElement, counted as the obvious
+ * implementation does):
  *   relu 1 (compare)          relu6 2 (two clamps)         leakyRelu 2 (compare, multiply)
  *   sigmoid 4 (neg, exp, add, divide)                      swish / silu 5 (sigmoid, multiply)
  *   hardSigmoid 4 (add, two clamps, scale)                 hardSwish 5 (hardSigmoid, multiply)
@@ -54,6 +55,14 @@ function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
   };
 }
 
+/** PyTorch's nn.LeakyReLU default slope (the notes use 0.1). */
+export const LEAKY_RELU_SLOPE = 0.01;
+/** ONNX HardSigmoid's defaults: max(0, min(1, 0.2·x + 0.5)). */
+const ONNX_HARD_SIGMOID = { alpha: 0.2, beta: 0.5 };
+/** (alpha, beta) of the named hardSigmoid forms: the notes' (x + 1)/2, PyTorch's (x + 3)/6. */
+const HARD_SIGMOID_NOTES: [number, number] = [0.5, 0.5];
+const HARD_SIGMOID_PYTORCH: [number, number] = [1 / 6, 0.5];
+
 const sigmoidOf = (x: number) => 1 / (1 + Math.exp(-x));
 const relu6Of = (x: number) => Math.min(Math.max(x, 0), 6);
 
@@ -61,7 +70,7 @@ const none = z.strictObject({});
 
 export const relu = elementwise({ name: 'relu', summary: 'max(0, x)', pytorch: 'torch.nn.ReLU', attrs: none, flopsPerElement: 1, fn: () => (x) => (x > 0 ? x : 0) });
 export const relu6 = elementwise({ name: 'relu6', summary: 'min(max(0, x), 6)', pytorch: 'torch.nn.ReLU6', attrs: none, flopsPerElement: 2, fn: () => relu6Of });
-export const LeakyReluAttrs = z.strictObject({ negativeSlope: z.number().default(0.01) });
+export const LeakyReluAttrs = z.strictObject({ negativeSlope: z.number().default(LEAKY_RELU_SLOPE) });
 export const leakyRelu = elementwise({
   name: 'leakyRelu',
   summary: 'x if x > 0 else negativeSlope·x',
@@ -85,7 +94,12 @@ export const hardSigmoid = elementwise({
   attrs: HardSigmoidAttrs,
   flopsPerElement: 4,
   fn: (a) => {
-    const [alpha, beta] = a.alpha !== undefined || a.beta !== undefined ? [a.alpha ?? 0.2, a.beta ?? 0.5] : a.variant === 'notes' ? [0.5, 0.5] : [1 / 6, 0.5];
+    const [alpha, beta] =
+      a.alpha !== undefined || a.beta !== undefined
+        ? [a.alpha ?? ONNX_HARD_SIGMOID.alpha, a.beta ?? ONNX_HARD_SIGMOID.beta]
+        : a.variant === 'notes'
+          ? HARD_SIGMOID_NOTES
+          : HARD_SIGMOID_PYTORCH;
     // PyTorch computes relu6(x + 3)/6 literally; the general form alpha·x + beta rounds differently in float32
     if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => relu6Of(x + 3) / 6;
     return (x) => Math.min(Math.max(alpha * x + beta, 0), 1);
@@ -171,8 +185,16 @@ export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, { dim: number }> = {
  * inference): `tableSize` entries sampled evenly, read by nearest entry or linear interpolation.
  * maxError is the largest deviation from the exact sigmoid over a dense sweep of [−10, 10].
  */
+/** The table covers [−LUT_RANGE, LUT_RANGE]: sigmoid(±8) is within 3.4e-4 of 0 and 1, the saturation floor. */
+export const LUT_RANGE = 8;
+/** Largest table accepted (4 MiB of float32), bounding the allocation; far past the size where the saturation error outside ±8 dominates. */
+const MAX_TABLE_SIZE = 1 << 20;
+/** maxError is measured on [−ERROR_SWEEP_RANGE, ERROR_SWEEP_RANGE] in steps of ERROR_SWEEP_STEP, past the table on both sides. */
+const ERROR_SWEEP_RANGE = 10;
+const ERROR_SWEEP_STEP = 1e-4;
+
 export const SigmoidLutAttrs = z.strictObject({
-  tableSize: z.number().int().min(2).max(1 << 20).default(256),
+  tableSize: z.number().int().min(2).max(MAX_TABLE_SIZE).default(256),
   interpolate: z.boolean().default(false),
 });
 export type SigmoidLutAttrs = z.infer<typeof SigmoidLutAttrs>;
@@ -180,20 +202,21 @@ export type SigmoidLutAttrs = z.infer<typeof SigmoidLutAttrs>;
 export function sigmoidTable(a: SigmoidLutAttrs): { fn: (x: number) => number; maxError: number } {
   const n = a.tableSize;
   const table = new Float32Array(n);
-  const step = 16 / (n - 1);
-  for (let i = 0; i < n; i++) table[i] = sigmoidOf(-8 + i * step);
+  const step = (2 * LUT_RANGE) / (n - 1);
+  for (let i = 0; i < n; i++) table[i] = sigmoidOf(-LUT_RANGE + i * step);
   const fn = (x: number) => {
-    if (x <= -8) return table[0];
-    if (x >= 8) return table[n - 1];
-    const pos = (x + 8) / step;
+    if (x <= -LUT_RANGE) return table[0];
+    if (x >= LUT_RANGE) return table[n - 1];
+    const pos = (x + LUT_RANGE) / step;
     if (!a.interpolate) return table[Math.round(pos)];
     const i = Math.floor(pos);
     const f = pos - i;
     return i + 1 < n ? table[i] * (1 - f) + table[i + 1] * f : table[i];
   };
   let maxError = 0;
-  for (let k = 0; k <= 200_000; k++) {
-    const x = -10 + k * 1e-4;
+  const samples = Math.round((2 * ERROR_SWEEP_RANGE) / ERROR_SWEEP_STEP);
+  for (let k = 0; k <= samples; k++) {
+    const x = -ERROR_SWEEP_RANGE + k * ERROR_SWEEP_STEP;
     maxError = Math.max(maxError, Math.abs(fn(x) - sigmoidOf(x)));
   }
   return { fn, maxError };

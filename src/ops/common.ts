@@ -16,6 +16,11 @@ import type { InferContext, RunContext, Shape, WeightSpec } from './types.js';
 export const MAX_INT_LIST = 64;
 export const IntList = z.array(z.number().int()).max(MAX_INT_LIST);
 
+/** Rank of an image batch (N, C, H, W): what convolution, pooling, resampling and shuffling read. */
+export const NCHW_RANK = 4;
+/** The first spatial axis (H) of an NCHW tensor; W follows it. */
+export const SPATIAL_START = 2;
+
 export function expectRank<A>(ctx: InferContext<A>, index: number, rank: number): Shape {
   const shape = ctx.inputs[index];
   if (shape.length !== rank) {

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Pair, PaddingSchema, nonNegInt, pairOf, posInt, transposedGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { transposedRF } from './receptive-field.js';
-import { checkChannels, expectRank, weightAndBias } from './common.js';
+import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
@@ -84,7 +84,7 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
   },
   attrs: ConvTransposeAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     const a = ctx.attrs;
     checkChannels(ctx, x, a.inChannels, 'inChannels', a.groups, a.outChannels);
     const geo = transposedGeometry(ctx, [x[2], x[3]], {

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
-import { checkChannels, expectRank, weightAndBias } from './common.js';
+import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import { addBias, flipKernels } from './kernels.js';
 import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
 import { gemm, gemmPacked, packA } from '../tensor/gemm.js';
@@ -46,7 +46,7 @@ type ConvLike = Pick<ConvAttrs, 'outChannels' | 'inChannels' | 'kernelSize' | 's
 
 /** Validates and resolves everything a conv-shaped layer needs; shared with deformConv2d. */
 export function convPlan(ctx: InferContext<ConvLike>): ConvPlan {
-  const x = expectRank(ctx, 0, 4);
+  const x = expectRank(ctx, 0, NCHW_RANK);
   const a = ctx.attrs;
   checkChannels(ctx, x, a.inChannels, 'inChannels', a.groups, a.outChannels);
   const geo = windowGeometry(ctx, [x[2], x[3]], { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: a.padding });
@@ -145,6 +145,12 @@ function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvP
 }
 
 /**
+ * Columns per GEMM B panel: the width of tensor/gemm.ts's 4×8 micro-kernel tile. Panels are K×8
+ * floats; the unrolled copy below writes one panel row of 8.
+ */
+const PANEL = 8;
+
+/**
  * Implicit im2col: writes columns [col, col + width) of one image and group's column matrix
  * (counted from output position firstPosition) straight into GEMM panels. Row (c·Kh + u)·Kw + v of column oy·W' + ox is
  * x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero outside the input.
@@ -153,13 +159,14 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
   const [gh, gw] = geo;
   const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
   const [sy, sx] = [gh.stride, gw.stride];
-  const iy0 = new Int32Array(8);
-  const ix0 = new Int32Array(8);
+  const iy0 = new Int32Array(PANEL);
+  const ix0 = new Int32Array(PANEL);
   return (col, width, panels, K) => {
     // panel by panel, so the writes run sequentially through each K×8 panel
-    for (let pj = 0; pj < width; pj += 8) {
-      const n = Math.min(8, width - pj);
-      const pb = (pj >> 3) * K * 8;
+    for (let pj = 0; pj < width; pj += PANEL) {
+      const n = Math.min(PANEL, width - pj);
+      // panel pj / PANEL starts at (pj / PANEL)·K·PANEL = pj·K
+      const pb = pj * K;
       for (let j = 0; j < n; j++) {
         const pos = firstPosition + col + pj + j;
         const oy = Math.floor(pos / OW);
@@ -167,17 +174,17 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
         ix0[j] = (pos - oy * OW) * sx - gw.padBegin;
       }
       // all columns in one output row: one input row per tap, and x positions ix0[0] + j·stride
-      const oneRow = n === 8 && iy0[7] === iy0[0];
+      const oneRow = n === PANEL && iy0[PANEL - 1] === iy0[0];
       let o = pb;
       for (let c = 0; c < channels; c++) {
         const xc = xOff + c * H * W;
         for (let u = 0; u < KH; u++) {
           const dy = u * gh.dilation;
-          for (let v = 0; v < KW; v++, o += 8) {
+          for (let v = 0; v < KW; v++, o += PANEL) {
             const dx = v * gw.dilation;
             const iy = iy0[0] + dy;
             const first = ix0[0] + dx;
-            if (oneRow && iy >= 0 && iy < H && first >= 0 && first + 7 * sx < W) {
+            if (oneRow && iy >= 0 && iy < H && first >= 0 && first + (PANEL - 1) * sx < W) {
               const src = xc + iy * W + first;
               if (sx === 1) {
                 panels[o] = x[src];
@@ -189,7 +196,7 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
                 panels[o + 6] = x[src + 6];
                 panels[o + 7] = x[src + 7];
               } else {
-                for (let j = 0; j < 8; j++) panels[o + j] = x[src + j * sx];
+                for (let j = 0; j < PANEL; j++) panels[o + j] = x[src + j * sx];
               }
               continue;
             }

@@ -21,6 +21,11 @@ import { gemm } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
 import { addBias } from './kernels.js';
 
+/** FLOPs of one bilinear sample: 4 corner weights times 4 values, summed (4 multiplies + 3 adds). */
+const BILINEAR_SAMPLE_FLOPS = 7;
+/** v2's modulation: one multiply of each sample by its mask value. */
+const MASK_FLOPS = 1;
+
 export const DeformConvAttrs = ConvAttrs.omit({ mode: true });
 export type DeformConvAttrs = ReturnType<typeof DeformConvAttrs.parse>;
 
@@ -70,7 +75,7 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
     const samples = plan.n * plan.cin * taps * spatialOut(plan.geo);
     return {
       ...base,
-      cost: { ...base.cost, elementwise: samples * (7 + (mask ? 1 : 0)) },
+      cost: { ...base.cost, elementwise: samples * (BILINEAR_SAMPLE_FLOPS + (mask ? MASK_FLOPS : 0)) },
       plan: { ...plan, offsetGroups, masked: mask !== undefined },
     };
   },

@@ -12,7 +12,7 @@ import { posInt } from './geometry.js';
 import { globalRF, mergeRF } from './receptive-field.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { normalizeAxis, normalizeBoundary } from './axes.js';
-import { weightAndBias } from './common.js';
+import { NCHW_RANK, SPATIAL_START, weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { gemm } from '../tensor/gemm.js';
@@ -67,7 +67,7 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   receptiveField: (ctx) => {
     const x = ctx.inputs[0];
     // A linear over the width axis of a spatial map mixes the whole row: treat it as global.
-    return x.length === 4 ? globalRF(ctx.rf[0], x.slice(2)) : ctx.rf[0];
+    return x.length === NCHW_RANK ? globalRF(ctx.rf[0], x.slice(SPATIAL_START)) : ctx.rf[0];
   },
   run(ctx) {
     const { rows, inFeatures } = ctx.plan;
@@ -117,8 +117,8 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
   },
   receptiveField(ctx) {
     const x = ctx.inputs[0];
-    const touchesSpatial = x.length === 4 && ctx.plan.end >= 2;
-    return touchesSpatial ? globalRF(ctx.rf[0], x.slice(2)) : ctx.rf[0];
+    const touchesSpatial = x.length === NCHW_RANK && ctx.plan.end >= SPATIAL_START;
+    return touchesSpatial ? globalRF(ctx.rf[0], x.slice(SPATIAL_START)) : ctx.rf[0];
   },
   run: (ctx) => [tensor(ctx.outputs[0], ctx.inputs[0].data)],
 };

@@ -15,10 +15,14 @@ import { ZERO_COST, numel } from './types.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
+/** torch.nn.BatchNorm2d's defaults: ε added to the variance, and the running-statistics momentum. */
+const PYTORCH_BN_EPS = 1e-5;
+const PYTORCH_BN_MOMENTUM = 0.1;
+
 export const BatchNormAttrs = z.strictObject({
   numFeatures: posInt.optional(),
-  eps: z.number().positive().default(1e-5),
-  momentum: z.number().min(0).max(1).default(0.1),
+  eps: z.number().positive().default(PYTORCH_BN_EPS),
+  momentum: z.number().min(0).max(1).default(PYTORCH_BN_MOMENTUM),
   affine: z.boolean().default(true),
   trackRunningStats: z.boolean().default(true),
 });

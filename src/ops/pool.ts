@@ -13,7 +13,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { globalRF, resample, transposedRF, windowRF } from './receptive-field.js';
-import { expectRank } from './common.js';
+import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -39,7 +39,7 @@ export interface PoolPlan {
 function poolGeometry<A extends { kernelSize: number | number[]; stride?: number | number[]; padding: z.infer<typeof PaddingSchema>; ceilMode: boolean; dilation?: number | number[] }>(
   ctx: InferContext<A>,
 ): { x: Shape; geo: AxisGeometry[] } {
-  const x = expectRank(ctx, 0, 4);
+  const x = expectRank(ctx, 0, NCHW_RANK);
   const a = ctx.attrs;
   if (a.padding === 'same') ctx.fail('INVALID_ATTRIBUTE', `pooling takes integer padding, not "same"`, 'padding');
   const geo = windowGeometry(ctx, [x[2], x[3]], {
@@ -182,7 +182,7 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   minInputs: 1,
   attrs: GlobalPoolAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     return { outputs: [[x[0], x[1], 1, 1]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null, fixedSize: true };
   },
   receptiveField: (ctx) => globalRF(ctx.rf[0], ctx.inputs[0].slice(2)),
@@ -226,7 +226,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
   minInputs: 1,
   attrs: AdaptiveAvgPoolAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     const size = pair(ctx.attrs.outputSize);
     const windows = [0, 1].map((a) => adaptiveWindows(x[2 + a], size[a]));
     const sum = (w: { start: Int32Array; end: Int32Array }) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0);
@@ -287,7 +287,7 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
   minInputs: 2,
   attrs: MaxUnpoolAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     const idx = ctx.inputs[1];
     if (idx.length !== 4 || idx.some((d, i) => d !== x[i])) {
       ctx.fail('SHAPE_MISMATCH', `indices ${fmtShape(idx)} must have the shape of x ${fmtShape(x)}`, 'inputs', { shapes: { x, indices: idx } });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
-import { expectRank } from './common.js';
+import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -22,7 +22,7 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
   minInputs: 1,
   attrs: ChannelShuffleAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     if (x[1] % ctx.attrs.groups !== 0) {
       ctx.fail('INVALID_ATTRIBUTE', `groups=${ctx.attrs.groups} does not divide ${x[1]} channels (input ${fmtShape(x)})`, 'groups', {
         shapes: { input: x },

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
 import { resample } from './receptive-field.js';
-import { expectRank } from './common.js';
+import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -73,7 +73,12 @@ export function nearestIndex(mode: NearestMode, x: number): number {
   }
 }
 
+/** Input samples read per output along one axis: the nearest one, two neighbours, four around (Keys). */
+const TAPS: Record<InterpolationMode, number> = { nearest: 1, linear: 2, cubic: 4 };
+/** Per output: a copy; 2×2 taps = 4 multiplies + 3 adds; 4×4 taps = 16 multiplies + 15 adds. */
 const FLOPS_PER_OUTPUT: Record<InterpolationMode, number> = { nearest: 0, linear: 7, cubic: 31 };
+/** Keys' cubic convolution parameter a: PyTorch's bicubic and ONNX Resize's cubic_coeff_a default. */
+const CUBIC_A = -0.75;
 
 function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedSize: boolean): Inferred<ResamplePlan> {
   if (plan.outSize.some((o) => !(o > 0))) {
@@ -89,7 +94,8 @@ function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   const inp = ctx.rf[0];
   if (!inp || inp.global) return inp;
   const p = ctx.plan;
-  const span = p.mode === 'nearest' ? 0 : p.mode === 'linear' ? 1 : 3;
+  // the read spans TAPS − 1 input units around the source coordinate
+  const span = TAPS[p.mode] - 1;
   return {
     ...inp,
     axes: inp.axes.map((ax, i) => {
@@ -110,7 +116,7 @@ interface AxisTaps {
 
 /** Keys' cubic convolution kernel with a = −0.75 (PyTorch bicubic, ONNX cubic_coeff_a default). */
 function cubicWeight(d: number): number {
-  const A = -0.75;
+  const A = CUBIC_A;
   const x = Math.abs(d);
   if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
   if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
@@ -126,7 +132,7 @@ function cubicWeight(d: number): number {
 function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const out = plan.outSize[axis];
   const inSize = plan.inSize[axis];
-  const taps = plan.mode === 'nearest' ? 1 : plan.mode === 'linear' ? 2 : 4;
+  const taps = TAPS[plan.mode];
   const index = new Int32Array(out * taps);
   const weight = new Float64Array(out * taps);
   const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
@@ -148,7 +154,7 @@ function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
       const src = sourceCoordinate(plan, axis, o);
       const lo = Math.floor(src);
       const t = src - lo;
-      for (let k = 0; k < 4; k++) {
+      for (let k = 0; k < taps; k++) {
         index[at + k] = clampIndex(lo - 1 + k);
         weight[at + k] = cubicWeight(t + 1 - k);
       }
@@ -215,7 +221,7 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
   minInputs: 1,
   attrs: UpsampleAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     const a = ctx.attrs;
     const inSize: [number, number] = [x[2], x[3]];
     const factor = a.scaleFactor !== undefined ? pair(a.scaleFactor) : null;
@@ -252,7 +258,7 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
   minInputs: 1,
   attrs: ResizeAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, 4);
+    const x = expectRank(ctx, 0, NCHW_RANK);
     const a = ctx.attrs;
     if (a.coordinateTransformationMode === 'tf_crop_and_resize') {
       ctx.fail('INVALID_ATTRIBUTE', `coordinate_transformation_mode tf_crop_and_resize is not supported`, 'coordinateTransformationMode');
