@@ -8,6 +8,7 @@ import { executedLayers, graphOutputs } from '../graph/walks.js';
 import { centre } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
+import { isFloat } from '../tensor/dtype.js';
 import { inferGraph } from './infer.js';
 import type { Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
@@ -34,8 +35,6 @@ export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
   };
 }
 
-const FLOATS = new Set(['float32', 'float16', 'float64', 'bfloat16']);
-
 /**
  * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
  * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
@@ -45,7 +44,7 @@ function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null
   let n = 0;
   for (const ref of layer.inputs) {
     const c = graph.constants.get(ref);
-    if (c && c.initializer && FLOATS.has(c.dataType) && numel(c.shape) > 1) n += numel(c.shape);
+    if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1) n += numel(c.shape);
   }
   return n;
 }

@@ -7,7 +7,7 @@
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
 import type { GraphConstant, GraphLayer } from '../graph/graph.js';
-import { halfToFloat } from '../tensor/encoding.js';
+import { decodeToFloat32, isFloat } from '../tensor/dtype.js';
 import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
@@ -22,29 +22,8 @@ export function constantData(c: GraphConstant): Float32Array | null {
   if (c.typed && c.typed.length === n) return Float32Array.from(c.typed);
   const raw = c.raw;
   if (!raw) return n === 0 ? new Float32Array(0) : null;
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const out = new Float32Array(n);
-  switch (c.dataType) {
-    case 'float32':
-      if (raw.byteLength < n * 4) return null;
-      if (raw.byteOffset % 4 === 0) out.set(new Float32Array(raw.buffer, raw.byteOffset, n));
-      else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
-      return out;
-    case 'float16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
-      return out;
-    case 'bfloat16': {
-      // bfloat16 is the upper half of a float32
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = dv.getUint16(i * 2, true) << 16;
-      return out;
-    }
-    case 'float64':
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
-      return out;
-    default:
-      return null;
-  }
+  // float16, bfloat16 and float64 weights are widened; too few bytes for the shape is no data (null), not a crash
+  return c.dataType !== 'other' && isFloat(c.dataType) ? decodeToFloat32(c.dataType, raw, n) : null;
 }
 
 /** A weight neither given nor in the file, initialised by the rule its op states beside its spec. */
