@@ -1,20 +1,38 @@
 #!/usr/bin/env node
 /**
  * convlens on the command line, for MLOps pipelines: analyse a JSON spec, an ONNX file or a zoo
- * model in-process and gate on budgets. Exit codes: 0 within budget, 1 a budget or warning gate
- * failed, 2 invalid input (the error catalog's 4xx), 3 an internal error.
+ * model in-process and gate on budgets. The report (table, JSON or CSV) goes to stdout and nothing
+ * else does; diagnostics go to stderr.
+ *
+ * Exit codes (cli/gates.ts): 0 analysed and every gate passed, 1 a budget or --fail-on gate failed,
+ * 2 invalid input or usage (the error catalog's codes, an unknown --fail-on code), 3 an internal
+ * error, 4 a gate was given but the analysis is incomplete (unsupported operators) and
+ * --allow-incomplete was not.
+ *
+ * Entry points: bin/convlens.mjs (the package's bin) imports this module and calls run(); running
+ * this file itself (`node dist/src/cli.js`, `node --import tsx src/cli.ts`) calls run() too.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from './analysis/analyze.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from './analysis/report.js';
-import type { Report } from './analysis/report.js';
+import { isWarningCode, WARNING_CODES } from './analysis/warning-codes.js';
+import type { WarningCode } from './analysis/warning-codes.js';
+import { csv, table } from './cli/format.js';
+import { EXIT, EXIT_CODES_HELP, judge } from './cli/gates.js';
 import { ConvlensError } from './errors.js';
-import { OPS } from './ops/registry.js';
 import { loadGraph, targetSource } from './graph/load.js';
+import { OPS } from './ops/registry.js';
+import { closest } from './suggest.js';
 import { ZOO } from './zoo/index.js';
 
+export { EXIT } from './cli/gates.js';
+
 export interface Io {
+  /** The report, and listings: stdout. */
   out(text: string): void;
+  /** Diagnostics: stderr. */
   err(text: string): void;
 }
 
@@ -28,42 +46,31 @@ const shape = (v: string) => {
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError('positive integers, e.g. 1,3,224,224');
   return dims;
 };
-
-const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(3)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(3)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
-
-function table(r: Report): string {
-  const field = (f: Report['layers'][number]['receptiveField']) => (!f ? '' : f.global ? 'global' : `${f.size.join('×')}/${f.stride[0]}`);
-  const rows = r.layers.map((l) => [l.name, l.op, JSON.stringify(l.outputShape), fmt(l.params), fmt(l.macs), field(l.receptiveField)]);
-  const head = ['layer', 'op', 'output', 'params', 'MACs', 'RF/stride'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  const t = r.totals;
-  return [
-    line(head),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-    '',
-    `total: ${t.params.toLocaleString()} params, ${fmt(t.macs)}MACs, ${fmt(t.flops)}FLOPs (${r.conventions.flops}), memory ${fmt(t.memoryAccess.bytes)}B, depth ${r.structure.depth}, width ${r.structure.width}${t.complete ? '' : ', INCOMPLETE'}`,
-    ...r.warnings.map((w) => `${w.severity}: ${w.code}: ${w.message}`),
-  ].join('\n');
-}
-
-function csv(r: Report): string {
-  const q = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
-  const rows = r.layers.map((l) => [l.name, l.op, l.outputShape?.join('x'), l.params, l.macs, l.flops, l.memoryAccess.bytes, l.receptiveField?.size[0], l.receptiveField?.stride[0]].map(q).join(','));
-  return ['layer,op,output,params,macs,flops,memory_bytes,rf_size,rf_stride', ...rows].join('\n');
-}
+/** `--fail-on A B` and `--fail-on A,B`; an unknown code is a usage error listing the valid ones. */
+const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] => {
+  const codes = v.split(',').map((c) => c.trim()).filter(Boolean);
+  for (const c of codes) {
+    if (isWarningCode(c)) continue;
+    const guess = closest(c, WARNING_CODES);
+    throw new InvalidArgumentError(
+      `unknown warning code '${c}'${guess ? ` (did you mean ${guess}?)` : ''}; valid codes: ${WARNING_CODES.join(', ')}` +
+        (/[a-z./]/.test(c) ? ' (--fail-on takes every word after it up to the next option: put the target before it)' : ''),
+    );
+  }
+  return [...previous, ...(codes as WarningCode[])];
+};
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  let code = 0;
+  let code: number = EXIT.OK;
   const program = new Command('convlens')
     .description('Shapes, costs and receptive fields of convolutional networks')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
   program
     .command('analyze')
-    .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name')
+    .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout, diagnostics to stderr')
     .argument('<target>', 'file path or zoo model name')
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
@@ -74,25 +81,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)
     .option('--max-macs <n>', 'fail (exit 1) above this many MACs', number)
     .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', number)
-    .option('--fail-on <codes...>', 'fail (exit 1) when a warning with one of these codes is raised')
+    .option('--fail-on <codes...>', `fail (exit 1) when a warning with one of these codes is raised: ${WARNING_CODES.join(', ')}`, warningCodes)
+    .option('--allow-incomplete', `let the gates pass on an incomplete analysis (unsupported operators), judging the analysed layers only; without it they fail with exit ${EXIT.INCOMPLETE}`, false)
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action((target: string, o) => {
       const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
       const report = analyzeGraph(loadGraph(targetSource(target, o.input, o.resolution)).graph, options);
       io.out(o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'csv' ? csv(report) : table(report));
-      const failures: string[] = [];
-      if (o.maxParams !== undefined && report.totals.params > o.maxParams) failures.push(`params ${report.totals.params} > ${o.maxParams}`);
-      if (o.maxMacs !== undefined && report.totals.macs > o.maxMacs) failures.push(`MACs ${report.totals.macs} > ${o.maxMacs}`);
-      if (o.maxMemory !== undefined && report.totals.memoryAccess.bytes > o.maxMemory) failures.push(`memory ${report.totals.memoryAccess.bytes} B > ${o.maxMemory}`);
-      for (const w of report.warnings) if ((o.failOn as string[] | undefined)?.includes(w.code)) failures.push(`warning ${w.code}`);
-      if (!report.totals.complete) io.err(`convlens: incomplete: ${report.totals.unsupported.map((u) => `${u.count}× ${u.opType}`).join(', ')} not analysed`);
-      for (const f of failures) io.err(`convlens: budget exceeded: ${f}`);
-      if (failures.length) code = 1;
+      const verdict = judge(report, { maxParams: o.maxParams, maxMacs: o.maxMacs, maxMemory: o.maxMemory, failOn: o.failOn, allowIncomplete: o.allowIncomplete });
+      for (const m of verdict.messages) io.err(`convlens: ${m}`);
+      code = verdict.exitCode;
     });
 
   program
     .command('models')
     .description('list the built-in model zoo')
-    .action(() => io.out(ZOO.map((z) => `${z.name.padEnd(20)} ${z.resolution}${z.torchvision ? `  torchvision: ${z.torchvision.params.toLocaleString()} params, ${z.torchvision.gmacs} GMACs` : ''}`).join('\n')));
+    .action(() => io.out(ZOO.map((z) => `${z.name.padEnd(20)} ${z.resolution}${z.torchvision ? `  torchvision: ${z.torchvision.params.toLocaleString('en-US')} params, ${z.torchvision.gmacs} GMACs` : ''}`).join('\n')));
 
   program
     .command('operators')
@@ -104,22 +108,42 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return code;
   } catch (e) {
     const ce = e as { code?: string; exitCode?: number };
-    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 2;
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+      // help asked for (`--help`, `help`) is a success; help shown for a usage error is not
+      return ce.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT;
+    }
     if (e instanceof ConvlensError) {
       io.err(`convlens: ${e.code}: ${e.message}${e.details.path ? ` (at ${e.details.path})` : ''}`);
-      return 2;
+      return EXIT.INVALID_INPUT;
     }
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+    const errno = (e as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT' || errno === 'EISDIR' || errno === 'EACCES') {
       io.err(`convlens: ${(e as Error).message}; give a .json spec, an .onnx file or one of: ${ZOO.map((z) => z.name).join(', ')}`);
-      return 2;
+      return EXIT.INVALID_INPUT;
     }
     io.err(`convlens: internal error: ${(e as Error).stack ?? e}`);
-    return 3;
+    return EXIT.INTERNAL_ERROR;
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  main(process.argv.slice(2), { out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`) }).then((c) => {
-    process.exitCode = c;
+/** The CLI on this process: arguments from argv, the report on stdout, diagnostics on stderr, the exit code in process.exitCode. */
+export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const line = (stream: NodeJS.WriteStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
+  // `convlens … | head`: a reader that stops early is not an error worth a stack trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
   });
+  process.exitCode = await main(argv, { out: line(process.stdout), err: line(process.stderr) });
 }
+
+/** True when `moduleUrl` is the script node was started with, also through a symlink (npm's bin links). */
+export function isMainModule(moduleUrl: string, script: string | undefined = process.argv[1]): boolean {
+  if (!script) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule(import.meta.url)) await run();

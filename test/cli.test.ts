@@ -1,6 +1,11 @@
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WARNING_CODES } from '../src/analysis/warning-codes.js';
+import { EXIT, isMainModule, main } from '../src/cli.js';
+import { onnxModel } from './graph/onnx-builder.js';
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -9,11 +14,19 @@ async function cli(...argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/${p}`, import.meta.url));
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmpFile = (name: string, data: string | Uint8Array) => {
+  const file = path.join(tmp, name);
+  writeFileSync(file, data);
+  return file;
+};
 
 describe('convlens CLI', () => {
   it('analyze a zoo model as JSON: the same report as the service', async () => {
     const r = await cli('analyze', 'resnet18', '--format', 'json');
     expect(r.code).toBe(0);
+    expect(r.err).toBe('');
     expect(JSON.parse(r.out).totals).toMatchObject({ params: 11_689_512, macs: 1_814_073_344 });
   });
 
@@ -34,8 +47,10 @@ describe('convlens CLI', () => {
     const r = await cli('analyze', fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--format', 'csv');
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
-    expect(lines[0]).toBe('layer,op,output,params,macs,flops,memory_bytes,rf_size,rf_stride');
-    expect(lines[1]).toBe('/conv1/Conv,conv2d,1x64x112x112,9408,118013952,236027904,3851008,7,2');
+    // both axes of the field, and whether it is global (issue 8, item 12)
+    expect(lines[0]).toBe('layer,op,output,params,macs,flops,memory_bytes,rf_h,rf_w,rf_stride_h,rf_stride_w,rf_global');
+    expect(lines[1]).toBe('/conv1/Conv,conv2d,1x64x112x112,9408,118013952,236027904,3851008,7,7,2,2,false');
+    expect(r.err).toBe('');
   });
 
   it('a JSON spec as a table with totals', async () => {
@@ -56,5 +71,162 @@ describe('convlens CLI', () => {
   it('models and operators list the catalogs', async () => {
     expect((await cli('models')).out).toContain('deeplabv3_resnet50');
     expect((await cli('operators')).out).toMatch(/conv2d\s+torch\.nn\.Conv2d/);
+  });
+});
+
+describe('receptive fields in the table and CSV: both axes, and a global field shown as global (issue 8, item 12)', () => {
+  // by hand (r' = r + (k − 1)·j, j' = j·s): conv 3×5 stride 1×2 → r 3×5, j 1×2;
+  // maxPool 2 → r 3+1·1 × 5+1·2 = 4×7, j 2×4; flatten and linear see the whole input: global.
+  // params: conv 2·1·3·5 + 2 = 32, fc (2·7·3)·3 + 3 = 129 (161); MACs: conv 2·14·6·15 = 2520, fc 42·3 = 126 (2646)
+  const spec = () =>
+    tmpFile(
+      'asymmetric.json',
+      JSON.stringify({
+        name: 'asymmetric',
+        inputs: [{ name: 'x', shape: [1, 1, 16, 16] }],
+        layers: [
+          { name: 'conv', op: 'conv2d', outChannels: 2, kernelSize: [3, 5], stride: [1, 2] },
+          { name: 'pool', op: 'maxPool2d', kernelSize: 2 },
+          { name: 'flat', op: 'flatten' },
+          { name: 'fc', op: 'linear', outFeatures: 3 },
+        ],
+      }),
+    );
+
+  it('CSV: rf_h, rf_w, rf_stride_h, rf_stride_w per axis; rf_global true with empty size and stride; a TOTAL row with the column sums', async () => {
+    const r = await cli('analyze', spec(), '--format', 'csv');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const rows = r.out.split('\n').map((l) => l.split(','));
+    const rf = (name: string) => rows.find((row) => row[0] === name)!.slice(7);
+    expect(rows[0].slice(7)).toEqual(['rf_h', 'rf_w', 'rf_stride_h', 'rf_stride_w', 'rf_global']);
+    expect(rf('conv')).toEqual(['3', '5', '1', '2', 'false']);
+    expect(rf('pool')).toEqual(['4', '7', '2', '4', 'false']);
+    expect(rf('flat')).toEqual(['', '', '', '', 'true']);
+    expect(rf('fc')).toEqual(['', '', '', '', 'true']);
+    expect(rows.map((row) => row[0])).toEqual(['layer', 'conv', 'pool', 'flat', 'fc', 'TOTAL']);
+    const total = rows[5];
+    expect(total.slice(0, 5)).toEqual(['TOTAL', '', '', '161', '2646']);
+    for (const column of [3, 4, 5, 6]) expect(Number(total[column])).toBe(rows.slice(1, 5).reduce((sum, row) => sum + Number(row[column]), 0));
+    expect(total.slice(7)).toEqual(['', '', '', '', '']);
+  });
+
+  it('table: h×w/stride h×w, and `global` with no size after flatten and linear', async () => {
+    const r = await cli('analyze', spec());
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^conv\s+conv2d\s.*\s3×5\/1×2$/m);
+    expect(r.out).toMatch(/^pool\s+maxPool2d\s.*\s4×7\/2×4$/m);
+    expect(r.out).toMatch(/^flat\s+flatten\s.*\sglobal$/m);
+    expect(r.out).toMatch(/^fc\s+linear\s.*\sglobal$/m);
+    expect(r.out).toContain('total: 161 params');
+  });
+});
+
+describe('gates on an incomplete analysis (unsupported operators) fail with their own exit code (issue 8, item 5)', () => {
+  // conv0 (3×3, pad 1, no bias: 2·2·9 = 36 params, 2·4·4·18 = 576 MACs) → Tanh → Tanh → conv (not analysed)
+  const model = () =>
+    tmpFile(
+      'tanh.onnx',
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+        outputs: ['z'],
+        initializers: [
+          { name: 'W0', dims: [2, 2, 3, 3] },
+          { name: 'W', dims: [2, 2, 1, 1] },
+        ],
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+          { op: 'Tanh', inputs: ['c0'], outputs: ['t1'], name: 'tanh1' },
+          { op: 'Tanh', inputs: ['t1'], outputs: ['t2'], name: 'tanh2' },
+          { op: 'Conv', inputs: ['t2', 'W'], outputs: ['z'], name: 'conv' },
+        ],
+      }),
+    );
+
+  it('budgets the partial counts stay within (--max-params 1e6 --max-macs 1e9) exit 4, naming 2× Tanh (tanh1, tanh2) and the layer left out', async () => {
+    const r = await cli('analyze', model(), '--max-params', '1e6', '--max-macs', '1e9', '--format', 'json');
+    expect(EXIT.INCOMPLETE).toBe(4);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.out).totals).toMatchObject({ complete: false, params: 36, macs: 576 });
+    expect(r.err).toContain('unsupported operators 2× Tanh (tanh1, tanh2)');
+    expect(r.err).toContain('not analysed downstream: conv');
+    expect(r.err).toContain('--max-params, --max-macs cannot pass on an incomplete analysis');
+    expect(r.err).toContain('--allow-incomplete');
+  });
+
+  it('--max-memory and a --fail-on warning that was not raised cannot pass either: exit 4', async () => {
+    expect((await cli('analyze', model(), '--max-memory', '1e12')).code).toBe(4);
+    expect((await cli('analyze', model(), '--fail-on', 'FC_DOMINATES')).code).toBe(4);
+  });
+
+  it('--allow-incomplete judges the analysed layers: exit 0, still saying on stderr that the analysis is incomplete', async () => {
+    const r = await cli('analyze', model(), '--max-params', '1e6', '--max-macs', '1e9', '--allow-incomplete');
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('incomplete analysis: unsupported operators 2× Tanh (tanh1, tanh2)');
+    expect(r.err).toContain('passed on the analysed layers only (--allow-incomplete)');
+  });
+
+  it('a budget the partial counts already exceed (params 36 > 10) has failed for certain: exit 1', async () => {
+    const r = await cli('analyze', model(), '--max-params', '10', '--max-macs', '1e9');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('budget exceeded: params 36 > 10 (a lower bound: the analysis is incomplete)');
+    expect((await cli('analyze', model(), '--fail-on', 'UNSUPPORTED_OPERATOR')).code).toBe(1);
+  });
+
+  it('with no gate an incomplete analysis exits 0 and says so on stderr only', async () => {
+    const r = await cli('analyze', model(), '--format', 'csv');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').at(-1)).toMatch(/^TOTAL,,,36,576,/);
+    expect(r.err).toContain('2× Tanh (tanh1, tanh2)');
+  });
+});
+
+describe('--fail-on codes are checked (issue 8, item 5)', () => {
+  it('a misspelt code (FC_DOMINATE) exits 2 before analysing, suggesting FC_DOMINATES and listing every valid code', async () => {
+    const r = await cli('analyze', 'resnet18', '--fail-on', 'FC_DOMINATE');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain("unknown warning code 'FC_DOMINATE' (did you mean FC_DOMINATES?)");
+    expect(r.err).toContain(`valid codes: ${WARNING_CODES.join(', ')}`);
+  });
+
+  it('a target after the variadic --fail-on is read as a code: exit 2 with a hint', async () => {
+    const r = await cli('analyze', '--fail-on', 'FC_DOMINATES', 'resnet18');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown warning code 'resnet18'");
+    expect(r.err).toContain('put the target before it');
+  });
+
+  it('codes may be comma-separated: UNUSED_LAYER,FC_DOMINATES fails vgg16 (FC_DOMINATES), UNUSED_LAYER,MISALIGNED_PATHS passes resnet18', async () => {
+    const vgg = await cli('analyze', 'vgg16', '--fail-on', 'UNUSED_LAYER,FC_DOMINATES');
+    expect(vgg.code).toBe(1);
+    expect(vgg.err).toContain("warning FC_DOMINATES: fully connected layer 'classifier.0'");
+    expect((await cli('analyze', 'resnet18', '--fail-on', 'UNUSED_LAYER,MISALIGNED_PATHS')).code).toBe(0);
+  });
+});
+
+describe('help and the entry point', () => {
+  it('--help documents the exit codes, 0 to 4', async () => {
+    for (const argv of [['--help'], ['analyze', '--help']]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('Exit codes:');
+      expect(r.out).toMatch(/^ {2}4 {2}a gate was given but the analysis is incomplete/m);
+    }
+    const bare = await cli();
+    expect(bare.code).toBe(2);
+    expect(bare.out).toBe('');
+  });
+
+  it('the module is the entry point also when started through a symlink named otherwise (npm bin links: convlens -> cli.js)', () => {
+    const real = tmpFile('cli.js', '');
+    const link = path.join(tmp, 'convlens');
+    symlinkSync(real, link);
+    const url = pathToFileURL(real).href;
+    expect(isMainModule(url, link)).toBe(true);
+    expect(isMainModule(url, real)).toBe(true);
+    expect(isMainModule(url, tmpFile('other.js', ''))).toBe(false);
+    expect(isMainModule(url, path.join(tmp, 'missing.js'))).toBe(false);
+    expect(isMainModule(url, undefined)).toBe(false);
   });
 });

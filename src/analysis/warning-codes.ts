@@ -1,0 +1,29 @@
+/**
+ * Every warning code a report can carry, with what it means: the structural checks of
+ * analysis/warnings.ts and the receptive-field notes the operators raise (ops/receptive-field.ts,
+ * ops/deform-conv.ts). The CLI's `--fail-on` accepts exactly these; test/analysis/warning-codes.test.ts
+ * checks that every `code: '…'` written under src/analysis and src/ops is listed here.
+ * This file imports nothing, so any module may import it without a cycle.
+ */
+export const WARNING_CODE_DESCRIPTIONS = {
+  BATCHNORM_FOLDED: 'an ONNX export whose batch norms the exporter folded into the convolutions',
+  UNSUPPORTED_OPERATOR: 'an operator convlens cannot analyse; the totals are incomplete',
+  LAYERS_NOT_ANALYSED: 'layers downstream of an unsupported operator, whose input shape is unknown',
+  CHANNELS_NOT_MULTIPLE_OF_8: 'a weighted layer outputs a channel count that is not a multiple of 8',
+  FINAL_FEATURE_MAP_TOO_SMALL: 'the final feature map is smaller than 3×3',
+  INPUT_NOT_MULTIPLE_OF_STRIDE: 'the input size is not a multiple of the total stride',
+  RECEPTIVE_FIELD_EXCEEDS_INPUT: 'an output unit sees more than the whole input (and padding)',
+  FC_DOMINATES: 'one fully connected layer holds most of the parameters or MACs',
+  UNUSED_LAYER: 'a layer nobody reads and no declared output: it does not run at inference',
+  MISALIGNED_PATHS: 'a merge of paths with different effective strides or centres',
+  DATA_DEPENDENT_RECEPTIVE_FIELD: 'a deformable convolution, whose receptive field depends on learned offsets',
+} as const satisfies Record<string, string>;
+
+export type WarningCode = keyof typeof WARNING_CODE_DESCRIPTIONS;
+
+/** The codes, in the order above. */
+export const WARNING_CODES = Object.keys(WARNING_CODE_DESCRIPTIONS) as readonly WarningCode[];
+
+export function isWarningCode(code: string): code is WarningCode {
+  return Object.hasOwn(WARNING_CODE_DESCRIPTIONS, code);
+}
