@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { OPS, OPS_BY_NAME } from '../ops/registry.js';
 import { MAX_DIM } from '../ops/geometry.js';
+import { attributeError, issuesError, unknownOpError } from './attribute-errors.js';
 import type { Graph, GraphLayer } from './graph.js';
 
 const Name = z.string().min(1).max(256);
@@ -25,7 +26,7 @@ const LayerCommon = {
 };
 
 /** Only the common fields; attributes are checked against the op's own schema afterwards. */
-const LayerEnvelope = z.looseObject({ ...LayerCommon, op: z.string().min(1) });
+const LayerEnvelope = z.looseObject({ ...LayerCommon, op: z.string().min(1).describe('the operator, e.g. conv2d; GET /v1/operators lists them') });
 
 export const NetworkEnvelope = z.strictObject({
   name: Name.default('network'),
@@ -47,21 +48,19 @@ export function networkSpecSchema() {
   return NetworkEnvelope.extend({ layers: z.array(layer).min(1) }).describe('convlens network spec');
 }
 
-function zodError(prefix: (string | number)[], issues: z.core.$ZodIssue[], layer?: string): ConvlensError {
-  const first = issues[0];
-  const path = jsonPath([...prefix, ...(first.path as (string | number)[])]);
-  const where = layer ? `layer '${layer}': ` : '';
-  const field = first.path.length ? `${first.path.join('.')}: ` : '';
-  return new ConvlensError('SPEC_INVALID', `${where}${field}${first.message}`, {
-    path,
-    ...(layer ? { layer } : {}),
-    issues: issues.map((i) => ({ path: jsonPath([...prefix, ...(i.path as (string | number)[])]), message: i.message })),
-  });
+/** The envelope failed: a missing or misspelt field is named (`layer 'c1' needs op`), zod's words otherwise. */
+function envelopeError(raw: unknown, issues: z.core.$ZodIssue[]): ConvlensError {
+  const owner = (path: (string | number)[]) => {
+    if (path.length === 0) return 'the spec';
+    const name = (raw as { layers?: { name?: unknown }[] } | null)?.layers?.[path[1] as number]?.name;
+    return path.length === 2 && path[0] === 'layers' && typeof name === 'string' ? `layer '${name}'` : jsonPath(path);
+  };
+  return issuesError({ schema: NetworkEnvelope, value: raw, issues, prefix: [], owner, attributes: false, where: '' });
 }
 
 export function parseNetworkSpec(raw: unknown): Graph {
   const env = NetworkEnvelope.safeParse(raw);
-  if (!env.success) throw zodError([], env.error.issues);
+  if (!env.success) throw envelopeError(raw, env.error.issues);
   const spec = env.data;
 
   const seen = new Map<string, string>();
@@ -80,15 +79,10 @@ export function parseNetworkSpec(raw: unknown): Graph {
     const path = jsonPath(['layers', i]);
     claim(l.name, jsonPath(['layers', i, 'name']));
     const op = OPS_BY_NAME.get(l.op);
-    if (!op) {
-      throw new ConvlensError('UNKNOWN_OP', `layer '${l.name}': unknown op '${l.op}'; known ops: ${OPS.map((o) => o.name).join(', ')}`, {
-        path: jsonPath(['layers', i, 'op']),
-        layer: l.name,
-      });
-    }
+    if (!op) throw unknownOpError('UNKNOWN_OP', l.op, `layer '${l.name}': unknown op`, { path: jsonPath(['layers', i, 'op']), layer: l.name });
     const { name, op: _op, inputs: refs, ...rest } = l;
     const parsed = op.attrs.safeParse(rest);
-    if (!parsed.success) throw zodError(['layers', i], parsed.error.issues, name);
+    if (!parsed.success) throw attributeError(op, rest, parsed.error.issues, { prefix: ['layers', i], layer: name, layerKeys: Object.keys(LayerEnvelope.shape).filter((k) => !(k in l)) });
     const prev = i === 0 ? spec.inputs[0].name : spec.layers[i - 1].name;
     const inputNames = refs === undefined ? [prev] : typeof refs === 'string' ? [refs] : refs;
     const max = op.variadic ? Infinity : op.inputNames.length;

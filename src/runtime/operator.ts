@@ -6,10 +6,11 @@ import { analyzeGraph } from '../analysis/analyze.js';
 import { inferGraph } from '../analysis/infer.js';
 import type { Inference } from '../analysis/infer.js';
 import type { LayerReport } from '../analysis/report.js';
-import { ConvlensError, jsonPath } from '../errors.js';
-import { OPS, OPS_BY_NAME } from '../ops/registry.js';
+import { ConvlensError } from '../errors.js';
+import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
+import { attributeError, unknownOpError } from '../graph/attribute-errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { runGraph } from './execute.js';
 
@@ -43,7 +44,7 @@ interface Prepared {
 
 function prepare(call: OperatorCall): Prepared {
   const op = OPS_BY_NAME.get(call.name);
-  if (!op) throw new ConvlensError('UNKNOWN_OPERATOR', `no operator '${call.name}'; known: ${OPS.map((o) => o.name).join(', ')}`, { path: 'name' });
+  if (!op) throw unknownOpError('UNKNOWN_OPERATOR', call.name, 'no operator', { path: 'name' });
   const max = op.variadic ? Infinity : op.inputNames.length;
   if (call.inputs.length < op.minInputs || call.inputs.length > max) {
     throw new ConvlensError('SPEC_INVALID', `${op.name} takes ${op.minInputs}${max === Infinity ? '+' : max === op.minInputs ? '' : `–${max}`} inputs (${op.inputNames.join(', ')}), got ${call.inputs.length}`, {
@@ -53,12 +54,7 @@ function prepare(call: OperatorCall): Prepared {
   const weightShapes = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [role, t.shape]));
   const attrs = op.attrsFromWeights ? op.attrsFromWeights(weightShapes, call.attributes) : call.attributes;
   const parsed = op.attrs.safeParse(attrs);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConvlensError('SPEC_INVALID', `${op.name}: ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
-      path: jsonPath(['attributes', ...(issue.path as (string | number)[])]),
-    });
-  }
+  if (!parsed.success) throw attributeError(op, attrs, parsed.error.issues, { prefix: ['attributes'] });
   const names = call.inputs.map((_, i) => op.inputNames[Math.min(i, op.inputNames.length - 1)] + (i >= op.inputNames.length ? String(i) : ''));
   // Parameter-like inputs (a shape, indices, scales: rank ≤ 1 after the first) are known constants.
   const isParam = (t: Tensor, i: number) => i > 0 && t.shape.length <= 1 && !op.variadic;

@@ -1,4 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { describeField } from '../../src/graph/attribute-errors.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { OPS } from '../../src/ops/registry.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { testApp } from '../http/app.js';
 import { analyze, errorOf, net } from '../helpers.js';
 
 const conv = (extra: Record<string, unknown> = {}) => ({ op: 'conv2d', outChannels: 8, kernelSize: 3, ...extra });
@@ -86,7 +95,7 @@ describe('every invalid spec names its code, JSON path, layer and shapes', () =>
     ['negative kernel size', net([1, 1, 4, 4], conv({ kernelSize: -1 })), '$.layers[0].kernelSize'],
     ['zero stride', net([1, 1, 4, 4], conv({ stride: 0 })), '$.layers[0].stride'],
     ['fractional channels', net([1, 1, 4, 4], conv({ outChannels: 2.5 })), '$.layers[0].outChannels'],
-    ['a misspelt attribute', net([1, 1, 4, 4], conv({ kernel_size: 3 })), '$.layers[0]'],
+    ['a misspelt attribute (the path names the key)', net([1, 1, 4, 4], conv({ kernel_size: 3 })), '$.layers[0].kernel_size'],
     ['a missing required attribute', net([1, 1, 4, 4], { op: 'linear' }), '$.layers[0].outFeatures'],
     ['no layers', { inputs: [{ name: 'x', shape: [1] }], layers: [] }, '$.layers'],
     ['no inputs', { inputs: [], layers: [{ name: 'a', op: 'relu' }] }, '$.inputs'],
@@ -178,5 +187,206 @@ describe('every invalid spec names its code, JSON path, layer and shapes', () =>
       }),
     );
     expect(e).toMatchObject({ code: 'SHAPE_MISMATCH', details: { layer: 'dcn', path: '$.layers[1].inputs' } });
+  });
+});
+
+// Issue 8, item 7: errors that speak PyTorch. `c1` is layer 3, after three layers that are fine.
+const pytorchNet = (c1: Record<string, unknown>) => ({
+  inputs: [{ name: 'x', shape: [1, 3, 16, 16] }],
+  layers: [
+    { name: 'c0', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+    { name: 'bn0', op: 'batchNorm2d' },
+    { name: 'r0', op: 'relu' },
+    { name: 'c1', ...c1 },
+  ],
+});
+const CAMEL = "(convlens spells PyTorch's arguments in camelCase)";
+const x4 = () => tensor([1, 1, 4, 4], new Float32Array(16));
+const runOp = (name: string, attributes: Record<string, unknown>) =>
+  runOperator({ name, inputs: [x4()], attributes, weights: {}, training: false, seed: 0, maxElements: 1 << 20 });
+
+describe('PyTorch habits in a spec: missing and misspelt attributes are named, with the likely fix', () => {
+  it('conv2d without kernelSize: names it, says what it is and its PyTorch name, path $.layers[3].kernelSize', () => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8 })));
+    expect(e.code).toBe('SPEC_INVALID');
+    expect(e.message).toMatch(/^layer 'c1': conv2d needs kernelSize \(.+; PyTorch: kernel_size\)$/);
+    expect(e.message).not.toContain('Invalid input');
+    expect(e.details).toMatchObject({ path: '$.layers[3].kernelSize', layer: 'c1', missing: ['kernelSize'] });
+  });
+
+  it('what a field is: its .describe() text, else words from its schema', () => {
+    expect(describeField(z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]))).toBe(
+      'a positive integer or a pair of positive integers',
+    );
+    expect(describeField(z.number().int().positive().describe("the kernel's [height, width]").default(1))).toBe("the kernel's [height, width]");
+    expect(describeField(z.enum(['nearest', 'bilinear']))).toBe('one of "nearest", "bilinear"');
+    expect(errorOf(() => parseNetworkSpec(pytorchNet({ op: 'linear' }))).message).toBe("layer 'c1': linear needs outFeatures (a positive integer; PyTorch: out_features)");
+  });
+
+  it('kernel_size given, kernelSize missing: one error naming both, at the unknown key, before the missing one', () => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, kernel_size: 3 })));
+    expect(e.code).toBe('SPEC_INVALID');
+    expect(e.message).toBe(`layer 'c1': conv2d has no attribute kernel_size; did you mean kernelSize? ${CAMEL}`);
+    expect(e.details).toMatchObject({ path: '$.layers[3].kernel_size', layer: 'c1', suggestion: 'kernelSize', missing: ['kernelSize'] });
+    expect(e.details.issues).toEqual([{ path: '$.layers[3].kernel_size', message: e.message }]);
+  });
+
+  it('out_channels and kernel_size, and stride 0: both renames first, then the unrelated error, all in details.issues', () => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', out_channels: 8, kernel_size: 3, stride: 0 })));
+    const issues = e.details.issues as { path: string; message: string }[];
+    expect(issues.map((i) => i.path)).toEqual(['$.layers[3].out_channels', '$.layers[3].kernel_size', '$.layers[3].stride']);
+    expect(e.details).toMatchObject({ path: '$.layers[3].out_channels', suggestion: 'outChannels' });
+    expect(issues[2].message).toMatch(/^layer 'c1': stride: Too small/); // zod's words, after the layer, as before
+  });
+
+  it('kernel_size beside kernelSize is not accepted silently: the error says to remove it', () => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, kernelSize: 3, kernel_size: 3 })));
+    expect(e.message).toBe(`layer 'c1': conv2d has no attribute kernel_size; did you mean kernelSize? ${CAMEL} (kernelSize is given too: remove kernel_size)`);
+    expect(e.details).toMatchObject({ path: '$.layers[3].kernel_size', suggestion: 'kernelSize' });
+    expect(e.details.missing).toBeUndefined();
+  });
+
+  it.each([
+    ['strides', 'stride', { kernelSize: 3 }], // nearest by edit distance
+    ['kernal_size', 'kernelSize', {}], // camelCase, then edit distance; explains the missing kernelSize
+    ['kernel', 'kernelSize', {}], // inside the name of the missing kernelSize
+    ['input', 'inputs', { kernelSize: 3 }], // a layer field, not an attribute
+  ])('unknown key %s → did you mean %s?', (key, fix, attrs) => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, ...attrs, [key]: 1 })));
+    expect(e.message).toBe(`layer 'c1': conv2d has no attribute ${key}; did you mean ${fix}?`);
+    expect(e.details).toMatchObject({ path: `$.layers[3].${key}`, suggestion: fix });
+  });
+
+  it('an unknown key like nothing: the list of valid attributes; on relu (nn.ReLU(inplace=True)), none', () => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, kernelSize: 3, foo: 1 })));
+    expect(e.message).toBe("layer 'c1': conv2d has no attribute foo; its attributes are outChannels, inChannels, kernelSize, stride, padding, dilation, groups, bias, mode");
+    expect(e.details).toMatchObject({ path: '$.layers[3].foo', knownAttributes: ['outChannels', 'inChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'mode'] });
+    expect(e.details.suggestion).toBeUndefined();
+    const r = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'relu', inplace: true })));
+    expect(r).toMatchObject({ code: 'SPEC_INVALID', message: "layer 'c1': relu has no attribute inplace; it takes no attributes", details: { path: '$.layers[3].inplace' } });
+  });
+
+  it('the envelope: a layer without op, without name, and `layer` for `layers`', () => {
+    expect(errorOf(() => parseNetworkSpec(pytorchNet({ kernelSize: 3 })))).toMatchObject({
+      message: "layer 'c1' needs op (the operator, e.g. conv2d; GET /v1/operators lists them)",
+      details: { path: '$.layers[3].op' },
+    });
+    expect(errorOf(() => parseNetworkSpec({ inputs: [{ name: 'x', shape: [1] }], layers: [{ op: 'relu' }] }))).toMatchObject({
+      message: '$.layers[0] needs name (Unique layer name)',
+      details: { path: '$.layers[0].name' },
+    });
+    const { layers, ...rest } = pytorchNet({ op: 'relu' });
+    expect(errorOf(() => parseNetworkSpec({ ...rest, layer: layers }))).toMatchObject({
+      message: 'the spec has no field layer; did you mean layers?',
+      details: { path: '$.layer', suggestion: 'layers', missing: ['layers'] },
+    });
+  });
+});
+
+describe('PyTorch op names get the convlens op', () => {
+  it.each([
+    ['conv2D', 'conv2d', 'torch.nn.Conv2d'],
+    ['Conv2d', 'conv2d', 'torch.nn.Conv2d'],
+    ['nn.Conv2d', 'conv2d', 'torch.nn.Conv2d'],
+    ['torch.nn.Conv2d', 'conv2d', 'torch.nn.Conv2d'],
+    ['Conv2D', 'conv2d', 'torch.nn.Conv2d'],
+    ['BatchNorm2d', 'batchNorm2d', 'torch.nn.BatchNorm2d'],
+    ['ReLU', 'relu', 'torch.nn.ReLU'],
+    ['MaxPool2d', 'maxPool2d', 'torch.nn.MaxPool2d'],
+    ['F.max_pool2d', 'maxPool2d', 'torch.nn.MaxPool2d'], // snake_case function
+    ['nn.SiLU', 'swish', 'torch.nn.SiLU'], // by the op's pytorch field
+    ['torch.cat', 'concat', 'torch.cat'],
+    ['F.interpolate', 'resize', 'torch.nn.functional.interpolate'],
+    ['conv3d', 'conv2d', 'torch.nn.Conv2d'], // edit distance
+  ])('%s → %s', (name, op, pytorch) => {
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: name })));
+    expect(e.code).toBe('UNKNOWN_OP');
+    expect(e.message).toBe(`layer 'c1': unknown op '${name}'; did you mean ${op} (${pytorch})?`);
+    expect(e.details).toMatchObject({ path: '$.layers[3].op', layer: 'c1', suggestion: op });
+    expect(e.details.knownOps).toEqual(OPS.map((o) => o.name));
+  });
+
+  it('no close op: a few by substring, or none; the message never lists all 44', () => {
+    const pool = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'pool' })));
+    expect(pool.message).toBe("layer 'c1': unknown op 'pool'; did you mean one of maxPool2d, avgPool2d, maxUnpool2d?");
+    expect(pool.details.suggestion).toBeUndefined();
+    const none = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'xyzzy' })));
+    expect(none.message).toBe(`layer 'c1': unknown op 'xyzzy'; GET /v1/operators lists all ${OPS.length} (also in details.knownOps)`);
+    expect(none.details.suggestions).toEqual([]);
+    expect(none.message).not.toContain('reduceMean');
+  });
+});
+
+describe('the same through runOperator (attributes at $.attributes)', () => {
+  it('conv2d without kernelSize', () => {
+    const e = errorOf(() => runOp('conv2d', { outChannels: 1 }));
+    expect(e.code).toBe('SPEC_INVALID');
+    expect(e.message).toMatch(/^conv2d needs kernelSize \(.+; PyTorch: kernel_size\)$/);
+    expect(e.details).toMatchObject({ path: '$.attributes.kernelSize', missing: ['kernelSize'] });
+  });
+
+  it('kernel_size for kernelSize', () => {
+    const e = errorOf(() => runOp('conv2d', { outChannels: 1, kernel_size: 3 }));
+    expect(e).toMatchObject({
+      code: 'SPEC_INVALID',
+      message: `conv2d has no attribute kernel_size; did you mean kernelSize? ${CAMEL}`,
+      details: { path: '$.attributes.kernel_size', suggestion: 'kernelSize', missing: ['kernelSize'] },
+    });
+  });
+
+  it('other zod errors keep their words: conv2d: groups: …', () => {
+    const e = errorOf(() => runOp('conv2d', { outChannels: 1, kernelSize: 1, groups: 0 }));
+    expect(e.message).toMatch(/^conv2d: groups: Too small/);
+    expect(e.details.path).toBe('$.attributes.groups');
+  });
+
+  it.each(['conv2D', 'Conv2d', 'nn.Conv2d'])('operator %s → UNKNOWN_OPERATOR, did you mean conv2d?', (name) => {
+    const e = errorOf(() => runOp(name, {}));
+    expect(e).toMatchObject({ code: 'UNKNOWN_OPERATOR', message: `no operator '${name}'; did you mean conv2d (torch.nn.Conv2d)?`, details: { suggestion: 'conv2d' } });
+  });
+});
+
+describe('the same through POST /v1/analyze: 400 with code, path, message and suggestion', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await testApp();
+  });
+  afterAll(async () => app.close());
+
+  it('missing kernelSize', async () => {
+    const res = await request(app.server).post('/v1/analyze').send(pytorchNet({ op: 'conv2d', outChannels: 8 })).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'SPEC_INVALID', path: '$.layers[3].kernelSize', layer: 'c1', missing: ['kernelSize'] });
+    expect(res.body.error.message).toMatch(/^layer 'c1': conv2d needs kernelSize \(.+; PyTorch: kernel_size\)$/);
+  });
+
+  it('kernel_size', async () => {
+    const res = await request(app.server).post('/v1/analyze').send(pytorchNet({ op: 'conv2d', outChannels: 8, kernel_size: 3 })).expect(400);
+    expect(res.body.error).toMatchObject({
+      code: 'SPEC_INVALID',
+      path: '$.layers[3].kernel_size',
+      message: `layer 'c1': conv2d has no attribute kernel_size; did you mean kernelSize? ${CAMEL}`,
+      suggestion: 'kernelSize',
+    });
+  });
+
+  it.each(['conv2D', 'Conv2d', 'nn.Conv2d'])('op %s', async (name) => {
+    const res = await request(app.server).post('/v1/analyze').send(pytorchNet({ op: name, outChannels: 8, kernelSize: 3 })).expect(400);
+    expect(res.body.error).toMatchObject({
+      code: 'UNKNOWN_OP',
+      path: '$.layers[3].op',
+      layer: 'c1',
+      message: `layer 'c1': unknown op '${name}'; did you mean conv2d (torch.nn.Conv2d)?`,
+      suggestion: 'conv2d',
+    });
+  });
+});
+
+describe('a bounded error body', () => {
+  it('10 000 unknown keys on one layer: details.issues stops at 50 and counts the rest', () => {
+    const junk = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`junk${i}`, 1]));
+    const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'relu', ...junk })));
+    expect(e.details.path).toBe('$.layers[3].junk0');
+    expect(e.details.issues).toHaveLength(50);
+    expect(e.details.issuesOmitted).toBe(9_950);
   });
 });
