@@ -70,7 +70,7 @@ describe('the server process', () => {
     const res = await inFlight;
     expect(answeredAt).toBeGreaterThan(killedAt);
     expect(res.status).toBe(200);
-    expect((await res.json()).outputs.fc.shape).toEqual([1, 1000]);
+    expect((await res.json()).outputs).toMatchObject([{ name: 'fc', shape: [1, 1000] }]);
     expect(await s.exited).toBe(0);
     expect(s.output().stdout).toContain('"signal":"SIGTERM"');
   }, 60_000);

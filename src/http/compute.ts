@@ -12,7 +12,9 @@ import type { TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
 import { requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { closest } from '../suggest.js';
 import { transferable } from './body.js';
+import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from './requests.js';
 import { chooseEncoding, npyIn, sendNpy, tensorIn, tensorOut } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -21,17 +23,33 @@ interface Body {
   files: Record<string, Buffer>;
 }
 
-async function readBody(request: FastifyRequest): Promise<Body> {
+type Route = 'operator' | 'run' | 'fold';
+
+/**
+ * The fields and .npy files of a request. Query parameters are read only with a raw .npy body
+ * (POST /v1/operators/{name}); anywhere else, and any multipart field but `request`, is a 400
+ * rather than silently ignored.
+ */
+async function readBody(request: FastifyRequest, route: Route): Promise<Body> {
+  const query = request.query as Record<string, unknown>;
   if (Buffer.isBuffer(request.body) && request.headers['content-type'] === 'application/x-npy') {
+    if (route !== 'operator') {
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'a raw .npy body is for POST /v1/operators/{name}; send .npy files here as parts of a multipart form', { path: 'body' });
+    }
     // one .npy tensor as the body (the first input); the rest from the query: ?attributes={…}&format=npy
-    const q = request.query as Record<string, string | undefined>;
-    let attributes: unknown = {};
+    const q = parseRequest(OperatorQuery, query, { in: 'query' });
+    let attributes: unknown;
     try {
-      attributes = q.attributes ? JSON.parse(q.attributes) : {};
+      attributes = q.attributes === undefined ? undefined : JSON.parse(q.attributes);
     } catch (e) {
       throw new ConvlensError('INVALID_JSON', `?attributes is not JSON: ${(e as Error).message}`, { path: 'query.attributes' });
     }
-    return { fields: { attributes, format: q.format, seed: q.seed === undefined ? undefined : Number(q.seed), training: q.training === undefined ? undefined : q.training === 'true' }, files: { '0': request.body } };
+    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: { '0': request.body } };
+  }
+  const stray = Object.keys(query);
+  if (stray.length) {
+    const why = route === 'operator' ? 'the query carries options only with an application/x-npy body; give them in the JSON body' : 'this route reads its fields from the body';
+    throw new ConvlensError('INVALID_OPTION', `query parameter ${stray.map((k) => `'${k}'`).join(', ')} not read: ${why}`, { path: `query.${stray[0]}` });
   }
   if (!request.isMultipart()) {
     const b = request.body;
@@ -41,7 +59,8 @@ async function readBody(request: FastifyRequest): Promise<Body> {
     return { fields: b as Record<string, unknown>, files: {} };
   }
   const files: Record<string, Buffer> = {};
-  let fields: Record<string, unknown> = {};
+  let fields: unknown = {};
+  const unknownFields: string[] = [];
   for await (const part of request.parts()) {
     if (part.type === 'file') files[part.fieldname] = await part.toBuffer();
     else if (part.fieldname === 'request') {
@@ -50,28 +69,41 @@ async function readBody(request: FastifyRequest): Promise<Body> {
       } catch (e) {
         throw new ConvlensError('INVALID_JSON', `the "request" field is not JSON: ${(e as Error).message}`, { path: 'request' });
       }
-    }
+    } else unknownFields.push(part.fieldname);
   }
-  return { fields, files };
+  if (unknownFields.length) {
+    const [first] = unknownFields;
+    const suggestion = closest(first, ['request']);
+    throw new ConvlensError(
+      'INVALID_OPTION',
+      `unknown form field ${unknownFields.map((k) => `'${k}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: a form holds .npy files and the JSON fields in one "request" field`,
+      { path: first, ...(suggestion ? { suggestion } : {}) },
+    );
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new ConvlensError('SPEC_INVALID', 'the "request" field must hold a JSON object', { path: 'request' });
+  }
+  return { fields: fields as Record<string, unknown>, files };
 }
 
-const bool = (v: unknown, path: string, dflt: boolean): boolean => {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ConvlensError('INVALID_OPTION', `${path} must be true or false`, { path });
-  return v;
-};
-const seedOf = (v: unknown): number => {
-  if (v === undefined) return 0;
-  if (!Number.isInteger(v)) throw new ConvlensError('INVALID_OPTION', 'seed must be an integer', { path: '$.seed' });
-  return (v as number) >>> 0;
-};
+/** Files nobody read: a 400 naming them rather than silently ignored. */
+function unreadFiles(files: Record<string, Buffer>, used: Set<string>, hint: string): void {
+  const unread = Object.keys(files).filter((f) => !used.has(f));
+  if (unread.length) throw new ConvlensError('INVALID_OPTION', `file part ${unread.map((f) => `'${f}'`).join(', ')} not read: ${hint}`, { path: unread[0] });
+}
 
 /** Named tensors from a JSON object and .npy files; the first encoding seen is the response's default. */
-function namedTensors(raw: unknown, files: Record<string, Buffer>, prefix: string, path: string, max: number): { tensors: Record<string, Tensor>; encoding: Encoding | null } {
+function namedTensors(
+  raw: Record<string, unknown> | undefined,
+  files: Record<string, Buffer>,
+  prefix: string,
+  path: string,
+  max: number,
+  used: Set<string>,
+): { tensors: Record<string, Tensor>; encoding: Encoding | null } {
   const tensors: Record<string, Tensor> = {};
   let encoding: Encoding | null = null;
   if (raw !== undefined) {
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConvlensError('INVALID_TENSOR', `${path} must map names to tensors`, { path });
     for (const [k, v] of Object.entries(raw)) {
       const t = tensorIn(v, `${path}.${k}`, max);
       tensors[k] = t.tensor;
@@ -80,6 +112,7 @@ function namedTensors(raw: unknown, files: Record<string, Buffer>, prefix: strin
   }
   for (const [field, bytes] of Object.entries(files)) {
     if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
+    used.add(field);
     const t = npyIn(bytes, field, max);
     tensors[prefix ? field.slice(prefix.length) : field] = t.tensor;
     encoding ??= t.encoding;
@@ -90,7 +123,8 @@ function namedTensors(raw: unknown, files: Record<string, Buffer>, prefix: strin
 export function operatorRequest(name: string, body: Body, maxElements: number): { call: OperatorCall; encoding: Encoding } {
   const op = OPS_BY_NAME.get(name);
   if (!op) throw new ConvlensError('UNKNOWN_OPERATOR', `no operator '${name}'; GET /v1/operators lists them`, { path: 'name' });
-  const f = body.fields;
+  const f = parseRequest(OperatorRequest, body.fields, { in: 'body' });
+  const used = new Set<string>();
   let inputs: Tensor[];
   let encoding: Encoding | null = null;
   if (Array.isArray(f.inputs)) {
@@ -100,23 +134,26 @@ export function operatorRequest(name: string, body: Body, maxElements: number): 
       return t.tensor;
     });
   } else {
-    const named = namedTensors(f.inputs, body.files, '', '$.inputs', maxElements);
+    const named = namedTensors(f.inputs, body.files, '', '$.inputs', maxElements, used);
     encoding = named.encoding;
     const known = new Set(op.inputNames);
     const unknown = Object.keys(named.tensors).filter((k) => !known.has(k) && !/^\d+$/.test(k));
     if (unknown.length && !op.variadic) {
-      throw new ConvlensError('INVALID_TENSOR', `${name} has no input '${unknown[0]}'; its inputs are ${op.inputNames.join(', ')}`, { path: `$.inputs.${unknown[0]}` });
+      const suggestion = closest(unknown[0], op.inputNames);
+      throw new ConvlensError('INVALID_TENSOR', `${name} has no input '${unknown[0]}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${op.inputNames.join(', ')}`, {
+        path: `$.inputs.${unknown[0]}`,
+        ...(suggestion ? { suggestion } : {}),
+      });
     }
     const byName = op.inputNames.filter((n) => named.tensors[n]).map((n) => named.tensors[n]);
     const byIndex = Object.keys(named.tensors).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => named.tensors[k]);
     inputs = op.variadic ? Object.values(named.tensors) : byName.length ? byName : byIndex;
   }
   if (inputs.length === 0) throw new ConvlensError('INVALID_TENSOR', `${name} needs its inputs (${op.inputNames.join(', ')})`, { path: '$.inputs' });
-  const weights = namedTensors(f.weights, body.files, 'weights.', '$.weights', maxElements).tensors;
-  const attributes = f.attributes ?? {};
-  if (typeof attributes !== 'object' || Array.isArray(attributes)) throw new ConvlensError('SPEC_INVALID', 'attributes must be an object', { path: '$.attributes' });
+  const weights = namedTensors(f.weights, body.files, 'weights.', '$.weights', maxElements, used).tensors;
+  unreadFiles(body.files, used, `name a file after an input (${op.inputNames.join(', ')}), or weights.<role>; with inputs listed in JSON, give them all there`);
   return {
-    call: { name, inputs, attributes: attributes as Record<string, unknown>, weights, training: bool(f.training, '$.training', false), seed: seedOf(f.seed), maxElements },
+    call: { name, inputs, attributes: f.attributes, weights, training: f.training, seed: f.seed >>> 0, maxElements },
     encoding: chooseEncoding(f.format, encoding ?? 'json'),
   };
 }
@@ -144,36 +181,41 @@ export async function callOperator(pool: TaskPool, call: OperatorCall): Promise<
 }
 
 export function runRequest(body: Body, maxElements: number): { task: RunTask; encoding: Encoding } {
-  const f = body.fields;
-  const onnx = body.files.model ?? (typeof f.onnxBase64 === 'string' ? Buffer.from(f.onnxBase64, 'base64') : undefined);
+  const f = parseRequest(RunRequest, body.fields, { in: 'body' });
+  const used = new Set<string>();
+  const file = body.files.model;
+  if (file) used.add('model');
+  if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
+  const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
   const source = requestSource(
-    { spec: f.spec, model: typeof f.model === 'string' ? f.model : undefined, resolution: typeof f.resolution === 'number' ? f.resolution : undefined, onnx: onnx && transferable(onnx) },
+    { spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx) },
     'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',
   );
+  if (f.resolution !== undefined && source.kind !== 'model') {
+    throw new ConvlensError('INVALID_OPTION', 'resolution applies to a built-in model (model); a spec or ONNX file declares its input shapes', { path: '$.resolution' });
+  }
   let inputs: Record<string, Tensor>;
   let encoding: Encoding | null;
-  if (f.inputs && typeof f.inputs === 'object' && 'shape' in (f.inputs as object)) {
+  if (f.inputs && 'shape' in f.inputs) {
     const t = tensorIn(f.inputs, '$.inputs', maxElements);
     inputs = { input: t.tensor };
     encoding = t.encoding;
   } else {
-    ({ tensors: inputs, encoding } = namedTensors(f.inputs, body.files, '', '$.inputs', maxElements));
+    ({ tensors: inputs, encoding } = namedTensors(f.inputs as Record<string, unknown> | undefined, body.files, '', '$.inputs', maxElements, used));
   }
   if (Object.keys(inputs).length === 0) throw new ConvlensError('INVALID_TENSOR', 'give the input tensor(s) in "inputs"', { path: '$.inputs' });
-  const weights = namedTensors(f.weights, body.files, 'weights.', '$.weights', maxElements).tensors;
-  const init = f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed');
-  if (init !== 'file' && init !== 'seed') throw new ConvlensError('INVALID_OPTION', 'weightInit must be "file" or "seed"', { path: '$.weightInit' });
-  const capture = f.capture ?? [];
-  if (!Array.isArray(capture) || capture.some((c) => typeof c !== 'string')) throw new ConvlensError('INVALID_OPTION', 'capture must be a list of layer names', { path: '$.capture' });
+  const weights = namedTensors(f.weights, body.files, 'weights.', '$.weights', maxElements, used).tensors;
+  unreadFiles(body.files, used, 'name a file "model" (the ONNX file), after an input, or weights.<layer>.<role>; with one input tensor in JSON, give the others there too');
   return {
-    task: { source, inputs, weights, weightInit: init, training: bool(f.training, '$.training', false), seed: seedOf(f.seed), capture: capture as string[], maxElements },
+    task: { source, inputs, weights, weightInit: f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'), training: f.training, seed: f.seed >>> 0, capture: f.capture, maxElements },
     encoding: chooseEncoding(f.format, encoding ?? 'json'),
   };
 }
 
+/** Outputs in graph order and captured tensors in request order, each with its name (a list: a JSON object would put integer-like names first). */
 export function runResponse(result: RunTaskResult, encoding: Encoding) {
-  const enc = (m: Record<string, Tensor>) => Object.fromEntries(Object.entries(m).map(([k, t]) => [k, tensorOut(t, encoding)]));
-  return { source: result.source, outputs: enc(result.outputs), captured: enc(result.captured) };
+  const list = (names: string[], tensors: Record<string, Tensor>) => names.map((name) => ({ name, ...tensorOut(tensors[name], encoding) }));
+  return { source: result.source, outputs: list(result.order.outputs, result.outputs), captured: list(result.order.captured, result.captured) };
 }
 
 export async function callRun(pool: TaskPool, task: RunTask): Promise<RunTaskResult> {
@@ -182,22 +224,27 @@ export async function callRun(pool: TaskPool, task: RunTask): Promise<RunTaskRes
   return pool.run<RunTaskResult>('run', task, buffers);
 }
 
-/** `{ weight, bias?, gamma, beta, runningMean, runningVar, eps? }`: a conv and the inference BN after it. */
+const FOLD_TENSORS = ['weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar'] as const;
+
+/**
+ * `{ weight, bias?, gamma, beta, runningMean, runningVar, eps? }`: a conv and the inference BN after
+ * it; in a multipart form, tensors may be .npy files named after their field.
+ */
 export function foldRequest(body: Body, maxElements: number): { task: FoldTask; encoding: Encoding } {
-  const f = body.fields;
+  const both = Object.keys(body.files).find((k) => body.fields[k] !== undefined);
+  if (both) throw new ConvlensError('INVALID_TENSOR', `${both} is given twice, as a file and in "request"`, { path: `$.${both}` });
+  const f = parseRequest(FoldRequest, { ...body.fields, ...body.files }, { in: 'body' });
   let encoding: Encoding | null = null;
-  const get = (name: string, optional = false): Tensor | null => {
-    if (f[name] === undefined && optional) return null;
-    if (f[name] === undefined) throw new ConvlensError('INVALID_TENSOR', `${name} is required`, { path: `$.${name}` });
-    const t = tensorIn(f[name], `$.${name}`, maxElements);
+  const get = (name: (typeof FOLD_TENSORS)[number]): Tensor | null => {
+    const raw: unknown = f[name];
+    if (raw === undefined) return null;
+    const t = Buffer.isBuffer(raw) ? npyIn(raw, name, maxElements) : tensorIn(raw, `$.${name}`, maxElements);
     encoding ??= t.encoding;
     return t.tensor;
   };
   const weight = get('weight')!;
   if (weight.shape.length < 2) throw new ConvlensError('INVALID_TENSOR', 'weight must be a conv weight [Cout, Cin/g, Kh, Kw]', { path: '$.weight' });
-  const eps = f.eps ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ConvlensError('INVALID_OPTION', 'eps must be a positive number', { path: '$.eps' });
-  const task = { weight, bias: get('bias', true), gamma: get('gamma')!, beta: get('beta')!, runningMean: get('runningMean')!, runningVar: get('runningVar')!, eps };
+  const task = { weight, bias: get('bias'), gamma: get('gamma')!, beta: get('beta')!, runningMean: get('runningMean')!, runningVar: get('runningVar')!, eps: f.eps };
   return { task, encoding: chooseEncoding(f.format, encoding ?? 'json') };
 }
 
@@ -209,19 +256,19 @@ export async function callFold(pool: TaskPool, task: FoldTask, encoding: Encodin
 export async function computeRoutes(app: FastifyInstance, opts: { pool: TaskPool; maxElements: number }): Promise<void> {
   const { pool, maxElements } = opts;
   app.post<{ Params: { name: string } }>('/v1/operators/:name', async (request, reply) => {
-    const { call, encoding } = operatorRequest(request.params.name, await readBody(request), maxElements);
+    const { call, encoding } = operatorRequest(request.params.name, await readBody(request, 'operator'), maxElements);
     const result = await callOperator(pool, call);
     return sendNpy(reply, result.outputs, encoding) ?? operatorResponse(result, encoding, call.name);
   });
   app.post('/v1/transforms/fold-batchnorm', async (request) => {
-    const { task, encoding } = foldRequest(await readBody(request), maxElements);
+    const { task, encoding } = foldRequest(await readBody(request, 'fold'), maxElements);
     return callFold(pool, task, encoding);
   });
   app.post('/v1/run', async (request, reply) => {
-    const { task, encoding } = runRequest(await readBody(request), maxElements);
+    const { task, encoding } = runRequest(await readBody(request, 'run'), maxElements);
     const result = await callRun(pool, task);
-    const outs = Object.values(result.outputs);
-    if (Object.keys(result.captured).length === 0) {
+    const outs = result.order.outputs.map((name) => result.outputs[name]);
+    if (result.order.captured.length === 0) {
       const npy = sendNpy(reply, outs, encoding);
       if (npy) return npy;
     }

@@ -1,24 +1,15 @@
 /** REST routes: validate, hand the work to the pool, answer. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
-import { ReportSchema } from '../analysis/report.js';
-import type { Report } from '../analysis/report.js';
+import { AnalyzeOptionsSchema, ReportSchema } from '../analysis/report.js';
+import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { networkSpecSchema } from '../graph/network.js';
 import { jsonSchemaOf, modelCatalog, operatorCatalog } from './catalog.js';
-import { parseOptions } from './options.js';
+import { AnalyzeBody, AnalyzeQuery, ModelQuery, parseRequest } from './requests.js';
 import { transferable } from './body.js';
-
-
-/** A resolution from the query or body as a number; modelSpec checks its range. */
-function resolution(raw: unknown, path: string): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n)) throw new ConvlensError('INVALID_OPTION', `resolution must be an integer, got ${JSON.stringify(raw)}`, { path });
-  return n;
-}
 
 /** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
 export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
@@ -45,22 +36,59 @@ async function onnxUpload(request: FastifyRequest): Promise<Uint8Array | null> {
   return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? request.body : null;
 }
 
-/** A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`. */
-function analyzeSource(body: unknown, query: Record<string, unknown>): { source: GraphSource; optionsRaw: unknown; where: 'body' | 'query' } {
-  if (typeof query.model === 'string') {
-    return { source: requestSource({ model: query.model, resolution: resolution(query.resolution, 'query.resolution') }), optionsRaw: query, where: 'query' };
+const OPTION_KEYS = ['dtype', 'flops', 'includeBias'] as const;
+
+/** The query string, checked: known keys and their types (`input.<name>` is inputShapes's). */
+function analyzeQuery(raw: Record<string, unknown>): AnalyzeQuery {
+  return parseRequest(AnalyzeQuery, Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith('input.'))), { in: 'query' });
+}
+
+/** Query keys this form of request does not read: a 400 rather than silently ignored. */
+function notRead(query: Record<string, unknown>, keys: string[], why: string): void {
+  const key = Object.keys(query).find((k) => keys.includes(k) || (keys.includes('input') && k.startsWith('input.')));
+  if (key !== undefined) throw new ConvlensError('INVALID_OPTION', `?${key} is not read ${why}`, { path: `query.${key}` });
+}
+
+const defaultOptions = (): AnalyzeOptions => AnalyzeOptionsSchema.parse({});
+
+/** The options given in the query (already checked), or null when it gives none. */
+function queryOptions(q: AnalyzeQuery): AnalyzeOptions | null {
+  const given = OPTION_KEYS.filter((k) => q[k] !== undefined);
+  return given.length ? AnalyzeOptionsSchema.parse(Object.fromEntries(given.map((k) => [k, q[k]]))) : null;
+}
+
+/**
+ * A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`; or there is
+ * no body and the query names the model. Options come from the body or the query, not both.
+ */
+function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: AnalyzeQuery): { source: GraphSource; options: AnalyzeOptions } {
+  const fromQuery = queryOptions(query);
+  if (query.model !== undefined) {
+    notRead(rawQuery, ['input'], 'for a built-in model (its input shape comes from ?resolution)');
+    if (body !== undefined && body !== null && body !== '') {
+      throw new ConvlensError('SPEC_INVALID', 'give one network: ?model names one, so send no body', { path: '$' });
+    }
+    return { source: requestSource({ model: query.model, resolution: query.resolution }), options: fromQuery ?? defaultOptions() };
   }
+  notRead(rawQuery, ['resolution'], 'without ?model (a spec declares its input shapes)');
+  notRead(rawQuery, ['input'], 'with a JSON body (a spec declares its input shapes; ?input is for ONNX files)');
   if (body === undefined || body === null) {
     throw new ConvlensError('SPEC_INVALID', 'the body must be a network spec, { spec, options } or { model, resolution }; it was empty', { path: '$' });
   }
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object', { path: '$' });
+  if (typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object', { path: '$' });
   const b = body as Record<string, unknown>;
-  const hasQueryOptions = ['dtype', 'flops', 'includeBias'].some((k) => query[k] !== undefined);
-  const options = (raw: unknown) => (hasQueryOptions ? { optionsRaw: query, where: 'query' as const } : { optionsRaw: raw, where: 'body' as const });
-  if ('spec' in b || typeof b.model === 'string') {
-    return { source: requestSource({ spec: b.spec, model: b.model as string | undefined, resolution: resolution(b.resolution, '$.resolution') }), ...options(b.options) };
+  const bare = ('inputs' in b || 'layers' in b) && !('spec' in b) && !('model' in b);
+  if (bare) return { source: { kind: 'spec', spec: body }, options: fromQuery ?? defaultOptions() };
+  const req = parseRequest(AnalyzeBody, b, { in: 'body' });
+  if (req.resolution !== undefined && req.model === undefined) {
+    throw new ConvlensError('INVALID_OPTION', 'resolution applies to a built-in model (model); a spec declares its input shapes', { path: '$.resolution' });
   }
-  return { source: { kind: 'spec', spec: body }, ...options(undefined) };
+  if (req.options && fromQuery) {
+    const key = OPTION_KEYS.find((k) => query[k] !== undefined)!;
+    throw new ConvlensError('INVALID_OPTION', `options are given both in the body ($.options) and the query (?${key}); give them in one place`, { path: `query.${key}` });
+  }
+  const options = req.options ?? fromQuery ?? defaultOptions();
+  return { source: requestSource({ spec: req.spec, model: req.model, resolution: req.resolution }), options };
 }
 
 export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool }): Promise<void> {
@@ -73,21 +101,22 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool })
   app.get('/v1/schema/report', async () => reportSchema);
 
   app.post('/v1/analyze', async (request) => {
-    const query = request.query as Record<string, unknown>;
+    const rawQuery = request.query as Record<string, unknown>;
+    const query = analyzeQuery(rawQuery);
     const upload = await onnxUpload(request);
     if (upload) {
-      const options = parseOptions(query, 'query');
+      notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
+      const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload);
-      return pool.run<Report>('analyze', { source: requestSource({ onnx: bytes, inputShapes: inputShapes(query) }), options }, [bytes.buffer as ArrayBuffer]);
+      return pool.run<Report>('analyze', { source: requestSource({ onnx: bytes, inputShapes: inputShapes(rawQuery) }), options }, [bytes.buffer as ArrayBuffer]);
     }
-    const { source, optionsRaw, where } = analyzeSource(request.body, query);
-    const options = parseOptions(optionsRaw, where);
+    const { source, options } = analyzeSource(request.body, rawQuery, query);
     return pool.run<Report>('analyze', { source, options });
   });
 
   app.get('/v1/models', async () => ({ models: modelCatalog() }));
-  app.get<{ Params: { name: string }; Querystring: { resolution?: string } }>('/v1/models/:name', async (request) =>
-    modelSpec(request.params.name, resolution(request.query.resolution, 'query.resolution')),
+  app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) =>
+    modelSpec(request.params.name, parseRequest(ModelQuery, request.query, { in: 'query' }).resolution),
   );
 
   app.get('/v1/operators', async () => ({ operators: operatorCatalog() }));

@@ -98,6 +98,25 @@ describe('POST /v1/operators/{name}', () => {
     expect(grown.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'up', path: '$.layers[0]', shapes: { output: [1, 1, 8192, 8192] } });
   });
 
+  it('unknown fields, query parameters, form fields and file parts are 400 INVALID_OPTION naming them, not ignored', async () => {
+    const field = await request(app.server).post('/v1/operators/relu').send({ inputs: [x3], atributes: {} }).expect(400);
+    expect(field.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.atributes', suggestion: 'attributes' });
+    const query = await request(app.server).post('/v1/operators/relu?format=flat').send({ inputs: [x3] }).expect(400);
+    expect(query.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.format' });
+    const npy = encodeNpy(tensor([1, 1, 2, 2], [1, -2, 3, -4]));
+    const npyQuery = await request(app.server).post('/v1/operators/leakyRelu?atributes={}').set('content-type', 'application/x-npy').send(npy).expect(400);
+    expect(npyQuery.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.atributes', suggestion: 'attributes' });
+    const formField = await request(app.server).post('/v1/operators/relu').attach('x', npy, 'x.npy').field('requets', '{}').expect(400);
+    expect(formField.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'requets', suggestion: 'request' });
+    const file = await request(app.server).post('/v1/operators/relu').attach('x', npy, 'x.npy').attach('weight.bias', npy, 'b.npy').expect(400);
+    expect(file.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'weight.bias' });
+  });
+
+  it('a misnamed input: 400 INVALID_TENSOR with the closest input name (X → x)', async () => {
+    const res = await request(app.server).post('/v1/operators/conv2d').send({ inputs: { X: x3 }, attributes: { outChannels: 1, kernelSize: 2 } }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.X', suggestion: 'x' });
+  });
+
   it('a large dense conv is split across both workers and equals the single-worker result', async () => {
     const body = {
       inputs: [{ shape: [1, 32, 40, 40], data: randomData(32 * 1600, 1) }],
@@ -141,6 +160,26 @@ describe('POST /v1/transforms/fold-batchnorm', () => {
     expect(res.body.bias.data).toEqual([0.5, -1]);
   });
 
+  it('the same fold with .npy parts named after the fields (w and b as files, BN in "request")', async () => {
+    const res = await request(app.server)
+      .post('/v1/transforms/fold-batchnorm')
+      .attach('weight', encodeNpy(tensor([2, 1, 1, 1], [2, -1])), 'w.npy')
+      .attach('bias', encodeNpy(tensor([2], [1, 0])), 'b.npy')
+      .field('request', JSON.stringify({ gamma: { shape: [2], data: [3, 1] }, beta: { shape: [2], data: [0.5, 0] }, runningMean: { shape: [2], data: [1, 2] }, runningVar: { shape: [2], data: [3.99999, 3.99999] }, format: 'flat' }))
+      .expect(200);
+    expect(res.body.weight.data).toEqual([3, -0.5]);
+    expect(res.body.bias.data).toEqual([0.5, -1]);
+  });
+
+  it('a misspelt field: 400 INVALID_OPTION naming it (gama → gamma), before "gamma is required"', async () => {
+    const t = (n: number) => ({ shape: [n], data: Array(n).fill(1) });
+    const res = await request(app.server)
+      .post('/v1/transforms/fold-batchnorm')
+      .send({ weight: { shape: [2, 1, 1, 1], data: [1, 1] }, gama: t(2), beta: t(2), runningMean: t(2), runningVar: t(2) })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.gama', suggestion: 'gamma' });
+  });
+
   it('mismatched BN sizes: 400 SHAPE_MISMATCH naming the field', async () => {
     const t = (n: number) => ({ shape: [n], data: Array(n).fill(1) });
     const res = await request(app.server)
@@ -161,13 +200,15 @@ describe('POST /v1/run', () => {
       .attach('model', onnx, 'net.onnx')
       .field('request', JSON.stringify({ inputs: { input: golden.input }, format: 'flat', capture: ['/layer4/layer4.1/relu_1/Relu'] }))
       .expect(200);
-    expect(scaledError(Float32Array.from(res.body.outputs.output.data), golden.output.data)).toBeLessThanOrEqual(1e-4);
-    expect(res.body.captured['/layer4/layer4.1/relu_1/Relu'].shape).toEqual([1, 128, 2, 2]);
+    expect(res.body.outputs.map((o: { name: string }) => o.name)).toEqual(['output']);
+    expect(scaledError(Float32Array.from(res.body.outputs[0].data), golden.output.data)).toBeLessThanOrEqual(1e-4);
+    expect(res.body.captured).toMatchObject([{ name: '/layer4/layer4.1/relu_1/Relu', shape: [1, 128, 2, 2] }]);
   });
 
   it('the same file as base64 in JSON', async () => {
     const res = await request(app.server).post('/v1/run').send({ onnxBase64: onnx.toString('base64'), inputs: golden.input, format: 'flat' }).expect(200);
-    expect(scaledError(Float32Array.from(res.body.outputs.output.data), golden.output.data)).toBeLessThanOrEqual(1e-4);
+    expect(res.body.outputs[0].name).toBe('output');
+    expect(scaledError(Float32Array.from(res.body.outputs[0].data), golden.output.data)).toBeLessThanOrEqual(1e-4);
   });
 
   it('a spec with seeded weights is reproducible, and other seeds differ', async () => {
@@ -176,8 +217,9 @@ describe('POST /v1/run', () => {
     const a = await request(app.server).post('/v1/run').send(body(1)).expect(200);
     const b = await request(app.server).post('/v1/run').send(body(1)).expect(200);
     const c = await request(app.server).post('/v1/run').send(body(2)).expect(200);
-    expect(a.body.outputs.r.data).toEqual(b.body.outputs.r.data);
-    expect(a.body.outputs.r.data).not.toEqual(c.body.outputs.r.data);
+    expect(a.body.outputs.map((o: { name: string }) => o.name)).toEqual(['r']);
+    expect(a.body.outputs[0].data).toEqual(b.body.outputs[0].data);
+    expect(a.body.outputs[0].data).not.toEqual(c.body.outputs[0].data);
   });
 
   it('weights from the request replace seeded ones, by <layer>.<role>', async () => {
@@ -187,7 +229,7 @@ describe('POST /v1/run', () => {
       .send({ spec, inputs: { x: { shape: [1, 1, 1, 2], data: [3, 4] } }, weights: { 'lin.weight': { shape: [1, 2], data: [10, 100] }, 'lin.bias': { shape: [1], data: [0.5] } } })
       .expect(200);
     // 3·10 + 4·100 + 0.5
-    expect(res.body.outputs.lin.data).toEqual([430.5]);
+    expect(res.body.outputs).toMatchObject([{ name: 'lin', data: [430.5] }]);
   });
 
   it('a stripped ONNX file cannot run from the file, but can from a seed', async () => {
@@ -200,7 +242,43 @@ describe('POST /v1/run', () => {
       .attach('model', stripped, 'unet.onnx')
       .field('request', JSON.stringify({ inputs: { input }, weightInit: 'seed' }))
       .expect(200);
-    expect(seeded.body.outputs.output.shape).toEqual([1, 2, 64, 64]);
+    expect(seeded.body.outputs).toMatchObject([{ name: 'output', shape: [1, 2, 64, 64] }]);
+  });
+
+  it('outputs in graph order and captures in request order, each named, also when names are integer-like (621 after out)', async () => {
+    // x = [−1, 7]: '10' = relu(x) = [0, 7]; out = relu6('10') = [0, 6]; '621' = relu(x) = [0, 7]
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 1, 2] }],
+      layers: [{ name: '10', op: 'relu' }, { name: 'out', op: 'relu6' }, { name: '621', op: 'relu', inputs: 'x' }],
+    };
+    const res = await request(app.server)
+      .post('/v1/run')
+      .send({ spec, inputs: { x: { shape: [1, 1, 1, 2], data: [-1, 7] } }, capture: ['out', '10'], format: 'flat' })
+      .expect(200);
+    expect(res.body.outputs.map((o: { name: string; data: number[] }) => [o.name, o.data])).toEqual([
+      ['out', [0, 6]],
+      ['621', [0, 7]],
+    ]);
+    expect(res.body.captured.map((o: { name: string; data: number[] }) => [o.name, o.data])).toEqual([
+      ['out', [0, 6]],
+      ['10', [0, 7]],
+    ]);
+  });
+
+  it('unknown fields and parameters are 400 INVALID_OPTION naming them: captur, ?format, resolution with a spec, a stray file', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+    const inputs = { x: { shape: [1, 1, 1, 2], data: [1, 2] } };
+    const field = await request(app.server).post('/v1/run').send({ spec, inputs, captur: ['r'] }).expect(400);
+    expect(field.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.captur', suggestion: 'capture' });
+    const query = await request(app.server).post('/v1/run?format=flat').send({ spec, inputs }).expect(400);
+    expect(query.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.format' });
+    const resolution = await request(app.server).post('/v1/run').send({ spec, inputs, resolution: 64 }).expect(400);
+    expect(resolution.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.resolution' });
+    const npy = encodeNpy(tensor([1, 1, 1, 2], [1, 2]));
+    const file = await request(app.server).post('/v1/run').attach('x', npy, 'x.npy').attach('weight.r', npy, 'w.npy').field('request', JSON.stringify({ spec })).expect(400);
+    expect(file.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'weight.r' });
+    const ok = await request(app.server).post('/v1/run').attach('x', npy, 'x.npy').field('request', JSON.stringify({ spec, format: 'json' })).expect(200);
+    expect(ok.body.outputs).toMatchObject([{ name: 'r', data: [[[[1, 2]]]] }]);
   });
 
   it('GraphQL run and runOperator', async () => {
@@ -208,6 +286,6 @@ describe('POST /v1/run', () => {
       .post('/graphql')
       .send({ query: 'query($i: JSON!) { run(model: "squeezenet1_1", resolution: 64, inputs: $i, seed: 3, format: "base64") }', variables: { i: { shape: [1, 3, 64, 64], data: randomData(3 * 64 * 64, 4) } } })
       .expect(200);
-    expect(res.body.data.run.outputs.flatten.shape).toEqual([1, 1000]);
+    expect(res.body.data.run.outputs).toMatchObject([{ name: 'flatten', shape: [1, 1000] }]);
   });
 });

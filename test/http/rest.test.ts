@@ -93,6 +93,43 @@ describe('POST /v1/analyze', () => {
     expect(body.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.flops' });
   });
 
+  it('unknown keys are named, never ignored: ?resolutoin=, { spec, optoins }, { model, resoluton }, options.flop', async () => {
+    const query = await request(app.server).post('/v1/analyze?model=resnet18&resolutoin=320').expect(400);
+    expect(query.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.resolutoin', suggestion: 'resolution' });
+    const top = await request(app.server).post('/v1/analyze').send({ spec: tiny, optoins: { dtype: 'int8' } }).expect(400);
+    expect(top.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.optoins', suggestion: 'options' });
+    expect(top.body.error.message).toContain("did you mean 'options'?");
+    const model = await request(app.server).post('/v1/analyze').send({ model: 'resnet18', resoluton: 64 }).expect(400);
+    expect(model.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.resoluton', suggestion: 'resolution' });
+    const misspeltModel = await request(app.server).post('/v1/analyze').send({ modle: 'resnet18' }).expect(400);
+    expect(misspeltModel.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.modle', suggestion: 'model' });
+    const inside = await request(app.server).post('/v1/analyze').send({ spec: tiny, options: { flop: 'macs' } }).expect(400);
+    expect(inside.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.flop', suggestion: 'flops' });
+    const models = await request(app.server).get('/v1/models/vgg16?resolutoin=32').expect(400);
+    expect(models.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.resolutoin', suggestion: 'resolution' });
+  });
+
+  it('parameters this form of request does not read are 400, not ignored: ?resolution without a model, ?input with a spec, options twice, ?model with a body', async () => {
+    const res = await request(app.server).post('/v1/analyze?resolution=64').send(tiny).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.resolution' });
+    const input = await request(app.server).post('/v1/analyze?input.x=1,3,8,8').send(tiny).expect(400);
+    expect(input.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.x' });
+    const twice = await request(app.server).post('/v1/analyze?dtype=int8').send({ spec: tiny, options: { flops: 'macs' } }).expect(400);
+    expect(twice.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.dtype' });
+    const bodyResolution = await request(app.server).post('/v1/analyze').send({ spec: tiny, resolution: 64 }).expect(400);
+    expect(bodyResolution.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.resolution' });
+    const both = await request(app.server).post('/v1/analyze?model=resnet18').send(tiny).expect(400);
+    expect(both.body.error).toMatchObject({ code: 'SPEC_INVALID', path: '$' });
+  });
+
+  it('a bare spec with query options, and { model, resolution, options } in the body, still analyse', async () => {
+    const bare = await request(app.server).post('/v1/analyze?dtype=float16').send(tiny).expect(200);
+    expect(bare.body.conventions.bytesPerElement).toBe(2);
+    const wrapped = await request(app.server).post('/v1/analyze').send({ model: 'resnet18', resolution: 64, options: { flops: 'macs' } }).expect(200);
+    expect(wrapped.body.inputs[0].shape).toEqual([1, 3, 64, 64]);
+    expect(wrapped.body.totals.flops).toBe(wrapped.body.totals.macs);
+  });
+
   it('an unknown model: 404 UNKNOWN_MODEL', async () => {
     const res = await request(app.server).post('/v1/analyze?model=resnet9000').expect(404);
     expect(res.body.error.code).toBe('UNKNOWN_MODEL');

@@ -1,0 +1,252 @@
+/**
+ * Request bodies and query strings as zod schemas, beside the report's (analysis/report.ts): REST
+ * and GraphQL (whose arguments carry the same fields) validate with them, and the OpenAPI document
+ * is generated from them. Objects are strict: an unknown key is a 400 INVALID_OPTION naming it,
+ * with its JSONPath (`$.optoins`, `query.resolutoin`) and the closest known key.
+ *
+ * Tensors are only required to be present here; decodeTensor (tensor/encoding.ts) validates and
+ * decodes each one, once, as INVALID_TENSOR with its path. Their documentation is TensorJson's.
+ * A spec is checked by its own schema (graph/network.ts) when the graph is loaded.
+ */
+import { z } from 'zod';
+import { AnalyzeOptionsSchema } from '../analysis/report.js';
+import { ConvlensError, jsonPath } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { MAX_RESOLUTION } from '../graph/load.js';
+import { closest } from '../suggest.js';
+import { TensorJson } from '../tensor/encoding.js';
+import { ENCODINGS } from './tensors.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** TensorJson's JSON Schema, its recursive `data` described in place so it fits in any document. */
+function tensorDoc(): Record<string, unknown> {
+  const { $schema: _s, $defs: _d, ...doc } = z.toJSONSchema(TensorJson, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+  const inline = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(inline)
+      : isObject(v)
+        ? '$ref' in v
+          ? { description: 'numbers: nested arrays following the shape, or one flat array' }
+          : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inline(x)]))
+        : v;
+  return inline(doc) as Record<string, unknown>;
+}
+
+/** A tensor in a JSON body: `{ shape, data }` (nested or flat) or `{ shape, dtype: "float32", base64 }`. */
+export const Tensor = z
+  .custom<z.input<typeof TensorJson>>((v) => v !== undefined, { error: 'a tensor is required' })
+  .meta({ ...tensorDoc(), description: 'a tensor: { shape, data } with nested or flat numbers, or { shape, dtype: "float32", base64 } (little-endian)' });
+
+const NamedTensors = z.record(z.string(), Tensor, { error: 'must map names to tensors' });
+
+const Spec = z
+  .custom<Record<string, unknown>>(isObject, { error: 'a network spec is a JSON object' })
+  .describe('a network spec: named NCHW inputs and layers (its JSON Schema: GET /v1/schema/network)');
+
+const Format = z
+  .enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` })
+  .optional()
+  .describe("the responses' tensor encoding: json (nested), flat, base64 or npy (a single output as a .npy file); default: the request's");
+const Training = z.boolean({ error: 'must be true or false' }).default(false).describe('training-mode semantics (batch statistics, dropout)');
+const Seed = z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).default(0).describe('seed of the weight initialisation and dropout masks');
+const Model = z.string().min(1).describe('a built-in model (GET /v1/models)');
+const Resolution = z
+  .number({ error: 'must be an integer' })
+  .int({ error: 'must be an integer' })
+  .min(1)
+  .max(MAX_RESOLUTION)
+  .describe("input height and width of a built-in model; default: the one its published numbers use");
+
+/** Error codes by top-level field; anything else is INVALID_OPTION. */
+const FIELD_CODES = new Map<z.ZodType, Record<string, ErrorCode>>();
+function coded<S extends z.ZodType>(schema: S, codes: Record<string, ErrorCode>): S {
+  FIELD_CODES.set(schema, codes);
+  return schema;
+}
+const TENSOR_CODES = (...fields: string[]): Record<string, ErrorCode> => Object.fromEntries(fields.map((f) => [f, 'INVALID_TENSOR' as const]));
+
+/** POST /v1/operators/{name}: JSON, or the `request` field of a multipart form whose files are .npy tensors. */
+export const OperatorRequest = coded(
+  z
+    .strictObject({
+      inputs: z
+        .union([z.array(Tensor), NamedTensors], { error: 'inputs is a list of tensors or an object of tensors by input name' })
+        .optional()
+        .describe("the operator's inputs: a list, or by name ({ x, offset, mask }); .npy parts named after the input also count"),
+      attributes: z
+        .record(z.string(), z.unknown(), { error: 'attributes must be an object' })
+        .default({})
+        .describe("the operator's attributes (GET /v1/operators lists each one's JSON Schema and defaults)"),
+      weights: NamedTensors.optional().describe('weights by role (weight, bias, runningMean, …); missing ones come from the seed; .npy parts named `weights.<role>` also count'),
+      training: Training,
+      seed: Seed,
+      format: Format,
+    })
+    .describe('run one operator'),
+  { ...TENSOR_CODES('inputs', 'weights'), attributes: 'SPEC_INVALID' },
+);
+export type OperatorRequest = z.output<typeof OperatorRequest>;
+
+/** POST /v1/operators/{name} with a raw .npy body (the first input): the rest comes from the query. */
+export const OperatorQuery = z
+  .strictObject({
+    attributes: z.string().optional().describe("the operator's attributes as JSON"),
+    format: Format,
+    seed: z
+      .string()
+      .regex(/^-?\d+$/, { error: 'must be an integer' })
+      .transform(Number)
+      .optional()
+      .describe('seed of the weight initialisation and dropout masks'),
+    training: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1').optional().describe('training-mode semantics'),
+  })
+  .describe('query parameters of an application/x-npy body');
+export type OperatorQuery = z.output<typeof OperatorQuery>;
+
+/** POST /v1/run: a network (spec, zoo model or ONNX) and its inputs; JSON or the `request` field of a multipart form. */
+export const RunRequest = coded(
+  z
+    .strictObject({
+      spec: Spec.optional(),
+      model: Model.optional(),
+      resolution: Resolution.optional(),
+      onnxBase64: z.string().optional().describe('an ONNX file in base64 (or send it as a multipart file part named "model")'),
+      inputs: z
+        .union([Tensor, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' })
+        .optional()
+        .describe("the network's inputs by name, or one tensor for a single-input network; .npy parts named after the input also count"),
+      weights: NamedTensors.optional().describe('weights by `<layer>.<role>`, as a PyTorch state_dict names them; .npy parts named `weights.<layer>.<role>` also count'),
+      weightInit: z
+        .enum(['file', 'seed'], { error: 'must be "file" or "seed"' })
+        .optional()
+        .describe("weights not given: from the ONNX file (default for ONNX) or seeded with PyTorch's default distributions (default otherwise)"),
+      training: Training,
+      seed: Seed,
+      capture: z.array(z.string().min(1), { error: 'must be a list of layer names' }).default([]).describe('layers (or tensors) whose outputs to return besides the graph outputs'),
+      format: Format,
+    })
+    .describe('run a whole network'),
+  { spec: 'SPEC_INVALID', ...TENSOR_CODES('inputs', 'weights') },
+);
+export type RunRequest = z.output<typeof RunRequest>;
+
+/** POST /v1/transforms/fold-batchnorm: a conv's weight (and bias) and the inference BN after it. */
+export const FoldRequest = coded(
+  z
+    .strictObject({
+      weight: Tensor.describe('the conv weight [Cout, Cin/g, Kh, Kw]'),
+      bias: Tensor.optional().describe('the conv bias [Cout] (none: zeros)'),
+      gamma: Tensor.describe('BN weight γ [Cout]'),
+      beta: Tensor.describe('BN bias β [Cout]'),
+      runningMean: Tensor.describe('BN running mean μ [Cout]'),
+      runningVar: Tensor.describe('BN running variance σ² [Cout]'),
+      eps: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1e-5).describe('BN epsilon'),
+      format: Format,
+    })
+    .describe("fold an inference batch norm into the conv before it: w' = w·γ/σ, b' = (b − μ)·γ/σ + β, σ = √(var + ε)"),
+  TENSOR_CODES('weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar'),
+);
+export type FoldRequest = z.output<typeof FoldRequest>;
+
+/** POST /v1/analyze with `{ spec, options }` or `{ model, resolution, options }` (a bare spec is the other JSON form). */
+export const AnalyzeBody = coded(
+  z
+    .strictObject({
+      spec: Spec.optional(),
+      model: Model.optional(),
+      resolution: Resolution.optional(),
+      options: AnalyzeOptionsSchema.optional().describe('element type, FLOP convention, bias additions'),
+    })
+    .describe('a network (spec or built-in model) and analysis options'),
+  { spec: 'SPEC_INVALID' },
+);
+export type AnalyzeBody = z.output<typeof AnalyzeBody>;
+
+const optionField = <K extends 'dtype' | 'flops'>(k: K) => AnalyzeOptionsSchema.shape[k].unwrap().optional();
+
+/** POST /v1/analyze's query string (besides `input.<name>`, shapes for named ONNX inputs). */
+export const AnalyzeQuery = z
+  .strictObject({
+    model: Model.optional(),
+    resolution: z
+      .string()
+      .regex(/^\d+$/, { error: 'must be an integer' })
+      .transform(Number)
+      .pipe(Resolution)
+      .optional()
+      .describe('input height and width of the built-in model'),
+    input: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .describe('dimensions of the first ONNX input, e.g. 1,3,224,224; `input.<name>=…` names an input'),
+    dtype: optionField('dtype').describe('element type whose size memory bytes count in'),
+    flops: optionField('flops').describe('FLOP convention'),
+    includeBias: z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .optional()
+      .describe('count one addition per output element of layers with a bias'),
+  })
+  .describe('POST /v1/analyze query parameters');
+export type AnalyzeQuery = z.output<typeof AnalyzeQuery>;
+
+/** GET /v1/models/{name}. */
+export const ModelQuery = z
+  .strictObject({
+    resolution: z.string().regex(/^\d+$/, { error: 'must be an integer' }).transform(Number).pipe(Resolution).optional().describe('input height and width'),
+  })
+  .describe('GET /v1/models/{name} query parameters');
+
+/** The keys of the object schema at `path` inside `schema` (through optional, default and pipes). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s: z.ZodType | undefined = schema;
+  for (let i = 0; ; i++) {
+    while (s && !(s instanceof z.ZodObject)) {
+      const def = s._zod.def as { innerType?: z.ZodType; in?: z.ZodType };
+      s = def.innerType ?? def.in;
+    }
+    if (!s) return [];
+    if (i === path.length) return Object.keys(s.shape);
+    s = s.shape[String(path[i])] as z.ZodType | undefined;
+  }
+}
+
+const valueAt = (raw: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
+
+/** Where a request's fields live: a JSON body (paths `$.…`, under `prefix`) or the query string (`query.…`). */
+export type Where = { in: 'body'; prefix?: PropertyKey[] } | { in: 'query' };
+
+const pathOf = (where: Where, parts: readonly PropertyKey[]) => (where.in === 'query' ? `query.${parts.map(String).join('.')}` : jsonPath([...(where.prefix ?? []), ...parts]));
+
+/** Unknown keys, named with their paths and the closest known key. */
+export function unknownKeys(keys: readonly string[], known: readonly string[], where: Where, at: readonly PropertyKey[] = []): ConvlensError {
+  const what = where.in === 'query' ? 'query parameter' : 'field';
+  const found = keys.map((key) => ({ key, path: pathOf(where, [...at, key]), suggestion: closest(key, known) }));
+  const named = found.map((f) => `'${f.key}'${f.suggestion ? ` (did you mean '${f.suggestion}'?)` : ''}`).join(', ');
+  const first = found[0];
+  return new ConvlensError('INVALID_OPTION', `unknown ${what}${found.length > 1 ? 's' : ''} ${named} at ${found.map((f) => f.path).join(', ')}; known: ${known.join(', ')}`, {
+    path: first.path,
+    ...(first.suggestion ? { suggestion: first.suggestion } : {}),
+    known: [...known],
+    ...(found.length > 1 ? { unknown: found.map(({ path, suggestion }) => ({ path, ...(suggestion ? { suggestion } : {}) })) } : {}),
+  });
+}
+
+/**
+ * `raw` checked against `schema`, or the catalog error for its first issue: unknown keys before
+ * anything else (a misspelt key is usually why a required one is missing).
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, where: Where): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues;
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+  if (issue.code === 'unrecognized_keys') throw unknownKeys(issue.keys, keysAt(schema, issue.path), where, issue.path);
+  const parts = issue.path as PropertyKey[];
+  const path = pathOf(where, parts);
+  const code = (where.in === 'body' && FIELD_CODES.get(schema)?.[String(parts[0])]) || 'INVALID_OPTION';
+  const missing = parts.length > 0 && valueAt(raw, parts) === undefined;
+  throw new ConvlensError(code, missing ? `${path} is required` : `${path}: ${issue.message}`, { path });
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from '../../src/http/requests.js';
+import type { Where } from '../../src/http/requests.js';
+import { errorOf } from '../helpers.js';
+
+const body: Where = { in: 'body' };
+const query: Where = { in: 'query' };
+const t = { shape: [1], data: [1] };
+const SCHEMAS: Record<string, z.ZodType> = { OperatorRequest, OperatorQuery, RunRequest, FoldRequest, AnalyzeBody, AnalyzeQuery, ModelQuery };
+const bn = { weight: { shape: [1, 1, 1, 1], data: [1] }, gamma: t, beta: t, runningMean: t, runningVar: t };
+
+describe('unknown keys: 400 INVALID_OPTION naming the key, its JSONPath and the closest known key', () => {
+  it('a body field: { spec, optoins } → $.optoins, did you mean options', () => {
+    const e = errorOf(() => parseRequest(AnalyzeBody, { spec: {}, optoins: { dtype: 'int8' } }, body));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details).toMatchObject({ path: '$.optoins', suggestion: 'options', known: ['spec', 'model', 'resolution', 'options'] });
+    expect(e.message).toContain("'optoins' (did you mean 'options'?)");
+  });
+
+  it('a key inside options: { options: { dtpye } } → $.options.dtpye, did you mean dtype', () => {
+    const e = errorOf(() => parseRequest(AnalyzeBody, { model: 'resnet18', options: { dtpye: 'int8' } }, body));
+    expect(e.details).toMatchObject({ path: '$.options.dtpye', suggestion: 'dtype', known: ['dtype', 'flops', 'includeBias'] });
+  });
+
+  it('a query parameter: ?resolutoin= → query.resolutoin, did you mean resolution', () => {
+    const e = errorOf(() => parseRequest(AnalyzeQuery, { model: 'resnet18', resolutoin: '320' }, query));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details).toMatchObject({ path: 'query.resolutoin', suggestion: 'resolution' });
+    expect(e.message).toMatch(/^unknown query parameter 'resolutoin'/);
+    expect(errorOf(() => parseRequest(ModelQuery, { resoltion: '32' }, query)).details).toMatchObject({ path: 'query.resoltion', suggestion: 'resolution' });
+  });
+
+  it('nothing close: no suggestion, the known keys still listed', () => {
+    const e = errorOf(() => parseRequest(RunRequest, { model: 'resnet18', zebra: 1 }, body));
+    expect(e.details.path).toBe('$.zebra');
+    expect(e.details.suggestion).toBeUndefined();
+    expect(e.details.known).toContain('capture');
+  });
+
+  it('several unknown keys: every one named, each with its path and suggestion', () => {
+    const e = errorOf(() => parseRequest(RunRequest, { model: 'resnet18', captur: [], sed: 1 }, body));
+    expect(e.message).toContain("'captur' (did you mean 'capture'?), 'sed' (did you mean 'seed'?)");
+    expect(e.details).toMatchObject({ path: '$.captur', unknown: [{ path: '$.captur', suggestion: 'capture' }, { path: '$.sed', suggestion: 'seed' }] });
+  });
+
+  it('a misspelt key is reported before the required key it leaves missing: gama, not "gamma is required"', () => {
+    const { gamma: _g, ...rest } = bn;
+    const e = errorOf(() => parseRequest(FoldRequest, { ...rest, gama: t }, body));
+    expect(e.details).toMatchObject({ path: '$.gama', suggestion: 'gamma' });
+  });
+
+  it('under a prefix (options parsed on their own): $.options.<key>', () => {
+    const e = errorOf(() => parseRequest(AnalyzeBody.shape.options.unwrap(), { flop: 'macs' }, { in: 'body', prefix: ['options'] }));
+    expect(e.details).toMatchObject({ path: '$.options.flop', suggestion: 'flops' });
+  });
+});
+
+describe('bad values: the catalog code of the field, and its path', () => {
+  it.each([
+    ['OperatorRequest', { attributes: 5 }, 'SPEC_INVALID', '$.attributes'],
+    ['OperatorRequest', { inputs: 5 }, 'INVALID_TENSOR', '$.inputs'],
+    ['OperatorRequest', { weights: [] }, 'INVALID_TENSOR', '$.weights'],
+    ['OperatorRequest', { seed: 1.5 }, 'INVALID_OPTION', '$.seed'],
+    ['OperatorRequest', { training: 'yes' }, 'INVALID_OPTION', '$.training'],
+    ['OperatorRequest', { format: 'xml' }, 'INVALID_OPTION', '$.format'],
+    ['RunRequest', { spec: 'vgg' }, 'SPEC_INVALID', '$.spec'],
+    ['RunRequest', { model: 'resnet18', resolution: 0 }, 'INVALID_OPTION', '$.resolution'],
+    ['RunRequest', { model: 'resnet18', weightInit: 'zeros' }, 'INVALID_OPTION', '$.weightInit'],
+    ['RunRequest', { model: 'resnet18', capture: 'conv1' }, 'INVALID_OPTION', '$.capture'],
+    ['RunRequest', { model: 'resnet18', capture: ['conv1', 7] }, 'INVALID_OPTION', '$.capture[1]'],
+    ['FoldRequest', { ...bn, eps: 0 }, 'INVALID_OPTION', '$.eps'],
+    ['AnalyzeBody', { model: 'resnet18', options: { flops: 'lots' } }, 'INVALID_OPTION', '$.options.flops'],
+  ] as const)('%s %j: %s at %s', (name, raw, code, path) => {
+    const e = errorOf(() => parseRequest(SCHEMAS[name], raw, body));
+    expect(e.code).toBe(code);
+    expect(e.details.path).toBe(path);
+  });
+
+  it('a missing tensor: INVALID_TENSOR "$.weight is required"', () => {
+    const { weight: _w, ...rest } = bn;
+    const e = errorOf(() => parseRequest(FoldRequest, rest, body));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toBe('$.weight is required');
+  });
+
+  it.each([
+    ['AnalyzeQuery', { resolution: 'big' }, 'query.resolution'],
+    ['AnalyzeQuery', { resolution: '9000' }, 'query.resolution'],
+    ['AnalyzeQuery', { dtype: 'float64' }, 'query.dtype'],
+    ['AnalyzeQuery', { includeBias: 'yes' }, 'query.includeBias'],
+    ['OperatorQuery', { seed: '1.5' }, 'query.seed'],
+  ] as const)('%s %j: INVALID_OPTION at %s', (name, raw, path) => {
+    const e = errorOf(() => parseRequest(SCHEMAS[name], raw, query));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details.path).toBe(path);
+  });
+});
+
+describe('parsed values', () => {
+  it('defaults: attributes {}, training false, seed 0, capture [], eps 1e-5', () => {
+    expect(parseRequest(OperatorRequest, {}, body)).toEqual({ attributes: {}, training: false, seed: 0 });
+    expect(parseRequest(RunRequest, { model: 'vgg11' }, body)).toEqual({ model: 'vgg11', training: false, seed: 0, capture: [] });
+    expect(parseRequest(FoldRequest, bn, body).eps).toBe(1e-5);
+  });
+
+  it('query strings become numbers and booleans: ?resolution=320&includeBias=1&seed=-3&training=false', () => {
+    expect(parseRequest(AnalyzeQuery, { model: 'resnet18', resolution: '320', includeBias: '1', flops: 'macs' }, query)).toEqual({
+      model: 'resnet18',
+      resolution: 320,
+      includeBias: true,
+      flops: 'macs',
+    });
+    expect(parseRequest(OperatorQuery, { seed: '-3', training: 'false' }, query)).toEqual({ seed: -3, training: false });
+  });
+
+  it('tensors pass through undecoded (decodeTensor checks them once, later)', () => {
+    const malformed = { shape: [3], data: [1, 2] };
+    expect(parseRequest(OperatorRequest, { inputs: [malformed] }, body).inputs).toEqual([malformed]);
+  });
+});
+
+describe('documentation: the JSON Schemas an OpenAPI document is generated from', () => {
+  const doc = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as { properties: Record<string, { description?: string }>; additionalProperties?: boolean };
+
+  it.each(Object.entries(SCHEMAS))('%s: closed (additionalProperties false), every field described', (_, schema) => {
+    const d = doc(schema);
+    expect(d.additionalProperties).toBe(false);
+    const undocumented = Object.entries(d.properties).filter(([, p]) => !p.description);
+    expect(undocumented.map(([k]) => k)).toEqual([]);
+  });
+
+  it("a tensor field documents TensorJson's two forms: { shape, data } and { shape, dtype, base64 }", () => {
+    const weight = doc(FoldRequest).properties.weight as { description: string; anyOf: { required: string[] }[] };
+    expect(weight.description).toBe('the conv weight [Cout, Cin/g, Kh, Kw]');
+    expect(weight.anyOf.map((a) => a.required)).toEqual([
+      ['shape', 'data'],
+      ['shape', 'base64'],
+    ]);
+    expect(JSON.stringify(doc(RunRequest))).not.toContain('$ref');
+  });
+});
