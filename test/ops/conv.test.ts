@@ -96,63 +96,14 @@ describe('conv2d', () => {
   });
 });
 
-describe('convTranspose2d', () => {
-  it('x=[1,16,7,7] k=4 s=2 p=1 → 8: H\' = (7−1)·2 − 2 + 4 = 14; MACs over input positions', () => {
-    const l = layer(analyze(net([1, 16, 7, 7], { op: 'convTranspose2d', outChannels: 8, kernelSize: 4, stride: 2, padding: 1, bias: false })), 'l0');
-    expect(l.outputShape).toEqual([1, 8, 14, 14]);
-    expect(l.params).toBe(16 * 8 * 16);
-    expect(l.macs).toBe(16 * 7 * 7 * 8 * 4 * 4); // N·Cin·H·W·(Cout/g)·K·K = 100,352, not 14·14·8·16·16
-  });
-
-  it('outputPadding and dilation: x=[1,4,5,5] k=3 s=2 p=1 op=1 d=2 → (5−1)·2 − 2 + 5 + 1 = 12', () => {
-    const l = layer(analyze(net([1, 4, 5, 5], { op: 'convTranspose2d', outChannels: 2, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, dilation: 2 })), 'l0');
-    expect(l.outputShape).toEqual([1, 2, 12, 12]);
-  });
-
-  it('groups=2: weight [Cin, Cout/g, k, k]', () => {
-    const l = layer(analyze(net([1, 4, 3, 3], { op: 'convTranspose2d', outChannels: 6, kernelSize: 2, stride: 2, groups: 2, bias: false })), 'l0');
-    expect(l.params).toBe(4 * 3 * 4);
-    expect(l.macs).toBe(4 * 9 * 3 * 4);
-    expect(l.outputShape).toEqual([1, 6, 6, 6]);
-  });
-
-  it('exact count when stride > kernel leaves gaps: x=[1,1,2,2] k=1 s=3 → outputs 4×4, 4 of them hit', () => {
-    const l = layer(analyze(net([1, 1, 2, 2], { op: 'convTranspose2d', outChannels: 1, kernelSize: 1, stride: 3, bias: false })), 'l0');
-    expect(l.outputShape).toEqual([1, 1, 4, 4]);
-    expect(l.macs).toBe(4);
-    // each hit output is a single product: 4 multiplications, no additions
-    expect(l.flopsByConvention.seed).toBe(4);
-  });
-
-  it('exact count k=2 s=1 on 1-D-like [1,1,1,3]: outputs get 1,2,2,1 products along W', () => {
-    const l = layer(analyze(net([1, 1, 1, 3], { op: 'convTranspose2d', outChannels: 1, kernelSize: [1, 2], bias: false })), 'l0');
-    expect(l.outputShape).toEqual([1, 1, 1, 4]);
-    expect(l.macs).toBe(6);
-    expect(l.flopsByConvention.seed).toBe(6 + 2); // 6 multiplications, 1 + 1 additions
-  });
-});
-
-describe('deformConv2d', () => {
-  const spec = (maskChannels?: number) => ({
-    inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
-    layers: [
-      { name: 'offset', op: 'conv2d', inputs: 'x', outChannels: 18, kernelSize: 3, padding: 1 },
-      ...(maskChannels ? [{ name: 'mask', op: 'conv2d', inputs: 'x', outChannels: maskChannels, kernelSize: 3, padding: 1 }] : []),
-      { name: 'dcn', op: 'deformConv2d', inputs: maskChannels ? ['x', 'offset', 'mask'] : ['x', 'offset'], outChannels: 6, kernelSize: 3, padding: 1 },
-    ],
-  });
-
-  it('x=[1,4,8,8] k=3 p=1 with offsets [1,18,8,8]: conv MACs plus 7 FLOPs per bilinear sample', () => {
-    const l = layer(analyze(spec()), 'dcn');
-    expect(l.outputShape).toEqual([1, 6, 8, 8]);
-    expect(l.params).toBe(6 * 4 * 9 + 6);
-    expect(l.macs).toBe(6 * 64 * 4 * 9);
-    expect(l.flopsByConvention['2macs']).toBe(2 * 6 * 64 * 4 * 9 + 7 * 4 * 9 * 64);
-  });
-
-  it('v2 mask [1,9,8,8] adds one multiply per sample and a data-dependent-field warning', () => {
-    const r = analyze(spec(9));
-    expect(layer(r, 'dcn').flopsByConvention['2macs']).toBe(2 * 6 * 64 * 4 * 9 + 8 * 4 * 9 * 64);
-    expect(r.warnings.map((w) => w.code)).toContain('DATA_DEPENDENT_RECEPTIVE_FIELD');
+describe('memory access in bytes per dtype', () => {
+  it.each([
+    ['float32', 4],
+    ['float16', 2],
+    ['bfloat16', 2],
+    ['int8', 1],
+  ] as const)('%s: %i bytes per element', (dtype, bytes) => {
+    const l = layer(analyze(net([1, 3, 8, 8], { op: 'conv2d', outChannels: 8, kernelSize: 3, bias: false }), { dtype }), 'l0');
+    expect(l.memoryAccess.bytes).toBe((192 + 288 + 216) * bytes);
   });
 });

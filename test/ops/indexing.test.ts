@@ -1,0 +1,98 @@
+/** split, slice, pad, gather (src/ops/indexing.ts): regions chosen by index, ONNX semantics. */
+import { describe, expect, it } from 'vitest';
+import { gather, slice, split } from '../../src/ops/indexing.js';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+import { inferOf, iota, ints, run } from './op-helpers.js';
+
+describe('split', () => {
+  it('[2,5] axis 1 into 2 equal parts: ceil(5/2) = 3, then 2', () => {
+    expect(run('split', [[[2, 5], iota(10)]], { axis: 1, numOutputs: 2 })).toEqual([
+      { shape: [2, 3], data: [0, 1, 2, 5, 6, 7] },
+      { shape: [2, 2], data: [3, 4, 8, 9] },
+    ]);
+  });
+
+  it('sizes [1, 2] along axis −1 of [2,3]', () => {
+    expect(inferOf(split, [[2, 3]], { axis: -1, split: [1, 2] }).outputs).toEqual([[2, 1], [2, 2]]);
+  });
+
+  it('sizes that do not sum to the dim are SHAPE_MISMATCH at split', () => {
+    const e = errorOf(() => inferOf(split, [[2, 5]], { axis: 1, split: [1, 1] }));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.details.path).toBe('$.split');
+  });
+});
+
+describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () => {
+  it('[10..14] 1:100:2 → [11, 13] (the end clamps to 5)', () => {
+    expect(run('slice', [[[5], [10, 11, 12, 13, 14]]], { starts: [1], ends: [100], steps: [2] })).toEqual([{ shape: [2], data: [11, 13] }]);
+  });
+
+  it('step −1 from −1 to −100 reverses: start 4, end clamps to −1, ceil((−1 − 4)/−1) = 5 elements', () => {
+    expect(run('slice', [[[5], [10, 11, 12, 13, 14]]], { starts: [-1], ends: [-100], steps: [-1] })).toEqual([{ shape: [5], data: [14, 13, 12, 11, 10] }]);
+  });
+
+  it('[3,4] rows 0:2, cols 1:−1 → [[1,2],[5,6]]', () => {
+    expect(run('slice', [[[3, 4], iota(12)]], { starts: [0, 1], ends: [2, -1], axes: [0, 1] })).toEqual([{ shape: [2, 2], data: [1, 2, 5, 6] }]);
+  });
+
+  it('step 0 is INVALID_ATTRIBUTE; a start past the end gives an empty axis', () => {
+    expect(errorOf(() => inferOf(slice, [[5]], { starts: [0], ends: [5], steps: [0] })).code).toBe('INVALID_ATTRIBUTE');
+    expect(inferOf(slice, [[5]], { starts: [4], ends: [2] }).outputs).toEqual([[0]]);
+  });
+
+  it('a known 1-D value is folded: [2,3,4,5][1:3] = [3, 4]', () => {
+    expect(inferOf(slice, [[4]], { starts: [1], ends: [3] }, [ints(2, 3, 4, 5)]).values).toEqual([ints(3, 4)]);
+  });
+
+  it('receptive field: W sliced with step 2 from 1 doubles the jump of the 3×3 conv\'s field', () => {
+    const r = analyze(net([1, 1, 8, 8], { op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1 }, { op: 'slice', starts: [1], ends: [8], axes: [3], steps: [2] }));
+    expect(layer(r, 'l1').outputShape).toEqual([1, 1, 8, 4]);
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [3, 3], stride: [1, 2] });
+  });
+});
+
+describe('pad (pads = [begin per axis…, end per axis…])', () => {
+  it('[[1,2],[3,4]] pads [1,0,0,1] constant 9: a row above, a column right', () => {
+    expect(run('pad', [[[2, 2], [1, 2, 3, 4]]], { pads: [1, 0, 0, 1], value: 9 })).toEqual([{ shape: [3, 3], data: [9, 9, 9, 1, 2, 9, 3, 4, 9] }]);
+  });
+
+  it.each([
+    ['reflect', [2, 1], [3, 2, 1, 2, 3, 2]],
+    ['edge', [1, 2], [1, 1, 2, 3, 3, 3]],
+    ['wrap', [1, 1], [3, 1, 2, 3, 1]],
+  ])('[1,2,3] mode %s pads %j → %j', (mode, pads, want) => {
+    expect(run('pad', [[[3], [1, 2, 3]]], { pads, mode })[0].data).toEqual(want);
+  });
+
+  it('negative pads crop: [1,2,3,4] pads [−1, −1] → [2, 3]', () => {
+    expect(run('pad', [[[4], [1, 2, 3, 4]]], { pads: [-1, -1] })).toEqual([{ shape: [2], data: [2, 3] }]);
+  });
+
+  it('3 pads for a 2-D input are INVALID_ATTRIBUTE at pads', () => {
+    expect(errorOf(() => analyze(net([2, 2], { op: 'pad', pads: [1, 1, 1] }))).details.path).toBe('$.layers[0].pads');
+  });
+
+  it('receptive field: padding H and W by 1 after a 3×3 conv (no padding) adds 1 to the field\'s padding', () => {
+    const r = analyze(net([1, 1, 8, 8], { op: 'conv2d', outChannels: 1, kernelSize: 3 }, { op: 'pad', pads: [0, 0, 1, 1, 0, 0, 1, 1] }));
+    expect(layer(r, 'l0').receptiveField).toMatchObject({ size: [3, 3], padding: [0, 0] });
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [3, 3], padding: [1, 1] });
+  });
+});
+
+describe('gather (y.shape = x.shape[:axis] + indices.shape + x.shape[axis+1:])', () => {
+  it('[3,2] rows [2, 0] → [[4,5],[0,1]]; column [1] of axis 1 → [[1],[3],[5]]; index −1 is the last row', () => {
+    expect(run('gather', [[[3, 2], iota(6)], [[2], [2, 0]]])).toEqual([{ shape: [2, 2], data: [4, 5, 0, 1] }]);
+    expect(run('gather', [[[3, 2], iota(6)], [[1], [1]]], { axis: 1 })).toEqual([{ shape: [3, 1], data: [1, 3, 5] }]);
+    expect(run('gather', [[[3, 2], iota(6)], [[1], [-1]]])[0].data).toEqual([4, 5]);
+  });
+
+  it('indices of shape [5, 6] along axis 1 of [2,3,4] → [2,5,6,4]', () => {
+    expect(inferOf(gather, [[2, 3, 4], [5, 6]], { axis: 1 }).outputs).toEqual([[2, 5, 6, 4]]);
+  });
+
+  it('known values fold: [10,20,30,40] at [−1, 0] → [40, 10]; index 4 is out of range', () => {
+    expect(inferOf(gather, [[4], [2]], {}, [ints(10, 20, 30, 40), ints(-1, 0)]).values).toEqual([ints(40, 10)]);
+    expect(errorOf(() => inferOf(gather, [[4], [1]], {}, [ints(10, 20, 30, 40), ints(4)])).code).toBe('INVALID_ATTRIBUTE');
+  });
+});

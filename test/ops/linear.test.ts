@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+import { run } from './op-helpers.js';
+
+describe('linear and flatten', () => {
+  it('linear Ci=512 → Co=1000 (the notes): params Ci·Co + Co, MACs Ci·Co, exact (2·Ci − 1)·Co, memory Ci + Co + Ci·Co', () => {
+    const l = layer(analyze(net([1, 512], { op: 'linear', outFeatures: 1000 })), 'l0');
+    expect(l.params).toBe(512 * 1000 + 1000);
+    expect(l.macs).toBe(512_000);
+    expect(l.flopsByConvention.seed).toBe((2 * 512 - 1) * 1000);
+    // weights read: Ci·Co plus the bias Co
+    expect(l.memoryAccess.elements).toEqual({ inputs: 512, outputs: 1000, weights: 513_000, total: 514_512 });
+  });
+
+  it('linear on the last dim of [2, 5, 8] → [2, 5, 3] counts 10 rows', () => {
+    const l = layer(analyze(net([2, 5, 8], { op: 'linear', outFeatures: 3 })), 'l0');
+    expect(l.outputShape).toEqual([2, 5, 3]);
+    expect(l.macs).toBe(10 * 8 * 3);
+  });
+
+  it('global average pooling before the classifier cuts the FC cost by H·W (domain.md)', () => {
+    const flat = analyze(net([1, 512, 7, 7], { op: 'flatten' }, { op: 'linear', outFeatures: 1000 }));
+    const gap = analyze(net([1, 512, 7, 7], { op: 'globalAvgPool2d' }, { op: 'flatten' }, { op: 'linear', outFeatures: 1000 }));
+    expect(layer(flat, 'l1').macs).toBe(49 * layer(gap, 'l2').macs);
+  });
+
+  it('flatten [2,3,4,5] startDim 1 endDim 2 → [2,12,5]; the default (1, −1) → [2,60]; ONNX axis 2 → [6,20]', () => {
+    expect(layer(analyze(net([2, 3, 4, 5], { op: 'flatten', startDim: 1, endDim: 2 })), 'l0').outputShape).toEqual([2, 12, 5]);
+    expect(layer(analyze(net([2, 3, 4, 5], { op: 'flatten' })), 'l0').outputShape).toEqual([2, 60]);
+    expect(layer(analyze(net([2, 3, 4, 5], { op: 'flatten', axis: 2 })), 'l0').outputShape).toEqual([6, 20]);
+  });
+
+  it('flatten startDim 2 after endDim 1 is INVALID_ATTRIBUTE', () => {
+    expect(errorOf(() => analyze(net([2, 3, 4, 5], { op: 'flatten', startDim: 2, endDim: 1 }))).code).toBe('INVALID_ATTRIBUTE');
+  });
+
+  it('linear by hand: x = [1, 2], W = [[1,0],[1,1],[0,2]], b = [0.5, 0, −1] → Wx + b = [1.5, 3, 3]', () => {
+    const y = run('linear', [[[1, 2], [1, 2]]], { outFeatures: 3 }, { weight: [[3, 2], [1, 0, 1, 1, 0, 2]], bias: [[3], [0.5, 0, -1]] });
+    expect(y).toEqual([{ shape: [1, 3], data: [1.5, 3, 3] }]);
+  });
+});
