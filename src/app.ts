@@ -13,6 +13,8 @@ import { computeRoutes } from './http/compute.js';
 import { parseJsonBody, readBinary } from './http/body.js';
 import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
+import { pageRoutes } from './http/pages.js';
+import { docsRoutes } from './http/docs.js';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
 
@@ -67,5 +69,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(restRoutes, { pool: ownPool });
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS });
   await app.register(graphqlRoutes, { pool: ownPool, graphiql: config.GRAPHIQL, maxElements: config.MAX_TENSOR_ELEMENTS });
+  await app.register(pageRoutes, { graphiql: config.GRAPHIQL });
+  await app.register(docsRoutes, { graphiql: config.GRAPHIQL });
   return app;
 }

@@ -26,6 +26,7 @@ export const ERROR_CATALOG = {
   UNKNOWN_MODEL: { status: 404, title: 'No built-in model has that name' },
   UNKNOWN_OPERATOR: { status: 404, title: 'No operator has that name' },
   NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The route exists, but not for this method' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is larger than the configured limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request content type is not accepted here' },
   TENSOR_TOO_LARGE: { status: 413, title: 'A tensor is larger than the configured limit' },
