@@ -3,7 +3,7 @@
  *
  *   y[j] = (1/n)·Σ x[i] over the input elements i that reduce to j, n = ∏ x.shape[a] over the axes
  *   axes: all by default, each in [−rank, rank − 1]; keepDims leaves them as size-1 dims
- *   FLOPs = numel(x): one addition per input element (n − 1 per output) plus one division per output
+ *   FLOPs = numel(x): per output, n − 1 additions and one division (n in all)
  *
  * The output element an input element adds into is a broadcast index: the kept-dims shape (the
  * reduced axes set to 1) read as the input's shape (broadcast.ts). Reducing over a spatial axis
