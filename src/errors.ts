@@ -32,6 +32,8 @@ export const ERROR_CATALOG = {
   TENSOR_TOO_LARGE: { status: 413, title: 'A tensor is larger than the configured limit' },
   OVERLOADED: { status: 503, title: 'The service is at capacity; retry later' },
   TIMEOUT: { status: 503, title: 'The task took longer than the configured limit' },
+  GRAPHQL_INVALID: { status: 400, title: 'The GraphQL request does not parse, does not validate against the schema, or its variables do not fit' },
+  QUERY_TOO_COMPLEX: { status: 400, title: 'The GraphQL operation is deeper, wider or costlier than the limits' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 

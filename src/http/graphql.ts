@@ -1,21 +1,29 @@
-/** GraphQL through mercurius: the SDL under schema/graphql/, resolvers over the same pool tasks as REST. */
+/**
+ * GraphQL through mercurius: the SDL under schema/graphql/ (one type per file), resolvers over the
+ * same pool tasks as REST. Errors and status codes: graphql/errors.ts; the cost bound checked
+ * before anything runs: graphql/complexity.ts; typed tensor results: graphql/results.ts.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import mercurius from 'mercurius';
-import type { MercuriusOptions } from 'mercurius';
-import { GraphQLError } from 'graphql';
+import { parse } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ConvlensError } from '../errors.js';
 import type { FlopConvention, Report } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskPool } from '../runtime/pool.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { modelSpec, requestSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
-import { toConvlensError } from './errors.js';
 import { transferable } from './body.js';
-import { callFold, callOperator, callRun, foldRequest, operatorRequest, operatorResponse, runRequest, runResponse } from './compute.js';
+import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
+import { complexityRule } from './graphql/complexity.js';
+import { formatErrors, responseMediaType } from './graphql/errors.js';
+import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
+
+export { formatErrors } from './graphql/errors.js';
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
 function parseInputShapes(raw: unknown): Record<string, number[]> {
@@ -42,48 +50,33 @@ const fromGql = (c: unknown) => (c === 'twoMacs' ? '2macs' : c);
 
 type Parent = Record<string, any>;
 
-/** Catalog errors become GraphQL errors whose extensions carry the code, path, layer and shapes. */
-async function withErrors<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const known = toConvlensError(e);
-    if (!known) throw e;
-    throw new mercurius.ErrorWithProps(known.message, { ...known.toJSON() }, known.status);
-  }
-}
-
-/**
- * Catalog errors (ErrorWithProps) and GraphQL's own (syntax, validation) reach the client; anything
- * else is logged in full and answered as INTERNAL, without internals.
- */
-export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (execution, context) => {
-  const errors = execution.errors.map((e) => {
-    const original = e.originalError;
-    if (!original || original instanceof mercurius.ErrorWithProps) return e;
-    context.reply.log.error({ err: original }, 'unhandled GraphQL error');
-    return new GraphQLError('internal error; see the service log with this request id', {
-      path: e.path,
-      extensions: { code: 'INTERNAL', requestId: context.reply.request.id },
-    });
-  });
-  return mercurius.defaultErrorFormatter({ ...execution, errors }, context);
-};
-
 /** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
 function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
 }
 
-export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool; graphiql: boolean; maxElements: number }): Promise<void> {
+export async function graphqlRoutes(
+  app: FastifyInstance,
+  // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
+  // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number },
+): Promise<void> {
   const { pool } = opts;
-  const memory = (m: Parent) => ({ ...m.elements, elements: m.elements.total, bytes: m.bytes });
-  const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs, seed: f.seed });
+  // The body's media type follows Accept (graphql/errors.ts); only JSON answers are relabelled.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (request.routeOptions.url === '/graphql' && typeof type === 'string' && type.startsWith('application/json')) {
+      reply.header('content-type', `${responseMediaType(request.headers.accept)}; charset=utf-8`);
+    }
+    return payload;
+  });
   await app.register(mercurius, {
     schema: loadSDL(),
-    graphiql: opts.graphiql,
+    // never mercurius's GraphiQL (loaded from a CDN): config.GRAPHIQL governs pages.ts's /graphiql
+    graphiql: false,
     path: '/graphql',
-    queryDepth: 12,
+    // bounds depth (introspection exempt), fields and root-field weight before any resolver runs
+    validationRules: [complexityRule()],
     errorFormatter: formatErrors,
     resolvers: {
       JSON: GraphQLJSON,
@@ -91,45 +84,42 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
         analyze: (
           _: unknown,
           args: { spec?: unknown; model?: string; resolution?: number; onnxBase64?: string; inputShapes?: unknown; options?: Record<string, unknown> },
-        ) =>
-          withErrors(() => {
-            const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
-            const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
-            const source = requestSource(
-              { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, inputShapes: parseInputShapes(args.inputShapes) },
-              'spec, model (a zoo name) or onnxBase64',
-            );
-            return pool.run<Report>('analyze', { source, options }, bytes ? [bytes.buffer as ArrayBuffer] : []);
-          }),
+        ) => {
+          const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
+          const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
+          const source = requestSource(
+            { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, inputShapes: parseInputShapes(args.inputShapes) },
+            'spec, model (a zoo name) or onnxBase64',
+          );
+          return pool.run<Report>('analyze', { source, options }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+        },
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
-        model: (_: unknown, args: { name: string; resolution?: number }) => withErrors(() => modelSpec(args.name, args.resolution ?? undefined)),
+        model: (_: unknown, args: { name: string; resolution?: number }) => modelSpec(args.name, args.resolution ?? undefined),
         operators: operatorCatalog,
-        runOperator: (_: unknown, args: Record<string, unknown>) =>
-          withErrors(async () => {
-            const { name, ...fields } = args;
-            const { call, encoding } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
-            return operatorResponse(await callOperator(pool, call), encoding, call.name);
-          }),
-        foldBatchNorm: (_: unknown, args: Record<string, unknown>) =>
-          withErrors(async () => {
-            const { task, encoding } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-            return callFold(pool, task, encoding);
-          }),
-        run: (_: unknown, args: Record<string, unknown>) =>
-          withErrors(async () => {
-            const { task, encoding } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-            return runResponse(await callRun(pool, task), encoding);
-          }),
+        runOperator: async (_: unknown, args: Record<string, unknown>) => {
+          const { name, ...fields } = args;
+          const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
+          return operatorResult(call.name, await callOperator(pool, call));
+        },
+        foldBatchNorm: async (_: unknown, args: Record<string, unknown>) => {
+          const { task } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
+          return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task);
+        },
+        run: async (_: unknown, args: Record<string, unknown>) => {
+          const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
+          return runResult(await callRun(pool, task));
+        },
       },
+      ...tensorResolvers,
       Conventions: { flops: (p: Parent) => toGql(p.flops) },
       LayerReport: {
         sourceOpType: (p: Parent) => p.source?.opType ?? null,
         flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
-        memoryAccess: (p: Parent) => memory(p.memoryAccess),
+        memoryAccess: (p: Parent) => memoryAccess(p.memoryAccess),
       },
       Totals: {
         flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
-        memoryAccess: (p: Parent) => memory(p.memoryAccess),
+        memoryAccess: (p: Parent) => memoryAccess(p.memoryAccess),
       },
       Warning: {
         details: (p: Parent) => {
@@ -138,5 +128,10 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { pool: TaskPool
         },
       },
     } as never,
+  });
+  // A query that does not parse as GraphQL is a syntax error, never a JSON-encoded AST (mercurius's
+  // fallback, which answers `{"query": "{}"}` with an internal error): graphql-js's message, located.
+  app.graphql.addHook('preParsing', async (_schema, source) => {
+    if (typeof source === 'string') parse(source, { noLocation: true });
   });
 }

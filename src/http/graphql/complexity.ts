@@ -1,0 +1,138 @@
+/**
+ * A validation rule that bounds what one GraphQL operation may ask for, before any resolver runs:
+ *   - weight of its root fields: run 25, analyze 10, runOperator 10, foldBatchNorm 5, any other 1;
+ *     every alias counts (three aliased `run`s weigh 75), at most LIMITS.rootWeight;
+ *   - fields selected, fragments expanded at every spread, at most LIMITS.fields (introspection
+ *     fields included: getIntrospectionQuery() selects 220 to 229);
+ *   - nesting depth, at most LIMITS.depth, where the subtrees of `__schema` and `__type` are exempt
+ *     (graphql-js getIntrospectionQuery() nests TypeRef nine `ofType` levels deep; the schema itself
+ *     is acyclic, so no other path gets near the limit).
+ * Fragments are measured once each (memoized), so a chain of fragments that spread each other
+ * twice costs linear time to measure even though its expansion is exponential (and is refused).
+ */
+import { GraphQLError, Kind } from 'graphql';
+import type { ASTVisitor, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
+
+export const LIMITS = { rootWeight: 50, fields: 500, depth: 12 } as const;
+export type Limits = { rootWeight: number; fields: number; depth: number };
+
+/** Root fields that start worker tasks weigh more than catalog reads (weight 1). */
+export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
+
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
+interface Measure {
+  /** Fields selected, fragments expanded. */
+  fields: number;
+  /** Deepest nesting below this selection set, introspection subtrees excluded; with its path. */
+  depth: number;
+  path: string[];
+}
+
+const EMPTY: Measure = { fields: 0, depth: 0, path: [] };
+
+function weightList(counts: Map<string, number>): string {
+  return [...counts]
+    .sort((a, b) => (ROOT_FIELD_WEIGHT[b[0]] ?? 1) * b[1] - (ROOT_FIELD_WEIGHT[a[0]] ?? 1) * a[1])
+    .map(([name, n]) => `${name} ×${n} = ${(ROOT_FIELD_WEIGHT[name] ?? 1) * n}`)
+    .join(', ');
+}
+
+export function complexityRule(limits: Limits = LIMITS): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const memo = new Map<string, Measure>();
+    const visiting = new Set<string>();
+
+    const fragment = (name: string): Measure => {
+      const known = memo.get(name);
+      if (known) return known;
+      const def = fragments.get(name);
+      // an unknown fragment or a cycle: other rules report those
+      if (!def || visiting.has(name)) return EMPTY;
+      visiting.add(name);
+      const m = measure(def.selectionSet, false);
+      visiting.delete(name);
+      memo.set(name, m);
+      return m;
+    };
+
+    /** Fields and depth of a selection set; `exempt` inside an introspection subtree (depth not counted). */
+    const measure = (set: SelectionSetNode | undefined, exempt: boolean): Measure => {
+      if (!set) return EMPTY;
+      let fields = 0;
+      let deepest = EMPTY;
+      const consider = (m: Measure) => {
+        if (m.depth > deepest.depth) deepest = m;
+      };
+      for (const s of set.selections) {
+        if (s.kind === Kind.FIELD) {
+          const name = s.name.value;
+          const inner = measure(s.selectionSet, exempt || INTROSPECTION_ROOTS.has(name));
+          fields += 1 + inner.fields;
+          if (!exempt && !INTROSPECTION_ROOTS.has(name)) consider({ fields: 0, depth: 1 + inner.depth, path: [s.alias?.value ?? name, ...inner.path] });
+        } else if (s.kind === Kind.INLINE_FRAGMENT) {
+          const inner = measure(s.selectionSet, exempt);
+          fields += inner.fields;
+          consider(inner);
+        } else {
+          const inner = fragment(s.name.value);
+          fields += inner.fields;
+          if (!exempt) consider(inner);
+        }
+      }
+      return { fields, depth: deepest.depth, path: deepest.path };
+    };
+
+    /** Root fields by name (aliases and fragments expanded), for the weight. */
+    const rootFields = (set: SelectionSetNode, counts: Map<string, number>, seen: Set<string>): void => {
+      for (const s of set.selections) {
+        if (s.kind === Kind.FIELD) counts.set(s.name.value, (counts.get(s.name.value) ?? 0) + 1);
+        else if (s.kind === Kind.INLINE_FRAGMENT) rootFields(s.selectionSet, counts, seen);
+        else {
+          const def = fragments.get(s.name.value);
+          if (!def || seen.has(def.name.value)) continue;
+          seen.add(def.name.value);
+          rootFields(def.selectionSet, counts, seen);
+          seen.delete(def.name.value);
+        }
+      }
+    };
+
+    const report = (op: OperationDefinitionNode, message: string, extensions: Record<string, unknown>) =>
+      context.reportError(new GraphQLError(message, { nodes: [op], extensions: { code: 'QUERY_TOO_COMPLEX', ...extensions } }));
+
+    return {
+      OperationDefinition(op) {
+        const label = op.name ? `operation ${op.name.value}` : 'the operation';
+        const counts = new Map<string, number>();
+        rootFields(op.selectionSet, counts, new Set());
+        const weight = [...counts].reduce((s, [name, n]) => s + (ROOT_FIELD_WEIGHT[name] ?? 1) * n, 0);
+        if (weight > limits.rootWeight) {
+          const weights = Object.entries(ROOT_FIELD_WEIGHT).map(([k, v]) => `${k} ${v}`).join(', ');
+          report(
+            op,
+            `${label} weighs ${weight} (${weightList(counts)}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1, and each alias counts: split the work over several requests.`,
+            { limit: limits.rootWeight, weight, rootFields: Object.fromEntries(counts) },
+          );
+        }
+        const m = measure(op.selectionSet, false);
+        if (m.fields > limits.fields) {
+          report(op, `${label} selects ${m.fields} fields (fragments expanded at every spread, aliases counted); the limit is ${limits.fields}.`, {
+            limit: limits.fields,
+            fields: m.fields,
+          });
+        }
+        if (m.depth > limits.depth) {
+          report(op, `${label} nests fields ${m.depth} deep (${m.path.join('.')}); the limit is ${limits.depth} (introspection under __schema and __type is exempt).`, {
+            limit: limits.depth,
+            depth: m.depth,
+            fieldPath: m.path,
+          });
+        }
+        return false;
+      },
+    };
+  };
+}

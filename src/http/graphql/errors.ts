@@ -1,0 +1,146 @@
+/**
+ * GraphQL errors and status codes, after the GraphQL-over-HTTP spec (graphql/graphql-over-http,
+ * "Status Codes"):
+ *   - the response media type follows Accept: application/graphql-response+json when the client
+ *     accepts it (or sends no Accept, or * / *), application/json otherwise;
+ *   - a request the server cannot read (bad JSON, no query, a query that is not a string): 4xx
+ *     under both media types;
+ *   - a GraphQL request error (the document does not parse or validate, the variables do not fit,
+ *     QUERY_TOO_COMPLEX): 400 under application/graphql-response+json; 200 under application/json,
+ *     whose clients cannot trust a non-200 body (the spec's SHOULD); the body has `errors`, no `data`;
+ *   - field errors during execution: 200, `data` null where a field failed.
+ * Every error carries extensions.code from the catalog: GraphQL's own messages ("Did you mean …")
+ * under GRAPHQL_INVALID, domain errors with their catalog code, path, layer and shapes; anything
+ * else is logged in full and answered as INTERNAL without internals.
+ */
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import { GraphQLError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
+import mercurius from 'mercurius';
+import type { MercuriusOptions } from 'mercurius';
+import { ERROR_CATALOG } from '../../errors.js';
+import { toConvlensError } from '../errors.js';
+
+export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
+export type ResponseMediaType = typeof GRAPHQL_RESPONSE_JSON | 'application/json';
+
+/** The q of the most specific range in `accept` that matches `type`; 0 when none does. */
+function quality(ranges: { range: string; q: number }[], type: string): number {
+  const [major] = type.split('/');
+  let best = { specificity: -1, q: 0 };
+  for (const { range, q } of ranges) {
+    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity > best.specificity) best = { specificity, q };
+  }
+  return best.q;
+}
+
+/**
+ * The media type of the answer. No Accept header: application/graphql-response+json (the spec's
+ * default since 2025-01-01). A tie goes to application/graphql-response+json; an Accept that
+ * allows neither is disregarded in favour of application/json (the spec permits either that or 406).
+ */
+export function responseMediaType(accept: string | string[] | undefined): ResponseMediaType {
+  const header = Array.isArray(accept) ? accept.join(',') : accept;
+  if (!header || header.trim() === '') return GRAPHQL_RESPONSE_JSON;
+  const ranges = header.split(',').map((part) => {
+    const [range, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    const value = q ? Number(q.slice(2)) : 1;
+    return { range, q: Number.isFinite(value) ? value : 0 };
+  });
+  const graphql = quality(ranges, GRAPHQL_RESPONSE_JSON);
+  const json = quality(ranges, 'application/json');
+  if (graphql === 0 && json === 0) return 'application/json';
+  return graphql >= json ? GRAPHQL_RESPONSE_JSON : 'application/json';
+}
+
+interface Context {
+  reply?: FastifyReply;
+  app?: { log: FastifyBaseLogger };
+}
+
+const INTERNAL_MESSAGE = 'internal error; see the service log with this request id';
+
+/** mercurius require()s graphql's CommonJS build and this module imports its ES build: two GraphQLError classes, so no instanceof. */
+const isGraphQLError = (e: unknown): e is GraphQLError => Object.prototype.toString.call(e) === '[object GraphQLError]';
+type Original = Error & { code?: unknown; statusCode?: unknown; errors?: unknown };
+
+function withCode(e: GraphQLError, code: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...extra, ...e.extensions, code } });
+}
+
+/** Errors before execution: the request, the document, the variables. Returns the errors and the status. */
+function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined) {
+  const out: GraphQLError[] = [];
+  let status = 0;
+  const requestError = (code: 'GRAPHQL_INVALID' | 'QUERY_TOO_COMPLEX') => (media === GRAPHQL_RESPONSE_JSON ? ERROR_CATALOG[code].status : 200);
+  for (const e of errors) {
+    const original = e.originalError as Original | undefined;
+    if (original && original.code === 'MER_ERR_GQL_VALIDATION' && Array.isArray(original.errors)) {
+      for (const inner of original.errors as Error[]) {
+        if (isGraphQLError(inner)) {
+          // graphql-js's own message (syntax, unknown field with "Did you mean", argument and variable types) or our rules'
+          const code = inner.extensions.code === 'QUERY_TOO_COMPLEX' ? 'QUERY_TOO_COMPLEX' : 'GRAPHQL_INVALID';
+          out.push(withCode(inner, code));
+          status = Math.max(status, requestError(code));
+        } else {
+          // the body's shape (fastify's schema check): not a well-formed GraphQL-over-HTTP request
+          out.push(new GraphQLError(`not a GraphQL request: ${inner.message}; send { "query": "…", "variables": { … }, "operationName": "…" }`, { extensions: { code: 'GRAPHQL_INVALID' } }));
+          status = Math.max(status, 400);
+        }
+      }
+      continue;
+    }
+    const known = original ? toConvlensError(original) : null;
+    if (known) {
+      const { message, ...details } = known.toJSON();
+      out.push(new GraphQLError(message, { extensions: details }));
+      status = Math.max(status, known.status);
+    } else if (original?.code === 'MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND') {
+      out.push(new GraphQLError('the request has no query: POST { "query": "{ models { name } }" } as JSON, or GET /graphql?query=…', { extensions: { code: 'GRAPHQL_INVALID' } }));
+      status = Math.max(status, 400);
+    } else if (original && typeof original.statusCode === 'number' && original.statusCode >= 400 && original.statusCode < 500) {
+      out.push(new GraphQLError(original.message, { extensions: { code: 'GRAPHQL_INVALID' } }));
+      status = Math.max(status, original.statusCode);
+    } else if (!original || isGraphQLError(original)) {
+      // a GraphQLError thrown before execution (the syntax check in graphql.ts's preParsing hook)
+      out.push(withCode(e, 'GRAPHQL_INVALID'));
+      status = Math.max(status, requestError('GRAPHQL_INVALID'));
+    } else {
+      log?.error({ err: original }, 'unhandled GraphQL error');
+      out.push(new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: 'INTERNAL', requestId } }));
+      status = 500;
+    }
+  }
+  for (const e of out) if (e.extensions.code !== 'INTERNAL') log?.info({ code: e.extensions.code }, e.message);
+  return { errors: out, status };
+}
+
+/** Field errors during execution: catalog errors keep their code and details; anything else is INTERNAL. */
+function fieldError(e: GraphQLError, log: FastifyBaseLogger | undefined, requestId: string | undefined): GraphQLError {
+  const original = e.originalError;
+  if (original instanceof mercurius.ErrorWithProps) return e;
+  const known = original ? toConvlensError(original) : null;
+  if (known) {
+    const { message, ...details } = known.toJSON();
+    log?.info({ code: known.code, path: known.details.path, layer: known.details.layer }, message);
+    return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: original, extensions: details });
+  }
+  log?.error({ err: original ?? e }, 'unhandled GraphQL error');
+  // graphql-js's own execution errors (a null for a non-null field) say nothing internal; others are hidden
+  const message = original ? INTERNAL_MESSAGE : e.message;
+  return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: { code: 'INTERNAL', requestId } });
+}
+
+export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (execution, context) => {
+  const reply = (context as Context).reply;
+  const log = reply?.log ?? (context as Context).app?.log;
+  const requestId = reply?.request?.id;
+  const format = (errors: GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => e.toJSON());
+  if (!('data' in execution)) {
+    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId);
+    return { statusCode: status, response: { errors: format(errors) } };
+  }
+  return { statusCode: 200, response: { data: execution.data, errors: format(execution.errors.map((e) => fieldError(e, log, requestId))) } };
+};

@@ -1,0 +1,62 @@
+/**
+ * Typed GraphQL results of runOperator, run and foldBatchNorm: tensors stay raw (float32 arrays
+ * from the workers) until a client selects `data` or `base64`, so each encoding is computed only
+ * when asked for. Statistics are the REST responses' (tensor/encoding.ts `stats`).
+ */
+import { encodeTensor, stats } from '../../tensor/encoding.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { OPS_BY_NAME } from '../../ops/registry.js';
+import type { OperatorResult } from '../../runtime/operator.js';
+import type { RunTaskResult } from '../../runtime/tasks.js';
+
+export interface NamedTensor {
+  name: string;
+  tensor: Tensor;
+}
+
+/** JSON has no NaN or ±Infinity: those values become null (GraphQL's Float cannot carry them either). */
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** Named tensors in the given order (never the record's key order: integer-like names enumerate first). */
+const namedTensors = (names: string[], tensors: Record<string, Tensor>): NamedTensor[] => names.map((name) => ({ name, tensor: tensors[name] }));
+
+export function operatorResult(name: string, result: OperatorResult) {
+  return {
+    operator: name,
+    pytorch: OPS_BY_NAME.get(name)?.pytorch ?? '',
+    // the one-layer graph names its outputs y, y1, y2 … (runtime/operator.ts)
+    outputs: result.outputs.map((tensor, i): NamedTensor => ({ name: i === 0 ? 'y' : `y${i}`, tensor })),
+    cost: result.layer,
+    facts: Object.keys(result.extra).length > 0 ? result.extra : null,
+  };
+}
+
+export function runResult(result: RunTaskResult) {
+  // as the REST runResponse: graph outputs in graph order, captured tensors in the order asked
+  return { source: result.source, outputs: namedTensors(result.order.outputs, result.outputs), captured: namedTensors(result.order.captured, result.captured) };
+}
+
+type Parent = Record<string, any>;
+
+/** The report's `2macs` key is not a GraphQL name: twoMacs. */
+export const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs, seed: f.seed });
+/** The report's `{ elements: { inputs, outputs, weights, total }, bytes }`, flattened. */
+export const memoryAccess = (m: Parent) => ({ ...m.elements, elements: m.elements.total, bytes: m.bytes });
+
+export const tensorResolvers = {
+  Tensor: {
+    dtype: () => 'float32',
+    data: (t: Tensor) => Array.from(t.data, finite),
+    base64: (t: Tensor) => encodeTensor(t, 'base64').base64,
+    stats: (t: Tensor) => {
+      const s = stats(t);
+      let nonFinite = 0;
+      for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) nonFinite++;
+      return { min: finite(s.min), max: finite(s.max), mean: finite(s.mean), std: finite(s.std), nonFinite };
+    },
+  },
+  LayerCost: {
+    flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
+    memoryAccess: (p: Parent) => memoryAccess(p.memoryAccess),
+  },
+};

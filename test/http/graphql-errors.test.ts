@@ -1,0 +1,159 @@
+/**
+ * GraphQL errors as a person and a client need them: graphql-js's own messages for syntax and
+ * validation, catalog codes for domain errors, and the status codes of the GraphQL-over-HTTP spec
+ * (graphql/graphql-over-http, "Status Codes"): a request error is 400 under
+ * application/graphql-response+json (also the default without Accept) and 200 under
+ * application/json, with `errors` and no `data`; a field error is 200 with `data`.
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseMediaType } from '../../src/http/graphql/errors.js';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp();
+});
+afterAll(async () => app.close());
+
+const GQL = 'application/graphql-response+json';
+const post = (body: unknown, accept?: string) => {
+  const r = request(app.server).post('/graphql');
+  if (accept) r.set('accept', accept);
+  return r.send(body as object);
+};
+
+describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID, no data', () => {
+  const cases: [string, string, RegExp][] = [
+    ['a syntax error (an unclosed selection)', '{ models { name ', /^Syntax Error: Expected Name, found <EOF>\.$/],
+    ['an unknown field "parms" (Did you mean "params"?)', '{ analyze(model: "resnet18") { totals { parms } } }', /^Cannot query field "parms" on type "Totals"\. Did you mean "params"( or "macs")?\?$/],
+    ['an argument of the wrong type (resolution: "high")', '{ analyze(model: "resnet18", resolution: "high") { name } }', /^Int cannot represent non-integer value: "high"$/],
+    ['an unknown argument "modle"', '{ analyze(modle: "resnet18") { name } }', /^Unknown argument "modle" on field "Query\.analyze"\. Did you mean "model"\?$/],
+    ['a missing selection on an object field', '{ analyze(model: "resnet18") }', /^Field "analyze" of type "Report" must have a selection of subfields\. Did you mean "analyze \{ \.\.\. \}"\?$/],
+  ];
+  for (const [what, query, message] of cases) {
+    it(`${what}: 400 under ${GQL} (and without Accept), 200 under application/json`, async () => {
+      for (const [accept, status, type] of [
+        [undefined, 400, GQL],
+        [GQL, 400, GQL],
+        ['application/json', 200, 'application/json'],
+      ] as const) {
+        const res = await post({ query }, accept);
+        expect(res.status, `Accept: ${accept}`).toBe(status);
+        expect(res.headers['content-type']).toBe(`${type}; charset=utf-8`);
+        expect(res.body).not.toHaveProperty('data');
+        expect(res.body.errors).toHaveLength(1);
+        expect(res.body.errors[0].message).toMatch(message);
+        expect(res.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID' });
+        expect(res.body.errors[0].locations[0].line).toBe(1);
+      }
+    });
+  }
+
+  it('a query that is JSON but not GraphQL ("{}") is a syntax error, not an internal one', async () => {
+    const res = await post({ query: '{}' }).expect(400);
+    expect(res.body.errors[0]).toMatchObject({ message: 'Syntax Error: Expected Name, found "}".', extensions: { code: 'GRAPHQL_INVALID' }, locations: [{ line: 1, column: 2 }] });
+  });
+
+  it('a variable of the wrong type ($r: Int given "high") names the variable', async () => {
+    const res = await post({ query: 'query($r: Int) { analyze(model: "resnet18", resolution: $r) { name } }', variables: { r: 'high' } }).expect(400);
+    expect(res.body.errors[0].message).toBe('Variable "$r" got invalid value "high"; Int cannot represent non-integer value: "high"');
+    expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');
+    expect(res.body).not.toHaveProperty('data');
+  });
+
+  it('nothing runs: no worker task for a document that does not validate', async () => {
+    const before = await taskCount();
+    await post({ query: '{ a: analyze(model: "resnet18") { totals { parms } } b: analyze(model: "vgg16") { name } }' }).expect(400);
+    expect(await taskCount()).toBe(before);
+  });
+});
+
+describe('GraphQL requests the server cannot read: 4xx under both media types', () => {
+  it('a body that is not JSON is 400 INVALID_JSON', async () => {
+    for (const accept of [GQL, 'application/json']) {
+      const res = await request(app.server).post('/graphql').set('accept', accept).set('content-type', 'application/json').send('{"query":').expect(400);
+      expect(res.body.errors[0].extensions.code).toBe('INVALID_JSON');
+      expect(res.body.errors[0].message).toMatch(/JSON/);
+      expect(res.body).not.toHaveProperty('data');
+    }
+  });
+
+  it('a body without a query is 400 GRAPHQL_INVALID saying what to send', async () => {
+    const res = await post({ variables: {} }, 'application/json').expect(400);
+    expect(res.body.errors[0]).toMatchObject({ message: expect.stringContaining('the request has no query'), extensions: { code: 'GRAPHQL_INVALID' } });
+  });
+
+  it('a query that is not a string is 400 GRAPHQL_INVALID naming the field', async () => {
+    const res = await post({ query: { models: true } }, 'application/json').expect(400);
+    expect(res.body.errors[0].message).toContain('query must be string');
+    expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');
+  });
+});
+
+describe('GraphQL domain errors: 200, data null where a field failed, the catalog code in extensions', () => {
+  it('an unknown model: UNKNOWN_MODEL, path and model; the other root field still answers', async () => {
+    for (const accept of [undefined, GQL, 'application/json']) {
+      const res = await post({ query: '{ models { name } analyze(model: "resnet5O") { name } }' }, accept).expect(200);
+      expect(res.body.data.analyze).toBeNull();
+      expect(res.body.data.models.length).toBeGreaterThan(10);
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors[0].message).toMatch(/^no built-in model 'resnet5O'/);
+      expect(res.body.errors[0].path).toEqual(['analyze']);
+      expect(res.body.errors[0].extensions).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.model', model: 'resnet5O' });
+    }
+  });
+
+  it('an invalid spec: SPEC_INVALID or a shape error carries path, layer and shapes', async () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      layers: [
+        { name: 'a', op: 'conv2d', outChannels: 4, kernelSize: 1 },
+        { name: 'b', op: 'conv2d', outChannels: 4, kernelSize: 1, inputs: ['x'] },
+        { name: 'cat', op: 'add', inputs: ['a', 'x'] },
+      ],
+    };
+    const res = await post({ query: 'query($s: JSON) { analyze(spec: $s) { name } }', variables: { s: spec } }).expect(200);
+    expect(res.body.data).toEqual({ analyze: null });
+    const e = res.body.errors[0];
+    expect(e.extensions.code).toMatch(/^(SHAPE_MISMATCH|CHANNEL_MISMATCH)$/);
+    expect(e.extensions).toMatchObject({ layer: 'cat', path: expect.stringMatching(/^\$\.layers\[2\]/) });
+    expect(Object.values(e.extensions.shapes)).toEqual(expect.arrayContaining([[1, 4, 8, 8], [1, 3, 8, 8]]));
+    expect(e.message).toContain('cat');
+  });
+
+  it('SPEC_INVALID for a spec that breaks its schema names the JSONPath', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 'sometimes' }] };
+    const res = await post({ query: 'query($s: JSON) { analyze(spec: $s) { name } }', variables: { s: spec } }).expect(200);
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'SPEC_INVALID', path: '$.layers[0].padding' });
+  });
+});
+
+describe('responseMediaType(Accept)', () => {
+  const cases: [string | undefined, string][] = [
+    [undefined, GQL],
+    ['', GQL],
+    ['*/*', GQL],
+    ['application/*', GQL],
+    ['application/json', 'application/json'],
+    ['application/json; charset=utf-8', 'application/json'],
+    [GQL, GQL],
+    [`${GQL}, application/json;q=0.9`, GQL],
+    [`application/json, ${GQL};q=0.5`, 'application/json'],
+    [`${GQL};q=0, */*`, 'application/json'],
+    ['application/json, multipart/mixed', 'application/json'],
+    ['text/html', 'application/json'],
+  ];
+  for (const [accept, media] of cases) {
+    it(`${JSON.stringify(accept)} → ${media}`, () => expect(responseMediaType(accept)).toBe(media));
+  }
+});
+
+async function taskCount(): Promise<number> {
+  const text = (await request(app.server).get('/metrics').expect(200)).text;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('convlens_task_seconds_count'))
+    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
