@@ -19,9 +19,9 @@ import { tensor } from '../tensor/tensor.js';
 import { addBias } from './kernels.js';
 
 export const ConvTransposeAttrs = z.strictObject({
-  outChannels: posInt,
+  outChannels: posInt.describe('output channels'),
   inChannels: posInt.optional(),
-  kernelSize: Pair,
+  kernelSize: Pair.describe("the kernel's [height, width], or one number for both"),
   stride: Pair.default(1),
   padding: PaddingSchema.default(0),
   outputPadding: pairOf(nonNegInt).default(0),

@@ -22,9 +22,9 @@ import type { PanelFill } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const ConvAttrs = z.strictObject({
-  outChannels: posInt,
+  outChannels: posInt.describe('number of kernels: the output channels'),
   inChannels: posInt.optional(),
-  kernelSize: Pair,
+  kernelSize: Pair.describe("the kernel's [height, width], or one number for both"),
   stride: Pair.default(1),
   padding: PaddingSchema.default(0),
   dilation: Pair.default(1),

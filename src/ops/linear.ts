@@ -20,7 +20,7 @@ import { tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
 
 export const LinearAttrs = z.strictObject({
-  outFeatures: posInt,
+  outFeatures: posInt.describe('output features'),
   inFeatures: posInt.optional(),
   bias: z.boolean().default(true),
 });

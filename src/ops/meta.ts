@@ -12,6 +12,7 @@
  *
  * No arithmetic: zero FLOPs. shape's output has no receptive field; cast and identity pass it on.
  */
+import { holdsIntegers } from '../tensor/dtype.js';
 import { z } from 'zod';
 import { ZERO_COST } from './types.js';
 import type { OpDef } from './types.js';
@@ -40,7 +41,6 @@ export const shape: OpDef<z.infer<typeof ShapeAttrs>, null> = {
 };
 
 /** ONNX element types whose values are integers (a cast to one truncates). */
-const INTEGER_TYPES = new Set(['int8', 'uint8', 'int16', 'int32', 'int64', 'bool', 'uint16', 'uint32', 'uint64']);
 export const CastAttrs = z.strictObject({ to: z.string().default('float32') });
 export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   name: 'cast',
@@ -51,7 +51,7 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   attrs: CastAttrs,
   infer(ctx) {
     const v = ctx.values[0];
-    const integer = INTEGER_TYPES.has(ctx.attrs.to);
+    const integer = holdsIntegers(ctx.attrs.to);
     const value = v ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
     return { outputs: [ctx.inputs[0]], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
@@ -59,7 +59,7 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   run(ctx) {
     const x = ctx.inputs[0];
     const to = ctx.attrs.to;
-    if (!INTEGER_TYPES.has(to)) return [x];
+    if (!holdsIntegers(to)) return [x];
     const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
     return [tensor(x.shape, x.data.map(f))];
   },

@@ -20,7 +20,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 const PoolBase = {
-  kernelSize: Pair,
+  kernelSize: Pair.describe("the window's [height, width], or one number for both"),
   /** PyTorch's default stride is the kernel size. */
   stride: Pair.optional(),
   padding: PaddingSchema.default(0),
@@ -200,7 +200,7 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   },
 };
 
-export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair });
+export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair.describe('the output [height, width], or one number for both') });
 export type AdaptiveAvgPoolAttrs = z.infer<typeof AdaptiveAvgPoolAttrs>;
 
 /** Window bounds of adaptive pooling along one axis (PyTorch's start_index / end_index). */
