@@ -220,7 +220,10 @@ describe('PyTorch habits in a spec: missing and misspelt attributes are named, w
     );
     expect(describeField(z.number().int().positive().describe("the kernel's [height, width]").default(1))).toBe("the kernel's [height, width]");
     expect(describeField(z.enum(['nearest', 'bilinear']))).toBe('one of "nearest", "bilinear"');
-    expect(errorOf(() => parseNetworkSpec(pytorchNet({ op: 'linear' }))).message).toBe("layer 'c1': linear needs outFeatures (a positive integer; PyTorch: out_features)");
+    expect(errorOf(() => parseNetworkSpec(pytorchNet({ op: 'linear' }))).message).toBe("layer 'c1': linear needs outFeatures (output features; PyTorch: out_features)");
+    expect(errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8 }))).message).toBe(
+      "layer 'c1': conv2d needs kernelSize (the kernel's [height, width], or one number for both; PyTorch: kernel_size)",
+    );
   });
 
   it('kernel_size given, kernelSize missing: one error naming both, at the unknown key, before the missing one', () => {
