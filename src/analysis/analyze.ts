@@ -22,16 +22,22 @@ export const FLOP_DESCRIPTIONS = {
   seed: "the notes' exact count: (2·K·K·M/g − 1)·H'·W'·N for conv, (2·Ci − 1)·Co for linear, + element-wise FLOPs (+ bias adds when includeBias)",
 } as const;
 
-export function rfReport(rf: TensorRF | null): LayerReport['receptiveField'] {
+/**
+ * A tensor's field as reported. A global field (the spatial axes collapsed) has no stride, padding
+ * or centre, and its size is the whole input: what the algebra would still carry there (the span
+ * of every unit of the last map, padding included) means nothing to a reader.
+ */
+export function rfReport(rf: TensorRF | null, inputSize: [number, number] | null): LayerReport['receptiveField'] {
   if (!rf) return null;
+  if (rf.global) return { global: true, size: inputSize, stride: null, padding: null, centre: null };
   const [h, w] = rf.axes;
   const round = (v: number) => Math.round(v * 1e9) / 1e9;
   return {
+    global: false,
     size: [round(h.r), round(w.r)],
     stride: [round(h.j), round(w.j)],
     padding: [round(h.p), round(w.p)],
     centre: [round(centre(h)), round(centre(w))],
-    global: rf.global,
   };
 }
 
@@ -61,6 +67,8 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
   const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
+  const image = graph.inputs.find((i) => i.shape.length === 4);
+  const inputSize: [number, number] | null = image ? [image.shape[2], image.shape[3]] : null;
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
@@ -115,7 +123,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       flopsByConvention: byConv,
       memoryAccess: { elements, bytes },
       arithmeticIntensity: intensity(byConv[options.flops], bytes),
-      receptiveField: rfReport(rf),
+      receptiveField: rfReport(rf, inputSize),
     };
   });
 
@@ -143,7 +151,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const outputNames = graphOutputs(graph);
   const outputs = outputNames.map((name) => {
     const t = tensors.get(name)!;
-    return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf) };
+    return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf, inputSize) };
   });
 
   const structure = describeStructure(graph, analysed, tensors, outputNames, executed);

@@ -23,15 +23,27 @@ export const AnalyzeOptionsSchema = z.strictObject({
 export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema>;
 
 const Pair = z.tuple([z.number(), z.number()]);
-export const ReceptiveFieldSchema = z
+const LocalField = z
   .object({
+    global: z.literal(false).describe('the units still have a position: the field is a window of the input'),
     size: Pair.describe('r per axis [h, w]: input pixels one output unit sees'),
     stride: Pair.describe('effective stride ("jump") per axis: input pixels between adjacent output units'),
     padding: Pair.describe('effective left padding per axis: unit x covers [x·stride − padding, x·stride − padding + size − 1]'),
     centre: Pair.describe('centre of output unit 0 in input coordinates, per axis'),
-    global: z.boolean().describe('true once the spatial axes are collapsed (global pooling, flatten)'),
   })
-  .describe('Araujo, Norris, Sim, "Computing Receptive Fields of CNNs", Distill 2019');
+  .describe('a local field: Araujo, Norris, Sim, "Computing Receptive Fields of CNNs", Distill 2019');
+const GlobalField = z
+  .object({
+    global: z.literal(true).describe('the spatial axes are collapsed (global or 1×1 adaptive pooling, flatten, linear): every unit sees the whole input'),
+    size: Pair.nullable().describe('the whole input, [h, w] of the network input (null when the network has no NCHW input)'),
+    stride: z.null().describe('no stride: the units have no spatial position'),
+    padding: z.null().describe('no padding: the units have no spatial position'),
+    centre: z.null().describe('no centre: the units have no spatial position'),
+  })
+  .describe('a global field: every unit sees the whole input');
+export const ReceptiveFieldSchema = z
+  .discriminatedUnion('global', [LocalField, GlobalField])
+  .describe('Receptive field of a tensor\'s units, per spatial axis [h, w] (Araujo, Norris, Sim, Distill 2019); `global: true` once the spatial axes are collapsed');
 
 const MemoryAccess = z.object({
   elements: z.object({ inputs: z.number(), outputs: z.number(), weights: z.number(), total: z.number() }),

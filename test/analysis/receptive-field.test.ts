@@ -15,7 +15,7 @@ describe('receptive fields from the notes (domain.md)', () => {
   it('example 7: three stacked 3×3 stride-1 convs → 3, 5, 7', () => {
     const conv = { op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1 };
     const r = analyze(net([1, 1, 16, 16], conv, conv, conv));
-    expect(r.layers.map((l) => l.receptiveField?.size[0])).toEqual([3, 5, 7]);
+    expect(r.layers.map((l) => l.receptiveField?.size?.[0])).toEqual([3, 5, 7]);
     expect(layer(r, 'l2').receptiveField).toMatchObject({ stride: [1, 1], padding: [3, 3], centre: [0, 0] });
   });
 });
@@ -159,5 +159,16 @@ describe('squeeze-excitation: a gate broadcast over the spatial axes is global c
       const r = analyze(ZOO_BY_NAME.get(name)!.build());
       expect([name, r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS').length]).toEqual([name, 0]);
     }
+  });
+});
+
+describe('a global field is unmistakable: the whole input, and no stride, padding or centre', () => {
+  it('conv 3×3 → globalAvgPool → flatten → linear on a 1×3×32×32 input: conv local, the rest { global, size [32, 32], stride null }', () => {
+    const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 }, { op: 'globalAvgPool2d' }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, size: [3, 3], stride: [1, 1], padding: [1, 1], centre: [0, 0] });
+    for (const name of ['l1', 'l2', 'l3']) {
+      expect(layer(r, name).receptiveField).toEqual({ global: true, size: [32, 32], stride: null, padding: null, centre: null });
+    }
+    expect(r.outputs[0].receptiveField).toEqual({ global: true, size: [32, 32], stride: null, padding: null, centre: null });
   });
 });

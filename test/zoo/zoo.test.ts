@@ -52,7 +52,7 @@ describe('the model zoo', () => {
   it('DeepLabV3: output stride 8 with dilation, so the final feature map is 65×65 at 520', () => {
     const r = analyze(ZOO_BY_NAME.get('deeplabv3_resnet50')!.build());
     expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [65, 65], downsamplingStride: [8, 8], downsamplings: 3 });
-    expect(layer(r, 'classifier.0.convs.3.0').receptiveField?.size[0]).toBeGreaterThan(layer(r, 'classifier.0.convs.1.0').receptiveField!.size[0]);
+    expect(layer(r, 'classifier.0.convs.3.0').receptiveField!.size![0]).toBeGreaterThan(layer(r, 'classifier.0.convs.1.0').receptiveField!.size![0]);
     expect(r.outputs.map((o) => o.shape)).toEqual([
       [1, 21, 520, 520],
       [1, 21, 520, 520],
