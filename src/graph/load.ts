@@ -39,6 +39,9 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   const given = [req.spec !== undefined && 'spec', req.model !== undefined && 'model', req.onnx !== undefined && 'onnx'].filter(Boolean);
   if (given.length === 0) throw new ConvlensError('SPEC_INVALID', `give the network: ${choices}`, { path: '$' });
   if (given.length > 1) throw new ConvlensError('SPEC_INVALID', `give one network, not ${given.join(' and ')}`, { path: `$.${given[1]}` });
+  if (req.resolution !== undefined && req.model === undefined) {
+    throw new ConvlensError('INVALID_OPTION', `resolution applies to a zoo model only; a ${given[0]} has its own input shape`, { path: '$.resolution' });
+  }
   if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {} };
   if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
   return { kind: 'spec', spec: req.spec };

@@ -10,6 +10,7 @@ import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import { splitConv } from '../runtime/parallel.js';
 import type { TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
+import { unknownOpError } from '../graph/attribute-errors.js';
 import { requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
@@ -122,7 +123,7 @@ function namedTensors(
 
 export function operatorRequest(name: string, body: Body, maxElements: number): { call: OperatorCall; encoding: Encoding } {
   const op = OPS_BY_NAME.get(name);
-  if (!op) throw new ConvlensError('UNKNOWN_OPERATOR', `no operator '${name}'; GET /v1/operators lists them`, { path: 'name' });
+  if (!op) throw unknownOpError('UNKNOWN_OPERATOR', name, 'no operator', { path: 'name' });
   const f = parseRequest(OperatorRequest, body.fields, { in: 'body' });
   const used = new Set<string>();
   let inputs: Tensor[];

@@ -6,7 +6,8 @@
 import { inferGraph } from '../analysis/infer.js';
 import { executedLayers, graphOutputs } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
+import { closest } from '../suggest.js';
 import { numel } from '../ops/types.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
@@ -36,6 +37,22 @@ function withLayer(e: unknown, layer: GraphLayer): unknown {
   if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
   const prefix = `layer '${layer.name}': `;
   return new ConvlensError(e.code, e.message.startsWith(prefix) ? e.message : prefix + e.message, { ...e.details, path: layer.path, layer: layer.name });
+}
+
+/** Every given weight is some layer's: `<layer>.<role>` naming nothing is a 400 with the closest name, not silently ignored. */
+function checkGivenWeights(analysed: Inference['analysed'], given: Record<string, Tensor>): void {
+  const keys = Object.keys(given);
+  if (keys.length === 0) return;
+  const known = analysed.flatMap((a) => (a.inferred ? a.inferred.weights.map((w) => `${a.layer.name}.${w.name}`) : []));
+  const knownSet = new Set(known);
+  for (const key of keys) {
+    if (knownSet.has(key)) continue;
+    const suggestion = closest(key, known);
+    throw new ConvlensError('INVALID_TENSOR', `weight '${key}' is no layer's weight (names are <layer>.<role>)${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
+      path: jsonPath(['weights', key]),
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
 }
 
 export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference = inferGraph(graph)): RunResult {
@@ -78,6 +95,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       }
     }
   }
+
+  checkGivenWeights(analysed, opts.weights);
 
   const outputNames = graphOutputs(graph);
   const wanted = new Set(outputNames);

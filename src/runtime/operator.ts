@@ -6,12 +6,13 @@ import { analyzeGraph } from '../analysis/analyze.js';
 import { inferGraph } from '../analysis/infer.js';
 import type { Inference } from '../analysis/infer.js';
 import type { LayerReport } from '../analysis/report.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
 import { attributeError, unknownOpError } from '../graph/attribute-errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { closest } from '../suggest.js';
 import { runGraph } from './execute.js';
 
 export interface OperatorCall {
@@ -96,6 +97,16 @@ export function describeOperator(call: OperatorCall): { layer: LayerReport; attr
 
 export function runOperator(call: OperatorCall): OperatorResult {
   const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+  const roles = inference.analysed[0].inferred?.weights.map((w) => w.name) ?? [];
+  for (const role of Object.keys(call.weights)) {
+    if (roles.includes(role)) continue;
+    const suggestion = closest(role, roles);
+    const has = roles.length ? `its weights are ${roles.join(', ')}` : 'it has no weights';
+    throw new ConvlensError('INVALID_TENSOR', `${op.name} has no weight '${role}' (${has})${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
+      path: jsonPath(['weights', role]),
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
   const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
   const options = { training: call.training, seed: call.seed, weightInit: 'seed' as const, weights, capture: [], maxElements: call.maxElements };
   const { outputs } = runGraph(graph, inputs, options, inference);

@@ -28,3 +28,36 @@ describe('errors a kernel finds in the data carry the layer and its JSONPath, as
     expect(e.message).toMatch(/^layer 'unpool': maxUnpool2d: index 99 is outside the 4×4 output plane/);
   });
 });
+
+describe('weights that match nothing are refused, not ignored', () => {
+  it('runOperator conv2d with weights { wieght }: INVALID_TENSOR at $.weights.wieght, did you mean weight', async () => {
+    const { runOperator } = await import('../../src/runtime/operator.js');
+    let caught: unknown;
+    try {
+      runOperator({
+        name: 'conv2d',
+        inputs: [tensor([1, 1, 3, 3], new Float32Array(9))],
+        attributes: { outChannels: 1, kernelSize: 3 },
+        weights: { wieght: tensor([1, 1, 3, 3], new Float32Array(9)) },
+        training: false,
+        seed: 0,
+        maxElements: 1 << 20,
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConvlensError);
+    expect((caught as ConvlensError).toJSON()).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights.wieght', suggestion: 'weight' });
+  });
+
+  it("runGraph with weights['c1.weigth'] for a conv named c1: INVALID_TENSOR, did you mean 'c1.weight'", () => {
+    const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c1', op: 'conv2d', outChannels: 1, kernelSize: 3 }] });
+    let caught: unknown;
+    try {
+      runGraph(graph, { x: tensor([1, 1, 4, 4], new Float32Array(16)) }, { training: false, seed: 0, weightInit: 'seed', weights: { 'c1.weigth': tensor([1, 1, 3, 3], new Float32Array(9)) }, capture: [], maxElements: 1 << 20 });
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as ConvlensError).toJSON()).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights["c1.weigth"]', suggestion: 'c1.weight' });
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { requestSource } from '../../src/graph/load.js';
+import { errorOf } from '../helpers.js';
+
+describe('requestSource: one network per request, for REST, GraphQL, /v1/run and the CLI alike', () => {
+  it('a model with a resolution, a spec, ONNX bytes with input shapes', () => {
+    expect(requestSource({ model: 'resnet18', resolution: 160 })).toEqual({ kind: 'model', name: 'resnet18', resolution: 160 });
+    expect(requestSource({ spec: { layers: [] } })).toEqual({ kind: 'spec', spec: { layers: [] } });
+    const onnx = new Uint8Array([1, 2]);
+    expect(requestSource({ onnx, inputShapes: { '': [1, 3, 8, 8] } })).toEqual({ kind: 'onnx', bytes: onnx, inputShapes: { '': [1, 3, 8, 8] } });
+  });
+
+  it('none: SPEC_INVALID naming the choices; two: SPEC_INVALID at the second', () => {
+    expect(errorOf(() => requestSource({}, 'spec or model')).message).toBe('give the network: spec or model');
+    expect(errorOf(() => requestSource({ spec: {}, model: 'resnet18' })).details.path).toBe('$.model');
+  });
+
+  it('resolution without a model: INVALID_OPTION at $.resolution (a spec or ONNX file has its own input shape)', () => {
+    const e = errorOf(() => requestSource({ spec: {}, resolution: 224 }));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details.path).toBe('$.resolution');
+  });
+});
