@@ -28,7 +28,7 @@ describe('POST /v1/analyze', () => {
     expect(res.body.totals.params).toBe(11_689_512);
     expect(res.body.totals.macs).toBe(1_814_073_344);
     expect(res.body.conventions).toMatchObject({ flops: '2macs', dtype: 'float32', bytesPerElement: 4 });
-    expect(res.headers['x-request-id']).toBeTruthy();
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('{spec, options} in the body: float16 halves the bytes, macs convention equals MACs', async () => {
