@@ -3,8 +3,8 @@
 // the build inputs (tsconfig.json, tsconfig.build.json, package.json, package-lock.json and every
 // file under src/) are fingerprinted by path and content, and the build is current when the
 // fingerprint equals the one dist/.build-stamp recorded and every dist/src/**/*.js a source
-// compiles to exists. test/cli-installed.test.ts checks that this agrees with the stamp the build
-// writes. (scripts/build-if-stale.mjs could import buildState from here instead of its own copy.)
+// compiles to exists. scripts/build-if-stale.mjs imports buildInputs from here, so the two cannot
+// disagree; test/cli-installed.test.ts checks the stamp the build writes.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -13,40 +13,19 @@
 // (renamed or deleted) also get a clean build, so dist/src holds no compiled file without a source.
 //
 // Usage: node scripts/build-if-stale.mjs [--force]
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// one fingerprint for the launcher (bin/convlens.mjs) and this script, so they agree on "current"
+import { buildInputs } from '../bin/build-fingerprint.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const stampFile = path.join(dist, '.build-stamp');
 const buildInfo = path.join(dist, '.tsbuildinfo');
-const topInputs = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 
-function listFiles(dir) {
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(full));
-    else if (entry.isFile()) out.push(full);
-  }
-  return out;
-}
-
-const rel = (p) => path.relative(root, p).split(path.sep).join('/');
-const sources = listFiles(path.join(root, 'src')).map(rel).sort();
-const hash = createHash('sha256');
-for (const file of [...topInputs.filter((f) => existsSync(path.join(root, f))), ...sources]) {
-  hash.update(file).update('\0').update(readFileSync(path.join(root, file))).update('\0');
-}
-const fingerprint = hash.digest('hex');
-
-// src/x/y.ts -> dist/src/x/y.js (rootDir is the package root); declarations emit nothing.
-const expected = sources
-  .filter((f) => /\.(c|m)?tsx?$/.test(f) && !/\.d\.(c|m)?ts$/.test(f))
-  .map((f) => 'dist/' + f.replace(/\.ts$/, '.js').replace(/\.tsx$/, '.js').replace(/\.mts$/, '.mjs').replace(/\.cts$/, '.cjs'));
+const { fingerprint, sources, expected } = buildInputs(root);
 const missing = expected.filter((f) => !existsSync(path.join(root, f)));
 
 let previous = null;
