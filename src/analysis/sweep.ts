@@ -1,0 +1,225 @@
+/**
+ * Resolution sweep: the same network analysed at several input sizes. Per size: parameters, MACs,
+ * FLOPs, peak activation memory, the roofline latency on a device (optional), the final feature
+ * map and its receptive field, and whether the size is valid:
+ *
+ *   - the analysis fails (a kernel larger than its input, a linear layer whose stored weights no
+ *     longer match): `status: 'error'` with the catalog code and message, the sweep goes on
+ *   - the input is not k·2^n for the final map k and n downsamplings (report.structure.resolution
+ *     `consistent`: some strided layer dropped or padded pixels)
+ *   - a flatten/linear fixes the size (report.structure.resolution `fixedInputSize` of the network
+ *     as given) and the final map differs from the one the network was built for
+ *
+ * How the network is re-shaped for each size: a zoo model is rebuilt at the resolution
+ * (graph/load.ts modelSpec; a non-square size replaces the width afterwards); a JSON spec gets the
+ * resized input's H and W replaced; an ONNX file gets `inputShapes[input] = [N, C, H, W]`, N and C
+ * from the file as imported with the request's own shapes.
+ */
+import { z } from 'zod';
+import { ConvlensError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import { loadGraph, MAX_RESOLUTION, modelSpec } from '../graph/load.js';
+import type { GraphSource } from '../graph/load.js';
+import { analyzeGraph } from './analyze.js';
+import { DeviceProfileSchema, resolveDevice } from './devices.js';
+import { inferGraph } from './infer.js';
+import { analyzeMemory } from './memory.js';
+import { ReceptiveFieldSchema } from './report.js';
+import type { AnalyzeOptions, Dtype } from './report.js';
+import { roofline } from './roofline.js';
+import { closest } from '../suggest.js';
+
+/** Most sizes one sweep may ask for: each is a whole analysis. */
+export const MAX_SWEEP_SIZES = 32;
+
+const Side = z.number().int().min(1).max(MAX_RESOLUTION);
+export const SweepOptionsSchema = z.strictObject({
+  sizes: z
+    .array(z.union([Side, z.tuple([Side, Side])]))
+    .min(1)
+    .max(MAX_SWEEP_SIZES)
+    .describe('input sizes: a side (square) or [H, W]'),
+  input: z.string().min(1).optional().describe('the input to resize (default: the first NCHW input)'),
+  device: z.union([z.string().min(1), DeviceProfileSchema]).optional().describe('built-in device id or a custom profile: adds the roofline latency'),
+  inPlace: z.boolean().default(false).describe('peak memory with in-place element-wise layers (analysis/memory.ts)'),
+});
+export type SweepOptions = z.input<typeof SweepOptionsSchema>;
+
+const SweepErrorSchema = z.looseObject({ code: z.string(), message: z.string(), path: z.string().optional(), layer: z.string().optional() });
+
+const SweepEntrySchema = z.object({
+  size: z.tuple([z.number(), z.number()]).describe('[H, W] of the resized input'),
+  status: z.enum(['ok', 'error']),
+  valid: z.boolean().describe('analysed, input = k·2^n, and not refused by a fixed-size classifier'),
+  reasons: z.array(z.string()).describe('why the size is not valid (empty when it is)'),
+  params: z.number().nullable(),
+  macs: z.number().nullable(),
+  flops: z.number().nullable().describe('under the analysis convention'),
+  peakActivationBytes: z.number().nullable(),
+  latencySeconds: z.number().nullable().describe('roofline lower bound on the device, when one was given'),
+  finalFeatureMap: z.tuple([z.number(), z.number()]).nullable(),
+  downsamplingStride: z.tuple([z.number(), z.number()]).nullable(),
+  receptiveField: ReceptiveFieldSchema.nullable().describe('of the final feature map'),
+  rfCoversInput: z.boolean().nullable().describe('the final map\'s receptive field spans the whole input on both axes'),
+  outputs: z.array(z.object({ name: z.string(), shape: z.array(z.number()).nullable() })),
+  error: SweepErrorSchema.nullable(),
+});
+
+export const SweepReportSchema = z
+  .object({
+    input: z.string().describe('the resized input'),
+    reference: z.object({
+      size: z.tuple([z.number(), z.number()]),
+      finalFeatureMap: z.tuple([z.number(), z.number()]).nullable(),
+      fixedInputSize: z.boolean(),
+      validInputSizes: z.string().nullable(),
+    }),
+    device: z.object({ id: z.string().nullable(), name: z.string(), dtype: z.string() }).nullable(),
+    sizes: z.array(SweepEntrySchema),
+  })
+  .describe('The network analysed at several input sizes');
+export type SweepReport = z.infer<typeof SweepReportSchema>;
+type Entry = SweepReport['sizes'][number];
+
+function optionError(e: z.ZodError): ConvlensError {
+  const issue = e.issues[0];
+  const path = '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    const near = closest(key, Object.keys(SweepOptionsSchema.shape));
+    return new ConvlensError('INVALID_OPTION', `sweep: unknown option '${key}'${near ? `; did you mean '${near}'?` : ''}`, {
+      path: `${path}.${key}`,
+      ...(near ? { suggestion: near } : {}),
+    });
+  }
+  return new ConvlensError('INVALID_OPTION', `sweep: ${issue.message} at ${path}`, { path });
+}
+
+/** The source with `input` resized to h×w (see the header). */
+export function resizedSource(source: GraphSource, base: Graph, input: string, h: number, w: number): GraphSource {
+  const shape = base.inputs.find((i) => i.name === input)!.shape;
+  const resize = (spec: unknown): unknown => {
+    const copy = structuredClone(spec) as { inputs: { name: string; shape: number[] }[] };
+    const inp = copy.inputs.find((i) => i.name === input)!;
+    inp.shape = [...inp.shape.slice(0, 2), h, w];
+    return copy;
+  };
+  switch (source.kind) {
+    case 'model':
+      return h === w ? { kind: 'model', name: source.name, resolution: h } : { kind: 'spec', spec: resize(modelSpec(source.name, h)) };
+    case 'spec':
+      return { kind: 'spec', spec: resize(source.spec) };
+    case 'onnx':
+      return { kind: 'onnx', bytes: source.bytes, inputShapes: { ...source.inputShapes, [input]: [shape[0], shape[1], h, w] } };
+  }
+}
+
+export function sweepResolutions(
+  source: GraphSource,
+  options: SweepOptions,
+  analyze: AnalyzeOptions,
+  onProgress?: (done: number, total: number) => void,
+): SweepReport {
+  const parsed = SweepOptionsSchema.safeParse(options);
+  if (!parsed.success) throw optionError(parsed.error);
+  const { sizes, input: wanted, device: deviceOption, inPlace } = parsed.data;
+  const device = deviceOption === undefined ? null : resolveDevice(deviceOption, '$.device');
+
+  const base = loadGraph(source).graph;
+  const image = wanted === undefined ? base.inputs.find((i) => i.shape.length === 4) : base.inputs.find((i) => i.name === wanted);
+  if (!image) {
+    const message = wanted === undefined ? 'the network has no NCHW input to resize' : `no input '${wanted}'; inputs: ${base.inputs.map((i) => i.name).join(', ')}`;
+    throw new ConvlensError('INVALID_OPTION', `sweep: ${message}`, { path: '$.input' });
+  }
+  if (image.shape.length !== 4) {
+    throw new ConvlensError('INVALID_OPTION', `sweep: input '${image.name}' has shape [${image.shape.join(', ')}], not NCHW`, { path: '$.input' });
+  }
+  const reference = analyzeGraph(base, analyze).structure.resolution;
+  const refMap = reference?.finalFeatureMap ?? null;
+  const fixed = reference?.fixedInputSize ?? false;
+
+  const entries: Entry[] = sizes.map((s, k) => {
+    const [h, w] = typeof s === 'number' ? [s, s] : s;
+    const entry = analyseAt(resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed ? refMap : null);
+    onProgress?.(k + 1, sizes.length);
+    return entry;
+  });
+  return {
+    input: image.name,
+    reference: {
+      size: [image.shape[2], image.shape[3]],
+      finalFeatureMap: refMap,
+      fixedInputSize: fixed,
+      validInputSizes: reference?.validInputSizes ?? null,
+    },
+    device: device ? { id: 'id' in device ? String(device.id) : null, name: device.name, dtype: analyze.dtype } : null,
+    sizes: entries,
+  };
+}
+
+function analyseAt(
+  source: GraphSource,
+  size: [number, number],
+  analyze: AnalyzeOptions,
+  device: ReturnType<typeof resolveDevice> | null,
+  inPlace: boolean,
+  fixedMap: [number, number] | null,
+): Entry {
+  try {
+    const graph = loadGraph(source).graph;
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, analyze, inference);
+    const memory = analyzeMemory(graph, inference, report, { inPlace });
+    const res = report.structure.resolution;
+    const reasons: string[] = [];
+    if (res && !res.consistent) {
+      reasons.push(
+        res.expectedInput
+          ? `input ${size[0]}×${size[1]} is not k·2^n: the final map ${res.finalFeatureMap.join('×')} after stride ${res.downsamplingStride.join('×')} expects ${res.expectedInput.join('×')}`
+          : `effective stride ${res.downsamplingStride.join('×')} is not a power of two`,
+      );
+    }
+    if (fixedMap && res && (res.finalFeatureMap[0] !== fixedMap[0] || res.finalFeatureMap[1] !== fixedMap[1])) {
+      reasons.push(`a flatten/linear fixes the input size: the final map is ${res.finalFeatureMap.join('×')}, the classifier was built for ${fixedMap.join('×')}`);
+    }
+    const finalLayer = res ? report.layers.find((l) => l.name === res.finalFeatureMapLayer) : undefined;
+    const rf = finalLayer?.receptiveField ?? null;
+    return {
+      size,
+      status: 'ok',
+      valid: reasons.length === 0,
+      reasons,
+      params: report.totals.params,
+      macs: report.totals.macs,
+      flops: report.totals.flops,
+      peakActivationBytes: memory.peak.bytes,
+      latencySeconds: device ? roofline(report, device, analyze.dtype as Dtype).totals.seconds : null,
+      finalFeatureMap: res?.finalFeatureMap ?? null,
+      downsamplingStride: res?.downsamplingStride ?? null,
+      receptiveField: rf,
+      rfCoversInput: rf ? rf.global || (rf.size[0] >= size[0] && rf.size[1] >= size[1]) : null,
+      outputs: report.outputs.map((o) => ({ name: o.name, shape: o.shape })),
+      error: null,
+    };
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || e.status >= 500) throw e;
+    const { code, message, ...details } = e.toJSON();
+    return {
+      size,
+      status: 'error',
+      valid: false,
+      reasons: [`${code}: ${message}`],
+      params: null,
+      macs: null,
+      flops: null,
+      peakActivationBytes: null,
+      latencySeconds: null,
+      finalFeatureMap: null,
+      downsamplingStride: null,
+      receptiveField: null,
+      rfCoversInput: null,
+      outputs: [],
+      error: { code, message, ...details },
+    };
+  }
+}

@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEVICES_BY_ID } from '../../src/analysis/devices.js';
+import { roofline } from '../../src/analysis/roofline.js';
+import { sweepResolutions, SweepReportSchema, MAX_SWEEP_SIZES } from '../../src/analysis/sweep.js';
+import type { SweepOptions } from '../../src/analysis/sweep.js';
+import type { GraphSource } from '../../src/graph/load.js';
+import { resnet18 } from '../../src/zoo/resnet.js';
+import { onnxModel } from '../graph/onnx-builder.js';
+import { analyze, DEFAULTS, errorOf } from '../helpers.js';
+
+const sweep = (source: GraphSource, options: SweepOptions) => SweepReportSchema.parse(sweepResolutions(source, options, DEFAULTS));
+const at = (s: ReturnType<typeof sweep>, side: number) => s.sizes.find((e) => e.size[0] === side && e.size[1] === side)!;
+
+// torchvision resnet18 at 224: 1,814,073,344 MACs, of which the fc's 512·1000 = 512,000 do not
+// depend on the input size; every conv map is the input over 2, 4, …, 32 for sizes that are
+// multiples of 32, so the conv MACs scale with the area.
+const FC = 512 * 1000;
+const CONV_224 = 1_814_073_344 - FC;
+const macsAt = (r: number) => (CONV_224 * r * r) / (224 * 224) + FC;
+
+describe('resolution sweep of a zoo model (rebuilt at each size)', () => {
+  const s = sweep({ kind: 'model', name: 'resnet18' }, { sizes: [160, 224, 320, 230, [224, 320]], device: 'a100-sxm4-40gb' });
+
+  it('resnet18 at 160/224/320: MACs 925,798,400 / 1,814,073,344 / 3,701,657,600 (conv part × (r/224)², fc fixed); params unchanged', () => {
+    expect(macsAt(160)).toBe(925_798_400);
+    expect(macsAt(320)).toBe(3_701_657_600);
+    for (const r of [160, 224, 320]) {
+      expect(at(s, r)).toMatchObject({ status: 'ok', valid: true, reasons: [], macs: macsAt(r), params: 11_689_512 });
+    }
+  });
+
+  it('final feature map r/32 with stride 32; the receptive field (435) stays, so it covers 320 but not a larger input', () => {
+    expect([160, 224, 320].map((r) => at(s, r).finalFeatureMap)).toEqual([
+      [5, 5],
+      [7, 7],
+      [10, 10],
+    ]);
+    expect(at(s, 320).downsamplingStride).toEqual([32, 32]);
+    expect(at(s, 320).receptiveField).toMatchObject({ size: [435, 435], stride: [32, 32] });
+    expect(at(s, 320).rfCoversInput).toBe(true);
+    const big = sweep({ kind: 'model', name: 'resnet18' }, { sizes: [512] });
+    expect(big.sizes[0].rfCoversInput).toBe(false);
+  });
+
+  it('peak activations at 224: conv1 and bn1 outputs (64·112·112·4 B each) + the input = 7,024,640 B, scaling with the area', () => {
+    expect(at(s, 224).peakActivationBytes).toBe(2 * 64 * 112 * 112 * 4 + 3 * 224 * 224 * 4);
+    expect(at(s, 160).peakActivationBytes).toBe((7_024_640 * 25) / 49);
+    expect(at(s, 320).peakActivationBytes).toBe((7_024_640 * 100) / 49);
+  });
+
+  it('230 is analysed but not valid: the final map 8×8 at stride 32 expects 256 (r = k·2^n)', () => {
+    expect(at(s, 230)).toMatchObject({ status: 'ok', valid: false, finalFeatureMap: [8, 8] });
+    expect(at(s, 230).reasons[0]).toMatch(/230×230 is not k·2\^n.*expects 256×256/);
+  });
+
+  it('a non-square size [224, 320] gives a 7×10 final map', () => {
+    const e = s.sizes.find((x) => x.size[0] === 224 && x.size[1] === 320)!;
+    expect(e).toMatchObject({ status: 'ok', valid: true, finalFeatureMap: [7, 10] });
+    expect(e.macs).toBe((CONV_224 * 320) / 224 + FC);
+  });
+
+  it('latency: the roofline total of the report at that size, on the named device', () => {
+    expect(s.device).toEqual({ id: 'a100-sxm4-40gb', name: 'NVIDIA A100 SXM4 40GB', dtype: 'float32' });
+    const direct = roofline(analyze(resnet18(320)), DEVICES_BY_ID.get('a100-sxm4-40gb')!).totals.seconds;
+    expect(at(s, 320).latencySeconds).toBe(direct);
+    expect(sweep({ kind: 'model', name: 'resnet18' }, { sizes: [224] }).sizes[0].latencySeconds).toBeNull();
+  });
+
+  it('reports progress once per size', () => {
+    const seen: [number, number][] = [];
+    sweepResolutions({ kind: 'model', name: 'resnet18' }, { sizes: [64, 96] }, DEFAULTS, (done, total) => seen.push([done, total]));
+    expect(seen).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+  });
+});
+
+describe('a fixed-size network (VGG-like: five 2×2 pools, then flatten and linear)', () => {
+  const vgg = {
+    inputs: [{ name: 'image', shape: [1, 3, 224, 224] }],
+    layers: [
+      ...[1, 2, 3, 4, 5].flatMap((i) => [
+        { name: `conv${i}`, op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+        { name: `pool${i}`, op: 'maxPool2d', kernelSize: 2 },
+      ]),
+      { name: 'flatten', op: 'flatten' },
+      { name: 'fc', op: 'linear', outFeatures: 10 },
+    ],
+  };
+  const s = sweep({ kind: 'spec', spec: vgg }, { sizes: [160, 224, 256, 16] });
+
+  it('only 224 is valid: 160 and 256 give 5×5 and 8×8 maps where the classifier was built for 7×7', () => {
+    expect(s.reference).toMatchObject({ size: [224, 224], finalFeatureMap: [7, 7], fixedInputSize: true });
+    expect(s.sizes.map((e) => e.valid)).toEqual([false, true, false, false]);
+    expect(at(s, 160)).toMatchObject({ status: 'ok', finalFeatureMap: [5, 5] });
+    expect(at(s, 160).reasons).toEqual(['a flatten/linear fixes the input size: the final map is 5×5, the classifier was built for 7×7']);
+    expect(at(s, 256).finalFeatureMap).toEqual([8, 8]);
+  });
+
+  it('16 fails at inference (pool5 on a 1×1 map) and is reported with its catalog code, the other sizes still analysed', () => {
+    const e = at(s, 16);
+    expect(e).toMatchObject({ status: 'error', valid: false, macs: null, peakActivationBytes: null });
+    expect(e.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', layer: 'pool5' });
+    expect(e.reasons[0]).toMatch(/^KERNEL_TOO_LARGE: layer 'pool5'/);
+    expect(at(s, 224).status).toBe('ok');
+  });
+
+  it('the spec is not modified (each size works on a copy)', () => {
+    expect(vgg.inputs[0].shape).toEqual([1, 3, 224, 224]);
+  });
+});
+
+describe('ONNX: inputShapes re-shaped per size', () => {
+  it('the resnet18 fixture at 224 and 320 gives the zoo model\'s MACs at those sizes', () => {
+    const bytes = readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'onnx', 'resnet18.onnx'));
+    const s = sweep({ kind: 'onnx', bytes, inputShapes: { '': [1, 3, 224, 224] } }, { sizes: [224, 320] });
+    expect(s.sizes.map((e) => [e.status, e.valid, e.macs])).toEqual([
+      ['ok', true, macsAt(224)],
+      ['ok', true, macsAt(320)],
+    ]);
+  });
+
+  it('a Flatten → Gemm classifier is valid at its own size only; a fixed input dimension is SHAPE_MISMATCH per size', () => {
+    const model = (h: number | string) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3, h, h] }],
+        outputs: ['y'],
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] }, strides: { ints: [2, 2] } } },
+          { op: 'Flatten', inputs: ['c'], outputs: ['f'] },
+          { op: 'Gemm', inputs: ['f', 'fw', 'fb'], outputs: ['y'], attrs: { transB: { i: 1 } } },
+        ],
+        initializers: [
+          { name: 'w', dims: [4, 3, 3, 3] },
+          { name: 'fw', dims: [10, 4 * 4 * 4] },
+          { name: 'fb', dims: [10] },
+        ],
+      });
+    const dynamic = sweep({ kind: 'onnx', bytes: model('h'), inputShapes: { x: [1, 3, 8, 8] } }, { sizes: [8, 16] });
+    expect(dynamic.sizes.map((e) => [e.status, e.valid, e.finalFeatureMap])).toEqual([
+      ['ok', true, [4, 4]],
+      ['ok', false, [8, 8]],
+    ]);
+    const fixed = sweep({ kind: 'onnx', bytes: model(8), inputShapes: {} }, { sizes: [8, 16] });
+    expect(fixed.sizes.map((e) => [e.status, e.error?.code ?? null])).toEqual([
+      ['ok', null],
+      ['error', 'SHAPE_MISMATCH'],
+    ]);
+  });
+});
+
+describe('sweep options', () => {
+  const src: GraphSource = { kind: 'model', name: 'resnet18' };
+  it.each([
+    ['no sizes', { sizes: [] }, '$.sizes'],
+    ['a zero side', { sizes: [0] }, '$.sizes[0]'],
+    ['a side above 8192', { sizes: [[224, 9000]] }, '$.sizes[0][1]'],
+    [`more than ${MAX_SWEEP_SIZES} sizes`, { sizes: Array.from({ length: MAX_SWEEP_SIZES + 1 }, () => 224) }, '$.sizes'],
+    ['an unknown key', { sizes: [224], sise: 3 }, '$.sise'],
+    ['an unknown input', { sizes: [224], input: 'nope' }, '$.input'],
+    ['an unknown device', { sizes: [224], device: 'tpu' }, '$.device'],
+  ])('%s is INVALID_OPTION at %s', (_, options, where) => {
+    const e = errorOf(() => sweepResolutions(src, options as SweepOptions, DEFAULTS));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details.path).toBe(where);
+  });
+
+  it("an unknown key names the closest option ('size' → 'sizes')", () => {
+    expect(errorOf(() => sweepResolutions(src, { sizes: [224], size: 3 } as SweepOptions, DEFAULTS)).details).toMatchObject({ path: '$.size', suggestion: 'sizes' });
+  });
+
+  it('a network without an NCHW input cannot be swept', () => {
+    const mlp = { inputs: [{ name: 'v', shape: [1, 16] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 4 }] };
+    expect(errorOf(() => sweepResolutions({ kind: 'spec', spec: mlp }, { sizes: [8] }, DEFAULTS)).message).toMatch(/no NCHW input/);
+  });
+});
