@@ -17,7 +17,7 @@
  * (BFDOT, BFMMLA) is Armv8.6-A: neither core has it.
  */
 import { z } from 'zod';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
 import { closest } from '../suggest.js';
 import type { Dtype } from './report.js';
 
@@ -172,6 +172,6 @@ export function resolveDevice(device: unknown, path = '$.device'): DeviceProfile
   const parsed = DeviceProfileSchema.safeParse(device);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const at = path + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  const at = path + jsonPath(issue.path).slice(1);
   throw new ConvlensError('INVALID_OPTION', `device profile: ${issue.message} at ${at}`, { path: at });
 }

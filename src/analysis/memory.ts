@@ -25,7 +25,9 @@
  * peak is the largest `during`, at the first layer that reaches it.
  */
 import { z } from 'zod';
+import { ConvlensError, jsonPath } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
+import { closest } from '../suggest.js';
 import { executedLayers, graphOutputs } from '../graph/walks.js';
 import { numel } from '../ops/types.js';
 import type { TensorRF } from '../ops/types.js';
@@ -124,7 +126,21 @@ export const MEMORY_ASSUMPTIONS = [
 ];
 
 export function analyzeMemory(graph: Graph, inference: Inference, report: Report, options: Partial<MemoryOptions> = {}): MemoryReport {
-  const { inPlace, tensorDtypes } = MemoryOptionsSchema.parse(options);
+  const parsed = MemoryOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = jsonPath(issue.path);
+    throw new ConvlensError('INVALID_OPTION', `memory: ${issue.message} at ${path}`, { path });
+  }
+  const { inPlace, tensorDtypes } = parsed.data;
+  for (const name of Object.keys(tensorDtypes)) {
+    if (inference.tensors.has(name)) continue;
+    const near = closest(name, [...inference.tensors.keys()]);
+    throw new ConvlensError('INVALID_OPTION', `memory: tensorDtypes names '${name}', which no input or layer writes${near ? `; did you mean '${near}'?` : ''}`, {
+      path: jsonPath(['tensorDtypes', name]),
+      ...(near ? { suggestion: near } : {}),
+    });
+  }
   const dtype = report.conventions.dtype as DtypeName;
   const elementBytes = bytesPerElement(dtype);
   const executed = executedLayers(graph);

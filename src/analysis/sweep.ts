@@ -16,7 +16,7 @@
  * from the file as imported with the request's own shapes.
  */
 import { z } from 'zod';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import { loadGraph, MAX_RESOLUTION, modelSpec } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -83,7 +83,7 @@ type Entry = SweepReport['sizes'][number];
 
 function optionError(e: z.ZodError): ConvlensError {
   const issue = e.issues[0];
-  const path = '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  const path = jsonPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
     const near = closest(key, Object.keys(SweepOptionsSchema.shape));

@@ -7,7 +7,7 @@ import type { MemoryOptions } from '../../src/analysis/memory.js';
 import type { AnalyzeOptions } from '../../src/analysis/report.js';
 import { modelSpec } from '../../src/graph/load.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
-import { DEFAULTS } from '../helpers.js';
+import { DEFAULTS, errorOf } from '../helpers.js';
 
 /** Liveness of a spec: the memory report, checked against its schema. */
 function memory(spec: unknown, options: Partial<MemoryOptions> = {}, analyze: Partial<AnalyzeOptions> = {}) {
@@ -174,6 +174,16 @@ describe('peak activation memory by liveness (hand-computed)', () => {
     const unread = memory({ ...spec, layers: [spec.layers[0], { name: 'r', op: 'relu', inputs: 'pool' }] });
     expect(during(unread)).toEqual([64 + 16 + 16, 64 + 16 + 16]);
     expect(unread.timeline[0].freedBytes).toBe(16); // the indices, written and never read
+  });
+
+  it('tensorDtypes naming no tensor, or an unknown dtype, is INVALID_OPTION (nothing accepted silently)', () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'pool', op: 'maxPool2d', kernelSize: 2, returnIndices: true }] };
+    const typo = errorOf(() => memory(spec, { tensorDtypes: { 'pool:2': 'int64' } }));
+    expect(typo.code).toBe('INVALID_OPTION');
+    expect(typo.details).toMatchObject({ path: '$.tensorDtypes["pool:2"]', suggestion: 'pool:1' });
+    const bad = errorOf(() => memory(spec, { tensorDtypes: { 'pool:1': 'int65' as 'int64' } }));
+    expect(bad.code).toBe('INVALID_OPTION');
+    expect(bad.details.path).toBe('$.tensorDtypes["pool:1"]');
   });
 
   it('weights memory: (params + buffers) × bytes; total = peak + weights', () => {
