@@ -1,0 +1,68 @@
+/**
+ * GitHub-flavoured Markdown helpers shared by the report and comparison renderings: numbers,
+ * escaping and tables. Layer names always go in code spans, so Markdown and HTML in a name
+ * (`<b>`, `*`) stay literal; a `|` is escaped for tables (GFM unescapes `\|` inside code spans).
+ */
+
+/** Exact, with thousands separators: 11,689,512. */
+export const exact = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : Number(n.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
+
+/** Four significant digits with an SI prefix: 1.814 G, 11.69 M, 9.408 k, 512. */
+export function compact(n: number): string {
+  const a = Math.abs(n);
+  for (const [scale, prefix] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
+    if (a >= scale) return `${(n / scale).toPrecision(4)} ${prefix}`;
+  }
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
+}
+
+/** Seconds as ms or µs when small: 0.00123 → 1.23 ms. */
+export function seconds(s: number): string {
+  const a = Math.abs(s);
+  if (a === 0) return '0 s';
+  if (a < 1e-3) return `${Number((s * 1e6).toPrecision(3))} µs`;
+  if (a < 1) return `${Number((s * 1e3).toPrecision(3))} ms`;
+  return `${Number(s.toPrecision(3))} s`;
+}
+
+/** 25.49%, or — when there is no whole to be a share of. */
+export const share = (p: number | null) => (p === null ? '—' : `${p.toFixed(2)}%`);
+
+/** +86.47%, −3.10%, 0%; `new` when the value was 0 before. */
+export const signedPercent = (p: number | null) => (p === null ? 'new' : p === 0 ? '0%' : `${p > 0 ? '+' : '−'}${Math.abs(p).toFixed(2)}%`);
+
+/** ▲ increase, ▼ decrease, = unchanged. */
+export const arrow = (d: number) => (d > 0 ? '▲' : d < 0 ? '▼' : '=');
+
+/** +10,108,160 / −512 / 0, with a formatter for the magnitude. */
+export const signed = (d: number, fmt: (n: number) => string = exact) => (d > 0 ? `+${fmt(d)}` : d < 0 ? `−${fmt(-d)}` : '0');
+
+/** A code span that survives any name: backticks inside get a longer fence; pipes are escaped for tables. */
+export function code(s: string): string {
+  const clean = s.replace(/[\r\n]+/g, ' ');
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = longest > 0 || clean.startsWith(' ') ? ' ' : '';
+  return `${fence}${pad}${clean.replace(/\|/g, '\\|')}${pad}${fence}`;
+}
+
+/** Plain text for a table cell or a line: Markdown and HTML characters escaped. */
+export const text = (s: string) => s.replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|#~])/g, '\\$1').replace(/&/g, '&amp;');
+
+/** `1×3×224×224` */
+export const shape = (s: readonly number[] | null) => (s ? s.join('×') : '?');
+
+/** A GFM table; `align` per column: l (default) or r. */
+export function table(head: string[], rows: string[][], align: string = ''): string {
+  const sep = head.map((_, i) => (align[i] === 'r' ? '--:' : ':--'));
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(sep), ...rows.map(line)].join('\n');
+}
+
+/** A collapsed section (GitHub renders <details>); the body needs blank lines around it to be Markdown. */
+export const details = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;

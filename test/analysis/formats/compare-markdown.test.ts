@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { compareReports, evaluateGates, parseGates } from '../../../src/analysis/compare.js';
+import type { Report } from '../../../src/analysis/report.js';
+import { comparisonMarkdown } from '../../../src/analysis/formats/compare-markdown.js';
+import { resnet18, resnet34 } from '../../../src/zoo/resnet.js';
+import { analyze } from '../../helpers.js';
+
+const r18 = analyze(resnet18());
+const r34 = analyze(resnet34());
+const lines = (md: string) => md.split('\n');
+
+describe('comparisonMarkdown: ResNet-18 → ResNet-34', () => {
+  const cmp = compareReports(r18, r34);
+  const gates = evaluateGates(cmp, parseGates({ params: '0', macs: '5%', layers: '100%' }));
+  const md = comparisonMarkdown(cmp, gates, { listLimit: 3 });
+
+  it('title, then the gate verdict with one line per gate', () => {
+    expect(lines(md)[0]).toBe('## convlens: `resnet18` → `resnet34`');
+    expect(md).toContain('❌ **2 of 3 gates failed.**');
+    expect(lines(md)).toContain('- ❌ `--max-params-increase 0`: params 11,689,512 → 21,797,672 (+10,108,160, +86.47%): over the limit');
+    expect(lines(md)).toContain('- ❌ `--max-macs-increase 5%`: MACs 1,814,073,344 → 3,663,761,408 (+1,849,688,064, +101.96%): over the limit');
+    expect(lines(md)).toContain('- ✅ `--max-layers-increase 100%`: layers 69 → 125 (+56, +81.16%): within the limit');
+    expect(md.indexOf('gates failed')).toBeLessThan(md.indexOf('| metric |'));
+  });
+
+  it('the summary table: exact values, arrows and percentages', () => {
+    expect(lines(md)).toContain('| metric | before | after | Δ | Δ % |');
+    expect(lines(md)).toContain('| params | 11,689,512 | 21,797,672 | ▲ +10,108,160 | +86.47% |');
+    expect(lines(md)).toContain('| MACs | 1,814,073,344 | 3,663,761,408 | ▲ +1,849,688,064 | +101.96% |');
+    expect(lines(md)).toContain('| depth | 18 | 34 | ▲ +16 | +88.89% |');
+    expect(lines(md)).toContain('| layers | 69 | 125 | ▲ +56 | +81.16% |');
+  });
+
+  it('the layer counts, and the added layers folded with their sums (no removed section, no changed table)', () => {
+    expect(md).toContain('69 layers matched (69 by name, 0 by module path or position), 0 changed, 56 added, 0 removed.');
+    expect(md).toContain('<details><summary>56 layers added (+10.11 M params, +1.850 G MACs)</summary>');
+    expect(lines(md)).toContain('- `layer1.2.conv1` `conv2d` 1×64×56×56: 36.86 k params, 115.6 M MACs');
+    expect(lines(md)).toContain('- … and 53 more');
+    expect(md).not.toContain('layers removed');
+    expect(md).not.toContain('### Changed layers');
+  });
+
+  it('the other way round: ▼ and − everywhere, removed layers, all gates passed', () => {
+    const back = compareReports(r34, r18);
+    const text = comparisonMarkdown(back, evaluateGates(back, parseGates({ params: '0' })));
+    expect(text).toContain('✅ **All 1 gates passed.**');
+    expect(lines(text)).toContain('| params | 21,797,672 | 11,689,512 | ▼ −10,108,160 | −46.37% |');
+    expect(text).toContain('<details><summary>56 layers removed (−10.11 M params, −1.850 G MACs)</summary>');
+  });
+
+  it('no gates given: no verdict', () => {
+    expect(comparisonMarkdown(cmp)).not.toMatch(/gates (passed|failed)/);
+  });
+});
+
+describe('comparisonMarkdown: changed and renamed layers, warnings', () => {
+  it('a renamed, resized classifier appears in the changed-layers table as fc → classifier', () => {
+    const spec = JSON.parse(JSON.stringify(resnet18()).replaceAll('"fc"', '"classifier"'));
+    spec.layers.find((l: { name: string }) => l.name === 'classifier').outFeatures = 10;
+    const md = comparisonMarkdown(compareReports(r18, analyze(spec)));
+    expect(md).toContain('### Changed layers');
+    // params 5,130 − 513,000; MACs 5,120 − 512,000; bytes 4·(512 + 10 + 5,130) − 4·(512 + 1000 + 513,000) = −2,035,440
+    expect(lines(md)).toContain('| `fc` → `classifier` | `linear` | 1×1000 → 1×10 | −507.9 k | −506.9 k | −2.035 M | position |');
+    expect(md).toContain('69 layers matched (68 by name, 1 by module path or position), 1 changed, 0 added, 0 removed.');
+  });
+
+  it('an incomplete analysis and different conventions are called out', () => {
+    const partial: Report = { ...r34, totals: { ...r34.totals, complete: false } };
+    const cmp = compareReports(r18, { ...partial, conventions: { ...partial.conventions, dtype: 'float16' } });
+    const md = comparisonMarkdown(cmp, evaluateGates(cmp, parseGates({ macs: '5%' })));
+    expect(md).toContain('> [!WARNING]\n> An analysis is incomplete');
+    expect(md).toContain('(dtype: float32 → float16)');
+    expect(md).toContain('⚠️ **1 could not be checked.**');
+    expect(md).toContain('cannot be checked: an analysis is incomplete');
+  });
+
+  it('latency and peak memory rows when both sides have them', () => {
+    const cmp = compareReports(r18, r34, { before: { latencySeconds: 0.0012, peakMemoryBytes: 1e6 }, after: { latencySeconds: 0.0025, peakMemoryBytes: 1e6 } });
+    const md = comparisonMarkdown(cmp);
+    expect(lines(md)).toContain('| latency (s) | 1.2 ms | 2.5 ms | ▲ +1.3 ms | +108.33% |');
+    expect(lines(md)).toContain('| peak memory (bytes) | 1,000,000 | 1,000,000 | = 0 | 0% |');
+  });
+});
