@@ -15,6 +15,8 @@ import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
 import { docsRoutes } from './http/docs.js';
+import { jobsRoutes } from './http/jobs.js';
+import { createJobQueue } from './jobs/index.js';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
 
@@ -68,6 +70,10 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(metricsRoutes, { metrics });
   await app.register(restRoutes, { pool: ownPool });
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS });
+  // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
+  const jobs = createJobQueue(config, ownPool, app.log);
+  app.addHook('onClose', async () => jobs.close());
+  await app.register(jobsRoutes, { jobs, registry: metrics.registry });
   await app.register(graphqlRoutes, { pool: ownPool, graphiql: config.GRAPHIQL, maxElements: config.MAX_TENSOR_ELEMENTS });
   await app.register(pageRoutes, { graphiql: config.GRAPHIQL });
   await app.register(docsRoutes, { graphiql: config.GRAPHIQL });

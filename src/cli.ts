@@ -99,6 +99,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(() => io.out(ZOO.map((z) => `${z.name.padEnd(20)} ${z.resolution}${z.torchvision ? `  torchvision: ${z.torchvision.params.toLocaleString('en-US')} params, ${z.torchvision.gmacs} GMACs` : ''}`).join('\n')));
 
   program
+    .command('worker')
+    .description('run jobs from the queue on REDIS_URL (BullMQ) with WORKERS threads, configured by the server\'s environment variables; logs JSON to stdout; stops on SIGTERM/SIGINT after the running jobs')
+    .action(async () => {
+      // loaded only here: the analysis commands never load BullMQ
+      const { runWorkerProcess } = await import('./jobs/worker-process.js');
+      code = await runWorkerProcess(io);
+    });
+
+  program
     .command('operators')
     .description('list the operators and their PyTorch equivalents')
     .action(() => io.out(OPS.map((op) => `${op.name.padEnd(18)} ${op.pytorch.padEnd(32)} ${op.summary}`).join('\n')));

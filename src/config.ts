@@ -19,6 +19,22 @@ export const ConfigSchema = z.object({
   TASK_TIMEOUT_MS: int(100).default(120_000),
   /** Largest tensor the runtime accepts or produces, in elements. */
   MAX_TENSOR_ELEMENTS: int(1).default(64 * 1024 * 1024),
+  /** Jobs (POST /v1/jobs): seconds a finished job's status and results stay readable. */
+  JOB_TTL_SECONDS: int(1).max(30 * 24 * 3600).default(3600),
+  /** Jobs waiting to start before POST /v1/jobs answers 503 OVERLOADED (per process in memory; per queue on Redis). */
+  JOB_MAX_PENDING: int(1).default(256),
+  /** Most models one batch job may analyse. */
+  JOB_BATCH_MAX: int(1).max(100_000).default(100),
+  /**
+   * In-process jobs only: bytes held for jobs, the inputs of waiting ones and the results of finished
+   * ones; the oldest finished results are forgotten first, then submissions get 503 OVERLOADED.
+   */
+  JOB_STORE_MAX_BYTES: int(1024).default(512 * 1024 * 1024),
+  /** Jobs on Redis (BullMQ) when set, redis:// or rediss://; any replica answers for any job, `convlens worker` runs them. Unset: in-process. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, { error: 'must be a redis:// or rediss:// URL' })
+    .optional(),
   GRAPHIQL: z
     .enum(['true', 'false', '1', '0'])
     .default('true')

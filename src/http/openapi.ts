@@ -15,6 +15,7 @@ import { ZOO } from '../zoo/index.js';
 import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, OperatorRequest, RunRequest, Tensor } from './requests.js';
 import * as R from './responses.js';
 import { EXAMPLES } from './openapi-examples.js';
+import { JOB_SCHEMAS, jobPaths } from './openapi-jobs.js';
 
 type Json = Record<string, unknown>;
 
@@ -44,6 +45,7 @@ function components(): Record<string, Json> {
     GraphQLResponse: R.GraphQLResponse,
     LandingIndex: R.LandingIndex,
     Error: R.ErrorResponse,
+    ...JOB_SCHEMAS,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
@@ -192,6 +194,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         responses: { ...ok("the folded weight and bias", json(ref('FoldResponse'))), ...errorResponses([...BODY, ...TENSORS, 'SHAPE_MISMATCH', 'INVALID_OPTION', ...WORKERS]) },
       },
     },
+    ...jobPaths({ ref, json, errorResponses, body: BODY }),
     '/v1/models': {
       get: { tags: ['catalog'], operationId: 'models', summary: 'The built-in models', responses: ok('the model zoo', json(ref('ModelsResponse'))) },
     },
@@ -267,6 +270,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
     tags: [
       { name: 'analysis', description: 'shapes, costs and receptive fields' },
       { name: 'compute', description: 'reference kernels: operators, networks, transforms' },
+      { name: 'jobs', description: 'long work queued and read later: analyses, runs, batches (NDJSON results)' },
       { name: 'catalog', description: 'built-in models and operators' },
       { name: 'schemas', description: 'JSON Schemas of the spec and the report' },
       { name: 'graphql', description: 'the same over GraphQL' },

@@ -1,0 +1,96 @@
+/**
+ * Jobs over REST: POST /v1/jobs (202, Location, the status), GET /v1/jobs/{id} (the status, with
+ * the result when done), DELETE /v1/jobs/{id} (cancels a queued or running job; forgets a finished
+ * one), GET /v1/jobs/{id}/results (NDJSON: one line per batch model in order as they complete; the
+ * result, or an error line, for the others). The store is jobs/memory.ts or jobs/redis.ts.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { ConvlensError } from '../errors.js';
+import type { JobQueue, JobView } from '../jobs/types.js';
+import { statusJson } from '../jobs/types.js';
+
+export const NDJSON = 'application/x-ndjson';
+
+const notFound = (id: string) => new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have finished more than JOB_TTL_SECONDS ago, or been deleted`, { path: 'id' });
+
+function sendStatus(reply: FastifyReply, view: JobView, status = 200): FastifyReply {
+  return reply.status(status).header('content-type', 'application/json; charset=utf-8').send(statusJson(view));
+}
+
+/** Whether an Accept header allows NDJSON (absent, * / *, application/*, or naming it with q > 0). */
+export function acceptsNdjson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((part) => {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (q !== undefined && Number(q.slice(2)) === 0) return false;
+    return type.trim() === NDJSON || type.trim() === 'application/*' || type.trim() === '*/*';
+  });
+}
+
+export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; registry?: Registry }): Promise<void> {
+  const { jobs } = opts;
+  if (opts.registry) {
+    new Gauge({
+      name: 'convlens_jobs',
+      help: 'Jobs by state: queued (waiting for a worker) and running; on Redis, the whole queue',
+      labelNames: ['state'],
+      registers: [opts.registry],
+      async collect() {
+        try {
+          const c = await jobs.counts();
+          this.set({ state: 'queued' }, c.queued);
+          this.set({ state: 'running' }, c.running);
+        } catch {
+          // Redis away: no sample rather than a failed scrape
+          this.reset();
+        }
+      },
+    });
+  }
+  // open result streams end when the app closes, rather than holding close() until their jobs finish
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
+  app.post('/v1/jobs', async (request, reply) => {
+    if (Buffer.isBuffer(request.body) || request.isMultipart()) {
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON: { "kind": "analyze" | "run" | "batch", … }; send ONNX files as onnxBase64', { path: 'body' });
+    }
+    const view = await jobs.submit(request.body);
+    return sendStatus(reply.header('location', view.head.links.self), view, 202);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
+    const view = await jobs.get(request.params.id);
+    if (!view) throw notFound(request.params.id);
+    return sendStatus(reply, view);
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
+    const view = await jobs.cancel(request.params.id);
+    if (!view) throw notFound(request.params.id);
+    return sendStatus(reply, view);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', async (request, reply) => {
+    const { id } = request.params;
+    if (!acceptsNdjson(request.headers.accept)) {
+      throw new ConvlensError('NOT_ACCEPTABLE', `results come as ${NDJSON} (one JSON document per line); Accept allows only ${request.headers.accept}`, { path: 'accept' });
+    }
+    if (!(await jobs.get(id))) throw notFound(id);
+    // the stream stops when the client goes away, or the app closes
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    const stop = AbortSignal.any([closing.signal, gone.signal]);
+    const lines = jobs.lines(id, stop);
+    async function* ndjson() {
+      // read once fastify has written the head: send it now, not with the first line (which may be minutes away)
+      if (!reply.raw.headersSent) reply.raw.flushHeaders();
+      for await (const line of lines) yield `${line}\n`;
+    }
+    return reply.header('content-type', `${NDJSON}; charset=utf-8`).header('cache-control', 'no-store').send(Readable.from(ndjson()));
+  });
+}

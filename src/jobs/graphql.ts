@@ -1,0 +1,50 @@
+/**
+ * GraphQL resolvers for jobs (SDL: schema/graphql/Job*.graphql): the mutations submitJob and
+ * cancelJob, the query job(id) for polling, and the Job type's computed fields. Spread into
+ * mercurius's resolvers by http/graphql.ts:
+ *
+ *   const j = jobResolvers(opts.jobs);
+ *   resolvers: { …, Query: { …, ...j.Query }, Mutation: j.Mutation, Job: j.Job }
+ *
+ * Errors are ConvlensErrors, formatted with catalog codes like every other resolver's.
+ */
+import { ConvlensError } from '../errors.js';
+import type { JobQueue, JobStatusHead } from './types.js';
+import { statusObject } from './types.js';
+
+type JobObject = JobStatusHead & { result?: unknown };
+
+export function jobResolvers(jobs: JobQueue) {
+  return {
+    Query: {
+      job: async (_: unknown, args: { id: string }): Promise<JobObject | null> => {
+        const view = await jobs.get(args.id);
+        return view ? statusObject(view) : null;
+      },
+    },
+    Mutation: {
+      submitJob: async (_: unknown, args: { kind: string; request: unknown }): Promise<JobObject> => {
+        const { request } = args;
+        if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+          throw new ConvlensError('SPEC_INVALID', 'request must be a JSON object: the fields of POST /v1/analyze, /v1/run or a batch', { path: '$.request' });
+        }
+        if ('kind' in request) throw new ConvlensError('INVALID_OPTION', 'give kind as the argument, not inside request', { path: '$.request.kind' });
+        return statusObject(await jobs.submit({ kind: args.kind, ...request }));
+      },
+      cancelJob: async (_: unknown, args: { id: string }): Promise<JobObject> => {
+        const view = await jobs.cancel(args.id);
+        if (!view) throw new ConvlensError('JOB_NOT_FOUND', `no job ${args.id}; it may have expired (JOB_TTL_SECONDS)`, { path: '$.id' });
+        return statusObject(view);
+      },
+    },
+    Job: {
+      resultsUrl: (job: JobObject) => job.links.results,
+      result: (job: JobObject) => job.result ?? null,
+      error: (job: JobObject) => {
+        if (!job.error) return null;
+        const { code, message, ...details } = job.error;
+        return { code, message, details: Object.keys(details).length ? details : null };
+      },
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The in-process job queue (REDIS_URL unset): a FIFO in memory over the app's worker pool, at most
+ * `pool.threads` jobs running at once. Bounded three ways: JOB_MAX_PENDING jobs waiting, the bytes
+ * held for jobs (waiting inputs and finished results) within JOB_STORE_MAX_BYTES, forgetting the
+ * oldest finished results first, and finished jobs forgotten JOB_TTL_SECONDS after they finish.
+ * Jobs live and die with the process: a restart forgets them (REDIS_URL keeps them).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
+import { ConvlensError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
+import type { TaskPool } from '../runtime/pool.js';
+import { inputBytes, prepareJob } from './request.js';
+import type { PreparedJob } from './request.js';
+import { cancelledError, executeJob, jobError } from './runner.js';
+import { FINISHED, JOB_ID, head } from './types.js';
+import type { JobKind, JobQueue, JobState, JobView } from './types.js';
+
+type Logger = { error(obj: unknown, msg: string): void };
+
+interface Rec {
+  id: string;
+  kind: JobKind;
+  status: JobState;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  progress: { done: number; total: number } | null;
+  /** Until it starts: what to run. */
+  job: PreparedJob | null;
+  resultJson?: string;
+  error?: SerializedError;
+  lines: string[];
+  /** Bytes this job holds in the store: its inputs while waiting or running, then its result and lines. */
+  bytes: number;
+  abort: AbortController;
+  /** Settles when the job has finished. */
+  settled: Promise<void>;
+  settle: () => void;
+  /** Resolved (and replaced) whenever a line is added or the job finishes. */
+  changed: Promise<void>;
+  notify: () => void;
+}
+
+export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger): JobQueue {
+  const ttlMs = config.JOB_TTL_SECONDS * 1000;
+  const records = new Map<string, Rec>();
+  const waiting: Rec[] = [];
+  let running = 0;
+  let stored = 0;
+  let closed = false;
+
+  const expired = (r: Rec) => r.finishedAt !== null && r.finishedAt + ttlMs <= Date.now();
+  const forget = (r: Rec) => {
+    if (records.get(r.id) !== r) return;
+    records.delete(r.id);
+    stored -= r.bytes;
+    r.bytes = 0;
+    r.notify();
+  };
+  const find = (id: string): Rec | null => {
+    const r = JOB_ID.test(id) ? records.get(id) : undefined;
+    if (!r) return null;
+    if (expired(r)) {
+      forget(r);
+      return null;
+    }
+    return r;
+  };
+  /** Forgets finished jobs, oldest first, until `need` more bytes fit; false if they cannot. */
+  const makeRoom = (need: number): boolean => {
+    if (stored + need <= config.JOB_STORE_MAX_BYTES) return true;
+    const finished = [...records.values()].filter((r) => FINISHED.has(r.status)).sort((a, b) => a.finishedAt! - b.finishedAt!);
+    for (const r of finished) {
+      forget(r);
+      if (stored + need <= config.JOB_STORE_MAX_BYTES) return true;
+    }
+    return false;
+  };
+  const sweep = setInterval(() => {
+    for (const r of records.values()) if (expired(r)) forget(r);
+  }, Math.min(ttlMs, 60_000));
+  sweep.unref();
+
+  const view = (r: Rec): JobView => ({
+    head: head({ ...r, ttlSeconds: config.JOB_TTL_SECONDS, error: r.error }),
+    ...(r.status === 'done' && r.resultJson !== undefined ? { resultJson: r.resultJson } : {}),
+  });
+
+  const finish = (r: Rec, status: JobState, outcome: { resultJson?: string; error?: SerializedError }) => {
+    r.status = status;
+    r.finishedAt = Date.now();
+    r.job = null;
+    stored -= r.bytes;
+    const bytes = (outcome.resultJson?.length ?? 0) + r.lines.reduce((n, l) => n + l.length, 0);
+    if (bytes > config.JOB_STORE_MAX_BYTES) {
+      r.status = 'failed';
+      r.lines = [];
+      r.error = {
+        code: 'JOB_RESULT_TOO_LARGE',
+        message: `the result is ${bytes} bytes, more than the ${config.JOB_STORE_MAX_BYTES} bytes the job store holds (JOB_STORE_MAX_BYTES): run it synchronously, or ask for less`,
+        bytes,
+        limit: config.JOB_STORE_MAX_BYTES,
+      };
+      r.bytes = 0;
+    } else {
+      r.resultJson = outcome.resultJson;
+      r.error = outcome.error;
+      r.bytes = bytes;
+      stored += bytes;
+      makeRoom(0);
+    }
+    r.settle();
+    r.notify();
+  };
+
+  const start = (r: Rec) => {
+    running++;
+    r.status = 'running';
+    r.startedAt = Date.now();
+    const job = r.job!;
+    executeJob(job, {
+      pool,
+      signal: r.abort.signal,
+      log,
+      line: (text) => {
+        r.lines.push(text);
+        r.notify();
+      },
+      progress: (done, total) => {
+        r.progress = { done, total };
+      },
+    }).then(
+      (resultJson) => {
+        if (r.status === 'running') finish(r, 'done', { resultJson });
+      },
+      (e: unknown) => {
+        if (r.status !== 'running') return;
+        if (!(e instanceof ConvlensError)) log?.error({ err: e, job: r.id }, 'job failed');
+        const error = jobError(e);
+        finish(r, error.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed', { error });
+      },
+    ).finally(() => {
+      running--;
+      pump();
+    });
+  };
+
+  const pump = () => {
+    while (!closed && running < Math.max(1, pool.threads) && waiting.length > 0) start(waiting.shift()!);
+  };
+
+  const newRec = (job: PreparedJob): Rec => {
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const r: Rec = {
+      id: randomUUID(),
+      kind: job.kind,
+      status: 'queued',
+      createdAt: Date.now(),
+      startedAt: null,
+      finishedAt: null,
+      progress: job.kind === 'batch' ? { done: 0, total: job.items.length } : null,
+      job,
+      lines: [],
+      bytes: inputBytes(job),
+      abort: new AbortController(),
+      settled,
+      settle,
+      changed: Promise.resolve(),
+      notify: () => undefined,
+    };
+    const arm = () => {
+      r.changed = new Promise<void>((resolve) => {
+        r.notify = () => {
+          arm();
+          resolve();
+        };
+      });
+    };
+    arm();
+    return r;
+  };
+
+  return {
+    backend: 'memory',
+    async submit(body) {
+      if (closed) throw new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
+      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
+      if (waiting.length >= config.JOB_MAX_PENDING) {
+        throw new ConvlensError('OVERLOADED', `${waiting.length} jobs are waiting (JOB_MAX_PENDING); retry later`);
+      }
+      const r = newRec(job);
+      if (!makeRoom(r.bytes)) {
+        throw new ConvlensError('OVERLOADED', `the job store is full: this job's ${r.bytes} input bytes do not fit in JOB_STORE_MAX_BYTES (${config.JOB_STORE_MAX_BYTES}) beside the waiting and running ones; retry later`);
+      }
+      stored += r.bytes;
+      records.set(r.id, r);
+      waiting.push(r);
+      pump();
+      return view(r);
+    },
+    async get(id) {
+      const r = find(id);
+      return r ? view(r) : null;
+    },
+    async cancel(id) {
+      const r = find(id);
+      if (!r) return null;
+      if (FINISHED.has(r.status)) {
+        forget(r);
+        return view(r);
+      }
+      if (r.status === 'queued') waiting.splice(waiting.indexOf(r), 1);
+      r.abort.abort();
+      finish(r, 'cancelled', { error: cancelledError().toJSON() });
+      return view(r);
+    },
+    async *lines(id, signal) {
+      const r = find(id);
+      if (!r) throw new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have expired (JOB_TTL_SECONDS)`, { path: 'id' });
+      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      let next = 0;
+      while (!signal.aborted) {
+        const changed = r.changed;
+        while (next < r.lines.length) yield r.lines[next++];
+        if (FINISHED.has(r.status) || records.get(r.id) !== r) break;
+        await Promise.race([changed, aborted]);
+      }
+      if (signal.aborted) return;
+      if (r.kind !== 'batch' && r.resultJson !== undefined) yield r.resultJson;
+      else if (r.error) yield JSON.stringify({ error: r.error });
+    },
+    async counts() {
+      return { queued: waiting.length, running };
+    },
+    async close() {
+      closed = true;
+      clearInterval(sweep);
+      const live = [...records.values()].filter((r) => !FINISHED.has(r.status));
+      for (const r of live) {
+        if (r.status === 'queued') waiting.splice(waiting.indexOf(r), 1);
+        r.abort.abort();
+        finish(r, 'cancelled', { error: new ConvlensError('JOB_CANCELLED', 'the service stopped before the job finished').toJSON() });
+      }
+      await Promise.all(live.map((r) => r.settled));
+    },
+  };
+}

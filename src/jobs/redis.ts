@@ -1,0 +1,263 @@
+/**
+ * Jobs on Redis (REDIS_URL set), the API side: jobs are BullMQ jobs, so any replica answers for any
+ * job and `convlens worker` processes (jobs/worker.ts) run them, scaling on their own. The API
+ * validates a request (the same 4xx as in-process), stores the request JSON as the job's data and
+ * reads status from BullMQ; results live beside it:
+ *
+ *   convlens:job:<id>:result     the result's JSON text (a report, run response, batch summary)
+ *   convlens:job:<id>:lines      a batch's NDJSON lines, pushed in order by the worker
+ *   convlens:job:<id>:cancel     set by DELETE; the worker checks it, and is told on CANCEL_CHANNEL
+ *   convlens:job:<id>:cancelled  the status of a job cancelled before it started (its BullMQ job is removed)
+ *
+ * Finished jobs are removed by BullMQ JOB_TTL_SECONDS after they finish (removeOnComplete/removeOnFail
+ * age), and every key above expires with them; a job older than that reads as not found even before
+ * BullMQ's lazy clean-up. Redis needs `maxmemory-policy noeviction` (BullMQ's requirement).
+ */
+import { randomUUID } from 'node:crypto';
+import { Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { ConvlensError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
+import { prepareJob } from './request.js';
+import { cancelledError } from './runner.js';
+import { FINISHED, JOB_ID, JOB_KINDS, head } from './types.js';
+import type { JobKind, JobQueue, JobState, JobStatusHead, JobView } from './types.js';
+
+export const QUEUE_NAME = 'jobs';
+export const QUEUE_PREFIX = 'convlens:bull';
+export const CANCEL_CHANNEL = 'convlens:jobs:cancel';
+/** How often a results stream looks for new lines. */
+const POLL_MS = 200;
+/** A Redis call slower than this is QUEUE_UNAVAILABLE rather than a hung request. */
+const REDIS_TIMEOUT_MS = 5000;
+
+export const jobKeys = (id: string) => ({
+  result: `convlens:job:${id}:result`,
+  lines: `convlens:job:${id}:lines`,
+  cancel: `convlens:job:${id}:cancel`,
+  cancelled: `convlens:job:${id}:cancelled`,
+});
+
+/** What a BullMQ job carries: the request as submitted (a worker prepares it again). */
+export interface JobData {
+  kind: JobKind;
+  body: Record<string, unknown>;
+  /** Models in a batch (for its progress before it starts). */
+  total: number | null;
+}
+
+type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
+
+/**
+ * An ioredis client that reports connection trouble to the log instead of throwing it at the
+ * process. `patient`: commands wait for Redis however long it is away (a worker starting before
+ * Redis); otherwise a command fails after two reconnection attempts (an API request).
+ */
+export function redisClient(url: string, log?: Logger, name = 'convlens', patient = false): Redis {
+  const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: patient ? null : 2 });
+  let last = 0;
+  client.on('error', (err: Error) => {
+    // at most one line every 10 s while Redis is away
+    if (Date.now() - last > 10_000) log?.warn({ err: err.message }, 'redis connection error');
+    last = Date.now();
+  });
+  return client;
+}
+
+/** The promise, or QUEUE_UNAVAILABLE when Redis fails or does not answer in time. */
+export async function guard<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (e) {
+    if (e instanceof ConvlensError) throw e;
+    throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable: ${(e as Error).message}; retry later`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A BullMQ failedReason: the catalog error the worker stored, or what BullMQ says (a stalled worker). */
+function failure(reason: string | undefined): SerializedError {
+  try {
+    const e = JSON.parse(reason ?? '') as SerializedError;
+    if (e && typeof e.code === 'string' && typeof e.message === 'string') return e;
+  } catch {
+    // not ours
+  }
+  return { code: 'INTERNAL', message: `the job's worker failed: ${reason ?? 'no reason given'}` };
+}
+
+function stateOf(state: string, error: SerializedError | null): JobState | null {
+  switch (state) {
+    case 'waiting':
+    case 'wait':
+    case 'delayed':
+    case 'prioritized':
+      return 'queued';
+    case 'active':
+      return 'running';
+    case 'completed':
+      return 'done';
+    case 'failed':
+      return error?.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed';
+    default:
+      return null;
+  }
+}
+
+export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Logger): JobQueue {
+  const ttlMs = config.JOB_TTL_SECONDS * 1000;
+  const redis = redisClient(config.REDIS_URL, log, 'convlens-api');
+  const queue = new Queue<JobData>(QUEUE_NAME, { connection: { url: config.REDIS_URL }, prefix: QUEUE_PREFIX });
+  queue.on('error', (err: Error) => log?.warn({ err: err.message }, 'job queue error'));
+
+  const viewOf = async (id: string): Promise<JobView | null> => {
+    if (!JOB_ID.test(id)) return null;
+    const job = await Job.fromId<JobData>(queue, id);
+    if (!job) {
+      const cancelled = await redis.get(jobKeys(id).cancelled);
+      return cancelled ? { head: JSON.parse(cancelled) as JobStatusHead } : null;
+    }
+    const error = job.failedReason === undefined || job.finishedOn === undefined ? null : failure(job.failedReason);
+    const status = stateOf(await job.getState(), error);
+    if (status === null || !(JOB_KINDS as readonly string[]).includes(job.data?.kind)) return null;
+    if (FINISHED.has(status) && (job.finishedOn ?? 0) + ttlMs <= Date.now()) return null;
+    const p = job.progress as { done?: unknown; total?: unknown } | number;
+    const progress =
+      typeof p === 'object' && typeof p.done === 'number' && typeof p.total === 'number'
+        ? { done: p.done, total: p.total }
+        : job.data.total === null
+          ? null
+          : { done: 0, total: job.data.total };
+    const h = head({
+      id,
+      kind: job.data.kind,
+      status,
+      createdAt: job.timestamp,
+      startedAt: job.processedOn ?? null,
+      finishedAt: job.finishedOn ?? null,
+      ttlSeconds: config.JOB_TTL_SECONDS,
+      progress,
+      ...(status === 'failed' || status === 'cancelled' ? { error: error! } : {}),
+    });
+    if (status !== 'done') return { head: h };
+    const resultJson = await redis.get(jobKeys(id).result);
+    return resultJson === null ? null : { head: h, resultJson };
+  };
+
+  const forget = async (id: string, job: Job | undefined) => {
+    const k = jobKeys(id);
+    await job?.remove();
+    await redis.del(k.result, k.lines, k.cancel, k.cancelled);
+  };
+
+  return {
+    backend: 'redis',
+    async submit(body) {
+      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
+      const counts = await guard(queue.getJobCounts('waiting', 'prioritized', 'delayed'));
+      const waiting = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (waiting >= config.JOB_MAX_PENDING) throw new ConvlensError('OVERLOADED', `${waiting} jobs are waiting (JOB_MAX_PENDING); retry later`);
+      const id = randomUUID();
+      const total = job.kind === 'batch' ? job.items.length : null;
+      const createdAt = Date.now();
+      await guard(
+        queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total }, {
+          jobId: id,
+          timestamp: createdAt,
+          attempts: 1,
+          removeOnComplete: { age: config.JOB_TTL_SECONDS },
+          removeOnFail: { age: config.JOB_TTL_SECONDS },
+        }),
+      );
+      return { head: head({ id, kind: job.kind, status: 'queued', createdAt, ttlSeconds: config.JOB_TTL_SECONDS, progress: total === null ? null : { done: 0, total } }) };
+    },
+    get: (id) => guard(viewOf(id)),
+    async cancel(id) {
+      return guard(
+        (async () => {
+          const before = await viewOf(id);
+          if (!before) return null;
+          const job = await Job.fromId<JobData>(queue, id);
+          if (FINISHED.has(before.head.status)) {
+            await forget(id, job);
+            return before;
+          }
+          const k = jobKeys(id);
+          await redis.set(k.cancel, '1', 'PX', ttlMs + 24 * 3600_000);
+          await redis.publish(CANCEL_CHANNEL, id);
+          if (job && before.head.status === 'queued') {
+            try {
+              await job.remove();
+              const h = head({
+                id,
+                kind: before.head.kind,
+                status: 'cancelled',
+                createdAt: job.timestamp,
+                finishedAt: Date.now(),
+                ttlSeconds: config.JOB_TTL_SECONDS,
+                progress: before.head.progress,
+                error: cancelledError().toJSON(),
+              });
+              await redis.set(k.cancelled, JSON.stringify(h), 'PX', ttlMs);
+              return { head: h };
+            } catch {
+              // a worker took it meanwhile: it sees the flag, or the message, and stops
+            }
+          }
+          // running: the worker answers the message at once; wait for it to say so
+          for (let i = 0; i < 25; i++) {
+            const now = await viewOf(id);
+            if (!now || FINISHED.has(now.head.status)) return now;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          return viewOf(id);
+        })(),
+      );
+    },
+    async *lines(id, signal) {
+      const k = jobKeys(id);
+      let next = 0;
+      let first = true;
+      while (!signal.aborted) {
+        const v = await guard(viewOf(id));
+        if (!v) {
+          if (first) throw new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have expired (JOB_TTL_SECONDS)`, { path: 'id' });
+          return;
+        }
+        first = false;
+        const got = await guard(redis.lrange(k.lines, next, next + 99));
+        for (const line of got) yield line;
+        next += got.length;
+        if (got.length === 100) continue;
+        if (FINISHED.has(v.head.status)) {
+          if (v.head.kind !== 'batch' && v.resultJson !== undefined) yield v.resultJson;
+          else if (v.head.error) yield JSON.stringify({ error: v.head.error });
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, POLL_MS);
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    },
+    async counts() {
+      const c = await guard(queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'));
+      return { queued: c.waiting + c.prioritized + c.delayed, running: c.active };
+    },
+    async close() {
+      await queue.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

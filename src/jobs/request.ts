@@ -1,0 +1,192 @@
+/**
+ * A job request: `{ kind: "analyze" | "run" | "batch", …fields }`. The fields of analyze and run
+ * are those of POST /v1/analyze ({ spec | model, resolution, options }, plus onnxBase64 and
+ * inputShapes for an ONNX file) and POST /v1/run, checked by the same schemas (http/requests.ts)
+ * with the same errors; a batch lists models (zoo names, or { model | onnxBase64 | spec, … })
+ * analysed with one set of options. Prepared here once, before anything is queued, so a bad
+ * request is a 4xx at submission, never a failed job; a Redis worker prepares the stored request
+ * again (it holds JSON, not decoded tensors).
+ */
+import { z } from 'zod';
+import { AnalyzeOptionsSchema } from '../analysis/report.js';
+import type { AnalyzeOptions } from '../analysis/report.js';
+import { ConvlensError, jsonPath } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { requestSource } from '../graph/load.js';
+import type { GraphSource } from '../graph/load.js';
+import { transferable } from '../http/body.js';
+import { runRequest } from '../http/compute.js';
+import { AnalyzeBody, RunRequest, parseRequest } from '../http/requests.js';
+import type { Where } from '../http/requests.js';
+import type { Encoding } from '../http/tensors.js';
+import type { RunTask } from '../runtime/tasks.js';
+import { closest } from '../suggest.js';
+import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
+import { JOB_KINDS } from './types.js';
+import type { JobKind } from './types.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const OnnxBase64 = z.string().min(1).describe('an ONNX file in base64');
+const InputShapes = z
+  .record(z.string(), z.array(z.number().int().positive()).min(1), { error: 'inputShapes maps input names to shapes' })
+  .describe('shapes for dynamic ONNX inputs by input name, e.g. { "input": [1, 3, 224, 224] }; the key "" means the first input');
+
+/** kind "analyze": POST /v1/analyze's JSON body, plus an ONNX file in base64. */
+export const JobAnalyze = AnalyzeBody.extend({ onnxBase64: OnnxBase64.optional(), inputShapes: InputShapes.optional() }).describe(
+  'analyse one network: a spec, a built-in model (with resolution) or an ONNX file (onnxBase64, with inputShapes for dynamic inputs)',
+);
+
+/** One model of a batch, when it is more than a zoo name. */
+export const BatchModel = z
+  .strictObject({
+    name: z.string().min(1).max(256).optional().describe("the model's name in its result line (default: the zoo name, the spec's name, or models[i])"),
+    model: AnalyzeBody.shape.model,
+    resolution: AnalyzeBody.shape.resolution,
+    onnxBase64: OnnxBase64.optional(),
+    inputShapes: InputShapes.optional(),
+    spec: AnalyzeBody.shape.spec,
+  })
+  .describe('one network: exactly one of model (with resolution), onnxBase64 (with inputShapes) or spec');
+
+/** kind "batch": many networks, one report line each. */
+export const JobBatch = z
+  .strictObject({
+    models: z
+      .array(z.union([z.string().min(1).describe('a built-in model by name'), BatchModel]))
+      .min(1)
+      .describe('the networks, in the order their result lines come back'),
+    options: AnalyzeOptionsSchema.optional().describe('analysis options for every model'),
+  })
+  .describe('analyse many networks: GET /v1/jobs/{id}/results streams one NDJSON line per model, in order, as they complete');
+
+/** The envelope's `models` checked item by item (each item's errors then carry its index). */
+const BatchEnvelope = JobBatch.extend({ models: z.array(z.unknown(), { error: 'models must be a list of models' }).min(1, { error: 'models must list at least one model' }) });
+
+/** The whole request, for the OpenAPI document (validation dispatches on kind: see prepareJob). */
+export const JobRequest = z
+  .discriminatedUnion('kind', [
+    JobAnalyze.extend({ kind: z.literal('analyze') }),
+    RunRequest.extend({ kind: z.literal('run') }).describe('run a network on inputs: the fields of POST /v1/run'),
+    JobBatch.extend({ kind: z.literal('batch') }),
+  ])
+  .describe('a job: kind analyze (POST /v1/analyze as a job), run (POST /v1/run as a job) or batch (many analyses)');
+
+export interface BatchItem {
+  name: string;
+  source: GraphSource;
+}
+
+/** A job ready to execute: sources built, tensors decoded. */
+export type PreparedJob =
+  | { kind: 'analyze'; source: GraphSource; options: AnalyzeOptions }
+  | { kind: 'run'; task: RunTask; encoding: Encoding }
+  | { kind: 'batch'; items: BatchItem[]; options: AnalyzeOptions };
+
+export interface PrepareLimits {
+  maxElements: number;
+  batchMax: number;
+}
+
+/** parseRequest, with the fields whose errors have their own code (a spec that is not an object is SPEC_INVALID). */
+function parseFields<S extends z.ZodType>(schema: S, raw: unknown, where: Where, codes: Record<string, ErrorCode> = { spec: 'SPEC_INVALID' }): z.output<S> {
+  try {
+    return parseRequest(schema, raw, where);
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || e.code !== 'INVALID_OPTION' || e.details.known) throw e;
+    // the field named right under the object parsed (`$.spec`, `$.models[2].spec`)
+    const root = jsonPath(where.in === 'body' ? (where.prefix ?? []) : []);
+    const path = e.details.path ?? '';
+    const field = path.startsWith(`${root}.`) ? /^\w+/.exec(path.slice(root.length + 1))?.[0] : undefined;
+    const code = field === undefined ? undefined : codes[field];
+    throw code ? new ConvlensError(code, e.message, e.details) : e;
+  }
+}
+
+function checkModel(name: string, path: string): void {
+  if (ZOO_BY_NAME.has(name)) return;
+  const suggestion = closest(name, ZOO.map((m) => m.name));
+  throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
+    path,
+    model: name,
+    ...(suggestion ? { suggestion } : {}),
+  });
+}
+
+const onnxBytes = (b64: string | undefined) => (b64 === undefined ? undefined : transferable(Buffer.from(b64, 'base64')));
+
+/** A network named by model | onnxBase64 (+ inputShapes) | spec, as a source; `at` is its JSONPath prefix. */
+function networkSource(f: { model?: string; resolution?: number; onnxBase64?: string; inputShapes?: Record<string, number[]>; spec?: unknown }, at: string): GraphSource {
+  if (f.model !== undefined) checkModel(f.model, `${at}.model`);
+  if (f.inputShapes !== undefined && f.onnxBase64 === undefined) {
+    throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
+  }
+  try {
+    return requestSource({ spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64), inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
+  } catch (e) {
+    // requestSource's paths are relative to the network's object
+    if (e instanceof ConvlensError && typeof e.details.path === 'string' && at !== '$') throw new ConvlensError(e.code, e.message, { ...e.details, path: e.details.path.replace(/^\$/, at) });
+    throw e;
+  }
+}
+
+function kindOf(body: Record<string, unknown>): JobKind {
+  const kind = body.kind;
+  if (typeof kind === 'string' && (JOB_KINDS as readonly string[]).includes(kind)) return kind as JobKind;
+  const suggestion = typeof kind === 'string' ? closest(kind, JOB_KINDS) : null;
+  const message =
+    kind === undefined ? '$.kind is required: analyze, run or batch' : `$.kind must be analyze, run or batch, got ${JSON.stringify(kind)}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`;
+  throw new ConvlensError('INVALID_OPTION', message, { path: '$.kind', known: [...JOB_KINDS], ...(suggestion ? { suggestion } : {}) });
+}
+
+function batchItem(raw: unknown, i: number): BatchItem {
+  const at = `$.models[${i}]`;
+  if (typeof raw === 'string' && raw.length > 0) {
+    checkModel(raw, at);
+    return { name: raw, source: { kind: 'model', name: raw } };
+  }
+  if (!isObject(raw)) throw new ConvlensError('INVALID_OPTION', `${at} must be a built-in model's name or an object with model, onnxBase64 or spec`, { path: at });
+  const f = parseFields(BatchModel, raw, { in: 'body', prefix: ['models', i] });
+  const source = networkSource(f, at);
+  if (source.kind === 'spec' && !isObject(f.spec)) throw new ConvlensError('SPEC_INVALID', `${at}.spec must be a network spec (a JSON object)`, { path: `${at}.spec` });
+  const specName = isObject(f.spec) && typeof f.spec.name === 'string' && f.spec.name ? f.spec.name : undefined;
+  return { name: f.name ?? f.model ?? specName ?? `models[${i}]`, source };
+}
+
+/** Validates and prepares a job request; throws the ConvlensError the synchronous route would. */
+export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
+  if (!isObject(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object: { "kind": "analyze" | "run" | "batch", … }', { path: '$' });
+  const kind = kindOf(body);
+  const { kind: _kind, ...fields } = body;
+  switch (kind) {
+    case 'analyze': {
+      const f = parseFields(JobAnalyze, fields, { in: 'body' });
+      return { kind, source: networkSource(f, '$'), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
+    }
+    case 'run': {
+      if (typeof fields.model === 'string') checkModel(fields.model, '$.model');
+      const { task, encoding } = runRequest({ fields, files: {} }, limits.maxElements);
+      return { kind, task, encoding };
+    }
+    case 'batch': {
+      const f = parseFields(BatchEnvelope, fields, { in: 'body' });
+      if (f.models.length > limits.batchMax) {
+        throw new ConvlensError('INVALID_OPTION', `a batch holds at most ${limits.batchMax} models (JOB_BATCH_MAX); this one has ${f.models.length}: split it`, { path: '$.models', limit: limits.batchMax });
+      }
+      return { kind, items: f.models.map(batchItem), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
+    }
+  }
+}
+
+/** Bytes a prepared job holds until it runs: ONNX files and decoded tensors (specs are small beside them). */
+export function inputBytes(job: PreparedJob): number {
+  const onnx = (s: GraphSource) => (s.kind === 'onnx' ? s.bytes.byteLength : 0);
+  switch (job.kind) {
+    case 'analyze':
+      return onnx(job.source);
+    case 'run':
+      return onnx(job.task.source) + [...Object.values(job.task.inputs), ...Object.values(job.task.weights)].reduce((n, t) => n + t.data.byteLength, 0);
+    case 'batch':
+      return job.items.reduce((n, item) => n + onnx(item.source), 0);
+  }
+}

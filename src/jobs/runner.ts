@@ -1,0 +1,176 @@
+/**
+ * Executes a prepared job over the worker pool, the same tasks the synchronous routes run, so a
+ * job's result is byte for byte what POST /v1/analyze or /v1/run would have answered. Used by the
+ * in-process queue (jobs/memory.ts) and by `convlens worker` (jobs/worker.ts).
+ *
+ * - A pool that is full (OVERLOADED) is waited for, with backoff, rather than failing the job:
+ *   jobs are the work that can wait.
+ * - Cancellation (the signal) answers at once with JOB_CANCELLED; a task already in a worker
+ *   thread runs to its end (or TASK_TIMEOUT_MS) and its result is dropped.
+ * - A batch analyses up to `pool.threads` models at a time and emits one line per model in model
+ *   order, each as soon as it and every model before it are done; a model that fails is an error
+ *   line, not a failed batch.
+ */
+import type { AnalyzeOptions, Report } from '../analysis/report.js';
+import { ConvlensError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
+import { callRun, runResponse } from '../http/compute.js';
+import type { GraphSource } from '../graph/load.js';
+import type { TaskPool } from '../runtime/pool.js';
+import type { PreparedJob } from './request.js';
+
+export interface JobContext {
+  pool: TaskPool;
+  /** Aborted when the job is cancelled (or its process stops). */
+  signal: AbortSignal;
+  /** A batch's result line (JSON text), in model order; awaited before the next. */
+  line(text: string): Promise<void> | void;
+  /** Models finished of a batch. */
+  progress?(done: number, total: number): Promise<void> | void;
+  /** Where internal errors of batch models are logged. */
+  log?: { error(obj: unknown, msg: string): void };
+}
+
+const BACKOFF_MS = { first: 50, max: 2000 };
+
+export function cancelledError(): ConvlensError {
+  return new ConvlensError('JOB_CANCELLED', 'the job was cancelled (DELETE /v1/jobs/{id})');
+}
+
+/** A job's error as stored: catalog errors as they are, anything else as INTERNAL without internals. */
+export function jobError(e: unknown): SerializedError {
+  return e instanceof ConvlensError ? e.toJSON() : { code: 'INTERNAL', message: 'internal error; see the service log' };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(cancelledError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelledError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The promise, or JOB_CANCELLED as soon as the signal aborts (the promise itself still settles, unobserved). */
+function unlessCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(cancelledError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * One pool call, retried while the pool is OVERLOADED. `buffers` are the ones the call transfers to
+ * a worker: once one is detached the call cannot be repeated, and the OVERLOADED stands.
+ */
+async function attempt<T>(ctx: JobContext, call: () => Promise<T>, buffers: ArrayBufferLike[]): Promise<T> {
+  const sizes = buffers.map((b) => b.byteLength);
+  for (let wait = BACKOFF_MS.first; ; wait = Math.min(wait * 2, BACKOFF_MS.max)) {
+    if (ctx.signal.aborted) throw cancelledError();
+    try {
+      return await unlessCancelled(call(), ctx.signal);
+    } catch (e) {
+      const retry = e instanceof ConvlensError && e.code === 'OVERLOADED' && buffers.every((b, i) => b.byteLength === sizes[i]);
+      if (!retry) throw e;
+      await sleep(wait, ctx.signal);
+    }
+  }
+}
+
+function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Report> {
+  const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
+  return attempt(ctx, () => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[]), buffers);
+}
+
+async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<string> {
+  const total = job.items.length;
+  const lines: (string | undefined)[] = new Array(total);
+  let started = 0;
+  let finished = 0;
+  let emitted = 0;
+  let reports = 0;
+  let errors = 0;
+  // one emitter at a time, in model order
+  let emitting: Promise<void> = Promise.resolve(ctx.progress?.(0, total));
+  const emit = () => {
+    emitting = emitting.then(async () => {
+      while (emitted < total && lines[emitted] !== undefined) {
+        const text = lines[emitted]!;
+        lines[emitted++] = undefined;
+        await ctx.line(text);
+      }
+      await ctx.progress?.(finished, total);
+    });
+    return emitting;
+  };
+  // a lane that fails (the line sink, a cancellation) stops the others starting more models
+  let stopped = false;
+  const lane = async () => {
+    while (started < total && !stopped) {
+      const index = started++;
+      const item = job.items[index];
+      // sources are used once: drop this one's bytes from the job as soon as it is read
+      job.items[index] = { name: item.name, source: { kind: 'spec', spec: null } };
+      let text: string;
+      try {
+        const report = await analyze(ctx, item.source, job.options);
+        text = JSON.stringify({ index, name: item.name, report });
+        reports++;
+      } catch (e) {
+        if (e instanceof ConvlensError && e.code === 'JOB_CANCELLED') {
+          stopped = true;
+          throw e;
+        }
+        if (!(e instanceof ConvlensError)) ctx.log?.error({ err: e, model: item.name, index }, 'batch model failed');
+        text = JSON.stringify({ index, name: item.name, error: jobError(e) });
+        errors++;
+      }
+      lines[index] = text;
+      finished++;
+      await emit().catch((e: unknown) => {
+        stopped = true;
+        throw e;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(total, Math.max(1, ctx.pool.threads)) }, lane));
+  await emitting;
+  return JSON.stringify({ models: total, reports, errors });
+}
+
+/** Runs a prepared job; its result as JSON text (a report, a run response, a batch summary). */
+export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<string> {
+  switch (job.kind) {
+    case 'analyze':
+      return JSON.stringify(await analyze(ctx, job.source, job.options));
+    case 'run': {
+      const { task } = job;
+      const buffers = [...Object.values(task.inputs), ...Object.values(task.weights)].map((t) => t.data.buffer);
+      if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer);
+      const result = await attempt(ctx, () => callRun(ctx.pool, task), buffers);
+      return JSON.stringify(runResponse(result, job.encoding));
+    }
+    case 'batch':
+      return batch(job, ctx);
+  }
+}

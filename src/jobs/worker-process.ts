@@ -1,0 +1,52 @@
+/**
+ * The `convlens worker` process: configuration from the environment (the server's variables:
+ * REDIS_URL required, WORKERS, TASK_TIMEOUT_MS, MAX_TENSOR_ELEMENTS, JOB_*, LOG_LEVEL, LOG_FORMAT),
+ * a worker pool, the BullMQ consumer (jobs/worker.ts), JSON logs on stdout; on SIGTERM or SIGINT it
+ * stops taking jobs, finishes the running ones and exits 0. Loaded by the CLI only for this command.
+ */
+import { pino } from 'pino';
+import { EXIT } from '../cli/gates.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { createPool } from '../runtime/pool.js';
+import { startJobWorker } from './worker.js';
+
+export interface WorkerProcessIo {
+  err(text: string): void;
+}
+
+/** Runs until `stop` resolves (by default SIGTERM or SIGINT); the exit code. */
+export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessEnv = process.env, stop?: Promise<unknown>): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(`convlens: ${e.message}`);
+      return EXIT.INVALID_INPUT;
+    }
+    throw e;
+  }
+  if (!config.REDIS_URL) {
+    io.err('convlens: worker needs REDIS_URL (e.g. redis://localhost:6379): it runs the jobs the API replicas queue there');
+    return EXIT.INVALID_INPUT;
+  }
+  const log = pino({
+    level: config.LOG_LEVEL,
+    ...(config.LOG_FORMAT === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+  });
+  const pool = createPool(config);
+  const signalled = new Promise<string>((resolve) => {
+    for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
+  });
+  try {
+    const worker = await startJobWorker(config, pool, log);
+    const why = await (stop ?? signalled);
+    log.info({ signal: why }, 'closing: finishing the running jobs');
+    await worker.close();
+    return EXIT.OK;
+  } finally {
+    await pool.close();
+    log.info('convlens worker stopped');
+    log.flush();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * `convlens worker`: consumes the BullMQ queue on REDIS_URL with a worker pool of WORKERS threads,
+ * the same task code as the API (jobs/runner.ts over runtime/pool.ts), as many jobs at once as it
+ * has threads. Scale by running more of them. A job's request is prepared again here (the API
+ * stored its JSON); results go to the keys jobs/redis.ts reads. DELETE on a running job reaches the
+ * worker holding it through CANCEL_CHANNEL (and a flag checked before it starts).
+ *
+ * close() stops taking jobs and waits for the running ones (BullMQ Worker.close), so a rolling
+ * update loses nothing; a worker killed outright leaves its jobs to BullMQ's stalled-job check,
+ * which hands them to another worker once.
+ */
+import { Worker } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { Config } from '../config.js';
+import { ConvlensError } from '../errors.js';
+import type { TaskPool } from '../runtime/pool.js';
+import { prepareJob } from './request.js';
+import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
+import type { JobData } from './redis.js';
+import { cancelledError, executeJob, jobError } from './runner.js';
+
+type Logger = { info(obj: unknown, msg: string): void; warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
+
+export interface JobWorker {
+  readonly worker: Worker<JobData>;
+  /** Stops taking jobs, waits for the running ones, disconnects. */
+  close(): Promise<void>;
+}
+
+export async function startJobWorker(config: Config, pool: TaskPool, log: Logger): Promise<JobWorker> {
+  const url = config.REDIS_URL;
+  if (!url) throw new ConvlensError('INVALID_OPTION', 'convlens worker needs REDIS_URL (redis://host:6379): it consumes the job queue there', { path: 'REDIS_URL' });
+  const ttlMs = config.JOB_TTL_SECONDS * 1000;
+  const redis = redisClient(url, log, 'convlens-worker', true);
+  const subscriber = redisClient(url, log, 'convlens-worker-cancel', true);
+  const limits = { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX };
+
+  // three parameters: BullMQ passes the abort signal only to a processor that declares it
+  const processor = async (job: Job<JobData>, _token: string | undefined, signal: AbortSignal | undefined): Promise<{ bytes: number }> => {
+    const id = job.id!;
+    const keys = jobKeys(id);
+    const started = performance.now();
+    try {
+      if (await redis.exists(keys.cancel)) throw cancelledError();
+      const prepared = prepareJob(job.data.body, limits);
+      const resultJson = await executeJob(prepared, {
+        pool,
+        signal: signal ?? new AbortController().signal,
+        log,
+        line: async (text) => {
+          await redis.multi().rpush(keys.lines, text).pexpire(keys.lines, ttlMs + 24 * 3600_000).exec();
+        },
+        progress: (done, total) => job.updateProgress({ done, total }),
+      });
+      await redis.set(keys.result, resultJson, 'PX', ttlMs);
+      log.info({ job: id, kind: job.data.kind, seconds: (performance.now() - started) / 1000 }, 'job done');
+      return { bytes: resultJson.length };
+    } catch (e) {
+      if (!(e instanceof ConvlensError)) log.error({ err: e, job: id }, 'job failed');
+      // the failedReason BullMQ keeps is the catalog error, as JSON (jobs/redis.ts reads it back)
+      throw new Error(JSON.stringify(jobError(e)));
+    } finally {
+      await redis.pexpire(keys.lines, ttlMs).catch(() => undefined);
+    }
+  };
+
+  const worker = new Worker<JobData>(QUEUE_NAME, processor, {
+    connection: { url },
+    prefix: QUEUE_PREFIX,
+    concurrency: Math.max(1, pool.threads),
+    // a job whose worker died is handed to another worker once, then failed
+    maxStalledCount: 1,
+  });
+  worker.on('error', (err: Error) => log.warn({ err: err.message }, 'job worker error'));
+
+  await subscriber.subscribe(CANCEL_CHANNEL);
+  subscriber.on('message', (_channel: string, id: string) => {
+    if (worker.cancelJob(id, 'DELETE /v1/jobs/{id}')) log.info({ job: id }, 'job cancelled');
+  });
+  await worker.waitUntilReady();
+  log.info({ queue: `${QUEUE_PREFIX}:${QUEUE_NAME}`, concurrency: worker.opts.concurrency }, 'convlens worker ready');
+
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

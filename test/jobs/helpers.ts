@@ -1,0 +1,112 @@
+/** Jobs tests' helpers: a real redis-server on a free loopback port, a controllable pool, polling. */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import { ConvlensError } from '../../src/errors.js';
+import type { TaskPool } from '../../src/runtime/pool.js';
+import { TASKS } from '../../src/runtime/worker.js';
+import type { TaskName } from '../../src/runtime/worker.js';
+import { JobStatus } from '../../src/http/openapi-jobs.js';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway redis-server (Debian's /usr/bin/redis-server): loopback, no persistence. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited ${code}:\n${out}`));
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Polls GET /v1/jobs/{id} until the job is in one of `states`; checks every answer against the documented schema. */
+export async function waitFor(app: FastifyInstance, id: string, states: string[] = ['done', 'failed', 'cancelled'], timeoutMs = 20_000): Promise<Record<string, any>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await app.inject({ url: `/v1/jobs/${id}` });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    const parsed = JobStatus.safeParse(body);
+    expect(parsed.success, parsed.error?.message).toBe(true);
+    if (states.includes(body.status)) return body;
+    if (Date.now() > until) throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A pool that runs tasks in-process (the worker's own task table), each one after `gate` opens:
+ * tests decide when work finishes. `overloaded` first answers OVERLOADED that many times.
+ */
+export function inlinePool(threads = 1) {
+  let open!: () => void;
+  const pool = {
+    threads,
+    queued: 0,
+    calls: [] as TaskName[],
+    overloaded: 0,
+    gate: Promise.resolve(),
+    /** From now on tasks wait until release(). */
+    hold() {
+      pool.gate = new Promise<void>((r) => (open = r));
+    },
+    release() {
+      open?.();
+      pool.gate = Promise.resolve();
+    },
+    async run<T>(task: TaskName, payload: unknown): Promise<T> {
+      pool.calls.push(task);
+      if (pool.overloaded > 0) {
+        pool.overloaded--;
+        throw new ConvlensError('OVERLOADED', 'all workers busy (test)');
+      }
+      await pool.gate;
+      return (TASKS[task] as (p: unknown) => T)(payload);
+    },
+    close: async () => undefined,
+  };
+  return pool as typeof pool & TaskPool;
+}
+
+export const tinySpec = { name: 'tiny', inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] };

@@ -1,0 +1,219 @@
+/**
+ * Jobs in-process (REDIS_URL unset) over REST: 202 and a Location, the result equal to the
+ * synchronous route's answer, NDJSON batch results, cancellation, the pending and byte bounds,
+ * and the TTL.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { ErrorResponse } from '../../src/http/responses.js';
+import { testApp } from '../http/app.js';
+import { inlinePool, tinySpec, waitFor } from './helpers.js';
+
+const submit = (app: FastifyInstance, payload: unknown) => app.inject({ method: 'POST', url: '/v1/jobs', payload: payload as object });
+
+/** An app whose pool runs tasks in-process when the test releases them. */
+async function gatedApp(env: Record<string, string>) {
+  const pool = inlinePool(1);
+  const app = await buildApp({ config: loadConfig({ WORKERS: '1', ...env }), pool });
+  await app.ready();
+  return { app, pool };
+}
+
+describe('jobs on the worker pool (real workers)', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await testApp();
+  });
+  afterAll(async () => app.close());
+
+  it('analyze resnet18: 202 with Location, then done with the report POST /v1/analyze answers (11,689,512 params, torchvision)', async () => {
+    const res = await submit(app, { kind: 'analyze', model: 'resnet18' });
+    expect(res.statusCode).toBe(202);
+    const { id } = res.json();
+    expect(res.headers.location).toBe(`/v1/jobs/${id}`);
+    expect(res.json()).toMatchObject({ kind: 'analyze', finishedAt: null, expiresAt: null, progress: null, links: { results: `/v1/jobs/${id}/results` } });
+    const job = await waitFor(app, id);
+    expect(job.status).toBe('done');
+    expect(job.result.totals.params).toBe(11_689_512);
+    const sync = await app.inject({ method: 'POST', url: '/v1/analyze?model=resnet18' });
+    expect(job.result).toEqual(sync.json());
+    expect(Date.parse(job.expiresAt) - Date.parse(job.finishedAt)).toBe(3600 * 1000);
+  });
+
+  it('run: relu of [-1, 2] is [0, 2] (mean 1, std 1), in the encoding the request used (flat)', async () => {
+    const job = await waitFor(app, (await submit(app, { kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } })).json().id);
+    expect(job.result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1 } }], captured: [] });
+  });
+
+  it('batch [resnet18, squeezenet1_1, a broken ONNX file]: NDJSON lines in order (11,689,512 and 1,235,496 params), the broken one ONNX_INVALID', async () => {
+    const res = await submit(app, { kind: 'batch', models: ['resnet18', 'squeezenet1_1', { onnxBase64: 'AAAA', name: 'broken.onnx' }], options: { dtype: 'float16' } });
+    expect(res.statusCode).toBe(202);
+    const { id } = res.json();
+    const results = await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/x-ndjson' } });
+    expect(results.statusCode).toBe(200);
+    expect(results.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    expect(results.body.endsWith('\n')).toBe(true);
+    const lines = results.body.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.index, l.name])).toEqual([
+      [0, 'resnet18'],
+      [1, 'squeezenet1_1'],
+      [2, 'broken.onnx'],
+    ]);
+    expect(lines[0].report.totals.params).toBe(11_689_512);
+    expect(lines[1].report.totals.params).toBe(1_235_496);
+    // the batch's options apply to every model: float16 is 2 bytes per element
+    expect(lines[1].report.conventions).toMatchObject({ dtype: 'float16', bytesPerElement: 2 });
+    expect(lines[2].error.code).toBe('ONNX_INVALID');
+    const job = await waitFor(app, id);
+    expect(job).toMatchObject({ status: 'done', progress: { done: 3, total: 3 }, result: { models: 3, reports: 2, errors: 1 } });
+  });
+
+  it('a request the synchronous route refuses is refused at submission, with its code and path, and nothing is queued', async () => {
+    const cases: [unknown, number, string, string][] = [
+      [{ kind: 'analyze', model: 'resnet19' }, 404, 'UNKNOWN_MODEL', '$.model'],
+      [{ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [1] } } }, 400, 'INVALID_TENSOR', '$.inputs.x'],
+      [{ kind: 'batch', models: ['resnet18', { spec: tinySpec, resoluton: 3 }] }, 400, 'INVALID_OPTION', '$.models[1].resoluton'],
+      [{ kind: 'sweep' }, 400, 'INVALID_OPTION', '$.kind'],
+    ];
+    for (const [payload, status, code, path] of cases) {
+      const res = await submit(app, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(ErrorResponse.parse(res.json()).error).toMatchObject({ code, path });
+    }
+    const counts = (await app.inject({ url: '/metrics' })).body.split('\n').filter((l) => l.startsWith('convlens_jobs{'));
+    expect(counts).toEqual(['convlens_jobs{state="queued"} 0', 'convlens_jobs{state="running"} 0']);
+  });
+
+  it('an ONNX body (application/octet-stream) is 415: jobs take JSON, files as onnxBase64', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from([1, 2, 3]) });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('unknown ids are 404 JOB_NOT_FOUND on every route (a UUID nobody issued, and a string that is not one)', async () => {
+    for (const id of ['0b6f4bd2-3f5d-4b53-9a54-3c1f1f9e2f10', 'not-a-job']) {
+      for (const [method, url] of [['GET', `/v1/jobs/${id}`], ['DELETE', `/v1/jobs/${id}`], ['GET', `/v1/jobs/${id}/results`]] as const) {
+        const res = await app.inject({ method, url });
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+        expect(res.json().error.code).toBe('JOB_NOT_FOUND');
+      }
+    }
+  });
+
+  it('results with Accept: application/json only are 406 NOT_ACCEPTABLE; */* and application/* are fine', async () => {
+    const { id } = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
+    await waitFor(app, id);
+    const refused = await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/json' } });
+    expect(refused.statusCode).toBe(406);
+    expect(refused.json().error.code).toBe('NOT_ACCEPTABLE');
+    for (const accept of ['*/*', 'application/*', 'application/json, application/x-ndjson;q=0.5']) {
+      const res = await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept } });
+      expect(res.statusCode, accept).toBe(200);
+      expect(JSON.parse(res.body).layers[0].name).toBe('r');
+    }
+    expect((await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/x-ndjson;q=0' } })).statusCode).toBe(406);
+  });
+
+  it('DELETE on a finished job forgets it: the answer is the job as it was, then 404', async () => {
+    const { id } = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
+    await waitFor(app, id);
+    const del = await app.inject({ method: 'DELETE', url: `/v1/jobs/${id}` });
+    expect(del.statusCode).toBe(200);
+    expect(del.json()).toMatchObject({ id, status: 'done' });
+    expect((await app.inject({ url: `/v1/jobs/${id}` })).statusCode).toBe(404);
+  });
+});
+
+describe('bounds and cancellation (a pool that runs when the test says)', () => {
+  it('JOB_MAX_PENDING=1 on 1 thread: one running, one waiting, the third is 503 OVERLOADED; cancelling them answers at once', async () => {
+    const { app, pool } = await gatedApp({ JOB_MAX_PENDING: '1' });
+    try {
+      pool.hold();
+      const a = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
+      const b = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
+      expect([a.status, b.status]).toEqual(['running', 'queued']);
+      const c = await submit(app, { kind: 'analyze', spec: tinySpec });
+      expect(c.statusCode).toBe(503);
+      expect(c.json().error).toMatchObject({ code: 'OVERLOADED', message: '1 jobs are waiting (JOB_MAX_PENDING); retry later' });
+      const metrics = (await app.inject({ url: '/metrics' })).body;
+      expect(metrics).toContain('convlens_jobs{state="queued"} 1');
+      expect(metrics).toContain('convlens_jobs{state="running"} 1');
+
+      const cancelB = (await app.inject({ method: 'DELETE', url: `/v1/jobs/${b.id}` })).json();
+      expect(cancelB).toMatchObject({ status: 'cancelled', startedAt: null, error: { code: 'JOB_CANCELLED' } });
+      // the running one, though its task is still held in the pool
+      const cancelA = (await app.inject({ method: 'DELETE', url: `/v1/jobs/${a.id}` })).json();
+      expect(cancelA).toMatchObject({ status: 'cancelled', error: { code: 'JOB_CANCELLED', message: 'the job was cancelled (DELETE /v1/jobs/{id})' } });
+      expect(cancelA.finishedAt).not.toBeNull();
+      // its results stream ends with the error line
+      expect(JSON.parse((await app.inject({ url: `/v1/jobs/${a.id}/results` })).body)).toEqual({ error: cancelA.error });
+
+      pool.release();
+      const d = await waitFor(app, (await submit(app, { kind: 'analyze', spec: tinySpec })).json().id);
+      expect(d.status).toBe('done');
+      // the cancelled job's late result was dropped
+      expect((await app.inject({ url: `/v1/jobs/${a.id}` })).json().status).toBe('cancelled');
+    } finally {
+      pool.release();
+      await app.close();
+    }
+  });
+
+  it('JOB_TTL_SECONDS=1: a finished job reads 200 with expiresAt = finishedAt + 1 s, then 404 after it', async () => {
+    const { app } = await gatedApp({ JOB_TTL_SECONDS: '1' });
+    try {
+      const job = await waitFor(app, (await submit(app, { kind: 'analyze', spec: tinySpec })).json().id);
+      expect(Date.parse(job.expiresAt) - Date.parse(job.finishedAt)).toBe(1000);
+      await new Promise((r) => setTimeout(r, Date.parse(job.expiresAt) - Date.now() + 50));
+      expect((await app.inject({ url: `/v1/jobs/${job.id}` })).statusCode).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('JOB_STORE_MAX_BYTES: inputs that do not fit are 503; a result that alone does not fit fails JOB_RESULT_TOO_LARGE; the oldest results are forgotten first', async () => {
+    const { app } = await gatedApp({ JOB_STORE_MAX_BYTES: '2000' });
+    try {
+      // 600 float32 inputs hold 2400 bytes
+      const big = await submit(app, { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 600] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 600], data: new Array(600).fill(1) } } });
+      expect(big.statusCode).toBe(503);
+      expect(big.json().error.message).toMatch(/^the job store is full: this job's 2400 input bytes do not fit in JOB_STORE_MAX_BYTES \(2000\)/);
+      // resnet18's report is far over 2000 bytes
+      const report = await waitFor(app, (await submit(app, { kind: 'analyze', model: 'resnet18' })).json().id);
+      expect(report.status).toBe('failed');
+      expect(report.error).toMatchObject({ code: 'JOB_RESULT_TOO_LARGE', limit: 2000 });
+      expect(report.error.bytes).toBeGreaterThan(2000);
+      // equal runs, each result S bytes: the first is forgotten when the (floor(2000 / S) + 1)th finishes, the second stays
+      const run = { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 40] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 40], data: new Array(40).fill(1) } } };
+      const ids: string[] = [];
+      const status = async (id: string) => (await app.inject({ url: `/v1/jobs/${id}` })).statusCode;
+      for (let n = 1; n <= 40 && (ids.length === 0 || (await status(ids[0])) === 200); n++) ids.push((await waitFor(app, (await submit(app, run)).json().id)).id);
+      const size = JSON.stringify((await app.inject({ url: `/v1/jobs/${ids.at(-1)}` })).json().result).length;
+      expect(size).toBeGreaterThan(100);
+      expect(ids.length).toBe(Math.floor(2000 / size) + 1);
+      expect(await status(ids[0])).toBe(404);
+      expect(await Promise.all(ids.slice(1).map(status))).toEqual(ids.slice(1).map(() => 200));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('closing the app ends an open results stream at once (the job is cancelled, not waited for)', async () => {
+    const { app, pool } = await gatedApp({});
+    pool.hold();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const { id } = (await submit(app, { kind: 'batch', models: ['resnet18', 'alexnet'] })).json();
+    const res = await fetch(`http://127.0.0.1:${port}/v1/jobs/${id}/results`);
+    expect(res.status).toBe(200);
+    const started = performance.now();
+    const body = res.text();
+    await app.close();
+    expect(await body).toBe('');
+    expect(performance.now() - started).toBeLessThan(2000);
+    pool.release();
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The job runner over a pool whose tasks finish when the test says: a batch's lines come in model
+ * order, each as soon as it and those before it are done; a full pool is waited for; cancellation
+ * answers at once; one model's failure is its line, not the batch's.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConvlensError } from '../../src/errors.js';
+import { prepareJob } from '../../src/jobs/request.js';
+import { executeJob } from '../../src/jobs/runner.js';
+import type { TaskPool } from '../../src/runtime/pool.js';
+import { inlinePool, tinySpec } from './helpers.js';
+
+interface Pending {
+  name: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** Every task waits for the test to settle it; `pending` lists them by model name. */
+function deferredPool(threads: number) {
+  const pending: Pending[] = [];
+  const pool: TaskPool = {
+    threads,
+    queued: 0,
+    run: <T>(_task: string, payload: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        const source = (payload as { source: { name?: string } }).source;
+        pending.push({ name: source.name ?? '?', resolve: resolve as (v: unknown) => void, reject });
+      }),
+    close: async () => undefined,
+  };
+  const settle = async (name: string, value: unknown = { name }) => {
+    const i = pending.findIndex((p) => p.name === name);
+    pending.splice(i, 1)[0].resolve(value);
+    // let the runner's continuations run
+    await new Promise((r) => setImmediate(r));
+  };
+  return { pool, pending, settle };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const batchOf = (...models: string[]) => prepareJob({ kind: 'batch', models }, { maxElements: 1000, batchMax: 100 });
+
+describe('a batch', () => {
+  it('3 models on 3 threads, finishing vgg11, then alexnet, then resnet18: lines 0 and 1 come together when alexnet ends, line 2 last', async () => {
+    const { pool, pending, settle } = deferredPool(3);
+    const lines: string[] = [];
+    const progress: string[] = [];
+    const done = executeJob(batchOf('alexnet', 'vgg11', 'resnet18'), {
+      pool,
+      signal: new AbortController().signal,
+      line: (t) => void lines.push(t),
+      progress: (d, n) => void progress.push(`${d}/${n}`),
+    });
+    await tick();
+    expect(pending.map((p) => p.name)).toEqual(['alexnet', 'vgg11', 'resnet18']);
+    await settle('vgg11');
+    expect(lines).toEqual([]);
+    await settle('alexnet');
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { index: 0, name: 'alexnet', report: { name: 'alexnet' } },
+      { index: 1, name: 'vgg11', report: { name: 'vgg11' } },
+    ]);
+    await settle('resnet18');
+    expect(JSON.parse(await done)).toEqual({ models: 3, reports: 3, errors: 0 });
+    expect(lines.map((l) => JSON.parse(l).index)).toEqual([0, 1, 2]);
+    expect(progress.at(0)).toBe('0/3');
+    expect(progress.at(-1)).toBe('3/3');
+  });
+
+  it('on 2 threads the third model starts only when one of the first two ends', async () => {
+    const { pool, pending, settle } = deferredPool(2);
+    const done = executeJob(batchOf('alexnet', 'vgg11', 'resnet18'), { pool, signal: new AbortController().signal, line: () => undefined });
+    await tick();
+    expect(pending.map((p) => p.name)).toEqual(['alexnet', 'vgg11']);
+    await settle('vgg11');
+    expect(pending.map((p) => p.name)).toEqual(['alexnet', 'resnet18']);
+    await settle('alexnet');
+    await settle('resnet18');
+    expect(JSON.parse(await done).reports).toBe(3);
+  });
+
+  it("a model's catalog error is its line; an internal error is INTERNAL without internals, logged", async () => {
+    const { pool, pending } = deferredPool(2);
+    const lines: string[] = [];
+    const logged: unknown[] = [];
+    const done = executeJob(batchOf('alexnet', 'vgg11'), { pool, signal: new AbortController().signal, line: (t) => void lines.push(t), log: { error: (o) => void logged.push(o) } });
+    await tick();
+    pending[0].reject(new ConvlensError('TIMEOUT', 'the analyze task took longer than 100 ms and was stopped'));
+    pending[1].reject(new TypeError('secret internals'));
+    expect(JSON.parse(await done)).toEqual({ models: 2, reports: 0, errors: 2 });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { index: 0, name: 'alexnet', error: { code: 'TIMEOUT', message: 'the analyze task took longer than 100 ms and was stopped' } },
+      { index: 1, name: 'vgg11', error: { code: 'INTERNAL', message: 'internal error; see the service log' } },
+    ]);
+    expect(lines.join('')).not.toContain('secret');
+    expect(logged).toHaveLength(1);
+  });
+
+  it('cancelled after the first of 4 models (1 thread): JOB_CANCELLED at once, the other models never start', async () => {
+    const { pool, pending, settle } = deferredPool(1);
+    const abort = new AbortController();
+    const lines: string[] = [];
+    const done = executeJob(batchOf('alexnet', 'vgg11', 'resnet18', 'resnet34'), { pool, signal: abort.signal, line: (t) => void lines.push(t) });
+    await tick();
+    await settle('alexnet');
+    expect(pending.map((p) => p.name)).toEqual(['vgg11']);
+    abort.abort();
+    await expect(done).rejects.toMatchObject({ code: 'JOB_CANCELLED' });
+    await tick();
+    expect(pending.map((p) => p.name)).toEqual(['vgg11']);
+    expect(lines).toHaveLength(1);
+  });
+});
+
+describe('analyze and run', () => {
+  it('a full pool (OVERLOADED twice) is waited for: the third attempt runs and the result is the report', async () => {
+    const pool = inlinePool();
+    pool.overloaded = 2;
+    const job = prepareJob({ kind: 'analyze', spec: tinySpec }, { maxElements: 1000, batchMax: 1 });
+    const report = JSON.parse(await executeJob(job, { pool, signal: new AbortController().signal, line: () => undefined }));
+    expect(pool.calls).toEqual(['analyze', 'analyze', 'analyze']);
+    expect(report.layers.map((l: { name: string; outputShape: number[] }) => [l.name, l.outputShape])).toEqual([['r', [1, 2]]]);
+  });
+
+  it('a run answers what POST /v1/run answers: relu of [-1, 2] is [0, 2], in the request encoding (flat)', async () => {
+    const job = prepareJob({ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } }, { maxElements: 1000, batchMax: 1 });
+    const result = JSON.parse(await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined }));
+    expect(result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1 } }], captured: [] });
+  });
+
+  it('OVERLOADED after the ONNX bytes were transferred to a worker is not retried (they are gone): the error stands', async () => {
+    const calls: number[] = [];
+    const pool: TaskPool = {
+      threads: 1,
+      queued: 0,
+      run: async (_task, _payload, transfer) => {
+        calls.push(1);
+        // what a transfer does to the caller's buffer
+        structuredClone(transfer?.[0], { transfer: transfer as Transferable[] });
+        throw new ConvlensError('OVERLOADED', 'busy');
+      },
+      close: async () => undefined,
+    };
+    const job = prepareJob({ kind: 'analyze', onnxBase64: 'AAAA' }, { maxElements: 1000, batchMax: 1 });
+    await expect(executeJob(job, { pool, signal: new AbortController().signal, line: () => undefined })).rejects.toMatchObject({ code: 'OVERLOADED' });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('cancelled while its task is in a worker: JOB_CANCELLED without waiting for the task', async () => {
+    const pool = inlinePool();
+    pool.hold();
+    const abort = new AbortController();
+    const job = prepareJob({ kind: 'analyze', model: 'resnet18' }, { maxElements: 1000, batchMax: 1 });
+    const done = executeJob(job, { pool, signal: abort.signal, line: () => undefined });
+    await tick();
+    abort.abort();
+    await expect(done).rejects.toMatchObject({ code: 'JOB_CANCELLED', message: 'the job was cancelled (DELETE /v1/jobs/{id})' });
+    pool.release();
+  });
+});
