@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
-import { flattenModules, moduleSummary, modulePaths, moduleTree, opBreakdown, topLayers } from '../../src/analysis/modules.js';
+import { ModuleSummarySchema, flattenModules, moduleSummary, modulePaths, moduleTree, opBreakdown, topLayers } from '../../src/analysis/modules.js';
 import type { ModuleNode } from '../../src/analysis/modules.js';
 import type { Report } from '../../src/analysis/report.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
@@ -188,5 +189,14 @@ describe('topLayers and opBreakdown: ResNet-18', () => {
     expect(moduleSummary(zoo18).tree.depth).toBe(3);
     expect(() => moduleSummary(zoo18, { depth: -1 })).toThrow();
     expect(() => moduleSummary({ ...zoo18 } as Report, { depth: 1.5 })).toThrow();
+  });
+
+  it('its schema validates what it returns and publishes as JSON Schema (the tree recursive through $defs)', () => {
+    const s = moduleSummary(zoo18, { depth: 2 });
+    expect(ModuleSummarySchema.parse(s)).toEqual(s);
+    expect(() => ModuleSummarySchema.parse({ ...s, tree: { ...s.tree, modules: [{ ...s.tree.modules[0], children: [{}] }] } })).toThrow();
+    const json = JSON.stringify(z.toJSONSchema(ModuleSummarySchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }));
+    expect(json).toContain('"truncated"');
+    expect(json).toContain('$ref');
   });
 });
