@@ -12,6 +12,7 @@ RUN npm run build
 
 # Runtime stage: production dependencies and the compiled output only, as a non-root user.
 FROM node:20-bookworm-slim
+# HOST: convlens listens on 127.0.0.1 unless told otherwise; in the container, every interface
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -15,6 +15,7 @@ import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
 import { docsRoutes } from './http/docs.js';
+import { security, trustProxy } from './http/security.js';
 import { jobsRoutes } from './http/jobs.js';
 import { createJobQueue } from './jobs/index.js';
 import { createPool } from './runtime/pool.js';
@@ -32,6 +33,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.BODY_LIMIT,
+    trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
@@ -66,6 +68,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     );
   });
   await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: 32, fields: 16, fieldSize: config.BODY_LIMIT } });
+  // headers, API keys, rate limit, CORS: before the routes (and before the route list errors.ts keeps, which CORS's OPTIONS * stays out of)
+  await app.register(security, { config, metrics });
   installErrorHandling(app, metrics);
   await app.register(metricsRoutes, { metrics });
   await app.register(restRoutes, { pool: ownPool });
@@ -74,8 +78,14 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   const jobs = createJobQueue(config, ownPool, app.log);
   app.addHook('onClose', async () => jobs.close());
   await app.register(jobsRoutes, { jobs, registry: metrics.registry });
-  await app.register(graphqlRoutes, { pool: ownPool, graphiql: config.GRAPHIQL, maxElements: config.MAX_TENSOR_ELEMENTS });
-  await app.register(pageRoutes, { graphiql: config.GRAPHIQL });
-  await app.register(docsRoutes, { graphiql: config.GRAPHIQL });
+  await app.register(graphqlRoutes, {
+    pool: ownPool,
+    graphiql: config.GRAPHIQL,
+    maxElements: config.MAX_TENSOR_ELEMENTS,
+    limits: { rootWeight: config.GRAPHQL_MAX_COST, fields: config.GRAPHQL_MAX_FIELDS, depth: config.GRAPHQL_MAX_DEPTH, tokens: config.GRAPHQL_MAX_TOKENS },
+  });
+  const access = { apiKeys: config.API_KEYS.length > 0, rateLimit: config.RATE_LIMIT_PER_MINUTE, metricsOnMainPort: config.METRICS_PORT === undefined };
+  await app.register(pageRoutes, { graphiql: config.GRAPHIQL, ...access });
+  await app.register(docsRoutes, { graphiql: config.GRAPHIQL, ...access });
   return app;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 
@@ -5,7 +6,8 @@ const int = (min: number) => z.coerce.number().int().min(min);
 
 export const ConfigSchema = z.object({
   PORT: int(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Interface to listen on. Loopback by default: the container image (Dockerfile, docker-compose) sets 0.0.0.0. */
+  HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `json` (one pino object per line, for log collectors) or `pretty` (pino-pretty, for a terminal). */
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
@@ -39,16 +41,71 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  // ---- security (src/http/security.ts): everything off by default but the headers ----
+  /** API keys, comma-separated, each at least 16 characters; when set every route but the probes and the documentation needs one. */
+  API_KEYS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+    .refine((keys) => keys.every((k) => k.length >= 16 && /^[\x21-\x7e]+$/.test(k)), { error: 'each key must be at least 16 printable ASCII characters without spaces' }),
+  /** Requests per minute per API key (or per client address without one); 0 turns rate limiting off. */
+  RATE_LIMIT_PER_MINUTE: int(0).default(0),
+  /** Origins allowed to call the API from a browser (CORS), comma-separated, e.g. https://app.example.com; `*` for any; unset: none. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+    .refine((origins) => origins.every((o) => o === '*' || isOrigin(o)), { error: 'each entry must be an origin (scheme://host[:port], no path) or *' }),
+  /** Serve /metrics on this port instead of PORT (0: any free port); unset: /metrics on PORT. */
+  METRICS_PORT: int(0).max(65535).optional(),
+  /** Whether X-Forwarded-For is believed (behind a load balancer): false, true, a hop count, or comma-separated proxy addresses/CIDRs. */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((a) => isProxyAddress(a.trim())), { error: 'must be true, false, a hop count, or comma-separated addresses or CIDRs' })
+    .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
+  /** GraphQL: most weight one operation may have (run 25, analyze 10, runOperator 10, foldBatchNorm 5, any other root field 1; aliases count). */
+  GRAPHQL_MAX_COST: int(1).default(50),
+  /** GraphQL: most fields one operation may select (fragments expanded, aliases counted). */
+  GRAPHQL_MAX_FIELDS: int(1).default(500),
+  /** GraphQL: deepest nesting of one operation (introspection exempt). */
+  GRAPHQL_MAX_DEPTH: int(1).default(12),
+  /** GraphQL: most lexical tokens in a document (parsing stops there). */
+  GRAPHQL_MAX_TOKENS: int(100).default(10_000),
 });
+
+/** An address, a CIDR or one of proxy-addr's names (loopback, linklocal, uniquelocal). */
+function isProxyAddress(s: string): boolean {
+  const [ip, bits, ...rest] = s.split('/');
+  if (rest.length > 0) return false;
+  if (bits === undefined && ['loopback', 'linklocal', 'uniquelocal'].includes(ip)) return true;
+  const family = isIP(ip);
+  return family !== 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+}
+
+/** `https://app.example.com:8443`: a scheme, a host and maybe a port, nothing else. */
+function isOrigin(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === s;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
+/** Variables whose values are secrets. */
+const SECRET = new Set(['API_KEYS']);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
+    // a secret is never echoed (the message goes to stderr and the logs)
+    const got = (key: string) => (SECRET.has(key) ? 'a value, not shown' : JSON.stringify(env[key]));
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${got(String(i.path[0]))})`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;

@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { metricsServer } from './http/security.js';
 
 let config;
 try {
@@ -21,13 +22,18 @@ const logger = pino({
   ...(config.LOG_FORMAT === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
 });
 const app = await buildApp({ config, logger });
+// METRICS_PORT: /metrics on a second small server (the main port answers it 404)
+const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);
 
 // in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up
 closeWithGrace({ delay: config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal }, 'closing');
   await app.close();
+  await metrics?.close();
 });
 
 await app.listen({ port: config.PORT, host: config.HOST });
-app.log.info({ graphiql: config.GRAPHIQL ? '/graphiql' : null }, 'convlens ready');
+const metricsAt = metrics ? await metrics.listen({ port: config.METRICS_PORT, host: config.HOST }) : null;
+if (metricsAt) app.log.info({ metrics: `${metricsAt}/metrics` }, `metrics listening at ${metricsAt}/metrics`);
+app.log.info({ graphiql: config.GRAPHIQL ? '/graphiql' : null, auth: config.API_KEYS.length > 0 ? 'api-keys' : 'none' }, 'convlens ready');

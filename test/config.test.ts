@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, workerCount } from '../src/config.js';
 
 describe('configuration from the environment', () => {
-  it('defaults: port 3000, GraphiQL on, one worker per core', () => {
+  it('defaults: port 3000 on loopback only (the container sets HOST=0.0.0.0), GraphiQL on, one worker per core', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: '0.0.0.0', GRAPHIQL: true, LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+    expect(c).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', GRAPHIQL: true, LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
     expect(workerCount(c)).toBeGreaterThanOrEqual(1);
   });
 
@@ -23,5 +23,74 @@ describe('configuration from the environment', () => {
   ])('%s=%s stops the process with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value}`));
+  });
+});
+
+describe('security and GraphQL limits (issue 9)', () => {
+  const KEY_A = 'k1-0123456789abcdef';
+  const KEY_B = 'k2-fedcba9876543210';
+
+  it('defaults: no API keys, no rate limit, no CORS origin, /metrics on PORT, no proxy trusted; GraphQL cost 50, 500 fields, depth 12, 10,000 tokens', () => {
+    expect(loadConfig({})).toMatchObject({
+      API_KEYS: [],
+      RATE_LIMIT_PER_MINUTE: 0,
+      CORS_ORIGINS: [],
+      TRUST_PROXY: false,
+      GRAPHQL_MAX_COST: 50,
+      GRAPHQL_MAX_FIELDS: 500,
+      GRAPHQL_MAX_DEPTH: 12,
+      GRAPHQL_MAX_TOKENS: 10_000,
+    });
+    expect(loadConfig({}).METRICS_PORT).toBeUndefined();
+  });
+
+  it('API_KEYS " a , b ," is the two keys, trimmed, empty entries dropped', () => {
+    expect(loadConfig({ API_KEYS: ` ${KEY_A} , ${KEY_B} ,` }).API_KEYS).toEqual([KEY_A, KEY_B]);
+  });
+
+  it.each([['short-key'], ['a key with spaces inside']])('API_KEYS=%j is refused, and the message never shows the value', (bad) => {
+    let message = '';
+    try {
+      loadConfig({ API_KEYS: `${KEY_A},${bad}` });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/API_KEYS: each key must be at least 16 printable ASCII characters/);
+    expect(message).not.toContain(KEY_A);
+    expect(message).not.toContain(bad);
+  });
+
+  it('CORS_ORIGINS takes origins (scheme, host, port) and *', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).CORS_ORIGINS).toEqual(['*']);
+  });
+
+  it('TRUST_PROXY: true, false, a hop count, or addresses and CIDRs', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, loopback' }).TRUST_PROXY).toBe('10.0.0.0/8, 127.0.0.1, loopback');
+  });
+
+  it('numbers: RATE_LIMIT_PER_MINUTE=120, METRICS_PORT=9464, GRAPHQL_MAX_COST=100', () => {
+    expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '120', METRICS_PORT: '9464', GRAPHQL_MAX_COST: '100' })).toMatchObject({ RATE_LIMIT_PER_MINUTE: 120, METRICS_PORT: 9464, GRAPHQL_MAX_COST: 100 });
+  });
+
+  it.each([
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'ftp://files.example.com'],
+    ['RATE_LIMIT_PER_MINUTE', '-1'],
+    ['RATE_LIMIT_PER_MINUTE', 'lots'],
+    ['METRICS_PORT', '70000'],
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['GRAPHQL_MAX_COST', '0'],
+    ['GRAPHQL_MAX_FIELDS', '0'],
+    ['GRAPHQL_MAX_DEPTH', '1.5'],
+    ['GRAPHQL_MAX_TOKENS', '99'],
+  ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
   });
 });

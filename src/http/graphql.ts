@@ -1,13 +1,20 @@
 /**
  * GraphQL through mercurius: the SDL under schema/graphql/ (one type per file), resolvers over the
  * same pool tasks as REST. Errors and status codes: graphql/errors.ts; the cost bound checked
- * before anything runs: graphql/complexity.ts; typed tensor results: graphql/results.ts.
+ * before anything runs: graphql/complexity.ts; typed tensor results: graphql/results.ts; what GET
+ * may ask: graphql/get.ts.
+ *
+ * Bounds on one request, all checked before any resolver runs: one operation per request (no
+ * batches: a JSON array is refused, so the cost bound is the request's); at most GRAPHQL_MAX_TOKENS
+ * tokens (large values go in variables); the complexity rule's weight, fields, depth and one name
+ * per field. Parsed documents are not cached (mercurius's cache would keep up to 1024 documents,
+ * each as large as a body, for the life of the process).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import mercurius from 'mercurius';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ConvlensError } from '../errors.js';
 import type { FlopConvention, Report } from '../analysis/report.js';
@@ -19,7 +26,9 @@ import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { transferable } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
-import { complexityRule } from './graphql/complexity.js';
+import { LIMITS, complexityRule } from './graphql/complexity.js';
+import type { Limits } from './graphql/complexity.js';
+import { getNotAllowed, getRefusal } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 
@@ -59,9 +68,24 @@ export async function graphqlRoutes(
   app: FastifyInstance,
   // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
   // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
-  opts: { pool: TaskPool; graphiql: boolean; maxElements: number },
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number } },
 ): Promise<void> {
   const { pool } = opts;
+  const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
+  // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return;
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      const query = request.query as Record<string, unknown>;
+      const reason = getRefusal(query.query, query.operationName, limits.tokens);
+      if (reason) {
+        reply.header('allow', 'POST');
+        throw getNotAllowed(reason);
+      }
+    } else if (Array.isArray(request.body)) {
+      throw new ConvlensError('GRAPHQL_INVALID', 'batched operations (a JSON array) are not accepted: send one { "query": … } per request', { path: '$' });
+    }
+  });
   // The body's media type follows Accept (graphql/errors.ts); only JSON answers are relabelled.
   app.addHook('onSend', async (request, reply, payload) => {
     const type = reply.getHeader('content-type');
@@ -75,8 +99,11 @@ export async function graphqlRoutes(
     // never mercurius's GraphiQL (loaded from a CDN): config.GRAPHIQL governs pages.ts's /graphiql
     graphiql: false,
     path: '/graphql',
-    // bounds depth (introspection exempt), fields and root-field weight before any resolver runs
-    validationRules: [complexityRule()],
+    // bounds depth (introspection exempt), fields, root-field weight and aliases before any resolver runs
+    validationRules: [complexityRule(limits)],
+    graphql: { parseOptions: { maxTokens: limits.tokens } },
+    allowBatchedQueries: false,
+    cache: false,
     errorFormatter: formatErrors,
     resolvers: {
       JSON: GraphQLJSON,
@@ -132,6 +159,16 @@ export async function graphqlRoutes(
   // A query that does not parse as GraphQL is a syntax error, never a JSON-encoded AST (mercurius's
   // fallback, which answers `{"query": "{}"}` with an internal error): graphql-js's message, located.
   app.graphql.addHook('preParsing', async (_schema, source) => {
-    if (typeof source === 'string') parse(source, { noLocation: true });
+    if (typeof source !== 'string') return;
+    try {
+      parse(source, { noLocation: true, maxTokens: limits.tokens });
+    } catch (e) {
+      if (e instanceof GraphQLError && /more th\w+ \d+ tokens/.test(e.message)) {
+        throw new GraphQLError(`the document has more than ${limits.tokens} tokens (GRAPHQL_MAX_TOKENS): pass specs, tensors and other large values as variables`, {
+          extensions: { code: 'QUERY_TOO_COMPLEX', limit: limits.tokens },
+        });
+      }
+      throw e;
+    }
   });
 }

@@ -16,6 +16,7 @@ import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, Oper
 import * as R from './responses.js';
 import { EXAMPLES } from './openapi-examples.js';
 import { JOB_SCHEMAS, jobPaths } from './openapi-jobs.js';
+import { OPEN_PATHS, PROBE_ROUTES } from './security.js';
 
 type Json = Record<string, unknown>;
 
@@ -114,7 +115,34 @@ export interface DocumentOptions {
   graphiql: boolean;
   version: string;
   description: string;
+  /** API_KEYS set: the key schemes, 401 on every operation but the probes and the pages. */
+  apiKeys?: boolean;
+  /** RATE_LIMIT_PER_MINUTE (0: off): 429 on every operation but the probes. */
+  rateLimit?: number;
+  /** No METRICS_PORT: /metrics is served here. */
+  metricsOnMainPort?: boolean;
 }
+
+/** Security schemes, 401 and 429 where the deployment answers them (security.ts). */
+function withAccess(paths: Record<string, Json>, opts: DocumentOptions): Record<string, Json> {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const op of Object.values(item) as Json[]) {
+      const extra: ErrorCode[] = [];
+      if (opts.apiKeys) {
+        if (OPEN_PATHS.has(path)) op.security = [];
+        else extra.push('UNAUTHORIZED');
+      }
+      if (opts.rateLimit && !PROBE_ROUTES.has(path)) extra.push('RATE_LIMITED');
+      if (extra.length > 0) op.responses = { ...(op.responses as Json), ...errorResponses(extra) };
+    }
+  }
+  return paths;
+}
+
+const SECURITY_SCHEMES = {
+  bearer: { type: 'http', scheme: 'bearer', description: 'an API key from API_KEYS as `Authorization: Bearer <key>`' },
+  apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'the same key as `X-API-Key: <key>`' },
+};
 
 /** The document: a plain object, the same on every call. */
 export function openApiDocument(opts: DocumentOptions): Json {
@@ -220,18 +248,22 @@ export function openApiDocument(opts: DocumentOptions): Json {
       get: {
         tags: ['graphql'],
         operationId: 'graphqlGet',
-        summary: 'GraphQL over GET (queries only)',
+        summary: 'GraphQL over GET: catalog reads only',
+        description:
+          'A query whose root fields are models, model or operators, without introspection; anything that starts work (analyze, run, runOperator, foldBatchNorm), a mutation or introspection is 405 METHOD_NOT_ALLOWED with `Allow: POST`. Errors come as a GraphQL response with the catalog code in `errors[].extensions.code`.',
         parameters: [
           { name: 'query', in: 'query', required: true, schema: { type: 'string' }, description: 'a GraphQL document' },
           { name: 'variables', in: 'query', required: false, schema: { type: 'string' }, description: 'variables as JSON' },
           { name: 'operationName', in: 'query', required: false, schema: { type: 'string' } },
         ],
-        responses: ok('a GraphQL response; errors inside it', json(ref('GraphQLResponse'))),
+        responses: { ...ok('a GraphQL response; errors inside it', json(ref('GraphQLResponse'))), ...errorResponses(['METHOD_NOT_ALLOWED']) },
       },
       post: {
         tags: ['graphql'],
         operationId: 'graphql',
         summary: 'GraphQL: analyze, models, operators, runOperator, run, foldBatchNorm',
+        description:
+          'One operation per request (a JSON array is refused), at most GRAPHQL_MAX_TOKENS tokens, bounded by weight (run 25, analyze 10, runOperator 10, foldBatchNorm 5, other root fields 1; every alias counts; at most GRAPHQL_MAX_COST), fields, depth and one name per field below the root: QUERY_TOO_COMPLEX before anything runs. Errors come as a GraphQL response with the catalog code in `errors[].extensions.code`.',
         requestBody: { required: true, content: json(ref('GraphQLRequest'), { examples: EXAMPLES.graphql }) },
         responses: { ...ok('a GraphQL response; errors inside it, with catalog codes in extensions', json(ref('GraphQLResponse'))), ...errorResponses([...BODY]) },
       },
@@ -244,6 +276,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         tags: ['operations'],
         operationId: 'metrics',
         summary: 'Prometheus metrics',
+        ...(opts.metricsOnMainPort === false ? { description: 'served on METRICS_PORT; on this port a 404 NOT_FOUND' } : {}),
         responses: ok('the Prometheus text exposition format', { 'text/plain': { schema: { type: 'string' } } }),
       },
     },
@@ -277,7 +310,8 @@ export function openApiDocument(opts: DocumentOptions): Json {
       { name: 'operations', description: 'health and metrics' },
       { name: 'pages', description: 'for people' },
     ],
-    paths,
-    components: { schemas },
+    paths: withAccess(paths, opts),
+    ...(opts.apiKeys ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    components: { schemas, ...(opts.apiKeys ? { securitySchemes: SECURITY_SCHEMES } : {}) },
   };
 }

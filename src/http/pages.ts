@@ -1,8 +1,9 @@
 /**
  * The pages a person opens: GET / (what convlens is and where everything is; a JSON index for
  * `Accept: application/json`) and GET /graphiql. GraphiQL, React and ReactDOM come from their npm
- * packages in the lockfile and are served from /graphiql/assets/, so the IDE works offline; the
- * page's Content-Security-Policy forbids loading anything from another origin.
+ * packages in the lockfile and are served from /graphiql/assets/, so the IDE works offline. The
+ * Content-Security-Policy is the app's one policy (security.ts CSP_DIRECTIVES, sent by helmet on
+ * every answer): nothing from another origin, no inline script (the init script is an asset).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -29,8 +30,8 @@ function packageDir(name: string): string {
 /** convlens's own name, version and description (package.json). */
 export const SERVICE = packageInfo(PACKAGE_ROOT);
 
-/** The links of the landing page and its JSON index. */
-export function pageLinks(graphiql: boolean): { href: string; title: string; description: string }[] {
+/** The links of the landing page and its JSON index; /metrics only when it is served on this port (no METRICS_PORT). */
+export function pageLinks(graphiql: boolean, metrics = true): { href: string; title: string; description: string }[] {
   return [
     ...(graphiql ? [{ href: '/graphiql', title: 'GraphiQL', description: 'an in-browser IDE for the GraphQL endpoint POST /graphql' }] : []),
     { href: '/docs', title: 'API documentation', description: 'every REST route, its parameters, bodies and errors (Swagger UI)' },
@@ -40,14 +41,15 @@ export function pageLinks(graphiql: boolean): { href: string; title: string; des
     { href: '/v1/models', title: 'Model zoo', description: 'the built-in models (resnet50, mobilenet_v2, …) with their published counts' },
     { href: '/v1/operators', title: 'Operators', description: 'every operator with its attributes, defaults and PyTorch equivalent' },
     { href: '/healthz', title: 'Health', description: 'liveness and the worker pool' },
-    { href: '/metrics', title: 'Metrics', description: 'Prometheus metrics' },
+    ...(metrics ? [{ href: '/metrics', title: 'Metrics', description: 'Prometheus metrics' }] : []),
   ];
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function landingHtml(graphiql: boolean, host: string): string {
-  const items = pageLinks(graphiql)
+function landingHtml(graphiql: boolean, metrics: boolean, apiKeys: boolean, host: string): string {
+  const auth = apiKeys ? ` -H "Authorization: Bearer $CONVLENS_API_KEY"` : '';
+  const items = pageLinks(graphiql, metrics)
     .map((l) => `      <li><a href="${escapeHtml(l.href)}">${escapeHtml(l.title)}</a> <code>${escapeHtml(l.href)}</code><br>${escapeHtml(l.description)}</li>`)
     .join('\n');
   return `<!doctype html>
@@ -68,7 +70,7 @@ function landingHtml(graphiql: boolean, host: string): string {
     <h1>convlens <small>${escapeHtml(SERVICE.version)}</small></h1>
     <p>${escapeHtml(SERVICE.description ?? '')}: POST a network (a JSON spec, an ONNX file or a zoo model's name) and get its
       shapes, parameters, MACs and FLOPs, memory and receptive fields, per layer; run any operator's reference kernel.</p>
-    <pre>curl -s -XPOST 'http://${escapeHtml(host)}/v1/analyze?model=resnet50' | jq .totals</pre>
+    <pre>curl -s -XPOST${escapeHtml(auth)} 'http://${escapeHtml(host)}/v1/analyze?model=resnet50' | jq .totals</pre>
     <ul>
 ${items}
     </ul>
@@ -118,7 +120,10 @@ interface LoadedAsset {
   etag: string;
 }
 
-const INIT_SCRIPT = `// convlens: GraphiQL over POST /graphql
+/** With API keys, GraphiQL opens with the header to fill in (its Headers tab). */
+const KEY_HEADERS = JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2);
+
+const initScript = (apiKeys: boolean) => `// convlens: GraphiQL over POST /graphql
 (function () {
   var DEFAULT_QUERY = [
     '# convlens: shapes, parameters, MACs and receptive fields of convolutional networks.',
@@ -138,7 +143,7 @@ const INIT_SCRIPT = `// convlens: GraphiQL over POST /graphql
   ].join('\\n');
   var fetcher = GraphiQL.createFetcher({ url: '/graphql' });
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
-  root.render(React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: DEFAULT_QUERY }));
+  root.render(React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: DEFAULT_QUERY${apiKeys ? `, defaultHeaders: ${JSON.stringify(KEY_HEADERS)}, defaultEditorToolsVisibility: 'headers'` : ''} }));
 })();
 `;
 
@@ -147,7 +152,8 @@ function fileAsset(pkg: string, file: string, type: string): Asset {
   return { type, version: packageInfo(dir).version, load: () => readFile(path.join(dir, file)) };
 }
 
-function graphiqlAssets(): Record<string, Asset> {
+function graphiqlAssets(apiKeys: boolean): Record<string, Asset> {
+  const init = initScript(apiKeys);
   return {
     'react.min.js': fileAsset('react', 'umd/react.production.min.js', 'text/javascript; charset=utf-8'),
     'react-dom.min.js': fileAsset('react-dom', 'umd/react-dom.production.min.js', 'text/javascript; charset=utf-8'),
@@ -157,24 +163,11 @@ function graphiqlAssets(): Record<string, Asset> {
     'graphiql.min.css.map': fileAsset('graphiql', 'graphiql.min.css.map', 'application/json; charset=utf-8'),
     'init.js': {
       type: 'text/javascript; charset=utf-8',
-      version: createHash('sha256').update(INIT_SCRIPT).digest('hex').slice(0, 12),
-      load: async () => Buffer.from(INIT_SCRIPT),
+      version: createHash('sha256').update(init).digest('hex').slice(0, 12),
+      load: async () => Buffer.from(init),
     },
   };
 }
-
-const GRAPHIQL_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // React sets style attributes; the page's own <style> is inline
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'self'",
-].join('; ');
 
 function graphiqlHtml(assets: Record<string, Asset>): string {
   const url = (name: string) => `/graphiql/assets/${name}?v=${encodeURIComponent(assets[name].version)}`;
@@ -215,18 +208,27 @@ async function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: As
   return gzipped ? reply.header('content-encoding', 'gzip').send(loaded.gzipped) : reply.send(loaded.raw);
 }
 
-export async function pageRoutes(app: FastifyInstance, opts: { graphiql: boolean }): Promise<void> {
+export interface PageOptions {
+  graphiql: boolean;
+  /** API_KEYS set: GraphiQL opens its Headers tab with an Authorization header to fill in. */
+  apiKeys?: boolean;
+  /** /metrics is on this port (no METRICS_PORT): the landing page links it. */
+  metricsOnMainPort?: boolean;
+}
+
+export async function pageRoutes(app: FastifyInstance, opts: PageOptions): Promise<void> {
+  const metrics = opts.metricsOnMainPort ?? true;
   app.get('/', async (request, reply) => {
     reply.header('vary', 'accept');
     const accept = request.headers.accept;
     if (acceptQuality(accept, 'application/json') > acceptQuality(accept, 'text/html')) {
-      return { name: SERVICE.name, version: SERVICE.version, description: SERVICE.description, links: pageLinks(opts.graphiql) };
+      return { name: SERVICE.name, version: SERVICE.version, description: SERVICE.description, links: pageLinks(opts.graphiql, metrics) };
     }
-    return reply.header('content-type', 'text/html; charset=utf-8').send(landingHtml(opts.graphiql, request.headers.host ?? 'localhost:3000'));
+    return reply.header('content-type', 'text/html; charset=utf-8').send(landingHtml(opts.graphiql, metrics, opts.apiKeys ?? false, request.headers.host ?? 'localhost:3000'));
   });
 
   if (!opts.graphiql) return;
-  const assets = graphiqlAssets();
+  const assets = graphiqlAssets(opts.apiKeys ?? false);
   const loaded = new Map<string, Promise<LoadedAsset>>();
   const load = (name: string) => {
     let p = loaded.get(name);
@@ -243,7 +245,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { graphiql: boolean
   };
   const page = graphiqlHtml(assets);
   app.get('/graphiql', async (_request, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', GRAPHIQL_CSP).header('cache-control', 'no-cache').send(page),
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(page),
   );
   app.get<{ Params: { name: string } }>('/graphiql/assets/:name', async (request, reply) => {
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;

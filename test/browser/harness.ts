@@ -1,7 +1,9 @@
 /**
  * Drives Debian's chromium (puppeteer-core, no downloaded browser) against the app on a loopback
  * port, offline: every request to another origin is aborted and recorded, and so are console
- * errors, uncaught page errors and failed same-origin responses, for the test to assert on.
+ * errors, uncaught page errors, failed same-origin responses and Content-Security-Policy
+ * violations (the page's securitypolicyviolation events, which also reach the console), for the
+ * test to assert on.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -47,6 +49,8 @@ export interface Watched {
   blocked: string[];
   /** Console errors, uncaught exceptions, failed requests and 4xx/5xx answers of the test server. */
   problems: string[];
+  /** CSP violations: `<directive> <blocked URI or inline> at <source>:<line>`. */
+  violations: string[];
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -59,6 +63,14 @@ export async function openPage(served: Served, width = 1400, height = 900): Prom
   const origin = new URL(served.base).origin;
   const blocked: string[] = [];
   const problems: string[] = [];
+  const violations: string[] = [];
+  await page.exposeFunction('__convlensCspViolation', (v: string) => violations.push(v));
+  await page.evaluateOnNewDocument(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { __convlensCspViolation: (v: string) => void }).__convlensCspViolation;
+      void report(`${e.violatedDirective} ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   await page.setRequestInterception(true);
   page.on('request', (request) => {
     const url = request.url();
@@ -83,6 +95,7 @@ export async function openPage(served: Served, width = 1400, height = 900): Prom
     page,
     blocked,
     problems,
+    violations,
     async screenshot(name: string) {
       mkdirSync(ARTIFACTS, { recursive: true });
       const file = path.join(ARTIFACTS, `${name}.png`);

@@ -6,12 +6,20 @@
  *     fields included: getIntrospectionQuery() selects 220 to 229);
  *   - nesting depth, at most LIMITS.depth, where the subtrees of `__schema` and `__type` are exempt
  *     (graphql-js getIntrospectionQuery() nests TypeRef nine `ofType` levels deep; the schema itself
- *     is acyclic, so no other path gets near the limit).
+ *     is acyclic, so no other path gets near the limit);
+ *   - below the root, one response name per field: `a: data b: data` under one tensor, or 300 aliases
+ *     of `name` under `layers`, are refused. No field below the root takes arguments, so its aliases
+ *     repeat the same value, and under a list they multiply the answer by the list's length (the
+ *     layers of a 10^5-node graph, every output of a run): with one name per field an answer is at
+ *     most what REST answers for the same call. Lists are never sized by the document (no field takes
+ *     `first:`), so the root weight, which counts every alias, bounds the work a document starts.
  * Fragments are measured once each (memoized), so a chain of fragments that spread each other
- * twice costs linear time to measure even though its expansion is exponential (and is refused).
+ * twice costs linear time to measure even though its expansion is exponential (and is refused);
+ * the aliases are checked only when the expansion is within the field limit.
+ * Limits come from the configuration (GRAPHQL_MAX_COST, GRAPHQL_MAX_FIELDS, GRAPHQL_MAX_DEPTH).
  */
-import { GraphQLError, Kind } from 'graphql';
-import type { ASTVisitor, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
+import { GraphQLError, Kind, print } from 'graphql';
+import type { ASTVisitor, FieldNode, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
 
 export const LIMITS = { rootWeight: 50, fields: 500, depth: 12 } as const;
 export type Limits = { rootWeight: number; fields: number; depth: number };
@@ -30,6 +38,35 @@ interface Measure {
 }
 
 const EMPTY: Measure = { fields: 0, depth: 0, path: [] };
+
+/** Fields of a selection set merged by response name, as graphql-js executes them (fragments flattened). */
+type Merged = Map<string, { field: string; signature: string; children: Merged }>;
+
+/** `name` plus its arguments in a canonical order: two selections with one signature answer the same value. */
+function signature(node: FieldNode): string {
+  const args = [...(node.arguments ?? [])].map((a) => `${a.name.value}:${print(a.value)}`).sort();
+  return args.length ? `${node.name.value}(${args.join(',')})` : node.name.value;
+}
+
+/** A field selected under several response names, below the root: where, which, and its names. */
+interface Repeat {
+  path: string[];
+  field: string;
+  aliases: string[];
+}
+
+function firstRepeat(set: Merged, path: string[], root: boolean): Repeat | null {
+  if (!root) {
+    const names = new Map<string, string[]>();
+    for (const [key, { signature: sig }] of set) names.set(sig, [...(names.get(sig) ?? []), key]);
+    for (const [sig, aliases] of names) if (aliases.length > 1) return { path, field: sig, aliases };
+  }
+  for (const [key, { children }] of set) {
+    const found = firstRepeat(children, [...path, key], false);
+    if (found) return found;
+  }
+  return null;
+}
 
 function weightList(counts: Map<string, number>): string {
   return [...counts]
@@ -100,6 +137,27 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
       }
     };
 
+    /** The operation's fields merged by response name; called only when its expansion is at most limits.fields. */
+    const merge = (set: SelectionSetNode, into: Merged, seen: Set<string>): Merged => {
+      for (const s of set.selections) {
+        if (s.kind === Kind.FIELD) {
+          const key = s.alias?.value ?? s.name.value;
+          let node = into.get(key);
+          if (!node) into.set(key, (node = { field: s.name.value, signature: signature(s), children: new Map() }));
+          if (s.selectionSet) merge(s.selectionSet, node.children, seen);
+        } else if (s.kind === Kind.INLINE_FRAGMENT) {
+          merge(s.selectionSet, into, seen);
+        } else {
+          const def = fragments.get(s.name.value);
+          if (!def || seen.has(def.name.value)) continue;
+          seen.add(def.name.value);
+          merge(def.selectionSet, into, seen);
+          seen.delete(def.name.value);
+        }
+      }
+      return into;
+    };
+
     const report = (op: OperationDefinitionNode, message: string, extensions: Record<string, unknown>) =>
       context.reportError(new GraphQLError(message, { nodes: [op], extensions: { code: 'QUERY_TOO_COMPLEX', ...extensions } }));
 
@@ -123,6 +181,15 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
             limit: limits.fields,
             fields: m.fields,
           });
+        }
+        const repeat = m.fields <= limits.fields ? firstRepeat(merge(op.selectionSet, new Map(), new Set()), [], true) : null;
+        if (repeat) {
+          const shown = repeat.aliases.length > 5 ? `${repeat.aliases.slice(0, 5).join(', ')} … (${repeat.aliases.length})` : repeat.aliases.join(', ');
+          report(
+            op,
+            `${label} selects ${repeat.field} under ${repeat.path.join('.')} as ${shown}: below the root a field answers the same value under every name, so select it once.`,
+            { field: repeat.field, fieldPath: repeat.path, aliases: repeat.aliases.length },
+          );
         }
         if (m.depth > limits.depth) {
           report(op, `${label} nests fields ${m.depth} deep (${m.path.join('.')}); the limit is ${limits.depth} (introspection under __schema and __type is exempt).`, {

@@ -104,9 +104,10 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       out.push(new GraphQLError(original.message, { extensions: { code: 'GRAPHQL_INVALID' } }));
       status = Math.max(status, original.statusCode);
     } else if (!original || isGraphQLError(original)) {
-      // a GraphQLError thrown before execution (the syntax check in graphql.ts's preParsing hook)
-      out.push(withCode(e, 'GRAPHQL_INVALID'));
-      status = Math.max(status, requestError('GRAPHQL_INVALID'));
+      // a GraphQLError thrown before execution (the syntax and token checks in graphql.ts's preParsing hook)
+      const code = e.extensions.code === 'QUERY_TOO_COMPLEX' ? 'QUERY_TOO_COMPLEX' : 'GRAPHQL_INVALID';
+      out.push(withCode(e, code));
+      status = Math.max(status, requestError(code));
     } else {
       log?.error({ err: original }, 'unhandled GraphQL error');
       out.push(new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: 'INTERNAL', requestId } }));

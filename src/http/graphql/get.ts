@@ -1,0 +1,72 @@
+/**
+ * What GET /graphql answers: only reads that cost nothing, since a GET can be sent by any page
+ * (an <img>, a link, a prefetch) without CORS and is cached by proxies. A GET document must be a
+ * query (GraphQL-over-HTTP: mutations never over GET) whose root fields start no worker task (the
+ * catalog: models, model, operators; see ROOT_FIELD_WEIGHT) and that uses no introspection
+ * (`__schema`, `__type`: large answers; tools introspect over POST). Anything else is 405
+ * METHOD_NOT_ALLOWED with `Allow: POST`, before anything runs. A document that does not parse or
+ * names no operation is left to mercurius, which answers it as for POST.
+ */
+import { Kind, getOperationAST, parse } from 'graphql';
+import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
+import { ConvlensError } from '../../errors.js';
+import { ROOT_FIELD_WEIGHT } from './complexity.js';
+
+const INTROSPECTION = new Set(['__schema', '__type']);
+
+/** Every field name anywhere in the document (fragments included). */
+function fieldNames(doc: DocumentNode): Set<string> {
+  const names = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined) => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === Kind.FIELD) {
+        names.add(s.name.value);
+        walk(s.selectionSet);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
+    }
+  };
+  for (const d of doc.definitions) if (d.kind === Kind.OPERATION_DEFINITION || d.kind === Kind.FRAGMENT_DEFINITION) walk(d.selectionSet);
+  return names;
+}
+
+/** The root fields of an operation, fragments expanded. */
+function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, out = new Set<string>(), seen = new Set<string>()): Set<string> {
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) out.add(s.name.value);
+    else if (s.kind === Kind.INLINE_FRAGMENT) rootFieldNames(s.selectionSet, fragments, out, seen);
+    else if (!seen.has(s.name.value) && fragments.has(s.name.value)) {
+      seen.add(s.name.value);
+      rootFieldNames(fragments.get(s.name.value)!.selectionSet, fragments, out, seen);
+    }
+  }
+  return out;
+}
+
+/** Why a GET may not run this document, or null when it may (or when mercurius should answer it). */
+export function getRefusal(query: unknown, operationName: unknown, maxTokens: number): string | null {
+  if (typeof query !== 'string') return null;
+  let doc: DocumentNode;
+  try {
+    doc = parse(query, { noLocation: true, maxTokens });
+  } catch {
+    return null;
+  }
+  const op = getOperationAST(doc, typeof operationName === 'string' ? operationName : undefined);
+  if (!op) return null;
+  if (op.operation !== 'query') return `a ${op.operation} is never sent over GET`;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const working = [...rootFieldNames(op.selectionSet, fragments)].filter((f) => (ROOT_FIELD_WEIGHT[f] ?? 1) > 1);
+  if (working.length > 0) return `${working.join(', ')} start${working.length === 1 ? 's' : ''} work on the service`;
+  const introspection = [...fieldNames(doc)].filter((f) => INTROSPECTION.has(f));
+  if (introspection.length > 0) return `introspection (${introspection.join(', ')}) is answered over POST only`;
+  return null;
+}
+
+/** The error a refused GET answers with (405, `Allow: POST` set by the caller). */
+export function getNotAllowed(reason: string): ConvlensError {
+  return new ConvlensError('METHOD_NOT_ALLOWED', `GET /graphql answers only catalog reads (models, model, operators) without introspection: ${reason}; send it as POST /graphql`, {
+    path: '/graphql',
+    allowed: ['POST'],
+  });
+}
