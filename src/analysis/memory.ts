@@ -16,9 +16,9 @@
  *     movement such as channelShuffle or transpose cannot overwrite its own source); its output's
  *     receptive field equals input 0's (no spatial neighbourhood: a 3×3 stride-1 pool is excluded);
  *     and input 0 is an activation whose last reader is this layer (not a graph input or output).
- *     That admits activations, batch norm, dropout, softmax and the first operand of add/mul
- *     (ResNet's `out += identity`). Reshape, flatten and identity are counted as copies, though
- *     PyTorch returns views for them (an upper bound).
+ *     That admits activations, batch norm, softmax and the first operand of add/mul (ResNet's
+ *     `out += identity`). Zero-FLOP layers (dropout at inference, identity, reshape, flatten) are
+ *     counted as copies, though PyTorch returns the input or a view for them (an upper bound).
  *
  * Timeline, per executed layer at step i: `during` = bytes of every buffer alive while the layer
  * runs (its inputs and its outputs at once); `after` = once the inputs it read last are freed. The
@@ -122,7 +122,7 @@ export const MEMORY_ASSUMPTIONS = [
   'a tensor is alive from the step of its producer to the step of its last reader; graph inputs from before the first layer, graph outputs to the end',
   'constants (initializers, folded shape arithmetic) and weights are not activations',
   'bytes = elements × the analysis dtype\'s size, integer tensors included unless tensorDtypes names them (PyTorch keeps maxPool2d indices as int64)',
-  'reshape, flatten and identity count as copies (PyTorch returns views): an upper bound',
+  'zero-FLOP layers (dropout at inference, identity, reshape, flatten) count as copies (PyTorch returns the input or a view): an upper bound',
 ];
 
 export function analyzeMemory(graph: Graph, inference: Inference, report: Report, options: Partial<MemoryOptions> = {}): MemoryReport {
