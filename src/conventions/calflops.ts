@@ -1,0 +1,150 @@
+/**
+ * calflops (calculate-flops.pytorch, github.com/MrYxJ/calculate-flops.pytorch @ 29ca584,
+ * 2024-03-01), calculate_flops(model, input_shape) → (flops, macs, params). Derived from
+ * DeepSpeed's flops profiler: it patches torch.nn.functional and a few tensor functions
+ * (calflops/pytorch_ops.py _patch_functionals l. 452-503, _patch_tensor_methods l. 506-525) and
+ * puts the model in eval mode (flops_counter.py l. 111). Each patched call returns (FLOPs, MACs):
+ * conv and linear FLOPs = 2·MACs (+ conv bias, never linear bias), everything else FLOPs with 0
+ * MACs. Modules reach the same functions (nn.ReLU → F.relu), so module and functional forms count
+ * alike; nn.ReLU6 calls F.hardtanh, which is not patched (0), and `+` / `*` are not patched (0).
+ *
+ * Transcribed as they are, two slips of _conv_trans_flops_compute (l. 128-171): it takes
+ * Cout = weight.shape[1] (that is Cout/g) and divides by groups again, and sizes the bias term with
+ * the forward-conv output formula on the input ((H + 2p − d(k−1) − 1)/s + 1), not the transposed
+ * one. _upsample_flops_compute (l. 229-251) counts prod(size) (no N·C) when given a size, and the
+ * input's element count when given a scale factor (its product with the scale is discarded).
+ *
+ * Published (README "Benchmark", torchvision at 1×3×224×224, FLOPs(Total) and Macs(Total) to 6
+ * significant digits): resnet50 8211110000 / 4089180000, vgg16 30973800000 / 15470300000,
+ * resnet18 3636250000 / 1814070000, vgg16_bn 31000900000 / 15470300000, squeezenet1_1
+ * 705014000 / 349152000, densenet121 5716880000 / 2834160000.
+ */
+import { affine, convDims, inElements, linearDims, matmulOperands, transposedMacs } from './families.js';
+import type { ConventionPreset, LayerFacts, Rule } from './types.js';
+import { numel } from '../ops/types.js';
+
+const OPS = 'calflops/pytorch_ops.py';
+
+/**
+ * The output spatial positions _conv_flops_compute sizes its bias term with: the forward-conv
+ * formula with symmetric padding p (padding="same" becomes ⌊d(k−1)/2⌋ per side).
+ */
+function calflopsConvOut(f: LayerFacts): number {
+  const g = f.geometry!;
+  const same = f.attrs.padding === 'same';
+  let positions = 1;
+  for (const a of g) {
+    const p = same ? Math.floor((a.dilation * (a.kernel - 1)) / 2) : a.padBegin;
+    positions *= Math.floor((a.in + 2 * p - (a.dilation * (a.kernel - 1) + 1)) / a.stride) + 1;
+  }
+  return positions;
+}
+
+/** _conv_flops_compute: MACs = k·Cin·(Cout/g) per output position; FLOPs = 2·MACs + Cout per output position with a bias. */
+function conv(f: LayerFacts): { flops: number; macs: number } {
+  const d = convDims(f);
+  const positions = d.n * calflopsConvOut(f);
+  const macs = d.kh * d.kw * d.cin * (d.cout / d.groups) * positions;
+  return { flops: 2 * macs + (d.bias ? d.cout * positions : 0), macs };
+}
+
+/** _conv_trans_flops_compute with its slips (see the header). */
+function convTranspose(f: LayerFacts, positions?: 'input' | 'output'): { flops: number; macs: number } {
+  const d = convDims(f);
+  const weightOut = d.cout / d.groups; // weight.shape[1]
+  const macs = positions ? transposedMacs(d, positions) : d.kh * d.kw * d.cin * Math.floor(weightOut / d.groups) * d.n * d.h * d.w;
+  return { flops: 2 * macs + (d.bias ? weightOut * d.n * calflopsConvOut(f) : 0), macs };
+}
+
+function upsample(f: LayerFacts): number {
+  const size = f.attrs.size ?? f.attrs.sizes;
+  if (size !== undefined) return typeof size === 'number' ? size : (size as number[]).slice(-2).reduce((p, v) => p * v, 1);
+  return inElements(f);
+}
+
+const perElement = (why: string, source: string): Rule => ({ count: (f) => inElements(f), why, source });
+
+const calflopsFlops: ConventionPreset['rules'] = {
+  conv: { count: (f) => conv(f).flops, why: 'F.conv2d: 2·MACs + one bias add per output element', source: `${OPS} _conv_flops_compute l. 83-125` },
+  convTranspose: {
+    count: (f, ctx) => convTranspose(f, ctx.convTranspose).flops,
+    why: 'F.conv_transpose2d: 2·N·H·W·k·Cin·⌊(Cout/g)/g⌋ (input positions) + (Cout/g) bias adds per position of the forward-conv formula',
+    source: `${OPS} _conv_trans_flops_compute l. 128-171`,
+  },
+  linear: {
+    count: (f) => {
+      const d = linearDims(f);
+      return 2 * d.rows * d.ci * d.co;
+    },
+    why: 'F.linear: 2·rows·in·out, bias not counted',
+    source: `${OPS} _linear_flops_compute l. 37-40`,
+  },
+  matmul: {
+    count: (f) => {
+      const { a, b } = matmulOperands(f);
+      return 2 * numel(a) * b[b.length - 1];
+    },
+    why: 'torch.matmul: 2·prod(a.shape)·b[-1]',
+    source: `${OPS} _matmul_flops_compute l. 274-279`,
+  },
+  batchNorm: { count: (f) => inElements(f) * (affine(f) ? 2 : 1), why: 'F.batch_norm (eval): 2 per element with affine, 1 without', source: `${OPS} _batch_norm_flops_compute l. 174-189` },
+  relu: perElement('F.relu: 1 per element', `${OPS} _relu_flops_compute l. 43-44`),
+  relu6: { count: (f) => (f.functional ? inElements(f) : 0), why: 'nn.ReLU6 calls F.hardtanh, not patched: 0; F.relu6: 1 per element', source: `${OPS} _patch_functionals l. 470` },
+  leakyRelu: perElement('F.leaky_relu: 1 per element', `${OPS} _leaky_relu_flops_compute l. 55-56`),
+  swish: perElement('F.silu: 1 per element', `${OPS} _silu_flops_compute l. 63-64`),
+  softmax: perElement('F.softmax: 1 per element', `${OPS} _softmax_flops_compute l. 254-255`),
+  maxPool: perElement('F.max_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
+  avgPool: perElement('F.avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
+  adaptiveAvgPool: perElement('F.adaptive_avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
+  globalAvgPool: perElement('F.adaptive_avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
+  resample: { count: upsample, why: 'F.interpolate: prod(size) (spatial only) given a size; the input element count given a scale factor', source: `${OPS} _upsample_flops_compute l. 229-251` },
+  add: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.add: 1 per output element; the `+` operator is not patched: 0', source: `${OPS} _add_flops_compute l. 324-325` },
+  mul: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.mul: 1 per output element; the `*` operator is not patched: 0', source: `${OPS} _mul_flops_compute l. 320-321` },
+};
+
+const COMMON = {
+  tool: 'calflops',
+  version: 'calculate-flops.pytorch commit 29ca58443fc1 (2024-03-01)',
+  source: [
+    `github.com/MrYxJ/calculate-flops.pytorch ${OPS}`,
+    'github.com/MrYxJ/calculate-flops.pytorch calflops/calculate_pipline.py',
+    'github.com/MrYxJ/calculate-flops.pytorch README.md (Benchmark: torchvision, FLOPs(Total), Macs(Total))',
+  ],
+} as const;
+
+export const calflops: ConventionPreset = {
+  name: 'calflops',
+  ...COMMON,
+  source: [...COMMON.source],
+  unit: 'FLOPs',
+  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, ReLU, LeakyReLU, SiLU, softmax and every pooling 1 per (input) element; ReLU6 (nn), sigmoid, hardswish, `+` and `*` count 0.',
+  rules: calflopsFlops,
+};
+
+export const calflopsMacs: ConventionPreset = {
+  name: 'calflops-macs',
+  ...COMMON,
+  source: [...COMMON.source],
+  unit: 'MACs',
+  summary: "calflops' MACs figure: multiply-accumulates of conv, transposed conv, linear and matmul only, no bias.",
+  rules: {
+    conv: { count: (f) => conv(f).macs, why: 'F.conv2d: k·Cin·(Cout/g) per output position', source: `${OPS} _conv_flops_compute l. 83-125` },
+    convTranspose: { count: (f, ctx) => convTranspose(f, ctx.convTranspose).macs, why: 'F.conv_transpose2d: N·H·W·k·Cin·⌊(Cout/g)/g⌋ (input positions)', source: `${OPS} _conv_trans_flops_compute l. 128-171` },
+    linear: {
+      count: (f) => {
+        const d = linearDims(f);
+        return d.rows * d.ci * d.co;
+      },
+      why: 'F.linear: rows·in·out',
+      source: `${OPS} _linear_flops_compute l. 37-40`,
+    },
+    matmul: {
+      count: (f) => {
+        const { a, b } = matmulOperands(f);
+        return numel(a) * b[b.length - 1];
+      },
+      why: 'torch.matmul: prod(a.shape)·b[-1]',
+      source: `${OPS} _matmul_flops_compute l. 274-279`,
+    },
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * The op family of a layer, by the identity of its OpDef object (imported from src/ops, never by
+ * comparing names), and the facts a preset rule reads about it. A new op in src/ops/registry.ts
+ * without a family here fails test/conventions/families.test.ts, so every preset decides on it.
+ */
+import type { AnalysedLayer } from '../analysis/infer.js';
+import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip, sigmoidLut } from '../ops/activation.js';
+import { conv2d } from '../ops/conv.js';
+import { convTranspose2d } from '../ops/conv-transpose.js';
+import { deformConv2d } from '../ops/deform-conv.js';
+import type { AxisGeometry } from '../ops/geometry.js';
+import { linear, flatten, matmul } from '../ops/linear.js';
+import { add, concat, div, mul, sub } from '../ops/merge.js';
+import { batchNorm2d } from '../ops/norm.js';
+import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from '../ops/pool.js';
+import { channelShuffle } from '../ops/shuffle.js';
+import { upsample, resize } from '../ops/upsample.js';
+import { reshape, transpose, squeeze, unsqueeze, expand } from '../ops/movement.js';
+import { split, slice, pad, gather } from '../ops/indexing.js';
+import { reduceMean } from '../ops/reduction.js';
+import { shape, cast, identity } from '../ops/meta.js';
+import type { OpDef, Shape } from '../ops/types.js';
+import { numel } from '../ops/types.js';
+import type { Family, LayerFacts } from './types.js';
+
+export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
+  [conv2d, 'conv'],
+  [convTranspose2d, 'convTranspose'],
+  [deformConv2d, 'deformConv'],
+  [linear, 'linear'],
+  [matmul, 'matmul'],
+  [batchNorm2d, 'batchNorm'],
+  [maxPool2d, 'maxPool'],
+  [avgPool2d, 'avgPool'],
+  [globalAvgPool2d, 'globalAvgPool'],
+  [adaptiveAvgPool2d, 'adaptiveAvgPool'],
+  [maxUnpool2d, 'maxUnpool'],
+  [upsample, 'resample'],
+  [resize, 'resample'],
+  [relu, 'relu'],
+  [relu6, 'relu6'],
+  [leakyRelu, 'leakyRelu'],
+  [sigmoid, 'sigmoid'],
+  [sigmoidLut, 'sigmoidLut'],
+  [swish, 'swish'],
+  [hardSigmoid, 'hardSigmoid'],
+  [hardSwish, 'hardSwish'],
+  [clip, 'clip'],
+  [softmax, 'softmax'],
+  [dropout, 'dropout'],
+  [add, 'add'],
+  [sub, 'sub'],
+  [mul, 'mul'],
+  [div, 'div'],
+  [concat, 'concat'],
+  [reduceMean, 'reduceMean'],
+  ...[flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather, shape, cast, identity, channelShuffle].map((op) => [op, 'layout'] as [OpDef, Family]),
+]);
+
+/** The facts of an analysed layer, or null when convlens could not analyse it (unsupported, or downstream of one). */
+export function layerFacts(a: AnalysedLayer, functional: boolean): LayerFacts | null {
+  if (!a.op || !a.inferred) return null;
+  const family = FAMILY_OF.get(a.op);
+  if (!family) return null;
+  const plan = a.inferred.plan as { geo?: AxisGeometry[] } | null;
+  return {
+    name: a.layer.name,
+    family,
+    attrs: a.layer.attrs,
+    inputs: a.inputShapes,
+    outputs: a.inferred.outputs,
+    weights: a.inferred.weights.map((w) => ({ name: w.name, shape: w.shape, trainable: w.trainable })),
+    geometry: plan && Array.isArray(plan.geo) ? plan.geo : null,
+    fixedSize: a.inferred.fixedSize === true,
+    cost: a.inferred.cost,
+    functional,
+  };
+}
+
+// ---- shared readings of the facts, used by every preset --------------------------------------
+
+export const elements = (s: Shape): number => numel(s);
+export const outElements = (f: LayerFacts): number => numel(f.outputs[0]);
+export const inElements = (f: LayerFacts): number => numel(f.inputs[0]);
+export const hasWeight = (f: LayerFacts, role: string): boolean => f.weights.some((w) => w.name === role);
+export const weightShape = (f: LayerFacts, role = 'weight'): Shape => f.weights.find((w) => w.name === role)?.shape ?? [];
+
+/**
+ * A conv-like layer's dimensions. Weight [Cout, Cin/g, kh, kw] for conv and deformConv,
+ * [Cin, Cout/g, kh, kw] for convTranspose; N and the spatial sizes from the input and output.
+ */
+export interface ConvDims {
+  n: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  kh: number;
+  kw: number;
+  h: number;
+  w: number;
+  outH: number;
+  outW: number;
+  bias: boolean;
+}
+
+export function convDims(f: LayerFacts): ConvDims {
+  const x = f.inputs[0];
+  const y = f.outputs[0];
+  const w = weightShape(f);
+  return {
+    n: x[0],
+    cin: x[1],
+    cout: y[1],
+    groups: typeof f.attrs.groups === 'number' ? f.attrs.groups : 1,
+    kh: w[2],
+    kw: w[3],
+    h: x[2],
+    w: x[3],
+    outH: y[2],
+    outW: y[3],
+    bias: hasWeight(f, 'bias'),
+  };
+}
+
+/** Transposed-conv MACs over input positions (each input pixel scatters a kernel) or output positions (each output gathers Cin/g·k taps). */
+export function transposedMacs(d: ConvDims, positions: 'input' | 'output'): number {
+  return positions === 'input'
+    ? d.n * d.cin * d.h * d.w * (d.cout / d.groups) * d.kh * d.kw
+    : d.n * d.cout * d.outH * d.outW * (d.cin / d.groups) * d.kh * d.kw;
+}
+
+/** Linear: rows (every leading dimension), in and out features. */
+export function linearDims(f: LayerFacts): { rows: number; ci: number; co: number; bias: boolean } {
+  const x = f.inputs[0];
+  const ci = x[x.length - 1];
+  return { rows: numel(x) / ci, ci, co: f.outputs[0][f.outputs[0].length - 1], bias: hasWeight(f, 'bias') };
+}
+
+/** Matmul operands as given (before NumPy's vector promotion). */
+export function matmulOperands(f: LayerFacts): { a: Shape; b: Shape } {
+  return { a: f.inputs[0], b: f.inputs[1] };
+}
+
+/** BN's affine flag (γ and β present). */
+export const affine = (f: LayerFacts): boolean => hasWeight(f, 'weight');
+
+/** Interpolation mode of a resampling layer: nearest, linear or cubic (upsample's bilinear/bicubic included). */
+export function resampleMode(f: LayerFacts): 'nearest' | 'linear' | 'cubic' {
+  const m = f.attrs.mode;
+  if (m === 'bilinear' || m === 'linear') return 'linear';
+  if (m === 'bicubic' || m === 'cubic') return 'cubic';
+  return 'nearest';
+}
+
+/** Pooling window [kh, kw] from the plan's geometry. */
+export function poolKernel(f: LayerFacts): [number, number] {
+  const g = f.geometry;
+  return g ? [g[0].kernel, g[1].kernel] : [1, 1];
+}

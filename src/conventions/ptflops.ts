@@ -1,0 +1,184 @@
+/**
+ * ptflops (github.com/sovrasov/flops-counter.pytorch @ d612c75; the ptflops/ tree of tag v0.7.5,
+ * released as 0.7.5/0.7.6), get_model_complexity_info(model, (3, H, W)); the figure is printed as
+ * "GMac". Two backends:
+ *
+ * `pytorch` (the README benchmark's first column): a forward hook per nn.Module type
+ * (ptflops/pytorch_ops.py MODULES_MAPPING l. 271-313) AND, on top, patched torch.nn.functional
+ * and tensor functions (FUNCTIONAL_MAPPING l. 422-450, TENSOR_OPS_MAPPING l. 453-468, patched in
+ * pytorch_engine.py patch_functional l. 348-390). An nn.ReLU module calls F.relu inside its forward,
+ * so a ReLU is counted twice: once by relu_flops_counter_hook (output elements) and once by the
+ * patched F.relu (input elements). The same holds for nn.MaxPool2d/AvgPool2d/AdaptiveAvgPool2d
+ * (pool hook + patched F.*pool*) and nn.Upsample (hook + patched F.interpolate). nn.ReLU6 and
+ * nn.LeakyReLU call F.hardtanh / F.leaky_relu, which are not patched: counted once. Python
+ * operators (`out += identity`, `x * s`) are not patched: residual additions and SE scalings count 0.
+ *
+ * `aten` (the README's second column, the default from 0.7.3 on in the README's words): a
+ * TorchDispatchMode over aten.convolution / mm / matmul / addmm / bmm only (ptflops/aten_ops.py),
+ * bias included for conv and addmm.
+ *
+ * Published (README "Benchmark", torchvision, 224×224, MACs(G) to 2 decimals): pytorch backend
+ * resnet50 4.13, vgg16 15.52, resnet18 1.83, alexnet 0.72, mobilenet_v2 0.32, inception_v3 5.75,
+ * densenet121 2.90, googlenet 1.51, shufflenet_v2_x1_0 0.15, efficientnet_b0 0.41,
+ * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
+ */
+import { affine, convDims, inElements, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
+import type { ConventionPreset, LayerFacts, Rule } from './types.js';
+import { numel } from '../ops/types.js';
+
+const OPS = 'ptflops/pytorch_ops.py';
+const ATEN = 'ptflops/aten_ops.py';
+
+/** Per-position extra FLOPs of torchvision's DeformConv2d: 4×5 bilinear + 4 for fractional coordinates, + 1 with a mask (l. 95-102). */
+const DEFORM_EXTRA = 24;
+
+/** conv_flops_counter_hook: per output (or, transposed, input) position k·Cin·(Cout/g), plus bias N·Cout·H'·W'. */
+function convHook(f: LayerFacts, extraPerPosition = 0): number {
+  const d = convDims(f);
+  const perPosition = d.kh * d.kw * (d.cin * (d.cout / d.groups) + extraPerPosition);
+  return perPosition * d.n * d.outH * d.outW + (d.bias ? outElements(f) : 0);
+}
+
+/**
+ * A layer ptflops sees as an nn.Module whose forward calls a patched function: the hook and the
+ * function each add their count. Applied functionally, only the function counts.
+ */
+const hookAndFunction = (hook: (f: LayerFacts) => number, fn: (f: LayerFacts) => number, why: string, source: string): Rule => ({
+  count: (f) => (f.functional ? 0 : hook(f)) + fn(f),
+  why,
+  source,
+});
+
+export const ptflops: ConventionPreset = {
+  name: 'ptflops',
+  tool: 'ptflops, pytorch backend',
+  version: 'ptflops 0.7.5 (commit d612c7547445)',
+  source: [
+    `github.com/sovrasov/flops-counter.pytorch ${OPS}`,
+    'github.com/sovrasov/flops-counter.pytorch ptflops/pytorch_engine.py (patch_functional l. 348-390)',
+    'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (pytorch))',
+  ],
+  unit: 'MACs',
+  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample 2 per output; ReLU6 and LeakyReLU once; residual `+` and SE `*` not counted.',
+  rules: {
+    conv: {
+      count: (f) => convHook(f),
+      why: 'conv: k·Cin·(Cout/g) per output position (= the MACs) + one bias add per output element',
+      source: `${OPS} conv_flops_counter_hook l. 60-92`,
+    },
+    convTranspose: {
+      count: (f, ctx) => {
+        const d = convDims(f);
+        return transposedMacs(d, ctx.convTranspose ?? 'input') + (d.bias ? outElements(f) : 0);
+      },
+      why: 'transposed conv over input positions: N·H·W·k·Cin·(Cout/g) + one bias add per output element',
+      source: `${OPS} conv_flops_counter_hook (transpose=True) l. 60-92, MODULES_MAPPING l. 306-308`,
+    },
+    deformConv: {
+      count: (f) => convHook(f, DEFORM_EXTRA + (f.inputs.length > 2 && f.inputs[2].length > 0 ? 1 : 0)),
+      why: 'DeformConv2d: k·(Cin·Cout/g + 24, + 1 with a mask) per output position + bias',
+      source: `${OPS} deformable_conv_flops_counter_hook l. 95-102`,
+    },
+    linear: {
+      count: (f) => {
+        const d = linearDims(f);
+        return (d.ci * d.co + (d.bias ? d.co : 0)) * d.rows;
+      },
+      why: 'linear: (in·out + out bias) per row',
+      source: `${OPS} linear_flops_counter_hook l. 35-43`,
+    },
+    matmul: {
+      count: (f) => {
+        const { a, b } = matmulOperands(f);
+        return numel(a) * b[b.length - 1];
+      },
+      why: 'torch.matmul (patched): prod(a.shape)·b[-1]',
+      source: `${OPS} _matmul_tensor_flops_hook l. 385-387`,
+    },
+    batchNorm: {
+      count: (f) => inElements(f) * (affine(f) ? 2 : 1),
+      why: 'batch norm: 1 per element, 2 with affine',
+      source: `${OPS} bn_flops_counter_hook l. 51-57`,
+    },
+    relu: hookAndFunction(outElements, inElements, 'nn.ReLU: 2 per element (module hook + the patched F.relu it calls); F.relu alone: 1', `${OPS} relu_flops_counter_hook l. 30-32 + FUNCTIONAL_MAPPING F.relu l. 424`),
+    relu6: {
+      count: (f) => inElements(f),
+      why: 'nn.ReLU6: 1 per element (its F.hardtanh is not patched); F.relu6: 1',
+      source: `${OPS} MODULES_MAPPING nn.ReLU6 l. 281, FUNCTIONAL_MAPPING F.relu6 l. 427`,
+    },
+    leakyRelu: {
+      count: (f) => (f.functional ? 0 : outElements(f)),
+      why: 'nn.LeakyReLU: 1 per element (module hook; F.leaky_relu is not patched)',
+      source: `${OPS} MODULES_MAPPING nn.LeakyReLU l. 280`,
+    },
+    swish: {
+      count: (f) => inElements(f),
+      why: 'SiLU: 1 per element, through the patched F.silu (no module hook for nn.SiLU)',
+      source: `${OPS} FUNCTIONAL_MAPPING F.silu l. 447-448`,
+    },
+    softmax: {
+      count: (f) => inElements(f),
+      why: 'softmax: 1 per element, through the patched F.softmax',
+      source: `${OPS} FUNCTIONAL_MAPPING F.softmax l. 443`,
+    },
+    maxPool: hookAndFunction(inElements, inElements, 'nn.MaxPool2d: 2 per input element (pool hook + patched F.max_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 434`),
+    avgPool: hookAndFunction(inElements, inElements, 'nn.AvgPool2d: 2 per input element (pool hook + patched F.avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 431`),
+    adaptiveAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d: 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 438`),
+    globalAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d(1): 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 438`),
+    resample: hookAndFunction(outElements, outElements, 'nn.Upsample: 2 per output element (upsample hook + patched F.interpolate); F.interpolate alone: 1', `${OPS} upsample_flops_counter_hook l. 21-27 + _interpolate_functional_flops_hook l. 351-382`),
+    add: {
+      count: (f) => (f.functional ? outElements(f) : 0),
+      why: 'addition: 0 for the `+`/`+=` operator (not patched); torch.add / Tensor.add: 1 per output element',
+      source: `${OPS} TENSOR_OPS_MAPPING torch.add l. 466-467, _elementwise_tensor_flops_hook l. 397-419`,
+    },
+    mul: {
+      count: (f) => (f.functional ? outElements(f) : 0),
+      why: 'multiplication: 0 for the `*` operator (not patched); torch.mul / Tensor.mul: 1 per output element',
+      source: `${OPS} TENSOR_OPS_MAPPING torch.mul l. 464-465`,
+    },
+  },
+};
+
+export const ptflopsAten: ConventionPreset = {
+  name: 'ptflops-aten',
+  tool: 'ptflops, aten backend',
+  version: 'ptflops 0.7.5 (commit d612c7547445)',
+  source: [
+    `github.com/sovrasov/flops-counter.pytorch ${ATEN}`,
+    'github.com/sovrasov/flops-counter.pytorch ptflops/aten_engine.py',
+    'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (aten))',
+  ],
+  unit: 'MACs',
+  summary: 'Only aten.convolution, mm, matmul, addmm and bmm: conv and linear MACs with their bias adds; nothing else.',
+  rules: {
+    conv: {
+      count: (f) => f.cost.macs + (convDims(f).bias ? outElements(f) : 0),
+      why: 'aten.convolution: batch·prod(w.shape)·H\'·W\' + one bias add per output element',
+      source: `${ATEN} conv_flop_count l. 71-95`,
+    },
+    convTranspose: {
+      count: (f, ctx) => {
+        const d = convDims(f);
+        return transposedMacs(d, ctx.convTranspose ?? 'input') + (d.bias ? outElements(f) : 0);
+      },
+      why: 'transposed aten.convolution over input positions: batch·prod(w.shape)·H·W + bias adds',
+      source: `${ATEN} conv_flop_count l. 71-95`,
+    },
+    linear: {
+      count: (f) => {
+        const d = linearDims(f);
+        return d.rows * d.ci * d.co + (d.bias ? d.rows * d.co : 0);
+      },
+      why: 'aten.addmm: batch·in·out + batch·out bias',
+      source: `${ATEN} addmm_flop l. 36-54`,
+    },
+    matmul: {
+      count: (f) => {
+        const { a, b } = matmulOperands(f);
+        return numel(a) * b[b.length - 1];
+      },
+      why: 'aten.mm / matmul: prod(a.shape)·b[-1]',
+      source: `${ATEN} matmul_flop l. 23-33`,
+    },
+  },
+};

@@ -1,0 +1,124 @@
+/**
+ * thop (ultralytics-thop 2.1.6, github.com/ultralytics/thop @ fbb5e19, the same thop/ tree as tag
+ * v2.1.6, 2026-07-30). `profile(model, inputs)` registers a forward hook per nn.Module type
+ * (thop/profile.py register_hooks, l. 40-125) and sums the hooks' `total_ops`; it calls the figure
+ * MACs. Functions (F.relu, F.interpolate, torch.add, `+`) are invisible to it: a layer the PyTorch
+ * source applies functionally counts 0.
+ *
+ * Published: README "Expected output: MACs: 4133742592.0, Parameters: 25557032.0" for
+ * torchvision's resnet50 at 1×3×224×224; the v2.0.x README table (MACs(G) to 2 decimals: resnet50
+ * 4.13, vgg16 15.47, resnet18 1.82, mobilenet_v2 0.33 …), benchmark/evaluate_famous_models.py.
+ *
+ * Earlier releases differ: before 2.0.16 ("Fix ConvTranspose", 2025-08-20) transposed convs were
+ * counted over output positions as plain convs; before 2.1.0 avg pooling counted 1 per output and
+ * adaptive pooling (in/out + 1) per output (float kernel), and LeakyReLU had its own (zero) rule.
+ */
+import { affine, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
+import type { ConventionPreset, LayerFacts, Rule } from './types.js';
+
+const HOOKS = 'thop/vision/basic_hooks.py';
+const CALC = 'thop/vision/calc_func.py';
+
+/** Every rule here is a module hook: a functional call is never seen. */
+const moduleOnly = (r: Rule): Rule => ({ ...r, count: (f, ctx) => (f.functional ? 0 : r.count(f, ctx)) });
+
+/** Per-axis sum of window lengths of an average pool (count_avgpool: clipped to the padded bounds with countIncludePad, else to the input). */
+function avgPoolWindows(f: LayerFacts): number {
+  const g = f.geometry!;
+  const includePad = f.attrs.countIncludePad !== false;
+  let windows = 1;
+  for (const a of g) {
+    // PyTorch modules pad symmetrically: padding p on both sides
+    const p = a.padBegin;
+    const [lower, upper] = includePad ? [-p, a.in + p] : [0, a.in];
+    let sum = 0;
+    for (let i = 0; i < a.out; i++) sum += Math.max(Math.min(i * a.stride - p + a.kernel, upper) - Math.max(i * a.stride - p, lower), 0);
+    windows *= sum;
+  }
+  return windows;
+}
+
+/** Sum over outputs of adaptive-pool window lengths along one axis: [⌊j·I/O⌋, ⌈(j+1)·I/O⌉). */
+function adaptiveWindowSum(i: number, o: number): number {
+  if (i === o) return o;
+  let sum = 0;
+  for (let j = 0; j < o; j++) sum += Math.ceil(((j + 1) * i) / o) - Math.floor((j * i) / o);
+  return sum;
+}
+
+const adaptive: Rule = {
+  count: (f) => {
+    const x = f.inputs[0];
+    const y = f.outputs[0];
+    return x[0] * x[1] * adaptiveWindowSum(x[2], y[2]) * adaptiveWindowSum(x[3], y[3]) + outElements(f);
+  },
+  why: 'adaptive average pooling: one add per pooled input (summed window lengths) + one divide per output',
+  source: `${HOOKS} count_adap_avgpool l. 133-149`,
+};
+
+/** Upsample cost per output element by mode (count_upsample): nearest 0, bilinear 11, bicubic 259. */
+const UPSAMPLE_OPS = { nearest: 0, linear: 11, cubic: 259 } as const;
+
+export const thop: ConventionPreset = {
+  name: 'thop',
+  tool: 'thop (ultralytics-thop)',
+  version: 'ultralytics-thop 2.1.6 (commit fbb5e19468a9)',
+  source: [
+    'github.com/ultralytics/thop thop/profile.py (register_hooks l. 40-125)',
+    `github.com/ultralytics/thop ${HOOKS}`,
+    `github.com/ultralytics/thop ${CALC}`,
+    'github.com/ultralytics/thop README.md (resnet50: MACs 4133742592, params 25557032)',
+  ],
+  unit: 'MACs',
+  summary: 'Module hooks only: conv and linear MACs without bias, batch norm 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), bilinear upsampling 11 per output; ReLU, max pooling, dropout, additions and functional calls count 0.',
+  rules: {
+    conv: moduleOnly({
+      count: (f) => f.cost.macs,
+      why: 'conv: N·Cout·H\'·W\'·(Cin/g)·k (output volume × input channels/g × kernel), bias not counted',
+      source: `${HOOKS} count_convNd l. 32-51; ${CALC} calculate_conv2d_flops l. 27-34`,
+    }),
+    convTranspose: moduleOnly({
+      count: (f, ctx) => transposedMacs(convDims(f), ctx.convTranspose ?? 'input'),
+      why: 'transposed conv over input positions: N·Cin·H·W·(Cout/g)·k, bias not counted',
+      source: `${HOOKS} count_convtNd l. 54-65; ${CALC} calculate_conv2d_flops (transpose) l. 27-34`,
+    }),
+    linear: moduleOnly({
+      count: (f) => {
+        const d = linearDims(f);
+        return d.ci * d.rows * d.co;
+      },
+      why: 'linear: in_features × output elements, bias not counted',
+      source: `${HOOKS} count_linear l. 169-176`,
+    }),
+    batchNorm: moduleOnly({
+      count: (f) => 2 * inElements(f) * (affine(f) ? 2 : 1),
+      why: 'batch norm: 2 per element, doubled with affine (4 per element for nn.BatchNorm2d)',
+      source: `${HOOKS} count_normalization l. 68-79; ${CALC} calculate_norm l. 37-39`,
+    }),
+    avgPool: moduleOnly({
+      count: (f) => {
+        const x = f.inputs[0];
+        return x[0] * x[1] * avgPoolWindows(f) + outElements(f);
+      },
+      why: 'average pooling: one add per pooled input (window lengths clipped as PyTorch pads) + one divide per output',
+      source: `${HOOKS} count_avgpool l. 118-130`,
+    }),
+    adaptiveAvgPool: moduleOnly(adaptive),
+    globalAvgPool: moduleOnly({ ...adaptive, why: 'global average pooling (nn.AdaptiveAvgPool2d(1)): N·C·H·W adds + N·C divides' }),
+    resample: moduleOnly({
+      count: (f) => UPSAMPLE_OPS[resampleMode(f)] * outElements(f),
+      why: 'nn.Upsample: nearest 0, bilinear 11, bicubic 259 per output element (F.interpolate is not seen)',
+      source: `${HOOKS} count_upsample l. 152-166`,
+    }),
+    softmax: moduleOnly({
+      count: (f) => {
+        const x = f.inputs[0];
+        const dim = typeof f.attrs.dim === 'number' ? f.attrs.dim : 1;
+        const features = x[dim < 0 ? x.length + dim : dim];
+        return (inElements(f) / features) * (3 * features - 1);
+      },
+      why: 'softmax: per row, features exp + (features − 1) adds + features divides',
+      source: `${HOOKS} count_softmax l. 98-115; ${CALC} calculate_softmax l. 42-48`,
+    }),
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * torchinfo (github.com/TylerYep/torchinfo @ 5c4164f, 1.8.0 and later), summary(model,
+ * input_size).total_mult_adds, printed as "Total mult-adds". LayerInfo.calculate_macs
+ * (torchinfo/layer_info.py l. 264-286) counts only modules with parameters, from the parameter
+ * count and the output size, and only leaf modules reach the total (model_statistics.py l. 30-33):
+ *
+ *   a module whose class name contains "Conv" (Conv2d, ConvTranspose2d, DeformConv2d):
+ *       (weight + bias elements) · N · H'·W'           ("ignore C": output positions)
+ *   a module whose class name contains "Linear":
+ *       (weight + bias elements) · prod(output[:-1])
+ *   any other module with parameters (BatchNorm2d, …): (its parameter elements) · N
+ *
+ * So the bias counts once per output position, BN counts 2·C·N (γ and β times the batch), and a
+ * transposed conv is counted over OUTPUT positions with all Cin·(Cout/g)·k weights at each:
+ * g times the usual output-position count. Layers without parameters and functional calls count 0.
+ *
+ * Published: tests/test_output/resnet50.out (torchvision resnet50, input (2, 3, 224, 224)):
+ * "Total mult-adds (G): 8.18"; README and tests/test_output/resnet152.out: 11.51 G at batch 1;
+ * tests/test_output/single_input_all_cols.out: per-layer Mult-Adds of SingleInputNet at batch 7
+ * (1,048,320 / 2,248,960 / 112,350 / 3,570).
+ */
+import { convDims, hasWeight, linearDims, transposedMacs, weightShape } from './families.js';
+import type { ConventionPreset, LayerFacts } from './types.js';
+import { numel } from '../ops/types.js';
+
+const LI = 'torchinfo/layer_info.py';
+
+const paramElements = (f: LayerFacts): number => f.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+
+/** "Conv" modules: every parameter element once per output position (batch included, channels not). */
+function convLike(f: LayerFacts): number {
+  const y = f.outputs[0];
+  return paramElements(f) * y[0] * y[2] * y[3];
+}
+
+export const torchinfo: ConventionPreset = {
+  name: 'torchinfo',
+  tool: 'torchinfo',
+  version: 'torchinfo 1.8.0 (commit 5c4164f1e2e1)',
+  source: [
+    `github.com/TylerYep/torchinfo ${LI} (calculate_macs l. 264-286)`,
+    'github.com/TylerYep/torchinfo torchinfo/model_statistics.py (l. 30-33: leaf layers only)',
+    'github.com/TylerYep/torchinfo tests/test_output/resnet50.out (batch 2: Total mult-adds (G): 8.18)',
+  ],
+  unit: 'MACs',
+  summary: 'Parameter elements × output positions for conv-like modules (bias included), × rows for linear, × batch for any other module with parameters (BN: 2·C·N); modules without parameters count 0.',
+  rules: {
+    conv: { count: convLike, why: 'Conv2d: (weight + bias elements)·N·H\'·W\' = MACs + one bias add per output element', source: `${LI} calculate_macs l. 275-279` },
+    convTranspose: {
+      count: (f, ctx) => {
+        if (!ctx.convTranspose) return convLike(f);
+        const d = convDims(f);
+        const y = f.outputs[0];
+        return transposedMacs(d, ctx.convTranspose) + (hasWeight(f, 'bias') ? numel(weightShape(f, 'bias')) * y[0] * y[2] * y[3] : 0);
+      },
+      why: 'ConvTranspose2d ("Conv" in the class name): (Cin·(Cout/g)·k + Cout)·N·H\'·W\', output positions',
+      source: `${LI} calculate_macs l. 275-279`,
+    },
+    deformConv: { count: convLike, why: 'DeformConv2d ("Conv" in the class name): (weight + bias elements)·N·H\'·W\'', source: `${LI} calculate_macs l. 275-279` },
+    linear: {
+      count: (f) => {
+        const d = linearDims(f);
+        return paramElements(f) * d.rows;
+      },
+      why: 'Linear: (in·out + out bias)·rows',
+      source: `${LI} calculate_macs l. 280-281`,
+    },
+    batchNorm: {
+      count: (f) => paramElements(f) * f.outputs[0][0],
+      why: 'BatchNorm2d (a module with parameters): (γ + β elements)·N = 2·C·N',
+      source: `${LI} calculate_macs l. 282-283`,
+    },
+  },
+};

@@ -1,0 +1,116 @@
+/**
+ * torchvision's published "GFLOPS" and fvcore's FlopCountAnalysis: both count one multiply-add as
+ * one "flop", and differ on what else they count.
+ *
+ * torchvision: the `_ops` field of every weights' meta (torchvision/models/resnet.py
+ * ResNet50_Weights.IMAGENET1K_V1 "_ops": 4.089; vgg.py VGG16_Weights "_ops": 15.47), shown as
+ * "GFLOPS" at https://pytorch.org/vision/stable/models.html. Measured with a TorchDispatchMode
+ * counter over aten.convolution / mm / addmm / bmm (the counter torch.utils.flop_counter grew
+ * from): conv N·Cout·H'·W'·(Cin/g)·k, transposed conv over input positions, linear rows·in·out;
+ * no bias, no BN, no activation, no pooling. That is convlens's own MAC convention.
+ *
+ * fvcore 0.1.6 (github.com/facebookresearch/fvcore @ 3378afe): FlopCountAnalysis traces the model
+ * with torch.jit and counts the aten ops in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py
+ * l. 28-46), handles in fvcore/nn/jit_handles.py. Besides conv and linear it counts batch norm,
+ * adaptive average pooling and nearest/bilinear upsampling; ReLU, max pooling, avg_pool2d, add,
+ * mul, cat … are not counted (skipped as unsupported or in _IGNORED_OPS, jit_analysis.py l. 30).
+ * The model is assumed in eval mode (FlopCountAnalysis does not switch it: in training mode BN
+ * counts 5 per element, norm_flop_counter).
+ */
+import { affine, convDims, inElements, linearDims, matmulOperands, outElements, resampleMode, transposedMacs } from './families.js';
+import type { ConventionPreset, Rule } from './types.js';
+import { numel } from '../ops/types.js';
+
+const FV = 'fvcore/nn/jit_handles.py';
+
+/** torchvision: convlens's MACs (the same rule, measured against torchvision in test/zoo). */
+const macsOnly = (why: string, source: string): Rule => ({ count: (f) => f.cost.macs, why, source });
+
+export const torchvision: ConventionPreset = {
+  name: 'torchvision',
+  tool: 'torchvision (model docs "GFLOPS", weights meta "_ops")',
+  version: 'torchvision ≥ 0.15 weights metadata',
+  source: [
+    'https://pytorch.org/vision/stable/models.html (Table of all available classification weights: GFLOPS)',
+    'github.com/pytorch/vision torchvision/models/resnet.py ResNet50_Weights.IMAGENET1K_V1 meta "_ops": 4.089',
+    'github.com/pytorch/vision torchvision/models/vgg.py VGG16_Weights.IMAGENET1K_V1 meta "_ops": 15.47',
+  ],
+  unit: 'MACs',
+  summary: 'Multiply-accumulates of convolutions and linear layers only, bias excluded; published as "GFLOPS" with 3 decimals.',
+  rules: {
+    conv: macsOnly('conv: N·Cout·H\'·W\'·(Cin/g)·k multiply-adds, no bias', 'aten.convolution: batch·prod(w.shape)·prod(out spatial)'),
+    convTranspose: {
+      count: (f, ctx) => transposedMacs(convDims(f), ctx.convTranspose ?? 'input'),
+      why: 'transposed conv over input positions: N·Cin·H·W·(Cout/g)·k, no bias',
+      source: 'aten.convolution (transposed): batch·prod(w.shape)·prod(input spatial)',
+    },
+    deformConv: macsOnly('deformable conv: the conv part N·Cout·H\'·W\'·(Cin/g)·k', 'as conv'),
+    linear: macsOnly('linear: rows·in·out, no bias', 'aten.addmm / aten.mm: M·K·N'),
+    matmul: macsOnly('matmul: batch·M·K·N', 'aten.mm / aten.bmm'),
+  },
+};
+
+export const fvcore: ConventionPreset = {
+  name: 'fvcore',
+  tool: 'fvcore FlopCountAnalysis',
+  version: 'fvcore 0.1.6 (commit 3378afe0d71d, 2026-02-25)',
+  source: [
+    'github.com/facebookresearch/fvcore fvcore/nn/flop_count.py (_DEFAULT_SUPPORTED_OPS, l. 28-46)',
+    'github.com/facebookresearch/fvcore fvcore/nn/jit_handles.py',
+    'github.com/facebookresearch/fvcore fvcore/nn/jit_analysis.py (_IGNORED_OPS, l. 30)',
+    'github.com/facebookresearch/fvcore docs/flop_count.md',
+  ],
+  unit: 'FLOPs',
+  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv and linear MACs without bias, plus batch norm (eval: 2 per element with affine), adaptive average pooling (1 per input element) and upsampling (nearest 1, bilinear 4 per output element).',
+  rules: {
+    conv: {
+      count: (f) => f.cost.macs,
+      why: 'conv: batch·prod(w.shape)·H\'·W\' = N·Cout·(Cin/g)·k·H\'·W\', bias not counted',
+      source: `${FV} conv_flop_count l. 129-153`,
+    },
+    convTranspose: {
+      count: (f, ctx) => transposedMacs(convDims(f), ctx.convTranspose ?? 'input'),
+      why: 'transposed conv over input positions: batch·prod(w.shape)·H·W, bias not counted',
+      source: `${FV} conv_flop_count l. 129-153 (x_shape when transposed)`,
+    },
+    linear: {
+      count: (f) => {
+        const d = linearDims(f);
+        return d.rows * d.ci * d.co;
+      },
+      why: 'linear (aten::linear / addmm): rows·in·out, bias not counted',
+      source: `${FV} addmm_flop_jit l. 84-98, linear_flop_jit l. 101-112`,
+    },
+    matmul: {
+      count: (f) => {
+        const { a, b } = matmulOperands(f);
+        return numel(a) * b[b.length - 1];
+      },
+      why: 'matmul: prod(a.shape)·b[-1]',
+      source: `${FV} matmul_flop_jit l. 219-229`,
+    },
+    batchNorm: {
+      count: (f) => inElements(f) * (affine(f) ? 2 : 1),
+      why: 'batch norm (eval): 2 per element with affine, 1 without',
+      source: `${FV} batchnorm_flop_jit l. 253-260`,
+    },
+    adaptiveAvgPool: {
+      count: (f) => inElements(f),
+      why: 'adaptive average pooling: 1 per input element',
+      source: 'fvcore/nn/flop_count.py l. 44: elementwise_flop_counter(1, 0)',
+    },
+    globalAvgPool: {
+      count: (f) => inElements(f),
+      why: 'global average pooling (aten::adaptive_avg_pool2d): 1 per input element',
+      source: 'fvcore/nn/flop_count.py l. 44: elementwise_flop_counter(1, 0)',
+    },
+    resample: {
+      count: (f) => {
+        const mode = resampleMode(f);
+        return mode === 'nearest' ? outElements(f) : mode === 'linear' ? 4 * outElements(f) : 0;
+      },
+      why: 'upsampling: nearest 1, bilinear 4 per output element; bicubic not counted',
+      source: 'fvcore/nn/flop_count.py l. 42-43: upsample_nearest2d (0, 1), upsample_bilinear2d (0, 4)',
+    },
+  },
+};

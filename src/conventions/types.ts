@@ -1,0 +1,156 @@
+/**
+ * Counting conventions of other tools: the vocabulary a preset is written in, and the schemas of
+ * what countWith and explain return (so REST, GraphQL, the JSON Schema and OpenAPI can publish them).
+ *
+ * A preset is a table of per-op-family rules. The family of a layer is decided once, by the
+ * identity of its OpDef object (families.ts imports the op objects from src/ops and maps each to a
+ * family): nothing here compares op names.
+ */
+import { z } from 'zod';
+import type { AxisGeometry } from '../ops/geometry.js';
+import type { LayerCost, Shape } from '../ops/types.js';
+
+/**
+ * Op families the presets distinguish. `layout` gathers the ops that only move or select
+ * elements (flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather,
+ * shape, cast, identity, channelShuffle): every tool studied counts them 0.
+ */
+export const FAMILIES = [
+  'conv',
+  'convTranspose',
+  'deformConv',
+  'linear',
+  'matmul',
+  'batchNorm',
+  'maxPool',
+  'avgPool',
+  'globalAvgPool',
+  'adaptiveAvgPool',
+  'maxUnpool',
+  'resample',
+  'relu',
+  'relu6',
+  'leakyRelu',
+  'sigmoid',
+  'sigmoidLut',
+  'swish',
+  'hardSigmoid',
+  'hardSwish',
+  'clip',
+  'softmax',
+  'dropout',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'concat',
+  'reduceMean',
+  'layout',
+] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/** Where a transposed convolution's multiply-accumulates are counted (see countWith). */
+export const CONV_TRANSPOSE_POSITIONS = ['input', 'output'] as const;
+export type ConvTransposePositions = (typeof CONV_TRANSPOSE_POSITIONS)[number];
+
+/** What a rule may read about one analysed layer: shapes, attributes, weights and convlens's own cost. */
+export interface LayerFacts {
+  name: string;
+  family: Family;
+  /** Attributes as the op's schema parsed them (PyTorch's defaults filled in). */
+  attrs: Readonly<Record<string, unknown>>;
+  /** Shapes of the inputs, in order (an omitted optional input is []). */
+  inputs: readonly Shape[];
+  outputs: readonly Shape[];
+  /** The op's weight tensors by role (weight, bias, runningMean, …) with their shapes. */
+  weights: readonly { name: string; shape: Shape; trainable: boolean }[];
+  /** Per-axis [h, w] window geometry of conv-like and pooling layers (from the op's plan), else null. */
+  geometry: readonly AxisGeometry[] | null;
+  /** The output size was set by attributes (resampling to a size, adaptive pooling), not by the input's. */
+  fixedSize: boolean;
+  /** convlens's own cost of the layer (MACs, exact multiply+add count, bias adds, element-wise FLOPs). */
+  cost: LayerCost;
+  /**
+   * The PyTorch source applies this layer as a function call (F.relu, F.max_pool2d,
+   * F.interpolate, torch.add) instead of an nn.Module (or a Python operator, for arithmetic).
+   * Tools that hook modules (thop, torchinfo, ptflops' module hooks) see the two differently.
+   */
+  functional: boolean;
+}
+
+export interface RuleContext {
+  /** Override of where transposed-conv MACs are counted; absent: as the tool itself counts them. */
+  convTranspose?: ConvTransposePositions;
+}
+
+export interface Rule {
+  count(f: LayerFacts, ctx: RuleContext): number;
+  /** What the tool counts for this family, in one line (the "why" of a difference). */
+  why: string;
+  /** The tool's source of the rule: file and line(s) at the commit counted. */
+  source: string;
+}
+
+export interface ConventionPreset {
+  /** Preset name as a request gives it (`thop`, `ptflops`, `ptflops-aten`, …). */
+  name: string;
+  /** The tool, as its users know it. */
+  tool: string;
+  /** The release (and repository commit) whose code the rules transcribe. */
+  version: string;
+  /** The tool's repository, the files read, and where its published figures are. */
+  source: readonly string[];
+  /** What the tool calls its figure. */
+  unit: 'MACs' | 'FLOPs';
+  /** One paragraph: what the figure is, and what it leaves out. */
+  summary: string;
+  /** Per-family rules; a family absent here counts 0 in this tool. */
+  rules: Readonly<Partial<Record<Family, Rule>>>;
+}
+
+export const ConventionLayerSchema = z.object({
+  name: z.string(),
+  op: z.string(),
+  family: z.enum(FAMILIES).nullable().describe('the op family the preset rule is chosen by (null: a layer convlens could not analyse)'),
+  count: z.number().describe("the tool's figure for this layer, in the preset's unit"),
+  convlensMacs: z.number().describe("convlens's own MACs of the layer (conv, convTranspose over input positions, deformConv, linear, matmul; bias excluded)"),
+  difference: z.number().describe('count − convlensMacs'),
+});
+export type ConventionLayer = z.infer<typeof ConventionLayerSchema>;
+
+export const ConventionFamilySchema = z.object({
+  family: z.enum(FAMILIES),
+  layers: z.number().describe('executed layers of this family'),
+  count: z.number().describe("the tool's figure summed over them"),
+  convlensMacs: z.number(),
+  difference: z.number().describe('count − convlensMacs'),
+  why: z.string().describe('what the tool counts for this family'),
+  source: z.string().describe("where in the tool's source (file, lines at the commit counted)"),
+});
+export type ConventionFamily = z.infer<typeof ConventionFamilySchema>;
+
+export const ConventionCountSchema = z
+  .object({
+    preset: z.string(),
+    tool: z.string(),
+    version: z.string(),
+    unit: z.enum(['MACs', 'FLOPs']),
+    summary: z.string(),
+    source: z.array(z.string()),
+    convTranspose: z.enum([...CONV_TRANSPOSE_POSITIONS, 'tool']).describe("where transposed-conv MACs were counted: the tool's own rule, or input/output positions"),
+    total: z.number().describe("the tool's total over the executed layers"),
+    convlensMacs: z.number().describe("convlens's MACs total (totals.macs)"),
+    difference: z.number().describe('total − convlensMacs'),
+    headline: z.string().describe('one sentence: both totals and the families that make the difference, largest first'),
+    byFamily: z.array(ConventionFamilySchema).describe('per op family, largest |difference| first: why the tool prints another number'),
+    layers: z.array(ConventionLayerSchema).describe('every executed layer, in report order'),
+    unsupported: z.array(z.string()).describe('layers convlens could not analyse: counted 0 here, as in the report'),
+  })
+  .describe("a model counted under another tool's conventions, layer by layer, beside convlens's own MACs");
+export type ConventionCount = z.infer<typeof ConventionCountSchema>;
+
+export const CountOptionsSchema = z.strictObject({
+  convTranspose: z.enum(CONV_TRANSPOSE_POSITIONS).optional().describe('count transposed-conv MACs over input or output positions instead of as the tool does'),
+  functional: z.array(z.string()).optional().describe('layers the PyTorch source calls as functions (F.relu, F.interpolate, torch.add), not nn.Modules'),
+});
+export type CountOptions = z.input<typeof CountOptionsSchema>;

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ExplanationSchema, explainReport } from '../../src/conventions/explain.js';
+import { ZOO } from '../../src/zoo/index.js';
+import { net } from '../helpers.js';
+import { analysed, zoo } from './helpers.js';
+
+const layerOf = (spec: unknown, name: string, includeBias = false) => explainReport(analysed(spec, { includeBias })).layers.find((l) => l.name === name)!;
+
+describe('explain: every figure with its formula and the values substituted', () => {
+  it("ResNet-18's layer1.0.conv1: 115,605,504 = N 1 · Cout 64 · H'W' 56·56 · Cin/g 64 · k 3·3", () => {
+    const e = explainReport(zoo('resnet18')).layers.find((l) => l.name === 'layer1.0.conv1')!;
+    expect(e.macs.formula).toBe("115,605,504 = N 1 · Cout 64 · H'W' 56·56 · Cin/g 64 · k 3·3");
+    expect(e.params.formula).toBe('36,864 = Cout 64 · Cin/g 64 · k 3·3');
+    expect(e.exactMacOps.formula).toBe("231,010,304 = (2 · Cin/g 64 · k 3·3 − 1) · N 1 · Cout 64 · H'W' 56·56");
+    expect(e.flops['2macs'].formula).toBe('231,211,008 = 2 · MACs 115,605,504 + element-wise 0');
+    expect(e.biasOps.formula).toBe('0');
+    expect(e.agrees).toBe(true);
+  });
+
+  it('grouped and dilated conv with a bias (depthwise 8→8, groups 8, k 3, dilation 2, padding 2 on 2×8×10×10)', () => {
+    const e = layerOf(net([2, 8, 10, 10], { op: 'conv2d', outChannels: 8, kernelSize: 3, groups: 8, dilation: 2, padding: 2 }), 'l0', true);
+    expect(e.macs.formula).toBe("14,400 = N 2 · Cout 8 · H'W' 10·10 · Cin/g 1 · k 3·3");
+    expect(e.params.formula).toBe('80 = Cout 8 · Cin/g 1 · k 3·3 + bias Cout 8');
+    expect(e.biasOps.formula).toBe("1,600 = N 2 · Cout 8 · H'W' 10·10");
+    expect(e.flops['2macs'].formula).toBe('30,400 = 2 · MACs 14,400 + element-wise 0 + bias adds 1600');
+    expect(e.agrees).toBe(true);
+  });
+
+  it('transposed conv over input positions, and its exact count: 2·MACs minus the outputs some tap reaches', () => {
+    // 1×4×3×3 → k 2, stride 2 → 1×2×6×6: every output receives taps, 72 of them
+    const e = layerOf(net([1, 4, 3, 3], { op: 'convTranspose2d', outChannels: 2, kernelSize: 2, stride: 2, bias: false }), 'l0');
+    expect(e.macs.formula).toBe('288 = N 1 · Cin 4 · HW 3·3 · Cout/g 2 · k 2·2');
+    expect(e.exactMacOps.formula).toBe('504 = 2 · MACs 288 − outputs reached N·Cout·h·w 1·2·6·6');
+    expect(e.params.formula).toBe('32 = Cin 4 · Cout/g 2 · k 2·2');
+  });
+
+  it('linear, batch norm, pooling, resampling, element-wise', () => {
+    expect(layerOf(net([4, 10], { op: 'linear', outFeatures: 5 }), 'l0').macs.formula).toBe('200 = rows 4 · in 10 · out 5');
+    expect(layerOf(net([1, 8, 4, 4], { op: 'batchNorm2d' }), 'l0').elementwise.formula).toBe('256 = elements 1·8·4·4 · scale+shift 2');
+    expect(layerOf(net([1, 8, 4, 4], { op: 'maxPool2d', kernelSize: 2 }), 'l0').elementwise.formula).toBe('96 = (k 2·2 − 1) · outputs 1·8·2·2');
+    expect(layerOf(net([1, 2, 5, 5], { op: 'adaptiveAvgPool2d', outputSize: 3 }), 'l0').elementwise.formula).toBe('98 = N·C 1·2 · Σ windows h 7 · Σ windows w 7');
+    expect(layerOf(net([1, 2, 4, 4], { op: 'upsample', mode: 'bilinear', scaleFactor: 2 }), 'l0').elementwise.formula).toBe('896 = linear per output 7 · outputs 1·2·8·8');
+    expect(layerOf(net([1, 8, 4, 4], { op: 'hardSwish' }), 'l0').elementwise.formula).toBe('640 = per element 5 · elements 1·8·4·4');
+  });
+
+  it('deformable conv: the conv MACs, and 7 FLOPs per bilinear sample (+ 1 with a mask)', () => {
+    const spec = {
+      name: 'dc',
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }, { name: 'offset', shape: [1, 18, 4, 4] }, { name: 'mask', shape: [1, 9, 4, 4] }],
+      layers: [{ name: 'dc', op: 'deformConv2d', inputs: ['x', 'offset', 'mask'], outChannels: 3, kernelSize: 3, padding: 1 }],
+    };
+    const e = layerOf(spec, 'dc');
+    expect(e.macs.formula).toBe("864 = N 1 · Cout 3 · H'W' 4·4 · Cin/g 2 · k 3·3");
+    expect(e.elementwise.formula).toBe("2,304 = N 1 · Cin 2 · k 3·3 · H'W' 4·4 · (bilinear 7 + mask 1)");
+  });
+
+  it('matmul: batch · M · K · N', () => {
+    const spec = { name: 'mm', inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [4, 5] }], layers: [{ name: 'mm', op: 'matmul', inputs: ['a', 'b'] }] };
+    expect(layerOf(spec, 'mm').macs.formula).toBe('120 = batch 2 · M 3 · K 4 · N 5');
+  });
+
+  it('a figure that does not match its formula is flagged, not explained away', () => {
+    const input = zoo('resnet18');
+    const conv = input.report.layers.find((l) => l.name === 'conv1')!;
+    input.report = { ...input.report, layers: input.report.layers.map((l) => (l === conv ? { ...l, macs: l.macs + 1 } : l)) };
+    const e = explainReport(input);
+    expect(e.agrees).toBe(false);
+    expect(e.layers.filter((l) => !l.agrees).map((l) => [l.name, l.macs.value, l.macs.reported])).toEqual([['conv1', conv.macs, conv.macs + 1]]);
+  });
+
+  it.each(ZOO.map((z) => [z.name] as const))('%s: the explanation of every layer equals every figure of the report', (name) => {
+    const input = zoo(name);
+    const e = ExplanationSchema.parse(explainReport(input));
+    const disagreeing = e.layers.filter((l) => !l.agrees).map((l) => l.name);
+    expect(disagreeing).toEqual([]);
+    expect(e.agrees).toBe(true);
+    // every analysed layer is explained
+    expect(e.layers.map((l) => l.name)).toEqual(input.report.layers.filter((l) => l.supported).map((l) => l.name));
+  });
+});
