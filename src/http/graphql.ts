@@ -20,6 +20,8 @@ import { ConvlensError } from '../errors.js';
 import type { FlopConvention, Report } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskPool } from '../runtime/pool.js';
+import { jobResolvers } from '../jobs/graphql.js';
+import type { JobQueue } from '../jobs/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { modelSpec, requestSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
@@ -68,9 +70,11 @@ export async function graphqlRoutes(
   app: FastifyInstance,
   // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
   // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
-  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number } },
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue },
 ): Promise<void> {
   const { pool } = opts;
+  // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
+  const jobs = jobResolvers(opts.jobs);
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {
@@ -136,7 +140,10 @@ export async function graphqlRoutes(
           const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
           return runResult(await callRun(pool, task));
         },
+        ...jobs.Query,
       },
+      Mutation: jobs.Mutation,
+      Job: jobs.Job,
       ...tensorResolvers,
       Conventions: { flops: (p: Parent) => toGql(p.flops) },
       LayerReport: {

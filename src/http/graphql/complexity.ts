@@ -1,7 +1,8 @@
 /**
  * A validation rule that bounds what one GraphQL operation may ask for, before any resolver runs:
- *   - weight of its root fields: run 25, analyze 10, runOperator 10, foldBatchNorm 5, any other 1;
- *     every alias counts (three aliased `run`s weigh 75), at most LIMITS.rootWeight;
+ *   - weight of its root fields: run 25, analyze 10, runOperator 10, foldBatchNorm 5, any other 1
+ *     (a mutation: submitJob 10, any other 1); every alias counts (three aliased `run`s weigh 75),
+ *     at most LIMITS.rootWeight;
  *   - fields selected, fragments expanded at every spread, at most LIMITS.fields (introspection
  *     fields included: getIntrospectionQuery() selects 220 to 229);
  *   - nesting depth, at most LIMITS.depth, where the subtrees of `__schema` and `__type` are exempt
@@ -24,8 +25,13 @@ import type { ASTVisitor, FieldNode, FragmentDefinitionNode, OperationDefinition
 export const LIMITS = { rootWeight: 50, fields: 500, depth: 12 } as const;
 export type Limits = { rootWeight: number; fields: number; depth: number };
 
-/** Root fields that start worker tasks weigh more than catalog reads (weight 1). */
+/** Query fields that start worker tasks weigh more than catalog reads (weight 1). */
 export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
+
+/** Mutation fields: a submitted job takes a place in the job queue, as much as an analysis; cancelJob 1. */
+export const MUTATION_FIELD_WEIGHT: Readonly<Record<string, number>> = { submitJob: 10 };
+
+const weightsOf = (op: OperationDefinitionNode) => (op.operation === 'mutation' ? MUTATION_FIELD_WEIGHT : ROOT_FIELD_WEIGHT);
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
@@ -68,10 +74,10 @@ function firstRepeat(set: Merged, path: string[], root: boolean): Repeat | null 
   return null;
 }
 
-function weightList(counts: Map<string, number>): string {
+function weightList(counts: Map<string, number>, weights: Readonly<Record<string, number>>): string {
   return [...counts]
-    .sort((a, b) => (ROOT_FIELD_WEIGHT[b[0]] ?? 1) * b[1] - (ROOT_FIELD_WEIGHT[a[0]] ?? 1) * a[1])
-    .map(([name, n]) => `${name} ×${n} = ${(ROOT_FIELD_WEIGHT[name] ?? 1) * n}`)
+    .sort((a, b) => (weights[b[0]] ?? 1) * b[1] - (weights[a[0]] ?? 1) * a[1])
+    .map(([name, n]) => `${name} ×${n} = ${(weights[name] ?? 1) * n}`)
     .join(', ');
 }
 
@@ -166,12 +172,13 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
         const label = op.name ? `operation ${op.name.value}` : 'the operation';
         const counts = new Map<string, number>();
         rootFields(op.selectionSet, counts, new Set());
-        const weight = [...counts].reduce((s, [name, n]) => s + (ROOT_FIELD_WEIGHT[name] ?? 1) * n, 0);
+        const table = weightsOf(op);
+        const weight = [...counts].reduce((s, [name, n]) => s + (table[name] ?? 1) * n, 0);
         if (weight > limits.rootWeight) {
-          const weights = Object.entries(ROOT_FIELD_WEIGHT).map(([k, v]) => `${k} ${v}`).join(', ');
+          const weights = Object.entries(table).map(([k, v]) => `${k} ${v}`).join(', ');
           report(
             op,
-            `${label} weighs ${weight} (${weightList(counts)}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1, and each alias counts: split the work over several requests.`,
+            `${label} weighs ${weight} (${weightList(counts, table)}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1, and each alias counts: split the work over several requests.`,
             { limit: limits.rootWeight, weight, rootFields: Object.fromEntries(counts) },
           );
         }
