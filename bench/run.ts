@@ -1,15 +1,20 @@
 /** npm run bench: every benchmark prints a ratio against a peer measured in the same run. */
 import { convBench } from './conv.js';
+import { loadBench } from './load.js';
 import { onnxImportBench } from './onnx-import.js';
 import { resnetBench } from './resnet.js';
 
-const only = process.argv.slice(2);
+// names select benches; --flags go to the benches that read them (load: --json, --duration)
+const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--duration');
 const benches: [string, () => void | Promise<void>][] = [
   ['onnx-import', onnxImportBench],
   ['conv', convBench],
   ['resnet18', resnetBench],
 ];
+// run only when named (npm run bench -- load): it starts a server and loads it for about 40 s
+const onRequest: [string, () => void | Promise<void>][] = [['load', () => loadBench()]];
 for (const [name, fn] of benches) {
   if (only.length && !only.includes(name)) continue;
   await fn();
 }
+for (const [name, fn] of onRequest) if (only.includes(name)) await fn();
