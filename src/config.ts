@@ -32,11 +32,14 @@ export const ConfigSchema = z.object({
    * ones; the oldest finished results are forgotten first, then submissions get 503 OVERLOADED.
    */
   JOB_STORE_MAX_BYTES: int(1024).default(512 * 1024 * 1024),
-  /** Jobs on Redis (BullMQ) when set, redis:// or rediss://; any replica answers for any job, `convlens worker` runs them. Unset: in-process. */
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\/[^\s]+$/, { error: 'must be a redis:// or rediss:// URL' })
-    .optional(),
+  /** Jobs on Redis (BullMQ) when set, redis:// or rediss://; any replica answers for any job, `convlens worker` runs them. Unset or empty: in-process. */
+  REDIS_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, { error: 'must be a redis:// or rediss:// URL' })
+      .optional(),
+  ),
   GRAPHIQL: z
     .enum(['true', 'false', '1', '0'])
     .default('true')

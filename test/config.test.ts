@@ -94,3 +94,39 @@ describe('security and GraphQL limits (issue 9)', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
   });
 });
+
+describe('jobs configuration (POST /v1/jobs, convlens worker)', () => {
+  it('defaults: results kept 3600 s, 256 jobs waiting, 100 models a batch, 512 MiB in-process store, no Redis (in-process)', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ JOB_TTL_SECONDS: 3600, JOB_MAX_PENDING: 256, JOB_BATCH_MAX: 100, JOB_STORE_MAX_BYTES: 536_870_912 });
+    expect(c.REDIS_URL).toBeUndefined();
+  });
+
+  it('values: REDIS_URL redis:// or rediss:// (with a password), an empty one meaning unset; the numbers coerced', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://redis:6379' }).REDIS_URL).toBe('redis://redis:6379');
+    expect(loadConfig({ REDIS_URL: 'rediss://:s3cret@cache.example.com:6380/2' }).REDIS_URL).toBe('rediss://:s3cret@cache.example.com:6380/2');
+    expect(loadConfig({ REDIS_URL: '' }).REDIS_URL).toBeUndefined();
+    expect(loadConfig({ JOB_TTL_SECONDS: '60', JOB_MAX_PENDING: '5', JOB_BATCH_MAX: '10', JOB_STORE_MAX_BYTES: '1048576' })).toMatchObject({
+      JOB_TTL_SECONDS: 60,
+      JOB_MAX_PENDING: 5,
+      JOB_BATCH_MAX: 10,
+      JOB_STORE_MAX_BYTES: 1_048_576,
+    });
+  });
+
+  it.each([['localhost:6379'], ['http://redis:6379']])('REDIS_URL=%s (not redis:// or rediss://) stops the process naming the variable', (value) => {
+    expect(() => loadConfig({ REDIS_URL: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_URL: value })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it.each([
+    ['JOB_TTL_SECONDS', '0'],
+    ['JOB_TTL_SECONDS', '2592001'],
+    ['JOB_MAX_PENDING', '0'],
+    ['JOB_BATCH_MAX', '1.5'],
+    ['JOB_STORE_MAX_BYTES', '1000'],
+  ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  });
+});

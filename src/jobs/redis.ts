@@ -66,13 +66,17 @@ export function redisClient(url: string, log?: Logger, name = 'convlens', patien
 }
 
 /** The promise, or QUEUE_UNAVAILABLE when Redis fails or does not answer in time. */
-export async function guard<T>(work: Promise<T>): Promise<T> {
+export async function guard<T>(client: Redis, work: () => Promise<T>): Promise<T> {
+  // a client already reconnecting has seen Redis go: answer now rather than after the timeout
+  if (client.status === 'reconnecting' || client.status === 'end') {
+    throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable (connection ${client.status}); retry later`);
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([work, timeout]);
+    return await Promise.race([work(), timeout]);
   } catch (e) {
     if (e instanceof ConvlensError) throw e;
     throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable: ${(e as Error).message}; retry later`);
@@ -118,13 +122,15 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
 
   const viewOf = async (id: string): Promise<JobView | null> => {
     if (!JOB_ID.test(id)) return null;
+    // the state first, then the job: a job read first could finish in between and look finished without its finishedOn
+    const state = await queue.getJobState(id);
     const job = await Job.fromId<JobData>(queue, id);
     if (!job) {
       const cancelled = await redis.get(jobKeys(id).cancelled);
       return cancelled ? { head: JSON.parse(cancelled) as JobStatusHead } : null;
     }
     const error = job.failedReason === undefined || job.finishedOn === undefined ? null : failure(job.failedReason);
-    const status = stateOf(await job.getState(), error);
+    const status = stateOf(state, error);
     if (status === null || !(JOB_KINDS as readonly string[]).includes(job.data?.kind)) return null;
     if (FINISHED.has(status) && (job.finishedOn ?? 0) + ttlMs <= Date.now()) return null;
     const p = job.progress as { done?: unknown; total?: unknown } | number;
@@ -160,13 +166,13 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
     backend: 'redis',
     async submit(body) {
       const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
-      const counts = await guard(queue.getJobCounts('waiting', 'prioritized', 'delayed'));
+      const counts = await guard(redis, () => queue.getJobCounts('waiting', 'prioritized', 'delayed'));
       const waiting = Object.values(counts).reduce((a, b) => a + b, 0);
       if (waiting >= config.JOB_MAX_PENDING) throw new ConvlensError('OVERLOADED', `${waiting} jobs are waiting (JOB_MAX_PENDING); retry later`);
       const id = randomUUID();
       const total = job.kind === 'batch' ? job.items.length : null;
       const createdAt = Date.now();
-      await guard(
+      await guard(redis, () =>
         queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total }, {
           jobId: id,
           timestamp: createdAt,
@@ -177,61 +183,59 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
       );
       return { head: head({ id, kind: job.kind, status: 'queued', createdAt, ttlSeconds: config.JOB_TTL_SECONDS, progress: total === null ? null : { done: 0, total } }) };
     },
-    get: (id) => guard(viewOf(id)),
+    get: (id) => guard(redis, () => viewOf(id)),
     async cancel(id) {
-      return guard(
-        (async () => {
-          const before = await viewOf(id);
-          if (!before) return null;
-          const job = await Job.fromId<JobData>(queue, id);
-          if (FINISHED.has(before.head.status)) {
-            await forget(id, job);
-            return before;
+      return guard(redis, async () => {
+        const before = await viewOf(id);
+        if (!before) return null;
+        const job = await Job.fromId<JobData>(queue, id);
+        if (FINISHED.has(before.head.status)) {
+          await forget(id, job);
+          return before;
+        }
+        const k = jobKeys(id);
+        await redis.set(k.cancel, '1', 'PX', ttlMs + 24 * 3600_000);
+        await redis.publish(CANCEL_CHANNEL, id);
+        if (job && before.head.status === 'queued') {
+          try {
+            await job.remove();
+            const h = head({
+              id,
+              kind: before.head.kind,
+              status: 'cancelled',
+              createdAt: job.timestamp,
+              finishedAt: Date.now(),
+              ttlSeconds: config.JOB_TTL_SECONDS,
+              progress: before.head.progress,
+              error: cancelledError().toJSON(),
+            });
+            await redis.set(k.cancelled, JSON.stringify(h), 'PX', ttlMs);
+            return { head: h };
+          } catch {
+            // a worker took it meanwhile: it sees the flag, or the message, and stops
           }
-          const k = jobKeys(id);
-          await redis.set(k.cancel, '1', 'PX', ttlMs + 24 * 3600_000);
-          await redis.publish(CANCEL_CHANNEL, id);
-          if (job && before.head.status === 'queued') {
-            try {
-              await job.remove();
-              const h = head({
-                id,
-                kind: before.head.kind,
-                status: 'cancelled',
-                createdAt: job.timestamp,
-                finishedAt: Date.now(),
-                ttlSeconds: config.JOB_TTL_SECONDS,
-                progress: before.head.progress,
-                error: cancelledError().toJSON(),
-              });
-              await redis.set(k.cancelled, JSON.stringify(h), 'PX', ttlMs);
-              return { head: h };
-            } catch {
-              // a worker took it meanwhile: it sees the flag, or the message, and stops
-            }
-          }
-          // running: the worker answers the message at once; wait for it to say so
-          for (let i = 0; i < 25; i++) {
-            const now = await viewOf(id);
-            if (!now || FINISHED.has(now.head.status)) return now;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-          return viewOf(id);
-        })(),
-      );
+        }
+        // running: the worker answers the message at once; wait for it to say so
+        for (let i = 0; i < 25; i++) {
+          const now = await viewOf(id);
+          if (!now || FINISHED.has(now.head.status)) return now;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return viewOf(id);
+      });
     },
     async *lines(id, signal) {
       const k = jobKeys(id);
       let next = 0;
       let first = true;
       while (!signal.aborted) {
-        const v = await guard(viewOf(id));
+        const v = await guard(redis, () => viewOf(id));
         if (!v) {
           if (first) throw new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have expired (JOB_TTL_SECONDS)`, { path: 'id' });
           return;
         }
         first = false;
-        const got = await guard(redis.lrange(k.lines, next, next + 99));
+        const got = await guard(redis, () => redis.lrange(k.lines, next, next + 99));
         for (const line of got) yield line;
         next += got.length;
         if (got.length === 100) continue;
@@ -252,7 +256,7 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
       }
     },
     async counts() {
-      const c = await guard(queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'));
+      const c = await guard(redis, () => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'));
       return { queued: c.waiting + c.prioritized + c.delayed, running: c.active };
     },
     async close() {
