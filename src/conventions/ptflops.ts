@@ -4,8 +4,8 @@
  * "GMac". Two backends:
  *
  * `pytorch` (the README benchmark's first column): a forward hook per nn.Module type
- * (ptflops/pytorch_ops.py MODULES_MAPPING l. 271-313) AND, on top, patched torch.nn.functional
- * and tensor functions (FUNCTIONAL_MAPPING l. 422-450, TENSOR_OPS_MAPPING l. 453-468, patched in
+ * (ptflops/pytorch_ops.py MODULES_MAPPING l. 271-321) AND, on top, patched torch.nn.functional
+ * and tensor functions (FUNCTIONAL_MAPPING l. 422-450, TENSOR_OPS_MAPPING l. 453-469, patched in
  * pytorch_engine.py patch_functional l. 348-390). An nn.ReLU module calls F.relu inside its forward,
  * so a ReLU is counted twice: once by relu_flops_counter_hook (output elements) and once by the
  * patched F.relu (input elements). The same holds for nn.MaxPool2d/AvgPool2d/AdaptiveAvgPool2d
@@ -72,7 +72,7 @@ export const ptflops: ConventionPreset = {
         return transposedMacs(d, ctx.convTranspose ?? 'input') + (d.bias ? outElements(f) : 0);
       },
       why: 'transposed conv over input positions: N·H·W·k·Cin·(Cout/g) + one bias add per output element',
-      source: `${OPS} conv_flops_counter_hook (transpose=True) l. 60-92, MODULES_MAPPING l. 306-308`,
+      source: `${OPS} conv_flops_counter_hook (transpose=True) l. 60-92, MODULES_MAPPING l. 309-311`,
     },
     deformConv: {
       count: (f) => convHook(f, DEFORM_EXTRA + (f.inputs.length > 2 && f.inputs[2].length > 0 ? 1 : 0)),
@@ -114,7 +114,7 @@ export const ptflops: ConventionPreset = {
     swish: {
       count: (f) => inElements(f),
       why: 'SiLU: 1 per element, through the patched F.silu (no module hook for nn.SiLU)',
-      source: `${OPS} FUNCTIONAL_MAPPING F.silu l. 447-448`,
+      source: `${OPS} FUNCTIONAL_MAPPING F.silu l. 449-450`,
     },
     softmax: {
       count: (f) => inElements(f),
@@ -123,18 +123,18 @@ export const ptflops: ConventionPreset = {
     },
     maxPool: hookAndFunction(inElements, inElements, 'nn.MaxPool2d: 2 per input element (pool hook + patched F.max_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 434`),
     avgPool: hookAndFunction(inElements, inElements, 'nn.AvgPool2d: 2 per input element (pool hook + patched F.avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 431`),
-    adaptiveAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d: 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 438`),
-    globalAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d(1): 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 438`),
+    adaptiveAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d: 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 437`),
+    globalAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d(1): 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 437`),
     resample: hookAndFunction(outElements, outElements, 'nn.Upsample: 2 per output element (upsample hook + patched F.interpolate); F.interpolate alone: 1', `${OPS} upsample_flops_counter_hook l. 21-27 + _interpolate_functional_flops_hook l. 351-382`),
     add: {
       count: (f) => (f.functional ? outElements(f) : 0),
       why: 'addition: 0 for the `+`/`+=` operator (not patched); torch.add / Tensor.add: 1 per output element',
-      source: `${OPS} TENSOR_OPS_MAPPING torch.add l. 466-467, _elementwise_tensor_flops_hook l. 397-419`,
+      source: `${OPS} TENSOR_OPS_MAPPING torch.add l. 467-468, _elementwise_tensor_flops_hook l. 397-419`,
     },
     mul: {
       count: (f) => (f.functional ? outElements(f) : 0),
       why: 'multiplication: 0 for the `*` operator (not patched); torch.mul / Tensor.mul: 1 per output element',
-      source: `${OPS} TENSOR_OPS_MAPPING torch.mul l. 464-465`,
+      source: `${OPS} TENSOR_OPS_MAPPING torch.mul l. 465-466`,
     },
   },
 };

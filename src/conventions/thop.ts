@@ -1,7 +1,7 @@
 /**
  * thop (ultralytics-thop 2.1.6, github.com/ultralytics/thop @ fbb5e19, the same thop/ tree as tag
  * v2.1.6, 2026-07-30). `profile(model, inputs)` registers a forward hook per nn.Module type
- * (thop/profile.py register_hooks, l. 40-125) and sums the hooks' `total_ops`; it calls the figure
+ * (thop/profile.py register_hooks, l. 40-119) and sums the hooks' `total_ops`; it calls the figure
  * MACs. Functions (F.relu, F.interpolate, torch.add, `+`) are invisible to it: a layer the PyTorch
  * source applies functionally counts 0.
  *
@@ -64,7 +64,7 @@ export const thop: ConventionPreset = {
   tool: 'thop (ultralytics-thop)',
   version: 'ultralytics-thop 2.1.6 (commit fbb5e19468a9)',
   source: [
-    'github.com/ultralytics/thop thop/profile.py (register_hooks l. 40-125)',
+    'github.com/ultralytics/thop thop/profile.py (register_hooks l. 40-119)',
     `github.com/ultralytics/thop ${HOOKS}`,
     `github.com/ultralytics/thop ${CALC}`,
     'github.com/ultralytics/thop README.md (resnet50: MACs 4133742592, params 25557032)',

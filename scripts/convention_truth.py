@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Ground truth for convlens's counting-convention presets (src/conventions/): what the real tools print.
+
+Writes test/fixtures/conventions/truth.json: for each model (torchvision's, and a PyTorch U-Net built
+exactly as src/zoo/segmentation.ts builds `unet`), per tool, the total and the count of every leaf
+module (or ONNX node) that the tool charged a non-zero amount:
+
+  thop          ultralytics-thop  thop.profile(model, (x,), ret_layer_info=True)            "MACs"
+  ptflops       ptflops           get_model_complexity_info(..., backend='pytorch')          "MACs"
+                                  (module hooks + patched torch.nn.functional / tensor ops)
+  ptflops-aten  ptflops           get_model_complexity_info(..., backend='aten')             "MACs"
+  fvcore        fvcore            FlopCountAnalysis(model.eval(), x).total() / by_module()   "flops" (= MACs)
+  torchinfo     torchinfo         summary(model, input_size).total_mult_adds                 "mult-adds"
+  calflops      calflops          calculate_flops(model, input_shape) -> flops               "FLOPs"
+  calflops-macs calflops          calculate_flops(model, input_shape) -> macs                "MACs"
+  onnx-tool     onnx-tool         Model(f).graph.shape_infer(); graph.profile(); graph.macs  "MACs"
+                                  on torch.onnx.export(model, training=PRESERVE, opset 17)
+
+The tools are run from source checkouts (none of them needs compiling): pass the folder holding them,
+one sub-folder per repository named owner+name (as the search tool's fetch lays them out), e.g.
+
+  /usr/bin/python3 scripts/convention_truth.py --tools /tmp/tools            # every model
+  /usr/bin/python3 scripts/convention_truth.py --tools /tmp/tools resnet50   # only these, merged
+
+  /tmp/tools/ultralytics+thop                  github.com/ultralytics/thop
+  /tmp/tools/sovrasov+flops-counter.pytorch    github.com/sovrasov/flops-counter.pytorch
+  /tmp/tools/facebookresearch+fvcore           github.com/facebookresearch/fvcore
+  /tmp/tools/TylerYep+torchinfo                github.com/TylerYep/torchinfo
+  /tmp/tools/MrYxJ+calculate-flops.pytorch     github.com/MrYxJ/calculate-flops.pytorch
+  /tmp/tools/ThanatosShinji+onnx-tool          github.com/ThanatosShinji/onnx-tool
+
+(a folder without .git, such as `git archive` output, may name its commit in a COMMIT file).
+onnx-tool also reports `shapeArithmetic`: what it charged the export's integer shape computations
+(a view's sizes), which convlens evaluates as constants (report.totals.folded) instead of layers.
+
+Packages the tools import only to print tables, read files or load language models (tabulate,
+termcolor, tqdm, iopath, transformers, accelerate, huggingface_hub) are stubbed when absent: no
+counting code lives in them. Debian's python3-torch (1.13) and python3-torchvision, and onnx.
+The tests read the JSON; nothing in CI runs Python.
+"""
+import argparse
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision.models as tvm
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "test" / "fixtures" / "conventions" / "truth.json"
+
+REPOS = {
+    "thop": "ultralytics+thop",
+    "ptflops": "sovrasov+flops-counter.pytorch",
+    "fvcore": "facebookresearch+fvcore",
+    "torchinfo": "TylerYep+torchinfo",
+    "calflops": "MrYxJ+calculate-flops.pytorch",
+    "onnx-tool": "ThanatosShinji+onnx-tool",
+}
+
+MODELS = {
+    "alexnet": (tvm.alexnet, 224, {}),
+    "vgg11": (tvm.vgg11, 224, {}),
+    "vgg16": (tvm.vgg16, 224, {}),
+    "vgg16_bn": (tvm.vgg16_bn, 224, {}),
+    "resnet18": (tvm.resnet18, 224, {}),
+    "resnet34": (tvm.resnet34, 224, {}),
+    "resnet50": (tvm.resnet50, 224, {}),
+    "resnet101": (tvm.resnet101, 224, {}),
+    "mobilenet_v2": (tvm.mobilenet_v2, 224, {}),
+    "mobilenet_v3_large": (tvm.mobilenet_v3_large, 224, {}),
+    "mobilenet_v3_small": (tvm.mobilenet_v3_small, 224, {}),
+    "shufflenet_v2_x1_0": (tvm.shufflenet_v2_x1_0, 224, {}),
+    "squeezenet1_1": (tvm.squeezenet1_1, 224, {}),
+    "googlenet": (tvm.googlenet, 224, {"aux_logits": False, "init_weights": False}),
+    "inception_v3": (tvm.inception_v3, 299, {"aux_logits": True, "init_weights": False}),
+    "densenet121": (tvm.densenet121, 224, {}),
+    "efficientnet_b0": (tvm.efficientnet_b0, 224, {}),
+    "deeplabv3_resnet50": (tvm.segmentation.deeplabv3_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
+    "unet": (None, 256, {}),
+}
+
+
+class UNet(nn.Module):
+    """src/zoo/segmentation.ts `unet`: 4 levels, base 64, max-pool down, ConvTranspose2d(k 2, s 2) up,
+    concat skips (skip first), double conv = (conv 3×3 no bias → BN → ReLU) × 2, 1×1 conv to 2 classes."""
+
+    def __init__(self, base=64, depth=4, classes=2):
+        super().__init__()
+
+        def double(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                                 nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+        self.depth = depth
+        self.inc = double(3, base)
+        for i in range(1, depth + 1):
+            setattr(self, f"down{i}", nn.Sequential(nn.MaxPool2d(2), double(base * 2 ** (i - 1), base * 2 ** i)))
+        for i in range(1, depth + 1):
+            w = base * 2 ** (depth - i)
+            setattr(self, f"up{i}", nn.ConvTranspose2d(w * 2, w, 2, stride=2))
+            setattr(self, f"conv{i}", double(w * 2, w))
+        self.outc = nn.Conv2d(base, classes, 1)
+
+    def forward(self, x):
+        skips = [self.inc(x)]
+        for i in range(1, self.depth + 1):
+            skips.append(getattr(self, f"down{i}")(skips[-1]))
+        x = skips[-1]
+        for i in range(1, self.depth + 1):
+            up = getattr(self, f"up{i}")(x)
+            x = getattr(self, f"conv{i}")(torch.cat([skips[self.depth - i], up], 1))
+        return self.outc(x)
+
+
+def build(name):
+    ctor, res, kw = MODELS[name]
+    torch.manual_seed(0)
+    model = UNet() if ctor is None else ctor(weights=None, **kw)
+    return model.eval(), res
+
+
+def stub(name, **attrs):
+    """A stand-in for a package the tools import only for printing or language models."""
+    if name in sys.modules:
+        return
+    try:
+        __import__(name)
+        return
+    except ImportError:
+        pass
+    parts = name.split(".")
+    for i in range(1, len(parts) + 1):
+        mod_name = ".".join(parts[:i])
+        if mod_name not in sys.modules:
+            sys.modules[mod_name] = types.ModuleType(mod_name)
+        if i > 1:
+            setattr(sys.modules[".".join(parts[: i - 1])], parts[i - 1], sys.modules[mod_name])
+    for k, v in attrs.items():
+        setattr(sys.modules[name], k, v)
+
+
+class _Anything:
+    def __init__(self, *a, **k):
+        pass
+
+    def __call__(self, *a, **k):
+        return self
+
+    def __getattr__(self, _):
+        return _Anything()
+
+
+def prepare_imports(tools):
+    for repo in REPOS.values():
+        sys.path.insert(0, str(Path(tools) / repo))
+    stub("tabulate", tabulate=lambda *a, **k: "")
+    sys.modules["tabulate"].tabulate = getattr(sys.modules["tabulate"], "tabulate", lambda *a, **k: "")
+    stub("termcolor", colored=lambda s, *a, **k: s)
+    stub("tqdm", tqdm=lambda it=None, *a, **k: it)
+    stub("iopath.common.file_io", HTTPURLHandler=_Anything, PathManager=_Anything)
+    stub("transformers", AutoTokenizer=_Anything)
+    stub("huggingface_hub", model_info=_Anything)
+    stub("huggingface_hub.utils", GatedRepoError=Exception, RepositoryNotFoundError=Exception)
+    stub("accelerate", init_empty_weights=_Anything)
+    stub("accelerate.utils", is_timm_available=lambda: False, is_transformers_available=lambda: False)
+
+
+def revision(tools, repo):
+    """The checkout's commit: `git rev-parse HEAD`, or a COMMIT file beside an exported tree."""
+    folder = Path(tools) / repo
+    try:
+        return subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        marker = folder / "COMMIT"
+        return marker.read_text().strip() if marker.exists() else None
+
+
+def leaf_names(model):
+    return {id(m): n for n, m in model.named_modules() if not list(m.children())}
+
+
+def nonzero(d):
+    return {k: int(v) for k, v in d.items() if v}
+
+
+@contextlib.contextmanager
+def module_stack(model):
+    """Tracks the module whose forward is running, to attribute functional calls to it."""
+    stack = [""]
+    names = {id(m): n for n, m in model.named_modules()}
+    handles = []
+    for m in model.modules():
+        handles.append(m.register_forward_pre_hook(lambda mod, inp: stack.append(names[id(mod)])))
+        handles.append(m.register_forward_hook(lambda mod, inp, out: None if stack.pop() else None))
+    try:
+        yield stack
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def run_thop(model, x):
+    from thop import profile
+    total, _params, tree = profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+    layers = {}
+
+    def walk(prefix, d):
+        for k, (ops, _p, sub) in d.items():
+            name = f"{prefix}{k}"
+            if sub:
+                walk(name + ".", sub)
+            else:
+                layers[name] = ops
+
+    walk("", tree)
+    return int(total), nonzero(layers)
+
+
+def run_ptflops(model, x):
+    import ptflops.pytorch_engine as engine
+    import ptflops.pytorch_ops as ops
+    from ptflops import get_model_complexity_info
+    per_module = {}
+    names = leaf_names(model)
+    original_remove = engine.remove_flops_counter_variables
+
+    def record(module):
+        if hasattr(module, "__flops__") and id(module) in names:
+            per_module[names[id(module)]] = per_module.get(names[id(module)], 0) + module.__flops__
+        original_remove(module)
+
+    functional = {}
+    with module_stack(model) as stack:
+        def attributed(handler):
+            def wrapped(*args, **kwargs):
+                flops = handler(*args, **kwargs)
+                functional[stack[-1]] = functional.get(stack[-1], 0) + int(flops)
+                return flops
+            return wrapped
+
+        saved = (dict(ops.FUNCTIONAL_MAPPING), dict(ops.TENSOR_OPS_MAPPING))
+        for table in (ops.FUNCTIONAL_MAPPING, ops.TENSOR_OPS_MAPPING):
+            for k in table:
+                table[k] = attributed(table[k])
+        engine.remove_flops_counter_variables = record
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False, backend="pytorch")
+        finally:
+            engine.remove_flops_counter_variables = original_remove
+            ops.FUNCTIONAL_MAPPING.clear()
+            ops.FUNCTIONAL_MAPPING.update(saved[0])
+            ops.TENSOR_OPS_MAPPING.clear()
+            ops.TENSOR_OPS_MAPPING.update(saved[1])
+    layers = dict(per_module)
+    for k, v in functional.items():
+        layers[k] = layers.get(k, 0) + v
+    assert sum(layers.values()) == macs, (sum(layers.values()), macs)
+    return int(macs), nonzero(layers)
+
+
+def run_ptflops_aten(model, x):
+    from ptflops import get_model_complexity_info
+    import ptflops.aten_engine as aten_engine
+    per_op = {}
+    original = aten_engine.FlopCounterMode.__torch_dispatch__
+
+    with module_stack(model) as stack:
+        def dispatch(self, func, types_, args=(), kwargs=None):
+            before = sum(self.flop_counts["Global"].values())
+            out = original(self, func, types_, args, kwargs)
+            added = sum(self.flop_counts["Global"].values()) - before
+            if added:
+                per_op[stack[-1]] = per_op.get(stack[-1], 0) + added
+            return out
+
+        aten_engine.FlopCounterMode.__torch_dispatch__ = dispatch
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False, backend="aten")
+        finally:
+            aten_engine.FlopCounterMode.__torch_dispatch__ = original
+    if macs is None:
+        return None, {}
+    assert sum(per_op.values()) == macs, (sum(per_op.values()), macs)
+    return int(macs), nonzero(per_op)
+
+
+def run_fvcore(model, x):
+    from fvcore.nn import FlopCountAnalysis
+    fca = FlopCountAnalysis(model.eval(), (x,))
+    fca.unsupported_ops_warnings(False)
+    fca.uncalled_modules_warnings(False)
+    fca.tracer_warnings("none")
+    total = fca.total()
+    by_module = fca.by_module()
+    leaves = set(leaf_names(model).values())
+    layers = {k: v for k, v in by_module.items() if k in leaves}
+    # ops traced in a parent's own forward (functional calls) belong to no leaf
+    rest = total - sum(layers.values())
+    if rest:
+        layers["<functional>"] = rest
+    return int(total), nonzero(layers)
+
+
+def run_torchinfo(model, x):
+    from torchinfo import summary
+    stats = summary(model, input_size=tuple(x.shape), verbose=0, col_names=("output_size", "num_params", "mult_adds"), depth=100)
+    names = leaf_names(model)
+    layers = {}
+    for info in stats.summary_list:
+        if info.is_leaf_layer and info.macs:
+            layers[names.get(id(info.module), info.var_name)] = layers.get(names.get(id(info.module), info.var_name), 0) + info.macs
+    return int(stats.total_mult_adds), nonzero(layers)
+
+
+def run_calflops(model, x):
+    from calflops import calculate_flops
+    from calflops.calculate_pipline import CalFlopsPipline
+    with contextlib.redirect_stdout(io.StringIO()):
+        flops, macs, _ = calculate_flops(model=model, input_shape=tuple(x.shape), output_as_string=False, print_results=False, print_detailed=False)
+    # the same pipeline by hand, to read each module's share before it is cleared
+    pipe = CalFlopsPipline(model=model, include_backPropagation=False, compute_bp_factor=2.0, is_sparse=False)
+    pipe.start_flops_calculate(ignore_list=None)
+    with torch.no_grad():
+        model(x)
+    layer_flops = {n or "<root>": m.__flops__ for n, m in model.named_modules()}
+    layer_macs = {n or "<root>": m.__macs__ for n, m in model.named_modules()}
+    assert pipe.get_total_flops() == flops and pipe.get_total_macs() == macs
+    pipe.end_flops_calculate()
+    return (int(flops), nonzero(layer_flops)), (int(macs), nonzero(layer_macs))
+
+
+def run_onnx_tool(model, x):
+    import onnx_tool
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], training=torch.onnx.TrainingMode.PRESERVE)
+            m = onnx_tool.Model(path)
+            m.graph.shape_infer({"input": np.zeros(tuple(x.shape), dtype=np.float32)})
+            m.graph.profile()
+        layers = {}
+        ops = {}
+        shape_arithmetic = 0
+        for name, node in m.graph.nodemap.items():
+            ops[node.op_type] = ops.get(node.op_type, 0) + int(node.macs)
+            if node.macs:
+                layers[name] = int(node.macs)
+            # integer outputs: the export's shape arithmetic (view sizes), which convlens folds away
+            if node.macs and all(np.issubdtype(m.graph.tensormap[o].dtype, np.integer) for o in node.output):
+                shape_arithmetic += int(node.macs)
+        return int(round(m.graph.macs[0])), layers, nonzero(ops), shape_arithmetic
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tools", required=True, help="folder with the tools' checkouts (owner+name sub-folders)")
+    ap.add_argument("models", nargs="*")
+    args = ap.parse_args()
+    prepare_imports(args.tools)
+    torch.set_grad_enabled(False)
+    out = {"torch": torch.__version__, "tools": {}, "models": {}}
+    if args.models and OUT.exists():
+        out = json.loads(OUT.read_text())
+    for tool, repo in REPOS.items():
+        out["tools"][tool] = {"repository": "github.com/" + repo.replace("+", "/"), "commit": revision(args.tools, repo)}
+    for name in MODELS:
+        if args.models and name not in args.models:
+            continue
+        model, res = build(name)
+        x = torch.ones(1, 3, res, res)
+        entry = {"resolution": res}
+        t, layers = run_thop(model, x)
+        entry["thop"] = {"total": t, "layers": layers}
+        t, layers = run_ptflops(model, x)
+        entry["ptflops"] = {"total": t, "layers": layers}
+        t, layers = run_ptflops_aten(model, x)
+        entry["ptflops-aten"] = {"total": t, "layers": layers}
+        t, layers = run_fvcore(model, x)
+        entry["fvcore"] = {"total": t, "layers": layers}
+        t, layers = run_torchinfo(model, x)
+        entry["torchinfo"] = {"total": t, "layers": layers}
+        (f, fl), (m, ml) = run_calflops(model, x)
+        entry["calflops"] = {"total": f, "layers": fl}
+        entry["calflops-macs"] = {"total": m, "layers": ml}
+        t, layers, by_op, shape_arithmetic = run_onnx_tool(model, x)
+        entry["onnx-tool"] = {"total": t, "layers": layers, "byOpType": by_op, "shapeArithmetic": shape_arithmetic}
+        out["models"][name] = entry
+        print(name, {k: v["total"] for k, v in entry.items() if isinstance(v, dict)}, flush=True)
+        # written after every model, so a long run keeps what it measured
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+/**
+ * Every preset against what the real tool prints for the same model, to the unit:
+ * test/fixtures/conventions/truth.json, written by scripts/convention_truth.py running thop,
+ * ptflops (both backends), fvcore, torchinfo, calflops and onnx-tool from their sources on
+ * torchvision's models (and a PyTorch U-Net built as the zoo's) at the zoo's resolutions.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PRESETS, countWith } from '../../src/conventions/index.js';
+import { ZOO_BY_NAME } from '../../src/zoo/index.js';
+import { zoo } from './helpers.js';
+import { functionalLayers } from './torchvision-source.js';
+
+interface ToolTruth {
+  total: number;
+  layers: Record<string, number>;
+  byOpType?: Record<string, number>;
+  shapeArithmetic?: number;
+}
+type ModelTruth = { resolution: number } & Record<string, ToolTruth>;
+const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/truth.json', import.meta.url), 'utf8')) as {
+  tools: Record<string, { repository: string; commit: string }>;
+  models: Record<string, ModelTruth>;
+};
+
+const models = Object.keys(truth.models);
+const measured = PRESETS.filter((p) => p.name !== 'torchvision');
+
+/**
+ * The module an ONNX node of torch.onnx.export belongs to, from its scope path: each segment is
+ * either the full dotted name so far (/features/features.0/features.0.0/Conv → features.0.0) or a
+ * child's own name (/features/denseblock1/denselayer1/conv1/Conv → features.denseblock1.denselayer1.conv1).
+ */
+function onnxModule(node: string): string {
+  let name = '';
+  for (const seg of node.split('/').slice(1, -1)) name = name && !seg.startsWith(`${name}.`) ? `${name}.${seg}` : seg;
+  return name;
+}
+
+describe('the truth fixture', () => {
+  it('covers every zoo model with a PyTorch twin and every measured preset, with the tool commits the presets cite', () => {
+    expect(models.length).toBeGreaterThanOrEqual(19);
+    for (const m of models) {
+      expect(ZOO_BY_NAME.has(m)).toBe(true);
+      for (const p of measured) expect(truth.models[m][p.name], `${m} ${p.name}`).toBeDefined();
+    }
+    for (const [tool, { commit }] of Object.entries(truth.tools)) {
+      const presets = PRESETS.filter((p) => p.source.some((s) => s.includes(truth.tools[tool].repository)));
+      expect(presets.length, tool).toBeGreaterThan(0);
+      for (const p of presets) expect(p.version, `${p.name} cites ${tool} ${commit}`).toContain(commit.slice(0, 12));
+    }
+  });
+});
+
+describe.each(models)('%s', (model) => {
+  const input = zoo(model, truth.models[model].resolution);
+  const functional = functionalLayers(model, input);
+
+  it.each(measured.map((p) => [p.name, p] as const))('%s: the total to the unit', (_, preset) => {
+    const c = countWith(preset, input, { functional });
+    const t = truth.models[model][preset.name];
+    // onnx-tool also charges the export's integer shape arithmetic (a view's sizes), which convlens folds: not layers
+    expect(c.total).toBe(t.total - (t.shapeArithmetic ?? 0));
+  });
+
+  it.each(measured.filter((p) => p.name !== 'onnx-tool').map((p) => [p.name, p] as const))(
+    '%s: every layer named like a leaf module the tool charged, to the unit',
+    (_, preset) => {
+      const c = countWith(preset, input, { functional });
+      const tool = truth.models[model][preset.name].layers;
+      const ours = new Map(c.layers.map((l) => [l.name, l.count]));
+      // a module torchvision calls several times (a ResNet block's one ReLU) is the zoo's relu1, relu2, relu: their sum
+      const module = (k: string) =>
+        c.layers.filter((l) => l.name === k || (/[a-z]$/i.test(k) && l.name.startsWith(k) && /^\d+$/.test(l.name.slice(k.length)))).reduce((s, l) => s + l.count, 0);
+      const shared = Object.keys(tool).filter((k) => ours.has(k));
+      expect(shared.length).toBeGreaterThan(0);
+      for (const k of shared) expect([k, module(k)]).toEqual([k, tool[k]]);
+      // and a zoo layer named like a leaf module the tool charged nothing counts 0 here
+      const leaves = new Set(Object.keys(truth.models[model].thop.layers).concat(Object.keys(tool)));
+      for (const l of c.layers) if (leaves.has(l.name) && !(l.name in tool)) expect([l.name, module(l.name)]).toEqual([l.name, 0]);
+    },
+  );
+
+  it('onnx-tool: every module the zoo names, summed over its ONNX nodes, to the unit', () => {
+    const c = countWith(PRESETS.find((p) => p.name === 'onnx-tool')!, input, { functional });
+    const ours = new Map(c.layers.map((l) => [l.name, l.count]));
+    const byModule = new Map<string, number>();
+    for (const [node, macs] of Object.entries(truth.models[model]['onnx-tool'].layers)) {
+      const m = onnxModule(node);
+      byModule.set(m, (byModule.get(m) ?? 0) + macs);
+    }
+    // a module called twice (ResNet's block ReLU) exports as relu, relu_1, …: not one zoo layer
+    const repeated = (m: string) => /_\d+$/.test(m) || byModule.has(`${m}_1`);
+    const shared = [...byModule].filter(([m]) => ours.has(m) && !repeated(m));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const [m, macs] of shared) expect([m, ours.get(m)]).toEqual([m, macs]);
+  });
+});
