@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -21,6 +22,15 @@ export const ConfigSchema = z.object({
   TASK_TIMEOUT_MS: int(100).default(120_000),
   /** Largest tensor the runtime accepts or produces, in elements. */
   MAX_TENSOR_ELEMENTS: int(1).default(64 * 1024 * 1024),
+  /**
+   * Most work one run or operator call may cost (MACs + element-wise FLOPs + elements written),
+   * estimated before any kernel runs; over it is 413 WORK_TOO_LARGE. ResNet-101 at 224 costs 7.9e9.
+   */
+  MAX_RUN_WORK: int(1).default(DEFAULT_MAX_RUN_WORK),
+  /** Most values constant folding may hold per graph, in elements (ONNX shape arithmetic; larger values are left unfolded). */
+  MAX_FOLDED_ELEMENTS: int(1).default(DEFAULT_MAX_FOLDED_ELEMENTS),
+  /** A worker whose heap is over this many MiB after a task collects its garbage before taking the next. */
+  WORKER_HEAP_LIMIT_MB: int(16).default(DEFAULT_WORKER_HEAP_LIMIT_MB),
   /** Jobs (POST /v1/jobs): seconds a finished job's status and results stay readable. */
   JOB_TTL_SECONDS: int(1).max(30 * 24 * 3600).default(3600),
   /** Jobs waiting to start before POST /v1/jobs answers 503 OVERLOADED (per process in memory; per queue on Redis). */

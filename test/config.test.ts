@@ -130,3 +130,23 @@ describe('jobs configuration (POST /v1/jobs, convlens worker)', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
   });
 });
+
+describe('engine budgets (MAX_RUN_WORK, MAX_FOLDED_ELEMENTS, WORKER_HEAP_LIMIT_MB)', () => {
+  it('defaults: 1e11 units of work per run, 2^20 folded values per graph, a 512 MiB worker heap', () => {
+    expect(loadConfig({})).toMatchObject({ MAX_RUN_WORK: 1e11, MAX_FOLDED_ELEMENTS: 1_048_576, WORKER_HEAP_LIMIT_MB: 512 });
+  });
+
+  it('values are coerced: MAX_RUN_WORK=5e9, MAX_FOLDED_ELEMENTS=4096, WORKER_HEAP_LIMIT_MB=256', () => {
+    expect(loadConfig({ MAX_RUN_WORK: '5e9', MAX_FOLDED_ELEMENTS: '4096', WORKER_HEAP_LIMIT_MB: '256' })).toMatchObject({ MAX_RUN_WORK: 5e9, MAX_FOLDED_ELEMENTS: 4096, WORKER_HEAP_LIMIT_MB: 256 });
+  });
+
+  it.each([
+    ['MAX_RUN_WORK', '0'],
+    ['MAX_RUN_WORK', 'lots'],
+    ['MAX_FOLDED_ELEMENTS', '1.5'],
+    ['WORKER_HEAP_LIMIT_MB', '8'],
+  ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  });
+});

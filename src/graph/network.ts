@@ -80,7 +80,9 @@ export function parseNetworkSpec(raw: unknown): Graph {
     claim(l.name, jsonPath(['layers', i, 'name']));
     const op = OPS_BY_NAME.get(l.op);
     if (!op) throw unknownOpError('UNKNOWN_OP', l.op, `layer '${l.name}': unknown op`, { path: jsonPath(['layers', i, 'op']), layer: l.name });
-    const { name, op: _op, inputs: refs, ...rest } = l;
+    const { name, inputs: refs } = l;
+    // the attributes from the request's own object: zod's copy drops an own `__proto__` key, which must be refused like any unknown one
+    const { name: _name, op: _op, inputs: _inputs, ...rest } = (raw as { layers: Record<string, unknown>[] }).layers[i];
     const parsed = op.attrs.safeParse(rest);
     if (!parsed.success) throw attributeError(op, rest, parsed.error.issues, { prefix: ['layers', i], layer: name, layerKeys: Object.keys(LayerEnvelope.shape).filter((k) => !(k in l)) });
     const prev = i === 0 ? spec.inputs[0].name : spec.layers[i - 1].name;

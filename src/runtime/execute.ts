@@ -4,17 +4,19 @@
  * last reader, so peak memory follows the widest cut of the graph, not its sum.
  */
 import { inferGraph } from '../analysis/infer.js';
-import { executedLayers, graphOutputs } from '../graph/walks.js';
+import { graphOutputs } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
-import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
-import { closest } from '../suggest.js';
-import { numel } from '../ops/types.js';
+import { ConvlensError } from '../errors.js';
+import { dict, own } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constantData, layerWeights } from './weights.js';
 import type { WeightInit } from './weights.js';
+import { checkRun } from './checks.js';
+import type { RunLimits } from './checks.js';
+import { envLimits } from './limits.js';
 
 export interface RunOptions {
   training: boolean;
@@ -25,9 +27,12 @@ export interface RunOptions {
   /** Intermediate tensors (layer names or tensor names) to return besides the outputs. */
   capture: string[];
   maxElements: number;
+  /** Most work the run may cost (MAX_RUN_WORK); from the environment when absent. */
+  maxWork?: number;
 }
 
 export interface RunResult {
+  /** By output name; no prototype, so any name (`constructor`, `__proto__`) is an entry. */
   outputs: Record<string, Tensor>;
   captured: Record<string, Tensor>;
 }
@@ -39,70 +44,21 @@ function withLayer(e: unknown, layer: GraphLayer): unknown {
   return new ConvlensError(e.code, e.message.startsWith(prefix) ? e.message : prefix + e.message, { ...e.details, path: layer.path, layer: layer.name });
 }
 
-/** Every given weight is some layer's: `<layer>.<role>` naming nothing is a 400 with the closest name, not silently ignored. */
-function checkGivenWeights(analysed: Inference['analysed'], given: Record<string, Tensor>): void {
-  const keys = Object.keys(given);
-  if (keys.length === 0) return;
-  const known = analysed.flatMap((a) => (a.inferred ? a.inferred.weights.map((w) => `${a.layer.name}.${w.name}`) : []));
-  const knownSet = new Set(known);
-  for (const key of keys) {
-    if (knownSet.has(key)) continue;
-    const suggestion = closest(key, known);
-    throw new ConvlensError('INVALID_TENSOR', `weight '${key}' is no layer's weight (names are <layer>.<role>)${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
-      path: jsonPath(['weights', key]),
-      ...(suggestion ? { suggestion } : {}),
-    });
-  }
+/** The options' limits: MAX_TENSOR_ELEMENTS as given, MAX_RUN_WORK as given or from the environment. */
+export function runLimits(opts: Pick<RunOptions, 'maxElements' | 'maxWork'>): RunLimits {
+  return { maxElements: opts.maxElements, maxWork: opts.maxWork ?? envLimits().maxWork };
 }
 
 export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference = inferGraph(graph)): RunResult {
-  for (const inp of graph.inputs) {
-    const t = inputs[inp.name];
-    if (!t) throw new ConvlensError('INVALID_TENSOR', `no tensor for input '${inp.name}' ${fmtShape(inp.shape)}`, { path: `$.inputs.${inp.name}` });
-    if (t.shape.length !== inp.shape.length || t.shape.some((d, i) => d !== inp.shape[i])) {
-      throw new ConvlensError('SHAPE_MISMATCH', `input '${inp.name}' must be ${fmtShape(inp.shape)}, got ${fmtShape(t.shape)}`, {
-        path: `$.inputs.${inp.name}`,
-        shapes: { expected: inp.shape, given: t.shape },
-      });
-    }
-  }
+  const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts));
   const { analysed, tensors: infos } = inference;
-  const executed = executedLayers(graph);
-  for (const a of analysed) {
-    if (!executed.has(a.layer.name) || a.folded) continue;
-    if (!a.op || !a.inferred) {
-      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens`, {
-        path: a.layer.path,
-        layer: a.layer.name,
-      });
-    }
-    for (const w of a.inferred.weights) {
-      if (numel(w.shape) > opts.maxElements) {
-        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' needs a ${w.name} of ${fmtShape(w.shape)}, over the ${opts.maxElements}-element limit`, {
-          path: a.layer.path,
-          layer: a.layer.name,
-          shapes: { [w.name]: w.shape },
-        });
-      }
-    }
-    for (const out of a.inferred.outputs) {
-      if (numel(out) > opts.maxElements) {
-        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would produce ${fmtShape(out)}, over the ${opts.maxElements}-element limit`, {
-          path: a.layer.path,
-          layer: a.layer.name,
-          shapes: { output: out },
-        });
-      }
-    }
-  }
-
-  checkGivenWeights(analysed, opts.weights);
 
   const outputNames = graphOutputs(graph);
   const wanted = new Set(outputNames);
+  const layerByName = new Map(graph.layers.map((l) => [l.name, l]));
   const captureTensors = new Map<string, string>();
   for (const name of opts.capture) {
-    const layer = graph.layers.find((l) => l.name === name);
+    const layer = layerByName.get(name);
     const tensorName = layer ? layer.outputs[0] : name;
     if (!infos.has(tensorName)) throw new ConvlensError('UNKNOWN_INPUT', `capture: no layer or tensor named '${name}'`, { path: '$.capture' });
     captureTensors.set(name, tensorName);
@@ -111,7 +67,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
 
   const lastUse = new Map<string, number>();
   analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
-  const live = new Map<string, Tensor>(Object.entries(inputs));
+  const live = new Map<string, Tensor>(graph.inputs.map((inp) => [inp.name, own(inputs, inp.name)!]));
   const read = (name: string): Tensor | undefined => {
     if (name === '') return undefined;
     const t = live.get(name);
@@ -154,9 +110,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const r of layer.inputs) if (lastUse.get(r) === i && !wanted.has(r)) live.delete(r);
   });
 
-  const outputs: Record<string, Tensor> = {};
-  for (const o of outputNames) outputs[o] = read(o)!;
-  const captured: Record<string, Tensor> = {};
-  for (const [name, t] of captureTensors) captured[name] = read(t)!;
+  const outputs = dict(outputNames.map((o) => [o, read(o)!] as const));
+  const captured = dict([...captureTensors].map(([name, t]) => [name, read(t)!] as const));
   return { outputs, captured };
 }

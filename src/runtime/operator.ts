@@ -13,7 +13,11 @@ import type { Graph, GraphConstant } from '../graph/graph.js';
 import { attributeError, unknownOpError } from '../graph/attribute-errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
-import { runGraph } from './execute.js';
+import { runGraph, runLimits } from './execute.js';
+import type { RunOptions } from './execute.js';
+import { checkRun } from './checks.js';
+import { layerWeights } from './weights.js';
+import { dict } from '../records.js';
 
 export interface OperatorCall {
   name: string;
@@ -25,6 +29,8 @@ export interface OperatorCall {
   training: boolean;
   seed: number;
   maxElements: number;
+  /** Most work the call may cost (MAX_RUN_WORK); from the environment when absent. */
+  maxWork?: number;
 }
 
 export interface OperatorResult {
@@ -52,7 +58,7 @@ function prepare(call: OperatorCall): Prepared {
       path: '$.inputs',
     });
   }
-  const weightShapes = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [role, t.shape]));
+  const weightShapes = dict(Object.entries(call.weights).map(([role, t]) => [role, t.shape] as const));
   const attrs = op.attrsFromWeights ? op.attrsFromWeights(weightShapes, call.attributes) : call.attributes;
   const parsed = op.attrs.safeParse(attrs);
   if (!parsed.success) throw attributeError(op, attrs, parsed.error.issues, { prefix: ['attributes'] });
@@ -85,18 +91,12 @@ function prepare(call: OperatorCall): Prepared {
   graph.outputs = graph.layers[0].outputs;
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
-  const inputs = Object.fromEntries(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t]])));
+  const inputs = dict(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t] as const])));
   return { op, attrs: parsed.data as Record<string, unknown>, graph, inputs, inference, layer: report.layers[0] };
 }
 
-/** Validates the call and reports the layer (shapes, costs) and the op's resolved plan, without running it. */
-export function describeOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown } {
-  const { layer, attrs, inference } = prepare(call);
-  return { layer, attrs, plan: inference.analysed[0].inferred?.plan };
-}
-
-export function runOperator(call: OperatorCall): OperatorResult {
-  const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+/** The request's weights by `<op>.<role>`, as runGraph reads them; a role the op does not have is INVALID_TENSOR with the closest one. */
+function givenWeights(call: OperatorCall, op: OpDef, inference: Inference): Record<string, Tensor> {
   const roles = inference.analysed[0].inferred?.weights.map((w) => w.name) ?? [];
   for (const role of Object.keys(call.weights)) {
     if (roles.includes(role)) continue;
@@ -107,8 +107,36 @@ export function runOperator(call: OperatorCall): OperatorResult {
       ...(suggestion ? { suggestion } : {}),
     });
   }
-  const weights = Object.fromEntries(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t]));
-  const options = { training: call.training, seed: call.seed, weightInit: 'seed' as const, weights, capture: [], maxElements: call.maxElements };
-  const { outputs } = runGraph(graph, inputs, options, inference);
+  return dict(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t] as const));
+}
+
+const runOptions = (call: OperatorCall, weights: Record<string, Tensor>): RunOptions => ({
+  training: call.training,
+  seed: call.seed,
+  weightInit: 'seed',
+  weights,
+  capture: [],
+  maxElements: call.maxElements,
+  ...(call.maxWork !== undefined ? { maxWork: call.maxWork } : {}),
+});
+
+/**
+ * Everything runOperator checks before its kernel runs (attributes, shapes, weight roles and
+ * shapes, tensor and work limits: runtime/checks.ts), for a path that runs the kernel itself (the
+ * split convolution): the layer, its plan, and the weights the kernel reads (given or seeded).
+ */
+export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
+  const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+  const weights = givenWeights(call, op, inference);
+  checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights)));
+  const { layer: graphLayer, inferred } = inference.analysed[0];
+  const resolved = layerWeights(graphLayer, inferred!.weights, graph.constants, weights, 'seed', call.seed);
+  return { layer, attrs, plan: inferred!.plan, weights: resolved };
+}
+
+export function runOperator(call: OperatorCall): OperatorResult {
+  const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+  const weights = givenWeights(call, op, inference);
+  const { outputs } = runGraph(graph, inputs, runOptions(call, weights), inference);
   return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
 }

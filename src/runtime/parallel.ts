@@ -10,7 +10,8 @@ import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
-import { describeOperator } from './operator.js';
+import { checkOperator } from './operator.js';
+import { own } from '../records.js';
 import type { TaskPool } from './pool.js';
 
 /** Below this many MACs one worker is faster than the fan-out. */
@@ -24,10 +25,14 @@ function shared(data: Float32Array): Float32Array {
   return out;
 }
 
-/** Runs the call on several workers when it is a conv2d big enough to gain; else null. */
+/**
+ * Runs the call on several workers when it is a conv2d big enough to gain; else null. It passes
+ * every check runOperator makes (runtime/checks.ts: weight roles and shapes, tensor and work
+ * limits) before any band starts, and reads the weights runOperator would (given, else seeded).
+ */
 export async function splitConv(pool: TaskPool, call: OperatorCall): Promise<OperatorResult | null> {
-  if (OPS_BY_NAME.get(call.name) !== conv2d || pool.threads < 2 || call.inputs.length !== 1 || !call.weights.weight) return null;
-  const { layer, attrs, plan: resolved } = describeOperator(call);
+  if (OPS_BY_NAME.get(call.name) !== conv2d || pool.threads < 2 || call.inputs.length !== 1 || !own(call.weights, 'weight')) return null;
+  const { layer, attrs, plan: resolved, weights } = checkOperator(call);
   const plan = resolved as ConvPlan;
   const x = call.inputs[0];
   const rows = plan.geo[0].out;
@@ -36,8 +41,8 @@ export async function splitConv(pool: TaskPool, call: OperatorCall): Promise<Ope
   const shape = layer.outputShape!;
   const out = new Float32Array(new SharedArrayBuffer(numel(shape) * 4));
   const input = shared(x.data);
-  const weight = shared(call.weights.weight.data);
-  const bias = call.weights.bias ? shared(call.weights.bias.data) : undefined;
+  const weight = shared(weights.weight.data);
+  const bias = weights.bias ? shared(weights.bias.data) : undefined;
   const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
   await Promise.all(bounds.slice(0, -1).map((from, i) => pool.run('convRows', { x: input, weight, bias, plan, from, to: bounds[i + 1], out })));
   return { outputs: [tensor(shape, out) as Tensor], layer, extra: { workers: parts } };

@@ -15,6 +15,7 @@ import type { RunResult } from './execute.js';
 import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import type { WeightInit } from './weights.js';
+import { dict } from '../records.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -53,15 +54,16 @@ export interface RunTaskResult extends RunResult {
 }
 
 export function runTask(t: RunTask): RunTaskResult {
+  // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
-  const shapes = Object.fromEntries(given.map(([k, v]) => [k, v.shape]));
+  const shapes = dict(given.map(([k, v]) => [k, v.shape] as const));
   if (given.length === 1) shapes[''] = given[0][1].shape;
-  const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: { ...shapes, ...t.source.inputShapes } } : t.source;
+  const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]) } : t.source;
   const { graph, origin } = loadGraph(source);
   // A single unnamed input ("" or "input") feeds the graph's only input, whatever its name.
-  const inputs = { ...t.inputs };
-  if (graph.inputs.length === 1 && !(graph.inputs[0].name in inputs) && Object.keys(inputs).length === 1) {
-    inputs[graph.inputs[0].name] = Object.values(inputs)[0];
+  const inputs = dict(given);
+  if (graph.inputs.length === 1 && !Object.hasOwn(inputs, graph.inputs[0].name) && given.length === 1) {
+    inputs[graph.inputs[0].name] = given[0][1];
   }
   return { ...runGraph(graph, inputs, t), source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
 }

@@ -12,6 +12,7 @@ import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { dict, own } from '../records.js';
 
 export type WeightInit = 'file' | 'seed';
 
@@ -38,6 +39,17 @@ function seeded(layer: string, spec: WeightSpec, seed: number): Float32Array {
   return out;
 }
 
+/** A weight given in the request has the shape its layer needs (SHAPE_MISMATCH at $.weights["<layer>.<role>"] otherwise). */
+export function checkWeightShape(key: string, given: Tensor, want: readonly number[], layer: string): void {
+  if (given.shape.length !== want.length || given.shape.some((d, i) => d !== want[i])) {
+    throw new ConvlensError('SHAPE_MISMATCH', `weight '${key}' must be ${fmtShape(want)}, got ${fmtShape(given.shape)}`, {
+      path: `$.weights[${JSON.stringify(key)}]`,
+      layer,
+      shapes: { expected: [...want], given: given.shape },
+    });
+  }
+}
+
 export function layerWeights(
   layer: GraphLayer,
   specs: WeightSpec[],
@@ -46,23 +58,17 @@ export function layerWeights(
   init: WeightInit,
   seed: number,
 ): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
+  const out = dict<Tensor>();
   for (const spec of specs) {
     const key = `${layer.name}.${spec.name}`;
     const want = [...spec.shape];
-    const request = given[key];
+    const request = own(given, key);
     if (request) {
-      if (request.shape.length !== want.length || request.shape.some((d, i) => d !== want[i])) {
-        throw new ConvlensError('SHAPE_MISMATCH', `weight '${key}' must be ${fmtShape(want)}, got ${fmtShape(request.shape)}`, {
-          path: `$.weights["${key}"]`,
-          layer: layer.name,
-          shapes: { expected: want, given: request.shape },
-        });
-      }
+      checkWeightShape(key, request, want, layer.name);
       out[spec.name] = request;
       continue;
     }
-    const bound = layer.weights?.[spec.name];
+    const bound = own(layer.weights, spec.name);
     const c = bound ? constants.get(bound.constant) : undefined;
     const data = c && init === 'file' ? constantData(c) : null;
     if (c && data) {

@@ -6,6 +6,7 @@
  * shape subgraphs (Shape → Gather → Concat → Reshape) fold there by evaluation.
  */
 import { ConvlensError, fmtShape } from '../../errors.js';
+import { own } from '../../records.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
 import type { Graph, GraphConstant, GraphInput, GraphLayer } from '../graph.js';
 import { attributesOf } from './attributes.js';
@@ -117,7 +118,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
   const path = `$.graph.input[${index}]`;
   const dims = v.type?.tensorType?.shape?.dim ?? null;
-  const given = options.inputShapes?.[v.name] ?? (index === 0 ? options.inputShapes?.[''] : undefined);
+  const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
   if (!dims) {
     if (given) return { name: v.name, shape: given, path };
     throw new ConvlensError('MISSING_DIMENSION', `input '${v.name}' has no shape in the model; give it as ?input=1,3,224,224 or ?input.${v.name}=…`, { path, input: v.name });

@@ -1,0 +1,36 @@
+/**
+ * Work and memory budgets of the engine: the defaults of the configurable ones (config.ts reads
+ * them from MAX_RUN_WORK, MAX_FOLDED_ELEMENTS and WORKER_HEAP_LIMIT_MB), and the fixed bounds
+ * every analysis applies. A leaf module: the analyzer, the runtime and config.ts all read it.
+ */
+
+/**
+ * Most work one run (a network or one operator) may cost, in units of one multiply-accumulate, one
+ * element-wise FLOP or one element written (outputs and initialised weights), estimated from the
+ * analysis before any kernel runs. ResNet-101 at 224×224 costs 7.9·10^9 (7.8·10^9 MACs), so 10^11
+ * runs it about 12 times over: roughly 15 s of one worker at the measured 7–9 GMAC/s.
+ */
+export const DEFAULT_MAX_RUN_WORK = 1e11;
+
+/**
+ * Most values constant folding may hold for one graph, in elements: the small constants an ONNX
+ * file carries (shapes, axes, scales) plus every value folded from them (Shape → Gather → Concat
+ * arithmetic, Expand, Tile …). Exported CNNs use a few thousand; 2^20 numbers are about 8 MiB.
+ */
+export const DEFAULT_MAX_FOLDED_ELEMENTS = 1 << 20;
+
+/**
+ * A worker whose heap (V8's plus its array buffers) is over this many MiB after a task collects its
+ * garbage at once, so what a large task allocated goes back to the system before the worker sleeps.
+ */
+export const DEFAULT_WORKER_HEAP_LIMIT_MB = 512;
+
+/** Largest single folded value, in elements (one Concat, Expand or arithmetic result). */
+export const MAX_FOLDED_TENSOR = 65_536;
+
+/**
+ * Largest count the analysis reports (elements of a tensor, MACs or FLOPs of a layer): beyond
+ * 2^53 a double no longer counts exactly, and such sizes come only from hostile attributes
+ * (an upsampling by 1e300). Over it is SIZE_TOO_LARGE at inference.
+ */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;

@@ -1,0 +1,133 @@
+/**
+ * What every run is checked against before any kernel starts, in one place so that every path
+ * (runGraph, runOperator, the split convolution across workers) applies the same checks:
+ *   inputs        each graph input given, with its declared shape
+ *   layers        each executed layer runnable (an op convlens models), its weights and outputs
+ *                 within MAX_TENSOR_ELEMENTS
+ *   weights       each given weight names a layer's weight (`<layer>.<role>`) and has its shape
+ *   work          Σ over executed layers of MACs + element-wise FLOPs + elements written (outputs
+ *                 and weights), the inferred cost, within MAX_RUN_WORK
+ */
+import type { AnalysedLayer, Inference } from '../analysis/infer.js';
+import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
+import { executedLayers } from '../graph/walks.js';
+import type { Graph } from '../graph/graph.js';
+import { numel } from '../ops/types.js';
+import { own } from '../records.js';
+import { closest } from '../suggest.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkWeightShape } from './weights.js';
+
+export interface RunLimits {
+  /** MAX_TENSOR_ELEMENTS: largest tensor a layer may need or produce. */
+  maxElements: number;
+  /** MAX_RUN_WORK: most work the whole run may cost. */
+  maxWork: number;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Each graph input is given (as an own entry: a name like `constructor` is a name) with its declared shape. */
+export function checkInputs(graph: Graph, inputs: Readonly<Record<string, Tensor>>): void {
+  for (const inp of graph.inputs) {
+    const t = own(inputs, inp.name);
+    const path = jsonPath(['inputs', inp.name]);
+    if (!t) throw new ConvlensError('INVALID_TENSOR', `no tensor for input '${inp.name}' ${fmtShape(inp.shape)}`, { path });
+    if (!sameShape(t.shape, inp.shape)) {
+      throw new ConvlensError('SHAPE_MISMATCH', `input '${inp.name}' must be ${fmtShape(inp.shape)}, got ${fmtShape(t.shape)}`, {
+        path,
+        shapes: { expected: inp.shape, given: t.shape },
+      });
+    }
+  }
+}
+
+/** The work a layer costs when it runs: MACs + element-wise FLOPs + the elements it writes (outputs, and its weights when initialised or decoded). */
+export function layerWork(a: AnalysedLayer): number {
+  if (!a.inferred) return 0;
+  const { cost, outputs, weights } = a.inferred;
+  let written = 0;
+  for (const o of outputs) written += numel(o);
+  for (const w of weights) written += numel(w.shape);
+  return cost.macs + cost.elementwise + written;
+}
+
+/** Every executed layer can run, and nothing it needs or makes is over the element limit. */
+function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, maxElements: number): void {
+  for (const a of analysed) {
+    if (!executed.has(a.layer.name) || a.folded) continue;
+    const where = { path: a.layer.path, layer: a.layer.name };
+    if (!a.op || !a.inferred) {
+      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens`, where);
+    }
+    for (const w of a.inferred.weights) {
+      if (numel(w.shape) > maxElements) {
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' needs a ${w.name} of ${fmtShape(w.shape)}, over the ${maxElements}-element limit`, {
+          ...where,
+          shapes: { [w.name]: w.shape },
+        });
+      }
+    }
+    for (const out of a.inferred.outputs) {
+      if (numel(out) > maxElements) {
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would produce ${fmtShape(out)}, over the ${maxElements}-element limit`, {
+          ...where,
+          shapes: { output: out },
+        });
+      }
+    }
+  }
+}
+
+/** Every given weight is some layer's (`<layer>.<role>` naming nothing is a 400 with the closest name), with that weight's shape. */
+export function checkGivenWeights(analysed: readonly AnalysedLayer[], given: Readonly<Record<string, Tensor>>): void {
+  const keys = Object.keys(given);
+  if (keys.length === 0) return;
+  const known = new Map<string, { layer: string; shape: readonly number[] }>();
+  for (const a of analysed) for (const w of a.inferred?.weights ?? []) known.set(`${a.layer.name}.${w.name}`, { layer: a.layer.name, shape: w.shape });
+  for (const key of keys) {
+    const spec = known.get(key);
+    if (spec) {
+      checkWeightShape(key, given[key], spec.shape, spec.layer);
+      continue;
+    }
+    const suggestion = closest(key, [...known.keys()]);
+    throw new ConvlensError('INVALID_TENSOR', `weight '${key}' is no layer's weight (names are <layer>.<role>)${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
+      path: jsonPath(['weights', key]),
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+}
+
+const fmtWork = (w: number) => (w < 1e6 ? String(w) : w.toExponential(2).replace('e+', 'e'));
+
+/** The inferred cost of the executed layers is within MAX_RUN_WORK (413 WORK_TOO_LARGE naming the estimate, the limit and the heaviest layer). */
+export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<string>, maxWork: number): number {
+  let total = 0;
+  let heaviest: AnalysedLayer | null = null;
+  let heaviestWork = -1;
+  for (const a of analysed) {
+    if (!executed.has(a.layer.name) || a.folded) continue;
+    const w = layerWork(a);
+    total += w;
+    if (w > heaviestWork) [heaviest, heaviestWork] = [a, w];
+  }
+  if (total > maxWork && heaviest) {
+    throw new ConvlensError(
+      'WORK_TOO_LARGE',
+      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs + elements written), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
+      { path: heaviest.layer.path, layer: heaviest.layer.name, estimate: total, limit: maxWork, layerWork: heaviestWork },
+    );
+  }
+  return total;
+}
+
+/** All the checks, before any kernel runs; returns the layers that execute. */
+export function checkRun(graph: Graph, inference: Inference, inputs: Readonly<Record<string, Tensor>>, given: Readonly<Record<string, Tensor>>, limits: RunLimits): Set<string> {
+  checkInputs(graph, inputs);
+  const executed = executedLayers(graph);
+  checkLayers(inference.analysed, executed, limits.maxElements);
+  checkGivenWeights(inference.analysed, given);
+  checkWork(inference.analysed, executed, limits.maxWork);
+  return executed;
+}
