@@ -56,7 +56,12 @@ const signed = (n: number) => (n >= 0 ? '+' : '−') + fmt(Math.abs(n));
 const NO_RULE = (preset: ConventionPreset, family: Family) => `${preset.tool} has no rule for ${family}: 0`;
 
 export function countWith(preset: ConventionPreset, { inference, report }: ConventionInput, options: CountOptions = {}): ConventionCount {
-  const opts = CountOptionsSchema.parse(options);
+  const parsed = CountOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConvlensError('INVALID_OPTION', `${issue.path.join('.') || 'options'}: ${issue.message}`, { path: `$.${issue.path.join('.')}` });
+  }
+  const opts = parsed.data;
   const reported = new Map(report.layers.map((l) => [l.name, l]));
   const functional = new Set(opts.functional ?? []);
   const layerNames = [...reported.keys()];
