@@ -56,7 +56,14 @@ export function modelSpec(name: string, resolution?: number): NetworkSpec {
   if (resolution !== undefined && !(Number.isInteger(resolution) && resolution >= 1 && resolution <= MAX_RESOLUTION)) {
     throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to ${MAX_RESOLUTION}, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
   }
-  return entry.build(resolution ?? entry.resolution);
+  const at = resolution ?? entry.resolution;
+  try {
+    return entry.build(at);
+  } catch (e) {
+    // a resolution too small for the model: the layer where it breaks, as a 400 on the resolution
+    if (!(e instanceof ConvlensError)) throw e;
+    throw new ConvlensError(e.code, `${name} at resolution ${at}: ${e.message}`, { ...e.details, path: '$.resolution', model: name });
+  }
 }
 
 export function loadGraph(source: GraphSource): { graph: Graph; origin: GraphOrigin } {

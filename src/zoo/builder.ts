@@ -2,6 +2,8 @@
  * A small builder for network specs, so zoo models are written as generator functions (stages,
  * blocks) mirroring torchvision's module structure and names, not pasted layer lists.
  */
+import { ConvlensError } from '../errors.js';
+import type { ErrorCode, ErrorDetails } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Shape } from '../ops/types.js';
 
@@ -44,8 +46,9 @@ export class NetBuilder {
     const def = OPS_BY_NAME.get(op);
     if (!def) throw new Error(`zoo builder: unknown op ${op}`);
     const parsed = def.attrs.parse(attrs);
-    const fail = (_code: string, message: string): never => {
-      throw new Error(`zoo builder: layer '${name}': ${message}`);
+    // the same catalog error the analyzer would raise (a resolution too small for the model)
+    const fail = (code: ErrorCode, message: string, _field?: unknown, details: ErrorDetails = {}): never => {
+      throw new ConvlensError(code, `layer '${name}': ${message}`, { ...details, layer: name });
     };
     const inferred = def.infer({ layer: name, inputs: ins.map((i) => this.shape(i)), values: ins.map(() => null), attrs: parsed, fail });
     inferred.outputs.forEach((shape, k) => this.shapes.set(k === 0 ? name : `${name}:${k}`, shape));

@@ -21,3 +21,13 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(e.details.path).toBe('$.resolution');
   });
 });
+
+describe('modelSpec: a zoo model at a resolution too small for it', () => {
+  it('alexnet at 8: a 400 catalog error on $.resolution naming the layer, not a crash', async () => {
+    const { modelSpec } = await import('../../src/graph/load.js');
+    const e = errorOf(() => modelSpec('alexnet', 8));
+    expect(e.status).toBe(400);
+    expect(e.details.path).toBe('$.resolution');
+    expect(e.message).toMatch(/^alexnet at resolution 8: layer '[^']+': /);
+  });
+});
