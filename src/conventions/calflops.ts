@@ -115,6 +115,7 @@ const COMMON = {
 export const calflops: ConventionPreset = {
   name: 'calflops',
   ...COMMON,
+  tool: 'calflops (its FLOPs figure)',
   source: [...COMMON.source],
   unit: 'FLOPs',
   summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, ReLU, LeakyReLU, SiLU, softmax and every pooling 1 per (input) element; ReLU6 (nn), sigmoid, hardswish, `+` and `*` count 0.',
@@ -124,6 +125,7 @@ export const calflops: ConventionPreset = {
 export const calflopsMacs: ConventionPreset = {
   name: 'calflops-macs',
   ...COMMON,
+  tool: 'calflops (its MACs figure)',
   source: [...COMMON.source],
   unit: 'MACs',
   summary: "calflops' MACs figure: multiply-accumulates of conv, transposed conv, linear and matmul only, no bias.",
