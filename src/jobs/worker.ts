@@ -42,6 +42,8 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
     const started = performance.now();
     try {
       if (await redis.exists(keys.cancel)) throw cancelledError();
+      // a job handed over from a worker that stopped starts again from its first line (the lines come out the same)
+      await redis.del(keys.lines);
       const prepared = prepareJob(job.data.body, limits);
       const resultJson = await executeJob(prepared, {
         pool,
