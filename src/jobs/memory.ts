@@ -123,6 +123,7 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger): 
       pool,
       signal: r.abort.signal,
       log,
+      maxResultBytes: config.JOB_STORE_MAX_BYTES,
       line: (text) => {
         r.lines.push(text);
         r.notify();

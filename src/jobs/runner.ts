@@ -11,6 +11,7 @@
  *   order, each as soon as it and every model before it are done; a model that fails is an error
  *   line, not a failed batch.
  */
+import { constants } from 'node:buffer';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
@@ -29,9 +30,33 @@ export interface JobContext {
   progress?(done: number, total: number): Promise<void> | void;
   /** Where internal errors of batch models are logged. */
   log?: { error(obj: unknown, msg: string): void };
+  /** Longest result (JSON text) the store keeps; a run whose outputs could exceed it fails before encoding. */
+  maxResultBytes?: number;
+}
+
+/** Bytes per value at most: a float32 as JSON text (`-1.2345678806304932e-38,`, nesting brackets) or base64 (4 bytes as 16/3 characters). */
+const BYTES_PER_VALUE = { json: 28, flat: 26, base64: 6, npy: 6 } as const;
+
+function resultTooLarge(bytes: number, limit: number, what: string): ConvlensError {
+  return new ConvlensError('JOB_RESULT_TOO_LARGE', `the result (${what}) could take ${bytes} bytes, more than the ${limit} bytes a job result may hold; ask for format base64, fewer captures, or run it synchronously`, {
+    path: '$.format',
+    estimate: bytes,
+    limit,
+  });
+}
+
+/** JSON text of a result; a value past V8's longest string is JOB_RESULT_TOO_LARGE, not an internal error. */
+function encode(value: unknown, limit: number): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (e instanceof RangeError) throw resultTooLarge(limit + 1, limit, 'longer than a string can be');
+    throw e;
+  }
 }
 
 const BACKOFF_MS = { first: 50, max: 2000 };
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 
 export function cancelledError(): ConvlensError {
   return new ConvlensError('JOB_CANCELLED', 'the job was cancelled (DELETE /v1/jobs/{id})');
@@ -162,13 +187,17 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
 export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<string> {
   switch (job.kind) {
     case 'analyze':
-      return JSON.stringify(await analyze(ctx, job.source, job.options));
+      return encode(await analyze(ctx, job.source, job.options), ctx.maxResultBytes ?? MAX_STRING_LENGTH);
     case 'run': {
       const { task } = job;
       const buffers = [...Object.values(task.inputs), ...Object.values(task.weights)].map((t) => t.data.buffer);
       if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer);
       const result = await attempt(ctx, () => callRun(ctx.pool, task), buffers);
-      return JSON.stringify(runResponse(result, job.encoding));
+      const limit = ctx.maxResultBytes ?? MAX_STRING_LENGTH;
+      const values = [...Object.values(result.outputs), ...Object.values(result.captured)].reduce((n, t) => n + t.data.length, 0);
+      const bound = values * BYTES_PER_VALUE[job.encoding] + 4096;
+      if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
+      return encode(runResponse(result, job.encoding), limit);
     }
     case 'batch':
       return batch(job, ctx);

@@ -9,6 +9,7 @@
  * update loses nothing; a worker killed outright leaves its jobs to BullMQ's stalled-job check,
  * which hands them to another worker once.
  */
+import { constants } from 'node:buffer';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Config } from '../config.js';
@@ -49,6 +50,8 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
         pool,
         signal: signal ?? new AbortController().signal,
         log,
+        // Redis keeps strings up to 512 MB (proto-max-bulk-len), V8 a little less
+        maxResultBytes: Math.min(constants.MAX_STRING_LENGTH, 512 * 1024 * 1024),
         line: async (text) => {
           await redis.multi().rpush(keys.lines, text).pexpire(keys.lines, ttlMs + 24 * 3600_000).exec();
         },
