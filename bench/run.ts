@@ -1,5 +1,6 @@
 /** npm run bench: every benchmark prints a ratio against a peer measured in the same run. */
 import { convBench } from './conv.js';
+import { graphScaleBench } from './graph-scale.js';
 import { loadBench } from './load.js';
 import { onnxImportBench } from './onnx-import.js';
 import { resnetBench } from './resnet.js';
@@ -10,6 +11,7 @@ const benches: [string, () => void | Promise<void>][] = [
   ['onnx-import', onnxImportBench],
   ['conv', convBench],
   ['resnet18', resnetBench],
+  ['graph-scale', () => graphScaleBench()],
 ];
 // run only when named (npm run bench -- load): it starts a server and loads it for about 40 s
 const onRequest: [string, () => void | Promise<void>][] = [['load', () => loadBench()]];

@@ -144,7 +144,9 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   for (const { layer, op } of analysed) {
     if (op) continue;
     const key = layer.source?.opType ?? layer.op;
-    unsupportedByType.set(key, [...(unsupportedByType.get(key) ?? []), layer.name]);
+    const nodes = unsupportedByType.get(key);
+    if (nodes) nodes.push(layer.name);
+    else unsupportedByType.set(key, [layer.name]);
   }
   const unsupported = [...unsupportedByType].map(([opType, nodes]) => ({ opType, count: nodes.length, nodes }));
 

@@ -30,7 +30,9 @@ export function describeStructure(
   for (const { layer, op, inferred } of analysed) {
     const weighted = op?.weighted === true;
     if (weighted) weightedLayers++;
-    const before = Math.max(0, ...layer.inputs.map((r) => depthOf.get(r) ?? 0));
+    // a loop, not Math.max(...): a variadic layer may read a million tensors
+    let before = 0;
+    for (const r of layer.inputs) before = Math.max(before, depthOf.get(r) ?? 0);
     for (const o of layer.outputs) depthOf.set(o, before + (weighted ? 1 : 0));
     if (weighted && inferred) {
       const out = inferred.outputs[0];
@@ -38,7 +40,8 @@ export function describeStructure(
       else denseWidth = Math.max(denseWidth, out[out.length - 1]);
     }
   }
-  const depth = Math.max(0, ...outputNames.map((o) => depthOf.get(o) ?? 0));
+  let depth = 0;
+  for (const o of outputNames) depth = Math.max(depth, depthOf.get(o) ?? 0);
   const width = convWidth > 0 ? convWidth : denseWidth;
   return { depth, weightedLayers, width, resolution: resolution(graph, analysed.filter((a) => executed.has(a.layer.name)), tensors) };
 }

@@ -16,7 +16,9 @@ export { broadcastStrides };
 
 /** NumPy/ONNX multidirectional broadcasting; null when the shapes are incompatible. */
 export function broadcastShapes(shapes: readonly Shape[]): number[] | null {
-  const rank = Math.max(...shapes.map((s) => s.length));
+  // a loop, not Math.max(...): an add may have a million inputs
+  let rank = 0;
+  for (const s of shapes) rank = Math.max(rank, s.length);
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {

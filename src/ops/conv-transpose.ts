@@ -42,29 +42,26 @@ export interface ConvTransposePlan {
 /**
  * Output positions along one axis that receive at least one kernel tap, counted without touching
  * each position: tap t of input i lands on i·s + t·d − pb, so the taps with the same residue
- * t·d mod s cover runs of one progression; their union is a merge of intervals.
+ * r = t·d mod s cover runs [m, m + in − 1] of the progression r + m·s − pb, m = (t·d − r)/s.
+ * Within a residue m grows with t, so its runs arrive sorted and merge in one pass: O(kernel)
+ * time, O(min(kernel, s)) memory.
  */
 export function coveredPositions(g: AxisGeometry): number {
-  const runs = new Map<number, [number, number][]>();
+  // per residue: the end of the runs merged so far
+  const ends = new Map<number, number>();
+  let covered = 0;
   for (let t = 0; t < g.kernel; t++) {
     const offset = t * g.dilation;
     const r = offset % g.stride;
     const first = (offset - r) / g.stride;
-    runs.set(r, [...(runs.get(r) ?? []), [first, first + g.in - 1]]);
-  }
-  let covered = 0;
-  for (const [r, intervals] of runs) {
     // positions r + m·s − pb inside [0, out): m from ceil((pb − r)/s) to floor((out − 1 + pb − r)/s)
     const lo = Math.ceil((g.padBegin - r) / g.stride);
     const hi = Math.floor((g.out - 1 + g.padBegin - r) / g.stride);
-    intervals.sort((x, y) => x[0] - y[0]);
-    let end = -Infinity;
-    for (const [a, b] of intervals) {
-      const from = Math.max(a, lo, end + 1);
-      const to = Math.min(b, hi);
-      if (to >= from) covered += to - from + 1;
-      end = Math.max(end, b);
-    }
+    const end = ends.get(r) ?? -Infinity;
+    const from = Math.max(first, lo, end + 1);
+    const to = Math.min(first + g.in - 1, hi);
+    if (to >= from) covered += to - from + 1;
+    ends.set(r, Math.max(end, first + g.in - 1));
   }
   return covered;
 }
