@@ -79,14 +79,21 @@ export function channelVector(name: string, channels: number, value: number, tra
 }
 
 /**
- * An op parameter given as an attribute (a JSON spec, older ONNX opsets) or as the value of
- * constant input `input` (newer opsets: Reshape's shape, Slice's starts …), which the analyzer
- * folds. A non-constant input is INVALID_ATTRIBUTE; so is a missing required one.
+ * An integer op parameter (a shape, sizes, starts, pads, axes) given as an attribute (a JSON spec,
+ * older ONNX opsets) or as the value of constant input `input` (newer opsets: Reshape's shape,
+ * Slice's starts …), which the analyzer folds. A non-constant input is INVALID_ATTRIBUTE; so is a
+ * missing required one, and a value that is not an integer (a float constant of 0.5).
  */
 export function attrOrConstant<A>(ctx: InferContext<A>, attr: readonly number[] | undefined, input: number, name: string, required: boolean): readonly number[] | null {
   if (attr !== undefined) return attr;
   const v = ctx.values[input];
-  if (v) return v.data;
+  if (v) {
+    const bad = v.data.find((d) => !Number.isInteger(d));
+    if (bad !== undefined) {
+      ctx.fail('INVALID_ATTRIBUTE', `${name} must be integers; input ${input} holds ${bad} in [${v.data.slice(0, 8).join(', ')}${v.data.length > 8 ? ', …' : ''}]`, 'inputs');
+    }
+    return v.data;
+  }
   if (ctx.inputs[input] !== undefined && ctx.inputs[input].length > 0 && !v) {
     ctx.fail('INVALID_ATTRIBUTE', `${name} comes from input ${input}, whose value is not a constant convlens can evaluate`, 'inputs');
   }

@@ -17,7 +17,7 @@
  * (step, start), a pad shifts it by the begin pad, gather along a spatial axis makes it global.
  */
 import { z } from 'zod';
-import { fmtShape } from '../errors.js';
+import { ConvlensError, fmtShape } from '../errors.js';
 import { moveDims, resample } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant } from './common.js';
@@ -172,6 +172,11 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
   },
 };
 
+/** An index of an axis of size `dim`: an integer in [−dim, dim − 1], negative counting from the end (ONNX Gather). */
+const validIndex = (i: number, dim: number) => Number.isInteger(i) && i >= -dim && i < dim;
+const indexMessage = (i: number, axis: number, dim: number, shape: readonly number[]) =>
+  `index ${i} is ${Number.isInteger(i) ? 'out of range' : 'not an integer'} for axis ${axis} of size ${dim} in ${fmtShape(shape)} (valid: integers ${-dim}…${dim - 1})`;
+
 export const GatherAttrs = z.strictObject({ axis: z.number().int().default(0) });
 export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesRank: number }> = {
   name: 'gather',
@@ -185,15 +190,14 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     const axis = normalizeAxis(ctx, ctx.attrs.axis, x.length, 'axis');
     const out = [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)];
     const [v, iv] = ctx.values;
-    let value: TensorValue | null = null;
-    if (v && iv && x.length === 1) {
-      const data = iv.data.map((i) => {
-        const j = i < 0 ? i + x[0] : i;
-        if (j < 0 || j >= x[0]) ctx.fail('INVALID_ATTRIBUTE', `index ${i} is out of range for ${fmtShape(x)}`, 'inputs');
-        return v.data[j];
-      });
-      value = { data, integer: v.integer };
+    // known indices (constants) are checked here; indices that are data, in the kernel
+    const dim = x[axis];
+    if (iv) {
+      const bad = iv.data.find((i) => !validIndex(i, dim));
+      if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', indexMessage(bad, axis, dim, x), 'inputs', { shapes: { data: x, indices: idx } });
     }
+    let value: TensorValue | null = null;
+    if (v && iv && x.length === 1) value = { data: iv.data.map((i) => v.data[i < 0 ? i + dim : i]), integer: v.integer };
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { axis, indicesRank: idx.length } };
   },
   receptiveField(ctx) {
@@ -208,6 +212,10 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     const outer = numel(x.shape.slice(0, axis));
     const k = indices.data.length;
     const out = new Float32Array(outer * k * inner);
+    for (let j = 0; j < k; j++) {
+      const v = indices.data[j];
+      if (!validIndex(v, dim)) throw new ConvlensError('INVALID_TENSOR', `gather: ${indexMessage(v, axis, dim, x.shape)}`, { shapes: { data: x.shape, indices: indices.shape } });
+    }
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < k; j++) {
         const i = indices.data[j] < 0 ? indices.data[j] + dim : indices.data[j];

@@ -270,6 +270,8 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     if ((!scales && !sizes) || (scales && scales.length !== 4) || (sizes && sizes.length !== 4)) {
       ctx.fail('INVALID_ATTRIBUTE', `resize needs 4 constant scales or sizes for input ${fmtShape(x)}`, 'scales', { shapes: { x } });
     }
+    if (sizes && !sizes.every((s) => Number.isInteger(s) && s > 0)) ctx.fail('INVALID_ATTRIBUTE', `resize sizes must be positive integers, got [${sizes.join(', ')}]`, 'sizes', { shapes: { x } });
+    if (scales && !scales.every((s) => Number.isFinite(s) && s > 0)) ctx.fail('INVALID_ATTRIBUTE', `resize scales must be positive and finite, got [${scales.join(', ')}]`, 'scales', { shapes: { x } });
     const lead = sizes ? [sizes[0] / x[0], sizes[1] / x[1]] : [scales![0], scales![1]];
     if (lead[0] !== 1 || lead[1] !== 1) {
       ctx.fail('INVALID_ATTRIBUTE', `resize over the batch or channel axis is not supported (scales [${lead.join(', ')}])`, 'scales', { shapes: { x } });
