@@ -23,6 +23,9 @@ export const SEED: number = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED
 const SCALE = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 1;
 fc.configureGlobal({ seed: SEED });
 
+/** Per test: a property runs at most 30 s (interruptAfterTimeLimit), then its last answer may take a few more. */
+export const TIMEOUT = 60_000;
+
 /** numRuns scaled by FUZZ_RUNS. */
 export const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 

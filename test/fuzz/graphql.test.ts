@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config.js';
 import { ERROR_CATALOG } from '../../src/errors.js';
 import { createPool } from '../../src/runtime/pool.js';
 import type { TaskPool } from '../../src/runtime/pool.js';
-import { check, deadline, expectCatalogAnswer, fuzzApp, loggedFor, runs, surveySummary, topFrames, violation } from './fuzz.js';
+import { TIMEOUT, check, deadline, expectCatalogAnswer, fuzzApp, loggedFor, runs, surveySummary, topFrames, violation } from './fuzz.js';
 
 const FILE = 'test/fuzz/graphql.test.ts';
 /** The documented limits (schema/graphql/Query.graphql), set explicitly where the configuration has them. */
@@ -232,7 +232,7 @@ function judge(d: Doc, g: Gql, started: number, what: string, method: 'POST' | '
 }
 
 describe('GraphQL documents', () => {
-  it('random documents (aliases, fragments, variables of wrong types): no 5xx, limits hold, refused documents start no task', async () => {
+  it('random documents (aliases, fragments, variables of wrong types): no 5xx, limits hold, refused documents start no task', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(doc, fc.constantFrom(undefined, 'application/json', 'application/graphql-response+json'), fc.constantFrom<'POST' | 'GET'>('POST', 'POST', 'POST', 'GET'), async (d, accept, method) => {
         const { res, what, started } = await send(method, { query: d.query, variables: d.variables }, accept);
@@ -245,7 +245,7 @@ describe('GraphQL documents', () => {
     );
   });
 
-  it('thousands of aliases up to the body limit: refused before any task', async () => {
+  it('thousands of aliases up to the body limit: refused before any task', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(huge, async (d) => {
         const { res, what, started } = await send('POST', { query: d.query }, undefined);
@@ -258,7 +258,7 @@ describe('GraphQL documents', () => {
     );
   });
 
-  it('batches of documents: no 5xx; a refused batch starts no task, an executed one at most its task-running fields', async () => {
+  it('batches of documents: no 5xx; a refused batch starts no task, an executed one at most its task-running fields', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(fc.array(doc, { minLength: 1, maxLength: 6 }), async (docs) => {
         const { res, what, started } = await send('POST', docs.map((d) => ({ query: d.query, variables: d.variables })), undefined);

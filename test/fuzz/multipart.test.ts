@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { encodeNpy } from '../../src/tensor/encoding.js';
 import { onnxModel } from '../graph/onnx-builder.js';
-import { NASTY_NAMES, check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
+import { NASTY_NAMES, TIMEOUT, check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
 
 const FILE = 'test/fuzz/multipart.test.ts';
 /** Per request; the app's TASK_TIMEOUT_MS is below it, so only a hang outside a task can reach it. */
@@ -199,7 +199,7 @@ async function post(url: string, headers: Record<string, string>, payload: Buffe
 }
 
 describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () => {
-  it('random forms (prototype names, duplicates, file parts, request JSON, broken framing): a 2xx or a catalog 4xx, never a 5xx or a hang', async () => {
+  it('random forms (prototype names, duplicates, file parts, request JSON, broken framing): a 2xx or a catalog 4xx, never a 5xx or a hang', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(route, fc.array(fc.oneof(fieldPart, filePart), { maxLength: 6 }), framing, async (url, parts, fr) => {
         const { headers, payload } = multipart(parts, fr);
@@ -211,7 +211,7 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
     );
   });
 
-  it('field and file counts up to and past the limits (16 fields, 32 files): a 2xx or a catalog 4xx', async () => {
+  it('field and file counts up to and past the limits (16 fields, 32 files): a 2xx or a catalog 4xx', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(route, fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 36 }), fc.boolean(), async (url, fields, files, sameName) => {
         const parts: Part[] = [];
@@ -226,7 +226,7 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
     );
   });
 
-  it('a network whose input, layer, weight and capture names are prototype names answers as the same network with plain names (form parts and JSON)', async () => {
+  it('a network whose input, layer, weight and capture names are prototype names answers as the same network with plain names (form parts and JSON)', { timeout: TIMEOUT }, async () => {
     const plain = { input: 'x', layer: 'c', out: 'r' };
     const answer = async (n: typeof plain, asFile: boolean) => {
       const spec = {
@@ -273,7 +273,7 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
     );
   });
 
-  it('the same request objects as a JSON body: a 2xx or a catalog 4xx', async () => {
+  it('the same request objects as a JSON body: a 2xx or a catalog 4xx', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(route, requestJson, async (url, body) => {
         const { res, what } = await post(url, { 'content-type': 'application/json' }, body);

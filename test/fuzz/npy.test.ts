@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConvlensError } from '../../src/errors.js';
 import { decodeNpy } from '../../src/tensor/encoding.js';
-import { check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
+import { TIMEOUT, check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
 
 const FILE = 'test/fuzz/npy.test.ts';
 const MAX = 4096;
@@ -216,7 +216,7 @@ function wellFormed(r: ReturnType<typeof decode>, bytes: Uint8Array): void {
 afterAll(() => surveySummary(FILE));
 
 describe('the .npy decoder', () => {
-  it('generated headers (magic, version, header length, descr, fortran_order, shape, data length): NumPy\'s answer, values exact', async () => {
+  it('generated headers (magic, version, header length, descr, fortran_order, shape, data length): NumPy\'s answer, values exact', { timeout: TIMEOUT }, async () => {
     await check(
       fc.property(npySpec, (s) => {
         const bytes = npyBytes(s);
@@ -245,7 +245,7 @@ describe('the .npy decoder', () => {
     );
   });
 
-  it('byte flips and cuts of valid files: a well-formed tensor or INVALID_TENSOR / TENSOR_TOO_LARGE', async () => {
+  it('byte flips and cuts of valid files: a well-formed tensor or INVALID_TENSOR / TENSOR_TOO_LARGE', { timeout: TIMEOUT }, async () => {
     const valid = fc.tuple(npySpec, fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 })).map(([s, dims]): NpySpec => {
       const pool = KINDS[s.typestr].values;
       const n = dims.reduce((a, b) => a * b, 1);
@@ -281,7 +281,7 @@ describe('.npy files through HTTP', () => {
     ]);
   const spec = { inputs: [{ name: 'x', shape: [1, 2, 2, 2] }], layers: [{ name: 'r', op: 'relu' }] };
 
-  it('a raw body or a form part, to an operator and to a network: 2xx exactly when the decoder accepts, else a catalog 4xx', async () => {
+  it('a raw body or a form part, to an operator and to a network: 2xx exactly when the decoder accepts, else a catalog 4xx', { timeout: TIMEOUT }, async () => {
     const mutated = fc.tuple(npySpecWith(4), fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), { maxLength: 2 })).map(([s, flips]) => {
       const b = npyBytes(s);
       for (const f of flips) b[f.at % Math.min(b.length, 140)] = f.byte;

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { onnxModel } from '../graph/onnx-builder.js';
 import type { InitSpec, NodeSpec } from '../graph/onnx-builder.js';
-import { check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
+import { TIMEOUT, check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
 
 const FILE = 'test/fuzz/onnx-folding.test.ts';
 const HEAP_MB = 256;
@@ -251,7 +251,7 @@ afterAll(async () => {
 });
 
 describe('ONNX shape subgraphs with random constants', () => {
-  it(`import and analysis in a ${HEAP_MB} MB worker: a report or a 4xx catalog error, within ${FOLD_MS} ms, never out of memory`, { timeout: 90_000 }, async () => {
+  it(`import and analysis in a ${HEAP_MB} MB worker: a report or a 4xx catalog error, within ${FOLD_MS} ms, never out of memory`, { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(graphCase(32), async (c) => {
         const bytes = build(c);
@@ -279,7 +279,7 @@ describe('ONNX shape subgraphs through POST /v1/analyze', () => {
   });
   afterAll(async () => app.close());
 
-  it('a 2xx or a catalog 4xx, never a 5xx (models that fold within the capped worker: the pool has no heap cap)', { timeout: 90_000 }, async () => {
+  it('a 2xx or a catalog 4xx, never a 5xx (models that fold within the capped worker: the pool has no heap cap)', { timeout: TIMEOUT }, async () => {
     await check(
       fc.asyncProperty(graphCase(10), async (c) => {
         const bytes = build(c);
