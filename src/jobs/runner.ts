@@ -194,8 +194,10 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<str
       if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer);
       const result = await attempt(ctx, () => callRun(ctx.pool, task), buffers);
       const limit = ctx.maxResultBytes ?? MAX_STRING_LENGTH;
-      const values = [...Object.values(result.outputs), ...Object.values(result.captured)].reduce((n, t) => n + t.data.length, 0);
-      const bound = values * BYTES_PER_VALUE[job.encoding] + 4096;
+      // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
+      const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];
+      const values = named.reduce((n, [, t]) => n + t.data.length, 0);
+      const bound = values * BYTES_PER_VALUE[job.encoding] + named.reduce((n, [name, t]) => n + 256 + 2 * name.length + 12 * t.shape.length, 512);
       if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
       return encode(runResponse(result, job.encoding), limit);
     }

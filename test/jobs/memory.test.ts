@@ -175,25 +175,25 @@ describe('bounds and cancellation (a pool that runs when the test says)', () => 
   });
 
   it('JOB_STORE_MAX_BYTES: inputs that do not fit are 503; a result that alone does not fit fails JOB_RESULT_TOO_LARGE; the oldest results are forgotten first', async () => {
-    const { app } = await gatedApp({ JOB_STORE_MAX_BYTES: '2000' });
+    const { app } = await gatedApp({ JOB_STORE_MAX_BYTES: '4000' });
     try {
-      // 600 float32 inputs hold 2400 bytes
-      const big = await submit(app, { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 600] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 600], data: new Array(600).fill(1) } } });
+      // 1200 float32 inputs hold 4800 bytes
+      const big = await submit(app, { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 1200] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 1200], data: new Array(1200).fill(1) } } });
       expect(big.statusCode).toBe(503);
-      expect(big.json().error.message).toMatch(/^the job store is full: this job's 2400 input bytes do not fit in JOB_STORE_MAX_BYTES \(2000\)/);
-      // resnet18's report is far over 2000 bytes
+      expect(big.json().error.message).toMatch(/^the job store is full: this job's 4800 input bytes do not fit in JOB_STORE_MAX_BYTES \(4000\)/);
+      // resnet18's report is far over 4000 bytes
       const report = await waitFor(app, (await submit(app, { kind: 'analyze', model: 'resnet18' })).json().id);
       expect(report.status).toBe('failed');
-      expect(report.error).toMatchObject({ code: 'JOB_RESULT_TOO_LARGE', limit: 2000 });
-      expect(report.error.bytes).toBeGreaterThan(2000);
-      // equal runs, each result S bytes: the first is forgotten when the (floor(2000 / S) + 1)th finishes, the second stays
+      expect(report.error).toMatchObject({ code: 'JOB_RESULT_TOO_LARGE', limit: 4000 });
+      expect(report.error.bytes).toBeGreaterThan(4000);
+      // equal runs, each result S bytes: the first is forgotten when the (floor(4000 / S) + 1)th finishes, the second stays
       const run = { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 40] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 40], data: new Array(40).fill(1) } } };
       const ids: string[] = [];
       const status = async (id: string) => (await app.inject({ url: `/v1/jobs/${id}` })).statusCode;
       for (let n = 1; n <= 40 && (ids.length === 0 || (await status(ids[0])) === 200); n++) ids.push((await waitFor(app, (await submit(app, run)).json().id)).id);
       const size = JSON.stringify((await app.inject({ url: `/v1/jobs/${ids.at(-1)}` })).json().result).length;
       expect(size).toBeGreaterThan(100);
-      expect(ids.length).toBe(Math.floor(2000 / size) + 1);
+      expect(ids.length).toBe(Math.floor(4000 / size) + 1);
       expect(await status(ids[0])).toBe(404);
       expect(await Promise.all(ids.slice(1).map(status))).toEqual(ids.slice(1).map(() => 200));
     } finally {

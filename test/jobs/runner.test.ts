@@ -129,12 +129,12 @@ describe('analyze and run', () => {
     expect(result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1 } }], captured: [] });
   });
 
-  it('a run whose 1000 outputs could take 1000 × 26 + 4096 bytes as flat JSON fails JOB_RESULT_TOO_LARGE under a 20,000-byte limit, before encoding; as base64 (6 bytes a value) it fits', async () => {
+  it('a run whose 1000 outputs could take 1000 × 26 + 512 + (256 + 2 × 1 + 12 × 2) bytes as flat JSON fails JOB_RESULT_TOO_LARGE under a 20,000-byte limit, before encoding; as base64 (6 bytes a value) it fits', async () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 1000] }], layers: [{ name: 'r', op: 'relu' }] };
     const request = (format?: string) =>
       prepareJob({ kind: 'run', spec, inputs: { x: { shape: [1, 1000], data: Array.from({ length: 1000 }, (_, i) => i / 7) } }, ...(format ? { format } : {}) }, { maxElements: 10_000, batchMax: 1 });
     const ctx = { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined, maxResultBytes: 20_000 };
-    await expect(executeJob(request(), ctx)).rejects.toMatchObject({ code: 'JOB_RESULT_TOO_LARGE', details: { estimate: 30_096, limit: 20_000 } });
+    await expect(executeJob(request(), ctx)).rejects.toMatchObject({ code: 'JOB_RESULT_TOO_LARGE', details: { estimate: 26_794, limit: 20_000 } });
     const result = await executeJob(request('base64'), ctx);
     expect(result.length).toBeLessThanOrEqual(20_000);
     expect(JSON.parse(result).outputs[0]).toMatchObject({ shape: [1, 1000], dtype: 'float32' });
