@@ -114,6 +114,16 @@ const requestJson: fc.Arbitrary<string> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+  // nesting around the depth limit (64) and far past it, where a field sits: tensor data, a spec, an attribute
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.oneof(fc.integer({ min: 60, max: 70 }), fc.integer({ min: 1_000, max: 50_000 })), fc.constantFrom('data', 'spec', 'attributes')).map(([depth, where]) => {
+      const nested = (open: string, close: string, leaf: string) => open.repeat(depth) + leaf + close.repeat(depth);
+      if (where === 'data') return `{"inputs": [{"shape": [1], "data": ${nested('[', ']', '1')}}]}`;
+      if (where === 'spec') return `{"spec": ${nested('{"a":', '}', '1')}}`;
+      return `{"attributes": {"k": ${nested('[', ']', '')}}}`;
+    }),
+  },
 );
 
 // ---- multipart framing ----
