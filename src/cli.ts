@@ -75,7 +75,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
     .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access').choices(Object.keys(DTYPES)).default('float32'))
-    .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS]).default('2macs'))
+    .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
     .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)

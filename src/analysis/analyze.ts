@@ -19,7 +19,7 @@ import { structuralWarnings } from './warnings.js';
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
   macs: 'MACs of conv/linear only, as torchvision and fvcore count "FLOPs"; element-wise work and bias excluded',
-  seed: "the notes' exact count: (2·K·K·M/g − 1)·H'·W'·N for conv, (2·Ci − 1)·Co for linear, + element-wise FLOPs (+ bias adds when includeBias)",
+  exact: 'every multiply and every add of the sums: (2·K·K·M/g − 1)·H\'·W\'·N for conv, (2·Ci − 1)·Co for linear, + element-wise FLOPs (+ bias adds when includeBias)',
 } as const;
 
 /**
@@ -60,7 +60,7 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
   return {
     '2macs': 2 * cost.macs + cost.elementwise + bias,
     macs: cost.macs,
-    seed: cost.exactMacOps + cost.elementwise + bias,
+    exact: cost.exactMacOps + cost.elementwise + bias,
   };
 }
 
@@ -92,7 +92,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
         buffers: 0,
         macs: 0,
         flops: 0,
-        flopsByConvention: { '2macs': 0, macs: 0, seed: 0 },
+        flopsByConvention: { '2macs': 0, macs: 0, exact: 0 },
         memoryAccess: { elements: { inputs: 0, outputs: 0, weights: 0, total: 0 }, bytes: 0 },
         arithmeticIntensity: null,
         receptiveField: null,
@@ -138,7 +138,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const flopsByConvention = {
     '2macs': run((l) => l.flopsByConvention['2macs']),
     macs: run((l) => l.flopsByConvention.macs),
-    seed: run((l) => l.flopsByConvention.seed),
+    exact: run((l) => l.flopsByConvention.exact),
   };
   const unsupportedByType = new Map<string, string[]>();
   for (const { layer, op } of analysed) {

@@ -12,12 +12,22 @@ const ANALYZE_DTYPES = ['float32', 'float16', 'bfloat16', 'int8'] as const;
 export type Dtype = (typeof ANALYZE_DTYPES)[number];
 /** Bytes per element of each `dtype` option (from tensor/dtype.ts). */
 export const DTYPES = Object.fromEntries(ANALYZE_DTYPES.map((d) => [d, bytesPerElement(d)])) as Record<Dtype, number>;
-export const FLOP_CONVENTIONS = ['2macs', 'macs', 'seed'] as const;
+export const FLOP_CONVENTIONS = ['2macs', 'macs', 'exact'] as const;
+/** Old names still accepted on input: `seed` was `exact`'s first name. */
+export const FLOP_CONVENTION_ALIASES: Readonly<Record<string, FlopConvention>> = { seed: 'exact' };
 export type FlopConvention = (typeof FLOP_CONVENTIONS)[number];
 
+/** The `dtype` option. */
+export const DtypeOption = z.enum(ANALYZE_DTYPES);
+/** The `flops` option: a convention, or an old name of one. */
+export const FlopConventionOption = z
+  .enum([...FLOP_CONVENTIONS, 'seed'])
+  .transform((c): FlopConvention => FLOP_CONVENTION_ALIASES[c] ?? (c as FlopConvention))
+  .describe('2macs (default), macs, or exact (every multiply and add; `seed` is its old name)');
+
 export const AnalyzeOptionsSchema = z.strictObject({
-  dtype: z.enum(ANALYZE_DTYPES).default('float32'),
-  flops: z.enum(FLOP_CONVENTIONS).default('2macs'),
+  dtype: DtypeOption.default('float32'),
+  flops: FlopConventionOption.default('2macs'),
   includeBias: z.boolean().default(false),
 });
 export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema>;
@@ -50,7 +60,7 @@ const MemoryAccess = z.object({
   bytes: z.number(),
 });
 
-const FlopsByConvention = z.object({ '2macs': z.number(), macs: z.number(), seed: z.number() });
+const FlopsByConvention = z.object({ '2macs': z.number(), macs: z.number(), exact: z.number() });
 
 export const LayerReportSchema = z.object({
   name: z.string(),

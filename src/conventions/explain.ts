@@ -91,7 +91,7 @@ export const LayerExplanationSchema = z
     exactMacOps: FormulaSchema.describe("the notes' exact multiply+add count of the MAC part"),
     biasOps: FormulaSchema.describe('bias additions, one per output element of a layer with a bias'),
     elementwise: FormulaSchema.describe('FLOPs of everything that is not a multiply-accumulate'),
-    flops: z.object({ '2macs': FormulaSchema, macs: FormulaSchema, seed: FormulaSchema }).describe('FLOPs under each convention of the report'),
+    flops: z.object({ '2macs': FormulaSchema, macs: FormulaSchema, exact: FormulaSchema }).describe('FLOPs under each convention of the report'),
     agrees: z.boolean().describe('every formula of the layer agrees with its reported figure'),
   })
   .describe("one layer's figures, each with its formula and the values substituted");
@@ -271,7 +271,7 @@ export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: bool
   const flops = {
     '2macs': formula(add(mul(L(2), V('MACs', macs.value)), V('element-wise', elementwise.value), ...biasTerm), r.flopsByConvention['2macs']),
     macs: formula(V('MACs', macs.value), r.flopsByConvention.macs),
-    seed: formula(add(V('exact', exact.value), V('element-wise', elementwise.value), ...biasTerm), r.flopsByConvention.seed),
+    exact: formula(add(V('exact', exact.value), V('element-wise', elementwise.value), ...biasTerm), r.flopsByConvention.exact),
   };
   const out = {
     name: r.name,
@@ -284,7 +284,7 @@ export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: bool
     elementwise,
     flops,
   };
-  const all = [out.params, out.macs, macs, exact, bias, elementwise, flops['2macs'], flops.macs, flops.seed];
+  const all = [out.params, out.macs, macs, exact, bias, elementwise, flops['2macs'], flops.macs, flops.exact];
   return { ...out, agrees: all.every((x) => x.agrees) };
 }
 

@@ -57,6 +57,7 @@ export function loadSDL(): string {
 }
 
 const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
+// `seed` is exact's old name: parseOptions maps it
 const fromGql = (c: unknown) => (c === 'twoMacs' ? '2macs' : c);
 
 type Parent = Record<string, any>;

@@ -9,7 +9,7 @@
  * A spec is checked by its own schema (graph/network.ts) when the graph is loaded.
  */
 import { z } from 'zod';
-import { AnalyzeOptionsSchema } from '../analysis/report.js';
+import { AnalyzeOptionsSchema, DtypeOption, FlopConventionOption } from '../analysis/report.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
@@ -163,7 +163,6 @@ export const AnalyzeBody = coded(
 );
 export type AnalyzeBody = z.output<typeof AnalyzeBody>;
 
-const optionField = <K extends 'dtype' | 'flops'>(k: K) => AnalyzeOptionsSchema.shape[k].unwrap().optional();
 
 /** POST /v1/analyze's query string (besides `input.<name>`, shapes for named ONNX inputs). */
 export const AnalyzeQuery = z
@@ -180,8 +179,8 @@ export const AnalyzeQuery = z
       .union([z.string(), z.array(z.string())])
       .optional()
       .describe('dimensions of the first ONNX input, e.g. 1,3,224,224; `input.<name>=…` names an input'),
-    dtype: optionField('dtype').describe('element type whose size memory bytes count in'),
-    flops: optionField('flops').describe('FLOP convention'),
+    dtype: DtypeOption.optional().describe('element type whose size memory bytes count in'),
+    flops: FlopConventionOption.optional().describe('FLOP convention: 2macs, macs or exact (seed: the old name of exact)'),
     includeBias: z
       .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
       .transform((v) => v === 'true' || v === '1')

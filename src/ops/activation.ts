@@ -82,14 +82,19 @@ export const leakyRelu = elementwise({
 export const sigmoid = elementwise({ name: 'sigmoid', summary: '1 / (1 + exp(−x))', pytorch: 'torch.nn.Sigmoid', attrs: none, flopsPerElement: 4, fn: () => sigmoidOf });
 export const swish = elementwise({ name: 'swish', summary: 'x·sigmoid(x) (SiLU)', pytorch: 'torch.nn.SiLU', attrs: none, flopsPerElement: 5, fn: () => (x) => x * sigmoidOf(x) });
 export const HardSigmoidAttrs = z.strictObject({
-  variant: z.enum(['pytorch', 'notes']).default('pytorch'),
+  variant: z
+    .enum(['pytorch', 'halfSlope', 'notes'])
+    .default('pytorch')
+    // `notes` is halfSlope's old name
+    .transform((v) => (v === 'notes' ? 'halfSlope' : v))
+    .describe('pytorch: ReLU6(x + 3)/6 (MobileNetV3); halfSlope: max(0, min(1, (x + 1)/2)); `notes` is an old name of halfSlope'),
   /** ONNX's general form max(0, min(1, alpha·x + beta)); overrides the variant when given. */
   alpha: z.number().optional(),
   beta: z.number().optional(),
 });
 export const hardSigmoid = elementwise({
   name: 'hardSigmoid',
-  summary: 'variant "pytorch": ReLU6(x + 3)/6; variant "notes": max(0, min(1, (x + 1)/2))',
+  summary: 'variant "pytorch": ReLU6(x + 3)/6; variant "halfSlope": max(0, min(1, (x + 1)/2))',
   pytorch: 'torch.nn.Hardsigmoid',
   attrs: HardSigmoidAttrs,
   flopsPerElement: 4,
@@ -97,7 +102,7 @@ export const hardSigmoid = elementwise({
     const [alpha, beta] =
       a.alpha !== undefined || a.beta !== undefined
         ? [a.alpha ?? ONNX_HARD_SIGMOID.alpha, a.beta ?? ONNX_HARD_SIGMOID.beta]
-        : a.variant === 'notes'
+        : a.variant === 'halfSlope'
           ? HARD_SIGMOID_NOTES
           : HARD_SIGMOID_PYTORCH;
     // PyTorch computes relu6(x + 3)/6 literally; the general form alpha·x + beta rounds differently in float32

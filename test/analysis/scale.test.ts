@@ -78,6 +78,6 @@ describe('analysis work does not grow with attribute values', () => {
     expect(s).toBeLessThan(1);
     expect(report.layers[0].outputShape).toEqual([1, 1, 60_000, 1]);
     // each output receives exactly one product: exact = 2·MACs − covered = 2·60000 − 60000
-    expect(report.layers[0].flopsByConvention.seed).toBe(60_000);
+    expect(report.layers[0].flopsByConvention.exact).toBe(60_000);
   });
 });

@@ -26,13 +26,13 @@ describe('convTranspose2d', () => {
     expect(l.outputShape).toEqual([1, 1, 4, 4]);
     expect(l.macs).toBe(4);
     // each hit output is a single product: 4 multiplications, no additions
-    expect(l.flopsByConvention.seed).toBe(4);
+    expect(l.flopsByConvention.exact).toBe(4);
   });
 
   it('exact count k=2 s=1 on 1-D-like [1,1,1,3]: outputs get 1,2,2,1 products along W', () => {
     const l = layer(analyze(net([1, 1, 1, 3], { op: 'convTranspose2d', outChannels: 1, kernelSize: [1, 2], bias: false })), 'l0');
     expect(l.outputShape).toEqual([1, 1, 1, 4]);
     expect(l.macs).toBe(6);
-    expect(l.flopsByConvention.seed).toBe(6 + 2); // 6 multiplications, 1 + 1 additions
+    expect(l.flopsByConvention.exact).toBe(6 + 2); // 6 multiplications, 1 + 1 additions
   });
 });

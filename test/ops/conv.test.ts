@@ -10,7 +10,7 @@ describe('conv2d', () => {
     expect(l.outputShape).toEqual([1, 16, 32, 32]);
     expect(l.params).toBe(3 * 3 * 3 * 16); // 432
     expect(l.macs).toBe(3 * 3 * 3 * 32 * 32 * 16); // 442,368
-    expect(l.flopsByConvention.seed).toBe((2 * 3 * 3 * 3 - 1) * 32 * 32 * 16); // 868,352
+    expect(l.flopsByConvention.exact).toBe((2 * 3 * 3 * 3 - 1) * 32 * 32 * 16); // 868,352
     expect(l.flopsByConvention['2macs']).toBe(2 * 442_368);
     expect(l.flopsByConvention.macs).toBe(442_368);
     expect(l.memoryAccess.elements).toEqual({ inputs: 3072, outputs: 16_384, weights: 432, total: 19_888 });
@@ -23,7 +23,7 @@ describe('conv2d', () => {
     const plain = layer(analyze(spec), 'l0');
     expect(plain.params).toBe(432 + 16);
     expect(plain.flops).toBe(2 * 442_368);
-    const withBias = layer(analyze(spec, { includeBias: true, flops: 'seed' }), 'l0');
+    const withBias = layer(analyze(spec, { includeBias: true, flops: 'exact' }), 'l0');
     // The notes' exact count with bias: 2·K·K·M·H'·W'·N
     expect(withBias.flops).toBe(2 * 3 * 3 * 3 * 32 * 32 * 16);
   });

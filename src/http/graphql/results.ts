@@ -39,7 +39,7 @@ export function runResult(result: RunTaskResult) {
 type Parent = Record<string, any>;
 
 /** The report's `2macs` key is not a GraphQL name: twoMacs. */
-export const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs, seed: f.seed });
+export const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs, exact: f.exact, seed: f.exact });
 /** The report's `{ elements: { inputs, outputs, weights, total }, bytes }`, flattened. */
 export const memoryAccess = (m: Parent) => ({ ...m.elements, elements: m.elements.total, bytes: m.bytes });
 
