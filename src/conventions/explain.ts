@@ -88,7 +88,7 @@ export const LayerExplanationSchema = z
     family: z.enum(FAMILIES),
     params: FormulaSchema.describe('trainable parameters'),
     macs: FormulaSchema.describe('multiply-accumulates (conv, convTranspose, deformConv, linear, matmul)'),
-    exactMacOps: FormulaSchema.describe("the notes' exact multiply+add count of the MAC part"),
+    exactMacOps: FormulaSchema.describe('every multiply and add of the MAC part (K·K·M/g products need K·K·M/g − 1 additions per output)'),
     biasOps: FormulaSchema.describe('bias additions, one per output element of a layer with a bias'),
     elementwise: FormulaSchema.describe('FLOPs of everything that is not a multiply-accumulate'),
     flops: z.object({ '2macs': FormulaSchema, macs: FormulaSchema, exact: FormulaSchema }).describe('FLOPs under each convention of the report'),
