@@ -133,7 +133,8 @@ async function securityPlugin(app: FastifyInstance, opts: { config: Config; metr
       timeWindow: 60_000,
       keyGenerator: (request) => {
         const { keyId } = identify(request, keys);
-        return keyId ? `key:${keyId}` : `ip:${normalizeIP(request.ip)}`;
+        // request.ip is undefined once the socket is gone: such requests share one bucket
+        return keyId ? `key:${keyId}` : `ip:${request.ip ? normalizeIP(request.ip) : 'unknown'}`;
       },
       errorResponseBuilder: (request, context) => {
         const retryAfter = Math.max(1, Math.ceil(context.ttl / 1000));
