@@ -2,6 +2,10 @@
  * Tensors over the wire: JSON `{ shape, data }` with nested or flat numbers; `{ shape, dtype:
  * "float32", base64 }` (little-endian); and NumPy `.npy` (version 1–3, C order; every NumPy type
  * of tensor/dtype.ts: float16/32/64, int8–64, uint8–64, bool). Everything becomes a float32 tensor.
+ *
+ * Decoding makes no intermediate copy: base64 is decoded straight into the tensor's storage, JSON
+ * numbers are written straight into a Float32Array (no number[] on the way), and a little-endian
+ * float32 .npy the caller owns becomes a view of its bytes (decodeNpy's `view`).
  */
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
@@ -13,23 +17,82 @@ const Dims = z.array(z.number().int().nonnegative()).max(8);
 type Nested = number | Nested[];
 const NestedNumbers: z.ZodType<Nested> = z.lazy(() => z.union([z.number(), z.array(NestedNumbers)]));
 
+/** The wire form, for documentation (http/requests.ts); decodeTensor checks `data` by hand, in one pass. */
 export const TensorJson = z.union([
   z.strictObject({ shape: Dims, data: NestedNumbers }),
   z.strictObject({ shape: Dims, dtype: z.literal('float32').default('float32'), base64: z.string() }),
 ]);
 export type TensorJson = z.input<typeof TensorJson>;
 
+/** TensorJson with `data` only required to be present: validating millions of numbers through zod takes seconds. */
+const TensorEnvelope = z.union([
+  z.strictObject({ shape: Dims, data: z.custom<unknown>((v) => v !== undefined, { error: 'data is required' }) }),
+  z.strictObject({ shape: Dims, dtype: z.literal('float32').default('float32'), base64: z.string() }),
+]);
 
-function flatten(data: Nested, out: number[], path: string): void {
+/** Deepest nesting of `data` read: a rank-8 tensor needs 8; deeper input is malformed. */
+const MAX_DATA_DEPTH = 64;
+
+/** `data` (a number, or nested or flat arrays of numbers) written into a Float32Array of n elements, checked on the way. */
+function readData(data: unknown, n: number, shape: readonly number[], path: string): Float32Array {
+  const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: data ${why}`, { path, shapes: { tensor: shape } });
+  const count = (got: number) =>
+    new ConvlensError('INVALID_TENSOR', `${path}: shape [${shape.join(', ')}] needs ${n} values, got ${got}`, { path, shapes: { tensor: shape } });
   if (typeof data === 'number') {
-    out.push(data);
-    return;
+    if (!Number.isFinite(data)) throw bad('holds a number that is not finite');
+    if (n !== 1) throw count(1);
+    return Float32Array.of(data);
   }
-  for (const d of data) flatten(d, out, path);
+  if (!Array.isArray(data)) throw bad(`must be numbers (nested arrays following the shape, or one flat array), not ${data === null ? 'null' : typeof data}`);
+  const out = new Float32Array(n);
+  let at = 0;
+  // an explicit stack: input from any parser, however deep, cannot overflow the call stack
+  const arrays: unknown[][] = [data];
+  const next: number[] = [0];
+  while (arrays.length > 0) {
+    const top = arrays.length - 1;
+    const arr = arrays[top];
+    const i = next[top];
+    if (i >= arr.length) {
+      arrays.pop();
+      next.pop();
+      continue;
+    }
+    next[top] = i + 1;
+    const v = arr[i];
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw bad('holds a number that is not finite');
+      if (at < n) out[at] = v;
+      at++;
+    } else if (Array.isArray(v)) {
+      if (arrays.length >= MAX_DATA_DEPTH) throw bad(`nests deeper than ${MAX_DATA_DEPTH} levels`);
+      arrays.push(v);
+      next.push(0);
+    } else throw bad(`must hold only numbers, found ${v === null ? 'null' : typeof v}`);
+  }
+  if (at !== n) throw count(at);
+  return out;
+}
+
+/** base64 float32 bytes decoded straight into the tensor's storage (one copy only for unusual text, e.g. with line breaks). */
+function readBase64(text: string, n: number, shape: readonly number[], path: string): Float32Array {
+  const wrong = (bytes: number) =>
+    new ConvlensError('INVALID_TENSOR', `${path}: shape [${shape.join(', ')}] needs ${n * 4} bytes of float32, the base64 holds ${bytes}`, { path });
+  const data = new Float32Array(n);
+  const into = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (Buffer.byteLength(text, 'base64') === n * 4) {
+    // the length is exact for canonical base64; a shorter decode means characters were skipped
+    const written = into.write(text, 'base64');
+    if (written === n * 4) return data;
+  }
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength !== n * 4) throw wrong(bytes.byteLength);
+  into.set(bytes);
+  return data;
 }
 
 export function decodeTensor(raw: unknown, path: string, maxElements: number): Tensor {
-  const parsed = TensorJson.safeParse(raw);
+  const parsed = TensorEnvelope.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConvlensError('INVALID_TENSOR', `${path}: a tensor is { shape, data } or { shape, dtype: "float32", base64 } (${issue.message})`, { path });
@@ -37,21 +100,8 @@ export function decodeTensor(raw: unknown, path: string, maxElements: number): T
   const t = parsed.data;
   const n = numel(t.shape);
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path, shapes: { tensor: t.shape } });
-  if ('base64' in t) {
-    const bytes = Buffer.from(t.base64, 'base64');
-    if (bytes.byteLength !== n * 4) {
-      throw new ConvlensError('INVALID_TENSOR', `${path}: shape [${t.shape.join(', ')}] needs ${n * 4} bytes of float32, the base64 holds ${bytes.byteLength}`, { path });
-    }
-    const data = new Float32Array(n);
-    new Uint8Array(data.buffer).set(bytes);
-    return { shape: [...t.shape], data };
-  }
-  const flat: number[] = [];
-  flatten(t.data, flat, path);
-  if (flat.length !== n) {
-    throw new ConvlensError('INVALID_TENSOR', `${path}: shape [${t.shape.join(', ')}] needs ${n} values, got ${flat.length}`, { path, shapes: { tensor: t.shape } });
-  }
-  return { shape: [...t.shape], data: Float32Array.from(flat) };
+  const data = 'base64' in t ? readBase64(t.base64, n, t.shape, path) : readData(t.data, n, t.shape, path);
+  return { shape: [...t.shape], data };
 }
 
 export interface TensorStats {
@@ -61,22 +111,42 @@ export interface TensorStats {
   std: number;
 }
 
-export function stats(t: Tensor): TensorStats {
+/**
+ * Min, max, mean and (population) standard deviation, two passes in index order, pausing (a bare
+ * `yield`) after every `slice` elements so a caller on the event loop can let others run.
+ */
+export function* statsInSteps(t: Tensor, slice = 1 << 20): Generator<void, TensorStats, void> {
   const d = t.data;
   if (d.length === 0) return { min: 0, max: 0, mean: 0, std: 0 };
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
+  for (let from = 0; from < d.length; from += slice) {
+    const to = Math.min(d.length, from + slice);
+    for (let i = from; i < to; i++) {
+      const v = d[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+    }
+    yield;
   }
   const mean = sum / d.length;
   let sq = 0;
-  for (let i = 0; i < d.length; i++) sq += (d[i] - mean) ** 2;
+  for (let from = 0; from < d.length; from += slice) {
+    const to = Math.min(d.length, from + slice);
+    for (let i = from; i < to; i++) sq += (d[i] - mean) ** 2;
+    if (to < d.length) yield;
+  }
   return { min, max, mean, std: Math.sqrt(sq / d.length) };
+}
+
+export function stats(t: Tensor): TensorStats {
+  const steps = statsInSteps(t, Number.MAX_SAFE_INTEGER);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 function nest(data: Float32Array, shape: readonly number[], offset = 0, dim = 0): Nested {
@@ -94,9 +164,101 @@ export function encodeTensor(t: Tensor, format: 'json' | 'base64', nested = true
   return { shape: t.shape, data: nested ? nest(t.data, t.shape) : Array.from(t.data) };
 }
 
+/**
+ * Longest JSON text of one float32 value: 17 significant digits, a sign, a point and the zeros of
+ * the fixed notation JavaScript keeps down to 1e-6 (`-0.0000012345678901234567`, 25 characters);
+ * exponent forms are shorter (`-1.1754943508222875e-38`, 23), NaN and ±Infinity are `null`.
+ */
+export const JSON_NUMBER_MAX_CHARS = 25;
+
+/** Arrays in the nested JSON of a shape without zero dimensions: 1 + d0 + d0·d1 + … + d0·…·d(k−2). */
+function arrayCount(shape: readonly number[]): number {
+  let arrays = shape.length > 0 ? 1 : 0;
+  let outer = 1;
+  for (let i = 0; i < shape.length - 1; i++) {
+    outer *= shape[i];
+    arrays += outer;
+  }
+  return arrays;
+}
+
+/**
+ * An upper bound of the bytes of a tensor's `data` (json nested, flat) or `base64` value, from its
+ * shape alone: JSON_NUMBER_MAX_CHARS per value, a comma between siblings, two brackets per array;
+ * base64 is exact (with its quotes).
+ */
+export function encodedBytesBound(shape: readonly number[], format: 'json' | 'flat' | 'base64'): number {
+  const n = numel(shape);
+  if (format === 'base64') return 4 * Math.ceil((4 * n) / 3) + 2;
+  // no values: the empty arrays down to the first zero dimension, with their brackets and commas
+  if (n === 0) return 3 * Math.max(1, format === 'flat' ? 1 : arrayCount(shape.slice(0, shape.indexOf(0) + 1)));
+  const arrays = format === 'flat' ? 1 : shape.length === 0 ? 0 : arrayCount(shape);
+  return n * JSON_NUMBER_MAX_CHARS + (n - 1) + 2 * arrays;
+}
+
+const jsonNumber = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
+
+/**
+ * The JSON text of a tensor's data, as JSON.stringify would write encodeTensor's `data`, in pieces
+ * of about `perPiece` values: nested following the shape, or flat. No whole-tensor string or array.
+ */
+export function* jsonDataPieces(t: Tensor, nested: boolean, perPiece = 1 << 16): Generator<string> {
+  const { data, shape } = t;
+  if (data.length === 0 || (nested && shape.length === 0)) {
+    yield JSON.stringify(nested ? nest(data, shape) : Array.from(data));
+    return;
+  }
+  const row = nested ? shape[shape.length - 1] : data.length;
+  const outer = nested ? shape.slice(0, -1) : [];
+  const index = outer.map(() => 0);
+  const rows = data.length / row;
+  let parts: string[] = [];
+  let pending = 0;
+  for (let r = 0; r < rows; r++) {
+    // arrays that open before this row: the dimensions whose index and all inner indices are 0
+    let opens = 0;
+    while (opens < index.length && index[index.length - 1 - opens] === 0) opens++;
+    let head = (r > 0 ? ',' : '') + '['.repeat(opens) + '[';
+    for (let from = r * row, end = from + row; from < end; ) {
+      const to = Math.min(end, from + perPiece - pending);
+      let text = head;
+      head = '';
+      for (let i = from; i < to; i++) text += (i > r * row ? ',' : '') + jsonNumber(data[i]);
+      parts.push(text);
+      pending += to - from;
+      from = to;
+      if (pending >= perPiece) {
+        yield parts.join('');
+        parts = [];
+        pending = 0;
+      }
+    }
+    // arrays that close after it: the dimensions at their last index, innermost first
+    let closes = 0;
+    while (closes < index.length && index[index.length - 1 - closes] === outer[outer.length - 1 - closes] - 1) closes++;
+    parts.push(']'.repeat(1 + closes));
+    for (let d = index.length - 1; d >= 0; d--) {
+      if (++index[d] < outer[d]) break;
+      index[d] = 0;
+    }
+  }
+  if (parts.length) yield parts.join('');
+}
+
+/** The base64 text of a tensor's float32 bytes in pieces of `3 × 2^18` bytes (1 MiB of text), read from its own memory. */
+export function* base64Pieces(t: Tensor, bytesPerPiece = 3 << 18): Generator<string> {
+  const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  for (let from = 0; from < bytes.length; from += bytesPerPiece) yield bytes.subarray(from, Math.min(bytes.length, from + bytesPerPiece)).toString('base64');
+  if (bytes.length === 0) yield '';
+}
+
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
-export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number): Tensor {
+/**
+ * A .npy file as a float32 tensor. With `view`, a caller that owns `bytes` (nobody else reads or
+ * transfers its ArrayBuffer) gets little-endian float32 data as a view of them, without a copy.
+ */
+export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number, opts: { view?: boolean } = {}): Tensor {
   const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: not a valid .npy file: ${why}`, { path });
   if (bytes.byteLength < 10 || NPY_MAGIC.some((m, i) => bytes[i] !== m)) throw bad('no \\x93NUMPY magic');
   const major = bytes[6];
@@ -121,23 +283,35 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number):
   const n = numel(shape);
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path });
   const dataStart = start + headerLen;
+  const at = bytes.byteOffset + dataStart;
+  if (opts.view && dtype === 'float32' && descr[1] !== '>' && at % 4 === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength - dataStart >= n * 4) {
+    return { shape, data: new Float32Array(bytes.buffer, at, n) };
+  }
   const data = decodeToFloat32(dtype, bytes.subarray(dataStart), n, descr[1] !== '>');
   if (!data) throw bad(`shape (${shape.join(', ')}) needs ${n * size} data bytes, the file has ${bytes.byteLength - dataStart}`);
   return { shape, data };
 }
 
-export function encodeNpy(t: Tensor): Buffer {
-  const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
+/** The magic, version and header of a little-endian float32 .npy file of this shape (its data follows, 64-byte aligned). */
+export function npyHeader(shape: readonly number[]): Buffer {
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${dims}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
   header += ' '.repeat(pad % 64) + '\n';
-  const out = Buffer.alloc(10 + header.length + t.data.byteLength);
+  const out = Buffer.alloc(10 + header.length);
   out.set(NPY_MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   out.writeUInt16LE(header.length, 8);
   out.write(header, 10, 'latin1');
-  out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), 10 + header.length);
+  return out;
+}
+
+export function encodeNpy(t: Tensor): Buffer {
+  const header = npyHeader(t.shape);
+  const out = Buffer.alloc(header.length + t.data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), header.length);
   return out;
 }
 

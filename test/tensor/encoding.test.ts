@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeNpy, decodeTensor, encodeNpy, encodeTensor, halfToFloat, stats } from '../../src/tensor/encoding.js';
+import {
+  JSON_NUMBER_MAX_CHARS,
+  base64Pieces,
+  decodeNpy,
+  decodeTensor,
+  encodeNpy,
+  encodeTensor,
+  encodedBytesBound,
+  halfToFloat,
+  jsonDataPieces,
+  stats,
+  statsInSteps,
+} from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { errorOf } from '../helpers.js';
 
@@ -73,5 +85,71 @@ describe('tensors over the wire', () => {
 
   it('summary statistics: population std', () => {
     expect(stats(tensor([4], [1, 2, 3, 4]))).toEqual({ min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25) });
+  });
+
+  it('base64 decodes straight into the tensor\'s storage (exactly 4·n bytes); line-wrapped base64 still reads', () => {
+    const t = decodeTensor({ shape: [3], base64: Buffer.from(new Float32Array([1.5, -2, 0.25]).buffer).toString('base64') }, '$.x', MAX);
+    expect(t.data.buffer.byteLength).toBe(12);
+    const wrapped = Buffer.from(new Float32Array([1, 2, 3, 4, 5, 6]).buffer).toString('base64').replace(/(.{8})/g, '$1\n');
+    expect(Array.from(decodeTensor({ shape: [6], base64: wrapped }, '$.x', MAX).data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('JSON data is checked by hand in one pass: a string inside, a non-number, or 100 levels of nesting are INVALID_TENSOR at the path', () => {
+    expect(errorOf(() => decodeTensor({ shape: [2], data: [1, 'a'] }, '$.inputs.x', MAX))).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.inputs.x' } });
+    expect(errorOf(() => decodeTensor({ shape: [1], data: null }, '$.x', MAX)).code).toBe('INVALID_TENSOR');
+    let deep: unknown = [1];
+    for (let i = 0; i < 100; i++) deep = [deep];
+    expect(errorOf(() => decodeTensor({ shape: [1], data: deep }, '$.x', MAX)).message).toContain('nests deeper than 64 levels');
+    expect(Array.from(decodeTensor({ shape: [], data: 7 }, '$.x', MAX).data)).toEqual([7]);
+  });
+
+  it('.npy with view: little-endian float32 data becomes a view of the caller\'s bytes (no copy); without it, or as float64, a copy', () => {
+    const file = encodeNpy(tensor([2, 2], [1, 2, 3, 4]));
+    const bytes = new Uint8Array(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength));
+    const viewed = decodeNpy(bytes, 'x', MAX, { view: true });
+    expect(viewed.data.buffer).toBe(bytes.buffer);
+    expect(Array.from(viewed.data)).toEqual([1, 2, 3, 4]);
+    expect(decodeNpy(bytes, 'x', MAX).data.buffer).not.toBe(bytes.buffer);
+  });
+
+  it('JSON text in pieces is JSON.stringify\'s, nested or flat, for shapes [], [0], [2, 0, 3], [5], [2, 3], [1, 1, 1], [2, 3, 4] and values NaN, ±Infinity (null), −0, 1e-7', () => {
+    const values = [NaN, Infinity, -Infinity, -0, 1e-7, 0.1, -3.5, 1e30, 2, 7, 8, 9];
+    for (const shape of [[], [0], [2, 0, 3], [5], [2, 3], [1, 1, 1], [2, 3, 4]]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const t = tensor(shape, Array.from({ length: n }, (_, i) => values[i % values.length]));
+      for (const nested of [true, false]) {
+        const expected = JSON.stringify(encodeTensor(t, 'json', nested).data);
+        for (const perPiece of [1, 2, 5, 1 << 16]) expect([...jsonDataPieces(t, nested, perPiece)].join(''), `${shape} ${nested} ${perPiece}`).toBe(expected);
+        expect(expected.length).toBeLessThanOrEqual(encodedBytesBound(shape, nested ? 'json' : 'flat'));
+      }
+    }
+  });
+
+  it('base64 in pieces of 3·k bytes joins to the whole tensor\'s base64, whose length the bound gives exactly', () => {
+    const t = tensor([7], [1, 2, 3, 4, 5, 6, 7]);
+    const whole = encodeTensor(t, 'base64').base64 as string;
+    for (const bytes of [3, 6, 27]) expect([...base64Pieces(t, bytes)].join('')).toBe(whole);
+    expect(encodedBytesBound([7], 'base64')).toBe(whole.length + 2);
+  });
+
+  it('the bound of 25 characters per value is reached: -0.0000057477577684039716 is a float32 whose JSON takes 25', () => {
+    const worst = Math.fround(-0.0000057477577684039716);
+    expect(worst).toBe(-0.0000057477577684039716);
+    expect(JSON.stringify(worst)).toHaveLength(JSON_NUMBER_MAX_CHARS);
+    const t = tensor([4, 1], [worst, worst, worst, worst]);
+    expect(JSON.stringify(encodeTensor(t, 'json').data)).toHaveLength(encodedBytesBound([4, 1], 'json'));
+  });
+
+  it('stats in steps pause between slices and give stats()\'s numbers', () => {
+    const t = tensor([10], [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]);
+    const steps = statsInSteps(t, 3);
+    let pauses = 0;
+    let r = steps.next();
+    while (!r.done) {
+      pauses++;
+      r = steps.next();
+    }
+    expect(pauses).toBeGreaterThanOrEqual(4);
+    expect(r.value).toEqual(stats(t));
   });
 });
