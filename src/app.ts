@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { installErrorHandling } from './http/errors.js';
+import { clientError, installErrorHandling } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
-import { parseJsonBody, readBinary } from './http/body.js';
+import { jsonBody, parseJsonBytes, readBinary } from './http/body.js';
+import { admission, bodyCharge } from './http/admission.js';
 import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
@@ -33,6 +34,10 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.BODY_LIMIT,
+    // a client has REQUEST_TIMEOUT_MS to send a whole request (then 408 and the connection closes), checked every second at most
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 10_000), connectionsCheckingInterval: Math.min(1000, Math.max(50, config.REQUEST_TIMEOUT_MS >> 2)) },
+    clientErrorHandler: clientError,
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -54,26 +59,35 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
 
   // JSON, binary models and tensors (read whole into one buffer), multipart forms; anything else is a 415.
   app.removeContentTypeParser(['text/plain', 'application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
+  // JSON up to JSON_BODY_LIMIT (below V8's longest string); routes with `offloadJson` get a large one unparsed, for a worker
+  const jsonLimit = Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    readBinary(payload, jsonLimit, 'JSON_BODY_LIMIT', bodyCharge(request)).then(
+      (buf) => {
+        try {
+          done(null, (request.routeOptions.config as { offloadJson?: boolean } | undefined)?.offloadJson ? jsonBody(buf) : parseJsonBytes(buf));
+        } catch (e) {
+          done(e as Error, undefined);
+        }
+      },
+      (err: Error) => done(err, undefined),
+    );
   });
-  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (_request, payload, done) => {
-    readBinary(payload, config.BODY_LIMIT).then(
+  app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (request, payload, done) => {
+    readBinary(payload, config.BODY_LIMIT, 'BODY_LIMIT', bodyCharge(request)).then(
       (buf) => done(null, buf),
       (err: Error) => done(err, undefined),
     );
   });
-  await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: 32, fields: 16, fieldSize: config.BODY_LIMIT } });
+  await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: 32, fields: 16, fieldSize: jsonLimit } });
   // headers, API keys, rate limit, CORS: before the routes (and before the route list errors.ts keeps, which CORS's OPTIONS * stays out of)
   await app.register(security, { config, metrics });
   installErrorHandling(app, metrics);
+  // memory budget, queue and readiness (/readyz), decided before a body is read
+  await app.register(admission, { config, pool: ownPool, metrics });
   await app.register(metricsRoutes, { metrics });
-  await app.register(restRoutes, { pool: ownPool });
-  await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS });
+  await app.register(restRoutes, { pool: ownPool, fileLimit: config.BODY_LIMIT });
+  await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
   const jobs = createJobQueue(config, ownPool, app.log);
   app.addHook('onClose', async () => jobs.close());

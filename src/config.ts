@@ -1,9 +1,13 @@
 import { isIP } from 'node:net';
+import { constants as bufferConstants } from 'node:buffer';
 import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
+
+/** V8's longest string: a JSON body or form field must decode to less (else the parse throws outside any handler). */
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 export const ConfigSchema = z.object({
   PORT: int(0).max(65535).default(3000),
@@ -31,6 +35,23 @@ export const ConfigSchema = z.object({
   MAX_FOLDED_ELEMENTS: int(1).default(DEFAULT_MAX_FOLDED_ELEMENTS),
   /** A worker whose heap is over this many MiB after a task collects its garbage before taking the next. */
   WORKER_HEAP_LIMIT_MB: int(16).default(DEFAULT_WORKER_HEAP_LIMIT_MB),
+  // ---- the HTTP edge (src/http/admission.ts, src/http/body.ts, src/http/stream.ts) ----
+  /**
+   * Largest JSON body, and largest multipart text field (the `request` JSON), in bytes; at most V8's
+   * longest string (buffer.constants.MAX_STRING_LENGTH, ~512 MiB), and BODY_LIMIT still applies.
+   * ONNX and .npy bytes are bounded by BODY_LIMIT only. Large tensors travel best as .npy parts.
+   */
+  JSON_BODY_LIMIT: int(1024).max(MAX_STRING_LENGTH).default(64 * 1024 * 1024),
+  /**
+   * Bytes the requests being read and run may hold at once: each POST reserves an estimate from its
+   * Content-Length before its body is read (503 OVERLOADED with Retry-After when it does not fit).
+   * Unset: half of the machine's memory or of the container's limit (cgroup memory.max), whichever is lower.
+   */
+  MEMORY_BUDGET_BYTES: int(1024 * 1024).optional(),
+  /** Largest response body, in bytes, estimated from the outputs' sizes before any is encoded (413 RESPONSE_TOO_LARGE). */
+  MAX_RESPONSE_BYTES: int(1024).default(512 * 1024 * 1024),
+  /** Longest a client may take to send a whole request, headers and body, in ms: then 408 and the connection is closed (headers alone: at most 10 s). */
+  REQUEST_TIMEOUT_MS: int(100).default(60_000),
   /** Jobs (POST /v1/jobs): seconds a finished job's status and results stay readable. */
   JOB_TTL_SECONDS: int(1).max(30 * 24 * 3600).default(3600),
   /** Jobs waiting to start before POST /v1/jobs answers 503 OVERLOADED (per process in memory; per queue on Redis). */

@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, workerCount } from '../src/config.js';
 
@@ -148,5 +149,36 @@ describe('engine budgets (MAX_RUN_WORK, MAX_FOLDED_ELEMENTS, WORKER_HEAP_LIMIT_M
   ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  });
+});
+
+describe('the HTTP edge (JSON_BODY_LIMIT, MEMORY_BUDGET_BYTES, MAX_RESPONSE_BYTES, REQUEST_TIMEOUT_MS)', () => {
+  it('defaults: 64 MiB of JSON, the budget from the machine (unset), 512 MiB answers, 60 s to send a request', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ JSON_BODY_LIMIT: 64 * 1024 * 1024, MAX_RESPONSE_BYTES: 512 * 1024 * 1024, REQUEST_TIMEOUT_MS: 60_000 });
+    expect(c.MEMORY_BUDGET_BYTES).toBeUndefined();
+    // below V8's longest string, which one body must not reach (issue 9, defect 1)
+    expect(c.JSON_BODY_LIMIT).toBeLessThan(bufferConstants.MAX_STRING_LENGTH);
+  });
+
+  it('values are coerced: JSON_BODY_LIMIT=65536, MEMORY_BUDGET_BYTES=8388608, MAX_RESPONSE_BYTES=100000, REQUEST_TIMEOUT_MS=500', () => {
+    expect(loadConfig({ JSON_BODY_LIMIT: '65536', MEMORY_BUDGET_BYTES: '8388608', MAX_RESPONSE_BYTES: '100000', REQUEST_TIMEOUT_MS: '500' })).toMatchObject({
+      JSON_BODY_LIMIT: 65536,
+      MEMORY_BUDGET_BYTES: 8388608,
+      MAX_RESPONSE_BYTES: 100000,
+      REQUEST_TIMEOUT_MS: 500,
+    });
+  });
+
+  it.each([
+    ['JSON_BODY_LIMIT', String(bufferConstants.MAX_STRING_LENGTH + 1)],
+    ['JSON_BODY_LIMIT', '100'],
+    ['MEMORY_BUDGET_BYTES', '1000'],
+    ['MEMORY_BUDGET_BYTES', 'half'],
+    ['MAX_RESPONSE_BYTES', '0'],
+    ['REQUEST_TIMEOUT_MS', '10'],
+  ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value}`));
   });
 });

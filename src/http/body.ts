@@ -1,35 +1,71 @@
 /**
- * Binary request bodies (ONNX files, .npy tensors). With a Content-Length the body is read into
- * one buffer of exactly that size, so a 500 MB model costs 500 MB, not chunks plus a concatenated
- * copy; the buffer owns its ArrayBuffer and can be transferred to a worker without copying.
+ * Request bodies. Binary bodies (ONNX files, .npy tensors) and JSON bodies are read into one buffer
+ * of exactly their Content-Length, so a 500 MB model costs 500 MB, not chunks plus a concatenated
+ * copy; the buffer owns its ArrayBuffer and moves to a worker without copying. JSON is bounded by
+ * JSON_BODY_LIMIT (below V8's longest string) and parsed here only when small: a larger body stays
+ * bytes (RawJson) and is parsed in a worker, so it never blocks the event loop.
+ *
+ * Multipart forms: each file part is read into one buffer as it streams in (sized from what is left
+ * of the Content-Length; untouched capacity is never committed by the OS), the `request` field is
+ * parsed like a JSON body, and parts are kept by name in a Map.
  */
 import type { IncomingMessage } from 'node:http';
-import sjson from 'secure-json-parse';
+import type { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
+import { closest } from '../suggest.js';
 
-export async function readBinary(stream: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(stream.headers['content-length']);
-  const tooLarge = () => new ConvlensError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit (BODY_LIMIT)`);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  if (Number.isFinite(declared) && declared >= 0) {
-    const out = Buffer.allocUnsafeSlow(declared);
+/** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
+const OWNED = new WeakSet<ArrayBufferLike>();
+
+/** Whether the bytes live in a buffer read here (a view of it may be kept and transferred). */
+export function owned(bytes: Uint8Array): boolean {
+  return OWNED.has(bytes.buffer);
+}
+
+/** Marks bytes moved here from another thread (a worker's task) as owned by their reader. */
+export function adopt(bytes: Uint8Array): void {
+  if (bytes.buffer instanceof ArrayBuffer) OWNED.add(bytes.buffer);
+}
+
+function allocate(size: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(size);
+  OWNED.add(out.buffer);
+  return out;
+}
+
+const tooLarge = (limit: number, name: string, what = 'the body') =>
+  new ConvlensError('PAYLOAD_TOO_LARGE', `${what} is larger than the ${limit}-byte limit (${name})`, { path: 'body', limit });
+
+/** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
+/** Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a chunked body). */
+export type Charge = (bytes: number, part?: 'file' | 'json') => void;
+
+async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {
+  if (capacity !== null) {
+    const out = allocate(capacity);
     let at = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (at + chunk.length > declared) throw new ConvlensError('INCOMPLETE_BODY', `the body is longer than its Content-Length ${declared}`, { path: 'body' });
+    for await (const chunk of stream) {
+      if (at + chunk.length > capacity) throw overflow();
       chunk.copy(out, at);
       at += chunk.length;
     }
-    if (at !== declared) throw new ConvlensError('INCOMPLETE_BODY', `the body ended after ${at} of ${declared} bytes (Content-Length)`, { path: 'body' });
-    return out;
+    if (at === capacity) return out;
+    // far smaller than its capacity (other parts came after it): its own buffer, so the large one is freed
+    if (at >= capacity / 2) return out.subarray(0, at);
+    const exact = allocate(at);
+    out.copy(exact, 0, 0, at);
+    return exact;
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of stream) {
     total += chunk.length;
-    if (total > limit) throw tooLarge();
+    if (total > limit) throw overflow();
+    charge?.(chunk.length, 'file');
     chunks.push(chunk);
   }
-  const out = Buffer.allocUnsafeSlow(total);
+  const out = allocate(total);
   let at = 0;
   for (const c of chunks) {
     c.copy(out, at);
@@ -38,9 +74,28 @@ export async function readBinary(stream: IncomingMessage, limit: number): Promis
   return out;
 }
 
-/** The buffer's bytes as a view that owns a whole ArrayBuffer (copied only if it shares one). */
+/** Content-Length as a number, or null without one (chunked). */
+export function contentLength(headers: IncomingMessage['headers'] | undefined): number | null {
+  const raw = headers?.['content-length'];
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+export async function readBinary(stream: IncomingMessage | Readable, limit: number, limitName = 'BODY_LIMIT', charge?: Charge): Promise<Buffer> {
+  const declared = contentLength((stream as IncomingMessage).headers);
+  if (declared !== null && declared > limit) throw tooLarge(limit, limitName);
+  const longer = () =>
+    declared === null ? tooLarge(limit, limitName) : new ConvlensError('INCOMPLETE_BODY', `the body is longer than its Content-Length ${declared}`, { path: 'body' });
+  const out = await readInto(stream as AsyncIterable<Buffer>, declared, limit, longer, charge && ((n) => charge(n)));
+  if (declared !== null && out.length !== declared) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the body ended after ${out.length} of ${declared} bytes (Content-Length)`, { path: 'body' });
+  }
+  return out;
+}
+
+/** The buffer's bytes as a view whose ArrayBuffer may be transferred: as it is when read here, else copied. */
 export function transferable(buf: Uint8Array): Uint8Array {
-  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer) return buf;
+  if (owned(buf) || (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer)) return buf;
   const copy = new Uint8Array(new ArrayBuffer(buf.byteLength));
   copy.set(buf);
   return copy;
@@ -48,6 +103,50 @@ export function transferable(buf: Uint8Array): Uint8Array {
 
 /** Deepest JSON nesting accepted: specs and tensors (rank ≤ 8) need far less; deeper input would only exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
+
+/** JSON bodies above this many bytes are parsed in a worker (a 1 MiB parse takes ~5–20 ms on the event loop). */
+export const OFFLOAD_JSON_BYTES = 1 << 20;
+
+/** A JSON body or form field left unparsed, to be parsed (parseJsonBody) and used in a worker. */
+export class RawJson {
+  constructor(
+    readonly text: Uint8Array | string,
+    /** Where it came from, for messages: `body` or the form field `request`. */
+    readonly where: 'body' | 'request' = 'body',
+  ) {}
+}
+
+// secure-json-parse's patterns: a "__proto__" or "constructor" key, escapes included
+const SUSPECT_PROTO = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/;
+const SUSPECT_CONSTRUCTOR = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/;
+
+/** Objects whose keys are tensor names: the top-level `inputs` and `weights` (`__proto__` may name a tensor there). */
+const NAME_MAPS = ['inputs', 'weights'];
+
+/**
+ * Prototype poisoning refused as secure-json-parse refuses it (a `__proto__` key, or a
+ * `constructor` holding `prototype`), with one exception: tensor names. JSON.parse makes every key
+ * an own property, and the name maps are read as Maps (compute.ts), so `__proto__` names a tensor there.
+ */
+function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
+  const names = new Set<unknown>();
+  if (root && typeof root === 'object' && !Array.isArray(root)) for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || typeof node !== 'object') continue;
+    if (!Array.isArray(node)) {
+      if (proto && Object.hasOwn(node, '__proto__') && !names.has(node)) {
+        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights', { path: '$' });
+      }
+      const c = ctor && Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;
+      if (c && typeof c === 'object' && Object.hasOwn(c, 'prototype')) {
+        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "constructor.prototype" key is refused (prototype poisoning)', { path: '$' });
+      }
+    }
+    for (const v of Object.values(node)) if (v && typeof v === 'object') stack.push(v);
+  }
+}
 
 /** Parses a JSON body after checking, in one pass, that it nests at most MAX_JSON_DEPTH deep. */
 export function parseJsonBody(text: string): unknown {
@@ -64,10 +163,129 @@ export function parseJsonBody(text: string): unknown {
       if (++depth > MAX_JSON_DEPTH) throw new ConvlensError('INVALID_JSON', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { path: '$' });
     } else if (ch === 93 || ch === 125) depth--;
   }
+  let value: unknown;
   try {
-    // secure-json-parse, as fastify's own parser: __proto__ and constructor.prototype keys are refused
-    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    value = JSON.parse(text);
   } catch (e) {
     throw new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${(e as Error).message}`, { path: '$' });
   }
+  const proto = SUSPECT_PROTO.test(text);
+  const ctor = SUSPECT_CONSTRUCTOR.test(text);
+  if (proto || ctor) refusePoisoning(value, proto, ctor);
+  return value;
+}
+
+/** UTF-8 bytes (or text) of a JSON document, parsed. */
+export function parseJsonBytes(bytes: Uint8Array | string): unknown {
+  return parseJsonBody(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
+/** A JSON body: parsed when small, else left for a worker. */
+export function jsonBody(bytes: Buffer): unknown {
+  return bytes.length > OFFLOAD_JSON_BYTES ? new RawJson(bytes) : parseJsonBytes(bytes);
+}
+
+/** A multipart form: the `request` field (parsed, or left for a worker when large) and the file parts by name. */
+export interface Form {
+  fields: Record<string, unknown> | RawJson;
+  files: Map<string, Buffer>;
+}
+
+interface PartLimits {
+  /** Largest file part (BODY_LIMIT). */
+  fileLimit: number;
+  /** Largest text field (JSON_BODY_LIMIT). */
+  fieldLimit: number;
+  /** Without a Content-Length: the memory budget's charge for each chunk. */
+  charge?: Charge;
+}
+
+type Part = { type: 'file'; fieldname: string; file: Readable & { truncated?: boolean } } | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
+
+/** A file part into one buffer, at most what is left of the request's Content-Length. */
+async function readFilePart(part: Extract<Part, { type: 'file' }>, left: number | null, limits: PartLimits): Promise<Buffer> {
+  const capacity = left === null ? null : Math.min(left, limits.fileLimit);
+  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge);
+  if (part.file.truncated) throw tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`);
+  return bytes;
+}
+
+/** The `request` field: checked against JSON_BODY_LIMIT and parsed like a JSON body (in a worker when large). */
+function requestField(part: Extract<Part, { type: 'field' }>, limits: PartLimits): Record<string, unknown> | RawJson {
+  if (part.valueTruncated) throw tooLarge(limits.fieldLimit, 'JSON_BODY_LIMIT', 'the "request" field');
+  if (typeof part.value === 'string') limits.charge?.(Buffer.byteLength(part.value), 'json');
+  let text: string;
+  try {
+    // @fastify/multipart parses a field sent as application/json itself: write it back to check it like any other
+    text = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
+  } catch (e) {
+    throw new ConvlensError('INVALID_JSON', `the "request" field is not JSON: ${(e as Error).message}`, { path: 'request' });
+  }
+  if (text.length > OFFLOAD_JSON_BYTES) return new RawJson(text, 'request');
+  return requestObject(parseRequestField(text));
+}
+
+/** parseJsonBody, its errors located at the field. */
+export function parseRequestField(text: Uint8Array | string): unknown {
+  try {
+    return parseJsonBytes(text);
+  } catch (e) {
+    if (e instanceof ConvlensError && e.code === 'INVALID_JSON') throw new ConvlensError('INVALID_JSON', e.message.replace(/^the body/, 'the "request" field'), { ...e.details, path: 'request' });
+    throw e;
+  }
+}
+
+/** The parsed `request` field, which must be an object. */
+export function requestObject(fields: unknown): Record<string, unknown> {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new ConvlensError('SPEC_INVALID', 'the "request" field must hold a JSON object', { path: 'request' });
+  }
+  return fields as Record<string, unknown>;
+}
+
+/**
+ * Reads a multipart form: file parts by name, the JSON `request` field, and nothing else (any
+ * other field is a 400 naming it). A name given twice is a 400 too, rather than one silently lost.
+ */
+export async function readForm(request: FastifyRequest, limits: PartLimits): Promise<Form> {
+  const files = new Map<string, Buffer>();
+  let fields: Record<string, unknown> | RawJson = {};
+  const unknownFields: string[] = [];
+  let left = contentLength(request.headers);
+  for await (const raw of request.parts()) {
+    const part = raw as unknown as Part;
+    if (part.type === 'file') {
+      if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
+      const bytes = await readFilePart(part, left, limits);
+      files.set(part.fieldname, bytes);
+      if (left !== null) left -= bytes.length;
+    } else if (part.fieldname === 'request') {
+      fields = requestField(part, limits);
+      if (left !== null) left -= typeof part.value === 'string' ? Buffer.byteLength(part.value) : 0;
+    } else unknownFields.push(part.fieldname);
+  }
+  if (unknownFields.length) {
+    const [first] = unknownFields;
+    const suggestion = closest(first, ['request']);
+    throw new ConvlensError(
+      'INVALID_OPTION',
+      `unknown form field ${unknownFields.map((k) => `'${k}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: a form holds .npy files and the JSON fields in one "request" field`,
+      { path: first, ...(suggestion ? { suggestion } : {}) },
+    );
+  }
+  return { fields, files };
+}
+
+/** The first file part of a form (an ONNX upload), read into one buffer; the parts after it are drained unread. */
+export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<Buffer | null> {
+  let left = contentLength(request.headers);
+  let first: Buffer | null = null;
+  for await (const raw of request.parts()) {
+    const part = raw as unknown as Part;
+    if (part.type === 'file') {
+      if (first) part.file.resume();
+      else first = await readFilePart(part, left, limits);
+    } else if (left !== null && typeof part.value === 'string') left -= Buffer.byteLength(part.value);
+  }
+  return first;
 }

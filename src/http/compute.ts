@@ -2,36 +2,70 @@
  * Running operators and networks: POST /v1/operators/{name} and POST /v1/run. A body is JSON, or a
  * multipart form whose files are .npy tensors (named after the input, or `weights.<role>`; for
  * /v1/run also the ONNX `model`) and whose `request` field holds the JSON rest.
+ *
+ * Tensor names are data: they are kept in Maps and handed on in records without a prototype, so
+ * `constructor`, `toString` or `__proto__` name a tensor like any other word. A large JSON body is
+ * parsed and decoded in a worker (offload-worker.ts); answers are streamed (stream.ts).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import { splitConv } from '../runtime/parallel.js';
+import { withSignal } from '../runtime/pool.js';
 import type { TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
 import { unknownOpError } from '../graph/attribute-errors.js';
 import { requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
-import { transferable } from './body.js';
+import { dict, own } from '../records.js';
+import { bodyCharge, requestSignal } from './admission.js';
+import { RawJson, readForm, transferable } from './body.js';
+import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
+import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from './requests.js';
-import { chooseEncoding, npyIn, sendNpy, tensorIn, tensorOut } from './tensors.js';
+import { sendJson } from './stream.js';
+import { chooseEncoding, npyIn, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
-interface Body {
+/** .npy file parts by name (a record is accepted from callers that have no files: `{}`). */
+export type Files = Map<string, Uint8Array> | Record<string, Uint8Array>;
+
+export interface Body {
   fields: Record<string, unknown>;
-  files: Record<string, Buffer>;
+  files: Files;
+}
+
+/** A body whose JSON is still bytes, for a worker. */
+interface RawBody {
+  fields: RawJson;
+  files: Map<string, Uint8Array>;
 }
 
 type Route = 'operator' | 'run' | 'fold';
+
+const fileMap = (files: Files): Map<string, Uint8Array> => (files instanceof Map ? files : new Map(Object.entries(files)));
+
+/** A field of the request as sent: zod's records drop a `__proto__` key, the request keeps it. */
+const rawField = (fields: Record<string, unknown>, key: string): unknown => own(fields, key);
+
+/** The fields of a JSON body or of the `request` field, checked the same way on the event loop and in a worker. */
+export function fieldsOf(value: unknown, where: 'body' | 'request'): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
+    throw where === 'body'
+      ? new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form with .npy files and a "request" field)', { path: '$' })
+      : new ConvlensError('SPEC_INVALID', 'the "request" field must hold a JSON object', { path: 'request' });
+  }
+  return value as Record<string, unknown>;
+}
 
 /**
  * The fields and .npy files of a request. Query parameters are read only with a raw .npy body
  * (POST /v1/operators/{name}); anywhere else, and any multipart field but `request`, is a 400
  * rather than silently ignored.
  */
-async function readBody(request: FastifyRequest, route: Route): Promise<Body> {
+async function readBody(request: FastifyRequest, route: Route, limits: { fileLimit: number; fieldLimit: number }): Promise<Body | RawBody> {
   const query = request.query as Record<string, unknown>;
   if (Buffer.isBuffer(request.body) && request.headers['content-type'] === 'application/x-npy') {
     if (route !== 'operator') {
@@ -45,7 +79,7 @@ async function readBody(request: FastifyRequest, route: Route): Promise<Body> {
     } catch (e) {
       throw new ConvlensError('INVALID_JSON', `?attributes is not JSON: ${(e as Error).message}`, { path: 'query.attributes' });
     }
-    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: { '0': request.body } };
+    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: new Map([['0', request.body]]) };
   }
   const stray = Object.keys(query);
   if (stray.length) {
@@ -53,69 +87,47 @@ async function readBody(request: FastifyRequest, route: Route): Promise<Body> {
     throw new ConvlensError('INVALID_OPTION', `query parameter ${stray.map((k) => `'${k}'`).join(', ')} not read: ${why}`, { path: `query.${stray[0]}` });
   }
   if (!request.isMultipart()) {
-    const b = request.body;
-    if (!b || typeof b !== 'object' || Array.isArray(b) || Buffer.isBuffer(b)) {
-      throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form with .npy files and a "request" field)', { path: '$' });
-    }
-    return { fields: b as Record<string, unknown>, files: {} };
+    if (request.body instanceof RawJson) return { fields: request.body, files: new Map() };
+    return { fields: fieldsOf(request.body, 'body'), files: new Map() };
   }
-  const files: Record<string, Buffer> = {};
-  let fields: unknown = {};
-  const unknownFields: string[] = [];
-  for await (const part of request.parts()) {
-    if (part.type === 'file') files[part.fieldname] = await part.toBuffer();
-    else if (part.fieldname === 'request') {
-      try {
-        fields = JSON.parse(String(part.value));
-      } catch (e) {
-        throw new ConvlensError('INVALID_JSON', `the "request" field is not JSON: ${(e as Error).message}`, { path: 'request' });
-      }
-    } else unknownFields.push(part.fieldname);
-  }
-  if (unknownFields.length) {
-    const [first] = unknownFields;
-    const suggestion = closest(first, ['request']);
-    throw new ConvlensError(
-      'INVALID_OPTION',
-      `unknown form field ${unknownFields.map((k) => `'${k}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: a form holds .npy files and the JSON fields in one "request" field`,
-      { path: first, ...(suggestion ? { suggestion } : {}) },
-    );
-  }
-  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-    throw new ConvlensError('SPEC_INVALID', 'the "request" field must hold a JSON object', { path: 'request' });
-  }
-  return { fields: fields as Record<string, unknown>, files };
+  return readForm(request, { ...limits, charge: bodyCharge(request) }) as Promise<Body | RawBody>;
 }
 
 /** Files nobody read: a 400 naming them rather than silently ignored. */
-function unreadFiles(files: Record<string, Buffer>, used: Set<string>, hint: string): void {
-  const unread = Object.keys(files).filter((f) => !used.has(f));
+function unreadFiles(files: Map<string, Uint8Array>, used: Set<string>, hint: string): void {
+  const unread = [...files.keys()].filter((f) => !used.has(f));
   if (unread.length) throw new ConvlensError('INVALID_OPTION', `file part ${unread.map((f) => `'${f}'`).join(', ')} not read: ${hint}`, { path: unread[0] });
 }
 
-/** Named tensors from a JSON object and .npy files; the first encoding seen is the response's default. */
+/** Keys in the order a JSON object enumerates them: array indices ascending, then the rest as given. */
+function objectOrder(keys: string[]): string[] {
+  const index = (k: string) => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
+  return [...keys.filter(index).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !index(k))];
+}
+
+/** Named tensors from a JSON object and .npy files, by name in a Map; the first encoding seen is the response's default. */
 function namedTensors(
-  raw: Record<string, unknown> | undefined,
-  files: Record<string, Buffer>,
+  raw: unknown,
+  files: Map<string, Uint8Array>,
   prefix: string,
   path: string,
   max: number,
   used: Set<string>,
-): { tensors: Record<string, Tensor>; encoding: Encoding | null } {
-  const tensors: Record<string, Tensor> = {};
+): { tensors: Map<string, Tensor>; encoding: Encoding | null } {
+  const tensors = new Map<string, Tensor>();
   let encoding: Encoding | null = null;
-  if (raw !== undefined) {
+  if (raw !== undefined && raw !== null && typeof raw === 'object') {
     for (const [k, v] of Object.entries(raw)) {
       const t = tensorIn(v, `${path}.${k}`, max);
-      tensors[k] = t.tensor;
+      tensors.set(k, t.tensor);
       encoding ??= t.encoding;
     }
   }
-  for (const [field, bytes] of Object.entries(files)) {
+  for (const [field, bytes] of files) {
     if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
     used.add(field);
     const t = npyIn(bytes, field, max);
-    tensors[prefix ? field.slice(prefix.length) : field] = t.tensor;
+    tensors.set(prefix ? field.slice(prefix.length) : field, t.tensor);
     encoding ??= t.encoding;
   }
   return { tensors, encoding };
@@ -125,6 +137,7 @@ export function operatorRequest(name: string, body: Body, maxElements: number): 
   const op = OPS_BY_NAME.get(name);
   if (!op) throw unknownOpError('UNKNOWN_OPERATOR', name, 'no operator', { path: 'name' });
   const f = parseRequest(OperatorRequest, body.fields, { in: 'body' });
+  const files = fileMap(body.files);
   const used = new Set<string>();
   let inputs: Tensor[];
   let encoding: Encoding | null = null;
@@ -135,10 +148,11 @@ export function operatorRequest(name: string, body: Body, maxElements: number): 
       return t.tensor;
     });
   } else {
-    const named = namedTensors(f.inputs, body.files, '', '$.inputs', maxElements, used);
+    const named = namedTensors(rawField(body.fields, 'inputs'), files, '', '$.inputs', maxElements, used);
     encoding = named.encoding;
     const known = new Set(op.inputNames);
-    const unknown = Object.keys(named.tensors).filter((k) => !known.has(k) && !/^\d+$/.test(k));
+    const names = objectOrder([...named.tensors.keys()]);
+    const unknown = names.filter((k) => !known.has(k) && !/^\d+$/.test(k));
     if (unknown.length && !op.variadic) {
       const suggestion = closest(unknown[0], op.inputNames);
       throw new ConvlensError('INVALID_TENSOR', `${name} has no input '${unknown[0]}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${op.inputNames.join(', ')}`, {
@@ -146,26 +160,29 @@ export function operatorRequest(name: string, body: Body, maxElements: number): 
         ...(suggestion ? { suggestion } : {}),
       });
     }
-    const byName = op.inputNames.filter((n) => named.tensors[n]).map((n) => named.tensors[n]);
-    const byIndex = Object.keys(named.tensors).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => named.tensors[k]);
-    inputs = op.variadic ? Object.values(named.tensors) : byName.length ? byName : byIndex;
+    const get = (k: string) => named.tensors.get(k)!;
+    const byName = op.inputNames.filter((n) => named.tensors.has(n)).map(get);
+    const byIndex = names.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map(get);
+    inputs = op.variadic ? names.map(get) : byName.length ? byName : byIndex;
   }
   if (inputs.length === 0) throw new ConvlensError('INVALID_TENSOR', `${name} needs its inputs (${op.inputNames.join(', ')})`, { path: '$.inputs' });
-  const weights = namedTensors(f.weights, body.files, 'weights.', '$.weights', maxElements, used).tensors;
-  unreadFiles(body.files, used, `name a file after an input (${op.inputNames.join(', ')}), or weights.<role>; with inputs listed in JSON, give them all there`);
+  const weights = dict(namedTensors(rawField(body.fields, 'weights'), files, 'weights.', '$.weights', maxElements, used).tensors);
+  unreadFiles(files, used, `name a file after an input (${op.inputNames.join(', ')}), or weights.<role>; with inputs listed in JSON, give them all there`);
   return {
     call: { name, inputs, attributes: f.attributes, weights, training: f.training, seed: f.seed >>> 0, maxElements },
     encoding: chooseEncoding(f.format, encoding ?? 'json'),
   };
 }
 
-export function operatorResponse(result: OperatorResult, encoding: Encoding, name: string) {
+/** The answer to an operator call; `lazy` tensors are encoded as the answer is sent (stream.ts). */
+export function operatorResponse(result: OperatorResult, encoding: Encoding, name: string, lazy = false) {
   const op = OPS_BY_NAME.get(name)!;
   const { layer } = result;
+  const out = (t: Tensor, lead: Record<string, unknown>) => (lazy ? tensorOutLazy(t, encoding, lead) : { ...lead, ...tensorOut(t, encoding) });
   return {
     operator: name,
     pytorch: op.pytorch,
-    outputs: result.outputs.map((t, i) => ({ name: i === 0 ? 'y' : `y${i}`, ...tensorOut(t, encoding) })),
+    outputs: result.outputs.map((t, i) => out(t, { name: i === 0 ? 'y' : `y${i}` })),
     cost: { params: layer.params, macs: layer.macs, flops: layer.flops, flopsByConvention: layer.flopsByConvention, memoryAccess: layer.memoryAccess },
     ...result.extra,
   };
@@ -175,16 +192,18 @@ function transfers(tensors: Tensor[]): ArrayBuffer[] {
   return [...new Set(tensors.map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 
-export async function callOperator(pool: TaskPool, call: OperatorCall): Promise<OperatorResult> {
-  const split = await splitConv(pool, call);
+export async function callOperator(pool: TaskPool, call: OperatorCall, signal?: AbortSignal): Promise<OperatorResult> {
+  const bound = withSignal(pool, signal);
+  const split = await splitConv(bound, call);
   if (split) return split;
-  return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]));
+  return bound.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]));
 }
 
 export function runRequest(body: Body, maxElements: number): { task: RunTask; encoding: Encoding } {
   const f = parseRequest(RunRequest, body.fields, { in: 'body' });
+  const files = fileMap(body.files);
   const used = new Set<string>();
-  const file = body.files.model;
+  const file = files.get('model');
   if (file) used.add('model');
   if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
   const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
@@ -195,34 +214,55 @@ export function runRequest(body: Body, maxElements: number): { task: RunTask; en
   if (f.resolution !== undefined && source.kind !== 'model') {
     throw new ConvlensError('INVALID_OPTION', 'resolution applies to a built-in model (model); a spec or ONNX file declares its input shapes', { path: '$.resolution' });
   }
-  let inputs: Record<string, Tensor>;
+  const rawInputs = rawField(body.fields, 'inputs');
+  let inputs: Map<string, Tensor>;
   let encoding: Encoding | null;
-  if (f.inputs && 'shape' in f.inputs) {
-    const t = tensorIn(f.inputs, '$.inputs', maxElements);
-    inputs = { input: t.tensor };
+  if (rawInputs && typeof rawInputs === 'object' && Object.hasOwn(rawInputs, 'shape')) {
+    const t = tensorIn(rawInputs, '$.inputs', maxElements);
+    inputs = new Map([['input', t.tensor]]);
     encoding = t.encoding;
   } else {
-    ({ tensors: inputs, encoding } = namedTensors(f.inputs as Record<string, unknown> | undefined, body.files, '', '$.inputs', maxElements, used));
+    ({ tensors: inputs, encoding } = namedTensors(rawInputs, files, '', '$.inputs', maxElements, used));
   }
-  if (Object.keys(inputs).length === 0) throw new ConvlensError('INVALID_TENSOR', 'give the input tensor(s) in "inputs"', { path: '$.inputs' });
-  const weights = namedTensors(f.weights, body.files, 'weights.', '$.weights', maxElements, used).tensors;
-  unreadFiles(body.files, used, 'name a file "model" (the ONNX file), after an input, or weights.<layer>.<role>; with one input tensor in JSON, give the others there too');
+  if (inputs.size === 0) throw new ConvlensError('INVALID_TENSOR', 'give the input tensor(s) in "inputs"', { path: '$.inputs' });
+  const weights = namedTensors(rawField(body.fields, 'weights'), files, 'weights.', '$.weights', maxElements, used).tensors;
+  unreadFiles(files, used, 'name a file "model" (the ONNX file), after an input, or weights.<layer>.<role>; with one input tensor in JSON, give the others there too');
   return {
-    task: { source, inputs, weights, weightInit: f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'), training: f.training, seed: f.seed >>> 0, capture: f.capture, maxElements },
+    task: {
+      source,
+      inputs: dict(objectOrder([...inputs.keys()]).map((k) => [k, inputs.get(k)!] as const)),
+      weights: dict(weights),
+      weightInit: f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
+      training: f.training,
+      seed: f.seed >>> 0,
+      capture: f.capture,
+      maxElements,
+    },
     encoding: chooseEncoding(f.format, encoding ?? 'json'),
   };
 }
 
-/** Outputs in graph order and captured tensors in request order, each with its name (a list: a JSON object would put integer-like names first). */
-export function runResponse(result: RunTaskResult, encoding: Encoding) {
-  const list = (names: string[], tensors: Record<string, Tensor>) => names.map((name) => ({ name, ...tensorOut(tensors[name], encoding) }));
+/** A tensor of the result by name, its own entry only (an output may be called `constructor`). */
+function named(tensors: Record<string, Tensor>, name: string): Tensor {
+  const t = own(tensors, name);
+  if (!t) throw new Error(`the run produced no tensor '${name}'`);
+  return t;
+}
+
+/**
+ * Outputs in graph order and captured tensors in request order, each with its name (a list: a JSON
+ * object would put integer-like names first); `lazy` tensors are encoded as the answer is sent.
+ */
+export function runResponse(result: RunTaskResult, encoding: Encoding, lazy = false) {
+  const list = (names: string[], tensors: Record<string, Tensor>) =>
+    names.map((name) => (lazy ? tensorOutLazy(named(tensors, name), encoding, { name }) : { name, ...tensorOut(named(tensors, name), encoding) }));
   return { source: result.source, outputs: list(result.order.outputs, result.outputs), captured: list(result.order.captured, result.captured) };
 }
 
-export async function callRun(pool: TaskPool, task: RunTask): Promise<RunTaskResult> {
+export async function callRun(pool: TaskPool, task: RunTask, signal?: AbortSignal): Promise<RunTaskResult> {
   const buffers = transfers([...Object.values(task.inputs), ...Object.values(task.weights)]);
   if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer as ArrayBuffer);
-  return pool.run<RunTaskResult>('run', task, buffers);
+  return pool.run<RunTaskResult>('run', task, [...new Set(buffers)], { signal });
 }
 
 const FOLD_TENSORS = ['weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar'] as const;
@@ -232,14 +272,15 @@ const FOLD_TENSORS = ['weight', 'bias', 'gamma', 'beta', 'runningMean', 'running
  * it; in a multipart form, tensors may be .npy files named after their field.
  */
 export function foldRequest(body: Body, maxElements: number): { task: FoldTask; encoding: Encoding } {
-  const both = Object.keys(body.files).find((k) => body.fields[k] !== undefined);
+  const files = fileMap(body.files);
+  const both = [...files.keys()].find((k) => Object.hasOwn(body.fields, k));
   if (both) throw new ConvlensError('INVALID_TENSOR', `${both} is given twice, as a file and in "request"`, { path: `$.${both}` });
-  const f = parseRequest(FoldRequest, { ...body.fields, ...body.files }, { in: 'body' });
+  const f = parseRequest(FoldRequest, { ...body.fields, ...Object.fromEntries(files) }, { in: 'body' });
   let encoding: Encoding | null = null;
   const get = (name: (typeof FOLD_TENSORS)[number]): Tensor | null => {
     const raw: unknown = f[name];
     if (raw === undefined) return null;
-    const t = Buffer.isBuffer(raw) ? npyIn(raw, name, maxElements) : tensorIn(raw, `$.${name}`, maxElements);
+    const t = raw instanceof Uint8Array ? npyIn(raw, name, maxElements) : tensorIn(raw, `$.${name}`, maxElements);
     encoding ??= t.encoding;
     return t.tensor;
   };
@@ -249,30 +290,77 @@ export function foldRequest(body: Body, maxElements: number): { task: FoldTask; 
   return { task, encoding: chooseEncoding(f.format, encoding ?? 'json') };
 }
 
-export async function callFold(pool: TaskPool, task: FoldTask, encoding: Encoding) {
-  const folded = await pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task);
-  return { weight: tensorOut(folded.weight, encoding), bias: tensorOut(folded.bias, encoding) };
+export async function callFold(pool: TaskPool, task: FoldTask, encoding: Encoding, signal?: AbortSignal, lazy = false) {
+  const folded = await pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, { signal });
+  const out = (t: Tensor) => (lazy ? tensorOutLazy(t, encoding) : tensorOut(t, encoding));
+  return { weight: out(folded.weight), bias: out(folded.bias) };
 }
 
-export async function computeRoutes(app: FastifyInstance, opts: { pool: TaskPool; maxElements: number }): Promise<void> {
+/** A large JSON request handed whole to a worker (offload-worker.ts), its bytes and files moved, not copied. */
+function offload<T>(pool: TaskPool, task: 'operator' | 'run' | 'foldBatchNorm', message: OffloadTask, signal: AbortSignal | undefined): Promise<T> {
+  const buffers = new Set<ArrayBuffer>();
+  const json = 'json' in message ? message.json : undefined;
+  if (json instanceof Uint8Array && json.buffer instanceof ArrayBuffer) buffers.add(json.buffer);
+  if ('files' in message) for (const bytes of message.files.values()) if (bytes.buffer instanceof ArrayBuffer) buffers.add(bytes.buffer);
+  return pool.run<T>(task, message, [...buffers], { filename: OFFLOAD_WORKER, signal });
+}
+
+export interface ComputeOptions {
+  pool: TaskPool;
+  maxElements: number;
+  /** BODY_LIMIT: largest file part. */
+  fileLimit?: number;
+  /** JSON_BODY_LIMIT: largest `request` field. */
+  fieldLimit?: number;
+  /** MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
+}
+
+export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions): Promise<void> {
   const { pool, maxElements } = opts;
-  app.post<{ Params: { name: string } }>('/v1/operators/:name', async (request, reply) => {
-    const { call, encoding } = operatorRequest(request.params.name, await readBody(request, 'operator'), maxElements);
-    const result = await callOperator(pool, call);
-    return sendNpy(reply, result.outputs, encoding) ?? operatorResponse(result, encoding, call.name);
+  const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
+  const maxBytes = opts.maxResponseBytes ?? Infinity;
+  const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });
+
+  app.post<{ Params: { name: string } }>('/v1/operators/:name', OFFLOAD, async (request, reply) => {
+    const signal = requestSignal(request);
+    const body = await readBody(request, 'operator', limits);
+    const { call, encoding } =
+      body.fields instanceof RawJson
+        ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, signal)
+        : operatorRequest(request.params.name, body as Body, maxElements);
+    const result = await callOperator(pool, call, signal);
+    return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ?? sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });
-  app.post('/v1/transforms/fold-batchnorm', async (request) => {
-    const { task, encoding } = foldRequest(await readBody(request, 'fold'), maxElements);
-    return callFold(pool, task, encoding);
+
+  app.post('/v1/transforms/fold-batchnorm', OFFLOAD, async (request, reply) => {
+    const signal = requestSignal(request);
+    const body = await readBody(request, 'fold', limits);
+    const { task, encoding } =
+      body.fields instanceof RawJson
+        ? await offload<{ task: FoldTask; encoding: Encoding }>(pool, 'foldBatchNorm', { kind: 'fold', ...raw(body as RawBody) }, signal)
+        : foldRequest(body as Body, maxElements);
+    return sendJson(reply, await callFold(pool, task, encoding, signal, true), maxBytes);
   });
-  app.post('/v1/run', async (request, reply) => {
-    const { task, encoding } = runRequest(await readBody(request, 'run'), maxElements);
-    const result = await callRun(pool, task);
-    const outs = result.order.outputs.map((name) => result.outputs[name]);
-    if (result.order.captured.length === 0) {
-      const npy = sendNpy(reply, outs, encoding);
-      if (npy) return npy;
-    }
-    return runResponse(result, encoding);
+
+  app.post('/v1/run', OFFLOAD, async (request, reply) => {
+    const signal = requestSignal(request);
+    const body = await readBody(request, 'run', limits);
+    const { result, encoding } =
+      body.fields instanceof RawJson
+        ? await offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody) }, signal)
+        : await (async () => {
+            const { task, encoding } = runRequest(body as Body, maxElements);
+            return { result: await callRun(pool, task, signal), encoding };
+          })();
+    return sendRun(reply, result, encoding, maxBytes);
   });
+}
+
+async function sendRun(reply: FastifyReply, result: RunTaskResult, encoding: Encoding, maxBytes: number): Promise<FastifyReply> {
+  if (result.order.captured.length === 0) {
+    const npy = await sendNpy(reply, result.order.outputs.map((name) => named(result.outputs, name)), encoding, maxBytes);
+    if (npy) return npy;
+  }
+  return sendJson(reply, runResponse(result, encoding, true), maxBytes);
 }

@@ -1,9 +1,14 @@
 /**
- * Maps every failure to the catalog: ConvlensErrors keep their code; fastify's own errors (bad
- * JSON, body too large, wrong content type) get theirs; anything else is a 500 without internals,
- * logged in full. An unmatched request is a 405 with `Allow` when its path is a route's under
- * another method, else a 404.
+ * Maps every failure to the catalog: ConvlensErrors keep their code; fastify's and the multipart
+ * parser's own errors (bad JSON, body too large, wrong content type, a malformed form) get theirs;
+ * anything else is a 500 without internals, logged in full. A failure after the client went away
+ * is CLIENT_CLOSED_REQUEST (counted, logged at info, never an internal error). 503 OVERLOADED and
+ * NOT_READY carry Retry-After. An unmatched request is a 405 with `Allow` when its path is a
+ * route's under another method, else a 404.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
@@ -16,13 +21,27 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_INVALID_JSON_FIELD_ERROR: 'INVALID_JSON',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
+
+/** @fastify/multipart refuses parts named after Object.prototype's properties. */
+const PROTO_PART =
+  'a form part may not be named after a property of JavaScript objects (constructor, toString, __proto__, …); give that tensor in the JSON "request" field, where any name is a name';
+
+/** busboy's messages for a form that is not well formed. */
+const MALFORMED_FORM = /^(Unexpected end of (form|multipart data)|Malformed (part header|urlencoded form)|Multipart: Boundary not found|Part terminated early)/;
+
+/** Seconds to wait before retrying a 503 that says so. */
+const RETRY_AFTER: Partial<Record<ErrorCode, string>> = { OVERLOADED: '1', NOT_READY: '1' };
 
 export function toConvlensError(err: unknown): ConvlensError | null {
   if (err instanceof ConvlensError) return err;
   const fe = err as FastifyError;
   const code = fe && typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
   if (code) return new ConvlensError(code, fe.message);
+  if (fe && fe.code === 'FST_PROTO_VIOLATION') return new ConvlensError('INVALID_OPTION', PROTO_PART, { path: 'body' });
+  if (fe && typeof fe.message === 'string' && MALFORMED_FORM.test(fe.message)) return new ConvlensError('INCOMPLETE_BODY', `the multipart form is malformed: ${fe.message}`, { path: 'body' });
   if (fe && fe instanceof SyntaxError) return new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${fe.message}`);
   if (fe && fe.statusCode === 413) return new ConvlensError('PAYLOAD_TOO_LARGE', fe.message);
   if (fe && fe.statusCode === 415) return new ConvlensError('UNSUPPORTED_MEDIA_TYPE', fe.message);
@@ -30,16 +49,50 @@ export function toConvlensError(err: unknown): ConvlensError | null {
   return null;
 }
 
+/** The client closed its connection: nothing sent now will be read. */
+export function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
+  const socket = request.raw.socket;
+  return (socket !== null && socket !== undefined && socket.destroyed) || (reply.raw.destroyed && !reply.raw.writableFinished);
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown, metrics?: Metrics): FastifyReply {
-  const known = toConvlensError(err);
+  let known = toConvlensError(err);
+  if (known?.code !== 'CLIENT_CLOSED_REQUEST' && clientGone(request, reply)) {
+    known = new ConvlensError('CLIENT_CLOSED_REQUEST', `the client closed the connection (then: ${known?.message ?? (err as Error)?.message ?? 'an error'})`);
+  }
   metrics?.errors.inc({ code: known?.code ?? 'INTERNAL' });
+  if (known?.code === 'CLIENT_CLOSED_REQUEST') {
+    request.log.info({ code: known.code }, known.message);
+    return reply.status(known.status).send({ error: known.toJSON(), requestId: request.id });
+  }
   if (known) {
+    const retry = RETRY_AFTER[known.code];
+    if (retry && !reply.hasHeader('retry-after')) reply.header('retry-after', retry);
     if (known.status >= 500) request.log.error({ err }, known.message);
     else request.log.info({ code: known.code, path: known.details.path, layer: known.details.layer }, known.message);
     return reply.status(known.status).send({ error: known.toJSON(), requestId: request.id });
   }
   request.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log with this request id' }, requestId: request.id });
+}
+
+/**
+ * Errors of the HTTP parser, before fastify has a request (fastify's clientErrorHandler): a request
+ * not received within REQUEST_TIMEOUT_MS is 408 REQUEST_TIMEOUT in the catalog's form; anything
+ * else is answered as fastify would (400, 431 for oversized headers). The connection is closed.
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = timeout ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = timeout
+    ? JSON.stringify({ error: new ConvlensError('REQUEST_TIMEOUT', 'the request was not received in time (REQUEST_TIMEOUT_MS); the connection is closed').toJSON() })
+    : JSON.stringify({ error: STATUS_CODES[status], message: 'Client Error', statusCode: status });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  (socket as Socket).destroySoon();
 }
 
 /** A route as registered: its method and fastify URL pattern (`/v1/models/:name`, `/docs/static/*`). */

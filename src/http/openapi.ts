@@ -77,8 +77,9 @@ const BODY: ErrorCode[] = ['INVALID_JSON', 'INCOMPLETE_BODY', 'PAYLOAD_TOO_LARGE
 const GRAPH: ErrorCode[] = ['SPEC_INVALID', 'UNKNOWN_OP', 'DUPLICATE_NAME', 'UNKNOWN_INPUT', 'CYCLE'];
 const LAYER: ErrorCode[] = ['INVALID_ATTRIBUTE', 'RANK_MISMATCH', 'CHANNEL_MISMATCH', 'SHAPE_MISMATCH', 'KERNEL_TOO_LARGE', 'NON_POSITIVE_SIZE'];
 const ONNX: ErrorCode[] = ['ONNX_INVALID', 'ONNX_GRAPH_INVALID', 'MISSING_DIMENSION'];
-const TENSORS: ErrorCode[] = ['INVALID_TENSOR', 'TENSOR_TOO_LARGE'];
-const WORKERS: ErrorCode[] = ['OVERLOADED', 'TIMEOUT'];
+/** Tensors in the request, and the answer's size (MAX_RESPONSE_BYTES). */
+const TENSORS: ErrorCode[] = ['INVALID_TENSOR', 'TENSOR_TOO_LARGE', 'RESPONSE_TOO_LARGE'];
+const WORKERS: ErrorCode[] = ['OVERLOADED', 'TIMEOUT', 'WORKER_OUT_OF_MEMORY'];
 
 /** The error answers of an operation, one per status, each naming its catalog codes (and its schema allowing only them). */
 function errorResponses(codes: ErrorCode[]): Record<string, Json> {
@@ -270,6 +271,19 @@ export function openApiDocument(opts: DocumentOptions): Json {
     },
     '/healthz': {
       get: { tags: ['operations'], operationId: 'health', summary: 'Liveness, with the worker pool', responses: ok('up', json(ref('Health'))) },
+    },
+    '/readyz': {
+      get: {
+        tags: ['operations'],
+        operationId: 'ready',
+        summary: 'Readiness: whether to send this replica traffic',
+        description:
+          'A 503 NOT_READY (`error.ready: false`, `error.reason`: `draining` once shutdown began, `memory` while the requests in flight hold more than 90% of MEMORY_BUDGET_BYTES) tells a load balancer to send requests elsewhere; /healthz stays the liveness probe.',
+        responses: {
+          ...ok('ready', json({ type: 'object', properties: { ready: { const: true } }, required: ['ready'], additionalProperties: false })),
+          ...errorResponses(['NOT_READY']),
+        },
+      },
     },
     '/metrics': {
       get: {

@@ -1,4 +1,7 @@
-/** REST routes: validate, hand the work to the pool, answer. */
+/**
+ * REST routes: validate, hand the work to the pool, answer. A JSON body too large to parse on the
+ * event loop (body.ts RawJson) is analysed whole in a worker, which answers with the report's JSON.
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { AnalyzeOptionsSchema, ReportSchema } from '../analysis/report.js';
@@ -9,11 +12,17 @@ import type { GraphSource } from '../graph/load.js';
 import { networkSpecSchema } from '../graph/network.js';
 import { jsonSchemaOf, modelCatalog, operatorCatalog } from './catalog.js';
 import { AnalyzeBody, AnalyzeQuery, ModelQuery, parseRequest } from './requests.js';
-import { transferable } from './body.js';
+import { RawJson, readFirstFile, transferable } from './body.js';
+import { bodyCharge, requestSignal } from './admission.js';
+import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
+import type { OffloadTask } from './offload.js';
+import { dict } from '../records.js';
+import type { AnalyzeTask } from '../runtime/tasks.js';
 
 /** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
 export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
+  // keyed by input names: a record without a prototype (`?input.constructor=…` names an input)
+  const out = dict<number[]>();
   for (const [key, raw] of Object.entries(query)) {
     if (key !== 'input' && !key.startsWith('input.')) continue;
     const text = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
@@ -26,12 +35,12 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
   return out;
 }
 
-/** An uploaded ONNX file: the raw body (application/octet-stream) or the first file of a multipart form. */
-async function onnxUpload(request: FastifyRequest): Promise<Uint8Array | null> {
+/** An uploaded ONNX file: the raw body (application/octet-stream) or the first file of a multipart form, read into one buffer. */
+async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<Uint8Array | null> {
   if (request.isMultipart()) {
-    const file = await request.file();
+    const file = await readFirstFile(request, { fileLimit, fieldLimit: fileLimit, charge: bodyCharge(request) });
     if (!file) throw new ConvlensError('ONNX_INVALID', 'the multipart form holds no file; send the model as a file field (curl -F model=@net.onnx)', { path: 'body' });
-    return file.toBuffer();
+    return file;
   }
   return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? request.body : null;
 }
@@ -91,8 +100,14 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
   return { source: requestSource({ spec: req.spec, model: req.model, resolution: req.resolution }), options };
 }
 
-export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool }): Promise<void> {
+/** What to analyse, from a parsed JSON body (or none) and the query: the same on the event loop and in a worker. */
+export function analyzeInput(body: unknown, rawQuery: Record<string, unknown>): AnalyzeTask {
+  return analyzeSource(body, rawQuery, analyzeQuery(rawQuery));
+}
+
+export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileLimit?: number }): Promise<void> {
   const { pool } = opts;
+  const fileLimit = opts.fileLimit ?? Infinity;
   const networkSchema = jsonSchemaOf(networkSpecSchema());
   const reportSchema = jsonSchemaOf(ReportSchema);
 
@@ -100,18 +115,26 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool })
   app.get('/v1/schema/network', async () => networkSchema);
   app.get('/v1/schema/report', async () => reportSchema);
 
-  app.post('/v1/analyze', async (request) => {
+  app.post('/v1/analyze', OFFLOAD, async (request, reply) => {
+    const signal = requestSignal(request);
     const rawQuery = request.query as Record<string, unknown>;
     const query = analyzeQuery(rawQuery);
-    const upload = await onnxUpload(request);
+    if (request.body instanceof RawJson) {
+      const { text } = request.body;
+      const task: OffloadTask = { kind: 'analyze', json: text, query: { ...rawQuery } };
+      const transfer = text instanceof Uint8Array && text.buffer instanceof ArrayBuffer ? [text.buffer] : [];
+      const json = await pool.run<Uint8Array>('analyze', task, transfer, { filename: OFFLOAD_WORKER, signal });
+      return reply.type('application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
+    }
+    const upload = await onnxUpload(request, fileLimit);
     if (upload) {
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload);
-      return pool.run<Report>('analyze', { source: requestSource({ onnx: bytes, inputShapes: inputShapes(rawQuery) }), options }, [bytes.buffer as ArrayBuffer]);
+      return pool.run<Report>('analyze', { source: requestSource({ onnx: bytes, inputShapes: inputShapes(rawQuery) }), options }, [bytes.buffer as ArrayBuffer], { signal });
     }
     const { source, options } = analyzeSource(request.body, rawQuery, query);
-    return pool.run<Report>('analyze', { source, options });
+    return pool.run<Report>('analyze', { source, options }, undefined, { signal });
   });
 
   app.get('/v1/models', async () => ({ models: modelCatalog() }));

@@ -1,8 +1,11 @@
 /** Tensors in requests and responses: the encoding a client used is the one it gets back, unless it asks. */
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { ConvlensError } from '../errors.js';
-import { decodeNpy, decodeTensor, encodeNpy, encodeTensor, stats } from '../tensor/encoding.js';
+import { decodeNpy, decodeTensor, encodeTensor, npyHeader, stats } from '../tensor/encoding.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { owned } from './body.js';
+import { TensorJsonOut, checkSize, statsPaced } from './stream.js';
 
 export type Encoding = 'json' | 'flat' | 'base64' | 'npy';
 export const ENCODINGS: Encoding[] = ['json', 'flat', 'base64', 'npy'];
@@ -18,8 +21,9 @@ export function tensorIn(raw: unknown, path: string, max: number): { tensor: Ten
   return { tensor: decodeTensor(raw, path, max), encoding: encodingOf(raw) };
 }
 
+/** A .npy part: float32 data read here stays where it is (a view of the request's bytes). */
 export function npyIn(bytes: Uint8Array, path: string, max: number): { tensor: Tensor; encoding: Encoding } {
-  return { tensor: decodeNpy(bytes, path, max), encoding: 'npy' };
+  return { tensor: decodeNpy(bytes, path, max, { view: owned(bytes) }), encoding: 'npy' };
 }
 
 export function chooseEncoding(asked: unknown, fallback: Encoding): Encoding {
@@ -36,13 +40,26 @@ export function tensorOut(t: Tensor, encoding: Encoding): Record<string, unknown
   return { ...body, stats: stats(t) };
 }
 
-/** A single tensor answered as a .npy file when that is the encoding, else null. */
-export function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: Encoding): FastifyReply | null {
+/** tensorOut, encoded only when the answer is sent (stream.ts sendJson): for REST answers of any size. */
+export function tensorOutLazy(t: Tensor, encoding: Encoding, lead: Record<string, unknown> = {}): TensorJsonOut {
+  return new TensorJsonOut(t, encoding === 'npy' ? 'base64' : encoding, lead);
+}
+
+/**
+ * A single tensor answered as a .npy file when that is the encoding, else null: the header, then
+ * the tensor's own bytes (no copy); its stats computed in slices for x-tensor-stats.
+ */
+export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: Encoding, maxBytes = Infinity): Promise<FastifyReply | null> {
   if (encoding !== 'npy' || tensors.length !== 1) return null;
-  const s = stats(tensors[0]);
+  const [t] = tensors;
+  const header = npyHeader(t.shape);
+  checkSize(header.length + t.data.byteLength, maxBytes, tensors, 'npy');
+  const s = t.data.length > 1 << 16 ? await statsPaced(t) : stats(t);
+  const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return reply
     .header('content-type', 'application/x-npy')
-    .header('x-tensor-shape', tensors[0].shape.join(','))
+    .header('content-length', String(header.length + data.length))
+    .header('x-tensor-shape', t.shape.join(','))
     .header('x-tensor-stats', JSON.stringify(s))
-    .send(encodeNpy(tensors[0]));
+    .send(data.length > 1 << 16 ? Readable.from([header, data], { objectMode: false }) : Buffer.concat([header, data]));
 }

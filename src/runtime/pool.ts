@@ -2,6 +2,8 @@
  * The piscina worker pool. Tasks beyond the workers plus MAX_QUEUE waiting are refused at once
  * (503 OVERLOADED) rather than queued without bound, counted here rather than left to piscina's
  * queue, which a burst can bypass; a task past TASK_TIMEOUT_MS is aborted and its worker replaced.
+ * A caller's signal (the client went away) cancels a task the same way: dropped from the queue, or
+ * its worker replaced. A worker that runs out of heap dies alone (WORKER_OUT_OF_MEMORY), not the process.
  */
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
@@ -10,16 +12,41 @@ import { ConvlensError, fromSerialized } from '../errors.js';
 import { RUNNING_TS } from '../paths.js';
 import type { TaskName, TaskResult } from './worker.js';
 
-/** ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running; failed: an internal error. */
-export type TaskOutcome = 'ok' | 'invalid' | 'timeout' | 'overloaded' | 'failed';
+/**
+ * ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running;
+ * cancelled: its client went away; failed: an internal error.
+ */
+export type TaskOutcome = 'ok' | 'invalid' | 'timeout' | 'overloaded' | 'cancelled' | 'failed';
+
+export interface RunOptions {
+  /** Aborts the task (queued or running) when it fires: the request's client went away. */
+  signal?: AbortSignal;
+  /** A worker module (URL) whose default export takes the payload itself, instead of the task table of worker.ts. */
+  filename?: string;
+}
 
 export interface TaskPool {
-  run<T>(task: TaskName, payload: unknown, transfer?: Transferable[]): Promise<T>;
+  run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options?: RunOptions): Promise<T>;
   readonly threads: number;
   readonly queued: number;
   /** Called after every task with its duration in seconds and how it ended (metrics). */
   onTask?: (task: TaskName, seconds: number, outcome: TaskOutcome) => void;
   close(): Promise<void>;
+}
+
+/** The pool, every task of which the signal cancels (a request's tasks, a split conv's bands among them). */
+export function withSignal(pool: TaskPool, signal: AbortSignal | undefined): TaskPool {
+  if (!signal) return pool;
+  return {
+    get threads() {
+      return pool.threads;
+    },
+    get queued() {
+      return pool.queued;
+    },
+    run: (task, payload, transfer, options = {}) => pool.run(task, payload, transfer, { signal, ...options }),
+    close: () => pool.close(),
+  };
 }
 
 export function createPool(config: Config): TaskPool {
@@ -37,7 +64,12 @@ export function createPool(config: Config): TaskPool {
     get queued() {
       return Math.max(0, inFlight - threads);
     },
-    async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[]): Promise<T> {
+    async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options: RunOptions = {}): Promise<T> {
+      const cancelled = () => new ConvlensError('CLIENT_CLOSED_REQUEST', `the client went away; the ${task} task was cancelled`);
+      if (options.signal?.aborted) {
+        pool.onTask?.(task, 0, 'cancelled');
+        throw cancelled();
+      }
       if (inFlight >= threads + config.MAX_QUEUE) {
         pool.onTask?.(task, 0, 'overloaded');
         throw new ConvlensError('OVERLOADED', `all ${threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`);
@@ -48,9 +80,20 @@ export function createPool(config: Config): TaskPool {
       try {
         let result: TaskResult<T>;
         try {
-          result = await piscina.run({ task, payload }, { signal: AbortSignal.timeout(config.TASK_TIMEOUT_MS), transferList: transfer as never });
+          const timeout = AbortSignal.timeout(config.TASK_TIMEOUT_MS);
+          const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+          const message = options.filename ? payload : { task, payload };
+          result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
         } catch (e) {
-          const err = e as Error;
+          const err = e as Error & { code?: string };
+          if (options.signal?.aborted) {
+            outcome = 'cancelled';
+            throw cancelled();
+          }
+          if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+            outcome = 'invalid';
+            throw new ConvlensError('WORKER_OUT_OF_MEMORY', `the ${task} task needed more memory than a worker may use; its worker was replaced`);
+          }
           if (err.name === 'AbortError' || err.name === 'TimeoutError') {
             outcome = 'timeout';
             throw new ConvlensError('TIMEOUT', `the ${task} task took longer than ${config.TASK_TIMEOUT_MS} ms and was stopped`);

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ConvlensError } from '../../src/errors.js';
-import { readBinary } from '../../src/http/body.js';
+import { owned, parseJsonBody, readBinary } from '../../src/http/body.js';
 
 /** A request stream with the given chunks and Content-Length header. */
 function stream(chunks: Buffer[], contentLength?: number): IncomingMessage {
@@ -31,5 +31,47 @@ describe('binary bodies', () => {
     expect((await failure(readBinary(stream([Buffer.from([1, 2, 3, 4])], 2), 10))).code).toBe('INCOMPLETE_BODY');
     expect((await failure(readBinary(stream([Buffer.alloc(4)], 40), 10))).code).toBe('PAYLOAD_TOO_LARGE');
     expect((await failure(readBinary(stream([Buffer.alloc(6), Buffer.alloc(6)]), 10))).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('JSON bodies', () => {
+  it('__proto__ names a tensor among inputs and weights (an own key, read as a name); anywhere else it is prototype poisoning: 400 INVALID_JSON', () => {
+    const body = parseJsonBody('{"inputs": {"__proto__": {"shape": [1], "data": [1]}}, "weights": {"__proto__": {"shape": [1], "data": [2]}}}') as Record<string, Record<string, unknown>>;
+    expect(Object.keys(body.inputs)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(body.inputs)).toBe(Object.prototype);
+    expect(Object.keys(body.weights)).toEqual(['__proto__']);
+    for (const text of ['{"__proto__": {"polluted": true}}', '{"spec": {"__proto__": {}}}', '{"inputs": {"x": {"__proto__": {}}}}', '{"inputs": [{"\\u005f_proto__": 1}]}']) {
+      expect(() => parseJsonBody(text), text).toThrow(ConvlensError);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('constructor names a tensor too; a constructor holding prototype is refused', () => {
+    expect(Object.keys((parseJsonBody('{"inputs": {"constructor": {"shape": [1], "data": [1]}}}') as { inputs: object }).inputs)).toEqual(['constructor']);
+    expect(() => parseJsonBody('{"constructor": {"prototype": {"polluted": true}}}')).toThrow(/constructor\.prototype/);
+  });
+});
+
+describe('binary bodies, read into one buffer', () => {
+  it('a stream without headers (a body piped through a transform) is read to its end', async () => {
+    const s = Readable.from([Buffer.from([1, 2]), Buffer.from([3])]);
+    expect(await readBinary(s, 10)).toEqual(Buffer.from([1, 2, 3]));
+  });
+
+  it('with a Content-Length, the buffer is that long and owned (a tensor may be a view of it, and it may move to a worker)', async () => {
+    const buf = await readBinary(stream([Buffer.from([1, 2]), Buffer.from([3, 4])], 4), 10);
+    expect(buf.buffer.byteLength).toBe(4);
+    expect(owned(buf)).toBe(true);
+    expect(owned(Buffer.from([1, 2, 3]))).toBe(false);
+  });
+
+  it('without one, each chunk is charged (the memory budget of a chunked body) and the limit is kept', async () => {
+    const charged: number[] = [];
+    await readBinary(stream([Buffer.alloc(3), Buffer.alloc(4)]), 10, 'BODY_LIMIT', (n) => charged.push(n));
+    expect(charged).toEqual([3, 4]);
+    const err = await failure(readBinary(stream([Buffer.alloc(3)]), 10, 'BODY_LIMIT', () => {
+      throw new ConvlensError('OVERLOADED', 'spent');
+    }));
+    expect(err.code).toBe('OVERLOADED');
   });
 });

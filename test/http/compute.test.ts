@@ -292,3 +292,96 @@ describe('POST /v1/run', () => {
     expect(res.body.data.run.outputs).toEqual([{ name: 'flatten', tensor: { shape: [1, 1000] } }]);
   });
 });
+
+describe('names that are also properties of JavaScript objects (issue 9, defect 8)', () => {
+  const t = (data: number[]) => ({ shape: [1, 2], data });
+
+  it('/v1/run: inputs named constructor, __proto__ and toString (JSON) add up: [1, −10] + [2, 3] + [4, 5] = [7, −2], relu → [7, 0]', async () => {
+    const spec = {
+      name: 'names',
+      inputs: ['constructor', '__proto__', 'toString'].map((name) => ({ name, shape: [1, 2] })),
+      layers: [
+        { name: 'sum', op: 'add', inputs: ['constructor', '__proto__', 'toString'] },
+        { name: 'hasOwnProperty', op: 'relu', inputs: ['sum'] },
+      ],
+    };
+    // written by hand: JSON.stringify of an object literal would not keep an own __proto__ key
+    const inputs = `{"constructor": ${JSON.stringify(t([1, -10]))}, "__proto__": ${JSON.stringify(t([2, 3]))}, "toString": ${JSON.stringify(t([4, 5]))}}`;
+    const res = await request(app.server).post('/v1/run').set('content-type', 'application/json').send(`{"spec": ${JSON.stringify(spec)}, "inputs": ${inputs}}`).expect(200);
+    // flat data in, flat data out
+    expect(res.body.outputs).toEqual([{ name: 'hasOwnProperty', shape: [1, 2], data: [7, 0], stats: { min: 0, max: 7, mean: 3.5, std: 3.5 } }]);
+  });
+
+  it('/v1/run: a spec whose input is constructor and whose output layer is __proto__ answers the output by that name: relu([−1, 2]) = [0, 2]', async () => {
+    const spec = { name: 'names', inputs: [{ name: 'constructor', shape: [1, 2] }], layers: [{ name: '__proto__', op: 'relu', inputs: ['constructor'] }] };
+    const res = await request(app.server).post('/v1/run').send({ spec, inputs: { constructor: t([-1, 2]) }, capture: ['__proto__'] }).expect(200);
+    expect(res.body.outputs).toEqual([{ name: '__proto__', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1 } }]);
+    expect(res.body.captured.map((c: { name: string }) => c.name)).toEqual(['__proto__']);
+  });
+
+  it('/v1/operators/concat: inputs named constructor, __proto__, toString are three inputs, in the order given: [1, 2, 3]', async () => {
+    const body = '{"attributes": {"dim": 0}, "inputs": {"constructor": {"shape": [1], "data": [1]}, "__proto__": {"shape": [1], "data": [2]}, "toString": {"shape": [1], "data": [3]}}}';
+    const res = await request(app.server).post('/v1/operators/concat').set('content-type', 'application/json').send(body).expect(200);
+    expect(res.body.outputs[0].data).toEqual([1, 2, 3]);
+  });
+
+  it('a form part named constructor (refused by the form parser): 400 INVALID_OPTION saying to send it in "request", not a 500', async () => {
+    const npy = encodeNpy(tensor([2], [1, -2]));
+    const res = await request(app.server).post('/v1/operators/relu').attach('constructor', npy, 'c.npy').expect(400);
+    expect(res.body.error.code).toBe('INVALID_OPTION');
+    expect(res.body.error.message).toContain('"request"');
+  });
+
+  it('a __proto__ key anywhere but among tensor names is still refused as prototype poisoning: 400 INVALID_JSON', async () => {
+    const res = await request(app.server).post('/v1/run').set('content-type', 'application/json').send('{"model": "resnet18", "__proto__": {"polluted": true}}').expect(400);
+    expect(res.body.error.code).toBe('INVALID_JSON');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('multipart forms (issue 9, defect 10)', () => {
+  it('a "request" field nested 5,000 deep: 400 INVALID_JSON (the depth limit of JSON bodies), not a 500', async () => {
+    const deep = '{"model": "resnet18", "inputs": {"x": {"shape": [1], "data": ' + '['.repeat(5000) + '1' + ']'.repeat(5000) + '}}}';
+    const res = await request(app.server).post('/v1/run').field('request', deep).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_JSON', path: 'request' });
+    expect(res.body.error.message).toContain('nests deeper than 64 levels');
+  });
+
+  it('a form cut short (no closing boundary): 400, not a 500', async () => {
+    const boundary = 'xyz';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"model": "resnet18"}\r\n--${boundary}\r\nContent-Disposition: form-data; name="x"; filename="x.npy"\r\n\r\nabc`;
+    const res = await request(app.server).post('/v1/run').set('content-type', `multipart/form-data; boundary=${boundary}`).send(body);
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('large JSON bodies are parsed in a worker (over 1 MiB): the same answers and errors as small ones', () => {
+  // 300,000 numbers ≈ 2 MiB of JSON; values k/8 are exact in float32
+  const n = 300_000;
+  const values = Array.from({ length: n }, (_, k) => ((k % 17) - 8) / 8);
+  const relu = values.map((v) => Math.max(0, v));
+
+  it('/v1/operators/relu on a [1, 300000] tensor: y = max(0, x), nested JSON in, nested JSON out (streamed)', async () => {
+    const res = await request(app.server).post('/v1/operators/relu').send({ inputs: { x: { shape: [1, n], data: [values] } } }).expect(200);
+    expect(res.body.outputs[0].shape).toEqual([1, n]);
+    expect(res.body.outputs[0].data).toEqual([relu]);
+  });
+
+  it('/v1/run with a spec and the same tensor; errors keep their code and path ($.inputs.x)', async () => {
+    const spec = { name: 'r', inputs: [{ name: 'x', shape: [1, n] }], layers: [{ name: 'y', op: 'relu', inputs: ['x'] }] };
+    const res = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, n], data: values } }, format: 'flat' }).expect(200);
+    expect(res.body.outputs[0].data).toEqual(relu);
+    const bad = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, n + 1], data: values } } }).expect(400);
+    expect(bad.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.x' });
+    const invalid = await request(app.server).post('/v1/run').set('content-type', 'application/json').send(`{"spec": ${JSON.stringify(spec)}, "inputs": {"x": ${JSON.stringify({ shape: [1, n], data: values })}}`).expect(400);
+    expect(invalid.body.error.code).toBe('INVALID_JSON');
+  });
+
+  it('/v1/analyze with a 12,000-layer spec (~1.3 MiB): the report of the same spec analysed in a worker', async () => {
+    const layers = Array.from({ length: 12_000 }, (_, i) => ({ name: `relu_number_${i}`, op: 'relu', inputs: [i === 0 ? 'x' : `relu_number_${i - 1}`] }));
+    const res = await request(app.server).post('/v1/analyze').send({ name: 'deep', inputs: [{ name: 'x', shape: [1, 3, 4, 4] }], layers }).expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.layers).toHaveLength(12_000);
+    expect(res.body.layers[11_999]).toMatchObject({ name: 'relu_number_11999', outputShape: [1, 3, 4, 4] });
+  });
+});

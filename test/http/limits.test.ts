@@ -1,7 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { testApp } from './app.js';
+import { head, portOf, rawRequest } from './raw.js';
+
+/** supertest: a binary answer as one Buffer. */
+const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  (res as unknown as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks.push(c));
+  (res as unknown as NodeJS.ReadableStream).on('end', () => done(null, Buffer.concat(chunks)));
+};
 
 /** A run that takes several seconds: ResNet-101 at 512 with seeded weights (about 40 GMACs). */
 const heavy = () => ({ model: 'resnet101', resolution: 512, inputs: { shape: [1, 3, 512, 512], dtype: 'float32', base64: Buffer.alloc(3 * 512 * 512 * 4).toString('base64') }, seed: 1 });
@@ -30,5 +40,87 @@ describe('limits', () => {
     const codes = results.map((r) => (r.status === 200 ? 'ok' : r.body.error.code));
     expect(codes).toContain('OVERLOADED');
     expect(results.every((r) => r.status === 200 || r.status === 503)).toBe(true);
+  });
+});
+
+/** A relu call on n float32 values as base64 JSON (about 5.33·n bytes). */
+const reluBase64 = (n: number) => JSON.stringify({ inputs: [{ shape: [n], dtype: 'float32', base64: Buffer.alloc(4 * n).toString('base64') }] });
+
+describe('JSON bodies and text fields are bounded below V8\'s longest string (issue 9, defect 1)', () => {
+  it('JSON_BODY_LIMIT=65536 (BODY_LIMIT 1 MiB): a 133 KB JSON body is 413 PAYLOAD_TOO_LARGE naming JSON_BODY_LIMIT; the same tensor as a .npy part runs', async () => {
+    app = await testApp({ JSON_BODY_LIMIT: '65536', BODY_LIMIT: String(1 << 20) });
+    const json = reluBase64(25_000);
+    expect(json.length).toBeGreaterThan(130_000);
+    const res = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/json').send(json).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 65536 });
+    expect(res.body.error.message).toContain('JSON_BODY_LIMIT');
+    const npy = encodeNpy(tensor([25_000], new Float32Array(25_000).fill(-1)));
+    const ok = await request(app.server).post('/v1/operators/relu').attach('x', npy, 'x.npy').field('request', '{"format": "base64"}').expect(200);
+    expect(ok.body.outputs[0].shape).toEqual([25_000]);
+    await request(app.server).get('/healthz').expect(200);
+  });
+
+  it('the "request" field of a form over JSON_BODY_LIMIT: 413 naming the field, not a string built past the limit', async () => {
+    app = await testApp({ JSON_BODY_LIMIT: '65536', BODY_LIMIT: String(1 << 20) });
+    const res = await request(app.server).post('/v1/run').field('request', reluBase64(25_000)).expect(413);
+    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body.error.message).toMatch(/"request" field.*JSON_BODY_LIMIT/);
+  });
+});
+
+describe('answers are bounded before they are encoded (issue 9, defect 7)', () => {
+  it('MAX_RESPONSE_BYTES=100000: relu of 10,000 values as nested JSON (up to 26 bytes each) is 413 RESPONSE_TOO_LARGE; as base64 (53 KB) and .npy (40 KB) it is answered', async () => {
+    app = await testApp({ MAX_RESPONSE_BYTES: '100000' });
+    const x = { shape: [100, 100], data: Array.from({ length: 100 }, () => new Array(100).fill(-0.5)) };
+    const res = await request(app.server).post('/v1/operators/relu').send({ inputs: [x] }).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 100_000, path: '$.format' });
+    expect(res.body.error.estimate).toBeGreaterThan(10_000 * 25);
+    const b64 = await request(app.server).post('/v1/operators/relu').send({ inputs: [x], format: 'base64' }).expect(200);
+    expect(Buffer.from(b64.body.outputs[0].base64, 'base64')).toEqual(Buffer.alloc(40_000));
+    const npy = await request(app.server).post('/v1/operators/relu').send({ inputs: [x], format: 'npy' }).buffer(true).parse(binary).expect(200);
+    expect(npy.headers['content-type']).toBe('application/x-npy');
+    expect(decodeNpy(npy.body, 'y', 1 << 20).data).toEqual(new Float32Array(10_000));
+  });
+});
+
+describe('slow clients (issue 9, defect 10)', () => {
+  it('REQUEST_TIMEOUT_MS=500: a client that sends its headers and 10 of 1,000 body bytes, then stalls, gets 408 and the connection closed within 2 s', async () => {
+    app = await testApp({ REQUEST_TIMEOUT_MS: '500' });
+    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 1000 }), Buffer.alloc(10));
+    const answer = await conn.answer(4000);
+    expect(await conn.closed(1000)).toBe(true);
+    conn.destroy();
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
+    expect(answer.ms).toBeLessThan(2000);
+    await request(app.server).get('/healthz').expect(200);
+  });
+
+  it('REQUEST_TIMEOUT_MS=500: a client that stalls inside its headers is disconnected within 2 s', async () => {
+    app = await testApp({ REQUEST_TIMEOUT_MS: '500' });
+    const conn = await rawRequest(await portOf(app), 'POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1');
+    const answer = await conn.answer(4000);
+    expect(await conn.closed(1000)).toBe(true);
+    conn.destroy();
+    expect(answer.ms).toBeLessThan(2000);
+  });
+});
+
+describe('overload is answered before the body is read (issue 9, defect 10)', () => {
+  it('the worker busy and MAX_QUEUE=1 task waiting: a POST announcing 5 MB is refused 503 OVERLOADED with Retry-After in under a second, none of its body sent', async () => {
+    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '4000' });
+    const port = await portOf(app);
+    // (a supertest request starts when awaited: then() sends it now)
+    const busy = [1, 2].map(() => request(app!.server).post('/v1/run').send(heavy()).then((r) => r.status));
+    // wait until one task runs and one waits
+    for (let i = 0; i < 100 && (await request(app.server).get('/healthz')).body.queued < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    const conn = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 5_000_000 }));
+    const answer = await conn.answer(3000);
+    conn.destroy();
+    expect(answer.status).toBe(503);
+    expect(answer.ms).toBeLessThan(1000);
+    expect(answer.headers['retry-after']).toBe('1');
+    expect(JSON.parse(answer.body).error.code).toBe('OVERLOADED');
+    for (const status of await Promise.all(busy)) expect([200, 503]).toContain(status);
   });
 });

@@ -1,0 +1,242 @@
+/**
+ * Admission: what a request may take, decided before its body is read.
+ *
+ * - Memory budget (MEMORY_BUDGET_BYTES): a POST reserves an estimate of the memory its body will
+ *   hold while it is read, decoded and run, from its Content-Length times a factor for its media
+ *   type (requestEstimate), before a byte of the body is read; without a Content-Length the
+ *   reservation grows as the bytes arrive. When the budget is spent: 503 OVERLOADED with
+ *   Retry-After; a request that could never fit: 413 PAYLOAD_TOO_LARGE. The reservation is
+ *   returned when the response has been sent or the connection closed.
+ * - Queue: a POST that would find the worker queue full (MAX_QUEUE) is refused the same way,
+ *   before its body is read, so an overloaded service answers in milliseconds.
+ * - Cancellation: each POST has an AbortSignal (requestSignal) that fires when its client goes
+ *   away before the answer; handlers pass it to the pool, which drops or stops the task.
+ * - Readiness: GET /readyz is 503 NOT_READY while the app drains (close began) or while the budget
+ *   is over READY_HIGH_WATER; GET /healthz stays the liveness probe.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
+import type { Config } from '../config.js';
+import { ConvlensError } from '../errors.js';
+import type { TaskPool } from '../runtime/pool.js';
+import { contentLength } from './body.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * Bytes held per byte of a JSON body: the raw bytes (1), their text (1), the parsed values (~1 for
+ * tensors as numbers or base64, measured 0.85 and 1.0; ~2.8 for a network spec) and the decoded
+ * float32 tensors (≤ 1). Pathological shapes (millions of one-element arrays, ~20×) exceed it; they
+ * are parsed in a worker (body.ts OFFLOAD_JSON_BYTES), whose heap limit stops them without the process.
+ */
+export const JSON_FACTOR = 4;
+/** Bytes held per byte of an ONNX or .npy body: the bytes themselves and one decoded copy (weights, float32 tensors). */
+export const BINARY_FACTOR = 2;
+/** Readiness fails above this share of the budget reserved. */
+export const READY_HIGH_WATER = 0.9;
+/** Seconds a client is told to wait (Retry-After) after a 503 OVERLOADED. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** The memory the process may use: the container's limit (cgroup v2, then v1) when lower than the machine's. */
+export function memoryLimit(): number {
+  let limit = os.totalmem();
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const n = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isFinite(n) && n > 0) limit = Math.min(limit, n);
+      break;
+    } catch {
+      // absent: not in that cgroup version
+    }
+  }
+  return limit;
+}
+
+/** MEMORY_BUDGET_BYTES, or half of the memory the process may use. */
+export function memoryBudgetBytes(config: Pick<Config, 'MEMORY_BUDGET_BYTES'>): number {
+  return config.MEMORY_BUDGET_BYTES ?? Math.floor(memoryLimit() / 2);
+}
+
+/** Bytes reserved against a budget, returned once (release is idempotent). */
+export interface Reservation {
+  readonly bytes: number;
+  /** Reserves `more` bytes too; false (nothing reserved) when the budget has not got them. */
+  grow(more: number): boolean;
+  release(): void;
+}
+
+export class MemoryBudget {
+  #used = 0;
+  constructor(readonly total: number) {}
+
+  get used(): number {
+    return this.#used;
+  }
+
+  /** A reservation of `bytes`, or null when the budget has not got them now. */
+  tryReserve(bytes: number): Reservation | null {
+    if (this.#used + bytes > this.total) return null;
+    this.#used += bytes;
+    let held = bytes;
+    let released = false;
+    return {
+      get bytes() {
+        return held;
+      },
+      grow: (more: number) => {
+        if (released || this.#used + more > this.total) return false;
+        this.#used += more;
+        held += more;
+        return true;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#used -= held;
+      },
+    };
+  }
+}
+
+/** Factor × bytes for a body of this media type; a form's text field is JSON, bounded by jsonLimit. */
+export function requestEstimate(type: string | undefined, bytes: number, jsonLimit: number): number {
+  const media = (type ?? '').split(';')[0].trim().toLowerCase();
+  if (media === 'application/json') return bytes * JSON_FACTOR;
+  if (media === 'multipart/form-data') return bytes * BINARY_FACTOR + Math.min(bytes, jsonLimit) * (JSON_FACTOR - BINARY_FACTOR);
+  return bytes * BINARY_FACTOR;
+}
+
+export type BodyCharge = (bytes: number, part?: 'file' | 'json') => void;
+
+export type Readiness = { ready: true } | { ready: false; reason: 'draining' | 'memory'; message: string };
+
+export interface Admission {
+  budget: MemoryBudget;
+  readiness(): Readiness;
+  /** Marks the app as draining: /readyz answers 503 from now on (also done when close() begins). */
+  drain(): void;
+}
+
+const ADMISSIONS = new WeakMap<FastifyInstance, Admission>();
+const SIGNALS = new WeakMap<FastifyRequest, AbortSignal>();
+const CHARGES = new WeakMap<FastifyRequest, BodyCharge>();
+
+/** The app's admission state (its budget, its readiness). */
+export function admissionOf(app: FastifyInstance): Admission | undefined {
+  return ADMISSIONS.get(app);
+}
+
+/**
+ * For a body without a Content-Length (chunked), what its reader calls with each chunk's size to grow
+ * the request's reservation (by the factor of its media type, or of the part of a form: `file` or
+ * `json`); it throws 503 OVERLOADED once the budget is spent. Undefined when the whole body was
+ * reserved up front.
+ */
+export function bodyCharge(request: FastifyRequest): BodyCharge | undefined {
+  return CHARGES.get(request);
+}
+
+/** Fires when the request's client goes away before its answer has been sent. */
+export function requestSignal(request: FastifyRequest): AbortSignal | undefined {
+  return SIGNALS.get(request);
+}
+
+const overloaded = (message: string, details: Record<string, unknown> = {}) => new ConvlensError('OVERLOADED', message, details);
+
+interface AdmissionOptions {
+  config: Config;
+  pool: TaskPool;
+  metrics?: Metrics;
+}
+
+async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Promise<void> {
+  const { config, pool } = opts;
+  const jsonLimit = Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
+  const budget = new MemoryBudget(memoryBudgetBytes(config));
+  let draining = false;
+  const admission: Admission = {
+    budget,
+    drain: () => {
+      draining = true;
+    },
+    readiness: () => {
+      if (draining) return { ready: false, reason: 'draining', message: 'draining: the service is shutting down' };
+      if (budget.used > budget.total * READY_HIGH_WATER) {
+        return { ready: false, reason: 'memory', message: `the memory budget is ${Math.round((100 * budget.used) / budget.total)}% reserved, over its ${READY_HIGH_WATER * 100}% high-water mark` };
+      }
+      return { ready: true };
+    },
+  };
+  ADMISSIONS.set(app, admission);
+  const reservations = new WeakMap<FastifyRequest, Reservation>();
+  if (opts.metrics) {
+    const { registry } = opts.metrics;
+    new Gauge({ name: 'convlens_memory_budget_bytes', help: 'The memory budget of requests being read and run (MEMORY_BUDGET_BYTES)', registers: [registry], collect() { this.set(budget.total); } });
+    new Gauge({ name: 'convlens_memory_reserved_bytes', help: 'Bytes of the memory budget reserved by requests in flight', registers: [registry], collect() { this.set(budget.used); } });
+  }
+
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'POST') return;
+    // refused before the body is read: the connection closes rather than wait for bytes never read
+    const refuse = (err: ConvlensError) => {
+      reply.header('connection', 'close');
+      return err;
+    };
+    if (pool.queued >= config.MAX_QUEUE) {
+      throw refuse(overloaded(`all ${pool.threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`));
+    }
+    const declared = contentLength(request.headers);
+    const estimate = declared === null ? 0 : requestEstimate(request.headers['content-type'], declared, jsonLimit);
+    if (estimate > budget.total) {
+      throw refuse(
+        new ConvlensError('PAYLOAD_TOO_LARGE', `a ${declared}-byte body needs about ${estimate} bytes to read and run, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES)`, {
+          path: 'body',
+          limit: budget.total,
+        }),
+      );
+    }
+    const reservation = budget.tryReserve(estimate);
+    if (!reservation) {
+      throw refuse(overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, this one needs about ${estimate}; retry later`));
+    }
+    reservations.set(request, reservation);
+    if (declared === null) {
+      const perByte = requestEstimate(request.headers['content-type'], 1, jsonLimit);
+      CHARGES.set(request, (bytes, part) => {
+        const factor = part === 'file' ? BINARY_FACTOR : part === 'json' ? JSON_FACTOR : perByte;
+        if (!reservation.grow(bytes * factor)) {
+          throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this body keeps coming; retry later`);
+        }
+      });
+    }
+    const controller = new AbortController();
+    SIGNALS.set(request, controller.signal);
+    const res = reply.raw;
+    const done = () => reservation.release();
+    res.once('finish', done);
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new ConvlensError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before the answer'));
+      done();
+    });
+  });
+
+  app.addHook('onResponse', async (request) => {
+    reservations.get(request)?.release();
+  });
+
+  app.get('/readyz', async (request, reply) => {
+    const state = admission.readiness();
+    if (state.ready) return { ready: true };
+    reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+    return { error: { code: 'NOT_READY', message: state.message, ready: false, reason: state.reason }, requestId: request.id };
+  });
+}
+
+/** Not encapsulated (fastify-plugin), so its hooks see every route of the app. */
+export const admission = fp(admissionPlugin, { name: 'convlens-admission' });

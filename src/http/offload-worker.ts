@@ -1,0 +1,64 @@
+/**
+ * Worker side of large JSON requests (offload.ts): the JSON is parsed and checked here with the
+ * same functions the event loop uses for small ones, so the answers are the same either way. A
+ * catalog error comes back as `{ ok: false, error }` (pool.ts turns it into the same 4xx); tensors
+ * and the report's JSON bytes are moved back, not copied.
+ */
+import { Piscina } from 'piscina';
+import { ConvlensError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
+import { analyzeTask, runTask } from '../runtime/tasks.js';
+import { adopt, parseJsonBytes, parseRequestField } from './body.js';
+import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js';
+import type { OffloadTask } from './offload.js';
+import { analyzeInput } from './rest.js';
+
+type Result = { ok: true; value: unknown } | { ok: false; error: SerializedError };
+
+/** The ArrayBuffers behind the typed arrays of a result, to move rather than copy. */
+function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<ArrayBuffer> {
+  if (depth > 8 || value === null || typeof value !== 'object') return found;
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+    return found;
+  }
+  for (const v of value instanceof Map ? value.values() : Array.isArray(value) ? value : Object.values(value)) buffersOf(v, found, depth + 1);
+  return found;
+}
+
+function handle(task: OffloadTask): unknown {
+  if (task.kind === 'analyze') {
+    const body = parseJsonBytes(task.json);
+    const report = analyzeTask(analyzeInput(body, task.query));
+    const bytes = Buffer.from(JSON.stringify(report));
+    // a small Buffer is a slice of a shared pool, which must not be moved: copy it out
+    return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+  }
+  // the request's bytes were moved here: nobody else holds them, so tensors may be views of them
+  for (const bytes of task.files.values()) adopt(bytes);
+  const fields = fieldsOf(task.where === 'request' ? parseRequestField(task.json) : parseJsonBytes(task.json), task.where);
+  const body = { fields, files: task.files };
+  switch (task.kind) {
+    case 'operator':
+      return operatorRequest(task.name, body, task.maxElements);
+    case 'fold':
+      return foldRequest(body, task.maxElements);
+    case 'run': {
+      const { task: run, encoding } = runRequest(body, task.maxElements);
+      return { result: runTask(run), encoding };
+    }
+  }
+}
+
+export default function offload(task: OffloadTask): unknown {
+  let result: Result;
+  try {
+    result = { ok: true, value: handle(task) };
+  } catch (e) {
+    if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
+    throw e;
+  }
+  const buffers = [...buffersOf(result.value, new Set())];
+  if (buffers.length === 0) return result;
+  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as never);
+}

@@ -1,0 +1,29 @@
+/**
+ * Large JSON requests (body.ts RawJson) are parsed, checked and decoded in a worker rather than on
+ * the event loop: this is what the event loop sends (offload-worker.ts reads it). Operators and
+ * fold-batchnorm come back decoded (tensors moved, not copied) and run as usual; runs and analyses
+ * run in the same worker, so a large spec never crosses threads as objects.
+ */
+import type { RouteShorthandOptions } from 'fastify';
+import { RUNNING_TS } from '../paths.js';
+
+/** Route options of the routes that take a large JSON body unparsed (app.ts's JSON parser reads `offloadJson`). */
+export const OFFLOAD = { config: { offloadJson: true } } as RouteShorthandOptions & object;
+
+/** The worker module, for TaskPool.run's `filename`. */
+export const OFFLOAD_WORKER = new URL(RUNNING_TS ? './offload-worker.ts' : './offload-worker.js', import.meta.url).href;
+
+interface RawRequest {
+  /** The JSON: the body's bytes, or the text of a form's `request` field. */
+  json: Uint8Array | string;
+  where: 'body' | 'request';
+  /** The form's file parts. */
+  files: Map<string, Uint8Array>;
+  maxElements: number;
+}
+
+export type OffloadTask =
+  | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown> }
+  | ({ kind: 'operator'; name: string } & RawRequest)
+  | ({ kind: 'run' } & RawRequest)
+  | ({ kind: 'fold' } & RawRequest);

@@ -1,0 +1,158 @@
+/**
+ * Admission by bytes (issue 9, defect 2), readiness, and what happens when a client goes away
+ * (defect 10): a small MEMORY_BUDGET_BYTES, requests held half-sent over raw sockets so that they
+ * are in flight together, and the budget, the metrics and /readyz read back.
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BINARY_FACTOR, JSON_FACTOR, READY_HIGH_WATER, admissionOf, memoryBudgetBytes, memoryLimit, requestEstimate } from '../../src/http/admission.js';
+import { testApp } from './app.js';
+import { head, portOf, rawRequest } from './raw.js';
+import type { RawConnection } from './raw.js';
+
+const BUDGET = 8 * 1024 * 1024;
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+/** A relu call on n zeros as base64 JSON. */
+const reluBody = (n: number) => Buffer.from(JSON.stringify({ inputs: [{ shape: [n], dtype: 'float32', base64: Buffer.alloc(4 * n).toString('base64') }], format: 'base64' }));
+
+const metric = async (name: string) => {
+  const text = (await request(app!.server).get('/metrics')).text;
+  const m = new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+};
+
+describe('the memory budget', () => {
+  it('estimates: JSON ×4, ONNX/.npy ×2, a form ×2 plus ×2 more for its JSON part (at most JSON_BODY_LIMIT); the default is half the machine\'s or container\'s memory', () => {
+    expect([JSON_FACTOR, BINARY_FACTOR]).toEqual([4, 2]);
+    expect(requestEstimate('application/json; charset=utf-8', 1000, 1 << 20)).toBe(4000);
+    expect(requestEstimate('application/x-npy', 1000, 1 << 20)).toBe(2000);
+    expect(requestEstimate('multipart/form-data; boundary=x', 10_000, 1000)).toBe(22_000);
+    expect(memoryBudgetBytes({ MEMORY_BUDGET_BYTES: BUDGET })).toBe(BUDGET);
+    expect(memoryBudgetBytes({ MEMORY_BUDGET_BYTES: undefined })).toBe(Math.floor(memoryLimit() / 2));
+  });
+
+  it('six concurrent 630 KB JSON bodies (≈2.5 MB reserved each) on an 8 MiB budget: three are admitted, three get 503 OVERLOADED with Retry-After at once; the process stays up, then all the budget returns and the next request runs', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    const port = await portOf(app);
+    const body = reluBody(118_000);
+    expect(body.length * JSON_FACTOR * 3).toBeLessThan(BUDGET);
+    expect(body.length * JSON_FACTOR * 4).toBeGreaterThan(BUDGET);
+    const half = body.length >> 1;
+    const conns: RawConnection[] = [];
+    for (let i = 0; i < 6; i++) conns.push(await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': body.length }), body.subarray(0, half)));
+    const first = await Promise.all(conns.map((c) => c.answer(1500)));
+    const refused = first.filter((a) => a.status === 503);
+    expect(refused).toHaveLength(3);
+    for (const a of refused) {
+      expect(a.headers['retry-after']).toBe('1');
+      expect(JSON.parse(a.body).error.code).toBe('OVERLOADED');
+    }
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(3 * body.length * JSON_FACTOR);
+    await request(app.server).get('/healthz').expect(200);
+    // the admitted three finish their bodies and are answered
+    const admitted = conns.filter((_, i) => first[i].status === null);
+    for (const c of admitted) c.send(body.subarray(half));
+    const answers = await Promise.all(admitted.map((c) => c.answer(10_000)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    for (const c of conns) c.destroy();
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+    expect(await metric('convlens_memory_budget_bytes')).toBe(BUDGET);
+    const next = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/json').send(body.toString());
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(next.body.outputs[0].shape).toEqual([118_000]);
+  });
+
+  it('a body that could never fit (2.5 MB of JSON needs 10 MB > 8 MiB): 413 PAYLOAD_TOO_LARGE naming MEMORY_BUDGET_BYTES, before a byte of it is read', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    const conn = await rawRequest(await portOf(app), head('/v1/run', { 'content-type': 'application/json', 'content-length': 2_500_000 }));
+    const answer = await conn.answer(2000);
+    conn.destroy();
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.message).toContain('MEMORY_BUDGET_BYTES');
+  });
+
+  it('a chunked body (no Content-Length) is charged as it arrives: 1 MiB chunks of an ONNX upload (×2) get 503 OVERLOADED past 8 MiB', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }));
+    const chunk = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 6; i++) conn.send(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+    const answer = await conn.answer(5000);
+    conn.destroy();
+    expect(answer.status).toBe(503);
+    expect(JSON.parse(answer.body).error.code).toBe('OVERLOADED');
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+  });
+});
+
+describe('GET /readyz', () => {
+  it('200 { ready: true }; 503 NOT_READY reason memory while the requests in flight hold over 90% of the budget; ready again when they are gone', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    const port = await portOf(app);
+    expect((await request(app.server).get('/readyz').expect(200)).body).toEqual({ ready: true });
+    // 1.9 MiB of JSON reserves 7.6 MiB: 95% of the budget
+    const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': Math.round(1.9 * 1024 * 1024) }), '{');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(READY_HIGH_WATER).toBe(0.9);
+    const busy = await request(app.server).get('/readyz').expect(503);
+    expect(busy.body.error).toMatchObject({ code: 'NOT_READY', ready: false, reason: 'memory' });
+    expect(busy.headers['retry-after']).toBe('1');
+    held.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    await request(app.server).get('/readyz').expect(200);
+    await request(app.server).get('/healthz').expect(200);
+  });
+
+  it('503 NOT_READY reason draining once the app drains (SIGTERM closes the app): /healthz still answers', async () => {
+    app = await testApp();
+    admissionOf(app)!.drain();
+    const res = await app.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toMatchObject({ code: 'NOT_READY', reason: 'draining' });
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    const other = await testApp();
+    const closing = other.close();
+    await new Promise((r) => setImmediate(r));
+    expect(admissionOf(other)!.readiness()).toMatchObject({ ready: false, reason: 'draining' });
+    await closing;
+  });
+});
+
+describe('a client that goes away', () => {
+  /** ResNet-101 at 512 with seeded weights (~40 GMACs): many seconds on one worker. */
+  const heavy = () =>
+    Buffer.from(JSON.stringify({ model: 'resnet101', resolution: 512, inputs: { shape: [1, 3, 512, 512], dtype: 'float32', base64: Buffer.alloc(3 * 512 * 512 * 4).toString('base64') }, seed: 1 }));
+
+  it('while its run computes: the task is cancelled (its worker replaced), counted as cancelled and CLIENT_CLOSED_REQUEST, not INTERNAL; the only worker is free for the next request at once', async () => {
+    app = await testApp({ WORKERS: '1', TASK_TIMEOUT_MS: '60000' });
+    const port = await portOf(app);
+    await request(app.server).post('/v1/analyze?model=resnet18').expect(200);
+    const body = heavy();
+    const conn = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': body.length }), body);
+    await new Promise((r) => setTimeout(r, 1500));
+    conn.destroy();
+    const t0 = performance.now();
+    await request(app.server).post('/v1/analyze?model=resnet18').expect(200);
+    expect(performance.now() - t0).toBeLessThan(8000);
+    expect(await metric('convlens_task_seconds_count{task="run",outcome="cancelled"}')).toBe(1);
+    expect(await metric('convlens_errors_total{code="CLIENT_CLOSED_REQUEST"}')).toBe(1);
+    expect(await metric('convlens_errors_total{code="INTERNAL"}')).toBe(0);
+  });
+
+  it('in the middle of its upload: CLIENT_CLOSED_REQUEST in the metrics, not INTERNAL', async () => {
+    app = await testApp();
+    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 100_000 }), Buffer.alloc(1000));
+    await new Promise((r) => setTimeout(r, 200));
+    conn.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await metric('convlens_errors_total{code="CLIENT_CLOSED_REQUEST"}')).toBe(1);
+    expect(await metric('convlens_errors_total{code="INTERNAL"}')).toBe(0);
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+  });
+});
