@@ -28,6 +28,9 @@ export const DEFAULT_WORKER_HEAP_LIMIT_MB = 512;
 /** Largest single folded value, in elements (one Concat, Expand or arithmetic result). */
 export const MAX_FOLDED_TENSOR = 65_536;
 
+/** Most element operations one folded value may take (its elements × the inputs combined into it). */
+export const MAX_FOLD_WORK = 1 << 22;
+
 /**
  * Largest count the analysis reports (elements of a tensor, MACs or FLOPs of a layer): beyond
  * 2^53 a double no longer counts exactly, and such sizes come only from hostile attributes

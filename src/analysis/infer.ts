@@ -9,7 +9,10 @@ import type { Graph, GraphLayer } from '../graph/graph.js';
 import { topologicalOrder } from '../graph/walks.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import { INPUT_RF } from '../ops/receptive-field.js';
+import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
+import { MAX_DIM } from '../ops/geometry.js';
+import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../limits.js';
 
 /** What the analyzer knows about a tensor: shape, value, receptive field, and whether its spatial size follows the input's. */
 export interface TensorInfo {
@@ -55,18 +58,56 @@ export interface Inference {
   warnings: Warning[];
 }
 
+export interface InferOptions {
+  /** MAX_FOLDED_ELEMENTS: most values folding may hold for the graph, its constants' included (default: the configuration's default). */
+  maxFolded?: number;
+}
+
+/**
+ * Sizes stay countable: every output has at most MAX_COUNT (2^53) elements and every cost field
+ * is at most MAX_COUNT; a dimension over MAX_DIM (the largest size an attribute may give) is
+ * allowed only where the layer re-views or gathers elements its inputs already have (flatten,
+ * reshape, concat), never where an attribute makes the tensor grow (an upsampling by 1e300).
+ */
+function checkSizes(inferred: Inferred, inputShapes: Shape[], fail: ReturnType<typeof failer>): void {
+  let inputElements = 0;
+  for (const s of inputShapes) inputElements += numel(s);
+  for (const out of inferred.outputs) {
+    const n = numel(out);
+    if (out.some((d) => !Number.isInteger(d))) fail('INVALID_ATTRIBUTE', `output shape ${fmtShape(out)} has a dimension that is not an integer`);
+    if (n > MAX_COUNT) fail('SIZE_TOO_LARGE', `output shape ${fmtShape(out)} has ${n.toExponential(2)} elements, more than convlens counts exactly (2^53)`, undefined, { shapes: { output: out } });
+    const big = out.find((d) => d > MAX_DIM);
+    if (big !== undefined && n > inputElements) {
+      fail('SIZE_TOO_LARGE', `output shape ${fmtShape(out)} has a dimension of ${big}, over the ${MAX_DIM} an attribute may ask for`, undefined, { shapes: { output: out } });
+    }
+  }
+  for (const [field, v] of Object.entries(inferred.cost)) {
+    if (!(v <= MAX_COUNT)) fail('SIZE_TOO_LARGE', `the layer's ${field} count (${v.toExponential(2)}) is more than convlens counts exactly (2^53)`);
+  }
+}
+
 /**
  * Shape inference, value folding and receptive fields over the whole graph; throws on the first
  * invalid layer. The analyzer and the executor share one inference of a graph.
  */
-export function inferGraph(graph: Graph): Inference {
+export function inferGraph(graph: Graph, options: InferOptions = {}): Inference {
   const warnings: Warning[] = [];
   const warn = (w: Warning) => warnings.push(w);
   const tensors = new Map<string, TensorInfo>();
+  // the folding budget: what the constants hold (each array once: ONNX Identity aliases share one) and every value folded below
+  const held = new Set<readonly number[]>();
+  let foldLeft = options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS;
   for (const c of graph.constants.values()) {
     tensors.set(c.name, { shape: c.shape, value: c.value, rf: null, inputDependent: false });
+    if (c.value && !held.has(c.value.data)) {
+      held.add(c.value.data);
+      foldLeft -= c.value.data.length;
+    }
   }
   for (const inp of graph.inputs) {
+    if (numel(inp.shape) > MAX_COUNT) {
+      throw new ConvlensError('SIZE_TOO_LARGE', `input '${inp.name}' ${fmtShape(inp.shape)} has more elements than convlens counts exactly (2^53)`, { path: inp.path, shapes: { [inp.name]: inp.shape } });
+    }
     const spatial = inp.shape.length === 4;
     tensors.set(inp.name, {
       shape: inp.shape,
@@ -90,11 +131,23 @@ export function inferGraph(graph: Graph): Inference {
     }
     const inputShapes = ins.map((t) => t?.shape ?? []);
     const fail = failer(layer, inputShapes);
-    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail });
+    const foldable = (elements: number) => elements <= foldLeft;
+    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable });
     for (const out of inferred.outputs) {
       if (out.some((d) => !(d > 0) && !(d === 0 && out.length === 1))) {
         fail('NON_POSITIVE_SIZE', `output shape ${fmtShape(out)} has a non-positive dimension`);
       }
+    }
+    checkSizes(inferred, inputShapes, fail);
+    // a new folded value is kept while the budget allows (one passed through, as reshape does, costs nothing); else the layer runs as a layer
+    if (inferred.values) {
+      inferred.values = inferred.values.map((v) => {
+        if (!v || held.has(v.data)) return v;
+        if (v.data.length > MAX_FOLDED_TENSOR || v.data.length > foldLeft) return null;
+        held.add(v.data);
+        foldLeft -= v.data.length;
+        return v;
+      });
     }
     const folded = inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
     const rf = folded

@@ -66,14 +66,19 @@ export function modelSpec(name: string, resolution?: number): NetworkSpec {
   }
 }
 
-export function loadGraph(source: GraphSource): { graph: Graph; origin: GraphOrigin } {
+/** MAX_FOLDED_ELEMENTS for an ONNX file's decoded constants (default: the configuration's default). */
+export interface LoadOptions {
+  maxFolded?: number;
+}
+
+export function loadGraph(source: GraphSource, options: LoadOptions = {}): { graph: Graph; origin: GraphOrigin } {
   switch (source.kind) {
     case 'spec':
       return { graph: parseNetworkSpec(source.spec), origin: { format: 'spec' } };
     case 'model':
       return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {
-      const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes });
+      const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, maxFolded: options.maxFolded });
       return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
     }
   }

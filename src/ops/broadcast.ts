@@ -60,5 +60,5 @@ export function broadcastValue(v: TensorValue, from: Shape, to: Shape): TensorVa
   return { data, integer: v.integer };
 }
 
-/** Folding limit: constant values larger than this are not evaluated. */
-export const MAX_FOLDED_ELEMENTS = 65_536;
+/** Folding limit: constant values larger than this are not evaluated (src/limits.ts). */
+export { MAX_FOLDED_TENSOR } from '../limits.js';

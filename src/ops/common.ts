@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
+import { MAX_FOLDED_TENSOR } from '../limits.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { InferContext, RunContext, Shape, WeightSpec } from './types.js';
@@ -99,6 +100,11 @@ export function attrOrConstant<A>(ctx: InferContext<A>, attr: readonly number[] 
   }
   if (required) ctx.fail('INVALID_ATTRIBUTE', `${name} is required (attribute or constant input ${input})`, name);
   return null;
+}
+
+/** Whether an op may compute a folded value of `elements` elements: within the per-value cap and the graph's folding budget. */
+export function mayFold<A>(ctx: InferContext<A>, elements: number): boolean {
+  return elements <= MAX_FOLDED_TENSOR && (ctx.foldable?.(elements) ?? true);
 }
 
 /** Data-preserving ops (reshape, squeeze, identity …) hand the same buffer on under the new shape. */

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { moveDims, resample } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
-import { IntList, attrOrConstant } from './common.js';
+import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorRF, TensorValue } from './types.js';
 import { pad as padTensor, stridedSlice } from '../tensor/nd.js';
@@ -109,7 +109,7 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     });
     const v = ctx.values[0];
     let value: TensorValue | null = null;
-    if (v && x.length === 1) {
+    if (v && x.length === 1 && mayFold(ctx, out[0])) {
       const data: number[] = [];
       for (let i = plan.starts[0], n = 0; n < out[0]; i += plan.steps[0], n++) data.push(v.data[i]);
       value = { data, integer: v.integer };
@@ -197,7 +197,7 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
       if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', indexMessage(bad, axis, dim, x), 'inputs', { shapes: { data: x, indices: idx } });
     }
     let value: TensorValue | null = null;
-    if (v && iv && x.length === 1) value = { data: iv.data.map((i) => v.data[i < 0 ? i + dim : i]), integer: v.integer };
+    if (v && iv && x.length === 1 && mayFold(ctx, iv.data.length)) value = { data: iv.data.map((i) => v.data[i < 0 ? i + dim : i]), integer: v.integer };
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { axis, indicesRank: idx.length } };
   },
   receptiveField(ctx) {

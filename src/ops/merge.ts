@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
-import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
+import { broadcastIndex, broadcastShapes, broadcastValue } from './broadcast.js';
+import { MAX_FOLD_WORK } from '../limits.js';
+import { mayFold } from './common.js';
 import { normalizeAxis } from './axes.js';
 import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
@@ -37,12 +39,22 @@ interface Arithmetic {
   fold: (a: number, b: number, integer: boolean) => number;
 }
 
-/** Element-wise evaluation of small constant inputs, with broadcasting. */
-function foldArithmetic(shapes: readonly Shape[], values: (TensorValue | null)[], out: Shape, fold: Arithmetic['fold']): TensorValue | null {
-  if (values.some((v) => v === null) || numel(out) > MAX_FOLDED_ELEMENTS) return null;
+/**
+ * Element-wise evaluation of small constant inputs, with broadcasting, folding left to right
+ * (((a ∘ b) ∘ c) …). Bounded like every fold: the value within the folding budget, and the work
+ * (elements × inputs) within MAX_FOLD_WORK, since an add may read one constant a million times.
+ */
+function foldArithmetic<A>(ctx: InferContext<A>, out: Shape, fold: Arithmetic['fold']): TensorValue | null {
+  const { inputs: shapes, values } = ctx;
+  const n = numel(out);
+  if (values.some((v) => v === null) || !mayFold(ctx, n) || n * values.length > MAX_FOLD_WORK) return null;
   const integer = values.every((v) => v!.integer);
-  const spread = values.map((v, i) => broadcastValue(v!, shapes[i], out).data);
-  const data = spread[0].map((first, k) => spread.slice(1).reduce((acc, arr) => fold(acc, arr[k], integer), first));
+  const data = [...broadcastValue(values[0]!, shapes[0], out).data];
+  for (let i = 1; i < values.length; i++) {
+    const from = broadcastIndex(shapes[i], out);
+    const src = values[i]!.data;
+    for (let k = 0; k < n; k++) data[k] = fold(data[k], src[from[k]], integer);
+  }
   return { data, integer };
 }
 
@@ -61,7 +73,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
       const out = inferBroadcast(ctx);
       return {
         outputs: [out],
-        values: [foldArithmetic(ctx.inputs, ctx.values, out, d.fold)],
+        values: [foldArithmetic(ctx, out, d.fold)],
         weights: [],
         cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) },
         plan: null,
@@ -130,7 +142,9 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
     const out = [...first];
     out[dim] = total;
     const vs = ctx.values;
-    const value = first.length === 1 && vs.every((v) => v !== null) ? { data: vs.flatMap((v) => [...v!.data]), integer: vs.every((v) => v!.integer) } : null;
+    // folded only within the per-value cap: Concat(v, v) repeated doubles a value at every step
+    const foldable = first.length === 1 && vs.every((v) => v !== null) && mayFold(ctx, total);
+    const value = foldable ? { data: vs.flatMap((v) => [...v!.data]), integer: vs.every((v) => v!.integer) } : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),

@@ -15,6 +15,7 @@
 import { holdsIntegers } from '../tensor/dtype.js';
 import { z } from 'zod';
 import { ZERO_COST } from './types.js';
+import { mayFold } from './common.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
@@ -52,7 +53,7 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   infer(ctx) {
     const v = ctx.values[0];
     const integer = holdsIntegers(ctx.attrs.to);
-    const value = v ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
+    const value = v && (!integer || mayFold(ctx, v.data.length)) ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
     return { outputs: [ctx.inputs[0]], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],

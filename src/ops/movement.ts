@@ -19,9 +19,9 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { globalRF, moveDims } from './receptive-field.js';
-import { MAX_FOLDED_ELEMENTS, broadcastShapes, broadcastValue } from './broadcast.js';
+import { broadcastShapes, broadcastValue } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
-import { IntList, attrOrConstant, sameData } from './common.js';
+import { IntList, attrOrConstant, mayFold, sameData } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorValue } from './types.js';
 import { broadcastTo, permute } from '../tensor/nd.js';
@@ -152,7 +152,7 @@ export const expand: OpDef<Record<string, never>, null> = {
     const out = broadcastShapes([x, target]);
     if (!out) return ctx.fail('SHAPE_MISMATCH', `cannot expand ${fmtShape(x)} to [${target.join(', ')}]`, 'inputs', { shapes: { input: x } });
     const v = ctx.values[0];
-    const value = v && numel(out) <= MAX_FOLDED_ELEMENTS ? broadcastValue(v, x, out) : null;
+    const value = v && mayFold(ctx, numel(out)) ? broadcastValue(v, x, out) : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length),

@@ -79,6 +79,11 @@ export interface InferContext<A> {
   attrs: A;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
   fail(code: ErrorCode, message: string, field?: string | (string | number)[], details?: ErrorDetails): never;
+  /**
+   * Whether a folded value of this many elements still fits what is left of the graph's folding
+   * budget (MAX_FOLDED_ELEMENTS); asked before computing one. Absent: only the per-value cap applies.
+   */
+  foldable?(elements: number): boolean;
 }
 
 export interface Inferred<P = unknown> {

@@ -1,5 +1,6 @@
 /** Task bodies, callable in a worker or inline (CLI, tests). */
 import { analyzeGraph } from '../analysis/analyze.js';
+import { inferGraph } from '../analysis/infer.js';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
@@ -16,15 +17,20 @@ import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import type { WeightInit } from './weights.js';
 import { dict } from '../records.js';
+import { taskLimits } from './limits.js';
+import type { EngineLimits } from './limits.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
   options: AnalyzeOptions;
+  /** MAX_FOLDED_ELEMENTS (and MAX_RUN_WORK) when the caller has its own configuration; else from the environment. */
+  limits?: Partial<EngineLimits>;
 }
 
 export function analyzeTask(t: AnalyzeTask): Report {
-  const { graph, origin } = loadGraph(t.source);
-  return { ...analyzeGraph(graph, t.options), source: origin };
+  const { maxFolded } = taskLimits(t.limits);
+  const { graph, origin } = loadGraph(t.source, { maxFolded });
+  return { ...analyzeGraph(graph, t.options, inferGraph(graph, { maxFolded })), source: origin };
 }
 
 export interface OperatorTask extends OperatorCall {}
@@ -42,6 +48,8 @@ export interface RunTask {
   seed: number;
   capture: string[];
   maxElements: number;
+  /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
+  limits?: Partial<EngineLimits>;
 }
 
 export interface RunTaskResult extends RunResult {
@@ -59,13 +67,15 @@ export function runTask(t: RunTask): RunTaskResult {
   const shapes = dict(given.map(([k, v]) => [k, v.shape] as const));
   if (given.length === 1) shapes[''] = given[0][1].shape;
   const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]) } : t.source;
-  const { graph, origin } = loadGraph(source);
+  const { maxWork, maxFolded } = taskLimits(t.limits);
+  const { graph, origin } = loadGraph(source, { maxFolded });
   // A single unnamed input ("" or "input") feeds the graph's only input, whatever its name.
   const inputs = dict(given);
   if (graph.inputs.length === 1 && !Object.hasOwn(inputs, graph.inputs[0].name) && given.length === 1) {
     inputs[graph.inputs[0].name] = given[0][1];
   }
-  return { ...runGraph(graph, inputs, t), source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
+  const result = runGraph(graph, inputs, { ...t, maxWork }, inferGraph(graph, { maxFolded }));
+  return { ...result, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
 }
 
 export interface FoldTask {

@@ -3,8 +3,8 @@
  * decoded here (only their shape and a view of their bytes are kept); small tensors (shapes,
  * axes, scales) get their values, which the analyzer folds shape arithmetic with.
  */
-import { MAX_FOLDED_ELEMENTS } from '../../ops/broadcast.js';
-import { bytesPerElement, dtypeOfOnnx, elementReader, holdsIntegers } from '../../tensor/dtype.js';
+import { MAX_FOLDED_TENSOR } from '../../limits.js';
+import { bytesPerElement, dtypeOfOnnx, elementReader, holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import type { GraphConstant } from '../graph.js';
@@ -28,11 +28,33 @@ function tensorValues(t: TensorProto, type: DataType, count: number): number[] |
   return Array.from({ length: count }, (_, i) => num(typed[i] as Long));
 }
 
-export function toConstant(t: TensorProto, name: string, initializer: boolean): GraphConstant {
+/**
+ * Float constants longer than this are weights: kept as shape and bytes (read when a kernel needs
+ * them), never decoded for folding. Float literals (Resize scales, Clip bounds, a pad value) are short.
+ */
+export const MAX_FLOAT_LITERAL = 64;
+
+/**
+ * Values decoded for folding, per import: at most MAX_FOLDED_ELEMENTS in all (the analyzer's
+ * folding budget starts from what the file's constants hold), so a file of many small constants
+ * cannot expand into gigabytes of numbers.
+ */
+export interface DecodeBudget {
+  left: number;
+}
+
+/** Whether a constant of this type and size may be decoded within what is left of the budget. */
+function decodable(dataType: DataType, count: number, budget: DecodeBudget): boolean {
+  const small = isFloat(dataType) ? count <= MAX_FLOAT_LITERAL : count <= MAX_FOLDED_TENSOR;
+  return small && count <= budget.left;
+}
+
+export function toConstant(t: TensorProto, name: string, initializer: boolean, budget: DecodeBudget): GraphConstant {
   const shape = t.dims.map(num);
   const dataType = dtypeOfOnnx(t.dataType);
   const count = numel(shape);
-  const values = count <= MAX_FOLDED_ELEMENTS ? tensorValues(t, dataType, count) : null;
+  const values = decodable(dataType, count, budget) ? tensorValues(t, dataType, count) : null;
+  if (values) budget.left -= values.length;
   return {
     name,
     shape,
@@ -45,19 +67,15 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean): 
 }
 
 /** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */
-export function constantNode(node: NodeProto, attr: Attributes): GraphConstant | null {
+export function constantNode(node: NodeProto, attr: Attributes, budget: DecodeBudget): GraphConstant | null {
   const name = node.output[0];
-  const scalar = (data: number[], integer: boolean, shape: number[]): GraphConstant => ({
-    name,
-    shape,
-    dataType: integer ? 'int64' : 'float32',
-    value: { data, integer },
-    raw: null,
-    typed: null,
-    initializer: false,
-  });
+  const scalar = (data: number[], integer: boolean, shape: number[]): GraphConstant => {
+    // already decoded by protobuf (the file's own memory), but held for folding all the same
+    budget.left -= data.length;
+    return { name, shape, dataType: integer ? 'int64' : 'float32', value: { data, integer }, raw: null, typed: null, initializer: false };
+  };
   const value = attr.tensor('value');
-  if (value) return toConstant(value, name, false);
+  if (value) return toConstant(value, name, false, budget);
   const f = attr.float('value_float');
   if (f !== undefined) return scalar([f], false, []);
   const i = attr.int('value_int');

@@ -7,6 +7,7 @@
  */
 import { ConvlensError, fmtShape } from '../../errors.js';
 import { own } from '../../records.js';
+import { DEFAULT_MAX_FOLDED_ELEMENTS } from '../../limits.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
 import type { Graph, GraphConstant, GraphInput, GraphLayer } from '../graph.js';
 import { attributesOf } from './attributes.js';
@@ -19,6 +20,8 @@ import type { ValueInfoProto } from './proto.js';
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
   inputShapes?: Record<string, number[]>;
+  /** MAX_FOLDED_ELEMENTS: most constant values decoded for folding (default: the configuration's default). */
+  maxFolded?: number;
 }
 
 export interface OnnxInfo {
@@ -33,7 +36,8 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
 
   const constants = new Map<string, GraphConstant>();
-  for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true));
+  const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
+  for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true, budget));
 
   const inputs: GraphInput[] = g.input.filter((v) => !constants.has(v.name)).map((v, i) => graphInput(v, i, options));
   if (inputs.length === 0) throw new ConvlensError('ONNX_GRAPH_INVALID', 'the ONNX graph has no inputs besides its initializers', { path: '$.graph.input' });
@@ -64,7 +68,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
       return;
     }
     if (node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')) {
-      const c = constantNode(node, a);
+      const c = constantNode(node, a, budget);
       if (c) {
         constants.set(node.output[0], c);
         return;

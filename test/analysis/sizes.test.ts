@@ -1,0 +1,54 @@
+/**
+ * Issue 9, defect 10: sizes are bounded at inference as they are at run time. Every count a report
+ * holds is exact (at most 2^53: elements, MACs, FLOPs), so never null in JSON; a dimension over
+ * MAX_DIM (2^24, the largest an attribute may give) is refused where an attribute makes the tensor
+ * grow, and allowed where a layer only re-views or gathers elements it has (flatten, concat).
+ */
+import { describe, expect, it } from 'vitest';
+import { MAX_DIM } from '../../src/ops/geometry.js';
+import { analyze, errorOf, net } from '../helpers.js';
+
+describe('sizes over the bounds: 400 SIZE_TOO_LARGE naming the layer', () => {
+  it('upsample scaleFactor 1e300 on [1, 1, 4, 4]: at $.layers[0] (the report used to say macs: null)', () => {
+    const e = errorOf(() => analyze(net([1, 1, 4, 4], { op: 'upsample', scaleFactor: 1e300 })));
+    expect(e.code).toBe('SIZE_TOO_LARGE');
+    expect(e.status).toBe(400);
+    expect(e.details).toMatchObject({ layer: 'l0', path: '$.layers[0]' });
+  });
+
+  it(`upsample scaleFactor 2^23 on [1, 1, 4, 4]: 2^25 rows, over MAX_DIM ${MAX_DIM}`, () => {
+    expect(errorOf(() => analyze(net([1, 1, 4, 4], { op: 'upsample', scaleFactor: 2 ** 23 }))).code).toBe('SIZE_TOO_LARGE');
+  });
+
+  it('pad [0, 2^30] on [4]: a 2^30 + 4 dimension grown by an attribute', () => {
+    expect(errorOf(() => analyze(net([4], { op: 'pad', pads: [0, 2 ** 30] }))).code).toBe('SIZE_TOO_LARGE');
+  });
+
+  it('conv2d of 65536 kernels 3×3 over [1, 4096, 4096, 4096]: 2^52·9 MACs, over 2^53', () => {
+    const e = errorOf(() => analyze(net([1, 4096, 4096, 4096], { op: 'conv2d', outChannels: 65_536, kernelSize: 3, padding: 1 })));
+    expect(e.code).toBe('SIZE_TOO_LARGE');
+    expect(e.message).toMatch(/macs/);
+  });
+
+  it('an input [2^24, 2^24, 2^24, 2^24] (2^96 elements): at $.inputs[0]', () => {
+    const e = errorOf(() => analyze(net([2 ** 24, 2 ** 24, 2 ** 24, 2 ** 24], { op: 'relu' })));
+    expect(e.code).toBe('SIZE_TOO_LARGE');
+    expect(e.details.path).toBe('$.inputs[0]');
+  });
+});
+
+describe('large sizes that stay countable', () => {
+  it('flatten of [1, 64, 1024, 1024]: [1, 67108864], a dimension over MAX_DIM re-viewing the input', () => {
+    expect(analyze(net([1, 64, 1024, 1024], { op: 'flatten' })).layers[0].outputShape).toEqual([1, 2 ** 26]);
+  });
+
+  it('concat of two [1, 2^24] along dim 1: [1, 2^25]', () => {
+    const r = analyze({ inputs: [{ name: 'a', shape: [1, 2 ** 24] }, { name: 'b', shape: [1, 2 ** 24] }], layers: [{ name: 'cat', op: 'concat', inputs: ['a', 'b'] }] });
+    expect(r.layers[0].outputShape).toEqual([1, 2 ** 25]);
+  });
+
+  it('conv2d of 4096 kernels 3×3 over [1, 4096, 4096, 4096]: 2^48·9 MACs, counted exactly', () => {
+    const r = analyze(net([1, 4096, 4096, 4096], { op: 'conv2d', outChannels: 4096, kernelSize: 3, padding: 1, bias: false }));
+    expect(r.totals.macs).toBe(2 ** 48 * 9);
+  });
+});
