@@ -1,0 +1,160 @@
+/**
+ * The HTML report (src/analysis/formats/html.ts) of zoo resnet50 and unet in Debian's chromium,
+ * offline: the document is served from a loopback server with the app's Content-Security-Policy
+ * (what a wired `GET /v1/models/{name}/report` would send) on top of the document's own, and every
+ * request to another origin is aborted (test/browser/harness.ts). Every chart renders with a size
+ * and marks, no two labels of a chart overlap, nothing is requested but the page, nothing is logged
+ * as an error, and the page prints to PDF. The HTML, a full-page screenshot and the PDF are kept in
+ * test-artifacts/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { resolveDevice } from '../../src/analysis/devices.js';
+import { reportHtml } from '../../src/analysis/formats/html.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { analyzeMemory } from '../../src/analysis/memory.js';
+import { moduleSummary } from '../../src/analysis/modules.js';
+import { roofline } from '../../src/analysis/roofline.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { CSP_DIRECTIVES } from '../../src/http/security.js';
+import { DEFAULTS } from '../helpers.js';
+import { ARTIFACTS, CHROMIUM, HAVE_CHROMIUM, openPage, serve } from './harness.js';
+import type { Served } from './harness.js';
+
+if (!HAVE_CHROMIUM) console.warn(`browser tests SKIPPED: no chromium at ${CHROMIUM} (set CHROMIUM_PATH, or apt-get install chromium)`);
+
+const APP_CSP = Object.entries(CSP_DIRECTIVES)
+  .map(([directive, values]) => `${directive} ${values.join(' ')}`)
+  .join(';');
+
+const CHARTS = ['layers', 'ops', 'receptive-field', 'memory', 'roofline'] as const;
+
+/** The report of a zoo model with every part the HTML can show, built in-process. */
+function build(model: string) {
+  const { graph, origin } = loadGraph({ kind: 'model', name: model });
+  const inference = inferGraph(graph);
+  const report = { ...analyzeGraph(graph, DEFAULTS, inference), source: origin };
+  const memory = analyzeMemory(graph, inference, report);
+  const rl = roofline(report, resolveDevice('a100-sxm4-40gb'));
+  const modules = moduleSummary(report, { depth: 2, topK: 10 });
+  return { report, memory, rl, html: reportHtml({ report, memory, roofline: rl, modules }, { depth: 2 }) };
+}
+
+interface Box {
+  chart: string;
+  text: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other host blocked', () => {
+  let served: Served;
+  let server: Server;
+  let base: string;
+  const pages = new Map<string, string>();
+  /** Every path the report server was asked for. */
+  const asked: string[] = [];
+
+  beforeAll(async () => {
+    served = await serve();
+    server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const html = pages.get(req.url ?? '');
+      if (!html) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP });
+      res.end(html);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await served?.close();
+  });
+
+  it.each(['resnet50', 'unet'])('%s: five charts with size and marks, the peak marked, no overlapping labels, no request but the page, no error, prints to PDF', async (model) => {
+    const { report, memory, rl, html } = build(model);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(path.join(ARTIFACTS, `report-${model}.html`), html);
+    const route = `/report-${model}.html`;
+    pages.set(route, html);
+    asked.length = 0;
+
+    const w = await openPage({ ...served, base }, 1100, 900);
+    const requested: string[] = [];
+    w.page.on('request', (r) => requested.push(r.url()));
+    try {
+      const response = await w.page.goto(`${base}${route}`, { waitUntil: 'load' });
+      expect(response?.status()).toBe(200);
+      expect(await w.page.title()).toBe(`convlens report: ${model}`);
+
+      for (const kind of CHARTS) {
+        const svg = await w.page.$(`svg[data-chart="${kind}"]`);
+        expect(svg, kind).not.toBeNull();
+        const box = await svg!.boundingBox();
+        expect(box!.width, kind).toBeGreaterThan(400);
+        expect(box!.height, kind).toBeGreaterThan(100);
+        const marks = await svg!.$$eval('rect, circle, path', (els) => els.filter((e) => (e as SVGGraphicsElement).getBBox().width > 0).length);
+        expect(marks, kind).toBeGreaterThan(0);
+      }
+      const count = (selector: string) => w.page.$$eval(selector, (els) => els.length);
+      expect(await count('svg[data-chart="layers"] .bars')).toBe(2);
+      expect(await count('svg[data-chart="layers"] .bars rect')).toBe(2 * report.layers.filter((l) => l.executed && (l.macs > 0 || l.params > 0)).length);
+      expect(await count('svg[data-chart="roofline"] .dots circle')).toBe(rl.layers.filter((l) => l.flops > 0 && l.bytes > 0).length);
+      expect(await count('svg[data-chart="roofline"] path.ceiling')).toBe(1);
+      expect(await count('svg[data-chart="receptive-field"] path.rf-h')).toBe(1);
+      expect(await count('svg[data-chart="receptive-field"] [data-mark="input"]')).toBe(1);
+      expect(await count('svg[data-chart="memory"] path.during')).toBe(1);
+      const peak = await w.page.$('svg[data-chart="memory"] [data-mark="peak"]');
+      expect((await peak!.boundingBox())!.width).toBeGreaterThan(0);
+      expect(await peak!.evaluate((e) => e.textContent)).toContain(`while ${memory.peak.layer} runs`);
+
+      // no label of a chart covers another (1 px tolerance)
+      const boxes: Box[] = await w.page.$$eval('svg[data-chart] text', (els) =>
+        els.map((e) => {
+          const r = e.getBoundingClientRect();
+          return { chart: e.closest('svg')!.getAttribute('data-chart')!, text: e.textContent ?? '', x: r.x, y: r.y, w: r.width, h: r.height };
+        }),
+      );
+      const overlaps: string[] = [];
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i];
+          const b = boxes[j];
+          if (a.chart !== b.chart || a.w === 0 || b.w === 0) continue;
+          const dx = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+          const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+          if (dx > 1 && dy > 1) overlaps.push(`${a.chart}: "${a.text}" × "${b.text}"`);
+        }
+      }
+      expect(overlaps).toEqual([]);
+
+      // the tables carry the report's own figures
+      expect(await w.page.$eval('table.totals [data-field="params"]', (e) => e.textContent)).toBe(report.totals.params.toLocaleString('en-US'));
+      expect(await w.page.$eval('table.totals [data-field="macs"]', (e) => e.textContent)).toBe(report.totals.macs.toLocaleString('en-US'));
+
+      const pdf = await w.page.pdf({ format: 'A4', printBackground: true });
+      expect(Buffer.from(pdf.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+      writeFileSync(path.join(ARTIFACTS, `report-${model}.pdf`), pdf);
+      await w.page.screenshot({ path: path.join(ARTIFACTS, `report-${model}.png`) as `${string}.png`, fullPage: true });
+
+      expect(requested).toEqual([`${base}${route}`]);
+      expect(asked).toEqual([route]);
+      expect(w.blocked).toEqual([]);
+      expect(w.violations).toEqual([]);
+      expect(w.problems).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+});
