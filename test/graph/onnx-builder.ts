@@ -24,7 +24,9 @@ export interface TensorSpec {
   dims: number[];
   /** Values; floats go to float_data, ints to raw_data as little-endian int64. Omitted: stripped weights. */
   data?: number[];
-  type?: 'float' | 'int64';
+  /** raw_data exactly as given (any length: a truncated tensor on purpose); wins over data. */
+  raw?: Uint8Array;
+  type?: 'float' | 'int64' | 'float16' | 'bfloat16' | 'double';
 }
 export interface InitSpec extends TensorSpec {
   name: string;
@@ -32,9 +34,12 @@ export interface InitSpec extends TensorSpec {
 
 /** onnx.proto AttributeProto.AttributeType of each value field. */
 const TYPES = { f: 1, i: 2, s: 3, t: 4, floats: 6, ints: 7, strings: 8 } as const;
-/** onnx.proto TensorProto.DataType: FLOAT 1, INT64 7. */
+/** onnx.proto TensorProto.DataType: FLOAT 1, INT64 7, FLOAT16 10, DOUBLE 11, BFLOAT16 16. */
+const DATA_TYPES = { float: 1, int64: 7, float16: 10, double: 11, bfloat16: 16 } as const;
+
 function tensor(t: TensorSpec & { name?: string }) {
-  const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: t.type === 'int64' ? 7 : 1 };
+  const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: DATA_TYPES[t.type ?? 'float'] };
+  if (t.raw) return { ...base, rawData: t.raw };
   if (!t.data) return base;
   if (t.type === 'int64') {
     const raw = new Uint8Array(new BigInt64Array(t.data.map((v) => BigInt(v))).buffer);
