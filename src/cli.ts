@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * convlens on the command line, for MLOps pipelines: analyse a JSON spec, an ONNX file or a zoo
- * model in-process and gate on budgets. The report (table, JSON or CSV) goes to stdout and nothing
- * else does; diagnostics go to stderr.
+ * model in-process and gate on budgets (analyze), compare two networks and gate on their deltas
+ * (compare), sweep input sizes (sweep), list devices and counting conventions. The report (table,
+ * JSON, CSV, Markdown, HTML or a Netron attachment) goes to stdout, or to --out FILE with one line on
+ * stdout saying where; diagnostics and progress go to stderr.
  *
  * Exit codes (cli/gates.ts): 0 analysed and every gate passed, 1 a budget or --fail-on gate failed,
  * 2 invalid input or usage (the error catalog's codes, an unknown --fail-on code), 3 an internal
@@ -14,51 +16,18 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyzeGraph } from './analysis/analyze.js';
-import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from './analysis/report.js';
-import { isWarningCode, WARNING_CODES } from './analysis/warning-codes.js';
-import type { WarningCode } from './analysis/warning-codes.js';
-import { csv, table } from './cli/format.js';
-import { EXIT, EXIT_CODES_HELP, judge } from './cli/gates.js';
+import { Command } from 'commander';
+import { analyzeCommand } from './cli/analyze.js';
+import { compareCommand } from './cli/compare.js';
+import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
+import type { Io } from './cli/io.js';
+import { conventionsCommand, devicesCommand, sweepCommand } from './cli/sweep.js';
 import { ConvlensError } from './errors.js';
-import { loadGraph, targetSource } from './graph/load.js';
 import { OPS } from './ops/registry.js';
-import { closest } from './suggest.js';
 import { ZOO } from './zoo/index.js';
 
 export { EXIT } from './cli/gates.js';
-
-export interface Io {
-  /** The report, and listings: stdout. */
-  out(text: string): void;
-  /** Diagnostics: stderr. */
-  err(text: string): void;
-}
-
-const number = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a non-negative number (1e9 works)');
-  return n;
-};
-const shape = (v: string) => {
-  const dims = v.split(/[,x×]/).map(Number);
-  if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError('positive integers, e.g. 1,3,224,224');
-  return dims;
-};
-/** `--fail-on A B` and `--fail-on A,B`; an unknown code is a usage error listing the valid ones. */
-const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] => {
-  const codes = v.split(',').map((c) => c.trim()).filter(Boolean);
-  for (const c of codes) {
-    if (isWarningCode(c)) continue;
-    const guess = closest(c, WARNING_CODES);
-    throw new InvalidArgumentError(
-      `unknown warning code '${c}'${guess ? ` (did you mean ${guess}?)` : ''}; valid codes: ${WARNING_CODES.join(', ')}` +
-        (/[a-z./]/.test(c) ? ' (--fail-on takes every word after it up to the next option: put the target before it)' : ''),
-    );
-  }
-  return [...previous, ...(codes as WarningCode[])];
-};
+export type { Io } from './cli/io.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
@@ -68,30 +37,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
-  program
-    .command('analyze')
-    .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout, diagnostics to stderr')
-    .argument('<target>', 'file path or zoo model name')
-    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
-    .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
-    .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access').choices(Object.keys(DTYPES)).default('float32'))
-    .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
-    .option('--include-bias', 'count bias additions in FLOPs', false)
-    .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
-    .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)
-    .option('--max-macs <n>', 'fail (exit 1) above this many MACs', number)
-    .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', number)
-    .option('--fail-on <codes...>', `fail (exit 1) when a warning with one of these codes is raised: ${WARNING_CODES.join(', ')}`, warningCodes)
-    .option('--allow-incomplete', `let the gates pass on an incomplete analysis (unsupported operators), judging the analysed layers only; without it they fail with exit ${EXIT.INCOMPLETE}`, false)
-    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
-    .action((target: string, o) => {
-      const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
-      const report = analyzeGraph(loadGraph(targetSource(target, o.input, o.resolution)).graph, options);
-      io.out(o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'csv' ? csv(report) : table(report));
-      const verdict = judge(report, { maxParams: o.maxParams, maxMacs: o.maxMacs, maxMemory: o.maxMemory, failOn: o.failOn, allowIncomplete: o.allowIncomplete });
-      for (const m of verdict.messages) io.err(`convlens: ${m}`);
-      code = verdict.exitCode;
-    });
+  const setCode = (c: number) => {
+    code = c;
+  };
+  // addCommand does not pass the program's exitOverride and output on as command() does
+  for (const sub of [analyzeCommand(io, setCode), compareCommand(io, setCode), sweepCommand(io, setCode), devicesCommand(io), conventionsCommand(io)]) {
+    program.addCommand(sub.copyInheritedSettings(program));
+  }
 
   program
     .command('models')
@@ -142,7 +94,12 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
   });
-  process.exitCode = await main(argv, { out: line(process.stdout), err: line(process.stderr) });
+  process.exitCode = await main(argv, {
+    out: line(process.stdout),
+    err: line(process.stderr),
+    errIsTTY: process.stderr.isTTY === true,
+    errWrite: (t) => void process.stderr.write(t),
+  });
 }
 
 /** True when `moduleUrl` is the script node was started with, also through a symlink (npm's bin links). */

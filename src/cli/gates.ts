@@ -28,7 +28,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** For `--help` and the README. */
 export const EXIT_CODES_HELP = `Exit codes:
   0  analysed, and every gate given passed
-  1  a budget (--max-params, --max-macs, --max-memory) or a --fail-on warning gate failed
+  1  a budget (--max-params, --max-macs, --max-memory, --max-peak-memory, --max-latency),
+     a compare gate (--max-macs-increase …) or a --fail-on warning gate failed
   2  invalid input or usage (a bad file, spec, option or --fail-on code)
   3  internal error
   4  a gate was given but the analysis is incomplete (unsupported operators; the counts are
@@ -38,6 +39,14 @@ export interface Gates {
   maxParams?: number;
   maxMacs?: number;
   maxMemory?: number;
+  /** Budget on the peak activation memory (bytes), judged against `peakMemoryBytes`. */
+  maxPeakMemory?: number;
+  /** Budget on the roofline latency lower bound (seconds), judged against `latencySeconds`. */
+  maxLatency?: number;
+  /** analysis/memory.ts peak.bytes, when the memory analysis ran. */
+  peakMemoryBytes?: number;
+  /** analysis/roofline.ts totals.seconds, when a device was given. */
+  latencySeconds?: number;
   failOn?: readonly WarningCode[];
   allowIncomplete?: boolean;
 }
@@ -69,6 +78,9 @@ export function judge(r: Report, g: Gates): GateVerdict {
   budget('--max-params', 'params', t.params, g.maxParams);
   budget('--max-macs', 'MACs', t.macs, g.maxMacs);
   budget('--max-memory', 'memory', t.memoryAccess.bytes, g.maxMemory, ' B');
+  budget('--max-peak-memory', 'peak activation memory', g.peakMemoryBytes ?? 0, g.maxPeakMemory, ' B');
+  // the roofline is a lower bound by construction: a bound above the budget has failed for certain
+  budget('--max-latency', 'latency lower bound', g.latencySeconds ?? 0, g.maxLatency, ' s');
   if (g.failOn?.length) {
     given.push('--fail-on');
     for (const w of r.warnings) if (g.failOn.includes(w.code as WarningCode)) failures.push(`warning ${w.code}: ${w.message}`);

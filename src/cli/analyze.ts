@@ -1,0 +1,193 @@
+/**
+ * `convlens analyze TARGET`: one network's report, in a format (table, json, csv, md, html, or a
+ * Netron attachment for an ONNX file), with the analyses asked for (--memory, --device,
+ * --convention, --explain, --depth) and the gates (cli/gates.ts).
+ *
+ * JSON is the report with the extra analyses as top-level keys (`memory`, `roofline`,
+ * `convention`, `explain`); the table prints their headline figures after the totals. --out FILE
+ * writes the report there and prints one line on stdout saying where.
+ */
+import { statSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { analyzeGraph } from '../analysis/analyze.js';
+import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
+import { reportHtml } from '../analysis/formats/html.js';
+import { reportMarkdown } from '../analysis/formats/markdown.js';
+import { netronAttachment, onnxNodes } from '../analysis/formats/netron.js';
+import { inferGraph } from '../analysis/infer.js';
+import { analyzeMemory } from '../analysis/memory.js';
+import type { MemoryReport } from '../analysis/memory.js';
+import { DEFAULT_MODULE_DEPTH, MAX_MODULE_DEPTH } from '../analysis/modules.js';
+import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
+import type { Dtype } from '../analysis/report.js';
+import { roofline } from '../analysis/roofline.js';
+import type { RooflineReport } from '../analysis/roofline.js';
+import { isWarningCode, WARNING_CODES } from '../analysis/warning-codes.js';
+import type { WarningCode } from '../analysis/warning-codes.js';
+import { explainReport } from '../conventions/explain.js';
+import { countWith, PRESETS, presetNamed } from '../conventions/index.js';
+import type { ConventionCount } from '../conventions/index.js';
+import { loadGraph, targetSource } from '../graph/load.js';
+import { closest } from '../suggest.js';
+import { ZOO_BY_NAME } from '../zoo/index.js';
+import { csv, table } from './format.js';
+import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
+import { deviceOption, emit, integer, number, progress, shape } from './io.js';
+import type { Io } from './io.js';
+import { conventionText, markdownExtras, memoryText, modulesText, rooflineText } from './sections.js';
+
+export const ANALYZE_FORMATS = ['table', 'json', 'csv', 'md', 'html', 'netron'] as const;
+/** ONNX files at least this large show their reading, importing and analysing on a terminal's stderr. */
+export const LARGE_ONNX_BYTES = 20e6;
+
+/** `--fail-on A B` and `--fail-on A,B`; an unknown code is a usage error listing the valid ones. */
+const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] => {
+  const codes = v.split(',').map((c) => c.trim()).filter(Boolean);
+  for (const c of codes) {
+    if (isWarningCode(c)) continue;
+    const guess = closest(c, WARNING_CODES);
+    throw new InvalidArgumentError(
+      `unknown warning code '${c}'${guess ? ` (did you mean ${guess}?)` : ''}; valid codes: ${WARNING_CODES.join(', ')}` +
+        (/[a-z./]/.test(c) ? ' (--fail-on takes every word after it up to the next option: put the target before it)' : ''),
+    );
+  }
+  return [...previous, ...(codes as WarningCode[])];
+};
+
+/** Zoo names and .json files are not ONNX; anything else is read as ONNX (graph/load.ts targetSource). */
+export const isOnnxTarget = (target: string) => !ZOO_BY_NAME.has(target) && !target.endsWith('.json');
+
+export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
+  return new Command('analyze')
+    .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout (or --out), diagnostics to stderr')
+    .argument('<target>', 'file path or zoo model name')
+    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
+    .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
+    .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access, memory and the roofline').choices(Object.keys(DTYPES)).default('float32'))
+    .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
+    .option('--include-bias', 'count bias additions in FLOPs', false)
+    .addOption(new Option('--format <format>', 'output (netron: a Netron attachment JSON for an ONNX file)').choices([...ANALYZE_FORMATS]).default('table'))
+    .option('--out <file>', 'write the report to this file; stdout gets one line saying where')
+    .option('--depth <n>', `module tree depth for table, md and html (table: adds a module section; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
+    .option('--device <name|profile.json>', 'add the roofline latency lower bound on a device: a built-in id (`convlens devices`) or a JSON profile {name, peaks: {float32, …}, bandwidth}')
+    .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)
+    .option('--in-place', 'peak memory with element-wise layers written in place (implies --memory)', false)
+    .option('--convention <name>', `add another tool's count beside convlens's MACs: ${PRESETS.map((p) => p.name).join(', ')}`)
+    .option('--explain', 'json: add every per-layer figure\'s formula with its values substituted', false)
+    .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)
+    .option('--max-macs <n>', 'fail (exit 1) above this many MACs', number)
+    .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', number)
+    .option('--max-peak-memory <bytes>', 'fail (exit 1) above this peak activation memory in bytes (runs the memory analysis)', number)
+    .option('--max-latency <seconds>', 'fail (exit 1) when the roofline latency lower bound on --device exceeds this', number)
+    .option('--fail-on <codes...>', `fail (exit 1) when a warning with one of these codes is raised: ${WARNING_CODES.join(', ')}`, warningCodes)
+    .option('--allow-incomplete', `let the gates pass on an incomplete analysis (unsupported operators), judging the analysed layers only; without it they fail with exit ${EXIT.INCOMPLETE}`, false)
+    .option('--progress', `show progress on stderr (by default only on a terminal, for ONNX files over ${LARGE_ONNX_BYTES / 1e6} MB)`)
+    .option('--no-progress', 'never show progress')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .action((target: string, o) => setCode(analyze(io, target, o)));
+}
+
+interface AnalyzeFlags {
+  input?: number[];
+  resolution?: number;
+  dtype: string;
+  flops: string;
+  includeBias: boolean;
+  format: (typeof ANALYZE_FORMATS)[number];
+  out?: string;
+  depth?: number;
+  device?: string;
+  memory: boolean;
+  inPlace: boolean;
+  convention?: string;
+  explain: boolean;
+  maxParams?: number;
+  maxMacs?: number;
+  maxMemory?: number;
+  maxPeakMemory?: number;
+  maxLatency?: number;
+  failOn?: WarningCode[];
+  allowIncomplete: boolean;
+  progress?: boolean;
+}
+
+function analyze(io: Io, target: string, o: AnalyzeFlags): number {
+  const onnx = isOnnxTarget(target);
+  if (o.format === 'netron' && !onnx) {
+    io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${target}' is ${ZOO_BY_NAME.has(target) ? 'a zoo model' : 'a JSON spec'}: export it to ONNX first, or use --format json`);
+    return EXIT.INVALID_INPUT;
+  }
+  if (o.maxLatency !== undefined && o.device === undefined) {
+    io.err('convlens: --max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them)');
+    return EXIT.INVALID_INPUT;
+  }
+  const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
+  // resolved before the analysis, so a misspelt device or convention costs nothing
+  const device: DeviceProfile | BuiltInDevice | undefined = o.device === undefined ? undefined : deviceOption(o.device);
+  const preset = o.convention === undefined ? undefined : presetNamed(o.convention);
+
+  const size = onnx ? statSync(target).size : 0;
+  const bar = progress(io, o.progress, size >= LARGE_ONNX_BYTES);
+  if (onnx) bar.phase(`reading ${target} (${(size / 1e6).toFixed(1)} MB)`);
+  const source = targetSource(target, o.input, o.resolution);
+  if (onnx) bar.phase('importing ONNX');
+  const { graph } = loadGraph(source);
+  bar.phase(`analysing ${graph.layers.length} layers`);
+  const inference = inferGraph(graph);
+  const report = analyzeGraph(graph, options, inference);
+  const wantMemory = o.memory || o.inPlace || o.maxPeakMemory !== undefined || o.format === 'html';
+  const memory: MemoryReport | undefined = wantMemory ? analyzeMemory(graph, inference, report, { inPlace: o.inPlace }) : undefined;
+  const rl: RooflineReport | undefined = device ? roofline(report, device, options.dtype as Dtype) : undefined;
+  const convention: ConventionCount | undefined = preset ? countWith(preset, { inference, report }) : undefined;
+  const explain = o.explain ? explainReport({ inference, report }) : undefined;
+  bar.end();
+
+  const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention };
+  let text: string;
+  switch (o.format) {
+    case 'json':
+      text = JSON.stringify({ ...report, ...(shown.memory && { memory }), ...(rl && { roofline: rl }), ...(convention && { convention }), ...(explain && { explain }) }, null, 2);
+      break;
+    case 'csv':
+      text = csv(report);
+      break;
+    case 'md':
+      text = reportMarkdown(report, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
+      break;
+    case 'html':
+      text = reportHtml({ report, memory, roofline: rl }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
+      break;
+    case 'netron': {
+      const { attachment, skipped } = netronAttachment(report, onnxNodes((source as { bytes: Uint8Array }).bytes));
+      if (skipped.length) io.err(`convlens: no Netron metrics for ${skipped.length} layers (unnamed or duplicate node names in the file): ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+      text = JSON.stringify(attachment, null, 2);
+      break;
+    }
+    default: {
+      const sections = [table(report)];
+      if (o.depth !== undefined && o.depth > 0) sections.push(modulesText(report, Math.min(o.depth, MAX_MODULE_DEPTH)));
+      if (shown.memory) sections.push(memoryText(shown.memory));
+      if (rl) sections.push(rooflineText(rl));
+      if (convention) sections.push(conventionText(convention));
+      text = sections.join('\n\n');
+    }
+  }
+  if (o.format === 'csv' && (shown.memory || rl || convention || explain)) {
+    io.err('convlens: the CSV holds the per-layer counts only; --memory, --device, --convention and --explain show in --format table, json or md');
+  }
+  emit(io, text, o.out, o.format === 'netron' ? 'Netron attachment (open it in Netron while the model is shown)' : `${o.format} report`);
+
+  const verdict = judge(report, {
+    maxParams: o.maxParams,
+    maxMacs: o.maxMacs,
+    maxMemory: o.maxMemory,
+    maxPeakMemory: o.maxPeakMemory,
+    maxLatency: o.maxLatency,
+    peakMemoryBytes: memory?.peak.bytes,
+    latencySeconds: rl?.totals.seconds,
+    failOn: o.failOn,
+    allowIncomplete: o.allowIncomplete,
+  });
+  for (const m of verdict.messages) io.err(`convlens: ${m}`);
+  return verdict.exitCode;
+}

@@ -1,0 +1,98 @@
+/**
+ * What the CLI writes to, and the small pieces every command shares: where a report goes (stdout,
+ * or a file with one line on stdout saying where), a progress line on stderr, and the option
+ * parsers for shapes, numbers and devices.
+ *
+ * Progress: shown when stderr is a terminal (redrawn in place on one line with `\r`, cleared at the
+ * end) or when --progress asks for it (then one line per step, for logs); --no-progress hides it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { resolveDevice } from '../analysis/devices.js';
+import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
+import { ConvlensError } from '../errors.js';
+
+export interface Io {
+  /** The report, and listings: stdout. */
+  out(text: string): void;
+  /** Diagnostics: stderr, a line each. */
+  err(text: string): void;
+  /** stderr is a terminal: progress shows without --progress and redraws one line. */
+  errIsTTY?: boolean;
+  /** stderr without an added line break (progress redraws); absent: progress writes lines with err. */
+  errWrite?(text: string): void;
+}
+
+export const number = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a non-negative number (1e9 works)');
+  return n;
+};
+export const shape = (v: string) => {
+  const dims = v.split(/[,x×]/).map(Number);
+  if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError('positive integers, e.g. 1,3,224,224');
+  return dims;
+};
+export const integer = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
+  return n;
+};
+
+/** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
+export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
+  if (!value.endsWith('.json')) return resolveDevice(value, '--device');
+  const text = readFileSync(value, 'utf8');
+  let profile: unknown;
+  try {
+    profile = JSON.parse(text);
+  } catch (e) {
+    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${(e as Error).message}`, { path: '--device' });
+  }
+  return resolveDevice(profile, '--device');
+}
+
+/** The report on stdout, or in `file` with one line on stdout saying where. */
+export function emit(io: Io, text: string, file: string | undefined, what: string): void {
+  if (!file) return io.out(text);
+  const body = text.endsWith('\n') ? text : `${text}\n`;
+  writeFileSync(file, body);
+  io.out(`wrote the ${what} to ${file} (${Buffer.byteLength(body).toLocaleString('en-US')} bytes)`);
+}
+
+export interface Progress {
+  /** A step without a known count: "importing ONNX". */
+  phase(label: string): void;
+  /** done of total, as a bar. */
+  tick(done: number, total: number, label?: string): void;
+  /** The end: a terminal line is cleared. */
+  end(): void;
+}
+
+const silent: Progress = { phase() {}, tick() {}, end() {} };
+const BAR = 24;
+
+/** `flag` is --progress / --no-progress (undefined when neither); `worthIt` whether to show by itself on a terminal. */
+export function progress(io: Io, flag: boolean | undefined, worthIt = true): Progress {
+  const on = flag ?? (Boolean(io.errIsTTY) && worthIt);
+  if (!on) return silent;
+  const redraw = io.errIsTTY && io.errWrite ? io.errWrite.bind(io) : undefined;
+  let drawn = false;
+  const show = (text: string) => {
+    if (redraw) {
+      redraw(`\r\x1b[K${text}`);
+      drawn = true;
+    } else io.err(`convlens: ${text}`);
+  };
+  return {
+    phase: (label) => show(`${label}…`),
+    tick: (done, total, label) => {
+      const filled = total > 0 ? Math.round((done / total) * BAR) : BAR;
+      show(`[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${done}/${total}${label ? ` ${label}` : ''}`);
+    },
+    end: () => {
+      if (redraw && drawn) redraw('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The extra sections `convlens analyze` prints after its table (and appends to --format md) when
+ * asked: the module tree at --depth, peak memory (--memory), the roofline latency lower bound
+ * (--device) and another tool's count (--convention).
+ */
+import type { MemoryReport } from '../analysis/memory.js';
+import { flattenModules, moduleSummary } from '../analysis/modules.js';
+import type { Report } from '../analysis/report.js';
+import type { RooflineReport } from '../analysis/roofline.js';
+import type { ConventionCount } from '../conventions/index.js';
+import { code, exact, seconds as mdSeconds, table as mdTable, text as mdText } from '../analysis/formats/md.js';
+import { human } from './format.js';
+
+/** How many of the slowest layers the roofline sections list. */
+export const ROOFLINE_TOP = 5;
+
+/** Left-aligned columns, two spaces apart; `right` columns (by index) right-aligned. */
+export function columns(head: string[], rows: string[][], right: number[] = []): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const pct = (p: number | null) => (p === null ? '-' : `${p.toFixed(2)}%`);
+
+/** 0.0123 → "12.3 ms". */
+export function secondsText(s: number): string {
+  if (s >= 1) return `${s.toPrecision(4)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toPrecision(4)} ms`;
+  if (s >= 1e-6) return `${(s * 1e6).toPrecision(4)} µs`;
+  return `${(s * 1e9).toPrecision(4)} ns`;
+}
+
+export function modulesText(report: Report, depth: number): string {
+  const s = moduleSummary(report, { depth, topK: 0 });
+  const rows = flattenModules(s.tree.modules).map((m) => [
+    `${'  '.repeat(m.depth - 1)}${m.name}`,
+    String(m.layers),
+    human(m.params),
+    human(m.macs),
+    pct(m.share.macs),
+  ]);
+  return [`modules (depth ${depth}):`, columns(['module', 'layers', 'params', 'MACs', 'MACs %'], rows, [1, 2, 3, 4])].join('\n');
+}
+
+export function memoryText(m: MemoryReport): string {
+  const at = m.peak.layer === null ? '' : ` at layer ${m.peak.layer} (step ${m.peak.step})`;
+  const live = m.peak.live
+    .slice(0, 5)
+    .map((t) => `${t.name} ${t.shape.join('×')} ${human(t.bytes)}B`)
+    .join(', ');
+  return [
+    `peak activation memory: ${m.peak.bytes.toLocaleString('en-US')} B (${human(m.peak.bytes)}B, ${m.dtype})${at}${m.inPlace ? ', in-place element-wise layers' : ''}${m.complete ? '' : ' (a lower bound: some tensors have no known shape)'}`,
+    ...(live ? [`  live at the peak: ${live}${m.peak.live.length > 5 ? `, … (${m.peak.live.length} in all)` : ''}`] : []),
+    `weights: ${m.weights.bytes.toLocaleString('en-US')} B; peak activations + weights: ${m.totalBytes.toLocaleString('en-US')} B`,
+    `torchinfo footprint: ${m.torchinfo.lines.join('; ')}`,
+  ].join('\n');
+}
+
+const slowest = (r: RooflineReport) => [...r.layers].sort((a, b) => b.seconds - a.seconds).slice(0, ROOFLINE_TOP);
+
+export function rooflineText(r: RooflineReport): string {
+  const t = r.totals;
+  const d = r.device;
+  const rows = slowest(r).map((l) => [l.name, l.op, secondsText(l.seconds), l.bound, l.arithmeticIntensity === null ? '-' : l.arithmeticIntensity.toFixed(1)]);
+  return [
+    `latency on ${d.name} (${d.dtype}${d.computeDtype !== d.dtype ? `, computed at ${d.computeDtype}` : ''}): at least ${secondsText(t.seconds)} ` +
+      `(${t.computeBoundLayers} layers compute-bound, ${secondsText(t.computeBoundSeconds)}; ${t.memoryBoundLayers} memory-bound, ${secondsText(t.memoryBoundSeconds)}; ridge ${d.ridgePoint.toFixed(1)} FLOP/byte)`,
+    `  ${r.note}`,
+    ...(r.fallback ? [`  ${r.fallback.reason}`] : []),
+    ...(r.skipped.length ? [`  not counted (unsupported): ${r.skipped.join(', ')}`] : []),
+    `slowest layers:`,
+    columns(['layer', 'op', 'time', 'bound', 'FLOP/byte'], rows, [2, 4]),
+  ].join('\n');
+}
+
+export function conventionText(c: ConventionCount): string {
+  const rows = c.byFamily.map((f) => [f.family, String(f.layers), f.count.toLocaleString('en-US'), f.convlensMacs.toLocaleString('en-US'), f.difference.toLocaleString('en-US'), f.why]);
+  return [`convention ${c.preset} (${c.version}): ${c.headline}`, columns(['family', 'layers', c.unit, 'convlens MACs', 'difference', 'why'], rows, [1, 2, 3, 4])].join('\n');
+}
+
+/** The same sections as Markdown, appended to reportMarkdown's document. */
+export function markdownExtras(x: { memory?: MemoryReport; roofline?: RooflineReport; convention?: ConventionCount }): string {
+  const parts: string[] = [];
+  const m = x.memory;
+  if (m) {
+    parts.push(
+      '### Memory',
+      mdTable(
+        ['', 'bytes'],
+        [
+          [`peak activations${m.peak.layer ? ` (at ${code(m.peak.layer)})` : ''}`, exact(m.peak.bytes)],
+          ['weights', exact(m.weights.bytes)],
+          ['peak activations + weights', exact(m.totalBytes)],
+        ],
+        'lr',
+      ),
+      `torchinfo footprint: ${m.torchinfo.lines.map(mdText).join('; ')}`,
+    );
+  }
+  const r = x.roofline;
+  if (r) {
+    parts.push(
+      `### Latency on ${mdText(r.device.name)} (${r.device.dtype})`,
+      `At least **${mdSeconds(r.totals.seconds)}**: a roofline lower bound. ${mdText(r.note)}`,
+      mdTable(
+        ['layer', 'op', 'time', 'bound'],
+        slowest(r).map((l) => [code(l.name), code(l.op), mdSeconds(l.seconds), l.bound]),
+        'llrl',
+      ),
+    );
+  }
+  const c = x.convention;
+  if (c) {
+    parts.push(
+      `### ${mdText(c.tool)} count`,
+      mdText(c.headline),
+      mdTable(
+        ['family', c.unit, 'convlens MACs', 'difference'],
+        c.byFamily.map((f) => [mdText(f.family), exact(f.count), exact(f.convlensMacs), exact(f.difference)]),
+        'lrrr',
+      ),
+    );
+  }
+  return parts.length ? `\n${parts.join('\n\n')}\n` : '';
+}

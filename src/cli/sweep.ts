@@ -1,0 +1,136 @@
+/**
+ * `convlens sweep TARGET --sizes 160,224,320`: the network at several input sizes
+ * (analysis/sweep.ts): params, MACs, peak activation memory, latency on --device, final feature
+ * map, its receptive field, and which sizes are valid. A progress bar on stderr ticks once per
+ * size (on a terminal, or with --progress). Also `convlens devices` and `convlens conventions`.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEVICES } from '../analysis/devices.js';
+import { code, exact, seconds as mdSeconds, table as mdTable, text as mdText } from '../analysis/formats/md.js';
+import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
+import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
+import type { SweepReport } from '../analysis/sweep.js';
+import { PRESETS } from '../conventions/index.js';
+import { targetSource } from '../graph/load.js';
+import { fieldCell, human } from './format.js';
+import { EXIT } from './gates.js';
+import { deviceOption, emit, progress, shape } from './io.js';
+import type { Io } from './io.js';
+import { columns, secondsText } from './sections.js';
+
+export const SWEEP_FORMATS = ['table', 'json', 'md'] as const;
+
+/** `160,224,320x480` → [160, 224, [320, 480]]. */
+export function sizesOption(v: string): (number | [number, number])[] {
+  const sizes = v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    const m = /^(\d+)(?:[x×](\d+))?$/.exec(s);
+    if (!m || Number(m[1]) < 1 || (m[2] !== undefined && Number(m[2]) < 1)) throw new InvalidArgumentError(`'${s}' is not a size: give sides (224) or H×W (224x320), comma-separated`);
+    return m[2] === undefined ? Number(m[1]) : ([Number(m[1]), Number(m[2])] as [number, number]);
+  });
+  if (sizes.length === 0 || sizes.length > MAX_SWEEP_SIZES) throw new InvalidArgumentError(`1 to ${MAX_SWEEP_SIZES} sizes`);
+  return sizes;
+}
+
+export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
+  return new Command('sweep')
+    .description('analyse a network at several input sizes: params, MACs, peak memory, latency (--device), final feature map, receptive field, valid sizes')
+    .argument('<target>', 'file path or zoo model name')
+    .requiredOption('--sizes <sizes>', 'input sizes, comma-separated: a side (224) or H×W (224x320)', sizesOption)
+    .option('--device <name|profile.json>', 'add the roofline latency lower bound on this device')
+    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (N and C are kept, H and W swept)', shape)
+    .option('--input-name <name>', 'the input to resize (default: the first NCHW input)')
+    .option('--in-place', 'peak memory with element-wise layers written in place', false)
+    .addOption(new Option('--dtype <dtype>', 'bytes per element').choices(Object.keys(DTYPES)).default('float32'))
+    .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
+    .option('--include-bias', 'count bias additions in FLOPs', false)
+    .addOption(new Option('--format <format>', 'output').choices([...SWEEP_FORMATS]).default('table'))
+    .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where')
+    .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
+    .option('--no-progress', 'never show progress')
+    .action((target: string, o) => {
+      const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
+      const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
+      const bar = progress(io, o.progress);
+      const sizes = o.sizes as (number | [number, number])[];
+      const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
+      bar.tick(0, sizes.length, label(sizes[0]));
+      const report = sweepResolutions(
+        targetSource(target, o.input),
+        { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) },
+        options,
+        (done, total) => bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),
+      );
+      bar.end();
+      const text = o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report);
+      emit(io, text, o.out, `${o.format} sweep`);
+      const failed = report.sizes.filter((s) => s.status === 'error');
+      for (const s of failed) io.err(`convlens: ${s.size.join('×')}: ${s.reasons.join('; ')}`);
+      setCode(EXIT.OK);
+    });
+}
+
+const cells = (e: SweepReport['sizes'][number], withLatency: boolean) => [
+  e.size.join('×'),
+  e.status === 'error' ? 'error' : e.valid ? 'yes' : 'no',
+  e.params === null ? '-' : human(e.params),
+  e.macs === null ? '-' : human(e.macs),
+  e.peakActivationBytes === null ? '-' : `${human(e.peakActivationBytes)}B`,
+  ...(withLatency ? [e.latencySeconds === null ? '-' : secondsText(e.latencySeconds)] : []),
+  e.finalFeatureMap?.join('×') ?? '-',
+  e.receptiveField ? fieldCell(e.receptiveField) : '-',
+];
+
+export function sweepTable(r: SweepReport): string {
+  const latency = r.device !== null;
+  const head = ['size', 'valid', 'params', 'MACs', 'peak memory', ...(latency ? ['latency ≥'] : []), 'final map', 'RF h×w/stride h×w'];
+  const reasons = r.sizes.filter((e) => e.reasons.length).map((e) => `${e.size.join('×')}: ${e.reasons.join('; ')}`);
+  return [
+    `input ${r.input}, built for ${r.reference.size.join('×')}${r.reference.validInputSizes ? `; valid sizes: ${r.reference.validInputSizes}` : ''}${r.device ? `; latency: roofline lower bound on ${r.device.name} (${r.device.dtype})` : ''}`,
+    '',
+    columns(head, r.sizes.map((e) => cells(e, latency)), [2, 3, 4, ...(latency ? [5] : [])]),
+    ...(reasons.length ? ['', ...reasons] : []),
+  ].join('\n');
+}
+
+export function sweepMarkdown(r: SweepReport): string {
+  const latency = r.device !== null;
+  const rows = r.sizes.map((e) => [
+    e.size.join('×'),
+    e.status === 'error' ? '❌ error' : e.valid ? '✅' : '⚠️',
+    e.params === null ? '—' : exact(e.params),
+    e.macs === null ? '—' : exact(e.macs),
+    e.peakActivationBytes === null ? '—' : exact(e.peakActivationBytes),
+    ...(latency ? [e.latencySeconds === null ? '—' : mdSeconds(e.latencySeconds)] : []),
+    e.finalFeatureMap?.join('×') ?? '—',
+    e.receptiveField ? fieldCell(e.receptiveField) : '—',
+    mdText(e.reasons.join('; ')),
+  ]);
+  const head = ['size', 'valid', 'params', 'MACs', 'peak memory (bytes)', ...(latency ? ['latency (lower bound)'] : []), 'final map', 'receptive field', 'notes'];
+  return [
+    `## convlens sweep: ${code(r.input)} (built for ${r.reference.size.join('×')})`,
+    ...(r.device ? [`Latency: a roofline lower bound on ${mdText(r.device.name)} (${r.device.dtype}).`] : []),
+    mdTable(head, rows, `llrrr${latency ? 'r' : ''}lll`),
+  ].join('\n\n') + '\n';
+}
+
+const rate = (v: number | undefined, unit: string) => (v === undefined ? '-' : `${(v / 1e12).toPrecision(3)} T${unit}`);
+
+export function devicesCommand(io: Io): Command {
+  return new Command('devices').description('list the built-in device profiles for --device (peaks per element type, memory bandwidth)').action(() => {
+    const rows = DEVICES.map((d) => [d.id, d.kind, rate(d.peaks.float32, 'FLOP/s'), rate(d.peaks.float16, 'FLOP/s'), rate(d.peaks.bfloat16, 'FLOP/s'), rate(d.peaks.int8, 'OP/s'), `${(d.bandwidth / 1e9).toPrecision(4)} GB/s`, d.name]);
+    io.out(
+      [
+        columns(['id', 'kind', 'float32', 'float16', 'bfloat16', 'int8', 'bandwidth', 'name'], rows, [2, 3, 4, 5, 6]),
+        '',
+        'dense peaks from the datasheets (a missing element type falls back to float32); a custom profile: --device my.json with {"name", "peaks": {"float32", …}, "bandwidth"}',
+      ].join('\n'),
+    );
+  });
+}
+
+export function conventionsCommand(io: Io): Command {
+  return new Command('conventions').description("list the counting-convention presets for --convention (other tools' MACs/FLOPs)").action(() => {
+    const rows = PRESETS.map((p) => [p.name, p.tool, p.unit, p.version]);
+    io.out([columns(['preset', 'tool', 'unit', 'version'], rows), '', ...PRESETS.map((p) => `${p.name}: ${p.summary}`)].join('\n'));
+  });
+}
