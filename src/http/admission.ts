@@ -7,8 +7,9 @@
  *   reservation grows as the bytes arrive. When the budget is spent: 503 OVERLOADED with
  *   Retry-After; a request that could never fit: 413 PAYLOAD_TOO_LARGE. The reservation is
  *   returned when the response has been sent or the connection closed.
- * - Queue: a POST that would find the worker queue full (MAX_QUEUE) is refused the same way,
- *   before its body is read, so an overloaded service answers in milliseconds.
+ * - Queue: a POST to a route that runs worker tasks (offload.ts OFFLOAD: analyze, run, operators,
+ *   fold-batchnorm) that would find the queue full (MAX_QUEUE) is refused the same way, before its
+ *   body is read, so an overloaded service answers in milliseconds.
  * - Cancellation: each POST has an AbortSignal (requestSignal) that fires when its client goes
  *   away before the answer; handlers pass it to the pool, which drops or stops the task.
  * - Readiness: GET /readyz is 503 NOT_READY while the app drains (close began) or while the budget
@@ -188,7 +189,8 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       reply.header('connection', 'close');
       return err;
     };
-    if (pool.queued >= config.MAX_QUEUE) {
+    const runsTasks = (request.routeOptions.config as { runsTasks?: boolean } | undefined)?.runsTasks === true;
+    if (runsTasks && pool.queued >= config.MAX_QUEUE) {
       throw refuse(overloaded(`all ${pool.threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`));
     }
     const declared = contentLength(request.headers);
@@ -210,6 +212,9 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       const perByte = requestEstimate(request.headers['content-type'], 1, jsonLimit);
       CHARGES.set(request, (bytes, part) => {
         const factor = part === 'file' ? BINARY_FACTOR : part === 'json' ? JSON_FACTOR : perByte;
+        if (reservation.bytes + bytes * factor > budget.total) {
+          throw new ConvlensError('PAYLOAD_TOO_LARGE', `the body needs more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES) to read and run`, { path: 'body', limit: budget.total });
+        }
         if (!reservation.grow(bytes * factor)) {
           throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this body keeps coming; retry later`);
         }

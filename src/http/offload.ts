@@ -7,8 +7,12 @@
 import type { RouteShorthandOptions } from 'fastify';
 import { RUNNING_TS } from '../paths.js';
 
-/** Route options of the routes that take a large JSON body unparsed (app.ts's JSON parser reads `offloadJson`). */
-export const OFFLOAD = { config: { offloadJson: true } } as RouteShorthandOptions & object;
+/**
+ * Route options of the routes that run worker tasks for their answer: a large JSON body reaches them
+ * unparsed (app.ts's JSON parser reads `offloadJson`), and a full queue refuses them before their
+ * body is read (admission.ts reads `runsTasks`).
+ */
+export const OFFLOAD = { config: { offloadJson: true, runsTasks: true } } as RouteShorthandOptions & object;
 
 /** The worker module, for TaskPool.run's `filename`. */
 export const OFFLOAD_WORKER = new URL(RUNNING_TS ? './offload-worker.ts' : './offload-worker.js', import.meta.url).href;

@@ -78,15 +78,28 @@ describe('the memory budget', () => {
     expect(JSON.parse(answer.body).error.message).toContain('MEMORY_BUDGET_BYTES');
   });
 
-  it('a chunked body (no Content-Length) is charged as it arrives: 1 MiB chunks of an ONNX upload (×2) get 503 OVERLOADED past 8 MiB', async () => {
+  it('a chunked body (no Content-Length) is charged as it arrives (ONNX bytes ×2): with 6 of 8 MiB held, 2 MiB more is 503 OVERLOADED; alone, 5 MiB (10 MiB reserved) is 413', async () => {
     app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
-    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }));
-    const chunk = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 6; i++) conn.send(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
-    const answer = await conn.answer(5000);
-    conn.destroy();
-    expect(answer.status).toBe(503);
-    expect(JSON.parse(answer.body).error.code).toBe('OVERLOADED');
+    const port = await portOf(app);
+    const chunked = async (mebibytes: number) => {
+      const conn = await rawRequest(port, head('/v1/analyze', { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }));
+      const chunk = Buffer.alloc(1 << 20);
+      for (let i = 0; i < mebibytes; i++) conn.send(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+      const answer = await conn.answer(5000);
+      conn.destroy();
+      return answer;
+    };
+    // 1.5 MiB of JSON announced, one byte sent: 6 MiB held
+    const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * 1024 * 1024 }), '{');
+    await new Promise((r) => setTimeout(r, 100));
+    const spent = await chunked(2);
+    expect(spent.status).toBe(503);
+    expect(JSON.parse(spent.body).error.code).toBe('OVERLOADED');
+    held.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const never = await chunked(5);
+    expect(never.status).toBe(413);
+    expect(JSON.parse(never.body).error.message).toContain('MEMORY_BUDGET_BYTES');
     expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { scaledError } from '../helpers.js';
+import { inputShapes } from '../../src/http/rest.js';
 import { testApp } from './app.js';
 
 let app: FastifyInstance;
@@ -323,6 +324,14 @@ describe('names that are also properties of JavaScript objects (issue 9, defect 
     const body = '{"attributes": {"dim": 0}, "inputs": {"constructor": {"shape": [1], "data": [1]}, "__proto__": {"shape": [1], "data": [2]}, "toString": {"shape": [1], "data": [3]}}}';
     const res = await request(app.server).post('/v1/operators/concat').set('content-type', 'application/json').send(body).expect(200);
     expect(res.body.outputs[0].data).toEqual([1, 2, 3]);
+  });
+
+  it('?input.constructor and ?input.__proto__ (POST /v1/analyze with an ONNX file) are input names, kept as own entries', () => {
+    const query = Object.assign(Object.create(null), { 'input.constructor': '1,3,8,8', 'input.__proto__': '1,1,4,4' }) as Record<string, unknown>;
+    const shapes = inputShapes(query);
+    expect(Object.keys(shapes).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.hasOwn(shapes, '__proto__') && shapes.__proto__).toEqual([1, 1, 4, 4]);
+    expect(inputShapes(Object.create(null)).toString).toBeUndefined();
   });
 
   it('a form part named constructor (refused by the form parser): 400 INVALID_OPTION saying to send it in "request", not a 500', async () => {
