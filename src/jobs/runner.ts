@@ -5,8 +5,9 @@
  *
  * - A pool that is full (OVERLOADED) is waited for, with backoff, rather than failing the job:
  *   jobs are the work that can wait.
- * - Cancellation (the signal) answers at once with JOB_CANCELLED; a task already in a worker
- *   thread runs to its end (or TASK_TIMEOUT_MS) and its result is dropped.
+ * - Cancellation (the signal) answers at once with JOB_CANCELLED, and the pool, given the same
+ *   signal with every task, drops the job's waiting tasks and stops its running one (its worker is
+ *   replaced).
  * - A batch analyses up to `pool.threads` models at a time and emits one line per model in model
  *   order, each as soon as it and every model before it are done; a model that fails is an error
  *   line, not a failed batch.
@@ -124,7 +125,7 @@ async function attempt<T>(ctx: JobContext, call: () => Promise<T>, buffers: Arra
 
 function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Report> {
   const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
-  return attempt(ctx, () => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[]), buffers);
+  return attempt(ctx, () => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[], { signal: ctx.signal }), buffers);
 }
 
 async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<string> {
@@ -192,7 +193,7 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<str
       const { task } = job;
       const buffers = [...Object.values(task.inputs), ...Object.values(task.weights)].map((t) => t.data.buffer);
       if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer);
-      const result = await attempt(ctx, () => callRun(ctx.pool, task), buffers);
+      const result = await attempt(ctx, () => callRun(ctx.pool, task, ctx.signal), buffers);
       const limit = ctx.maxResultBytes ?? MAX_STRING_LENGTH;
       // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
       const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];

@@ -117,6 +117,21 @@ describe('jobs on the worker pool (real workers)', () => {
     expect((await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/x-ndjson;q=0' } })).statusCode).toBe(406);
   });
 
+  it('DELETE of a running resnet18 run stops its task in the worker pool (outcome cancelled), rather than letting it finish', async () => {
+    const count = async (outcome: string) =>
+      Number(new RegExp(`^convlens_task_seconds_count\\{task="run",outcome="${outcome}"\\} (\\d+)$`, 'm').exec((await app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+    const cancelled = () => count('cancelled');
+    const [before, okBefore] = [await cancelled(), await count('ok')];
+    const input = Buffer.from(new Float32Array(3 * 224 * 224).fill(0.5).buffer).toString('base64');
+    const { id } = (await submit(app, { kind: 'run', model: 'resnet18', inputs: { shape: [1, 3, 224, 224], dtype: 'float32', base64: input } })).json();
+    await waitFor(app, id, ['running']);
+    const del = await app.inject({ method: 'DELETE', url: `/v1/jobs/${id}` });
+    expect(del.json()).toMatchObject({ status: 'cancelled', error: { code: 'JOB_CANCELLED' } });
+    for (let i = 0; i < 100 && (await cancelled()) === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await cancelled()).toBe(before + 1);
+    expect(await count('ok')).toBe(okBefore);
+  });
+
   it('DELETE on a finished job forgets it: the answer is the job as it was, then 404', async () => {
     const { id } = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
     await waitFor(app, id);

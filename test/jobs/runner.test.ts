@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { ConvlensError } from '../../src/errors.js';
 import { prepareJob } from '../../src/jobs/request.js';
 import { executeJob } from '../../src/jobs/runner.js';
-import type { TaskPool } from '../../src/runtime/pool.js';
+import type { RunOptions, TaskPool } from '../../src/runtime/pool.js';
+import type { TaskName } from '../../src/runtime/worker.js';
 import { inlinePool, tinySpec } from './helpers.js';
 
 interface Pending {
@@ -158,13 +159,22 @@ describe('analyze and run', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('cancelled while its task is in a worker: JOB_CANCELLED without waiting for the task', async () => {
+  it('cancelled while its task is in a worker: JOB_CANCELLED without waiting for the task, and the pool was given the signal that stops it', async () => {
     const pool = inlinePool();
+    const signals: (AbortSignal | undefined)[] = [];
+    const run = pool.run.bind(pool);
+    Object.assign(pool, {
+      run: (task: TaskName, payload: unknown, _transfer?: Transferable[], options?: RunOptions) => {
+        signals.push(options?.signal);
+        return run(task, payload);
+      },
+    });
     pool.hold();
     const abort = new AbortController();
     const job = prepareJob({ kind: 'analyze', model: 'resnet18' }, { maxElements: 1000, batchMax: 1 });
     const done = executeJob(job, { pool, signal: abort.signal, line: () => undefined });
     await tick();
+    expect(signals).toEqual([abort.signal]);
     abort.abort();
     await expect(done).rejects.toMatchObject({ code: 'JOB_CANCELLED', message: 'the job was cancelled (DELETE /v1/jobs/{id})' });
     pool.release();
