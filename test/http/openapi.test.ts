@@ -144,7 +144,7 @@ describe('GET /openapi.json', () => {
     expect(error.properties.error.properties.code.enum).toEqual(Object.keys(ERROR_CATALOG));
     for (const { path, method, op } of operations(doc)) {
       for (const [status, response] of Object.entries(op.responses as Json)) {
-        if (status === '200') continue;
+        if (/^2\d\d$/.test(status)) continue;
         const schema = response.content['application/json'].schema;
         expect(refName(schema.allOf[0]), `${method} ${path} ${status}`).toBe('Error');
         for (const code of schema.properties.error.properties.code.enum as (keyof typeof ERROR_CATALOG)[]) {
@@ -187,7 +187,7 @@ describe('GET /openapi.json', () => {
 
   it('the GET routes without parameters answer what they document', async () => {
     for (const { path, method, op } of operations(doc)) {
-      const schema = op.responses['200'].content['application/json']?.schema;
+      const schema = op.responses['200']?.content['application/json']?.schema;
       if (method !== 'get' || path.includes('{') || op.parameters?.some((p: Json) => p.required) || !refName(schema)) continue;
       const res = await app.inject({ url: path, headers: { accept: 'application/json' } });
       expect(res.statusCode, path).toBe(200);
