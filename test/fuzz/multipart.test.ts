@@ -173,16 +173,16 @@ interface Framing {
   cut: number;
   /** The Content-Type header names another boundary than the body uses. */
   wrongBoundary: boolean;
-  /** Parts without Content-Disposition, or without a name. */
-  noDisposition: boolean;
+  /** Parts without a name (`Content-Disposition: form-data` alone, or with a filename only): every `nameless`-th part, from the first; 0 none. */
+  nameless: number;
 }
 
 function multipart(parts: Part[], framing: Framing): { headers: Record<string, string>; payload: Buffer } {
   const boundary = 'fuzzBoundary7MA4YWxkTrZu0gW';
   const chunks: Buffer[] = [];
   parts.forEach((p, i) => {
-    const disposition =
-      framing.noDisposition && i === 0 ? 'Content-Disposition: form-data' : `Content-Disposition: form-data; name="${quote(p.name)}"${p.filename !== undefined ? `; filename="${quote(p.filename)}"` : ''}`;
+    const file = p.filename !== undefined ? `; filename="${quote(p.filename)}"` : '';
+    const disposition = framing.nameless && i % framing.nameless === 0 ? `Content-Disposition: form-data${file}` : `Content-Disposition: form-data; name="${quote(p.name)}"${file}`;
     chunks.push(Buffer.from(`--${boundary}\r\n${disposition}\r\n${p.contentType ? `Content-Type: ${p.contentType}\r\n` : ''}\r\n`), p.body, Buffer.from('\r\n'));
   });
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
@@ -192,8 +192,9 @@ function multipart(parts: Part[], framing: Framing): { headers: Record<string, s
 }
 
 const framing: fc.Arbitrary<Framing> = fc.oneof(
-  { weight: 8, arbitrary: fc.constant({ cut: 0, wrongBoundary: false, noDisposition: false }) },
-  { weight: 1, arbitrary: fc.record({ cut: fc.integer({ min: 0, max: 80 }), wrongBoundary: fc.boolean(), noDisposition: fc.boolean() }) },
+  { weight: 8, arbitrary: fc.constant({ cut: 0, wrongBoundary: false, nameless: 0 }) },
+  { weight: 1, arbitrary: fc.record({ cut: fc.constant(0), wrongBoundary: fc.constant(false), nameless: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ cut: fc.integer({ min: 0, max: 80 }), wrongBoundary: fc.boolean(), nameless: fc.integer({ min: 0, max: 3 }) }) },
 );
 
 const route = fc.oneof(
@@ -227,7 +228,7 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
         const parts: Part[] = [];
         for (let i = 0; i < fields; i++) parts.push({ name: sameName ? 'request' : `f${i}`, body: Buffer.from('{"seed":1}') });
         for (let i = 0; i < files; i++) parts.push({ name: sameName ? 'x' : `weights.w${i}`, filename: 'w.npy', contentType: 'application/octet-stream', body: encodeNpy({ shape: [2], data: Float32Array.of(1, 2) }) });
-        const { headers, payload } = multipart(parts, { cut: 0, wrongBoundary: false, noDisposition: false });
+        const { headers, payload } = multipart(parts, { cut: 0, wrongBoundary: false, nameless: 0 });
         const { res, what } = await post(url, headers, payload);
         expectCatalogAnswer(res, `${fields} fields, ${files} files, same names ${sameName}\n${what.slice(0, 300)}`);
       }),
@@ -256,7 +257,7 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
       if (asFile) parts.push({ name: n.input, filename: 'x.npy', contentType: 'application/octet-stream', body: encodeNpy({ shape: x.shape, data: Float32Array.from(x.data) }) });
       const request = asFile ? JSON.stringify(body) : JSON.stringify(body).replace(/^\{/, `{"inputs": ${JSON.stringify(inputs)},`);
       parts.push({ name: 'request', body: Buffer.from(request) });
-      const { headers, payload } = multipart(parts, { cut: 0, wrongBoundary: false, noDisposition: false });
+      const { headers, payload } = multipart(parts, { cut: 0, wrongBoundary: false, nameless: 0 });
       return post('/v1/run', headers, payload);
     };
     const reference = new Map<boolean, string>();
