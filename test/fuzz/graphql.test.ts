@@ -93,6 +93,12 @@ const root: fc.Arbitrary<{ name: string; args: string; sub: { text: string; fiel
   fc.constant({ name: 'foldBatchNorm', args: `(weight: { shape: [2, 1, 1, 1], data: [1, 2] }, gamma: ${tensor2}, beta: ${tensor2}, runningMean: ${tensor2}, runningVar: { shape: [2], data: [1, 1] })`, sub: { text: '{ weight { shape } bias { shape } }', fields: 4 } }),
   fc.constant({ name: 'run', args: `(spec: ${spec}, inputs: { x: { shape: [1, 2, 4, 4], dtype: "float32", base64: "${Buffer.alloc(128).toString('base64')}" } })`, sub: { text: '{ outputs { name tensor { shape } } }', fields: 4 } }),
   fc.constant({ name: '__typename', args: '', sub: { text: '', fields: 0 } }),
+  // argument literals nested around the JSON depth limit (64) and far past it, within the token limit
+  fc.record({ depth: fc.oneof(fc.integer({ min: 60, max: 70 }), fc.integer({ min: 500, max: 4_000 })), list: fc.boolean(), field: fc.constantFrom('analyze(spec', 'runOperator(name: "relu", inputs') }).map(({ depth, list, field }) => ({
+    name: field.split('(')[0],
+    args: `(${field.split('(')[1]}: ${list ? '['.repeat(depth) + ']'.repeat(depth) : '{a: '.repeat(depth) + '1' + '}'.repeat(depth)})`,
+    sub: { text: field.startsWith('analyze') ? '{ name }' : '{ operator }', fields: 1 },
+  })),
 );
 
 /** A root field, aliased `copies` times (each alias counts). */
