@@ -33,7 +33,7 @@ export const ConfigSchema = z.object({
   MAX_RUN_WORK: int(1).default(DEFAULT_MAX_RUN_WORK),
   /** Most values constant folding may hold per graph, in elements (ONNX shape arithmetic; larger values are left unfolded). */
   MAX_FOLDED_ELEMENTS: int(1).default(DEFAULT_MAX_FOLDED_ELEMENTS),
-  /** A worker whose heap is over this many MiB after a task collects its garbage before taking the next. */
+  /** A worker holding more than this many MiB after a task (V8 heap + array buffers) collects its garbage before answering (src/runtime/memory.ts). */
   WORKER_HEAP_LIMIT_MB: int(16).default(DEFAULT_WORKER_HEAP_LIMIT_MB),
   // ---- the HTTP edge (src/http/admission.ts, src/http/body.ts, src/http/stream.ts) ----
   /**

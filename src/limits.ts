@@ -20,10 +20,20 @@ export const DEFAULT_MAX_RUN_WORK = 1e11;
 export const DEFAULT_MAX_FOLDED_ELEMENTS = 1 << 20;
 
 /**
- * A worker whose heap (V8's plus its array buffers) is over this many MiB after a task collects its
- * garbage at once, so what a large task allocated goes back to the system before the worker sleeps.
+ * A worker holding more than this many MiB after a task (V8's heap plus its array buffers and
+ * WebAssembly memory) collects its garbage at once, so what a large task allocated goes back to the
+ * system before the worker sleeps. A worker holds about 40 MiB idle; tasks that leave less than
+ * this pay nothing, larger ones one full collection (10–30 ms).
  */
-export const DEFAULT_WORKER_HEAP_LIMIT_MB = 512;
+export const DEFAULT_WORKER_HEAP_LIMIT_MB = 256;
+
+/**
+ * Largest scratch buffer a kernel allocates besides its inputs and output, in float32 elements
+ * (16 MiB): transposed convolution's columns, deformable convolution's sampled columns and the
+ * GEMM's packed tiles in WebAssembly memory (which never shrinks) are made in pieces of at most
+ * this. Every kernel's memory is then its tensors (each within MAX_TENSOR_ELEMENTS) plus this.
+ */
+export const KERNEL_SCRATCH = 1 << 22;
 
 /** Largest single folded value, in elements (one Concat, Expand or arithmetic result). */
 export const MAX_FOLDED_TENSOR = 65_536;

@@ -133,12 +133,12 @@ describe('jobs configuration (POST /v1/jobs, convlens worker)', () => {
 });
 
 describe('engine budgets (MAX_RUN_WORK, MAX_FOLDED_ELEMENTS, WORKER_HEAP_LIMIT_MB)', () => {
-  it('defaults: 1e11 units of work per run, 2^20 folded values per graph, a 512 MiB worker heap', () => {
-    expect(loadConfig({})).toMatchObject({ MAX_RUN_WORK: 1e11, MAX_FOLDED_ELEMENTS: 1_048_576, WORKER_HEAP_LIMIT_MB: 512 });
+  it('defaults: 1e11 units of work per run, 2^20 folded values per graph, a 256 MiB worker heap', () => {
+    expect(loadConfig({})).toMatchObject({ MAX_RUN_WORK: 1e11, MAX_FOLDED_ELEMENTS: 1_048_576, WORKER_HEAP_LIMIT_MB: 256 });
   });
 
-  it('values are coerced: MAX_RUN_WORK=5e9, MAX_FOLDED_ELEMENTS=4096, WORKER_HEAP_LIMIT_MB=256', () => {
-    expect(loadConfig({ MAX_RUN_WORK: '5e9', MAX_FOLDED_ELEMENTS: '4096', WORKER_HEAP_LIMIT_MB: '256' })).toMatchObject({ MAX_RUN_WORK: 5e9, MAX_FOLDED_ELEMENTS: 4096, WORKER_HEAP_LIMIT_MB: 256 });
+  it('values are coerced: MAX_RUN_WORK=5e9, MAX_FOLDED_ELEMENTS=4096, WORKER_HEAP_LIMIT_MB=128', () => {
+    expect(loadConfig({ MAX_RUN_WORK: '5e9', MAX_FOLDED_ELEMENTS: '4096', WORKER_HEAP_LIMIT_MB: '128' })).toMatchObject({ MAX_RUN_WORK: 5e9, MAX_FOLDED_ELEMENTS: 4096, WORKER_HEAP_LIMIT_MB: 128 });
   });
 
   it.each([

@@ -17,8 +17,9 @@ import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import { addBias, flipKernels } from './kernels.js';
 import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
-import { gemm, gemmPacked, packA } from '../tensor/gemm.js';
-import type { PanelFill } from '../tensor/gemm.js';
+import { gemmPacked, packA } from '../tensor/gemm.js';
+import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
+import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const ConvAttrs = z.strictObject({
@@ -151,22 +152,22 @@ function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvP
 const PANEL = 8;
 
 /**
- * Implicit im2col: writes columns [col, col + width) of one image and group's column matrix
- * (counted from output position firstPosition) straight into GEMM panels. Row (c·Kh + u)·Kw + v of column oy·W' + ox is
- * x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero outside the input.
+ * Implicit im2col: writes rows [k0, k0 + K) of columns [col, col + width) of one image and
+ * group's column matrix (counted from output position firstPosition) straight into GEMM panels.
+ * Row k = (c·Kh + u)·Kw + v of column oy·W' + ox is x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero
+ * outside the input. All of K at once, unless the GEMM is tiled (ops/gemm-tiles.ts).
  */
-function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGeometry[], firstPosition: number): PanelFill {
+function convPanels(x: Float32Array, xOff: number, geo: AxisGeometry[], firstPosition: number): RowPanelFill {
   const [gh, gw] = geo;
   const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
   const [sy, sx] = [gh.stride, gw.stride];
   const iy0 = new Int32Array(PANEL);
   const ix0 = new Int32Array(PANEL);
-  return (col, width, panels, K) => {
+  return (k0, col, width, panels, K) => {
+    const taps = KH * KW;
     // panel by panel, so the writes run sequentially through each K×8 panel
     for (let pj = 0; pj < width; pj += PANEL) {
       const n = Math.min(PANEL, width - pj);
-      // panel pj / PANEL starts at (pj / PANEL)·K·PANEL = pj·K
-      const pb = pj * K;
       for (let j = 0; j < n; j++) {
         const pos = firstPosition + col + pj + j;
         const oy = Math.floor(pos / OW);
@@ -175,37 +176,46 @@ function convPanels(x: Float32Array, xOff: number, channels: number, geo: AxisGe
       }
       // all columns in one output row: one input row per tap, and x positions ix0[0] + j·stride
       const oneRow = n === PANEL && iy0[PANEL - 1] === iy0[0];
-      let o = pb;
-      for (let c = 0; c < channels; c++) {
-        const xc = xOff + c * H * W;
-        for (let u = 0; u < KH; u++) {
-          const dy = u * gh.dilation;
-          for (let v = 0; v < KW; v++, o += PANEL) {
-            const dx = v * gw.dilation;
-            const iy = iy0[0] + dy;
-            const first = ix0[0] + dx;
-            if (oneRow && iy >= 0 && iy < H && first >= 0 && first + (PANEL - 1) * sx < W) {
-              const src = xc + iy * W + first;
-              if (sx === 1) {
-                panels[o] = x[src];
-                panels[o + 1] = x[src + 1];
-                panels[o + 2] = x[src + 2];
-                panels[o + 3] = x[src + 3];
-                panels[o + 4] = x[src + 4];
-                panels[o + 5] = x[src + 5];
-                panels[o + 6] = x[src + 6];
-                panels[o + 7] = x[src + 7];
-              } else {
-                for (let j = 0; j < PANEL; j++) panels[o + j] = x[src + j * sx];
-              }
-              continue;
-            }
-            for (let j = 0; j < n; j++) {
-              const yy = iy0[j] + dy;
-              const xx = ix0[j] + dx;
-              panels[o + j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? x[xc + yy * W + xx] : 0;
-            }
+      // panel pj / PANEL starts at (pj / PANEL)·K·PANEL = pj·K; row k0 is tap (c, u, v)
+      let o = pj * K;
+      let c = Math.floor(k0 / taps);
+      let u = Math.floor((k0 - c * taps) / KW);
+      let v = k0 - c * taps - u * KW;
+      let xc = xOff + c * H * W;
+      let dy = u * gh.dilation;
+      for (let k = 0; k < K; k++, o += PANEL) {
+        const dx = v * gw.dilation;
+        const iy = iy0[0] + dy;
+        const first = ix0[0] + dx;
+        if (oneRow && iy >= 0 && iy < H && first >= 0 && first + (PANEL - 1) * sx < W) {
+          const src = xc + iy * W + first;
+          if (sx === 1) {
+            panels[o] = x[src];
+            panels[o + 1] = x[src + 1];
+            panels[o + 2] = x[src + 2];
+            panels[o + 3] = x[src + 3];
+            panels[o + 4] = x[src + 4];
+            panels[o + 5] = x[src + 5];
+            panels[o + 6] = x[src + 6];
+            panels[o + 7] = x[src + 7];
+          } else {
+            for (let j = 0; j < PANEL; j++) panels[o + j] = x[src + j * sx];
           }
+        } else {
+          for (let j = 0; j < n; j++) {
+            const yy = iy0[j] + dy;
+            const xx = ix0[j] + dx;
+            panels[o + j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? x[xc + yy * W + xx] : 0;
+          }
+        }
+        // the next tap: v, then u, then the next channel
+        if (++v === KW) {
+          v = 0;
+          if (++u === KH) {
+            u = 0;
+            xc += H * W;
+          }
+          dy = u * gh.dilation;
         }
       }
     }
@@ -237,13 +247,19 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     const K = cinG * gh.kernel * gw.kernel;
     const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;
     const xPlane = gh.in * gw.in;
+    // one tile (every zoo conv): A packed once per group; else tiles within KERNEL_SCRATCH (ops/gemm-tiles.ts)
+    const { mc, kc } = gemmTiles(coutG, K);
+    const whole = mc === coutG && kc === K;
     for (let g = 0; g < p.groups; g++) {
-      const Ap = pointwise ? null : packA(coutG, K, weight, g * coutG * K, K);
+      const Ap = pointwise || !whole ? null : packA(coutG, K, weight, g * coutG * K, K);
       for (let b = 0; b < p.n; b++) {
         const xOff = (b * p.cin + g * cinG) * xPlane;
         const outOff = (b * p.cout + g * coutG) * plane + first;
-        if (Ap) gemmPacked(positions, Ap, convPanels(x, xOff, cinG, p.geo, first), out, outOff, plane, false);
-        else gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
+        if (pointwise) gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
+        else if (Ap) {
+          const fill = convPanels(x, xOff, p.geo, first);
+          gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, plane, false);
+        } else gemmTiled(coutG, positions, K, weight, g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, plane, false);
       }
     }
   }

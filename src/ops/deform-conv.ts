@@ -17,9 +17,10 @@ import { windowRF } from './receptive-field.js';
 import { ConvAttrs, convAttrsFromWeights, convInferred, convPlan } from './conv.js';
 import type { ConvPlan } from './conv.js';
 import type { OpDef } from './types.js';
-import { gemm } from '../tensor/gemm.js';
+import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { addBias } from './kernels.js';
+import { KERNEL_SCRATCH } from '../limits.js';
 
 /** FLOPs of one bilinear sample: 4 corner weights times 4 values, summed (4 multiplies + 3 adds). */
 const BILINEAR_SAMPLE_FLOPS = 7;
@@ -109,7 +110,8 @@ function bilinear(x: Float32Array, off: number, H: number, W: number, h: number,
 /**
  * Deformable im2col (torchvision deformable_im2col): tap (u, v) of output (oy, ox) reads
  * x[c] at (oy·s − pt + u·d + Δh, ox·s − pl + v·d + Δw), times the mask; offsets per offset
- * group in (Δh, Δw) pairs, tap-major. Then the grouped GEMM of conv2d.
+ * group in (Δh, Δw) pairs, tap-major. Then the grouped GEMM of conv2d. The columns (Cin·Kh·Kw
+ * rows) are sampled for a band of output positions at a time, at most KERNEL_SCRATCH floats.
  */
 export function deformForward(
   x: Float32Array,
@@ -118,43 +120,52 @@ export function deformForward(
   weight: Float32Array,
   bias: Float32Array | undefined,
   p: DeformConvPlan,
+  scratch = KERNEL_SCRATCH,
 ): Float32Array {
   const [gh, gw] = p.geo;
-  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
+  const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
   const taps = KH * KW;
-  const plane = OH * OW;
+  const plane = gh.out * OW;
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
   const perOffsetGroup = p.cin / p.offsetGroups;
   const K = cinG * taps;
-  const cols = new Float32Array(p.cin * taps * plane);
+  const band = Math.max(1, Math.min(plane, Math.floor(scratch / (p.cin * taps))));
+  const cols = new Float32Array(p.cin * taps * band);
   const out = new Float32Array(p.n * p.cout * plane);
   for (let b = 0; b < p.n; b++) {
-    for (let c = 0; c < p.cin; c++) {
-      const og = Math.floor(c / perOffsetGroup);
-      const xOff = (b * p.cin + c) * H * W;
-      const offBase = (b * p.offsetGroups + og) * 2 * taps * plane;
-      const maskBase = (b * p.offsetGroups + og) * taps * plane;
-      for (let u = 0; u < KH; u++) {
-        for (let v = 0; v < KW; v++) {
-          const t = u * KW + v;
-          const colRow = (c * taps + t) * plane;
-          const dh = offBase + 2 * t * plane;
-          const dw = dh + plane;
-          for (let oy = 0; oy < OH; oy++) {
-            const y0 = oy * gh.stride - gh.padBegin + u * gh.dilation;
-            for (let ox = 0; ox < OW; ox++) {
-              const pos = oy * OW + ox;
+    for (let p0 = 0; p0 < plane; p0 += band) {
+      const width = Math.min(band, plane - p0);
+      for (let c = 0; c < p.cin; c++) {
+        const og = Math.floor(c / perOffsetGroup);
+        const xOff = (b * p.cin + c) * H * W;
+        const offBase = (b * p.offsetGroups + og) * 2 * taps * plane;
+        const maskBase = (b * p.offsetGroups + og) * taps * plane;
+        for (let u = 0; u < KH; u++) {
+          for (let v = 0; v < KW; v++) {
+            const t = u * KW + v;
+            const colRow = (c * taps + t) * width;
+            const dh = offBase + 2 * t * plane;
+            const dw = dh + plane;
+            let oy = Math.floor(p0 / OW);
+            let ox = p0 - oy * OW;
+            for (let q = 0; q < width; q++) {
+              const pos = p0 + q;
+              const y0 = oy * gh.stride - gh.padBegin + u * gh.dilation;
               const xv = ox * gw.stride - gw.padBegin + v * gw.dilation;
               const val = bilinear(x, xOff, H, W, y0 + offset[dh + pos], xv + offset[dw + pos]);
-              cols[colRow + pos] = mask ? val * mask[maskBase + t * plane + pos] : val;
+              cols[colRow + q] = mask ? val * mask[maskBase + t * plane + pos] : val;
+              if (++ox === OW) {
+                ox = 0;
+                oy++;
+              }
             }
           }
         }
       }
-    }
-    for (let g = 0; g < p.groups; g++) {
-      gemm(coutG, plane, K, weight, g * coutG * K, K, cols, g * K * plane, plane, out, (b * p.cout + g * coutG) * plane, plane, false);
+      for (let g = 0; g < p.groups; g++) {
+        gemm(coutG, width, K, weight, g * coutG * K, K, cols, g * K * width, width, out, (b * p.cout + g * coutG) * plane + p0, plane, false);
+      }
     }
   }
   addBias(out, bias, p.n, p.cout, plane);

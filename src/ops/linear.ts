@@ -15,7 +15,7 @@ import { normalizeAxis, normalizeBoundary } from './axes.js';
 import { NCHW_RANK, SPATIAL_START, weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
-import { gemm } from '../tensor/gemm.js';
+import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
 

@@ -26,6 +26,13 @@ export function envLimits(env: NodeJS.ProcessEnv = process.env): EngineLimits {
   return limits;
 }
 
+/** WORKER_HEAP_LIMIT_MB from the environment, or its default. */
+export function workerHeapLimitMb(env: NodeJS.ProcessEnv = process.env): number {
+  const schema = ConfigSchema.shape.WORKER_HEAP_LIMIT_MB;
+  const parsed = schema.safeParse(env.WORKER_HEAP_LIMIT_MB);
+  return parsed.success ? parsed.data : schema.parse(undefined);
+}
+
 /** A task's own limits over the environment's. */
 export function taskLimits(given: Partial<EngineLimits> | undefined): EngineLimits {
   const base = envLimits();

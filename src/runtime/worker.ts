@@ -2,11 +2,14 @@
  * Worker-thread entry: every CPU-heavy task (analysis, ONNX import, kernels) runs here so the
  * event loop stays free. One dispatcher over a task table; tasks answer `{ ok, value }` or
  * `{ ok: false, error }` with a catalog error, and anything else thrown is an internal failure.
+ *
+ * After every task the worker gives back what it no longer holds (runtime/memory.ts).
  */
 import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { analyzeTask, convRowsTask, foldTask, operatorTask, runTask } from './tasks.js';
+import { collectIfOver } from './memory.js';
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -37,6 +40,9 @@ export default function handle({ task, payload }: { task: TaskName; payload: nev
   } catch (e) {
     if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
     throw e;
+  } finally {
+    // a band of a split conv allocates nothing: its tensors are the caller's shared memory
+    if (task !== 'convRows') collectIfOver();
   }
   const buffers = [...buffersOf(result.value, new Set())];
   if (buffers.length === 0) return result;

@@ -1,0 +1,25 @@
+/**
+ * A worker gives its memory back after a large task. Between tasks piscina parks the thread in
+ * Atomics.wait, where V8 never collects garbage: what one large run allocated (hundreds of MB of
+ * tensors dropped after their last reader) stayed resident until the next task. A thread holding
+ * more than WORKER_HEAP_LIMIT_MB after a task (its V8 heap plus its array buffers and WebAssembly
+ * memory: `process.memoryUsage()` of this thread) collects at once, before it answers; V8 frees
+ * the large buffers from a background thread while this one waits. Every worker entry calls
+ * collectIfOver after each task (runtime/worker.ts; http/offload-worker.ts should too).
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { workerHeapLimitMb } from './limits.js';
+
+// gc() for this thread (V8's --expose-gc set at run time: a new context gets the function)
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+const limitBytes = workerHeapLimitMb() * 2 ** 20;
+
+/** Collects this thread's garbage when it holds more than `limit` bytes; whether it did. */
+export function collectIfOver(limit = limitBytes): boolean {
+  const { heapUsed, external } = process.memoryUsage();
+  if (heapUsed + external <= limit) return false;
+  collectGarbage();
+  return true;
+}
