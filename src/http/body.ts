@@ -243,6 +243,32 @@ export function requestObject(fields: unknown): Record<string, unknown> {
   return fields as Record<string, unknown>;
 }
 
+/** The part, which must have a name. */
+function named(part: Part): Part {
+  if (typeof part.fieldname !== 'string' || part.fieldname === '') {
+    if (part.type === 'file') part.file.resume();
+    throw new ConvlensError('INVALID_OPTION', 'a form part has no name: each needs Content-Disposition: form-data; name="…"', { path: 'body' });
+  }
+  return part;
+}
+
+/**
+ * A file part that stopped in the middle: the form parser gave up on the form (too many parts,
+ * broken framing) and its own error, the next thing it yields, says why; else the form was cut short.
+ */
+async function formFailure(parts: AsyncIterator<unknown>, e: unknown): Promise<never> {
+  if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([parts.next(), new Promise((_, reject) => (timer = setTimeout(() => reject(e), 1000)))]);
+  } catch (reason) {
+    if (reason !== e) throw reason;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form ended in the middle of a file part', { path: 'body' });
+}
+
 /**
  * Reads a multipart form: file parts by name, the JSON `request` field, and nothing else (any
  * other field is a 400 naming it). A name given twice is a 400 too, rather than one silently lost.
@@ -252,14 +278,18 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
   let fields: Record<string, unknown> | RawJson = {};
   const unknownFields: string[] = [];
   let left = contentLength(request.headers);
-  for await (const raw of request.parts()) {
-    const part = raw as unknown as Part;
+  let sawRequest = false;
+  const parts = request.parts();
+  for await (const raw of parts) {
+    const part = named(raw as unknown as Part);
     if (part.type === 'file') {
       if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
-      const bytes = await readFilePart(part, left, limits);
+      const bytes = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
       files.set(part.fieldname, bytes);
       if (left !== null) left -= bytes.length;
     } else if (part.fieldname === 'request') {
+      if (sawRequest) throw new ConvlensError('INVALID_OPTION', 'the "request" field is given twice', { path: 'request' });
+      sawRequest = true;
       fields = requestField(part, limits);
       if (left !== null) left -= typeof part.value === 'string' ? Buffer.byteLength(part.value) : 0;
     } else unknownFields.push(part.fieldname);
@@ -280,11 +310,12 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
 export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<Buffer | null> {
   let left = contentLength(request.headers);
   let first: Buffer | null = null;
-  for await (const raw of request.parts()) {
+  const parts = request.parts();
+  for await (const raw of parts) {
     const part = raw as unknown as Part;
     if (part.type === 'file') {
       if (first) part.file.resume();
-      else first = await readFilePart(part, left, limits);
+      else first = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
     } else if (left !== null && typeof part.value === 'string') left -= Buffer.byteLength(part.value);
   }
   return first;

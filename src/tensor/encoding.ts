@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
 import { DTYPE_INFO, DTYPE_NAMES, decodeToFloat32, dtypeOfNpy } from './dtype.js';
+import { parseNpyHeader } from './npy-header.js';
 import { numel } from './tensor.js';
 import type { Tensor } from './tensor.js';
 
@@ -261,33 +262,33 @@ const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number, opts: { view?: boolean } = {}): Tensor {
   const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: not a valid .npy file: ${why}`, { path });
   if (bytes.byteLength < 10 || NPY_MAGIC.some((m, i) => bytes[i] !== m)) throw bad('no \\x93NUMPY magic');
-  const major = bytes[6];
+  const [major, minor] = [bytes[6], bytes[7]];
+  if (major < 1 || major > 3 || minor !== 0) throw bad(`format version ${major}.${minor}; NumPy writes 1.0, 2.0 and 3.0`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (bytes.byteLength < start) throw bad('the header is truncated');
+  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   if (start + headerLen > bytes.byteLength) throw bad('the header is truncated');
-  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString('latin1');
-  const descr = /'descr'\s*:\s*'([<>|=])([a-z]\d)'/.exec(header);
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
-  const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !fortran || !shapeM) throw bad(`unreadable header ${JSON.stringify(header.trim())}`);
-  if (fortran[1] === 'True') throw bad('Fortran order; save it with np.ascontiguousarray');
-  const dtype = dtypeOfNpy(descr[2]);
-  if (!dtype) throw bad(`dtype ${descr[1]}${descr[2]} is not supported (${DTYPE_NAMES.filter((d) => DTYPE_INFO[d].npy).join(', ')})`);
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString(major === 3 ? 'utf8' : 'latin1');
+  const parsed = parseNpyHeader(header);
+  // a tensor over the element limit is that, whatever else is wrong with its header
+  if (parsed.shape && numel(parsed.shape) > maxElements) {
+    throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${numel(parsed.shape)} elements is over the ${maxElements}-element limit`, { path });
+  }
+  if ('error' in parsed) throw bad(`${parsed.error} (header ${JSON.stringify(header.trim().slice(0, 200))})`);
+  const { order, typestr, shape } = parsed;
+  if (parsed.fortran) throw bad('Fortran order; save it with np.ascontiguousarray');
+  const dtype = dtypeOfNpy(typestr);
+  if (!dtype) throw bad(`dtype ${order}${typestr} is not supported (${DTYPE_NAMES.filter((d) => DTYPE_INFO[d].npy).join(', ')})`);
   const size = DTYPE_INFO[dtype].bytes;
-  const shape = shapeM[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
   const n = numel(shape);
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path });
   const dataStart = start + headerLen;
   const at = bytes.byteOffset + dataStart;
-  if (opts.view && dtype === 'float32' && descr[1] !== '>' && at % 4 === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength - dataStart >= n * 4) {
+  if (opts.view && dtype === 'float32' && order !== '>' && at % 4 === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength - dataStart >= n * 4) {
     return { shape, data: new Float32Array(bytes.buffer, at, n) };
   }
-  const data = decodeToFloat32(dtype, bytes.subarray(dataStart), n, descr[1] !== '>');
+  const data = decodeToFloat32(dtype, bytes.subarray(dataStart), n, order !== '>');
   if (!data) throw bad(`shape (${shape.join(', ')}) needs ${n * size} data bytes, the file has ${bytes.byteLength - dataStart}`);
   return { shape, data };
 }

@@ -356,6 +356,18 @@ describe('multipart forms (issue 9, defect 10)', () => {
     expect(res.body.error.message).toContain('nests deeper than 64 levels');
   });
 
+  it('a part without a name, and "request" given twice: 400 INVALID_OPTION; 17 fields before a file (16 allowed): 413, not a 500', async () => {
+    const boundary = 'xyz';
+    const part = (disposition: string, body: string) => `--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n${body}\r\n`;
+    const send = (parts: string[]) => request(app.server).post('/v1/run').set('content-type', `multipart/form-data; boundary=${boundary}`).send(parts.join('') + `--${boundary}--\r\n`);
+    const nameless = await send([part('form-data', '{}'), part('form-data; name="request"', '{"model": "resnet18"}')]);
+    expect([nameless.status, nameless.body.error.code]).toEqual([400, 'INVALID_OPTION']);
+    const twice = await send([part('form-data; name="request"', '{}'), part('form-data; name="request"', '{"model": "resnet18"}')]);
+    expect([twice.status, twice.body.error.code, twice.body.error.path]).toEqual([400, 'INVALID_OPTION', 'request']);
+    const many = await send([...Array.from({ length: 17 }, (_, i) => part(`form-data; name="f${i}"`, '{}')), part('form-data; name="x"; filename="x.npy"', 'abc')]);
+    expect([many.status, many.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+
   it('a form cut short (no closing boundary): 400, not a 500', async () => {
     const boundary = 'xyz';
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"model": "resnet18"}\r\n--${boundary}\r\nContent-Disposition: form-data; name="x"; filename="x.npy"\r\n\r\nabc`;

@@ -152,4 +152,32 @@ describe('tensors over the wire', () => {
     expect(pauses).toBeGreaterThanOrEqual(4);
     expect(r.value).toEqual(stats(t));
   });
+
+  it('.npy headers are read as NumPy reads them: version 1.0–3.0, exactly descr, fortran_order and shape, dims non-negative integers; else INVALID_TENSOR (an oversized shape TENSOR_TOO_LARGE first)', () => {
+    const f4 = new Uint8Array(new Float32Array([1, 2]).buffer);
+    const withVersion = (major: number, minor: number) => {
+      const b = npy('<f4', '(2,)', f4);
+      b[6] = major;
+      b[7] = minor;
+      return b;
+    };
+    expect(errorOf(() => decodeNpy(withVersion(0, 0), 'x', MAX)).message).toContain('format version 0.0');
+    expect(errorOf(() => decodeNpy(withVersion(1, 1), 'x', MAX)).code).toBe('INVALID_TENSOR');
+    for (const shape of ['(-1,)', '(2.5,)', '(nan,)', "('2',)", '(\u0000, 2)', '(1 2,)', '(1_0,)']) {
+      expect(errorOf(() => decodeNpy(npy('<f4', shape, f4), 'x', MAX)).code, shape).toBe('INVALID_TENSOR');
+    }
+    const extra = `{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1, }`;
+    const raw = (header: string) => {
+      const h = header + ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+      return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]), Buffer.from(h, 'latin1'), Buffer.from(f4)]);
+    };
+    expect(errorOf(() => decodeNpy(raw(extra), 'x', MAX)).message).toContain("not exactly 'descr', 'fortran_order' and 'shape'");
+    expect(errorOf(() => decodeNpy(raw(`{'descr': '<f4', 'shape': (2,), }`), 'x', MAX)).code).toBe('INVALID_TENSOR');
+    expect(errorOf(() => decodeNpy(raw(`{'descr': '<f4', 'fortran_order': 0, 'shape': (2,), }`), 'x', MAX)).code).toBe('INVALID_TENSOR');
+    expect(errorOf(() => decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296,), 'extra': 1}`), 'x', MAX)).code).toBe('TENSOR_TOO_LARGE');
+    // a list or a bare integer for the shape, which NumPy does not write, reads as the tuple it means
+    expect(decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': [2], }`), 'x', MAX).shape).toEqual([2]);
+    expect(decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': 2, }`), 'x', MAX).shape).toEqual([2]);
+    expect(decodeNpy(raw(`{"shape": (1, 2), "fortran_order": False, "descr": "<f4"}`), 'x', MAX)).toEqual(tensor([1, 2], [1, 2]));
+  });
 });
