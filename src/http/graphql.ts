@@ -28,7 +28,7 @@ import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { transferable } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
-import { LIMITS, complexityRule } from './graphql/complexity.js';
+import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
 import { getNotAllowed, getRefusal } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
@@ -168,6 +168,12 @@ export async function graphqlRoutes(
   // fallback, which answers `{"query": "{}"}` with an internal error): graphql-js's message, located.
   app.graphql.addHook('preParsing', async (_schema, source) => {
     if (typeof source !== 'string') return;
+    const nesting = documentNesting(source);
+    if (nesting > MAX_DOCUMENT_NESTING) {
+      throw new GraphQLError(`the document nests ${nesting} brackets deep, over ${MAX_DOCUMENT_NESTING}: pass deep values (specs, tensors) as variables`, {
+        extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_DOCUMENT_NESTING },
+      });
+    }
     try {
       parse(source, { noLocation: true, maxTokens: limits.tokens });
     } catch (e) {

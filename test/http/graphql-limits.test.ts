@@ -201,3 +201,29 @@ describe('GET /graphql: catalog reads only', () => {
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');
   });
 });
+
+describe('a literal nested thousands of brackets deep (graphql-js parses recursively)', () => {
+  it('[…] 3000 deep in an argument: 400 QUERY_TOO_COMPLEX before graphql-js parses it, not a stack overflow; 100 deep still parses', async () => {
+    const { buildApp } = await import('../../src/app.js');
+    const { loadConfig } = await import('../../src/config.js');
+    const app = await buildApp({ config: loadConfig({ WORKERS: '1' }) });
+    try {
+      const deep = `{ analyze(spec: ${'['.repeat(3000)}${']'.repeat(3000)}) { name } }`;
+      const res = await app.inject({ method: 'POST', url: '/graphql', payload: { query: deep } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+      const shallow = `{ analyze(spec: ${'['.repeat(100)}${']'.repeat(100)}) { name } }`;
+      const ok = await app.inject({ method: 'POST', url: '/graphql', payload: { query: shallow } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().errors[0].extensions.code).not.toBe('QUERY_TOO_COMPLEX');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('documentNesting skips strings and comments: "[[[" inside a string or after # does not count', async () => {
+    const { documentNesting } = await import('../../src/http/graphql/complexity.js');
+    expect(documentNesting('{ a(b: "[[[[", c: """ {{{{ """) { d } } # ((((')).toBe(2);
+    expect(documentNesting('{ a(b: [[1]]) }')).toBe(4);
+  });
+});

@@ -210,3 +210,38 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
     };
   };
 }
+
+/** Deepest bracket nesting graphql-js's recursive parser is given (a JSON body may nest 64 deep; selections add 12). */
+export const MAX_DOCUMENT_NESTING = 256;
+
+/**
+ * How deeply `[`, `{` and `(` nest in a document, outside strings and comments: checked before
+ * graphql-js parses it, since its recursive descent overflows the stack on a literal a few thousand
+ * brackets deep (well under the token limit). Linear in the text.
+ */
+export function documentNesting(source: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '#') {
+      while (i < source.length && source[i] !== '\n' && source[i] !== '\r') i++;
+    } else if (c === '"') {
+      if (source.startsWith('"""', i)) {
+        // block string: ends at the next unescaped """
+        i += 3;
+        while (i < source.length && !(source.startsWith('"""', i) && source[i - 1] !== '\\')) i++;
+        i += 2;
+      } else {
+        i++;
+        while (i < source.length && source[i] !== '"' && source[i] !== '\n') i += source[i] === '\\' ? 2 : 1;
+      }
+    } else if (c === '[' || c === '{' || c === '(') {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === ']' || c === '}' || c === ')') {
+      depth--;
+    }
+  }
+  return deepest;
+}
