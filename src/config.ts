@@ -132,7 +132,8 @@ export type Config = z.infer<typeof ConfigSchema>;
 export class ConfigError extends Error {}
 
 /** Variables whose values are secrets. */
-const SECRET = new Set(['API_KEYS']);
+// never echoed in a configuration error: keys, and a Redis URL's password
+const SECRET = new Set(['API_KEYS', 'REDIS_URL']);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

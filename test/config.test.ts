@@ -182,3 +182,16 @@ describe('the HTTP edge (JSON_BODY_LIMIT, MEMORY_BUDGET_BYTES, MAX_RESPONSE_BYTE
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value}`));
   });
 });
+
+describe('secrets are not echoed', () => {
+  it('an invalid REDIS_URL with a password: the error names the variable, not the value', () => {
+    let message = '';
+    try {
+      loadConfig({ REDIS_URL: 'mysql://user:hunter2secret@db:3306' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/REDIS_URL/);
+    expect(message).not.toContain('hunter2secret');
+  });
+});
