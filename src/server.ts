@@ -2,6 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
+import { admissionOf } from './http/admission.js';
 import { ConfigError, loadConfig } from './config.js';
 import { metricsServer } from './http/security.js';
 
@@ -29,6 +30,8 @@ const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);
 closeWithGrace({ delay: config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal }, 'closing');
+  // /readyz fails from here on (Kubernetes' preStop sleep has already taken the pod out of the endpoints)
+  admissionOf(app)?.drain();
   await app.close();
   await metrics?.close();
 });
