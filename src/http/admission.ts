@@ -182,6 +182,8 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     draining = true;
   });
 
+  /** Requests to task-running routes between admission and their answer. */
+  let taskRequests = 0;
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST') return;
     // refused before the body is read: the connection closes rather than wait for bytes never read
@@ -190,7 +192,9 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       return err;
     };
     const runsTasks = (request.routeOptions.config as { runsTasks?: boolean } | undefined)?.runsTasks === true;
-    if (runsTasks && pool.queued >= config.MAX_QUEUE) {
+    // Requests admitted but still reading or parsing their bodies count too: in a burst every request
+    // passes here before any has queued a task, and the queue alone would refuse none of them.
+    if (runsTasks && (pool.queued >= config.MAX_QUEUE || taskRequests >= pool.threads + config.MAX_QUEUE)) {
       throw refuse(overloaded(`all ${pool.threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`));
     }
     const declared = contentLength(request.headers);
@@ -223,7 +227,15 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     const controller = new AbortController();
     SIGNALS.set(request, controller.signal);
     const res = reply.raw;
-    const done = () => reservation.release();
+    let counted = runsTasks;
+    if (counted) taskRequests++;
+    const done = () => {
+      reservation.release();
+      if (counted) {
+        counted = false;
+        taskRequests--;
+      }
+    };
     res.once('finish', done);
     res.once('close', () => {
       if (!res.writableFinished) controller.abort(new ConvlensError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before the answer'));

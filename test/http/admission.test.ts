@@ -104,6 +104,26 @@ describe('the memory budget', () => {
   });
 });
 
+describe('a burst against a full queue', () => {
+  it('WORKERS=1, MAX_QUEUE=1: three task requests still sending their bodies: the third is 503 OVERLOADED at once, before any task is queued; the two admitted run', async () => {
+    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1' });
+    const port = await portOf(app);
+    const body = reluBody(1000);
+    const half = body.length >> 1;
+    const conns: RawConnection[] = [];
+    for (let i = 0; i < 3; i++) conns.push(await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': body.length }), body.subarray(0, half)));
+    const first = await Promise.all(conns.map((c) => c.answer(1500)));
+    expect(first.map((a) => a.status)).toEqual([null, null, 503]);
+    expect(JSON.parse(first[2].body).error.code).toBe('OVERLOADED');
+    for (const c of conns.slice(0, 2)) c.send(body.subarray(half));
+    const answers = await Promise.all(conns.slice(0, 2).map((c) => c.answer(10_000)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    for (const c of conns) c.destroy();
+    // the slots came back: the next request runs
+    await request(app.server).post('/v1/operators/relu').set('content-type', 'application/json').send(body.toString()).expect(200);
+  });
+});
+
 describe('GET /readyz', () => {
   it('200 { ready: true }; 503 NOT_READY reason memory while the requests in flight hold over 90% of the budget; ready again when they are gone', async () => {
     app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
