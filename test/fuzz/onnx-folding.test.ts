@@ -8,7 +8,10 @@
  * Properties:
  *   - import + analysis in a worker thread with a 256 MB heap: a report or a 4xx catalog error,
  *     within 1.5 s, never out of memory (folding is bounded in time and memory);
- *   - POST /v1/analyze with the file (through the pool): a 2xx or a catalog 4xx, never a 5xx.
+ *   - POST /v1/analyze with the file, and POST /v1/run with it and an input (the runtime evaluates
+ *     the shape subgraph on tensors), through the pool: a 2xx or a catalog 4xx, never a 5xx. Half
+ *     the models there are shaped like torch.onnx.export's (flatten, channel shuffle, a sliced
+ *     shape), their constants mostly right and now and then odd, so most of them run.
  */
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
@@ -96,6 +99,65 @@ const graphCase = (maxDepth: number): fc.Arbitrary<GraphCase> =>
 const oneStep: fc.Arbitrary<GraphCase> = fc
   .record({ x: fc.tuple(fc.constant(1), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 })), st: step, sink: fc.constantFrom(...SINKS) })
   .map(({ x, st, sink }) => ({ x: [...x], opset: 13, shapeStart: null, steps: [{ ...st, reads: [0] }], doubling: null, sink, sinkReads: [1, 1, 1], asNodes: false }));
+
+/**
+ * Shape subgraphs as torch.onnx.export writes them, their constants right or (one time in four) odd:
+ *   flatten   Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1]))
+ *   shuffle   Reshape(Transpose(Reshape(x, Concat(n, [g], [C/g], h, w)), perm), Shape(x))
+ *   slice     Reshape(x, Concat([1, C], Slice(Shape(x), [2], [4])))
+ */
+const odd = <T>(right: T, wrong: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(right) }, { weight: 1, arbitrary: wrong });
+const oddInt = fc.constantFrom<Int>(-1, -5, 0, 4, 7, 2 ** 31, '9223372036854775807', '-9223372036854775808');
+const exportLike: fc.Arbitrary<{ bytes: Uint8Array; x: number[]; what: string }> = fc
+  .record({
+    kind: fc.constantFrom('flatten', 'shuffle', 'slice'),
+    x: fc.tuple(fc.constant(1), fc.constantFrom(2, 4, 6), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 })),
+    index: odd<Int>(0, oddInt),
+    rest: odd<Int>(-1, oddInt),
+    groups: odd<Int>(2, oddInt),
+    starts: odd<Int>(2, oddInt),
+    ends: odd<Int>(4, oddInt),
+    perm: odd<number[]>([0, 2, 1, 3, 4], fc.constantFrom<number[]>([0, 1, 2, 3], [4, 3, 2, 1, 0], [0, 0, 1, 2, 3], [0, 2, 1, 3, 9])),
+    float: fc.constantFrom(false, false, false, true),
+  })
+  .map((p) => {
+    const [n, c] = p.x;
+    const int = (name: string, data: Int[], dims = [data.length]): InitSpec => ({ name, dims, type: p.float ? 'float' : 'int64', data: (p.float ? data.map((v) => Number(v) + 0.5) : data) as number[] });
+    const nodes: NodeSpec[] = [{ op: 'Shape', inputs: ['x'], outputs: ['s'] }];
+    const initializers: InitSpec[] = [];
+    if (p.kind === 'flatten') {
+      initializers.push(int('i', [p.index], []), int('ax', [0]), int('rest', [p.rest]));
+      nodes.push(
+        { op: 'Gather', inputs: ['s', 'i'], outputs: ['n'], attrs: { axis: { i: 0 } } },
+        { op: 'Unsqueeze', inputs: ['n', 'ax'], outputs: ['nu'] },
+        { op: 'Concat', inputs: ['nu', 'rest'], outputs: ['shape'], attrs: { axis: { i: 0 } } },
+        { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+      );
+    } else if (p.kind === 'shuffle') {
+      const g = Number(p.groups);
+      initializers.push(int('i0', [p.index], []), int('i2', [2], []), int('i3', [3], []), int('ax', [0]), int('g', [p.groups]), int('cg', [Number.isFinite(g) && g !== 0 ? Math.trunc(c / g) : c]));
+      nodes.push(
+        { op: 'Gather', inputs: ['s', 'i0'], outputs: ['n'], attrs: { axis: { i: 0 } } },
+        { op: 'Gather', inputs: ['s', 'i2'], outputs: ['h'], attrs: { axis: { i: 0 } } },
+        { op: 'Gather', inputs: ['s', 'i3'], outputs: ['w'], attrs: { axis: { i: 0 } } },
+        ...['n', 'h', 'w'].map((v) => ({ op: 'Unsqueeze', inputs: [v, 'ax'], outputs: [`${v}u`] })),
+        { op: 'Concat', inputs: ['nu', 'g', 'cg', 'hu', 'wu'], outputs: ['shape5'], attrs: { axis: { i: 0 } } },
+        { op: 'Reshape', inputs: ['x', 'shape5'], outputs: ['r5'] },
+        { op: 'Transpose', inputs: ['r5'], outputs: ['t5'], attrs: { perm: { ints: p.perm } } },
+        { op: 'Reshape', inputs: ['t5', 's'], outputs: ['y'] },
+      );
+    } else {
+      initializers.push(int('st', [p.starts]), int('en', [p.ends]), int('ax', [0]), int('nc', [n, c]));
+      nodes.push(
+        { op: 'Slice', inputs: ['s', 'st', 'en', 'ax'], outputs: ['hw'] },
+        { op: 'Concat', inputs: ['nc', 'hw'], outputs: ['shape'], attrs: { axis: { i: 0 } } },
+        { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+      );
+    }
+    nodes.push({ op: 'Relu', inputs: ['y'], outputs: ['out'] });
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [...p.x] }], outputs: ['out'], nodes, initializers, opset: 13 });
+    return { bytes, x: [...p.x], what: JSON.stringify(p) };
+  });
 
 function build(c: GraphCase): Uint8Array {
   const nodes: NodeSpec[] = [];
@@ -288,22 +350,40 @@ describe('ONNX shape subgraphs with random constants', () => {
   });
 });
 
-describe('ONNX shape subgraphs through POST /v1/analyze', () => {
+describe('ONNX shape subgraphs through POST /v1/analyze and POST /v1/run', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await fuzzApp({ BODY_LIMIT: String(4 << 20), TASK_TIMEOUT_MS: '5000' });
   });
   afterAll(async () => app.close());
 
+  const B = 'onnxFuzzBoundary';
+  /** /v1/run's form: the model file and an input of x's shape (the runtime evaluates the shape subgraph on tensors). */
+  const runForm = (bytes: Uint8Array, x: number[]) =>
+    Buffer.concat([
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="model"; filename="m.onnx"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+      bytes,
+      Buffer.from(`\r\n--${B}\r\nContent-Disposition: form-data; name="request"\r\n\r\n`),
+      Buffer.from(JSON.stringify({ inputs: { x: { shape: x, data: Array.from({ length: x.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3) } }, weightInit: 'seed' })),
+      Buffer.from(`\r\n--${B}--\r\n`),
+    ]);
+  const model = fc.oneof(
+    { weight: 2, arbitrary: fc.oneof(graphCase(10), oneStep).map((c) => ({ bytes: build(c), x: c.x, what: describeCase(c) })) },
+    { weight: 3, arbitrary: exportLike },
+  );
+
   it('a 2xx or a catalog 4xx, never a 5xx (models that fold within the capped worker: the pool has no heap cap)', { timeout: TIMEOUT }, async () => {
     await check(
-      fc.asyncProperty(graphCase(10), async (c) => {
-        const bytes = build(c);
+      fc.asyncProperty(model, fc.constantFrom('analyze', 'run'), async (m, route) => {
         // a model whose folding runs away is the property above's finding; here it would exhaust the test process
-        const alone = await folder.fold(bytes, 2 * FOLD_MS);
+        const alone = await folder.fold(m.bytes, 2 * FOLD_MS);
         fc.pre(alone.outcome === 'ok' || alone.outcome === 'catalog');
-        const what = `POST /v1/analyze ${bytes.length}-byte model ${describeCase(c)}`;
-        const res = await deadline(app.inject({ method: 'POST', url: '/v1/analyze', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from(bytes) }), 10_000, what);
+        const what = `POST /v1/${route} ${m.bytes.length}-byte model ${m.what}`;
+        const req =
+          route === 'analyze'
+            ? { url: '/v1/analyze', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from(m.bytes) }
+            : { url: '/v1/run', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, payload: runForm(m.bytes, m.x) };
+        const res = await deadline(app.inject({ method: 'POST', ...req }), 10_000, what);
         expectCatalogAnswer(res, what);
       }),
       { numRuns: runs(150), maxSkipsPerRun: 1000 },
