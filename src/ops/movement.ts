@@ -149,6 +149,11 @@ export const expand: OpDef<Record<string, never>, null> = {
   infer(ctx) {
     const x = ctx.inputs[0];
     const target = attrOrConstant(ctx, undefined, 1, 'shape', true)!;
+    // a target dim is a size: ONNX Expand has no -1 (a size-1 input dim would otherwise broadcast to it)
+    const bad = target.find((d) => !(Number.isInteger(d) && d >= 0));
+    if (bad !== undefined) {
+      return ctx.fail('INVALID_ATTRIBUTE', `cannot expand ${fmtShape(x)} to [${target.join(', ')}]: ${bad} is not a size`, 'inputs', { shapes: { input: x } });
+    }
     const out = broadcastShapes([x, target]);
     if (!out) return ctx.fail('SHAPE_MISMATCH', `cannot expand ${fmtShape(x)} to [${target.join(', ')}]`, 'inputs', { shapes: { input: x } });
     const v = ctx.values[0];

@@ -89,4 +89,11 @@ describe('expand (bidirectional broadcast to a shape)', () => {
       [[1], [2]],
     ])).code).toBe('SHAPE_MISMATCH');
   });
+
+  it('[4] (a folded shape) to [-1, 3, 7, 1]: INVALID_ATTRIBUTE, -1 is not a size (was a 500 allocating -84 values)', () => {
+    expect(errorOf(() => run('expand', [
+      [[1], [4]],
+      [[4], [-1, 3, 7, 1]],
+    ])).code).toBe('INVALID_ATTRIBUTE');
+  });
 });
