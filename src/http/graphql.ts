@@ -12,7 +12,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { requestSignal } from './admission.js';
 import mercurius from 'mercurius';
 import { GraphQLError, parse } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
@@ -61,6 +62,11 @@ const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
 const fromGql = (c: unknown) => (c === 'twoMacs' ? '2macs' : c);
 
 type Parent = Record<string, any>;
+
+/** The resolver context: mercurius gives the reply, whose request carries the client's abort signal. */
+type Context = { reply: FastifyReply };
+/** Aborted when the client goes away (admission.ts), so its tasks are cancelled, as REST's are. */
+const signalOf = (ctx: Context | undefined) => (ctx?.reply ? requestSignal(ctx.reply.request) : undefined);
 
 /** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
 function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
@@ -116,6 +122,7 @@ export async function graphqlRoutes(
         analyze: (
           _: unknown,
           args: { spec?: unknown; model?: string; resolution?: number; onnxBase64?: string; inputShapes?: unknown; options?: Record<string, unknown> },
+          ctx: Context,
         ) => {
           const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
           const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
@@ -123,23 +130,23 @@ export async function graphqlRoutes(
             { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, inputShapes: parseInputShapes(args.inputShapes) },
             'spec, model (a zoo name) or onnxBase64',
           );
-          return pool.run<Report>('analyze', { source, options }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+          return pool.run<Report>('analyze', { source, options }, bytes ? [bytes.buffer as ArrayBuffer] : [], { signal: signalOf(ctx) });
         },
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
         model: (_: unknown, args: { name: string; resolution?: number }) => modelSpec(args.name, args.resolution ?? undefined),
         operators: operatorCatalog,
-        runOperator: async (_: unknown, args: Record<string, unknown>) => {
+        runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { name, ...fields } = args;
           const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
-          return operatorResult(call.name, await callOperator(pool, call));
+          return operatorResult(call.name, await callOperator(pool, call, signalOf(ctx)));
         },
-        foldBatchNorm: async (_: unknown, args: Record<string, unknown>) => {
+        foldBatchNorm: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { task } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-          return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task);
+          return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, { signal: signalOf(ctx) });
         },
-        run: async (_: unknown, args: Record<string, unknown>) => {
+        run: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-          return runResult(await callRun(pool, task));
+          return runResult(await callRun(pool, task, signalOf(ctx)));
         },
         ...jobs.Query,
       },

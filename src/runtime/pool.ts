@@ -44,7 +44,8 @@ export function withSignal(pool: TaskPool, signal: AbortSignal | undefined): Tas
     get queued() {
       return pool.queued;
     },
-    run: (task, payload, transfer, options = {}) => pool.run(task, payload, transfer, { signal, ...options }),
+    // an explicit `signal: undefined` must not drop this one
+    run: (task, payload, transfer, options = {}) => pool.run(task, payload, transfer, { ...options, signal: options.signal ?? signal }),
     close: () => pool.close(),
   };
 }

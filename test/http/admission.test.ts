@@ -178,6 +178,21 @@ describe('a client that goes away', () => {
     expect(await metric('convlens_errors_total{code="INTERNAL"}')).toBe(0);
   });
 
+  it('a GraphQL run whose client goes away: its task is cancelled too, and the only worker is free at once', async () => {
+    app = await testApp({ WORKERS: '1', TASK_TIMEOUT_MS: '60000' });
+    const port = await portOf(app);
+    await request(app.server).post('/v1/analyze?model=resnet18').expect(200);
+    const query = 'query($i: JSON!) { run(model: "resnet101", resolution: 512, inputs: $i, seed: 1) { outputs { name } } }';
+    const body = Buffer.from(JSON.stringify({ query, variables: { i: { shape: [1, 3, 512, 512], dtype: 'float32', base64: Buffer.alloc(3 * 512 * 512 * 4).toString('base64') } } }));
+    const conn = await rawRequest(port, head('/graphql', { 'content-type': 'application/json', 'content-length': body.length }), body);
+    await new Promise((r) => setTimeout(r, 1500));
+    conn.destroy();
+    const t0 = performance.now();
+    await request(app.server).post('/v1/analyze?model=resnet18').expect(200);
+    expect(performance.now() - t0).toBeLessThan(8000);
+    expect(await metric('convlens_task_seconds_count{task="run",outcome="cancelled"}')).toBe(1);
+  });
+
   it('in the middle of its upload: CLIENT_CLOSED_REQUEST in the metrics, not INTERNAL', async () => {
     app = await testApp();
     const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 100_000 }), Buffer.alloc(1000));
