@@ -111,7 +111,9 @@ const npySpecWith = (hostile: number): fc.Arbitrary<NpySpec> => fc
   })
   .map(({ seed, ...raw }) => {
     // an empty last element is Python's trailing comma, (3, 4, ): valid, so not an odd dim
-    const s = { ...raw, dims: raw.dims.filter((d, i) => !(d.text === '' && i > 0 && i === raw.dims.length - 1)) };
+    const dims = [...raw.dims];
+    while (dims.length > 1 && dims[dims.length - 1].text === '') dims.pop();
+    const s = { ...raw, dims };
     const n = s.dims.every((d) => d.value !== null) ? s.dims.reduce((a, d) => a * d.value!, 1) : 0;
     const pool = KINDS[s.typestr].values;
     const values = n <= MAX ? Array.from({ length: n }, (_, i) => pool[(seed + i * 7) % pool.length]) : [];
