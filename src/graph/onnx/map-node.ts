@@ -7,15 +7,10 @@ import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
 import type { GraphConstant, GraphLayer } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
+import { FAMILY_MAPPERS } from './mappers.js';
+import { Unsupported, type Mapped } from './mapping.js';
 
-export interface Mapped {
-  op: string;
-  inputs: string[];
-  attrs: Record<string, unknown>;
-  weights?: GraphLayer['weights'];
-}
-
-export class Unsupported extends Error {}
+export { Unsupported, type Mapped, type MapContext, type NodeMapper } from './mapping.js';
 
 /** ONNX 2-D pads [t, l, b, r] or auto_pad → our padding. */
 function padding(a: Attributes): unknown {
@@ -55,6 +50,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     return c?.value?.data[0];
   };
   const same = (op: string, attrs: Record<string, unknown> = {}): Mapped => ({ op, inputs: [...ins], attrs });
+  const family = FAMILY_MAPPERS[node.opType];
+  if (family) return family({ node, a, opset, constants, constOf, scalarOf, same });
 
   switch (node.opType) {
     case 'Conv': {

@@ -1,0 +1,10 @@
+/**
+ * ONNX node mappers kept beside their operator family (map-<family>.ts), merged into one table
+ * that map-node.ts consults before its own switch. A family file exports a
+ * Record<opType, NodeMapper>; add it to the list below.
+ */
+import type { NodeMapper } from './mapping.js';
+
+const FAMILIES: readonly Record<string, NodeMapper>[] = [];
+
+export const FAMILY_MAPPERS: Readonly<Record<string, NodeMapper>> = Object.assign(Object.create(null), ...FAMILIES);
