@@ -120,6 +120,17 @@ export interface RunContext<A, P = unknown> {
   seed: number;
 }
 
+/**
+ * What a vector-Jacobian product is given: the forward's own context (attributes, plan, inputs,
+ * weights), the forward's outputs, and the gradient of a scalar L with respect to each output.
+ */
+export interface VjpContext<A, P = unknown> extends RunContext<A, P> {
+  /** The forward outputs, for VJPs cheaper from them (sigmoid, tanh, max pooling's argmax). */
+  forward: Tensor[];
+  /** ∂L/∂output, one per output; null where that output does not reach L (count as zeros). */
+  gradOutputs: (Tensor | null)[];
+}
+
 export interface OpDef<A = any, P = any> {
   name: string;
   /** One line for the catalog. */
@@ -158,6 +169,12 @@ export interface OpDef<A = any, P = any> {
   infer(ctx: InferContext<A>): Inferred<P>;
   receptiveField(ctx: RFContext<A, P>): TensorRF | null;
   run(ctx: RunContext<A, P>): Tensor[];
+  /**
+   * Vector-Jacobian product ∂L/∂input for each input, with the weights held constant (an
+   * effective receptive field is a gradient with respect to the input only). null for an input
+   * with no gradient (shape tensors, indices, axes). Absent: the op cannot be differentiated yet.
+   */
+  vjp?(ctx: VjpContext<A, P>): (Tensor | null)[];
 }
 
 export const ZERO_COST: LayerCost = Object.freeze({ macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0 });

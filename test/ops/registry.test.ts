@@ -3,14 +3,12 @@
  * a unique name, a runnable kernel, attribute defaults that fill in as its JSON Schema states, and
  * PyTorch goldens — or a named reason in EXEMPT saying where else its outputs are checked.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { OPS, OPS_BY_NAME } from '../../src/ops/registry.js';
+import { GOLDEN_CASES } from './golden-cases.js';
 
-const { cases } = JSON.parse(readFileSync(new URL('../fixtures/operators/goldens.json', import.meta.url), 'utf8')) as {
-  cases: { op: string; attributes: Record<string, unknown> }[];
-};
+const cases = GOLDEN_CASES;
 
 /** Operators without PyTorch goldens, and where their outputs are checked instead. */
 const EXEMPT: Record<string, string> = {
