@@ -155,6 +155,7 @@ export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) })
 const softmaxBase = elementwise({ name: 'softmax', summary: 'exp(x) / Σ exp(x) along dim', pytorch: 'torch.nn.Softmax', attrs: SoftmaxAttrs, flopsPerElement: 5, fn: () => (x) => x });
 export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, { dim: number }> = {
   ...softmaxBase,
+  vjp: undefined, // elementwise's per-element VJP does not hold: softmax mixes the elements along dim
   infer(ctx) {
     const dim = normalizeAxis(ctx, ctx.attrs.dim, ctx.inputs[0].length, 'dim');
     return { ...softmaxBase.infer(ctx), plan: { dim } };
