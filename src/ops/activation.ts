@@ -9,11 +9,15 @@
  *   clip 1 per bound           sigmoidLut 3 (clamp, scale, index)
  * hardSigmoid has two named forms: "pytorch" ReLU6(x + 3)/6 (MobileNetV3) and "notes"
  * max(0, min(1, (x + 1)/2)). Leaky ReLU's slope defaults to PyTorch's 0.01 (the notes use 0.1).
+ * VJPs (∂L/∂x for ∂L/∂y = g): g·f′(x) element by element, with the derivative PyTorch's autograd
+ * takes at each kink (stated at each op); softmax's is y·(g − Σ_dim g·y); sigmoidLut's is the
+ * exact sigmoid's (a table has no useful derivative); dropout's is g at inference, g·mask/(1 − p)
+ * in training.
  */
 import { z } from 'zod';
 import { normalizeAxis } from './axes.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef } from './types.js';
+import type { OpDef, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { rng } from '../tensor/random.js';
@@ -26,6 +30,11 @@ interface Elementwise<A> {
   flopsPerElement: number | ((a: A) => number);
   /** The function applied to every element, specialised once per call for the attributes. */
   fn: (a: A) => (x: number) => number;
+  /**
+   * dy/dx at input x with output y, specialised once per call: the VJP is g·dy/dx element by
+   * element. At a kink it is the one PyTorch's autograd takes (stated per op).
+   */
+  grad: (a: A) => (x: number, y: number) => number;
   facts?: (a: A) => Record<string, unknown>;
 }
 
@@ -34,6 +43,11 @@ function mapTensor(x: Tensor, f: (v: number) => number): Tensor {
   const d = x.data;
   for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
   return tensor(x.shape, out);
+}
+
+/** ∂L/∂output i as a flat array, or null when that output does not reach L (zeros). */
+export function gradOutput(ctx: VjpContext<unknown, unknown>, i = 0): Float32Array | null {
+  return ctx.gradOutputs[i]?.data ?? null;
 }
 
 function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
@@ -50,7 +64,18 @@ function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
       return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: per * numel(x) }, plan: null };
     },
     receptiveField: (ctx) => ctx.rf[0],
+    fusesIntoConvEpilogue: true, // point-wise: a conv applies it to each output as it writes (analysis/deployed.ts)
     run: (ctx) => [mapTensor(ctx.inputs[0], d.fn(ctx.attrs))],
+    vjp(ctx) {
+      const x = ctx.inputs[0];
+      const out = new Float32Array(x.data.length);
+      const g = gradOutput(ctx);
+      if (!g) return [tensor(x.shape, out)];
+      const dy = d.grad(ctx.attrs);
+      const [xd, yd] = [x.data, ctx.forward[0].data];
+      for (let i = 0; i < xd.length; i++) out[i] = g[i] * dy(xd[i], yd[i]);
+      return [tensor(x.shape, out)];
+    },
     ...(d.facts ? { facts: d.facts } : {}),
   };
 }
@@ -68,8 +93,34 @@ const relu6Of = (x: number) => Math.min(Math.max(x, 0), 6);
 
 const none = z.strictObject({});
 
-export const relu = elementwise({ name: 'relu', summary: 'max(0, x)', pytorch: 'torch.nn.ReLU', attrs: none, flopsPerElement: 1, fn: () => (x) => (x > 0 ? x : 0) });
-export const relu6 = elementwise({ name: 'relu6', summary: 'min(max(0, x), 6)', pytorch: 'torch.nn.ReLU6', attrs: none, flopsPerElement: 2, fn: () => relu6Of });
+/** d sigmoid/dx = s·(1 − s), from the exact sigmoid of x. */
+const sigmoidGrad = (x: number) => {
+  const s = sigmoidOf(x);
+  return s * (1 - s);
+};
+/** clamp(x, lo, hi)' = 1 on the closed interval [lo, hi], 0 outside (torch.clamp's backward counts the bounds inside). */
+const clampGrad = (lo: number, hi: number) => (x: number) => (x >= lo && x <= hi ? 1 : 0);
+
+export const relu = elementwise({
+  name: 'relu',
+  summary: 'max(0, x)',
+  pytorch: 'torch.nn.ReLU',
+  attrs: none,
+  flopsPerElement: 1,
+  fn: () => (x) => (x > 0 ? x : 0),
+  // relu'(0) = 0, as PyTorch's threshold_backward
+  grad: () => (x) => (x > 0 ? 1 : 0),
+});
+export const relu6 = elementwise({
+  name: 'relu6',
+  summary: 'min(max(0, x), 6)',
+  pytorch: 'torch.nn.ReLU6',
+  attrs: none,
+  flopsPerElement: 2,
+  fn: () => relu6Of,
+  // PyTorch's relu6 is hardtanh(0, 6): gradient 1 on the open interval (0, 6), 0 at both kinks
+  grad: () => (x) => (x > 0 && x < 6 ? 1 : 0),
+});
 export const LeakyReluAttrs = z.strictObject({ negativeSlope: z.number().default(LEAKY_RELU_SLOPE) });
 export const leakyRelu = elementwise({
   name: 'leakyRelu',
@@ -78,9 +129,32 @@ export const leakyRelu = elementwise({
   attrs: LeakyReluAttrs,
   flopsPerElement: 2,
   fn: (a) => (x) => (x > 0 ? x : a.negativeSlope * x),
+  // the slope at 0, as PyTorch's leaky_relu_backward
+  grad: (a) => (x) => (x > 0 ? 1 : a.negativeSlope),
 });
-export const sigmoid = elementwise({ name: 'sigmoid', summary: '1 / (1 + exp(−x))', pytorch: 'torch.nn.Sigmoid', attrs: none, flopsPerElement: 4, fn: () => sigmoidOf });
-export const swish = elementwise({ name: 'swish', summary: 'x·sigmoid(x) (SiLU)', pytorch: 'torch.nn.SiLU', attrs: none, flopsPerElement: 5, fn: () => (x) => x * sigmoidOf(x) });
+export const sigmoid = elementwise({
+  name: 'sigmoid',
+  summary: '1 / (1 + exp(−x))',
+  pytorch: 'torch.nn.Sigmoid',
+  attrs: none,
+  flopsPerElement: 4,
+  fn: () => sigmoidOf,
+  // from the output, as PyTorch's sigmoid_backward: y·(1 − y)
+  grad: () => (_x, y) => y * (1 - y),
+});
+export const swish = elementwise({
+  name: 'swish',
+  summary: 'x·sigmoid(x) (SiLU)',
+  pytorch: 'torch.nn.SiLU',
+  attrs: none,
+  flopsPerElement: 5,
+  fn: () => (x) => x * sigmoidOf(x),
+  // (x·s)' = s·(1 + x·(1 − s)), PyTorch's silu_backward
+  grad: () => (x) => {
+    const s = sigmoidOf(x);
+    return s * (1 + x * (1 - s));
+  },
+});
 export const HardSigmoidAttrs = z.strictObject({
   variant: z
     .enum(['pytorch', 'halfSlope', 'notes'])
@@ -99,17 +173,28 @@ export const hardSigmoid = elementwise({
   attrs: HardSigmoidAttrs,
   flopsPerElement: 4,
   fn: (a) => {
-    const [alpha, beta] =
-      a.alpha !== undefined || a.beta !== undefined
-        ? [a.alpha ?? ONNX_HARD_SIGMOID.alpha, a.beta ?? ONNX_HARD_SIGMOID.beta]
-        : a.variant === 'halfSlope'
-          ? HARD_SIGMOID_NOTES
-          : HARD_SIGMOID_PYTORCH;
+    const [alpha, beta] = hardSigmoidLine(a);
     // PyTorch computes relu6(x + 3)/6 literally; the general form alpha·x + beta rounds differently in float32
     if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => relu6Of(x + 3) / 6;
     return (x) => Math.min(Math.max(alpha * x + beta, 0), 1);
   },
+  // variant pytorch: 1/6 on the open interval (−3, 3), as F.hardsigmoid's backward; the other forms
+  // are clamp(alpha·x + beta, 0, 1), whose gradient counts the bounds inside (torch.clamp)
+  grad: (a) => {
+    const [alpha, beta] = hardSigmoidLine(a);
+    if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => (x > -3 && x < 3 ? 1 / 6 : 0);
+    return (x) => {
+      const t = alpha * x + beta;
+      return t >= 0 && t <= 1 ? alpha : 0;
+    };
+  },
 });
+
+/** (alpha, beta) of hardSigmoid's line max(0, min(1, alpha·x + beta)) for these attributes. */
+function hardSigmoidLine(a: z.infer<typeof HardSigmoidAttrs>): [number, number] {
+  if (a.alpha !== undefined || a.beta !== undefined) return [a.alpha ?? ONNX_HARD_SIGMOID.alpha, a.beta ?? ONNX_HARD_SIGMOID.beta];
+  return a.variant === 'halfSlope' ? HARD_SIGMOID_NOTES : HARD_SIGMOID_PYTORCH;
+}
 export const ClipAttrs = z.strictObject({ min: z.number().optional(), max: z.number().optional() });
 export const clip = elementwise({
   name: 'clip',
@@ -121,6 +206,7 @@ export const clip = elementwise({
     const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
     return (x) => Math.min(Math.max(x, lo), hi);
   },
+  grad: (a) => clampGrad(a.min ?? -Infinity, a.max ?? Infinity),
 });
 export const hardSwish = elementwise({
   name: 'hardSwish',
@@ -129,6 +215,10 @@ export const hardSwish = elementwise({
   attrs: none,
   flopsPerElement: 5,
   fn: () => (x) => (x * relu6Of(x + 3)) / 6,
+  // PyTorch's hardswish_backward: 0 below −3, x/3 + 1/2 on [−3, 3), 1 from 3 on. At x = 3 exactly
+  // PyTorch 1.13 itself answers 1 in its vectorised loop (every tensor of 8+ floats) but 1.5 in
+  // its scalar tail; we take the vectorised answer
+  grad: () => (x) => (x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1),
 });
 export const DropoutAttrs = z.strictObject({ p: z.number().min(0).max(1).default(0.5) });
 const dropoutBase = elementwise({
@@ -138,6 +228,7 @@ const dropoutBase = elementwise({
   attrs: DropoutAttrs,
   flopsPerElement: 0,
   fn: () => (x) => x,
+  grad: () => () => 1,
 });
 export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
   ...dropoutBase,
@@ -149,13 +240,33 @@ export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
     const keep = 1 - p;
     return [mapTensor(x, (v) => (random() < p ? 0 : v / keep))];
   },
+  vjp(ctx) {
+    const g = ctx.gradOutputs[0];
+    const x = ctx.inputs[0];
+    if (!g) return [tensor(x.shape)];
+    if (!ctx.training) return [g];
+    // the forward's mask again, from the same seed: kept elements pass g/(1 − p), dropped ones 0
+    const p = ctx.attrs.p;
+    const random = rng(ctx.seed);
+    const keep = 1 - p;
+    return [mapTensor(g, (v) => (random() < p ? 0 : v / keep))];
+  },
 };
 
 export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) });
-const softmaxBase = elementwise({ name: 'softmax', summary: 'exp(x) / Σ exp(x) along dim', pytorch: 'torch.nn.Softmax', attrs: SoftmaxAttrs, flopsPerElement: 5, fn: () => (x) => x });
+const softmaxBase = elementwise({
+  name: 'softmax',
+  summary: 'exp(x) / Σ exp(x) along dim',
+  pytorch: 'torch.nn.Softmax',
+  attrs: SoftmaxAttrs,
+  flopsPerElement: 5,
+  fn: () => (x) => x,
+  grad: () => () => 1,
+});
 export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, { dim: number }> = {
   ...softmaxBase,
-  vjp: undefined, // elementwise's per-element VJP does not hold: softmax mixes the elements along dim
+  fusesIntoConvEpilogue: false, // not point-wise: it needs the whole of dim before writing one output
+  // softmax mixes the elements along dim: ∂L/∂x = y·(g − Σ_dim g·y), from the forward output
   infer(ctx) {
     const dim = normalizeAxis(ctx, ctx.attrs.dim, ctx.inputs[0].length, 'dim');
     return { ...softmaxBase.infer(ctx), plan: { dim } };
@@ -180,6 +291,26 @@ export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, { dim: number }> = {
           sum += e;
         }
         for (let k = 0; k < size; k++) out[base + k * inner] /= sum;
+      }
+    }
+    return [tensor(x.shape, out)];
+  },
+  vjp(ctx) {
+    const x = ctx.inputs[0];
+    const out = new Float32Array(x.data.length);
+    const g = gradOutput(ctx);
+    if (!g) return [tensor(x.shape, out)];
+    const y = ctx.forward[0].data;
+    const { dim } = ctx.plan;
+    const size = x.shape[dim];
+    const inner = numel(x.shape.slice(dim + 1));
+    const outer = x.data.length / (size * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * size * inner + i;
+        let dot = 0;
+        for (let k = 0, at = base; k < size; k++, at += inner) dot += g[at] * y[at];
+        for (let k = 0, at = base; k < size; k++, at += inner) out[at] = y[at] * (g[at] - dot);
       }
     }
     return [tensor(x.shape, out)];
@@ -235,5 +366,8 @@ export const sigmoidLut = elementwise({
   attrs: SigmoidLutAttrs,
   flopsPerElement: 3,
   fn: (a) => sigmoidTable(a).fn,
+  // the table is piecewise constant (or linear): its own derivative is 0 (or a step function) and
+  // useless for a gradient, so the VJP is the exact sigmoid's s·(1 − s) at x (within maxError's reach)
+  grad: () => sigmoidGrad,
   facts: (a) => ({ maxError: sigmoidTable(a).maxError }),
 });

@@ -12,7 +12,7 @@ import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { channelVector } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef, WeightSpec } from './types.js';
+import type { OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
 /** torch.nn.BatchNorm2d's defaults: ε added to the variance, and the running-statistics momentum. */
@@ -35,6 +35,7 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
   inputNames: ['x'],
   minInputs: 1,
   attrs: BatchNormAttrs,
+  foldsIntoPrecedingConv: (a) => a.trackRunningStats, // without running statistics it normalises by the batch's: not a constant map
   infer(ctx) {
     const x = ctx.inputs[0];
     if (x.length < 2) ctx.fail('RANK_MISMATCH', `batch norm needs (N, C, …), got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
@@ -57,32 +58,7 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     const plane = x.data.length / (n * c);
     const { eps, affine } = ctx.attrs;
     const w = ctx.weights;
-    let mean: ArrayLike<number>;
-    let variance: ArrayLike<number>;
-    if (ctx.training || !ctx.attrs.trackRunningStats) {
-      // batch statistics over (N, H, W), biased variance for normalising (PyTorch)
-      const m = new Float64Array(c);
-      const v = new Float64Array(c);
-      for (let b = 0; b < n; b++) {
-        for (let ch = 0; ch < c; ch++) {
-          const o = (b * c + ch) * plane;
-          for (let i = 0; i < plane; i++) m[ch] += x.data[o + i];
-        }
-      }
-      for (let ch = 0; ch < c; ch++) m[ch] /= n * plane;
-      for (let b = 0; b < n; b++) {
-        for (let ch = 0; ch < c; ch++) {
-          const o = (b * c + ch) * plane;
-          for (let i = 0; i < plane; i++) v[ch] += (x.data[o + i] - m[ch]) ** 2;
-        }
-      }
-      for (let ch = 0; ch < c; ch++) v[ch] /= n * plane;
-      mean = m;
-      variance = v;
-    } else {
-      mean = w.runningMean.data;
-      variance = w.runningVar.data;
-    }
+    const { mean, variance } = bnStatistics(ctx);
     const out = new Float32Array(x.data.length);
     for (let ch = 0; ch < c; ch++) {
       const scale = (affine ? w.weight.data[ch] : 1) / Math.sqrt(variance[ch] + eps);
@@ -94,7 +70,75 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     }
     return [tensor(x.shape, out)];
   },
+  /**
+   * Running statistics (inference): ∂L/∂x = g·γ/√(var + ε) per channel, constants.
+   * Batch statistics (training, or no running stats): the mean and variance depend on x too, so
+   * with x̂ = (x − μ)/σ over the channel's M = N·H·W values,
+   *   ∂L/∂x = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂))            (PyTorch's batch_norm_backward)
+   */
+  vjp(ctx) {
+    const x = ctx.inputs[0];
+    const [n, c] = x.shape;
+    const plane = x.data.length / (n * c);
+    const out = new Float32Array(x.data.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (!g) return [tensor(x.shape, out)];
+    const { eps, affine } = ctx.attrs;
+    const { mean, variance, batch } = bnStatistics(ctx);
+    const count = n * plane;
+    for (let ch = 0; ch < c; ch++) {
+      const inv = 1 / Math.sqrt(variance[ch] + eps);
+      const scale = (affine ? ctx.weights.weight.data[ch] : 1) * inv;
+      // mean(g) and mean(g·x̂) over the channel, when the statistics are the batch's
+      let gMean = 0;
+      let gxMean = 0;
+      if (batch) {
+        for (let b = 0; b < n; b++) {
+          const o = (b * c + ch) * plane;
+          for (let i = o; i < o + plane; i++) {
+            gMean += g[i];
+            gxMean += g[i] * (x.data[i] - mean[ch]) * inv;
+          }
+        }
+        gMean /= count;
+        gxMean /= count;
+      }
+      for (let b = 0; b < n; b++) {
+        const o = (b * c + ch) * plane;
+        for (let i = o; i < o + plane; i++) out[i] = batch ? scale * (g[i] - gMean - (x.data[i] - mean[ch]) * inv * gxMean) : scale * g[i];
+      }
+    }
+    return [tensor(x.shape, out)];
+  },
 };
+
+/**
+ * The statistics a batch norm normalises with: the running ones at inference, else the batch's
+ * over (N, H, W) with the biased variance (PyTorch), in float64.
+ */
+function bnStatistics(ctx: RunContext<BatchNormAttrs, null>): { mean: ArrayLike<number>; variance: ArrayLike<number>; batch: boolean } {
+  const x = ctx.inputs[0];
+  if (!ctx.training && ctx.attrs.trackRunningStats) return { mean: ctx.weights.runningMean.data, variance: ctx.weights.runningVar.data, batch: false };
+  const [n, c] = x.shape;
+  const plane = x.data.length / (n * c);
+  const m = new Float64Array(c);
+  const v = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const o = (b * c + ch) * plane;
+      for (let i = 0; i < plane; i++) m[ch] += x.data[o + i];
+    }
+  }
+  for (let ch = 0; ch < c; ch++) m[ch] /= n * plane;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const o = (b * c + ch) * plane;
+      for (let i = 0; i < plane; i++) v[ch] += (x.data[o + i] - m[ch]) ** 2;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) v[ch] /= n * plane;
+  return { mean: m, variance: v, batch: true };
+}
 
 export interface FoldedConv {
   weight: Float32Array;

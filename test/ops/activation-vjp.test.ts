@@ -1,0 +1,107 @@
+/**
+ * Vector-Jacobian products of the activations and normalisations, called straight on the OpDef
+ * (infer → run → vjp), against PyTorch autograd (scripts/vjp_goldens_activation.py) and a few
+ * hand-worked values.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { OPS_BY_NAME } from '../../src/ops/registry.js';
+import type { OpDef } from '../../src/ops/types.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { scaledError } from '../helpers.js';
+import { inferContext } from './op-helpers.js';
+
+interface Wire {
+  shape: number[];
+  data: number[];
+}
+interface VjpCase {
+  name: string;
+  op: string;
+  attributes: Record<string, unknown>;
+  training?: boolean;
+  inputs: Wire[];
+  weights: Record<string, Wire>;
+  gradOutputs: Wire[];
+  gradInputs: (Wire | null)[];
+}
+
+const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+
+/** ∂L/∂inputs of one op for these inputs, weights and ∂L/∂outputs (null: that output does not reach L). */
+function vjpOf(name: string, inputs: Tensor[], grads: (Tensor | null)[], attributes: Record<string, unknown> = {}, weights: Record<string, Tensor> = {}, training = false): (Tensor | null)[] {
+  const op = OPS_BY_NAME.get(name) as OpDef;
+  const attrs = op.attrs.parse(attributes);
+  const inferred = op.infer(inferContext(inputs.map((x) => x.shape), attrs));
+  const run = { attrs, plan: inferred.plan, inputs, weights, outputs: inferred.outputs, training, seed: 7 };
+  const forward = op.run(run);
+  if (!op.vjp) throw new Error(`${name} has no vjp`);
+  return op.vjp({ ...run, forward, gradOutputs: grads });
+}
+
+const { cases } = JSON.parse(readFileSync(new URL('../fixtures/vjp/activation.json', import.meta.url), 'utf8')) as { cases: VjpCase[] };
+
+describe('VJPs against PyTorch autograd (test/fixtures/vjp/activation.json): max abs error ≤ 1e-5 of the gradient scale', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
+    const weights = Object.fromEntries(Object.entries(c.weights).map(([k, w]) => [k, t(w)]));
+    const got = vjpOf(c.op, c.inputs.map(t), c.gradOutputs.map(t), c.attributes, weights, c.training ?? false);
+    expect(got.length).toBe(c.gradInputs.length);
+    c.gradInputs.forEach((want, i) => {
+      if (want === null) return expect(got[i]).toBeNull();
+      expect(got[i]?.shape).toEqual(want.shape);
+      expect(scaledError(got[i]!.data, want.data)).toBeLessThanOrEqual(1e-5);
+    });
+  });
+});
+
+describe('VJPs by hand', () => {
+  const x = tensor([6], [-3, -1, 0, 1, 3, 6]);
+  const ones = tensor([6], [1, 1, 1, 1, 1, 1]);
+  const grad = (op: string, attrs: Record<string, unknown> = {}) => Array.from(vjpOf(op, [x], [ones], attrs)[0]!.data);
+
+  it('relu at x = −3, −1, 0, 1, 3, 6 → 0, 0, 0, 1, 1, 1 (relu′(0) = 0); relu6 → 0, 0, 0, 1, 1, 0 (both kinks 0)', () => {
+    expect(grad('relu')).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(grad('relu6')).toEqual([0, 0, 0, 1, 1, 0]);
+  });
+  it('leakyRelu slope 0.1 → 0.1 at and below 0; clip [−1, 3] counts both bounds inside', () => {
+    expect(grad('leakyRelu', { negativeSlope: 0.1 })).toEqual([0.1, 0.1, 0.1, 1, 1, 1].map(Math.fround));
+    expect(grad('clip', { min: -1, max: 3 })).toEqual([0, 1, 1, 1, 1, 0]);
+  });
+  it('hardSwish → −1/2, 1/6, 1/2, 5/6, 1, 1 (x/3 + 1/2 on [−3, 3): PyTorch\'s vectorised loop takes −1/2 at −3 and 1 at 3)', () => {
+    expect(grad('hardSwish')).toEqual([-0.5, 1 / 6, 0.5, 5 / 6, 1, 1].map(Math.fround));
+  });
+  it('sigmoid′(0) = 1/4, and sigmoidLut differentiates as the exact sigmoid', () => {
+    expect(grad('sigmoid')[2]).toBe(0.25);
+    expect(grad('sigmoidLut', { tableSize: 16 })).toEqual(grad('sigmoid').map((v) => expect.closeTo(v, 6)));
+  });
+  it('softmax: a gradient equal along dim gives zero (softmax is shift-invariant); g = e_k gives y_k·(δ − y)', () => {
+    const z = vjpOf('softmax', [tensor([1, 3], [1, 2, 3])], [tensor([1, 3], [5, 5, 5])], { dim: 1 })[0]!;
+    z.data.forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-6));
+    const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
+    const y = e.map((v) => v / (e[0] + e[1] + e[2]));
+    const d = vjpOf('softmax', [tensor([1, 3], [1, 2, 3])], [tensor([1, 3], [0, 0, 1])], { dim: 1 })[0]!;
+    expect(Array.from(d.data)).toEqual([-y[2] * y[0], -y[2] * y[1], y[2] * (1 - y[2])].map((v) => expect.closeTo(v, 6)));
+  });
+  it('a null output gradient counts as zeros', () => {
+    expect(Array.from(vjpOf('swish', [x], [null])[0]!.data)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+  it('dropout p=0.5: identity at inference; in training the forward mask, kept elements × 2', () => {
+    expect(grad('dropout', { p: 0.5 })).toEqual([1, 1, 1, 1, 1, 1]);
+    const op = OPS_BY_NAME.get('dropout')!;
+    const run = { attrs: { p: 0.5 }, plan: null, inputs: [ones], weights: {}, outputs: [[6]], training: true, seed: 3 };
+    const y = op.run(run)[0];
+    const gx = op.vjp!({ ...run, forward: [y], gradOutputs: [ones] })[0]!;
+    expect(Array.from(gx.data)).toEqual(Array.from(y.data));
+  });
+  it('batchNorm2d inference C=2, γ = [2, 3], var = [3, 8], ε = 1: γ/√(var + ε) = 1 and 1 per channel', () => {
+    const w = { weight: tensor([2], [2, 3]), bias: tensor([2], [5, 5]), runningMean: tensor([2], [1, 1]), runningVar: tensor([2], [3, 8]) };
+    const gx = vjpOf('batchNorm2d', [tensor([1, 2, 1, 2], [1, 2, 3, 4])], [tensor([1, 2, 1, 2], [1, 2, 3, 4])], { eps: 1 }, w)[0]!;
+    expect(Array.from(gx.data)).toEqual([1, 2, 3, 4]);
+  });
+  it('batchNorm2d training: a gradient constant over a channel vanishes (the batch mean absorbs it)', () => {
+    const w = { weight: tensor([1], [2]), bias: tensor([1], [0]) };
+    const gx = vjpOf('batchNorm2d', [tensor([2, 1, 1, 2], [1, 2, 4, 7])], [tensor([2, 1, 1, 2], [3, 3, 3, 3])], { trackRunningStats: false }, w)[0]!;
+    gx.data.forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-6));
+  });
+});
