@@ -10,23 +10,16 @@
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
-import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
+import { computeExtras, planExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
 import { reportMarkdown } from '../analysis/formats/markdown.js';
 import { netronAttachment, onnxNodes } from '../analysis/formats/netron.js';
 import { inferGraph } from '../analysis/infer.js';
-import { analyzeMemory } from '../analysis/memory.js';
-import type { MemoryReport } from '../analysis/memory.js';
 import { DEFAULT_MODULE_DEPTH, MAX_MODULE_DEPTH } from '../analysis/modules.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
-import type { Dtype } from '../analysis/report.js';
-import { roofline } from '../analysis/roofline.js';
-import type { RooflineReport } from '../analysis/roofline.js';
 import { isWarningCode, WARNING_CODES } from '../analysis/warning-codes.js';
 import type { WarningCode } from '../analysis/warning-codes.js';
-import { explainReport } from '../conventions/explain.js';
-import { countWith, PRESETS, presetNamed } from '../conventions/index.js';
-import type { ConventionCount } from '../conventions/index.js';
+import { PRESETS } from '../conventions/index.js';
 import { loadGraph, targetSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
@@ -123,8 +116,11 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   }
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   // resolved before the analysis, so a misspelt device or convention costs nothing
-  const device: DeviceProfile | BuiltInDevice | undefined = o.device === undefined ? undefined : deviceOption(o.device);
-  const preset = o.convention === undefined ? undefined : presetNamed(o.convention);
+  const wantMemory = o.memory || o.inPlace || o.maxPeakMemory !== undefined || o.format === 'html';
+  const plan = planExtras(
+    { memory: wantMemory, inPlace: o.inPlace, device: o.device === undefined ? undefined : deviceOption(o.device), convention: o.convention, explain: o.explain },
+    (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+  );
 
   const size = onnx ? statSync(target).size : 0;
   const bar = progress(io, o.progress, size >= LARGE_ONNX_BYTES);
@@ -135,11 +131,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   bar.phase(`analysing ${graph.layers.length} layers`);
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, options, inference);
-  const wantMemory = o.memory || o.inPlace || o.maxPeakMemory !== undefined || o.format === 'html';
-  const memory: MemoryReport | undefined = wantMemory ? analyzeMemory(graph, inference, report, { inPlace: o.inPlace }) : undefined;
-  const rl: RooflineReport | undefined = device ? roofline(report, device, options.dtype as Dtype) : undefined;
-  const convention: ConventionCount | undefined = preset ? countWith(preset, { inference, report }) : undefined;
-  const explain = o.explain ? explainReport({ inference, report }) : undefined;
+  const { memory, roofline: rl, convention, explain } = computeExtras({ graph, inference, report }, plan);
   bar.end();
 
   const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention };
