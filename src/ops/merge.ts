@@ -35,6 +35,8 @@ interface Arithmetic {
   summary: string;
   pytorch: string;
   variadic: boolean;
+  /** Deployment: a conv's epilogue can do it as it writes (the residual add; analysis/deployed.ts). */
+  addsIntoConvEpilogue?: boolean;
   /** Folds constant inputs (shape arithmetic), and is the kernel (float) when integer is false. */
   fold: (a: number, b: number, integer: boolean) => number;
 }
@@ -68,6 +70,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
     minInputs: 2,
     variadic: d.variadic,
     foldsConstantOperands: true,
+    addsIntoConvEpilogue: d.addsIntoConvEpilogue === true,
     attrs: z.strictObject({}),
     infer(ctx) {
       const out = inferBroadcast(ctx);
@@ -94,6 +97,7 @@ export const add = arithmetic({
   summary: 'Element-wise sum of two or more tensors, with broadcasting (residual shortcuts)',
   pytorch: 'torch.add',
   variadic: true,
+  addsIntoConvEpilogue: true,
   fold: (a, b) => a + b,
 });
 export const mul = arithmetic({

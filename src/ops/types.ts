@@ -148,6 +148,16 @@ export interface OpDef<A = any, P = any> {
   /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */
   fullyConnected?: boolean;
   /**
+   * Deployment (analysis/deployed.ts): for these attributes the op is a constant affine map per
+   * channel (dim 1) that folds into the weights and bias of a preceding weighted layer (inference
+   * batch norm with running statistics).
+   */
+  foldsIntoPrecedingConv?(attrs: A): boolean;
+  /** Deployment: a point-wise map of one tensor that a weighted layer applies in its epilogue as it writes (activations). */
+  fusesIntoConvEpilogue?: boolean;
+  /** Deployment: the sum of tensors of one shape, which a weighted layer's epilogue can add as it writes (a residual add). */
+  addsIntoConvEpilogue?: boolean;
+  /**
    * Reading a feature map, it mixes its spatial positions into features (flatten, linear): the
    * network then only accepts inputs that give the same map size.
    */

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { analyzeDeployed, DeployedReportSchema } from '../../src/analysis/deployed.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import type { AnalyzeOptions } from '../../src/analysis/report.js';
+import { modelSpec } from '../../src/graph/load.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { DEFAULTS } from '../helpers.js';
+
+/** The deployed report of a spec, checked against its schema. */
+function deployed(spec: unknown, analyze: Partial<AnalyzeOptions> = {}) {
+  const graph = parseNetworkSpec(spec);
+  const inference = inferGraph(graph);
+  const report = analyzeGraph(graph, { ...DEFAULTS, ...analyze }, inference);
+  return { report, d: DeployedReportSchema.parse(analyzeDeployed(graph, inference, report)) };
+}
+
+const conv = (name: string, outChannels: number, extra: Record<string, unknown> = {}) => ({ name, op: 'conv2d', outChannels, kernelSize: 3, padding: 1, bias: false, ...extra });
+
+describe('deployed graph: conv → BN → ReLU (hand-computed)', () => {
+  // x [1,3,8,8] = 192 el; c [1,4,8,8] = 256 el, weight 4·3·3·3 = 108; BN: γ,β 8 params, μ,σ² 8 buffers
+  const spec = {
+    inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+    layers: [conv('c', 4), { name: 'bn', op: 'batchNorm2d' }, { name: 'relu', op: 'relu' }],
+  };
+
+  it('one group c+bn+relu; BN folds (bias 4 added), ReLU in the epilogue; memory 1596 → 560 elements', () => {
+    const { report, d } = deployed(spec);
+    expect(d.groups).toHaveLength(1);
+    const g = d.groups[0];
+    expect(g).toMatchObject({ host: 'c', layers: ['c', 'bn', 'relu'], fusions: ['foldBatchNorm', 'activation'], output: 'relu', residual: null, biasAdded: true });
+    // trained: conv 192 + 256 + 108 = 556; bn 256 + 256 + 16 = 528; relu 256 + 256 = 512
+    expect(g.trained.memoryAccess.elements).toEqual({ inputs: 192 + 256 + 256, outputs: 768, weights: 124, total: 1596 });
+    // deployed: reads x and the weights + new bias, writes relu's output once
+    expect(g.deployed.memoryAccess.elements).toEqual({ inputs: 192, outputs: 256, weights: 112, total: 560 });
+    expect(g.deployed.memoryAccess.bytes).toBe(2240);
+    expect(g.memoryDrop).toEqual({ bytes: (1596 - 560) * 4, percent: 64.9123 });
+    expect([g.trained.params, g.deployed.params]).toEqual([116, 112]);
+    expect([g.trained.buffers, g.deployed.buffers]).toEqual([8, 0]);
+    expect([g.trained.macs, g.deployed.macs]).toEqual([6912, 6912]);
+    // 2macs: 2·6912 + BN 2·256 + ReLU 256 → 2·6912 + 256 (the BN's 512 vanish, ReLU stays)
+    expect([g.trained.flops, g.deployed.flops]).toEqual([14592, 14080]);
+    expect(g.deployed.flopsByConvention).toEqual({ '2macs': 14080, macs: 6912, exact: (2 * 27 - 1) * 256 + 256 });
+    // the whole network is this group
+    expect(d.trained.memoryAccess.bytes).toBe(report.totals.memoryAccess.bytes);
+    expect(d.deployed).toEqual(g.deployed);
+    expect(d.kernels).toEqual({ trained: 3, deployed: 1 });
+    expect(d.unfused).toEqual([]);
+  });
+
+  it('includeBias: the new bias costs one add per output (256) in 2macs and exact, none in macs', () => {
+    const { d } = deployed(spec, { includeBias: true });
+    expect(d.groups[0].deployed.flopsByConvention).toEqual({ '2macs': 14080 + 256, macs: 6912, exact: 53 * 256 + 256 + 256 });
+  });
+
+  it('a conv with a bias keeps its parameter count when a BN folds in (no bias added)', () => {
+    const { d } = deployed({ ...spec, layers: [conv('c', 4, { bias: true }), ...spec.layers.slice(1)] });
+    expect(d.groups[0].biasAdded).toBe(false);
+    expect([d.groups[0].trained.params, d.groups[0].deployed.params]).toEqual([112 + 8, 112]);
+  });
+
+  it('float16 halves every byte figure', () => {
+    const { d } = deployed(spec, { dtype: 'float16' });
+    expect(d.groups[0].deployed.memoryAccess.bytes).toBe(1120);
+    expect(d.memoryDrop.bytes).toBe((1596 - 560) * 2);
+  });
+});
+
+describe('deployed graph: residual block (hand-computed)', () => {
+  // x [1,4,8,8]: every activation 256 el; each conv weight 4·4·9 = 144
+  const block = {
+    inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+    layers: [
+      conv('c1', 4),
+      { name: 'b1', op: 'batchNorm2d' },
+      { name: 'r1', op: 'relu' },
+      conv('c2', 4),
+      { name: 'b2', op: 'batchNorm2d' },
+      { name: 'add', op: 'add', inputs: ['b2', 'x'] },
+      { name: 'r2', op: 'relu' },
+    ],
+  };
+
+  it('c1+b1+r1 and c2+b2+add+r2 (x read in the epilogue); drops 4·256+3·4 and 6·256+3·4 elements', () => {
+    const { d } = deployed(block);
+    expect(d.groups.map((g) => [g.layers, g.fusions, g.residual])).toEqual([
+      [['c1', 'b1', 'r1'], ['foldBatchNorm', 'activation'], null],
+      [['c2', 'b2', 'add', 'r2'], ['foldBatchNorm', 'residualAdd', 'activation'], 'x'],
+    ]);
+    const [g1, g2] = d.groups;
+    expect(g1.memoryDrop.bytes).toBe((4 * 256 + 3 * 4) * 4);
+    // trained c2 656 + b2 528 + add 768 + r2 512 = 2464; deployed 256 + 256 (x) + 256 + 148 = 916
+    expect(g2.trained.memoryAccess.elements.total).toBe(2464);
+    expect(g2.deployed.memoryAccess.elements).toEqual({ inputs: 512, outputs: 256, weights: 148, total: 916 });
+    expect(g2.memoryDrop.bytes).toBe((6 * 256 + 3 * 4) * 4);
+    // the add's 256 FLOPs and both ReLUs' stay; both BNs' 2·256 go
+    expect(g2.deployed.flops).toBe(2 * 144 * 64 + 256 + 256);
+    expect(d.memoryDrop.bytes).toBe(g1.memoryDrop.bytes + g2.memoryDrop.bytes);
+    expect(d.deployed.params).toBe(2 * 144 + 2 * 4);
+    expect(d.trained.params - d.deployed.params).toBe(2 * 8 - 2 * 4);
+    expect(d.kernels).toEqual({ trained: 7, deployed: 2 });
+  });
+
+  it('both add operands from conv chains (downsampling shortcut): the first host absorbs the add, the other keeps conv+BN', () => {
+    const { d } = deployed({
+      inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+      layers: [
+        conv('c', 8, { stride: 2 }),
+        { name: 'bn', op: 'batchNorm2d' },
+        { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
+        { name: 'dsbn', op: 'batchNorm2d' },
+        { name: 'add', op: 'add', inputs: ['bn', 'dsbn'] },
+        { name: 'relu', op: 'relu' },
+      ],
+    });
+    expect(d.groups.map((g) => [g.layers, g.residual])).toEqual([
+      [['c', 'bn', 'add', 'relu'], 'dsbn'],
+      [['ds', 'dsbn'], null],
+    ]);
+    expect(d.unfused).toEqual([]);
+  });
+});
+
+describe('deployed graph: only where legal', () => {
+  const x = [{ name: 'x', shape: [1, 4, 8, 8] }];
+
+  it('a conv output read twice stays written: its BN and the add do not fuse, with the reason', () => {
+    const { d } = deployed({
+      inputs: x,
+      layers: [conv('c', 4), { name: 'bn', op: 'batchNorm2d' }, { name: 'add', op: 'add', inputs: ['c', 'bn'] }],
+    });
+    expect(d.groups).toEqual([]);
+    expect(d.unfused.map((u) => u.layer)).toEqual(['bn', 'add']);
+    expect(d.unfused[0].reason).toMatch(/'c' has other readers \(bn, add\)/);
+    expect(d.deployed).toEqual(d.trained);
+    expect(d.memoryDrop).toEqual({ bytes: 0, percent: 0 });
+  });
+
+  it('a declared graph output is written: conv → BN with outputs [c, bn] does not fold', () => {
+    const { d } = deployed({ inputs: x, layers: [conv('c', 4), { name: 'bn', op: 'batchNorm2d' }], outputs: ['c', 'bn'] });
+    expect(d.groups).toEqual([]);
+    expect(d.unfused[0].reason).toMatch(/'c' is a graph output/);
+  });
+
+  it('a BN with batch statistics (trackRunningStats false) does not fold; the ReLU after it does not fuse either', () => {
+    const { d } = deployed({ inputs: x, layers: [conv('c', 4), { name: 'bn', op: 'batchNorm2d', trackRunningStats: false }, { name: 'relu', op: 'relu' }] });
+    expect(d.groups).toEqual([]);
+    expect(d.unfused).toEqual([
+      { layer: 'bn', op: 'batchNorm2d', reason: expect.stringMatching(/batch statistics/) },
+      { layer: 'relu', op: 'relu', reason: expect.stringMatching(/does not read the output of a conv/) },
+    ]);
+  });
+
+  it('conv → ReLU → BN: the ReLU fuses, the BN after it cannot fold', () => {
+    const { d } = deployed({ inputs: x, layers: [conv('c', 4), { name: 'relu', op: 'relu' }, { name: 'bn', op: 'batchNorm2d' }] });
+    expect(d.groups.map((g) => g.layers)).toEqual([['c', 'relu']]);
+    expect(d.groups[0].biasAdded).toBe(false);
+    expect(d.unfused).toEqual([{ layer: 'bn', op: 'batchNorm2d', reason: expect.stringMatching(/follows an activation/) }]);
+  });
+
+  it('an add that broadcasts (a 1×1 gate) and a softmax (not point-wise) stay apart', () => {
+    const { d } = deployed({
+      inputs: x,
+      layers: [
+        { name: 'gap', op: 'globalAvgPool2d' },
+        conv('c', 4, { inputs: ['x'] }),
+        { name: 'add', op: 'add', inputs: ['c', 'gap'] },
+        conv('c2', 4),
+        { name: 'sm', op: 'softmax' },
+      ],
+    });
+    expect(d.groups).toEqual([]);
+    expect(d.unfused).toEqual([{ layer: 'add', op: 'add', reason: 'it broadcasts an operand' }]);
+  });
+
+  it('linear → BN1d folds (channels on dim 1 of a 2-d output); the bias was there already', () => {
+    const { d } = deployed({
+      inputs: [{ name: 'v', shape: [2, 16] }],
+      layers: [{ name: 'fc', op: 'linear', outFeatures: 8 }, { name: 'bn', op: 'batchNorm2d' }],
+    });
+    expect(d.groups.map((g) => [g.layers, g.biasAdded])).toEqual([[['fc', 'bn'], false]]);
+    expect(d.deployed.params).toBe(16 * 8 + 8);
+  });
+});
+
+describe('deployed graph: resnet18 (torchvision structure, by hand)', () => {
+  const graph = parseNetworkSpec(modelSpec('resnet18'));
+  const inference = inferGraph(graph);
+  const report = analyzeGraph(graph, DEFAULTS, inference);
+  const d = DeployedReportSchema.parse(analyzeDeployed(graph, inference, report));
+
+  it('20 conv+BN groups; all 17 ReLUs and 8 adds fused; 69 executed layers become 24 kernels', () => {
+    expect(d.groups).toHaveLength(20);
+    const count = (k: string) => d.groups.flatMap((g) => g.fusions).filter((f) => f === k).length;
+    expect([count('foldBatchNorm'), count('activation'), count('residualAdd')]).toEqual([20, 17, 8]);
+    expect(d.groups.every((g) => g.biasAdded)).toBe(true);
+    expect(d.unfused).toEqual([]);
+    expect(d.kernels).toEqual({ trained: 69, deployed: 24 });
+  });
+
+  it('params 11,689,512 → 11,684,712: BN γ,β (2·4800 = 9,600) go, 4,800 conv biases come; buffers 9,600 → 0; MACs unchanged', () => {
+    // BN channels: stem 64; layer1 4·64; layer2 4·128 + 128; layer3 5·256; layer4 5·512 = 4800
+    expect(d.trained.params).toBe(11_689_512);
+    expect(d.deployed.params).toBe(11_689_512 - 9_600 + 4_800);
+    expect([d.trained.buffers, d.deployed.buffers]).toEqual([9_600, 0]);
+    expect(d.deployed.macs).toBe(1_814_073_344);
+  });
+
+  it('FLOPs drop by the BNs\' 2 per element: 2·(802,816 + 4·200,704 + 5·100,352 + 5·50,176 + 5·25,088) = 4,967,424', () => {
+    expect(d.trained.flops - d.deployed.flops).toBe(4_967_424);
+  });
+
+  it('memory access drops by 11,103,296 elements (44,413,184 B): 4·out + 3·C per conv+BN+ReLU, 6·out + 3·C per block end, 2·out + 3·C per shortcut', () => {
+    const stem = 4 * 802_816 + 3 * 64;
+    const stage = (out: number, c: number, downsample: boolean) =>
+      (downsample ? 4 * out + 6 * out + 2 * out + 9 * c : 10 * out + 6 * c) + (10 * out + 6 * c);
+    const expected = stem + stage(200_704, 64, false) + stage(100_352, 128, true) + stage(50_176, 256, true) + stage(25_088, 512, true);
+    expect(expected).toBe(11_103_296);
+    expect(d.trained.memoryAccess.elements.total - d.deployed.memoryAccess.elements.total).toBe(expected);
+    expect(d.memoryDrop.bytes).toBe(44_413_184);
+    expect(d.memoryDrop.percent).toBeCloseTo((44_413_184 / d.trained.memoryAccess.bytes) * 100, 3);
+  });
+});
