@@ -4,6 +4,7 @@ import { conv2d } from './conv.js';
 import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
+import { multiHeadAttention } from './attention.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
@@ -11,7 +12,10 @@ import { channelShuffle } from './shuffle.js';
 import { upsample, resize } from './upsample.js';
 import { reshape, transpose, squeeze, unsqueeze, expand } from './movement.js';
 import { split, slice, pad, gather } from './indexing.js';
-import { reduceMean } from './reduction.js';
+import { reduceMean, reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin } from './reduction.js';
+import { sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum } from './math.js';
+import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from './logic.js';
+import { constantOfShape, range, tile, cumSum, trilu } from './sequence.js';
 import { shape, cast, identity } from './meta.js';
 import type { OpDef } from './types.js';
 
@@ -28,6 +32,7 @@ export const OPS: readonly OpDef[] = [
   resize,
   linear,
   matmul,
+  multiHeadAttention,
   flatten,
   batchNorm2d,
   relu,
@@ -60,6 +65,10 @@ export const OPS: readonly OpDef[] = [
   cast,
   identity,
   reduceMean,
+  reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin,
+  sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum,
+  equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where,
+  constantOfShape, range, tile, cumSum, trilu,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

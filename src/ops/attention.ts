@@ -1,0 +1,223 @@
+/**
+ * multiHeadAttention: multi-head self-attention over a feature map's positions (ViT, BoTNet and
+ * Swin-style hybrids written as specs), or over a token sequence.
+ * PyTorch: torch.nn.MultiheadAttention(embed_dim=C, num_heads=h, bias, batch_first=True) applied as
+ * mha(t, t, t, need_weights=False) to t = x.flatten(2).transpose(1, 2) (N×L×C tokens, L = H·W, row
+ * major), the result transposed back to N×C×H×W. A [N, L, C] input is the token sequence itself.
+ * With `window` [wh, ww] the map is cut into (H/wh)·(W/ww) windows of T = wh·ww tokens (Swin's
+ * window partition, without shift or relative-position bias), each attended on its own with the
+ * same weights; without it every sequence is the whole map (T = L).
+ *
+ *   S sequences of T tokens (S·T = N·H·W = tokens), d = C/h per head:
+ *   q, k, v = t·Wqᵀ + bq, t·Wkᵀ + bk, t·Wvᵀ + bv        W_in = [Wq; Wk; Wv] is [3C, C]
+ *   head i: a = softmax(q_i·k_iᵀ / √d)·v_i               (T×d)·(d×T), then (T×T)·(T×d)
+ *   y = concat(heads)·Woᵀ + bo
+ *   params = 3C² + C² (+ 3C + C biases) = 4·C² + 4·C      (nn.MultiheadAttention's in_proj, out_proj)
+ *   MACs   = tokens·3C·C      QKV projection
+ *          + S·h·T·T·d       q·kᵀ   = tokens·T·C
+ *          + S·h·T·d·T       attn·v = tokens·T·C
+ *          + tokens·C·C      output projection
+ *          = tokens·(4·C² + 2·T·C)
+ *   exact  = tokens·3C·(2C − 1) + S·h·T²·(2d − 1) + S·h·T·d·(2T − 1) + tokens·C·(2C − 1)
+ *   bias   = tokens·4C (one add per projected element) when bias
+ *   element-wise = tokens·C (q scaled by 1/√d, as PyTorch does) + 5·S·h·T² (softmax: max,
+ *   subtract, exp, sum, divide per score)
+ * The two activation-by-activation products (q·kᵀ and attn·v) are MACs, as torchvision's published
+ * GFLOPS for ViT, Swin and MaxViT count them (fvcore's bmm/matmul handles).
+ * Example: ViT-B/16's encoder block at 224 (197 tokens, C = 768, h = 12): 197·(4·768² + 2·197·768)
+ * = 524,391,936 MACs.
+ *
+ * Receptive field: every output unit of global attention reads every position, so the field is
+ * global; with windows, a unit reads exactly the wh×ww window that holds it. That field is not
+ * centred on the unit, so it is reported as a window of size (wh, ww) and step 1 centred on the
+ * unit, with an ATTENTION_RECEPTIVE_FIELD note that says so.
+ *
+ * Initialisation as PyTorch's: in_proj xavier_uniform_ on [3C, C], bound √(6/(C + 3C)) =
+ * 1/√(2C/3), i.e. the fan-in rule with fan_in = 2C/3; out_proj.weight kaiming_uniform_(a = √5),
+ * fan_in C; both biases 0.
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { Pair, posInt } from './geometry.js';
+import { NCHW_RANK, SPATIAL_START } from './common.js';
+import { globalRF, resample } from './receptive-field.js';
+import type { OpDef, WeightSpec } from './types.js';
+import { gemm } from './gemm-tiles.js';
+import { tensor } from '../tensor/tensor.js';
+import { transpose2d } from '../tensor/nd.js';
+
+export const MultiHeadAttentionAttrs = z.strictObject({
+  numHeads: posInt.describe('attention heads h; they split the C channels into h heads of C/h'),
+  embedDim: posInt.optional(),
+  bias: z.boolean().default(true),
+  window: Pair.optional(),
+});
+export type MultiHeadAttentionAttrs = z.infer<typeof MultiHeadAttentionAttrs>;
+
+export interface AttentionPlan {
+  n: number;
+  c: number;
+  heads: number;
+  /** spatial [H, W] of an NCHW input; null for [N, L, C] tokens */
+  hw: [number, number] | null;
+  /** window [wh, ww], or the whole map */
+  win: [number, number];
+  /** tokens per sequence T and sequences S */
+  t: number;
+  s: number;
+}
+
+const pair = (v: number | number[]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> = {
+  name: 'multiHeadAttention',
+  summary: 'Multi-head self-attention over the positions of a feature map (or over windows of it), or over [N, L, C] tokens',
+  pytorch: 'torch.nn.MultiheadAttention',
+  inputNames: ['x'],
+  minInputs: 1,
+  weighted: true,
+  attrs: MultiHeadAttentionAttrs,
+  attrsFromWeights(weights, attrs) {
+    const w = weights.inProjWeight;
+    if (!w || w.length !== 2) return attrs;
+    return { embedDim: w[1], bias: weights.inProjBias !== undefined, ...attrs };
+  },
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const a = ctx.attrs;
+    if (x.length !== NCHW_RANK && x.length !== 3) {
+      ctx.fail('RANK_MISMATCH', `input must be a feature map (N, C, H, W) or tokens (N, L, C), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
+    }
+    const spatial = x.length === NCHW_RANK;
+    const n = x[0];
+    const c = spatial ? x[1] : x[2];
+    if (a.embedDim !== undefined && a.embedDim !== c) {
+      ctx.fail('CHANNEL_MISMATCH', `embedDim=${a.embedDim} but the input ${fmtShape(x)} has ${c} ${spatial ? 'channels' : 'features'}`, 'embedDim', { shapes: { input: x } });
+    }
+    if (c % a.numHeads !== 0) ctx.fail('INVALID_ATTRIBUTE', `numHeads=${a.numHeads} does not divide embedDim ${c}`, 'numHeads');
+    const hw: [number, number] | null = spatial ? [x[2], x[3]] : null;
+    let win: [number, number] = hw ?? [x[1], 1];
+    if (a.window !== undefined) {
+      if (!hw) return ctx.fail('INVALID_ATTRIBUTE', `window needs a feature map (N, C, H, W); the input ${fmtShape(x)} is a token sequence`, 'window');
+      win = pair(a.window);
+      if (hw[0] % win[0] !== 0 || hw[1] % win[1] !== 0) {
+        ctx.fail('INVALID_ATTRIBUTE', `window ${fmtShape(win)} does not tile the ${hw[0]}×${hw[1]} map (pad the map to a multiple of the window first, as Swin does)`, 'window', {
+          shapes: { input: x },
+        });
+      }
+    }
+    const t = win[0] * win[1];
+    const tokens = spatial ? n * x[2] * x[3] : n * x[1];
+    const s = tokens / t;
+    const h = a.numHeads;
+    const d = c / h;
+    const weights: WeightSpec[] = [{ name: 'inProjWeight', shape: [3 * c, c], trainable: true, init: { kind: 'fanIn', fanIn: (2 * c) / 3 } }];
+    if (a.bias) weights.push({ name: 'inProjBias', shape: [3 * c], trainable: true, init: { kind: 'constant', value: 0 } });
+    weights.push({ name: 'outProjWeight', shape: [c, c], trainable: true, init: { kind: 'fanIn', fanIn: c } });
+    if (a.bias) weights.push({ name: 'outProjBias', shape: [c], trainable: true, init: { kind: 'constant', value: 0 } });
+    const scores = s * h * t * t;
+    return {
+      outputs: [[...x]],
+      weights,
+      cost: {
+        macs: tokens * (4 * c * c + 2 * t * c),
+        exactMacOps: tokens * 3 * c * (2 * c - 1) + scores * (2 * d - 1) + s * h * t * d * (2 * t - 1) + tokens * c * (2 * c - 1),
+        biasOps: a.bias ? tokens * 4 * c : 0,
+        elementwise: tokens * c + 5 * scores,
+      },
+      plan: { n, c, heads: h, hw, win, t, s },
+    };
+  },
+  receptiveField(ctx) {
+    const rf = ctx.rf[0];
+    const { hw, win } = ctx.plan;
+    if (!rf || rf.global || !hw) return rf;
+    if (win[0] === hw[0] && win[1] === hw[1]) {
+      ctx.warn({
+        code: 'ATTENTION_RECEPTIVE_FIELD',
+        severity: 'info',
+        message: `layer '${ctx.layer}': global self-attention over the ${hw[0]}×${hw[1]} map: every output unit reads every position, so the receptive field is global`,
+        window: null,
+      });
+      return globalRF(rf, ctx.inputs[0].slice(SPATIAL_START));
+    }
+    ctx.warn({
+      code: 'ATTENTION_RECEPTIVE_FIELD',
+      severity: 'info',
+      message: `layer '${ctx.layer}': windowed self-attention: each output unit reads exactly the ${win[0]}×${win[1]} window that holds it (not a window centred on the unit); the field is reported as a ${win[0]}×${win[1]} window of step 1`,
+      window: [...win],
+    });
+    return { global: false, dims: rf.dims, axes: rf.axes.map((ax, i) => resample(ax, 1, win[i] - 1, 0)) };
+  },
+  run(ctx) {
+    const { n, c, heads, hw, win, t } = ctx.plan;
+    const x = ctx.inputs[0].data;
+    const d = c / heads;
+    const wIn = transpose2d(ctx.weights.inProjWeight.data, 3 * c, c); // [C, 3C]: tokens·W_inᵀ in one GEMM
+    const wOut = transpose2d(ctx.weights.outProjWeight.data, c, c);
+    const bIn = ctx.weights.inProjBias?.data;
+    const bOut = ctx.weights.outProjBias?.data;
+    const y = new Float32Array(x.length);
+    // one sequence's buffers, reused: tokens, q|k|v, k_iᵀ, scores, heads' outputs, projected output
+    const tok = new Float32Array(t * c);
+    const qkv = new Float32Array(t * 3 * c);
+    const kT = new Float32Array(d * t);
+    const sc = new Float32Array(t * t);
+    const att = new Float32Array(t * c);
+    const out = new Float32Array(t * c);
+    const scale = 1 / Math.sqrt(d);
+    const [H, W] = hw ?? [t, 1];
+    const [wh, ww] = win;
+    const perImage = hw ? (H / wh) * (W / ww) : 1;
+    // token p of window (by, bx) is map position (by·wh + p / ww, bx·ww + p % ww); for [N, L, C] input the one "window" is the sequence
+    const windowsX = hw ? W / ww : 1;
+    for (let b = 0; b < n; b++) {
+      const base = b * H * W * c;
+      for (let wi = 0; wi < perImage; wi++) {
+        const y0 = Math.floor(wi / windowsX) * wh;
+        const x0 = (wi % windowsX) * ww;
+        // gather: NCHW channel stride H·W; token-major input is already [L, C]
+        for (let p = 0; p < t; p++) {
+          const pos = (y0 + Math.floor(p / ww)) * W + x0 + (p % ww);
+          if (hw) for (let ch = 0; ch < c; ch++) tok[p * c + ch] = x[base + ch * H * W + pos];
+          else for (let ch = 0; ch < c; ch++) tok[p * c + ch] = x[base + pos * c + ch];
+        }
+        gemm(t, 3 * c, c, tok, 0, c, wIn, 0, 3 * c, qkv, 0, 3 * c, false);
+        if (bIn) for (let p = 0; p < t; p++) for (let j = 0; j < 3 * c; j++) qkv[p * 3 * c + j] += bIn[j];
+        for (let hd = 0; hd < heads; hd++) {
+          const qOff = hd * d;
+          const kOff = c + hd * d;
+          const vOff = 2 * c + hd * d;
+          // PyTorch scales q before the product
+          for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
+          for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
+          gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
+          for (let p = 0; p < t; p++) {
+            const row = p * t;
+            let max = -Infinity;
+            for (let q = 0; q < t; q++) if (sc[row + q] > max) max = sc[row + q];
+            let sum = 0;
+            for (let q = 0; q < t; q++) {
+              const e = Math.exp(sc[row + q] - max);
+              sc[row + q] = e;
+              sum += e;
+            }
+            const inv = 1 / sum;
+            for (let q = 0; q < t; q++) sc[row + q] *= inv;
+          }
+          gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, hd * d, c, false);
+        }
+        gemm(t, c, c, att, 0, c, wOut, 0, c, out, 0, c, false);
+        for (let p = 0; p < t; p++) {
+          const pos = (y0 + Math.floor(p / ww)) * W + x0 + (p % ww);
+          for (let ch = 0; ch < c; ch++) {
+            const v = out[p * c + ch] + (bOut ? bOut[ch] : 0);
+            if (hw) y[base + ch * H * W + pos] = v;
+            else y[base + pos * c + ch] = v;
+          }
+        }
+      }
+    }
+    return [tensor(ctx.outputs[0], y)];
+  },
+};

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+import { run } from './op-helpers.js';
+
+const mha = (attrs: Record<string, unknown>) => ({ op: 'multiHeadAttention', ...attrs });
+
+describe('multiHeadAttention', () => {
+  it('C=4, h=2 over a 2×2 map (4 tokens): params 4·C² + 4·C = 80; MACs QKV 4·12·4 + qkᵀ 2·4·4·2 + attn·v 2·4·4·2 + out 4·4·4 = 384', () => {
+    const l = layer(analyze(net([1, 4, 2, 2], mha({ numHeads: 2 }))), 'l0');
+    expect(l.params).toBe(4 * 16 + 4 * 4);
+    expect(l.macs).toBe(192 + 64 + 64 + 64);
+    expect(l.outputShape).toEqual([1, 4, 2, 2]);
+    // exact: 4·12·(2·4 − 1) + 2·4·4·(2·2 − 1) + 2·4·2·(2·4 − 1) + 4·4·(2·4 − 1) = 336 + 96 + 112 + 112;
+    // element-wise: q scaling 4·4 + softmax 5 per score (2 heads · 4 · 4) = 16 + 160
+    expect(l.flopsByConvention.exact).toBe(336 + 96 + 112 + 112 + 16 + 160);
+  });
+
+  it('bias false drops the 4·C bias parameters: C=8 → 4·64 = 256', () => {
+    expect(layer(analyze(net([1, 8, 3, 3], mha({ numHeads: 4, bias: false }))), 'l0').params).toBe(256);
+  });
+
+  it('ViT-B/16 encoder attention (197 tokens, C=768, h=12): 2,362,368 params and 197·(4·768² + 2·197·768) = 524,391,936 MACs', () => {
+    const l = layer(analyze(net([1, 197, 768], mha({ numHeads: 12 }))), 'l0');
+    // torchvision's vit_b_16 encoder_layer.self_attention: in_proj 3·768·768 + 3·768, out_proj 768·768 + 768
+    expect(l.params).toBe(2_362_368);
+    expect(l.macs).toBe(524_391_936);
+  });
+
+  it('equals the MACs of its pieces written as linear and matmul layers (2 images, C=6, h=3, 4×4 map)', () => {
+    const whole = layer(analyze(net([2, 6, 4, 4], mha({ numHeads: 3 }))), 'l0').macs;
+    const qkv = layer(analyze(net([2, 16, 6], { op: 'linear', outFeatures: 18 })), 'l0').macs;
+    const out = layer(analyze(net([2, 16, 6], { op: 'linear', outFeatures: 6 })), 'l0').macs;
+    const scores = analyze({
+      name: 'qk',
+      inputs: [{ name: 'q', shape: [2, 3, 16, 2] }, { name: 'kT', shape: [2, 3, 2, 16] }, { name: 'v', shape: [2, 3, 16, 2] }],
+      layers: [
+        { name: 's', op: 'matmul', inputs: ['q', 'kT'] },
+        { name: 'a', op: 'matmul', inputs: ['s', 'v'] },
+      ],
+    });
+    // a product of two activations counts batch·M·K·N MACs: 2·3 heads · 16·2·16
+    expect(layer(scores, 's').macs).toBe(6 * 16 * 2 * 16);
+    expect(whole).toBe(qkv + out + layer(scores, 's').macs + layer(scores, 'a').macs);
+  });
+
+  it('window [2, 2] on a 4×4 map: 4 windows of T=4 tokens, MACs 16·(4·C² + 2·4·C); the field is the 2×2 window, with a note', () => {
+    const r = analyze(net([1, 8, 4, 4], { op: 'conv2d', outChannels: 8, kernelSize: 1 }, mha({ numHeads: 2, window: 2 })));
+    const l = layer(r, 'l1');
+    expect(l.macs).toBe(16 * (4 * 64 + 2 * 4 * 8));
+    expect(l.receptiveField).toMatchObject({ global: false, size: [2, 2], stride: [1, 1] });
+    const note = r.warnings.find((w) => w.code === 'ATTENTION_RECEPTIVE_FIELD');
+    expect(note).toMatchObject({ severity: 'info', layer: 'l1', window: [2, 2] });
+  });
+
+  it('global attention makes the receptive field global, with a note', () => {
+    const r = analyze(net([1, 8, 6, 6], mha({ numHeads: 2 })));
+    expect(layer(r, 'l0').receptiveField).toMatchObject({ global: true, size: [6, 6] });
+    expect(r.warnings.find((w) => w.code === 'ATTENTION_RECEPTIVE_FIELD')).toMatchObject({ window: null });
+  });
+
+  it('numHeads that does not divide C, a window that does not tile the map, a wrong embedDim: 400s naming the attribute', () => {
+    expect(errorOf(() => analyze(net([1, 6, 4, 4], mha({ numHeads: 4 })))).code).toBe('INVALID_ATTRIBUTE');
+    const w = errorOf(() => analyze(net([1, 8, 5, 4], mha({ numHeads: 2, window: 2 }))));
+    expect(w.code).toBe('INVALID_ATTRIBUTE');
+    expect(w.message).toMatch(/window \[2, 2\] does not tile the 5×4 map/);
+    expect(errorOf(() => analyze(net([1, 8, 4, 4], mha({ numHeads: 2, embedDim: 16 })))).code).toBe('CHANNEL_MISMATCH');
+    expect(errorOf(() => analyze(net([1, 8], mha({ numHeads: 2 })))).code).toBe('RANK_MISMATCH');
+  });
+
+  it('by hand: one head, C=1, zero query/key weights → uniform attention: every output is W_o·mean(W_v·x) + b_o', () => {
+    // W_in = [w_q; w_k; w_v] = [0; 0; 2], so scores are all 0 and softmax is uniform over the 3 tokens
+    const y = run('multiHeadAttention', [[[1, 1, 1, 3], [1, 2, 6]]], { numHeads: 1 }, {
+      inProjWeight: [[3, 1], [0, 0, 2]],
+      inProjBias: [[3], [0, 0, 1]],
+      outProjWeight: [[1, 1], [0.5]],
+      outProjBias: [[1], [-1]],
+    });
+    // v = 2x + 1 = [3, 5, 13], mean 7; y = 0.5·7 − 1 = 2.5 at every position
+    expect(y).toEqual([{ shape: [1, 1, 1, 3], data: [2.5, 2.5, 2.5] }]);
+  });
+});
