@@ -9,6 +9,14 @@
  *   exact  = (2·(Cin/g)·Kh·Kw − 1)·N·Cout·H'·W'         (the notes' multiply+add count)
  * Kernel: per group, the im2col columns are written straight into the GEMM's packed panels
  * (tensor/gemm.ts, a WebAssembly SIMD micro-kernel); depthwise runs a direct sliding window.
+ *
+ * Input gradient (vjp, weights constant): ∂L/∂x = convTranspose2d(∂L/∂y) with the same weight,
+ *   gx[n, ci, i, j] = Σ_{co ∈ group(ci)} Σ_{u,v} w[co, ci, u, v] · gy[n, co, (i + pt − u·d)/s, (j + pl − v·d)/s]
+ * (terms whose index is fractional or outside [0, H') vanish; rows the forward dropped get 0).
+ * Stride 1: the same sum is a conv2d of gy by the kernels flipped and transposed per group
+ * (w'[ci, co] = w[co, ci] reversed) with padding d·(k − 1) − pt, so it runs through the fast
+ * forward path above (implicit im2col into GEMM panels, or the depthwise window). Strided: the
+ * transposed-convolution kernel (a GEMM, then col2im: conv-transpose-kernel.ts).
  */
 import { z } from 'zod';
 import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geometry.js';
@@ -17,6 +25,7 @@ import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import { addBias, flipKernels } from './kernels.js';
 import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
+import { convTransposeForward } from './conv-transpose-kernel.js';
 import { gemmPacked, packA } from '../tensor/gemm.js';
 import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
@@ -92,7 +101,50 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
     const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
     return [tensor(ctx.outputs[0], convForward(ctx.inputs[0].data, weight, ctx.weights.bias?.data, ctx.plan))];
   },
+  vjp(ctx) {
+    const w = ctx.weights.weight.data;
+    const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
+    const gy = ctx.gradOutputs[0];
+    const x = ctx.inputs[0];
+    return [tensor(x.shape, gy ? convInputGradient(gy.data, weight, ctx.plan) : new Float32Array(x.data.length))];
+  },
 };
+
+/**
+ * ∂L/∂x of a convolution by weight [Cout, Cin/g, Kh, Kw] (see the header). Stride 1 with padding
+ * at most d·(k − 1) per side: conv2d of gy by w' [Cin, Cout/g, Kh, Kw], w'[g·Cin/g + ci, co] =
+ * w[g·Cout/g + co, ci] flipped, padding d·(k − 1) − pt before (the end is bounded by the input).
+ * Otherwise: the transposed convolution of gy by w itself (its [in, out/g] layout is conv's
+ * [Cout, Cin/g]), whose output is the forward's input size, so dropped rows stay 0.
+ */
+export function convInputGradient(gy: Float32Array, weight: Float32Array, p: ConvPlan): Float32Array {
+  const [gh, gw] = p.geo;
+  const swapped = p.geo.map((g) => ({ ...g, in: g.out, out: g.in }));
+  const unitStride = gh.stride === 1 && gw.stride === 1;
+  const fullPad = (g: AxisGeometry) => g.dilation * (g.kernel - 1);
+  if (!unitStride || gh.padBegin > fullPad(gh) || gw.padBegin > fullPad(gw)) {
+    return convTransposeForward(gy, weight, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo: swapped });
+  }
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const taps = gh.kernel * gw.kernel;
+  // w' [Cin, Cout/g, Kh, Kw]: per group the [co, ci] blocks transposed, each kernel reversed
+  const wT = new Float32Array(weight.length);
+  for (let g = 0; g < p.groups; g++) {
+    for (let co = 0; co < coutG; co++) {
+      for (let ci = 0; ci < cinG; ci++) {
+        const src = ((g * coutG + co) * cinG + ci) * taps;
+        const dst = ((g * cinG + ci) * coutG + co) * taps;
+        for (let t = 0; t < taps; t++) wT[dst + taps - 1 - t] = weight[src + t];
+      }
+    }
+  }
+  const geo = swapped.map((g) => {
+    const padBegin = fullPad(g) - g.padBegin;
+    return { ...g, padBegin, padEnd: g.out - 1 + fullPad(g) - padBegin - (g.in - 1) };
+  });
+  return convForward(gy, wT, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo });
+}
 
 /**
  * Depthwise (one input channel per group): a direct sliding window, cheaper than GEMM with M = 1.

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Vector-Jacobian goldens from PyTorch autograd, over the forward goldens' own cases.
+
+Runs scripts/operator_goldens.py's main() with every random tensor it makes requiring a gradient,
+and captures each case's inputs and outputs as autograd sees them; then, for random output
+gradients g (one per differentiable output, from a generator of its own), the input gradients
+torch.autograd.grad(outputs, inputs, g): the VJP contract of src/ops/types.ts (weights are held
+constant: their gradients are never read). Extra cases below cover what the forward goldens do
+not (rows a strided conv drops, padding beyond the kernel, …). Ops whose VJPs another script
+covers (activations, normalisation: scripts/vjp_goldens_activation.py) are left out.
+
+Writes test/fixtures/vjp/<family>.json = {"torch": ver, "cases": [{name, op, attributes, training,
+inputs, weights, gradOutputs, gradInputs}]}; a gradient is null where PyTorch has none (indices,
+shape tensors) or an output does not depend on the inputs.
+
+Run: /usr/bin/python3 scripts/vjp_goldens.py
+"""
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import torchvision
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import operator_goldens as og  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "vjp"
+FAMILY = {
+    "conv2d": "conv", "convTranspose2d": "conv", "deformConv2d": "conv",
+    "maxPool2d": "pool", "avgPool2d": "pool", "globalAvgPool2d": "pool", "adaptiveAvgPool2d": "pool", "maxUnpool2d": "pool",
+    "upsample": "upsample", "resize": "upsample",
+    "linear": "plumbing", "flatten": "plumbing", "matmul": "plumbing",
+    "add": "merge", "sub": "merge", "mul": "merge", "div": "merge", "concat": "merge", "channelShuffle": "merge",
+    "reshape": "plumbing", "transpose": "plumbing", "slice": "plumbing", "split": "plumbing", "pad": "plumbing",
+    "reduceMean": "plumbing", "gather": "plumbing", "expand": "plumbing", "squeeze": "plumbing", "unsqueeze": "plumbing",
+    "identity": "plumbing", "cast": "plumbing",
+}
+GRADS = torch.Generator().manual_seed(777)
+CAPTURED = []
+
+
+def grad_rnd(*shape):
+    return torch.randn(*shape, generator=GRADS).to(torch.float32)
+
+
+def rnd(*shape, scale=1.0):
+    return (torch.randn(*shape) * scale).to(torch.float32).requires_grad_(True)
+
+
+def capture(name, op, attrs, inputs, outputs, weights=None, training=False):
+    CAPTURED.append((name, op, attrs, inputs, outputs, weights or {}, training))
+
+
+def vjp_case(name, op, attrs, inputs, outputs, weights, training):
+    wanted = [t for t in inputs if t.requires_grad]
+    diff = [y for y in outputs if y.requires_grad]
+    gs = {id(y): grad_rnd(*y.shape) for y in diff}
+    grads = torch.autograd.grad(diff, wanted, [gs[id(y)] for y in diff], allow_unused=True, retain_graph=True) if diff and wanted else []
+    by_input = {id(t): g for t, g in zip(wanted, grads)}
+    enc = og.enc
+
+    def maybe(t):
+        return None if t is None else enc(t)
+    return {
+        "name": name, "op": op, "attributes": attrs, "training": training,
+        "inputs": [enc(t) for t in inputs],
+        "weights": {k: enc(v) for k, v in weights.items()},
+        "gradOutputs": [enc(gs[id(y)]) if id(y) in gs else None for y in outputs],
+        "gradInputs": [maybe(by_input.get(id(t), torch.zeros_like(t)) if t.requires_grad else None) for t in inputs],
+    }
+
+
+def extra():
+    """Cases the forward goldens do not need but a VJP does."""
+    c = og.conv_case
+    c("conv2d x=[1,2,8,8] k=3 s=2 p=0 (the last row and column dropped: zero gradient)", rnd(1, 2, 8, 8), 3, 3, stride=2)
+    c("conv2d x=[1,2,6,7] k=3 p=3 (padding beyond the kernel: the transposed path)", rnd(1, 2, 6, 7), 2, 3, padding=3)
+    c("conv2d x=[1,3,9,9] k=3 s=3 d=2 p=[2,1] g=3 (depthwise, strided, dilated)", rnd(1, 3, 9, 9), 3, 3, stride=3, padding=[2, 1], dilation=2, groups=3)
+    c("conv2d x=[1,4,7,8] k=[3,1] s=[2,3] asymmetric padding [0,2,1,0] g=2", rnd(1, 4, 7, 8), 4, (3, 1), stride=[2, 3], groups=2, pads4=(0, 2, 1, 0))
+    c("conv2d x=[2,2,6,6] k=3 s=2 p=1 mode=convolution", rnd(2, 2, 6, 6), 3, 3, stride=2, padding=1, mode="convolution")
+    c("conv2d x=[1,2,7,7] k=3 asymmetric padding [2,1,0,2] stride 1", rnd(1, 2, 7, 7), 3, 3, pads4=(2, 1, 0, 2))
+    x = rnd(1, 2, 7, 7)
+    y, idx = F.max_pool2d(x, 2, 2, return_indices=True)
+    capture("maxPool2d x=[1,2,7,7] k=2 s=2 with indices (last row dropped)", "maxPool2d", {"kernelSize": 2, "stride": 2, "returnIndices": True}, [x], [y, idx.float()])
+    x = rnd(1, 2, 7, 6)
+    capture("maxPool2d x=[1,2,7,6] k=3 s=2 p=1 d=2 ceilMode", "maxPool2d", {"kernelSize": 3, "stride": 2, "padding": 1, "dilation": 2, "ceilMode": True}, [x],
+            [F.max_pool2d(x, 3, 2, 1, dilation=2, ceil_mode=True)])
+    x = rnd(1, 2, 9, 7)
+    capture("adaptiveAvgPool2d x=[1,2,9,7] → [4,3] (overlapping windows)", "adaptiveAvgPool2d", {"outputSize": [4, 3]}, [x], [F.adaptive_avg_pool2d(x, (4, 3))])
+
+
+def main():
+    batch_norm = F.batch_norm
+    # running statistics are buffers: autograd refuses them as requiring a gradient
+    F.batch_norm = lambda x, m, v, *a, **k: batch_norm(x, m.detach().clone(), v.detach().clone(), *a, **k)
+    # torch 1.13 has no derivative for channel_shuffle: the same permutation as view/transpose
+    torch.nn.ChannelShuffle = lambda g: (lambda x: x.reshape(x.shape[0], g, x.shape[1] // g, *x.shape[2:]).transpose(1, 2).reshape(x.shape))
+    og.rnd = rnd
+    og.case = capture
+    og.OUT = Path(tempfile.mkdtemp()) / "goldens.json"
+    og.main()
+    extra()
+    files = {}
+    skipped = []
+    for name, op, attrs, inputs, outputs, weights, training in CAPTURED:
+        fam = FAMILY.get(op)
+        if fam is None:
+            skipped.append(op)
+            continue
+        files.setdefault(fam, []).append(vjp_case(name, op, attrs, inputs, outputs, weights, training))
+    OUT.mkdir(parents=True, exist_ok=True)
+    for fam, cases in files.items():
+        path = OUT / f"{fam}.json"
+        path.write_text(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": cases}) + "\n")
+        print(path.name, len(cases), "cases,", path.stat().st_size, "bytes")
+    print("left to other scripts:", sorted(set(skipped)))
+
+
+if __name__ == "__main__":
+    main()
