@@ -45,6 +45,13 @@ MODELS = {
     "densenet121": (tvm.densenet121, 224, {}),
     "efficientnet_b0": (tvm.efficientnet_b0, 224, {}),
     "deeplabv3_resnet50": (tvm.segmentation.deeplabv3_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
+    "resnext50_32x4d": (tvm.resnext50_32x4d, 224, {}),
+    "wide_resnet50_2": (tvm.wide_resnet50_2, 224, {}),
+    "regnet_y_400mf": (tvm.regnet_y_400mf, 224, {}),
+    "mnasnet1_0": (tvm.mnasnet1_0, 224, {}),
+    "efficientnet_v2_s": (tvm.efficientnet_v2_s, 384, {}),
+    "fcn_resnet50": (tvm.segmentation.fcn_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
+    "lraspp_mobilenet_v3_large": (tvm.segmentation.lraspp_mobilenet_v3_large, 520, {"weights_backbone": None}),
 }
 
 RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)

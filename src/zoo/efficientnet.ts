@@ -1,4 +1,9 @@
-/** EfficientNet-B0 (Tan & Le 2019), torchvision.models.efficientnet_b0: MBConv with SiLU and squeeze-excitation. */
+/**
+ * EfficientNet-B0 (Tan & Le 2019), torchvision.models.efficientnet_b0: MBConv with SiLU and
+ * squeeze-excitation; EfficientNetV2-S (Tan & Le 2021), torchvision.models.efficientnet_v2_s: three
+ * stages of Fused-MBConv (one k×k conv expands with the stride, a 1×1 projects; no SE) before three of
+ * MBConv, BN eps 1e-3, head to 1280 channels. The squeeze width is ⌊block input / 4⌋, as torchvision's.
+ */
 import { NetBuilder, imageInput, makeDivisible } from './builder.js';
 import type { NetworkSpec } from './builder.js';
 
@@ -13,29 +18,72 @@ const B0: Stage[] = [
   [6, 3, 1, 320, 1],
 ];
 
+/** torchvision's MBConv: [1×1 expand] → depthwise k×k → SE → 1×1 project; residual when shape allows. */
+function mbconv(b: NetBuilder, p: string, x: string, [expand, k, stride, out]: Stage, eps?: number): string {
+  const inC = b.ch(x);
+  const expanded = makeDivisible(inC * expand);
+  let y = x;
+  let j = 0;
+  if (expanded !== inC) y = b.convBnAct(`${p}.block.${j++}`, y, expanded, 1, { act: 'swish', eps });
+  y = b.convBnAct(`${p}.block.${j++}`, y, expanded, k, { stride, groups: expanded, act: 'swish', eps });
+  const se = `${p}.block.${j++}`;
+  let sc = b.add(`${se}.avgpool`, 'adaptiveAvgPool2d', y, { outputSize: 1 });
+  sc = b.act(`${se}.activation`, b.conv(`${se}.fc1`, sc, Math.max(1, Math.floor(inC / 4)), 1), 'swish');
+  sc = b.act(`${se}.scale_activation`, b.conv(`${se}.fc2`, sc, expanded, 1), 'sigmoid');
+  y = b.add(`${se}.mul`, 'mul', [y, sc]);
+  y = b.convBnAct(`${p}.block.${j}`, y, out, 1, { act: null, eps });
+  return stride === 1 && inC === out ? b.add(`${p}.add`, 'add', [x, y]) : y;
+}
+
+/** torchvision's FusedMBConv: k×k expand with the stride → 1×1 project (one k×k when expand is 1). */
+function fusedMbconv(b: NetBuilder, p: string, x: string, [expand, k, stride, out]: Stage, eps?: number): string {
+  const inC = b.ch(x);
+  const expanded = makeDivisible(inC * expand);
+  let y: string;
+  if (expanded !== inC) {
+    y = b.convBnAct(`${p}.block.0`, x, expanded, k, { stride, act: 'swish', eps });
+    y = b.convBnAct(`${p}.block.1`, y, out, 1, { act: null, eps });
+  } else {
+    y = b.convBnAct(`${p}.block.0`, x, out, k, { stride, act: 'swish', eps });
+  }
+  return stride === 1 && inC === out ? b.add(`${p}.add`, 'add', [x, y]) : y;
+}
+
+function head(b: NetBuilder, x: string, stages: number, eps: number | undefined, dropout: number, numClasses: number): NetworkSpec {
+  x = b.convBnAct(`features.${stages + 1}`, x, 1280, 1, { act: 'swish', eps });
+  x = b.add('flatten', 'flatten', b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 }));
+  b.sequential('classifier', x, [['dropout', { p: dropout }], ['linear', { outFeatures: numClasses }]]);
+  return b.build();
+}
+
 export function efficientnet_b0(resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('efficientnet_b0', imageInput(resolution), 'torchvision.models.efficientnet_b0');
   let x = b.convBnAct('features.0', 'input', 32, 3, { stride: 2, act: 'swish' });
-  B0.forEach(([expand, k, stride, out, layers], s) => {
+  B0.forEach((stage, s) => {
+    for (let i = 0; i < stage[4]; i++) x = mbconv(b, `features.${s + 1}.${i}`, x, i === 0 ? stage : [stage[0], stage[1], 1, stage[3], 1]);
+  });
+  return head(b, x, B0.length, undefined, 0.2, numClasses);
+}
+
+// torchvision's _efficientnet_conf("efficientnet_v2_s"): expand, kernel, stride, out, layers
+const V2_S: [fused: boolean, ...Stage][] = [
+  [true, 1, 3, 1, 24, 2],
+  [true, 4, 3, 2, 48, 4],
+  [true, 4, 3, 2, 64, 4],
+  [false, 4, 3, 2, 128, 6],
+  [false, 6, 3, 1, 160, 9],
+  [false, 6, 3, 2, 256, 15],
+];
+
+export function efficientnet_v2_s(resolution = 384, numClasses = 1000): NetworkSpec {
+  const b = new NetBuilder('efficientnet_v2_s', imageInput(resolution), 'torchvision.models.efficientnet_v2_s');
+  const eps = 1e-3;
+  let x = b.convBnAct('features.0', 'input', 24, 3, { stride: 2, act: 'swish', eps });
+  V2_S.forEach(([fused, expand, k, stride, out, layers], s) => {
     for (let i = 0; i < layers; i++) {
-      const p = `features.${s + 1}.${i}.block`;
-      const inC = b.ch(x);
-      const expanded = makeDivisible(inC * expand);
-      let y = x;
-      let j = 0;
-      if (expanded !== inC) y = b.convBnAct(`${p}.${j++}`, y, expanded, 1, { act: 'swish' });
-      y = b.convBnAct(`${p}.${j++}`, y, expanded, k, { stride: i === 0 ? stride : 1, groups: expanded, act: 'swish' });
-      const se = `${p}.${j++}`;
-      let sc = b.add(`${se}.avgpool`, 'adaptiveAvgPool2d', y, { outputSize: 1 });
-      sc = b.act(`${se}.activation`, b.conv(`${se}.fc1`, sc, Math.max(1, Math.floor(inC / 4)), 1), 'swish');
-      sc = b.act(`${se}.scale_activation`, b.conv(`${se}.fc2`, sc, expanded, 1), 'sigmoid');
-      y = b.add(`${se}.mul`, 'mul', [y, sc]);
-      y = b.convBnAct(`${p}.${j}`, y, out, 1, { act: null });
-      x = (i === 0 ? stride : 1) === 1 && inC === out ? b.add(`features.${s + 1}.${i}.add`, 'add', [x, y]) : y;
+      const stage: Stage = [expand, k, i === 0 ? stride : 1, out, 1];
+      x = (fused ? fusedMbconv : mbconv)(b, `features.${s + 1}.${i}`, x, stage, eps);
     }
   });
-  x = b.convBnAct('features.8', x, 1280, 1, { act: 'swish' });
-  x = b.add('flatten', 'flatten', b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 }));
-  b.sequential('classifier', x, [['dropout', { p: 0.2 }], ['linear', { outFeatures: numClasses }]]);
-  return b.build();
+  return head(b, x, V2_S.length, eps, 0.2, numClasses);
 }

@@ -1,12 +1,14 @@
 /** The built-in model zoo: name → generator of a network spec at a given input resolution. */
 import type { NetworkSpec } from './builder.js';
 import { mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small } from './mobilenet.js';
-import { resnet18, resnet34, resnet50, resnet101 } from './resnet.js';
+import { resnet18, resnet34, resnet50, resnet101, resnext50_32x4d, wide_resnet50_2 } from './resnet.js';
 import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
 import { densenet121 } from './densenet.js';
-import { efficientnet_b0 } from './efficientnet.js';
+import { efficientnet_b0, efficientnet_v2_s } from './efficientnet.js';
+import { regnet_y_400mf } from './regnet.js';
+import { mnasnet1_0 } from './mnasnet.js';
 import { googlenet, inception_v3 } from './inception.js';
-import { deeplabv3_resnet50, unet } from './segmentation.js';
+import { deeplabv3_resnet50, fcn_resnet50, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
 import { shufflenet_v2_x1_0 } from './shufflenet.js';
 import { squeezenet1_1 } from './squeezenet.js';
 
@@ -40,6 +42,13 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'efficientnet_b0', resolution: 224, torchvision: { params: 5_288_548, gmacs: 0.39 }, build: efficientnet_b0 },
   { name: 'unet', resolution: 256, build: (r?: number) => unet({ resolution: r }) },
   { name: 'deeplabv3_resnet50', resolution: 520, torchvision: { params: 42_004_074, gmacs: 178.72 }, build: deeplabv3_resnet50 },
+  { name: 'resnext50_32x4d', resolution: 224, torchvision: { params: 25_028_904, gmacs: 4.23 }, build: resnext50_32x4d },
+  { name: 'wide_resnet50_2', resolution: 224, torchvision: { params: 68_883_240, gmacs: 11.4 }, build: wide_resnet50_2 },
+  { name: 'regnet_y_400mf', resolution: 224, torchvision: { params: 4_344_144, gmacs: 0.4 }, build: regnet_y_400mf },
+  { name: 'mnasnet1_0', resolution: 224, torchvision: { params: 4_383_312, gmacs: 0.31 }, build: mnasnet1_0 },
+  { name: 'efficientnet_v2_s', resolution: 384, torchvision: { params: 21_458_488, gmacs: 8.37 }, build: efficientnet_v2_s },
+  { name: 'fcn_resnet50', resolution: 520, torchvision: { params: 35_322_218, gmacs: 152.72 }, build: fcn_resnet50 },
+  { name: 'lraspp_mobilenet_v3_large', resolution: 520, torchvision: { params: 3_221_538, gmacs: 2.09 }, build: lraspp_mobilenet_v3_large },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));

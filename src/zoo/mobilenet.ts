@@ -75,23 +75,37 @@ const V3_SMALL: V3Row[] = [
   [5, 576, 96, true, 'hardSwish', 1], [5, 576, 96, true, 'hardSwish', 1],
 ];
 
-function mobilenet_v3(name: string, rows: V3Row[], lastChannel: number, resolution: number, numClasses: number): NetworkSpec {
-  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
+/**
+ * The features of a MobileNetV3 (features.0 … features.N, the last a 1×1 to 6× channels), prefixed as
+ * an IntermediateLayerGetter names them when `prefix` is given. `dilated` is torchvision's
+ * dilated=True (segmentation backbones): the last three blocks keep stride 1 and dilate their
+ * depthwise conv by 2 (output stride 16); residuals still follow the configured stride.
+ */
+export function mobilenetV3Features(b: NetBuilder, rows: V3Row[], prefix = '', dilated = false): string[] {
   const eps = 0.001;
-  let x = b.convBnAct('features.0', 'input', 16, 3, { stride: 2, act: 'hardSwish', eps });
-  rows.forEach(([k, exp, out, se, act, stride], i) => {
-    const p = `features.${i + 1}.block`;
+  const out = [b.convBnAct(`${prefix}0`, 'input', 16, 3, { stride: 2, act: 'hardSwish', eps })];
+  rows.forEach(([k, exp, outC, se, act, stride], i) => {
+    const x = out[out.length - 1];
+    const p = `${prefix}${i + 1}.block`;
     const inC = b.ch(x);
+    const dilation = dilated && i >= rows.length - 3 ? 2 : 1;
     let y = x;
     let j = 0;
     if (exp !== inC) y = b.convBnAct(`${p}.${j++}`, y, exp, 1, { act, eps });
-    y = b.convBnAct(`${p}.${j++}`, y, exp, k, { stride, groups: exp, act, eps });
+    y = b.convBnAct(`${p}.${j++}`, y, exp, k, { stride: dilation > 1 ? 1 : stride, groups: exp, act, eps, ...(dilation > 1 ? { dilation } : {}) });
     if (se) y = squeezeExcite(b, `${p}.${j++}`, y, makeDivisible(exp / 4));
-    y = b.convBnAct(`${p}.${j}`, y, out, 1, { act: null, eps });
-    x = stride === 1 && inC === out ? b.add(`features.${i + 1}.add`, 'add', [x, y]) : y;
+    y = b.convBnAct(`${p}.${j}`, y, outC, 1, { act: null, eps });
+    out.push(stride === 1 && inC === outC ? b.add(`${prefix}${i + 1}.add`, 'add', [x, y]) : y);
   });
-  x = b.convBnAct(`features.${rows.length + 1}`, x, 6 * b.ch(x), 1, { act: 'hardSwish', eps });
-  x = b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 });
+  const last = out[out.length - 1];
+  out.push(b.convBnAct(`${prefix}${rows.length + 1}`, last, 6 * b.ch(last), 1, { act: 'hardSwish', eps }));
+  return out;
+}
+
+function mobilenet_v3(name: string, rows: V3Row[], lastChannel: number, resolution: number, numClasses: number): NetworkSpec {
+  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
+  const features = mobilenetV3Features(b, rows, 'features.');
+  let x = b.add('avgpool', 'adaptiveAvgPool2d', features[features.length - 1], { outputSize: 1 });
   x = b.add('flatten', 'flatten', x);
   b.sequential('classifier', x, [['linear', { outFeatures: lastChannel }], ['hardSwish'], ['dropout', { p: 0.2 }], ['linear', { outFeatures: numClasses }]]);
   return b.build();
@@ -99,3 +113,5 @@ function mobilenet_v3(name: string, rows: V3Row[], lastChannel: number, resoluti
 
 export const mobilenet_v3_large = (r = 224) => mobilenet_v3('mobilenet_v3_large', V3_LARGE, 1280, r, 1000);
 export const mobilenet_v3_small = (r = 224) => mobilenet_v3('mobilenet_v3_small', V3_SMALL, 1024, r, 1000);
+export { V3_LARGE, V3_SMALL };
+export type { V3Row };

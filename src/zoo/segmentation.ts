@@ -2,11 +2,16 @@
  * Segmentation nets: U-Net (Ronneberger et al. 2015: max-pool down, transposed-conv up, concat
  * skips) and DeepLabV3 (Chen et al. 2017) with a dilated ResNet-50 (output stride 8), ASPP with
  * rates 12/24/36 and image pooling, bilinear upsampling, and the auxiliary FCN head, as
- * torchvision.models.segmentation.deeplabv3_resnet50(aux_loss=True) runs it.
+ * torchvision.models.segmentation.deeplabv3_resnet50(aux_loss=True) runs it; FCN (Long et al. 2015,
+ * fcn_resnet50(aux_loss=True): the same dilated trunk, a 3×3 FCNHead on layer4 and the auxiliary one on
+ * layer3) and LR-ASPP (Howard et al. 2019, lraspp_mobilenet_v3_large: a dilated MobileNetV3-Large,
+ * a 1×1 branch gated by a pooled sigmoid branch on the 1/16 map, upsampled to the 1/8 features and
+ * summed with their own 1×1 classifier).
  */
 import { NetBuilder, imageInput } from './builder.js';
 import type { NetworkSpec } from './builder.js';
 import { resnetTrunk } from './resnet.js';
+import { V3_LARGE, mobilenetV3Features } from './mobilenet.js';
 
 function doubleConv(b: NetBuilder, p: string, x: string, out: number): string {
   let y = b.act(`${p}.2`, b.bn(`${p}.1`, b.conv(`${p}.0`, x, out, 3, { padding: 1, bias: false })), 'relu');
@@ -63,4 +68,34 @@ export function deeplabv3_resnet50(resolution = 520, classes = 21): NetworkSpec 
   aux = b.conv('aux_classifier.4', b.add('aux_classifier.3', 'dropout', aux, { p: 0.1 }), classes, 1);
   const auxOut = b.add('aux', 'upsample', aux, { mode: 'bilinear', size: full, alignCorners: false });
   return b.build([out, auxOut]);
+}
+
+/** torchvision's FCNHead: 3×3 to in/4 channels, BN, ReLU, dropout 0.1, 1×1 classifier; bilinear to the input size. */
+function fcnHead(b: NetBuilder, p: string, x: string, classes: number, full: [number, number], out: string): string {
+  let y = b.convBnAct(p, x, b.ch(x) / 4, 3);
+  y = b.conv(`${p}.4`, b.add(`${p}.3`, 'dropout', y, { p: 0.1 }), classes, 1);
+  return b.add(out, 'upsample', y, { mode: 'bilinear', size: full, alignCorners: false });
+}
+
+export function fcn_resnet50(resolution = 520, classes = 21): NetworkSpec {
+  const b = new NetBuilder('fcn_resnet50', imageInput(resolution), 'torchvision.models.segmentation.fcn_resnet50 (aux_loss=True)');
+  const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', [3, 4, 6, 3], 'backbone.', [false, true, true]);
+  const full: [number, number] = [resolution, resolution];
+  return b.build([fcnHead(b, 'classifier', layer4, classes, full, 'out'), fcnHead(b, 'aux_classifier', layer3, classes, full, 'aux')]);
+}
+
+export function lraspp_mobilenet_v3_large(resolution = 520, classes = 21): NetworkSpec {
+  const b = new NetBuilder('lraspp_mobilenet_v3_large', imageInput(resolution), 'torchvision.models.segmentation.lraspp_mobilenet_v3_large');
+  const features = mobilenetV3Features(b, V3_LARGE, 'backbone.', true);
+  // torchvision: low = the block before the third-last stride (features.4, 1/8), high = the last (1/16)
+  const [low, high] = [features[4], features[features.length - 1]];
+  const h = 'classifier';
+  let x = b.act(`${h}.cbr.2`, b.bn(`${h}.cbr.1`, b.conv(`${h}.cbr.0`, high, 128, 1, { bias: false })), 'relu');
+  let s = b.add(`${h}.scale.0`, 'adaptiveAvgPool2d', high, { outputSize: 1 });
+  s = b.act(`${h}.scale.2`, b.conv(`${h}.scale.1`, s, 128, 1, { bias: false }), 'sigmoid');
+  x = b.add(`${h}.mul`, 'mul', [x, s]);
+  const [, , lh, lw] = b.shape(low);
+  x = b.add(`${h}.upsample`, 'upsample', x, { mode: 'bilinear', size: [lh, lw], alignCorners: false });
+  x = b.add(`${h}.add`, 'add', [b.conv(`${h}.low_classifier`, low, classes, 1), b.conv(`${h}.high_classifier`, x, classes, 1)]);
+  return b.build([b.add('out', 'upsample', x, { mode: 'bilinear', size: [resolution, resolution], alignCorners: false })]);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ZOO, ZOO_BY_NAME } from '../../src/zoo/index.js';
 import { unet } from '../../src/zoo/segmentation.js';
+import { regnetStages } from '../../src/zoo/regnet.js';
 import { analyze, layer } from '../helpers.js';
 
 const onnxTruth = JSON.parse(readFileSync(new URL('../fixtures/onnx/truth.json', import.meta.url), 'utf8'));
@@ -11,7 +12,8 @@ describe('the model zoo', () => {
     const required = [
       'alexnet', 'vgg11', 'vgg16', 'vgg16_bn', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'mobilenet_v1', 'mobilenet_v2',
       'mobilenet_v3_large', 'mobilenet_v3_small', 'shufflenet_v2_x1_0', 'squeezenet1_1', 'googlenet', 'inception_v3',
-      'densenet121', 'efficientnet_b0', 'unet', 'deeplabv3_resnet50',
+      'densenet121', 'efficientnet_b0', 'unet', 'deeplabv3_resnet50', 'resnext50_32x4d', 'wide_resnet50_2', 'regnet_y_400mf',
+      'mnasnet1_0', 'efficientnet_v2_s', 'fcn_resnet50', 'lraspp_mobilenet_v3_large',
     ];
     expect(ZOO.map((z) => z.name)).toEqual(expect.arrayContaining(required));
   });
@@ -73,5 +75,30 @@ describe('the model zoo', () => {
     const [a, b] = [at(224), at(320)];
     expect(b.params).toBe(a.params);
     expect(b.macs / a.macs).toBeCloseTo((320 / 224) ** 2, 1);
+  });
+
+  it('RegNetY-400MF stages from the quantised linear rule (d=16, w0=48, wa=27.89, wm=2.09): depths 1,3,6,6, widths 48,104,208,440 (the paper\'s table)', () => {
+    const stages = regnetStages({ depth: 16, w0: 48, wa: 27.89, wm: 2.09, groupWidth: 8 });
+    expect(stages.map((s) => [s.depth, s.width, s.groupWidth])).toEqual([
+      [1, 48, 8],
+      [3, 104, 8],
+      [6, 208, 8],
+      [6, 440, 8],
+    ]);
+  });
+
+  it('ResNeXt-50 32×4d: the 3×3 of layer1 has 128 channels in 32 groups; Wide ResNet-50-2: 128 channels, one group', () => {
+    const conv2 = (name: string) => ZOO_BY_NAME.get(name)!.build().layers.find((l) => l.name === 'layer1.0.conv2') as Record<string, unknown>;
+    expect(conv2('resnext50_32x4d')).toMatchObject({ outChannels: 128, groups: 32 });
+    expect(conv2('wide_resnet50_2')).toMatchObject({ outChannels: 128 });
+    expect(conv2('wide_resnet50_2').groups).toBeUndefined();
+  });
+
+  it('LR-ASPP: dilated MobileNetV3 tail keeps 1/16 (33×33 at 520), the low branch is 1/8 (65×65), output at input size', () => {
+    const r = analyze(ZOO_BY_NAME.get('lraspp_mobilenet_v3_large')!.build());
+    expect(layer(r, 'backbone.16.2').outputShape).toEqual([1, 960, 33, 33]);
+    expect(layer(r, 'classifier.low_classifier').outputShape).toEqual([1, 21, 65, 65]);
+    expect(layer(r, 'backbone.13.block.1.0')).toMatchObject({ outputShape: [1, 672, 33, 33] });
+    expect(r.outputs.map((o) => o.shape)).toEqual([[1, 21, 520, 520]]);
   });
 });
