@@ -16,6 +16,7 @@ import type { GraphSource } from '../src/graph/load.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { onnxModel } from '../test/graph/onnx-builder.js';
+import { record, say } from './records.js';
 
 const OPTIONS = { dtype: 'float32', flops: '2macs', includeBias: false } as const;
 
@@ -65,7 +66,7 @@ function seconds(fn: () => void, repeat: number): number {
 }
 
 export function graphScaleBench(sizes: [number, number] = [10_000, 100_000]): void {
-  console.log('\n## Graph scale: analysis (and the executor) on 10^4 and 10^5-layer graphs');
+  say('\n## Graph scale: analysis (and the executor) on 10^4 and 10^5-layer graphs');
   const [small, large] = sizes;
   for (const c of CASES) {
     const analyse = (n: number) => {
@@ -88,9 +89,11 @@ export function graphScaleBench(sizes: [number, number] = [10_000, 100_000]): vo
       const a = seconds(make(small), 5);
       const b = seconds(make(large), 3);
       const perNode = (s: number, n: number) => `${((s / n) * 1e6).toFixed(1)} µs/node`;
-      console.log(
+      say(
         `${`${c.name}, ${what}`.padEnd(48)} ${small}: ${a.toFixed(3)} s (${perNode(a, small)})   ${large}: ${b.toFixed(3)} s (${perNode(b, large)})   ratio ${(b / a).toFixed(1)} (${large / small} = linear)`,
       );
+      // the peer is linear scaling: 10^5 nodes in (10^5/10^4)× the 10^4 time
+      record({ bench: 'graph-scale', name: `${c.name}, ${what}, ${large} nodes`, unit: 's', higherIsBetter: false, convlens: b, peers: { 'linear from the small graph': (a * large) / small }, against: 'linear from the small graph' });
     }
   }
 }

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { record, say } from './records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -24,10 +25,10 @@ function havePython(modules: string[]): boolean {
 }
 
 export function onnxImportBench(): void {
-  console.log('\n## ONNX import: ResNet-50 with weights');
+  say('\n## ONNX import: ResNet-50 with weights');
   if (!existsSync(file)) {
     if (!havePython(['torch', 'torchvision'])) {
-      console.log('skipped: needs bench/.cache/resnet50.onnx or python3-torch + python3-torchvision to export it');
+      say('skipped: needs bench/.cache/resnet50.onnx or python3-torch + python3-torchvision to export it');
       return;
     }
     mkdirSync(cache, { recursive: true });
@@ -40,12 +41,13 @@ export function onnxImportBench(): void {
   const once = child(1);
   const ours = child(5);
   ours.peakAboveBaseline = once.peakAboveBaseline;
-  console.log(`file: ${(size / 1e6).toFixed(1)} MB, ${ours.params.toLocaleString()} params`);
-  console.log(`convlens decode + analyse: ${ours.ms.toFixed(1)} ms (median of 5)`);
+  say(`file: ${(size / 1e6).toFixed(1)} MB, ${ours.params.toLocaleString()} params`);
+  say(`convlens decode + analyse: ${ours.ms.toFixed(1)} ms (median of 5)`);
   const ratio = ours.peakAboveBaseline / size;
-  console.log(`convlens peak memory above baseline: ${(ours.peakAboveBaseline / 1e6).toFixed(1)} MB = ${ratio.toFixed(2)}× the file (goal < 2×) ${ratio < 2 ? 'OK' : 'MISSED'}`);
+  say(`convlens peak memory above baseline: ${(ours.peakAboveBaseline / 1e6).toFixed(1)} MB = ${ratio.toFixed(2)}× the file (goal < 2×) ${ratio < 2 ? 'OK' : 'MISSED'}`);
+  record({ bench: 'onnx-import', name: 'ResNet-50 with weights: peak memory above baseline', unit: 'bytes', higherIsBetter: false, convlens: ours.peakAboveBaseline, peers: { 'twice the file size': 2 * size }, against: 'twice the file size', extra: { goal: '< 2× the file' } });
   if (!havePython(['onnx'])) {
-    console.log('python onnx: skipped (python3-onnx not installed)');
+    say('python onnx: skipped (python3-onnx not installed)');
     return;
   }
   const script = `import onnx, time, sys
@@ -54,6 +56,7 @@ for _ in range(3):
     t = time.perf_counter(); m = onnx.load(sys.argv[1]); onnx.shape_inference.infer_shapes(m); ts.append(time.perf_counter() - t)
 print(sorted(ts)[1] * 1000)`;
   const py = Number(execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' }).trim());
-  console.log(`python onnx.load + infer_shapes: ${py.toFixed(1)} ms (median of 3)`);
-  console.log(`ratio: convlens is ${(py / ours.ms).toFixed(2)}× the speed of the Python pair ${py > ours.ms ? '(goal met)' : '(goal missed)'}`);
+  say(`python onnx.load + infer_shapes: ${py.toFixed(1)} ms (median of 3)`);
+  say(`ratio: convlens is ${(py / ours.ms).toFixed(2)}× the speed of the Python pair ${py > ours.ms ? '(goal met)' : '(goal missed)'}`);
+  record({ bench: 'onnx-import', name: 'ResNet-50 with weights: decode + analyse', unit: 'ms', higherIsBetter: false, convlens: ours.ms, peers: { 'python onnx.load + infer_shapes': py }, against: 'python onnx.load + infer_shapes' });
 }

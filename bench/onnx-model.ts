@@ -8,7 +8,7 @@ const Model = root.lookupType('onnx.ModelProto');
 
 const raw = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-export function convModel(x: number[], w: Float32Array, wShape: number[], bias: Float32Array, group: number, pad: number): Uint8Array {
+export function convModel(x: number[], w: Float32Array, wShape: number[], bias: Float32Array, group: number, pad: number, stride = 1): Uint8Array {
   const msg = Model.fromObject({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
@@ -22,6 +22,7 @@ export function convModel(x: number[], w: Float32Array, wShape: number[], bias: 
           attribute: [
             { name: 'group', type: 2, i: group },
             { name: 'pads', type: 7, ints: [pad, pad, pad, pad] },
+            { name: 'strides', type: 7, ints: [stride, stride] },
           ],
         },
       ],

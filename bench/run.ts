@@ -2,15 +2,17 @@
 import { convBench } from './conv.js';
 import { graphScaleBench } from './graph-scale.js';
 import { loadBench } from './load.js';
+import { memoryBench } from './memory.js';
+import { networksBench } from './networks.js';
 import { onnxImportBench } from './onnx-import.js';
-import { resnetBench } from './resnet.js';
 
-// names select benches; --flags go to the benches that read them (load: --json, --duration)
+// names select benches; --json: one JSON record per measurement on stdout (bench/records.ts), the table on stderr; --duration: load's length
 const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--duration');
 const benches: [string, () => void | Promise<void>][] = [
   ['onnx-import', onnxImportBench],
   ['conv', convBench],
-  ['resnet18', resnetBench],
+  ['networks', networksBench],
+  ['memory', memoryBench],
   ['graph-scale', () => graphScaleBench()],
 ];
 // run only when named (npm run bench -- load): it starts a server and loads it for about 40 s

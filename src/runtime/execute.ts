@@ -29,6 +29,8 @@ export interface RunOptions {
   maxElements: number;
   /** Most work the run may cost (MAX_RUN_WORK); from the environment when absent. */
   maxWork?: number;
+  /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
+  onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
 }
 
 export interface RunResult {
@@ -91,6 +93,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     const ins = layer.inputs.map(read) as Tensor[];
     const weights = layerWeights(layer, inferred.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
     let outs: Tensor[];
+    const started = opts.onLayer ? performance.now() : 0;
     try {
       outs = op.run({
         attrs: layer.attrs,
@@ -104,6 +107,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     } catch (e) {
       throw withLayer(e, layer);
     }
+    opts.onLayer?.(layer, op.name, performance.now() - started);
     layer.outputs.forEach((name, k) => {
       if (outs[k]) live.set(name, outs[k]);
     });

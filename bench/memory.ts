@@ -1,0 +1,64 @@
+/**
+ * A whole-network run's memory: peak RSS above the idle process, against the sum of the model's
+ * weights and the report's peak activation memory (src/analysis/memory.ts, liveness in execution
+ * order). Each network runs in a fresh child process (`bench/memory.ts --child <file>`) so one
+ * run's heap does not inflate the next; the child reads its own peak RSS (getrusage maxrss).
+ * Goal (issue 12): peak RSS above idle ≤ 1.5 × (weights + peak activations): ratio ≥ 0.67.
+ * Uses the ONNX files bench/networks.ts exports into bench/.cache/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyzeGraph } from '../src/analysis/analyze.js';
+import { inferGraph } from '../src/analysis/infer.js';
+import { analyzeMemory } from '../src/analysis/memory.js';
+import { loadGraph } from '../src/graph/load.js';
+import { runGraph } from '../src/runtime/execute.js';
+import { tensor } from '../src/tensor/tensor.js';
+import { record, say } from './records.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MODELS = ['resnet18', 'mobilenet_v2', 'resnet50'];
+
+interface ChildResult {
+  idleBytes: number;
+  peakBytes: number;
+  weightsBytes: number;
+  activationsBytes: number;
+}
+
+function child(file: string): ChildResult {
+  (globalThis as { gc?: () => void }).gc?.();
+  const idleBytes = process.memoryUsage().rss;
+  const { graph } = loadGraph({ kind: 'onnx', bytes: new Uint8Array(readFileSync(file)), inputShapes: {} });
+  const inference = inferGraph(graph);
+  const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
+  const memory = analyzeMemory(graph, inference, report);
+  const input = tensor([1, 3, 224, 224]);
+  runGraph(graph, { [graph.inputs[0].name]: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER }, inference);
+  const peakBytes = process.resourceUsage().maxRSS * 1024;
+  return { idleBytes, peakBytes, weightsBytes: memory.weights.bytes, activationsBytes: memory.peak.bytes };
+}
+
+export async function memoryBench(): Promise<void> {
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  for (const model of MODELS) {
+    const file = path.join(here, '.cache', `${model}.onnx`);
+    say(`\n## ${model}: peak RSS of one forward at 224, above the idle process`);
+    if (!existsSync(file)) {
+      say('skipped: run `npm run bench -- networks` first (it exports bench/.cache/*.onnx)');
+      continue;
+    }
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult;
+    const above = r.peakBytes - r.idleBytes;
+    const budget = r.weightsBytes + r.activationsBytes;
+    say(`weights ${mb(r.weightsBytes)} + peak activations ${mb(r.activationsBytes)} = ${mb(budget)}; peak RSS above idle ${mb(above)} = ${(above / budget).toFixed(2)}× (goal ≤ 1.5×)`);
+    record({ bench: 'memory', name: `${model} forward, peak RSS above idle`, unit: 'bytes', higherIsBetter: false, convlens: above, peers: { 'weights + peak activations': budget }, against: 'weights + peak activations', extra: { goal: 'ratio ≥ 0.67 (RSS ≤ 1.5× the budget)', ...r } });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
+  console.log(JSON.stringify(child(process.argv[3])));
+}
