@@ -72,6 +72,9 @@ export type FusedGroup = z.infer<typeof FusedGroupSchema>;
 
 export const DeployedReportSchema = z
   .object({
+    dtype: z.string().describe('element type memory access is counted in (the analysis dtype)'),
+    bytesPerElement: z.number(),
+    flops: z.enum(FLOP_CONVENTIONS).describe("the report's FLOP convention, which `flops` fields use"),
     fusions: z.array(z.string()).describe('the rules applied, with the conditions under which each is legal'),
     groups: z.array(FusedGroupSchema),
     unfused: z
@@ -273,6 +276,9 @@ export function analyzeDeployed(graph: Graph, inference: Inference, report: Repo
     }));
   const kernelsTrained = report.layers.filter((l) => l.executed).length;
   return {
+    dtype: report.conventions.dtype,
+    bytesPerElement,
+    flops: convention,
     fusions: DEPLOYED_FUSIONS,
     groups,
     unfused,

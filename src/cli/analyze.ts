@@ -1,15 +1,16 @@
 /**
  * `convlens analyze TARGET`: one network's report, in a format (table, json, csv, md, html, or a
  * Netron attachment for an ONNX file), with the analyses asked for (--memory, --device,
- * --convention, --explain, --depth) and the gates (cli/gates.ts).
+ * --convention, --explain, --depth, --deployed) and the gates (cli/gates.ts).
  *
  * JSON is the report with the extra analyses as top-level keys (`memory`, `roofline`,
- * `convention`, `explain`); the table prints their headline figures after the totals. --out FILE
+ * `convention`, `explain`, `deployed`); the table prints their headline figures after the totals. --out FILE
  * writes the report there and prints one line on stdout saying where.
  */
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
+import { analyzeDeployed } from '../analysis/deployed.js';
 import { computeExtras, planExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
 import { reportMarkdown } from '../analysis/formats/markdown.js';
@@ -27,7 +28,7 @@ import { csv, table } from './format.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, integer, number, progress, shape } from './io.js';
 import type { Io } from './io.js';
-import { conventionText, markdownExtras, memoryText, modulesText, rooflineText } from './sections.js';
+import { conventionText, deployedText, markdownExtras, memoryText, modulesText, rooflineText } from './sections.js';
 
 export const ANALYZE_FORMATS = ['table', 'json', 'csv', 'md', 'html', 'netron'] as const;
 /** ONNX files at least this large show their reading, importing and analysing on a terminal's stderr. */
@@ -67,6 +68,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--in-place', 'peak memory with element-wise layers written in place (implies --memory)', false)
     .option('--convention <name>', `add another tool's count beside convlens's MACs: ${PRESETS.map((p) => p.name).join(', ')}`)
     .option('--explain', 'json: add every per-layer figure\'s formula with its values substituted', false)
+    .option('--deployed', 'add the deployed graph: the costs after the inference fusions (BN folded into the conv, conv + residual add + activation), beside the trained graph', false)
     .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)
     .option('--max-macs <n>', 'fail (exit 1) above this many MACs', number)
     .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', number)
@@ -94,6 +96,7 @@ interface AnalyzeFlags {
   inPlace: boolean;
   convention?: string;
   explain: boolean;
+  deployed: boolean;
   maxParams?: number;
   maxMacs?: number;
   maxMemory?: number;
@@ -132,13 +135,14 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, options, inference);
   const { memory, roofline: rl, convention, explain } = computeExtras({ graph, inference, report }, plan);
+  const deployed = o.deployed ? analyzeDeployed(graph, inference, report) : undefined;
   bar.end();
 
-  const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention };
+  const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention, deployed };
   let text: string;
   switch (o.format) {
     case 'json':
-      text = JSON.stringify({ ...report, ...(shown.memory && { memory }), ...(rl && { roofline: rl }), ...(convention && { convention }), ...(explain && { explain }) }, null, 2);
+      text = JSON.stringify({ ...report, ...(shown.memory && { memory }), ...(rl && { roofline: rl }), ...(convention && { convention }), ...(explain && { explain }), ...(deployed && { deployed }) }, null, 2);
       break;
     case 'csv':
       text = csv(report);
@@ -147,7 +151,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       text = reportMarkdown(report, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
       break;
     case 'html':
-      text = reportHtml({ report, memory, roofline: rl }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
+      text = reportHtml({ report, memory, roofline: rl, deployed }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
       break;
     case 'netron': {
       const { attachment, skipped } = netronAttachment(report, onnxNodes((source as { bytes: Uint8Array }).bytes));
@@ -161,11 +165,12 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       if (shown.memory) sections.push(memoryText(shown.memory));
       if (rl) sections.push(rooflineText(rl));
       if (convention) sections.push(conventionText(convention));
+      if (deployed) sections.push(deployedText(deployed));
       text = sections.join('\n\n');
     }
   }
-  if (o.format === 'csv' && (shown.memory || rl || convention || explain)) {
-    io.err('convlens: the CSV holds the per-layer counts only; --memory, --device, --convention and --explain show in --format table, json or md');
+  if (o.format === 'csv' && (shown.memory || rl || convention || explain || deployed)) {
+    io.err('convlens: the CSV holds the per-layer counts only; --memory, --device, --convention, --explain and --deployed show in --format table, json or md');
   }
   emit(io, text, o.out, o.format === 'netron' ? 'Netron attachment (open it in Netron while the model is shown)' : `${o.format} report`);
 

@@ -1,8 +1,10 @@
 /**
  * The extra sections `convlens analyze` prints after its table (and appends to --format md) when
  * asked: the module tree at --depth, peak memory (--memory), the roofline latency lower bound
- * (--device) and another tool's count (--convention).
+ * (--device), another tool's count (--convention) and the deployed graph (--deployed).
  */
+import type { DeployedReport } from '../analysis/deployed.js';
+import { deployedMarkdown } from '../analysis/formats/deployed.js';
 import type { MemoryReport } from '../analysis/memory.js';
 import { flattenModules, moduleSummary } from '../analysis/modules.js';
 import type { Report } from '../analysis/report.js';
@@ -83,8 +85,28 @@ export function conventionText(c: ConventionCount): string {
   return [`convention ${c.preset} (${c.version}): ${c.headline}`, columns(['family', 'layers', c.unit, 'convlens MACs', 'difference', 'why'], rows, [1, 2, 3, 4])].join('\n');
 }
 
+/** The deployed graph: totals before and after the inference fusions, the groups saving the most memory. */
+export function deployedText(d: DeployedReport): string {
+  const line = (label: string, a: number, b: number) => [label, a.toLocaleString('en-US'), b.toLocaleString('en-US'), (b - a).toLocaleString('en-US'), pct(a === 0 ? null : ((b - a) / a) * 100)];
+  const rows = [
+    line('params', d.trained.params, d.deployed.params),
+    line('buffers', d.trained.buffers, d.deployed.buffers),
+    line('MACs', d.trained.macs, d.deployed.macs),
+    line(`FLOPs (${d.flops})`, d.trained.flops, d.deployed.flops),
+    line(`memory access (B, ${d.dtype})`, d.trained.memoryAccess.bytes, d.deployed.memoryAccess.bytes),
+    line('kernels', d.kernels.trained, d.kernels.deployed),
+  ];
+  const top = [...d.groups].sort((a, b) => b.memoryDrop.bytes - a.memoryDrop.bytes).slice(0, ROOFLINE_TOP);
+  return [
+    `deployed graph (BN folded into convs, conv + add + activation fused): ${d.groups.length} fused groups, memory access −${d.memoryDrop.bytes.toLocaleString('en-US')} B (${pct(d.memoryDrop.percent)})${d.complete ? '' : ' (incomplete analysis: lower bounds)'}`,
+    columns(['', 'trained', 'deployed', 'change', 'change %'], rows, [1, 2, 3, 4]),
+    ...(top.length ? ['largest memory drops:', columns(['layers', 'fused', 'drop (B)'], top.map((g) => [g.layers.join(' → '), g.fusions.join(' + '), g.memoryDrop.bytes.toLocaleString('en-US')]), [2])] : []),
+    ...(d.unfused.length ? [`not fused: ${d.unfused.slice(0, 5).map((u) => `${u.layer} (${u.reason})`).join('; ')}${d.unfused.length > 5 ? `; … (${d.unfused.length} in all)` : ''}`] : []),
+  ].join('\n');
+}
+
 /** The same sections as Markdown, appended to reportMarkdown's document. */
-export function markdownExtras(x: { memory?: MemoryReport; roofline?: RooflineReport; convention?: ConventionCount }): string {
+export function markdownExtras(x: { memory?: MemoryReport; roofline?: RooflineReport; convention?: ConventionCount; deployed?: DeployedReport }): string {
   const parts: string[] = [];
   const m = x.memory;
   if (m) {
@@ -126,5 +148,6 @@ export function markdownExtras(x: { memory?: MemoryReport; roofline?: RooflineRe
       ),
     );
   }
+  if (x.deployed) parts.push(deployedMarkdown(x.deployed));
   return parts.length ? `\n${parts.join('\n\n')}\n` : '';
 }

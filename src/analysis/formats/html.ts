@@ -6,7 +6,8 @@
  * Sections: the totals (exact and in SI units); per-layer MACs and params; the op-type breakdown;
  * the receptive field along depth; the activation-memory timeline with the peak and the torchinfo
  * footprint (when a memory report is given); the roofline on a device (when a roofline is given);
- * the module tree at a depth and the costliest layers; the counting conventions; the warnings.
+ * the deployed graph's fusions (when given); the module tree at a depth and the costliest layers;
+ * the counting conventions; the warnings.
  *
  * Every text that comes from the network (layer, input and op names, warning messages, device
  * names) is escaped. The document carries its own Content-Security-Policy in a <meta> element
@@ -17,11 +18,13 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { torchinfoFootprint } from '../footprint.js';
 import type { TorchinfoFootprint } from '../footprint.js';
+import type { DeployedReport } from '../deployed.js';
 import type { MemoryReport } from '../memory.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, flattenModules, moduleSummary } from '../modules.js';
 import type { ModuleSummary, TopMetric } from '../modules.js';
 import type { Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
+import { deployedHtml } from './deployed.js';
 import { layersChart, memoryChart, opsChart, receptiveFieldChart, rooflineChart } from './html-charts.js';
 import type { Chart } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
@@ -46,6 +49,8 @@ export interface HtmlInput {
   modules?: ModuleSummary;
   /** analysis/footprint.ts: the memory report's, else computed from the report. */
   footprint?: TorchinfoFootprint;
+  /** analysis/deployed.ts: the deployed (inference-fused) graph beside the trained one (omitted when absent). */
+  deployed?: DeployedReport;
 }
 
 /** The policy the document declares for itself: no script, no request, its own <style> only. */
@@ -251,6 +256,7 @@ export function reportHtml(input: HtmlInput, options: Partial<HtmlOptions> = {})
       ? memorySection(memory, footprint, memoryChart(report, memory))
       : section('memory', 'Memory', `<pre class="torchinfo">${esc(footprint.lines.join('\n'))}</pre><p class="small">No activation timeline: the memory analysis was not run.</p>`),
     roofline ? rooflineSection(roofline, rooflineChart(roofline)) : '',
+    input.deployed ? deployedHtml(input.deployed) : '',
     modules.tree.depth > 0 ? modulesSection(modules) : '',
     o.topK > 0 ? topSection(modules) : '',
     conventionsSection(report),

@@ -4,6 +4,7 @@ import { analyzeGraph } from '../../../src/analysis/analyze.js';
 import { resolveDevice } from '../../../src/analysis/devices.js';
 import { MAX_BARS } from '../../../src/analysis/formats/html-charts.js';
 import { documentPolicy, reportHtml } from '../../../src/analysis/formats/html.js';
+import { analyzeDeployed } from '../../../src/analysis/deployed.js';
 import { inferGraph } from '../../../src/analysis/infer.js';
 import { analyzeMemory } from '../../../src/analysis/memory.js';
 import { flattenModules, moduleSummary } from '../../../src/analysis/modules.js';
@@ -20,8 +21,9 @@ function full(spec: unknown, depth = 2) {
   const memory = analyzeMemory(graph, inference, report);
   const rl = roofline(report, resolveDevice('a100-sxm4-40gb'));
   const modules = moduleSummary(report, { depth });
-  const html = reportHtml({ report, memory, roofline: rl, modules }, { depth });
-  return { report, memory, rl, modules, html };
+  const deployed = analyzeDeployed(graph, inference, report);
+  const html = reportHtml({ report, memory, roofline: rl, modules, deployed }, { depth });
+  return { report, memory, rl, modules, deployed, html };
 }
 
 const count = (html: string, s: string) => html.split(s).length - 1;
@@ -47,8 +49,16 @@ const ATTRS = new Set(
   'lang charset http-equiv content name rel href class id scope data-field data-chart data-mark xmlns viewBox width height role aria-labelledby x y x1 x2 y1 y2 cx cy r rx d fill fill-opacity stroke stroke-width stroke-dasharray stroke-linejoin text-anchor dominant-baseline transform'.split(' '),
 );
 
-describe('reportHtml: ResNet-18 with memory, roofline on the A100 and modules at depth 2', () => {
-  const { report, memory, rl, modules, html } = full(resnet18());
+describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed graph and modules at depth 2', () => {
+  const { report, memory, rl, modules, deployed, html } = full(resnet18());
+
+  it('the deployed section: totals trained → deployed, the memory-access drop, every fused group', () => {
+    const sec = element(html, 'section', 'id="deployed"');
+    expect(fields(sec, 'deployedMemoryDrop')).toEqual(['44,413,184']);
+    expect(sec).toContain('<tr><th scope="row">params</th><td class="num">11,689,512</td><td class="num">11,684,712</td><td class="num">−4,800 (−0.04%)</td></tr>');
+    expect(count(sec, '<tr><td><code>')).toBe(deployed.groups.length);
+    expect(sec).not.toContain('<h3>Not fused</h3>');
+  });
 
   it('one document: doctype, title, one <style>, its own policy allowing that style by SHA-256 and nothing else', () => {
     expect(html.startsWith('<!DOCTYPE html>\n<html lang="en">')).toBe(true);
@@ -168,6 +178,10 @@ describe('reportHtml: names are text', () => {
     expect(html).toContain('<h1>convlens report: &lt;script&gt;alert(1)&lt;/script&gt;</h1>');
     expect(html).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; (conv2d)\nMACs:');
     expect(count(html, '&lt;script&gt;alert(1)&lt;/script&gt;')).toBeGreaterThan(8);
+  });
+
+  it('the deployed section names the fused conv → ReLU group escaped', () => {
+    expect(html).toContain('<tr><td><code>&lt;script&gt;alert(1)&lt;/script&gt;</code> → <code>x&quot; onmouseover=&quot;alert(2)</code></td><td>activation</td>');
   });
 
   it('quotes and ampersands cannot leave an attribute or start an entity', () => {
