@@ -25,6 +25,8 @@ import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorRF, TensorValue } from './types.js';
 import { pad as padTensor, stridedSlice } from '../tensor/nd.js';
 import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { foldMovement } from './fold-movement.js';
 
 /** Most outputs a split may declare: each is a tensor and a graph edge, so the count is bounded. */
 export const MAX_SPLIT_OUTPUTS = 4096;
@@ -108,12 +110,8 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
       plan.steps.push(step);
     });
     const v = ctx.values[0];
-    let value: TensorValue | null = null;
-    if (v && x.length === 1 && mayFold(ctx, out[0])) {
-      const data: number[] = [];
-      for (let i = plan.starts[0], n = 0; n < out[0]; i += plan.steps[0], n++) data.push(v.data[i]);
-      value = { data, integer: v.integer };
-    }
+    // any rank folds (torch's F.pad export slices a [k, 2] pads value backwards)
+    const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? foldMovement(v, x, (t) => sliceKernel(t, plan, out)) : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan };
   },
   receptiveField(ctx) {
@@ -127,17 +125,18 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     if (axes.some((a) => a === null)) return { ...rf, global: true };
     return { ...rf, axes: axes as TensorRF['axes'] };
   },
-  run(ctx) {
-    const x = ctx.inputs[0];
-    const starts = x.shape.map(() => 0);
-    const steps = x.shape.map(() => 1);
-    ctx.plan.axes.forEach((a, i) => {
-      starts[a] = ctx.plan.starts[i];
-      steps[a] = ctx.plan.steps[i];
-    });
-    return [stridedSlice(x, starts, steps, ctx.outputs[0])];
-  },
+  run: (ctx) => [sliceKernel(ctx.inputs[0], ctx.plan, ctx.outputs[0])],
 };
+
+function sliceKernel(x: Tensor, plan: SlicePlan, out: readonly number[]): Tensor {
+  const starts = x.shape.map(() => 0);
+  const steps = x.shape.map(() => 1);
+  plan.axes.forEach((a, i) => {
+    starts[a] = plan.starts[i];
+    steps[a] = plan.steps[i];
+  });
+  return stridedSlice(x, starts, steps, out);
+}
 
 export const PadAttrs = z.strictObject({ pads: IntList.optional(), mode: z.enum(['constant', 'reflect', 'edge', 'wrap']).default('constant'), value: z.number().default(0) });
 export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {

@@ -25,6 +25,7 @@ import { IntList, attrOrConstant, mayFold, sameData } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorValue } from './types.js';
 import { broadcastTo, permute } from '../tensor/nd.js';
+import { foldMovement } from './fold-movement.js';
 
 export const ReshapeAttrs = z.strictObject({ shape: IntList.optional(), allowZero: z.boolean().default(false) });
 export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
@@ -86,6 +87,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
     const v = ctx.values[0];
     let value: TensorValue | null = null;
     if (v && x.length <= 1) value = v;
+    else if (v && mayFold(ctx, v.data.length)) value = foldMovement(v, x, (t) => permute(t, perm));
     return { outputs: [perm.map((p) => x[p])], values: [value], weights: [], cost: ZERO_COST, plan: { perm } };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => ctx.plan.perm.indexOf(d)),

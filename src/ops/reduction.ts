@@ -1,54 +1,219 @@
 /**
- * Reductions: reduceMean (ONNX ReduceMean, opsets 13–18; torch.mean(x, dim, keepdim)).
+ * Reductions over axes (ONNX ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL2, opsets 11–18;
+ * torch.mean, sum, amax, amin, linalg.vector_norm) and the index of the extreme (ONNX ArgMax,
+ * ArgMin; torch.argmax, argmin).
  *
- *   y[j] = (1/n)·Σ x[i] over the input elements i that reduce to j, n = ∏ x.shape[a] over the axes
- *   axes: all by default, each in [−rank, rank − 1]; keepDims leaves them as size-1 dims
- *   FLOPs = numel(x): per output, n − 1 additions and one division (n in all)
+ *   reduceMean y[j] = (1/n)·Σ x[i]     reduceSum Σ x[i]     reduceMax max x[i]     reduceMin min x[i]
+ *   reduceL2   y[j] = √(Σ x[i]²)       over the input elements i that reduce to j, n = ∏ x.shape[a]
+ *   axes: all by default, each in [−rank, rank − 1], from the attribute or the constant `axes`
+ *   input (ReduceSum since opset 13, the others since 18); an empty list reduces all axes unless
+ *   noopWithEmptyAxes, which then passes the input through; keepDims leaves size-1 dims
+ *   argMax/argMin: the index along `dim` of the first extreme (the last with selectLastIndex);
+ *   without `dim`, of the flattened input (torch); keepDim leaves a size-1 dim
  *
- * The output element an input element adds into is a broadcast index: the kept-dims shape (the
- * reduced axes set to 1) read as the input's shape (broadcast.ts). Reducing over a spatial axis
- * makes the receptive field global; reducing other axes without keepDims moves the spatial ones.
+ * FLOPs, as the obvious loop does them: mean numel(x) (n − 1 additions and one division per
+ * output); sum, max, min and argMax/argMin numel(x) − numel(y) (n − 1 additions or comparisons
+ * per output); L2 2·numel(x) (a square and an addition per input, less one addition, plus one
+ * square root, per output).
+ *
+ * The output element an input element reduces into is a broadcast index: the kept-dims shape (the
+ * reduced axes set to 1) read as the input's shape (broadcast.ts). Known values fold. Reducing
+ * over a spatial axis makes the receptive field global; reducing others without keepDims moves them.
  */
 import { z } from 'zod';
 import { globalRF, moveDims } from './receptive-field.js';
 import { broadcastIndex } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
-import { IntList, attrOrConstant } from './common.js';
+import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef } from './types.js';
+import type { InferContext, OpDef, RFContext, Shape, TensorRF, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
-export const ReduceMeanAttrs = z.strictObject({ axes: IntList.optional(), keepDims: z.boolean().default(true) });
-export const reduceMean: OpDef<z.infer<typeof ReduceMeanAttrs>, { axes: number[] }> = {
+export interface ReducePlan {
+  /** The reduced axes, non-negative; empty with noopWithEmptyAxes (identity). */
+  axes: number[];
+}
+
+/** The reduced axes and the output shape. */
+function reducedShape<A extends { keepDims: boolean }>(ctx: InferContext<A>, axes: readonly number[]): Shape {
+  const x = ctx.inputs[0];
+  return ctx.attrs.keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i));
+}
+
+/** The field after reducing `axes` of the input: global when a spatial axis goes, else moved. */
+function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF | null {
+  const rf = ctx.rf[0];
+  if (!rf) return rf;
+  const x = ctx.inputs[0];
+  const { axes } = ctx.plan;
+  if (rf.dims.some((d) => axes.includes(d))) return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+  if (ctx.attrs.keepDims) return rf;
+  return moveDims(rf, (d) => d - axes.filter((a) => a < d).length);
+}
+
+interface Reducer {
+  name: string;
+  summary: string;
+  pytorch: string;
+  /** The accumulator's start, the step per input element, and the finish per output given n inputs. */
+  init: number;
+  step: (acc: number, x: number) => number;
+  finish: (acc: number, n: number) => number;
+  flops: (inputs: number, outputs: number) => number;
+  /** Whether the result is integer for an integer input. */
+  keepsIntegers: boolean;
+}
+
+/** acc[into[i]] = step(acc, x[i]) in double precision, then finish. */
+function reduceData(r: Reducer, data: ArrayLike<number>, shape: Shape, axes: readonly number[]): Float64Array {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const acc = new Float64Array(numel(kept)).fill(r.init);
+  // input element i reduces into acc[into[i]]
+  const into = broadcastIndex(kept, shape);
+  for (let i = 0; i < data.length; i++) acc[into[i]] = r.step(acc[into[i]], data[i]);
+  const n = acc.length === 0 ? 0 : data.length / acc.length;
+  for (let j = 0; j < acc.length; j++) acc[j] = r.finish(acc[j], n);
+  return acc;
+}
+
+export const ReduceAttrs = z.strictObject({ axes: IntList.optional(), keepDims: z.boolean().default(true), noopWithEmptyAxes: z.boolean().default(false) });
+export type ReduceAttrs = z.infer<typeof ReduceAttrs>;
+
+function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
+  return {
+    name: r.name,
+    summary: r.summary,
+    pytorch: r.pytorch,
+    inputNames: ['data', 'axes'],
+    minInputs: 1,
+    attrs: ReduceAttrs,
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      const given = attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
+      const all = x.map((_, i) => i);
+      const axes = given && given.length > 0 ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : ctx.attrs.noopWithEmptyAxes ? [] : all;
+      const out = reducedShape(ctx, axes);
+      const v = ctx.values[0];
+      let value: TensorValue | null = null;
+      if (v && mayFold(ctx, numel(out))) value = { data: Array.from(reduceData(r, v.data, x, axes)), integer: v.integer && r.keepsIntegers };
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: axes.length ? r.flops(numel(x), numel(out)) : 0 }, plan: { axes } };
+    },
+    receptiveField: reducedRF,
+    run(ctx) {
+      const x = ctx.inputs[0];
+      return [tensor(ctx.outputs[0], Float32Array.from(reduceData(r, x.data, x.shape, ctx.plan.axes)))];
+    },
+  };
+}
+
+export const reduceMean = reduction({
   name: 'reduceMean',
   summary: 'Mean over axes (all axes by default)',
   pytorch: 'torch.mean',
-  inputNames: ['data', 'axes'],
-  minInputs: 1,
-  attrs: ReduceMeanAttrs,
-  infer(ctx) {
-    const x = ctx.inputs[0];
-    const given = attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
-    const axes = given ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : x.map((_, i) => i);
-    const out = ctx.attrs.keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i));
-    return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: { axes } };
-  },
-  receptiveField(ctx) {
-    const rf = ctx.rf[0];
-    if (!rf) return rf;
-    const x = ctx.inputs[0];
-    if (rf.dims.some((d) => ctx.plan.axes.includes(d))) return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
-    if (ctx.attrs.keepDims) return rf;
-    return moveDims(rf, (d) => d - ctx.plan.axes.filter((a) => a < d).length);
-  },
-  run(ctx) {
-    const x = ctx.inputs[0];
-    const kept = x.shape.map((d, i) => (ctx.plan.axes.includes(i) ? 1 : d));
-    const sums = new Float64Array(numel(kept));
-    // input element i adds into sums[into[i]]
-    const into = broadcastIndex(kept, x.shape);
-    for (let i = 0; i < x.data.length; i++) sums[into[i]] += x.data[i];
-    const n = x.data.length / sums.length;
-    return [tensor(ctx.outputs[0], Float32Array.from(sums, (v) => v / n))];
-  },
-};
+  init: 0,
+  step: (a, x) => a + x,
+  finish: (a, n) => a / n,
+  flops: (inputs) => inputs,
+  keepsIntegers: false,
+});
+export const reduceSum = reduction({
+  name: 'reduceSum',
+  summary: 'Sum over axes (all axes by default)',
+  pytorch: 'torch.sum',
+  init: 0,
+  step: (a, x) => a + x,
+  finish: (a) => a,
+  flops: (inputs, outputs) => inputs - outputs,
+  keepsIntegers: true,
+});
+export const reduceMax = reduction({
+  name: 'reduceMax',
+  summary: 'Maximum over axes (all axes by default)',
+  pytorch: 'torch.amax',
+  init: -Infinity,
+  // NaN propagates, as torch.amax
+  step: (a, x) => (x > a || Number.isNaN(x) ? x : a),
+  finish: (a) => a,
+  flops: (inputs, outputs) => inputs - outputs,
+  keepsIntegers: true,
+});
+export const reduceMin = reduction({
+  name: 'reduceMin',
+  summary: 'Minimum over axes (all axes by default)',
+  pytorch: 'torch.amin',
+  init: Infinity,
+  step: (a, x) => (x < a || Number.isNaN(x) ? x : a),
+  finish: (a) => a,
+  flops: (inputs, outputs) => inputs - outputs,
+  keepsIntegers: true,
+});
+export const reduceL2 = reduction({
+  name: 'reduceL2',
+  summary: 'Euclidean norm over axes (all axes by default)',
+  pytorch: 'torch.linalg.vector_norm',
+  init: 0,
+  step: (a, x) => a + x * x,
+  finish: (a) => Math.sqrt(a),
+  flops: (inputs) => 2 * inputs,
+  keepsIntegers: false,
+});
+
+export const ArgAttrs = z.strictObject({ dim: z.number().int().optional(), keepDim: z.boolean().default(false), selectLastIndex: z.boolean().default(false) });
+export type ArgAttrs = z.infer<typeof ArgAttrs>;
+interface ArgPlan extends ReducePlan {
+  /** The axis searched; −1 for the flattened input. */
+  dim: number;
+}
+
+/** Index along `dim` (or of the flattened input) of the first (last) extreme; NaN counts as the extreme, as torch. */
+function argData(data: ArrayLike<number>, shape: Shape, dim: number, last: boolean, better: (x: number, best: number) => boolean): Float64Array {
+  const size = dim < 0 ? data.length : shape[dim];
+  const inner = dim < 0 ? 1 : numel(shape.slice(dim + 1));
+  const outer = dim < 0 ? 1 : numel(shape.slice(0, dim));
+  const out = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * size * inner + i;
+      let best = data[base];
+      let at = 0;
+      for (let k = 1; k < size && !Number.isNaN(best); k++) {
+        const x = data[base + k * inner];
+        if (better(x, best) || Number.isNaN(x) || (last && x === best)) {
+          best = x;
+          at = k;
+        }
+      }
+      out[o * inner + i] = at;
+    }
+  }
+  return out;
+}
+
+function argReduction(name: string, pytorch: string, what: string, better: (x: number, best: number) => boolean): OpDef<ArgAttrs, ArgPlan> {
+  return {
+    name,
+    summary: `Index of the ${what} along a dimension (of the flattened input without one)`,
+    pytorch,
+    inputNames: ['data'],
+    minInputs: 1,
+    attrs: ArgAttrs,
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      const dim = ctx.attrs.dim === undefined ? -1 : normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
+      if (dim >= 0 && x[dim] === 0) ctx.fail('INVALID_ATTRIBUTE', `${name} over dim ${dim} of size 0 in ${x.length ? `[${x.join(', ')}]` : '[]'}`, 'dim');
+      const axes = dim < 0 ? x.map((_, i) => i) : [dim];
+      const out = dim < 0 && !ctx.attrs.keepDim ? [] : ctx.attrs.keepDim ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => i !== dim);
+      const v = ctx.values[0];
+      const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? { data: Array.from(argData(v.data, x, dim, ctx.attrs.selectLastIndex, better)), integer: true } : null;
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) - numel(out) }, plan: { dim, axes } };
+    },
+    receptiveField: (ctx) => reducedRF({ ...ctx, attrs: { keepDims: ctx.attrs.keepDim } }),
+    run(ctx) {
+      const x = ctx.inputs[0];
+      return [tensor(ctx.outputs[0], Float32Array.from(argData(x.data, x.shape, ctx.plan.dim, ctx.attrs.selectLastIndex, better)))];
+    },
+  };
+}
+
+export const argMax = argReduction('argMax', 'torch.argmax', 'maximum', (x, best) => x > best);
+export const argMin = argReduction('argMin', 'torch.argmin', 'minimum', (x, best) => x < best);

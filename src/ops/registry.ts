@@ -16,6 +16,7 @@ import { reduceMean, reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin }
 import { sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum } from './math.js';
 import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from './logic.js';
 import { constantOfShape, range, tile, cumSum, trilu } from './sequence.js';
+import { gatherElements, scatterND } from './scatter.js';
 import { shape, cast, identity } from './meta.js';
 import type { OpDef } from './types.js';
 
@@ -69,6 +70,7 @@ export const OPS: readonly OpDef[] = [
   sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum,
   equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where,
   constantOfShape, range, tile, cumSum, trilu,
+  gatherElements, scatterND,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

@@ -4,7 +4,9 @@
  * Record<opType, NodeMapper>; add it to the list below.
  */
 import type { NodeMapper } from './mapping.js';
+import { MATH_MAPPERS } from './map-math.js';
+import { INDEX_MAPPERS } from './map-index.js';
 
-const FAMILIES: readonly Record<string, NodeMapper>[] = [];
+const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS];
 
 export const FAMILY_MAPPERS: Readonly<Record<string, NodeMapper>> = Object.assign(Object.create(null), ...FAMILIES);

@@ -1,0 +1,55 @@
+/**
+ * ONNX constants, index arithmetic and reductions → convlens ops (src/ops/sequence.ts,
+ * reduction.ts): attribute names and defaults per the ONNX operator specs (opsets 7–18). Axes
+ * moved from attributes to inputs (ReduceSum at opset 13, the other reductions at 18): either
+ * form maps, the input form folded by the analyzer.
+ */
+import { dtypeOfOnnx } from '../../tensor/dtype.js';
+import { toConstant } from './constants.js';
+import { Unsupported } from './mapping.js';
+import type { MapContext, NodeMapper } from './mapping.js';
+
+const opt = <T>(key: string, v: T | undefined) => (v === undefined ? {} : { [key]: v });
+
+/** ReduceMean, ReduceSum …: keepdims (default 1), noop_with_empty_axes (default 0), axes as an attribute or input 1. */
+const reduce =
+  (op: string): NodeMapper =>
+  ({ a, same }) =>
+    same(op, { keepDims: a.int('keepdims', 1) !== 0, noopWithEmptyAxes: a.int('noop_with_empty_axes', 0) === 1, ...opt('axes', a.ints('axes')) });
+
+/** ArgMax, ArgMin: axis (default 0), keepdims (default 1), select_last_index (default 0). */
+const arg =
+  (op: string): NodeMapper =>
+  ({ a, same }) =>
+    same(op, { dim: a.int('axis', 0), keepDim: a.int('keepdims', 1) !== 0, selectLastIndex: a.int('select_last_index', 0) === 1 });
+
+/** ConstantOfShape's `value`: a one-element tensor (default float32 0). */
+function constantOfShape({ a, same, node }: MapContext) {
+  const t = a.tensor('value');
+  if (!t) return same('constantOfShape', { value: 0, dtype: 'float32' });
+  const dtype = dtypeOfOnnx(t.dataType);
+  const c = toConstant(t, `${node.output[0]}:value`, false, { left: 1 });
+  if (!c.value || c.value.data.length !== 1) throw new Unsupported(`a value tensor of ${c.shape.length ? c.shape.join('×') : 'no'} elements (must be one ${dtype})`);
+  if (dtype === 'other') throw new Unsupported(`a value of ONNX data type ${t.dataType}`);
+  return same('constantOfShape', { value: c.value.data[0], dtype });
+}
+
+export const INDEX_MAPPERS: Record<string, NodeMapper> = {
+  ConstantOfShape: constantOfShape,
+  Range: (ctx) => ctx.same('range'),
+  Tile: (ctx) => ctx.same('tile'),
+  CumSum: ({ a, same }) => same('cumSum', { exclusive: a.int('exclusive', 0) === 1, reverse: a.int('reverse', 0) === 1 }),
+  Trilu: ({ a, node, scalarOf }) => {
+    const k = node.input[1] ? scalarOf(1) : undefined;
+    return { op: 'trilu', inputs: [node.input[0]], attrs: { upper: a.int('upper', 1) === 1, ...opt('diagonal', k) } };
+  },
+  ReduceMean: reduce('reduceMean'),
+  ReduceSum: reduce('reduceSum'),
+  ReduceMax: reduce('reduceMax'),
+  ReduceMin: reduce('reduceMin'),
+  ReduceL2: reduce('reduceL2'),
+  ArgMax: arg('argMax'),
+  ArgMin: arg('argMin'),
+  GatherElements: ({ a, same }) => same('gatherElements', { dim: a.int('axis', 0) }),
+  ScatterND: ({ a, same }) => same('scatterND', { reduction: a.string('reduction', 'none') }),
+};

@@ -1,0 +1,103 @@
+/**
+ * Element-wise math (ONNX opsets 7–18; torch equivalents named per op). Output shape = the input's
+ * (unary) or the broadcast of the inputs (binary and variadic, NumPy rules). Known values fold
+ * (shape arithmetic: Swin's window partition computes pads with Mod, ViT's position code Pow/Sqrt).
+ *
+ *   sqrt √x · exp eˣ · log ln x · neg −x · abs |x| · reciprocal 1/x · floor ⌊x⌋ · ceil ⌈x⌉
+ *   pow        xʸ (ONNX Pow; int64 inputs stay integer)
+ *   mod        fmod = false: a − b·⌊a/b⌋, the sign of the divisor (torch.remainder, ONNX Mod fmod 0,
+ *              Python's %); fmod = true: a − b·trunc(a/b), the sign of the dividend (torch.fmod, C)
+ *   minimum, maximum   element-wise over any number of inputs (ONNX Min/Max are variadic), with
+ *              NaN propagating as torch.minimum does
+ *
+ * FLOPs: 1 per output element per operation (a k-input Min does k − 1 comparisons); floor and ceil
+ * count 1 (a rounding). Receptive fields pass through (unary) or merge as add's (mergeRF).
+ * VJPs (PyTorch autograd): sqrt g/(2y), exp g·y, log g/x, neg −g, abs g·sign(x) (0 at 0),
+ * reciprocal −g·y², floor and ceil 0.
+ */
+import { z } from 'zod';
+import { broadcastOp, unaryOp } from './pointwise.js';
+
+export const sqrt = unaryOp({
+  name: 'sqrt',
+  summary: 'Element-wise square root',
+  pytorch: 'torch.sqrt',
+  flops: 1,
+  fn: () => (x) => Math.sqrt(x),
+  integerOut: () => false,
+  grad: () => (_x, y) => 1 / (2 * y),
+});
+export const exp = unaryOp({ name: 'exp', summary: 'Element-wise eˣ', pytorch: 'torch.exp', flops: 1, fn: () => Math.exp, integerOut: () => false, grad: () => (_x, y) => y });
+export const log = unaryOp({
+  name: 'log',
+  summary: 'Element-wise natural logarithm',
+  pytorch: 'torch.log',
+  flops: 1,
+  fn: () => Math.log,
+  integerOut: () => false,
+  grad: () => (x) => 1 / x,
+});
+export const neg = unaryOp({ name: 'neg', summary: 'Element-wise negation', pytorch: 'torch.neg', flops: 1, fn: () => (x) => -x, grad: () => () => -1 });
+export const abs = unaryOp({ name: 'abs', summary: 'Element-wise absolute value', pytorch: 'torch.abs', flops: 1, fn: () => Math.abs, grad: () => (x) => Math.sign(x) });
+export const reciprocal = unaryOp({
+  name: 'reciprocal',
+  summary: 'Element-wise 1/x',
+  pytorch: 'torch.reciprocal',
+  flops: 1,
+  fn: () => (x) => 1 / x,
+  integerOut: () => false,
+  grad: () => (_x, y) => -y * y,
+});
+export const floor = unaryOp({ name: 'floor', summary: 'Element-wise ⌊x⌋', pytorch: 'torch.floor', flops: 1, fn: () => Math.floor, grad: () => () => 0 });
+export const ceil = unaryOp({ name: 'ceil', summary: 'Element-wise ⌈x⌉', pytorch: 'torch.ceil', flops: 1, fn: () => Math.ceil, grad: () => () => 0 });
+
+export const pow = broadcastOp({
+  name: 'pow',
+  summary: 'Element-wise xʸ with broadcasting (integer inputs give integers, as ONNX Pow)',
+  pytorch: 'torch.pow',
+  inputNames: ['x', 'exponent'],
+  flops: 1,
+  fn: () => ([x, y], integer) => (integer ? Math.trunc(x ** y) : x ** y),
+  // ONNX Pow's output has X's type: an int64 base stays integer even under a float exponent
+  integerOut: ([x]) => x,
+});
+
+export const ModAttrs = z.strictObject({ fmod: z.boolean().default(false) });
+export const mod = broadcastOp({
+  name: 'mod',
+  summary: 'Element-wise remainder with broadcasting: the sign of the divisor (torch.remainder), or of the dividend with fmod (torch.fmod)',
+  pytorch: 'torch.remainder / torch.fmod',
+  inputNames: ['a', 'b'],
+  attrs: ModAttrs,
+  flops: 1,
+  fn: (attrs) =>
+    attrs.fmod
+      ? ([a, b]) => a % b
+      : ([a, b]) => {
+          const r = a % b;
+          // JS % takes the dividend's sign; the remainder takes the divisor's
+          return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+        },
+});
+
+/** torch.minimum / torch.maximum: a NaN in any input makes the output NaN (Math.min does the same). */
+export const minimum = broadcastOp({
+  name: 'minimum',
+  summary: 'Element-wise minimum of one or more tensors, with broadcasting',
+  pytorch: 'torch.minimum',
+  inputNames: ['a', 'b'],
+  minInputs: 1,
+  variadic: true,
+  flops: 1,
+  fn: () => (args) => Math.min(...args),
+});
+export const maximum = broadcastOp({
+  name: 'maximum',
+  summary: 'Element-wise maximum of one or more tensors, with broadcasting',
+  pytorch: 'torch.maximum',
+  inputNames: ['a', 'b'],
+  minInputs: 1,
+  variadic: true,
+  flops: 1,
+  fn: () => (args) => Math.max(...args),
+});
