@@ -31,7 +31,7 @@ interface ChildResult {
 function child(file: string): ChildResult {
   (globalThis as { gc?: () => void }).gc?.();
   const idleBytes = process.memoryUsage().rss;
-  const { graph } = loadGraph({ kind: 'onnx', bytes: new Uint8Array(readFileSync(file)), inputShapes: {} });
+  const { graph } = loadGraph({ kind: 'onnx', bytes: readFileSync(file), inputShapes: {} });
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
   const memory = analyzeMemory(graph, inference, report);

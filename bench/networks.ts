@@ -61,7 +61,7 @@ export async function networksBench(): Promise<void> {
       say(`skipped: needs bench/.cache/${net.model}.onnx or python3-torch to export it`);
       continue;
     }
-    const bytes = new Uint8Array(readFileSync(file));
+    const bytes: Uint8Array = readFileSync(file); // a Buffer is a Uint8Array: no copy
     const r = rng(1);
     const input = tensor([1, 3, 224, 224], Float32Array.from({ length: 3 * 224 * 224 }, () => r() * 2 - 1));
     let graph;
