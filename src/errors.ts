@@ -48,6 +48,7 @@ export const ERROR_CATALOG = {
   QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue (Redis at REDIS_URL) cannot be reached; retry later' },
   GRAPHQL_INVALID: { status: 400, title: 'The GraphQL request does not parse, does not validate against the schema, or its variables do not fit' },
   QUERY_TOO_COMPLEX: { status: 400, title: 'The GraphQL operation is deeper, wider or costlier than the limits' },
+  NO_GRADIENT: { status: 400, title: 'A layer between the input and the chosen unit has no vector-Jacobian product, so no input gradient can pass through it' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 

@@ -1,0 +1,278 @@
+/**
+ * Input gradients of one output unit: a forward pass over the graph executor's plan that keeps only
+ * what the reverse pass needs, then the reverse pass through each layer's vector-Jacobian product
+ * (OpDef.vjp), weights held constant.
+ *
+ * Forward: only the layers the targets depend on run (a classifier after the chosen feature map
+ * does not). A layer is on the backward path when a graph input reaches it and it reaches a target;
+ * its inputs, forward outputs and weights are kept for its VJP (a VJP may read any of them: ReLU its
+ * input, sigmoid its output, conv its weights). Every other tensor is dropped after its last forward
+ * reader, as runGraph does.
+ *
+ * Backward: the seed is ∂L/∂y for L = Σ_{c ∈ channels} y[0, c, i, j] (a one at each chosen channel of
+ * the unit, batch 0), then layers in reverse topological order; where a tensor fans out, its
+ * gradients are summed. A layer whose op has no VJP fails with NO_GRADIENT naming it. With
+ * `release`, each kept tensor is dropped once the last layer reading it has been differentiated,
+ * so one pass peaks at the forward's kept set, not twice it.
+ */
+import type { Inference } from '../analysis/infer.js';
+import { ConvlensError, fmtShape } from '../errors.js';
+import type { Graph, GraphLayer } from '../graph/graph.js';
+import type { OpDef, Shape } from '../ops/types.js';
+import { own } from '../records.js';
+import { hash32 } from '../tensor/random.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkRun } from './checks.js';
+import { runLimits } from './execute.js';
+import type { RunOptions } from './execute.js';
+import { constantData, layerWeights } from './weights.js';
+
+/** The unit whose input gradient is wanted. */
+export interface GradTarget {
+  /** A layer name (its first output) or a tensor name. */
+  layer: string;
+  /** Channels summed into the unit; null: all of them. */
+  channels: number[] | null;
+  /** [row, column] in the target map (4-D targets); null: the centre, ⌊H/2⌋, ⌊W/2⌋ (as PyTorch's `y[..., H // 2, W // 2]`). */
+  position: [number, number] | null;
+}
+
+/** The target resolved: its tensor, shape and the unit chosen. */
+export interface ResolvedTarget {
+  layer: string;
+  tensor: string;
+  shape: number[];
+  channels: number[];
+  /** Row and column; null for a target without spatial axes (a linear layer's output). */
+  position: [number, number] | null;
+}
+
+interface Step {
+  index: number;
+  layer: GraphLayer;
+  op: OpDef;
+  plan: unknown;
+  outputs: Shape[];
+  weights: Record<string, Tensor>;
+  seed: number;
+}
+
+export interface ForwardState {
+  graph: Graph;
+  inference: Inference;
+  /** Tensors kept for the reverse pass (and the targets themselves). */
+  kept: Map<string, Tensor>;
+  /** Layers on a path from a graph input to a target, in execution order. */
+  steps: Step[];
+  /** Tensors that depend on a graph input (only they carry gradients). */
+  differentiable: Set<string>;
+  targets: ResolvedTarget[];
+}
+
+/** A target checked against the analysed shapes: a known layer or tensor, channels and position in range. */
+export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget, path = '$'): ResolvedTarget {
+  const layer = graph.layers.find((l) => l.name === t.layer);
+  const name = layer ? layer.outputs[0] : t.layer;
+  const info = inference.tensors.get(name);
+  if (!info || graph.inputs.some((i) => i.name === name)) {
+    const names = graph.layers.map((l) => l.name);
+    throw new ConvlensError('UNKNOWN_INPUT', `no layer or tensor named '${t.layer}' to take the gradient of (layers: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`, { path: `${path}.layer` });
+  }
+  const shape = info.shape ? [...info.shape] : null;
+  if (!shape || (shape.length !== 4 && shape.length !== 2)) {
+    throw new ConvlensError('INVALID_OPTION', `the gradient is taken of a feature map [N, C, H, W] or features [N, C]; '${t.layer}' is ${fmtShape(shape)}`, { path: `${path}.layer`, layer: t.layer });
+  }
+  const c = shape[1];
+  const channels = t.channels ?? Array.from({ length: c }, (_, i) => i);
+  if (channels.length === 0) throw new ConvlensError('INVALID_OPTION', 'channels is empty; leave it out to sum over all channels', { path: `${path}.channels` });
+  channels.forEach((ch, i) => {
+    if (!Number.isInteger(ch) || ch < 0 || ch >= c) {
+      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer });
+    }
+  });
+  let position: [number, number] | null = null;
+  if (shape.length === 4) {
+    position = t.position ?? [Math.floor(shape[2] / 2), Math.floor(shape[3] / 2)];
+    position.forEach((p, axis) => {
+      if (!Number.isInteger(p) || p < 0 || p >= shape[2 + axis]) {
+        throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(shape)} along ${axis === 0 ? 'rows' : 'columns'} (0–${shape[2 + axis] - 1})`, {
+          path: `${path}.position[${axis}]`,
+          layer: t.layer,
+        });
+      }
+    });
+  } else if (t.position) {
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(shape)} has no spatial axes; leave position out`, { path: `${path}.position`, layer: t.layer });
+  }
+  return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: [...new Set(channels)], position };
+}
+
+/** Runs the forward pass for these targets, keeping what their reverse passes read. */
+export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference, targets: ResolvedTarget[]): ForwardState {
+  const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts));
+  const { analysed, tensors: infos } = inference;
+  const producer = new Map<string, number>();
+  analysed.forEach((a, i) => a.layer.outputs.forEach((o) => producer.set(o, i)));
+
+  // layers the targets need (backwards from the targets) …
+  const needed = new Set<number>();
+  const stack = targets.map((t) => producer.get(t.tensor)).filter((i): i is number => i !== undefined);
+  while (stack.length) {
+    const i = stack.pop()!;
+    if (needed.has(i)) continue;
+    needed.add(i);
+    for (const r of analysed[i].layer.inputs) {
+      const p = producer.get(r);
+      if (p !== undefined && !needed.has(p)) stack.push(p);
+    }
+  }
+  // … and the tensors that depend on a graph input (forward from the inputs)
+  const differentiable = new Set(graph.inputs.map((i) => i.name));
+  const runs = (i: number) => {
+    const a = analysed[i];
+    return needed.has(i) && executed.has(a.layer.name) && !a.folded && a.op !== null && a.inferred !== null;
+  };
+  analysed.forEach((a, i) => {
+    if (runs(i) && a.layer.inputs.some((r) => differentiable.has(r))) a.layer.outputs.forEach((o) => differentiable.add(o));
+  });
+  const onPath = (i: number) => runs(i) && analysed[i].layer.outputs.some((o) => differentiable.has(o));
+
+  const keep = new Set<string>(targets.map((t) => t.tensor));
+  const lastUse = new Map<string, number>();
+  analysed.forEach((a, i) => {
+    if (!runs(i)) return;
+    a.layer.inputs.forEach((r) => lastUse.set(r, i));
+    if (onPath(i)) [...a.layer.inputs, ...a.layer.outputs].forEach((r) => keep.add(r));
+  });
+
+  const live = new Map<string, Tensor>(graph.inputs.map((inp) => [inp.name, own(inputs, inp.name)!]));
+  const read = (name: string): Tensor | undefined => {
+    if (name === '') return undefined;
+    const t = live.get(name);
+    if (t) return t;
+    const c = graph.constants.get(name);
+    if (c) {
+      const data = constantData(c);
+      if (!data) throw new ConvlensError('INVALID_TENSOR', `constant '${name}' has no data in the file`, { path: '$.model' });
+      const ct = tensor(c.shape, data);
+      live.set(name, ct);
+      return ct;
+    }
+    const info = infos.get(name);
+    if (info?.value && info.shape) return tensor(info.shape, Float32Array.from(info.value.data));
+    throw new ConvlensError('INTERNAL', `tensor '${name}' was not computed`);
+  };
+
+  const steps: Step[] = [];
+  const kept = new Map<string, Tensor>();
+  analysed.forEach((a, i) => {
+    if (!runs(i)) return;
+    const { layer, op, inferred } = a;
+    const ins = layer.inputs.map(read) as Tensor[];
+    const weights = layerWeights(layer, inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
+    const seed = opts.seed ^ hash32(layer.name);
+    let outs: Tensor[];
+    try {
+      outs = op!.run({ attrs: layer.attrs, plan: inferred!.plan, inputs: ins, weights, outputs: inferred!.outputs, training: false, seed });
+    } catch (e) {
+      throw withLayer(e, layer);
+    }
+    layer.outputs.forEach((name, k) => {
+      if (outs[k]) live.set(name, outs[k]);
+    });
+    if (onPath(i)) steps.push({ index: i, layer, op: op!, plan: inferred!.plan, outputs: inferred!.outputs, weights, seed });
+    for (const r of layer.inputs) if (lastUse.get(r) === i && !keep.has(r)) live.delete(r);
+  });
+  for (const name of keep) {
+    const t = live.get(name) ?? (graph.constants.has(name) || infos.get(name)?.value ? read(name) : undefined);
+    if (t) kept.set(name, t);
+  }
+  return { graph, inference, kept, steps, differentiable, targets };
+}
+
+function withLayer(e: unknown, layer: GraphLayer): unknown {
+  if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
+  return new ConvlensError(e.code, `layer '${layer.name}': ${e.message}`, { ...e.details, path: layer.path, layer: layer.name });
+}
+
+/** ∂L/∂y: ones at the unit's chosen channels in batch 0, zeros elsewhere. */
+export function seedGradient(t: ResolvedTarget): Tensor {
+  const g = tensor(t.shape);
+  const [, , h = 1, w = 1] = t.shape;
+  const [i, j] = t.position ?? [0, 0];
+  for (const ch of t.channels) g.data[(ch * h + i) * w + j] = 1;
+  return g;
+}
+
+/** a + b into a fresh tensor (neither may be written: a VJP may hand back a view of its gradOutput). */
+function sum(a: Tensor, b: Tensor, name: string): Tensor {
+  if (a.data.length !== b.data.length) throw new ConvlensError('INTERNAL', `gradients of '${name}' disagree in shape: ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  const out = new Float32Array(a.data.length);
+  const x = a.data;
+  const y = b.data;
+  for (let k = 0; k < out.length; k++) out[k] = x[k] + y[k];
+  return { shape: [...a.shape], data: out };
+}
+
+/**
+ * The gradient of the target unit with respect to every graph input (by name; an input the unit
+ * does not depend on gets zeros). `release` frees kept tensors as the pass goes (the state cannot
+ * serve another target afterwards).
+ */
+export function backward(state: ForwardState, target: ResolvedTarget, release = false): Record<string, Tensor> {
+  const { graph, kept, steps, differentiable } = state;
+  const grads = new Map<string, Tensor>();
+  const owned = new Set<Tensor>();
+  grads.set(target.tensor, seedGradient(target));
+  owned.add(grads.get(target.tensor)!);
+  // the last step (in forward order) reading each kept tensor, to release it once passed
+  const firstReader = new Map<string, number>();
+  if (release) steps.forEach((s, k) => [...s.layer.inputs, ...s.layer.outputs].forEach((r) => firstReader.has(r) || firstReader.set(r, k)));
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const s = steps[k];
+    const gradOutputs = s.layer.outputs.map((o) => grads.get(o) ?? null);
+    if (gradOutputs.every((g) => g === null)) continue;
+    if (!s.op.vjp) {
+      throw new ConvlensError('NO_GRADIENT', `layer '${s.layer.name}' (${s.op.name}) has no vector-Jacobian product yet, so the gradient cannot pass through it; choose a layer before it`, {
+        path: s.layer.path,
+        layer: s.layer.name,
+        op: s.op.name,
+      });
+    }
+    const inputs = s.layer.inputs.map((r) => (r === '' ? undefined : kept.get(r))) as Tensor[];
+    const forward = s.layer.outputs.map((o) => kept.get(o)) as Tensor[];
+    let gin: (Tensor | null)[];
+    try {
+      gin = s.op.vjp({ attrs: s.layer.attrs, plan: s.plan, inputs, weights: s.weights, outputs: s.outputs, training: false, seed: s.seed, forward, gradOutputs });
+    } catch (e) {
+      throw withLayer(e, s.layer);
+    }
+    for (const o of s.layer.outputs) grads.delete(o);
+    s.layer.inputs.forEach((r, i) => {
+      const g = gin[i];
+      if (!g || !differentiable.has(r)) return;
+      const prev = grads.get(r);
+      if (!prev) {
+        grads.set(r, g);
+        return;
+      }
+      if (owned.has(prev)) {
+        const a = prev.data;
+        const b = g.data;
+        for (let e = 0; e < a.length; e++) a[e] += b[e];
+      } else {
+        const s2 = sum(prev, g, r);
+        owned.add(s2);
+        grads.set(r, s2);
+      }
+    });
+    if (release) for (const r of [...s.layer.inputs, ...s.layer.outputs]) if (firstReader.get(r) === k && !graph.inputs.some((i) => i.name === r)) kept.delete(r);
+  }
+  const out: Record<string, Tensor> = Object.create(null);
+  for (const inp of graph.inputs) {
+    const shape = kept.get(inp.name)?.shape ?? inp.shape;
+    out[inp.name] = grads.get(inp.name) ?? tensor(shape, new Float32Array(numel(shape)));
+  }
+  return out;
+}
