@@ -10,6 +10,7 @@ import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { analyzeTask, convRowsTask, foldTask, operatorTask, runTask } from './tasks.js';
 import { collectIfOver } from './memory.js';
+import { erfTask } from './erf-task.js';
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -19,6 +20,7 @@ export const TASKS = {
   run: runTask,
   foldBatchNorm: foldTask,
   convRows: convRowsTask,
+  erf: erfTask,
 } as const;
 export type TaskName = keyof typeof TASKS;
 

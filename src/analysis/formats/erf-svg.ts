@@ -1,0 +1,59 @@
+/**
+ * An effective receptive field as inline SVG for the HTML report: the contribution map in at most
+ * 48×48 cells (each the mean of the pixels it covers, coloured with viridis over the cells'
+ * maximum), the theoretical field's box (white, solid), the non-zero gradient's bounding box
+ * (dashed) and the circle holding 95 % of the mass, in input-pixel coordinates (viewBox).
+ */
+import type { ErfStats } from '../erf.js';
+import { viridis } from '../erf-png.js';
+
+const MAX_CELLS = 48;
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const num = (v: number) => String(Math.round(v * 100) / 100);
+
+export function erfSvg(map: ArrayLike<number>, stats: ErfStats, title: string, size = 240): string {
+  const [h, w] = stats.input;
+  const ch = Math.ceil(h / Math.min(h, MAX_CELLS));
+  const cw = Math.ceil(w / Math.min(w, MAX_CELLS));
+  const rows = Math.ceil(h / ch);
+  const cols = Math.ceil(w / cw);
+  const cells = new Float64Array(rows * cols);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) cells[Math.floor(y / ch) * cols + Math.floor(x / cw)] += map[y * w + x];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) cells[r * cols + c] /= (Math.min(h, (r + 1) * ch) - r * ch) * (Math.min(w, (c + 1) * cw) - c * cw);
+  }
+  let max = 0;
+  for (const v of cells) if (v > max) max = v;
+  const parts: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [R, G, B] = viridis(max > 0 ? cells[r * cols + c] / max : 0);
+      parts.push(`<rect x="${c * cw}" y="${r * ch}" width="${cw}" height="${ch}" fill="rgb(${R},${G},${B})"/>`);
+    }
+  }
+  const t = stats.theoretical.box;
+  parts.push(`<rect x="${t.left}" y="${t.top}" width="${t.right - t.left + 1}" height="${t.bottom - t.top + 1}" fill="none" stroke="#fff" stroke-width="${num(Math.max(h, w) / 120)}"><title>theoretical field ${stats.theoretical.size.join('×')}</title></rect>`);
+  const s = stats.support.box;
+  if (s) {
+    parts.push(
+      `<rect x="${s.left}" y="${s.top}" width="${s.right - s.left + 1}" height="${s.bottom - s.top + 1}" fill="none" stroke="#fff" stroke-dasharray="${num(Math.max(h, w) / 40)}" stroke-width="${num(Math.max(h, w) / 200)}"><title>non-zero gradient</title></rect>`,
+    );
+  }
+  if (stats.radius.p95 !== null) {
+    const [cy, cx] = stats.theoretical.centre;
+    parts.push(`<circle cx="${num(cx + 0.5)}" cy="${num(cy + 0.5)}" r="${num(stats.radius.p95 + 0.5)}" fill="none" stroke="#f55" stroke-width="${num(Math.max(h, w) / 150)}"><title>95 % of the gradient mass</title></circle>`);
+  }
+  // the view reaches into the padding when the theoretical box does (grey outside the input)
+  const x0 = Math.min(0, t.left);
+  const y0 = Math.min(0, t.top);
+  const vw = Math.max(w, t.right + 1) - x0;
+  const vh = Math.max(h, t.bottom + 1) - y0;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${size}" height="${Math.round((size * vh) / vw)}" viewBox="${x0} ${y0} ${vw} ${vh}" shape-rendering="crispEdges">` +
+    `<title>${esc(title)}</title>` +
+    `<rect x="${x0}" y="${y0}" width="${vw}" height="${vh}" fill="#ddd"/>` +
+    parts.join('') +
+    '</svg>'
+  );
+}

@@ -1,0 +1,264 @@
+/**
+ * The effective-receptive-field worker task, in two kinds:
+ * - `gradient`: one input (given, or the k-th seeded random one), one forward pass and a reverse
+ *   pass from the unit (runtime/backward.ts); with `stages`, also from the centre unit of every
+ *   stage's output, reusing the same forward. K random inputs are K such tasks, spread over the
+ *   pool's workers by the caller (runtime/erf.ts).
+ * - `summary`: the K answers combined (the gradient itself for one given input, else the mean of
+ *   |gradient| over the inputs), their channel-summed magnitude maps, the statistics of
+ *   analysis/erf.ts, a PNG heatmap and an SVG.
+ *
+ * Random inputs are N(0, 1), drawn by Box–Muller from the seeded stream of input k. Luo et al.'s
+ * setting (NIPS 2016, §4: random weights and random inputs, nonlinearities kept, averaged over
+ * runs) also re-seeds the weights per input when they come from the seed; weights given in the
+ * request or the file stay as given.
+ */
+import { inferGraph } from '../analysis/infer.js';
+import type { Inference } from '../analysis/infer.js';
+import { erfStats, magnitudeMap } from '../analysis/erf.js';
+import type { ErfStats, UnitField } from '../analysis/erf.js';
+import { heatmapPng } from '../analysis/erf-png.js';
+import { erfSvg } from '../analysis/formats/erf-svg.js';
+import { ConvlensError, fmtShape } from '../errors.js';
+import { loadGraph } from '../graph/load.js';
+import type { GraphOrigin, GraphSource } from '../graph/load.js';
+import type { Graph } from '../graph/graph.js';
+import { dict, own } from '../records.js';
+import { hash32, rng } from '../tensor/random.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { backward, forwardForBackward, resolveTarget } from './backward.js';
+import type { GradTarget, ResolvedTarget } from './backward.js';
+import { taskLimits } from './limits.js';
+import type { EngineLimits } from './limits.js';
+import type { WeightInit } from './weights.js';
+
+export type ErfInputMode = 'given' | 'random' | 'luo';
+
+export interface ErfGradientTask {
+  kind: 'gradient';
+  source: GraphSource;
+  mode: ErfInputMode;
+  /** Given inputs by name (mode given); a single unnamed one feeds the graph's only input. */
+  inputs: Record<string, Tensor>;
+  /** Which random input this is (modes random and luo). */
+  index: number;
+  weights: Record<string, Tensor>;
+  weightInit: WeightInit;
+  seed: number;
+  target: GradTarget;
+  /** Also the centre unit of every stage's output before the target. */
+  stages: boolean;
+  maxElements: number;
+  limits?: Partial<EngineLimits>;
+}
+
+export interface StageGradient {
+  layer: string;
+  stride: [number, number];
+  shape: number[];
+  field: UnitField;
+  /** Channel-summed |gradient| of batch item 0, [H, W] row-major. */
+  map: Float32Array;
+}
+
+export interface ErfGradientResult {
+  source: GraphOrigin;
+  /** The graph input the gradient is of. */
+  input: string;
+  target: ResolvedTarget;
+  field: UnitField;
+  gradient: Tensor;
+  stages: StageGradient[];
+}
+
+export interface ErfSummaryTask {
+  kind: 'summary';
+  mode: ErfInputMode;
+  parts: ErfGradientResult[];
+  /** Draw a PNG and an SVG. */
+  heatmap: boolean;
+}
+
+export interface ErfStageSummary {
+  layer: string;
+  stride: [number, number];
+  shape: number[];
+  stats: ErfStats;
+}
+
+export interface ErfSummary {
+  source: GraphOrigin;
+  input: string;
+  target: ResolvedTarget;
+  mode: ErfInputMode;
+  inputs: number;
+  /** The gradient (mode given, one input) or the mean of |gradient| over the inputs. */
+  gradient: Tensor;
+  /** Σ_c of |gradient| (or of the mean |gradient|) for batch item 0, [1, 1, H, W]. */
+  magnitude: Tensor;
+  stats: ErfStats;
+  stages: ErfStageSummary[];
+  png: Uint8Array | null;
+  svg: string | null;
+}
+
+export type ErfTask = ErfGradientTask | ErfSummaryTask;
+
+/** The image input: a 4-D graph input (the only input, or the first 4-D one). */
+function imageInput(graph: Graph): string {
+  const found = graph.inputs.find((i) => i.shape.length === 4);
+  if (!found) {
+    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`, {
+      path: '$.inputs',
+    });
+  }
+  return found.name;
+}
+
+/** Standard normal values from the seeded stream (Box–Muller). */
+export function normalInput(shape: readonly number[], seed: number): Tensor {
+  const n = numel(shape);
+  const out = new Float32Array(n);
+  const random = rng(seed);
+  for (let k = 0; k < n; k += 2) {
+    const u = 1 - random();
+    const v = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    out[k] = r * Math.cos(2 * Math.PI * v);
+    if (k + 1 < n) out[k + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return tensor(shape, out);
+}
+
+function fieldOf(inference: Inference, t: ResolvedTarget): UnitField {
+  const rf = inference.tensors.get(t.tensor)?.rf;
+  if (!rf || rf.global || !t.position) return { axes: rf?.axes ?? [], global: true, position: t.position };
+  return { axes: rf.axes, global: false, position: t.position };
+}
+
+/**
+ * The stages before the target: on the target's ancestry, maps [N, C, H, W] whose size follows
+ * the input, grouped by effective stride (a stage ends where the next downsampling starts); the
+ * last layer of each group is the stage's output. The target itself closes the list.
+ */
+export function stageOutputs(inference: Inference, target: ResolvedTarget): { layer: string; stride: [number, number] }[] {
+  const producer = new Map<string, number>();
+  inference.analysed.forEach((a, i) => a.layer.outputs.forEach((o) => producer.set(o, i)));
+  const ancestors = new Set<number>();
+  const stack = [producer.get(target.tensor)].filter((i): i is number => i !== undefined);
+  while (stack.length) {
+    const i = stack.pop()!;
+    if (ancestors.has(i)) continue;
+    ancestors.add(i);
+    for (const r of inference.analysed[i].layer.inputs) {
+      const p = producer.get(r);
+      if (p !== undefined) stack.push(p);
+    }
+  }
+  const last = new Map<string, { index: number; layer: string; stride: [number, number] }>();
+  [...ancestors]
+    .sort((a, b) => a - b)
+    .forEach((i) => {
+      const a = inference.analysed[i];
+      const t = inference.tensors.get(a.layer.outputs[0]);
+      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) return;
+      const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
+      last.set(stride.join('x'), { index: i, layer: a.layer.name, stride });
+    });
+  const stages = [...last.values()].sort((a, b) => a.index - b.index).filter((s) => s.layer !== target.layer);
+  return stages.map(({ layer, stride }) => ({ layer, stride }));
+}
+
+/**
+ * The final feature map (as the report's structure.resolution names it): the executed map [N, C,
+ * H, W] with the largest effective stride whose size still follows the input, the last such one.
+ */
+export function finalFeatureMap(graph: Graph, inference: Inference): string {
+  let best: { layer: string; stride: number } | null = null;
+  for (const a of inference.analysed) {
+    const t = inference.tensors.get(a.layer.outputs[0]);
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) continue;
+    const stride = t.rf.axes[0].j * t.rf.axes[1].j;
+    if (!best || stride >= best.stride) best = { layer: a.layer.name, stride };
+  }
+  if (!best) {
+    throw new ConvlensError('INVALID_OPTION', `'${graph.name}' has no spatial feature map to take the gradient of; name a layer`, { path: '$.layer' });
+  }
+  return best.layer;
+}
+
+function gradientTask(t: ErfGradientTask): ErfGradientResult {
+  const { maxWork, maxFolded } = taskLimits(t.limits);
+  const given = Object.entries(t.inputs);
+  let source = t.source;
+  if (source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0) source = { ...source, inputShapes: { '': given[0][1].shape } };
+  const { graph, origin } = loadGraph(source, { maxFolded });
+  const inference = inferGraph(graph, { maxFolded });
+  const image = imageInput(graph);
+  const inputs = dict(given);
+  if (t.mode === 'given') {
+    if (graph.inputs.length === 1 && !Object.hasOwn(inputs, image) && given.length === 1) inputs[image] = given[0][1];
+  } else {
+    if (graph.inputs.length !== 1) {
+      throw new ConvlensError('INVALID_OPTION', `random inputs feed a network with one input; this one has ${graph.inputs.length} (${graph.inputs.map((i) => i.name).join(', ')}): give them in "inputs"`, { path: '$.input' });
+    }
+    inputs[image] = normalInput(graph.inputs[0].shape, (t.seed ^ hash32(`erf-input#${t.index}`)) >>> 0);
+  }
+  const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;
+  const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
+  const stageList = t.stages ? stageOutputs(inference, target) : [];
+  const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
+  const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork };
+  const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets]);
+  const stages = stageTargets.map((st, k) => {
+    const g = own(backward(state, st), image)!;
+    return { layer: st.layer, stride: stageList[k].stride, shape: st.shape, field: fieldOf(inference, st), map: Float32Array.from(magnitudeMap(g)) };
+  });
+  const gradient = own(backward(state, target, true), image)!;
+  return { source: origin, input: image, target, field: fieldOf(inference, target), gradient, stages };
+}
+
+function summaryTask(t: ErfSummaryTask): ErfSummary {
+  const [first] = t.parts;
+  const [, , h, w] = first.gradient.shape;
+  let gradient: Tensor;
+  if (t.mode === 'given' && t.parts.length === 1) gradient = first.gradient;
+  else {
+    const acc = new Float32Array(first.gradient.data.length);
+    for (const p of t.parts) for (let k = 0; k < acc.length; k++) acc[k] += Math.abs(p.gradient.data[k]);
+    for (let k = 0; k < acc.length; k++) acc[k] /= t.parts.length;
+    gradient = tensor(first.gradient.shape, acc);
+  }
+  const map = magnitudeMap(gradient);
+  const stats = erfStats(map, [h, w], first.field);
+  const stages = first.stages.map((s, i) => {
+    const m = new Float64Array(h * w);
+    for (const p of t.parts) for (let k = 0; k < m.length; k++) m[k] += p.stages[i].map[k];
+    for (let k = 0; k < m.length; k++) m[k] /= t.parts.length;
+    return { layer: s.layer, stride: s.stride, shape: s.shape, stats: erfStats(m, [h, w], s.field) };
+  });
+  // the target closes the growth table
+  if (first.field.position && !first.field.global) {
+    stages.push({ layer: first.target.layer, stride: [first.field.axes[0].j, first.field.axes[1].j], shape: first.target.shape, stats });
+  }
+  const png = t.heatmap ? new Uint8Array(heatmapPng(map, h, w, stats.theoretical.box)) : null;
+  const svg = t.heatmap ? erfSvg(map, stats, `effective receptive field of ${first.target.layer}`) : null;
+  return {
+    source: first.source,
+    input: first.input,
+    target: first.target,
+    mode: t.mode,
+    inputs: t.parts.length,
+    gradient,
+    magnitude: tensor([1, 1, h, w], Float32Array.from(map)),
+    stats,
+    stages,
+    png,
+    svg,
+  };
+}
+
+export function erfTask(t: ErfTask): ErfGradientResult | ErfSummary {
+  return t.kind === 'gradient' ? gradientTask(t) : summaryTask(t);
+}

@@ -1,0 +1,72 @@
+/**
+ * An effective receptive field end to end: the gradient tasks (one per input: the given one, or K
+ * seeded random ones, all queued at once so the pool's workers take them in parallel), then one
+ * summary task that combines them and computes the statistics and heatmaps (runtime/erf-task.ts).
+ * The same code runs over the worker pool (the service) or inline (the command line, tests).
+ */
+import type { GraphSource } from '../graph/load.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { GradTarget } from './backward.js';
+import { erfTask } from './erf-task.js';
+import type { ErfGradientResult, ErfGradientTask, ErfInputMode, ErfSummary, ErfTask } from './erf-task.js';
+import type { EngineLimits } from './limits.js';
+import type { TaskPool } from './pool.js';
+import type { WeightInit } from './weights.js';
+
+export interface ErfJob {
+  source: GraphSource;
+  mode: ErfInputMode;
+  /** K: random inputs to average over (modes random and luo). */
+  samples: number;
+  inputs: Record<string, Tensor>;
+  weights: Record<string, Tensor>;
+  weightInit: WeightInit;
+  seed: number;
+  target: GradTarget;
+  stages: boolean;
+  heatmap: boolean;
+  maxElements: number;
+  limits?: Partial<EngineLimits>;
+}
+
+/** Runs one task somewhere: a worker of the pool, or this thread. */
+export type ErfRunner = <T>(task: ErfTask, transfer: ArrayBuffer[]) => Promise<T>;
+
+export function poolRunner(pool: TaskPool, signal?: AbortSignal): ErfRunner {
+  return <T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, { signal });
+}
+
+export const inlineRunner: ErfRunner = async <T>(task: ErfTask) => erfTask(task) as T;
+
+/** Bytes every task reads: in shared memory when several tasks read them (no copy per task). */
+function sharedBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
+  return out;
+}
+
+const buffersOf = (tensors: Tensor[]): ArrayBuffer[] => [...new Set(tensors.map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
+
+export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummary> {
+  const count = job.mode === 'given' ? 1 : job.samples;
+  let source = job.source;
+  if (count > 1 && source.kind === 'onnx') source = { ...source, bytes: sharedBytes(source.bytes) };
+  const base: Omit<ErfGradientTask, 'index'> = {
+    kind: 'gradient',
+    source,
+    mode: job.mode,
+    inputs: job.inputs,
+    weights: job.weights,
+    weightInit: job.weightInit,
+    seed: job.seed,
+    target: job.target,
+    stages: job.stages,
+    maxElements: job.maxElements,
+    ...(job.limits ? { limits: job.limits } : {}),
+  };
+  // a single task may take the request's buffers; several share them by copy (weights) or shared memory (the model)
+  const transfer = count === 1 ? [...buffersOf([...Object.values(job.inputs), ...Object.values(job.weights)]), ...(source.kind === 'onnx' && source.bytes.buffer instanceof ArrayBuffer ? [source.bytes.buffer] : [])] : [];
+  const parts = await Promise.all(Array.from({ length: count }, (_, index) => run<ErfGradientResult>({ ...base, index }, transfer)));
+  const moved = buffersOf(parts.flatMap((p) => [p.gradient, ...p.stages.map((s) => ({ shape: [], data: s.map }))]));
+  return run<ErfSummary>({ kind: 'summary', mode: job.mode, parts, heatmap: job.heatmap }, moved);
+}
