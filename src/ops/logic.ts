@@ -6,7 +6,7 @@
  *
  *   equal … greaterOrEqual   y = (a ∘ b) ? 1 : 0
  *   logicalAnd/Or/Xor        y = (a ≠ 0) ∘ (b ≠ 0);  logicalNot y = (x = 0)
- *   where                    y = condition ≠ 0 ? x : y, over the broadcast of all three
+ *   where                    y = condition ≠ 0 ? input : other, over the broadcast of all three
  *
  * FLOPs: 1 per output element (a comparison, a logical operation, a selection). Known values
  * fold: ViT's and Swin's exports build Expand targets as Where(Equal(shape, −1), 1, shape) over
@@ -50,7 +50,7 @@ export const where = broadcastOp({
   name: 'where',
   summary: 'Element-wise selection: x where the condition is non-zero, else y, with broadcasting',
   pytorch: 'torch.where',
-  inputNames: ['condition', 'x', 'y'],
+  inputNames: ['condition', 'input', 'other'],
   flops: 1,
   fn: () => ([c, x, y]) => (c !== 0 ? x : y),
   // the branches' kind: Where(cond, int64, int64) is an int64 shape

@@ -1,8 +1,8 @@
 /** reduceMean (src/ops/reduction.ts): ONNX ReduceMean / torch.mean, one FLOP per input element. */
 import { describe, expect, it } from 'vitest';
-import { reduceMean } from '../../src/ops/reduction.js';
+import { argMax, reduceL2, reduceMax, reduceMean, reduceSum } from '../../src/ops/reduction.js';
 import { analyze, layer, net } from '../helpers.js';
-import { inferOf, iota, run } from './op-helpers.js';
+import { inferOf, ints, iota, run } from './op-helpers.js';
 
 describe('reduceMean', () => {
   // x = [[0, 1, 2], [3, 4, 5]]
@@ -30,5 +30,54 @@ describe('reduceMean', () => {
     const channels = layer(analyze(net([1, 1, 5, 5], conv, { op: 'reduceMean', axes: [1], keepDims: false })), 'l1');
     expect(channels.outputShape).toEqual([1, 5, 5]);
     expect(channels.receptiveField).toMatchObject({ size: [3, 3], global: false });
+  });
+});
+
+describe('reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin', () => {
+  // x = [[0, 1, 2], [3, 4, 5]]
+  it.each([
+    ['reduceSum', { axes: [1] }, [2, 1], [3, 12]],
+    ['reduceSum', { keepDims: false }, [], [15]],
+    ['reduceMax', { axes: [0], keepDims: false }, [3], [3, 4, 5]],
+    ['reduceMin', { axes: [-1] }, [2, 1], [0, 3]],
+    ['reduceL2', { axes: [1] }, [2, 1], [Math.fround(Math.sqrt(5)), Math.fround(Math.sqrt(50))]],
+    ['argMax', { dim: 1 }, [2], [2, 2]],
+    ['argMin', { dim: 0, keepDim: true }, [1, 3], [0, 0, 0]],
+    ['argMax', {}, [], [5]],
+  ])('%s of [[0,1,2],[3,4,5]] %j → shape %j, %j', (op, attrs, shape, data) => {
+    expect(run(op, [[[2, 3], iota(6)]], attrs)).toEqual([{ shape, data }]);
+  });
+
+  it('axes from a constant input (ReduceSum since opset 13), and an empty axes input reduces everything unless noopWithEmptyAxes', () => {
+    expect(inferOf(reduceSum, [[2, 3, 4], [1]], {}, [null, ints(2)]).outputs).toEqual([[2, 3, 1]]);
+    expect(inferOf(reduceSum, [[2, 3, 4], [0]], {}, [null, ints()]).outputs).toEqual([[1, 1, 1]]);
+    const noop = inferOf(reduceSum, [[2, 3, 4], [0]], { noopWithEmptyAxes: true }, [null, ints()]);
+    expect(noop.outputs).toEqual([[2, 3, 4]]);
+    expect(noop.cost.elementwise).toBe(0);
+  });
+
+  it('FLOPs: sum and max do n − 1 per output (24 − 6 over [2,3,4] axis 2), L2 2·numel, argMax n − 1 per output', () => {
+    expect(inferOf(reduceSum, [[2, 3, 4]], { axes: [2] }).cost.elementwise).toBe(18);
+    expect(inferOf(reduceMax, [[2, 3, 4]], { axes: [2] }).cost.elementwise).toBe(18);
+    expect(inferOf(reduceL2, [[2, 3, 4]], { axes: [2] }).cost.elementwise).toBe(48);
+    expect(inferOf(argMax, [[2, 3, 4]], { dim: 2 }).cost.elementwise).toBe(18);
+  });
+
+  it('known int64 values fold: the sum of a shape [1, 56, 56] is 113, integer; argMax is integer', () => {
+    expect(inferOf(reduceSum, [[3]], { keepDims: false }, [ints(1, 56, 56)]).values).toEqual([{ data: [113], integer: true }]);
+    expect(inferOf(argMax, [[3]], { dim: 0 }, [{ data: [0.5, 2.5, 1], integer: false }]).values).toEqual([{ data: [1], integer: true }]);
+  });
+
+  it('argMax ties take the first index, selectLastIndex the last; NaN counts as the maximum (torch)', () => {
+    expect(run('argMax', [[[4], [1, 3, 3, 0]]], { dim: 0 })[0].data).toEqual([1]);
+    expect(run('argMax', [[[4], [1, 3, 3, 0]]], { dim: 0, selectLastIndex: true })[0].data).toEqual([2]);
+    expect(run('argMax', [[[3], [1, NaN, 3]]], { dim: 0 })[0].data).toEqual([1]);
+  });
+
+  it('receptive field: argMax over channels keeps a 3×3 conv field (dims move without keepDim)', () => {
+    const conv = { op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 };
+    const l = layer(analyze(net([1, 1, 5, 5], conv, { op: 'argMax', dim: 1 })), 'l1');
+    expect(l.outputShape).toEqual([1, 5, 5]);
+    expect(l.receptiveField).toMatchObject({ size: [3, 3], global: false });
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * ONNX shape subgraphs that torch.onnx.export writes for ViT, Swin and F.pad, built node by node:
+ * ConstantOfShape, Equal, Where, Mod, Range and multi-dimensional Slice/Transpose fold to
+ * constants, so the Expand, Pad and Gather they feed have known shapes.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { DEFAULTS, layer } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
+
+const analyzeOnnx = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
+const i64 = (name: string, data: number[], dims: number[] = [data.length]) => ({ name, dims, data, type: 'int64' as const });
+
+describe('ONNX shape arithmetic of transformer exports folds', () => {
+  it("ViT's class token: Expand(cls, Where(Equal(target, −1·ones), ones, target)) over ConstantOfShape folds: the token expands to [2, 1, 80]", () => {
+    const r = analyzeOnnx(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [2, 4, 80] }],
+        outputs: ['out'],
+        initializers: [{ name: 'cls', dims: [1, 1, 80], data: Array(80).fill(0.5) }, i64('zero', [0], []), i64('axes0', [0]), i64('m1', [-1]), i64('neg1', [-1], [])],
+        nodes: [
+          { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+          { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'], attrs: { axis: { i: 0 } } },
+          { op: 'Unsqueeze', inputs: ['n', 'axes0'], outputs: ['n1'] },
+          { op: 'Concat', inputs: ['n1', 'm1', 'm1'], outputs: ['target'], attrs: { axis: { i: 0 } } },
+          { op: 'Shape', inputs: ['target'], outputs: ['tlen'] },
+          { op: 'ConstantOfShape', inputs: ['tlen'], outputs: ['ones'], attrs: { value: { t: { dims: [1], data: [1], type: 'int64' } } } },
+          { op: 'Mul', inputs: ['ones', 'neg1'], outputs: ['minus'] },
+          { op: 'Equal', inputs: ['target', 'minus'], outputs: ['eq'] },
+          { op: 'Where', inputs: ['eq', 'ones', 'target'], outputs: ['shape'] },
+          { name: 'expand', op: 'Expand', inputs: ['cls', 'shape'], outputs: ['tok'] },
+          { name: 'cat', op: 'Concat', inputs: ['tok', 'x'], outputs: ['out'], attrs: { axis: { i: 1 } } },
+        ],
+      }),
+    );
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.folded).toEqual(expect.arrayContaining(['n5', 'n6', 'n7', 'n8']));
+    expect(layer(r, 'expand').outputShape).toEqual([2, 1, 80]);
+    expect(layer(r, 'cat').outputShape).toEqual([2, 5, 80]);
+  });
+
+  it("F.pad's export: pads reshaped to [−1, 2], sliced backwards, transposed and flattened fold to ONNX order; (l, r, t, b) = (1, 2, 3, 4) pads [1,1,5,5] to [1,1,12,8]", () => {
+    const r = analyzeOnnx(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 1, 5, 5] }],
+        outputs: ['y'],
+        initializers: [
+          i64('torchPads', [1, 2, 3, 4]),
+          i64('four', [4]),
+          i64('pairs', [-1, 2]),
+          i64('start', [-1]),
+          i64('end', ['-9223372036854775807' as unknown as number]),
+          i64('axes', [0]),
+          i64('step', [-1]),
+          i64('flat', [-1]),
+        ],
+        nodes: [
+          { op: 'ConstantOfShape', inputs: ['four'], outputs: ['zeros'], attrs: { value: { t: { dims: [1], data: [0], type: 'int64' } } } },
+          { op: 'Concat', inputs: ['torchPads', 'zeros'], outputs: ['p8'], attrs: { axis: { i: 0 } } },
+          { op: 'Reshape', inputs: ['p8', 'pairs'], outputs: ['p42'] },
+          { op: 'Slice', inputs: ['p42', 'start', 'end', 'axes', 'step'], outputs: ['rev'] },
+          { op: 'Transpose', inputs: ['rev'], outputs: ['tr'], attrs: { perm: { ints: [1, 0] } } },
+          { op: 'Reshape', inputs: ['tr', 'flat'], outputs: ['onnxPads'] },
+          { name: 'pad', op: 'Pad', inputs: ['x', 'onnxPads'], outputs: ['y'] },
+        ],
+      }),
+    );
+    expect(r.totals.complete).toBe(true);
+    expect(layer(r, 'pad').outputShape).toEqual([1, 1, 12, 8]);
+  });
+
+  it("Swin's window padding: (7 − W mod 7) mod 7 from Shape folds (W = 10 → 4) into Pad's pads, and Range(0, H, 1) gathers all rows", () => {
+    const r = analyzeOnnx(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 10, 10, 3] }],
+        outputs: ['y', 'g'],
+        initializers: [i64('two', [2], []), i64('one', [1], []), i64('seven', [7], []), i64('zero', [0], []), i64('axes0', [0]), i64('zeros6', [0, 0, 0, 0, 0, 0]), i64('zeros1', [0])],
+        nodes: [
+          { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+          { op: 'Gather', inputs: ['s', 'two'], outputs: ['w'], attrs: { axis: { i: 0 } } },
+          { op: 'Mod', inputs: ['w', 'seven'], outputs: ['wm'] },
+          { op: 'Sub', inputs: ['seven', 'wm'], outputs: ['d'] },
+          { op: 'Mod', inputs: ['d', 'seven'], outputs: ['padW'] },
+          { op: 'Unsqueeze', inputs: ['padW', 'axes0'], outputs: ['padW1'] },
+          // NHWC pads [0, 0, 0, 0, 0, 0, padW, 0]: W grows at its end
+          { op: 'Concat', inputs: ['zeros6', 'padW1', 'zeros1'], outputs: ['pads'], attrs: { axis: { i: 0 } } },
+          { name: 'pad', op: 'Pad', inputs: ['x', 'pads'], outputs: ['y'] },
+          { op: 'Gather', inputs: ['s', 'one'], outputs: ['h'], attrs: { axis: { i: 0 } } },
+          { op: 'Range', inputs: ['zero', 'h', 'one'], outputs: ['rows'] },
+          { name: 'rows', op: 'Gather', inputs: ['x', 'rows'], outputs: ['g'], attrs: { axis: { i: 1 } } },
+        ],
+      }),
+    );
+    expect(r.totals.complete).toBe(true);
+    expect(layer(r, 'pad').outputShape).toEqual([1, 10, 14, 3]);
+    expect(layer(r, 'rows').outputShape).toEqual([1, 10, 10, 3]);
+  });
+});
