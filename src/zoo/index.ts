@@ -7,6 +7,7 @@ import { densenet121 } from './densenet.js';
 import { efficientnet_b0, efficientnet_v2_s } from './efficientnet.js';
 import { regnet_y_400mf } from './regnet.js';
 import { mnasnet1_0 } from './mnasnet.js';
+import { yolov8n } from './yolo.js';
 import { googlenet, inception_v3 } from './inception.js';
 import { deeplabv3_resnet50, fcn_resnet50, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
 import { shufflenet_v2_x1_0 } from './shufflenet.js';
@@ -49,6 +50,7 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'efficientnet_v2_s', resolution: 384, torchvision: { params: 21_458_488, gmacs: 8.37 }, build: efficientnet_v2_s },
   { name: 'fcn_resnet50', resolution: 520, torchvision: { params: 35_322_218, gmacs: 152.72 }, build: fcn_resnet50 },
   { name: 'lraspp_mobilenet_v3_large', resolution: 520, torchvision: { params: 3_221_538, gmacs: 2.09 }, build: lraspp_mobilenet_v3_large },
+  { name: 'yolov8n', resolution: 640, build: yolov8n },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));
