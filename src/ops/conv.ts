@@ -30,6 +30,7 @@ import { gemmPacked, packA } from '../tensor/gemm.js';
 import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
+import { depthwiseRows } from './depthwise.js';
 
 export const ConvAttrs = z.strictObject({
   outChannels: posInt.describe('number of kernels: the output channels'),
@@ -294,7 +295,8 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
   if (cinG === 1 && p.groups > 1) {
-    depthwise(x, weight, out, p, from, to);
+    // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2; the scalar loop the rest
+    if (!depthwiseRows(x, weight, out, p, from, to)) depthwise(x, weight, out, p, from, to);
   } else {
     const K = cinG * gh.kernel * gw.kernel;
     const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;

@@ -1,0 +1,119 @@
+/**
+ * The SIMD depthwise kernel (ops/depthwise.ts, wasm/depthwise.wat) against the definition,
+ *   y[b, co, oy, ox] = Σ_u Σ_v w[co, 0, u, v] · x[b, co / m, oy·sy − pt + u·dh, ox·sx − pl + v·dw]
+ * (zero outside the input), written out directly in the test; PyTorch goldens of depthwise convs
+ * are in test/ops/goldens.test.ts. Widths are chosen to end mid-way through an 8-column step.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../scripts/build-wasm.js';
+import { depthwiseRows } from '../../src/ops/depthwise.js';
+import type { AxisGeometry } from '../../src/ops/geometry.js';
+import { rng } from '../../src/tensor/random.js';
+
+interface Case {
+  n: number;
+  c: number;
+  mult: number;
+  h: number;
+  w: number;
+  k: [number, number];
+  stride: [number, number];
+  pad: [number, number, number, number];
+  dilation: [number, number];
+}
+
+function direct(x: Float32Array, wt: Float32Array, c: Case, oh: number, ow: number): Float32Array {
+  const cout = c.c * c.mult;
+  const y = new Float32Array(c.n * cout * oh * ow);
+  for (let b = 0; b < c.n; b++)
+    for (let co = 0; co < cout; co++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = 0;
+          for (let u = 0; u < c.k[0]; u++)
+            for (let v = 0; v < c.k[1]; v++) {
+              const iy = oy * c.stride[0] - c.pad[0] + u * c.dilation[0];
+              const ix = ox * c.stride[1] - c.pad[1] + v * c.dilation[1];
+              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+              acc += wt[(co * c.k[0] + u) * c.k[1] + v] * x[((b * c.c + Math.floor(co / c.mult)) * c.h + iy) * c.w + ix];
+            }
+          y[((b * cout + co) * oh + oy) * ow + ox] = acc;
+        }
+  return y;
+}
+
+/** One axis by PyTorch's formula: out = ⌊(in + pb + pe − d·(k − 1) − 1) / s⌋ + 1. */
+function axis(inSize: number, k: number, s: number, d: number, pb: number, pe: number): AxisGeometry {
+  const out = Math.floor((inSize + pb + pe - d * (k - 1) - 1) / s) + 1;
+  return { in: inSize, kernel: k, stride: s, dilation: d, effKernel: d * (k - 1) + 1, padBegin: pb, padEnd: pe, out };
+}
+
+function plan(c: Case) {
+  const geo = [axis(c.h, c.k[0], c.stride[0], c.dilation[0], c.pad[0], c.pad[2]), axis(c.w, c.k[1], c.stride[1], c.dilation[1], c.pad[1], c.pad[3])];
+  return { n: c.n, cin: c.c, cout: c.c * c.mult, geo };
+}
+
+const base: Case = { n: 1, c: 3, mult: 1, h: 11, w: 13, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1] };
+const CASES: [string, Case][] = [
+  ['3×3 s1 p1, W 13 (one full and one partial 8-column step)', base],
+  ['3×3 s2 p1', { ...base, stride: [2, 2] }],
+  ['5×5 s1 p2', { ...base, k: [5, 5], pad: [2, 2, 2, 2] }],
+  ['5×5 s2 p2, batch 2', { ...base, n: 2, k: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2] }],
+  ['7×7 s1 p3 dilation 2 (taps reach past the padding)', { ...base, k: [7, 7], pad: [3, 3, 3, 3], dilation: [2, 2] }],
+  ['3×3 s1 asymmetric pads [0, 2, 1, 0] (t, l, b, r)', { ...base, pad: [0, 2, 1, 0] }],
+  ['3×5 kernel, stride [3, 1], no padding', { ...base, k: [3, 5], stride: [3, 1], pad: [0, 0, 0, 0] }],
+  ['channel multiplier 2 (Cout = 2·Cin)', { ...base, mult: 2 }],
+  ['W 1, 1×1 plane output', { ...base, h: 1, w: 1 }],
+  ['W 40 s2: five 8-column steps', { ...base, w: 40, stride: [2, 2] }],
+];
+
+describe('depthwise SIMD kernel = the direct sum (max abs error ≤ 1e-5)', () => {
+  it('the committed wasm/depthwise.wasm is what wabt assembles from wasm/depthwise.wat (npm run wasm)', async () => {
+    const wat = fileURLToPath(new URL('../../wasm/depthwise.wat', import.meta.url));
+    const committed = new Uint8Array(readFileSync(wat.replace(/\.wat$/, '.wasm')));
+    expect(Buffer.from(await assemble(wat)).equals(Buffer.from(committed))).toBe(true);
+  });
+
+  it.each(CASES)('%s', (_, c) => {
+    const r = rng(7);
+    const x = Float32Array.from({ length: c.n * c.c * c.h * c.w }, () => r() * 2 - 1);
+    const wt = Float32Array.from({ length: c.c * c.mult * c.k[0] * c.k[1] }, () => r() * 2 - 1);
+    const p = plan(c);
+    const [oh, ow] = [p.geo[0].out, p.geo[1].out];
+    const want = direct(x, wt, c, oh, ow);
+    const got = new Float32Array(want.length);
+    expect(depthwiseRows(x, wt, got, p, 0, oh)).toBe(true);
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    expect(err).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a band of rows [2, 5) writes those rows only (workers split by bands)', () => {
+    const c = { ...base, stride: [2, 2] as [number, number], h: 17 };
+    const r = rng(3);
+    const x = Float32Array.from({ length: c.c * c.h * c.w }, () => r());
+    const wt = Float32Array.from({ length: c.c * 9 }, () => r());
+    const p = plan(c);
+    const [oh, ow] = [p.geo[0].out, p.geo[1].out];
+    const want = direct(x, wt, c, oh, ow);
+    const got = new Float32Array(want.length).fill(Number.NaN);
+    depthwiseRows(x, wt, got, p, 2, 5);
+    for (let co = 0; co < c.c; co++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          const i = (co * oh + oy) * ow + ox;
+          if (oy >= 2 && oy < 5) expect(got[i]).toBeCloseTo(want[i], 5);
+          else expect(got[i]).toBeNaN();
+        }
+  });
+
+  it('horizontal stride 3 is not the kernel\'s: false, nothing written (the scalar loop runs)', () => {
+    const c = { ...base, stride: [1, 3] as [number, number] };
+    const p = plan(c);
+    const out = new Float32Array(c.c * p.geo[0].out * p.geo[1].out).fill(7);
+    expect(depthwiseRows(new Float32Array(c.c * c.h * c.w), new Float32Array(c.c * 9), out, p, 0, p.geo[0].out)).toBe(false);
+    expect(out.every((v) => v === 7)).toBe(true);
+  });
+});
