@@ -64,11 +64,12 @@ export function depthwiseRows(x: Float32Array, w: Float32Array, out: Float32Arra
   const mult = p.cout / p.cin;
   // padded-plane row r holds input row r + firstRow (rows outside [0, H) stay zero)
   const firstRow = from * gh.stride - gh.padBegin;
+  // zeroed once: every channel writes the same interior cells, so the padding stays zero
+  heap.fill(0, xAt, xAt + planeRows * pitch);
   for (let b = 0; b < p.n; b++) {
     for (let co = 0; co < p.cout; co++) {
       const xc = (b * p.cin + Math.floor(co / mult)) * H * W;
       heap.set(w.subarray(co * KH * KW, (co + 1) * KH * KW), wAt);
-      heap.fill(0, xAt, xAt + planeRows * pitch);
       const r0 = Math.max(0, -firstRow);
       const r1 = Math.min(planeRows, H - firstRow);
       for (let r = r0; r < r1; r++) {
