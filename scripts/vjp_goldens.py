@@ -57,9 +57,13 @@ def capture(name, op, attrs, inputs, outputs, weights=None, training=False):
 def vjp_case(name, op, attrs, inputs, outputs, weights, training):
     wanted = [t for t in inputs if t.requires_grad]
     diff = [y for y in outputs if y.requires_grad]
+    if len({id(t) for t in wanted}) < len(wanted):
+        return "one tensor passed as two inputs (autograd sums their gradients)"
     gs = {id(y): grad_rnd(*y.shape) for y in diff}
     grads = torch.autograd.grad(diff, wanted, [gs[id(y)] for y in diff], allow_unused=True, retain_graph=True) if diff and wanted else []
     by_input = {id(t): g for t, g in zip(wanted, grads)}
+    if any(g is None for g in grads):
+        return "an input outside the graph of the outputs (the forward recomputed it)"
     enc = og.enc
 
     def maybe(t):
@@ -88,6 +92,16 @@ def extra():
     x = rnd(1, 2, 7, 6)
     capture("maxPool2d x=[1,2,7,6] k=3 s=2 p=1 d=2 ceilMode", "maxPool2d", {"kernelSize": 3, "stride": 2, "padding": 1, "dilation": 2, "ceilMode": True}, [x],
             [F.max_pool2d(x, 3, 2, 1, dilation=2, ceil_mode=True)])
+    # the forward goldens' "add three inputs" passes a twice and "div" recomputes b: as separate tensors here
+    a, c = rnd(2, 3, 4, 4), rnd(2, 3, 4, 4)
+    a2 = a.detach().clone().requires_grad_(True)
+    capture("add three inputs (a + c + a, the first and last separate tensors)", "add", {}, [a, c, a2], [a + c + a2])
+    b = (rnd(1, 3, 1, 1).abs() + 0.5).detach().requires_grad_(True)
+    capture("div broadcast [2,3,4,4] / [1,3,1,1]", "div", {}, [a, b], [a / b])
+    c0 = c[0, 0, 0].detach().requires_grad_(True)
+    capture("mul three inputs broadcast [2,3,4,4]·[1,3,1,1]·[4]", "mul", {}, [a, b, c0], [a * b * c0])
+    c1 = c[0, :, :1].detach().requires_grad_(True)
+    capture("sub broadcast [2,3,4,4] − [3,1,4]", "sub", {}, [a, c1], [a - c1])
     x = rnd(1, 2, 9, 7)
     capture("adaptiveAvgPool2d x=[1,2,9,7] → [4,3] (overlapping windows)", "adaptiveAvgPool2d", {"outputSize": [4, 3]}, [x], [F.adaptive_avg_pool2d(x, (4, 3))])
 
@@ -110,7 +124,11 @@ def main():
         if fam is None:
             skipped.append(op)
             continue
-        files.setdefault(fam, []).append(vjp_case(name, op, attrs, inputs, outputs, weights, training))
+        got = vjp_case(name, op, attrs, inputs, outputs, weights, training)
+        if isinstance(got, str):
+            print("skipped", repr(name) + ":", got)
+            continue
+        files.setdefault(fam, []).append(got)
     OUT.mkdir(parents=True, exist_ok=True)
     for fam, cases in files.items():
         path = OUT / f"{fam}.json"

@@ -4,6 +4,12 @@
  *   add, mul, sub, div: (inputs − 1) operations per output element
  *   concat: same shape except along `dim`; a copy, no arithmetic
  * Receptive fields merge: the largest is kept, misaligned paths are reported (Araujo et al.).
+ *
+ * Vector-Jacobian products (g = ∂L/∂y; Σ↓ sums over the dims an input was broadcast along,
+ * vjp-kernels.ts sumToShape):
+ *   add  ∂a = Σ↓ g                     sub  ∂a = Σ↓ g, ∂b = −Σ↓ g
+ *   mul  ∂xᵢ = Σ↓ (g · Π_{j≠i} xⱼ)     div  ∂a = Σ↓ (g / b), ∂b = −Σ↓ (g · y / b)   (y = a / b)
+ *   concat  each input its slice of g along `dim`
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -16,6 +22,8 @@ import { normalizeAxis } from './axes.js';
 import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
 import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { gradOrZeros, sumToShape } from './vjp-kernels.js';
 
 export function inferBroadcast<A>(ctx: InferContext<A>): number[] {
   const out = broadcastShapes(ctx.inputs);
@@ -39,6 +47,18 @@ interface Arithmetic {
   addsIntoConvEpilogue?: boolean;
   /** Folds constant inputs (shape arithmetic), and is the kernel (float) when integer is false. */
   fold: (a: number, b: number, integer: boolean) => number;
+  /** ∂L/∂input i from g = ∂L/∂y (shape of y), before the sum over broadcast dims. */
+  grad: (g: Tensor, i: number, inputs: Tensor[], y: Tensor) => Tensor;
+}
+
+const times = (a: number, b: number) => a * b;
+/** g · Π_{j≠i} xⱼ, broadcast to g's shape: ∂(x₀·x₁·…)/∂xᵢ applied to g. */
+function productOfOthers(g: Tensor, i: number, inputs: Tensor[]): Tensor {
+  let acc = g;
+  inputs.forEach((x, j) => {
+    if (j !== i) acc = binaryBroadcast(acc, x, g.shape, times);
+  });
+  return acc;
 }
 
 /**
@@ -89,6 +109,11 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
       for (let i = 1; i < ctx.inputs.length; i++) acc = binaryBroadcast(acc, ctx.inputs[i], ctx.outputs[0], f);
       return [acc];
     },
+    vjp(ctx) {
+      const out = ctx.outputs[0];
+      const g = tensor(out, gradOrZeros(ctx));
+      return ctx.inputs.map((x, i) => sumToShape(d.grad(g, i, ctx.inputs, ctx.forward[0]).data, out, x.shape));
+    },
   };
 }
 
@@ -99,6 +124,7 @@ export const add = arithmetic({
   variadic: true,
   addsIntoConvEpilogue: true,
   fold: (a, b) => a + b,
+  grad: (g) => g,
 });
 export const mul = arithmetic({
   name: 'mul',
@@ -106,14 +132,25 @@ export const mul = arithmetic({
   pytorch: 'torch.mul',
   variadic: true,
   fold: (a, b) => a * b,
+  grad: productOfOthers,
 });
-export const sub = arithmetic({ name: 'sub', summary: 'Element-wise a − b with broadcasting', pytorch: 'torch.sub', variadic: false, fold: (a, b) => a - b });
+export const sub = arithmetic({
+  name: 'sub',
+  summary: 'Element-wise a − b with broadcasting',
+  pytorch: 'torch.sub',
+  variadic: false,
+  fold: (a, b) => a - b,
+  grad: (g, i) => (i === 0 ? g : tensor(g.shape, g.data.map((v) => -v))),
+});
 export const div = arithmetic({
   name: 'div',
   summary: 'Element-wise a / b with broadcasting (integer tensors truncate, as ONNX)',
   pytorch: 'torch.div',
   variadic: false,
   fold: (a, b, integer) => (integer ? Math.trunc(a / b) : a / b),
+  // ∂(a/b)/∂b = −a/b² = −y/b
+  grad: (g, i, [, b], y) =>
+    i === 0 ? binaryBroadcast(g, b, g.shape, (gv, bv) => gv / bv) : binaryBroadcast(tensor(g.shape, g.data.map((gv, k) => gv * y.data[k])), b, g.shape, (gy, bv) => -gy / bv),
 });
 
 export const ConcatAttrs = z.strictObject({ dim: z.number().int().default(1) });
@@ -147,8 +184,12 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
     out[dim] = total;
     const vs = ctx.values;
     // folded only within the per-value cap: Concat(v, v) repeated doubles a value at every step
-    const foldable = first.length === 1 && vs.every((v) => v !== null) && mayFold(ctx, total);
-    const value = foldable ? { data: vs.flatMap((v) => [...v!.data]), integer: vs.every((v) => v!.integer) } : null;
+    const foldable = vs.every((v) => v !== null) && mayFold(ctx, numel(out));
+    // any rank (Swin's mask indices concat [49, 49, 1] values): per outer index, each input's block in turn
+    const inner = numel(out.slice(dim + 1));
+    const value = foldable
+      ? { data: Array.from({ length: numel(out.slice(0, dim)) }, (_, o) => vs.flatMap((v, i) => v!.data.slice(o * ctx.inputs[i][dim] * inner, (o + 1) * ctx.inputs[i][dim] * inner))).flat(), integer: vs.every((v) => v!.integer) }
+      : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
@@ -166,5 +207,22 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       at += block;
     }
     return [tensor(out, res)];
+  },
+  vjp(ctx) {
+    const { dim } = ctx.plan;
+    const out = ctx.outputs[0];
+    const g = gradOrZeros(ctx);
+    const inner = numel(out.slice(dim + 1));
+    const outer = numel(out.slice(0, dim));
+    const outBlock = out[dim] * inner;
+    let at = 0;
+    return ctx.inputs.map((x) => {
+      // input x owns columns [at, at + block) of every outer row
+      const block = x.shape[dim] * inner;
+      const gx = new Float32Array(outer * block);
+      for (let o = 0; o < outer; o++) gx.set(g.subarray(o * outBlock + at, o * outBlock + at + block), o * block);
+      at += block;
+      return tensor(x.shape, gx);
+    });
   },
 };

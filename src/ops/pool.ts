@@ -7,6 +7,7 @@
  *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')); (window − 1) adds + 1 divide
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
+ * Vector-Jacobian products: pool-vjp.ts.
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -18,6 +19,8 @@ import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { adaptiveAvgPoolGrad, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
+import { gradOrZeros } from './vjp-kernels.js';
 
 const PoolBase = {
   kernelSize: Pair.describe("the window's [height, width], or one number for both"),
@@ -75,6 +78,13 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   run(ctx) {
     const [values, indices] = maxPoolForward(ctx.inputs[0], ctx.plan.geo);
     return ctx.attrs.returnIndices ? [values, indices] : [values];
+  },
+  vjp(ctx) {
+    const x = ctx.inputs[0];
+    // the argmax the forward chose (its second output, or found again the same way)
+    const indices = ctx.attrs.returnIndices ? ctx.forward[1] : maxPoolForward(x, ctx.plan.geo)[1];
+    const [n, c, H, W] = x.shape;
+    return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices.data, n * c, H * W))];
   },
 };
 
@@ -170,6 +180,9 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
     }
     return [tensor([n, c, OH, OW], out)];
   },
+  vjp: (ctx) => [
+    tensor(ctx.inputs[0].shape, avgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.geo, ctx.attrs.countIncludePad, ctx.attrs.divisorOverride)),
+  ],
 };
 
 export const GlobalPoolAttrs = z.strictObject({});
@@ -198,6 +211,7 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
     }
     return [tensor([n, c, 1, 1], out)];
   },
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape[2] * ctx.inputs[0].shape[3]))],
 };
 
 export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair.describe('the output [height, width], or one number for both') });
@@ -274,6 +288,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
     }
     return [tensor([n, c, OH, OW], out)];
   },
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.windows))],
 };
 
 export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: Pair.optional() });
@@ -331,5 +346,10 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
       }
     }
     return [tensor([n, c, OH, OW], out)];
+  },
+  vjp(ctx) {
+    const [x, indices] = ctx.inputs;
+    const [n, c] = x.shape;
+    return [tensor(x.shape, maxUnpoolGrad(gradOrZeros(ctx), indices.data, n * c, ctx.plan.geo[0].out * ctx.plan.geo[1].out)), null];
   },
 };

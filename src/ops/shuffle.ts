@@ -2,6 +2,7 @@
  * channelShuffle (ShuffleNet): reshape (N, g, C/g, H, W) → transpose dims 1, 2 → flatten back.
  * PyTorch: torch.nn.ChannelShuffle. A permutation: no arithmetic; output channel
  * c' = (c mod (C/g))·g + floor(c / (C/g)) holds input channel c.
+ * VJP: the inverse permutation, ∂x[c] = g[c'] (a shuffle with C/g groups).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -10,6 +11,7 @@ import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { gradOrZeros } from './vjp-kernels.js';
 
 export const ChannelShuffleAttrs = z.strictObject({ groups: posInt });
 export type ChannelShuffleAttrs = z.infer<typeof ChannelShuffleAttrs>;
@@ -31,19 +33,21 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
     return { outputs: [x], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],
-  run(ctx) {
-    const x = ctx.inputs[0];
-    const [n, c, h, w] = x.shape;
-    const g = ctx.attrs.groups;
-    const perGroup = c / g;
-    const plane = h * w;
-    const out = new Float32Array(x.data.length);
-    for (let b = 0; b < n; b++) {
-      for (let ch = 0; ch < c; ch++) {
-        const to = (ch % perGroup) * g + Math.floor(ch / perGroup);
-        out.set(x.data.subarray((b * c + ch) * plane, (b * c + ch + 1) * plane), (b * c + to) * plane);
-      }
-    }
-    return [tensor(x.shape, out)];
-  },
+  run: (ctx) => [tensor(ctx.inputs[0].shape, shuffle(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.attrs.groups, false))],
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, shuffle(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.attrs.groups, true))],
 };
+
+/** Moves channel c to c' (or, inverse, c' back to c), one plane at a time. */
+function shuffle(data: Float32Array, [n, c, h, w]: readonly number[], g: number, inverse: boolean): Float32Array {
+  const perGroup = c / g;
+  const plane = h * w;
+  const out = new Float32Array(data.length);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const to = (ch % perGroup) * g + Math.floor(ch / perGroup);
+      const [src, dst] = inverse ? [to, ch] : [ch, to];
+      out.set(data.subarray((b * c + src) * plane, (b * c + src + 1) * plane), (b * c + dst) * plane);
+    }
+  }
+  return out;
+}

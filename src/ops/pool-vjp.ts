@@ -1,0 +1,99 @@
+/**
+ * Vector-Jacobian products of the pooling family (pool.ts), g = ∂L/∂y, per (n, c) plane:
+ *
+ *   maxPool2d          ∂x[argmax of window o] += g[o]   (the forward's own argmax: ties go to the
+ *                      first tap, NaN wins, as PyTorch's max_pool2d_with_indices_backward)
+ *   avgPool2d          ∂x[i] += g[o] / divisor(o) over the taps of window o inside the input; the
+ *                      divisor is the forward's (countIncludePad, ceil-mode clipping, override)
+ *   globalAvgPool2d    ∂x[i] = g / (H·W)
+ *   adaptiveAvgPool2d  ∂x[i] += g[o] / |window o| over the (overlapping) windows holding i
+ *   maxUnpool2d        ∂x[i] = g[indices[i]] (a gather); the indices have no gradient
+ *
+ * Apart from pool.ts (which would pass 400 lines) and free of imports from it: pool.ts imports
+ * these. Loops run over output positions and scatter into the input plane: no per-element
+ * allocation, plane offsets hoisted.
+ */
+import type { AxisGeometry } from './geometry.js';
+
+/** ∂x from the argmax indices (flat h·W + w per plane, as maxPool2d's second output). */
+export function maxPoolGrad(g: Float32Array, indices: Float32Array, planes: number, inPlane: number): Float32Array {
+  const gx = new Float32Array(planes * inPlane);
+  const outPlane = g.length / planes;
+  for (let p = 0; p < planes; p++) {
+    const xo = p * inPlane;
+    for (let o = p * outPlane, end = o + outPlane; o < end; o++) gx[xo + indices[o]] += g[o];
+  }
+  return gx;
+}
+
+/** ∂x of avgPool2d: each output's gradient spread evenly over its window, with the forward's divisor. */
+export function avgPoolGrad(
+  g: Float32Array,
+  [n, c, H, W]: readonly number[],
+  [gh, gw]: AxisGeometry[],
+  countIncludePad: boolean,
+  divisorOverride: number | undefined,
+): Float32Array {
+  const gx = new Float32Array(n * c * H * W);
+  const [OH, OW] = [gh.out, gw.out];
+  for (let p = 0; p < n * c; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      // the forward's window: clipped to the padded input for the divisor, to the input for the taps
+      const hs0 = oy * gh.stride - gh.padBegin;
+      const he0 = Math.min(hs0 + gh.kernel, H + gh.padEnd);
+      const hs = Math.max(hs0, 0);
+      const he = Math.min(he0, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const ws0 = ox * gw.stride - gw.padBegin;
+        const we0 = Math.min(ws0 + gw.kernel, W + gw.padEnd);
+        const ws = Math.max(ws0, 0);
+        const we = Math.min(we0, W);
+        if (hs >= he || ws >= we) continue;
+        const divisor = divisorOverride ?? (countIncludePad ? (he0 - hs0) * (we0 - ws0) : (he - hs) * (we - ws));
+        const share = g[(p * OH + oy) * OW + ox] / divisor;
+        for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
+      }
+    }
+  }
+  return gx;
+}
+
+/** ∂x of global average pooling over planes of `plane` elements. */
+export function globalAvgPoolGrad(g: Float32Array, plane: number): Float32Array {
+  const gx = new Float32Array(g.length * plane);
+  for (let p = 0; p < g.length; p++) gx.fill(g[p] / plane, p * plane, (p + 1) * plane);
+  return gx;
+}
+
+/** ∂x of adaptive average pooling with the forward's windows per axis. */
+export function adaptiveAvgPoolGrad(
+  g: Float32Array,
+  [n, c, H, W]: readonly number[],
+  [wh, ww]: { start: Int32Array; end: Int32Array }[],
+): Float32Array {
+  const gx = new Float32Array(n * c * H * W);
+  const [OH, OW] = [wh.start.length, ww.start.length];
+  for (let p = 0; p < n * c; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const [hs, he, ws, we] = [wh.start[oy], wh.end[oy], ww.start[ox], ww.end[ox]];
+        const share = g[(p * OH + oy) * OW + ox] / ((he - hs) * (we - ws));
+        for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
+      }
+    }
+  }
+  return gx;
+}
+
+/** ∂x of maxUnpool2d: each input element reads the gradient at the position it was written to. */
+export function maxUnpoolGrad(g: Float32Array, indices: Float32Array, planes: number, outPlane: number): Float32Array {
+  const gx = new Float32Array(indices.length);
+  const inPlane = indices.length / planes;
+  for (let p = 0; p < planes; p++) {
+    const go = p * outPlane;
+    for (let i = p * inPlane, end = i + inPlane; i < end; i++) gx[i] = g[go + indices[i]];
+  }
+  return gx;
+}

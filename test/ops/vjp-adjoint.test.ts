@@ -1,0 +1,116 @@
+/**
+ * The dot-product test of every vector-Jacobian product, PyTorch or not: for random v and g,
+ *
+ *   ⟨vjp(g), v⟩ = ⟨g, J·v⟩,   J·v ≈ (f(x + εv) − f(x − εv)) / 2ε   (central difference)
+ *
+ * on the instances of the forward goldens and the VJP goldens (their attributes, shapes, weights
+ * and index inputs), the differentiable inputs moved off kinks by a little noise. Only inputs the
+ * vjp gives a gradient for are perturbed; a null gradient is checked to leave f unchanged.
+ */
+import { describe, expect, it } from 'vitest';
+import { OPS } from '../../src/ops/registry.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import { vjpOperator } from '../../src/runtime/vjp-operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { GOLDEN_CASES, type Wire } from './golden-cases.js';
+import { VJP_CASES } from './vjp-cases.js';
+
+/** Cases per op: enough for its attribute variety, few enough to stay light. */
+const PER_OP = 6;
+const MAX_ELEMENTS = 20_000;
+const EPS = 1e-3;
+
+function random(seed: number): () => number {
+  // mulberry32, then Box–Muller: a reproducible normal sample
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+interface Instance {
+  name: string;
+  op: string;
+  attributes: Record<string, unknown>;
+  training: boolean;
+  inputs: Wire[];
+  weights: Record<string, Wire>;
+}
+
+const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+const size = (c: Instance) => c.inputs.reduce((n, w) => n + w.data.length, 0);
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+
+/**
+ * Instances whose vjp is by design not the derivative of the forward: a table lookup without
+ * interpolation is a step function (derivative 0 almost everywhere); its vjp is the exact
+ * sigmoid's derivative, the gradient the table approximates (activation.ts, checked against
+ * PyTorch's sigmoid in test/fixtures/vjp/activation.json).
+ */
+const SURROGATE = (c: Instance) => c.op === 'sigmoidLut' && c.attributes.interpolate !== true;
+
+const differentiable = OPS.filter((op) => op.vjp);
+const instances = new Map<string, Instance[]>(differentiable.map((op) => [op.name, []]));
+for (const c of [...VJP_CASES, ...GOLDEN_CASES]) {
+  const list = instances.get(c.op);
+  if (list && !SURROGATE(c) && list.length < PER_OP && size(c) <= MAX_ELEMENTS && !list.some((i) => i.name === c.name)) list.push(c);
+}
+
+describe('⟨vjp(g), v⟩ = ⟨g, J·v⟩ by central differences, for every operator with a vjp', () => {
+  it.each(differentiable.map((op) => [op.name] as const))('%s has instances to check', (name) => {
+    expect(instances.get(name)!.length, `${name} has a vjp but no golden case gives it attributes and shapes`).toBeGreaterThan(0);
+  });
+
+  const all = [...instances.values()].flat();
+  it.each(all.map((c, k) => [`${c.op}: ${c.name}`, c, k] as const))('%s', (_, c, k) => {
+    const normal = random(1000 + k);
+    const base = {
+      name: c.op,
+      attributes: c.attributes,
+      weights: Object.fromEntries(Object.entries(c.weights).map(([r, w]) => [r, t(w)])),
+      training: c.training,
+      seed: 7,
+      maxElements: 1 << 22,
+    };
+    const forward = (inputs: Tensor[]) => runOperator({ ...base, inputs }).outputs;
+    // which inputs carry a gradient: ask once with zero output gradients
+    const x0 = c.inputs.map(t);
+    const y0 = forward(x0);
+    const probe = vjpOperator({ ...base, inputs: x0, gradOutputs: y0.map(() => null) });
+    const moves = probe.gradInputs.map((gi) => gi !== null);
+    // off the kinks (relu at 0, ties of a max): a little noise on the differentiable inputs
+    const x = x0.map((xi, i) => (moves[i] ? tensor(xi.shape, xi.data.map((v) => v + 0.05 * normal())) : xi));
+    const y = forward(x);
+    const g = y.map((yk) => tensor(yk.shape, yk.data.map(() => normal())));
+    const v = x.map((xi, i) => (moves[i] ? xi.data.map(() => normal()) : null));
+    const shifted = (sign: number) => x.map((xi, i) => (v[i] ? tensor(xi.shape, xi.data.map((a, j) => a + sign * EPS * v[i]![j])) : xi));
+    const [plus, minus] = [forward(shifted(1)), forward(shifted(-1))];
+    let jvp = 0;
+    // what rounding alone can move the difference quotient by: the forwards are float32 sums
+    let rounding = 0;
+    y.forEach((yk, o) => {
+      for (let j = 0; j < yk.data.length; j++) {
+        jvp += (g[o].data[j] * (plus[o].data[j] - minus[o].data[j])) / (2 * EPS);
+        rounding += (Math.abs(g[o].data[j]) * (Math.abs(plus[o].data[j]) + Math.abs(minus[o].data[j]))) / (2 * EPS);
+      }
+    });
+    const { gradInputs } = vjpOperator({ ...base, inputs: x, gradOutputs: g });
+    let adjoint = 0;
+    gradInputs.forEach((gi, i) => {
+      if (gi && v[i]) adjoint += dot(gi.data, v[i]!);
+    });
+    // 1e-3 relative (a wrong divisor or a missed tap is off by far more), plus 64 float32 ulps of every output
+    const tolerance = 1e-3 * Math.abs(jvp) + 64 * 2 ** -24 * rounding;
+    expect(Math.abs(adjoint - jvp), `⟨vjp(g), v⟩ = ${adjoint}, ⟨g, Jv⟩ = ${jvp}`).toBeLessThanOrEqual(tolerance);
+  });
+});
