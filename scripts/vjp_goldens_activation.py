@@ -98,9 +98,58 @@ def batch_norm():
          lambda t: F.batch_norm(t, m, v, g, b, False, 0.1, 1e-5), w)
 
 
+def modern_activations():
+    x = with_kinks(2, 3, 4, 4, scale=3, kinks=(0.0, 1.0, -1.0, 2.0, -2.0, 3.0, 25.0, -25.0))
+    case("vjp gelu exact", "gelu", {}, [x], F.gelu)
+    case("vjp gelu tanh", "gelu", {"approximate": "tanh"}, [x], lambda t: F.gelu(t, approximate="tanh"))
+    case("vjp tanh (1 − y²)", "tanh", {}, [x], torch.tanh)
+    case("vjp erf", "erf", {}, [x], torch.erf)
+    case("vjp mish", "mish", {}, [x], F.mish)
+    case("vjp elu alpha=1 (alpha at 0)", "elu", {}, [x], F.elu)
+    case("vjp elu alpha=0.5", "elu", {"alpha": 0.5}, [x], lambda t: F.elu(t, 0.5))
+    case("vjp selu", "selu", {}, [x], F.selu)
+    case("vjp celu alpha=2", "celu", {"alpha": 2.0}, [x], lambda t: F.celu(t, 2.0))
+    case("vjp softplus beta=1", "softplus", {}, [x], F.softplus)
+    case("vjp softplus beta=2 threshold=1 (1 past the threshold)", "softplus", {"beta": 2.0, "threshold": 1.0}, [x], lambda t: F.softplus(t, 2.0, 1.0))
+    case("vjp softsign", "softsign", {}, [x], F.softsign)
+    case("vjp hardTanh [-1, 1] (0 at both bounds)", "hardTanh", {}, [x], F.hardtanh)
+    case("vjp hardTanh [-2, 3]", "hardTanh", {"minVal": -2.0, "maxVal": 3.0}, [x], lambda t: F.hardtanh(t, -2.0, 3.0))
+    a1 = torch.tensor([0.25])
+    case("vjp prelu numParameters=1 (slope at 0)", "prelu", {}, [x], lambda t: F.prelu(t, a1), {"weight": a1})
+    a3 = rnd(3, scale=0.3)
+    case("vjp prelu numParameters=3", "prelu", {"numParameters": 3}, [x], lambda t: F.prelu(t, a3), {"weight": a3})
+    xs = rnd(2, 3, 4, 5, scale=2)
+    case("vjp logSoftmax dim=1", "logSoftmax", {"dim": 1}, [xs], lambda t: F.log_softmax(t, 1))
+    case("vjp logSoftmax dim=-1", "logSoftmax", {"dim": -1}, [xs], lambda t: F.log_softmax(t, -1))
+
+
+def norms():
+    x = rnd(2, 5, 8, scale=2) + 1
+    g, b = rnd(8) * 0.5 + 1, rnd(8)
+    case("vjp layerNorm normalizedShape=[8]", "layerNorm", {"normalizedShape": [8]}, [x], lambda t: F.layer_norm(t, [8], g, b), {"weight": g, "bias": b})
+    case("vjp layerNorm elementwiseAffine=false", "layerNorm", {"elementwiseAffine": False}, [x], lambda t: F.layer_norm(t, [8]))
+    x4 = rnd(2, 3, 4, 5, scale=2) - 1
+    g2, b2 = rnd(4, 5) * 0.5 + 1, rnd(4, 5)
+    case("vjp layerNorm normalizedShape=[4,5]", "layerNorm", {"normalizedShape": [4, 5]}, [x4], lambda t: F.layer_norm(t, [4, 5], g2, b2), {"weight": g2, "bias": b2})
+    gc, bc = rnd(3) * 0.5 + 1, rnd(3)
+    case("vjp layerNorm over=channels eps=1e-6", "layerNorm", {"over": "channels", "eps": 1e-6}, [x4],
+         lambda t: F.layer_norm(t.permute(0, 2, 3, 1), [3], gc, bc, 1e-6).permute(0, 3, 1, 2), {"weight": gc, "bias": bc})
+    x6 = rnd(2, 6, 3, 4, scale=2) + 1
+    g6, b6 = rnd(6) * 0.5 + 1, rnd(6)
+    case("vjp groupNorm G=2 affine", "groupNorm", {"numGroups": 2}, [x6], lambda t: F.group_norm(t, 2, g6, b6), {"weight": g6, "bias": b6})
+    case("vjp groupNorm G=3 affine=false", "groupNorm", {"numGroups": 3, "affine": False}, [x6], lambda t: F.group_norm(t, 3))
+    case("vjp instanceNorm2d", "instanceNorm2d", {}, [x6], lambda t: F.instance_norm(t))
+    case("vjp instanceNorm2d affine", "instanceNorm2d", {"affine": True}, [x6], lambda t: F.instance_norm(t, weight=g6, bias=b6), {"weight": g6, "bias": b6})
+    m6, v6 = rnd(6), rnd(6).abs() + 0.5
+    case("vjp instanceNorm2d trackRunningStats at inference (constants)", "instanceNorm2d", {"affine": True, "trackRunningStats": True}, [x6],
+         lambda t: F.instance_norm(t, m6, v6, g6, b6, use_input_stats=False), {"weight": g6, "bias": b6, "runningMean": m6, "runningVar": v6})
+
+
 def main():
     activations()
     batch_norm()
+    modern_activations()
+    norms()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")

@@ -17,6 +17,7 @@ export const WARNING_CODE_DESCRIPTIONS = {
   UNUSED_LAYER: 'a layer nobody reads and no declared output: it does not run at inference',
   MISALIGNED_PATHS: 'a merge of paths with different effective strides or centres',
   DATA_DEPENDENT_RECEPTIVE_FIELD: 'a deformable convolution, whose receptive field depends on learned offsets',
+  NORMALISATION_RECEPTIVE_FIELD: 'a normalisation by statistics over the spatial dims (groupNorm, instanceNorm, layerNorm over H, W): the field turns global; the warning gives the local field before it',
   ATTENTION_RECEPTIVE_FIELD: 'self-attention: global attention makes the field global; windowed attention reads exactly the window holding the unit',
 } as const satisfies Record<string, string>;
 

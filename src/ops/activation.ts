@@ -1,84 +1,24 @@
 /**
- * Element-wise activations, softmax and dropout. Output shape = input shape; receptive field
+ * Element-wise activations and dropout (softmax: softmax.ts; gelu, tanh, elu …: activation-more.ts). Output shape = input shape; receptive field
  * passes through. FLOPs per element (each op's flopsPerElement, counted as the obvious
  * implementation does):
  *   relu 1 (compare)          relu6 2 (two clamps)         leakyRelu 2 (compare, multiply)
  *   sigmoid 4 (neg, exp, add, divide)                      swish / silu 5 (sigmoid, multiply)
  *   hardSigmoid 4 (add, two clamps, scale)                 hardSwish 5 (hardSigmoid, multiply)
- *   softmax 5 (max, subtract, exp, sum, divide)            dropout 0 at inference
+ *   dropout 0 at inference
  *   clip 1 per bound           sigmoidLut 3 (clamp, scale, index)
  * hardSigmoid has two named forms: "pytorch" ReLU6(x + 3)/6 (MobileNetV3) and "notes"
  * max(0, min(1, (x + 1)/2)). Leaky ReLU's slope defaults to PyTorch's 0.01 (the notes use 0.1).
  * VJPs (∂L/∂x for ∂L/∂y = g): g·f′(x) element by element, with the derivative PyTorch's autograd
- * takes at each kink (stated at each op); softmax's is y·(g − Σ_dim g·y); sigmoidLut's is the
+ * takes at each kink (stated at each op); sigmoidLut's is the
  * exact sigmoid's (a table has no useful derivative); dropout's is g at inference, g·mask/(1 − p)
  * in training.
  */
 import { z } from 'zod';
-import { normalizeAxis } from './axes.js';
-import { ZERO_COST, numel } from './types.js';
-import type { OpDef, VjpContext } from './types.js';
+import { elementwise, mapTensor } from './activation-kit.js';
+import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { rng } from '../tensor/random.js';
-
-interface Elementwise<A> {
-  name: string;
-  summary: string;
-  pytorch: string;
-  attrs: z.ZodType<A>;
-  flopsPerElement: number | ((a: A) => number);
-  /** The function applied to every element, specialised once per call for the attributes. */
-  fn: (a: A) => (x: number) => number;
-  /**
-   * dy/dx at input x with output y, specialised once per call: the VJP is g·dy/dx element by
-   * element. At a kink it is the one PyTorch's autograd takes (stated per op).
-   */
-  grad: (a: A) => (x: number, y: number) => number;
-  facts?: (a: A) => Record<string, unknown>;
-}
-
-function mapTensor(x: Tensor, f: (v: number) => number): Tensor {
-  const out = new Float32Array(x.data.length);
-  const d = x.data;
-  for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
-  return tensor(x.shape, out);
-}
-
-/** ∂L/∂output i as a flat array, or null when that output does not reach L (zeros). */
-export function gradOutput(ctx: VjpContext<unknown, unknown>, i = 0): Float32Array | null {
-  return ctx.gradOutputs[i]?.data ?? null;
-}
-
-function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
-  return {
-    name: d.name,
-    summary: d.summary,
-    pytorch: d.pytorch,
-    inputNames: ['x'],
-    minInputs: 1,
-    attrs: d.attrs,
-    infer(ctx) {
-      const x = ctx.inputs[0];
-      const per = typeof d.flopsPerElement === 'number' ? d.flopsPerElement : d.flopsPerElement(ctx.attrs);
-      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: per * numel(x) }, plan: null };
-    },
-    receptiveField: (ctx) => ctx.rf[0],
-    fusesIntoConvEpilogue: true, // point-wise: a conv applies it to each output as it writes (analysis/deployed.ts)
-    run: (ctx) => [mapTensor(ctx.inputs[0], d.fn(ctx.attrs))],
-    vjp(ctx) {
-      const x = ctx.inputs[0];
-      const out = new Float32Array(x.data.length);
-      const g = gradOutput(ctx);
-      if (!g) return [tensor(x.shape, out)];
-      const dy = d.grad(ctx.attrs);
-      const [xd, yd] = [x.data, ctx.forward[0].data];
-      for (let i = 0; i < xd.length; i++) out[i] = g[i] * dy(xd[i], yd[i]);
-      return [tensor(x.shape, out)];
-    },
-    ...(d.facts ? { facts: d.facts } : {}),
-  };
-}
 
 /** PyTorch's nn.LeakyReLU default slope (the notes use 0.1). */
 export const LEAKY_RELU_SLOPE = 0.01;
@@ -253,69 +193,7 @@ export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
   },
 };
 
-export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) });
-const softmaxBase = elementwise({
-  name: 'softmax',
-  summary: 'exp(x) / Σ exp(x) along dim',
-  pytorch: 'torch.nn.Softmax',
-  attrs: SoftmaxAttrs,
-  flopsPerElement: 5,
-  fn: () => (x) => x,
-  grad: () => () => 1,
-});
-export const softmax: OpDef<z.infer<typeof SoftmaxAttrs>, { dim: number }> = {
-  ...softmaxBase,
-  fusesIntoConvEpilogue: false, // not point-wise: it needs the whole of dim before writing one output
-  // softmax mixes the elements along dim: ∂L/∂x = y·(g − Σ_dim g·y), from the forward output
-  infer(ctx) {
-    const dim = normalizeAxis(ctx, ctx.attrs.dim, ctx.inputs[0].length, 'dim');
-    return { ...softmaxBase.infer(ctx), plan: { dim } };
-  },
-  receptiveField: (ctx) => ctx.rf[0],
-  run(ctx) {
-    const x = ctx.inputs[0];
-    const { dim } = ctx.plan;
-    const size = x.shape[dim];
-    const inner = numel(x.shape.slice(dim + 1));
-    const outer = x.data.length / (size * inner);
-    const out = new Float32Array(x.data.length);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * size * inner + i;
-        let max = -Infinity;
-        for (let k = 0; k < size; k++) max = Math.max(max, x.data[base + k * inner]);
-        let sum = 0;
-        for (let k = 0; k < size; k++) {
-          const e = Math.exp(x.data[base + k * inner] - max);
-          out[base + k * inner] = e;
-          sum += e;
-        }
-        for (let k = 0; k < size; k++) out[base + k * inner] /= sum;
-      }
-    }
-    return [tensor(x.shape, out)];
-  },
-  vjp(ctx) {
-    const x = ctx.inputs[0];
-    const out = new Float32Array(x.data.length);
-    const g = gradOutput(ctx);
-    if (!g) return [tensor(x.shape, out)];
-    const y = ctx.forward[0].data;
-    const { dim } = ctx.plan;
-    const size = x.shape[dim];
-    const inner = numel(x.shape.slice(dim + 1));
-    const outer = x.data.length / (size * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * size * inner + i;
-        let dot = 0;
-        for (let k = 0, at = base; k < size; k++, at += inner) dot += g[at] * y[at];
-        for (let k = 0, at = base; k < size; k++, at += inner) out[at] = y[at] * (g[at] - dot);
-      }
-    }
-    return [tensor(x.shape, out)];
-  },
-};
+export { softmax, SoftmaxAttrs } from './softmax.js';
 
 /**
  * A sigmoid lookup table over [−8, 8] (the notes: saturating outside, accurate enough for

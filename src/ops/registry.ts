@@ -7,6 +7,9 @@ import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
+import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
+import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
+import { logSoftmax } from './softmax.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
 import { channelShuffle } from './shuffle.js';
 import { upsample, resize } from './upsample.js';
@@ -36,6 +39,21 @@ export const OPS: readonly OpDef[] = [
   multiHeadAttention,
   flatten,
   batchNorm2d,
+  layerNorm,
+  groupNorm,
+  instanceNorm2d,
+  gelu,
+  tanh,
+  erfOp,
+  mish,
+  elu,
+  selu,
+  celu,
+  softplus,
+  softsign,
+  hardTanh,
+  prelu,
+  logSoftmax,
   relu,
   relu6,
   leakyRelu,

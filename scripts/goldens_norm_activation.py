@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""PyTorch goldens for the normalisations (layerNorm, groupNorm, instanceNorm2d) and the
+activations of activation-more.ts and softmax.ts (gelu, tanh, erf, mish, elu, selu, celu,
+softplus, softsign, hardTanh, prelu, logSoftmax), over their attribute combinations.
+
+Writes test/fixtures/operators/norm_activation.json in scripts/operator_goldens.py's format
+(test/ops/golden-cases.ts reads every file there; test/ops/goldens.test.ts checks ≤ 1e-5 of scale).
+Inputs are rounded to float32 before PyTorch sees them.
+
+Run: /usr/bin/python3 scripts/goldens_norm_activation.py
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "norm_activation.json"
+torch.manual_seed(2026)
+CASES = []
+
+
+def enc(t):
+    t = t.detach().to(torch.float32).contiguous()
+    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
+
+
+def rnd(*shape, scale=1.0, shift=0.0):
+    return (torch.randn(*shape) * scale + shift).to(torch.float32)
+
+
+def case(name, op, attrs, inputs, outputs, weights=None, training=False):
+    CASES.append({
+        "name": name, "op": op, "attributes": attrs, "training": training,
+        "inputs": [enc(t) for t in inputs],
+        "weights": {k: enc(v) for k, v in (weights or {}).items()},
+        "outputs": [enc(t) for t in outputs],
+    })
+
+
+def activations():
+    x = rnd(2, 3, 4, 4, scale=3)
+    x.view(-1)[:6] = torch.tensor([0.0, 1.0, -1.0, 25.0, -25.0, 3.0])
+    case("gelu approximate=none (exact, erf)", "gelu", {}, [x], [F.gelu(x)])
+    case("gelu approximate=tanh", "gelu", {"approximate": "tanh"}, [x], [F.gelu(x, approximate="tanh")])
+    case("tanh", "tanh", {}, [x], [torch.tanh(x)])
+    case("erf", "erf", {}, [x], [torch.erf(x)])
+    case("mish", "mish", {}, [x], [F.mish(x)])
+    case("elu alpha=1", "elu", {}, [x], [F.elu(x)])
+    case("elu alpha=0.5", "elu", {"alpha": 0.5}, [x], [F.elu(x, 0.5)])
+    case("selu", "selu", {}, [x], [F.selu(x)])
+    case("celu alpha=1", "celu", {}, [x], [F.celu(x)])
+    case("celu alpha=2", "celu", {"alpha": 2.0}, [x], [F.celu(x, 2.0)])
+    case("softplus beta=1 threshold=20", "softplus", {}, [x], [F.softplus(x)])
+    case("softplus beta=2 threshold=1 (linear past x=0.5)", "softplus", {"beta": 2.0, "threshold": 1.0}, [x], [F.softplus(x, 2.0, 1.0)])
+    case("softsign", "softsign", {}, [x], [F.softsign(x)])
+    case("hardTanh [-1, 1]", "hardTanh", {}, [x], [F.hardtanh(x)])
+    case("hardTanh [-2, 3]", "hardTanh", {"minVal": -2.0, "maxVal": 3.0}, [x], [F.hardtanh(x, -2.0, 3.0)])
+    a1 = torch.tensor([0.25])
+    case("prelu numParameters=1 (slope 0.25)", "prelu", {}, [x], [F.prelu(x, a1)], {"weight": a1})
+    a3 = rnd(3, scale=0.3)
+    case("prelu numParameters=3 (one slope per channel)", "prelu", {"numParameters": 3}, [x], [F.prelu(x, a3)], {"weight": a3})
+    x3 = rnd(2, 3, 5)
+    case("prelu numParameters=3 on [2,3,5] (PReLU on a sequence)", "prelu", {"numParameters": 3}, [x3], [F.prelu(x3, a3)], {"weight": a3})
+    x2 = rnd(4, 3)
+    case("prelu numParameters=3 on [4,3] (after a linear)", "prelu", {"numParameters": 3}, [x2], [F.prelu(x2, a3)], {"weight": a3})
+    xs = rnd(2, 3, 4, 5, scale=2)
+    case("logSoftmax dim=1", "logSoftmax", {"dim": 1}, [xs], [F.log_softmax(xs, 1)])
+    case("logSoftmax dim=-1", "logSoftmax", {"dim": -1}, [xs], [F.log_softmax(xs, -1)])
+    case("logSoftmax dim=0 large logits", "logSoftmax", {"dim": 0}, [xs * 40], [F.log_softmax(xs * 40, 0)])
+
+
+def norms():
+    x = rnd(2, 5, 8, scale=2, shift=1)
+    g, b = rnd(8, scale=0.5, shift=1), rnd(8)
+    case("layerNorm [2,5,8] normalizedShape=[8]", "layerNorm", {"normalizedShape": [8]}, [x], [F.layer_norm(x, [8], g, b)], {"weight": g, "bias": b})
+    case("layerNorm [2,5,8] default (last dim) eps=1e-3", "layerNorm", {"eps": 1e-3}, [x], [F.layer_norm(x, [8], g, b, 1e-3)], {"weight": g, "bias": b})
+    case("layerNorm [2,5,8] no bias", "layerNorm", {"bias": False}, [x], [F.layer_norm(x, [8], g, None)], {"weight": g})
+    case("layerNorm [2,5,8] elementwiseAffine=false", "layerNorm", {"elementwiseAffine": False}, [x], [F.layer_norm(x, [8])])
+    x4 = rnd(2, 3, 4, 5, scale=2, shift=-1)
+    g2, b2 = rnd(4, 5, scale=0.5, shift=1), rnd(4, 5)
+    case("layerNorm [2,3,4,5] normalizedShape=[4,5] (over H, W)", "layerNorm", {"normalizedShape": [4, 5]}, [x4], [F.layer_norm(x4, [4, 5], g2, b2)],
+         {"weight": g2, "bias": b2})
+    g3, b3 = rnd(3, 4, 5, scale=0.5, shift=1), rnd(3, 4, 5)
+    case("layerNorm [2,3,4,5] axis=1 (ONNX: over C, H, W)", "layerNorm", {"axis": 1}, [x4], [F.layer_norm(x4, [3, 4, 5], g3, b3)], {"weight": g3, "bias": b3})
+    xc = rnd(2, 6, 4, 5, scale=2, shift=0.5)
+    gc, bc = rnd(6, scale=0.5, shift=1), rnd(6)
+    ref = F.layer_norm(xc.permute(0, 2, 3, 1), [6], gc, bc, 1e-6).permute(0, 3, 1, 2)
+    case("layerNorm over=channels [2,6,4,5] eps=1e-6 (ConvNeXt LayerNorm2d)", "layerNorm", {"over": "channels", "eps": 1e-6}, [xc], [ref], {"weight": gc, "bias": bc})
+
+    x = rnd(2, 6, 4, 4, scale=2, shift=1)
+    g, b = rnd(6, scale=0.5, shift=1), rnd(6)
+    case("groupNorm G=2 C=6 affine", "groupNorm", {"numGroups": 2}, [x], [F.group_norm(x, 2, g, b)], {"weight": g, "bias": b})
+    case("groupNorm G=1 (over C, H, W)", "groupNorm", {"numGroups": 1, "eps": 1e-3}, [x], [F.group_norm(x, 1, g, b, 1e-3)], {"weight": g, "bias": b})
+    case("groupNorm G=6 (one channel per group) affine=false", "groupNorm", {"numGroups": 6, "affine": False}, [x], [F.group_norm(x, 6)])
+    x3 = rnd(2, 4, 7, shift=2)
+    g4, b4 = rnd(4, scale=0.5, shift=1), rnd(4)
+    case("groupNorm G=2 on [2,4,7]", "groupNorm", {"numGroups": 2}, [x3], [F.group_norm(x3, 2, g4, b4)], {"weight": g4, "bias": b4})
+
+    x = rnd(2, 3, 5, 4, scale=2, shift=1)
+    g, b, m, v = rnd(3, scale=0.5, shift=1), rnd(3), rnd(3), rnd(3).abs() + 0.5
+    case("instanceNorm2d affine=false", "instanceNorm2d", {}, [x], [F.instance_norm(x)])
+    case("instanceNorm2d affine=true eps=1e-3", "instanceNorm2d", {"affine": True, "eps": 1e-3}, [x], [F.instance_norm(x, weight=g, bias=b, eps=1e-3)],
+         {"weight": g, "bias": b})
+    case("instanceNorm2d trackRunningStats=true at inference (running statistics)", "instanceNorm2d", {"affine": True, "trackRunningStats": True}, [x],
+         [F.instance_norm(x, m, v, g, b, use_input_stats=False)], {"weight": g, "bias": b, "runningMean": m, "runningVar": v})
+    x1 = rnd(2, 3, 9, shift=-1)
+    case("instanceNorm2d on [2,3,9] (InstanceNorm1d)", "instanceNorm2d", {}, [x1], [F.instance_norm(x1)])
+
+
+def main():
+    activations()
+    norms()
+    OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
+    print(f"wrote {len(CASES)} cases to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+/**
+ * The element-wise activation builder every point-wise activation uses (activation.ts,
+ * activation-more.ts): output shape = input shape, `flopsPerElement` FLOPs per element, the
+ * receptive field passes through, the kernel maps each element, and the VJP is g·f′(x) element by
+ * element from the op's derivative.
+ */
+import type { z } from 'zod';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef, VjpContext } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface Elementwise<A> {
+  name: string;
+  summary: string;
+  pytorch: string;
+  attrs: z.ZodType<A>;
+  flopsPerElement: number | ((a: A) => number);
+  /** The function applied to every element, specialised once per call for the attributes. */
+  fn: (a: A) => (x: number) => number;
+  /**
+   * dy/dx at input x with output y, specialised once per call: the VJP is g·dy/dx element by
+   * element. At a kink it is the one PyTorch's autograd takes (stated per op).
+   */
+  grad: (a: A) => (x: number, y: number) => number;
+  facts?: (a: A) => Record<string, unknown>;
+}
+
+export function mapTensor(x: Tensor, f: (v: number) => number): Tensor {
+  const out = new Float32Array(x.data.length);
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
+  return tensor(x.shape, out);
+}
+
+/** ∂L/∂output i as a flat array, or null when that output does not reach L (zeros). */
+export function gradOutput(ctx: VjpContext<unknown, unknown>, i = 0): Float32Array | null {
+  return ctx.gradOutputs[i]?.data ?? null;
+}
+
+export function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
+  return {
+    name: d.name,
+    summary: d.summary,
+    pytorch: d.pytorch,
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: d.attrs,
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      const per = typeof d.flopsPerElement === 'number' ? d.flopsPerElement : d.flopsPerElement(ctx.attrs);
+      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: per * numel(x) }, plan: null };
+    },
+    receptiveField: (ctx) => ctx.rf[0],
+    fusesIntoConvEpilogue: true, // point-wise: a conv applies it to each output as it writes (analysis/deployed.ts)
+    run: (ctx) => [mapTensor(ctx.inputs[0], d.fn(ctx.attrs))],
+    vjp(ctx) {
+      const x = ctx.inputs[0];
+      const out = new Float32Array(x.data.length);
+      const g = gradOutput(ctx);
+      if (!g) return [tensor(x.shape, out)];
+      const dy = d.grad(ctx.attrs);
+      const [xd, yd] = [x.data, ctx.forward[0].data];
+      for (let i = 0; i < xd.length; i++) out[i] = g[i] * dy(xd[i], yd[i]);
+      return [tensor(x.shape, out)];
+    },
+    ...(d.facts ? { facts: d.facts } : {}),
+  };
+}
+

@@ -1,0 +1,131 @@
+/**
+ * softmax and logSoftmax along one dim (output shape = input shape). Each row along `dim` is
+ * shifted by its max first, as PyTorch does, so exp never overflows.
+ *   softmax     y = exp(x − m) / Σ exp(x − m)                 m = max along dim
+ *   logSoftmax  y = x − m − log Σ exp(x − m)
+ * FLOPs per element: softmax 5 (max, subtract, exp, sum, divide); logSoftmax 5 (max, subtract,
+ * exp, sum, subtract; the log once per row is not counted, as the row's divide is not).
+ * Receptive field: passes through (a softmax over channels at a position is per position; over a
+ * spatial dim it mixes positions, as attention's does, which the attention ops state).
+ * VJPs, from the forward output y and g = ∂L/∂y:
+ *   softmax     ∂L/∂x = y·(g − Σ_dim g·y)
+ *   logSoftmax  ∂L/∂x = g − exp(y)·Σ_dim g
+ */
+import { z } from 'zod';
+import { normalizeAxis } from './axes.js';
+import { gradOutput } from './activation-kit.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef, RunContext, Shape } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** FLOPs per element of both (see the header). */
+const FLOPS_PER_ELEMENT = 5;
+
+export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) });
+type SoftmaxAttrs = z.infer<typeof SoftmaxAttrs>;
+interface Plan {
+  dim: number;
+}
+
+/**
+ * Calls `row(base, inner, size)` for every row along dim of a tensor of this shape: the row's
+ * elements sit at base, base + inner, …, base + (size − 1)·inner.
+ */
+function eachRow(shape: Shape, dim: number, row: (base: number, inner: number, size: number) => void): void {
+  const size = shape[dim];
+  const inner = numel(shape.slice(dim + 1));
+  const outer = numel(shape) / Math.max(1, size * inner);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) row(o * size * inner + i, inner, size);
+}
+
+/** The row's max m and Σ exp(x − m), with exp(x − m) written to `out` when given. */
+function shiftedExp(x: Float32Array, base: number, inner: number, size: number, out: Float32Array | null): { max: number; sum: number } {
+  const end = base + size * inner;
+  let max = -Infinity;
+  for (let at = base; at < end; at += inner) max = Math.max(max, x[at]);
+  let sum = 0;
+  for (let at = base; at < end; at += inner) {
+    const e = Math.exp(x[at] - max);
+    if (out) out[at] = e;
+    sum += e;
+  }
+  return { max, sum };
+}
+
+function along(name: string, summary: string, pytorch: string, run: (ctx: RunContext<SoftmaxAttrs, Plan>) => Tensor[], vjp: OpDef<SoftmaxAttrs, Plan>['vjp']): OpDef<SoftmaxAttrs, Plan> {
+  return {
+    name,
+    summary,
+    pytorch,
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: SoftmaxAttrs,
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      const dim = normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
+      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, plan: { dim } };
+    },
+    receptiveField: (ctx) => ctx.rf[0],
+    fusesIntoConvEpilogue: false, // not point-wise: it needs the whole of dim before writing one output
+    run,
+    vjp,
+  };
+}
+
+export const softmax = along(
+  'softmax',
+  'exp(x) / Σ exp(x) along dim',
+  'torch.nn.Softmax',
+  (ctx) => {
+    const x = ctx.inputs[0];
+    const out = new Float32Array(x.data.length);
+    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+      const { sum } = shiftedExp(x.data, base, inner, size, out);
+      for (let k = 0, at = base; k < size; k++, at += inner) out[at] /= sum;
+    });
+    return [tensor(x.shape, out)];
+  },
+  (ctx) => {
+    const x = ctx.inputs[0];
+    const out = new Float32Array(x.data.length);
+    const g = gradOutput(ctx);
+    if (!g) return [tensor(x.shape, out)];
+    const y = ctx.forward[0].data;
+    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+      let dot = 0;
+      for (let k = 0, at = base; k < size; k++, at += inner) dot += g[at] * y[at];
+      for (let k = 0, at = base; k < size; k++, at += inner) out[at] = y[at] * (g[at] - dot);
+    });
+    return [tensor(x.shape, out)];
+  },
+);
+
+export const logSoftmax = along(
+  'logSoftmax',
+  'x − log Σ exp(x) along dim (log of softmax, computed stably)',
+  'torch.nn.LogSoftmax',
+  (ctx) => {
+    const x = ctx.inputs[0];
+    const out = new Float32Array(x.data.length);
+    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+      const { max, sum } = shiftedExp(x.data, base, inner, size, null);
+      const shift = max + Math.log(sum);
+      for (let k = 0, at = base; k < size; k++, at += inner) out[at] = x.data[at] - shift;
+    });
+    return [tensor(x.shape, out)];
+  },
+  (ctx) => {
+    const x = ctx.inputs[0];
+    const out = new Float32Array(x.data.length);
+    const g = gradOutput(ctx);
+    if (!g) return [tensor(x.shape, out)];
+    const y = ctx.forward[0].data;
+    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+      let sum = 0;
+      for (let k = 0, at = base; k < size; k++, at += inner) sum += g[at];
+      for (let k = 0, at = base; k < size; k++, at += inner) out[at] = g[at] - Math.exp(y[at]) * sum;
+    });
+    return [tensor(x.shape, out)];
+  },
+);
