@@ -9,6 +9,7 @@
  *   device (id or profile)  roofline            analysis/roofline.ts roofline (latency lower bound), at the report's dtype
  *   convention              convention          conventions/index.ts countWith (another tool's count, layer by layer)
  *   explain                 explain             conventions/explain.ts explainReport (every formula, values substituted)
+ *   deployed                deployed            analysis/deployed.ts analyzeDeployed (costs after the inference fusions)
  *
  * Two steps: planExtras checks the options (an unknown device or convention is INVALID_OPTION at
  * its path, with the closest name) before any work, and computeExtras runs the plan. A plan holds
@@ -27,6 +28,8 @@ import { CONV_TRANSPOSE_POSITIONS, ConventionCountSchema } from '../conventions/
 import type { ConventionCount, ConventionPreset, ConvTransposePositions } from '../conventions/types.js';
 import { explainReport, ExplanationSchema } from '../conventions/explain.js';
 import type { Explanation } from '../conventions/explain.js';
+import { analyzeDeployed, DeployedReportSchema } from './deployed.js';
+import type { DeployedReport } from './deployed.js';
 import { DEVICES, DeviceProfileSchema, resolveDevice } from './devices.js';
 import type { BuiltInDevice, DeviceProfile } from './devices.js';
 import type { Inference } from './infer.js';
@@ -34,8 +37,8 @@ import { analyzeMemory, MemoryReportSchema } from './memory.js';
 import type { MemoryReport } from './memory.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, moduleSummary, ModuleSummarySchema } from './modules.js';
 import type { ModuleSummary } from './modules.js';
-import { ReportSchema } from './report.js';
-import type { Dtype, Report } from './report.js';
+import { AnalyzeOptionsSchema, ReportSchema } from './report.js';
+import type { AnalyzeOptions, Dtype, Report } from './report.js';
 import { roofline, RooflineReportSchema } from './roofline.js';
 import type { RooflineReport } from './roofline.js';
 
@@ -67,6 +70,10 @@ export const ExtrasOptionsSchema = z.strictObject({
     .optional()
     .describe('with convention: count transposed-conv MACs over input or output positions instead of as the tool does'),
   explain: z.boolean({ error: 'must be true or false' }).optional().describe("adds `explain`: every layer's figures with their formulas, values substituted"),
+  deployed: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe('adds `deployed`: the costs after the standard inference fusions (BN folded into the conv, conv + residual add + activation) beside the trained graph'),
 });
 export type ExtrasOptions = z.input<typeof ExtrasOptionsSchema>;
 /** The option keys, for query strings and for splitting them from the counting options. */
@@ -79,6 +86,7 @@ export interface ExtrasPlan {
   device: DeviceProfile | BuiltInDevice | null;
   convention: { preset: ConventionPreset; convTranspose?: ConvTransposePositions } | null;
   explain: boolean;
+  deployed: boolean;
 }
 
 /** The analyses computed, each present only when asked. */
@@ -88,6 +96,7 @@ export interface Extras {
   roofline?: RooflineReport;
   convention?: ConventionCount;
   explain?: Explanation;
+  deployed?: DeployedReport;
 }
 
 export const ExtrasSchema = z.object({
@@ -96,10 +105,11 @@ export const ExtrasSchema = z.object({
   roofline: RooflineReportSchema.optional().describe('with device: the roofline latency lower bound'),
   convention: ConventionCountSchema.optional().describe("with convention: another tool's count"),
   explain: ExplanationSchema.optional().describe('with explain: the formula behind every per-layer figure'),
+  deployed: DeployedReportSchema.optional().describe('with deployed: the deployed (inference-fused) graph beside the trained one'),
 });
 
 /** A report with the analyses asked for: POST /v1/analyze's JSON answer. */
-export const AnalysisReportSchema = ReportSchema.extend(ExtrasSchema.shape).describe('a network report, with the extra analyses asked for (modules, memory, roofline, convention, explain)');
+export const AnalysisReportSchema = ReportSchema.extend(ExtrasSchema.shape).describe('a network report, with the extra analyses asked for (modules, memory, roofline, convention, explain, deployed)');
 export type AnalysisReport = Report & Extras;
 
 /** Where an option lives in the request, for error paths: `$.options.device`, `query.device`. */
@@ -134,11 +144,12 @@ export function planExtras(options: ExtrasOptions, at: OptionPath = bodyPath): E
     device,
     convention: o.convention === undefined ? null : { preset: conventionPreset(o.convention, at('convention')), ...(o.convTranspose ? { convTranspose: o.convTranspose } : {}) },
     explain: o.explain ?? false,
+    deployed: o.deployed ?? false,
   };
 }
 
 /** True when the plan asks for nothing. */
-export const planIsEmpty = (p: ExtrasPlan) => !p.modules && !p.memory && !p.device && !p.convention && !p.explain;
+export const planIsEmpty = (p: ExtrasPlan) => !p.modules && !p.memory && !p.device && !p.convention && !p.explain && !p.deployed;
 
 export interface AnalysedNetwork {
   graph: Graph;
@@ -154,11 +165,32 @@ export function computeExtras({ graph, inference, report }: AnalysedNetwork, pla
   if (plan.device) out.roofline = roofline(report, plan.device, report.conventions.dtype as Dtype);
   if (plan.convention) out.convention = countWith(plan.convention.preset, { inference, report }, plan.convention.convTranspose ? { convTranspose: plan.convention.convTranspose } : {});
   if (plan.explain) out.explain = explainReport({ inference, report });
+  if (plan.deployed) out.deployed = analyzeDeployed(graph, inference, report);
   return out;
 }
 
 /** The report with its extras as top-level keys, in a fixed order after the report's own. */
 export function withExtras(report: Report, extras: Extras): AnalysisReport {
-  const { modules, memory, roofline: rl, convention, explain } = extras;
-  return { ...report, ...(modules && { modules }), ...(memory && { memory }), ...(rl && { roofline: rl }), ...(convention && { convention }), ...(explain && { explain }) };
+  const { modules, memory, roofline: rl, convention, explain, deployed } = extras;
+  return {
+    ...report,
+    ...(modules && { modules }),
+    ...(memory && { memory }),
+    ...(rl && { roofline: rl }),
+    ...(convention && { convention }),
+    ...(explain && { explain }),
+    ...(deployed && { deployed }),
+  };
+}
+
+/** The counting options (dtype, flops, includeBias) and these: the `options` of POST /v1/analyze. */
+export const ReportOptionsSchema = AnalyzeOptionsSchema.extend(ExtrasOptionsSchema.shape).describe(
+  'counting options (dtype, flops, includeBias) and the extra analyses to add (depth, topK, memory, inPlace, device, convention, convTranspose, explain, deployed)',
+);
+export type ReportOptions = z.output<typeof ReportOptionsSchema>;
+
+/** The counting options and the extras options of one options object. */
+export function splitOptions(o: AnalyzeOptions & ExtrasOptions): { analyze: AnalyzeOptions; extras: ExtrasOptions } {
+  const { dtype, flops, includeBias, ...extras } = o;
+  return { analyze: { dtype, flops, includeBias }, extras };
 }

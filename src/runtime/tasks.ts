@@ -2,6 +2,15 @@
 import { analyzeGraph } from '../analysis/analyze.js';
 import { inferGraph } from '../analysis/infer.js';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
+import { compareReports, evaluateGates } from '../analysis/compare.js';
+import type { CompareExtras, Comparison, Gate, GateVerdict } from '../analysis/compare.js';
+import type { DeviceProfile } from '../analysis/devices.js';
+import { computeExtras, planExtras, splitOptions, withExtras } from '../analysis/extras.js';
+import type { AnalysedNetwork, AnalysisReport, Extras, ExtrasOptions } from '../analysis/extras.js';
+import { renderReport } from '../analysis/render.js';
+import type { RenderFormat } from '../analysis/render.js';
+import { sweepResolutions } from '../analysis/sweep.js';
+import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
@@ -22,15 +31,101 @@ import type { EngineLimits } from './limits.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
-  options: AnalyzeOptions;
+  /** Counting options and, optionally, the extra analyses to add (analysis/extras.ts). */
+  options: AnalyzeOptions & ExtrasOptions;
+  /** Text formats to render here too (analysis/render.ts); html adds the memory analysis it charts. */
+  render?: { formats: RenderFormat[]; depth?: number; topK?: number };
   /** MAX_FOLDED_ELEMENTS (and MAX_RUN_WORK) when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;
 }
 
-export function analyzeTask(t: AnalyzeTask): Report {
+export interface AnalysedTask extends AnalysedNetwork {
+  extras: Extras;
+}
+
+/**
+ * The network analysed, with the extras its options ask for; `more` adds analyses a format needs
+ * whether asked or not (the HTML report's memory timeline).
+ */
+export function analyzeNetwork(t: AnalyzeTask, more: ExtrasOptions = {}): AnalysedTask {
+  const { analyze, extras } = splitOptions(t.options);
+  // checked before the (possibly long) load: a misspelt device costs nothing
+  const plan = planExtras({ ...extras, ...more });
   const { maxFolded } = taskLimits(t.limits);
   const { graph, origin } = loadGraph(t.source, { maxFolded });
-  return { ...analyzeGraph(graph, t.options, inferGraph(graph, { maxFolded })), source: origin };
+  const inference = inferGraph(graph, { maxFolded });
+  const report: Report = { ...analyzeGraph(graph, analyze, inference), source: origin };
+  return { graph, inference, report, extras: computeExtras({ graph, inference, report }, plan) };
+}
+
+export type AnalyzeTaskResult = AnalysisReport & { renderings?: Partial<Record<RenderFormat, string>> };
+
+/** The report, with the extra analyses its options ask for as top-level keys, and the renderings asked for. */
+export function analyzeTask(t: AnalyzeTask): AnalyzeTaskResult {
+  const formats = t.render?.formats ?? [];
+  const { report, extras } = analyzeNetwork(t, formats.includes('html') ? { memory: true } : {});
+  if (formats.length === 0) return withExtras(report, extras);
+  const onnx = t.source.kind === 'onnx' ? t.source.bytes : undefined;
+  const renderings = Object.fromEntries(formats.map((f) => [f, renderReport(f, { report, extras, onnx }, t.render)]));
+  return { ...withExtras(report, extras), renderings };
+}
+
+/** POST /v1/compare: two networks, the totals of the analyses asked for, the gates. */
+export interface CompareTask {
+  before: GraphSource;
+  after: GraphSource;
+  options: AnalyzeOptions;
+  /** Compare peak activation memory too. */
+  memory: boolean;
+  /** Compare the roofline latency on this device too. */
+  device?: string | DeviceProfile;
+  gates: Gate[];
+  allowIncomplete: boolean;
+  limits?: Partial<EngineLimits>;
+}
+
+export interface CompareTaskResult {
+  comparison: Comparison;
+  gates?: GateVerdict;
+}
+
+/** A network's errors located in the request: their JSONPath (relative to the network) under `at`. */
+function located<T>(at: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConvlensError)) throw e;
+    const path = e.details.path;
+    throw new ConvlensError(e.code, e.message, { ...e.details, path: typeof path === 'string' && path.startsWith('$') ? at + path.slice(1) : at });
+  }
+}
+
+export function compareTask(t: CompareTask): CompareTaskResult {
+  const memory = t.memory || t.gates.some((g) => g.metric === 'peakMemoryBytes');
+  const side = (source: GraphSource, name: 'old' | 'new') => {
+    const { report, extras } = located(source.kind === 'spec' ? `$.${name}.spec` : `$.${name}`, () =>
+      analyzeNetwork({ source, options: { ...t.options, ...(memory && { memory }), ...(t.device !== undefined && { device: t.device }) }, limits: t.limits }),
+    );
+    const totals: CompareExtras = {};
+    if (extras.memory) totals.peakMemoryBytes = extras.memory.peak.bytes;
+    if (extras.roofline) totals.latencySeconds = extras.roofline.totals.seconds;
+    return { report, totals };
+  };
+  const a = side(t.before, 'old');
+  const b = side(t.after, 'new');
+  const comparison = compareReports(a.report, b.report, { before: a.totals, after: b.totals });
+  return { comparison, ...(t.gates.length ? { gates: evaluateGates(comparison, t.gates, { allowIncomplete: t.allowIncomplete }) } : {}) };
+}
+
+/** POST /v1/sweep: one network at several input sizes. */
+export interface SweepTask {
+  source: GraphSource;
+  options: AnalyzeOptions;
+  sweep: SweepOptions;
+}
+
+export function sweepTask(t: SweepTask): SweepReport {
+  return sweepResolutions(t.source, t.sweep, t.options);
 }
 
 export interface OperatorTask extends OperatorCall {}

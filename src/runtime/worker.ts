@@ -8,7 +8,7 @@
 import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { analyzeTask, convRowsTask, foldTask, operatorTask, runTask } from './tasks.js';
+import { analyzeTask, compareTask, convRowsTask, foldTask, operatorTask, runTask, sweepTask } from './tasks.js';
 import { collectIfOver } from './memory.js';
 import { erfTask } from './erf-task.js';
 
@@ -21,6 +21,8 @@ export const TASKS = {
   foldBatchNorm: foldTask,
   convRows: convRowsTask,
   erf: erfTask,
+  compare: compareTask,
+  sweep: sweepTask,
 } as const;
 export type TaskName = keyof typeof TASKS;
 

@@ -1,0 +1,115 @@
+/**
+ * A report as CSV (RFC 4180): one row per layer, in report order, then a `TOTAL` row. The columns
+ * are the CLI's (`convlens analyze --format csv`, cli/format.ts) and, when those analyses were
+ * asked for (analysis/extras.ts), more on the right, so a spreadsheet that reads the first twelve
+ * keeps working:
+ *
+ *   layer, op, output, params, macs, flops, memory_bytes,
+ *   rf_h, rf_w, rf_stride_h, rf_stride_w, rf_global        both axes; a global field has empty
+ *                                                          size and stride and rf_global=true
+ *   memory:     live_bytes        bytes alive while the layer runs (the timeline's `during`);
+ *               allocated_bytes   its new output buffers (0 when written in place);
+ *               TOTAL: live_bytes is the peak, allocated_bytes the sum
+ *   roofline:   latency_s, bound, roofline_intensity      per layer max(FLOPs / peak, bytes /
+ *               bandwidth), compute or memory; TOTAL: the sum (a lower bound), no bound
+ *   convention: <preset>_<unit>   (e.g. ptflops_macs) the tool's count; TOTAL: its total
+ *   explain:    params_formula, macs_formula               the formulas with values substituted
+ *
+ * Cells of layers an analysis does not cover (not executed, unsupported) are empty, never 0.
+ */
+import type { Extras } from './extras.js';
+import type { LayerReport, Report } from './report.js';
+
+export const CSV_BASE_COLUMNS = ['layer', 'op', 'output', 'params', 'macs', 'flops', 'memory_bytes', 'rf_h', 'rf_w', 'rf_stride_h', 'rf_stride_w', 'rf_global'] as const;
+export const CSV_TOTAL_ROW = 'TOTAL';
+
+type Cell = string | number | boolean | undefined | null;
+
+/** RFC 4180 field: quoted when it holds a comma, a quote or a line break. */
+const cell = (v: Cell) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+function fieldCells(f: LayerReport['receptiveField']): Cell[] {
+  if (!f) return [undefined, undefined, undefined, undefined, undefined];
+  if (f.global) return [undefined, undefined, undefined, undefined, true];
+  return [f.size[0], f.size[1], f.stride[0], f.stride[1], false];
+}
+
+/** A group of columns: header names, a row's cells for a layer, the TOTAL row's cells. */
+interface Columns {
+  head: string[];
+  layer(l: LayerReport): Cell[];
+  total: Cell[];
+}
+
+function extraColumns(extras: Extras): Columns[] {
+  const groups: Columns[] = [];
+  const m = extras.memory;
+  if (m) {
+    const steps = new Map(m.timeline.map((t) => [t.layer, t]));
+    groups.push({
+      head: ['live_bytes', 'allocated_bytes'],
+      layer: (l) => {
+        const t = steps.get(l.name);
+        return t ? [t.during, t.allocatedBytes] : [undefined, undefined];
+      },
+      total: [m.peak.bytes, m.timeline.reduce((s, t) => s + t.allocatedBytes, 0)],
+    });
+  }
+  const r = extras.roofline;
+  if (r) {
+    const rows = new Map(r.layers.map((x) => [x.name, x]));
+    groups.push({
+      head: ['latency_s', 'bound', 'roofline_intensity'],
+      layer: (l) => {
+        const x = rows.get(l.name);
+        return x ? [x.seconds, x.bound, x.arithmeticIntensity] : [undefined, undefined, undefined];
+      },
+      total: [r.totals.seconds, undefined, r.totals.bytes > 0 ? r.totals.flops / r.totals.bytes : undefined],
+    });
+  }
+  const c = extras.convention;
+  if (c) {
+    const rows = new Map(c.layers.map((x) => [x.name, x]));
+    groups.push({
+      head: [`${c.preset}_${c.unit.toLowerCase()}`.replace(/[^a-z0-9_]/g, '_')],
+      layer: (l) => [rows.get(l.name)?.count],
+      total: [c.total],
+    });
+  }
+  const x = extras.explain;
+  if (x) {
+    const rows = new Map(x.layers.map((e) => [e.name, e]));
+    groups.push({
+      head: ['params_formula', 'macs_formula'],
+      layer: (l) => {
+        const e = rows.get(l.name);
+        return e ? [e.params.formula, e.macs.formula] : [undefined, undefined];
+      },
+      total: [undefined, undefined],
+    });
+  }
+  return groups;
+}
+
+/** The report as CSV, with the columns of the extras given (see the header). */
+export function reportCsv(r: Report, extras: Extras = {}): string {
+  const groups = extraColumns(extras);
+  const head = [...CSV_BASE_COLUMNS, ...groups.flatMap((g) => g.head)];
+  const rows: Cell[][] = r.layers.map((l) => [
+    l.name,
+    l.op,
+    l.outputShape?.join('x'),
+    l.params,
+    l.macs,
+    l.flops,
+    l.memoryAccess.bytes,
+    ...fieldCells(l.receptiveField),
+    ...groups.flatMap((g) => g.layer(l)),
+  ]);
+  const t = r.totals;
+  rows.push([CSV_TOTAL_ROW, undefined, undefined, t.params, t.macs, t.flops, t.memoryAccess.bytes, ...fieldCells(null), ...groups.flatMap((g) => g.total)]);
+  return [head.join(','), ...rows.map((row) => row.map(cell).join(','))].join('\n');
+}

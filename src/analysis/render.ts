@@ -1,0 +1,66 @@
+/**
+ * The text formats of a report and of a comparison, rendered where the analysis ran (a worker: the
+ * event loop only sends the text). REST (`?format=`), GraphQL and the CLI share them:
+ *
+ *   csv      one row per layer, a TOTAL row; columns for memory, roofline, convention and explain
+ *            when those were computed (analysis/csv.ts)
+ *   md       for pull-request comments (formats/markdown.ts, then the memory, latency, convention
+ *            and deployed-graph sections)
+ *   html     one self-contained file, inline SVG charts (formats/html.ts): give it a memory report
+ *            for the timeline (the callers compute one for html whether asked or not)
+ *   netron   Netron's attachment file (formats/netron.ts), for an ONNX file only: its node names
+ *            come from the file's bytes
+ */
+import { reportCsv } from './csv.js';
+import type { Extras } from './extras.js';
+import { comparisonMarkdown } from './formats/compare-markdown.js';
+import { reportHtml } from './formats/html.js';
+import { reportMarkdown } from './formats/markdown.js';
+import { netronAttachment, onnxNodes } from './formats/netron.js';
+import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K } from './modules.js';
+import type { Comparison, GateVerdict } from './compare.js';
+import type { Report } from './report.js';
+import { markdownExtras } from '../cli/sections.js';
+import { ConvlensError } from '../errors.js';
+
+export const RENDER_FORMATS = ['csv', 'md', 'html', 'netron'] as const;
+export type RenderFormat = (typeof RENDER_FORMATS)[number];
+
+/** What the module tables of md and html show: the request's depth and topK, else the defaults (topK at most 100 there). */
+export interface RenderOptions {
+  depth?: number;
+  topK?: number;
+}
+
+export interface Renderable {
+  report: Report;
+  extras: Extras;
+  /** The ONNX file analysed: netron names its nodes from it. */
+  onnx?: Uint8Array;
+}
+
+/** A format's text. */
+export function renderReport(format: RenderFormat, r: Renderable, o: RenderOptions = {}): string {
+  const shown = { depth: o.depth ?? DEFAULT_MODULE_DEPTH, topK: Math.min(o.topK ?? DEFAULT_TOP_K, 100) };
+  const { report, extras } = r;
+  switch (format) {
+    case 'csv':
+      return `${reportCsv(report, extras)}\n`;
+    case 'md':
+      return reportMarkdown(report, shown) + markdownExtras(extras);
+    case 'html':
+      return reportHtml(
+        { report, memory: extras.memory, roofline: extras.roofline, deployed: extras.deployed, ...(extras.modules && shown.depth === extras.modules.tree.depth && { modules: extras.modules }) },
+        shown,
+      );
+    case 'netron': {
+      if (!r.onnx) throw new ConvlensError('INVALID_OPTION', "format netron annotates an ONNX file's nodes: analyse an ONNX file (a spec or built-in model has none)", { path: 'query.format' });
+      return `${JSON.stringify(netronAttachment(report, onnxNodes(r.onnx)).attachment, null, 2)}\n`;
+    }
+  }
+}
+
+/** A comparison as Markdown (a pull-request comment). */
+export function renderComparison(comparison: Comparison, gates?: GateVerdict): string {
+  return comparisonMarkdown(comparison, gates);
+}
