@@ -10,6 +10,7 @@ import { clientError, installErrorHandling } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
+import { erfRoutes } from './http/erf.js';
 import { jsonBody, parseJsonBytes, readBinary } from './http/body.js';
 import { admission, bodyCharge } from './http/admission.js';
 import multipart from '@fastify/multipart';
@@ -88,6 +89,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(metricsRoutes, { metrics });
   await app.register(restRoutes, { pool: ownPool, fileLimit: config.BODY_LIMIT });
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
+  await app.register(erfRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
   const jobs = createJobQueue(config, ownPool, app.log);
   app.addHook('onClose', async () => jobs.close());

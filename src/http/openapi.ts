@@ -16,6 +16,7 @@ import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, Oper
 import * as R from './responses.js';
 import { EXAMPLES } from './openapi-examples.js';
 import { JOB_SCHEMAS, jobPaths } from './openapi-jobs.js';
+import { erfPaths } from './openapi-erf.js';
 import { OPEN_PATHS, PROBE_ROUTES } from './security.js';
 
 type Json = Record<string, unknown>;
@@ -224,6 +225,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
       },
     },
     ...jobPaths({ ref, json, errorResponses, body: BODY }),
+    ...erfPaths({ ref, json, errorResponses, body: BODY }),
     '/v1/models': {
       get: { tags: ['catalog'], operationId: 'models', summary: 'The built-in models', responses: ok('the model zoo', json(ref('ModelsResponse'))) },
     },

@@ -1,0 +1,83 @@
+/**
+ * POST /v1/erf: the effective receptive field of one output unit. JSON, or a multipart form whose
+ * files are the ONNX `model` and .npy tensors (named after the input, or `weights.<layer>.<role>`)
+ * and whose `request` field holds the JSON rest, as POST /v1/run. The gradient tasks run in the
+ * worker pool (K random inputs in parallel), then one summary task (runtime/erf.ts).
+ *
+ * The answer: the network's source, the unit, the raw input gradient (or the mean of |gradient|
+ * over random inputs) in the request's tensor encoding, its channel-summed magnitude map, the
+ * statistics (analysis/erf.ts), per-stage statistics, and the heatmap (PNG as base64, SVG). With
+ * format npy, the gradient alone as a .npy file, its statistics in the x-erf-statistics header.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ConvlensError } from '../errors.js';
+import { computeErf, poolRunner } from '../runtime/erf.js';
+import type { ErfSummary } from '../runtime/erf-task.js';
+import type { TaskPool } from '../runtime/pool.js';
+import { bodyCharge, requestSignal } from './admission.js';
+import { RawJson, parseRequestField, readForm, requestObject } from './body.js';
+import { erfRequest } from './erf-request.js';
+import type { ErfRequestFiles } from './erf-request.js';
+import { sendJson } from './stream.js';
+import { sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
+import type { Encoding } from './tensors.js';
+
+export interface ErfRouteOptions {
+  pool: TaskPool;
+  maxElements: number;
+  fileLimit?: number;
+  fieldLimit?: number;
+  maxResponseBytes?: number;
+}
+
+/** The JSON answer (REST encodes its tensors as it sends, `lazy`; GraphQL and the CLI at once). */
+export function erfResponse(s: ErfSummary, encoding: Encoding, lazy = false) {
+  const out = (t: ErfSummary['gradient'], lead: Record<string, unknown>) => (lazy ? tensorOutLazy(t, encoding, lead) : { ...lead, ...tensorOut(t, encoding) });
+  return {
+    source: s.source,
+    layer: s.target.layer,
+    tensor: s.target.tensor,
+    shape: s.target.shape,
+    unit: { channels: s.target.channels.length === s.target.shape[1] ? null : s.target.channels, channelCount: s.target.channels.length, position: s.target.position },
+    input: { name: s.input, mode: s.mode, samples: s.inputs },
+    gradient: out(s.gradient, { name: s.mode === 'given' ? 'gradient' : 'meanAbsGradient' }),
+    magnitude: out(s.magnitude, { name: 'magnitude' }),
+    statistics: s.stats,
+    stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, shape: st.shape, statistics: st.stats })),
+    heatmap: s.png || s.svg ? { png: s.png ? Buffer.from(s.png).toString('base64') : null, svg: s.svg } : null,
+  };
+}
+
+async function readErfBody(request: FastifyRequest, limits: { fileLimit: number; fieldLimit: number }): Promise<ErfRequestFiles> {
+  const stray = Object.keys(request.query as Record<string, unknown>);
+  if (stray.length) throw new ConvlensError('INVALID_OPTION', `query parameter '${stray[0]}' not read: POST /v1/erf reads its fields from the body`, { path: `query.${stray[0]}` });
+  if (request.isMultipart()) {
+    const form = await readForm(request, { ...limits, charge: bodyCharge(request) });
+    const fields = form.fields instanceof RawJson ? requestObject(parseRequestField(form.fields.text)) : form.fields;
+    return { fields, files: form.files };
+  }
+  const body = request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
+    throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form with the ONNX "model", .npy files and a "request" field)', { path: '$' });
+  }
+  return { fields: body as Record<string, unknown>, files: new Map() };
+}
+
+async function sendErf(reply: FastifyReply, s: ErfSummary, encoding: Encoding, maxBytes: number): Promise<FastifyReply> {
+  if (encoding === 'npy') {
+    reply.header('x-erf-statistics', JSON.stringify({ layer: s.target.layer, ...s.stats, highContribution: s.stats.highContribution }));
+    return (await sendNpy(reply, [s.gradient], encoding, maxBytes))!;
+  }
+  return sendJson(reply, erfResponse(s, encoding, true), maxBytes);
+}
+
+export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Promise<void> {
+  const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
+  const maxBytes = opts.maxResponseBytes ?? Infinity;
+  app.post('/v1/erf', { config: { runsTasks: true } }, async (request, reply) => {
+    const signal = requestSignal(request);
+    const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements);
+    const summary = await computeErf(poolRunner(opts.pool, signal), job);
+    return sendErf(reply, summary, encoding, maxBytes);
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * POST /v1/erf end to end over the worker pool: hand-worked gradients of a small spec, PyTorch's
+ * gradient of an ONNX network sent with its weights (multipart, .npy input), random inputs, the
+ * .npy answer, and 4xx answers with codes and JSON paths.
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErfResponse } from '../../src/http/openapi-erf.js';
+import { decodeNpy, decodeTensor, encodeNpy } from '../../src/tensor/encoding.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp();
+});
+afterAll(async () => app.close());
+
+const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url);
+
+/** Two 3×3 convs (all-ones weights) over a 1×1×7×7 input: the 3×3 output's centre unit (1, 1). */
+const twoConvs = {
+  spec: {
+    inputs: [{ name: 'x', shape: [1, 1, 7, 7] }],
+    layers: [
+      { name: 'a', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false },
+      { name: 'b', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false },
+    ],
+  },
+  weights: { 'a.weight': { shape: [1, 1, 3, 3], data: new Array(9).fill(1) }, 'b.weight': { shape: [1, 1, 3, 3], data: new Array(9).fill(1) } },
+};
+
+describe('POST /v1/erf', () => {
+  it('a given input: the gradient counts paths (1,2,3,2,1)ᵀ(1,2,3,2,1) inside the 5×5 field at rows and columns 1…5; statistics and heatmaps', async () => {
+    const res = await request(app.server)
+      .post('/v1/erf')
+      .send({ ...twoConvs, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } }, format: 'flat' })
+      .expect(200);
+    expect(ErfResponse.safeParse(res.body).success).toBe(true);
+    const v = [0, 1, 2, 3, 2, 1, 0];
+    expect(res.body.gradient.data).toEqual(v.flatMap((r) => v.map((c) => r * c)));
+    expect(res.body).toMatchObject({ layer: 'b', shape: [1, 1, 3, 3], unit: { channels: null, channelCount: 1, position: [1, 1] }, input: { name: 'x', mode: 'given', samples: 1 } });
+    const s = res.body.statistics;
+    expect(s.theoretical).toMatchObject({ size: [5, 5], box: { top: 1, left: 1, bottom: 5, right: 5 }, area: 25, centre: [3, 3] });
+    expect(s.support).toEqual({ box: { top: 1, left: 1, bottom: 5, right: 5 }, pixels: 25, insideTheoretical: true });
+    // mass (1+2+3+2+1)² = 81; the centre holds 9, the four at distance 1 hold 4·6 = 24
+    expect(s.mass).toBe(81);
+    expect(s.gaussian.mean).toEqual([3, 3]);
+    // variance per axis: Σ (1,2,3,2,1)·d² / 9 = (4 + 2 + 0 + 2 + 4)/9
+    expect(s.gaussian.sigma[0]).toBeCloseTo(Math.sqrt(12 / 9), 10);
+    // the stage before (a, stride 1) and the unit's own layer
+    expect(res.body.stages.map((st: { layer: string }) => st.layer)).toEqual(['b']);
+    const png = Buffer.from(res.body.heatmap.png, 'base64');
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect(res.body.heatmap.svg).toMatch(/^<svg /);
+  });
+
+  it('an ONNX network with its weights, as a multipart form with a .npy input, gives PyTorch x.grad (MobileNetV2, final map)', async () => {
+    const golden = JSON.parse(readFileSync(fixture('networks/mobilenet_v2_w050.json'), 'utf8')) as { input: { shape: number[]; data: number[] } };
+    const { cases } = JSON.parse(readFileSync(fixture('erf/networks.json'), 'utf8')) as { cases: { network: string; channels: null | number[]; gradient: unknown }[] };
+    const want = decodeTensor(cases.find((c) => c.network === 'mobilenet_v2_w050' && c.channels === null)!.gradient, '$', 1 << 20);
+    const npy = encodeNpy(tensor(golden.input.shape, Float32Array.from(golden.input.data)));
+    const res = await request(app.server)
+      .post('/v1/erf')
+      .attach('model', readFileSync(fixture('networks/mobilenet_v2_w050.onnx')), 'net.onnx')
+      .attach('input', Buffer.from(npy), 'x.npy')
+      .field('request', JSON.stringify({ format: 'base64', stages: false, heatmap: false }))
+      .expect(200);
+    expect(res.body.layer).toBe('/features/features.18/features.18.2/Clip');
+    const { shape, dtype, base64 } = res.body.gradient;
+    const got = decodeTensor({ shape, dtype, base64 }, '$', 1 << 20);
+    let max = 0;
+    let err = 0;
+    want.data.forEach((w, k) => {
+      max = Math.max(max, Math.abs(w));
+      err = Math.max(err, Math.abs(got.data[k] - w));
+    });
+    expect(err / max).toBeLessThanOrEqual(1e-4);
+    expect(res.body.heatmap).toBeNull();
+  });
+
+  it('random inputs: the mean of |gradient| over K samples, non-negative, inside the theoretical field; per-stage statistics', async () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 2, 16, 16] }],
+      layers: [
+        { name: 'c1', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'r1', op: 'relu' },
+        { name: 'c2', op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 },
+        { name: 'r2', op: 'relu' },
+        { name: 'c3', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+      ],
+    };
+    const res = await request(app.server).post('/v1/erf').send({ spec, input: 'random', samples: 3, seed: 5, format: 'flat' }).expect(200);
+    expect(ErfResponse.safeParse(res.body).success).toBe(true);
+    expect(res.body.input).toEqual({ name: 'x', mode: 'random', samples: 3 });
+    expect(res.body.gradient.name).toBe('meanAbsGradient');
+    expect(Math.min(...res.body.gradient.data)).toBeGreaterThanOrEqual(0);
+    expect(res.body.statistics.support.insideTheoretical).toBe(true);
+    // c3 is the final map (stride 2): unit (4, 4) sees rows 8·… — r = 1 + 2 + 2 + 2·2 = 9
+    expect(res.body.statistics.theoretical.size).toEqual([9, 9]);
+    expect(res.body.stages.map((s: { layer: string; stride: number[] }) => [s.layer, s.stride])).toEqual([
+      ['r1', [1, 1]],
+      ['c3', [2, 2]],
+    ]);
+    const again = await request(app.server).post('/v1/erf').send({ spec, input: 'random', samples: 3, seed: 5, format: 'flat' }).expect(200);
+    expect(again.body.gradient.data).toEqual(res.body.gradient.data);
+  });
+
+  it('format npy: the gradient as a .npy file, its statistics in x-erf-statistics', async () => {
+    const res = await request(app.server)
+      .post('/v1/erf')
+      .send({ ...twoConvs, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } }, format: 'npy' })
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(res.headers['content-type']).toBe('application/x-npy');
+    const t = decodeNpy(new Uint8Array(res.body as Buffer), '$', 1 << 20);
+    expect(t.shape).toEqual([1, 1, 7, 7]);
+    expect(t.data[3 * 7 + 3]).toBe(9);
+    expect(JSON.parse(res.headers['x-erf-statistics'])).toMatchObject({ layer: 'b', mass: 81 });
+  });
+
+  it.each([
+    ['an unknown key', { ...twoConvs, input: 'random', sampels: 2 }, 'INVALID_OPTION', '$.sampels'],
+    ['a channel outside the map', { ...twoConvs, input: 'random', channels: [1] }, 'INVALID_OPTION', '$.channels[0]'],
+    ['a position outside the map', { ...twoConvs, input: 'random', position: [0, 3] }, 'INVALID_OPTION', '$.position[1]'],
+    ['an unknown layer', { ...twoConvs, input: 'random', layer: 'bb' }, 'UNKNOWN_INPUT', '$.layer'],
+    ['input given without inputs', { ...twoConvs, input: 'given' }, 'INVALID_TENSOR', '$.inputs'],
+    ['inputs with random', { ...twoConvs, input: 'random', inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } }, 'INVALID_OPTION', '$.inputs'],
+    ['too many samples', { ...twoConvs, samples: 65 }, 'INVALID_OPTION', '$.samples'],
+    ['an input of the wrong shape', { ...twoConvs, inputs: { x: { shape: [1, 1, 6, 6], data: new Array(36).fill(1) } } }, 'SHAPE_MISMATCH', '$.inputs.x'],
+    ['no network', { input: 'random' }, 'SPEC_INVALID', '$'],
+    ['an unknown model', { model: 'resnet5' }, 'UNKNOWN_MODEL', '$.model'],
+  ])('%s is a 400 with its code and path', async (_, body, code, path) => {
+    const res = await request(app.server).post('/v1/erf').send(body);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body.error).toMatchObject({ code, path });
+  });
+});
