@@ -16,7 +16,8 @@ export const WARNING_CODE_DESCRIPTIONS = {
   FC_DOMINATES: 'one fully connected layer holds most of the parameters or MACs',
   UNUSED_LAYER: 'a layer nobody reads and no declared output: it does not run at inference',
   MISALIGNED_PATHS: 'a merge of paths with different effective strides or centres',
-  DATA_DEPENDENT_RECEPTIVE_FIELD: 'a deformable convolution, whose receptive field depends on learned offsets',
+  DATA_DEPENDENT_RECEPTIVE_FIELD: 'a deformable convolution or grid sampling, whose receptive field depends on learned offsets or the grid values',
+  DATA_DEPENDENT_SHAPE: 'an output whose size depends on tensor values (TopK with a computed k, NonMaxSuppression): analysed at its stated upper bound',
   NORMALISATION_RECEPTIVE_FIELD: 'a normalisation by statistics over the spatial dims (groupNorm, instanceNorm, layerNorm over H, W): the field turns global; the warning gives the local field before it',
   ATTENTION_RECEPTIVE_FIELD: 'self-attention: global attention makes the field global; windowed attention reads exactly the window holding the unit',
 } as const satisfies Record<string, string>;

@@ -20,6 +20,10 @@ import { sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, m
 import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from './logic.js';
 import { constantOfShape, range, tile, cumSum, trilu } from './sequence.js';
 import { gatherElements, scatterND } from './scatter.js';
+import { einsum } from './einsum.js';
+import { topK } from './topk.js';
+import { depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle } from './space-depth.js';
+import { gridSample } from './grid-sample.js';
 import { shape, cast, identity } from './meta.js';
 import type { OpDef } from './types.js';
 
@@ -89,6 +93,7 @@ export const OPS: readonly OpDef[] = [
   equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where,
   constantOfShape, range, tile, cumSum, trilu,
   gatherElements, scatterND,
+  einsum, topK, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, gridSample,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

@@ -52,4 +52,24 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   ArgMin: arg('argMin'),
   GatherElements: ({ a, same }) => same('gatherElements', { dim: a.int('axis', 0) }),
   ScatterND: ({ a, same }) => same('scatterND', { reduction: a.string('reduction', 'none') }),
+  Einsum: ({ a, same }) => {
+    const equation = a.string('equation');
+    if (!equation) throw new Unsupported('no equation');
+    return same('einsum', { equation });
+  },
+  // k: an attribute before opset 10, input 1 since (a constant, or folded shape arithmetic)
+  TopK: ({ a, same, opset }) =>
+    same('topK', { dim: a.int('axis', -1), largest: a.int('largest', 1) === 1, sorted: a.int('sorted', 1) === 1, ...(opset < 10 ? { k: a.int('k') } : {}) }),
+  DepthToSpace: ({ a, same }) => same('depthToSpace', { blockSize: a.int('blocksize'), mode: a.string('mode', 'DCR') }),
+  SpaceToDepth: ({ a, same }) => same('spaceToDepth', { blockSize: a.int('blocksize') }),
+  GridSample: ({ a, same }) => {
+    // opset 16 names bilinear/nearest/bicubic; opset 20 linear/nearest/cubic
+    const mode = a.string('mode', 'bilinear');
+    if (mode !== 'bilinear' && mode !== 'linear' && mode !== 'nearest') throw new Unsupported(`mode ${mode} (bilinear and nearest are supported)`);
+    return same('gridSample', {
+      mode: mode === 'nearest' ? 'nearest' : 'bilinear',
+      paddingMode: a.string('padding_mode', 'zeros'),
+      alignCorners: a.int('align_corners', 0) === 1,
+    });
+  },
 };

@@ -1,0 +1,194 @@
+/**
+ * einsum: Einstein summation over labelled axes (ONNX Einsum opset 12+, torch.einsum), as
+ * transformer exports write attention and projections ("bhqd,bhkd->bhqk", "bhqk,bhkd->bhqd",
+ * "bij,jk->bik", "...ij,...jk->...ik").
+ *
+ *   equation  "<term>,<term>…[-><output>]": a term is letters (one per axis) with at most one
+ *             "..." standing for the leading axes not named (broadcast between operands by NumPy
+ *             rules); a letter repeated in a term takes that operand's diagonal. Without "->" the
+ *             output is "..." then the letters used exactly once, in alphabetical order.
+ *   y[out] = Σ over the summed labels (those not in the output) of Π_operands x_i[labels_i]
+ *   A letter's size must agree across operands.
+ *
+ * Costs, as the obvious loop does them (one pass over every combination of all labels, L = ∏ of
+ * every label's size): with ≥ 2 operands and a summed label (a contraction: attention's q·kᵀ,
+ * attn·v) MACs = (operands − 1)·L, which for two operands is matmul's batch·M·K·N, exact
+ * multiply+add count (2·(operands − 1)·L/numel(y) − 1)·numel(y); without a summed label (outer or
+ * element-wise products) (operands − 1)·L element-wise multiplications; one operand (transpose,
+ * trace, sums) numel(x) − numel(y) additions.
+ * Receptive fields: an axis that survives to the output moves to its place there; a spatial axis
+ * that is summed makes the field global; the operands' fields then merge (as matmul's).
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { mergeRF, moveDims } from './receptive-field.js';
+import { numel } from './types.js';
+import type { InferContext, OpDef, Shape } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+
+export interface EinsumPlan {
+  /** Output labels, then the summed ones; label ids index `sizes`. */
+  labels: number[];
+  sizes: number[];
+  outRank: number;
+  /** Per operand, per label id: the element stride it moves by (0 when absent or broadcast). */
+  strides: number[][];
+  /** Per operand, per axis: its label id (for the receptive-field rule). */
+  axes: number[][];
+}
+
+const LETTER = /^[A-Za-z]$/;
+/** Ids of the axes "..." stands for, right-aligned: id ELLIPSIS + k for the k-th of E broadcast axes. */
+const ELLIPSIS = 1000;
+
+function parseTerm(term: string): { letters: string[]; ellipsisAt: number } {
+  const dots = term.indexOf('...');
+  if (dots !== term.lastIndexOf('...')) throw new Error(`"${term}" has more than one "..."`);
+  const letters = term.replace('...', '').split('');
+  for (const l of letters) if (!LETTER.test(l)) throw new Error(`"${term}" has '${l}', not a letter`);
+  return { letters, ellipsisAt: dots < 0 ? -1 : term.slice(0, dots).length };
+}
+
+/** Resolves the equation against the input shapes; `fail`s with the reason. */
+export function einsumPlan<A>(ctx: InferContext<A>, equation: string): { plan: EinsumPlan; out: Shape } {
+  const shapes = ctx.inputs;
+  const bad = (why: string): never => ctx.fail('INVALID_ATTRIBUTE', `einsum "${equation}": ${why}`, 'equation', { shapes: Object.fromEntries(shapes.map((s, i) => [`input${i}`, s])) });
+  const eq = equation.replace(/\s+/g, '');
+  const [lhs, rhs, ...more] = eq.split('->');
+  if (more.length) bad('more than one "->"');
+  const terms = lhs.split(',');
+  if (terms.length !== shapes.length) bad(`${terms.length} operand terms for ${shapes.length} inputs`);
+  let parsed: ReturnType<typeof parseTerm>[] = [];
+  try {
+    parsed = terms.map(parseTerm);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+  const ids = new Map<string, number>();
+  const idOf = (l: string) => ids.get(l) ?? (ids.set(l, ids.size), ids.size - 1);
+  const size = new Map<number, number>();
+  // the broadcast axes "..." covers: as many as the most any operand leaves unnamed
+  let ellipsisRank = 0;
+  const axes = parsed.map((p, i) => {
+    const e = shapes[i].length - p.letters.length;
+    if (e < 0 || (e > 0 && p.ellipsisAt < 0)) bad(`term "${terms[i]}" names ${p.letters.length} axes of ${fmtShape(shapes[i])}`);
+    ellipsisRank = Math.max(ellipsisRank, e);
+    return { p, e };
+  });
+  const opAxes = axes.map(({ p, e }, i) => {
+    const labels: number[] = [];
+    p.letters.forEach((l, k) => {
+      if (k === p.ellipsisAt) for (let j = 0; j < e; j++) labels.push(-1 - j);
+      labels.push(idOf(l));
+    });
+    if (p.ellipsisAt === p.letters.length) for (let j = 0; j < e; j++) labels.push(-1 - j);
+    // ellipsis axes right-aligned with the widest: axis j of e is broadcast axis ellipsisRank − e + j
+    return labels.map((id, axis) => {
+      const label = id >= 0 ? id : ELLIPSIS + ellipsisRank - e + (-1 - id);
+      const d = shapes[i][axis];
+      const known = size.get(label);
+      if (label >= ELLIPSIS) {
+        if (known === undefined || known === 1) size.set(label, d);
+        else if (d !== 1 && d !== known) bad(`the "..." axes of ${fmtShape(shapes[i])} do not broadcast with the others`);
+      } else if (known === undefined) size.set(label, d);
+      else if (known !== d) bad(`'${[...ids].find(([, v]) => v === label)![0]}' is ${known} in one operand and ${d} in ${fmtShape(shapes[i])}`);
+      return label;
+    });
+  });
+  const ellipsisLabels = Array.from({ length: ellipsisRank }, (_, j) => ELLIPSIS + j);
+  let outLabels: number[];
+  if (rhs !== undefined) {
+    let p: ReturnType<typeof parseTerm> = { letters: [], ellipsisAt: -1 };
+    try {
+      p = parseTerm(rhs);
+    } catch (e) {
+      bad((e as Error).message);
+    }
+    outLabels = [];
+    p.letters.forEach((l, k) => {
+      if (k === p.ellipsisAt) outLabels.push(...ellipsisLabels);
+      if (!ids.has(l)) bad(`output '${l}' is in no operand`);
+      if (outLabels.includes(ids.get(l)!)) bad(`output '${l}' appears twice`);
+      outLabels.push(ids.get(l)!);
+    });
+    if (p.ellipsisAt === p.letters.length) outLabels.push(...ellipsisLabels);
+    if (p.ellipsisAt < 0 && ellipsisRank > 0) bad('the output drops the "..." axes');
+  } else {
+    const count = new Map<string, number>();
+    for (const { p } of axes) for (const l of p.letters) count.set(l, (count.get(l) ?? 0) + 1);
+    const once = [...count].filter(([, n]) => n === 1).map(([l]) => l).sort();
+    outLabels = [...ellipsisLabels, ...once.map((l) => ids.get(l)!)];
+  }
+  const summed = [...size.keys()].filter((l) => !outLabels.includes(l));
+  const labels = [...outLabels, ...summed];
+  const sizes = labels.map((l) => size.get(l)!);
+  const strides = opAxes.map((ax, i) => {
+    const own = new Array<number>(ax.length);
+    for (let k = ax.length - 1, s = 1; k >= 0; k--) {
+      own[k] = s;
+      s *= shapes[i][k];
+    }
+    // a label repeated in a term (the diagonal) moves by the sum of its axes' strides
+    return labels.map((l) => ax.reduce((acc, a, k) => (a === l && shapes[i][k] !== 1 ? acc + own[k] : acc), 0));
+  });
+  const axesById = opAxes.map((ax) => ax.map((l) => labels.indexOf(l)));
+  return { plan: { labels, sizes, outRank: outLabels.length, strides, axes: axesById }, out: sizes.slice(0, outLabels.length) };
+}
+
+export const EinsumAttrs = z.strictObject({ equation: z.string().min(1).max(256).describe('Einstein summation, e.g. "bhqd,bhkd->bhqk"') });
+export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
+  name: 'einsum',
+  summary: 'Einstein summation over labelled axes (contractions, transposes, diagonals, batched products)',
+  pytorch: 'torch.einsum',
+  inputNames: ['a', 'b'],
+  minInputs: 1,
+  variadic: true,
+  foldsConstantOperands: true,
+  attrs: EinsumAttrs,
+  infer(ctx) {
+    const { plan, out } = einsumPlan(ctx, ctx.attrs.equation);
+    const all = numel(plan.sizes);
+    const y = numel(out);
+    const ops = ctx.inputs.length;
+    const contraction = plan.labels.length > plan.outRank;
+    const cost =
+      ops >= 2 && contraction
+        ? { macs: (ops - 1) * all, exactMacOps: y === 0 ? 0 : (2 * ((ops - 1) * all) / y - 1) * y, biasOps: 0, elementwise: 0 }
+        : { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: ops >= 2 ? (ops - 1) * all : all - y };
+    return { outputs: [out], weights: [], cost, plan };
+  },
+  receptiveField(ctx) {
+    const { axes, outRank } = ctx.plan;
+    const moved = ctx.rf.map((rf, i) => moveDims(rf, (d) => (axes[i][d] < outRank ? axes[i][d] : -1)));
+    return mergeRF(ctx.layer, moved, ctx.warn);
+  },
+  run(ctx) {
+    const { sizes, outRank, strides } = ctx.plan;
+    const out = new Float32Array(numel(sizes.slice(0, outRank)));
+    const data = ctx.inputs.map((t) => t.data);
+    const n = data.length;
+    const rank = sizes.length;
+    const total = numel(sizes);
+    if (total === 0) return [tensor(ctx.outputs[0], out)];
+    const inner = numel(sizes.slice(outRank));
+    // odometer over every label, summed ones innermost; each operand's offset moves by its stride
+    const at = new Array<number>(rank).fill(0);
+    const offsets = new Array<number>(n).fill(0);
+    for (let o = 0; o < out.length; o++) {
+      let acc = 0;
+      for (let s = 0; s < inner; s++) {
+        let p = data[0][offsets[0]];
+        for (let i = 1; i < n; i++) p *= data[i][offsets[i]];
+        acc += p;
+        for (let d = rank - 1; d >= 0; d--) {
+          for (let i = 0; i < n; i++) offsets[i] += strides[i][d];
+          if (++at[d] < sizes[d]) break;
+          for (let i = 0; i < n; i++) offsets[i] -= strides[i][d] * sizes[d];
+          at[d] = 0;
+        }
+      }
+      out[o] = acc;
+    }
+    return [tensor(ctx.outputs[0], out)];
+  },
+};

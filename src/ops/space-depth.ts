@@ -1,0 +1,136 @@
+/**
+ * Moving b×b spatial blocks into channels and back (ONNX DepthToSpace, SpaceToDepth;
+ * torch.nn.PixelShuffle, PixelUnshuffle): sub-pixel convolution upsamplers (ESPCN, super-resolution
+ * heads) and space-to-depth stems (YOLOv5's Focus, TResNet). Permutations: 0 FLOPs.
+ *
+ *   depthToSpace b  [N, C, H, W] → [N, C/b², H·b, W·b]; y[n, c, h·b + i, w·b + j] = x[n, k, h, w] with
+ *                   k = (i·b + j)·C/b² + c  (mode DCR, ONNX's default: depth, column, row)
+ *                   k = c·b² + i·b + j      (mode CRD = torch.nn.PixelShuffle)
+ *   spaceToDepth b  [N, C, H, W] → [N, C·b², H/b, W/b], the inverse of DCR (ONNX SpaceToDepth)
+ *   pixelShuffle r  = depthToSpace r CRD;   pixelUnshuffle r = the inverse of CRD (torch)
+ *
+ * Receptive fields (per spatial axis, Araujo's (r, j, p)): space-to-depth is a window of size b and
+ * stride b over the input units (output unit h reads input units h·b … h·b + b − 1, each through
+ * one channel): r' = r + (b − 1)·j, j' = j·b, centre + (b − 1)/2·j; the output stride grows by b.
+ * Depth-to-space reads one input unit per output unit, ⌊y/b⌋, as nearest upsampling by b does:
+ * r' = r, j' = j/b, the centre of unit 0 unchanged; the output stride shrinks by b (so b output
+ * units share an input unit's field, as after nearest upsampling).
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { resample } from './receptive-field.js';
+import { posInt } from './geometry.js';
+import { NCHW_RANK, expectRank } from './common.js';
+import { ZERO_COST } from './types.js';
+import type { InferContext, OpDef, TensorRF } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface BlockPlan {
+  block: number;
+  /** True: channels become space (depthToSpace, pixelShuffle). */
+  toSpace: boolean;
+  /** Channel order of a block: DCR (block position outer) or CRD (channel outer). */
+  crd: boolean;
+}
+
+function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, crd: boolean, field: string) {
+  const x = expectRank(ctx, 0, NCHW_RANK);
+  const [n, c, h, w] = x;
+  const b2 = block * block;
+  if (toSpace && c % b2 !== 0) ctx.fail('INVALID_ATTRIBUTE', `${field}=${block}: ${c} channels of ${fmtShape(x)} are not a multiple of ${b2}`, field, { shapes: { input: x } });
+  if (!toSpace && (h % block !== 0 || w % block !== 0)) {
+    ctx.fail('INVALID_ATTRIBUTE', `${field}=${block} does not divide the spatial size ${h}×${w} of ${fmtShape(x)}`, field, { shapes: { input: x } });
+  }
+  const out = toSpace ? [n, c / b2, h * block, w * block] : [n, c * b2, h / block, w / block];
+  return { outputs: [out], weights: [], cost: ZERO_COST, plan: { block, toSpace, crd } };
+}
+
+function blockRF(rf: TensorRF | null, p: BlockPlan): TensorRF | null {
+  if (!rf || rf.global) return rf;
+  const b = p.block;
+  const axes = rf.axes.map((ax) => (p.toSpace ? resample(ax, 1 / b, 0, 0) : resample(ax, b, b - 1, (b - 1) / 2)));
+  return { ...rf, axes };
+}
+
+/** The permutation, written from the space side: (c, h·b + i, w·b + j) ↔ depth channel k. */
+function blockMove(x: Tensor, out: readonly number[], p: BlockPlan): Tensor {
+  const { block: b, toSpace, crd } = p;
+  // the space-side tensor [N, Cs, Hs, Ws] and the depth-side [N, Cs·b², Hs/b, Ws/b]
+  const [n, cs, hs, ws] = toSpace ? out : x.shape;
+  const [hd, wd] = [hs / b, ws / b];
+  const cd = cs * b * b;
+  const res = new Float32Array(x.data.length);
+  const src = x.data;
+  for (let bn = 0; bn < n; bn++) {
+    for (let c = 0; c < cs; c++) {
+      for (let i = 0; i < b; i++) {
+        for (let j = 0; j < b; j++) {
+          const k = crd ? (c * b + i) * b + j : (i * b + j) * cs + c;
+          const depth = (bn * cd + k) * hd * wd;
+          const space = (bn * cs + c) * hs * ws;
+          for (let h = 0; h < hd; h++) {
+            const d = depth + h * wd;
+            const s = space + (h * b + i) * ws + j;
+            // one depth row ↔ every b-th entry of one space row
+            if (toSpace) for (let w = 0; w < wd; w++) res[s + w * b] = src[d + w];
+            else for (let w = 0; w < wd; w++) res[d + w] = src[s + w * b];
+          }
+        }
+      }
+    }
+  }
+  return tensor(out, res);
+}
+
+export const DepthToSpaceAttrs = z.strictObject({ blockSize: posInt.describe('b: each b×b block of outputs comes from b² channels'), mode: z.enum(['DCR', 'CRD']).default('DCR') });
+export const depthToSpace: OpDef<z.infer<typeof DepthToSpaceAttrs>, BlockPlan> = {
+  name: 'depthToSpace',
+  summary: 'Rearrange channels into b×b spatial blocks (ONNX DepthToSpace, DCR or CRD)',
+  pytorch: 'torch.nn.PixelShuffle (CRD)',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: DepthToSpaceAttrs,
+  infer: (ctx) => blockInfer(ctx, ctx.attrs.blockSize, true, ctx.attrs.mode === 'CRD', 'blockSize'),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+};
+
+export const SpaceToDepthAttrs = z.strictObject({ blockSize: posInt.describe('b: each b×b block of inputs goes to b² channels') });
+export const spaceToDepth: OpDef<z.infer<typeof SpaceToDepthAttrs>, BlockPlan> = {
+  name: 'spaceToDepth',
+  summary: 'Rearrange b×b spatial blocks into channels (ONNX SpaceToDepth, the inverse of DCR)',
+  pytorch: 'torch.nn.PixelUnshuffle (other channel order)',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: SpaceToDepthAttrs,
+  infer: (ctx) => blockInfer(ctx, ctx.attrs.blockSize, false, false, 'blockSize'),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+};
+
+export const PixelShuffleAttrs = z.strictObject({ upscaleFactor: posInt.describe('r: [N, C·r², H, W] → [N, C, H·r, W·r]') });
+export const pixelShuffle: OpDef<z.infer<typeof PixelShuffleAttrs>, BlockPlan> = {
+  name: 'pixelShuffle',
+  summary: 'Sub-pixel upsampling: [N, C·r², H, W] → [N, C, H·r, W·r]',
+  pytorch: 'torch.nn.PixelShuffle',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: PixelShuffleAttrs,
+  infer: (ctx) => blockInfer(ctx, ctx.attrs.upscaleFactor, true, true, 'upscaleFactor'),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+};
+
+export const PixelUnshuffleAttrs = z.strictObject({ downscaleFactor: posInt.describe('r: [N, C, H·r, W·r] → [N, C·r², H, W]') });
+export const pixelUnshuffle: OpDef<z.infer<typeof PixelUnshuffleAttrs>, BlockPlan> = {
+  name: 'pixelUnshuffle',
+  summary: 'Inverse sub-pixel shuffle: [N, C, H·r, W·r] → [N, C·r², H, W]',
+  pytorch: 'torch.nn.PixelUnshuffle',
+  inputNames: ['x'],
+  minInputs: 1,
+  attrs: PixelUnshuffleAttrs,
+  infer: (ctx) => blockInfer(ctx, ctx.attrs.downscaleFactor, false, true, 'downscaleFactor'),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+};

@@ -1,0 +1,168 @@
+/**
+ * einsum (costs equal to matmul's for attention, implicit outputs, errors), topK (k constant,
+ * folded, or data-dependent with DATA_DEPENDENT_SHAPE), the block rearrangements' receptive fields
+ * and gridSample's data-dependent field.
+ */
+import { describe, expect, it } from 'vitest';
+import { einsum } from '../../src/ops/einsum.js';
+import { topK } from '../../src/ops/topk.js';
+import { matmul } from '../../src/ops/linear.js';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { onnxModel } from '../graph/onnx-builder.js';
+import { DEFAULTS, analyze, errorOf, layer, net } from '../helpers.js';
+import { inferOf, iota, ints, run } from './op-helpers.js';
+
+describe('einsum', () => {
+  it('attention scores bhqd,bhkd->bhqk over [1,12,197,64]: MACs 12·197·197·64, as matmul of q by kᵀ counts them', () => {
+    const e = inferOf(einsum, [[1, 12, 197, 64], [1, 12, 197, 64]], { equation: 'bhqd,bhkd->bhqk' });
+    const m = inferOf(matmul, [[1, 12, 197, 64], [1, 12, 64, 197]]);
+    expect(e.outputs).toEqual([[1, 12, 197, 197]]);
+    expect(e.cost.macs).toBe(12 * 197 * 197 * 64);
+    expect(e.cost).toEqual(m.cost);
+  });
+
+  it('implicit output: "ij,jk" is ik (letters used once, alphabetical); "ba" is ab, a transpose with no FLOPs', () => {
+    expect(inferOf(einsum, [[2, 3], [3, 4]], { equation: 'ij,jk' }).outputs).toEqual([[2, 4]]);
+    const t = inferOf(einsum, [[2, 3]], { equation: 'ba' });
+    expect(t.outputs).toEqual([[3, 2]]);
+    expect(t.cost).toMatchObject({ macs: 0, elementwise: 0 });
+    expect(run('einsum', [[[2, 3], iota(6)]], { equation: 'ba' })[0].data).toEqual([0, 3, 1, 4, 2, 5]);
+  });
+
+  it('no summed label (outer product i,j->ij of 3 and 4) is 12 element-wise products, not MACs; a sum ij->i is numel(x) − numel(y) additions', () => {
+    expect(inferOf(einsum, [[3], [4]], { equation: 'i,j->ij' }).cost).toMatchObject({ macs: 0, elementwise: 12 });
+    expect(inferOf(einsum, [[3, 4]], { equation: 'ij->i' }).cost).toMatchObject({ macs: 0, elementwise: 9 });
+  });
+
+  it('hand-worked: [[1,2],[3,4]]·[[5,6],[7,8]] = [[19,22],[43,50]]; trace "ii" of it is 69', () => {
+    expect(run('einsum', [[[2, 2], [1, 2, 3, 4]], [[2, 2], [5, 6, 7, 8]]], { equation: 'ij,jk->ik' })[0].data).toEqual([19, 22, 43, 50]);
+    expect(run('einsum', [[[2, 2], [19, 22, 43, 50]]], { equation: 'ii' })).toEqual([{ shape: [], data: [69] }]);
+  });
+
+  it.each([
+    ['ij,jk->ik', [[2, 3], [4, 5]], "'j' is 3"],
+    ['ij->ik', [[2, 3]], "'k' is in no operand"],
+    ['ij,jk', [[2, 3]], '2 operand terms for 1 inputs'],
+    ['i2->i', [[2, 3]], 'not a letter'],
+    ['ijk->i', [[2, 3]], 'names 3 axes'],
+  ])('"%s" on %j is INVALID_ATTRIBUTE: %s', (equation, shapes, text) => {
+    const e = errorOf(() => inferOf(einsum, shapes as number[][], { equation }));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.message).toContain(text);
+  });
+
+  it('receptive field: summing the channels of a 3×3 conv output keeps its 3×3 field; summing W makes it global', () => {
+    const conv = { op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 };
+    const c = layer(analyze(net([1, 1, 6, 6], conv, { op: 'einsum', equation: 'nchw->nhw' })), 'l1');
+    expect(c.outputShape).toEqual([1, 6, 6]);
+    expect(c.receptiveField).toMatchObject({ global: false, size: [3, 3] });
+    expect(layer(analyze(net([1, 1, 6, 6], conv, { op: 'einsum', equation: 'nchw->nch' })), 'l1').receptiveField).toMatchObject({ global: true });
+  });
+});
+
+describe('topK', () => {
+  it('k from the constant input: [2,5] k=2 → two outputs [2,2]; ⌈log₂ 3⌉ = 2 comparisons per element', () => {
+    const r = inferOf(topK, [[2, 5], [1]], {}, [null, ints(2)]);
+    expect(r.outputs).toEqual([[2, 2], [2, 2]]);
+    expect(r.cost.elementwise).toBe(20);
+    expect(r.plan.dataDependent).toBe(false);
+    expect(run('topK', [[[5], [3, 1, 4, 1, 5]], [[1], [3]]])).toEqual([
+      { shape: [3], data: [5, 4, 3] },
+      { shape: [3], data: [4, 2, 0] },
+    ]);
+  });
+
+  it('ties keep the lower index first (ONNX); smallest orders ascending', () => {
+    expect(run('topK', [[[4], [2, 7, 2, 7]]], { k: 3 })[1].data).toEqual([1, 3, 0]);
+    expect(run('topK', [[[4], [2, 7, 2, 7]]], { k: 3, largest: false })[1].data).toEqual([0, 2, 1]);
+  });
+
+  it('k larger than the axis is INVALID_ATTRIBUTE naming the shape', () => {
+    const e = errorOf(() => inferOf(topK, [[2, 5]], { k: 6 }));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.message).toContain('[2, 5]');
+  });
+
+  const topkModel = (kNodes: Parameters<typeof onnxModel>[0]['nodes'], inits: Parameters<typeof onnxModel>[0]['initializers'] = []) =>
+    analyzeGraph(
+      importOnnx(
+        onnxModel({
+          inputs: [{ name: 'scores', shape: [1, 100] }],
+          outputs: ['vals'],
+          initializers: inits,
+          nodes: [...kNodes, { name: 'topk', op: 'TopK', inputs: ['scores', 'k'], outputs: ['vals', 'idx'], attrs: { axis: { i: 1 } } }],
+          opset: 13,
+        }),
+      ).graph,
+      DEFAULTS,
+    );
+
+  it('a detection head’s k = Min(Shape(scores)[1], 50) folds: outputs [1, 50], no warning', () => {
+    const r = topkModel(
+      [
+        { op: 'Shape', inputs: ['scores'], outputs: ['s'] },
+        { op: 'Slice', inputs: ['s', 'one', 'two'], outputs: ['n'] },
+        { op: 'Min', inputs: ['n', 'fifty'], outputs: ['k'] },
+      ],
+      [
+        { name: 'one', dims: [1], data: [1], type: 'int64' },
+        { name: 'two', dims: [1], data: [2], type: 'int64' },
+        { name: 'fifty', dims: [1], data: [50], type: 'int64' },
+      ],
+    );
+    expect(layer(r, 'topk').outputShapes).toEqual([
+      [1, 50],
+      [1, 50],
+    ]);
+    expect(r.warnings.map((w) => w.code)).not.toContain('DATA_DEPENDENT_SHAPE');
+  });
+
+  it('a k computed from tensor values (ArgMax of the scores) is analysed at the bound 100 with a DATA_DEPENDENT_SHAPE warning; the report is complete', () => {
+    const r = topkModel([
+      { op: 'ArgMax', inputs: ['scores'], outputs: ['am'], attrs: { axis: { i: 1 }, keepdims: { i: 0 } } },
+      { op: 'Cast', inputs: ['am'], outputs: ['k'], attrs: { to: { i: 7 } } },
+    ]);
+    expect(r.totals.complete).toBe(true);
+    expect(layer(r, 'topk').outputShape).toEqual([1, 100]);
+    const w = r.warnings.find((x) => x.code === 'DATA_DEPENDENT_SHAPE');
+    expect(w).toMatchObject({ layer: 'topk' });
+    expect(w!.message).toContain('upper bound 100');
+  });
+});
+
+describe('block rearrangements and gridSample: receptive fields', () => {
+  const conv3 = { op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 };
+
+  it('spaceToDepth 2 after a 3×3 conv: a 2-wide window of stride 2 over its units, r = 3 + 1 = 4, stride 2', () => {
+    const l = layer(analyze(net([1, 1, 8, 8], conv3, { op: 'spaceToDepth', blockSize: 2 })), 'l1');
+    expect(l.outputShape).toEqual([1, 16, 4, 4]);
+    expect(l.receptiveField).toMatchObject({ size: [4, 4], stride: [2, 2] });
+    expect(layer(analyze(net([1, 1, 8, 8], conv3, { op: 'pixelUnshuffle', downscaleFactor: 2 })), 'l1').receptiveField).toMatchObject({ size: [4, 4], stride: [2, 2] });
+  });
+
+  it('pixelShuffle 2 after a stride-2 conv: the stride halves back to 1 and the size stays', () => {
+    const down = { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 };
+    const conv = layer(analyze(net([1, 1, 8, 8], down)), 'l0').receptiveField;
+    const l = layer(analyze(net([1, 1, 8, 8], down, { op: 'pixelShuffle', upscaleFactor: 2 })), 'l1');
+    expect(l.outputShape).toEqual([1, 1, 8, 8]);
+    expect(l.receptiveField).toMatchObject({ size: conv!.size, stride: [1, 1] });
+  });
+
+  it('depthToSpace of channels not a multiple of b² is INVALID_ATTRIBUTE', () => {
+    expect(errorOf(() => analyze(net([1, 6, 2, 2], { op: 'depthToSpace', blockSize: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+  });
+
+  it('gridSample: the field is global over the input, with a DATA_DEPENDENT_RECEPTIVE_FIELD warning; bilinear costs 7 per output element', () => {
+    const r = analyze({
+      inputs: [
+        { name: 'x', shape: [1, 2, 8, 8] },
+        { name: 'grid', shape: [1, 4, 4, 2] },
+      ],
+      layers: [{ name: 'gs', op: 'gridSample', inputs: ['x', 'grid'] }],
+    });
+    expect(layer(r, 'gs')).toMatchObject({ outputShape: [1, 2, 4, 4], flops: 7 * 32 });
+    expect(layer(r, 'gs').receptiveField).toMatchObject({ global: true });
+    expect(r.warnings.map((w) => w.code)).toContain('DATA_DEPENDENT_RECEPTIVE_FIELD');
+  });
+});
