@@ -7,7 +7,7 @@
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
 import type { GraphConstant, GraphLayer } from '../graph/graph.js';
-import { decodeToFloat32, isFloat } from '../tensor/dtype.js';
+import { decodeToFloat32 } from '../tensor/dtype.js';
 import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
@@ -23,8 +23,9 @@ export function constantData(c: GraphConstant): Float32Array | null {
   if (c.typed && c.typed.length === n) return Float32Array.from(c.typed);
   const raw = c.raw;
   if (!raw) return n === 0 ? new Float32Array(0) : null;
-  // float16, bfloat16 and float64 weights are widened; too few bytes for the shape is no data (null), not a crash
-  return c.dataType !== 'other' && isFloat(c.dataType) ? decodeToFloat32(c.dataType, raw, n) : null;
+  // float16, bfloat16 and float64 weights are widened, integer ones (int8 weights and int32 biases
+  // of quantized layers) converted; too few bytes for the shape is no data (null), not a crash
+  return c.dataType !== 'other' ? decodeToFloat32(c.dataType, raw, n) : null;
 }
 
 /** A weight neither given nor in the file, initialised by the rule its op states beside its spec. */
