@@ -36,14 +36,14 @@ FAMILY = {
     "add": "merge", "sub": "merge", "mul": "merge", "div": "merge", "concat": "merge", "channelShuffle": "merge",
     "reshape": "plumbing", "transpose": "plumbing", "slice": "plumbing", "split": "plumbing", "pad": "plumbing",
     "reduceMean": "plumbing", "gather": "plumbing", "expand": "plumbing", "squeeze": "plumbing", "unsqueeze": "plumbing",
-    "identity": "plumbing", "cast": "plumbing",
+    "identity": "plumbing", "cast": "plumbing", "reduceSum": "plumbing", "reduceMax": "plumbing", "reduceMin": "plumbing", "reduceL2": "plumbing",
 }
 GRADS = torch.Generator().manual_seed(777)
 CAPTURED = []
 
 
 def grad_rnd(*shape):
-    return torch.randn(*shape, generator=GRADS).to(torch.float32)
+    return torch.randn(tuple(shape), generator=GRADS).to(torch.float32)
 
 
 def rnd(*shape, scale=1.0):
@@ -73,7 +73,8 @@ def vjp_case(name, op, attrs, inputs, outputs, weights, training):
         "inputs": [enc(t) for t in inputs],
         "weights": {k: enc(v) for k, v in weights.items()},
         "gradOutputs": [enc(gs[id(y)]) if id(y) in gs else None for y in outputs],
-        "gradInputs": [maybe(by_input.get(id(t), torch.zeros_like(t)) if t.requires_grad else None) for t in inputs],
+        # no output depends differentiably on the inputs (a cast to an integer type): no gradient at all
+        "gradInputs": [maybe(by_input.get(id(t), torch.zeros_like(t)) if t.requires_grad and diff else None) for t in inputs],
     }
 
 
@@ -102,6 +103,29 @@ def extra():
     capture("mul three inputs broadcast [2,3,4,4]·[1,3,1,1]·[4]", "mul", {}, [a, b, c0], [a * b * c0])
     c1 = c[0, :, :1].detach().requires_grad_(True)
     capture("sub broadcast [2,3,4,4] − [3,1,4]", "sub", {}, [a, c1], [a - c1])
+    # plumbing the forward goldens leave to hand-worked tests
+    x = rnd(2, 1, 3, 1)
+    capture("squeeze axes [1,3]", "squeeze", {"axes": [1, 3]}, [x], [x.squeeze(3).squeeze(1)])
+    x = rnd(2, 3)
+    capture("unsqueeze axes [0,2]", "unsqueeze", {"axes": [0, 2]}, [x], [x.unsqueeze(0).unsqueeze(2)])
+    capture("identity", "identity", {}, [x], [x.clone()])
+    capture("cast to float32 (the identity)", "cast", {"to": "float32"}, [x], [x.to(torch.float32) * 1])
+    capture("cast to int64 (no gradient)", "cast", {"to": "int64"}, [x], [x.to(torch.int64)])
+    x = rnd(2, 5, 3)
+    idx = torch.tensor([4.0, 1.0, 4.0, 0.0])
+    capture("gather axis 1 repeated indices [4,1,4,0] (gradients add)", "gather", {"axis": 1}, [x, idx], [x.index_select(1, idx.long())])
+    capture("transpose perm [2,0,1]", "transpose", {"perm": [2, 0, 1]}, [x], [x.permute(2, 0, 1)])
+    capture("slice axis 2 step 2 and axis 0 1:", "slice", {"starts": [1, 0], "ends": [2, 3], "axes": [0, 2], "steps": [1, 2]}, [x], [x[1:, :, 0:3:2]])
+    p, q = rnd(4), rnd(3, 4, 2)
+    capture("matmul vector [4] @ [3,4,2]", "matmul", {}, [p, q], [torch.matmul(p, q)])
+    p, q = rnd(2, 3, 3, 4), rnd(4)
+    capture("matmul [2,3,3,4] @ vector [4]", "matmul", {}, [p, q], [torch.matmul(p, q)])
+    x = rnd(2, 3, 4, 8)
+    w, b = rnd(5, 8, scale=0.3), rnd(5)
+    capture("linear x=[2,3,4,8] → 5 (NCHW, last dim)", "linear", {"outFeatures": 5}, [x], [F.linear(x, w, b)], {"weight": w, "bias": b})
+    x = rnd(2, 3, 4, 5)
+    capture("flatten startDim 2", "flatten", {"startDim": 2}, [x], [torch.flatten(x, 2)])
+    capture("reduceMean all axes, keepDims false", "reduceMean", {"keepDims": False}, [x], [x.mean()])
     x = rnd(1, 2, 9, 7)
     capture("adaptiveAvgPool2d x=[1,2,9,7] → [4,3] (overlapping windows)", "adaptiveAvgPool2d", {"outputSize": [4, 3]}, [x], [F.adaptive_avg_pool2d(x, (4, 3))])
 

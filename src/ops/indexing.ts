@@ -27,6 +27,7 @@ import { pad as padTensor, stridedSlice } from '../tensor/nd.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { foldMovement } from './fold-movement.js';
+import { gatherVjp, padVjp, sliceVjp, splitVjp } from './vjp-plumbing.js';
 
 /** Most outputs a split may declare: each is a tensor and a graph edge, so the count is bounded. */
 export const MAX_SPLIT_OUTPUTS = 4096;
@@ -67,6 +68,7 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
       return stridedSlice(x, starts, x.shape.map(() => 1), ctx.outputs[i]);
     });
   },
+  vjp: splitVjp,
 };
 
 export const SliceAttrs = z.strictObject({ starts: IntList.optional(), ends: IntList.optional(), axes: IntList.optional(), steps: IntList.optional() });
@@ -126,6 +128,7 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     return { ...rf, axes: axes as TensorRF['axes'] };
   },
   run: (ctx) => [sliceKernel(ctx.inputs[0], ctx.plan, ctx.outputs[0])],
+  vjp: sliceVjp,
 };
 
 function sliceKernel(x: Tensor, plan: SlicePlan, out: readonly number[]): Tensor {
@@ -169,6 +172,7 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
     const value = ctx.inputs[2]?.data.length ? ctx.inputs[2].data[0] : ctx.attrs.value;
     return [padTensor(ctx.inputs[0], ctx.plan.begin, ctx.outputs[0], ctx.attrs.mode, value)];
   },
+  vjp: padVjp,
 };
 
 /** An index of an axis of size `dim`: an integer in [−dim, dim − 1], negative counting from the end (ONNX Gather). */
@@ -223,4 +227,5 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     }
     return [tensor(ctx.outputs[0], out)];
   },
+  vjp: gatherVjp,
 };

@@ -18,6 +18,7 @@ import type { OpDef } from './types.js';
 import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
+import { linearVjp, matmulVjp, reshapeVjp } from './vjp-plumbing.js';
 
 export const LinearAttrs = z.strictObject({
   outFeatures: posInt.describe('output features'),
@@ -83,6 +84,7 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     if (bias) for (let r = 0; r < rows; r++) for (let o = 0; o < co; o++) y[r * co + o] += bias[o];
     return [tensor(ctx.outputs[0], y)];
   },
+  vjp: linearVjp,
 };
 
 
@@ -121,6 +123,7 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     return touchesSpatial ? globalRF(ctx.rf[0], x.slice(SPATIAL_START)) : ctx.rf[0];
   },
   run: (ctx) => [tensor(ctx.outputs[0], ctx.inputs[0].data)],
+  vjp: reshapeVjp,
 };
 
 /**
@@ -172,4 +175,5 @@ export const matmul: OpDef<Record<string, never>, null> = {
     }
     return [tensor(ctx.outputs[0], out)];
   },
+  vjp: matmulVjp,
 };

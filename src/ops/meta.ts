@@ -18,6 +18,7 @@ import { ZERO_COST } from './types.js';
 import { mayFold } from './common.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { castVjp, reshapeVjp } from './vjp-plumbing.js';
 
 /** ONNX Shape's start/end: negative counts from the end, then clamped to [0, rank] (never an error). */
 function shapeRange(shape: readonly number[], start: number | undefined, end: number | undefined): number[] {
@@ -64,6 +65,7 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
     const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
     return [tensor(x.shape, x.data.map(f))];
   },
+  vjp: castVjp,
 };
 
 export const identity: OpDef<Record<string, never>, null> = {
@@ -76,4 +78,5 @@ export const identity: OpDef<Record<string, never>, null> = {
   infer: (ctx) => ({ outputs: [ctx.inputs[0]], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: null }),
   receptiveField: (ctx) => ctx.rf[0],
   run: (ctx) => [ctx.inputs[0]],
+  vjp: reshapeVjp,
 };

@@ -26,6 +26,7 @@ import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorValue } from './types.js';
 import { broadcastTo, permute } from '../tensor/nd.js';
 import { foldMovement } from './fold-movement.js';
+import { expandVjp, reshapeVjp, transposeVjp } from './vjp-plumbing.js';
 
 export const ReshapeAttrs = z.strictObject({ shape: IntList.optional(), allowZero: z.boolean().default(false) });
 export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
@@ -68,6 +69,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
     return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
   },
   run: sameData,
+  vjp: reshapeVjp,
 };
 
 export const TransposeAttrs = z.strictObject({ perm: IntList.optional() });
@@ -92,6 +94,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => ctx.plan.perm.indexOf(d)),
   run: (ctx) => [permute(ctx.inputs[0], ctx.plan.perm)],
+  vjp: transposeVjp,
 };
 
 const AxesAttrs = z.strictObject({ axes: IntList.optional() });
@@ -112,6 +115,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => (ctx.plan.removed.includes(d) ? -1 : d - ctx.plan.removed.filter((r) => r < d).length)),
   run: sameData,
+  vjp: reshapeVjp,
 };
 
 export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }> = {
@@ -139,6 +143,7 @@ export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }>
     return moveDims(rf, (d) => kept[d]);
   },
   run: sameData,
+  vjp: reshapeVjp,
 };
 
 export const expand: OpDef<Record<string, never>, null> = {
@@ -164,4 +169,5 @@ export const expand: OpDef<Record<string, never>, null> = {
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length),
   run: (ctx) => [broadcastTo(ctx.inputs[0], ctx.outputs[0])],
+  vjp: expandVjp,
 };

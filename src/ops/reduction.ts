@@ -28,6 +28,7 @@ import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, RFContext, Shape, TensorRF, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { REDUCE_VJPS } from './vjp-plumbing.js';
 
 export interface ReducePlan {
   /** The reduced axes, non-negative; empty with noopWithEmptyAxes (identity). */
@@ -103,6 +104,7 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
       const x = ctx.inputs[0];
       return [tensor(ctx.outputs[0], Float32Array.from(reduceData(r, x.data, x.shape, ctx.plan.axes)))];
     },
+    vjp: REDUCE_VJPS[r.name],
   };
 }
 
