@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { analyzeCommand } from './cli/analyze.js';
 import { compareCommand } from './cli/compare.js';
+import { erfCommand } from './cli/erf.js';
 import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
 import type { Io } from './cli/io.js';
 import { conventionsCommand, devicesCommand, sweepCommand } from './cli/sweep.js';
@@ -41,7 +42,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     code = c;
   };
   // addCommand does not pass the program's exitOverride and output on as command() does
-  for (const sub of [analyzeCommand(io, setCode), compareCommand(io, setCode), sweepCommand(io, setCode), devicesCommand(io), conventionsCommand(io)]) {
+  for (const sub of [analyzeCommand(io, setCode), compareCommand(io, setCode), sweepCommand(io, setCode), erfCommand(io, setCode), devicesCommand(io), conventionsCommand(io)]) {
     program.addCommand(sub.copyInheritedSettings(program));
   }
 

@@ -78,6 +78,8 @@ export interface ErfSummaryTask {
   parts: ErfGradientResult[];
   /** Draw a PNG and an SVG. */
   heatmap: boolean;
+  /** The growth table: the stages' statistics, then the unit's own. */
+  stages: boolean;
 }
 
 export interface ErfStageSummary {
@@ -239,7 +241,7 @@ function summaryTask(t: ErfSummaryTask): ErfSummary {
     return { layer: s.layer, stride: s.stride, shape: s.shape, stats: erfStats(m, [h, w], s.field) };
   });
   // the target closes the growth table
-  if (first.field.position && !first.field.global) {
+  if (t.stages && first.field.position && !first.field.global) {
     stages.push({ layer: first.target.layer, stride: [first.field.axes[0].j, first.field.axes[1].j], shape: first.target.shape, stats });
   }
   const png = t.heatmap ? new Uint8Array(heatmapPng(map, h, w, stats.theoretical.box)) : null;

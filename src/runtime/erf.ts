@@ -68,5 +68,5 @@ export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummar
   const transfer = count === 1 ? [...buffersOf([...Object.values(job.inputs), ...Object.values(job.weights)]), ...(source.kind === 'onnx' && source.bytes.buffer instanceof ArrayBuffer ? [source.bytes.buffer] : [])] : [];
   const parts = await Promise.all(Array.from({ length: count }, (_, index) => run<ErfGradientResult>({ ...base, index }, transfer)));
   const moved = buffersOf(parts.flatMap((p) => [p.gradient, ...p.stages.map((s) => ({ shape: [], data: s.map }))]));
-  return run<ErfSummary>({ kind: 'summary', mode: job.mode, parts, heatmap: job.heatmap }, moved);
+  return run<ErfSummary>({ kind: 'summary', mode: job.mode, parts, heatmap: job.heatmap, stages: job.stages }, moved);
 }

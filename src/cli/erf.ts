@@ -1,0 +1,103 @@
+/**
+ * `convlens erf TARGET`: the effective receptive field of one output unit of a network (a zoo
+ * model, a .json spec or an .onnx file with its weights), computed in this process: the gradient
+ * of y[0, channels, i, j].sum() with respect to the input (runtime/erf.ts), at a given .npy input
+ * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
+ * heatmap as PNG and SVG files, the gradient as .npy.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ErfStats } from '../analysis/erf.js';
+import { targetSource } from '../graph/load.js';
+import { erfResponse } from '../http/erf.js';
+import { MAX_SAMPLES } from '../http/erf-request.js';
+import { computeErf, inlineRunner } from '../runtime/erf.js';
+import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
+import { EXIT } from './gates.js';
+import { emit, integer, shape } from './io.js';
+import type { Io } from './io.js';
+
+const list = (what: string) => (v: string) => {
+  const out = v.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas`);
+  return out;
+};
+
+const n = (v: number | null, digits = 1) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+
+function statsRows(s: ErfStats): [string, string][] {
+  const t = s.theoretical;
+  const box = (b: { top: number; left: number; bottom: number; right: number } | null) => (b ? `rows ${b.top}…${b.bottom}, columns ${b.left}…${b.right}` : '-');
+  return [
+    ['theoretical field', `${t.size.map((v) => n(v)).join('×')}${t.global ? ' (global)' : ''}: ${box(t.box)}`],
+    ['non-zero gradient', `${box(s.support.box)} (${s.support.pixels} pixels, ${s.support.insideTheoretical ? 'inside' : 'NOT inside'} the theoretical field)`],
+    ['mass radius 50/90/95 %', [s.radius.p50, s.radius.p90, s.radius.p95].map((v) => n(v, 2)).join(' / ')],
+    ['Gaussian σ (rows, columns)', s.gaussian ? s.gaussian.sigma.map((v) => v.toFixed(2)).join(', ') : '-'],
+    ['95 % area / theoretical', `${s.effectiveArea} / ${t.area} = ${s.areaRatio.toFixed(4)}`],
+    ['high-contribution area ratio', s.highContribution.map((h) => `t=${h.t}: ${h.areaRatio === null ? '-' : h.areaRatio.toFixed(4)}`).join(', ')],
+  ];
+}
+
+export function erfCommand(io: Io, setCode: (code: number) => void): Command {
+  return new Command('erf')
+    .description("effective receptive field of one output unit: input gradient statistics against the theoretical field, per stage; heatmap PNG/SVG")
+    .argument('<target>', 'file path (.json spec or .onnx with weights) or zoo model name')
+    .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)')
+    .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
+    .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
+    .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', 'random')
+    .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, integer, 8)
+    .option('--seed <n>', 'seed of random inputs and of weights not in the file', integer, 0)
+    .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
+    .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
+    .addOption(new Option('--weight-init <from>', 'weights: from the ONNX file or seeded').choices(['file', 'seed']))
+    .option('--no-stages', 'skip the per-stage statistics')
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
+    .option('--png <file>', 'write the heatmap PNG here')
+    .option('--svg <file>', 'write the heatmap SVG here')
+    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
+    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where')
+    .action(async (target: string, o) => {
+      if (o.position && o.position.length !== 2) throw new InvalidArgumentError('--position is row,column');
+      if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1–${MAX_SAMPLES}`);
+      const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
+      const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
+      const source = targetSource(target, o.inputShape ?? given?.shape, o.resolution);
+      const summary = await computeErf(inlineRunner, {
+        source,
+        mode: given ? 'given' : (o.input as 'random' | 'luo'),
+        samples: given ? 1 : o.samples,
+        inputs: given ? { input: given } : {},
+        weights: {},
+        weightInit: o.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
+        seed: o.seed,
+        target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ? [o.position[0], o.position[1]] : null },
+        stages: o.stages,
+        heatmap: Boolean(o.png || o.svg || o.format === 'json'),
+        maxElements: 1 << 28,
+      });
+      if (o.png && summary.png) writeFileSync(o.png, summary.png);
+      if (o.svg && summary.svg) writeFileSync(o.svg, summary.svg);
+      if (o.gradient) writeFileSync(o.gradient, encodeNpy(summary.gradient));
+      let text: string;
+      if (o.format === 'json') {
+        const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');
+        text = JSON.stringify(rest, null, 2);
+      } else {
+        const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${summary.target.channels.length === summary.target.shape[1] ? 'all channels' : `channels ${summary.target.channels.join(', ')}`}`;
+        const input = summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`;
+        const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats)];
+        const width = Math.max(...rows.map((r) => r[0].length));
+        const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+        if (summary.stages.length) {
+          lines.push('', 'growth along depth (centre unit of each stage):', ['layer', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'].join('\t'));
+          for (const s of summary.stages) {
+            lines.push([s.layer, s.stride.join('×'), s.stats.theoretical.size.join('×'), n(s.stats.radius.p50, 2), n(s.stats.radius.p95, 2), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)].join('\t'));
+          }
+        }
+        text = lines.join('\n');
+      }
+      emit(io, text, o.out, `${o.format} ERF statistics`);
+      setCode(EXIT.OK);
+    });
+}

@@ -1,0 +1,68 @@
+/**
+ * `convlens erf`: statistics as a table and JSON, heatmap and gradient files, a given .npy input,
+ * and exit code 2 with the catalog code for bad input.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { decodeNpy, encodeNpy } from '../src/tensor/encoding.js';
+import { tensor } from '../src/tensor/tensor.js';
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-erf-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string) => path.join(tmp, name);
+
+/** Two 3×3 convs with a stride-2 one between: 1×1×9×9 → 9×9 → 4×4 (stride 2) → 4×4. */
+const spec = {
+  inputs: [{ name: 'x', shape: [1, 1, 9, 9] }],
+  layers: [
+    { name: 'a', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+    { name: 'b', op: 'conv2d', outChannels: 2, kernelSize: 3, stride: 2 },
+    { name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+  ],
+};
+writeFileSync(file('net.json'), JSON.stringify(spec));
+
+describe('convlens erf', () => {
+  it('a table of the statistics and the growth along depth; PNG, SVG and .npy files', async () => {
+    const r = await cli('erf', file('net.json'), '--samples', '2', '--png', file('h.png'), '--svg', file('h.svg'), '--gradient', file('g.npy'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // c at (2, 2): r = 1 + 2 + 2 + 2·2 = 9, stride 2, padding 1 + 0 + 1·2 = 3 → rows 2·2 − 3 = 1 … 9 (one past the input)
+    expect(r.out).toMatch(/theoretical field\s+9×9: rows 1…9, columns 1…9/);
+    expect(r.out).toContain('inside the theoretical field');
+    expect(r.out).toMatch(/^a\t1×1\t3×3\t/m);
+    expect(r.out).toMatch(/^c\t2×2\t9×9\t/m);
+    expect(readFileSync(file('h.png')).subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect(readFileSync(file('h.svg'), 'utf8')).toMatch(/^<svg /);
+    const g = decodeNpy(new Uint8Array(readFileSync(file('g.npy'))), 'g', 1 << 20);
+    expect(g.shape).toEqual([1, 1, 9, 9]);
+    // row 0 lies outside every unit's field of (2, 2): zero gradient there
+    expect(Array.from(g.data.subarray(0, 9))).toEqual(new Array(9).fill(0));
+  });
+
+  it('--format json with a given .npy input, a chosen layer, unit and channel', async () => {
+    writeFileSync(file('x.npy'), encodeNpy(tensor([1, 1, 9, 9], new Float32Array(81).fill(1))));
+    const r = await cli('erf', file('net.json'), '--input', file('x.npy'), '--layer', 'a', '--position', '0,8', '--channels', '1', '--format', 'json', '--no-stages');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ layer: 'a', unit: { channels: [1], position: [0, 8] }, input: { mode: 'given', samples: 1 }, stages: [] });
+    expect(j.statistics.theoretical.box).toEqual({ top: -1, left: 7, bottom: 1, right: 9 });
+    expect(j.statistics.support.box).toEqual({ top: 0, left: 7, bottom: 1, right: 8 });
+  });
+
+  it('a unit outside the map is exit 2 with the catalog code and path', async () => {
+    const r = await cli('erf', file('net.json'), '--position', '4,0');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('INVALID_OPTION');
+    expect(r.err).toContain('$.position[0]');
+  });
+});
