@@ -6,7 +6,8 @@
  *   layerNorm over 'last'      groups: the trailing dims (nn.LayerNorm(normalizedShape), ONNX
  *                              LayerNormalization's [axis, rank)); γ, β have the normalised shape
  *   layerNorm over 'channels'  groups: the C values at each (n, h, w) (ConvNeXt's LayerNorm2d on NCHW); γ, β [C]
- *   groupNorm                  groups: the (C/G)·H·W values of each (n, group); γ, β [C]
+ *   groupNorm                  groups: the (C/G)·H·W values of each (n, group); γ, β [C] (or [G]
+ *                              with affinePer 'group', as ONNX GroupNormalization before opset 21)
  *   instanceNorm2d             groups: the H·W values of each (n, c); γ, β [C] when affine. With
  *                              trackRunningStats it normalises by its running statistics at inference, as BN does
  *   params  = 2·|γ| when affine (layerNorm: |γ| without its bias); instanceNorm2d's running statistics are buffers
@@ -260,6 +261,8 @@ export const GroupNormAttrs = z.strictObject({
   numChannels: posInt.optional(),
   eps: z.number().positive().default(PYTORCH_NORM_EPS),
   affine: z.boolean().default(true),
+  /** 'groups': one γ, β per group (ONNX GroupNormalization before opset 21); PyTorch's are per channel. */
+  affinePer: z.enum(['channel', 'group']).default('channel'),
 });
 type GroupNormAttrs = z.infer<typeof GroupNormAttrs>;
 
@@ -278,8 +281,12 @@ export const groupNorm: OpDef<GroupNormAttrs, NormPlan> = {
     const [n, c] = x;
     if (c % a.numGroups !== 0) ctx.fail('INVALID_ATTRIBUTE', `numGroups=${a.numGroups} does not divide ${c} channels (input ${fmtShape(x)})`, 'numGroups', { shapes: { input: x } });
     const hw = numel(x.slice(2));
-    const plan: NormPlan = { outer: n * a.numGroups, size: (c / a.numGroups) * hw, inner: 1, affineA: a.numGroups, affineB: Math.max(1, hw), running: false, dims: x.map((_, i) => i).slice(1) };
-    const weights = a.affine ? [channelVector('weight', c, 1, true), channelVector('bias', c, 0, true)] : [];
+    const size = (c / a.numGroups) * hw;
+    const perGroup = a.affinePer === 'group';
+    // per group: element (o, s) reads γ[o mod G] (affineB = the group's size)
+    const plan: NormPlan = { outer: n * a.numGroups, size, inner: 1, affineA: a.numGroups, affineB: Math.max(1, perGroup ? size : hw), running: false, dims: x.map((_, i) => i).slice(1) };
+    const k = perGroup ? a.numGroups : c;
+    const weights = a.affine ? [channelVector('weight', k, 1, true), channelVector('bias', k, 0, true)] : [];
     return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan };
   },
   receptiveField: normRF,

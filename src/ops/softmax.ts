@@ -22,19 +22,24 @@ import type { Tensor } from '../tensor/tensor.js';
 /** FLOPs per element of both (see the header). */
 const FLOPS_PER_ELEMENT = 5;
 
-export const SoftmaxAttrs = z.strictObject({ dim: z.number().int().default(1) });
+export const SoftmaxAttrs = z.strictObject({
+  dim: z.number().int().default(1),
+  /** ONNX Softmax/LogSoftmax before opset 13: the input coerced to 2-D at dim, normalised over all of dims [dim, rank) at once. */
+  coerce2d: z.boolean().default(false),
+});
 type SoftmaxAttrs = z.infer<typeof SoftmaxAttrs>;
 interface Plan {
-  dim: number;
+  /** The tensor as [outer, size, inner]; a row is the size elements at stride inner. */
+  size: number;
+  inner: number;
 }
 
 /**
- * Calls `row(base, inner, size)` for every row along dim of a tensor of this shape: the row's
- * elements sit at base, base + inner, …, base + (size − 1)·inner.
+ * Calls `row(base, inner, size)` for every row of a tensor of this shape: the row's elements sit
+ * at base, base + inner, …, base + (size − 1)·inner.
  */
-function eachRow(shape: Shape, dim: number, row: (base: number, inner: number, size: number) => void): void {
-  const size = shape[dim];
-  const inner = numel(shape.slice(dim + 1));
+function eachRow(shape: Shape, p: Plan, row: (base: number, inner: number, size: number) => void): void {
+  const { size, inner } = p;
   const outer = numel(shape) / Math.max(1, size * inner);
   for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) row(o * size * inner + i, inner, size);
 }
@@ -64,7 +69,8 @@ function along(name: string, summary: string, pytorch: string, run: (ctx: RunCon
     infer(ctx) {
       const x = ctx.inputs[0];
       const dim = normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
-      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, plan: { dim } };
+      const plan = ctx.attrs.coerce2d ? { size: numel(x.slice(dim)), inner: 1 } : { size: x[dim], inner: numel(x.slice(dim + 1)) };
+      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, plan };
     },
     receptiveField: (ctx) => ctx.rf[0],
     fusesIntoConvEpilogue: false, // not point-wise: it needs the whole of dim before writing one output
@@ -80,7 +86,7 @@ export const softmax = along(
   (ctx) => {
     const x = ctx.inputs[0];
     const out = new Float32Array(x.data.length);
-    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+    eachRow(x.shape, ctx.plan, (base, inner, size) => {
       const { sum } = shiftedExp(x.data, base, inner, size, out);
       for (let k = 0, at = base; k < size; k++, at += inner) out[at] /= sum;
     });
@@ -92,7 +98,7 @@ export const softmax = along(
     const g = gradOutput(ctx);
     if (!g) return [tensor(x.shape, out)];
     const y = ctx.forward[0].data;
-    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+    eachRow(x.shape, ctx.plan, (base, inner, size) => {
       let dot = 0;
       for (let k = 0, at = base; k < size; k++, at += inner) dot += g[at] * y[at];
       for (let k = 0, at = base; k < size; k++, at += inner) out[at] = y[at] * (g[at] - dot);
@@ -108,7 +114,7 @@ export const logSoftmax = along(
   (ctx) => {
     const x = ctx.inputs[0];
     const out = new Float32Array(x.data.length);
-    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+    eachRow(x.shape, ctx.plan, (base, inner, size) => {
       const { max, sum } = shiftedExp(x.data, base, inner, size, null);
       const shift = max + Math.log(sum);
       for (let k = 0, at = base; k < size; k++, at += inner) out[at] = x.data[at] - shift;
@@ -121,7 +127,7 @@ export const logSoftmax = along(
     const g = gradOutput(ctx);
     if (!g) return [tensor(x.shape, out)];
     const y = ctx.forward[0].data;
-    eachRow(x.shape, ctx.plan.dim, (base, inner, size) => {
+    eachRow(x.shape, ctx.plan, (base, inner, size) => {
       let sum = 0;
       for (let k = 0, at = base; k < size; k++, at += inner) sum += g[at];
       for (let k = 0, at = base; k < size; k++, at += inner) out[at] = g[at] - Math.exp(y[at]) * sum;

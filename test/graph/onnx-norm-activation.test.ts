@@ -1,0 +1,141 @@
+/**
+ * ONNX normalisations and activations: hand-built nodes (test/graph/onnx-builder.ts) for each
+ * attribute and refusal, and tiny modules exported by torch.onnx.export at opsets 11, 13 and 17
+ * (scripts/export_norm_activation_onnx.py), analysed (parameters equal to PyTorch's) and run
+ * (outputs ≤ 1e-4 of scale from PyTorch's).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS, layer, scaledError } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
+import type { InitSpec, NodeSpec } from './onnx-builder.js';
+
+const analyzeOnnx = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS);
+const runOnnx = (bytes: Uint8Array, x: { shape: number[]; data: number[] }) =>
+  runGraph(importOnnx(bytes, { inputShapes: {} }).graph, { x: tensor(x.shape, x.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 });
+
+/** One node on input x [shape] writing y, with these initializers. */
+function oneNode(shape: number[], node: Omit<NodeSpec, 'outputs' | 'inputs'> & { inputs?: string[]; outputs?: string[] }, initializers: InitSpec[] = [], opset = 17) {
+  return onnxModel({
+    inputs: [{ name: 'x', shape }],
+    outputs: ['y'],
+    nodes: [{ inputs: ['x'], outputs: ['y'], name: 'n', ...node }],
+    initializers,
+    opset,
+  });
+}
+
+describe('ONNX normalisation nodes', () => {
+  it('LayerNormalization axis=-1 epsilon=1e-6 on [2,5,8] with Scale and B: layerNorm, 16 params; run equals (x − mean)/σ·γ + β', () => {
+    const scale = Array.from({ length: 8 }, (_, i) => 1 + i / 8);
+    const bias = Array.from({ length: 8 }, (_, i) => i / 10);
+    const bytes = oneNode([1, 1, 8], { op: 'LayerNormalization', inputs: ['x', 'S', 'B'], attrs: { axis: { i: -1 }, epsilon: { f: 1e-6 } } }, [
+      { name: 'S', dims: [8], data: scale },
+      { name: 'B', dims: [8], data: bias },
+    ]);
+    const l = layer(analyzeOnnx(bytes), 'n');
+    expect([l.op, l.params]).toEqual(['layerNorm', 16]);
+    const x = [1, 2, 3, 4, 5, 6, 7, 8];
+    const y = runOnnx(bytes, { shape: [1, 1, 8], data: x }).outputs.y.data;
+    const sd = Math.sqrt(5.25 + 1e-6); // variance of 1…8 = (64 − 1)/12
+    expect(Array.from(y)).toEqual(x.map((v, i) => expect.closeTo(((v - 4.5) / sd) * scale[i] + bias[i], 5)));
+  });
+
+  it('LayerNormalization without B: weight only (8 params); with its Mean output named: unsupported, saying why', () => {
+    const s = [{ name: 'S', dims: [8], data: new Array(8).fill(1) }];
+    expect(layer(analyzeOnnx(oneNode([2, 8], { op: 'LayerNormalization', inputs: ['x', 'S'] }, s)), 'n').params).toBe(8);
+    const withMean = oneNode([2, 8], { op: 'LayerNormalization', inputs: ['x', 'S'], outputs: ['y', 'mean'] }, s);
+    expect(analyzeOnnx(withMean).totals.unsupported).toEqual([{ opType: 'LayerNormalization', count: 1, nodes: ['n'] }]);
+    expect(importOnnx(withMean, { inputShapes: {} }).graph.layers[0].attrs.reason).toBe('the optional outputs (Mean, InvStdDev) are not produced');
+  });
+
+  it('GroupNormalization (opset 18) num_groups=2 with scale [G]: groupNorm, γ and β per group (4 params); run: each group → [−1, 1]·γ_g + β_g', () => {
+    const bytes = oneNode([1, 4, 1, 1], { op: 'GroupNormalization', inputs: ['x', 'S', 'B'], attrs: { num_groups: { i: 2 }, epsilon: { f: 1e-9 } } }, [
+      { name: 'S', dims: [2], data: [2, 3] },
+      { name: 'B', dims: [2], data: [0, 1] },
+    ], 18);
+    const l = layer(analyzeOnnx(bytes), 'n');
+    expect([l.op, l.params]).toEqual(['groupNorm', 4]);
+    const y = runOnnx(bytes, { shape: [1, 4, 1, 1], data: [1, 3, 10, 14] }).outputs.y.data;
+    expect(Array.from(y)).toEqual([-2, 2, -2, 4].map((v) => expect.closeTo(v, 4)));
+  });
+
+  it('InstanceNormalization: ones and zeros (what torch exports for affine=False) are no params; other values are 2·C', () => {
+    const plain = oneNode([1, 3, 4, 4], { op: 'InstanceNormalization', inputs: ['x', 'S', 'B'] }, [
+      { name: 'S', dims: [3], data: [1, 1, 1] },
+      { name: 'B', dims: [3], data: [0, 0, 0] },
+    ]);
+    expect(layer(analyzeOnnx(plain), 'n')).toMatchObject({ op: 'instanceNorm2d', params: 0 });
+    const affine = oneNode([1, 3, 4, 4], { op: 'InstanceNormalization', inputs: ['x', 'S', 'B'] }, [
+      { name: 'S', dims: [3], data: [1, 2, 1] },
+      { name: 'B', dims: [3], data: [0, 0, 0] },
+    ]);
+    expect(layer(analyzeOnnx(affine), 'n')).toMatchObject({ op: 'instanceNorm2d', params: 6 });
+  });
+});
+
+describe('ONNX activation nodes', () => {
+  it.each([
+    ['Erf', {}, 'erf', {}],
+    ['Tanh', {}, 'tanh', {}],
+    ['Softsign', {}, 'softsign', {}],
+    ['Mish', {}, 'mish', {}],
+    ['Softplus', {}, 'softplus', { beta: 1, threshold: 20 }],
+    ['Elu', { alpha: { f: 0.5 } }, 'elu', { alpha: 0.5 }],
+    ['Celu', { alpha: { f: 2 } }, 'celu', { alpha: 2 }],
+    ['Selu', { alpha: { f: 1.5 }, gamma: { f: 2 } }, 'selu', { alpha: 1.5, gamma: 2 }],
+    ['Gelu', { approximate: { s: 'tanh' } }, 'gelu', { approximate: 'tanh' }],
+    ['Gelu', {}, 'gelu', { approximate: 'none' }],
+    ['LogSoftmax', {}, 'logSoftmax', { dim: -1, coerce2d: false }],
+  ])('%s %j → %s %j', (opType, attrs, op, want) => {
+    const r = analyzeOnnx(oneNode([1, 2, 3, 3], { op: opType, attrs }, [], 20));
+    expect(r.totals.complete).toBe(true);
+    expect(layer(r, 'n').op).toBe(op);
+    expect(importOnnx(oneNode([1, 2, 3, 3], { op: opType, attrs }, [], 20), { inputShapes: {} }).graph.layers[0].attrs).toMatchObject(want);
+  });
+
+  it('PRelu: slope [1] is 1 param; [C,1,1] (torch) and [1,C,1,1] per channel are C; [W] along the last dim is refused', () => {
+    const prelu = (dims: number[]) => oneNode([1, 3, 2, 4], { op: 'PRelu', inputs: ['x', 'A'] }, [{ name: 'A', dims, data: new Array(dims.reduce((a, b) => a * b, 1)).fill(0.1) }]);
+    expect(layer(analyzeOnnx(prelu([1])), 'n')).toMatchObject({ op: 'prelu', params: 1 });
+    expect(layer(analyzeOnnx(prelu([3, 1, 1])), 'n')).toMatchObject({ op: 'prelu', params: 3 });
+    expect(layer(analyzeOnnx(prelu([1, 3, 1, 1])), 'n')).toMatchObject({ op: 'prelu', params: 3 });
+    const y = runOnnx(prelu([3, 1, 1]), { shape: [1, 3, 2, 4], data: new Array(24).fill(-2) }).outputs.y.data;
+    expect(Array.from(y)).toEqual(new Array(24).fill(Math.fround(-0.2)));
+    // a slope of [4] broadcasts along W: prelu's slopes run along a channel dim of the input, which is W here (dim −1)
+    expect(layer(analyzeOnnx(prelu([4])), 'n')).toMatchObject({ op: 'prelu', params: 4 });
+    expect(analyzeOnnx(prelu([3, 2, 1])).totals.unsupported).toEqual([{ opType: 'PRelu', count: 1, nodes: ['n'] }]);
+  });
+
+  it('Softmax at opset 11 on [1,2,3]: axis 1 coerces to 2-D, normalising over all 6 values at once (opset 13: over dim 1 only)', () => {
+    const v = [1, 2, 3, 4, 5, 6];
+    const e = v.map(Math.exp);
+    const sum = e.reduce((a, b) => a + b, 0);
+    const old = runOnnx(oneNode([1, 2, 3], { op: 'Softmax', attrs: { axis: { i: 1 } } }, [], 11), { shape: [1, 2, 3], data: v }).outputs.y.data;
+    expect(Array.from(old)).toEqual(e.map((x) => expect.closeTo(x / sum, 6)));
+    const now = runOnnx(oneNode([1, 2, 3], { op: 'Softmax', attrs: { axis: { i: 1 } } }, [], 13), { shape: [1, 2, 3], data: v }).outputs.y.data;
+    expect(now[0] + now[3]).toBeCloseTo(1, 6);
+  });
+});
+
+const DIR = new URL('../fixtures/onnx/norm_activation/', import.meta.url);
+const truth = JSON.parse(readFileSync(new URL('truth.json', DIR), 'utf8')) as {
+  models: Record<string, { opset: number; nodes: string[]; params: number; input: { shape: number[]; data: number[] }; output: { shape: number[]; data: number[] } }>;
+};
+
+describe('torch.onnx.export of small modules (scripts/export_norm_activation_onnx.py): complete analysis, PyTorch parameters, PyTorch outputs', () => {
+  it.each(Object.entries(truth.models))('%s', (name, t) => {
+    const bytes = readFileSync(new URL(`${name}.onnx`, DIR));
+    const r = analyzeOnnx(bytes);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.params).toBe(t.params);
+    expect(r.outputs[0].shape).toEqual(t.output.shape);
+    const y = runOnnx(bytes, t.input).outputs.y;
+    expect(y.shape).toEqual(t.output.shape);
+    expect(scaledError(y.data, t.output.data)).toBeLessThanOrEqual(1e-4);
+  });
+});
