@@ -5,6 +5,8 @@ import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
+import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
+import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
@@ -41,6 +43,14 @@ export const OPS: readonly OpDef[] = [
   linear,
   matmul,
   multiHeadAttention,
+  quantizeLinear,
+  dequantizeLinear,
+  qlinearConv,
+  convInteger,
+  qlinearMatMul,
+  matMulInteger,
+  qlinearAdd,
+  qlinearMul,
   flatten,
   batchNorm2d,
   layerNorm,

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { DtypeName } from '../tensor/dtype.js';
 
 export type Shape = readonly number[];
 
@@ -53,6 +54,8 @@ export interface LayerCost {
   biasOps: number;
   /** FLOPs of everything that is not a multiply-accumulate: BN, activations, pooling, add, resampling. */
   elementwise: number;
+  /** Integer multiply-accumulates (QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger), counted apart from `macs`, which are float. */
+  intMacs?: number;
 }
 
 export interface Warning {
@@ -174,6 +177,12 @@ export interface OpDef<A = any, P = any> {
   attrsFromWeights?(weights: Record<string, Shape>, attrs: Record<string, unknown>): Record<string, unknown>;
   /** Facts about this operator instance worth reporting beside its output (the sigmoid table's max error). */
   facts?(attrs: A): Record<string, unknown>;
+  /**
+   * Quantized operators: the element type of the output and of the weights (by role), and whether
+   * the op is quantize/dequantize overhead; other ops keep their first input's type
+   * (analysis/quantization.ts counts bytes by these types).
+   */
+  quantized?: { output(attrs: A): DtypeName; weights?: Readonly<Record<string, DtypeName>>; overhead?: boolean };
   /** Zod object schema of the attributes, with PyTorch's defaults. */
   attrs: z.ZodType<A>;
   infer(ctx: InferContext<A>): Inferred<P>;

@@ -15,6 +15,9 @@ import { constantNode, toConstant } from './constants.js';
 import { mapNode, Unsupported } from './map-node.js';
 import type { Mapped } from './map-node.js';
 import { decodeModel, num } from './proto.js';
+import { foldDequantize, smallConstant } from './qdq.js';
+import { dtypeOfOnnx } from '../../tensor/dtype.js';
+import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
 
 export interface OnnxImportOptions {
@@ -67,6 +70,24 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
       constants.set(node.output[0], { ...aliased, name: node.output[0] });
       return;
     }
+    // small Cast / ConstantOfShape of constants (an exported QDQ bias's zero point) evaluate here
+    if ((node.opType === 'Cast' || node.opType === 'ConstantOfShape') && isDefault(node.domain)) {
+      const c = smallConstant(node.opType, node.output[0], node.input.map((r) => constants.get(r)), node.opType === 'Cast' ? dtypeOfOnnx(a.int('to', 0)) : null, node.opType === 'ConstantOfShape' && a.tensor('value') ? toConstant(a.tensor('value')!, '', false, budget) : null);
+      if (c) {
+        constants.set(node.output[0], c);
+        return;
+      }
+    }
+    // A DequantizeLinear of constants is a QDQ graph's weight: a float constant (graph/onnx/qdq.ts)
+    if (node.opType === 'DequantizeLinear' && isDefault(node.domain) && node.input[0] && node.input[1]) {
+      const [x, scale] = [constants.get(node.input[0]), constants.get(node.input[1])];
+      const zp = node.input[2] ? constants.get(node.input[2]) : null;
+      const folded = x && scale && zp !== undefined ? foldDequantize(node.output[0], x, scale, zp, a.int('axis', 1)) : null;
+      if (folded && a.int('block_size', 0) === 0) {
+        constants.set(node.output[0], folded);
+        return;
+      }
+    }
     if (node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')) {
       const c = constantNode(node, a, budget);
       if (c) {
@@ -76,7 +97,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     }
     let mapped: Mapped | null = null;
     let reason = '';
-    if (node.domain === '' || node.domain === 'ai.onnx') {
+    if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
       try {
         mapped = mapNode(node, a, opset, constants);
       } catch (e) {
@@ -118,6 +139,8 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
 }
+
+const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
 
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
   const path = `$.graph.input[${index}]`;

@@ -4,11 +4,12 @@
  * Record<opType, NodeMapper>; add it to the list below.
  */
 import type { NodeMapper } from './mapping.js';
+import { QUANT_MAPPERS } from './map-quant.js';
 import { MATH_MAPPERS } from './map-math.js';
 import { INDEX_MAPPERS } from './map-index.js';
 import { NORM_MAPPERS } from './map-norm.js';
 import { ACTIVATION_MAPPERS } from './map-activation.js';
 
-const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS];
+const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS];
 
 export const FAMILY_MAPPERS: Readonly<Record<string, NodeMapper>> = Object.assign(Object.create(null), ...FAMILIES);

@@ -1,0 +1,107 @@
+/**
+ * ONNX quantization operators → convlens ops (ops/quant.ts, ops/quant-linear.ts), attributes per
+ * the ONNX operator specs (opsets 10–21) and com.microsoft's contrib ops (QLinearAdd, QLinearMul).
+ * The quantized element type comes from the zero point's type (uint8 when it is absent, as the
+ * spec says), or output_dtype (opset 21). Integer weights (QLinearConv's w and B, a constant B of
+ * QLinearMatMul or MatMulInteger) bind to the op as weights, so they count as parameters; scales
+ * and zero points stay inputs (constants: per tensor or per channel).
+ */
+import { dtypeOfOnnx } from '../../tensor/dtype.js';
+import type { GraphConstant } from '../graph.js';
+import { Unsupported } from './mapping.js';
+import type { MapContext, Mapped, NodeMapper } from './mapping.js';
+
+const QUANTIZED = new Set(['uint8', 'int8', 'uint16', 'int16']);
+
+/** The quantized type: a constant zero point's type; else output_dtype (opset 21); else uint8. */
+function quantDtype(ctx: MapContext, zpIndex: number, allowInt32 = false): string {
+  const zp = ctx.constOf(zpIndex);
+  const out = ctx.a.int('output_dtype', 0);
+  const d = zp ? zp.dataType : out ? dtypeOfOnnx(out) : 'uint8';
+  if (!QUANTIZED.has(d) && !(allowInt32 && d === 'int32')) throw new Unsupported(`quantized type ${d} (convlens reads uint8, int8, uint16, int16)`);
+  return d;
+}
+
+function noBlocks(ctx: MapContext): void {
+  if (ctx.a.int('block_size', 0) !== 0) throw new Unsupported('blocked quantization (block_size)');
+}
+
+const weight = (c: GraphConstant) => ({ constant: c.name });
+
+/** Conv attributes from ONNX's, the kernel from the constant weight [M, C/g, kh, kw]. */
+function convAttrs(ctx: MapContext, w: GraphConstant): Record<string, unknown> {
+  if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D convolution: only 2-D is supported`);
+  const auto = ctx.a.string('auto_pad', 'NOTSET');
+  const pads = ctx.a.ints('pads');
+  if (pads && pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`);
+  const padding = auto === 'SAME_UPPER' ? 'sameUpper' : auto === 'SAME_LOWER' ? 'sameLower' : auto === 'VALID' ? 'valid' : (pads ?? 0);
+  return {
+    outChannels: w.shape[0],
+    kernelSize: [w.shape[2], w.shape[3]],
+    stride: ctx.a.ints('strides') ?? 1,
+    padding,
+    dilation: ctx.a.ints('dilations') ?? 1,
+    groups: ctx.a.int('group', 1),
+  };
+}
+
+function constantWeight(ctx: MapContext, i: number, what: string): GraphConstant {
+  const w = ctx.constOf(i);
+  if (!w) throw new Unsupported(`${what} is not a constant`);
+  return w;
+}
+
+/** B of a matrix product: a constant [K, N] binds as the weight (input slot left empty), else an input. */
+function matB(ctx: MapContext, bIndex: number): { inputs: string[]; attrs: Record<string, unknown>; weights?: Mapped['weights'] } {
+  const ins = [...ctx.node.input];
+  const b = ctx.constOf(bIndex);
+  if (b && b.shape.length === 2 && !ctx.constOf(0)) {
+    ins[bIndex] = '';
+    return { inputs: ins, attrs: { weightShape: [b.shape[0], b.shape[1]] }, weights: { weight: weight(b) } };
+  }
+  return { inputs: ins, attrs: {} };
+}
+
+export const QUANT_MAPPERS: Record<string, NodeMapper> = {
+  QuantizeLinear(ctx) {
+    noBlocks(ctx);
+    return ctx.same('quantizeLinear', { axis: ctx.a.int('axis', 1), dtype: quantDtype(ctx, 2) });
+  },
+  DequantizeLinear(ctx) {
+    noBlocks(ctx);
+    const x = ctx.constOf(0);
+    const dtype = x && (QUANTIZED.has(x.dataType) || x.dataType === 'int32') ? x.dataType : quantDtype(ctx, 2, true);
+    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype });
+  },
+  QLinearConv(ctx) {
+    const ins = ctx.node.input;
+    const w = constantWeight(ctx, 3, 'the weight');
+    const b = ctx.constOf(8);
+    if (ins[8] && !b) throw new Unsupported('the bias is not a constant');
+    return {
+      op: 'qlinearConv',
+      inputs: [ins[0], ins[1], ins[2], ins[4], ins[5], ins[6], ins[7] ?? ''],
+      attrs: { ...convAttrs(ctx, w), bias: b !== null, dtype: quantDtype(ctx, 7) },
+      weights: { weight: weight(w), ...(b ? { bias: weight(b) } : {}) },
+    };
+  },
+  ConvInteger(ctx) {
+    const ins = ctx.node.input;
+    const w = constantWeight(ctx, 1, 'the weight');
+    return { op: 'convInteger', inputs: [ins[0], ins[2] ?? '', ins[3] ?? ''], attrs: convAttrs(ctx, w), weights: { weight: weight(w) } };
+  },
+  QLinearMatMul(ctx) {
+    const m = matB(ctx, 3);
+    return { op: 'qlinearMatMul', inputs: m.inputs, attrs: { ...m.attrs, dtype: quantDtype(ctx, 7) }, ...(m.weights ? { weights: m.weights } : {}) };
+  },
+  MatMulInteger(ctx) {
+    const m = matB(ctx, 1);
+    return { op: 'matMulInteger', inputs: m.inputs, attrs: m.attrs, ...(m.weights ? { weights: m.weights } : {}) };
+  },
+  // com.microsoft contrib ops (onnxruntime's quantizer writes them for Add and Mul)
+  QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }),
+  QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }),
+};
+
+/** Ops of the com.microsoft domain the importer maps (through the same table). */
+export const MICROSOFT_OPS: ReadonlySet<string> = new Set(['QLinearAdd', 'QLinearMul']);

@@ -1,0 +1,90 @@
+/**
+ * QDQ weights: in a QDQ graph (onnxruntime's quantizer, the common int8 export) every weight is an
+ * int8 initializer read through DequantizeLinear, so Conv, Gemm and MatMul see a computed weight.
+ * A DequantizeLinear whose input, scale and zero point are all constants is the weight itself,
+ * dequantized: the importer turns it into a float constant (what runtimes do once, at load), so
+ * the layer reading it maps as usual and its parameters count. The values are computed here,
+ * (q − zp)·scale per tensor or per axis, in float32, when the file holds them; a file with
+ * stripped weights gives a constant with a shape and no data, which analyses the same.
+ *
+ * What the weight is stored as (int8/uint8/int32, with its scale and zero point) is kept in
+ * QUANTIZED_STORAGE, so the quantization summary can count bytes by the stored type.
+ */
+import { decodeToFloat32 } from '../../tensor/dtype.js';
+import type { DataType } from '../../tensor/dtype.js';
+import { numel } from '../../tensor/tensor.js';
+import type { GraphConstant } from '../graph.js';
+
+export interface QuantizedStorage {
+  /** the stored element type (int8, uint8, int32 …) */
+  dtype: DataType;
+  /** shapes of the scale and zero point (one element: per tensor; [C]: per axis) */
+  scale: number[];
+  zeroPoint: number[] | null;
+}
+
+/** Dequantized weight constants → how they are stored in the file. */
+export const QUANTIZED_STORAGE = new WeakMap<GraphConstant, QuantizedStorage>();
+
+/** All the values of a constant, from its decoded value, its typed field or its raw bytes; null when stripped. */
+function valuesOf(c: GraphConstant): ArrayLike<number> | null {
+  const n = numel(c.shape);
+  if (c.value && c.value.data.length === n) return c.value.data;
+  if (c.typed && c.typed.length === n) return c.typed;
+  if (c.raw && c.dataType !== 'other') return decodeToFloat32(c.dataType, c.raw, n);
+  return null;
+}
+
+/**
+ * The float constant a DequantizeLinear of constants (x, scale, zeroPoint?) stands for, or null
+ * when an input is computed. `axis` is the node's (default 1), used when the scale is 1-D.
+ */
+export function foldDequantize(output: string, x: GraphConstant, scale: GraphConstant, zeroPoint: GraphConstant | null, axis: number): GraphConstant | null {
+  const n = numel(x.shape);
+  const perAxis = numel(scale.shape) > 1;
+  const ax = axis < 0 ? axis + x.shape.length : axis;
+  if (perAxis && (ax < 0 || ax >= x.shape.length || x.shape[ax] !== numel(scale.shape))) return null;
+  const q = valuesOf(x);
+  const s = valuesOf(scale);
+  const z = zeroPoint ? valuesOf(zeroPoint) : null;
+  let typed: Float32Array | null = null;
+  if (q && s && (z || !zeroPoint)) {
+    typed = new Float32Array(n);
+    const inner = perAxis ? numel(x.shape.slice(ax + 1)) : n;
+    const len = perAxis ? x.shape[ax] : 1;
+    for (let start = 0, c = 0; start < n; start += inner, c = (c + 1) % len) {
+      const sc = s[perAxis ? c : 0];
+      const zp = z ? z[z.length === 1 ? 0 : c] : 0;
+      for (let i = start; i < start + inner; i++) typed[i] = Math.fround((q[i] - zp) * sc);
+    }
+  }
+  const folded: GraphConstant = { name: output, shape: [...x.shape], dataType: 'float32', value: null, raw: null, typed, initializer: x.initializer };
+  QUANTIZED_STORAGE.set(folded, { dtype: x.dataType, scale: [...scale.shape], zeroPoint: zeroPoint ? [...zeroPoint.shape] : null });
+  return folded;
+}
+
+/**
+ * The zero points of exported QDQ biases are often computed from constants (torch.onnx.export
+ * writes Cast(ConstantOfShape([1]))): such a small ConstantOfShape or Cast of constants is
+ * evaluated here, at import, so the DequantizeLinear reading it folds into a weight. Null for
+ * anything else (the analyzer still folds it later as shape arithmetic).
+ */
+export function smallConstant(opType: string, output: string, inputs: (GraphConstant | undefined)[], to: DataType | null, fill: GraphConstant | null): GraphConstant | null {
+  const x = inputs[0];
+  if (!x?.value || x.value.data.length > SMALL) return null;
+  if (opType === 'ConstantOfShape') {
+    const n = x.value.data.reduce((p, d) => p * d, 1);
+    if (!(n >= 0 && n <= SMALL)) return null;
+    const v = fill?.value?.data[0] ?? 0;
+    const dataType = fill?.dataType ?? 'float32';
+    return { name: output, shape: [...x.value.data], dataType, value: { data: new Array<number>(n).fill(v), integer: fill?.value?.integer ?? false }, raw: null, typed: null, initializer: false };
+  }
+  if (opType === 'Cast' && to && to !== 'other') {
+    const integer = to !== 'float32' && to !== 'float64' && to !== 'float16' && to !== 'bfloat16';
+    return { ...x, name: output, dataType: to, value: { data: integer ? x.value.data.map(Math.trunc) : [...x.value.data], integer }, raw: null, typed: null, initializer: false };
+  }
+  return null;
+}
+
+/** Largest constant evaluated at import: zero points and scales are per channel at most. */
+const SMALL = 4096;
