@@ -1,0 +1,63 @@
+/**
+ * GraphQL effectiveReceptiveField: the same numbers as POST /v1/erf (hand-worked path counts of two
+ * all-ones 3×3 convs), typed statistics, and catalog errors with their paths in extensions.
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp();
+});
+afterAll(async () => app.close());
+
+const gql = (query: string, variables: Record<string, unknown> = {}) => request(app.server).post('/graphql').set('accept', 'application/json').send({ query, variables });
+
+const spec = {
+  inputs: [{ name: 'x', shape: [1, 1, 7, 7] }],
+  layers: [
+    { name: 'a', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false },
+    { name: 'b', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false },
+  ],
+};
+const weights = { 'a.weight': { shape: [1, 1, 3, 3], data: new Array(9).fill(1) }, 'b.weight': { shape: [1, 1, 3, 3], data: new Array(9).fill(1) } };
+
+const QUERY = `query($spec: JSON, $inputs: JSON, $weights: JSON, $input: ErfInputMode, $samples: Int, $channels: [Int!]) {
+  effectiveReceptiveField(spec: $spec, inputs: $inputs, weights: $weights, input: $input, samples: $samples, channels: $channels) {
+    layer shape unit { channels channelCount position } input { name mode samples }
+    gradient { shape data }
+    statistics { mass theoretical { size box { top left bottom right } area } support { box { top bottom } insideTheoretical } radius { p50 p95 } gaussian { sigma } areaRatio highContribution { t side areaRatio } }
+    stages { layer stride }
+    heatmap { png svg }
+  }
+}`;
+
+describe('GraphQL effectiveReceptiveField', () => {
+  it('a given input: path counts (1,2,3,2,1)ᵀ(1,2,3,2,1) in the 5×5 field, with typed statistics', async () => {
+    const res = await gql(QUERY, { spec, weights, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } }).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    const r = res.body.data.effectiveReceptiveField;
+    const v = [0, 1, 2, 3, 2, 1, 0];
+    expect(r.gradient).toEqual({ shape: [1, 1, 7, 7], data: v.flatMap((a) => v.map((b) => a * b)) });
+    expect(r).toMatchObject({ layer: 'b', shape: [1, 1, 3, 3], unit: { channels: null, channelCount: 1, position: [1, 1] }, input: { name: 'x', mode: 'given', samples: 1 } });
+    expect(r.statistics).toMatchObject({ mass: 81, theoretical: { size: [5, 5], box: { top: 1, left: 1, bottom: 5, right: 5 }, area: 25 }, support: { box: { top: 1, bottom: 5 }, insideTheoretical: true } });
+    // the centre holds 9 of 81, distance 1 another 24, distance √2 another 16: 49/81 > 1/2
+    expect(r.statistics.radius.p50).toBeCloseTo(Math.SQRT2, 5);
+    expect(r.statistics.highContribution.map((h: { t: number }) => h.t)).toEqual([0.2, 0.3, 0.5, 0.99]);
+    expect(r.stages).toEqual([{ layer: 'b', stride: [1, 1] }]);
+    expect(Buffer.from(r.heatmap.png, 'base64').subarray(1, 4).toString('ascii')).toBe('PNG');
+  });
+
+  it('random inputs: mode and sample count', async () => {
+    const res = await gql(QUERY, { spec, input: 'random', samples: 2 }).expect(200);
+    expect(res.body.data.effectiveReceptiveField.input).toEqual({ name: 'x', mode: 'random', samples: 2 });
+  });
+
+  it('a channel outside the map: data null, the catalog code and path in extensions', async () => {
+    const res = await gql(QUERY, { spec, input: 'random', channels: [4] }).expect(200);
+    expect(res.body.data.effectiveReceptiveField).toBeNull();
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.channels[0]' });
+  });
+});
