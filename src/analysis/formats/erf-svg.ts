@@ -57,3 +57,46 @@ export function erfSvg(map: ArrayLike<number>, stats: ErfStats, title: string, s
     '</svg>'
   );
 }
+
+/** What the HTML section shows: one unit's map and statistics, and the growth along depth. */
+export interface ErfSectionInput {
+  layer: string;
+  mode: string;
+  samples: number;
+  map: ArrayLike<number>;
+  stats: ErfStats;
+  stages: { layer: string; stride: [number, number]; stats: ErfStats }[];
+}
+
+const cell = (v: number | null, digits = 2) => (v === null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+
+/**
+ * The HTML report's section "Effective receptive field" (id erf): the heatmap SVG of the final
+ * feature map's centre unit and its statistics, then one row per stage; or, given a reason, why
+ * there is none (a layer without a VJP, no spatial map).
+ */
+export function erfSection(input: ErfSectionInput | { unavailable: string }): string {
+  const head = '<section id="erf"><h2>Effective receptive field</h2>';
+  if ('unavailable' in input) return `${head}<p class="small">Not computed: ${esc(input.unavailable)}</p></section>`;
+  const s = input.stats;
+  const how = input.mode === 'given' ? 'at the given input' : `mean |gradient| over ${input.samples} seeded random inputs${input.mode === 'luo' ? " (Luo et al.'s setting)" : ''}`;
+  const rows: [string, string][] = [
+    ['theoretical field', `${s.theoretical.size.map((v) => cell(v)).join('×')} (${s.theoretical.area} pixels inside the input)`],
+    ['non-zero gradient', s.support.box ? `${s.support.box.bottom - s.support.box.top + 1}×${s.support.box.right - s.support.box.left + 1}${s.support.insideTheoretical ? '' : ' (outside the theoretical field!)'}` : 'none'],
+    ['radius holding 50 / 90 / 95 %', [s.radius.p50, s.radius.p90, s.radius.p95].map((v) => cell(v)).join(' / ')],
+    ['Gaussian σ (rows × columns)', s.gaussian ? s.gaussian.sigma.map((v) => v.toFixed(2)).join(' × ') : '–'],
+    ['95 % area / theoretical area', cell(s.areaRatio, 4)],
+    ['high-contribution area ratio (t = 20/30/50/99 %)', s.highContribution.map((h) => cell(h.areaRatio, 4)).join(' / ')],
+  ];
+  const stats = `<table class="erf"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="num">${esc(v)}</td></tr>`).join('')}</tbody></table>`;
+  const growth = input.stages.length
+    ? `<table class="erf-growth"><thead><tr>${['stage output', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'].map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${input.stages
+        .map(
+          (st) =>
+            `<tr><td>${esc(st.layer)}</td><td class="num">${st.stride.join('×')}</td><td class="num">${st.stats.theoretical.size.map((v) => cell(v)).join('×')}</td><td class="num">${cell(st.stats.radius.p50)}</td><td class="num">${cell(st.stats.radius.p95)}</td><td class="num">${st.stats.gaussian ? st.stats.gaussian.sigma.map((v) => v.toFixed(1)).join('×') : '–'}</td><td class="num">${cell(st.stats.areaRatio, 4)}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
+  const svg = erfSvg(input.map, s, `effective receptive field of ${input.layer}`);
+  return `${head}<figure class="chart">${svg}<figcaption>${esc(`${input.layer}, centre unit: |∂unit/∂input| summed over channels, ${how}; white box: the theoretical field; dashed: the non-zero gradient; red circle: 95 % of the mass.`)}</figcaption></figure>${stats}${growth}</section>`;
+}

@@ -1,0 +1,34 @@
+/**
+ * The effective receptive field a report shows (the HTML report's section): the final feature
+ * map's centre unit, all channels, mean |gradient| over 4 seeded N(0, 1) inputs, weights from the
+ * file (ONNX) or seeded, computed in this thread (runtime/erf.ts inline). A network the reverse pass
+ * cannot go through (a layer without a VJP) or without a spatial map gives the reason instead.
+ */
+import { ConvlensError } from '../errors.js';
+import type { GraphSource } from '../graph/load.js';
+import { computeErf, inlineRunner } from '../runtime/erf.js';
+import type { ErfSectionInput } from './formats/erf-svg.js';
+
+export const REPORT_ERF_SAMPLES = 4;
+
+export async function reportErf(source: GraphSource, maxElements = 1 << 28): Promise<ErfSectionInput | { unavailable: string }> {
+  try {
+    const s = await computeErf(inlineRunner, {
+      source,
+      mode: 'random',
+      samples: REPORT_ERF_SAMPLES,
+      inputs: {},
+      weights: {},
+      weightInit: source.kind === 'onnx' ? 'file' : 'seed',
+      seed: 0,
+      target: { layer: '', channels: null, position: null },
+      stages: true,
+      heatmap: false,
+      maxElements,
+    });
+    return { layer: s.target.layer, mode: s.mode, samples: s.inputs, map: s.magnitude.data, stats: s.stats, stages: s.stages };
+  } catch (e) {
+    if (e instanceof ConvlensError) return { unavailable: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The HTML report's ERF section (formats/erf-svg.ts erfSection over analysis/erf-report.ts): the
+ * final map's centre unit with its heatmap and statistics, the growth along depth, or the reason
+ * there is none.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { reportErf } from '../../src/analysis/erf-report.js';
+import { erfSection } from '../../src/analysis/formats/erf-svg.js';
+
+const spec = (name: string) => JSON.parse(readFileSync(new URL(`../../examples/specs/${name}`, import.meta.url), 'utf8')) as unknown;
+
+describe('the ERF section of the HTML report', () => {
+  it('conv-then-pool (3×3 stride-2 conv, 2×2 stride-2 pool): the pool is the final map, its field 5×5; growth rows for the conv and the pool', async () => {
+    const erf = await reportErf({ kind: 'spec', spec: spec('conv-then-pool.json') });
+    if ('unavailable' in erf) throw new Error(erf.unavailable);
+    expect(erf.layer).toBe('pool');
+    expect(erf.stats.theoretical.size).toEqual([5, 5]);
+    expect(erf.stats.support.insideTheoretical).toBe(true);
+    expect(erf.stages.map((s) => [s.layer, s.stride])).toEqual([
+      ['conv', [2, 2]],
+      ['pool', [4, 4]],
+    ]);
+    const html = erfSection(erf);
+    expect(html).toMatch(/^<section id="erf"><h2>Effective receptive field<\/h2><figure class="chart"><svg /);
+    expect(html).toContain('mean |gradient| over 4 seeded random inputs');
+    expect(html).toContain('<td>conv</td><td class="num">2×2</td><td class="num">3×3</td>');
+  });
+
+  it('a network without a spatial map says why there is no section content', async () => {
+    const erf = await reportErf({ kind: 'spec', spec: { inputs: [{ name: 'x', shape: [1, 8] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 2 }] } });
+    expect(erf).toEqual({ unavailable: expect.stringContaining('INVALID_OPTION') });
+    expect(erfSection(erf)).toContain('<p class="small">Not computed: INVALID_OPTION');
+  });
+});
