@@ -18,13 +18,15 @@ import mercurius from 'mercurius';
 import { GraphQLError, parse } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ConvlensError } from '../errors.js';
-import type { FlopConvention, Report } from '../analysis/report.js';
+import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { jobResolvers } from '../jobs/graphql.js';
+import { erfQuery } from './graphql/erf.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { modelSpec, requestSource } from '../graph/load.js';
+import type { GraphSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { transferable } from './body.js';
@@ -34,6 +36,11 @@ import type { Limits } from './graphql/complexity.js';
 import { getNotAllowed, getRefusal } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
+import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers } from './graphql/analysis.js';
+import { selectedFields } from './graphql/selection.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { AnalyzeTaskResult, CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
+import type { SweepReport } from '../analysis/sweep.js';
 
 export { formatErrors } from './graphql/errors.js';
 
@@ -62,6 +69,32 @@ const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
 const fromGql = (c: unknown) => (c === 'twoMacs' ? '2macs' : c);
 
 type Parent = Record<string, any>;
+
+/** A network as analyze, compare's old and new, and sweep take it. */
+interface NetworkArgs {
+  spec?: unknown;
+  model?: string;
+  resolution?: number;
+  onnxBase64?: string;
+  inputShapes?: unknown;
+}
+
+/** The one network the arguments name (paths under `at`: compare's `$.old`). */
+function networkSource(args: NetworkArgs, at = '$'): GraphSource {
+  const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
+  try {
+    return requestSource(
+      { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, inputShapes: parseInputShapes(args.inputShapes) },
+      'spec, model (a zoo name) or onnxBase64',
+    );
+  } catch (e) {
+    if (at === '$' || !(e instanceof ConvlensError)) throw e;
+    throw new ConvlensError(e.code, `${at.slice(2)}: ${e.message}`, { ...e.details, path: at + String(e.details.path ?? '$').slice(1) });
+  }
+}
+
+/** The counting options (GraphQL's twoMacs is REST's 2macs). */
+const analyzeOptions = (raw: Record<string, unknown> | null | undefined) => parseOptions(raw ? { ...raw, flops: fromGql(raw.flops ?? undefined) ?? undefined } : {}, 'body');
 
 /** The resolver context: mercurius gives the reply, whose request carries the client's abort signal. */
 type Context = { reply: FastifyReply };
@@ -119,19 +152,42 @@ export async function graphqlRoutes(
     resolvers: {
       JSON: GraphQLJSON,
       Query: {
-        analyze: (
-          _: unknown,
-          args: { spec?: unknown; model?: string; resolution?: number; onnxBase64?: string; inputShapes?: unknown; options?: Record<string, unknown> },
-          ctx: Context,
-        ) => {
-          const options = parseOptions(args.options ? { ...args.options, flops: fromGql(args.options.flops ?? undefined) ?? undefined } : {}, 'body');
-          const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
-          const source = requestSource(
-            { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, inputShapes: parseInputShapes(args.inputShapes) },
-            'spec, model (a zoo name) or onnxBase64',
-          );
-          return pool.run<Report>('analyze', { source, options }, bytes ? [bytes.buffer as ArrayBuffer] : [], { signal: signalOf(ctx) });
+        analyze: (_: unknown, args: NetworkArgs & { options?: Record<string, unknown> }, ctx: Context, info: GraphQLResolveInfo) => {
+          const options = analyzeOptions(args.options);
+          // the analyses the selection adds (memory, roofline, …), checked before any work
+          const selected = selectedFields(info);
+          const extras = extrasOptions(selected);
+          const source = networkSource(args);
+          // markdown, html, csv and netron are rendered in the worker too
+          const render = renderOptions(selected, source);
+          return pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), { signal: signalOf(ctx) });
         },
+        compare: (_: unknown, args: Record<string, any>, ctx: Context) => {
+          const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'compare');
+          const before = networkSource(args.old ?? {}, '$.old');
+          const after = networkSource(args.new ?? {}, '$.new');
+          const task: CompareTask = {
+            before,
+            after,
+            options: analyzeOptions(args.options),
+            memory: args.memory === true,
+            ...(device !== undefined && { device }),
+            gates: gatesOf(args.gates ?? undefined) as CompareTask['gates'],
+            allowIncomplete: args.allowIncomplete === true,
+          };
+          return pool.run<CompareTaskResult>('compare', task, transfers(before, after), { signal: signalOf(ctx) }).then((r) => ({ ...r.comparison, gates: r.gates ?? null }));
+        },
+        sweep: (_: unknown, args: Record<string, any>, ctx: Context) => {
+          const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'sweep');
+          const source = networkSource(args);
+          const task: SweepTask = {
+            source,
+            options: analyzeOptions(args.options),
+            sweep: { sizes: sweepSizes(args.sizes), ...stripNulls({ input: args.input, inPlace: args.inPlace }), ...(device !== undefined && { device }) },
+          };
+          return pool.run<SweepReport>('sweep', task, transfers(source), { signal: signalOf(ctx) });
+        },
+        ...catalogResolvers,
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
         model: (_: unknown, args: { name: string; resolution?: number }) => modelSpec(args.name, args.resolution ?? undefined),
         operators: operatorCatalog,
@@ -149,7 +205,9 @@ export async function graphqlRoutes(
           return runResult(await callRun(pool, task, signalOf(ctx)));
         },
         ...jobs.Query,
+        ...erfQuery(pool, opts.maxElements),
       },
+      ...analysisTypeResolvers,
       Mutation: jobs.Mutation,
       Job: jobs.Job,
       ...tensorResolvers,

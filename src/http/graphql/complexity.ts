@@ -1,16 +1,20 @@
 /**
  * A validation rule that bounds what one GraphQL operation may ask for, before any resolver runs:
- *   - weight of its root fields: run 25, analyze 10, runOperator 10, foldBatchNorm 5, any other 1
- *     (a mutation: submitJob 10, any other 1); every alias counts (three aliased `run`s weigh 75),
- *     at most LIMITS.rootWeight;
+ *   - weight of its root fields: run 25, sweep 25, compare 20, analyze 10, runOperator 10,
+ *     foldBatchNorm 5, any other 1 (a mutation: submitJob 10, any other 1), plus the analyses a
+ *     Report adds in the same worker task wherever they are selected (html 3, which runs the memory
+ *     analysis too; memory 2, explain 2; deployed, roofline, modules, convention, markdown, csv,
+ *     netron 1); every alias counts (three aliased `run`s
+ *     weigh 75), at most LIMITS.rootWeight;
  *   - fields selected, fragments expanded at every spread, at most LIMITS.fields (introspection
  *     fields included: getIntrospectionQuery() selects 220 to 229);
  *   - nesting depth, at most LIMITS.depth, where the subtrees of `__schema` and `__type` are exempt
  *     (graphql-js getIntrospectionQuery() nests TypeRef nine `ofType` levels deep; the schema itself
  *     is acyclic, so no other path gets near the limit);
  *   - below the root, one response name per field: `a: data b: data` under one tensor, or 300 aliases
- *     of `name` under `layers`, are refused. No field below the root takes arguments, so its aliases
- *     repeat the same value, and under a list they multiply the answer by the list's length (the
+ *     of `name` under `layers`, are refused. The fields below the root that take arguments are the
+ *     Report's analyses, which one analysis computes once (graphql/analysis.ts refuses them twice
+ *     with different arguments); other aliases repeat the same value, and under a list they multiply the answer by the list's length (the
  *     layers of a 10^5-node graph, every output of a run): with one name per field an answer is at
  *     most what REST answers for the same call. Lists are never sized by the document (no field takes
  *     `first:`), so the root weight, which counts every alias, bounds the work a document starts.
@@ -20,13 +24,18 @@
  * Limits come from the configuration (GRAPHQL_MAX_COST, GRAPHQL_MAX_FIELDS, GRAPHQL_MAX_DEPTH).
  */
 import { GraphQLError, Kind, print } from 'graphql';
-import type { ASTVisitor, FieldNode, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
+import type { ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLField, GraphQLNamedType, GraphQLOutputType, OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
 
 export const LIMITS = { rootWeight: 50, fields: 500, depth: 12 } as const;
 export type Limits = { rootWeight: number; fields: number; depth: number };
 
 /** Query fields that start worker tasks weigh more than catalog reads (weight 1). */
-export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
+export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, sweep: 25, compare: 20, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
+
+/** The type whose fields of NESTED_FIELD_WEIGHT add work to their analysis (computed in its worker task). */
+const WEIGHED_TYPE = 'Report';
+/** Report's analyses: weighed wherever selected (under analyze, through fragments). */
+export const NESTED_FIELD_WEIGHT: Readonly<Record<string, number>> = { memory: 2, explain: 2, html: 3, deployed: 1, roofline: 1, modules: 1, convention: 1, markdown: 1, csv: 1, netron: 1 };
 
 /** Mutation fields: a submitted job takes a place in the job queue, as much as an analysis; cancelJob 1. */
 export const MUTATION_FIELD_WEIGHT: Readonly<Record<string, number>> = { submitJob: 10 };
@@ -72,6 +81,21 @@ function firstRepeat(set: Merged, path: string[], root: boolean): Repeat | null 
     if (found) return found;
   }
   return null;
+}
+
+/**
+ * A field of an object or interface type, and a type without its list and non-null wrappers, read
+ * structurally: the schema is mercurius's (graphql's CommonJS build), whose classes the ES build's
+ * isObjectType/getNamedType would not recognise.
+ */
+function fieldOf(parent: GraphQLNamedType | null | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
+  const p = parent as { getFields?: () => Record<string, GraphQLField<unknown, unknown>> } | null | undefined;
+  return typeof p?.getFields === 'function' ? p.getFields()[name] : undefined;
+}
+function namedType(t: GraphQLOutputType): GraphQLNamedType {
+  let u = t as { ofType?: unknown };
+  while (u.ofType) u = u.ofType as { ofType?: unknown };
+  return u as GraphQLNamedType;
 }
 
 function weightList(counts: Map<string, number>, weights: Readonly<Record<string, number>>): string {
@@ -143,6 +167,26 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
       }
     };
 
+    /** Report fields of NESTED_FIELD_WEIGHT, by name (aliases and fragments expanded; a fragment counted where spread), found by type. */
+    const schema = context.getSchema();
+    const nestedFields = (set: SelectionSetNode | undefined, parent: GraphQLNamedType | null | undefined, counts: Map<string, number>, seen: Set<string>): void => {
+      for (const s of set?.selections ?? []) {
+        if (s.kind === Kind.FIELD) {
+          const def = fieldOf(parent, s.name.value);
+          if (parent?.name === WEIGHED_TYPE && NESTED_FIELD_WEIGHT[s.name.value] !== undefined) counts.set(s.name.value, (counts.get(s.name.value) ?? 0) + 1);
+          if (def && s.selectionSet) nestedFields(s.selectionSet, namedType(def.type), counts, seen);
+        } else if (s.kind === Kind.INLINE_FRAGMENT) {
+          nestedFields(s.selectionSet, s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent, counts, seen);
+        } else {
+          const def = fragments.get(s.name.value);
+          if (!def || seen.has(def.name.value)) continue;
+          seen.add(def.name.value);
+          nestedFields(def.selectionSet, schema.getType(def.typeCondition.name.value), counts, seen);
+          seen.delete(def.name.value);
+        }
+      }
+    };
+
     /** The operation's fields merged by response name; called only when its expansion is at most limits.fields. */
     const merge = (set: SelectionSetNode, into: Merged, seen: Set<string>): Merged => {
       for (const s of set.selections) {
@@ -173,13 +217,18 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
         const counts = new Map<string, number>();
         rootFields(op.selectionSet, counts, new Set());
         const table = weightsOf(op);
-        const weight = [...counts].reduce((s, [name, n]) => s + (table[name] ?? 1) * n, 0);
+        // the nested count walks the expansion, so only a document within the field limit (as merge)
+        const nested = new Map<string, number>();
+        if (measure(op.selectionSet, false).fields <= limits.fields) nestedFields(op.selectionSet, op.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType(), nested, new Set());
+        const weight =
+          [...counts].reduce((s, [name, n]) => s + (table[name] ?? 1) * n, 0) + [...nested].reduce((s, [name, n]) => s + NESTED_FIELD_WEIGHT[name] * n, 0);
         if (weight > limits.rootWeight) {
           const weights = Object.entries(table).map(([k, v]) => `${k} ${v}`).join(', ');
+          const inner = Object.entries(NESTED_FIELD_WEIGHT).map(([k, v]) => `${k} ${v}`).join(', ');
           report(
             op,
-            `${label} weighs ${weight} (${weightList(counts, table)}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1, and each alias counts: split the work over several requests.`,
-            { limit: limits.rootWeight, weight, rootFields: Object.fromEntries(counts) },
+            `${label} weighs ${weight} (${weightList(counts, table)}${nested.size ? `; ${weightList(nested, NESTED_FIELD_WEIGHT)}` : ''}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1${op.operation === 'mutation' ? '' : `; a report's analyses ${inner}`}, and each alias counts: split the work over several requests.`,
+            { limit: limits.rootWeight, weight, rootFields: Object.fromEntries(counts), ...(nested.size ? { nestedFields: Object.fromEntries(nested) } : {}) },
           );
         }
         const m = measure(op.selectionSet, false);

@@ -1,0 +1,224 @@
+/**
+ * GraphQL over the analyses of issue 11, computed by the same code as REST and the CLI
+ * (analysis/extras.ts in the analyze worker task; the compare and sweep tasks):
+ *   - Report.memory, roofline, modules, convention, explain, deployed: the analyze resolver reads
+ *     which of them its selection asks for, with their arguments (graphql/selection.ts), checks
+ *     them (an unknown device or preset is INVALID_OPTION naming the argument and the closest
+ *     name) and runs one worker task that returns the report with those keys;
+ *   - compare(old:, new:), sweep, devices, conventions;
+ *   - the mappings from the analyses' JSON to the SDL's types (twoMacs for `2macs`, the module
+ *     tree flattened with parents, records as lists).
+ */
+import { parseThreshold } from '../../analysis/compare.js';
+import { DEVICES, resolveDevice } from '../../analysis/devices.js';
+import type { DeviceProfile } from '../../analysis/devices.js';
+import { ExtrasOptionsSchema, planExtras } from '../../analysis/extras.js';
+import type { ExtrasOptions } from '../../analysis/extras.js';
+import { comparisonMarkdown } from '../../analysis/formats/compare-markdown.js';
+import { DEFAULT_MODULE_DEPTH, flattenModules, MAX_MODULE_DEPTH } from '../../analysis/modules.js';
+import type { RenderFormat } from '../../analysis/render.js';
+import type { AnalyzeTask } from '../../runtime/tasks.js';
+import type { ModuleNode } from '../../analysis/modules.js';
+import { PRESETS } from '../../conventions/index.js';
+import { ConvlensError } from '../../errors.js';
+import type { GraphSource } from '../../graph/load.js';
+import { byConvention, memoryAccess } from './results.js';
+
+type Parent = Record<string, any>;
+
+/** The Report fields computed with the analysis, and the worker options each selection adds. */
+export const REPORT_EXTRA_FIELDS = ['memory', 'roofline', 'modules', 'convention', 'explain', 'deployed'] as const;
+type ExtraField = (typeof REPORT_EXTRA_FIELDS)[number];
+
+/** Where an extras option comes from in the document, for error paths. */
+const ARGUMENT_OF: Record<keyof ExtrasOptions, string> = {
+  depth: 'modules(depth:)',
+  topK: 'modules(topK:)',
+  memory: 'memory',
+  inPlace: 'memory(inPlace:)',
+  device: 'roofline(device:)',
+  convention: 'convention(name:)',
+  convTranspose: 'convention(convTranspose:)',
+  explain: 'explain',
+  deployed: 'deployed',
+} as Record<keyof ExtrasOptions, string>;
+
+/** GraphQL passes omitted optional arguments as absent and explicit ones as null: both mean "not given". */
+export function stripNulls<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(stripNulls) as T;
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, stripNulls(x)])) as T;
+}
+
+/**
+ * The extras options a Report selection asks for. A field selected twice must ask the same (one
+ * worker task computes one memory report, one roofline, …): different arguments are INVALID_OPTION.
+ */
+export function extrasOptions(selected: Map<string, Record<string, unknown>[]>): ExtrasOptions {
+  const once = (field: ExtraField): Record<string, unknown> | undefined => {
+    const list = selected.get(field)?.map((a) => stripNulls(a));
+    if (!list?.length) return undefined;
+    const distinct = new Set(list.map((a) => JSON.stringify(a)));
+    if (distinct.size > 1) {
+      throw new ConvlensError('INVALID_OPTION', `${field} is selected with different arguments (${[...distinct].join(', ')}); one analysis computes it once: select it once, or use another analyze`, {
+        path: `$.${field}`,
+      });
+    }
+    return list[0];
+  };
+  const o: Record<string, unknown> = {};
+  const memory = once('memory');
+  if (memory) Object.assign(o, { memory: true }, memory.inPlace !== undefined && { inPlace: memory.inPlace });
+  const rl = once('roofline');
+  if (rl) {
+    if ((rl.device === undefined) === (rl.profile === undefined)) {
+      throw new ConvlensError('INVALID_OPTION', 'roofline needs exactly one of device (a built-in id, see `devices`) or profile (a custom device)', { path: '$.roofline' });
+    }
+    o.device = rl.device ?? rl.profile;
+  }
+  const modules = once('modules');
+  // a modules selection without arguments still asks for the summary, at the default depth
+  if (modules) Object.assign(o, { depth: modules.depth ?? DEFAULT_MODULE_DEPTH }, modules.topK !== undefined && { topK: modules.topK });
+  const convention = once('convention');
+  if (convention) Object.assign(o, { convention: convention.name }, convention.convTranspose !== undefined && { convTranspose: convention.convTranspose });
+  if (once('explain')) o.explain = true;
+  if (once('deployed')) o.deployed = true;
+  const parsed = ExtrasOptionsSchema.safeParse(o);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0] ?? '') as keyof ExtrasOptions;
+    const at = ARGUMENT_OF[key] ?? key;
+    throw new ConvlensError('INVALID_OPTION', `${at}: ${issue.message}`, { path: `$.${at}` });
+  }
+  // unknown device or preset names fail here, before any work, at the argument that gave them
+  planExtras(parsed.data, (key) => `$.${ARGUMENT_OF[key] ?? key}`);
+  return parsed.data;
+}
+
+/** Report fields rendered in the worker, and their format names (analysis/render.ts). */
+const RENDERED: Record<string, RenderFormat> = { markdown: 'md', html: 'html', csv: 'csv', netron: 'netron' };
+
+/**
+ * The renderings a Report selection asks for (markdown, html, csv, netron), with the one depth and
+ * topK their module tables use; netron only for an ONNX source. Null when none is selected.
+ */
+export function renderOptions(selected: Map<string, Record<string, unknown>[]>, source: GraphSource): AnalyzeTask['render'] | undefined {
+  const formats = Object.keys(RENDERED).filter((f) => selected.has(f));
+  if (!formats.length) return undefined;
+  if (selected.has('netron') && source.kind !== 'onnx') {
+    throw new ConvlensError('INVALID_OPTION', "netron annotates an ONNX file's nodes: analyse an ONNX file (onnxBase64); a spec or built-in model has none", { path: '$.netron' });
+  }
+  const args = ['markdown', 'html'].flatMap((f) => (selected.get(f) ?? []).map((a) => stripNulls(a)));
+  const distinct = new Set(args.map((a) => JSON.stringify({ depth: a.depth, topK: a.topK })));
+  if (distinct.size > 1) {
+    throw new ConvlensError('INVALID_OPTION', `markdown and html are selected with different depth or topK (${[...distinct].join(', ')}): one rendering pass uses one; select them alike`, { path: '$.markdown' });
+  }
+  const { depth, topK } = (args[0] ?? {}) as { depth?: number; topK?: number };
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 0 && depth <= MAX_MODULE_DEPTH)) {
+    throw new ConvlensError('INVALID_OPTION', `depth must be an integer from 0 to ${MAX_MODULE_DEPTH}, got ${depth}`, { path: '$.markdown(depth:)' });
+  }
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 0 && topK <= 100)) {
+    throw new ConvlensError('INVALID_OPTION', `topK must be an integer from 0 to 100, got ${topK}`, { path: '$.markdown(topK:)' });
+  }
+  return { formats: formats.map((f) => RENDERED[f]), ...(depth !== undefined && { depth }), ...(topK !== undefined && { topK }) };
+}
+
+/** A module tree flattened in tree order, each node with its parent's path. */
+function flatModules(tree: Parent) {
+  return flattenModules(tree.modules as ModuleNode[]).map(({ children: _c, ...m }) => ({
+    ...m,
+    parent: m.depth > 1 ? m.path.slice(0, m.path.length - m.name.length - 1) : null,
+  }));
+}
+
+const toGqlFlops = (c: string) => (c === '2macs' ? 'twoMacs' : c);
+
+/** compare's gates: [{ metric, maxIncrease: "5%" }] → analysis/compare.ts gates, INVALID_OPTION at the entry at fault. */
+export function gatesOf(raw: { metric: string; maxIncrease: string }[] | undefined) {
+  return (raw ?? []).map((g, i) => ({ metric: g.metric, maxIncrease: parseThreshold(g.maxIncrease, `$.gates[${i}].maxIncrease`) }));
+}
+
+/** A device argument pair (built-in id or custom profile), checked here so an error names the argument. */
+export function deviceArgument(device: unknown, profile: unknown, where: string): string | DeviceProfile | undefined {
+  if (device !== undefined && profile !== undefined) {
+    throw new ConvlensError('INVALID_OPTION', `${where}: give device (a built-in id) or profile (a custom device), not both`, { path: '$.profile' });
+  }
+  if (device !== undefined) resolveDevice(device, '$.device');
+  if (profile !== undefined) resolveDevice(profile, '$.profile');
+  return (device ?? profile) as string | DeviceProfile | undefined;
+}
+
+/** sweep's sizes: [[224], [160, 320]] → [224, [160, 320]]. */
+export function sweepSizes(raw: number[][]): (number | [number, number])[] {
+  return raw.map((s, i) => {
+    if (s.length === 1) return s[0];
+    if (s.length === 2) return [s[0], s[1]] as [number, number];
+    throw new ConvlensError('INVALID_OPTION', `sizes[${i}] has ${s.length} numbers: give [side] for a square input or [height, width]`, { path: `$.sizes[${i}]` });
+  });
+}
+
+/** Transfer lists of the ONNX bytes in sources, so the worker takes them without a copy. */
+export function transfers(...sources: GraphSource[]): ArrayBuffer[] {
+  return sources.flatMap((s) => (s.kind === 'onnx' ? [s.bytes.buffer as ArrayBuffer] : []));
+}
+
+export const catalogResolvers = {
+  devices: () =>
+    DEVICES.map((d) => ({
+      ...d,
+      description: d.description ?? null,
+      peaks: { float32: d.peaks.float32, float16: d.peaks.float16 ?? null, bfloat16: d.peaks.bfloat16 ?? null, int8: d.peaks.int8 ?? null },
+      derivation: Object.entries(d.derivation).map(([figure, text]) => ({ figure, text })),
+    })),
+  conventions: () =>
+    PRESETS.map((p) => ({
+      name: p.name,
+      tool: p.tool,
+      version: p.version,
+      unit: p.unit,
+      summary: p.summary,
+      source: [...p.source],
+      rules: Object.entries(p.rules).map(([family, r]) => ({ family, why: r!.why, source: r!.source })),
+    })),
+};
+
+/** Field resolvers of the analyses' types. */
+export const analysisTypeResolvers = {
+  Report: {
+    // computed in the analyze task from this selection (extrasOptions); absent only when not selected
+    memory: (p: Parent) => p.memory ?? null,
+    roofline: (p: Parent) => p.roofline ?? null,
+    modules: (p: Parent) => p.modules ?? null,
+    convention: (p: Parent) => p.convention ?? null,
+    explain: (p: Parent) => p.explain ?? null,
+    deployed: (p: Parent) => p.deployed ?? null,
+    markdown: (p: Parent) => p.renderings?.md ?? null,
+    html: (p: Parent) => p.renderings?.html ?? null,
+    csv: (p: Parent) => p.renderings?.csv ?? null,
+    netron: (p: Parent) => p.renderings?.netron ?? null,
+  },
+  ModuleTree: { modules: (p: Parent) => flatModules(p) },
+  LayerExplanation: { flops: (p: Parent) => ({ twoMacs: p.flops['2macs'], macs: p.flops.macs, exact: p.flops.exact }) },
+  DeployedGraph: { flops: (p: Parent) => toGqlFlops(p.flops) },
+  DeployedCosts: {
+    flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
+    memoryAccess: (p: Parent) => memoryAccess(p.memoryAccess),
+  },
+  Comparison: {
+    gates: (p: Parent) => p.gates ?? null,
+    markdown: (p: Parent) => comparisonMarkdown(p as never, p.gates),
+  },
+  LayerDiff: {
+    opBefore: (p: Parent) => p.op.before,
+    opAfter: (p: Parent) => p.op.after,
+    outputShapeBefore: (p: Parent) => p.outputShape.before,
+    outputShapeAfter: (p: Parent) => p.outputShape.after,
+  },
+  SweepEntry: { size: (p: Parent) => p.size },
+  SweepError: {
+    details: (p: Parent) => {
+      const { code: _c, message: _m, path: _p, layer: _l, ...rest } = p;
+      return Object.keys(rest).length ? rest : null;
+    },
+  },
+};
