@@ -103,6 +103,25 @@ def extra():
     capture("mul three inputs broadcast [2,3,4,4]·[1,3,1,1]·[4]", "mul", {}, [a, b, c0], [a * b * c0])
     c1 = c[0, :, :1].detach().requires_grad_(True)
     capture("sub broadcast [2,3,4,4] − [3,1,4]", "sub", {}, [a, c1], [a - c1])
+    # transposed convolutions: depthwise, pointwise, dilated with output padding
+    def convt(name, x, cout, k, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+        w = rnd(x.shape[1], cout // groups, k, k, scale=0.3)
+        b = rnd(cout)
+        attrs = {"outChannels": cout, "kernelSize": k, "stride": stride, "padding": padding, "outputPadding": output_padding, "dilation": dilation, "groups": groups}
+        capture(name, "convTranspose2d", attrs, [x], [F.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation)], {"weight": w, "bias": b})
+    convt("convTranspose2d x=[1,3,4,5] k=3 s=2 p=1 op=1 g=3 (depthwise)", rnd(1, 3, 4, 5), 3, 3, 2, 1, 1, groups=3)
+    convt("convTranspose2d x=[2,4,3,3] k=1 (pointwise)", rnd(2, 4, 3, 3), 2, 1)
+    convt("convTranspose2d x=[1,2,4,4] k=3 s=3 p=2 op=2 d=2", rnd(1, 2, 4, 4), 3, 3, 3, 2, 2, dilation=2)
+    # ONNX Resize in the coordinate modes PyTorch's interpolate shares
+    x = rnd(1, 2, 3, 5)
+    capture("resize linear half_pixel sizes [1,2,6,10]", "resize", {"mode": "linear", "coordinateTransformationMode": "half_pixel", "sizes": [1, 2, 6, 10]}, [x],
+            [F.interpolate(x, size=(6, 10), mode="bilinear", align_corners=False)])
+    capture("resize nearest asymmetric floor scales [1,1,2,3]", "resize", {"mode": "nearest", "coordinateTransformationMode": "asymmetric", "nearestMode": "floor", "scales": [1, 1, 2, 3]}, [x],
+            [F.interpolate(x, scale_factor=(2, 3), mode="nearest")])
+    capture("resize cubic align_corners sizes [1,2,7,4]", "resize", {"mode": "cubic", "coordinateTransformationMode": "align_corners", "sizes": [1, 2, 7, 4]}, [x],
+            [F.interpolate(x, size=(7, 4), mode="bicubic", align_corners=True)])
+    capture("resize linear align_corners scales [1,1,1.5,0.6] (down in W)", "resize", {"mode": "linear", "coordinateTransformationMode": "align_corners", "scales": [1, 1, 1.5, 0.6]}, [x],
+            [F.interpolate(x, size=(4, 3), mode="bilinear", align_corners=True)])
     # plumbing the forward goldens leave to hand-worked tests
     x = rnd(2, 1, 3, 1)
     capture("squeeze axes [1,3]", "squeeze", {"axes": [1, 3]}, [x], [x.squeeze(3).squeeze(1)])

@@ -7,6 +7,10 @@
  *                                       one kernel (domain.md; thop, torchinfo, onnx-tool count
  *                                       output positions instead, which is wrong)
  *   exact = 2·MACs − (outputs that receive at least one product), since each output sums its products
+ * VJP (weights constant): ∂L/∂x = conv2d(∂L/∂y) with the same weight, same stride, padding,
+ * dilation and groups (conv's [Cout, Cin/g] layout is this op's [Cin, Cout/g]): the forward conv
+ * kernel (implicit im2col into GEMM panels, or the depthwise window). Output padding only adds
+ * rows no input reaches: conv's windows never start there.
  */
 import { z } from 'zod';
 import { Pair, PaddingSchema, nonNegInt, pairOf, posInt, transposedGeometry } from './geometry.js';
@@ -16,6 +20,8 @@ import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { convTransposeForward } from './conv-transpose-kernel.js';
+import { convForward } from './conv.js';
+import { gradOrZeros } from './vjp-kernels.js';
 import type { ConvTransposePlan } from './conv-transpose-kernel.js';
 
 export const ConvTransposeAttrs = z.strictObject({
@@ -99,6 +105,14 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
   },
   receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),
   run: (ctx) => [tensor(ctx.outputs[0], convTransposeForward(ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))],
+  vjp(ctx) {
+    const p = ctx.plan;
+    // the conv that maps y's size back to x's: in and out swapped, the same begin padding; the end
+    // padding is whatever makes floor((in + pb + pe − k_eff)/s) + 1 = out (read only for 1×1 checks)
+    const geo = p.geo.map((g) => ({ ...g, in: g.out, out: g.in, padEnd: (g.in - 1) * g.stride + g.effKernel - g.out - g.padBegin }));
+    const gx = convForward(gradOrZeros(ctx), ctx.weights.weight.data, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo });
+    return [tensor(ctx.inputs[0].shape, gx)];
+  },
 };
 
 export { convTransposeForward };

@@ -15,6 +15,8 @@
  *   cubic the four around it (Keys, a = −0.75), indices clamped to the edge.
  *   FLOPs per output: nearest 0 (a copy); bilinear 7 (4 mul + 3 add); bicubic 31 (16 mul + 15 add)
  * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H.
+ * VJP: the transpose of the same taps, ∂x[iy, ix] += wy·wx·g[oy, ox] for every tap (iy, wy) of
+ * row oy and (ix, wx) of column ox (edge-clamped taps add up at the edge, as PyTorch's backward).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -22,7 +24,8 @@ import { pair, posInt } from './geometry.js';
 import { resample } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF } from './types.js';
+import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF, VjpContext } from './types.js';
+import { gradOrZeros } from './vjp-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -194,6 +197,34 @@ function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor
 
 const runResample = (ctx: RunContext<unknown, ResamplePlan>) => [resampleForward(ctx.inputs[0], ctx.plan, ctx.outputs[0])];
 
+/** ∂x of the separable resampling: each output's gradient scattered back along its taps, row weight hoisted. */
+function resampleBackward(g: Float32Array, plan: ResamplePlan, inShape: Shape): Tensor {
+  const ty = axisTaps(plan, 0);
+  const tx = axisTaps(plan, 1);
+  const [H, W] = plan.inSize;
+  const [OH, OW] = plan.outSize;
+  const planes = g.length / (OH * OW);
+  const gx = new Float32Array(planes * H * W);
+  for (let p = 0; p < planes; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const src = (p * OH + oy) * OW;
+      for (let a = 0; a < ty.taps; a++) {
+        const row = xp + ty.index[oy * ty.taps + a] * W;
+        const wy = ty.weight[oy * ty.taps + a];
+        for (let ox = 0; ox < OW; ox++) {
+          const gy = wy * g[src + ox];
+          for (let b = 0; b < tx.taps; b++) gx[row + tx.index[ox * tx.taps + b]] += tx.weight[ox * tx.taps + b] * gy;
+        }
+      }
+    }
+  }
+  return tensor(inShape, gx);
+}
+
+/** One gradient for x; the parameter inputs (roi, scales, sizes) have none. */
+const resampleVjp = (ctx: VjpContext<unknown, ResamplePlan>) => ctx.inputs.map((x, i) => (i === 0 ? resampleBackward(gradOrZeros(ctx), ctx.plan, x.shape) : null));
+
 const positive = z.number().positive();
 
 export const UpsampleAttrs = z
@@ -239,6 +270,7 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
   },
   receptiveField: resampleRF,
   run: runResample,
+  vjp: resampleVjp,
 };
 
 export const ResizeAttrs = z.strictObject({
@@ -284,4 +316,5 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
   },
   receptiveField: resampleRF,
   run: runResample,
+  vjp: resampleVjp,
 };
