@@ -18,6 +18,8 @@
  * trace, sums) numel(x) − numel(y) additions.
  * Receptive fields: an axis that survives to the output moves to its place there; a spatial axis
  * that is summed makes the field global; the operands' fields then merge (as matmul's).
+ * VJP: operand i receives g times the product of the other operands, summed over every label
+ * combination that reads it (a broadcast "..." axis or a diagonal sums its share back).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -190,5 +192,37 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
       out[o] = acc;
     }
     return [tensor(ctx.outputs[0], out)];
+  },
+  vjp(ctx) {
+    // ∂L/∂x_i[offset_i] += g[out] · Π_{j≠i} x_j[offset_j], over the same odometer as the forward
+    const { sizes, outRank, strides } = ctx.plan;
+    const data = ctx.inputs.map((t) => t.data);
+    const grads = data.map((d) => new Float32Array(d.length));
+    const g = ctx.gradOutputs[0]?.data;
+    const n = data.length;
+    const rank = sizes.length;
+    const total = numel(sizes);
+    if (g && total > 0) {
+      const inner = numel(sizes.slice(outRank));
+      const at = new Array<number>(rank).fill(0);
+      const offsets = new Array<number>(n).fill(0);
+      for (let o = 0; o < g.length; o++) {
+        const go = g[o];
+        for (let s = 0; s < inner; s++) {
+          for (let i = 0; i < n; i++) {
+            let p = go;
+            for (let j = 0; j < n; j++) if (j !== i) p *= data[j][offsets[j]];
+            grads[i][offsets[i]] += p;
+          }
+          for (let d = rank - 1; d >= 0; d--) {
+            for (let i = 0; i < n; i++) offsets[i] += strides[i][d];
+            if (++at[d] < sizes[d]) break;
+            for (let i = 0; i < n; i++) offsets[i] -= strides[i][d] * sizes[d];
+            at[d] = 0;
+          }
+        }
+      }
+    }
+    return grads.map((gr, i) => tensor(ctx.inputs[i].shape, gr));
   },
 };

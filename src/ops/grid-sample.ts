@@ -15,6 +15,10 @@
  * nearest 0 (a copy); the position arithmetic per output position is not counted.
  * Receptive field: where a unit reads is given by the grid's values, so any input unit may be in
  * it: the field is global over the input, and a DATA_DEPENDENT_RECEPTIVE_FIELD warning says so.
+ * VJP (torch's grid_sampler_2d_backward): x receives g through the same tap weights; the grid
+ * receives Σ g·x·∂weight/∂position times the unnormalisation's scale (0 where border or
+ * reflection padding clamped the position, the sign of a reflection's direction); nearest
+ * sampling gives the grid no gradient.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -48,6 +52,27 @@ function source(g: number, size: number, a: GridSampleAttrs): number {
   if (a.paddingMode === 'reflection') v = a.alignCorners ? reflect(v, 0, 2 * (size - 1)) : reflect(v, -1, 2 * size - 1);
   if (a.paddingMode !== 'zeros') v = Math.min(Math.max(v, 0), size - 1);
   return v;
+}
+
+/**
+ * d source / d g at g (torch's *_set_grad helpers): the unnormalisation's scale, times −1 or +1
+ * for a reflection's direction, times 0 where the position was clamped (at or past an edge).
+ */
+function sourceGrad(g: number, size: number, a: GridSampleAttrs): number {
+  let v = a.alignCorners ? ((g + 1) / 2) * (size - 1) : ((g + 1) * size - 1) / 2;
+  let grad = a.alignCorners ? (size - 1) / 2 : size / 2;
+  if (a.paddingMode === 'zeros') return grad;
+  if (a.paddingMode === 'reflection') {
+    const [lo2, hi2] = a.alignCorners ? [0, 2 * (size - 1)] : [-1, 2 * size - 1];
+    if (lo2 === hi2) return 0;
+    const min = lo2 / 2;
+    const span = (hi2 - lo2) / 2;
+    const sign = v - min < 0 ? -1 : 1;
+    const flips = Math.floor(Math.abs(v - min) / span);
+    grad *= flips % 2 === 0 ? sign : -sign;
+    v = reflect(v, lo2, hi2);
+  }
+  return v <= 0 || v >= size - 1 ? 0 : grad;
 }
 
 /** Round half to even, as C's nearbyint under the default rounding mode. */
@@ -121,5 +146,62 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
       }
     }
     return [tensor(ctx.outputs[0], out)];
+  },
+  vjp(ctx) {
+    const [x, grid] = ctx.inputs;
+    const a = ctx.attrs;
+    const [n, c, h, w] = x.shape;
+    const [, hg, wg] = grid.shape;
+    const gx = new Float32Array(x.data.length);
+    const gGrid = new Float32Array(grid.data.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (!g) return [tensor(x.shape, gx), tensor(grid.shape, gGrid)];
+    const plane = h * w;
+    const positions = hg * wg;
+    const inside = (yy: number, xx: number) => yy >= 0 && yy < h && xx >= 0 && xx < w;
+    for (let b = 0; b < n; b++) {
+      for (let p = 0; p < positions; p++) {
+        const gi = (b * positions + p) * 2;
+        const sx = source(grid.data[gi], w, a);
+        const sy = source(grid.data[gi + 1], h, a);
+        const dst = b * c * positions + p;
+        const src = b * c * plane;
+        if (a.mode === 'nearest') {
+          // a piecewise-constant read: the picked pixel gets g, the grid none
+          const ix = nearbyint(sx);
+          const iy = nearbyint(sy);
+          if (inside(iy, ix)) for (let ch = 0; ch < c; ch++) gx[src + ch * plane + iy * w + ix] += g[dst + ch * positions];
+          continue;
+        }
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        const fx = sx - x0;
+        const fy = sy - y0;
+        let dx = 0;
+        let dy = 0;
+        for (let t = 0; t < 4; t++) {
+          const oy = t >> 1;
+          const ox = t & 1;
+          const yy = y0 + oy;
+          const xx = x0 + ox;
+          if (!inside(yy, xx)) continue;
+          const wt = (oy ? fy : 1 - fy) * (ox ? fx : 1 - fx);
+          // ∂weight/∂sx and ∂weight/∂sy of this tap
+          const wx = (ox ? 1 : -1) * (oy ? fy : 1 - fy);
+          const wy = (oy ? 1 : -1) * (ox ? fx : 1 - fx);
+          const at = src + yy * w + xx;
+          for (let ch = 0; ch < c; ch++) {
+            const go = g[dst + ch * positions];
+            gx[at + ch * plane] += wt * go;
+            const v = x.data[at + ch * plane] * go;
+            dx += wx * v;
+            dy += wy * v;
+          }
+        }
+        gGrid[gi] = dx * sourceGrad(grid.data[gi], w, a);
+        gGrid[gi + 1] = dy * sourceGrad(grid.data[gi + 1], h, a);
+      }
+    }
+    return [tensor(x.shape, gx), tensor(grid.shape, gGrid)];
   },
 };

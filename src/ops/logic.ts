@@ -13,6 +13,8 @@
  * ConstantOfShape, which must fold for the Expand to have a shape. Receptive fields: a
  * comparison or logic op merges its operands' fields as add does; where merges all three (the
  * condition selects which branch a unit reads, so both are in its field).
+ * VJPs: comparisons and logic have bool outputs, so no input gradient (null, as PyTorch); where
+ * sends g to the branch each element took (summed over broadcast dims), none to the condition.
  */
 import { broadcastOp, unaryOp } from './pointwise.js';
 
@@ -55,4 +57,10 @@ export const where = broadcastOp({
   fn: () => ([c, x, y]) => (c !== 0 ? x : y),
   // the branches' kind: Where(cond, int64, int64) is an int64 shape
   integerOut: ([, x, y]) => x && y,
+  // the condition has no gradient; g goes to the branch each element took
+  partials: () => ([c], _y, into) => {
+    into[1] = c !== 0 ? 1 : 0;
+    into[2] = c !== 0 ? 0 : 1;
+  },
+  noGradient: [0],
 });

@@ -12,8 +12,10 @@
  *
  * FLOPs: 1 per output element per operation (a k-input Min does k − 1 comparisons); floor and ceil
  * count 1 (a rounding). Receptive fields pass through (unary) or merge as add's (mergeRF).
- * VJPs (PyTorch autograd): sqrt g/(2y), exp g·y, log g/x, neg −g, abs g·sign(x) (0 at 0),
- * reciprocal −g·y², floor and ceil 0.
+ * VJPs (PyTorch autograd; broadcast operands sum the gradient over their broadcast dims): sqrt
+ * g/(2y), exp g·y, log g/x, neg −g, abs g·sign(x) (0 at 0), reciprocal −g·y², floor and ceil 0;
+ * pow ∂x = g·e·x^(e−1), ∂e = g·y·ln x; mod ∂a = g, ∂b = −g·⌊a/b⌋ (fmod: trunc); minimum and
+ * maximum send g to the inputs that attain the extremum, split evenly on ties.
  */
 import { z } from 'zod';
 import { broadcastOp, unaryOp } from './pointwise.js';
@@ -60,6 +62,11 @@ export const pow = broadcastOp({
   fn: () => ([x, y], integer) => (integer ? Math.trunc(x ** y) : x ** y),
   // ONNX Pow's output has X's type: an int64 base stays integer even under a float exponent
   integerOut: ([x]) => x,
+  // torch: ∂x = e·x^(e−1) (0 where e = 0); ∂e = y·ln x (0 where x = 0 and e ≥ 0)
+  partials: () => ([x, e], y, into) => {
+    into[0] = e === 0 ? 0 : e * x ** (e - 1);
+    into[1] = x === 0 && e >= 0 ? 0 : y * Math.log(x);
+  },
 });
 
 export const ModAttrs = z.strictObject({ fmod: z.boolean().default(false) });
@@ -78,7 +85,19 @@ export const mod = broadcastOp({
           // JS % takes the dividend's sign; the remainder takes the divisor's
           return r !== 0 && r < 0 !== b < 0 ? r + b : r;
         },
+  // torch: ∂a = 1, ∂b = −⌊a/b⌋ (remainder) or −trunc(a/b) (fmod)
+  partials: (attrs) => ([a, b], _y, into) => {
+    into[0] = 1;
+    into[1] = attrs.fmod ? -Math.trunc(a / b) : -Math.floor(a / b);
+  },
 });
+
+/** The gradient of a min or max goes to the inputs that attain it, split evenly on ties (torch.maximum halves it). */
+const extremum = () => (args: number[], y: number, into: number[]) => {
+  let ties = 0;
+  for (const a of args) if (a === y) ties++;
+  for (let i = 0; i < args.length; i++) into[i] = args[i] === y ? 1 / ties : 0;
+};
 
 /** torch.minimum / torch.maximum: a NaN in any input makes the output NaN (Math.min does the same). */
 export const minimum = broadcastOp({
@@ -90,6 +109,7 @@ export const minimum = broadcastOp({
   variadic: true,
   flops: 1,
   fn: () => (args) => Math.min(...args),
+  partials: extremum,
 });
 export const maximum = broadcastOp({
   name: 'maximum',
@@ -100,4 +120,5 @@ export const maximum = broadcastOp({
   variadic: true,
   flops: 1,
   fn: () => (args) => Math.max(...args),
+  partials: extremum,
 });

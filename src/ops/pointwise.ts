@@ -22,6 +22,7 @@ import { MAX_FOLD_WORK } from '../limits.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape, TensorValue, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { sumToShape } from './vjp-kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface UnaryDef<A> {
@@ -130,6 +131,13 @@ export interface BroadcastDef<A> {
   integerOut?: (integerIn: boolean[]) => boolean;
   /** Operand values read as learned parameters when an imported node reads a float initializer (Pow's exponent is not). */
   foldsConstantOperands?: boolean;
+  /**
+   * ∂y/∂x_i at one output element (its inputs' elements and y), written into `into` for every
+   * input; inputs listed in `noGradient` (where's condition) get none. Absent: the output is not
+   * differentiable (a comparison): every input gradient is null, as PyTorch's bool outputs have none.
+   */
+  partials?: (a: A) => (args: number[], y: number, into: number[]) => void;
+  noGradient?: readonly number[];
 }
 
 /** The fold of a broadcasting op on known inputs, bounded in size and in work (MAX_FOLD_WORK). */
@@ -192,6 +200,30 @@ export function broadcastOp<A = Record<string, never>>(d: BroadcastDef<A>): OpDe
         res,
       );
       return [tensor(out, res)];
+    },
+    vjp(ctx) {
+      const ins = ctx.inputs;
+      if (!d.partials) return ins.map(() => null);
+      const out = ctx.outputs[0];
+      const n = numel(out);
+      const g = ctx.gradOutputs[0]?.data;
+      const noGrad = new Set(d.noGradient ?? []);
+      // each input's gradient over the output shape, then summed over its broadcast dims
+      const full = ins.map((_, i) => (noGrad.has(i) ? null : new Float32Array(n)));
+      if (g) {
+        const partial = d.partials(ctx.attrs);
+        const from = sources(ins.map((t: Tensor) => t.shape), out);
+        const args = new Array<number>(ins.length).fill(0);
+        const into = new Array<number>(ins.length).fill(0);
+        const y = ctx.forward[0].data;
+        for (let k = 0; k < n; k++) {
+          if (g[k] === 0) continue;
+          for (let i = 0; i < ins.length; i++) args[i] = ins[i].data[from[i] ? from[i]![k] : k];
+          partial(args, y[k], into);
+          for (let i = 0; i < ins.length; i++) if (full[i]) full[i]![k] = g[k] * into[i];
+        }
+      }
+      return full.map((f, i) => (f ? sumToShape(f, out, ins[i].shape) : null));
     },
   };
 }

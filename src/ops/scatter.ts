@@ -16,6 +16,10 @@
  * the kernel. Receptive fields: gathering along a spatial axis reads positions the data decides,
  * so the field is global; otherwise it passes through. scatterND's output holds the data's units
  * and the updates' units: their fields merge (as add's).
+ * VJPs: gatherElements adds each output gradient into the element it read; scatterND (none) passes
+ * g to data where nothing was written and to the update written last at each position, (add)
+ * passes g to data everywhere and gathers it for the updates; mul, max, min have none
+ * (NO_GRADIENT). Indices have no gradient.
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -36,7 +40,13 @@ function position(i: number, dim: number, fail: Fail, what: string): number {
 }
 
 function gatherElementsData(data: ArrayLike<number>, shape: Shape, indices: ArrayLike<number>, idxShape: Shape, axis: number, fail: Fail): Float64Array {
-  const out = new Float64Array(indices.length);
+  const from = gatherElementsSources(shape, indices, idxShape, axis, fail);
+  return Float64Array.from(from, (i) => data[i]);
+}
+
+/** For each index element, the flat position of data it reads. */
+function gatherElementsSources(shape: Shape, indices: ArrayLike<number>, idxShape: Shape, axis: number, fail: Fail): Int32Array {
+  const out = new Int32Array(indices.length);
   const ds = strides(shape);
   const is = strides(idxShape);
   const dim = shape[axis];
@@ -49,7 +59,7 @@ function gatherElementsData(data: ArrayLike<number>, shape: Shape, indices: Arra
       rest -= c * is[d];
       src += (d === axis ? position(indices[n], dim, fail, 'gatherElements') : c) * ds[d];
     }
-    out[n] = data[src];
+    out[n] = src;
   }
   return out;
 }
@@ -87,6 +97,19 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
       throw new ConvlensError('INVALID_TENSOR', `gatherElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
     };
     return [tensor(ctx.outputs[0], Float32Array.from(gatherElementsData(x.data, x.shape, idx.data, idx.shape, ctx.plan.axis, fail)))];
+  },
+  vjp(ctx) {
+    // each read sends its gradient back to the element it read (repeated reads add up)
+    const [x, idx] = ctx.inputs;
+    const gx = new Float32Array(x.data.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (g) {
+      const from = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, (m) => {
+        throw new ConvlensError('INVALID_TENSOR', `gatherElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
+      });
+      for (let n = 0; n < from.length; n++) gx[from[n]] += g[n];
+    }
+    return [tensor(x.shape, gx), null];
   },
 };
 
@@ -150,5 +173,35 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
       throw new ConvlensError('INVALID_TENSOR', m, { shapes: { data: x.shape, indices: idx.shape, updates: upd.shape } });
     };
     return [tensor(x.shape, Float32Array.from(scatterNDData(x.data, x.shape, idx.data, idx.shape, upd.data, ctx.attrs.reduction, fail)))];
+  },
+  vjp(ctx) {
+    const [x, idx, upd] = ctx.inputs;
+    const reduction = ctx.attrs.reduction;
+    if (reduction !== 'none' && reduction !== 'add') {
+      throw new ConvlensError('NO_GRADIENT', `scatterND with reduction ${reduction} has no vector-Jacobian product (none and add have)`, { shapes: { data: x.shape } });
+    }
+    const g = ctx.gradOutputs[0]?.data ?? new Float32Array(x.data.length);
+    const k = idx.shape[idx.shape.length - 1];
+    const ds = strides(x.shape);
+    const slice = numel(x.shape.slice(k));
+    const count = idx.data.length / Math.max(k, 1);
+    // replacing: the last update written to a position receives its gradient and data there none
+    const writer = new Int32Array(x.data.length).fill(-1);
+    const at = new Int32Array(count);
+    for (let u = 0; u < count; u++) {
+      let p = 0;
+      for (let d = 0; d < k; d++) {
+        const i = idx.data[u * k + d];
+        p += (i < 0 ? i + x.shape[d] : i) * ds[d];
+      }
+      at[u] = p;
+      for (let e = 0; e < slice; e++) writer[p + e] = u;
+    }
+    const gData = Float32Array.from(g, (v, p) => (reduction === 'none' && writer[p] >= 0 ? 0 : v));
+    const gUpd = new Float32Array(upd.data.length);
+    for (let u = 0; u < count; u++) {
+      for (let e = 0; e < slice; e++) if (reduction === 'add' || writer[at[u] + e] === u) gUpd[u * slice + e] = g[at[u] + e];
+    }
+    return [tensor(x.shape, gData), null, tensor(upd.shape, gUpd)];
   },
 };

@@ -20,6 +20,10 @@
  * read no feature map); trilu passes its input's through; tile keeps the field of its first copy
  * (later copies repeat it, which no affine field describes: stated here, not warned); a cumSum
  * along a spatial axis makes it global (the last unit sums the whole axis).
+ * VJPs: tile sums g over the copies of each element; cumSum is the running sum of g in the other
+ * direction (exclusive stays exclusive); trilu masks g as it masks x; repeats, axes and k have no
+ * gradient. constantOfShape and range read no feature map (their inputs are shapes and bounds,
+ * known at analysis): no vjp.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -140,6 +144,17 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
     }
     return [tensor(out, res)];
   },
+  vjp(ctx) {
+    // every copy of an element sends its gradient back to it
+    const x = ctx.inputs[0];
+    const gx = new Float32Array(x.data.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (g && g.length > 0) {
+      const idx = tileIndex(x.shape, ctx.outputs[0]);
+      for (let i = 0; i < g.length; i++) gx[idx[i]] += g[i];
+    }
+    return [tensor(x.shape, gx), ...ctx.inputs.slice(1).map(() => null)];
+  },
 };
 
 export const CumSumAttrs = z.strictObject({ dim: z.number().int().optional(), exclusive: z.boolean().default(false), reverse: z.boolean().default(false) });
@@ -168,6 +183,13 @@ export const cumSum: OpDef<z.infer<typeof CumSumAttrs>, { axis: number }> = {
   run(ctx) {
     const x = ctx.inputs[0];
     return [tensor(x.shape, Float32Array.from(cumulate(x.data, x.shape, ctx.plan.axis, ctx.attrs.exclusive, ctx.attrs.reverse)))];
+  },
+  vjp(ctx) {
+    // x_k reaches every y_i whose sum holds it: the running sum of g in the other direction
+    const x = ctx.inputs[0];
+    const g = ctx.gradOutputs[0]?.data ?? new Float32Array(x.data.length);
+    const gx = tensor(x.shape, Float32Array.from(cumulate(g, x.shape, ctx.plan.axis, ctx.attrs.exclusive, !ctx.attrs.reverse)));
+    return [gx, ...ctx.inputs.slice(1).map(() => null)];
   },
 };
 
@@ -218,6 +240,12 @@ export const trilu: OpDef<z.infer<typeof TriluAttrs>, { k: number }> = {
   run(ctx) {
     const x = ctx.inputs[0];
     return [tensor(x.shape, Float32Array.from(triangle(x.data, x.shape, ctx.plan.k, ctx.attrs.upper)))];
+  },
+  vjp(ctx) {
+    // the kept triangle passes g through; the zeroed part has none
+    const x = ctx.inputs[0];
+    const g = ctx.gradOutputs[0]?.data ?? new Float32Array(x.data.length);
+    return [tensor(x.shape, Float32Array.from(triangle(g, x.shape, ctx.plan.k, ctx.attrs.upper))), ...ctx.inputs.slice(1).map(() => null)];
   },
 };
 

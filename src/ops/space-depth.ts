@@ -15,6 +15,7 @@
  * Depth-to-space reads one input unit per output unit, ⌊y/b⌋, as nearest upsampling by b does:
  * r' = r, j' = j/b, the centre of unit 0 unchanged; the output stride shrinks by b (so b output
  * units share an input unit's field, as after nearest upsampling).
+ * VJP: the inverse permutation of g.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -22,7 +23,7 @@ import { resample } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
-import type { InferContext, OpDef, TensorRF } from './types.js';
+import type { InferContext, OpDef, TensorRF, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -83,6 +84,13 @@ function blockMove(x: Tensor, out: readonly number[], p: BlockPlan): Tensor {
   return tensor(out, res);
 }
 
+/** The adjoint of a permutation is its inverse: g moves back the other way. */
+function blockVjp(ctx: VjpContext<unknown, BlockPlan>): Tensor[] {
+  const x = ctx.inputs[0];
+  const g = ctx.gradOutputs[0] ?? tensor(ctx.outputs[0]);
+  return [blockMove(g, x.shape, { ...ctx.plan, toSpace: !ctx.plan.toSpace })];
+}
+
 export const DepthToSpaceAttrs = z.strictObject({ blockSize: posInt.describe('b: each b×b block of outputs comes from b² channels'), mode: z.enum(['DCR', 'CRD']).default('DCR') });
 export const depthToSpace: OpDef<z.infer<typeof DepthToSpaceAttrs>, BlockPlan> = {
   name: 'depthToSpace',
@@ -94,6 +102,7 @@ export const depthToSpace: OpDef<z.infer<typeof DepthToSpaceAttrs>, BlockPlan> =
   infer: (ctx) => blockInfer(ctx, ctx.attrs.blockSize, true, ctx.attrs.mode === 'CRD', 'blockSize'),
   receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+  vjp: blockVjp,
 };
 
 export const SpaceToDepthAttrs = z.strictObject({ blockSize: posInt.describe('b: each b×b block of inputs goes to b² channels') });
@@ -107,6 +116,7 @@ export const spaceToDepth: OpDef<z.infer<typeof SpaceToDepthAttrs>, BlockPlan> =
   infer: (ctx) => blockInfer(ctx, ctx.attrs.blockSize, false, false, 'blockSize'),
   receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+  vjp: blockVjp,
 };
 
 export const PixelShuffleAttrs = z.strictObject({ upscaleFactor: posInt.describe('r: [N, C·r², H, W] → [N, C, H·r, W·r]') });
@@ -120,6 +130,7 @@ export const pixelShuffle: OpDef<z.infer<typeof PixelShuffleAttrs>, BlockPlan> =
   infer: (ctx) => blockInfer(ctx, ctx.attrs.upscaleFactor, true, true, 'upscaleFactor'),
   receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+  vjp: blockVjp,
 };
 
 export const PixelUnshuffleAttrs = z.strictObject({ downscaleFactor: posInt.describe('r: [N, C, H·r, W·r] → [N, C·r², H, W]') });
@@ -133,4 +144,5 @@ export const pixelUnshuffle: OpDef<z.infer<typeof PixelUnshuffleAttrs>, BlockPla
   infer: (ctx) => blockInfer(ctx, ctx.attrs.downscaleFactor, false, true, 'downscaleFactor'),
   receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
+  vjp: blockVjp,
 };

@@ -13,6 +13,8 @@
  * FLOPs: numel(x)·⌈log₂(k + 1)⌉ comparisons (the obvious k-element heap per slice: each entry is
  * compared with the heap's top and, when it enters, sifted down). Receptive field: selecting
  * along a spatial axis picks positions by value, so the field is global; along others it passes.
+ * VJP: the values' gradient goes to the entries they were taken from (the indices output says
+ * which); the indices output and k carry none.
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -89,6 +91,25 @@ export const topK: OpDef<TopKAttrs, TopKPlan> = {
       k = given;
     }
     return topKForward(x, axis, k, ctx.attrs.largest, ctx.outputs[0]);
+  },
+  vjp(ctx) {
+    // each selected value's gradient goes back to the entry it was taken from; indices have none
+    const x = ctx.inputs[0];
+    const { axis } = ctx.plan;
+    const gx = new Float32Array(x.data.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (g) {
+      const idx = ctx.forward[1].data;
+      const dim = x.shape[axis];
+      const k = ctx.forward[0].shape[axis];
+      const inner = numel(x.shape.slice(axis + 1));
+      for (let e = 0; e < g.length; e++) {
+        const i = e % inner;
+        const o = Math.floor(e / (k * inner));
+        gx[(o * dim + idx[e]) * inner + i] += g[e];
+      }
+    }
+    return [tensor(x.shape, gx), ...ctx.inputs.slice(1).map(() => null)];
   },
 };
 
