@@ -10,6 +10,13 @@
  *                 plus one multiply by the mask
  * The receptive field reported is the nominal (zero-offset) one: learned offsets make the true
  * field data-dependent, which the report says in a warning.
+ *
+ * VJP (weights constant), per band of output positions as the forward: the column gradient
+ * ∂cols = Wᵀ·g (one GEMM per group, the weight transposed once), then per sample s = m·B(x; h, w)
+ * of tap t at position q (B bilinear at h = y₀ + Δh, w = x₀ + Δw, corners v₀₀ v₀₁ v₁₀ v₁₁):
+ *   ∂x[corner] += ∂cols·m·(corner weight)      (torchvision's deformable_col2im)
+ *   ∂Δh += ∂cols·m·((1 − lw)(v₁₀ − v₀₀) + lw(v₁₁ − v₀₁)),  ∂Δw likewise   (…_col2im_coord)
+ *   ∂m  += ∂cols·B                              summed over the channels of the offset group
  */
 import { fmtShape } from '../errors.js';
 import { spatialOut } from './geometry.js';
@@ -21,6 +28,7 @@ import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { addBias } from './kernels.js';
 import { KERNEL_SCRATCH } from '../limits.js';
+import { gradOrZeros } from './vjp-kernels.js';
 
 /** FLOPs of one bilinear sample: 4 corner weights times 4 values, summed (4 multiplies + 3 adds). */
 const BILINEAR_SAMPLE_FLOPS = 7;
@@ -90,6 +98,11 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
   run(ctx) {
     const [x, offset, mask] = ctx.inputs;
     return [tensor(ctx.outputs[0], deformForward(x.data, offset.data, mask?.data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))];
+  },
+  vjp(ctx) {
+    const [x, offset, mask] = ctx.inputs;
+    const g = deformBackward(x.data, offset.data, mask?.data, ctx.weights.weight.data, gradOrZeros(ctx), ctx.plan);
+    return [tensor(x.shape, g.x), tensor(offset.shape, g.offset), ...(mask ? [tensor(mask.shape, g.mask!)] : [])];
   },
 };
 
@@ -170,4 +183,87 @@ export function deformForward(
   }
   addBias(out, bias, p.n, p.cout, plane);
   return out;
+}
+
+/**
+ * Gradients of deformForward with respect to x, the offsets and the mask (see the header); the
+ * samples are revisited band by band in the forward's order, the column gradient in KERNEL_SCRATCH.
+ */
+export function deformBackward(
+  x: Float32Array,
+  offset: Float32Array,
+  mask: Float32Array | undefined,
+  weight: Float32Array,
+  gy: Float32Array,
+  p: DeformConvPlan,
+  scratch = KERNEL_SCRATCH,
+): { x: Float32Array; offset: Float32Array; mask: Float32Array | null } {
+  const [gh, gw] = p.geo;
+  const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
+  const taps = KH * KW;
+  const plane = gh.out * OW;
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const perOffsetGroup = p.cin / p.offsetGroups;
+  const K = cinG * taps;
+  // Wᵀ per group [K × Cout/g], so ∂cols = Wᵀ·g is a plain row-major GEMM
+  const wT = new Float32Array(weight.length);
+  for (let g = 0; g < p.groups; g++) {
+    for (let o = 0; o < coutG; o++) for (let k = 0; k < K; k++) wT[(g * K + k) * coutG + o] = weight[(g * coutG + o) * K + k];
+  }
+  const band = Math.max(1, Math.min(plane, Math.floor(scratch / (p.cin * taps))));
+  const gcols = new Float32Array(p.cin * taps * band);
+  const gx = new Float32Array(x.length);
+  const gOffset = new Float32Array(offset.length);
+  const gMask = mask ? new Float32Array(mask.length) : null;
+  for (let b = 0; b < p.n; b++) {
+    for (let p0 = 0; p0 < plane; p0 += band) {
+      const width = Math.min(band, plane - p0);
+      for (let g = 0; g < p.groups; g++) {
+        gemm(K, width, coutG, wT, g * K * coutG, coutG, gy, (b * p.cout + g * coutG) * plane + p0, plane, gcols, g * K * width, width, false);
+      }
+      for (let c = 0; c < p.cin; c++) {
+        const og = Math.floor(c / perOffsetGroup);
+        const xOff = (b * p.cin + c) * H * W;
+        const offBase = (b * p.offsetGroups + og) * 2 * taps * plane;
+        const maskBase = (b * p.offsetGroups + og) * taps * plane;
+        for (let t = 0; t < taps; t++) {
+          const u = Math.floor(t / KW);
+          const v = t - u * KW;
+          const colRow = (c * taps + t) * width;
+          const dh = offBase + 2 * t * plane;
+          const dw = dh + plane;
+          for (let q = 0; q < width; q++) {
+            const pos = p0 + q;
+            const grad = gcols[colRow + q];
+            if (grad === 0) continue;
+            const oy = Math.floor(pos / OW);
+            const h = oy * gh.stride - gh.padBegin + u * gh.dilation + offset[dh + pos];
+            const w = (pos - oy * OW) * gw.stride - gw.padBegin + v * gw.dilation + offset[dw + pos];
+            // torchvision: a sample outside (−1, H) × (−1, W) is 0 and passes no gradient
+            if (h <= -1 || h >= H || w <= -1 || w >= W) continue;
+            const m = mask ? mask[maskBase + t * plane + pos] : 1;
+            const h0 = Math.floor(h);
+            const w0 = Math.floor(w);
+            const [lh, lw] = [h - h0, w - w0];
+            const [in0, in1, jn0, jn1] = [h0 >= 0, h0 + 1 < H, w0 >= 0, w0 + 1 < W];
+            const at = xOff + h0 * W + w0;
+            const v00 = in0 && jn0 ? x[at] : 0;
+            const v01 = in0 && jn1 ? x[at + 1] : 0;
+            const v10 = in1 && jn0 ? x[at + W] : 0;
+            const v11 = in1 && jn1 ? x[at + W + 1] : 0;
+            const gm = grad * m;
+            if (in0 && jn0) gx[at] += gm * (1 - lh) * (1 - lw);
+            if (in0 && jn1) gx[at + 1] += gm * (1 - lh) * lw;
+            if (in1 && jn0) gx[at + W] += gm * lh * (1 - lw);
+            if (in1 && jn1) gx[at + W + 1] += gm * lh * lw;
+            gOffset[dh + pos] += gm * ((1 - lw) * (v10 - v00) + lw * (v11 - v01));
+            gOffset[dw + pos] += gm * ((1 - lh) * (v01 - v00) + lh * (v11 - v10));
+            if (gMask) gMask[maskBase + t * plane + pos] += grad * ((1 - lh) * (1 - lw) * v00 + (1 - lh) * lw * v01 + lh * (1 - lw) * v10 + lh * lw * v11);
+          }
+        }
+      }
+    }
+  }
+  return { x: gx, offset: gOffset, mask: gMask };
 }
