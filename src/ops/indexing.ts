@@ -187,6 +187,8 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
   pytorch: 'torch.index_select',
   inputNames: ['data', 'indices'],
   minInputs: 2,
+  // a float initializer gathered from is a learned table (an embedding; Swin's relative-position bias table)
+  foldsConstantOperands: true,
   attrs: GatherAttrs,
   infer(ctx) {
     const [x, idx] = ctx.inputs;

@@ -152,6 +152,8 @@ export const expand: OpDef<Record<string, never>, null> = {
   pytorch: 'torch.Tensor.expand',
   inputNames: ['input', 'shape'],
   minInputs: 2,
+  // a float initializer expanded is a learned tensor (ViT's class token, expanded over the batch)
+  foldsConstantOperands: true,
   attrs: z.strictObject({}),
   infer(ctx) {
     const x = ctx.inputs[0];

@@ -37,7 +37,32 @@ describe('ONNX shape arithmetic of transformer exports folds', () => {
     expect(r.totals.complete).toBe(true);
     expect(r.totals.folded).toEqual(expect.arrayContaining(['n5', 'n6', 'n7', 'n8']));
     expect(layer(r, 'expand').outputShape).toEqual([2, 1, 80]);
+    // the class token is a learned [1, 1, 80] initializer: 80 parameters (torchvision counts it)
+    expect(layer(r, 'expand').params).toBe(80);
+    expect(r.totals.params).toBe(80);
     expect(layer(r, 'cat').outputShape).toEqual([2, 5, 80]);
+  });
+
+  it('a Gather from a float initializer is a learned table (a relative-position bias table [169, 3]): 507 parameters, its int64 indices none', () => {
+    const r = analyzeOnnx(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3, 49, 49] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'table', dims: [169, 3], data: Array(507).fill(0.1) },
+          i64('index', Array.from({ length: 2401 }, (_, i) => i % 169)),
+          i64('shape', [49, 49, 3]),
+        ],
+        nodes: [
+          { name: 'bias', op: 'Gather', inputs: ['table', 'index'], outputs: ['b'], attrs: { axis: { i: 0 } } },
+          { op: 'Reshape', inputs: ['b', 'shape'], outputs: ['b2'] },
+          { op: 'Transpose', inputs: ['b2'], outputs: ['b3'], attrs: { perm: { ints: [2, 0, 1] } } },
+          { name: 'add', op: 'Add', inputs: ['x', 'b3'], outputs: ['y'] },
+        ],
+      }),
+    );
+    expect(layer(r, 'bias')).toMatchObject({ outputShape: [2401, 3], params: 507 });
+    expect(r.totals.params).toBe(507);
   });
 
   it("F.pad's export: pads reshaped to [−1, 2], sliced backwards, transposed and flattened fold to ONNX order; (l, r, t, b) = (1, 2, 3, 4) pads [1,1,5,5] to [1,1,12,8]", () => {
