@@ -10,7 +10,6 @@
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
-import { analyzeDeployed } from '../analysis/deployed.js';
 import { computeExtras, planExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
 import { reportMarkdown } from '../analysis/formats/markdown.js';
@@ -121,7 +120,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   // resolved before the analysis, so a misspelt device or convention costs nothing
   const wantMemory = o.memory || o.inPlace || o.maxPeakMemory !== undefined || o.format === 'html';
   const plan = planExtras(
-    { memory: wantMemory, inPlace: o.inPlace, device: o.device === undefined ? undefined : deviceOption(o.device), convention: o.convention, explain: o.explain },
+    { memory: wantMemory, inPlace: o.inPlace, device: o.device === undefined ? undefined : deviceOption(o.device), convention: o.convention, explain: o.explain, deployed: o.deployed },
     (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
   );
 
@@ -134,8 +133,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   bar.phase(`analysing ${graph.layers.length} layers`);
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, options, inference);
-  const { memory, roofline: rl, convention, explain } = computeExtras({ graph, inference, report }, plan);
-  const deployed = o.deployed ? analyzeDeployed(graph, inference, report) : undefined;
+  const { memory, roofline: rl, convention, explain, deployed } = computeExtras({ graph, inference, report }, plan);
   bar.end();
 
   const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention, deployed };
