@@ -7,6 +7,7 @@ import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
 import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
+import { nonMaxSuppression, roiAlign } from './detection.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
@@ -51,6 +52,8 @@ export const OPS: readonly OpDef[] = [
   matMulInteger,
   qlinearAdd,
   qlinearMul,
+  nonMaxSuppression,
+  roiAlign,
   flatten,
   batchNorm2d,
   layerNorm,

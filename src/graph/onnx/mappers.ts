@@ -5,11 +5,12 @@
  */
 import type { NodeMapper } from './mapping.js';
 import { QUANT_MAPPERS } from './map-quant.js';
+import { DETECTION_MAPPERS } from './map-detection.js';
 import { MATH_MAPPERS } from './map-math.js';
 import { INDEX_MAPPERS } from './map-index.js';
 import { NORM_MAPPERS } from './map-norm.js';
 import { ACTIVATION_MAPPERS } from './map-activation.js';
 
-const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS];
+const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS, DETECTION_MAPPERS];
 
 export const FAMILY_MAPPERS: Readonly<Record<string, NodeMapper>> = Object.assign(Object.create(null), ...FAMILIES);

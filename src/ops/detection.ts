@@ -1,0 +1,242 @@
+/**
+ * Detection post-processing: nonMaxSuppression and roiAlign (ONNX NonMaxSuppression, RoiAlign;
+ * torchvision.ops.nms, torchvision.ops.roi_align).
+ *
+ * nonMaxSuppression (ONNX opset 10/11): boxes [B, N, 4], scores [B, C, N]; per batch and class,
+ *   the boxes scoring above scoreThreshold (strictly) are taken in descending score (ties: lower
+ *   index first) and each is kept unless its IoU with a kept box exceeds iouThreshold (strictly),
+ *   until maxOutputBoxesPerClass are kept (0 or absent: none). Boxes are [y1, x1, y2, x2] (any
+ *   diagonal pair) or, with centerPointBox 1, [xc, yc, w, h]; a box of no area overlaps nothing.
+ *   Output: selected_indices [K, 3] (batch, class, box) as int64, batches then classes in order.
+ *   K depends on the scores: the analysis sizes it at its upper bound B·C·min(N, max) and says so
+ *   in a DATA_DEPENDENT_SHAPE warning; a run returns the K rows it selects.
+ *   FLOPs (worst case, nothing suppressed early): per batch and class, N threshold compares,
+ *   N·⌈log₂N⌉ sort comparisons, 3 per box area, and 13 per IoU (2 max, 2 min, 2 subtractions,
+ *   2 clamps, a product, the union's add and subtract, the divide, the compare) over the
+ *   N·(N − 1)/2 pairs.
+ *
+ * roiAlign (ONNX opset 10/16): X [N, C, H, W], rois [K, 4] as [x1, y1, x2, y2] in input
+ *   coordinates, batchIndices [K] → [K, C, outputHeight, outputWidth]. Each ROI scaled by
+ *   spatialScale (shifted by −0.5 with coordinateTransformationMode half_pixel, as
+ *   torchvision's aligned=True; output_half_pixel, ONNX opset 10's behaviour, is aligned=False and
+ *   makes the ROI at least 1×1) is cut into bins; each bin averages (avg) a grid of
+ *   samplingRatio² bilinear samples (0: ⌈roi_h/oh⌉×⌈roi_w/ow⌉, adaptive), samples outside
+ *   [−1, size] read 0. max mode follows the ONNX reference and ONNX Runtime: the largest of the
+ *   four weighted corner values w·v over the bin's samples (not the largest interpolated value:
+ *   onnx/onnx#4764, microsoft/onnxruntime#6146).
+ *   FLOPs: 7 per bilinear sample per channel (4 products, 3 adds) + 1 to pool it (add or max),
+ *   + 1 divide per output (avg). Adaptive sampling depends on the boxes: it is costed at the
+ *   bound of ROIs inside the map, ⌈H/oh⌉·⌈W/ow⌉ samples per bin. The field of a pooled ROI
+ *   depends on where the box is: reported global.
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { globalRF } from './receptive-field.js';
+import { posInt } from './geometry.js';
+import { NCHW_RANK, SPATIAL_START } from './common.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+
+export const NmsAttrs = z.strictObject({
+  centerPointBox: z.union([z.literal(0), z.literal(1)]).default(0),
+  maxOutputBoxesPerClass: z.number().int().nonnegative().optional(),
+  iouThreshold: z.number().optional(),
+  scoreThreshold: z.number().optional(),
+});
+type NmsAttrs = z.infer<typeof NmsAttrs>;
+
+interface NmsPlan {
+  b: number;
+  c: number;
+  n: number;
+  bound: number;
+}
+
+/** A parameter given as an attribute or as a constant scalar input (ONNX gives inputs). */
+const param = (attr: number | undefined, v: { data: ArrayLike<number> } | null): number | undefined => attr ?? v?.data[0];
+
+export const nonMaxSuppression: OpDef<NmsAttrs, NmsPlan> = {
+  name: 'nonMaxSuppression',
+  summary: 'Greedy non-maximum suppression per batch and class; output [K, 3] indices (K data-dependent)',
+  pytorch: 'torchvision.ops.batched_nms',
+  inputNames: ['boxes', 'scores', 'maxOutputBoxesPerClass', 'iouThreshold', 'scoreThreshold'],
+  minInputs: 2,
+  attrs: NmsAttrs,
+  infer(ctx) {
+    const [boxes, scores] = ctx.inputs;
+    if (boxes.length !== 3 || boxes[2] !== 4) ctx.fail('SHAPE_MISMATCH', `boxes must be [batches, boxes, 4], got ${fmtShape(boxes)}`, 'inputs', { shapes: { boxes } });
+    if (scores.length !== 3 || scores[0] !== boxes[0] || scores[2] !== boxes[1]) {
+      ctx.fail('SHAPE_MISMATCH', `scores must be [${boxes[0]}, classes, ${boxes[1]}] for boxes ${fmtShape(boxes)}, got ${fmtShape(scores)}`, 'inputs', { shapes: { boxes, scores } });
+    }
+    const [b, n] = boxes;
+    const c = scores[1];
+    // absent or computed: every box may be kept (the ONNX mapping writes ONNX's default 0 when the input is absent)
+    const max = param(ctx.attrs.maxOutputBoxesPerClass, ctx.values[2]);
+    const bound = b * c * Math.min(n, max ?? n);
+    if (bound === 0) ctx.fail('INVALID_ATTRIBUTE', `maxOutputBoxesPerClass is ${max} (ONNX reads an absent one as 0) or there are no boxes: nothing can be selected`, 'maxOutputBoxesPerClass');
+    const perRun = n + n * Math.ceil(Math.log2(Math.max(n, 1))) + 3 * n + (13 * n * (n - 1)) / 2;
+    return { outputs: [[bound, 3]], values: [null], weights: [], cost: { ...ZERO_COST, elementwise: b * c * perRun }, plan: { b, c, n, bound } };
+  },
+  receptiveField(ctx) {
+    ctx.warn({
+      code: 'DATA_DEPENDENT_SHAPE',
+      message: `layer '${ctx.layer}': the number of boxes kept depends on the scores; the output is analysed at its upper bound ${fmtShape(ctx.outputs[0])} (batches·classes·min(boxes, maxOutputBoxesPerClass))`,
+      bound: ctx.outputs[0],
+    });
+    return null;
+  },
+  run(ctx) {
+    const [boxes, scores, maxT, iouT, scoreT] = ctx.inputs;
+    const { b, c, n } = ctx.plan;
+    const max = Math.min(n, param(ctx.attrs.maxOutputBoxesPerClass, maxT ?? null) ?? n);
+    const iouThreshold = param(ctx.attrs.iouThreshold, iouT ?? null) ?? 0;
+    const scoreThreshold = param(ctx.attrs.scoreThreshold, scoreT ?? null);
+    const center = ctx.attrs.centerPointBox === 1;
+    // corners (y1, x1, y2, x2) ordered min/max, and areas, once per box
+    const corner = new Float64Array(b * n * 4);
+    const area = new Float64Array(b * n);
+    const bx = boxes.data;
+    for (let i = 0; i < b * n; i++) {
+      const [p, q, r, s] = [bx[4 * i], bx[4 * i + 1], bx[4 * i + 2], bx[4 * i + 3]];
+      const [y1, x1, y2, x2] = center ? [q - s / 2, p - r / 2, q + s / 2, p + r / 2] : [Math.min(p, r), Math.min(q, s), Math.max(p, r), Math.max(q, s)];
+      corner.set([y1, x1, y2, x2], 4 * i);
+      area[i] = (y2 - y1) * (x2 - x1);
+    }
+    const overlaps = (i: number, j: number): boolean => {
+      const h = Math.min(corner[4 * i + 2], corner[4 * j + 2]) - Math.max(corner[4 * i], corner[4 * j]);
+      const w = Math.min(corner[4 * i + 3], corner[4 * j + 3]) - Math.max(corner[4 * i + 1], corner[4 * j + 1]);
+      if (h <= 0 || w <= 0 || area[i] <= 0 || area[j] <= 0) return false;
+      const inter = h * w;
+      return inter / (area[i] + area[j] - inter) > iouThreshold;
+    };
+    const selected: number[] = [];
+    const order = new Int32Array(n);
+    const kept: number[] = [];
+    for (let bi = 0; bi < b; bi++) {
+      for (let ci = 0; ci < c; ci++) {
+        const base = (bi * c + ci) * n;
+        let m = 0;
+        for (let i = 0; i < n; i++) if (scoreThreshold === undefined || scores.data[base + i] > scoreThreshold) order[m++] = i;
+        const cand = Array.from(order.subarray(0, m)).sort((i, j) => scores.data[base + j] - scores.data[base + i] || i - j);
+        kept.length = 0;
+        for (const i of cand) {
+          if (kept.length >= max) break;
+          if (kept.every((k) => !overlaps(bi * n + i, bi * n + k))) kept.push(i);
+        }
+        for (const k of kept) selected.push(bi, ci, k);
+      }
+    }
+    return [tensor([selected.length / 3, 3], Float32Array.from(selected))];
+  },
+};
+
+export const RoiAlignAttrs = z.strictObject({
+  mode: z.enum(['avg', 'max']).default('avg'),
+  outputHeight: posInt.default(1),
+  outputWidth: posInt.default(1),
+  samplingRatio: z.number().int().nonnegative().default(0),
+  spatialScale: z.number().positive().default(1),
+  coordinateTransformationMode: z.enum(['half_pixel', 'output_half_pixel']).default('half_pixel'),
+});
+type RoiAlignAttrs = z.infer<typeof RoiAlignAttrs>;
+
+export const roiAlign: OpDef<RoiAlignAttrs, null> = {
+  name: 'roiAlign',
+  summary: 'Bilinear ROI pooling of boxes into fixed-size bins (Mask R-CNN; avg or max)',
+  pytorch: 'torchvision.ops.roi_align',
+  inputNames: ['x', 'rois', 'batchIndices'],
+  minInputs: 3,
+  attrs: RoiAlignAttrs,
+  infer(ctx) {
+    const [x, rois, idx] = ctx.inputs;
+    if (x.length !== NCHW_RANK) ctx.fail('RANK_MISMATCH', `x must be (N, C, H, W), got ${fmtShape(x)}`, 'inputs', { shapes: { x } });
+    if (rois.length !== 2 || rois[1] !== 4) ctx.fail('SHAPE_MISMATCH', `rois must be [K, 4], got ${fmtShape(rois)}`, 'inputs', { shapes: { rois } });
+    if (idx.length !== 1 || idx[0] !== rois[0]) ctx.fail('SHAPE_MISMATCH', `batchIndices must be [${rois[0]}] (one per ROI), got ${fmtShape(idx)}`, 'inputs', { shapes: { rois, batchIndices: idx } });
+    const a = ctx.attrs;
+    const out = [rois[0], x[1], a.outputHeight, a.outputWidth];
+    const grid = a.samplingRatio > 0 ? a.samplingRatio ** 2 : Math.ceil(x[2] / a.outputHeight) * Math.ceil(x[3] / a.outputWidth);
+    const outputs = numel(out);
+    return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: outputs * (grid * 8 + (a.mode === 'avg' ? 1 : 0)) }, plan: null };
+  },
+  receptiveField: (ctx) => (ctx.rf[0] ? globalRF(ctx.rf[0], ctx.inputs[0].slice(SPATIAL_START)) : null),
+  run(ctx) {
+    const [x, rois, idx] = ctx.inputs;
+    const a = ctx.attrs;
+    const [, C, H, W] = x.shape;
+    const [K, , PH, PW] = ctx.outputs[0];
+    const y = new Float32Array(K * C * PH * PW);
+    const aligned = a.coordinateTransformationMode === 'half_pixel';
+    const offset = aligned ? 0.5 : 0;
+    const plane = H * W;
+    for (let k = 0; k < K; k++) {
+      const bIdx = idx.data[k];
+      const r = rois.data;
+      const x1 = r[4 * k] * a.spatialScale - offset;
+      const y1 = r[4 * k + 1] * a.spatialScale - offset;
+      let rw = r[4 * k + 2] * a.spatialScale - offset - x1;
+      let rh = r[4 * k + 3] * a.spatialScale - offset - y1;
+      if (!aligned) {
+        rw = Math.max(rw, 1);
+        rh = Math.max(rh, 1);
+      }
+      const binH = rh / PH;
+      const binW = rw / PW;
+      const gh = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rh / PH);
+      const gw = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rw / PW);
+      const count = Math.max(gh * gw, 1);
+      // the samples' corner offsets and weights are the same for every channel: computed once per bin
+      const pos = new Int32Array(4 * gh * gw);
+      const wt = new Float64Array(4 * gh * gw);
+      for (let ph = 0; ph < PH; ph++) {
+        for (let pw = 0; pw < PW; pw++) {
+          let s = 0;
+          for (let iy = 0; iy < gh; iy++) {
+            const yy = y1 + ph * binH + ((iy + 0.5) * binH) / gh;
+            for (let ix = 0; ix < gw; ix++, s++) {
+              const xx = x1 + pw * binW + ((ix + 0.5) * binW) / gw;
+              const q = 4 * s;
+              // outside [−1, size]: the sample reads 0 (zero weights on position 0)
+              wt[q] = wt[q + 1] = wt[q + 2] = wt[q + 3] = 0;
+              pos[q] = pos[q + 1] = pos[q + 2] = pos[q + 3] = 0;
+              if (yy < -1 || yy > H || xx < -1 || xx > W) continue;
+              let py = yy <= 0 ? 0 : yy;
+              let px = xx <= 0 ? 0 : xx;
+              let yl = Math.floor(py);
+              let xl = Math.floor(px);
+              let yh = yl + 1;
+              let xh = xl + 1;
+              if (yl >= H - 1) yl = yh = py = H - 1;
+              if (xl >= W - 1) xl = xh = px = W - 1;
+              const ly = py - yl;
+              const lx = px - xl;
+              pos[q] = yl * W + xl;
+              pos[q + 1] = yl * W + xh;
+              pos[q + 2] = yh * W + xl;
+              pos[q + 3] = yh * W + xh;
+              wt[q] = (1 - ly) * (1 - lx);
+              wt[q + 1] = (1 - ly) * lx;
+              wt[q + 2] = ly * (1 - lx);
+              wt[q + 3] = ly * lx;
+            }
+          }
+          for (let ch = 0; ch < C; ch++) {
+            const base = (bIdx * C + ch) * plane;
+            let acc = a.mode === 'avg' ? 0 : -Infinity;
+            for (let t = 0; t < gh * gw; t++) {
+              const q = 4 * t;
+              const v1 = x.data[base + pos[q]];
+              const v2 = x.data[base + pos[q + 1]];
+              const v3 = x.data[base + pos[q + 2]];
+              const v4 = x.data[base + pos[q + 3]];
+              if (a.mode === 'avg') acc += wt[q] * v1 + wt[q + 1] * v2 + wt[q + 2] * v3 + wt[q + 3] * v4;
+              else acc = Math.max(acc, wt[q] * v1, wt[q + 1] * v2, wt[q + 2] * v3, wt[q + 3] * v4);
+            }
+            y[((k * C + ch) * PH + ph) * PW + pw] = a.mode === 'avg' ? acc / count : gh * gw === 0 ? 0 : acc;
+          }
+        }
+      }
+    }
+    return [tensor(ctx.outputs[0], y)];
+  },
+};
