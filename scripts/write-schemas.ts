@@ -1,14 +1,21 @@
-/** Writes the JSON Schemas of the network spec and the report under schema/ (npm run schema). */
+/**
+ * Writes the JSON Schemas under schema/ (npm run schema): the network spec, the report (with the
+ * optional analyses of analysis/extras.ts), a comparison (POST /v1/compare) and a sweep (POST /v1/sweep).
+ */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ReportSchema } from '../src/analysis/report.js';
+import { AnalysisReportSchema } from '../src/analysis/extras.js';
+import { SweepReportSchema } from '../src/analysis/sweep.js';
+import { CompareResponse } from '../src/http/openapi-reports.js';
 import { jsonSchemaOf } from '../src/http/catalog.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { networkSpecSchema } from '../src/graph/network.js';
 
 export const SCHEMA_FILES = {
   'network.schema.json': () => jsonSchemaOf(networkSpecSchema()),
-  'report.schema.json': () => jsonSchemaOf(ReportSchema),
+  'report.schema.json': () => jsonSchemaOf(AnalysisReportSchema),
+  'comparison.schema.json': () => jsonSchemaOf(CompareResponse),
+  'sweep.schema.json': () => jsonSchemaOf(SweepReportSchema),
 };
 
 export function renderSchema(file: keyof typeof SCHEMA_FILES): string {

@@ -7,10 +7,12 @@
 import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { analyzeTask, runTask } from '../runtime/tasks.js';
+import type { RenderFormat } from '../analysis/render.js';
+import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
 import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js';
 import type { OffloadTask } from './offload.js';
+import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
 
 type Result = { ok: true; value: unknown } | { ok: false; error: SerializedError };
@@ -29,8 +31,13 @@ function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<Arra
 function handle(task: OffloadTask): unknown {
   if (task.kind === 'analyze') {
     const body = parseJsonBytes(task.json);
-    const report = analyzeTask(analyzeInput(body, task.query));
-    const bytes = Buffer.from(JSON.stringify(report));
+    const input = analyzeInput(body, task.query);
+    const { format } = task;
+    const text =
+      format === 'json'
+        ? JSON.stringify(analyzeTask(input))
+        : analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!;
+    const bytes = Buffer.from(text);
     // a small Buffer is a slice of a shared pool, which must not be moved: copy it out
     return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
   }
@@ -39,6 +46,10 @@ function handle(task: OffloadTask): unknown {
   const fields = fieldsOf(task.where === 'request' ? parseRequestField(task.json) : parseJsonBytes(task.json), task.where);
   const body = { fields, files: task.files };
   switch (task.kind) {
+    case 'compare':
+      return compareTask(compareRequest(fields, task.files, task.shapes));
+    case 'sweep':
+      return sweepTask(sweepRequest(fields, task.files, task.shapes));
     case 'operator':
       return operatorRequest(task.name, body, task.maxElements);
     case 'fold':

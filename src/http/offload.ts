@@ -6,6 +6,7 @@
  */
 import type { RouteShorthandOptions } from 'fastify';
 import { RUNNING_TS } from '../paths.js';
+import type { ReportFormat } from './formats.js';
 
 /**
  * Route options of the routes that run worker tasks for their answer: a large JSON body reaches them
@@ -27,7 +28,8 @@ interface RawRequest {
 }
 
 export type OffloadTask =
-  | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown> }
+  | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
+  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]> } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string } & RawRequest)
   | ({ kind: 'run' } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

@@ -16,6 +16,7 @@ import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, Oper
 import * as R from './responses.js';
 import { EXAMPLES } from './openapi-examples.js';
 import { JOB_SCHEMAS, jobPaths } from './openapi-jobs.js';
+import { REPORT_SCHEMAS, REPORT_TEXTS, reportPaths } from './openapi-reports.js';
 import { erfPaths } from './openapi-erf.js';
 import { OPEN_PATHS, PROBE_ROUTES } from './security.js';
 
@@ -48,6 +49,7 @@ function components(): Record<string, Json> {
     LandingIndex: R.LandingIndex,
     Error: R.ErrorResponse,
     ...JOB_SCHEMAS,
+    ...REPORT_SCHEMAS,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
@@ -166,9 +168,9 @@ export function openApiDocument(opts: DocumentOptions): Json {
       post: {
         tags: ['analysis'],
         operationId: 'analyze',
-        summary: 'Analyse a network: shapes, parameters, MACs and FLOPs, memory, receptive fields',
+        summary: 'Analyse a network: shapes, parameters, MACs and FLOPs, memory, receptive fields; peak memory, latency, module tree, other tools\' counts, formulas',
         description:
-          'The network is a JSON spec (the body itself, or `{ spec, options }`), a built-in model (`?model=resnet50`, or `{ model, resolution, options }`), or an ONNX file (the body as application/octet-stream, or a multipart form with the file). Dynamic ONNX dimensions come from `?input=1,3,224,224` (the first input) or `?input.<name>=…`.',
+          'The network is a JSON spec (the body itself, or `{ spec, options }`), a built-in model (`?model=resnet50`, or `{ model, resolution, options }`), or an ONNX file (the body as application/octet-stream, or a multipart form with the file). Dynamic ONNX dimensions come from `?input=1,3,224,224` (the first input) or `?input.<name>=…`. Options (the body\'s `options` or the query, not both) add analyses as top-level keys of the report: `memory`/`inPlace` → memory, `device` (GET /v1/devices, or a profile) → roofline, `depth`/`topK` → modules, `convention` (GET /v1/conventions) → convention, `explain` → explain, `deployed` → deployed. The answer is JSON, or by `?format=` (or Accept) CSV, Markdown, a self-contained HTML report, or for an uploaded ONNX file `?format=netron`: Netron\'s attachment JSON (the NetronAttachment schema).',
         parameters: queryParameters(schemas, 'AnalyzeQuery'),
         requestBody: {
           required: false,
@@ -181,7 +183,10 @@ export function openApiDocument(opts: DocumentOptions): Json {
             },
           },
         },
-        responses: { ...ok('the report', json(ref('Report'))), ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, 'INVALID_OPTION', 'UNKNOWN_MODEL', ...WORKERS]) },
+        responses: {
+          ...ok('the report (with the analyses asked for), or its rendering', { ...json(ref('AnalysisReport')), ...REPORT_TEXTS.csv, ...REPORT_TEXTS.md, ...REPORT_TEXTS.html }),
+          ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'NOT_ACCEPTABLE', ...WORKERS]),
+        },
       },
     },
     '/v1/run': {
@@ -225,6 +230,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
       },
     },
     ...jobPaths({ ref, json, errorResponses, body: BODY }),
+    ...reportPaths({ ref, json, errorResponses, body: BODY, ok, queryParameters: (id, note) => queryParameters(schemas, id, note), graph: [...GRAPH, ...LAYER], onnx: ONNX, workers: WORKERS }),
     ...erfPaths({ ref, json, errorResponses, body: BODY }),
     '/v1/models': {
       get: { tags: ['catalog'], operationId: 'models', summary: 'The built-in models', responses: ok('the model zoo', json(ref('ModelsResponse'))) },
@@ -245,7 +251,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
       get: { tags: ['schemas'], operationId: 'networkSchema', summary: 'The JSON Schema of a network spec', responses: ok('JSON Schema draft 2020-12', json(ref('JsonSchema'))) },
     },
     '/v1/schema/report': {
-      get: { tags: ['schemas'], operationId: 'reportSchema', summary: 'The JSON Schema of a report', responses: ok('JSON Schema draft 2020-12', json(ref('JsonSchema'))) },
+      get: { tags: ['schemas'], operationId: 'reportSchema', summary: 'The JSON Schema of a report (with the optional analyses)', responses: ok('JSON Schema draft 2020-12', json(ref('JsonSchema'))) },
     },
     '/graphql': {
       get: {

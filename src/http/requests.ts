@@ -10,12 +10,16 @@
  */
 import { z } from 'zod';
 import { AnalyzeOptionsSchema, DtypeOption, FlopConventionOption } from '../analysis/report.js';
+import { COMPARE_METRICS } from '../analysis/compare.js';
+import { ExtrasOptionsSchema, ReportOptionsSchema } from '../analysis/extras.js';
+import { SweepOptionsSchema } from '../analysis/sweep.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
 import { closest } from '../suggest.js';
 import { TensorJson } from '../tensor/encoding.js';
 import { ENCODINGS } from './tensors.js';
+import { REPORT_FORMATS } from './formats.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -156,13 +160,42 @@ export const AnalyzeBody = coded(
       spec: Spec.optional(),
       model: Model.optional(),
       resolution: Resolution.optional(),
-      options: AnalyzeOptionsSchema.optional().describe('element type, FLOP convention, bias additions'),
+      options: ReportOptionsSchema.optional().describe('element type, FLOP convention, bias additions; and the analyses to add: modules (depth, topK), memory (memory, inPlace), roofline (device), convention, explain'),
     })
     .describe('a network (spec or built-in model) and analysis options'),
   { spec: 'SPEC_INVALID' },
 );
 export type AnalyzeBody = z.output<typeof AnalyzeBody>;
 
+
+const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+const queryInt = (schema: z.ZodNumber) => z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).transform(Number).pipe(schema);
+const ex = ExtrasOptionsSchema.shape;
+
+/** The extra analyses of analysis/extras.ts as query parameters (the body's `options`, as text). */
+const ExtrasQuery = {
+  depth: queryInt(ex.depth.unwrap()).optional().describe(ex.depth.description!),
+  topK: queryInt(ex.topK.unwrap()).optional().describe(ex.topK.description!),
+  memory: QueryBool.optional().describe(ex.memory.description!),
+  inPlace: QueryBool.optional().describe(ex.inPlace.description!),
+  device: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .describe('adds `roofline`: a built-in device id (GET /v1/devices), or a custom profile as JSON: {"name": "npu", "peaks": {"float32": 4e12}, "bandwidth": 5e10}'),
+  convention: ex.convention,
+  convTranspose: ex.convTranspose,
+  explain: QueryBool.optional().describe(ex.explain.description!),
+  deployed: QueryBool.optional().describe(ex.deployed.description!),
+};
+
+/** `?format=`: the answer's format; without it, the Accept header chooses. */
+const FormatQuery = (offered: readonly (typeof REPORT_FORMATS)[number][], what: string) =>
+  z
+    .enum(offered as [string, ...string[]], { error: `must be one of ${offered.join(', ')}` })
+    .optional()
+    .describe(`${what}; without it, Accept chooses (${offered.filter((f) => f !== 'netron').join(', ')})`);
 
 /** POST /v1/analyze's query string (besides `input.<name>`, shapes for named ONNX inputs). */
 export const AnalyzeQuery = z
@@ -186,6 +219,8 @@ export const AnalyzeQuery = z
       .transform((v) => v === 'true' || v === '1')
       .optional()
       .describe('count one addition per output element of layers with a bias'),
+    ...ExtrasQuery,
+    format: FormatQuery(REPORT_FORMATS, 'json (the report), csv (a row per layer), md (Markdown), html (a self-contained report with charts) or netron (a Netron attachment, for an uploaded ONNX file)'),
   })
   .describe('POST /v1/analyze query parameters');
 export type AnalyzeQuery = z.output<typeof AnalyzeQuery>;
@@ -196,6 +231,90 @@ export const ModelQuery = z
     resolution: z.string().regex(/^\d+$/, { error: 'must be an integer' }).transform(Number).pipe(Resolution).optional().describe('input height and width'),
   })
   .describe('GET /v1/models/{name} query parameters');
+
+/** GET /v1/models/{name}/report: a zoo model's report, HTML by default. */
+export const ModelReportQuery = z
+  .strictObject({
+    resolution: ModelQuery.shape.resolution,
+    dtype: AnalyzeQuery.shape.dtype,
+    flops: AnalyzeQuery.shape.flops,
+    includeBias: AnalyzeQuery.shape.includeBias,
+    ...ExtrasQuery,
+    format: FormatQuery(['html', 'json', 'md', 'csv'], 'html (default: a self-contained report with charts), json, md or csv'),
+  })
+  .describe('GET /v1/models/{name}/report query parameters');
+export type ModelReportQuery = z.output<typeof ModelReportQuery>;
+
+const OnnxBase64 = z.string().min(1).describe('an ONNX file in base64 (or send it as a multipart file part)');
+const InputShapes = z
+  .record(z.string(), z.array(z.number().int().positive()).min(1), { error: 'inputShapes maps input names to shapes' })
+  .describe('shapes for dynamic ONNX inputs by input name, e.g. { "input": [1, 3, 224, 224] }; the key "" means the first input');
+
+/** One network of a comparison or sweep: exactly one of spec, model or onnxBase64. */
+const NetworkFields = {
+  spec: Spec.optional(),
+  model: Model.optional(),
+  resolution: Resolution.optional(),
+  onnxBase64: OnnxBase64.optional(),
+  inputShapes: InputShapes.optional(),
+};
+export const NetworkRef = z
+  .union([Model, z.strictObject(NetworkFields)], { error: 'a network is a built-in model\'s name, a spec, or { spec | model (with resolution) | onnxBase64 (with inputShapes) }' })
+  .describe("a network: a built-in model's name, a spec (bare or as { spec }), { model, resolution }, or { onnxBase64, inputShapes }");
+export type NetworkRef = z.output<typeof NetworkRef>;
+
+/** Options of a comparison: the counting ones, and which other totals to compare. */
+export const CompareOptions = AnalyzeOptionsSchema.extend({
+  memory: z.boolean({ error: 'must be true or false' }).optional().describe('compare peak activation memory too'),
+  device: ex.device.describe('compare the roofline latency lower bound on this device too: a built-in id or a profile'),
+}).describe('counting options for both networks, and the other totals to compare');
+
+/** POST /v1/compare: two networks (JSON, or file parts `old` and `new` of a multipart form with the JSON in `request`). */
+export const CompareRequest = coded(
+  z
+    .strictObject({
+      old: NetworkRef.optional().describe('the network before (or a multipart file part `old`)'),
+      new: NetworkRef.optional().describe('the network after (or a multipart file part `new`)'),
+      options: CompareOptions.optional(),
+      gates: z
+        .strictObject(
+          Object.fromEntries(
+            COMPARE_METRICS.map((m) => [m, z.union([z.string(), z.number()], { error: 'a number or a percentage such as "5%"' }).optional()]),
+          ) as Record<(typeof COMPARE_METRICS)[number], z.ZodOptional<z.ZodUnion<[z.ZodString, z.ZodNumber]>>>,
+        )
+        .optional()
+        .describe('largest increase allowed per metric: a number (absolute, 0: none) or a percentage of the old value ("5%"); the answer says which passed'),
+      allowIncomplete: z.boolean({ error: 'must be true or false' }).default(false).describe('judge the gates on the analysed layers when an analysis is incomplete (otherwise they are unknown)'),
+    })
+    .describe('compare two networks: totals with deltas, layers matched by name, module path or position, added and removed layers; gates'),
+  { old: 'SPEC_INVALID', new: 'SPEC_INVALID' },
+);
+export type CompareRequest = z.output<typeof CompareRequest>;
+
+/** POST /v1/compare's query string. */
+export const CompareQuery = z
+  .strictObject({
+    format: FormatQuery(['json', 'md'], 'json (the comparison and the gates) or md (a pull-request comment)'),
+    input: AnalyzeQuery.shape.input.describe('dimensions of the first input of an ONNX network that gives no inputShapes, e.g. 1,3,224,224; `input.<name>=…` names an input'),
+  })
+  .describe('POST /v1/compare query parameters');
+
+const so = SweepOptionsSchema.shape;
+/** POST /v1/sweep: one network (JSON, or a multipart file part `model` with the JSON in `request`) at several input sizes. */
+export const SweepRequest = coded(
+  z
+    .strictObject({
+      ...NetworkFields,
+      sizes: so.sizes,
+      input: so.input,
+      device: so.device,
+      inPlace: so.inPlace,
+      options: AnalyzeOptionsSchema.optional().describe('element type, FLOP convention, bias additions'),
+    })
+    .describe('one network analysed at several input sizes: params, MACs, peak memory, latency, final map, receptive field, validity (r = k·2^n)'),
+  { spec: 'SPEC_INVALID' },
+);
+export type SweepRequest = z.output<typeof SweepRequest>;
 
 /** The keys of the object schema at `path` inside `schema` (through optional, default and pipes). */
 function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {

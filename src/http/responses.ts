@@ -112,3 +112,39 @@ export const LandingIndex = z.strictObject({
   description: z.string().optional(),
   links: z.array(z.strictObject({ href: z.string(), title: z.string(), description: z.string() })),
 });
+
+/** GET /v1/devices (reports.ts deviceCatalog). */
+export const DevicesResponse = z
+  .strictObject({
+    devices: z.array(
+      z.looseObject({
+        id: z.string().describe('what a request names: ?device=…'),
+        name: z.string(),
+        kind: z.enum(['datacenter-gpu', 'edge-gpu', 'phone-cpu-core', 'board-cpu']),
+        description: z.string().nullable(),
+        peaks: z.looseObject({ float32: z.number() }).describe('dense peak FLOP/s per element type (int8: ops/s); a missing type falls back to float32'),
+        bandwidth: z.number().describe('memory bandwidth, bytes/s'),
+        derivation: z.record(z.string(), z.string()).describe('how each figure was obtained: quoted from the source, or the arithmetic'),
+        sources: z.array(z.strictObject({ title: z.string(), url: z.string() })),
+      }),
+    ),
+    note: z.string().describe('what the roofline latency is: a lower bound'),
+  })
+  .describe('the built-in device profiles of the roofline (a custom profile goes in the request as { name, peaks, bandwidth })');
+
+/** GET /v1/conventions (reports.ts conventionCatalog). */
+export const ConventionsResponse = z
+  .strictObject({
+    conventions: z.array(
+      z.strictObject({
+        name: z.string().describe('what a request names: ?convention=…'),
+        tool: z.string(),
+        version: z.string().describe('the release whose code the rules transcribe'),
+        unit: z.enum(['MACs', 'FLOPs']),
+        summary: z.string(),
+        source: z.array(z.string()).describe("the tool's repository, files read, published figures"),
+        rules: z.array(z.strictObject({ family: z.string(), why: z.string(), source: z.string().describe("file and lines in the tool's source") })).describe('per op family; a family absent counts 0 in this tool'),
+      }),
+    ),
+  })
+  .describe("the counting-convention presets: other tools' MACs/FLOPs rules, each citing the tool's source");

@@ -1,11 +1,21 @@
 /**
  * REST routes: validate, hand the work to the pool, answer. A JSON body too large to parse on the
- * event loop (body.ts RawJson) is analysed whole in a worker, which answers with the report's JSON.
+ * event loop (body.ts RawJson) is analysed whole in a worker, which answers with the report's JSON
+ * (or its rendering).
+ *
+ * POST /v1/analyze takes the extra analyses of analysis/extras.ts as options (memory, inPlace,
+ * device, depth, topK, convention, convTranspose, explain, deployed), in the body's `options` or
+ * the query, and answers JSON, CSV, Markdown, HTML or a Netron attachment (`?format=` or Accept:
+ * formats.ts). The reports' other routes (compare, sweep, a zoo model's report, devices,
+ * conventions) are in reports.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
-import { AnalyzeOptionsSchema, ReportSchema } from '../analysis/report.js';
-import type { AnalyzeOptions, Report } from '../analysis/report.js';
+import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
+import type { OptionPath, ReportOptions } from '../analysis/extras.js';
+import { inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
+
+export { inputShapes };
 import type { TaskPool } from '../runtime/pool.js';
 import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -16,24 +26,10 @@ import { RawJson, readFirstFile, transferable } from './body.js';
 import { bodyCharge, requestSignal } from './admission.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
-import { dict } from '../records.js';
 import type { AnalyzeTask } from '../runtime/tasks.js';
-
-/** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
-export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
-  // keyed by input names: a record without a prototype (`?input.constructor=…` names an input)
-  const out = dict<number[]>();
-  for (const [key, raw] of Object.entries(query)) {
-    if (key !== 'input' && !key.startsWith('input.')) continue;
-    const text = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
-    const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
-    if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
-    }
-    out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
-  }
-  return out;
-}
+import { chooseFormat, MEDIA_TYPES, REPORT_FORMATS } from './formats.js';
+import type { ReportFormat } from './formats.js';
+import { reportRoutes } from './reports.js';
 
 /** An uploaded ONNX file: the raw body (application/octet-stream) or the first file of a multipart form, read into one buffer. */
 async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<Uint8Array | null> {
@@ -45,7 +41,7 @@ async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<U
   return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? request.body : null;
 }
 
-const OPTION_KEYS = ['dtype', 'flops', 'includeBias'] as const;
+const bodyPath: OptionPath = (key) => `$.options.${key}`;
 
 /** The query string, checked: known keys and their types (`input.<name>` is inputShapes's). */
 function analyzeQuery(raw: Record<string, unknown>): AnalyzeQuery {
@@ -58,19 +54,13 @@ function notRead(query: Record<string, unknown>, keys: string[], why: string): v
   if (key !== undefined) throw new ConvlensError('INVALID_OPTION', `?${key} is not read ${why}`, { path: `query.${key}` });
 }
 
-const defaultOptions = (): AnalyzeOptions => AnalyzeOptionsSchema.parse({});
-
-/** The options given in the query (already checked), or null when it gives none. */
-function queryOptions(q: AnalyzeQuery): AnalyzeOptions | null {
-  const given = OPTION_KEYS.filter((k) => q[k] !== undefined);
-  return given.length ? AnalyzeOptionsSchema.parse(Object.fromEntries(given.map((k) => [k, q[k]]))) : null;
-}
+const defaultOptions = (): ReportOptions => ReportOptionsSchema.parse({});
 
 /**
  * A JSON body is a spec, or `{ spec, options }`, or `{ model, resolution, options }`; or there is
  * no body and the query names the model. Options come from the body or the query, not both.
  */
-function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: AnalyzeQuery): { source: GraphSource; options: AnalyzeOptions } {
+function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: AnalyzeQuery): { source: GraphSource; options: ReportOptions } {
   const fromQuery = queryOptions(query);
   if (query.model !== undefined) {
     notRead(rawQuery, ['input'], 'for a built-in model (its input shape comes from ?resolution)');
@@ -96,6 +86,7 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
     const key = OPTION_KEYS.find((k) => query[k] !== undefined)!;
     throw new ConvlensError('INVALID_OPTION', `options are given both in the body ($.options) and the query (?${key}); give them in one place`, { path: `query.${key}` });
   }
+  if (req.options) planExtras(splitOptions(req.options).extras, bodyPath);
   const options = req.options ?? fromQuery ?? defaultOptions();
   return { source: requestSource({ spec: req.spec, model: req.model, resolution: req.resolution }), options };
 }
@@ -109,7 +100,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
   const { pool } = opts;
   const fileLimit = opts.fileLimit ?? Infinity;
   const networkSchema = jsonSchemaOf(networkSpecSchema());
-  const reportSchema = jsonSchemaOf(ReportSchema);
+  const reportSchema = jsonSchemaOf(AnalysisReportSchema);
 
   app.get('/healthz', async () => ({ status: 'ok', workers: pool.threads, queued: pool.queued }));
   app.get('/v1/schema/network', async () => networkSchema);
@@ -119,22 +110,24 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
     const signal = requestSignal(request);
     const rawQuery = request.query as Record<string, unknown>;
     const query = analyzeQuery(rawQuery);
+    const format = chooseFormat(query.format as ReportFormat | undefined, request.headers.accept, REPORT_FORMATS);
     if (request.body instanceof RawJson) {
+      if (format === 'netron') throw netronNeedsOnnx();
       const { text } = request.body;
-      const task: OffloadTask = { kind: 'analyze', json: text, query: { ...rawQuery } };
+      const task: OffloadTask = { kind: 'analyze', json: text, query: { ...rawQuery }, format };
       const transfer = text instanceof Uint8Array && text.buffer instanceof ArrayBuffer ? [text.buffer] : [];
-      const json = await pool.run<Uint8Array>('analyze', task, transfer, { filename: OFFLOAD_WORKER, signal });
-      return reply.type('application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
+      const answer = await pool.run<Uint8Array>('analyze', task, transfer, { filename: OFFLOAD_WORKER, signal });
+      return reply.type(MEDIA_TYPES[format]).send(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
     }
     const upload = await onnxUpload(request, fileLimit);
     if (upload) {
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload);
-      return pool.run<Report>('analyze', { source: requestSource({ onnx: bytes, inputShapes: inputShapes(rawQuery) }), options }, [bytes.buffer as ArrayBuffer], { signal });
+      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, inputShapes: inputShapes(rawQuery) }), options }, format, signal);
     }
-    const { source, options } = analyzeSource(request.body, rawQuery, query);
-    return pool.run<Report>('analyze', { source, options }, undefined, { signal });
+    if (format === 'netron') throw netronNeedsOnnx();
+    return sendAnalysis(pool, reply, analyzeSource(request.body, rawQuery, query), format, signal);
   });
 
   app.get('/v1/models', async () => ({ models: modelCatalog() }));
@@ -143,4 +136,10 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
   );
 
   app.get('/v1/operators', async () => ({ operators: operatorCatalog() }));
+  reportRoutes(app, { pool, fileLimit });
 }
+
+const netronNeedsOnnx = () =>
+  new ConvlensError('INVALID_OPTION', "format=netron annotates an ONNX file's nodes in Netron: upload the ONNX file (a spec or built-in model has none; export it to ONNX first)", {
+    path: 'query.format',
+  });

@@ -7,11 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ReportSchema } from '../../src/analysis/report.js';
+import { AnalysisReportSchema } from '../../src/analysis/extras.js';
+import { SweepReportSchema } from '../../src/analysis/sweep.js';
+import { CompareResponse } from '../../src/http/openapi-reports.js';
 import { ERROR_CATALOG } from '../../src/errors.js';
 import { networkSpecSchema } from '../../src/graph/network.js';
 import { registeredRoutes } from '../../src/http/errors.js';
 import * as R from '../../src/http/responses.js';
-import { AnalyzeBody, FoldRequest, OperatorRequest, RunRequest } from '../../src/http/requests.js';
+import { AnalyzeBody, CompareRequest, FoldRequest, OperatorRequest, RunRequest, SweepRequest } from '../../src/http/requests.js';
 import { testApp } from './app.js';
 
 type Json = Record<string, any>;
@@ -23,6 +26,11 @@ const ASSET_ROUTES = [/^\/graphiql\/assets\//, /^\/docs\/./];
 /** The zod schema behind each response component, to check real answers with. */
 const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   Report: ReportSchema,
+  AnalysisReport: AnalysisReportSchema,
+  CompareResponse,
+  SweepReport: SweepReportSchema,
+  DevicesResponse: R.DevicesResponse,
+  ConventionsResponse: R.ConventionsResponse,
   NetworkSpec: networkSpecSchema(),
   RunResponse: R.RunResponse,
   OperatorResponse: R.OperatorResponse,
@@ -34,7 +42,7 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   GraphQLResponse: R.GraphQLResponse,
   LandingIndex: R.LandingIndex,
 };
-const REQUEST_SCHEMAS: Record<string, z.ZodType> = { RunRequest, OperatorRequest, FoldRequest, AnalyzeBody, NetworkSpec: networkSpecSchema() };
+const REQUEST_SCHEMAS: Record<string, z.ZodType> = { RunRequest, OperatorRequest, FoldRequest, AnalyzeBody, CompareRequest, SweepRequest, NetworkSpec: networkSpecSchema() };
 
 function resolvePointer(doc: Json, ref: string): unknown {
   return ref
@@ -132,8 +140,13 @@ describe('GET /openapi.json', () => {
     expect(content['application/json'].schema.oneOf.map(refName)).toEqual(['NetworkSpec', 'AnalyzeBody']);
     expect(content['multipart/form-data'].schema.properties.model.format).toBe('binary');
     const params = doc.paths['/v1/analyze'].post.parameters.map((p: Json) => p.name);
-    expect(params).toEqual(expect.arrayContaining(['model', 'resolution', 'input', 'dtype', 'flops', 'includeBias']));
-    expect(refName(doc.paths['/v1/analyze'].post.responses['200'].content['application/json'].schema)).toBe('Report');
+    expect(params).toEqual(expect.arrayContaining(['model', 'resolution', 'input', 'dtype', 'flops', 'includeBias', 'memory', 'inPlace', 'device', 'depth', 'topK', 'convention', 'explain', 'deployed', 'format']));
+    const answers = doc.paths['/v1/analyze'].post.responses['200'].content;
+    expect(refName(answers['application/json'].schema)).toBe('AnalysisReport');
+    // the text formats are documented as strings of their media types
+    expect(Object.keys(answers).sort()).toEqual(['application/json', 'text/csv', 'text/html', 'text/markdown']);
+    for (const t of ['text/csv', 'text/html', 'text/markdown']) expect(answers[t].schema.type, t).toBe('string');
+    expect(Object.keys(doc.paths['/v1/models/{name}/report'].get.responses['200'].content)[0]).toBe('text/html');
     // the generated schemas are the zod ones: the spec's ops are its layer variants' op names
     expect(JSON.stringify(doc.components.schemas.NetworkSpec)).toContain('"conv2d"');
   });
@@ -154,7 +167,7 @@ describe('GET /openapi.json', () => {
       }
     }
     const analyze = doc.paths['/v1/analyze'].post.responses;
-    expect(Object.keys(analyze).sort()).toEqual(['200', '400', '404', '413', '415', '500', '503']);
+    expect(Object.keys(analyze).sort()).toEqual(['200', '400', '404', '406', '413', '415', '500', '503']);
     expect(analyze['404'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(['UNKNOWN_MODEL']);
   });
 

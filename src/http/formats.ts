@@ -1,0 +1,68 @@
+/**
+ * Report formats over HTTP: which one a request asks for (`?format=`, else the Accept header); the
+ * non-JSON ones are rendered in a worker (render.ts, from offload-worker.ts) like the analysis:
+ *
+ *   json     application/json      the report with the extra analyses asked for (analysis/extras.ts)
+ *   csv      text/csv              one row per layer, a TOTAL row; columns for memory, roofline,
+ *                                  convention and explain when asked (analysis/csv.ts)
+ *   md       text/markdown         for pull-request comments (formats/markdown.ts, and the
+ *                                  memory, latency and convention sections the CLI appends)
+ *   html     text/html             one self-contained file, inline SVG charts (formats/html.ts);
+ *                                  always with the memory timeline
+ *   netron   application/json      Netron's attachment file, for an uploaded ONNX file only
+ *                                  (formats/netron.ts); by ?format=netron only
+ *
+ * `?format=` wins over Accept. Without either the route's first format answers; an Accept that
+ * allows none of the route's media types is 406 NOT_ACCEPTABLE.
+ */
+import { HTML_MEDIA_TYPE } from '../analysis/formats/html.js';
+import { ConvlensError } from '../errors.js';
+import { acceptQuality } from './pages.js';
+
+export const REPORT_FORMATS = ['json', 'csv', 'md', 'html', 'netron'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The Content-Type of each format's answer. */
+export const MEDIA_TYPES: Record<ReportFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present',
+  md: 'text/markdown; charset=utf-8',
+  html: HTML_MEDIA_TYPE,
+  netron: 'application/json; charset=utf-8',
+};
+
+/** The media type Accept names each negotiable format by (netron is JSON: ?format= only). */
+const ACCEPT_TYPES: Partial<Record<ReportFormat, string>> = { json: 'application/json', csv: 'text/csv', md: 'text/markdown', html: 'text/html' };
+
+/**
+ * The format to answer in: `?format=` when given (checked against `offered`: INVALID_OPTION at
+ * query.format), else the offered format the Accept header rates highest (ties: the earlier in
+ * `offered`); NOT_ACCEPTABLE when Accept allows none.
+ */
+export function chooseFormat(format: ReportFormat | undefined, accept: string | undefined, offered: readonly ReportFormat[]): ReportFormat {
+  if (format !== undefined) {
+    if (!offered.includes(format)) {
+      throw new ConvlensError('INVALID_OPTION', `format=${format} is not offered here; one of ${offered.join(', ')}`, { path: 'query.format' });
+    }
+    return format;
+  }
+  const negotiable = offered.filter((f) => ACCEPT_TYPES[f] !== undefined);
+  if (!accept || !accept.trim()) return negotiable[0];
+  let best: ReportFormat | null = null;
+  let bestQ = 0;
+  for (const f of negotiable) {
+    const q = acceptQuality(accept, ACCEPT_TYPES[f]!);
+    if (q > bestQ) {
+      best = f;
+      bestQ = q;
+    }
+  }
+  if (best === null) {
+    const types = negotiable.map((f) => ACCEPT_TYPES[f]!);
+    throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(', ')} (or ?format=${offered.join('|')}); Accept allows none of them: ${accept}`, {
+      path: 'accept',
+      offered: types,
+    });
+  }
+  return best;
+}

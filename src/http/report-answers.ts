@@ -1,0 +1,68 @@
+/**
+ * What POST /v1/analyze and GET /v1/models/{name}/report share: the options of a query string
+ * (counting options and the extra analyses of analysis/extras.ts), and the answer in a format.
+ */
+import type { FastifyReply } from 'fastify';
+import { EXTRAS_OPTION_KEYS, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
+import type { OptionPath, ReportOptions } from '../analysis/extras.js';
+import { ConvlensError } from '../errors.js';
+import { dict } from '../records.js';
+import type { TaskPool } from '../runtime/pool.js';
+import type { AnalyzeTask, AnalyzeTaskResult } from '../runtime/tasks.js';
+import { MEDIA_TYPES } from './formats.js';
+import type { ReportFormat } from './formats.js';
+import { parseRequest } from './requests.js';
+
+/** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
+export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
+  // keyed by input names: a record without a prototype (`?input.constructor=…` names an input)
+  const out = dict<number[]>();
+  for (const [key, raw] of Object.entries(query)) {
+    if (key !== 'input' && !key.startsWith('input.')) continue;
+    const text = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
+    const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
+    if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
+    }
+    out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
+  }
+  return out;
+}
+
+/** Option keys of a query string: the counting options and the extras. */
+export const OPTION_KEYS = ['dtype', 'flops', 'includeBias', ...EXTRAS_OPTION_KEYS] as const;
+const queryPath: OptionPath = (key) => `query.${key}`;
+
+/** `?device=`: a built-in id, or a custom profile as JSON (checked with the options). */
+function queryDevice(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return text;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConvlensError('INVALID_OPTION', `?device is neither a device id nor a JSON profile: ${(e as Error).message}`, { path: 'query.device' });
+  }
+}
+
+/**
+ * The options given in the query (types already checked), or null when it gives none; the device
+ * and convention resolved, so a misspelt one costs no worker time.
+ */
+export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unknown>>): ReportOptions | null {
+  const given = OPTION_KEYS.filter((k) => q[k] !== undefined);
+  if (!given.length) return null;
+  const options = parseRequest(ReportOptionsSchema, Object.fromEntries(given.map((k) => [k, k === 'device' ? queryDevice(String(q.device)) : q[k]])), { in: 'query' });
+  planExtras(splitOptions(options).extras, queryPath);
+  return options;
+}
+
+/**
+ * The analysis in a worker, answered in `format`: the report as JSON, or the text rendered in the
+ * worker (the module tables of md and html at the options' depth and topK).
+ */
+export async function sendAnalysis(pool: TaskPool, reply: FastifyReply, task: AnalyzeTask, format: ReportFormat, signal: AbortSignal | undefined): Promise<unknown> {
+  const transfer = task.source.kind === 'onnx' ? [task.source.bytes.buffer as ArrayBuffer] : undefined;
+  if (format === 'json') return pool.run<AnalyzeTaskResult>('analyze', task, transfer, { signal });
+  const { depth, topK } = task.options as ReportOptions;
+  const result = await pool.run<AnalyzeTaskResult>('analyze', { ...task, render: { formats: [format], depth, topK } }, transfer, { signal });
+  return reply.type(MEDIA_TYPES[format]).send(result.renderings![format]);
+}

@@ -1,0 +1,142 @@
+/**
+ * The report routes besides POST /v1/analyze (rest.ts):
+ *
+ *   POST /v1/compare                 two networks → the comparison and gates (JSON) or Markdown
+ *   POST /v1/sweep                   one network at several input sizes
+ *   GET  /v1/models/{name}/report    a zoo model's report: self-contained HTML by default
+ *   GET  /v1/devices                 the built-in device profiles of the roofline
+ *   GET  /v1/conventions             the counting-convention presets of other tools
+ *
+ * The work runs in the pool (runtime/tasks.ts compareTask, sweepTask, analyzeTask); a JSON body
+ * too large for the event loop is parsed and checked in a worker too (offload-worker.ts).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEVICES } from '../analysis/devices.js';
+import { ReportOptionsSchema } from '../analysis/extras.js';
+import { renderComparison } from '../analysis/render.js';
+import { ROOFLINE_NOTE } from '../analysis/roofline.js';
+import { PRESETS } from '../conventions/index.js';
+import { ConvlensError } from '../errors.js';
+import type { TaskPool } from '../runtime/pool.js';
+import type { CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
+import type { SweepReport } from '../analysis/sweep.js';
+import type { GraphSource } from '../graph/load.js';
+import { closest } from '../suggest.js';
+import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
+import { bodyCharge, requestSignal } from './admission.js';
+import { RawJson, readForm } from './body.js';
+import { fieldsOf } from './compute.js';
+import { chooseFormat, MEDIA_TYPES } from './formats.js';
+import type { ReportFormat } from './formats.js';
+import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
+import { compareRequest, sweepRequest } from './report-requests.js';
+import { CompareQuery, ModelReportQuery, parseRequest } from './requests.js';
+import { inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
+
+/** The devices as GET /v1/devices lists them (figures, how each was derived, the documents). */
+export function deviceCatalog() {
+  return {
+    devices: DEVICES.map(({ id, name, kind, description, peaks, bandwidth, derivation, sources }) => ({ id, name, kind, description: description ?? null, peaks, bandwidth, derivation, sources })),
+    note: ROOFLINE_NOTE,
+  };
+}
+
+/** The presets as GET /v1/conventions lists them, each family's rule with the tool's source. */
+export function conventionCatalog() {
+  return {
+    conventions: PRESETS.map((p) => ({
+      name: p.name,
+      tool: p.tool,
+      version: p.version,
+      unit: p.unit,
+      summary: p.summary,
+      source: [...p.source],
+      rules: Object.entries(p.rules).map(([family, rule]) => ({ family, why: rule!.why, source: rule!.source })),
+    })),
+  };
+}
+
+/** The query without `input.<name>` (inputShapes reads those). */
+const withoutNamedInputs = (query: unknown) => Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([k]) => !k.startsWith('input.')));
+
+type Fields = { fields: Record<string, unknown> | RawJson; files: Map<string, Uint8Array>; where: 'body' | 'request'; shapes: Record<string, number[]> };
+
+/** A JSON body, or a multipart form (ONNX file parts and the JSON in `request`); no query parameter besides `allowed` and `?input=`. */
+async function readReportBody(request: FastifyRequest, limits: { fileLimit: number }, allowed: string[]): Promise<Fields> {
+  const stray = Object.keys(request.query as object).find((k) => !allowed.includes(k) && k !== 'input' && !k.startsWith('input.'));
+  if (stray !== undefined) {
+    const suggestion = closest(stray, allowed);
+    throw new ConvlensError('INVALID_OPTION', `unknown query parameter '${stray}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: the request goes in the JSON body`, {
+      path: `query.${stray}`,
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+  const shapes = { ...inputShapes(request.query as Record<string, unknown>) };
+  if (request.isMultipart()) {
+    const form = await readForm(request, { fileLimit: limits.fileLimit, fieldLimit: limits.fileLimit, charge: bodyCharge(request) });
+    return { fields: form.fields, files: form.files, where: 'request', shapes };
+  }
+  if (request.body instanceof RawJson) return { fields: request.body, files: new Map(), where: 'body', shapes };
+  if (request.body === undefined || request.body === null) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form)', { path: '$' });
+  return { fields: fieldsOf(request.body, 'body'), files: new Map(), where: 'body', shapes };
+}
+
+function buffersOf(sources: GraphSource[], files: Map<string, Uint8Array>, json?: Uint8Array | string): ArrayBuffer[] {
+  const all = new Set<ArrayBuffer>();
+  for (const s of sources) if (s.kind === 'onnx' && s.bytes.buffer instanceof ArrayBuffer) all.add(s.bytes.buffer);
+  for (const b of files.values()) if (b.buffer instanceof ArrayBuffer) all.add(b.buffer);
+  if (json instanceof Uint8Array && json.buffer instanceof ArrayBuffer) all.add(json.buffer);
+  return [...all];
+}
+
+/** Checked on the event loop (a 4xx before any work), run in the pool; a large JSON body is checked in a worker. */
+async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, signal: AbortSignal | undefined): Promise<T> {
+  if (body.fields instanceof RawJson) {
+    const { text, where } = body.fields;
+    return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, signal });
+  }
+  const task: CompareTask | SweepTask = kind === 'compare' ? compareRequest(body.fields, body.files, body.shapes) : sweepRequest(body.fields, body.files, body.shapes);
+  const sources = 'source' in task ? [task.source] : [task.before, task.after];
+  return pool.run<T>(kind, task, buffersOf(sources, new Map()), { signal });
+}
+
+export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileLimit: number }): void {
+  const { pool } = opts;
+  const limits = { fileLimit: opts.fileLimit };
+  const devices = deviceCatalog();
+  const conventions = conventionCatalog();
+
+  app.get('/v1/devices', async () => devices);
+  app.get('/v1/conventions', async () => conventions);
+
+  app.post('/v1/compare', OFFLOAD, async (request, reply) => {
+    const q = parseRequest(CompareQuery, withoutNamedInputs(request.query), { in: 'query' });
+    const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['json', 'md']);
+    const body = await readReportBody(request, limits, ['format']);
+    const result = await runReportTask<CompareTaskResult>(pool, 'compare', body, requestSignal(request));
+    if (format === 'md') return reply.type(MEDIA_TYPES.md).send(renderComparison(result.comparison, result.gates));
+    return result;
+  });
+
+  app.post('/v1/sweep', OFFLOAD, async (request) => {
+    chooseFormat(undefined, request.headers.accept, ['json']);
+    const body = await readReportBody(request, limits, []);
+    return runReportTask<SweepReport>(pool, 'sweep', body, requestSignal(request));
+  });
+
+  app.get<{ Params: { name: string } }>('/v1/models/:name/report', OFFLOAD, async (request, reply: FastifyReply) => {
+    const { name } = request.params;
+    if (!ZOO_BY_NAME.has(name)) {
+      const suggestion = closest(name, ZOO.map((m) => m.name));
+      throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
+        path: 'name',
+        model: name,
+        ...(suggestion ? { suggestion } : {}),
+      });
+    }
+    const q = parseRequest(ModelReportQuery, request.query, { in: 'query' });
+    const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['html', 'json', 'md', 'csv']);
+    const options = queryOptions(q) ?? ReportOptionsSchema.parse({});
+    return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution }, options }, format, requestSignal(request));
+  });
+}
