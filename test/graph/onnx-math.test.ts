@@ -3,10 +3,14 @@
  * ConstantOfShape, Equal, Where, Mod, Range and multi-dimensional Slice/Transpose fold to
  * constants, so the Expand, Pad and Gather they feed have known shapes.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
-import { DEFAULTS, layer } from '../helpers.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS, layer, scaledError } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 
 const analyzeOnnx = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
@@ -120,5 +124,27 @@ describe('ONNX shape arithmetic of transformer exports folds', () => {
     expect(r.totals.complete).toBe(true);
     expect(layer(r, 'pad').outputShape).toEqual([1, 10, 14, 3]);
     expect(layer(r, 'rows').outputShape).toEqual([1, 10, 10, 3]);
+  });
+});
+
+describe('a Swin Transformer exported with weights runs to PyTorch’s output (scripts/onnx_math_fixtures.py)', () => {
+  // one stage, 2 blocks (the second shifted), window 7, a 36×44 input: a 9×11 patch grid padded to 14×14
+  it.each([13, 17])('opset %i: complete, every shape subgraph folded, parameters PyTorch’s (but for the folded bias tables), logits within 1e-5 of the scale', (opset) => {
+    const dir = new URL('../fixtures/onnx-math/', import.meta.url);
+    const bytes = readFileSync(new URL(`swin_tiny_pad_op${opset}.onnx`, dir));
+    const truth = JSON.parse(readFileSync(new URL(`swin_tiny_pad_op${opset}.json`, dir), 'utf8')) as { params: number; input: { shape: number[]; data: number[] }; output: { shape: number[]; data: number[] } };
+    const { graph } = importOnnx(bytes);
+    const inference = inferGraph(graph);
+    const r = analyzeGraph(graph, DEFAULTS, inference);
+    expect(r.totals.complete).toBe(true);
+    // what is left are tensor computations: no Mod, Range, ConstantOfShape or ScatterND survives folding
+    const left = new Set(r.layers.map((l) => l.source?.opType));
+    for (const op of ['Mod', 'Range', 'ConstantOfShape', 'ScatterND', 'Shape']) expect(left.has(op), op).toBe(false);
+    // the exporter folds table[index] into a [heads, 49, 49] bias per block: 2 blocks × 2 heads × (2401 − 169) more than the module's [169, heads] tables
+    expect(r.totals.params).toBe(truth.params + 2 * 2 * (2401 - 169));
+    const { outputs } = runGraph(graph, { image: tensor(truth.input.shape, truth.input.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 24 }, inference);
+    const y = outputs.logits;
+    expect(y.shape).toEqual(truth.output.shape);
+    expect(scaledError(y.data, truth.output.data)).toBeLessThanOrEqual(1e-5);
   });
 });
