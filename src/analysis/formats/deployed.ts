@@ -6,7 +6,8 @@
  */
 import type { DeployedReport, FusedGroup } from '../deployed.js';
 import { code, details, exact, signed, table as mdTable, text as mdText } from './md.js';
-import { esc, si } from './svg.js';
+import { stackedRow } from './charts.js';
+import { esc, legend, si, svgChart } from './svg.js';
 
 /** Fused groups listed in full up to this many; past it, the ones that save the most memory. */
 export const DEPLOYED_GROUPS_SHOWN = 60;
@@ -72,6 +73,40 @@ function htmlTable(head: string[], body: string[], cls: string): string {
   return `<table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
+const CHART_W = 960;
+const KEPT = '#0072B2';
+const REMOVED = '#D55E00';
+
+/**
+ * Memory access before and after fusion as two bars on one scale: the trained graph's split into
+ * what the deployed graph still moves and what the fusions remove; the deployed graph's alone.
+ */
+export function deployedChart(d: DeployedReport): { svg: string; note: string } {
+  const trained = d.trained.memoryAccess.bytes;
+  const kept = d.deployed.memoryAccess.bytes;
+  const removed = Math.max(0, trained - kept);
+  const left = 128;
+  const full = CHART_W - left - 20;
+  const rowH = 30;
+  const pct = (v: number) => (trained > 0 ? `${((v / trained) * 100).toFixed(1)}%` : '');
+  const rows = [
+    stackedRow({ x: left, y: 12, w: full, h: rowH }, 'trained', [
+      { value: kept, color: KEPT, label: `still moved ${si(kept, 'B')}`, short: pct(kept), tip: `moved by the deployed graph too: ${exact(kept)} bytes` },
+      { value: removed, color: REMOVED, label: `removed ${si(removed, 'B')}`, short: pct(removed), tip: `removed by the fusions: ${exact(removed)} bytes (${pct(removed)})` },
+    ]),
+    stackedRow({ x: left, y: 12 + rowH + 12, w: trained > 0 ? (full * kept) / trained : full, h: rowH }, 'deployed', [
+      { value: kept, color: KEPT, label: `${si(kept, 'B')}`, short: pct(kept), tip: `the deployed graph moves ${exact(kept)} bytes` },
+    ]),
+  ];
+  const leg = legend(left, 12 + 2 * (rowH + 12) + 14, full, [
+    { label: 'moved by both graphs', color: KEPT, shape: 'rect' },
+    { label: 'removed by the fusions', color: REMOVED, shape: 'rect' },
+  ]);
+  const note = `Memory access (bytes read and written, ${d.dtype}) of the trained graph and of the deployed graph on one scale: BN folded into the convs, residual adds and activations done in the conv epilogues (${d.groups.length} fused groups, ${d.kernels.trained} layers → ${d.kernels.deployed} kernels).`;
+  const height = 12 + 2 * (rowH + 12) + 14 + leg.height + 4;
+  return { svg: svgChart('deployed', CHART_W, height, 'Memory access, trained and deployed', note, rows.join('') + leg.svg), note };
+}
+
 /** `<section id="deployed">`: the same content as the Markdown, as the HTML report's tables. */
 export function deployedHtml(d: DeployedReport): string {
   const totals = htmlTable(
@@ -88,9 +123,11 @@ export function deployedHtml(d: DeployedReport): string {
       `<tr><td>${g.layers.map((l) => `<code>${esc(l)}</code>`).join(' → ')}</td><td>${esc(fusionText(g))}${g.biasAdded ? ' (bias added)' : ''}${g.residual ? `, adds <code>${esc(g.residual)}</code>` : ''}</td>` +
       `${numCell(g.trained.memoryAccess.bytes)}${numCell(g.deployed.memoryAccess.bytes)}<td class="num">${esc(`${exact(g.memoryDrop.bytes)}${g.memoryDrop.percent === null ? '' : ` (${g.memoryDrop.percent.toFixed(1)}%)`}`)}</td></tr>`,
   );
+  const chart = deployedChart(d);
   const unfused = d.unfused.map((u) => `<tr><td><code>${esc(u.layer)}</code></td><td><code>${esc(u.op)}</code></td><td>${esc(u.reason)}</td></tr>`);
   return (
     `<section id="deployed"><h2>Deployed graph (inference fusions)</h2>` +
+    `<figure class="chart">${chart.svg}<figcaption>${esc(chart.note)}</figcaption></figure>` +
     `<p>Memory access drops by <b data-field="deployedMemoryDrop">${esc(exact(drop.bytes))}</b> bytes (${esc(si(drop.bytes, 'B'))}${drop.percent === null ? '' : `, ${esc(drop.percent.toFixed(2))}%`}) ` +
     `with ${d.groups.length} fused groups; ${d.kernels.trained} layers run as ${d.kernels.deployed} kernels.${d.complete ? '' : ' Incomplete analysis: lower bounds.'}</p>` +
     totals +

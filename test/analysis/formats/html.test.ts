@@ -57,6 +57,13 @@ describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed 
     expect(fields(sec, 'deployedMemoryDrop')).toEqual(['44,413,184']);
     expect(sec).toContain('<tr><th scope="row">params</th><td class="num">11,689,512</td><td class="num">11,684,712</td><td class="num">−4,800 (−0.04%)</td></tr>');
     expect(count(sec, '<tr><td><code>')).toBe(deployed.groups.length);
+    // the chart: the trained bar split into kept and removed bytes, the deployed bar as long as the kept part
+    const chart = element(sec, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="deployed"');
+    const widths = [...chart.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="30"/g)].map((m) => Number(m[1]));
+    expect(widths).toHaveLength(3);
+    expect(widths[0] + widths[1]).toBeCloseTo(812, 1);
+    expect(widths[2]).toBeCloseTo(widths[0], 1);
+    expect(widths[1] / 812).toBeCloseTo(44_413_184 / deployed.trained.memoryAccess.bytes, 3);
     expect(sec).not.toContain('<h3>Not fused</h3>');
   });
 
@@ -83,7 +90,7 @@ describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed 
 
   it('one chart of each kind, and nothing else drawn as a chart', () => {
     const kinds = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
-    expect(kinds).toEqual(['layers', 'ops', 'receptive-field', 'memory', 'roofline']);
+    expect(kinds).toEqual(['layers', 'ops', 'receptive-field', 'memory', 'roofline', 'deployed']);
   });
 
   it('the totals table: params 11,689,512 and MACs 1,814,073,344 (torchvision), the peak and the latency of the analyses', () => {
