@@ -123,10 +123,10 @@ describe('receptive fields in the table and CSV: both axes, and a global field s
 });
 
 describe('gates on an incomplete analysis (unsupported operators) fail with their own exit code (issue 8, item 5)', () => {
-  // conv0 (3×3, pad 1, no bias: 2·2·9 = 36 params, 2·4·4·18 = 576 MACs) → Tanh → Tanh → conv (not analysed)
+  // conv0 (3×3, pad 1, no bias: 2·2·9 = 36 params, 2·4·4·18 = 576 MACs) → Hardmax → Hardmax → conv (not analysed); Hardmax, an ONNX op convlens does not model (Tanh was, until tanh became an op)
   const model = () =>
     tmpFile(
-      'tanh.onnx',
+      'hardmax.onnx',
       onnxModel({
         inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
         outputs: ['z'],
@@ -136,19 +136,19 @@ describe('gates on an incomplete analysis (unsupported operators) fail with thei
         ],
         nodes: [
           { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
-          { op: 'Tanh', inputs: ['c0'], outputs: ['t1'], name: 'tanh1' },
-          { op: 'Tanh', inputs: ['t1'], outputs: ['t2'], name: 'tanh2' },
+          { op: 'Hardmax', inputs: ['c0'], outputs: ['t1'], name: 'hardmax1' },
+          { op: 'Hardmax', inputs: ['t1'], outputs: ['t2'], name: 'hardmax2' },
           { op: 'Conv', inputs: ['t2', 'W'], outputs: ['z'], name: 'conv' },
         ],
       }),
     );
 
-  it('budgets the partial counts stay within (--max-params 1e6 --max-macs 1e9) exit 4, naming 2× Tanh (tanh1, tanh2) and the layer left out', async () => {
+  it('budgets the partial counts stay within (--max-params 1e6 --max-macs 1e9) exit 4, naming 2× Hardmax (hardmax1, hardmax2) and the layer left out', async () => {
     const r = await cli('analyze', model(), '--max-params', '1e6', '--max-macs', '1e9', '--format', 'json');
     expect(EXIT.INCOMPLETE).toBe(4);
     expect(r.code).toBe(4);
     expect(JSON.parse(r.out).totals).toMatchObject({ complete: false, params: 36, macs: 576 });
-    expect(r.err).toContain('unsupported operators 2× Tanh (tanh1, tanh2)');
+    expect(r.err).toContain('unsupported operators 2× Hardmax (hardmax1, hardmax2)');
     expect(r.err).toContain('not analysed downstream: conv');
     expect(r.err).toContain('--max-params, --max-macs cannot pass on an incomplete analysis');
     expect(r.err).toContain('--allow-incomplete');
@@ -162,7 +162,7 @@ describe('gates on an incomplete analysis (unsupported operators) fail with thei
   it('--allow-incomplete judges the analysed layers: exit 0, still saying on stderr that the analysis is incomplete', async () => {
     const r = await cli('analyze', model(), '--max-params', '1e6', '--max-macs', '1e9', '--allow-incomplete');
     expect(r.code).toBe(0);
-    expect(r.err).toContain('incomplete analysis: unsupported operators 2× Tanh (tanh1, tanh2)');
+    expect(r.err).toContain('incomplete analysis: unsupported operators 2× Hardmax (hardmax1, hardmax2)');
     expect(r.err).toContain('passed on the analysed layers only (--allow-incomplete)');
   });
 
@@ -177,7 +177,7 @@ describe('gates on an incomplete analysis (unsupported operators) fail with thei
     const r = await cli('analyze', model(), '--format', 'csv');
     expect(r.code).toBe(0);
     expect(r.out.split('\n').at(-1)).toMatch(/^TOTAL,,,36,576,/);
-    expect(r.err).toContain('2× Tanh (tanh1, tanh2)');
+    expect(r.err).toContain('2× Hardmax (hardmax1, hardmax2)');
   });
 });
 
