@@ -104,9 +104,9 @@ describe('progress of analyze on ONNX files', () => {
 });
 
 describe('convlens compare on incomplete analyses', () => {
-  // conv0 (36 params) → Tanh (unsupported) → conv (not analysed)
+  // conv0 (36 params) → Hardmax (unsupported: an ONNX op convlens does not model) → conv (not analysed)
   const model = () => {
-    const file = path.join(tmp, 'tanh.onnx');
+    const file = path.join(tmp, 'hardmax.onnx');
     writeFileSync(
       file,
       onnxModel({
@@ -118,7 +118,7 @@ describe('convlens compare on incomplete analyses', () => {
         ],
         nodes: [
           { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
-          { op: 'Tanh', inputs: ['c0'], outputs: ['t1'], name: 'tanh1' },
+          { op: 'Hardmax', inputs: ['c0'], outputs: ['t1'], name: 'hardmax1' },
           { op: 'Conv', inputs: ['t1', 'W'], outputs: ['z'], name: 'conv' },
         ],
       }),
