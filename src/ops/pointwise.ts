@@ -160,7 +160,10 @@ export function foldBroadcast<A>(
     (args) => f(args, integer),
     data,
   );
-  return { data, integer: integerOut(kinds) };
+  const integerResult = integerOut(kinds);
+  // an integer result of mixed inputs (Pow of an int64 base by a float exponent) holds integers, as ONNX's output type does
+  if (integerResult && !integer) for (let k = 0; k < n; k++) data[k] = Math.trunc(data[k]);
+  return { data, integer: integerResult };
 }
 
 /** Element-wise op over broadcast inputs (NumPy rules), folded when every input is known. */

@@ -31,6 +31,8 @@ describe('element-wise math', () => {
     expect(inferOf(pow, [[1], []], {}, [ints(2), ints(3)]).values).toEqual([{ data: [8], integer: true }]);
     expect(inferOf(pow, [[1], []], {}, [floats(4), floats(0.5)]).values).toEqual([{ data: [2], integer: false }]);
     expect(inferOf(pow, [[1], []], {}, [ints(9), floats(0.5)]).values).toEqual([{ data: [3], integer: true }]);
+    // 2^0.5 = 1.41… in an int64 tensor is 1
+    expect(inferOf(pow, [[1], []], {}, [ints(2), floats(0.5)]).values).toEqual([{ data: [1], integer: true }]);
   });
 
   it('sqrt folds to a float; neg, floor, ceil keep an int64 value integer', () => {
