@@ -5,7 +5,7 @@
  */
 import type { AxisGeometry } from './geometry.js';
 import { gemm } from './gemm-tiles.js';
-import { addBias } from './kernels.js';
+import { addBias, transposeUnits } from './kernels.js';
 import { KERNEL_SCRATCH } from '../limits.js';
 
 export interface ConvTransposePlan {
@@ -34,12 +34,7 @@ export function convTransposeForward(x: Float32Array, weight: Float32Array, bias
   const outPlane = OH * OW;
   // weight [Cin, Cout/g, Kh, Kw] → per group [Cout/g·Kh·Kw, Cin/g]
   const wT = new Float32Array(p.groups * rows * cinG);
-  for (let g = 0; g < p.groups; g++) {
-    for (let ci = 0; ci < cinG; ci++) {
-      const src = (g * cinG + ci) * rows;
-      for (let r = 0; r < rows; r++) wT[(g * rows + r) * cinG + ci] = weight[src + r];
-    }
-  }
+  for (let g = 0; g < p.groups; g++) transposeUnits(weight, g * cinG * rows, cinG, rows, 1, wT, g * rows * cinG, false);
   const band = Math.max(1, Math.min(rows, Math.floor(scratch / inPlane)));
   const cols = new Float32Array(band * inPlane);
   const out = new Float32Array(p.n * p.cout * outPlane);

@@ -23,7 +23,7 @@ import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geome
 import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
-import { addBias, flipKernels } from './kernels.js';
+import { addBias, flipKernels, transposeUnits } from './kernels.js';
 import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
 import { convTransposeForward } from './conv-transpose-kernel.js';
 import { gemmPacked, packA } from '../tensor/gemm.js';
@@ -124,6 +124,8 @@ export function convInputGradient(gy: Float32Array, weight: Float32Array, p: Con
   const unitStride = gh.stride === 1 && gw.stride === 1;
   const fullPad = (g: AxisGeometry) => g.dilation * (g.kernel - 1);
   if (!unitStride || gh.padBegin > fullPad(gh) || gw.padBegin > fullPad(gw)) {
+    // depthwise: a direct scatter (the transposed kernel would run a 1-deep GEMM per channel)
+    if (p.cin === p.groups && p.groups > 1) return depthwiseInputGradient(gy, weight, p);
     return convTransposeForward(gy, weight, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo: swapped });
   }
   const cinG = p.cin / p.groups;
@@ -131,15 +133,7 @@ export function convInputGradient(gy: Float32Array, weight: Float32Array, p: Con
   const taps = gh.kernel * gw.kernel;
   // w' [Cin, Cout/g, Kh, Kw]: per group the [co, ci] blocks transposed, each kernel reversed
   const wT = new Float32Array(weight.length);
-  for (let g = 0; g < p.groups; g++) {
-    for (let co = 0; co < coutG; co++) {
-      for (let ci = 0; ci < cinG; ci++) {
-        const src = ((g * coutG + co) * cinG + ci) * taps;
-        const dst = ((g * cinG + ci) * coutG + co) * taps;
-        for (let t = 0; t < taps; t++) wT[dst + taps - 1 - t] = weight[src + t];
-      }
-    }
-  }
+  for (let g = 0; g < p.groups; g++) transposeUnits(weight, g * coutG * cinG * taps, coutG, cinG, taps, wT, g * coutG * cinG * taps, true);
   const geo = swapped.map((g) => {
     const padBegin = fullPad(g) - g.padBegin;
     return { ...g, padBegin, padEnd: g.out - 1 + fullPad(g) - padBegin - (g.in - 1) };
@@ -318,4 +312,49 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     }
   }
   addBias(out, bias, p.n, p.cout, plane, first, first + positions);
+}
+
+/**
+ * ∂x of a depthwise convolution (one input channel per group, Cout/Cin kernels each) with any
+ * stride: every output gradient scattered along its kernel row by row. Columns whose taps all
+ * fall inside the input (ox in [lo, hi), as the forward's depthwise) skip the bounds checks.
+ */
+function depthwiseInputGradient(gy: Float32Array, w: Float32Array, p: ConvPlan): Float32Array {
+  const [gh, gw] = p.geo;
+  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
+  const [sy, sx, dw] = [gh.stride, gw.stride, gw.dilation];
+  const pl = gw.padBegin;
+  const mult = p.cout / p.cin;
+  const gx = new Float32Array(p.n * p.cin * H * W);
+  const lo = Math.min(OW, Math.max(0, Math.ceil(pl / sx)));
+  const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 - (KW - 1) * dw + pl) / sx) + 1));
+  for (let b = 0; b < p.n; b++) {
+    for (let co = 0; co < p.cout; co++) {
+      const xc = (b * p.cin + Math.floor(co / mult)) * H * W;
+      const oc = (b * p.cout + co) * OH * OW;
+      for (let oy = 0; oy < OH; oy++) {
+        const src = oc + oy * OW;
+        for (let u = 0; u < KH; u++) {
+          const iy = oy * sy - gh.padBegin + u * gh.dilation;
+          if (iy < 0 || iy >= H) continue;
+          const row = xc + iy * W - pl;
+          const wr = (co * KH + u) * KW;
+          for (let v = 0; v < KW; v++) {
+            const wv = w[wr + v];
+            for (let ox = lo, xi = row + lo * sx + v * dw; ox < hi; ox++, xi += sx) gx[xi] += wv * gy[src + ox];
+          }
+          // the edge columns, tap by tap with bounds
+          for (let ox = 0; ox < OW; ox++) {
+            if (ox === lo) ox = hi;
+            if (ox >= OW) break;
+            for (let v = 0; v < KW; v++) {
+              const ix = ox * sx - pl + v * dw;
+              if (ix >= 0 && ix < W) gx[row + pl + ix] += w[wr + v] * gy[src + ox];
+            }
+          }
+        }
+      }
+    }
+  }
+  return gx;
 }
