@@ -27,7 +27,7 @@ import { reshape } from '../ops/movement.js';
 import { sigmoid } from '../ops/activation.js';
 import { erfOp, softplus, tanh } from '../ops/activation-more.js';
 import { instanceNorm2d } from '../ops/norm-group.js';
-import { constantData } from '../runtime/weights.js';
+import { constantData } from '../graph/constant-data.js';
 import type { LayerReport } from './report.js';
 
 export const PATTERN_KINDS = ['layerNorm', 'gelu', 'groupNorm', 'mish', 'swish'] as const;

@@ -26,7 +26,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkRun } from './checks.js';
 import { runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
-import { constantData, layerWeights } from './weights.js';
+import { constantData } from '../graph/constant-data.js';
+import { layerWeights } from './weights.js';
 
 /** The unit whose input gradient is wanted. */
 export interface GradTarget {

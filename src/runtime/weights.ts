@@ -6,8 +6,8 @@
  */
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
+import { constantData } from '../graph/constant-data.js';
 import type { GraphConstant, GraphLayer } from '../graph/graph.js';
-import { decodeToFloat32 } from '../tensor/dtype.js';
 import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
@@ -15,18 +15,6 @@ import type { Tensor } from '../tensor/tensor.js';
 import { dict, own } from '../records.js';
 
 export type WeightInit = 'file' | 'seed';
-
-/** The float values of a constant: raw little-endian bytes or typed fields; null when stripped. */
-export function constantData(c: GraphConstant): Float32Array | null {
-  const n = numel(c.shape);
-  if (c.value && c.value.data.length === n) return Float32Array.from(c.value.data);
-  if (c.typed && c.typed.length === n) return Float32Array.from(c.typed);
-  const raw = c.raw;
-  if (!raw) return n === 0 ? new Float32Array(0) : null;
-  // float16, bfloat16 and float64 weights are widened, integer ones (int8 weights and int32 biases
-  // of quantized layers) converted; too few bytes for the shape is no data (null), not a crash
-  return c.dataType !== 'other' ? decodeToFloat32(c.dataType, raw, n) : null;
-}
 
 /** A weight neither given nor in the file, initialised by the rule its op states beside its spec. */
 function seeded(layer: string, spec: WeightSpec, seed: number): Float32Array {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantData } from '../../src/runtime/weights.js';
+import { constantData } from '../../src/graph/constant-data.js';
 import type { GraphConstant } from '../../src/graph/graph.js';
 
 const stored = (dataType: GraphConstant['dataType'], shape: number[], raw: Uint8Array): GraphConstant => ({ name: 'c', shape, dataType, value: null, raw, typed: null, initializer: true });

@@ -13,7 +13,7 @@
  *                                   export): no parameters, as PyTorch counts.
  */
 import type { GraphConstant } from '../graph.js';
-import { constantData } from '../../runtime/weights.js';
+import { constantData } from '../constant-data.js';
 import { Unsupported } from './mapping.js';
 import type { MapContext, NodeMapper } from './mapping.js';
 
