@@ -168,10 +168,18 @@ function normVjp(ctx: VjpContext<NormAttrs, NormPlan>): (Tensor | null)[] {
   return [tensor(ctx.inputs[0].shape, out)];
 }
 
-/** Statistics over a spatial dim: the field turns global, with the local field in a warning. */
 function normRF(ctx: RFContext<unknown, NormPlan>) {
+  return ctx.plan.running ? ctx.rf[0] : statisticsRF(ctx, ctx.plan.dims);
+}
+
+/**
+ * The field after normalising by statistics over input dims `dims`: when they include a spatial
+ * dim, global, with the local field in a NORMALISATION_RECEPTIVE_FIELD warning (also batchNorm2d
+ * without running statistics).
+ */
+export function statisticsRF(ctx: RFContext<unknown, unknown>, dims: readonly number[]) {
   const rf = ctx.rf[0];
-  if (!rf || rf.global || ctx.plan.running || !rf.dims.some((d) => ctx.plan.dims.includes(d))) return rf;
+  if (!rf || rf.global || !rf.dims.some((d) => dims.includes(d))) return rf;
   ctx.warn({
     code: 'NORMALISATION_RECEPTIVE_FIELD',
     message: `layer '${ctx.layer}' normalises by statistics over the spatial dims, so each output depends on every position of its map (through the mean and variance alone): the field is global; before it, ${rf.axes.map((a) => a.r).join('×')} with stride ${rf.axes.map((a) => a.j).join('×')}`,

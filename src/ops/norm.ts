@@ -5,12 +5,15 @@
  * batch's (biased variance for normalising).
  *   params  = 2·C (γ, β) when affine; buffers = 2·C (running mean, var) when tracking stats
  *   FLOPs   = 2 per element at inference (scale and shift with folded constants), 1 without affine
+ * Receptive field: passes through on running statistics; without them (trackRunningStats false)
+ * the batch's statistics over N, H, W make it global, with a NORMALISATION_RECEPTIVE_FIELD warning.
  * BN folding into a preceding conv: w' = w·γ/σ, b' = (b − μ)·γ/σ + β (domain.md).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { channelVector } from './common.js';
+import { statisticsRF } from './norm-group.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -51,7 +54,8 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
     return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null };
   },
-  receptiveField: (ctx) => ctx.rf[0],
+  // batch statistics at inference (no running statistics) are taken over N, H, W: every output depends on every position
+  receptiveField: (ctx) => (ctx.attrs.trackRunningStats ? ctx.rf[0] : statisticsRF(ctx, ctx.inputs[0].map((_, i) => i).filter((i) => i !== 1))),
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c] = x.shape;
