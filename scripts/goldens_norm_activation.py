@@ -69,6 +69,9 @@ def activations():
     case("logSoftmax dim=1", "logSoftmax", {"dim": 1}, [xs], [F.log_softmax(xs, 1)])
     case("logSoftmax dim=-1", "logSoftmax", {"dim": -1}, [xs], [F.log_softmax(xs, -1)])
     case("logSoftmax dim=0 large logits", "logSoftmax", {"dim": 0}, [xs * 40], [F.log_softmax(xs * 40, 0)])
+    case("softmax dim=1 coerce2d (ONNX before opset 13: over C, H, W at once)", "softmax", {"dim": 1, "coerce2d": True}, [xs],
+         [F.softmax(xs.flatten(1), 1).reshape(xs.shape)])
+    case("logSoftmax dim=2 coerce2d", "logSoftmax", {"dim": 2, "coerce2d": True}, [xs], [F.log_softmax(xs.flatten(2), 2).reshape(xs.shape)])
 
 
 def norms():
@@ -94,6 +97,10 @@ def norms():
     case("groupNorm G=2 C=6 affine", "groupNorm", {"numGroups": 2}, [x], [F.group_norm(x, 2, g, b)], {"weight": g, "bias": b})
     case("groupNorm G=1 (over C, H, W)", "groupNorm", {"numGroups": 1, "eps": 1e-3}, [x], [F.group_norm(x, 1, g, b, 1e-3)], {"weight": g, "bias": b})
     case("groupNorm G=6 (one channel per group) affine=false", "groupNorm", {"numGroups": 6, "affine": False}, [x], [F.group_norm(x, 6)])
+    gg, bg = rnd(2, scale=0.5, shift=1), rnd(2)
+    ref = F.group_norm(x, 2).reshape(2, 2, 3, 4, 4) * gg.reshape(1, 2, 1, 1, 1) + bg.reshape(1, 2, 1, 1, 1)
+    case("groupNorm G=2 affinePer=group (ONNX opset 18: γ, β per group)", "groupNorm", {"numGroups": 2, "affinePer": "group"}, [x], [ref.reshape(x.shape)],
+         {"weight": gg, "bias": bg})
     x3 = rnd(2, 4, 7, shift=2)
     g4, b4 = rnd(4, scale=0.5, shift=1), rnd(4)
     case("groupNorm G=2 on [2,4,7]", "groupNorm", {"numGroups": 2}, [x3], [F.group_norm(x3, 2, g4, b4)], {"weight": g4, "bias": b4})
