@@ -353,6 +353,21 @@ export function unknownKeys(keys: readonly string[], known: readonly string[], w
 }
 
 /**
+ * A union no branch of which matched: the issue of the branch that got furthest into the value (a
+ * device profile missing its float32 peak is `$.options.device.peaks.float32`, not "not a device
+ * id or a profile"); the union's own issue when every branch failed at the value itself.
+ */
+function inBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return issue;
+  let best: z.core.$ZodIssue | null = null;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first && first.path.length > (best?.path.length ?? 0)) best = first;
+  }
+  return best ? inBranch({ ...best, path: [...issue.path, ...best.path] } as z.core.$ZodIssue) : issue;
+}
+
+/**
  * `raw` checked against `schema`, or the catalog error for its first issue: unknown keys before
  * anything else (a misspelt key is usually why a required one is missing).
  */
@@ -360,7 +375,7 @@ export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, where
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
-  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+  const issue = inBranch(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]);
   if (issue.code === 'unrecognized_keys') throw unknownKeys(issue.keys, keysAt(schema, issue.path), where, issue.path);
   const parts = issue.path as PropertyKey[];
   const path = pathOf(where, parts);
