@@ -12,6 +12,7 @@ import { AnalysisReportSchema } from '../../src/analysis/extras.js';
 import { CSV_BASE_COLUMNS } from '../../src/analysis/csv.js';
 import { CompareResponse } from '../../src/http/openapi-reports.js';
 import { ConventionsResponse, DevicesResponse } from '../../src/http/responses.js';
+import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
 import { testApp } from './app.js';
 
 const TORCHVISION = { resnet18: 11_689_512, resnet34: 21_797_672 };
@@ -306,5 +307,33 @@ describe('GET /v1/models/{name}/report, /v1/devices, /v1/conventions', () => {
     const ptflops = conventions.conventions.find((c: { name: string }) => c.name === 'ptflops');
     expect(ptflops.rules.length).toBeGreaterThan(3);
     for (const r of ptflops.rules) expect(r.source, r.family).not.toBe('');
+  });
+});
+
+describe('a JSON body over OFFLOAD_JSON_BYTES is parsed, checked and analysed in a worker, with the same answers', () => {
+  /** A chain of relus with long names: over 1 MiB of JSON, cheap to analyse. */
+  const big = (n = 5000) => ({
+    name: 'long',
+    inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+    layers: Array.from({ length: n }, (_, i) => ({ name: `relu_${String(i).padStart(5, '0')}_${'x'.repeat(200)}`, op: 'relu' })),
+  });
+
+  it('POST /v1/analyze?format=csv&memory=true: one row per layer and the TOTAL; the peak is three 128 B tensors (x, alive throughout, and the one a relu reads and the one it writes)', async () => {
+    const spec = big();
+    expect(Buffer.byteLength(JSON.stringify(spec))).toBeGreaterThan(OFFLOAD_JSON_BYTES);
+    const res = await post('/v1/analyze?format=csv&memory=true').send(spec).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const table = rows(res.text);
+    expect(table).toHaveLength(1 + 5000 + 1);
+    const col = table[0].indexOf('live_bytes');
+    expect(table.at(-1)![col]).toBe(String(3 * 2 * 4 * 4 * 4));
+    const bad = await post('/v1/analyze?device=nope').send(spec).expect(400);
+    expect(bad.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.device' });
+  });
+
+  it('POST /v1/compare with a large spec: added and removed layers counted in the worker', async () => {
+    const res = await post('/v1/compare').send({ old: big(), new: big(4999) }).expect(200);
+    expect(res.body.comparison.layers.matched).toHaveLength(4999);
+    expect(res.body.comparison.layers.removed).toHaveLength(1);
   });
 });
