@@ -18,6 +18,9 @@
  * trace, sums) numel(x) − numel(y) additions.
  * Receptive fields: an axis that survives to the output moves to its place there; a spatial axis
  * that is summed makes the field global; the operands' fields then merge (as matmul's).
+ * Kernel: two operands of batch, M, N and K labels (attention, projections) are gathered into
+ * blocks and multiplied by the GEMM (gemm-tiles.ts); anything else runs one loop over every
+ * label combination.
  * VJP: operand i receives g times the product of the other operands, summed over every label
  * combination that reads it (a broadcast "..." axis or a diagonal sums its share back).
  */
@@ -27,6 +30,7 @@ import { mergeRF, moveDims } from './receptive-field.js';
 import { numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { gemm } from './gemm-tiles.js';
 
 export interface EinsumPlan {
   /** Output labels, then the summed ones; label ids index `sizes`. */
@@ -166,6 +170,8 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
   },
   run(ctx) {
     const { sizes, outRank, strides } = ctx.plan;
+    const lowered = ctx.inputs.length === 2 ? batchedProduct(ctx.plan, ctx.inputs[0].data, ctx.inputs[1].data) : null;
+    if (lowered) return [tensor(ctx.outputs[0], lowered)];
     const out = new Float32Array(numel(sizes.slice(0, outRank)));
     const data = ctx.inputs.map((t) => t.data);
     const n = data.length;
@@ -226,3 +232,70 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
     return grads.map((gr, i) => tensor(ctx.inputs[i].shape, gr));
   },
 };
+
+/**
+ * Two operands without diagonals or one-sided sums, as attention and projections write them: the
+ * labels split into batch (both operands and the output), M (the first and the output), N (the
+ * second and the output) and K (both operands, summed). Each operand is gathered into a
+ * [batch, M, K] or [batch, K, N] block (its strides, 0 along broadcast axes), multiplied by the
+ * GEMM per batch, and the [batch, M, N] product scattered into the output's label order. Null
+ * when the equation has another shape (the general loop then runs).
+ */
+function batchedProduct(plan: EinsumPlan, a: Float32Array, b: Float32Array): Float32Array | null {
+  const { labels, sizes, outRank, strides, axes } = plan;
+  for (const ax of axes) if (new Set(ax).size !== ax.length) return null;
+  const inA = (l: number) => axes[0].includes(l);
+  const inB = (l: number) => axes[1].includes(l);
+  const ids = labels.map((_, i) => i);
+  const out = (l: number) => l < outRank;
+  const batch = ids.filter((l) => inA(l) && inB(l) && out(l));
+  const m = ids.filter((l) => inA(l) && !inB(l) && out(l));
+  const n = ids.filter((l) => !inA(l) && inB(l) && out(l));
+  const k = ids.filter((l) => inA(l) && inB(l) && !out(l));
+  if (batch.length + m.length + n.length + k.length !== ids.length) return null;
+  const size = (group: number[]) => numel(group.map((l) => sizes[l]));
+  const [B, M, N, K] = [size(batch), size(m), size(n), size(k)];
+  if (K === 0 || B * M * N === 0) return new Float32Array(B * M * N);
+  const A = gatherBlock(a, strides[0], sizes, [...batch, ...m, ...k]);
+  const Bm = gatherBlock(b, strides[1], sizes, [...batch, ...k, ...n]);
+  const C = new Float32Array(B * M * N);
+  for (let i = 0; i < B; i++) gemm(M, N, K, A, i * M * K, K, Bm, i * K * N, N, C, i * M * N, N, false);
+  // the output's own row-major strides, per label, scatter C into label order
+  const outStride = new Array<number>(labels.length).fill(0);
+  for (let l = outRank - 1, st = 1; l >= 0; l--) {
+    outStride[l] = st;
+    st *= sizes[l];
+  }
+  const res = new Float32Array(B * M * N);
+  const order = [...batch, ...m, ...n];
+  walkLabels(order, sizes, outStride, (i, at) => {
+    res[at] = C[i];
+  });
+  return res;
+}
+
+/** The elements of an operand in the order of `order`'s labels (row-major over them). */
+function gatherBlock(data: Float32Array, stride: number[], sizes: number[], order: number[]): Float32Array {
+  const block = new Float32Array(numel(order.map((l) => sizes[l])));
+  walkLabels(order, sizes, stride, (i, at) => {
+    block[i] = data[at];
+  });
+  return block;
+}
+
+/** Visits every combination of `order`'s labels (last fastest) with the offset Σ index·stride[label]. */
+function walkLabels(order: number[], sizes: number[], stride: number[], visit: (i: number, offset: number) => void): void {
+  const total = numel(order.map((l) => sizes[l]));
+  const at = new Array<number>(order.length).fill(0);
+  let offset = 0;
+  for (let i = 0; i < total; i++) {
+    visit(i, offset);
+    for (let d = order.length - 1; d >= 0; d--) {
+      const l = order[d];
+      offset += stride[l];
+      if (++at[d] < sizes[l]) break;
+      offset -= stride[l] * sizes[l];
+      at[d] = 0;
+    }
+  }
+}

@@ -40,6 +40,16 @@ describe('einsum', () => {
     expect(run('einsum', [[[2, 2], [19, 22, 43, 50]]], { equation: 'ii' })).toEqual([{ shape: [], data: [69] }]);
   });
 
+  it('a label summed in one operand only (k in ijk,jl->il) takes the general loop: (1+2)·1 + (3+4)·10 = 73; the GEMM path agrees with it on ij,jk', () => {
+    expect(run('einsum', [[[1, 2, 2], [1, 2, 3, 4]], [[2, 1], [1, 10]]], { equation: 'ijk,jl->il' })).toEqual([{ shape: [1, 1], data: [73] }]);
+    const a: [number[], number[]] = [[3, 4], iota(12)];
+    const b: [number[], number[]] = [[4, 2], iota(8)];
+    // the general loop, through a three-operand form with a ones vector: same sums
+    const ones: [number[], number[]] = [[2], [1, 1]];
+    const viaLoop = run('einsum', [a, b, ones], { equation: 'ij,jk,k->ik' })[0].data;
+    expect(run('einsum', [a, b], { equation: 'ij,jk->ik' })[0].data).toEqual(viaLoop);
+  });
+
   it.each([
     ['ij,jk->ik', [[2, 3], [4, 5]], "'j' is 3"],
     ['ij->ik', [[2, 3]], "'k' is in no operand"],
