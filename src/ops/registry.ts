@@ -8,6 +8,7 @@ import { multiHeadAttention } from './attention.js';
 import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
 import { nonMaxSuppression, roiAlign } from './detection.js';
+import { ifSelect, loopContinue } from './control.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
@@ -54,6 +55,8 @@ export const OPS: readonly OpDef[] = [
   qlinearMul,
   nonMaxSuppression,
   roiAlign,
+  ifSelect,
+  loopContinue,
   flatten,
   batchNorm2d,
   layerNorm,

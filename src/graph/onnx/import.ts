@@ -15,6 +15,8 @@ import { constantNode, toConstant } from './constants.js';
 import { mapNode, Unsupported } from './map-node.js';
 import type { Mapped } from './map-node.js';
 import { decodeModel, num } from './proto.js';
+import type { NodeProto } from './proto.js';
+import { flattenControlFlow } from './control-flow.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
@@ -41,17 +43,19 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   const constants = new Map<string, GraphConstant>();
   const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
   for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true, budget));
+  // If and Loop inlined (graph/onnx/control-flow.ts): one flat list of nodes, subgraph initializers added
+  const flat = flattenControlFlow(g, opset);
+  for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
 
   const inputs: GraphInput[] = g.input.filter((v) => !constants.has(v.name)).map((v, i) => graphInput(v, i, options));
   if (inputs.length === 0) throw new ConvlensError('ONNX_GRAPH_INVALID', 'the ONNX graph has no inputs besides its initializers', { path: '$.graph.input' });
 
   const known = new Set<string>([...constants.keys(), ...inputs.map((i) => i.name)]);
-  for (const n of g.node) for (const o of n.output) known.add(o);
+  for (const { node: n } of flat.nodes) for (const o of n.output) known.add(o);
 
   const layers: GraphLayer[] = [];
   const names = new Set<string>();
-  g.node.forEach((node, index) => {
-    const path = `$.graph.node[${index}]`;
+  flat.nodes.forEach(({ node, path, unsupported }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
@@ -96,8 +100,12 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
       }
     }
     let mapped: Mapped | null = null;
-    let reason = '';
-    if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
+    let reason = unsupported ?? '';
+    if (unsupported) {
+      // control flow convlens cannot inline (a computed trip count): stays unsupported with its reason
+    } else if (node.domain === 'convlens') {
+      mapped = controlNode(node, a);
+    } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
       try {
         mapped = mapNode(node, a, opset, constants);
       } catch (e) {
@@ -141,6 +149,12 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
 }
 
 const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
+
+/** The nodes control-flow inlining writes (domain `convlens`): the If's selection and the Loop's guard. */
+function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>): Mapped {
+  if (node.opType === 'IfSelect') return { op: 'ifSelect', inputs: [...node.input], attrs: { outputs: node.output.length } };
+  return { op: 'loopContinue', inputs: [...node.input], attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1) } };
+}
 
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
   const path = `$.graph.input[${index}]`;

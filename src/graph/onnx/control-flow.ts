@@ -1,0 +1,209 @@
+/**
+ * ONNX If and Loop, inlined: the importer sees one flat list of nodes. Subgraph tensors are
+ * renamed `<node>/then/<name>`, `<node>/else/<name>`, `<node>/<iteration>/<name>` so they cannot
+ * collide; names a subgraph reads from the enclosing graphs keep resolving there.
+ *
+ *   If     a condition that is a constant (initializer or Constant node) inlines the branch it
+ *          picks, its outputs renamed to the If's by Identity nodes: exact. Any other condition
+ *          inlines both branches and an ifSelect (ops/control.ts) that picks at run time; the
+ *          analysis then counts both (an upper bound) and says so.
+ *   Loop   a constant trip count M (≤ MAX_UNROLL) unrolls the body M times: iteration i reads
+ *          iteration i − 1's loop-carried values, its iteration number as a constant, and its
+ *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). A body that
+ *          computes its own condition may stop early: the unrolled loop is its upper bound and
+ *          loopContinue guards carry the values between iterations (a DATA_DEPENDENT_SHAPE
+ *          warning; a run that would stop early refuses). A computed trip count, or a loop
+ *          without one (a while loop), cannot be unrolled: the node stays unsupported with the
+ *          reason, and the report is incomplete rather than failed.
+ * Other nodes carrying subgraphs (Scan, SequenceMap) stay as they are: unsupported.
+ */
+import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto.js';
+import { toConstant } from './constants.js';
+
+/** Most iterations a Loop is unrolled to, and most nodes inlining may add in all. */
+export const MAX_UNROLL = 256;
+export const MAX_INLINED_NODES = 20_000;
+
+export interface FlatNode {
+  node: NodeProto;
+  /** JSONPath of the node in the file ($.graph.node[3].then_branch.node[0]) */
+  path: string;
+  /** a node left as it is, and why (a Loop convlens cannot unroll) */
+  unsupported?: string;
+}
+
+export interface Flattened {
+  nodes: FlatNode[];
+  /** initializers of the inlined subgraphs (renamed), and constants made here (iteration numbers, axes) */
+  initializers: TensorProto[];
+}
+
+/** The subgraph of an attribute (protobufjs decodes AttributeProto.g; proto.ts does not declare it). */
+function subgraph(node: NodeProto, name: string): GraphProto | undefined {
+  return (node.attribute.find((a) => a.name === name) as (AttributeProto & { g?: GraphProto }) | undefined)?.g ?? undefined;
+}
+
+const isDefault = (d: string | null | undefined) => !d || d === 'ai.onnx';
+
+function int64Tensor(name: string, dims: number[], values: number[]): TensorProto {
+  const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
+  return { name, dims, dataType: 7, rawData: raw, floatData: [], int32Data: [], int64Data: [], doubleData: [] } as unknown as TensorProto;
+}
+
+function boolTensor(name: string, value: boolean): TensorProto {
+  return { name, dims: [], dataType: 9, rawData: new Uint8Array([value ? 1 : 0]), floatData: [], int32Data: [], int64Data: [], doubleData: [] } as unknown as TensorProto;
+}
+
+const node = (opType: string, input: string[], output: string[], name: string, domain = '', attribute: AttributeProto[] = []): NodeProto =>
+  ({ opType, input, output, name, domain, attribute }) as NodeProto;
+
+export function flattenControlFlow(g: GraphProto, opset: number): Flattened {
+  const out: Flattened = { nodes: [], initializers: [] };
+  // the values of constants seen so far (initializers and Constant nodes), by their final name
+  const tensors = new Map<string, TensorProto>();
+  for (const t of g.initializer) tensors.set(t.name, t);
+  let added = 0;
+
+  const scalar = (name: string): number | undefined => {
+    const t = tensors.get(name);
+    if (!t) return undefined;
+    const c = toConstant(t, name, true, { left: 16 });
+    return c.value && c.value.data.length === 1 ? c.value.data[0] : undefined;
+  };
+
+  function walk(graph: GraphProto, scope: Map<string, string>, prefix: string, base: string): Map<string, string> {
+    const local = new Map(scope);
+    const rename = (n: string) => (n === '' ? '' : (local.get(n) ?? n));
+    const fresh = (n: string) => {
+      const r = prefix ? `${prefix}/${n}` : n;
+      local.set(n, r);
+      return r;
+    };
+    if (prefix) {
+      for (const t of graph.initializer) {
+        const renamed = { ...t, name: fresh(t.name) } as TensorProto;
+        out.initializers.push(renamed);
+        tensors.set(renamed.name, renamed);
+      }
+    }
+    graph.node.forEach((n, i) => {
+      const path = `${base}.node[${i}]`;
+      const ins = n.input.map(rename);
+      const name = prefix ? `${prefix}/${n.name || `${n.opType}_${i}`}` : n.name;
+      if (++added > MAX_INLINED_NODES) throw new RangeError('inlining limit');
+      if (isDefault(n.domain) && n.opType === 'If') return expandIf(n, ins, name || `If_${i}`, path, local, fresh);
+      if (isDefault(n.domain) && n.opType === 'Loop') return expandLoop(n, ins, name || `Loop_${i}`, path, local, fresh);
+      const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
+      const flat = node(n.opType, ins, outs, name, n.domain, n.attribute);
+      if (n.opType === 'Constant' && isDefault(n.domain)) {
+        const t = n.attribute.find((a) => a.name === 'value')?.t;
+        if (t) tensors.set(outs[0], t);
+      }
+      out.nodes.push({ node: flat, path });
+    });
+    return local;
+  }
+
+  function expandIf(n: NodeProto, ins: string[], name: string, path: string, scope: Map<string, string>, fresh: (o: string) => string): void {
+    const thenG = subgraph(n, 'then_branch');
+    const elseG = subgraph(n, 'else_branch');
+    const outs = n.output.map((o) => fresh(o));
+    if (!thenG || !elseG) {
+      out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: 'an If without both branches' });
+      return;
+    }
+    const branch = (g: GraphProto, tag: string) => {
+      const s = walk(g, scope, `${name}/${tag}`, `${path}.${tag}_branch`);
+      return g.output.map((o) => s.get(o.name) ?? o.name);
+    };
+    const cond = scalar(ins[0]);
+    if (cond !== undefined) {
+      const res = branch(cond !== 0 ? thenG : elseG, cond !== 0 ? 'then' : 'else');
+      outs.forEach((o, k) => out.nodes.push({ node: node('Identity', [res[k]], [o], `${name}/output${k}`), path }));
+      return;
+    }
+    const t = branch(thenG, 'then');
+    const e = branch(elseG, 'else');
+    out.nodes.push({ node: node('IfSelect', [ins[0], ...t, ...e], outs, name, 'convlens'), path });
+  }
+
+  function expandLoop(n: NodeProto, ins: string[], name: string, path: string, scope: Map<string, string>, fresh: (o: string) => string): void {
+    const body = subgraph(n, 'body');
+    const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
+    const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
+    if (!body) return keep('a Loop without a body');
+    const m = ins[0] ? scalar(ins[0]) : undefined;
+    if (m === undefined) return keep(ins[0] ? 'its trip count M is computed, not a constant: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
+    if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
+    if (m < 1) return keep('a trip count of 0: the loop runs no iteration and its scan outputs are empty');
+    const initialCond = ins[1] ? scalar(ins[1]) : 1;
+    if (initialCond === 0) return keep('a loop whose condition is false at the start runs no iteration');
+    if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant');
+    const carried = ins.slice(2);
+    const k = carried.length;
+    const bodyIn = body.input.map((v) => v.name);
+    const bodyOut = body.output.map((v) => v.name);
+    // the body decides to stop when its condition output is anything but its condition input passed through
+    const condPassed = (cOut: string, s: Map<string, string>) => cOut === bodyIn[1] || scalar(s.get(cOut) ?? cOut) === 1;
+    let values = carried;
+    const scans: string[][] = bodyOut.slice(1 + k).map(() => []);
+    let cond = ins[1] ?? '';
+    for (let it = 0; it < m; it++) {
+      const prefix = `${name}/${it}`;
+      const iter = int64Tensor(`${prefix}/iteration`, [], [it]);
+      out.initializers.push(iter);
+      tensors.set(iter.name, iter);
+      let condIn = cond;
+      if (!condIn) {
+        const t = boolTensor(`${prefix}/cond`, true);
+        out.initializers.push(t);
+        tensors.set(t.name, t);
+        condIn = t.name;
+      }
+      const s = new Map(scope);
+      s.set(bodyIn[0], iter.name);
+      if (bodyIn[1]) s.set(bodyIn[1], condIn);
+      bodyIn.slice(2).forEach((v, j) => s.set(v, values[j]));
+      const res = walk(body, s, prefix, `${path}.body`);
+      const got = bodyOut.map((o) => res.get(o) ?? o);
+      let next = got.slice(1, 1 + k);
+      got.slice(1 + k).forEach((v, j) => scans[j].push(v));
+      if (!condPassed(bodyOut[0], res) && it < m - 1 && next.length > 0) {
+        // may stop early: the next iteration reads the values through a guard that refuses a false condition
+        const guarded = next.map((v) => `${prefix}/continue/${v}`);
+        const attrs = [
+          { name: 'outputs', type: 2, i: next.length },
+          { name: 'iteration', type: 2, i: it },
+          { name: 'tripCount', type: 2, i: m },
+        ] as unknown as AttributeProto[];
+        out.nodes.push({ node: node('LoopContinue', [got[0], ...next], guarded, `${prefix}/continue`, 'convlens', attrs), path });
+        next = guarded;
+      }
+      values = next;
+      cond = got[0];
+    }
+    // final loop-carried values, then the scan outputs stacked on a new axis 0
+    outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [values[j]], [o], `${name}/final${j}`), path }));
+    outs.slice(k).forEach((o, j) => {
+      if (!o) return;
+      const axes = int64Tensor(`${name}/scan${j}/axes`, [1], [0]);
+      out.initializers.push(axes);
+      const parts = scans[j].map((v, it) => {
+        const u = `${name}/scan${j}/${it}`;
+        const attr = opset >= 13 ? [] : ([{ name: 'axes', type: 7, ints: [0] }] as unknown as AttributeProto[]);
+        out.nodes.push({ node: node('Unsqueeze', opset >= 13 ? [v, axes.name] : [v], [u], u, '', attr), path });
+        return u;
+      });
+      out.nodes.push({ node: node('Concat', parts, [o], `${name}/scan${j}`, '', [{ name: 'axis', type: 2, i: 0 } as unknown as AttributeProto]), path });
+    });
+  }
+
+  try {
+    walk(g, new Map(), '', '$.graph');
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    // too much to inline: the file's own nodes, control flow left unsupported
+    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [] };
+  }
+  return out;
+}

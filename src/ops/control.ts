@@ -1,0 +1,119 @@
+/**
+ * Control flow of imported ONNX graphs, after the importer inlines their subgraphs
+ * (graph/onnx/control-flow.ts):
+ *
+ *   ifSelect      inputs [cond, then₁ … thenₖ, else₁ … elseₖ] → k outputs: the then values when
+ *                 cond ≠ 0, else the else values (torch.where with a scalar condition). ONNX If
+ *                 with a condition the importer cannot read becomes both branches inlined plus
+ *                 this selection. When the condition folds (shape arithmetic) the taken branch's
+ *                 shapes are exact; otherwise the outputs take the then branch's shapes when both
+ *                 agree, else the larger of each dimension (an upper bound) with a
+ *                 DATA_DEPENDENT_SHAPE warning. Costs: both branches' layers are analysed and
+ *                 counted, an upper bound of the branch taken (the warning says so).
+ *   loopContinue  inputs [cond, v₁ … vₖ] → v₁ … vₖ unchanged: the guard between two unrolled
+ *                 iterations of an ONNX Loop whose body may stop early. The loop is analysed at
+ *                 its trip count M (an upper bound, stated in a DATA_DEPENDENT_SHAPE warning); a
+ *                 run whose condition turns false before M stops with INVALID_TENSOR rather than
+ *                 compute iterations the model would not.
+ * No arithmetic: 0 FLOPs.
+ */
+import { z } from 'zod';
+import { ConvlensError, fmtShape } from '../errors.js';
+import { mergeRF } from './receptive-field.js';
+import { ZERO_COST } from './types.js';
+import type { OpDef, Shape, TensorValue } from './types.js';
+
+export const IfSelectAttrs = z.strictObject({ outputs: z.number().int().positive().default(1) });
+type IfSelectAttrs = z.infer<typeof IfSelectAttrs>;
+
+interface IfPlan {
+  /** the condition's folded value, when known */
+  taken: 'then' | 'else' | null;
+  /** the branches' shapes differ: outputs are bounds */
+  bounded: boolean;
+}
+
+export const ifSelect: OpDef<IfSelectAttrs, IfPlan> = {
+  name: 'ifSelect',
+  summary: 'The then or the else values by a scalar condition (an ONNX If with both branches inlined)',
+  pytorch: 'torch.where (scalar condition)',
+  // k then values, then k else values (k = outputs)
+  inputNames: ['cond', 'then', 'else'],
+  minInputs: 3,
+  variadic: true,
+  outputCount: (a) => a.outputs,
+  attrs: IfSelectAttrs,
+  infer(ctx) {
+    const k = ctx.attrs.outputs;
+    if (ctx.inputs.length !== 1 + 2 * k) ctx.fail('INVALID_ATTRIBUTE', `${k} outputs need 1 + 2·${k} inputs (the condition, then the then and the else values), got ${ctx.inputs.length}`, 'outputs');
+    if (ctx.inputs[0].reduce((p, d) => p * d, 1) !== 1) ctx.fail('SHAPE_MISMATCH', `the condition must hold one value, got ${fmtShape(ctx.inputs[0])}`, 'inputs');
+    const cond = ctx.values[0];
+    const taken = cond ? (cond.data[0] !== 0 ? 'then' : 'else') : null;
+    const thenShapes = ctx.inputs.slice(1, 1 + k);
+    const elseShapes = ctx.inputs.slice(1 + k);
+    let bounded = false;
+    const outputs: Shape[] = thenShapes.map((t, i) => {
+      const e = elseShapes[i];
+      if (taken) return taken === 'then' ? t : e;
+      if (t.length === e.length && t.every((d, j) => d === e[j])) return t;
+      bounded = true;
+      return t.length === e.length ? t.map((d, j) => Math.max(d, e[j])) : t;
+    });
+    const values: (TensorValue | null)[] = taken ? ctx.values.slice(taken === 'then' ? 1 : 1 + k, taken === 'then' ? 1 + k : 1 + 2 * k) : outputs.map(() => null);
+    return { outputs, values, weights: [], cost: ZERO_COST, plan: { taken, bounded } };
+  },
+  receptiveField(ctx) {
+    const k = ctx.attrs.outputs;
+    const { taken, bounded } = ctx.plan;
+    if (!taken) {
+      ctx.warn({
+        code: 'DATA_DEPENDENT_SHAPE',
+        message: `layer '${ctx.layer}': an If whose condition depends on tensor values: both branches are analysed and their costs both counted (an upper bound of the branch taken)${bounded ? `; their output shapes differ, so the outputs are sized at the larger of each dimension` : ''}`,
+        bound: ctx.outputs,
+      });
+      return mergeRF(ctx.layer, ctx.rf.slice(1), ctx.warn);
+    }
+    return taken === 'then' ? ctx.rf[1] : ctx.rf[1 + k];
+  },
+  run(ctx) {
+    const k = ctx.attrs.outputs;
+    const then = ctx.inputs[0].data[0] !== 0;
+    return ctx.inputs.slice(then ? 1 : 1 + k, then ? 1 + k : 1 + 2 * k);
+  },
+};
+
+export const LoopContinueAttrs = z.strictObject({
+  outputs: z.number().int().nonnegative().default(1),
+  /** the iteration this guard follows (0-based) and the unrolled trip count */
+  iteration: z.number().int().nonnegative().default(0),
+  tripCount: z.number().int().positive().default(1),
+});
+type LoopContinueAttrs = z.infer<typeof LoopContinueAttrs>;
+
+export const loopContinue: OpDef<LoopContinueAttrs, null> = {
+  name: 'loopContinue',
+  summary: 'Passes loop-carried values on while the loop condition holds (an unrolled ONNX Loop that may stop early)',
+  pytorch: 'a Python while loop',
+  inputNames: ['cond', 'values'],
+  minInputs: 2,
+  variadic: true,
+  outputCount: (a) => a.outputs,
+  attrs: LoopContinueAttrs,
+  infer: (ctx) => ({ outputs: ctx.inputs.slice(1), values: ctx.values.slice(1), weights: [], cost: ZERO_COST, plan: null }),
+  receptiveField(ctx) {
+    if (ctx.attrs.iteration === 0) {
+      ctx.warn({
+        code: 'DATA_DEPENDENT_SHAPE',
+        message: `layer '${ctx.layer}': a Loop whose body computes its condition may stop before its trip count; it is analysed at the bound of ${ctx.attrs.tripCount} iterations`,
+        bound: ctx.attrs.tripCount,
+      });
+    }
+    return ctx.rf[1] ?? null;
+  },
+  run(ctx) {
+    if (ctx.inputs[0].data[0] === 0) {
+      throw new ConvlensError('INVALID_TENSOR', `the loop's condition turned false after iteration ${ctx.attrs.iteration}, before its bound of ${ctx.attrs.tripCount}: convlens unrolled it to the bound, so it cannot run this input`, {});
+    }
+    return ctx.inputs.slice(1);
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * ONNX If and Loop (scripts/export_control_flow.py): inlined by the importer, analysed, and run to
+ * the outputs torch computes from the same weights.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS, errorOf, layer } from '../helpers.js';
+
+const dir = new URL('../fixtures/onnx/control/', import.meta.url);
+const truth = JSON.parse(readFileSync(new URL('truth.json', dir), 'utf8')) as Record<string, { input: number[]; inputShape: number[]; output: number[]; outputShape: number[] }>;
+const graphOf = (name: string) => importOnnx(readFileSync(new URL(`${name}.onnx`, dir))).graph;
+const analyse = (name: string) => analyzeGraph(graphOf(name), DEFAULTS);
+const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 20 };
+
+function runs(name: string, input = truth[name].input) {
+  const t = truth[name];
+  const y = runGraph(graphOf(name), { x: tensor(t.inputShape, Float32Array.from(input)) }, OPTS).outputs.y;
+  expect(y.shape).toEqual(t.outputShape);
+  return y;
+}
+
+const maxDiff = (a: Float32Array, b: number[]) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+
+describe('ONNX If', () => {
+  it('a constant condition inlines the branch it picks: Relu only, exact', () => {
+    const r = analyse('if_const');
+    expect(r.totals.complete).toBe(true);
+    expect(r.layers.map((l) => l.op)).toEqual(['relu', 'identity']);
+    expect(r.warnings.map((w) => w.code)).not.toContain('DATA_DEPENDENT_SHAPE');
+    expect(maxDiff(runs('if_const').data, truth.if_const.output)).toBe(0);
+  });
+
+  it('a computed condition: both branches inlined and counted (3·4·4·18 + 3·4·4·2 = 960 MACs, an upper bound), stated in a DATA_DEPENDENT_SHAPE warning', () => {
+    const r = analyse('if_dynamic');
+    expect(r.totals.complete).toBe(true);
+    expect(layer(r, 'if/then/conv3').macs).toBe(864);
+    expect(layer(r, 'if/else/conv1').macs).toBe(96);
+    expect(r.totals.macs).toBe(960);
+    expect(r.warnings.find((w) => w.code === 'DATA_DEPENDENT_SHAPE')).toMatchObject({ layer: 'if' });
+    expect(layer(r, 'if').outputShape).toEqual([1, 3, 4, 4]);
+  });
+
+  it('a computed condition runs the branch the data picks, both ways', () => {
+    expect(maxDiff(runs('if_dynamic').data, truth.if_dynamic.output)).toBeLessThan(1e-5);
+    // −x has the other sign of sum: the other branch
+    const neg = runs('if_dynamic', truth.if_dynamic_negated.input);
+    expect(maxDiff(neg.data, truth.if_dynamic_negated.output)).toBeLessThan(1e-5);
+    expect(maxDiff(neg.data, truth.if_dynamic.output.map((v) => -v))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('ONNX Loop', () => {
+  it('a constant trip count M = 3 unrolls the body: 3 convs of 2·16·18 MACs, scan outputs stacked to [3, 1, 2, 4, 4]', () => {
+    const r = analyse('loop_const');
+    expect(r.totals.complete).toBe(true);
+    expect(r.layers.filter((l) => l.op === 'conv2d').map((l) => l.name)).toEqual(['loop/0/conv', 'loop/1/conv', 'loop/2/conv']);
+    expect(r.totals.macs).toBe(3 * 576);
+    expect(r.outputs[0].shape).toEqual([3, 1, 2, 4, 4]);
+  });
+
+  it('runs each iteration with its own iteration number and the previous values, as torch does', () => {
+    expect(maxDiff(runs('loop_const').data, truth.loop_const.output)).toBeLessThan(1e-5);
+  });
+
+  it('a body that computes its condition is analysed at its trip count (an upper bound, DATA_DEPENDENT_SHAPE) and runs while the condition holds', () => {
+    const r = analyse('loop_early');
+    expect(r.totals.complete).toBe(true);
+    expect(r.layers.filter((l) => l.op === 'mul').length).toBe(4);
+    expect(r.warnings.filter((w) => w.code === 'DATA_DEPENDENT_SHAPE')).toHaveLength(1);
+    expect(maxDiff(runs('loop_early').data, truth.loop_early.output)).toBe(0);
+  });
+
+  it('a computed trip count stays an unsupported Loop with its reason; the report is incomplete, not failed', () => {
+    const r = analyse('loop_computed');
+    expect(r.totals.complete).toBe(false);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'] }]);
+    expect(graphOf('loop_computed').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/trip count M is computed/);
+  });
+
+  it('loopContinue refuses a condition that turned false before the bound', () => {
+    const e = errorOf(() => runGraph(
+      { name: 'g', inputs: [{ name: 'c', shape: [1], path: '$' }, { name: 'v', shape: [2], path: '$' }], layers: [{ name: 'k', op: 'loopContinue', inputs: ['c', 'v'], outputs: ['y'], attrs: { outputs: 1, iteration: 1, tripCount: 4 }, path: '$' }], outputs: ['y'], constants: new Map() },
+      { c: tensor([1], [0]), v: tensor([2], [1, 2]) },
+      OPTS,
+    ));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toMatch(/turned false after iteration 1, before its bound of 4/);
+  });
+});
