@@ -36,7 +36,7 @@ FAMILY = {
     "add": "merge", "sub": "merge", "mul": "merge", "div": "merge", "concat": "merge", "channelShuffle": "merge",
     "reshape": "plumbing", "transpose": "plumbing", "slice": "plumbing", "split": "plumbing", "pad": "plumbing",
     "reduceMean": "plumbing", "gather": "plumbing", "expand": "plumbing", "squeeze": "plumbing", "unsqueeze": "plumbing",
-    "identity": "plumbing", "cast": "plumbing", "reduceSum": "plumbing", "reduceMax": "plumbing", "reduceMin": "plumbing", "reduceL2": "plumbing",
+    "identity": "plumbing", "cast": "plumbing", "shape": "plumbing", "reduceSum": "plumbing", "reduceMax": "plumbing", "reduceMin": "plumbing", "reduceL2": "plumbing",
 }
 GRADS = torch.Generator().manual_seed(777)
 CAPTURED = []
@@ -128,6 +128,7 @@ def extra():
     x = rnd(2, 3)
     capture("unsqueeze axes [0,2]", "unsqueeze", {"axes": [0, 2]}, [x], [x.unsqueeze(0).unsqueeze(2)])
     capture("identity", "identity", {}, [x], [x.clone()])
+    capture("shape (no gradient: the output is the input's shape)", "shape", {}, [x], [torch.tensor(list(x.shape), dtype=torch.float32)])
     capture("cast to float32 (the identity)", "cast", {"to": "float32"}, [x], [x.to(torch.float32) * 1])
     capture("cast to int64 (no gradient)", "cast", {"to": "int64"}, [x], [x.to(torch.int64)])
     x = rnd(2, 5, 3)

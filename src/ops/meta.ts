@@ -18,7 +18,7 @@ import { ZERO_COST } from './types.js';
 import { mayFold } from './common.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { castVjp, reshapeVjp } from './vjp-plumbing.js';
+import { castVjp, noGradient, reshapeVjp } from './vjp-plumbing.js';
 
 /** ONNX Shape's start/end: negative counts from the end, then clamped to [0, rank] (never an error). */
 function shapeRange(shape: readonly number[], start: number | undefined, end: number | undefined): number[] {
@@ -40,6 +40,7 @@ export const shape: OpDef<z.infer<typeof ShapeAttrs>, null> = {
   },
   receptiveField: () => null,
   run: (ctx) => [tensor(ctx.outputs[0], Float32Array.from(shapeRange(ctx.inputs[0].shape, ctx.attrs.start, ctx.attrs.end)))],
+  vjp: noGradient,
 };
 
 /** ONNX element types whose values are integers (a cast to one truncates). */

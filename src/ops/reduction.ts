@@ -28,7 +28,7 @@ import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, RFContext, Shape, TensorRF, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { REDUCE_VJPS } from './vjp-plumbing.js';
+import { REDUCE_VJPS, noGradient } from './vjp-plumbing.js';
 
 export interface ReducePlan {
   /** The reduced axes, non-negative; empty with noopWithEmptyAxes (identity). */
@@ -214,6 +214,7 @@ function argReduction(name: string, pytorch: string, what: string, better: (x: n
       const x = ctx.inputs[0];
       return [tensor(ctx.outputs[0], Float32Array.from(argData(x.data, x.shape, ctx.plan.dim, ctx.attrs.selectLastIndex, better)))];
     },
+    vjp: noGradient,
   };
 }
 

@@ -14,6 +14,7 @@
  *   pad         ∂x[src(o)] += g[o] for every output o read from the input (constant cells read
  *               nothing; reflect, edge and wrap cells add into the input cell they copy)
  *   gather      ∂x[…, idx[j], …] += g[…, j, …]   (repeated indices add up)
+ *   shape, argMax, argMin   no gradient (null): the output is a shape or an index
  *   reduceMean ∂x = g/n, reduceSum ∂x = g broadcast back; reduceMax/Min: g shared evenly among the
  *               elements equal to the extreme (torch.amax/amin); reduceL2 ∂x = g·x/y (0 where y = 0)
  */
@@ -32,6 +33,12 @@ type Ctx<P = unknown, A = any> = VjpContext<A, P>;
 
 /** The gradient of input 0, null for every parameter input after it. */
 const first = (ctx: Ctx, g: Tensor | null): Grads => ctx.inputs.map((_, i) => (i === 0 ? g : null));
+
+/**
+ * Ops whose output does not vary with the input's values (shape) or is an index (argMax, argMin):
+ * no gradient flows through them, as PyTorch's autograd; a backward pass counts them as zeros.
+ */
+export const noGradient = (ctx: Ctx): Grads => ctx.inputs.map(() => null);
 
 /** reshape, flatten, squeeze, unsqueeze, identity: ∂x = g read in x's shape. */
 export const reshapeVjp = (ctx: Ctx): Grads => first(ctx, reshaped(gradOrZeros(ctx), ctx.inputs[0].shape));

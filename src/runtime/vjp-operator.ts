@@ -14,7 +14,7 @@ import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { hash32 } from '../tensor/random.js';
-import { checkOperator } from './operator.js';
+import { checkOperator, runOperator } from './operator.js';
 import type { OperatorCall } from './operator.js';
 
 export interface VjpCall extends OperatorCall {
@@ -44,6 +44,12 @@ export function vjpOperator(call: VjpCall): VjpResult {
   if (op) differentiable(op);
   // unknown names, attributes, shapes, weights and limits: runOperator's own checks and errors
   const { layer, attrs, plan, weights } = checkOperator(call);
+  if (!layer) {
+    // folded by the analyzer (shape): the output is known without the input's values, so no
+    // gradient reaches any input
+    const res = runOperator(call);
+    return { outputs: res.outputs, gradInputs: call.inputs.map(() => null), layer: res.layer };
+  }
   const vjp = op!.vjp!;
   const outputs = layer.outputShapes;
   if (call.gradOutputs.length > outputs.length) {
