@@ -19,6 +19,13 @@ export interface Elementwise<A> {
   /** The function applied to every element, specialised once per call for the attributes. */
   fn: (a: A) => (x: number) => number;
   /**
+   * The same function as a whole loop written out in the op's own source (the hot activations):
+   * mapTensor's call f(d[i]) sees a different f for every op and turns megamorphic (relu was 25%
+   * of a ResNet-50 forward), while a loop of its own stays monomorphic and inlines the arithmetic.
+   * Must compute exactly what `fn` does (test/ops/activation.test.ts compares them).
+   */
+  kernel?: (a: A) => (x: Float32Array, out: Float32Array) => void;
+  /**
    * dy/dx at input x with output y, specialised once per call: the VJP is g·dy/dx element by
    * element. At a kink it is the one PyTorch's autograd takes (stated per op).
    */
@@ -53,7 +60,13 @@ export function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
     },
     receptiveField: (ctx) => ctx.rf[0],
     fusesIntoConvEpilogue: true, // point-wise: a conv applies it to each output as it writes (analysis/deployed.ts)
-    run: (ctx) => [mapTensor(ctx.inputs[0], d.fn(ctx.attrs))],
+    run(ctx) {
+      const x = ctx.inputs[0];
+      if (!d.kernel) return [mapTensor(x, d.fn(ctx.attrs))];
+      const out = new Float32Array(x.data.length);
+      d.kernel(ctx.attrs)(x.data, out);
+      return [tensor(x.shape, out)];
+    },
     vjp(ctx) {
       const x = ctx.inputs[0];
       const out = new Float32Array(x.data.length);

@@ -52,6 +52,20 @@ export const gelu = elementwise({
     a.approximate === 'tanh'
       ? (x) => 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x)))
       : (x) => 0.5 * x * (1 + erf(x * SQRT1_2)),
+  kernel: (a) =>
+    a.approximate === 'tanh'
+      ? (x, out) => {
+          for (let i = 0; i < x.length; i++) {
+            const v = x[i];
+            out[i] = 0.5 * v * (1 + Math.tanh(GELU_K * (v + GELU_C * v * v * v)));
+          }
+        }
+      : (x, out) => {
+          for (let i = 0; i < x.length; i++) {
+            const v = x[i];
+            out[i] = 0.5 * v * (1 + erf(v * SQRT1_2));
+          }
+        },
   // exact: Φ(x) + x·φ(x); tanh: 0.5·(1 + t) + 0.5·x·(1 − t²)·k·(1 + 3c·x²)
   grad: (a) =>
     a.approximate === 'tanh'
@@ -69,6 +83,9 @@ export const tanh = elementwise({
   attrs: none,
   flopsPerElement: 1,
   fn: () => Math.tanh,
+  kernel: () => (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
+  },
   // from the output, as PyTorch's tanh_backward: 1 − y²
   grad: () => (_x, y) => 1 - y * y,
 });

@@ -48,6 +48,12 @@ export const relu = elementwise({
   attrs: none,
   flopsPerElement: 1,
   fn: () => (x) => (x > 0 ? x : 0),
+  kernel: () => (x, out) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = v > 0 ? v : 0;
+    }
+  },
   // relu'(0) = 0, as PyTorch's threshold_backward
   grad: () => (x) => (x > 0 ? 1 : 0),
 });
@@ -58,6 +64,10 @@ export const relu6 = elementwise({
   attrs: none,
   flopsPerElement: 2,
   fn: () => relu6Of,
+  // Math.min/max are V8 intrinsics; they also keep relu6Of's answers at −0 (→ 0) and NaN
+  kernel: () => (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], 0), 6);
+  },
   // PyTorch's relu6 is hardtanh(0, 6): gradient 1 on the open interval (0, 6), 0 at both kinks
   grad: () => (x) => (x > 0 && x < 6 ? 1 : 0),
 });
@@ -69,6 +79,13 @@ export const leakyRelu = elementwise({
   attrs: LeakyReluAttrs,
   flopsPerElement: 2,
   fn: (a) => (x) => (x > 0 ? x : a.negativeSlope * x),
+  kernel: (a) => (x, out) => {
+    const s = a.negativeSlope;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = v > 0 ? v : s * v;
+    }
+  },
   // the slope at 0, as PyTorch's leaky_relu_backward
   grad: (a) => (x) => (x > 0 ? 1 : a.negativeSlope),
 });
@@ -79,6 +96,9 @@ export const sigmoid = elementwise({
   attrs: none,
   flopsPerElement: 4,
   fn: () => sigmoidOf,
+  kernel: () => (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+  },
   // from the output, as PyTorch's sigmoid_backward: y·(1 − y)
   grad: () => (_x, y) => y * (1 - y),
 });
@@ -89,6 +109,12 @@ export const swish = elementwise({
   attrs: none,
   flopsPerElement: 5,
   fn: () => (x) => x * sigmoidOf(x),
+  kernel: () => (x, out) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = v * (1 / (1 + Math.exp(-v)));
+    }
+  },
   // (x·s)' = s·(1 + x·(1 − s)), PyTorch's silu_backward
   grad: () => (x) => {
     const s = sigmoidOf(x);
@@ -118,6 +144,17 @@ export const hardSigmoid = elementwise({
     if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => relu6Of(x + 3) / 6;
     return (x) => Math.min(Math.max(alpha * x + beta, 0), 1);
   },
+  kernel: (a) => {
+    const [alpha, beta] = hardSigmoidLine(a);
+    if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') {
+      return (x, out) => {
+        for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i] + 3, 0), 6) / 6;
+      };
+    }
+    return (x, out) => {
+      for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(alpha * x[i] + beta, 0), 1);
+    };
+  },
   // variant pytorch: 1/6 on the open interval (−3, 3), as F.hardsigmoid's backward; the other forms
   // are clamp(alpha·x + beta, 0, 1), whose gradient counts the bounds inside (torch.clamp)
   grad: (a) => {
@@ -146,6 +183,10 @@ export const clip = elementwise({
     const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
     return (x) => Math.min(Math.max(x, lo), hi);
   },
+  kernel: (a) => (x, out) => {
+    const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
+    for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], lo), hi);
+  },
   grad: (a) => clampGrad(a.min ?? -Infinity, a.max ?? Infinity),
 });
 export const hardSwish = elementwise({
@@ -155,6 +196,12 @@ export const hardSwish = elementwise({
   attrs: none,
   flopsPerElement: 5,
   fn: () => (x) => (x * relu6Of(x + 3)) / 6,
+  kernel: () => (x, out) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
+    }
+  },
   // PyTorch's hardswish_backward: 0 below −3, x/3 + 1/2 on [−3, 3), 1 from 3 on. At x = 3 exactly
   // PyTorch 1.13 itself answers 1 in its vectorised loop (every tensor of 8+ floats) but 1.5 in
   // its scalar tail; we take the vectorised answer
@@ -172,6 +219,7 @@ const dropoutBase = elementwise({
 });
 export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
   ...dropoutBase,
+  fusesIntoConvEpilogue: false, // identity at inference: an epilogue has nothing to apply (analysis/deployed.ts)
   run(ctx) {
     const x = ctx.inputs[0];
     if (!ctx.training) return [x];

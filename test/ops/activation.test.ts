@@ -32,3 +32,29 @@ describe('hardSigmoid variants by name', () => {
     expect(run('pytorch')).toEqual([0, 2 / 6, 0.5, 3.5 / 6, 4 / 6, 1].map((v) => Math.fround(v)));
   });
 });
+
+describe('the activations with a loop of their own compute the scalar formula, edge values included', () => {
+  const xs = [NaN, -Infinity, Infinity, -0, 0, -7, -3, -1e-8, 0.5, 3, 6, 7, 50, -50];
+  const relu6 = (v: number) => Math.min(Math.max(v, 0), 6);
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  it.each([
+    ['relu', {}, (v: number) => (v > 0 ? v : 0)],
+    ['relu6', {}, relu6],
+    ['leakyRelu', { negativeSlope: 0.1 }, (v: number) => (v > 0 ? v : 0.1 * v)],
+    ['sigmoid', {}, sig],
+    ['swish', {}, (v: number) => v * sig(v)],
+    ['hardSigmoid', {}, (v: number) => relu6(v + 3) / 6],
+    ['hardSigmoid', { variant: 'halfSlope' }, (v: number) => Math.min(Math.max(0.5 * v + 0.5, 0), 1)],
+    ['hardSigmoid', { alpha: 0.2, beta: 0.5 }, (v: number) => Math.min(Math.max(0.2 * v + 0.5, 0), 1)],
+    ['hardSwish', {}, (v: number) => (v * relu6(v + 3)) / 6],
+    ['clip', { min: -1, max: 2 }, (v: number) => Math.min(Math.max(v, -1), 2)],
+    ['clip', { max: 2 }, (v: number) => Math.min(v, 2)],
+    ['clip', { min: 0 }, (v: number) => Math.max(v, 0)],
+    ['tanh', {}, Math.tanh],
+    ['gelu', { approximate: 'tanh' }, (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))],
+  ])('%s %j', async (op, attrs, f) => {
+    const { run } = await import('./op-helpers.js');
+    const got = run(op, [[[xs.length], xs]], attrs)[0].data;
+    expect(got).toEqual(xs.map((v) => Math.fround(f(v))));
+  });
+});
