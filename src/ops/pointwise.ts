@@ -22,6 +22,7 @@ import { MAX_FOLD_WORK } from '../limits.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape, TensorValue, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { binaryBroadcast } from '../tensor/nd.js';
 import { sumToShape } from './vjp-kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -193,8 +194,19 @@ export function broadcastOp<A = Record<string, never>>(d: BroadcastDef<A>): OpDe
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
     run(ctx) {
       const out = ctx.outputs[0];
-      const res = new Float32Array(numel(out));
       const f = d.fn(ctx.attrs);
+      if (ctx.inputs.length === 2) {
+        // nd.ts's strided walk (no index arrays); the pair goes through one reused argument array
+        const pair = [0, 0];
+        return [
+          binaryBroadcast(ctx.inputs[0], ctx.inputs[1], out, (a, b) => {
+            pair[0] = a;
+            pair[1] = b;
+            return f(pair, false);
+          }),
+        ];
+      }
+      const res = new Float32Array(numel(out));
       broadcastApply(
         ctx.inputs.map((t: Tensor) => t.data),
         ctx.inputs.map((t: Tensor) => t.shape),
