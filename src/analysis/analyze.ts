@@ -15,6 +15,8 @@ import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
 import { describeStructure } from './structure.js';
 import { structuralWarnings } from './warnings.js';
+import { findPatterns } from './patterns.js';
+import { quantizationSummary } from './quantization.js';
 
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
@@ -91,6 +93,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
         params: 0,
         buffers: 0,
         macs: 0,
+        intMacs: 0,
         flops: 0,
         flopsByConvention: { '2macs': 0, macs: 0, exact: 0 },
         memoryAccess: { elements: { inputs: 0, outputs: 0, weights: 0, total: 0 }, bytes: 0 },
@@ -119,6 +122,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       params,
       buffers,
       macs: inferred.cost.macs,
+      intMacs: inferred.cost.intMacs ?? 0,
       flops: byConv[options.flops],
       flopsByConvention: byConv,
       memoryAccess: { elements, bytes },
@@ -183,15 +187,18 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       params: sum((l) => l.params),
       buffers: sum((l) => l.buffers),
       macs: run((l) => l.macs),
+      intMacs: run((l) => l.intMacs),
       flops: flopsByConvention[options.flops],
       flopsByConvention,
       memoryAccess: { elements: memElements, bytes: totalBytes },
       arithmeticIntensity: intensity(flopsByConvention[options.flops], totalBytes),
+      quantization: quantizationSummary(graph, inference, bytesPerElement),
       complete: unsupported.length === 0,
       unsupported,
       folded: analysed.filter((a) => a.folded).map((a) => a.layer.name),
     },
     structure,
+    patterns: findPatterns(graph, layers),
     warnings,
   };
 }

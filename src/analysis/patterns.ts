@@ -28,7 +28,13 @@ import { sigmoid } from '../ops/activation.js';
 import { erfOp, softplus, tanh } from '../ops/activation-more.js';
 import { instanceNorm2d } from '../ops/norm-group.js';
 import { constantData } from '../graph/constant-data.js';
-import type { LayerReport } from './report.js';
+
+/** What a pattern sums of its layers' report rows (structurally a LayerReport; no import of report.ts, which imports this file). */
+export interface PatternLayerFigures {
+  name: string;
+  params: number;
+  flops: number;
+}
 
 export const PATTERN_KINDS = ['layerNorm', 'gelu', 'groupNorm', 'mish', 'swish'] as const;
 
@@ -286,7 +292,7 @@ const MATCHERS = [layerNormAt, geluExactAt, geluTanhAt, mishAt, swishAt, groupNo
  * The decomposed modules in a graph, in graph order; with the layers' reports, each carries the
  * parameters and FLOPs of its layers together. A layer belongs to one pattern at most.
  */
-export function findPatterns(graph: Graph, reports?: readonly LayerReport[]): Pattern[] {
+export function findPatterns(graph: Graph, reports?: readonly PatternLayerFigures[]): Pattern[] {
   const v = new View(graph);
   const order = new Map(graph.layers.map((l, i) => [l, i]));
   const taken = new Set<GraphLayer>();

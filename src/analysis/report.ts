@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { bytesPerElement } from '../tensor/dtype.js';
+import { PatternSchema } from './patterns.js';
+import { QuantizationSummarySchema } from './quantization.js';
 
 export const REPORT_SCHEMA_VERSION = '1.0';
 
@@ -75,6 +77,7 @@ export const LayerReportSchema = z.object({
   params: z.number().describe('trainable parameters: weights, bias, BN gamma/beta'),
   buffers: z.number().describe('non-trainable state: BN running mean and variance'),
   macs: z.number().describe('multiply-accumulates of conv, convTranspose, deformConv and linear; bias excluded'),
+  intMacs: z.number().describe('integer multiply-accumulates of quantized layers (QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger), apart from macs; 0 elsewhere'),
   flops: z.number().describe('FLOPs under the convention named in conventions.flops'),
   flopsByConvention: FlopsByConvention,
   memoryAccess: MemoryAccess,
@@ -122,10 +125,12 @@ export const ReportSchema = z.object({
     params: z.number(),
     buffers: z.number(),
     macs: z.number(),
+    intMacs: z.number().describe('integer MACs of quantized layers, apart from macs'),
     flops: z.number(),
     flopsByConvention: FlopsByConvention,
     memoryAccess: MemoryAccess,
     arithmeticIntensity: z.number().nullable(),
+    quantization: QuantizationSummarySchema.nullable().describe('int8 deployment figures; null for a float model'),
     complete: z.boolean().describe('false when some layers could not be analysed (see unsupported)'),
     unsupported: z.array(z.object({ opType: z.string(), count: z.number(), nodes: z.array(z.string()) })),
     folded: z.array(z.string()).describe('imported nodes that only compute constants (shape arithmetic), evaluated and left out of the layers'),
@@ -148,6 +153,7 @@ export const ReportSchema = z.object({
       })
       .nullable(),
   }),
+  patterns: z.array(PatternSchema).describe('decomposed normalisations and activations of an imported graph recognised as one module (each node keeps its own cost); empty for specs and zoo models'),
   warnings: z.array(WarningSchema),
 });
 export type Report = z.infer<typeof ReportSchema>;
