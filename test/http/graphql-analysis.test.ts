@@ -341,6 +341,16 @@ describe('compare, sweep, devices, conventions', () => {
   });
 });
 
+describe('GET /graphql', () => {
+  it('devices and conventions are catalog reads GET answers; compare and sweep start work: 405 with Allow: POST', async () => {
+    const ok = await request(app.server).get('/graphql').query({ query: '{ devices { id } conventions { name } }' }).expect(200);
+    expect(ok.body.data.devices.length).toBeGreaterThanOrEqual(4);
+    const refused = await request(app.server).get('/graphql').query({ query: '{ compare(old: { model: "resnet18" }, new: { model: "resnet34" }) { complete } }' }).expect(405);
+    expect(refused.headers.allow).toBe('POST');
+    expect(refused.body.errors[0].message).toContain('compare starts work on the service');
+  });
+});
+
 describe('cost of the analyses', () => {
   it('memory weighs 2 below analyze: five analyses with memory weigh 60 > 50, refused before anything runs', async () => {
     const q = `{ ${Array.from({ length: 5 }, (_, i) => `a${i}: analyze(model: "resnet18") { memory { peak { bytes } } }`).join(' ')} }`;

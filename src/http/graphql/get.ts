@@ -2,7 +2,7 @@
  * What GET /graphql answers: only reads that cost nothing, since a GET can be sent by any page
  * (an <img>, a link, a prefetch) without CORS and is cached by proxies. A GET document must be a
  * query (GraphQL-over-HTTP: mutations never over GET) whose root fields start no worker task (the
- * catalog: models, model, operators; see ROOT_FIELD_WEIGHT) and that uses no introspection
+ * catalog: models, model, operators, devices, conventions; see ROOT_FIELD_WEIGHT) and that uses no introspection
  * (`__schema`, `__type`: large answers; tools introspect over POST). Anything else is 405
  * METHOD_NOT_ALLOWED with `Allow: POST`, before anything runs. A document that does not parse or
  * names no operation is left to mercurius, which answers it as for POST.
@@ -65,7 +65,7 @@ export function getRefusal(query: unknown, operationName: unknown, maxTokens: nu
 
 /** The error a refused GET answers with (405, `Allow: POST` set by the caller). */
 export function getNotAllowed(reason: string): ConvlensError {
-  return new ConvlensError('METHOD_NOT_ALLOWED', `GET /graphql answers only catalog reads (models, model, operators) without introspection: ${reason}; send it as POST /graphql`, {
+  return new ConvlensError('METHOD_NOT_ALLOWED', `GET /graphql answers only catalog reads (models, model, operators, devices, conventions) without introspection: ${reason}; send it as POST /graphql`, {
     path: '/graphql',
     allowed: ['POST'],
   });
