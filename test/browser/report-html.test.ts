@@ -1,11 +1,14 @@
 /**
  * The HTML report (src/analysis/formats/html.ts) of zoo resnet50 and unet in Debian's chromium,
  * offline: the document is served from a loopback server with the app's Content-Security-Policy
- * (what a wired `GET /v1/models/{name}/report` would send) on top of the document's own, and every
- * request to another origin is aborted (test/browser/harness.ts). Every chart renders with a size
- * and marks, no two labels of a chart overlap, nothing is requested but the page, nothing is logged
- * as an error, and the page prints to PDF. The HTML, a full-page screenshot and the PDF are kept in
- * test-artifacts/.
+ * on top of the document's own, and every request to another origin is aborted
+ * (test/browser/harness.ts). Every chart renders with a size and marks, no two labels of a chart
+ * overlap, nothing is requested but the page, nothing is logged as an error, and the page prints
+ * to PDF. The HTML, a full-page screenshot and the PDF are kept in test-artifacts/.
+ *
+ * Then the same reports as the service answers them, `GET /v1/models/{name}/report` from the app
+ * itself (its own headers): the five charts with a size, no error, no other host, a screenshot
+ * (test-artifacts/report-<model>-rest.png).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -150,6 +153,40 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other h
 
       expect(requested).toEqual([`${base}${route}`]);
       expect(asked).toEqual([route]);
+      expect(w.blocked).toEqual([]);
+      expect(w.violations).toEqual([]);
+      expect(w.problems).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it.each(['resnet50', 'unet'])('%s from GET /v1/models/{name}/report?device=a100-sxm4-40gb: five charts with size, no error, no other host; screenshot kept', async (model) => {
+    const w = await openPage(served, 1100, 900);
+    const requested: string[] = [];
+    w.page.on('request', (r) => requested.push(r.url()));
+    const url = `${served.base}/v1/models/${model}/report?device=a100-sxm4-40gb&depth=2`;
+    try {
+      const response = await w.page.goto(url, { waitUntil: 'load' });
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
+      expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
+      expect(await w.page.title()).toBe(`convlens report: ${model}`);
+      for (const kind of CHARTS) {
+        const svg = await w.page.$(`svg[data-chart="${kind}"]`);
+        expect(svg, kind).not.toBeNull();
+        const box = await svg!.boundingBox();
+        expect(box!.width, kind).toBeGreaterThan(400);
+        expect(box!.height, kind).toBeGreaterThan(100);
+        const marks = await svg!.$$eval('rect, circle, path', (els) => els.filter((e) => (e as SVGGraphicsElement).getBBox().width > 0).length);
+        expect(marks, kind).toBeGreaterThan(0);
+      }
+      // the figures are the service's own report of the model
+      const { report } = build(model);
+      expect(await w.page.$eval('table.totals [data-field="params"]', (e) => e.textContent)).toBe(report.totals.params.toLocaleString('en-US'));
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await w.page.screenshot({ path: path.join(ARTIFACTS, `report-${model}-rest.png`) as `${string}.png`, fullPage: true });
+      expect(requested).toEqual([url]);
       expect(w.blocked).toEqual([]);
       expect(w.violations).toEqual([]);
       expect(w.problems).toEqual([]);
