@@ -44,6 +44,7 @@ describe('a QDQ model exported by torch.onnx.export from an fbgemm-quantized mod
     const { graph, inference } = load('qdq_torch');
     const s = quantizationSummary(graph, inference)!;
     expect(s).toMatchObject({ intMacs: 0, floatMacs: 16_416, qdqMacs: 16_416 });
+    expect(analyzeGraph(graph, DEFAULTS, inference).totals.quantization).toEqual(s);
     expect(s.overhead).toMatchObject({ layers: 6, quantize: 3, dequantize: 3 });
     // Q: 5 FLOPs per element of [1,3,8,8], [1,8,8,8], [1,4,3,3]; DQ: 2 per element of the same
     expect(s.overhead.flops).toBe(7 * (192 + 512 + 36));
@@ -67,6 +68,9 @@ describe('a QOperator model: QuantizeLinear → QLinearConv → QLinearAdd (com.
     const { graph, inference, report } = load('qop');
     expect(report.totals.complete).toBe(true);
     expect(report.totals.macs).toBe(0);
+    expect(report.totals.intMacs).toBe(3456);
+    expect(report.layers.find((l) => l.name === 'qconv')).toMatchObject({ macs: 0, intMacs: 2916 });
+    expect(report.totals.quantization).toEqual(quantizationSummary(graph, inference));
     // int8 weight 81 + int32 bias 3 + the constant B 6·5
     expect(report.totals.params).toBe(114);
     const s = quantizationSummary(graph, inference)!;
@@ -91,8 +95,11 @@ describe('a QOperator model: QuantizeLinear → QLinearConv → QLinearAdd (com.
     expect(Array.from(y.data)).toEqual(truth.qop.output.map(Math.fround));
   });
 
-  it('a graph without quantized operators has no quantization summary', () => {
+  it('a graph without quantized operators has no quantization summary, and no integer MACs', () => {
     const { graph } = importOnnx(readFileSync(new URL('../resnet18.onnx', dir)), { inputShapes: { '': [1, 3, 64, 64] } });
     expect(quantizationSummary(graph, inferGraph(graph))).toBeNull();
+    const report = analyzeGraph(graph, DEFAULTS);
+    expect(report.totals.quantization).toBeNull();
+    expect(report.totals.intMacs).toBe(0);
   });
 });
