@@ -66,8 +66,22 @@ const SURROGATE = (c: Instance) => c.op === 'sigmoidLut' && c.attributes.interpo
  */
 const HELD: Record<string, number[]> = { gridSample: [1] };
 
+/** Attribute combinations PyTorch has no analogue for (ONNX-only coordinate and rounding modes), on a seeded input. */
+const onnxOnly = (name: string, op: string, attributes: Record<string, unknown>, shape: number[]): Instance => {
+  const normal = random(name.length * 7919);
+  return { name, op, attributes, training: false, weights: {}, inputs: [{ shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, normal) }] };
+};
+const EXTRA: Instance[] = [
+  onnxOnly('resize linear pytorch_half_pixel to [1,2,1,7] (a one-row output)', 'resize', { mode: 'linear', coordinateTransformationMode: 'pytorch_half_pixel', sizes: [1, 2, 1, 7] }, [1, 2, 4, 5]),
+  onnxOnly('resize nearest tf_half_pixel_for_nn round_prefer_ceil ×[1.5, 2.5]', 'resize', { mode: 'nearest', coordinateTransformationMode: 'tf_half_pixel_for_nn', nearestMode: 'round_prefer_ceil', scales: [1, 1, 1.5, 2.5] }, [1, 2, 4, 3]),
+  onnxOnly('resize nearest half_pixel round_prefer_floor down to [1,1,3,2]', 'resize', { mode: 'nearest', sizes: [1, 1, 3, 2] }, [1, 1, 7, 5]),
+  onnxOnly('resize cubic half_pixel ×[2, 0.5]', 'resize', { mode: 'cubic', scales: [1, 1, 2, 0.5] }, [1, 2, 4, 6]),
+  onnxOnly('resize linear asymmetric ×[1.7, 3]', 'resize', { mode: 'linear', coordinateTransformationMode: 'asymmetric', scales: [1, 1, 1.7, 3] }, [1, 1, 5, 3]),
+];
+
 const differentiable = OPS.filter((op) => op.vjp);
 const instances = new Map<string, Instance[]>(differentiable.map((op) => [op.name, []]));
+for (const c of EXTRA) instances.get(c.op)?.push(c);
 for (const c of [...VJP_CASES, ...GOLDEN_CASES]) {
   const list = instances.get(c.op);
   if (list && !SURROGATE(c) && list.length < PER_OP && size(c) <= MAX_ELEMENTS && !list.some((i) => i.name === c.name)) list.push(c);

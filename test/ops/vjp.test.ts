@@ -77,3 +77,45 @@ describe('vjpOperator', () => {
     expect(() => vjpOperator({ ...base, name: 'conv3d', attributes: {}, weights: {}, gradOutputs: [] })).toThrow(expect.objectContaining({ code: 'UNKNOWN_OPERATOR' }));
   });
 });
+
+describe('conv2d input gradient at sizes the goldens do not reach, against a direct scatter', () => {
+  /** ∂x[n, ci, iy, ix] += w[co, ci − g·Cin/g, u, v]·g[n, co, oy, ox]: the definition, loop by loop. */
+  function reference(gy: Float32Array, w: Float32Array, [n, cin, H, W]: number[], cout: number, k: number, s: number, p: number, d: number, groups: number, [OH, OW]: number[]) {
+    const gx = new Float32Array(n * cin * H * W);
+    const [cinG, coutG] = [cin / groups, cout / groups];
+    for (let b = 0; b < n; b++)
+      for (let co = 0; co < cout; co++)
+        for (let oy = 0; oy < OH; oy++)
+          for (let ox = 0; ox < OW; ox++)
+            for (let c = 0; c < cinG; c++)
+              for (let u = 0; u < k; u++)
+                for (let v = 0; v < k; v++) {
+                  const [iy, ix] = [oy * s - p + u * d, ox * s - p + v * d];
+                  if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                  const ci = Math.floor(co / coutG) * cinG + c;
+                  gx[((b * cin + ci) * H + iy) * W + ix] += w[((co * cinG + c) * k + u) * k + v] * gy[((b * cout + co) * OH + oy) * OW + ox];
+                }
+    return gx;
+  }
+  const cases: [string, number, number, number, number, number, number, number][] = [
+    // name, cin, cout, size, k, stride, pad, groups (dilation 1 unless named)
+    ['3×3 32→48 over 20×20 s1 p1 (the forward GEMM path)', 32, 48, 20, 3, 1, 1, 1],
+    ['3×3 32→48 over 22×22 s2 p0 (the transposed path, the last row and column dropped)', 32, 48, 22, 3, 2, 0, 1],
+    ['1×1 64→40 over 15×15 (pointwise)', 64, 40, 15, 1, 1, 0, 1],
+    ['1×1 s2 48→24 over 15×15 (strided pointwise)', 48, 24, 15, 1, 2, 0, 1],
+    ['3×3 depthwise 24 over 19×19 s2 p1', 24, 24, 19, 3, 2, 1, 24],
+    ['5×5 depthwise ×2 16→32 over 17×17 s1 p2', 16, 32, 17, 5, 1, 2, 16],
+    ['3×3 g4 32→32 over 12×12 d2 p2', 32, 32, 12, 3, 1, 2, 4],
+  ];
+  it.each(cases)('%s', (name, cin, cout, size, k, s, p, groups) => {
+    const d = name.includes(' d2 ') ? 2 : 1;
+    const rnd = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+    const x = tensor([1, cin, size, size], rnd(cin * size * size, 1));
+    const w = tensor([cout, cin / groups, k, k], rnd((cout * cin * k * k) / groups, 2));
+    const out = Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+    const g = tensor([1, cout, out, out], rnd(cout * out * out, 3));
+    const res = vjpOperator({ name: 'conv2d', inputs: [x], attributes: { outChannels: cout, kernelSize: k, stride: s, padding: p, dilation: d, groups, bias: false }, weights: { weight: w }, training: false, seed: 0, maxElements: 1 << 22, gradOutputs: [g] });
+    const want = reference(g.data, w.data, x.shape, cout, k, s, p, d, groups, [out, out]);
+    expect(scaledError(res.gradInputs[0]!.data, want)).toBeLessThanOrEqual(1e-5);
+  });
+});
