@@ -125,6 +125,16 @@ describe('Report.roofline', () => {
     }
   });
 
+  it('a custom profile out of range is INVALID_OPTION inside the profile: $.roofline(profile:).peaks.float32', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { roofline(profile: { name: "p", peaks: { float32: -1 }, bandwidth: 1 }) { note } } }').expect(200);
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.roofline(profile:).peaks.float32' });
+  });
+
+  it('modules(depth: -1) is INVALID_OPTION naming the range', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { modules(depth: -1) { tree { depth } } } }').expect(200);
+    expect(res.body.errors[0]).toMatchObject({ message: 'modules(depth:) must be an integer from 0 to 64, got -1', extensions: { code: 'INVALID_OPTION', path: '$.modules(depth:)' } });
+  });
+
   it('a custom profile without float32 is refused by GraphQL itself (DevicePeaksInput.float32 is required)', async () => {
     const res = await gql('{ analyze(model: "resnet18") { roofline(profile: { name: "p", peaks: { int8: 1 }, bandwidth: 1 }) { note } } }').expect(400);
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');

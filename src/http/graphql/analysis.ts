@@ -74,9 +74,20 @@ export function extrasOptions(selected: Map<string, Record<string, unknown>[]>):
     if ((rl.device === undefined) === (rl.profile === undefined)) {
       throw new ConvlensError('INVALID_OPTION', 'roofline needs exactly one of device (a built-in id, see `devices`) or profile (a custom device)', { path: '$.roofline' });
     }
+    // a profile is checked here so its errors point into it (the options' union would name device)
+    if (rl.profile !== undefined) resolveDevice(rl.profile, '$.roofline(profile:)');
     o.device = rl.device ?? rl.profile;
   }
   const modules = once('modules');
+  for (const [arg, max] of [
+    ['depth', MAX_MODULE_DEPTH],
+    ['topK', 1000],
+  ] as const) {
+    const v = modules?.[arg];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max)) {
+      throw new ConvlensError('INVALID_OPTION', `modules(${arg}:) must be an integer from 0 to ${max}, got ${String(v)}`, { path: `$.modules(${arg}:)` });
+    }
+  }
   // a modules selection without arguments still asks for the summary, at the default depth
   if (modules) Object.assign(o, { depth: modules.depth ?? DEFAULT_MODULE_DEPTH }, modules.topK !== undefined && { topK: modules.topK });
   const convention = once('convention');
