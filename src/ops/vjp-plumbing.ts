@@ -28,7 +28,8 @@ import { gradOrZeros, reshaped, sumToShape } from './vjp-kernels.js';
 import type { VjpContext } from './types.js';
 
 type Grads = (Tensor | null)[];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Each op's own attributes and plan; these functions read only the fields they name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any op's attributes fit the default
 type Ctx<P = unknown, A = any> = VjpContext<A, P>;
 
 /** The gradient of input 0, null for every parameter input after it. */
