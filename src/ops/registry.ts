@@ -5,7 +5,8 @@ import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
-import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
+import { layerScale, positionEmbedding, classToken } from './learned.js';
+import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
 import { nonMaxSuppression, roiAlign } from './detection.js';
 import { ifSelect, loopContinue } from './control.js';
@@ -19,7 +20,8 @@ import { channelShuffle } from './shuffle.js';
 import { upsample, resize } from './upsample.js';
 import { reshape, transpose, squeeze, unsqueeze, expand } from './movement.js';
 import { split, slice, pad, gather } from './indexing.js';
-import { reduceMean, reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin } from './reduction.js';
+import { reduceMean, reduceSum, reduceMax, reduceMin, reduceL2, reduceProd, argMax, argMin } from './reduction.js';
+import { nonZero, gatherND } from './select.js';
 import { sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum } from './math.js';
 import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from './logic.js';
 import { constantOfShape, range, tile, cumSum, trilu } from './sequence.js';
@@ -45,8 +47,12 @@ export const OPS: readonly OpDef[] = [
   linear,
   matmul,
   multiHeadAttention,
+  layerScale,
+  positionEmbedding,
+  classToken,
   quantizeLinear,
   dequantizeLinear,
+  dynamicQuantizeLinear,
   qlinearConv,
   convInteger,
   qlinearMatMul,
@@ -110,6 +116,7 @@ export const OPS: readonly OpDef[] = [
   constantOfShape, range, tile, cumSum, trilu,
   gatherElements, scatterND,
   einsum, topK, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, gridSample,
+  reduceProd, nonZero, gatherND,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

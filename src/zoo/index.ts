@@ -8,6 +8,8 @@ import { efficientnet_b0, efficientnet_v2_s } from './efficientnet.js';
 import { regnet_y_400mf } from './regnet.js';
 import { mnasnet1_0 } from './mnasnet.js';
 import { yolov8n } from './yolo.js';
+import { convnext_tiny } from './convnext.js';
+import { vit_b_16 } from './vit.js';
 import { googlenet, inception_v3 } from './inception.js';
 import { deeplabv3_resnet50, fcn_resnet50, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
 import { shufflenet_v2_x1_0 } from './shufflenet.js';
@@ -51,6 +53,8 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'fcn_resnet50', resolution: 520, torchvision: { params: 35_322_218, gmacs: 152.72 }, build: fcn_resnet50 },
   { name: 'lraspp_mobilenet_v3_large', resolution: 520, torchvision: { params: 3_221_538, gmacs: 2.09 }, build: lraspp_mobilenet_v3_large },
   { name: 'yolov8n', resolution: 640, build: yolov8n },
+  { name: 'convnext_tiny', resolution: 224, torchvision: { params: 28_589_128, gmacs: 4.46 }, build: convnext_tiny },
+  { name: 'vit_b_16', resolution: 224, torchvision: { params: 86_567_656, gmacs: 17.56 }, build: vit_b_16 },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));

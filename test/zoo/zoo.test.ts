@@ -13,7 +13,7 @@ describe('the model zoo', () => {
       'alexnet', 'vgg11', 'vgg16', 'vgg16_bn', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'mobilenet_v1', 'mobilenet_v2',
       'mobilenet_v3_large', 'mobilenet_v3_small', 'shufflenet_v2_x1_0', 'squeezenet1_1', 'googlenet', 'inception_v3',
       'densenet121', 'efficientnet_b0', 'unet', 'deeplabv3_resnet50', 'resnext50_32x4d', 'wide_resnet50_2', 'regnet_y_400mf',
-      'mnasnet1_0', 'efficientnet_v2_s', 'fcn_resnet50', 'lraspp_mobilenet_v3_large',
+      'mnasnet1_0', 'efficientnet_v2_s', 'fcn_resnet50', 'lraspp_mobilenet_v3_large', 'yolov8n', 'convnext_tiny', 'vit_b_16',
     ];
     expect(ZOO.map((z) => z.name)).toEqual(expect.arrayContaining(required));
   });
@@ -100,5 +100,20 @@ describe('the model zoo', () => {
     expect(layer(r, 'classifier.low_classifier').outputShape).toEqual([1, 21, 65, 65]);
     expect(layer(r, 'backbone.13.block.1.0')).toMatchObject({ outputShape: [1, 672, 33, 33] });
     expect(r.outputs.map((o) => o.shape)).toEqual([[1, 21, 520, 520]]);
+  });
+
+  it('ViT-B/16: 196 patches + 1 class token; each block\'s attention 197·(4·768² + 2·197·768) MACs, q·kᵀ and attn·v included', () => {
+    const r = analyze(ZOO_BY_NAME.get('vit_b_16')!.build());
+    expect(layer(r, 'class_token').outputShape).toEqual([1, 197, 768]);
+    expect(layer(r, 'encoder.pos_embedding').params).toBe(197 * 768);
+    expect(layer(r, 'encoder.layers.encoder_layer_0.self_attention')).toMatchObject({ macs: 197 * (4 * 768 ** 2 + 2 * 197 * 768), params: 4 * 768 ** 2 + 4 * 768 });
+  });
+
+  it('ConvNeXt-T: each CNBlock has a learned layer scale of C values (96·3 + 192·3 + 384·9 + 768·3 = 6,624 in all)', () => {
+    const r = analyze(ZOO_BY_NAME.get('convnext_tiny')!.build());
+    const scales = r.layers.filter((l) => l.op === 'layerScale');
+    expect(scales.length).toBe(18);
+    expect(scales.reduce((s, l) => s + l.params, 0)).toBe(6_624);
+    expect(layer(r, 'features.7.2.block.2').outputShape).toEqual([1, 7, 7, 768]);
   });
 });
