@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from onnx import helper
-from onnx.backend.test.case.node import (convinteger, dequantizelinear, matmulinteger, qlinearconv, qlinearmatmul,
-                                         quantizelinear)
+from onnx.backend.test.case.node import (convinteger, dequantizelinear, dynamicquantizelinear, matmulinteger, qlinearconv,
+                                         qlinearmatmul, quantizelinear)
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "quant.json"
 RNG = np.random.default_rng(7)
@@ -74,6 +74,8 @@ def onnx_case(node, inputs, outputs, name):
         case(label, "convInteger", conv_attrs(node, w), [x, *zps], outputs, {"weight": w})
     elif t == "MatMulInteger":
         case(label, "matMulInteger", {}, inputs, outputs)
+    elif t == "DynamicQuantizeLinear":
+        case(label, "dynamicQuantizeLinear", {}, inputs, outputs)
 
 
 def collect(module, cls):
@@ -130,6 +132,7 @@ def main():
     collect(qlinearmatmul, qlinearmatmul.QLinearMatMul)
     collect(convinteger, convinteger.ConvInteger)
     collect(matmulinteger, matmulinteger.MatMulInteger)
+    collect(dynamicquantizelinear, dynamicquantizelinear.DynamicQuantizeLinear)
 
     # quantize: ties go to even, saturation, int8, per axis
     x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49, 300, -300], np.float32)

@@ -192,3 +192,44 @@ function qlinearBinary(name: string, summary: string, combine: (a: number, b: nu
 
 export const qlinearAdd = qlinearBinary('qlinearAdd', 'Quantized add: the dequantized sum requantized (com.microsoft QLinearAdd)', (a, b) => a + b);
 export const qlinearMul = qlinearBinary('qlinearMul', 'Quantized multiply: the dequantized product requantized (com.microsoft QLinearMul)', (a, b) => a * b);
+
+/**
+ * dynamicQuantizeLinear (ONNX DynamicQuantizeLinear, opset 11; what dynamic quantization writes
+ * before MatMulInteger / ConvInteger): uint8 with the scale and zero point computed from the data,
+ *   scale = (max(0, max x) − min(0, min x)) / 255,  zp = saturate(round(−min(0, min x) / scale)),
+ *   y = saturate(round(x / scale) + zp)
+ * outputs y, scale (scalar), zeroPoint (scalar). An all-zero x has scale 0: y and zp are 0.
+ * FLOPs per element: 2 for the min/max scan + 5 for the quantization.
+ */
+export const dynamicQuantizeLinear: OpDef<Record<string, never>, null> = {
+  name: 'dynamicQuantizeLinear',
+  summary: 'Float → uint8 with a per-tensor scale and zero point computed from the data (ONNX DynamicQuantizeLinear)',
+  pytorch: 'torch.quantize_per_tensor_dynamic',
+  inputNames: ['x'],
+  minInputs: 1,
+  outputCount: () => 3,
+  quantized: { output: () => 'uint8', overhead: true },
+  attrs: z.strictObject({}),
+  infer(ctx) {
+    const n = numel(ctx.inputs[0]);
+    return { outputs: [[...ctx.inputs[0]], [], []], values: [null, null, null], weights: [], cost: { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 7 * n }, plan: null };
+  },
+  receptiveField: (ctx) => ctx.rf[0],
+  run(ctx) {
+    const x = ctx.inputs[0].data;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] < lo) lo = x[i];
+      if (x[i] > hi) hi = x[i];
+    }
+    const scale = Math.fround(Math.fround(hi - lo) / 255);
+    const y = new Float32Array(x.length);
+    let zp = 0;
+    if (scale > 0) {
+      zp = saturateRound(Math.fround(-lo / scale), 0, 0, 255);
+      for (let i = 0; i < x.length; i++) y[i] = saturateRound(Math.fround(x[i] / scale), zp, 0, 255);
+    }
+    return [tensor(ctx.outputs[0], y), tensor([], [scale]), tensor([], [zp])];
+  },
+};

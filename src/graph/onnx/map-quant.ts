@@ -98,6 +98,7 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
     const m = matB(ctx, 1);
     return { op: 'matMulInteger', inputs: m.inputs, attrs: m.attrs, ...(m.weights ? { weights: m.weights } : {}) };
   },
+  DynamicQuantizeLinear: (ctx) => ctx.same('dynamicQuantizeLinear'),
   // com.microsoft contrib ops (onnxruntime's quantizer writes them for Add and Mul)
   QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }),
   QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }),
