@@ -13,6 +13,7 @@ import { CSV_BASE_COLUMNS } from '../../src/analysis/csv.js';
 import { CompareResponse } from '../../src/http/openapi-reports.js';
 import { ConventionsResponse, DevicesResponse } from '../../src/http/responses.js';
 import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
+import { renderSchema } from '../../scripts/write-schemas.js';
 import { testApp } from './app.js';
 
 const TORCHVISION = { resnet18: 11_689_512, resnet34: 21_797_672 };
@@ -335,5 +336,17 @@ describe('a JSON body over OFFLOAD_JSON_BYTES is parsed, checked and analysed in
     const res = await post('/v1/compare').send({ old: big(), new: big(4999) }).expect(200);
     expect(res.body.comparison.layers.matched).toHaveLength(4999);
     expect(res.body.comparison.layers.removed).toHaveLength(1);
+  });
+});
+
+describe('JSON Schemas under schema/', () => {
+  it.each(['report.schema.json', 'comparison.schema.json', 'sweep.schema.json'] as const)('%s is what npm run schema writes today', (file) => {
+    expect(readFileSync(new URL(`../../schema/${file}`, import.meta.url), 'utf8')).toBe(renderSchema(file));
+  });
+
+  it('GET /v1/schema/report is the report with its optional analyses (memory, roofline, modules, convention, explain, deployed)', async () => {
+    const schema = (await request(app.server).get('/v1/schema/report').expect(200)).body;
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['totals', 'memory', 'roofline', 'modules', 'convention', 'explain', 'deployed']));
+    expect(schema.required).not.toContain('memory');
   });
 });
