@@ -163,6 +163,21 @@ def main():
     out[si3[..., 0], si3[..., 1]] = su3
     case("scatterND data [2,3,4] indices [2,1,2] updates [2,1,4]", "scatterND", {}, [s3, si3.float(), su3], [out])
 
+    # --- reduceProd, nonZero, gatherND (detection post-processing)
+    px = (torch.rand(2, 3, 4) + 0.5).to(torch.float32)
+    case("reduceProd [2,3,4] axes [1]", "reduceProd", {"axes": [1]}, [px], [px.prod(1, keepdim=True)])
+    case("reduceProd [2,3,4] all axes, keepDims false", "reduceProd", {"keepDims": False}, [px], [px.prod()])
+    nz = rnd(2, 3, 4)
+    case("nonZero [2,3,4] with no zeros: every coordinate, row-major (the analysed bound is exact)", "nonZero", {}, [nz], [torch.nonzero(nz).t()])
+    gd = rnd(2, 3, 4)
+    gi = torch.tensor([[1, 2], [0, 1], [1, 0]])
+    case("gatherND data [2,3,4] indices [3,2]: three rows of 4", "gatherND", {}, [gd, gi.float()], [gd[gi[:, 0], gi[:, 1]]])
+    gi3 = torch.tensor([[[0, 1, 2], [1, 2, 3]]])
+    case("gatherND data [2,3,4] indices [1,2,3]: two scalars", "gatherND", {}, [gd, gi3.float()], [gd[gi3[..., 0], gi3[..., 1], gi3[..., 2]]])
+    gb = torch.tensor([[2], [0]])
+    case("gatherND data [2,3,4] indices [2,1] batchDims 1: row idx[b] of batch b", "gatherND", {"batchDims": 1}, [gd, gb.float()],
+         [gd[torch.arange(2), gb[:, 0]]])
+
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}) + "\n")
     print(len(CASES), "cases,", OUT.stat().st_size, "bytes")

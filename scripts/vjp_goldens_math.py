@@ -111,6 +111,11 @@ def main():
     case("scatterND data [4,5] indices [3,1] updates [3,5] reduction add (a repeated row)", "scatterND", {"reduction": "add"},
          [sd, si2.float(), su], lambda d, i, upd: put(d, i, upd, True), diff=[True, False, True])
 
+    gd = rnd(2, 3, 4)
+    gi = torch.tensor([[1, 2], [0, 1], [1, 2]])
+    case("gatherND data [2,3,4] indices [3,2] (a repeated row adds)", "gatherND", {}, [gd, gi.float()],
+         lambda d, i: d[i[:, 0].long(), i[:, 1].long()], diff=[True, False])
+
     q4, k4 = rnd(1, 2, 5, 4), rnd(1, 2, 6, 4)
     case("einsum bhqd,bhkd->bhqk", "einsum", {"equation": "bhqd,bhkd->bhqk"}, [q4, k4], lambda s, t: torch.einsum("bhqd,bhkd->bhqk", s, t))
     e1, e2 = rnd(2, 1, 4, 3), rnd(5, 3, 2)

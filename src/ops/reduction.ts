@@ -1,9 +1,10 @@
 /**
- * Reductions over axes (ONNX ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL2, opsets 11–18;
- * torch.mean, sum, amax, amin, linalg.vector_norm) and the index of the extreme (ONNX ArgMax,
+ * Reductions over axes (ONNX ReduceMean, ReduceSum, ReduceProd, ReduceMax, ReduceMin, ReduceL2, opsets 11–18;
+ * torch.mean, sum, prod, amax, amin, linalg.vector_norm) and the index of the extreme (ONNX ArgMax,
  * ArgMin; torch.argmax, argmin).
  *
  *   reduceMean y[j] = (1/n)·Σ x[i]     reduceSum Σ x[i]     reduceMax max x[i]     reduceMin min x[i]
+ *   reduceProd Π x[i] (exports compute numel(shape) with it: it folds)
  *   reduceL2   y[j] = √(Σ x[i]²)       over the input elements i that reduce to j, n = ∏ x.shape[a]
  *   axes: all by default, each in [−rank, rank − 1], from the attribute or the constant `axes`
  *   input (ReduceSum since opset 13, the others since 18); an empty list reduces all axes unless
@@ -12,7 +13,7 @@
  *   without `dim`, of the flattened input (torch); keepDim leaves a size-1 dim
  *
  * FLOPs, as the obvious loop does them: mean numel(x) (n − 1 additions and one division per
- * output); sum, max, min and argMax/argMin numel(x) − numel(y) (n − 1 additions or comparisons
+ * output); sum, prod, max, min and argMax/argMin numel(x) − numel(y) (n − 1 additions or comparisons
  * per output); L2 2·numel(x) (a square and an addition per input, less one addition, plus one
  * square root, per output).
  *
@@ -145,6 +146,16 @@ export const reduceMin = reduction({
   pytorch: 'torch.amin',
   init: Infinity,
   step: (a, x) => (x < a || Number.isNaN(x) ? x : a),
+  finish: (a) => a,
+  flops: (inputs, outputs) => inputs - outputs,
+  keepsIntegers: true,
+});
+export const reduceProd = reduction({
+  name: 'reduceProd',
+  summary: 'Product over axes (all axes by default)',
+  pytorch: 'torch.prod',
+  init: 1,
+  step: (a, x) => a * x,
   finish: (a) => a,
   flops: (inputs, outputs) => inputs - outputs,
   keepsIntegers: true,

@@ -5,8 +5,7 @@ import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
-import { layerScale, positionEmbedding, classToken } from './learned.js';
-import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
+import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
 import { nonMaxSuppression, roiAlign } from './detection.js';
 import { ifSelect, loopContinue } from './control.js';
@@ -47,12 +46,8 @@ export const OPS: readonly OpDef[] = [
   linear,
   matmul,
   multiHeadAttention,
-  layerScale,
-  positionEmbedding,
-  classToken,
   quantizeLinear,
   dequantizeLinear,
-  dynamicQuantizeLinear,
   qlinearConv,
   convInteger,
   qlinearMatMul,
