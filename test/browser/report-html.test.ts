@@ -7,8 +7,8 @@
  * to PDF. The HTML, a full-page screenshot and the PDF are kept in test-artifacts/.
  *
  * Then the same reports as the service answers them, `GET /v1/models/{name}/report` from the app
- * itself (its own headers): the five charts with a size, no error, no other host, a screenshot
- * (test-artifacts/report-<model>-rest.png).
+ * itself (its own headers), with the deployed graph: its six charts with a size, no error, no other
+ * host, a screenshot (test-artifacts/report-<model>-rest.png).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -161,23 +161,23 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other h
     }
   });
 
-  it.each(['resnet50', 'unet'])('%s from GET /v1/models/{name}/report?device=a100-sxm4-40gb: five charts with size, no error, no other host; screenshot kept', async (model) => {
+  it.each(['resnet50', 'unet'])('%s from GET /v1/models/{name}/report?device=a100-sxm4-40gb&deployed=true: six charts (the deployed graph\'s too) with size, no error, no other host; screenshot kept', async (model) => {
     const w = await openPage(served, 1100, 900);
     const requested: string[] = [];
     w.page.on('request', (r) => requested.push(r.url()));
-    const url = `${served.base}/v1/models/${model}/report?device=a100-sxm4-40gb&depth=2`;
+    const url = `${served.base}/v1/models/${model}/report?device=a100-sxm4-40gb&depth=2&deployed=true`;
     try {
       const response = await w.page.goto(url, { waitUntil: 'load' });
       expect(response?.status()).toBe(200);
       expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
       expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
       expect(await w.page.title()).toBe(`convlens report: ${model}`);
-      for (const kind of CHARTS) {
+      for (const kind of [...CHARTS, 'deployed']) {
         const svg = await w.page.$(`svg[data-chart="${kind}"]`);
         expect(svg, kind).not.toBeNull();
         const box = await svg!.boundingBox();
         expect(box!.width, kind).toBeGreaterThan(400);
-        expect(box!.height, kind).toBeGreaterThan(100);
+        expect(box!.height, kind).toBeGreaterThan(kind === 'deployed' ? 40 : 100);
         const marks = await svg!.$$eval('rect, circle, path', (els) => els.filter((e) => (e as SVGGraphicsElement).getBBox().width > 0).length);
         expect(marks, kind).toBeGreaterThan(0);
       }
