@@ -33,6 +33,13 @@ describe('patterns in torch.onnx.export output', () => {
     expect(flops).toBeGreaterThan(0);
   });
 
+  it("the report carries them: analyzeGraph's patterns equal findPatterns with the layers' figures; a spec has none", () => {
+    const g = graphOf('convnext_block_op13');
+    const r = analyzeGraph(g, DEFAULTS);
+    expect(r.patterns).toEqual(findPatterns(g, r.layers));
+    expect(r.patterns.map((p) => p.kind)).toEqual(['layerNorm', 'gelu']);
+  });
+
   it('opset 17 writes LayerNormalization itself: only the GELU is a pattern; GELU(tanh) is found with its 0.044715·x³ and √(2/π)', () => {
     expect(findPatterns(graphOf('convnext_block_op17')).map((x) => x.kind)).toEqual(['gelu']);
     const t = findPatterns(graphOf('convnext_block_gelu_tanh_op17'));
