@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { findPatterns } from '../../src/analysis/patterns.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
-import { DEFAULTS } from '../helpers.js';
+import { DEFAULTS, analyze, net } from '../helpers.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 import type { NodeSpec } from '../graph/onnx-builder.js';
 
@@ -38,6 +38,7 @@ describe('patterns in torch.onnx.export output', () => {
     const r = analyzeGraph(g, DEFAULTS);
     expect(r.patterns).toEqual(findPatterns(g, r.layers));
     expect(r.patterns.map((p) => p.kind)).toEqual(['layerNorm', 'gelu']);
+    expect(analyze(net([1, 4, 3, 3], { op: 'sigmoid' })).patterns).toEqual([]);
   });
 
   it('opset 17 writes LayerNormalization itself: only the GELU is a pattern; GELU(tanh) is found with its 0.044715·x³ and √(2/π)', () => {
