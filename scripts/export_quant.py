@@ -12,7 +12,10 @@ outputs they must give.
                   per-channel weights, int32 bias) → QLinearAdd (com.microsoft, the residual) →
                   QLinearMatMul (constant B) → DequantizeLinear. Expected output from the ONNX
                   spec's formulas (scripts/goldens_quant.py's helpers).
-Run from the repository root: /usr/bin/python3 scripts/export_quant.py
+  qresnet18_stripped.onnx  torchvision's quantizable ResNet-18 (random weights), fused, calibrated and
+                  converted with fbgemm, exported (opset 13) as QDQ, its int8 weight Constants
+                  stripped of their data (shapes only: the analysis test needs no values).
+Run from the repository root: /usr/bin/python3 scripts/export_quant.py [--resnet-only]
 """
 import json
 import sys
@@ -103,7 +106,30 @@ def qop():
     return {"input": x.flatten().tolist(), "inputShape": list(x.shape), "output": y.flatten().tolist(), "outputShape": list(y.shape)}
 
 
+def qresnet18():
+    from torchvision.models.quantization import resnet18
+    torch.manual_seed(0)
+    m = resnet18(weights=None, quantize=False).eval()
+    m.fuse_model()
+    m.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+    p = torch.ao.quantization.prepare(m)
+    for _ in range(3):
+        p(torch.randn(2, 3, 224, 224))
+    q = torch.ao.quantization.convert(p)
+    path = OUT / "qresnet18_stripped.onnx"
+    torch.onnx.export(q, torch.randn(1, 3, 224, 224), str(path), opset_version=13, input_names=["x"], output_names=["y"])
+    model = onnx.load(str(path))
+    for n in model.graph.node:
+        for a in n.attribute:
+            if a.type == onnx.AttributeProto.TENSOR and len(a.t.raw_data) > 4096:
+                a.t.ClearField("raw_data")
+    onnx.save(model, str(path))
+
+
 def main():
+    qresnet18()
+    if "--resnet-only" in sys.argv:
+        return
     truth = {"torch": torch.__version__, "onnx": onnx.__version__, "qdq_torch": torch_qdq(), "qop": qop()}
     (OUT / "truth.json").write_text(json.dumps(truth) + "\n")
     print("wrote", sorted(p.name for p in OUT.iterdir()))

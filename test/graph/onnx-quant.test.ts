@@ -103,3 +103,18 @@ describe('a QOperator model: QuantizeLinear → QLinearConv → QLinearAdd (com.
     expect(report.totals.intMacs).toBe(0);
   });
 });
+
+describe("torchvision's quantizable ResNet-18, fbgemm int8, exported as QDQ (weights stripped)", () => {
+  it('analyses completely: the float ResNet-18 with BNs folded into conv biases, 11,689,512 − 9,600 γβ + 4,800 biases = 11,684,712 params; 1,814,073,344 MACs, all between Q/DQ', () => {
+    const { report } = load('qresnet18_stripped');
+    expect(report.totals.complete).toBe(true);
+    expect(report.totals.params).toBe(11_684_712);
+    expect(report.totals.macs).toBe(1_814_073_344);
+    const q = report.totals.quantization!;
+    expect(q.qdqMacs).toBe(1_814_073_344);
+    // every conv and the fc weight in int8: the 11,684,712 params less the 4,800 + 1,000 int32 biases
+    expect(q.weights.byDtype.int8.elements).toBe(11_684_712 - 5_800 + 0);
+    expect(q.weights.byDtype.int32).toEqual({ elements: 5_800, bytes: 23_200 });
+    expect(q.overhead).toMatchObject({ quantize: 33 });
+  });
+});
