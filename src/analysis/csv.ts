@@ -14,6 +14,10 @@
  *               bandwidth), compute or memory; TOTAL: the sum (a lower bound), no bound
  *   convention: <preset>_<unit>   (e.g. ptflops_macs) the tool's count; TOTAL: its total
  *   explain:    params_formula, macs_formula               the formulas with values substituted
+ *   deployed:   fused_into              the host layer a fused layer's work moved into (empty
+ *                                       when it stays a layer of its own);
+ *               deployed_memory_bytes   memory access after the fusions: the group's on its host,
+ *                                       0 on the layers fused away; TOTAL: the deployed total
  *
  * Cells of layers an analysis does not cover (not executed, unsupported) are empty, never 0.
  */
@@ -89,6 +93,22 @@ function extraColumns(extras: Extras): Columns[] {
         return e ? [e.params.formula, e.macs.formula] : [undefined, undefined];
       },
       total: [undefined, undefined],
+    });
+  }
+  const d = extras.deployed;
+  if (d) {
+    const host = new Map<string, string>();
+    const bytes = new Map<string, number>();
+    for (const g of d.groups) {
+      for (const name of g.layers) {
+        host.set(name, g.host);
+        bytes.set(name, name === g.host ? g.deployed.memoryAccess.bytes : 0);
+      }
+    }
+    groups.push({
+      head: ['fused_into', 'deployed_memory_bytes'],
+      layer: (l) => [host.get(l.name) === l.name ? undefined : host.get(l.name), bytes.get(l.name) ?? (l.executed ? l.memoryAccess.bytes : undefined)],
+      total: [undefined, d.deployed.memoryAccess.bytes],
     });
   }
   return groups;

@@ -350,3 +350,19 @@ describe('JSON Schemas under schema/', () => {
     expect(schema.required).not.toContain('memory');
   });
 });
+
+describe('CSV of the deployed graph', () => {
+  it('?deployed=true: fused_into names the host, deployed_memory_bytes add up to the deployed total (resnet18: bn and relu into conv1)', async () => {
+    const json = (await post('/v1/analyze?model=resnet18&deployed=true').expect(200)).body;
+    const table = rows((await post('/v1/analyze?model=resnet18&deployed=true&format=csv').expect(200)).text);
+    const col = (name: string) => table[0].indexOf(name);
+    const byName = new Map(table.slice(1).map((r) => [r[0], r]));
+    expect(byName.get('bn1')![col('fused_into')]).toBe('conv1');
+    expect(byName.get('relu')![col('fused_into')]).toBe('conv1');
+    expect(byName.get('conv1')![col('fused_into')]).toBe('');
+    expect(byName.get('bn1')![col('deployed_memory_bytes')]).toBe('0');
+    const layers = table.slice(1, -1).reduce((s, r) => s + Number(r[col('deployed_memory_bytes')] || 0), 0);
+    expect(layers).toBe(json.deployed.deployed.memoryAccess.bytes);
+    expect(Number(table.at(-1)![col('deployed_memory_bytes')])).toBe(json.deployed.deployed.memoryAccess.bytes);
+  });
+});
