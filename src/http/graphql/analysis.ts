@@ -209,6 +209,7 @@ export const analysisTypeResolvers = {
     netron: (p: Parent) => p.renderings?.netron ?? null,
   },
   ModuleTree: { modules: (p: Parent) => flatModules(p) },
+  QuantizedWeights: { byDtype: (p: Parent) => Object.entries(p.byDtype as Record<string, Parent>).map(([dtype, b]) => ({ dtype, ...b })) },
   LayerExplanation: { flops: (p: Parent) => ({ twoMacs: p.flops['2macs'], macs: p.flops.macs, exact: p.flops.exact }) },
   DeployedGraph: { flops: (p: Parent) => toGqlFlops(p.flops) },
   DeployedCosts: {
