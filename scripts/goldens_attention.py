@@ -4,7 +4,9 @@
 Each case: torch.nn.MultiheadAttention(C, h, bias, batch_first=True) over the map's tokens
 t = x.flatten(2).transpose(1, 2) (or over [N, L, C] tokens directly), mha(t, t, t) transposed
 back; windowed cases cut the map into wh×ww windows (Swin's partition), attend each, and put
-them back. Writes test/fixtures/operators/attention.json.
+them back. Writes test/fixtures/operators/attention.json, and the vector-Jacobian products of the
+same cases (PyTorch autograd: x.requires_grad_(); y.backward(g); x.grad) to
+test/fixtures/vjp/attention.json.
 
 Run: /usr/bin/python3 scripts/goldens_attention.py
 """
@@ -17,6 +19,8 @@ import torch
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "attention.json"
 torch.manual_seed(2024)
 CASES = []
+VJP = []
+VJP_OUT = OUT.parent.parent / "vjp" / "attention.json"
 
 
 def enc(t):
@@ -41,6 +45,8 @@ def mha_case(name, x, heads, bias=True, window=None):
         if bias:  # PyTorch starts them at 0: random biases test that they are added
             m.in_proj_bias.normal_()
             m.out_proj.bias.normal_()
+    x = x.clone().requires_grad_()
+    if True:
         if not spatial:
             y = m(x, x, x, need_weights=False)[0]
         elif window is None:
@@ -61,6 +67,10 @@ def mha_case(name, x, heads, bias=True, window=None):
     if window is not None:
         attrs["window"] = list(window)
     case(name, "multiHeadAttention", attrs, [x], [y], weights)
+    g = torch.randn_like(y)
+    y.backward(g)
+    VJP.append({"name": name, "op": "multiHeadAttention", "attributes": attrs, "inputs": [enc(x)], "weights": {k: enc(v) for k, v in weights.items()},
+                "gradOutputs": [enc(g)], "gradInputs": [enc(x.grad)]})
 
 
 def main():
@@ -71,7 +81,8 @@ def main():
     mha_case("multiHeadAttention x=[1,6,4,4] h=2 window=[4,2] (tall windows)", torch.randn(1, 6, 4, 4), 2, window=(4, 2))
     mha_case("multiHeadAttention tokens x=[2,5,12] h=3 ([N, L, C], batch_first)", torch.randn(2, 5, 12), 3)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
-    print(f"{len(CASES)} cases → {OUT}")
+    VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP}, separators=(",", ":")) + "\n")
+    print(f"{len(CASES)} cases → {OUT}, {len(VJP)} → {VJP_OUT}")
 
 
 if __name__ == "__main__":

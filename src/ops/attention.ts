@@ -150,74 +150,176 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
     return { global: false, dims: rf.dims, axes: rf.axes.map((ax, i) => resample(ax, 1, win[i] - 1, 0)) };
   },
   run(ctx) {
-    const { n, c, heads, hw, win, t } = ctx.plan;
+    const { c, t } = ctx.plan;
     const x = ctx.inputs[0].data;
-    const d = c / heads;
-    const wIn = transpose2d(ctx.weights.inProjWeight.data, 3 * c, c); // [C, 3C]: tokens·W_inᵀ in one GEMM
-    const wOut = transpose2d(ctx.weights.outProjWeight.data, c, c);
-    const bIn = ctx.weights.inProjBias?.data;
-    const bOut = ctx.weights.outProjBias?.data;
     const y = new Float32Array(x.length);
-    // one sequence's buffers, reused: tokens, q|k|v, k_iᵀ, scores, heads' outputs, projected output
+    const w = weightsOf(ctx);
     const tok = new Float32Array(t * c);
-    const qkv = new Float32Array(t * 3 * c);
-    const kT = new Float32Array(d * t);
-    const sc = new Float32Array(t * t);
-    const att = new Float32Array(t * c);
     const out = new Float32Array(t * c);
-    const scale = 1 / Math.sqrt(d);
-    const [H, W] = hw ?? [t, 1];
-    const [wh, ww] = win;
-    const perImage = hw ? (H / wh) * (W / ww) : 1;
-    // token p of window (by, bx) is map position (by·wh + p / ww, bx·ww + p % ww); for [N, L, C] input the one "window" is the sequence
-    const windowsX = hw ? W / ww : 1;
-    for (let b = 0; b < n; b++) {
-      const base = b * H * W * c;
-      for (let wi = 0; wi < perImage; wi++) {
-        const y0 = Math.floor(wi / windowsX) * wh;
-        const x0 = (wi % windowsX) * ww;
-        // gather: NCHW channel stride H·W; token-major input is already [L, C]
-        for (let p = 0; p < t; p++) {
-          const pos = (y0 + Math.floor(p / ww)) * W + x0 + (p % ww);
-          if (hw) for (let ch = 0; ch < c; ch++) tok[p * c + ch] = x[base + ch * H * W + pos];
-          else for (let ch = 0; ch < c; ch++) tok[p * c + ch] = x[base + pos * c + ch];
-        }
-        gemm(t, 3 * c, c, tok, 0, c, wIn, 0, 3 * c, qkv, 0, 3 * c, false);
-        if (bIn) for (let p = 0; p < t; p++) for (let j = 0; j < 3 * c; j++) qkv[p * 3 * c + j] += bIn[j];
-        for (let hd = 0; hd < heads; hd++) {
-          const qOff = hd * d;
-          const kOff = c + hd * d;
-          const vOff = 2 * c + hd * d;
-          // PyTorch scales q before the product
-          for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
-          for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
-          gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
-          for (let p = 0; p < t; p++) {
-            const row = p * t;
-            let max = -Infinity;
-            for (let q = 0; q < t; q++) if (sc[row + q] > max) max = sc[row + q];
-            let sum = 0;
-            for (let q = 0; q < t; q++) {
-              const e = Math.exp(sc[row + q] - max);
-              sc[row + q] = e;
-              sum += e;
-            }
-            const inv = 1 / sum;
-            for (let q = 0; q < t; q++) sc[row + q] *= inv;
-          }
-          gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, hd * d, c, false);
-        }
-        gemm(t, c, c, att, 0, c, wOut, 0, c, out, 0, c, false);
-        for (let p = 0; p < t; p++) {
-          const pos = (y0 + Math.floor(p / ww)) * W + x0 + (p % ww);
-          for (let ch = 0; ch < c; ch++) {
-            const v = out[p * c + ch] + (bOut ? bOut[ch] : 0);
-            if (hw) y[base + ch * H * W + pos] = v;
-            else y[base + pos * c + ch] = v;
-          }
-        }
-      }
+    const f = forwardBuffers(ctx.plan);
+    for (const { base, stride } of sequences(ctx.plan)) {
+      for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) tok[p * c + ch] = x[base[p] + ch * stride];
+      attend(tok, w, ctx.plan, f, out);
+      for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) y[base[p] + ch * stride] = out[p * c + ch];
     }
     return [tensor(ctx.outputs[0], y)];
   },
+  /**
+   * ∂L/∂x, weights held constant, by the chain rule through each sequence (recomputing its
+   * forward): gA = gY·W_o; per head gP = gA_h·v_hᵀ, gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P),
+   * gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled); gX = [gq | gk | gv]·W_in.
+   */
+  vjp(ctx) {
+    const { c, t, heads } = ctx.plan;
+    const d = c / heads;
+    const x = ctx.inputs[0].data;
+    const g = ctx.gradOutputs[0]?.data;
+    const gx = new Float32Array(x.length);
+    if (!g) return [tensor(ctx.inputs[0].shape, gx)];
+    const w = weightsOf(ctx);
+    const tok = new Float32Array(t * c);
+    const out = new Float32Array(t * c);
+    const gOut = new Float32Array(t * c);
+    const gAtt = new Float32Array(t * c);
+    const gQkv = new Float32Array(t * 3 * c);
+    const gTok = new Float32Array(t * c);
+    const gP = new Float32Array(t * t);
+    const f = forwardBuffers(ctx.plan, true);
+    const scale = 1 / Math.sqrt(d);
+    for (const { base, stride } of sequences(ctx.plan)) {
+      for (let p = 0; p < t; p++) {
+        for (let ch = 0; ch < c; ch++) {
+          tok[p * c + ch] = x[base[p] + ch * stride];
+          gOut[p * c + ch] = g[base[p] + ch * stride];
+        }
+      }
+      attend(tok, w, ctx.plan, f, out);
+      // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
+      gemm(t, c, c, gOut, 0, c, w.outRaw, 0, c, gAtt, 0, c, false);
+      gQkv.fill(0);
+      for (let hd = 0; hd < heads; hd++) {
+        const P = f.probs[hd];
+        const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
+        for (let p = 0; p < t; p++) {
+          // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
+          let dot = 0;
+          for (let q = 0; q < t; q++) {
+            let s = 0;
+            for (let e = 0; e < d; e++) s += gAtt[p * c + hd * d + e] * f.qkv[q * 3 * c + vOff + e];
+            gP[p * t + q] = s;
+            dot += s * P[p * t + q];
+          }
+          for (let q = 0; q < t; q++) gP[p * t + q] = P[p * t + q] * (gP[p * t + q] - dot);
+        }
+        for (let p = 0; p < t; p++) {
+          for (let q = 0; q < t; q++) {
+            const pa = P[p * t + q];
+            const gs = gP[p * t + q];
+            for (let e = 0; e < d; e++) {
+              // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]/√d; gk[q] += gS[p, q]·q_scaled[p]
+              gQkv[q * 3 * c + vOff + e] += pa * gAtt[p * c + hd * d + e];
+              gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * scale;
+              gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e];
+            }
+          }
+        }
+      }
+      // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
+      gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inRaw, 0, c, gTok, 0, c, false);
+      for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) gx[base[p] + ch * stride] += gTok[p * c + ch];
+    }
+    return [tensor(ctx.inputs[0].shape, gx)];
+  },
 };
+
+interface AttentionWeights {
+  /** W_inᵀ [C, 3C] and W_oᵀ [C, C] for the forward GEMMs; the raw [3C, C] and [C, C] for the backward ones */
+  wIn: Float32Array;
+  wOut: Float32Array;
+  inRaw: Float32Array;
+  outRaw: Float32Array;
+  bIn?: Float32Array;
+  bOut?: Float32Array;
+}
+
+function weightsOf(ctx: { plan: AttentionPlan; weights: Record<string, { data: Float32Array }> }): AttentionWeights {
+  const c = ctx.plan.c;
+  const inRaw = ctx.weights.inProjWeight.data;
+  const outRaw = ctx.weights.outProjWeight.data;
+  return { wIn: transpose2d(inRaw, 3 * c, c), wOut: transpose2d(outRaw, c, c), inRaw, outRaw, bIn: ctx.weights.inProjBias?.data, bOut: ctx.weights.outProjBias?.data };
+}
+
+interface ForwardBuffers {
+  qkv: Float32Array;
+  kT: Float32Array;
+  att: Float32Array;
+  /** one t×t buffer per head when the backward pass needs the probabilities, else one reused */
+  probs: Float32Array[];
+}
+
+function forwardBuffers(p: AttentionPlan, keepProbs = false): ForwardBuffers {
+  const { t, c, heads } = p;
+  const d = c / heads;
+  const probs = Array.from({ length: keepProbs ? heads : 1 }, () => new Float32Array(t * t));
+  return { qkv: new Float32Array(t * 3 * c), kT: new Float32Array(d * t), att: new Float32Array(t * c), probs };
+}
+
+/**
+ * Every sequence's tokens: element (p, ch) of a sequence is x[base[p] + ch·stride]. A window
+ * (by, bx) holds map positions (by·wh + p / ww, bx·ww + p % ww); NCHW channels are H·W apart,
+ * [N, L, C] tokens' channels adjacent.
+ */
+function* sequences(plan: AttentionPlan): Generator<{ base: Int32Array; stride: number }> {
+  const { n, c, hw, win, t } = plan;
+  const [H, W] = hw ?? [t, 1];
+  const [wh, ww] = win;
+  const windowsX = hw ? W / ww : 1;
+  const perImage = hw ? (H / wh) * windowsX : 1;
+  const base = new Int32Array(t);
+  for (let b = 0; b < n; b++) {
+    for (let wi = 0; wi < perImage; wi++) {
+      const y0 = Math.floor(wi / windowsX) * wh;
+      const x0 = (wi % windowsX) * ww;
+      for (let p = 0; p < t; p++) {
+        const pos = (y0 + Math.floor(p / ww)) * W + x0 + (p % ww);
+        base[p] = b * H * W * c + (hw ? pos : pos * c);
+      }
+      yield { base, stride: hw ? H * W : 1 };
+    }
+  }
+}
+
+/** One sequence: tokens [t, C] → out [t, C] (with the output bias); q|k|v and the probabilities left in f. */
+function attend(tok: Float32Array, w: AttentionWeights, plan: AttentionPlan, f: ForwardBuffers, out: Float32Array): void {
+  const { c, t, heads } = plan;
+  const d = c / heads;
+  const { qkv, kT, att } = f;
+  const scale = 1 / Math.sqrt(d);
+  gemm(t, 3 * c, c, tok, 0, c, w.wIn, 0, 3 * c, qkv, 0, 3 * c, false);
+  if (w.bIn) for (let p = 0; p < t; p++) for (let j = 0; j < 3 * c; j++) qkv[p * 3 * c + j] += w.bIn[j];
+  for (let hd = 0; hd < heads; hd++) {
+    const sc = f.probs[Math.min(hd, f.probs.length - 1)];
+    const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
+    // PyTorch scales q before the product
+    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
+    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
+    gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
+    for (let p = 0; p < t; p++) {
+      const row = p * t;
+      let max = -Infinity;
+      for (let q = 0; q < t; q++) if (sc[row + q] > max) max = sc[row + q];
+      let sum = 0;
+      for (let q = 0; q < t; q++) {
+        const e = Math.exp(sc[row + q] - max);
+        sc[row + q] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let q = 0; q < t; q++) sc[row + q] *= inv;
+    }
+    gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, hd * d, c, false);
+  }
+  gemm(t, c, c, att, 0, c, w.wOut, 0, c, out, 0, c, false);
+  if (w.bOut) for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) out[p * c + ch] += w.bOut[ch];
+}
+
