@@ -226,13 +226,16 @@ function layerNormPlan(ctx: InferContext<LayerNormAttrs>): { plan: NormPlan; aff
   needRank(ctx, x, 1, 'layerNorm needs at least one dim');
   let from: number;
   if (a.normalizedShape !== undefined) {
-    if (a.axis !== undefined) ctx.fail('INVALID_ATTRIBUTE', 'give normalizedShape or axis, not both', 'axis');
     const k = a.normalizedShape.length;
     const tail = x.slice(x.length - k);
     if (k === 0 || k > x.length || tail.some((d, i) => d !== a.normalizedShape![i])) {
       ctx.fail('SHAPE_MISMATCH', `normalizedShape [${a.normalizedShape.join(', ')}] must be the trailing dims of the input ${fmtShape(x)}`, 'normalizedShape', { shapes: { input: x } });
     }
     from = x.length - k;
+    // both given (an ONNX Scale's shape beside the node's axis): they must name the same dims
+    if (a.axis !== undefined && normalizeAxis(ctx, a.axis, x.length, 'axis') !== from) {
+      ctx.fail('SHAPE_MISMATCH', `axis ${a.axis} normalises dims from ${normalizeAxis(ctx, a.axis, x.length, 'axis')} of the input ${fmtShape(x)}, but the weight's shape [${a.normalizedShape.join(', ')}] covers the last ${k}`, 'normalizedShape', { shapes: { input: x } });
+    }
   } else {
     from = normalizeAxis(ctx, a.axis ?? -1, x.length, 'axis');
   }

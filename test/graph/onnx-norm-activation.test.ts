@@ -10,7 +10,7 @@ import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { DEFAULTS, layer, scaledError } from '../helpers.js';
+import { DEFAULTS, errorOf, layer, scaledError } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 import type { InitSpec, NodeSpec } from './onnx-builder.js';
 
@@ -137,5 +137,22 @@ describe('torch.onnx.export of small modules (scripts/export_norm_activation_onn
     const y = runOnnx(bytes, t.input).outputs.y;
     expect(y.shape).toEqual(t.output.shape);
     expect(scaledError(y.data, t.output.data)).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('ONNX normalisation weights that do not fit the input', () => {
+  it('a LayerNormalization Scale of 4 values for 8 normalised ones is SHAPE_MISMATCH naming both; one broadcast over axis −2 is unsupported', () => {
+    const bytes = oneNode([2, 8], { op: 'LayerNormalization', inputs: ['x', 'S'] }, [{ name: 'S', dims: [4], data: [1, 1, 1, 1] }]);
+    expect(errorOf(() => analyzeOnnx(bytes))).toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringContaining('normalizedShape [4]') });
+    const broadcast = oneNode([2, 3, 8], { op: 'LayerNormalization', inputs: ['x', 'S'], attrs: { axis: { i: -2 } } }, [{ name: 'S', dims: [8], data: new Array(8).fill(1) }]);
+    expect(analyzeOnnx(broadcast).totals.unsupported).toEqual([{ opType: 'LayerNormalization', count: 1, nodes: ['n'] }]);
+  });
+  it('InstanceNormalization with a scale of 4 for 3 channels, GroupNormalization with 6 for 8 channels: CHANNEL_MISMATCH', () => {
+    const s = (n: number) => [
+      { name: 'S', dims: [n], data: new Array(n).fill(2) },
+      { name: 'B', dims: [n], data: new Array(n).fill(0) },
+    ];
+    expect(errorOf(() => analyzeOnnx(oneNode([1, 3, 4, 4], { op: 'InstanceNormalization', inputs: ['x', 'S', 'B'] }, s(4)))).code).toBe('CHANNEL_MISMATCH');
+    expect(errorOf(() => analyzeOnnx(oneNode([1, 8, 2, 2], { op: 'GroupNormalization', inputs: ['x', 'S', 'B'], attrs: { num_groups: { i: 2 } } }, s(6), 21))).code).toBe('CHANNEL_MISMATCH');
   });
 });

@@ -5,12 +5,18 @@
  *                                   stash_type (the precision of the statistics) is moot: convlens
  *                                   computes them in float64. The optional Mean and InvStdDev
  *                                   outputs are not produced: a node that names them is Unsupported.
+ *                                   The Scale's shape (leading 1s dropped) goes along as
+ *                                   normalizedShape, so one that does not fit the input is
+ *                                   SHAPE_MISMATCH, not a wrong count; one broadcast over the
+ *                                   normalised dims (fewer of them than −axis) is Unsupported.
  *   GroupNormalization (18, 21)     X, scale, bias → groupNorm; num_groups; scale and bias per group
- *                                   (opset 18: [G]) or per channel (opset 21: [C]), told by their size.
+ *                                   (opset 18: [G]) or per channel (opset 21: [C]), told by their size;
+ *                                   per channel, their size is checked as the channel count.
  *   InstanceNormalization (6)       input, scale [C], B [C] → instanceNorm2d with epsilon. A scale of
  *                                   ones and B of zeros is no affine map (torch.onnx.export writes
  *                                   them for InstanceNorm2d(affine=False) and inside GroupNorm's
- *                                   export): no parameters, as PyTorch counts.
+ *                                   export): no parameters, as PyTorch counts. Their size is checked
+ *                                   as the channel count (numFeatures).
  */
 import type { GraphConstant } from '../graph.js';
 import { constantData } from '../constant-data.js';
@@ -31,6 +37,8 @@ function filledWith(c: GraphConstant, value: number): boolean {
 }
 
 const numelOf = (c: GraphConstant) => c.shape.reduce((n, d) => n * d, 1);
+/** [1, 1, 8] → [8]: ONNX weights may carry broadcast axes in front. */
+const stripLeadingOnes = (shape: readonly number[]) => shape.slice(Math.max(0, Math.min(shape.findIndex((d) => d !== 1), shape.length - 1)));
 
 /** Refuses extra outputs (a mean, an inverse standard deviation) the convlens op does not write. */
 function singleOutput(ctx: MapContext, names: string): void {
@@ -42,10 +50,16 @@ const layerNormalization: NodeMapper = (ctx) => {
   const scale = constantInput(ctx, 1, 'Scale');
   const bias = ctx.constOf(2);
   if (ctx.node.input[2] && !bias) throw new Unsupported('B (input 2) is not a constant');
+  // the Scale's shape is the normalised dims' (layerNorm checks it against the input): a Scale
+  // that broadcasts over them (fewer values) would not fit one weight per normalised element
+  const normalizedShape = stripLeadingOnes(scale.shape);
+  const axis = ctx.a.int('axis', -1);
+  if (axis < 0 && normalizedShape.length < -axis) throw new Unsupported(`a Scale of shape [${scale.shape.join(', ')}] broadcast over the ${-axis} normalised dims`);
+  if (bias && numelOf(bias) !== numelOf(scale)) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside Scale [${scale.shape.join(', ')}]`);
   return {
     op: 'layerNorm',
     inputs: [ctx.node.input[0]],
-    attrs: { axis: ctx.a.int('axis', -1), eps: ctx.a.float('epsilon', 1e-5), bias: bias !== null },
+    attrs: { axis, normalizedShape, eps: ctx.a.float('epsilon', 1e-5), bias: bias !== null },
     weights: { weight: { constant: scale.name }, ...(bias ? { bias: { constant: bias.name } } : {}) },
   };
 };
@@ -58,7 +72,8 @@ const groupNormalization: NodeMapper = (ctx) => {
   return {
     op: 'groupNorm',
     inputs: [ctx.node.input[0]],
-    attrs: { numGroups: groups, eps: ctx.a.float('epsilon', 1e-5), affinePer: numelOf(scale) === groups ? 'group' : 'channel' },
+    // per channel, the scale's size is the channel count, which groupNorm checks against the input
+    attrs: { numGroups: groups, eps: ctx.a.float('epsilon', 1e-5), ...(numelOf(scale) === groups ? { affinePer: 'group' } : { numChannels: numelOf(scale) }) },
     weights: { weight: { constant: scale.name }, bias: { constant: bias.name } },
   };
 };
@@ -67,11 +82,14 @@ const instanceNormalization: NodeMapper = (ctx) => {
   const scale = constantInput(ctx, 1, 'scale');
   const bias = constantInput(ctx, 2, 'B');
   const eps = ctx.a.float('epsilon', 1e-5);
-  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false } };
+  // scale and B hold one value per channel: instanceNorm2d checks that count against the input
+  const numFeatures = numelOf(scale);
+  if (numelOf(bias) !== numFeatures) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside scale [${scale.shape.join(', ')}]`);
+  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures } };
   return {
     op: 'instanceNorm2d',
     inputs: [ctx.node.input[0]],
-    attrs: { eps, affine: true },
+    attrs: { eps, affine: true, numFeatures },
     weights: { weight: { constant: scale.name }, bias: { constant: bias.name } },
   };
 };
