@@ -163,6 +163,20 @@ def main():
     out[si3[..., 0], si3[..., 1]] = su3
     case("scatterND data [2,3,4] indices [2,1,2] updates [2,1,4]", "scatterND", {}, [s3, si3.float(), su3], [out])
 
+    # --- scatterElements (torch.scatter / scatter_add / scatter_reduce)
+    se = rnd(3, 4)
+    sidx = torch.tensor([[2, 0, 1, 2], [0, 1, 2, 0]])
+    su = rnd(2, 4)
+    case("scatterElements data [3,4] indices [2,4] dim 0 (distinct per column)", "scatterElements", {}, [se, sidx.float(), su], [se.scatter(0, sidx, su)])
+    sidx1 = torch.tensor([[1, 1, 3], [0, 2, 2], [3, 0, 0]])
+    su1 = rnd(3, 3)
+    case("scatterElements data [3,4] indices [3,3] dim 1 reduction add (repeats add)", "scatterElements", {"dim": 1, "reduction": "add"},
+         [se, sidx1.float(), su1], [se.scatter_add(1, sidx1, su1)])
+    case("scatterElements data [3,4] indices [3,3] dim -1 reduction max", "scatterElements", {"dim": -1, "reduction": "max"},
+         [se, sidx1.float(), su1], [se.scatter_reduce(1, sidx1, su1, reduce="amax")])
+    case("scatterElements data [3,4] indices [3,3] dim 1 reduction mul", "scatterElements", {"dim": 1, "reduction": "mul"},
+         [se, sidx1.float(), su1], [se.scatter_reduce(1, sidx1, su1, reduce="prod")])
+
     # --- reduceProd, nonZero, gatherND (detection post-processing)
     px = (torch.rand(2, 3, 4) + 0.5).to(torch.float32)
     case("reduceProd [2,3,4] axes [1]", "reduceProd", {"axes": [1]}, [px], [px.prod(1, keepdim=True)])

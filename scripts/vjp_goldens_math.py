@@ -116,6 +116,18 @@ def main():
     case("gatherND data [2,3,4] indices [3,2] (a repeated row adds)", "gatherND", {}, [gd, gi.float()],
          lambda d, i: d[i[:, 0].long(), i[:, 1].long()], diff=[True, False])
 
+    se, su = rnd(3, 4), rnd(2, 4)
+    sidx = torch.tensor([[2, 0, 1, 2], [0, 1, 2, 0]])
+    case("scatterElements data [3,4] indices [2,4] dim 0", "scatterElements", {}, [se, sidx.float(), su],
+         lambda d, i, u: d.scatter(0, i.long(), u), diff=[True, False, True])
+    sidx1 = torch.tensor([[1, 1, 3], [0, 2, 2], [3, 0, 0]])
+    case("scatterElements data [3,4] indices [3,3] dim 1 reduction add", "scatterElements", {"dim": 1, "reduction": "add"}, [se, sidx1.float(), rnd(3, 3)],
+         lambda d, i, u: d.scatter_add(1, i.long(), u), diff=[True, False, True])
+
+    for red, torch_red in (("mul", "prod"), ("max", "amax")):
+        case(f"scatterElements data [3,4] indices [3,3] dim 1 reduction {red}", "scatterElements", {"dim": 1, "reduction": red},
+             [se, sidx1.float(), rnd(3, 3)], lambda d, i, u, r=torch_red: d.scatter_reduce(1, i.long(), u, reduce=r), diff=[True, False, True])
+
     q4, k4 = rnd(1, 2, 5, 4), rnd(1, 2, 6, 4)
     case("einsum bhqd,bhkd->bhqk", "einsum", {"equation": "bhqd,bhkd->bhqk"}, [q4, k4], lambda s, t: torch.einsum("bhqd,bhkd->bhqk", s, t))
     e1, e2 = rnd(2, 1, 4, 3), rnd(5, 3, 2)

@@ -24,7 +24,7 @@ import { nonZero, gatherND } from './select.js';
 import { sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum } from './math.js';
 import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from './logic.js';
 import { constantOfShape, range, tile, cumSum, trilu } from './sequence.js';
-import { gatherElements, scatterND } from './scatter.js';
+import { gatherElements, scatterElements, scatterND } from './scatter.js';
 import { einsum } from './einsum.js';
 import { topK } from './topk.js';
 import { depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle } from './space-depth.js';
@@ -111,7 +111,7 @@ export const OPS: readonly OpDef[] = [
   constantOfShape, range, tile, cumSum, trilu,
   gatherElements, scatterND,
   einsum, topK, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, gridSample,
-  reduceProd, nonZero, gatherND,
+  reduceProd, nonZero, gatherND, scatterElements,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));

@@ -1,25 +1,29 @@
 /**
- * Element-level indexing: gatherElements reads, scatterND writes, at positions an index tensor
- * gives (ONNX GatherElements and ScatterND, opsets 11–18; torch.gather, and index_put_ for
- * ScatterND). Swin's export builds its shifted-window attention mask with ScatterND into a
+ * Element-level indexing: gatherElements reads, scatterElements and scatterND write, at positions
+ * an index tensor gives (ONNX GatherElements, ScatterElements and ScatterND, opsets 11–18;
+ * torch.gather, Tensor.scatter/scatter_reduce, and index_put_ for ScatterND). Swin's export builds its shifted-window attention mask with ScatterND into a
  * ConstantOfShape, at indices made by Range and Expand: all known, so the mask folds.
  *
  *   gatherElements  y.shape = indices.shape (same rank as data);
  *                   y[i₀ … i_axis … ] = data[i₀ … indices[i₀ …] … ]  (negative indices + dim)
+ *   scatterElements y = data, then y[i₀ … indices[i…] … ] (reduction)= updates[i…] for every
+ *                   element i of indices (indices and updates one shape, as gatherElements reads)
  *   scatterND       indices [..., k] (k ≤ rank(data)) address slices data[idx] of shape
  *                   data.shape[k:]; updates.shape = indices.shape[:-1] + data.shape[k:];
  *                   y = data with each slice replaced by (reduction none) or combined with (add,
  *                   mul, max, min) its update, in index order
  *
- * FLOPs: gatherElements 0 (a read); scatterND 0 when it replaces, one per update element when it
- * combines. Indices out of range are INVALID_ATTRIBUTE when known at analysis, INVALID_TENSOR in
+ * FLOPs: gatherElements 0 (a read); scatterElements and scatterND 0 when they replace, one per
+ * update element when they combine. Indices out of range are INVALID_ATTRIBUTE when known at analysis, INVALID_TENSOR in
  * the kernel. Receptive fields: gathering along a spatial axis reads positions the data decides,
- * so the field is global; otherwise it passes through. scatterND's output holds the data's units
- * and the updates' units: their fields merge (as add's).
+ * so the field is global; otherwise it passes through. scatterElements' and scatterND's outputs
+ * hold the data's units and the updates' units: their fields merge (as add's).
  * VJPs: gatherElements adds each output gradient into the element it read; scatterND (none) passes
  * g to data where nothing was written and to the update written last at each position, (add)
  * passes g to data everywhere and gathers it for the updates; mul, max, min have none
- * (NO_GRADIENT). Indices have no gradient.
+ * (NO_GRADIENT); scatterElements as scatterND for none and add, and as torch's scatter_reduce for
+ * mul (the product of the others) and max/min (g shared among the elements equal to the result).
+ * Indices have no gradient.
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -29,6 +33,7 @@ import { mayFold } from './common.js';
 import { MAX_FOLD_WORK } from '../limits.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape, TensorValue } from './types.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { strides, tensor } from '../tensor/tensor.js';
 
 type Fail = (message: string) => never;
@@ -120,6 +125,95 @@ const REDUCTIONS = {
   max: (a: number, b: number) => Math.max(a, b),
   min: (a: number, b: number) => Math.min(a, b),
 } as const;
+
+/**
+ * scatter_reduce's gradients (torch, include_self): mul, ∂data = g·Π of the updates at that
+ * position, ∂update = g·data·Π of the other updates there; max and min, g shared evenly among the
+ * data element and updates that equal the result.
+ */
+function combinedScatterVjp(reduction: 'mul' | 'max' | 'min', x: Float32Array, u: Float32Array, y: Float32Array, g: Float32Array, to: Int32Array, xShape: Shape, uShape: Shape): (Tensor | null)[] {
+  const gData = new Float32Array(x.length);
+  const gUpd = new Float32Array(u.length);
+  if (reduction === 'mul') {
+    const prod = new Float64Array(x.length).fill(1);
+    for (let n = 0; n < to.length; n++) prod[to[n]] *= u[n];
+    for (let p = 0; p < x.length; p++) gData[p] = g[p] * prod[p];
+    for (let n = 0; n < to.length; n++) {
+      // the other updates at this position: a product without u[n], recomputed (no division by a 0)
+      let others = x[to[n]];
+      for (let m = 0; m < to.length; m++) if (m !== n && to[m] === to[n]) others *= u[m];
+      gUpd[n] = g[to[n]] * others;
+    }
+  } else {
+    const ties = new Float64Array(x.length);
+    for (let p = 0; p < x.length; p++) ties[p] = x[p] === y[p] ? 1 : 0;
+    for (let n = 0; n < to.length; n++) if (u[n] === y[to[n]]) ties[to[n]]++;
+    for (let p = 0; p < x.length; p++) gData[p] = x[p] === y[p] ? g[p] / ties[p] : 0;
+    for (let n = 0; n < to.length; n++) gUpd[n] = u[n] === y[to[n]] ? g[to[n]] / ties[to[n]] : 0;
+  }
+  return [tensor(xShape, gData), null, tensor(uShape, gUpd)];
+}
+
+export const ScatterElementsAttrs = z.strictObject({
+  dim: z.number().int().default(0),
+  reduction: z.enum(['none', 'add', 'mul', 'max', 'min']).default('none'),
+});
+export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis: number }> = {
+  name: 'scatterElements',
+  summary: 'Write (or add, multiply, max, min) updates into a copy of data along an axis at per-element indices',
+  pytorch: 'torch.Tensor.scatter / scatter_reduce',
+  inputNames: ['data', 'indices', 'updates'],
+  minInputs: 3,
+  attrs: ScatterElementsAttrs,
+  infer(ctx) {
+    const [x, idx, upd] = ctx.inputs;
+    const axis = normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
+    const shapes = { data: x, indices: idx, updates: upd };
+    if (idx.length !== x.length || upd.length !== idx.length || upd.some((d, i) => d !== idx[i]) || idx.some((d, i) => i !== axis && d > x[i])) {
+      ctx.fail('SHAPE_MISMATCH', `indices ${fmtShape(idx)} and updates ${fmtShape(upd)} must have one shape, of the rank of data ${fmtShape(x)} and no larger dims outside axis ${axis}`, 'inputs', { shapes });
+    }
+    const [v, iv, uv] = ctx.values;
+    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, 'inputs', { shapes });
+    let value: TensorValue | null = null;
+    if (iv) {
+      const to = gatherElementsSources(x, iv.data, idx, axis, fail);
+      if (v && uv && mayFold(ctx, numel(x)) && numel(x) + numel(upd) <= MAX_FOLD_WORK) {
+        const data = Float64Array.from(v.data);
+        const f = REDUCTIONS[ctx.attrs.reduction];
+        for (let n = 0; n < to.length; n++) data[to[n]] = f(data[to[n]], uv.data[n]);
+        value = { data: Array.from(data), integer: v.integer && uv.integer };
+      }
+    }
+    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: ctx.attrs.reduction === 'none' ? 0 : numel(upd) }, plan: { axis } };
+  },
+  receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
+  run(ctx) {
+    const [x, idx, upd] = ctx.inputs;
+    const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, (m) => {
+      throw new ConvlensError('INVALID_TENSOR', `scatterElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
+    });
+    const out = Float32Array.from(x.data);
+    const f = REDUCTIONS[ctx.attrs.reduction];
+    for (let n = 0; n < to.length; n++) out[to[n]] = f(out[to[n]], upd.data[n]);
+    return [tensor(x.shape, out)];
+  },
+  vjp(ctx) {
+    const [x, idx, upd] = ctx.inputs;
+    const reduction = ctx.attrs.reduction;
+    const g = ctx.gradOutputs[0]?.data ?? new Float32Array(x.data.length);
+    const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, (m) => {
+      throw new ConvlensError('INVALID_TENSOR', `scatterElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
+    });
+    if (reduction !== 'none' && reduction !== 'add') return combinedScatterVjp(reduction, x.data, upd.data, ctx.forward[0].data, g, to, x.shape, upd.shape);
+    // replacing: the update written last to a position takes its gradient, data there none
+    const writer = new Int32Array(x.data.length).fill(-1);
+    for (let n = 0; n < to.length; n++) writer[to[n]] = n;
+    const gData = Float32Array.from(g, (v, p) => (reduction === 'none' && writer[p] >= 0 ? 0 : v));
+    const gUpd = Float32Array.from(to, (p, n) => (reduction === 'add' || writer[p] === n ? g[p] : 0));
+    return [tensor(x.shape, gData), null, tensor(upd.shape, gUpd)];
+  },
+};
+
 
 function scatterNDData(data: ArrayLike<number>, shape: Shape, indices: ArrayLike<number>, idxShape: Shape, updates: ArrayLike<number>, reduction: keyof typeof REDUCTIONS, fail: Fail): Float64Array {
   const out = Float64Array.from(data);

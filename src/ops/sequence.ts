@@ -53,7 +53,8 @@ export const constantOfShape: OpDef<z.infer<typeof ConstantOfShapeAttrs>, null> 
   minInputs: 1,
   attrs: ConstantOfShapeAttrs,
   infer(ctx) {
-    const dims = attrOrConstant(ctx, undefined, 0, 'shape', true)!;
+    // a shape of no elements is known whatever the file stored for it (an empty int64 Constant has no data): a scalar
+    const dims = numel(ctx.inputs[0]) === 0 ? [] : attrOrConstant(ctx, undefined, 0, 'shape', true)!;
     const bad = dims.find((d) => !(d >= 0));
     if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', `shape [${dims.join(', ')}] has a negative dimension ${bad}`, 'inputs');
     const n = numel(dims);

@@ -1,6 +1,6 @@
 /** gatherElements and scatterND (src/ops/scatter.ts): hand-worked values, folding, index checks. */
 import { describe, expect, it } from 'vitest';
-import { gatherElements, scatterND } from '../../src/ops/scatter.js';
+import { gatherElements, scatterElements, scatterND } from '../../src/ops/scatter.js';
 import { errorOf } from '../helpers.js';
 import { inferOf, ints, iota, run } from './op-helpers.js';
 
@@ -47,5 +47,23 @@ describe('scatterND', () => {
 
   it('a known index out of range is INVALID_ATTRIBUTE', () => {
     expect(errorOf(() => inferOf(scatterND, [[3], [1, 1], [1]], {}, [null, ints(3), null])).code).toBe('INVALID_ATTRIBUTE');
+  });
+});
+
+describe('scatterElements', () => {
+  it('ONNX example 2: data [[1,2,3,4,5]], indices [[1,3]], updates [[1.1,2.1]], axis 1 → [[1,1.1,3,2.1,5]]', () => {
+    const out = run('scatterElements', [[[1, 5], [1, 2, 3, 4, 5]], [[1, 2], [1, 3]], [[1, 2], [1.1, 2.1]]], { dim: 1 });
+    expect(out[0].shape).toEqual([1, 5]);
+    expect(out[0].data.map((v) => Math.round(v * 10) / 10)).toEqual([1, 1.1, 3, 2.1, 5]);
+  });
+
+  it('reduction add sums repeats (ONNX example: [[1,2,3,4,5]] with [[1,1]] and [[1.1,2.1]] → 5.2 at 1); folds known values; one FLOP per update', () => {
+    const r = inferOf(scatterElements, [[5], [2], [2]], { reduction: 'add' }, [ints(1, 2, 3, 4, 5), ints(1, 1), ints(10, 20)]);
+    expect(r.values).toEqual([{ data: [1, 32, 3, 4, 5], integer: true }]);
+    expect(r.cost.elementwise).toBe(2);
+  });
+
+  it('updates shaped unlike the indices are SHAPE_MISMATCH', () => {
+    expect(errorOf(() => inferOf(scatterElements, [[3, 4], [2, 4], [2, 3]])).code).toBe('SHAPE_MISMATCH');
   });
 });

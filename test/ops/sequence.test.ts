@@ -15,10 +15,11 @@ describe('constantOfShape', () => {
     expect(r.cost.elementwise).toBe(0);
   });
 
-  it('an empty shape gives a scalar; the default is float32 0', () => {
+  it('an empty shape gives a scalar, also when the file stores no values for it (torchvision’s anchor generators); the default is float32 0', () => {
     const r = inferOf(constantOfShape, [[0]], {}, [ints()]);
     expect(r.outputs).toEqual([[]]);
     expect(r.values).toEqual([{ data: [0], integer: false }]);
+    expect(inferOf(constantOfShape, [[0]], { value: 2 }, [null]).values).toEqual([{ data: [2], integer: false }]);
   });
 
   it(`beyond the folding cap (${MAX_FOLDED_TENSOR} elements) the shape is known but the value is left to the kernel, which fills it`, () => {

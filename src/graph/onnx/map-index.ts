@@ -55,6 +55,9 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   ArgMin: arg('argMin'),
   GatherElements: ({ a, same }) => same('gatherElements', { dim: a.int('axis', 0) }),
   ScatterND: ({ a, same }) => same('scatterND', { reduction: a.string('reduction', 'none') }),
+  ScatterElements: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0), reduction: a.string('reduction', 'none') }),
+  // opsets 9–10's name for ScatterElements
+  Scatter: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0) }),
   Einsum: ({ a, same }) => {
     const equation = a.string('equation');
     if (!equation) throw new Unsupported('no equation');
