@@ -46,6 +46,7 @@ export const logicalNot = unaryOp({
   flops: 1,
   fn: () => (x) => (x === 0 ? 1 : 0),
   integerOut: () => true,
+  boolOutput: true,
 });
 
 export const where = broadcastOp({

@@ -39,6 +39,8 @@ export interface UnaryDef<A> {
   integerOut?: (integerIn: boolean) => boolean;
   /** dy/dx at input x with output y (PyTorch autograd's choice at a kink). */
   grad?: (a: A) => (x: number, y: number) => number;
+  /** A bool output (logicalNot): the input gets no gradient (null), as PyTorch gives none. */
+  boolOutput?: boolean;
 }
 
 /** Element-wise y = f(x), folded when x is a known value. */
@@ -70,6 +72,7 @@ export function unaryOp<A = Record<string, never>>(d: UnaryDef<A>): OpDef<A, nul
       return [tensor(ctx.inputs[0].shape, out)];
     },
   };
+  if (d.boolOutput) op.vjp = (ctx: VjpContext<A, null>) => ctx.inputs.map(() => null);
   if (d.grad) {
     const grad = d.grad;
     op.vjp = (ctx: VjpContext<A, null>) => {
