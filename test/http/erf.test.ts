@@ -108,6 +108,19 @@ describe('POST /v1/erf', () => {
     expect(again.body.gradient.data).toEqual(res.body.gradient.data);
   });
 
+  it("Luo et al.'s setting re-draws seeded weights per sample (a different mean than random's), and keeps weights given in the request (the same mean)", async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'c1', op: 'conv2d', outChannels: 2, kernelSize: 3 }, { name: 'r', op: 'relu' }, { name: 'c2', op: 'conv2d', outChannels: 2, kernelSize: 3 }] };
+    const post = (body: Record<string, unknown>) => request(app.server).post('/v1/erf').send({ spec, samples: 3, seed: 2, stages: false, heatmap: false, format: 'flat', ...body }).expect(200);
+    const random = (await post({ input: 'random' })).body;
+    const luo = (await post({ input: 'luo' })).body;
+    expect(luo.input).toEqual({ name: 'x', mode: 'luo', samples: 3 });
+    expect(luo.gradient.data).not.toEqual(random.gradient.data);
+    const weights = { 'c1.weight': { shape: [2, 1, 3, 3], data: Array.from({ length: 18 }, (_, i) => ((i * 7) % 5) - 2) }, 'c2.weight': { shape: [2, 2, 3, 3], data: Array.from({ length: 36 }, (_, i) => ((i * 3) % 7) - 3) }, 'c1.bias': { shape: [2], data: [0.5, -0.5] }, 'c2.bias': { shape: [2], data: [1, 0] } };
+    const givenRandom = (await post({ input: 'random', weights })).body;
+    const givenLuo = (await post({ input: 'luo', weights })).body;
+    expect(givenLuo.gradient.data).toEqual(givenRandom.gradient.data);
+  });
+
   it('format npy: the gradient as a .npy file, its statistics in x-erf-statistics', async () => {
     const res = await request(app.server)
       .post('/v1/erf')
