@@ -77,6 +77,8 @@ export const nonZero: OpDef<Record<string, never>, { known: boolean }> = {
     const { rows, nnz, coords } = nonZeroData(x.data, x.shape);
     return [tensor([rows, nnz], Float32Array.from(coords))];
   },
+  // coordinates, not a function of the values' magnitudes: no gradient
+  vjp: () => [null],
 };
 
 export interface GatherNDPlan {
