@@ -11,7 +11,10 @@
  *
  * Integer semantics: a folded value is `integer` when the op says so for its inputs' kinds
  * (a comparison is bool, so integer; Where takes its branches' kind); `f` is told whether every
- * input is integer, as ONNX's int64 Mod and Pow differ from the float ones.
+ * input is integer, as ONNX's int64 Mod and Pow differ from the float ones, and an integer result
+ * of mixed inputs is truncated (ONNX Pow's output has its base's type).
+ * Kernels: one input maps in a flat loop; two walk the broadcast with nd.ts's strided loop; more
+ * (where) read through one broadcast index array per input, never an allocation per element.
  */
 import { z } from 'zod';
 import { mergeRF } from './receptive-field.js';
