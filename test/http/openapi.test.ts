@@ -218,7 +218,17 @@ describe('GET /openapi.json', () => {
       ['GET', '/v1/models/resnet19', undefined, '/v1/models/{name}'],
       ['POST', '/v1/operators/conv3d', { inputs: [] }, '/v1/operators/{name}'],
       ['POST', '/v1/transforms/fold-batchnorm', { weight: { shape: [1], data: [1] } }, '/v1/transforms/fold-batchnorm'],
+      ['POST', '/v1/analyze?model=resnet18&device=nope', undefined, '/v1/analyze'],
+      ['POST', '/v1/compare', { old: 'resnet18', new: 'resnet19' }, '/v1/compare'],
+      ['POST', '/v1/compare?format=pdf', { old: 'resnet18', new: 'resnet34' }, '/v1/compare'],
+      ['POST', '/v1/sweep', { model: 'resnet18' }, '/v1/sweep'],
+      ['GET', '/v1/models/resnet19/report', undefined, '/v1/models/{name}/report'],
+      ['GET', '/v1/models/resnet18/report?depth=-1', undefined, '/v1/models/{name}/report'],
     ];
+    // an Accept the route cannot answer: 406, documented
+    const png = await app.inject({ method: 'POST', url: '/v1/analyze?model=resnet18', headers: { accept: 'image/png' } });
+    expect(png.statusCode).toBe(406);
+    expect(doc.paths['/v1/analyze'].post.responses['406'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(['NOT_ACCEPTABLE']);
     for (const [method, url, payload, path] of cases) {
       const res = await app.inject({ method: method as 'POST', url, ...(payload ? { payload: payload as object } : {}) });
       const body = R.ErrorResponse.parse(res.json());
