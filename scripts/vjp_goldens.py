@@ -36,7 +36,7 @@ FAMILY = {
     "add": "merge", "sub": "merge", "mul": "merge", "div": "merge", "concat": "merge", "channelShuffle": "merge",
     "reshape": "plumbing", "transpose": "plumbing", "slice": "plumbing", "split": "plumbing", "pad": "plumbing",
     "reduceMean": "plumbing", "gather": "plumbing", "expand": "plumbing", "squeeze": "plumbing", "unsqueeze": "plumbing",
-    "identity": "plumbing", "cast": "plumbing", "shape": "plumbing", "reduceSum": "plumbing", "reduceMax": "plumbing", "reduceMin": "plumbing", "reduceL2": "plumbing",
+    "identity": "plumbing", "cast": "plumbing", "shape": "plumbing", "reduceSum": "plumbing", "reduceMax": "plumbing", "reduceMin": "plumbing", "reduceL2": "plumbing", "reduceProd": "plumbing",
 }
 GRADS = torch.Generator().manual_seed(777)
 CAPTURED = []
@@ -146,6 +146,12 @@ def extra():
     x = rnd(2, 3, 4, 5)
     capture("flatten startDim 2", "flatten", {"startDim": 2}, [x], [torch.flatten(x, 2)])
     capture("reduceMean all axes, keepDims false", "reduceMean", {"keepDims": False}, [x], [x.mean()])
+    xp = rnd(2, 3, 4)
+    with torch.no_grad():
+        xp[0, 1, 2] = 0.0
+        xp[1, 2, 0] = 0.0
+        xp[1, 2, 3] = 0.0
+    capture("reduceProd axis 2 with one zero in a row and two in another", "reduceProd", {"axes": [2], "keepDims": True}, [xp], [xp.prod(2, keepdim=True)])
     x = rnd(1, 2, 9, 7)
     capture("adaptiveAvgPool2d x=[1,2,9,7] → [4,3] (overlapping windows)", "adaptiveAvgPool2d", {"outputSize": [4, 3]}, [x], [F.adaptive_avg_pool2d(x, (4, 3))])
 

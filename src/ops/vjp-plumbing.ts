@@ -16,7 +16,8 @@
  *   gather      ∂x[…, idx[j], …] += g[…, j, …]   (repeated indices add up)
  *   shape, argMax, argMin   no gradient (null): the output is a shape or an index
  *   reduceMean ∂x = g/n, reduceSum ∂x = g broadcast back; reduceMax/Min: g shared evenly among the
- *               elements equal to the extreme (torch.amax/amin); reduceL2 ∂x = g·x/y (0 where y = 0)
+ *               elements equal to the extreme (torch.amax/amin); reduceL2 ∂x = g·x/y (0 where y = 0);
+ *               reduceProd ∂xᵢ = g·Π_{j≠i} xⱼ (zeros counted, never divided by: torch.prod's rule)
  */
 import { broadcastIndex } from './broadcast.js';
 import { gemm } from './gemm-tiles.js';
@@ -261,4 +262,17 @@ export const REDUCE_VJPS: Record<string, (ctx: Ctx<{ axes: number[] }>) => Grads
   reduceMax: (ctx) => reduceGrad(ctx, (x, y) => (x === y ? 1 : 0), tieCounts(ctx)),
   reduceMin: (ctx) => reduceGrad(ctx, (x, y) => (x === y ? 1 : 0), tieCounts(ctx)),
   reduceL2: (ctx) => reduceGrad(ctx, (x, y) => (y === 0 ? 0 : x / y)),
+  reduceProd: (ctx) => {
+    // Π_{j≠i} x_j without dividing by a zero: per output, the zeros counted and the others' product
+    const x = ctx.inputs[0].data;
+    const into = broadcastIndex(keptShape(ctx.inputs[0].shape, ctx.plan.axes), ctx.inputs[0].shape);
+    const zeros = new Float64Array(ctx.forward[0].data.length);
+    const rest = new Float64Array(zeros.length).fill(1);
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] === 0) zeros[into[i]]++;
+      else rest[into[i]] *= x[i];
+    }
+    // one zero: only it sees the others' product; two or more: every product of the others has a zero
+    return reduceGrad(ctx, (xi, _y, j) => (zeros[j] === 0 ? rest[j] / xi : zeros[j] === 1 && xi === 0 ? rest[j] : 0));
+  },
 };
