@@ -47,14 +47,31 @@ export function rfReport(rf: TensorRF | null, inputSize: [number, number] | null
  * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
  * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
  */
-function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null): number {
+function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>): number {
   if (!layer.source || !op?.foldsConstantOperands) return 0;
   let n = 0;
   for (const ref of layer.inputs) {
     const c = graph.constants.get(ref);
-    if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1) n += numel(c.shape);
+    if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && firstUse(counted, ref)) n += numel(c.shape);
   }
   return n;
+}
+
+function sharedWeightsWarning(sharing: { layer: string; constants: string[] }[]): ReportWarning {
+  const shown = sharing.slice(0, 3).map((s) => `${s.layer} (${s.constants.join(', ')})`);
+  return {
+    severity: 'info',
+    code: 'WEIGHTS_SHARED',
+    message: `${sharing.length} layer${sharing.length > 1 ? 's' : ''} read weights an earlier layer already holds: ${shown.join('; ')}${sharing.length > 3 ? '; …' : ''}. Each tensor's parameters are counted once, at its first reader, as PyTorch's model.parameters() counts a shared module; the readers' MACs and memory traffic all count.`,
+    layers: sharing.map((s) => s.layer),
+  };
+}
+
+/** True the first time an initializer is seen: a tensor several layers read is one set of parameters, as PyTorch's parameters() counts it. */
+function firstUse(counted: Set<string>, constant: string): boolean {
+  if (counted.has(constant)) return false;
+  counted.add(constant);
+  return true;
 }
 
 function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
@@ -74,6 +91,9 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
+  // initializers already counted, and the layers that read one an earlier layer had counted
+  const counted = new Set<string>();
+  const sharing: { layer: string; constants: string[] }[] = [];
   const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf }) => {
     // constant operands (imported initializers) are read like weights: counted there, once
     const isConstant = (i: number) => graph.constants.has(layer.inputs[i]);
@@ -101,9 +121,16 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
         receptiveField: null,
       };
     }
-    const weightParams = inferred.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
-    const params = weightParams + constantOperandParams(graph, layer, op);
-    const buffers = inferred.weights.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    // a weight bound to an initializer another layer already counted is not counted again (RetinaNet's head on five levels)
+    const shared = inferred.weights.map((w) => layer.weights?.[w.name]?.constant).filter((c): c is string => c !== undefined && counted.has(c));
+    const own = inferred.weights.filter((w) => {
+      const c = layer.weights?.[w.name]?.constant;
+      return c === undefined || firstUse(counted, c);
+    });
+    if (shared.length) sharing.push({ layer: layer.name, constants: shared });
+    const weightParams = own.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const params = weightParams + constantOperandParams(graph, layer, op, counted);
+    const buffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     const outputsElems = numel(inferred.outputs[0]);
     const weightElems = weightParams + buffers + constantElems;
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };
@@ -164,6 +191,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
     ...structuralWarnings({ graph, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
+    ...(sharing.length ? [sharedWeightsWarning(sharing)] : []),
   ];
 
   const totalBytes = memElements.total * bytesPerElement;
