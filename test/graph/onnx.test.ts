@@ -210,16 +210,30 @@ describe('ONNX node mapping (hand-built graphs)', () => {
       outputs: ['z'],
       initializers: [{ name: 'W', dims: [2, 2, 1, 1] }],
       nodes: [
-        { op: 'Tanh', inputs: ['x'], outputs: ['t1'], name: 'tanh1' },
-        { op: 'Tanh', inputs: ['t1'], outputs: ['t2'], name: 'tanh2' },
+        { op: 'Hardmax', inputs: ['x'], outputs: ['t1'], name: 'hardmax1' },
+        { op: 'Hardmax', inputs: ['t1'], outputs: ['t2'], name: 'hardmax2' },
         conv('t2', 'z', 'W'),
       ],
     });
     const r = analyzeOnnx(bytes);
     expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Tanh', count: 2, nodes: ['tanh1', 'tanh2'] }]);
-    expect(layer(r, 'tanh1')).toMatchObject({ supported: false, outputShape: null });
+    expect(r.totals.unsupported).toEqual([{ opType: 'Hardmax', count: 2, nodes: ['hardmax1', 'hardmax2'] }]);
+    expect(layer(r, 'hardmax1')).toMatchObject({ supported: false, outputShape: null });
     expect(r.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['UNSUPPORTED_OPERATOR', 'LAYERS_NOT_ANALYSED']));
+  });
+
+  it('an empty int64 Constant (dims [0], no data fields) is the empty value []: Reshape of a 1-element tensor by it gives a scalar', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1] }],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Constant', inputs: [], outputs: ['empty'], name: 'c', attrs: { value: { t: { dims: [0], type: 'int64' } } } },
+        { op: 'Reshape', inputs: ['x', 'empty'], outputs: ['y'], name: 'r' },
+      ],
+    });
+    const r = analyzeOnnx(bytes);
+    expect(r.totals.complete).toBe(true);
+    expect(r.outputs[0].shape).toEqual([]);
   });
 
   it('a dynamic dimension without a value is a 400 naming the input and dimension; a given shape fills it', () => {

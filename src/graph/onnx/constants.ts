@@ -14,6 +14,8 @@ import type { Long, NodeProto, TensorProto } from './proto.js';
 
 /** Values of a small tensor, from raw_data (little-endian) or the typed fields. */
 function tensorValues(t: TensorProto, type: DataType, count: number): number[] | null {
+  // an empty tensor (dims [0]) is a value, [], whatever its fields hold (torchvision's anchor generators write one)
+  if (count === 0) return type === 'other' ? null : [];
   if (t.rawData && t.rawData.byteLength > 0) {
     if (type === 'other') return null;
     const size = bytesPerElement(type);
