@@ -24,6 +24,7 @@ import { closest } from '../suggest.js';
 import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import { JOB_KINDS } from './types.js';
 import type { JobKind } from './types.js';
+import { planExtras, splitOptions } from '../analysis/extras.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -161,6 +162,8 @@ export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
   switch (kind) {
     case 'analyze': {
       const f = parseFields(JobAnalyze, fields, { in: 'body' });
+      // an unknown device or convention is a 400 at submission, not a job that fails later
+      if (f.options) planExtras(splitOptions(f.options).extras);
       return { kind, source: networkSource(f, '$'), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
     }
     case 'run': {

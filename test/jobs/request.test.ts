@@ -30,6 +30,15 @@ describe('the envelope: { kind, …fields }', () => {
 });
 
 describe('kind analyze: the fields of POST /v1/analyze, plus onnxBase64 and inputShapes', () => {
+  it('an unknown device or convention is refused at submission (400 with the option\'s path), not a job that fails later', () => {
+    const device = errorOf(() => prepare({ kind: 'analyze', model: 'resnet18', options: { device: 'nonesuch-gpu' } }));
+    expect(device.code).toBe('INVALID_OPTION');
+    expect(device.details.path).toBe('$.options.device');
+    const convention = errorOf(() => prepare({ kind: 'analyze', model: 'resnet18', options: { convention: 'flopz' } }));
+    expect(convention.code).toBe('INVALID_OPTION');
+    expect(convention.details.path).toBe('$.options.convention');
+  });
+
   it('a zoo model at a resolution becomes a model source with default options', () => {
     expect(prepare({ kind: 'analyze', model: 'resnet18', resolution: 160 })).toEqual({
       kind: 'analyze',
