@@ -238,6 +238,29 @@ describe('GET /openapi.json', () => {
     }
   });
 
+  it('every text answer documented for the report routes is served, by Accept, with that media type', async () => {
+    const probes: Record<string, { method: 'GET' | 'POST'; url: string; payload?: object }> = {
+      '/v1/analyze': { method: 'POST', url: '/v1/analyze?model=resnet18' },
+      '/v1/models/{name}/report': { method: 'GET', url: '/v1/models/resnet18/report' },
+      '/v1/compare': { method: 'POST', url: '/v1/compare', payload: { old: 'resnet18', new: 'resnet34' } },
+    };
+    let checked = 0;
+    for (const { path, method, op } of operations(doc)) {
+      const types = Object.keys(op.responses['200']?.content ?? {}).filter((t) => t.startsWith('text/'));
+      if (!types.length || path.startsWith('/graphiql') || ['/', '/docs', '/openapi.json', '/metrics'].includes(path)) continue;
+      const probe = probes[path];
+      expect(probe, `${method.toUpperCase()} ${path} documents ${types.join(', ')}: probe it here`).toBeDefined();
+      for (const type of types) {
+        const res = await app.inject({ method: probe.method, url: probe.url, headers: { accept: type }, ...(probe.payload ? { payload: probe.payload } : {}) });
+        expect(res.statusCode, `${path} ${type}`).toBe(200);
+        expect(res.headers['content-type'], `${path} ${type}`).toMatch(new RegExp(`^${type}`));
+        expect(res.body.length, `${path} ${type}`).toBeGreaterThan(100);
+        checked++;
+      }
+    }
+    expect(checked).toBe(3 + 3 + 1);
+  });
+
   it('with GRAPHIQL=false the document has no /graphiql', async () => {
     const other = await testApp({ GRAPHIQL: 'false' });
     try {
