@@ -189,6 +189,15 @@ describe('Report.modules, convention, explain, deployed', () => {
     expect(conv1.flops.twoMacs.value).toBe(2 * 118_013_952);
   });
 
+  it('explain(layers: ["layer1.0.conv1"]) answers that layer alone; a misspelt name is INVALID_OPTION with the closest', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { explain(layers: ["layer1.0.conv1"]) { agrees layers { name macs { formula } } } } }').expect(200);
+    // 64·56·56 outputs × 64·3·3 = 115,605,504 (the issue's example)
+    expect(res.body.data.analyze.explain.layers).toEqual([{ name: 'layer1.0.conv1', macs: { formula: expect.stringMatching(/^115,605,504 = /) } }]);
+    const bad = await gql('{ analyze(model: "resnet18") { name explain(layers: ["layer1.0.conv"]) { agrees } } }').expect(200);
+    expect(bad.body.data.analyze).toEqual({ name: 'resnet18', explain: null });
+    expect(bad.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.explain(layers:)[0]', suggestion: expect.stringMatching(/^layer1\.0\.conv[12]$/) });
+  });
+
   it('deployed on resnet18: 20 groups, params 11,684,712, memory access −44,413,184 B, 69 layers → 24 kernels', async () => {
     const res = await gql(`{ analyze(model: "resnet18") { deployed {
       flops kernels { trained deployed } memoryDrop { bytes }

@@ -21,6 +21,7 @@ import type { AnalyzeTask } from '../../runtime/tasks.js';
 import type { ModuleNode } from '../../analysis/modules.js';
 import { PRESETS } from '../../conventions/index.js';
 import { ConvlensError } from '../../errors.js';
+import { closest } from '../../suggest.js';
 import type { GraphSource } from '../../graph/load.js';
 import { byConvention, memoryAccess } from './results.js';
 
@@ -134,6 +135,21 @@ export function renderOptions(selected: Map<string, Record<string, unknown>[]>, 
   return { formats: formats.map((f) => RENDERED[f]), ...(depth !== undefined && { depth }), ...(topK !== undefined && { topK }) };
 }
 
+/** An explanation cut to the named layers (report order kept); an unknown name is INVALID_OPTION naming the closest. */
+function explainLayers(e: Parent, names: string[] | undefined): Parent {
+  if (!names) return e;
+  const all = (e.layers as { name: string }[]).map((l) => l.name);
+  const known = new Set(all);
+  names.forEach((name, i) => {
+    if (known.has(name)) return;
+    const near = closest(name, all);
+    throw new ConvlensError('INVALID_OPTION', `explain: no layer '${name}'${near ? `; did you mean '${near}'?` : ''}`, { path: `$.explain(layers:)[${i}]`, ...(near ? { suggestion: near } : {}) });
+  });
+  const wanted = new Set(names);
+  const layers = (e.layers as Parent[]).filter((l) => wanted.has(l.name));
+  return { layers, agrees: layers.every((l) => l.agrees) };
+}
+
 /** A module tree flattened in tree order, each node with its parent's path. */
 function flatModules(tree: Parent) {
   return flattenModules(tree.modules as ModuleNode[]).map(({ children: _c, ...m }) => ({
@@ -201,7 +217,7 @@ export const analysisTypeResolvers = {
     roofline: (p: Parent) => p.roofline ?? null,
     modules: (p: Parent) => p.modules ?? null,
     convention: (p: Parent) => p.convention ?? null,
-    explain: (p: Parent) => p.explain ?? null,
+    explain: (p: Parent, args: { layers?: string[] | null }) => (p.explain ? explainLayers(p.explain, args.layers ?? undefined) : null),
     deployed: (p: Parent) => p.deployed ?? null,
     markdown: (p: Parent) => p.renderings?.md ?? null,
     html: (p: Parent) => p.renderings?.html ?? null,
