@@ -25,6 +25,8 @@ export interface Elementwise<A> {
    * Must compute exactly what `fn` does (test/ops/activation.test.ts compares them).
    */
   kernel?: (a: A) => (x: Float32Array, out: Float32Array) => void;
+  /** The VJP as a loop of its own, for the same reason (the ERF's reverse pass runs it per layer): out = g·f′(x). */
+  gradKernel?: (a: A) => (x: Float32Array, y: Float32Array, g: Float32Array, out: Float32Array) => void;
   /**
    * dy/dx at input x with output y, specialised once per call: the VJP is g·dy/dx element by
    * element. At a kink it is the one PyTorch's autograd takes (stated per op).
@@ -72,6 +74,10 @@ export function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
       const out = new Float32Array(x.data.length);
       const g = gradOutput(ctx);
       if (!g) return [tensor(x.shape, out)];
+      if (d.gradKernel) {
+        d.gradKernel(ctx.attrs)(x.data, ctx.forward[0].data, g, out);
+        return [tensor(x.shape, out)];
+      }
       const dy = d.grad(ctx.attrs);
       const [xd, yd] = [x.data, ctx.forward[0].data];
       for (let i = 0; i < xd.length; i++) out[i] = g[i] * dy(xd[i], yd[i]);

@@ -56,6 +56,9 @@ export const relu = elementwise({
   },
   // relu'(0) = 0, as PyTorch's threshold_backward
   grad: () => (x) => (x > 0 ? 1 : 0),
+  gradKernel: () => (x, _y, g, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? g[i] : 0;
+  },
 });
 export const relu6 = elementwise({
   name: 'relu6',
@@ -70,6 +73,9 @@ export const relu6 = elementwise({
   },
   // PyTorch's relu6 is hardtanh(0, 6): gradient 1 on the open interval (0, 6), 0 at both kinks
   grad: () => (x) => (x > 0 && x < 6 ? 1 : 0),
+  gradKernel: () => (x, _y, g, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 && x[i] < 6 ? g[i] : 0;
+  },
 });
 export const LeakyReluAttrs = z.strictObject({ negativeSlope: z.number().default(LEAKY_RELU_SLOPE) });
 export const leakyRelu = elementwise({
@@ -88,6 +94,10 @@ export const leakyRelu = elementwise({
   },
   // the slope at 0, as PyTorch's leaky_relu_backward
   grad: (a) => (x) => (x > 0 ? 1 : a.negativeSlope),
+  gradKernel: (a) => (x, _y, g, out) => {
+    const s = a.negativeSlope;
+    for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? g[i] : g[i] * s;
+  },
 });
 export const sigmoid = elementwise({
   name: 'sigmoid',
@@ -101,6 +111,9 @@ export const sigmoid = elementwise({
   },
   // from the output, as PyTorch's sigmoid_backward: y·(1 − y)
   grad: () => (_x, y) => y * (1 - y),
+  gradKernel: () => (_x, y, g, out) => {
+    for (let i = 0; i < y.length; i++) out[i] = g[i] * (y[i] * (1 - y[i]));
+  },
 });
 export const swish = elementwise({
   name: 'swish',
@@ -119,6 +132,13 @@ export const swish = elementwise({
   grad: () => (x) => {
     const s = sigmoidOf(x);
     return s * (1 + x * (1 - s));
+  },
+  gradKernel: () => (x, _y, g, out) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      const s = 1 / (1 + Math.exp(-v));
+      out[i] = g[i] * (s * (1 + v * (1 - s)));
+    }
   },
 });
 export const HardSigmoidAttrs = z.strictObject({
@@ -188,6 +208,10 @@ export const clip = elementwise({
     for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], lo), hi);
   },
   grad: (a) => clampGrad(a.min ?? -Infinity, a.max ?? Infinity),
+  gradKernel: (a) => (x, _y, g, out) => {
+    const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
+    for (let i = 0; i < x.length; i++) out[i] = x[i] >= lo && x[i] <= hi ? g[i] : 0;
+  },
 });
 export const hardSwish = elementwise({
   name: 'hardSwish',
@@ -206,6 +230,12 @@ export const hardSwish = elementwise({
   // PyTorch 1.13 itself answers 1 in its vectorised loop (every tensor of 8+ floats) but 1.5 in
   // its scalar tail; we take the vectorised answer
   grad: () => (x) => (x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1),
+  gradKernel: () => (x, _y, g, out) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = g[i] * (v < -3 ? 0 : v < 3 ? v / 3 + 0.5 : 1);
+    }
+  },
 });
 export const DropoutAttrs = z.strictObject({ p: z.number().min(0).max(1).default(0.5) });
 const dropoutBase = elementwise({

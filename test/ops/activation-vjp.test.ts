@@ -104,4 +104,19 @@ describe('VJPs by hand', () => {
     const gx = vjpOf('instanceNorm2d', [tensor([1, 1, 1, 2], [1, 5])], [tensor([1, 1, 1, 2], [4, -3])], { affine: true, trackRunningStats: true, eps: 1 }, w)[0]!;
     expect(Array.from(gx.data)).toEqual([4, -3]);
   });
+
+  it.each([
+    ['relu', {}, (v: number) => (v > 0 ? 1 : 0)],
+    ['relu6', {}, (v: number) => (v > 0 && v < 6 ? 1 : 0)],
+    ['leakyRelu', { negativeSlope: 0.2 }, (v: number) => (v > 0 ? 1 : 0.2)],
+    ['sigmoid', {}, (v: number) => Math.fround(1 / (1 + Math.exp(-v))) * (1 - Math.fround(1 / (1 + Math.exp(-v))))],
+    ['swish', {}, (v: number) => (1 / (1 + Math.exp(-v))) * (1 + v * (1 - 1 / (1 + Math.exp(-v))))],
+    ['hardSwish', {}, (v: number) => (v < -3 ? 0 : v < 3 ? v / 3 + 0.5 : 1)],
+    ['clip', { min: -1, max: 2 }, (v: number) => (v >= -1 && v <= 2 ? 1 : 0)],
+  ])('%s %j: the VJP loop of its own gives g·f′(x), kinks included', (op, attrs, d) => {
+    const xs = [-7, -3, -1, -0.5, 0, 0.5, 1, 2, 3, 6, 7];
+    const g = xs.map((_, i) => (i % 3) - 1.25);
+    const got = vjpOf(op, [tensor([xs.length], xs)], [tensor([xs.length], g)], attrs)[0]!;
+    expect(Array.from(got.data)).toEqual(xs.map((v, i) => expect.closeTo(Math.fround(g[i] * d(v)), 6)));
+  });
 });
