@@ -14,8 +14,6 @@ import { ConvlensError } from '../errors.js';
 import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
 import type { OptionPath, ReportOptions } from '../analysis/extras.js';
 import { inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
-
-export { inputShapes };
 import type { TaskPool } from '../runtime/pool.js';
 import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -30,6 +28,9 @@ import type { AnalyzeTask } from '../runtime/tasks.js';
 import { chooseFormat, MEDIA_TYPES, REPORT_FORMATS } from './formats.js';
 import type { ReportFormat } from './formats.js';
 import { reportRoutes } from './reports.js';
+
+/** `?input=` shapes (report-answers.ts), where callers have always found them. */
+export { inputShapes };
 
 /** An uploaded ONNX file: the raw body (application/octet-stream) or the first file of a multipart form, read into one buffer. */
 async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<Uint8Array | null> {
