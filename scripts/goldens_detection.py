@@ -12,6 +12,8 @@ Cases where the selection fills that bound go to test/fixtures/operators/detecti
 with every operator); the others to test/fixtures/detection/nms.json, which
 test/ops/detection.test.ts checks against the run's [K, 3] output; the backend's RoiAlign cases, published
 to 4 decimals, to test/fixtures/detection/roialign-onnx.json (checked there to 1e-4).
+torchvision's roi_align gradients (autograd: x.grad for a random output gradient) go to
+test/fixtures/vjp/detection.json.
 Run: /usr/bin/python3 scripts/goldens_detection.py
 """
 import json
@@ -25,7 +27,7 @@ from onnx.backend.test.case.node import nonmaxsuppression, roialign
 
 ROOT = Path(__file__).resolve().parent.parent / "test" / "fixtures"
 torch.manual_seed(11)
-FULL, PARTIAL, ROUNDED = [], [], []
+FULL, PARTIAL, ROUNDED, VJP = [], [], [], []
 
 
 def enc(a):
@@ -98,15 +100,22 @@ def main():
     for aligned in (True, False):
         for ratio, scale, out in ((2, 1.0, (3, 3)), (0, 0.5, (2, 4)), (1, 0.5, (4, 2))):
             boxes = torch.cat([bidx[:, None].float(), rois], 1)
-            y = torchvision.ops.roi_align(x, boxes, out, spatial_scale=scale, sampling_ratio=ratio, aligned=aligned)
+            xg = x.clone().requires_grad_()
+            y = torchvision.ops.roi_align(xg, boxes, out, spatial_scale=scale, sampling_ratio=ratio, aligned=aligned)
+            g = torch.randn_like(y)
+            y.backward(g)
+            y = y.detach()
             mode = "half_pixel" if aligned else "output_half_pixel"
             case(f"roiAlign x=[2,2,9,7] 4 rois out={list(out)} ratio={ratio} scale={scale} {mode} (torchvision.ops.roi_align)", "roiAlign",
                  {"outputHeight": out[0], "outputWidth": out[1], "samplingRatio": ratio, "spatialScale": scale, "coordinateTransformationMode": mode},
                  [x.numpy(), rois.numpy(), bidx.numpy().astype(np.int64)], [y.numpy()])
+            VJP.append({"name": FULL[-1]["name"], "op": "roiAlign", "attributes": FULL[-1]["attributes"], "inputs": FULL[-1]["inputs"], "weights": {},
+                        "gradOutputs": [enc(g.numpy())], "gradInputs": [enc(xg.grad.numpy()), None, None]})
 
     meta = {"torch": torch.__version__, "torchvision": torchvision.__version__}
     (ROOT / "operators" / "detection.json").write_text(json.dumps({**meta, "cases": FULL}, separators=(",", ":")) + "\n")
     (ROOT / "detection" / "nms.json").write_text(json.dumps({**meta, "cases": PARTIAL}, separators=(",", ":")) + "\n")
+    (ROOT / "vjp" / "detection.json").write_text(json.dumps({**meta, "cases": VJP}, separators=(",", ":")) + "\n")
     (ROOT / "detection" / "roialign-onnx.json").write_text(json.dumps({**meta, "decimals": 4, "cases": ROUNDED}, separators=(",", ":")) + "\n")
     print(len(FULL), "full-bound cases,", len(PARTIAL), "data-dependent NMS cases")
 

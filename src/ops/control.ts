@@ -22,6 +22,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
 import { ZERO_COST } from './types.js';
 import type { OpDef, Shape, TensorValue } from './types.js';
+import { tensor } from '../tensor/tensor.js';
 
 export const IfSelectAttrs = z.strictObject({ outputs: z.number().int().positive().default(1) });
 type IfSelectAttrs = z.infer<typeof IfSelectAttrs>;
@@ -80,6 +81,17 @@ export const ifSelect: OpDef<IfSelectAttrs, IfPlan> = {
     const then = ctx.inputs[0].data[0] !== 0;
     return ctx.inputs.slice(then ? 1 : 1 + k, then ? 1 + k : 1 + 2 * k);
   },
+  // the gradient goes to the branch taken (zeros to the other); the condition has none
+  vjp(ctx) {
+    const k = ctx.attrs.outputs;
+    const then = ctx.inputs[0].data[0] !== 0;
+    return ctx.inputs.map((x, i) => {
+      if (i === 0) return null;
+      const taken = then ? i <= k : i > k;
+      const g = ctx.gradOutputs[(i - 1) % k];
+      return taken && g ? tensor(g.shape, g.data.slice()) : tensor(x.shape);
+    });
+  },
 };
 
 export const LoopContinueAttrs = z.strictObject({
@@ -116,4 +128,5 @@ export const loopContinue: OpDef<LoopContinueAttrs, null> = {
     }
     return ctx.inputs.slice(1);
   },
+  vjp: (ctx) => [null, ...ctx.inputs.slice(1).map((x, i) => tensor(x.shape, ctx.gradOutputs[i]?.data.slice()))],
 };

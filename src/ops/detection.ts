@@ -129,6 +129,8 @@ export const nonMaxSuppression: OpDef<NmsAttrs, NmsPlan> = {
     }
     return [tensor([selected.length / 3, 3], Float32Array.from(selected))];
   },
+  // indices: no gradient (as torchvision.ops.nms)
+  vjp: (ctx) => ctx.inputs.map(() => null),
 };
 
 export const RoiAlignAttrs = z.strictObject({
@@ -161,82 +163,123 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
   },
   receptiveField: (ctx) => (ctx.rf[0] ? globalRF(ctx.rf[0], ctx.inputs[0].slice(SPATIAL_START)) : null),
   run(ctx) {
-    const [x, rois, idx] = ctx.inputs;
-    const a = ctx.attrs;
-    const [, C, H, W] = x.shape;
-    const [K, , PH, PW] = ctx.outputs[0];
-    const y = new Float32Array(K * C * PH * PW);
-    const aligned = a.coordinateTransformationMode === 'half_pixel';
-    const offset = aligned ? 0.5 : 0;
-    const plane = H * W;
-    for (let k = 0; k < K; k++) {
-      const bIdx = idx.data[k];
-      const r = rois.data;
-      const x1 = r[4 * k] * a.spatialScale - offset;
-      const y1 = r[4 * k + 1] * a.spatialScale - offset;
-      let rw = r[4 * k + 2] * a.spatialScale - offset - x1;
-      let rh = r[4 * k + 3] * a.spatialScale - offset - y1;
-      if (!aligned) {
-        rw = Math.max(rw, 1);
-        rh = Math.max(rh, 1);
-      }
-      const binH = rh / PH;
-      const binW = rw / PW;
-      const gh = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rh / PH);
-      const gw = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rw / PW);
-      const count = Math.max(gh * gw, 1);
-      // the samples' corner offsets and weights are the same for every channel: computed once per bin
-      const pos = new Int32Array(4 * gh * gw);
-      const wt = new Float64Array(4 * gh * gw);
-      for (let ph = 0; ph < PH; ph++) {
-        for (let pw = 0; pw < PW; pw++) {
-          let s = 0;
-          for (let iy = 0; iy < gh; iy++) {
-            const yy = y1 + ph * binH + ((iy + 0.5) * binH) / gh;
-            for (let ix = 0; ix < gw; ix++, s++) {
-              const xx = x1 + pw * binW + ((ix + 0.5) * binW) / gw;
-              const q = 4 * s;
-              // outside [−1, size]: the sample reads 0 (zero weights on position 0)
-              wt[q] = wt[q + 1] = wt[q + 2] = wt[q + 3] = 0;
-              pos[q] = pos[q + 1] = pos[q + 2] = pos[q + 3] = 0;
-              if (yy < -1 || yy > H || xx < -1 || xx > W) continue;
-              let py = yy <= 0 ? 0 : yy;
-              let px = xx <= 0 ? 0 : xx;
-              let yl = Math.floor(py);
-              let xl = Math.floor(px);
-              let yh = yl + 1;
-              let xh = xl + 1;
-              if (yl >= H - 1) yl = yh = py = H - 1;
-              if (xl >= W - 1) xl = xh = px = W - 1;
-              const ly = py - yl;
-              const lx = px - xl;
-              pos[q] = yl * W + xl;
-              pos[q + 1] = yl * W + xh;
-              pos[q + 2] = yh * W + xl;
-              pos[q + 3] = yh * W + xh;
-              wt[q] = (1 - ly) * (1 - lx);
-              wt[q + 1] = (1 - ly) * lx;
-              wt[q + 2] = ly * (1 - lx);
-              wt[q + 3] = ly * lx;
-            }
-          }
-          for (let ch = 0; ch < C; ch++) {
-            const base = (bIdx * C + ch) * plane;
-            let acc = a.mode === 'avg' ? 0 : -Infinity;
-            for (let t = 0; t < gh * gw; t++) {
-              const q = 4 * t;
-              const v1 = x.data[base + pos[q]];
-              const v2 = x.data[base + pos[q + 1]];
-              const v3 = x.data[base + pos[q + 2]];
-              const v4 = x.data[base + pos[q + 3]];
-              if (a.mode === 'avg') acc += wt[q] * v1 + wt[q + 1] * v2 + wt[q + 2] * v3 + wt[q + 3] * v4;
-              else acc = Math.max(acc, wt[q] * v1, wt[q + 1] * v2, wt[q + 2] * v3, wt[q + 3] * v4);
-            }
-            y[((k * C + ch) * PH + ph) * PW + pw] = a.mode === 'avg' ? acc / count : gh * gw === 0 ? 0 : acc;
-          }
+    const x = ctx.inputs[0].data;
+    const [, C, H, W] = ctx.inputs[0].shape;
+    const max = ctx.attrs.mode === 'max';
+    const y = new Float32Array(numel(ctx.outputs[0]));
+    forEachBin(ctx, (k, b, bin, pos, wt, samples, count) => {
+      for (let ch = 0; ch < C; ch++) {
+        const base = (b * C + ch) * H * W;
+        let acc = max ? -Infinity : 0;
+        for (let q = 0; q < 4 * samples; q += 4) {
+          const v1 = wt[q] * x[base + pos[q]];
+          const v2 = wt[q + 1] * x[base + pos[q + 1]];
+          const v3 = wt[q + 2] * x[base + pos[q + 2]];
+          const v4 = wt[q + 3] * x[base + pos[q + 3]];
+          acc = max ? Math.max(acc, v1, v2, v3, v4) : acc + v1 + v2 + v3 + v4;
         }
+        y[(k * C + ch) * bin.count + bin.index] = max ? (samples === 0 ? 0 : acc) : acc / count;
       }
-    }
+    });
     return [tensor(ctx.outputs[0], y)];
   },
+  // ∂L/∂x: each output's gradient back to the corners it read, by their bilinear weights (avg, over
+  // the samples' count), or to the weighted corner that was the largest (max); the boxes and indices have none
+  vjp(ctx) {
+    const x = ctx.inputs[0].data;
+    const [, C, H, W] = ctx.inputs[0].shape;
+    const max = ctx.attrs.mode === 'max';
+    const gx = new Float32Array(x.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (g) {
+      forEachBin(ctx, (k, b, bin, pos, wt, samples, count) => {
+        for (let ch = 0; ch < C; ch++) {
+          const base = (b * C + ch) * H * W;
+          const go = g[(k * C + ch) * bin.count + bin.index];
+          if (!max) {
+            for (let q = 0; q < 4 * samples; q++) gx[base + pos[q]] += (go * wt[q]) / count;
+            continue;
+          }
+          let best = -1;
+          let bestV = -Infinity;
+          for (let q = 0; q < 4 * samples; q++) {
+            const v = wt[q] * x[base + pos[q]];
+            if (v > bestV) [best, bestV] = [q, v];
+          }
+          if (best >= 0) gx[base + pos[best]] += go * wt[best];
+        }
+      });
+    }
+    return [tensor(ctx.inputs[0].shape, gx), null, null];
+  },
 };
+
+/**
+ * Visits every output bin of every ROI with its samples' four corners (flat offsets within a
+ * channel plane) and bilinear weights, computed once for all channels; samples outside [−1, size]
+ * have zero weights on position 0.
+ */
+function forEachBin(
+  ctx: { attrs: RoiAlignAttrs; inputs: readonly { shape: readonly number[]; data: Float32Array }[]; outputs: readonly (readonly number[])[] },
+  visit: (k: number, batch: number, bin: { index: number; count: number }, pos: Int32Array, wt: Float64Array, samples: number, count: number) => void,
+): void {
+  const [x, rois, idx] = ctx.inputs;
+  const a = ctx.attrs;
+  const [, , H, W] = x.shape;
+  const [K, , PH, PW] = ctx.outputs[0];
+  const aligned = a.coordinateTransformationMode === 'half_pixel';
+  const offset = aligned ? 0.5 : 0;
+  const r = rois.data;
+  for (let k = 0; k < K; k++) {
+    const x1 = r[4 * k] * a.spatialScale - offset;
+    const y1 = r[4 * k + 1] * a.spatialScale - offset;
+    let rw = r[4 * k + 2] * a.spatialScale - offset - x1;
+    let rh = r[4 * k + 3] * a.spatialScale - offset - y1;
+    if (!aligned) {
+      rw = Math.max(rw, 1);
+      rh = Math.max(rh, 1);
+    }
+    const binH = rh / PH;
+    const binW = rw / PW;
+    const gh = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rh / PH);
+    const gw = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rw / PW);
+    const count = Math.max(gh * gw, 1);
+    const pos = new Int32Array(4 * gh * gw);
+    const wt = new Float64Array(4 * gh * gw);
+    for (let ph = 0; ph < PH; ph++) {
+      for (let pw = 0; pw < PW; pw++) {
+        let s = 0;
+        for (let iy = 0; iy < gh; iy++) {
+          const yy = y1 + ph * binH + ((iy + 0.5) * binH) / gh;
+          for (let ix = 0; ix < gw; ix++, s++) {
+            const xx = x1 + pw * binW + ((ix + 0.5) * binW) / gw;
+            const q = 4 * s;
+            wt[q] = wt[q + 1] = wt[q + 2] = wt[q + 3] = 0;
+            pos[q] = pos[q + 1] = pos[q + 2] = pos[q + 3] = 0;
+            if (yy < -1 || yy > H || xx < -1 || xx > W) continue;
+            let py = yy <= 0 ? 0 : yy;
+            let px = xx <= 0 ? 0 : xx;
+            let yl = Math.floor(py);
+            let xl = Math.floor(px);
+            let yh = yl + 1;
+            let xh = xl + 1;
+            if (yl >= H - 1) yl = yh = py = H - 1;
+            if (xl >= W - 1) xl = xh = px = W - 1;
+            const ly = py - yl;
+            const lx = px - xl;
+            pos[q] = yl * W + xl;
+            pos[q + 1] = yl * W + xh;
+            pos[q + 2] = yh * W + xl;
+            pos[q + 3] = yh * W + xh;
+            wt[q] = (1 - ly) * (1 - lx);
+            wt[q + 1] = (1 - ly) * lx;
+            wt[q + 2] = ly * (1 - lx);
+            wt[q + 3] = ly * lx;
+          }
+        }
+        visit(k, idx.data[k], { index: ph * PW + pw, count: PH * PW }, pos, wt, gh * gw, count);
+      }
+    }
+  }
+}
+

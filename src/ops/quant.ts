@@ -148,6 +148,12 @@ export const dequantizeLinear: OpDef<z.infer<typeof DequantAttrs>, AxisPlan> = {
   },
   receptiveField: (ctx) => ctx.rf[0],
   run: (ctx) => perSlice(ctx, (v, s, zp) => Math.fround((v - zp) * s)),
+  // linear in x: ∂y/∂x = scale (per slice); the scale and zero point are parameters, no gradient
+  vjp(ctx) {
+    const g = ctx.gradOutputs[0];
+    const gx = g ? perSlice({ inputs: [g, ctx.inputs[1], undefined as unknown as Tensor], plan: ctx.plan, outputs: [ctx.inputs[0].shape] }, (v, s) => v * s)[0] : tensor(ctx.inputs[0].shape);
+    return [gx, ...ctx.inputs.slice(1).map(() => null)];
+  },
 };
 
 const QBinaryAttrs = z.strictObject({ dtype: QuantDtype.default('uint8') });
