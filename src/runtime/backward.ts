@@ -29,6 +29,27 @@ import type { RunOptions } from './execute.js';
 import { constantData } from '../graph/constant-data.js';
 import { layerWeights } from './weights.js';
 
+declare module '../ops/types.js' {
+  interface OpDef<A, P> {
+    /**
+     * Which forward tensors the op's VJP reads at inference (weights are always at hand): absent,
+     * all of them. `false` promises that only their shapes (and `data.length`) are read, so the
+     * reverse pass need not keep them (conv reads neither x nor y; ReLU one of them).
+     */
+    vjpReads?: { inputs: boolean; outputs: boolean };
+  }
+}
+
+/** Zeros of a given length, all views of one buffer: the stand-in for a tensor whose values a VJP does not read. */
+function standIns(): (shape: readonly number[]) => Tensor {
+  let buffer = new Float32Array(0);
+  return (shape) => {
+    const n = numel(shape);
+    if (buffer.length < n) buffer = new Float32Array(n);
+    return { shape: [...shape], data: buffer.subarray(0, n) };
+  };
+}
+
 /** The unit whose input gradient is wanted. */
 export interface GradTarget {
   /** A layer name (its first output) or a tensor name. */
@@ -144,7 +165,10 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
   analysed.forEach((a, i) => {
     if (!runs(i)) return;
     a.layer.inputs.forEach((r) => lastUse.set(r, i));
-    if (onPath(i)) [...a.layer.inputs, ...a.layer.outputs].forEach((r) => keep.add(r));
+    if (!onPath(i)) return;
+    const reads = a.op!.vjpReads;
+    if (reads?.inputs !== false) a.layer.inputs.forEach((r) => keep.add(r));
+    if (reads?.outputs !== false) a.layer.outputs.forEach((r) => keep.add(r));
   });
 
   const live = new Map<string, Tensor>(graph.inputs.map((inp) => [inp.name, own(inputs, inp.name)!]));
@@ -223,6 +247,7 @@ function sum(a: Tensor, b: Tensor, name: string): Tensor {
  */
 export function backward(state: ForwardState, target: ResolvedTarget, release = false): Record<string, Tensor> {
   const { graph, kept, steps, differentiable } = state;
+  const standIn = standIns();
   const grads = new Map<string, Tensor>();
   const owned = new Set<Tensor>();
   grads.set(target.tensor, seedGradient(target));
@@ -241,8 +266,9 @@ export function backward(state: ForwardState, target: ResolvedTarget, release = 
         op: s.op.name,
       });
     }
-    const inputs = s.layer.inputs.map((r) => (r === '' ? undefined : kept.get(r))) as Tensor[];
-    const forward = s.layer.outputs.map((o) => kept.get(o)) as Tensor[];
+    const shapeOf = (r: string) => state.inference.tensors.get(r)?.shape ?? [];
+    const inputs = s.layer.inputs.map((r) => (r === '' ? undefined : (kept.get(r) ?? standIn(shapeOf(r))))) as Tensor[];
+    const forward = s.layer.outputs.map((o) => kept.get(o) ?? standIn(shapeOf(o))) as Tensor[];
     let gin: (Tensor | null)[];
     try {
       gin = s.op.vjp({ attrs: s.layer.attrs, plan: s.plan, inputs, weights: s.weights, outputs: s.outputs, training: false, seed: s.seed, forward, gradOutputs });

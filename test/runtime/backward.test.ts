@@ -8,6 +8,7 @@ import { inferGraph } from '../../src/analysis/infer.js';
 import { ConvlensError } from '../../src/errors.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { relu } from '../../src/ops/activation.js';
+import { conv2d } from '../../src/ops/conv.js';
 import { backward, forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
 import type { GradTarget } from '../../src/runtime/backward.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -93,6 +94,27 @@ describe('input gradients of one output unit', () => {
     const { state } = inputGradient(spec, ones([1, 1, 4, 4]), {}, unit('r'));
     expect(state.steps.map((s) => s.layer.name)).toEqual(['a', 'r']);
     expect([...state.kept.keys()].sort()).toEqual(['a', 'r', 'x']);
+  });
+
+  it('an op whose VJP reads neither input nor output values (vjpReads) keeps none of them: two all-ones convs keep only the unit\'s map, same gradient', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 5, 5] }],
+      layers: [
+        { name: 'a', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false },
+        { name: 'b', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false },
+      ],
+    };
+    const saved = conv2d.vjpReads;
+    conv2d.vjpReads = { inputs: false, outputs: false };
+    try {
+      const { state, grad } = inputGradient(spec, ones([1, 1, 5, 5]), { 'a.weight': ones([1, 1, 3, 3]), 'b.weight': ones([1, 1, 3, 3]) }, unit('b'));
+      expect([...state.kept.keys()]).toEqual(['b']);
+      const v = [1, 2, 3, 2, 1];
+      expect(Array.from(grad.data)).toEqual(v.flatMap((r) => v.map((c) => r * c)));
+    } finally {
+      if (saved === undefined) delete conv2d.vjpReads;
+      else conv2d.vjpReads = saved;
+    }
   });
 
   it('a layer without a vector-Jacobian product is NO_GRADIENT naming it and its op', () => {
