@@ -87,6 +87,23 @@ function checkSizes(inferred: Inferred, inputShapes: Shape[], fail: ReturnType<t
 }
 
 /**
+ * A weight an imported layer takes from an initializer holds what the layer needs (a
+ * BatchNormalization scale of 4 on 8 channels would otherwise count the layer's figure and fail
+ * only when run). Element counts are compared: a stored layout may differ (Gemm's transposed B).
+ */
+function checkBoundWeights(layer: GraphLayer, inferred: Inferred, graph: Graph, fail: ReturnType<typeof failer>): void {
+  for (const spec of inferred.weights) {
+    const bound = layer.weights?.[spec.name];
+    const c = bound ? graph.constants.get(bound.constant) : undefined;
+    if (c && numel(c.shape) !== numel(spec.shape)) {
+      fail('SHAPE_MISMATCH', `initializer '${c.name}' ${fmtShape(c.shape)} cannot be the ${spec.name} ${fmtShape(spec.shape)} this layer needs`, 'inputs', {
+        shapes: { [c.name]: c.shape, [spec.name]: spec.shape },
+      });
+    }
+  }
+}
+
+/**
  * Shape inference, value folding and receptive fields over the whole graph; throws on the first
  * invalid layer. The analyzer and the executor share one inference of a graph.
  */
@@ -139,6 +156,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
       }
     }
     checkSizes(inferred, inputShapes, fail);
+    checkBoundWeights(layer, inferred, graph, fail);
     // a new folded value is kept while the budget allows (one passed through, as reshape does, costs nothing); else the layer runs as a layer
     if (inferred.values) {
       inferred.values = inferred.values.map((v) => {

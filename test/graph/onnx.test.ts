@@ -222,6 +222,25 @@ describe('ONNX node mapping (hand-built graphs)', () => {
     expect(r.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['UNSUPPORTED_OPERATOR', 'LAYERS_NOT_ANALYSED']));
   });
 
+  it('a BatchNormalization scale of 4 on 8 channels is SHAPE_MISMATCH naming the layer and both shapes, not a wrong count or a crash at run', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 8, 4, 4] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'g', dims: [4] },
+        { name: 'b', dims: [8] },
+        { name: 'm', dims: [8] },
+        { name: 'v', dims: [8] },
+      ],
+      nodes: [{ op: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'], name: 'bn' }],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toContain("initializer 'g' [4]");
+    expect(e.message).toContain('[8]');
+    expect(e.details).toMatchObject({ layer: 'bn' });
+  });
+
   it('an empty int64 Constant (dims [0], no data fields) is the empty value []: Reshape of a 1-element tensor by it gives a scalar', () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1] }],
