@@ -19,9 +19,32 @@ import { reshape, transpose, squeeze, unsqueeze, expand } from '../ops/movement.
 import { split, slice, pad, gather } from '../ops/indexing.js';
 import { reduceMean } from '../ops/reduction.js';
 import { shape, cast, identity } from '../ops/meta.js';
+import { multiHeadAttention } from '../ops/attention.js';
+import { layerScale, positionEmbedding, classToken } from '../ops/learned.js';
+import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from '../ops/quant.js';
+import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/quant-linear.js';
+import { nonMaxSuppression, roiAlign } from '../ops/detection.js';
+import { ifSelect, loopContinue } from '../ops/control.js';
+import { layerNorm, groupNorm, instanceNorm2d } from '../ops/norm-group.js';
+import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
+import { logSoftmax } from '../ops/softmax.js';
+import { reduceSum, reduceMax, reduceMin, reduceL2, reduceProd, argMax, argMin } from '../ops/reduction.js';
+import { nonZero, gatherND } from '../ops/select.js';
+import { sqrt, exp, log, neg, abs, reciprocal, floor, ceil, pow, mod, minimum, maximum } from '../ops/math.js';
+import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from '../ops/logic.js';
+import { constantOfShape, range, tile, cumSum, trilu } from '../ops/sequence.js';
+import { gatherElements, scatterElements, scatterND } from '../ops/scatter.js';
+import { einsum } from '../ops/einsum.js';
+import { topK } from '../ops/topk.js';
+import { depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle } from '../ops/space-depth.js';
+import { gridSample } from '../ops/grid-sample.js';
 import type { OpDef, Shape } from '../ops/types.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts } from './types.js';
+
+function familyOf(family: Family, ...ops: OpDef[]): [OpDef, Family][] {
+  return ops.map((op) => [op, family]);
+}
 
 export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [conv2d, 'conv'],
@@ -54,7 +77,48 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [div, 'div'],
   [concat, 'concat'],
   [reduceMean, 'reduceMean'],
-  ...[flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather, shape, cast, identity, channelShuffle].map((op) => [op, 'layout'] as [OpDef, Family]),
+  [multiHeadAttention, 'attention'],
+  [einsum, 'einsum'],
+  [layerScale, 'layerScale'],
+  [positionEmbedding, 'positionEmbedding'],
+  [classToken, 'classToken'],
+  [layerNorm, 'layerNorm'],
+  [groupNorm, 'groupNorm'],
+  [instanceNorm2d, 'instanceNorm'],
+  [gelu, 'gelu'],
+  [tanh, 'tanh'],
+  [erfOp, 'erf'],
+  [mish, 'mish'],
+  [elu, 'elu'],
+  [selu, 'selu'],
+  [celu, 'celu'],
+  [softplus, 'softplus'],
+  [softsign, 'softsign'],
+  [hardTanh, 'hardTanh'],
+  [prelu, 'prelu'],
+  [logSoftmax, 'logSoftmax'],
+  [range, 'range'],
+  [cumSum, 'cumSum'],
+  [nonZero, 'nonZero'],
+  [topK, 'topK'],
+  [gridSample, 'gridSample'],
+  [nonMaxSuppression, 'nms'],
+  [roiAlign, 'roiAlign'],
+  ...familyOf('reduce', reduceSum, reduceMax, reduceMin, reduceL2, reduceProd),
+  ...familyOf('argReduce', argMax, argMin),
+  ...familyOf('mathUnary', sqrt, exp, log, neg, abs, reciprocal, floor, ceil),
+  ...familyOf('mathBinary', pow, mod, minimum, maximum),
+  ...familyOf('logic', equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where),
+  ...familyOf('scatter', scatterND, scatterElements),
+  ...familyOf('quantize', quantizeLinear, dequantizeLinear, dynamicQuantizeLinear),
+  ...familyOf('quantConv', qlinearConv, convInteger),
+  ...familyOf('quantMatmul', qlinearMatMul, matMulInteger),
+  ...familyOf('quantArithmetic', qlinearAdd, qlinearMul),
+  ...familyOf(
+    'layout',
+    ...[flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather, shape, cast, identity, channelShuffle],
+    ...[gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, ifSelect, loopContinue],
+  ),
 ]);
 
 /** The facts of an analysed layer, or null when convlens could not analyse it (unsupported, or downstream of one). */
@@ -66,6 +130,8 @@ export function layerFacts(a: AnalysedLayer, functional: boolean): LayerFacts | 
   return {
     name: a.layer.name,
     family,
+    op: a.op,
+    plan: a.inferred.plan,
     attrs: a.layer.attrs,
     inputs: a.inputShapes,
     outputs: a.inferred.outputs,

@@ -8,12 +8,20 @@
  */
 import { z } from 'zod';
 import type { AxisGeometry } from '../ops/geometry.js';
-import type { LayerCost, Shape } from '../ops/types.js';
+import type { LayerCost, OpDef, Shape } from '../ops/types.js';
 
 /**
- * Op families the presets distinguish. `layout` gathers the ops that only move or select
+ * Op families the presets distinguish. `layout` gathers the ops that only move, select or fill
  * elements (flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather,
- * shape, cast, identity, channelShuffle): every tool studied counts them 0.
+ * gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth,
+ * pixelShuffle, pixelUnshuffle, shape, cast, identity, channelShuffle, and the control guards
+ * ifSelect and loopContinue): every tool studied counts them 0. The others are one op each, or
+ * ops every tool treats alike: `quantize` (quantize, dequantize, dynamic quantize), `quantConv`
+ * (QLinearConv, ConvInteger), `quantMatmul` (QLinearMatMul, MatMulInteger), `quantArithmetic`
+ * (QLinearAdd, QLinearMul), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
+ * `mathUnary` (sqrt, exp, log, neg, abs, reciprocal, floor, ceil), `mathBinary` (pow, mod,
+ * minimum, maximum), `logic` (comparisons, and/or/xor/not, where), `scatter` (scatterND,
+ * scatterElements).
  */
 export const FAMILIES = [
   'conv',
@@ -45,6 +53,43 @@ export const FAMILIES = [
   'div',
   'concat',
   'reduceMean',
+  'attention',
+  'einsum',
+  'layerScale',
+  'positionEmbedding',
+  'classToken',
+  'layerNorm',
+  'groupNorm',
+  'instanceNorm',
+  'gelu',
+  'tanh',
+  'erf',
+  'mish',
+  'elu',
+  'selu',
+  'celu',
+  'softplus',
+  'softsign',
+  'hardTanh',
+  'prelu',
+  'logSoftmax',
+  'reduce',
+  'argReduce',
+  'mathUnary',
+  'mathBinary',
+  'logic',
+  'range',
+  'cumSum',
+  'scatter',
+  'nonZero',
+  'topK',
+  'gridSample',
+  'quantize',
+  'quantConv',
+  'quantMatmul',
+  'quantArithmetic',
+  'nms',
+  'roiAlign',
   'layout',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -57,6 +102,10 @@ export type ConvTransposePositions = (typeof CONV_TRANSPOSE_POSITIONS)[number];
 export interface LayerFacts {
   name: string;
   family: Family;
+  /** The layer's op (compare by identity, as families.ts does; never by name). */
+  op: OpDef;
+  /** The op's own plan from inference (attention's sequences, a norm's groups, einsum's labels …), as the op file declares it. */
+  plan: unknown;
   /** Attributes as the op's schema parsed them (PyTorch's defaults filled in). */
   attrs: Readonly<Record<string, unknown>>;
   /** Shapes of the inputs, in order (an omitted optional input is []). */
