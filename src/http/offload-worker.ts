@@ -47,7 +47,7 @@ function handle(task: OffloadTask): unknown {
   const body = { fields, files: task.files };
   switch (task.kind) {
     case 'compare':
-      return compareTask(compareRequest(fields, task.files, task.shapes));
+      return compareTask({ ...compareRequest(fields, task.files, task.shapes), markdown: task.markdown });
     case 'sweep':
       return sweepTask(sweepRequest(fields, task.files, task.shapes));
     case 'operator':

@@ -29,7 +29,7 @@ interface RawRequest {
 
 export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
-  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]> } & Omit<RawRequest, 'maxElements'>)
+  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string } & RawRequest)
   | ({ kind: 'run' } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

@@ -13,7 +13,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICES } from '../analysis/devices.js';
 import { ReportOptionsSchema } from '../analysis/extras.js';
-import { renderComparison } from '../analysis/render.js';
 import { ROOFLINE_NOTE } from '../analysis/roofline.js';
 import { PRESETS } from '../conventions/index.js';
 import { ConvlensError } from '../errors.js';
@@ -89,13 +88,16 @@ function buffersOf(sources: GraphSource[], files: Map<string, Uint8Array>, json?
   return [...all];
 }
 
-/** Checked on the event loop (a 4xx before any work), run in the pool; a large JSON body is checked in a worker. */
-async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * Checked on the event loop (a 4xx before any work), run in the pool; a large JSON body is checked
+ * in a worker. `markdown`: a comparison's pull-request comment is rendered there too.
+ */
+async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, signal: AbortSignal | undefined, markdown = false): Promise<T> {
   if (body.fields instanceof RawJson) {
     const { text, where } = body.fields;
-    return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, signal });
+    return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes, markdown }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, signal });
   }
-  const task: CompareTask | SweepTask = kind === 'compare' ? compareRequest(body.fields, body.files, body.shapes) : sweepRequest(body.fields, body.files, body.shapes);
+  const task: CompareTask | SweepTask = kind === 'compare' ? { ...compareRequest(body.fields, body.files, body.shapes), markdown } : sweepRequest(body.fields, body.files, body.shapes);
   const sources = 'source' in task ? [task.source] : [task.before, task.after];
   return pool.run<T>(kind, task, buffersOf(sources, new Map()), { signal });
 }
@@ -113,8 +115,8 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     const q = parseRequest(CompareQuery, withoutNamedInputs(request.query), { in: 'query' });
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['json', 'md']);
     const body = await readReportBody(request, limits, ['format']);
-    const result = await runReportTask<CompareTaskResult>(pool, 'compare', body, requestSignal(request));
-    if (format === 'md') return reply.type(MEDIA_TYPES.md).send(renderComparison(result.comparison, result.gates));
+    const result = await runReportTask<CompareTaskResult>(pool, 'compare', body, requestSignal(request), format === 'md');
+    if (format === 'md') return reply.type(MEDIA_TYPES.md).send(result.markdown);
     return result;
   });
 

@@ -7,7 +7,7 @@ import type { CompareExtras, Comparison, Gate, GateVerdict } from '../analysis/c
 import type { DeviceProfile } from '../analysis/devices.js';
 import { computeExtras, planExtras, splitOptions, withExtras } from '../analysis/extras.js';
 import type { AnalysedNetwork, AnalysisReport, Extras, ExtrasOptions } from '../analysis/extras.js';
-import { renderReport } from '../analysis/render.js';
+import { renderComparison, renderReport } from '../analysis/render.js';
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
@@ -81,11 +81,14 @@ export interface CompareTask {
   device?: string | DeviceProfile;
   gates: Gate[];
   allowIncomplete: boolean;
+  /** Render the pull-request comment here too (`markdown` in the result). */
+  markdown?: boolean;
   limits?: Partial<EngineLimits>;
 }
 
 export interface CompareTaskResult {
   comparison: Comparison;
+  markdown?: string;
   gates?: GateVerdict;
 }
 
@@ -114,7 +117,8 @@ export function compareTask(t: CompareTask): CompareTaskResult {
   const a = side(t.before, 'old');
   const b = side(t.after, 'new');
   const comparison = compareReports(a.report, b.report, { before: a.totals, after: b.totals });
-  return { comparison, ...(t.gates.length ? { gates: evaluateGates(comparison, t.gates, { allowIncomplete: t.allowIncomplete }) } : {}) };
+  const gates = t.gates.length ? evaluateGates(comparison, t.gates, { allowIncomplete: t.allowIncomplete }) : undefined;
+  return { comparison, ...(gates && { gates }), ...(t.markdown && { markdown: renderComparison(comparison, gates) }) };
 }
 
 /** POST /v1/sweep: one network at several input sizes. */
