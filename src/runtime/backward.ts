@@ -23,7 +23,7 @@ import { own } from '../records.js';
 import { hash32 } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkRun } from './checks.js';
+import { checkRun, layerWork } from './checks.js';
 import { runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
 import { constantData } from '../graph/constant-data.js';
@@ -159,6 +159,26 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     if (runs(i) && a.layer.inputs.some((r) => differentiable.has(r))) a.layer.outputs.forEach((o) => differentiable.add(o));
   });
   const onPath = (i: number) => runs(i) && analysed[i].layer.outputs.some((o) => differentiable.has(o));
+
+  // MAX_RUN_WORK covers both passes: the reverse pass costs about what its layers' forward does
+  const limit = runLimits(opts).maxWork;
+  let work = 0;
+  let heaviest: { name: string; path: string; work: number } | null = null;
+  analysed.forEach((a, i) => {
+    if (!runs(i)) return;
+    const w = layerWork(a) * (onPath(i) ? 2 : 1);
+    work += w;
+    if (!heaviest || w > heaviest.work) heaviest = { name: a.layer.name, path: a.layer.path, work: w };
+  });
+  if (work > limit && heaviest) {
+    const h = heaviest as { name: string; path: string; work: number };
+    throw new ConvlensError('WORK_TOO_LARGE', `the gradient would cost about ${work.toExponential(2)} units of work (the forward pass and the reverse pass through ${targets.map((t) => `'${t.layer}'`).join(', ')}), over the limit of ${limit.toExponential(2)} (MAX_RUN_WORK); the heaviest layer is '${h.name}'`, {
+      path: h.path,
+      layer: h.name,
+      estimate: work,
+      limit,
+    });
+  }
 
   const keep = new Set<string>(targets.map((t) => t.tensor));
   const lastUse = new Map<string, number>();

@@ -117,6 +117,22 @@ describe('input gradients of one output unit', () => {
     }
   });
 
+  it('MAX_RUN_WORK counts the reverse pass too: a run the forward alone fits is WORK_TOO_LARGE for its gradient', () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1, bias: false }] };
+    const graph = parseNetworkSpec(spec);
+    const inference = inferGraph(graph);
+    const t = resolveTarget(graph, inference, unit('c'));
+    // forward: 16 outputs × 9 MACs + 16 outputs and 9 weights written = 169 units; twice that with the reverse pass
+    const opts = (maxWork: number) => ({ training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 20, maxWork });
+    expect(() => forwardForBackward(graph, { x: ones([1, 1, 4, 4]) }, opts(338), inference, [t])).not.toThrow();
+    try {
+      forwardForBackward(graph, { x: ones([1, 1, 4, 4]) }, opts(337), inference, [t]);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConvlensError).toJSON()).toMatchObject({ code: 'WORK_TOO_LARGE', layer: 'c', estimate: 338, limit: 337 });
+    }
+  });
+
   it('a layer without a vector-Jacobian product is NO_GRADIENT naming it and its op', () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers: [{ name: 'act', op: 'relu' }] };
     const saved = relu.vjp;
