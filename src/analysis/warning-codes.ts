@@ -20,6 +20,7 @@ export const WARNING_CODE_DESCRIPTIONS = {
   DATA_DEPENDENT_SHAPE: 'an output whose size depends on tensor values (TopK with a computed k, NonMaxSuppression): analysed at its stated upper bound',
   NORMALISATION_RECEPTIVE_FIELD: 'a normalisation by statistics over the spatial dims (groupNorm, instanceNorm, layerNorm over H, W): the field turns global; the warning gives the local field before it',
   WEIGHTS_SHARED: 'layers that read weights an earlier layer holds (a head applied to every pyramid level): counted once, at the first reader',
+  IF_BOTH_BRANCHES_COUNTED: 'an ONNX If inlined with both branches (its condition computed at import): the costs of both are counted, an upper bound of the branch taken',
   ATTENTION_RECEPTIVE_FIELD: 'self-attention: global attention makes the field global; windowed attention reads exactly the window holding the unit',
 } as const satisfies Record<string, string>;
 

@@ -9,7 +9,8 @@
  *                 shapes are exact; otherwise the outputs take the then branch's shapes when both
  *                 agree, else the larger of each dimension (an upper bound) with a
  *                 DATA_DEPENDENT_SHAPE warning. Costs: both branches' layers are analysed and
- *                 counted, an upper bound of the branch taken (the warning says so).
+ *                 counted, an upper bound of the branch taken, which an IF_BOTH_BRANCHES_COUNTED
+ *                 warning states (the report's executed layers are structural).
  *   loopContinue  inputs [cond, v₁ … vₖ] → v₁ … vₖ unchanged: the guard between two unrolled
  *                 iterations of an ONNX Loop whose body may stop early. The loop is analysed at
  *                 its trip count M (an upper bound, stated in a DATA_DEPENDENT_SHAPE warning); a
@@ -66,14 +67,22 @@ export const ifSelect: OpDef<IfSelectAttrs, IfPlan> = {
   receptiveField(ctx) {
     const k = ctx.attrs.outputs;
     const { taken, bounded } = ctx.plan;
-    if (!taken) {
+    const branches = `the layers of both branches ('${ctx.layer}/then/…', '${ctx.layer}/else/…')`;
+    ctx.warn({
+      code: 'IF_BOTH_BRANCHES_COUNTED',
+      message: taken
+        ? `layer '${ctx.layer}': the If's condition folds to ${taken === 'then'}: the outputs are the ${taken} branch's, but ${branches} were inlined and are counted`
+        : `layer '${ctx.layer}': an If whose condition depends on tensor values: ${branches} are analysed and counted (an upper bound of the branch taken)`,
+      taken,
+    });
+    if (bounded) {
       ctx.warn({
         code: 'DATA_DEPENDENT_SHAPE',
-        message: `layer '${ctx.layer}': an If whose condition depends on tensor values: both branches are analysed and their costs both counted (an upper bound of the branch taken)${bounded ? `; their output shapes differ, so the outputs are sized at the larger of each dimension` : ''}`,
+        message: `layer '${ctx.layer}': the If's branches give different output shapes and its condition depends on tensor values: the outputs are sized at the larger of each dimension`,
         bound: ctx.outputs,
       });
-      return mergeRF(ctx.layer, ctx.rf.slice(1), ctx.warn);
     }
+    if (!taken) return mergeRF(ctx.layer, ctx.rf.slice(1), ctx.warn);
     return taken === 'then' ? ctx.rf[1] : ctx.rf[1 + k];
   },
   run(ctx) {

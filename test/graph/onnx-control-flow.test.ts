@@ -30,17 +30,19 @@ describe('ONNX If', () => {
     const r = analyse('if_const');
     expect(r.totals.complete).toBe(true);
     expect(r.layers.map((l) => l.op)).toEqual(['relu', 'identity']);
-    expect(r.warnings.map((w) => w.code)).not.toContain('DATA_DEPENDENT_SHAPE');
+    expect(r.warnings.map((w) => w.code)).not.toContain('IF_BOTH_BRANCHES_COUNTED');
     expect(maxDiff(runs('if_const').data, truth.if_const.output)).toBe(0);
   });
 
-  it('a computed condition: both branches inlined and counted (3·4·4·18 + 3·4·4·2 = 960 MACs, an upper bound), stated in a DATA_DEPENDENT_SHAPE warning', () => {
+  it('a computed condition: both branches inlined and counted (3·4·4·18 + 3·4·4·2 = 960 MACs, an upper bound), stated in an IF_BOTH_BRANCHES_COUNTED warning', () => {
     const r = analyse('if_dynamic');
     expect(r.totals.complete).toBe(true);
     expect(layer(r, 'if/then/conv3').macs).toBe(864);
     expect(layer(r, 'if/else/conv1').macs).toBe(96);
     expect(r.totals.macs).toBe(960);
-    expect(r.warnings.find((w) => w.code === 'DATA_DEPENDENT_SHAPE')).toMatchObject({ layer: 'if' });
+    expect(r.warnings.find((w) => w.code === 'IF_BOTH_BRANCHES_COUNTED')).toMatchObject({ layer: 'if', taken: null });
+    // both branches give [1, 3, 4, 4]: no shape bound
+    expect(r.warnings.map((w) => w.code)).not.toContain('DATA_DEPENDENT_SHAPE');
     expect(layer(r, 'if').outputShape).toEqual([1, 3, 4, 4]);
   });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
@@ -49,5 +50,29 @@ describe('ONNX detection post-processing', () => {
     const { graph } = importOnnx(bytes);
     expect(graph.layers[0].attrs).toMatchObject({ mode: 'max', outputHeight: 7, samplingRatio: 2, spatialScale: 0.25, coordinateTransformationMode: 'half_pixel' });
     expect(layer(analyzeOnnx(bytes), 'roi').outputShape).toEqual([5, 8, 7, 7]);
+  });
+});
+
+describe("torchvision's fasterrcnn_mobilenet_v3_large_320_fpn exported at opset 11 (scripts/export_detection.py, weights stripped)", () => {
+  const bytes = readFileSync(new URL('../fixtures/onnx/detection/fasterrcnn_mobilenet_v3_large_320_fpn_stripped.onnx', import.meta.url));
+  const { graph } = importOnnx(bytes, { inputShapes: { image: [3, 320, 320] } });
+  const r = analyzeGraph(graph, DEFAULTS);
+
+  it('analyses completely: If on computed conditions inlined (5 selections), NMS inside an If branch, RoiAlign, TopK, NonZero', () => {
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(graph.layers.filter((l) => l.op === 'ifSelect').length).toBe(5);
+    expect(graph.layers.filter((l) => l.op === 'roiAlign').length).toBe(2);
+  });
+
+  it('data-dependent sizes are stated upper bounds: the detections at 1 image · 90 classes · 150 proposals = 13,500 rows', () => {
+    const nms = r.layers.filter((l) => l.op === 'nonMaxSuppression');
+    // the RPN's NMS (proposals of every level, one class) and the box head's (90 classes)
+    expect(nms.map((l) => l.outputShape)).toEqual([[450, 3], [13_500, 3]]);
+    expect(r.warnings.filter((w) => w.code === 'DATA_DEPENDENT_SHAPE').map((w) => w.layer)).toEqual(expect.arrayContaining([nms[1].name, '/roi_heads/NonZero']));
+    // the Ifs' conditions (is a box list empty?) fold at analysis: the else branches are taken, the tiny then branches still counted
+    expect(r.warnings.filter((w) => w.code === 'IF_BOTH_BRANCHES_COUNTED').map((w) => [w.layer, w.taken])).toContainEqual(['If_1401', 'else']);
+    // the box head runs on the RPN's 150 proposals (rpn_post_nms_top_n_test): fc6 150·(256·7·7)·1024 MACs
+    expect(r.layers.find((l) => l.name === '/roi_heads/box_head/fc6/Gemm')).toMatchObject({ inputShapes: [[150, 12_544]], macs: 150 * 12_544 * 1024 });
   });
 });
