@@ -269,6 +269,13 @@ describe('POST /v1/sweep', () => {
     expect(s[1].latencySeconds).toBeGreaterThan(0);
   });
 
+  it('an ONNX file as the multipart part model (?input= for its dynamic dims): the zoo model\'s MACs at each size', async () => {
+    const res = await post('/v1/sweep?input=1,3,224,224').field('request', JSON.stringify({ sizes: [160, 224] })).attach('model', onnxResnet18, 'resnet18.onnx').expect(200);
+    const zoo = await post('/v1/sweep').send({ model: 'resnet18', sizes: [160, 224] }).expect(200);
+    expect(res.body.sizes.map((e: { macs: number }) => e.macs)).toEqual(zoo.body.sizes.map((e: { macs: number }) => e.macs));
+    expect(res.body.sizes[1].macs).toBe(1_814_073_344);
+  });
+
   it('errors: sizes missing, an unknown device (at $.device)', async () => {
     expect((await post('/v1/sweep').send({ model: 'resnet18' }).expect(400)).body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.sizes' });
     expect((await post('/v1/sweep').send({ model: 'resnet18', sizes: [224], device: 'pi' }).expect(400)).body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.device' });
