@@ -8,6 +8,12 @@ ScatterND and multi-dimensional Slice/Transpose of pads: convlens must fold them
 rest to PyTorch's output.
 
 Writes test/fixtures/onnx-math/swin_tiny_pad_op{13,17}.onnx and .json ({torch, input, output}).
+
+And torchvision's ssd300_vgg16 (random weights) exported at opset 17 with its weights stripped
+(float initializers over 64 elements keep their shapes only): its post-processing writes TopK,
+NonZero and GatherND per class, and a Loop-free NMS; convlens must analyse it completely at
+torchvision's published figures (35,641,826 parameters, 34.86 GFLOPS) with the data-dependent sizes
+at their bounds. Writes test/fixtures/onnx-math/ssd300_vgg16_op17_stripped.onnx.
 Run: /usr/bin/python3 scripts/onnx_math_fixtures.py
 """
 import json
@@ -43,5 +49,21 @@ def main():
         print(path.name, path.stat().st_size, "bytes")
 
 
+def ssd300():
+    import onnx
+    import torchvision
+    m = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).eval()
+    path = OUT / "ssd300_vgg16_op17_stripped.onnx"
+    torch.onnx.export(m, ([torch.randn(3, 300, 300)],), str(path), opset_version=17, input_names=["image"])
+    model = onnx.load(str(path))
+    for t in model.graph.initializer:
+        if t.data_type == onnx.TensorProto.FLOAT and int(np.prod(t.dims)) > 64:
+            t.ClearField("raw_data")
+            t.ClearField("float_data")
+    onnx.save(model, str(path))
+    print(path.name, path.stat().st_size, "bytes")
+
+
 if __name__ == "__main__":
     main()
+    ssd300()

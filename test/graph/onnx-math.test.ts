@@ -148,3 +148,17 @@ describe('a Swin Transformer exported with weights runs to PyTorch’s output (s
     expect(scaledError(y.data, truth.output.data)).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe('a detector’s post-processing: ssd300_vgg16 exported at opset 17, weights stripped (scripts/onnx_math_fixtures.py)', () => {
+  it('complete at torchvision’s published figures (35,641,826 parameters, 34.86 GFLOPS); TopK/NonZero/GatherND per class analysed at their bounds with DATA_DEPENDENT_SHAPE warnings', () => {
+    const bytes = readFileSync(new URL('../fixtures/onnx-math/ssd300_vgg16_op17_stripped.onnx', import.meta.url));
+    const r = analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.params).toBe(35_641_826);
+    expect(Math.round(r.totals.macs / 1e7) / 100).toBe(34.86);
+    expect(r.outputs.map((o) => o.shape)).toEqual([[200, 4], [200], [200]]);
+    const dataDependent = r.warnings.filter((w) => w.code === 'DATA_DEPENDENT_SHAPE');
+    expect(dataDependent.length).toBeGreaterThan(0);
+    expect(r.layers.some((l) => l.source?.opType === 'NonZero')).toBe(true);
+  });
+});
