@@ -61,6 +61,8 @@ describe('ONNX Loop', () => {
     expect(r.totals.complete).toBe(true);
     expect(r.layers.filter((l) => l.op === 'conv2d').map((l) => l.name)).toEqual(['loop/0/conv', 'loop/1/conv', 'loop/2/conv']);
     expect(r.totals.macs).toBe(3 * 576);
+    // the conv weight lives in the outer graph: every iteration reads it, its 2·2·3·3 = 36 parameters count once
+    expect(r.totals.params).toBe(36);
     expect(r.outputs[0].shape).toEqual([3, 1, 2, 4, 4]);
   });
 
