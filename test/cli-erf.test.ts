@@ -65,4 +65,13 @@ describe('convlens erf', () => {
     expect(r.err).toContain('INVALID_OPTION');
     expect(r.err).toContain('$.position[0]');
   });
+
+  it('analyze --format html --erf adds the ERF section; --erf without html is exit 2', async () => {
+    const r = await cli('analyze', file('net.json'), '--format', 'html', '--erf');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('<section id="erf"><h2>Effective receptive field</h2>');
+    const bad = await cli('analyze', file('net.json'), '--erf');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--format html');
+  });
 });

@@ -7,26 +7,44 @@
 import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
+import type { ErfJob } from '../runtime/erf.js';
+import { erfTask } from '../runtime/erf-task.js';
+import type { ErfGradientResult, ErfSummary } from '../runtime/erf-task.js';
 import type { ErfSectionInput } from './formats/erf-svg.js';
 
 export const REPORT_ERF_SAMPLES = 4;
 
+const reportJob = (source: GraphSource, maxElements: number): ErfJob => ({
+  source,
+  mode: 'random',
+  samples: REPORT_ERF_SAMPLES,
+  inputs: {},
+  weights: {},
+  weightInit: source.kind === 'onnx' ? 'file' : 'seed',
+  seed: 0,
+  target: { layer: '', channels: null, position: null },
+  stages: true,
+  heatmap: false,
+  maxElements,
+});
+
+const sectionOf = (s: ErfSummary): ErfSectionInput => ({ layer: s.target.layer, mode: s.mode, samples: s.inputs, map: s.magnitude.data, stats: s.stats, stages: s.stages });
+
+/** reportErf in this thread without awaiting (the command line's synchronous analyze). */
+export function reportErfSync(source: GraphSource, maxElements = 1 << 28): ErfSectionInput | { unavailable: string } {
+  try {
+    const job = reportJob(source, maxElements);
+    const parts = Array.from({ length: job.samples }, (_, index) => erfTask({ kind: 'gradient', ...job, index }) as ErfGradientResult);
+    return sectionOf(erfTask({ kind: 'summary', mode: job.mode, parts, heatmap: false, stages: true }) as ErfSummary);
+  } catch (e) {
+    if (e instanceof ConvlensError) return { unavailable: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+
 export async function reportErf(source: GraphSource, maxElements = 1 << 28): Promise<ErfSectionInput | { unavailable: string }> {
   try {
-    const s = await computeErf(inlineRunner, {
-      source,
-      mode: 'random',
-      samples: REPORT_ERF_SAMPLES,
-      inputs: {},
-      weights: {},
-      weightInit: source.kind === 'onnx' ? 'file' : 'seed',
-      seed: 0,
-      target: { layer: '', channels: null, position: null },
-      stages: true,
-      heatmap: false,
-      maxElements,
-    });
-    return { layer: s.target.layer, mode: s.mode, samples: s.inputs, map: s.magnitude.data, stats: s.stats, stages: s.stages };
+    return sectionOf(await computeErf(inlineRunner, reportJob(source, maxElements)));
   } catch (e) {
     if (e instanceof ConvlensError) return { unavailable: `${e.code}: ${e.message}` };
     throw e;

@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
 import { computeExtras, planExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
+import { reportErfSync } from '../analysis/erf-report.js';
 import { reportMarkdown } from '../analysis/formats/markdown.js';
 import { netronAttachment, onnxNodes } from '../analysis/formats/netron.js';
 import { inferGraph } from '../analysis/infer.js';
@@ -68,6 +69,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--convention <name>', `add another tool's count beside convlens's MACs: ${PRESETS.map((p) => p.name).join(', ')}`)
     .option('--explain', 'json: add every per-layer figure\'s formula with its values substituted', false)
     .option('--deployed', 'add the deployed graph: the costs after the inference fusions (BN folded into the conv, conv + residual add + activation), beside the trained graph', false)
+    .option('--erf', 'html: add the effective receptive field of the final feature map (its centre unit, mean |gradient| over 4 seeded random inputs: runs the network forward and backward)', false)
     .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)
     .option('--max-macs <n>', 'fail (exit 1) above this many MACs', number)
     .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', number)
@@ -96,6 +98,7 @@ interface AnalyzeFlags {
   convention?: string;
   explain: boolean;
   deployed: boolean;
+  erf: boolean;
   maxParams?: number;
   maxMacs?: number;
   maxMemory?: number;
@@ -110,6 +113,10 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   const onnx = isOnnxTarget(target);
   if (o.format === 'netron' && !onnx) {
     io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${target}' is ${ZOO_BY_NAME.has(target) ? 'a zoo model' : 'a JSON spec'}: export it to ONNX first, or use --format json`);
+    return EXIT.INVALID_INPUT;
+  }
+  if (o.erf && o.format !== 'html') {
+    io.err(`convlens: --erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``);
     return EXIT.INVALID_INPUT;
   }
   if (o.maxLatency !== undefined && o.device === undefined) {
@@ -149,7 +156,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       text = reportMarkdown(report, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
       break;
     case 'html':
-      text = reportHtml({ report, memory, roofline: rl, deployed }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
+      text = reportHtml({ report, memory, roofline: rl, deployed, ...(o.erf && { erf: reportErfSync(source) }) }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
       break;
     case 'netron': {
       const { attachment, skipped } = netronAttachment(report, onnxNodes((source as { bytes: Uint8Array }).bytes));

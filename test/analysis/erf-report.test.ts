@@ -5,7 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { reportErf } from '../../src/analysis/erf-report.js';
+import { reportErf, reportErfSync } from '../../src/analysis/erf-report.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { reportHtml } from '../../src/analysis/formats/html.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
 import { erfSection } from '../../src/analysis/formats/erf-svg.js';
 
 const spec = (name: string) => JSON.parse(readFileSync(new URL(`../../examples/specs/${name}`, import.meta.url), 'utf8')) as unknown;
@@ -31,5 +35,16 @@ describe('the ERF section of the HTML report', () => {
     const erf = await reportErf({ kind: 'spec', spec: { inputs: [{ name: 'x', shape: [1, 8] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 2 }] } });
     expect(erf).toEqual({ unavailable: expect.stringContaining('INVALID_OPTION') });
     expect(erfSection(erf)).toContain('<p class="small">Not computed: INVALID_OPTION');
+  });
+
+  it('the synchronous form (the CLI) gives the same numbers, and reportHtml puts the section after the receptive-field chart', async () => {
+    const source = { kind: 'spec' as const, spec: spec('three-3x3-convs.json') };
+    const erf = reportErfSync(source);
+    expect(erf).toEqual(await reportErf(source));
+    const graph = parseNetworkSpec(spec('three-3x3-convs.json'));
+    const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inferGraph(graph));
+    const html = reportHtml({ report, erf });
+    expect(html.indexOf('<section id="erf">')).toBeGreaterThan(html.indexOf('<section id="receptive-field">'));
+    expect(reportHtml({ report })).not.toContain('id="erf"');
   });
 });

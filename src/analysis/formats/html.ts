@@ -25,6 +25,8 @@ import type { ModuleSummary, TopMetric } from '../modules.js';
 import type { Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
 import { deployedHtml } from './deployed.js';
+import { erfSection } from './erf-svg.js';
+import type { ErfSectionInput } from './erf-svg.js';
 import { layersChart, memoryChart, opsChart, receptiveFieldChart, rooflineChart } from './html-charts.js';
 import type { Chart } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
@@ -51,6 +53,8 @@ export interface HtmlInput {
   footprint?: TorchinfoFootprint;
   /** analysis/deployed.ts: the deployed (inference-fused) graph beside the trained one (omitted when absent). */
   deployed?: DeployedReport;
+  /** analysis/erf-report.ts: the final feature map's effective receptive field (omitted when absent). */
+  erf?: ErfSectionInput | { unavailable: string };
 }
 
 /** The policy the document declares for itself: no script, no request, its own <style> only. */
@@ -252,6 +256,7 @@ export function reportHtml(input: HtmlInput, options: Partial<HtmlOptions> = {})
     section('layers', 'MACs and params per layer', figure(layersChart(report))),
     opsSection(modules, opsChart(modules)),
     section('receptive-field', 'Receptive field along depth', figure(receptiveFieldChart(report))),
+    input.erf ? erfSection(input.erf) : '',
     memory
       ? memorySection(memory, footprint, memoryChart(report, memory))
       : section('memory', 'Memory', `<pre class="torchinfo">${esc(footprint.lines.join('\n'))}</pre><p class="small">No activation timeline: the memory analysis was not run.</p>`),
