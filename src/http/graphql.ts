@@ -162,7 +162,7 @@ export async function graphqlRoutes(
           const render = renderOptions(selected, source);
           return pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), { signal: signalOf(ctx) });
         },
-        compare: (_: unknown, args: Record<string, any>, ctx: Context) => {
+        compare: (_: unknown, args: Record<string, any>, ctx: Context, info: GraphQLResolveInfo) => {
           const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'compare');
           const before = networkSource(args.old ?? {}, '$.old');
           const after = networkSource(args.new ?? {}, '$.new');
@@ -174,8 +174,12 @@ export async function graphqlRoutes(
             ...(device !== undefined && { device }),
             gates: gatesOf(args.gates ?? undefined) as CompareTask['gates'],
             allowIncomplete: args.allowIncomplete === true,
+            // the pull-request comment is rendered in the worker when selected
+            markdown: selectedFields(info).has('markdown'),
           };
-          return pool.run<CompareTaskResult>('compare', task, transfers(before, after), { signal: signalOf(ctx) }).then((r) => ({ ...r.comparison, gates: r.gates ?? null }));
+          return pool
+            .run<CompareTaskResult>('compare', task, transfers(before, after), { signal: signalOf(ctx) })
+            .then((r) => ({ ...r.comparison, gates: r.gates ?? null, markdown: r.markdown ?? null }));
         },
         sweep: (_: unknown, args: Record<string, any>, ctx: Context) => {
           const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'sweep');

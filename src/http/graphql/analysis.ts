@@ -234,7 +234,8 @@ export const analysisTypeResolvers = {
   },
   Comparison: {
     gates: (p: Parent) => p.gates ?? null,
-    markdown: (p: Parent) => comparisonMarkdown(p as never, p.gates),
+    // rendered in the compare task when selected (graphql.ts); the fallback renders here
+    markdown: (p: Parent) => p.markdown ?? comparisonMarkdown(p as never, p.gates ?? undefined),
   },
   LayerDiff: {
     opBefore: (p: Parent) => p.op.before,
