@@ -15,6 +15,7 @@
  * `?format=` wins over Accept. Without either the route's first format answers; an Accept that
  * allows none of the route's media types is 406 NOT_ACCEPTABLE.
  */
+import type { FastifyReply } from 'fastify';
 import { HTML_MEDIA_TYPE } from '../analysis/formats/html.js';
 import { ConvlensError } from '../errors.js';
 import { acceptQuality } from './pages.js';
@@ -33,6 +34,13 @@ export const MEDIA_TYPES: Record<ReportFormat, string> = {
 
 /** The media type Accept names each negotiable format by (netron is JSON: ?format= only). */
 const ACCEPT_TYPES: Partial<Record<ReportFormat, string>> = { json: 'application/json', csv: 'text/csv', md: 'text/markdown', html: 'text/html' };
+
+/** The answer depends on Accept: say so to caches (RFC 9110 §12.5.5), keeping any Vary already set (CORS's Origin). */
+export function varyAccept(reply: FastifyReply): void {
+  const vary = reply.getHeader('vary');
+  const list = vary === undefined ? [] : String(vary).split(',').map((v) => v.trim()).filter(Boolean);
+  if (!list.some((v) => v.toLowerCase() === 'accept' || v === '*')) reply.header('vary', [...list, 'Accept'].join(', '));
+}
 
 /**
  * The format to answer in: `?format=` when given (checked against `offered`: INVALID_OPTION at

@@ -25,7 +25,7 @@ import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import { bodyCharge, requestSignal } from './admission.js';
 import { RawJson, readForm } from './body.js';
 import { fieldsOf } from './compute.js';
-import { chooseFormat, MEDIA_TYPES } from './formats.js';
+import { chooseFormat, MEDIA_TYPES, varyAccept } from './formats.js';
 import type { ReportFormat } from './formats.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
@@ -114,6 +114,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
   app.post('/v1/compare', OFFLOAD, async (request, reply) => {
     const q = parseRequest(CompareQuery, withoutNamedInputs(request.query), { in: 'query' });
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['json', 'md']);
+    varyAccept(reply);
     const body = await readReportBody(request, limits, ['format']);
     const result = await runReportTask<CompareTaskResult>(pool, 'compare', body, requestSignal(request), format === 'md');
     if (format === 'md') return reply.type(MEDIA_TYPES.md).send(result.markdown);
@@ -138,6 +139,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     }
     const q = parseRequest(ModelReportQuery, request.query, { in: 'query' });
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['html', 'json', 'md', 'csv']);
+    varyAccept(reply);
     const options = queryOptions(q) ?? ReportOptionsSchema.parse({});
     return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution }, options }, format, requestSignal(request));
   });

@@ -25,7 +25,7 @@ import { bodyCharge, requestSignal } from './admission.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
 import type { AnalyzeTask } from '../runtime/tasks.js';
-import { chooseFormat, MEDIA_TYPES, REPORT_FORMATS } from './formats.js';
+import { chooseFormat, MEDIA_TYPES, REPORT_FORMATS, varyAccept } from './formats.js';
 import type { ReportFormat } from './formats.js';
 import { reportRoutes } from './reports.js';
 
@@ -112,6 +112,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
     const rawQuery = request.query as Record<string, unknown>;
     const query = analyzeQuery(rawQuery);
     const format = chooseFormat(query.format as ReportFormat | undefined, request.headers.accept, REPORT_FORMATS);
+    varyAccept(reply);
     if (request.body instanceof RawJson) {
       if (format === 'netron') throw netronNeedsOnnx();
       const { text } = request.body;

@@ -97,6 +97,12 @@ describe('POST /v1/analyze: formats', () => {
     }
   });
 
+  it('answers that depend on Accept say so: Vary: Accept (analyze, a model\'s report, compare)', async () => {
+    expect((await post('/v1/analyze').send(tiny).expect(200)).headers.vary).toMatch(/\bAccept\b/);
+    expect((await request(app.server).get('/v1/models/resnet18/report').expect(200)).headers.vary).toMatch(/\bAccept\b/);
+    expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet18' }).expect(200)).headers.vary).toMatch(/\bAccept\b/);
+  });
+
   it('q-values decide (text/csv;q=0.5 vs text/markdown), and ?format= wins over Accept', async () => {
     const res = await post('/v1/analyze').set('accept', 'text/csv;q=0.5, text/markdown').send(tiny).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/markdown/);
