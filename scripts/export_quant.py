@@ -15,7 +15,8 @@ outputs they must give.
   qresnet18_stripped.onnx  torchvision's quantizable ResNet-18 (random weights), fused, calibrated and
                   converted with fbgemm, exported (opset 13) as QDQ, its int8 weight Constants
                   stripped of their data (shapes only: the analysis test needs no values).
-Run from the repository root: /usr/bin/python3 scripts/export_quant.py [--resnet-only]
+  qop_head.onnx   QuantizeLinear → QLinearConcat → QLinearGlobalAveragePool (com.microsoft) → DequantizeLinear.
+Run from the repository root: /usr/bin/python3 scripts/export_quant.py [--resnet-only | --head-only]
 """
 import json
 import sys
@@ -126,11 +127,41 @@ def qresnet18():
     onnx.save(model, str(path))
 
 
+def qop_head():
+    """QuantizeLinear → QLinearConcat (com.microsoft, the input with itself at another scale) → QLinearGlobalAveragePool → DequantizeLinear."""
+    x = RNG.standard_normal((1, 2, 4, 3)).astype(np.float32)
+    sx, zx, sc, zc, sp, zp = np.float32(0.02), np.uint8(128), np.float32(0.03), np.uint8(120), np.float32(0.01), np.uint8(100)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"], name="quant"),
+        helper.make_node("QLinearConcat", ["sc", "zc", "xq", "sx", "zx", "xq", "sx", "zx"], ["cq"], name="qconcat", domain="com.microsoft", axis=1),
+        helper.make_node("QLinearGlobalAveragePool", ["cq", "sc", "zc", "sp", "zp"], ["pq"], name="qpool", domain="com.microsoft", channels_last=0),
+        helper.make_node("DequantizeLinear", ["pq", "sp", "zp"], ["y"], name="dequant"),
+    ]
+    inits = [numpy_helper.from_array(np.asarray(v), n) for n, v in [("sx", sx), ("zx", zx), ("sc", sc), ("zc", zc), ("sp", sp), ("zp", zp)]]
+    graph = helper.make_graph(nodes, "qop_head", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 1, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)], producer_name="convlens scripts/export_quant.py")
+    onnx.save(model, str(OUT / "qop_head.onnx"))
+    xq = quantize(x, sx, zx, "uint8")
+    req = np.clip(np.rint((((xq.astype(np.float32) - 128) * sx).astype(np.float32) / sc).astype(np.float32)) + 120, 0, 255).astype(np.uint8)
+    cq = np.concatenate([req, req], 1)
+    s = np.float32(sc / np.float32(sp * 12))
+    total = cq.astype(np.int64).sum(axis=(2, 3), keepdims=True) - 120 * 12
+    pq = np.clip(np.rint((total.astype(np.float32) * s).astype(np.float32)) + 100, 0, 255).astype(np.uint8)
+    y = ((pq.astype(np.float32) - 100) * sp).astype(np.float32)
+    return {"input": x.flatten().tolist(), "inputShape": list(x.shape), "output": y.flatten().tolist(), "outputShape": list(y.shape)}
+
+
 def main():
+    if "--head-only" in sys.argv:
+        truth = json.loads((OUT / "truth.json").read_text())
+        truth["qop_head"] = qop_head()
+        (OUT / "truth.json").write_text(json.dumps(truth) + "\n")
+        return
     qresnet18()
     if "--resnet-only" in sys.argv:
         return
-    truth = {"torch": torch.__version__, "onnx": onnx.__version__, "qdq_torch": torch_qdq(), "qop": qop()}
+    truth = {"torch": torch.__version__, "onnx": onnx.__version__, "qdq_torch": torch_qdq(), "qop": qop(), "qop_head": qop_head()}
     (OUT / "truth.json").write_text(json.dumps(truth) + "\n")
     print("wrote", sorted(p.name for p in OUT.iterdir()))
 

@@ -185,6 +185,21 @@ def main():
     case("qlinearMul a=[2,3,4] b=[3,1] broadcast uint8", "qlinearMul", {"dtype": "uint8"}, [a, sa, za, b, sb, zb, sy, zy],
          [np.clip(np.rint(((fa * fb).astype(np.float32) / sy).astype(np.float32)) + 128, 0, 255).astype(np.uint8)])
 
+    # com.microsoft QLinearGlobalAveragePool and QLinearConcat (ONNX Runtime's formulas, float32)
+    x = qints((2, 3, 5, 4), "uint8")
+    sx, zx, sy, zy = np.float32(0.05), np.uint8(100), np.float32(0.02), np.uint8(60)
+    area = 20
+    s = np.float32(sx / np.float32(sy * area))
+    total = x.astype(np.int64).sum(axis=(2, 3), keepdims=True) - int(zx) * area
+    y = np.clip(np.rint((total.astype(np.float32) * s).astype(np.float32)) + 60, 0, 255).astype(np.uint8)
+    case("qlinearGlobalAvgPool x=[2,3,5,4] uint8 (ONNX Runtime's sum·sx/(sy·HW))", "qlinearGlobalAvgPool", {"dtype": "uint8"}, [x, sx, zx, sy, zy], [y])
+    a = qints((1, 2, 3, 3), "uint8")
+    b = qints((1, 3, 3, 3), "uint8")
+    sa, za, sb, zb, sy, zy = np.float32(0.1), np.uint8(128), np.float32(0.03), np.uint8(5), np.float32(0.07), np.uint8(120)
+    req = lambda v, s0, z0: np.clip(np.rint((((v.astype(np.float32) - np.float32(z0)) * s0).astype(np.float32) / sy).astype(np.float32)) + np.float32(zy), 0, 255).astype(np.uint8)
+    case("qlinearConcat axis=1 of [1,2,3,3] and [1,3,3,3], each requantized", "qlinearConcat", {"axis": 1, "dtype": "uint8"},
+         [np.asarray(sy), np.asarray(zy), a, np.asarray(sa), np.asarray(za), b, np.asarray(sb), np.asarray(zb)], [np.concatenate([req(a, sa, za), req(b, sb, zb)], 1)])
+
     OUT.write_text(json.dumps({"torch": torch.__version__, "source": "onnx backend test cases + ONNX spec formulas", "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")
 

@@ -7,6 +7,7 @@ import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
 import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
+import { qlinearGlobalAvgPool, qlinearConcat } from './quant-extra.js';
 import { nonMaxSuppression, roiAlign } from './detection.js';
 import { ifSelect, loopContinue } from './control.js';
 import { add, concat, div, mul, sub } from './merge.js';
@@ -54,6 +55,8 @@ export const OPS: readonly OpDef[] = [
   matMulInteger,
   qlinearAdd,
   qlinearMul,
+  qlinearGlobalAvgPool,
+  qlinearConcat,
   nonMaxSuppression,
   roiAlign,
   ifSelect,

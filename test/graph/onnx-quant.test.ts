@@ -104,6 +104,17 @@ describe('a QOperator model: QuantizeLinear → QLinearConv → QLinearAdd (com.
   });
 });
 
+describe('com.microsoft QLinearConcat and QLinearGlobalAveragePool (a QOperator head)', () => {
+  it('analyses completely ([1, 4, 1, 1]) and runs to ONNX Runtime\'s formulas exactly', () => {
+    const { report } = load('qop_head');
+    expect(report.totals.complete).toBe(true);
+    expect(report.layers.map((l) => l.op)).toEqual(['quantizeLinear', 'qlinearConcat', 'qlinearGlobalAvgPool', 'dequantizeLinear']);
+    expect(report.outputs[0].shape).toEqual([1, 4, 1, 1]);
+    const y = runOf('qop_head');
+    expect(Array.from(y.data)).toEqual(truth.qop_head.output.map(Math.fround));
+  });
+});
+
 describe("torchvision's quantizable ResNet-18, fbgemm int8, exported as QDQ (weights stripped)", () => {
   it('analyses completely: the float ResNet-18 with BNs folded into conv biases, 11,689,512 − 9,600 γβ + 4,800 biases = 11,684,712 params; 1,814,073,344 MACs, all between Q/DQ', () => {
     const { report } = load('qresnet18_stripped');

@@ -1,6 +1,7 @@
 /**
  * ONNX quantization operators → convlens ops (ops/quant.ts, ops/quant-linear.ts), attributes per
- * the ONNX operator specs (opsets 10–21) and com.microsoft's contrib ops (QLinearAdd, QLinearMul).
+ * the ONNX operator specs (opsets 10–21) and com.microsoft's contrib ops (QLinearAdd, QLinearMul,
+ * QLinearGlobalAveragePool, QLinearConcat).
  * The quantized element type comes from the zero point's type (uint8 when it is absent, as the
  * spec says), or output_dtype (opset 21). Integer weights (QLinearConv's w and B, a constant B of
  * QLinearMatMul or MatMulInteger) bind to the op as weights, so they count as parameters; scales
@@ -102,7 +103,12 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   // com.microsoft contrib ops (onnxruntime's quantizer writes them for Add and Mul)
   QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }),
   QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }),
+  QLinearGlobalAveragePool(ctx) {
+    if (ctx.a.int('channels_last', 0) !== 0) throw new Unsupported('channels_last 1 (NHWC)');
+    return ctx.same('qlinearGlobalAvgPool', { dtype: quantDtype(ctx, 4) });
+  },
+  QLinearConcat: (ctx) => ctx.same('qlinearConcat', { axis: ctx.a.int('axis', 0), dtype: quantDtype(ctx, 1) }),
 };
 
 /** Ops of the com.microsoft domain the importer maps (through the same table). */
-export const MICROSOFT_OPS: ReadonlySet<string> = new Set(['QLinearAdd', 'QLinearMul']);
+export const MICROSOFT_OPS: ReadonlySet<string> = new Set(['QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool', 'QLinearConcat']);
