@@ -5,7 +5,8 @@ import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
-import { quantizeLinear, dequantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
+import { layerScale, positionEmbedding, classToken } from './learned.js';
+import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
 import { qlinearGlobalAvgPool, qlinearConcat } from './quant-extra.js';
 import { nonMaxSuppression, roiAlign } from './detection.js';
@@ -47,8 +48,12 @@ export const OPS: readonly OpDef[] = [
   linear,
   matmul,
   multiHeadAttention,
+  layerScale,
+  positionEmbedding,
+  classToken,
   quantizeLinear,
   dequantizeLinear,
+  dynamicQuantizeLinear,
   qlinearConv,
   convInteger,
   qlinearMatMul,
