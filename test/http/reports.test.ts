@@ -135,6 +135,14 @@ describe('POST /v1/analyze: formats', () => {
     expect(res.body.metrics.some((m: { target: string; name: string }) => m.target === '/conv1/Conv' && m.name === 'macs')).toBe(true);
   });
 
+  it('?format=html on an uploaded ONNX file (unet.onnx): the self-contained report with its five charts', async () => {
+    const unet = readFileSync(new URL('../fixtures/onnx/unet.onnx', import.meta.url));
+    const res = await post('/v1/analyze?format=html&device=jetson-orin-nano-8gb').set('content-type', 'application/octet-stream').send(unet).expect(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    for (const chart of ['layers', 'ops', 'receptive-field', 'memory', 'roofline']) expect(res.text, chart).toContain(`data-chart="${chart}"`);
+    expect(res.text).toContain('ONNX file');
+  });
+
   it('bad formats are 4xx with code and path: ?format=pdf, netron without an ONNX file, an Accept the route cannot answer', async () => {
     const pdf = await post('/v1/analyze?format=pdf').send(tiny).expect(400);
     expect(pdf.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.format' });
