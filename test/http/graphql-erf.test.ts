@@ -60,4 +60,12 @@ describe('GraphQL effectiveReceptiveField', () => {
     expect(res.body.data.effectiveReceptiveField).toBeNull();
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.channels[0]' });
   });
+
+  it('it weighs 25, as run does: three in one operation are QUERY_TOO_COMPLEX, and GET does not run it', async () => {
+    const one = (alias: string) => `${alias}: effectiveReceptiveField(model: "resnet18", resolution: 32, samples: 1) { layer }`;
+    const res = await gql(`{ ${one('a')} ${one('b')} ${one('c')} }`).expect(400);
+    expect(res.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    const get = await request(app.server).get('/graphql').query({ query: `{ ${one('a')} }` });
+    expect(get.status).toBe(405);
+  });
 });

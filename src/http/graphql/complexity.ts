@@ -30,7 +30,7 @@ export const LIMITS = { rootWeight: 50, fields: 500, depth: 12 } as const;
 export type Limits = { rootWeight: number; fields: number; depth: number };
 
 /** Query fields that start worker tasks weigh more than catalog reads (weight 1). */
-export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, sweep: 25, compare: 20, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
+export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, sweep: 25, effectiveReceptiveField: 25, compare: 20, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
 
 /** The type whose fields of NESTED_FIELD_WEIGHT add work to their analysis (computed in its worker task). */
 const WEIGHED_TYPE = 'Report';
