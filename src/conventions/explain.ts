@@ -7,7 +7,8 @@
  *
  * The values are read from the layer's shapes and attributes, and the formulas restate the op
  * headers in src/ops (conv.ts, conv-transpose.ts, deform-conv.ts, linear.ts, norm.ts, pool.ts,
- * upsample.ts, activation.ts, merge.ts, reduction.ts); the substituted expression is evaluated and
+ * upsample.ts, activation.ts, merge.ts, reduction.ts; the families of issue 10 in
+ * explain-families.ts); the substituted expression is evaluated and
  * compared with the figure the report carries (`agrees`), so an explanation can never silently
  * disagree with the number it explains (test/conventions/explain.test.ts checks every layer of
  * every zoo model).
@@ -18,60 +19,12 @@ import type { LayerReport, Report } from '../analysis/report.js';
 import { coveredPositions } from '../ops/conv-transpose.js';
 import { pair } from '../ops/geometry.js';
 import { numel } from '../ops/types.js';
-import type { Shape } from '../ops/types.js';
 import { layerFacts, resampleMode } from './families.js';
+import { morePartsOf } from './explain-families.js';
+import { L, V, ZERO, add, dims, evaluate, fmt, mul, render, sub } from './explain-expr.js';
+import type { Expr, Parts } from './explain-expr.js';
 import { FAMILIES } from './types.js';
 import type { Family, LayerFacts } from './types.js';
-
-/** A small expression: a named value (one or more numbers multiplied), a literal, a product, a sum or a difference. */
-type Expr =
-  | { k: 'v'; label: string; v: readonly number[] }
-  | { k: 'lit'; v: number }
-  | { k: 'mul'; p: Expr[] }
-  | { k: 'add'; p: Expr[] }
-  | { k: 'sub'; a: Expr; b: Expr };
-
-const V = (label: string, ...v: number[]): Expr => ({ k: 'v', label, v });
-const L = (v: number): Expr => ({ k: 'lit', v });
-const mul = (...p: Expr[]): Expr => ({ k: 'mul', p });
-const add = (...p: Expr[]): Expr => ({ k: 'add', p });
-const sub = (a: Expr, b: Expr): Expr => ({ k: 'sub', a, b });
-const ZERO = L(0);
-
-function evaluate(e: Expr): number {
-  switch (e.k) {
-    case 'v':
-      return e.v.reduce((p, x) => p * x, 1);
-    case 'lit':
-      return e.v;
-    case 'mul':
-      return e.p.reduce((p, x) => p * evaluate(x), 1);
-    case 'add':
-      return e.p.reduce((s, x) => s + evaluate(x), 0);
-    case 'sub':
-      return evaluate(e.a) - evaluate(e.b);
-  }
-}
-
-const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
-/** Factors stay bare (56·56); large sub-totals get thousands separators. */
-const num = (n: number) => (Math.abs(n) >= 10_000 ? fmt(n) : String(n));
-
-function render(e: Expr): string {
-  switch (e.k) {
-    case 'v':
-      return `${e.label} ${e.v.map(num).join('·')}`;
-    case 'lit':
-      return num(e.v);
-    case 'mul':
-      return e.p.map((x) => (x.k === 'add' || x.k === 'sub' ? `(${render(x)})` : render(x))).join(' · ');
-    case 'add':
-      return e.p.map(render).join(' + ');
-    case 'sub':
-      return `${render(e.a)} − ${e.b.k === 'add' || e.b.k === 'sub' ? `(${render(e.b)})` : render(e.b)}`;
-  }
-}
-
 
 export const FormulaSchema = z.object({
   value: z.number().describe('the substituted expression, evaluated'),
@@ -110,16 +63,7 @@ function formula(e: Expr, reported: number): Formula {
   return { value, reported, agrees: value === reported, formula: text };
 }
 
-/** What the op headers say one layer costs, as expressions over its shapes and attributes. */
-interface Parts {
-  macs: Expr;
-  exact: Expr;
-  bias: Expr;
-  elementwise: Expr;
-  params: Expr;
-}
 
-const dims = (label: string, s: Shape): Expr => V(label, ...s);
 const kernel = (f: LayerFacts): [number, number] => pair(f.attrs.kernelSize as number | [number, number]);
 const trainable = (f: LayerFacts) => f.weights.filter((w) => w.trainable);
 const hasBias = (f: LayerFacts) => trainable(f).some((w) => w.name === 'bias');
@@ -237,6 +181,8 @@ function elementwiseOf(f: LayerFacts): Expr {
 }
 
 function parts(f: LayerFacts): Parts {
+  const more = morePartsOf(f);
+  if (more) return more;
   switch (f.family) {
     case 'conv':
       return convParts(f, false);

@@ -1,0 +1,171 @@
+/**
+ * Formulas of the operator families issue 10 added, for explain.ts: attention, einsum, the
+ * learned tensors, layer/group/instance norm, the transformer activations, reductions,
+ * element-wise math and logic, sequences, scatter, nonZero, topK, gridSample, the quantized ops
+ * and the detection ops. Each restates its op file's header (src/ops/attention.ts, einsum.ts,
+ * learned.ts, norm-group.ts, activation-more.ts, softmax.ts, reduction.ts, math.ts, logic.ts,
+ * pointwise.ts, sequence.ts, scatter.ts, select.ts, topk.ts, grid-sample.ts, quant.ts,
+ * quant-linear.ts, detection.ts); explain.ts evaluates it and compares it with the report.
+ * An op is told apart inside its family by the identity of its OpDef, as families.ts does.
+ */
+import type { AttentionPlan } from '../ops/attention.js';
+import type { EinsumPlan } from '../ops/einsum.js';
+import type { NormPlan } from '../ops/norm-group.js';
+import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/quant.js';
+import { qlinearConv, qlinearMatMul } from '../ops/quant-linear.js';
+import { reduceL2 } from '../ops/reduction.js';
+import { numel } from '../ops/types.js';
+import type { OpDef } from '../ops/types.js';
+import { L, V, ZERO, add, dims, mul, sub } from './explain-expr.js';
+import type { Expr, Parts } from './explain-expr.js';
+import type { Family, LayerFacts } from './types.js';
+
+/** FLOPs per element of the one-op families whose rate does not depend on attributes (activation-more.ts, softmax.ts, learned.ts). */
+export const PER_ELEMENT_MORE: Partial<Record<Family, number>> = {
+  tanh: 1,
+  erf: 1,
+  mish: 5,
+  elu: 4,
+  selu: 5,
+  celu: 5,
+  softplus: 5,
+  softsign: 3,
+  hardTanh: 2,
+  prelu: 2,
+  logSoftmax: 5,
+  layerScale: 1,
+  positionEmbedding: 1,
+  mathUnary: 1,
+  cumSum: 1,
+};
+
+/** quant.ts: quantize 5 (divide, round, add zero point, two clamps), dequantize 2, dynamic quantize 7, per element. */
+const QUANTIZE_RATE = new Map<OpDef, number>([
+  [quantizeLinear, 5],
+  [dequantizeLinear, 2],
+  [dynamicQuantizeLinear, 7],
+]);
+/** quant-linear.ts: requantizing an output is 5 FLOPs (scale, round, zero point, two clamps); ConvInteger and MatMulInteger keep int32. */
+const REQUANTIZE = 5;
+const REQUANTIZES = new Set<OpDef>([qlinearConv, qlinearMatMul]);
+
+const trainableParams = (f: LayerFacts): Expr => {
+  const w = f.weights.filter((x) => x.trainable).map((x) => dims(x.name, x.shape));
+  return w.length ? add(...w) : ZERO;
+};
+const only = (elementwise: Expr, f: LayerFacts): Parts => ({ macs: ZERO, exact: ZERO, bias: ZERO, elementwise, params: trainableParams(f) });
+
+/** attention.ts: S sequences of T tokens, C channels, h heads of d = C/h. */
+function attentionParts(f: LayerFacts): Parts {
+  const p = f.plan as AttentionPlan;
+  const { c, heads: h, t, s } = p;
+  const d = c / h;
+  const tokens = V('tokens', s * t);
+  const bias = f.weights.some((w) => w.name === 'inProjBias');
+  return {
+    macs: mul(tokens, add(mul(L(4), V('C²', c, c)), mul(L(2), V('T', t), V('C', c)))),
+    exact: add(
+      mul(tokens, V('3C', 3 * c), sub(mul(L(2), V('C', c)), L(1))),
+      mul(V('S·h·T²', s, h, t, t), sub(mul(L(2), V('d', d)), L(1))),
+      mul(V('S·h·T·d', s, h, t, d), sub(mul(L(2), V('T', t)), L(1))),
+      mul(tokens, V('C', c), sub(mul(L(2), V('C', c)), L(1))),
+    ),
+    bias: bias ? mul(tokens, V('4C', 4 * c)) : ZERO,
+    elementwise: add(mul(tokens, V('C (q scaled)', c)), mul(V('softmax per score', 5), V('S·h·T²', s, h, t, t))),
+    params: trainableParams(f),
+  };
+}
+
+/** einsum.ts: L = ∏ of every label's size; a contraction of k ≥ 2 operands is (k − 1)·L MACs. */
+function einsumParts(f: LayerFacts): Parts {
+  const { sizes, labels, outRank } = f.plan as EinsumPlan;
+  const all = V(`L (${String(f.attrs.equation)})`, ...sizes);
+  const ops = f.inputs.length;
+  const y = numel(f.outputs[0]);
+  if (ops >= 2 && labels.length > outRank) {
+    const macs = mul(V('operands − 1', ops - 1), all);
+    const summed = V('summed labels', ...sizes.slice(outRank));
+    const exact = y === 0 ? ZERO : mul(sub(mul(L(2), V('operands − 1', ops - 1), summed), L(1)), dims('outputs', f.outputs[0]));
+    return { macs, exact, bias: ZERO, elementwise: ZERO, params: ZERO };
+  }
+  return only(ops >= 2 ? mul(V('operands − 1', ops - 1), all) : sub(all, dims('outputs', f.outputs[0])), f);
+}
+
+/** norm-group.ts: 5 per element + 4 per group + the affine map (1 per γ, 1 per β); running statistics: the affine map only (at least 1). */
+function normElementwise(f: LayerFacts): Expr {
+  const p = f.plan as NormPlan;
+  const x = dims('elements', f.inputs[0]);
+  const affineOps = f.weights.filter((w) => w.trainable && (w.name === 'weight' || w.name === 'bias')).length;
+  if (p.running) return mul(x, V(affineOps ? 'scale+shift' : 'normalise', Math.max(1, affineOps)));
+  const perElement = affineOps ? add(V('statistics', 5), V('affine', affineOps)) : V('statistics', 5);
+  return add(mul(x, perElement), mul(V('groups', p.outer * p.inner), V('per group', 4)));
+}
+
+/** The new families' formulas, or null for a family explain.ts handles itself. */
+export function morePartsOf(f: LayerFacts): Parts | null {
+  const x = f.inputs[0];
+  const y = f.outputs[0];
+  const outs = dims('outputs', y);
+  switch (f.family) {
+    case 'attention':
+      return attentionParts(f);
+    case 'einsum':
+      return einsumParts(f);
+    case 'layerNorm':
+    case 'groupNorm':
+    case 'instanceNorm':
+      return only(normElementwise(f), f);
+    case 'gelu':
+      return only(mul(V(`per element (${f.attrs.approximate === 'tanh' ? 'tanh' : 'erf'})`, f.attrs.approximate === 'tanh' ? 9 : 5), dims('elements', x)), f);
+    case 'classToken':
+      return only(ZERO, f);
+    case 'reduce': {
+      const axes = (f.plan as { axes: number[] }).axes;
+      if (axes.length === 0) return only(ZERO, f);
+      return only(f.op === reduceL2 ? mul(L(2), dims('inputs', x)) : sub(dims('inputs', x), outs), f);
+    }
+    case 'argReduce':
+      return only(sub(dims('inputs', x), outs), f);
+    case 'mathBinary':
+    case 'logic':
+      // pointwise.ts: 1 per output element per operation; a variadic op of k inputs does k − 1
+      return only(f.op.variadic ? mul(sub(V('inputs', f.inputs.length), L(1)), outs) : mul(V('per output', 1), outs), f);
+    case 'range':
+      return only(mul(V('per element', 1), outs), f);
+    case 'scatter':
+      return only(f.attrs.reduction === 'none' || f.attrs.reduction === undefined ? ZERO : dims('updates', f.inputs[2]), f);
+    case 'nonZero':
+      return only(mul(V('compare', 1), dims('inputs', x)), f);
+    case 'topK': {
+      const k = (f.plan as { k: number }).k;
+      return only(mul(dims('inputs', x), V('⌈log₂(k + 1)⌉', Math.ceil(Math.log2(k + 1)))), f);
+    }
+    case 'gridSample':
+      return only(f.attrs.mode === 'bilinear' ? mul(V('bilinear per output', 7), outs) : ZERO, f);
+    case 'quantize':
+      return only(mul(V('per element', QUANTIZE_RATE.get(f.op) ?? 0), dims('elements', x)), f);
+    case 'quantArithmetic':
+      return only(mul(V('dequantize ×2, op, quantize', 10), outs), f);
+    case 'quantConv':
+    case 'quantMatmul': {
+      // the integer MACs are intMacs, apart from the float MACs (0)
+      const bias = f.weights.some((w) => w.name === 'bias') ? outs : ZERO;
+      return { macs: ZERO, exact: ZERO, bias, elementwise: REQUANTIZES.has(f.op) ? mul(V('requantize', REQUANTIZE), outs) : ZERO, params: trainableParams(f) };
+    }
+    case 'nms': {
+      const { b, c, n } = f.plan as { b: number; c: number; n: number };
+      const perRun = add(V('threshold', n), mul(V('N', n), V('⌈log₂N⌉', Math.ceil(Math.log2(Math.max(n, 1))))), mul(L(3), V('N', n)), mul(V('IoU', 13), V('N(N − 1)/2', (n * (n - 1)) / 2)));
+      return only(mul(V('batches·classes', b, c), perRun), f);
+    }
+    case 'roiAlign': {
+      const a = f.attrs as { samplingRatio: number; outputHeight: number; outputWidth: number; mode: string };
+      const grid = a.samplingRatio > 0 ? a.samplingRatio ** 2 : Math.ceil(x[2] / a.outputHeight) * Math.ceil(x[3] / a.outputWidth);
+      const perOutput = add(mul(V('samples', grid), V('bilinear + pool', 8)), ...(a.mode === 'avg' ? [V('divide', 1)] : []));
+      return only(mul(outs, perOutput), f);
+    }
+    default: {
+      const rate = PER_ELEMENT_MORE[f.family];
+      return rate === undefined ? null : only(mul(V('per element', rate), dims('elements', x)), f);
+    }
+  }
+}
