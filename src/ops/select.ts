@@ -11,7 +11,8 @@
  *
  * nnz depends on the values: known (folded) inputs give it exactly; otherwise the output is
  * analysed at its upper bound nnz = numel(x) with a DATA_DEPENDENT_SHAPE warning (never a failed
- * report), and a run returns the coordinates it finds. FLOPs: nonZero one comparison per input
+ * report). The layers after it are sized at that count, so a run that finds another count is
+ * refused with UNSUPPORTED_OPERATOR (400), never a tensor of the wrong size passed on. FLOPs: nonZero one comparison per input
  * element; gatherND 0 (a read). Receptive fields: nonZero's output holds coordinates, not
  * features (none); gatherND addressing a spatial axis picks positions by value (global), else
  * its slices keep the data's field moved past the index dims.
@@ -75,6 +76,15 @@ export const nonZero: OpDef<Record<string, never>, { known: boolean }> = {
   run(ctx) {
     const x = ctx.inputs[0];
     const { rows, nnz, coords } = nonZeroData(x.data, x.shape);
+    const bound = ctx.outputs[0][1];
+    // the layers after this one were sized at the analysed count: another count cannot flow through them
+    if (nnz !== bound) {
+      throw new ConvlensError(
+        'UNSUPPORTED_OPERATOR',
+        `nonZero found ${nnz} non-zero elements of ${fmtShape(x.shape)}, but the graph was analysed at ${bound} (the count depends on the values); runs whose sizes depend on tensor values are not supported`,
+        { shapes: { x: x.shape }, found: nnz, analysed: bound },
+      );
+    }
     return [tensor([rows, nnz], Float32Array.from(coords))];
   },
   // coordinates, not a function of the values' magnitudes: no gradient

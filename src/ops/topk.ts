@@ -9,7 +9,8 @@
  * k comes from the attribute or the constant `k` input; detection heads compute it as
  * Min(const, Shape(x)[…]), which folds. When it does not fold, k depends on tensor values: the
  * output is analysed at its upper bound x.shape[axis] and a DATA_DEPENDENT_SHAPE warning says so
- * (the report never fails on it); a run then checks the k it reads against that bound's size.
+ * (the report never fails on it); a run then checks the k it reads against that bound's size and
+ * refuses another with UNSUPPORTED_OPERATOR (400).
  * FLOPs: numel(x)·⌈log₂(k + 1)⌉ comparisons (the obvious k-element heap per slice: each entry is
  * compared with the heap's top and, when it enters, sifted down). Receptive field: selecting
  * along a spatial axis picks positions by value, so the field is global; along others it passes.
@@ -84,7 +85,7 @@ export const topK: OpDef<TopKAttrs, TopKPlan> = {
     if (ctx.plan.dataDependent) {
       const given = ctx.inputs[1]?.data[0];
       if (given !== k) {
-        throw new ConvlensError('INVALID_TENSOR', `topK: k = ${given} at run time, but the graph was analysed at the bound k = ${k} (k is computed from tensor values); give k as a constant`, {
+        throw new ConvlensError('UNSUPPORTED_OPERATOR', `topK: k = ${given} at run time, but the graph was analysed at the bound k = ${k} (k is computed from tensor values); runs whose sizes depend on tensor values are not supported: give k as a constant`, {
           shapes: { x: x.shape },
         });
       }
