@@ -78,4 +78,21 @@ describe('multiHeadAttention', () => {
     // v = 2x + 1 = [3, 5, 13], mean 7; y = 0.5·7 − 1 = 2.5 at every position
     expect(y).toEqual([{ shape: [1, 1, 1, 3], data: [2.5, 2.5, 2.5] }]);
   });
+
+  it('a ViT-style hybrid as a spec: 16×16 patchify conv, attention over the 4×4 tokens, pooled classifier — MACs by hand', () => {
+    const r = analyze(
+      net(
+        [1, 3, 64, 64],
+        { op: 'conv2d', outChannels: 32, kernelSize: 16, stride: 16 },
+        mha({ numHeads: 4 }),
+        { op: 'globalAvgPool2d' },
+        { op: 'flatten' },
+        { op: 'linear', outFeatures: 10 },
+      ),
+    );
+    // conv 32·4·4·(3·16·16) + attention 16·(4·32² + 2·16·32) + linear 32·10
+    expect(r.layers.map((l) => l.macs)).toEqual([393_216, 81_920, 0, 0, 320]);
+    expect(r.totals.macs).toBe(393_216 + 81_920 + 320);
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ global: true, size: [64, 64] });
+  });
 });
