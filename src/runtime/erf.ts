@@ -29,14 +29,35 @@ export interface ErfJob {
   limits?: Partial<EngineLimits>;
 }
 
-/** Runs one task somewhere: a worker of the pool, or this thread. */
-export type ErfRunner = <T>(task: ErfTask, transfer: ArrayBuffer[]) => Promise<T>;
-
-export function poolRunner(pool: TaskPool, signal?: AbortSignal): ErfRunner {
-  return <T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, { signal });
+/** Runs one task somewhere: a worker of the pool, or this thread; `parallel` tasks at a time. */
+export interface ErfRunner {
+  <T>(task: ErfTask, transfer: ArrayBuffer[]): Promise<T>;
+  parallel: number;
 }
 
-export const inlineRunner: ErfRunner = async <T>(task: ErfTask) => erfTask(task) as T;
+/**
+ * Over the pool, as many gradient tasks at a time as it has workers: K = 64 samples neither fill
+ * the queue (OVERLOADED for others) nor wait there past their timeout.
+ */
+export function poolRunner(pool: TaskPool, signal?: AbortSignal): ErfRunner {
+  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, { signal }), { parallel: Math.max(1, pool.threads) });
+}
+
+export const inlineRunner: ErfRunner = Object.assign(async <T>(task: ErfTask) => erfTask(task) as T, { parallel: 1 });
+
+/** fn over 0…count − 1, at most `parallel` at once, results in order. */
+async function limited<T>(count: number, parallel: number, fn: (index: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+  return out;
+}
 
 /** Bytes every task reads: in shared memory when several tasks read them (no copy per task). */
 function sharedBytes(bytes: Uint8Array): Uint8Array {
@@ -66,7 +87,7 @@ export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummar
   };
   // a single task may take the request's buffers; several share them by copy (weights) or shared memory (the model)
   const transfer = count === 1 ? [...buffersOf([...Object.values(job.inputs), ...Object.values(job.weights)]), ...(source.kind === 'onnx' && source.bytes.buffer instanceof ArrayBuffer ? [source.bytes.buffer] : [])] : [];
-  const parts = await Promise.all(Array.from({ length: count }, (_, index) => run<ErfGradientResult>({ ...base, index }, transfer)));
+  const parts = await limited(count, run.parallel, (index) => run<ErfGradientResult>({ ...base, index }, transfer));
   const moved = buffersOf(parts.flatMap((p) => [p.gradient, ...p.stages.map((s) => ({ shape: [], data: s.map }))]));
   return run<ErfSummary>({ kind: 'summary', mode: job.mode, parts, heatmap: job.heatmap, stages: job.stages }, moved);
 }
