@@ -10,6 +10,8 @@
  *            for the timeline (the callers compute one for html whether asked or not)
  *   netron   Netron's attachment file (formats/netron.ts), for an ONNX file only: its node names
  *            come from the file's bytes
+ *
+ * and a comparison's and a sweep's Markdown.
  */
 import { reportCsv } from './csv.js';
 import type { Extras } from './extras.js';
@@ -21,6 +23,8 @@ import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K } from './modules.js';
 import type { Comparison, GateVerdict } from './compare.js';
 import type { Report } from './report.js';
 import { markdownExtras } from '../cli/sections.js';
+import { sweepMarkdown } from '../cli/sweep.js';
+import type { SweepReport } from './sweep.js';
 import { ConvlensError } from '../errors.js';
 
 export const RENDER_FORMATS = ['csv', 'md', 'html', 'netron'] as const;
@@ -63,4 +67,9 @@ export function renderReport(format: RenderFormat, r: Renderable, o: RenderOptio
 /** A comparison as Markdown (a pull-request comment). */
 export function renderComparison(comparison: Comparison, gates?: GateVerdict): string {
   return comparisonMarkdown(comparison, gates);
+}
+
+/** A resolution sweep as Markdown (the CLI's `sweep --format md`). */
+export function renderSweep(sweep: SweepReport): string {
+  return sweepMarkdown(sweep);
 }

@@ -49,7 +49,7 @@ function handle(task: OffloadTask): unknown {
     case 'compare':
       return compareTask({ ...compareRequest(fields, task.files, task.shapes), markdown: task.markdown });
     case 'sweep':
-      return sweepTask(sweepRequest(fields, task.files, task.shapes));
+      return sweepTask({ ...sweepRequest(fields, task.files, task.shapes), markdown: task.markdown });
     case 'operator':
       return operatorRequest(task.name, body, task.maxElements);
     case 'fold':

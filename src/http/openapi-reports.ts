@@ -14,7 +14,7 @@ import { SweepReportSchema } from '../analysis/sweep.js';
 import type { ErrorCode } from '../errors.js';
 import { ZOO } from '../zoo/index.js';
 import type { DocHelpers } from './openapi-jobs.js';
-import { CompareQuery, CompareRequest, ModelReportQuery, SweepRequest } from './requests.js';
+import { CompareQuery, CompareRequest, ModelReportQuery, SweepQuery, SweepRequest } from './requests.js';
 import { ConventionsResponse, DevicesResponse } from './responses.js';
 
 type Json = Record<string, unknown>;
@@ -41,6 +41,7 @@ export const REPORT_SCHEMAS = {
   NetronAttachment: NetronAttachmentSchema,
   ModelReportQuery,
   CompareQuery,
+  SweepQuery,
 };
 
 const text = (mediaType: string, description: string) => ({ [mediaType]: { schema: { type: 'string', description } } });
@@ -103,7 +104,7 @@ export function reportPaths(h: ReportDocHelpers): Record<string, Json> {
         summary: 'One network at several input sizes: params, MACs, peak memory, latency, final map, receptive field, validity',
         description:
           'The network as in POST /v1/compare (its fields at the top level; an ONNX file as the multipart file part `model`); `sizes` are sides or [H, W] pairs (at most 32); a size that fails to analyse is an entry with `status: "error"` and the catalog error, the sweep goes on; `valid` says whether the size is r = k·2^n and fits a fixed-size classifier.',
-        parameters: h.queryParameters('CompareQuery').filter((p) => p.name === 'input'),
+        parameters: h.queryParameters('SweepQuery'),
         requestBody: {
           required: true,
           content: {
@@ -111,7 +112,7 @@ export function reportPaths(h: ReportDocHelpers): Record<string, Json> {
             ...multipart(h, 'SweepRequest', { model: 'the ONNX file' }),
           },
         },
-        responses: { ...ok('the sweep', json(ref('SweepReport'))), ...errorResponses([...h.body, ...analysis, 'NOT_ACCEPTABLE']) },
+        responses: { ...ok('the sweep', { ...json(ref('SweepReport')), ...REPORT_TEXTS.md }), ...errorResponses([...h.body, ...analysis, 'NOT_ACCEPTABLE']) },
       },
     },
     '/v1/models/{name}/report': {

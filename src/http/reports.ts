@@ -29,7 +29,7 @@ import { chooseFormat, MEDIA_TYPES, varyAccept } from './formats.js';
 import type { ReportFormat } from './formats.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
-import { CompareQuery, ModelReportQuery, parseRequest } from './requests.js';
+import { CompareQuery, ModelReportQuery, parseRequest, SweepQuery } from './requests.js';
 import { inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
 
 /** The devices as GET /v1/devices lists them (figures, how each was derived, the documents). */
@@ -90,14 +90,14 @@ function buffersOf(sources: GraphSource[], files: Map<string, Uint8Array>, json?
 
 /**
  * Checked on the event loop (a 4xx before any work), run in the pool; a large JSON body is checked
- * in a worker. `markdown`: a comparison's pull-request comment is rendered there too.
+ * in a worker. `markdown`: the Markdown (a comparison's pull-request comment) is rendered there too.
  */
 async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, signal: AbortSignal | undefined, markdown = false): Promise<T> {
   if (body.fields instanceof RawJson) {
     const { text, where } = body.fields;
     return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes, markdown }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, signal });
   }
-  const task: CompareTask | SweepTask = kind === 'compare' ? { ...compareRequest(body.fields, body.files, body.shapes), markdown } : sweepRequest(body.fields, body.files, body.shapes);
+  const task: CompareTask | SweepTask = { ...(kind === 'compare' ? compareRequest(body.fields, body.files, body.shapes) : sweepRequest(body.fields, body.files, body.shapes)), markdown };
   const sources = 'source' in task ? [task.source] : [task.before, task.after];
   return pool.run<T>(kind, task, buffersOf(sources, new Map()), { signal });
 }
@@ -121,10 +121,14 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     return result;
   });
 
-  app.post('/v1/sweep', OFFLOAD, async (request) => {
-    chooseFormat(undefined, request.headers.accept, ['json']);
-    const body = await readReportBody(request, limits, []);
-    return runReportTask<SweepReport>(pool, 'sweep', body, requestSignal(request));
+  app.post('/v1/sweep', OFFLOAD, async (request, reply) => {
+    const q = parseRequest(SweepQuery, withoutNamedInputs(request.query), { in: 'query' });
+    const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['json', 'md']);
+    varyAccept(reply);
+    const body = await readReportBody(request, limits, ['format']);
+    const result = await runReportTask<SweepReport & { markdown?: string }>(pool, 'sweep', body, requestSignal(request), format === 'md');
+    if (format === 'md') return reply.type(MEDIA_TYPES.md).send(result.markdown);
+    return result;
   });
 
   app.get<{ Params: { name: string } }>('/v1/models/:name/report', OFFLOAD, async (request, reply: FastifyReply) => {

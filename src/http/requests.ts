@@ -299,6 +299,11 @@ export const CompareQuery = z
   })
   .describe('POST /v1/compare query parameters');
 
+/** POST /v1/sweep's query string. */
+export const SweepQuery = z
+  .strictObject({ format: FormatQuery(['json', 'md'], 'json (the sweep) or md (a Markdown table)'), input: CompareQuery.shape.input })
+  .describe('POST /v1/sweep query parameters');
+
 const so = SweepOptionsSchema.shape;
 /** POST /v1/sweep: one network (JSON, or a multipart file part `model` with the JSON in `request`) at several input sizes. */
 export const SweepRequest = coded(

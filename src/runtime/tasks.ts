@@ -7,7 +7,7 @@ import type { CompareExtras, Comparison, Gate, GateVerdict } from '../analysis/c
 import type { DeviceProfile } from '../analysis/devices.js';
 import { computeExtras, planExtras, splitOptions, withExtras } from '../analysis/extras.js';
 import type { AnalysedNetwork, AnalysisReport, Extras, ExtrasOptions } from '../analysis/extras.js';
-import { renderComparison, renderReport } from '../analysis/render.js';
+import { renderComparison, renderReport, renderSweep } from '../analysis/render.js';
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
@@ -126,10 +126,13 @@ export interface SweepTask {
   source: GraphSource;
   options: AnalyzeOptions;
   sweep: SweepOptions;
+  /** Render the Markdown table here too (`markdown` in the result). */
+  markdown?: boolean;
 }
 
-export function sweepTask(t: SweepTask): SweepReport {
-  return sweepResolutions(t.source, t.sweep, t.options);
+export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
+  const report = sweepResolutions(t.source, t.sweep, t.options);
+  return t.markdown ? { ...report, markdown: renderSweep(report) } : report;
 }
 
 export interface OperatorTask extends OperatorCall {}

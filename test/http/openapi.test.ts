@@ -238,11 +238,12 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('every text answer documented for the report routes is served, by Accept, with that media type', async () => {
+  it('every text answer documented for the report routes (analyze, a model\'s report, compare, sweep) is served, by Accept, with that media type', async () => {
     const probes: Record<string, { method: 'GET' | 'POST'; url: string; payload?: object }> = {
       '/v1/analyze': { method: 'POST', url: '/v1/analyze?model=resnet18' },
       '/v1/models/{name}/report': { method: 'GET', url: '/v1/models/resnet18/report' },
       '/v1/compare': { method: 'POST', url: '/v1/compare', payload: { old: 'resnet18', new: 'resnet34' } },
+      '/v1/sweep': { method: 'POST', url: '/v1/sweep', payload: { model: 'resnet18', sizes: [160, 224] } },
     };
     let checked = 0;
     for (const { path, method, op } of operations(doc)) {
@@ -258,7 +259,7 @@ describe('GET /openapi.json', () => {
         checked++;
       }
     }
-    expect(checked).toBe(3 + 3 + 1);
+    expect(checked).toBe(3 + 3 + 1 + 1);
   });
 
   it('with GRAPHIQL=false the document has no /graphiql', async () => {

@@ -290,6 +290,14 @@ describe('POST /v1/sweep', () => {
     expect(res.body.sizes[1].macs).toBe(1_814_073_344);
   });
 
+  it('?format=md: the CLI\'s Markdown table, a row per size', async () => {
+    const res = await post('/v1/sweep?format=md').send({ model: 'resnet18', sizes: [160, 224, 225] }).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/markdown/);
+    expect(res.text).toContain('## convlens sweep: `input` (built for 224×224)');
+    expect(res.text).toMatch(/\| 224×224 \| ✅ \| 11,689,512 \| 1,814,073,344 \|/);
+    expect(res.text).toMatch(/\| 225×225 \| ⚠️ \|/);
+  });
+
   it('errors: sizes missing, an unknown device (at $.device)', async () => {
     expect((await post('/v1/sweep').send({ model: 'resnet18' }).expect(400)).body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.sizes' });
     expect((await post('/v1/sweep').send({ model: 'resnet18', sizes: [224], device: 'pi' }).expect(400)).body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.device' });
