@@ -1,6 +1,6 @@
 /**
  * A validation rule that bounds what one GraphQL operation may ask for, before any resolver runs:
- *   - weight of its root fields: run 25, sweep 25, compare 20, analyze 10, runOperator 10,
+ *   - weight of its root fields: run 25, sweep 25, effectiveReceptiveField 25, compare 20, analyze 10, runOperator 10,
  *     foldBatchNorm 5, any other 1 (a mutation: submitJob 10, any other 1), plus the analyses a
  *     Report adds in the same worker task wherever they are selected (html 3, which runs the memory
  *     analysis too; memory 2, explain 2; deployed, roofline, modules, convention, markdown, csv,
