@@ -7,7 +7,8 @@ they must give computed by torch from the same weights.
   loop_const.onnx   Loop M = 3, condition passed through: v ← Relu(Conv(v) + i) (the conv's weight
                     from the outer graph, i the iteration number), scan output v each iteration
   loop_early.onnx   Loop M = 4 whose body computes its condition (i < 10): unrolled to the bound
-  loop_computed.onnx  Loop with M = Shape(x)[0] (computed): cannot be unrolled
+  loop_computed.onnx  Loop with M = Shape(x)[0]: computed, folded from shapes by the analysis, unrolled (1×)
+  loop_data.onnx      Loop with M = Cast(ReduceMax(x)): computed from the data, cannot be unrolled
 Run from the repository root: /usr/bin/python3 scripts/export_control_flow.py
 """
 import json
@@ -95,7 +96,11 @@ def main():
     # Loop with a computed trip count
     save("loop_computed", [helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Gather", ["shp", "zero_i"], ["M"], axis=0),
                            helper.make_node("Loop", ["M", "", "x"], ["y"], name="loop", body=body_early)],
-         [numpy_helper.from_array(np.array(0, np.int64), "zero_i")], [1, 2, 4, 4], None)
+         [numpy_helper.from_array(np.array(0, np.int64), "zero_i")], [1, 2, 4, 4], (x * 0.5).numpy())
+
+    # Loop with a trip count computed from the data (not foldable): stays unsupported
+    save("loop_data", [helper.make_node("ReduceMax", ["x"], ["mx"], keepdims=0), helper.make_node("Cast", ["mx"], ["M"], to=TensorProto.INT64),
+                       helper.make_node("Loop", ["M", "", "x"], ["y"], name="loop", body=body_early)], [], [1, 2, 4, 4], None)
 
     (OUT / "truth.json").write_text(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__, **TRUTH}) + "\n")
     print("wrote", sorted(p.name for p in OUT.iterdir()))

@@ -108,6 +108,8 @@ export const LoopContinueAttrs = z.strictObject({
   /** the iteration this guard follows (0-based) and the unrolled trip count */
   iteration: z.number().int().nonnegative().default(0),
   tripCount: z.number().int().positive().default(1),
+  /** the trip count was folded from tensor shapes (maybe bounds), not read from a constant */
+  fromShapes: z.boolean().default(false),
 });
 type LoopContinueAttrs = z.infer<typeof LoopContinueAttrs>;
 
@@ -125,7 +127,9 @@ export const loopContinue: OpDef<LoopContinueAttrs, null> = {
     if (ctx.attrs.iteration === 0) {
       ctx.warn({
         code: 'DATA_DEPENDENT_SHAPE',
-        message: `layer '${ctx.layer}': a Loop whose body computes its condition may stop before its trip count; it is analysed at the bound of ${ctx.attrs.tripCount} iterations`,
+        message: ctx.attrs.fromShapes
+          ? `layer '${ctx.layer}': a Loop whose trip count is computed from tensor shapes is unrolled to the ${ctx.attrs.tripCount} iterations they give; where those shapes are upper bounds of data-dependent sizes (detections kept), so is this count`
+          : `layer '${ctx.layer}': a Loop whose body computes its condition may stop before its trip count; it is analysed at the bound of ${ctx.attrs.tripCount} iterations`,
         bound: ctx.attrs.tripCount,
       });
     }

@@ -78,11 +78,19 @@ describe('ONNX Loop', () => {
     expect(maxDiff(runs('loop_early').data, truth.loop_early.output)).toBe(0);
   });
 
-  it('a computed trip count stays an unsupported Loop with its reason; the report is incomplete, not failed', () => {
+  it('a trip count computed from shapes (M = Shape(x)[0]) is folded by the analysis and unrolled, with a DATA_DEPENDENT_SHAPE warning; it runs', () => {
     const r = analyse('loop_computed');
+    expect(r.totals.complete).toBe(true);
+    expect(r.layers.filter((l) => l.op === 'mul').length).toBe(1);
+    expect(r.warnings.find((w) => w.code === 'DATA_DEPENDENT_SHAPE')?.message).toMatch(/trip count is computed from tensor shapes is unrolled to the 1 iterations/);
+    expect(maxDiff(runs('loop_computed').data, truth.loop_computed.output)).toBe(0);
+  });
+
+  it('a trip count computed from the data stays an unsupported Loop with its reason; the report is incomplete, not failed', () => {
+    const r = analyse('loop_data');
     expect(r.totals.complete).toBe(false);
     expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'] }]);
-    expect(graphOf('loop_computed').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/trip count M is computed/);
+    expect(graphOf('loop_data').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/trip count M is computed, and not from shapes/);
   });
 
   it('loopContinue refuses a condition that turned false before the bound', () => {

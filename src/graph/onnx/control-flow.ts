@@ -12,9 +12,12 @@
  *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). A body that
  *          computes its own condition may stop early: the unrolled loop is its upper bound and
  *          loopContinue guards carry the values between iterations (a DATA_DEPENDENT_SHAPE
- *          warning; a run that would stop early refuses). A computed trip count, or a loop
- *          without one (a while loop), cannot be unrolled: the node stays unsupported with the
- *          reason, and the report is incomplete rather than failed.
+ *          warning; a run that would stop early refuses). A trip count computed from shapes
+ *          (Gather(Shape(boxes), 0)) is unrolled once the analysis has folded it (import.ts
+ *          imports again with the value), with a DATA_DEPENDENT_SHAPE warning: a shape may be the
+ *          bound of a data-dependent size. Any other computed trip count, or a loop without one
+ *          (a while loop), cannot be unrolled: the node stays unsupported with the reason, and
+ *          the report is incomplete rather than failed.
  * Other nodes carrying subgraphs (Scan, SequenceMap) stay as they are: unsupported.
  */
 import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto.js';
@@ -34,6 +37,8 @@ export interface FlatNode {
 
 export interface Flattened {
   nodes: FlatNode[];
+  /** trip-count tensors of Loops left unsupported because M is computed (their final names) */
+  computedTripCounts: string[];
   /** initializers of the inlined subgraphs (renamed), and constants made here (iteration numbers, axes) */
   initializers: TensorProto[];
 }
@@ -57,8 +62,12 @@ function boolTensor(name: string, value: boolean): TensorProto {
 const node = (opType: string, input: string[], output: string[], name: string, domain = '', attribute: AttributeProto[] = []): NodeProto =>
   ({ opType, input, output, name, domain, attribute }) as NodeProto;
 
-export function flattenControlFlow(g: GraphProto, opset: number): Flattened {
-  const out: Flattened = { nodes: [], initializers: [] };
+/**
+ * `tripCounts`: values of computed trip counts that the analysis folded from shapes (a second
+ * import pass, import.ts); such loops are unrolled to that count, and say so.
+ */
+export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: ReadonlyMap<string, number> = new Map()): Flattened {
+  const out: Flattened = { nodes: [], initializers: [], computedTripCounts: [] };
   // the values of constants seen so far (initializers and Constant nodes), by their final name
   const tensors = new Map<string, TensorProto>();
   for (const t of g.initializer) tensors.set(t.name, t);
@@ -132,8 +141,13 @@ export function flattenControlFlow(g: GraphProto, opset: number): Flattened {
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
     const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
     if (!body) return keep('a Loop without a body');
-    const m = ins[0] ? scalar(ins[0]) : undefined;
-    if (m === undefined) return keep(ins[0] ? 'its trip count M is computed, not a constant: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
+    const constant = ins[0] ? scalar(ins[0]) : undefined;
+    const fromShapes = constant === undefined && ins[0] ? tripCounts.get(ins[0]) : undefined;
+    const m = constant ?? fromShapes;
+    if (m === undefined) {
+      if (ins[0]) out.computedTripCounts.push(ins[0]);
+      return keep(ins[0] ? 'its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
+    }
     if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
     if (m < 1) return keep('a trip count of 0: the loop runs no iteration and its scan outputs are empty');
     const initialCond = ins[1] ? scalar(ins[1]) : 1;
@@ -168,7 +182,27 @@ export function flattenControlFlow(g: GraphProto, opset: number): Flattened {
       const got = bodyOut.map((o) => res.get(o) ?? o);
       let next = got.slice(1, 1 + k);
       got.slice(1 + k).forEach((v, j) => scans[j].push(v));
-      if (!condPassed(bodyOut[0], res) && it < m - 1 && next.length > 0) {
+      if (fromShapes !== undefined && it === 0 && next.length + scans.length > 0) {
+        // a trip count folded from shapes (maybe the bound of a data-dependent size): a guard that says so
+        const pass = next.length > 0 ? next : scans.map((sc) => sc[0]);
+        const guarded = pass.map((v) => `${prefix}/shapes/${v}`);
+        let condName = got[0];
+        if (!condName || condPassed(bodyOut[0], res)) {
+          const t = boolTensor(`${prefix}/true`, true);
+          out.initializers.push(t);
+          tensors.set(t.name, t);
+          condName = t.name;
+        }
+        const attrs = [
+          { name: 'outputs', type: 2, i: pass.length },
+          { name: 'iteration', type: 2, i: 0 },
+          { name: 'tripCount', type: 2, i: m },
+          { name: 'fromShapes', type: 2, i: 1 },
+        ] as unknown as AttributeProto[];
+        out.nodes.push({ node: node('LoopContinue', [condName, ...pass], guarded, `${prefix}/trip-count`, 'convlens', attrs), path });
+        if (next.length > 0) next = guarded;
+        else scans.forEach((sc, j) => (sc[0] = guarded[j]));
+      } else if (!condPassed(bodyOut[0], res) && it < m - 1 && next.length > 0) {
         // may stop early: the next iteration reads the values through a guard that refuses a false condition
         const guarded = next.map((v) => `${prefix}/continue/${v}`);
         const attrs = [
@@ -203,7 +237,7 @@ export function flattenControlFlow(g: GraphProto, opset: number): Flattened {
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     // too much to inline: the file's own nodes, control flow left unsupported
-    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [] };
+    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [], computedTripCounts: [] };
   }
   return out;
 }

@@ -17,6 +17,7 @@ import type { Mapped } from './map-node.js';
 import { decodeModel, num } from './proto.js';
 import type { NodeProto } from './proto.js';
 import { flattenControlFlow } from './control-flow.js';
+import { inferGraph } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
@@ -37,6 +38,25 @@ export interface OnnxInfo {
 
 export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): { graph: Graph; info: OnnxInfo } {
   const model = decodeModel(bytes);
+  const first = build(model, options, new Map());
+  if (first.computedTripCounts.length === 0) return first.result;
+  // Loops whose trip count is computed: when the analysis folds it from shapes (Gather(Shape(x), 0)),
+  // import again with those counts so the loops unroll (control-flow.ts); else they stay unsupported
+  let tensors;
+  try {
+    tensors = inferGraph(first.result.graph, { maxFolded: options.maxFolded }).tensors;
+  } catch {
+    return first.result;
+  }
+  const counts = new Map<string, number>();
+  for (const name of first.computedTripCounts) {
+    const v = tensors.get(name)?.value;
+    if (v && v.data.length === 1 && Number.isInteger(v.data[0])) counts.set(name, v.data[0]);
+  }
+  return counts.size > 0 ? build(model, options, counts).result : first.result;
+}
+
+function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>) {
   const g = model.graph!;
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
 
@@ -44,7 +64,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
   for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true, budget));
   // If and Loop inlined (graph/onnx/control-flow.ts): one flat list of nodes, subgraph initializers added
-  const flat = flattenControlFlow(g, opset);
+  const flat = flattenControlFlow(g, opset, tripCounts);
   for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
 
   const inputs: GraphInput[] = g.input.filter((v) => !constants.has(v.name)).map((v, i) => graphInput(v, i, options));
@@ -142,10 +162,11 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   });
 
   const outputs = g.output.map((o) => o.name).filter((n) => known.has(n));
-  return {
-    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants },
+  const result = {
+    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
+  return { result, computedTripCounts: flat.computedTripCounts };
 }
 
 const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
@@ -153,7 +174,11 @@ const isDefault = (domain: string | null | undefined) => !domain || domain === '
 /** The nodes control-flow inlining writes (domain `convlens`): the If's selection and the Loop's guard. */
 function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>): Mapped {
   if (node.opType === 'IfSelect') return { op: 'ifSelect', inputs: [...node.input], attrs: { outputs: node.output.length } };
-  return { op: 'loopContinue', inputs: [...node.input], attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1) } };
+  return {
+    op: 'loopContinue',
+    inputs: [...node.input],
+    attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1), fromShapes: a.int('fromShapes', 0) === 1 },
+  };
 }
 
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
