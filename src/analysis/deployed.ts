@@ -23,7 +23,7 @@
  * an add come from such chains (ResNet's downsampling block), the chain whose host runs first
  * absorbs it; the other keeps its conv + BN and writes the shortcut. The group's deployed memory
  * access is the host's inputs and weights (+ the new bias), the residual operand, and the last
- * member's output. MACs never change. Layers outside groups keep their trained costs; layers no
+ * member's output, and the weights its fused activations hold (PReLU slopes). MACs never change. Layers outside groups keep their trained costs; layers no
  * declared output depends on take no part (as in the report's totals).
  */
 import { z } from 'zod';
@@ -239,7 +239,8 @@ export function analyzeDeployed(graph: Graph, inference: Inference, report: Repo
     const elements = {
       inputs: hostReport.memoryAccess.elements.inputs + residualElems,
       outputs: outputElems,
-      weights: hostReport.memoryAccess.elements.weights + bias,
+      // the epilogue still reads what its fused ops hold (a PReLU's slopes, a layer scale's γ)
+      weights: hostReport.memoryAccess.elements.weights + bias + kept.reduce((s, l) => s + l.memoryAccess.elements.weights, 0),
       total: 0,
     };
     elements.total = elements.inputs + elements.outputs + elements.weights;

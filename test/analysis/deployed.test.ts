@@ -173,6 +173,13 @@ describe('deployed graph: only where legal', () => {
     expect(d.unfused).toEqual([{ layer: 'add', op: 'add', reason: 'it broadcasts an operand' }]);
   });
 
+  it('conv → PReLU with one slope per channel: the epilogue still reads the 4 slopes (deployed weights 144 + 4)', () => {
+    const { d } = deployed({ inputs: x, layers: [conv('c', 4), { name: 'p', op: 'prelu', numParameters: 4 }] });
+    expect(d.groups.map((g) => g.fusions)).toEqual([['activation']]);
+    expect(d.groups[0].deployed.memoryAccess.elements).toEqual({ inputs: 256, outputs: 256, weights: 144 + 4, total: 256 + 256 + 148 });
+    expect(d.groups[0].deployed.params).toBe(144 + 4);
+  });
+
   it('linear → BN1d folds (channels on dim 1 of a 2-d output); the bias was there already', () => {
     const { d } = deployed({
       inputs: [{ name: 'v', shape: [2, 16] }],
