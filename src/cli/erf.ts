@@ -52,6 +52,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .addOption(new Option('--weight-init <from>', 'weights: from the ONNX file or seeded').choices(['file', 'seed']))
     .option('--no-stages', 'skip the per-stage statistics')
+    .addOption(new Option('--stage-by <rule>', 'stages end at each downsampling (stride) or at module name boundaries (name: layer1 … layer4)').choices(['stride', 'name']).default('stride'))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
     .option('--png <file>', 'write the heatmap PNG here')
     .option('--svg <file>', 'write the heatmap SVG here')
@@ -73,6 +74,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
         seed: o.seed,
         target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ? [o.position[0], o.position[1]] : null },
         stages: o.stages,
+        stageBy: o.stageBy,
         heatmap: Boolean(o.png || o.svg || o.format === 'json'),
         maxElements: 1 << 28,
       });

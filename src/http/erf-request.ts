@@ -43,6 +43,10 @@ export const ErfRequest = z
     weightInit: z.enum(['file', 'seed'], { error: 'must be "file" or "seed"' }).optional().describe('weights not given: from the ONNX file (default for ONNX) or seeded (default otherwise)'),
     seed: Int('seed').default(0).describe('seed of the weights not given and of the random inputs'),
     stages: z.boolean({ error: 'must be true or false' }).default(true).describe("also the statistics of every stage's output (the last map at each effective stride), from the same forward pass"),
+    stageBy: z
+      .enum(['stride', 'name'], { error: 'must be "stride" or "name"' })
+      .default('stride')
+      .describe('stages end at each downsampling (stride: the last map at each effective stride) or at module boundaries (name: layer1 … layer4, features.0 …, the shallowest name prefix that splits the maps)'),
     heatmap: z.boolean({ error: 'must be true or false' }).default(true).describe('draw the heatmap (PNG in base64 and SVG) with the theoretical box'),
     format: z.enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` }).optional().describe("the gradient's encoding: json, flat, base64, or npy (the gradient alone as a .npy file, its statistics in x-erf-statistics); default: the input's, else json"),
   })
@@ -114,6 +118,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
       seed: f.seed >>> 0,
       target: { layer: f.layer ?? '', channels: f.channels ?? null, position: f.position ?? null },
       stages: f.stages,
+      stageBy: f.stageBy,
       heatmap: f.heatmap,
       maxElements,
     },

@@ -49,6 +49,8 @@ export interface ErfGradientTask {
   target: GradTarget;
   /** Also the centre unit of every stage's output before the target. */
   stages: boolean;
+  /** How stages are told apart: by effective stride (default) or module name prefix. */
+  stageBy?: StageRule;
   maxElements: number;
   limits?: Partial<EngineLimits>;
 }
@@ -139,12 +141,29 @@ function fieldOf(inference: Inference, t: ResolvedTarget): UnitField {
   return { axes: rf.axes, global: false, position: t.position };
 }
 
+export type StageRule = 'stride' | 'name';
+
+/**
+ * A layer's module prefix at `depth`: `layer1.0.conv1` → `layer1` (depth 1), `layer1.0` (2); an ONNX
+ * export's `/layer1/layer1.0/conv1/Conv` → `layer1`, `layer1.0` (its path components, the op last).
+ */
+export function modulePrefix(name: string, depth: number): string {
+  if (name.startsWith('/')) {
+    const parts = name.split('/').filter(Boolean).slice(0, -1);
+    return parts.length >= depth ? parts[depth - 1] : name;
+  }
+  const parts = name.split('.');
+  return parts.length > depth ? parts.slice(0, depth).join('.') : name;
+}
+
 /**
  * The stages before the target: on the target's ancestry, maps [N, C, H, W] whose size follows
- * the input, grouped by effective stride (a stage ends where the next downsampling starts); the
- * last layer of each group is the stage's output. The target itself closes the list.
+ * the input, grouped by effective stride (`stride`: a stage ends where the next downsampling
+ * starts) or by module name (`name`: the shallowest prefix depth that splits them into two or more
+ * groups, `layer1` … `layer4` in a ResNet, `features.0` … in a MobileNet); the last layer of each
+ * group is the stage's output. The target itself closes the list (added by the summary).
  */
-export function stageOutputs(inference: Inference, target: ResolvedTarget): { layer: string; stride: [number, number] }[] {
+export function stageOutputs(inference: Inference, target: ResolvedTarget, rule: StageRule = 'stride'): { layer: string; stride: [number, number] }[] {
   const producer = new Map<string, number>();
   inference.analysed.forEach((a, i) => a.layer.outputs.forEach((o) => producer.set(o, i)));
   const ancestors = new Set<number>();
@@ -158,17 +177,27 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget): { la
       if (p !== undefined) stack.push(p);
     }
   }
-  const last = new Map<string, { index: number; layer: string; stride: [number, number] }>();
+  const maps: { index: number; layer: string; stride: [number, number] }[] = [];
   [...ancestors]
     .sort((a, b) => a - b)
     .forEach((i) => {
       const a = inference.analysed[i];
       const t = inference.tensors.get(a.layer.outputs[0]);
       if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) return;
-      const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
-      last.set(stride.join('x'), { index: i, layer: a.layer.name, stride });
+      maps.push({ index: i, layer: a.layer.name, stride: [t.rf.axes[0].j, t.rf.axes[1].j] });
     });
-  const stages = [...last.values()].sort((a, b) => a.index - b.index).filter((s) => s.layer !== target.layer);
+  let key = (m: (typeof maps)[number]) => m.stride.join('x');
+  if (rule === 'name') {
+    let depth = 1;
+    while (depth < 8 && new Set(maps.map((m) => modulePrefix(m.layer, depth))).size < 2) depth++;
+    key = (m) => modulePrefix(m.layer, depth);
+  }
+  const last = new Map<string, (typeof maps)[number]>();
+  for (const m of maps) {
+    last.delete(key(m));
+    last.set(key(m), m);
+  }
+  const stages = [...last.values()].sort((a, b) => a.index - b.index).filter((st) => st.layer !== target.layer);
   return stages.map(({ layer, stride }) => ({ layer, stride }));
 }
 
@@ -209,7 +238,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   }
   const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;
   const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
-  const stageList = t.stages ? stageOutputs(inference, target) : [];
+  const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride') : [];
   const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
   const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork };
   const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets]);

@@ -8,7 +8,7 @@ import type { GraphSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { GradTarget } from './backward.js';
 import { erfTask } from './erf-task.js';
-import type { ErfGradientResult, ErfGradientTask, ErfInputMode, ErfSummary, ErfTask } from './erf-task.js';
+import type { ErfGradientResult, ErfGradientTask, ErfInputMode, ErfSummary, ErfTask, StageRule } from './erf-task.js';
 import type { EngineLimits } from './limits.js';
 import type { TaskPool } from './pool.js';
 import type { WeightInit } from './weights.js';
@@ -24,6 +24,8 @@ export interface ErfJob {
   seed: number;
   target: GradTarget;
   stages: boolean;
+  /** Stages by effective stride (default) or module name prefix. */
+  stageBy?: StageRule;
   heatmap: boolean;
   maxElements: number;
   limits?: Partial<EngineLimits>;
@@ -82,6 +84,7 @@ export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummar
     seed: job.seed,
     target: job.target,
     stages: job.stages,
+    ...(job.stageBy ? { stageBy: job.stageBy } : {}),
     maxElements: job.maxElements,
     ...(job.limits ? { limits: job.limits } : {}),
   };

@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { computeErf } from '../../src/runtime/erf.js';
 import type { ErfRunner } from '../../src/runtime/erf.js';
-import { erfTask } from '../../src/runtime/erf-task.js';
+import { erfTask, finalFeatureMap, modulePrefix, stageOutputs } from '../../src/runtime/erf-task.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { resolveTarget } from '../../src/runtime/backward.js';
 import type { ErfGradientResult, ErfTask } from '../../src/runtime/erf-task.js';
 
 const spec = { inputs: [{ name: 'x', shape: [1, 1, 6, 6] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3 }, { name: 'r', op: 'relu' }] };
@@ -36,5 +39,22 @@ describe('computeErf', () => {
     expect(s.gradient.data[k]).toBeCloseTo(grads.reduce((a, g) => a + Math.abs(g[k]), 0) / 5, 6);
     expect(s.gradient.data[k]).toBeGreaterThan(0);
     expect(s.inputs).toBe(5);
+  });
+
+  it('module prefixes of spec and ONNX names', () => {
+    expect(modulePrefix('layer1.0.conv1', 1)).toBe('layer1');
+    expect(modulePrefix('layer1.0.conv1', 2)).toBe('layer1.0');
+    expect(modulePrefix('conv1', 1)).toBe('conv1');
+    expect(modulePrefix('/layer1/layer1.0/conv1/Conv', 2)).toBe('layer1.0');
+    expect(modulePrefix('/features/features.6/Add', 2)).toBe('features.6');
+  });
+
+  it("ResNet-18's stages by stride end before each downsampling; by name at each top-level module", () => {
+    const { graph } = loadGraph({ kind: 'model', name: 'resnet18', resolution: 64 });
+    const inference = inferGraph(graph);
+    const target = resolveTarget(graph, inference, { layer: finalFeatureMap(graph, inference), channels: null, position: null });
+    expect(target.layer).toBe('layer4.1.relu');
+    expect(stageOutputs(inference, target).map((s) => `${s.layer}@${s.stride[0]}`)).toEqual(['relu@2', 'layer1.1.relu@4', 'layer2.1.relu@8', 'layer3.1.relu@16']);
+    expect(stageOutputs(inference, target, 'name').map((s) => s.layer)).toEqual(['conv1', 'bn1', 'relu', 'maxpool', 'layer1.1.relu', 'layer2.1.relu', 'layer3.1.relu']);
   });
 });
