@@ -9,6 +9,7 @@ they must give computed by torch from the same weights.
   loop_early.onnx   Loop M = 4 whose body computes its condition (i < 10): unrolled to the bound
   loop_computed.onnx  Loop with M = Shape(x)[0]: computed, folded from shapes by the analysis, unrolled (1×)
   loop_data.onnx      Loop with M = Cast(ReduceMax(x)): computed from the data, cannot be unrolled
+  loop_unanalysable.onnx  M from shapes, but the body reshapes by a computed shape: stays unsupported
 Run from the repository root: /usr/bin/python3 scripts/export_control_flow.py
 """
 import json
@@ -101,6 +102,19 @@ def main():
     # Loop with a trip count computed from the data (not foldable): stays unsupported
     save("loop_data", [helper.make_node("ReduceMax", ["x"], ["mx"], keepdims=0), helper.make_node("Cast", ["mx"], ["M"], to=TensorProto.INT64),
                        helper.make_node("Loop", ["M", "", "x"], ["y"], name="loop", body=body_early)], [], [1, 2, 4, 4], None)
+
+    # Loop with M from shapes whose body reshapes by a computed shape (cannot be analysed): stays unsupported, saying so
+    body_bad = helper.make_graph(
+        [helper.make_node("ReduceMax", ["v_in"], ["mx"], keepdims=0), helper.make_node("Cast", ["mx"], ["mi"], to=TensorProto.INT64),
+         helper.make_node("Unsqueeze", ["mi", "ax0"], ["newshape"]), helper.make_node("Reshape", ["v_in", "newshape"], ["v_out"])],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []), helper.make_tensor_value_info("v_out", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array([0], np.int64), "ax0")])
+    save("loop_unanalysable", [helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Gather", ["shp", "zero_i"], ["M"], axis=0),
+                               helper.make_node("Loop", ["M", "", "x"], ["y"], name="loop", body=body_bad)],
+         [numpy_helper.from_array(np.array(0, np.int64), "zero_i")], [1, 2, 4, 4], None)
 
     (OUT / "truth.json").write_text(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__, **TRUTH}) + "\n")
     print("wrote", sorted(p.name for p in OUT.iterdir()))

@@ -93,6 +93,13 @@ describe('ONNX Loop', () => {
     expect(graphOf('loop_data').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/trip count M is computed, and not from shapes/);
   });
 
+  it('a trip count from shapes whose unrolled body cannot be analysed (a reshape by a computed shape): the Loop stays unsupported, saying why; the report is not failed', () => {
+    const r = analyse('loop_unanalysable');
+    expect(r.totals.complete).toBe(false);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'] }]);
+    expect(graphOf('loop_unanalysable').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/folds to 1 from shapes, but the unrolled body cannot be analysed: layer 'loop\/0\/Reshape_3'/);
+  });
+
   it('loopContinue refuses a condition that turned false before the bound', () => {
     const e = errorOf(() => runGraph(
       { name: 'g', inputs: [{ name: 'c', shape: [1], path: '$' }, { name: 'v', shape: [2], path: '$' }], layers: [{ name: 'k', op: 'loopContinue', inputs: ['c', 'v'], outputs: ['y'], attrs: { outputs: 1, iteration: 1, tripCount: 4 }, path: '$' }], outputs: ['y'], constants: new Map() },

@@ -53,7 +53,20 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     const v = tensors.get(name)?.value;
     if (v && v.data.length === 1 && Number.isInteger(v.data[0])) counts.set(name, v.data[0]);
   }
-  return counts.size > 0 ? build(model, options, counts).result : first.result;
+  if (counts.size === 0) return first.result;
+  const second = build(model, options, counts).result;
+  try {
+    // the unrolled body must analyse (a Resize to a box's size does not): else the loops stay unsupported, saying why
+    inferGraph(second.graph, { maxFolded: options.maxFolded });
+    return second;
+  } catch (e) {
+    if (!(e instanceof ConvlensError)) throw e;
+    for (const l of first.result.graph.layers) {
+      const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
+      if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${e.message}` };
+    }
+    return first.result;
+  }
 }
 
 function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>) {
