@@ -131,16 +131,30 @@ const drop = (trained: Costs, deployed: Costs) => {
   return { bytes, percent: t > 0 ? Math.round((bytes / t) * 1e6) / 1e4 : null };
 };
 
-interface Chain {
+/** One fusion group: the host, then its members in execution order, and the residual operand the epilogue adds. */
+export interface FusionChain {
   host: AnalysedLayer;
   members: { a: AnalysedLayer; kind: FusionKind }[];
   residual: string | null;
 }
 
-export function analyzeDeployed(graph: Graph, inference: Inference, report: Report): DeployedReport {
+export interface FusionChains {
+  chains: FusionChain[];
+  /** Hosts and members of every chain. */
+  claimed: Set<string>;
+  /** Layers that could have fused by kind but did not, with the reason. */
+  refused: Map<string, string>;
+}
+
+/**
+ * The fusion groups of the deployed graph (the rules in the header); the executor
+ * (runtime/fuse.ts) runs the same groups. `mustWrite` names tensors that must be written as
+ * graph outputs are (a run's captured tensors): they end a chain.
+ */
+export function fusionChains(graph: Graph, inference: Inference, mustWrite: ReadonlySet<string> = new Set()): FusionChains {
   const executed = executedLayers(graph);
   const steps = inference.analysed.filter((a) => !a.folded && executed.has(a.layer.name));
-  const outputs = new Set(graphOutputs(graph));
+  const outputs = new Set([...graphOutputs(graph), ...mustWrite]);
   const readers = new Map<string, AnalysedLayer[]>();
   for (const a of steps) {
     for (const r of a.layer.inputs) {
@@ -152,7 +166,7 @@ export function analyzeDeployed(graph: Graph, inference: Inference, report: Repo
   const isConstant = (t: string) => graph.constants.has(t) || inference.tensors.get(t)?.value != null;
   const claimed = new Set<string>();
   const refused = new Map<string, string>();
-  const chains: Chain[] = [];
+  const chains: FusionChain[] = [];
 
   const fusible = (a: AnalysedLayer) => Boolean(a.op && (a.op.foldsIntoPrecedingConv || a.op.fusesIntoConvEpilogue || a.op.addsIntoConvEpilogue));
 
@@ -160,7 +174,7 @@ export function analyzeDeployed(graph: Graph, inference: Inference, report: Repo
     if (!host.op?.weighted || !host.inferred || host.layer.outputs.length !== 1 || claimed.has(host.layer.name)) continue;
     const hostShape = host.inferred.outputs[0];
     const channelAxisFirst = hostShape.length === 2 || (hostShape.length === 4 && !host.op.mixesSpatialPositions);
-    const chain: Chain = { host, members: [], residual: null };
+    const chain: FusionChain = { host, members: [], residual: null };
     let cur = host.layer.outputs[0];
     let stage = 0; // 0: BN may fold; 1: after the add; 2: after the activation (done)
     while (stage < 2) {
@@ -215,6 +229,14 @@ export function analyzeDeployed(graph: Graph, inference: Inference, report: Repo
       refused.delete(m.a.layer.name);
     }
   }
+  return { chains, claimed, refused };
+}
+
+export function analyzeDeployed(graph: Graph, inference: Inference, report: Report): DeployedReport {
+  const executed = executedLayers(graph);
+  const steps = inference.analysed.filter((a) => !a.folded && executed.has(a.layer.name));
+  const fusible = (a: AnalysedLayer) => Boolean(a.op && (a.op.foldsIntoPrecedingConv || a.op.fusesIntoConvEpilogue || a.op.addsIntoConvEpilogue));
+  const { chains, claimed, refused } = fusionChains(graph, inference);
 
   const byName = new Map(report.layers.map((l) => [l.name, l]));
   const bytesPerElement = report.conventions.bytesPerElement;
