@@ -1,6 +1,7 @@
 /** The one explicit list of operators: the analyzer, the runtime and the catalog all read it. */
 import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip, sigmoidLut } from './activation.js';
 import { conv2d } from './conv.js';
+import { conv1d, conv3d } from './conv-nd.js';
 import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
@@ -36,6 +37,8 @@ import type { OpDef } from './types.js';
 
 export const OPS: readonly OpDef[] = [
   conv2d,
+  conv1d,
+  conv3d,
   convTranspose2d,
   deformConv2d,
   maxPool2d,

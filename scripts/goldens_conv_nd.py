@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Golden outputs from PyTorch for convlens's 1-D and 3-D operators (audio and video CNNs):
+conv1d/conv3d (standard, grouped, depthwise, dilated, strided, padded, asymmetric pads, "same",
+no bias), and the 1-D/3-D pooling (max, average, adaptive average).
+
+Writes test/fixtures/operators/conv_nd.json ({"torch": version, "cases": [...]}, the case layout
+of scripts/operator_goldens.py). Inputs are rounded to float32 before PyTorch sees them.
+
+Run: /usr/bin/python3 scripts/goldens_conv_nd.py
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "conv_nd.json"
+torch.manual_seed(310)
+CASES = []
+
+
+def enc(t):
+    t = t.detach().to(torch.float32).contiguous()
+    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
+
+
+def rnd(*shape, scale=1.0):
+    return (torch.randn(*shape) * scale).to(torch.float32)
+
+
+def case(name, op, attrs, inputs, outputs, weights=None, training=False):
+    CASES.append({
+        "name": name, "op": op, "attributes": attrs, "training": training,
+        "inputs": [enc(t) for t in inputs],
+        "weights": {k: enc(v) for k, v in (weights or {}).items()},
+        "outputs": [enc(t) for t in outputs],
+    })
+
+
+CONV = {1: F.conv1d, 3: F.conv3d}
+
+
+def conv_case(name, x, cout, k, stride=1, padding=0, dilation=1, groups=1, bias=True, pads=None):
+    """pads: explicit [b1..bN, e1..eN] (ONNX order), applied with F.pad before an unpadded conv."""
+    rank = x.dim() - 2
+    ks = [k] * rank if isinstance(k, int) else list(k)
+    w = rnd(cout, x.shape[1] // groups, *ks, scale=0.3)
+    b = rnd(cout) if bias else None
+    attrs = {"outChannels": cout, "kernelSize": ks if rank > 1 else ks[0], "stride": stride, "dilation": dilation, "groups": groups, "bias": bias}
+    if pads is not None:
+        # F.pad takes (last axis begin, end, previous axis begin, end, ...)
+        fp = []
+        for a in reversed(range(rank)):
+            fp += [pads[a], pads[rank + a]]
+        y = CONV[rank](F.pad(x, fp), w, b, stride, 0, dilation, groups)
+        attrs["padding"] = list(pads)
+    else:
+        y = CONV[rank](x, w, b, stride, padding, dilation, groups)
+        attrs["padding"] = padding
+    case(name, f"conv{rank}d", attrs, [x], [y], {"weight": w, **({"bias": b} if bias else {})})
+
+
+def conv_cases():
+    conv_case("conv1d x=[2,3,11] k=3 cout=4", rnd(2, 3, 11), 4, 3)
+    conv_case("conv1d x=[1,4,16] k=5 s=2 p=2 d=1", rnd(1, 4, 16), 6, 5, stride=2, padding=2)
+    conv_case("conv1d x=[1,4,20] k=3 d=3 p=3 (dilated, length kept)", rnd(1, 4, 20), 4, 3, padding=3, dilation=3)
+    conv_case("conv1d x=[1,6,9] k=3 g=2 cout=4 no bias", rnd(1, 6, 9), 4, 3, groups=2, bias=False)
+    conv_case("conv1d x=[2,4,13] k=3 depthwise g=4 cout=8 s=2 p=1", rnd(2, 4, 13), 8, 3, stride=2, padding=1, groups=4)
+    conv_case("conv1d x=[1,2,10] k=4 pads=[1,2] (asymmetric)", rnd(1, 2, 10), 3, 4, pads=[1, 2])
+    conv_case('conv1d x=[1,3,12] k=4 d=2 padding="same"', rnd(1, 3, 12), 2, 4, padding="same", dilation=2)
+    conv_case("conv1d x=[1,1,40] k=10 s=5 (audio front end)", rnd(1, 1, 40), 4, 10, stride=5)
+    conv_case("conv3d x=[1,3,4,6,6] k=3 cout=4 p=1 (r3d block conv)", rnd(1, 3, 4, 6, 6), 4, 3, padding=1)
+    conv_case("conv3d x=[1,3,8,10,10] k=[3,7,7] s=[1,2,2] p=[1,3,3] (r3d_18 stem)", rnd(1, 3, 8, 10, 10), 4, [3, 7, 7], stride=[1, 2, 2], padding=[1, 3, 3])
+    conv_case("conv3d x=[2,4,5,7,6] k=1 s=2 cout=3 (r3d downsample)", rnd(2, 4, 5, 7, 6), 3, 1, stride=2)
+    conv_case("conv3d x=[1,4,5,6,6] k=3 g=2 d=[1,2,2] p=[1,2,2] no bias", rnd(1, 4, 5, 6, 6), 6, 3, dilation=[1, 2, 2], padding=[1, 2, 2], groups=2, bias=False)
+    conv_case("conv3d x=[1,3,4,5,5] depthwise g=3 cout=6 k=[3,1,1] (temporal, (2+1)D)", rnd(1, 3, 4, 5, 5), 6, [3, 1, 1], padding=[1, 0, 0], groups=3)
+    conv_case("conv3d x=[1,2,4,5,6] k=[1,3,3] s=[1,2,2] pads=[0,1,0, 0,2,1] (asymmetric)", rnd(1, 2, 4, 5, 6), 3, [1, 3, 3], stride=[1, 2, 2], pads=[0, 1, 0, 0, 2, 1])
+
+
+def main():
+    conv_cases()
+    OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
+    print(f"{len(CASES)} cases → {OUT}")
+
+
+if __name__ == "__main__":
+    main()
