@@ -30,7 +30,7 @@
  *   depends on where the box is: reported global.
  */
 import { z } from 'zod';
-import { fmtShape } from '../errors.js';
+import { ConvlensError, fmtShape } from '../errors.js';
 import { globalRF } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, SPATIAL_START } from './common.js';
@@ -231,6 +231,10 @@ function forEachBin(
   const offset = aligned ? 0.5 : 0;
   const r = rois.data;
   for (let k = 0; k < K; k++) {
+    const b = idx.data[k];
+    if (!(Number.isInteger(b) && b >= 0 && b < x.shape[0])) {
+      throw new ConvlensError('INVALID_TENSOR', `roiAlign: batchIndices[${k}] = ${b} is not an image of x ${fmtShape(x.shape)} (0…${x.shape[0] - 1})`, { shapes: { x: [...x.shape] } });
+    }
     const x1 = r[4 * k] * a.spatialScale - offset;
     const y1 = r[4 * k + 1] * a.spatialScale - offset;
     let rw = r[4 * k + 2] * a.spatialScale - offset - x1;
@@ -277,7 +281,7 @@ function forEachBin(
             wt[q + 3] = ly * lx;
           }
         }
-        visit(k, idx.data[k], { index: ph * PW + pw, count: PH * PW }, pos, wt, gh * gw, count);
+        visit(k, b, { index: ph * PW + pw, count: PH * PW }, pos, wt, gh * gw, count);
       }
     }
   }

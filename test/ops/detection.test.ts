@@ -62,6 +62,12 @@ describe('roiAlign', () => {
     expect(run('roiAlign', [x, rois, idx], { samplingRatio: 1, mode: 'max' })[0].data).toEqual([1]);
   });
 
+  it('a batch index that names no image of x is INVALID_TENSOR (a 400), not a read past the end', () => {
+    const e = errorOf(() => run('roiAlign', [[[1, 1, 2, 2], [1, 2, 3, 4]], [[1, 4], [0, 0, 1, 1]], [[1], [3]]]));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toMatch(/batchIndices\[0\] = 3 is not an image of x \[1, 1, 2, 2\]/);
+  });
+
   it('output [K, C, oh, ow]; FLOPs 8 per sample (7 interpolation + 1 pooling) + 1 divide per output; adaptive sampling at the ⌈H/oh⌉·⌈W/ow⌉ bound; global field', () => {
     const fixed = inferOf(roiAlign, [[1, 16, 14, 14], [5, 4], [5]], { outputHeight: 7, outputWidth: 7, samplingRatio: 2 });
     expect(fixed.outputs).toEqual([[5, 16, 7, 7]]);
