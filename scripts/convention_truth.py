@@ -86,6 +86,8 @@ MODELS = {
     "efficientnet_b0": (tvm.efficientnet_b0, 224, {}),
     "deeplabv3_resnet50": (tvm.segmentation.deeplabv3_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
     "unet": (None, 256, {}),
+    "convnext_tiny": (tvm.convnext_tiny, 224, {}),
+    "vit_b_16": (tvm.vit_b_16, 224, {}),
 }
 
 
@@ -261,6 +263,10 @@ def run_ptflops(model, x):
             ops.FUNCTIONAL_MAPPING.update(saved[0])
             ops.TENSOR_OPS_MAPPING.clear()
             ops.TENSOR_OPS_MAPPING.update(saved[1])
+    if macs is None:
+        # get_model_complexity_info prints the exception and returns None: torchvision's ViT calls its
+        # nn.MultiheadAttention with keywords (query=, key=, value=), so the hook's positional `input` is empty
+        return None, {}
     layers = dict(per_module)
     for k, v in functional.items():
         layers[k] = layers.get(k, 0) + v
@@ -331,8 +337,7 @@ def run_calflops(model, x):
     # the same pipeline by hand, to read each module's share before it is cleared
     pipe = CalFlopsPipline(model=model, include_backPropagation=False, compute_bp_factor=2.0, is_sparse=False)
     pipe.start_flops_calculate(ignore_list=None)
-    with torch.no_grad():
-        model(x)
+    model(x)  # in the grad mode calculate_flops itself runs in (it does not switch gradients off)
     layer_flops = {n or "<root>": m.__flops__ for n, m in model.named_modules()}
     layer_macs = {n or "<root>": m.__macs__ for n, m in model.named_modules()}
     assert pipe.get_total_flops() == flops and pipe.get_total_macs() == macs
@@ -368,7 +373,11 @@ def main():
     ap.add_argument("models", nargs="*")
     args = ap.parse_args()
     prepare_imports(args.tools)
-    torch.set_grad_enabled(False)
+    # Each tool runs in the grad mode its users get: the default (enabled) unless the tool switches it off
+    # itself. It matters for nn.MultiheadAttention: without gradients, eval-mode torch takes its native
+    # fast path (torch._native_multi_head_attention), which fvcore's tracer does not count and
+    # torch.onnx cannot export; with them, the Python path's linear and bmm calls are what the tools see.
+    torch.set_grad_enabled(True)
     out = {"torch": torch.__version__, "tools": {}, "models": {}}
     if args.models and OUT.exists():
         out = json.loads(OUT.read_text())
@@ -384,6 +393,8 @@ def main():
         entry["thop"] = {"total": t, "layers": layers}
         t, layers = run_ptflops(model, x)
         entry["ptflops"] = {"total": t, "layers": layers}
+        if t is None:
+            entry["ptflops"]["error"] = "get_model_complexity_info failed and returned None"
         t, layers = run_ptflops_aten(model, x)
         entry["ptflops-aten"] = {"total": t, "layers": layers}
         t, layers = run_fvcore(model, x)

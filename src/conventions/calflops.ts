@@ -19,7 +19,8 @@
  * resnet18 3636250000 / 1814070000, vgg16_bn 31000900000 / 15470300000, squeezenet1_1
  * 705014000 / 349152000, densenet121 5716880000 / 2834160000.
  */
-import { affine, convDims, inElements, linearDims, matmulOperands, transposedMacs } from './families.js';
+import { affine, attentionDims, convDims, inElements, linearDims, matmulOperands, transposedMacs } from './families.js';
+import type { EinsumPlan } from '../ops/einsum.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -62,6 +63,34 @@ function upsample(f: LayerFacts): number {
   return inElements(f);
 }
 
+/**
+ * Attention as calflops sees it (calculate_flops leaves gradients on, so eval-mode torch runs
+ * nn.MultiheadAttention's Python path, not its native fast path). nn.MultiheadAttention (ViT):
+ * F.linear for the packed input projection and the output projection (2·tokens·4C² FLOPs,
+ * tokens·4C² MACs, bias not counted), F.softmax one per score; its torch.bmm score products are not
+ * patched (0). Swin's windowed attention: F.linear likewise, Tensor.matmul twice (patched:
+ * 2·prod(a)·b[-1] FLOPs, prod(a)·b[-1] MACs each) and F.softmax.
+ */
+function calflopsAttention(f: LayerFacts): { flops: number; macs: number } {
+  const a = attentionDims(f);
+  const scores = a.s * a.h * a.t * a.t;
+  const projections = a.tokens * 4 * a.c * a.c;
+  const products = f.attrs.window === undefined ? 0 : 2 * a.tokens * a.t * a.c;
+  return { flops: 2 * (projections + products) + scores, macs: projections + products };
+}
+const ATTENTION_WHY =
+  'attention: F.linear projections (2·tokens·4C², bias not counted) + F.softmax (1 per score); the score products count only as Tensor.matmul (Swin-style windows), not as nn.MultiheadAttention\'s torch.bmm (not patched)';
+const ATTENTION_SOURCE = `${OPS} _linear_flops_compute l. 37-40, _matmul_flops_compute l. 274-279, _softmax_flops_compute l. 254-255, _patch_tensor_methods l. 511 (torch.bmm commented out)`;
+
+/** np.einsum_path's optimal FLOP count for one contraction step: L·(max(1, operands − 1) + 1 if a label is summed); more operands: convlens's (operands − 1)·L, an upper bound. */
+function numpyEinsumFlops(f: LayerFacts): number {
+  const p = f.plan as EinsumPlan;
+  const all = numel(p.sizes);
+  const ops = f.inputs.length;
+  if (ops > 2) return 2 * (f.cost.macs || f.cost.elementwise);
+  return all * (Math.max(1, ops - 1) + (p.labels.length > p.outRank ? 1 : 0));
+}
+
 const perElement = (why: string, source: string): Rule => ({ count: (f) => inElements(f), why, source });
 
 const calflopsFlops: ConventionPreset['rules'] = {
@@ -100,6 +129,14 @@ const calflopsFlops: ConventionPreset['rules'] = {
   resample: { count: upsample, why: 'F.interpolate: prod(size) (spatial only) given a size; the input element count given a scale factor', source: `${OPS} _upsample_flops_compute l. 229-251` },
   add: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.add: 1 per output element; the `+` operator is not patched: 0', source: `${OPS} _add_flops_compute l. 324-325` },
   mul: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.mul: 1 per output element; the `*` operator is not patched: 0', source: `${OPS} _mul_flops_compute l. 320-321` },
+  layerNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.layer_norm: 5 per element with affine, 4 without', source: `${OPS} _layer_norm_flops_compute l. 192-201` },
+  groupNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.group_norm: 5 per element with affine, 4 without', source: `${OPS} _group_norm_flops_compute l. 204-211` },
+  instanceNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.instance_norm: 5 per element with affine, 4 without', source: `${OPS} _instance_norm_flops_compute l. 214-226` },
+  gelu: perElement('F.gelu: 1 per element', `${OPS} _gelu_flops_compute l. 67-68`),
+  elu: perElement('F.elu: 1 per element', `${OPS} _elu_flops_compute l. 51-52`),
+  prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),
+  attention: { count: (f) => calflopsAttention(f).flops, why: ATTENTION_WHY, source: ATTENTION_SOURCE },
+  einsum: { count: (f) => numpyEinsumFlops(f), why: "torch.einsum: numpy's optimal-path FLOP count (a two-operand contraction: 2·L, L the product of every label size)", source: `${OPS} _einsum_flops_compute l. 290-309` },
 };
 
 const COMMON = {
@@ -118,7 +155,7 @@ export const calflops: ConventionPreset = {
   tool: 'calflops (its FLOPs figure)',
   source: [...COMMON.source],
   unit: 'FLOPs',
-  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, ReLU, LeakyReLU, SiLU, softmax and every pooling 1 per (input) element; ReLU6 (nn), sigmoid, hardswish, `+` and `*` count 0.',
+  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, `+` and `*` (residuals, layer scale, position embedding) count 0.',
   rules: calflopsFlops,
 };
 
@@ -148,5 +185,6 @@ export const calflopsMacs: ConventionPreset = {
       why: 'torch.matmul: prod(a.shape)·b[-1]',
       source: `${OPS} _matmul_flops_compute l. 274-279`,
     },
+    attention: { count: (f) => calflopsAttention(f).macs, why: 'attention: the MACs of the patched F.linear projections (tokens·4C²) and, for Swin-style windows, of Tensor.matmul (2·tokens·T·C)', source: ATTENTION_SOURCE },
   },
 };

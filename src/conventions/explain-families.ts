@@ -13,6 +13,7 @@ import type { EinsumPlan } from '../ops/einsum.js';
 import type { NormPlan } from '../ops/norm-group.js';
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/quant.js';
 import { qlinearConv, qlinearMatMul } from '../ops/quant-linear.js';
+import { qlinearConcat, qlinearGlobalAvgPool } from '../ops/quant-extra.js';
 import { reduceL2 } from '../ops/reduction.js';
 import { numel } from '../ops/types.js';
 import type { OpDef } from '../ops/types.js';
@@ -145,6 +146,9 @@ export function morePartsOf(f: LayerFacts): Parts | null {
     case 'quantize':
       return only(mul(V('per element', QUANTIZE_RATE.get(f.op) ?? 0), dims('elements', x)), f);
     case 'quantArithmetic':
+      // quant-extra.ts: the pooling adds each input once and requantizes each output (5); concat requantizes (5)
+      if (f.op === qlinearGlobalAvgPool) return only(add(dims('inputs', x), mul(V('requantize', REQUANTIZE), outs)), f);
+      if (f.op === qlinearConcat) return only(mul(V('requantize', REQUANTIZE), outs), f);
       return only(mul(V('dequantize ×2, op, quantize', 10), outs), f);
     case 'quantConv':
     case 'quantMatmul': {

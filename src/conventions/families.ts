@@ -23,6 +23,7 @@ import { multiHeadAttention } from '../ops/attention.js';
 import { layerScale, positionEmbedding, classToken } from '../ops/learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from '../ops/quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/quant-linear.js';
+import { qlinearGlobalAvgPool, qlinearConcat } from '../ops/quant-extra.js';
 import { nonMaxSuppression, roiAlign } from '../ops/detection.js';
 import { ifSelect, loopContinue } from '../ops/control.js';
 import { layerNorm, groupNorm, instanceNorm2d } from '../ops/norm-group.js';
@@ -113,7 +114,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   ...familyOf('quantize', quantizeLinear, dequantizeLinear, dynamicQuantizeLinear),
   ...familyOf('quantConv', qlinearConv, convInteger),
   ...familyOf('quantMatmul', qlinearMatMul, matMulInteger),
-  ...familyOf('quantArithmetic', qlinearAdd, qlinearMul),
+  ...familyOf('quantArithmetic', qlinearAdd, qlinearMul, qlinearGlobalAvgPool, qlinearConcat),
   ...familyOf(
     'layout',
     ...[flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather, shape, cast, identity, channelShuffle],
@@ -223,3 +224,18 @@ export function poolKernel(f: LayerFacts): [number, number] {
   const g = f.geometry;
   return g ? [g[0].kernel, g[1].kernel] : [1, 1];
 }
+
+/** An attention layer's S sequences of T tokens, C channels and h heads (attention.ts's plan), and whether its projections have biases. */
+export function attentionDims(f: LayerFacts): { s: number; t: number; c: number; h: number; tokens: number; bias: boolean } {
+  const p = f.plan as { s: number; t: number; c: number; heads: number };
+  return { s: p.s, t: p.t, c: p.c, h: p.heads, tokens: p.s * p.t, bias: hasWeight(f, 'inProjBias') };
+}
+
+/** The normalisation's first statistics dim (norm-group.ts's plan): ConvNeXt's LayerNorm2d normalises dim 1, nn.LayerNorm the trailing dims. */
+export function normFirstDim(f: LayerFacts): number {
+  const p = f.plan as { dims: number[] };
+  return p.dims[0];
+}
+
+/** Quantized conv/matmul's integer multiply-accumulates (quant-linear.ts's intMacs). */
+export const intMacs = (f: LayerFacts): number => f.cost.intMacs ?? 0;

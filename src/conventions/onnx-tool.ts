@@ -19,6 +19,7 @@
  * and not comparable to a convlens zoo model); test against the tool's own output
  * (scripts/convention_truth.py) instead.
  */
+import { NEWER_RULES } from './onnx-tool-newer.js';
 import { convDims, inElements, linearDims, outElements, poolKernel, resampleMode, transposedMacs, weightShape } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
@@ -55,7 +56,7 @@ export const onnxTool: ConventionPreset = {
     'github.com/ThanatosShinji/onnx-tool data/Profile.md',
   ],
   unit: 'MACs',
-  summary: 'Instruction counts per ONNX node: conv and Gemm MACs plus one add per output for a bias, BN 31 per element, ReLU 1, Clip (ReLU6) 2, sigmoid 32, max and average pooling k·k per output, global pooling 1 per input + 4 per output, Add/Mul 1 and Div 4 per output, bilinear Resize 4 per output; ConvTranspose over output positions with (Cout/g)·k per output.',
+  summary: 'Instruction counts per ONNX node: conv and Gemm MACs plus one add per output for a bias, BN 31 per element, ReLU 1, Clip (ReLU6) 2, sigmoid 32, max and average pooling k·k per output, global pooling 1 per input + 4 per output, Add/Mul 1 and Div 4 per output, bilinear Resize 4 per output; ConvTranspose over output positions with (Cout/g)·k per output. Of the newer ops: LayerNormalization 7 per element + 29 per row, InstanceNormalization 14 per element, GELU as exported (Div, Erf, Add, Mul, Mul: 7 per element; Erf itself 0), Tanh 76, exp 32, log 43, sqrt 24, Pow 32, comparisons 1, quantize/dequantize 2 per element, QLinearConv and QLinearMatMul their integer MACs; Where, ArgMax, TopK, Range, Scatter, GridSample, NonMaxSuppression and RoiAlign 0.',
   rules: {
     conv: {
       count: (f) => f.cost.macs * MUL + (convDims(f).bias ? outElements(f) * ADD : 0),
@@ -124,5 +125,6 @@ export const onnxTool: ConventionPreset = {
     mul: arithmetic(MUL, 'Mul: 1 per output element (one node per extra operand)', `${NODE} MulNode l. 363-367`),
     div: arithmetic(DIV, 'Div: 4 per output element', `${NODE} DivNode l. 335-339`),
     reduceMean: { count: (f) => inElements(f) * ADD, why: 'ReduceMean: 1 add per input element', source: `${NODE} ReduceMeanNode._profile_core l. 1943-1945` },
+    ...NEWER_RULES,
   },
 };

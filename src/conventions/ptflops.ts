@@ -22,7 +22,7 @@
  * densenet121 2.90, googlenet 1.51, shufflenet_v2_x1_0 0.15, efficientnet_b0 0.41,
  * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
  */
-import { affine, convDims, inElements, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
+import { affine, attentionDims, convDims, inElements, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -59,7 +59,7 @@ export const ptflops: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (pytorch))',
   ],
   unit: 'MACs',
-  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample 2 per output; ReLU6 and LeakyReLU once; residual `+` and SE `*` not counted.',
+  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample 2 per output; ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt\'s LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision\'s ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted.',
   rules: {
     conv: {
       count: (f) => convHook(f),
@@ -136,6 +136,35 @@ export const ptflops: ConventionPreset = {
       why: 'multiplication: 0 for the `*` operator (not patched); torch.mul / Tensor.mul: 1 per output element',
       source: `${OPS} TENSOR_OPS_MAPPING torch.mul l. 465-466`,
     },
+    attention: {
+      count: (f) => {
+        const a = attentionDims(f);
+        const scores = a.s * a.h * a.t * a.t;
+        // Swin's shifted_window_attention: F.linear (not patched), Tensor.matmul twice and F.softmax (patched)
+        if (f.attrs.window !== undefined) return 2 * a.tokens * a.t * a.c + scores;
+        return a.s * (4 * a.t * a.c * a.c + 2 * a.t * a.t * a.c + a.h * a.t * a.t + 2 * a.t * a.c + (a.bias ? 3 * a.t * a.c : 0));
+      },
+      why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
+      source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
+    },
+    layerNorm: {
+      count: (f) => (f.functional || f.attrs.over === 'channels' ? 0 : inElements(f)),
+      why: "nn.LayerNorm: 1 per element (bn_flops_counter_hook; LayerNorm has no `affine` attribute); ConvNeXt's LayerNorm2d (a subclass: the table is looked up by exact type) and F.layer_norm: 0",
+      source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.LayerNorm l. 304; ptflops/pytorch_engine.py is_supported_instance l. 311-314`,
+    },
+    groupNorm: {
+      count: (f) => (f.functional ? 0 : inElements(f) * (affine(f) ? 2 : 1)),
+      why: 'nn.GroupNorm: 1 per element, 2 with affine',
+      source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.GroupNorm l. 303`,
+    },
+    instanceNorm: {
+      count: (f) => (f.functional ? 0 : inElements(f) * (affine(f) ? 2 : 1)),
+      why: 'nn.InstanceNorm2d: 1 per element, 2 with affine',
+      source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.InstanceNorm2d l. 301`,
+    },
+    gelu: hookAndFunction(outElements, inElements, 'nn.GELU: 2 per element (module hook + the patched F.gelu it calls); F.gelu alone: 1', `${OPS} MODULES_MAPPING nn.GELU l. 323-324 + FUNCTIONAL_MAPPING F.gelu l. 428`),
+    elu: hookAndFunction(outElements, inElements, 'nn.ELU: 2 per element (module hook + the patched F.elu it calls); F.elu alone: 1', `${OPS} MODULES_MAPPING nn.ELU l. 279 + FUNCTIONAL_MAPPING F.elu l. 426`),
+    prelu: hookAndFunction(outElements, inElements, 'nn.PReLU: 2 per element (module hook + the patched F.prelu it calls); F.prelu alone: 1', `${OPS} MODULES_MAPPING nn.PReLU l. 278 + FUNCTIONAL_MAPPING F.prelu l. 425`),
   },
 };
 
@@ -167,10 +196,11 @@ export const ptflopsAten: ConventionPreset = {
     linear: {
       count: (f) => {
         const d = linearDims(f);
-        return d.rows * d.ci * d.co + (d.bias ? d.rows * d.co : 0);
+        // aten::linear is addmm (bias counted) for 2-D and contiguous 3-D inputs, matmul + add_ (bias not counted) beyond
+        return d.rows * d.ci * d.co + (d.bias && f.inputs[0].length <= 3 ? d.rows * d.co : 0);
       },
-      why: 'aten.addmm: batch·in·out + batch·out bias',
-      source: `${ATEN} addmm_flop l. 36-54`,
+      why: 'aten.addmm: batch·in·out + batch·out bias for 2-D and 3-D inputs; on 4-D inputs (ConvNeXt\'s channels-last MLP) aten::linear is matmul + add_, and the bias is not counted',
+      source: `${ATEN} addmm_flop l. 36-54, matmul_flop l. 23-33; torch aten/src/ATen/native/Linear.cpp linear()`,
     },
     matmul: {
       count: (f) => {
@@ -179,6 +209,20 @@ export const ptflopsAten: ConventionPreset = {
       },
       why: 'aten.mm / matmul: prod(a.shape)·b[-1]',
       source: `${ATEN} matmul_flop l. 23-33`,
+    },
+    attention: {
+      count: (f) => {
+        const a = attentionDims(f);
+        // the input projection runs on the transposed (non-contiguous) tokens: matmul, no bias; the output projection on 2-D rows: addmm, bias counted
+        return f.cost.macs + (a.bias && f.attrs.window === undefined ? a.tokens * a.c : 0);
+      },
+      why: 'attention: the projections (aten.mm/addmm) and both score products (aten.bmm) = convlens\'s MACs, + the output projection\'s bias (addmm on 2-D rows) for nn.MultiheadAttention',
+      source: `${ATEN} matmul_flop l. 23-33, addmm_flop l. 36-54, bmm_flop l. 57-68`,
+    },
+    einsum: {
+      count: (f) => f.cost.macs,
+      why: 'einsum of a contraction: lowered to aten.bmm, batch·M·K·N',
+      source: `${ATEN} bmm_flop l. 57-68`,
     },
   },
 };

@@ -13,7 +13,7 @@
  * counted over output positions as plain convs; before 2.1.0 avg pooling counted 1 per output and
  * adaptive pooling (in/out + 1) per output (float kernel), and LeakyReLU had its own (zero) rule.
  */
-import { affine, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
+import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 
 const HOOKS = 'thop/vision/basic_hooks.py';
@@ -46,6 +46,14 @@ function adaptiveWindowSum(i: number, o: number): number {
   return sum;
 }
 
+/** Softmax rows and features along the layer's dim. */
+function softmaxRows(f: LayerFacts): { rows: number; features: number } {
+  const x = f.inputs[0];
+  const dim = typeof f.attrs.dim === 'number' ? f.attrs.dim : 1;
+  const features = x[dim < 0 ? x.length + dim : dim];
+  return { rows: inElements(f) / features, features };
+}
+
 const adaptive: Rule = {
   count: (f) => {
     const x = f.inputs[0];
@@ -70,7 +78,7 @@ export const thop: ConventionPreset = {
     'github.com/ultralytics/thop README.md (resnet50: MACs 4133742592, params 25557032)',
   ],
   unit: 'MACs',
-  summary: 'Module hooks only: conv and linear MACs without bias, batch norm 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), bilinear upsampling 11 per output; ReLU, max pooling, dropout, additions and functional calls count 0.',
+  summary: "Module hooks only: conv and linear MACs without bias, batch, layer, group and instance norm 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), bilinear upsampling 11 per output, PReLU 1 per element, softmax 3·features − 1 per row; nn.MultiheadAttention its projections, both score products and the softmax (torch ≥ 2.0 only: on older torch the hook is not registered and attention counts 0). ReLU, GELU and the other activations without a hook, max pooling, dropout, additions, einsum, parameters applied in a parent's forward (ConvNeXt's layer scale, ViT's class token and position embedding) and functional calls count 0.",
   rules: {
     conv: moduleOnly({
       count: (f) => f.cost.macs,
@@ -119,6 +127,43 @@ export const thop: ConventionPreset = {
       },
       why: 'softmax: per row, features exp + (features − 1) adds + features divides',
       source: `${HOOKS} count_softmax l. 98-115; ${CALC} calculate_softmax l. 42-48`,
+    }),
+    logSoftmax: moduleOnly({
+      count: (f) => {
+        const { rows, features } = softmaxRows(f);
+        return rows * (3 * features - 1) + rows;
+      },
+      why: 'nn.LogSoftmax: the softmax count per row (3·features − 1) + one log per row',
+      source: `${HOOKS} count_softmax l. 98-115 (LogSoftmax: + batch_size)`,
+    }),
+    layerNorm: moduleOnly({
+      count: (f) => 2 * inElements(f) * (affine(f) ? 2 : 1),
+      why: 'nn.LayerNorm (and subclasses such as ConvNeXt\'s LayerNorm2d): 2 per element, doubled with elementwise_affine',
+      source: `${HOOKS} count_normalization l. 68-79; profile.py register_hooks l. 58 (rules found through the MRO, l. 139)`,
+    }),
+    groupNorm: moduleOnly({
+      count: (f) => 2 * inElements(f) * (affine(f) ? 2 : 1),
+      why: 'nn.GroupNorm: 2 per element, doubled with affine',
+      source: `${HOOKS} count_normalization l. 68-79; profile.py register_hooks l. 59`,
+    }),
+    instanceNorm: moduleOnly({
+      count: (f) => 2 * inElements(f) * (affine(f) ? 2 : 1),
+      why: 'nn.InstanceNorm2d (a _NormBase): 2 per element, doubled with affine',
+      source: `${HOOKS} count_normalization l. 68-79; profile.py register_hooks l. 57`,
+    }),
+    prelu: moduleOnly({
+      count: (f) => inElements(f),
+      why: 'nn.PReLU (eval): 1 per input element',
+      source: `${HOOKS} count_prelu l. 90-95`,
+    }),
+    attention: moduleOnly({
+      count: (f) => {
+        if (f.attrs.window !== undefined) return 0;
+        const a = attentionDims(f);
+        return f.cost.macs + a.s * a.h * a.t * (3 * a.t - 1);
+      },
+      why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
+      source: `${HOOKS} count_multihead_attention l. 184-205; profile.py l. 121-122 (_HOOK_TAKES_KWARGS); torchvision swin_transformer.py l. 177, 213`,
     }),
   },
 };

@@ -43,7 +43,7 @@ export const torchinfo: ConventionPreset = {
     'github.com/TylerYep/torchinfo tests/test_output/resnet50.out (batch 2: Total mult-adds (G): 8.18)',
   ],
   unit: 'MACs',
-  summary: 'Parameter elements × output positions for conv-like modules (bias included), × rows for linear, × batch for any other module with parameters (BN: 2·C·N); modules without parameters count 0.',
+  summary: "Parameter elements × output positions for conv-like modules (bias included), × rows for linear, × batch for any other module with parameters (BN, LayerNorm, GroupNorm: 2·C·N; PReLU); modules without parameters, non-leaf modules (nn.MultiheadAttention holds out_proj, so its own projections and score products count 0; a block's layer scale, ViT's class token and position embedding) and functional calls count 0.",
   rules: {
     conv: { count: convLike, why: 'Conv2d: (weight + bias elements)·N·H\'·W\' = MACs + one bias add per output element', source: `${LI} calculate_macs l. 275-279` },
     convTranspose: {
@@ -68,6 +68,26 @@ export const torchinfo: ConventionPreset = {
     batchNorm: {
       count: (f) => paramElements(f) * f.outputs[0][0],
       why: 'BatchNorm2d (a module with parameters): (γ + β elements)·N = 2·C·N',
+      source: `${LI} calculate_macs l. 282-283`,
+    },
+    layerNorm: {
+      count: (f) => paramElements(f) * f.outputs[0][0],
+      why: 'LayerNorm (a module with parameters): (γ + β elements)·N; without elementwise_affine 0',
+      source: `${LI} calculate_macs l. 282-283`,
+    },
+    groupNorm: {
+      count: (f) => paramElements(f) * f.outputs[0][0],
+      why: 'GroupNorm (a module with parameters): (γ + β elements)·N = 2·C·N; without affine 0',
+      source: `${LI} calculate_macs l. 282-283`,
+    },
+    instanceNorm: {
+      count: (f) => paramElements(f) * f.outputs[0][0],
+      why: 'InstanceNorm2d with affine: (γ + β elements)·N; without (the default) 0',
+      source: `${LI} calculate_macs l. 282-283`,
+    },
+    prelu: {
+      count: (f) => paramElements(f) * f.outputs[0][0],
+      why: 'PReLU (a module with parameters): slope elements·N',
       source: `${LI} calculate_macs l. 282-283`,
     },
   },

@@ -7,21 +7,40 @@
  * "GFLOPS" at https://pytorch.org/vision/stable/models.html. Measured with a TorchDispatchMode
  * counter over aten.convolution / mm / addmm / bmm (the counter torch.utils.flop_counter grew
  * from): conv N·Cout·H'·W'·(Cin/g)·k, transposed conv over input positions, linear rows·in·out;
- * no bias, no BN, no activation, no pooling. That is convlens's own MAC convention.
+ * no bias, no BN, no activation, no pooling. That is convlens's own MAC convention. The score
+ * products of attention (q·kᵀ, attn·v) are aten.bmm calls, so they count: ViT-B/16's 17.564.
  *
  * fvcore 0.1.6 (github.com/facebookresearch/fvcore @ 3378afe): FlopCountAnalysis traces the model
  * with torch.jit and counts the aten ops in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py
  * l. 28-46), handles in fvcore/nn/jit_handles.py. Besides conv and linear it counts batch norm,
  * adaptive average pooling and nearest/bilinear upsampling; ReLU, max pooling, avg_pool2d, add,
  * mul, cat … are not counted (skipped as unsupported or in _IGNORED_OPS, jit_analysis.py l. 30).
+ * Of the newer families it counts layer, group and instance norm (5 per element with affine,
+ * 4 without), einsum (numpy's optimal path), grid sampling (4 per output) and attention's
+ * projections and score products (aten::linear, aten::bmm); GELU, softmax, the learned tensors'
+ * adds and multiplies, reductions, element-wise math and the quantized ops are not counted.
  * The model is assumed in eval mode (FlopCountAnalysis does not switch it: in training mode BN
  * counts 5 per element, norm_flop_counter).
  */
-import { affine, convDims, inElements, linearDims, matmulOperands, outElements, resampleMode, transposedMacs } from './families.js';
-import type { ConventionPreset, Rule } from './types.js';
+import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, resampleMode, transposedMacs } from './families.js';
+import type { EinsumPlan } from '../ops/einsum.js';
+import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
 const FV = 'fvcore/nn/jit_handles.py';
+
+/**
+ * fvcore's einsum: numpy's optimal-path FLOP count halved. For one contraction step numpy counts
+ * L·(max(1, operands − 1) + 1 if a label is summed), L the product of every label size.
+ */
+function fvcoreEinsum(f: LayerFacts): number {
+  const p = f.plan as EinsumPlan;
+  const all = numel(p.sizes);
+  const ops = f.inputs.length;
+  if (ops > 2) return f.cost.macs || f.cost.elementwise;
+  const summed = p.labels.length > p.outRank;
+  return Math.floor((all * (Math.max(1, ops - 1) + (summed ? 1 : 0))) / 2);
+}
 
 /** torchvision: convlens's MACs (the same rule, measured against torchvision in test/zoo). */
 const macsOnly = (why: string, source: string): Rule => ({ count: (f) => f.cost.macs, why, source });
@@ -47,6 +66,21 @@ export const torchvision: ConventionPreset = {
     deformConv: macsOnly('deformable conv: the conv part N·Cout·H\'·W\'·(Cin/g)·k', 'as conv'),
     linear: macsOnly('linear: rows·in·out, no bias', 'aten.addmm / aten.mm: M·K·N'),
     matmul: macsOnly('matmul: batch·M·K·N', 'aten.mm / aten.bmm'),
+    attention: macsOnly(
+      "attention: the projections (aten.addmm/mm, tokens·4C²) and both score products (aten.bmm, q·kᵀ and attn·v, 2·tokens·T·C); softmax and scaling not counted",
+      'aten.addmm / aten.mm / aten.bmm (torchvision/models/vision_transformer.py ViT_B_16_Weights meta "_ops": 17.564)',
+    ),
+    einsum: macsOnly('einsum of a contraction: lowered to aten.bmm, batch·M·K·N', 'aten.bmm (torch.einsum lowers to bmm)'),
+    quantConv: {
+      count: intMacs,
+      why: "quantized conv: the integer multiply-accumulates; torchvision's quantized weights publish the float model's _ops",
+      source: 'torchvision/models/quantization/resnet.py ResNet50_QuantizedWeights.IMAGENET1K_FBGEMM_V1 meta "_ops": 4.089',
+    },
+    quantMatmul: {
+      count: intMacs,
+      why: "quantized linear/matmul: the integer multiply-accumulates, as the float model's _ops",
+      source: 'torchvision/models/quantization/mobilenetv3.py MobileNet_V3_Large_QuantizedWeights meta "_ops": 0.217',
+    },
   },
 };
 
@@ -111,6 +145,36 @@ export const fvcore: ConventionPreset = {
       },
       why: 'upsampling: nearest 1, bilinear 4 per output element; bicubic not counted',
       source: 'fvcore/nn/flop_count.py l. 42-43: upsample_nearest2d (0, 1), upsample_bilinear2d (0, 4)',
+    },
+    attention: {
+      count: (f) => f.cost.macs,
+      why: "attention (nn.MultiheadAttention's Python path): the projections (aten::linear, tokens·4C²) and both score products (aten::bmm, 2·tokens·T·C); the scaling, softmax and bias adds are not counted",
+      source: `${FV} linear_flop_jit l. 101-112, bmm_flop_jit l. 115-126`,
+    },
+    einsum: {
+      count: fvcoreEinsum,
+      why: 'einsum: two operands through np.einsum_path\'s optimal FLOP count / 2 (a contraction: the product of every label size; an outer product: half of it); one operand likewise; three or more: convlens\'s (operands − 1)·L, an upper bound of the optimal path',
+      source: `${FV} einsum_flop_jit l. 176-216`,
+    },
+    layerNorm: {
+      count: (f) => inElements(f) * (affine(f) ? 5 : 4),
+      why: 'layer norm: 5 per input element with affine, 4 without',
+      source: `${FV} norm_flop_counter l. 232-250 (flop_count.py l. 40: aten::layer_norm)`,
+    },
+    groupNorm: {
+      count: (f) => inElements(f) * (affine(f) ? 5 : 4),
+      why: 'group norm: 5 per input element with affine, 4 without',
+      source: `${FV} norm_flop_counter l. 232-250 (flop_count.py l. 39: aten::group_norm)`,
+    },
+    instanceNorm: {
+      count: (f) => inElements(f) * (affine(f) ? 5 : 4),
+      why: 'instance norm: 5 per input element with affine, 4 without',
+      source: `${FV} norm_flop_counter l. 232-250 (flop_count.py l. 41: aten::instance_norm)`,
+    },
+    gridSample: {
+      count: (f) => 4 * outElements(f),
+      why: 'grid sampling: 4 per output element (bilinear assumed, whatever the mode)',
+      source: 'fvcore/nn/flop_count.py l. 45: aten::grid_sampler elementwise_flop_counter(0, 4)',
     },
   },
 };

@@ -18,7 +18,7 @@ import type { LayerCost, OpDef, Shape } from '../ops/types.js';
  * ifSelect and loopContinue): every tool studied counts them 0. The others are one op each, or
  * ops every tool treats alike: `quantize` (quantize, dequantize, dynamic quantize), `quantConv`
  * (QLinearConv, ConvInteger), `quantMatmul` (QLinearMatMul, MatMulInteger), `quantArithmetic`
- * (QLinearAdd, QLinearMul), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
+ * (com.microsoft QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearConcat), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
  * `mathUnary` (sqrt, exp, log, neg, abs, reciprocal, floor, ceil), `mathBinary` (pow, mod,
  * minimum, maximum), `logic` (comparisons, and/or/xor/not, where), `scatter` (scatterND,
  * scatterElements).

@@ -1,0 +1,128 @@
+/**
+ * onnx-tool's rules for the operator families convlens added in issue 10 (see onnx-tool.ts for
+ * the tool, the release and the per-instruction costs of node.py l. 19-37). The PyTorch models are
+ * exported with torch.onnx at opset 17 (scripts/convention_truth.py), so a module the exporter
+ * decomposes is counted as its nodes: GELU is Div, Erf, Add, Mul, Mul; GroupNorm is Reshape,
+ * InstanceNormalization, Reshape, Mul, Add; Mish is Softplus, Tanh, Mul; hardtanh is Clip.
+ * A node class without _profile_core (Where, ArgMax, TopK, Range, ScatterND/Elements, GridSample,
+ * NonMaxSuppression, RoiAlign, Erf, Expand/Concat of a class token) counts 0 (Node._profile_core
+ * l. 231-233), and so does an op onnx-tool has no class for (Selu, Celu, Softsign,
+ * DynamicQuantizeLinear, com.microsoft QLinearAdd/QLinearMul): its registry falls back to Node.
+ */
+import { attentionDims, inElements, intMacs, normFirstDim, outElements } from './families.js';
+import type { EinsumPlan } from '../ops/einsum.js';
+import { exp, log, sqrt, reciprocal, pow } from '../ops/math.js';
+import { dynamicQuantizeLinear } from '../ops/quant.js';
+import { qlinearConv } from '../ops/quant-linear.js';
+import { reduceL2 } from '../ops/reduction.js';
+import { where } from '../ops/logic.js';
+import type { OpDef } from '../ops/types.js';
+import { numel } from '../ops/types.js';
+import type { Family, LayerFacts, Rule } from './types.js';
+
+const NODE = 'onnx_tool/node.py';
+const MUL = 1;
+const ADD = 1;
+const CMP = 1;
+const DIV = 4;
+const EXP = 32;
+const LOG = 43;
+const SQRT = 24;
+const POW = EXP;
+/** TANH_MACS = EXP + 2·ADD + DIV, and TanhNode sets ratio 2 (l. 540-548). */
+const TANH = 2 * (EXP + 2 * ADD + DIV);
+const SOFTPLUS = EXP + ADD + LOG;
+
+const perElement = (rate: number, why: string, source: string): Rule => ({ count: (f) => rate * outElements(f), why, source });
+
+/** Per-element cost of the unary math nodes, by op (PWNode / NpMathBase with one input: ratio 1). */
+const UNARY = new Map<OpDef, number>([
+  [sqrt, SQRT],
+  [exp, EXP],
+  [log, LOG],
+  [reciprocal, DIV],
+]);
+
+/** LayerNormalization: vol·(3·MUL + 4·ADD) + vol/x[axis]·(ADD + SQRT + DIV), axis the first normalised dim (l. 2525-2531). */
+function layerNormalization(f: LayerFacts): number {
+  const x = f.inputs[0];
+  const vol = numel(x);
+  return vol * (3 * MUL + 4 * ADD) + (vol / x[normFirstDim(f)]) * (ADD + SQRT + DIV);
+}
+
+/** InstanceNormalization (x, scale, B: ratio 2) × (ADD + MUL + ADD + DIV) per output element. */
+const INSTANCE_NORM = 2 * (ADD + MUL + ADD + DIV);
+
+export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
+  layerNorm: { count: layerNormalization, why: 'LayerNormalization: 7 per element (3 multiplies, 4 adds) + 29 per normalised row (add, sqrt 24, divide 4)', source: `${NODE} LayerNormalizationNode._profile_core l. 2525-2531` },
+  instanceNorm: perElement(INSTANCE_NORM, 'InstanceNormalization: 14 per element ((add, multiply, add, divide 4) × ratio 2 for its 3 inputs)', `${NODE} InstanceNormalizationNode l. 451-456, PWNode._profile_core l. 261-264`),
+  groupNorm: {
+    count: (f) => (INSTANCE_NORM + (f.weights.some((w) => w.name === 'weight') ? MUL + ADD : 0)) * outElements(f),
+    why: 'GroupNorm exports as InstanceNormalization over the groups (14 per element) + Mul γ and Add β with affine (1 each)',
+    source: `${NODE} InstanceNormalizationNode l. 451-456, MulNode l. 363-367, AddNode l. 296`,
+  },
+  gelu: {
+    count: (f) => (f.attrs.approximate === 'tanh' ? POW + MUL + ADD + MUL + TANH + ADD + MUL + MUL : DIV + ADD + 2 * MUL) * outElements(f),
+    why: "GELU as torch.onnx exports it: Div (4), Erf (0), Add, Mul, Mul = 7 per element; the tanh form Pow (32), Mul, Add, Mul, Tanh (76), Add, Mul, Mul = 114",
+    source: `${NODE} DivNode l. 335-339, ErfNode(FusedBase) l. 1613, AddNode l. 296, MulNode l. 363-367, PowNode l. 476-494, TanhNode l. 540-548`,
+  },
+  tanh: perElement(TANH, 'Tanh: TANH_MACS 38 (exp, 2 adds, divide) × ratio 2 = 76 per element', `${NODE} TanhNode l. 540-548`),
+  elu: perElement(CMP + EXP + ADD + MUL, 'Elu: compare, exp 32, add, multiply = 35 per element', `${NODE} EluNode l. 618-623`),
+  softplus: perElement(SOFTPLUS, 'Softplus: exp 32, add, log 43 = 76 per element', `${NODE} SoftplusNode l. 416-423`),
+  mish: perElement(SOFTPLUS + TANH + MUL, 'Mish exports as Softplus (76), Tanh (76), Mul (1): 153 per element', `${NODE} SoftplusNode l. 416-423, TanhNode l. 540-548, MulNode l. 363-367`),
+  hardTanh: perElement(2 * CMP, 'hardtanh exports as Clip: 2 compares per element', `${NODE} ClipNode l. 984-988`),
+  prelu: perElement(CMP + MUL, 'PRelu: compare + multiply per element', `${NODE} PReluNode l. 695-700`),
+  logSoftmax: perElement(EXP + DIV + ADD + LOG, 'LogSoftmax: exp 32, divide 4, add, log 43 = 80 per element', `${NODE} LogSoftmaxNode l. 552-557`),
+  layerScale: perElement(MUL, "layer scale exports as Mul: 1 per element", `${NODE} MulNode l. 363-367`),
+  positionEmbedding: perElement(ADD, 'the position embedding exports as Add: 1 per element', `${NODE} AddNode l. 296, NpMathBase._profile_core l. 282-285`),
+  mathUnary: {
+    count: (f) => (UNARY.get(f.op) ?? CMP) * outElements(f),
+    why: 'Sqrt 24, Exp 32, Log 43, Reciprocal 4, Neg/Abs/Floor/Ceil 1 per element',
+    source: `${NODE} SqrtNode l. 465-470, ExpNode l. 392-397, LogNode l. 431-436, ReciprocalNode l. 1004-1007, NegNode l. 325-328, AbsNode l. 374-377, FloorNode l. 2293-2299, CeilNode l. 385`,
+  },
+  mathBinary: {
+    count: (f) => (f.op === pow ? POW : 1) * Math.max(1, f.inputs.length - 1) * outElements(f),
+    why: 'Pow 32 per output element; Mod, Min, Max 1 per output per extra operand',
+    source: `${NODE} PowNode._profile_core l. 491-494, ModNode l. 352-355, MinNode l. 303-306, MaxNode l. 316, NpMathBase l. 282-285`,
+  },
+  logic: {
+    count: (f) => (f.op === where ? 0 : CMP * outElements(f)),
+    why: 'Equal, Less, Greater (…OrEqual), And, Or, Xor, Not: 1 compare per output element; Where: 0',
+    source: `${NODE} LessNode._profile_core l. 774-775, EqualNode l. 2288-2289, GreaterNode l. 2491-2493, WhereNode l. 821`,
+  },
+  reduce: {
+    count: (f) => inElements(f) * (f.op === reduceL2 ? ADD + SQRT : 1),
+    why: 'ReduceSum, ReduceProd, ReduceMax, ReduceMin: 1 per input element; ReduceL2: 25 (add + sqrt)',
+    source: `${NODE} ReduceMeanNode l. 1943-1945 (ReduceSum), ReduceProdNode l. 1958-1961, ReduceMinNode l. 1986-1989 (ReduceMax), ReduceL2Node l. 2246-2248`,
+  },
+  cumSum: perElement(ADD, 'CumSum: 1 add per element', `${NODE} CumSumNode l. 2252-2256`),
+  nonZero: { count: (f) => CMP * outElements(f), why: 'NonZero: 1 per output element (convlens sizes the output at its upper bound, every element nonzero)', source: `${NODE} NonZeroNode._profile_core l. 2278-2279` },
+  einsum: {
+    count: (f) => (f.inputs.length === 2 ? numel((f.plan as EinsumPlan).sizes) : 0),
+    why: 'Einsum of two operands: the product of every label size of both inputs (a contraction\'s MACs); other operand counts are not profiled',
+    source: `${NODE} EinsumNode._profile_core l. 1249-1260`,
+  },
+  quantize: {
+    count: (f) => (f.op === dynamicQuantizeLinear ? 0 : (MUL + ADD) * outElements(f)),
+    why: 'QuantizeLinear and DequantizeLinear: multiply + add per element; DynamicQuantizeLinear: no rule, 0',
+    source: `${NODE} QuantizeLinearNode l. 2535-2539, DequantizeLinearNode l. 2502-2506`,
+  },
+  quantConv: {
+    count: (f) => intMacs(f) + (f.op === qlinearConv && f.weights.some((w) => w.name === 'bias') ? ADD * outElements(f) : 0),
+    why: 'QLinearConv: output elements × (Cin/g)·kh·kw + 1 per output with a bias; ConvInteger: the same without bias',
+    source: `${NODE} QLinearConvNode._profile_core l. 2614-2630, ConvIntegerNode._profile_core l. 2658-2672`,
+  },
+  quantMatmul: {
+    count: intMacs,
+    why: 'QLinearMatMul: prod(A)·B[-1]; MatMulInteger (GemmNode): output elements × K',
+    source: `${NODE} QLinearMatMulNode._profile_core l. 2578-2586, GemmNode._profile_core (MatMulInteger l. 2547)`,
+  },
+  attention: {
+    count: (f) => {
+      const a = attentionDims(f);
+      return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0) + a.s * a.h * a.t * a.t * (EXP + DIV);
+    },
+    why: 'attention as exported (MatMul/Gemm projections + their bias Add, MatMul q·kᵀ and attn·v, Softmax 36 per score)',
+    source: `${NODE} GemmNode._profile_core, MatMulNode, AddNode l. 296, SoftmaxNode l. 404-408`,
+  },
+};
