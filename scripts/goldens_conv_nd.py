@@ -78,8 +78,46 @@ def conv_cases():
     conv_case("conv3d x=[1,2,4,5,6] k=[1,3,3] s=[1,2,2] pads=[0,1,0, 0,2,1] (asymmetric)", rnd(1, 2, 4, 5, 6), 3, [1, 3, 3], stride=[1, 2, 2], pads=[0, 1, 0, 0, 2, 1])
 
 
+MAXPOOL = {1: F.max_pool1d, 3: F.max_pool3d}
+AVGPOOL = {1: F.avg_pool1d, 3: F.avg_pool3d}
+ADAPTIVE = {1: F.adaptive_avg_pool1d, 3: F.adaptive_avg_pool3d}
+
+
+def pool_cases():
+    def mp(name, x, k, stride=None, padding=0, dilation=1, ceil=False):
+        rank = x.dim() - 2
+        y = MAXPOOL[rank](x, k, stride, padding, dilation, ceil_mode=ceil)
+        attrs = {"kernelSize": k, "padding": padding, "dilation": dilation, "ceilMode": ceil, **({"stride": stride} if stride is not None else {})}
+        case(name, f"maxPool{rank}d", attrs, [x], [y])
+
+    def ap(name, x, k, stride=None, padding=0, ceil=False, include=True, divisor=None):
+        rank = x.dim() - 2
+        y = AVGPOOL[rank](x, k, stride, padding, ceil_mode=ceil, count_include_pad=include, **({"divisor_override": divisor} if divisor else {}))
+        attrs = {"kernelSize": k, "padding": padding, "ceilMode": ceil, "countIncludePad": include, **({"stride": stride} if stride is not None else {}), **({"divisorOverride": divisor} if divisor else {})}
+        case(name, f"avgPool{rank}d", attrs, [x], [y])
+
+    def ad(name, x, size):
+        rank = x.dim() - 2
+        case(name, f"adaptiveAvgPool{rank}d", {"outputSize": size}, [x], [ADAPTIVE[rank](x, size)])
+
+    mp("maxPool1d x=[2,3,10] k=3 (stride = kernel)", rnd(2, 3, 10), 3)
+    mp("maxPool1d x=[1,2,11] k=3 s=2 p=1 d=2 ceil", rnd(1, 2, 11), 3, 2, 1, 2, True)
+    mp("maxPool3d x=[1,2,5,6,6] k=[1,3,3] s=[1,2,2] p=[0,1,1]", rnd(1, 2, 5, 6, 6), [1, 3, 3], [1, 2, 2], [0, 1, 1])
+    mp("maxPool3d x=[1,2,5,7,7] k=2 s=2 ceil (odd sizes)", rnd(1, 2, 5, 7, 7), 2, 2, 0, 1, True)
+    mp("maxPool3d x=[1,1,4,6,6] k=3 s=1 p=1 d=[1,2,2]", rnd(1, 1, 4, 6, 6), 3, 1, 1, [1, 2, 2])
+    ap("avgPool1d x=[2,3,9] k=3 s=2 p=1 countIncludePad", rnd(2, 3, 9), 3, 2, 1)
+    ap("avgPool1d x=[1,2,9] k=4 s=3 p=2 ceil, pad excluded", rnd(1, 2, 9), 4, 3, 2, True, False)
+    ap("avgPool3d x=[1,2,4,6,6] k=2 (stride = kernel)", rnd(1, 2, 4, 6, 6), 2)
+    ap("avgPool3d x=[1,2,5,5,5] k=3 s=2 p=1 pad excluded ceil", rnd(1, 2, 5, 5, 5), 3, 2, 1, True, False)
+    ap("avgPool3d x=[1,1,3,4,4] k=[1,2,2] divisorOverride=3", rnd(1, 1, 3, 4, 4), [1, 2, 2], divisor=3)
+    ad("adaptiveAvgPool1d x=[2,3,10] → 4 (uneven windows)", rnd(2, 3, 10), 4)
+    ad("adaptiveAvgPool3d x=[1,3,4,7,7] → 1 (r3d_18 head)", rnd(1, 3, 4, 7, 7), 1)
+    ad("adaptiveAvgPool3d x=[1,2,5,7,6] → [2,3,4]", rnd(1, 2, 5, 7, 6), [2, 3, 4])
+
+
 def main():
     conv_cases()
+    pool_cases()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")
 

@@ -1,0 +1,231 @@
+/**
+ * Pooling over 1 or 3 spatial axes (audio [L], video [T, H, W]), as pool.ts over 2.
+ * PyTorch: torch.nn.MaxPool1d/3d, AvgPool1d/3d, AdaptiveAvgPool1d/3d (r3d_18's head is
+ * AdaptiveAvgPool3d(1)).
+ *
+ *   maxPool   O per axis as conv (ceilMode: the last window must start inside input or left
+ *             padding); ΠK − 1 comparisons per output
+ *   avgPool   ΠK FLOPs per output: ΠK − 1 additions and one division
+ *   adaptive  window i spans [floor(i·I/O), ceil((i+1)·I/O)) per axis; per output
+ *             (window − 1) adds + 1 divide, Σ over outputs of the window volume
+ * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
+ * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED, as conv-nd.ts says why.
+ */
+import { z } from 'zod';
+import { checkPoolPadding, posInt } from './geometry.js';
+import type { AxisGeometry } from './geometry.js';
+import { asThreeAxes, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
+import { expectSpatialRank, receptiveFieldNd } from './conv-nd.js';
+import { ZERO_COST, numel } from './types.js';
+import type { InferContext, OpDef, Shape } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import { adaptiveWindows } from './pool.js';
+
+function poolBase(rank: number) {
+  return {
+    kernelSize: perAxis(rank).describe(rank === 1 ? "the window's length" : "the window's [depth, height, width], or one number for all"),
+    /** PyTorch's default stride is the kernel size. */
+    stride: perAxis(rank).optional(),
+    padding: paddingNd(rank).default(0),
+    ceilMode: z.boolean().default(false),
+  };
+}
+
+const maxPoolNdAttrs = (rank: number) => z.strictObject({ ...poolBase(rank), dilation: perAxis(rank).default(1) });
+const avgPoolNdAttrs = (rank: number) => z.strictObject({ ...poolBase(rank), countIncludePad: z.boolean().default(true), divisorOverride: posInt.optional() });
+export type MaxPoolNdAttrs = z.infer<ReturnType<typeof maxPoolNdAttrs>>;
+export type AvgPoolNdAttrs = z.infer<ReturnType<typeof avgPoolNdAttrs>>;
+
+export interface PoolNdPlan {
+  geo: AxisGeometry[];
+}
+
+function poolNdGeometry(ctx: InferContext<MaxPoolNdAttrs | AvgPoolNdAttrs>, rank: number): { x: Shape; geo: AxisGeometry[] } {
+  const x = expectSpatialRank(ctx, rank);
+  const a = ctx.attrs;
+  if (a.padding === 'same') ctx.fail('INVALID_ATTRIBUTE', `pooling takes integer padding, not "same"`, 'padding');
+  const geo = windowGeometryNd(ctx, x.slice(2), {
+    kernel: a.kernelSize,
+    stride: a.stride ?? a.kernelSize,
+    dilation: 'dilation' in a ? a.dilation : 1,
+    padding: a.padding,
+    ceilMode: a.ceilMode,
+  });
+  checkPoolPadding(ctx, geo);
+  return { x, geo };
+}
+
+const outShape = (x: Shape, geo: AxisGeometry[]): number[] => [x[0], x[1], ...geo.map((g) => g.out)];
+
+function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
+  return {
+    name: `maxPool${rank}d`,
+    summary: `Max pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} (optional dilation, ceil mode)`,
+    pytorch: `torch.nn.MaxPool${rank}d`,
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: maxPoolNdAttrs(rank),
+    infer(ctx) {
+      const { x, geo } = poolNdGeometry(ctx, rank);
+      const out = outShape(x, geo);
+      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * (product(geo.map((g) => g.kernel)) - 1) }, plan: { geo } };
+    },
+    receptiveField: receptiveFieldNd(`maxPool${rank}d`),
+    run(ctx) {
+      return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'max', true, undefined))];
+    },
+  };
+}
+
+function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
+  return {
+    name: `avgPool${rank}d`,
+    summary: `Average pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} (ceil mode, countIncludePad)`,
+    pytorch: `torch.nn.AvgPool${rank}d`,
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: avgPoolNdAttrs(rank),
+    infer(ctx) {
+      const { x, geo } = poolNdGeometry(ctx, rank);
+      const out = outShape(x, geo);
+      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * product(geo.map((g) => g.kernel)) }, plan: { geo } };
+    },
+    receptiveField: receptiveFieldNd(`avgPool${rank}d`),
+    run(ctx) {
+      const a = ctx.attrs;
+      return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'avg', a.countIncludePad, a.divisorOverride))];
+    },
+  };
+}
+
+/** Start and end of output o's window along one axis: [lo, hi) inside the input; padded end for the avg divisor. */
+function span(g: AxisGeometry, o: number, max: boolean): { lo: number; hi: number; padded: number } {
+  const s0 = o * g.stride - g.padBegin;
+  if (max) {
+    // taps at s0 + t·d inside the input (padding is −∞)
+    let lo = s0;
+    while (lo < 0) lo += g.dilation;
+    return { lo, hi: Math.min(s0 + (g.kernel - 1) * g.dilation + 1, g.in), padded: 0 };
+  }
+  // PyTorch avg_pool: the window clipped to the padded input for the divisor, to the input for the sum
+  const e0 = Math.min(s0 + g.kernel, g.in + g.padEnd);
+  return { lo: Math.max(s0, 0), hi: Math.min(e0, g.in), padded: e0 - s0 };
+}
+
+/**
+ * Max (NaN wins, as PyTorch) or average pooling of x [N, C, …] over its 1 or 3 spatial axes.
+ * Windows per axis are resolved once per output row, so the inner loops only add or compare.
+ */
+function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined): Float32Array {
+  const [gt, gh, gw] = asThreeAxes(geo);
+  const [H, W] = [gh.in, gw.in];
+  const plane = gt.in * H * W;
+  const max = kind === 'max';
+  const [dt, dh, dw] = max ? [gt.dilation, gh.dilation, gw.dilation] : [1, 1, 1];
+  const out = new Float32Array(shape[0] * shape[1] * gt.out * gh.out * gw.out);
+  const wSpans = Array.from({ length: gw.out }, (_, o) => span(gw, o, max));
+  let o = 0;
+  for (let p = 0; p < shape[0] * shape[1]; p++) {
+    const xp = p * plane;
+    for (let ot = 0; ot < gt.out; ot++) {
+      const t = span(gt, ot, max);
+      for (let oh = 0; oh < gh.out; oh++) {
+        const h = span(gh, oh, max);
+        for (let ow = 0; ow < gw.out; ow++, o++) {
+          const w = wSpans[ow];
+          if (max) {
+            let best = -Infinity;
+            scan: for (let it = t.lo; it < t.hi; it += dt) {
+              for (let ih = h.lo; ih < h.hi; ih += dh) {
+                const row = xp + (it * H + ih) * W;
+                for (let iw = w.lo; iw < w.hi; iw += dw) {
+                  const v = x[row + iw];
+                  if (v > best) best = v;
+                  else if (Number.isNaN(v)) {
+                    best = v;
+                    break scan;
+                  }
+                }
+              }
+            }
+            out[o] = best;
+          } else {
+            if (t.lo >= t.hi || h.lo >= h.hi || w.lo >= w.hi) continue;
+            let sum = 0;
+            for (let it = t.lo; it < t.hi; it++) {
+              for (let ih = h.lo; ih < h.hi; ih++) {
+                const row = xp + (it * H + ih) * W;
+                for (let iw = w.lo; iw < w.hi; iw++) sum += x[row + iw];
+              }
+            }
+            const divisor = divisorOverride ?? (countIncludePad ? t.padded * h.padded * w.padded : (t.hi - t.lo) * (h.hi - h.lo) * (w.hi - w.lo));
+            out[o] = sum / divisor;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const adaptiveAttrs = (rank: number) =>
+  z.strictObject({ outputSize: perAxis(rank).describe(rank === 1 ? 'the output length' : 'the output [depth, height, width], or one number for all') });
+export type AdaptiveNdAttrs = z.infer<ReturnType<typeof adaptiveAttrs>>;
+
+export interface AdaptiveNdPlan {
+  windows: { start: Int32Array; end: Int32Array }[];
+}
+
+function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan> {
+  return {
+    name: `adaptiveAvgPool${rank}d`,
+    summary: `Adaptive average pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} to a fixed output size (1: global)`,
+    pytorch: `torch.nn.AdaptiveAvgPool${rank}d`,
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: adaptiveAttrs(rank),
+    infer(ctx) {
+      const x = expectSpatialRank(ctx, rank);
+      const size = expand(ctx.attrs.outputSize, rank);
+      const windows = size.map((s, a) => adaptiveWindows(x[2 + a], s));
+      // Σ over outputs of the window volume = Π over axes of Σ window lengths
+      const lengths = windows.map((w) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0));
+      return { outputs: [[x[0], x[1], ...size]], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(lengths) }, plan: { windows }, fixedSize: true };
+    },
+    receptiveField: receptiveFieldNd(`adaptiveAvgPool${rank}d`),
+    run(ctx) {
+      const shape = ctx.inputs[0].shape;
+      const x = ctx.inputs[0].data;
+      const unit = { start: Int32Array.of(0), end: Int32Array.of(1) };
+      const [wt, wh, ww] = [...Array(3 - rank).fill(unit), ...ctx.plan.windows] as AdaptiveNdPlan['windows'];
+      const [T, H, W] = [...Array(3 - rank).fill(1), ...shape.slice(2)];
+      const out = new Float32Array(numel(ctx.outputs[0]));
+      let o = 0;
+      for (let p = 0; p < shape[0] * shape[1]; p++) {
+        const xp = p * T * H * W;
+        for (let ot = 0; ot < wt.start.length; ot++) {
+          for (let oh = 0; oh < wh.start.length; oh++) {
+            for (let ow = 0; ow < ww.start.length; ow++, o++) {
+              let sum = 0;
+              for (let it = wt.start[ot]; it < wt.end[ot]; it++) {
+                for (let ih = wh.start[oh]; ih < wh.end[oh]; ih++) {
+                  const row = xp + (it * H + ih) * W;
+                  for (let iw = ww.start[ow]; iw < ww.end[ow]; iw++) sum += x[row + iw];
+                }
+              }
+              out[o] = sum / ((wt.end[ot] - wt.start[ot]) * (wh.end[oh] - wh.start[oh]) * (ww.end[ow] - ww.start[ow]));
+            }
+          }
+        }
+      }
+      return [tensor(ctx.outputs[0], out)];
+    },
+  };
+}
+
+export const maxPool1d = makeMaxPool(1);
+export const maxPool3d = makeMaxPool(3);
+export const avgPool1d = makeAvgPool(1);
+export const avgPool3d = makeAvgPool(3);
+export const adaptiveAvgPool1d = makeAdaptiveAvgPool(1);
+export const adaptiveAvgPool3d = makeAdaptiveAvgPool(3);

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+import { run } from './op-helpers.js';
+
+// Pooling over 1 or 3 axes: maxPool ΠK − 1 comparisons per output, avgPool ΠK, adaptive the window volume.
+describe('1-D and 3-D pooling', () => {
+  it('maxPool1d x=[1,5,2,8,3,0] k=2 → [5,8,3]; avgPool1d k=2 → [3,5,1.5]; adaptiveAvgPool1d → 1 = mean 19/6', () => {
+    const x: [number[], number[]] = [[1, 1, 6], [1, 5, 2, 8, 3, 0]];
+    expect(run('maxPool1d', [x], { kernelSize: 2 })[0]).toEqual({ shape: [1, 1, 3], data: [5, 8, 3] });
+    expect(run('avgPool1d', [x], { kernelSize: 2 })[0].data).toEqual([3, 5, 1.5]);
+    // p=1, countIncludePad=false: windows [pad,1] [5,2] [8,3] [0,pad] → 1, 3.5, 5.5, 0
+    expect(run('avgPool1d', [x], { kernelSize: 2, padding: 1, countIncludePad: false })[0].data).toEqual([1, 3.5, 5.5, 0]);
+    expect(run('adaptiveAvgPool1d', [x], { outputSize: 1 })[0].data[0]).toBeCloseTo(19 / 6, 6);
+  });
+
+  it('maxPool3d x=[1,64,16,56,56] k=3 s=2 p=1: → [1,64,8,28,28], 26 comparisons per output', () => {
+    const l = layer(analyze(net([1, 64, 16, 56, 56], { op: 'maxPool3d', kernelSize: 3, stride: 2, padding: 1 })), 'l0');
+    expect(l.outputShape).toEqual([1, 64, 8, 28, 28]);
+    expect(l.flopsByConvention['2macs']).toBe(64 * 8 * 28 * 28 * 26);
+  });
+
+  it('adaptiveAvgPool3d(1) on r3d_18 final map [1,512,2,7,7]: [1,512,1,1,1], one add per element', () => {
+    const l = layer(analyze(net([1, 512, 2, 7, 7], { op: 'adaptiveAvgPool3d', outputSize: 1 })), 'l0');
+    expect(l.outputShape).toEqual([1, 512, 1, 1, 1]);
+    expect(l.flopsByConvention['2macs']).toBe(512 * 2 * 7 * 7);
+  });
+
+  it('avgPool3d of ones k=2 is ones; padding over half the kernel is refused (PyTorch rule)', () => {
+    const y = run('avgPool3d', [[[1, 1, 2, 4, 4], Array(32).fill(1)]], { kernelSize: 2 })[0];
+    expect(y).toEqual({ shape: [1, 1, 1, 2, 2], data: [1, 1, 1, 1] });
+    expect(errorOf(() => analyze(net([1, 1, 4, 8, 8], { op: 'maxPool3d', kernelSize: 2, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+  });
+});
