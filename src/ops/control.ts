@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
-import { ZERO_COST } from './types.js';
+import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
@@ -122,7 +122,11 @@ export const loopContinue: OpDef<LoopContinueAttrs, null> = {
   variadic: true,
   outputCount: (a) => a.outputs,
   attrs: LoopContinueAttrs,
-  infer: (ctx) => ({ outputs: ctx.inputs.slice(1), values: ctx.values.slice(1), weights: [], cost: ZERO_COST, plan: null }),
+  infer(ctx) {
+    if (ctx.inputs.length !== 1 + ctx.attrs.outputs) ctx.fail('INVALID_ATTRIBUTE', `${ctx.attrs.outputs} outputs need 1 + ${ctx.attrs.outputs} inputs (the condition, then the values), got ${ctx.inputs.length}`, 'outputs');
+    if (numel(ctx.inputs[0]) !== 1) ctx.fail('SHAPE_MISMATCH', `the condition must hold one value, got ${fmtShape(ctx.inputs[0])}`, 'inputs');
+    return { outputs: ctx.inputs.slice(1), values: ctx.values.slice(1), weights: [], cost: ZERO_COST, plan: null };
+  },
   receptiveField(ctx) {
     if (ctx.attrs.iteration === 0) {
       ctx.warn({

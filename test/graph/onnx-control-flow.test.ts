@@ -9,6 +9,7 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, errorOf, layer } from '../helpers.js';
+import { run } from '../ops/op-helpers.js';
 
 const dir = new URL('../fixtures/onnx/control/', import.meta.url);
 const truth = JSON.parse(readFileSync(new URL('truth.json', dir), 'utf8')) as Record<string, { input: number[]; inputShape: number[]; output: number[]; outputShape: number[] }>;
@@ -98,6 +99,11 @@ describe('ONNX Loop', () => {
     expect(r.totals.complete).toBe(false);
     expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'] }]);
     expect(graphOf('loop_unanalysable').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/folds to 1 from shapes, but the unrolled body cannot be analysed: layer 'loop\/0\/Reshape_3'/);
+  });
+
+  it('ifSelect and loopContinue called with the wrong number of inputs are INVALID_ATTRIBUTE', () => {
+    expect(errorOf(() => run('ifSelect', [[[1], [1]], [[2], [1, 2]], [[2], [3, 4]], [[2], [5, 6]]], { outputs: 1 })).code).toBe('INVALID_ATTRIBUTE');
+    expect(errorOf(() => run('loopContinue', [[[1], [1]], [[2], [1, 2]], [[2], [3, 4]]], { outputs: 1 })).code).toBe('INVALID_ATTRIBUTE');
   });
 
   it('loopContinue refuses a condition that turned false before the bound', () => {
