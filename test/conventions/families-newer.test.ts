@@ -1,0 +1,105 @@
+/**
+ * The operator families of issue 10 under every preset and in the explanation, on small specs
+ * with hand-worked figures (the zoo's ConvNeXt-T and ViT-B/16 are checked against the real tools
+ * in truth.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { explainReport } from '../../src/conventions/explain.js';
+import { PRESETS_BY_NAME, countWith } from '../../src/conventions/index.js';
+import { net } from '../helpers.js';
+import { analysed } from './helpers.js';
+
+const explain = (spec: unknown, name = 'l0') => explainReport(analysed(spec)).layers.find((l) => l.name === name)!;
+const count = (preset: string, spec: unknown, functional: string[] = []) => countWith(PRESETS_BY_NAME.get(preset)!, analysed(spec), { functional }).total;
+
+// global self-attention over a 1×8×4×4 map: 16 tokens, C 8, 2 heads of d 4, T 16, S 1, with biases
+const ATTENTION = net([1, 8, 4, 4], { op: 'multiHeadAttention', numHeads: 2 });
+// QKV 16·24·8 = 3,072; q·kᵀ 2·16·16·4 = 2,048; attn·v 2,048; output projection 16·8·8 = 1,024
+const ATTENTION_MACS = 3072 + 2048 + 2048 + 1024;
+const SCORES = 2 * 16 * 16;
+
+describe('explain: the newer families', () => {
+  it('attention: tokens·(4C² + 2TC) MACs, q scaling + 5 per score element-wise, 4C² + 4C params', () => {
+    const e = explain(ATTENTION);
+    expect(e.macs.formula).toBe('8,192 = tokens 16 · (4 · C² 8·8 + 2 · T 16 · C 8)');
+    expect(e.macs.value).toBe(ATTENTION_MACS);
+    expect(e.elementwise.formula).toBe('2,688 = tokens 16 · C (q scaled) 8 + softmax per score 5 · S·h·T² 1·2·16·16');
+    expect(e.biasOps.value).toBe(16 * 32);
+    expect(e.params.value).toBe(4 * 64 + 4 * 8);
+    expect(e.agrees).toBe(true);
+  });
+
+  it('windowed attention (window 2×2): 4 sequences of 4 tokens', () => {
+    const e = explain(net([1, 8, 4, 4], { op: 'multiHeadAttention', numHeads: 2, window: 2 }));
+    // projections 16·4·64 = 4,096 + score products 2·16·4·8 = 1,024
+    expect(e.macs.value).toBe(5120);
+    expect(e.agrees).toBe(true);
+  });
+
+  it('layerNorm, groupNorm: 5 per element + 4 per group + the affine map', () => {
+    expect(explain(net([2, 5, 6], { op: 'layerNorm' })).elementwise.formula).toBe('460 = elements 2·5·6 · (statistics 5 + affine 2) + groups 10 · per group 4');
+    expect(explain(net([1, 8, 4, 4], { op: 'groupNorm', numGroups: 4 })).elementwise.formula).toBe('912 = elements 1·8·4·4 · (statistics 5 + affine 2) + groups 4 · per group 4');
+  });
+
+  it('gelu (tanh form 9 per element), topK (⌈log₂(k + 1)⌉ per input), reduceL2 (2 per input), einsum (a contraction is MACs)', () => {
+    expect(explain(net([1, 8, 4, 4], { op: 'gelu', approximate: 'tanh' })).elementwise.formula).toBe('1,152 = per element (tanh) 9 · elements 1·8·4·4');
+    expect(explain(net([2, 3, 4], { op: 'topK', k: 2, dim: -1 })).elementwise.formula).toBe('48 = inputs 2·3·4 · ⌈log₂(k + 1)⌉ 2');
+    expect(explain(net([2, 3, 4], { op: 'reduceL2', axes: [2] })).elementwise.formula).toBe('48 = 2 · inputs 2·3·4');
+    const spec = { name: 'e', inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [2, 4, 5] }], layers: [{ name: 'e', op: 'einsum', inputs: ['a', 'b'], equation: 'bij,bjk->bik' }] };
+    const e = explain(spec, 'e');
+    expect(e.macs.value).toBe(2 * 3 * 4 * 5);
+    expect(e.exactMacOps.value).toBe(2 * 3 * 5 * (2 * 4 - 1));
+    expect(e.agrees).toBe(true);
+  });
+});
+
+describe('presets: the newer families, hand-worked', () => {
+  it('attention: torchvision and fvcore its MACs; thop + softmax 3T − 1 per row; ptflops its hook; ptflops-aten + the output bias; calflops the F.linear projections', () => {
+    expect(count('torchvision', ATTENTION)).toBe(ATTENTION_MACS);
+    expect(count('fvcore', ATTENTION)).toBe(ATTENTION_MACS);
+    expect(count('thop', ATTENTION)).toBe(ATTENTION_MACS + 2 * 16 * (3 * 16 - 1));
+    // per sequence: T·C 128 + 3T·C² 3,072 + 3T·C bias 384 + h·(2T²d + T²) 4,608 + T·C·(C + 1) 1,152
+    expect(count('ptflops', ATTENTION)).toBe(128 + 3072 + 384 + 4608 + 1152);
+    expect(count('ptflops-aten', ATTENTION)).toBe(ATTENTION_MACS + 16 * 8);
+    expect(count('calflops-macs', ATTENTION)).toBe(16 * 4 * 64);
+    expect(count('calflops', ATTENTION)).toBe(2 * 16 * 4 * 64 + SCORES);
+    expect(count('torchinfo', ATTENTION)).toBe(0);
+    // MatMul/Gemm MACs + 4C bias adds per token + Softmax 36 per score
+    expect(count('onnx-tool', ATTENTION)).toBe(ATTENTION_MACS + 16 * 32 + 36 * SCORES);
+  });
+
+  it('layer norm over 2×5×6 with affine: fvcore and calflops 5 per element, thop 4, ptflops 1, torchinfo 2·C·N, onnx-tool 7 per element + 29 per row', () => {
+    const spec = net([2, 5, 6], { op: 'layerNorm' });
+    expect(count('fvcore', spec)).toBe(5 * 60);
+    expect(count('calflops', spec)).toBe(5 * 60);
+    expect(count('thop', spec)).toBe(4 * 60);
+    expect(count('ptflops', spec)).toBe(60);
+    expect(count('torchinfo', spec)).toBe(12 * 2);
+    expect(count('onnx-tool', spec)).toBe(7 * 60 + 29 * 10);
+    expect(count('torchvision', spec)).toBe(0);
+  });
+
+  it("ConvNeXt's LayerNorm2d (over channels): ptflops 0 (a subclass, and its table is by exact type), thop still 4 per element (its lookup walks the MRO)", () => {
+    const spec = net([1, 8, 4, 4], { op: 'layerNorm', over: 'channels' });
+    expect(count('ptflops', spec)).toBe(0);
+    expect(count('thop', spec)).toBe(4 * 128);
+    expect(count('onnx-tool', spec)).toBe(7 * 128 + 29 * 16);
+  });
+
+  it('gelu over 128 elements: ptflops 2 per element (hook + F.gelu), functional 1; calflops 1; onnx-tool 7 as exported; fvcore and thop 0', () => {
+    const spec = net([1, 8, 4, 4], { op: 'gelu' });
+    expect(count('ptflops', spec)).toBe(256);
+    expect(count('ptflops', spec, ['l0'])).toBe(128);
+    expect(count('calflops', spec)).toBe(128);
+    expect(count('onnx-tool', spec)).toBe(7 * 128);
+    expect(count('fvcore', spec)).toBe(0);
+    expect(count('thop', spec)).toBe(0);
+  });
+
+  it('einsum of two operands: fvcore and onnx-tool the product of every label size, calflops twice it (numpy's FLOPs)', () => {
+    const spec = { name: 'e', inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [2, 4, 5] }], layers: [{ name: 'e', op: 'einsum', inputs: ['a', 'b'], equation: 'bij,bjk->bik' }] };
+    expect(count('fvcore', spec)).toBe(120);
+    expect(count('calflops', spec)).toBe(240);
+    expect(count('onnx-tool', spec)).toBe(120);
+  });
+});
