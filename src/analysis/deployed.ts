@@ -10,7 +10,8 @@
  *     weights and bias, w' = w·γ/σ, b' = (b − μ)·γ/σ + β: its γ, β, running mean and variance and
  *     its element-wise FLOPs vanish; a host without a bias gains one (Cout parameters, read once,
  *     and one add per output under `includeBias`). Only where the channel axis is dim 1 of the
- *     host's output: conv-shaped (NCHW) hosts, and linear layers with a 2-d output;
+ *     host's output: convolutions of any spatial rank (their plan holds the window geometry), and
+ *     linear layers with a 2-d output;
  *   - a residual add (`OpDef.addsIntoConvEpilogue`) of exactly two tensors of the output's shape,
  *     the other one a computed tensor (not a constant): the epilogue reads it as it writes, so the
  *     add's FLOPs stay and the shortcut is still read once, but the host's output is neither
@@ -173,7 +174,12 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
   for (const host of steps) {
     if (!host.op?.weighted || !host.inferred || host.layer.outputs.length !== 1 || claimed.has(host.layer.name)) continue;
     const hostShape = host.inferred.outputs[0];
-    const channelAxisFirst = hostShape.length === 2 || (hostShape.length === 4 && !host.op.mixesSpatialPositions);
+    // BN's channels (dim 1) are the host's output channels for a convolution (a window over the
+    // spatial axes: its plan has their geometry; conv1d/2d/3d, transposed, deformable, quantized)
+    // and for a linear layer with a 2-d output; not for attention over tokens [N, L, C]
+    const plan = host.inferred.plan as { geo?: unknown } | null;
+    const convolution = plan !== null && typeof plan === 'object' && Array.isArray(plan.geo) && !host.op.mixesSpatialPositions;
+    const channelAxisFirst = hostShape.length === 2 || (hostShape.length >= 3 && convolution);
     const chain: FusionChain = { host, members: [], residual: null };
     let cur = host.layer.outputs[0];
     let stage = 0; // 0: BN may fold; 1: after the add; 2: after the activation (done)
@@ -193,7 +199,7 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
       if (op.foldsIntoPrecedingConv) {
         if (stage > 0) why = 'it follows an add or activation: a batch norm folds only into the conv output it reads directly';
         else if (!op.foldsIntoPrecedingConv(next.layer.attrs)) why = 'it normalises with batch statistics (no running statistics): not a constant map';
-        else if (!channelAxisFirst) why = `the channel axis of '${host.layer.name}' is not dim 1 of its output`;
+        else if (!channelAxisFirst) why = `the batch norm's channels (dim 1) are not the output channels of '${host.layer.name}' (a convolution's, or a 2-d linear output's)`;
         else kind = 'foldBatchNorm';
       } else if (op.addsIntoConvEpilogue) {
         const others = next.layer.inputs.filter((r) => r !== cur);

@@ -180,6 +180,14 @@ describe('deployed graph: only where legal', () => {
     expect(d.groups[0].deployed.params).toBe(144 + 4);
   });
 
+  it('conv1d → BN1d folds (channels on dim 1 of [N, C, L]); attention over tokens [N, L, C] keeps its BN (dim 1 is L)', () => {
+    const c1 = deployed({ inputs: [{ name: 's', shape: [1, 4, 16] }], layers: [{ name: 'c', op: 'conv1d', outChannels: 4, kernelSize: 3, padding: 1, bias: false }, { name: 'bn', op: 'batchNorm2d' }] });
+    expect(c1.d.groups.map((g) => [g.layers, g.biasAdded])).toEqual([[['c', 'bn'], true]]);
+    const att = deployed({ inputs: [{ name: 't', shape: [1, 6, 8] }], layers: [{ name: 'a', op: 'multiHeadAttention', numHeads: 2 }, { name: 'bn', op: 'batchNorm2d' }] });
+    expect(att.d.groups).toEqual([]);
+    expect(att.d.unfused).toEqual([{ layer: 'bn', op: 'batchNorm2d', reason: expect.stringMatching(/are not the output channels of 'a'/) }]);
+  });
+
   it('linear → BN1d folds (channels on dim 1 of a 2-d output); the bias was there already', () => {
     const { d } = deployed({
       inputs: [{ name: 'v', shape: [2, 16] }],
