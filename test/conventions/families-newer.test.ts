@@ -96,7 +96,7 @@ describe('presets: the newer families, hand-worked', () => {
     expect(count('thop', spec)).toBe(0);
   });
 
-  it('einsum of two operands: fvcore and onnx-tool the product of every label size, calflops twice it (numpy's FLOPs)', () => {
+  it('einsum of two operands: fvcore and onnx-tool the product of every label size, calflops twice it (numpy FLOPs)', () => {
     const spec = { name: 'e', inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [2, 4, 5] }], layers: [{ name: 'e', op: 'einsum', inputs: ['a', 'b'], equation: 'bij,bjk->bik' }] };
     expect(count('fvcore', spec)).toBe(120);
     expect(count('calflops', spec)).toBe(240);
