@@ -23,6 +23,7 @@ import { convTransposeForward } from './conv-transpose-kernel.js';
 import { convForward } from './conv.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import type { ConvTransposePlan } from './conv-transpose-kernel.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 export const ConvTransposeAttrs = z.strictObject({
   outChannels: posInt.describe('output channels'),
@@ -66,6 +67,7 @@ export function coveredPositions(g: AxisGeometry): number {
 }
 
 export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'convTranspose2d',
   summary: 'Transposed (fractionally strided) 2-D convolution for learned upsampling',
   pytorch: 'torch.nn.ConvTranspose2d',

@@ -31,6 +31,7 @@ import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 export const ConvAttrs = z.strictObject({
   outChannels: posInt.describe('number of kernels: the output channels'),
@@ -87,12 +88,14 @@ export function convInferred(plan: ConvPlan, bias: boolean): Inferred<ConvPlan> 
 }
 
 export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'conv2d',
   summary: 'Standard, grouped, depthwise and dilated 2-D convolution (cross-correlation; mode "convolution" flips the kernel)',
   pytorch: 'torch.nn.Conv2d',
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
   attrsFromWeights: convAttrsFromWeights,
   attrs: ConvAttrs,
   infer: (ctx) => convInferred(convPlan(ctx), ctx.attrs.bias),

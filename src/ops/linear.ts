@@ -19,6 +19,7 @@ import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
 import { linearVjp, matmulVjp, reshapeVjp } from './vjp-plumbing.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 export const LinearAttrs = z.strictObject({
   outFeatures: posInt.describe('output features'),
@@ -28,12 +29,14 @@ export const LinearAttrs = z.strictObject({
 export type LinearAttrs = z.infer<typeof LinearAttrs>;
 
 export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'linear',
   summary: 'Fully connected layer over the last dimension',
   pytorch: 'torch.nn.Linear',
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
   fullyConnected: true,
   mixesSpatialPositions: true,
   // the weight is [outFeatures, inFeatures]
@@ -97,6 +100,7 @@ export const FlattenAttrs = z.strictObject({
 export type FlattenAttrs = z.infer<typeof FlattenAttrs>;
 
 export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'flatten',
   summary: 'Merge a range of dimensions into one',
   pytorch: 'torch.nn.Flatten',

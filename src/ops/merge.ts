@@ -19,11 +19,12 @@ import { broadcastIndex, broadcastShapes, broadcastValue } from './broadcast.js'
 import { MAX_FOLD_WORK } from '../limits.js';
 import { mayFold } from './common.js';
 import { normalizeAxis } from './axes.js';
-import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
+import type { InferContext, OpDef, RunContext, Shape, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradOrZeros, sumToShape } from './vjp-kernels.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 export function inferBroadcast<A>(ctx: InferContext<A>): number[] {
   const out = broadcastShapes(ctx.inputs);
@@ -45,6 +46,8 @@ interface Arithmetic {
   variadic: boolean;
   /** Deployment: a conv's epilogue can do it as it writes (the residual add; analysis/deployed.ts). */
   addsIntoConvEpilogue?: boolean;
+  /** Its gradient reads the operands' values (a product or quotient); a sum's does not (OpDef.vjpReads). */
+  gradReadsValues?: boolean;
   /** Folds constant inputs (shape arithmetic), and is the kernel (float) when integer is false. */
   fold: (a: number, b: number, integer: boolean) => number;
   /** ∂L/∂input i from g = ∂L/∂y (shape of y), before the sum over broadcast dims. */
@@ -80,6 +83,26 @@ function foldArithmetic<A>(ctx: InferContext<A>, out: Shape, fold: Arithmetic['f
   return { data, integer };
 }
 
+/**
+ * The residual add in a fused conv's output buffer (runtime/fuse.ts): two tensors of one shape,
+ * a + b = b + a exactly in float32, so adding the other operand into `target` is `run` bit for
+ * bit. Anything else (three operands, where the order rounds; broadcasting) is computed as `run`
+ * does and copied in.
+ */
+function sumInPlace(ctx: RunContext<Record<string, never>, null>, target: number): Tensor {
+  const t = ctx.inputs[target];
+  const y = t.data;
+  if (ctx.inputs.length === 2 && ctx.inputs[1 - target].data.length === y.length) {
+    const o = ctx.inputs[1 - target].data;
+    for (let i = 0; i < y.length; i++) y[i] += o[i];
+    return t;
+  }
+  let acc = ctx.inputs[0];
+  for (let i = 1; i < ctx.inputs.length; i++) acc = binaryBroadcast(acc, ctx.inputs[i], ctx.outputs[0], (a, b) => a + b);
+  y.set(acc.data);
+  return t;
+}
+
 /** Element-wise arithmetic with broadcasting: (inputs − 1) operations per output element. */
 function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
   return {
@@ -91,6 +114,8 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
     variadic: d.variadic,
     foldsConstantOperands: true,
     addsIntoConvEpilogue: d.addsIntoConvEpilogue === true,
+    // a sum or difference: its gradients are g summed to each input's shape, whatever the values
+    ...(d.gradReadsValues ? {} : { vjpReads: READS_SHAPES_ONLY }),
     attrs: z.strictObject({}),
     infer(ctx) {
       const out = inferBroadcast(ctx);
@@ -109,6 +134,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
       for (let i = 1; i < ctx.inputs.length; i++) acc = binaryBroadcast(acc, ctx.inputs[i], ctx.outputs[0], f);
       return [acc];
     },
+    ...(d.addsIntoConvEpilogue ? { runInPlace: sumInPlace } : {}),
     vjp(ctx) {
       const out = ctx.outputs[0];
       const g = tensor(out, gradOrZeros(ctx));
@@ -128,6 +154,7 @@ export const add = arithmetic({
 });
 export const mul = arithmetic({
   name: 'mul',
+  gradReadsValues: true,
   summary: 'Element-wise product with broadcasting (squeeze-excitation scaling, gating)',
   pytorch: 'torch.mul',
   variadic: true,
@@ -144,6 +171,7 @@ export const sub = arithmetic({
 });
 export const div = arithmetic({
   name: 'div',
+  gradReadsValues: true,
   summary: 'Element-wise a / b with broadcasting (integer tensors truncate, as ONNX)',
   pytorch: 'torch.div',
   variadic: false,
@@ -157,6 +185,7 @@ export const ConcatAttrs = z.strictObject({ dim: z.number().int().default(1) });
 export type ConcatAttrs = z.infer<typeof ConcatAttrs>;
 
 export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'concat',
   summary: 'Concatenation along a dimension (channels by default)',
   pytorch: 'torch.cat',

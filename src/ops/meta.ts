@@ -19,6 +19,7 @@ import { mayFold } from './common.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { castVjp, noGradient, reshapeVjp } from './vjp-plumbing.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 /** ONNX Shape's start/end: negative counts from the end, then clamped to [0, rank] (never an error). */
 function shapeRange(shape: readonly number[], start: number | undefined, end: number | undefined): number[] {
@@ -70,6 +71,7 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
 };
 
 export const identity: OpDef<Record<string, never>, null> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'identity',
   summary: 'Pass the input through',
   pytorch: 'torch.nn.Identity',

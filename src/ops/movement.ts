@@ -27,9 +27,11 @@ import type { OpDef, TensorValue } from './types.js';
 import { broadcastTo, permute } from '../tensor/nd.js';
 import { foldMovement } from './fold-movement.js';
 import { expandVjp, reshapeVjp, transposeVjp } from './vjp-plumbing.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 export const ReshapeAttrs = z.strictObject({ shape: IntList.optional(), allowZero: z.boolean().default(false) });
 export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'reshape',
   summary: 'Reshape (ONNX rules: 0 copies the input dimension, −1 is inferred)',
   pytorch: 'torch.reshape',
@@ -74,6 +76,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
 
 export const TransposeAttrs = z.strictObject({ perm: IntList.optional() });
 export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'transpose',
   summary: 'Permute dimensions (default: reverse them)',
   pytorch: 'torch.permute',

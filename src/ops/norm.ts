@@ -39,6 +39,8 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
   minInputs: 1,
   attrs: BatchNormAttrs,
   foldsIntoPrecedingConv: (a) => a.trackRunningStats, // without running statistics it normalises by the batch's: not a constant map
+  // with running statistics the input gradient is g·γ/σ: no forward values; the batch's statistics read x
+  vjpReads: (a) => ({ inputs: !a.trackRunningStats, outputs: false }),
   infer(ctx) {
     const x = ctx.inputs[0];
     if (x.length < 2) ctx.fail('RANK_MISMATCH', `batch norm needs (N, C, …), got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });

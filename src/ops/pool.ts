@@ -21,6 +21,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
+import { READS_SHAPES_ONLY } from './types.js';
 
 const PoolBase = {
   kernelSize: Pair.describe("the window's [height, width], or one number for both"),
@@ -132,6 +133,7 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
 }
 
 export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'avgPool2d',
   summary: 'Average pooling (ceil mode, countIncludePad)',
   pytorch: 'torch.nn.AvgPool2d',
@@ -188,6 +190,7 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
 export const GlobalPoolAttrs = z.strictObject({});
 
 export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'globalAvgPool2d',
   summary: 'Global average pooling: (N, C, H, W) → (N, C, 1, 1)',
   pytorch: 'torch.nn.AdaptiveAvgPool2d(1)',
@@ -233,6 +236,7 @@ export interface AdaptivePlan {
 }
 
 export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
+  vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'adaptiveAvgPool2d',
   summary: 'Adaptive average pooling to a fixed output size',
   pytorch: 'torch.nn.AdaptiveAvgPool2d',

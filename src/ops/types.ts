@@ -161,6 +161,18 @@ export interface OpDef<A = any, P = any> {
   /** Deployment: the sum of tensors of one shape, which a weighted layer's epilogue can add as it writes (a residual add). */
   addsIntoConvEpilogue?: boolean;
   /**
+   * Runtime fusion (runtime/fuse.ts, inference): `run`'s result computed into the buffer of input
+   * `target`, whose shape is the output's, and returned; one pass, no allocation. The executor
+   * calls it only on a tensor nothing else reads (a fused conv's output).
+   */
+  runInPlace?(ctx: RunContext<A, P>, target: number): Tensor;
+  /**
+   * Runtime fusion: dim 0 of the weight `weight` indexes the output channels (dim 1 of the
+   * output) and `bias` is one per output channel (absent: none), so an inference batch norm
+   * after it folds into them, w' = w·γ/σ, b' = (b − μ)·γ/σ + β (conv, linear).
+   */
+  foldsBatchNormIntoWeights?: boolean;
+  /**
    * Reading a feature map, it mixes its spatial positions into features (flatten, linear): the
    * network then only accepts inputs that give the same map size.
    */
@@ -194,7 +206,23 @@ export interface OpDef<A = any, P = any> {
    * with no gradient (shape tensors, indices, axes). Absent: the op cannot be differentiated yet.
    */
   vjp?(ctx: VjpContext<A, P>): (Tensor | null)[];
+  /**
+   * Which forward tensors `vjp` reads the values of, at inference (weights are always at hand):
+   * absent, all of them. `false` promises that only their shapes (and `data.length`) are read, so
+   * the reverse pass need not keep them: a conv's input gradient needs only its weights, ReLU's
+   * one of its tensors. The reverse pass keeps what is read (runtime/backward.ts).
+   */
+  vjpReads?(attrs: A): VjpReads;
 }
+
+/** What a VJP reads of its forward tensors (OpDef.vjpReads). */
+export interface VjpReads {
+  inputs: boolean;
+  outputs: boolean;
+}
+
+/** A VJP that reads only shapes: linear maps of the input (conv, linear, add, pooling by averages, reshapes). */
+export const READS_SHAPES_ONLY = (): VjpReads => ({ inputs: false, outputs: false });
 
 export const ZERO_COST: LayerCost = Object.freeze({ macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0 });
 

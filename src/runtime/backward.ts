@@ -29,17 +29,6 @@ import type { RunOptions } from './execute.js';
 import { constantData } from '../graph/constant-data.js';
 import { layerWeights } from './weights.js';
 
-declare module '../ops/types.js' {
-  interface OpDef<A, P> {
-    /**
-     * Which forward tensors the op's VJP reads at inference (weights are always at hand): absent,
-     * all of them. `false` promises that only their shapes (and `data.length`) are read, so the
-     * reverse pass need not keep them (conv reads neither x nor y; ReLU one of them).
-     */
-    vjpReads?: { inputs: boolean; outputs: boolean };
-  }
-}
-
 /** Zeros of a given length, all views of one buffer: the stand-in for a tensor whose values a VJP does not read. */
 function standIns(): (shape: readonly number[]) => Tensor {
   let buffer = new Float32Array(0);
@@ -186,7 +175,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     if (!runs(i)) return;
     a.layer.inputs.forEach((r) => lastUse.set(r, i));
     if (!onPath(i)) return;
-    const reads = a.op!.vjpReads;
+    const reads = a.op!.vjpReads?.(a.layer.attrs);
     if (reads?.inputs !== false) a.layer.inputs.forEach((r) => keep.add(r));
     if (reads?.outputs !== false) a.layer.outputs.forEach((r) => keep.add(r));
   });

@@ -74,7 +74,7 @@ describe('vjpOperator', () => {
   it('an op without a vjp is NO_GRADIENT; an unknown op is UNKNOWN_OPERATOR', () => {
     const noVjp = [...OPS_BY_NAME.values()].find((op) => !op.vjp);
     if (noVjp) expect(() => vjpOperator({ ...base, name: noVjp.name, attributes: {}, weights: {}, gradOutputs: [] })).toThrow(expect.objectContaining({ code: 'NO_GRADIENT' }));
-    expect(() => vjpOperator({ ...base, name: 'conv3d', attributes: {}, weights: {}, gradOutputs: [] })).toThrow(expect.objectContaining({ code: 'UNKNOWN_OPERATOR' }));
+    expect(() => vjpOperator({ ...base, name: 'conv4d', attributes: {}, weights: {}, gradOutputs: [] })).toThrow(expect.objectContaining({ code: 'UNKNOWN_OPERATOR' }));
   });
 });
 
