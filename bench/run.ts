@@ -1,5 +1,6 @@
 /** npm run bench: every benchmark prints a ratio against a peer measured in the same run. */
 import { convBench } from './conv.js';
+import { erfBench } from './erf.js';
 import { graphScaleBench } from './graph-scale.js';
 import { loadBench } from './load.js';
 import { memoryBench } from './memory.js';
@@ -13,6 +14,7 @@ const benches: [string, () => void | Promise<void>][] = [
   ['conv', convBench],
   ['networks', networksBench],
   ['memory', memoryBench],
+  ['erf', erfBench],
   ['graph-scale', () => graphScaleBench()],
 ];
 // run only when named (npm run bench -- load): it starts a server and loads it for about 40 s
