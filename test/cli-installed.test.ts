@@ -62,7 +62,8 @@ beforeAll(async () => {
   tarball = path.join(packDir, tgz[0]);
   ok(await run('npm', ['install', '--global', '--prefix', prefix, tarball, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']), 'npm install -g');
 }, 300_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// the installed tree is large: removing it on a loaded machine can outlast the default hook timeout
+afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000);
 
 describe('the packed and installed convlens command', () => {
   it('the tarball holds bin/, the compiled CLI, schema/ and the wasm; no sources, tests, fixtures or source maps', async () => {
