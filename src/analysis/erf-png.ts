@@ -3,10 +3,10 @@
  * coloured with viridis (perceptually uniform, readable in grey), the theoretical field's box drawn
  * in white over it, each input pixel drawn as a square of `scale` pixels so small maps stay visible.
  *
- * The encoder is PNG's minimum (ISO/IEC 15948): signature, IHDR (8-bit RGB), one zlib IDAT with
- * filter type 0 on every row, IEND; chunk CRCs from node:zlib.
+ * Encoded by pngjs as an 8-bit RGB PNG (filter type 0 on every row: the map's flat colour runs
+ * compress well without adaptive filtering).
  */
-import { crc32, deflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 import type { Box } from './erf.js';
 
 /** viridis at eleven evenly spaced stops (matplotlib's table), interpolated linearly between them. */
@@ -39,28 +39,9 @@ export function heatmapScale(h: number, w: number): number {
   return Math.max(1, Math.min(16, Math.floor(256 / Math.max(h, w))));
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
 /** An 8-bit RGB PNG of `rgb` (width·height·3 bytes, row-major). */
 export function encodePng(rgb: Uint8Array, width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: truecolour
-  // compression 0, filter method 0, no interlace
-  const stride = width * 3;
-  const raw = new Uint8Array((stride + 1) * height);
-  for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return PNG.sync.write({ width, height, data: Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength) } as PNG, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8, filterType: 0 });
 }
 
 /** The map as RGB at `scale`, the box (clipped to the map) outlined in white. */
