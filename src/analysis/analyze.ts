@@ -199,7 +199,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     schemaVersion: REPORT_SCHEMA_VERSION,
     name: graph.name,
     conventions: {
-      macs: 'multiply-accumulates of conv, convTranspose (over input positions), deformConv and linear; bias excluded; batch included',
+      macs: 'float multiply-accumulates of conv, convTranspose (over input positions), deformConv, linear, matmul and einsum contractions (attention included); bias excluded; batch included. Integer ones of quantized layers are intMacs',
       flops: options.flops,
       flopsDescription: FLOP_DESCRIPTIONS[options.flops],
       includeBias: options.includeBias,

@@ -10,7 +10,7 @@ import { loadGraph } from '../../src/graph/load.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { executedLayers } from '../../src/graph/walks.js';
 import { DEFAULT_MAX_RUN_WORK } from '../../src/limits.js';
-import { checkWork } from '../../src/runtime/checks.js';
+import { checkWork, layerWork } from '../../src/runtime/checks.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { envLimits } from '../../src/runtime/limits.js';
 import { runOperator } from '../../src/runtime/operator.js';
@@ -83,5 +83,12 @@ describe('tiny requests cost little', () => {
     expect((performance.now() - t) / 1000).toBeLessThan(1);
     expect(res.outputs[0].shape).toEqual([1, 1, 60_000, 1]);
     expect(res.layer.macs).toBe(60_000);
+  });
+});
+
+describe('layerWork counts integer MACs too (a quantized layer is bounded by MAX_RUN_WORK like a float one)', () => {
+  it('intMacs 1,000 + elementwise 10 + an output of 6 and a weight of 4 elements = 1,020', () => {
+    const inferred = { outputs: [[1, 6]], weights: [{ name: 'weight', shape: [4], trainable: true, init: { kind: 'constant' as const, value: 0 } }], cost: { macs: 0, intMacs: 1000, exactMacOps: 0, biasOps: 0, elementwise: 10 }, plan: null };
+    expect(layerWork({ inferred } as unknown as Parameters<typeof layerWork>[0])).toBe(1020);
   });
 });
