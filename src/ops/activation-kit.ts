@@ -69,6 +69,17 @@ export function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
       d.kernel(ctx.attrs)(x.data, out);
       return [tensor(x.shape, out)];
     },
+    // point-wise: each element is read before it is overwritten, so the kernel may write into its input
+    runInPlace(ctx, target) {
+      const x = ctx.inputs[target];
+      if (d.kernel) d.kernel(ctx.attrs)(x.data, x.data);
+      else {
+        const f = d.fn(ctx.attrs);
+        const v = x.data;
+        for (let i = 0; i < v.length; i++) v[i] = f(v[i]);
+      }
+      return x;
+    },
     vjp(ctx) {
       const x = ctx.inputs[0];
       const out = new Float32Array(x.data.length);

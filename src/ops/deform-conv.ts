@@ -50,6 +50,7 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
   inputNames: ['x', 'offset', 'mask'],
   minInputs: 2,
   weighted: true,
+  foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
   attrsFromWeights: convAttrsFromWeights,
   attrs: DeformConvAttrs,
   infer(ctx) {

@@ -1,11 +1,14 @@
 /**
  * Runs a graph: the analyzer resolves shapes and plans (and rejects bad input before any work),
  * then each executed layer's kernel runs in topological order. Tensors are dropped after their
- * last reader, so peak memory follows the widest cut of the graph, not its sum.
+ * last reader, so peak memory follows the widest cut of the graph, not its sum. At inference the
+ * deployed graph's fusion groups run fused (runtime/fuse.ts): batch norms folded into the conv
+ * before them, the residual add and the activation in place on its output; the per-layer timing
+ * hook then times a group as its host.
  */
 import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
-import type { Inference } from '../analysis/infer.js';
+import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
 import { dict, own } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
@@ -18,6 +21,8 @@ import type { WeightInit } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
+import { batchNormInPlace, foldLeadingBatchNorms, planFusions } from './fuse.js';
+import type { RunGroup, RunMember } from './fuse.js';
 
 export interface RunOptions {
   training: boolean;
@@ -30,6 +35,11 @@ export interface RunOptions {
   maxElements: number;
   /** Most work the run may cost (MAX_RUN_WORK); from the environment when absent. */
   maxWork?: number;
+  /**
+   * Inference-time fusion (runtime/fuse.ts: BN folded into the conv before it, add and activation
+   * in place on its output); default true, ignored in training. false runs every layer's own kernel.
+   */
+  fuse?: boolean;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
 }
@@ -88,30 +98,72 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     throw new ConvlensError('INTERNAL', `tensor '${name}' was not computed`);
   };
 
+  const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
+  /** Members already run in their host's step (the epilogue, while the buffer is warm). */
+  const done = new Set<string>();
+  const weightsOf = (a: AnalysedLayer) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
+  const context = (a: AnalysedLayer, ins: Tensor[], weights: Record<string, Tensor>) => ({
+    attrs: a.layer.attrs,
+    plan: a.inferred!.plan,
+    inputs: ins,
+    weights,
+    outputs: a.inferred!.outputs,
+    training: opts.training,
+    seed: opts.seed ^ hash32(a.layer.name),
+  });
+  const runKernel = (a: AnalysedLayer, weights: Record<string, Tensor>): Tensor[] => {
+    try {
+      return a.op!.run(context(a, a.layer.inputs.map(read) as Tensor[], weights));
+    } catch (e) {
+      throw withLayer(e, a.layer);
+    }
+  };
+  const store = (a: AnalysedLayer, outs: Tensor[]) =>
+    a.layer.outputs.forEach((name, k) => {
+      if (outs[k]) live.set(name, outs[k]);
+    });
+  /** A fused member on the chain's buffer: a batch norm not folded into the weights, the add or the activation in place. */
+  const runMember = (m: RunMember, foldedIntoWeights: boolean) => {
+    const { a } = m;
+    const buffer = read(a.layer.inputs[m.target])!;
+    try {
+      if (m.kind === 'foldBatchNorm') {
+        if (!foldedIntoWeights) batchNormInPlace(buffer, a, weightsOf(a));
+        store(a, [buffer]);
+      } else if (a.op!.runInPlace) {
+        store(a, [a.op!.runInPlace(context(a, a.layer.inputs.map(read) as Tensor[], weightsOf(a)), m.target)]);
+      } else {
+        store(a, runKernel(a, weightsOf(a)));
+      }
+    } catch (e) {
+      throw withLayer(e, a.layer);
+    }
+    done.add(a.layer.name);
+  };
+  /** The host with its batch norms folded in, then each member whose inputs are ready (an add waits for its residual). */
+  const runGroup = (group: RunGroup) => {
+    const { weights, folded } = foldLeadingBatchNorms(group, weightsOf(group.host), weightsOf);
+    store(group.host, runKernel(group.host, weights));
+    group.members.forEach((m, k) => {
+      if (k > 0 && !done.has(group.members[k - 1].a.layer.name)) return;
+      if (m.kind === 'residualAdd' && group.residual !== null && !live.has(group.residual)) return;
+      runMember(m, k < folded);
+    });
+  };
+
   analysed.forEach((a, i) => {
     const { layer, op, inferred } = a;
     if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
-    const ins = layer.inputs.map(read) as Tensor[];
-    const weights = layerWeights(layer, inferred.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
-    let outs: Tensor[];
+    const member = fusion.memberOf.get(layer.name);
+    const group = fusion.groups.get(layer.name);
+    // a member run in its host's step is timed with the host (the epilogue runs inside its step)
+    const timed = !member || !done.has(layer.name);
     const started = opts.onLayer ? performance.now() : 0;
-    try {
-      outs = op.run({
-        attrs: layer.attrs,
-        plan: inferred.plan,
-        inputs: ins,
-        weights,
-        outputs: inferred.outputs,
-        training: opts.training,
-        seed: opts.seed ^ hash32(layer.name),
-      });
-    } catch (e) {
-      throw withLayer(e, layer);
-    }
-    opts.onLayer?.(layer, op.name, performance.now() - started);
-    layer.outputs.forEach((name, k) => {
-      if (outs[k]) live.set(name, outs[k]);
-    });
+    if (member) {
+      if (!done.has(layer.name)) runMember(member.members.find((m) => m.a === a)!, false);
+    } else if (group) runGroup(group);
+    else store(a, runKernel(a, weightsOf(a)));
+    if (timed) opts.onLayer?.(layer, op.name, performance.now() - started);
     for (const r of layer.inputs) if (lastUse.get(r) === i && !wanted.has(r)) live.delete(r);
   });
 

@@ -1,0 +1,129 @@
+/**
+ * Inference-time fusion in the executor (issue 12): the groups of the deployed graph
+ * (analysis/deployed.ts, fusionChains: host → [batch norm …] → [residual add] → [activation],
+ * each intermediate tensor with a single reader and not a graph output) run as one step:
+ *
+ *   - batch norm folds into the host's weights once per run, w' = w·γ/σ, b' = (b − μ)·γ/σ + β
+ *     (ops/norm.ts foldBatchNorm), where the host declares `foldsBatchNormIntoWeights` (dim 0 of
+ *     its weight is the output channel: conv, linear, deformConv); any other host (convTranspose,
+ *     whose weight is [Cin, Cout/g, …]) gets the same per-channel affine applied in place on its
+ *     output. Either way the batch norm's own kernel and its output allocation vanish;
+ *   - the residual add and the activation run in place on the host's output buffer
+ *     (`OpDef.runInPlace`: one pass, no allocation); an op without that hook (PReLU, layer scale)
+ *     runs its ordinary kernel, which is the same value.
+ *
+ * Never in training (batch statistics, dropout masks). A captured tensor (RunOptions.capture)
+ * must be the unfused value bit for bit: it ends a chain (as a graph output does), and a member
+ * whose own output is captured is left out with everything after it, so capturing a batch norm's
+ * output runs that batch norm unfolded.
+ */
+import { fusionChains } from '../analysis/deployed.js';
+import type { FusionChain } from '../analysis/deployed.js';
+import type { AnalysedLayer, Inference } from '../analysis/infer.js';
+import type { Graph } from '../graph/graph.js';
+import { foldBatchNorm } from '../ops/norm.js';
+import type { BatchNormAttrs } from '../ops/norm.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { tensor } from '../tensor/tensor.js';
+
+/** A member's role in the run: its layer, what it is, and which of its inputs is the chain's buffer. */
+export interface RunMember {
+  a: AnalysedLayer;
+  kind: FusionChain['members'][number]['kind'];
+  /** Index of the input that carries the chain's value (the buffer written in place). */
+  target: number;
+}
+
+export interface RunGroup {
+  host: AnalysedLayer;
+  members: RunMember[];
+  /** The residual add's other operand, which must be computed before the add runs. */
+  residual: string | null;
+}
+
+export interface FusionPlan {
+  /** By host layer name. */
+  groups: Map<string, RunGroup>;
+  /** Member layer name → its group. */
+  memberOf: Map<string, RunGroup>;
+}
+
+export const NO_FUSION: FusionPlan = { groups: new Map(), memberOf: new Map() };
+
+/** The groups to run fused, or none when `skip` (training, or fusion turned off). `captured` are the tensor names the run returns besides the outputs. */
+export function planFusions(graph: Graph, inference: Inference, skip: boolean, captured: ReadonlySet<string>): FusionPlan {
+  if (skip) return NO_FUSION;
+  const plan: FusionPlan = { groups: new Map(), memberOf: new Map() };
+  for (const chain of fusionChains(graph, inference, captured).chains) {
+    const members: RunMember[] = [];
+    let cur = chain.host.layer.outputs[0];
+    for (const m of chain.members) {
+      if (captured.has(m.a.layer.outputs[0])) break;
+      members.push({ a: m.a, kind: m.kind, target: m.a.layer.inputs.indexOf(cur) });
+      cur = m.a.layer.outputs[0];
+    }
+    if (members.length === 0) continue;
+    const group: RunGroup = { host: chain.host, members, residual: members.some((m) => m.kind === 'residualAdd') ? chain.residual : null };
+    plan.groups.set(chain.host.layer.name, group);
+    for (const m of members) plan.memberOf.set(m.a.layer.name, group);
+  }
+  return plan;
+}
+
+const filled = (n: number, v: number) => new Float32Array(n).fill(v);
+
+/** γ, β, μ, σ² and ε of an inference batch norm (γ = 1, β = 0 without affine), from its weights by role. */
+function bnParameters(bn: AnalysedLayer, weights: Record<string, Tensor>) {
+  const attrs = bn.layer.attrs as BatchNormAttrs;
+  const mean = weights.runningMean.data;
+  const c = mean.length;
+  return {
+    gamma: attrs.affine ? weights.weight.data : filled(c, 1),
+    beta: attrs.affine ? weights.bias.data : filled(c, 0),
+    mean,
+    variance: weights.runningVar.data,
+    eps: attrs.eps,
+  };
+}
+
+/**
+ * The host's weights with the leading batch norms folded in, and how many were folded. Only for
+ * a host whose weight is output-channel-first; otherwise the weights unchanged and 0.
+ */
+export function foldLeadingBatchNorms(
+  group: RunGroup,
+  hostWeights: Record<string, Tensor>,
+  bnWeights: (bn: AnalysedLayer) => Record<string, Tensor>,
+): { weights: Record<string, Tensor>; folded: number } {
+  if (!group.host.op?.foldsBatchNormIntoWeights || !hostWeights.weight) return { weights: hostWeights, folded: 0 };
+  let weight = hostWeights.weight;
+  let bias: Tensor | undefined = hostWeights.bias;
+  let folded = 0;
+  for (const m of group.members) {
+    if (m.kind !== 'foldBatchNorm') break;
+    const f = foldBatchNorm(weight.data, bias?.data ?? null, bnParameters(m.a, bnWeights(m.a)));
+    weight = tensor(weight.shape, f.weight);
+    bias = tensor([f.bias.length], f.bias);
+    folded++;
+  }
+  return { weights: { ...hostWeights, weight, ...(bias ? { bias } : {}) }, folded };
+}
+
+/**
+ * An inference batch norm on `x` in place: x·s + t per channel (dim 1), s = γ/√(σ² + ε),
+ * t = β − μ·s, in float64 as batchNorm2d's kernel computes it, so the value is the same.
+ */
+export function batchNormInPlace(x: Tensor, bn: AnalysedLayer, weights: Record<string, Tensor>): void {
+  const p = bnParameters(bn, weights);
+  const [n, c] = x.shape;
+  const plane = x.data.length / (n * c);
+  const d = x.data;
+  for (let ch = 0; ch < c; ch++) {
+    const scale = p.gamma[ch] / Math.sqrt(p.variance[ch] + p.eps);
+    const shift = p.beta[ch] - p.mean[ch] * scale;
+    for (let b = 0; b < n; b++) {
+      const o = (b * c + ch) * plane;
+      for (let i = o; i < o + plane; i++) d[i] = d[i] * scale + shift;
+    }
+  }
+}

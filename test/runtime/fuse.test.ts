@@ -1,0 +1,244 @@
+/**
+ * Inference-time fusion in the executor (issue 12): the deployed graph's groups run fused — BN
+ * folded into the conv's weights, the residual add and the activation in place on the conv's
+ * output — and give the unfused run's values (≤ 1e-5 relative); training, captured tensors and
+ * graph outputs between members keep the layers apart. Which kernels ran is read from the
+ * executor's per-layer timing hook (a fused group is timed as its host).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import type { RunOptions } from '../../src/runtime/execute.js';
+import { rng } from '../../src/tensor/random.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+const OPTS: RunOptions = { training: false, seed: 7, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 22 };
+
+function random(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
+  const r = rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tensor(shape, Float32Array.from({ length: n }, () => lo + (hi - lo) * r()));
+}
+
+/** Non-trivial running statistics and affine parameters for a batch norm over c channels. */
+function bnWeights(layer: string, c: number, seed: number): Record<string, Tensor> {
+  return {
+    [`${layer}.weight`]: random([c], seed, 0.5, 2),
+    [`${layer}.bias`]: random([c], seed + 1),
+    [`${layer}.runningMean`]: random([c], seed + 2),
+    [`${layer}.runningVar`]: random([c], seed + 3, 0.3, 3),
+  };
+}
+
+/** The run's outputs and captures, and the op of every kernel the executor timed, in order. */
+function run(spec: unknown, inputs: Record<string, Tensor>, opts: Partial<RunOptions> = {}) {
+  const ops: string[] = [];
+  const res = runGraph(parseNetworkSpec(spec), inputs, { ...OPTS, ...opts, onLayer: (_l, op) => ops.push(op) });
+  return { ...res, ops };
+}
+
+/** Largest |a − b| over max |b| (relative to the reference's scale). */
+function relErr(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    err = Math.max(err, Math.abs(a.data[i] - b.data[i]));
+    scale = Math.max(scale, Math.abs(b.data[i]));
+  }
+  return err / scale;
+}
+
+const convBnRelu = {
+  inputs: [{ name: 'x', shape: [2, 3, 8, 8] }],
+  layers: [
+    { name: 'conv', op: 'conv2d', outChannels: 6, kernelSize: 3, padding: 1, bias: false },
+    { name: 'bn', op: 'batchNorm2d' },
+    { name: 'relu', op: 'relu' },
+  ],
+};
+
+/** A ResNet basic block with a downsampling shortcut, written after the main path: the add must wait for it. */
+const residualBlock = {
+  inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+  layers: [
+    { name: 'conv1', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 3, stride: 2, padding: 1, bias: false },
+    { name: 'bn1', op: 'batchNorm2d' },
+    { name: 'relu1', op: 'relu' },
+    { name: 'conv2', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1, bias: false },
+    { name: 'bn2', op: 'batchNorm2d' },
+    { name: 'down', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
+    { name: 'bnd', op: 'batchNorm2d' },
+    { name: 'add', op: 'add', inputs: ['bn2', 'bnd'] },
+    { name: 'out', op: 'relu' },
+  ],
+};
+const residualWeights = { ...bnWeights('bn1', 8, 10), ...bnWeights('bn2', 8, 20), ...bnWeights('bnd', 8, 30) };
+
+describe('executor fusion (inference)', () => {
+  it('1×1 conv (w = 2, no bias) → BN (γ 3, β 1, μ 0.5, σ² 3, ε 1) → ReLU on x = [−1, 1, 2]: hand-worked [0, 3.25, 6.25], one kernel', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 1, 3] }],
+      layers: [
+        { name: 'conv', op: 'conv2d', outChannels: 1, kernelSize: 1, bias: false },
+        { name: 'bn', op: 'batchNorm2d', eps: 1 },
+        { name: 'relu', op: 'relu' },
+      ],
+    };
+    const weights = {
+      'conv.weight': tensor([1, 1, 1, 1], [2]),
+      'bn.weight': tensor([1], [3]),
+      'bn.bias': tensor([1], [1]),
+      'bn.runningMean': tensor([1], [0.5]),
+      'bn.runningVar': tensor([1], [3]),
+    };
+    // conv: [−2, 2, 4]; BN: (y − 0.5)·3/√(3 + 1) + 1 = [−2.75, 3.25, 6.25]; ReLU: [0, 3.25, 6.25]
+    const res = run(spec, { x: tensor([1, 1, 1, 3], [-1, 1, 2]) }, { weights });
+    expect(Array.from(res.outputs.relu.data)).toEqual([0, 3.25, 6.25]);
+    expect(res.ops).toEqual(['conv2d']);
+  });
+
+  it('conv 3→6 (3×3, no bias) → BN → ReLU: BN and ReLU vanish from the kernels, output = unfused within 1e-5 relative', () => {
+    const x = random([2, 3, 8, 8], 1);
+    const weights = bnWeights('bn', 6, 2);
+    const fused = run(convBnRelu, { x }, { weights });
+    const plain = run(convBnRelu, { x }, { weights, fuse: false });
+    expect(fused.ops).toEqual(['conv2d']);
+    expect(plain.ops).toEqual(['conv2d', 'batchNorm2d', 'relu']);
+    expect(relErr(fused.outputs.relu, plain.outputs.relu)).toBeLessThan(1e-5);
+    // the ReLU really ran: some outputs are clipped to 0, none negative
+    expect(fused.outputs.relu.data.some((v) => v === 0)).toBe(true);
+    expect(Math.min(...fused.outputs.relu.data)).toBe(0);
+  });
+
+  it('residual block with a downsampling shortcut (add waits for it): two fused groups + the shortcut group, output = unfused within 1e-5 relative', () => {
+    const x = random([1, 4, 8, 8], 3);
+    const fused = run(residualBlock, { x }, { weights: residualWeights });
+    const plain = run(residualBlock, { x }, { weights: residualWeights, fuse: false });
+    // conv1+bn1+relu1, conv2+bn2 (+ add + relu in their own steps, once the shortcut exists), down+bnd
+    expect(fused.ops).toEqual(['conv2d', 'conv2d', 'conv2d', 'add', 'relu']);
+    expect(plain.ops).toHaveLength(9);
+    expect(relErr(fused.outputs.out, plain.outputs.out)).toBeLessThan(1e-5);
+  });
+
+  it('identity residual block (shortcut ready before the add): add + ReLU run inside the second conv\'s step', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 4, 6, 6] }],
+      layers: [
+        { name: 'conv1', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'bn1', op: 'batchNorm2d' },
+        { name: 'relu1', op: 'relu' },
+        { name: 'conv2', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'bn2', op: 'batchNorm2d' },
+        { name: 'add', op: 'add', inputs: ['x', 'bn2'] },
+        { name: 'out', op: 'relu' },
+      ],
+    };
+    const x = random([1, 4, 6, 6], 4);
+    const weights = { ...bnWeights('bn1', 4, 40), ...bnWeights('bn2', 4, 50) };
+    const fused = run(spec, { x }, { weights });
+    const plain = run(spec, { x }, { weights, fuse: false });
+    expect(fused.ops).toEqual(['conv2d', 'conv2d']);
+    expect(relErr(fused.outputs.out, plain.outputs.out)).toBeLessThan(1e-5);
+    // the given input is the add's other operand: it is read, never written
+    expect(Array.from(x.data)).toEqual(Array.from(random([1, 4, 6, 6], 4).data));
+  });
+
+  it('capturing the BN output disables that fusion: the BN runs as its own kernel and the capture is the unfused value bit for bit', () => {
+    const x = random([2, 3, 8, 8], 5);
+    const weights = bnWeights('bn', 6, 6);
+    const fused = run(convBnRelu, { x }, { weights, capture: ['bn'] });
+    const plain = run(convBnRelu, { x }, { weights, capture: ['bn'], fuse: false });
+    expect(fused.ops).toEqual(['conv2d', 'batchNorm2d', 'relu']);
+    expect(Array.from(fused.captured.bn.data)).toEqual(Array.from(plain.captured.bn.data));
+    // and the ReLU did not overwrite the captured tensor in place
+    expect(fused.captured.bn.data.some((v) => v < 0)).toBe(true);
+  });
+
+  it('capturing the conv output keeps conv, BN and ReLU apart', () => {
+    const x = random([2, 3, 8, 8], 5);
+    const res = run(convBnRelu, { x }, { weights: bnWeights('bn', 6, 6), capture: ['conv'] });
+    expect(res.ops).toEqual(['conv2d', 'batchNorm2d', 'relu']);
+  });
+
+  it('capturing the last member (the ReLU) runs conv + BN fused and the ReLU on its own', () => {
+    const x = random([2, 3, 8, 8], 5);
+    const weights = bnWeights('bn', 6, 6);
+    const res = run(convBnRelu, { x }, { weights, capture: ['relu'] });
+    const plain = run(convBnRelu, { x }, { weights, fuse: false });
+    expect(res.ops).toEqual(['conv2d', 'relu']);
+    expect(Array.from(res.captured.relu.data)).toEqual(Array.from(res.outputs.relu.data));
+    expect(relErr(res.outputs.relu, plain.outputs.relu)).toBeLessThan(1e-5);
+  });
+
+  it('the BN output as a graph output (besides the ReLU): BN folds, the ReLU runs apart and does not overwrite it', () => {
+    const spec = { ...convBnRelu, outputs: ['bn', 'relu'] };
+    const x = random([2, 3, 8, 8], 8);
+    const weights = bnWeights('bn', 6, 9);
+    const fused = run(spec, { x }, { weights });
+    const plain = run(spec, { x }, { weights, fuse: false });
+    expect(fused.ops).toEqual(['conv2d', 'relu']);
+    expect(fused.outputs.bn.data.some((v) => v < 0)).toBe(true);
+    expect(relErr(fused.outputs.bn, plain.outputs.bn)).toBeLessThan(1e-5);
+    expect(relErr(fused.outputs.relu, plain.outputs.relu)).toBeLessThan(1e-5);
+  });
+
+  it('training: no fusion (BN normalises by the batch\'s statistics)', () => {
+    const x = random([2, 3, 8, 8], 10);
+    const res = run(convBnRelu, { x }, { weights: bnWeights('bn', 6, 11), training: true });
+    expect(res.ops).toEqual(['conv2d', 'batchNorm2d', 'relu']);
+  });
+
+  it('convTranspose (weight [Cin, Cout/g, k, k], not output-channel-first) → BN → ReLU6: BN applied in place on its output, = unfused', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 4, 5, 5] }],
+      layers: [
+        { name: 'up', op: 'convTranspose2d', outChannels: 4, kernelSize: 4, stride: 2, padding: 1, groups: 2 },
+        { name: 'bn', op: 'batchNorm2d' },
+        { name: 'act', op: 'clip', min: 0, max: 6 },
+      ],
+    };
+    const x = random([1, 4, 5, 5], 12, -3, 3);
+    const weights = bnWeights('bn', 4, 13);
+    const fused = run(spec, { x }, { weights });
+    const plain = run(spec, { x }, { weights, fuse: false });
+    expect(fused.ops).toEqual(['convTranspose2d']);
+    expect(relErr(fused.outputs.act, plain.outputs.act)).toBeLessThan(1e-5);
+  });
+
+  it('linear 5→3 → BN over features (2-d) → sigmoid: folded into the weights and bias, = unfused', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [4, 5] }],
+      layers: [
+        { name: 'fc', op: 'linear', outFeatures: 3 },
+        { name: 'bn', op: 'batchNorm2d' },
+        { name: 'act', op: 'sigmoid' },
+      ],
+    };
+    const x = random([4, 5], 14);
+    const weights = bnWeights('bn', 3, 15);
+    const fused = run(spec, { x }, { weights });
+    const plain = run(spec, { x }, { weights, fuse: false });
+    expect(fused.ops).toEqual(['linear']);
+    expect(relErr(fused.outputs.act, plain.outputs.act)).toBeLessThan(1e-5);
+  });
+
+  it('a conv output read twice (by BN and by another layer) is written: nothing fuses into it', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      layers: [
+        { name: 'conv', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'bn', op: 'batchNorm2d', inputs: ['conv'] },
+        { name: 'side', op: 'relu', inputs: ['conv'] },
+        { name: 'sum', op: 'add', inputs: ['bn', 'side'] },
+      ],
+    };
+    const x = random([1, 2, 4, 4], 16);
+    const weights = bnWeights('bn', 2, 17);
+    const fused = run(spec, { x }, { weights });
+    const plain = run(spec, { x }, { weights, fuse: false });
+    expect(fused.ops).toEqual(['conv2d', 'batchNorm2d', 'relu', 'add']);
+    expect(Array.from(fused.outputs.sum.data)).toEqual(Array.from(plain.outputs.sum.data));
+  });
+});
