@@ -107,7 +107,7 @@ describe('every invalid spec names its code, JSON path, layer and shapes', () =>
   });
 
   it('an unknown op lists the known ones', () => {
-    const e = errorOf(() => analyze(net([1, 1, 4, 4], { op: 'conv3d' })));
+    const e = errorOf(() => analyze(net([1, 1, 4, 4], { op: 'conv4d' })));
     expect(e.code).toBe('UNKNOWN_OP');
     expect(e.details.path).toBe('$.layers[0].op');
     expect(e.message).toContain('conv2d');
@@ -300,7 +300,7 @@ describe('PyTorch op names get the convlens op', () => {
     ['nn.SiLU', 'swish', 'torch.nn.SiLU'], // by the op's pytorch field
     ['torch.cat', 'concat', 'torch.cat'],
     ['F.interpolate', 'resize', 'torch.nn.functional.interpolate'],
-    ['conv3d', 'conv2d', 'torch.nn.Conv2d'], // edit distance
+    ['conv4d', 'conv2d', 'torch.nn.Conv2d'], // edit distance
   ])('%s → %s', (name, op, pytorch) => {
     const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: name })));
     expect(e.code).toBe('UNKNOWN_OP');

@@ -216,7 +216,7 @@ describe('GET /openapi.json', () => {
       ['POST', '/v1/analyze', { model: 'resnet19' }, '/v1/analyze'],
       ['POST', '/v1/analyze', { layers: [] }, '/v1/analyze'],
       ['GET', '/v1/models/resnet19', undefined, '/v1/models/{name}'],
-      ['POST', '/v1/operators/conv3d', { inputs: [] }, '/v1/operators/{name}'],
+      ['POST', '/v1/operators/conv4d', { inputs: [] }, '/v1/operators/{name}'],
       ['POST', '/v1/transforms/fold-batchnorm', { weight: { shape: [1], data: [1] } }, '/v1/transforms/fold-batchnorm'],
       ['POST', '/v1/analyze?model=resnet18&device=nope', undefined, '/v1/analyze'],
       ['POST', '/v1/compare', { old: 'resnet18', new: 'resnet19' }, '/v1/compare'],

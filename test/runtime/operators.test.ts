@@ -117,7 +117,7 @@ describe('operators beyond the PyTorch goldens', () => {
   });
 
   it('an unknown operator is UNKNOWN_OPERATOR; wrong input counts are SPEC_INVALID', () => {
-    expect(errorOf(() => call('conv3d', [random([1, 1, 2, 2])])).code).toBe('UNKNOWN_OPERATOR');
+    expect(errorOf(() => call('conv4d', [random([1, 1, 2, 2])])).code).toBe('UNKNOWN_OPERATOR');
     expect(errorOf(() => call('add', [random([1, 1, 2, 2])])).code).toBe('SPEC_INVALID');
   });
 });

@@ -9,6 +9,7 @@ import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import { FAMILY_MAPPERS } from './mappers.js';
 import { Unsupported, type Mapped } from './mapping.js';
+import { mapWindowNd } from './map-conv-nd.js';
 
 export { Unsupported, type Mapped, type MapContext, type NodeMapper } from './mapping.js';
 
@@ -52,6 +53,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
   const same = (op: string, attrs: Record<string, unknown> = {}): Mapped => ({ op, inputs: [...ins], attrs });
   const family = FAMILY_MAPPERS[node.opType];
   if (family) return family({ node, a, opset, constants, constOf, scalarOf, same });
+  const nd = mapWindowNd({ node, a, opset, constants, constOf, scalarOf, same });
+  if (nd) return nd;
 
   switch (node.opType) {
     case 'Conv': {

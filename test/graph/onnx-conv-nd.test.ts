@@ -1,0 +1,87 @@
+/**
+ * ONNX Conv/MaxPool/AveragePool over 1 and 3 spatial axes: tiny audio and video CNNs exported by
+ * torch.onnx.export at opsets 13 and 17 with their weights (scripts/export_conv_nd_onnx.py),
+ * analysed (MACs worked by hand) and run to PyTorch's outputs (≤ 1e-4 of scale); and hand-built
+ * nodes for the attribute mapping.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS, layer, scaledError } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
+
+const DIR = new URL('../fixtures/onnx-nd/', import.meta.url);
+const load = (name: string) => readFileSync(new URL(name, DIR));
+const golden = (name: string) => JSON.parse(readFileSync(new URL(name, DIR), 'utf8')) as { params: number; input: { shape: number[]; data: number[] }; output: { shape: number[]; data: number[] } };
+const graphOf = (bytes: Uint8Array) => importOnnx(bytes, { inputShapes: {} }).graph;
+
+describe.each([13, 17])('torch.onnx.export opset %i', (opset) => {
+  it('audio 1-D: conv1d s=4 (BN folded) → maxPool1d → grouped dilated conv1d → avgPool1d → depthwise ×2; MACs 3,600 + 2,400 + 576', () => {
+    const bytes = load(`audio1d_op${opset}.onnx`);
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.layers.filter((l) => l.op === 'conv1d').map((l) => l.outputShape)).toEqual([[1, 8, 50], [1, 8, 25], [1, 16, 12]]);
+    // front 8·50·1·9, mid 8·25·(8/2)·3, depthwise 16·12·1·3
+    expect(r.totals.macs).toBe(8 * 50 * 9 + 8 * 25 * 4 * 3 + 16 * 12 * 3);
+    // PyTorch's 256 less the BN's 16 (γ, β), which the exporter folded into front's weight and bias
+    expect(golden(`audio1d_op${opset}.json`).params).toBe(256);
+    expect(r.totals.params).toBe(256 - 16);
+    const g = golden(`audio1d_op${opset}.json`);
+    const { outputs } = runGraph(graphOf(bytes), { x: tensor(g.input.shape, g.input.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(outputs.y.shape).toEqual(g.output.shape);
+    expect(scaledError(outputs.y.data, g.output.data)).toBeLessThan(1e-4);
+  });
+
+  it('video 3-D: r3d-style stem 3×7×7 s=1×2×2, maxPool3d, (2+1)-D convs, avgPool3d ceil; MACs by hand; runs to PyTorch', () => {
+    const bytes = load(`video3d_op${opset}.onnx`);
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    const stem = layer(r, '/stem/Conv');
+    expect(stem.op).toBe('conv3d');
+    expect(stem.outputShape).toEqual([1, 8, 4, 8, 8]);
+    expect(layer(r, '/pool/MaxPool').outputShape).toEqual([1, 8, 4, 4, 4]);
+    expect(layer(r, '/avg/AveragePool').outputShape).toEqual([1, 8, 2, 2, 2]);
+    // stem 8·(4·8·8)·3·147, spatial 12·64·8·9, temporal 8·64·12·3, out 4·(1·2·2)·8·2
+    expect(r.totals.macs).toBe(8 * 256 * 441 + 12 * 64 * 72 + 8 * 64 * 36 + 4 * 4 * 16);
+    // PyTorch's 4,784 less BN3d's 16, plus the 8-element bias the folding gave the bias-free stem
+    expect(r.totals.params).toBe(golden(`video3d_op${opset}.json`).params - 16 + 8);
+    expect(stem.receptiveField).toBeNull();
+    expect(r.warnings.some((w) => w.code === 'RECEPTIVE_FIELD_NOT_COMPUTED' && w.layer === '/stem/Conv')).toBe(true);
+    const g = golden(`video3d_op${opset}.json`);
+    const { outputs } = runGraph(graphOf(bytes), { x: tensor(g.input.shape, g.input.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(outputs.y.shape).toEqual(g.output.shape);
+    expect(scaledError(outputs.y.data, g.output.data)).toBeLessThan(1e-4);
+  });
+});
+
+describe('ONNX 1-D/3-D window attributes', () => {
+  it('Conv W [4,2,3] pads [1,2] strides [2] → conv1d padding [1,2]: floor((9 + 3 − 3)/2) + 1 = 5', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 9] }],
+      outputs: ['y'],
+      nodes: [{ op: 'Conv', name: 'c', inputs: ['x', 'W'], outputs: ['y'], attrs: { pads: { ints: [1, 2] }, strides: { ints: [2] } } }],
+      initializers: [{ name: 'W', dims: [4, 2, 3], data: Array(24).fill(0.5) }],
+      opset: 17,
+    });
+    const l = layer(analyzeGraph(graphOf(bytes), DEFAULTS), 'c');
+    expect(l.op).toBe('conv1d');
+    expect(l.outputShape).toEqual([1, 4, 5]);
+    expect(l.params).toBe(24);
+  });
+
+  it('MaxPool kernel_shape [2,2,2] auto_pad SAME_UPPER strides [2,2,2] on [1,1,3,5,5] → maxPool3d [1,1,2,3,3]', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 3, 5, 5] }],
+      outputs: ['y'],
+      nodes: [{ op: 'MaxPool', name: 'p', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: { ints: [2, 2, 2] }, strides: { ints: [2, 2, 2] }, auto_pad: { s: 'SAME_UPPER' } } }],
+      initializers: [],
+      opset: 17,
+    });
+    const l = layer(analyzeGraph(graphOf(bytes), DEFAULTS), 'p');
+    expect(l.op).toBe('maxPool3d');
+    expect(l.outputShape).toEqual([1, 1, 2, 3, 3]);
+  });
+});
