@@ -24,12 +24,18 @@ export interface GoldenCase {
   file: string;
 }
 
-const DIR = new URL('../fixtures/operators/', import.meta.url);
+/**
+ * Every case of every JSON file in a fixture folder, in file-name order, with `training` false and
+ * `weights` {} where a case leaves them out, and `file` naming its fixture.
+ */
+export function loadCases<C extends { training: boolean; weights: Record<string, Wire>; file: string }>(dir: URL): C[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((file) => {
+      const { cases } = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as { cases?: Partial<C>[] };
+      return (cases ?? []).map((c) => ({ training: false, weights: {}, ...c, file }) as C);
+    });
+}
 
-export const GOLDEN_CASES: readonly GoldenCase[] = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .flatMap((file) => {
-    const { cases } = JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as { cases?: (Omit<GoldenCase, 'file' | 'training' | 'weights'> & Partial<GoldenCase>)[] };
-    return (cases ?? []).map((c) => ({ training: false, weights: {}, ...c, file }));
-  });
+export const GOLDEN_CASES: readonly GoldenCase[] = loadCases<GoldenCase>(new URL('../fixtures/operators/', import.meta.url));

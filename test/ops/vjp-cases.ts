@@ -5,8 +5,7 @@
  * weights) plus the output gradients given and the input gradients PyTorch returned (null where
  * an input has no gradient: indices, shape tensors).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import type { Wire } from './golden-cases.js';
+import { loadCases, type Wire } from './golden-cases.js';
 
 export interface VjpCase {
   name: string;
@@ -21,12 +20,4 @@ export interface VjpCase {
   file: string;
 }
 
-const DIR = new URL('../fixtures/vjp/', import.meta.url);
-
-export const VJP_CASES: readonly VjpCase[] = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .flatMap((file) => {
-    const { cases } = JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as { cases?: (Omit<VjpCase, 'file' | 'training' | 'weights'> & Partial<VjpCase>)[] };
-    return (cases ?? []).map((c) => ({ training: false, weights: {}, ...c, file }));
-  });
+export const VJP_CASES: readonly VjpCase[] = loadCases<VjpCase>(new URL('../fixtures/vjp/', import.meta.url));
