@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseNetworkSpec } from '../../src/graph/network.js';
+import { OPS } from '../../src/ops/registry.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
 import { rng } from '../../src/tensor/random.js';
@@ -240,5 +241,37 @@ describe('executor fusion (inference)', () => {
     const plain = run(spec, { x }, { weights, fuse: false });
     expect(fused.ops).toEqual(['conv2d', 'batchNorm2d', 'relu', 'add']);
     expect(Array.from(fused.outputs.sum.data)).toEqual(Array.from(plain.outputs.sum.data));
+  });
+});
+
+describe('OpDef.runInPlace: the kernel written into its input buffer is run\'s value bit for bit', () => {
+  const inPlace = OPS.filter((op) => op.runInPlace);
+  it('the hot activations and add have it', () => {
+    const names = inPlace.map((op) => op.name);
+    for (const name of ['relu', 'clip', 'hardSwish', 'swish', 'sigmoid', 'gelu', 'leakyRelu', 'add']) expect(names).toContain(name);
+  });
+
+  it.each(inPlace.map((op) => [op.name, op] as const))('%s', (_name, op) => {
+    const shape = [2, 3, 4, 5];
+    const inputs = op.addsIntoConvEpilogue ? [random(shape, 60, -5, 5), random(shape, 61, -5, 5)] : [random(shape, 60, -5, 5)];
+    const attrs = op.attrs.parse({});
+    const inferred = op.infer({
+      layer: 'l',
+      inputs: inputs.map((t) => t.shape),
+      values: inputs.map(() => null),
+      attrs,
+      fail: (code: string, message: string) => {
+        throw new Error(`${code}: ${message}`);
+      },
+    });
+    const ctx = (ins: Tensor[]) => ({ attrs, plan: inferred.plan, inputs: ins, weights: {}, outputs: inferred.outputs, training: false, seed: 0 });
+    const expected = op.run(ctx(inputs))[0];
+    for (let target = 0; target < inputs.length; target++) {
+      const copies = inputs.map((t) => tensor(t.shape, Float32Array.from(t.data)));
+      const got = op.runInPlace!(ctx(copies), target);
+      expect(got.data).toBe(copies[target].data);
+      expect(Array.from(got.data)).toEqual(Array.from(expected.data));
+      copies.forEach((c, k) => k !== target && expect(Array.from(c.data)).toEqual(Array.from(inputs[k].data)));
+    }
   });
 });
