@@ -17,13 +17,10 @@ import onnx
 import torch
 import torch.nn as nn
 
+from golden_kit import enc
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "onnx" / "norm_activation"
 torch.manual_seed(77)
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
 
 
 class ConvNeXtBlock(nn.Module):

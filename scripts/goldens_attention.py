@@ -16,16 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from golden_kit import enc
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "attention.json"
 torch.manual_seed(2024)
 CASES = []
 VJP = []
 VJP_OUT = OUT.parent.parent / "vjp" / "attention.json"
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
 
 
 def case(name, op, attrs, inputs, outputs, weights=None):

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from golden_kit import rnd
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "index.json"
 torch.manual_seed(77)
 CASES = []
@@ -28,10 +30,6 @@ def enc(t):
     if dtype:
         w["dtype"] = dtype
     return w
-
-
-def rnd(*shape, scale=1.0):
-    return (torch.randn(*shape) * scale).to(torch.float32)
 
 
 def case(name, op, attrs, inputs, outputs):

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from golden_kit import rnd
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "math.json"
 torch.manual_seed(2026)
 CASES = []
@@ -27,10 +29,6 @@ def enc(t):
     if dtype:
         w["dtype"] = dtype
     return w
-
-
-def rnd(*shape, scale=1.0):
-    return (torch.randn(*shape) * scale).to(torch.float32)
 
 
 def ints(lo, hi, *shape):

@@ -16,14 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from golden_kit import enc
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "norm_activation.json"
 torch.manual_seed(2026)
 CASES = []
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
 
 
 def rnd(*shape, scale=1.0, shift=0.0):

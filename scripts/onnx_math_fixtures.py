@@ -23,12 +23,9 @@ import numpy as np
 import torch
 from torchvision.models.swin_transformer import SwinTransformer
 
+from golden_kit import enc
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "onnx-math"
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
 
 
 def main():

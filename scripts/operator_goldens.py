@@ -15,18 +15,11 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
+from golden_kit import enc, rnd
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "goldens.json"
 torch.manual_seed(1234)
 CASES = []
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
-
-
-def rnd(*shape, scale=1.0):
-    return (torch.randn(*shape) * scale).to(torch.float32)
 
 
 def case(name, op, attrs, inputs, outputs, weights=None, training=False):

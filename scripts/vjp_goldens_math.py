@@ -14,19 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from golden_kit import enc, rnd
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "vjp" / "math.json"
 torch.manual_seed(4242)
 GRADS = torch.Generator().manual_seed(99)
 CASES = []
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(repr(np.float32(v))) for v in t.flatten().tolist()]}
-
-
-def rnd(*shape, scale=1.0):
-    return (torch.randn(*shape) * scale).to(torch.float32)
 
 
 def case(name, op, attrs, inputs, fn, diff=None, out_grads=None):
