@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
 import { computeExtras, planExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
-import { reportErfSync } from '../analysis/erf-report.js';
+import { reportErfSync } from '../runtime/erf-report.js';
 import { reportMarkdown } from '../analysis/formats/markdown.js';
 import { netronAttachment, onnxNodes } from '../analysis/formats/netron.js';
 import { inferGraph } from '../analysis/infer.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { reportErf, reportErfSync } from '../../src/analysis/erf-report.js';
+import { reportErf, reportErfSync } from '../../src/runtime/erf-report.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { reportHtml } from '../../src/analysis/formats/html.js';

@@ -6,11 +6,11 @@
  */
 import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
-import { computeErf, inlineRunner } from '../runtime/erf.js';
-import type { ErfJob } from '../runtime/erf.js';
-import { erfTask } from '../runtime/erf-task.js';
-import type { ErfGradientResult, ErfSummary } from '../runtime/erf-task.js';
-import type { ErfSectionInput } from './formats/erf-svg.js';
+import { computeErf, inlineRunner } from './erf.js';
+import type { ErfJob } from './erf.js';
+import { erfTask } from './erf-task.js';
+import type { ErfGradientResult, ErfSummary } from './erf-task.js';
+import type { ErfSectionInput } from '../analysis/formats/erf-svg.js';
 
 export const REPORT_ERF_SAMPLES = 4;
 
