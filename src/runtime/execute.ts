@@ -21,7 +21,7 @@ import type { WeightInit } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
-import { batchNormInPlace, foldLeadingBatchNorms, planFusions } from './fuse.js';
+import { batchNormInPlace, cachedFold, planFusions } from './fuse.js';
 import type { RunGroup, RunMember } from './fuse.js';
 
 export interface RunOptions {
@@ -99,6 +99,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   };
 
   const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
+  const givenKeys = Object.keys(opts.weights);
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
   const weightsOf = (a: AnalysedLayer) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
@@ -142,7 +143,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   };
   /** The host with its batch norms folded in, then each member whose inputs are ready (an add waits for its residual). */
   const runGroup = (group: RunGroup) => {
-    const { weights, folded } = foldLeadingBatchNorms(group, weightsOf(group.host), weightsOf);
+    // weights given with the request are folded afresh (a name prefix may over-match: that only skips the cache)
+    const given = [group.host, ...group.members.map((m) => m.a)].some((a) => givenKeys.some((k) => k.startsWith(`${a.layer.name}.`)));
+    const { weights, folded } = cachedFold(graph, group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf);
     store(group.host, runKernel(group.host, weights));
     group.members.forEach((m, k) => {
       if (k > 0 && !done.has(group.members[k - 1].a.layer.name)) return;

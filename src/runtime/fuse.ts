@@ -109,6 +109,34 @@ export function foldLeadingBatchNorms(
   return { weights: { ...hostWeights, weight, ...(bias ? { bias } : {}) }, folded };
 }
 
+interface FoldedEntry {
+  constants: Graph['constants'];
+  key: string;
+  weights: Record<string, Tensor>;
+  folded: number;
+}
+/** Folded weights by host layer, kept as long as the graph (a model kept loaded runs them without refolding). */
+const FOLDED = new WeakMap<AnalysedLayer['layer'], FoldedEntry>();
+
+/**
+ * foldLeadingBatchNorms, kept with the graph when `key` says where every weight involved comes
+ * from (the file, or seeded initialisation with this seed: the same values on every run); null
+ * (weights given with the request) folds afresh.
+ */
+export function cachedFold(
+  graph: Graph,
+  group: RunGroup,
+  key: string | null,
+  weightsOf: (a: AnalysedLayer) => Record<string, Tensor>,
+): { weights: Record<string, Tensor>; folded: number } {
+  const layer = group.host.layer;
+  const hit = key === null ? undefined : FOLDED.get(layer);
+  if (hit && hit.key === key && hit.constants === graph.constants) return hit;
+  const result = foldLeadingBatchNorms(group, weightsOf(group.host), weightsOf);
+  if (key !== null && result.folded > 0) FOLDED.set(layer, { constants: graph.constants, key, ...result });
+  return result;
+}
+
 /**
  * An inference batch norm on `x` in place: x·s + t per channel (dim 1), s = γ/√(σ² + ε),
  * t = β − μ·s, in float64 as batchNorm2d's kernel computes it, so the value is the same.

@@ -185,6 +185,22 @@ describe('executor fusion (inference)', () => {
     expect(relErr(fused.outputs.relu, plain.outputs.relu)).toBeLessThan(1e-5);
   });
 
+  it('folded weights are kept with the graph per weight source: another seed or given weights fold afresh', () => {
+    const graph = parseNetworkSpec(convBnRelu);
+    const x = random([2, 3, 8, 8], 18);
+    const go = (o: Partial<RunOptions>) => runGraph(graph, { x }, { ...OPTS, ...o }).outputs.relu;
+    const first = go({ seed: 1 });
+    expect(Array.from(go({ seed: 1 }).data)).toEqual(Array.from(first.data));
+    const other = go({ seed: 2 });
+    expect(relErr(other, go({ seed: 2, fuse: false }))).toBeLessThan(1e-5);
+    expect(relErr(other, first)).toBeGreaterThan(1e-2);
+    const weights = bnWeights('bn', 6, 19);
+    const given = go({ seed: 1, weights });
+    expect(relErr(given, go({ seed: 1, weights, fuse: false }))).toBeLessThan(1e-5);
+    expect(relErr(given, first)).toBeGreaterThan(1e-2);
+    expect(Array.from(go({ seed: 1 }).data)).toEqual(Array.from(first.data));
+  });
+
   it('training: no fusion (BN normalises by the batch\'s statistics)', () => {
     const x = random([2, 3, 8, 8], 10);
     const res = run(convBnRelu, { x }, { weights: bnWeights('bn', 6, 11), training: true });
