@@ -359,11 +359,12 @@ def run_onnx_tool(model, x):
         shape_arithmetic = 0
         for name, node in m.graph.nodemap.items():
             ops[node.op_type] = ops.get(node.op_type, 0) + int(node.macs)
-            if node.macs:
-                layers[name] = int(node.macs)
-            # integer outputs: the export's shape arithmetic (view sizes), which convlens folds away
-            if node.macs and all(np.issubdtype(m.graph.tensormap[o].dtype, np.integer) for o in node.output):
+            # integer or bool outputs: the export's shape arithmetic (view sizes; ViT's Equal(shape, -1) for an
+            # Expand target, its attention's head-size arithmetic), which convlens folds away: not a layer's
+            if node.macs and all(np.issubdtype(m.graph.tensormap[o].dtype, np.integer) or m.graph.tensormap[o].dtype == np.bool_ for o in node.output):
                 shape_arithmetic += int(node.macs)
+            elif node.macs:
+                layers[name] = int(node.macs)
         return int(round(m.graph.macs[0])), layers, nonzero(ops), shape_arithmetic
 
 

@@ -21,6 +21,7 @@
  */
 import { affine, attentionDims, convDims, inElements, linearDims, matmulOperands, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
+import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -136,6 +137,7 @@ const calflopsFlops: ConventionPreset['rules'] = {
   elu: perElement('F.elu: 1 per element', `${OPS} _elu_flops_compute l. 51-52`),
   prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),
   attention: { count: (f) => calflopsAttention(f).flops, why: ATTENTION_WHY, source: ATTENTION_SOURCE },
+  ...ndRules('calflops'),
   einsum: { count: (f) => numpyEinsumFlops(f), why: "torch.einsum: numpy's optimal-path FLOP count (a two-operand contraction: 2·L, L the product of every label size)", source: `${OPS} _einsum_flops_compute l. 290-309` },
 };
 
@@ -165,7 +167,7 @@ export const calflopsMacs: ConventionPreset = {
   tool: 'calflops (its MACs figure)',
   source: [...COMMON.source],
   unit: 'MACs',
-  summary: "calflops' MACs figure: multiply-accumulates of conv, transposed conv, linear and matmul only, no bias.",
+  summary: "calflops' MACs figure: multiply-accumulates of conv, transposed conv, linear and matmul only, no bias; of nn.MultiheadAttention only the F.linear projections (its torch.bmm score products are not patched).",
   rules: {
     conv: { count: (f) => conv(f).macs, why: 'F.conv2d: k·Cin·(Cout/g) per output position', source: `${OPS} _conv_flops_compute l. 83-125` },
     convTranspose: { count: (f, ctx) => convTranspose(f, ctx.convTranspose).macs, why: 'F.conv_transpose2d: N·H·W·k·Cin·⌊(Cout/g)/g⌋ (input positions)', source: `${OPS} _conv_trans_flops_compute l. 128-171` },
@@ -186,5 +188,6 @@ export const calflopsMacs: ConventionPreset = {
       source: `${OPS} _matmul_flops_compute l. 274-279`,
     },
     attention: { count: (f) => calflopsAttention(f).macs, why: 'attention: the MACs of the patched F.linear projections (tokens·4C²) and, for Swin-style windows, of Tensor.matmul (2·tokens·T·C)', source: ATTENTION_SOURCE },
+    ...ndRules('calflops-macs'),
   },
 };

@@ -77,6 +77,32 @@ function attentionParts(f: LayerFacts): Parts {
   };
 }
 
+const kernels = (f: LayerFacts): number[] => (f.geometry ?? []).map((a) => a.kernel);
+
+/** Σ over outputs of adaptive-pool window lengths along an axis: [⌊j·I/O⌋, ⌈(j+1)·I/O⌉) (pool.ts adaptiveWindows). */
+function adaptiveWindowSum(i: number, o: number): number {
+  let s = 0;
+  for (let j = 0; j < o; j++) s += Math.ceil(((j + 1) * i) / o) - Math.floor((j * i) / o);
+  return s;
+}
+
+/** conv-nd.ts: N·Cout·ΠO·(Cin/g)·ΠK over 1 or 3 spatial axes. */
+function convNdParts(f: LayerFacts): Parts {
+  const x = f.inputs[0];
+  const y = f.outputs[0];
+  const g = (f.attrs.groups as number) ?? 1;
+  const out = [V('N', y[0]), V('Cout', y[1]), V('ΠO', ...y.slice(2))];
+  const per = [V('Cin/g', x[1] / g), V('ΠK', ...kernels(f))];
+  const bias = f.weights.some((w) => w.name === 'bias' && w.trainable);
+  return {
+    macs: mul(...out, ...per),
+    exact: mul(sub(mul(L(2), ...per), L(1)), ...out),
+    bias: bias ? mul(...out) : ZERO,
+    elementwise: ZERO,
+    params: add(mul(V('Cout', y[1]), ...per), ...(bias ? [V('bias Cout', y[1])] : [])),
+  };
+}
+
 /** einsum.ts: L = ∏ of every label's size; a contraction of k ≥ 2 operands is (k − 1)·L MACs. */
 function einsumParts(f: LayerFacts): Parts {
   const { sizes, labels, outRank } = f.plan as EinsumPlan;
@@ -110,6 +136,14 @@ export function morePartsOf(f: LayerFacts): Parts | null {
   switch (f.family) {
     case 'attention':
       return attentionParts(f);
+    case 'convNd':
+      return convNdParts(f);
+    case 'maxPoolNd':
+      return only(mul(sub(V('ΠK', ...kernels(f)), L(1)), outs), f);
+    case 'avgPoolNd':
+      return only(mul(V('ΠK', ...kernels(f)), outs), f);
+    case 'adaptiveAvgPoolNd':
+      return only(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), f);
     case 'einsum':
       return einsumParts(f);
     case 'layerNorm':

@@ -1,7 +1,7 @@
 /**
  * The op family of a layer, by the identity of its OpDef object (imported from src/ops, never by
  * comparing names), and the facts a preset rule reads about it. A new op in src/ops/registry.ts
- * without a family here fails test/conventions/families.test.ts, so every preset decides on it.
+ * without a family here fails test/conventions/count.test.ts, so every preset decides on it.
  */
 import type { AnalysedLayer } from '../analysis/infer.js';
 import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip, sigmoidLut } from '../ops/activation.js';
@@ -39,6 +39,8 @@ import { einsum } from '../ops/einsum.js';
 import { topK } from '../ops/topk.js';
 import { depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle } from '../ops/space-depth.js';
 import { gridSample } from '../ops/grid-sample.js';
+import { conv1d, conv3d } from '../ops/conv-nd.js';
+import { maxPool1d, maxPool3d, avgPool1d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool3d } from '../ops/pool-nd.js';
 import type { OpDef, Shape } from '../ops/types.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts } from './types.js';
@@ -105,6 +107,10 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [gridSample, 'gridSample'],
   [nonMaxSuppression, 'nms'],
   [roiAlign, 'roiAlign'],
+  ...familyOf('convNd', conv1d, conv3d),
+  ...familyOf('maxPoolNd', maxPool1d, maxPool3d),
+  ...familyOf('avgPoolNd', avgPool1d, avgPool3d),
+  ...familyOf('adaptiveAvgPoolNd', adaptiveAvgPool1d, adaptiveAvgPool3d),
   ...familyOf('reduce', reduceSum, reduceMax, reduceMin, reduceL2, reduceProd),
   ...familyOf('argReduce', argMax, argMin),
   ...familyOf('mathUnary', sqrt, exp, log, neg, abs, reciprocal, floor, ceil),

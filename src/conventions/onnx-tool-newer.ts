@@ -115,14 +115,14 @@ export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
   quantMatmul: {
     count: intMacs,
     why: 'QLinearMatMul: prod(A)·B[-1]; MatMulInteger (GemmNode): output elements × K',
-    source: `${NODE} QLinearMatMulNode._profile_core l. 2578-2586, GemmNode._profile_core (MatMulInteger l. 2547)`,
+    source: `${NODE} QLinearMatMulNode._profile_core l. 2578-2586, GemmNode._profile_core l. 915-932 (MatMulInteger l. 2547)`,
   },
   attention: {
     count: (f) => {
       const a = attentionDims(f);
-      return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0) + a.s * a.h * a.t * a.t * (EXP + DIV);
+      return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0) + a.tokens * a.c * DIV + a.s * a.h * a.t * a.t * (EXP + DIV);
     },
-    why: 'attention as exported (MatMul/Gemm projections + their bias Add, MatMul q·kᵀ and attn·v, Softmax 36 per score)',
-    source: `${NODE} GemmNode._profile_core, MatMulNode, AddNode l. 296, SoftmaxNode l. 404-408`,
+    why: 'attention as exported: MatMul/Gemm projections + their bias Adds (tokens·4C), Div of q by √d (4 per element), MatMul q·kᵀ and attn·v, Softmax (36 per score)',
+    source: `${NODE} GemmNode._profile_core l. 915-932, MatMulNode, AddNode l. 296, DivNode l. 335-339, SoftmaxNode l. 404-408`,
   },
 };

@@ -20,6 +20,7 @@
  * (scripts/convention_truth.py) instead.
  */
 import { NEWER_RULES } from './onnx-tool-newer.js';
+import { ndRules } from './nd-rules.js';
 import { convDims, inElements, linearDims, outElements, poolKernel, resampleMode, transposedMacs, weightShape } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
@@ -126,5 +127,6 @@ export const onnxTool: ConventionPreset = {
     div: arithmetic(DIV, 'Div: 4 per output element', `${NODE} DivNode l. 335-339`),
     reduceMean: { count: (f) => inElements(f) * ADD, why: 'ReduceMean: 1 add per input element', source: `${NODE} ReduceMeanNode._profile_core l. 1943-1945` },
     ...NEWER_RULES,
+    ...ndRules('onnx-tool'),
   },
 };

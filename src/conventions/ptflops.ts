@@ -23,6 +23,7 @@
  * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
  */
 import { affine, attentionDims, convDims, inElements, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
+import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -165,6 +166,7 @@ export const ptflops: ConventionPreset = {
     gelu: hookAndFunction(outElements, inElements, 'nn.GELU: 2 per element (module hook + the patched F.gelu it calls); F.gelu alone: 1', `${OPS} MODULES_MAPPING nn.GELU l. 323-324 + FUNCTIONAL_MAPPING F.gelu l. 428`),
     elu: hookAndFunction(outElements, inElements, 'nn.ELU: 2 per element (module hook + the patched F.elu it calls); F.elu alone: 1', `${OPS} MODULES_MAPPING nn.ELU l. 279 + FUNCTIONAL_MAPPING F.elu l. 426`),
     prelu: hookAndFunction(outElements, inElements, 'nn.PReLU: 2 per element (module hook + the patched F.prelu it calls); F.prelu alone: 1', `${OPS} MODULES_MAPPING nn.PReLU l. 278 + FUNCTIONAL_MAPPING F.prelu l. 425`),
+    ...ndRules('ptflops'),
   },
 };
 
@@ -178,7 +180,7 @@ export const ptflopsAten: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (aten))',
   ],
   unit: 'MACs',
-  summary: 'Only aten.convolution, mm, matmul, addmm and bmm: conv and linear MACs with their bias adds; nothing else.',
+  summary: 'Only aten.convolution, mm, matmul, addmm and bmm: conv and linear MACs with their bias adds (a linear on a 4-D input goes through matmul + add_, without its bias), attention\'s projections with their biases and both score products (bmm); nothing else.',
   rules: {
     conv: {
       count: (f) => f.cost.macs + (convDims(f).bias ? outElements(f) : 0),
@@ -213,10 +215,10 @@ export const ptflopsAten: ConventionPreset = {
     attention: {
       count: (f) => {
         const a = attentionDims(f);
-        // the input projection runs on the transposed (non-contiguous) tokens: matmul, no bias; the output projection on 2-D rows: addmm, bias counted
-        return f.cost.macs + (a.bias && f.attrs.window === undefined ? a.tokens * a.c : 0);
+        // both projections reach aten.addmm (2-D rows, or contiguous 3-D tokens), so their biases count: 3C + C per token
+        return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0);
       },
-      why: 'attention: the projections (aten.mm/addmm) and both score products (aten.bmm) = convlens\'s MACs, + the output projection\'s bias (addmm on 2-D rows) for nn.MultiheadAttention',
+      why: 'attention: the projections (aten.addmm, with their biases: tokens·4C) and both score products (aten.bmm) = convlens\'s MACs + tokens·4C',
       source: `${ATEN} matmul_flop l. 23-33, addmm_flop l. 36-54, bmm_flop l. 57-68`,
     },
     einsum: {
@@ -224,5 +226,6 @@ export const ptflopsAten: ConventionPreset = {
       why: 'einsum of a contraction: lowered to aten.bmm, batch·M·K·N',
       source: `${ATEN} bmm_flop l. 57-68`,
     },
+    ...ndRules('ptflops-aten'),
   },
 };

@@ -14,6 +14,7 @@
  * adaptive pooling (in/out + 1) per output (float kernel), and LeakyReLU had its own (zero) rule.
  */
 import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
+import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 
 const HOOKS = 'thop/vision/basic_hooks.py';
@@ -165,5 +166,6 @@ export const thop: ConventionPreset = {
       why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
       source: `${HOOKS} count_multihead_attention l. 184-205; profile.py l. 121-122 (_HOOK_TAKES_KWARGS); torchvision swin_transformer.py l. 177, 213`,
     }),
+    ...ndRules('thop'),
   },
 };

@@ -20,6 +20,7 @@
  * (1,048,320 / 2,248,960 / 112,350 / 3,570).
  */
 import { convDims, hasWeight, linearDims, transposedMacs, weightShape } from './families.js';
+import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -90,5 +91,6 @@ export const torchinfo: ConventionPreset = {
       why: 'PReLU (a module with parameters): slope elements·N',
       source: `${LI} calculate_macs l. 282-283`,
     },
+    ...ndRules('torchinfo'),
   },
 };

@@ -24,6 +24,7 @@
  */
 import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, resampleMode, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
+import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -55,7 +56,7 @@ export const torchvision: ConventionPreset = {
     'github.com/pytorch/vision torchvision/models/vgg.py VGG16_Weights.IMAGENET1K_V1 meta "_ops": 15.47',
   ],
   unit: 'MACs',
-  summary: 'Multiply-accumulates of convolutions and linear layers only, bias excluded; published as "GFLOPS" with 3 decimals.',
+  summary: 'Multiply-accumulates of convolutions, linear layers and activation products (attention\'s q·kᵀ and attn·v, einsum, matmul) only, bias excluded; published as "GFLOPS" with 3 decimals (ViT-B/16 17.564).',
   rules: {
     conv: macsOnly('conv: N·Cout·H\'·W\'·(Cin/g)·k multiply-adds, no bias', 'aten.convolution: batch·prod(w.shape)·prod(out spatial)'),
     convTranspose: {
@@ -81,6 +82,7 @@ export const torchvision: ConventionPreset = {
       why: "quantized linear/matmul: the integer multiply-accumulates, as the float model's _ops",
       source: 'torchvision/models/quantization/mobilenetv3.py MobileNet_V3_Large_QuantizedWeights meta "_ops": 0.217',
     },
+    ...ndRules('torchvision'),
   },
 };
 
@@ -95,7 +97,7 @@ export const fvcore: ConventionPreset = {
     'github.com/facebookresearch/fvcore docs/flop_count.md',
   ],
   unit: 'FLOPs',
-  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv and linear MACs without bias, plus batch norm (eval: 2 per element with affine), adaptive average pooling (1 per input element) and upsampling (nearest 1, bilinear 4 per output element).',
+  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), upsampling (nearest 1, bilinear 4 per output element) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0.',
   rules: {
     conv: {
       count: (f) => f.cost.macs,
@@ -176,5 +178,6 @@ export const fvcore: ConventionPreset = {
       why: 'grid sampling: 4 per output element (bilinear assumed, whatever the mode)',
       source: 'fvcore/nn/flop_count.py l. 45: aten::grid_sampler elementwise_flop_counter(0, 4)',
     },
+    ...ndRules('fvcore'),
   },
 };

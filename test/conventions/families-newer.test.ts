@@ -54,18 +54,19 @@ describe('explain: the newer families', () => {
 });
 
 describe('presets: the newer families, hand-worked', () => {
-  it('attention: torchvision and fvcore its MACs; thop + softmax 3T − 1 per row; ptflops its hook; ptflops-aten + the output bias; calflops the F.linear projections', () => {
+  it('attention: torchvision and fvcore its MACs; thop + softmax 3T − 1 per row; ptflops its hook; ptflops-aten + the projection biases; calflops the F.linear projections', () => {
     expect(count('torchvision', ATTENTION)).toBe(ATTENTION_MACS);
     expect(count('fvcore', ATTENTION)).toBe(ATTENTION_MACS);
     expect(count('thop', ATTENTION)).toBe(ATTENTION_MACS + 2 * 16 * (3 * 16 - 1));
     // per sequence: T·C 128 + 3T·C² 3,072 + 3T·C bias 384 + h·(2T²d + T²) 4,608 + T·C·(C + 1) 1,152
     expect(count('ptflops', ATTENTION)).toBe(128 + 3072 + 384 + 4608 + 1152);
-    expect(count('ptflops-aten', ATTENTION)).toBe(ATTENTION_MACS + 16 * 8);
+    // both projections through aten.addmm, biases included: 3C + C per token
+    expect(count('ptflops-aten', ATTENTION)).toBe(ATTENTION_MACS + 16 * 32);
     expect(count('calflops-macs', ATTENTION)).toBe(16 * 4 * 64);
     expect(count('calflops', ATTENTION)).toBe(2 * 16 * 4 * 64 + SCORES);
     expect(count('torchinfo', ATTENTION)).toBe(0);
-    // MatMul/Gemm MACs + 4C bias adds per token + Softmax 36 per score
-    expect(count('onnx-tool', ATTENTION)).toBe(ATTENTION_MACS + 16 * 32 + 36 * SCORES);
+    // MatMul/Gemm MACs + 4C bias adds per token + Div of q by √d (4 per element) + Softmax 36 per score
+    expect(count('onnx-tool', ATTENTION)).toBe(ATTENTION_MACS + 16 * 32 + 4 * 16 * 8 + 36 * SCORES);
   });
 
   it('layer norm over 2×5×6 with affine: fvcore and calflops 5 per element, thop 4, ptflops 1, torchinfo 2·C·N, onnx-tool 7 per element + 29 per row', () => {
@@ -101,5 +102,31 @@ describe('presets: the newer families, hand-worked', () => {
     expect(count('fvcore', spec)).toBe(120);
     expect(count('calflops', spec)).toBe(240);
     expect(count('onnx-tool', spec)).toBe(120);
+  });
+});
+
+describe('convolution and pooling over 1 or 3 axes', () => {
+  it('conv1d 2→3, k 3 on length 9 (output 7): 126 MACs = 1·3·7·2·3; ptflops, ptflops-aten, torchinfo and onnx-tool add the 21 bias adds; calflops 2·MACs + bias', () => {
+    const spec = net([1, 2, 9], { op: 'conv1d', outChannels: 3, kernelSize: 3 });
+    const e = explain(spec);
+    expect(e.macs.formula).toBe('126 = N 1 · Cout 3 · ΠO 7 · Cin/g 2 · ΠK 3');
+    expect(e.params.formula).toBe('21 = Cout 3 · Cin/g 2 · ΠK 3 + bias Cout 3');
+    for (const p of ['torchvision', 'fvcore', 'thop', 'calflops-macs']) expect([p, count(p, spec)]).toEqual([p, 126]);
+    for (const p of ['ptflops', 'ptflops-aten', 'torchinfo', 'onnx-tool']) expect([p, count(p, spec)]).toEqual([p, 147]);
+    expect(count('calflops', spec)).toBe(2 * 126 + 21);
+  });
+
+  it('avgPool1d k 3, padding 1 on 1×2×9: thop one add per pooled input (windows 3+3+3 per channel, padding included) + one divide per output = 24', () => {
+    const spec = net([1, 2, 9], { op: 'avgPool1d', kernelSize: 3, padding: 1 });
+    expect(count('thop', spec)).toBe(2 * 9 + 6);
+    expect(count('ptflops', spec)).toBe(2 * 18);
+    expect(explain(spec).elementwise.formula).toBe('18 = ΠK 3 · outputs 1·2·3');
+  });
+
+  it('adaptiveAvgPool3d [4, 6, 5] → [1, 4, 2]: window sums 4, 8, 6 per axis; fvcore 0 (only adaptive_avg_pool2d is in its table)', () => {
+    const spec = net([1, 2, 4, 6, 5], { op: 'adaptiveAvgPool3d', outputSize: [1, 4, 2] });
+    expect(explain(spec).elementwise.formula).toBe('384 = N·C 1·2 · Σ windows per axis 4·8·6');
+    expect(count('thop', spec)).toBe(384 + 16);
+    expect(count('fvcore', spec)).toBe(0);
   });
 });

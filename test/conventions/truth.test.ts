@@ -12,18 +12,21 @@ import { zoo } from './helpers.js';
 import { functionalLayers } from './torchvision-source.js';
 
 interface ToolTruth {
-  total: number;
+  total: number | null;
+  error?: string;
   layers: Record<string, number>;
   byOpType?: Record<string, number>;
   shapeArithmetic?: number;
 }
 type ModelTruth = { resolution: number } & Record<string, ToolTruth>;
 const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/truth.json', import.meta.url), 'utf8')) as {
+  torch: string;
   tools: Record<string, { repository: string; commit: string }>;
   models: Record<string, ModelTruth>;
 };
 
 const models = Object.keys(truth.models);
+const torchMajor = Number(truth.torch.split('.')[0]);
 const measured = PRESETS.filter((p) => p.name !== 'torchvision');
 
 /**
@@ -59,14 +62,24 @@ describe.each(models)('%s', (model) => {
   it.each(measured.map((p) => [p.name, p] as const))('%s: the total to the unit', (_, preset) => {
     const c = countWith(preset, input, { functional });
     const t = truth.models[model][preset.name];
+    if (t.total === null) {
+      // the tool itself failed (ptflops' MultiheadAttention hook on torchvision's keyword call): the preset says so
+      expect([preset.name, model, t.error]).toEqual(['ptflops', 'vit_b_16', expect.stringMatching(/returned None/)]);
+      expect(preset.summary).toMatch(/fails on torchvision's ViT/);
+      return;
+    }
+    // thop registers its nn.MultiheadAttention hook only on torch >= 2.0 (forward hooks with kwargs); the fixture's torch is older
+    const noHook = preset.name === 'thop' && torchMajor < 2 ? (c.byFamily.find((f) => f.family === 'attention')?.count ?? 0) : 0;
     // onnx-tool also charges the export's integer shape arithmetic (a view's sizes), which convlens folds: not layers
-    expect(c.total).toBe(t.total - (t.shapeArithmetic ?? 0));
+    expect(c.total - noHook).toBe(t.total - (t.shapeArithmetic ?? 0));
   });
 
   it.each(measured.filter((p) => p.name !== 'onnx-tool').map((p) => [p.name, p] as const))(
     '%s: every layer named like a leaf module the tool charged, to the unit',
     (_, preset) => {
       const c = countWith(preset, input, { functional });
+      // a tool that failed on the model (total null, checked above) charged no layer
+      if (truth.models[model][preset.name].total === null) return;
       const tool = truth.models[model][preset.name].layers;
       const ours = new Map(c.layers.map((l) => [l.name, l.count]));
       // a module torchvision calls several times (a ResNet block's one ReLU) is the zoo's relu1, relu2, relu: their sum
