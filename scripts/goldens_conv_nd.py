@@ -115,8 +115,31 @@ def pool_cases():
     ad("adaptiveAvgPool3d x=[1,2,5,7,6] → [2,3,4]", rnd(1, 2, 5, 7, 6), [2, 3, 4])
 
 
+CONVT = {1: F.conv_transpose1d, 3: F.conv_transpose3d}
+
+
+def convt_case(name, x, cout, k, stride=1, padding=0, output_padding=0, dilation=1, groups=1, bias=True):
+    rank = x.dim() - 2
+    ks = [k] * rank if isinstance(k, int) else list(k)
+    w = rnd(x.shape[1], cout // groups, *ks, scale=0.3)
+    b = rnd(cout) if bias else None
+    y = CONVT[rank](x, w, b, stride, padding, output_padding, groups, dilation)
+    attrs = {"outChannels": cout, "kernelSize": ks if rank > 1 else ks[0], "stride": stride, "padding": padding, "outputPadding": output_padding, "dilation": dilation, "groups": groups, "bias": bias}
+    case(name, f"convTranspose{rank}d", attrs, [x], [y], {"weight": w, **({"bias": b} if bias else {})})
+
+
+def convt_cases():
+    convt_case("convTranspose1d x=[1,3,6] k=4 s=2 p=1 → 12 (2× upsampling)", rnd(1, 3, 6), 4, 4, 2, 1)
+    convt_case("convTranspose1d x=[2,4,5] k=3 s=3 op=2 d=2 g=2 no bias", rnd(2, 4, 5), 6, 3, 3, 0, 2, 2, 2, False)
+    convt_case("convTranspose1d x=[1,2,7] k=5 s=1 p=2 (same length)", rnd(1, 2, 7), 3, 5, 1, 2)
+    convt_case("convTranspose3d x=[1,4,2,3,3] k=[2,2,2] s=2 → [4,6,6]", rnd(1, 4, 2, 3, 3), 3, 2, 2)
+    convt_case("convTranspose3d x=[1,2,3,4,4] k=3 s=[1,2,2] p=1 op=[0,1,1]", rnd(1, 2, 3, 4, 4), 4, 3, [1, 2, 2], 1, [0, 1, 1])
+    convt_case("convTranspose3d x=[1,4,2,3,3] k=[1,3,3] s=[1,2,2] g=2 d=[1,2,2] p=[0,1,1]", rnd(1, 4, 2, 3, 3), 4, [1, 3, 3], [1, 2, 2], [0, 1, 1], 0, [1, 2, 2], 2)
+
+
 def main():
     conv_cases()
+    convt_cases()
     pool_cases()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")

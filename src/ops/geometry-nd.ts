@@ -109,3 +109,32 @@ export function asThreeAxes(geo: readonly AxisGeometry[]): [AxisGeometry, AxisGe
 }
 
 export const product = (v: readonly number[]): number => v.reduce((p, x) => p * x, 1);
+
+/**
+ * Geometry of a transposed window over N axes (torch.nn.ConvTranspose1d/3d), per axis
+ *   out = (in − 1)·s − pb − pe + d·(k − 1) + 1 + outputPadding
+ * padBegin/padEnd are what is cropped from the full output; outputPadding < max(s, d) (PyTorch).
+ */
+export function transposedGeometryNd<A>(ctx: InferContext<A>, inSpatial: readonly number[], spec: WindowSpecNd & { outputPadding: number | readonly number[] }): AxisGeometry[] {
+  const rank = inSpatial.length;
+  const k = expand(spec.kernel, rank);
+  const s = expand(spec.stride, rank);
+  const d = expand(spec.dilation ?? 1, rank);
+  const op = expand(spec.outputPadding, rank);
+  if (typeof spec.padding === 'string') {
+    ctx.fail('INVALID_ATTRIBUTE', `padding="${spec.padding}" is not defined for transposed convolution (PyTorch accepts integers only)`, 'padding');
+  }
+  const pads = resolvePaddingNd(ctx, spec.padding, inSpatial, k, d, s);
+  return inSpatial.map((size, a) => {
+    if (op[a] >= Math.max(s[a], d[a])) {
+      ctx.fail('INVALID_ATTRIBUTE', `outputPadding ${op[a]} must be smaller than stride ${s[a]} or dilation ${d[a]} (PyTorch rule)`, 'outputPadding');
+    }
+    const effKernel = d[a] * (k[a] - 1) + 1;
+    const [padBegin, padEnd] = pads[a];
+    const out = (size - 1) * s[a] - padBegin - padEnd + effKernel + op[a];
+    if (out <= 0) {
+      ctx.fail('NON_POSITIVE_SIZE', `output ${axisName(rank, a)} would be ${out} = (${size} − 1)·${s[a]} − ${padBegin} − ${padEnd} + ${effKernel} + ${op[a]}`, 'padding');
+    }
+    return { in: size, kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out };
+  });
+}

@@ -2,6 +2,7 @@
 import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax, dropout, clip, sigmoidLut } from './activation.js';
 import { conv2d } from './conv.js';
 import { conv1d, conv3d } from './conv-nd.js';
+import { convTranspose1d, convTranspose3d } from './conv-transpose-nd.js';
 import { maxPool1d, maxPool3d, avgPool1d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool3d } from './pool-nd.js';
 import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
@@ -40,6 +41,8 @@ export const OPS: readonly OpDef[] = [
   conv2d,
   conv1d,
   conv3d,
+  convTranspose1d,
+  convTranspose3d,
   maxPool1d,
   maxPool3d,
   avgPool1d,

@@ -72,6 +72,21 @@ describe('ONNX 1-D/3-D window attributes', () => {
     expect(l.params).toBe(24);
   });
 
+  it('ConvTranspose W [2,3,2,2,2] strides [2,2,2] output_padding [1,0,0] on [1,2,2,3,3] → convTranspose3d [1,3,5,6,6], 48 params', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 2, 3, 3] }],
+      outputs: ['y'],
+      nodes: [{ op: 'ConvTranspose', name: 't', inputs: ['x', 'W'], outputs: ['y'], attrs: { strides: { ints: [2, 2, 2] }, output_padding: { ints: [1, 0, 0] } } }],
+      initializers: [{ name: 'W', dims: [2, 3, 2, 2, 2], data: Array(48).fill(0.25) }],
+      opset: 17,
+    });
+    const l = layer(analyzeGraph(graphOf(bytes), DEFAULTS), 't');
+    expect(l.op).toBe('convTranspose3d');
+    // t: (2 − 1)·2 + 2 + 1 = 5; h, w: (3 − 1)·2 + 2 = 6
+    expect(l.outputShape).toEqual([1, 3, 5, 6, 6]);
+    expect(l.params).toBe(48);
+  });
+
   it('MaxPool kernel_shape [2,2,2] auto_pad SAME_UPPER strides [2,2,2] on [1,1,3,5,5] → maxPool3d [1,1,2,3,3]', () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 1, 3, 5, 5] }],

@@ -64,3 +64,25 @@ describe('conv3d', () => {
     expect([padded.data[0], padded.data[13], padded.data[1], padded.data[4]]).toEqual([1.5, 8.5, 2.5, 4.5]);
   });
 });
+
+describe('convTranspose1d / convTranspose3d', () => {
+  it('1-D x=[1,2,3] w=[1,1] k=2 s=2: each input written twice → [1,1,2,2,3,3]; p=1 crops one each side', () => {
+    const x: [number[], number[]] = [[1, 1, 3], [1, 2, 3]];
+    const w = { weight: [[1, 1, 2], [1, 1]] as [number[], number[]] };
+    expect(run('convTranspose1d', [x], { outChannels: 1, kernelSize: 2, stride: 2, bias: false }, w)[0]).toEqual({ shape: [1, 1, 6], data: [1, 1, 2, 2, 3, 3] });
+    expect(run('convTranspose1d', [x], { outChannels: 1, kernelSize: 2, stride: 2, padding: 1, bias: false }, w)[0].data).toEqual([1, 2, 2, 3]);
+  });
+
+  it('3-D x=[1,64,8,28,28] k=2 s=2 → 32: [1,32,16,56,56], params Cin·Cout·8 + Cout, MACs over input positions', () => {
+    const l = layer(analyze(net([1, 64, 8, 28, 28], { op: 'convTranspose3d', outChannels: 32, kernelSize: 2, stride: 2 })), 'l0');
+    expect(l.outputShape).toEqual([1, 32, 16, 56, 56]);
+    expect(l.params).toBe(64 * 32 * 8 + 32);
+    expect(l.macs).toBe(64 * 8 * 28 * 28 * 32 * 8);
+    // k = s: every output receives exactly one product, so exact = 2·MACs − outputs
+    expect(l.flopsByConvention.exact).toBe(2 * l.macs - 32 * 16 * 56 * 56);
+  });
+
+  it('outputPadding must be below the stride (PyTorch rule)', () => {
+    expect(errorOf(() => analyze(net([1, 2, 4], { op: 'convTranspose1d', outChannels: 2, kernelSize: 3, stride: 2, outputPadding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+  });
+});

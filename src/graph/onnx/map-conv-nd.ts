@@ -1,6 +1,6 @@
 /**
- * ONNX Conv, MaxPool and AveragePool over 1 or 3 spatial axes (audio, video) → conv1d/conv3d,
- * maxPool1d/3d, avgPool1d/3d. The 2-D cases stay in map-node.ts; it asks mapWindowNd first and
+ * ONNX Conv, ConvTranspose, MaxPool and AveragePool over 1 or 3 spatial axes (audio, video) →
+ * conv1d/conv3d, convTranspose1d/3d, maxPool1d/3d, avgPool1d/3d. The 2-D cases stay in map-node.ts; it asks mapWindowNd first and
  * keeps its own mapping when this returns null (a 2-D window). Attribute names and defaults per
  * the ONNX operator specs: pads [b1 … bN, e1 … eN] (our padding's 2N form, same order), auto_pad.
  */
@@ -42,6 +42,32 @@ function conv(ctx: MapContext): Mapped | null {
   };
 }
 
+function convTranspose(ctx: MapContext): Mapped | null {
+  const w = ctx.constOf(1);
+  if (!w || (w.shape.length !== 3 && w.shape.length !== 5)) return null;
+  const rank = w.shape.length - 2;
+  if (ctx.a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
+  const padding = paddingNd(ctx, rank);
+  if (typeof padding === 'string') throw new Unsupported(`auto_pad ${ctx.a.string('auto_pad', '')} on a transposed convolution`);
+  const b = ctx.constOf(2);
+  const group = ctx.a.int('group', 1);
+  return {
+    op: `convTranspose${rank}d`,
+    inputs: [ctx.node.input[0]],
+    attrs: {
+      outChannels: w.shape[1] * group,
+      kernelSize: w.shape.slice(2),
+      stride: ints(ctx, 'strides'),
+      padding,
+      outputPadding: ctx.a.ints('output_padding') ?? 0,
+      dilation: ints(ctx, 'dilations'),
+      groups: group,
+      bias: b !== null,
+    },
+    weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+  };
+}
+
 function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
   const k = ctx.a.ints('kernel_shape');
   if (!k || (k.length !== 1 && k.length !== 3)) return null;
@@ -56,11 +82,13 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
   return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1 } };
 }
 
-/** The 1-D/3-D mapping of a Conv/MaxPool/AveragePool node, or null when it is 2-D (or another op). */
+/** The 1-D/3-D mapping of a Conv/ConvTranspose/MaxPool/AveragePool node, or null when it is 2-D (or another op). */
 export function mapWindowNd(ctx: MapContext): Mapped | null {
   switch (ctx.node.opType) {
     case 'Conv':
       return conv(ctx);
+    case 'ConvTranspose':
+      return convTranspose(ctx);
     case 'MaxPool':
       return pool(ctx, 'max');
     case 'AveragePool':
