@@ -22,8 +22,8 @@ import { netronAttachment, onnxNodes } from './formats/netron.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K } from './modules.js';
 import type { Comparison, GateVerdict } from './compare.js';
 import type { Report } from './report.js';
-import { markdownExtras } from '../cli/sections.js';
-import { sweepMarkdown } from '../cli/sweep.js';
+import { markdownExtras } from './formats/extras-markdown.js';
+import { sweepMarkdown } from './formats/sweep-markdown.js';
 import type { SweepReport } from './sweep.js';
 import { ConvlensError } from '../errors.js';
 

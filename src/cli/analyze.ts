@@ -28,7 +28,8 @@ import { csv, table } from './format.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, integer, number, progress, shape } from './io.js';
 import type { Io } from './io.js';
-import { conventionText, deployedText, markdownExtras, memoryText, modulesText, rooflineText } from './sections.js';
+import { markdownExtras } from '../analysis/formats/extras-markdown.js';
+import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
 
 export const ANALYZE_FORMATS = ['table', 'json', 'csv', 'md', 'html', 'netron'] as const;
 /** ONNX files at least this large show their reading, importing and analysing on a terminal's stderr. */

@@ -4,6 +4,7 @@
  * unit sees the whole input) has no meaningful size or stride, so it prints as `global` in the
  * table and as rf_global=true with empty size and stride columns in the CSV.
  */
+import { fieldCell } from '../analysis/formats/md.js';
 import type { LayerReport, Report } from '../analysis/report.js';
 
 type Field = LayerReport['receptiveField'];
@@ -12,12 +13,6 @@ type Field = LayerReport['receptiveField'];
 export const human = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(3)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(3)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
 
-/** `7×7/2×2` (size h×w / stride h×w), `global`, or empty when the layer has no field. */
-export function fieldCell(f: Field): string {
-  if (!f) return '';
-  if (f.global) return 'global';
-  return `${f.size[0]}×${f.size[1]}/${f.stride[0]}×${f.stride[1]}`;
-}
 
 export function table(r: Report): string {
   const rows = r.layers.map((l) => [l.name, l.op, l.outputShape ? JSON.stringify(l.outputShape) : '?', human(l.params), human(l.macs), fieldCell(l.receptiveField)]);

@@ -4,17 +4,14 @@
  * (--device), another tool's count (--convention) and the deployed graph (--deployed).
  */
 import type { DeployedReport } from '../analysis/deployed.js';
-import { deployedMarkdown } from '../analysis/formats/deployed.js';
 import type { MemoryReport } from '../analysis/memory.js';
 import { flattenModules, moduleSummary } from '../analysis/modules.js';
 import type { Report } from '../analysis/report.js';
 import type { RooflineReport } from '../analysis/roofline.js';
 import type { ConventionCount } from '../conventions/index.js';
-import { code, exact, seconds as mdSeconds, table as mdTable, text as mdText } from '../analysis/formats/md.js';
+import { ROOFLINE_TOP, slowest } from '../analysis/formats/extras-markdown.js';
 import { human } from './format.js';
 
-/** How many of the slowest layers the roofline sections list. */
-export const ROOFLINE_TOP = 5;
 
 /** Left-aligned columns, two spaces apart; `right` columns (by index) right-aligned. */
 export function columns(head: string[], rows: string[][], right: number[] = []): string {
@@ -63,7 +60,6 @@ export function memoryText(m: MemoryReport): string {
   ].join('\n');
 }
 
-const slowest = (r: RooflineReport) => [...r.layers].sort((a, b) => b.seconds - a.seconds).slice(0, ROOFLINE_TOP);
 
 export function rooflineText(r: RooflineReport): string {
   const t = r.totals;
@@ -106,48 +102,3 @@ export function deployedText(d: DeployedReport): string {
 }
 
 /** The same sections as Markdown, appended to reportMarkdown's document. */
-export function markdownExtras(x: { memory?: MemoryReport; roofline?: RooflineReport; convention?: ConventionCount; deployed?: DeployedReport }): string {
-  const parts: string[] = [];
-  const m = x.memory;
-  if (m) {
-    parts.push(
-      '### Memory',
-      mdTable(
-        ['', 'bytes'],
-        [
-          [`peak activations${m.peak.layer ? ` (at ${code(m.peak.layer)})` : ''}`, exact(m.peak.bytes)],
-          ['weights', exact(m.weights.bytes)],
-          ['peak activations + weights', exact(m.totalBytes)],
-        ],
-        'lr',
-      ),
-      `torchinfo footprint: ${m.torchinfo.lines.map(mdText).join('; ')}`,
-    );
-  }
-  const r = x.roofline;
-  if (r) {
-    parts.push(
-      `### Latency on ${mdText(r.device.name)} (${r.device.dtype})`,
-      `At least **${mdSeconds(r.totals.seconds)}**: a roofline lower bound. ${mdText(r.note)}`,
-      mdTable(
-        ['layer', 'op', 'time', 'bound'],
-        slowest(r).map((l) => [code(l.name), code(l.op), mdSeconds(l.seconds), l.bound]),
-        'llrl',
-      ),
-    );
-  }
-  const c = x.convention;
-  if (c) {
-    parts.push(
-      `### ${mdText(c.tool)} count`,
-      mdText(c.headline),
-      mdTable(
-        ['family', c.unit, 'convlens MACs', 'difference'],
-        c.byFamily.map((f) => [mdText(f.family), exact(f.count), exact(f.convlensMacs), exact(f.difference)]),
-        'lrrr',
-      ),
-    );
-  }
-  if (x.deployed) parts.push(deployedMarkdown(x.deployed));
-  return parts.length ? `\n${parts.join('\n\n')}\n` : '';
-}

@@ -6,13 +6,14 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEVICES } from '../analysis/devices.js';
-import { code, exact, seconds as mdSeconds, table as mdTable, text as mdText } from '../analysis/formats/md.js';
+import { sweepMarkdown } from '../analysis/formats/sweep-markdown.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
 import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepReport } from '../analysis/sweep.js';
 import { PRESETS } from '../conventions/index.js';
 import { targetSource } from '../graph/load.js';
-import { fieldCell, human } from './format.js';
+import { fieldCell } from '../analysis/formats/md.js';
+import { human } from './format.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, progress, shape } from './io.js';
 import type { Io } from './io.js';
@@ -92,26 +93,6 @@ export function sweepTable(r: SweepReport): string {
   ].join('\n');
 }
 
-export function sweepMarkdown(r: SweepReport): string {
-  const latency = r.device !== null;
-  const rows = r.sizes.map((e) => [
-    e.size.join('×'),
-    e.status === 'error' ? '❌ error' : e.valid ? '✅' : '⚠️',
-    e.params === null ? '—' : exact(e.params),
-    e.macs === null ? '—' : exact(e.macs),
-    e.peakActivationBytes === null ? '—' : exact(e.peakActivationBytes),
-    ...(latency ? [e.latencySeconds === null ? '—' : mdSeconds(e.latencySeconds)] : []),
-    e.finalFeatureMap?.join('×') ?? '—',
-    e.receptiveField ? fieldCell(e.receptiveField) : '—',
-    mdText(e.reasons.join('; ')),
-  ]);
-  const head = ['size', 'valid', 'params', 'MACs', 'peak memory (bytes)', ...(latency ? ['latency (lower bound)'] : []), 'final map', 'receptive field', 'notes'];
-  return [
-    `## convlens sweep: ${code(r.input)} (built for ${r.reference.size.join('×')})`,
-    ...(r.device ? [`Latency: a roofline lower bound on ${mdText(r.device.name)} (${r.device.dtype}).`] : []),
-    mdTable(head, rows, `llrrr${latency ? 'r' : ''}lll`),
-  ].join('\n\n') + '\n';
-}
 
 const rate = (v: number | undefined, unit: string) => (v === undefined ? '-' : `${(v / 1e12).toPrecision(3)} T${unit}`);
 

@@ -3,6 +3,7 @@
  * escaping and tables. Layer names always go in code spans, so Markdown and HTML in a name
  * (`<b>`, `*`) stay literal; a `|` is escaped for tables (GFM unescapes `\|` inside code spans).
  */
+import type { LayerReport } from '../report.js';
 
 /** Exact, with thousands separators: 11,689,512. */
 export const exact = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : Number(n.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
@@ -66,3 +67,10 @@ export function table(head: string[], rows: string[][], align: string = ''): str
 
 /** A collapsed section (GitHub renders <details>); the body needs blank lines around it to be Markdown. */
 export const details = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+
+/** `7×7/2×2` (size h×w / stride h×w), `global`, or empty when the layer has no field (a table cell, Markdown or text). */
+export function fieldCell(f: LayerReport['receptiveField']): string {
+  if (!f) return '';
+  if (f.global) return 'global';
+  return `${f.size[0]}×${f.size[1]}/${f.stride[0]}×${f.stride[1]}`;
+}
