@@ -9,11 +9,11 @@
 import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, fmtShape } from '../errors.js';
 import { dict, own } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
-import { tensor } from '../tensor/tensor.js';
+import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constantData } from '../graph/constant-data.js';
 import { layerWeights } from './weights.js';
@@ -100,6 +100,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
 
   const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   const givenKeys = Object.keys(opts.weights);
+  const readLater = new Set(analysed.filter((a) => executed.has(a.layer.name) && !a.folded && a.op && a.inferred).flatMap((a) => a.layer.inputs));
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
   const weightsOf = (a: AnalysedLayer) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
@@ -119,9 +120,25 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       throw withLayer(e, a.layer);
     }
   };
+  /**
+   * A kernel's outputs become live. A data-dependent size (the rows NonMaxSuppression keeps) is
+   * analysed at its bound; when the real one differs and a later layer reads it, that layer was
+   * planned for the bound: refused (400) rather than run on a wrong plan. A graph output or a
+   * captured tensor nothing reads keeps its real size.
+   */
   const store = (a: AnalysedLayer, outs: Tensor[]) =>
     a.layer.outputs.forEach((name, k) => {
-      if (outs[k]) live.set(name, outs[k]);
+      const t = outs[k];
+      if (!t) return;
+      const planned = a.inferred!.outputs[k];
+      if (planned && numel(t.shape) !== numel(planned) && readLater.has(name)) {
+        throw new ConvlensError(
+          'UNSUPPORTED_OPERATOR',
+          `layer '${a.layer.name}' wrote '${name}' as ${fmtShape(t.shape)} at run time where the analysis planned its bound ${fmtShape(planned)} (a data-dependent size); the layers reading it were planned for the bound, so convlens runs this graph only up to it: request '${name}' as an output or capture it instead`,
+          { path: a.layer.path, layer: a.layer.name, shapes: { planned, actual: t.shape } },
+        );
+      }
+      live.set(name, t);
     });
   /** A fused member on the chain's buffer: a batch norm not folded into the weights, the add or the activation in place. */
   const runMember = (m: RunMember, foldedIntoWeights: boolean) => {

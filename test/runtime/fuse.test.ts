@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { OPS } from '../../src/ops/registry.js';
+import { errorOf } from '../helpers.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
 import { rng } from '../../src/tensor/random.js';
@@ -289,5 +290,27 @@ describe('OpDef.runInPlace: the kernel written into its input buffer is run\'s v
       expect(Array.from(got.data)).toEqual(Array.from(expected.data));
       copies.forEach((c, k) => k !== target && expect(Array.from(c.data)).toEqual(Array.from(inputs[k].data)));
     }
+  });
+});
+
+describe('data-dependent sizes at run time (the executor checks what a kernel wrote against its plan)', () => {
+  // boxes 0 and 1 overlap with IoU 0.81 > 0.5: NMS keeps 2 of the 3 rows its bound allows
+  const boxes = tensor([1, 3, 4], [0, 0, 10, 10, 0, 0, 10, 9, 20, 20, 30, 30]);
+  const scores = tensor([1, 1, 3], [0.9, 0.8, 0.7]);
+  const nms = { name: 'nms', op: 'nonMaxSuppression', inputs: ['boxes', 'scores'], maxOutputBoxesPerClass: 3, iouThreshold: 0.5 };
+  const inputs = [{ name: 'boxes', shape: [1, 3, 4] }, { name: 'scores', shape: [1, 1, 3] }];
+
+  it('NMS as the graph output: its real K = 2 rows, not the bound 3', () => {
+    const res = run({ inputs, layers: [nms] }, { boxes, scores });
+    expect(res.outputs.nms.shape).toEqual([2, 3]);
+    expect(Array.from(res.outputs.nms.data)).toEqual([0, 0, 0, 0, 0, 2]);
+  });
+
+  it('a layer reading NMS\'s rows (planned for the bound): 400 UNSUPPORTED_OPERATOR naming the layer and both sizes, not a crash', () => {
+    const e = errorOf(() => run({ inputs, layers: [nms, { name: 'after', op: 'relu', inputs: ['nms'] }] }, { boxes, scores }));
+    expect(e.code).toBe('UNSUPPORTED_OPERATOR');
+    expect(e.message).toContain("layer 'nms'");
+    expect(e.message).toContain('[2, 3]');
+    expect(e.message).toContain('[3, 3]');
   });
 });
