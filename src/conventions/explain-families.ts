@@ -17,7 +17,8 @@ import { qlinearConcat, qlinearGlobalAvgPool } from '../ops/quant-extra.js';
 import { reduceL2 } from '../ops/reduction.js';
 import { numel } from '../ops/types.js';
 import type { OpDef } from '../ops/types.js';
-import { L, V, ZERO, add, dims, mul, sub } from './explain-expr.js';
+import { coveredPositions } from '../ops/conv-transpose.js';
+import { L, V, ZERO, add, dims, evaluate, mul, sub } from './explain-expr.js';
 import type { Expr, Parts } from './explain-expr.js';
 import type { Family, LayerFacts } from './types.js';
 
@@ -103,6 +104,24 @@ function convNdParts(f: LayerFacts): Parts {
   };
 }
 
+/** conv-transpose-nd.ts: N·Cin·ΠI·(Cout/g)·ΠK over input positions; exact 2·MACs − the outputs some tap reaches. */
+function convTransposeNdParts(f: LayerFacts): Parts {
+  const x = f.inputs[0];
+  const y = f.outputs[0];
+  const g = (f.attrs.groups as number) ?? 1;
+  const per = [V('Cout/g', y[1] / g), V('ΠK', ...kernels(f))];
+  const macs = mul(V('N', x[0]), V('Cin', x[1]), V('ΠI', ...x.slice(2)), ...per);
+  const reached = V('outputs reached N·Cout·Π covered', y[0], y[1], ...(f.geometry ?? []).map(coveredPositions));
+  const bias = f.weights.some((w) => w.name === 'bias' && w.trainable);
+  return {
+    macs,
+    exact: sub(mul(L(2), V('MACs', evaluate(macs))), reached),
+    bias: bias ? mul(V('N', y[0]), V('Cout', y[1]), V('ΠO', ...y.slice(2))) : ZERO,
+    elementwise: ZERO,
+    params: add(mul(V('Cin', x[1]), ...per), ...(bias ? [V('bias Cout', y[1])] : [])),
+  };
+}
+
 /** einsum.ts: L = ∏ of every label's size; a contraction of k ≥ 2 operands is (k − 1)·L MACs. */
 function einsumParts(f: LayerFacts): Parts {
   const { sizes, labels, outRank } = f.plan as EinsumPlan;
@@ -138,6 +157,8 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       return attentionParts(f);
     case 'convNd':
       return convNdParts(f);
+    case 'convTransposeNd':
+      return convTransposeNdParts(f);
     case 'maxPoolNd':
       return only(mul(sub(V('ΠK', ...kernels(f)), L(1)), outs), f);
     case 'avgPoolNd':

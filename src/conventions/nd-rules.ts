@@ -10,9 +10,10 @@
  * aten::adaptive_avg_pool2d: a 1-D or 3-D adaptive pool counts 0 there.
  */
 import { inElements, outElements } from './families.js';
+import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
-type NdFamily = 'convNd' | 'maxPoolNd' | 'avgPoolNd' | 'adaptiveAvgPoolNd';
+type NdFamily = 'convNd' | 'convTransposeNd' | 'maxPoolNd' | 'avgPoolNd' | 'adaptiveAvgPoolNd';
 type NdRules = Readonly<Partial<Record<NdFamily, Rule>>>;
 
 const withBias = (f: LayerFacts): number => f.cost.macs + f.cost.biasOps;
@@ -50,41 +51,85 @@ const moduleOnly = (r: Rule): Rule => ({ ...r, count: (f, ctx) => (f.functional 
 /** ptflops: module hook (unless functional) + the patched function the module calls. */
 const twice = (why: string, source: string): Rule => ({ count: (f) => (f.functional ? 0 : inElements(f)) + inElements(f), why, source });
 
+/** A transposed conv's N·Cout·ΠO·(Cin/g)·ΠK: its MACs counted over output positions (all taps, as a plain conv would). */
+function transposedOutputMacs(f: LayerFacts): number {
+  const x = f.inputs[0];
+  const y = f.outputs[0];
+  const groups = typeof f.attrs.groups === 'number' ? f.attrs.groups : 1;
+  return y[0] * y[1] * y.slice(2).reduce((p, d) => p * d, 1) * (x[1] / groups) * kernelVolume(f);
+}
+/** Input positions (the tool's own rule, convlens's MACs) unless the request moves them to output positions. */
+const transposed = (f: LayerFacts, positions?: 'input' | 'output'): number => (positions === 'output' ? transposedOutputMacs(f) : f.cost.macs);
+const TRANSPOSED: Rule = {
+  count: (f, ctx) => transposed(f, ctx.convTranspose),
+  why: 'transposed conv over 1 or 3 axes, over input positions: N·Cin·ΠI·(Cout/g)·ΠK, bias not counted',
+  source: 'as convTranspose2d (any rank)',
+};
+const transposedWithBias = (why: string, source: string): Rule => ({ count: (f, ctx) => transposed(f, ctx.convTranspose) + f.cost.biasOps, why, source });
+
 const MACS: Rule = { count: (f) => f.cost.macs, why: 'conv over 1 or 3 axes: N·Cout·ΠO·(Cin/g)·ΠK, bias not counted', source: 'as conv2d (any rank)' };
 
 export const ND_RULES: Readonly<Record<string, NdRules>> = {
-  torchvision: { convNd: { ...MACS, source: 'aten.convolution: batch·prod(w.shape)·prod(out spatial) (torchvision/models/video/resnet.py R3D_18_Weights meta "_ops": 40.697)' } },
+  torchvision: {
+    convNd: { ...MACS, source: 'aten.convolution: batch·prod(w.shape)·prod(out spatial) (torchvision/models/video/resnet.py R3D_18_Weights meta "_ops": 40.697)' },
+    convTransposeNd: { ...TRANSPOSED, source: 'aten.convolution (transposed): batch·prod(w.shape)·prod(input spatial)' },
+  },
   fvcore: {
     convNd: { ...MACS, source: 'fvcore/nn/jit_handles.py conv_flop_count l. 129-153 (any rank)' },
+    convTransposeNd: { ...TRANSPOSED, source: 'fvcore/nn/jit_handles.py conv_flop_count l. 129-153 (x_shape when transposed)' },
   },
   thop: {
     convNd: moduleOnly({ ...MACS, source: 'thop/vision/basic_hooks.py count_convNd l. 32-51 (nn.Conv1d/Conv3d, profile.py l. 48-50)' }),
+    convTransposeNd: moduleOnly({ ...TRANSPOSED, source: 'thop/vision/basic_hooks.py count_convtNd l. 54-65; calc_func.py calculate_conv2d_flops (transpose) l. 27-34' }),
     avgPoolNd: moduleOnly({ count: thopAvgPool, why: 'nn.AvgPool1d/3d: one add per pooled input over every axis + one divide per output', source: 'thop/vision/basic_hooks.py count_avgpool l. 118-130' }),
     adaptiveAvgPoolNd: moduleOnly({ count: thopAdaptive, why: 'nn.AdaptiveAvgPool1d/3d: one add per pooled input (Π of the window sums) + one divide per output', source: 'thop/vision/basic_hooks.py count_adap_avgpool l. 133-149' }),
   },
   ptflops: {
     convNd: { count: withBias, why: 'nn.Conv1d/3d: per output position ΠK·Cin·(Cout/g), plus the bias', source: 'ptflops/pytorch_ops.py conv_flops_counter_hook l. 60-92, MODULES_MAPPING l. 273-275' },
+    convTransposeNd: transposedWithBias('nn.ConvTranspose1d/3d: per input position ΠK·Cin·(Cout/g), plus one bias add per output element', 'ptflops/pytorch_ops.py conv_flops_counter_hook(transpose=True) l. 60-92, MODULES_MAPPING l. 310-312'),
     maxPoolNd: twice('nn.MaxPool1d/3d: 2 per input element (pool hook + patched F.max_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 433-435'),
     avgPoolNd: twice('nn.AvgPool1d/3d: 2 per input element (pool hook + patched F.avg_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 430-432'),
     adaptiveAvgPoolNd: twice('nn.AdaptiveAvgPool1d/3d: 2 per input element (pool hook + patched F.adaptive_avg_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 436-438'),
   },
   'ptflops-aten': {
     convNd: { count: withBias, why: 'aten.convolution: batch·prod(w.shape)·ΠO + one bias add per output element', source: 'ptflops/aten_ops.py conv_flop_count l. 71-95' },
+    convTransposeNd: transposedWithBias('transposed aten.convolution: batch·prod(w.shape)·ΠI + one bias add per output element', 'ptflops/aten_ops.py conv_flop_count l. 71-95'),
   },
   calflops: {
     convNd: { count: (f) => 2 * f.cost.macs + f.cost.biasOps, why: 'F.conv1d/3d: 2·MACs + one bias add per output element', source: 'calflops/pytorch_ops.py _conv_flops_compute l. 83-125' },
     maxPoolNd: { count: inElements, why: 'F.max_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
     avgPoolNd: { count: inElements, why: 'F.avg_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
     adaptiveAvgPoolNd: { count: inElements, why: 'F.adaptive_avg_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
+    convTransposeNd: {
+      count: (f, ctx) => 2 * (ctx.convTranspose ? transposed(f, ctx.convTranspose) : calflopsTransposedMacs(f)) + calflopsTransposedBias(f),
+      why: 'F.conv_transpose1d/3d: 2·N·ΠI·ΠK·Cin·⌊(Cout/g)/g⌋ + (Cout/g) bias adds per position of the forward-conv formula (the 2-D slips, over every axis)',
+      source: 'calflops/pytorch_ops.py _conv_trans_flops_compute l. 128-171',
+    },
   },
   'calflops-macs': {
     convNd: { ...MACS, source: 'calflops/pytorch_ops.py _conv_flops_compute l. 83-125' },
+    convTransposeNd: { count: (f, ctx) => (ctx.convTranspose ? transposed(f, ctx.convTranspose) : calflopsTransposedMacs(f)), why: 'F.conv_transpose1d/3d: N·ΠI·ΠK·Cin·⌊(Cout/g)/g⌋ (input positions; groups divided twice, as for 2-D)', source: 'calflops/pytorch_ops.py _conv_trans_flops_compute l. 128-171' },
   },
   torchinfo: {
     convNd: { count: withBias, why: 'Conv1d/Conv3d ("Conv" in the class name): (weight + bias elements)·N·ΠO = MACs + one bias add per output', source: 'torchinfo/layer_info.py calculate_macs l. 275-279' },
+    convTransposeNd: {
+      count: (f, ctx) => {
+        if (ctx.convTranspose) return transposed(f, ctx.convTranspose) + f.cost.biasOps;
+        const y = f.outputs[0];
+        const params = f.weights.filter((w) => w.trainable).reduce((p, w) => p + numel(w.shape), 0);
+        return params * y[0] * y.slice(2).reduce((p, d) => p * d, 1);
+      },
+      why: 'ConvTranspose1d/3d ("Conv" in the class name): (Cin·(Cout/g)·ΠK + Cout)·N·ΠO, output positions',
+      source: 'torchinfo/layer_info.py calculate_macs l. 275-279',
+    },
   },
   'onnx-tool': {
     convNd: { count: withBias, why: 'Conv: output elements × prod(kernel[1:]) + one add per output with a bias', source: 'onnx_tool/node.py ConvNode._profile_core (any rank)' },
+    convTransposeNd: {
+      count: (f, ctx) => (ctx.convTranspose ? transposed(f, ctx.convTranspose) : numel(f.outputs[0]) * numel(f.weights.find((w) => w.name === 'weight')!.shape.slice(1))) + f.cost.biasOps,
+      why: 'ConvTranspose: output elements × volume(weight[1:]) = N·Cout·ΠO·(Cout/g)·ΠK + one add per output with a bias',
+      source: 'onnx_tool/node.py ConvTransposeNode._profile_core l. 2724-2736',
+    },
     maxPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'MaxPool: output elements × ΠK compares', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
     avgPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'AveragePool: output elements × ΠK (PoolBase charges CMP)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
     adaptiveAvgPoolNd: {
@@ -94,6 +139,21 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     },
   },
 };
+
+/** calflops' _conv_trans_flops_compute over any rank: weight.shape[1] (Cout/g) divided by groups again, over input positions. */
+function calflopsTransposedMacs(f: LayerFacts): number {
+  const x = f.inputs[0];
+  const groups = typeof f.attrs.groups === 'number' ? f.attrs.groups : 1;
+  const weightOut = f.outputs[0][1] / groups;
+  return x[0] * x.slice(2).reduce((p, d) => p * d, 1) * kernelVolume(f) * x[1] * Math.floor(weightOut / groups);
+}
+/** Its bias term: (Cout/g) per position of the forward-conv output formula on the input, ⌊(I + 2p − d(K − 1) − 1)/s⌋ + 1 per axis. */
+function calflopsTransposedBias(f: LayerFacts): number {
+  if (!f.weights.some((w) => w.name === 'bias')) return 0;
+  const groups = typeof f.attrs.groups === 'number' ? f.attrs.groups : 1;
+  const positions = (f.geometry ?? []).reduce((p, a) => p * (Math.floor((a.in + 2 * a.padBegin - (a.dilation * (a.kernel - 1) + 1)) / a.stride) + 1), 1);
+  return (f.outputs[0][1] / groups) * f.inputs[0][0] * positions;
+}
 
 /** The N-D rules of a preset, to spread into its rule table. */
 export const ndRules = (preset: string): Readonly<Partial<Record<Family, Rule>>> => ND_RULES[preset] ?? {};

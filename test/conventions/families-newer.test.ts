@@ -130,3 +130,19 @@ describe('convolution and pooling over 1 or 3 axes', () => {
     expect(count('fvcore', spec)).toBe(0);
   });
 });
+
+describe('transposed convolution over 1 or 3 axes', () => {
+  it('convTranspose1d 4→2, k 2, stride 2 on length 3 (output 6): 48 MACs over input positions; thop 96 over output positions when asked; torchinfo (weight + bias)·N·ΠO = 18·6; onnx-tool output elements × weight[1:] + bias = 12·4 + 12', () => {
+    const spec = net([1, 4, 3], { op: 'convTranspose1d', outChannels: 2, kernelSize: 2, stride: 2 });
+    const e = explain(spec);
+    expect(e.macs.formula).toBe('48 = N 1 · Cin 4 · ΠI 3 · Cout/g 2 · ΠK 2');
+    expect(e.exactMacOps.formula).toBe('84 = 2 · MACs 48 − outputs reached N·Cout·Π covered 1·2·6');
+    expect(e.agrees).toBe(true);
+    for (const p of ['torchvision', 'fvcore', 'thop', 'calflops-macs']) expect([p, count(p, spec)]).toEqual([p, 48]);
+    expect(countWith(PRESETS_BY_NAME.get('thop')!, analysed(spec), { convTranspose: 'output' }).total).toBe(96);
+    expect(count('torchinfo', spec)).toBe(18 * 6);
+    expect(count('onnx-tool', spec)).toBe(12 * 4 + 12);
+    // calflops: 2·MACs + (Cout/g) per position of the forward-conv formula on the input: ⌊(3 − 2)/2⌋ + 1 = 1
+    expect(count('calflops', spec)).toBe(2 * 48 + 2);
+  });
+});
