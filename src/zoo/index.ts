@@ -14,7 +14,7 @@ import { googlenet, inception_v3 } from './inception.js';
 import { deeplabv3_resnet50, fcn_resnet50, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
 import { shufflenet_v2_x1_0 } from './shufflenet.js';
 import { squeezenet1_1 } from './squeezenet.js';
-import { r3d_18 } from './video.js';
+import { mc3_18, r2plus1d_18, r3d_18 } from './video.js';
 
 export interface ZooEntry {
   name: string;
@@ -57,6 +57,8 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'convnext_tiny', resolution: 224, torchvision: { params: 28_589_128, gmacs: 4.46 }, build: convnext_tiny },
   { name: 'vit_b_16', resolution: 224, torchvision: { params: 86_567_656, gmacs: 17.56 }, build: vit_b_16 },
   { name: 'r3d_18', resolution: 112, torchvision: { params: 33_371_472, gmacs: 40.7 }, build: (r) => r3d_18(r) },
+  { name: 'mc3_18', resolution: 112, torchvision: { params: 11_695_440, gmacs: 43.34 }, build: (r) => mc3_18(r) },
+  { name: 'r2plus1d_18', resolution: 112, torchvision: { params: 31_505_325, gmacs: 40.52 }, build: (r) => r2plus1d_18(r) },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));
