@@ -24,7 +24,8 @@ import { PRESETS } from '../conventions/index.js';
 import { loadGraph, targetSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
-import { csv, table } from './format.js';
+import { reportCsv } from '../analysis/csv.js';
+import { table } from './format.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, integer, number, progress, shape } from './io.js';
 import type { Io } from './io.js';
@@ -151,7 +152,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       text = JSON.stringify({ ...report, ...(shown.memory && { memory }), ...(rl && { roofline: rl }), ...(convention && { convention }), ...(explain && { explain }), ...(deployed && { deployed }) }, null, 2);
       break;
     case 'csv':
-      text = csv(report);
+      text = reportCsv(report, { ...shown, ...(explain && { explain }) });
       break;
     case 'md':
       text = reportMarkdown(report, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
