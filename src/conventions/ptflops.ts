@@ -142,11 +142,14 @@ export const ptflops: ConventionPreset = {
         const a = attentionDims(f);
         const scores = a.s * a.h * a.t * a.t;
         // Swin's shifted_window_attention: F.linear (not patched), Tensor.matmul twice and F.softmax (patched)
-        if (f.attrs.window !== undefined) return 2 * a.tokens * a.t * a.c + scores;
-        return a.s * (4 * a.t * a.c * a.c + 2 * a.t * a.t * a.c + a.h * a.t * a.t + 2 * a.t * a.c + (a.bias ? 3 * a.t * a.c : 0));
+        const patched = 2 * a.tokens * a.t * a.c + scores;
+        if (f.attrs.window !== undefined) return patched;
+        const hook = a.s * (4 * a.t * a.c * a.c + 2 * a.t * a.t * a.c + a.h * a.t * a.t + 2 * a.t * a.c + (a.bias ? 3 * a.t * a.c : 0));
+        // with gradients on (ptflops does not switch them off), torch 1.13 runs MHA's Python path: its torch.bmm and F.softmax are the patched ones
+        return hook + patched;
       },
-      why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
-      source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
+      why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always), plus what the hooked module's Python path calls on torch 1.13: patched torch.bmm (2·tokens·T·C) and F.softmax (one per score); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
+      source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING torch.bmm l. 458, Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
     },
     layerNorm: {
       count: (f) => (f.functional || f.attrs.over === 'channels' ? 0 : inElements(f)),
