@@ -9,11 +9,11 @@
 import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { ConvlensError } from '../errors.js';
 import { dict, own } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
-import { numel, tensor } from '../tensor/tensor.js';
+import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constantData } from '../graph/constant-data.js';
 import { layerWeights } from './weights.js';
@@ -23,6 +23,7 @@ import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
 import { batchNormInPlace, cachedFold, planFusions } from './fuse.js';
 import type { RunGroup, RunMember } from './fuse.js';
+import { checkRunShapes } from './run-shapes.js';
 
 export interface RunOptions {
   training: boolean;
@@ -126,20 +127,12 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
    * planned for the bound: refused (400) rather than run on a wrong plan. A graph output or a
    * captured tensor nothing reads keeps its real size.
    */
-  const store = (a: AnalysedLayer, outs: Tensor[]) =>
+  const store = (a: AnalysedLayer, outs: Tensor[]) => {
+    checkRunShapes(a.layer, outs, a.inferred!.outputs, (name) => readLater.has(name));
     a.layer.outputs.forEach((name, k) => {
-      const t = outs[k];
-      if (!t) return;
-      const planned = a.inferred!.outputs[k];
-      if (planned && numel(t.shape) !== numel(planned) && readLater.has(name)) {
-        throw new ConvlensError(
-          'UNSUPPORTED_OPERATOR',
-          `layer '${a.layer.name}' wrote '${name}' as ${fmtShape(t.shape)} at run time where the analysis planned its bound ${fmtShape(planned)} (a data-dependent size); the layers reading it were planned for the bound, so convlens runs this graph only up to it: request '${name}' as an output or capture it instead`,
-          { path: a.layer.path, layer: a.layer.name, shapes: { planned, actual: t.shape } },
-        );
-      }
-      live.set(name, t);
+      if (outs[k]) live.set(name, outs[k]);
     });
+  };
   /** A fused member on the chain's buffer: a batch norm not folded into the weights, the add or the activation in place. */
   const runMember = (m: RunMember, foldedIntoWeights: boolean) => {
     const { a } = m;
