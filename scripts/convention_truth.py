@@ -232,7 +232,8 @@ def run_ptflops(model, x):
     import ptflops.pytorch_ops as ops
     from ptflops import get_model_complexity_info
     per_module = {}
-    names = leaf_names(model)
+    # every module, not only leaves: nn.MultiheadAttention holds out_proj yet has a hook of its own
+    names = {id(m): n for n, m in model.named_modules() if n}
     original_remove = engine.remove_flops_counter_variables
 
     def record(module):

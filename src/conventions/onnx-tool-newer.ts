@@ -50,15 +50,19 @@ function layerNormalization(f: LayerFacts): number {
   return vol * (3 * MUL + 4 * ADD) + (vol / x[normFirstDim(f)]) * (ADD + SQRT + DIV);
 }
 
-/** InstanceNormalization (x, scale, B: ratio 2) × (ADD + MUL + ADD + DIV) per output element. */
-const INSTANCE_NORM = 2 * (ADD + MUL + ADD + DIV);
+/**
+ * InstanceNormalization: (ADD + MUL + ADD + DIV) per output element. PWNode's ratio (inputs − 1)
+ * counts the node's dynamic inputs only (scale and B are initializers): 1, so 7 per element, as
+ * onnx-tool prints for nn.InstanceNorm2d and nn.GroupNorm (test/fixtures/conventions/ops.json).
+ */
+const INSTANCE_NORM = ADD + MUL + ADD + DIV;
 
 export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
   layerNorm: { count: layerNormalization, why: 'LayerNormalization: 7 per element (3 multiplies, 4 adds) + 29 per normalised row (add, sqrt 24, divide 4)', source: `${NODE} LayerNormalizationNode._profile_core l. 2525-2531` },
-  instanceNorm: perElement(INSTANCE_NORM, 'InstanceNormalization: 14 per element ((add, multiply, add, divide 4) × ratio 2 for its 3 inputs)', `${NODE} InstanceNormalizationNode l. 451-456, PWNode._profile_core l. 261-264`),
+  instanceNorm: perElement(INSTANCE_NORM, 'InstanceNormalization: 7 per element (add, multiply, add, divide 4)', `${NODE} InstanceNormalizationNode l. 451-456, PWNode._profile_core l. 261-264`),
   groupNorm: {
     count: (f) => (INSTANCE_NORM + (f.weights.some((w) => w.name === 'weight') ? MUL + ADD : 0)) * outElements(f),
-    why: 'GroupNorm exports as InstanceNormalization over the groups (14 per element) + Mul γ and Add β with affine (1 each)',
+    why: 'GroupNorm exports as InstanceNormalization over the groups (7 per element) + Mul γ and Add β with affine (1 each)',
     source: `${NODE} InstanceNormalizationNode l. 451-456, MulNode l. 363-367, AddNode l. 296`,
   },
   gelu: {
