@@ -137,8 +137,25 @@ def convt_cases():
     convt_case("convTranspose3d x=[1,4,2,3,3] k=[1,3,3] s=[1,2,2] g=2 d=[1,2,2] p=[0,1,1]", rnd(1, 4, 2, 3, 3), 4, [1, 3, 3], [1, 2, 2], [0, 1, 1], 0, [1, 2, 2], 2)
 
 
+def upsample_cases():
+    def up(name, x, mode, scale=None, size=None, align=None):
+        rank = x.dim() - 2
+        y = F.interpolate(x, size=size, scale_factor=scale, mode=mode, **({"align_corners": align} if align is not None else {}))
+        attrs = {"mode": mode, **({"scaleFactor": scale} if scale is not None else {}), **({"size": size} if size is not None else {}), **({"alignCorners": align} if align is not None else {})}
+        case(name, f"upsample{rank}d", attrs, [x], [y])
+
+    up("upsample1d nearest x=[1,2,5] ×2", rnd(1, 2, 5), "nearest", scale=2)
+    up("upsample1d nearest x=[1,2,5] size=7 (non-integer ratio)", rnd(1, 2, 5), "nearest", size=7)
+    up("upsample1d linear x=[2,2,6] ×2.5", rnd(2, 2, 6), "linear", scale=2.5)
+    up("upsample1d linear x=[1,3,4] size=9 alignCorners", rnd(1, 3, 4), "linear", size=9, align=True)
+    up("upsample3d nearest x=[1,2,2,3,3] ×[1,2,2]", rnd(1, 2, 2, 3, 3), "nearest", scale=[1.0, 2.0, 2.0])
+    up("upsample3d trilinear x=[1,2,3,4,4] ×2", rnd(1, 2, 3, 4, 4), "trilinear", scale=2)
+    up("upsample3d trilinear x=[1,1,3,3,4] size=[5,6,5] alignCorners", rnd(1, 1, 3, 3, 4), "trilinear", size=[5, 6, 5], align=True)
+
+
 def main():
     conv_cases()
+    upsample_cases()
     convt_cases()
     pool_cases()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")

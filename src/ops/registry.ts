@@ -3,6 +3,7 @@ import { relu, relu6, leakyRelu, sigmoid, swish, hardSigmoid, hardSwish, softmax
 import { conv2d } from './conv.js';
 import { conv1d, conv3d } from './conv-nd.js';
 import { convTranspose1d, convTranspose3d } from './conv-transpose-nd.js';
+import { upsample1d, upsample3d } from './upsample-nd.js';
 import { maxPool1d, maxPool3d, avgPool1d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool3d } from './pool-nd.js';
 import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
@@ -49,6 +50,8 @@ export const OPS: readonly OpDef[] = [
   avgPool3d,
   adaptiveAvgPool1d,
   adaptiveAvgPool3d,
+  upsample1d,
+  upsample3d,
   convTranspose2d,
   deformConv2d,
   maxPool2d,

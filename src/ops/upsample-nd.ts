@@ -1,0 +1,129 @@
+/**
+ * Upsampling over 1 or 3 spatial axes (audio [L], video [T, H, W]): upsample1d (nearest, linear)
+ * and upsample3d (nearest, trilinear), PyTorch's torch.nn.Upsample / F.interpolate on 3-D and
+ * 5-D tensors, as upsample.ts over 2.
+ *
+ *   O = size, or floor(I·scale)                                       (per axis)
+ *   source coordinate of output o, with r = 1/scaleFactor when given (PyTorch, recompute_scale_factor
+ *   unset), else I/O:
+ *     nearest                 min(floor(o·r), I − 1)
+ *     linear, alignCorners    o·(I − 1)/(O − 1)                        (0 when O = 1)
+ *     linear                  max(0, (o + 0.5)·r − 0.5)                (half pixel, clamped at 0)
+ *   linear reads the two neighbours per axis (the upper clamped to I − 1).
+ *   FLOPs per output: nearest 0 (a copy); linear 3 (2 mul + 1 add); trilinear 15 (8 mul + 7 add)
+ * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED (see conv-nd.ts).
+ */
+import { z } from 'zod';
+import { expectSpatialRank, receptiveFieldNd } from './conv-nd.js';
+import { expand, perAxis } from './geometry-nd.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+
+function attrs(rank: 1 | 3) {
+  const positive = z.number().positive().max(2 ** 16);
+  return z.strictObject({
+    mode: z.enum(rank === 1 ? ['nearest', 'linear'] : ['nearest', 'trilinear']).default('nearest'),
+    scaleFactor: z.union([positive, z.array(positive).length(rank)]).optional(),
+    size: perAxis(rank).optional(),
+    alignCorners: z.boolean().optional(),
+  });
+}
+export type UpsampleNdAttrs = z.infer<ReturnType<typeof attrs>>;
+
+/** Per axis and output coordinate: the two source indices and the upper one's weight (nearest: i0 = i1, weight 0). */
+export interface AxisTaps {
+  i0: Int32Array;
+  i1: Int32Array;
+  w1: Float32Array;
+}
+
+export interface UpsampleNdPlan {
+  taps: AxisTaps[];
+}
+
+function axisTaps(inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean): AxisTaps {
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const w1 = new Float32Array(outSize);
+  const ratio = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
+  for (let o = 0; o < outSize; o++) {
+    if (!linear) {
+      i0[o] = i1[o] = Math.min(Math.floor(o * ratio), inSize - 1);
+      continue;
+    }
+    const src = alignCorners ? (outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0) : Math.max(0, (o + 0.5) * ratio - 0.5);
+    const lo = Math.min(Math.floor(src), inSize - 1);
+    i0[o] = lo;
+    i1[o] = Math.min(lo + 1, inSize - 1);
+    w1[o] = src - lo;
+  }
+  return { i0, i1, w1 };
+}
+
+function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
+  const name = `upsample${rank}d`;
+  return {
+    name,
+    summary: `Upsampling over ${rank === 1 ? '[L] (nearest, linear)' : '[T, H, W] (nearest, trilinear)'} by a scale factor or to a size`,
+    pytorch: 'torch.nn.Upsample',
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: attrs(rank),
+    infer(ctx) {
+      const x = expectSpatialRank(ctx, rank);
+      const a = ctx.attrs;
+      if ((a.size === undefined) === (a.scaleFactor === undefined)) ctx.fail('INVALID_ATTRIBUTE', 'give exactly one of size and scaleFactor (PyTorch rule)', a.size === undefined ? 'scaleFactor' : 'size');
+      const linear = a.mode !== 'nearest';
+      if (!linear && a.alignCorners !== undefined) ctx.fail('INVALID_ATTRIBUTE', 'alignCorners applies to linear modes only (PyTorch rule)', 'alignCorners');
+      const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
+      const sizes = a.size !== undefined ? expand(a.size, rank) : x.slice(2).map((n, i) => Math.floor(n * scales![i]));
+      sizes.forEach((s, i) => {
+        if (s < 1) ctx.fail('NON_POSITIVE_SIZE', `output axis ${i} would be ${s} = floor(${x[2 + i]}·${scales![i]})`, 'scaleFactor');
+      });
+      const taps = sizes.map((s, i) => axisTaps(x[2 + i], s, scales?.[i], linear, a.alignCorners ?? false));
+      const shape = [x[0], x[1], ...sizes];
+      const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
+      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { taps }, fixedSize: a.size !== undefined };
+    },
+    receptiveField: receptiveFieldNd(name),
+    run(ctx) {
+      const x = ctx.inputs[0];
+      const unit: AxisTaps = { i0: Int32Array.of(0), i1: Int32Array.of(0), w1: Float32Array.of(0) };
+      const [tt, th, tw] = [...Array<AxisTaps>(3 - rank).fill(unit), ...ctx.plan.taps];
+      const [T, H, W] = [...Array<number>(3 - rank).fill(1), ...x.shape.slice(2)];
+      const [OT, OH, OW] = [tt.i0.length, th.i0.length, tw.i0.length];
+      const out = new Float32Array(numel(ctx.outputs[0]));
+      const xd = x.data;
+      let o = 0;
+      for (let p = 0; p < x.shape[0] * x.shape[1]; p++) {
+        const xp = p * T * H * W;
+        for (let ot = 0; ot < OT; ot++) {
+          const [t0, t1, a1] = [tt.i0[ot], tt.i1[ot], tt.w1[ot]];
+          for (let oh = 0; oh < OH; oh++) {
+            const [h0, h1, b1] = [th.i0[oh], th.i1[oh], th.w1[oh]];
+            // the four rows this output row reads, with their weights (time × height)
+            const r00 = xp + (t0 * H + h0) * W;
+            const r01 = xp + (t0 * H + h1) * W;
+            const r10 = xp + (t1 * H + h0) * W;
+            const r11 = xp + (t1 * H + h1) * W;
+            const w00 = (1 - a1) * (1 - b1);
+            const w01 = (1 - a1) * b1;
+            const w10 = a1 * (1 - b1);
+            const w11 = a1 * b1;
+            for (let ow = 0; ow < OW; ow++, o++) {
+              const [c0, c1, c] = [tw.i0[ow], tw.i1[ow], tw.w1[ow]];
+              const lo = w00 * xd[r00 + c0] + w01 * xd[r01 + c0] + w10 * xd[r10 + c0] + w11 * xd[r11 + c0];
+              const hi = w00 * xd[r00 + c1] + w01 * xd[r01 + c1] + w10 * xd[r10 + c1] + w11 * xd[r11 + c1];
+              out[o] = (1 - c) * lo + c * hi;
+            }
+          }
+        }
+      }
+      return [tensor(ctx.outputs[0], out)];
+    },
+  };
+}
+
+export const upsample1d = makeUpsampleNd(1);
+export const upsample3d = makeUpsampleNd(3);
