@@ -159,6 +159,11 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       return convNdParts(f);
     case 'convTransposeNd':
       return convTransposeNdParts(f);
+    case 'resampleNd': {
+      // upsample-nd.ts: nearest a copy; linear 2 mul + 1 add per output; trilinear 8 mul + 7 add
+      const rate = f.attrs.mode === 'linear' ? 3 : f.attrs.mode === 'trilinear' ? 15 : 0;
+      return only(rate ? mul(V(`${String(f.attrs.mode)} per output`, rate), outs) : ZERO, f);
+    }
     case 'maxPoolNd':
       return only(mul(sub(V('ΠK', ...kernels(f)), L(1)), outs), f);
     case 'avgPoolNd':

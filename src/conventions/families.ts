@@ -41,6 +41,7 @@ import { depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle } from '../ops
 import { gridSample } from '../ops/grid-sample.js';
 import { conv1d, conv3d } from '../ops/conv-nd.js';
 import { convTranspose1d, convTranspose3d } from '../ops/conv-transpose-nd.js';
+import { upsample1d, upsample3d } from '../ops/upsample-nd.js';
 import { maxPool1d, maxPool3d, avgPool1d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool3d } from '../ops/pool-nd.js';
 import type { OpDef, Shape } from '../ops/types.js';
 import { numel } from '../ops/types.js';
@@ -110,6 +111,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [roiAlign, 'roiAlign'],
   ...familyOf('convNd', conv1d, conv3d),
   ...familyOf('convTransposeNd', convTranspose1d, convTranspose3d),
+  ...familyOf('resampleNd', upsample1d, upsample3d),
   ...familyOf('maxPoolNd', maxPool1d, maxPool3d),
   ...familyOf('avgPoolNd', avgPool1d, avgPool3d),
   ...familyOf('adaptiveAvgPoolNd', adaptiveAvgPool1d, adaptiveAvgPool3d),

@@ -148,3 +148,15 @@ describe('transposed convolution over 1 or 3 axes', () => {
     expect(count('calflops', spec)).toBe(2 * 48 + 2);
   });
 });
+
+describe('upsampling over 1 or 3 axes', () => {
+  it('upsample3d trilinear ×2 on 1×2×2×2×2 (128 outputs): explained 15 per output; thop 31, ptflops 2, onnx-tool 4 per output; calflops the input elements (a scale factor); fvcore 0', () => {
+    const spec = net([1, 2, 2, 2, 2], { op: 'upsample3d', mode: 'trilinear', scaleFactor: 2 });
+    expect(explain(spec).elementwise.formula).toBe('1,920 = trilinear per output 15 · outputs 1·2·4·4·4');
+    expect(count('thop', spec)).toBe(31 * 128);
+    expect(count('ptflops', spec)).toBe(2 * 128);
+    expect(count('onnx-tool', spec)).toBe(4 * 128);
+    expect(count('calflops', spec)).toBe(16);
+    expect(count('fvcore', spec)).toBe(0);
+  });
+});
