@@ -31,6 +31,7 @@ import { READS_SHAPES_ONLY } from './types.js';
 
 export const ReshapeAttrs = z.strictObject({ shape: IntList.optional(), allowZero: z.boolean().default(false) });
 export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
+  foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'reshape',
   summary: 'Reshape (ONNX rules: 0 copies the input dimension, −1 is inferred)',
@@ -76,6 +77,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
 
 export const TransposeAttrs = z.strictObject({ perm: IntList.optional() });
 export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }> = {
+  foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'transpose',
   summary: 'Permute dimensions (default: reverse them)',
@@ -103,6 +105,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
 const AxesAttrs = z.strictObject({ axes: IntList.optional() });
 
 export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = {
+  foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   name: 'squeeze',
   summary: 'Remove size-1 dimensions (all of them, or the given axes)',
   pytorch: 'torch.squeeze',
@@ -122,6 +125,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
 };
 
 export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }> = {
+  foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   name: 'unsqueeze',
   summary: 'Insert size-1 dimensions at the given axes of the output',
   pytorch: 'torch.unsqueeze',

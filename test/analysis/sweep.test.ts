@@ -123,7 +123,7 @@ describe('ONNX: inputShapes re-shaped per size', () => {
     ]);
   });
 
-  it('a Flatten → Gemm classifier is valid at its own size only; a fixed input dimension is SHAPE_MISMATCH per size', () => {
+  it('a Flatten → Gemm classifier runs at its own size only: at 16 its 64-feature weight cannot take 256 features (SHAPE_MISMATCH); a fixed input dimension is SHAPE_MISMATCH per size', () => {
     const model = (h: number | string) =>
       onnxModel({
         inputs: [{ name: 'x', shape: [1, 3, h, h] }],
@@ -140,9 +140,9 @@ describe('ONNX: inputShapes re-shaped per size', () => {
         ],
       });
     const dynamic = sweep({ kind: 'onnx', bytes: model('h'), inputShapes: { x: [1, 3, 8, 8] } }, { sizes: [8, 16] });
-    expect(dynamic.sizes.map((e) => [e.status, e.valid, e.finalFeatureMap])).toEqual([
-      ['ok', true, [4, 4]],
-      ['ok', false, [8, 8]],
+    expect(dynamic.sizes.map((e) => [e.status, e.valid, e.finalFeatureMap, e.error?.code ?? null])).toEqual([
+      ['ok', true, [4, 4], null],
+      ['error', false, null, 'SHAPE_MISMATCH'],
     ]);
     const fixed = sweep({ kind: 'onnx', bytes: model(8), inputShapes: {} }, { sizes: [8, 16] });
     expect(fixed.sizes.map((e) => [e.status, e.error?.code ?? null])).toEqual([

@@ -19,19 +19,9 @@ import { FIXTURES, cases, locate, measure } from './catalog-gaps.js';
  * Regenerate with `npx tsx test/zoo/catalog-gaps.ts`.
  */
 const KNOWN_GAPS: Record<string, string[]> = {
-  // Exported without constant folding (scripts/export_catalog.py NO_FOLDING, so the relative-position
-  // bias stays a Gather of its learned table): torch then writes each Linear as MatMul(x,
-  // Transpose(W)) and shared tensors as Identity(W), and initializers reached through Transpose or
-  // Identity are not counted as parameters yet (importer). Complete, MACs and outputs exact:
-  //   maxvit_t 8,977,352 params for 30,919,624 (5,558,046,720 MACs, PyTorch's)
-  //   swin_t     861,538 params for 28,288,354 (4,490,566,656 MACs, PyTorch's)
-  //   swin_s     945,778 params for 49,606,258 (8,740,875,264 MACs, PyTorch's)
-  'maxvit_t@13': ['params'],
-  'maxvit_t@17': ['params'],
-  'swin_t@13': ['params'],
-  'swin_t@17': ['params'],
-  'swin_s@13': ['params'],
-  'swin_s@17': ['params'],
+  // empty: every exported model passes. swin_t, swin_s and maxvit_t (exported without constant
+  // folding, so each Linear is MatMul(x, Transpose(W)) and shared tensors Identity(W)) count their
+  // weights read through transpose/reshape/identity since those ops declare foldsConstantOperands.
 };
 
 const runnable = cases.filter((c) => c.o?.file && locate(c.o.file));
