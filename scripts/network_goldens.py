@@ -3,7 +3,11 @@
 
 Writes test/fixtures/networks/<name>.onnx and <name>.json ({input, output} tensors). Smaller
 width variants keep the files near 3 MB: ResNet-18's topology at base width 16 and
-MobileNetV2 at width 0.5, both with 10 classes, BN statistics randomised, 1×3×64×64 input.
+MobileNetV2 at width 0.5, both with 10 classes, BN statistics randomised, 1×3×64×64 input;
+a ConvNeXt block stack (torchvision's stem, LayerNorm2d and CNBlocks: 7×7 depthwise conv,
+LayerNorm, Linear, GELU, Linear, layer scale, residual; 32 channels, layer scale 0.5 so the
+blocks matter) and a small ViT (torchvision's VisionTransformer: 32×32 input, patch 8, 2 layers,
+4 heads, hidden 64, MLP 128, 10 classes), both at opset 17 (LayerNormalization, Erf).
 
 Run: cd scripts && /usr/bin/python3 network_goldens.py   (Debian python3-torch, python3-torchvision)
 """
@@ -14,6 +18,11 @@ import torch
 import torch.nn as nn
 import torchvision.models as tvm
 from torchvision.models.resnet import BasicBlock
+
+from functools import partial
+
+from torchvision.models.convnext import CNBlock, LayerNorm2d
+from torchvision.models.vision_transformer import VisionTransformer
 
 from export_onnx import randomize_bn
 from operator_goldens import enc
@@ -40,11 +49,20 @@ class SlimResNet18(tvm.resnet.ResNet):
         self.fc = nn.Linear(width * 8, num_classes)
 
 
-def golden(name, model, opset):
+def convnext_blocks(dim=32, depth=3):
+    """ConvNeXt-T's stem and a stage of `depth` CNBlocks at `dim` channels."""
+    return nn.Sequential(
+        nn.Conv2d(3, dim, 4, 4),
+        LayerNorm2d(dim, eps=1e-6),
+        *[CNBlock(dim, 0.5, 0.0, partial(nn.LayerNorm, eps=1e-6)) for _ in range(depth)],
+    )
+
+
+def golden(name, model, opset, size=64):
     torch.manual_seed(7)
     randomize_bn(model)
     model.eval()
-    x = torch.randn(1, 3, 64, 64)
+    x = torch.randn(1, 3, size, size)
     with torch.no_grad():
         y = model(x)
     torch.onnx.export(model, x, str(OUT / f"{name}.onnx"), opset_version=opset, input_names=["input"], output_names=["output"],
@@ -59,6 +77,15 @@ def main():
     golden("resnet18_w16", SlimResNet18(), 13)
     torch.manual_seed(0)
     golden("mobilenet_v2_w050", tvm.mobilenet_v2(width_mult=0.5, num_classes=10), 13)
+    torch.manual_seed(0)
+    golden("convnext_blocks_d32", convnext_blocks(), 17)
+    torch.manual_seed(0)
+    vit = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10)
+    with torch.no_grad():  # torchvision initialises the class token and the head to zeros: give them values
+        vit.class_token.normal_()
+        vit.heads.head.weight.normal_(std=0.1)
+        vit.heads.head.bias.normal_(std=0.1)
+    golden("vit_tiny", vit, 17, size=32)
 
 
 if __name__ == "__main__":

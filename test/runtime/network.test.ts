@@ -25,13 +25,18 @@ const run = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, capt
   });
 
 describe('whole networks exported from PyTorch with their weights (scripts/network_goldens.py)', () => {
-  it.each(['resnet18_w16', 'mobilenet_v2_w050'])('%s: the output equals PyTorch\'s within 1e-4 relative', (name) => {
+  it.each([
+    ['resnet18_w16', 13],
+    ['mobilenet_v2_w050', 13],
+    ['convnext_blocks_d32', 17], // LayerNormalization, depthwise 7×7, GELU (Erf), layer scale, residuals
+    ['vit_tiny', 17], // patch conv, class token, position embedding, self-attention (MatMul, Softmax), LayerNorm, GELU
+  ] as const)('%s (opset %i): the output equals PyTorch\'s within 1e-4 relative', (name, opset) => {
     const { bytes, golden } = load(name);
     const res = run(bytes, golden.input);
     const out = res.outputs.output;
     expect(out.shape).toEqual(golden.output.shape);
     expect(scaledError(out.data, golden.output.data)).toBeLessThanOrEqual(1e-4);
-    expect(res.source).toMatchObject({ format: 'onnx', opset: 13 });
+    expect(res.source).toMatchObject({ format: 'onnx', opset });
   });
 
   it('returns named intermediate layers on request', () => {
