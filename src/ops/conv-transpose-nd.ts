@@ -11,17 +11,19 @@
  * Kernel: the scatter itself (col2im without the column matrix): for every input channel, output
  * channel of its group and tap, one weight times a run of input rows added at stride s; the
  * output index per row is computed once and only the last axis steps.
+ * Input gradient (vjp): conv1d/3d of ∂L/∂y with the same weight and window (conv-nd-kernels.ts).
  * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED (see conv-nd.ts).
  */
 import { z } from 'zod';
 import { nonNegInt, posInt } from './geometry.js';
-import type { AxisGeometry } from './geometry.js';
-import { asThreeAxes, paddingNd, perAxis, product, transposedGeometryNd } from './geometry-nd.js';
-import { expectSpatialRank, receptiveFieldNd } from './conv-nd.js';
+import { paddingNd, perAxis, product, transposedGeometryNd } from './geometry-nd.js';
+import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
 import { coveredPositions } from './conv-transpose.js';
 import { checkChannels, weightAndBias } from './common.js';
-import { addBias } from './kernels.js';
+import { convNdForward, convTransposeNdForward } from './conv-nd-kernels.js';
+import type { ConvNdPlan } from './conv-nd-kernels.js';
 import { tensor } from '../tensor/tensor.js';
+import { READS_SHAPES_ONLY } from './types.js';
 import type { OpDef } from './types.js';
 
 function attrs(rank: number) {
@@ -39,13 +41,7 @@ function attrs(rank: number) {
 }
 export type ConvTransposeNdAttrs = z.infer<ReturnType<typeof attrs>>;
 
-export interface ConvTransposeNdPlan {
-  n: number;
-  cin: number;
-  cout: number;
-  groups: number;
-  geo: AxisGeometry[];
-}
+export type ConvTransposeNdPlan = ConvNdPlan;
 
 function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTransposeNdPlan> {
   const name = `convTranspose${rank}d`;
@@ -83,62 +79,17 @@ function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTrans
     },
     receptiveField: receptiveFieldNd(name),
     run: (ctx) => [tensor(ctx.outputs[0], convTransposeNdForward(ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))],
+    vjpReads: READS_SHAPES_ONLY, // a linear map of g: no forward values
+    vjp(ctx) {
+      // ∂L/∂x = conv1d/3d(∂L/∂y) with the same weight ([Cin, Cout/g, …K] is conv's [out, in/g, …K]),
+      // stride, padding, dilation and groups; output padding only adds positions no input reaches
+      const p = ctx.plan;
+      const g = ctx.gradOutputs[0]?.data ?? new Float32Array(ctx.outputs[0].reduce((a, b) => a * b, 1));
+      const geo = p.geo.map((a) => ({ ...a, in: a.out, out: a.in, padEnd: (a.in - 1) * a.stride + a.effKernel - a.out - a.padBegin }));
+      return [tensor(ctx.inputs[0].shape, convNdForward(g, ctx.weights.weight.data, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo }))];
+    },
   };
 }
 
 export const convTranspose1d = makeConvTransposeNd(1);
 export const convTranspose3d = makeConvTransposeNd(3);
-
-/** First and one-past-last input index i with 0 ≤ i·s + offset < out (offset = tap·d − pb). */
-function inputRange(g: AxisGeometry, offset: number): [number, number] {
-  const lo = Math.max(0, Math.ceil(-offset / g.stride));
-  const hi = Math.min(g.in, Math.floor((g.out - 1 - offset) / g.stride) + 1);
-  return [lo, Math.max(lo, hi)];
-}
-
-/** y[n, co] += Σ w[ci, co − g·Cout/g, taps] · x[n, ci] scattered to i·s − pb + tap·d, per axis. */
-export function convTransposeNdForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvTransposeNdPlan): Float32Array {
-  const [gt, gh, gw] = asThreeAxes(p.geo);
-  const [T, H, W] = [gt.in, gh.in, gw.in];
-  const [OT, OH, OW] = [gt.out, gh.out, gw.out];
-  const xPlane = T * H * W;
-  const oPlane = OT * OH * OW;
-  const taps = gt.kernel * gh.kernel * gw.kernel;
-  const cinG = p.cin / p.groups;
-  const coutG = p.cout / p.groups;
-  const out = new Float32Array(p.n * p.cout * oPlane);
-  for (let b = 0; b < p.n; b++) {
-    for (let ci = 0; ci < p.cin; ci++) {
-      const g = Math.floor(ci / cinG);
-      const xc = (b * p.cin + ci) * xPlane;
-      for (let j = 0; j < coutG; j++) {
-        const oc = (b * p.cout + g * coutG + j) * oPlane;
-        const wBase = (ci * coutG + j) * taps;
-        for (let u = 0; u < gt.kernel; u++) {
-          const offT = u * gt.dilation - gt.padBegin;
-          const [t0, t1] = inputRange(gt, offT);
-          for (let v = 0; v < gh.kernel; v++) {
-            const offH = v * gh.dilation - gh.padBegin;
-            const [h0, h1] = inputRange(gh, offH);
-            for (let k = 0; k < gw.kernel; k++) {
-              const offW = k * gw.dilation - gw.padBegin;
-              const [w0, w1] = inputRange(gw, offW);
-              const wv = weight[wBase + (u * gh.kernel + v) * gw.kernel + k];
-              if (w0 >= w1) continue;
-              for (let it = t0; it < t1; it++) {
-                const ot = it * gt.stride + offT;
-                for (let ih = h0; ih < h1; ih++) {
-                  const src = xc + (it * H + ih) * W;
-                  const dst = oc + (ot * OH + ih * gh.stride + offH) * OW + offW;
-                  for (let iw = w0; iw < w1; iw++) out[dst + iw * gw.stride] += wv * x[src + iw];
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  addBias(out, bias, p.n, p.cout, oPlane);
-  return out;
-}

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { checkPoolPadding, posInt } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
-import { expectSpatialRank, receptiveFieldNd } from './conv-nd.js';
+import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';

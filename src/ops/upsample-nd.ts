@@ -14,7 +14,7 @@
  * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED (see conv-nd.ts).
  */
 import { z } from 'zod';
-import { expectSpatialRank, receptiveFieldNd } from './conv-nd.js';
+import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';

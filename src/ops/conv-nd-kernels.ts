@@ -1,0 +1,147 @@
+/**
+ * Kernels of the 1-D/3-D convolutions (conv-nd.ts, conv-transpose-nd.ts), in one module because
+ * each is the other's input gradient. Both run as 3-axis windows (geometry-nd.ts asThreeAxes).
+ */
+import type { AxisGeometry } from './geometry.js';
+import { asThreeAxes, product } from './geometry-nd.js';
+import { addBias } from './kernels.js';
+import { gemm } from './gemm-tiles.js';
+
+/** Batch, channels, groups and per-axis geometry; for a transposed conv, cin/cout are its own (weight [cin, cout/g, …K]). */
+export interface ConvNdPlan {
+  n: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  /** One entry per spatial axis (1 or 3). */
+  geo: AxisGeometry[];
+}
+
+/** Floats of one im2col chunk (16 MiB): K rows × as many output positions as fit. */
+const COLUMN_SCRATCH = 1 << 22;
+
+/**
+ * im2col of output positions [p0, p0 + cols) of one image and group: row r = (c·KT + u)·KH·KW +
+ * v·KW + w holds x[c, ot·st − pt + u·dt, oh·sh − ph + v·dh, ow·sw − pw + w·dw] (0 outside). Each
+ * row is written one output row (fixed ot, oh) at a time, so the t/h bounds are checked per
+ * segment and only the w index per element.
+ */
+function im2col(x: Float32Array, xOff: number, cinG: number, geo: readonly AxisGeometry[], p0: number, cols: number, B: Float32Array): void {
+  const [gt, gh, gw] = asThreeAxes(geo);
+  const [T, H, W] = [gt.in, gh.in, gw.in];
+  const [OH, OW] = [gh.out, gw.out];
+  let r = 0;
+  for (let c = 0; c < cinG; c++) {
+    const xc = xOff + c * T * H * W;
+    for (let u = 0; u < gt.kernel; u++) {
+      const dt = u * gt.dilation - gt.padBegin;
+      for (let v = 0; v < gh.kernel; v++) {
+        const dh = v * gh.dilation - gh.padBegin;
+        for (let w = 0; w < gw.kernel; w++, r++) {
+          const dw = w * gw.dilation - gw.padBegin;
+          let dst = r * cols;
+          let pos = p0;
+          const end = p0 + cols;
+          let ow = pos % OW;
+          let oh = Math.floor(pos / OW) % OH;
+          let ot = Math.floor(pos / (OW * OH));
+          while (pos < end) {
+            const n = Math.min(OW - ow, end - pos);
+            const it = ot * gt.stride + dt;
+            const ih = oh * gh.stride + dh;
+            if (it >= 0 && it < T && ih >= 0 && ih < H) {
+              const row = xc + (it * H + ih) * W;
+              for (let j = 0, ix = ow * gw.stride + dw; j < n; j++, ix += gw.stride) B[dst + j] = ix >= 0 && ix < W ? x[row + ix] : 0;
+            } else B.fill(0, dst, dst + n);
+            dst += n;
+            pos += n;
+            ow = 0;
+            if (++oh === OH) {
+              oh = 0;
+              ot++;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Convolution of x [N, Cin, …] by weight [Cout, Cin/g, …K] with a resolved plan. */
+export function convNdForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvNdPlan): Float32Array {
+  const plane = product(p.geo.map((g) => g.out));
+  const xPlane = product(p.geo.map((g) => g.in));
+  const out = new Float32Array(p.n * p.cout * plane);
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const K = cinG * product(p.geo.map((g) => g.kernel));
+  const chunk = Math.max(1, Math.min(plane, Math.floor(COLUMN_SCRATCH / K)));
+  const B = new Float32Array(K * chunk);
+  for (let b = 0; b < p.n; b++) {
+    for (let g = 0; g < p.groups; g++) {
+      const xOff = (b * p.cin + g * cinG) * xPlane;
+      const outOff = (b * p.cout + g * coutG) * plane;
+      for (let p0 = 0; p0 < plane; p0 += chunk) {
+        const cols = Math.min(chunk, plane - p0);
+        im2col(x, xOff, cinG, p.geo, p0, cols, B);
+        gemm(coutG, cols, K, weight, g * coutG * K, K, B, 0, cols, out, outOff + p0, plane, false);
+      }
+    }
+  }
+  addBias(out, bias, p.n, p.cout, plane);
+  return out;
+}
+
+/** First and one-past-last input index i with 0 ≤ i·s + offset < out (offset = tap·d − pb). */
+function inputRange(g: AxisGeometry, offset: number): [number, number] {
+  const lo = Math.max(0, Math.ceil(-offset / g.stride));
+  const hi = Math.min(g.in, Math.floor((g.out - 1 - offset) / g.stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/** y[n, co] += Σ w[ci, co − g·Cout/g, taps] · x[n, ci] scattered to i·s − pb + tap·d, per axis. */
+export function convTransposeNdForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvNdPlan): Float32Array {
+  const [gt, gh, gw] = asThreeAxes(p.geo);
+  const [T, H, W] = [gt.in, gh.in, gw.in];
+  const [OT, OH, OW] = [gt.out, gh.out, gw.out];
+  const xPlane = T * H * W;
+  const oPlane = OT * OH * OW;
+  const taps = gt.kernel * gh.kernel * gw.kernel;
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const out = new Float32Array(p.n * p.cout * oPlane);
+  for (let b = 0; b < p.n; b++) {
+    for (let ci = 0; ci < p.cin; ci++) {
+      const g = Math.floor(ci / cinG);
+      const xc = (b * p.cin + ci) * xPlane;
+      for (let j = 0; j < coutG; j++) {
+        const oc = (b * p.cout + g * coutG + j) * oPlane;
+        const wBase = (ci * coutG + j) * taps;
+        for (let u = 0; u < gt.kernel; u++) {
+          const offT = u * gt.dilation - gt.padBegin;
+          const [t0, t1] = inputRange(gt, offT);
+          for (let v = 0; v < gh.kernel; v++) {
+            const offH = v * gh.dilation - gh.padBegin;
+            const [h0, h1] = inputRange(gh, offH);
+            for (let k = 0; k < gw.kernel; k++) {
+              const offW = k * gw.dilation - gw.padBegin;
+              const [w0, w1] = inputRange(gw, offW);
+              const wv = weight[wBase + (u * gh.kernel + v) * gw.kernel + k];
+              if (w0 >= w1) continue;
+              for (let it = t0; it < t1; it++) {
+                const ot = it * gt.stride + offT;
+                for (let ih = h0; ih < h1; ih++) {
+                  const src = xc + (it * H + ih) * W;
+                  const dst = oc + (ot * OH + ih * gh.stride + offH) * OW + offW;
+                  for (let iw = w0; iw < w1; iw++) out[dst + iw * gw.stride] += wv * x[src + iw];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  addBias(out, bias, p.n, p.cout, oPlane);
+  return out;
+}
