@@ -16,6 +16,9 @@ import torch
 import torch.nn.functional as F
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "conv_nd.json"
+# input gradients of the convolutions by PyTorch autograd (x.requires_grad_(); y.backward(g))
+VJP_OUT = OUT.parent.parent / "vjp" / "conv_nd.json"
+VJP_CASES = []
 torch.manual_seed(310)
 CASES = []
 
@@ -41,6 +44,19 @@ def case(name, op, attrs, inputs, outputs, weights=None, training=False):
 CONV = {1: F.conv1d, 3: F.conv3d}
 
 
+def vjp_case(name, op, attrs, x, f, weights):
+    """f(x) → y; records PyTorch's ∂(g·y)/∂x for a random g."""
+    xg = x.clone().requires_grad_()
+    y = f(xg)
+    g = torch.randn_like(y)
+    y.backward(g)
+    VJP_CASES.append({
+        "name": "vjp " + name, "op": op, "attributes": attrs,
+        "inputs": [enc(x)], "weights": {k: enc(v) for k, v in weights.items()},
+        "gradOutputs": [enc(g)], "gradInputs": [enc(xg.grad)],
+    })
+
+
 def conv_case(name, x, cout, k, stride=1, padding=0, dilation=1, groups=1, bias=True, pads=None):
     """pads: explicit [b1..bN, e1..eN] (ONNX order), applied with F.pad before an unpadded conv."""
     rank = x.dim() - 2
@@ -53,12 +69,16 @@ def conv_case(name, x, cout, k, stride=1, padding=0, dilation=1, groups=1, bias=
         fp = []
         for a in reversed(range(rank)):
             fp += [pads[a], pads[rank + a]]
-        y = CONV[rank](F.pad(x, fp), w, b, stride, 0, dilation, groups)
+        fn = lambda t: CONV[rank](F.pad(t, fp), w, b, stride, 0, dilation, groups)
         attrs["padding"] = list(pads)
     else:
-        y = CONV[rank](x, w, b, stride, padding, dilation, groups)
+        fn = lambda t: CONV[rank](t, w, b, stride, padding, dilation, groups)
         attrs["padding"] = padding
-    case(name, f"conv{rank}d", attrs, [x], [y], {"weight": w, **({"bias": b} if bias else {})})
+    weights = {"weight": w, **({"bias": b} if bias else {})}
+    with torch.no_grad():
+        y = fn(x)
+    case(name, f"conv{rank}d", attrs, [x], [y], weights)
+    vjp_case(name, f"conv{rank}d", attrs, x, fn, weights)
 
 
 def conv_cases():
@@ -123,9 +143,13 @@ def convt_case(name, x, cout, k, stride=1, padding=0, output_padding=0, dilation
     ks = [k] * rank if isinstance(k, int) else list(k)
     w = rnd(x.shape[1], cout // groups, *ks, scale=0.3)
     b = rnd(cout) if bias else None
-    y = CONVT[rank](x, w, b, stride, padding, output_padding, groups, dilation)
+    fn = lambda t: CONVT[rank](t, w, b, stride, padding, output_padding, groups, dilation)
+    with torch.no_grad():
+        y = fn(x)
     attrs = {"outChannels": cout, "kernelSize": ks if rank > 1 else ks[0], "stride": stride, "padding": padding, "outputPadding": output_padding, "dilation": dilation, "groups": groups, "bias": bias}
-    case(name, f"convTranspose{rank}d", attrs, [x], [y], {"weight": w, **({"bias": b} if bias else {})})
+    weights = {"weight": w, **({"bias": b} if bias else {})}
+    case(name, f"convTranspose{rank}d", attrs, [x], [y], weights)
+    vjp_case(name, f"convTranspose{rank}d", attrs, x, fn, weights)
 
 
 def convt_cases():
@@ -160,6 +184,8 @@ def main():
     pool_cases()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")
+    VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP_CASES}, separators=(",", ":")) + "\n")
+    print(f"{len(VJP_CASES)} vjp cases → {VJP_OUT}")
 
 
 if __name__ == "__main__":
