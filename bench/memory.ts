@@ -2,7 +2,9 @@
  * A whole-network run's memory: peak RSS above the idle process, against the sum of the model's
  * weights and the report's peak activation memory (src/analysis/memory.ts, liveness in execution
  * order). Each network runs in a fresh child process (`bench/memory.ts --child <file>`) so one
- * run's heap does not inflate the next; the child reads its own peak RSS (getrusage maxrss).
+ * run's heap does not inflate the next. The peak is sampled (process RSS after every layer, via the
+ * executor's onLayer hook, and after loading): getrusage's maxrss is the process's lifetime peak,
+ * which module loading and transpiling can set before the run starts.
  * Goal (issue 12): peak RSS above idle ≤ 1.5 × (weights + peak activations): ratio ≥ 0.67.
  * Uses the ONNX files bench/networks.ts exports into bench/.cache/.
  */
@@ -36,8 +38,12 @@ function child(file: string): ChildResult {
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
   const memory = analyzeMemory(graph, inference, report);
   const input = tensor([1, 3, 224, 224]);
-  runGraph(graph, { [graph.inputs[0].name]: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER }, inference);
-  const peakBytes = process.resourceUsage().maxRSS * 1024;
+  let peakBytes = process.memoryUsage().rss;
+  const sample = () => {
+    peakBytes = Math.max(peakBytes, process.memoryUsage().rss);
+  };
+  runGraph(graph, { [graph.inputs[0].name]: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, onLayer: sample }, inference);
+  sample();
   return { idleBytes, peakBytes, weightsBytes: memory.weights.bytes, activationsBytes: memory.peak.bytes };
 }
 
