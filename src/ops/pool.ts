@@ -192,29 +192,31 @@ export const GlobalPoolAttrs = z.strictObject({});
 export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'globalAvgPool2d',
-  summary: 'Global average pooling: (N, C, H, W) → (N, C, 1, 1)',
+  summary: 'Global average pooling over every spatial axis: (N, C, H, W) → (N, C, 1, 1); also (N, C, L) and (N, C, D, H, W), as ONNX GlobalAveragePool',
   pytorch: 'torch.nn.AdaptiveAvgPool2d(1)',
   inputNames: ['x'],
   minInputs: 1,
   attrs: GlobalPoolAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, NCHW_RANK);
-    return { outputs: [[x[0], x[1], 1, 1]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null, fixedSize: true };
+    const x = ctx.inputs[0];
+    if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have a channel and at least one spatial axis (N, C, …), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
+    return { outputs: [[x[0], x[1], ...x.slice(2).map(() => 1)]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null, fixedSize: true };
   },
-  receptiveField: (ctx) => globalRF(ctx.rf[0], ctx.inputs[0].slice(2)),
+  // the 2-D field turns global; 1-D and 3-D maps carry no field yet (RECEPTIVE_FIELD_NOT_COMPUTED upstream)
+  receptiveField: (ctx) => (ctx.inputs[0].length === NCHW_RANK ? globalRF(ctx.rf[0], ctx.inputs[0].slice(2)) : null),
   run(ctx) {
     const x = ctx.inputs[0];
-    const [n, c, H, W] = x.shape;
-    const plane = H * W;
+    const [n, c] = x.shape;
+    const plane = numel(x.shape.slice(2));
     const out = new Float32Array(n * c);
     for (let p = 0; p < n * c; p++) {
       let sum = 0;
       for (let i = p * plane, end = i + plane; i < end; i++) sum += x.data[i];
       out[p] = sum / plane;
     }
-    return [tensor([n, c, 1, 1], out)];
+    return [tensor(ctx.outputs[0], out)];
   },
-  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape[2] * ctx.inputs[0].shape[3]))],
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), numel(ctx.inputs[0].shape.slice(2))))],
 };
 
 export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair.describe('the output [height, width], or one number for both') });

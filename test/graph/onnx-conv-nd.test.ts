@@ -100,3 +100,29 @@ describe('ONNX 1-D/3-D window attributes', () => {
     expect(l.outputShape).toEqual([1, 1, 2, 3, 3]);
   });
 });
+
+describe("torchvision's r3d_18 exported at opset 17 (weights stripped; scripts/export_conv_nd_onnx.py)", () => {
+  it('analyses completely through its 5-D GlobalAveragePool: MACs 40,696,553,472 (torchvision 40.70 G), params 33,371,472 − 9,600 BN γ/β + 4,800 biases (BN folded by the exporter)', () => {
+    const r = analyzeGraph(graphOf(load('r3d_18_op17.onnx')), DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.macs).toBe(40_696_553_472);
+    expect(r.totals.params).toBe(33_371_472 - 9_600 + 4_800);
+    expect(r.outputs[0].shape).toEqual([1, 400]);
+  });
+});
+
+describe('GlobalAveragePool over 1 and 3 spatial axes', () => {
+  it('x=[1,2,3] (N, C, L) → [1,2,1], the mean of each channel; [1,1,2,2,2] → [1,1,1,1,1]', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 3] }],
+      outputs: ['y'],
+      nodes: [{ op: 'GlobalAveragePool', inputs: ['x'], outputs: ['y'], name: 'gap' }],
+    });
+    const graph = graphOf(bytes);
+    expect(analyzeGraph(graph, DEFAULTS).outputs[0].shape).toEqual([1, 2, 1]);
+    const y = runGraph(graph, { x: tensor([1, 2, 3], [1, 2, 3, 4, 5, 9]) }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20 }).outputs.y;
+    expect(Array.from(y.data)).toEqual([2, 6]);
+    const cube = onnxModel({ inputs: [{ name: 'x', shape: [1, 1, 2, 2, 2] }], outputs: ['y'], nodes: [{ op: 'GlobalAveragePool', inputs: ['x'], outputs: ['y'] }] });
+    expect(analyzeGraph(graphOf(cube), DEFAULTS).outputs[0].shape).toEqual([1, 1, 1, 1, 1]);
+  });
+});
