@@ -45,6 +45,7 @@ export const LayerExplanationSchema = z
     biasOps: FormulaSchema.describe('bias additions, one per output element of a layer with a bias'),
     elementwise: FormulaSchema.describe('FLOPs of everything that is not a multiply-accumulate'),
     flops: z.object({ '2macs': FormulaSchema, macs: FormulaSchema, exact: FormulaSchema }).describe('FLOPs under each convention of the report'),
+    memoryBytes: FormulaSchema.describe("memory access in bytes: (input + output + weight elements) · bytes per element of the report's dtype"),
     agrees: z.boolean().describe('every formula of the layer agrees with its reported figure'),
   })
   .describe("one layer's figures, each with its formula and the values substituted");
@@ -202,7 +203,18 @@ function parts(f: LayerFacts): Parts {
 }
 
 /** One layer's explanation, or null for a layer convlens could not analyse. */
-export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: boolean): LayerExplanation | null {
+/**
+ * Memory access: every computed input read once, the output written once, the weights (and
+ * constant operands) read once, at the report's element size. The output's elements are its
+ * shape's product; inputs and weights are the report's own element counts.
+ */
+function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number): Expr {
+  const e = r.memoryAccess.elements;
+  const out = f.outputs[0];
+  return mul(add(V('inputs', e.inputs), V('output', ...out), V('weights', e.weights)), V('bytes/element', bytesPerElement));
+}
+
+export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: boolean, bytesPerElement = 4): LayerExplanation | null {
   const f = layerFacts(a, false);
   if (!f) return null;
   const p = parts(f);
@@ -229,8 +241,9 @@ export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: bool
     biasOps: bias,
     elementwise,
     flops,
+    memoryBytes: formula(memoryExpr(f, r, bytesPerElement), r.memoryAccess.bytes),
   };
-  const all = [out.params, out.macs, macs, exact, bias, elementwise, flops['2macs'], flops.macs, flops.exact];
+  const all = [out.params, out.macs, macs, exact, bias, elementwise, flops['2macs'], flops.macs, flops.exact, out.memoryBytes];
   return { ...out, agrees: all.every((x) => x.agrees) };
 }
 
@@ -241,7 +254,7 @@ export function explainReport({ inference, report }: { inference: Inference; rep
   for (const a of inference.analysed) {
     const r = byName.get(a.layer.name);
     if (a.folded || !r) continue;
-    const e = explainLayer(a, r, report.conventions.includeBias);
+    const e = explainLayer(a, r, report.conventions.includeBias, report.conventions.bytesPerElement);
     if (e) layers.push(e);
   }
   return { layers, agrees: layers.every((l) => l.agrees) };

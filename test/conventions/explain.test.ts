@@ -14,6 +14,9 @@ describe('explain: every figure with its formula and the values substituted', ()
     expect(e.exactMacOps.formula).toBe("231,010,304 = (2 · Cin/g 64 · k 3·3 − 1) · N 1 · Cout 64 · H'W' 56·56");
     expect(e.flops['2macs'].formula).toBe('231,211,008 = 2 · MACs 115,605,504 + element-wise 0');
     expect(e.biasOps.formula).toBe('0');
+    // memory by hand: input 64·56·56 = 200,704 read, output 200,704 written, weights 36,864 read, float32
+    expect(e.memoryBytes.formula).toBe('1,753,088 = (inputs 200,704 + output 1·64·56·56 + weights 36,864) · bytes/element 4');
+    expect(e.memoryBytes.value).toBe((200_704 + 200_704 + 36_864) * 4);
     expect(e.agrees).toBe(true);
   });
 
