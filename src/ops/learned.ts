@@ -13,12 +13,14 @@
  * No MACs. Receptive field: layerScale and positionEmbedding pass it through (a constant per
  * position and channel moves no information between positions); classToken's output is a token
  * sequence, which carries the field of x (the prepended tokens depend on no input).
+ * Input gradients (the weights held constant): layerScale ∂x = γ ⊙ g; positionEmbedding ∂x = g;
+ * classToken ∂x = g without its first k tokens of each sample.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { normalizeAxis } from './axes.js';
 import { posInt } from './geometry.js';
-import { ZERO_COST, numel } from './types.js';
+import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
@@ -61,6 +63,21 @@ export const layerScale: OpDef<LayerScaleAttrs, { inner: number; channels: numbe
     }
     return [tensor(ctx.inputs[0].shape, out)];
   },
+  vjpReads: READS_SHAPES_ONLY,
+  vjp(ctx) {
+    const x = ctx.inputs[0];
+    const g = ctx.gradOutputs[0]?.data;
+    const out = new Float32Array(x.data.length);
+    if (!g) return [tensor(x.shape, out)];
+    const gamma = ctx.weights.weight.data;
+    const { inner, channels } = ctx.plan;
+    // the forward's walk: γ[c] scales channel c's run of `inner` elements
+    for (let base = 0, c = 0; base < out.length; base += inner, c = (c + 1) % channels) {
+      const s = gamma[c];
+      for (let i = base; i < base + inner; i++) out[i] = s * g[i];
+    }
+    return [tensor(x.shape, out)];
+  },
 };
 
 export const positionEmbedding: OpDef<Record<string, never>, null> = {
@@ -89,6 +106,9 @@ export const positionEmbedding: OpDef<Record<string, never>, null> = {
     for (let base = 0; base < x.length; base += p.length) for (let i = 0; i < p.length; i++) out[base + i] = x[base + i] + p[i];
     return [tensor(ctx.inputs[0].shape, out)];
   },
+  vjpReads: READS_SHAPES_ONLY,
+  // x + P: the gradient passes through unchanged
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, ctx.gradOutputs[0] ? ctx.gradOutputs[0].data.slice() : new Float32Array(ctx.inputs[0].data.length))],
 };
 
 export const ClassTokenAttrs = z.strictObject({ tokens: posInt.default(1).describe('k, the learned tokens prepended to the sequence') });
@@ -127,5 +147,17 @@ export const classToken: OpDef<ClassTokenAttrs, null> = {
       o += l * c;
     }
     return [tensor(ctx.outputs[0], out)];
+  },
+  vjpReads: READS_SHAPES_ONLY,
+  vjp(ctx) {
+    const x = ctx.inputs[0];
+    const [n, l, c] = x.shape;
+    const out = new Float32Array(x.data.length);
+    const g = ctx.gradOutputs[0]?.data;
+    if (!g) return [tensor(x.shape, out)];
+    const k = ctx.outputs[0][1] - l;
+    // each sample's gradient rows after its k prepended tokens
+    for (let s = 0; s < n; s++) out.set(g.subarray((s * (l + k) + k) * c, (s + 1) * (l + k) * c), s * l * c);
+    return [tensor(x.shape, out)];
   },
 };

@@ -48,3 +48,10 @@ describe('the ERF section of the HTML report', () => {
     expect(reportHtml({ report })).not.toContain('id="erf"');
   });
 });
+
+describe('ERF through the learned-tensor ops (layerScale, classToken, positionEmbedding have VJPs)', () => {
+  it('convnext_tiny at 32×32: the ERF of its final map is computed (layer scale on every block), not "unavailable"', () => {
+    const r = reportErfSync({ kind: 'model', name: 'convnext_tiny', resolution: 32 });
+    expect('unavailable' in r ? r.unavailable : null).toBeNull();
+  });
+});
