@@ -74,6 +74,10 @@ export const ExtrasOptionsSchema = z.strictObject({
     .boolean({ error: 'must be true or false' })
     .optional()
     .describe('adds `deployed`: the costs after the standard inference fusions (BN folded into the conv, conv + residual add + activation) beside the trained graph'),
+  erf: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe('format html: adds the effective receptive field of the final feature map (mean |gradient| over 4 seeded inputs: the network runs forward and back 4 times)'),
 });
 export type ExtrasOptions = z.input<typeof ExtrasOptionsSchema>;
 /** The option keys, for query strings and for splitting them from the counting options. */

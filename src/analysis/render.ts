@@ -17,6 +17,7 @@ import { reportCsv } from './csv.js';
 import type { Extras } from './extras.js';
 import { comparisonMarkdown } from './formats/compare-markdown.js';
 import { reportHtml } from './formats/html.js';
+import type { HtmlInput } from './formats/html.js';
 import { reportMarkdown } from './formats/markdown.js';
 import { netronAttachment, onnxNodes } from './formats/netron.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K } from './modules.js';
@@ -41,6 +42,8 @@ export interface Renderable {
   extras: Extras;
   /** The ONNX file analysed: netron names its nodes from it. */
   onnx?: Uint8Array;
+  /** html: the final feature map's effective receptive field (runtime/erf-report.ts), when asked. */
+  erf?: HtmlInput['erf'];
 }
 
 /** A format's text. */
@@ -54,7 +57,7 @@ export function renderReport(format: RenderFormat, r: Renderable, o: RenderOptio
       return reportMarkdown(report, shown) + markdownExtras(extras);
     case 'html':
       return reportHtml(
-        { report, memory: extras.memory, roofline: extras.roofline, deployed: extras.deployed, ...(extras.modules && shown.depth === extras.modules.tree.depth && { modules: extras.modules }) },
+        { report, memory: extras.memory, roofline: extras.roofline, deployed: extras.deployed, ...(extras.modules && shown.depth === extras.modules.tree.depth && { modules: extras.modules }), ...(r.erf && { erf: r.erf }) },
         shown,
       );
     case 'netron': {

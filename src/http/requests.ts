@@ -188,6 +188,7 @@ const ExtrasQuery = {
   convTranspose: ex.convTranspose,
   explain: QueryBool.optional().describe(ex.explain.description!),
   deployed: QueryBool.optional().describe(ex.deployed.description!),
+  erf: QueryBool.optional().describe(ex.erf.description!),
 };
 
 /** `?format=`: the answer's format; without it, the Accept header chooses. */

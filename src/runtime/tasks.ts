@@ -28,6 +28,7 @@ import type { WeightInit } from './weights.js';
 import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
+import { reportErfSync } from './erf-report.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -66,7 +67,9 @@ export function analyzeTask(t: AnalyzeTask): AnalyzeTaskResult {
   const { report, extras } = analyzeNetwork(t, formats.includes('html') ? { memory: true } : {});
   if (formats.length === 0) return withExtras(report, extras);
   const onnx = t.source.kind === 'onnx' ? t.source.bytes : undefined;
-  const renderings = Object.fromEntries(formats.map((f) => [f, renderReport(f, { report, extras, onnx }, t.render)]));
+  // the ERF section runs the network forward and back: only for html, only when asked
+  const erf = formats.includes('html') && (t.options as ExtrasOptions).erf ? reportErfSync(t.source) : undefined;
+  const renderings = Object.fromEntries(formats.map((f) => [f, renderReport(f, { report, extras, onnx, ...(erf && { erf }) }, t.render)]));
   return { ...withExtras(report, extras), renderings };
 }
 
