@@ -19,15 +19,14 @@ import type { Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import type { OpDef, Shape } from '../ops/types.js';
-import { own } from '../records.js';
 import { hash32 } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkRun, layerWork } from './checks.js';
 import { runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
-import { constantData } from '../graph/constant-data.js';
 import { layerWeights } from './weights.js';
+import { liveTensors } from './live-tensors.js';
 
 /** Zeros of a given length, all views of one buffer: the stand-in for a tensor whose values a VJP does not read. */
 function standIns(): (shape: readonly number[]) => Tensor {
@@ -180,23 +179,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     if (reads?.outputs !== false) a.layer.outputs.forEach((r) => keep.add(r));
   });
 
-  const live = new Map<string, Tensor>(graph.inputs.map((inp) => [inp.name, own(inputs, inp.name)!]));
-  const read = (name: string): Tensor | undefined => {
-    if (name === '') return undefined;
-    const t = live.get(name);
-    if (t) return t;
-    const c = graph.constants.get(name);
-    if (c) {
-      const data = constantData(c);
-      if (!data) throw new ConvlensError('INVALID_TENSOR', `constant '${name}' has no data in the file`, { path: '$.model' });
-      const ct = tensor(c.shape, data);
-      live.set(name, ct);
-      return ct;
-    }
-    const info = infos.get(name);
-    if (info?.value && info.shape) return tensor(info.shape, Float32Array.from(info.value.data));
-    throw new ConvlensError('INTERNAL', `tensor '${name}' was not computed`);
-  };
+  const { live, read } = liveTensors(graph, inputs, infos);
 
   const steps: Step[] = [];
   const kept = new Map<string, Tensor>();

@@ -10,12 +10,10 @@ import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
-import { dict, own } from '../records.js';
+import { dict } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
-import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { constantData } from '../graph/constant-data.js';
 import { layerWeights } from './weights.js';
 import type { WeightInit } from './weights.js';
 import { checkRun } from './checks.js';
@@ -24,6 +22,7 @@ import { envLimits } from './limits.js';
 import { batchNormInPlace, cachedFold, planFusions } from './fuse.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
+import { liveTensors } from './live-tensors.js';
 
 export interface RunOptions {
   training: boolean;
@@ -81,23 +80,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
 
   const lastUse = new Map<string, number>();
   analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
-  const live = new Map<string, Tensor>(graph.inputs.map((inp) => [inp.name, own(inputs, inp.name)!]));
-  const read = (name: string): Tensor | undefined => {
-    if (name === '') return undefined;
-    const t = live.get(name);
-    if (t) return t;
-    const c = graph.constants.get(name);
-    if (c) {
-      const data = constantData(c);
-      if (!data) throw new ConvlensError('INVALID_TENSOR', `constant '${name}' has no data in the file`, { path: '$.model' });
-      const ct = tensor(c.shape, data);
-      live.set(name, ct);
-      return ct;
-    }
-    const info = infos.get(name);
-    if (info?.value && info.shape) return tensor(info.shape, Float32Array.from(info.value.data));
-    throw new ConvlensError('INTERNAL', `tensor '${name}' was not computed`);
-  };
+  const { live, read } = liveTensors(graph, inputs, infos);
 
   const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   const givenKeys = Object.keys(opts.weights);
