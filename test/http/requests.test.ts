@@ -20,7 +20,7 @@ describe('unknown keys: 400 INVALID_OPTION naming the key, its JSONPath and the 
 
   it('a key inside options: { options: { dtpye } } → $.options.dtpye, did you mean dtype', () => {
     const e = errorOf(() => parseRequest(AnalyzeBody, { model: 'resnet18', options: { dtpye: 'int8' } }, body));
-    expect(e.details).toMatchObject({ path: '$.options.dtpye', suggestion: 'dtype', known: ['dtype', 'flops', 'includeBias', 'depth', 'topK', 'memory', 'inPlace', 'device', 'convention', 'convTranspose', 'explain', 'deployed'] });
+    expect(e.details).toMatchObject({ path: '$.options.dtpye', suggestion: 'dtype', known: ['dtype', 'flops', 'includeBias', 'depth', 'topK', 'memory', 'inPlace', 'device', 'convention', 'convTranspose', 'explain', 'deployed', 'erf'] });
   });
 
   it('a query parameter: ?resolutoin= → query.resolutoin, did you mean resolution', () => {
