@@ -19,16 +19,8 @@ import { where } from '../ops/logic.js';
 import type { OpDef } from '../ops/types.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
+import { ADD, CMP, DIV, EXP, LOG, MUL, NODE, POW, SQRT } from './onnx-tool-costs.js';
 
-const NODE = 'onnx_tool/node.py';
-const MUL = 1;
-const ADD = 1;
-const CMP = 1;
-const DIV = 4;
-const EXP = 32;
-const LOG = 43;
-const SQRT = 24;
-const POW = EXP;
 /** TANH_MACS = EXP + 2·ADD + DIV, and TanhNode sets ratio 2 (l. 540-548). */
 const TANH = 2 * (EXP + 2 * ADD + DIV);
 const SOFTPLUS = EXP + ADD + LOG;

@@ -24,18 +24,8 @@ import { ndRules } from './nd-rules.js';
 import { convDims, inElements, linearDims, outElements, poolKernel, resampleMode, transposedMacs, weightShape } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
+import { ADD, CMP, DIV, EXP, MUL, NODE, RESIZE_CUBIC, RESIZE_LINEAR, SQRT } from './onnx-tool-costs.js';
 
-const NODE = 'onnx_tool/node.py';
-
-/** onnx-tool's per-instruction costs (node.py l. 19-37). */
-const MUL = 1;
-const ADD = 1;
-const CMP = 1;
-const DIV = 4;
-const EXP = 32;
-const SQRT = 24;
-const RESIZE_LINEAR = 4;
-const RESIZE_CUBIC = 8;
 
 const perOutput = (rate: number, why: string, source: string): Rule => ({ count: (f) => rate * outElements(f), why, source });
 
