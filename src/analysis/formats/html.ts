@@ -31,6 +31,8 @@ import { layersChart, memoryChart, opsChart, receptiveFieldChart, rooflineChart 
 import type { Chart } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
 import { esc, secondsText, si } from './svg.js';
+import { exact, shape } from './md.js';
+import { sourceLine } from './source-line.js';
 
 export const HTML_MEDIA_TYPE = 'text/html; charset=utf-8';
 
@@ -63,9 +65,7 @@ export function documentPolicy(css: string = REPORT_CSS): string {
   return `default-src 'none'; style-src 'sha256-${hash}'; img-src data:; base-uri 'none'; form-action 'none'`;
 }
 
-const exact = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : Number(n.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
 const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(2)}%`);
-const shape = (s: readonly number[] | null) => (s ? s.join('×') : '?');
 const code = (s: string) => `<code>${esc(s)}</code>`;
 
 interface Cell {
@@ -99,20 +99,6 @@ function figure(c: Chart): string {
 
 const section = (id: string, title: string, body: string) => `<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`;
 
-function sourceLine(r: Report): string {
-  const s = r.source;
-  const what =
-    s?.format === 'onnx'
-      ? `ONNX file (opset ${s.opset ?? '?'}${s.producer ? `, ${esc(s.producer)}` : ''}${s.bytes !== undefined ? `, ${exact(s.bytes)} bytes` : ''})`
-      : s?.format === 'zoo'
-        ? `built-in model ${code(s.model ?? r.name)}`
-        : s?.format === 'spec'
-          ? 'JSON spec'
-          : null;
-  const inputs = r.inputs.map((i) => `${code(i.name)} ${shape(i.shape)}`).join(', ');
-  const outputs = r.outputs.map((o) => `${code(o.name)} ${shape(o.shape)}`).join(', ');
-  return [what, `input ${inputs}`, `output ${outputs}`].filter(Boolean).join(' · ');
-}
 
 function totalsSection(r: Report, m: MemoryReport | undefined, rl: RooflineReport | undefined): string {
   const t = r.totals;
@@ -251,7 +237,7 @@ export function reportHtml(input: HtmlInput, options: Partial<HtmlOptions> = {})
   const footprint = input.footprint ?? memory?.torchinfo ?? torchinfoFootprint(report);
   const title = o.title ?? `convlens report: ${report.name}`;
   const parts = [
-    `<header><h1>${esc(title)}</h1><p class="source">${sourceLine(report)}</p></header>`,
+    `<header><h1>${esc(title)}</h1><p class="source">${sourceLine(report, { text: esc, code, shape })}</p></header>`,
     totalsSection(report, memory, roofline),
     section('layers', 'MACs and params per layer', figure(layersChart(report))),
     opsSection(modules, opsChart(modules)),

@@ -9,6 +9,7 @@ import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, flattenModules, 
 import type { ModuleSummary, TopMetric } from '../modules.js';
 import type { Report } from '../report.js';
 import { code, compact, details, exact, shape, share, table, text } from './md.js';
+import { sourceLine } from './source-line.js';
 
 export const MarkdownOptionsSchema = z.strictObject({
   depth: z.number().int().min(0).max(MAX_MODULE_DEPTH).default(DEFAULT_MODULE_DEPTH).describe('torchinfo-style depth of the module table'),
@@ -18,20 +19,6 @@ export const MarkdownOptionsSchema = z.strictObject({
 });
 export type MarkdownOptions = z.infer<typeof MarkdownOptionsSchema>;
 
-function sourceLine(r: Report): string {
-  const s = r.source;
-  const what =
-    s?.format === 'onnx'
-      ? `ONNX file (opset ${s.opset ?? '?'}${s.producer ? `, ${text(s.producer)}` : ''}${s.bytes !== undefined ? `, ${exact(s.bytes)} bytes` : ''})`
-      : s?.format === 'zoo'
-        ? `built-in model ${code(s.model ?? r.name)}`
-        : s?.format === 'spec'
-          ? 'JSON spec'
-          : null;
-  const inputs = r.inputs.map((i) => `${code(i.name)} ${shape(i.shape)}`).join(', ');
-  const outputs = r.outputs.map((o) => `${code(o.name)} ${shape(o.shape)}`).join(', ');
-  return [what, `input ${inputs}`, `output ${outputs}`].filter(Boolean).join(' · ');
-}
 
 function totalsTable(r: Report): string {
   const t = r.totals;
@@ -102,7 +89,7 @@ export function reportMarkdown(report: Report, options: Partial<MarkdownOptions>
   const s = moduleSummary(report, { depth: o.depth, topK: o.topK });
   const h = '#'.repeat(o.heading);
   const hh = '#'.repeat(o.heading + 1);
-  const parts = [`${h} convlens report: ${code(report.name)}`, sourceLine(report), totalsTable(report)];
+  const parts = [`${h} convlens report: ${code(report.name)}`, sourceLine(report, { text, code, shape }), totalsTable(report)];
   if (!report.totals.complete) {
     const list = report.totals.unsupported.map((u) => `${u.count}× ${code(u.opType)}`).join(', ');
     parts.push(`> [!WARNING]\n> Incomplete analysis: unsupported operators ${list}. The counts cover the analysed layers only (lower bounds).`);
