@@ -236,6 +236,7 @@ export function runRequest(body: Body, maxElements: number): { task: RunTask; en
       training: f.training,
       seed: f.seed >>> 0,
       capture: f.capture,
+      fuse: f.fuse,
       maxElements,
     },
     encoding: chooseEncoding(f.format, encoding ?? 'json'),

@@ -128,6 +128,10 @@ export const RunRequest = coded(
       training: Training,
       seed: Seed,
       capture: z.array(z.string().min(1), { error: 'must be a list of layer names' }).default([]).describe('layers (or tensors) whose outputs to return besides the graph outputs'),
+      fuse: z
+        .boolean({ error: 'must be true or false' })
+        .default(true)
+        .describe('inference-time fusion (BN folded into the conv before it, the residual add and the activation in place on its output); false runs every layer with its own kernel. Ignored in training'),
       format: Format,
     })
     .describe('run a whole network'),

@@ -152,6 +152,8 @@ export interface RunTask {
   training: boolean;
   seed: number;
   capture: string[];
+  /** Inference-time fusion (RunOptions.fuse); default true. */
+  fuse?: boolean;
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;
