@@ -14,6 +14,7 @@ import { dict } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { OpDef, RunContext } from '../ops/types.js';
 import { layerWeights } from './weights.js';
 import type { WeightInit } from './weights.js';
 import { checkRun } from './checks.js';
@@ -40,6 +41,12 @@ export interface RunOptions {
    * in place on its output); default true, ignored in training. false runs every layer's own kernel.
    */
   fuse?: boolean;
+  /**
+   * Runs a layer's kernel across a worker team when that gains (runtime/split*.ts); null runs
+   * op.run as usual. Given in the worker (functions never travel in task payloads); the result
+   * must be op.run's, bit for bit.
+   */
+  split?: (op: OpDef, ctx: RunContext<any>) => Tensor[] | null;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
 }
@@ -96,10 +103,13 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     outputs: a.inferred!.outputs,
     training: opts.training,
     seed: opts.seed ^ hash32(a.layer.name),
+    // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options
+    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined }, inf as Inference).outputs,
   });
   const runKernel = (a: AnalysedLayer, weights: Record<string, Tensor>): Tensor[] => {
     try {
-      return a.op!.run(context(a, a.layer.inputs.map(read) as Tensor[], weights));
+      const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
+      return opts.split?.(a.op!, ctx) ?? a.op!.run(ctx);
     } catch (e) {
       throw withLayer(e, a.layer);
     }

@@ -21,7 +21,7 @@ import { foldBatchNorm } from '../ops/norm.js';
 import { convRows } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { runGraph } from './execute.js';
-import type { RunResult } from './execute.js';
+import type { RunOptions, RunResult } from './execute.js';
 import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import type { WeightInit } from './weights.js';
@@ -154,6 +154,8 @@ export interface RunTask {
   capture: string[];
   /** Inference-time fusion (RunOptions.fuse); default true. */
   fuse?: boolean;
+  /** RunOptions.split: given by the worker entry (runtime/worker.ts), never in a payload. */
+  split?: RunOptions['split'];
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;
