@@ -166,12 +166,10 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
   },
   /**
    * ∂L/∂x, weights held constant, by the chain rule through each sequence (recomputing its
-   * forward): gA = gY·W_o; per head gP = gA_h·v_hᵀ, gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P),
-   * gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled); gX = [gq | gk | gv]·W_in.
+   * forward, then attendBackward).
    */
   vjp(ctx) {
-    const { c, t, heads } = ctx.plan;
-    const d = c / heads;
+    const { c, t } = ctx.plan;
     const x = ctx.inputs[0].data;
     const g = ctx.gradOutputs[0]?.data;
     const gx = new Float32Array(x.length);
@@ -180,12 +178,9 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
     const tok = new Float32Array(t * c);
     const out = new Float32Array(t * c);
     const gOut = new Float32Array(t * c);
-    const gAtt = new Float32Array(t * c);
-    const gQkv = new Float32Array(t * 3 * c);
     const gTok = new Float32Array(t * c);
-    const gP = new Float32Array(t * t);
     const f = forwardBuffers(ctx.plan, true);
-    const scale = 1 / Math.sqrt(d);
+    const b = backwardBuffers(ctx.plan);
     for (const { base, stride } of sequences(ctx.plan)) {
       for (let p = 0; p < t; p++) {
         for (let ch = 0; ch < c; ch++) {
@@ -194,45 +189,21 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
         }
       }
       attend(tok, w, ctx.plan, f, out);
-      // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
-      gemm(t, c, c, gOut, 0, c, w.outRaw, 0, c, gAtt, 0, c, false);
-      gQkv.fill(0);
-      for (let hd = 0; hd < heads; hd++) {
-        const P = f.probs[hd];
-        const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
-        for (let p = 0; p < t; p++) {
-          // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
-          let dot = 0;
-          for (let q = 0; q < t; q++) {
-            let s = 0;
-            for (let e = 0; e < d; e++) s += gAtt[p * c + hd * d + e] * f.qkv[q * 3 * c + vOff + e];
-            gP[p * t + q] = s;
-            dot += s * P[p * t + q];
-          }
-          for (let q = 0; q < t; q++) gP[p * t + q] = P[p * t + q] * (gP[p * t + q] - dot);
-        }
-        for (let p = 0; p < t; p++) {
-          for (let q = 0; q < t; q++) {
-            const pa = P[p * t + q];
-            const gs = gP[p * t + q];
-            for (let e = 0; e < d; e++) {
-              // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]/√d; gk[q] += gS[p, q]·q_scaled[p]
-              gQkv[q * 3 * c + vOff + e] += pa * gAtt[p * c + hd * d + e];
-              gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * scale;
-              gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e];
-            }
-          }
-        }
-      }
-      // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
-      gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inRaw, 0, c, gTok, 0, c, false);
+      attendBackward(gOut, w, ctx.plan, f, b, gTok);
       for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) gx[base[p] + ch * stride] += gTok[p * c + ch];
     }
     return [tensor(ctx.inputs[0].shape, gx)];
   },
 };
 
-interface AttentionWeights {
+/** What the shared kernels need of a plan: channels C, tokens per sequence T, heads h (d = C/h). */
+export interface HeadsShape {
+  c: number;
+  t: number;
+  heads: number;
+}
+
+export interface AttentionWeights {
   /** W_inᵀ [C, 3C] and W_oᵀ [C, C] for the forward GEMMs; the raw [3C, C] and [C, C] for the backward ones */
   wIn: Float32Array;
   wOut: Float32Array;
@@ -243,13 +214,16 @@ interface AttentionWeights {
 }
 
 function weightsOf(ctx: { plan: AttentionPlan; weights: Record<string, { data: Float32Array }> }): AttentionWeights {
-  const c = ctx.plan.c;
-  const inRaw = ctx.weights.inProjWeight.data;
-  const outRaw = ctx.weights.outProjWeight.data;
-  return { wIn: transpose2d(inRaw, 3 * c, c), wOut: transpose2d(outRaw, c, c), inRaw, outRaw, bIn: ctx.weights.inProjBias?.data, bOut: ctx.weights.outProjBias?.data };
+  const w = ctx.weights;
+  return attentionWeights(ctx.plan.c, w.inProjWeight.data, w.outProjWeight.data, w.inProjBias?.data, w.outProjBias?.data);
 }
 
-interface ForwardBuffers {
+/** The projections as the kernels use them, from PyTorch's [3C, C] input and [C, C] output weights. */
+export function attentionWeights(c: number, inRaw: Float32Array, outRaw: Float32Array, bIn?: Float32Array, bOut?: Float32Array): AttentionWeights {
+  return { wIn: transpose2d(inRaw, 3 * c, c), wOut: transpose2d(outRaw, c, c), inRaw, outRaw, bIn, bOut };
+}
+
+export interface ForwardBuffers {
   qkv: Float32Array;
   kT: Float32Array;
   att: Float32Array;
@@ -257,7 +231,7 @@ interface ForwardBuffers {
   probs: Float32Array[];
 }
 
-function forwardBuffers(p: AttentionPlan, keepProbs = false): ForwardBuffers {
+export function forwardBuffers(p: HeadsShape, keepProbs = false): ForwardBuffers {
   const { t, c, heads } = p;
   const d = c / heads;
   const probs = Array.from({ length: keepProbs ? heads : 1 }, () => new Float32Array(t * t));
@@ -289,8 +263,12 @@ function* sequences(plan: AttentionPlan): Generator<{ base: Int32Array; stride: 
   }
 }
 
-/** One sequence: tokens [t, C] → out [t, C] (with the output bias); q|k|v and the probabilities left in f. */
-function attend(tok: Float32Array, w: AttentionWeights, plan: AttentionPlan, f: ForwardBuffers, out: Float32Array): void {
+/**
+ * One sequence: tokens [t, C] → out [t, C] (with the output bias); q|k|v and the probabilities left
+ * in f. `addScores(head, scores)` adds to the t×t scores of a head before the softmax (Swin's
+ * relative-position bias and shift mask).
+ */
+export function attend(tok: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, out: Float32Array, addScores?: (head: number, scores: Float32Array) => void): void {
   const { c, t, heads } = plan;
   const d = c / heads;
   const { qkv, kT, att } = f;
@@ -304,6 +282,7 @@ function attend(tok: Float32Array, w: AttentionWeights, plan: AttentionPlan, f: 
     for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
     for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
     gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
+    addScores?.(hd, sc);
     for (let p = 0; p < t; p++) {
       const row = p * t;
       let max = -Infinity;
@@ -323,3 +302,59 @@ function attend(tok: Float32Array, w: AttentionWeights, plan: AttentionPlan, f: 
   if (w.bOut) for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) out[p * c + ch] += w.bOut[ch];
 }
 
+
+export interface BackwardBuffers {
+  gAtt: Float32Array;
+  gQkv: Float32Array;
+  gP: Float32Array;
+}
+
+export function backwardBuffers(p: HeadsShape): BackwardBuffers {
+  const { t, c } = p;
+  return { gAtt: new Float32Array(t * c), gQkv: new Float32Array(t * 3 * c), gP: new Float32Array(t * t) };
+}
+
+/**
+ * ∂L/∂tokens of one sequence, weights held constant, after `attend` left its q|k|v and every
+ * head's probabilities P in f (forwardBuffers(…, true)): gA = gY·W_o; per head gP = gA_h·v_hᵀ,
+ * gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P), gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled);
+ * gX = [gq | gk | gv]·W_in. Constants added to the scores (a bias, a mask) do not change it.
+ */
+export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, b: BackwardBuffers, gTok: Float32Array): void {
+  const { c, t, heads } = plan;
+  const d = c / heads;
+  const { gAtt, gQkv, gP } = b;
+  const scale = 1 / Math.sqrt(d);
+  // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
+  gemm(t, c, c, gOut, 0, c, w.outRaw, 0, c, gAtt, 0, c, false);
+  gQkv.fill(0);
+  for (let hd = 0; hd < heads; hd++) {
+    const P = f.probs[hd];
+    const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
+    for (let p = 0; p < t; p++) {
+      // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
+      let dot = 0;
+      for (let q = 0; q < t; q++) {
+        let s = 0;
+        for (let e = 0; e < d; e++) s += gAtt[p * c + hd * d + e] * f.qkv[q * 3 * c + vOff + e];
+        gP[p * t + q] = s;
+        dot += s * P[p * t + q];
+      }
+      for (let q = 0; q < t; q++) gP[p * t + q] = P[p * t + q] * (gP[p * t + q] - dot);
+    }
+    for (let p = 0; p < t; p++) {
+      for (let q = 0; q < t; q++) {
+        const pa = P[p * t + q];
+        const gs = gP[p * t + q];
+        for (let e = 0; e < d; e++) {
+          // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]/√d; gk[q] += gS[p, q]·q_scaled[p]
+          gQkv[q * 3 * c + vOff + e] += pa * gAtt[p * c + hd * d + e];
+          gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * scale;
+          gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e];
+        }
+      }
+    }
+  }
+  // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
+  gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inRaw, 0, c, gTok, 0, c, false);
+}
