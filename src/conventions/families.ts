@@ -20,6 +20,7 @@ import { split, slice, pad, gather } from '../ops/indexing.js';
 import { reduceMean } from '../ops/reduction.js';
 import { shape, cast, identity } from '../ops/meta.js';
 import { multiHeadAttention } from '../ops/attention.js';
+import { shiftedWindowAttention } from '../ops/window-attention.js';
 import { layerScale, positionEmbedding, classToken } from '../ops/learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from '../ops/quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/quant-linear.js';
@@ -83,6 +84,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [concat, 'concat'],
   [reduceMean, 'reduceMean'],
   [multiHeadAttention, 'attention'],
+  [shiftedWindowAttention, 'attention'],
   [einsum, 'einsum'],
   [layerScale, 'layerScale'],
   [positionEmbedding, 'positionEmbedding'],

@@ -9,6 +9,7 @@ import { convTranspose2d } from './conv-transpose.js';
 import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
+import { shiftedWindowAttention } from './window-attention.js';
 import { layerScale, positionEmbedding, classToken } from './learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
@@ -64,6 +65,7 @@ export const OPS: readonly OpDef[] = [
   linear,
   matmul,
   multiHeadAttention,
+  shiftedWindowAttention,
   layerScale,
   positionEmbedding,
   classToken,
