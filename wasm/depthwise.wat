@@ -1,31 +1,40 @@
-;; convlens depthwise-convolution kernel, WebAssembly SIMD (f32x4).
+;; convlens depthwise-convolution kernels, WebAssembly SIMD (f32x4).
 ;;
 ;; One channel plane at a time, zero-padded by the caller so no tap is ever out of bounds:
-;;   out[oy][ox] = Σ_u Σ_v w[u·KW + v] · x[(oy·sy + u·dh)][ox·sx + v·dw]
+;;   out[oy][ox] = bias + Σ_u Σ_v w[u·KW + v] · x[(oy·sy + u·dh)][ox·sx + v·dw]
 ;; for 8 consecutive output columns per step (two f32x4 accumulators share each weight splat):
 ;;   s1: horizontal stride 1, the 8 inputs of a tap are two plain loads;
-;;   s2: horizontal stride 2, four loads and two shuffles keep the even lanes.
+;;   s2: horizontal stride 2, four loads and two shuffles keep the even lanes;
+;;   k3s1, k3s2: the same for 3×3 kernels with horizontal dilation 1 (every 3×3 depthwise conv of
+;;   the zoo), unrolled with the 9 weights held in registers (no tap loops, no weight loads).
 ;; Any vertical stride (the caller's byte step between output rows). Arguments in bytes:
 ;;   x: the padded plane's first element used by output row 0; w: KH·KW floats;
-;;   out: rows × groups·8 floats, written (not accumulated);
+;;   out: output row oy starts at out + oy·outPitch; each row is written in 8-column steps, so up to
+;;   7 floats past its end are scratch that the next row overwrites (the caller leaves 8 floats of
+;;   room after the last row; rows must be written in order, as they are);
 ;;   rowStep: bytes between the input rows of consecutive output rows (sy · pitch);
 ;;   tapRow: bytes between kernel rows (dh · pitch); tapCol: bytes between kernel columns (dw · 4).
+;; place(src, rowBytes, rows, dst, pitch): copies `rows` contiguous rows of rowBytes into rows
+;; `pitch` bytes apart (an input band into the padded plane, memory.copy: bulk memory).
 ;; Build: npm run wasm (wabt) writes depthwise.wasm beside this file.
 (module
   (memory (export "memory") 1)
   (func (export "s1") (param $x i32) (param $w i32) (param $out i32) (param $KH i32) (param $KW i32)
     (param $tapRow i32) (param $tapCol i32) (param $rowStep i32) (param $rows i32) (param $groups i32)
+    (param $outPitch i32) (param $bias f32)
     (local $oy i32) (local $g i32) (local $u i32) (local $v i32) (local $xr i32) (local $xu i32) (local $xv i32) (local $wq i32)
-    (local $acc0 v128) (local $acc1 v128) (local $wv v128)
+    (local $acc0 v128) (local $acc1 v128) (local $wv v128) (local $b v128) (local $po i32)
+    (local.set $b (f32x4.splat (local.get $bias)))
     (local.set $oy (i32.const 0))
     (block $done_y (loop $next_y
       (br_if $done_y (i32.ge_u (local.get $oy) (local.get $rows)))
       (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $oy) (local.get $rowStep))))
+      (local.set $po (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $outPitch))))
       (local.set $g (i32.const 0))
       (block $done_g (loop $next_g
         (br_if $done_g (i32.ge_u (local.get $g) (local.get $groups)))
-        (local.set $acc0 (v128.const i32x4 0 0 0 0))
-        (local.set $acc1 (v128.const i32x4 0 0 0 0))
+        (local.set $acc0 (local.get $b))
+        (local.set $acc1 (local.get $b))
         (local.set $wq (local.get $w))
         (local.set $xu (i32.add (local.get $xr) (i32.shl (local.get $g) (i32.const 5))))
         (local.set $u (local.get $KH))
@@ -45,26 +54,29 @@
           (local.set $xu (i32.add (local.get $xu) (local.get $tapRow)))
           (local.set $u (i32.sub (local.get $u) (i32.const 1)))
           (br $next_u)))
-        (v128.store (local.get $out) (local.get $acc0))
-        (v128.store offset=16 (local.get $out) (local.get $acc1))
-        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (v128.store (local.get $po) (local.get $acc0))
+        (v128.store offset=16 (local.get $po) (local.get $acc1))
+        (local.set $po (i32.add (local.get $po) (i32.const 32)))
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (br $next_g)))
       (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
       (br $next_y))))
   (func (export "s2") (param $x i32) (param $w i32) (param $out i32) (param $KH i32) (param $KW i32)
     (param $tapRow i32) (param $tapCol i32) (param $rowStep i32) (param $rows i32) (param $groups i32)
+    (param $outPitch i32) (param $bias f32)
     (local $oy i32) (local $g i32) (local $u i32) (local $v i32) (local $xr i32) (local $xu i32) (local $xv i32) (local $wq i32)
-    (local $acc0 v128) (local $acc1 v128) (local $wv v128)
+    (local $acc0 v128) (local $acc1 v128) (local $wv v128) (local $b v128) (local $po i32)
+    (local.set $b (f32x4.splat (local.get $bias)))
     (local.set $oy (i32.const 0))
     (block $done_y (loop $next_y
       (br_if $done_y (i32.ge_u (local.get $oy) (local.get $rows)))
       (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $oy) (local.get $rowStep))))
+      (local.set $po (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $outPitch))))
       (local.set $g (i32.const 0))
       (block $done_g (loop $next_g
         (br_if $done_g (i32.ge_u (local.get $g) (local.get $groups)))
-        (local.set $acc0 (v128.const i32x4 0 0 0 0))
-        (local.set $acc1 (v128.const i32x4 0 0 0 0))
+        (local.set $acc0 (local.get $b))
+        (local.set $acc1 (local.get $b))
         (local.set $wq (local.get $w))
         ;; 8 outputs at stride 2 read 16 input columns
         (local.set $xu (i32.add (local.get $xr) (i32.shl (local.get $g) (i32.const 6))))
@@ -88,10 +100,160 @@
           (local.set $xu (i32.add (local.get $xu) (local.get $tapRow)))
           (local.set $u (i32.sub (local.get $u) (i32.const 1)))
           (br $next_u)))
-        (v128.store (local.get $out) (local.get $acc0))
-        (v128.store offset=16 (local.get $out) (local.get $acc1))
-        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (v128.store (local.get $po) (local.get $acc0))
+        (v128.store offset=16 (local.get $po) (local.get $acc1))
+        (local.set $po (i32.add (local.get $po) (i32.const 32)))
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (br $next_g)))
       (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
-      (br $next_y)))))
+      (br $next_y))))
+  ;; 3×3, horizontal stride 1 and dilation 1 (tapCol 4; KH, KW, tapCol unused): the 9 weight splats stay in
+  ;; registers for the whole plane; each of the 8 outputs' taps is an unaligned load at +0, +4, +8 bytes.
+  (func (export "k3s1") (param $x i32) (param $w i32) (param $out i32) (param $KH i32) (param $KW i32)
+    (param $tapRow i32) (param $tapCol i32) (param $rowStep i32) (param $rows i32) (param $groups i32)
+    (param $outPitch i32) (param $bias f32)
+    (local $oy i32) (local $g i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $po i32)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
+    (local $w5 v128) (local $w6 v128) (local $w7 v128) (local $w8 v128)
+    (local $b v128) (local $acc0 v128) (local $acc1 v128)
+    (local.set $w0 (v128.load32_splat offset=0 (local.get $w)))
+    (local.set $w1 (v128.load32_splat offset=4 (local.get $w)))
+    (local.set $w2 (v128.load32_splat offset=8 (local.get $w)))
+    (local.set $w3 (v128.load32_splat offset=12 (local.get $w)))
+    (local.set $w4 (v128.load32_splat offset=16 (local.get $w)))
+    (local.set $w5 (v128.load32_splat offset=20 (local.get $w)))
+    (local.set $w6 (v128.load32_splat offset=24 (local.get $w)))
+    (local.set $w7 (v128.load32_splat offset=28 (local.get $w)))
+    (local.set $w8 (v128.load32_splat offset=32 (local.get $w)))
+    (local.set $b (f32x4.splat (local.get $bias)))
+    (local.set $oy (i32.const 0))
+    (block $done_y (loop $next_y
+      (br_if $done_y (i32.ge_u (local.get $oy) (local.get $rows)))
+      (local.set $r0 (i32.add (local.get $x) (i32.mul (local.get $oy) (local.get $rowStep))))
+      (local.set $r1 (i32.add (local.get $r0) (local.get $tapRow)))
+      (local.set $r2 (i32.add (local.get $r1) (local.get $tapRow)))
+      (local.set $po (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $outPitch))))
+      (local.set $g (local.get $groups))
+      (block $done_g (loop $next_g
+        (br_if $done_g (i32.eqz (local.get $g)))
+          (local.set $acc0 (f32x4.add (f32x4.add (local.get $b)
+            (f32x4.add (f32x4.add (f32x4.mul (local.get $w0) (v128.load offset=0 (local.get $r0)))
+              (f32x4.mul (local.get $w1) (v128.load offset=4 (local.get $r0))))
+              (f32x4.mul (local.get $w2) (v128.load offset=8 (local.get $r0)))))
+            (f32x4.add
+            (f32x4.add (f32x4.add (f32x4.mul (local.get $w3) (v128.load offset=0 (local.get $r1)))
+              (f32x4.mul (local.get $w4) (v128.load offset=4 (local.get $r1))))
+              (f32x4.mul (local.get $w5) (v128.load offset=8 (local.get $r1))))
+            (f32x4.add (f32x4.add (f32x4.mul (local.get $w6) (v128.load offset=0 (local.get $r2)))
+              (f32x4.mul (local.get $w7) (v128.load offset=4 (local.get $r2))))
+              (f32x4.mul (local.get $w8) (v128.load offset=8 (local.get $r2)))))))
+          (local.set $acc1 (f32x4.add (f32x4.add (local.get $b)
+            (f32x4.add (f32x4.add (f32x4.mul (local.get $w0) (v128.load offset=16 (local.get $r0)))
+              (f32x4.mul (local.get $w1) (v128.load offset=20 (local.get $r0))))
+              (f32x4.mul (local.get $w2) (v128.load offset=24 (local.get $r0)))))
+            (f32x4.add
+            (f32x4.add (f32x4.add (f32x4.mul (local.get $w3) (v128.load offset=16 (local.get $r1)))
+              (f32x4.mul (local.get $w4) (v128.load offset=20 (local.get $r1))))
+              (f32x4.mul (local.get $w5) (v128.load offset=24 (local.get $r1))))
+            (f32x4.add (f32x4.add (f32x4.mul (local.get $w6) (v128.load offset=16 (local.get $r2)))
+              (f32x4.mul (local.get $w7) (v128.load offset=20 (local.get $r2))))
+              (f32x4.mul (local.get $w8) (v128.load offset=24 (local.get $r2)))))))
+        (v128.store (local.get $po) (local.get $acc0))
+        (v128.store offset=16 (local.get $po) (local.get $acc1))
+        (local.set $po (i32.add (local.get $po) (i32.const 32)))
+        (local.set $r0 (i32.add (local.get $r0) (i32.const 32)))
+        (local.set $r1 (i32.add (local.get $r1) (i32.const 32)))
+        (local.set $r2 (i32.add (local.get $r2) (i32.const 32)))
+        (local.set $g (i32.sub (local.get $g) (i32.const 1)))
+        (br $next_g)))
+      (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+      (br $next_y))))
+  ;; 3×3, horizontal stride 2 and dilation 1: per kernel row and 4 outputs, inputs 0…7 are two loads, their
+  ;; even lanes tap 0 and odd lanes tap 1 (two shuffles); tap 2 is the even lanes of inputs 2…9.
+  (func (export "k3s2") (param $x i32) (param $w i32) (param $out i32) (param $KH i32) (param $KW i32)
+    (param $tapRow i32) (param $tapCol i32) (param $rowStep i32) (param $rows i32) (param $groups i32)
+    (param $outPitch i32) (param $bias f32)
+    (local $oy i32) (local $g i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $po i32)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
+    (local $w5 v128) (local $w6 v128) (local $w7 v128) (local $w8 v128)
+    (local $b v128) (local $acc0 v128) (local $acc1 v128)
+    (local $s v128) (local $lo v128) (local $hi v128)
+    (local.set $w0 (v128.load32_splat offset=0 (local.get $w)))
+    (local.set $w1 (v128.load32_splat offset=4 (local.get $w)))
+    (local.set $w2 (v128.load32_splat offset=8 (local.get $w)))
+    (local.set $w3 (v128.load32_splat offset=12 (local.get $w)))
+    (local.set $w4 (v128.load32_splat offset=16 (local.get $w)))
+    (local.set $w5 (v128.load32_splat offset=20 (local.get $w)))
+    (local.set $w6 (v128.load32_splat offset=24 (local.get $w)))
+    (local.set $w7 (v128.load32_splat offset=28 (local.get $w)))
+    (local.set $w8 (v128.load32_splat offset=32 (local.get $w)))
+    (local.set $b (f32x4.splat (local.get $bias)))
+    (local.set $oy (i32.const 0))
+    (block $done_y (loop $next_y
+      (br_if $done_y (i32.ge_u (local.get $oy) (local.get $rows)))
+      (local.set $r0 (i32.add (local.get $x) (i32.mul (local.get $oy) (local.get $rowStep))))
+      (local.set $r1 (i32.add (local.get $r0) (local.get $tapRow)))
+      (local.set $r2 (i32.add (local.get $r1) (local.get $tapRow)))
+      (local.set $po (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $outPitch))))
+      (local.set $g (local.get $groups))
+      (block $done_g (loop $next_g
+        (br_if $done_g (i32.eqz (local.get $g)))
+          (local.set $s (local.get $b))
+          (local.set $lo (v128.load offset=0 (local.get $r0)))
+          (local.set $hi (v128.load offset=16 (local.get $r0)))
+          (local.set $s (f32x4.add (local.get $s) (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $w0) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+            (f32x4.mul (local.get $w1) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi))))
+            (f32x4.mul (local.get $w2) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $r0)) (v128.load offset=24 (local.get $r0)))))))
+          (local.set $lo (v128.load offset=0 (local.get $r1)))
+          (local.set $hi (v128.load offset=16 (local.get $r1)))
+          (local.set $s (f32x4.add (local.get $s) (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $w3) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+            (f32x4.mul (local.get $w4) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi))))
+            (f32x4.mul (local.get $w5) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $r1)) (v128.load offset=24 (local.get $r1)))))))
+          (local.set $lo (v128.load offset=0 (local.get $r2)))
+          (local.set $hi (v128.load offset=16 (local.get $r2)))
+          (local.set $s (f32x4.add (local.get $s) (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $w6) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+            (f32x4.mul (local.get $w7) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi))))
+            (f32x4.mul (local.get $w8) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $r2)) (v128.load offset=24 (local.get $r2)))))))
+          (local.set $acc0 (local.get $s))
+          (local.set $s (local.get $b))
+          (local.set $lo (v128.load offset=32 (local.get $r0)))
+          (local.set $hi (v128.load offset=48 (local.get $r0)))
+          (local.set $s (f32x4.add (local.get $s) (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $w0) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+            (f32x4.mul (local.get $w1) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi))))
+            (f32x4.mul (local.get $w2) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=40 (local.get $r0)) (v128.load offset=56 (local.get $r0)))))))
+          (local.set $lo (v128.load offset=32 (local.get $r1)))
+          (local.set $hi (v128.load offset=48 (local.get $r1)))
+          (local.set $s (f32x4.add (local.get $s) (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $w3) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+            (f32x4.mul (local.get $w4) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi))))
+            (f32x4.mul (local.get $w5) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=40 (local.get $r1)) (v128.load offset=56 (local.get $r1)))))))
+          (local.set $lo (v128.load offset=32 (local.get $r2)))
+          (local.set $hi (v128.load offset=48 (local.get $r2)))
+          (local.set $s (f32x4.add (local.get $s) (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $w6) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+            (f32x4.mul (local.get $w7) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi))))
+            (f32x4.mul (local.get $w8) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=40 (local.get $r2)) (v128.load offset=56 (local.get $r2)))))))
+          (local.set $acc1 (local.get $s))
+        (v128.store (local.get $po) (local.get $acc0))
+        (v128.store offset=16 (local.get $po) (local.get $acc1))
+        (local.set $po (i32.add (local.get $po) (i32.const 32)))
+        (local.set $r0 (i32.add (local.get $r0) (i32.const 64)))
+        (local.set $r1 (i32.add (local.get $r1) (i32.const 64)))
+        (local.set $r2 (i32.add (local.get $r2) (i32.const 64)))
+        (local.set $g (i32.sub (local.get $g) (i32.const 1)))
+        (br $next_g)))
+      (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+      (br $next_y))))
+  (func (export "place") (param $src i32) (param $rowBytes i32) (param $rows i32) (param $dst i32) (param $pitch i32)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $rows)))
+      (memory.copy (local.get $dst) (local.get $src) (local.get $rowBytes))
+      (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $pitch)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $next))))
+)

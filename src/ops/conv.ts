@@ -292,8 +292,9 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
   if (cinG === 1 && p.groups > 1) {
-    // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2; the scalar loop the rest
-    if (!depthwiseRows(x, weight, out, p, from, to)) depthwise(x, weight, out, p, from, to);
+    // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2 and adds the bias itself; the scalar loop the rest
+    if (depthwiseRows(x, weight, out, p, from, to, bias)) return;
+    depthwise(x, weight, out, p, from, to);
   } else {
     const K = cinG * gh.kernel * gw.kernel;
     const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;

@@ -1,8 +1,10 @@
 /**
  * The SIMD depthwise kernel (ops/depthwise.ts, wasm/depthwise.wat) against the definition,
  *   y[b, co, oy, ox] = Σ_u Σ_v w[co, 0, u, v] · x[b, co / m, oy·sy − pt + u·dh, ox·sx − pl + v·dw]
- * (zero outside the input), written out directly in the test; PyTorch goldens of depthwise convs
- * are in test/ops/goldens.test.ts. Widths are chosen to end mid-way through an 8-column step.
+ * (zero outside the input), plus b[co] when the case has a bias, written out directly in the test;
+ * PyTorch goldens of depthwise convs are in test/ops/goldens.test.ts. Widths are chosen to end
+ * mid-way through an 8-column step. 3×3 kernels with horizontal dilation 1 run the unrolled k3s1 /
+ * k3s2 kernels, everything else the tap-loop s1 / s2 ones: the cases cover both.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,16 +24,17 @@ interface Case {
   stride: [number, number];
   pad: [number, number, number, number];
   dilation: [number, number];
+  bias?: boolean;
 }
 
-function direct(x: Float32Array, wt: Float32Array, c: Case, oh: number, ow: number): Float32Array {
+function direct(x: Float32Array, wt: Float32Array, c: Case, oh: number, ow: number, bias?: Float32Array): Float32Array {
   const cout = c.c * c.mult;
   const y = new Float32Array(c.n * cout * oh * ow);
   for (let b = 0; b < c.n; b++)
     for (let co = 0; co < cout; co++)
       for (let oy = 0; oy < oh; oy++)
         for (let ox = 0; ox < ow; ox++) {
-          let acc = 0;
+          let acc = bias ? bias[co] : 0;
           for (let u = 0; u < c.k[0]; u++)
             for (let v = 0; v < c.k[1]; v++) {
               const iy = oy * c.stride[0] - c.pad[0] + u * c.dilation[0];
@@ -67,6 +70,12 @@ const CASES: [string, Case][] = [
   ['channel multiplier 2 (Cout = 2·Cin)', { ...base, mult: 2 }],
   ['W 1, 1×1 plane output', { ...base, h: 1, w: 1 }],
   ['W 40 s2: five 8-column steps', { ...base, w: 40, stride: [2, 2] }],
+  ['3×3 s1 with bias, W 21', { ...base, w: 21, bias: true }],
+  ['3×3 s2 with bias, channel multiplier 2, W 37, stride [1, 2]', { ...base, w: 37, stride: [1, 2], mult: 2, bias: true }],
+  ['3×3 s1 vertical dilation 2 (unrolled kernel, tapRow 2 rows)', { ...base, dilation: [2, 1], pad: [2, 1, 2, 1] }],
+  ['3×3 s1 horizontal dilation 2 (tap-loop kernel)', { ...base, dilation: [1, 2], pad: [1, 2, 1, 2], bias: true }],
+  ['5×5 s2 with bias, batch 2', { ...base, n: 2, k: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2], bias: true }],
+  ['3×3 s2 p0, H 3 (the plane has no padding rows)', { ...base, h: 3, stride: [2, 2], pad: [0, 0, 0, 0] }],
 ];
 
 describe('depthwise SIMD kernel = the direct sum (max abs error ≤ 1e-5)', () => {
@@ -80,11 +89,12 @@ describe('depthwise SIMD kernel = the direct sum (max abs error ≤ 1e-5)', () =
     const r = rng(7);
     const x = Float32Array.from({ length: c.n * c.c * c.h * c.w }, () => r() * 2 - 1);
     const wt = Float32Array.from({ length: c.c * c.mult * c.k[0] * c.k[1] }, () => r() * 2 - 1);
+    const bias = c.bias ? Float32Array.from({ length: c.c * c.mult }, () => r() * 2 - 1) : undefined;
     const p = plan(c);
     const [oh, ow] = [p.geo[0].out, p.geo[1].out];
-    const want = direct(x, wt, c, oh, ow);
+    const want = direct(x, wt, c, oh, ow, bias);
     const got = new Float32Array(want.length);
-    expect(depthwiseRows(x, wt, got, p, 0, oh)).toBe(true);
+    expect(depthwiseRows(x, wt, got, p, 0, oh, bias)).toBe(true);
     let err = 0;
     for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
     expect(err).toBeLessThanOrEqual(1e-5);
