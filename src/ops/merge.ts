@@ -21,6 +21,8 @@ import { mayFold } from './common.js';
 import { normalizeAxis } from './axes.js';
 import type { InferContext, OpDef, RunContext, Shape, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
+import { arithAll, broadcastRows, ROW_KERNELS } from '../tensor/broadcast-loops.js';
+import type { Arith } from '../tensor/broadcast-loops.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradOrZeros, sumToShape } from './vjp-kernels.js';
@@ -48,8 +50,10 @@ interface Arithmetic {
   addsIntoConvEpilogue?: boolean;
   /** Its gradient reads the operands' values (a product or quotient); a sum's does not (OpDef.vjpReads). */
   gradReadsValues?: boolean;
-  /** Folds constant inputs (shape arithmetic), and is the kernel (float) when integer is false. */
+  /** Folds constant inputs (shape arithmetic); the run kernel is `kernel`'s loop, the same float arithmetic. */
   fold: (a: number, b: number, integer: boolean) => number;
+  /** The float kernel: tensor/broadcast-loops.ts's flat loops for this operation. */
+  kernel: Arith;
   /** ∂L/∂input i from g = ∂L/∂y (shape of y), before the sum over broadcast dims. */
   grad: (g: Tensor, i: number, inputs: Tensor[], y: Tensor) => Tensor;
 }
@@ -84,22 +88,19 @@ function foldArithmetic<A>(ctx: InferContext<A>, out: Shape, fold: Arithmetic['f
 }
 
 /**
- * The residual add in a fused conv's output buffer (runtime/fuse.ts): two tensors of one shape,
- * a + b = b + a exactly in float32, so adding the other operand into `target` is `run` bit for
- * bit. Anything else (three operands, where the order rounds; broadcasting) is computed as `run`
- * does and copied in.
+ * The residual add in a fused conv's output buffer (runtime/fuse.ts): with two operands the
+ * add's loop writes straight into `target` (it has the output's shape; each element is read
+ * before it is written), the same a + b as `run` bit for bit. Three or more operands, where the
+ * order rounds, are computed as `run` does and copied in.
  */
 function sumInPlace(ctx: RunContext<Record<string, never>, null>, target: number): Tensor {
   const t = ctx.inputs[target];
-  const y = t.data;
-  if (ctx.inputs.length === 2 && ctx.inputs[1 - target].data.length === y.length) {
-    const o = ctx.inputs[1 - target].data;
-    for (let i = 0; i < y.length; i++) y[i] += o[i];
+  if (ctx.inputs.length === 2) {
+    // the add's one loop, written into the target's buffer (same shape as the output)
+    broadcastRows(ROW_KERNELS.add, ctx.inputs[0], ctx.inputs[1], ctx.outputs[0], t.data);
     return t;
   }
-  let acc = ctx.inputs[0];
-  for (let i = 1; i < ctx.inputs.length; i++) acc = binaryBroadcast(acc, ctx.inputs[i], ctx.outputs[0], (a, b) => a + b);
-  y.set(acc.data);
+  t.data.set(arithAll('add', ctx.inputs, ctx.outputs[0]).data);
   return t;
 }
 
@@ -128,12 +129,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
       };
     },
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
-    run(ctx) {
-      const f = (a: number, b: number) => d.fold(a, b, false);
-      let acc = ctx.inputs[0];
-      for (let i = 1; i < ctx.inputs.length; i++) acc = binaryBroadcast(acc, ctx.inputs[i], ctx.outputs[0], f);
-      return [acc];
-    },
+    run: (ctx) => [arithAll(d.kernel, ctx.inputs, ctx.outputs[0])],
     ...(d.addsIntoConvEpilogue ? { runInPlace: sumInPlace } : {}),
     vjp(ctx) {
       const out = ctx.outputs[0];
@@ -145,6 +141,7 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
 
 export const add = arithmetic({
   name: 'add',
+  kernel: 'add',
   summary: 'Element-wise sum of two or more tensors, with broadcasting (residual shortcuts)',
   pytorch: 'torch.add',
   variadic: true,
@@ -154,6 +151,7 @@ export const add = arithmetic({
 });
 export const mul = arithmetic({
   name: 'mul',
+  kernel: 'mul',
   gradReadsValues: true,
   summary: 'Element-wise product with broadcasting (squeeze-excitation scaling, gating)',
   pytorch: 'torch.mul',
@@ -163,6 +161,7 @@ export const mul = arithmetic({
 });
 export const sub = arithmetic({
   name: 'sub',
+  kernel: 'sub',
   summary: 'Element-wise a − b with broadcasting',
   pytorch: 'torch.sub',
   variadic: false,
@@ -171,6 +170,7 @@ export const sub = arithmetic({
 });
 export const div = arithmetic({
   name: 'div',
+  kernel: 'div',
   gradReadsValues: true,
   summary: 'Element-wise a / b with broadcasting (integer tensors truncate, as ONNX)',
   pytorch: 'torch.div',
