@@ -1,0 +1,123 @@
+/**
+ * When a worker splits a convolution across its team (runtime/team.ts), and how: the kernel hook a
+ * run's executor calls (RunOptions.split), and the task of one large conv2d (runtime/parallel.ts).
+ *
+ * Configuration (runtime/pool.ts hands it to every worker at start, as piscina's workerData):
+ * RUN_THREADS threads at most per run (0: as many as the pool has workers; 1: no split), and the
+ * pool's count of admitted tasks in a shared Int32Array. The rule that keeps partners from
+ * starving other requests: at every convolution the leader takes at most as many partners as the
+ * pool has idle workers (workers minus admitted tasks), so no more threads compute than WORKERS,
+ * except while a request that has just arrived overlaps the rest of one convolution. A worker's
+ * partner threads are spawned the first time it could use them, and kept.
+ *
+ * Bands: output rows when they divide evenly (no input row is read twice by two bands' im2col
+ * beyond the kernel's overlap); else, for one image and one group, output channels in multiples of
+ * 4 (the GEMM micro-kernel's height: ResNet's 7×7 maps); else uneven rows. Twice as many bands as
+ * threads when they still divide evenly, so a partner that starts late (a loaded machine) still
+ * takes a share: bands are claimed, not assigned.
+ */
+import { conv2d } from '../ops/conv.js';
+import type { ConvPlan } from '../ops/conv.js';
+import type { OpDef, RunContext } from '../ops/types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS } from './team-protocol.js';
+import { Team } from './team.js';
+
+/** Below this many MACs one thread is faster than waking a partner. */
+export const SPLIT_MACS = 8_000_000;
+
+export interface TeamSettings {
+  /** Threads per run, leader included (1: no split). */
+  runThreads: number;
+  /** The pool's workers. */
+  threads: number;
+  /** [0]: tasks admitted by the pool (running or waiting); absent: partners are always allowed. */
+  busy?: Int32Array;
+  /** Stall limit for a partner's band (ms); team.ts's default when absent. */
+  stallMs?: number;
+  /** The partner entry (tests). */
+  partnerEntry?: URL;
+}
+
+let settings: TeamSettings | null = null;
+let team: Team | null = null;
+
+/** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
+export function configureTeams(s: TeamSettings | null): Promise<void> {
+  settings = s && s.runThreads > 1 ? s : null;
+  return closeTeam();
+}
+
+export async function closeTeam(): Promise<void> {
+  const t = team;
+  team = null;
+  if (t) await t.close();
+}
+
+/** Partners a job may take now: RUN_THREADS − 1, and no more than the pool's idle workers. */
+function partnersAllowed(s: TeamSettings): number {
+  const wanted = Math.min(s.runThreads - 1, MAX_PARTNERS);
+  if (!s.busy) return wanted;
+  return Math.max(0, Math.min(wanted, s.threads - Atomics.load(s.busy, 0)));
+}
+
+const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
+
+/** The bands for `members` threads (see the header), or null when the conv cannot be cut. */
+export function bandsFor(p: ConvPlan, members: number): { mode: number; bounds: number[] } | null {
+  const rows = p.geo[0].out;
+  const counts = [2 * members, members].filter((b) => b <= MAX_BANDS);
+  for (const b of counts) if (rows % b === 0) return { mode: MODE_ROWS, bounds: even(rows, b) };
+  if (p.n === 1 && p.groups === 1) for (const b of counts) if (p.cout % (4 * b) === 0) return { mode: MODE_CHANNELS, bounds: even(p.cout, b) };
+  const b = Math.min(rows, members);
+  return b < 2 ? null : { mode: MODE_ROWS, bounds: even(rows, b) };
+}
+
+export function convMacs(p: ConvPlan): number {
+  return p.n * p.cout * p.geo[0].out * p.geo[1].out * (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
+}
+
+export interface TeamConv {
+  out: Float32Array;
+  /** Threads that took part (leader included). */
+  threads: number;
+}
+
+/**
+ * The convolution across this worker's team, or null when it would not gain: splitting off, too
+ * small, no idle pool worker, or no partner ready yet (the first conv of a worker's first split
+ * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
+ * throws PARTNER_FAILED.
+ */
+export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined): TeamConv | null {
+  const s = settings;
+  if (!s || convMacs(p) < SPLIT_MACS) return null;
+  const allowed = partnersAllowed(s);
+  if (allowed === 0) return null;
+  // a partner whose thread exited: the team is replaced rather than run short-handed from then on
+  if (team && (team.broken !== null || team.exited())) void closeTeam();
+  team ??= new Team({ partners: Math.min(s.runThreads - 1, MAX_PARTNERS), ...(s.stallMs !== undefined && { stallMs: s.stallMs }), ...(s.partnerEntry && { partnerEntry: s.partnerEntry }) });
+  const partners = Math.min(allowed, team.ready());
+  if (partners === 0) return null;
+  const layout = bandsFor(p, partners + 1);
+  if (!layout) return null;
+  try {
+    return { out: team.conv({ plan: p, x, weight, bias, ...layout, partners }), threads: partners + 1 };
+  } catch (e) {
+    if (team?.broken) void closeTeam();
+    throw e;
+  }
+}
+
+/** Marks the end of a run: the team's weight area keeps only what this run read (team.ts). */
+export function endRun(): void {
+  team?.endRun();
+}
+
+/** RunOptions.split: conv2d layers (cross-correlation, one input) across the team, else null. */
+export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>): Tensor[] | null {
+  if (op !== conv2d || ctx.attrs.mode === 'convolution' || ctx.inputs.length !== 1) return null;
+  const r = teamConv(ctx.plan as ConvPlan, ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data);
+  return r && [tensor(ctx.outputs[0], r.out)];
+}

@@ -1,0 +1,89 @@
+/**
+ * A partner thread of a team (runtime/team.ts): it waits on the control block's SEQ, claims bands
+ * of each job it is allowed into, computes them into the shared output and counts them in DONE,
+ * until the leader sets STOP. It never posts a message: everything it reads and writes is in the
+ * SharedArrayBuffers it was spawned with.
+ *
+ * If it dies holding a band (an exception, or its thread exits), it marks itself FAILED and wakes
+ * the leader, which fails the job with PARTNER_FAILED instead of waiting for the band.
+ */
+import {
+  ALLOWED,
+  B_LEN,
+  B_OFF,
+  BOUNDS,
+  DONE,
+  MODE,
+  NBANDS,
+  OUT_LEN,
+  OUT_OFF,
+  PARTNER_FAILED,
+  PARTNER_GONE,
+  PARTNER_READY,
+  SEQ,
+  STATE,
+  STOP,
+  W_LEN,
+  W_OFF,
+  X_LEN,
+  claim,
+  computeBand,
+  readPlan,
+} from './team-protocol.js';
+
+/** What a partner is spawned with (its workerData). */
+export interface PartnerData {
+  ctl: SharedArrayBuffer;
+  /** The job's input and output (growable: the leader grows it, every view sees the new length). */
+  staging: SharedArrayBuffer;
+  /** The weights, placed once per weight array (growable). */
+  weights: SharedArrayBuffer;
+  index: number;
+}
+
+export type BandKernel = typeof computeBand;
+
+export function partnerLoop(d: PartnerData, kernel: BandKernel = computeBand): void {
+  const ctl = new Int32Array(d.ctl);
+  const me = STATE + d.index;
+  let holding = false;
+  const leave = (state: number) => {
+    if (Atomics.load(ctl, me) !== PARTNER_FAILED) Atomics.store(ctl, me, state);
+    Atomics.notify(ctl, DONE);
+  };
+  process.on('exit', () => leave(holding ? PARTNER_FAILED : PARTNER_GONE));
+  // jobs posted before this thread started are not its business
+  let seen = Atomics.load(ctl, SEQ);
+  Atomics.store(ctl, me, PARTNER_READY);
+  try {
+    for (;;) {
+      Atomics.wait(ctl, SEQ, seen);
+      if (Atomics.load(ctl, STOP)) break;
+      seen = Atomics.load(ctl, SEQ);
+      if (d.index >= Atomics.load(ctl, ALLOWED)) continue;
+      const bands = ctl[NBANDS];
+      let i = claim(ctl, seen, bands);
+      if (i < 0) continue;
+      // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
+      const mode = ctl[MODE];
+      const plan = readPlan(ctl);
+      const x = new Float32Array(d.staging, 0, ctl[X_LEN]);
+      const w = new Float32Array(d.weights, ctl[W_OFF] * 4, ctl[W_LEN]);
+      const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.weights, ctl[B_OFF] * 4, ctl[B_LEN]);
+      const out = new Float32Array(d.staging, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
+      while (i >= 0) {
+        holding = true;
+        kernel(mode, plan, x, w, b, out, ctl[BOUNDS + i], ctl[BOUNDS + i + 1]);
+        holding = false;
+        Atomics.add(ctl, DONE, 1);
+        Atomics.notify(ctl, DONE);
+        i = claim(ctl, seen, bands);
+      }
+    }
+  } catch {
+    // the leader reports it (PARTNER_FAILED); this thread has nothing left to do
+    leave(PARTNER_FAILED);
+    return;
+  }
+  leave(PARTNER_GONE);
+}

@@ -1,0 +1,106 @@
+/**
+ * The control block a team shares (runtime/team.ts, team-partner.ts): one Int32Array over a
+ * SharedArrayBuffer, written by the leader, read by the partners, and the band kernel both run.
+ *
+ * A job is one convolution cut into bands (of output rows, or of output channels). The leader
+ * writes the descriptor, opens CLAIM at (seq, 0), bumps SEQ and notifies; then every member,
+ * leader included, claims bands with compareExchange on CLAIM until none is left, writes each band
+ * straight into the shared output, and adds 1 to DONE. The leader waits (Atomics.wait) until DONE
+ * counts every band. No message crosses threads per job: only the SharedArrayBuffers given to a
+ * partner once, when it is spawned.
+ *
+ * Why CLAIM carries the job's sequence number (its low 11 bits): a partner that woke late may read
+ * the next job's descriptor half-written; its claim then fails, because the leader closes CLAIM
+ * (index past every band) before it writes anything for the next job.
+ */
+import { convRows } from '../ops/conv.js';
+import type { ConvPlan } from '../ops/conv.js';
+import type { AxisGeometry } from '../ops/geometry.js';
+
+/** Indices into the control block. */
+export const SEQ = 0;
+export const CLAIM = 1;
+export const DONE = 2;
+/** Set to 1 to make every partner leave its loop and exit. */
+export const STOP = 3;
+/** Partners with an index below this take part in the current job (the others sit it out). */
+export const ALLOWED = 4;
+export const NBANDS = 5;
+export const MODE = 6;
+const PLAN = 8; // n, cin, cout, groups, then 8 per axis: 20 ints
+export const X_LEN = 28;
+export const W_OFF = 29;
+export const W_LEN = 30;
+export const B_OFF = 31;
+export const B_LEN = 32;
+export const OUT_OFF = 33;
+export const OUT_LEN = 34;
+export const BOUNDS = 40;
+export const MAX_BANDS = 32;
+/** One int per partner: PARTNER_STARTING, READY, FAILED or GONE. */
+export const STATE = 80;
+export const MAX_PARTNERS = 16;
+export const CONTROL_INTS = STATE + MAX_PARTNERS;
+
+export const PARTNER_STARTING = 0;
+export const PARTNER_READY = 1;
+/** Died (an exception, or the thread exited) while it held a band: the job cannot finish. */
+export const PARTNER_FAILED = 2;
+/** Left between jobs (STOP, or its thread exited idle): it holds nothing. */
+export const PARTNER_GONE = 3;
+
+/** Bands of output rows [from, to) of every channel. */
+export const MODE_ROWS = 0;
+/** Bands of output channels [from, to) (one image, one group: a contiguous block of the output). */
+export const MODE_CHANNELS = 1;
+
+const SEQ_BITS = 11;
+const IDX_MASK = 0xfffff;
+export const seqPart = (seq: number): number => seq & ((1 << SEQ_BITS) - 1);
+export const openClaim = (seq: number): number => seqPart(seq) << 20;
+export const closedClaim = (seq: number): number => (seqPart(seq) << 20) | IDX_MASK;
+
+/** The next unclaimed band of job `seq`, or −1 when none is left (or the job is no longer current). */
+export function claim(ctl: Int32Array, seq: number, bands: number): number {
+  const s = seqPart(seq);
+  for (;;) {
+    const v = Atomics.load(ctl, CLAIM);
+    if (v >>> 20 !== s) return -1;
+    const i = v & IDX_MASK;
+    if (i >= bands) return -1;
+    if (Atomics.compareExchange(ctl, CLAIM, v, v + 1) === v) return i;
+  }
+}
+
+const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
+
+export function writePlan(ctl: Int32Array, p: ConvPlan): void {
+  ctl.set([p.n, p.cin, p.cout, p.groups], PLAN);
+  p.geo.forEach((g, a) => AXIS.forEach((k, i) => (ctl[PLAN + 4 + a * AXIS.length + i] = g[k])));
+}
+
+export function readPlan(ctl: Int32Array): ConvPlan {
+  const axis = (a: number) => Object.fromEntries(AXIS.map((k, i) => [k, ctl[PLAN + 4 + a * AXIS.length + i]])) as unknown as AxisGeometry;
+  return { n: ctl[PLAN], cin: ctl[PLAN + 1], cout: ctl[PLAN + 2], groups: ctl[PLAN + 3], geo: [axis(0), axis(1)] };
+}
+
+/**
+ * One band of the convolution into `out` (the whole output): its region is zeroed first (the
+ * output is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
+ * convRows fills it. A channel band is the convolution by those kernels alone: the same dot
+ * products in the same order, so the same bits as the whole conv.
+ */
+export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number): void {
+  const OH = p.geo[0].out;
+  const OW = p.geo[1].out;
+  const plane = OH * OW;
+  if (mode === MODE_ROWS) {
+    for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
+    convRows(x, w, b, p, from, to, out);
+    return;
+  }
+  const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
+  const block = out.subarray(from * plane, to * plane);
+  block.fill(0);
+  convRows(x, w.subarray(from * K, to * K), b?.subarray(from, to), { ...p, cout: to - from }, 0, OH, block);
+}

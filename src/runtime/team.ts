@@ -1,0 +1,248 @@
+/**
+ * A persistent team: the thread that runs a task (the leader) and partner threads it spawns once
+ * and keeps (runtime/team-partner.ts). They share, in SharedArrayBuffers handed over once at spawn:
+ *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
+ *  - the staging area: the job's input (copied in by the leader) and its output;
+ *  - the weights: each weight array copied in the first time a job reads it and kept by identity
+ *    (a WeakMap), so a model whose weight arrays persist across runs is placed once. After a run
+ *    that did not read everything placed (another model), the next placement starts over: the
+ *    area holds one model's weights at a time and its size stays that model's (a growable
+ *    SharedArrayBuffer grows but never shrinks).
+ * A job is one convolution: the leader posts it with a store and a notify, every member claims
+ * bands and writes them into the shared output, and the leader waits on the DONE counter. A partner
+ * that dies holding a band, or does not finish it within the stall limit, fails the job with
+ * PARTNER_FAILED: the team is then broken, and its owner closes it (runtime/split.ts).
+ */
+import { Worker } from 'node:worker_threads';
+import { ConvlensError } from '../errors.js';
+import type { ConvPlan } from '../ops/conv.js';
+import { RUNNING_TS } from '../paths.js';
+import type { PartnerData } from './team-partner.js';
+import {
+  ALLOWED,
+  B_LEN,
+  B_OFF,
+  BOUNDS,
+  CLAIM,
+  CONTROL_INTS,
+  DONE,
+  MAX_BANDS,
+  MAX_PARTNERS,
+  MODE,
+  NBANDS,
+  OUT_LEN,
+  OUT_OFF,
+  PARTNER_FAILED,
+  PARTNER_GONE,
+  PARTNER_READY,
+  SEQ,
+  STATE,
+  STOP,
+  W_LEN,
+  W_OFF,
+  X_LEN,
+  claim,
+  closedClaim,
+  computeBand,
+  openClaim,
+  writePlan,
+} from './team-protocol.js';
+
+export interface TeamOptions {
+  partners: number;
+  /** Longest wait for a partner's band before the job fails: max(this, 20 × the leader's own band time). */
+  stallMs?: number;
+  /** The partner entry module (tests substitute one); default runtime/team-partner-main. */
+  partnerEntry?: URL;
+}
+
+/** One convolution to split: its bands are [bounds[i], bounds[i + 1]) of rows or channels. */
+export interface TeamJob {
+  plan: ConvPlan;
+  x: Float32Array;
+  weight: Float32Array;
+  bias: Float32Array | undefined;
+  mode: number;
+  bounds: number[];
+  /** Partners that may take part (index < partners). */
+  partners: number;
+}
+
+const DEFAULT_STALL_MS = 10_000;
+/** Address space reserved per growable area (committed only as it grows). */
+const MAX_AREA_BYTES = 2 ** 31;
+const GROW_STEP = 1 << 20;
+/** Areas hold float32 arrays at 16-byte boundaries (SIMD-friendly, and no view straddles another). */
+const align = (floats: number) => Math.ceil(floats / 4) * 4;
+
+/** ES2024's growable SharedArrayBuffer (Node ≥ 20), not yet in this project's TypeScript lib. */
+type GrowableBuffer = SharedArrayBuffer & { grow(bytes: number): void };
+const growable = (maxByteLength: number): GrowableBuffer => new (SharedArrayBuffer as unknown as new (length: number, o: { maxByteLength: number }) => GrowableBuffer)(0, { maxByteLength });
+
+function ensure(area: GrowableBuffer, bytes: number): void {
+  if (bytes > MAX_AREA_BYTES) throw new ConvlensError('TENSOR_TOO_LARGE', `a split convolution needs ${bytes} bytes of shared memory, over ${MAX_AREA_BYTES}`);
+  if (area.byteLength < bytes) area.grow(Math.min(MAX_AREA_BYTES, Math.ceil(bytes / GROW_STEP) * GROW_STEP));
+}
+
+const DEFAULT_ENTRY = new URL(RUNNING_TS ? './team-partner-main.ts' : './team-partner-main.js', import.meta.url);
+const DEV_BOOTSTRAP = new URL('./team-partner-dev.mjs', import.meta.url);
+
+export class Team {
+  readonly ctl: Int32Array;
+  private readonly staging = growable(MAX_AREA_BYTES);
+  private readonly weights = growable(MAX_AREA_BYTES);
+  private readonly workers: Worker[];
+  private readonly stallMs: number;
+  private placed = new WeakMap<Float32Array, number>();
+  private placedFloats = 0;
+  private readonly touched = new Set<Float32Array>();
+  private touchedFloats = 0;
+  /** Bands of the last job, and how many of them the leader computed itself (the rest: partners). */
+  lastJob = { bands: 0, leaderBands: 0 };
+  /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
+  broken: string | null = null;
+
+  constructor(opts: TeamOptions) {
+    if (!(opts.partners >= 1 && opts.partners <= MAX_PARTNERS)) throw new RangeError(`a team has 1 to ${MAX_PARTNERS} partners, not ${opts.partners}`);
+    this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+    this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
+    const entry = opts.partnerEntry ?? DEFAULT_ENTRY;
+    const ts = entry.pathname.endsWith('.ts');
+    this.workers = Array.from({ length: opts.partners }, (_, index) => {
+      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, staging: this.staging, weights: this.weights, index, ...(ts && { entry: entry.href }) };
+      const worker = new Worker(ts ? DEV_BOOTSTRAP : entry, { workerData: data });
+      // its death is read from the control block; an unhandled 'error' would take the leader down
+      worker.on('error', () => {});
+      worker.on('exit', () => {
+        if (Atomics.load(this.ctl, STATE + index) === PARTNER_READY) Atomics.store(this.ctl, STATE + index, PARTNER_GONE);
+      });
+      worker.unref();
+      return worker;
+    });
+  }
+
+  get partners(): number {
+    return this.workers.length;
+  }
+
+  /** Partners ready to take jobs, counted from index 0 (a job admits partners by index). */
+  ready(): number {
+    let n = 0;
+    while (n < this.workers.length && Atomics.load(this.ctl, STATE + n) === PARTNER_READY) n++;
+    return n;
+  }
+
+  /** Whether a partner's thread has exited (GONE or FAILED): the team cannot be whole again. */
+  exited(): boolean {
+    for (let i = 0; i < this.workers.length; i++) {
+      const state = Atomics.load(this.ctl, STATE + i);
+      if (state === PARTNER_GONE || state === PARTNER_FAILED) return true;
+    }
+    return false;
+  }
+
+  /** The weight array's offset in the shared weights, copying it in the first time. */
+  private place(w: Float32Array): number {
+    let off = this.placed.get(w);
+    if (off === undefined) {
+      off = this.placedFloats;
+      ensure(this.weights, (off + w.length) * 4);
+      new Float32Array(this.weights, off * 4, w.length).set(w);
+      this.placed.set(w, off);
+      this.placedFloats = off + align(w.length);
+    }
+    if (!this.touched.has(w)) {
+      this.touched.add(w);
+      this.touchedFloats += align(w.length);
+    }
+    return off;
+  }
+
+  /** After a run: if it did not read every weight placed, the next run places its own from the start. */
+  endRun(): void {
+    if (this.touchedFloats < this.placedFloats) {
+      this.placed = new WeakMap();
+      this.placedFloats = 0;
+    }
+    this.touched.clear();
+    this.touchedFloats = 0;
+  }
+
+  /** Runs the job across the leader and job.partners partners; the output in a new array (the staging area is reused). */
+  conv(job: TeamJob): Float32Array {
+    if (this.broken) throw new ConvlensError('PARTNER_FAILED', this.broken);
+    const { plan: p, x, weight, bias, mode, bounds } = job;
+    const bands = bounds.length - 1;
+    if (bands < 1 || bands > MAX_BANDS) throw new RangeError(`1 to ${MAX_BANDS} bands, not ${bands}`);
+    const ctl = this.ctl;
+    const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
+    const outOff = align(x.length);
+    ensure(this.staging, (outOff + outLen) * 4);
+    new Float32Array(this.staging, 0, x.length).set(x);
+    const out = new Float32Array(this.staging, outOff * 4, outLen);
+    const wOff = this.place(weight);
+    const bOff = bias ? this.place(bias) : -1;
+    // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
+    ctl[NBANDS] = bands;
+    ctl[MODE] = mode;
+    writePlan(ctl, p);
+    ctl[X_LEN] = x.length;
+    ctl[W_OFF] = wOff;
+    ctl[W_LEN] = weight.length;
+    ctl[B_OFF] = bOff;
+    ctl[B_LEN] = bias?.length ?? 0;
+    ctl[OUT_OFF] = outOff;
+    ctl[OUT_LEN] = outLen;
+    ctl.set(bounds, BOUNDS);
+    const seq = Atomics.load(ctl, SEQ) + 1;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
+    Atomics.store(ctl, CLAIM, openClaim(seq));
+    Atomics.store(ctl, SEQ, seq);
+    Atomics.notify(ctl, SEQ);
+    // the leader's bands read its own copies of x and the weights (no need to go through shared memory)
+    let ownMs = 0;
+    this.lastJob = { bands, leaderBands: 0 };
+    for (let i = claim(ctl, seq, bands); i >= 0; i = claim(ctl, seq, bands)) {
+      this.lastJob.leaderBands++;
+      const t = performance.now();
+      computeBand(mode, p, x, weight, bias, out, bounds[i], bounds[i + 1]);
+      ownMs = Math.max(ownMs, performance.now() - t);
+      Atomics.add(ctl, DONE, 1);
+    }
+    // every band is claimed: close the job before anything of the next is written
+    Atomics.store(ctl, CLAIM, closedClaim(seq));
+    this.waitDone(bands, job.partners, ownMs);
+    return out.slice();
+  }
+
+  /** Waits for the partners' bands: a partner marked FAILED, or one slower than the stall limit, fails the job. */
+  private waitDone(bands: number, partners: number, ownMs: number): void {
+    const limit = Math.max(this.stallMs, 20 * ownMs);
+    const started = performance.now();
+    for (;;) {
+      const done = Atomics.load(this.ctl, DONE);
+      if (done >= bands) return;
+      for (let i = 0; i < partners; i++) {
+        if (Atomics.load(this.ctl, STATE + i) === PARTNER_FAILED) {
+          this.broken = `a partner thread of this worker died while it computed a band of a split convolution (${done} of ${bands} bands done); retry`;
+          throw new ConvlensError('PARTNER_FAILED', this.broken);
+        }
+      }
+      const waited = performance.now() - started;
+      if (waited > limit) {
+        this.broken = `a partner thread of this worker did not finish its band of a split convolution within ${Math.round(limit)} ms (${done} of ${bands} bands done); retry`;
+        throw new ConvlensError('PARTNER_FAILED', this.broken);
+      }
+      Atomics.wait(this.ctl, DONE, done, Math.min(50, limit - waited + 1));
+    }
+  }
+
+  /** Stops the partners (they leave their loop) and ends their threads. */
+  async close(): Promise<void> {
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.add(this.ctl, SEQ, 1);
+    Atomics.notify(this.ctl, SEQ);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

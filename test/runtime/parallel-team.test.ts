@@ -1,0 +1,167 @@
+/**
+ * Issue 12: the persistent team (runtime/team.ts): a leader (this test's thread) and a partner
+ * thread sharing the control block, the staging area and the weights in SharedArrayBuffers.
+ * Every split gives the bits of the one-thread kernel (convForward), whatever the bands; a
+ * partner that dies holding a band, or stalls, fails the job with PARTNER_FAILED in bounded time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convForward } from '../../src/ops/conv.js';
+import type { ConvPlan } from '../../src/ops/conv.js';
+import { bandsFor } from '../../src/runtime/split.js';
+import { Team } from '../../src/runtime/team.js';
+import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
+import { rng } from '../../src/tensor/random.js';
+import { ConvlensError } from '../../src/errors.js';
+
+const random = (n: number, seed: number) => {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+};
+
+/** A conv plan: n images of cin channels at h×w, cout kernels k×k, stride s, padding (k − 1)/2, groups g. */
+function plan(n: number, cin: number, h: number, w: number, cout: number, k: number, s = 1, g = 1): ConvPlan {
+  const axis = (size: number) => {
+    const pad = (k - 1) >> 1;
+    return { in: size, kernel: k, stride: s, dilation: 1, effKernel: k, padBegin: pad, padEnd: pad, out: Math.floor((size + 2 * pad - k) / s) + 1 };
+  };
+  return { n, cin, cout, groups: g, geo: [axis(h), axis(w)] };
+}
+
+function conv(p: ConvPlan, seed: number, bias = true) {
+  const x = random(p.n * p.cin * p.geo[0].in * p.geo[1].in, seed);
+  const weight = random(p.cout * (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel, seed + 1);
+  const b = bias ? random(p.cout, seed + 2) : undefined;
+  return { x, weight, bias: b };
+}
+
+async function readyTeam(t: Team): Promise<Team> {
+  const until = Date.now() + 20_000;
+  while (t.ready() < t.partners) {
+    if (Date.now() > until) throw new Error('the partner did not start within 20 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return t;
+}
+
+async function rejection(fn: () => unknown): Promise<ConvlensError> {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConvlensError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConvlensError, the job succeeded');
+}
+
+describe('a team of the leader and one partner thread', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await readyTeam(new Team({ partners: 1 }));
+  }, 30_000);
+  afterAll(() => team.close());
+
+  const cases: [string, ConvPlan, boolean][] = [
+    ['3×3 16→32 at 24×24, bias: row bands (24 rows in 4)', plan(1, 16, 24, 24, 32, 3), true],
+    ['3×3 64→64 at 7×7 (ResNet layer4): channel bands (7 rows do not halve)', plan(1, 64, 7, 7, 64, 3), true],
+    ['1×1 32→128 at 7×7, no bias: channel bands', plan(1, 32, 7, 7, 128, 1), false],
+    ['3×3 stride 2 16→24 at 29×29 (15 rows, 24 channels not in 16s): uneven row bands', plan(1, 16, 29, 29, 24, 3, 2), true],
+    ['2 images, 3×3 8→8 at 14×14: row bands of both images', plan(2, 8, 14, 14, 8, 3), true],
+    ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
+  ];
+  for (const [name, p, bias] of cases) {
+    it(`${name}: the same bits as convForward`, () => {
+      const { x, weight, bias: b } = conv(p, 11, bias);
+      const layout = bandsFor(p, 2)!;
+      const out = team.conv({ plan: p, x, weight, bias: b, ...layout, partners: 1 });
+      expect(Array.from(out)).toEqual(Array.from(convForward(x, weight, b, p)));
+    });
+  }
+
+  it('bands: rows when they divide (2 threads, 56 rows: 4 bands of 14), channels at 7×7 (4 bands of 16 of 64), else uneven rows', () => {
+    expect(bandsFor(plan(1, 8, 56, 56, 8, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 14, 28, 42, 56] });
+    expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 16, 32, 48, 64] });
+    expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 8, 15] });
+    expect(bandsFor(plan(1, 8, 1, 1, 6, 1), 2)).toBeNull();
+  });
+
+  it('the partner takes bands: of 8 row bands of a 3×3 64→64 conv at 64×64, it computes some (within 20 jobs on a loaded machine)', () => {
+    const p = plan(1, 64, 64, 64, 64, 3);
+    const { x, weight, bias } = conv(p, 5);
+    const bounds = Array.from({ length: 9 }, (_, i) => i * 8);
+    const expected = Array.from(convForward(x, weight, bias, p));
+    let partnerBands = 0;
+    for (let j = 0; j < 20 && partnerBands === 0; j++) {
+      const out = team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 });
+      expect(Atomics.load(team.ctl, DONE)).toBe(8);
+      expect(team.lastJob.bands).toBe(8);
+      partnerBands = 8 - team.lastJob.leaderBands;
+      expect(Array.from(out)).toEqual(expected);
+    }
+    expect(partnerBands).toBeGreaterThan(0);
+  });
+
+  it('twenty jobs in a row (staging and weights reused, one weight array placed once): each the bits of convForward', () => {
+    const p = plan(1, 16, 20, 20, 16, 3);
+    const shared = conv(p, 3);
+    for (let j = 0; j < 20; j++) {
+      const x = random(16 * 20 * 20, 100 + j);
+      const out = team.conv({ plan: p, x, weight: shared.weight, bias: shared.bias, ...bandsFor(p, 2)!, partners: 1 });
+      expect(Array.from(out)).toEqual(Array.from(convForward(x, shared.weight, shared.bias, p)));
+    }
+  });
+
+  it('partners: 0 admits none: the leader computes every band alone, same bits', () => {
+    const p = plan(1, 8, 16, 16, 8, 3);
+    const { x, weight, bias } = conv(p, 9);
+    expect(Array.from(team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2)!, partners: 0 }))).toEqual(Array.from(convForward(x, weight, bias, p)));
+  });
+});
+
+describe('a partner that fails', () => {
+  const p = plan(1, 8, 64, 64, 8, 3);
+  const { x, weight, bias } = conv(p, 21);
+  // many bands: the partner, once awake, is sure to claim one while the leader still computes
+  const bounds = Array.from({ length: 33 }, (_, i) => i * 2);
+
+  it('dies holding a band (its thread exits): PARTNER_FAILED at once, not a hang; the team is broken', async () => {
+    const team = await readyTeam(new Team({ partners: 1, partnerEntry: new URL('./parallel-partners.ts?die', import.meta.url), stallMs: 60_000 }));
+    try {
+      const started = performance.now();
+      let e: ConvlensError | null = null;
+      // a loaded machine may wake the partner after the leader took every band: try until it holds one
+      for (let tries = 0; tries < 50 && !e; tries++) {
+        try {
+          team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 });
+        } catch (err) {
+          e = err as ConvlensError;
+        }
+      }
+      expect(e).toBeInstanceOf(ConvlensError);
+      expect(e!.code).toBe('PARTNER_FAILED');
+      expect(e!.message).toMatch(/died while it computed a band/);
+      expect(performance.now() - started).toBeLessThan(30_000);
+      expect((await rejection(() => team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 }))).code).toBe('PARTNER_FAILED');
+      expect(team.exited()).toBe(true);
+    } finally {
+      await team.close();
+    }
+  }, 60_000);
+
+  it('stalls holding a band: PARTNER_FAILED after the stall limit (200 ms here), not a hang', async () => {
+    const team = await readyTeam(new Team({ partners: 1, partnerEntry: new URL('./parallel-partners.ts?stall', import.meta.url), stallMs: 200 }));
+    try {
+      let e: ConvlensError | null = null;
+      for (let tries = 0; tries < 50 && !e; tries++) {
+        try {
+          team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 });
+        } catch (err) {
+          e = err as ConvlensError;
+        }
+      }
+      expect(e?.code).toBe('PARTNER_FAILED');
+      expect(e!.message).toMatch(/did not finish its band .* within \d+ ms/);
+    } finally {
+      await team.close();
+    }
+  }, 60_000);
+});
