@@ -61,6 +61,8 @@ export interface Inference {
 export interface InferOptions {
   /** MAX_FOLDED_ELEMENTS: most values folding may hold for the graph, its constants' included (default: the configuration's default). */
   maxFolded?: number;
+  /** Zero-size tensors of any rank ([0, W]) are allowed: a Loop body's padding (graph/onnx/loop-body.ts); else only 1-D ones. */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -151,7 +153,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     const foldable = (elements: number) => elements <= foldLeft;
     const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable });
     for (const out of inferred.outputs) {
-      if (out.some((d) => !(d > 0) && !(d === 0 && out.length === 1))) {
+      if (out.some((d) => !(d > 0) && !(d === 0 && (out.length === 1 || options.allowEmpty)))) {
         fail('NON_POSITIVE_SIZE', `output shape ${fmtShape(out)} has a non-positive dimension`);
       }
     }

@@ -121,6 +121,12 @@ export interface RunContext<A, P = unknown> {
   outputs: Shape[];
   training: boolean;
   seed: number;
+  /**
+   * Runs a sub-graph (an ONNX Loop's body, one iteration: ops/loop.ts) with this run's options;
+   * given by runtime/execute.ts so that ops need not import the runtime. `graph` and `inference`
+   * are a graph/graph.ts Graph and its analysis/infer.ts Inference (opaque here: no import circle).
+   */
+  runSubgraph?: (graph: unknown, inputs: Record<string, Tensor>, inference: unknown) => Record<string, Tensor>;
 }
 
 /**
