@@ -54,11 +54,15 @@ MODELS = {
     "lraspp_mobilenet_v3_large": (tvm.segmentation.lraspp_mobilenet_v3_large, 520, {"weights_backbone": None}),
     "convnext_tiny": (tvm.convnext_tiny, 224, {}),
     "vit_b_16": (tvm.vit_b_16, 224, {}),
+    "swin_t": (tvm.swin_t, 224, {}),
+    "swin_s": (tvm.swin_s, 224, {}),
+    "swin_b": (tvm.swin_b, 224, {}),
 }
 # nn.MultiheadAttention multiplies by its in_proj_weight and out_proj.weight without calling a module,
 # and its q·kᵀ, attn·v are bare matrix products: module hooks miss them, so these models' MACs are
 # counted on the ATen ops instead (export_catalog.count_macs: convolution, mm, addmm, bmm, baddbmm).
-MACS_FROM_ATEN = {"vit_b_16"}
+# Swin's shifted_window_attention likewise calls F.linear on its qkv/proj weights and Tensor.matmul.
+MACS_FROM_ATEN = {"vit_b_16", "swin_t", "swin_s", "swin_b"}
 
 RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.LayerNorm, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 

@@ -119,12 +119,13 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
     if (c % a.numHeads !== 0) ctx.fail('INVALID_ATTRIBUTE', `numHeads=${a.numHeads} does not divide embedDim ${c}`, 'numHeads');
     const win = pair(a.window);
     const asked = pair(a.shift);
-    if (asked[0] >= win[0] || asked[1] >= win[1]) {
-      ctx.fail('INVALID_ATTRIBUTE', `shift ${fmtShape(asked)} must be smaller than the window ${fmtShape(win)} on each axis (Swin shifts by half a window)`, 'shift');
-    }
     const ph = Math.ceil(h / win[0]) * win[0];
     const pw = Math.ceil(w / win[1]) * win[1];
     const shift: [number, number] = [win[0] >= ph ? 0 : asked[0], win[1] >= pw ? 0 : asked[1]];
+    // a shift of a window or more would make torchvision's mask regions empty or overlapping
+    if (shift[0] >= win[0] || shift[1] >= win[1]) {
+      ctx.fail('INVALID_ATTRIBUTE', `shift ${fmtShape(asked)} must be smaller than the window ${fmtShape(win)} along each axis the window does not cover (Swin shifts by half a window)`, 'shift');
+    }
     const t = win[0] * win[1];
     const tokens = n * ph * pw;
     const s = tokens / t;

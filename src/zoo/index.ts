@@ -10,6 +10,7 @@ import { mnasnet1_0 } from './mnasnet.js';
 import { yolov8n } from './yolo.js';
 import { convnext_tiny } from './convnext.js';
 import { vit_b_16 } from './vit.js';
+import { swin_b, swin_s, swin_t } from './swin.js';
 import { googlenet, inception_v3 } from './inception.js';
 import { deeplabv3_resnet50, fcn_resnet50, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
 import { shufflenet_v2_x1_0 } from './shufflenet.js';
@@ -56,6 +57,9 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'yolov8n', resolution: 640, build: yolov8n },
   { name: 'convnext_tiny', resolution: 224, torchvision: { params: 28_589_128, gmacs: 4.46 }, build: convnext_tiny },
   { name: 'vit_b_16', resolution: 224, torchvision: { params: 86_567_656, gmacs: 17.56 }, build: vit_b_16 },
+  { name: 'swin_t', resolution: 224, torchvision: { params: 28_288_354, gmacs: 4.49 }, build: swin_t },
+  { name: 'swin_s', resolution: 224, torchvision: { params: 49_606_258, gmacs: 8.74 }, build: swin_s },
+  { name: 'swin_b', resolution: 224, torchvision: { params: 87_768_224, gmacs: 15.43 }, build: swin_b },
   { name: 'r3d_18', resolution: 112, torchvision: { params: 33_371_472, gmacs: 40.7 }, build: (r) => r3d_18(r) },
   { name: 'mc3_18', resolution: 112, torchvision: { params: 11_695_440, gmacs: 43.34 }, build: (r) => mc3_18(r) },
   { name: 'r2plus1d_18', resolution: 112, torchvision: { params: 31_505_325, gmacs: 40.52 }, build: (r) => r2plus1d_18(r) },
