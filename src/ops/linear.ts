@@ -15,9 +15,8 @@ import { normalizeAxis, normalizeBoundary } from './axes.js';
 import { NCHW_RANK, SPATIAL_START, weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
-import { gemm } from './gemm-tiles.js';
+import { gemm, gemmTiled } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
-import { transpose2d } from '../tensor/nd.js';
 import { linearVjp, matmulVjp, reshapeVjp } from './vjp-plumbing.js';
 import { READS_SHAPES_ONLY } from './types.js';
 
@@ -74,17 +73,40 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     return x.length === NCHW_RANK ? globalRF(ctx.rf[0], x.slice(SPATIAL_START)) : ctx.rf[0];
   },
   run(ctx) {
-    const { rows, inFeatures } = ctx.plan;
+    const { rows, inFeatures: ci } = ctx.plan;
     const co = ctx.attrs.outFeatures;
     const w = ctx.weights.weight.data;
     const x = ctx.inputs[0].data;
-    // yᵀ [Co × rows] = W [Co × Ci] · xᵀ [Ci × rows]: the weight streams once, row-major
-    const xT = rows === 1 ? x : transpose2d(x, rows, inFeatures);
-    const yT = new Float32Array(co * rows);
-    gemm(co, rows, inFeatures, w, 0, inFeatures, xT, 0, rows, yT, 0, rows, false);
-    const y = rows === 1 ? yT : transpose2d(yT, co, rows);
     const bias = ctx.weights.bias?.data;
-    if (bias) for (let r = 0; r < rows; r++) for (let o = 0; o < co; o++) y[r * co + o] += bias[o];
+    const y = new Float32Array(rows * co);
+    if (rows < 8) {
+      // a few rows (a classifier head): y[r, o] = W[o, :]·x[r, :], both contiguous; bound by reading W once
+      for (let r = 0; r < rows; r++) {
+        const xr = r * ci;
+        for (let o = 0; o < co; o++) {
+          const wo = o * ci;
+          let s = 0;
+          for (let k = 0; k < ci; k++) s += w[wo + k] * x[xr + k];
+          y[r * co + o] = s;
+        }
+      }
+    } else {
+      // y [rows × Co] = x [rows × Ci] · Wᵀ: x is A as it lies (packed once per tile), Wᵀ's panels
+      // read W's rows directly, and y comes out row-major: no transpose of the activations
+      gemmTiled(rows, co, ci, x, 0, ci, (k0, col, width, panels, depth) => {
+        for (let j = 0; j < width; j++) {
+          const src = (col + j) * ci + k0;
+          const dst = (j >> 3) * depth * 8 + (j & 7);
+          for (let k = 0; k < depth; k++) panels[dst + k * 8] = w[src + k];
+        }
+      }, y, 0, co, false);
+    }
+    if (bias) {
+      for (let r = 0; r < rows; r++) {
+        const at = r * co;
+        for (let o = 0; o < co; o++) y[at + o] += bias[o];
+      }
+    }
     return [tensor(ctx.outputs[0], y)];
   },
   vjp: linearVjp,
