@@ -4,7 +4,7 @@
  * fields, outputs, structure and warnings.
  */
 import type { Graph, GraphLayer } from '../graph/graph.js';
-import { executedLayers, graphOutputs } from '../graph/walks.js';
+import { executedLayers, graphOutputs, topologicalOrder } from '../graph/walks.js';
 import { centre } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
@@ -47,14 +47,25 @@ export function rfReport(rf: TensorRF | null, inputSize: [number, number] | null
  * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
  * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
  */
-function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>): number {
+function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>, constantDerived: Set<string>): number {
   if (!layer.source || !op?.foldsConstantOperands) return 0;
+  const derived = layer.inputs.map((ref) => constantDerived.has(ref));
   let n = 0;
-  for (const ref of layer.inputs) {
+  for (const [i, ref] of layer.inputs.entries()) {
     const c = graph.constants.get(ref);
-    if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && firstUse(counted, ref)) n += numel(c.shape);
+    if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && (op.constantOperandIsWeight?.(i, derived) ?? true) && firstUse(counted, ref)) n += numel(c.shape);
   }
   return n;
+}
+
+/** Tensors computed from constants alone (no graph input upstream): the graph's constants and what layers make of them only. */
+function constantDerivedTensors(graph: Graph): Set<string> {
+  const derived = new Set<string>(graph.constants.keys());
+  for (const layer of topologicalOrder(graph)) {
+    const read = layer.inputs.filter((ref) => ref !== ''); // '' is ONNX's omitted optional input
+    if (read.length > 0 && read.every((ref) => derived.has(ref))) for (const out of layer.outputs) derived.add(out);
+  }
+  return derived;
 }
 
 function sharedWeightsWarning(sharing: { layer: string; constants: string[] }[]): ReportWarning {
@@ -93,6 +104,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
 
   // initializers already counted, and the layers that read one an earlier layer had counted
   const counted = new Set<string>();
+  const constantDerived = constantDerivedTensors(graph);
   const sharing: { layer: string; constants: string[] }[] = [];
   const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf }) => {
     // constant operands (imported initializers) are read like weights: counted there, once
@@ -129,7 +141,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     });
     if (shared.length) sharing.push({ layer: layer.name, constants: shared });
     const weightParams = own.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
-    const params = weightParams + constantOperandParams(graph, layer, op, counted);
+    const params = weightParams + constantOperandParams(graph, layer, op, counted, constantDerived);
     const buffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     const outputsElems = numel(inferred.outputs[0]);
     const weightElems = weightParams + buffers + constantElems;

@@ -14,6 +14,9 @@ import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../
 import { MAX_DIM } from '../ops/geometry.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../limits.js';
 
+/** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
+const ALWAYS_FOLDED = 64;
+
 /** What the analyzer knows about a tensor: shape, value, receptive field, and whether its spatial size follows the input's. */
 export interface TensorInfo {
   shape: Shape | null;
@@ -150,7 +153,9 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     }
     const inputShapes = ins.map((t) => t?.shape ?? []);
     const fail = failer(layer, inputShapes);
-    const foldable = (elements: number) => elements <= foldLeft;
+    // shape arithmetic (a shape, pads, axes: a few numbers) folds even when big constant-only tensors
+    // (Swin V2's shifted-window masks) have used the budget up: without it no later shape is known
+    const foldable = (elements: number) => elements <= foldLeft || elements <= ALWAYS_FOLDED;
     const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable });
     for (const out of inferred.outputs) {
       if (out.some((d) => !(d > 0) && !(d === 0 && (out.length === 1 || options.allowEmpty)))) {
@@ -163,7 +168,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     if (inferred.values) {
       inferred.values = inferred.values.map((v) => {
         if (!v || held.has(v.data)) return v;
-        if (v.data.length > MAX_FOLDED_TENSOR || v.data.length > foldLeft) return null;
+        if (v.data.length > MAX_FOLDED_TENSOR || (v.data.length > foldLeft && v.data.length > ALWAYS_FOLDED)) return null;
         held.add(v.data);
         foldLeft -= v.data.length;
         return v;

@@ -33,6 +33,8 @@ export interface Elementwise<A> {
    */
   grad: (a: A) => (x: number, y: number) => number;
   facts?: (a: A) => Record<string, unknown>;
+  /** A float initializer it reads is a learned parameter (OpDef.foldsConstantOperands: clip of Swin V2's logit_scale). */
+  foldsConstantOperands?: boolean;
 }
 
 export function mapTensor(x: Tensor, f: (v: number) => number): Tensor {
@@ -95,6 +97,7 @@ export function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
       return [tensor(x.shape, out)];
     },
     ...(d.facts ? { facts: d.facts } : {}),
+    ...(d.foldsConstantOperands ? { foldsConstantOperands: true } : {}),
   };
 }
 

@@ -198,6 +198,7 @@ export const clip = elementwise({
   summary: 'min(max(x, min), max); ReLU6 is clip(0, 6)',
   pytorch: 'torch.clamp',
   attrs: ClipAttrs,
+  foldsConstantOperands: true, // a learned tensor clamped (Swin V2's logit_scale) is read by Clip alone
   flopsPerElement: (a) => (a.min !== undefined ? 1 : 0) + (a.max !== undefined ? 1 : 0),
   fn: (a) => {
     const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];

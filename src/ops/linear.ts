@@ -162,6 +162,8 @@ export const matmul: OpDef<Record<string, never>, null> = {
   pytorch: 'torch.matmul',
   inputNames: ['a', 'b'],
   foldsConstantOperands: true,
+  // x·Wᵀ as torch writes a Linear: with a weight on the right, a constant on the left is the input (a buffer)
+  constantOperandIsWeight: (i, constantDerived) => i === 1 || !constantDerived[1],
   minInputs: 2,
   attrs: z.strictObject({}),
   infer(ctx) {

@@ -237,6 +237,7 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
   pytorch: 'torch.Tensor.index_put_',
   inputNames: ['data', 'indices', 'updates'],
   minInputs: 3,
+  foldsConstantOperands: true, // a learned tensor partly overwritten (Swin V2's qkv bias, key third zeroed) is read by ScatterND alone
   attrs: ScatterNDAttrs,
   infer(ctx) {
     const [x, idx, upd] = ctx.inputs;

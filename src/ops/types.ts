@@ -189,6 +189,12 @@ export interface OpDef<A = any, P = any> {
    */
   foldsConstantOperands?: boolean;
   /**
+   * With foldsConstantOperands: whether the float initializer at operand `index` is a learned weight,
+   * given which operands derive from constants alone (default: every one is). A MatMul whose right
+   * operand is a weight reads its left one as the layer's input, e.g. a buffer (Swin V2's coordinate table).
+   */
+  constantOperandIsWeight?(index: number, constantDerived: readonly boolean[]): boolean;
+  /**
    * Attributes a caller may leave out because the given weight tensors imply them (conv's
    * outChannels and kernelSize from the weight's shape); explicit attributes win.
    */

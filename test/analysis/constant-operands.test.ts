@@ -1,0 +1,146 @@
+/**
+ * Float initializers an imported node reads directly, in the forms torch 1.13 writes Swin V2's
+ * attention without constant folding (scripts/export_catalog.py): which are learned parameters
+ * (PyTorch's model.parameters()) and which are buffers the model computes from. And the folding
+ * budget: big constant-only tensors (Swin V2's shifted-window masks) spending it must not leave a
+ * later layer's shape arithmetic unknown.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { DEFAULTS, layer } from '../helpers.js';
+import { onnxModel } from '../graph/onnx-builder.js';
+
+const analyse = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
+
+describe('constant operands: parameters or buffers', () => {
+  it('Linear 2→4 applied to a constant table T [1,3,3,2] (cpb_mlp on relative_coords_table): MatMul(T, Transpose(W)) counts W (8), not T; MACs 9·2·4 = 72', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3, 3, 4] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'T', dims: [1, 3, 3, 2] },
+          { name: 'W', dims: [4, 2] },
+        ],
+        nodes: [
+          { op: 'Transpose', inputs: ['W'], outputs: ['Wt'], name: 'wt', attrs: { perm: { ints: [1, 0] } } },
+          { op: 'MatMul', inputs: ['T', 'Wt'], outputs: ['bias'], name: 'cpb' },
+          { op: 'Add', inputs: ['x', 'bias'], outputs: ['y'], name: 'add' },
+        ],
+      }),
+    );
+    expect(r.totals.params).toBe(8);
+    expect(layer(r, 'cpb').params).toBe(0);
+    expect(layer(r, 'cpb').macs).toBe(72);
+  });
+
+  it('two constant operands read directly: MatMul(T [3,2], W [2,4]) counts the right one (W, 8), the left is its input', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [3, 4] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'T', dims: [3, 2] },
+          { name: 'W', dims: [2, 4] },
+        ],
+        nodes: [
+          { op: 'MatMul', inputs: ['T', 'W'], outputs: ['t'], name: 'mm' },
+          { op: 'Add', inputs: ['x', 't'], outputs: ['y'], name: 'add' },
+        ],
+      }),
+    );
+    expect(layer(r, 'mm').params).toBe(8);
+    expect(r.totals.params).toBe(8);
+  });
+
+  it('a learned matrix Q [5,8] on the left of an activation x [1,1,8,6] (Q·x) is a parameter: 40; MACs 5·8·6 = 240', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 1, 8, 6] }],
+        outputs: ['y'],
+        initializers: [{ name: 'Q', dims: [5, 8] }],
+        nodes: [{ op: 'MatMul', inputs: ['Q', 'x'], outputs: ['y'], name: 'mm' }],
+      }),
+    );
+    expect(layer(r, 'mm').params).toBe(40);
+    expect(layer(r, 'mm').macs).toBe(240);
+  });
+
+  it('logit scale S [2,1,1] read only by Clip(S, max = ln 100) (cosine attention) is a parameter: 2; the scalar bound is not', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'a', shape: [1, 2, 4, 4] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'S', dims: [2, 1, 1] },
+          { name: 'max', dims: [], data: [Math.log(100)] },
+        ],
+        nodes: [
+          { op: 'Clip', inputs: ['S', '', 'max'], outputs: ['c'], name: 'clip' },
+          { op: 'Exp', inputs: ['c'], outputs: ['e'], name: 'exp' },
+          { op: 'Mul', inputs: ['a', 'e'], outputs: ['y'], name: 'mul' },
+        ],
+      }),
+    );
+    expect(layer(r, 'clip').params).toBe(2);
+    expect(r.totals.params).toBe(2);
+  });
+
+  it('qkv bias B [6] cloned with its middle third zeroed (Slice for the shape, ScatterND of zeros) is a parameter once: 6', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 1, 4, 6] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'B', dims: [6] },
+          { name: 'starts', dims: [1], data: [2], type: 'int64' },
+          { name: 'ends', dims: [1], data: [4], type: 'int64' },
+          { name: 'idx', dims: [2, 1], data: [2, 3], type: 'int64' },
+        ],
+        nodes: [
+          { op: 'Slice', inputs: ['B', 'starts', 'ends'], outputs: ['mid'], name: 'slice' },
+          { op: 'Shape', inputs: ['mid'], outputs: ['shape'], name: 'shape' },
+          { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['zeros'], name: 'zeros' },
+          { op: 'ScatterND', inputs: ['B', 'idx', 'zeros'], outputs: ['b'], name: 'scatter' },
+          { op: 'Add', inputs: ['x', 'b'], outputs: ['y'], name: 'add' },
+        ],
+      }),
+    );
+    expect(r.totals.params).toBe(6);
+  });
+});
+
+describe('folding budget', () => {
+  // a 96-element mask computed from x's shape alone (zeros like x), then x re-viewed by its own shape: [1, 2, 8, 6] → [2, 8, 6]
+  const bytes = onnxModel({
+    inputs: [{ name: 'x', shape: [1, 2, 8, 6] }],
+    outputs: ['y', 'm'],
+    initializers: [
+      { name: 'from1', dims: [1], data: [1], type: 'int64' },
+      { name: 'to4', dims: [1], data: [4], type: 'int64' },
+    ],
+    nodes: [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'], name: 'shape' },
+      { op: 'ConstantOfShape', inputs: ['s'], outputs: ['m'], name: 'mask' },
+      { op: 'Slice', inputs: ['s', 'from1', 'to4'], outputs: ['chw'], name: 'chw' },
+      { op: 'Reshape', inputs: ['x', 'chw'], outputs: ['y'], name: 'reshape' },
+    ],
+  });
+  const folded = (inf: ReturnType<typeof inferGraph>, name: string) => inf.analysed.find((a) => a.layer.name === name)?.folded;
+
+  it('with the budget spent (maxFolded 0), the 96-element mask runs as a layer, but the 4- and 3-element shape values still fold: y is [2, 8, 6]', () => {
+    const inf = inferGraph(importOnnx(bytes).graph, { maxFolded: 0 });
+    expect(inf.tensors.get('y')?.shape).toEqual([2, 8, 6]);
+    expect(folded(inf, 'mask')).toBe(false);
+    expect(folded(inf, 'shape')).toBe(true);
+    expect(folded(inf, 'chw')).toBe(true);
+  });
+
+  it('with budget left (maxFolded 10,000), the mask folds too', () => {
+    const inf = inferGraph(importOnnx(bytes).graph, { maxFolded: 10_000 });
+    expect(folded(inf, 'mask')).toBe(true);
+    expect(inf.tensors.get('y')?.shape).toEqual([2, 8, 6]);
+  });
+});
