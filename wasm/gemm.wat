@@ -75,4 +75,101 @@
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $next_p)))
         (local.set $ib (i32.add (local.get $ib) (i32.const 1)))
-        (br $next_i)))))
+        (br $next_i))))
+
+  ;; im2col(src, taps, K, pos, width, OW, rowStep, sx, dst): the implicit im2col of a convolution,
+  ;; written straight into B's 8-column panels (panel q of the block at dst + q·K·32, row k of it
+  ;; at + k·32) from a zero-padded input staged in this memory, so no tap needs a bounds test:
+  ;;   B[k][j] = src[base(pos + j) + taps[k]],  base(p) = floor(p / OW)·rowStep + (p mod OW)·sx·4
+  ;; (bytes: taps[k] = ((c·Hp + u·dh)·Wp + v·dw)·4 for tap k = (c·KH + u)·KW + v, rowStep =
+  ;; sy·Wp·4). A panel whose 8 columns lie in one output row reads each row k as 8 consecutive
+  ;; inputs (sx 1: two loads) or 8 inputs two apart (sx 2: four loads, two even-lane shuffles; the
+  ;; caller leaves 16 floats of slack after the staged input); other panels (crossing an output
+  ;; row, the last partial one, other strides) go column by column. Columns past `width` are left.
+  (func (export "im2col") (param $src i32) (param $taps i32) (param $K i32) (param $pos i32) (param $width i32)
+    (param $OW i32) (param $rowStep i32) (param $sx i32) (param $dst i32)
+    (local $j i32) (local $n i32) (local $oy i32) (local $ox i32) (local $base i32) (local $k i32)
+    (local $t i32) (local $d i32) (local $c i32) (local $panelBytes i32)
+    (local.set $panelBytes (i32.shl (local.get $K) (i32.const 5)))
+    (local.set $j (i32.const 0))
+    (block $done_j (loop $next_j
+      (br_if $done_j (i32.ge_u (local.get $j) (local.get $width)))
+      (local.set $n (i32.sub (local.get $width) (local.get $j)))
+      (if (i32.gt_u (local.get $n) (i32.const 8)) (then (local.set $n (i32.const 8))))
+      (local.set $oy (i32.div_u (local.get $pos) (local.get $OW)))
+      (local.set $ox (i32.sub (local.get $pos) (i32.mul (local.get $oy) (local.get $OW))))
+      (local.set $base (i32.add (local.get $src)
+        (i32.add (i32.mul (local.get $oy) (local.get $rowStep)) (i32.shl (i32.mul (local.get $ox) (local.get $sx)) (i32.const 2)))))
+      (local.set $d (local.get $dst))
+      (local.set $t (local.get $taps))
+      (local.set $k (local.get $K))
+      (if (i32.and (i32.eq (local.get $n) (i32.const 8)) (i32.le_u (i32.add (local.get $ox) (i32.const 8)) (local.get $OW)))
+        (then
+          (if (i32.eq (local.get $sx) (i32.const 1))
+            (then
+              (block $done_k (loop $next_k
+                (br_if $done_k (i32.eqz (local.get $k)))
+                (local.set $c (i32.add (local.get $base) (i32.load (local.get $t))))
+                (v128.store (local.get $d) (v128.load (local.get $c)))
+                (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $c)))
+                (local.set $d (i32.add (local.get $d) (i32.const 32)))
+                (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br $next_k))))
+            (else (if (i32.eq (local.get $sx) (i32.const 2))
+              (then
+                (block $done_k2 (loop $next_k2
+                  (br_if $done_k2 (i32.eqz (local.get $k)))
+                  (local.set $c (i32.add (local.get $base) (i32.load (local.get $t))))
+                  (v128.store (local.get $d)
+                    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $c)) (v128.load offset=16 (local.get $c))))
+                  (v128.store offset=16 (local.get $d)
+                    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=32 (local.get $c)) (v128.load offset=48 (local.get $c))))
+                  (local.set $d (i32.add (local.get $d) (i32.const 32)))
+                  (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                  (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                  (br $next_k2))))
+              (else (call $columns (local.get $src) (local.get $taps) (local.get $K) (local.get $pos) (i32.const 8)
+                (local.get $OW) (local.get $rowStep) (local.get $sx) (local.get $dst)))))))
+        (else (call $columns (local.get $src) (local.get $taps) (local.get $K) (local.get $pos) (local.get $n)
+          (local.get $OW) (local.get $rowStep) (local.get $sx) (local.get $dst))))
+      (local.set $pos (i32.add (local.get $pos) (i32.const 8)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $panelBytes)))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $next_j))))
+
+  ;; columns 0 to n - 1 of one panel (n ≤ 8), one at a time, each from its own output row and column
+  (func $columns (param $src i32) (param $taps i32) (param $K i32) (param $pos i32) (param $n i32)
+    (param $OW i32) (param $rowStep i32) (param $sx i32) (param $dst i32)
+    (local $oy i32) (local $base i32) (local $k i32) (local $t i32) (local $d i32)
+    (block $done_c (loop $next_c
+      (br_if $done_c (i32.eqz (local.get $n)))
+      (local.set $oy (i32.div_u (local.get $pos) (local.get $OW)))
+      (local.set $base (i32.add (local.get $src) (i32.add (i32.mul (local.get $oy) (local.get $rowStep))
+        (i32.shl (i32.mul (i32.sub (local.get $pos) (i32.mul (local.get $oy) (local.get $OW))) (local.get $sx)) (i32.const 2)))))
+      (local.set $d (local.get $dst))
+      (local.set $t (local.get $taps))
+      (local.set $k (local.get $K))
+      (block $done_k (loop $next_k
+        (br_if $done_k (i32.eqz (local.get $k)))
+        (f32.store (local.get $d) (f32.load (i32.add (local.get $base) (i32.load (local.get $t)))))
+        (local.set $d (i32.add (local.get $d) (i32.const 32)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $next_k)))
+      (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next_c))))
+
+  ;; place(src, rowBytes, rows, dst, pitch): `rows` contiguous rows of rowBytes copied into rows
+  ;; `pitch` bytes apart (the input, staged unpadded in one copy, into the zero-padded planes)
+  (func (export "place") (param $src i32) (param $rowBytes i32) (param $rows i32) (param $dst i32) (param $pitch i32)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $rows)))
+      (memory.copy (local.get $dst) (local.get $src) (local.get $rowBytes))
+      (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $pitch)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $next))))
+)

@@ -31,6 +31,7 @@ import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
+import { stageConv } from './conv-im2col.js';
 import { READS_SHAPES_ONLY } from './types.js';
 
 export const ConvAttrs = z.strictObject({
@@ -303,11 +304,16 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     const { mc, kc } = gemmTiles(coutG, K);
     const whole = mc === coutG && kc === K;
     for (let g = 0; g < p.groups; g++) {
-      const Ap = pointwise || !whole ? null : packA(coutG, K, weight, g * coutG * K, K);
+      const Ap = whole ? packA(coutG, K, weight, g * coutG * K, K) : null;
+      // the im2col in WebAssembly from the staged, padded input (ops/conv-im2col.ts) when it fits
+      const staged = Ap && stageConv(cinG, p.geo, Ap);
       for (let b = 0; b < p.n; b++) {
         const xOff = (b * p.cin + g * cinG) * xPlane;
         const outOff = (b * p.cout + g * coutG) * plane + first;
-        if (pointwise) gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
+        if (Ap && staged) {
+          staged.load(x, xOff);
+          gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false);
+        } else if (pointwise) gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
         else if (Ap) {
           const fill = convPanels(x, xOff, p.geo, first);
           gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, plane, false);

@@ -4,7 +4,9 @@
  * last reader, so peak memory follows the widest cut of the graph, not its sum. At inference the
  * deployed graph's fusion groups run fused (runtime/fuse.ts): batch norms folded into the conv
  * before them, the residual add and the activation in place on its output; the per-layer timing
- * hook then times a group as its host.
+ * hook then times a group as its host. Weights are read through a WeightStore: views into the
+ * file where aligned, else decoded (and folded) into pooled scratch freed after each step, so a
+ * run holds the file once, never a decoded or folded copy of the whole model.
  */
 import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
@@ -20,7 +22,8 @@ import type { WeightInit } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
-import { batchNormInPlace, cachedFold, planFusions } from './fuse.js';
+import { batchNormInPlace, foldGroup, planFusions } from './fuse.js';
+import { WeightStore } from './weight-store.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
@@ -47,6 +50,12 @@ export interface RunOptions {
    * must be op.run's, bit for bit.
    */
   split?: (op: OpDef, ctx: RunContext<any>) => Tensor[] | null;
+  /**
+   * The model's weight store (runtime/weight-store.ts): a kept one from the worker's model cache
+   * keeps folded weights across runs; absent, the run reads the file without copies and folds
+   * into scratch that goes back to a pool after each step.
+   */
+  store?: WeightStore;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
 }
@@ -87,14 +96,18 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
 
   const lastUse = new Map<string, number>();
   analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
-  const { live, read } = liveTensors(graph, inputs, infos);
+  const weightStore = opts.store ?? new WeightStore();
+  // a constant read as a layer input stays live across steps: its own array when it must be decoded
+  const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));
+  /** This step's results: the store's scratch they hold is not handed out again. */
+  let stepResults: Float32Array[] = [];
 
   const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   const givenKeys = Object.keys(opts.weights);
   const readLater = new Set(analysed.filter((a) => executed.has(a.layer.name) && !a.folded && a.op && a.inferred).flatMap((a) => a.layer.inputs));
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
-  const weightsOf = (a: AnalysedLayer) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed);
+  const weightsOf = (a: AnalysedLayer) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore);
   const context = (a: AnalysedLayer, ins: Tensor[], weights: Record<string, Tensor>) => ({
     attrs: a.layer.attrs,
     plan: a.inferred!.plan,
@@ -125,6 +138,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     a.layer.outputs.forEach((name, k) => {
       if (outs[k]) live.set(name, outs[k]);
     });
+    for (const t of outs) if (t) stepResults.push(t.data);
   };
   /** A fused member on the chain's buffer: a batch norm not folded into the weights, the add or the activation in place. */
   const runMember = (m: RunMember, foldedIntoWeights: boolean) => {
@@ -148,7 +162,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const runGroup = (group: RunGroup) => {
     // weights given with the request are folded afresh (a name prefix may over-match: that only skips the cache)
     const given = [group.host, ...group.members.map((m) => m.a)].some((a) => givenKeys.some((k) => k.startsWith(`${a.layer.name}.`)));
-    const { weights, folded } = cachedFold(graph, group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf);
+    const { weights, folded } = foldGroup(group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf, weightStore);
     store(group.host, runKernel(group.host, weights));
     group.members.forEach((m, k) => {
       if (k > 0 && !done.has(group.members[k - 1].a.layer.name)) return;
@@ -169,11 +183,18 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       if (!done.has(layer.name)) runMember(member.members.find((m) => m.a === a)!, false);
     } else if (group) runGroup(group);
     else store(a, runKernel(a, weightsOf(a)));
+    weightStore.endStep(stepResults);
+    stepResults = [];
     if (timed) opts.onLayer?.(layer, op.name, performance.now() - started);
     for (const r of layer.inputs) if (lastUse.get(r) === i && !wanted.has(r)) live.delete(r);
   });
 
-  const outputs = dict(outputNames.map((o) => [o, read(o)!] as const));
-  const captured = dict([...captureTensors].map(([name, t]) => [name, read(t)!] as const));
+  // a result that is a view into the file (a constant output, or a reshape of one) is copied: the
+  // worker moves results' buffers to the caller, and the file's buffer must stay where it is
+  const fileBuffers = new Set<ArrayBufferLike>();
+  for (const c of graph.constants.values()) if (c.raw) fileBuffers.add(c.raw.buffer);
+  const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) ? { shape: t.shape, data: t.data.slice() } : t);
+  const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
+  const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
   return { outputs, captured };
 }

@@ -21,8 +21,9 @@ import { fusionChains } from '../analysis/deployed.js';
 import type { FusionChain } from '../analysis/deployed.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import type { Graph } from '../graph/graph.js';
-import { foldBatchNorm } from '../ops/norm.js';
 import type { BatchNormAttrs } from '../ops/norm.js';
+import { foldInto } from './weight-store.js';
+import type { WeightStore } from './weight-store.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/tensor.js';
 
@@ -87,54 +88,45 @@ function bnParameters(bn: AnalysedLayer, weights: Record<string, Tensor>) {
 }
 
 /**
- * The host's weights with the leading batch norms folded in, and how many were folded. Only for
- * a host whose weight is output-channel-first; otherwise the weights unchanged and 0.
+ * The host's weights with the leading batch norms folded in, and how many were folded; only for a
+ * host whose weight is output-channel-first (otherwise the weights unchanged and 0). The folded
+ * weight and bias are written into the store's buffers (runtime/weight-store.ts: this step's
+ * scratch, or kept by a model-cache store when `key` says where every weight involved comes from:
+ * the file, or seeded initialisation with one seed; null, for weights given with the request,
+ * folds afresh). A kept fold is reused as it is: the next run of the model folds nothing.
  */
-export function foldLeadingBatchNorms(
-  group: RunGroup,
-  hostWeights: Record<string, Tensor>,
-  bnWeights: (bn: AnalysedLayer) => Record<string, Tensor>,
-): { weights: Record<string, Tensor>; folded: number } {
-  if (!group.host.op?.foldsBatchNormIntoWeights || !hostWeights.weight) return { weights: hostWeights, folded: 0 };
-  let weight = hostWeights.weight;
-  let bias: Tensor | undefined = hostWeights.bias;
-  let folded = 0;
-  for (const m of group.members) {
-    if (m.kind !== 'foldBatchNorm') break;
-    const f = foldBatchNorm(weight.data, bias?.data ?? null, bnParameters(m.a, bnWeights(m.a)));
-    weight = tensor(weight.shape, f.weight);
-    bias = tensor([f.bias.length], f.bias);
-    folded++;
-  }
-  return { weights: { ...hostWeights, weight, ...(bias ? { bias } : {}) }, folded };
-}
-
-interface FoldedEntry {
-  constants: Graph['constants'];
-  key: string;
-  weights: Record<string, Tensor>;
-  folded: number;
-}
-/** Folded weights by host layer, kept as long as the graph (a model kept loaded runs them without refolding). */
-const FOLDED = new WeakMap<AnalysedLayer['layer'], FoldedEntry>();
-
-/**
- * foldLeadingBatchNorms, kept with the graph when `key` says where every weight involved comes
- * from (the file, or seeded initialisation with this seed: the same values on every run); null
- * (weights given with the request) folds afresh.
- */
-export function cachedFold(
-  graph: Graph,
+export function foldGroup(
   group: RunGroup,
   key: string | null,
   weightsOf: (a: AnalysedLayer) => Record<string, Tensor>,
+  store: WeightStore,
 ): { weights: Record<string, Tensor>; folded: number } {
-  const layer = group.host.layer;
-  const hit = key === null ? undefined : FOLDED.get(layer);
-  if (hit && hit.key === key && hit.constants === graph.constants) return hit;
-  const result = foldLeadingBatchNorms(group, weightsOf(group.host), weightsOf);
-  if (key !== null && result.folded > 0) FOLDED.set(layer, { constants: graph.constants, key, ...result });
-  return result;
+  const host = group.host.layer.name;
+  // a kept fold is the host's whole weights record: nothing is decoded again
+  const kept = key === null ? undefined : store.foldedOf(host, key);
+  if (kept) return kept;
+  const hostWeights = weightsOf(group.host);
+  if (!group.host.op?.foldsBatchNormIntoWeights || !hostWeights.weight) return { weights: hostWeights, folded: 0 };
+  const shape = hostWeights.weight.shape;
+  // kept only when weight and bias are all it has (any other role may be this step's scratch)
+  const keep = key !== null && store.keep && Object.keys(hostWeights).every((r) => r === 'weight' || r === 'bias');
+  let weight = hostWeights.weight.data;
+  let bias: Float32Array | null = hostWeights.bias?.data ?? null;
+  let folded = 0;
+  for (const m of group.members) {
+    if (m.kind !== 'foldBatchNorm') break;
+    const bn = bnParameters(m.a, weightsOf(m.a));
+    // each fold reads the previous one's float32 result, as foldBatchNorm applied in turn does
+    const w = store.scratch(weight.length, keep);
+    const b = store.scratch(bn.gamma.length, keep);
+    foldInto(weight, bias, bn, w, b);
+    [weight, bias] = [w, b];
+    folded++;
+  }
+  if (folded === 0) return { weights: hostWeights, folded: 0 };
+  const weights = { ...hostWeights, weight: tensor(shape, weight), bias: tensor([bias!.length], bias!) };
+  if (keep) store.keepFolded(host, { key: key!, weights, folded });
+  return { weights, folded };
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { TensorInfo } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
 import { constantData } from '../graph/constant-data.js';
-import type { Graph } from '../graph/graph.js';
+import type { Graph, GraphConstant } from '../graph/graph.js';
 import { own } from '../records.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -18,7 +18,13 @@ export interface LiveTensors {
   read(name: string): Tensor | undefined;
 }
 
-export function liveTensors(graph: Graph, inputs: Record<string, Tensor>, infos: ReadonlyMap<string, TensorInfo>): LiveTensors {
+/** `values` reads a constant's data (default: a decoded copy; the executor's weight store gives views into the file). */
+export function liveTensors(
+  graph: Graph,
+  inputs: Record<string, Tensor>,
+  infos: ReadonlyMap<string, TensorInfo>,
+  values: (c: GraphConstant) => Float32Array | null = constantData,
+): LiveTensors {
   const live = new Map<string, Tensor>(graph.inputs.map((inp) => [inp.name, own(inputs, inp.name)!]));
   const read = (name: string): Tensor | undefined => {
     if (name === '') return undefined;
@@ -26,7 +32,7 @@ export function liveTensors(graph: Graph, inputs: Record<string, Tensor>, infos:
     if (t) return t;
     const c = graph.constants.get(name);
     if (c) {
-      const data = constantData(c);
+      const data = values(c);
       if (!data) throw new ConvlensError('INVALID_TENSOR', `constant '${name}' has no data in the file`, { path: '$.model' });
       const ct = tensor(c.shape, data);
       live.set(name, ct);

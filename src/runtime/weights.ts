@@ -13,6 +13,7 @@ import { numel, tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dict, own } from '../records.js';
+import type { WeightStore } from './weight-store.js';
 
 export type WeightInit = 'file' | 'seed';
 
@@ -46,6 +47,8 @@ export function layerWeights(
   given: Record<string, Tensor>,
   init: WeightInit,
   seed: number,
+  /** Reads the file's weights without copies where it can (runtime/weight-store.ts); else each is decoded afresh. */
+  store?: WeightStore,
 ): Record<string, Tensor> {
   const out = dict<Tensor>();
   for (const spec of specs) {
@@ -59,7 +62,7 @@ export function layerWeights(
     }
     const bound = own(layer.weights, spec.name);
     const c = bound ? constants.get(bound.constant) : undefined;
-    const data = c && init === 'file' ? constantData(c) : null;
+    const data = c && init === 'file' ? (store ? store.values(c) : constantData(c)) : null;
     if (c && data) {
       out[spec.name] = tensor(want, bound!.transpose ? transpose2d(data, c.shape[0], c.shape[1]) : data);
       continue;

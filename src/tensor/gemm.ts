@@ -20,6 +20,11 @@ const memory = instance.exports.memory as WebAssembly.Memory;
 const block = instance.exports.block as (a: number, b: number, out: number, K: number, mBlocks: number, panels: number) => void;
 let heap = new Float32Array(memory.buffer);
 
+/** wasm/gemm.wat's im2col (byte addresses): a convolution's panels from a padded input staged in this module's memory (ops/conv-im2col.ts). */
+export const im2col = instance.exports.im2col as (src: number, taps: number, K: number, pos: number, width: number, OW: number, rowStep: number, sx: number, dst: number) => void;
+/** wasm/gemm.wat's place (byte addresses): rows of rowBytes copied `pitch` bytes apart. */
+export const place = instance.exports.place as (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+
 /** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
 function reserve(bytes: number): void {
   const have = memory.buffer.byteLength;
@@ -27,6 +32,23 @@ function reserve(bytes: number): void {
     memory.grow(Math.ceil((bytes - have) / 65536));
     heap = new Float32Array(memory.buffer);
   }
+}
+
+/** The module's memory as floats, at least `floats` long (a fresh view after growth: do not keep it across calls that may grow). */
+export function wasmFloats(floats: number): Float32Array {
+  reserve(floats * 4);
+  return heap;
+}
+
+/** The module's memory as 32-bit integers (for index tables), at least `ints` long. */
+export function wasmInts(ints: number): Int32Array {
+  reserve(ints * 4);
+  return new Int32Array(memory.buffer);
+}
+
+/** Floats from 0 that gemmPacked with this packed A uses (A, one block of panels, its output): scratch may follow. */
+export function workingSet(Ap: PackedA): number {
+  return Ap.rows * Ap.K + Ap.K * BLOCK + Ap.rows * BLOCK;
 }
 
 /**

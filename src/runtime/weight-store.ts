@@ -1,0 +1,160 @@
+/**
+ * A model's weight values as the executor reads them, without a second copy of the file.
+ *
+ * - A float32 initializer whose bytes lie 4-byte aligned in the file is read as a view into the
+ *   file's buffer: no copy at all. Kernels never write to their weights (runInPlace writes only the
+ *   chain's activation buffer), so the view is safe to share.
+ * - Any other initializer (unaligned, as most of a PyTorch export's are: protobuf does not align
+ *   raw_data; float16, int8, typed fields) and a host's weights with its batch norms folded in are
+ *   produced per step into scratch buffers from a pool: a step's buffers go back to the pool when
+ *   the step has run (`endStep`), so a run holds the file, the widest layer's weights and its
+ *   activations, never a decoded or folded copy of the whole model.
+ * - A kept store (`keep: true`, the worker's model cache, runtime/model-cache.ts) keeps the folded
+ *   weights instead (the originals are not kept beside them), so a second run of the same model
+ *   decodes and folds nothing for its fused convs; `bytes` counts them.
+ *
+ * Folding computes exactly ops/norm.ts foldBatchNorm (k = γ/√(σ² + ε) in float64, w·k and
+ * (b − μ)·k + β rounded to float32), so fused outputs do not move by a bit.
+ */
+import { decodeToFloat32 } from '../tensor/dtype.js';
+import type { GraphConstant } from '../graph/graph.js';
+import { numel } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Free Float32Arrays by capacity. acquire(n) hands out the smallest free buffer holding n floats
+ * within 1.5× of n (a view of its first n), else a new one; release() returns it.
+ */
+export class BufferPool {
+  private free: Float32Array[] = [];
+  /** At most this many free buffers are kept (the oldest dropped first): a step needs a handful. */
+  constructor(private readonly maxFree = 8) {}
+
+  acquire(n: number): Float32Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const cap = this.free[i].length;
+      if (cap >= n && cap <= n * 1.5 + 64 && (best < 0 || cap < this.free[best].length)) best = i;
+    }
+    if (best < 0) return new Float32Array(n);
+    const [buf] = this.free.splice(best, 1);
+    return buf.length === n ? buf : buf.subarray(0, n);
+  }
+
+  release(a: Float32Array): void {
+    // the whole buffer (a view of its first n floats was handed out)
+    const whole = a.length * 4 === a.buffer.byteLength ? a : new Float32Array(a.buffer as ArrayBuffer);
+    this.free.push(whole);
+    if (this.free.length > this.maxFree) this.free.shift();
+  }
+
+  get freeBytes(): number {
+    return this.free.reduce((s, a) => s + a.byteLength, 0);
+  }
+}
+
+export interface FoldedWeights {
+  /** Where the weights came from (`file` or `seed:<n>`): a kept fold is reused only for the same. */
+  key: string;
+  /** The host's weights by role, weight and bias folded. */
+  weights: Record<string, Tensor>;
+  folded: number;
+}
+
+export class WeightStore {
+  private readonly pool = new BufferPool();
+  /** Buffers handed out for the current step (not kept). */
+  private lent: Float32Array[] = [];
+  private readonly foldedByHost = new Map<string, FoldedWeights>();
+  /** Bytes this store keeps beyond the file (decoded and folded copies; 0 unless kept). */
+  bytes = 0;
+
+  constructor(readonly keep = false) {}
+
+  /** A buffer for this step, from the pool and back at endStep; `lasting`: its own (a value that outlives the step). */
+  scratch(n: number, lasting = false): Float32Array {
+    if (lasting) return new Float32Array(n);
+    const a = this.pool.acquire(n);
+    this.lent.push(a);
+    return a;
+  }
+
+  /** The step has run: its scratch buffers go back to the pool, except any a result still holds. */
+  endStep(held: readonly Float32Array[] = []): void {
+    if (this.lent.length === 0) return;
+    const holding = new Set(held.map((t) => t.buffer));
+    for (const a of this.lent) if (!holding.has(a.buffer)) this.pool.release(a);
+    this.lent = [];
+  }
+
+  /**
+   * A constant's float32 values, null when the file carries none (stripped): a view into the file
+   * where it can be, else decoded into scratch for this step, or into its own array when
+   * `lasting` (a tensor the run keeps live across steps). Not kept even by a kept store: a model's
+   * unaligned weights are nearly all folded into a conv, and the fold is what is kept.
+   */
+  values(c: GraphConstant, lasting = false): Float32Array | null {
+    const n = numel(c.shape);
+    const raw = c.raw;
+    const plain = !(c.value && c.value.data.length === n) && !(c.typed && c.typed.length === n);
+    if (plain && raw && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4) {
+      return new Float32Array(raw.buffer, raw.byteOffset, n);
+    }
+    const own = lasting;
+    let out: Float32Array | null;
+    if (c.value && c.value.data.length === n) out = this.filled(n, c.value.data, own);
+    else if (c.typed && c.typed.length === n) out = this.filled(n, c.typed, own);
+    else if (!raw) out = n === 0 ? new Float32Array(0) : null;
+    else if (c.dataType === 'other' || raw.byteLength < n * (c.dataType === 'float32' ? 4 : 1)) out = null;
+    else if (c.dataType === 'float32') {
+      // unaligned float32: the bytes copied as they are (little-endian, as every supported host)
+      out = this.scratch(n, own);
+      new Uint8Array(out.buffer, out.byteOffset, n * 4).set(raw.subarray(0, n * 4));
+    } else {
+      // float16, bfloat16, float64, integers: widened or converted as constantData does
+      const d = decodeToFloat32(c.dataType, raw, n);
+      out = d === null ? null : this.filled(n, d, own);
+    }
+    return out;
+  }
+
+  private filled(n: number, from: ArrayLike<number>, lasting: boolean): Float32Array {
+    const out = this.scratch(n, lasting);
+    for (let i = 0; i < n; i++) out[i] = from[i];
+    return out;
+  }
+
+  /** A kept fold of this host's weights, when one was made from the same source. */
+  foldedOf(host: string, key: string): FoldedWeights | undefined {
+    const hit = this.foldedByHost.get(host);
+    return hit && hit.key === key ? hit : undefined;
+  }
+
+  /** Keeps a fold (kept stores only), its bytes counted. */
+  keepFolded(host: string, f: FoldedWeights): void {
+    if (!this.keep) return;
+    this.foldedByHost.set(host, f);
+    this.bytes += f.weights.weight.data.byteLength + (f.weights.bias?.data.byteLength ?? 0);
+  }
+}
+
+/**
+ * The BN fold of ops/norm.ts foldBatchNorm into `out` buffers: w' = w·k and b' = (b − μ)·k + β
+ * per output channel, k = γ/√(σ² + ε) in float64.
+ */
+export function foldInto(
+  weight: Float32Array,
+  bias: Float32Array | null,
+  bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; eps: number },
+  outWeight: Float32Array,
+  outBias: Float32Array,
+): void {
+  const cout = bn.gamma.length;
+  const per = weight.length / cout;
+  for (let c = 0; c < cout; c++) {
+    const k = bn.gamma[c] / Math.sqrt(bn.variance[c] + bn.eps);
+    const o = c * per;
+    for (let i = 0; i < per; i++) outWeight[o + i] = weight[o + i] * k;
+    outBias[c] = ((bias ? bias[c] : 0) - bn.mean[c]) * k + bn.beta[c];
+  }
+}

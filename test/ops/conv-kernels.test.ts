@@ -1,0 +1,109 @@
+/**
+ * The dense convolution kernels of ops/conv.ts (the GEMM over panels filled by the WebAssembly
+ * im2col of ops/conv-im2col.ts) against the definition, written out here in double precision:
+ *   y[b, co, oy, ox] = bias[co] + Σ_{ci ∈ group(co)} Σ_{u,v} w[co, ci, u, v] · x[b, ci, oy·sy − pt + u·dh, ox·sx − pl + v·dw]
+ * (zero outside the input). Output widths are chosen so panels of 8 positions lie inside one
+ * output row (the vector paths for strides 1 and 2), cross from one row to the next, and end
+ * part-way (the column-by-column path); PyTorch goldens of conv2d are in test/ops/goldens.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { convForward, convRows } from '../../src/ops/conv.js';
+import type { ConvPlan } from '../../src/ops/conv.js';
+import type { AxisGeometry } from '../../src/ops/geometry.js';
+import { rng } from '../../src/tensor/random.js';
+
+interface Case {
+  n: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  h: number;
+  w: number;
+  k: [number, number];
+  stride: [number, number];
+  /** top, left, bottom, right */
+  pad: [number, number, number, number];
+  dilation: [number, number];
+}
+
+function axis(inSize: number, k: number, s: number, d: number, pb: number, pe: number): AxisGeometry {
+  const out = Math.floor((inSize + pb + pe - d * (k - 1) - 1) / s) + 1;
+  return { in: inSize, kernel: k, stride: s, dilation: d, effKernel: d * (k - 1) + 1, padBegin: pb, padEnd: pe, out };
+}
+
+const plan = (c: Case): ConvPlan => ({
+  n: c.n,
+  cin: c.cin,
+  cout: c.cout,
+  groups: c.groups,
+  geo: [axis(c.h, c.k[0], c.stride[0], c.dilation[0], c.pad[0], c.pad[2]), axis(c.w, c.k[1], c.stride[1], c.dilation[1], c.pad[1], c.pad[3])],
+});
+
+function direct(x: Float32Array, w: Float32Array, bias: Float32Array, c: Case, oh: number, ow: number): Float64Array {
+  const [cinG, coutG] = [c.cin / c.groups, c.cout / c.groups];
+  const y = new Float64Array(c.n * c.cout * oh * ow);
+  for (let b = 0; b < c.n; b++)
+    for (let co = 0; co < c.cout; co++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = bias[co];
+          for (let ci = 0; ci < cinG; ci++)
+            for (let u = 0; u < c.k[0]; u++)
+              for (let v = 0; v < c.k[1]; v++) {
+                const iy = oy * c.stride[0] - c.pad[0] + u * c.dilation[0];
+                const ix = ox * c.stride[1] - c.pad[1] + v * c.dilation[1];
+                if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+                const xc = b * c.cin + Math.floor(co / coutG) * cinG + ci;
+                acc += w[((co * cinG + ci) * c.k[0] + u) * c.k[1] + v] * x[(xc * c.h + iy) * c.w + ix];
+              }
+          y[((b * c.cout + co) * oh + oy) * ow + ox] = acc;
+        }
+  return y;
+}
+
+const base: Case = { n: 1, cin: 5, cout: 6, groups: 1, h: 9, w: 20, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1] };
+const CASES: [string, Case][] = [
+  ['3×3 s1 p1, W 20 (panels inside a row, across rows, a partial last one)', base],
+  ['3×3 s2 p1, W 35 → 18 columns (the stride-2 shuffle path)', { ...base, w: 35, stride: [2, 2] }],
+  ['7×7 s2 p3, 3 → 8 channels, W 40 (the stem shape)', { ...base, cin: 3, cout: 8, w: 40, h: 12, k: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] }],
+  ['1×1 s1 p0, 16 → 5, W 19 (the plain GEMM of the input, unpadded)', { ...base, cin: 16, cout: 5, w: 19, k: [1, 1], pad: [0, 0, 0, 0] }],
+  ['1×1 s2 p0 (strided pointwise: a projection shortcut)', { ...base, w: 33, k: [1, 1], stride: [2, 2], pad: [0, 0, 0, 0] }],
+  ['3×3 s3, W 50 (other strides: column by column)', { ...base, w: 50, stride: [3, 3] }],
+  ['3×3 dilation 2 p2, asymmetric stride [1, 2]', { ...base, w: 34, dilation: [2, 2], pad: [2, 2, 2, 2], stride: [1, 2] }],
+  ['asymmetric pads [0, 2, 1, 0] (t, l, b, r), kernel 2×4', { ...base, k: [2, 4], pad: [0, 2, 1, 0] }],
+  ['groups 2 (per group staging), batch 2', { ...base, n: 2, cin: 6, cout: 4, groups: 2 }],
+  ['W 8, H 3, no vertical padding: one output row of exactly one panel', { ...base, h: 3, w: 8, pad: [0, 1, 0, 1] }],
+];
+
+describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the output scale)', () => {
+  it.each(CASES)('%s', (_, c) => {
+    const r = rng(11);
+    const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
+    const w = Float32Array.from({ length: (c.cout * c.cin * c.k[0] * c.k[1]) / c.groups }, () => r() * 2 - 1);
+    const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+    const p = plan(c);
+    const want = direct(x, w, bias, c, p.geo[0].out, p.geo[1].out);
+    const got = convForward(x, w, bias, p);
+    const scale = Math.max(1, ...want.map(Math.abs));
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    expect(err / scale).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a band of output rows [2, 5) (workers split by bands) writes those rows only, equal to the whole', () => {
+    const c: Case = { ...base, h: 11, w: 21, stride: [2, 1] };
+    const r = rng(5);
+    const x = Float32Array.from({ length: c.cin * c.h * c.w }, () => r() * 2 - 1);
+    const w = Float32Array.from({ length: c.cout * c.cin * 9 }, () => r() * 2 - 1);
+    const p = plan(c);
+    const [oh, ow] = [p.geo[0].out, p.geo[1].out];
+    const whole = convForward(x, w, undefined, p);
+    const band = new Float32Array(whole.length);
+    convRows(x, w, undefined, p, 2, 5, band);
+    for (let co = 0; co < c.cout; co++)
+      for (let i = 0; i < oh * ow; i++) {
+        const oy = Math.floor(i / ow);
+        expect(band[co * oh * ow + i]).toBe(oy >= 2 && oy < 5 ? whole[co * oh * ow + i] : 0);
+      }
+  });
+});
