@@ -10,6 +10,16 @@ not folded into the convs and the file holds the module's own parameters (as scr
 Weights are then stripped: floating-point initializers over 64 elements keep their dims and type but
 lose their data (integer initializers, e.g. index tables and shapes, keep theirs).
 
+Two additions to torch 1.13's exporter, neither of which changes what the model computes:
+  aten::zero   Swin V2's attention clones its qkv bias and zeroes the key third in place
+               (qkv_bias[length:2*length].zero_(), torchvision 0.14 shifted_window_attention); the
+               exporter turns the in-place op into aten::zero, for which torch 1.13 has no symbolic.
+               It is registered here as ONNX ConstantOfShape(Shape(x), 0) of x's dtype: the zeros
+               are then scattered into the clone (ScatterND) exactly as the in-place write does.
+  > 2 GB       a model whose weights pass protobuf's 2 GB limit (vit_h_14, 632 M parameters) is
+               exported to a file path, so torch writes the weights as external data; the file is
+               then read without them and stripped like the others (over LARGE parameters).
+
 Truth per model (test/fixtures/catalog/truth.json):
   params   sum of parameter sizes (buffers excluded), torchvision's num_params
   macs     multiply-accumulates of convolution, linear and matrix products, counted on the ATen ops a
@@ -37,6 +47,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,10 +66,24 @@ NO_FOLDING = ("swin_", "maxvit_")
 # Inception's training-only auxiliary classifiers are not in an eval-mode export: build without them
 # (torchvision's own published googlenet count is without them too); skip the slow truncnorm init.
 BUILDER_KW = {"googlenet": {"aux_logits": False, "init_weights": False}, "inception_v3": {"aux_logits": False, "init_weights": False}}
-# Not exported: over 250 M parameters (vit_l_16, vit_l_32, vit_h_14, regnet_y_128gf) take minutes
-# each on a shared 2-CPU machine, and over 500 M the weights pass protobuf's 2 GB limit (torch 1.13
-# writes such a model only with external data).
-TOO_LARGE = 250_000_000
+# Over this many parameters the weights approach protobuf's 2 GB limit: export to a file with
+# external data (torch 1.13 writes a model over 2 GB only that way), then strip (vit_h_14: 632 M).
+LARGE = 400_000_000
+
+
+def register_zero_symbolic():
+    """aten::zero (what the exporter makes of an in-place zero_) as ConstantOfShape(Shape(x)) of x's dtype."""
+    import torch
+    from torch.onnx import register_custom_op_symbolic
+
+    dtypes = {"Float": torch.float32, "Double": torch.float64, "Half": torch.float16, "Long": torch.int64, "Int": torch.int32}
+
+    def zero(g, x):
+        dtype = dtypes[x.type().scalarType() or "Float"]
+        return g.op("ConstantOfShape", g.op("Shape", x), value_t=torch.zeros(1, dtype=dtype))
+
+    for opset in OPSETS:
+        register_custom_op_symbolic("aten::zero", zero, opset)
 
 
 def builders():
@@ -122,16 +147,23 @@ class MainOutput(__import__("torch").nn.Module):
         return self.m(x)["out"]
 
 
-def strip(m):
+def strip(m, external_dir=None):
+    """Float initializers over 64 elements lose their data; read without external data (external_dir),
+    those are dropped from the file and the rest (integer tables, small floats) read back in."""
     import onnx
+    from onnx.external_data_helper import load_external_data_for_tensor, uses_external_data
     floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE, onnx.TensorProto.BFLOAT16}
     for t in m.graph.initializer:
         n = 1
         for d in t.dims:
             n *= d
         if n > 64 and t.data_type in floats:
-            for f in ("raw_data", "float_data", "double_data", "int32_data"):
+            for f in ("raw_data", "float_data", "double_data", "int32_data", "external_data", "data_location"):
                 t.ClearField(f)
+        elif uses_external_data(t):
+            load_external_data_for_tensor(t, str(external_dir))
+            t.ClearField("external_data")
+            t.ClearField("data_location")
     return m
 
 
@@ -144,6 +176,7 @@ def one(name):
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    register_zero_symbolic()
     task, qual = builders()[name]
     ctor = getattr(seg if task == "segmentation" else tvm, name)
     kw = dict(BUILDER_KW.get(name, {}))
@@ -155,10 +188,6 @@ def one(name):
     model.eval()
     params = sum(p.numel() for p in model.parameters())
     res = {"task": task, "builder": qual, "input": [1, 3, RESOLUTION, RESOLUTION], "params": params, "opsets": {}}
-    if params > TOO_LARGE:
-        res["skipped"] = f"{params:,} parameters: not exported (over {TOO_LARGE:,}: minutes per export here; over 500 M also protobuf's 2 GB limit)"
-        print(json.dumps(res))
-        return
     x = torch.randn(1, 3, RESOLUTION, RESOLUTION)
     macs, y = count_macs(model, x)
     res["macs"] = macs
@@ -168,13 +197,20 @@ def one(name):
         file = f"{name}.op{opset}.onnx"
         t0 = time.time()
         try:
-            buf = io.BytesIO()
             # autograd stays on: under no_grad nn.MultiheadAttention takes its fused fast path
             # (aten::_native_multi_head_attention), which torch 1.13 cannot export
-            torch.onnx.export(model, x, buf, opset_version=opset, input_names=["input"], output_names=["output"],
-                              do_constant_folding=not name.startswith(NO_FOLDING), training=torch.onnx.TrainingMode.PRESERVE)
-            m = strip(onnx.load_from_string(buf.getvalue()))
-            del buf
+            kw = dict(opset_version=opset, input_names=["input"], output_names=["output"],
+                      do_constant_folding=not name.startswith(NO_FOLDING), training=torch.onnx.TrainingMode.PRESERVE)
+            if params > LARGE:
+                # weights over 2 GB: torch writes them as external data next to a file path
+                with tempfile.TemporaryDirectory(dir=WORK) as d:
+                    torch.onnx.export(model, x, str(Path(d) / file), **kw)
+                    m = strip(onnx.load(str(Path(d) / file), load_external_data=False), Path(d))
+            else:
+                buf = io.BytesIO()
+                torch.onnx.export(model, x, buf, **kw)
+                m = strip(onnx.load_from_string(buf.getvalue()))
+                del buf
             onnx.save(m, str(WORK / file))
             res["opsets"][str(opset)] = {"file": file, "bytes": (WORK / file).stat().st_size, "seconds": round(time.time() - t0, 1)}
             if name.startswith(NO_FOLDING):

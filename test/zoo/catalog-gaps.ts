@@ -34,8 +34,11 @@ export const truth = JSON.parse(readFileSync(new URL('truth.json', FIXTURES), 'u
 
 export interface Measured {
   gaps: string[];
+  /** ONNX op types left unsupported (sorted): the analysis is complete when none. */
+  unsupported: string[];
   params: number;
   macs: number;
+  outputs: (number[] | null)[];
 }
 
 export function measure(bytes: Uint8Array, t: ModelTruth): Measured {
@@ -43,16 +46,18 @@ export function measure(bytes: Uint8Array, t: ModelTruth): Measured {
   try {
     report = analyzeGraph(importOnnx(bytes, { inputShapes: { '': t.input! } }).graph, DEFAULTS);
   } catch (e) {
-    if (e instanceof ConvlensError) return { gaps: [`import: ${e.code}`], params: 0, macs: 0 };
+    if (e instanceof ConvlensError) return { gaps: [`import: ${e.code}`], unsupported: [], params: 0, macs: 0, outputs: [] };
     throw e;
   }
-  const gaps = report.totals.unsupported.map((u) => u.opType).sort();
+  const unsupported = report.totals.unsupported.map((u) => u.opType).sort();
+  const outputs = report.outputs.map((o) => (o.shape ? [...o.shape] : null));
+  const gaps = [...unsupported];
   if (gaps.length === 0) {
     if (report.totals.params !== t.params) gaps.push('params');
     if (report.totals.macs !== t.macs) gaps.push('macs');
-    if (JSON.stringify(report.outputs.map((o) => o.shape)) !== JSON.stringify(t.outputs)) gaps.push('outputs');
+    if (JSON.stringify(outputs) !== JSON.stringify(t.outputs)) gaps.push('outputs');
   }
-  return { gaps, params: report.totals.params, macs: report.totals.macs };
+  return { gaps, unsupported, params: report.totals.params, macs: report.totals.macs, outputs };
 }
 
 /** The file in the committed fixtures, else in tmp/catalog/ when the script ran here; null if neither. */
