@@ -116,9 +116,10 @@ export function foldGroup(
   for (const m of group.members) {
     if (m.kind !== 'foldBatchNorm') break;
     const bn = bnParameters(m.a, weightsOf(m.a));
-    // each fold reads the previous one's float32 result, as foldBatchNorm applied in turn does
-    const w = store.scratch(weight.length, keep);
-    const b = store.scratch(bn.gamma.length, keep);
+    // each fold reads the previous one's float32 result, as foldBatchNorm applied in turn does;
+    // a weight decoded into this step's scratch is folded in place (element by element: the same values)
+    const w = store.isScratch(weight) ? weight : store.scratch(weight.length);
+    const b = store.scratch(bn.gamma.length);
     foldInto(weight, bias, bn, w, b);
     [weight, bias] = [w, b];
     folded++;

@@ -23,14 +23,16 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * Free Float32Arrays by capacity. acquire(n) hands out the smallest free buffer holding n floats
- * within 1.5× of n (a view of its first n), else a new one; release() returns it.
+ * within 1.5× of n (a view of its first n), else a new one; release() returns it. The free
+ * buffers total at most twice the largest one asked for (the smallest are dropped first), so the
+ * pool holds about one step's worth of the widest layer, not every size it has seen.
  */
 export class BufferPool {
   private free: Float32Array[] = [];
-  /** At most this many free buffers are kept (the oldest dropped first): a step needs a handful. */
-  constructor(private readonly maxFree = 8) {}
+  private largest = 0;
 
   acquire(n: number): Float32Array {
+    this.largest = Math.max(this.largest, n);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const cap = this.free[i].length;
@@ -45,7 +47,9 @@ export class BufferPool {
     // the whole buffer (a view of its first n floats was handed out)
     const whole = a.length * 4 === a.buffer.byteLength ? a : new Float32Array(a.buffer as ArrayBuffer);
     this.free.push(whole);
-    if (this.free.length > this.maxFree) this.free.shift();
+    this.free.sort((x, y) => y.length - x.length);
+    let total = 0;
+    this.free = this.free.filter((f) => (total += f.length) <= 2 * this.largest);
   }
 
   get freeBytes(): number {
@@ -77,6 +81,11 @@ export class WeightStore {
     const a = this.pool.acquire(n);
     this.lent.push(a);
     return a;
+  }
+
+  /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
+  isScratch(a: Float32Array): boolean {
+    return this.lent.includes(a);
   }
 
   /** The step has run: its scratch buffers go back to the pool, except any a result still holds. */
@@ -130,9 +139,11 @@ export class WeightStore {
     return hit && hit.key === key ? hit : undefined;
   }
 
-  /** Keeps a fold (kept stores only), its bytes counted. */
+  /** Keeps a fold (kept stores only), its bytes counted; its buffers leave this step's scratch. */
   keepFolded(host: string, f: FoldedWeights): void {
     if (!this.keep) return;
+    const mine = new Set(Object.values(f.weights).map((t) => t.data));
+    this.lent = this.lent.filter((a) => !mine.has(a));
     this.foldedByHost.set(host, f);
     this.bytes += f.weights.weight.data.byteLength + (f.weights.bias?.data.byteLength ?? 0);
   }
