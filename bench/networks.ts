@@ -50,11 +50,19 @@ function onnxFile(model: string): string | null {
   }
 }
 
+/** `--nets=resnet18,convnext_blocks`: only these (by export name); all by default. */
+function selected(): Net[] {
+  const arg = process.argv.find((a) => a.startsWith('--nets='));
+  if (!arg) return NETS;
+  const names = new Set(arg.slice('--nets='.length).split(','));
+  return NETS.filter((n) => names.has(n.model));
+}
+
 export async function networksBench(): Promise<void> {
   const ortNode = await loadPeer('onnxruntime-node');
   const ortWeb = await loadPeer('onnxruntime-web');
   if (ortWeb) ortWeb.env.wasm.numThreads = 1;
-  for (const net of NETS) {
+  for (const net of selected()) {
     say(`\n## ${net.label}, forward at 1×3×224×224, one thread each`);
     const file = onnxFile(net.model);
     if (!file) {

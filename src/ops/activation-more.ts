@@ -78,6 +78,29 @@ export const gelu = elementwise({
       : (x) => 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
 });
 
+/**
+ * GELU in place over rows of `cols` values, after adding a per-column bias (a linear layer's,
+ * runtime/fuse-patterns.ts): v = fround(y + bias[c]) exactly as the bias add's float32 output,
+ * then the gelu kernel's formula, so the fused pass equals add-then-gelu bit for bit.
+ */
+export function geluInPlace(y: Float32Array, approximate: 'none' | 'tanh', bias: Float32Array | null, cols: number): void {
+  const n = y.length;
+  for (let at = 0; at < n; at += cols) {
+    const end = Math.min(at + cols, n);
+    if (approximate === 'tanh') {
+      for (let i = at, c = 0; i < end; i++, c++) {
+        const v = bias ? Math.fround(y[i] + bias[c]) : y[i];
+        y[i] = 0.5 * v * (1 + Math.tanh(GELU_K * (v + GELU_C * v * v * v)));
+      }
+    } else {
+      for (let i = at, c = 0; i < end; i++, c++) {
+        const v = bias ? Math.fround(y[i] + bias[c]) : y[i];
+        y[i] = 0.5 * v * (1 + erf32(v * SQRT1_2));
+      }
+    }
+  }
+}
+
 export const tanh = elementwise({
   name: 'tanh',
   summary: 'tanh(x)',

@@ -1,0 +1,144 @@
+/**
+ * Inference-time fusion of decomposed modules (issue 12), beside fuse.ts's conv → BN → add →
+ * activation chains. An ONNX export writes a transformer-style MLP as separate nodes; run one by
+ * one, each node allocates and sweeps a whole tensor (a ConvNeXt block's 1×56×56×384 hidden
+ * tensor was written seven times). onnxruntime fuses the same groups (MatMul + bias Add, GELU).
+ * Here, when the executor reaches a group's first layer it runs the group as one step:
+ *
+ *   linear → Add(bias)              the linear's kernel, then the bias added in place (the same
+ *                                   float32 additions: bit for bit the unfused value);
+ *   linear → Add(bias) → GELU       the same, with the GELU of each biased value in that pass;
+ *   GELU (Div(√2) → Erf → Add(1) → Mul(x) → Mul(0.5), or the tanh form; analysis/patterns.ts)
+ *                                   ops/activation-more.ts's gelu kernel, one pass.
+ *
+ * The bias is a constant of the linear's output features ([Co], or [1, …, 1, Co]) and the add's
+ * output has the linear's shape. GELU as one kernel is not bit for bit the five float32 ops (they
+ * round after each step): within a few float32 ulps of them (test/runtime/fuse-patterns.test.ts).
+ * The report is untouched: every node keeps its own cost (the patterns are reported as such).
+ *
+ * Legal as fuse.ts's chains are: every tensor inside a group is read only inside it, is not a
+ * graph output and is not captured; a captured group output must be the unfused value, so a group
+ * whose output is captured is not fused either. Never in training, never on a layer a fuse.ts
+ * chain claims. The executor calls `run` in place of the group's layers and skips the others.
+ */
+import { findPatterns } from '../analysis/patterns.js';
+import { fusionChains } from '../analysis/deployed.js';
+import type { AnalysedLayer, Inference } from '../analysis/infer.js';
+import type { Graph } from '../graph/graph.js';
+import { executedLayers, graphOutputs } from '../graph/walks.js';
+import { linear } from '../ops/linear.js';
+import type { LinearAttrs } from '../ops/linear.js';
+import { add } from '../ops/merge.js';
+import { geluInPlace } from '../ops/activation-more.js';
+import type { RunContext } from '../ops/types.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** One fused group as the executor runs it. */
+export interface PatternRun {
+  /** The group's first layer in execution order: the executor runs the group when it reaches it. */
+  at: string;
+  /** Every layer of the group (the executor runs none of them on its own). */
+  layers: ReadonlySet<string>;
+  /** What the step is called in per-op timings (RunOptions.onLayer). */
+  opName: string;
+  /** The group's output tensor(s) from the run's tensors and a layer's weights by role. */
+  run(read: (tensor: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>): [string, Tensor][];
+}
+
+type Approximate = 'none' | 'tanh';
+type LinearPlan = { rows: number; inFeatures: number };
+
+/** Groups to run fused, by each member layer's name (the same object for every member); empty when `skip`. */
+export function planPatterns(graph: Graph, inference: Inference, skip: boolean, captured: ReadonlySet<string>): Map<string, PatternRun> {
+  const plan = new Map<string, PatternRun>();
+  if (skip) return plan;
+  const executed = executedLayers(graph);
+  const steps = inference.analysed.filter((a) => !a.folded && a.op && a.inferred && executed.has(a.layer.name));
+  const order = new Map(steps.map((a, i) => [a.layer.name, i]));
+  const byName = new Map(steps.map((a) => [a.layer.name, a]));
+  const readers = new Map<string, AnalysedLayer[]>();
+  for (const a of steps) for (const r of new Set(a.layer.inputs)) readers.set(r, [...(readers.get(r) ?? []), a]);
+  const mustWrite = new Set([...graphOutputs(graph), ...captured]);
+  const claimed = fusionChains(graph, inference, captured).claimed;
+  const free = (name: string) => byName.has(name) && !claimed.has(name) && !plan.has(name);
+  /** Read only by these layers (all of them inside the group), not an output, not captured. */
+  const internal = (t: string, inside: ReadonlySet<string>) => !mustWrite.has(t) && (readers.get(t) ?? []).every((r) => inside.has(r.layer.name));
+
+  // GELUs by their input tensor, each usable once
+  const gelus = new Map<string, { layers: string[]; output: string; approximate: Approximate }>();
+  for (const p of findPatterns(graph)) {
+    if (p.kind !== 'gelu' || !p.layers.every(free) || captured.has(p.output)) continue;
+    const inside = new Set(p.layers);
+    const inner = p.layers.flatMap((l) => byName.get(l)!.layer.outputs).filter((t) => t !== p.output);
+    if (!inner.every((t) => internal(t, inside))) continue;
+    gelus.set(p.input, { layers: p.layers, output: p.output, approximate: p.attributes.approximate === 'tanh' ? 'tanh' : 'none' });
+  }
+
+  const claim = (members: string[], run: PatternRun['run'], opName: string) => {
+    const sorted = [...members].sort((a, b) => order.get(a)! - order.get(b)!);
+    const group: PatternRun = { at: sorted[0], layers: new Set(sorted), opName, run };
+    for (const m of sorted) plan.set(m, group);
+  };
+
+  for (const a of steps) {
+    if (a.op !== linear || !free(a.layer.name) || a.layer.outputs.length !== 1) continue;
+    const y = a.layer.outputs[0];
+    const rs = readers.get(y) ?? [];
+    const addL = rs[0];
+    if (rs.length !== 1 || addL.op !== add || !free(addL.layer.name) || addL.layer.inputs.length !== 2 || mustWrite.has(y)) continue;
+    const biasName = addL.layer.inputs[0] === y ? addL.layer.inputs[1] : addL.layer.inputs[0];
+    const co = (a.layer.attrs as LinearAttrs).outFeatures;
+    const outShape = a.inferred!.outputs[0];
+    const biasShape = inference.tensors.get(biasName)?.shape;
+    const isConstant = graph.constants.has(biasName) || inference.tensors.get(biasName)?.value != null;
+    const sameShape = addL.inferred!.outputs[0].join() === outShape.join();
+    // a vector along the output features: [Co] or [1, …, 1, Co], no more dims than the output
+    const vector = biasShape != null && biasShape.length <= outShape.length && numel(biasShape) === co && biasShape[biasShape.length - 1] === co;
+    if (!isConstant || !sameShape || !vector || biasName === y) continue;
+    const sum = addL.layer.outputs[0];
+    const gelu = gelus.get(sum);
+    const withGelu = gelu && gelu.layers.every(free) && internal(sum, new Set(gelu.layers)) && !mustWrite.has(sum) ? gelu : null;
+    const output = withGelu ? withGelu.output : sum;
+    const outputShape = withGelu ? outShape : addL.inferred!.outputs[0];
+    claim(
+      [a.layer.name, addL.layer.name, ...(withGelu ? withGelu.layers : [])],
+      (read, weightsOf) => {
+        const yT = linear.run(linearContext(a, read(a.layer.inputs[0])!, weightsOf(a.layer.name)))[0];
+        const bias = read(biasName)!.data;
+        if (withGelu) geluInPlace(yT.data, withGelu.approximate, bias, co);
+        else addRows(yT.data, bias, co);
+        return [[output, tensor(outputShape, yT.data)]];
+      },
+      withGelu ? 'linear+bias+gelu' : 'linear+bias',
+    );
+    if (withGelu) gelus.delete(sum);
+  }
+
+  for (const [input, g] of gelus) {
+    if (!g.layers.every(free)) continue;
+    const shape = inference.tensors.get(g.output)?.shape;
+    if (!shape) continue;
+    claim(
+      g.layers,
+      (read) => {
+        const x = read(input)!;
+        const out = Float32Array.from(x.data);
+        geluInPlace(out, g.approximate, null, out.length || 1);
+        return [[g.output, tensor(shape, out)]];
+      },
+      'gelu',
+    );
+  }
+  return plan;
+}
+
+/** The linear layer's RunContext as the executor builds one (inference: no training, no seed use). */
+function linearContext(a: AnalysedLayer, x: Tensor, weights: Record<string, Tensor>): RunContext<LinearAttrs, LinearPlan> {
+  return { attrs: a.layer.attrs as LinearAttrs, plan: a.inferred!.plan as LinearPlan, inputs: [x], weights, outputs: a.inferred!.outputs, training: false, seed: 0 };
+}
+
+/** y[r·cols + c] += bias[c]: the bias add's float32 sums (b + y = y + b exactly). */
+function addRows(y: Float32Array, bias: Float32Array, cols: number): void {
+  for (let at = 0; at < y.length; at += cols) for (let c = 0; c < cols; c++) y[at + c] += bias[c];
+}
