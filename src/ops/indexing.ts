@@ -181,6 +181,18 @@ const indexMessage = (i: number, axis: number, dim: number, shape: readonly numb
   `index ${i} is ${Number.isInteger(i) ? 'out of range' : 'not an integer'} for axis ${axis} of size ${dim} in ${fmtShape(shape)} (valid: integers ${-dim}…${dim - 1})`;
 
 export const GatherAttrs = z.strictObject({ axis: z.number().int().default(0) });
+/** Known values gathered along an axis of any rank (a row of folded boxes, boxes[i]): outer × indices × inner, as the kernel does. */
+function gatherValues(data: readonly number[], indices: readonly number[], outer: number, dim: number, inner: number): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const i of indices) {
+      const start = (o * dim + (i < 0 ? i + dim : i)) * inner;
+      for (let k = 0; k < inner; k++) out.push(data[start + k]);
+    }
+  }
+  return out;
+}
+
 export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesRank: number }> = {
   name: 'gather',
   summary: 'Take entries along an axis by index',
@@ -202,7 +214,8 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
       if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', indexMessage(bad, axis, dim, x), 'inputs', { shapes: { data: x, indices: idx } });
     }
     let value: TensorValue | null = null;
-    if (v && iv && x.length === 1 && mayFold(ctx, iv.data.length)) value = { data: iv.data.map((i) => v.data[i < 0 ? i + dim : i]), integer: v.integer };
+    // integer data only: a float table gathered from is a learned embedding, which stays a layer (its params count)
+    if (v && iv && (x.length === 1 || v.integer) && mayFold(ctx, numel(out))) value = { data: gatherValues(v.data, iv.data, numel(x.slice(0, axis)), dim, numel(x.slice(axis + 1))), integer: v.integer };
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { axis, indicesRank: idx.length } };
   },
   receptiveField(ctx) {

@@ -16,6 +16,7 @@ import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-
 import { qlinearGlobalAvgPool, qlinearConcat } from './quant-extra.js';
 import { nonMaxSuppression, roiAlign } from './detection.js';
 import { ifSelect, loopContinue } from './control.js';
+import { loop } from './loop.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
@@ -84,6 +85,7 @@ export const OPS: readonly OpDef[] = [
   roiAlign,
   ifSelect,
   loopContinue,
+  loop,
   flatten,
   batchNorm2d,
   layerNorm,

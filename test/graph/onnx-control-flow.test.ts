@@ -116,3 +116,44 @@ describe('ONNX Loop', () => {
     expect(e.message).toMatch(/turned false after iteration 1, before its bound of 4/);
   });
 });
+
+/**
+ * torchvision's paste_masks_in_image exported by torch.onnx (scripts/export_detection.py): a Loop
+ * whose trip count is Shape(masks)[0] and whose body resizes each 30×30 padded mask to its box's
+ * size (data-dependent) and pads it into the 20×24 image. It cannot be unrolled (the Resize size
+ * is the box's values): the loop runs iteration by iteration.
+ */
+describe('ONNX Loop with a data-dependent body (torchvision paste_masks_in_image, 3 masks into 20×24)', () => {
+  const ddir = new URL('../fixtures/onnx/detection/', import.meta.url);
+  const golden = JSON.parse(readFileSync(new URL('paste_masks.json', ddir), 'utf8')) as Record<'inputs', Record<string, { shape: number[]; data: number[] }>> & { output: { shape: number[]; data: number[] } };
+  const graph = importOnnx(readFileSync(new URL('paste_masks.onnx', ddir))).graph;
+  const r = analyzeGraph(graph, DEFAULTS);
+  const loopLayer = graph.layers.find((l) => l.op === 'loop')!;
+
+  it('analyses completely: one loop layer at the trip count 3 (Shape(masks)[0]), outputs [3, 20, 24] then [3, 1, 20, 24], no parameters', () => {
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(graph.layers.filter((l) => l.op === 'Loop' || l.op === 'loop').map((l) => l.op)).toEqual(['loop']);
+    expect(layer(r, loopLayer.name).outputShape).toEqual([3, 20, 24]);
+    expect(r.outputs[0].shape).toEqual([3, 1, 20, 24]);
+    expect(r.totals.params).toBe(0);
+  });
+
+  it('costs the body per iteration with each box at the whole image: a bilinear Resize to 20×24 at 7 FLOPs per output, 3·20·24·7 = 10,080', () => {
+    expect(layer(r, loopLayer.name)).toMatchObject({ macs: 0 });
+    expect(layer(r, loopLayer.name).flops).toBe(10_080);
+    const w = r.warnings.find((x) => x.code === 'DATA_DEPENDENT_SHAPE' && x.layer === loopLayer.name)!;
+    expect(w).toMatchObject({ bound: 3 });
+    expect(w.message).toMatch(/bound of 3 iterations/);
+    expect(w.message).toMatch(/taken as the whole 20×24 image, \[0, 0, 23, 19\]/);
+  });
+
+  it("runs to PyTorch's pasted masks (eager torchvision), boxes inside, at the corner (zero-size padding) and past the border", () => {
+    const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
+    const y = runGraph(graph, ins, OPTS).outputs.pasted;
+    expect(y.shape).toEqual(golden.output.shape);
+    expect(maxDiff(y.data, golden.output.data)).toBeLessThan(1e-5);
+    // not all zeros: every mask lands
+    expect(y.data.filter((v) => v > 0).length).toBeGreaterThan(200);
+  });
+});

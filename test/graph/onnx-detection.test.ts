@@ -76,3 +76,27 @@ describe("torchvision's fasterrcnn_mobilenet_v3_large_320_fpn exported at opset 
     expect(r.layers.find((l) => l.name === '/roi_heads/box_head/fc6/Gemm')).toMatchObject({ inputShapes: [[150, 12_544]], macs: 150 * 12_544 * 1024 });
   });
 });
+
+describe("torchvision's maskrcnn_resnet50_fpn exported at opset 17 (scripts/export_detection.py, weights stripped, one 3×320×320 image)", () => {
+  const bytes = readFileSync(new URL('../fixtures/onnx/detection/maskrcnn_resnet50_fpn_stripped.onnx', import.meta.url));
+  const { graph } = importOnnx(bytes, { inputShapes: { image: [3, 320, 320] } });
+  const r = analyzeGraph(graph, DEFAULTS);
+  const paste = graph.layers.filter((l) => l.source?.opType === 'Loop');
+
+  it('analyses completely: the paste loop (_onnx_paste_masks_in_image_loop) is one loop layer, no unsupported operator', () => {
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(paste.map((l) => [l.name, l.op])).toEqual([['Loop_2463', 'loop']]);
+  });
+
+  it('outputs at the stated bounds: 100 detections (box_detections_per_img), masks pasted at the 320×320 image', () => {
+    expect(Object.fromEntries(r.outputs.map((o) => [o.name, o.shape]))).toEqual({ boxes: [100, 4], labels: [100], scores: [100], masks: [100, 1, 320, 320] });
+    const w = r.warnings.find((x) => x.code === 'DATA_DEPENDENT_SHAPE' && x.layer === 'Loop_2463')!;
+    expect(w).toMatchObject({ bound: 100 });
+    expect(w.message).toMatch(/bound of 100 iterations/);
+  });
+
+  it("costs the loop's body per iteration with the box at the whole image: a bilinear resize to 320×320 (7 FLOPs per output), 100·320·320·7 = 71,680,000 FLOPs; no parameters", () => {
+    expect(layer(r, 'Loop_2463')).toMatchObject({ macs: 0, flops: 100 * 320 * 320 * 7, params: 0 });
+  });
+});

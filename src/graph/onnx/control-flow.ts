@@ -22,6 +22,8 @@
  */
 import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto.js';
 import { toConstant } from './constants.js';
+import { dtypeOfOnnx } from '../../tensor/dtype.js';
+import type { DataType } from '../../tensor/dtype.js';
 
 /** Most iterations a Loop is unrolled to, and most nodes inlining may add in all. */
 export const MAX_UNROLL = 256;
@@ -33,6 +35,18 @@ export interface FlatNode {
   path: string;
   /** a node left as it is, and why (a Loop convlens cannot unroll) */
   unsupported?: string;
+  /** a Loop kept whole to run iteration by iteration (ops/loop.ts): its body, and what the body reads from the enclosing graphs */
+  loop?: LoopNode;
+}
+
+/** A Loop run at run time: the body, the names it reads from outside (its inputs after the carried values) and their element types. */
+export interface LoopNode {
+  body: GraphProto;
+  /** names as the body reads them; the node's inputs after [M, cond, v₁ … vₖ] are their names outside */
+  captured: string[];
+  capturedTypes: DataType[];
+  /** constants the body reads from outside (initializers, Constant nodes), under the body's names */
+  constants: TensorProto[];
 }
 
 export interface Flattened {
@@ -66,11 +80,15 @@ const node = (opType: string, input: string[], output: string[], name: string, d
  * `tripCounts`: values of computed trip counts that the analysis folded from shapes (a second
  * import pass, import.ts); such loops are unrolled to that count, and say so.
  */
-export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: ReadonlyMap<string, number> = new Map()): Flattened {
+export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: ReadonlyMap<string, number> = new Map(), runtime: ReadonlySet<string> = new Set()): Flattened {
   const out: Flattened = { nodes: [], initializers: [], computedTripCounts: [] };
   // the values of constants seen so far (initializers and Constant nodes), by their final name
   const tensors = new Map<string, TensorProto>();
   for (const t of g.initializer) tensors.set(t.name, t);
+  // element types by final name, as far as the loops' enclosing tensors need them (loop-body.ts folds integers)
+  const types = new Map<string, DataType>();
+  for (const v of g.input) types.set(v.name, dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1));
+  for (const t of g.initializer) types.set(t.name, dtypeOfOnnx(t.dataType));
   let added = 0;
 
   const scalar = (name: string): number | undefined => {
@@ -103,6 +121,7 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
       if (isDefault(n.domain) && n.opType === 'If') return expandIf(n, ins, name || `If_${i}`, path, local, fresh);
       if (isDefault(n.domain) && n.opType === 'Loop') return expandLoop(n, ins, name || `Loop_${i}`, path, local, fresh);
       const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
+      outs.forEach((o, k) => o && types.set(o, outputType(n, k, ins.map((r) => types.get(r)))));
       const flat = node(n.opType, ins, outs, name, n.domain, n.attribute);
       if (n.opType === 'Constant' && isDefault(n.domain)) {
         const t = n.attribute.find((a) => a.name === 'value')?.t;
@@ -141,6 +160,7 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
     const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
     if (!body) return keep('a Loop without a body');
+    if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, ins, outs, name, path, scope);
     const constant = ins[0] ? scalar(ins[0]) : undefined;
     const fromShapes = constant === undefined && ins[0] ? tripCounts.get(ins[0]) : undefined;
     const m = constant ?? fromShapes;
@@ -232,6 +252,30 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
     });
   }
 
+  /** The Loop kept whole (ops/loop.ts): its inputs, then the tensors its body reads from outside, constants handed over as they are. */
+  function runtimeLoop(body: GraphProto, ins: string[], outs: string[], name: string, path: string, scope: Map<string, string>): void {
+    const carried = ins.slice(2);
+    let cond = ins[1] ?? '';
+    if (!cond) {
+      const t = boolTensor(`${name}/cond`, true);
+      out.initializers.push(t);
+      cond = t.name;
+    }
+    const loop: LoopNode = { body, captured: [], capturedTypes: [], constants: [] };
+    const outer: string[] = [];
+    for (const free of freeNames(body)) {
+      const renamed = scope.get(free) ?? free;
+      const t = tensors.get(renamed);
+      if (t) loop.constants.push({ ...t, name: free } as TensorProto);
+      else {
+        loop.captured.push(free);
+        loop.capturedTypes.push(types.get(renamed) ?? 'float32');
+        outer.push(renamed);
+      }
+    }
+    out.nodes.push({ node: node('RuntimeLoop', [ins[0], cond, ...carried, ...outer], outs, name, 'convlens'), path, loop });
+  }
+
   try {
     walk(g, new Map(), '', '$.graph');
   } catch (e) {
@@ -240,4 +284,40 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
     return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [], computedTripCounts: [] };
   }
   return out;
+}
+
+/** Names a graph reads that neither it nor a subgraph in it defines (what a body reads from the enclosing graphs), in first-read order. */
+export function freeNames(g: GraphProto): string[] {
+  const defined = new Set<string>();
+  const read: string[] = [];
+  const visit = (h: GraphProto) => {
+    for (const v of h.input) defined.add(v.name);
+    for (const t of h.initializer) defined.add(t.name);
+    for (const n of h.node) for (const o of n.output) defined.add(o);
+    for (const n of h.node) {
+      for (const r of n.input) if (r) read.push(r);
+      for (const a of n.attribute) {
+        const sub = (a as AttributeProto & { g?: GraphProto }).g;
+        if (sub) visit(sub);
+      }
+    }
+    for (const o of h.output) read.push(o.name);
+  };
+  visit(g);
+  return [...new Set(read.filter((r) => !defined.has(r)))];
+}
+
+const INT64_OUT = new Set(['Shape', 'Size', 'NonZero', 'NonMaxSuppression', 'ArgMax', 'ArgMin']);
+const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+
+/** The element type of a node's output k, as ONNX's type inference gives it for the ops that change types; others keep their first input's. */
+function outputType(n: NodeProto, k: number, inputs: (DataType | undefined)[]): DataType {
+  const attr = (name: string) => n.attribute.find((a) => a.name === name);
+  if (n.opType === 'Cast') return dtypeOfOnnx(Number(attr('to')?.i ?? 1));
+  if (n.opType === 'Constant') return attr('value')?.t ? dtypeOfOnnx(attr('value')!.t!.dataType) : 'float32';
+  if (n.opType === 'ConstantOfShape') return attr('value')?.t ? dtypeOfOnnx(attr('value')!.t!.dataType) : 'float32';
+  if (INT64_OUT.has(n.opType) || (n.opType === 'TopK' && k === 1)) return 'int64';
+  if (BOOL_OUT.has(n.opType)) return 'bool';
+  if (n.opType === 'Where') return inputs[1] ?? 'float32';
+  return inputs[0] ?? 'float32';
 }

@@ -17,6 +17,10 @@ import type { Mapped } from './map-node.js';
 import { decodeModel, num } from './proto.js';
 import type { NodeProto } from './proto.js';
 import { flattenControlFlow } from './control-flow.js';
+import type { LoopNode } from './control-flow.js';
+import { loopBody } from './loop-body.js';
+import { LoopAttrs } from '../../ops/loop.js';
+import type { DataType } from '../../tensor/dtype.js';
 import { inferGraph } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
@@ -55,21 +59,33 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   }
   if (counts.size === 0) return first.result;
   const second = build(model, options, counts).result;
+  let unrolled: ConvlensError;
   try {
-    // the unrolled body must analyse (a Resize to a box's size does not): else the loops stay unsupported, saying why
+    // the unrolled body must analyse (a Resize to a box's size does not): else the loops run iteration by iteration
     inferGraph(second.graph, { maxFolded: options.maxFolded });
     return second;
   } catch (e) {
     if (!(e instanceof ConvlensError)) throw e;
-    for (const l of first.result.graph.layers) {
-      const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
-      if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${e.message}` };
-    }
-    return first.result;
+    unrolled = e;
   }
+  // kept whole (ops/loop.ts): analysed at the folded count, a bound, each iteration's body inferred; run iteration by iteration
+  let whole: ConvlensError;
+  try {
+    const third = build(model, options, new Map(), new Set(counts.keys())).result;
+    inferGraph(third.graph, { maxFolded: options.maxFolded });
+    return third;
+  } catch (e) {
+    if (!(e instanceof ConvlensError)) throw e;
+    whole = e;
+  }
+  for (const l of first.result.graph.layers) {
+    const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
+    if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${unrolled.message}; nor the body run iteration by iteration: ${whole.message}` };
+  }
+  return first.result;
 }
 
-function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>) {
+function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set()) {
   const g = model.graph!;
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
 
@@ -77,7 +93,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
   for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true, budget));
   // If and Loop inlined (graph/onnx/control-flow.ts): one flat list of nodes, subgraph initializers added
-  const flat = flattenControlFlow(g, opset, tripCounts);
+  const flat = flattenControlFlow(g, opset, tripCounts, runtime);
   for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
 
   const inputs: GraphInput[] = g.input.filter((v) => !constants.has(v.name)).map((v, i) => graphInput(v, i, options));
@@ -88,7 +104,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 
   const layers: GraphLayer[] = [];
   const names = new Set<string>();
-  flat.nodes.forEach(({ node, path, unsupported }, index) => {
+  flat.nodes.forEach(({ node, path, unsupported, loop }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
@@ -131,6 +147,11 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
         constants.set(node.output[0], c);
         return;
       }
+    }
+    if (loop) {
+      const body = loopBody(importBody(model, loop, options), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded);
+      layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop' } });
+      return;
     }
     let mapped: Mapped | null = null;
     let reason = unsupported ?? '';
@@ -183,6 +204,24 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 }
 
 const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
+
+/**
+ * A Loop's body as a graph of its own (graph/onnx/loop-body.ts): inputs [iteration, cond, carried …,
+ * captured …] with placeholder shapes (each use gives its own), the enclosing graphs' constants it
+ * reads as initializers.
+ */
+function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: OnnxImportOptions): Graph {
+  const b = loop.body;
+  const input = [...b.input.map((v) => ({ name: v.name })), ...loop.captured.map((name) => ({ name }))] as ValueInfoProto[];
+  const graph = { ...b, name: b.name || 'loop-body', input, initializer: [...b.initializer, ...loop.constants] };
+  const shapes = Object.fromEntries(input.map((v) => [v.name, [1]]));
+  return build({ ...model, graph } as ReturnType<typeof decodeModel>, { ...options, inputShapes: shapes }, new Map()).result.graph;
+}
+
+/** Element types of a body's inputs, as loop-body.ts needs them: the body's own declarations, then the captured tensors'. */
+function bodyTypes(loop: LoopNode): DataType[] {
+  return [...loop.body.input.map((v) => dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1)), ...loop.capturedTypes];
+}
 
 /** The nodes control-flow inlining writes (domain `convlens`): the If's selection and the Loop's guard. */
 function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>): Mapped {

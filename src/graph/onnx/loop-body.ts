@@ -1,0 +1,144 @@
+/**
+ * The body of an ONNX Loop kept whole (ops/loop.ts), imported once as a sub-graph whose inputs are
+ * the body's (iteration number, condition, carried values) and the tensors it reads from the
+ * enclosing graphs. Each use instantiates it with what is known:
+ *
+ *   bound    (analysis) once per iteration up to the trip count's bound: the iteration number and
+ *            every known value folded, carried shapes from the iteration before; costs summed. A
+ *            value the body's shapes depend on but the analysis cannot know is taken at its bound
+ *            where one is stated (boxesAtImage): int64 boxes [M, 4] (x1, y1, x2, y2) read by a
+ *            body that builds an image-sized [·, H, W] carried value are taken as the whole
+ *            H × W image, [0, 0, W − 1, H − 1], the largest box after torchvision clips
+ *            detections to the image. Anything else unknown fails the analysis (the importer then
+ *            leaves the Loop unsupported, saying why).
+ *   iterate  (run) with the iteration's concrete tensors: integer and boolean ones (iteration
+ *            number, condition, boxes, counters) folded as constants so that the shapes they set
+ *            are inferred exactly, float ones fed as inputs; inferred afresh and run through the
+ *            executor's hook.
+ * Zero-size tensors (a box touching the image border pads with [0, W] zeros) are allowed inside
+ * the body; ops that cannot take them fail as they would anywhere.
+ */
+import { ConvlensError, fmtShape } from '../../errors.js';
+import { inferGraph } from '../../analysis/infer.js';
+import type { Inference } from '../../analysis/infer.js';
+import type { Graph, GraphConstant } from '../graph.js';
+import type { LayerCost, Shape, TensorValue } from '../../ops/types.js';
+import type { LoopBody, LoopBound } from '../../ops/loop.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { holdsIntegers } from '../../tensor/dtype.js';
+import type { DataType } from '../../tensor/dtype.js';
+import { numel } from '../../tensor/tensor.js';
+
+/** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
+const MAX_FOLDED_FEED = 1 << 16;
+
+interface Feed {
+  shape: Shape;
+  value: TensorValue | null;
+}
+
+/**
+ * `graph`: the body imported with inputs [iteration, cond, v₁ … vₖ, c₁ … cₙ] (placeholder shapes)
+ * and outputs [cond, v₁′ … vₖ′, scans …]; `types`: the element type of each input.
+ */
+export function loopBody(graph: Graph, types: readonly DataType[], carried: number, maxFolded?: number): LoopBody {
+  const names = graph.inputs.map((i) => i.name);
+  const scans = (graph.outputs?.length ?? 0) - 1 - carried;
+  const captured = names.length - 2 - carried;
+  if (scans < 0 || captured < 0) throw new ConvlensError('ONNX_GRAPH_INVALID', `a Loop body needs 1 + ${carried} outputs at least and 2 + ${carried} inputs, has ${graph.outputs?.length ?? 0} and ${names.length}`, { path: '$.graph' });
+  const outputs = graph.outputs!;
+
+  /** The body with these inputs: known values as constants, the others as inputs of their shape. */
+  const instantiate = (feeds: readonly Feed[]): Graph => {
+    const constants = new Map(graph.constants);
+    const inputs: Graph['inputs'] = [];
+    feeds.forEach((f, i) => {
+      if (f.value) constants.set(names[i], constantOf(names[i], f, types[i]));
+      else inputs.push({ name: names[i], shape: [...f.shape], path: graph.inputs[i].path });
+    });
+    return { ...graph, inputs, constants };
+  };
+  const infer = (g: Graph): Inference => inferGraph(g, { maxFolded, allowEmpty: true });
+
+  return {
+    carried,
+    scans,
+    captured,
+    bound(tripCount, shapes, values): LoopBound {
+      // [cond, v…, c…] as the layer reads them, after the trip count
+      const assumed = boxesAtImage(shapes, values, types, names, carried);
+      const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
+      let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
+      const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
+      let scanShapes: number[][] = [];
+      let layers = 0;
+      for (let i = 0; i < tripCount; i++) {
+        const inf = infer(instantiate([{ shape: [], value: { data: [i], integer: true } }, { shape: shapes[0], value: values[0] ?? { data: [1], integer: true } }, ...state, ...capturedFeeds]));
+        layers = 0;
+        for (const a of inf.analysed) {
+          if (!a.op || !a.inferred) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) of the body cannot be analysed${a.layer.attrs.reason ? `: ${String(a.layer.attrs.reason)}` : ''}`, { layer: a.layer.name });
+          if (a.inferred.weights.length > 0) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' of the body has weights; convlens runs only bodies without weights`, { layer: a.layer.name });
+          if (a.folded) continue;
+          layers++;
+          const c = a.inferred.cost;
+          cost.macs += c.macs;
+          cost.exactMacOps += c.exactMacOps;
+          cost.biasOps += c.biasOps;
+          cost.elementwise += c.elementwise;
+          cost.intMacs! += c.intMacs ?? 0;
+        }
+        const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
+        state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
+        const now = outputs.slice(1 + carried).map((o) => [...(info(o).shape ?? [])]);
+        // a scan output keeps one shape (ONNX); at a bound, the largest of each dimension
+        scanShapes = i === 0 ? now : scanShapes.map((s, j) => s.map((d, k) => Math.max(d, now[j][k] ?? d)));
+      }
+      if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
+      if (cost.intMacs === 0) delete cost.intMacs;
+      return { carried: state.map((s) => s.shape), scans: scanShapes, cost, layers, assumption: assumed.words };
+    },
+    iterate(iteration, inputs, runSubgraph) {
+      const feeds: Feed[] = [{ shape: [], value: { data: [iteration], integer: true } }];
+      const given: Record<string, Tensor> = {};
+      inputs.forEach((t, j) => {
+        const type = types[j + 1];
+        const fold = holdsIntegers(type) && t.data.length <= MAX_FOLDED_FEED;
+        feeds.push({ shape: t.shape, value: fold ? { data: Array.from(t.data), integer: true } : null });
+        if (!fold) given[names[j + 1]] = t;
+      });
+      const g = instantiate(feeds);
+      const inf = infer(g);
+      const res = runSubgraph(g, given, inf);
+      return outputs.map((o) => {
+        const t = res[o];
+        if (!t) throw new ConvlensError('INTERNAL', `the loop body's output '${o}' was not computed`);
+        return t;
+      });
+    },
+  };
+}
+
+function constantOf(name: string, f: Feed, type: DataType): GraphConstant {
+  return { name, shape: [...f.shape], dataType: type, value: f.value, raw: null, typed: null, initializer: false };
+}
+
+/**
+ * The stated bound of boxes the body reads without known values: int64 [M, 4] taken as the whole
+ * image, H × W the last two dims of the first carried value of rank ≥ 2 (the masks pasted into it).
+ */
+function boxesAtImage(shapes: readonly Shape[], values: readonly (TensorValue | null)[], types: readonly DataType[], names: readonly string[], carried: number): { values: (TensorValue | null)[]; words: string } {
+  const image = shapes.slice(1, 1 + carried).find((s) => s.length >= 2);
+  const out: (TensorValue | null)[] = [];
+  const said: string[] = [];
+  shapes.slice(1 + carried).forEach((s, j) => {
+    const k = 1 + carried + j;
+    const isBoxes = !values[k] && holdsIntegers(types[k + 1]) && s.length === 2 && s[1] === 4 && numel(s) <= MAX_FOLDED_FEED;
+    if (!isBoxes || !image) return void out.push(null);
+    const [h, w] = image.slice(-2);
+    const data: number[] = [];
+    for (let r = 0; r < s[0]; r++) data.push(0, 0, w - 1, h - 1);
+    out.push({ data, integer: true });
+    said.push(`each box of '${names[k + 1]}' ${fmtShape(s)} taken as the whole ${h}×${w} image, [0, 0, ${w - 1}, ${h - 1}]`);
+  });
+  return { values: out, words: said.length ? `with ${said.join('; ')} (the largest box clipped to the image)` : '' };
+}
