@@ -9,6 +9,8 @@
  * An op is told apart inside its family by the identity of its OpDef, as families.ts does.
  */
 import type { AttentionPlan } from '../ops/attention.js';
+import { shiftedWindowAttention } from '../ops/window-attention.js';
+import type { WindowPlan } from '../ops/window-attention.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import type { NormPlan } from '../ops/norm-group.js';
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/quant.js';
@@ -57,23 +59,31 @@ const trainableParams = (f: LayerFacts): Expr => {
 };
 const only = (elementwise: Expr, f: LayerFacts): Parts => ({ macs: ZERO, exact: ZERO, bias: ZERO, elementwise, params: trainableParams(f) });
 
-/** attention.ts: S sequences of T tokens, C channels, h heads of d = C/h. */
+/**
+ * attention.ts: S sequences of T tokens, C channels, h heads of d = C/h. window-attention.ts (Swin):
+ * the same over the padded map, its qkv and proj biases apart, and 1 element-wise op per score for
+ * the relative-position bias (+ 1 for the shift mask).
+ */
 function attentionParts(f: LayerFacts): Parts {
-  const p = f.plan as AttentionPlan;
+  const p = f.plan as AttentionPlan & Partial<WindowPlan>;
   const { c, heads: h, t, s } = p;
   const d = c / h;
   const tokens = V('tokens', s * t);
-  const bias = f.weights.some((w) => w.name === 'inProjBias');
+  const scores = V('S·h·T²', s, h, t, t);
+  const has = (role: string) => f.weights.some((w) => w.name === role);
+  const swin = f.op === shiftedWindowAttention;
+  const biasTerms = swin ? [...(has('qkvBias') ? [mul(tokens, V('3C', 3 * c))] : []), ...(has('projBias') ? [mul(tokens, V('C', c))] : [])] : has('inProjBias') ? [mul(tokens, V('4C', 4 * c))] : [];
+  const scoreTerms = swin ? [p.masked ? mul(V('bias + mask per score', 2), scores) : mul(V('bias per score', 1), scores)] : [];
   return {
     macs: mul(tokens, add(mul(L(4), V('C²', c, c)), mul(L(2), V('T', t), V('C', c)))),
     exact: add(
       mul(tokens, V('3C', 3 * c), sub(mul(L(2), V('C', c)), L(1))),
-      mul(V('S·h·T²', s, h, t, t), sub(mul(L(2), V('d', d)), L(1))),
+      mul(scores, sub(mul(L(2), V('d', d)), L(1))),
       mul(V('S·h·T·d', s, h, t, d), sub(mul(L(2), V('T', t)), L(1))),
       mul(tokens, V('C', c), sub(mul(L(2), V('C', c)), L(1))),
     ),
-    bias: bias ? mul(tokens, V('4C', 4 * c)) : ZERO,
-    elementwise: add(mul(tokens, V('C (q scaled)', c)), mul(V('softmax per score', 5), V('S·h·T²', s, h, t, t))),
+    bias: biasTerms.length ? add(...biasTerms) : ZERO,
+    elementwise: add(mul(tokens, V('C (q scaled)', c)), mul(V('softmax per score', 5), scores), ...scoreTerms),
     params: trainableParams(f),
   };
 }

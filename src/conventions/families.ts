@@ -27,7 +27,6 @@ import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/q
 import { qlinearGlobalAvgPool, qlinearConcat } from '../ops/quant-extra.js';
 import { nonMaxSuppression, roiAlign } from '../ops/detection.js';
 import { ifSelect, loopContinue } from '../ops/control.js';
-import { loop } from '../ops/loop.js';
 import { layerNorm, groupNorm, instanceNorm2d } from '../ops/norm-group.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
@@ -131,7 +130,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   ...familyOf(
     'layout',
     ...[flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather, shape, cast, identity, channelShuffle],
-    ...[gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, ifSelect, loopContinue, loop],
+    ...[gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, ifSelect, loopContinue],
   ),
 ]);
 
@@ -241,7 +240,7 @@ export function poolKernel(f: LayerFacts): [number, number] {
 /** An attention layer's S sequences of T tokens, C channels and h heads (attention.ts's plan), and whether its projections have biases. */
 export function attentionDims(f: LayerFacts): { s: number; t: number; c: number; h: number; tokens: number; bias: boolean } {
   const p = f.plan as { s: number; t: number; c: number; heads: number };
-  return { s: p.s, t: p.t, c: p.c, h: p.heads, tokens: p.s * p.t, bias: hasWeight(f, 'inProjBias') };
+  return { s: p.s, t: p.t, c: p.c, h: p.heads, tokens: p.s * p.t, bias: hasWeight(f, 'inProjBias') || hasWeight(f, 'qkvBias') };
 }
 
 /** The normalisation's first statistics dim (norm-group.ts's plan): ConvNeXt's LayerNorm2d normalises dim 1, nn.LayerNorm the trailing dims. */
