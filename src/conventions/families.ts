@@ -27,6 +27,7 @@ import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/q
 import { qlinearGlobalAvgPool, qlinearConcat } from '../ops/quant-extra.js';
 import { nonMaxSuppression, roiAlign } from '../ops/detection.js';
 import { ifSelect, loopContinue } from '../ops/control.js';
+import { loop } from '../ops/loop.js';
 import { layerNorm, groupNorm, instanceNorm2d } from '../ops/norm-group.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
@@ -130,7 +131,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   ...familyOf(
     'layout',
     ...[flatten, reshape, transpose, squeeze, unsqueeze, expand, split, slice, pad, gather, shape, cast, identity, channelShuffle],
-    ...[gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, ifSelect, loopContinue],
+    ...[gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth, pixelShuffle, pixelUnshuffle, ifSelect, loopContinue, loop],
   ),
 ]);
 
