@@ -5,7 +5,7 @@
  */
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { executedLayers, graphOutputs, topologicalOrder } from '../graph/walks.js';
-import { centre } from '../ops/receptive-field.js';
+import { axisNames, centre, fieldInputSizes } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
 import { isFloat } from '../tensor/dtype.js';
@@ -17,6 +17,7 @@ import { describeStructure } from './structure.js';
 import { structuralWarnings } from './warnings.js';
 import { findPatterns } from './patterns.js';
 import { quantizationSummary } from './quantization.js';
+import { branchCredit } from './branches.js';
 
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
@@ -25,21 +26,26 @@ export const FLOP_DESCRIPTIONS = {
 } as const;
 
 /**
- * A tensor's field as reported. A global field (the spatial axes collapsed) has no stride, padding
- * or centre, and its size is the whole input: what the algebra would still carry there (the span
- * of every unit of the last map, padding included) means nothing to a reader.
+ * A tensor's field as reported, one entry per spatial axis named in `axes` ([l], [h, w] or
+ * [d, h, w]). A global field (the spatial axes collapsed) has no stride, padding or centre, and its
+ * size is the whole input: what the algebra would still carry there (the span of every unit of the
+ * last map, padding included) means nothing to a reader.
  */
-export function rfReport(rf: TensorRF | null, inputSize: [number, number] | null): LayerReport['receptiveField'] {
+export function rfReport(rf: TensorRF | null, sizes: ReadonlyMap<number, readonly number[]>): LayerReport['receptiveField'] {
   if (!rf) return null;
-  if (rf.global) return { global: true, size: inputSize, stride: null, padding: null, centre: null };
-  const [h, w] = rf.axes;
+  const axes = axisNames(rf.axes.length);
+  if (rf.global) {
+    const size = sizes.get(rf.axes.length);
+    return { global: true, axes, size: size ? [...size] : null, stride: null, padding: null, centre: null };
+  }
   const round = (v: number) => Math.round(v * 1e9) / 1e9;
   return {
     global: false,
-    size: [round(h.r), round(w.r)],
-    stride: [round(h.j), round(w.j)],
-    padding: [round(h.p), round(w.p)],
-    centre: [round(centre(h)), round(centre(w))],
+    axes,
+    size: rf.axes.map((a) => round(a.r)),
+    stride: rf.axes.map((a) => round(a.j)),
+    padding: rf.axes.map((a) => round(a.p)),
+    centre: rf.axes.map((a) => round(centre(a))),
   };
 }
 
@@ -97,8 +103,7 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
   const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
-  const image = graph.inputs.find((i) => i.shape.length === 4);
-  const inputSize: [number, number] | null = image ? [image.shape[2], image.shape[3]] : null;
+  const inputSize = fieldInputSizes(graph.inputs.map((i) => i.shape));
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
@@ -171,7 +176,9 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   });
 
   const sum = (f: (l: LayerReport) => number) => layers.reduce((s, l) => s + f(l), 0);
-  const run = (f: (l: LayerReport) => number) => sum((l) => (l.executed ? f(l) : 0));
+  // an If's exclusive branches count per metric as the larger one, not both (analysis/branches.ts)
+  const credit = branchCredit(analysed, layers);
+  const run = (f: (l: LayerReport) => number) => sum((l) => (l.executed ? f(l) : 0)) - credit(f);
   const memElements = {
     inputs: run((l) => l.memoryAccess.elements.inputs),
     outputs: run((l) => l.memoryAccess.elements.outputs),
@@ -217,7 +224,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       includeBias: options.includeBias,
       dtype: options.dtype,
       bytesPerElement,
-      receptiveField: 'Araujo, Norris, Sim (Distill 2019): size r, effective stride, effective padding, centre of unit 0; per axis [h, w]',
+      receptiveField: 'Araujo, Norris, Sim (Distill 2019): size r, effective stride, effective padding, centre of unit 0; per spatial axis, named in axes: [h, w] for 2-D maps, [l] for 1-D, [d, h, w] for 3-D',
     },
     inputs: graph.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
     layers,

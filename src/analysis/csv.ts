@@ -5,8 +5,12 @@
  * keeps working:
  *
  *   layer, op, output, params, macs, flops, memory_bytes,
- *   rf_h, rf_w, rf_stride_h, rf_stride_w, rf_global        both axes; a global field has empty
- *                                                          size and stride and rf_global=true
+ *   rf_h, rf_w, rf_stride_h, rf_stride_w, rf_global        the h and w axes of the field (2-D
+ *                                                          maps, and 3-D maps' h and w); a global
+ *                                                          field has empty size and stride and
+ *                                                          rf_global=true
+ *   1-D / 3-D:  rf_l, rf_stride_l          only when a layer has a 1-D field (N, C, L): its one axis
+ *               rf_d, rf_stride_d          only when a layer has a 3-D field (N, C, D, H, W): depth
  *   memory:     live_bytes        bytes alive while the layer runs (the timeline's `during`);
  *               allocated_bytes   its new output buffers (0 when written in place);
  *               TOTAL: live_bytes is the peak, allocated_bytes the sum
@@ -35,10 +39,25 @@ const cell = (v: Cell) => {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-function fieldCells(f: LayerReport['receptiveField']): Cell[] {
-  if (!f) return [undefined, undefined, undefined, undefined, undefined];
-  if (f.global) return [undefined, undefined, undefined, undefined, true];
-  return [f.size[0], f.size[1], f.stride[0], f.stride[1], false];
+type Field = LayerReport['receptiveField'];
+
+/** Size and stride of the field along the named axis; empty when it has no such axis or is global. */
+function axisCells(f: Field, axis: 'l' | 'd' | 'h' | 'w'): Cell[] {
+  const i = f && !f.global ? f.axes.indexOf(axis) : -1;
+  return f && !f.global && i >= 0 ? [f.size[i], f.stride[i]] : [undefined, undefined];
+}
+
+function fieldCells(f: Field): Cell[] {
+  const [h, w] = [axisCells(f, 'h'), axisCells(f, 'w')];
+  return [h[0], w[0], h[1], w[1], f ? f.global : undefined];
+}
+
+/** The columns of 1-D and 3-D fields' other axes, when the report has such fields (2-D reports keep their twelve columns). */
+function axisColumns(r: Report): Columns[] {
+  const counts = new Set(r.layers.map((l) => l.receptiveField?.axes.length));
+  return (['l', 'd'] as const)
+    .filter((a) => counts.has(a === 'l' ? 1 : 3))
+    .map((a) => ({ head: [`rf_${a}`, `rf_stride_${a}`], layer: (l: LayerReport) => axisCells(l.receptiveField, a), total: [undefined, undefined] }));
 }
 
 /** A group of columns: header names, a row's cells for a layer, the TOTAL row's cells. */
@@ -116,7 +135,7 @@ function extraColumns(extras: Extras): Columns[] {
 
 /** The report as CSV, with the columns of the extras given (see the header). */
 export function reportCsv(r: Report, extras: Extras = {}): string {
-  const groups = extraColumns(extras);
+  const groups = [...axisColumns(r), ...extraColumns(extras)];
   const head = [...CSV_BASE_COLUMNS, ...groups.flatMap((g) => g.head)];
   const rows: Cell[][] = r.layers.map((l) => [
     l.name,

@@ -8,7 +8,7 @@ import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { topologicalOrder } from '../graph/walks.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
-import { INPUT_RF } from '../ops/receptive-field.js';
+import { inputRF } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
 import { MAX_DIM } from '../ops/geometry.js';
@@ -130,12 +130,13 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     if (numel(inp.shape) > MAX_COUNT) {
       throw new ConvlensError('SIZE_TOO_LARGE', `input '${inp.name}' ${fmtShape(inp.shape)} has more elements than convlens counts exactly (2^53)`, { path: inp.path, shapes: { [inp.name]: inp.shape } });
     }
-    const spatial = inp.shape.length === 4;
+    // N,C,L / N,C,H,W / N,C,D,H,W inputs carry a field over their spatial axes
+    const rf = inputRF(inp.shape);
     tensors.set(inp.name, {
       shape: inp.shape,
       value: null,
-      rf: spatial ? { axes: [INPUT_RF, INPUT_RF], dims: [2, 3], global: false } : null,
-      inputDependent: spatial,
+      rf,
+      inputDependent: rf !== null,
     });
   }
   const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true };

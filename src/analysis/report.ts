@@ -35,19 +35,28 @@ export const AnalyzeOptionsSchema = z.strictObject({
 export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema>;
 
 const Pair = z.tuple([z.number(), z.number()]);
+/** One number per spatial axis, in the order `axes` names them. */
+const PerAxis = z.array(z.number()).min(1).max(3);
+const FieldAxes = z
+  .array(z.enum(['l', 'd', 'h', 'w']))
+  .min(1)
+  .max(3)
+  .describe('the spatial axes the per-axis arrays follow, as PyTorch names the layouts: ["l"] for (N, C, L) 1-D maps, ["h", "w"] for (N, C, H, W), ["d", "h", "w"] for (N, C, D, H, W) (d: depth, time for video)');
 const LocalField = z
   .object({
     global: z.literal(false).describe('the units still have a position: the field is a window of the input'),
-    size: Pair.describe('r per axis [h, w]: input pixels one output unit sees'),
-    stride: Pair.describe('effective stride ("jump") per axis: input pixels between adjacent output units'),
-    padding: Pair.describe('effective left padding per axis: unit x covers [x·stride − padding, x·stride − padding + size − 1]'),
-    centre: Pair.describe('centre of output unit 0 in input coordinates, per axis'),
+    axes: FieldAxes,
+    size: PerAxis.describe('r per axis (e.g. [h, w]): input units one output unit sees'),
+    stride: PerAxis.describe('effective stride ("jump") per axis: input units between adjacent output units'),
+    padding: PerAxis.describe('effective left padding per axis: unit x covers [x·stride − padding, x·stride − padding + size − 1]'),
+    centre: PerAxis.describe('centre of output unit 0 in input coordinates, per axis'),
   })
   .describe('a local field: Araujo, Norris, Sim, "Computing Receptive Fields of CNNs", Distill 2019');
 const GlobalField = z
   .object({
     global: z.literal(true).describe('the spatial axes are collapsed (global or 1×1 adaptive pooling, flatten, linear): every unit sees the whole input'),
-    size: Pair.nullable().describe('the whole input, [h, w] of the network input (null when the network has no NCHW input)'),
+    axes: FieldAxes,
+    size: PerAxis.nullable().describe('the whole input per axis: [l], [h, w] or [d, h, w] of the network input (null when the network has no input of that layout)'),
     stride: z.null().describe('no stride: the units have no spatial position'),
     padding: z.null().describe('no padding: the units have no spatial position'),
     centre: z.null().describe('no centre: the units have no spatial position'),
@@ -55,7 +64,7 @@ const GlobalField = z
   .describe('a global field: every unit sees the whole input');
 export const ReceptiveFieldSchema = z
   .discriminatedUnion('global', [LocalField, GlobalField])
-  .describe('Receptive field of a tensor\'s units, per spatial axis [h, w] (Araujo, Norris, Sim, Distill 2019); `global: true` once the spatial axes are collapsed');
+  .describe('Receptive field of a tensor\'s units, per spatial axis named in `axes` ([h, w] for 2-D maps, [l] 1-D, [d, h, w] 3-D) (Araujo, Norris, Sim, Distill 2019); `global: true` once the spatial axes are collapsed');
 
 const MemoryAccess = z.object({
   elements: z.object({ inputs: z.number(), outputs: z.number(), weights: z.number(), total: z.number() }),

@@ -22,7 +22,6 @@ export const WARNING_CODE_DESCRIPTIONS = {
   WEIGHTS_SHARED: 'layers that read weights an earlier layer holds (a head applied to every pyramid level): counted once, at the first reader',
   IF_BOTH_BRANCHES_COUNTED: 'an ONNX If inlined with both branches (its condition computed at import): the costs of both are counted, an upper bound of the branch taken',
   ATTENTION_RECEPTIVE_FIELD: 'self-attention: global attention makes the field global; windowed attention reads exactly the window holding the unit',
-  RECEPTIVE_FIELD_NOT_COMPUTED: 'a window over 1 or 3 spatial axes (conv1d/conv3d, their pooling): receptive fields are computed for 2-D maps [h, w] only, so the field is null from that layer on',
 } as const satisfies Record<string, string>;
 
 export type WarningCode = keyof typeof WARNING_CODE_DESCRIPTIONS;

@@ -1,5 +1,6 @@
 /** Design checks from the notes and domain.md, each with a stable code. */
 import type { Graph } from '../graph/graph.js';
+import { fieldInputSizes } from '../ops/receptive-field.js';
 import type { AnalysedLayer } from './infer.js';
 import type { LayerReport, Report, ReportWarning } from './report.js';
 
@@ -108,19 +109,21 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     }
   }
 
-  const input = x.graph.inputs.find((i) => i.shape.length === 4);
-  if (input) {
+  // each field is compared with the network input of its layout ([l], [h, w] or [d, h, w])
+  const sizes = fieldInputSizes(x.graph.inputs.map((i) => i.shape));
+  if (sizes.size > 0) {
     // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
     const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
     const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : undefined;
     if (deepest && !candidates.some((c) => c.name === deepest.name)) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });
     for (const c of candidates) {
       const rf = c.rf;
-      if (rf && !rf.global && (rf.size[0] > input.shape[2] || rf.size[1] > input.shape[3])) {
+      const input = rf && !rf.global ? sizes.get(rf.size.length) : undefined;
+      if (rf && !rf.global && input && rf.size.some((r, a) => r > input[a])) {
         out.push({
           code: 'RECEPTIVE_FIELD_EXCEEDS_INPUT',
           severity: 'info',
-          message: `${c.what} '${c.name}' has a receptive field of ${rf.size[0]}×${rf.size[1]}, wider than the ${input.shape[2]}×${input.shape[3]} input: its units also see padding`,
+          message: `${c.what} '${c.name}' has a receptive field of ${rf.size.join('×')}, wider than the ${input.join('×')} input: its units also see padding`,
           layer: c.name,
         });
       }

@@ -18,13 +18,14 @@
  * (conv's [Cout, Cin/g, …K] is the transposed conv's [in, out/g, …K]), stride, padding, dilation
  * and groups, cropped to x's size (rows the forward never read get 0): conv-transpose-nd.ts.
  *
- * Receptive field: TensorRF carries the two axes [h, w] of 2-D maps; over 1 or 3 axes convlens
- * reports null with the RECEPTIVE_FIELD_NOT_COMPUTED warning (never a 2-D field for a 3-D map).
+ * Receptive field: per spatial axis ([l] or [d, h, w]), the window algebra of conv.ts on each axis
+ * (receptive-field.ts windowRF: r' = r + (k_eff − 1)·j, j' = j·s, P' = P + pb·j).
  */
 import { z } from 'zod';
 import { posInt } from './geometry.js';
 import { paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
-import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
+import { expectSpatialRank } from './nd-common.js';
+import { windowRF } from './receptive-field.js';
 import { checkChannels, weightAndBias } from './common.js';
 import { tensor } from '../tensor/tensor.js';
 import { READS_SHAPES_ONLY } from './types.js';
@@ -85,7 +86,7 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdPlan> {
     },
     attrs: convNdAttrs(rank),
     infer: (ctx) => convNdInferred(convNdPlan(ctx, rank), ctx.attrs.bias),
-    receptiveField: receptiveFieldNd(name),
+    receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       return [tensor(ctx.outputs[0], convNdForward(ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))];
     },

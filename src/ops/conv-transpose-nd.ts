@@ -12,12 +12,14 @@
  * channel of its group and tap, one weight times a run of input rows added at stride s; the
  * output index per row is computed once and only the last axis steps.
  * Input gradient (vjp): conv1d/3d of ∂L/∂y with the same weight and window (conv-nd-kernels.ts).
- * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED (see conv-nd.ts).
+ * Receptive field: per spatial axis, a window of fractional stride 1/s over the zero-stuffed input
+ * (receptive-field.ts transposedRF), as convTranspose2d.
  */
 import { z } from 'zod';
 import { nonNegInt, posInt } from './geometry.js';
 import { paddingNd, perAxis, product, transposedGeometryNd } from './geometry-nd.js';
-import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
+import { expectSpatialRank } from './nd-common.js';
+import { transposedRF } from './receptive-field.js';
 import { coveredPositions } from './conv-transpose.js';
 import { checkChannels, weightAndBias } from './common.js';
 import { convNdForward, convTransposeNdForward } from './conv-nd-kernels.js';
@@ -77,7 +79,7 @@ function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTrans
         plan: { n, cin, cout, groups: a.groups, geo },
       };
     },
-    receptiveField: receptiveFieldNd(name),
+    receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run: (ctx) => [tensor(ctx.outputs[0], convTransposeNdForward(ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))],
     vjpReads: READS_SHAPES_ONLY, // a linear map of g: no forward values
     vjp(ctx) {

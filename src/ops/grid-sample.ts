@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { globalRF } from './receptive-field.js';
+import { globalOver } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
@@ -105,7 +105,7 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
       message: `layer '${ctx.layer}': grid sampling reads wherever the grid's values point, so every input unit may be in an output unit's field; reported as global`,
     });
     const x = ctx.inputs[0];
-    return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+    return globalOver(rf, x);
   },
   run(ctx) {
     const [x, grid] = ctx.inputs;

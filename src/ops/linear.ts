@@ -9,10 +9,10 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
-import { globalRF, mergeRF } from './receptive-field.js';
+import { globalOver, mergeRF, moveDims } from './receptive-field.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { normalizeAxis, normalizeBoundary } from './axes.js';
-import { NCHW_RANK, SPATIAL_START, weightAndBias } from './common.js';
+import { weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { gemm, gemmTiled } from './gemm-tiles.js';
@@ -69,8 +69,10 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   },
   receptiveField: (ctx) => {
     const x = ctx.inputs[0];
-    // A linear over the width axis of a spatial map mixes the whole row: treat it as global.
-    return x.length === NCHW_RANK ? globalRF(ctx.rf[0], x.slice(SPATIAL_START)) : ctx.rf[0];
+    const rf = ctx.rf[0];
+    // A linear over a spatial axis (the width of an NCHW map) mixes the whole row: global. Over the
+    // channels of a channels-last map (ConvNeXt's NHWC block) every position keeps its own field.
+    return rf && rf.dims.includes(x.length - 1) ? globalOver(rf, x) : rf;
   },
   run(ctx) {
     const { rows, inFeatures: ci } = ctx.plan;
@@ -144,9 +146,15 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     return { outputs: [[...x.slice(0, start), merged, ...x.slice(end + 1)]], weights: [], cost: ZERO_COST, plan: { start, end } };
   },
   receptiveField(ctx) {
-    const x = ctx.inputs[0];
-    const touchesSpatial = x.length === NCHW_RANK && ctx.plan.end >= SPATIAL_START;
-    return touchesSpatial ? globalRF(ctx.rf[0], x.slice(SPATIAL_START)) : ctx.rf[0];
+    const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
+    const rf = ctx.rf[0];
+    if (!rf) return rf;
+    const { start, end } = ctx.plan;
+    // dims outside [start, end] survive, those after it shifted; merging a spatial axis (or ONNX's
+    // axis form merging the leading dims: the size differs) makes the field global
+    const where = (d: number) => (d < start ? d : d - Math.max(0, end - start));
+    const survives = (d: number) => (d < start || d > end) && y[where(d)] === x[d];
+    return rf.dims.every(survives) ? moveDims(rf, where) : globalOver(rf, x);
   },
   run: (ctx) => [tensor(ctx.outputs[0], ctx.inputs[0].data)],
   vjp: reshapeVjp,

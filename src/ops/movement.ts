@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { globalRF, moveDims } from './receptive-field.js';
+import { globalOver, moveDims } from './receptive-field.js';
 import { broadcastShapes, broadcastValue } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold, sameData } from './common.js';
@@ -64,12 +64,13 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
     const rf = ctx.rf[0];
     const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
     if (!rf || rf.global) return rf;
-    // Spatial axes survive when they are the trailing two dims on both sides, unchanged (channel shuffle's views).
-    const trailing = rf.dims[0] === x.length - 2 && rf.dims[1] === x.length - 1;
-    if (trailing && y.length >= 3 && y[y.length - 2] === x[x.length - 2] && y[y.length - 1] === x[x.length - 1]) {
-      return { ...rf, dims: [y.length - 2, y.length - 1] };
+    // Spatial axes survive when they are the trailing k dims on both sides, unchanged (channel shuffle's views).
+    const k = rf.dims.length;
+    const trailing = rf.dims.every((d, i) => d === x.length - k + i);
+    if (trailing && y.length >= k + 1 && rf.dims.every((d, i) => y[y.length - k + i] === x[d])) {
+      return { ...rf, dims: rf.dims.map((_, i) => y.length - k + i) };
     }
-    return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+    return globalOver(rf, x);
   },
   run: sameData,
   vjp: reshapeVjp,

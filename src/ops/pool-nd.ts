@@ -9,13 +9,16 @@
  *   adaptive  window i spans [floor(i·I/O), ceil((i+1)·I/O)) per axis; per output
  *             (window − 1) adds + 1 divide, Σ over outputs of the window volume
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
- * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED, as conv-nd.ts says why.
+ * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (windowRF), adaptive
+ * pooling a window of fractional step in/out spanning the widest window, global at output 1
+ * on every axis (adaptiveRF).
  */
 import { z } from 'zod';
 import { checkPoolPadding, posInt } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
-import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
+import { expectSpatialRank } from './nd-common.js';
+import { adaptiveRF, windowRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -70,7 +73,7 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
       const out = outShape(x, geo);
       return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * (product(geo.map((g) => g.kernel)) - 1) }, plan: { geo } };
     },
-    receptiveField: receptiveFieldNd(`maxPool${rank}d`),
+    receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'max', true, undefined))];
     },
@@ -90,7 +93,7 @@ function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
       const out = outShape(x, geo);
       return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * product(geo.map((g) => g.kernel)) }, plan: { geo } };
     },
-    receptiveField: receptiveFieldNd(`avgPool${rank}d`),
+    receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       const a = ctx.attrs;
       return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'avg', a.countIncludePad, a.divisorOverride))];
@@ -192,7 +195,7 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
       const lengths = windows.map((w) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0));
       return { outputs: [[x[0], x[1], ...size]], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(lengths) }, plan: { windows }, fixedSize: true };
     },
-    receptiveField: receptiveFieldNd(`adaptiveAvgPool${rank}d`),
+    receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.windows, ctx.inputs[0]),
     run(ctx) {
       const shape = ctx.inputs[0].shape;
       const x = ctx.inputs[0].data;

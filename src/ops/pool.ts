@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
-import { globalRF, resample, transposedRF, windowRF } from './receptive-field.js';
+import { adaptiveRF, globalOver, transposedRF, windowRF } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
@@ -202,8 +202,8 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
     if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have a channel and at least one spatial axis (N, C, …), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
     return { outputs: [[x[0], x[1], ...x.slice(2).map(() => 1)]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null, fixedSize: true };
   },
-  // the 2-D field turns global; 1-D and 3-D maps carry no field yet (RECEPTIVE_FIELD_NOT_COMPUTED upstream)
-  receptiveField: (ctx) => (ctx.inputs[0].length === NCHW_RANK ? globalRF(ctx.rf[0], ctx.inputs[0].slice(2)) : null),
+  // the field turns global over every spatial axis (1-D, 2-D and 3-D maps alike)
+  receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c] = x.shape;
@@ -258,24 +258,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
       fixedSize: true,
     };
   },
-  receptiveField(ctx) {
-    const inp = ctx.rf[0];
-    if (!inp || inp.global) return inp;
-    // pooled to one unit: global average pooling
-    if (ctx.outputs[0][2] === 1 && ctx.outputs[0][3] === 1) return globalRF(inp, ctx.inputs[0].slice(2));
-    return {
-      global: false,
-      dims: [2, 3],
-      axes: inp.axes.map((ax, a) => {
-        const w = ctx.plan.windows[a];
-        const inSize = ctx.inputs[0][2 + a];
-        let widest = 0;
-        for (let i = 0; i < w.start.length; i++) widest = Math.max(widest, w.end[i] - w.start[i]);
-        // Windows are evenly spread with a fractional step; unit 0 is centred on its own window.
-        return resample(ax, inSize / w.start.length, widest - 1, (w.end[0] - 1) / 2);
-      }),
-    };
-  },
+  receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.windows, ctx.inputs[0]),
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c, H, W] = x.shape;

@@ -10,6 +10,8 @@
  * A window (conv, pooling) has step s, span k_eff − 1, centre (k_eff − 1)/2 − pb, which gives
  * Araujo's r = s·r' + (k − s) backwards and P' = P + pb·j. Transposed convolution is a window of
  * fractional stride 1/s over the zero-stuffed input: span (k_eff − 1)/s, centre (pb − (k_eff − 1)/2)/s.
+ * The algebra is per axis, so a field has one entry per spatial axis of its tensor, however many:
+ * [l] over N,C,L (conv1d), [h, w] over N,C,H,W, [d, h, w] over N,C,D,H,W (conv3d, video).
  */
 import type { AxisRF, TensorRF, Warning } from './types.js';
 import type { AxisGeometry } from './geometry.js';
@@ -27,35 +29,107 @@ export function resample(inp: AxisRF, step: number, span: number, centreOffset: 
   return { r, j, p: (r - 1) / 2 - c };
 }
 
-export function windowRF(inp: TensorRF | null, geo: AxisGeometry[]): TensorRF | null {
-  if (!inp || inp.global) return inp;
-  return {
-    global: false,
-    dims: [2, 3],
-    axes: inp.axes.map((a, i) => resample(a, geo[i].stride, geo[i].effKernel - 1, (geo[i].effKernel - 1) / 2 - geo[i].padBegin)),
-  };
+/**
+ * The spatial axes' names in the report, as PyTorch names the layouts: N,C,L → [l]; N,C,H,W →
+ * [h, w]; N,C,D,H,W → [d, h, w] (d: depth, time for video).
+ */
+export type AxisName = 'l' | 'd' | 'h' | 'w';
+const AXIS_NAMES: Record<number, AxisName[]> = { 1: ['l'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
+export function axisNames(count: number): AxisName[] {
+  const names = AXIS_NAMES[count];
+  // fields start at network inputs of rank 3 to 5 (inputRF) and keep their number of axes
+  if (!names) throw new Error(`internal: a receptive field over ${count} spatial axes`);
+  return [...names];
 }
 
-export function transposedRF(inp: TensorRF | null, geo: AxisGeometry[]): TensorRF | null {
-  if (!inp || inp.global) return inp;
-  return {
-    global: false,
-    dims: [2, 3],
-    axes: inp.axes.map((a, i) => {
-      const g = geo[i];
-      return resample(a, 1 / g.stride, (g.effKernel - 1) / g.stride, (g.padBegin - (g.effKernel - 1) / 2) / g.stride);
-    }),
-  };
+/** Spatial ranks a network input carries a field over: N,C,L (1-D), N,C,H,W (2-D), N,C,D,H,W (3-D). */
+export const MIN_FIELD_RANK = 3;
+export const MAX_FIELD_RANK = 5;
+
+/** The field of a network input: every unit sees itself, on each axis after N and C; null for other ranks. */
+export function inputRF(shape: readonly number[]): TensorRF | null {
+  if (shape.length < MIN_FIELD_RANK || shape.length > MAX_FIELD_RANK) return null;
+  const dims = shape.slice(2).map((_, k) => k + 2);
+  return { axes: dims.map(() => INPUT_RF), dims, global: false };
 }
 
-/** Collapse the spatial axes (global pooling, flatten): every output sees the whole map. */
+/**
+ * The spatial size of the first network input of each layout (N,C,L → [L]; N,C,H,W → [H, W];
+ * N,C,D,H,W → [D, H, W]), keyed by its number of spatial axes: the whole input a global field sees.
+ */
+export function fieldInputSizes(shapes: readonly (readonly number[])[]): Map<number, number[]> {
+  const sizes = new Map<number, number[]>();
+  for (const s of shapes) if (inputRF(s) && !sizes.has(s.length - 2)) sizes.set(s.length - 2, s.slice(2));
+  return sizes;
+}
+
+/** The sizes of the field's axes in a tensor of this shape. */
+export function spatialSizes(rf: TensorRF, shape: readonly number[]): number[] {
+  return rf.dims.map((d) => shape[d] ?? 1);
+}
+
+/**
+ * A window over the spatial axes of an [N, C, …spatial] tensor: f(a, i) gives axis a's field through
+ * the window over dim 2 + i (i < count). Each
+ * axis of the field is resampled by the window over its own dim (so a field whose axes were
+ * transposed meets the right geometry). An axis moved into the batch or channel position is not
+ * one the window slides over and convlens does not follow it there: the field turns global (an
+ * over-approximation, never a smaller field than the true one).
+ */
+export function perAxisWindow(inp: TensorRF | null, count: number, shape: readonly number[] | undefined, f: (a: AxisRF, i: number) => AxisRF): TensorRF | null {
+  if (!inp || inp.global) return inp;
+  const axes = inp.axes.map((a, k) => {
+    const i = inp.dims[k] - 2;
+    return i >= 0 && i < count ? f(a, i) : null;
+  });
+  if (axes.some((a) => a === null)) return globalRF(inp, shape ? spatialSizes(inp, shape) : inp.axes.map(() => 1));
+  return { global: false, dims: [...inp.dims], axes: axes as AxisRF[] };
+}
+
+export function windowRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
+  return perAxisWindow(inp, geo.length, shape, (a, i) => {
+    const g = geo[i];
+    return resample(a, g.stride, g.effKernel - 1, (g.effKernel - 1) / 2 - g.padBegin);
+  });
+}
+
+export function transposedRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
+  return perAxisWindow(inp, geo.length, shape, (a, i) => {
+    const g = geo[i];
+    return resample(a, 1 / g.stride, (g.effKernel - 1) / g.stride, (g.padBegin - (g.effKernel - 1) / 2) / g.stride);
+  });
+}
+
+/**
+ * Adaptive pooling of an [N, C, …spatial] tensor, windows[i] along dim 2 + i (PyTorch's
+ * start_index/end_index): the windows are evenly spread with a fractional step in/out, and unit 0
+ * is centred on its own window; the field spans the widest window. Pooled to one unit on every
+ * axis it is global pooling.
+ */
+export function adaptiveRF(inp: TensorRF | null, windows: readonly { start: Int32Array; end: Int32Array }[], shape: readonly number[]): TensorRF | null {
+  if (!inp || inp.global) return inp;
+  if (windows.every((w) => w.start.length === 1)) return globalOver(inp, shape);
+  return perAxisWindow(inp, windows.length, shape, (a, i) => {
+    const w = windows[i];
+    let widest = 0;
+    for (let o = 0; o < w.start.length; o++) widest = Math.max(widest, w.end[o] - w.start[o]);
+    return resample(a, shape[2 + i] / w.start.length, widest - 1, (w.end[0] - 1) / 2);
+  });
+}
+
+/** Collapse the spatial axes (global pooling, flatten): every output sees the whole map; spatial[k] is axis k's size. */
 export function globalRF(inp: TensorRF | null, spatial: readonly number[]): TensorRF | null {
   if (!inp || inp.global) return inp;
   return {
     global: true,
     dims: inp.dims,
-    axes: inp.axes.map((a, i) => resample(a, spatial[i], spatial[i] - 1, (spatial[i] - 1) / 2)),
+    axes: inp.axes.map((a, i) => resample(a, spatial[i] ?? 1, (spatial[i] ?? 1) - 1, ((spatial[i] ?? 1) - 1) / 2)),
   };
+}
+
+/** globalRF over the field's own axes of a tensor of this shape. */
+export function globalOver(inp: TensorRF | null, shape: readonly number[]): TensorRF | null {
+  return inp ? globalRF(inp, spatialSizes(inp, shape)) : inp;
 }
 
 /**
@@ -64,7 +138,7 @@ export function globalRF(inp: TensorRF | null, spatial: readonly number[]): Tens
  */
 export function moveDims(rf: TensorRF | null, where: (d: number) => number): TensorRF | null {
   if (!rf) return rf;
-  const dims = rf.dims.map(where) as [number, number];
+  const dims = rf.dims.map(where);
   if (dims.some((d) => d < 0)) return rf.global ? rf : { ...rf, global: true };
   return { ...rf, dims };
 }
@@ -86,10 +160,12 @@ export function mergeRF(
   shapes?: readonly (readonly number[])[],
 ): TensorRF | null {
   const all = fields.filter((f): f is TensorRF => f !== null);
-  const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && shapes[i][f.dims[0]] === 1 && shapes[i][f.dims[1]] === 1);
+  const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
-  const present = local.length > 0 ? local : all;
-  if (present.length === 0) return null;
+  const candidates = local.length > 0 ? local : all;
+  if (candidates.length === 0) return null;
+  // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
+  const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);
   const axes = present[0].axes.map((_, a) => {
     let best = present[0].axes[a];
     for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];

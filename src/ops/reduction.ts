@@ -22,7 +22,7 @@
  * over a spatial axis makes the receptive field global; reducing others without keepDims moves them.
  */
 import { z } from 'zod';
-import { globalRF, moveDims } from './receptive-field.js';
+import { globalOver, moveDims } from './receptive-field.js';
 import { broadcastIndex } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold } from './common.js';
@@ -48,7 +48,7 @@ function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF 
   if (!rf) return rf;
   const x = ctx.inputs[0];
   const { axes } = ctx.plan;
-  if (rf.dims.some((d) => axes.includes(d))) return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+  if (rf.dims.some((d) => axes.includes(d))) return globalOver(rf, x);
   if (ctx.attrs.keepDims) return rf;
   return moveDims(rf, (d) => d - axes.filter((a) => a < d).length);
 }

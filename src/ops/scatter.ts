@@ -27,7 +27,7 @@
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
-import { globalRF, mergeRF } from './receptive-field.js';
+import { globalOver, mergeRF } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { mayFold } from './common.js';
 import { MAX_FOLD_WORK } from '../limits.js';
@@ -94,7 +94,7 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
     const rf = ctx.rf[0];
     if (!rf || !rf.dims.includes(ctx.plan.axis)) return rf;
     const x = ctx.inputs[0];
-    return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+    return globalOver(rf, x);
   },
   run(ctx) {
     const [x, idx] = ctx.inputs;

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
-import { globalRF, moveDims } from './receptive-field.js';
+import { globalOver, moveDims } from './receptive-field.js';
 import { mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape, TensorValue } from './types.js';
@@ -162,7 +162,7 @@ export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
     const { batchDims: b, depth: k } = ctx.plan;
     if (!rf) return rf;
     const x = ctx.inputs[0];
-    if (rf.dims.some((d) => d >= b && d < b + k)) return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+    if (rf.dims.some((d) => d >= b && d < b + k)) return globalOver(rf, x);
     const idxRank = ctx.inputs[1].length;
     // batch dims stay; the slice dims follow the index dims (indices.shape[:-1])
     return moveDims(rf, (d) => (d < b ? d : d - b - k + idxRank - 1));

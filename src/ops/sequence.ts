@@ -28,7 +28,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { holdsIntegers } from '../tensor/dtype.js';
-import { globalRF } from './receptive-field.js';
+import { globalOver } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -179,7 +179,7 @@ export const cumSum: OpDef<z.infer<typeof CumSumAttrs>, { axis: number }> = {
     const rf = ctx.rf[0];
     if (!rf || !rf.dims.includes(ctx.plan.axis)) return rf;
     const x = ctx.inputs[0];
-    return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+    return globalOver(rf, x);
   },
   run(ctx) {
     const x = ctx.inputs[0];

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
-import { globalRF } from './receptive-field.js';
+import { globalOver } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape } from './types.js';
@@ -76,7 +76,7 @@ export const topK: OpDef<TopKAttrs, TopKPlan> = {
     const rf = ctx.rf[0];
     if (!rf || !rf.dims.includes(axis)) return rf;
     const x = ctx.inputs[0];
-    return globalRF(rf, [x[rf.dims[0]], x[rf.dims[1]]]);
+    return globalOver(rf, x);
   },
   run(ctx) {
     const x = ctx.inputs[0];

@@ -19,13 +19,14 @@ export interface AxisRF {
 }
 
 /**
- * Receptive field of a tensor: one entry per spatial axis [h, w], the positions of those axes in
- * the tensor (2 and 3 in NCHW; they move under transpose and reshape), and `global` once the
- * spatial axes are collapsed.
+ * Receptive field of a tensor: one entry per spatial axis ([l] of N,C,L; [h, w] of N,C,H,W;
+ * [d, h, w] of N,C,D,H,W), the positions of those axes in the tensor (dims[k] is axis k's; 2… in
+ * the N,C,… layout; they move under transpose and reshape), and `global` once the spatial axes
+ * are collapsed.
  */
 export interface TensorRF {
   axes: AxisRF[];
-  dims: [number, number];
+  dims: number[];
   global: boolean;
 }
 

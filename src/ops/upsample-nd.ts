@@ -11,13 +11,16 @@
  *     linear                  max(0, (o + 0.5)·r − 0.5)                (half pixel, clamped at 0)
  *   linear reads the two neighbours per axis (the upper clamped to I − 1).
  *   FLOPs per output: nearest 0 (a copy); linear 3 (2 mul + 1 add); trilinear 15 (8 mul + 7 add)
- * Receptive field: null with RECEPTIVE_FIELD_NOT_COMPUTED (see conv-nd.ts).
+ * Receptive field: per axis a resampling of step r (alignCorners: (I − 1)/(O − 1)) that reads one
+ * (nearest) or two (linear) input units around output unit 0's source coordinate (nearest 0;
+ * linear half-pixel 0.5·r − 0.5, the line the other units follow, as upsample.ts; alignCorners 0).
  */
 import { z } from 'zod';
-import { expectSpatialRank, receptiveFieldNd } from './nd-common.js';
+import { expectSpatialRank } from './nd-common.js';
+import { perAxisWindow, resample } from './receptive-field.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef } from './types.js';
+import type { OpDef, RFContext, TensorRF } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
 function attrs(rank: 1 | 3) {
@@ -61,6 +64,20 @@ function axisTaps(inSize: number, outSize: number, scaleFactor: number | undefin
   return { i0, i1, w1 };
 }
 
+function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF | null {
+  const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
+  const a = ctx.attrs;
+  const rank = x.length - 2;
+  const linear = a.mode !== 'nearest';
+  const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
+  return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
+    const [I, O] = [x[2 + i], y[2 + i]];
+    const ratio = scales ? 1 / scales[i] : I / O;
+    if (linear && a.alignCorners) return resample(ax, O > 1 ? (I - 1) / (O - 1) : 0, 1, 0);
+    return linear ? resample(ax, ratio, 1, 0.5 * ratio - 0.5) : resample(ax, ratio, 0, 0);
+  });
+}
+
 function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
   const name = `upsample${rank}d`;
   return {
@@ -86,7 +103,7 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
       return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { taps }, fixedSize: a.size !== undefined };
     },
-    receptiveField: receptiveFieldNd(name),
+    receptiveField: upsampleRF,
     run(ctx) {
       const x = ctx.inputs[0];
       const unit: AxisTaps = { i0: Int32Array.of(0), i1: Int32Array.of(0), w1: Float32Array.of(0) };

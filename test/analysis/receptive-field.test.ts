@@ -165,10 +165,10 @@ describe('squeeze-excitation: a gate broadcast over the spatial axes is global c
 describe('a global field is unmistakable: the whole input, and no stride, padding or centre', () => {
   it('conv 3×3 → globalAvgPool → flatten → linear on a 1×3×32×32 input: conv local, the rest { global, size [32, 32], stride null }', () => {
     const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 }, { op: 'globalAvgPool2d' }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
-    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, size: [3, 3], stride: [1, 1], padding: [1, 1], centre: [0, 0] });
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['h', 'w'], size: [3, 3], stride: [1, 1], padding: [1, 1], centre: [0, 0] });
     for (const name of ['l1', 'l2', 'l3']) {
-      expect(layer(r, name).receptiveField).toEqual({ global: true, size: [32, 32], stride: null, padding: null, centre: null });
+      expect(layer(r, name).receptiveField).toEqual({ global: true, axes: ['h', 'w'], size: [32, 32], stride: null, padding: null, centre: null });
     }
-    expect(r.outputs[0].receptiveField).toEqual({ global: true, size: [32, 32], stride: null, padding: null, centre: null });
+    expect(r.outputs[0].receptiveField).toEqual({ global: true, axes: ['h', 'w'], size: [32, 32], stride: null, padding: null, centre: null });
   });
 });

@@ -22,6 +22,7 @@
  */
 import type { MemoryReport } from '../memory.js';
 import { modulePaths } from '../modules.js';
+import { axisNames } from '../../ops/receptive-field.js';
 import type { ModuleSummary } from '../modules.js';
 import type { LayerReport, Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
@@ -186,33 +187,49 @@ export function opsChart(summary: ModuleSummary): Chart {
   return { kind: 'ops', svg: svgChart('ops', WIDTH, legendY + leg.height + 4, 'Breakdown by op type', note, rows.join('') + leg.svg), note };
 }
 
-/** Receptive-field size along execution order against the input height. */
+/**
+ * Receptive-field size along execution order against the input height (the length of a 1-D
+ * input): h solid, w dashed where it differs, and for 3-D maps the depth d in a second colour.
+ */
 export function receptiveFieldChart(report: Report): Chart {
   const layers = report.layers.filter((l) => l.executed);
-  const input = report.inputs.find((i) => i.shape.length === 4);
-  const inputH = input ? input.shape[2] : null;
-  const inputW = input ? input.shape[3] : null;
-  const h = layers.map((l) => (l.receptiveField && !l.receptiveField.global ? l.receptiveField.size[0] : null));
-  const w = layers.map((l) => (l.receptiveField && !l.receptiveField.global ? l.receptiveField.size[1] : null));
+  // the layout drawn: the first input that carries a field, (N, C, H, W) before the others
+  const input = report.inputs.find((i) => i.shape.length === 4) ?? report.inputs.find((i) => i.shape.length === 3 || i.shape.length === 5);
+  const names = input ? axisNames(input.shape.length - 2) : [];
+  const extent = (a: string) => (input && names.includes(a as never) ? input.shape[2 + names.indexOf(a as never)] : null);
+  const main = names.length === 1 ? 'l' : 'h';
+  const inputH = extent(main);
+  const inputW = extent('w');
+  const inputD = extent('d');
+  const along = (a: string) =>
+    layers.map((l) => {
+      const f = l.receptiveField;
+      return f && !f.global && f.axes.length === names.length ? f.size[f.axes.indexOf(a as never)] ?? null : null;
+    });
+  const h = along(main);
+  const w = names.includes('w') ? along('w') : h;
+  const d = names.includes('d') ? along('d') : null;
   const global = layers.map((l) => (l.receptiveField?.global ? inputH : null));
   const plot: Rect = { x: LEFT, y: 34, w: PLOT_W, h: 260 };
   const bandY = plot.y + plot.h + 6;
   const height = bandY + BAND_H + 48;
-  const known = [...h, ...w].filter((v): v is number => v !== null);
+  const known = [...h, ...w, ...(d ?? [])].filter((v): v is number => v !== null);
   const title = 'Receptive field along depth';
   if (inputH === null || known.length + global.filter((v) => v !== null).length === 0) {
-    const note = 'No receptive field to draw: the network has no image (N×C×H×W) input, or no layer with a spatial field.';
+    const note = 'No receptive field to draw: the network has no image (N×C×H×W) input (nor a sequence N×C×L or video N×C×D×H×W one), or no layer with a spatial field.';
     return { kind: 'receptive-field', svg: svgChart('receptive-field', WIDTH, height, title, note, emptyNote(plot, note)), note };
   }
-  const ys = logarithmic(1, Math.max(inputH, ...known) * 1.05, plot.y + plot.h, plot.y, 2, 12);
+  const ys = logarithmic(1, Math.max(inputH, inputD ?? 1, ...known) * 1.05, plot.y + plot.h, plot.y, 2, 12);
   const xs = positions(layers.length, LEFT, LEFT + PLOT_W);
-  const differs = h.some((v, i) => v !== w[i]) || inputH !== inputW;
+  const differs = names.includes('w') && (h.some((v, i) => v !== w[i]) || inputH !== inputW);
+  const inputLabel = `input ${inputH}${differs ? ` (h; w ${inputW})` : names.length === 1 ? ' (l)' : ''}${inputD !== null ? `, d ${inputD}` : ''} px`;
   const body = [
     yAxis(ys, plot, (v) => (v < 1e5 ? String(v) : si(v)), 'field size (input pixels)'),
     `<line class="axis-line" x1="${plot.x}" x2="${plot.x + plot.w}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h}"/>`,
-    reference(plot, ys.map(inputH), `input ${inputH}${differs ? ` (h; w ${inputW})` : ''} px`, COLOURS.input, 'input'),
-    steps(xs, ys, h, COLOURS.macs, { cls: 'rf-h' }),
+    reference(plot, ys.map(inputH), inputLabel, COLOURS.input, 'input'),
+    steps(xs, ys, h, COLOURS.macs, { cls: `rf-${main}` }),
     differs ? steps(xs, ys, w, COLOURS.macs, { dash: true, cls: 'rf-w' }) : '',
+    d ? steps(xs, ys, d, COLOURS.params, { cls: 'rf-d' }) : '',
     steps(xs, ys, global, COLOURS.global, { cls: 'rf-global' }),
   ];
   // hover targets: one transparent column a layer
@@ -220,14 +237,16 @@ export function receptiveFieldChart(report: Report): Chart {
     `<g class="hover">${layers
       .map((l, i) => {
         const rf = l.receptiveField;
-        const what = !rf ? 'unknown' : rf.global ? 'global (the whole input)' : `${rf.size[0]}×${rf.size[1]}, stride ${rf.stride[0]}×${rf.stride[1]}`;
+        const axes = rf && rf.axes.length !== 2 ? ` (${rf.axes.join('×')})` : '';
+        const what = !rf ? 'unknown' : rf.global ? 'global (the whole input)' : `${rf.size.join('×')}, stride ${rf.stride.join('×')}${axes}`;
         return `<rect x="${n2(xs.map(i))}" y="${plot.y}" width="${n2(xs.map(i + 1) - xs.map(i))}" height="${plot.h}"><title>${esc(`${l.name} (${l.op})\nfield ${what}`)}</title></rect>`;
       })
       .join('')}</g>`,
   );
-  const firstOver = layers.findIndex((l) => l.receptiveField !== null && !l.receptiveField.global && l.receptiveField.size[0] > inputH);
-  const items: LegendItem[] = [{ label: 'local field, h', color: COLOURS.macs, shape: 'line' }];
+  const firstOver = h.findIndex((v) => v !== null && v > inputH);
+  const items: LegendItem[] = [{ label: `local field, ${main}`, color: COLOURS.macs, shape: 'line' }];
   if (differs) items.push({ label: 'local field, w', color: COLOURS.macs, shape: 'dash' });
+  if (d) items.push({ label: 'local field, d', color: COLOURS.params, shape: 'line' });
   if (global.some((v) => v !== null)) items.push({ label: 'global (whole input)', color: COLOURS.global, shape: 'line' });
   items.push({ label: 'input size', color: COLOURS.input, shape: 'dash' });
   body.push(legend(LEFT + 4, 18, PLOT_W, items).svg);
@@ -236,8 +255,8 @@ export function receptiveFieldChart(report: Report): Chart {
   body.push(xAxis(xs, { x: LEFT, y: bandY, w: PLOT_W, h: BAND_H }, (v) => String(v), `executed layers in execution order (${layers.length})`));
   const res = report.structure.resolution;
   const note =
-    `The field of every executed layer's output, per axis in input pixels (log₂ scale), against the input (${inputH}×${inputW}). ` +
-    (firstOver >= 0 ? `It exceeds the input height from layer ${layers[firstOver].name} on (padding counts in the field). ` : 'It stays within the input. ') +
+    `The field of every executed layer's output, per axis in input pixels (log₂ scale), against the input (${(input?.shape ?? []).slice(2).join('×')}${names.length === 2 ? '' : `, ${names.join('×')}`}). ` +
+    (firstOver >= 0 ? `It exceeds the input ${names.length === 1 ? 'length' : 'height'} from layer ${layers[firstOver].name} on (padding counts in the field). ` : 'It stays within the input. ') +
     (global.some((v) => v !== null) ? 'Layers after the spatial axes are collapsed (global pooling, flatten, linear) see the whole input and are drawn at its size. ' : '') +
     (res ? `Final feature map ${res.finalFeatureMap.join('×')} at ${res.finalFeatureMapLayer}; valid input sizes: ${res.validInputSizes}.` : '');
   return { kind: 'receptive-field', svg: svgChart('receptive-field', WIDTH, height, title, note, body.join('')), note };

@@ -68,9 +68,13 @@ export function table(head: string[], rows: string[][], align: string = ''): str
 /** A collapsed section (GitHub renders <details>); the body needs blank lines around it to be Markdown. */
 export const details = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 
-/** `7×7/2×2` (size h×w / stride h×w), `global`, or empty when the layer has no field (a table cell, Markdown or text). */
+/**
+ * `7×7/2×2` (size h×w / stride h×w) for a 2-D map; 1-D and 3-D fields name their axes, `9/4 (l)`,
+ * `3×7×7/1×2×2 (d×h×w)`; `global`, or empty when the layer has no field (a table cell, Markdown or text).
+ */
 export function fieldCell(f: LayerReport['receptiveField']): string {
   if (!f) return '';
   if (f.global) return 'global';
-  return `${f.size[0]}×${f.size[1]}/${f.stride[0]}×${f.stride[1]}`;
+  const cell = `${f.size.join('×')}/${f.stride.join('×')}`;
+  return f.axes.length === 2 ? cell : `${cell} (${f.axes.join('×')})`;
 }
