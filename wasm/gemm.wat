@@ -1,11 +1,14 @@
 ;; convlens GEMM micro-kernel, WebAssembly SIMD (f32x4).
 ;;
-;; block(a, b, out, K, mBlocks, panels): for every 4-row block ib of A and 8-column panel p of B,
-;;   out[ib·4 + r][p·8 + c] = Σ_k A[ib·4 + r][k] · B[k][p·8 + c]
+;; block(a, b, out, K, mBlocks, panels, bias, stride): for every 4-row block ib of A and 8-column
+;; panel p of B,
+;;   out[ib·4 + r][p·8 + c] = bias[ib·4 + r] + Σ_k A[ib·4 + r][k] · B[k][p·8 + c]
+;; (the accumulators start at the row's bias: a conv's bias costs no pass over its output).
 ;; Layouts (byte offsets into this module's memory, all f32):
 ;;   A: blocks of 4 rows, k-major inside a block: row ib·4 + r, column k at a + ((ib·K + k)·4 + r)·4
 ;;   B: 8-column panels, K×8 each:            column p·8 + c, row k at b + ((p·K + k)·8 + c)·4
-;;   out: rows of panels·8 floats:            row i, column j at out + (i·panels·8 + j)·4
+;;   out: rows `stride` bytes apart:           row i, column j at out + i·stride + j·4
+;;   bias: one float per row of A (mBlocks·4), at bias + i·4
 ;; Per k, two loads of B's 8, four splat loads of the A values (v128.load32_splat: a broadcast
 ;; load on x86 with AVX, which takes no shuffle unit; loading the 4 A values as one vector and
 ;; splatting lanes with shuffles was 12 % slower: the shuffles compete with mul/add for the FP
@@ -16,12 +19,11 @@
 (module
   (memory (export "memory") 1)
   (func (export "block") (param $a i32) (param $b i32) (param $out i32) (param $K i32) (param $mBlocks i32) (param $panels i32)
-    (local $ib i32) (local $p i32) (local $k i32) (local $pa i32) (local $pb i32) (local $po i32) (local $stride i32)
+    (param $bias i32) (param $stride i32)
+    (local $ib i32) (local $p i32) (local $k i32) (local $pa i32) (local $pb i32) (local $po i32) (local $pbias i32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    ;; bytes per output row
-    (local.set $stride (i32.shl (local.get $panels) (i32.const 5)))
     (local.set $ib (i32.const 0))
     (block $done_i
       (loop $next_i
@@ -30,14 +32,15 @@
         (block $done_p
           (loop $next_p
             (br_if $done_p (i32.ge_u (local.get $p) (local.get $panels)))
-        (local.set $c00 (v128.const i32x4 0 0 0 0))
-        (local.set $c01 (v128.const i32x4 0 0 0 0))
-        (local.set $c10 (v128.const i32x4 0 0 0 0))
-        (local.set $c11 (v128.const i32x4 0 0 0 0))
-        (local.set $c20 (v128.const i32x4 0 0 0 0))
-        (local.set $c21 (v128.const i32x4 0 0 0 0))
-        (local.set $c30 (v128.const i32x4 0 0 0 0))
-        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $pbias (i32.add (local.get $bias) (i32.shl (local.get $ib) (i32.const 4))))
+        (local.set $c00 (v128.load32_splat (local.get $pbias)))
+        (local.set $c01 (local.get $c00))
+        (local.set $c10 (v128.load32_splat offset=4 (local.get $pbias)))
+        (local.set $c11 (local.get $c10))
+        (local.set $c20 (v128.load32_splat offset=8 (local.get $pbias)))
+        (local.set $c21 (local.get $c20))
+        (local.set $c30 (v128.load32_splat offset=12 (local.get $pbias)))
+        (local.set $c31 (local.get $c30))
         (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $ib) (local.get $K)) (i32.const 4))))
         (local.set $pb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $p) (local.get $K)) (i32.const 5))))
         (local.set $k (local.get $K))

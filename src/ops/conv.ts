@@ -292,6 +292,7 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
   const positions = (to - from) * OW;
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
+  let biasAdded = false;
   if (cinG === 1 && p.groups > 1) {
     // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2 and adds the bias itself; the scalar loop the rest
     if (depthwiseRows(x, weight, out, p, from, to, bias)) return;
@@ -312,7 +313,9 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
         const outOff = (b * p.cout + g * coutG) * plane + first;
         if (Ap && staged) {
           staged.load(x, xOff);
-          gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false);
+          // the bias is the kernel's starting value (the same path for every group: stageConv depends on sizes only)
+          gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false, bias, g * coutG);
+          biasAdded = true;
         } else if (pointwise) gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
         else if (Ap) {
           const fill = convPanels(x, xOff, p.geo, first);
@@ -321,7 +324,7 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
       }
     }
   }
-  addBias(out, bias, p.n, p.cout, plane, first, first + positions);
+  if (!biasAdded) addBias(out, bias, p.n, p.cout, plane, first, first + positions);
 }
 
 /**

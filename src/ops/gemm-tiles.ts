@@ -1,6 +1,6 @@
 /**
  * The GEMM of tensor/gemm.ts in tiles, so its working set in WebAssembly memory (packed A, the B
- * panels of one block, the block's output: rows·K + K·BLOCK + rows·BLOCK floats) stays within
+ * panels of one block, the output area and bias: tensor/gemm.ts workingSetFloats) stays within
  * KERNEL_SCRATCH whatever M and K are. The module's memory only grows; untiled, one conv with
  * K = Cin·Kh·Kw in the millions would keep gigabytes in a worker for good, or fail to grow.
  *
@@ -10,7 +10,7 @@
  * tile (every conv and linear layer of the zoo) take the untiled path unchanged.
  */
 import { KERNEL_SCRATCH } from '../limits.js';
-import { BLOCK, gemm as gemmWhole, gemmPacked, packA } from '../tensor/gemm.js';
+import { BLOCK, gemm as gemmWhole, gemmPacked, outColumns, packA, workingSetFloats } from '../tensor/gemm.js';
 
 /** Fills rows [k0, k0 + K) of B for columns [col, col + width) into panels, as tensor/gemm.ts's PanelFill lays them out. */
 export type RowPanelFill = (k0: number, col: number, width: number, panels: Float32Array, K: number) => void;
@@ -18,11 +18,11 @@ export type RowPanelFill = (k0: number, col: number, width: number, panels: Floa
 /** Rows of A (mc, a multiple of 4 unless it is all of M) and depth (kc) of one tile within `budget` floats. */
 export function gemmTiles(M: number, K: number, budget = KERNEL_SCRATCH): { mc: number; kc: number } {
   const rows = (M + 3) & ~3;
-  if (rows * K + K * BLOCK + rows * BLOCK <= budget) return { mc: M, kc: K };
+  if (workingSetFloats(rows, K) <= budget) return { mc: M, kc: K };
   // the output block (mc·BLOCK) takes at most a quarter of the budget; packed A and the panels share the rest
   const mc = Math.min(M, Math.max(4, Math.floor(budget / 4 / BLOCK / 4) * 4));
   const mRows = (mc + 3) & ~3;
-  const kc = Math.max(1, Math.min(K, Math.floor((budget - mRows * BLOCK) / (mRows + BLOCK))));
+  const kc = Math.max(1, Math.min(K, Math.floor((budget - mRows * (outColumns(mRows) + 1)) / (mRows + BLOCK))));
   return { mc, kc };
 }
 

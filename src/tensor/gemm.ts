@@ -15,9 +15,22 @@ import { PACKAGE_ROOT } from '../paths.js';
 /** Output columns per packed block of B (a block stays in L2: K·BLOCK·4 bytes). */
 export const BLOCK = 256;
 
+/** Floats of the kernel's output area beyond one block: several blocks' outputs are copied out to C per row at once. */
+const OUT_CHUNK = 1 << 18;
+
+/** Columns of the kernel's output area for `rows` rows of A: a multiple of BLOCK, rows·columns ≤ OUT_CHUNK unless one block is more. */
+export function outColumns(rows: number): number {
+  return Math.max(BLOCK, Math.floor(OUT_CHUNK / Math.max(1, rows) / BLOCK) * BLOCK);
+}
+
+/** Floats gemmPacked uses for rows (a multiple of 4) × K: packed A, one block of panels, the output area, the bias. */
+export function workingSetFloats(rows: number, K: number): number {
+  return rows * K + K * BLOCK + rows * outColumns(rows) + rows;
+}
+
 const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm.wasm'))));
 const memory = instance.exports.memory as WebAssembly.Memory;
-const block = instance.exports.block as (a: number, b: number, out: number, K: number, mBlocks: number, panels: number) => void;
+const block = instance.exports.block as (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
 let heap = new Float32Array(memory.buffer);
 
 /** wasm/gemm.wat's im2col (byte addresses): a convolution's panels from a padded input staged in this module's memory (ops/conv-im2col.ts). */
@@ -48,7 +61,7 @@ export function wasmInts(ints: number): Int32Array {
 
 /** Floats from 0 that gemmPacked with this packed A uses (A, one block of panels, its output): scratch may follow. */
 export function workingSet(Ap: PackedA): number {
-  return Ap.rows * Ap.K + Ap.K * BLOCK + Ap.rows * BLOCK;
+  return workingSetFloats(Ap.rows, Ap.K);
 }
 
 /**
@@ -78,26 +91,35 @@ export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: 
   return { M, K, rows };
 }
 
-export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Array, cOff: number, ldc: number, accumulate: boolean): void {
+/**
+ * C (+)= A·B (+ bias[biasOff + i] on row i, when given), B produced block by block by `fill`. The
+ * kernel writes several blocks side by side into its output area (outColumns wide), which is then
+ * copied out to C one row at a time; the bias is the kernel's starting value.
+ */
+export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Array, cOff: number, ldc: number, accumulate: boolean, bias?: Float32Array, biasOff = 0): void {
   const { M, K, rows } = Ap;
-  const bOff = rows * K * 4;
-  const outOff = bOff + K * BLOCK * 4;
-  reserve(outOff + rows * BLOCK * 4);
-  const bBase = bOff / 4;
-  const outBase = outOff / 4;
-  for (let jb = 0; jb < N; jb += BLOCK) {
-    const width = Math.min(BLOCK, N - jb);
-    const panels = (width + 7) >> 3;
-    const view = heap.subarray(bBase, bBase + panels * K * 8);
-    view.fill(0, (panels - 1) * K * 8);
-    fill(jb, width, view, K);
-    block(0, bOff, outOff, K, rows >> 2, panels);
-    const stride = panels * 8;
+  const bBase = rows * K;
+  const outBase = bBase + K * BLOCK;
+  const chunk = outColumns(rows);
+  const biasAt = outBase + rows * chunk;
+  reserve((biasAt + rows) * 4);
+  heap.fill(0, biasAt, biasAt + rows);
+  if (bias) heap.set(bias.subarray(biasOff, biasOff + M), biasAt);
+  for (let c0 = 0; c0 < N; c0 += chunk) {
+    const cw = Math.min(chunk, N - c0);
+    for (let jb = c0; jb < c0 + cw; jb += BLOCK) {
+      const width = Math.min(BLOCK, N - jb);
+      const panels = (width + 7) >> 3;
+      const view = heap.subarray(bBase, bBase + panels * K * 8);
+      view.fill(0, (panels - 1) * K * 8);
+      fill(jb, width, view, K);
+      block(0, bBase * 4, (outBase + jb - c0) * 4, K, rows >> 2, panels, biasAt * 4, chunk * 4);
+    }
     for (let i = 0; i < M; i++) {
-      const src = outBase + i * stride;
-      const dst = cOff + i * ldc + jb;
-      if (accumulate) for (let j = 0; j < width; j++) C[dst + j] += heap[src + j];
-      else C.set(heap.subarray(src, src + width), dst);
+      const src = outBase + i * chunk;
+      const dst = cOff + i * ldc + c0;
+      if (accumulate) for (let j = 0; j < cw; j++) C[dst + j] += heap[src + j];
+      else C.set(heap.subarray(src, src + cw), dst);
     }
   }
 }

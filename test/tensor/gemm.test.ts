@@ -20,6 +20,8 @@ describe('GEMM', () => {
     [6, 257, 13],
     [13, 300, 1],
     [64, 520, 70],
+    // 100 rows: a 2,560-column output area, so 2,600 columns take two areas, the second with 40 (tensor/gemm.ts outColumns)
+    [100, 2600, 3],
   ])('M=%i N=%i K=%i, accumulating into C, equals the triple loop in double precision', (M, N, K) => {
     const r = rng(M * 1000 + N * 10 + K);
     const A = Float32Array.from({ length: M * K }, () => r() - 0.5);
