@@ -57,15 +57,79 @@ export function broadcastTo(x: Tensor, out: readonly number[]): Tensor {
   return tensor(out, res);
 }
 
+/**
+ * x with its dims reordered: output dim d is input dim perm[d]. The output dims are collapsed
+ * first (size-1 dims dropped, neighbours merged where the source is contiguous across them), so
+ * NCHW → NHWC ([1, C, H, W], perm [0, 2, 3, 1]) is one [H·W × C] ← [C × H·W] transpose. When the
+ * source's unit-stride dim is not the output's last, the copy runs in TILE × TILE blocks between
+ * that dim and the last (each block's reads and writes stay in cache lines already fetched);
+ * otherwise it copies rows.
+ */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const own = strides(x.shape);
   const out = perm.map((p) => x.shape[p]);
   const res = new Float32Array(x.data.length);
-  walk(out, [perm.map((p) => own[p])], (o, [xo], inner, [xi]) => {
-    for (let i = 0; i < inner; i++) res[o + i] = x.data[xo + i * xi];
+  if (res.length === 0) return tensor(out, res);
+  const src = x.data;
+  const sizes: number[] = [];
+  const st: number[] = [];
+  perm.forEach((p, d) => {
+    const n = out[d];
+    if (n === 1) return;
+    const last = sizes.length - 1;
+    if (last >= 0 && st[last] === own[p] * n) {
+      sizes[last] *= n;
+      st[last] = own[p];
+    } else {
+      sizes.push(n);
+      st.push(own[p]);
+    }
   });
+  const rank = sizes.length;
+  if (rank === 0 || st[rank - 1] === 1) {
+    // rows already contiguous in the source
+    const inner = rank === 0 ? 1 : sizes[rank - 1];
+    walk(rank === 0 ? [] : sizes, [rank === 0 ? [] : st], (o, [xo]) => res.set(src.subarray(xo, xo + inner), o));
+    return tensor(out, res);
+  }
+  const k = st.indexOf(1);
+  const [rowsN, colsN, colStride] = [sizes[k], sizes[rank - 1], st[rank - 1]];
+  let rowOut = 1;
+  for (let d = k + 1; d < rank; d++) rowOut *= sizes[d];
+  // the other dims (outer to both, and between k and the last) as an odometer of block bases
+  const others = sizes.map((_, d) => d).filter((d) => d !== k && d !== rank - 1);
+  const outStrides = strides(sizes);
+  const idx = others.map(() => 0);
+  const count = others.reduce((n, d) => n * sizes[d], 1);
+  let xo = 0;
+  let oo = 0;
+  for (let c = 0; c < count; c++) {
+    for (let i0 = 0; i0 < rowsN; i0 += TILE) {
+      const i1 = Math.min(i0 + TILE, rowsN);
+      for (let j0 = 0; j0 < colsN; j0 += TILE) {
+        const j1 = Math.min(j0 + TILE, colsN);
+        for (let i = i0; i < i1; i++) {
+          const o = oo + i * rowOut;
+          const s0 = xo + i;
+          for (let j = j0; j < j1; j++) res[o + j] = src[s0 + j * colStride];
+        }
+      }
+    }
+    for (let e = others.length - 1; e >= 0; e--) {
+      const d = others[e];
+      xo += st[d];
+      oo += outStrides[d];
+      if (++idx[e] < sizes[d]) break;
+      xo -= st[d] * sizes[d];
+      oo -= outStrides[d] * sizes[d];
+      idx[e] = 0;
+    }
+  }
   return tensor(out, res);
 }
+
+/** Block edge of the tiled transposes: 32 × 32 floats, 4 KB read and 4 KB written per block. */
+const TILE = 32;
 
 /** Elements x[start + i·step] along every axis (start and step per axis). */
 export function stridedSlice(x: Tensor, starts: readonly number[], steps: readonly number[], out: readonly number[]): Tensor {
@@ -126,9 +190,18 @@ export function pad(x: Tensor, begin: readonly number[], out: readonly number[],
   return tensor(out, res);
 }
 
-/** The transpose of a row-major rows×cols matrix. */
+/** The transpose of a row-major rows×cols matrix, in TILE × TILE blocks. */
 export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(c0 + TILE, cols);
+      for (let c = c0; c < c1; c++) {
+        const o = c * rows;
+        for (let r = r0; r < r1; r++) out[o + r] = a[r * cols + c];
+      }
+    }
+  }
   return out;
 }
