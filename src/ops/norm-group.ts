@@ -64,23 +64,43 @@ function normCost(shape: Shape, plan: NormPlan, affineOps: number): LayerCost {
   return { ...ZERO_COST, elementwise: n * (PER_ELEMENT + affineOps) + plan.outer * plan.inner * PER_GROUP };
 }
 
-/** Mean and 1/σ of every group, in float64 (two passes: the variance from the mean, as PyTorch). */
+/**
+ * Mean and 1/σ of every group, in float64 (two passes: the variance from the mean, as PyTorch).
+ * Groups strided by `inner` (layerNorm over channels: a group per position, its values a plane
+ * apart) are summed a plane at a time into per-position accumulators, so memory is read in order;
+ * each group still adds its values in the same order (s = 0, 1, …), so the sums are the same.
+ */
 function groupStats(x: Float32Array, p: NormPlan, eps: number): { mean: Float64Array; rstd: Float64Array } {
-  const groups = p.outer * p.inner;
-  const mean = new Float64Array(groups);
-  const rstd = new Float64Array(groups);
-  for (let o = 0; o < p.outer; o++) {
-    for (let i = 0; i < p.inner; i++) {
-      const base = o * p.size * p.inner + i;
-      const end = base + p.size * p.inner;
+  const { outer, size, inner } = p;
+  const mean = new Float64Array(outer * inner);
+  const rstd = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * size * inner;
+    const g0 = o * inner;
+    if (inner === 1) {
       let sum = 0;
-      for (let at = base; at < end; at += p.inner) sum += x[at];
-      const m = sum / p.size;
+      for (let at = base; at < base + size; at++) sum += x[at];
+      const m = sum / size;
       let sq = 0;
-      for (let at = base; at < end; at += p.inner) sq += (x[at] - m) * (x[at] - m);
-      mean[o * p.inner + i] = m;
-      rstd[o * p.inner + i] = 1 / Math.sqrt(sq / p.size + eps);
+      for (let at = base; at < base + size; at++) sq += (x[at] - m) * (x[at] - m);
+      mean[g0] = m;
+      rstd[g0] = 1 / Math.sqrt(sq / size + eps);
+      continue;
     }
+    // mean[] accumulates sums, then squares of deviations go into rstd[]
+    for (let s = 0; s < size; s++) {
+      const row = base + s * inner;
+      for (let i = 0; i < inner; i++) mean[g0 + i] += x[row + i];
+    }
+    for (let i = 0; i < inner; i++) mean[g0 + i] /= size;
+    for (let s = 0; s < size; s++) {
+      const row = base + s * inner;
+      for (let i = 0; i < inner; i++) {
+        const dv = x[row + i] - mean[g0 + i];
+        rstd[g0 + i] += dv * dv;
+      }
+    }
+    for (let i = 0; i < inner; i++) rstd[g0 + i] = 1 / Math.sqrt(rstd[g0 + i] / size + eps);
   }
   return { mean, rstd };
 }
@@ -117,15 +137,35 @@ function normRun(ctx: RunContext<NormAttrs, NormPlan>): Tensor[] {
   const beta = ctx.weights.bias?.data;
   const { mean, rstd } = statsOf(ctx);
   const out = new Float32Array(x.length);
-  for (let o = 0; o < p.outer; o++) {
-    const affineBase = (o % p.affineA) * p.size;
-    for (let i = 0; i < p.inner; i++) {
-      const m = mean[o * p.inner + i];
-      const r = rstd[o * p.inner + i];
-      const base = o * p.size * p.inner + i;
-      for (let s = 0, at = base; s < p.size; s++, at += p.inner) {
-        const k = Math.floor((affineBase + s) / p.affineB);
-        out[at] = (x[at] - m) * r * (gamma ? gamma[k] : 1) + (beta ? beta[k] : 0);
+  const { outer, size, inner } = p;
+  if (inner === 1 && p.affineA === 1 && p.affineB === 1) {
+    // layerNorm over the trailing dims: each group a contiguous row, γ and β indexed by s
+    for (let o = 0, base = 0; o < outer; o++, base += size) {
+      const m = mean[o];
+      const r = rstd[o];
+      for (let s = 0; s < size; s++) out[base + s] = (x[base + s] - m) * r * (gamma ? gamma[s] : 1) + (beta ? beta[s] : 0);
+    }
+    return [tensor(ctx.inputs[0].shape, out)];
+  }
+  // the affine parameter index k = ((o mod A)·S + s) div B, stepped per s rather than divided per element
+  for (let o = 0; o < outer; o++) {
+    const affineBase = (o % p.affineA) * size;
+    let k = Math.floor(affineBase / p.affineB);
+    let left = p.affineB - (affineBase % p.affineB); // values of s before k moves on
+    const base = o * size * inner;
+    const g0 = o * inner;
+    for (let s = 0; s < size; s++) {
+      const g = gamma ? gamma[k] : 1;
+      const b = beta ? beta[k] : 0;
+      const row = base + s * inner;
+      if (inner === 1) {
+        out[row] = (x[row] - mean[g0]) * rstd[g0] * g + b;
+      } else {
+        for (let i = 0; i < inner; i++) out[row + i] = (x[row + i] - mean[g0 + i]) * rstd[g0 + i] * g + b;
+      }
+      if (--left === 0) {
+        k++;
+        left = p.affineB;
       }
     }
   }
