@@ -24,6 +24,7 @@ import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
 import { batchNormInPlace, foldGroup, planFusions } from './fuse.js';
 import { WeightStore } from './weight-store.js';
+import { collectYoung, detach } from './memory.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
@@ -171,6 +172,21 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     });
   };
 
+  // Memory follows liveness: a tensor's buffer is freed when its last reader has run (detached,
+  // then a scavenge; runtime/memory.ts), unless something else holds it: a live tensor (a reshape
+  // shares its input's buffer), a wanted output, the caller's inputs, the file's bytes (constants
+  // are views into it), the weight store's buffers, or shared memory.
+  const foreign = new Set<ArrayBufferLike>(Object.values(inputs).map((t) => t.data.buffer));
+  for (const c of graph.constants.values()) if (c.raw) foreign.add(c.raw.buffer);
+  const freeable = (buffer: ArrayBufferLike): buffer is ArrayBuffer => {
+    if (!(buffer instanceof ArrayBuffer) || foreign.has(buffer) || weightStore.holds(buffer)) return false;
+    for (const t of live.values()) if (t.data.buffer === buffer) return false;
+    return true;
+  };
+  // bytes of tensors dropped since the last scavenge, and the bytes live now (computed tensors)
+  let dropped = 0;
+  let liveBytes = 0;
+  for (const t of live.values()) liveBytes += t.data.byteLength;
   analysed.forEach((a, i) => {
     const { layer, op, inferred } = a;
     if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
@@ -184,9 +200,26 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     } else if (group) runGroup(group);
     else store(a, runKernel(a, weightsOf(a)));
     weightStore.endStep(stepResults);
+    for (const d of stepResults) liveBytes += d.byteLength;
     stepResults = [];
     if (timed) opts.onLayer?.(layer, op.name, performance.now() - started);
-    for (const r of layer.inputs) if (lastUse.get(r) === i && !wanted.has(r)) live.delete(r);
+    for (const r of layer.inputs) {
+      if (lastUse.get(r) !== i || wanted.has(r)) continue;
+      const t = live.get(r);
+      if (t && live.delete(r)) {
+        liveBytes -= t.data.byteLength;
+        if (freeable(t.data.buffer)) {
+          dropped += t.data.byteLength;
+          detach(t.data.buffer);
+        }
+      }
+    }
+    // dead activations are freed when they amount to half of what is live (at least 1 MiB): a
+    // scavenge costs well under a millisecond, and the run never holds much more than its live set
+    if (dropped > Math.max(1 << 20, liveBytes / 2)) {
+      collectYoung();
+      dropped = 0;
+    }
   });
 
   // a result that is a view into the file (a constant output, or a reshape of one) is copied: the

@@ -13,7 +13,7 @@ import { workerHeapLimitMb } from './limits.js';
 
 // gc() for this thread (V8's --expose-gc set at run time: a new context gets the function)
 v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
+const collectGarbage = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 const limitBytes = workerHeapLimitMb() * 2 ** 20;
 
 /** Collects this thread's garbage when it holds more than `limit` bytes; whether it did. */
@@ -22,4 +22,21 @@ export function collectIfOver(limit = limitBytes): boolean {
   if (heapUsed + external <= limit) return false;
   collectGarbage();
   return true;
+}
+
+/**
+ * Gives a dead tensor's memory back at the next scavenge. V8 frees an array buffer's bytes only
+ * when its (small) JS object is collected; an activation that lived across two scavenges sits in
+ * the old generation, which only a full collection (tens of ms with this heap) sweeps, so a
+ * forward held many layers' dead activations. Transferring the buffer detaches that object (its
+ * length becomes 0) and hands the bytes to a new, young one that nothing references: the next
+ * scavenge frees them. Only for a buffer nothing will read again (the executor's liveness says so).
+ */
+export function detach(buffer: ArrayBuffer): void {
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
+/** A scavenge of the young generation (well under a millisecond): frees what detach handed over. */
+export function collectYoung(): void {
+  collectGarbage({ type: 'minor' });
 }

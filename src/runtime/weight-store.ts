@@ -52,6 +52,10 @@ export class BufferPool {
     this.free = this.free.filter((f) => (total += f.length) <= 2 * this.largest);
   }
 
+  has(buffer: ArrayBufferLike): boolean {
+    return this.free.some((f) => f.buffer === buffer);
+  }
+
   get freeBytes(): number {
     return this.free.reduce((s, a) => s + a.byteLength, 0);
   }
@@ -81,6 +85,13 @@ export class WeightStore {
     const a = this.pool.acquire(n);
     this.lent.push(a);
     return a;
+  }
+
+  /** Whether the store holds this buffer (pooled, lent or kept): never a run's to free. */
+  holds(buffer: ArrayBufferLike): boolean {
+    if (this.lent.some((a) => a.buffer === buffer) || this.pool.has(buffer)) return true;
+    for (const f of this.foldedByHost.values()) for (const t of Object.values(f.weights)) if (t.data.buffer === buffer) return true;
+    return false;
   }
 
   /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
