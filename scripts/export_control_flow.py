@@ -10,6 +10,7 @@ they must give computed by torch from the same weights.
   loop_computed.onnx  Loop with M = Shape(x)[0]: computed, folded from shapes by the analysis, unrolled (1×)
   loop_data.onnx      Loop with M = Cast(ReduceMax(x)): computed from the data, cannot be unrolled
   loop_unanalysable.onnx  M from shapes, but the body reshapes by a computed shape: stays unsupported
+  if_mixed.onnx     If on ReduceSum(x) > 0: then Conv 1×1 (MACs only), else Sigmoid·Sigmoid (FLOPs only)
 Run from the repository root: /usr/bin/python3 scripts/export_control_flow.py
 """
 import json
@@ -115,6 +116,18 @@ def main():
     save("loop_unanalysable", [helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Gather", ["shp", "zero_i"], ["M"], axis=0),
                                helper.make_node("Loop", ["M", "", "x"], ["y"], name="loop", body=body_bad)],
          [numpy_helper.from_array(np.array(0, np.int64), "zero_i")], [1, 2, 4, 4], None)
+
+    # If on a computed condition whose branches differ in what they cost: then a 1×1 conv (64 MACs,
+    # no element-wise FLOPs), else two sigmoids (0 MACs, 2·4·32 = 256 FLOPs): the totals count the
+    # per-metric maximum, 64 MACs and 256 element-wise FLOPs, which neither branch has alone
+    wm = RNG.standard_normal((2, 2, 1, 1)).astype(np.float32)
+    then_g = branch("then", [helper.make_node("Conv", ["x", "wm"], ["t"], name="conv")], "t", [1, 2, 4, 4], [numpy_helper.from_array(wm, "wm")])
+    else_g = branch("else", [helper.make_node("Sigmoid", ["x"], ["e1"], name="sig1"), helper.make_node("Sigmoid", ["e1"], ["e"], name="sig2")], "e", [1, 2, 4, 4])
+    taken = F.conv2d(x, torch.tensor(wm)) if float(x.sum()) > 0 else torch.sigmoid(torch.sigmoid(x))
+    other = F.conv2d(-x, torch.tensor(wm)) if float(-x.sum()) > 0 else torch.sigmoid(torch.sigmoid(-x))
+    TRUTH["if_mixed_negated"] = {"input": (-X).flatten().tolist(), "inputShape": list(X.shape), "output": other.numpy().flatten().tolist(), "outputShape": list(other.shape)}
+    save("if_mixed", cond_nodes + [helper.make_node("If", ["c"], ["y"], name="if", then_branch=then_g, else_branch=else_g)],
+         [numpy_helper.from_array(np.array(0, np.float32), "zero")], [1, 2, 4, 4], taken.numpy())
 
     (OUT / "truth.json").write_text(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__, **TRUTH}) + "\n")
     print("wrote", sorted(p.name for p in OUT.iterdir()))

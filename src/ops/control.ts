@@ -9,8 +9,10 @@
  *                 shapes are exact; otherwise the outputs take the then branch's shapes when both
  *                 agree, else the larger of each dimension (an upper bound) with a
  *                 DATA_DEPENDENT_SHAPE warning. Costs: both branches' layers are analysed and
- *                 counted, an upper bound of the branch taken, which an IF_BOTH_BRANCHES_COUNTED
- *                 warning states (the report's executed layers are structural).
+ *                 listed; with a computed condition whose branches agree in shape the totals
+ *                 count, per metric, the larger branch (exclusiveBranches, analysis/branches.ts:
+ *                 one branch runs), else both (their sum); either is an upper bound of the branch
+ *                 taken, which an IF_BOTH_BRANCHES_COUNTED warning states.
  *   loopContinue  inputs [cond, v₁ … vₖ] → v₁ … vₖ unchanged: the guard between two unrolled
  *                 iterations of an ONNX Loop whose body may stop early. The loop is analysed at
  *                 its trip count M (an upper bound, stated in a DATA_DEPENDENT_SHAPE warning); a
@@ -25,7 +27,12 @@ import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
-export const IfSelectAttrs = z.strictObject({ outputs: z.number().int().positive().default(1) });
+export const IfSelectAttrs = z.strictObject({
+  outputs: z.number().int().positive().default(1),
+  /** the layers of each inlined branch (the importer lists them): with a computed condition and agreeing shapes the totals count the larger branch per metric */
+  thenLayers: z.array(z.string()).default([]),
+  elseLayers: z.array(z.string()).default([]),
+});
 type IfSelectAttrs = z.infer<typeof IfSelectAttrs>;
 
 interface IfPlan {
@@ -64,16 +71,22 @@ export const ifSelect: OpDef<IfSelectAttrs, IfPlan> = {
     const values: (TensorValue | null)[] = taken ? ctx.values.slice(taken === 'then' ? 1 : 1 + k, taken === 'then' ? 1 + k : 1 + 2 * k) : outputs.map(() => null);
     return { outputs, values, weights: [], cost: ZERO_COST, plan: { taken, bounded } };
   },
+  // a computed condition with agreeing shapes: one branch runs, the totals count the larger per metric (analysis/branches.ts)
+  exclusiveBranches: (attrs, plan) => (plan.taken === null && !plan.bounded && (attrs.thenLayers.length > 0 || attrs.elseLayers.length > 0) ? [attrs.thenLayers, attrs.elseLayers] : null),
   receptiveField(ctx) {
     const k = ctx.attrs.outputs;
     const { taken, bounded } = ctx.plan;
     const branches = `the layers of both branches ('${ctx.layer}/then/…', '${ctx.layer}/else/…')`;
+    const listed = ctx.attrs.thenLayers.length > 0 || ctx.attrs.elseLayers.length > 0;
     ctx.warn({
       code: 'IF_BOTH_BRANCHES_COUNTED',
       message: taken
         ? `layer '${ctx.layer}': the If's condition folds to ${taken === 'then'}: the outputs are the ${taken} branch's, but ${branches} were inlined and are counted`
-        : `layer '${ctx.layer}': an If whose condition depends on tensor values: ${branches} are analysed and counted (an upper bound of the branch taken)`,
+        : !bounded && listed
+          ? `layer '${ctx.layer}': an If whose condition depends on tensor values: ${branches} are analysed and listed; the totals count, per metric (MACs, FLOPs, memory access), the larger of the two, an upper bound of the branch taken`
+          : `layer '${ctx.layer}': an If whose condition depends on tensor values: ${branches} are analysed and counted, their sum (their outputs differ in shape), an upper bound of the branch taken`,
       taken,
+      totals: taken === null && !bounded && listed ? 'per-metric maximum of the branches' : 'sum of the branches',
     });
     if (bounded) {
       ctx.warn({

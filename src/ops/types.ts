@@ -226,6 +226,13 @@ export interface OpDef<A = any, P = any> {
    * one of its tensors. The reverse pass keeps what is read (runtime/backward.ts).
    */
   vjpReads?(attrs: A): VjpReads;
+  /**
+   * Mutually exclusive branches, one of which runs (an ONNX If with a computed condition, both
+   * branches inlined: ops/control.ts): the names of each branch's layers. The report's totals
+   * count, per metric, the largest branch rather than their sum (analysis/branches.ts). null when
+   * both are counted (their outputs differ in shape) or the condition is known.
+   */
+  exclusiveBranches?(attrs: A, plan: P): readonly (readonly string[])[] | null;
 }
 
 /** What a VJP reads of its forward tensors (OpDef.vjpReads). */

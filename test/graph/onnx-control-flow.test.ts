@@ -35,13 +35,14 @@ describe('ONNX If', () => {
     expect(maxDiff(runs('if_const').data, truth.if_const.output)).toBe(0);
   });
 
-  it('a computed condition: both branches inlined and counted (3·4·4·18 + 3·4·4·2 = 960 MACs, an upper bound), stated in an IF_BOTH_BRANCHES_COUNTED warning', () => {
+  it('a computed condition: both branches inlined and listed, the totals count the larger (max(3·4·4·18, 3·4·4·2) = 864 MACs, not their sum 960), stated in an IF_BOTH_BRANCHES_COUNTED warning', () => {
     const r = analyse('if_dynamic');
     expect(r.totals.complete).toBe(true);
     expect(layer(r, 'if/then/conv3').macs).toBe(864);
     expect(layer(r, 'if/else/conv1').macs).toBe(96);
-    expect(r.totals.macs).toBe(960);
-    expect(r.warnings.find((w) => w.code === 'IF_BOTH_BRANCHES_COUNTED')).toMatchObject({ layer: 'if', taken: null });
+    expect(r.totals.macs).toBe(864);
+    expect(r.totals.params).toBe(3 * 2 * 3 * 3 + 3 * 2);
+    expect(r.warnings.find((w) => w.code === 'IF_BOTH_BRANCHES_COUNTED')).toMatchObject({ layer: 'if', taken: null, totals: 'per-metric maximum of the branches' });
     // both branches give [1, 3, 4, 4]: no shape bound
     expect(r.warnings.map((w) => w.code)).not.toContain('DATA_DEPENDENT_SHAPE');
     expect(layer(r, 'if').outputShape).toEqual([1, 3, 4, 4]);
@@ -53,6 +54,34 @@ describe('ONNX If', () => {
     const neg = runs('if_dynamic', truth.if_dynamic_negated.input);
     expect(maxDiff(neg.data, truth.if_dynamic_negated.output)).toBeLessThan(1e-5);
     expect(maxDiff(neg.data, truth.if_dynamic.output.map((v) => -v))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('ONNX If: the per-metric maximum of two branches (if_mixed: then a 1×1 conv, else two sigmoids)', () => {
+  const r = analyse('if_mixed');
+  const cond = layer(r, 'ReduceSum_0');
+  const greater = layer(r, 'Greater_1');
+
+  it('counts 64 MACs (the conv: 2·2 per position · 16 positions; the sigmoids none) and 256 FLOPs (the sigmoids: 2·4·32; the conv 2·64 = 128): each metric at its larger branch', () => {
+    expect(layer(r, 'if/then/conv')).toMatchObject({ macs: 64, flops: 128 });
+    expect([layer(r, 'if/else/sig1').flops, layer(r, 'if/else/sig2').flops]).toEqual([128, 128]);
+    expect(r.totals.macs).toBe(64);
+    // FLOPs (2macs): the then branch 2·64 = 128, the else branch 256: 256, plus the condition's layers (not 384)
+    expect(r.totals.flops).toBe(256 + cond.flops + greater.flops);
+    // the macs convention counts MACs alone: max(64, 0)
+    expect(r.totals.flopsByConvention.macs).toBe(64 + cond.flopsByConvention.macs + greater.flopsByConvention.macs);
+    // memory access per metric too: each branch reads x (32) and writes 32; the conv reads its 4 weights, the sigmoids an intermediate
+    const then = layer(r, 'if/then/conv').memoryAccess.elements;
+    const [s1, s2] = [layer(r, 'if/else/sig1').memoryAccess.elements, layer(r, 'if/else/sig2').memoryAccess.elements];
+    const others = r.layers.filter((l) => !l.name.startsWith('if/')).reduce((s, l) => s + l.memoryAccess.elements.total, 0);
+    expect(r.totals.memoryAccess.elements.total).toBe(Math.max(then.total, s1.total + s2.total) + others);
+    // the conv's 4 weights exist whichever branch runs: parameters are not maxed
+    expect(r.totals.params).toBe(4);
+  });
+
+  it('runs the branch the data picks, both ways, to torch', () => {
+    expect(maxDiff(runs('if_mixed').data, truth.if_mixed.output)).toBeLessThan(1e-5);
+    expect(maxDiff(runs('if_mixed', truth.if_mixed_negated.input).data, truth.if_mixed_negated.output)).toBeLessThan(1e-5);
   });
 });
 

@@ -37,6 +37,8 @@ export interface FlatNode {
   unsupported?: string;
   /** a Loop kept whole to run iteration by iteration (ops/loop.ts): its body, and what the body reads from the enclosing graphs */
   loop?: LoopNode;
+  /** an If's selection (IfSelect): the nodes each branch inlined, by name */
+  branches?: { then: string[]; else: string[] };
 }
 
 /** A Loop run at run time: the body, the names it reads from outside (its inputs after the carried values) and their element types. */
@@ -140,8 +142,11 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
       out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: 'an If without both branches' });
       return;
     }
-    const branch = (g: GraphProto, tag: string) => {
+    const inlined: Record<string, string[]> = { then: [], else: [] };
+    const branch = (g: GraphProto, tag: 'then' | 'else') => {
+      const from = out.nodes.length;
       const s = walk(g, scope, `${name}/${tag}`, `${path}.${tag}_branch`);
+      inlined[tag] = out.nodes.slice(from).map((f) => f.node.name);
       return g.output.map((o) => s.get(o.name) ?? o.name);
     };
     const cond = scalar(ins[0]);
@@ -152,7 +157,7 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
     }
     const t = branch(thenG, 'then');
     const e = branch(elseG, 'else');
-    out.nodes.push({ node: node('IfSelect', [ins[0], ...t, ...e], outs, name, 'convlens'), path });
+    out.nodes.push({ node: node('IfSelect', [ins[0], ...t, ...e], outs, name, 'convlens'), path, branches: { then: inlined.then, else: inlined.else } });
   }
 
   function expandLoop(n: NodeProto, ins: string[], name: string, path: string, scope: Map<string, string>, fresh: (o: string) => string): void {

@@ -75,8 +75,8 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     inferGraph(third.graph, { maxFolded: options.maxFolded });
     return third;
   } catch (e) {
-    if (!(e instanceof ConvlensError)) throw e;
-    whole = e;
+    // whatever stops it (an op that cannot take a zero-size tensor), the Loop stays unsupported with the reason: never a failed report
+    whole = e instanceof ConvlensError ? e : new ConvlensError('UNSUPPORTED_OPERATOR', e instanceof Error ? e.message : String(e), {});
   }
   for (const l of first.result.graph.layers) {
     const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
@@ -104,7 +104,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 
   const layers: GraphLayer[] = [];
   const names = new Set<string>();
-  flat.nodes.forEach(({ node, path, unsupported, loop }, index) => {
+  flat.nodes.forEach(({ node, path, unsupported, loop, branches }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
@@ -158,7 +158,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     if (unsupported) {
       // control flow convlens cannot inline (a computed trip count): stays unsupported with its reason
     } else if (node.domain === 'convlens') {
-      mapped = controlNode(node, a);
+      mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
       try {
         mapped = mapNode(node, a, opset, constants);
@@ -224,8 +224,8 @@ function bodyTypes(loop: LoopNode): DataType[] {
 }
 
 /** The nodes control-flow inlining writes (domain `convlens`): the If's selection and the Loop's guard. */
-function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>): Mapped {
-  if (node.opType === 'IfSelect') return { op: 'ifSelect', inputs: [...node.input], attrs: { outputs: node.output.length } };
+function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branches?: { then: string[]; else: string[] }): Mapped {
+  if (node.opType === 'IfSelect') return { op: 'ifSelect', inputs: [...node.input], attrs: { outputs: node.output.length, thenLayers: branches?.then ?? [], elseLayers: branches?.else ?? [] } };
   return {
     op: 'loopContinue',
     inputs: [...node.input],

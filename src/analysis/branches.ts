@@ -1,0 +1,44 @@
+/**
+ * Mutually exclusive branches (OpDef.exclusiveBranches: an ONNX If whose condition depends on
+ * tensor values, both branches inlined as layers by graph/onnx/control-flow.ts). One branch runs,
+ * so the totals count, per metric (MACs, FLOPs under each convention, memory access), the larger
+ * of the branches, not their sum: still an upper bound of the branch taken, and tighter. The
+ * layers of both stay listed with their own figures, so the totals of such a graph are less than
+ * the sum of its layers by the credit computed here, which the If's warning states.
+ *
+ *   credit_m(If) = Σ_b branch_m(b) − max_b branch_m(b), for each metric m
+ *   branch_m(b) = Σ_{executed layers l in b} m(l) − Σ_{Ifs i nested in b} credit_m(i)
+ * Nested Ifs are credited first (innermost: fewest layers), so an outer branch is measured as it
+ * will be counted.
+ */
+import type { AnalysedLayer } from './infer.js';
+import type { LayerReport } from './report.js';
+
+interface Exclusive {
+  name: string;
+  branches: readonly (readonly string[])[];
+}
+
+/** What to subtract from a sum over executed layers of metric f: the If credits. */
+export function branchCredit(analysed: readonly AnalysedLayer[], layers: readonly LayerReport[]): (f: (l: LayerReport) => number) => number {
+  const ifs: Exclusive[] = [];
+  for (const a of analysed) {
+    const branches = a.op?.exclusiveBranches && a.inferred ? a.op.exclusiveBranches(a.layer.attrs, a.inferred.plan) : null;
+    if (branches && branches.length > 1) ifs.push({ name: a.layer.name, branches });
+  }
+  if (ifs.length === 0) return () => 0;
+  const size = (x: Exclusive) => x.branches.reduce((s, b) => s + b.length, 0);
+  ifs.sort((x, y) => size(x) - size(y));
+  const executed = new Map(layers.filter((l) => l.executed).map((l) => [l.name, l]));
+  return (f) => {
+    const credit = new Map<string, number>();
+    let total = 0;
+    for (const x of ifs) {
+      const sums = x.branches.map((names) => names.reduce((s, n) => s + (executed.has(n) ? f(executed.get(n)!) : 0) - (credit.get(n) ?? 0), 0));
+      const c = sums.reduce((s, v) => s + v, 0) - Math.max(...sums);
+      credit.set(x.name, c);
+      total += c;
+    }
+    return total;
+  };
+}
