@@ -47,6 +47,21 @@ function foldedBatchNorm(x: Inputs): ReportWarning | null {
   };
 }
 
+/**
+ * The deepest map of a network without a 2-D resolution check (1-D and 3-D fields): the last
+ * executed layer whose local field has the largest effective stride (its product over the axes).
+ */
+function deepestNd(layers: readonly LayerReport[]): LayerReport | undefined {
+  let best: { l: LayerReport; stride: number } | undefined;
+  for (const l of layers) {
+    const f = l.receptiveField;
+    if (!l.executed || !f || f.global || f.axes.length === 2) continue;
+    const stride = f.stride.reduce((p, s) => p * s, 1);
+    if (!best || stride >= best.stride) best = { l, stride };
+  }
+  return best?.l;
+}
+
 export function structuralWarnings(x: Inputs): ReportWarning[] {
   const out: ReportWarning[] = [];
   const folded = foldedBatchNorm(x);
@@ -114,7 +129,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   if (sizes.size > 0) {
     // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
     const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
-    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : undefined;
+    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers);
     if (deepest && !candidates.some((c) => c.name === deepest.name)) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });
     for (const c of candidates) {
       const rf = c.rf;

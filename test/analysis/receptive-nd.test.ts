@@ -1,0 +1,154 @@
+/**
+ * Receptive fields per spatial axis of 1-D (N, C, L) and 3-D (N, C, D, H, W) maps, with the
+ * algebra of the 2-D ones (Araujo, Norris, Sim, Distill 2019), worked by hand:
+ *   window      r' = r + (k_eff − 1)·j,  j' = j·s,  c' = c + ((k_eff − 1)/2 − pb)·j
+ *   transposed  r' = r + (k_eff − 1)/s·j, j' = j/s, c' = c + (pb − (k_eff − 1)/2)/s·j
+ *   padding     P = (r − 1)/2 − c
+ * and torchvision's video ResNets, whose fields were summed layer by layer from their layer lists.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { reportCsv } from '../../src/analysis/csv.js';
+import { fieldCell } from '../../src/analysis/formats/md.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import type { Report } from '../../src/analysis/report.js';
+import { mc3_18, r2plus1d_18, r3d_18 } from '../../src/zoo/video.js';
+import { DEFAULTS, analyze, layer, net } from '../helpers.js';
+
+/** The field of the map global pooling reads: the layer right before the first global/adaptive pooling. */
+function beforeGlobalPool(r: Report) {
+  const i = r.layers.findIndex((l) => l.receptiveField?.global);
+  return r.layers[i - 1];
+}
+
+describe('1-D: conv1d and pooling over [l]', () => {
+  it('three conv1d k=3 d=2 (k_eff 5) s=2 p=2 on [1,1,64]: r 5, 13, 29; stride 2, 4, 8; padding 2, 6, 14; centre 0', () => {
+    const c = { op: 'conv1d', outChannels: 4, kernelSize: 3, dilation: 2, stride: 2, padding: 2 };
+    const r = analyze(net([1, 1, 64], c, c, c));
+    // r = 1 + 4·1 = 5; 5 + 4·2 = 13; 13 + 4·4 = 29 (= 4·(1 + 2 + 4) + 1); P = 0 + 2·1, + 2·2, + 2·4
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['l'], size: [5], stride: [2], padding: [2], centre: [0] });
+    expect(layer(r, 'l1').receptiveField).toEqual({ global: false, axes: ['l'], size: [13], stride: [4], padding: [6], centre: [0] });
+    expect(layer(r, 'l2').receptiveField).toEqual({ global: false, axes: ['l'], size: [29], stride: [8], padding: [14], centre: [0] });
+    expect(layer(r, 'l2').outputShape).toEqual([1, 4, 8]);
+    expect(r.warnings.map((w) => w.code)).not.toContain('RECEPTIVE_FIELD_NOT_COMPUTED');
+  });
+
+  it('conv1d k=5 p=2, then avgPool1d k=4 (s=4): r 5 + 3 = 8, stride 4, centre 0 + 1.5, padding 3.5 − 1.5 = 2', () => {
+    const r = analyze(net([1, 2, 32], { op: 'conv1d', outChannels: 2, kernelSize: 5, padding: 2 }, { op: 'avgPool1d', kernelSize: 4 }));
+    expect(layer(r, 'l1').receptiveField).toEqual({ global: false, axes: ['l'], size: [8], stride: [4], padding: [2], centre: [1.5] });
+  });
+
+  it('adaptiveAvgPool1d 8 → 3: windows [0,3) [2,6) [5,8), widest 4, step 8/3, unit 0 centred at 1: r 4, padding 0.5', () => {
+    const r = analyze(net([1, 1, 8], { op: 'adaptiveAvgPool1d', outputSize: 3 }));
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['l'], size: [4], stride: [2.666666667], padding: [0.5], centre: [1] });
+  });
+
+  it('adaptiveAvgPool1d to 1 and flatten: global, the whole input length [100]', () => {
+    const r = analyze(net([1, 4, 100], { op: 'conv1d', outChannels: 4, kernelSize: 3 }, { op: 'adaptiveAvgPool1d', outputSize: 1 }, { op: 'flatten' }));
+    for (const name of ['l1', 'l2']) expect(layer(r, name).receptiveField).toEqual({ global: true, axes: ['l'], size: [100], stride: null, padding: null, centre: null });
+  });
+
+  it('upsample1d linear ×2 after conv1d k=3 p=1: half-pixel reads 2 units around 0.5·0.5 − 0.5 = −0.25: r 4, stride 0.5, padding 1.75', () => {
+    const r = analyze(net([1, 1, 16], { op: 'conv1d', outChannels: 1, kernelSize: 3, padding: 1 }, { op: 'upsample1d', mode: 'linear', scaleFactor: 2 }));
+    expect(layer(r, 'l1').receptiveField).toEqual({ global: false, axes: ['l'], size: [4], stride: [0.5], padding: [1.75], centre: [-0.25] });
+  });
+});
+
+describe('3-D: conv3d, pooling, transposed conv and upsampling over [d, h, w]', () => {
+  it('maxPool3d k=(2,3,3) s=2 p=(0,1,1): d r 2, centre 0.5, padding 0; h and w r 3, centre 0, padding 1', () => {
+    const r = analyze(net([1, 1, 8, 16, 16], { op: 'maxPool3d', kernelSize: [2, 3, 3], stride: 2, padding: [0, 1, 1] }));
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [2, 3, 3], stride: [2, 2, 2], padding: [0, 1, 1], centre: [0.5, 0, 0] });
+  });
+
+  it('convTranspose3d k=(2,4,4) s=2 p=(0,1,1): d r 1 + 1/2, stride 1/2, centre −1/4, padding 1/2; h, w r 1 + 3/2, centre (1 − 1.5)/2, padding 1', () => {
+    const r = analyze(net([1, 2, 4, 4, 4], { op: 'convTranspose3d', outChannels: 2, kernelSize: [2, 4, 4], stride: 2, padding: [0, 1, 1] }));
+    expect(layer(r, 'l0').outputShape).toEqual([1, 2, 8, 8, 8]);
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [1.5, 2.5, 2.5], stride: [0.5, 0.5, 0.5], padding: [0.5, 1, 1], centre: [-0.25, -0.25, -0.25] });
+    // the h and w axes are convTranspose2d's with the same k=4 s=2 p=1
+    const flat = analyze(net([1, 2, 4, 4], { op: 'convTranspose2d', outChannels: 2, kernelSize: 4, stride: 2, padding: 1 }));
+    expect(layer(flat, 'l0').receptiveField).toMatchObject({ size: [2.5, 2.5], stride: [0.5, 0.5], padding: [1, 1] });
+  });
+
+  it('conv3d k=3 p=1 then upsample3d ×(1,2,2) nearest: d unchanged (r 3, stride 1); h, w r 3 at stride 1/2; trilinear reads one more unit', () => {
+    const conv = { op: 'conv3d', outChannels: 2, kernelSize: 3, padding: 1 };
+    const near = analyze(net([1, 1, 4, 8, 8], conv, { op: 'upsample3d', scaleFactor: [1, 2, 2] }));
+    expect(layer(near, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [3, 3, 3], stride: [1, 0.5, 0.5], padding: [1, 1, 1], centre: [0, 0, 0] });
+    // trilinear ×2 half-pixel: r 3 + 1, centre 0.5·0.5 − 0.5 = −0.25, padding 1.5 + 0.25
+    const lin = analyze(net([1, 1, 4, 8, 8], conv, { op: 'upsample3d', mode: 'trilinear', scaleFactor: 2 }));
+    expect(layer(lin, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [4, 4, 4], stride: [0.5, 0.5, 0.5], padding: [1.75, 1.75, 1.75], centre: [-0.25, -0.25, -0.25] });
+  });
+
+  it('adaptiveAvgPool3d(1) is global over the whole [D, H, W] input', () => {
+    const r = analyze(net([1, 3, 8, 20, 24], { op: 'conv3d', outChannels: 4, kernelSize: 3 }, { op: 'adaptiveAvgPool3d', outputSize: 1 }));
+    expect(layer(r, 'l1').receptiveField).toEqual({ global: true, axes: ['d', 'h', 'w'], size: [8, 20, 24], stride: null, padding: null, centre: null });
+  });
+
+  it('transposing h and w moves the field with them: a (1,1,5) kernel after the swap widens the input h axis (r 3 + 4 = 7), not w', () => {
+    const r = analyze(
+      net([1, 1, 4, 16, 16], { op: 'conv3d', outChannels: 1, kernelSize: [1, 3, 1] }, { op: 'transpose', perm: [0, 1, 2, 4, 3] }, { op: 'conv3d', outChannels: 1, kernelSize: [1, 1, 5] }),
+    );
+    expect(layer(r, 'l0').receptiveField).toMatchObject({ size: [1, 3, 1] });
+    expect(layer(r, 'l2').receptiveField).toMatchObject({ axes: ['d', 'h', 'w'], size: [1, 7, 1], stride: [1, 1, 1] });
+  });
+});
+
+describe("torchvision's video ResNets (16 frames of 112×112)", () => {
+  it('r3d_18 stem Conv3d (3,7,7) s=(1,2,2) p=(1,3,3): [3, 7, 7] at stride [1, 2, 2]', () => {
+    expect(layer(analyze(r3d_18()), 'stem.0').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3], centre: [0, 0, 0] });
+  });
+
+  // h, w: stem 7 (j 2); layer1 4 convs k=3 +4 each → 23; layer2 conv s=2 +4 → 27 (j 4), 3 × +8 → 51;
+  // layer3 +8 → 59 (j 8), 3 × +16 → 107; layer4 +16 → 123 (j 16), 3 × +32 → 219.
+  // d: stem 3 (j 1); layer1 4 × +2 → 11; layer2 +2 → 13 (j 2), 3 × +4 → 25; layer3 +4 → 29 (j 4),
+  // 3 × +8 → 53; layer4 +8 → 61 (j 8), 3 × +16 → 109. Every window is centred: centre 0, P = (r − 1)/2.
+  const FINAL = { global: false, axes: ['d', 'h', 'w'], size: [109, 219, 219], stride: [8, 16, 16], padding: [54, 109, 109], centre: [0, 0, 0] };
+
+  it('r3d_18: the map global pooling reads has the field [109, 219, 219], stride [8, 16, 16]; then global over the 16×112×112 input', () => {
+    const r = analyze(r3d_18());
+    expect(beforeGlobalPool(r).receptiveField).toEqual(FINAL);
+    expect(r.outputs[0].receptiveField).toEqual({ global: true, axes: ['d', 'h', 'w'], size: [16, 112, 112], stride: null, padding: null, centre: null });
+    // residual paths (1×1×1 downsample) are aligned; the field is wider than the input
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+    const over = r.warnings.find((w) => w.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT');
+    expect(over?.message).toContain('109×219×219, wider than the 16×112×112 input');
+  });
+
+  it('r2plus1d_18: (1,3,3) then (3,1,1) per conv adds the same per axis as 3×3×3: the same totals as r3d_18', () => {
+    const r = analyze(r2plus1d_18());
+    // stem (1,7,7) s=(1,2,2) then (3,1,1): [3, 7, 7] at [1, 2, 2]
+    expect(layer(r, 'stem.3').receptiveField).toMatchObject({ size: [3, 7, 7], stride: [1, 2, 2] });
+    expect(beforeGlobalPool(r).receptiveField).toEqual(FINAL);
+  });
+
+  it('mc3_18: layers 2–4 are (1,3,3) with no temporal stride, so d stops growing after layer1 (r 11, stride 1); h, w as r3d_18', () => {
+    const r = analyze(mc3_18());
+    expect(beforeGlobalPool(r).receptiveField).toEqual({ ...FINAL, size: [11, 219, 219], stride: [1, 16, 16], padding: [5, 109, 109] });
+  });
+
+  it('golden: the torch.onnx.export of r3d_18 (opset 17) gives the same final field, before GlobalAveragePool', () => {
+    const graph = importOnnx(readFileSync(new URL('../fixtures/onnx-nd/r3d_18_op17.onnx', import.meta.url)), { inputShapes: {} }).graph;
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(layer(r, '/avgpool/GlobalAveragePool').receptiveField).toMatchObject({ global: true, axes: ['d', 'h', 'w'], size: [16, 112, 112] });
+    expect(beforeGlobalPool(r).receptiveField).toEqual(FINAL);
+  });
+});
+
+describe('renderings name the axes; 2-D ones unchanged', () => {
+  it('Markdown/text cell: 2-D 7×7/2×2, 1-D 29/8 (l), 3-D 3×7×7/1×2×2 (d×h×w)', () => {
+    expect(fieldCell({ global: false, axes: ['h', 'w'], size: [7, 7], stride: [2, 2], padding: [3, 3], centre: [0, 0] })).toBe('7×7/2×2');
+    expect(fieldCell({ global: false, axes: ['l'], size: [29], stride: [8], padding: [14], centre: [0] })).toBe('29/8 (l)');
+    expect(fieldCell({ global: false, axes: ['d', 'h', 'w'], size: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3], centre: [0, 0, 0] })).toBe('3×7×7/1×2×2 (d×h×w)');
+  });
+
+  it('CSV: a 3-D report keeps rf_h, rf_w for h and w and adds rf_d, rf_stride_d; a 1-D one adds rf_l, rf_stride_l', () => {
+    const rows = (csv: string) => csv.split('\n').map((l) => l.split(','));
+    const video = rows(reportCsv(analyze(net([1, 3, 8, 32, 32], { op: 'conv3d', outChannels: 4, kernelSize: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3] }))));
+    const col = (t: string[][], name: string) => t[0].indexOf(name);
+    expect(video[0].slice(7)).toEqual(['rf_h', 'rf_w', 'rf_stride_h', 'rf_stride_w', 'rf_global', 'rf_d', 'rf_stride_d']);
+    expect(['rf_h', 'rf_w', 'rf_stride_h', 'rf_d', 'rf_stride_d', 'rf_global'].map((c) => video[1][col(video, c)])).toEqual(['7', '7', '2', '3', '1', 'false']);
+    const audio = rows(reportCsv(analyze(net([1, 1, 64], { op: 'conv1d', outChannels: 1, kernelSize: 5, stride: 2 }))));
+    expect(audio[0].slice(12)).toEqual(['rf_l', 'rf_stride_l']);
+    expect([audio[1][col(audio, 'rf_h')], audio[1][col(audio, 'rf_l')], audio[1][col(audio, 'rf_stride_l')]]).toEqual(['', '5', '2']);
+  });
+});
