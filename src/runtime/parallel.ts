@@ -1,49 +1,54 @@
 /**
- * Large convolutions split across workers by bands of output rows. The input, the weights and the
- * output live in SharedArrayBuffers: every worker reads the same input and writes its band of
- * rows straight into the shared output (ops/conv.ts convRows), so nothing is sliced, transferred
- * back or stitched.
+ * One large convolution (POST /v1/operators/conv2d) split across a worker's team (runtime/team.ts):
+ * the main thread checks the call as runOperator would, then sends it as one task; the worker runs
+ * it with its partner threads, which share its input, weights and output in SharedArrayBuffers and
+ * take bands of output rows (or channels) through an Atomics control block: one message for the
+ * whole conv, none per band. Without an idle pool worker or a ready partner it runs on one thread.
  */
-import { conv2d } from '../ops/conv.js';
+import { conv2d, convForward } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { numel, tensor } from '../tensor/tensor.js';
+import { tensor } from '../tensor/tensor.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import { checkOperator } from './operator.js';
 import { own } from '../records.js';
 import type { TaskPool } from './pool.js';
+import { SPLIT_MACS, bandsFor, teamConv } from './split.js';
 
-/** Below this many MACs one worker is faster than the fan-out. */
-export const SPLIT_MACS = 8_000_000;
+export { SPLIT_MACS };
 
-/** The data in shared memory (copied once unless it already is). */
-function shared(data: Float32Array): Float32Array {
-  if (data.buffer instanceof SharedArrayBuffer) return data;
-  const out = new Float32Array(new SharedArrayBuffer(data.byteLength));
-  out.set(data);
-  return out;
+/** The worker's part: the resolved conv (plan, input, weights given or seeded). */
+export interface SplitConvTask {
+  plan: ConvPlan;
+  x: Float32Array;
+  weight: Float32Array;
+  bias: Float32Array | undefined;
+}
+
+export interface SplitConvResult {
+  out: Float32Array;
+  /** Threads that computed it (the worker and its partners). */
+  threads: number;
+}
+
+export function splitConvTask(t: SplitConvTask): SplitConvResult {
+  return teamConv(t.plan, t.x, t.weight, t.bias) ?? { out: convForward(t.x, t.weight, t.bias, t.plan), threads: 1 };
 }
 
 /**
- * Runs the call on several workers when it is a conv2d big enough to gain; else null. It passes
- * every check runOperator makes (runtime/checks.ts: weight roles and shapes, tensor and work
- * limits) before any band starts, and reads the weights runOperator would (given, else seeded).
+ * Runs the call as a team task when it is a conv2d big enough to gain and the pool has two
+ * workers; else null (the caller runs the ordinary operator task). It passes every check
+ * runOperator makes (runtime/checks.ts: weight roles and shapes, tensor and work limits) before
+ * the task is sent, and reads the weights runOperator would (given, else seeded).
  */
 export async function splitConv(pool: TaskPool, call: OperatorCall): Promise<OperatorResult | null> {
   if (OPS_BY_NAME.get(call.name) !== conv2d || pool.threads < 2 || call.inputs.length !== 1 || !own(call.weights, 'weight')) return null;
   const { layer, attrs, plan: resolved, weights } = checkOperator(call);
   const plan = resolved as ConvPlan;
-  const x = call.inputs[0];
-  const rows = plan.geo[0].out;
-  const parts = Math.min(pool.threads, rows);
-  if (layer.macs < SPLIT_MACS || parts < 2 || attrs.mode === 'convolution') return null;
-  const shape = layer.outputShape!;
-  const out = new Float32Array(new SharedArrayBuffer(numel(shape) * 4));
-  const input = shared(x.data);
-  const weight = shared(weights.weight.data);
-  const bias = weights.bias ? shared(weights.bias.data) : undefined;
-  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
-  await Promise.all(bounds.slice(0, -1).map((from, i) => pool.run('convRows', { x: input, weight, bias, plan, from, to: bounds[i + 1], out })));
-  return { outputs: [tensor(shape, out) as Tensor], layer, extra: { workers: parts } };
+  if (layer.macs < SPLIT_MACS || attrs.mode === 'convolution' || !bandsFor(plan, 2)) return null;
+  const task: SplitConvTask = { plan, x: call.inputs[0].data, weight: weights.weight.data, bias: weights.bias?.data };
+  const moved = [task.x, task.weight, task.bias].flatMap((a) => (a && a.buffer instanceof ArrayBuffer ? [a.buffer] : []));
+  const r = await pool.run<SplitConvResult>('splitConv', task, [...new Set(moved)]);
+  return { outputs: [tensor(layer.outputShape!, r.out) as Tensor], layer, extra: { workers: r.threads } };
 }

@@ -4,6 +4,9 @@
  * queue, which a burst can bypass; a task past TASK_TIMEOUT_MS is aborted and its worker replaced.
  * A caller's signal (the client went away) cancels a task the same way: dropped from the queue, or
  * its worker replaced. A worker that runs out of heap dies alone (WORKER_OUT_OF_MEMORY), not the process.
+ * Every worker gets the team settings at start (workerData): RUN_THREADS and the count of admitted
+ * tasks, from which a worker's run takes partner threads only while workers are idle (runtime/split.ts).
+ * A replaced worker (timeout, cancellation) takes its partner threads with it: they are its children.
  */
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
@@ -11,6 +14,7 @@ import { workerCount } from '../config.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import { RUNNING_TS } from '../paths.js';
 import type { TaskName, TaskResult } from './worker.js';
+import type { TeamSettings } from './split.js';
 
 /**
  * ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running;
@@ -52,14 +56,22 @@ export function withSignal(pool: TaskPool, signal: AbortSignal | undefined): Tas
 
 export function createPool(config: Config): TaskPool {
   const threads = workerCount(config);
+  // admitted tasks, read by every worker: a run's partners compute only while workers are idle (runtime/split.ts)
+  const busy = new Int32Array(new SharedArrayBuffer(4));
+  const team: TeamSettings = { runThreads: config.RUN_THREADS > 0 ? config.RUN_THREADS : threads, threads, busy };
   const piscina = new Piscina({
     filename: new URL(RUNNING_TS ? './worker-dev.mjs' : './worker.js', import.meta.url).href,
     // all workers stay up: a worker's JIT-compiled kernels are its speed
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,
+    workerData: { team },
   });
   let inFlight = 0;
+  const count = (delta: number) => {
+    inFlight += delta;
+    Atomics.store(busy, 0, inFlight);
+  };
   const pool: TaskPool = {
     threads,
     get queued() {
@@ -75,7 +87,7 @@ export function createPool(config: Config): TaskPool {
         pool.onTask?.(task, 0, 'overloaded');
         throw new ConvlensError('OVERLOADED', `all ${threads} workers are busy and ${config.MAX_QUEUE} tasks are waiting; retry later`);
       }
-      inFlight++;
+      count(1);
       const started = performance.now();
       let outcome: TaskOutcome = 'failed';
       try {
@@ -108,7 +120,7 @@ export function createPool(config: Config): TaskPool {
         outcome = 'ok';
         return result.value;
       } finally {
-        inFlight--;
+        count(-1);
         pool.onTask?.(task, (performance.now() - started) / 1000, outcome);
       }
     },

@@ -43,6 +43,9 @@ export interface TeamSettings {
 let settings: TeamSettings | null = null;
 let team: Team | null = null;
 
+/** This thread's split convolutions since it started, and the bands its partners computed (tests, benchmarks). */
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0 };
+
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
   settings = s && s.runThreads > 1 ? s : null;
@@ -103,16 +106,15 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   const layout = bandsFor(p, partners + 1);
   if (!layout) return null;
   try {
-    return { out: team.conv({ plan: p, x, weight, bias, ...layout, partners }), threads: partners + 1 };
+    const out = team.conv({ plan: p, x, weight, bias, ...layout, partners });
+    splitStats.jobs++;
+    splitStats.bands += team.lastJob.bands;
+    splitStats.partnerBands += team.lastJob.bands - team.lastJob.leaderBands;
+    return { out, threads: partners + 1 };
   } catch (e) {
     if (team?.broken) void closeTeam();
     throw e;
   }
-}
-
-/** Marks the end of a run: the team's weight area keeps only what this run read (team.ts). */
-export function endRun(): void {
-  team?.endRun();
 }
 
 /** RunOptions.split: conv2d layers (cross-correlation, one input) across the team, else null. */

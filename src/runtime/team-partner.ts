@@ -34,10 +34,8 @@ import {
 /** What a partner is spawned with (its workerData). */
 export interface PartnerData {
   ctl: SharedArrayBuffer;
-  /** The job's input and output (growable: the leader grows it, every view sees the new length). */
+  /** The job's input, weights and output (growable: the leader grows it, every view sees the new length). */
   staging: SharedArrayBuffer;
-  /** The weights, placed once per weight array (growable). */
-  weights: SharedArrayBuffer;
   index: number;
 }
 
@@ -68,8 +66,8 @@ export function partnerLoop(d: PartnerData, kernel: BandKernel = computeBand): v
       const mode = ctl[MODE];
       const plan = readPlan(ctl);
       const x = new Float32Array(d.staging, 0, ctl[X_LEN]);
-      const w = new Float32Array(d.weights, ctl[W_OFF] * 4, ctl[W_LEN]);
-      const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.weights, ctl[B_OFF] * 4, ctl[B_LEN]);
+      const w = new Float32Array(d.staging, ctl[W_OFF] * 4, ctl[W_LEN]);
+      const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.staging, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.staging, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
       while (i >= 0) {
         holding = true;

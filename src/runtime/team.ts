@@ -2,12 +2,11 @@
  * A persistent team: the thread that runs a task (the leader) and partner threads it spawns once
  * and keeps (runtime/team-partner.ts). They share, in SharedArrayBuffers handed over once at spawn:
  *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
- *  - the staging area: the job's input (copied in by the leader) and its output;
- *  - the weights: each weight array copied in the first time a job reads it and kept by identity
- *    (a WeakMap), so a model whose weight arrays persist across runs is placed once. After a run
- *    that did not read everything placed (another model), the next placement starts over: the
- *    area holds one model's weights at a time and its size stays that model's (a growable
- *    SharedArrayBuffer grows but never shrinks).
+ *  - the staging area: the job's input, weights and bias (copied in by the leader) and its output.
+ * Weights are copied per job, not kept by identity: the executor's weight store folds batch norms
+ * into pooled scratch arrays (runtime/weights.ts), so one array holds different weights from layer
+ * to layer; a copy costs a read and a write of the weights, small beside the conv's
+ * (Cout·Cin·k² floats against Cout·Cin·k²·H'·W' MACs).
  * A job is one convolution: the leader posts it with a store and a notify, every member claims
  * bands and writes them into the shared output, and the leader waits on the DONE counter. A partner
  * that dies holding a band, or does not finish it within the stall limit, fails the job with
@@ -90,13 +89,8 @@ const DEV_BOOTSTRAP = new URL('./team-partner-dev.mjs', import.meta.url);
 export class Team {
   readonly ctl: Int32Array;
   private readonly staging = growable(MAX_AREA_BYTES);
-  private readonly weights = growable(MAX_AREA_BYTES);
   private readonly workers: Worker[];
   private readonly stallMs: number;
-  private placed = new WeakMap<Float32Array, number>();
-  private placedFloats = 0;
-  private readonly touched = new Set<Float32Array>();
-  private touchedFloats = 0;
   /** Bands of the last job, and how many of them the leader computed itself (the rest: partners). */
   lastJob = { bands: 0, leaderBands: 0 };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
@@ -109,7 +103,7 @@ export class Team {
     const entry = opts.partnerEntry ?? DEFAULT_ENTRY;
     const ts = entry.pathname.endsWith('.ts');
     this.workers = Array.from({ length: opts.partners }, (_, index) => {
-      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, staging: this.staging, weights: this.weights, index, ...(ts && { entry: entry.href }) };
+      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, staging: this.staging, index, ...(ts && { entry: entry.href }) };
       const worker = new Worker(ts ? DEV_BOOTSTRAP : entry, { workerData: data });
       // its death is read from the control block; an unhandled 'error' would take the leader down
       worker.on('error', () => {});
@@ -141,33 +135,6 @@ export class Team {
     return false;
   }
 
-  /** The weight array's offset in the shared weights, copying it in the first time. */
-  private place(w: Float32Array): number {
-    let off = this.placed.get(w);
-    if (off === undefined) {
-      off = this.placedFloats;
-      ensure(this.weights, (off + w.length) * 4);
-      new Float32Array(this.weights, off * 4, w.length).set(w);
-      this.placed.set(w, off);
-      this.placedFloats = off + align(w.length);
-    }
-    if (!this.touched.has(w)) {
-      this.touched.add(w);
-      this.touchedFloats += align(w.length);
-    }
-    return off;
-  }
-
-  /** After a run: if it did not read every weight placed, the next run places its own from the start. */
-  endRun(): void {
-    if (this.touchedFloats < this.placedFloats) {
-      this.placed = new WeakMap();
-      this.placedFloats = 0;
-    }
-    this.touched.clear();
-    this.touchedFloats = 0;
-  }
-
   /** Runs the job across the leader and job.partners partners; the output in a new array (the staging area is reused). */
   conv(job: TeamJob): Float32Array {
     if (this.broken) throw new ConvlensError('PARTNER_FAILED', this.broken);
@@ -176,12 +143,15 @@ export class Team {
     if (bands < 1 || bands > MAX_BANDS) throw new RangeError(`1 to ${MAX_BANDS} bands, not ${bands}`);
     const ctl = this.ctl;
     const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
-    const outOff = align(x.length);
+    // [x | weight | bias | out], each at a 16-byte boundary
+    const wOff = align(x.length);
+    const bOff = bias ? wOff + align(weight.length) : -1;
+    const outOff = wOff + align(weight.length) + align(bias?.length ?? 0);
     ensure(this.staging, (outOff + outLen) * 4);
     new Float32Array(this.staging, 0, x.length).set(x);
+    new Float32Array(this.staging, wOff * 4, weight.length).set(weight);
+    if (bias) new Float32Array(this.staging, bOff * 4, bias.length).set(bias);
     const out = new Float32Array(this.staging, outOff * 4, outLen);
-    const wOff = this.place(weight);
-    const bOff = bias ? this.place(bias) : -1;
     // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
     ctl[NBANDS] = bands;
     ctl[MODE] = mode;

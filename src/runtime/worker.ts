@@ -3,23 +3,36 @@
  * event loop stays free. One dispatcher over a task table; tasks answer `{ ok, value }` or
  * `{ ok: false, error }` with a catalog error, and anything else thrown is an internal failure.
  *
- * After every task the worker gives back what it no longer holds (runtime/memory.ts).
+ * After every task the worker gives back what it no longer holds (runtime/memory.ts). Runs and
+ * large convs split their convolutions across the worker's team (runtime/split.ts).
  */
-import { Piscina } from 'piscina';
+import { Piscina, workerData } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { analyzeTask, compareTask, convRowsTask, foldTask, operatorTask, runTask, sweepTask } from './tasks.js';
+import { analyzeTask, compareTask, foldTask, operatorTask, runTask, sweepTask } from './tasks.js';
+import type { RunTask, RunTaskResult } from './tasks.js';
 import { collectIfOver } from './memory.js';
 import { erfTask } from './erf-task.js';
+import { splitConvTask } from './parallel.js';
+import { configureTeams, splitKernel } from './split.js';
+import type { TeamSettings } from './split.js';
+
+// RUN_THREADS and the pool's admitted-task count, from the pool (absent when run inline: no split)
+void configureTeams((workerData as { team?: TeamSettings } | undefined)?.team ?? null);
+
+/** A whole run, its convolutions across this worker's team (RunOptions.split). */
+function runWithTeam(t: RunTask): RunTaskResult {
+  return runTask({ ...t, split: splitKernel });
+}
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
 export const TASKS = {
   analyze: analyzeTask,
   operator: operatorTask,
-  run: runTask,
+  run: runWithTeam,
   foldBatchNorm: foldTask,
-  convRows: convRowsTask,
+  splitConv: splitConvTask,
   erf: erfTask,
   compare: compareTask,
   sweep: sweepTask,
@@ -45,8 +58,7 @@ export default function handle({ task, payload }: { task: TaskName; payload: nev
     if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
     throw e;
   } finally {
-    // a band of a split conv allocates nothing: its tensors are the caller's shared memory
-    if (task !== 'convRows') collectIfOver();
+    collectIfOver();
   }
   const buffers = [...buffersOf(result.value, new Set())];
   if (buffers.length === 0) return result;

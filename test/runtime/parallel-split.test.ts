@@ -1,0 +1,124 @@
+/**
+ * Issue 12: convolutions split across a worker's team (runtime/split.ts) inside whole runs and
+ * single operator calls. A split run gives the one-thread run's bits (ResNet-18 at 64×64: every
+ * conv over SPLIT_MACS, BN folded and residual add + ReLU fused onto split outputs); a partner
+ * that dies fails the run with PARTNER_FAILED naming the layer, and the next run gets a fresh
+ * team; through the pool, a cancelled run frees its worker and the partner threads with it.
+ */
+import { readdirSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { callOperator, callRun } from '../../src/http/compute.js';
+import { loadConfig } from '../../src/config.js';
+import { ConvlensError } from '../../src/errors.js';
+import { createPool } from '../../src/runtime/pool.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import type { OperatorCall } from '../../src/runtime/operator.js';
+import { configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
+import { runTask } from '../../src/runtime/tasks.js';
+import type { RunTask } from '../../src/runtime/tasks.js';
+import { rng } from '../../src/tensor/random.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+const random = (shape: number[], seed: number): Tensor => {
+  const r = rng(seed);
+  return tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1));
+};
+
+const resnet18 = (resolution: number, seed = 1): RunTask => ({
+  source: { kind: 'model', name: 'resnet18', resolution },
+  inputs: { input: random([1, 3, resolution, resolution], seed) },
+  weights: {},
+  weightInit: 'seed',
+  training: false,
+  seed: 3,
+  capture: ['layer1.0.relu'],
+  maxElements: 1 << 24,
+});
+
+const bits = (r: { outputs: Record<string, Tensor>; captured: Record<string, Tensor> }) => [...Object.values(r.outputs), ...Object.values(r.captured)].map((t) => Array.from(t.data));
+
+/** Runs until a partner computed some bands (the first split of a thread spawns its partner and runs alone until it is up). */
+async function splitRun(task: () => RunTask) {
+  const before = splitStats.partnerBands;
+  for (let i = 0; i < 100; i++) {
+    const result = runTask({ ...task(), split: splitKernel });
+    if (splitStats.partnerBands > before) return result;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no partner took a band in 100 runs');
+}
+
+describe('runs with the split hook, this thread leading one partner', () => {
+  afterAll(() => configureTeams(null));
+
+  it('ResNet-18 at 64×64: outputs and a captured tensor are the one-thread run bit for bit', async () => {
+    await configureTeams({ runThreads: 2, threads: 2 });
+    const single = bits(runTask(resnet18(64)));
+    const jobs = splitStats.jobs;
+    const split = await splitRun(() => resnet18(64));
+    expect(splitStats.jobs).toBeGreaterThan(jobs);
+    expect(bits(split)).toEqual(single);
+  }, 120_000);
+
+  it('a partner that dies holding a band: the run fails with PARTNER_FAILED naming a conv layer; the next run, on a fresh team, succeeds', async () => {
+    await configureTeams({ runThreads: 2, threads: 2, partnerEntry: new URL('./parallel-partners.ts?die', import.meta.url), stallMs: 60_000 });
+    let error: ConvlensError | null = null;
+    for (let i = 0; i < 100 && !error; i++) {
+      try {
+        runTask({ ...resnet18(64), split: splitKernel });
+        await new Promise((r) => setTimeout(r, 50));
+      } catch (e) {
+        error = e as ConvlensError;
+      }
+    }
+    expect(error).toBeInstanceOf(ConvlensError);
+    expect(error!.code).toBe('PARTNER_FAILED');
+    expect(error!.details.layer).toMatch(/conv|downsample/);
+    await configureTeams({ runThreads: 2, threads: 2 });
+    expect(bits(await splitRun(() => resnet18(64)))).toEqual(bits(runTask(resnet18(64))));
+  }, 120_000);
+
+  it('busy: as many admitted tasks as workers leaves no idle worker: nothing is split', async () => {
+    const busy = new Int32Array(new SharedArrayBuffer(4));
+    busy[0] = 2;
+    await configureTeams({ runThreads: 2, threads: 2, busy });
+    const jobs = splitStats.jobs;
+    runTask({ ...resnet18(64), split: splitKernel });
+    expect(splitStats.jobs).toBe(jobs);
+  });
+});
+
+describe('through a pool of two workers', () => {
+  const pool = createPool(loadConfig({ WORKERS: '2' }));
+  afterAll(() => pool.close());
+
+  it('a 3×3 conv 32→32 at 96×96 (85 M MACs): the bits of runOperator, computed by 2 threads once the partner is up', async () => {
+    const call = (): OperatorCall => ({ name: 'conv2d', inputs: [random([1, 32, 96, 96], 4)], attributes: { padding: 1 }, weights: { weight: random([32, 32, 3, 3], 5), bias: random([32], 6) }, training: false, seed: 0, maxElements: 1 << 24 });
+    const expected = Array.from(runOperator(call()).outputs[0].data);
+    let threads = 0;
+    for (let i = 0; i < 100 && threads < 2; i++) {
+      const r = await callOperator(pool, call());
+      expect(Array.from(r.outputs[0].data)).toEqual(expected);
+      threads = r.extra.workers as number;
+    }
+    expect(threads).toBe(2);
+  }, 120_000);
+
+  it('a run cancelled mid-way: CLIENT_CLOSED_REQUEST; its worker and partner threads end (no thread left behind), and the next runs give the right bits', async () => {
+    const threads = () => readdirSync('/proc/self/task').length;
+    const expected = bits(runTask(resnet18(64)));
+    await callRun(pool, resnet18(224));
+    const before = threads();
+    for (let i = 0; i < 3; i++) {
+      const abort = new AbortController();
+      const run = callRun(pool, resnet18(224), abort.signal);
+      setTimeout(() => abort.abort(), 150);
+      await expect(run).rejects.toMatchObject({ code: 'CLIENT_CLOSED_REQUEST' });
+      expect(bits(await callRun(pool, resnet18(64)))).toEqual(expected);
+    }
+    expect(pool.queued).toBe(0);
+    // two workers and at most one partner each, as before the cancellations
+    expect(threads(), `threads before the cancellations: ${before}`).toBeLessThanOrEqual(before + 1);
+  }, 180_000);
+});
