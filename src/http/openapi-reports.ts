@@ -48,7 +48,7 @@ const text = (mediaType: string, description: string) => ({ [mediaType]: { schem
 
 /** The text answers of a report, by format. */
 export const REPORT_TEXTS = {
-  csv: text('text/csv', 'one row per layer (layer, op, output, params, macs, flops, memory_bytes, rf_h, rf_w, rf_stride_h, rf_stride_w, rf_global; then live_bytes, allocated_bytes with memory; latency_s, bound, roofline_intensity with device; <preset>_<unit> with convention; params_formula, macs_formula with explain; fused_into, deployed_memory_bytes with deployed) and a TOTAL row'),
+  csv: text('text/csv', 'one row per layer (layer, op, output, params, macs, flops, memory_bytes, rf_h, rf_w, rf_stride_h, rf_stride_w, rf_global; then rf_d, rf_stride_d when a layer has a 3-D field and rf_l, rf_stride_l when one has a 1-D field; live_bytes, allocated_bytes with memory; latency_s, bound, roofline_intensity with device; <preset>_<unit> with convention; params_formula, macs_formula with explain; fused_into, deployed_memory_bytes with deployed) and a TOTAL row'),
   md: text('text/markdown', 'GitHub-flavoured Markdown for a pull-request comment'),
   html: text('text/html', 'one self-contained HTML document: inline SVG charts (per-layer MACs and params, op types, receptive field, roofline, memory timeline), no script, no external request'),
 };
