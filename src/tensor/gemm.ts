@@ -2,11 +2,12 @@
  * C[M×N] (+)= A[M×K] · B[K×N], row-major, for conv, transposed conv, linear and matmul.
  *
  * The arithmetic runs in a WebAssembly SIMD micro-kernel (wasm/gemm.wat): a 4×8 tile of f32x4
- * accumulators. A is packed once into the module's memory, 4 rows interleaved k-major; B is
- * produced block by block (BLOCK columns) as 8-column panels (K×8 floats each) by a fill
- * callback: plain GEMM copies B's rows, convolution writes its im2col columns straight into the
- * panels, so no column matrix is ever materialised. Products with fewer than 8 columns (a linear
- * layer on one row) skip packing: they are bound by reading A once.
+ * accumulators starting at the row's bias. A is packed once into the module's memory, 4 rows
+ * interleaved k-major; B is produced block by block (BLOCK columns) as 8-column panels (K×8
+ * floats each) by a fill callback: plain GEMM copies B's rows, convolution writes its im2col
+ * columns straight into the panels (in WebAssembly from a staged input: ops/conv-im2col.ts), so
+ * no column matrix is ever materialised. Products with fewer than 8 columns (a linear layer on
+ * one row) skip packing: they are bound by reading A once.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
