@@ -93,6 +93,30 @@ describe('3-D: conv3d, pooling, transposed conv and upsampling over [d, h, w]', 
   });
 });
 
+describe('fields follow their own dims through linear and flatten, at any rank', () => {
+  it("linear over the channels of an NHWC map keeps each position's field (ConvNeXt's block): conv 3×3, permute, linear, permute back, conv 3×3 → r 5", () => {
+    const r = analyze(
+      net([1, 3, 16, 16], { op: 'conv2d', outChannels: 4, kernelSize: 3 }, { op: 'transpose', perm: [0, 2, 3, 1] }, { op: 'linear', outFeatures: 8 }, { op: 'transpose', perm: [0, 3, 1, 2] }, { op: 'conv2d', outChannels: 4, kernelSize: 3 }),
+    );
+    expect(layer(r, 'l2').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+    expect(layer(r, 'l4').receptiveField).toMatchObject({ global: false, axes: ['h', 'w'], size: [5, 5], stride: [1, 1] });
+  });
+
+  it('linear over the width of an NCHW map, or over the length of an NCL map, mixes the axis: global', () => {
+    expect(layer(analyze(net([1, 3, 8, 8], { op: 'linear', outFeatures: 8 })), 'l0').receptiveField).toMatchObject({ global: true, axes: ['h', 'w'], size: [8, 8] });
+    expect(layer(analyze(net([1, 3, 8], { op: 'linear', outFeatures: 4 })), 'l0').receptiveField).toMatchObject({ global: true, axes: ['l'], size: [8] });
+  });
+
+  it('flatten(0, 1) of [N, C, D, H, W] keeps the 3-D field on dims 1–3; flatten(1) makes it global', () => {
+    const conv = { op: 'conv3d', outChannels: 2, kernelSize: 3 };
+    const kept = analyze(net([2, 1, 6, 6, 6], conv, { op: 'flatten', startDim: 0, endDim: 1 }, { op: 'conv2d', outChannels: 1, kernelSize: 3 }));
+    expect(layer(kept, 'l1').receptiveField).toMatchObject({ global: false, axes: ['d', 'h', 'w'], size: [3, 3, 3] });
+    // the conv2d slides over dims 2, 3 of [4, 6, 4, 4]: the field's h and w (d sits on the channel dim: over-approximated as global)
+    expect(layer(kept, 'l2').receptiveField).toMatchObject({ global: true, axes: ['d', 'h', 'w'] });
+    expect(layer(analyze(net([2, 1, 6, 6, 6], conv, { op: 'flatten' })), 'l1').receptiveField).toMatchObject({ global: true, size: [6, 6, 6] });
+  });
+});
+
 describe("torchvision's video ResNets (16 frames of 112×112)", () => {
   it('r3d_18 stem Conv3d (3,7,7) s=(1,2,2) p=(1,3,3): [3, 7, 7] at stride [1, 2, 2]', () => {
     expect(layer(analyze(r3d_18()), 'stem.0').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3], centre: [0, 0, 0] });
