@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { reportCsv } from '../../src/analysis/csv.js';
 import { fieldCell } from '../../src/analysis/formats/md.js';
+import { receptiveFieldChart } from '../../src/analysis/formats/html-charts.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import type { Report } from '../../src/analysis/report.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from '../../src/zoo/video.js';
@@ -163,6 +164,19 @@ describe('renderings name the axes; 2-D ones unchanged', () => {
     expect(fieldCell({ global: false, axes: ['h', 'w'], size: [7, 7], stride: [2, 2], padding: [3, 3], centre: [0, 0] })).toBe('7×7/2×2');
     expect(fieldCell({ global: false, axes: ['l'], size: [29], stride: [8], padding: [14], centre: [0] })).toBe('29/8 (l)');
     expect(fieldCell({ global: false, axes: ['d', 'h', 'w'], size: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3], centre: [0, 0, 0] })).toBe('3×7×7/1×2×2 (d×h×w)');
+  });
+
+  it('HTML chart: a 3-D net draws h (solid), w only where it differs, and d; a 1-D net draws l against the input length', () => {
+    const video = receptiveFieldChart(analyze(net([1, 3, 8, 32, 32], { op: 'conv3d', outChannels: 4, kernelSize: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3] })));
+    expect(video.svg).toContain('class="rf-h');
+    expect(video.svg).toContain('class="rf-d');
+    expect(video.svg).not.toContain('class="rf-w');
+    expect(video.svg).toContain('local field, d');
+    expect(video.note).toContain('against the input (8×32×32, d×h×w)');
+    expect(video.svg).toContain('field 3×7×7, stride 1×2×2 (d×h×w)');
+    const audio = receptiveFieldChart(analyze(net([1, 1, 64], { op: 'conv1d', outChannels: 1, kernelSize: 5, stride: 2 })));
+    expect(audio.svg).toContain('local field, l');
+    expect(audio.note).toContain('against the input (64, l)');
   });
 
   it('CSV: a 3-D report keeps rf_h, rf_w for h and w and adds rf_d, rf_stride_d; a 1-D one adds rf_l, rf_stride_l', () => {
