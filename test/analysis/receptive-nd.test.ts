@@ -108,6 +108,11 @@ describe('fields follow their own dims through linear and flatten, at any rank',
     expect(layer(analyze(net([1, 3, 8], { op: 'linear', outFeatures: 4 })), 'l0').receptiveField).toMatchObject({ global: true, axes: ['l'], size: [8] });
   });
 
+  it('a 1-D field through unsqueeze(2) and a conv2d (1, 3) (audio nets written with 2-D convs): still [l], r 3 + 2 = 5', () => {
+    const r = analyze(net([1, 2, 32], { op: 'conv1d', outChannels: 2, kernelSize: 3 }, { op: 'unsqueeze', axes: [2] }, { op: 'conv2d', outChannels: 2, kernelSize: [1, 3] }));
+    expect(layer(r, 'l2').receptiveField).toEqual({ global: false, axes: ['l'], size: [5], stride: [1], padding: [0], centre: [2] });
+  });
+
   it('flatten(0, 1) of [N, C, D, H, W] keeps the 3-D field on dims 1–3; flatten(1) makes it global', () => {
     const conv = { op: 'conv3d', outChannels: 2, kernelSize: 3 };
     const kept = analyze(net([2, 1, 6, 6, 6], conv, { op: 'flatten', startDim: 0, endDim: 1 }, { op: 'conv2d', outChannels: 1, kernelSize: 3 }));
