@@ -37,6 +37,8 @@ export const ConfigSchema = z.object({
   MAX_FOLDED_ELEMENTS: int(1).default(DEFAULT_MAX_FOLDED_ELEMENTS),
   /** A worker holding more than this many MiB after a task (V8 heap + array buffers) collects its garbage before answering (src/runtime/memory.ts). */
   WORKER_HEAP_LIMIT_MB: int(16).default(DEFAULT_WORKER_HEAP_LIMIT_MB),
+  /** Bytes of imported ONNX models (file, analysis, folded weights) each worker keeps for the next /v1/run of the same file; 0: no cache (src/runtime/model-cache.ts). */
+  MODEL_CACHE_BYTES: int(0).default(256 * 1024 * 1024),
   // ---- the HTTP edge (src/http/admission.ts, src/http/body.ts, src/http/stream.ts) ----
   /**
    * Largest JSON body, and largest multipart text field (the `request` JSON), in bytes; at most V8's

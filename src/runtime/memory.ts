@@ -10,16 +10,20 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { workerHeapLimitMb } from './limits.js';
+import { modelCache } from './model-cache.js';
 
 // gc() for this thread (V8's --expose-gc set at run time: a new context gets the function)
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 const limitBytes = workerHeapLimitMb() * 2 ** 20;
 
-/** Collects this thread's garbage when it holds more than `limit` bytes; whether it did. */
+/**
+ * Collects this thread's garbage when it holds more than `limit` bytes besides its model cache
+ * (runtime/model-cache.ts: kept on purpose, so not garbage); whether it did.
+ */
 export function collectIfOver(limit = limitBytes): boolean {
   const { heapUsed, external } = process.memoryUsage();
-  if (heapUsed + external <= limit) return false;
+  if (heapUsed + external - modelCache.bytes <= limit) return false;
   collectGarbage();
   return true;
 }

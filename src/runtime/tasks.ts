@@ -25,6 +25,10 @@ import type { RunOptions, RunResult } from './execute.js';
 import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import type { WeightInit } from './weights.js';
+import type { WeightStore } from './weight-store.js';
+import { cachedModel, modelCache, modelKey } from './model-cache.js';
+import type { Inference } from '../analysis/infer.js';
+import type { Graph } from '../graph/graph.js';
 import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
@@ -177,14 +181,37 @@ export function runTask(t: RunTask): RunTaskResult {
   if (given.length === 1) shapes[''] = given[0][1].shape;
   const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]) } : t.source;
   const { maxWork, maxFolded } = taskLimits(t.limits);
-  const { graph, origin } = loadGraph(source, { maxFolded });
+  const { graph, origin, inference, store } = loadForRun(source, maxFolded);
   // A single unnamed input ("" or "input") feeds the graph's only input, whatever its name.
   const inputs = dict(given);
   if (graph.inputs.length === 1 && !Object.hasOwn(inputs, graph.inputs[0].name) && given.length === 1) {
     inputs[graph.inputs[0].name] = given[0][1];
   }
-  const result = runGraph(graph, inputs, { ...t, maxWork }, inferGraph(graph, { maxFolded }));
-  return { ...result, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
+  try {
+    const result = runGraph(graph, inputs, { ...t, maxWork, ...(store && { store }) }, inference);
+    return { ...result, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
+  } finally {
+    // the folds this run kept count now: the cache sheds its least recent models if it is over
+    if (store) modelCache.trim();
+  }
+}
+
+/**
+ * The graph and analysis to run: an ONNX file from this thread's model cache when it was run
+ * before (runtime/model-cache.ts), else imported (and cached); specs and zoo models are built.
+ */
+function loadForRun(source: GraphSource, maxFolded: number): { graph: Graph; origin: GraphOrigin; inference: Inference; store?: WeightStore } {
+  if (source.kind !== 'onnx' || modelCache.maxBytes <= 0) {
+    const { graph, origin } = loadGraph(source, { maxFolded });
+    return { graph, origin, inference: inferGraph(graph, { maxFolded }) };
+  }
+  const key = modelKey(source.bytes, source.inputShapes, maxFolded);
+  const hit = modelCache.get(key);
+  if (hit) return hit;
+  const { graph, origin } = loadGraph(source, { maxFolded });
+  const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), source.bytes);
+  modelCache.set(key, entry);
+  return entry;
 }
 
 export interface FoldTask {

@@ -155,8 +155,12 @@ export class WeightStore {
     if (!this.keep) return;
     const mine = new Set(Object.values(f.weights).map((t) => t.data));
     this.lent = this.lent.filter((a) => !mine.has(a));
+    const size = (w: FoldedWeights) => w.weights.weight.data.byteLength + (w.weights.bias?.data.byteLength ?? 0);
+    // a fold from another source (another seed) replaces the one kept
+    const before = this.foldedByHost.get(host);
+    if (before) this.bytes -= size(before);
     this.foldedByHost.set(host, f);
-    this.bytes += f.weights.weight.data.byteLength + (f.weights.bias?.data.byteLength ?? 0);
+    this.bytes += size(f);
   }
 }
 

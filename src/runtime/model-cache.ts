@@ -1,0 +1,118 @@
+/**
+ * The model cache (issue 12): a second /v1/run of the same ONNX file skips its decode, import,
+ * shape inference and BN folding. One per thread: every piscina worker has its own (module state
+ * is per thread), so a model run on two workers is cached twice, and a worker that restarts
+ * starts empty.
+ *
+ * Keyed by the SHA-256 of the file's bytes, with the input shapes the run gives (dynamic
+ * dimensions are resolved at import) and MAX_FOLDED_ELEMENTS (folding depends on it). An entry
+ * holds the imported graph (its initializers are views into the file's bytes, which it keeps),
+ * the analysis, and a kept WeightStore: the convs' weights with their batch norms folded in,
+ * made by the first fused run and reused by the next (runtime/weight-store.ts).
+ *
+ * Bounded by bytes (MODEL_CACHE_BYTES per worker; 0 turns it off), least recently used first
+ * out. An entry counts the file's buffer, the folded weights it keeps, and an estimate of the
+ * graph and analysis objects (PER_LAYER_BYTES a layer). Those bytes are outside the per-request
+ * admission budget: `modelCacheReserve` is what the workers' caches may hold in all, for the
+ * server to take off MEMORY_BUDGET_BYTES so the two are not spent twice.
+ */
+import { createHash } from 'node:crypto';
+import type { Inference } from '../analysis/infer.js';
+import { ConfigSchema } from '../config.js';
+import type { Graph } from '../graph/graph.js';
+import type { GraphOrigin } from '../graph/load.js';
+import { WeightStore } from './weight-store.js';
+
+/** Heap bytes a cached layer's graph and analysis objects take, roughly (measured: 1–3 KB). */
+export const PER_LAYER_BYTES = 4096;
+
+export interface CachedModel {
+  graph: Graph;
+  origin: GraphOrigin;
+  inference: Inference;
+  store: WeightStore;
+  /** Bytes of the file's buffer the graph keeps. */
+  fileBytes: number;
+}
+
+/** The cache key of a file with these input shapes under this folding budget. */
+export function modelKey(bytes: Uint8Array, inputShapes: Record<string, number[]>, maxFolded: number): string {
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const shapes = Object.keys(inputShapes)
+    .sort()
+    .map((k) => [k, inputShapes[k]]);
+  return `${hash}:${maxFolded}:${JSON.stringify(shapes)}`;
+}
+
+export class ModelCache {
+  /** Insertion order is recency: the first entry is the least recently used. */
+  private readonly entries = new Map<string, CachedModel>();
+
+  constructor(public maxBytes: number) {}
+
+  static sizeOf(m: CachedModel): number {
+    return m.fileBytes + m.store.bytes + m.graph.layers.length * PER_LAYER_BYTES;
+  }
+
+  /** Bytes held by every entry now (folded weights kept by a run count as soon as they are kept). */
+  get bytes(): number {
+    let total = 0;
+    for (const m of this.entries.values()) total += ModelCache.sizeOf(m);
+    return total;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): CachedModel | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** Adds (or refreshes) an entry as the most recent, then trims to the budget. */
+  set(key: string, model: CachedModel): void {
+    if (this.maxBytes <= 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, model);
+    this.trim();
+  }
+
+  /** Drops the least recently used entries until the cache fits its budget (an entry alone over it goes too). */
+  trim(): void {
+    let total = this.bytes;
+    for (const [key, m] of this.entries) {
+      if (total <= this.maxBytes) break;
+      total -= ModelCache.sizeOf(m);
+      this.entries.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** MODEL_CACHE_BYTES from the environment (worker threads inherit it), or its default. */
+export function modelCacheBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const schema = ConfigSchema.shape.MODEL_CACHE_BYTES;
+  const parsed = schema.safeParse(env.MODEL_CACHE_BYTES);
+  return parsed.success ? parsed.data : schema.parse(undefined);
+}
+
+/** Bytes all the workers' model caches may hold: MODEL_CACHE_BYTES × workers, for the admission budget to set aside. */
+export function modelCacheReserve(config: { MODEL_CACHE_BYTES: number }, workers: number): number {
+  return config.MODEL_CACHE_BYTES * workers;
+}
+
+/** This thread's cache. */
+export const modelCache = new ModelCache(modelCacheBytes());
+
+/** A new entry for a freshly imported model (its store keeps folded weights). */
+export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes: Uint8Array): CachedModel {
+  return { graph, origin, inference, store: new WeightStore(true), fileBytes: bytes.buffer.byteLength };
+}

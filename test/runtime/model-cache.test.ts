@@ -1,0 +1,114 @@
+/**
+ * The worker's model cache (runtime/model-cache.ts): a second run of the same ONNX bytes reuses
+ * the imported graph, its analysis and the folded conv weights, and gives the same bits; the cache
+ * is keyed by content (a copy of the file hits), by input shapes, and bounded by bytes, least
+ * recently used out. The weight store it keeps folds once per weight source.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { modelCache, ModelCache, modelKey, cachedModel, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
+import { runTask } from '../../src/runtime/tasks.js';
+import type { RunTask } from '../../src/runtime/tasks.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { scaledError } from '../helpers.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+
+const dir = new URL('../fixtures/networks/', import.meta.url);
+const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir)));
+const goldenOf = (name: string) => JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as { input: { shape: number[]; data: number[] }; output: { data: number[] } };
+
+const task = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, more: Partial<RunTask> = {}): RunTask => ({
+  source: { kind: 'onnx', bytes, inputShapes: {} },
+  inputs: { input: tensor(input.shape, Float32Array.from(input.data)) },
+  weights: {},
+  weightInit: 'file',
+  training: false,
+  seed: 0,
+  capture: [],
+  maxElements: 1 << 24,
+  ...more,
+});
+const out = (r: ReturnType<typeof runTask>) => r.outputs[r.order.outputs[0]].data;
+
+afterEach(() => modelCache.clear());
+
+describe('model cache', () => {
+  it('mobilenet_v2_w050 (52 conv → BN pairs): the second run of a copy of the file hits, keeps the 52 folds, and gives the first run\'s bits (PyTorch within 1e-4)', () => {
+    const golden = goldenOf('mobilenet_v2_w050');
+    const bytes = bytesOf('mobilenet_v2_w050');
+    const first = out(runTask(task(bytes, golden.input)));
+    expect(modelCache.size).toBe(1);
+    const folded = modelCache.bytes;
+    // file + folded weights (a kept fold per conv) + the layer estimate
+    expect(folded).toBeGreaterThan(bytes.byteLength + 100_000);
+    const second = out(runTask(task(Uint8Array.from(bytes), golden.input)));
+    expect(modelCache.size).toBe(1);
+    expect(modelCache.bytes).toBe(folded);
+    expect(Array.from(second)).toEqual(Array.from(first));
+    expect(scaledError(second, golden.output.data)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('a cached model with fuse false, captured BN outputs or given weights runs them unfolded: the bits of an uncached run', () => {
+    const golden = goldenOf('resnet18_w16');
+    const bytes = bytesOf('resnet18_w16');
+    runTask(task(bytes, golden.input));
+    const cases: Partial<RunTask>[] = [
+      { fuse: false },
+      { capture: ['/layer1/layer1.0/bn1/BatchNormalization'] },
+      { weights: { '/fc/Gemm.bias': tensor([10], new Float32Array(10).fill(0.5)) } },
+    ];
+    for (const more of cases) {
+      const cached = runTask(task(bytes, golden.input, more));
+      modelCache.maxBytes = 0;
+      const fresh = runTask(task(bytes, golden.input, more));
+      modelCache.maxBytes = 1 << 30;
+      expect(Array.from(out(cached))).toEqual(Array.from(out(fresh)));
+      for (const name of cached.order.captured) expect(Array.from(cached.captured[name].data)).toEqual(Array.from(fresh.captured[name].data));
+    }
+    // the kept folds were not disturbed by the runs above
+    expect(Array.from(out(runTask(task(bytes, golden.input))))).toEqual(Array.from(out(runTask(task(Uint8Array.from(bytes), golden.input)))));
+  });
+
+  it('another seed with weightInit seed folds afresh and replaces the kept fold (bytes not counted twice)', () => {
+    const golden = goldenOf('resnet18_w16');
+    const bytes = bytesOf('resnet18_w16');
+    const a1 = out(runTask(task(bytes, golden.input, { weightInit: 'seed', seed: 1 })));
+    const size = modelCache.bytes;
+    const a2 = out(runTask(task(bytes, golden.input, { weightInit: 'seed', seed: 2 })));
+    expect(modelCache.bytes).toBe(size);
+    expect(Array.from(a2)).not.toEqual(Array.from(a1));
+    expect(Array.from(out(runTask(task(bytes, golden.input, { weightInit: 'seed', seed: 1 }))))).toEqual(Array.from(a1));
+  });
+
+  it('keys: the same bytes with other input shapes, or another folding budget, are other entries; other bytes another key', () => {
+    const a = bytesOf('resnet18_w16');
+    expect(modelKey(a, {}, 10)).toBe(modelKey(Uint8Array.from(a), {}, 10));
+    expect(modelKey(a, { input: [1, 3, 32, 32] }, 10)).not.toBe(modelKey(a, { input: [1, 3, 64, 64] }, 10));
+    expect(modelKey(a, { b: [1], a: [2] }, 10)).toBe(modelKey(a, { a: [2], b: [1] }, 10));
+    expect(modelKey(a, {}, 10)).not.toBe(modelKey(a, {}, 11));
+    const b = Uint8Array.from(a);
+    b[b.length - 1] ^= 1;
+    expect(modelKey(b, {}, 10)).not.toBe(modelKey(a, {}, 10));
+  });
+
+  it('LRU by bytes: over the budget the least recently used entry goes; an entry alone over the budget is not kept', () => {
+    const bytes = bytesOf('vit_tiny');
+    const { graph, origin } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+    const entry = () => cachedModel(graph, origin, inferGraph(graph), bytes);
+    const one = ModelCache.sizeOf(entry());
+    expect(one).toBe(bytes.buffer.byteLength + graph.layers.length * PER_LAYER_BYTES);
+    const cache = new ModelCache(2 * one + 10);
+    cache.set('a', entry());
+    cache.set('b', entry());
+    expect(cache.get('a')).toBeDefined(); // a is now the most recent
+    cache.set('c', entry());
+    expect([cache.get('a') !== undefined, cache.get('b') !== undefined, cache.get('c') !== undefined]).toEqual([true, false, true]);
+    const small = new ModelCache(one - 1);
+    small.set('a', entry());
+    expect(small.size).toBe(0);
+    const off = new ModelCache(0);
+    off.set('a', entry());
+    expect(off.size).toBe(0);
+  });
+});
