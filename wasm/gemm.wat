@@ -15,7 +15,10 @@
 ;; ports) and 16 SIMD mul/add into 8 accumulators (the 4×8 tile): 11 live vectors, within x86's
 ;; 16 XMM registers. Without FMA (plain SIMD), 8 mul + 8 add per k on two mul and two add ports
 ;; is about the machine's limit (measured 45 GFLOP/s on the 2-core EPYC).
-;; Build: npm run wasm (wabt) writes gemm.wasm beside this file.
+;; Build: npm run wasm (wabt) writes gemm.wasm beside this file, and gemm-relaxed.wasm with every
+;; (f32x4.add (local.get $c) (f32x4.mul a b)) fused into f32x4.relaxed_madd (scripts/build-wasm.ts;
+;; loaded where the engine validates it):
+;; variant: relaxed
 (module
   (memory (export "memory") 1)
   (func (export "block") (param $a i32) (param $b i32) (param $out i32) (param $K i32) (param $mBlocks i32) (param $panels i32)

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../scripts/build-wasm.js';
-import { gemm } from '../../src/tensor/gemm.js';
+import { assemble, relaxedText } from '../../scripts/build-wasm.js';
+import { GEMM_FMA, gemm } from '../../src/tensor/gemm.js';
 import { rng } from '../../src/tensor/random.js';
 
 describe('GEMM', () => {
@@ -10,6 +11,43 @@ describe('GEMM', () => {
     const wat = fileURLToPath(new URL('../../wasm/gemm.wat', import.meta.url));
     const committed = new Uint8Array(readFileSync(wat.replace(/\.wat$/, '.wasm')));
     expect(Buffer.from(await assemble(wat)).equals(Buffer.from(committed))).toBe(true);
+  });
+
+  it('the committed wasm/gemm-relaxed.wasm is the relaxed-SIMD assembly of the same wasm/gemm.wat, its 8 multiply-adds fused', async () => {
+    const wat = fileURLToPath(new URL('../../wasm/gemm.wat', import.meta.url));
+    const committed = new Uint8Array(readFileSync(wat.replace(/\.wat$/, '-relaxed.wasm')));
+    expect(Buffer.from(await assemble(wat, 'relaxed')).equals(Buffer.from(committed))).toBe(true);
+    const code = relaxedText(readFileSync(wat, 'utf8')).replace(/;;.*$/gm, '');
+    expect(code.match(/f32x4\.relaxed_madd/g)).toHaveLength(8);
+    expect(code).not.toMatch(/f32x4\.mul/);
+  });
+
+  it('the relaxed build runs exactly where the engine validates it (Node 20: not by default)', () => {
+    const relaxed = readFileSync(fileURLToPath(new URL('../../wasm/gemm-relaxed.wasm', import.meta.url)));
+    expect(GEMM_FMA).toBe(WebAssembly.validate(relaxed));
+  });
+
+  it('with --experimental-wasm-relaxed-simd the FMA kernel runs and still equals the triple loop (M=64 N=520 K=70)', () => {
+    const gemmUrl = new URL('../../src/tensor/gemm.ts', import.meta.url).href;
+    const script = `
+      const { GEMM_FMA, gemm } = await import(${JSON.stringify(gemmUrl)});
+      const [M, N, K] = [64, 520, 70];
+      let seed = 1;
+      const r = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+      const A = Float32Array.from({ length: M * K }, r), B = Float32Array.from({ length: K * N }, r);
+      const C = new Float32Array(M * N);
+      gemm(M, N, K, A, 0, K, B, 0, N, C, 0, N, false);
+      let err = 0;
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+        err = Math.max(err, Math.abs(C[i * N + j] - s));
+      }
+      console.log(JSON.stringify({ fma: GEMM_FMA, err }));`;
+    const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { fma, err } = JSON.parse(out.trim().split('\n').pop()!);
+    expect(fma).toBe(true);
+    expect(err).toBeLessThan(1e-5);
   });
 
   it.each([
