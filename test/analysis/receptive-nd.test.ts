@@ -15,6 +15,7 @@ import { receptiveFieldChart } from '../../src/analysis/formats/html-charts.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import type { Report } from '../../src/analysis/report.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from '../../src/zoo/video.js';
+import { reportErfSync } from '../../src/runtime/erf-report.js';
 import { DEFAULTS, analyze, layer, net } from '../helpers.js';
 
 /** The field of the map global pooling reads: the layer right before the first global/adaptive pooling. */
@@ -161,6 +162,13 @@ describe("torchvision's video ResNets (16 frames of 112×112)", () => {
     const r = analyzeGraph(graph, DEFAULTS);
     expect(layer(r, '/avgpool/GlobalAveragePool').receptiveField).toMatchObject({ global: true, axes: ['d', 'h', 'w'], size: [16, 112, 112] });
     expect(beforeGlobalPool(r).receptiveField).toEqual(FINAL);
+  });
+});
+
+describe('the effective receptive field is of 2-D maps only', () => {
+  it('r3d_18 (a 5-D input): unavailable, and says it needs an image input [N, C, H, W]', () => {
+    const erf = reportErfSync({ kind: 'model', name: 'r3d_18', resolution: 32 });
+    expect('unavailable' in erf && erf.unavailable).toMatch(/^INVALID_OPTION: an effective receptive field needs an image input \[N, C, H, W\]/);
   });
 });
 
