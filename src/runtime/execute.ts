@@ -23,6 +23,7 @@ import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
 import { batchNormInPlace, foldGroup, planFusions } from './fuse.js';
+import { planPatterns } from './fuse-patterns.js';
 import { WeightStore } from './weight-store.js';
 import { collectYoung, detach } from './memory.js';
 import type { RunGroup, RunMember } from './fuse.js';
@@ -104,6 +105,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   let stepResults: Float32Array[] = [];
 
   const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
+  // decomposed modules (linear → bias add → GELU, a lone GELU) run as one step (runtime/fuse-patterns.ts)
+  const patterns = planPatterns(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
+  const analysedByName = new Map(analysed.map((x) => [x.layer.name, x]));
   const givenKeys = Object.keys(opts.weights);
   const readLater = new Set(analysed.filter((a) => executed.has(a.layer.name) && !a.folded && a.op && a.inferred).flatMap((a) => a.layer.inputs));
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
@@ -192,17 +196,30 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
     const member = fusion.memberOf.get(layer.name);
     const group = fusion.groups.get(layer.name);
-    // a member run in its host's step is timed with the host (the epilogue runs inside its step)
-    const timed = !member || !done.has(layer.name);
+    const pattern = patterns.get(layer.name);
+    // a member run in its host's step is timed with the host (the epilogue runs inside its step);
+    // a pattern is timed at its first layer under its own name, its other layers not at all
+    const timed = pattern ? pattern.at === layer.name : !member || !done.has(layer.name);
     const started = opts.onLayer ? performance.now() : 0;
-    if (member) {
+    if (pattern) {
+      if (pattern.at === layer.name) {
+        try {
+          for (const [name, t] of pattern.run(read, (n) => weightsOf(analysedByName.get(n)!))) {
+            live.set(name, t);
+            stepResults.push(t.data);
+          }
+        } catch (e) {
+          throw withLayer(e, layer);
+        }
+      }
+    } else if (member) {
       if (!done.has(layer.name)) runMember(member.members.find((m) => m.a === a)!, false);
     } else if (group) runGroup(group);
     else store(a, runKernel(a, weightsOf(a)));
     weightStore.endStep(stepResults);
     for (const d of stepResults) liveBytes += d.byteLength;
     stepResults = [];
-    if (timed) opts.onLayer?.(layer, op.name, performance.now() - started);
+    if (timed) opts.onLayer?.(layer, pattern ? pattern.opName : op.name, performance.now() - started);
     for (const r of layer.inputs) {
       if (lastUse.get(r) !== i || wanted.has(r)) continue;
       const t = live.get(r);
