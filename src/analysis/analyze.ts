@@ -18,7 +18,6 @@ import { structuralWarnings } from './warnings.js';
 import { findPatterns } from './patterns.js';
 import { quantizationSummary } from './quantization.js';
 import { branchCredit } from './branches.js';
-import { branchCredit } from './branches.js';
 
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
