@@ -6,12 +6,14 @@ import { loadBench } from './load.js';
 import { memoryBench } from './memory.js';
 import { networksBench } from './networks.js';
 import { onnxImportBench } from './onnx-import.js';
+import { parallelBench } from './parallel.js';
 
 // names select benches; --json: one JSON record per measurement on stdout (bench/records.ts), the table on stderr; --duration: load's length
 const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--duration');
 const benches: [string, () => void | Promise<void>][] = [
   ['onnx-import', onnxImportBench],
   ['conv', convBench],
+  ['parallel', parallelBench],
   ['networks', networksBench],
   ['memory', memoryBench],
   ['erf', erfBench],
