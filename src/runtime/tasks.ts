@@ -18,8 +18,6 @@ import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { foldBatchNorm } from '../ops/norm.js';
-import { convRows } from '../ops/conv.js';
-import type { ConvPlan } from '../ops/conv.js';
 import { runGraph } from './execute.js';
 import type { RunOptions, RunResult } from './execute.js';
 import { runOperator } from './operator.js';
@@ -233,20 +231,4 @@ export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
   }
   const folded = foldBatchNorm(t.weight.data, t.bias?.data ?? null, { gamma: t.gamma.data, beta: t.beta.data, mean: t.runningMean.data, variance: t.runningVar.data, eps: t.eps });
   return { weight: tensor(t.weight.shape, folded.weight), bias: tensor([cout], folded.bias) };
-}
-
-/** A band of output rows of one convolution, read from and written to shared memory (runtime/parallel.ts). */
-export interface ConvRowsTask {
-  x: Float32Array;
-  weight: Float32Array;
-  bias: Float32Array | undefined;
-  plan: ConvPlan;
-  from: number;
-  to: number;
-  out: Float32Array;
-}
-
-export function convRowsTask(t: ConvRowsTask): null {
-  convRows(t.x, t.weight, t.bias, t.plan, t.from, t.to, t.out);
-  return null;
 }
