@@ -11,6 +11,8 @@
   paste_masks.onnx + paste_masks.json  a tiny module around that same torchvision function (3 masks
       of 28×28 pasted by their boxes into a 20×24 image), opset 17, with inputs and PyTorch's output
       (eager torchvision.models.detection.roi_heads.paste_masks_in_image) for run goldens.
+  heatmaps_to_keypoints.onnx  keypoint R-CNN's heatmaps_to_keypoints (2 ROIs, 17 heatmaps of 56×56):
+      its Loop starts from zeros(0, 3, 17) and resizes each heatmap to its ROI's size (float widths).
 Float initializers over 4 KB are stripped (shapes only: those tests analyse, they do not run).
 Run from the repository root: nice -n 10 /usr/bin/python3 scripts/export_detection.py
 """
@@ -21,7 +23,7 @@ import numpy as np
 import onnx
 import torch
 import torchvision
-from torchvision.models.detection.roi_heads import paste_masks_in_image
+from torchvision.models.detection.roi_heads import heatmaps_to_keypoints, paste_masks_in_image
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "onnx" / "detection"
 
@@ -62,6 +64,22 @@ def paste_fixture():
     print("wrote", path, path.stat().st_size, "bytes", "output", list(y.shape))
 
 
+class Keypoints(torch.nn.Module):
+    """What keypoint R-CNN's postprocess does with its heatmaps: heatmaps_to_keypoints, a Loop under export."""
+
+    def forward(self, maps, rois):
+        return heatmaps_to_keypoints(maps, rois)
+
+
+def keypoints_fixture():
+    g = torch.Generator().manual_seed(11)
+    maps = torch.rand(2, 17, 56, 56, generator=g)
+    rois = torch.tensor([[3.0, 4.0, 40.0, 30.0], [10.0, 2.0, 25.0, 60.0]])
+    path = OUT / "heatmaps_to_keypoints.onnx"
+    torch.onnx.export(Keypoints().eval(), (maps, rois), str(path), opset_version=17, input_names=["maps", "rois"], output_names=["xy_preds", "end_scores"])
+    print("wrote", path, path.stat().st_size, "bytes")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
@@ -79,6 +97,7 @@ def main():
     strip(path)
 
     paste_fixture()
+    keypoints_fixture()
 
 
 if __name__ == "__main__":

@@ -129,7 +129,9 @@ function boundOf(body: LoopBody, m: number, shapes: Shape[], values: (TensorValu
     return body.bound(m, shapes.slice(1), values.slice(1));
   } catch (e) {
     if (!(e instanceof ConvlensError)) throw e;
-    return fail(e.code, `its body cannot be analysed at the bound of ${m} iterations: ${e.message}`, 'body', e.details);
+    // the body's layer is named as bodyLayer: `layer` stays this loop's
+    const { layer: inner, path: _path, ...rest } = e.details;
+    return fail(e.code, `its body cannot be analysed at the bound of ${m} iterations: ${e.message}`, 'body', { ...rest, ...(inner !== undefined ? { bodyLayer: inner } : {}) });
   }
 }
 

@@ -186,3 +186,14 @@ describe('ONNX Loop with a data-dependent body (torchvision paste_masks_in_image
     expect(y.data.filter((v) => v > 0).length).toBeGreaterThan(200);
   });
 });
+
+describe("ONNX Loop whose body's sizes cannot be bounded (torchvision heatmaps_to_keypoints: 2 ROIs, 17 heatmaps resized to each ROI's float width and height)", () => {
+  const graph = importOnnx(readFileSync(new URL('../fixtures/onnx/detection/heatmaps_to_keypoints.onnx', import.meta.url))).graph;
+
+  it('a constant trip count (2) whose unrolled body cannot be analysed, nor kept whole at a bound: the Loop is unsupported with both reasons, the report incomplete, not failed', () => {
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['Loop_20'] }]);
+    expect(graph.layers.find((l) => l.name === 'Loop_20')!.attrs.reason).toMatch(/cannot be analysed unrolled \(layer 'Loop_20\/0\/Resize_46': resize needs 4 constant scales or sizes.*\) nor iteration by iteration \(layer 'Loop_20': its body cannot be analysed at the bound of 2 iterations/);
+  });
+});

@@ -57,6 +57,8 @@ export interface Flattened {
   computedTripCounts: string[];
   /** initializers of the inlined subgraphs (renamed), and constants made here (iteration numbers, axes) */
   initializers: TensorProto[];
+  /** Loops unrolled: their node names (their layers are `<name>/<iteration>/…`) and trip-count tensors */
+  unrolled: { name: string; tripCount: string }[];
 }
 
 /** The subgraph of an attribute (protobufjs decodes AttributeProto.g; proto.ts does not declare it). */
@@ -82,8 +84,14 @@ const node = (opType: string, input: string[], output: string[], name: string, d
  * `tripCounts`: values of computed trip counts that the analysis folded from shapes (a second
  * import pass, import.ts); such loops are unrolled to that count, and say so.
  */
-export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: ReadonlyMap<string, number> = new Map(), runtime: ReadonlySet<string> = new Set()): Flattened {
-  const out: Flattened = { nodes: [], initializers: [], computedTripCounts: [] };
+export function flattenControlFlow(
+  g: GraphProto,
+  opset: number,
+  tripCounts: ReadonlyMap<string, number> = new Map(),
+  runtime: ReadonlySet<string> = new Set(),
+  refused: ReadonlyMap<string, string> = new Map(),
+): Flattened {
+  const out: Flattened = { nodes: [], initializers: [], computedTripCounts: [], unrolled: [] };
   // the values of constants seen so far (initializers and Constant nodes), by their final name
   const tensors = new Map<string, TensorProto>();
   for (const t of g.initializer) tensors.set(t.name, t);
@@ -165,6 +173,7 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
     const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
     if (!body) return keep('a Loop without a body');
+    if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!);
     if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, ins, outs, name, path, scope);
     const constant = ins[0] ? scalar(ins[0]) : undefined;
     const fromShapes = constant === undefined && ins[0] ? tripCounts.get(ins[0]) : undefined;
@@ -178,6 +187,7 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
     const initialCond = ins[1] ? scalar(ins[1]) : 1;
     if (initialCond === 0) return keep('a loop whose condition is false at the start runs no iteration');
     if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant');
+    if (ins[0]) out.unrolled.push({ name, tripCount: ins[0] });
     const carried = ins.slice(2);
     const k = carried.length;
     const bodyIn = body.input.map((v) => v.name);
@@ -286,7 +296,7 @@ export function flattenControlFlow(g: GraphProto, opset: number, tripCounts: Rea
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     // too much to inline: the file's own nodes, control flow left unsupported
-    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [], computedTripCounts: [] };
+    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [], computedTripCounts: [], unrolled: [] };
   }
   return out;
 }

@@ -42,50 +42,56 @@ export interface OnnxInfo {
 
 export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): { graph: Graph; info: OnnxInfo } {
   const model = decodeModel(bytes);
-  const first = build(model, options, new Map());
-  if (first.computedTripCounts.length === 0) return first.result;
+  const attempt = (counts: ReadonlyMap<string, number>, runtime: ReadonlySet<string>, refused: ReadonlyMap<string, string>) => {
+    const built = build(model, options, counts, runtime, refused);
+    // no Loop: nothing to decide, and the caller's analysis infers the graph once
+    if (built.unrolled.length === 0 && built.computedTripCounts.length === 0 && runtime.size === 0) return { built, tensors: null, error: null };
+    try {
+      return { built, tensors: inferGraph(built.result.graph, { maxFolded: options.maxFolded }).tensors, error: null };
+    } catch (e) {
+      // whatever stops it (an op that cannot take a zero-size tensor) only decides how the loops are imported: never a failed import
+      return { built, tensors: null, error: e instanceof ConvlensError ? e : new ConvlensError('UNSUPPORTED_OPERATOR', e instanceof Error ? e.message : String(e), {}) };
+    }
+  };
+  const runtime = new Set<string>();
+  const refused = new Map<string, string>();
+  let a = attempt(new Map(), runtime, refused);
+  // Loops unrolled from a constant trip count whose body cannot be analysed unrolled (a resize to a
+  // box's size): kept whole and run iteration by iteration (ops/loop.ts), else left unsupported
+  for (let round = 0; a.error && round < 4; round++) {
+    const failing = String(a.error.details.layer ?? '');
+    const loops = a.built.unrolled.filter((u) => failing.startsWith(`${u.name}/`));
+    if (loops.length === 0) break;
+    loops.forEach((u) => runtime.add(u.tripCount));
+    const whole = attempt(new Map(), runtime, refused);
+    if (whole.error && whole.error.details.layer !== undefined && loops.some((u) => whole.error!.details.layer === u.name)) {
+      loops.forEach((u) => (runtime.delete(u.tripCount), refused.set(u.tripCount, `its body cannot be analysed unrolled (${a.error!.message}) nor iteration by iteration (${whole.error!.message})`)));
+      a = attempt(new Map(), runtime, refused);
+    } else a = whole;
+  }
+  if (a.built.computedTripCounts.length === 0 || !a.tensors) return a.built.result;
   // Loops whose trip count is computed: when the analysis folds it from shapes (Gather(Shape(x), 0)),
   // import again with those counts so the loops unroll (control-flow.ts); else they stay unsupported
-  let tensors;
-  try {
-    tensors = inferGraph(first.result.graph, { maxFolded: options.maxFolded }).tensors;
-  } catch {
-    return first.result;
-  }
   const counts = new Map<string, number>();
-  for (const name of first.computedTripCounts) {
-    const v = tensors.get(name)?.value;
+  for (const name of a.built.computedTripCounts) {
+    const v = a.tensors.get(name)?.value;
     if (v && v.data.length === 1 && Number.isInteger(v.data[0])) counts.set(name, v.data[0]);
   }
-  if (counts.size === 0) return first.result;
-  const second = build(model, options, counts).result;
-  let unrolled: ConvlensError;
-  try {
-    // the unrolled body must analyse (a Resize to a box's size does not): else the loops run iteration by iteration
-    inferGraph(second.graph, { maxFolded: options.maxFolded });
-    return second;
-  } catch (e) {
-    if (!(e instanceof ConvlensError)) throw e;
-    unrolled = e;
-  }
+  if (counts.size === 0) return a.built.result;
+  // the unrolled body must analyse (a Resize to a box's size does not): else the loops run iteration by iteration
+  const unrolled = attempt(counts, runtime, refused);
+  if (!unrolled.error) return unrolled.built.result;
   // kept whole (ops/loop.ts): analysed at the folded count, a bound, each iteration's body inferred; run iteration by iteration
-  let whole: ConvlensError;
-  try {
-    const third = build(model, options, new Map(), new Set(counts.keys())).result;
-    inferGraph(third.graph, { maxFolded: options.maxFolded });
-    return third;
-  } catch (e) {
-    // whatever stops it (an op that cannot take a zero-size tensor), the Loop stays unsupported with the reason: never a failed report
-    whole = e instanceof ConvlensError ? e : new ConvlensError('UNSUPPORTED_OPERATOR', e instanceof Error ? e.message : String(e), {});
-  }
-  for (const l of first.result.graph.layers) {
+  const whole = attempt(new Map(), new Set([...runtime, ...counts.keys()]), refused);
+  if (!whole.error) return whole.built.result;
+  for (const l of a.built.result.graph.layers) {
     const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
-    if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${unrolled.message}; nor the body run iteration by iteration: ${whole.message}` };
+    if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${unrolled.error.message}; nor the body run iteration by iteration: ${whole.error!.message}` };
   }
-  return first.result;
+  return a.built.result;
 }
 
-function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set()) {
+function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set(), refused: ReadonlyMap<string, string> = new Map()) {
   const g = model.graph!;
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
 
@@ -93,7 +99,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
   for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true, budget));
   // If and Loop inlined (graph/onnx/control-flow.ts): one flat list of nodes, subgraph initializers added
-  const flat = flattenControlFlow(g, opset, tripCounts, runtime);
+  const flat = flattenControlFlow(g, opset, tripCounts, runtime, refused);
   for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
 
   const inputs: GraphInput[] = g.input.filter((v) => !constants.has(v.name)).map((v, i) => graphInput(v, i, options));
@@ -200,7 +206,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
-  return { result, computedTripCounts: flat.computedTripCounts };
+  return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled };
 }
 
 const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
