@@ -79,22 +79,25 @@ export const gelu = elementwise({
 });
 
 /**
- * GELU in place over rows of `cols` values, after adding a per-column bias (a linear layer's,
- * runtime/fuse-patterns.ts): v = fround(y + bias[c]) exactly as the bias add's float32 output,
- * then the gelu kernel's formula, so the fused pass equals add-then-gelu bit for bit.
+ * GELU in place over rows of `cols` values, after adding a bias (a linear layer's,
+ * runtime/fuse-patterns.ts): per column (bias[c], rows of a channels-last [rows × C]) or per row
+ * (bias[r], a channels-first [C × positions]). v = fround(y + bias) exactly as the bias add's
+ * float32 output, then the gelu kernel's formula, so the fused pass equals add-then-gelu bit for bit.
  */
-export function geluInPlace(y: Float32Array, approximate: 'none' | 'tanh', bias: Float32Array | null, cols: number): void {
+export function geluInPlace(y: Float32Array, approximate: 'none' | 'tanh', bias: Float32Array | null, cols: number, biasPerRow = false): void {
   const n = y.length;
-  for (let at = 0; at < n; at += cols) {
+  for (let at = 0, r = 0; at < n; at += cols, r++) {
     const end = Math.min(at + cols, n);
+    const rowBias = bias && biasPerRow ? bias[r] : 0;
+    const colBias = biasPerRow ? null : bias;
     if (approximate === 'tanh') {
       for (let i = at, c = 0; i < end; i++, c++) {
-        const v = bias ? Math.fround(y[i] + bias[c]) : y[i];
+        const v = colBias ? Math.fround(y[i] + colBias[c]) : bias ? Math.fround(y[i] + rowBias) : y[i];
         y[i] = 0.5 * v * (1 + Math.tanh(GELU_K * (v + GELU_C * v * v * v)));
       }
     } else {
       for (let i = at, c = 0; i < end; i++, c++) {
-        const v = bias ? Math.fround(y[i] + bias[c]) : y[i];
+        const v = colBias ? Math.fround(y[i] + colBias[c]) : bias ? Math.fround(y[i] + rowBias) : y[i];
         y[i] = 0.5 * v * (1 + erf32(v * SQRT1_2));
       }
     }

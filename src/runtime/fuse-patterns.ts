@@ -9,7 +9,9 @@
  *                                   float32 additions: bit for bit the unfused value);
  *   linear → Add(bias) → GELU       the same, with the GELU of each biased value in that pass;
  *   GELU (Div(√2) → Erf → Add(1) → Mul(x) → Mul(0.5), or the tanh form; analysis/patterns.ts)
- *                                   ops/activation-more.ts's gelu kernel, one pass.
+ *                                   ops/activation-more.ts's gelu kernel, one pass;
+ *   Transpose(NCHW → NHWC) → LayerNorm(last) → linear → Add(b₁) → GELU → linear → Add(b₂)
+ *   → Transpose(NHWC → NCHW)        ConvNeXt's block MLP, run on the NCHW tensor (fuse-mlp.ts).
  *
  * The bias is a constant of the linear's output features ([Co], or [1, …, 1, Co]) and the add's
  * output has the linear's shape. GELU as one kernel is not bit for bit the five float32 ops (they
@@ -29,6 +31,11 @@ import { executedLayers, graphOutputs } from '../graph/walks.js';
 import { linear } from '../ops/linear.js';
 import type { LinearAttrs } from '../ops/linear.js';
 import { add } from '../ops/merge.js';
+import { transpose } from '../ops/movement.js';
+import { layerNorm } from '../ops/norm-group.js';
+import type { NormPlan } from '../ops/norm-group.js';
+import { runChannelsLastMlp } from './fuse-mlp.js';
+import type { ChannelsLastMlp } from './fuse-mlp.js';
 import { geluInPlace } from '../ops/activation-more.js';
 import type { RunContext } from '../ops/types.js';
 import { numel, tensor } from '../tensor/tensor.js';
@@ -81,12 +88,13 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
     for (const m of sorted) plan.set(m, group);
   };
 
-  for (const a of steps) {
-    if (a.op !== linear || !free(a.layer.name) || a.layer.outputs.length !== 1) continue;
+  /** The Add of a constant bias vector [Co] (or [1, …, 1, Co]) that alone reads linear `a`'s output. */
+  const biasAfter = (a: AnalysedLayer): { addL: AnalysedLayer; biasName: string; sum: string } | null => {
+    if (a.op !== linear || !free(a.layer.name) || a.layer.outputs.length !== 1) return null;
     const y = a.layer.outputs[0];
     const rs = readers.get(y) ?? [];
     const addL = rs[0];
-    if (rs.length !== 1 || addL.op !== add || !free(addL.layer.name) || addL.layer.inputs.length !== 2 || mustWrite.has(y)) continue;
+    if (rs.length !== 1 || addL.op !== add || !free(addL.layer.name) || addL.layer.inputs.length !== 2 || mustWrite.has(y)) return null;
     const biasName = addL.layer.inputs[0] === y ? addL.layer.inputs[1] : addL.layer.inputs[0];
     const co = (a.layer.attrs as LinearAttrs).outFeatures;
     const outShape = a.inferred!.outputs[0];
@@ -95,12 +103,54 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
     const sameShape = addL.inferred!.outputs[0].join() === outShape.join();
     // a vector along the output features: [Co] or [1, …, 1, Co], no more dims than the output
     const vector = biasShape != null && biasShape.length <= outShape.length && numel(biasShape) === co && biasShape[biasShape.length - 1] === co;
-    if (!isConstant || !sameShape || !vector || biasName === y) continue;
-    const sum = addL.layer.outputs[0];
-    const gelu = gelus.get(sum);
-    const withGelu = gelu && gelu.layers.every(free) && internal(sum, new Set(gelu.layers)) && !mustWrite.has(sum) ? gelu : null;
+    if (!isConstant || !sameShape || !vector || biasName === y) return null;
+    return { addL, biasName, sum: addL.layer.outputs[0] };
+  };
+  /** The GELU that alone reads `sum` (a bias Add's output), if `sum` need not be written. */
+  const geluAfter = (sum: string) => {
+    const g = gelus.get(sum);
+    return g && g.layers.every(free) && internal(sum, new Set(g.layers)) && !mustWrite.has(sum) ? g : null;
+  };
+  /** The single reader of `t`, when `t` need not be written. */
+  const soleReader = (t: string) => {
+    const rs = readers.get(t) ?? [];
+    return rs.length === 1 && !mustWrite.has(t) && free(rs[0].layer.name) ? rs[0] : null;
+  };
+  const isTranspose = (a: AnalysedLayer | null | undefined, perm: string) => a?.op === transpose && (a.inferred!.plan as { perm: number[] }).perm.join() === perm;
+
+  // ConvNeXt's channels-last MLP (fuse-mlp.ts): Transpose → LayerNorm(last) → linear → Add → GELU → linear → Add → Transpose
+  for (const t1 of steps) {
+    if (!isTranspose(t1, '0,2,3,1') || !free(t1.layer.name)) continue;
+    const norm = soleReader(t1.layer.outputs[0]);
+    const np = norm?.op === layerNorm ? (norm.inferred!.plan as NormPlan) : null;
+    const channels = t1.inferred!.outputs[0][3];
+    if (!norm || !np || np.inner !== 1 || np.size !== channels || np.affineA !== 1 || np.affineB !== 1 || np.running) continue;
+    const fc1 = soleReader(norm.layer.outputs[0]);
+    const first = fc1 && biasAfter(fc1);
+    const gelu = first && geluAfter(first.sum);
+    const fc2 = gelu && soleReader(gelu.output);
+    const second = fc2 && biasAfter(fc2);
+    const t2 = second && soleReader(second.sum);
+    if (!fc1 || !first || !gelu || !fc2 || !second || !t2 || !isTranspose(t2, '0,3,1,2') || captured.has(t2.layer.outputs[0])) continue;
+    const m: ChannelsLastMlp = { norm, fc1, bias1: first.biasName, approximate: gelu.approximate, fc2, bias2: second.biasName, outShape: t2.inferred!.outputs[0] };
+    const input = t1.layer.inputs[0];
+    const output = t2.layer.outputs[0];
+    claim(
+      [t1, norm, fc1, first.addL, fc2, second.addL, t2].map((a) => a.layer.name).concat(gelu.layers),
+      (read, weightsOf) => [[output, runChannelsLastMlp(m, read(input)!, read, weightsOf)]],
+      'mlp (channels-first)',
+    );
+    gelus.delete(first.sum);
+  }
+
+  for (const a of steps) {
+    const after = biasAfter(a);
+    if (!after) continue;
+    const { addL, biasName, sum } = after;
+    const co = (a.layer.attrs as LinearAttrs).outFeatures;
+    const outShape = a.inferred!.outputs[0];
+    const withGelu = geluAfter(sum);
     const output = withGelu ? withGelu.output : sum;
-    const outputShape = withGelu ? outShape : addL.inferred!.outputs[0];
     claim(
       [a.layer.name, addL.layer.name, ...(withGelu ? withGelu.layers : [])],
       (read, weightsOf) => {
@@ -108,7 +158,7 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
         const bias = read(biasName)!.data;
         if (withGelu) geluInPlace(yT.data, withGelu.approximate, bias, co);
         else addRows(yT.data, bias, co);
-        return [[output, tensor(outputShape, yT.data)]];
+        return [[output, tensor(outShape, yT.data)]];
       },
       withGelu ? 'linear+bias+gelu' : 'linear+bias',
     );

@@ -1,8 +1,9 @@
 /**
  * runtime/fuse-patterns.ts on the ConvNeXt block stack of the network goldens (opset 17: each block
  * is LayerNormalization → MatMul → Add(bias) → GELU as Div/Erf/Add/Mul/Mul → MatMul → Add(bias)):
- * which groups it plans, and each group's value against the same tensors run node by node
- * (RunOptions.fuse false, captured).
+ * which groups it plans (the whole MLP channels-first; the smaller groups when a tensor inside it
+ * is captured), and each group's value against the same tensors run node by node (RunOptions.fuse
+ * false, captured).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -41,10 +42,34 @@ function runGroup(g: PatternRun, inputs: Record<string, Tensor>): [string, Tenso
 
 describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
   const plan = planPatterns(graph, inference, false, new Set());
+  // with each block's LayerNorm output captured, its MLP cannot run channels-first: the smaller groups show
+  const lnOut = (b: number) => `${block(b)}.2/LayerNormalization_output_0`;
+  const split = planPatterns(graph, inference, false, new Set([2, 3, 4].map(lnOut)));
 
-  it('plans, per block, MatMul + Add(bias) + the five GELU nodes as one step and the second MatMul + Add(bias) as another', () => {
-    const found = groups(plan).map((g) => [g.opName, g.at, g.layers.size]);
-    expect(found).toEqual(
+  it('plans each block\'s Transpose → LayerNorm → MatMul → Add → GELU (5 nodes) → MatMul → Add → Transpose as one channels-first step', () => {
+    expect(groups(plan).map((g) => [g.opName, g.at, g.layers.size])).toEqual([2, 3, 4].map((b) => ['mlp (channels-first)', `${block(b)}.1/Transpose`, 12]));
+  });
+
+  it('the channels-first MLP equals the twelve nodes within 1e-6 of scale', () => {
+    const b = block(2);
+    // its input is the depthwise conv's output, its output the closing transpose's
+    const output = `${b}.6/Transpose_output_0`;
+    const g = plan.get(`${b}.1/Transpose`)!;
+    const want = unfused([`${b}.0/Conv_output_0`, output]);
+    const [[out, y]] = runGroup(g, want);
+    expect(out).toBe(output);
+    expect(y.shape).toEqual(want[output].shape);
+    let err = 0;
+    let scale = 1;
+    for (let i = 0; i < y.data.length; i++) {
+      err = Math.max(err, Math.abs(y.data[i] - want[output].data[i]));
+      scale = Math.max(scale, Math.abs(want[output].data[i]));
+    }
+    expect(err / scale).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('with the LayerNorm output captured: MatMul + Add(bias) + GELU as one step, the second MatMul + Add(bias) as another', () => {
+    expect(groups(split).map((g) => [g.opName, g.at, g.layers.size])).toEqual(
       [2, 3, 4].flatMap((b) => [
         ['linear+bias+gelu', `${block(b)}.3/MatMul`, 7],
         ['linear+bias', `${block(b)}.5/MatMul`, 2],
@@ -60,7 +85,7 @@ describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
     const b = block(2);
     const names = [`${b}.2/LayerNormalization_output_0`, `${b}.3/Add_output_0`, `${b}.4/Mul_1_output_0`, `${b}.5/Add_output_0`];
     const want = unfused(names);
-    const [[out1, y1]] = runGroup(plan.get(`${b}.3/MatMul`)!, want);
+    const [[out1, y1]] = runGroup(split.get(`${b}.3/MatMul`)!, want);
     expect(out1).toBe(`${b}.4/Mul_1_output_0`);
     expect(y1.shape).toEqual(want[out1].shape);
     let err = 0;
@@ -71,14 +96,14 @@ describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
     }
     expect(err / scale).toBeLessThanOrEqual(1e-6);
     expect(err).toBeGreaterThan(0); // one kernel rounds once, the five nodes after each step
-    const [[out2, y2]] = runGroup(plan.get(`${b}.5/MatMul`)!, want);
+    const [[out2, y2]] = runGroup(split.get(`${b}.5/MatMul`)!, want);
     expect(out2).toBe(`${b}.5/Add_output_0`);
     expect(y2.data).toEqual(want[out2].data);
   });
 
   it('a captured bias sum is written: the linear keeps its bias add, and the GELU runs alone from it', () => {
     const b = block(3);
-    const p = planPatterns(graph, inference, false, new Set([`${b}.3/Add_output_0`]));
+    const p = planPatterns(graph, inference, false, new Set([`${b}.3/Add_output_0`, lnOut(3)]));
     expect(p.get(`${b}.3/MatMul`)!.opName).toBe('linear+bias');
     expect(p.get(`${b}.4/Erf`)!.opName).toBe('gelu');
     expect(p.get(`${b}.4/Erf`)!.at).toBe(`${b}.4/Div`);
@@ -95,6 +120,6 @@ describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
     const p = planPatterns(graph, inference, false, new Set([`${b}.4/Mul_1_output_0`]));
     expect(p.get(`${b}.3/MatMul`)!.opName).toBe('linear+bias');
     expect(p.has(`${b}.4/Erf`)).toBe(false);
-    expect(p.get(`${block(2)}.3/MatMul`)!.opName).toBe('linear+bias+gelu');
+    expect(p.get(`${block(2)}.3/MatMul`)!.opName).toBe('mlp (channels-first)');
   });
 });
