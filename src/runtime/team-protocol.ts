@@ -84,23 +84,34 @@ export function readPlan(ctl: Int32Array): ConvPlan {
   return { n: ctl[PLAN], cin: ctl[PLAN + 1], cout: ctl[PLAN + 2], groups: ctl[PLAN + 3], geo: [axis(0), axis(1)] };
 }
 
+/** Copies the band's region of `from` (a whole output) into `to` (another). */
+export function copyBand(mode: number, p: ConvPlan, src: Float32Array, dst: Float32Array, from: number, to: number): void {
+  const OW = p.geo[1].out;
+  const plane = p.geo[0].out * OW;
+  if (mode === MODE_CHANNELS) {
+    dst.set(src.subarray(from * plane, to * plane), from * plane);
+    return;
+  }
+  for (let c = 0; c < p.n * p.cout; c++) dst.set(src.subarray(c * plane + from * OW, c * plane + to * OW), c * plane + from * OW);
+}
+
 /**
- * One band of the convolution into `out` (the whole output): its region is zeroed first (the
- * output is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
+ * One band of the convolution into `out` (the whole output): its region is zeroed first unless
+ * `zeroed` (the staging output is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
  * convRows fills it. A channel band is the convolution by those kernels alone: the same dot
  * products in the same order, so the same bits as the whole conv.
  */
-export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number): void {
+export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number, zeroed = false): void {
   const OH = p.geo[0].out;
   const OW = p.geo[1].out;
   const plane = OH * OW;
   if (mode === MODE_ROWS) {
-    for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
+    if (!zeroed) for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
     convRows(x, w, b, p, from, to, out);
     return;
   }
   const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
   const block = out.subarray(from * plane, to * plane);
-  block.fill(0);
+  if (!zeroed) block.fill(0);
   convRows(x, w.subarray(from * K, to * K), b?.subarray(from, to), { ...p, cout: to - from }, 0, OH, block);
 }

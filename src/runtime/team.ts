@@ -43,6 +43,7 @@ import {
   claim,
   closedClaim,
   computeBand,
+  copyBand,
   openClaim,
   writePlan,
 } from './team-protocol.js';
@@ -170,20 +171,25 @@ export class Team {
     Atomics.store(ctl, CLAIM, openClaim(seq));
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ);
-    // the leader's bands read its own copies of x and the weights (no need to go through shared memory)
+    // the leader's bands read its own x and weights and go straight into the result (a fresh, zeroed
+    // array); only the partners' bands are copied out of shared memory afterwards
+    const result = new Float32Array(outLen);
+    const mine = new Uint8Array(bands);
     let ownMs = 0;
     this.lastJob = { bands, leaderBands: 0 };
     for (let i = claim(ctl, seq, bands); i >= 0; i = claim(ctl, seq, bands)) {
       this.lastJob.leaderBands++;
+      mine[i] = 1;
       const t = performance.now();
-      computeBand(mode, p, x, weight, bias, out, bounds[i], bounds[i + 1]);
+      computeBand(mode, p, x, weight, bias, result, bounds[i], bounds[i + 1], true);
       ownMs = Math.max(ownMs, performance.now() - t);
       Atomics.add(ctl, DONE, 1);
     }
     // every band is claimed: close the job before anything of the next is written
     Atomics.store(ctl, CLAIM, closedClaim(seq));
     this.waitDone(bands, job.partners, ownMs);
-    return out.slice();
+    for (let i = 0; i < bands; i++) if (!mine[i]) copyBand(mode, p, out, result, bounds[i], bounds[i + 1]);
+    return result;
   }
 
   /** Waits for the partners' bands: a partner marked FAILED, or one slower than the stall limit, fails the job. */
