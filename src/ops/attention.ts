@@ -40,7 +40,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { Pair, posInt } from './geometry.js';
 import { NCHW_RANK, SPATIAL_START } from './common.js';
-import { globalRF, resample } from './receptive-field.js';
+import { globalOver, globalRF, resample } from './receptive-field.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
@@ -131,7 +131,9 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
   receptiveField(ctx) {
     const rf = ctx.rf[0];
     const { hw, win } = ctx.plan;
-    if (!rf || rf.global || !hw) return rf;
+    if (!rf || rf.global) return rf;
+    // a token sequence (N, T, C): every token reads every token, and the projections mix C
+    if (!hw) return globalOver(rf, ctx.inputs[0]);
     if (win[0] === hw[0] && win[1] === hw[1]) {
       ctx.warn({
         code: 'ATTENTION_RECEPTIVE_FIELD',

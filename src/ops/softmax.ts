@@ -5,14 +5,15 @@
  *   logSoftmax  y = x − m − log Σ exp(x − m)
  * FLOPs per element: softmax 5 (max, subtract, exp, sum, divide); logSoftmax 5 (max, subtract,
  * exp, sum, subtract; the log once per row is not counted, as the row's divide is not).
- * Receptive field: passes through (a softmax over channels at a position is per position; over a
- * spatial dim it mixes positions, as attention's does, which the attention ops state).
+ * Receptive field: passes through over channels (per position); along a spatial dim of the field
+ * (or, coerced to 2-D, from one on) every output reads the whole row's sum: global.
  * VJPs, from the forward output y and g = ∂L/∂y:
  *   softmax     ∂L/∂x = y·(g − Σ_dim g·y)
  *   logSoftmax  ∂L/∂x = g − exp(y)·Σ_dim g
  */
 import { z } from 'zod';
 import { normalizeAxis } from './axes.js';
+import { globalOver } from './receptive-field.js';
 import { gradOutput } from './activation-kit.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RunContext, Shape } from './types.js';
@@ -72,7 +73,13 @@ function along(name: string, summary: string, pytorch: string, run: (ctx: RunCon
       const plan = ctx.attrs.coerce2d ? { size: numel(x.slice(dim)), inner: 1 } : { size: x[dim], inner: numel(x.slice(dim + 1)) };
       return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, plan };
     },
-    receptiveField: (ctx) => ctx.rf[0],
+    receptiveField(ctx) {
+      // normalising along a spatial axis mixes all of it (every output reads the row's sum): global
+      const x = ctx.inputs[0];
+      const dim = ((ctx.attrs.dim % x.length) + x.length) % x.length;
+      const rf = ctx.rf[0];
+      return rf && rf.dims.some((d) => (ctx.attrs.coerce2d ? d >= dim : d === dim)) ? globalOver(rf, x) : rf;
+    },
     fusesIntoConvEpilogue: false, // not point-wise: it needs the whole of dim before writing one output
     run,
     vjp,

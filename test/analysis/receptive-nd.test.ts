@@ -203,3 +203,18 @@ describe('renderings name the axes; 2-D ones unchanged', () => {
     expect([audio[1][col(audio, 'rf_h')], audio[1][col(audio, 'rf_l')], audio[1][col(audio, 'rf_stride_l')]]).toEqual(['', '5', '2']);
   });
 });
+
+describe('softmax along a spatial axis mixes the whole of it', () => {
+  it('softmax over dim 1 of [1, 4, 3, 3] passes the field; over dim 3 (w) it is global', () => {
+    const conv = { op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 };
+    expect(layer(analyze(net([1, 4, 3, 3], conv, { op: 'softmax', dim: 1 })), 'l1').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+    expect(layer(analyze(net([1, 4, 3, 3], conv, { op: 'softmax', dim: -1 })), 'l1').receptiveField).toMatchObject({ global: true, size: [3, 3] });
+  });
+});
+
+describe('a token sequence read as (N, C, L)', () => {
+  it('multiHeadAttention over [1, 16, 32] tokens: every token reads every token, the field is global (not a local field along C)', () => {
+    const r = analyze(net([1, 16, 32], { op: 'multiHeadAttention', numHeads: 4 }));
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: true, axes: ['l'], size: [32], stride: null, padding: null, centre: null });
+  });
+});
