@@ -218,3 +218,35 @@ describe('a token sequence read as (N, C, L)', () => {
     expect(layer(r, 'l0').receptiveField).toEqual({ global: true, axes: ['l'], size: [32], stride: null, padding: null, centre: null });
   });
 });
+
+describe('merging 3-D paths', () => {
+  it('a squeeze-excitation gate [N, C, 1, 1, 1] on a 3-D map is global context: the field after mul and a second conv3d k=3 is [5, 5, 5]', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 4, 8, 8, 8] }],
+      layers: [
+        { name: 'c1', op: 'conv3d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'pool', op: 'adaptiveAvgPool3d', inputs: 'c1', outputSize: 1 },
+        { name: 'fc', op: 'conv3d', inputs: 'pool', outChannels: 4, kernelSize: 1 },
+        { name: 'gate', op: 'sigmoid', inputs: 'fc' },
+        { name: 'scaled', op: 'mul', inputs: ['c1', 'gate'] },
+        { name: 'c2', op: 'conv3d', inputs: 'scaled', outChannels: 4, kernelSize: 3, padding: 1 },
+      ],
+    });
+    expect(layer(r, 'gate').receptiveField).toMatchObject({ global: true });
+    expect(layer(r, 'c2').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], centre: [0, 0, 0] });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+
+  it('add of a conv3d k=3 path and a k=(1,3,3) path: the larger per axis is kept, and their centres agree (no warning)', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 2, 6, 6, 6] }],
+      layers: [
+        { name: 'a', op: 'conv3d', inputs: 'x', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'b', op: 'conv3d', inputs: 'x', outChannels: 2, kernelSize: [1, 3, 3], padding: [0, 1, 1] },
+        { name: 's', op: 'add', inputs: ['a', 'b'] },
+      ],
+    });
+    expect(layer(r, 's').receptiveField).toMatchObject({ size: [3, 3, 3], stride: [1, 1, 1] });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+});
