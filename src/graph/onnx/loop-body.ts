@@ -60,42 +60,53 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
   };
   const infer = (g: Graph): Inference => inferGraph(g, { maxFolded, allowEmpty: true });
 
+  let last: { key: string; bound: LoopBound } | null = null;
+  /** The body inferred for each of the iterations up to the bound, its layers' costs summed. */
+  const boundOnce = (tripCount: number, shapes: readonly Shape[], values: readonly (TensorValue | null)[]): LoopBound => {
+    // [cond, v…, c…] as the layer reads them, after the trip count
+    const assumed = boxesAtImage(shapes, values, types, names, carried);
+    const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
+    let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
+    const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
+    let scanShapes: number[][] = [];
+    let layers = 0;
+    for (let i = 0; i < tripCount; i++) {
+      const inf = infer(instantiate([{ shape: [], value: { data: [i], integer: true } }, { shape: shapes[0], value: values[0] ?? { data: [1], integer: true } }, ...state, ...capturedFeeds]));
+      layers = 0;
+      for (const a of inf.analysed) {
+        if (!a.op || !a.inferred) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) of the body cannot be analysed${a.layer.attrs.reason ? `: ${String(a.layer.attrs.reason)}` : ''}`, { layer: a.layer.name });
+        if (a.inferred.weights.length > 0) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' of the body has weights; convlens runs only bodies without weights`, { layer: a.layer.name });
+        if (a.folded) continue;
+        layers++;
+        const c = a.inferred.cost;
+        cost.macs += c.macs;
+        cost.exactMacOps += c.exactMacOps;
+        cost.biasOps += c.biasOps;
+        cost.elementwise += c.elementwise;
+        cost.intMacs! += c.intMacs ?? 0;
+      }
+      const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
+      state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
+      const now = outputs.slice(1 + carried).map((o) => [...(info(o).shape ?? [])]);
+      // a scan output keeps one shape (ONNX); at a bound, the largest of each dimension
+      scanShapes = i === 0 ? now : scanShapes.map((s, j) => s.map((d, k) => Math.max(d, now[j][k] ?? d)));
+    }
+    if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
+    if (cost.intMacs === 0) delete cost.intMacs;
+    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, layers, assumption: assumed.words };
+  };
+
   return {
     carried,
     scans,
     captured,
     bound(tripCount, shapes, values): LoopBound {
-      // [cond, v…, c…] as the layer reads them, after the trip count
-      const assumed = boxesAtImage(shapes, values, types, names, carried);
-      const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
-      let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
-      const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
-      let scanShapes: number[][] = [];
-      let layers = 0;
-      for (let i = 0; i < tripCount; i++) {
-        const inf = infer(instantiate([{ shape: [], value: { data: [i], integer: true } }, { shape: shapes[0], value: values[0] ?? { data: [1], integer: true } }, ...state, ...capturedFeeds]));
-        layers = 0;
-        for (const a of inf.analysed) {
-          if (!a.op || !a.inferred) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) of the body cannot be analysed${a.layer.attrs.reason ? `: ${String(a.layer.attrs.reason)}` : ''}`, { layer: a.layer.name });
-          if (a.inferred.weights.length > 0) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' of the body has weights; convlens runs only bodies without weights`, { layer: a.layer.name });
-          if (a.folded) continue;
-          layers++;
-          const c = a.inferred.cost;
-          cost.macs += c.macs;
-          cost.exactMacOps += c.exactMacOps;
-          cost.biasOps += c.biasOps;
-          cost.elementwise += c.elementwise;
-          cost.intMacs! += c.intMacs ?? 0;
-        }
-        const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
-        state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
-        const now = outputs.slice(1 + carried).map((o) => [...(info(o).shape ?? [])]);
-        // a scan output keeps one shape (ONNX); at a bound, the largest of each dimension
-        scanShapes = i === 0 ? now : scanShapes.map((s, j) => s.map((d, k) => Math.max(d, now[j][k] ?? d)));
-      }
-      if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
-      if (cost.intMacs === 0) delete cost.intMacs;
-      return { carried: state.map((s) => s.shape), scans: scanShapes, cost, layers, assumption: assumed.words };
+      // the same question again (the importer's check, then the analysis, then a run's inference): the same answer
+      const key = JSON.stringify([tripCount, shapes, values]);
+      if (last?.key === key) return last.bound;
+      const bound = boundOnce(tripCount, shapes, values);
+      last = { key, bound };
+      return bound;
     },
     iterate(iteration, inputs, runSubgraph) {
       const feeds: Feed[] = [{ shape: [], value: { data: [iteration], integer: true } }];
