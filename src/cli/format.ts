@@ -1,6 +1,6 @@
 /**
  * The CLI's human table (its CSV is analysis/csv.ts, the one REST answers too). Receptive fields
- * show both axes; a global field (after global pooling, flatten or linear: every unit sees the
+ * show every axis (h×w for 2-D maps; 1-D and 3-D ones name theirs); a global field (after global pooling, flatten or linear: every unit sees the
  * whole input) has no meaningful size or stride, so it prints as `global`.
  */
 import { fieldCell } from '../analysis/formats/md.js';
@@ -14,7 +14,9 @@ export const human = (n: number) =>
 
 export function table(r: Report): string {
   const rows = r.layers.map((l) => [l.name, l.op, l.outputShape ? JSON.stringify(l.outputShape) : '?', human(l.params), human(l.macs), fieldCell(l.receptiveField)]);
-  const head = ['layer', 'op', 'output', 'params', 'MACs', 'RF h×w/stride h×w'];
+  // 1-D and 3-D fields name their axes in the cell (9/4 (l), 3×7×7/1×2×2 (d×h×w))
+  const nd = r.layers.some((l) => l.receptiveField && l.receptiveField.axes.length !== 2);
+  const head = ['layer', 'op', 'output', 'params', 'MACs', nd ? 'RF size/stride (axes)' : 'RF h×w/stride h×w'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells

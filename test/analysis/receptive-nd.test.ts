@@ -12,6 +12,7 @@ import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { reportCsv } from '../../src/analysis/csv.js';
 import { fieldCell } from '../../src/analysis/formats/md.js';
 import { receptiveFieldChart } from '../../src/analysis/formats/html-charts.js';
+import { table } from '../../src/cli/format.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import type { Report } from '../../src/analysis/report.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from '../../src/zoo/video.js';
@@ -177,6 +178,15 @@ describe('renderings name the axes; 2-D ones unchanged', () => {
     expect(fieldCell({ global: false, axes: ['h', 'w'], size: [7, 7], stride: [2, 2], padding: [3, 3], centre: [0, 0] })).toBe('7×7/2×2');
     expect(fieldCell({ global: false, axes: ['l'], size: [29], stride: [8], padding: [14], centre: [0] })).toBe('29/8 (l)');
     expect(fieldCell({ global: false, axes: ['d', 'h', 'w'], size: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3], centre: [0, 0, 0] })).toBe('3×7×7/1×2×2 (d×h×w)');
+  });
+
+  it('CLI table: a 3-D net heads its column "RF size/stride (axes)" and prints 3×7×7/1×2×2 (d×h×w); a 2-D one keeps "RF h×w/stride h×w"', () => {
+    const video = table(analyze(net([1, 3, 8, 32, 32], { op: 'conv3d', outChannels: 4, kernelSize: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3] })));
+    expect(video).toContain('RF size/stride (axes)');
+    expect(video).toContain('3×7×7/1×2×2 (d×h×w)');
+    const image = table(analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 7, stride: 2, padding: 3 })));
+    expect(image).toContain('RF h×w/stride h×w');
+    expect(image).toContain('7×7/2×2');
   });
 
   it('HTML chart: a 3-D net draws h (solid), w only where it differs, and d; a 1-D net draws l against the input length', () => {
