@@ -9,8 +9,9 @@
  * position (norm-group.ts's 'channels' plan: the same sums in the same order as over the last dim
  * of the transposed copy), then per image h₁ = W₁·x [4C × H·W] and y = W₂·h₁ [C × H·W], the GEMM in
  * a 1×1 convolution's orientation (the weight packed as A, the positions as B's columns), each
- * bias per row and the GELU in the first bias pass. Both transposes and every intermediate
- * tensor but h₁ vanish. Not bit for bit the nodes (the GELU is one kernel: fuse-patterns.ts).
+ * bias per row and the GELU in the first bias pass; the block's layer scale and residual add, when
+ * they follow, join the last bias pass. Both transposes and every intermediate tensor but h₁
+ * vanish. Not bit for bit the nodes (the GELU is one kernel: fuse-patterns.ts).
  */
 import type { z } from 'zod';
 import type { AnalysedLayer } from '../analysis/infer.js';
@@ -34,6 +35,16 @@ export interface ChannelsLastMlp {
   bias2: string;
   /** The closing transpose's output: [N, C₂, H, W]. */
   outShape: readonly number[];
+  /** The layer scale [C₂, 1, 1] and the residual [N, C₂, H, W] (tensor names): y·γ + x per element, or none. */
+  residual: { scale: string; add: string } | null;
+}
+
+/** A layer norm over the channels of an NCHW tensor, with `norm`'s ε and affine weights (norm-group.ts's 'channels' plan). */
+export function layerNormChannels(norm: AnalysedLayer, x: Tensor, weightsOf: (layer: string) => Record<string, Tensor>): Tensor {
+  const [n, c] = x.shape;
+  const plan: NormPlan = { outer: n, size: c, inner: x.data.length / (n * c), affineA: 1, affineB: 1, running: false, dims: [1] };
+  const ctx: RunContext<NormAttrs, NormPlan> = { attrs: norm.layer.attrs as NormAttrs, plan, inputs: [x], weights: weightsOf(norm.layer.name), outputs: [x.shape], training: false, seed: 0 };
+  return layerNorm.run(ctx)[0];
 }
 
 /** y[r·cols + c] += bias[r] for each of the rows. */
@@ -49,9 +60,9 @@ function addPerRow(y: Float32Array, yOff: number, bias: Float32Array, rows: numb
 export function runChannelsLastMlp(m: ChannelsLastMlp, x: Tensor, read: (t: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>): Tensor {
   const [n, c] = x.shape;
   const positions = x.data.length / (n * c);
-  const normPlan: NormPlan = { outer: n, size: c, inner: positions, affineA: 1, affineB: 1, running: false, dims: [1] };
-  const normCtx: RunContext<NormAttrs, NormPlan> = { attrs: m.norm.layer.attrs as NormAttrs, plan: normPlan, inputs: [x], weights: weightsOf(m.norm.layer.name), outputs: [x.shape], training: false, seed: 0 };
-  const h0 = layerNorm.run(normCtx)[0].data;
+  const h0 = layerNormChannels(m.norm, x, weightsOf).data;
+  const scale = m.residual ? read(m.residual.scale)!.data : null;
+  const res = m.residual ? read(m.residual.add)!.data : null;
   const w1 = weightsOf(m.fc1.layer.name);
   const w2 = weightsOf(m.fc2.layer.name);
   const hidden = (m.fc1.layer.attrs as LinearAttrs).outFeatures;
@@ -68,7 +79,13 @@ export function runChannelsLastMlp(m: ChannelsLastMlp, x: Tensor, read: (t: stri
     const o = img * c2 * positions;
     gemm(c2, positions, hidden, w2.weight.data, 0, hidden, h1, 0, positions, out, o, positions, false);
     if (w2.bias) addPerRow(out, o, w2.bias.data, c2, positions);
-    addPerRow(out, o, b2, c2, positions);
+    if (scale && res) {
+      // + b₂, × γ, + x: each rounded to float32 as the Add, Mul and Add nodes' outputs are
+      for (let r = 0; r < c2; r++) {
+        const [b, g, at] = [b2[r], scale[r], o + r * positions];
+        for (let p = at; p < at + positions; p++) out[p] = Math.fround(Math.fround(out[p] + b) * g) + res[p];
+      }
+    } else addPerRow(out, o, b2, c2, positions);
   }
   return tensor(m.outShape, out);
 }

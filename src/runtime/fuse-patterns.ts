@@ -11,7 +11,9 @@
  *   GELU (Div(√2) → Erf → Add(1) → Mul(x) → Mul(0.5), or the tanh form; analysis/patterns.ts)
  *                                   ops/activation-more.ts's gelu kernel, one pass;
  *   Transpose(NCHW → NHWC) → LayerNorm(last) → linear → Add(b₁) → GELU → linear → Add(b₂)
- *   → Transpose(NHWC → NCHW)        ConvNeXt's block MLP, run on the NCHW tensor (fuse-mlp.ts).
+ *   → Transpose(NHWC → NCHW)        ConvNeXt's block MLP, run on the NCHW tensor (fuse-mlp.ts),
+ *   (→ Mul(γ [C,1,1]) → Add(x))     with the layer scale and the residual in its last pass;
+ *   Transpose → LayerNorm(last) → Transpose   LayerNorm2d: the layer norm over channels (bit for bit).
  *
  * The bias is a constant of the linear's output features ([Co], or [1, …, 1, Co]) and the add's
  * output has the linear's shape. GELU as one kernel is not bit for bit the five float32 ops (they
@@ -30,11 +32,11 @@ import type { Graph } from '../graph/graph.js';
 import { executedLayers, graphOutputs } from '../graph/walks.js';
 import { linear } from '../ops/linear.js';
 import type { LinearAttrs } from '../ops/linear.js';
-import { add } from '../ops/merge.js';
+import { add, mul } from '../ops/merge.js';
 import { transpose } from '../ops/movement.js';
 import { layerNorm } from '../ops/norm-group.js';
 import type { NormPlan } from '../ops/norm-group.js';
-import { runChannelsLastMlp } from './fuse-mlp.js';
+import { layerNormChannels, runChannelsLastMlp } from './fuse-mlp.js';
 import type { ChannelsLastMlp } from './fuse-mlp.js';
 import { geluInPlace } from '../ops/activation-more.js';
 import type { RunContext } from '../ops/types.js';
@@ -116,6 +118,10 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
     const rs = readers.get(t) ?? [];
     return rs.length === 1 && !mustWrite.has(t) && free(rs[0].layer.name) ? rs[0] : null;
   };
+  const isConst = (t: string) => graph.constants.has(t) || inference.tensors.get(t)?.value != null;
+  const producerAt = new Map(steps.flatMap((a, i) => a.layer.outputs.map((o) => [o, i] as const)));
+  /** `t` exists when layer `a` runs: a graph input, or produced by an earlier step. */
+  const readyBefore = (t: string, a: AnalysedLayer) => (producerAt.has(t) ? producerAt.get(t)! < order.get(a.layer.name)! : graph.inputs.some((i) => i.name === t));
   const isTranspose = (a: AnalysedLayer | null | undefined, perm: string) => a?.op === transpose && (a.inferred!.plan as { perm: number[] }).perm.join() === perm;
 
   // ConvNeXt's channels-last MLP (fuse-mlp.ts): Transpose → LayerNorm(last) → linear → Add → GELU → linear → Add → Transpose
@@ -132,15 +138,41 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
     const second = fc2 && biasAfter(fc2);
     const t2 = second && soleReader(second.sum);
     if (!fc1 || !first || !gelu || !fc2 || !second || !t2 || !isTranspose(t2, '0,3,1,2') || captured.has(t2.layer.outputs[0])) continue;
-    const m: ChannelsLastMlp = { norm, fc1, bias1: first.biasName, approximate: gelu.approximate, fc2, bias2: second.biasName, outShape: t2.inferred!.outputs[0] };
+    // then, optionally, the layer scale (Mul by a constant [C, 1, 1]) and the residual Add of a tensor computed before t1
+    const outShape = t2.inferred!.outputs[0];
+    const scaleL = soleReader(t2.layer.outputs[0]);
+    const scaleName = scaleL?.op === mul && scaleL.layer.inputs.length === 2 ? scaleL.layer.inputs.find((t) => t !== t2.layer.outputs[0]) : undefined;
+    const scaleShape = scaleName === undefined ? null : inference.tensors.get(scaleName)?.shape ?? null;
+    const perChannel = scaleShape !== null && numel(scaleShape) === outShape[1] && scaleShape.length >= 3 && scaleShape.slice(-2).every((d) => d === 1) && isConst(scaleName!);
+    const resL = perChannel && scaleL!.inferred!.outputs[0].join() === outShape.join() ? soleReader(scaleL!.layer.outputs[0]) : null;
+    const resName = resL?.op === add && resL.layer.inputs.length === 2 ? resL.layer.inputs.find((t) => t !== scaleL!.layer.outputs[0]) : undefined;
+    const resReady = resName !== undefined && !isConst(resName) && inference.tensors.get(resName)?.shape?.join() === outShape.join() && readyBefore(resName, t1);
+    const tail = resReady && resL!.inferred!.outputs[0].join() === outShape.join() ? { scaleL: scaleL!, scaleName: scaleName!, resL: resL!, resName: resName! } : null;
+    const m: ChannelsLastMlp = {
+      norm, fc1, bias1: first.biasName, approximate: gelu.approximate, fc2, bias2: second.biasName, outShape,
+      residual: tail ? { scale: tail.scaleName, add: tail.resName } : null,
+    };
     const input = t1.layer.inputs[0];
-    const output = t2.layer.outputs[0];
+    const output = tail ? tail.resL.layer.outputs[0] : t2.layer.outputs[0];
     claim(
-      [t1, norm, fc1, first.addL, fc2, second.addL, t2].map((a) => a.layer.name).concat(gelu.layers),
+      [t1, norm, fc1, first.addL, fc2, second.addL, t2, ...(tail ? [tail.scaleL, tail.resL] : [])].map((a) => a.layer.name).concat(gelu.layers),
       (read, weightsOf) => [[output, runChannelsLastMlp(m, read(input)!, read, weightsOf)]],
-      'mlp (channels-first)',
+      tail ? 'mlp+scale+residual (channels-first)' : 'mlp (channels-first)',
     );
     gelus.delete(first.sum);
+  }
+
+  // LayerNorm2d exported as Transpose → LayerNorm(last) → Transpose: the layer norm over channels
+  // on the NCHW tensor (the same sums in the same order: bit for bit)
+  for (const t1 of steps) {
+    if (!isTranspose(t1, '0,2,3,1') || !free(t1.layer.name)) continue;
+    const norm = soleReader(t1.layer.outputs[0]);
+    const np = norm?.op === layerNorm ? (norm.inferred!.plan as NormPlan) : null;
+    if (!norm || !np || np.inner !== 1 || np.size !== t1.inferred!.outputs[0][3] || np.affineA !== 1 || np.affineB !== 1 || np.running) continue;
+    const t2 = soleReader(norm.layer.outputs[0]);
+    if (!t2 || !isTranspose(t2, '0,3,1,2')) continue;
+    const [input, output, shape] = [t1.layer.inputs[0], t2.layer.outputs[0], t2.inferred!.outputs[0]];
+    claim([t1, norm, t2].map((a) => a.layer.name), (read, weightsOf) => [[output, tensor(shape, layerNormChannels(norm, read(input)!, weightsOf).data)]], 'layerNorm (channels)');
   }
 
   for (const a of steps) {

@@ -22,7 +22,9 @@ const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/convnext_bl
 const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
 const inference = inferGraph(graph);
 const input = tensor(golden.input.shape, Float32Array.from(golden.input.data));
-const groups = (plan: Map<string, PatternRun>) => [...new Set(plan.values())];
+const layerIndex = new Map(graph.layers.map((l, i) => [l.name, i]));
+/** The planned groups in graph order of their first layers. */
+const groups = (plan: Map<string, PatternRun>) => [...new Set(plan.values())].sort((a, b) => layerIndex.get(a.at)! - layerIndex.get(b.at)!);
 const block = (b: number) => `/${b}/block/block`;
 
 /** The unfused run's values of these tensors. */
@@ -46,17 +48,30 @@ describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
   const lnOut = (b: number) => `${block(b)}.2/LayerNormalization_output_0`;
   const split = planPatterns(graph, inference, false, new Set([2, 3, 4].map(lnOut)));
 
-  it('plans each block\'s Transpose → LayerNorm → MatMul → Add → GELU (5 nodes) → MatMul → Add → Transpose as one channels-first step', () => {
-    expect(groups(plan).map((g) => [g.opName, g.at, g.layers.size])).toEqual([2, 3, 4].map((b) => ['mlp (channels-first)', `${block(b)}.1/Transpose`, 12]));
+  it('plans the stem\'s Transpose → LayerNorm → Transpose as one layer norm over channels, and each block\'s MLP with its layer scale and residual (14 nodes) as one channels-first step', () => {
+    expect(groups(plan).map((g) => [g.opName, g.at, g.layers.size])).toEqual([
+      ['layerNorm (channels)', '/1/Transpose', 3],
+      ...[2, 3, 4].map((b) => ['mlp+scale+residual (channels-first)', `${block(b)}.1/Transpose`, 14]),
+    ]);
   });
 
-  it('the channels-first MLP equals the twelve nodes within 1e-6 of scale', () => {
+  it('the stem\'s layer norm over channels equals its three nodes bit for bit', () => {
+    const want = unfused(['/0/Conv_output_0', '/1/Transpose_1_output_0']);
+    const [[out, y]] = runGroup(plan.get('/1/Transpose')!, want);
+    expect(out).toBe('/1/Transpose_1_output_0');
+    expect(y.shape).toEqual(want[out].shape);
+    expect(y.data).toEqual(want[out].data);
+  });
+
+  it.each([
+    ['with its layer scale and residual', new Set<string>(), '/2/Add_output_0'],
+    ['alone (the layer scale\'s output captured)', new Set(['/2/Mul_output_0']), `${block(2)}.6/Transpose_output_0`],
+  ])('the channels-first MLP %s equals the nodes within 1e-6 of scale', (_, capture, output) => {
     const b = block(2);
-    // its input is the depthwise conv's output, its output the closing transpose's
-    const output = `${b}.6/Transpose_output_0`;
-    const g = plan.get(`${b}.1/Transpose`)!;
-    const want = unfused([`${b}.0/Conv_output_0`, output]);
-    const [[out, y]] = runGroup(g, want);
+    const p = planPatterns(graph, inference, false, capture);
+    // its input is the depthwise conv's output (the residual the stem's output)
+    const want = unfused([`${b}.0/Conv_output_0`, '/1/Transpose_1_output_0', output]);
+    const [[out, y]] = runGroup(p.get(`${b}.1/Transpose`)!, want);
     expect(out).toBe(output);
     expect(y.shape).toEqual(want[output].shape);
     let err = 0;
@@ -69,12 +84,13 @@ describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
   });
 
   it('with the LayerNorm output captured: MatMul + Add(bias) + GELU as one step, the second MatMul + Add(bias) as another', () => {
-    expect(groups(split).map((g) => [g.opName, g.at, g.layers.size])).toEqual(
-      [2, 3, 4].flatMap((b) => [
+    expect(groups(split).map((g) => [g.opName, g.at, g.layers.size])).toEqual([
+      ['layerNorm (channels)', '/1/Transpose', 3],
+      ...[2, 3, 4].flatMap((b) => [
         ['linear+bias+gelu', `${block(b)}.3/MatMul`, 7],
         ['linear+bias', `${block(b)}.5/MatMul`, 2],
       ]),
-    );
+    ]);
   });
 
   it('nothing in training or with fusion off (skip)', () => {
@@ -120,6 +136,6 @@ describe('decomposed-module fusion (runtime/fuse-patterns.ts)', () => {
     const p = planPatterns(graph, inference, false, new Set([`${b}.4/Mul_1_output_0`]));
     expect(p.get(`${b}.3/MatMul`)!.opName).toBe('linear+bias');
     expect(p.has(`${b}.4/Erf`)).toBe(false);
-    expect(p.get(`${block(2)}.3/MatMul`)!.opName).toBe('mlp (channels-first)');
+    expect(p.get(`${block(2)}.3/MatMul`)!.opName).toBe('mlp+scale+residual (channels-first)');
   });
 });
