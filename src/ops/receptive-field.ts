@@ -70,9 +70,8 @@ export function spatialSizes(rf: TensorRF, shape: readonly number[]): number[] {
 
 /**
  * A window over the spatial axes of an [N, C, …spatial] tensor: f(a, i) gives axis a's field through
- * the window over dim 2 + i (i < count). Each
- * axis of the field is resampled by the window over its own dim (so a field whose axes were
- * transposed meets the right geometry). An axis moved into the batch or channel position is not
+ * the window over dim 2 + i (i < count). Each axis of the field is resampled by the window over its
+ * own dim (so a field whose axes were transposed meets the right geometry). An axis moved into the batch or channel position is not
  * one the window slides over and convlens does not follow it there: the field turns global (an
  * over-approximation, never a smaller field than the true one).
  */
