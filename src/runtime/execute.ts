@@ -121,8 +121,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     outputs: a.inferred!.outputs,
     training: opts.training,
     seed: opts.seed ^ hash32(a.layer.name),
-    // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options
-    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined }, inf as Inference).outputs,
+    // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph)
+    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined }, inf as Inference).outputs,
   });
   const runKernel = (a: AnalysedLayer, weights: Record<string, Tensor>): Tensor[] => {
     try {
@@ -246,5 +246,6 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) ? { shape: t.shape, data: t.data.slice() } : t);
   const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
   const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
+  weightStore.endRun();
   return { outputs, captured };
 }

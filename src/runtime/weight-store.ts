@@ -24,8 +24,9 @@ import type { Tensor } from '../tensor/tensor.js';
 /**
  * Free Float32Arrays by capacity. acquire(n) hands out the smallest free buffer holding n floats
  * within 1.5× of n (a view of its first n), else a new one; release() returns it. The free
- * buffers total at most twice the largest one asked for (the smallest are dropped first), so the
- * pool holds about one step's worth of the widest layer, not every size it has seen.
+ * buffers total at most the largest one asked for (plus 256 KiB; the smallest are dropped first),
+ * so the pool holds about one step's worth of the widest layer, not every size it has seen. A
+ * dropped buffer is detached, so the next scavenge frees it (runtime/memory.ts says why).
  */
 export class BufferPool {
   private free: Float32Array[] = [];
@@ -49,7 +50,18 @@ export class BufferPool {
     this.free.push(whole);
     this.free.sort((x, y) => y.length - x.length);
     let total = 0;
-    this.free = this.free.filter((f) => (total += f.length) <= 2 * this.largest);
+    const kept: Float32Array[] = [];
+    for (const f of this.free) {
+      if ((total += f.length) <= this.largest + 65536) kept.push(f);
+      else dispose(f);
+    }
+    this.free = kept;
+  }
+
+  /** Drops every free buffer (the run is over). */
+  clear(): void {
+    for (const f of this.free) dispose(f);
+    this.free = [];
   }
 
   has(buffer: ArrayBufferLike): boolean {
@@ -59,6 +71,11 @@ export class BufferPool {
   get freeBytes(): number {
     return this.free.reduce((s, a) => s + a.byteLength, 0);
   }
+}
+
+/** A buffer nothing will read again, handed to a young object the next scavenge frees (runtime/memory.ts detach). */
+function dispose(a: Float32Array): void {
+  if (a.buffer instanceof ArrayBuffer && a.buffer.byteLength > 0) structuredClone(a.buffer, { transfer: [a.buffer] });
 }
 
 export interface FoldedWeights {
@@ -92,6 +109,12 @@ export class WeightStore {
     if (this.lent.some((a) => a.buffer === buffer) || this.pool.has(buffer)) return true;
     for (const f of this.foldedByHost.values()) for (const t of Object.values(f.weights)) if (t.data.buffer === buffer) return true;
     return false;
+  }
+
+  /** The run is over: the pool's free buffers go (a kept store keeps its folds). */
+  endRun(): void {
+    this.endStep();
+    this.pool.clear();
   }
 
   /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
