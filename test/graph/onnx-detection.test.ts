@@ -89,6 +89,11 @@ describe("torchvision's maskrcnn_resnet50_fpn exported at opset 17 (scripts/expo
     expect(paste.map((l) => [l.name, l.op])).toEqual([['Loop_2463', 'loop']]);
   });
 
+  it("parameters: PyTorch's 44,454,513 less one per channel of the 53 BatchNorms the exporter folded into the ResNet-50 convs (64 + 1,408 + 3,584 + 10,240 + 11,264 = 26,560); the loop adds none", () => {
+    expect(r.totals.params).toBe(44_454_513 - 26_560);
+    expect(r.warnings.find((w) => w.code === 'BATCHNORM_FOLDED')?.message).toMatch(/^53 layer/);
+  });
+
   it('outputs at the stated bounds: 100 detections (box_detections_per_img), masks pasted at the 320×320 image', () => {
     expect(Object.fromEntries(r.outputs.map((o) => [o.name, o.shape]))).toEqual({ boxes: [100, 4], labels: [100], scores: [100], masks: [100, 1, 320, 320] });
     const w = r.warnings.find((x) => x.code === 'DATA_DEPENDENT_SHAPE' && x.layer === 'Loop_2463')!;
