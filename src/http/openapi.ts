@@ -82,7 +82,7 @@ const LAYER: ErrorCode[] = ['INVALID_ATTRIBUTE', 'RANK_MISMATCH', 'CHANNEL_MISMA
 const ONNX: ErrorCode[] = ['ONNX_INVALID', 'ONNX_GRAPH_INVALID', 'MISSING_DIMENSION'];
 /** Tensors in the request, and the answer's size (MAX_RESPONSE_BYTES). */
 const TENSORS: ErrorCode[] = ['INVALID_TENSOR', 'TENSOR_TOO_LARGE', 'RESPONSE_TOO_LARGE'];
-const WORKERS: ErrorCode[] = ['OVERLOADED', 'TIMEOUT', 'WORKER_OUT_OF_MEMORY'];
+const WORKERS: ErrorCode[] = ['OVERLOADED', 'TIMEOUT', 'WORKER_OUT_OF_MEMORY', 'PARTNER_FAILED'];
 
 /** The error answers of an operation, one per status, each naming its catalog codes (and its schema allowing only them). */
 function errorResponses(codes: ErrorCode[]): Record<string, Json> {
