@@ -9,13 +9,14 @@
  * position (norm-group.ts's 'channels' plan: the same sums in the same order as over the last dim
  * of the transposed copy), then per image h₁ = W₁·x [4C × H·W] and y = W₂·h₁ [C × H·W], the GEMM in
  * a 1×1 convolution's orientation (the weight packed as A, the positions as B's columns), each
- * bias per row and the GELU in the first bias pass; the block's layer scale and residual add, when
+ * bias per row and the GELU in the first bias pass (WebAssembly SIMD, ops/gelu-simd.ts); the block's layer scale and residual add, when
  * they follow, join the last bias pass. Both transposes and every intermediate tensor but h₁
  * vanish. Not bit for bit the nodes (the GELU is one kernel: fuse-patterns.ts).
  */
 import type { z } from 'zod';
 import type { AnalysedLayer } from '../analysis/infer.js';
 import { geluInPlace } from '../ops/activation-more.js';
+import { geluRowsSimd } from '../ops/gelu-simd.js';
 import { gemm } from '../ops/gemm-tiles.js';
 import { layerNorm } from '../ops/norm-group.js';
 import type { LayerNormAttrs, NormPlan } from '../ops/norm-group.js';
@@ -75,7 +76,9 @@ export function runChannelsLastMlp(m: ChannelsLastMlp, x: Tensor, read: (t: stri
     gemm(hidden, positions, c, w1.weight.data, 0, c, h0, img * c * positions, positions, h1, 0, positions, false);
     // the linear's own bias first (the node adds it before the Add's), then the Add's with the GELU
     if (w1.bias) addPerRow(h1, 0, w1.bias.data, hidden, positions);
-    geluInPlace(h1, m.approximate, b1, positions, true);
+    // exact GELU in WebAssembly SIMD (float32, a few ulps from the JS kernel); the tanh form in JS
+    if (m.approximate === 'none') geluRowsSimd(h1, hidden, positions, b1);
+    else geluInPlace(h1, m.approximate, b1, positions, true);
     const o = img * c2 * positions;
     gemm(c2, positions, hidden, w2.weight.data, 0, hidden, h1, 0, positions, out, o, positions, false);
     if (w2.bias) addPerRow(out, o, w2.bias.data, c2, positions);
