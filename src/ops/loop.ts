@@ -94,8 +94,7 @@ export const loop: OpDef<LoopAttrs, LoopPlan> = {
       message:
         `layer '${ctx.layer}': an ONNX Loop whose body has data-dependent shapes runs iteration by iteration; it is analysed at its trip count's bound of ${tripCount} iterations ` +
         `(where the count is the detections kept, so is this bound), outputs ${ctx.outputs.map(fmtShape).join(', ')}, and its body's ${bound.layers} layers costed per iteration` +
-        (bound.assumption ? ` ${bound.assumption}` : '') +
-        ': an upper bound',
+        (bound.assumption ? ` ${bound.assumption}: a bound under that assumption` : ': an upper bound'),
       bound: tripCount,
       outputs: ctx.outputs,
     });

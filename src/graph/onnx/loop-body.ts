@@ -151,5 +151,5 @@ function boxesAtImage(shapes: readonly Shape[], values: readonly (TensorValue | 
     out.push({ data, integer: true });
     said.push(`each box of '${names[k + 1]}' ${fmtShape(s)} taken as the whole ${h}×${w} image, [0, 0, ${w - 1}, ${h - 1}]`);
   });
-  return { values: out, words: said.length ? `with ${said.join('; ')} (the largest box clipped to the image)` : '' };
+  return { values: out, words: said.length ? `with ${said.join('; ')} (the largest box clipped to the image; torchvision's expand_boxes then widens a box by the mask padding, e.g. 30/28, which this does not count)` : '' };
 }
