@@ -9,8 +9,9 @@
  * each weight's splat), so each row is padded to a multiple of 8 outputs on the right; those
  * columns are overwritten by the next row, or land in 8 floats of slack after the last.
  * Horizontal stride 1 or 2 (every depthwise conv of the zoo), 3×3 with horizontal dilation 1 in
- * unrolled kernels with the weights in registers: `depthwiseRows` answers false for anything
- * else, and the caller keeps its scalar loop.
+ * unrolled kernels with the weights in registers (stride 1 two output rows at a time where the
+ * vertical stride and dilation are 1): `depthwiseRows` answers false for anything else, and the
+ * caller keeps its scalar loop.
  *
  * Memory layout (floats, each part rounded to 4): [weights Cout·KH·KW] [input rows of one
  * channel, unpadded] [padded plane] [output rows, OW apart, + 8].
@@ -39,6 +40,8 @@ const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(pa
 const memory = instance.exports.memory as WebAssembly.Memory;
 const ex = instance.exports as Record<string, Kernel>;
 const place = instance.exports.place as (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+/** 3×3 stride 1, two output rows per pass (vertical stride and dilation 1): each input row loaded once for both. */
+const k3s1r2 = instance.exports.k3s1r2 as (x: number, w: number, out: number, rowPitch: number, pairs: number, groups: number, outPitch: number, bias: number) => void;
 let heap = new Float32Array(memory.buffer);
 
 /** The kernel for a horizontal stride and kernel shape, or undefined (the scalar loop runs). */
@@ -98,6 +101,8 @@ export function depthwiseRows(x: Float32Array, w: Float32Array, out: Float32Arra
   const mult = p.cout / p.cin;
   const taps = KH * KW;
   const [tapRow, tapCol, rowStep] = [gh.dilation * pitch * 4, gw.dilation * 4, gh.stride * pitch * 4];
+  // the two-row 3×3 kernel where consecutive output rows read consecutive input rows
+  const pairs = kernel === ex.k3s1 && gh.stride === 1 && gh.dilation === 1 ? rows >> 1 : 0;
   for (let b = 0; b < p.n; b++) {
     for (let co = 0; co < p.cout; co++) {
       if (co % mult === 0 && r1 > r0) {
@@ -106,7 +111,11 @@ export function depthwiseRows(x: Float32Array, w: Float32Array, out: Float32Arra
         heap.set(x.subarray(src, src + (r1 - r0) * W), stageAt);
         place(stageAt * 4, W * 4, r1 - r0, (xAt + r0 * pitch + gw.padBegin) * 4, pitch * 4);
       }
-      kernel(xAt * 4, (wAt + co * taps) * 4, outAt * 4, KH, KW, tapRow, tapCol, rowStep, rows, groups, OW * 4, bias ? bias[co] : 0);
+      const [wq, bq] = [(wAt + co * taps) * 4, bias ? bias[co] : 0];
+      if (pairs > 0) {
+        k3s1r2(xAt * 4, wq, outAt * 4, pitch * 4, pairs, groups, OW * 4, bq);
+        if (rows & 1) kernel(xAt * 4 + (rows - 1) * rowStep, wq, (outAt + (rows - 1) * OW) * 4, KH, KW, tapRow, tapCol, rowStep, 1, groups, OW * 4, bq);
+      } else kernel(xAt * 4, wq, outAt * 4, KH, KW, tapRow, tapCol, rowStep, rows, groups, OW * 4, bq);
       const oc = (b * p.cout + co) * gh.out * OW;
       out.set(heap.subarray(outAt, outAt + rows * OW), oc + from * OW);
     }

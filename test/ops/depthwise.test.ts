@@ -75,6 +75,8 @@ const CASES: [string, Case][] = [
   ['3×3 s1 vertical dilation 2 (unrolled kernel, tapRow 2 rows)', { ...base, dilation: [2, 1], pad: [2, 1, 2, 1] }],
   ['3×3 s1 horizontal dilation 2 (tap-loop kernel)', { ...base, dilation: [1, 2], pad: [1, 2, 1, 2], bias: true }],
   ['5×5 s2 with bias, batch 2', { ...base, n: 2, k: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2], bias: true }],
+  ['3×3 s1 p1, H 12 W 16: an even number of rows (the two-row kernel only)', { ...base, h: 12, w: 16, bias: true }],
+  ['3×3 s1 p1, H 1: one row (the one-row kernel only)', { ...base, h: 1 }],
   ['3×3 s2 p0, H 3 (the plane has no padding rows)', { ...base, h: 3, stride: [2, 2], pad: [0, 0, 0, 0] }],
 ];
 
@@ -100,8 +102,11 @@ describe('depthwise SIMD kernel = the direct sum (max abs error ≤ 1e-5)', () =
     expect(err).toBeLessThanOrEqual(1e-5);
   });
 
-  it('a band of rows [2, 5) writes those rows only (workers split by bands)', () => {
-    const c = { ...base, stride: [2, 2] as [number, number], h: 17 };
+  it.each([
+    ['stride 2', [2, 2]],
+    ['stride 1: a row pair and the odd row after it', [1, 1]],
+  ] as const)('a band of rows [2, 5) writes those rows only (workers split by bands), %s', (_, stride) => {
+    const c = { ...base, stride: [...stride] as [number, number], h: 17 };
     const r = rng(3);
     const x = Float32Array.from({ length: c.c * c.h * c.w }, () => r());
     const wt = Float32Array.from({ length: c.c * 9 }, () => r());
