@@ -252,14 +252,15 @@
   ;; k3s1r2(x, w, out, rowPitch, pairs, groups, outPitch, bias): the 3×3 stride-1 kernel for vertical
   ;; stride and dilation 1, two output rows per pass: input rows oy … oy + 3 are each loaded once
   ;; for both (12 loads per 4 outputs of each row pair instead of 18, which bound the one-row
-  ;; kernel); 4 outputs per step (2 accumulators, 9 weights, the bias and a load: 13 vectors).
+  ;; kernel); 4 outputs per half-step (2 accumulators, 9 weights, the bias, a load and the held
+  ;; first half of row oy + 1: 14 vectors).
   ;; Writes 2·pairs rows; rowPitch is the padded plane's pitch in bytes.
   (func (export "k3s1r2") (param $x i32) (param $w i32) (param $out i32) (param $rowPitch i32) (param $pairs i32)
     (param $groups i32) (param $outPitch i32) (param $bias f32)
     (local $q i32) (local $g i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $pa i32) (local $pb i32)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
     (local $w5 v128) (local $w6 v128) (local $w7 v128) (local $w8 v128)
-    (local $bv v128) (local $a v128) (local $b v128) (local $t v128)
+    (local $bv v128) (local $a v128) (local $b v128) (local $b0 v128) (local $t v128)
     (local.set $w0 (v128.load32_splat offset=0 (local.get $w)))
     (local.set $w1 (v128.load32_splat offset=4 (local.get $w)))
     (local.set $w2 (v128.load32_splat offset=8 (local.get $w)))
@@ -324,7 +325,7 @@
         (local.set $t (v128.load offset=8 (local.get $r3)))
         (local.set $b (f32x4.add (local.get $b) (f32x4.mul (local.get $w8) (local.get $t))))
         (v128.store offset=0 (local.get $pa) (local.get $a))
-        (v128.store offset=0 (local.get $pb) (local.get $b))
+        (local.set $b0 (local.get $b))
         (local.set $a (local.get $bv))
         (local.set $b (local.get $bv))
         (local.set $t (v128.load offset=16 (local.get $r0)))
@@ -358,6 +359,8 @@
         (local.set $t (v128.load offset=24 (local.get $r3)))
         (local.set $b (f32x4.add (local.get $b) (f32x4.mul (local.get $w8) (local.get $t))))
         (v128.store offset=16 (local.get $pa) (local.get $a))
+        ;; row oy + 1 after all of row oy's step: with one step per row, row oy's tail lands on its start
+        (v128.store (local.get $pb) (local.get $b0))
         (v128.store offset=16 (local.get $pb) (local.get $b))
         (local.set $r0 (i32.sub (local.get $r0) (i32.const 32)))
         (local.set $r1 (i32.sub (local.get $r1) (i32.const 32)))

@@ -77,6 +77,8 @@ const CASES: [string, Case][] = [
   ['5×5 s2 with bias, batch 2', { ...base, n: 2, k: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2], bias: true }],
   ['3×3 s1 p1, H 12 W 16: an even number of rows (the two-row kernel only)', { ...base, h: 12, w: 16, bias: true }],
   ['3×3 s1 p1, H 1: one row (the one-row kernel only)', { ...base, h: 1 }],
+  ['3×3 s1 p1, 7×7 with bias: one 8-column step per row, whose tail lands on the next row (MobileNetV2\'s last maps)', { ...base, h: 7, w: 7, bias: true }],
+  ['3×3 s1 p1, H 6 W 4 (a row pair of half steps)', { ...base, h: 6, w: 4 }],
   ['3×3 s2 p0, H 3 (the plane has no padding rows)', { ...base, h: 3, stride: [2, 2], pad: [0, 0, 0, 0] }],
 ];
 
