@@ -28,6 +28,12 @@ import { Team } from './team.js';
 
 /** Below this many MACs one thread is faster than waking a partner. */
 export const SPLIT_MACS = 8_000_000;
+/**
+ * A team whose staging area grew past this (a conv whose input, weights and output exceed it) is
+ * closed after that conv, so its shared memory is freed; the next split spawns a new team. ResNet-50
+ * at 224 needs about 10 MiB.
+ */
+export const STAGING_KEEP_BYTES = 64 * 2 ** 20;
 
 export interface TeamSettings {
   /** Threads per run, leader included (1: no split). */
@@ -40,13 +46,15 @@ export interface TeamSettings {
   stallMs?: number;
   /** The partner entry (tests). */
   partnerEntry?: URL;
+  /** STAGING_KEEP_BYTES unless given (tests). */
+  stagingKeepBytes?: number;
 }
 
 let settings: TeamSettings | null = null;
 let team: Team | null = null;
 
 /** This thread's split convolutions since it started, and the bands its partners computed (tests, benchmarks). */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0 };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, teams: 0 };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -102,6 +110,7 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (allowed === 0) return null;
   // a partner whose thread exited: the team is replaced rather than run short-handed from then on
   if (team && (team.broken !== null || team.exited())) void closeTeam();
+  if (!team) splitStats.teams++;
   team ??= new Team({ partners: Math.min(s.runThreads - 1, MAX_PARTNERS), ...(s.stallMs !== undefined && { stallMs: s.stallMs }), ...(s.partnerEntry && { partnerEntry: s.partnerEntry }) });
   const partners = Math.min(allowed, team.ready());
   if (partners === 0) return null;
@@ -112,6 +121,8 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
     splitStats.jobs++;
     splitStats.bands += team.lastJob.bands;
     splitStats.partnerBands += team.lastJob.bands - team.lastJob.leaderBands;
+    // a huge conv grew the staging area: let it go with the team rather than hold it for good
+    if (team.stagingBytes > (s.stagingKeepBytes ?? STAGING_KEEP_BYTES)) void closeTeam();
     return { out, threads: partners + 1 };
   } catch (e) {
     if (team?.broken) void closeTeam();

@@ -116,6 +116,11 @@ export class Team {
     });
   }
 
+  /** Bytes of shared memory the staging area holds (its high-water mark: it never shrinks). */
+  get stagingBytes(): number {
+    return this.staging.byteLength;
+  }
+
   get partners(): number {
     return this.workers.length;
   }

@@ -79,6 +79,31 @@ describe('runs with the split hook, this thread leading one partner', () => {
     expect(bits(await splitRun(() => resnet18(64)))).toEqual(bits(runTask(resnet18(64))));
   }, 120_000);
 
+  it('a conv whose staging (input + weights + output) outgrows the keep limit (1 MiB here) frees it: its team is closed after that conv, a new one serves the next', async () => {
+    await configureTeams({ runThreads: 2, threads: 2, stagingKeepBytes: 1 << 20 });
+    // x [1, 16, 128, 128] and its output: 2 MiB of staging, 37.7 M MACs
+    const oneConv = (): RunTask => ({
+      ...resnet18(64),
+      source: { kind: 'spec', spec: { name: 'one', inputs: [{ name: 'x', shape: [1, 16, 128, 128] }], layers: [{ name: 'conv', op: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1 }] } },
+      inputs: { x: random([1, 16, 128, 128], 8) },
+      capture: [],
+    });
+    const call = () => runTask({ ...oneConv(), split: splitKernel });
+    const expected = Array.from(runTask(oneConv()).outputs.conv.data);
+    // until a partner took part twice: every split closes its team, so each needs a new one
+    const teams = splitStats.teams;
+    let splits = 0;
+    for (let i = 0; i < 400 && splits < 2; i++) {
+      const jobs = splitStats.jobs;
+      const out = Array.from(call().outputs.conv.data);
+      expect(out).toEqual(expected);
+      if (splitStats.jobs > jobs) splits++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(splits).toBe(2);
+    expect(splitStats.teams - teams).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
   it('busy: as many admitted tasks as workers leaves no idle worker: nothing is split', async () => {
     const busy = new Int32Array(new SharedArrayBuffer(4));
     busy[0] = 2;
