@@ -138,6 +138,10 @@ export function normalInput(shape: readonly number[], seed: number): Tensor {
 function fieldOf(inference: Inference, t: ResolvedTarget): UnitField {
   const rf = inference.tensors.get(t.tensor)?.rf;
   if (!rf || rf.global || !t.position) return { axes: rf?.axes ?? [], global: true, position: t.position };
+  // a 4-D map can carry the field of a 1-D or 3-D input (an N,C,L input unsqueezed): the ERF is of 2-D fields
+  if (rf.axes.length !== 2) {
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' carries a receptive field over ${rf.axes.length === 1 ? '1 axis' : `${rf.axes.length} axes`}, not an image's [h, w]: the effective receptive field is computed for 2-D maps only`, { path: '$.layer' });
+  }
   return { axes: rf.axes, global: false, position: t.position };
 }
 
@@ -183,7 +187,7 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
     .forEach((i) => {
       const a = inference.analysed[i];
       const t = inference.tensors.get(a.layer.outputs[0]);
-      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) return;
+      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) return;
       maps.push({ index: i, layer: a.layer.name, stride: [t.rf.axes[0].j, t.rf.axes[1].j] });
     });
   let key = (m: (typeof maps)[number]) => m.stride.join('x');
@@ -209,7 +213,7 @@ export function finalFeatureMap(graph: Graph, inference: Inference): string {
   let best: { layer: string; stride: number } | null = null;
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
-    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !t.inputDependent) continue;
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
     const stride = t.rf.axes[0].j * t.rf.axes[1].j;
     if (!best || stride >= best.stride) best = { layer: a.layer.name, stride };
   }

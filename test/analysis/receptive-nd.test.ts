@@ -17,6 +17,11 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import type { Report } from '../../src/analysis/report.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from '../../src/zoo/video.js';
 import { reportErfSync } from '../../src/runtime/erf-report.js';
+import { computeErf } from '../../src/runtime/erf.js';
+import type { ErfRunner } from '../../src/runtime/erf.js';
+import { erfTask } from '../../src/runtime/erf-task.js';
+import type { ErfTask } from '../../src/runtime/erf-task.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, analyze, layer, net } from '../helpers.js';
 
 /** The field of the map global pooling reads: the layer right before the first global/adaptive pooling. */
@@ -258,5 +263,23 @@ describe('merging 3-D paths', () => {
     });
     expect(layer(r, 's').receptiveField).toMatchObject({ size: [3, 3, 3], stride: [1, 1, 1] });
     expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+});
+
+describe('the ERF of a 4-D map that carries a 1-D field', () => {
+  it('an N,C,L input unsqueezed beside an image: asking for that map is INVALID_OPTION (2-D maps only), not a crash', async () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }, { name: 'a', shape: [1, 1, 8] }],
+      layers: [
+        { name: 'ua', op: 'unsqueeze', inputs: 'a', axes: [2] },
+        { name: 's', op: 'add', inputs: ['x', 'ua'] },
+      ],
+    };
+    const run = Object.assign(async <T>(task: ErfTask): Promise<T> => erfTask(task) as T, { parallel: 1 }) as ErfRunner;
+    const inputs = { x: tensor([1, 1, 8, 8], new Float32Array(64).fill(1)), a: tensor([1, 1, 8], new Float32Array(8).fill(1)) };
+    const job = { source: { kind: 'spec' as const, spec }, mode: 'given' as const, samples: 1, inputs, weights: {}, weightInit: 'seed' as const, seed: 0, stages: false, heatmap: false, maxElements: 1 << 20 };
+    const err = await computeErf(run, { ...job, target: { layer: 'ua', channels: null, position: null } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_OPTION' });
+    expect((err as Error).message).toContain("'ua' carries a receptive field over 1 axis");
   });
 });
