@@ -16,6 +16,7 @@ import { dict } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { numel } from '../tensor/tensor.js';
 import type { OpDef, RunContext } from '../ops/types.js';
 import { layerWeights } from './weights.js';
 import type { WeightInit } from './weights.js';
@@ -187,6 +188,12 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const t of live.values()) if (t.data.buffer === buffer) return false;
     return true;
   };
+  // the largest weight any step from i on reads, so the pool can let go of larger scratch
+  const laterWeights = new Array<number>(analysed.length + 1).fill(0);
+  for (let i = analysed.length - 1; i >= 0; i--) {
+    const specs = analysed[i].inferred?.weights ?? [];
+    laterWeights[i] = specs.reduce((m, w) => Math.max(m, numel(w.shape)), laterWeights[i + 1]);
+  }
   // bytes of tensors dropped since the last scavenge, and the bytes live now (computed tensors)
   let dropped = 0;
   let liveBytes = 0;
@@ -217,6 +224,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     } else if (group) runGroup(group);
     else store(a, runKernel(a, weightsOf(a)));
     weightStore.endStep(stepResults);
+    dropped += weightStore.trimPool(laterWeights[i + 1]);
     for (const d of stepResults) liveBytes += d.byteLength;
     stepResults = [];
     if (timed) opts.onLayer?.(layer, pattern ? pattern.opName : op.name, performance.now() - started);

@@ -31,6 +31,13 @@ import type { Tensor } from '../tensor/tensor.js';
 export class BufferPool {
   private free: Float32Array[] = [];
   private largest = 0;
+  /** Bytes let go since the last trim (for the executor's scavenge count). */
+  private disposed = 0;
+
+  private dispose(a: Float32Array): void {
+    this.disposed += a.buffer.byteLength;
+    dispose(a);
+  }
 
   acquire(n: number): Float32Array {
     this.largest = Math.max(this.largest, n);
@@ -39,7 +46,12 @@ export class BufferPool {
       const cap = this.free[i].length;
       if (cap >= n && cap <= n * 1.5 + 64 && (best < 0 || cap < this.free[best].length)) best = i;
     }
-    if (best < 0) return new Float32Array(n);
+    if (best < 0) {
+      // none fits: the free ones (smaller, or far larger) go rather than sit beside the new one
+      for (const f of this.free) this.dispose(f);
+      this.free = [];
+      return new Float32Array(n);
+    }
     const [buf] = this.free.splice(best, 1);
     return buf.length === n ? buf : buf.subarray(0, n);
   }
@@ -53,14 +65,26 @@ export class BufferPool {
     const kept: Float32Array[] = [];
     for (const f of this.free) {
       if ((total += f.length) <= this.largest + 65536) kept.push(f);
-      else dispose(f);
+      else this.dispose(f);
     }
     this.free = kept;
   }
 
+  /** Drops the free buffers no request of at most `n` floats could take (over 1.5× of it); the bytes let go since the last trim. */
+  trim(n: number): number {
+    this.free = this.free.filter((f) => {
+      if (f.length <= n * 1.5 + 64) return true;
+      this.dispose(f);
+      return false;
+    });
+    const bytes = this.disposed;
+    this.disposed = 0;
+    return bytes;
+  }
+
   /** Drops every free buffer (the run is over). */
   clear(): void {
-    for (const f of this.free) dispose(f);
+    for (const f of this.free) this.dispose(f);
     this.free = [];
   }
 
@@ -109,6 +133,11 @@ export class WeightStore {
     if (this.lent.some((a) => a.buffer === buffer) || this.pool.has(buffer)) return true;
     for (const f of this.foldedByHost.values()) for (const t of Object.values(f.weights)) if (t.data.buffer === buffer) return true;
     return false;
+  }
+
+  /** No later step needs a weight over `n` floats: the pool lets larger buffers go; their bytes. */
+  trimPool(n: number): number {
+    return this.pool.trim(n);
   }
 
   /** The run is over: the pool's free buffers go (a kept store keeps its folds). */
