@@ -136,7 +136,8 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
 /**
  * maxPoolForward's values without the indices (inference, the common case): the same taps and
  * the same NaN rule (a NaN, once met, is kept: v > NaN and v ≠ v are both false after it), each
- * window's row bounds hoisted; no index bookkeeping, no Number.isNaN call per tap.
+ * window's row bounds hoisted; no index bookkeeping, no Number.isNaN call per tap. A whole 3×3
+ * window (ResNet's stem pool, away from the border) compares its nine taps written out.
  */
 function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
   const [n, c, H, W] = x.shape;
@@ -154,6 +155,8 @@ function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
     while (ws < 0) ws += dx;
     wsOf[ox] = ws;
   }
+  // columns whose 3-wide window (dilation 1) lies inside the row
+  const full3 = Uint8Array.from(wsOf, (ws, ox) => (gw.kernel === 3 && dx === 1 && ws === ox * sx - gw.padBegin && weOf[ox] - ws === 3 ? 1 : 0));
   let o = 0;
   for (let p = 0; p < n * c; p++) {
     const xp = p * H * W;
@@ -161,9 +164,34 @@ function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
       let hs = oy * sy - gh.padBegin;
       const he = Math.min(hs + (gh.kernel - 1) * dy + 1, H);
       while (hs < 0) hs += dy;
+      // a whole 3×3 window (dilation 1, inside the map): the nine taps written out, in the same order
+      const rows3 = gh.kernel === 3 && dy === 1 && hs === oy * sy - gh.padBegin && he - hs === 3;
       for (let ox = 0; ox < OW; ox++, o++) {
         const ws = wsOf[ox];
         const we = weOf[ox];
+        if (rows3 && full3[ox]) {
+          const a = xp + hs * W + ws;
+          const [b0, c0] = [a + W, a + 2 * W];
+          let m = xd[a];
+          let v = xd[a + 1];
+          if (v > m || v !== v) m = v;
+          v = xd[a + 2];
+          if (v > m || v !== v) m = v;
+          v = xd[b0];
+          if (v > m || v !== v) m = v;
+          v = xd[b0 + 1];
+          if (v > m || v !== v) m = v;
+          v = xd[b0 + 2];
+          if (v > m || v !== v) m = v;
+          v = xd[c0];
+          if (v > m || v !== v) m = v;
+          v = xd[c0 + 1];
+          if (v > m || v !== v) m = v;
+          v = xd[c0 + 2];
+          if (v > m || v !== v) m = v;
+          out[o] = m;
+          continue;
+        }
         let best = -Infinity;
         for (let h = hs; h < he; h += dy) {
           const row = xp + h * W;

@@ -17,7 +17,9 @@ describe('maxPool2d values path', () => {
   });
 
   it.each([
-    [{ kernelSize: 3, stride: 2, padding: 1 }, [2, 3, 11, 12]], // ResNet's stem pool, odd sizes
+    [{ kernelSize: 3, stride: 2, padding: 1 }, [2, 3, 11, 12]], // ResNet's stem pool, odd sizes (whole windows written out)
+    [{ kernelSize: 3, stride: 1, padding: 0 }, [1, 2, 8, 9]], // every window whole
+    [{ kernelSize: 3, stride: 2, padding: 1, ceilMode: true }, [1, 2, 10, 10]], // clipped last windows
     [{ kernelSize: 3, stride: 1, padding: 1, dilation: 2 }, [1, 2, 9, 9]],
     [{ kernelSize: [2, 3], stride: [2, 1], padding: [1, 0], ceilMode: true }, [1, 2, 7, 8]],
     [{ kernelSize: 5, stride: 3, padding: 2, ceilMode: true }, [1, 1, 10, 10]],
