@@ -6,9 +6,11 @@
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights), the graph
  *    loaded once: this thread alone against this thread leading one partner (RunOptions.split).
  * Samples of the two sides alternate, so a change in the machine's load hits both. The load
- * average (os.loadavg) is printed and recorded: on a shared machine the ratio drops with it.
+ * average (os.loadavg) is printed and recorded: on a shared machine the ratio drops with it (with
+ * Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so the
+ * CPU per call and the busiest thread's CPU time are reported too: what an idle machine would show.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +39,35 @@ interface Sides {
   wall: [number, number];
   /** Median CPU seconds of the process (every thread) per call, each side: what the split costs in total. */
   cpu: [number, number];
+  /**
+   * Clock ticks of the busiest thread per call, summed over the samples, each side (Linux
+   * /proc/self/task/<tid>/stat utime + stime). On an idle machine a call takes at least its busiest
+   * thread's CPU time, so ticks[0] / ticks[1] projects the ratio the load hides (an upper bound:
+   * waits between the threads are not counted).
+   */
+  ticks: [number, number];
 }
+
+/** CPU clock ticks (user + system) of each thread of this process, by thread id. */
+function threadTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks.set(tid, Number(f[11]) + Number(f[12]));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return ticks;
+}
+
+const busiest = (before: Map<string, number>, after: Map<string, number>) => Math.max(0, ...[...after].map(([tid, t]) => t - (before.get(tid) ?? 0)));
 
 /** Samples alternate (one, two, one, two …) for at least `seconds`, ≥ 5 each, after one warm-up call each. */
 async function interleaved(one: () => unknown, two: () => unknown, seconds: number): Promise<Sides> {
@@ -45,19 +75,22 @@ async function interleaved(one: () => unknown, two: () => unknown, seconds: numb
   await two();
   const wall: [number[], number[]] = [[], []];
   const cpu: [number[], number[]] = [[], []];
+  const ticks: [number, number] = [0, 0];
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end || wall[0].length < 5) {
     for (const [i, fn] of [one, two].entries()) {
       const t = performance.now();
       const c = process.cpuUsage();
+      const before = threadTicks();
       await fn();
+      ticks[i] += busiest(before, threadTicks());
       const used = process.cpuUsage(c);
       wall[i].push((performance.now() - t) / 1000);
       cpu[i].push((used.user + used.system) / 1e6);
     }
   }
   const median = (s: number[]) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)];
-  return { wall: [median(wall[0]), median(wall[1])], cpu: [median(cpu[0]), median(cpu[1])] };
+  return { wall: [median(wall[0]), median(wall[1])], cpu: [median(cpu[0]), median(cpu[1])], ticks };
 }
 
 /** Waits until this thread's team has a partner up (the first split spawns it and runs alone). */
@@ -74,8 +107,12 @@ const load = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
 function report(name: string, s: Sides, extra: Record<string, unknown> = {}): void {
   const [one, two] = s.wall;
   const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
-  say(`${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[1])}`);
-  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: s.cpu.map((c) => c * 1000), ...extra } });
+  const projected = s.ticks[1] > 0 ? s.ticks[0] / s.ticks[1] : null;
+  say(
+    `${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[1])}` +
+      (projected ? `; busiest thread's CPU ${s.ticks[0]} against ${s.ticks[1]} ticks: ≤ ${projected.toFixed(2)}× on an idle machine` : ''),
+  );
+  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: s.cpu.map((c) => c * 1000), busiestThreadTicks: s.ticks, projectedIdleRatio: projected, ...extra } });
 }
 
 export async function parallelBench(): Promise<void> {

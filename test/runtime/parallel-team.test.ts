@@ -61,10 +61,11 @@ describe('a team of the leader and one partner thread', () => {
   afterAll(() => team.close());
 
   const cases: [string, ConvPlan, boolean][] = [
-    ['3×3 16→32 at 24×24, bias: row bands (24 rows in 2)', plan(1, 16, 24, 24, 32, 3), true],
-    ['3×3 64→64 at 7×7 (ResNet layer4): channel bands (7 rows do not halve)', plan(1, 64, 7, 7, 64, 3), true],
+    ['3×3 16→32 at 24×24, bias: channel bands (32 in 2)', plan(1, 16, 24, 24, 32, 3), true],
+    ['3×3 64→64 at 7×7 (ResNet layer4): channel bands', plan(1, 64, 7, 7, 64, 3), true],
     ['1×1 32→128 at 7×7, no bias: channel bands', plan(1, 32, 7, 7, 128, 1), false],
-    ['3×3 stride 2 16→24 at 29×29 (15 rows, 24 channels not in 16s): uneven row bands', plan(1, 16, 29, 29, 24, 3, 2), true],
+    ['3×3 stride 2 16→20 at 29×29 (15 rows, 20 channels not two fours): uneven row bands', plan(1, 16, 29, 29, 20, 3, 2), true],
+    ['3×3 16→20 at 24×24 (20 channels not two fours): row bands (24 rows in 2)', plan(1, 16, 24, 24, 20, 3), true],
     ['2 images, 3×3 8→8 at 14×14: row bands of both images', plan(2, 8, 14, 14, 8, 3), true],
     ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
   ];
@@ -77,8 +78,10 @@ describe('a team of the leader and one partner thread', () => {
     });
   }
 
-  it('bands: rows when they divide (2 threads, 56 rows: 2 bands of 28), channels at 7×7 (2 bands of 32 of 64; 3 of 8 of 24), else uneven rows (7 rows in 3 when 16 channels are not 3 fours)', () => {
-    expect(bandsFor(plan(1, 8, 56, 56, 8, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
+  it('bands: channels for one image and group (2 threads, 64: 2 of 32; 3 threads, 24: 3 of 8), else rows when they divide (56 rows: 2 of 28), else uneven rows (7 in 3)', () => {
+    expect(bandsFor(plan(1, 8, 56, 56, 6, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
+    expect(bandsFor(plan(2, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
+    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 32, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 32, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 16, 3), 3)).toEqual({ mode: MODE_ROWS, bounds: [0, 2, 5, 7] });
     expect(bandsFor(plan(1, 8, 7, 7, 24, 3), 3)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 8, 16, 24] });
