@@ -29,11 +29,29 @@ export function branchCredit(analysed: readonly AnalysedLayer[], layers: readonl
   if (ifs.length === 0) return () => 0;
   const size = (x: Exclusive) => x.branches.reduce((s, b) => s + b.length, 0);
   ifs.sort((x, y) => size(x) - size(y));
+  // a declaration is taken only when it describes real nesting (a spec may write ifSelect's lists):
+  // its branches are disjoint and do not list the If itself, and any two Ifs' layers are disjoint or
+  // one If lies, with all its layers, inside one branch of the other; else its branches are summed
+  const unionOf = new Map(ifs.map((x) => [x.name, new Set(x.branches.flat())]));
+  const wellFormed = (x: Exclusive): boolean => {
+    const all = unionOf.get(x.name)!;
+    if (all.size !== size(x) || all.has(x.name)) return false;
+    return ifs.every((y) => {
+      if (y === x) return true;
+      const other = unionOf.get(y.name)!;
+      const shared = [...other].filter((n) => all.has(n));
+      if (shared.length === 0 && !all.has(y.name) && !other.has(x.name)) return true;
+      const inside = (a: Exclusive, b: Exclusive) => b.branches.some((br) => br.includes(a.name) && [...unionOf.get(a.name)!].every((n) => br.includes(n)));
+      return inside(x, y) || inside(y, x);
+    });
+  };
+  const accepted = ifs.filter(wellFormed);
+  if (accepted.length === 0) return () => 0;
   const executed = new Map(layers.filter((l) => l.executed).map((l) => [l.name, l]));
   return (f) => {
     const credit = new Map<string, number>();
     let total = 0;
-    for (const x of ifs) {
+    for (const x of accepted) {
       const sums = x.branches.map((names) => names.reduce((s, n) => s + (executed.has(n) ? f(executed.get(n)!) : 0) - (credit.get(n) ?? 0), 0));
       const c = sums.reduce((s, v) => s + v, 0) - Math.max(...sums);
       credit.set(x.name, c);

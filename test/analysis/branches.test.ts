@@ -1,0 +1,39 @@
+/**
+ * Exclusive branches (analysis/branches.ts): an ifSelect whose branches' layers are listed (the
+ * ONNX importer lists them; a spec may too) counts each metric at its larger branch in the totals.
+ * Hand-worked on a spec: then a 1×1 conv 2→2 on [1, 2, 4, 4] (2·2·16 = 64 MACs, 128 FLOPs),
+ * else two sigmoids (0 MACs, 2·4·32 = 256 FLOPs).
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../helpers.js';
+
+const spec = (ifs: Record<string, unknown>[]) => ({
+  inputs: [{ name: 'x', shape: [1, 2, 4, 4] }, { name: 'cond', shape: [1] }],
+  layers: [
+    { name: 'a', op: 'conv2d', inputs: ['x'], outChannels: 2, kernelSize: 1, bias: false },
+    { name: 'b1', op: 'sigmoid', inputs: ['x'] },
+    { name: 'b2', op: 'sigmoid', inputs: ['b1'] },
+    ...ifs,
+  ],
+});
+
+describe('exclusive branches in the totals', () => {
+  it('then [a], else [b1, b2]: 64 MACs (max(64, 0)) and 256 FLOPs (max(128, 256)), not 64 and 384', () => {
+    const r = analyze(spec([{ name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a'], elseLayers: ['b1', 'b2'] }]));
+    expect(r.totals.macs).toBe(64);
+    expect(r.totals.flops).toBe(256);
+    expect(r.totals.params).toBe(4);
+  });
+
+  it('no lists (or shapes that differ): both branches summed, 64 MACs and 384 FLOPs', () => {
+    const r = analyze(spec([{ name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'b2'] }]));
+    expect(r.totals.flops).toBe(384);
+  });
+
+  it('lists that do not describe nesting are ignored, so totals never drop below what runs: a layer in both branches, or three Ifs claiming the same layer', () => {
+    const both = analyze(spec([{ name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a', 'b1'], elseLayers: ['b1', 'b2'] }]));
+    expect(both.totals.flops).toBe(384);
+    const claims = ['s1', 's2', 's3'].map((name) => ({ name, op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a'], elseLayers: ['b1', 'b2'] }));
+    expect(analyze(spec(claims)).totals.flops).toBe(384);
+  });
+});
