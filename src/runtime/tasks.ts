@@ -19,6 +19,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { foldBatchNorm } from '../ops/norm.js';
 import { runGraph } from './execute.js';
+import { runStaged } from './run-staged.js';
 import type { RunOptions, RunResult } from './execute.js';
 import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
@@ -186,8 +187,11 @@ export function runTask(t: RunTask): RunTaskResult {
     inputs[graph.inputs[0].name] = given[0][1];
   }
   try {
-    const result = runGraph(graph, inputs, { ...t, maxWork, ...(store && { store }) }, inference);
-    return { ...result, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
+    const options = { ...t, maxWork, ...(store && { store }) };
+    // a size known only from the data (NMS, NonZero) read by later layers: run in stages (runtime/run-staged.ts)
+    const staged = inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);
+    const { outputs, captured } = staged ? runStaged(graph, inputs, options) : runGraph(graph, inputs, options, inference);
+    return { outputs, captured, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
   } finally {
     // the folds this run kept count now: the cache sheds its least recent models if it is over
     if (store) modelCache.trim();
