@@ -83,9 +83,24 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     const y = new Float32Array(rows * co);
     if (rows < 8) {
       // a few rows (a classifier head): y[r, o] = W[o, :]·x[r, :], both contiguous; bound by reading W once
+      // four outputs at a time: four independent sums (each still in k order) share each x[k]
       for (let r = 0; r < rows; r++) {
         const xr = r * ci;
-        for (let o = 0; o < co; o++) {
+        let o = 0;
+        for (; o + 4 <= co; o += 4) {
+          const [w0, w1, w2, w3] = [o * ci, (o + 1) * ci, (o + 2) * ci, (o + 3) * ci];
+          let [s0, s1, s2, s3] = [0, 0, 0, 0];
+          for (let k = 0; k < ci; k++) {
+            const xv = x[xr + k];
+            s0 += w[w0 + k] * xv;
+            s1 += w[w1 + k] * xv;
+            s2 += w[w2 + k] * xv;
+            s3 += w[w3 + k] * xv;
+          }
+          const at = r * co + o;
+          [y[at], y[at + 1], y[at + 2], y[at + 3]] = [s0, s1, s2, s3];
+        }
+        for (; o < co; o++) {
           const wo = o * ci;
           let s = 0;
           for (let k = 0; k < ci; k++) s += w[wo + k] * x[xr + k];
