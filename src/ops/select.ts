@@ -76,15 +76,8 @@ export const nonZero: OpDef<Record<string, never>, { known: boolean }> = {
   run(ctx) {
     const x = ctx.inputs[0];
     const { rows, nnz, coords } = nonZeroData(x.data, x.shape);
-    const bound = ctx.outputs[0][1];
-    // the layers after this one were sized at the analysed count: another count cannot flow through them
-    if (nnz !== bound) {
-      throw new ConvlensError(
-        'UNSUPPORTED_OPERATOR',
-        `nonZero found ${nnz} non-zero elements of ${fmtShape(x.shape)}, but the graph was analysed at ${bound} (the count depends on the values); runs whose sizes depend on tensor values are not supported`,
-        { shapes: { x: x.shape }, found: nnz, analysed: bound },
-      );
-    }
+    // the real count (analysed at its bound): a later layer planned for the bound refuses it in runGraph
+    // (runtime/run-shapes.ts); runtime/run-staged.ts re-infers the rest with it
     return [tensor([rows, nnz], Float32Array.from(coords))];
   },
   // coordinates, not a function of the values' magnitudes: no gradient

@@ -84,14 +84,14 @@ export const topK: OpDef<TopKAttrs, TopKPlan> = {
     let k = ctx.plan.k;
     if (ctx.plan.dataDependent) {
       const given = ctx.inputs[1]?.data[0];
-      if (given !== k) {
-        throw new ConvlensError('UNSUPPORTED_OPERATOR', `topK: k = ${given} at run time, but the graph was analysed at the bound k = ${k} (k is computed from tensor values); runs whose sizes depend on tensor values are not supported: give k as a constant`, {
-          shapes: { x: x.shape },
-        });
+      // the real k (analysed at its bound): a later layer planned for the bound refuses it (runtime/run-shapes.ts)
+      if (given === undefined || !Number.isInteger(given) || given < 0 || given > x.shape[axis]) {
+        throw new ConvlensError('INVALID_TENSOR', `topK: k = ${given} at run time, for an axis of ${x.shape[axis]}`, { shapes: { x: x.shape } });
       }
       k = given;
     }
-    return topKForward(x, axis, k, ctx.attrs.largest, ctx.outputs[0]);
+    const out = ctx.outputs[0].map((d, i) => (i === axis ? k : d));
+    return topKForward(x, axis, k, ctx.attrs.largest, out);
   },
   vjp(ctx) {
     // each selected value's gradient goes back to the entry it was taken from; indices have none
