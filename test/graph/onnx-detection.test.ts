@@ -53,6 +53,33 @@ describe('ONNX detection post-processing', () => {
   });
 });
 
+describe('an empty tensor built from shapes (keypoint R-CNN\'s loop starts from zeros(0, 3, 17))', () => {
+  // e = ConstantOfShape([Shape(x)[0]·0, 3, 17]) is [0, 3, 17], known (empty); y = Concat(e, x) is x
+  const bytes = onnxModel({
+    inputs: [{ name: 'x', shape: [2, 3, 17] }],
+    outputs: ['y'],
+    initializers: [
+      { name: 'i0', dims: [1], data: [0], type: 'int64' },
+      { name: 'zero', dims: [1], data: [0], type: 'int64' },
+      { name: 'rest', dims: [2], data: [3, 17], type: 'int64' },
+    ],
+    nodes: [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'i0'], outputs: ['n'], attrs: { axis: { i: 0 } } },
+      { op: 'Mul', inputs: ['n', 'zero'], outputs: ['z'] },
+      { op: 'Concat', inputs: ['z', 'rest'], outputs: ['shape'], attrs: { axis: { i: 0 } } },
+      { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['e'], name: 'zeros' },
+      { op: 'Concat', inputs: ['e', 'x'], outputs: ['y'], name: 'cat', attrs: { axis: { i: 0 } } },
+    ],
+  });
+
+  it('analyses (a zero dim where the value is known is an empty constant, not a NON_POSITIVE_SIZE) and the concat gives x\'s shape', () => {
+    const r = analyzeOnnx(bytes);
+    expect(r.totals.complete).toBe(true);
+    expect(r.outputs[0].shape).toEqual([2, 3, 17]);
+  });
+});
+
 describe("torchvision's fasterrcnn_mobilenet_v3_large_320_fpn exported at opset 11 (scripts/export_detection.py, weights stripped)", () => {
   const bytes = readFileSync(new URL('../fixtures/onnx/detection/fasterrcnn_mobilenet_v3_large_320_fpn_stripped.onnx', import.meta.url));
   const { graph } = importOnnx(bytes, { inputShapes: { image: [3, 320, 320] } });
