@@ -3,7 +3,8 @@
  * SharedArrayBuffer, written by the leader, read by the partners, and the band kernel both run.
  *
  * A job is one convolution cut into bands (of output rows, or of output channels). The leader
- * writes the descriptor, opens CLAIM at (seq, 0), bumps SEQ and notifies; then every member,
+ * writes the descriptor, opens CLAIM at (seq, 1) (band 0 is its own, so partners never read band
+ * 0's kernels and they need not be copied), bumps SEQ and notifies; then every member,
  * leader included, claims bands with compareExchange on CLAIM until none is left, writes each band
  * straight into the shared output, and adds 1 to DONE. The leader waits (Atomics.wait) until DONE
  * counts every band. No message crosses threads per job: only the SharedArrayBuffers given to a

@@ -42,6 +42,7 @@ import {
   X_LEN,
   claim,
   closedClaim,
+  MODE_CHANNELS,
   computeBand,
   copyBand,
   openClaim,
@@ -155,7 +156,10 @@ export class Team {
     const outOff = wOff + align(weight.length) + align(bias?.length ?? 0);
     ensure(this.staging, (outOff + outLen) * 4);
     new Float32Array(this.staging, 0, x.length).set(x);
-    new Float32Array(this.staging, wOff * 4, weight.length).set(weight);
+    // the leader takes band 0 before the job opens, so partners never read band 0's kernels:
+    // with channel bands only the others' are copied
+    const firstShared = mode === MODE_CHANNELS ? bounds[1] * (weight.length / p.cout) : 0;
+    new Float32Array(this.staging, (wOff + firstShared) * 4, weight.length - firstShared).set(weight.subarray(firstShared));
     if (bias) new Float32Array(this.staging, bOff * 4, bias.length).set(bias);
     const out = new Float32Array(this.staging, outOff * 4, outLen);
     // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
@@ -173,7 +177,7 @@ export class Team {
     const seq = Atomics.load(ctl, SEQ) + 1;
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
-    Atomics.store(ctl, CLAIM, openClaim(seq));
+    Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ);
     // the leader's bands read its own x and weights and go straight into the result (a fresh, zeroed
@@ -182,7 +186,7 @@ export class Team {
     const mine = new Uint8Array(bands);
     let ownMs = 0;
     this.lastJob = { bands, leaderBands: 0 };
-    for (let i = claim(ctl, seq, bands); i >= 0; i = claim(ctl, seq, bands)) {
+    for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
       this.lastJob.leaderBands++;
       mine[i] = 1;
       const t = performance.now();
