@@ -35,7 +35,7 @@ Files go to tmp/detection/ (not in git); opset-17 files up to --commit-kb (1 MB)
 (4 MB), smallest first, are copied to test/fixtures/detection-catalog/ and marked committed.
 test/zoo/detection-catalog.test.ts reads both places.
 
---run: ssdlite320_mobilenet_v3_large (seed 0) exported WITH its weights to tmp/detection/ (not
+--run: ssdlite320_mobilenet_v3_large (seed 0, every parameter + seeded noise: see run_golden) exported WITH its weights to tmp/detection/ (not
 committed, 14 MB) and its eager outputs on a fixed image (IMAGE_FORMULA, rebuilt by the test) written
 to test/fixtures/detection-catalog/ssdlite320_run.json.
 
@@ -66,7 +66,7 @@ HEADS = {
     "roi_heads.mask_head": "detections", "roi_heads.mask_predictor": "detections",
     "roi_heads.keypoint_head": "detections", "roi_heads.keypoint_predictor": "detections",
 }
-IMAGE_FORMULA = "x[c, h, w] = ((31·c + 7·h + 13·w) mod 64) / 63, float32"
+IMAGE_FORMULA = "x[c, h, w] = ((7·h² + 13·w² + 3·h·w + 101·c) mod 1009) / 1008, float32 (quadratic: no two places alike, so no tied scores)"
 
 
 def builders():
@@ -83,14 +83,10 @@ def build(name):
     return getattr(det, name)(weights=None, weights_backbone=None).eval()
 
 
-def output_names(model):
-    rh = getattr(model, "roi_heads", None)
-    names = ["boxes", "labels", "scores"]
-    if rh is not None and rh.has_mask():
-        names.append("masks")
-    if rh is not None and rh.has_keypoint():
-        names += ["keypoints", "keypoints_scores"]
-    return names
+def output_names(detections):
+    """The exporter flattens the output dict in its key order: R-CNN writes boxes, labels, scores (+ masks;
+    + keypoints, keypoints_scores), SSD, RetinaNet and FCOS boxes, scores, labels."""
+    return list(detections.keys())
 
 
 def bound_shapes(model, h, w):
@@ -201,7 +197,7 @@ def measure(name, model, x):
                    "eagerHooks": sum(m for _, m, _ in hooks.records), "eagerAten": aten}
     res["macs"]["atenMatches"] = aten == res["macs"]["eagerHooks"] if aten is not None else None
     det = y[0]
-    names = output_names(model)
+    names = output_names(det)
     res["outputs"] = {"names": names, "bounds": bound_shapes(model, x.shape[1], x.shape[2]),
                       "eager": {k: list(det[k].shape) for k in names}}
     return res
@@ -243,7 +239,7 @@ def one(name):
 def fixed_image():
     import torch
     c, h, w = torch.meshgrid(torch.arange(3), torch.arange(IMAGE), torch.arange(IMAGE), indexing="ij")
-    return (((31 * c + 7 * h + 13 * w) % 64).double() / 63).float()
+    return (((7 * h * h + 13 * w * w + 3 * h * w + 101 * c) % 1009).double() / 1008).float()
 
 
 def run_golden():
@@ -252,17 +248,24 @@ def run_golden():
     torch.set_num_threads(1)
     name = "ssdlite320_mobilenet_v3_large"
     model = build(name)
+    # the builder's untrained weights give all 91 class scores the same value (1/91 everywhere): the
+    # 300 kept would then be ties ordered by each implementation's sort. Noise N(0, 0.05²) added to
+    # every parameter (seeded) makes the scores distinct, so the comparison means something.
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
     x = fixed_image()
     with torch.no_grad():
         y = model([x])[0]
-    names = output_names(model)
+    names = output_names(y)
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"{name}.weights.op17.onnx"
     export(model, x, names, 17, path, weights=True)
     enc = lambda t: {"shape": list(t.shape), "data": t.flatten().tolist()}
     FIXTURES.mkdir(parents=True, exist_ok=True)
     (FIXTURES / "ssdlite320_run.json").write_text(json.dumps({
-        "torch": torch.__version__, "model": name, "seed": 0, "file": path.name, "image": IMAGE_FORMULA, "input": [3, IMAGE, IMAGE],
+        "torch": torch.__version__, "model": name, "seed": 0, "noise": "every parameter + N(0, 0.05²), torch.manual_seed(2)", "file": path.name, "image": IMAGE_FORMULA, "input": [3, IMAGE, IMAGE],
         "outputs": {k: enc(y[k]) for k in names}}) + "\n")
     print("wrote", path, path.stat().st_size, "bytes;", {k: list(y[k].shape) for k in names})
 

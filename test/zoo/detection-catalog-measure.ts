@@ -80,7 +80,7 @@ export function measure(bytes: Uint8Array, t: DetectionTruth): Measured {
     if (r.totals.params !== t.params) gaps.push('params');
     if (independent !== t.macs.independent) gaps.push('macs: independent');
     for (const p of t.macs.parts) if (parts[p.module] !== p.macs) gaps.push(`macs: ${p.module}`);
-    if (JSON.stringify(outputs) !== JSON.stringify(t.outputs.bounds)) gaps.push('outputs');
+    if (JSON.stringify(Object.keys(outputs)) !== JSON.stringify(t.outputs.names) || t.outputs.names.some((n) => JSON.stringify(outputs[n]) !== JSON.stringify(t.outputs.bounds[n]))) gaps.push('outputs');
   }
   return { gaps, unsupported, params: r.totals.params, macs: { independent, parts, total: r.totals.macs }, rows, outputs, dataDependent };
 }
