@@ -21,6 +21,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import type { Config } from '../config.js';
+import { workerCount } from '../config.js';
+import { modelCacheReserve } from '../runtime/model-cache.js';
 import { ConvlensError } from '../errors.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { contentLength } from './body.js';
@@ -58,6 +60,16 @@ export function memoryLimit(): number {
 /** MEMORY_BUDGET_BYTES, or half of the memory the process may use. */
 export function memoryBudgetBytes(config: Pick<Config, 'MEMORY_BUDGET_BYTES'>): number {
   return config.MEMORY_BUDGET_BYTES ?? Math.floor(memoryLimit() / 2);
+}
+
+/**
+ * What requests may reserve: the memory budget less what the workers' model caches may hold
+ * (MODEL_CACHE_BYTES × workers, runtime/model-cache.ts), so the two are not spent twice; at least a
+ * quarter of the budget, however large the caches are configured.
+ */
+export function requestBudgetBytes(config: Pick<Config, 'MEMORY_BUDGET_BYTES' | 'MODEL_CACHE_BYTES'>, workers: number): number {
+  const total = memoryBudgetBytes(config);
+  return Math.max(Math.floor(total / 4), total - modelCacheReserve(config, workers));
 }
 
 /** Bytes reserved against a budget, returned once (release is idempotent). */
@@ -155,7 +167,7 @@ interface AdmissionOptions {
 async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Promise<void> {
   const { config, pool } = opts;
   const jsonLimit = Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
-  const budget = new MemoryBudget(memoryBudgetBytes(config));
+  const budget = new MemoryBudget(requestBudgetBytes(config, workerCount(config)));
   let draining = false;
   const admission: Admission = {
     budget,

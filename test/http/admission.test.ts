@@ -11,6 +11,7 @@ import { testApp } from './app.js';
 import { head, portOf, rawRequest } from './raw.js';
 import type { RawConnection } from './raw.js';
 
+// the requests' whole budget: no model cache set aside from it (test/http/run-cache-budget.test.ts)
 const BUDGET = 8 * 1024 * 1024;
 
 let app: FastifyInstance | undefined;
@@ -39,7 +40,7 @@ describe('the memory budget', () => {
   });
 
   it('six concurrent 630 KB JSON bodies (≈2.5 MB reserved each) on an 8 MiB budget: three are admitted, three get 503 OVERLOADED with Retry-After at once; the process stays up, then all the budget returns and the next request runs', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
     const port = await portOf(app);
     const body = reluBody(118_000);
     expect(body.length * JSON_FACTOR * 3).toBeLessThan(BUDGET);
@@ -70,7 +71,7 @@ describe('the memory budget', () => {
   });
 
   it('a body that could never fit (2.5 MB of JSON needs 10 MB > 8 MiB): 413 PAYLOAD_TOO_LARGE naming MEMORY_BUDGET_BYTES, before a byte of it is read', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
     const conn = await rawRequest(await portOf(app), head('/v1/run', { 'content-type': 'application/json', 'content-length': 2_500_000 }));
     const answer = await conn.answer(2000);
     conn.destroy();
@@ -79,7 +80,7 @@ describe('the memory budget', () => {
   });
 
   it('a chunked body (no Content-Length) is charged as it arrives (ONNX bytes ×2): with 6 of 8 MiB held, 2 MiB more is 503 OVERLOADED; alone, 5 MiB (10 MiB reserved) is 413', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
     const port = await portOf(app);
     const chunked = async (mebibytes: number) => {
       const conn = await rawRequest(port, head('/v1/analyze', { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }));
@@ -126,7 +127,7 @@ describe('a burst against a full queue', () => {
 
 describe('GET /readyz', () => {
   it('200 { ready: true }; 503 NOT_READY reason memory while the requests in flight hold over 90% of the budget; ready again when they are gone', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET) });
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
     const port = await portOf(app);
     expect((await request(app.server).get('/readyz').expect(200)).body).toEqual({ ready: true });
     // 1.9 MiB of JSON reserves 7.6 MiB: 95% of the budget
