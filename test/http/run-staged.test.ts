@@ -58,3 +58,10 @@ describe('POST /v1/run through NonMaxSuppression (3 of 6 boxes kept)', () => {
     expect(res.body.data.run.outputs[0]).toEqual({ name: 'kept', tensor: { shape: [3, 4], data: KEPT } });
   });
 });
+
+describe('POST /v1/run through NonMaxSuppression with a capture', () => {
+  it('runs unstaged as before (a stage would lose the capture): the NMS output is planned for 6 rows and got 3, so 400 naming the layer', async () => {
+    const res = await request(app.server).post('/v1/run').send({ onnxBase64: onnx, inputs, capture: ['nms'] }).expect(400);
+    expect(res.body.error.message).toMatch(/layer 'nms' wrote 'sel' as \[3, 3\]/);
+  });
+});
