@@ -31,10 +31,17 @@ const KNOWN_GAPS: Record<string, string[]> = {
   // MACs (128,207,052,800) and outputs exact.
   'fcos_resnet50_fpn@13': ['params'],
   'fcos_resnet50_fpn@17': ['params'],
+  // heatmaps_to_keypoints' ONNX Loop (one iteration per detection) resizes each heatmap to its ROI's
+  // size computed in float (widths_ceil/heights_ceil): the loop-body bound (ops/loop.ts) does not
+  // cover float sizes yet, so the Loop is unsupported with its reason and keypoints/keypoints_scores
+  // have no shape; params (59,190,378), the independent MACs and every RoI head at its bound
+  // (keypoint head 100 detections: 346,816,512,000 + 2,729,574,400) are exact.
+  'keypointrcnn_resnet50_fpn@13': ['Loop'],
+  'keypointrcnn_resnet50_fpn@17': ['Loop'],
 };
 
 /** Builders not exported in this session (the script exports them by name; about 7 minutes each here). */
-const NOT_EXPORTED: string[] = ['fasterrcnn_resnet50_fpn_v2', 'keypointrcnn_resnet50_fpn', 'maskrcnn_resnet50_fpn_v2', 'retinanet_resnet50_fpn_v2'];
+const NOT_EXPORTED: string[] = ['fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2', 'retinanet_resnet50_fpn_v2'];
 
 /** `<model>@<opset>` → the start of the error torch 1.13's exporter raises (truth.json). */
 const EXPORT_ERRORS: Record<string, string> = {};
