@@ -85,7 +85,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts));
   const { analysed, tensors: infos } = inference;
 
-  const outputNames = graphOutputs(graph);
+  // '' is ONNX's omitted optional tensor: never an output (a staged prefix may list it: run-staged.ts)
+  const outputNames = graphOutputs(graph).filter((o) => o !== '');
   const wanted = new Set(outputNames);
   const layerByName = new Map(graph.layers.map((l) => [l.name, l]));
   const captureTensors = new Map<string, string>();
