@@ -31,6 +31,9 @@ const KNOWN_GAPS: Record<string, string[]> = {
   // MACs (128,207,052,800) and outputs exact.
   'fcos_resnet50_fpn@13': ['params'],
   'fcos_resnet50_fpn@17': ['params'],
+  // the same for RetinaNet v2's GroupNorm head: 38,215,319 for 38,198,935 (+16,384); MACs 152,238,199,040 exact
+  'retinanet_resnet50_fpn_v2@13': ['params'],
+  'retinanet_resnet50_fpn_v2@17': ['params'],
   // heatmaps_to_keypoints' ONNX Loop (one iteration per detection) resizes each heatmap to its ROI's
   // size computed in float (widths_ceil/heights_ceil): the loop-body bound (ops/loop.ts) does not
   // cover float sizes yet, so the Loop is unsupported with its reason and keypoints/keypoints_scores
@@ -41,7 +44,7 @@ const KNOWN_GAPS: Record<string, string[]> = {
 };
 
 /** Builders not exported in this session (the script exports them by name; about 7 minutes each here). */
-const NOT_EXPORTED: string[] = ['fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2', 'retinanet_resnet50_fpn_v2'];
+const NOT_EXPORTED: string[] = ['fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2'];
 
 /** `<model>@<opset>` → the start of the error torch 1.13's exporter raises (truth.json). */
 const EXPORT_ERRORS: Record<string, string> = {};
