@@ -20,7 +20,7 @@ export const ConfigSchema = z.object({
   BODY_LIMIT: int(1024).default(1024 * 1024 * 1024),
   /** Worker threads for analysis and kernels; 0 means one per core. */
   WORKERS: int(0).default(0),
-  /** Threads one run or large conv may compute on: its worker plus RUN_THREADS − 1 partner threads, used only while pool workers are idle (runtime/split.ts); 0: WORKERS; 1: no split. */
+  /** Threads one run or large conv may compute on: its worker plus RUN_THREADS − 1 partner threads, used only while pool workers are idle (runtime/split.ts); 0: 2 when WORKERS ≥ 2 (one partner per worker); 1: no split. */
   RUN_THREADS: int(0).max(17).default(0),
   /** Tasks allowed to wait for a worker before the service answers 503. */
   MAX_QUEUE: int(1).default(256),

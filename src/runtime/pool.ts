@@ -54,11 +54,21 @@ export function withSignal(pool: TaskPool, signal: AbortSignal | undefined): Tas
   };
 }
 
+/**
+ * Threads per run: RUN_THREADS, or by default two (the worker and one partner) when the pool has
+ * two workers or more. Each worker keeps its own team, so the default holds WORKERS partner threads
+ * in all (about 20–50 MiB each), not WORKERS × (WORKERS − 1); a run never computes on more than the
+ * pool's idle workers anyway.
+ */
+export function runThreads(config: Pick<Config, 'RUN_THREADS'>, threads: number): number {
+  return config.RUN_THREADS > 0 ? config.RUN_THREADS : Math.min(threads, 2);
+}
+
 export function createPool(config: Config): TaskPool {
   const threads = workerCount(config);
   // admitted tasks, read by every worker: a run's partners compute only while workers are idle (runtime/split.ts)
   const busy = new Int32Array(new SharedArrayBuffer(4));
-  const team: TeamSettings = { runThreads: config.RUN_THREADS > 0 ? config.RUN_THREADS : threads, threads, busy };
+  const team: TeamSettings = { runThreads: runThreads(config, threads), threads, busy };
   const piscina = new Piscina({
     filename: new URL(RUNNING_TS ? './worker-dev.mjs' : './worker.js', import.meta.url).href,
     // all workers stay up: a worker's JIT-compiled kernels are its speed

@@ -8,7 +8,8 @@
  * starving other requests: at every convolution the leader takes at most as many partners as the
  * pool has idle workers (workers minus admitted tasks), so no more threads compute than WORKERS,
  * except while a request that has just arrived overlaps the rest of one convolution. A worker's
- * partner threads are spawned the first time it could use them, and kept.
+ * partner threads are spawned the first time it could use them, and closed after TEAM_IDLE_MS
+ * without a split conv (or when the run that grew the staging area past STAGING_KEEP_BYTES ends).
  *
  * Bands: for one image and one group, output channels in multiples of 4 (the GEMM micro-kernel's
  * height): each thread runs the conv by its half of the kernels. Measured per-thread CPU against
@@ -22,6 +23,7 @@
  */
 import { conv2d } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
+import { gemmTiles } from '../ops/gemm-tiles.js';
 import type { OpDef, RunContext } from '../ops/types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -54,6 +56,20 @@ export interface TeamSettings {
 
 let settings: TeamSettings | null = null;
 let team: Team | null = null;
+let retire: ReturnType<typeof setTimeout> | null = null;
+
+/** A team idle this long is closed: its threads and staging area are memory no request is using. */
+export const TEAM_IDLE_MS = 60_000;
+
+/** Closes the team after `ms` without a split conv (each conv pushes it back); unref'd: it never keeps a process up. */
+function retireTeam(ms: number): void {
+  if (retire) clearTimeout(retire);
+  retire = setTimeout(() => {
+    retire = null;
+    void closeTeam();
+  }, ms);
+  retire.unref();
+}
 
 /** This thread's split convolutions since it started, and the bands its partners computed (tests, benchmarks). */
 export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, teams: 0 };
@@ -65,6 +81,8 @@ export function configureTeams(s: TeamSettings | null): Promise<void> {
 }
 
 export async function closeTeam(): Promise<void> {
+  if (retire) clearTimeout(retire);
+  retire = null;
   const t = team;
   team = null;
   if (t) await t.close();
@@ -83,10 +101,21 @@ const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_,
 export function bandsFor(p: ConvPlan, members: number): { mode: number; bounds: number[] } | null {
   const rows = p.geo[0].out;
   const b = Math.min(members, MAX_BANDS);
-  if (p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) return { mode: MODE_CHANNELS, bounds: even(p.cout, b) };
+  if (p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0 && sameDepthTiles(p, p.cout / b)) return { mode: MODE_CHANNELS, bounds: even(p.cout, b) };
   if (rows % b === 0) return { mode: MODE_ROWS, bounds: even(rows, b) };
   if (Math.min(rows, b) < 2) return null;
   return { mode: MODE_ROWS, bounds: even(rows, Math.min(rows, b)) };
+}
+
+/**
+ * A band of `band` output channels sums over K in the same depth tiles as the whole conv (so gives
+ * the same bits) only when neither is depth-tiled: gemmTiles picks the depth from the rows, and a
+ * depth-tiled GEMM (DeepLabV3's 3×3 2048→256) would group a band's sums differently. Row bands
+ * keep the whole conv's rows, hence its tiles.
+ */
+function sameDepthTiles(p: ConvPlan, band: number): boolean {
+  const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
+  return gemmTiles(p.cout / p.groups, K).kc === K && gemmTiles(band, K).kc === K;
 }
 
 export function convMacs(p: ConvPlan): number {
@@ -123,8 +152,10 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
     splitStats.jobs++;
     splitStats.bands += team.lastJob.bands;
     splitStats.partnerBands += team.lastJob.bands - team.lastJob.leaderBands;
-    // a huge conv grew the staging area: let it go with the team rather than hold it for good
-    if (team.stagingBytes > (s.stagingKeepBytes ?? STAGING_KEEP_BYTES)) void closeTeam();
+    // a huge conv grew the staging area: let it go with the team rather than hold it for good, but
+    // once the run is over (a run is synchronous: the timer fires after it), not before its next conv
+    if (team.stagingBytes > (s.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
+    else retireTeam(TEAM_IDLE_MS);
     return { out, threads: partners + 1 };
   } catch (e) {
     if (team?.broken) void closeTeam();

@@ -186,13 +186,21 @@ export class Team {
     const mine = new Uint8Array(bands);
     let ownMs = 0;
     this.lastJob = { bands, leaderBands: 0 };
-    for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
-      this.lastJob.leaderBands++;
-      mine[i] = 1;
-      const t = performance.now();
-      computeBand(mode, p, x, weight, bias, result, bounds[i], bounds[i + 1], true);
-      ownMs = Math.max(ownMs, performance.now() - t);
-      Atomics.add(ctl, DONE, 1);
+    try {
+      for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
+        this.lastJob.leaderBands++;
+        mine[i] = 1;
+        const t = performance.now();
+        computeBand(mode, p, x, weight, bias, result, bounds[i], bounds[i + 1], true);
+        ownMs = Math.max(ownMs, performance.now() - t);
+        Atomics.add(ctl, DONE, 1);
+      }
+    } catch (e) {
+      // partners may still be writing this job's bands into the staging area: the team cannot take
+      // the next job (its DONE count would mix with theirs), so it is broken and its owner replaces it
+      Atomics.store(ctl, CLAIM, closedClaim(seq));
+      this.broken = `the leader's band of a split convolution failed (${e instanceof Error ? e.message : String(e)})`;
+      throw e;
     }
     // every band is claimed: close the job before anything of the next is written
     Atomics.store(ctl, CLAIM, closedClaim(seq));

@@ -68,6 +68,7 @@ describe('a team of the leader and one partner thread', () => {
     ['3×3 16→20 at 24×24 (20 channels not two fours): row bands (24 rows in 2)', plan(1, 16, 24, 24, 20, 3), true],
     ['2 images, 3×3 8→8 at 14×14: row bands of both images', plan(2, 8, 14, 14, 8, 3), true],
     ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
+    ['3×3 2048→256 at 8×8 (DeepLabV3 ASPP; K = 18,432 is depth-tiled): row bands, whose sums group as the whole conv\'s', plan(1, 2048, 8, 8, 256, 3), true],
   ];
   for (const [name, p, bias] of cases) {
     it(`${name}: the same bits as convForward`, () => {
@@ -87,6 +88,8 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 8, 7, 7, 24, 3), 3)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 8, 16, 24] });
     expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 8, 15] });
     expect(bandsFor(plan(1, 8, 1, 1, 6, 1), 2)).toBeNull();
+    // a depth-tiled GEMM (gemmTiles: K = 2048·9 past KERNEL_SCRATCH) would tile a 128-channel band otherwise than 256: rows
+    expect(bandsFor(plan(1, 2048, 8, 8, 256, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 4, 8] });
   });
 
   it('the partner takes bands: of 8 row bands of a 3×3 64→64 conv at 64×64, it computes some (within 20 jobs on a loaded machine)', () => {
