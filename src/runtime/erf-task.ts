@@ -31,6 +31,7 @@ import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
+import type { TensorRF } from '../ops/types.js';
 import type { WeightInit } from './weights.js';
 
 export type ErfInputMode = 'given' | 'random' | 'luo';
@@ -142,7 +143,17 @@ function fieldOf(inference: Inference, t: ResolvedTarget): UnitField {
   if (rf.axes.length !== 2) {
     throw new ConvlensError('INVALID_OPTION', `'${t.layer}' carries a receptive field over ${rf.axes.length === 1 ? '1 axis' : `${rf.axes.length} axes`}, not an image's [h, w]: the effective receptive field is computed for 2-D maps only`, { path: '$.layer' });
   }
+  // the reverse pass seeds unit (c, i, j) of an N, C, H, W map: a channels-last map (Swin's blocks,
+  // ConvNeXt's MLP) would be seeded along the wrong axes
+  if (!channelsFirst(rf)) {
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' is a channels-last map (its spatial axes are dims ${rf.dims.join(', ')} of the tensor, not 2, 3): choose an N, C, H, W map (the block's output after its permute back)`, { path: '$.layer' });
+  }
   return { axes: rf.axes, global: false, position: t.position };
+}
+
+/** A 2-D field over dims 2 and 3 (N, C, H, W), the layout the reverse pass seeds. */
+function channelsFirst(rf: TensorRF): boolean {
+  return rf.dims.length === 2 && rf.dims[0] === 2 && rf.dims[1] === 3;
 }
 
 export type StageRule = 'stride' | 'name';
@@ -187,7 +198,7 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
     .forEach((i) => {
       const a = inference.analysed[i];
       const t = inference.tensors.get(a.layer.outputs[0]);
-      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) return;
+      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !channelsFirst(t.rf) || !t.inputDependent) return;
       maps.push({ index: i, layer: a.layer.name, stride: [t.rf.axes[0].j, t.rf.axes[1].j] });
     });
   let key = (m: (typeof maps)[number]) => m.stride.join('x');
@@ -213,7 +224,7 @@ export function finalFeatureMap(graph: Graph, inference: Inference): string {
   let best: { layer: string; stride: number } | null = null;
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
-    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !channelsFirst(t.rf) || !t.inputDependent) continue;
     const stride = t.rf.axes[0].j * t.rf.axes[1].j;
     if (!best || stride >= best.stride) best = { layer: a.layer.name, stride };
   }
