@@ -14,8 +14,9 @@
  * EXPORT_ERRORS the exports torch 1.13 itself refuses. Regenerate the table with
  * `npx tsx test/zoo/detection-catalog-measure.ts`.
  *
- * The run: ssdlite320_mobilenet_v3_large exported WITH its (seed-0) weights (`--run`, tmp/ only,
- * 14 MB) runs through runGraph on a fixed image to PyTorch's detections (ssdlite320_run.json).
+ * The run: ssdlite320_mobilenet_v3_large exported WITH its weights (seed 0 plus seeded noise; `--run`,
+ * tmp/ only, 14 MB) runs on a fixed image through runtime/run-staged.ts (runGraph stage by stage
+ * through the NMS's real sizes) against PyTorch's detections (ssdlite320_run.json): see below.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -44,7 +45,7 @@ const KNOWN_GAPS: Record<string, string[]> = {
 };
 
 /** Builders not exported in this session (the script exports them by name; about 7 minutes each here). */
-const NOT_EXPORTED: string[] = ['fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2'];
+const NOT_EXPORTED: string[] = [];
 
 /** `<model>@<opset>` → the start of the error torch 1.13's exporter raises (truth.json). */
 const EXPORT_ERRORS: Record<string, string> = {};
@@ -101,11 +102,11 @@ describe('torchvision detection catalog as ONNX (scripts/export_detection_catalo
     expect(Object.keys(KNOWN_GAPS).filter((k) => !keys.has(k))).toEqual([]);
   });
 
-  it('the committed fixtures are the ones the truth marks committed, and stay small (≤ 4 MB together)', () => {
+  it('the committed fixtures are the ones the truth marks committed, and stay small (≤ 4.5 MB together)', () => {
     const committed = cases.filter((c) => c.o?.committed);
     expect(committed.length).toBeGreaterThan(0);
     for (const c of committed) expect(existsSync(new URL(c.o!.file!, FIXTURES))).toBe(true);
-    expect(committed.reduce((s, c) => s + c.o!.bytes!, 0)).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(committed.reduce((s, c) => s + c.o!.bytes!, 0)).toBeLessThanOrEqual(4.5 * 1024 * 1024);
   });
 
   for (const name of NOT_EXPORTED) it.skip(`${name}: not exported in this session (scripts/export_detection_catalog.py ${name})`, () => {});
