@@ -1,8 +1,11 @@
 /**
  * Work and memory budgets of the engine: the defaults of the configurable ones (config.ts reads
- * them from MAX_RUN_WORK, MAX_FOLDED_ELEMENTS and WORKER_HEAP_LIMIT_MB), and the fixed bounds
- * every analysis applies. A leaf module: the analyzer, the runtime and config.ts all read it.
+ * them from MAX_RUN_WORK, MAX_FOLDED_ELEMENTS and WORKER_HEAP_LIMIT_MB), the fixed bounds every
+ * analysis applies, and the process's memory budget. A leaf module: the analyzer, the runtime, the
+ * admission control and config.ts all read it.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 
 /**
  * Most work one run (a network or one operator) may cost, in units of one multiply-accumulate, one
@@ -47,3 +50,23 @@ export const MAX_FOLD_WORK = 1 << 22;
  * (an upsampling by 1e300). Over it is SIZE_TOO_LARGE at inference.
  */
 export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** The memory the process may use: the container's limit (cgroup v2, then v1) when lower than the machine's. */
+export function memoryLimit(): number {
+  let limit = os.totalmem();
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const n = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isFinite(n) && n > 0) limit = Math.min(limit, n);
+      break;
+    } catch {
+      // absent: not in that cgroup version
+    }
+  }
+  return limit;
+}
+
+/** MEMORY_BUDGET_BYTES, or half of the memory the process may use. */
+export function memoryBudgetBytes(config: { MEMORY_BUDGET_BYTES?: number }): number {
+  return config.MEMORY_BUDGET_BYTES ?? Math.floor(memoryLimit() / 2);
+}

@@ -15,13 +15,12 @@
  * - Readiness: GET /readyz is 503 NOT_READY while the app drains (close began) or while the budget
  *   is over READY_HIGH_WATER; GET /healthz stays the liveness probe.
  */
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import type { Config } from '../config.js';
 import { workerCount } from '../config.js';
+import { memoryBudgetBytes } from '../limits.js';
 import { modelCacheReserve } from '../runtime/model-cache.js';
 import { ConvlensError } from '../errors.js';
 import type { TaskPool } from '../runtime/pool.js';
@@ -42,34 +41,15 @@ export const READY_HIGH_WATER = 0.9;
 /** Seconds a client is told to wait (Retry-After) after a 503 OVERLOADED. */
 export const RETRY_AFTER_SECONDS = 1;
 
-/** The memory the process may use: the container's limit (cgroup v2, then v1) when lower than the machine's. */
-export function memoryLimit(): number {
-  let limit = os.totalmem();
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    try {
-      const n = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isFinite(n) && n > 0) limit = Math.min(limit, n);
-      break;
-    } catch {
-      // absent: not in that cgroup version
-    }
-  }
-  return limit;
-}
-
-/** MEMORY_BUDGET_BYTES, or half of the memory the process may use. */
-export function memoryBudgetBytes(config: Pick<Config, 'MEMORY_BUDGET_BYTES'>): number {
-  return config.MEMORY_BUDGET_BYTES ?? Math.floor(memoryLimit() / 2);
-}
+export { memoryBudgetBytes, memoryLimit } from '../limits.js';
 
 /**
  * What requests may reserve: the memory budget less what the workers' model caches may hold
- * (MODEL_CACHE_BYTES × workers, runtime/model-cache.ts), so the two are not spent twice; at least a
- * quarter of the budget, however large the caches are configured.
+ * (runtime/model-cache.ts modelCacheReserve), so the two are not spent twice. The caches are
+ * shrunk to three quarters of the budget at most, so requests keep at least a quarter.
  */
 export function requestBudgetBytes(config: Pick<Config, 'MEMORY_BUDGET_BYTES' | 'MODEL_CACHE_BYTES'>, workers: number): number {
-  const total = memoryBudgetBytes(config);
-  return Math.max(Math.floor(total / 4), total - modelCacheReserve(config, workers));
+  return memoryBudgetBytes(config) - modelCacheReserve(config, workers);
 }
 
 /** Bytes reserved against a budget, returned once (release is idempotent). */

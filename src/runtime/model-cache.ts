@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { Inference } from '../analysis/infer.js';
 import { ConfigSchema } from '../config.js';
+import { memoryBudgetBytes } from '../limits.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphOrigin } from '../graph/load.js';
 import { WeightStore } from './weight-store.js';
@@ -104,9 +105,18 @@ export function modelCacheBytes(env: NodeJS.ProcessEnv = process.env): number {
   return parsed.success ? parsed.data : schema.parse(undefined);
 }
 
-/** Bytes all the workers' model caches may hold: MODEL_CACHE_BYTES × workers, for the admission budget to set aside. */
-export function modelCacheReserve(config: { MODEL_CACHE_BYTES: number }, workers: number): number {
-  return config.MODEL_CACHE_BYTES * workers;
+/**
+ * Bytes each worker's model cache may hold: MODEL_CACHE_BYTES, shrunk so the workers' caches take
+ * at most three quarters of the memory budget (the pool passes it to every worker), so requests
+ * always keep a quarter and the caches never overspend the budget.
+ */
+export function modelCacheBytesPerWorker(config: { MODEL_CACHE_BYTES: number; MEMORY_BUDGET_BYTES?: number }, workers: number): number {
+  return Math.min(config.MODEL_CACHE_BYTES, Math.floor((memoryBudgetBytes(config) * 3) / 4 / Math.max(1, workers)));
+}
+
+/** Bytes all the workers' model caches may hold, for the admission budget to set aside. */
+export function modelCacheReserve(config: { MODEL_CACHE_BYTES: number; MEMORY_BUDGET_BYTES?: number }, workers: number): number {
+  return modelCacheBytesPerWorker(config, workers) * workers;
 }
 
 /** This thread's cache. */

@@ -14,6 +14,7 @@ import { workerCount } from '../config.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import { RUNNING_TS } from '../paths.js';
 import type { TaskName, TaskResult } from './worker.js';
+import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
 
 /**
@@ -75,7 +76,7 @@ export function createPool(config: Config): TaskPool {
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,
-    workerData: { team },
+    workerData: { team, modelCacheBytes: modelCacheBytesPerWorker(config, threads) },
   });
   let inFlight = 0;
   const count = (delta: number) => {

@@ -12,13 +12,17 @@ import type { SerializedError } from '../errors.js';
 import { analyzeTask, compareTask, foldTask, operatorTask, runTask, sweepTask } from './tasks.js';
 import type { RunTask, RunTaskResult } from './tasks.js';
 import { collectIfOver } from './memory.js';
+import { modelCache } from './model-cache.js';
 import { erfTask } from './erf-task.js';
 import { splitConvTask } from './parallel.js';
 import { configureTeams, splitKernel } from './split.js';
 import type { TeamSettings } from './split.js';
 
 // RUN_THREADS and the pool's admitted-task count, from the pool (absent when run inline: no split)
-void configureTeams((workerData as { team?: TeamSettings } | undefined)?.team ?? null);
+const settings = workerData as { team?: TeamSettings; modelCacheBytes?: number } | undefined;
+void configureTeams(settings?.team ?? null);
+// the pool's share of the memory budget for this worker's cache (runtime/model-cache.ts modelCacheBytesPerWorker)
+if (typeof settings?.modelCacheBytes === 'number') modelCache.maxBytes = settings.modelCacheBytes;
 
 /** A whole run, its convolutions across this worker's team (RunOptions.split). */
 function runWithTeam(t: RunTask): RunTaskResult {

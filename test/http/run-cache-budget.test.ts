@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { admissionOf, requestBudgetBytes } from '../../src/http/admission.js';
+import { modelCacheBytesPerWorker } from '../../src/runtime/model-cache.js';
 import { testApp } from './app.js';
 
 const MiB = 1024 * 1024;
@@ -23,6 +24,11 @@ describe('admission budget less the model caches', () => {
 
   it('caches configured larger than the budget: requests keep a quarter of it (16 of 64 MiB)', () => {
     expect(requestBudgetBytes({ MEMORY_BUDGET_BYTES: 64 * MiB, MODEL_CACHE_BYTES: 256 * MiB }, 4)).toBe(16 * MiB);
+  });
+
+  it('…and each worker\'s cache is shrunk to its share of the other three quarters (48 MiB / 4 workers = 12 MiB, not 256), so caches and requests never exceed the budget', () => {
+    expect(modelCacheBytesPerWorker({ MEMORY_BUDGET_BYTES: 64 * MiB, MODEL_CACHE_BYTES: 256 * MiB }, 4)).toBe(12 * MiB);
+    expect(modelCacheBytesPerWorker({ MEMORY_BUDGET_BYTES: 64 * MiB, MODEL_CACHE_BYTES: 8 * MiB }, 2)).toBe(8 * MiB);
   });
 
   it('the running app: WORKERS 2, MODEL_CACHE_BYTES 8 MiB, MEMORY_BUDGET_BYTES 64 MiB → the budget requests reserve from is 48 MiB', async () => {
