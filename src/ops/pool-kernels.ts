@@ -1,0 +1,124 @@
+/**
+ * The max-pooling kernels of pool.ts: with indices (training, maxUnpool2d, the VJP) and values only
+ * (inference: no index bookkeeping, 3×3 windows written out). Same taps, same values.
+ */
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { AxisGeometry } from './geometry.js';
+
+/**
+ * PyTorch's max_pool2d: taps at start + t·d inside the input (padding is −∞), NaN wins, ties keep
+ * the first; indices are flat positions h·W + w in the input plane, as maxUnpool2d reads them.
+ */
+export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor] {
+  const [n, c, H, W] = x.shape;
+  const [gh, gw] = geo;
+  const [OH, OW] = [gh.out, gw.out];
+  const out = new Float32Array(n * c * OH * OW);
+  const idx = new Float32Array(out.length);
+  const xd = x.data;
+  for (let p = 0; p < n * c; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      let hs = oy * gh.stride - gh.padBegin;
+      const he = Math.min(hs + (gh.kernel - 1) * gh.dilation + 1, H);
+      while (hs < 0) hs += gh.dilation;
+      for (let ox = 0; ox < OW; ox++) {
+        let ws = ox * gw.stride - gw.padBegin;
+        const we = Math.min(ws + (gw.kernel - 1) * gw.dilation + 1, W);
+        while (ws < 0) ws += gw.dilation;
+        let best = -Infinity;
+        let at = hs * W + ws;
+        for (let h = hs; h < he; h += gh.dilation) {
+          for (let w = ws; w < we; w += gw.dilation) {
+            const v = xd[xp + h * W + w];
+            if (v > best || Number.isNaN(v)) {
+              best = v;
+              at = h * W + w;
+              if (Number.isNaN(v)) break;
+            }
+          }
+        }
+        const o = (p * OH + oy) * OW + ox;
+        out[o] = best;
+        idx[o] = at;
+      }
+    }
+  }
+  const shape = [n, c, OH, OW];
+  return [tensor(shape, out), tensor(shape, idx)];
+}
+
+/**
+ * maxPoolForward's values without the indices (inference, the common case): the same taps and
+ * the same NaN rule (a NaN, once met, is kept: v > NaN and v ≠ v are both false after it), each
+ * window's row bounds hoisted; no index bookkeeping, no Number.isNaN call per tap. A whole 3×3
+ * window (ResNet's stem pool, away from the border) compares its nine taps written out.
+ */
+export function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
+  const [n, c, H, W] = x.shape;
+  const [gh, gw] = geo;
+  const [OH, OW] = [gh.out, gw.out];
+  const [sy, sx, dy, dx] = [gh.stride, gw.stride, gh.dilation, gw.dilation];
+  const out = new Float32Array(n * c * OH * OW);
+  const xd = x.data;
+  // per output column, its first tap inside the row and its end (computed once for all rows)
+  const wsOf = new Int32Array(OW);
+  const weOf = new Int32Array(OW);
+  for (let ox = 0; ox < OW; ox++) {
+    let ws = ox * sx - gw.padBegin;
+    weOf[ox] = Math.min(ws + (gw.kernel - 1) * dx + 1, W);
+    while (ws < 0) ws += dx;
+    wsOf[ox] = ws;
+  }
+  // columns whose 3-wide window (dilation 1) lies inside the row
+  const full3 = Uint8Array.from(wsOf, (ws, ox) => (gw.kernel === 3 && dx === 1 && ws === ox * sx - gw.padBegin && weOf[ox] - ws === 3 ? 1 : 0));
+  let o = 0;
+  for (let p = 0; p < n * c; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      let hs = oy * sy - gh.padBegin;
+      const he = Math.min(hs + (gh.kernel - 1) * dy + 1, H);
+      while (hs < 0) hs += dy;
+      // a whole 3×3 window (dilation 1, inside the map): the nine taps written out, in the same order
+      const rows3 = gh.kernel === 3 && dy === 1 && hs === oy * sy - gh.padBegin && he - hs === 3;
+      for (let ox = 0; ox < OW; ox++, o++) {
+        const ws = wsOf[ox];
+        const we = weOf[ox];
+        if (rows3 && full3[ox]) {
+          const a = xp + hs * W + ws;
+          const [b0, c0] = [a + W, a + 2 * W];
+          let m = xd[a];
+          let v = xd[a + 1];
+          if (v > m || v !== v) m = v;
+          v = xd[a + 2];
+          if (v > m || v !== v) m = v;
+          v = xd[b0];
+          if (v > m || v !== v) m = v;
+          v = xd[b0 + 1];
+          if (v > m || v !== v) m = v;
+          v = xd[b0 + 2];
+          if (v > m || v !== v) m = v;
+          v = xd[c0];
+          if (v > m || v !== v) m = v;
+          v = xd[c0 + 1];
+          if (v > m || v !== v) m = v;
+          v = xd[c0 + 2];
+          if (v > m || v !== v) m = v;
+          out[o] = m;
+          continue;
+        }
+        let best = -Infinity;
+        for (let h = hs; h < he; h += dy) {
+          const row = xp + h * W;
+          for (let w = row + ws, end = row + we; w < end; w += dx) {
+            const v = xd[w];
+            if (v > best || v !== v) best = v;
+          }
+        }
+        out[o] = best;
+      }
+    }
+  }
+  return tensor([n, c, OH, OW], out);
+}
