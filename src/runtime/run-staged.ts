@@ -15,40 +15,56 @@
  */
 import { inferGraph, type Inference } from '../analysis/infer.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
-import { graphOutputs } from '../graph/walks.js';
+import { graphOutputs, topologicalOrder } from '../graph/walks.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { runGraph, type RunOptions, type RunResult } from './execute.js';
+import { checkRun } from './checks.js';
+import { runGraph, runLimits, type RunOptions, type RunResult } from './execute.js';
 
-/** The index of the first layer whose size depends on values and which a later layer reads, or -1. */
-function firstCut(graph: Graph, inference: Inference): number {
+/** The index in `order` of the first layer whose size depends on values and which a later layer reads, or -1. */
+function firstCut(order: Graph['layers'], inference: Inference): number {
   const named = new Set(inference.warnings.filter((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer).map((w) => w.layer!));
   const readAfter = new Map<string, number>();
-  graph.layers.forEach((l, i) => l.inputs.forEach((t) => readAfter.set(t, i)));
-  return graph.layers.findIndex((l, i) => named.has(l.name) && l.outputs.some((t) => (readAfter.get(t) ?? -1) > i));
+  order.forEach((l, i) => l.inputs.forEach((t) => readAfter.set(t, i)));
+  return order.findIndex((l, i) => named.has(l.name) && l.outputs.some((t) => (readAfter.get(t) ?? -1) > i));
 }
 
-export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions): RunResult & { stages: number } {
+/**
+ * `first` is the whole graph's inference when the caller has it (the run task does); `maxFolded`
+ * the request's folding budget. The whole run is checked once against the limits at the bounds
+ * (MAX_RUN_WORK over every layer: a bound is never below the real size), then each stage as runGraph
+ * checks it. Later stages allow empty tensors: an image with no detection keeps 0 boxes.
+ */
+export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, first?: Inference, maxFolded?: number): RunResult & { stages: number } {
   let g = graph;
   let ins = inputs;
   const outputs = graphOutputs(graph);
+  const infer = (x: Graph) => inferGraph(x, { allowEmpty: true, ...(maxFolded !== undefined && { maxFolded }) });
+  let inference = first ?? infer(g);
+  checkRun(g, inference, ins, opts.weights, runLimits(opts));
+  /** Tensors a stage made constants of: dropped again once no later layer reads them. */
+  const staged = new Set<string>();
   // each stage runs at least its cut layer, so the stages end within the graph's layer count
   for (let stage = 1; ; stage++) {
-    const inference = inferGraph(g);
-    const cut = firstCut(g, inference);
+    const order = topologicalOrder(g);
+    const cut = firstCut(order, inference);
     if (cut < 0) return { ...runGraph(g, ins, opts, inference), stages: stage };
-    const prefix = g.layers.slice(0, cut + 1);
-    const suffix = g.layers.slice(cut + 1);
-    const produced = new Set(prefix.flatMap((l) => l.outputs));
+    const prefix = order.slice(0, cut + 1);
+    const suffix = order.slice(cut + 1);
+    // '' is ONNX's omitted optional tensor: never a value that crosses
+    const produced = new Set(prefix.flatMap((l) => l.outputs).filter((t) => t !== ''));
     const crossing = [...new Set([...suffix.flatMap((l) => l.inputs), ...outputs])].filter((t) => produced.has(t));
     const pre = runGraph({ ...g, layers: prefix, outputs: crossing }, ins, { ...opts, capture: [] });
+    const read = new Set(suffix.flatMap((l) => l.inputs));
     const constants = new Map<string, GraphConstant>(g.constants);
+    for (const t of staged) if (!read.has(t) && !outputs.includes(t)) constants.delete(t);
     for (const t of crossing) {
       const v = pre.outputs[t];
       const known = inference.tensors.get(t)?.value ?? null;
       constants.set(t, { name: t, shape: [...v.shape], dataType: known?.integer ? 'int64' : 'float32', value: known, raw: null, typed: v.data, initializer: false });
+      staged.add(t);
     }
-    const read = new Set(suffix.flatMap((l) => l.inputs));
     g = { ...g, inputs: g.inputs.filter((i) => read.has(i.name) || outputs.includes(i.name)), layers: suffix, outputs, constants };
     ins = Object.fromEntries(Object.entries(ins).filter(([k]) => g.inputs.some((i) => i.name === k)));
+    inference = infer(g);
   }
 }

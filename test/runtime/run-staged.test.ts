@@ -59,3 +59,54 @@ describe('runStaged: a run through a data-dependent size (NMS keeps 3 of its bou
     expect(Array.from(r.outputs.b2.data)).toEqual(BOXES);
   });
 });
+
+/** The same post-processing with NMS's score threshold (5th input) and an exporter's omitted optionals: Dropout's mask output and Slice's axes input are ''. */
+const thresholded = (threshold: number, listedOrder: 'topological' | 'last-first' = 'topological') => {
+  const nodes = [
+    { op: 'Dropout', inputs: ['boxes'], outputs: ['bx', ''], name: 'drop' },
+    { op: 'NonMaxSuppression', inputs: ['bx', 'scores', 'max', 'iou', 'thr'], outputs: ['sel'], name: 'nms' },
+    { op: 'Gather', inputs: ['sel', 'col'], outputs: ['idx'], name: 'pick', attrs: { axis: { i: 1 } } },
+    { op: 'Reshape', inputs: ['bx', 'rows'], outputs: ['b2'], name: 'flat' },
+    { op: 'Gather', inputs: ['b2', 'idx'], outputs: ['g'], name: 'gather', attrs: { axis: { i: 0 } } },
+    { op: 'Slice', inputs: ['g', 'st', 'en', '', 'sp'], outputs: ['kept'], name: 'sl' },
+  ];
+  return importOnnx(
+    onnxModel({
+      inputs: [{ name: 'boxes', shape: [1, 6, 4] }, { name: 'scores', shape: [1, 1, 6] }],
+      outputs: ['kept'],
+      initializers: [
+        { name: 'max', dims: [1], data: [6], type: 'int64' },
+        { name: 'iou', dims: [1], data: [0.5] },
+        { name: 'thr', dims: [1], data: [threshold] },
+        { name: 'col', dims: [], data: [2], type: 'int64' },
+        { name: 'rows', dims: [2], data: [6, 4], type: 'int64' },
+        { name: 'st', dims: [1], data: [0], type: 'int64' },
+        { name: 'en', dims: [1], data: [2], type: 'int64' },
+        { name: 'sp', dims: [1], data: [1], type: 'int64' },
+      ],
+      nodes: listedOrder === 'topological' ? nodes : [nodes[5], ...nodes.slice(0, 5)],
+    }),
+  ).graph;
+};
+
+describe('runStaged: edge cases of detection post-processing', () => {
+  it('an image with no detection (score threshold 0.95 above every score): 0 boxes kept → kept [0, 4], not a 400', () => {
+    const r = runStaged(thresholded(0.95), inputs(), OPTS);
+    expect(r.outputs.kept.shape).toEqual([0, 4]);
+  });
+
+  it("omitted optionals ('' outputs and inputs) never cross a cut: threshold 0.55 keeps boxes 0, 2 (scores 0.9, 0.7) → their first two rows", () => {
+    const r = runStaged(thresholded(0.55), inputs(), OPTS);
+    expect(r.outputs.kept.shape).toEqual([2, 4]);
+    expect(Array.from(r.outputs.kept.data)).toEqual([0, 0, 10, 10, 20, 20, 30, 30]);
+  });
+
+  it('layers listed out of order (the last node first) are cut in topological order: the same answer', () => {
+    const r = runStaged(thresholded(0.55, 'last-first'), inputs(), OPTS);
+    expect(Array.from(r.outputs.kept.data)).toEqual([0, 0, 10, 10, 20, 20, 30, 30]);
+  });
+
+  it('the whole run is checked against MAX_RUN_WORK at the bounds before the first stage (413 WORK_TOO_LARGE, nothing run)', () => {
+    expect(errorOf(() => runStaged(graph(), inputs(), { ...OPTS, maxWork: 10 })).code).toBe('WORK_TOO_LARGE');
+  });
+});
