@@ -33,9 +33,19 @@ export function branchCredit(analysed: readonly AnalysedLayer[], layers: readonl
   // its branches are disjoint and do not list the If itself, and any two Ifs' layers are disjoint or
   // one If lies, with all its layers, inside one branch of the other; else its branches are summed
   const unionOf = new Map(ifs.map((x) => [x.name, new Set(x.branches.flat())]));
+  const outputsOf = new Map(analysed.map((a) => [a.layer.name, a.layer.outputs]));
+  const readers = new Map<string, string[]>();
+  for (const a of analysed) for (const t of a.layer.inputs) readers.set(t, [...(readers.get(t) ?? []), a.layer.name]);
+  // a branch is the If's only when what its layers write is read inside that branch or by the If
+  // itself: two unrelated chains that both feed later layers are not alternatives
+  const confined = (x: Exclusive): boolean =>
+    x.branches.every((br) => {
+      const inBranch = new Set(br);
+      return br.every((n) => outputsOf.has(n) && outputsOf.get(n)!.every((t) => (readers.get(t) ?? []).every((r) => r === x.name || inBranch.has(r))));
+    });
   const wellFormed = (x: Exclusive): boolean => {
     const all = unionOf.get(x.name)!;
-    if (all.size !== size(x) || all.has(x.name)) return false;
+    if (all.size !== size(x) || all.has(x.name) || !confined(x)) return false;
     return ifs.every((y) => {
       if (y === x) return true;
       const other = unionOf.get(y.name)!;

@@ -36,4 +36,9 @@ describe('exclusive branches in the totals', () => {
     const claims = ['s1', 's2', 's3'].map((name) => ({ name, op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a'], elseLayers: ['b1', 'b2'] }));
     expect(analyze(spec(claims)).totals.flops).toBe(384);
   });
+
+  it('a listed branch whose output is read outside the If (b1 also feeds a later sigmoid c) is not an alternative: summed, a 128 + b1 128 + b2 128 + c 128 = 512 FLOPs (credited, 384)', () => {
+    const leaked = spec([{ name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a'], elseLayers: ['b1', 'b2'] }, { name: 'c', op: 'sigmoid', inputs: ['b1'] }]);
+    expect(analyze(leaked).totals.flops).toBe(512);
+  });
 });
