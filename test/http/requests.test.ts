@@ -98,9 +98,9 @@ describe('bad values: the catalog code of the field, and its path', () => {
 });
 
 describe('parsed values', () => {
-  it('defaults: attributes {}, training false, seed 0, capture [], eps 1e-5', () => {
+  it('defaults: attributes {}, training false, seed 0, capture [], fuse true, eps 1e-5', () => {
     expect(parseRequest(OperatorRequest, {}, body)).toEqual({ attributes: {}, training: false, seed: 0 });
-    expect(parseRequest(RunRequest, { model: 'vgg11' }, body)).toEqual({ model: 'vgg11', training: false, seed: 0, capture: [] });
+    expect(parseRequest(RunRequest, { model: 'vgg11' }, body)).toEqual({ model: 'vgg11', training: false, seed: 0, capture: [], fuse: true });
     expect(parseRequest(FoldRequest, bn, body).eps).toBe(1e-5);
   });
 
