@@ -13,6 +13,9 @@
       (eager torchvision.models.detection.roi_heads.paste_masks_in_image) for run goldens.
   heatmaps_to_keypoints.onnx  keypoint R-CNN's heatmaps_to_keypoints (2 ROIs, 17 heatmaps of 56×56):
       its Loop starts from zeros(0, 3, 17) and resizes each heatmap to its ROI's size (float widths).
+  heatmaps_to_keypoints.json  its run golden: the ROIs and eager torchvision's keypoints and scores for
+      heatmaps given by a formula (keypoint_maps: exact in float32 in any language, so the 107k values
+      need not be stored); `--keypoints-golden` writes only this file.
 Float initializers over 4 KB are stripped (shapes only: those tests analyse, they do not run).
 Run from the repository root: nice -n 10 /usr/bin/python3 scripts/export_detection.py
 """
@@ -80,6 +83,25 @@ def keypoints_fixture():
     print("wrote", path, path.stat().st_size, "bytes")
 
 
+def keypoint_maps(n, k, h, w):
+    """maps[i, c, y, x] = ((((i·k + c)·h + y)·w + x) · 2654435761 mod 1000003) / 1000003, rounded to float32 once."""
+    idx = np.arange(n * k * h * w, dtype=np.int64)
+    return torch.from_numpy(((idx * 2654435761) % 1000003 / 1000003).astype(np.float32).reshape(n, k, h, w))
+
+
+def keypoints_golden():
+    maps = keypoint_maps(2, 17, 56, 56)
+    rois = torch.tensor([[3.0, 4.0, 40.0, 30.0], [10.0, 2.0, 25.0, 60.0]])
+    with torch.no_grad():
+        xy, scores = heatmaps_to_keypoints(maps, rois)
+    enc = lambda t: {"shape": list(t.shape), "data": t.flatten().tolist()}
+    path = OUT / "heatmaps_to_keypoints.json"
+    path.write_text(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__,
+                                "maps": {"shape": list(maps.shape), "formula": "((((i*k + c)*h + y)*w + x) * 2654435761 mod 1000003) / 1000003, float32"},
+                                "inputs": {"rois": enc(rois)}, "outputs": {"xy_preds": enc(xy), "end_scores": enc(scores)}}) + "\n")
+    print("wrote", path, path.stat().st_size, "bytes")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
@@ -98,7 +120,9 @@ def main():
 
     paste_fixture()
     keypoints_fixture()
+    keypoints_golden()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    keypoints_golden() if "--keypoints-golden" in sys.argv else main()

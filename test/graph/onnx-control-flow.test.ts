@@ -187,13 +187,45 @@ describe('ONNX Loop with a data-dependent body (torchvision paste_masks_in_image
   });
 });
 
-describe("ONNX Loop whose body's sizes cannot be bounded (torchvision heatmaps_to_keypoints: 2 ROIs, 17 heatmaps resized to each ROI's float width and height)", () => {
+describe("ONNX Loop whose body resizes to float ROI sizes, kept whole at a bound (torchvision heatmaps_to_keypoints: 2 ROIs, 17 heatmaps of 56×56 resized to each ROI's ceil'd float width and height)", () => {
   const graph = importOnnx(readFileSync(new URL('../fixtures/onnx/detection/heatmaps_to_keypoints.onnx', import.meta.url))).graph;
+  const golden = JSON.parse(readFileSync(new URL('../fixtures/onnx/detection/heatmaps_to_keypoints.json', import.meta.url), 'utf8')) as {
+    maps: { shape: number[] };
+    inputs: { rois: { shape: number[]; data: number[] } };
+    outputs: Record<'xy_preds' | 'end_scores', { shape: number[]; data: number[] }>;
+  };
+  const r = analyzeGraph(graph, DEFAULTS);
 
-  it('a constant trip count (2) whose unrolled body cannot be analysed, nor kept whole at a bound: the Loop is unsupported with both reasons, the report incomplete, not failed', () => {
-    const r = analyzeGraph(graph, DEFAULTS);
-    expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['Loop_20'] }]);
-    expect(graph.layers.find((l) => l.name === 'Loop_20')!.attrs.reason).toMatch(/cannot be analysed unrolled \(layer 'Loop_20\/0\/Resize_46': resize needs 4 constant scales or sizes.*\) nor iteration by iteration \(layer 'Loop_20': its body cannot be analysed at the bound of 2 iterations/);
+  it('analyses completely: the constant trip count (2) unrolls to a body that cannot be analysed, so the Loop is kept whole as one loop layer; outputs xy_preds [2, 17, 3], end_scores [2, 17]', () => {
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(graph.layers.filter((l) => l.op === 'Loop' || l.op === 'loop').map((l) => [l.name, l.op])).toEqual([['Loop_20', 'loop']]);
+    expect(r.outputs.map((o) => [o.name, o.shape])).toEqual([['xy_preds', [2, 17, 3]], ['end_scores', [2, 17]]]);
+  });
+
+  it("costs each iteration's bicubic Resize at the image extent: every per-ROI float size taken as 56 (the 56×56 maps, the largest map of the graph), 2 · 17·56·56 · 31 = 3,305,344 FLOPs, plus the ArgMax and scalar ops; stated in the warning", () => {
+    const flops = layer(r, 'Loop_20').flops;
+    expect(flops).toBeGreaterThanOrEqual(3_305_344);
+    // the ArgMax reads each resized map once (< 2 · 2 · 53,312 more); at the ROIs' own sizes (37×26, 15×58) the Resize would be 17 · (962 + 870) · 31 = 965,464
+    expect(flops).toBeLessThan(3_305_344 + 2 * 2 * 53_312);
+    const w = r.warnings.find((x) => x.code === 'DATA_DEPENDENT_SHAPE' && x.layer === 'Loop_20')!;
+    expect(w).toMatchObject({ bound: 2 });
+    expect(w.message).toMatch(/'\/Ceil_output_0' \[2\], '\/Ceil_1_output_0' \[2\]/);
+    expect(w.message).toMatch(/taken as 56, the largest width or height \(torchvision's widths_ceil\/heights_ceil\) of a box clipped to the 56×56 image 'maps' \[2, 17, 56, 56\]/);
+  });
+
+  it("runs to eager torchvision's keypoints and scores (maps from the golden's integer formula, ROIs 37×26 and 15×58): the float sizes folded per iteration", () => {
+    const [n, k, h, w] = golden.maps.shape;
+    const maps = new Float32Array(n * k * h * w);
+    // ((i · 2654435761) mod 1000003) / 1000003 rounded to float32 once, as scripts/export_detection.py keypoint_maps
+    for (let i = 0; i < maps.length; i++) maps[i] = Number((BigInt(i) * 2654435761n) % 1000003n) / 1000003;
+    const out = runGraph(graph, { maps: tensor([n, k, h, w], maps), rois: tensor(golden.inputs.rois.shape, Float32Array.from(golden.inputs.rois.data)) }, OPTS).outputs;
+    for (const name of ['xy_preds', 'end_scores'] as const) {
+      expect(out[name].shape).toEqual(golden.outputs[name].shape);
+      expect(maxDiff(out[name].data, golden.outputs[name].data)).toBeLessThan(1e-5);
+    }
+    // keypoints inside their ROIs (x in [3, 40], y in [4, 30] for the first), as PyTorch puts them
+    const x0 = out.xy_preds.data[0], y0 = out.xy_preds.data[1];
+    expect(x0 >= 3 && x0 <= 40 && y0 >= 4 && y0 <= 30).toBe(true);
   });
 });

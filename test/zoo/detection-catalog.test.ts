@@ -20,10 +20,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { runStaged } from '../../src/runtime/run-staged.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { FIXTURES, LOCAL, cases, locate, measure, truth } from './detection-catalog-measure.js';
+import { DEFAULTS } from '../helpers.js';
 
 const KNOWN_GAPS: Record<string, string[]> = {
   // GroupNorm in a head shared by the 5 FPN levels: constant folding writes each GN's Unsqueeze(weight)
@@ -35,13 +37,6 @@ const KNOWN_GAPS: Record<string, string[]> = {
   // the same for RetinaNet v2's GroupNorm head: 38,215,319 for 38,198,935 (+16,384); MACs 152,238,199,040 exact
   'retinanet_resnet50_fpn_v2@13': ['params'],
   'retinanet_resnet50_fpn_v2@17': ['params'],
-  // heatmaps_to_keypoints' ONNX Loop (one iteration per detection) resizes each heatmap to its ROI's
-  // size computed in float (widths_ceil/heights_ceil): the loop-body bound (ops/loop.ts) does not
-  // cover float sizes yet, so the Loop is unsupported with its reason and keypoints/keypoints_scores
-  // have no shape; params (59,190,378), the independent MACs and every RoI head at its bound
-  // (keypoint head 100 detections: 346,816,512,000 + 2,729,574,400) are exact.
-  'keypointrcnn_resnet50_fpn@13': ['Loop'],
-  'keypointrcnn_resnet50_fpn@17': ['Loop'],
 };
 
 /** Builders not exported in this session (the script exports them by name; about 7 minutes each here). */
@@ -107,6 +102,18 @@ describe('torchvision detection catalog as ONNX (scripts/export_detection_catalo
     expect(committed.length).toBeGreaterThan(0);
     for (const c of committed) expect(existsSync(new URL(c.o!.file!, FIXTURES))).toBe(true);
     expect(committed.reduce((s, c) => s + c.o!.bytes!, 0)).toBeLessThanOrEqual(4.5 * 1024 * 1024);
+  });
+
+  it("keypointrcnn_resnet50_fpn@17: heatmaps_to_keypoints' Loop is one loop layer at 100 detections, each ROI's float size taken as 800, the side of the transformed 800×800 image its boxes are clipped to: 100 · 17·800·800 bicubic outputs at 31 FLOPs = 33,728,000,000 of its FLOPs, stated in the warning", () => {
+    const r = analyzeGraph(importOnnx(readFileSync(new URL('keypointrcnn_resnet50_fpn.op17.onnx', FIXTURES)), { inputShapes: { image: [3, 320, 320] } }).graph, DEFAULTS);
+    const loops = r.layers.filter((l) => l.op === 'loop');
+    expect(loops.map((l) => [l.name, l.outputShapes])).toEqual([['Loop_2580', [[100, 3, 17], [100, 17]]]]);
+    // the rest: the ArgMax over each resized map (100 · 17·800·800 = 1,088,000,000 at most) and scalar ops
+    expect(loops[0].flops).toBeGreaterThanOrEqual(33_728_000_000);
+    expect(loops[0].flops).toBeLessThanOrEqual(33_728_000_000 + 2 * 1_088_000_000);
+    const w = r.warnings.find((x) => x.code === 'DATA_DEPENDENT_SHAPE' && x.layer === 'Loop_2580')!;
+    expect(w.message).toMatch(/'\/roi_heads\/Ceil_output_0' \[100\], '\/roi_heads\/Ceil_1_output_0' \[100\]/);
+    expect(w.message).toMatch(/taken as 800, .* clipped to the 800×800 image '\/transform\/Resize_output_0' \[1, 3, 800, 800\]/);
   });
 
   for (const name of NOT_EXPORTED) it.skip(`${name}: not exported in this session (scripts/export_detection_catalog.py ${name})`, () => {});

@@ -19,9 +19,11 @@ import type { NodeProto } from './proto.js';
 import { flattenControlFlow } from './control-flow.js';
 import type { LoopNode } from './control-flow.js';
 import { loopBody } from './loop-body.js';
+import type { Extent, ImportedLoopBody } from './loop-body.js';
 import { LoopAttrs } from '../../ops/loop.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { inferGraph } from '../../analysis/infer.js';
+import type { TensorInfo } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
@@ -69,7 +71,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
       a = attempt(new Map(), runtime, refused);
     } else a = whole;
   }
-  if (a.built.computedTripCounts.length === 0 || !a.tensors) return a.built.result;
+  if (a.built.computedTripCounts.length === 0 || !a.tensors) return settle(a.built, a.tensors);
   // Loops whose trip count is computed: when the analysis folds it from shapes (Gather(Shape(x), 0)),
   // import again with those counts so the loops unroll (control-flow.ts); else they stay unsupported
   const counts = new Map<string, number>();
@@ -77,18 +79,18 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     const v = a.tensors.get(name)?.value;
     if (v && v.data.length === 1 && Number.isInteger(v.data[0])) counts.set(name, v.data[0]);
   }
-  if (counts.size === 0) return a.built.result;
+  if (counts.size === 0) return settle(a.built, a.tensors);
   // the unrolled body must analyse (a Resize to a box's size does not): else the loops run iteration by iteration
   const unrolled = attempt(counts, runtime, refused);
-  if (!unrolled.error) return unrolled.built.result;
+  if (!unrolled.error) return settle(unrolled.built, unrolled.tensors);
   // kept whole (ops/loop.ts): analysed at the folded count, a bound, each iteration's body inferred; run iteration by iteration
   const whole = attempt(new Map(), new Set([...runtime, ...counts.keys()]), refused);
-  if (!whole.error) return whole.built.result;
+  if (!whole.error) return settle(whole.built, whole.tensors);
   for (const l of a.built.result.graph.layers) {
     const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
     if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${unrolled.error.message}; nor the body run iteration by iteration: ${whole.error!.message}` };
   }
-  return a.built.result;
+  return settle(a.built, a.tensors);
 }
 
 function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set(), refused: ReadonlyMap<string, string> = new Map()) {
@@ -109,6 +111,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   for (const { node: n } of flat.nodes) for (const o of n.output) known.add(o);
 
   const layers: GraphLayer[] = [];
+  const bodies: ImportedLoopBody[] = [];
   const names = new Set<string>();
   flat.nodes.forEach(({ node, path, unsupported, loop, branches }, index) => {
     let name = node.name || `${node.opType}_${index}`;
@@ -155,7 +158,10 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
       }
     }
     if (loop) {
-      const body = loopBody(importBody(model, loop, options), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded);
+      // the image a body's per-ROI sizes are bounded by (loop-body.ts): the first input of rank ≥ 3 until the enclosing graph's shapes are known (settle)
+      const image = inputs.find((i) => i.shape.length >= 3);
+      const body = loopBody(importBody(model, loop, options), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
+      bodies.push(body);
       layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop' } });
       return;
     }
@@ -206,7 +212,24 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
-  return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled };
+  return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled, bodies };
+}
+
+/**
+ * The import chosen: the bodies kept whole take as their image the largest map (rank ≥ 3, by the area
+ * of its last two dims) of the enclosing graph's inferred shapes: a detector's image after its
+ * transform (torchvision's R-CNNs resize to min_size 800), the frame its ROIs are in and clipped to.
+ */
+function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, TensorInfo> | null): ReturnType<typeof build>['result'] {
+  let best: Extent | null = null;
+  for (const [name, t] of tensors ?? []) {
+    const s = t.shape;
+    if (!s || s.length < 3) continue;
+    const [h, w] = s.slice(-2);
+    if (!best || h * w > best.h * best.w) best = { h, w, source: `'${name}' ${fmtShape(s)} (the largest map of the graph)` };
+  }
+  if (best) for (const b of built.bodies) b.setExtent(best);
+  return built.result;
 }
 
 const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';

@@ -9,11 +9,17 @@
  *            where one is stated (boxesAtImage): int64 boxes [M, 4] (x1, y1, x2, y2) read by a
  *            body that builds an image-sized [·, H, W] carried value are taken as the whole
  *            H × W image, [0, 0, W − 1, H − 1], the largest box after torchvision clips
- *            detections to the image. Anything else unknown fails the analysis (the importer then
- *            leaves the Loop unsupported, saying why).
+ *            detections to the image. When the body cannot be inferred even so and the importer
+ *            gave an image extent H × W (the largest map of the enclosing graph: a detector's image
+ *            after its transform, in whose frame the ROIs are, clipped to it), the per-ROI float
+ *            values it reads (rank-1 tensors: torchvision's heatmaps_to_keypoints reads each ROI's
+ *            widths_ceil/heights_ceil and resizes its heatmap to them) are all taken as max(H, W),
+ *            the largest size of a box clipped to that image (roiSizesAtExtent). Anything else
+ *            unknown fails the analysis (the importer then leaves the Loop unsupported, saying why).
  *   iterate  (run) with the iteration's concrete tensors: integer and boolean ones (iteration
  *            number, condition, boxes, counters) folded as constants so that the shapes they set
- *            are inferred exactly, float ones fed as inputs; inferred afresh and run through the
+ *            are inferred exactly, float ones fed as inputs (rank-1 float ones folded too when the
+ *            body's shapes need them, as the bound found); inferred afresh and run through the
  *            executor's hook.
  * Zero-size tensors (a box touching the image border pads with [0, W] zeros) are allowed inside
  * the body; ops that cannot take them fail as they would anywhere.
@@ -25,12 +31,24 @@ import type { Graph, GraphConstant } from '../graph.js';
 import type { LayerCost, Shape, TensorValue } from '../../ops/types.js';
 import type { LoopBody, LoopBound } from '../../ops/loop.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { holdsIntegers } from '../../tensor/dtype.js';
+import { holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 
 /** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
 const MAX_FOLDED_FEED = 1 << 16;
+
+/** The image the ROIs are in: H × W and the tensor it was read from (for the warning). */
+export interface Extent {
+  h: number;
+  w: number;
+  source: string;
+}
+
+/** A body as the importer holds it: the extent can be set once the enclosing graph's shapes are inferred. */
+export interface ImportedLoopBody extends LoopBody {
+  setExtent(extent: Extent | null): void;
+}
 
 interface Feed {
   shape: Shape;
@@ -41,7 +59,8 @@ interface Feed {
  * `graph`: the body imported with inputs [iteration, cond, v₁ … vₖ, c₁ … cₙ] (placeholder shapes)
  * and outputs [cond, v₁′ … vₖ′, scans …]; `types`: the element type of each input.
  */
-export function loopBody(graph: Graph, types: readonly DataType[], carried: number, maxFolded?: number): LoopBody {
+export function loopBody(graph: Graph, types: readonly DataType[], carried: number, maxFolded?: number, initialExtent: Extent | null = null): ImportedLoopBody {
+  let extent = initialExtent;
   const names = graph.inputs.map((i) => i.name);
   const scans = (graph.outputs?.length ?? 0) - 1 - carried;
   const captured = names.length - 2 - carried;
@@ -61,10 +80,25 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
   const infer = (g: Graph): Inference => inferGraph(g, { maxFolded, allowEmpty: true });
 
   let last: { key: string; bound: LoopBound } | null = null;
-  /** The body inferred for each of the iterations up to the bound, its layers' costs summed. */
+  /** Whether the body's shapes need the per-ROI float values (the bound found so): a run then folds them. */
+  let needsFloats = false;
+  /** The bound with boxes at the image; failing that, with per-ROI float sizes at the image extent too. */
   const boundOnce = (tripCount: number, shapes: readonly Shape[], values: readonly (TensorValue | null)[]): LoopBound => {
+    const boxes = boxesAtImage(shapes, values, types, names, carried);
+    try {
+      return boundWith(tripCount, shapes, values, boxes);
+    } catch (e) {
+      const sizes = e instanceof ConvlensError ? roiSizesAtExtent(shapes, values, types, names, carried, extent) : null;
+      if (!sizes) throw e;
+      const both = { values: boxes.values.map((v, j) => v ?? sizes.values[j]), words: [boxes.words, sizes.words].filter(Boolean).join('; ') };
+      const bound = boundWith(tripCount, shapes, values, both);
+      needsFloats = true;
+      return bound;
+    }
+  };
+  /** The body inferred for each of the iterations up to the bound, its layers' costs summed. */
+  const boundWith = (tripCount: number, shapes: readonly Shape[], values: readonly (TensorValue | null)[], assumed: Assumed): LoopBound => {
     // [cond, v…, c…] as the layer reads them, after the trip count
-    const assumed = boxesAtImage(shapes, values, types, names, carried);
     const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
     let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
     const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
@@ -100,6 +134,10 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     carried,
     scans,
     captured,
+    setExtent(e) {
+      extent = e;
+      last = null;
+    },
     bound(tripCount, shapes, values): LoopBound {
       // the same question again (the importer's check, then the analysis, then a run's inference): the same answer
       const key = JSON.stringify([tripCount, shapes, values]);
@@ -113,8 +151,10 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
       const given: Record<string, Tensor> = {};
       inputs.forEach((t, j) => {
         const type = types[j + 1];
-        const fold = holdsIntegers(type) && t.data.length <= MAX_FOLDED_FEED;
-        feeds.push({ shape: t.shape, value: fold ? { data: Array.from(t.data), integer: true } : null });
+        const integer = holdsIntegers(type);
+        // per-ROI float values (rank 1) set the body's shapes where the bound needed them (heatmaps resized to each ROI's size)
+        const fold = (integer || (needsFloats && t.shape.length <= 1)) && t.data.length <= MAX_FOLDED_FEED;
+        feeds.push({ shape: t.shape, value: fold ? { data: Array.from(t.data), integer } : null });
         if (!fold) given[names[j + 1]] = t;
       });
       const g = instantiate(feeds);
@@ -133,11 +173,44 @@ function constantOf(name: string, f: Feed, type: DataType): GraphConstant {
   return { name, shape: [...f.shape], dataType: type, value: f.value, raw: null, typed: null, initializer: false };
 }
 
+interface Assumed {
+  /** per captured tensor: the value taken at its bound, or null */
+  values: (TensorValue | null)[];
+  words: string;
+}
+
+/**
+ * The stated bound of per-ROI float values the body reads without known values (rank-1 float
+ * tensors of the enclosing graph: torchvision's heatmaps_to_keypoints reads widths_ceil,
+ * heights_ceil, the clipped widths and heights and the offsets): each taken as max(H, W) of the
+ * image extent, the largest width or height of a box clipped to the image. Null without an extent
+ * or without such a tensor.
+ */
+function roiSizesAtExtent(shapes: readonly Shape[], values: readonly (TensorValue | null)[], types: readonly DataType[], names: readonly string[], carried: number, extent: Extent | null): Assumed | null {
+  if (!extent) return null;
+  const size = Math.max(extent.h, extent.w);
+  const out: (TensorValue | null)[] = [];
+  const taken: string[] = [];
+  shapes.slice(1 + carried).forEach((s, j) => {
+    const k = 1 + carried + j;
+    const type = types[k + 1];
+    const isSizes = !values[k] && isFloat(type) && s.length === 1 && s[0] <= MAX_FOLDED_FEED;
+    if (!isSizes) return void out.push(null);
+    out.push({ data: new Array<number>(s[0]).fill(size), integer: false });
+    taken.push(`'${names[k + 1]}' ${fmtShape(s)}`);
+  });
+  if (taken.length === 0) return null;
+  return {
+    values: out,
+    words: `with every per-ROI float value the body reads (${taken.join(', ')}) taken as ${size}, the largest width or height (torchvision's widths_ceil/heights_ceil) of a box clipped to the ${extent.h}×${extent.w} image ${extent.source}`,
+  };
+}
+
 /**
  * The stated bound of boxes the body reads without known values: int64 [M, 4] taken as the whole
  * image, H × W the last two dims of the first carried value of rank ≥ 2 (the masks pasted into it).
  */
-function boxesAtImage(shapes: readonly Shape[], values: readonly (TensorValue | null)[], types: readonly DataType[], names: readonly string[], carried: number): { values: (TensorValue | null)[]; words: string } {
+function boxesAtImage(shapes: readonly Shape[], values: readonly (TensorValue | null)[], types: readonly DataType[], names: readonly string[], carried: number): Assumed {
   const image = shapes.slice(1, 1 + carried).find((s) => s.length >= 2);
   const out: (TensorValue | null)[] = [];
   const said: string[] = [];
