@@ -177,12 +177,7 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
     const gx = new Float32Array(x.length);
     if (!g) return [tensor(ctx.inputs[0].shape, gx)];
     const w = weightsOf(ctx);
-    const tok = new Float32Array(t * c);
-    const out = new Float32Array(t * c);
-    const gOut = new Float32Array(t * c);
-    const gTok = new Float32Array(t * c);
-    const f = forwardBuffers(ctx.plan, true);
-    const b = backwardBuffers(ctx.plan);
+    const { tok, out, gOut, gTok, f, b } = backwardScratch(ctx.plan);
     for (const { base, stride } of sequences(ctx.plan)) {
       for (let p = 0; p < t; p++) {
         for (let ch = 0; ch < c; ch++) {
@@ -309,6 +304,12 @@ export interface BackwardBuffers {
   gAtt: Float32Array;
   gQkv: Float32Array;
   gP: Float32Array;
+}
+
+/** One sequence's buffers for a VJP (the forward recomputed, then attendBackward), allocated once per call. */
+export function backwardScratch(p: HeadsShape & { c: number; t: number }) {
+  const n = p.t * p.c;
+  return { tok: new Float32Array(n), out: new Float32Array(n), gOut: new Float32Array(n), gTok: new Float32Array(n), f: forwardBuffers(p, true), b: backwardBuffers(p) };
 }
 
 export function backwardBuffers(p: HeadsShape): BackwardBuffers {

@@ -49,7 +49,7 @@ import { Pair, nonNegInt, pairOf, posInt } from './geometry.js';
 import { globalRF, resample } from './receptive-field.js';
 import type { AxisRF, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { attend, attendBackward, attentionWeights, backwardBuffers, forwardBuffers } from './attention.js';
+import { attend, attendBackward, attentionWeights, backwardScratch, forwardBuffers } from './attention.js';
 import type { AttentionWeights } from './attention.js';
 
 export const ShiftedWindowAttentionAttrs = z.strictObject({
@@ -208,12 +208,7 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
     const gx = new Float32Array(x.length);
     if (!g) return [tensor(ctx.inputs[0].shape, gx)];
     const k = kernelsOf(ctx);
-    const tok = new Float32Array(t * c);
-    const out = new Float32Array(t * c);
-    const gOut = new Float32Array(t * c);
-    const gTok = new Float32Array(t * c);
-    const f = forwardBuffers(ctx.plan, true);
-    const b = backwardBuffers(ctx.plan);
+    const { tok, out, gOut, gTok, f, b } = backwardScratch(ctx.plan);
     for (const src of windows(ctx.plan)) {
       gatherTokens(x, src, c, tok);
       gatherTokens(g, src, c, gOut);
