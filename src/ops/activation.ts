@@ -19,6 +19,7 @@ import { elementwise, mapTensor } from './activation-kit.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { rng } from '../tensor/random.js';
+import { clampSimd } from './clamp-simd.js';
 
 /** PyTorch's nn.LeakyReLU default slope (the notes use 0.1). */
 export const LEAKY_RELU_SLOPE = 0.01;
@@ -67,10 +68,8 @@ export const relu6 = elementwise({
   attrs: none,
   flopsPerElement: 2,
   fn: () => relu6Of,
-  // Math.min/max are V8 intrinsics; they also keep relu6Of's answers at −0 (→ 0) and NaN
-  kernel: () => (x, out) => {
-    for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], 0), 6);
-  },
+  // relu6Of's answers (−0 → 0, NaN stays) four lanes at a time: the JS loop's branches mispredict (ops/clamp-simd.ts)
+  kernel: () => (x, out) => clampSimd(x, out, 0, 6),
   // PyTorch's relu6 is hardtanh(0, 6): gradient 1 on the open interval (0, 6), 0 at both kinks
   grad: () => (x) => (x > 0 && x < 6 ? 1 : 0),
   gradKernel: () => (x, _y, g, out) => {
@@ -204,10 +203,8 @@ export const clip = elementwise({
     const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
     return (x) => Math.min(Math.max(x, lo), hi);
   },
-  kernel: (a) => (x, out) => {
-    const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
-    for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], lo), hi);
-  },
+  // the same min/max four lanes at a time: the JS loop's branches mispredict (ops/clamp-simd.ts)
+  kernel: (a) => (x, out) => clampSimd(x, out, a.min ?? -Infinity, a.max ?? Infinity),
   grad: (a) => clampGrad(a.min ?? -Infinity, a.max ?? Infinity),
   gradKernel: (a) => (x, _y, g, out) => {
     const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
