@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../scripts/build-wasm.js';
-import { clampSimd } from '../../src/ops/clamp-simd.js';
-import { clip, relu6 } from '../../src/ops/activation.js';
+import { clampSimd, reluSimd } from '../../src/ops/clamp-simd.js';
+import { clip, relu, relu6 } from '../../src/ops/activation.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 /** The definition the kernel must match bit for bit: min(max(x, lo), hi) in double, stored as float32. */
@@ -55,6 +55,27 @@ describe('clampSimd (wasm/clamp.wat): out = min(max(x, lo), hi)', () => {
     for (let i = 0; i < n; i++) if (out[i] !== want[i]) wrong++;
     expect(wrong).toBe(0);
     expect(out[n - 1]).toBe(Math.min(Math.max(((n - 1) % 17) - 8, -3), 4));
+  });
+});
+
+describe('reluSimd (wasm/clamp.wat): out = x > 0 ? x : 0, the JS kernel\'s compare', () => {
+  it('7 floats (one SIMD step, a 3-float tail): NaN and −0 become +0 in both parts, hand-worked', () => {
+    const x = Float32Array.of(-2, NaN, -0, 1.5, 3e38, -0, NaN);
+    const out = new Float32Array(7);
+    reluSimd(x, out);
+    expect(bits(out)).toEqual(bits(Float32Array.of(0, 0, 0, 1.5, 3e38, 0, 0)));
+  });
+  it('in place past one chunk (2^20 + 3 floats, exact integers): every element as the definition', () => {
+    const n = (1 << 20) + 3;
+    const x = Float32Array.from({ length: n }, (_, i) => (i % 13) - 6);
+    reluSimd(x, x);
+    let wrong = 0;
+    for (let i = 0; i < n; i++) if (x[i] !== Math.max((i % 13) - 6, 0)) wrong++;
+    expect(wrong).toBe(0);
+  });
+  it('relu in place (the fused conv epilogue)', () => {
+    const y = relu.runInPlace!({ inputs: [tensor([5], Float32Array.of(-1, 2, NaN, 0, 7))], attrs: {} } as never, 0);
+    expect(Array.from(y.data)).toEqual([0, 2, 0, 0, 7]);
   });
 });
 
