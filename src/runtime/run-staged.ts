@@ -53,7 +53,10 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
     // '' is ONNX's omitted optional tensor: never a value that crosses
     const produced = new Set(prefix.flatMap((l) => l.outputs).filter((t) => t !== ''));
     const crossing = [...new Set([...suffix.flatMap((l) => l.inputs), ...outputs])].filter((t) => produced.has(t));
-    const pre = runGraph({ ...g, layers: prefix, outputs: crossing }, ins, { ...opts, capture: [] });
+    // the prefix is inferred as the stages are (allowEmpty, the request's folding budget): after a
+    // first cut that kept nothing, its tensors are empty ([0, 4]) up to the next cut
+    const head = { ...g, layers: prefix, outputs: crossing };
+    const pre = runGraph(head, ins, { ...opts, capture: [] }, infer(head));
     const read = new Set(suffix.flatMap((l) => l.inputs));
     const constants = new Map<string, GraphConstant>(g.constants);
     for (const t of staged) if (!read.has(t) && !outputs.includes(t)) constants.delete(t);

@@ -109,4 +109,32 @@ describe('runStaged: edge cases of detection post-processing', () => {
   it('the whole run is checked against MAX_RUN_WORK at the bounds before the first stage (413 WORK_TOO_LARGE, nothing run)', () => {
     expect(errorOf(() => runStaged(graph(), inputs(), { ...OPTS, maxWork: 10 })).code).toBe('WORK_TOO_LARGE');
   });
+
+  it('two cuts, the first keeping nothing (NMS keeps 0 boxes, then Greater → NonZero, a second data-dependent size): out [0, 2], not a 400', () => {
+    const g = importOnnx(
+      onnxModel({
+        inputs: [{ name: 'boxes', shape: [1, 6, 4] }, { name: 'scores', shape: [1, 1, 6] }],
+        outputs: ['out'],
+        initializers: [
+          { name: 'max', dims: [1], data: [6], type: 'int64' },
+          { name: 'iou', dims: [1], data: [0.5] },
+          { name: 'thr', dims: [1], data: [0.95] },
+          { name: 'col', dims: [], data: [2], type: 'int64' },
+          { name: 'rows', dims: [2], data: [6, 4], type: 'int64' },
+          { name: 'ten', dims: [1], data: [10] },
+        ],
+        nodes: [
+          { op: 'NonMaxSuppression', inputs: ['boxes', 'scores', 'max', 'iou', 'thr'], outputs: ['sel'], name: 'nms' },
+          { op: 'Gather', inputs: ['sel', 'col'], outputs: ['idx'], name: 'pick', attrs: { axis: { i: 1 } } },
+          { op: 'Reshape', inputs: ['boxes', 'rows'], outputs: ['b2'], name: 'flat' },
+          { op: 'Gather', inputs: ['b2', 'idx'], outputs: ['g'], name: 'gather', attrs: { axis: { i: 0 } } },
+          { op: 'Greater', inputs: ['g', 'ten'], outputs: ['big'], name: 'gt' },
+          { op: 'NonZero', inputs: ['big'], outputs: ['nz'], name: 'nonzero' },
+          { op: 'Transpose', inputs: ['nz'], outputs: ['out'], name: 'tr', attrs: { perm: { ints: [1, 0] } } },
+        ],
+      }),
+    ).graph;
+    const r = runStaged(g, inputs(), OPTS);
+    expect(r.outputs.out.shape).toEqual([0, 2]);
+  });
 });
