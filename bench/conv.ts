@@ -2,8 +2,8 @@
  * Convolution throughput, GFLOP/s (2·MACs per second), side by side in one run: the convlens
  * kernel in-process (one thread), onnxruntime-web (wasm, one thread: the engine to match, issue 12)
  * and onnxruntime-node (one thread), timed call by call in turn (interleaved); for the dense 3×3
- * convs also the worker pool with one and two workers (large convs split across workers by bands of
- * output rows).
+ * convs also the worker pool with one and two workers (with two, the worker that takes a large conv
+ * splits it with its partner thread by bands of output channels or rows: runtime/split.ts).
  * Goals (issue 12): ≥ 1.0× onnxruntime-web on every case; two workers ≥ 1.8× one worker.
  */
 import { loadConfig } from '../src/config.js';
