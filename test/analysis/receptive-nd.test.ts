@@ -148,6 +148,8 @@ describe("torchvision's video ResNets (16 frames of 112×112)", () => {
     expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
     const over = r.warnings.find((w) => w.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT');
     expect(over?.message).toContain('109×219×219, wider than the 16×112×112 input');
+    // the r = k·2^n resolution check is of 2-D maps: none for a 3-D network (README "Receptive fields")
+    expect(r.structure.resolution).toBeNull();
   });
 
   it('r2plus1d_18: (1,3,3) then (3,1,1) per conv adds the same per axis as 3×3×3: the same totals as r3d_18', () => {
