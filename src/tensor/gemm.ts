@@ -91,11 +91,30 @@ export interface PackedA {
 export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: number): PackedA {
   const rows = (M + 3) & ~3;
   reserve(rows * K * 4);
-  heap.fill(0, (rows - 4) * K, rows * K);
-  for (let i = 0; i < M; i++) {
-    const src = aOff + i * lda;
-    const dst = (i >> 2) * K * 4 + (i & 3);
-    for (let k = 0; k < K; k++) heap[dst + k * 4] = A[src + k];
+  const h = heap;
+  // whole blocks of 4 rows: the packed block is written in order, four source rows read side by
+  // side (one row at a time with a stride-4 store was 2.3 ns per float: a run's weights were ~10 %
+  // of MobileNetV2's and ResNet's forward, packed again every run)
+  const full = M & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const s0 = aOff + i * lda;
+    const [s1, s2, s3] = [s0 + lda, s0 + 2 * lda, s0 + 3 * lda];
+    let d = i * K;
+    for (let k = 0; k < K; k++, d += 4) {
+      h[d] = A[s0 + k];
+      h[d + 1] = A[s1 + k];
+      h[d + 2] = A[s2 + k];
+      h[d + 3] = A[s3 + k];
+    }
+  }
+  if (full < M) {
+    // the last, partial block: rows past M are zero
+    h.fill(0, full * K, rows * K);
+    for (let i = full; i < M; i++) {
+      const src = aOff + i * lda;
+      const dst = full * K + (i & 3);
+      for (let k = 0; k < K; k++) h[dst + k * 4] = A[src + k];
+    }
   }
   return { M, K, rows };
 }
