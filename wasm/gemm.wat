@@ -171,6 +171,53 @@
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br $next_c))))
 
+  ;; pack(src, K, lda, blocks, dst): A's packing (the layout of `block` above) for `blocks` whole
+  ;; blocks of 4 rows, from A staged row-major in this memory (row i, column k at src + (i·lda + k)·4)
+  ;; to dst + ((ib·K + k)·4 + r)·4. Four columns of the block's four rows at a time: four loads, a
+  ;; 4×4 transpose by shuffles, four consecutive stores; the last K mod 4 columns one float at a
+  ;; time. lda and K in floats, src and dst in bytes.
+  (func (export "pack") (param $src i32) (param $K i32) (param $lda i32) (param $blocks i32) (param $dst i32)
+    (local $ib i32) (local $k i32) (local $row i32) (local $pitch i32) (local $k4 i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $pitch (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $k4 (i32.and (local.get $K) (i32.const -4)))
+    (local.set $ib (i32.const 0))
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $ib) (local.get $blocks)))
+      (local.set $row (i32.add (local.get $src) (i32.mul (i32.shl (local.get $ib) (i32.const 2)) (local.get $pitch))))
+      (local.set $k (i32.const 0))
+      (block $done_v (loop $next_v
+        (br_if $done_v (i32.ge_u (local.get $k) (local.get $k4)))
+        (local.set $r0 (v128.load (local.get $row)))
+        (local.set $r1 (v128.load (i32.add (local.get $row) (local.get $pitch))))
+        (local.set $r2 (v128.load (i32.add (local.get $row) (i32.shl (local.get $pitch) (i32.const 1)))))
+        (local.set $r3 (v128.load (i32.add (local.get $row) (i32.mul (local.get $pitch) (i32.const 3)))))
+        ;; [a0 b0 a1 b1] [c0 d0 c1 d1] [a2 b2 a3 b3] [c2 d2 c3 d3]
+        (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+        (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+        (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+        (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+        (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+        (v128.store offset=16 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+        (v128.store offset=32 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+        (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+        (local.set $row (i32.add (local.get $row) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $next_v)))
+      (block $done_s (loop $next_s
+        (br_if $done_s (i32.ge_u (local.get $k) (local.get $K)))
+        (f32.store (local.get $dst) (f32.load (local.get $row)))
+        (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $row) (local.get $pitch))))
+        (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $row) (i32.shl (local.get $pitch) (i32.const 1)))))
+        (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $row) (i32.mul (local.get $pitch) (i32.const 3)))))
+        (local.set $row (i32.add (local.get $row) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next_s)))
+      (local.set $ib (i32.add (local.get $ib) (i32.const 1)))
+      (br $next_i))))
+
   ;; place(src, rowBytes, rows, dst, pitch): `rows` contiguous rows of rowBytes copied into rows
   ;; `pitch` bytes apart (the input, staged unpadded in one copy, into the zero-padded planes)
   (func (export "place") (param $src i32) (param $rowBytes i32) (param $rows i32) (param $dst i32) (param $pitch i32)

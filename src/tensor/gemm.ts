@@ -44,6 +44,10 @@ let heap = new Float32Array(memory.buffer);
 
 /** wasm/gemm.wat's im2col (byte addresses): a convolution's panels from a padded input staged in this module's memory (ops/conv-im2col.ts). */
 export const im2col = instance.exports.im2col as (src: number, taps: number, K: number, pos: number, width: number, OW: number, rowStep: number, sx: number, dst: number) => void;
+/** wasm/gemm.wat's pack (src, dst in bytes; K, lda in floats): whole 4-row blocks of A, staged row-major, into packA's layout. */
+const pack = instance.exports.pack as (src: number, K: number, lda: number, blocks: number, dst: number) => void;
+/** Floats of A staged at once for pack (rows of a larger A go in several copies). */
+const PACK_STAGE = 1 << 16;
 /** wasm/gemm.wat's place (byte addresses): rows of rowBytes copied `pitch` bytes apart. */
 export const place = instance.exports.place as (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
 
@@ -90,13 +94,27 @@ export interface PackedA {
 /** Packs A: row i, column k at ((i >> 2)·K + k)·4 + (i & 3); rows past M are zero. */
 export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: number): PackedA {
   const rows = (M + 3) & ~3;
-  reserve(rows * K * 4);
-  const h = heap;
-  // whole blocks of 4 rows: the packed block is written in order, four source rows read side by
-  // side (one row at a time with a stride-4 store was 2.3 ns per float: a run's weights were ~10 %
-  // of MobileNetV2's and ResNet's forward, packed again every run)
   const full = M & ~3;
-  for (let i = 0; i < full; i += 4) {
+  // whole blocks of 4 rows in WebAssembly (wasm/gemm.wat pack: a 4×4 transpose by shuffles per four
+  // columns), from A's rows staged after the packed area PACK_STAGE floats at a time: ~0.3 ns per
+  // float against 2.3 for the JS loop with stride-4 stores. Every conv packs its weights each run
+  // (~10 % of MobileNetV2's and ResNet's forward before). A tile of a wider A (lda well past K:
+  // ops/gemm-tiles.ts) keeps the JS loop, which reads only the tile's columns.
+  const staged = full > 0 && lda <= 4 * K + 64;
+  const perCopy = Math.max(1, Math.floor(PACK_STAGE / (4 * lda)));
+  reserve((rows * K + (staged ? perCopy * 4 * lda : 0)) * 4);
+  const h = heap;
+  if (staged) {
+    const stage = rows * K;
+    for (let b0 = 0; b0 < full >> 2; b0 += perCopy) {
+      const nb = Math.min(perCopy, (full >> 2) - b0);
+      const src = aOff + b0 * 4 * lda;
+      h.set(A.subarray(src, src + (nb * 4 - 1) * lda + K), stage);
+      pack(stage * 4, K, lda, nb, b0 * 16 * K);
+    }
+  }
+  // JS: whole blocks of 4 rows, the packed block written in order, four source rows read side by side
+  for (let i = staged ? full : 0; i < full; i += 4) {
     const s0 = aOff + i * lda;
     const [s1, s2, s3] = [s0 + lda, s0 + 2 * lda, s0 + 3 * lda];
     let d = i * K;

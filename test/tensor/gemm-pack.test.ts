@@ -26,11 +26,12 @@ describe('packA', () => {
     ]);
   });
 
-  for (const [M, K] of [[4, 1], [7, 5], [9, 2], [13, 17], [1, 4]] as const) {
-    it(`M = ${M}, K = ${K}: every float where the definition puts it (exact integers)`, () => {
-      const lda = K + 3;
+  // lda = K + 3 packs whole blocks in WebAssembly (K mod 4 columns scalar); 400 × 203 stages A in two
+  // copies (PACK_STAGE); lda 100 with K = 3 is a tile of a wider A, packed by the JS loop
+  for (const [M, K, lda] of [[4, 1, 4], [7, 5, 8], [9, 2, 5], [13, 17, 20], [1, 4, 7], [400, 203, 206], [8, 3, 100]] as const) {
+    it(`M = ${M}, K = ${K}, lda = ${lda}: every float where the definition puts it (exact integers)`, () => {
       const A = Float32Array.from({ length: M * lda + 1 }, (_, i) => (i * 7) % 23);
-      wasmFloats(1024).fill(5, 0, 1024);
+      wasmFloats(((M + 3) & ~3) * K).fill(5, 0, ((M + 3) & ~3) * K);
       const p = packA(M, K, A, 1, lda);
       expect(Array.from(wasmFloats(p.rows * K).subarray(0, p.rows * K))).toEqual(packedByDefinition(M, K, A, 1, lda));
     });
