@@ -79,7 +79,7 @@ describe('runs with the split hook, this thread leading one partner', () => {
     expect(bits(await splitRun(() => resnet18(64)))).toEqual(bits(runTask(resnet18(64))));
   }, 120_000);
 
-  it('a conv whose staging (input + weights + output) outgrows the keep limit (1 MiB here) frees it: its team is closed after that conv, a new one serves the next', async () => {
+  it('a conv whose staging (input + weights + output) outgrows the keep limit (1 MiB here) frees it: its team is closed once that run ends, a new one serves the next', async () => {
     await configureTeams({ runThreads: 2, threads: 2, stagingKeepBytes: 1 << 20 });
     // x [1, 16, 128, 128] and its output: 2 MiB of staging, 37.7 M MACs
     const oneConv = (): RunTask => ({
