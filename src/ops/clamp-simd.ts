@@ -11,36 +11,25 @@
  * takes under a millisecond there. Chunks of at most CHUNK floats: the module's memory only grows,
  * so a bound keeps a huge tensor from pinning gigabytes.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
 
-const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'clamp.wasm'))));
-const memory = instance.exports.memory as WebAssembly.Memory;
+const instance = wasmInstance('clamp.wasm');
+const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 const clampKernel = instance.exports.clamp as (ptr: number, n: number, lo: number, hi: number) => void;
 const reluKernel = instance.exports.relu as (ptr: number, n: number) => void;
-let heap = new Float32Array(memory.buffer);
 
 /** Floats per chunk (4 MiB). */
 const CHUNK = 1 << 20;
 
-function reserve(bytes: number): void {
-  const have = memory.buffer.byteLength;
-  if (bytes > have) {
-    memory.grow(Math.ceil((bytes - have) / 65536));
-    heap = new Float32Array(memory.buffer);
-  }
-}
-
 /** Copies x into the module's memory chunk by chunk, runs `kernel(ptr, floats)` there in place, copies the result to out (which may be x). */
 function chunked(x: Float32Array, out: Float32Array, kernel: (ptr: number, n: number) => void): void {
   const n = x.length;
-  reserve(Math.min(n, CHUNK) * 4);
+  mem.reserve(Math.min(n, CHUNK) * 4);
   for (let i0 = 0; i0 < n; i0 += CHUNK) {
     const m = Math.min(CHUNK, n - i0);
-    heap.set(x.subarray(i0, i0 + m), 0);
+    mem.heap.set(x.subarray(i0, i0 + m), 0);
     kernel(0, m);
-    out.set(heap.subarray(0, m), i0);
+    out.set(mem.heap.subarray(0, m), i0);
   }
 }
 

@@ -8,38 +8,27 @@
  * The rows are copied into the module's memory in chunks of at most CHUNK floats (its memory only
  * grows, so a bound keeps a huge tensor from pinning gigabytes), transformed there, copied back.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
 
-const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'elementwise.wasm'))));
-const memory = instance.exports.memory as WebAssembly.Memory;
+const instance = wasmInstance('elementwise.wasm');
+const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 const geluRows = instance.exports.gelu_rows as (ptr: number, rows: number, cols: number, bias: number, hasBias: number) => void;
-let heap = new Float32Array(memory.buffer);
 
 /** Floats per chunk (4 MiB), unless one row is longer. */
 const CHUNK = 1 << 20;
-
-function reserve(bytes: number): void {
-  const have = memory.buffer.byteLength;
-  if (bytes > have) {
-    memory.grow(Math.ceil((bytes - have) / 65536));
-    heap = new Float32Array(memory.buffer);
-  }
-}
 
 /** y[r·cols + c] ← gelu(y[r·cols + c] + bias[r]) in place (bias null: gelu(y)), exact GELU in float32. */
 export function geluRowsSimd(y: Float32Array, rows: number, cols: number, bias: Float32Array | null): void {
   if (rows === 0 || cols === 0) return;
   const perChunk = Math.max(1, Math.floor(CHUNK / cols));
   const biasAt = Math.min(perChunk, rows) * cols; // float index of the chunk's biases, after its rows
-  reserve((biasAt + perChunk) * 4);
+  mem.reserve((biasAt + perChunk) * 4);
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const n = Math.min(perChunk, rows - r0);
     const src = y.subarray(r0 * cols, (r0 + n) * cols);
-    heap.set(src, 0);
-    if (bias) heap.set(bias.subarray(r0, r0 + n), biasAt);
+    mem.heap.set(src, 0);
+    if (bias) mem.heap.set(bias.subarray(r0, r0 + n), biasAt);
     geluRows(0, n, cols, biasAt * 4, bias ? 1 : 0);
-    src.set(heap.subarray(0, n * cols));
+    src.set(mem.heap.subarray(0, n * cols));
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * A WebAssembly kernel module's linear memory seen as floats: the modules in wasm/ (GEMM, depthwise,
+ * clamp, element-wise) stage their operands there. Memory only grows; growing keeps the contents
+ * and detaches old views, so the view is renewed and callers re-read `heap` after `reserve`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../paths.js';
+
+/** Instantiates wasm/<file> (no imports). */
+export function wasmInstance(file: string): WebAssembly.Instance {
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', file))));
+}
+
+export class WasmFloats {
+  heap: Float32Array;
+
+  constructor(readonly memory: WebAssembly.Memory) {
+    this.heap = new Float32Array(memory.buffer);
+  }
+
+  /** Grows the memory to at least `bytes`; the view after growth. */
+  reserve(bytes: number): Float32Array {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      this.memory.grow(Math.ceil((bytes - have) / 65536));
+      this.heap = new Float32Array(this.memory.buffer);
+    }
+    return this.heap;
+  }
+}
