@@ -16,6 +16,7 @@ import { weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { gemm, gemmTiled } from './gemm-tiles.js';
+import { gemv } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
 import { linearVjp, matmulVjp, reshapeVjp } from './vjp-plumbing.js';
 import { READS_SHAPES_ONLY } from './types.js';
@@ -82,31 +83,9 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     const bias = ctx.weights.bias?.data;
     const y = new Float32Array(rows * co);
     if (rows < 8) {
-      // a few rows (a classifier head): y[r, o] = W[o, :]·x[r, :], both contiguous; bound by reading W once
-      // four outputs at a time: four independent sums (each still in k order) share each x[k]
-      for (let r = 0; r < rows; r++) {
-        const xr = r * ci;
-        let o = 0;
-        for (; o + 4 <= co; o += 4) {
-          const [w0, w1, w2, w3] = [o * ci, (o + 1) * ci, (o + 2) * ci, (o + 3) * ci];
-          let [s0, s1, s2, s3] = [0, 0, 0, 0];
-          for (let k = 0; k < ci; k++) {
-            const xv = x[xr + k];
-            s0 += w[w0 + k] * xv;
-            s1 += w[w1 + k] * xv;
-            s2 += w[w2 + k] * xv;
-            s3 += w[w3 + k] * xv;
-          }
-          const at = r * co + o;
-          [y[at], y[at + 1], y[at + 2], y[at + 3]] = [s0, s1, s2, s3];
-        }
-        for (; o < co; o++) {
-          const wo = o * ci;
-          let s = 0;
-          for (let k = 0; k < ci; k++) s += w[wo + k] * x[xr + k];
-          y[r * co + o] = s;
-        }
-      }
+      // a few rows (a classifier head): y[r, o] = W[o, :]·x[r, :], both contiguous; bound by reading W
+      // once, so no packing: W streamed through the GEMM module in slices (tensor/gemm.ts gemv, SIMD)
+      gemv(rows, co, ci, x, 0, w, 0, y, 0, co);
     } else {
       // y [rows × Co] = x [rows × Ci] · Wᵀ: x is A as it lies (packed once per tile), Wᵀ's panels
       // read W's rows directly, and y comes out row-major: no transpose of the activations

@@ -6,8 +6,9 @@
  * interleaved k-major; B is produced block by block (BLOCK columns) as 8-column panels (K×8
  * floats each) by a fill callback: plain GEMM copies B's rows, convolution writes its im2col
  * columns straight into the panels (in WebAssembly from a staged input: ops/conv-im2col.ts), so
- * no column matrix is ever materialised. Products with fewer than 8 columns (a linear layer on
- * one row) skip packing: they are bound by reading A once.
+ * no column matrix is ever materialised. Products with fewer than 8 columns skip packing: they
+ * are bound by reading A once. A linear layer on a few rows (a classifier head) is `gemv`: its
+ * weight streamed through the module's memory in slices, four weight rows per pass over x.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +51,13 @@ const pack = instance.exports.pack as (src: number, K: number, lda: number, bloc
 const PACK_STAGE = 1 << 16;
 /** wasm/gemm.wat's place (byte addresses): rows of rowBytes copied `pitch` bytes apart. */
 export const place = instance.exports.place as (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+
+/** wasm/gemm.wat's gemv (byte addresses): y[o] = Σ_k w[o·K + k]·x[k] for o < rows. */
+const gemvKernel = instance.exports.gemv as (w: number, x: number, y: number, K: number, rows: number) => void;
+/** Floats of a weight staged at once for gemv (a slice of its rows; about 256 KiB, L2-sized). */
+const GEMV_STAGE = 1 << 16;
+/** Most floats gemv stages (x rows and one weight row): beyond, a JavaScript loop (16 MiB). */
+const GEMV_MAX = 1 << 22;
 
 /** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
 function reserve(bytes: number): void {
@@ -203,4 +211,42 @@ export function gemm(
       for (let j = 0; j < width; j++) panels[(j >> 3) * K * 8 + k * 8 + (j & 7)] = B[row + j];
     }
   }, C, cOff, ldc, accumulate);
+}
+
+/**
+ * Y[yOff + r·ldy + o] = Σ_k X[xOff + r·K + k]·W[wOff + o·K + k] for r < rows, o < N: rows of x
+ * times Wᵀ with W [N × K] row-major, as a linear layer's weight lies (no transpose, no packing:
+ * each weight is read once, so the product is bound by that read). The x rows are staged once,
+ * then W slice by slice (GEMV_STAGE floats, whole rows), each slice against every x row
+ * (wasm/gemm.wat gemv: f32x4 partial sums over k mod 4, then the K mod 4 tail). The module's
+ * memory holds at most the x rows, one slice and its outputs.
+ */
+export function gemv(rows: number, N: number, K: number, X: Float32Array, xOff: number, W: Float32Array, wOff: number, Y: Float32Array, yOff: number, ldy: number): void {
+  if (rows === 0 || N === 0) return;
+  if ((rows + 1) * K > GEMV_MAX) {
+    // x rows too long to stage (the module's memory only grows): the same sums in JavaScript
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < N; o++) {
+        let s = 0;
+        for (let k = 0, a = xOff + r * K, b = wOff + o * K; k < K; k++) s += X[a + k] * W[b + k];
+        Y[yOff + r * ldy + o] = s;
+      }
+    }
+    return;
+  }
+  const per = Math.max(1, Math.min(N, Math.floor(GEMV_STAGE / Math.max(1, K))));
+  const xAt = 0;
+  const yAt = (rows * K + 3) & ~3;
+  const wAt = (yAt + per + 3) & ~3;
+  reserve((wAt + per * K) * 4);
+  const h = heap;
+  h.set(X.subarray(xOff, xOff + rows * K), xAt);
+  for (let o0 = 0; o0 < N; o0 += per) {
+    const n = Math.min(per, N - o0);
+    h.set(W.subarray(wOff + o0 * K, wOff + (o0 + n) * K), wAt);
+    for (let r = 0; r < rows; r++) {
+      gemvKernel(wAt * 4, (xAt + r * K) * 4, yAt * 4, K, n);
+      Y.set(h.subarray(yAt, yAt + n), yOff + r * ldy + o0);
+    }
+  }
 }
