@@ -16,7 +16,8 @@ import { dict } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { numel } from '../tensor/tensor.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import { withEpilogue } from '../tensor/gemm.js';
 import type { OpDef, RunContext } from '../ops/types.js';
 import { layerWeights } from './weights.js';
 import type { WeightInit } from './weights.js';
@@ -47,6 +48,12 @@ export interface RunOptions {
    * in place on its output); default true, ignored in training. false runs every layer's own kernel.
    */
   fuse?: boolean;
+  /**
+   * A fused activation applied in the host's GEMM as it copies its outputs out (tensor/gemm.ts
+   * withEpilogue); default true. false applies it in a pass of its own over the host's output, the
+   * same values (specs and benchmarks compare the two).
+   */
+  epilogue?: boolean;
   /**
    * Runs a layer's kernel across a worker team when that gains (runtime/split*.ts); null runs
    * op.run as usual. Given in the worker (functions never travel in task payloads); the result
@@ -165,16 +172,46 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     }
     done.add(a.layer.name);
   };
+  /**
+   * The activation a host's GEMM applies as it copies its outputs out: the member right after the
+   * batch norms folded into its weights, a point-wise map with an in-place kernel and no weights
+   * (ReLU, ReLU6, Clip, …: OpDef.fusesIntoConvEpilogue). Not when kernels may be split across
+   * threads (a partner's GEMM would not apply it).
+   */
+  const epilogueMember = (group: RunGroup, folded: number): RunMember | null => {
+    const m = group.members[folded];
+    if (opts.split || opts.epilogue === false || !m || m.kind !== 'activation') return null;
+    const op = m.a.op;
+    return op?.runInPlace && op.fusesIntoConvEpilogue && m.a.inferred?.weights.length === 0 ? m : null;
+  };
   /** The host with its batch norms folded in, then each member whose inputs are ready (an add waits for its residual). */
   const runGroup = (group: RunGroup) => {
     // weights given with the request are folded afresh (a name prefix may over-match: that only skips the cache)
     const given = [group.host, ...group.members.map((m) => m.a)].some((a) => givenKeys.some((k) => k.startsWith(`${a.layer.name}.`)));
     const { weights, folded } = foldGroup(group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf, weightStore);
-    store(group.host, runKernel(group.host, weights));
+    const act = epilogueMember(group, folded);
+    let mapped = false;
+    if (act) {
+      // the activation in the GEMM's copy-out (tensor/gemm.ts withEpilogue): the same kernel on the
+      // same final values, while they are in cache; a host that mapped only part of its output
+      // (a path that adds its bias after the GEMM) runs again without it: all or nothing
+      const map = (v: Float32Array) => {
+        const ins = act.a.layer.inputs.map((name, i) => (i === act.target ? tensor([v.length], v) : read(name)));
+        act.a.op!.runInPlace!(context(act.a, ins as Tensor[], weightsOf(act.a)), act.target);
+      };
+      let { result, covered } = withEpilogue(map, () => runKernel(group.host, weights));
+      mapped = result.length === 1 && covered === result[0].data.length;
+      if (!mapped && covered > 0) result = runKernel(group.host, weights);
+      store(group.host, result);
+    } else store(group.host, runKernel(group.host, weights));
     group.members.forEach((m, k) => {
       if (k > 0 && !done.has(group.members[k - 1].a.layer.name)) return;
       if (m.kind === 'residualAdd' && group.residual !== null && !live.has(group.residual)) return;
-      runMember(m, k < folded);
+      if (m === act && mapped) {
+        // already applied: its output is the host's buffer
+        store(m.a, [read(m.a.layer.inputs[m.target])!]);
+        done.add(m.a.layer.name);
+      } else runMember(m, k < folded);
     });
   };
 

@@ -169,12 +169,48 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
       fill(jb, width, view, K);
       block(0, bBase * 4, (outBase + jb - c0) * 4, K, rows >> 2, panels, biasAt * 4, chunk * 4);
     }
+    if (epilogue && bias && !accumulate) {
+      // final values (the bias was the kernel's start, nothing accumulates after): the fused
+      // activation on the output area while it is in cache, one call when the rows are contiguous
+      if (cw === chunk) epilogue.map(heap.subarray(outBase, outBase + M * chunk));
+      else for (let i = 0; i < M; i++) epilogue.map(heap.subarray(outBase + i * chunk, outBase + i * chunk + cw));
+      epilogue.covered += M * cw;
+      epilogueFloats += M * cw;
+    }
     for (let i = 0; i < M; i++) {
       const src = outBase + i * chunk;
       const dst = cOff + i * ldc + c0;
       if (accumulate) for (let j = 0; j < cw; j++) C[dst + j] += heap[src + j];
       else C.set(heap.subarray(src, src + cw), dst);
     }
+  }
+}
+
+/** The activation applied to the GEMM's outputs as they are copied out (withEpilogue), and how many floats it has mapped. */
+let epilogue: { map: (v: Float32Array) => void; covered: number } | null = null;
+let epilogueFloats = 0;
+
+/** Floats mapped by epilogues since the module loaded (a diagnostic: specs check the path is taken). */
+export function epilogueMapped(): number {
+  return epilogueFloats;
+}
+
+/**
+ * Runs `run` with `map` (a point-wise map in place, e.g. a fused ReLU6) applied to every output of
+ * a gemmPacked call that writes final values (given a bias, which is the kernel's start, and not
+ * accumulating) in the kernel's output area before the copy to C: the values are those of `map`
+ * over C afterwards, bit for bit, without a second pass over C in memory. `covered` counts the
+ * floats mapped; the caller knows from it whether the whole result was (a path without the bias
+ * in the kernel, e.g. a depthwise or a tiled conv, maps nothing). `map` must not call the GEMM.
+ */
+export function withEpilogue<T>(map: (v: Float32Array) => void, run: () => T): { result: T; covered: number } {
+  const outer = epilogue;
+  const mine = { map, covered: 0 };
+  epilogue = mine;
+  try {
+    return { result: run(), covered: mine.covered };
+  } finally {
+    epilogue = outer;
   }
 }
 

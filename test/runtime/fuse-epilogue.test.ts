@@ -1,0 +1,124 @@
+/**
+ * A fused activation in the GEMM's copy-out (runtime/execute.ts epilogueMember, tensor/gemm.ts
+ * withEpilogue): the conv's outputs are mapped by the activation's own kernel in the kernel's
+ * output area, before the copy to the tensor, instead of in a pass over the tensor afterwards.
+ * Same kernel, same final values: bit for bit the run with the epilogue off (the activation in
+ * place after the conv), and within 1e-5 of the unfused run (BN not folded).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import type { RunOptions } from '../../src/runtime/execute.js';
+import { epilogueMapped, gemmPacked, packA, withEpilogue } from '../../src/tensor/gemm.js';
+import { rng } from '../../src/tensor/random.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+const OPTS: RunOptions = { training: false, seed: 7, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 22 };
+
+function random(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
+  const r = rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tensor(shape, Float32Array.from({ length: n }, () => lo + (hi - lo) * r()));
+}
+
+function bnWeights(layer: string, c: number, seed: number): Record<string, Tensor> {
+  return {
+    [`${layer}.weight`]: random([c], seed, 0.5, 2),
+    [`${layer}.bias`]: random([c], seed + 1),
+    [`${layer}.runningMean`]: random([c], seed + 2),
+    [`${layer}.runningVar`]: random([c], seed + 3, 0.3, 3),
+  };
+}
+
+/** Bit patterns (NaN and −0 compared exactly). */
+const bits = (t: Tensor) => [...new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length)];
+
+function net(activation: Record<string, unknown>, conv: Record<string, unknown> = {}) {
+  return parseNetworkSpec({
+    inputs: [{ name: 'x', shape: [2, 8, 12, 12] }],
+    layers: [
+      { name: 'conv', op: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1, bias: false, ...conv },
+      { name: 'bn', op: 'batchNorm2d' },
+      { name: 'act', ...activation },
+    ],
+  });
+}
+
+function runs(activation: Record<string, unknown>, x: Tensor, conv: Record<string, unknown> = {}) {
+  const weights = bnWeights('bn', 16, 3);
+  const out = (opts: Partial<RunOptions>) => Object.values(runGraph(net(activation, conv), { x }, { ...OPTS, weights, ...opts }).outputs)[0];
+  const before = epilogueMapped();
+  const fused = out({});
+  const mapped = epilogueMapped() - before;
+  return { fused, mapped, apart: out({ epilogue: false }), unfused: out({ fuse: false }) };
+}
+
+function relErr(a: Tensor, b: Tensor): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    err = Math.max(err, Math.abs(a.data[i] - b.data[i]));
+    scale = Math.max(scale, Math.abs(b.data[i]));
+  }
+  return err / scale;
+}
+
+describe('a fused activation in the GEMM copy-out', () => {
+  const x = random([2, 8, 12, 12], 11, -2, 2);
+
+  it.each([
+    ['relu6', { op: 'relu6' }],
+    ['relu', { op: 'relu' }],
+    ['clip [-0.5, 0.25]', { op: 'clip', min: -0.5, max: 0.25 }],
+    ['sigmoid (a JS point-wise kernel)', { op: 'sigmoid' }],
+  ])('conv 8→16 3×3 → BN → %s on [2, 8, 12, 12]: mapped in the copy-out (2·16·144 floats), bit for bit the activation applied after, ≤ 1e-5 of the unfused run', (_name, act) => {
+    const { fused, mapped, apart, unfused } = runs(act, x);
+    expect(mapped).toBe(2 * 16 * 144);
+    expect(bits(fused)).toEqual(bits(apart));
+    expect(relErr(fused, unfused)).toBeLessThan(1e-5);
+  });
+
+  it('NaN and -0 answers are the activation kernel\'s own: ReLU of a NaN conv output is +0, ReLU6 keeps the NaN (one NaN input in image 0: 16 channels × its 3×3 neighbourhood)', () => {
+    const xn = random([2, 8, 12, 12], 12);
+    xn.data[5 * 144 + 40] = NaN;
+    for (const act of [{ op: 'relu' }, { op: 'relu6' }]) {
+      const { fused, mapped, apart } = runs(act, xn);
+      expect(mapped).toBeGreaterThan(0);
+      expect(bits(fused)).toEqual(bits(apart));
+      const nans = [...fused.data].filter(Number.isNaN).length;
+      expect(nans).toBe(act.op === 'relu' ? 0 : 16 * 9);
+    }
+  });
+
+  it('a depthwise conv (no GEMM: its kernel adds the bias) maps nothing; the activation runs after it, same bits', () => {
+    const { fused, mapped, apart } = runs({ op: 'relu6' }, x, { outChannels: 16, groups: 8 });
+    // groups 8 with 8 inputs: one input channel per group, two kernels each (depthwise multiplier 2)
+    expect(mapped).toBe(0);
+    expect(bits(fused)).toEqual(bits(apart));
+  });
+
+  it('gemmPacked maps only final values: with a bias (its start) and not accumulating; with accumulate it maps nothing', () => {
+    const [M, N, K] = [5, 300, 7];
+    const A = random([M, K], 1).data;
+    const B = random([K, N], 2).data;
+    const bias = random([M], 3).data;
+    const fill = (col: number, width: number, panels: Float32Array) => {
+      for (let k = 0; k < K; k++) for (let j = 0; j < width; j++) panels[(j >> 3) * K * 8 + k * 8 + (j & 7)] = B[k * N + col + j];
+    };
+    const plain = new Float32Array(M * N);
+    gemmPacked(N, packA(M, K, A, 0, K), fill, plain, 0, N, false, bias);
+    const half = (v: Float32Array) => {
+      for (let i = 0; i < v.length; i++) v[i] = v[i] > 0 ? v[i] : v[i] / 2;
+    };
+    const mappedC = new Float32Array(M * N);
+    const { covered } = withEpilogue(half, () => gemmPacked(N, packA(M, K, A, 0, K), fill, mappedC, 0, N, false, bias));
+    expect(covered).toBe(M * N);
+    const want = plain.slice();
+    half(want);
+    expect([...mappedC]).toEqual([...want]);
+    const acc = plain.slice();
+    const none = withEpilogue(half, () => gemmPacked(N, packA(M, K, A, 0, K), fill, acc, 0, N, true, bias));
+    expect(none.covered).toBe(0);
+  });
+});
