@@ -321,4 +321,45 @@
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br $next_1))))
+
+  ;; clamp(ptr, n, lo, hi) and relu(ptr, n) in place: wasm/clamp.wat's two kernels (see its header
+  ;; for the semantics: Math.min/max's and the JavaScript compare's answers), here so that an
+  ;; activation fused into the GEMM's copy-out (tensor/gemm.ts withEpilogue) maps the output area
+  ;; where it lies, without copying it into another module's memory and back (ops/clamp-simd.ts).
+  (func (export "clamp") (param $ptr i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $at i32) (local $end i32) (local $vecEnd i32) (local $lv v128) (local $hv v128)
+    (local.set $lv (f32x4.splat (local.get $lo)))
+    (local.set $hv (f32x4.splat (local.get $hi)))
+    (local.set $at (local.get $ptr))
+    (local.set $end (i32.add (local.get $ptr) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vecEnd (i32.add (local.get $ptr) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done_v (loop $next_v
+      (br_if $done_v (i32.ge_u (local.get $at) (local.get $vecEnd)))
+      (v128.store (local.get $at)
+        (f32x4.min (f32x4.max (v128.load (local.get $at)) (local.get $lv)) (local.get $hv)))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next_v)))
+    (block $done_s (loop $next_s
+      (br_if $done_s (i32.ge_u (local.get $at) (local.get $end)))
+      (f32.store (local.get $at)
+        (f32.min (f32.max (f32.load (local.get $at)) (local.get $lo)) (local.get $hi)))
+      (local.set $at (i32.add (local.get $at) (i32.const 4)))
+      (br $next_s))))
+  (func (export "relu") (param $ptr i32) (param $n i32)
+    (local $at i32) (local $end i32) (local $vecEnd i32) (local $v v128) (local $y f32)
+    (local.set $at (local.get $ptr))
+    (local.set $end (i32.add (local.get $ptr) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vecEnd (i32.add (local.get $ptr) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done_v (loop $next_v
+      (br_if $done_v (i32.ge_u (local.get $at) (local.get $vecEnd)))
+      (local.set $v (v128.load (local.get $at)))
+      (v128.store (local.get $at) (v128.and (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next_v)))
+    (block $done_s (loop $next_s
+      (br_if $done_s (i32.ge_u (local.get $at) (local.get $end)))
+      (local.set $y (f32.load (local.get $at)))
+      (f32.store (local.get $at) (select (local.get $y) (f32.const 0) (f32.gt (local.get $y) (f32.const 0))))
+      (local.set $at (i32.add (local.get $at) (i32.const 4)))
+      (br $next_s))))
 )

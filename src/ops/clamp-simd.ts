@@ -9,8 +9,11 @@
  * element: 11–13 ms for MobileNetV2's 96×112² expansion output, against 4.6 ms for the 1×1 conv
  * that wrote it); copying into the module's memory, clamping four lanes at a time and copying back
  * takes under a millisecond there. Chunks of at most CHUNK floats: the module's memory only grows,
- * so a bound keeps a huge tensor from pinning gigabytes.
+ * so a bound keeps a huge tensor from pinning gigabytes. In place on a view into the GEMM module's
+ * memory (a conv's output area, the activation fused into its copy-out: tensor/gemm.ts
+ * withEpilogue), the GEMM module's copy of the same kernels runs where the values lie, no copy.
  */
+import { mapOnHeap } from '../tensor/gemm.js';
 import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
 
 const instance = wasmInstance('clamp.wasm');
@@ -35,10 +38,12 @@ function chunked(x: Float32Array, out: Float32Array, kernel: (ptr: number, n: nu
 
 /** out[i] = min(max(x[i], lo), hi); out may be x (in place). lo and hi are taken to float32, which changes no answer (see the header). */
 export function clampSimd(x: Float32Array, out: Float32Array, lo: number, hi: number): void {
+  if (x === out && mapOnHeap(x, [lo, hi])) return;
   chunked(x, out, (ptr, m) => clampKernel(ptr, m, lo, hi));
 }
 
 /** out[i] = x[i] > 0 ? x[i] : 0 (NaN and −0 → +0, as ReLU's JavaScript compare); out may be x. */
 export function reluSimd(x: Float32Array, out: Float32Array): void {
+  if (x === out && mapOnHeap(x, null)) return;
   chunked(x, out, reluKernel);
 }

@@ -195,9 +195,12 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       // the activation in the GEMM's copy-out (tensor/gemm.ts withEpilogue): the same kernel on the
       // same final values, while they are in cache; a host that mapped only part of its output
       // (a path that adds its bias after the GEMM) runs again without it: all or nothing
+      // one context for every call (the host's output is not computed yet: its slot takes each view)
+      const ins = act.a.layer.inputs.map((name, i) => (i === act.target ? tensor([0], new Float32Array(0)) : read(name))) as Tensor[];
+      const ctx = context(act.a, ins, weightsOf(act.a));
       const map = (v: Float32Array) => {
-        const ins = act.a.layer.inputs.map((name, i) => (i === act.target ? tensor([v.length], v) : read(name)));
-        act.a.op!.runInPlace!(context(act.a, ins as Tensor[], weightsOf(act.a)), act.target);
+        ins[act.target] = tensor([v.length], v);
+        act.a.op!.runInPlace!(ctx, act.target);
       };
       let { result, covered } = withEpilogue(map, () => runKernel(group.host, weights));
       mapped = result.length === 1 && covered === result[0].data.length;

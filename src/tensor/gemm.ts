@@ -59,6 +59,21 @@ const GEMV_STAGE = 1 << 16;
 /** Most floats gemv stages (x rows and one weight row): beyond, a JavaScript loop (16 MiB). */
 const GEMV_MAX = 1 << 22;
 
+const clampHere = instance.exports.clamp as (ptr: number, n: number, lo: number, hi: number) => void;
+const reluHere = instance.exports.relu as (ptr: number, n: number) => void;
+
+/**
+ * Clamp (lo, hi given) or ReLU in place on `v` when it is a view into this module's memory (the
+ * GEMM's output area, mapped by a fused activation: withEpilogue); false when it is not. The
+ * kernels are wasm/clamp.wat's (ops/clamp-simd.ts), so the values are the same.
+ */
+export function mapOnHeap(v: Float32Array, bounds: readonly [number, number] | null): boolean {
+  if (v.buffer !== memory.buffer) return false;
+  if (bounds) clampHere(v.byteOffset, v.length, bounds[0], bounds[1]);
+  else reluHere(v.byteOffset, v.length);
+  return true;
+}
+
 /** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
 function reserve(bytes: number): void {
   const have = memory.buffer.byteLength;
@@ -169,19 +184,23 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
       fill(jb, width, view, K);
       block(0, bBase * 4, (outBase + jb - c0) * 4, K, rows >> 2, panels, biasAt * 4, chunk * 4);
     }
-    if (epilogue && bias && !accumulate) {
-      // final values (the bias was the kernel's start, nothing accumulates after): the fused
-      // activation on the output area while it is in cache, one call when the rows are contiguous
-      if (cw === chunk) epilogue.map(heap.subarray(outBase, outBase + M * chunk));
-      else for (let i = 0; i < M; i++) epilogue.map(heap.subarray(outBase + i * chunk, outBase + i * chunk + cw));
-      epilogue.covered += M * cw;
-      epilogueFloats += M * cw;
-    }
+    // final values (the bias was the kernel's start, nothing accumulates after): the fused
+    // activation while they are in cache, in as few calls as the layout allows: on the output
+    // area when its rows are contiguous, else on C just after the copy when C's are (a small
+    // plane: ldc = cw), else row by row
+    const mapping = epilogue && bias && !accumulate ? epilogue : null;
+    if (mapping && cw === chunk) mapping.map(heap.subarray(outBase, outBase + M * chunk));
     for (let i = 0; i < M; i++) {
       const src = outBase + i * chunk;
       const dst = cOff + i * ldc + c0;
+      if (mapping && cw !== chunk && ldc !== cw) mapping.map(heap.subarray(src, src + cw));
       if (accumulate) for (let j = 0; j < cw; j++) C[dst + j] += heap[src + j];
       else C.set(heap.subarray(src, src + cw), dst);
+    }
+    if (mapping && cw !== chunk && ldc === cw) mapping.map(C.subarray(cOff + c0, cOff + c0 + M * cw));
+    if (mapping) {
+      mapping.covered += M * cw;
+      epilogueFloats += M * cw;
     }
   }
 }

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
-import { epilogueMapped, gemmPacked, packA, withEpilogue } from '../../src/tensor/gemm.js';
+import { epilogueMapped, gemmPacked, mapOnHeap, packA, wasmFloats, withEpilogue } from '../../src/tensor/gemm.js';
+import { clampSimd, reluSimd } from '../../src/ops/clamp-simd.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -120,5 +121,19 @@ describe('a fused activation in the GEMM copy-out', () => {
     const acc = plain.slice();
     const none = withEpilogue(half, () => gemmPacked(N, packA(M, K, A, 0, K), fill, acc, 0, N, true, bias));
     expect(none.covered).toBe(0);
+  });
+
+  it('on a view of the GEMM module\'s memory, clamp and ReLU run there in place (mapOnHeap) with the copying kernels\' bits: NaN, ±0, ±∞, the bounds themselves, 11 floats (a 4-lane body and a tail)', () => {
+    const values = [NaN, -0, 0, -Infinity, Infinity, -0.5, 0.25, 6, 6.000001, -1e-30, 3];
+    for (const bounds of [[0, 6], [-0.5, 0.25], null] as const) {
+      const want = Float32Array.from(values);
+      if (bounds) clampSimd(want, want, bounds[0], bounds[1]);
+      else reluSimd(want, want);
+      const view = wasmFloats(1024).subarray(1000, 1000 + values.length);
+      view.set(values);
+      expect(mapOnHeap(view, bounds)).toBe(true);
+      expect([...new Uint32Array(view.slice().buffer)]).toEqual([...new Uint32Array(want.buffer)]);
+      expect(mapOnHeap(Float32Array.from(values), bounds)).toBe(false);
+    }
   });
 });
