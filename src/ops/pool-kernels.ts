@@ -57,11 +57,20 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
  */
 export function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
   const [n, c, H, W] = x.shape;
+  const out = new Float32Array(n * c * geo[0].out * geo[1].out);
+  maxPoolPlanes(x.data, H, W, geo, out, 0, n * c);
+  return tensor([n, c, geo[0].out, geo[1].out], out);
+}
+
+/**
+ * maxPoolValues of input planes [p0, p1) (image·channel, each H×W in xd) into the same planes of
+ * `out` (the whole output): a plane's values depend on that plane alone, so a team splits the
+ * planes between threads (runtime/team-kernels.ts) and gets the one-thread bits.
+ */
+export function maxPoolPlanes(xd: Float32Array, H: number, W: number, geo: AxisGeometry[], out: Float32Array, p0: number, p1: number): void {
   const [gh, gw] = geo;
   const [OH, OW] = [gh.out, gw.out];
   const [sy, sx, dy, dx] = [gh.stride, gw.stride, gh.dilation, gw.dilation];
-  const out = new Float32Array(n * c * OH * OW);
-  const xd = x.data;
   // per output column, its first tap inside the row and its end (computed once for all rows)
   const wsOf = new Int32Array(OW);
   const weOf = new Int32Array(OW);
@@ -73,8 +82,8 @@ export function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
   }
   // columns whose 3-wide window (dilation 1) lies inside the row
   const full3 = Uint8Array.from(wsOf, (ws, ox) => (gw.kernel === 3 && dx === 1 && ws === ox * sx - gw.padBegin && weOf[ox] - ws === 3 ? 1 : 0));
-  let o = 0;
-  for (let p = 0; p < n * c; p++) {
+  let o = p0 * OH * OW;
+  for (let p = p0; p < p1; p++) {
     const xp = p * H * W;
     for (let oy = 0; oy < OH; oy++) {
       let hs = oy * sy - gh.padBegin;
@@ -120,5 +129,13 @@ export function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
       }
     }
   }
-  return tensor([n, c, OH, OW], out);
+}
+
+/** Global average pooling of planes [p0, p1) (each `plane` floats of xd) into out[p]: the sum in order, then one division. */
+export function planeMeans(xd: Float32Array, plane: number, out: Float32Array, p0: number, p1: number): void {
+  for (let p = p0; p < p1; p++) {
+    let sum = 0;
+    for (let i = p * plane, end = i + plane; i < end; i++) sum += xd[i];
+    out[p] = sum / plane;
+  }
 }

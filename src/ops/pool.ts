@@ -21,7 +21,7 @@ import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
-import { maxPoolForward, maxPoolValues } from './pool-kernels.js';
+import { maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
 
 export { maxPoolForward } from './pool-kernels.js';
 
@@ -168,14 +168,8 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c] = x.shape;
-    const plane = numel(x.shape.slice(2));
     const out = new Float32Array(n * c);
-    const xd = x.data;
-    for (let p = 0; p < n * c; p++) {
-      let sum = 0;
-      for (let i = p * plane, end = i + plane; i < end; i++) sum += xd[i];
-      out[p] = sum / plane;
-    }
+    planeMeans(x.data, numel(x.shape.slice(2)), out, 0, n * c);
     return [tensor(ctx.outputs[0], out)];
   },
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), numel(ctx.inputs[0].shape.slice(2))))],

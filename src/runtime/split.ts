@@ -1,6 +1,9 @@
 /**
- * When a worker splits a convolution across its team (runtime/team.ts), and how: the kernel hook a
- * run's executor calls (RunOptions.split), and the task of one large conv2d (runtime/parallel.ts).
+ * When a worker splits a layer across its team (runtime/team.ts), and how: the kernel hook a run's
+ * executor calls (RunOptions.split), and the task of one large conv2d (runtime/parallel.ts). Besides
+ * convolutions, a run splits the layers that would otherwise stay serial (Amdahl's bound): max
+ * pooling and global average pooling by planes, and linear layers of many rows by output features
+ * (runtime/team-kernels.ts), each when over a threshold of work (SPLIT_TAPS, SPLIT_MACS).
  *
  * Configuration (runtime/pool.ts hands it to every worker at start, as piscina's workerData):
  * RUN_THREADS threads at most per run (0: as many as the pool has workers; 1: no split), and the
@@ -25,8 +28,13 @@ import { conv2d } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
 import type { OpDef, RunContext } from '../ops/types.js';
+import { linear } from '../ops/linear.js';
+import { globalAvgPool2d, maxPool2d } from '../ops/pool.js';
+import type { PoolPlan } from '../ops/pool.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
+import type { KernelJob } from './team-kernels.js';
 import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS } from './team-protocol.js';
 import { Team } from './team.js';
 
@@ -71,8 +79,8 @@ function retireTeam(ms: number): void {
   retire.unref();
 }
 
-/** This thread's split convolutions since it started, and the bands its partners computed (tests, benchmarks). */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, teams: 0 };
+/** This thread's split layers since it started, the bands (and jobs) its partners computed a part of (tests, benchmarks). */
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0 };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -129,14 +137,13 @@ export interface TeamConv {
 }
 
 /**
- * The convolution across this worker's team, or null when it would not gain: splitting off, too
- * small, no idle pool worker, or no partner ready yet (the first conv of a worker's first split
- * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
- * throws PARTNER_FAILED.
+ * The team for a job of `partnersWanted` partners at most, or null when there is none to take:
+ * splitting off, no idle pool worker, or no partner ready yet (the first job of a worker's first
+ * split spawns them and runs alone). A team whose partner exited is replaced.
  */
-export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined): TeamConv | null {
+function acquire(): { team: Team; partners: number } | null {
   const s = settings;
-  if (!s || convMacs(p) < SPLIT_MACS) return null;
+  if (!s) return null;
   const allowed = partnersAllowed(s);
   if (allowed === 0) return null;
   // a partner whose thread exited: the team is replaced rather than run short-handed from then on
@@ -144,28 +151,98 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!team) splitStats.teams++;
   team ??= new Team({ partners: Math.min(s.runThreads - 1, MAX_PARTNERS), ...(s.stallMs !== undefined && { stallMs: s.stallMs }), ...(s.partnerEntry && { partnerEntry: s.partnerEntry }) });
   const partners = Math.min(allowed, team.ready());
-  if (partners === 0) return null;
-  const layout = bandsFor(p, partners + 1);
-  if (!layout) return null;
+  return partners === 0 ? null : { team, partners };
+}
+
+/** Runs `job` on the team (counted in splitStats); a partner's failure closes the team and throws PARTNER_FAILED. */
+function onTeam(t: Team, job: (t: Team) => Float32Array): Float32Array {
   try {
-    const out = team.conv({ plan: p, x, weight, bias, ...layout, partners });
+    const out = job(t);
     splitStats.jobs++;
-    splitStats.bands += team.lastJob.bands;
-    splitStats.partnerBands += team.lastJob.bands - team.lastJob.leaderBands;
-    // a huge conv grew the staging area: let it go with the team rather than hold it for good, but
-    // once the run is over (a run is synchronous: the timer fires after it), not before its next conv
-    if (team.stagingBytes > (s.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
+    splitStats.bands += t.lastJob.bands;
+    splitStats.partnerBands += t.lastJob.bands - t.lastJob.leaderBands;
+    if (t.lastJob.bands > t.lastJob.leaderBands) splitStats.partnerJobs++;
+    // a huge job grew the staging area: let it go with the team rather than hold it for good, but
+    // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
+    if (t.stagingBytes > (settings?.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
     else retireTeam(TEAM_IDLE_MS);
-    return { out, threads: partners + 1 };
+    return out;
   } catch (e) {
     if (team?.broken) void closeTeam();
     throw e;
   }
 }
 
-/** RunOptions.split: conv2d layers (cross-correlation, one input) across the team, else null. */
-export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>): Tensor[] | null {
-  if (op !== conv2d || ctx.attrs.mode === 'convolution' || ctx.inputs.length !== 1) return null;
-  const r = teamConv(ctx.plan as ConvPlan, ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data);
-  return r && [tensor(ctx.outputs[0], r.out)];
+/**
+ * The convolution across this worker's team, or null when it would not gain: splitting off, too
+ * small, no idle pool worker, or no partner ready yet (the first conv of a worker's first split
+ * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
+ * throws PARTNER_FAILED.
+ */
+export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined): TeamConv | null {
+  if (!settings || convMacs(p) < SPLIT_MACS) return null;
+  const got = acquire();
+  if (!got) return null;
+  const layout = bandsFor(p, got.partners + 1);
+  if (!layout) return null;
+  const out = onTeam(got.team, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners }));
+  return { out, threads: got.partners + 1 };
 }
+
+/**
+ * Below this much work (taps of a max pooling, elements of a global average pooling) a layer other
+ * than a conv runs on one thread: about a millisecond of JavaScript, against the staging copy of
+ * its input and a partner's wake-up (ResNet's stem pooling: 1.8 M taps, ~10 ms on one thread).
+ */
+export const SPLIT_TAPS = 1_000_000;
+
+/** A layer of `units` bands' units (planes, output features) across the team, in even bands; null when it would not gain. */
+function teamUnits(job: KernelJob, units: number, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array): Float32Array | null {
+  if (units < 2) return null;
+  const got = acquire();
+  if (!got) return null;
+  const bounds = even(units, Math.min(units, got.partners + 1, MAX_BANDS));
+  return onTeam(got.team, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners }));
+}
+
+/**
+ * RunOptions.split: conv2d layers (cross-correlation, one input), max pooling (values only), global
+ * average pooling and large linear layers across the team, else null. Each gives op.run's bits:
+ * a band's results depend on that band alone (runtime/team-kernels.ts).
+ */
+export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>): Tensor[] | null {
+  if (!settings || ctx.inputs.length !== 1) return null;
+  const x = ctx.inputs[0];
+  if (op === conv2d) {
+    if (ctx.attrs.mode === 'convolution') return null;
+    const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data);
+    return r && [tensor(ctx.outputs[0], r.out)];
+  }
+  if (op === maxPool2d && !ctx.attrs.returnIndices && x.shape.length === 4) {
+    const [n, c, H, W] = x.shape;
+    const { geo } = ctx.plan as PoolPlan;
+    const outLen = n * c * geo[0].out * geo[1].out;
+    if (outLen * geo[0].kernel * geo[1].kernel < SPLIT_TAPS) return null;
+    const out = teamUnits(maxPoolJob(H, W, geo), n * c, x.data, outLen);
+    return out && [tensor(ctx.outputs[0], out)];
+  }
+  if (op === globalAvgPool2d && x.shape.length >= 3) {
+    if (x.data.length < SPLIT_TAPS) return null;
+    const planes = x.shape[0] * x.shape[1];
+    const out = teamUnits(planeMeanJob(x.data.length / planes), planes, x.data, planes);
+    return out && [tensor(ctx.outputs[0], out)];
+  }
+  if (op === linear) {
+    const { rows, inFeatures } = ctx.plan as { rows: number; inFeatures: number };
+    const co = (ctx.attrs as { outFeatures: number }).outFeatures;
+    // a classifier head (few rows) is bound by reading its weight once: staging the partner's half
+    // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
+    if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * co < SPLIT_MACS) return null;
+    const out = teamUnits(linearJob(rows, inFeatures, co), co, x.data, rows * co, ctx.weights.weight.data, ctx.weights.bias?.data);
+    return out && [tensor(ctx.outputs[0], out)];
+  }
+  return null;
+}
+
+/** Rows from which a linear layer is split (its GEMM packs x and reuses each weight across rows). */
+export const LINEAR_SPLIT_ROWS = 8;

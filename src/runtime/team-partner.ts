@@ -11,9 +11,7 @@ import {
   ALLOWED,
   B_LEN,
   B_OFF,
-  BOUNDS,
   DONE,
-  MODE,
   NBANDS,
   OUT_LEN,
   OUT_OFF,
@@ -21,15 +19,17 @@ import {
   PARTNER_GONE,
   PARTNER_READY,
   SEQ,
+  SPIN_MS,
   STATE,
   STOP,
   W_LEN,
   W_OFF,
   X_LEN,
+  BOUNDS,
   claim,
-  computeBand,
-  readPlan,
+  spinUntil,
 } from './team-protocol.js';
+import { bandKernel } from './team-kernels.js';
 
 /** What a partner is spawned with (its workerData). */
 export interface PartnerData {
@@ -39,9 +39,9 @@ export interface PartnerData {
   index: number;
 }
 
-export type BandKernel = typeof computeBand;
+export type MakeKernel = typeof bandKernel;
 
-export function partnerLoop(d: PartnerData, kernel: BandKernel = computeBand): void {
+export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel): void {
   const ctl = new Int32Array(d.ctl);
   const me = STATE + d.index;
   let holding = false;
@@ -55,7 +55,8 @@ export function partnerLoop(d: PartnerData, kernel: BandKernel = computeBand): v
   Atomics.store(ctl, me, PARTNER_READY);
   try {
     for (;;) {
-      Atomics.wait(ctl, SEQ, seen);
+      // the next layer of a run usually follows at once: spin a little before sleeping (team-protocol.ts SPIN_MS)
+      if (!spinUntil(() => Atomics.load(ctl, SEQ) !== seen, SPIN_MS)) Atomics.wait(ctl, SEQ, seen);
       if (Atomics.load(ctl, STOP)) break;
       seen = Atomics.load(ctl, SEQ);
       if (d.index >= Atomics.load(ctl, ALLOWED)) continue;
@@ -63,15 +64,14 @@ export function partnerLoop(d: PartnerData, kernel: BandKernel = computeBand): v
       let i = claim(ctl, seen, bands);
       if (i < 0) continue;
       // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
-      const mode = ctl[MODE];
-      const plan = readPlan(ctl);
       const x = new Float32Array(d.staging, 0, ctl[X_LEN]);
       const w = new Float32Array(d.staging, ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.staging, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.staging, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
+      const kernel = makeKernel(ctl, x, w, b, out);
       while (i >= 0) {
         holding = true;
-        kernel(mode, plan, x, w, b, out, ctl[BOUNDS + i], ctl[BOUNDS + i + 1]);
+        kernel(ctl[BOUNDS + i], ctl[BOUNDS + i + 1]);
         holding = false;
         Atomics.add(ctl, DONE, 1);
         Atomics.notify(ctl, DONE);

@@ -2,7 +2,8 @@
  * The control block a team shares (runtime/team.ts, team-partner.ts): one Int32Array over a
  * SharedArrayBuffer, written by the leader, read by the partners, and the band kernel both run.
  *
- * A job is one convolution cut into bands (of output rows, or of output channels). The leader
+ * A job is one layer cut into bands (a convolution's output rows or channels; another kind's
+ * planes or output features: runtime/team-kernels.ts). The leader
  * writes the descriptor, opens CLAIM at (seq, 1) (band 0 is its own, so partners never read band
  * 0's kernels and they need not be copied), bumps SEQ and notifies; then every member,
  * leader included, claims bands with compareExchange on CLAIM until none is left, writes each band
@@ -28,7 +29,10 @@ export const STOP = 3;
 export const ALLOWED = 4;
 export const NBANDS = 5;
 export const MODE = 6;
-const PLAN = 8; // n, cin, cout, groups, then 8 per axis: 20 ints
+/** The job's kind (runtime/team-kernels.ts: conv, max pooling, plane means, linear). */
+export const KIND = 7;
+/** The job's parameters: a conv's plan (n, cin, cout, groups, then 8 per axis), or another kind's: 20 ints. */
+export const PLAN = 8;
 export const X_LEN = 28;
 export const W_OFF = 29;
 export const W_LEN = 30;
@@ -85,17 +89,6 @@ export function readPlan(ctl: Int32Array): ConvPlan {
   return { n: ctl[PLAN], cin: ctl[PLAN + 1], cout: ctl[PLAN + 2], groups: ctl[PLAN + 3], geo: [axis(0), axis(1)] };
 }
 
-/** Copies the band's region of `from` (a whole output) into `to` (another). */
-export function copyBand(mode: number, p: ConvPlan, src: Float32Array, dst: Float32Array, from: number, to: number): void {
-  const OW = p.geo[1].out;
-  const plane = p.geo[0].out * OW;
-  if (mode === MODE_CHANNELS) {
-    dst.set(src.subarray(from * plane, to * plane), from * plane);
-    return;
-  }
-  for (let c = 0; c < p.n * p.cout; c++) dst.set(src.subarray(c * plane + from * OW, c * plane + to * OW), c * plane + from * OW);
-}
-
 /**
  * One band of the convolution into `out` (the whole output): its region is zeroed first unless
  * `zeroed` (the staging output is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
@@ -115,4 +108,23 @@ export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float
   const block = out.subarray(from * plane, to * plane);
   if (!zeroed) block.fill(0);
   convRows(x, w.subarray(from * K, to * K), b?.subarray(from, to), { ...p, cout: to - from }, 0, OH, block);
+}
+
+/**
+ * How long a thread spins on the control block before it sleeps in Atomics.wait: a partner after
+ * its job (the next layer of a run usually comes within this), the leader for the partners' last
+ * bands. Waking a thread from Atomics.wait costs tens of microseconds on an idle machine and up to
+ * a scheduler slice on a busy one, and a partner woken late leaves its band to the leader (the
+ * layer then runs on one thread); a spin costs only the CPU time of a thread that has nothing else to do.
+ */
+export const SPIN_MS = 1;
+
+/** Polls `ready` until it holds (true) or `ms` have passed (false). */
+export function spinUntil(ready: () => boolean, ms: number): boolean {
+  const end = performance.now() + ms;
+  for (;;) {
+    // the clock read every 64 polls: it costs more than a load
+    for (let i = 0; i < 64; i++) if (ready()) return true;
+    if (performance.now() > end) return false;
+  }
 }

@@ -43,11 +43,14 @@ import {
   claim,
   closedClaim,
   MODE_CHANNELS,
-  computeBand,
-  copyBand,
+  KIND,
+  SPIN_MS,
   openClaim,
+  spinUntil,
   writePlan,
 } from './team-protocol.js';
+import { KIND_CONV, bandKernel, convRegion, copyRegion } from './team-kernels.js';
+import type { KernelJob } from './team-kernels.js';
 
 export interface TeamOptions {
   partners: number;
@@ -69,6 +72,18 @@ export interface TeamJob {
   partners: number;
 }
 
+/** A job of any kind: its kernel's description (runtime/team-kernels.ts), its operands and its bands. */
+export interface BandJob extends KernelJob {
+  x: Float32Array;
+  weight?: Float32Array;
+  bias?: Float32Array;
+  outLen: number;
+  bounds: number[];
+  partners: number;
+}
+
+const KIND_NAMES = ['convolution', 'max pooling', 'global average pooling', 'linear layer'];
+const EMPTY = new Float32Array(0);
 const DEFAULT_STALL_MS = 10_000;
 /** Address space reserved per growable area (committed only as it grows). */
 const MAX_AREA_BYTES = 2 ** 31;
@@ -94,7 +109,7 @@ export class Team {
   private readonly workers: Worker[];
   private readonly stallMs: number;
   /** Bands of the last job, and how many of them the leader computed itself (the rest: partners). */
-  lastJob = { bands: 0, leaderBands: 0 };
+  lastJob = { bands: 0, leaderBands: 0, stageMs: 0, ownMs: 0, waitMs: 0, copyMs: 0 };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -142,33 +157,56 @@ export class Team {
     return false;
   }
 
-  /** Runs the job across the leader and job.partners partners; the output in a new array (the staging area is reused). */
+  /** Runs the convolution across the leader and job.partners partners; the output in a new array. */
   conv(job: TeamJob): Float32Array {
+    const { plan: p, mode, bounds } = job;
+    return this.run({
+      kind: KIND_CONV,
+      write: (ctl) => {
+        ctl[MODE] = mode;
+        writePlan(ctl, p);
+      },
+      region: convRegion(mode, p),
+      leaderWeights: () => (mode === MODE_CHANNELS ? bounds[1] * (job.weight.length / p.cout) : 0),
+      x: job.x,
+      weight: job.weight,
+      bias: job.bias,
+      outLen: p.n * p.cout * p.geo[0].out * p.geo[1].out,
+      bounds,
+      partners: job.partners,
+    });
+  }
+
+  /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a new array (the staging area is reused). */
+  run(job: BandJob): Float32Array {
     if (this.broken) throw new ConvlensError('PARTNER_FAILED', this.broken);
-    const { plan: p, x, weight, bias, mode, bounds } = job;
+    const { x, weight, bias, bounds, outLen } = job;
     const bands = bounds.length - 1;
     if (bands < 1 || bands > MAX_BANDS) throw new RangeError(`1 to ${MAX_BANDS} bands, not ${bands}`);
     const ctl = this.ctl;
-    const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
+    const wLen = weight?.length ?? 0;
+    const t0 = performance.now();
     // [x | weight | bias | out], each at a 16-byte boundary
     const wOff = align(x.length);
-    const bOff = bias ? wOff + align(weight.length) : -1;
-    const outOff = wOff + align(weight.length) + align(bias?.length ?? 0);
+    const bOff = bias ? wOff + align(wLen) : -1;
+    const outOff = wOff + align(wLen) + align(bias?.length ?? 0);
     ensure(this.staging, (outOff + outLen) * 4);
     new Float32Array(this.staging, 0, x.length).set(x);
-    // the leader takes band 0 before the job opens, so partners never read band 0's kernels:
-    // with channel bands only the others' are copied
-    const firstShared = mode === MODE_CHANNELS ? bounds[1] * (weight.length / p.cout) : 0;
-    new Float32Array(this.staging, (wOff + firstShared) * 4, weight.length - firstShared).set(weight.subarray(firstShared));
+    // the leader takes band 0 before the job opens, so partners never read its weights (a conv's
+    // channel band's kernels, a linear band's rows): only the others' are copied
+    if (weight) {
+      const firstShared = job.leaderWeights(bounds);
+      new Float32Array(this.staging, (wOff + firstShared) * 4, wLen - firstShared).set(weight.subarray(firstShared));
+    }
     if (bias) new Float32Array(this.staging, bOff * 4, bias.length).set(bias);
     const out = new Float32Array(this.staging, outOff * 4, outLen);
     // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
+    ctl[KIND] = job.kind;
     ctl[NBANDS] = bands;
-    ctl[MODE] = mode;
-    writePlan(ctl, p);
+    job.write(ctl);
     ctl[X_LEN] = x.length;
     ctl[W_OFF] = wOff;
-    ctl[W_LEN] = weight.length;
+    ctl[W_LEN] = wLen;
     ctl[B_OFF] = bOff;
     ctl[B_LEN] = bias?.length ?? 0;
     ctl[OUT_OFF] = outOff;
@@ -180,18 +218,20 @@ export class Team {
     Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ);
+    const t1 = performance.now();
     // the leader's bands read its own x and weights and go straight into the result (a fresh, zeroed
     // array); only the partners' bands are copied out of shared memory afterwards
     const result = new Float32Array(outLen);
     const mine = new Uint8Array(bands);
     let ownMs = 0;
-    this.lastJob = { bands, leaderBands: 0 };
+    this.lastJob = { bands, leaderBands: 0, stageMs: t1 - t0, ownMs: 0, waitMs: 0, copyMs: 0 };
     try {
+      const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, true);
       for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
         this.lastJob.leaderBands++;
         mine[i] = 1;
         const t = performance.now();
-        computeBand(mode, p, x, weight, bias, result, bounds[i], bounds[i + 1], true);
+        kernel(bounds[i], bounds[i + 1]);
         ownMs = Math.max(ownMs, performance.now() - t);
         Atomics.add(ctl, DONE, 1);
       }
@@ -199,32 +239,38 @@ export class Team {
       // partners may still be writing this job's bands into the staging area: the team cannot take
       // the next job (its DONE count would mix with theirs), so it is broken and its owner replaces it
       Atomics.store(ctl, CLAIM, closedClaim(seq));
-      this.broken = `the leader's band of a split convolution failed (${e instanceof Error ? e.message : String(e)})`;
+      this.broken = `the leader's band of a split ${KIND_NAMES[job.kind]} failed (${e instanceof Error ? e.message : String(e)})`;
       throw e;
     }
     // every band is claimed: close the job before anything of the next is written
     Atomics.store(ctl, CLAIM, closedClaim(seq));
-    this.waitDone(bands, job.partners, ownMs);
-    for (let i = 0; i < bands; i++) if (!mine[i]) copyBand(mode, p, out, result, bounds[i], bounds[i + 1]);
+    const t2 = performance.now();
+    this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
+    const t3 = performance.now();
+    for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
+    Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3 });
     return result;
   }
 
   /** Waits for the partners' bands: a partner marked FAILED, or one slower than the stall limit, fails the job. */
-  private waitDone(bands: number, partners: number, ownMs: number): void {
+  private waitDone(bands: number, partners: number, ownMs: number, what: string): void {
     const limit = Math.max(this.stallMs, 20 * ownMs);
     const started = performance.now();
+    // a partner's band usually ends within a fraction of a millisecond of the leader's: spin that
+    // long rather than sleep (a futex wake-up costs tens of microseconds, more on a busy machine)
+    if (spinUntil(() => Atomics.load(this.ctl, DONE) >= bands, SPIN_MS)) return;
     for (;;) {
       const done = Atomics.load(this.ctl, DONE);
       if (done >= bands) return;
       for (let i = 0; i < partners; i++) {
         if (Atomics.load(this.ctl, STATE + i) === PARTNER_FAILED) {
-          this.broken = `a partner thread of this worker died while it computed a band of a split convolution (${done} of ${bands} bands done); retry`;
+          this.broken = `a partner thread of this worker died while it computed a band of a split ${what} (${done} of ${bands} bands done); retry`;
           throw new ConvlensError('PARTNER_FAILED', this.broken);
         }
       }
       const waited = performance.now() - started;
       if (waited > limit) {
-        this.broken = `a partner thread of this worker did not finish its band of a split convolution within ${Math.round(limit)} ms (${done} of ${bands} bands done); retry`;
+        this.broken = `a partner thread of this worker did not finish its band of a split ${what} within ${Math.round(limit)} ms (${done} of ${bands} bands done); retry`;
         throw new ConvlensError('PARTNER_FAILED', this.broken);
       }
       Atomics.wait(this.ctl, DONE, done, Math.min(50, limit - waited + 1));

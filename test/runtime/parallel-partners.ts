@@ -9,7 +9,7 @@ import type { PartnerData } from '../../src/runtime/team-partner.js';
 
 const behaviour = new URL(import.meta.url).search.slice(1);
 
-partnerLoop(workerData as PartnerData, () => {
+partnerLoop(workerData as PartnerData, () => () => {
   if (behaviour === 'die') process.exit(1);
   const never = new Int32Array(new SharedArrayBuffer(4));
   for (;;) Atomics.wait(never, 0, 0, 1000);

@@ -1,0 +1,133 @@
+/**
+ * The kinds of job a team runs (runtime/team.ts), each cut into bands whose results depend on
+ * their band alone, so any split gives the one-thread kernel's bits:
+ *  - conv: a convolution by output rows or output channels (team-protocol.ts computeBand);
+ *  - maxPool: max pooling (values only, the inference kernel) by input planes (image·channel);
+ *  - planeMean: global average pooling by planes;
+ *  - linear: a fully connected layer by output features: the op's own kernel on the band's weight
+ *    rows (each output is the dot product of its weight row with x, whatever the others are).
+ * A job is described in the control block by its KIND, MODE and up to PARAM_INTS integers at
+ * PARAMS; leader and partners build the same band kernel from it (bandKernel), over their own
+ * arrays (the leader's) or the staging area's views (a partner's).
+ */
+import type { ConvPlan } from '../ops/conv.js';
+import type { AxisGeometry } from '../ops/geometry.js';
+import { linear } from '../ops/linear.js';
+import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
+import { tensor } from '../tensor/tensor.js';
+import { KIND, MODE, MODE_CHANNELS, PLAN, computeBand, readPlan } from './team-protocol.js';
+
+export const KIND_CONV = 0;
+export const KIND_MAX_POOL = 1;
+export const KIND_PLANE_MEAN = 2;
+export const KIND_LINEAR = 3;
+
+const PARAMS = PLAN;
+const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
+
+const writeGeo = (ctl: Int32Array, at: number, geo: AxisGeometry[]) => geo.forEach((g, a) => AXIS.forEach((k, i) => (ctl[at + a * AXIS.length + i] = g[k])));
+const readGeo = (ctl: Int32Array, at: number): AxisGeometry[] =>
+  [0, 1].map((a) => Object.fromEntries(AXIS.map((k, i) => [k, ctl[at + a * AXIS.length + i]])) as unknown as AxisGeometry);
+
+/**
+ * Where a band's results lie in the output: for c < count, [c·stride + from·unit, c·stride + to·unit)
+ * (conv rows: every channel's rows; planes and channel blocks: one contiguous block; linear: a
+ * column block of each row). The leader copies the partners' bands out of the staging area by it.
+ */
+export interface BandRegion {
+  count: number;
+  stride: number;
+  unit: number;
+}
+
+/** A non-conv job: its kind, its parameters for the control block, and its output's band layout. */
+export interface KernelJob {
+  kind: number;
+  /** Written at PARAMS (the partner reads them back in bandKernel). */
+  write(ctl: Int32Array): void;
+  region: BandRegion;
+  /** Floats of the weight, from its start, that only band 0 (the leader's) reads: never staged. */
+  leaderWeights(bounds: number[]): number;
+}
+
+/** Max pooling of H×W planes (bands: planes, image·channel). */
+export function maxPoolJob(H: number, W: number, geo: AxisGeometry[]): KernelJob {
+  return {
+    kind: KIND_MAX_POOL,
+    write: (ctl) => {
+      ctl.set([H, W], PARAMS);
+      writeGeo(ctl, PARAMS + 2, geo);
+    },
+    region: { count: 1, stride: 0, unit: geo[0].out * geo[1].out },
+    leaderWeights: () => 0,
+  };
+}
+
+/** Global average pooling of planes of `plane` floats (bands: planes). */
+export function planeMeanJob(plane: number): KernelJob {
+  return { kind: KIND_PLANE_MEAN, write: (ctl) => (ctl[PARAMS] = plane), region: { count: 1, stride: 0, unit: 1 }, leaderWeights: () => 0 };
+}
+
+/** A linear layer of `rows` rows (bands: output features). */
+export function linearJob(rows: number, inFeatures: number, outFeatures: number): KernelJob {
+  return {
+    kind: KIND_LINEAR,
+    write: (ctl) => ctl.set([rows, inFeatures, outFeatures], PARAMS),
+    region: { count: rows, stride: outFeatures, unit: 1 },
+    leaderWeights: (bounds) => bounds[1] * inFeatures,
+  };
+}
+
+/** The conv's band layout (rows of every channel, or one block of channels). */
+export function convRegion(mode: number, p: ConvPlan): BandRegion {
+  const OW = p.geo[1].out;
+  const plane = p.geo[0].out * OW;
+  return mode === MODE_CHANNELS ? { count: 1, stride: 0, unit: plane } : { count: p.n * p.cout, stride: plane, unit: OW };
+}
+
+/** Copies a band's region of `src` (a whole output) into `dst` (another). */
+export function copyRegion(r: BandRegion, src: Float32Array, dst: Float32Array, from: number, to: number): void {
+  for (let c = 0, at = 0; c < r.count; c++, at += r.stride) dst.set(src.subarray(at + from * r.unit, at + to * r.unit), at + from * r.unit);
+}
+
+export type BandFn = (from: number, to: number) => void;
+
+/**
+ * The band kernel of the job described in `ctl`, over x, w, b and the whole output `out`.
+ * `zeroed`: `out` is a fresh array (a conv band need not clear its region first).
+ */
+export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, zeroed = false): BandFn {
+  const kind = ctl[KIND];
+  if (kind === KIND_CONV) {
+    const mode = ctl[MODE];
+    const plan = readPlan(ctl);
+    return (from, to) => computeBand(mode, plan, x, w, b, out, from, to, zeroed);
+  }
+  if (kind === KIND_MAX_POOL) {
+    const [H, W] = [ctl[PARAMS], ctl[PARAMS + 1]];
+    const geo = readGeo(ctl, PARAMS + 2);
+    return (from, to) => maxPoolPlanes(x, H, W, geo, out, from, to);
+  }
+  if (kind === KIND_PLANE_MEAN) {
+    const plane = ctl[PARAMS];
+    return (from, to) => planeMeans(x, plane, out, from, to);
+  }
+  if (kind === KIND_LINEAR) {
+    const [rows, ci, co] = [ctl[PARAMS], ctl[PARAMS + 1], ctl[PARAMS + 2]];
+    return (from, to) => {
+      const n = to - from;
+      // the op's kernel on the band's weight rows: [rows × n], placed as columns [from, to) of each row
+      const [y] = linear.run({
+        attrs: { outFeatures: n, bias: b !== undefined },
+        plan: { rows, inFeatures: ci },
+        inputs: [tensor([rows, ci], x)],
+        weights: { weight: tensor([n, ci], w.subarray(from * ci, to * ci)), ...(b && { bias: tensor([n], b.subarray(from, to)) }) },
+        outputs: [[rows, n]],
+        training: false,
+        seed: 0,
+      });
+      for (let r = 0; r < rows; r++) out.set(y.data.subarray(r * n, (r + 1) * n), r * co + from);
+    };
+  }
+  throw new RangeError(`no band kernel of kind ${kind}`);
+}

@@ -1,0 +1,130 @@
+/**
+ * Issue 12: the layers besides convolutions that a team splits (runtime/team-kernels.ts), so that
+ * they no longer stay serial in a two-thread run: max pooling and global average pooling by planes,
+ * a linear layer by output features. Every split gives the one-thread operator's bits (runOperator),
+ * whatever the bands; splitKernel splits only what gains (the thresholds of runtime/split.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linear } from '../../src/ops/linear.js';
+import { globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
+import { checkOperator, runOperator } from '../../src/runtime/operator.js';
+import type { OperatorCall } from '../../src/runtime/operator.js';
+import { LINEAR_SPLIT_ROWS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
+import { Team } from '../../src/runtime/team.js';
+import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
+import type { PoolPlan } from '../../src/ops/pool.js';
+import type { OpDef } from '../../src/ops/types.js';
+import { rng } from '../../src/tensor/random.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+const random = (shape: number[], seed: number): Tensor => {
+  const r = rng(seed);
+  return tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1));
+};
+
+const call = (name: string, x: Tensor, attributes: Record<string, unknown>, weights: Record<string, Tensor> = {}): OperatorCall => ({ name, inputs: [x], attributes, weights, training: false, seed: 5, maxElements: 1 << 24 });
+const one = (c: OperatorCall) => Array.from(runOperator(c).outputs[0].data);
+const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
+
+async function readyTeam(t: Team): Promise<Team> {
+  const until = Date.now() + 20_000;
+  while (t.ready() < t.partners) {
+    if (Date.now() > until) throw new Error('the partner did not start within 20 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return t;
+}
+
+describe('layers split across a team of the leader and one partner: the bits of the one-thread operator', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await readyTeam(new Team({ partners: 1 }));
+  }, 30_000);
+  afterAll(() => team.close());
+
+  const pools: [string, number[], Record<string, unknown>, number[]][] = [
+    ['maxPool 3×3 stride 2 padding 1 (ResNet stem) over 1×8×20×20, 8 planes in 2', [1, 8, 20, 20], { kernelSize: 3, stride: 2, padding: 1 }, even(8, 2)],
+    ['maxPool 2×2 over 2×3×9×9 (6 planes in 4 bands, uneven)', [2, 3, 9, 9], { kernelSize: 2 }, [0, 1, 3, 4, 6]],
+    ['maxPool 3×3 dilation 2 ceil mode over 1×5×11×13, 5 planes in 3', [1, 5, 11, 13], { kernelSize: 3, stride: 2, dilation: 2, ceilMode: true, padding: 1 }, even(5, 3)],
+  ];
+  for (const [name, shape, attrs, bounds] of pools) {
+    it(name, () => {
+      const x = random(shape, 7);
+      // a NaN in a window wins, as in PyTorch: the bands must keep it
+      x.data[3] = NaN;
+      const c = call('maxPool2d', x, attrs);
+      const { geo } = checkOperator(c).plan as PoolPlan;
+      const outLen = shape[0] * shape[1] * geo[0].out * geo[1].out;
+      for (let j = 0; j < 3; j++) {
+        const out = team.run({ ...maxPoolJob(shape[2], shape[3], geo), x: x.data, outLen, bounds, partners: 1 });
+        expect(Array.from(out)).toEqual(one(c));
+      }
+    });
+  }
+
+  it('global average pooling of 2×6×5×7 (12 planes of 35) in 3 bands', () => {
+    const x = random([2, 6, 5, 7], 9);
+    const out = team.run({ ...planeMeanJob(35), x: x.data, outLen: 12, bounds: even(12, 3), partners: 1 });
+    expect(Array.from(out)).toEqual(one(call('globalAvgPool2d', x, {})));
+  });
+
+  const linears: [string, number, number, number, boolean][] = [
+    ['linear 64→40 over 16 rows (the GEMM path), bias, 40 features in 2', 16, 64, 40, true],
+    ['linear 37→10 over 9 rows, no bias, 10 features in 3', 9, 37, 10, false],
+    ['linear 512→100 over 1 row (a classifier head, gemv), bias, 100 features in 2', 1, 512, 100, true],
+  ];
+  for (const [name, rows, ci, co, bias] of linears) {
+    it(name, () => {
+      const x = random([rows, ci], 11);
+      const weights = { weight: random([co, ci], 12), ...(bias && { bias: random([co], 13) }) };
+      const bounds = even(co, name.includes('in 3') ? 3 : 2);
+      const out = team.run({ ...linearJob(rows, ci, co), x: x.data, weight: weights.weight.data, bias: weights.bias?.data, outLen: rows * co, bounds, partners: 1 });
+      expect(Array.from(out)).toEqual(one(call('linear', x, { outFeatures: co, bias }, weights)));
+    });
+  }
+});
+
+describe('splitKernel: which layers it splits', () => {
+  beforeAll(() => configureTeams({ runThreads: 2, threads: 2 }));
+  afterAll(() => configureTeams(null));
+
+  const ctxOf = (c: OperatorCall) => {
+    const { attrs, plan, weights } = checkOperator(c);
+    const out = runOperator(c).outputs[0];
+    return { expected: Array.from(out.data), ctx: { attrs, plan, inputs: c.inputs, weights, outputs: [out.shape], training: false, seed: 0 } };
+  };
+
+  /** Calls splitKernel until a partner took part (the first split spawns the team and runs alone). */
+  async function splitByTwo(op: OpDef, c: OperatorCall): Promise<number[]> {
+    const { expected, ctx } = ctxOf(c);
+    for (let i = 0; i < 100; i++) {
+      const before = splitStats.partnerJobs;
+      const r = splitKernel(op, ctx);
+      if (r) expect(Array.from(r[0].data)).toEqual(expected);
+      if (splitStats.partnerJobs > before) return expected;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('no partner took a band in 100 calls');
+  }
+
+  it(`ResNet-50's stem pooling (3×3 stride 2 over 64×112×112: 1.8 M taps, over SPLIT_TAPS ${SPLIT_TAPS}): split, the partner computes planes, same bits`, async () => {
+    await splitByTwo(maxPool2d, call('maxPool2d', random([1, 64, 112, 112], 3), { kernelSize: 3, stride: 2, padding: 1 }));
+  }, 30_000);
+
+  it('global average pooling of 1×256×64×64 (1 M elements): split, same bits', async () => {
+    await splitByTwo(globalAvgPool2d, call('globalAvgPool2d', random([1, 256, 64, 64], 4), {}));
+  }, 30_000);
+
+  it(`a linear 1024→1024 over ${LINEAR_SPLIT_ROWS * 2} rows (16.8 M MACs): split, same bits`, async () => {
+    await splitByTwo(linear, call('linear', random([16, 1024], 5), { outFeatures: 1024 }, { weight: random([1024, 1024], 6) }));
+  }, 30_000);
+
+  it("not split: a small pooling (8×16×16, 3×3: 4,608 taps), ResNet-50's GAP (2048×7×7: 100,352 elements), a one-row classifier (2048→1000: bound by reading its weight), returnIndices", () => {
+    expect(splitKernel(maxPool2d, ctxOf(call('maxPool2d', random([1, 8, 16, 16], 1), { kernelSize: 3, stride: 2, padding: 1 })).ctx)).toBeNull();
+    expect(splitKernel(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([1, 2048, 7, 7], 1), {})).ctx)).toBeNull();
+    expect(splitKernel(linear, ctxOf(call('linear', random([1, 2048], 1), { outFeatures: 1000 })).ctx)).toBeNull();
+    const withIndices = ctxOf(call('maxPool2d', random([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1, returnIndices: true })).ctx;
+    expect(splitKernel(maxPool2d, withIndices)).toBeNull();
+  });
+});
