@@ -10,7 +10,7 @@
  * committed in test/fixtures/detection-catalog/; the others are read from tmp/detection/ where the
  * script ran, and skipped with their reason elsewhere.
  *
- * KNOWN_GAPS lists what does not pass yet, exactly (a gap that closes fails until removed);
+ * KNOWN_GAPS lists what does not pass yet, exactly (a gap that closes fails until removed; none now);
  * EXPORT_ERRORS the exports torch 1.13 itself refuses. Regenerate the table with
  * `npx tsx test/zoo/detection-catalog-measure.ts`.
  *
@@ -27,17 +27,7 @@ import { tensor } from '../../src/tensor/tensor.js';
 import { FIXTURES, LOCAL, cases, locate, measure, truth } from './detection-catalog-measure.js';
 import { DEFAULTS } from '../helpers.js';
 
-const KNOWN_GAPS: Record<string, string[]> = {
-  // GroupNorm in a head shared by the 5 FPN levels: constant folding writes each GN's Unsqueeze(weight)
-  // and Unsqueeze(bias) as a new initializer per level (onnx::Mul_…, onnx::Add_…), so the analysis sees
-  // 5 copies of 8 GNs' 512 parameters: 32,339,104 for PyTorch's 32,322,720 (+16,384 = 4 · 8 · 512).
-  // MACs (128,207,052,800) and outputs exact.
-  'fcos_resnet50_fpn@13': ['params'],
-  'fcos_resnet50_fpn@17': ['params'],
-  // the same for RetinaNet v2's GroupNorm head: 38,215,319 for 38,198,935 (+16,384); MACs 152,238,199,040 exact
-  'retinanet_resnet50_fpn_v2@13': ['params'],
-  'retinanet_resnet50_fpn_v2@17': ['params'],
-};
+const KNOWN_GAPS: Record<string, string[]> = {};
 
 /** Builders not exported in this session (the script exports them by name; about 7 minutes each here). */
 const NOT_EXPORTED: string[] = [];

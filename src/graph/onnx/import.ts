@@ -25,6 +25,7 @@ import type { DataType } from '../../tensor/dtype.js';
 import { inferGraph } from '../../analysis/infer.js';
 import type { TensorInfo } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
+import { shareRepeatedCallParameters } from './repeated-calls.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
@@ -113,6 +114,8 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   const layers: GraphLayer[] = [];
   const bodies: ImportedLoopBody[] = [];
   const names = new Set<string>();
+  /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
+  const aliasOf = new Map<string, string>();
   flat.nodes.forEach(({ node, path, unsupported, loop, branches }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
@@ -130,6 +133,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     const aliased = node.opType === 'Identity' ? constants.get(node.input[0]) : undefined;
     if (aliased) {
       constants.set(node.output[0], { ...aliased, name: node.output[0] });
+      aliasOf.set(node.output[0], aliasOf.get(node.input[0]) ?? node.input[0]);
       return;
     }
     // small Cast / ConstantOfShape of constants (an exported QDQ bias's zero point) evaluate here
@@ -207,6 +211,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     });
   });
 
+  shareRepeatedCallParameters(layers, aliasOf);
   const outputs = g.output.map((o) => o.name).filter((n) => known.has(n));
   const result = {
     graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,
