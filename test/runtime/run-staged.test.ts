@@ -115,3 +115,84 @@ describe('runStaged: edge cases of detection post-processing', () => {
     expect(r.outputs.out.shape).toEqual([0, 2]);
   });
 });
+
+/**
+ * RetinaNet's and FCOS's post-processing (torchvision _topk_min): the scores over a threshold are
+ * read through one NonZero (kept = GatherND(scores, NonZero(mask)ᵀ)) and k = min(5, count) through
+ * the size of another NonZero over the same mask; TopK(kept, k) reads both. Cut at the first NonZero
+ * alone, the rest would be inferred with kept at its real 3 rows and k = min(5, 6) from the twin
+ * still at its bound of 6: k = 5 > 3, INVALID_ATTRIBUTE. The whole frontier (both NonZero) is one stage.
+ */
+const twinNonZero = () =>
+  importOnnx(
+    onnxModel({
+      inputs: [{ name: 'scores', shape: [6] }],
+      outputs: ['top'],
+      initializers: [
+        { name: 'thr', dims: [1], data: [0.5] },
+        { name: 'five', dims: [1], data: [5], type: 'int64' },
+        { name: 'zero', dims: [1], data: [0], type: 'int64' },
+        { name: 'one', dims: [1], data: [1], type: 'int64' },
+        { name: 'two', dims: [1], data: [2], type: 'int64' },
+      ],
+      nodes: [
+        { op: 'Greater', inputs: ['scores', 'thr'], outputs: ['mask'], name: 'gt' },
+        { op: 'NonZero', inputs: ['mask'], outputs: ['nzA'], name: 'nonzeroA' },
+        { op: 'NonZero', inputs: ['mask'], outputs: ['nzB'], name: 'nonzeroB' },
+        { op: 'Transpose', inputs: ['nzA'], outputs: ['idx'], name: 'tr', attrs: { perm: { ints: [1, 0] } } },
+        { op: 'GatherND', inputs: ['scores', 'idx'], outputs: ['kept'], name: 'gnd' },
+        { op: 'Shape', inputs: ['nzB'], outputs: ['shp'], name: 'shape' },
+        { op: 'Slice', inputs: ['shp', 'one', 'two', 'zero'], outputs: ['count'], name: 'count' },
+        { op: 'Concat', inputs: ['five', 'count'], outputs: ['both'], name: 'cat', attrs: { axis: { i: 0 } } },
+        { op: 'ReduceMin', inputs: ['both'], outputs: ['k'], name: 'kmin', attrs: { keepdims: { i: 1 } } },
+        { op: 'TopK', inputs: ['kept', 'k'], outputs: ['top', 'topIdx'], name: 'topk' },
+      ],
+    }),
+  ).graph;
+
+describe('runStaged: every data-dependent layer that depends on no other is cut in the same stage', () => {
+  it('RetinaNet\'s _topk_min (two NonZero over one mask, TopK reading both): 3 of 6 scores over 0.5 → k = min(5, 3) = 3, top [0.9, 0.8, 0.6], in 2 stages', () => {
+    const r = runStaged(twinNonZero(), { scores: tensor([6], Float32Array.from([0.2, 0.9, 0.6, 0.1, 0.8, 0.4])) }, OPTS);
+    expect(r.stages).toBe(2);
+    expect(r.outputs.top.shape).toEqual([3]);
+    expect(Array.from(r.outputs.top.data)).toEqual([0.9, 0.8, 0.6].map(Math.fround));
+  });
+
+  it('independent branches (SSD\'s per-class NonZero → NMS) share their stages: 2 classes, each NonZero then an NMS, run in 3 stages, not 5', () => {
+    const branch = (c: number) => [
+      { op: 'Greater', inputs: [`s${c}`, 'thr'], outputs: [`m${c}`], name: `gt${c}` },
+      { op: 'NonZero', inputs: [`m${c}`], outputs: [`nz${c}`], name: `nonzero${c}` },
+      { op: 'Reshape', inputs: [`nz${c}`, 'flat'], outputs: [`i${c}`], name: `flat${c}` },
+      { op: 'Gather', inputs: ['b2', `i${c}`], outputs: [`b${c}`], name: `boxes${c}`, attrs: { axis: { i: 0 } } },
+      { op: 'Gather', inputs: [`s${c}`, `i${c}`], outputs: [`k${c}`], name: `scores${c}`, attrs: { axis: { i: 0 } } },
+      { op: 'Unsqueeze', inputs: [`b${c}`, 'zero'], outputs: [`bb${c}`], name: `ub${c}` },
+      { op: 'Reshape', inputs: [`k${c}`, 'row'], outputs: [`kk${c}`], name: `uk${c}` },
+      { op: 'NonMaxSuppression', inputs: [`bb${c}`, `kk${c}`, 'max', 'iou'], outputs: [`sel${c}`], name: `nms${c}` },
+      { op: 'Gather', inputs: [`sel${c}`, 'col'], outputs: [`pick${c}`], name: `pick${c}`, attrs: { axis: { i: 1 } } },
+      { op: 'Gather', inputs: [`b${c}`, `pick${c}`], outputs: [`out${c}`], name: `out${c}`, attrs: { axis: { i: 0 } } },
+    ];
+    const g = importOnnx(
+      onnxModel({
+        inputs: [{ name: 'boxes', shape: [1, 6, 4] }, { name: 's0', shape: [6] }, { name: 's1', shape: [6] }],
+        outputs: ['out0', 'out1'],
+        initializers: [
+          { name: 'thr', dims: [1], data: [0.3] },
+          { name: 'max', dims: [1], data: [6], type: 'int64' },
+          { name: 'iou', dims: [1], data: [0.5] },
+          { name: 'col', dims: [], data: [2], type: 'int64' },
+          { name: 'rows', dims: [2], data: [6, 4], type: 'int64' },
+          { name: 'flat', dims: [1], data: [-1], type: 'int64' },
+          { name: 'row', dims: [3], data: [1, 1, -1], type: 'int64' },
+          { name: 'zero', dims: [1], data: [0], type: 'int64' },
+        ],
+        nodes: [{ op: 'Reshape', inputs: ['boxes', 'rows'], outputs: ['b2'], name: 'b2' }, ...branch(0), ...branch(1)],
+      }),
+    ).graph;
+    // class 0: scores over 0.3 are boxes 0, 1, 2, 4 (0.9, 0.8, 0.7, 0.5); NMS keeps 0 and 2 (1 overlaps 0; 4 is alone) → boxes 0, 2, 4
+    // class 1: over 0.3 are boxes 3, 5 (0.6, 0.4); 5 overlaps 4 only, so both are kept → boxes 3, 5
+    const r = runStaged(g, { ...inputs(), s0: tensor([6], Float32Array.from([0.9, 0.8, 0.7, 0.1, 0.5, 0.2])), s1: tensor([6], Float32Array.from([0.1, 0.2, 0.1, 0.6, 0.1, 0.4])) }, OPTS);
+    expect(r.stages).toBe(3);
+    expect(Array.from(r.outputs.out0.data)).toEqual([...BOXES.slice(0, 4), ...BOXES.slice(8, 12), ...BOXES.slice(16, 20)]);
+    expect(Array.from(r.outputs.out1.data)).toEqual([...BOXES.slice(12, 16), ...BOXES.slice(20, 24)]);
+  });
+});
