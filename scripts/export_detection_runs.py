@@ -2,7 +2,7 @@
 """Small torchvision detectors that RUN, with PyTorch's detections (issue 10): test/fixtures/detection-runs/.
 
 Each model is built from torchvision.models.detection's own classes (FasterRCNN, MaskRCNN, KeypointRCNN,
-RetinaNet, FCOS, SSD with SSDLite's head) over a tiny backbone (a few 3×3 convs, stride 2; with an FPN
+RetinaNet, FCOS, SSD with its own head and with SSDLite's) over a tiny backbone (a few 3×3 convs, stride 2; with an FPN
 for the multi-level models), few classes, small transform sizes, detections_per_img ≤ 12. Weights: the
 classes' own initialisation, seeded, then every parameter and BatchNorm statistic plus seeded noise
 (N(0, 0.5·(|p|.mean() + 0.1))), the RPN's objectness conv × RPN_GAIN, so the scores spread and do not tie as untrained torchvision scores do.
@@ -43,7 +43,7 @@ import torch.nn as nn
 import torchvision
 import torchvision.ops.boxes as box_ops
 from torchvision.models.detection import FCOS, FasterRCNN, KeypointRCNN, MaskRCNN, RetinaNet
-from torchvision.models.detection.ssd import SSD
+from torchvision.models.detection.ssd import SSD, SSDHead
 from torchvision.models.detection.anchor_utils import AnchorGenerator, DefaultBoxGenerator
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
@@ -168,6 +168,12 @@ def ssdlite(side=96):
     return SSD(SSDBody(), anchors, (side, side), 3, head=head, score_thresh=0.05, nms_thresh=0.55, detections_per_img=12, topk_candidates=40)
 
 
+def ssd(side=96):
+    anchors = DefaultBoxGenerator([[2], [2, 3]], min_ratio=0.2, max_ratio=0.9)
+    head = SSDHead([16, 16], anchors.num_anchors_per_location(), 4)
+    return SSD(SSDBody(), anchors, (side, side), 4, head=head, score_thresh=0.2, nms_thresh=0.45, detections_per_img=12, topk_candidates=40)
+
+
 # name → (builder, image [c, h, w], bright rects, score thresholds watched)
 MODELS = {
     "fasterrcnn": (fasterrcnn, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
@@ -176,6 +182,7 @@ MODELS = {
     "keypointrcnn": (keypointrcnn, [3, 64, 64], [[6, 8, 30, 34], [36, 40, 60, 58]]),
     "retinanet": (retinanet, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
     "fcos": (fcos, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
+    "ssd": (ssd, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
     "ssdlite": (ssdlite, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
 }
 
