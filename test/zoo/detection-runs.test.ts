@@ -142,6 +142,20 @@ describe('torchvision detectors run to PyTorch (scripts/export_detection_runs.py
     expect(e.code).toBe('INVALID_TENSOR');
     expect(e.message).toMatch(/layer '\/Gather_15': gather: index 382\.66\d* is not an integer/);
   });
+
+  it("fcos: that Div is the only gap — each of its 4 post-processing int64 Divs (TopK index ÷ num_classes, one per FPN level) followed by floor, what ONNX's int64 Div means for these non-negative indices, gives PyTorch's outputs row by row", () => {
+    const fx = load('fcos');
+    const g = graphOf(fx);
+    for (const name of ['/Div', '/Div_1', '/Div_2', '/Div_3']) {
+      const i = g.layers.findIndex((l) => l.name === name);
+      const div = g.layers[i];
+      expect([div.op, div.source?.opType]).toEqual(['div', 'Div']);
+      const out = div.outputs[0];
+      div.outputs = [`${out}/float`];
+      g.layers.splice(i + 1, 0, { name: `${name}/trunc`, op: 'floor', attrs: {}, inputs: [`${out}/float`], outputs: [out], path: div.path });
+    }
+    compare(fx, run(fx, g).outputs);
+  });
 });
 
 describe('POST /v1/run: a whole Mask R-CNN (two Loops: mask paste; NMS in the RPN and the box head) to PyTorch', () => {
