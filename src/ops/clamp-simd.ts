@@ -21,8 +21,11 @@ const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 const clampKernel = instance.exports.clamp as (ptr: number, n: number, lo: number, hi: number) => void;
 const reluKernel = instance.exports.relu as (ptr: number, n: number) => void;
 
-/** Floats per chunk (4 MiB). */
-const CHUNK = 1 << 20;
+/**
+ * Floats per chunk (256 KiB): what the module's memory grows to, held for the process's life (a
+ * whole-network run's RSS counts it); per chunk two copies and a call, so larger chunks gain nothing.
+ */
+const CHUNK = 1 << 16;
 
 /** Copies x into the module's memory chunk by chunk, runs `kernel(ptr, floats)` there in place, copies the result to out (which may be x). */
 function chunked(x: Float32Array, out: Float32Array, kernel: (ptr: number, n: number) => void): void {
