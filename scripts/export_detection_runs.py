@@ -117,14 +117,14 @@ def rcnn_kwargs(side, classes):
 def fasterrcnn(side=96):
     anchors = AnchorGenerator(((16, 32),), ((0.5, 1.0, 2.0),))
     return FasterRCNN(Single(), rpn_anchor_generator=anchors, box_roi_pool=MultiScaleRoIAlign(["0"], 7, 2),
-                      box_head=TwoMLPHead(16 * 7 * 7, 32), box_predictor=FastRCNNPredictor(32, 4), **rcnn_kwargs(side, 4))
+                      box_head=TwoMLPHead(16 * 7 * 7, 16), box_predictor=FastRCNNPredictor(16, 4), **rcnn_kwargs(side, 4))
 
 
 def maskrcnn(side=64):
     kw = rcnn_kwargs(side, 3)
     kw["box_detections_per_img"] = 6
     return MaskRCNN(fpn(8), rpn_anchor_generator=fpn_anchors(), box_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], 7, 2),
-                    box_head=TwoMLPHead(8 * 7 * 7, 32), box_predictor=FastRCNNPredictor(32, 3),
+                    box_head=TwoMLPHead(8 * 7 * 7, 16), box_predictor=FastRCNNPredictor(16, 3),
                     mask_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], 14, 2), mask_head=MaskRCNNHeads(8, (8, 8), 1),
                     mask_predictor=MaskRCNNPredictor(8, 8, 3), **kw)
 
@@ -133,7 +133,7 @@ def keypointrcnn(side=64):
     kw = rcnn_kwargs(side, 2)
     kw["box_detections_per_img"] = 5
     return KeypointRCNN(fpn(8), rpn_anchor_generator=fpn_anchors(), box_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], 7, 2),
-                        box_head=TwoMLPHead(8 * 7 * 7, 32), box_predictor=FastRCNNPredictor(32, 2),
+                        box_head=TwoMLPHead(8 * 7 * 7, 16), box_predictor=FastRCNNPredictor(16, 2),
                         keypoint_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], 14, 2), keypoint_head=KeypointRCNNHeads(8, (8, 8)),
                         keypoint_predictor=KeypointRCNNPredictor(8, 5), **kw)
 
@@ -174,10 +174,12 @@ def ssd(side=96):
     return SSD(SSDBody(), anchors, (side, side), 4, head=head, score_thresh=0.2, nms_thresh=0.45, detections_per_img=12, topk_candidates=40)
 
 
-# name → (builder, image [c, h, w], bright rects, score thresholds watched)
+# name → (builder, image [c, h, w], bright rects of each image: one list per image of the call)
 MODELS = {
     "fasterrcnn": (fasterrcnn, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
     "fasterrcnn_resize": (partial(fasterrcnn, 96), [3, 80, 112], [[10, 12, 40, 50], [60, 30, 100, 70]]),
+    # two images in one call: the RPN and the RoI heads' post-processing per image, RoiAlign's batch index 1
+    "fasterrcnn_batch2": (fasterrcnn, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]], [[30, 5, 70, 40], [8, 50, 44, 90]]),
     "maskrcnn": (maskrcnn, [3, 64, 64], [[6, 8, 30, 34], [36, 40, 60, 58]]),
     "keypointrcnn": (keypointrcnn, [3, 64, 64], [[6, 8, 30, 34], [36, 40, 60, 58]]),
     "retinanet": (retinanet, [3, 96, 96], [[10, 12, 40, 50], [55, 60, 90, 85]]),
@@ -280,7 +282,7 @@ def threshold_checks(model, name, w):
     return hooks
 
 
-def output_checks(model, x, det, w):
+def output_checks(model, det, w):
     """Masks: expanded box coordinates away from integers. Keypoints: each resized heatmap's max apart from its runner-up."""
     if "masks" in det:
         from torchvision.models.detection.roi_heads import expand_boxes
@@ -290,7 +292,7 @@ def output_checks(model, x, det, w):
         if frac.numel() and frac.min().item() < 1e-3:
             w.problems.append(f"mask box within 1e-3 of an integer: {frac.min().item():.3g}")
     if "keypoints" in det:
-        maps = w.heatmaps
+        maps = w.heatmaps  # one image per call for the keypoint model: its rows are this image's
         rois = det["boxes"]
         for i in range(rois.shape[0]):
             x1, y1, x2, y2 = rois[i].tolist()
@@ -305,24 +307,25 @@ def output_checks(model, x, det, w):
 
 
 def attempt(name, seed):
-    build, shape, rects = MODELS[name]
+    build, shape, *rects = MODELS[name]
     torch.manual_seed(seed)
     model = build().eval()
     perturb(model, seed)
-    x = image(*shape, rects)
+    xs = [image(*shape, r) for r in rects]
     with Watch() as w:
         hooks = threshold_checks(model, name, w)
         if isinstance(model, KeypointRCNN):
             hooks.append(model.roi_heads.keypoint_predictor.register_forward_hook(lambda m, i, o: setattr(w, "heatmaps", o)))
         with torch.no_grad():
-            det = model([x])[0]
+            dets = model(xs)
         for h in hooks:
             h.remove()
-    output_checks(model, x, det, w)
-    n = det["boxes"].shape[0]
-    if n < 3:
-        w.problems.append(f"only {n} detections")
-    return model, x, det, w
+    for det in dets:
+        output_checks(model, det, w)
+        n = det["boxes"].shape[0]
+        if n < 3:
+            w.problems.append(f"only {n} detections")
+    return model, xs, dets, w
 
 
 def state_roi_align_mode(path):
@@ -350,7 +353,7 @@ def enc(t, b64=False):
 
 def export(name):
     for seed in range(60):
-        model, x, det, w = attempt(name, seed)
+        model, xs, dets, w = attempt(name, seed)
         if not w.problems:
             break
         kinds = sorted({q.split(":")[0] for q in w.problems})
@@ -359,20 +362,23 @@ def export(name):
         raise SystemExit(f"{name}: no seed in 0..59 passes")
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}.onnx"
-    names = list(det.keys())
+    # the exporter names image i's inputs and outputs in call order: image, image_1, …; boxes, …, boxes_1, …
+    suffix = lambda i: "" if i == 0 else f"_{i}"
+    inputs = [f"image{suffix(i)}" for i in range(len(xs))]
+    outputs = {f"{k}{suffix(i)}": v for i, det in enumerate(dets) for k, v in det.items()}
     t0 = time.time()
-    torch.onnx.export(model, ([x],), str(path), opset_version=17, input_names=["image"], output_names=names)
+    torch.onnx.export(model, (xs,), str(path), opset_version=17, input_names=inputs, output_names=list(outputs))
     patched = state_roi_align_mode(path)
-    build, shape, rects = MODELS[name]
+    build, shape, *rects = MODELS[name]
     params = sum(p.numel() for p in model.parameters())
     fixture = {
         "model": name, "torch": torch.__version__, "torchvision": torchvision.__version__, "seed": seed, "params": params,
-        "file": path.name, "image": {"shape": shape, "formula": IMAGE_FORMULA, "rects": rects},
+        "file": path.name, "formula": IMAGE_FORMULA, "images": {n: {"shape": shape, "rects": r} for n, r in zip(inputs, rects)},
         "margin": MARGIN, "roiAlignPatched": patched, "nms": w.nms_calls, "topk": w.topk_calls,
-        "outputs": {k: enc(v.float() if k != "labels" else v, b64=(k == "masks")) for k, v in det.items()},
+        "outputs": {k: enc(v.float() if not k.startswith("labels") else v, b64=k.startswith("masks")) for k, v in outputs.items()},
     }
     (OUT / f"{name}.json").write_text(json.dumps(fixture) + "\n")
-    print(f"{name}: seed {seed}, {params} params, {det['boxes'].shape[0]} detections, nms {w.nms_calls}, "
+    print(f"{name}: seed {seed}, {params} params, {[d['boxes'].shape[0] for d in dets]} detections, nms {w.nms_calls}, "
           f"{path.stat().st_size} bytes onnx, {(OUT / f'{name}.json').stat().st_size} bytes json, export {time.time() - t0:.1f}s")
 
 

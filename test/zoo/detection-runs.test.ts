@@ -39,6 +39,10 @@ interface Encoded {
   data?: number[];
   base64?: string;
 }
+interface Img {
+  shape: [number, number, number];
+  rects: [number, number, number, number][];
+}
 interface Fixture {
   model: string;
   seed: number;
@@ -47,7 +51,9 @@ interface Fixture {
   margin: number;
   roiAlignPatched: number;
   nms: [number, number][];
-  image: { shape: [number, number, number]; rects: [number, number, number, number][] };
+  /** The graph's inputs (image, image_1, … for the images of one call), each the formula image with its rects. */
+  images: Record<string, Img>;
+  /** boxes, labels, scores (+ masks; + keypoints, keypoints_scores) of the first image, then boxes_1, … of the next. */
   outputs: Record<string, Encoded>;
 }
 
@@ -59,7 +65,7 @@ const values = (e: Encoded): Float32Array => {
 };
 
 /** The script's image: x[c, h, w] = ((7h² + 13w² + 3hw + 101c) mod 1009) / 1008 in float32, then 1.0 inside each rect [x1, y1, x2, y2). */
-function image({ shape: [c, h, w], rects }: Fixture['image']): Tensor {
+function image({ shape: [c, h, w], rects }: Img): Tensor {
   const x = new Float32Array(c * h * w);
   for (let k = 0; k < c; k++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) x[(k * h + i) * w + j] = ((7 * i * i + 13 * j * j + 3 * i * j + 101 * k) % 1009) / 1008;
   for (const [x1, y1, x2, y2] of rects) for (let k = 0; k < c; k++) for (let i = y1; i < y2; i++) for (let j = x1; j < x2; j++) x[(k * h + i) * w + j] = 1;
@@ -67,8 +73,9 @@ function image({ shape: [c, h, w], rects }: Fixture['image']): Tensor {
 }
 
 const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 24 };
-const graphOf = (fx: Fixture) => importOnnx(readFileSync(new URL(fx.file, DIR)), { inputShapes: { image: fx.image.shape } }).graph;
-const run = (fx: Fixture, g = graphOf(fx)) => runStaged(g, { image: image(fx.image) }, OPTS);
+const map = <T, U>(o: Record<string, T>, f: (v: T) => U) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+const graphOf = (fx: Fixture) => importOnnx(readFileSync(new URL(fx.file, DIR)), { inputShapes: map(fx.images, (i) => i.shape) }).graph;
+const run = (fx: Fixture, g = graphOf(fx)) => runStaged(g, map(fx.images, image), OPTS);
 
 /** Largest |a − b| over every element, after checking the shapes agree. */
 function worst(name: string, got: { shape: number[]; data: ArrayLike<number> }, want: Encoded): number {
@@ -79,42 +86,49 @@ function worst(name: string, got: { shape: number[]; data: ArrayLike<number> }, 
   return m;
 }
 
-/** Every output against PyTorch's, row by row, at the tolerances stated above. */
+/** Every output against PyTorch's, row by row, at the tolerances stated above (image by image: boxes, …, then boxes_1, …). */
 function compare(fx: Fixture, outputs: Record<string, { shape: number[]; data: ArrayLike<number> }>) {
   expect(Object.keys(outputs)).toEqual(Object.keys(fx.outputs));
-  const rows = fx.outputs.boxes.shape[0];
-  expect(rows).toBeGreaterThanOrEqual(3);
-  expect(Array.from(outputs.labels.data)).toEqual(Array.from(values(fx.outputs.labels)));
-  expect(worst('scores', outputs.scores, fx.outputs.scores)).toBeLessThanOrEqual(1e-5);
-  expect(worst('boxes', outputs.boxes, fx.outputs.boxes)).toBeLessThanOrEqual(1e-4);
-  if (fx.outputs.masks) {
-    expect(worst('masks', outputs.masks, fx.outputs.masks)).toBeLessThanOrEqual(1e-5);
-    // the masks are not trivial: each row has pixels over 0.5 (what a user thresholds at)
-    const m = values(fx.outputs.masks);
-    const per = m.length / rows;
-    for (let r = 0; r < rows; r++) expect(m.subarray(r * per, (r + 1) * per).some((v) => v > 0.5)).toBe(true);
-  }
-  if (fx.outputs.keypoints) {
-    const k = values(fx.outputs.keypoints);
-    const got = outputs.keypoints.data;
-    expect(outputs.keypoints.shape).toEqual(fx.outputs.keypoints.shape);
-    for (let i = 0; i < k.length; i++) {
-      if (i % 3 === 2) expect(got[i]).toBe(k[i]);
-      else expect(Math.abs(got[i] - k[i])).toBeLessThanOrEqual(1e-4);
+  Object.keys(fx.images).forEach((_, i) => {
+    const sfx = i === 0 ? '' : `_${i}`;
+    const want = (k: string) => fx.outputs[k + sfx];
+    const got = (k: string) => outputs[k + sfx];
+    const rows = want('boxes').shape[0];
+    expect(rows).toBeGreaterThanOrEqual(3);
+    expect(Array.from(got('labels').data)).toEqual(Array.from(values(want('labels'))));
+    expect(worst('scores' + sfx, got('scores'), want('scores'))).toBeLessThanOrEqual(1e-5);
+    expect(worst('boxes' + sfx, got('boxes'), want('boxes'))).toBeLessThanOrEqual(1e-4);
+    if (want('masks')) {
+      expect(worst('masks' + sfx, got('masks'), want('masks'))).toBeLessThanOrEqual(1e-5);
+      // the masks are not trivial: each row has pixels over 0.5 (what a user thresholds at)
+      const m = values(want('masks'));
+      const per = m.length / rows;
+      for (let r = 0; r < rows; r++) expect(m.subarray(r * per, (r + 1) * per).some((v) => v > 0.5)).toBe(true);
     }
-    const s = values(fx.outputs.keypoints_scores);
-    const scale = Math.max(...s.map(Math.abs));
-    expect(worst('keypoints_scores', outputs.keypoints_scores, fx.outputs.keypoints_scores)).toBeLessThanOrEqual(1e-5 * scale);
-  }
+    if (want('keypoints')) {
+      const k = values(want('keypoints'));
+      const y = got('keypoints').data;
+      expect(got('keypoints').shape).toEqual(want('keypoints').shape);
+      for (let j = 0; j < k.length; j++) {
+        if (j % 3 === 2) expect(y[j]).toBe(k[j]);
+        else expect(Math.abs(y[j] - k[j])).toBeLessThanOrEqual(1e-4);
+      }
+      const s = values(want('keypoints_scores'));
+      const scale = Math.max(...s.map(Math.abs));
+      expect(worst('keypoints_scores' + sfx, got('keypoints_scores'), want('keypoints_scores'))).toBeLessThanOrEqual(1e-5 * scale);
+    }
+  });
 }
 
 const describeName = (fx: Fixture) => {
-  const [c, h, w] = fx.image.shape;
-  return `${fx.model}: ${fx.params.toLocaleString('en')} params, ${c}×${h}×${w} image, ${fx.outputs.boxes.shape[0]} detections (seed ${fx.seed}), NMS ${fx.nms.map(([n, k]) => `${k}/${n}`).join(', ')}`;
+  const imgs = Object.values(fx.images);
+  const [c, h, w] = imgs[0].shape;
+  const rows = imgs.map((_, i) => fx.outputs[i === 0 ? 'boxes' : `boxes_${i}`].shape[0]).join(' + ');
+  return `${fx.model}: ${fx.params.toLocaleString('en')} params, ${imgs.length > 1 ? `${imgs.length} images ` : ''}${c}×${h}×${w}, ${rows} detections (seed ${fx.seed}), NMS ${fx.nms.map(([n, k]) => `${k}/${n}`).join(', ')}`;
 };
 
 describe('torchvision detectors run to PyTorch (scripts/export_detection_runs.py, runtime/run-staged.ts)', () => {
-  const names = ['fasterrcnn', 'fasterrcnn_resize', 'maskrcnn', 'keypointrcnn', 'retinanet', 'ssd', 'ssdlite'];
+  const names = ['fasterrcnn', 'fasterrcnn_resize', 'fasterrcnn_batch2', 'maskrcnn', 'keypointrcnn', 'retinanet', 'ssd', 'ssdlite'];
   // retinanet's PyTorch labels are all class 0: its TopK indices are multiples of 3, so the int64 Div
   // by num_classes that runs as a float division (the fcos gap below) is exact here
   it.each(names.map((n) => [describeName(load(n)), n]))('%s: every output equals PyTorch row by row', (_, name) => {
@@ -167,10 +181,13 @@ describe('POST /v1/run: a whole Mask R-CNN (two Loops: mask paste; NMS in the RP
 
   it.each([['maskrcnn'], ['ssdlite']])('%s through /v1/run (format flat): every output equals PyTorch row by row', async (name) => {
     const fx = load(name);
-    const x = image(fx.image);
+    const inputs = map(fx.images, (i) => {
+      const x = image(i);
+      return { shape: x.shape, data: Array.from(x.data) };
+    });
     const res = await request(app.server)
       .post('/v1/run')
-      .send({ onnxBase64: readFileSync(new URL(fx.file, DIR)).toString('base64'), inputs: { image: { shape: x.shape, data: Array.from(x.data) } }, format: 'flat' })
+      .send({ onnxBase64: readFileSync(new URL(fx.file, DIR)).toString('base64'), inputs, format: 'flat' })
       .expect(200);
     const outputs = Object.fromEntries((res.body.outputs as { name: string; shape: number[]; data: number[] }[]).map((o) => [o.name, o]));
     compare(fx, outputs);
