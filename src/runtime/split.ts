@@ -79,8 +79,12 @@ function retireTeam(ms: number): void {
   retire.unref();
 }
 
-/** This thread's split layers since it started, the bands (and jobs) its partners computed a part of (tests, benchmarks). */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0 };
+/**
+ * This thread's split layers since it started, the bands (and jobs) its partners computed a part of,
+ * and the leader's milliseconds in each phase of them (Team.lastJob: staging, its own bands, the wait
+ * for the partners', the copy-out) (tests, benchmarks).
+ */
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, ms: { stage: 0, own: 0, wait: 0, copy: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -105,14 +109,60 @@ function partnersAllowed(s: TeamSettings): number {
 
 const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
 
-/** The bands for `members` threads (see the header), or null when the conv cannot be cut. */
-export function bandsFor(p: ConvPlan, members: number): { mode: number; bounds: number[] } | null {
+/**
+ * The bands for `members` threads (see the header), or null when the conv cannot be cut. With two
+ * members and a `leaderShare` (balance below), the leader's band is that share of the units
+ * (channels in fours), the partner's the rest.
+ */
+export function bandsFor(p: ConvPlan, members: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
   const rows = p.geo[0].out;
   const b = Math.min(members, MAX_BANDS);
-  if (p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0 && sameDepthTiles(p, p.cout / b)) return { mode: MODE_CHANNELS, bounds: even(p.cout, b) };
-  if (rows % b === 0) return { mode: MODE_ROWS, bounds: even(rows, b) };
+  if (p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0 && sameDepthTiles(p, p.cout / b)) return { mode: MODE_CHANNELS, bounds: shared(p.cout, b, leaderShare, 4) };
+  if (rows % b === 0) return { mode: MODE_ROWS, bounds: shared(rows, b, leaderShare, 1) };
   if (Math.min(rows, b) < 2) return null;
-  return { mode: MODE_ROWS, bounds: even(rows, Math.min(rows, b)) };
+  return { mode: MODE_ROWS, bounds: shared(rows, Math.min(rows, b), leaderShare, 1) };
+}
+
+/** Even bands, or with two and a leader's share, [0, that share in multiples of `quantum`, n] (neither empty). */
+function shared(n: number, parts: number, leaderShare: number | undefined, quantum: number): number[] {
+  if (parts !== 2 || leaderShare === undefined) return even(n, parts);
+  const cut = Math.round((leaderShare * n) / quantum) * quantum;
+  return [0, Math.min(n - quantum, Math.max(quantum, cut)), n];
+}
+
+/**
+ * Balance: the leader's share of each layer shape's units, learnt from its last jobs. The leader
+ * alone stages the job (copies its input and the partner's weights into shared memory) before the
+ * partner can start, so even bands leave the partner idle for that long at the end; and either
+ * thread may run slower (a busy core, the partner's cold cache). From the last job's times (the
+ * leader's staging S, its time per unit a, the partner's b, U units) the share that ends both
+ * together is f = (b·U − S) / ((a + b)·U); the share moves halfway towards it each job (noise),
+ * within [MIN_SHARE, 1 − MIN_SHARE]. Measured on ResNet-50 at 224 (two threads, load ~5): staging is
+ * about a tenth of the leader's time in split convs.
+ */
+const shares = new Map<string, number>();
+const MIN_SHARE = 0.15;
+const MAX_SHAPES = 4096;
+
+/** Balancing on (default) or off: even bands (benchmarks compare the two). */
+export const balance = { enabled: true };
+
+function shareOf(key: string, members: number): number | undefined {
+  return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
+}
+
+function learn(key: string, t: Team): void {
+  const j = t.lastJob;
+  if (j.leaderUnits === 0 || j.partnerUnits === 0 || j.partnerMs <= 0 || j.ownMs <= 0) return;
+  const [a, b, U] = [j.ownMs / j.leaderUnits, j.partnerMs / j.partnerUnits, j.leaderUnits + j.partnerUnits];
+  const target = Math.min(1 - MIN_SHARE, Math.max(MIN_SHARE, (b * U - j.stageMs) / ((a + b) * U)));
+  if (shares.size >= MAX_SHAPES && !shares.has(key)) shares.clear();
+  shares.set(key, ((shares.get(key) ?? 0.5) + target) / 2);
+}
+
+/** The learnt leader shares by layer shape (benchmarks). */
+export function learntShares(): ReadonlyMap<string, number> {
+  return shares;
 }
 
 /**
@@ -154,14 +204,17 @@ function acquire(): { team: Team; partners: number } | null {
   return partners === 0 ? null : { team, partners };
 }
 
-/** Runs `job` on the team (counted in splitStats); a partner's failure closes the team and throws PARTNER_FAILED. */
-function onTeam(t: Team, job: (t: Team) => Float32Array): Float32Array {
+/** Runs `job` on the team (counted in splitStats, its times learnt for `key`'s bands); a partner's failure closes the team and throws PARTNER_FAILED. */
+function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Array {
   try {
     const out = job(t);
+    learn(key, t);
     splitStats.jobs++;
     splitStats.bands += t.lastJob.bands;
     splitStats.partnerBands += t.lastJob.bands - t.lastJob.leaderBands;
     if (t.lastJob.bands > t.lastJob.leaderBands) splitStats.partnerJobs++;
+    const { ms } = splitStats;
+    [ms.stage, ms.own, ms.wait, ms.copy] = [ms.stage + t.lastJob.stageMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs];
     // a huge job grew the staging area: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
     if (t.stagingBytes > (settings?.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
@@ -183,9 +236,10 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!settings || convMacs(p) < SPLIT_MACS) return null;
   const got = acquire();
   if (!got) return null;
-  const layout = bandsFor(p, got.partners + 1);
+  const key = `conv:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
+  const layout = bandsFor(p, got.partners + 1, shareOf(key, got.partners + 1));
   if (!layout) return null;
-  const out = onTeam(got.team, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners }));
+  const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners }));
   return { out, threads: got.partners + 1 };
 }
 
@@ -201,8 +255,9 @@ function teamUnits(job: KernelJob, units: number, x: Float32Array, outLen: numbe
   if (units < 2) return null;
   const got = acquire();
   if (!got) return null;
-  const bounds = even(units, Math.min(units, got.partners + 1, MAX_BANDS));
-  return onTeam(got.team, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners }));
+  const key = `${job.kind}:${units},${x.length},${outLen}`;
+  const bounds = shared(units, Math.min(units, got.partners + 1, MAX_BANDS), shareOf(key, got.partners + 1), 1);
+  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners }));
 }
 
 /**

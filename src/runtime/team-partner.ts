@@ -24,6 +24,8 @@ import {
   STOP,
   W_LEN,
   W_OFF,
+  WORK_UNITS,
+  WORK_US,
   X_LEN,
   BOUNDS,
   claim,
@@ -71,8 +73,13 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const kernel = makeKernel(ctl, x, w, b, out);
       while (i >= 0) {
         holding = true;
-        kernel(ctl[BOUNDS + i], ctl[BOUNDS + i + 1]);
+        const [from, to] = [ctl[BOUNDS + i], ctl[BOUNDS + i + 1]];
+        const started = performance.now();
+        kernel(from, to);
         holding = false;
+        // counted before DONE: the leader reads them once DONE counts every band
+        Atomics.add(ctl, WORK_US, Math.round((performance.now() - started) * 1000));
+        Atomics.add(ctl, WORK_UNITS, to - from);
         Atomics.add(ctl, DONE, 1);
         Atomics.notify(ctl, DONE);
         i = claim(ctl, seen, bands);

@@ -45,7 +45,10 @@ export const MAX_BANDS = 32;
 /** One int per partner: PARTNER_STARTING, READY, FAILED or GONE. */
 export const STATE = 80;
 export const MAX_PARTNERS = 16;
-export const CONTROL_INTS = STATE + MAX_PARTNERS;
+/** Microseconds the partners spent in this job's bands, and the units (rows, channels, planes …) they computed: the leader balances the next bands by them. */
+export const WORK_US = STATE + MAX_PARTNERS;
+export const WORK_UNITS = WORK_US + 1;
+export const CONTROL_INTS = WORK_UNITS + 1;
 
 export const PARTNER_STARTING = 0;
 export const PARTNER_READY = 1;

@@ -39,6 +39,8 @@ import {
   STOP,
   W_LEN,
   W_OFF,
+  WORK_UNITS,
+  WORK_US,
   X_LEN,
   claim,
   closedClaim,
@@ -108,8 +110,12 @@ export class Team {
   private readonly staging = growable(MAX_AREA_BYTES);
   private readonly workers: Worker[];
   private readonly stallMs: number;
-  /** Bands of the last job, and how many of them the leader computed itself (the rest: partners). */
-  lastJob = { bands: 0, leaderBands: 0, stageMs: 0, ownMs: 0, waitMs: 0, copyMs: 0 };
+  /**
+   * The last job: its bands, how many (and how many units: rows, channels, planes …) the leader
+   * computed itself, the leader's milliseconds staging it, in its own bands, waiting and copying the
+   * partners' bands out, and the partners' milliseconds in their bands and units computed.
+   */
+  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -214,6 +220,8 @@ export class Team {
     ctl.set(bounds, BOUNDS);
     const seq = Atomics.load(ctl, SEQ) + 1;
     Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, WORK_US, 0);
+    Atomics.store(ctl, WORK_UNITS, 0);
     Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
     Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
     Atomics.store(ctl, SEQ, seq);
@@ -224,11 +232,12 @@ export class Team {
     const result = new Float32Array(outLen);
     const mine = new Uint8Array(bands);
     let ownMs = 0;
-    this.lastJob = { bands, leaderBands: 0, stageMs: t1 - t0, ownMs: 0, waitMs: 0, copyMs: 0 };
+    this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: t1 - t0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
     try {
       const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, true);
       for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
         this.lastJob.leaderBands++;
+        this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];
         mine[i] = 1;
         const t = performance.now();
         kernel(bounds[i], bounds[i + 1]);
@@ -248,7 +257,7 @@ export class Team {
     this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
     const t3 = performance.now();
     for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
-    Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3 });
+    Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS) });
     return result;
   }
 

@@ -92,6 +92,28 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 2048, 8, 8, 256, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 4, 8] });
   });
 
+  it("bands with a leader's share (two threads, runtime/split.ts balance): channels in fours, rows whole, neither band empty", () => {
+    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2, 0.45)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 28, 64] });
+    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2, 0.01)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 4, 64] });
+    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2, 0.99)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 60, 64] });
+    expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0.4)).toEqual({ mode: MODE_ROWS, bounds: [0, 6, 15] });
+    expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0)).toEqual({ mode: MODE_ROWS, bounds: [0, 1, 15] });
+    // three threads: even bands whatever the share
+    expect(bandsFor(plan(1, 8, 7, 7, 24, 3), 3, 0.2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 8, 16, 24] });
+  });
+
+  it('uneven bands (the leader 28 of 64 channels, or 6 of 15 rows): the same bits as convForward; the partner reports its time and units', () => {
+    for (const [p, share] of [[plan(1, 16, 24, 24, 64, 3), 0.45], [plan(1, 16, 29, 29, 20, 3, 2), 0.4]] as const) {
+      const { x, weight, bias } = conv(p, 17);
+      const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2, share)!, partners: 1 });
+      expect(Array.from(out)).toEqual(Array.from(convForward(x, weight, bias, p)));
+      const j = team.lastJob;
+      const units = p.cout === 64 ? 64 : p.geo[0].out;
+      expect(j.leaderUnits + j.partnerUnits).toBe(units);
+      if (j.partnerUnits > 0) expect(j.partnerMs).toBeGreaterThan(0);
+    }
+  });
+
   it('the partner takes bands: of 8 row bands of a 3×3 64→64 conv at 64×64, it computes some (within 20 jobs on a loaded machine)', () => {
     const p = plan(1, 64, 64, 64, 64, 3);
     const { x, weight, bias } = conv(p, 5);
