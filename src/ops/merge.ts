@@ -2,6 +2,9 @@
  * add and concat: where paths meet (ResNet shortcuts; Inception and DenseNet).
  * PyTorch: torch.add (broadcasting, NumPy rules) and torch.cat.
  *   add, mul, sub, div: (inputs − 1) operations per output element
+ *   div {integer}: the operands are integer tensors (ONNX's int64 Div, as torch.div(…,
+ *     rounding_mode='floor') of indices exports): the quotient truncates toward zero, at run time as
+ *     when folding (values are float32 at run time, so integers are exact up to 2^24)
  *   concat: same shape except along `dim`; a copy, no arithmetic
  * Receptive fields merge: the largest is kept, misaligned paths are reported (Araujo et al.).
  *
@@ -56,7 +59,16 @@ interface Arithmetic {
   kernel: Arith;
   /** ∂L/∂input i from g = ∂L/∂y (shape of y), before the sum over broadcast dims. */
   grad: (g: Tensor, i: number, inputs: Tensor[], y: Tensor) => Tensor;
+  /** Integer operands (attribute `integer`) truncate each result toward zero: div's integer quotient. */
+  truncatesIntegers?: boolean;
 }
+
+const NoAttrs = z.strictObject({});
+export const DivAttrs = z.strictObject({
+  /** The operands are integer tensors: the quotient truncates toward zero (ONNX integer Div). */
+  integer: z.boolean().default(false),
+});
+type ArithmeticAttrs = { integer?: boolean };
 
 const times = (a: number, b: number) => a * b;
 /** g · Π_{j≠i} xⱼ, broadcast to g's shape: ∂(x₀·x₁·…)/∂xᵢ applied to g. */
@@ -93,7 +105,7 @@ function foldArithmetic<A>(ctx: InferContext<A>, out: Shape, fold: Arithmetic['f
  * before it is written), the same a + b as `run` bit for bit. Three or more operands, where the
  * order rounds, are computed as `run` does and copied in.
  */
-function sumInPlace(ctx: RunContext<Record<string, never>, null>, target: number): Tensor {
+function sumInPlace(ctx: RunContext<ArithmeticAttrs, null>, target: number): Tensor {
   const t = ctx.inputs[target];
   if (ctx.inputs.length === 2) {
     // the add's one loop, written into the target's buffer (same shape as the output)
@@ -105,7 +117,7 @@ function sumInPlace(ctx: RunContext<Record<string, never>, null>, target: number
 }
 
 /** Element-wise arithmetic with broadcasting: (inputs − 1) operations per output element. */
-function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
+function arithmetic<A extends ArithmeticAttrs>(d: Arithmetic, attrs: z.ZodType<A>): OpDef<A, null> {
   return {
     name: d.name,
     summary: d.summary,
@@ -117,19 +129,27 @@ function arithmetic(d: Arithmetic): OpDef<Record<string, never>, null> {
     addsIntoConvEpilogue: d.addsIntoConvEpilogue === true,
     // a sum or difference: its gradients are g summed to each input's shape, whatever the values
     ...(d.gradReadsValues ? {} : { vjpReads: READS_SHAPES_ONLY }),
-    attrs: z.strictObject({}),
+    attrs,
     infer(ctx) {
       const out = inferBroadcast(ctx);
+      const integer = ctx.attrs.integer === true;
       return {
         outputs: [out],
-        values: [foldArithmetic(ctx, out, d.fold)],
+        values: [foldArithmetic(ctx, out, integer ? (a, b) => d.fold(a, b, true) : d.fold)],
         weights: [],
         cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) },
         plan: null,
       };
     },
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
-    run: (ctx) => [arithAll(d.kernel, ctx.inputs, ctx.outputs[0])],
+    run: (ctx) => {
+      const y = arithAll(d.kernel, ctx.inputs, ctx.outputs[0]);
+      if (d.truncatesIntegers && ctx.attrs.integer) {
+        const v = y.data;
+        for (let k = 0; k < v.length; k++) v[k] = Math.trunc(v[k]);
+      }
+      return [y];
+    },
     ...(d.addsIntoConvEpilogue ? { runInPlace: sumInPlace } : {}),
     vjp(ctx) {
       const out = ctx.outputs[0];
@@ -148,7 +168,7 @@ export const add = arithmetic({
   addsIntoConvEpilogue: true,
   fold: (a, b) => a + b,
   grad: (g) => g,
-});
+}, NoAttrs);
 export const mul = arithmetic({
   name: 'mul',
   kernel: 'mul',
@@ -158,7 +178,7 @@ export const mul = arithmetic({
   variadic: true,
   fold: (a, b) => a * b,
   grad: productOfOthers,
-});
+}, NoAttrs);
 export const sub = arithmetic({
   name: 'sub',
   kernel: 'sub',
@@ -167,7 +187,7 @@ export const sub = arithmetic({
   variadic: false,
   fold: (a, b) => a - b,
   grad: (g, i) => (i === 0 ? g : tensor(g.shape, g.data.map((v) => -v))),
-});
+}, NoAttrs);
 export const div = arithmetic({
   name: 'div',
   kernel: 'div',
@@ -179,7 +199,8 @@ export const div = arithmetic({
   // ∂(a/b)/∂b = −a/b² = −y/b
   grad: (g, i, [, b], y) =>
     i === 0 ? binaryBroadcast(g, b, g.shape, (gv, bv) => gv / bv) : binaryBroadcast(tensor(g.shape, g.data.map((gv, k) => gv * y.data[k])), b, g.shape, (gy, bv) => -gy / bv),
-});
+  truncatesIntegers: true,
+}, DivAttrs);
 
 export const ConcatAttrs = z.strictObject({ dim: z.number().int().default(1) });
 export type ConcatAttrs = z.infer<typeof ConcatAttrs>;

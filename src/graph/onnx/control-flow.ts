@@ -59,6 +59,8 @@ export interface Flattened {
   initializers: TensorProto[];
   /** Loops unrolled: their node names (their layers are `<name>/<iteration>/…`) and trip-count tensors */
   unrolled: { name: string; tripCount: string }[];
+  /** Element types by final name, as ONNX's type inference gives them for the ops that change types (outputType) */
+  types: ReadonlyMap<string, DataType>;
 }
 
 /** The subgraph of an attribute (protobufjs decodes AttributeProto.g; proto.ts does not declare it). */
@@ -91,12 +93,12 @@ export function flattenControlFlow(
   runtime: ReadonlySet<string> = new Set(),
   refused: ReadonlyMap<string, string> = new Map(),
 ): Flattened {
-  const out: Flattened = { nodes: [], initializers: [], computedTripCounts: [], unrolled: [] };
+  const types = new Map<string, DataType>();
+  const out: Flattened = { nodes: [], initializers: [], computedTripCounts: [], unrolled: [], types };
   // the values of constants seen so far (initializers and Constant nodes), by their final name
   const tensors = new Map<string, TensorProto>();
   for (const t of g.initializer) tensors.set(t.name, t);
-  // element types by final name, as far as the loops' enclosing tensors need them (loop-body.ts folds integers)
-  const types = new Map<string, DataType>();
+  // element types by final name: the loops' enclosing tensors (loop-body.ts folds integers), integer Div (map-node.ts)
   for (const v of g.input) types.set(v.name, dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1));
   for (const t of g.initializer) types.set(t.name, dtypeOfOnnx(t.dataType));
   let added = 0;
@@ -296,7 +298,7 @@ export function flattenControlFlow(
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     // too much to inline: the file's own nodes, control flow left unsupported
-    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [], computedTripCounts: [], unrolled: [] };
+    return { nodes: g.node.map((n, i) => ({ node: n, path: `$.graph.node[${i}]`, ...(n.opType === 'If' || n.opType === 'Loop' ? { unsupported: `inlining its subgraphs would pass ${MAX_INLINED_NODES} nodes` } : {}) })), initializers: [], computedTripCounts: [], unrolled: [], types: new Map() };
   }
   return out;
 }

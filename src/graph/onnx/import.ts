@@ -177,7 +177,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
       try {
-        mapped = mapNode(node, a, opset, constants);
+        mapped = mapNode(node, a, opset, constants, flat.types);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;

@@ -3,7 +3,8 @@
  * (opsets 7–18), read through the typed attribute reader. A node convlens cannot map throws
  * Unsupported with the reason; it then stays in the graph under its op type.
  */
-import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
+import { dtypeOfOnnx, isInteger, TensorDataType } from '../../tensor/dtype.js';
+import type { DataType } from '../../tensor/dtype.js';
 import type { GraphConstant, GraphLayer } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
@@ -35,15 +36,17 @@ const DIRECT: Record<string, string> = {
   Add: 'add',
   Sub: 'sub',
   Mul: 'mul',
-  Div: 'div',
   GlobalAveragePool: 'globalAvgPool2d',
   Identity: 'identity',
   Expand: 'expand',
 };
 
-export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>): Mapped {
+export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>, types: ReadonlyMap<string, DataType> = new Map()): Mapped {
   const ins = node.input;
   if (DIRECT[node.opType]) return { op: DIRECT[node.opType], inputs: [...ins], attrs: {} };
+  const typeOf = (i: number): DataType | undefined => (ins[i] ? (types.get(ins[i]) ?? constants.get(ins[i])?.dataType) : undefined);
+  // integer operands (torch.div(…, rounding_mode='floor') of indices): ONNX's Div truncates
+  if (node.opType === 'Div') return { op: 'div', inputs: [...ins], attrs: [0, 1].every((i) => isInteger(typeOf(i) ?? 'float32')) ? { integer: true } : {} };
   const constOf = (i: number): GraphConstant | null => (ins[i] ? constants.get(ins[i]) ?? null : null);
   const scalarOf = (i: number): number | undefined => {
     const c = constOf(i);
@@ -52,8 +55,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
   };
   const same = (op: string, attrs: Record<string, unknown> = {}): Mapped => ({ op, inputs: [...ins], attrs });
   const family = FAMILY_MAPPERS[node.opType];
-  if (family) return family({ node, a, opset, constants, constOf, scalarOf, same });
-  const nd = mapWindowNd({ node, a, opset, constants, constOf, scalarOf, same });
+  if (family) return family({ node, a, opset, constants, constOf, scalarOf, typeOf, same });
+  const nd = mapWindowNd({ node, a, opset, constants, constOf, scalarOf, typeOf, same });
   if (nd) return nd;
 
   switch (node.opType) {

@@ -2,6 +2,7 @@
 import type { GraphConstant, GraphLayer } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
+import type { DataType } from '../../tensor/dtype.js';
 
 export interface Mapped {
   op: string;
@@ -22,6 +23,8 @@ export interface MapContext {
   constOf(i: number): GraphConstant | null;
   /** Input i as a scalar constant (undefined when absent); Unsupported when it is computed. */
   scalarOf(i: number): number | undefined;
+  /** The element type of input i as ONNX's type inference gives it (graph/onnx/control-flow.ts outputType), undefined when not known. */
+  typeOf(i: number): DataType | undefined;
   /** The node's inputs and these attributes under a convlens op. */
   same(op: string, attrs?: Record<string, unknown>): Mapped;
 }
