@@ -11,7 +11,11 @@
  *   activations, never a decoded or folded copy of the whole model.
  * - A kept store (`keep: true`, the worker's model cache, runtime/model-cache.ts) keeps the folded
  *   weights instead (the originals are not kept beside them), so a second run of the same model
- *   decodes and folds nothing for its fused convs; `bytes` counts them.
+ *   decodes and folds nothing for its fused convs; `bytes` counts them. A weight a later run
+ *   decodes again (its layer has no fold: a classifier's, a linear's in an MLP) is kept decoded
+ *   from then on, so steady runs copy no weights at all (MobileNetV2's 5 MB classifier: about
+ *   1 ms of copying and page faults a run); a folded conv's original is read by one run only, so
+ *   it is never kept beside its fold.
  *
  * Folding computes exactly ops/norm.ts foldBatchNorm (k = γ/√(σ² + ε) in float64, w·k and
  * (b − μ)·k + β rounded to float32), so fused outputs do not move by a bit.
@@ -117,6 +121,10 @@ export class WeightStore {
   private readonly foldedByHost = new Map<string, FoldedWeights>();
   /** Bytes this store keeps beyond the file (decoded and folded copies; 0 unless kept). */
   bytes = 0;
+  /** Kept stores: constants decoded by an earlier run (a second decode keeps them), by this run, and those kept decoded. */
+  private readonly decodedBefore = new Set<GraphConstant>();
+  private readonly decodedNow = new Set<GraphConstant>();
+  private readonly decoded = new Map<GraphConstant, Float32Array>();
 
   constructor(readonly keep = false) {}
 
@@ -131,6 +139,7 @@ export class WeightStore {
   /** Whether the store holds this buffer (pooled, lent or kept): never a run's to free. */
   holds(buffer: ArrayBufferLike): boolean {
     if (this.lent.some((a) => a.buffer === buffer) || this.pool.has(buffer)) return true;
+    for (const a of this.decoded.values()) if (a.buffer === buffer) return true;
     for (const f of this.foldedByHost.values()) for (const t of Object.values(f.weights)) if (t.data.buffer === buffer) return true;
     return false;
   }
@@ -144,6 +153,8 @@ export class WeightStore {
   endRun(): void {
     this.endStep();
     this.pool.clear();
+    for (const c of this.decodedNow) this.decodedBefore.add(c);
+    this.decodedNow.clear();
   }
 
   /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
@@ -162,8 +173,8 @@ export class WeightStore {
   /**
    * A constant's float32 values, null when the file carries none (stripped): a view into the file
    * where it can be, else decoded into scratch for this step, or into its own array when
-   * `lasting` (a tensor the run keeps live across steps). Not kept even by a kept store: a model's
-   * unaligned weights are nearly all folded into a conv, and the fold is what is kept.
+   * `lasting` (a tensor the run keeps live across steps). A kept store keeps a weight's decoded
+   * values from the second run that decodes it (a fold is kept instead for a folded conv's).
    */
   values(c: GraphConstant, lasting = false): Float32Array | null {
     const n = numel(c.shape);
@@ -172,7 +183,13 @@ export class WeightStore {
     if (plain && raw && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4) {
       return new Float32Array(raw.buffer, raw.byteOffset, n);
     }
-    const own = lasting;
+    if (this.keep && !lasting) {
+      const kept = this.decoded.get(c);
+      if (kept) return kept;
+    }
+    // a kept store keeps what an earlier run decoded too (the layer is not folded): its own array
+    const keepIt = this.keep && !lasting && this.decodedBefore.has(c);
+    const own = lasting || keepIt;
     let out: Float32Array | null;
     if (c.value && c.value.data.length === n) out = this.filled(n, c.value.data, own);
     else if (c.typed && c.typed.length === n) out = this.filled(n, c.typed, own);
@@ -186,6 +203,12 @@ export class WeightStore {
       // float16, bfloat16, float64, integers: widened or converted as constantData does
       const d = decodeToFloat32(c.dataType, raw, n);
       out = d === null ? null : this.filled(n, d, own);
+    }
+    if (out && this.keep && !lasting) {
+      if (keepIt) {
+        this.decoded.set(c, out);
+        this.bytes += out.byteLength;
+      } else this.decodedNow.add(c);
     }
     return out;
   }

@@ -34,7 +34,7 @@ const out = (r: ReturnType<typeof runTask>) => r.outputs[r.order.outputs[0]].dat
 afterEach(() => modelCache.clear());
 
 describe('model cache', () => {
-  it('mobilenet_v2_w050 (52 conv → BN pairs): the second run of a copy of the file hits, keeps the 52 folds, and gives the first run\'s bits (PyTorch within 1e-4)', () => {
+  it('mobilenet_v2_w050 (52 conv → BN pairs): the second run of a copy of the file hits, keeps the 52 folds and the classifier decoded, and gives the first run\'s bits (PyTorch within 1e-4)', () => {
     const golden = goldenOf('mobilenet_v2_w050');
     const bytes = bytesOf('mobilenet_v2_w050');
     const first = out(runTask(task(bytes, golden.input)));
@@ -44,9 +44,14 @@ describe('model cache', () => {
     expect(folded).toBeGreaterThan(bytes.byteLength + 100_000);
     const second = out(runTask(task(Uint8Array.from(bytes), golden.input)));
     expect(modelCache.size).toBe(1);
-    expect(modelCache.bytes).toBe(folded);
+    // the second run decoded the classifier's weight and bias again (no fold is kept for them): kept decoded now, 1280·10 + 10 floats
+    expect(modelCache.bytes).toBe(folded + (1280 * 10 + 10) * 4);
     expect(Array.from(second)).toEqual(Array.from(first));
     expect(scaledError(second, golden.output.data)).toBeLessThanOrEqual(1e-4);
+    // from the third run on nothing more is kept, and the bits stay
+    const third = out(runTask(task(Uint8Array.from(bytes), golden.input)));
+    expect(modelCache.bytes).toBe(folded + (1280 * 10 + 10) * 4);
+    expect(Array.from(third)).toEqual(Array.from(first));
   });
 
   it('a cached model with fuse false, captured BN outputs or given weights runs them unfolded: the bits of an uncached run', () => {
