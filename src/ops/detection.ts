@@ -74,7 +74,10 @@ export const nonMaxSuppression: OpDef<NmsAttrs, NmsPlan> = {
     // absent or computed: every box may be kept (the ONNX mapping writes ONNX's default 0 when the input is absent)
     const max = param(ctx.attrs.maxOutputBoxesPerClass, ctx.values[2]);
     const bound = b * c * Math.min(n, max ?? n);
-    if (bound === 0) ctx.fail('INVALID_ATTRIBUTE', `maxOutputBoxesPerClass is ${max} (ONNX reads an absent one as 0) or there are no boxes: nothing can be selected`, 'maxOutputBoxesPerClass');
+    // max 0 selects nothing whatever the boxes (ONNX's reading of an absent input): refused as before.
+    // No boxes (an image whose detections a score threshold removed, in a staged run's later stage)
+    // is an ordinary empty selection: [0, 3], as torchvision.ops.nms returns an empty index tensor
+    if (max === 0) ctx.fail('INVALID_ATTRIBUTE', `maxOutputBoxesPerClass is 0 (ONNX reads an absent one as 0): nothing can be selected`, 'maxOutputBoxesPerClass');
     const perRun = n + n * Math.ceil(Math.log2(Math.max(n, 1))) + 3 * n + (13 * n * (n - 1)) / 2;
     return { outputs: [[bound, 3]], values: [null], weights: [], cost: { ...ZERO_COST, elementwise: b * c * perRun }, plan: { b, c, n, bound } };
   },

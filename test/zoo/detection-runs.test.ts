@@ -172,6 +172,41 @@ describe('torchvision detectors run to PyTorch (scripts/export_detection_runs.py
   });
 });
 
+/**
+ * An image with no detection: the RoI heads' score threshold (the 0.05 constant the `scores > 0.05`
+ * Greater reads) set to 1.0, which no softmax score exceeds, so every output is empty by definition
+ * (no PyTorch needed): the RPN still runs, then the heads' NMS sees 0 boxes, RoiAlign 0 ROIs, the
+ * mask paste and keypoint Loops 0 trips.
+ */
+describe('R-CNN with no detection (score threshold 1.0): empty outputs at their shapes, not a 400', () => {
+  const noDetection = (name: string) => {
+    const fx = load(name);
+    const g = graphOf(fx);
+    const greater = g.layers.filter((l) => l.source?.opType === 'Greater' && l.name === '/roi_heads/Greater');
+    expect(greater).toHaveLength(1);
+    const c = g.constants.get(greater[0].inputs[1])!;
+    expect(c.value?.data).toEqual([Math.fround(0.05)]);
+    g.constants.set(c.name, { ...c, value: { data: [1], integer: false } });
+    return run(fx, g);
+  };
+
+  it('fasterrcnn: boxes [0, 4], labels [0], scores [0]', () => {
+    const r = noDetection('fasterrcnn');
+    expect(Object.entries(r.outputs).map(([k, v]) => [k, v.shape])).toEqual([['boxes', [0, 4]], ['labels', [0]], ['scores', [0]]]);
+  });
+
+  it('keypointrcnn: boxes [0, 4], …, keypoints [0, 5, 3], keypoints_scores [0, 5] (the heatmaps_to_keypoints Loop runs 0 times)', () => {
+    const r = noDetection('keypointrcnn');
+    expect(Object.entries(r.outputs).map(([k, v]) => [k, v.shape])).toEqual([['boxes', [0, 4]], ['labels', [0]], ['scores', [0]], ['keypoints', [0, 5, 3]], ['keypoints_scores', [0, 5]]]);
+  });
+
+  it("maskrcnn: known gap — Flatten (ONNX axis 2) of the 0 masks infers [0, NaN] (numel / 0; note to the lead), so NON_POSITIVE_SIZE instead of masks [0, 1, 64, 64]", () => {
+    const e = errorOf(() => noDetection('maskrcnn'));
+    expect(e.code).toBe('NON_POSITIVE_SIZE');
+    expect(e.message).toMatch(/layer '\/roi_heads\/Flatten_1': output shape \[0, NaN\]/);
+  });
+});
+
 describe('POST /v1/run: a whole Mask R-CNN (two Loops: mask paste; NMS in the RPN and the box head) to PyTorch', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
