@@ -7,6 +7,7 @@ import { memoryBench } from './memory.js';
 import { networksBench } from './networks.js';
 import { onnxImportBench } from './onnx-import.js';
 import { parallelBench } from './parallel.js';
+import { zooBench } from './zoo.js';
 
 // names select benches; --json: one JSON record per measurement on stdout (bench/records.ts), the table on stderr; --duration: load's length
 const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--duration');
@@ -17,6 +18,7 @@ const benches: [string, () => void | Promise<void>][] = [
   ['networks', networksBench],
   ['memory', memoryBench],
   ['erf', erfBench],
+  ['zoo', zooBench],
   ['graph-scale', () => graphScaleBench()],
 ];
 // run only when named (npm run bench -- load): it starts a server and loads it for about 40 s

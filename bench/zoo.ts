@@ -1,0 +1,98 @@
+/**
+ * Where every zoo network's forward spends its time (issue 12: convTranspose2d, pooling, bilinear
+ * upsampling, element-wise and batch norm are not the bottleneck of any zoo network). Each network
+ * runs in-process on one thread with seeded weights, prepared once (a kept WeightStore filled by an
+ * untimed run, as the model cache serves a second /v1/run), then one timed run with the executor's
+ * per-layer timing hook. Printed per network: each op type's share of the time next to its share of
+ * the work (FLOPs, 2 per MAC, from the analysis of the same graph), and the bottleneck: the op type
+ * with the largest share of the time. The goal holds for a network when its bottleneck is an op
+ * whose work is multiply-accumulates (conv, linear, matmul, attention: MACs in the analysis) and no
+ * watched op type (every op type without MACs, and transposed convs) takes more than a fifth of
+ * the time; the ratio recorded is the worst such op type's share
+ * of the work ÷ its share of the time (≥ 1: it takes no more time than its work).
+ *
+ * Resolutions are the zoo's, capped at 224 so the sweep stays within minutes (`--full`: the zoo's
+ * own, e.g. 520 for the segmentation models); `--models=unet,yolov8n` selects.
+ */
+import { analyzeGraph } from '../src/analysis/analyze.js';
+import { inferGraph } from '../src/analysis/infer.js';
+import { loadGraph } from '../src/graph/load.js';
+import { runGraph } from '../src/runtime/execute.js';
+import { WeightStore } from '../src/runtime/weight-store.js';
+import { rng } from '../src/tensor/random.js';
+import { tensor } from '../src/tensor/tensor.js';
+import { ZOO } from '../src/zoo/index.js';
+import { OPS_BY_NAME } from '../src/ops/registry.js';
+import { FAMILY_OF } from '../src/conventions/families.js';
+import { record, say } from './records.js';
+
+/** Watched: every op type without multiply-accumulates (pooling, resampling, element-wise, norms), and transposed convs. */
+const WATCHED_LIMIT = 0.2;
+const isTransposedConv = (op: string) => {
+  const def = OPS_BY_NAME.get(op);
+  return def !== undefined && FAMILY_OF.get(def) === 'convTranspose';
+};
+
+function selected(): string[] {
+  const arg = process.argv.find((a) => a.startsWith('--models='));
+  return arg ? arg.slice('--models='.length).split(',') : ZOO.map((z) => z.name);
+}
+
+export async function zooBench(): Promise<void> {
+  const full = process.argv.includes('--full');
+  say('\n## Zoo networks: where the forward spends its time (one thread, weights prepared once)');
+  const failing: string[] = [];
+  for (const name of selected()) {
+    const entry = ZOO.find((z) => z.name === name);
+    if (!entry) {
+      say(`${name}: not in the zoo`);
+      continue;
+    }
+    const resolution = full ? entry.resolution : Math.min(entry.resolution, 224);
+    const { graph } = loadGraph({ kind: 'model', name, resolution });
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+    const flopsByOp = new Map<string, number>();
+    const macOps = new Set<string>();
+    for (const l of report.layers) {
+      flopsByOp.set(l.op, (flopsByOp.get(l.op) ?? 0) + l.flops);
+      if (l.macs > 0) macOps.add(l.op);
+    }
+    const r = rng(1);
+    const feed = Object.fromEntries(graph.inputs.map((i) => [i.name, tensor(i.shape, Float32Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1))]));
+    const opts = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 28, maxWork: Number.MAX_SAFE_INTEGER, store: new WeightStore(true) };
+    const msByOp = new Map<string, number>();
+    try {
+      runGraph(graph, feed, opts, inference);
+      runGraph(graph, feed, { ...opts, onLayer: (_l, op, ms) => msByOp.set(op, (msByOp.get(op) ?? 0) + ms) }, inference);
+    } catch (e) {
+      say(`${name}: cannot run: ${(e as Error).message}`);
+      continue;
+    }
+    const totalMs = [...msByOp.values()].reduce((a, b) => a + b, 0);
+    const totalFlops = [...flopsByOp.values()].reduce((a, b) => a + b, 0) || 1;
+    const rows = [...msByOp].map(([op, ms]) => ({ op, time: ms / totalMs, work: (flopsByOp.get(op) ?? 0) / totalFlops })).sort((a, b) => b.time - a.time);
+    const bottleneck = rows[0];
+    const watched = rows.filter((x) => !macOps.has(x.op) || isTransposedConv(x.op));
+    const worst = watched[0];
+    const ok = macOps.has(bottleneck.op) && (!worst || worst.time <= WATCHED_LIMIT);
+    if (!ok) failing.push(name);
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    say(
+      `${name.padEnd(26)} ${resolution}px ${totalMs.toFixed(0).padStart(6)} ms  bottleneck ${bottleneck.op} ${pct(bottleneck.time)} of the time (${pct(bottleneck.work)} of the work)` +
+        `${worst ? `; most of the watched: ${worst.op} ${pct(worst.time)} (${pct(worst.work)} of the work)` : ''}  ${ok ? 'ok' : 'NOT MET'}`,
+    );
+    say(`   ${rows.slice(0, 6).map((x) => `${x.op} ${pct(x.time)}/${pct(x.work)}`).join(', ')}   (time/work)`);
+    record({
+      bench: 'zoo',
+      name: `${name} at ${resolution}: the watched op type with the largest share of the time`,
+      unit: 'share of time',
+      higherIsBetter: false,
+      convlens: worst?.time ?? 0,
+      peers: { 'its share of the work': worst?.work ?? 0 },
+      against: 'its share of the work',
+      extra: { milliseconds: totalMs, bottleneck: bottleneck.op, bottleneckShare: bottleneck.time, goalMet: ok, shares: Object.fromEntries(rows.map((x) => [x.op, { time: x.time, work: x.work }])) },
+    });
+  }
+  say(failing.length ? `goal not met on: ${failing.join(', ')}` : 'goal met on every network run: a MAC op is each bottleneck, and no watched op type takes over a fifth of the time');
+}
