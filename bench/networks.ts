@@ -129,7 +129,8 @@ export async function networksBench(): Promise<void> {
     };
     try {
       runGraph(graph, feed, { ...opts, store }, inference);
-      runGraph(graph, feed, { ...opts, store, onLayer: (_l, op, ms) => byOp.set(op, (byOp.get(op) ?? 0) + ms) }, inference);
+      // the shares over five runs (one run's are at the mercy of a single GC pause or load spike)
+      for (let k = 0; k < 5; k++) runGraph(graph, feed, { ...opts, store, onLayer: (_l, op, ms) => byOp.set(op, (byOp.get(op) ?? 0) + ms) }, inference);
     } catch (e) {
       say(`convlens cannot run it: ${(e as Error).message}`);
       continue;
