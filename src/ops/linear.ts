@@ -131,7 +131,7 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     if (ctx.attrs.axis !== undefined) {
       const axis = normalizeBoundary(ctx, ctx.attrs.axis, x.length, 'axis');
       const lead = numel(x.slice(0, axis));
-      return { outputs: [[lead, numel(x) / lead]], weights: [], cost: ZERO_COST, plan: { start: Math.max(axis, 1), end: x.length - 1 } };
+      return { outputs: [[lead, numel(x.slice(axis))]], weights: [], cost: ZERO_COST, plan: { start: Math.max(axis, 1), end: x.length - 1 } };
     }
     const start = normalizeAxis(ctx, ctx.attrs.startDim, x.length, 'startDim');
     const end = normalizeAxis(ctx, ctx.attrs.endDim, x.length, 'endDim');

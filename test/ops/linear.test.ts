@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
-import { run } from './op-helpers.js';
+import { inferOf, run } from './op-helpers.js';
+import { flatten } from '../../src/ops/linear.js';
 
 describe('linear and flatten', () => {
   it('linear Ci=512 → Co=1000 (the notes): params Ci·Co + Co, MACs Ci·Co, exact (2·Ci − 1)·Co, memory Ci + Co + Ci·Co', () => {
@@ -28,6 +29,11 @@ describe('linear and flatten', () => {
     expect(layer(analyze(net([2, 3, 4, 5], { op: 'flatten', startDim: 1, endDim: 2 })), 'l0').outputShape).toEqual([2, 12, 5]);
     expect(layer(analyze(net([2, 3, 4, 5], { op: 'flatten' })), 'l0').outputShape).toEqual([2, 60]);
     expect(layer(analyze(net([2, 3, 4, 5], { op: 'flatten', axis: 2 })), 'l0').outputShape).toEqual([6, 20]);
+  });
+
+  it('flatten ONNX axis 2 of an empty [0,1,28,28] (Mask R-CNN with no detection) → [0, 28·28], not [0, NaN]', () => {
+    expect(inferOf(flatten, [[0, 1, 28, 28]], { axis: 2 }).outputs).toEqual([[0, 784]]);
+    expect(inferOf(flatten, [[0, 3, 4]], { axis: 0 }).outputs).toEqual([[1, 0]]);
   });
 
   it('flatten startDim 2 after endDim 1 is INVALID_ATTRIBUTE', () => {
