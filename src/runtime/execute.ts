@@ -141,6 +141,16 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       throw withLayer(e, a.layer);
     }
   };
+  /** The host's kernel with `map` as its GEMM epilogue; a kernel split across threads (opts.split) maps nothing (a partner's GEMM would not apply it). */
+  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, map: (v: Float32Array) => void): { result: Tensor[]; covered: number } => {
+    try {
+      const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
+      const split = opts.split?.(a.op!, ctx);
+      return split ? { result: split, covered: 0 } : withEpilogue(map, () => a.op!.run(ctx));
+    } catch (e) {
+      throw withLayer(e, a.layer);
+    }
+  };
   /**
    * A kernel's outputs become live. A data-dependent size (the rows NonMaxSuppression keeps) is
    * analysed at its bound; when the real one differs and a later layer reads it, that layer was
@@ -175,12 +185,12 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   /**
    * The activation a host's GEMM applies as it copies its outputs out: the member right after the
    * batch norms folded into its weights, a point-wise map with an in-place kernel and no weights
-   * (ReLU, ReLU6, Clip, …: OpDef.fusesIntoConvEpilogue). Not when kernels may be split across
-   * threads (a partner's GEMM would not apply it).
+   * (ReLU, ReLU6, Clip, …: OpDef.fusesIntoConvEpilogue). A host split across threads maps
+   * nothing (runHost), and the activation runs after it as usual.
    */
   const epilogueMember = (group: RunGroup, folded: number): RunMember | null => {
     const m = group.members[folded];
-    if (opts.split || opts.epilogue === false || !m || m.kind !== 'activation') return null;
+    if (opts.epilogue === false || !m || m.kind !== 'activation') return null;
     const op = m.a.op;
     return op?.runInPlace && op.fusesIntoConvEpilogue && m.a.inferred?.weights.length === 0 ? m : null;
   };
@@ -202,7 +212,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         ins[act.target] = tensor([v.length], v);
         act.a.op!.runInPlace!(ctx, act.target);
       };
-      let { result, covered } = withEpilogue(map, () => runKernel(group.host, weights));
+      let { result, covered } = runHost(group.host, weights, map);
       mapped = result.length === 1 && covered === result[0].data.length;
       if (!mapped && covered > 0) result = runKernel(group.host, weights);
       store(group.host, result);

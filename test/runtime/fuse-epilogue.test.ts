@@ -92,6 +92,17 @@ describe('a fused activation in the GEMM copy-out', () => {
     }
   });
 
+  it('with a split hook (the worker\'s team): a kernel the hook declines is mapped; one it runs (here op.run itself, as a team gives op.run\'s bits) maps nothing and the activation runs after; same bits either way', () => {
+    const weights = bnWeights('bn', 16, 3);
+    const apart = Object.values(runGraph(net({ op: 'relu6' }), { x }, { ...OPTS, weights, epilogue: false }).outputs)[0];
+    for (const split of [() => null, (op: { run: (c: never) => Tensor[] }, ctx: unknown) => op.run(ctx as never)]) {
+      const before = epilogueMapped();
+      const y = Object.values(runGraph(net({ op: 'relu6' }), { x }, { ...OPTS, weights, split: split as RunOptions['split'] }).outputs)[0];
+      expect(epilogueMapped() - before).toBe(split.length === 0 ? 2 * 16 * 144 : 0);
+      expect(bits(y)).toEqual(bits(apart));
+    }
+  });
+
   it('a depthwise conv (no GEMM: its kernel adds the bias) maps nothing; the activation runs after it, same bits', () => {
     const { fused, mapped, apart } = runs({ op: 'relu6' }, x, { outChannels: 16, groups: 8 });
     // groups 8 with 8 inputs: one input channel per group, two kernels each (depthwise multiplier 2)
