@@ -17,15 +17,17 @@ scale: an independent float32 implementation differs by ~1e-6):
   - score thresholds: no class score within MARGIN of the model's score_thresh (hooks on the heads);
   - masks: every expanded box coordinate (paste_masks_in_image truncates them to integers) at least 1e-3
     from an integer; keypoints: every resized heatmap's maximum apart from its runner-up by MARGIN.
-The first seed from 0 that passes is used (printed and stored). Then torch.onnx.export of ([image],) at
-opset 17 WITH weights, input "image", named outputs (RoiAlign nodes then state
-coordinate_transformation_mode="output_half_pixel": see state_roi_align_mode), and PyTorch's eager outputs are written next to the
-file. The image is a formula (IMAGE_FORMULA) with a few rectangles set to 1.0 (RECTS, in the JSON): the
-test rebuilds it. Large outputs (masks) are stored as base64 little-endian float32.
+The first seed from 0 that passes is used (printed and stored). Then torch.onnx.export of ([image, …],) at
+opset 17 WITH weights, inputs "image" (, "image_1" for a second image), named outputs (boxes, … then
+boxes_1, …; RoiAlign nodes then state coordinate_transformation_mode="output_half_pixel": see
+state_roi_align_mode), and PyTorch's eager outputs are written next to the file. Each image is a formula
+(IMAGE_FORMULA) with a few rectangles set to 1.0 (the JSON's images: shape and rects per input): the test
+rebuilds it. Large outputs (masks) are stored as base64 little-endian float32.
 
 Transform: the image is given at the model's transform size (min_size = max_size = its side, or SSD's
 fixed size), so GeneralizedRCNNTransform's resize is by 1.0 and postprocess rescales by 1.0, except in
-`fasterrcnn_resize`, whose 80×112 image is resized to 96×134 and its boxes scaled back.
+`fasterrcnn_resize`, whose 80×112 image is resized by 96/112 to 68×96 (max_size bounds the long side),
+padded to 96×96, and its boxes scaled back.
 
 Run from the repository root: nice -n 10 /usr/bin/python3 scripts/export_detection_runs.py [names…]
 """
