@@ -131,14 +131,14 @@ function shared(n: number, parts: number, leaderShare: number | undefined, quant
 }
 
 /**
- * Balance: the leader's share of each layer shape's units, learnt from its last jobs. The leader
- * alone stages the job (copies its input and the partner's weights into shared memory) before the
- * partner can start, so even bands leave the partner idle for that long at the end; and either
- * thread may run slower (a busy core, the partner's cold cache). From the last job's times (the
- * leader's staging S, its time per unit a, the partner's b, U units) the share that ends both
- * together is f = (b·U − S) / ((a + b)·U); the share moves halfway towards it each job (noise),
- * within [MIN_SHARE, 1 − MIN_SHARE]. Measured on ResNet-50 at 224 (two threads, load ~5): staging is
- * about a tenth of the leader's time in split convs.
+ * Balance: the leader's share of each layer shape's units, learnt from its last jobs. Both threads
+ * start when the job opens (the leader's staging comes before), but not at the same speed: the
+ * partner wakes some time d after the job opens (less with the spin, more on a busy machine), and
+ * either thread may run slower per unit (a busy core, a cold cache). From the last job (the
+ * leader's time per unit a, the partner's b, U units, and d = the partner's end, own + wait, less
+ * its compute time, when the leader had to wait for it) the share that ends both together is
+ * f = (d + b·U) / ((a + b)·U); the share moves halfway towards it each job (noise), within
+ * [MIN_SHARE, 1 − MIN_SHARE].
  */
 const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
@@ -155,7 +155,9 @@ function learn(key: string, t: Team): void {
   const j = t.lastJob;
   if (j.leaderUnits === 0 || j.partnerUnits === 0 || j.partnerMs <= 0 || j.ownMs <= 0) return;
   const [a, b, U] = [j.ownMs / j.leaderUnits, j.partnerMs / j.partnerUnits, j.leaderUnits + j.partnerUnits];
-  const target = Math.min(1 - MIN_SHARE, Math.max(MIN_SHARE, (b * U - j.stageMs) / ((a + b) * U)));
+  // the leader's own bands end at `ownMs` after the job opened, the partner's `waitMs` later
+  const d = j.waitMs > 0.05 ? Math.max(0, j.ownMs + j.waitMs - j.partnerMs) : 0;
+  const target = Math.min(1 - MIN_SHARE, Math.max(MIN_SHARE, (d + b * U) / ((a + b) * U)));
   if (shares.size >= MAX_SHAPES && !shares.has(key)) shares.clear();
   shares.set(key, ((shares.get(key) ?? 0.5) + target) / 2);
 }
