@@ -3,12 +3,18 @@
  *  - one large convolution, 3×3 128→128 at 112×112: in-process (this thread alone, against this
  *    thread leading one partner of its team: the kernel split alone), and through worker pools of
  *    one and of two workers (POST /v1/operators' path: the call sent to a worker, its team split);
- *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights), the graph
- *    loaded once: this thread alone against this thread leading one partner (RunOptions.split).
- * Samples of the two sides alternate, so a change in the machine's load hits both. The load
- * average (os.loadavg) is printed and recorded: on a shared machine the ratio drops with it (with
- * Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so the
- * CPU per call and the busiest thread's CPU time are reported too: what an idle machine would show.
+ *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
+ *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
+ *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
+ *    pooling and whatever else runtime/split.ts splits) with balanced bands (the leader's share
+ *    learnt per layer) and with even bands.
+ * Samples of the sides alternate, so a change in the machine's load hits all. The load average
+ * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
+ * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
+ * the CPU per call and the busiest thread's CPU time (/proc schedstat, ns) are reported too: what an
+ * idle machine would show at best. For ResNet-50 also: the leader's time per phase of its split
+ * layers (staging, its own bands, waiting, copying the partner's out), the partners' share of the
+ * bands, and Amdahl's bound from the share of the forward that still runs on one thread.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +28,9 @@ import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
-import { configureTeams, splitKernel, splitStats } from '../src/runtime/split.js';
+import { balance, configureTeams, splitKernel, splitStats } from '../src/runtime/split.js';
+import { WeightStore } from '../src/runtime/weight-store.js';
+import type { OpDef, RunContext } from '../src/ops/types.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { record, say } from './records.js';
@@ -36,27 +44,25 @@ const random = (n: number, seed: number) => {
 
 interface Sides {
   /** Median wall seconds of each side. */
-  wall: [number, number];
+  wall: number[];
   /** Median CPU seconds of the process (every thread) per call, each side: what the split costs in total. */
-  cpu: [number, number];
+  cpu: number[];
   /**
-   * Clock ticks of the busiest thread per call, summed over the samples, each side (Linux
-   * /proc/self/task/<tid>/stat utime + stime). On an idle machine a call takes at least its busiest
-   * thread's CPU time, so ticks[0] / ticks[1] projects the ratio the load hides (an upper bound:
-   * waits between the threads are not counted).
+   * The busiest thread's CPU milliseconds per call, median, each side (Linux
+   * /proc/self/task/<tid>/schedstat). On an idle machine a call takes at least its busiest thread's
+   * CPU time, so busiest[0] / busiest[1] projects the ratio the load hides (an upper bound: waits
+   * between the threads are not counted).
    */
-  ticks: [number, number];
+  busiest: number[];
 }
 
-/** CPU clock ticks (user + system) of each thread of this process, by thread id. */
-function threadTicks(): Map<string, number> {
-  const ticks = new Map<string, number>();
+/** CPU milliseconds (time on a CPU, schedstat) of each thread of this process, by thread id. */
+function threadCpu(): Map<string, number> {
+  const ms = new Map<string, number>();
   try {
     for (const tid of readdirSync('/proc/self/task')) {
       try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks.set(tid, Number(f[11]) + Number(f[12]));
+        ms.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
       } catch {
         // the thread ended meanwhile
       }
@@ -64,33 +70,32 @@ function threadTicks(): Map<string, number> {
   } catch {
     // not Linux: no per-thread figures
   }
-  return ticks;
+  return ms;
 }
 
-const busiest = (before: Map<string, number>, after: Map<string, number>) => Math.max(0, ...[...after].map(([tid, t]) => t - (before.get(tid) ?? 0)));
+const busiestOf = (before: Map<string, number>, after: Map<string, number>) => Math.max(0, ...[...after].map(([tid, t]) => t - (before.get(tid) ?? 0)));
+const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)];
 
-/** Samples alternate (one, two, one, two …) for at least `seconds`, ≥ 5 each, after one warm-up call each. */
-async function interleaved(one: () => unknown, two: () => unknown, seconds: number): Promise<Sides> {
-  await one();
-  await two();
-  const wall: [number[], number[]] = [[], []];
-  const cpu: [number[], number[]] = [[], []];
-  const ticks: [number, number] = [0, 0];
+/** Samples alternate (one, two, … one, two …) for at least `seconds`, ≥ 5 each, after one warm-up call each. */
+async function interleaved(sides: (() => unknown)[], seconds: number): Promise<Sides> {
+  for (const fn of sides) await fn();
+  const wall: number[][] = sides.map(() => []);
+  const cpu: number[][] = sides.map(() => []);
+  const busiest: number[][] = sides.map(() => []);
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end || wall[0].length < 5) {
-    for (const [i, fn] of [one, two].entries()) {
+    for (const [i, fn] of sides.entries()) {
       const t = performance.now();
       const c = process.cpuUsage();
-      const before = threadTicks();
+      const before = threadCpu();
       await fn();
-      ticks[i] += busiest(before, threadTicks());
+      busiest[i].push(busiestOf(before, threadCpu()));
       const used = process.cpuUsage(c);
       wall[i].push((performance.now() - t) / 1000);
       cpu[i].push((used.user + used.system) / 1e6);
     }
   }
-  const median = (s: number[]) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)];
-  return { wall: [median(wall[0]), median(wall[1])], cpu: [median(cpu[0]), median(cpu[1])], ticks };
+  return { wall: wall.map(median), cpu: cpu.map(median), busiest: busiest.map(median) };
 }
 
 /** Waits until this thread's team has a partner up (the first split spawns it and runs alone). */
@@ -104,15 +109,15 @@ async function partnerUp(split: () => unknown): Promise<void> {
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
 
-function report(name: string, s: Sides, extra: Record<string, unknown> = {}): void {
-  const [one, two] = s.wall;
+function report(name: string, s: Sides, side = 1, extra: Record<string, unknown> = {}): void {
+  const [one, two] = [s.wall[0], s.wall[side]];
   const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
-  const projected = s.ticks[1] > 0 ? s.ticks[0] / s.ticks[1] : null;
+  const projected = s.busiest[side] > 0 ? s.busiest[0] / s.busiest[side] : null;
   say(
-    `${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[1])}` +
-      (projected ? `; busiest thread's CPU ${s.ticks[0]} against ${s.ticks[1]} ticks: ≤ ${projected.toFixed(2)}× on an idle machine` : ''),
+    `${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[side])}` +
+      (projected ? `; busiest thread's CPU ${s.busiest[0].toFixed(1)} against ${s.busiest[side].toFixed(1)} ms: ≤ ${projected.toFixed(2)}× on an idle machine` : ''),
   );
-  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: s.cpu.map((c) => c * 1000), busiestThreadTicks: s.ticks, projectedIdleRatio: projected, ...extra } });
+  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, ...extra } });
 }
 
 export async function parallelBench(): Promise<void> {
@@ -130,12 +135,12 @@ export async function parallelBench(): Promise<void> {
   await configureTeams({ runThreads: 2, threads: 2 });
   const inputs = { [graph.inputs[0].name]: x };
   await partnerUp(() => runGraph(graph, inputs, opts(true), inference));
-  report('3×3 conv 128→128 at 112×112, in-process', await interleaved(() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), 6));
+  report('3×3 conv 128→128 at 112×112, in-process', await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference)], 6));
 
   // through the pool: the operator call sent to a worker, which splits it with its team
   const pools = [1, 2].map((n) => createPool(loadConfig({ WORKERS: String(n) })));
   for (let i = 0; i < 100; i++) if ((await callOperator(pools[1], call())).extra.workers === 2) break;
-  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', await interleaved(() => callOperator(pools[0], call()), () => callOperator(pools[1], call()), 6));
+  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', await interleaved([() => callOperator(pools[0], call()), () => callOperator(pools[1], call())], 6));
   await Promise.all(pools.map((p) => p.close()));
 
   const file = path.join(here, '.cache', 'resnet50.onnx');
@@ -145,17 +150,67 @@ export async function parallelBench(): Promise<void> {
     const net = loadGraph({ kind: 'onnx', bytes: readFileSync(file), inputShapes: {} }).graph;
     const netInference = inferGraph(net);
     const netInputs = { [net.inputs[0].name]: tensor([1, 3, 224, 224], random(3 * 224 * 224, 4)) };
-    const runOpts = (split: boolean): RunOptions => ({ training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, ...(split && { split: splitKernel }) });
-    const jobs = splitStats.jobs;
-    // Amdahl's bound on an idle machine: the split layers' share of the one-thread time, from the executor's timing hook
-    let splitMs = 0;
-    let totalMs = 0;
-    runGraph(net, netInputs, { ...runOpts(false), onLayer: (_l, op, ms) => ((totalMs += ms), op === 'conv2d' && (splitMs += ms)) }, netInference);
-    const bound = 1 / (1 - splitMs / totalMs + splitMs / totalMs / 2);
-    const sides = await interleaved(() => runGraph(net, netInputs, runOpts(false), netInference), () => runGraph(net, netInputs, runOpts(true), netInference), 20);
-    const bands = { jobs: splitStats.jobs, bands: splitStats.bands, partnerBands: splitStats.partnerBands };
-    report('ResNet-50 forward at 224×224, in-process', sides, { splitConvs: bands.jobs - jobs, partnerShare: bands.partnerBands / bands.bands, convShare: splitMs / totalMs, amdahlBound: bound });
-    say(`  conv layers (with their fused BN/add/ReLU) ${((100 * splitMs) / totalMs).toFixed(1)} % of the one-thread forward: Amdahl's bound for two threads ${bound.toFixed(2)}×; partners computed ${((100 * bands.partnerBands) / bands.bands).toFixed(0)} % of the bands`);
+    // the steady state: one kept store (folded weights), filled by the warm-up runs
+    const store = new WeightStore(true);
+    const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, store };
+    /** The layers (op and input shapes) the two-thread runs split: their kernels are the parallel part. */
+    const splitLayers = new Set<string>();
+    const layerKey = (op: OpDef, ctx: RunContext<any>) => `${op.name}:${ctx.inputs.map((t) => t.shape.join('×')).join(',')}:${Object.values(ctx.weights).map((t) => t.shape.join('×')).join(',')}:${ctx.outputs.map((o) => o.join('×')).join(',')}`;
+    const recording: RunOptions['split'] = (op, ctx) => {
+      const r = splitKernel(op, ctx);
+      if (r) splitLayers.add(layerKey(op, ctx));
+      return r;
+    };
+    const forward = (o: RunOptions) => runGraph(net, netInputs, o, netInference);
+    const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording }));
+    const even = () => ((balance.enabled = false), forward({ ...base, split: recording }));
+    await partnerUp(balanced);
+    const jobs0 = splitStats.jobs;
+    balanced();
+    const jobsPerForward = splitStats.jobs - jobs0;
+    const before = { ...splitStats, ms: { ...splitStats.ms } };
+    const sides = await interleaved([() => forward(base), balanced, even], 20);
+    balance.enabled = true;
+    const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs') => splitStats[k] - before[k];
+    const runs = d('jobs') / Math.max(1, jobsPerForward);
+    const phases = Object.fromEntries(Object.entries(splitStats.ms).map(([k, v]) => [k, (v - before.ms[k as keyof typeof before.ms]) / Math.max(1, runs)]));
+
+    // Amdahl's bound on an idle machine: one thread runs the layers the team splits, timed alone
+    // (their kernels: the parallel part P) within the forward T_h; the rest, T_h − P, stays on the
+    // leader (element-wise layers, the runs' bookkeeping, and, with a split hook, the activations a
+    // one-thread run fuses into the GEMM); the bound is T1 / (T_h − P + P/2), T1 the plain forward timed alternately with it
+    const timed: number[][] = [[], [], []];
+    for (let i = 0; i < 7; i++) {
+      let parallelMs = 0;
+      const plain = performance.now();
+      forward(base);
+      timed[2].push(performance.now() - plain);
+      const t = performance.now();
+      forward({ ...base, split: (op, ctx) => {
+        if (!splitLayers.has(layerKey(op, ctx))) return null;
+        const k = performance.now();
+        const r = op.run(ctx);
+        parallelMs += performance.now() - k;
+        return r;
+      } });
+      timed[0].push(performance.now() - t);
+      timed[1].push(parallelMs);
+    }
+    const [hooked, parallelMs, plainMs] = timed.map(median);
+    const serialShare = (hooked - parallelMs) / hooked;
+    const bound = plainMs / (hooked - parallelMs / 2);
+    const ops = [...new Set([...splitLayers].map((k) => k.split(':')[0]))].join(', ');
+    const extra = { splitLayers: jobsPerForward, splitShapes: splitLayers.size, splitOps: ops, partnerShare: d('partnerBands') / d('bands'), jobsWithPartner: d('partnerJobs') / d('jobs'), leaderPhasesMs: phases, serialShare, amdahlBound: bound };
+    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands', sides, 1, extra);
+    report('ResNet-50 forward at 224×224 (steady state), in-process, even bands', sides, 2);
+    say(
+      `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
+        `the leader's ms per two-thread forward (balanced and even) in them: staging ${phases.stage.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}`,
+    );
+    say(
+      `  one thread: split layers' kernels ${parallelMs.toFixed(1)} of ${hooked.toFixed(1)} ms (with the hook), so ${(100 * serialShare).toFixed(1)} % stays serial: ` +
+        `Amdahl's bound for two threads ${(1 / (serialShare + (1 - serialShare) / 2)).toFixed(2)}×, against the plain one-thread forward (${plainMs.toFixed(1)} ms, timed alternately with it) ${bound.toFixed(2)}×`,
+    );
   }
   await configureTeams(null);
 }
