@@ -20,6 +20,7 @@ import { inferGraph, type Inference } from '../analysis/infer.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
 import { graphOutputs, topologicalOrder } from '../graph/walks.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ConvlensError } from '../errors.js';
 import { checkRun } from './checks.js';
 import { runGraph, runLimits, type RunOptions, type RunResult } from './execute.js';
 
@@ -65,7 +66,8 @@ function nextStage(order: Graph['layers'], pending: Set<string>): Graph['layers'
  * `first` is the whole graph's inference when the caller has it (the run task does); `maxFolded`
  * the request's folding budget. The whole run is checked once against the limits at the bounds
  * (MAX_RUN_WORK over every layer: a bound is never below the real size), then each stage as runGraph
- * checks it. Later stages allow empty tensors: an image with no detection keeps 0 boxes.
+ * checks it. Later stages allow empty tensors: an image with no detection keeps 0 boxes. Captures
+ * (opts.capture) are taken by the stage that computes them, in the order asked, at their real sizes.
  */
 export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, first?: Inference, maxFolded?: number): RunResult & { stages: number } {
   let g = graph;
@@ -75,6 +77,25 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
   const inference = first ?? infer(g);
   checkRun(g, inference, ins, opts.weights, runLimits(opts));
   const pending = dataDependent(inference);
+  // captures (layer or tensor names, as runGraph takes them): each asked of the stage whose layers
+  // produce it, so a stage before the last loses none; a graph input is its own capture
+  const producedBy = new Map(graph.layers.flatMap((l) => l.outputs.map((t) => [t, l.name] as const)));
+  const layerOutput = new Map(graph.layers.map((l) => [l.name, l.outputs[0]]));
+  const wanted = [...new Set(opts.capture)];
+  const captured: Record<string, Tensor> = {};
+  for (const name of wanted) {
+    const t = layerOutput.get(name) ?? name;
+    if (!inference.tensors.has(t)) throw new ConvlensError('UNKNOWN_INPUT', `capture: no layer or tensor named '${name}'`, { path: '$.capture' });
+    if (inputs[t] && !producedBy.has(t)) captured[name] = inputs[t];
+  }
+  const captureIn = (layers: Graph['layers'] | null) => {
+    const names = new Set(layers?.map((l) => l.name));
+    return wanted.filter((n) => !(n in captured) && (layers === null || names.has(producedBy.get(layerOutput.get(n) ?? n) ?? '')));
+  };
+  const answer = (r: RunResult, stages: number) => {
+    Object.assign(captured, r.captured);
+    return { outputs: r.outputs, captured: Object.fromEntries(wanted.map((n) => [n, captured[n]])), stages };
+  };
   /** Tensors a stage made constants of: dropped again once no later layer reads them. */
   const staged = new Set<string>();
   // each stage runs at least one pending layer (removed from pending), so the stages end
@@ -91,7 +112,7 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
         stage--;
         continue;
       }
-      return { ...runGraph(g, ins, opts, rest), stages: stage };
+      return answer(runGraph(g, ins, { ...opts, capture: captureIn(null) }, rest), stage);
     }
     const inPrefix = new Set(prefix);
     const suffix = order.filter((l) => !inPrefix.has(l));
@@ -103,7 +124,8 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
     // first cut that kept nothing, its tensors are empty ([0, 4]) up to the next cut
     const head = { ...g, layers: prefix, outputs: crossing };
     const headInference = infer(head);
-    const pre = runGraph(head, ins, { ...opts, capture: [] }, headInference);
+    const pre = runGraph(head, ins, { ...opts, capture: captureIn(prefix) }, headInference);
+    Object.assign(captured, pre.captured);
     const read = new Set(suffix.flatMap((l) => l.inputs));
     const constants = new Map<string, GraphConstant>(g.constants);
     for (const t of staged) if (!read.has(t) && !outputs.includes(t)) constants.delete(t);

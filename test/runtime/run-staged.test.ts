@@ -196,3 +196,22 @@ describe('runStaged: every data-dependent layer that depends on no other is cut 
     expect(Array.from(r.outputs.out1.data)).toEqual([...BOXES.slice(12, 16), ...BOXES.slice(20, 24)]);
   });
 });
+
+describe('runStaged with captures: each taken by the stage that computes it, at its real size, in the order asked', () => {
+  it("capture ['gather', 'nms', 'boxes']: the kept rows [3, 4] (after the cut), NMS's selection [3, 3] (the cut layer, not its bound of 6 rows), the input as given", () => {
+    const r = runStaged(graph(), inputs(), { ...OPTS, capture: ['gather', 'nms', 'boxes'] });
+    expect(r.stages).toBe(2);
+    expect(Object.keys(r.captured)).toEqual(['gather', 'nms', 'boxes']);
+    expect(r.captured.nms.shape).toEqual([3, 3]);
+    expect(Array.from(r.captured.nms.data)).toEqual([0, 0, 0, 0, 0, 2, 0, 0, 4]);
+    expect(r.captured.gather.shape).toEqual([3, 4]);
+    expect(Array.from(r.captured.gather.data)).toEqual(KEPT.map((v) => v / 2));
+    expect(Array.from(r.captured.boxes.data)).toEqual(BOXES);
+    expect(Array.from(r.outputs.kept.data)).toEqual(KEPT);
+  });
+
+  it('a capture of a tensor by name (the NMS output sel) works as of its layer; an unknown name is UNKNOWN_INPUT before anything runs', () => {
+    expect(Array.from(runStaged(graph(), inputs(), { ...OPTS, capture: ['sel'] }).captured.sel.data)).toEqual([0, 0, 0, 0, 0, 2, 0, 0, 4]);
+    expect(errorOf(() => runStaged(graph(), inputs(), { ...OPTS, capture: ['nope'] })).code).toBe('UNKNOWN_INPUT');
+  });
+});
