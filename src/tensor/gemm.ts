@@ -112,10 +112,33 @@ export interface PackedA {
   K: number;
   /** M rounded up to a multiple of 4 */
   rows: number;
+  /** A large A, not packed yet: gemmPacked packs it `tile` rows at a time (see packA). */
+  deferred?: { A: Float32Array; aOff: number; lda: number; tile: number };
 }
 
-/** Packs A: row i, column k at ((i >> 2)·K + k)·4 + (i & 3); rows past M are zero. */
+/** Floats of packed A above which packA defers packing to gemmPacked, a tile of rows at a time (4 MiB). */
+const PACK_TILE = 1 << 20;
+
+/**
+ * Packs A: row i, column k at ((i >> 2)·K + k)·4 + (i & 3); rows past M are zero. An A over
+ * PACK_TILE floats (ResNet's 512×4608 layer4 weights: 9.4 MB) is packed later by gemmPacked, a
+ * tile of rows at a time, each tile's product done before the next is packed: the module's memory
+ * then holds one tile, not the whole packed A (it only grows, and a run's RSS counts every page
+ * it ever touched), for B's panels filled once per tile (K·N floats against the tile's
+ * rows·K·N multiply-adds). The layout's bounds hold (workingSet(Ap) is the whole A's, so a
+ * caller's scratch after it is never overwritten); where a tile's would not, A is packed now.
+ */
 export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: number): PackedA {
+  const rows = (M + 3) & ~3;
+  if (rows * K > PACK_TILE) {
+    const tile = Math.max(4, Math.floor(PACK_TILE / K / 4) * 4);
+    const tileUse = Math.max(workingSetFloats(tile, K), tile * K + PACK_STAGE + 4 * lda);
+    if (tile < M && tileUse <= workingSetFloats(rows, K)) return { M, K, rows, deferred: { A, aOff, lda, tile } };
+  }
+  return packNow(M, K, A, aOff, lda);
+}
+
+function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: number): PackedA {
   const rows = (M + 3) & ~3;
   const full = M & ~3;
   // whole blocks of 4 rows in WebAssembly (wasm/gemm.wat pack: a 4×4 transpose by shuffles per four
@@ -166,6 +189,15 @@ export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: 
  * copied out to C one row at a time; the bias is the kernel's starting value.
  */
 export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Array, cOff: number, ldc: number, accumulate: boolean, bias?: Float32Array, biasOff = 0): void {
+  if (Ap.deferred) {
+    // a large A a tile of rows at a time (packA): each tile packed, then its product, then the next
+    const { A, aOff, lda, tile } = Ap.deferred;
+    for (let i0 = 0; i0 < Ap.M; i0 += tile) {
+      const m = Math.min(tile, Ap.M - i0);
+      gemmPacked(N, packNow(m, Ap.K, A, aOff + i0 * lda, lda), fill, C, cOff + i0 * ldc, ldc, accumulate, bias, biasOff + i0);
+    }
+    return;
+  }
   const { M, K, rows } = Ap;
   const bBase = rows * K;
   // a product narrower than a block (a late conv's 7×7 = 49 positions) lays out only the columns
