@@ -22,7 +22,9 @@ opset 17 WITH weights, inputs "image" (, "image_1" for a second image), named ou
 boxes_1, …; RoiAlign nodes then state coordinate_transformation_mode="output_half_pixel": see
 state_roi_align_mode), and PyTorch's eager outputs are written next to the file. Each image is a formula
 (IMAGE_FORMULA) with a few rectangles set to 1.0 (the JSON's images: shape and rects per input): the test
-rebuilds it. Large outputs (masks) are stored as base64 little-endian float32.
+rebuilds it. Large outputs (masks) are stored as base64 little-endian float32. For the one-image R-CNN
+models, "captures" holds PyTorch's box predictor outputs (class logits, box deltas over the RPN's
+proposals) under the ONNX layer names a run can capture.
 
 Transform: the image is given at the model's transform size (min_size = max_size = its side, or SSD's
 fixed size), so GeneralizedRCNNTransform's resize is by 1.0 and postprocess rescales by 1.0, except in
@@ -318,6 +320,10 @@ def attempt(name, seed):
         hooks = threshold_checks(model, name, w)
         if isinstance(model, KeypointRCNN):
             hooks.append(model.roi_heads.keypoint_predictor.register_forward_hook(lambda m, i, o: setattr(w, "heatmaps", o)))
+        if hasattr(model, "roi_heads"):
+            # the box head's scores and deltas over the RPN's proposals: intermediates a run can capture
+            hooks.append(model.roi_heads.box_predictor.register_forward_hook(lambda m, i, o: setattr(w, "captures", {
+                "/roi_heads/box_predictor/cls_score/Gemm": o[0], "/roi_heads/box_predictor/bbox_pred/Gemm": o[1]})))
         with torch.no_grad():
             dets = model(xs)
         for h in hooks:
@@ -371,6 +377,10 @@ def export(name):
     t0 = time.time()
     torch.onnx.export(model, (xs,), str(path), opset_version=17, input_names=inputs, output_names=list(outputs))
     patched = state_roi_align_mode(path)
+    captures = getattr(w, "captures", {}) if len(xs) == 1 else {}
+    import onnx
+    layers = {n.name for n in onnx.load(str(path)).graph.node}
+    assert all(c in layers for c in captures), f"{name}: capture layers missing from the export: {set(captures) - layers}"
     build, shape, *rects = MODELS[name]
     params = sum(p.numel() for p in model.parameters())
     fixture = {
@@ -378,6 +388,7 @@ def export(name):
         "file": path.name, "formula": IMAGE_FORMULA, "images": {n: {"shape": shape, "rects": r} for n, r in zip(inputs, rects)},
         "margin": MARGIN, "roiAlignPatched": patched, "nms": w.nms_calls, "topk": w.topk_calls,
         "outputs": {k: enc(v.float() if not k.startswith("labels") else v, b64=k.startswith("masks")) for k, v in outputs.items()},
+        "captures": {k: enc(v) for k, v in captures.items()},
     }
     (OUT / f"{name}.json").write_text(json.dumps(fixture) + "\n")
     print(f"{name}: seed {seed}, {params} params, {[d['boxes'].shape[0] for d in dets]} detections, nms {w.nms_calls}, "
