@@ -189,8 +189,8 @@ export function runTask(t: RunTask): RunTaskResult {
   try {
     const options = { ...t, maxWork, ...(store && { store }) };
     // a size known only from the data (NMS, NonZero) read by later layers: run in stages
-    // (runtime/run-staged.ts); not yet with captures, which a stage before the last would lose
-    const staged = t.capture.length === 0 && inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);
+    // (runtime/run-staged.ts), each capture taken from the stage that computes it
+    const staged = inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);
     const { outputs, captured } = staged ? runStaged(graph, inputs, options, inference, maxFolded) : runGraph(graph, inputs, options, inference);
     return { outputs, captured, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
   } finally {

@@ -36,9 +36,13 @@ describe('POST /v1/run through NonMaxSuppression (3 of 6 boxes kept)', () => {
   });
 });
 
-describe('POST /v1/run through NonMaxSuppression with a capture', () => {
-  it('runs unstaged as before (a stage would lose the capture): the NMS output is planned for 6 rows and got 3, so 400 naming the layer', async () => {
-    const res = await request(app.server).post('/v1/run').send({ onnxBase64: onnx, inputs, capture: ['nms'] }).expect(400);
-    expect(res.body.error.message).toMatch(/layer 'nms' wrote 'sel' as \[3, 3\]/);
+describe('POST /v1/run through NonMaxSuppression with captures', () => {
+  it("capture ['nms', 'gather']: staged, NMS's selection at its real [3, 3] (batch 0, class 0, boxes 0, 2, 4) and the kept rows before doubling, in the order asked", async () => {
+    const res = await request(app.server).post('/v1/run').send({ onnxBase64: onnx, inputs, capture: ['nms', 'gather'], format: 'flat' }).expect(200);
+    expect(res.body.outputs).toMatchObject([{ name: 'kept', shape: [3, 4], data: KEPT }]);
+    expect(res.body.captured).toMatchObject([
+      { name: 'nms', shape: [3, 3], data: [0, 0, 0, 0, 0, 2, 0, 0, 4] },
+      { name: 'gather', shape: [3, 4], data: KEPT.map((v) => v / 2) },
+    ]);
   });
 });
