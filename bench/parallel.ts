@@ -7,7 +7,9 @@
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
  *    pooling and whatever else runtime/split.ts splits) with balanced bands (the leader's share
- *    learnt per layer) and with even bands.
+ *    learnt per layer), with even bands, and without the spin before Atomics.wait (the conv in-process
+ *    is run with its default bands and with channel bands: which costs less per thread depends
+ *    on the machine).
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
@@ -28,7 +30,8 @@ import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
-import { balance, configureTeams, splitKernel, splitStats } from '../src/runtime/split.js';
+import { ROWS_FROM, balance, configureTeams, splitKernel, splitStats } from '../src/runtime/split.js';
+import { SPIN_MS } from '../src/runtime/team-protocol.js';
 import { WeightStore } from '../src/runtime/weight-store.js';
 import type { OpDef, RunContext } from '../src/ops/types.js';
 import { rng } from '../src/tensor/random.js';
@@ -135,7 +138,17 @@ export async function parallelBench(): Promise<void> {
   await configureTeams({ runThreads: 2, threads: 2 });
   const inputs = { [graph.inputs[0].name]: x };
   await partnerUp(() => runGraph(graph, inputs, opts(true), inference));
-  report('3×3 conv 128→128 at 112×112, in-process', await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference)], 6));
+  const channelBands = () => {
+    balance.rowsFrom = Infinity;
+    try {
+      return runGraph(graph, inputs, opts(true), inference);
+    } finally {
+      balance.rowsFrom = ROWS_FROM;
+    }
+  };
+  const convSides = await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), channelBands], 8);
+  report('3×3 conv 128→128 at 112×112, in-process (row bands)', convSides);
+  report('3×3 conv 128→128 at 112×112, in-process, channel bands', convSides, 2);
 
   // through the pool: the operator call sent to a worker, which splits it with its team
   const pools = [1, 2].map((n) => createPool(loadConfig({ WORKERS: String(n) })));
@@ -164,12 +177,20 @@ export async function parallelBench(): Promise<void> {
     const forward = (o: RunOptions) => runGraph(net, netInputs, o, netInference);
     const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording }));
     const even = () => ((balance.enabled = false), forward({ ...base, split: recording }));
+    const noSpin = () => {
+      [balance.enabled, balance.spinMs] = [true, 0];
+      try {
+        return forward({ ...base, split: recording });
+      } finally {
+        balance.spinMs = SPIN_MS;
+      }
+    };
     await partnerUp(balanced);
     const jobs0 = splitStats.jobs;
     balanced();
     const jobsPerForward = splitStats.jobs - jobs0;
     const before = { ...splitStats, ms: { ...splitStats.ms } };
-    const sides = await interleaved([() => forward(base), balanced, even], 20);
+    const sides = await interleaved([() => forward(base), balanced, even, noSpin], 24);
     balance.enabled = true;
     const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
@@ -203,9 +224,10 @@ export async function parallelBench(): Promise<void> {
     const extra = { splitLayers: jobsPerForward, splitShapes: splitLayers.size, splitOps: ops, partnerShare: d('partnerBands') / d('bands'), jobsWithPartner: d('partnerJobs') / d('jobs'), leaderPhasesMs: phases, serialShare, amdahlBound: bound };
     report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands', sides, 1, extra);
     report('ResNet-50 forward at 224×224 (steady state), in-process, even bands', sides, 2);
+    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands, no spin before Atomics.wait', sides, 3);
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
-        `the leader's ms per two-thread forward (balanced and even) in them: staging ${phases.stage.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}`,
+        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}`,
     );
     say(
       `  one thread: split layers' kernels ${parallelMs.toFixed(1)} of ${hooked.toFixed(1)} ms (with the hook), so ${(100 * serialShare).toFixed(1)} % stays serial: ` +

@@ -15,7 +15,11 @@
  * without a split conv (or when the run that grew the staging area past STAGING_KEEP_BYTES ends).
  *
  * Bands: for one image and one group, output channels in multiples of 4 (the GEMM micro-kernel's
- * height): each thread runs the conv by its half of the kernels. Measured per-thread CPU against
+ * height): each thread runs the conv by its half of the kernels, but the whole im2col, so from
+ * ROWS_FROM output rows on, output rows instead (each thread fills only its columns). Measured
+ * 2026-11-30 02:28–02:34 UTC (load ~10; busiest thread's CPU per conv, channels against rows): 3×3
+ * 128→128 at 112×112 65.1 against 55.9 ms (one thread 109) and 70.4 against 64.7 (one 107); the
+ * 7×7 stride-2 stem 3→64 at 224 7.9 against 6.4 ms (one 8.5). Measured per-thread CPU against
  * one thread (ResNet-50's 3×3 convs, 2 threads): at 56×56 rows 12 + 12 ticks, channels 10 + 10
  * against 21; at 14×14 rows 16 + 15, channels 12 + 13 against 22 (ops/conv.ts stages a call's
  * whole input, so a row band pays for all of it). Else output rows when they divide evenly, else
@@ -35,7 +39,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
-import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS } from './team-protocol.js';
+import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS, SPIN_MS } from './team-protocol.js';
 import { Team } from './team.js';
 
 /** Below this many MACs one thread is faster than waking a partner. */
@@ -117,7 +121,7 @@ const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_,
 export function bandsFor(p: ConvPlan, members: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
   const rows = p.geo[0].out;
   const b = Math.min(members, MAX_BANDS);
-  if (p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0 && sameDepthTiles(p, p.cout / b)) return { mode: MODE_CHANNELS, bounds: shared(p.cout, b, leaderShare, 4) };
+  if (!balance.rows && rows < balance.rowsFrom && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0 && sameDepthTiles(p, p.cout / b)) return { mode: MODE_CHANNELS, bounds: shared(p.cout, b, leaderShare, 4) };
   if (rows % b === 0) return { mode: MODE_ROWS, bounds: shared(rows, b, leaderShare, 1) };
   if (Math.min(rows, b) < 2) return null;
   return { mode: MODE_ROWS, bounds: shared(rows, Math.min(rows, b), leaderShare, 1) };
@@ -144,8 +148,16 @@ const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
 const MAX_SHAPES = 4096;
 
-/** Balancing on (default) or off: even bands (benchmarks compare the two). */
-export const balance = { enabled: true };
+/** Convs with this many output rows or more are cut by rows (see the header). */
+export const ROWS_FROM = 112;
+
+/**
+ * Band options for benchmarks: `enabled` false gives even bands (no learnt share); `rows` true cuts
+ * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
+ * whole im2col for its kernels, a row band stages the whole input for its rows); `spinMs` how long
+ * leader and partners spin before they sleep.
+ */
+export const balance = { enabled: true, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
 
 function shareOf(key: string, members: number): number | undefined {
   return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
@@ -202,6 +214,7 @@ function acquire(): { team: Team; partners: number } | null {
   if (team && (team.broken !== null || team.exited())) void closeTeam();
   if (!team) splitStats.teams++;
   team ??= new Team({ partners: Math.min(s.runThreads - 1, MAX_PARTNERS), ...(s.stallMs !== undefined && { stallMs: s.stallMs }), ...(s.partnerEntry && { partnerEntry: s.partnerEntry }) });
+  team.spinMs = balance.spinMs;
   const partners = Math.min(allowed, team.ready());
   return partners === 0 ? null : { team, partners };
 }
@@ -238,9 +251,10 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!settings || convMacs(p) < SPLIT_MACS) return null;
   const got = acquire();
   if (!got) return null;
-  const key = `conv:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
-  const layout = bandsFor(p, got.partners + 1, shareOf(key, got.partners + 1));
-  if (!layout) return null;
+  const cut = bandsFor(p, got.partners + 1);
+  if (!cut) return null;
+  const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
+  const layout = bandsFor(p, got.partners + 1, shareOf(key, got.partners + 1))!;
   const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners }));
   return { out, threads: got.partners + 1 };
 }

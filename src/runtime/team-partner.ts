@@ -19,7 +19,7 @@ import {
   PARTNER_GONE,
   PARTNER_READY,
   SEQ,
-  SPIN_MS,
+  SPIN_US,
   STATE,
   STOP,
   W_LEN,
@@ -57,8 +57,8 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
   Atomics.store(ctl, me, PARTNER_READY);
   try {
     for (;;) {
-      // the next layer of a run usually follows at once: spin a little before sleeping (team-protocol.ts SPIN_MS)
-      if (!spinUntil(() => Atomics.load(ctl, SEQ) !== seen, SPIN_MS)) Atomics.wait(ctl, SEQ, seen);
+      // the next layer of a run usually follows at once: spin a little before sleeping (team-protocol.ts SPIN_MS; the leader sets it in SPIN_US)
+      if (!spinUntil(() => Atomics.load(ctl, SEQ) !== seen, Atomics.load(ctl, SPIN_US) / 1000)) Atomics.wait(ctl, SEQ, seen);
       if (Atomics.load(ctl, STOP)) break;
       seen = Atomics.load(ctl, SEQ);
       if (d.index >= Atomics.load(ctl, ALLOWED)) continue;

@@ -47,6 +47,7 @@ import {
   MODE_CHANNELS,
   KIND,
   SPIN_MS,
+  SPIN_US,
   openClaim,
   spinUntil,
   writePlan,
@@ -60,6 +61,8 @@ export interface TeamOptions {
   stallMs?: number;
   /** The partner entry module (tests substitute one); default runtime/team-partner-main. */
   partnerEntry?: URL;
+  /** How long leader and partners spin before Atomics.wait (team-protocol.ts SPIN_MS by default). */
+  spinMs?: number;
 }
 
 /** One convolution to split: its bands are [bounds[i], bounds[i + 1]) of rows or channels. */
@@ -110,6 +113,13 @@ export class Team {
   private readonly staging = growable(MAX_AREA_BYTES);
   private readonly workers: Worker[];
   private readonly stallMs: number;
+  /** How long leader and partners spin on the control block before they sleep (ms; 0: never). */
+  get spinMs(): number {
+    return Atomics.load(this.ctl, SPIN_US) / 1000;
+  }
+  set spinMs(ms: number) {
+    Atomics.store(this.ctl, SPIN_US, Math.round(ms * 1000));
+  }
   /**
    * The last job: its bands, how many (and how many units: rows, channels, planes …) the leader
    * computed itself, the leader's milliseconds staging it, in its own bands, waiting and copying the
@@ -123,6 +133,7 @@ export class Team {
     if (!(opts.partners >= 1 && opts.partners <= MAX_PARTNERS)) throw new RangeError(`a team has 1 to ${MAX_PARTNERS} partners, not ${opts.partners}`);
     this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
+    this.spinMs = opts.spinMs ?? SPIN_MS;
     const entry = opts.partnerEntry ?? DEFAULT_ENTRY;
     const ts = entry.pathname.endsWith('.ts');
     this.workers = Array.from({ length: opts.partners }, (_, index) => {
@@ -267,7 +278,7 @@ export class Team {
     const started = performance.now();
     // a partner's band usually ends within a fraction of a millisecond of the leader's: spin that
     // long rather than sleep (a futex wake-up costs tens of microseconds, more on a busy machine)
-    if (spinUntil(() => Atomics.load(this.ctl, DONE) >= bands, SPIN_MS)) return;
+    if (spinUntil(() => Atomics.load(this.ctl, DONE) >= bands, this.spinMs)) return;
     for (;;) {
       const done = Atomics.load(this.ctl, DONE);
       if (done >= bands) return;

@@ -68,6 +68,7 @@ describe('a team of the leader and one partner thread', () => {
     ['3×3 16→20 at 24×24 (20 channels not two fours): row bands (24 rows in 2)', plan(1, 16, 24, 24, 20, 3), true],
     ['2 images, 3×3 8→8 at 14×14: row bands of both images', plan(2, 8, 14, 14, 8, 3), true],
     ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
+    ['7×7 stride 2 3→16 at 224×224 (a stem: 112 output rows, ROWS_FROM): row bands', plan(1, 3, 224, 224, 16, 7, 2), true],
     ['3×3 2048→256 at 8×8 (DeepLabV3 ASPP; K = 18,432 is depth-tiled): row bands, whose sums group as the whole conv\'s', plan(1, 2048, 8, 8, 256, 3), true],
   ];
   for (const [name, p, bias] of cases) {
@@ -79,7 +80,9 @@ describe('a team of the leader and one partner thread', () => {
     });
   }
 
-  it('bands: channels for one image and group (2 threads, 64: 2 of 32; 3 threads, 24: 3 of 8), else rows when they divide (56 rows: 2 of 28), else uneven rows (7 in 3)', () => {
+  it('bands: channels for one image and group (2 threads, 64: 2 of 32; 3 threads, 24: 3 of 8) below ROWS_FROM (112) output rows, else rows when they divide (56 rows: 2 of 28; 112 rows of 64 channels: 2 of 56), else uneven rows (7 in 3)', () => {
+    expect(bandsFor(plan(1, 8, 112, 112, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 56, 112] });
+    expect(bandsFor(plan(1, 3, 224, 224, 64, 7, 2), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 56, 112] });
     expect(bandsFor(plan(1, 8, 56, 56, 6, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
     expect(bandsFor(plan(2, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
     expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 32, 64] });
