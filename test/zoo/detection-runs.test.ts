@@ -199,24 +199,31 @@ describe('no detection (score thresholds set to 1.0): empty outputs at their sha
   });
 });
 
-describe('POST /v1/run: a whole Mask R-CNN (two Loops: mask paste; NMS in the RPN and the box head) to PyTorch', () => {
+describe('POST /v1/run: a whole Mask R-CNN (NMS in the RPN and the box head, the mask paste Loop) and SSDLite to PyTorch', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await testApp();
   });
   afterAll(async () => app.close());
 
-  it.each([['maskrcnn'], ['ssdlite']])('%s through /v1/run (format flat): every output equals PyTorch row by row', async (name) => {
+  it.each([['maskrcnn'], ['ssdlite']])("%s through /v1/run (format flat; an R-CNN also captures its box predictor's logits and deltas): every output and capture equals PyTorch row by row", async (name) => {
     const fx = load(name);
     const inputs = map(fx.images, (i) => {
       const x = image(i);
       return { shape: x.shape, data: Array.from(x.data) };
     });
+    const capture = Object.keys(fx.captures);
     const res = await request(app.server)
       .post('/v1/run')
-      .send({ onnxBase64: readFileSync(new URL(fx.file, DIR)).toString('base64'), inputs, format: 'flat' })
+      .send({ onnxBase64: readFileSync(new URL(fx.file, DIR)).toString('base64'), inputs, capture, format: 'flat' })
       .expect(200);
-    const outputs = Object.fromEntries((res.body.outputs as { name: string; shape: number[]; data: number[] }[]).map((o) => [o.name, o]));
+    type Named = { name: string; shape: number[]; data: number[] };
+    const outputs = Object.fromEntries((res.body.outputs as Named[]).map((o) => [o.name, o]));
     compare(fx, outputs);
+    expect((res.body.captured as Named[]).map((c) => c.name)).toEqual(capture);
+    for (const c of res.body.captured as Named[]) {
+      const want = fx.captures[c.name];
+      expect(worst(c.name, c, want)).toBeLessThanOrEqual(1e-5 * Math.max(...values(want).map(Math.abs)));
+    }
   });
 });
