@@ -264,7 +264,7 @@ class Watch:
         torch.Tensor.topk = self.orig_ttopk
 
 
-def threshold_checks(model, name, w):
+def threshold_checks(model, w):
     """Hooks on the heads: the class scores the score threshold compares, none within MARGIN of it."""
     hooks = []
 
@@ -290,8 +290,7 @@ def output_checks(model, det, w):
     """Masks: expanded box coordinates away from integers. Keypoints: each resized heatmap's max apart from its runner-up."""
     if "masks" in det:
         from torchvision.models.detection.roi_heads import expand_boxes
-        m = model.roi_heads.mask_predictor.mask_fcn_logits.kernel_size[0]  # noqa: F841 (28×28 masks: scale (28+2)/28)
-        e = expand_boxes(det["boxes"], (28 + 2) / 28)
+        e = expand_boxes(det["boxes"], (28 + 2) / 28)  # paste_masks_in_image's padding 1 around 28×28 masks
         frac = (e - e.round()).abs()
         if frac.numel() and frac.min().item() < 1e-3:
             w.problems.append(f"mask box within 1e-3 of an integer: {frac.min().item():.3g}")
@@ -317,7 +316,7 @@ def attempt(name, seed):
     perturb(model, seed)
     xs = [image(*shape, r) for r in rects]
     with Watch() as w:
-        hooks = threshold_checks(model, name, w)
+        hooks = threshold_checks(model, w)
         if isinstance(model, KeypointRCNN):
             hooks.append(model.roi_heads.keypoint_predictor.register_forward_hook(lambda m, i, o: setattr(w, "heatmaps", o)))
         if hasattr(model, "roi_heads"):
