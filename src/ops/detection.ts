@@ -143,6 +143,13 @@ export const RoiAlignAttrs = z.strictObject({
   samplingRatio: z.number().int().nonnegative().default(0),
   spatialScale: z.number().positive().default(1),
   coordinateTransformationMode: z.enum(['half_pixel', 'output_half_pixel']).default('half_pixel'),
+  /**
+   * Set by the ONNX importer when an opset ≥ 16 file states no coordinate_transformation_mode, so
+   * ONNX's default half_pixel applies (as in ONNX Runtime): torchvision < 0.15 exports roi_align with
+   * its opset-11 symbolic at every opset and omits the mode, though MultiScaleRoIAlign ran
+   * aligned=False (output_half_pixel). Raises a ROI_ALIGN_MODE_DEFAULTED warning.
+   */
+  modeDefaulted: z.boolean().default(false),
 });
 type RoiAlignAttrs = z.infer<typeof RoiAlignAttrs>;
 
@@ -164,7 +171,15 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
     const outputs = numel(out);
     return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: outputs * (grid * 8 + (a.mode === 'avg' ? 1 : 0)) }, plan: null };
   },
-  receptiveField: (ctx) => (ctx.rf[0] ? globalRF(ctx.rf[0], ctx.inputs[0].slice(SPATIAL_START)) : null),
+  receptiveField(ctx) {
+    if (ctx.attrs.modeDefaulted) {
+      ctx.warn({
+        code: 'ROI_ALIGN_MODE_DEFAULTED',
+        message: `layer '${ctx.layer}': RoiAlign at opset ≥ 16 states no coordinate_transformation_mode, so ONNX's default half_pixel (torchvision aligned=True) is run, as ONNX Runtime does. torchvision < 0.15 writes no mode for models that ran aligned=False (every torchvision R-CNN): if this file came from one, its boxes and masks differ from PyTorch's by up to half a feature cell; export with torchvision ≥ 0.15 or set coordinate_transformation_mode to output_half_pixel`,
+      });
+    }
+    return ctx.rf[0] ? globalRF(ctx.rf[0], ctx.inputs[0].slice(SPATIAL_START)) : null;
+  },
   run(ctx) {
     const x = ctx.inputs[0].data;
     const [, C, H, W] = ctx.inputs[0].shape;

@@ -48,8 +48,27 @@ describe('ONNX detection post-processing', () => {
       ],
     });
     const { graph } = importOnnx(bytes);
-    expect(graph.layers[0].attrs).toMatchObject({ mode: 'max', outputHeight: 7, samplingRatio: 2, spatialScale: 0.25, coordinateTransformationMode: 'half_pixel' });
-    expect(layer(analyzeOnnx(bytes), 'roi').outputShape).toEqual([5, 8, 7, 7]);
+    expect(graph.layers[0].attrs).toMatchObject({ mode: 'max', outputHeight: 7, samplingRatio: 2, spatialScale: 0.25, coordinateTransformationMode: 'half_pixel', modeDefaulted: true });
+    const r = analyzeOnnx(bytes);
+    expect(layer(r, 'roi').outputShape).toEqual([5, 8, 7, 7]);
+    // no mode stated at opset 16: ONNX's half_pixel runs, and the report says what torchvision < 0.15 meant
+    expect(r.warnings.find((w) => w.code === 'ROI_ALIGN_MODE_DEFAULTED')).toMatchObject({ layer: 'roi', severity: expect.any(String) });
+    expect(r.warnings.find((w) => w.code === 'ROI_ALIGN_MODE_DEFAULTED')!.message).toMatch(/half_pixel.*torchvision < 0\.15.*output_half_pixel/);
+  });
+
+  it.each([
+    [16, 'output_half_pixel', 'output_half_pixel'],
+    [16, 'half_pixel', 'half_pixel'],
+    [10, undefined, 'output_half_pixel'],
+  ])('RoiAlign at opset %i with coordinate_transformation_mode %s: %s, no ROI_ALIGN_MODE_DEFAULTED warning', (opset, mode, expected) => {
+    const bytes = onnxModel({
+      opset,
+      inputs: [{ name: 'x', shape: [1, 8, 16, 16] }, { name: 'rois', shape: [5, 4] }, { name: 'idx', shape: [5] }],
+      outputs: ['y'],
+      nodes: [{ op: 'RoiAlign', inputs: ['x', 'rois', 'idx'], outputs: ['y'], name: 'roi', attrs: mode ? { coordinate_transformation_mode: { s: mode } } : {} }],
+    });
+    expect(importOnnx(bytes).graph.layers[0].attrs).toMatchObject({ coordinateTransformationMode: expected, modeDefaulted: false });
+    expect(analyzeOnnx(bytes).warnings.map((w) => w.code)).not.toContain('ROI_ALIGN_MODE_DEFAULTED');
   });
 });
 

@@ -26,6 +26,8 @@ export const DETECTION_MAPPERS: Record<string, NodeMapper> = {
       samplingRatio: ctx.a.int('sampling_ratio', 0),
       spatialScale: ctx.a.float('spatial_scale', 1),
       coordinateTransformationMode: ctx.opset >= 16 ? ctx.a.string('coordinate_transformation_mode', 'half_pixel') : 'output_half_pixel',
+      // opset ≥ 16 without the attribute: ONNX's default, which torchvision < 0.15 exports did not mean (ops/detection.ts)
+      modeDefaulted: ctx.opset >= 16 && ctx.a.string('coordinate_transformation_mode', '') === '',
     });
   },
 };
