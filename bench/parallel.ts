@@ -15,7 +15,7 @@
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
  * the CPU per call and the busiest thread's CPU time (/proc schedstat, ns) are reported too: what an
  * idle machine would show at best. For ResNet-50 also: the leader's time per phase of its split
- * layers (staging, its own bands, waiting, copying the partner's out), the partners' share of the
+ * layers (staging, waking the partner, its own bands, waiting, copying the partner's out), the partners' share of the
  * bands, and Amdahl's bound from the share of the forward that still runs on one thread.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -227,7 +227,7 @@ export async function parallelBench(): Promise<void> {
     report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands, no spin before Atomics.wait', sides, 3);
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
-        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}`,
+        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)}, waking the partner ${phases.wake.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}`,
     );
     say(
       `  one thread: split layers' kernels ${parallelMs.toFixed(1)} of ${hooked.toFixed(1)} ms (with the hook), so ${(100 * serialShare).toFixed(1)} % stays serial: ` +

@@ -85,10 +85,10 @@ function retireTeam(ms: number): void {
 
 /**
  * This thread's split layers since it started, the bands (and jobs) its partners computed a part of,
- * and the leader's milliseconds in each phase of them (Team.lastJob: staging, its own bands, the wait
- * for the partners', the copy-out) (tests, benchmarks).
+ * and the leader's milliseconds in each phase of them (Team.lastJob: staging, waking the partners, its
+ * own bands, the wait for the partners', the copy-out) (tests, benchmarks).
  */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, ms: { stage: 0, own: 0, wait: 0, copy: 0 } };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -229,7 +229,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     splitStats.partnerBands += t.lastJob.bands - t.lastJob.leaderBands;
     if (t.lastJob.bands > t.lastJob.leaderBands) splitStats.partnerJobs++;
     const { ms } = splitStats;
-    [ms.stage, ms.own, ms.wait, ms.copy] = [ms.stage + t.lastJob.stageMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs];
+    [ms.stage, ms.wake, ms.own, ms.wait, ms.copy] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs];
     // a huge job grew the staging area: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
     if (t.stagingBytes > (settings?.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);

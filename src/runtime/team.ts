@@ -122,10 +122,12 @@ export class Team {
   }
   /**
    * The last job: its bands, how many (and how many units: rows, channels, planes …) the leader
-   * computed itself, the leader's milliseconds staging it, in its own bands, waiting and copying the
-   * partners' bands out, and the partners' milliseconds in their bands and units computed.
+   * computed itself, the leader's milliseconds staging it, in the notify that wakes the partners (a
+   * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
+   * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
+   * partners' milliseconds in their bands and units computed.
    */
-  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -236,6 +238,7 @@ export class Team {
     Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
     Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
     Atomics.store(ctl, SEQ, seq);
+    const tWake = performance.now();
     Atomics.notify(ctl, SEQ);
     const t1 = performance.now();
     // the leader's bands read its own x and weights and go straight into the result (a fresh, zeroed
@@ -243,7 +246,7 @@ export class Team {
     const result = new Float32Array(outLen);
     const mine = new Uint8Array(bands);
     let ownMs = 0;
-    this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: t1 - t0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+    this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
     try {
       const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, true);
       for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
