@@ -6,17 +6,18 @@
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
- *    pooling and whatever else runtime/split.ts splits) with balanced bands (the leader's share
- *    learnt per layer), with even bands, and without the spin before Atomics.wait (the conv in-process
- *    is run with its default bands and with channel bands: which costs less per thread depends
- *    on the machine).
+ *    pooling and whatever else runtime/split.ts splits) with even bands (the default), with
+ *    balanced bands (the leader's share learnt per layer), and without the spin before
+ *    Atomics.wait (the conv in-process is run with its default bands and with channel bands:
+ *    which costs less per thread depends on the machine).
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
  * the CPU per call and the busiest thread's CPU time (/proc schedstat, ns) are reported too: what an
  * idle machine would show at best. For ResNet-50 also: the leader's time per phase of its split
- * layers (staging, waking the partner, its own bands, waiting, copying the partner's out), the partners' share of the
- * bands, and Amdahl's bound from the share of the forward that still runs on one thread.
+ * layers (staging, waking the partner, its own bands, waiting, copying the partner's out), the
+ * partners' share of the bands, and Amdahl's bound from the share of the forward that still runs
+ * on one thread.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -175,23 +176,23 @@ export async function parallelBench(): Promise<void> {
       return r;
     };
     const forward = (o: RunOptions) => runGraph(net, netInputs, o, netInference);
-    const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording }));
     const even = () => ((balance.enabled = false), forward({ ...base, split: recording }));
+    const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording }));
     const noSpin = () => {
-      [balance.enabled, balance.spinMs] = [true, 0];
+      [balance.enabled, balance.spinMs] = [false, 0];
       try {
         return forward({ ...base, split: recording });
       } finally {
         balance.spinMs = SPIN_MS;
       }
     };
-    await partnerUp(balanced);
+    await partnerUp(even);
     const jobs0 = splitStats.jobs;
-    balanced();
+    even();
     const jobsPerForward = splitStats.jobs - jobs0;
     const before = { ...splitStats, ms: { ...splitStats.ms } };
-    const sides = await interleaved([() => forward(base), balanced, even, noSpin], 24);
-    balance.enabled = true;
+    const sides = await interleaved([() => forward(base), even, balanced, noSpin], 24);
+    balance.enabled = false;
     const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
     const phases = Object.fromEntries(Object.entries(splitStats.ms).map(([k, v]) => [k, (v - before.ms[k as keyof typeof before.ms]) / Math.max(1, runs)]));
@@ -222,9 +223,9 @@ export async function parallelBench(): Promise<void> {
     const bound = plainMs / (hooked - parallelMs / 2);
     const ops = [...new Set([...splitLayers].map((k) => k.split(':')[0]))].join(', ');
     const extra = { splitLayers: jobsPerForward, splitShapes: splitLayers.size, splitOps: ops, partnerShare: d('partnerBands') / d('bands'), jobsWithPartner: d('partnerJobs') / d('jobs'), leaderPhasesMs: phases, serialShare, amdahlBound: bound };
-    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands', sides, 1, extra);
-    report('ResNet-50 forward at 224×224 (steady state), in-process, even bands', sides, 2);
-    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands, no spin before Atomics.wait', sides, 3);
+    report('ResNet-50 forward at 224×224 (steady state), in-process (even bands)', sides, 1, extra);
+    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands (learnt leader share)', sides, 2);
+    report('ResNet-50 forward at 224×224 (steady state), in-process, even bands, no spin before Atomics.wait', sides, 3);
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
         `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)}, waking the partner ${phases.wake.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}`,

@@ -142,7 +142,10 @@ function shared(n: number, parts: number, leaderShare: number | undefined, quant
  * leader's time per unit a, the partner's b, U units, and d = the partner's end, own + wait, less
  * its compute time, when the leader had to wait for it) the share that ends both together is
  * f = (d + b·U) / ((a + b)·U); the share moves halfway towards it each job (noise), within
- * [MIN_SHARE, 1 − MIN_SHARE].
+ * [MIN_SHARE, 1 − MIN_SHARE]. Off by default: on this shared 2-CPU machine (load 7–12, four
+ * interleaved runs of ResNet-50, 02:14–02:41 UTC) the busiest thread's CPU projected 1.21, 1.18,
+ * 1.31, 1.32× balanced against 1.25, 1.19, 1.31, 1.38× with even bands (the times it learns from
+ * are noise there); on an idle machine it should settle near half. bench parallel compares both.
  */
 const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
@@ -152,12 +155,12 @@ const MAX_SHAPES = 4096;
 export const ROWS_FROM = 112;
 
 /**
- * Band options for benchmarks: `enabled` false gives even bands (no learnt share); `rows` true cuts
+ * Band options for benchmarks: `enabled` true gives the learnt share (default: even bands); `rows` true cuts
  * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
  * whole im2col for its kernels, a row band stages the whole input for its rows); `spinMs` how long
  * leader and partners spin before they sleep.
  */
-export const balance = { enabled: true, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
+export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
 
 function shareOf(key: string, members: number): number | undefined {
   return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
