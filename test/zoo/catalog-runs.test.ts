@@ -1,0 +1,164 @@
+/**
+ * One builder of each torchvision 0.14 classification / segmentation family RUNS to PyTorch's output
+ * (issue 10). scripts/export_catalog_runs.py builds the smallest builder of each family untrained
+ * (weights=None, seeded), gives every BatchNorm, LayerNorm and GroupNorm random statistics / affine
+ * values and every constant parameter (zero biases, class tokens, layer scales) seeded noise, so no
+ * layer is the identity, and exports it at opset 17 WITH its weights to tmp/catalog-runs/<name>.onnx
+ * (up to 530 MB: not in git). PyTorch's eager output for a formula input is in
+ * test/fixtures/catalog-runs/<name>.json: every value for a classifier's 1000 logits; for a
+ * segmentation map every `stride`-th value, the first and last 64, and float64 sums.
+ *
+ * Each file runs here as POST /v1/run runs it (runtime/tasks.ts runTask: import, analysis, runGraph
+ * with the file's weights, inference fusions on), and one small model also through the HTTP route.
+ * BatchNorm statistics are measured on a batch (the script's calibrate()), not random: with random
+ * ones MobileNetV2's logits did not depend on the input (1e-7 of them), and a comparison with them
+ * proves nothing about the convolutions. Each fixture states inputEffect = max |y(x) − y(0)| / max |y(x)|
+ * (PyTorch's); it must be ≥ 0.05, so at the tolerance below the input's part of the output is
+ * compared to ≤ 2e-3 of itself. The statistics are floored at a tenth of each layer's median variance
+ * (a dead channel divided by √ε amplified rounding ~300×: inception_v3's PyTorch float32 output was
+ * 1.2e-4 from its own float64 run); each fixture states float32Noise, PyTorch's float32 output
+ * against the model in float64, which must stay ≤ 3e-5: what rounding alone moves is under a third
+ * of the tolerance, so an error over it is the kernels'.
+ * Tolerance: max |ours − PyTorch| ≤ 1e-4 · max |PyTorch| over every stored value (the output's own
+ * scale, no floor at 1); for sampled outputs also the mean and the root mean square within 1e-4 of
+ * that scale. Where the ONNX file is absent (CI has no Python) the model is skipped, saying why.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTask } from '../../src/runtime/tasks.js';
+import { tensor, type Tensor } from '../../src/tensor/tensor.js';
+import { testApp } from '../http/app.js';
+
+const FIXTURES = new URL('../fixtures/catalog-runs/', import.meta.url);
+const ROOT = new URL('../../', import.meta.url);
+const TOLERANCE = 1e-4;
+
+interface Fixture {
+  family: string;
+  model: string;
+  kind: 'classification' | 'segmentation';
+  params: number;
+  file: string;
+  inputEffect: number;
+  float32Noise: number;
+  input: { shape: number[]; formula: string };
+  output: {
+    shape: number[];
+    n: number;
+    data?: number[];
+    stride?: number;
+    sample?: number[];
+    first?: number[];
+    last?: number[];
+    stats: { sum: number; sumSquares: number; min: number; max: number };
+  };
+}
+
+const fixtures: Fixture[] = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8')) as Fixture);
+const onnxPath = (fx: Fixture) => new URL(fx.file, ROOT);
+
+/** The script's input: x[i] = float32(sin(0.37·i)·(1 + (i mod 7)/7)), i the flat NCHW index. */
+function input(shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin(0.37 * i) * (1 + (i % 7) / 7);
+  return tensor(shape, x);
+}
+
+/** Pairs (ours, PyTorch's) of every value the fixture stores. */
+function stored(fx: Fixture, got: ArrayLike<number>): [number, number][] {
+  const o = fx.output;
+  if (o.data) return o.data.map((v, i) => [got[i], v]);
+  const pairs: [number, number][] = o.sample!.map((v, k) => [got[k * o.stride!], v]);
+  o.first!.forEach((v, i) => pairs.push([got[i], v]));
+  o.last!.forEach((v, i) => pairs.push([got[o.n - o.last!.length + i], v]));
+  return pairs;
+}
+
+/** max |ours − PyTorch| over the stored values, and over the mean and RMS, relative to max |PyTorch|. */
+function relativeError(fx: Fixture, got: ArrayLike<number>): number {
+  const { stats, n } = fx.output;
+  const scale = Math.max(Math.abs(stats.min), Math.abs(stats.max));
+  let err = 0;
+  for (const [a, b] of stored(fx, got)) err = Math.max(err, Math.abs(a - b));
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < got.length; i++) {
+    sum += got[i];
+    squares += got[i] * got[i];
+  }
+  err = Math.max(err, Math.abs(sum / n - stats.sum / n), Math.abs(Math.sqrt(squares / n) - Math.sqrt(stats.sumSquares / n)));
+  return err / scale;
+}
+
+const measured: string[] = [];
+afterAll(() => {
+  if (measured.length) console.log(`catalog runs (model | input | max error / scale | PyTorch float32 vs float64 | run s):\n${measured.join('\n')}`);
+});
+
+describe('torchvision catalog families run to PyTorch (scripts/export_catalog_runs.py, opset 17 with weights)', () => {
+  it("the fixtures cover every family of the script (26), each with its formula input, its output depending on the input (≥ 5% of max |y|), PyTorch's float32 rounding ≤ 3e-5 of it", () => {
+    expect(fixtures.map((f) => f.family).sort()).toEqual(
+      [
+        'alexnet', 'convnext', 'deeplabv3', 'densenet', 'efficientnet', 'efficientnet_v2', 'fcn', 'googlenet', 'inception', 'lraspp', 'maxvit',
+        'mnasnet', 'mobilenet_v2', 'mobilenet_v3', 'regnet_x', 'regnet_y', 'resnet', 'resnext', 'shufflenet_v2', 'squeezenet1_0', 'squeezenet1_1',
+        'swin', 'swin_v2', 'vgg', 'vit', 'wide_resnet',
+      ].sort(),
+    );
+    for (const fx of fixtures) {
+      expect(fx.input.formula).toMatch(/^x\[i\] = float32\(sin\(0\.37·i\) · \(1 \+ \(i mod 7\) \/ 7\)\)/);
+      expect({ model: fx.model, inputEffect: fx.inputEffect >= 0.05, float32Noise: fx.float32Noise <= 3e-5 }).toEqual({ model: fx.model, inputEffect: true, float32Noise: true });
+    }
+  });
+
+  for (const fx of fixtures) {
+    const [, , h, w] = fx.input.shape;
+    const name = `${fx.family}: ${fx.model} (${fx.params.toLocaleString('en')} params, ${h}×${w} input, output ${fx.output.shape.join('×')}) equals PyTorch within ${TOLERANCE} of max |y|`;
+    const present = existsSync(onnxPath(fx));
+    it.skipIf(!present)(present ? name : `${name} — skipped: ${fx.file} absent (run scripts/export_catalog_runs.py ${fx.model}; needs torch)`, () => {
+      const t0 = performance.now();
+      const res = runTask({
+        source: { kind: 'onnx', bytes: new Uint8Array(readFileSync(onnxPath(fx))), inputShapes: {} },
+        inputs: { input: input(fx.input.shape) },
+        weights: {},
+        weightInit: 'file',
+        training: false,
+        seed: 0,
+        capture: [],
+        maxElements: 1 << 27,
+        limits: { maxWork: 1e12 },
+      });
+      const out = res.outputs.output;
+      expect(out.shape).toEqual(fx.output.shape);
+      const err = relativeError(fx, out.data);
+      measured.push(`${fx.model} | ${h}×${w} | ${err.toExponential(2)} | ${fx.float32Noise.toExponential(2)} | ${((performance.now() - t0) / 1000).toFixed(1)}`);
+      expect(err).toBeLessThanOrEqual(TOLERANCE);
+    });
+  }
+});
+
+describe('POST /v1/run: squeezenet1_1 with its weights (multipart) to PyTorch', () => {
+  let app: FastifyInstance;
+  const fx = fixtures.find((f) => f.model === 'squeezenet1_1')!;
+  const present = existsSync(onnxPath(fx));
+  beforeAll(async () => {
+    if (present) app = await testApp();
+  });
+  afterAll(async () => app?.close());
+
+  it.skipIf(!present)(`squeezenet1_1 through /v1/run (format flat): the 1000 logits within ${TOLERANCE} of max |y|${present ? '' : ` — skipped: ${fx.file} absent`}`, async () => {
+    const x = input(fx.input.shape);
+    const res = await request(app.server)
+      .post('/v1/run')
+      .attach('model', readFileSync(onnxPath(fx)), 'squeezenet1_1.onnx')
+      .field('request', JSON.stringify({ inputs: { input: { shape: x.shape, dtype: 'float32', base64: Buffer.from(x.data.buffer).toString('base64') } }, format: 'flat' }))
+      .expect(200);
+    const out = res.body.outputs[0] as { name: string; shape: number[]; data: number[] };
+    expect([out.name, out.shape]).toEqual(['output', fx.output.shape]);
+    expect(relativeError(fx, out.data)).toBeLessThanOrEqual(TOLERANCE);
+  });
+});
