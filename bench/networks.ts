@@ -8,8 +8,9 @@
  *     does after its import: every conv's weights read from the file (unaligned ones copied),
  *     its batch norms folded into them, then the forward;
  *   - steady state: runGraph with a kept WeightStore filled by one untimed run before, as the
- *     worker's model cache (runtime/model-cache.ts) serves a second /v1/run of the same file:
- *     folded weights kept, the forward only. A cache hit also hashes the request's file
+ *     worker's model cache (runtime/model-cache.ts) serves later /v1/runs of the same file:
+ *     folded weights kept (and, from the second run that reads them, the decoded weights of
+ *     layers without a fold: the classifier's), the forward only. A cache hit also hashes the request's file
  *     (SHA-256, not timed here: about 1.6 ms per MB), as every request carries its model.
  *
  * The four (first run, steady state, onnxruntime-web, onnxruntime-node) are timed call by call in
