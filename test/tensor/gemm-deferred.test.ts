@@ -1,5 +1,5 @@
 /**
- * A large A (over 2^20 floats packed) is packed by gemmPacked a tile of rows at a time
+ * A large A (over 2^19 floats packed) is packed by gemmPacked a tile of rows at a time
  * (tensor/gemm.ts packA: the module's memory then holds one tile): the product, its bias and a
  * fused epilogue are those of the definition, and a caller's scratch after workingSet(Ap) (where
  * a conv stages its input) is never written.
@@ -9,14 +9,14 @@ import { gemmPacked, packA, wasmFloats, withEpilogue, workingSet } from '../../s
 import { rng } from '../../src/tensor/random.js';
 
 describe('GEMM with a large A packed a tile at a time', () => {
-  it('M=302 K=4000 (1.2 M floats: deferred, tiles of 260 and 42 rows) N=37: C = relu(bias + A·B) within 1e-5 of its scale (float32 sums of 4000), ReLU epilogue over all M·N, scratch after workingSet untouched', () => {
+  it('M=302 K=4000 (1.2 M floats: deferred, tiles of 128, 128 and 46 rows) N=37: C = relu(bias + A·B) within 1e-5 of its scale (float32 sums of 4000), ReLU epilogue over all M·N, scratch after workingSet untouched', () => {
     const [M, K, N] = [302, 4000, 37];
     const r = rng(5);
     const A = Float32Array.from({ length: M * K }, () => r() * 2 - 1);
     const B = Float32Array.from({ length: K * N }, () => r() * 2 - 1);
     const bias = Float32Array.from({ length: M }, () => r() * 2 - 1);
     const Ap = packA(M, K, A, 0, K);
-    expect(Ap.deferred?.tile).toBe(260);
+    expect(Ap.deferred?.tile).toBe(128);
     // a caller's scratch right after the whole A's working set, as conv-im2col stages its input there
     const at = workingSet(Ap);
     const marks = Float32Array.from({ length: 64 }, (_, i) => i + 0.5);
