@@ -10,7 +10,7 @@
  *
  * Each file runs here as POST /v1/run runs it (runtime/tasks.ts runTask: import, analysis, runGraph
  * with the file's weights, inference fusions on; the models at ≤ 75 px also with fuse false, every
- * layer by its own kernel), and one small model also through the HTTP route.
+ * layer by its own kernel), and two (squeezenet1_1, resnet18) also through the HTTP route.
  * BatchNorm statistics are measured on a batch (the script's calibrate()), not random: with random
  * ones MobileNetV2's logits did not depend on the input (1e-7 of them), and a comparison with them
  * proves nothing about the convolutions. Each fixture states inputEffect = max |y(x) − y(0)| / max |y(x)|
@@ -146,24 +146,32 @@ describe('torchvision catalog families run to PyTorch (scripts/export_catalog_ru
   }
 });
 
-describe('POST /v1/run: squeezenet1_1 with its weights (multipart) to PyTorch', () => {
+// squeezenet1_1 (5 MB); resnet18 (47 MB), whose stem and layer1 convs (9.4–9.6 M MACs) pass the
+// 8·10^6-MAC threshold at which a run's conv is split with the worker's partner thread (testApp:
+// WORKERS 2, RUN_THREADS default: two threads per run)
+const ROUTE = ['squeezenet1_1', 'resnet18'];
+
+describe('POST /v1/run (multipart: the ONNX file with its weights, the input as base64) to PyTorch', () => {
   let app: FastifyInstance;
-  const fx = fixtures.find((f) => f.model === 'squeezenet1_1')!;
-  const present = existsSync(onnxPath(fx));
+  const cases = ROUTE.map((m) => fixtures.find((f) => f.model === m)!);
+  const present = cases.some((fx) => existsSync(onnxPath(fx)));
   beforeAll(async () => {
     if (present) app = await testApp();
   });
   afterAll(async () => app?.close());
 
-  it.skipIf(!present)(`squeezenet1_1 through /v1/run (format flat): the 1000 logits within ${TOLERANCE} of max |y|${present ? '' : ` — skipped: ${fx.file} absent`}`, async () => {
-    const x = input(fx.input.shape);
-    const res = await request(app.server)
-      .post('/v1/run')
-      .attach('model', readFileSync(onnxPath(fx)), 'squeezenet1_1.onnx')
-      .field('request', JSON.stringify({ inputs: { input: { shape: x.shape, dtype: 'float32', base64: Buffer.from(x.data.buffer).toString('base64') } }, format: 'flat' }))
-      .expect(200);
-    const out = res.body.outputs[0] as { name: string; shape: number[]; data: number[] };
-    expect([out.name, out.shape]).toEqual(['output', fx.output.shape]);
-    expect(relativeError(fx, out.data)).toBeLessThanOrEqual(TOLERANCE);
-  });
+  for (const fx of cases) {
+    const here = existsSync(onnxPath(fx));
+    it.skipIf(!here)(`${fx.model} through /v1/run (format flat): the ${fx.output.n} logits within ${TOLERANCE} of max |y|${here ? '' : ` — skipped: ${fx.file} absent`}`, async () => {
+      const x = input(fx.input.shape);
+      const res = await request(app.server)
+        .post('/v1/run')
+        .attach('model', readFileSync(onnxPath(fx)), `${fx.model}.onnx`)
+        .field('request', JSON.stringify({ inputs: { input: { shape: x.shape, dtype: 'float32', base64: Buffer.from(x.data.buffer).toString('base64') } }, format: 'flat' }))
+        .expect(200);
+      const out = res.body.outputs[0] as { name: string; shape: number[]; data: number[] };
+      expect([out.name, out.shape]).toEqual(['output', fx.output.shape]);
+      expect(relativeError(fx, out.data)).toBeLessThanOrEqual(TOLERANCE);
+    });
+  }
 });
