@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { workerCount } from '../config.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import { RUNNING_TS } from '../paths.js';
-import type { TaskName, TaskResult } from './worker.js';
+import type { TaskName, TaskResult } from './task-names.js';
 import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
 

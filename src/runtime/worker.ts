@@ -8,7 +8,6 @@
  */
 import { Piscina, workerData } from 'piscina';
 import { ConvlensError } from '../errors.js';
-import type { SerializedError } from '../errors.js';
 import { analyzeTask, compareTask, foldTask, operatorTask, runTask, sweepTask } from './tasks.js';
 import type { RunTask, RunTaskResult } from './tasks.js';
 import { collectIfOver } from './memory.js';
@@ -17,6 +16,7 @@ import { erfTask } from './erf-task.js';
 import { splitConvTask } from './parallel.js';
 import { configureTeams, splitKernel } from './split.js';
 import type { TeamSettings } from './split.js';
+import type { TaskName, TaskResult } from './task-names.js';
 
 // RUN_THREADS and the pool's admitted-task count, from the pool (absent when run inline: no split)
 const settings = workerData as { team?: TeamSettings; modelCacheBytes?: number } | undefined;
@@ -29,8 +29,6 @@ function runWithTeam(t: RunTask): RunTaskResult {
   return runTask({ ...t, split: splitKernel });
 }
 
-export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
-
 export const TASKS = {
   analyze: analyzeTask,
   operator: operatorTask,
@@ -40,8 +38,7 @@ export const TASKS = {
   erf: erfTask,
   compare: compareTask,
   sweep: sweepTask,
-} as const;
-export type TaskName = keyof typeof TASKS;
+} as const satisfies Record<TaskName, (payload: never) => unknown>;
 
 /** The ArrayBuffers behind every tensor in a result, so they move to the caller instead of being copied. */
 function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<ArrayBuffer> {

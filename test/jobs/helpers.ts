@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { ConvlensError } from '../../src/errors.js';
 import type { TaskPool } from '../../src/runtime/pool.js';
 import { TASKS } from '../../src/runtime/worker.js';
-import type { TaskName } from '../../src/runtime/worker.js';
+import type { TaskName } from '../../src/runtime/task-names.js';
 import { JobStatus } from '../../src/http/openapi-jobs.js';
 
 export interface RedisServer {

@@ -8,7 +8,7 @@ import { ConvlensError } from '../../src/errors.js';
 import { prepareJob } from '../../src/jobs/request.js';
 import { executeJob } from '../../src/jobs/runner.js';
 import type { RunOptions, TaskPool } from '../../src/runtime/pool.js';
-import type { TaskName } from '../../src/runtime/worker.js';
+import type { TaskName } from '../../src/runtime/task-names.js';
 import { inlinePool, tinySpec } from './helpers.js';
 
 interface Pending {

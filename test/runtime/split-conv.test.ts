@@ -10,7 +10,7 @@ import type { TaskPool } from '../../src/runtime/pool.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
 import { TASKS } from '../../src/runtime/worker.js';
-import type { TaskName } from '../../src/runtime/worker.js';
+import type { TaskName } from '../../src/runtime/task-names.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { ConvlensError } from '../../src/errors.js';
