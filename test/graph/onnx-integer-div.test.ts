@@ -46,6 +46,28 @@ describe('integer Div (ONNX int64 operands truncate toward zero), at run time as
     expect(Array.from(runGraph(graph, input(7), OPTS).outputs.q.data)).toEqual([1.75]);
   });
 
+  it('a Div of dequantized int8 tensors is a float Div: (DQ([5,7,9,11]·0.5) · x) ÷ DQ([2,2,2,2]·0.5) = [2.5, 3.5, 4.5, 5.5]', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [4] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'a', dims: [4], data: [5, 7, 9, 11], type: 'int8' },
+        { name: 'b', dims: [4], data: [2, 2, 2, 2], type: 'int8' },
+        { name: 's', dims: [], data: [0.5] },
+        { name: 'z', dims: [], data: [0], type: 'int8' },
+      ],
+      nodes: [
+        { op: 'DequantizeLinear', inputs: ['a', 's', 'z'], outputs: ['fa'], name: 'dqa' },
+        { op: 'DequantizeLinear', inputs: ['b', 's', 'z'], outputs: ['fb'], name: 'dqb' },
+        { op: 'Mul', inputs: ['fa', 'x'], outputs: ['m'], name: 'mul' },
+        { op: 'Div', inputs: ['m', 'fb'], outputs: ['y'], name: 'div' },
+      ],
+    });
+    const { graph } = importOnnx(bytes);
+    expect(graph.layers.find((l) => l.name === 'div')!.attrs).toEqual({ integer: false });
+    expect(Array.from(runGraph(graph, { x: tensor([4], Float32Array.from([1, 1, 1, 1])) }, OPTS).outputs.y.data)).toEqual([2.5, 3.5, 4.5, 5.5]);
+  });
+
   it('div {integer: true} on [7, −7, 9, 0] ÷ [2, 2, −4, 3] = [3, −3, −2, 0] (toward zero, as C and ONNX Runtime)', () => {
     const a = tensor([4], Float32Array.from([7, -7, 9, 0]));
     const b = tensor([4], Float32Array.from([2, 2, -4, 3]));

@@ -324,6 +324,24 @@ export function freeNames(g: GraphProto): string[] {
   return [...new Set(read.filter((r) => !defined.has(r)))];
 }
 
+/**
+ * Output types of the quantization ops (ONNX and com.microsoft): the output's zero point's type
+ * (uint8 when absent, as ONNX defaults), a dequantized output its scale's; integer accumulations int32.
+ */
+const QUANTIZED_OUT: Record<string, (k: number, inputs: (DataType | undefined)[]) => DataType> = {
+  DequantizeLinear: (_k, ins) => ins[1] ?? 'float32',
+  QuantizeLinear: (_k, ins) => ins[2] ?? 'uint8',
+  DynamicQuantizeLinear: (k) => (k === 1 ? 'float32' : 'uint8'),
+  ConvInteger: () => 'int32',
+  MatMulInteger: () => 'int32',
+  QLinearConv: (_k, ins) => ins[7] ?? 'uint8',
+  QLinearMatMul: (_k, ins) => ins[7] ?? 'uint8',
+  QLinearAdd: (_k, ins) => ins[7] ?? 'uint8',
+  QLinearMul: (_k, ins) => ins[7] ?? 'uint8',
+  QLinearGlobalAveragePool: (_k, ins) => ins[4] ?? 'uint8',
+  QLinearConcat: (_k, ins) => ins[1] ?? 'uint8',
+};
+
 const INT64_OUT = new Set(['Shape', 'Size', 'NonZero', 'NonMaxSuppression', 'ArgMax', 'ArgMin']);
 const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 
@@ -336,5 +354,8 @@ function outputType(n: NodeProto, k: number, inputs: (DataType | undefined)[]): 
   if (INT64_OUT.has(n.opType) || (n.opType === 'TopK' && k === 1)) return 'int64';
   if (BOOL_OUT.has(n.opType)) return 'bool';
   if (n.opType === 'Where') return inputs[1] ?? 'float32';
+  // quantization changes the type: a dequantized tensor is its scale's (float), a quantized one its zero point's
+  const quantized = QUANTIZED_OUT[n.opType];
+  if (quantized) return quantized(k, inputs);
   return inputs[0] ?? 'float32';
 }
