@@ -101,6 +101,11 @@ FAMILIES = {
     "lraspp": ("lraspp_mobilenet_v3_large", 64),
 }
 
+# more inputs for a family (file stem → family, builder, side): ResNet-18 at 224, whose 112×112 stem
+# output and 56×56 maps take other kernel paths than at 64 (the service splits a conv over a map of
+# ≥ 112 output rows by rows between threads)
+VARIANTS = {"resnet18_224": ("resnet", "resnet18", 224)}
+
 
 def make_input(side):
     i = np.arange(3 * side * side, dtype=np.float64)
@@ -166,7 +171,8 @@ def encode_output(y):
     return out
 
 
-def export(family, name, side, keep=False):
+def export(family, name, side, keep=False, stem=None):
+    stem = stem or name
     kind = "segmentation" if hasattr(seg, name) else "classification"
     builder = getattr(seg if kind == "segmentation" else tvm, name)
     torch.manual_seed(0)
@@ -198,38 +204,41 @@ def export(family, name, side, keep=False):
         raise RuntimeError(f"{name}: no variance floor of {FLOORS} gives float32 noise <= {MAX_NOISE} and input effect >= {MIN_EFFECT}")
     del base
     WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"{name}.onnx"
+    path = WORK / f"{stem}.onnx"
     t0 = time.time()
     folding = not name.startswith(NO_FOLDING)
     if not (keep and path.exists()):
         torch.onnx.export(model, x, str(path), opset_version=OPSET, input_names=["input"], output_names=["output"],
                           do_constant_folding=folding, training=torch.onnx.TrainingMode.PRESERVE)
     seconds = time.time() - t0
-    fixture_path = OUT / f"{name}.json"
+    fixture_path = OUT / f"{stem}.json"
     if keep and seconds < 1 and fixture_path.exists():  # the file was kept: its export's time is the old fixture's
         seconds = json.loads(fixture_path.read_text()).get("exportSeconds", None)
     fixture = {
         "torch": torch.__version__, "torchvision": torchvision.__version__, "family": family, "model": name, "kind": kind,
-        "params": params, "opset": OPSET, "constantFolding": folding, "file": f"tmp/catalog-runs/{name}.onnx",
+        "params": params, "opset": OPSET, "constantFolding": folding, "file": f"tmp/catalog-runs/{stem}.onnx",
         "input": {"shape": list(x.shape), "formula": INPUT_FORMULA}, "varianceFloor": floor, "inputEffect": round(effect, 4), "float32Noise": float(f"{noise:.3g}"), "output": encode_output(y),
         "eagerSeconds": round(eager, 3), "exportSeconds": None if seconds is None else round(seconds, 1), "onnxBytes": path.stat().st_size,
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.json").write_text(json.dumps(fixture) + "\n")
+    if stem != name:
+        fixture["variant"] = stem
+    fixture_path.write_text(json.dumps(fixture) + "\n")
     o = fixture["output"]
     print(f"{name}: {params:,} params, {x.shape[-1]}², output {o['shape']} max|y| {max(abs(o['stats']['min']), abs(o['stats']['max'])):.4g}, "
-          f"floor {floor}, input effect {effect:.3f}, float32 noise {noise:.2e}, eager {eager:.2f}s, export {seconds}s, {path.stat().st_size / 1e6:.1f} MB", flush=True)
+          f"floor {floor}, input effect {effect:.3f}, float32 noise {noise:.2e}, eager {eager:.2f}s, export {seconds if seconds is None else round(seconds, 1)}s, {path.stat().st_size / 1e6:.1f} MB", flush=True)
 
 
 def main():
     register_zero_symbolic()
     keep = "--keep-onnx" in sys.argv  # only the fixture: a model without BatchNorm whose file is unchanged
     names = [a for a in sys.argv[1:] if not a.startswith("--")]
-    chosen = [(f, n, s) for f, (n, s) in FAMILIES.items() if not names or n in names or f in names]
+    chosen = [(f, n, s, None) for f, (n, s) in FAMILIES.items() if not names or n in names or f in names]
+    chosen += [(f, n, s, stem) for stem, (f, n, s) in VARIANTS.items() if not names or stem in names]
     failed = []
-    for family, name, side in chosen:
+    for family, name, side, stem in chosen:
         try:
-            export(family, name, side, keep)
+            export(family, name, side, keep, stem)
         except Exception as e:  # noqa: BLE001 — one failed export must not stop the others
             failed.append(name)
             print(f"{name}: FAILED {type(e).__name__}: {str(e).splitlines()[0][:300]}", flush=True)

@@ -42,6 +42,8 @@ interface Fixture {
   kind: 'classification' | 'segmentation';
   params: number;
   file: string;
+  /** Another input size for a family (scripts/export_catalog_runs.py VARIANTS): the file stem. */
+  variant?: string;
   inputEffect: number;
   float32Noise: number;
   input: { shape: number[]; formula: string };
@@ -102,8 +104,8 @@ afterAll(() => {
 });
 
 describe('torchvision catalog families run to PyTorch (scripts/export_catalog_runs.py, opset 17 with weights)', () => {
-  it("the fixtures cover every family of the script (26), each with its formula input, its output depending on the input (≥ 5% of max |y|), PyTorch's float32 rounding ≤ 3e-5 of it", () => {
-    expect(fixtures.map((f) => f.family).sort()).toEqual(
+  it("the fixtures cover every family of the script (26, besides VARIANTS), each with its formula input, its output depending on the input (≥ 5% of max |y|), PyTorch's float32 rounding ≤ 3e-5 of it", () => {
+    expect(fixtures.filter((f) => !f.variant).map((f) => f.family).sort()).toEqual(
       [
         'alexnet', 'convnext', 'deeplabv3', 'densenet', 'efficientnet', 'efficientnet_v2', 'fcn', 'googlenet', 'inception', 'lraspp', 'maxvit',
         'mnasnet', 'mobilenet_v2', 'mobilenet_v3', 'regnet_x', 'regnet_y', 'resnet', 'resnext', 'shufflenet_v2', 'squeezenet1_0', 'squeezenet1_1',
@@ -121,9 +123,9 @@ describe('torchvision catalog families run to PyTorch (scripts/export_catalog_ru
   const runs = [...fixtures.map((fx) => [fx, true] as const), ...fixtures.filter((fx) => fx.input.shape[3] <= 75).map((fx) => [fx, false] as const)];
   for (const [fx, fuse] of runs) {
     const [, , h, w] = fx.input.shape;
-    const name = `${fx.family}: ${fx.model} (${fx.params.toLocaleString('en')} params, ${h}×${w} input, output ${fx.output.shape.join('×')}${fuse ? '' : ', fuse false'}) equals PyTorch within ${TOLERANCE} of max |y|`;
+    const name = `${fx.family}: ${fx.variant ?? fx.model} (${fx.params.toLocaleString('en')} params, ${h}×${w} input, output ${fx.output.shape.join('×')}${fuse ? '' : ', fuse false'}) equals PyTorch within ${TOLERANCE} of max |y|`;
     const present = existsSync(onnxPath(fx));
-    it.skipIf(!present)(present ? name : `${name} — skipped: ${fx.file} absent (run scripts/export_catalog_runs.py ${fx.model}; needs torch)`, () => {
+    it.skipIf(!present)(present ? name : `${name} — skipped: ${fx.file} absent (run scripts/export_catalog_runs.py ${fx.variant ?? fx.model}; needs torch)`, () => {
       const t0 = performance.now();
       const res = runTask({
         source: { kind: 'onnx', bytes: new Uint8Array(readFileSync(onnxPath(fx))), inputShapes: {} },
@@ -140,7 +142,7 @@ describe('torchvision catalog families run to PyTorch (scripts/export_catalog_ru
       const out = res.outputs.output;
       expect(out.shape).toEqual(fx.output.shape);
       const err = relativeError(fx, out.data);
-      measured.push(`${fx.model}${fuse ? '' : ' (fuse false)'} | ${h}×${w} | ${err.toExponential(2)} | ${fx.float32Noise.toExponential(2)} | ${((performance.now() - t0) / 1000).toFixed(1)}`);
+      measured.push(`${fx.variant ?? fx.model}${fuse ? '' : ' (fuse false)'} | ${h}×${w} | ${err.toExponential(2)} | ${fx.float32Noise.toExponential(2)} | ${((performance.now() - t0) / 1000).toFixed(1)}`);
       expect(err).toBeLessThanOrEqual(TOLERANCE);
     });
   }
@@ -148,12 +150,13 @@ describe('torchvision catalog families run to PyTorch (scripts/export_catalog_ru
 
 // squeezenet1_1 (5 MB); resnet18 (47 MB), whose stem and layer1 convs (9.4–9.6 M MACs) pass the
 // 8·10^6-MAC threshold at which a run's conv is split with the worker's partner thread (testApp:
-// WORKERS 2, RUN_THREADS default: two threads per run)
-const ROUTE = ['squeezenet1_1', 'resnet18'];
+// WORKERS 2, RUN_THREADS default: two threads per run) by output channels, and resnet18 at 224, whose
+// 112×112 stem output is split by rows
+const ROUTE = ['squeezenet1_1', 'resnet18', 'resnet18_224'];
 
 describe('POST /v1/run (multipart: the ONNX file with its weights, the input as base64) to PyTorch', () => {
   let app: FastifyInstance;
-  const cases = ROUTE.map((m) => fixtures.find((f) => f.model === m)!);
+  const cases = ROUTE.map((m) => fixtures.find((f) => (f.variant ?? f.model) === m)!);
   const present = cases.some((fx) => existsSync(onnxPath(fx)));
   beforeAll(async () => {
     if (present) app = await testApp();
@@ -162,7 +165,7 @@ describe('POST /v1/run (multipart: the ONNX file with its weights, the input as 
 
   for (const fx of cases) {
     const here = existsSync(onnxPath(fx));
-    it.skipIf(!here)(`${fx.model} through /v1/run (format flat): the ${fx.output.n} logits within ${TOLERANCE} of max |y|${here ? '' : ` — skipped: ${fx.file} absent`}`, async () => {
+    it.skipIf(!here)(`${fx.variant ?? fx.model} (${fx.input.shape.slice(2).join('×')}) through /v1/run (format flat): the ${fx.output.n} logits within ${TOLERANCE} of max |y|${here ? '' : ` — skipped: ${fx.file} absent`}`, async () => {
       const x = input(fx.input.shape);
       const res = await request(app.server)
         .post('/v1/run')
