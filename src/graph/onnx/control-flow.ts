@@ -354,6 +354,7 @@ function outputType(n: NodeProto, k: number, inputs: (DataType | undefined)[]): 
   if (INT64_OUT.has(n.opType) || (n.opType === 'TopK' && k === 1)) return 'int64';
   if (BOOL_OUT.has(n.opType)) return 'bool';
   if (n.opType === 'Where') return inputs[1] ?? 'float32';
+  if (n.opType === 'OneHot') return inputs[2] ?? 'float32';
   // quantization changes the type: a dequantized tensor is its scale's (float), a quantized one its zero point's
   const quantized = QUANTIZED_OUT[n.opType];
   if (quantized) return quantized(k, inputs);
