@@ -5,6 +5,7 @@
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { AxisGeometry } from './geometry.js';
+import { poolPlanesSimd } from './pool-simd.js';
 
 /**
  * PyTorch's max_pool2d: taps at start + t·d inside the input (padding is −∞), NaN wins, ties keep
@@ -65,9 +66,16 @@ export function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
 /**
  * maxPoolValues of input planes [p0, p1) (image·channel, each H×W in xd) into the same planes of
  * `out` (the whole output): a plane's values depend on that plane alone, so a team splits the
- * planes between threads (runtime/team-kernels.ts) and gets the one-thread bits.
+ * planes between threads (runtime/team-kernels.ts) and gets the one-thread bits. In WebAssembly
+ * SIMD where the geometry fits (pool-simd.ts: dilation 1, strides 1 and 2; the same values up to a
+ * zero's sign), else maxPoolPlanesJs.
  */
 export function maxPoolPlanes(xd: Float32Array, H: number, W: number, geo: AxisGeometry[], out: Float32Array, p0: number, p1: number): void {
+  if (!poolPlanesSimd(xd, H, W, geo, out, p0, p1, null)) maxPoolPlanesJs(xd, H, W, geo, out, p0, p1);
+}
+
+/** maxPoolPlanes in JavaScript: any geometry; the reference of the SIMD kernel's specs. */
+export function maxPoolPlanesJs(xd: Float32Array, H: number, W: number, geo: AxisGeometry[], out: Float32Array, p0: number, p1: number): void {
   const [gh, gw] = geo;
   const [OH, OW] = [gh.out, gw.out];
   const [sy, sx, dy, dx] = [gh.stride, gw.stride, gh.dilation, gw.dilation];
@@ -126,6 +134,70 @@ export function maxPoolPlanes(xd: Float32Array, H: number, W: number, geo: AxisG
           }
         }
         out[o] = best;
+      }
+    }
+  }
+}
+
+/**
+ * PyTorch avg_pool2d's divisor of every output of a plane (OH×OW, the same for every plane):
+ * divisorOverride, else the window clipped to the padded input (countIncludePad: ceil mode's
+ * overhang past the end padding not counted) or to the input. An empty window (nothing inside the
+ * input) gets 1: its sum is 0 and its output 0, as the JS loop's.
+ */
+export function avgDivisors(geo: AxisGeometry[], countIncludePad: boolean, divisorOverride: number | undefined): Float32Array {
+  const [gh, gw] = geo;
+  const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
+  const div = new Float32Array(OH * OW);
+  for (let oy = 0; oy < OH; oy++) {
+    const hs0 = oy * gh.stride - gh.padBegin;
+    const he0 = Math.min(hs0 + gh.kernel, H + gh.padEnd);
+    const [hs, he] = [Math.max(hs0, 0), Math.min(he0, H)];
+    for (let ox = 0; ox < OW; ox++) {
+      const ws0 = ox * gw.stride - gw.padBegin;
+      const we0 = Math.min(ws0 + gw.kernel, W + gw.padEnd);
+      const [ws, we] = [Math.max(ws0, 0), Math.min(we0, W)];
+      const empty = hs >= he || ws >= we;
+      div[oy * OW + ox] = empty ? 1 : (divisorOverride ?? (countIncludePad ? (he0 - hs0) * (we0 - ws0) : (he - hs) * (we - ws)));
+    }
+  }
+  return div;
+}
+
+/**
+ * Average pooling (PyTorch avg_pool2d, dilation 1) of planes [p0, p1) of xd (each H×W) into the
+ * same planes of out: in WebAssembly SIMD where the strides fit (pool-simd.ts, the same bits), else
+ * avgPoolPlanesJs. `divisors`: avgDivisors.
+ */
+export function avgPoolPlanes(xd: Float32Array, H: number, W: number, geo: AxisGeometry[], divisors: Float32Array, out: Float32Array, p0: number, p1: number): void {
+  if (!poolPlanesSimd(xd, H, W, geo, out, p0, p1, divisors)) avgPoolPlanesJs(xd, H, W, geo, divisors, out, p0, p1);
+}
+
+/**
+ * avgPoolPlanes in JavaScript: the window clipped to the input for the sum (in double, row-major),
+ * then one division by its divisor; an empty window gives 0. Any stride.
+ */
+export function avgPoolPlanesJs(xd: Float32Array, H: number, W: number, geo: AxisGeometry[], divisors: Float32Array, out: Float32Array, p0: number, p1: number): void {
+  const [gh, gw] = geo;
+  const [OH, OW] = [gh.out, gw.out];
+  for (let p = p0; p < p1; p++) {
+    const xp = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const hs0 = oy * gh.stride - gh.padBegin;
+      const hs = Math.max(hs0, 0);
+      const he = Math.min(hs0 + gh.kernel, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const ws0 = ox * gw.stride - gw.padBegin;
+        const ws = Math.max(ws0, 0);
+        const we = Math.min(ws0 + gw.kernel, W);
+        const o = (p * OH + oy) * OW + ox;
+        if (hs >= he || ws >= we) {
+          out[o] = 0;
+          continue;
+        }
+        let sum = 0;
+        for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) sum += xd[xp + h * W + w];
+        out[o] = sum / divisors[oy * OW + ox];
       }
     }
   }

@@ -5,6 +5,8 @@
  *   maxPool2d     H' as conv (ceilMode: the last window must start inside input or left padding);
  *                 (Kh·Kw − 1) comparisons per output
  *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
+ * maxPool2d (values) and avgPool2d run in WebAssembly SIMD for dilation 1, strides 1 and 2
+ * (pool-simd.ts; max: the same values up to a zero's sign, avg: the same bits), else in JS.
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')); (window − 1) adds + 1 divide
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
  * Vector-Jacobian products: pool-vjp.ts.
@@ -21,7 +23,7 @@ import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
-import { maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
+import { avgDivisors, avgPoolPlanes, maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
 
 export { maxPoolForward } from './pool-kernels.js';
 
@@ -113,35 +115,13 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
   },
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
   run(ctx) {
+    // PyTorch avg_pool2d: the window clipped to the padded input for the divisor, to the input for the sum (pool-kernels.ts)
     const x = ctx.inputs[0];
     const [n, c, H, W] = x.shape;
-    const [gh, gw] = ctx.plan.geo;
-    const [OH, OW] = [gh.out, gw.out];
-    const out = new Float32Array(n * c * OH * OW);
-    const xd = x.data;
-    for (let p = 0; p < n * c; p++) {
-      const xp = p * H * W;
-      for (let oy = 0; oy < OH; oy++) {
-        // PyTorch avg_pool2d: the window is clipped to the padded input for the divisor, to the input for the sum
-        const hs0 = oy * gh.stride - gh.padBegin;
-        const he0 = Math.min(hs0 + gh.kernel, H + gh.padEnd);
-        const hs = Math.max(hs0, 0);
-        const he = Math.min(he0, H);
-        for (let ox = 0; ox < OW; ox++) {
-          const ws0 = ox * gw.stride - gw.padBegin;
-          const we0 = Math.min(ws0 + gw.kernel, W + gw.padEnd);
-          const ws = Math.max(ws0, 0);
-          const we = Math.min(we0, W);
-          const o = (p * OH + oy) * OW + ox;
-          if (hs >= he || ws >= we) continue;
-          let sum = 0;
-          for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) sum += xd[xp + h * W + w];
-          const divisor = ctx.attrs.divisorOverride ?? (ctx.attrs.countIncludePad ? (he0 - hs0) * (we0 - ws0) : (he - hs) * (we - ws));
-          out[o] = sum / divisor;
-        }
-      }
-    }
-    return [tensor([n, c, OH, OW], out)];
+    const geo = ctx.plan.geo;
+    const out = new Float32Array(n * c * geo[0].out * geo[1].out);
+    avgPoolPlanes(x.data, H, W, geo, avgDivisors(geo, ctx.attrs.countIncludePad, ctx.attrs.divisorOverride), out, 0, n * c);
+    return [tensor([n, c, geo[0].out, geo[1].out], out)];
   },
   vjp: (ctx) => [
     tensor(ctx.inputs[0].shape, avgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.geo, ctx.attrs.countIncludePad, ctx.attrs.divisorOverride)),

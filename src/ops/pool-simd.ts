@@ -1,0 +1,92 @@
+/**
+ * Max and average pooling in WebAssembly SIMD (wasm/pool.wat), for maxPool2d (values only, the
+ * inference path) and avgPool2d: the JS loops cost 1.3–2.4 ns per tap (GoogLeNet's and
+ * SqueezeNet's 3×3 max pools were 26–32 % of their forward time for 0.4 % of the work).
+ *
+ * A band of planes is staged into the module's memory already padded (−∞ borders for max, 0 for
+ * avg) and covering every window, ceil mode's overhang included: PH = (OH − 1)·sy + kh rows of
+ * PW = (OW − 1)·sx + kw floats. Then one uniform kernel computes every output, four adjacent ones a
+ * step. Handled: dilation 1, strides 1 and 2 on each axis, any kernel size; otherwise (null) the
+ * caller runs its JS loop.
+ *
+ * Semantics, against the JS loops of pool-kernels.ts:
+ *  - max: f32x4.max over the taps, so NaN wins as in PyTorch (a NaN's sign and payload are the
+ *    engine's: x86 gives −NaN where the JS loop keeps the tap's); a window whose largest taps are −0
+ *    and +0 gives +0 where the JS loop keeps the first: the two may differ in a zero's sign only,
+ *    otherwise the same bits (test/ops/pool-simd.test.ts). −∞ borders never beat a tap (every
+ *    window holds at least one tap inside the input: checkPoolPadding and ceil mode's rule).
+ *  - avg: the taps summed in float64 in row-major order from +0, the border's zeros adding nothing,
+ *    then divided in float64 by the divisor PyTorch uses (pool-kernels.ts avgDivisors) and rounded
+ *    once to float32: the JS loop's bits exactly.
+ * Bands of at most BAND floats staged (unless one plane is larger): the module's memory only grows,
+ * and a bound keeps it near L2 size.
+ */
+import type { AxisGeometry } from './geometry.js';
+import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
+
+const instance = wasmInstance('pool.wasm');
+const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
+type Kernel = (...args: number[]) => void;
+const maxPlanes = instance.exports.max_planes as Kernel;
+const avgPlanes = instance.exports.avg_planes as Kernel;
+
+/** Staged input floats per call (1 MiB), unless one plane is larger. */
+const BAND = 1 << 18;
+/** Floats after each area: a row's last step reads up to 3·sx + 8 floats past its taps and stores 3 lanes past the row. */
+const SLACK = 32;
+
+/** Whether the SIMD kernel takes this geometry: dilation 1, stride 1 or 2, on both axes. */
+export function poolSimdFits(geo: AxisGeometry[]): boolean {
+  return geo.every((g) => g.dilation === 1 && (g.stride === 1 || g.stride === 2));
+}
+
+/**
+ * Pools planes [p0, p1) of xd (each H×W) into the same planes of out (each OH×OW), by the SIMD
+ * kernel: max (border −∞) or, given the divisor map (OH×OW, same for every plane), avg (border 0).
+ * False when the geometry does not fit (poolSimdFits): nothing written.
+ */
+export function poolPlanesSimd(
+  xd: Float32Array, H: number, W: number, geo: AxisGeometry[], out: Float32Array, p0: number, p1: number, divisors: Float32Array | null,
+): boolean {
+  if (!poolSimdFits(geo) || p1 <= p0) return p1 <= p0;
+  const [gh, gw] = geo;
+  const [OH, OW, kh, kw, sy, sx] = [gh.out, gw.out, gh.kernel, gw.kernel, gh.stride, gw.stride];
+  const PH = (OH - 1) * sy + kh;
+  const PW = (OW - 1) * sx + kw;
+  const staged = PH * PW;
+  const perBand = Math.max(1, Math.min(p1 - p0, Math.floor(BAND / staged)));
+  // layout in floats: [divisors | input band | output band], each followed by SLACK, 4-aligned
+  const align = (n: number) => (n + 3) & ~3;
+  const divAt = 0;
+  const inAt = divisors ? align(OH * OW + SLACK) : 0;
+  const outAt = inAt + align(perBand * staged + SLACK);
+  const heap = mem.reserve((outAt + perBand * OH * OW + SLACK) * 4);
+  if (divisors) heap.set(divisors, divAt);
+  const border = divisors ? 0 : -Infinity;
+  // staged column c is input column c − padBegin; rows likewise
+  const [top, left] = [gh.padBegin, gw.padBegin];
+  const cols = Math.max(0, Math.min(W, PW - left)); // input columns a staged row holds
+  const right = PW - left - cols;
+  for (let b0 = p0; b0 < p1; b0 += perBand) {
+    const planes = Math.min(perBand, p1 - b0);
+    let at = inAt;
+    for (let p = b0; p < b0 + planes; p++) {
+      const xp = p * H * W;
+      for (let r = 0; r < PH; r++, at += PW) {
+        const h = r - top;
+        if (h < 0 || h >= H) {
+          heap.fill(border, at, at + PW);
+          continue;
+        }
+        for (let c = 0; c < left; c++) heap[at + c] = border;
+        const src = xp + h * W;
+        if (cols > 0) heap.set(xd.subarray(src, src + cols), at + left);
+        for (let c = left + cols; c < left + cols + right; c++) heap[at + c] = border;
+      }
+    }
+    if (divisors) avgPlanes(inAt * 4, outAt * 4, divAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
+    else maxPlanes(inAt * 4, outAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
+    out.set(heap.subarray(outAt, outAt + planes * OH * OW), b0 * OH * OW);
+  }
+  return true;
+}

@@ -1,0 +1,126 @@
+;; convlens pooling, WebAssembly SIMD (f32x4), for maxPool2d and avgPool2d (ops/pool-simd.ts).
+;; The caller stages planes already padded: a plane is PH rows of PW floats, the border −∞ for max
+;; and 0 for avg, so every window is the same kh×kw block of taps and one uniform loop covers every
+;; output. Four adjacent outputs of a row per step: stride 1 reads taps with one unaligned v128 load,
+;; stride 2 with two loads whose even lanes an i8x16.shuffle keeps.
+;; Outputs are written compact (row oy of plane p at (p·OH + oy)·OW): a row's last step may store up
+;; to 3 lanes past the row's end, which the next row's first step overwrites (or, after the last row,
+;; the caller's slack takes); the taps of those lanes read past the row, into staged memory or slack.
+;;   max_planes(in, out, planes, PW, PH, OH, OW, kh, kw, sy, sx):
+;;     out = f32x4.max over the taps (NaN propagates; max(−0, +0) is +0, where the JS loop keeps the
+;;     first of equal taps: the two may differ in a zero's sign only).
+;;   avg_planes(in, out, div, planes, PW, PH, OH, OW, kh, kw, sy, sx):
+;;     the taps summed in float64 in row-major order from +0 (the JS loop's double sum: the staged
+;;     zeros add nothing), divided in float64 by div[oy·OW + ox] (the divisor map, same for every
+;;     plane), rounded once to float32: the JS loop's bits.
+;; Build: npm run wasm (wabt) writes pool.wasm beside this file.
+(module
+  (memory (export "memory") 1)
+
+  ;; four outputs' taps at byte address $a: stride 1 the four floats there, stride 2 the even floats of eight
+  (func $taps (param $a i32) (param $sx i32) (result v128)
+    (if (result v128) (i32.eq (local.get $sx) (i32.const 1))
+      (then (v128.load (local.get $a)))
+      (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+        (v128.load (local.get $a)) (v128.load offset=16 (local.get $a))))))
+
+  (func (export "max_planes") (param $in i32) (param $out i32) (param $planes i32) (param $PW i32) (param $PH i32)
+    (param $OH i32) (param $OW i32) (param $kh i32) (param $kw i32) (param $sy i32) (param $sx i32)
+    (local $p i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
+    (local $plane i32) (local $row i32) (local $win i32) (local $tap i32) (local $o i32)
+    (local $rowBytes i32) (local $stepBytes i32) (local $acc v128)
+    (local.set $rowBytes (i32.shl (local.get $PW) (i32.const 2)))
+    (local.set $stepBytes (i32.shl (local.get $sx) (i32.const 4)))
+    (local.set $o (local.get $out))
+    (local.set $plane (local.get $in))
+    (block $done_p (loop $next_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $oy (i32.const 0))
+      (block $done_y (loop $next_y
+        (br_if $done_y (i32.ge_u (local.get $oy) (local.get $OH)))
+        (local.set $row (i32.add (local.get $plane) (i32.mul (i32.mul (local.get $oy) (local.get $sy)) (local.get $rowBytes))))
+        (local.set $win (local.get $row))
+        (local.set $ox (i32.const 0))
+        (block $done_x (loop $next_x
+          (br_if $done_x (i32.ge_u (local.get $ox) (local.get $OW)))
+          (local.set $acc (v128.const f32x4 -inf -inf -inf -inf))
+          (local.set $ky (i32.const 0))
+          (block $done_ky (loop $next_ky
+            (br_if $done_ky (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $tap (i32.add (local.get $win) (i32.mul (local.get $ky) (local.get $rowBytes))))
+            (local.set $kx (i32.const 0))
+            (block $done_kx (loop $next_kx
+              (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $kw)))
+              (local.set $acc (f32x4.max (local.get $acc) (call $taps (local.get $tap) (local.get $sx))))
+              (local.set $tap (i32.add (local.get $tap) (i32.const 4)))
+              (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+              (br $next_kx)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $next_ky)))
+          (v128.store (i32.add (local.get $o) (i32.shl (local.get $ox) (i32.const 2))) (local.get $acc))
+          (local.set $win (i32.add (local.get $win) (local.get $stepBytes)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+          (br $next_x)))
+        (local.set $o (i32.add (local.get $o) (i32.shl (local.get $OW) (i32.const 2))))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $next_y)))
+      (local.set $plane (i32.add (local.get $plane) (i32.mul (local.get $PH) (local.get $rowBytes))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $next_p))))
+
+  (func (export "avg_planes") (param $in i32) (param $out i32) (param $div i32) (param $planes i32) (param $PW i32) (param $PH i32)
+    (param $OH i32) (param $OW i32) (param $kh i32) (param $kw i32) (param $sy i32) (param $sx i32)
+    (local $p i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
+    (local $plane i32) (local $row i32) (local $win i32) (local $tap i32) (local $o i32) (local $d i32)
+    (local $rowBytes i32) (local $stepBytes i32) (local $v v128) (local $lo v128) (local $hi v128) (local $dv v128)
+    (local.set $rowBytes (i32.shl (local.get $PW) (i32.const 2)))
+    (local.set $stepBytes (i32.shl (local.get $sx) (i32.const 4)))
+    (local.set $o (local.get $out))
+    (local.set $plane (local.get $in))
+    (block $done_p (loop $next_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $oy (i32.const 0))
+      (local.set $d (local.get $div))
+      (block $done_y (loop $next_y
+        (br_if $done_y (i32.ge_u (local.get $oy) (local.get $OH)))
+        (local.set $row (i32.add (local.get $plane) (i32.mul (i32.mul (local.get $oy) (local.get $sy)) (local.get $rowBytes))))
+        (local.set $win (local.get $row))
+        (local.set $ox (i32.const 0))
+        (block $done_x (loop $next_x
+          (br_if $done_x (i32.ge_u (local.get $ox) (local.get $OW)))
+          (local.set $lo (v128.const f64x2 0 0))
+          (local.set $hi (v128.const f64x2 0 0))
+          (local.set $ky (i32.const 0))
+          (block $done_ky (loop $next_ky
+            (br_if $done_ky (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $tap (i32.add (local.get $win) (i32.mul (local.get $ky) (local.get $rowBytes))))
+            (local.set $kx (i32.const 0))
+            (block $done_kx (loop $next_kx
+              (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $kw)))
+              (local.set $v (call $taps (local.get $tap) (local.get $sx)))
+              (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+              (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+              (local.set $tap (i32.add (local.get $tap) (i32.const 4)))
+              (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+              (br $next_kx)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $next_ky)))
+          (local.set $dv (v128.load (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))))
+          (local.set $lo (f64x2.div (local.get $lo) (f64x2.promote_low_f32x4 (local.get $dv))))
+          (local.set $hi (f64x2.div (local.get $hi) (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $dv) (local.get $dv)))))
+          (v128.store (i32.add (local.get $o) (i32.shl (local.get $ox) (i32.const 2)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+          (local.set $win (i32.add (local.get $win) (local.get $stepBytes)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+          (br $next_x)))
+        (local.set $o (i32.add (local.get $o) (i32.shl (local.get $OW) (i32.const 2))))
+        (local.set $d (i32.add (local.get $d) (i32.shl (local.get $OW) (i32.const 2))))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $next_y)))
+      (local.set $plane (i32.add (local.get $plane) (i32.mul (local.get $PH) (local.get $rowBytes))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $next_p))))
+)
