@@ -2,13 +2,16 @@
  * A whole-network run's memory: peak RSS above the idle process, against the sum of the model's
  * weights and the report's peak activation memory (src/analysis/memory.ts, liveness in execution
  * order). Each network runs in a fresh child process (`bench/memory.ts --child <file>`) so one
- * run's heap does not inflate the next; the child does only what /v1/run does (import, shape
- * inference, the forward: runtime/tasks.ts runTask), and the budget's report is made in this
+ * run's heap does not inflate the next; the child does only what /v1/run does with the model cache
+ * off (MODEL_CACHE_BYTES=0: import, shape inference, the forward), and the budget's report is made in this
  * process (its analysis is no part of a run, and its garbage would be collected inside the
  * measured run). The peak is sampled (process RSS after every layer, via the
  * executor's onLayer hook, and after loading): getrusage's maxrss is the process's lifetime peak,
  * which module loading and transpiling can set before the run starts.
  * Goal (issue 12): peak RSS above idle ≤ 1.5 × (weights + peak activations): ratio ≥ 0.67.
+ * Also, in another fresh child, the same first run with the model cache on (the default), which
+ * keeps the folded weights for the next run: a second copy of them by design (MODEL_CACHE_BYTES
+ * bounds it), printed apart from the goal's line.
  * Uses the ONNX files bench/networks.ts exports into bench/.cache/.
  *
  * Second run: runTask (what a /v1/run worker does) on the same file's bytes, warm, without and with
@@ -26,6 +29,7 @@ import { loadGraph } from '../src/graph/load.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { modelCache } from '../src/runtime/model-cache.js';
 import { runTask } from '../src/runtime/tasks.js';
+import { WeightStore } from '../src/runtime/weight-store.js';
 import { wasmFloats } from '../src/tensor/gemm.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { record, say } from './records.js';
@@ -34,6 +38,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const MODELS = ['resnet18', 'mobilenet_v2', 'resnet50'];
 
 interface ChildResult {
+  /** Bytes of folded weights a kept store holds after the run (the model cache's; 0 with it off). */
+  keptBytes: number;
   idleBytes: number;
   peakBytes: number;
   /** RssAnon (/proc/self/status: the process's private anonymous pages) idle and at the RSS peak; null off Linux. */
@@ -63,8 +69,12 @@ function anonBytes(): number | null {
   }
 }
 
-/** What a /v1/run of the file does (import, shape inference, the forward), nothing else, sampled after every layer. */
-function child(file: string): ChildResult {
+/**
+ * What a /v1/run of the file does (import, shape inference, the forward), nothing else, sampled
+ * after every layer: with the model cache off (MODEL_CACHE_BYTES=0), or, `cached`, as a first run
+ * with the cache on, which keeps every folded weight (a kept WeightStore) for the next run.
+ */
+function child(file: string, cached = false): ChildResult {
   (globalThis as { gc?: () => void }).gc?.();
   const idleBytes = process.memoryUsage().rss;
   const idleAnonBytes = anonBytes();
@@ -82,9 +92,11 @@ function child(file: string): ChildResult {
     atPeak = { heapTotal: u.heapTotal, heapUsed: u.heapUsed, arrayBuffers: u.arrayBuffers };
   };
   sample();
-  runGraph(graph, { [graph.inputs[0].name]: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, onLayer: sample }, inference);
+  const store = cached ? new WeightStore(true) : undefined;
+  runGraph(graph, { [graph.inputs[0].name]: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, onLayer: sample, ...(store && { store }) }, inference);
   sample();
-  return { idleBytes, peakBytes, idleAnonBytes, peakAnonBytes, gemmWasmBytes: wasmFloats(0).length * 4, atPeak };
+  // the store is read after the last sample: alive through it, as the cache holds it past the run
+  return { keptBytes: store?.bytes ?? 0, idleBytes, peakBytes, idleAnonBytes, peakAnonBytes, gemmWasmBytes: wasmFloats(0).length * 4, atPeak };
 }
 
 interface TimeResult {
@@ -140,6 +152,10 @@ export async function memoryBench(): Promise<void> {
     say(`weights ${mb(weightsBytes)} + peak activations ${mb(activationsBytes)} = ${mb(budget)}; peak RSS above idle ${mb(above)} = ${(above / budget).toFixed(2)}× (goal ≤ 1.5×)`);
     const anon = r.peakAnonBytes !== null && r.idleAnonBytes !== null ? r.peakAnonBytes - r.idleAnonBytes : null;
     say(`  at the peak: anonymous RSS above idle ${anon === null ? 'n/a' : mb(anon)}; array buffers ${mb(r.atPeak.arrayBuffers)} (the file's bytes, live and not yet collected tensors, weight scratch), V8 heap ${mb(r.atPeak.heapUsed)} used of ${mb(r.atPeak.heapTotal)}; the GEMM module's WebAssembly memory ${mb(r.gemmWasmBytes)}`);
+    const c = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child-cached', file], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').at(-1)!) as ChildResult;
+    const aboveCached = c.peakBytes - c.idleBytes;
+    say(`  with the model cache on (the default): a first run that keeps its folded weights (${mb(c.keptBytes)}) for the next peaks ${mb(aboveCached)} above idle = ${(aboveCached / budget).toFixed(2)}× (the cache holds a second copy of the folded weights by design, bounded by MODEL_CACHE_BYTES; the goal is the run's own memory, above)`);
+    record({ bench: 'memory', name: `${model} forward with the model cache on, peak RSS above idle`, unit: 'bytes', higherIsBetter: false, convlens: aboveCached, peers: { 'weights + peak activations': budget }, against: 'weights + peak activations', extra: { weightsBytes, activationsBytes, ...c } });
     record({ bench: 'memory', name: `${model} forward, peak RSS above idle`, unit: 'bytes', higherIsBetter: false, convlens: above, peers: { 'weights + peak activations': budget }, against: 'weights + peak activations', extra: { goal: 'ratio ≥ 0.67 (RSS ≤ 1.5× the budget)', weightsBytes, activationsBytes, ...r } });
     const timing = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child-time', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const t = JSON.parse(timing.trim().split('\n').at(-1)!) as TimeResult;
@@ -150,6 +166,9 @@ export async function memoryBench(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
   console.log(JSON.stringify(child(process.argv[3])));
+}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child-cached') {
+  console.log(JSON.stringify(child(process.argv[3], true)));
 }
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child-time') {
   console.log(JSON.stringify(timeChild(process.argv[3])));
