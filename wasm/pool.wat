@@ -1,8 +1,9 @@
 ;; convlens pooling, WebAssembly SIMD (f32x4), for maxPool2d and avgPool2d (ops/pool-simd.ts).
-;; The caller stages planes already padded: a plane is PH rows of PW floats, the border −∞ for max
-;; and 0 for avg, so every window is the same kh×kw block of taps and one uniform loop covers every
-;; output. Four adjacent outputs of a row per step: stride 1 reads taps with one unaligned v128 load,
-;; stride 2 with two loads whose even lanes an i8x16.shuffle keeps.
+;; `stage` lays a band of planes (copied in raw by the caller) out padded: a plane is PH rows of PW
+;; floats, the border −∞ for max and 0 for avg, so every window is the same kh×kw block of taps and
+;; one uniform loop covers every output. Four adjacent outputs of a row per step: stride 1 reads taps
+;; with one unaligned v128 load, stride 2 with two loads whose even lanes an i8x16.shuffle keeps
+;; (written inline: as a called helper function, not inlined by Node 20's V8, it cost 7× the time).
 ;; Outputs are written compact (row oy of plane p at (p·OH + oy)·OW): a row's last step may store up
 ;; to 3 lanes past the row's end, which the next row's first step overwrites (or, after the last row,
 ;; the caller's slack takes); the taps of those lanes read past the row, into staged memory or slack.
@@ -17,20 +18,55 @@
 (module
   (memory (export "memory") 1)
 
-  ;; four outputs' taps at byte address $a: stride 1 the four floats there, stride 2 the even floats of eight
-  (func $taps (param $a i32) (param $sx i32) (result v128)
-    (if (result v128) (i32.eq (local.get $sx) (i32.const 1))
-      (then (v128.load (local.get $a)))
-      (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-        (v128.load (local.get $a)) (v128.load offset=16 (local.get $a))))))
+  ;; stage(raw, dst, planes, H, W, PH, PW, top, left, border): planes of H×W floats at raw, contiguous,
+  ;; laid out padded at dst: PH rows of PW floats per plane, staged row r being input row r − top with
+  ;; `left` border floats before its columns; rows and columns outside the input hold `border`. Row
+  ;; fills store whole vectors (up to 3 floats past a row's end, into the next row written after it,
+  ;; or the caller's slack).
+  (func (export "stage") (param $raw i32) (param $dst i32) (param $planes i32) (param $H i32) (param $W i32)
+    (param $PH i32) (param $PW i32) (param $top i32) (param $left i32) (param $border f32)
+    (local $p i32) (local $r i32) (local $h i32) (local $at i32) (local $end i32) (local $src i32)
+    (local $cols i32) (local $rowBytes i32) (local $bv v128)
+    (local.set $bv (f32x4.splat (local.get $border)))
+    (local.set $rowBytes (i32.shl (local.get $PW) (i32.const 2)))
+    ;; input columns a staged row holds: min(W, PW − left)
+    (local.set $cols (select (local.get $W) (i32.sub (local.get $PW) (local.get $left))
+      (i32.lt_s (local.get $W) (i32.sub (local.get $PW) (local.get $left)))))
+    (local.set $at (local.get $dst))
+    (local.set $src (local.get $raw))
+    (block $done_p (loop $next_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $r (i32.const 0))
+      (block $done_r (loop $next_r
+        (br_if $done_r (i32.ge_u (local.get $r) (local.get $PH)))
+        (local.set $h (i32.sub (local.get $r) (local.get $top)))
+        ;; the whole row as border first (vector stores), then the input's columns over it
+        (local.set $end (i32.add (local.get $at) (local.get $rowBytes)))
+        (block $done_f (loop $next_f
+          (v128.store (local.get $at) (local.get $bv))
+          (local.set $at (i32.add (local.get $at) (i32.const 16)))
+          (br_if $next_f (i32.lt_u (local.get $at) (local.get $end)))))
+        (local.set $at (local.get $end))
+        (if (i32.and (i32.ge_s (local.get $h) (i32.const 0)) (i32.lt_s (local.get $h) (local.get $H)))
+          (then
+            (memory.copy
+              (i32.add (i32.sub (local.get $end) (local.get $rowBytes)) (i32.shl (local.get $left) (i32.const 2)))
+              (i32.add (local.get $src) (i32.shl (i32.mul (local.get $h) (local.get $W)) (i32.const 2)))
+              (i32.shl (local.get $cols) (i32.const 2)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_r)))
+      (local.set $src (i32.add (local.get $src) (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $next_p))))
 
-  (func (export "max_planes") (param $in i32) (param $out i32) (param $planes i32) (param $PW i32) (param $PH i32)
+    (func (export "max_planes") (param $in i32) (param $out i32) (param $planes i32) (param $PW i32) (param $PH i32)
     (param $OH i32) (param $OW i32) (param $kh i32) (param $kw i32) (param $sy i32) (param $sx i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
     (local $plane i32) (local $row i32) (local $win i32) (local $tap i32) (local $o i32)
-    (local $rowBytes i32) (local $stepBytes i32) (local $acc v128)
+    (local $rowBytes i32) (local $stepBytes i32) (local $s1 i32) (local $acc v128)
     (local.set $rowBytes (i32.shl (local.get $PW) (i32.const 2)))
     (local.set $stepBytes (i32.shl (local.get $sx) (i32.const 4)))
+    (local.set $s1 (i32.eq (local.get $sx) (i32.const 1)))
     (local.set $o (local.get $out))
     (local.set $plane (local.get $in))
     (block $done_p (loop $next_p
@@ -51,7 +87,10 @@
             (local.set $kx (i32.const 0))
             (block $done_kx (loop $next_kx
               (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $kw)))
-              (local.set $acc (f32x4.max (local.get $acc) (call $taps (local.get $tap) (local.get $sx))))
+              (local.set $acc (f32x4.max (local.get $acc) (if (result v128) (local.get $s1)
+                (then (v128.load (local.get $tap)))
+                (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                  (v128.load (local.get $tap)) (v128.load offset=16 (local.get $tap)))))))
               (local.set $tap (i32.add (local.get $tap) (i32.const 4)))
               (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
               (br $next_kx)))
@@ -72,9 +111,10 @@
     (param $OH i32) (param $OW i32) (param $kh i32) (param $kw i32) (param $sy i32) (param $sx i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
     (local $plane i32) (local $row i32) (local $win i32) (local $tap i32) (local $o i32) (local $d i32)
-    (local $rowBytes i32) (local $stepBytes i32) (local $v v128) (local $lo v128) (local $hi v128) (local $dv v128)
+    (local $rowBytes i32) (local $stepBytes i32) (local $s1 i32) (local $v v128) (local $lo v128) (local $hi v128) (local $dv v128)
     (local.set $rowBytes (i32.shl (local.get $PW) (i32.const 2)))
     (local.set $stepBytes (i32.shl (local.get $sx) (i32.const 4)))
+    (local.set $s1 (i32.eq (local.get $sx) (i32.const 1)))
     (local.set $o (local.get $out))
     (local.set $plane (local.get $in))
     (block $done_p (loop $next_p
@@ -97,7 +137,10 @@
             (local.set $kx (i32.const 0))
             (block $done_kx (loop $next_kx
               (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $kw)))
-              (local.set $v (call $taps (local.get $tap) (local.get $sx)))
+              (local.set $v (if (result v128) (local.get $s1)
+                (then (v128.load (local.get $tap)))
+                (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                  (v128.load (local.get $tap)) (v128.load offset=16 (local.get $tap))))))
               (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
               (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
                 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))

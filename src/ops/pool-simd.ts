@@ -3,10 +3,11 @@
  * inference path) and avgPool2d: the JS loops cost 1.3–2.4 ns per tap (GoogLeNet's and
  * SqueezeNet's 3×3 max pools were 26–32 % of their forward time for 0.4 % of the work).
  *
- * A band of planes is staged into the module's memory already padded (−∞ borders for max, 0 for
- * avg) and covering every window, ceil mode's overhang included: PH = (OH − 1)·sy + kh rows of
- * PW = (OW − 1)·sx + kw floats. Then one uniform kernel computes every output, four adjacent ones a
- * step. Handled: dilation 1, strides 1 and 2 on each axis, any kernel size; otherwise (null) the
+ * A band of planes (contiguous in x) is copied into the module's memory in one piece and laid out
+ * padded there by the module (−∞ borders for max, 0 for avg), covering every window, ceil mode's
+ * overhang included: PH = (OH − 1)·sy + kh rows of PW = (OW − 1)·sx + kw floats. Then one uniform
+ * kernel computes every output, four adjacent ones a step, and the band's outputs are copied out in
+ * one piece. Handled: dilation 1, strides 1 and 2 on each axis, any kernel size; otherwise (null) the
  * caller runs its JS loop.
  *
  * Semantics, against the JS loops of pool-kernels.ts:
@@ -29,8 +30,9 @@ const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 type Kernel = (...args: number[]) => void;
 const maxPlanes = instance.exports.max_planes as Kernel;
 const avgPlanes = instance.exports.avg_planes as Kernel;
+const stage = instance.exports.stage as Kernel;
 
-/** Staged input floats per call (1 MiB), unless one plane is larger. */
+/** Staged input floats per call (1 MiB; the raw copy about as much), unless one plane is larger. */
 const BAND = 1 << 18;
 /** Floats after each area: a row's last step reads up to 3·sx + 8 floats past its taps and stores 3 lanes past the row. */
 const SLACK = 32;
@@ -55,35 +57,20 @@ export function poolPlanesSimd(
   const PW = (OW - 1) * sx + kw;
   const staged = PH * PW;
   const perBand = Math.max(1, Math.min(p1 - p0, Math.floor(BAND / staged)));
-  // layout in floats: [divisors | input band | output band], each followed by SLACK, 4-aligned
+  // layout in floats: [divisors | staged band | output band | raw band], each followed by SLACK, 4-aligned
   const align = (n: number) => (n + 3) & ~3;
   const divAt = 0;
   const inAt = divisors ? align(OH * OW + SLACK) : 0;
   const outAt = inAt + align(perBand * staged + SLACK);
-  const heap = mem.reserve((outAt + perBand * OH * OW + SLACK) * 4);
+  const rawAt = outAt + align(perBand * OH * OW + SLACK);
+  const heap = mem.reserve((rawAt + perBand * H * W) * 4);
   if (divisors) heap.set(divisors, divAt);
   const border = divisors ? 0 : -Infinity;
-  // staged column c is input column c − padBegin; rows likewise
-  const [top, left] = [gh.padBegin, gw.padBegin];
-  const cols = Math.max(0, Math.min(W, PW - left)); // input columns a staged row holds
-  const right = PW - left - cols;
   for (let b0 = p0; b0 < p1; b0 += perBand) {
     const planes = Math.min(perBand, p1 - b0);
-    let at = inAt;
-    for (let p = b0; p < b0 + planes; p++) {
-      const xp = p * H * W;
-      for (let r = 0; r < PH; r++, at += PW) {
-        const h = r - top;
-        if (h < 0 || h >= H) {
-          heap.fill(border, at, at + PW);
-          continue;
-        }
-        for (let c = 0; c < left; c++) heap[at + c] = border;
-        const src = xp + h * W;
-        if (cols > 0) heap.set(xd.subarray(src, src + cols), at + left);
-        for (let c = left + cols; c < left + cols + right; c++) heap[at + c] = border;
-      }
-    }
+    // the band's planes are contiguous in xd: one copy in, padded by the module (a JS loop per row cost more than the kernel)
+    heap.set(xd.subarray(b0 * H * W, (b0 + planes) * H * W), rawAt);
+    stage(rawAt * 4, inAt * 4, planes, H, W, PH, PW, gh.padBegin, gw.padBegin, border);
     if (divisors) avgPlanes(inAt * 4, outAt * 4, divAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
     else maxPlanes(inAt * 4, outAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
     out.set(heap.subarray(outAt, outAt + planes * OH * OW), b0 * OH * OW);

@@ -80,6 +80,23 @@ describe('pool SIMD kernels against the JS loops', () => {
     expect(bits(banded.subarray(2 * plane, 5 * plane))).toEqual(bits(one.subarray(2 * plane, 5 * plane)));
   });
 
+  it.each([
+    [12, 150, 'bands of several planes (2^18 staged floats each)'],
+    [3, 520, 'one plane per band: a plane larger than the band bound'],
+  ])('%i planes of %i² in %s: max = JS, avg = JS bits', (C, S) => {
+    const geo = geometryOf(maxPool2d, [1, C, S, S], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true });
+    const x = input(C * S * S, S, false);
+    const n = C * geo[0].out * geo[1].out;
+    const [simd, js] = [new Float32Array(n), new Float32Array(n)];
+    poolPlanesSimd(x, S, S, geo, simd, 0, C, null);
+    maxPoolPlanesJs(x, S, S, geo, js, 0, C);
+    expect(unsigned(simd)).toEqual(unsigned(js));
+    const div = avgDivisors(geo, false, undefined);
+    poolPlanesSimd(x, S, S, geo, simd, 0, C, div);
+    avgPoolPlanesJs(x, S, S, geo, div, js, 0, C);
+    expect(bits(simd)).toEqual(bits(js));
+  });
+
   it('stride 3 and dilation 2 do not fit (the JS loops run them)', () => {
     expect(poolSimdFits(geometryOf(maxPool2d, [1, 1, 9, 9], { kernelSize: 3, stride: 3 }))).toBe(false);
     expect(poolSimdFits(geometryOf(maxPool2d, [1, 1, 9, 9], { kernelSize: 3, stride: 1, dilation: 2 }))).toBe(false);
