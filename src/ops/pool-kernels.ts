@@ -68,7 +68,7 @@ export function maxPoolValues(x: Tensor, geo: AxisGeometry[]): Tensor {
  * `out` (the whole output): a plane's values depend on that plane alone, so a team splits the
  * planes between threads (runtime/team-kernels.ts) and gets the one-thread bits. In WebAssembly
  * SIMD where the geometry fits (pool-simd.ts: dilation 1, strides 1 and 2; the same values up to a
- * zero's sign), else maxPoolPlanesJs.
+ * NaN's payload), else maxPoolPlanesJs.
  */
 export function maxPoolPlanes(xd: Float32Array, H: number, W: number, geo: AxisGeometry[], out: Float32Array, p0: number, p1: number): void {
   if (!poolPlanesSimd(xd, H, W, geo, out, p0, p1, null)) maxPoolPlanesJs(xd, H, W, geo, out, p0, p1);

@@ -11,10 +11,10 @@
  * caller runs its JS loop.
  *
  * Semantics, against the JS loops of pool-kernels.ts:
- *  - max: f32x4.max over the taps, so NaN wins as in PyTorch (a NaN's sign and payload are the
- *    engine's: x86 gives −NaN where the JS loop keeps the tap's); a window whose largest taps are −0
- *    and +0 gives +0 where the JS loop keeps the first: the two may differ in a zero's sign only,
- *    otherwise the same bits (test/ops/pool-simd.test.ts). −∞ borders never beat a tap (every
+ *  - max: the JS loop's compare (a tap replaces the max when greater: ties keep the first, −0
+ *    before +0 stays −0) and NaN wins as in PyTorch: the JS loop's bits, except that a NaN output
+ *    is always the quiet NaN 0x7fc00000 where the JS keeps the NaN tap's payload
+ *    (test/ops/pool-simd.test.ts). −∞ borders never beat a tap (every
  *    window holds at least one tap inside the input: checkPoolPadding and ceil mode's rule).
  *  - avg: the taps summed in float64 in row-major order from +0, the border's zeros adding nothing,
  *    then divided in float64 by the divisor PyTorch uses (pool-kernels.ts avgDivisors) and rounded

@@ -6,7 +6,7 @@
  *                 (Kh·Kw − 1) comparisons per output
  *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
  * maxPool2d (values) and avgPool2d run in WebAssembly SIMD for dilation 1, strides 1 and 2
- * (pool-simd.ts; max: the same values up to a zero's sign, avg: the same bits), else in JS.
+ * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')); (window − 1) adds + 1 divide
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
  * Vector-Jacobian products: pool-vjp.ts.

@@ -1,7 +1,6 @@
 /**
  * Pooling in WebAssembly SIMD (ops/pool-simd.ts, wasm/pool.wat) against the JavaScript loops of
- * pool-kernels.ts and hand-worked windows: max gives the JS values (a zero's sign aside: f32x4.max
- * takes +0 over −0 where the JS keeps the first tap), avg the JS bits, over kernel 2/3, stride 1/2,
+ * pool-kernels.ts and hand-worked windows: max and avg give the JS loops' bits (a NaN's payload aside), over kernel 2/3, stride 1/2,
  * padding 0/1, ceil mode, odd sizes, NaN and −∞ inputs and 1×1 planes.
  */
 import { readFileSync } from 'node:fs';
@@ -15,8 +14,8 @@ import { tensor } from '../../src/tensor/tensor.js';
 import { inferOf, run } from './op-helpers.js';
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-/** Values with the sign of zeros dropped (−0 → +0), NaN as one NaN (its payload is the engine's): what max pooling promises. */
-const unsigned = (a: Float32Array) => bits(Float32Array.from(a, (v) => (v === 0 ? 0 : v))).map((b, i) => (Number.isNaN(a[i]) ? 0x7fc00000 : b));
+/** The bits with every NaN as the one quiet NaN (a NaN's payload is not promised): what max pooling promises. */
+const unsigned = (a: Float32Array) => bits(a).map((b, i) => (Number.isNaN(a[i]) ? 0x7fc00000 : b));
 
 function geometryOf(op: typeof maxPool2d | typeof avgPool2d, shape: number[], attrs: Record<string, unknown>): AxisGeometry[] {
   return (inferOf(op as typeof maxPool2d, [shape], attrs).plan as { geo: AxisGeometry[] }).geo;
@@ -45,7 +44,7 @@ describe('pool SIMD kernels against the JS loops', () => {
   const cases: [number, number, number, boolean, [number, number]][] = [];
   for (const k of KERNELS) for (const s of STRIDES) for (const p of PADS) for (const ceil of [false, true]) for (const hw of SIZES) cases.push([k, s, p, ceil, hw]);
 
-  it.each(cases)('kernel %i stride %i padding %i ceil %s on %j, 3 planes: max = JS up to zero signs, avg = JS bits', (k, s, p, ceilMode, [H, W]) => {
+  it.each(cases)('kernel %i stride %i padding %i ceil %s on %j, 3 planes: max and avg = JS bits', (k, s, p, ceilMode, [H, W]) => {
     if (2 * p > k || H + 2 * p < k || W + 2 * p < k) return; // PyTorch refuses these (pad ≤ k/2, window inside the padded map)
     const attrs = { kernelSize: k, stride: s, padding: p, ceilMode };
     const shape = [1, 3, H, W];
@@ -124,6 +123,14 @@ describe('pooling through the ops (SIMD path), hand-worked', () => {
     expect(z.data[3]).toBeNaN();
     const [w] = run('maxPool2d', [[[1, 1, 2, 2], [-Infinity, -Infinity, -Infinity, -Infinity]]], { kernelSize: 2, stride: 1, padding: 1 });
     expect(Array.from(w.data)).toEqual(Array(9).fill(-Infinity));
+  });
+
+  it('maxPool2d 2×2 ties of −0 and +0 keep the first tap, as the JS loop and PyTorch (x > max): [−0, +0] → −0, [+0, −0] → +0', () => {
+    const x = Float32Array.of(-0, 0, 0, -0, 0, -0, -0, 0);
+    const geo = geometryOf(maxPool2d, [1, 2, 2, 2], { kernelSize: [1, 2], stride: [1, 2] });
+    const out = new Float32Array(4);
+    poolPlanesSimd(x, 2, 2, geo, out, 0, 2, null);
+    expect([...out].map((v) => Object.is(v, -0))).toEqual([true, false, false, true]);
   });
 
   it('maxPool2d on 1×1 planes, kernel 2 stride 2 padding 1: each plane its value', () => {
