@@ -16,21 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision.models as tvm
 
-from export_onnx import randomize_bn
-from network_goldens import SlimResNet18
+from network_goldens import prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "test" / "fixtures" / "erf"
 
 
 def build(name):
-    torch.manual_seed(0)
-    model = SlimResNet18() if name == "resnet18_w16" else tvm.mobilenet_v2(width_mult=0.5, num_classes=10)
-    torch.manual_seed(7)
-    randomize_bn(model)
-    model.eval()
+    model, _, _ = prepared(name)
     stored = json.loads((ROOT / "test" / "fixtures" / "networks" / f"{name}.json").read_text())
     x = torch.tensor(stored["input"]["data"], dtype=torch.float32).reshape(stored["input"]["shape"])
     with torch.no_grad():
@@ -65,7 +59,7 @@ def main():
         cases.append({"name": f"resnet18_w16 {label}", "network": "resnet18_w16", "layer": layer, "channels": channels, "position": pos, "gradient": gradient(resnet, module, x, channels, pos)})
     mobilenet, x = build("mobilenet_v2_w050")
     for label, module, layer, channels, pos in [
-        ("features (final map) centre, all channels", mobilenet.features, "/features/features.18/features.18.2/Clip", None, [1, 1]),
+        ("features.13 (residual add, stride 16) unit (1, 2), all channels", mobilenet.features[13], "/features/features.13/Add", None, [1, 2]),
         ("features.6 (residual add) unit (5, 2), channels 0 and 9", mobilenet.features[6], "/features/features.6/Add", [0, 9], [5, 2]),
     ]:
         cases.append({"name": f"mobilenet_v2_w050 {label}", "network": "mobilenet_v2_w050", "layer": layer, "channels": channels, "position": pos, "gradient": gradient(mobilenet, module, x, channels, pos)})

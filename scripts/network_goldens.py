@@ -12,6 +12,7 @@ blocks matter) and a small ViT (torchvision's VisionTransformer: 32×32 input, p
 Run: cd scripts && /usr/bin/python3 network_goldens.py   (Debian python3-torch, python3-torchvision)
 """
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -58,34 +59,75 @@ def convnext_blocks(dim=32, depth=3):
     )
 
 
-def golden(name, model, opset, size=64):
+def measured_bn(model, x):
+    """BN running statistics measured on a batch (x and 3 seeded N(0, 1) images), as training would
+    leave them: with random statistics MobileNetV2's output hardly depends on its input (its
+    logits moved by 5e-7 of their scale between x and zeros), so a kernel bug would still match."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average: after one batch, that batch's statistics
+    g = torch.Generator().manual_seed(1)
+    model.train()
+    with torch.no_grad():
+        model(torch.cat([x, torch.randn(3, *x.shape[1:], generator=g)]))
+    for m in bns:
+        m.momentum = 0.1
+
+
+def prepared(name):
+    """The network `name` as its golden is made: weights from the seeds, its BN statistics, its input x; in eval mode."""
+    build, opset, options = next((b, o, k) for n, b, o, k in NETWORKS if n == name)
+    torch.manual_seed(0)
+    model = build()
     torch.manual_seed(7)
     randomize_bn(model)
-    model.eval()
+    size = options.get("size", 64)
     x = torch.randn(1, 3, size, size)
+    if options.get("measure_bn"):
+        measured_bn(model, x)
+    model.eval()
+    return model, x, opset
+
+
+def golden(name):
+    model, x, opset = prepared(name)
     with torch.no_grad():
         y = model(x)
+        # the output must depend on the input, or the comparison tests nothing
+        effect = float((y - model(torch.zeros_like(x))).abs().max() / y.abs().max())
+    assert effect >= 0.05, f"{name}: the output hardly depends on the input ({effect:.2g} of its scale)"
     torch.onnx.export(model, x, str(OUT / f"{name}.onnx"), opset_version=opset, input_names=["input"], output_names=["output"],
                       training=torch.onnx.TrainingMode.PRESERVE)
     (OUT / f"{name}.json").write_text(json.dumps({"torch": torch.__version__, "input": enc(x), "output": enc(y)}) + "\n")
-    print(name, (OUT / f"{name}.onnx").stat().st_size, "bytes")
+    print(name, (OUT / f"{name}.onnx").stat().st_size, "bytes; input effect", round(effect, 3))
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    golden("resnet18_w16", SlimResNet18(), 13)
-    torch.manual_seed(0)
-    golden("mobilenet_v2_w050", tvm.mobilenet_v2(width_mult=0.5, num_classes=10), 13)
-    torch.manual_seed(0)
-    golden("convnext_blocks_d32", convnext_blocks(), 17)
-    torch.manual_seed(0)
+def vit_tiny():
     vit = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10)
     with torch.no_grad():  # torchvision initialises the class token and the head to zeros: give them values
         vit.class_token.normal_()
         vit.heads.head.weight.normal_(std=0.1)
         vit.heads.head.bias.normal_(std=0.1)
-    golden("vit_tiny", vit, 17, size=32)
+    return vit
+
+
+# name, builder, opset, options (input size, BN statistics measured); each built after torch.manual_seed(0)
+NETWORKS = [
+    ("resnet18_w16", SlimResNet18, 13, {}),
+    ("mobilenet_v2_w050", lambda: tvm.mobilenet_v2(width_mult=0.5, num_classes=10), 13, {"measure_bn": True}),
+    ("convnext_blocks_d32", convnext_blocks, 17, {}),
+    ("vit_tiny", vit_tiny, 17, {"size": 32}),
+]
+
+
+def main():
+    """`network_goldens.py [name …]`: those networks only; all by default."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    only = set(sys.argv[1:])
+    for name, *_ in NETWORKS:
+        if not only or name in only:
+            golden(name)
 
 
 if __name__ == "__main__":
