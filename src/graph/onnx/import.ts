@@ -211,7 +211,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     });
   });
 
-  shareRepeatedCallParameters(layers, aliasOf);
+  shareRepeatedCallParameters(layers, aliasOf, (ref) => constants.get(ref)?.initializer === true);
   const outputs = g.output.map((o) => o.name).filter((n) => known.has(n));
   const result = {
     graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,

@@ -17,9 +17,10 @@
  * parent) is in the graph too. Aliases of one stored initializer read at the same input of nodes
  * whose names are equal once the call suffixes are removed are one parameter: every reader is bound
  * to the first alias, so the analysis counts it once, as PyTorch's `model.parameters()` counts a
- * shared module once. Names without a module path (no leading `/`) are left alone. Two sibling
- * modules named `x` and `x_1`, holding equal values at one input of one op, would be merged too: the
- * export keeps no other trace of which module a folded constant came from.
+ * shared module once. Names without a module path (no leading `/`) are left alone. Sibling modules
+ * named `x` and `x_1` are told apart by the rest of what they read: a second call of a module reads
+ * the same stored tensors as the first (its conv weights), a distinct module reads its own; two
+ * siblings that differ in nothing stored but equal folded values would still be merged.
  */
 import type { GraphLayer } from '../graph.js';
 
@@ -49,20 +50,52 @@ export function callSites(names: Iterable<string>): (name: string) => string | n
   };
 }
 
+/** Every read of a layer: its inputs by index and its bound weights by role, each with its slot's name. */
+function reads(layer: GraphLayer): [slot: string, ref: string][] {
+  return [...layer.inputs.map((ref, k) => [`input ${k}`, ref] as [string, string]), ...Object.entries(layer.weights ?? {}).map(([role, w]) => [`weight ${role}`, w.constant] as [string, string])];
+}
+
 /**
  * Rebinds, in place, each layer's reads of an alias to the first alias of the same stored
  * initializer read at the same input of the same call site. `aliasOf` maps an alias (an Identity's
- * output) to the initializer it stands for, chains resolved.
+ * output) to the initializer it stands for, chains resolved; `isConstant` tells a stored tensor
+ * from an activation. A call of a module is one only where every constant it reads is the
+ * reference call's at the same site and slot: a sibling `x_1` of a module `x` that reads other
+ * weights anywhere (its own conv) is another module, whatever its equal γ says.
  */
-export function shareRepeatedCallParameters(layers: GraphLayer[], aliasOf: ReadonlyMap<string, string>): void {
+export function shareRepeatedCallParameters(layers: GraphLayer[], aliasOf: ReadonlyMap<string, string>, isConstant: (ref: string) => boolean): void {
   if (aliasOf.size === 0) return;
   const roots = new Set(aliasOf.values());
   const callSite = callSites(layers.map((l) => l.name));
+  const modulePath = (name: string) => name.slice(0, name.lastIndexOf('/'));
+  // each module's calls (raw module paths) against its first call's constant reads, by site and slot
+  const reference = new Map<string, { call: string; roots: Map<string, string> }>();
+  const calls = new Map<string, Map<string, string>>();
+  for (const layer of layers) {
+    const site = callSite(layer.name);
+    if (site === null) continue;
+    const call = modulePath(layer.name);
+    const own = calls.get(call) ?? new Map<string, string>();
+    calls.set(call, own);
+    for (const [slot, ref] of reads(layer)) if (isConstant(ref)) own.set(`${site}\u0000${slot}`, aliasOf.get(ref) ?? ref);
+    if (!reference.has(modulePath(site))) reference.set(modulePath(site), { call, roots: own });
+  }
+  // a call reading another constant than the reference call is another module, and so is every
+  // enclosing module whose name differs from the reference's there (/blk_1 when /blk_1/conv differs from /blk/conv)
+  const distinct = new Set<string>();
+  const prefixes = (path: string) => path.split('/').slice(1).map((_, i, parts) => '/' + parts.slice(0, i + 1).join('/'));
+  for (const [call, own] of calls) {
+    const ref = reference.get(modulePath(callSite(`${call}/x`)!))!;
+    if (ref.call === call || ![...own].some(([key, root]) => ref.roots.has(key) && ref.roots.get(key) !== root)) continue;
+    const theirs = prefixes(ref.call);
+    prefixes(call).forEach((p, i) => p !== theirs[i] && distinct.add(p));
+  }
+  const isDistinct = (layer: GraphLayer) => prefixes(modulePath(layer.name)).some((p) => distinct.has(p));
   const first = new Map<string, string>();
   const bound = (layer: GraphLayer, slot: string, ref: string): string => {
     const root = aliasOf.get(ref) ?? (roots.has(ref) ? ref : null);
     const site = callSite(layer.name);
-    if (root === null || site === null) return ref;
+    if (root === null || site === null || isDistinct(layer)) return ref;
     const key = `${root}\u0000${site}\u0000${slot}`;
     const kept = first.get(key);
     if (kept === undefined) first.set(key, ref);
