@@ -45,9 +45,9 @@ import { Team } from './team.js';
 /** Below this many MACs one thread is faster than waking a partner. */
 export const SPLIT_MACS = 8_000_000;
 /**
- * A team whose staging area grew past this (a conv whose input, weights and output exceed it) is
- * closed after that conv, so its shared memory is freed; the next split spawns a new team. ResNet-50
- * at 224 needs about 10 MiB.
+ * A team whose staging area grew past this (a job whose input, weights and output exceed it) is
+ * closed when the run ends, so its shared memory is freed; the next split spawns a new team.
+ * ResNet-50 at 224 needs about 10 MiB.
  */
 export const STAGING_KEEP_BYTES = 64 * 2 ** 20;
 

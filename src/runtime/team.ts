@@ -7,7 +7,8 @@
  * into pooled scratch arrays (runtime/weights.ts), so one array holds different weights from layer
  * to layer; a copy costs a read and a write of the weights, small beside the conv's
  * (Cout·Cin·k² floats against Cout·Cin·k²·H'·W' MACs).
- * A job is one convolution: the leader posts it with a store and a notify, every member claims
+ * A job is one layer's kernel (a convolution, max or global average pooling, a linear layer:
+ * runtime/team-kernels.ts): the leader posts it with a store and a notify, every member claims
  * bands and writes them into the shared output, and the leader waits on the DONE counter. A partner
  * that dies holding a band, or does not finish it within the stall limit, fails the job with
  * PARTNER_FAILED: the team is then broken, and its owner closes it (runtime/split.ts).
