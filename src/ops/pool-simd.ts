@@ -7,8 +7,8 @@
  * padded there by the module (−∞ borders for max, 0 for avg), covering every window, ceil mode's
  * overhang included: PH = (OH − 1)·sy + kh rows of PW = (OW − 1)·sx + kw floats. Then one uniform
  * kernel computes every output, four adjacent ones a step, and the band's outputs are copied out in
- * one piece. Handled: dilation 1, strides 1 and 2 on each axis, any kernel size; otherwise (null) the
- * caller runs its JS loop.
+ * one piece. Handled: dilation 1, strides 1 and 2 on each axis, any kernel size, planes of up to
+ * MAX_STAGED_PLANE staged floats; otherwise (false) the caller runs its JS loop.
  *
  * Semantics, against the JS loops of pool-kernels.ts:
  *  - max: the JS loop's compare (a tap replaces the max when greater: ties keep the first, −0
@@ -37,9 +37,16 @@ const BAND = 1 << 18;
 /** Floats after each area: a row's last step reads up to 3·sx + 8 floats past its taps and stores 3 lanes past the row. */
 const SLACK = 32;
 
-/** Whether the SIMD kernel takes this geometry: dilation 1, stride 1 or 2, on both axes. */
+/**
+ * Largest staged plane (floats, 16 MiB): a plane is staged whole, and the module's memory, which
+ * only grows, would keep about three times that for the process's life; larger planes run in JS.
+ */
+export const MAX_STAGED_PLANE = 1 << 22;
+
+/** Whether the SIMD kernel takes this geometry: dilation 1, stride 1 or 2, on both axes, a staged plane of at most MAX_STAGED_PLANE floats. */
 export function poolSimdFits(geo: AxisGeometry[]): boolean {
-  return geo.every((g) => g.dilation === 1 && (g.stride === 1 || g.stride === 2));
+  const staged = geo.reduce((n, g) => n * ((g.out - 1) * g.stride + g.kernel), 1);
+  return staged <= MAX_STAGED_PLANE && geo.every((g) => g.dilation === 1 && (g.stride === 1 || g.stride === 2));
 }
 
 /**

@@ -96,7 +96,9 @@ describe('pool SIMD kernels against the JS loops', () => {
     expect(bits(simd)).toEqual(bits(js));
   });
 
-  it('stride 3 and dilation 2 do not fit (the JS loops run them)', () => {
+  it('stride 3, dilation 2 and a plane over MAX_STAGED_PLANE (2049² padded) do not fit (the JS loops run them)', () => {
+    expect(poolSimdFits(geometryOf(maxPool2d, [1, 1, 2047, 2047], { kernelSize: 3, stride: 1, padding: 1 }))).toBe(false);
+    expect(poolSimdFits(geometryOf(maxPool2d, [1, 1, 2046, 2046], { kernelSize: 3, stride: 1, padding: 1 }))).toBe(true);
     expect(poolSimdFits(geometryOf(maxPool2d, [1, 1, 9, 9], { kernelSize: 3, stride: 3 }))).toBe(false);
     expect(poolSimdFits(geometryOf(maxPool2d, [1, 1, 9, 9], { kernelSize: 3, stride: 1, dilation: 2 }))).toBe(false);
     const [y] = run('maxPool2d', [[[1, 1, 3, 3], [1, 9, 2, 3, 4, 5, 6, 7, 8]]], { kernelSize: 3, stride: 3 });
