@@ -23,18 +23,23 @@
 
   ;; stage(raw, dst, planes, H, W, PH, PW, top, left, border): planes of H×W floats at raw, contiguous,
   ;; laid out padded at dst: PH rows of PW floats per plane, staged row r being input row r − top with
-  ;; `left` border floats before its columns; rows and columns outside the input hold `border`. Row
-  ;; fills store whole vectors (up to 3 floats past a row's end, into the next row written after it,
-  ;; or the caller's slack).
+  ;; `left` border floats before its columns; rows and columns outside the input hold `border`. A
+  ;; row inside the input: its left border, its columns copied by whole vectors, its right border;
+  ;; a row outside: border by whole vectors. Whole vectors read up to 3 floats past a source row (the
+  ;; next row, or the caller's slack) and store up to 3 past their span, which the rest of the row,
+  ;; the next row (written after it) or the caller's slack takes. (memory.copy per row cost more than
+  ;; the pooling itself on 14-wide rows: V8 calls out for it.)
   (func (export "stage") (param $raw i32) (param $dst i32) (param $planes i32) (param $H i32) (param $W i32)
     (param $PH i32) (param $PW i32) (param $top i32) (param $left i32) (param $border f32)
-    (local $p i32) (local $r i32) (local $h i32) (local $at i32) (local $end i32) (local $src i32)
-    (local $cols i32) (local $rowBytes i32) (local $bv v128)
+    (local $p i32) (local $r i32) (local $h i32) (local $at i32) (local $end i32) (local $src i32) (local $from i32)
+    (local $cols i32) (local $rowBytes i32) (local $colBytes i32) (local $leftBytes i32) (local $bv v128)
     (local.set $bv (f32x4.splat (local.get $border)))
     (local.set $rowBytes (i32.shl (local.get $PW) (i32.const 2)))
+    (local.set $leftBytes (i32.shl (local.get $left) (i32.const 2)))
     ;; input columns a staged row holds: min(W, PW − left)
     (local.set $cols (select (local.get $W) (i32.sub (local.get $PW) (local.get $left))
       (i32.lt_s (local.get $W) (i32.sub (local.get $PW) (local.get $left)))))
+    (local.set $colBytes (i32.shl (local.get $cols) (i32.const 2)))
     (local.set $at (local.get $dst))
     (local.set $src (local.get $raw))
     (block $done_p (loop $next_p
@@ -43,26 +48,45 @@
       (block $done_r (loop $next_r
         (br_if $done_r (i32.ge_u (local.get $r) (local.get $PH)))
         (local.set $h (i32.sub (local.get $r) (local.get $top)))
-        ;; the whole row as border first (vector stores), then the input's columns over it
         (local.set $end (i32.add (local.get $at) (local.get $rowBytes)))
-        (block $done_f (loop $next_f
-          (v128.store (local.get $at) (local.get $bv))
-          (local.set $at (i32.add (local.get $at) (i32.const 16)))
-          (br_if $next_f (i32.lt_u (local.get $at) (local.get $end)))))
-        (local.set $at (local.get $end))
         (if (i32.and (i32.ge_s (local.get $h) (i32.const 0)) (i32.lt_s (local.get $h) (local.get $H)))
           (then
-            (memory.copy
-              (i32.add (i32.sub (local.get $end) (local.get $rowBytes)) (i32.shl (local.get $left) (i32.const 2)))
-              (i32.add (local.get $src) (i32.shl (i32.mul (local.get $h) (local.get $W)) (i32.const 2)))
-              (i32.shl (local.get $cols) (i32.const 2)))))
+            ;; left border
+            (block $done_l (loop $next_l
+              (br_if $done_l (i32.ge_u (local.get $at) (i32.add (i32.sub (local.get $end) (local.get $rowBytes)) (local.get $leftBytes))))
+              (f32.store (local.get $at) (local.get $border))
+              (local.set $at (i32.add (local.get $at) (i32.const 4)))
+              (br $next_l)))
+            ;; the input's columns, whole vectors
+            (local.set $from (i32.add (local.get $src) (i32.shl (i32.mul (local.get $h) (local.get $W)) (i32.const 2))))
+            (local.set $h (i32.add (local.get $at) (local.get $colBytes))) ;; (reused: where the columns end)
+            (block $done_c (loop $next_c
+              (br_if $done_c (i32.ge_u (local.get $at) (local.get $h)))
+              (v128.store (local.get $at) (v128.load (local.get $from)))
+              (local.set $at (i32.add (local.get $at) (i32.const 16)))
+              (local.set $from (i32.add (local.get $from) (i32.const 16)))
+              (br $next_c)))
+            ;; right border (over the copy's overshoot)
+            (local.set $at (local.get $h))
+            (block $done_rb (loop $next_rb
+              (br_if $done_rb (i32.ge_u (local.get $at) (local.get $end)))
+              (f32.store (local.get $at) (local.get $border))
+              (local.set $at (i32.add (local.get $at) (i32.const 4)))
+              (br $next_rb))))
+          (else
+            (block $done_f (loop $next_f
+              (br_if $done_f (i32.ge_u (local.get $at) (local.get $end)))
+              (v128.store (local.get $at) (local.get $bv))
+              (local.set $at (i32.add (local.get $at) (i32.const 16)))
+              (br $next_f)))))
+        (local.set $at (local.get $end))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next_r)))
       (local.set $src (i32.add (local.get $src) (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2))))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $next_p))))
 
-    (func (export "max_planes") (param $in i32) (param $out i32) (param $planes i32) (param $PW i32) (param $PH i32)
+  (func (export "max_planes") (param $in i32) (param $out i32) (param $planes i32) (param $PW i32) (param $PH i32)
     (param $OH i32) (param $OW i32) (param $kh i32) (param $kw i32) (param $sy i32) (param $sx i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
     (local $plane i32) (local $row i32) (local $win i32) (local $tap i32) (local $o i32)

@@ -70,16 +70,19 @@ export function poolPlanesSimd(
   const inAt = divisors ? align(OH * OW + SLACK) : 0;
   const outAt = inAt + align(perBand * staged + SLACK);
   const rawAt = outAt + align(perBand * OH * OW + SLACK);
-  const heap = mem.reserve((rawAt + perBand * H * W) * 4);
+  const heap = mem.reserve((rawAt + perBand * H * W + SLACK) * 4);
+  // no padding and every input row and column in a window (floor mode, or ceil mode without overhang): the raw planes are the staged ones
+  const asIs = gh.padBegin === 0 && gw.padBegin === 0 && PH === H && PW === W;
   if (divisors) heap.set(divisors, divAt);
   const border = divisors ? 0 : -Infinity;
   for (let b0 = p0; b0 < p1; b0 += perBand) {
     const planes = Math.min(perBand, p1 - b0);
     // the band's planes are contiguous in xd: one copy in, padded by the module (a JS loop per row cost more than the kernel)
     heap.set(xd.subarray(b0 * H * W, (b0 + planes) * H * W), rawAt);
-    stage(rawAt * 4, inAt * 4, planes, H, W, PH, PW, gh.padBegin, gw.padBegin, border);
-    if (divisors) avgPlanes(inAt * 4, outAt * 4, divAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
-    else maxPlanes(inAt * 4, outAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
+    if (!asIs) stage(rawAt * 4, inAt * 4, planes, H, W, PH, PW, gh.padBegin, gw.padBegin, border);
+    const from = (asIs ? rawAt : inAt) * 4;
+    if (divisors) avgPlanes(from, outAt * 4, divAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
+    else maxPlanes(from, outAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
     out.set(heap.subarray(outAt, outAt + planes * OH * OW), b0 * OH * OW);
   }
   return true;
