@@ -35,6 +35,7 @@ import type { OpDef, RunContext } from '../ops/types.js';
 import { linear } from '../ops/linear.js';
 import { globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import type { PoolPlan } from '../ops/pool.js';
+import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
@@ -268,6 +269,13 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
  * its input and a partner's wake-up (ResNet's stem pooling: 1.8 M taps, ~10 ms on one thread).
  */
 export const SPLIT_TAPS = 1_000_000;
+/**
+ * Max pooling that the SIMD kernel takes (ops/pool-simd.ts, about 0.3 ns a tap) is split from this
+ * many taps (about 2.5 ms of work): ResNet-50's stem pool, 1.8 M taps, took 0.72–1.2 ms on one
+ * thread and 1.0–1.75 ms split in two (load ~3, 2026-11-30), staging and waking costing more than
+ * the half saved. Other geometries run the JavaScript loop (3–4 ns a tap) and split from SPLIT_TAPS.
+ */
+export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
 
 /** A layer of `units` bands' units (planes, output features) across the team, in even bands; null when it would not gain. */
 function teamUnits(job: KernelJob, units: number, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array): Float32Array | null {
@@ -296,7 +304,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>)
     const [n, c, H, W] = x.shape;
     const { geo } = ctx.plan as PoolPlan;
     const outLen = n * c * geo[0].out * geo[1].out;
-    if (outLen * geo[0].kernel * geo[1].kernel < SPLIT_TAPS) return null;
+    if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
     const out = teamUnits(maxPoolJob(H, W, geo), n * c, x.data, outLen);
     return out && [tensor(ctx.outputs[0], out)];
   }

@@ -9,7 +9,7 @@ import { linear } from '../../src/ops/linear.js';
 import { globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
 import { checkOperator, runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
-import { LINEAR_SPLIT_ROWS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
+import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
 import type { PoolPlan } from '../../src/ops/pool.js';
@@ -117,8 +117,12 @@ describe('splitKernel: which layers it splits', () => {
     throw new Error('no partner took a band in 100 calls');
   }
 
-  it(`ResNet-50's stem pooling (3×3 stride 2 over 64×112×112: 1.8 M taps, over SPLIT_TAPS ${SPLIT_TAPS}): split, the partner computes planes, same bits`, async () => {
-    await splitByTwo(maxPool2d, call('maxPool2d', random([1, 64, 112, 112], 3), { kernelSize: 3, stride: 2, padding: 1 }));
+  it(`max pooling 3×3 stride 1 over 96×112×112 (10.8 M taps, over SPLIT_SIMD_POOL_TAPS ${SPLIT_SIMD_POOL_TAPS}): split, the partner computes planes, same bits`, async () => {
+    await splitByTwo(maxPool2d, call('maxPool2d', random([1, 96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 }));
+  }, 30_000);
+
+  it(`max pooling 3×3 stride 3 (the JavaScript loop) over 64×180×180 (60×60 outputs: 2.1 M taps, over SPLIT_TAPS ${SPLIT_TAPS}): split, same bits`, async () => {
+    await splitByTwo(maxPool2d, call('maxPool2d', random([1, 64, 180, 180], 8), { kernelSize: 3, stride: 3 }));
   }, 30_000);
 
   it('global average pooling of 1×256×64×64 (1 M elements): split, same bits', async () => {
@@ -129,8 +133,9 @@ describe('splitKernel: which layers it splits', () => {
     await splitByTwo(linear, call('linear', random([16, 1024], 5), { outFeatures: 1024 }, { weight: random([1024, 1024], 6) }));
   }, 30_000);
 
-  it("not split: a small pooling (8×16×16, 3×3: 4,608 taps), ResNet-50's GAP (2048×7×7: 100,352 elements), a one-row classifier (2048→1000: bound by reading its weight), returnIndices", () => {
+  it("not split: a small pooling (8×16×16, 3×3: 4,608 taps), ResNet-50's stem pool (1.8 M taps: under a millisecond in SIMD), ResNet-50's GAP (2048×7×7: 100,352 elements), a one-row classifier (2048→1000: bound by reading its weight), returnIndices", () => {
     expect(splitKernel(maxPool2d, ctxOf(call('maxPool2d', random([1, 8, 16, 16], 1), { kernelSize: 3, stride: 2, padding: 1 })).ctx)).toBeNull();
+    expect(splitKernel(maxPool2d, ctxOf(call('maxPool2d', random([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1 })).ctx)).toBeNull();
     expect(splitKernel(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([1, 2048, 7, 7], 1), {})).ctx)).toBeNull();
     expect(splitKernel(linear, ctxOf(call('linear', random([1, 2048], 1), { outFeatures: 1000 })).ctx)).toBeNull();
     const withIndices = ctxOf(call('maxPool2d', random([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1, returnIndices: true })).ctx;
