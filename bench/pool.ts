@@ -7,7 +7,7 @@
  * uniform in [−1, 1) (random signs: the JS compares mispredict about as on activations after a
  * conv). One thread; a tap is one input value read by one window (outputs × kh·kw).
  *
- *   node --import tsx bench/pool.ts        (not in bench/run.ts's list: the lead registers it)
+ *   node --import tsx bench/pool.ts        (alone; also `npm run bench -- pool`)
  */
 import { fileURLToPath } from 'node:url';
 import type { AxisGeometry } from '../src/ops/geometry.js';

@@ -7,6 +7,7 @@ import { memoryBench } from './memory.js';
 import { networksBench } from './networks.js';
 import { onnxImportBench } from './onnx-import.js';
 import { parallelBench } from './parallel.js';
+import { poolBench } from './pool.js';
 import { zooBench } from './zoo.js';
 
 // names select benches; --json: one JSON record per measurement on stdout (bench/records.ts), the table on stderr; --duration: load's length
@@ -16,6 +17,7 @@ const benches: [string, () => void | Promise<void>][] = [
   ['conv', convBench],
   ['parallel', parallelBench],
   ['networks', networksBench],
+  ['pool', poolBench],
   ['memory', memoryBench],
   ['erf', erfBench],
   ['zoo', zooBench],
