@@ -166,7 +166,13 @@ function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   return { taps, index, weight };
 }
 
-/** Separable resampling: each output is Σ over the row taps and column taps of weight·input. */
+/**
+ * Separable resampling: each output is Σ over the row taps of wy·(Σ over the column taps of
+ * wx·input). The inner sums depend only on the input row and the output column, so each is
+ * computed once per plane into `rows` (H × OW doubles) and the outputs combine rows of it: an
+ * 8× bilinear upsampling (LR-ASPP's head) does a sixteenth of the column work it did per output.
+ * Same doubles in the same order as summing per output, so the same float32 results.
+ */
 function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor {
   const ty = axisTaps(plan, 0);
   const tx = axisTaps(plan, 1);
@@ -175,19 +181,39 @@ function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor
   const planes = x.data.length / (H * W);
   const out = new Float32Array(planes * OH * OW);
   const xd = x.data;
+  const { taps: kx, index: ix, weight: wx } = tx;
+  const { taps: ky, index: iy, weight: wy } = ty;
+  // only the input rows some output reads
+  const used = new Uint8Array(H);
+  for (let k = 0; k < iy.length; k++) used[iy[k]] = 1;
+  const rows = new Float64Array(H * OW);
   for (let p = 0; p < planes; p++) {
     const xp = p * H * W;
+    for (let h = 0; h < H; h++) {
+      if (!used[h]) continue;
+      const src = xp + h * W;
+      const dst = h * OW;
+      for (let ox = 0; ox < OW; ox++) {
+        let acc = 0;
+        for (let b = 0; b < kx; b++) acc += wx[ox * kx + b] * xd[src + ix[ox * kx + b]];
+        rows[dst + ox] = acc;
+      }
+    }
     for (let oy = 0; oy < OH; oy++) {
       const dst = (p * OH + oy) * OW;
+      if (ky === 2) {
+        // bilinear: two rows, weights hoisted
+        const r0 = iy[oy * 2] * OW;
+        const r1 = iy[oy * 2 + 1] * OW;
+        const w0 = wy[oy * 2];
+        const w1 = wy[oy * 2 + 1];
+        // 0 + … as the general sum starts: a −0 product becomes +0 there too
+        for (let ox = 0; ox < OW; ox++) out[dst + ox] = 0 + w0 * rows[r0 + ox] + w1 * rows[r1 + ox];
+        continue;
+      }
       for (let ox = 0; ox < OW; ox++) {
         let sum = 0;
-        for (let a = 0; a < ty.taps; a++) {
-          const row = xp + ty.index[oy * ty.taps + a] * W;
-          const wy = ty.weight[oy * ty.taps + a];
-          let acc = 0;
-          for (let b = 0; b < tx.taps; b++) acc += tx.weight[ox * tx.taps + b] * xd[row + tx.index[ox * tx.taps + b]];
-          sum += wy * acc;
-        }
+        for (let a = 0; a < ky; a++) sum += wy[oy * ky + a] * rows[iy[oy * ky + a] * OW + ox];
         out[dst + ox] = sum;
       }
     }
