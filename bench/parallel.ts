@@ -37,6 +37,8 @@ import { WeightStore } from '../src/runtime/weight-store.js';
 import type { OpDef, RunContext } from '../src/ops/types.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
+import { convModel } from './onnx-model.js';
+import { loadPeer } from './peers.js';
 import { record, say } from './records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -124,6 +126,27 @@ function report(name: string, s: Sides, side = 1, extra: Record<string, unknown>
   record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, ...extra } });
 }
 
+/**
+ * What two threads give on this machine at all, as a peer measured in the same run: the same conv
+ * in onnxruntime-node (its own thread pool) with one intra-op thread and with two, interleaved. Two
+ * vCPUs of a shared host may share a core's SIMD units or memory bandwidth, and then no split
+ * reaches 2×: this line is the ceiling the convlens lines above are to be read against.
+ */
+async function machineScaling(shape: number[], w: { data: Float32Array; shape: number[] }, b: { data: Float32Array }): Promise<void> {
+  const ort = await loadPeer('onnxruntime-node');
+  if (!ort) {
+    say('onnxruntime-node two threads against one: skipped (npm --prefix bench ci --ignore-scripts)');
+    return;
+  }
+  const model = convModel(shape, w.data, w.shape, b.data, 1, 1);
+  const sessions = await Promise.all([1, 2].map((n) => ort.InferenceSession.create(model, { intraOpNumThreads: n, interOpNumThreads: 1 })));
+  const feeds = { x: new ort.Tensor('float32', random(shape.reduce((a, c) => a * c, 1), 9), shape) };
+  const s = await interleaved(sessions.map((session) => () => session.run(feeds)), 6);
+  const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
+  say(`the same conv in onnxruntime-node, one intra-op thread ${ms(s.wall[0])}, two ${ms(s.wall[1])}: ${(s.wall[0] / s.wall[1]).toFixed(2)}× (this machine's two-thread scaling as onnxruntime sees it; load average ${load()})`);
+  record({ bench: 'parallel', name: 'onnxruntime-node conv 128→128 at 112×112, two intra-op threads against one', unit: 'ms', higherIsBetter: false, convlens: s.wall[1] * 1000, peers: { 'onnxruntime-node, one thread': s.wall[0] * 1000 }, against: 'onnxruntime-node, one thread', extra: { note: 'the peer against itself: the machine’s two-thread ceiling', loadAverage: os.loadavg() } });
+}
+
 export async function parallelBench(): Promise<void> {
   say(`\n## two threads against one (load average ${load()} on ${os.cpus().length} CPUs)`);
   const shape = [1, 128, 112, 112];
@@ -150,6 +173,7 @@ export async function parallelBench(): Promise<void> {
   const convSides = await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), channelBands], 8);
   report('3×3 conv 128→128 at 112×112, in-process (row bands)', convSides);
   report('3×3 conv 128→128 at 112×112, in-process, channel bands', convSides, 2);
+  await machineScaling(shape, w, b);
 
   // through the pool: the operator call sent to a worker, which splits it with its team
   const pools = [1, 2].map((n) => createPool(loadConfig({ WORKERS: String(n) })));
