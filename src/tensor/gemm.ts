@@ -315,7 +315,7 @@ export function gemm(
 export function gemv(rows: number, N: number, K: number, X: Float32Array, xOff: number, W: Float32Array, wOff: number, Y: Float32Array, yOff: number, ldy: number): void {
   if (rows === 0 || N === 0) return;
   if ((rows + 1) * K > GEMV_MAX) {
-    // x rows too long to stage (the module's memory only grows): the same sums in JavaScript
+    // x rows too long to stage (the module's memory only grows): the same products in JavaScript, summed in float64 in k order (other rounding than the f32x4 partial sums)
     for (let r = 0; r < rows; r++) {
       for (let o = 0; o < N; o++) {
         let s = 0;
