@@ -11,26 +11,11 @@ import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
 import { epilogueMapped, gemmPacked, mapOnHeap, packA, wasmFloats, withEpilogue } from '../../src/tensor/gemm.js';
 import { clampSimd, reluSimd } from '../../src/ops/clamp-simd.js';
-import { rng } from '../../src/tensor/random.js';
-import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { bnWeights, random } from './seeded-tensors.js';
 
 const OPTS: RunOptions = { training: false, seed: 7, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 22 };
 
-function random(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
-  const r = rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(shape, Float32Array.from({ length: n }, () => lo + (hi - lo) * r()));
-}
-
-function bnWeights(layer: string, c: number, seed: number): Record<string, Tensor> {
-  return {
-    [`${layer}.weight`]: random([c], seed, 0.5, 2),
-    [`${layer}.bias`]: random([c], seed + 1),
-    [`${layer}.runningMean`]: random([c], seed + 2),
-    [`${layer}.runningVar`]: random([c], seed + 3, 0.3, 3),
-  };
-}
 
 /** Bit patterns (NaN and −0 compared exactly). */
 const bits = (t: Tensor) => [...new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length)];

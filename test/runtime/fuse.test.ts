@@ -11,27 +11,12 @@ import { OPS } from '../../src/ops/registry.js';
 import { errorOf } from '../helpers.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
-import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { bnWeights, random } from './seeded-tensors.js';
 
 const OPTS: RunOptions = { training: false, seed: 7, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 22 };
 
-function random(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
-  const r = rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(shape, Float32Array.from({ length: n }, () => lo + (hi - lo) * r()));
-}
-
-/** Non-trivial running statistics and affine parameters for a batch norm over c channels. */
-function bnWeights(layer: string, c: number, seed: number): Record<string, Tensor> {
-  return {
-    [`${layer}.weight`]: random([c], seed, 0.5, 2),
-    [`${layer}.bias`]: random([c], seed + 1),
-    [`${layer}.runningMean`]: random([c], seed + 2),
-    [`${layer}.runningVar`]: random([c], seed + 3, 0.3, 3),
-  };
-}
 
 /** The run's outputs and captures, and the op of every kernel the executor timed, in order. */
 function run(spec: unknown, inputs: Record<string, Tensor>, opts: Partial<RunOptions> = {}) {

@@ -12,6 +12,7 @@ import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { rng } from '../../src/tensor/random.js';
 import { ConvlensError } from '../../src/errors.js';
+import { readyTeam } from './team-ready.js';
 
 const random = (n: number, seed: number) => {
   const r = rng(seed);
@@ -34,14 +35,6 @@ function conv(p: ConvPlan, seed: number, bias = true) {
   return { x, weight, bias: b };
 }
 
-async function readyTeam(t: Team): Promise<Team> {
-  const until = Date.now() + 20_000;
-  while (t.ready() < t.partners) {
-    if (Date.now() > until) throw new Error('the partner did not start within 20 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return t;
-}
 
 async function rejection(fn: () => unknown): Promise<ConvlensError> {
   try {

@@ -17,6 +17,7 @@ import type { OpDef } from '../../src/ops/types.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { readyTeam } from './team-ready.js';
 
 const random = (shape: number[], seed: number): Tensor => {
   const r = rng(seed);
@@ -27,14 +28,6 @@ const call = (name: string, x: Tensor, attributes: Record<string, unknown>, weig
 const one = (c: OperatorCall) => Array.from(runOperator(c).outputs[0].data);
 const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
 
-async function readyTeam(t: Team): Promise<Team> {
-  const until = Date.now() + 20_000;
-  while (t.ready() < t.partners) {
-    if (Date.now() > until) throw new Error('the partner did not start within 20 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return t;
-}
 
 /**
  * Runs a job until the partner has computed at least one of its bands (bands are claimed, not
