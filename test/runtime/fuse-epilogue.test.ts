@@ -12,7 +12,7 @@ import type { RunOptions } from '../../src/runtime/execute.js';
 import { epilogueMapped, gemmPacked, mapOnHeap, packA, wasmFloats, withEpilogue } from '../../src/tensor/gemm.js';
 import { clampSimd, reluSimd } from '../../src/ops/clamp-simd.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { bnWeights, random } from './seeded-tensors.js';
+import { bnWeights, random, relErr } from './spec-tensors.js';
 
 const OPTS: RunOptions = { training: false, seed: 7, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 22 };
 
@@ -38,16 +38,6 @@ function runs(activation: Record<string, unknown>, x: Tensor, conv: Record<strin
   const fused = out({});
   const mapped = epilogueMapped() - before;
   return { fused, mapped, apart: out({ epilogue: false }), unfused: out({ fuse: false }) };
-}
-
-function relErr(a: Tensor, b: Tensor): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    err = Math.max(err, Math.abs(a.data[i] - b.data[i]));
-    scale = Math.max(scale, Math.abs(b.data[i]));
-  }
-  return err / scale;
 }
 
 describe('a fused activation in the GEMM copy-out', () => {

@@ -13,7 +13,7 @@ import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { bnWeights, random } from './seeded-tensors.js';
+import { bnWeights, random, relErr } from './spec-tensors.js';
 
 const OPTS: RunOptions = { training: false, seed: 7, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 22 };
 
@@ -23,18 +23,6 @@ function run(spec: unknown, inputs: Record<string, Tensor>, opts: Partial<RunOpt
   const ops: string[] = [];
   const res = runGraph(parseNetworkSpec(spec), inputs, { ...OPTS, ...opts, onLayer: (_l, op) => ops.push(op) });
   return { ...res, ops };
-}
-
-/** Largest |a − b| over max |b| (relative to the reference's scale). */
-function relErr(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    err = Math.max(err, Math.abs(a.data[i] - b.data[i]));
-    scale = Math.max(scale, Math.abs(b.data[i]));
-  }
-  return err / scale;
 }
 
 const convBnRelu = {

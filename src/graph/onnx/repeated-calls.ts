@@ -92,19 +92,21 @@ export function shareRepeatedCallParameters(layers: GraphLayer[], aliasOf: Reado
   }
   const isDistinct = (layer: GraphLayer) => prefixes(modulePath(layer.name)).some((p) => distinct.has(p));
   const first = new Map<string, string>();
-  const bound = (layer: GraphLayer, slot: string, ref: string): string => {
-    const root = aliasOf.get(ref) ?? (roots.has(ref) ? ref : null);
-    const site = callSite(layer.name);
-    if (root === null || site === null || isDistinct(layer)) return ref;
-    const key = `${root}\u0000${site}\u0000${slot}`;
-    const kept = first.get(key);
-    if (kept === undefined) first.set(key, ref);
-    return kept ?? ref;
-  };
   for (const layer of layers) {
-    layer.inputs = layer.inputs.map((ref, k) => bound(layer, `input ${k}`, ref));
+    // the call site and whether the call is another module: once per layer, not per read
+    const site = callSite(layer.name);
+    if (site === null || isDistinct(layer)) continue;
+    const bound = (slot: string, ref: string): string => {
+      const root = aliasOf.get(ref) ?? (roots.has(ref) ? ref : null);
+      if (root === null) return ref;
+      const key = `${root}\u0000${site}\u0000${slot}`;
+      const kept = first.get(key);
+      if (kept === undefined) first.set(key, ref);
+      return kept ?? ref;
+    };
+    layer.inputs = layer.inputs.map((ref, k) => bound(`input ${k}`, ref));
     if (layer.weights) {
-      for (const [role, w] of Object.entries(layer.weights)) layer.weights[role] = { ...w, constant: bound(layer, `weight ${role}`, w.constant) };
+      for (const [role, w] of Object.entries(layer.weights)) layer.weights[role] = { ...w, constant: bound(`weight ${role}`, w.constant) };
     }
   }
 }
