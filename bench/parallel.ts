@@ -31,7 +31,7 @@ import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
-import { ROWS_FROM, balance, configureTeams, splitKernel, splitStats } from '../src/runtime/split.js';
+import { ROWS_FROM, balance, configureTeams, splitKernel, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
 import { WeightStore } from '../src/runtime/weight-store.js';
 import type { OpDef, RunContext } from '../src/ops/types.js';
@@ -158,7 +158,7 @@ export async function parallelBench(): Promise<void> {
   // the kernel alone: a one-conv graph run by this thread, then by this thread leading a partner
   const graph = loadGraph({ kind: 'spec', spec: { name: 'conv', inputs: [{ name: 'x', shape }], layers: [{ name: 'conv', op: 'conv2d', outChannels: 128, kernelSize: 3, padding: 1 }] } }).graph;
   const inference = inferGraph(graph);
-  const opts = (split: boolean): RunOptions => ({ training: false, seed: 0, weightInit: 'seed', weights: { 'conv.weight': w, 'conv.bias': b }, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, ...(split && { split: splitKernel }) });
+  const opts = (split: boolean): RunOptions => ({ training: false, seed: 0, weightInit: 'seed', weights: { 'conv.weight': w, 'conv.bias': b }, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, ...(split && { split: splitKernel, shared: teamActivations }) });
   await configureTeams({ runThreads: 2, threads: 2 });
   const inputs = { [graph.inputs[0].name]: x };
   await partnerUp(() => runGraph(graph, inputs, opts(true), inference));
@@ -194,18 +194,18 @@ export async function parallelBench(): Promise<void> {
     /** The layers (op and input shapes) the two-thread runs split: their kernels are the parallel part. */
     const splitLayers = new Set<string>();
     const layerKey = (op: OpDef, ctx: RunContext<any>) => `${op.name}:${ctx.inputs.map((t) => t.shape.join('×')).join(',')}:${Object.values(ctx.weights).map((t) => t.shape.join('×')).join(',')}:${ctx.outputs.map((o) => o.join('×')).join(',')}`;
-    const recording: RunOptions['split'] = (op, ctx) => {
-      const r = splitKernel(op, ctx);
+    const recording: RunOptions['split'] = (op, ctx, keep) => {
+      const r = splitKernel(op, ctx, keep);
       if (r) splitLayers.add(layerKey(op, ctx));
       return r;
     };
     const forward = (o: RunOptions) => runGraph(net, netInputs, o, netInference);
-    const even = () => ((balance.enabled = false), forward({ ...base, split: recording }));
-    const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording }));
+    const even = () => ((balance.enabled = false), forward({ ...base, split: recording, shared: teamActivations }));
+    const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording, shared: teamActivations }));
     const noSpin = () => {
       [balance.enabled, balance.spinMs] = [false, 0];
       try {
-        return forward({ ...base, split: recording });
+        return forward({ ...base, split: recording, shared: teamActivations });
       } finally {
         balance.spinMs = SPIN_MS;
       }

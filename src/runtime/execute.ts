@@ -57,9 +57,17 @@ export interface RunOptions {
   /**
    * Runs a layer's kernel across a worker team when that gains (runtime/split*.ts); null runs
    * op.run as usual. Given in the worker (functions never travel in task payloads); the result
-   * must be op.run's, bit for bit.
+   * must be op.run's, bit for bit. `keep`: the output must not be a region of `shared` (it outlives
+   * the run: a graph output, a capture; or the run has no `shared` to give it back to).
    */
-  split?: (op: OpDef, ctx: RunContext<any>) => Tensor[] | null;
+  split?: (op: OpDef, ctx: RunContext<any>, keep: boolean) => Tensor[] | null;
+  /**
+   * Where `split` puts the outputs it computes (runtime/split.ts teamActivations: the team's shared
+   * memory, which its partners read the next split layer's input from without a copy): the run
+   * gives a region back when its last reader has run and no live tensor views it, copies results
+   * out of it, and gives back what it still holds when it ends.
+   */
+  shared?: SharedRegions;
   /**
    * The model's weight store (runtime/weight-store.ts): a kept one from the worker's model cache
    * keeps folded weights across runs; absent, the run reads the file without copies and folds
@@ -68,6 +76,16 @@ export interface RunOptions {
   store?: WeightStore;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
+}
+
+/** Regions of shared memory a split hook allocates outputs in (runtime/shared-arena.ts). */
+export interface SharedRegions {
+  /** The live region `data` lies in, as [start, end) byte offsets of its buffer, or null when it is not one. */
+  regionOf(data: Float32Array): [number, number] | null;
+  release(data: Float32Array): void;
+  /** A mark before a run; endRun gives back every region allocated since (nested runs mark later). */
+  mark(): number;
+  endRun(mark: number): void;
 }
 
 export interface RunResult {
@@ -133,10 +151,12 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph)
     runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined }, inf as Inference).outputs,
   });
+  /** A layer whose output the run returns (an output, a capture), or any without `shared` to give regions back to: a split hook leaves it out of shared memory. */
+  const kept = (a: AnalysedLayer) => !opts.shared || a.layer.outputs.some((o) => wanted.has(o));
   const runKernel = (a: AnalysedLayer, weights: Record<string, Tensor>): Tensor[] => {
     try {
       const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
-      return opts.split?.(a.op!, ctx) ?? a.op!.run(ctx);
+      return opts.split?.(a.op!, ctx, kept(a)) ?? a.op!.run(ctx);
     } catch (e) {
       throw withLayer(e, a.layer);
     }
@@ -145,7 +165,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, map: (v: Float32Array) => void): { result: Tensor[]; covered: number } => {
     try {
       const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
-      const split = opts.split?.(a.op!, ctx);
+      const split = opts.split?.(a.op!, ctx, kept(a));
       return split ? { result: split, covered: 0 } : withEpilogue(map, () => a.op!.run(ctx));
     } catch (e) {
       throw withLayer(e, a.layer);
@@ -239,6 +259,13 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const t of live.values()) if (t.data.buffer === buffer) return false;
     return true;
   };
+  /** A dead tensor's region of shared memory goes back unless a live tensor views part of it (a reshape shares its input's). */
+  const releaseShared = (data: Float32Array) => {
+    const region = opts.shared?.regionOf(data);
+    if (!region) return;
+    for (const t of live.values()) if (t.data.buffer === data.buffer && t.data.byteOffset < region[1] && t.data.byteOffset + t.data.byteLength > region[0]) return;
+    opts.shared!.release(data);
+  };
   // the largest weight any step from i on reads, so the pool can let go of larger scratch
   const laterWeights = new Array<number>(analysed.length + 1).fill(0);
   for (let i = analysed.length - 1; i >= 0; i--) {
@@ -252,66 +279,73 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   let largest = 0;
   for (const a of analysed) for (const o of a.inferred?.outputs ?? []) largest = Math.max(largest, numel(o) * 4);
   for (const t of live.values()) liveBytes += t.data.byteLength;
-  analysed.forEach((a, i) => {
-    const { layer, op, inferred } = a;
-    if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
-    const member = fusion.memberOf.get(layer.name);
-    const group = fusion.groups.get(layer.name);
-    const pattern = patterns.get(layer.name);
-    // a member run in its host's step is timed with the host (the epilogue runs inside its step);
-    // a pattern is timed at its first layer under its own name, its other layers not at all
-    const timed = pattern ? pattern.at === layer.name : !member || !done.has(layer.name);
-    const started = opts.onLayer ? performance.now() : 0;
-    if (pattern) {
-      if (pattern.at === layer.name) {
-        try {
-          for (const [name, t] of pattern.run(read, (n) => weightsOf(analysedByName.get(n)!))) {
-            live.set(name, t);
-            stepResults.push(t.data);
+  // regions of shared memory the split hook allocated in this run go back when it ends, however it ends
+  const sharedMark = opts.shared?.mark();
+  try {
+    analysed.forEach((a, i) => {
+      const { layer, op, inferred } = a;
+      if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
+      const member = fusion.memberOf.get(layer.name);
+      const group = fusion.groups.get(layer.name);
+      const pattern = patterns.get(layer.name);
+      // a member run in its host's step is timed with the host (the epilogue runs inside its step);
+      // a pattern is timed at its first layer under its own name, its other layers not at all
+      const timed = pattern ? pattern.at === layer.name : !member || !done.has(layer.name);
+      const started = opts.onLayer ? performance.now() : 0;
+      if (pattern) {
+        if (pattern.at === layer.name) {
+          try {
+            for (const [name, t] of pattern.run(read, (n) => weightsOf(analysedByName.get(n)!))) {
+              live.set(name, t);
+              stepResults.push(t.data);
+            }
+          } catch (e) {
+            throw withLayer(e, layer);
           }
-        } catch (e) {
-          throw withLayer(e, layer);
+        }
+      } else if (member) {
+        if (!done.has(layer.name)) runMember(member.members.find((m) => m.a === a)!, false);
+      } else if (group) runGroup(group);
+      else store(a, runKernel(a, weightsOf(a)));
+      weightStore.endStep(stepResults);
+      dropped += weightStore.trimPool(laterWeights[i + 1]);
+      for (const d of stepResults) liveBytes += d.byteLength;
+      stepResults = [];
+      if (timed) opts.onLayer?.(layer, pattern ? pattern.opName : op.name, performance.now() - started);
+      for (const r of layer.inputs) {
+        if (lastUse.get(r) !== i || wanted.has(r)) continue;
+        const t = live.get(r);
+        if (t && live.delete(r)) {
+          liveBytes -= t.data.byteLength;
+          if (freeable(t.data.buffer)) {
+            dropped += t.data.byteLength;
+            detach(t.data.buffer);
+          } else releaseShared(t.data);
         }
       }
-    } else if (member) {
-      if (!done.has(layer.name)) runMember(member.members.find((m) => m.a === a)!, false);
-    } else if (group) runGroup(group);
-    else store(a, runKernel(a, weightsOf(a)));
-    weightStore.endStep(stepResults);
-    dropped += weightStore.trimPool(laterWeights[i + 1]);
-    for (const d of stepResults) liveBytes += d.byteLength;
-    stepResults = [];
-    if (timed) opts.onLayer?.(layer, pattern ? pattern.opName : op.name, performance.now() - started);
-    for (const r of layer.inputs) {
-      if (lastUse.get(r) !== i || wanted.has(r)) continue;
-      const t = live.get(r);
-      if (t && live.delete(r)) {
-        liveBytes -= t.data.byteLength;
-        if (freeable(t.data.buffer)) {
-          dropped += t.data.byteLength;
-          detach(t.data.buffer);
-        }
+      // dead activations are freed when they amount to half of what is live, or half the graph's
+      // largest activation (which the run holds at some point anyway), at least 1 MiB: the run never
+      // holds much more than its peak live set, and a scavenge (0.3–1.4 ms, freeing the buffers
+      // included) is not forced after nearly every step of a net whose late activations are small
+      // (MobileNetV2: 16 → 8 scavenges per forward, its CPU time about 13 % less at load ~7; peak
+      // RSS unchanged within the noise: 1.34–1.36× for MobileNetV2, 1.41–1.47× for ResNet-18)
+      if (dropped > Math.max(1 << 20, liveBytes / 2, largest / 2)) {
+        collectYoung();
+        dropped = 0;
       }
-    }
-    // dead activations are freed when they amount to half of what is live, or half the graph's
-    // largest activation (which the run holds at some point anyway), at least 1 MiB: the run never
-    // holds much more than its peak live set, and a scavenge (0.3–1.4 ms, freeing the buffers
-    // included) is not forced after nearly every step of a net whose late activations are small
-    // (MobileNetV2: 16 → 8 scavenges per forward, its CPU time about 13 % less at load ~7; peak
-    // RSS unchanged within the noise: 1.34–1.36× for MobileNetV2, 1.41–1.47× for ResNet-18)
-    if (dropped > Math.max(1 << 20, liveBytes / 2, largest / 2)) {
-      collectYoung();
-      dropped = 0;
-    }
-  });
+    });
 
-  // a result that is a view into the file (a constant output, or a reshape of one) is copied: the
-  // worker moves results' buffers to the caller, and the file's buffer must stay where it is
-  const fileBuffers = new Set<ArrayBufferLike>();
-  for (const c of graph.constants.values()) if (c.raw) fileBuffers.add(c.raw.buffer);
-  const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) ? { shape: t.shape, data: t.data.slice() } : t);
-  const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
-  const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
-  weightStore.endRun();
-  return { outputs, captured };
+    // a result that is a view into the file (a constant output, or a reshape of one) is copied: the
+    // worker moves results' buffers to the caller, and the file's buffer must stay where it is
+    const fileBuffers = new Set<ArrayBufferLike>();
+    for (const c of graph.constants.values()) if (c.raw) fileBuffers.add(c.raw.buffer);
+    // so is one in shared memory (given back when the run ends)
+    const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || opts.shared?.regionOf(t.data) ? { shape: t.shape, data: t.data.slice() } : t);
+    const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
+    const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
+    weightStore.endRun();
+    return { outputs, captured };
+  } finally {
+    if (sharedMark !== undefined) opts.shared!.endRun(sharedMark);
+  }
 }

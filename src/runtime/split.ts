@@ -12,7 +12,10 @@
  * pool has idle workers (workers minus admitted tasks), so no more threads compute than WORKERS,
  * except while a request that has just arrived overlaps the rest of one convolution. A worker's
  * partner threads are spawned the first time it could use them, and closed after TEAM_IDLE_MS
- * without a split conv (or when the run that grew the staging area past STAGING_KEEP_BYTES ends).
+ * without a split conv (or when the run that grew its arena past STAGING_KEEP_BYTES ends). A run
+ * given RunOptions.shared (teamActivations, as the worker's runs are) keeps split layers' outputs
+ * in the team's arena (runtime/shared-arena.ts), so the next split layer's partners read them
+ * without a copy.
  *
  * Bands: for one image and one group, output channels in multiples of 4 (the GEMM micro-kernel's
  * height): each thread runs the conv by its half of the kernels, but the whole im2col, so from
@@ -32,6 +35,7 @@ import { conv2d } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
 import type { OpDef, RunContext } from '../ops/types.js';
+import type { SharedRegions } from './execute.js';
 import { linear } from '../ops/linear.js';
 import { globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import type { PoolPlan } from '../ops/pool.js';
@@ -41,14 +45,15 @@ import type { Tensor } from '../tensor/tensor.js';
 import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
 import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS, SPIN_MS } from './team-protocol.js';
+import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
 
 /** Below this many MACs one thread is faster than waking a partner. */
 export const SPLIT_MACS = 8_000_000;
 /**
- * A team whose staging area grew past this (a job whose input, weights and output exceed it) is
- * closed when the run ends, so its shared memory is freed; the next split spawns a new team.
- * ResNet-50 at 224 needs about 10 MiB.
+ * A team whose arena grew past this (a job's operands and output, and the split outputs a run
+ * holds at once, exceed it) is closed when the run ends, so its shared memory is freed; the next
+ * split spawns a new team. ResNet-50 at 224 needs 15 MiB.
  */
 export const STAGING_KEEP_BYTES = 64 * 2 ** 20;
 
@@ -71,7 +76,7 @@ let settings: TeamSettings | null = null;
 let team: Team | null = null;
 let retire: ReturnType<typeof setTimeout> | null = null;
 
-/** A team idle this long is closed: its threads and staging area are memory no request is using. */
+/** A team idle this long is closed: its threads and arena are memory no request is using. */
 export const TEAM_IDLE_MS = 60_000;
 
 /** Closes the team after `ms` without a split conv (each conv pushes it back); unref'd: it never keeps a process up. */
@@ -234,7 +239,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     if (t.lastJob.bands > t.lastJob.leaderBands) splitStats.partnerJobs++;
     const { ms } = splitStats;
     [ms.stage, ms.wake, ms.own, ms.wait, ms.copy] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs];
-    // a huge job grew the staging area: let it go with the team rather than hold it for good, but
+    // a huge job (or run) grew the arena: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
     if (t.stagingBytes > (settings?.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
     else retireTeam(TEAM_IDLE_MS);
@@ -251,7 +256,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
  * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
  * throws PARTNER_FAILED.
  */
-export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined): TeamConv | null {
+export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true): TeamConv | null {
   if (!settings || convMacs(p) < SPLIT_MACS) return null;
   const got = acquire();
   if (!got) return null;
@@ -259,7 +264,7 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = bandsFor(p, got.partners + 1, shareOf(key, got.partners + 1))!;
-  const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners }));
+  const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, keep }));
   return { out, threads: got.partners + 1 };
 }
 
@@ -278,13 +283,13 @@ export const SPLIT_TAPS = 1_000_000;
 export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
 
 /** A layer of `units` bands' units (planes, output features) across the team, in even bands; null when it would not gain. */
-function teamUnits(job: KernelJob, units: number, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array): Float32Array | null {
+function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array): Float32Array | null {
   if (units < 2) return null;
   const got = acquire();
   if (!got) return null;
   const key = `${job.kind}:${units},${x.length},${outLen}`;
   const bounds = shared(units, Math.min(units, got.partners + 1, MAX_BANDS), shareOf(key, got.partners + 1), 1);
-  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners }));
+  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, keep }));
 }
 
 /**
@@ -292,12 +297,12 @@ function teamUnits(job: KernelJob, units: number, x: Float32Array, outLen: numbe
  * average pooling and large linear layers across the team, else null. Each gives op.run's bits:
  * a band's results depend on that band alone (runtime/team-kernels.ts).
  */
-export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>): Tensor[] | null {
+export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>, keep = true): Tensor[] | null {
   if (!settings || ctx.inputs.length !== 1) return null;
   const x = ctx.inputs[0];
   if (op === conv2d) {
     if (ctx.attrs.mode === 'convolution') return null;
-    const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data);
+    const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep);
     return r && [tensor(ctx.outputs[0], r.out)];
   }
   if (op === maxPool2d && !ctx.attrs.returnIndices && x.shape.length === 4) {
@@ -305,13 +310,13 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>)
     const { geo } = ctx.plan as PoolPlan;
     const outLen = n * c * geo[0].out * geo[1].out;
     if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
-    const out = teamUnits(maxPoolJob(H, W, geo), n * c, x.data, outLen);
+    const out = teamUnits(maxPoolJob(H, W, geo), n * c, keep, x.data, outLen);
     return out && [tensor(ctx.outputs[0], out)];
   }
   if (op === globalAvgPool2d && x.shape.length >= 3) {
     if (x.data.length < SPLIT_TAPS) return null;
     const planes = x.shape[0] * x.shape[1];
-    const out = teamUnits(planeMeanJob(x.data.length / planes), planes, x.data, planes);
+    const out = teamUnits(planeMeanJob(x.data.length / planes), planes, keep, x.data, planes);
     return out && [tensor(ctx.outputs[0], out)];
   }
   if (op === linear) {
@@ -320,10 +325,28 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>)
     // a classifier head (few rows) is bound by reading its weight once: staging the partner's half
     // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
     if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * co < SPLIT_MACS) return null;
-    const out = teamUnits(linearJob(rows, inFeatures, co), co, x.data, rows * co, ctx.weights.weight.data, ctx.weights.bias?.data);
+    const out = teamUnits(linearJob(rows, inFeatures, co), co, keep, x.data, rows * co, ctx.weights.weight.data, ctx.weights.bias?.data);
     return out && [tensor(ctx.outputs[0], out)];
   }
   return null;
+}
+
+/**
+ * RunOptions.shared for runs with splitKernel: the outputs it computes with keep false are regions
+ * of the team's arena (runtime/shared-arena.ts). A team closed meanwhile (broken, or retired after
+ * a run) takes its arena with it: its regions are then no one's, plain memory the garbage
+ * collector frees with their last view.
+ */
+export const teamActivations: SharedRegions = {
+  regionOf: (data) => team?.arena.regionOf(data) ?? null,
+  release: (data) => team?.arena.release(data),
+  mark: () => SharedArena.mark(),
+  endRun: (mark) => team?.arena.endRun(mark),
+};
+
+/** This thread's team's arena: bytes it holds and floats in live regions (tests: a run gives back all it took); null without a team. */
+export function teamArena(): { bytes: number; heldFloats: number } | null {
+  return team && { bytes: team.arena.bytes, heldFloats: team.arena.heldFloats };
 }
 
 /** Rows from which a linear layer is split (its GEMM packs x and reuses each weight across rows). */

@@ -159,6 +159,8 @@ export interface RunTask {
   fuse?: boolean;
   /** RunOptions.split: given by the worker entry (runtime/worker.ts), never in a payload. */
   split?: RunOptions['split'];
+  /** RunOptions.shared: given with split. */
+  shared?: RunOptions['shared'];
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;

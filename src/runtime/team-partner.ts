@@ -27,6 +27,7 @@ import {
   WORK_UNITS,
   WORK_US,
   X_LEN,
+  X_OFF,
   BOUNDS,
   claim,
   spinUntil,
@@ -66,7 +67,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       let i = claim(ctl, seen, bands);
       if (i < 0) continue;
       // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
-      const x = new Float32Array(d.staging, 0, ctl[X_LEN]);
+      const x = new Float32Array(d.staging, ctl[X_OFF] * 4, ctl[X_LEN]);
       const w = new Float32Array(d.staging, ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.staging, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.staging, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);

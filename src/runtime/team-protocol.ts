@@ -40,6 +40,8 @@ export const B_OFF = 31;
 export const B_LEN = 32;
 export const OUT_OFF = 33;
 export const OUT_LEN = 34;
+/** Where x lies in the arena (floats): a split layer's output, or a copy. */
+export const X_OFF = 35;
 export const BOUNDS = 40;
 export const MAX_BANDS = 32;
 /** One int per partner: PARTNER_STARTING, READY, FAILED or GONE. */

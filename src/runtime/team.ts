@@ -2,7 +2,8 @@
  * A persistent team: the thread that runs a task (the leader) and partner threads it spawns once
  * and keeps (runtime/team-partner.ts). They share, in SharedArrayBuffers handed over once at spawn:
  *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
- *  - the staging area: the job's input, weights and bias (copied in by the leader) and its output.
+ *  - the arena (runtime/shared-arena.ts): the job's input (as a split layer left it there, else
+ *    copied in), the weights and bias its partners read (copied in), and its output.
  * Weights are copied per job, not kept by identity: the executor's weight store folds batch norms
  * into pooled scratch arrays (runtime/weights.ts), so one array holds different weights from layer
  * to layer; a copy costs a read and a write of the weights, small beside the conv's
@@ -43,6 +44,7 @@ import {
   WORK_UNITS,
   WORK_US,
   X_LEN,
+  X_OFF,
   claim,
   closedClaim,
   MODE_CHANNELS,
@@ -53,6 +55,7 @@ import {
   spinUntil,
   writePlan,
 } from './team-protocol.js';
+import { SharedArena } from './shared-arena.js';
 import { KIND_CONV, bandKernel, convRegion, copyRegion } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
 
@@ -76,6 +79,7 @@ export interface TeamJob {
   bounds: number[];
   /** Partners that may take part (index < partners). */
   partners: number;
+  keep?: boolean;
 }
 
 /** A job of any kind: its kernel's description (runtime/team-kernels.ts), its operands and its bands. */
@@ -86,32 +90,24 @@ export interface BandJob extends KernelJob {
   outLen: number;
   bounds: number[];
   partners: number;
+  /**
+   * The output outlives the run (a graph output, a capture): it goes into a fresh array, the
+   * partners' bands copied out; otherwise it is a region of the team's arena, released by the
+   * owner (runtime/split.ts), which every member writes straight into.
+   */
+  keep?: boolean;
 }
 
 const KIND_NAMES = ['convolution', 'max pooling', 'global average pooling', 'linear layer'];
 const EMPTY = new Float32Array(0);
 const DEFAULT_STALL_MS = 10_000;
-/** Address space reserved per growable area (committed only as it grows). */
-const MAX_AREA_BYTES = 2 ** 31;
-const GROW_STEP = 1 << 20;
-/** Areas hold float32 arrays at 16-byte boundaries (SIMD-friendly, and no view straddles another). */
-const align = (floats: number) => Math.ceil(floats / 4) * 4;
-
-/** ES2024's growable SharedArrayBuffer (Node ≥ 20), not yet in this project's TypeScript lib. */
-type GrowableBuffer = SharedArrayBuffer & { grow(bytes: number): void };
-const growable = (maxByteLength: number): GrowableBuffer => new (SharedArrayBuffer as unknown as new (length: number, o: { maxByteLength: number }) => GrowableBuffer)(0, { maxByteLength });
-
-function ensure(area: GrowableBuffer, bytes: number): void {
-  if (bytes > MAX_AREA_BYTES) throw new ConvlensError('TENSOR_TOO_LARGE', `a split convolution needs ${bytes} bytes of shared memory, over ${MAX_AREA_BYTES}`);
-  if (area.byteLength < bytes) area.grow(Math.min(MAX_AREA_BYTES, Math.ceil(bytes / GROW_STEP) * GROW_STEP));
-}
-
 const DEFAULT_ENTRY = new URL(RUNNING_TS ? './team-partner-main.ts' : './team-partner-main.js', import.meta.url);
 const DEV_BOOTSTRAP = new URL('./team-partner-dev.mjs', import.meta.url);
 
 export class Team {
   readonly ctl: Int32Array;
-  private readonly staging = growable(MAX_AREA_BYTES);
+  /** The shared memory: job operands, and split layers' outputs the run holds (runtime/shared-arena.ts). */
+  readonly arena = new SharedArena();
   private readonly workers: Worker[];
   private readonly stallMs: number;
   /** How long leader and partners spin on the control block before they sleep (ms; 0: never). */
@@ -140,7 +136,7 @@ export class Team {
     const entry = opts.partnerEntry ?? DEFAULT_ENTRY;
     const ts = entry.pathname.endsWith('.ts');
     this.workers = Array.from({ length: opts.partners }, (_, index) => {
-      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, staging: this.staging, index, ...(ts && { entry: entry.href }) };
+      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, staging: this.arena.buffer, index, ...(ts && { entry: entry.href }) };
       const worker = new Worker(ts ? DEV_BOOTSTRAP : entry, { workerData: data });
       // its death is read from the control block; an unhandled 'error' would take the leader down
       worker.on('error', () => {});
@@ -152,9 +148,9 @@ export class Team {
     });
   }
 
-  /** Bytes of shared memory the staging area holds (its high-water mark: it never shrinks). */
+  /** Bytes of shared memory the arena holds (its high-water mark: it never shrinks). */
   get stagingBytes(): number {
-    return this.staging.byteLength;
+    return this.arena.bytes;
   }
 
   get partners(): number {
@@ -194,86 +190,102 @@ export class Team {
       outLen: p.n * p.cout * p.geo[0].out * p.geo[1].out,
       bounds,
       partners: job.partners,
+      keep: job.keep,
     });
   }
 
-  /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a new array (the staging area is reused). */
+  /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a region of the arena, or in a new array when job.keep. */
   run(job: BandJob): Float32Array {
     if (this.broken) throw new ConvlensError('PARTNER_FAILED', this.broken);
     const { x, weight, bias, bounds, outLen } = job;
     const bands = bounds.length - 1;
     if (bands < 1 || bands > MAX_BANDS) throw new RangeError(`1 to ${MAX_BANDS} bands, not ${bands}`);
     const ctl = this.ctl;
+    const arena = this.arena;
     const wLen = weight?.length ?? 0;
     const t0 = performance.now();
-    // [x | weight | bias | out], each at a 16-byte boundary
-    const wOff = align(x.length);
-    const bOff = bias ? wOff + align(wLen) : -1;
-    const outOff = wOff + align(wLen) + align(bias?.length ?? 0);
-    ensure(this.staging, (outOff + outLen) * 4);
-    new Float32Array(this.staging, 0, x.length).set(x);
-    // the leader takes band 0 before the job opens, so partners never read its weights (a conv's
-    // channel band's kernels, a linear band's rows): only the others' are copied
-    if (weight) {
-      const firstShared = job.leaderWeights(bounds);
-      new Float32Array(this.staging, (wOff + firstShared) * 4, wLen - firstShared).set(weight.subarray(firstShared));
-    }
-    if (bias) new Float32Array(this.staging, bOff * 4, bias.length).set(bias);
-    const out = new Float32Array(this.staging, outOff * 4, outLen);
-    // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
-    ctl[KIND] = job.kind;
-    ctl[NBANDS] = bands;
-    job.write(ctl);
-    ctl[X_LEN] = x.length;
-    ctl[W_OFF] = wOff;
-    ctl[W_LEN] = wLen;
-    ctl[B_OFF] = bOff;
-    ctl[B_LEN] = bias?.length ?? 0;
-    ctl[OUT_OFF] = outOff;
-    ctl[OUT_LEN] = outLen;
-    ctl.set(bounds, BOUNDS);
-    const seq = Atomics.load(ctl, SEQ) + 1;
-    Atomics.store(ctl, DONE, 0);
-    Atomics.store(ctl, WORK_US, 0);
-    Atomics.store(ctl, WORK_UNITS, 0);
-    Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
-    Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
-    Atomics.store(ctl, SEQ, seq);
-    const tWake = performance.now();
-    Atomics.notify(ctl, SEQ);
-    const t1 = performance.now();
-    // the leader's bands read its own x and weights and go straight into the result (a fresh, zeroed
-    // array); only the partners' bands are copied out of shared memory afterwards
-    const result = new Float32Array(outLen);
-    const mine = new Uint8Array(bands);
-    let ownMs = 0;
-    this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+    // operands the partners read from the arena: x as it is when a split layer wrote it there, else
+    // copied in; of the weights only what the partners' bands read: the leader takes band 0 before
+    // the job opens, so partners never read its weights (a conv's channel band's kernels, a linear
+    // band's rows)
+    const temps: Float32Array[] = [];
+    const temp = (n: number) => {
+      const t = arena.alloc(n);
+      temps.push(t);
+      return t;
+    };
     try {
-      const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, true);
-      for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
-        this.lastJob.leaderBands++;
-        this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];
-        mine[i] = 1;
-        const t = performance.now();
-        kernel(bounds[i], bounds[i + 1]);
-        ownMs = Math.max(ownMs, performance.now() - t);
-        Atomics.add(ctl, DONE, 1);
+      let xs = x;
+      if (!arena.owns(x)) (xs = temp(x.length)).set(x);
+      let ws: Float32Array = EMPTY;
+      if (weight) {
+        const firstShared = job.leaderWeights(bounds);
+        ws = temp(wLen);
+        ws.set(weight.subarray(firstShared), firstShared);
       }
-    } catch (e) {
-      // partners may still be writing this job's bands into the staging area: the team cannot take
-      // the next job (its DONE count would mix with theirs), so it is broken and its owner replaces it
+      let bs: Float32Array | undefined;
+      if (bias) (bs = temp(bias.length)).set(bias);
+      // the leader's bands go straight into the result: a fresh, zeroed array the partners' bands are
+      // copied into (keep), or the arena region every member writes
+      const out = job.keep ? temp(outLen) : arena.alloc(outLen);
+      const result = job.keep ? new Float32Array(outLen) : out;
+      // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
+      ctl[KIND] = job.kind;
+      ctl[NBANDS] = bands;
+      job.write(ctl);
+      ctl[X_OFF] = xs.byteOffset / 4;
+      ctl[X_LEN] = x.length;
+      ctl[W_OFF] = ws.byteOffset / 4;
+      ctl[W_LEN] = wLen;
+      ctl[B_OFF] = bs ? bs.byteOffset / 4 : -1;
+      ctl[B_LEN] = bias?.length ?? 0;
+      ctl[OUT_OFF] = out.byteOffset / 4;
+      ctl[OUT_LEN] = outLen;
+      ctl.set(bounds, BOUNDS);
+      const seq = Atomics.load(ctl, SEQ) + 1;
+      Atomics.store(ctl, DONE, 0);
+      Atomics.store(ctl, WORK_US, 0);
+      Atomics.store(ctl, WORK_UNITS, 0);
+      Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
+      Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
+      Atomics.store(ctl, SEQ, seq);
+      const tWake = performance.now();
+      Atomics.notify(ctl, SEQ);
+      const t1 = performance.now();
+      const mine = new Uint8Array(bands);
+      let ownMs = 0;
+      this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+      try {
+        // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
+        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, job.keep === true);
+        for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
+          this.lastJob.leaderBands++;
+          this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];
+          mine[i] = 1;
+          const t = performance.now();
+          kernel(bounds[i], bounds[i + 1]);
+          ownMs = Math.max(ownMs, performance.now() - t);
+          Atomics.add(ctl, DONE, 1);
+        }
+      } catch (e) {
+        // partners may still be writing this job's bands into the arena: the team cannot take the
+        // next job (its DONE count would mix with theirs), so it is broken and its owner replaces it
+        Atomics.store(ctl, CLAIM, closedClaim(seq));
+        this.broken = `the leader's band of a split ${KIND_NAMES[job.kind]} failed (${e instanceof Error ? e.message : String(e)})`;
+        throw e;
+      }
+      // every band is claimed: close the job before anything of the next is written
       Atomics.store(ctl, CLAIM, closedClaim(seq));
-      this.broken = `the leader's band of a split ${KIND_NAMES[job.kind]} failed (${e instanceof Error ? e.message : String(e)})`;
-      throw e;
+      const t2 = performance.now();
+      this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
+      const t3 = performance.now();
+      if (job.keep) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
+      Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS) });
+      return result;
+    } finally {
+      // a broken team's arena is not used again (its partners may still write there): its owner replaces the team
+      if (!this.broken) for (const t of temps) arena.release(t);
     }
-    // every band is claimed: close the job before anything of the next is written
-    Atomics.store(ctl, CLAIM, closedClaim(seq));
-    const t2 = performance.now();
-    this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
-    const t3 = performance.now();
-    for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
-    Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS) });
-    return result;
   }
 
   /** Waits for the partners' bands: a partner marked FAILED, or one slower than the stall limit, fails the job. */

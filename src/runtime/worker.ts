@@ -14,7 +14,7 @@ import { collectIfOver } from './memory.js';
 import { modelCache } from './model-cache.js';
 import { erfTask } from './erf-task.js';
 import { splitConvTask } from './parallel.js';
-import { configureTeams, splitKernel } from './split.js';
+import { configureTeams, splitKernel, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
 import type { TaskName, TaskResult } from './task-names.js';
 
@@ -24,9 +24,9 @@ void configureTeams(settings?.team ?? null);
 // the pool's share of the memory budget for this worker's cache (runtime/model-cache.ts modelCacheBytesPerWorker)
 if (typeof settings?.modelCacheBytes === 'number') modelCache.maxBytes = settings.modelCacheBytes;
 
-/** A whole run, its convolutions across this worker's team (RunOptions.split). */
+/** A whole run, its convolutions across this worker's team (RunOptions.split), their outputs in its shared memory (RunOptions.shared). */
 function runWithTeam(t: RunTask): RunTaskResult {
-  return runTask({ ...t, split: splitKernel });
+  return runTask({ ...t, split: splitKernel, shared: teamActivations });
 }
 
 export const TASKS = {

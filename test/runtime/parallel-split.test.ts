@@ -13,7 +13,7 @@ import { ConvlensError } from '../../src/errors.js';
 import { createPool } from '../../src/runtime/pool.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
-import { configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
+import { configureTeams, splitKernel, splitStats, teamActivations, teamArena } from '../../src/runtime/split.js';
 import { runTask } from '../../src/runtime/tasks.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import { rng } from '../../src/tensor/random.js';
@@ -42,7 +42,8 @@ const bits = (r: { outputs: Record<string, Tensor>; captured: Record<string, Ten
 async function splitRun(task: () => RunTask) {
   const before = splitStats.partnerBands;
   for (let i = 0; i < 100; i++) {
-    const result = runTask({ ...task(), split: splitKernel });
+    // as the worker runs it (runtime/worker.ts): split outputs in the team's shared memory
+    const result = runTask({ ...task(), split: splitKernel, shared: teamActivations });
     if (splitStats.partnerBands > before) return result;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -59,6 +60,24 @@ describe('runs with the split hook, this thread leading one partner', () => {
     const split = await splitRun(() => resnet18(64));
     expect(splitStats.jobs).toBeGreaterThan(jobs);
     expect(bits(split)).toEqual(single);
+  }, 120_000);
+
+  it('ResNet-18 at 64×64 with split outputs in the shared arena: the results are copied out of it (plain ArrayBuffers), the run gives back every region it took, and a second run reuses the same memory', async () => {
+    await configureTeams({ runThreads: 2, threads: 2 });
+    const single = bits(runTask(resnet18(64)));
+    const first = await splitRun(() => resnet18(64));
+    const arena = teamArena()!;
+    expect(arena.heldFloats).toBe(0);
+    // ResNet-18 at 64: its largest activation is 64×32×32 floats (256 KiB); the arena holds a few live ones, far from a forward's sum
+    expect(arena.bytes).toBeGreaterThan(0);
+    const jobs = splitStats.partnerJobs;
+    const second = runTask({ ...resnet18(64), split: splitKernel, shared: teamActivations });
+    expect(splitStats.partnerJobs).toBeGreaterThan(jobs);
+    expect(teamArena()).toEqual(arena);
+    for (const r of [first, second]) {
+      expect(bits(r)).toEqual(single);
+      for (const t of [...Object.values(r.outputs), ...Object.values(r.captured)]) expect(t.data.buffer).toBeInstanceOf(ArrayBuffer);
+    }
   }, 120_000);
 
   it('a partner that dies holding a band: the run fails with PARTNER_FAILED naming a conv layer; the next run, on a fresh team, succeeds', async () => {
