@@ -24,6 +24,8 @@ import { numel } from './tensor.js';
 import type { Tensor } from './tensor.js';
 import { tensor } from './tensor.js';
 import { broadcastStrides } from './nd.js';
+import { ARITH_SIMD_FROM, arithSimd } from './arith-simd.js';
+import type { Arith } from './arith-simd.js';
 
 /** Output dims and each operand's strides after dropping size-1 dims and merging contiguous pairs. */
 export interface Collapsed {
@@ -101,8 +103,10 @@ const divRow: RowKernel = (r, ro, a, ao, sa, b, bo, sb, n) => {
   } else r.fill(a[ao] / b[bo], ro, ro + n);
 };
 
-export type Arith = 'add' | 'sub' | 'mul' | 'div';
+export type { Arith };
 export const ROW_KERNELS: Record<Arith, RowKernel> = { add: addRow, sub: subRow, mul: mulRow, div: divRow };
+/** Each row kernel's operation, for the SIMD path of same-shape operands. */
+const ARITH_OF = new Map<RowKernel, Arith>(Object.entries(ROW_KERNELS).map(([op, row]) => [row, op as Arith]));
 
 /**
  * Runs `row` over the collapsed layout of a and b broadcast to `out`, writing `res` (numel(out)
@@ -114,8 +118,12 @@ export function broadcastRows(row: RowKernel, a: Tensor, b: Tensor, out: readonl
   if (n === 0) return;
   const ad = a.data;
   const bd = b.data;
-  // the two commonest cases without building strides: same shape, and a one-element side
-  if (ad.length === n && bd.length === n) return row(res, 0, ad, 0, 1, bd, 0, 1, n);
+  // the two commonest cases without building strides: same shape (in WebAssembly SIMD from
+  // ARITH_SIMD_FROM elements: tensor/arith-simd.ts, the same bits), and a one-element side
+  if (ad.length === n && bd.length === n) {
+    const op = n >= ARITH_SIMD_FROM ? ARITH_OF.get(row) : undefined;
+    return op ? arithSimd(op, res, 0, ad, 0, bd, 0, n) : row(res, 0, ad, 0, 1, bd, 0, 1, n);
+  }
   if (ad.length === n && bd.length === 1) return row(res, 0, ad, 0, 1, bd, 0, 0, n);
   if (bd.length === n && ad.length === 1) return row(res, 0, ad, 0, 0, bd, 0, 1, n);
   const { sizes, strides } = collapseBroadcast(out, [broadcastStrides(a.shape, out), broadcastStrides(b.shape, out)]);
