@@ -235,9 +235,9 @@ export async function parallelBench(): Promise<void> {
       forward({ ...base, split: (op, ctx) => {
         if (!splitLayers.has(layerKey(op, ctx))) return null;
         const k = performance.now();
-        const r = op.run(ctx);
+        const outputs = op.run(ctx);
         parallelMs += performance.now() - k;
-        return r;
+        return { outputs, mapped: false };
       } });
       timed[0].push(performance.now() - t);
       timed[1].push(parallelMs);

@@ -58,9 +58,11 @@ export interface RunOptions {
    * Runs a layer's kernel across a worker team when that gains (runtime/split*.ts); null runs
    * op.run as usual. Given in the worker (functions never travel in task payloads); the result
    * must be op.run's, bit for bit. `keep`: the output must not be a region of `shared` (it outlives
-   * the run: a graph output, a capture; or the run has no `shared` to give it back to).
+   * the run: a graph output, a capture; or the run has no `shared` to give it back to). `epilogue`:
+   * the fused activation after the layer, which the hook may apply to the output as it writes it
+   * (then `mapped`: the same values as the activation's own pass after it).
    */
-  split?: (op: OpDef, ctx: RunContext<any>, keep: boolean) => Tensor[] | null;
+  split?: (op: OpDef, ctx: RunContext<any>, keep: boolean, epilogue?: SplitEpilogue) => SplitResult | null;
   /**
    * Where `split` puts the outputs it computes (runtime/split.ts teamActivations: the team's shared
    * memory, which its partners read the next split layer's input from without a copy): the run
@@ -76,6 +78,18 @@ export interface RunOptions {
   store?: WeightStore;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
+}
+
+/** A fused activation (a point-wise op with an in-place kernel) and its attributes, offered to a split hook. */
+export interface SplitEpilogue {
+  op: OpDef;
+  attrs: unknown;
+}
+
+export interface SplitResult {
+  outputs: Tensor[];
+  /** The epilogue offered was applied to outputs[0], whole. */
+  mapped: boolean;
 }
 
 /** Regions of shared memory a split hook allocates outputs in (runtime/shared-arena.ts). */
@@ -156,17 +170,18 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const runKernel = (a: AnalysedLayer, weights: Record<string, Tensor>): Tensor[] => {
     try {
       const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
-      return opts.split?.(a.op!, ctx, kept(a)) ?? a.op!.run(ctx);
+      return opts.split?.(a.op!, ctx, kept(a))?.outputs ?? a.op!.run(ctx);
     } catch (e) {
       throw withLayer(e, a.layer);
     }
   };
-  /** The host's kernel with `map` as its GEMM epilogue; a kernel split across threads (opts.split) maps nothing (a partner's GEMM would not apply it). */
-  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, map: (v: Float32Array) => void): { result: Tensor[]; covered: number } => {
+  /** The host's kernel with `map` as its GEMM epilogue; a kernel split across threads (opts.split) is offered the activation (`act`) to apply in its bands. */
+  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, map: (v: Float32Array) => void, act: AnalysedLayer): { result: Tensor[]; covered: number } => {
     try {
       const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
-      const split = opts.split?.(a.op!, ctx, kept(a));
-      return split ? { result: split, covered: 0 } : withEpilogue(map, () => a.op!.run(ctx));
+      const split = opts.split?.(a.op!, ctx, kept(a), { op: act.op!, attrs: act.layer.attrs });
+      if (split) return { result: split.outputs, covered: split.mapped ? split.outputs[0].data.length : 0 };
+      return withEpilogue(map, () => a.op!.run(ctx));
     } catch (e) {
       throw withLayer(e, a.layer);
     }
@@ -232,7 +247,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         ins[act.target] = tensor([v.length], v);
         act.a.op!.runInPlace!(ctx, act.target);
       };
-      let { result, covered } = runHost(group.host, weights, map);
+      let { result, covered } = runHost(group.host, weights, map, act.a);
       mapped = result.length === 1 && covered === result[0].data.length;
       if (!mapped && covered > 0) result = runKernel(group.host, weights);
       store(group.host, result);

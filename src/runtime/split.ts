@@ -35,15 +35,14 @@ import { conv2d } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
 import type { OpDef, RunContext } from '../ops/types.js';
-import type { SharedRegions } from './execute.js';
+import type { SharedRegions, SplitEpilogue, SplitResult } from './execute.js';
 import { linear } from '../ops/linear.js';
 import { globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import type { PoolPlan } from '../ops/pool.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
-import type { KernelJob } from './team-kernels.js';
+import { linearJob, maxPoolJob, planeMeanJob, sendsAsEpilogue } from './team-kernels.js';
+import type { BandEpilogue, KernelJob } from './team-kernels.js';
 import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS, SPIN_MS } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
@@ -256,7 +255,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
  * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
  * throws PARTNER_FAILED.
  */
-export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true): TeamConv | null {
+export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): TeamConv | null {
   if (!settings || convMacs(p) < SPLIT_MACS) return null;
   const got = acquire();
   if (!got) return null;
@@ -264,7 +263,7 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = bandsFor(p, got.partners + 1, shareOf(key, got.partners + 1))!;
-  const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, keep }));
+  const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, inArena: !keep, epilogue }));
   return { out, threads: got.partners + 1 };
 }
 
@@ -289,7 +288,7 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
   if (!got) return null;
   const key = `${job.kind}:${units},${x.length},${outLen}`;
   const bounds = shared(units, Math.min(units, got.partners + 1, MAX_BANDS), shareOf(key, got.partners + 1), 1);
-  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, keep }));
+  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep }));
 }
 
 /**
@@ -297,13 +296,15 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
  * average pooling and large linear layers across the team, else null. Each gives op.run's bits:
  * a band's results depend on that band alone (runtime/team-kernels.ts).
  */
-export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>, keep = true): Tensor[] | null {
+export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>, keep = true, epilogue?: SplitEpilogue): SplitResult | null {
   if (!settings || ctx.inputs.length !== 1) return null;
   const x = ctx.inputs[0];
   if (op === conv2d) {
     if (ctx.attrs.mode === 'convolution') return null;
-    const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep);
-    return r && [tensor(ctx.outputs[0], r.out)];
+    // the fused activation goes with the bands when the partners can apply it (a registered op)
+    const epi = epilogue && sendsAsEpilogue(epilogue.op) ? epilogue : undefined;
+    const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
+    return r && { outputs: [tensor(ctx.outputs[0], r.out)], mapped: epi !== undefined };
   }
   if (op === maxPool2d && !ctx.attrs.returnIndices && x.shape.length === 4) {
     const [n, c, H, W] = x.shape;
@@ -311,13 +312,13 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
     const outLen = n * c * geo[0].out * geo[1].out;
     if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
     const out = teamUnits(maxPoolJob(H, W, geo), n * c, keep, x.data, outLen);
-    return out && [tensor(ctx.outputs[0], out)];
+    return out && { outputs: [tensor(ctx.outputs[0], out)], mapped: false };
   }
   if (op === globalAvgPool2d && x.shape.length >= 3) {
     if (x.data.length < SPLIT_TAPS) return null;
     const planes = x.shape[0] * x.shape[1];
     const out = teamUnits(planeMeanJob(x.data.length / planes), planes, keep, x.data, planes);
-    return out && [tensor(ctx.outputs[0], out)];
+    return out && { outputs: [tensor(ctx.outputs[0], out)], mapped: false };
   }
   if (op === linear) {
     const { rows, inFeatures } = ctx.plan as { rows: number; inFeatures: number };
@@ -326,7 +327,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
     // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
     if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * co < SPLIT_MACS) return null;
     const out = teamUnits(linearJob(rows, inFeatures, co), co, keep, x.data, rows * co, ctx.weights.weight.data, ctx.weights.bias?.data);
-    return out && [tensor(ctx.outputs[0], out)];
+    return out && { outputs: [tensor(ctx.outputs[0], out)], mapped: false };
   }
   return null;
 }

@@ -28,11 +28,13 @@ import {
   WORK_US,
   X_LEN,
   X_OFF,
+  EPI_LEN,
+  EPI_OFF,
   BOUNDS,
   claim,
   spinUntil,
 } from './team-protocol.js';
-import { bandKernel } from './team-kernels.js';
+import { bandKernel, epilogueOf } from './team-kernels.js';
 
 /** What a partner is spawned with (its workerData). */
 export interface PartnerData {
@@ -71,7 +73,9 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const w = new Float32Array(d.staging, ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.staging, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.staging, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
-      const kernel = makeKernel(ctl, x, w, b, out);
+      // a copy: v8.deserialize does not read shared memory
+      const epilogue = ctl[EPI_LEN] > 0 ? epilogueOf(new Uint8Array(d.staging, ctl[EPI_OFF] * 4, ctl[EPI_LEN]).slice()) : null;
+      const kernel = makeKernel(ctl, x, w, b, out, false, epilogue);
       while (i >= 0) {
         holding = true;
         const [from, to] = [ctl[BOUNDS + i], ctl[BOUNDS + i + 1]];

@@ -45,6 +45,8 @@ import {
   WORK_US,
   X_LEN,
   X_OFF,
+  EPI_LEN,
+  EPI_OFF,
   claim,
   closedClaim,
   MODE_CHANNELS,
@@ -56,8 +58,8 @@ import {
   writePlan,
 } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
-import { KIND_CONV, bandKernel, convRegion, copyRegion } from './team-kernels.js';
-import type { KernelJob } from './team-kernels.js';
+import { KIND_CONV, bandKernel, convRegion, copyRegion, epilogueBytes } from './team-kernels.js';
+import type { BandEpilogue, KernelJob } from './team-kernels.js';
 
 export interface TeamOptions {
   partners: number;
@@ -79,7 +81,9 @@ export interface TeamJob {
   bounds: number[];
   /** Partners that may take part (index < partners). */
   partners: number;
-  keep?: boolean;
+  inArena?: boolean;
+  /** A conv's fused activation, applied to every band as it is written. */
+  epilogue?: BandEpilogue;
 }
 
 /** A job of any kind: its kernel's description (runtime/team-kernels.ts), its operands and its bands. */
@@ -91,11 +95,13 @@ export interface BandJob extends KernelJob {
   bounds: number[];
   partners: number;
   /**
-   * The output outlives the run (a graph output, a capture): it goes into a fresh array, the
-   * partners' bands copied out; otherwise it is a region of the team's arena, released by the
-   * owner (runtime/split.ts), which every member writes straight into.
+   * The output is a region of the team's arena, which every member writes straight into and the
+   * caller releases (runtime/split.ts: a layer whose output the run drops); by default a fresh
+   * array, the partners' bands copied into it out of the arena.
    */
-  keep?: boolean;
+  inArena?: boolean;
+  /** A point-wise activation every member applies to its conv bands (runtime/team-kernels.ts). */
+  epilogue?: BandEpilogue;
 }
 
 const KIND_NAMES = ['convolution', 'max pooling', 'global average pooling', 'linear layer'];
@@ -190,11 +196,12 @@ export class Team {
       outLen: p.n * p.cout * p.geo[0].out * p.geo[1].out,
       bounds,
       partners: job.partners,
-      keep: job.keep,
+      inArena: job.inArena,
+      epilogue: job.epilogue,
     });
   }
 
-  /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a region of the arena, or in a new array when job.keep. */
+  /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a new array, or a region of the arena when job.inArena. */
   run(job: BandJob): Float32Array {
     if (this.broken) throw new ConvlensError('PARTNER_FAILED', this.broken);
     const { x, weight, bias, bounds, outLen } = job;
@@ -225,10 +232,14 @@ export class Team {
       }
       let bs: Float32Array | undefined;
       if (bias) (bs = temp(bias.length)).set(bias);
+      const epi = job.epilogue ? epilogueBytes(job.epilogue) : null;
+      const epiAt = epi ? temp(Math.ceil(epi.length / 4)) : null;
+      if (epi) new Uint8Array(epiAt!.buffer, epiAt!.byteOffset, epi.length).set(epi);
       // the leader's bands go straight into the result: a fresh, zeroed array the partners' bands are
-      // copied into (keep), or the arena region every member writes
-      const out = job.keep ? temp(outLen) : arena.alloc(outLen);
-      const result = job.keep ? new Float32Array(outLen) : out;
+      // copied into, or the arena region every member writes (inArena)
+      const keep = !job.inArena;
+      const out = keep ? temp(outLen) : arena.alloc(outLen);
+      const result = keep ? new Float32Array(outLen) : out;
       // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
       ctl[KIND] = job.kind;
       ctl[NBANDS] = bands;
@@ -241,6 +252,8 @@ export class Team {
       ctl[B_LEN] = bias?.length ?? 0;
       ctl[OUT_OFF] = out.byteOffset / 4;
       ctl[OUT_LEN] = outLen;
+      ctl[EPI_OFF] = epiAt ? epiAt.byteOffset / 4 : 0;
+      ctl[EPI_LEN] = epi?.length ?? 0;
       ctl.set(bounds, BOUNDS);
       const seq = Atomics.load(ctl, SEQ) + 1;
       Atomics.store(ctl, DONE, 0);
@@ -257,7 +270,7 @@ export class Team {
       this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
-        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, job.keep === true);
+        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null);
         for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
           this.lastJob.leaderBands++;
           this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];
@@ -279,7 +292,7 @@ export class Team {
       const t2 = performance.now();
       this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
       const t3 = performance.now();
-      if (job.keep) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
+      if (keep) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
       Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS) });
       return result;
     } finally {

@@ -67,15 +67,34 @@ describe('a fused activation in the GEMM copy-out', () => {
     }
   });
 
-  it('with a split hook (the worker\'s team): a kernel the hook declines is mapped; one it runs (here op.run itself, as a team gives op.run\'s bits) maps nothing and the activation runs after; same bits either way', () => {
+  it('with a split hook (the worker\'s team): a kernel the hook declines is mapped; one it runs without the activation offered (mapped false) maps nothing and the activation runs after; same bits either way', () => {
     const weights = bnWeights('bn', 16, 3);
     const apart = Object.values(runGraph(net({ op: 'relu6' }), { x }, { ...OPTS, weights, epilogue: false }).outputs)[0];
-    for (const split of [() => null, (op: { run: (c: never) => Tensor[] }, ctx: unknown) => op.run(ctx as never)]) {
+    const declines: RunOptions['split'] = () => null;
+    const runsAlone: RunOptions['split'] = (op, ctx) => ({ outputs: op.run(ctx), mapped: false });
+    for (const split of [declines, runsAlone]) {
       const before = epilogueMapped();
-      const y = Object.values(runGraph(net({ op: 'relu6' }), { x }, { ...OPTS, weights, split: split as RunOptions['split'] }).outputs)[0];
-      expect(epilogueMapped() - before).toBe(split.length === 0 ? 2 * 16 * 144 : 0);
+      const y = Object.values(runGraph(net({ op: 'relu6' }), { x }, { ...OPTS, weights, split }).outputs)[0];
+      expect(epilogueMapped() - before).toBe(split === declines ? 2 * 16 * 144 : 0);
       expect(bits(y)).toEqual(bits(apart));
     }
+  });
+
+  it('a split hook is offered the fused activation (op and attributes) and, when it applies it (mapped true), the run does not apply it again: leaky ReLU 0.1 (not idempotent: twice would scale negatives by 0.01) gives the one-pass bits', () => {
+    const weights = bnWeights('bn', 16, 3);
+    const act = { op: 'leakyRelu', negativeSlope: 0.1 };
+    const apart = Object.values(runGraph(net(act), { x }, { ...OPTS, weights, epilogue: false }).outputs)[0];
+    const offered: unknown[] = [];
+    const applies: RunOptions['split'] = (op, ctx, _keep, epilogue) => {
+      offered.push(epilogue && { op: epilogue.op.name, attrs: epilogue.attrs });
+      const [y] = op.run(ctx);
+      epilogue!.op.runInPlace!({ ...ctx, attrs: epilogue!.attrs, inputs: [y], weights: {} }, 0);
+      return { outputs: [y], mapped: true };
+    };
+    const y = Object.values(runGraph(net(act), { x }, { ...OPTS, weights, split: applies }).outputs)[0];
+    expect(offered).toEqual([{ op: 'leakyRelu', attrs: { negativeSlope: 0.1 } }]);
+    expect(bits(y)).toEqual(bits(apart));
+    expect(y.data.some((v) => v < 0)).toBe(true);
   });
 
   it('a depthwise conv (no GEMM: its kernel adds the bias) maps nothing; the activation runs after it, same bits', () => {

@@ -1,7 +1,8 @@
 /**
  * Issue 12: the persistent team (runtime/team.ts): a leader (this test's thread) and a partner
- * thread sharing the control block, the staging area and the weights in SharedArrayBuffers.
- * Every split gives the bits of the one-thread kernel (convForward), whatever the bands; a
+ * thread sharing the control block and the arena (operands, weights, outputs) in SharedArrayBuffers.
+ * Every split gives the bits of the one-thread kernel (convForward), whatever the bands, with a
+ * fused activation applied by every member to its bands; a
  * partner that dies holding a band, or stalls, fails the job with PARTNER_FAILED in bounded time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import type { ConvPlan } from '../../src/ops/conv.js';
 import { bandsFor } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
+import { OPS_BY_NAME } from '../../src/ops/registry.js';
 import { rng } from '../../src/tensor/random.js';
 import { ConvlensError } from '../../src/errors.js';
 import { readyTeam } from './team-ready.js';
@@ -133,6 +135,34 @@ describe('a team of the leader and one partner thread', () => {
       const x = random(16 * 20 * 20, 100 + j);
       const out = team.conv({ plan: p, x, weight: shared.weight, bias: shared.bias, ...bandsFor(p, 2)!, partners: 1 });
       expect(Array.from(out)).toEqual(Array.from(convForward(x, shared.weight, shared.bias, p)));
+    }
+  });
+
+  describe('a fused activation (leaky ReLU 0.1: not idempotent, so applied twice or not at all would show) applied by every member to its bands', () => {
+    const leaky = { op: OPS_BY_NAME.get('leakyRelu')!, attrs: { negativeSlope: 0.1 } };
+    const activated = (y: Float32Array) => Array.from(y, (v) => (v > 0 ? v : Math.fround(0.1 * v)));
+    const epiCases: [string, ConvPlan, boolean][] = [
+      ['3×3 16→32 at 24×24: channel bands, mapped in the GEMM copy-out', plan(1, 16, 24, 24, 32, 3), true],
+      ['3×3 16→20 at 24×24: row bands', plan(1, 16, 24, 24, 20, 3), true],
+      ['1×1 32→128 at 7×7, no bias (the bias-less path adds no bias in the GEMM: mapped after the band)', plan(1, 32, 7, 7, 128, 1), false],
+      ['depthwise 3×3, 32 channels at 28×28 (no GEMM: mapped after the band)', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
+    ];
+    for (const [name, p, bias] of epiCases) {
+      it(`${name}: convForward then the activation, bit for bit, with the partner computing a band, into a fresh array and into the arena`, () => {
+        const { x, weight, bias: b } = conv(p, 21, bias);
+        const expected = activated(convForward(x, weight, b, p));
+        for (const inArena of [false, true]) {
+          let partnerBands = 0;
+          for (let j = 0; j < 20 && partnerBands === 0; j++) {
+            const out = team.conv({ plan: p, x, weight, bias: b, ...bandsFor(p, 2)!, partners: 1, inArena, epilogue: leaky });
+            expect(out.buffer instanceof SharedArrayBuffer).toBe(inArena);
+            expect(Array.from(out)).toEqual(expected);
+            partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
+            if (inArena) team.arena.release(out);
+          }
+          expect(partnerBands).toBeGreaterThan(0);
+        }
+      });
     }
   });
 

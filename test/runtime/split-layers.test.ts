@@ -103,7 +103,7 @@ describe('splitKernel: which layers it splits', () => {
     for (let i = 0; i < 100; i++) {
       const before = splitStats.partnerJobs;
       const r = splitKernel(op, ctx);
-      if (r) expect(Array.from(r[0].data)).toEqual(expected);
+      if (r) expect(Array.from(r.outputs[0].data)).toEqual(expected);
       if (splitStats.partnerJobs > before) return expected;
       await new Promise((res) => setTimeout(res, 20));
     }
