@@ -14,8 +14,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 
-/** Output columns per packed block of B (a block stays in L2: K·BLOCK·4 bytes). */
+/** Output columns per packed block of B, at most (a block stays in L2: K·columns·4 bytes, blockColumns). */
 export const BLOCK = 256;
+
+/**
+ * Bytes of B's panels per block: the kernel reads the whole block once per 4 rows of A, so it must
+ * stay in the core's L2 (2 MiB per core on the EPYC these machines run, shared with A's rows and
+ * the output): a 3×3 conv of 512 channels (K = 4,608) with 256-column blocks streamed 4.7 MB
+ * from L3 per 4 rows, which two threads then share (the split's bands ran 0.7 of the one-thread
+ * time each instead of 0.5). A narrower block reads A once more per block: K·4 bytes per row,
+ * against (rows / 4)·K·columns·4 for B.
+ */
+const BLOCK_BYTES = 1 << 20;
+
+/** Columns per block of B for depth K: BLOCK, or fewer (a multiple of 8) so that the block stays within BLOCK_BYTES. */
+export const blockColumns = (K: number): number => Math.max(8, Math.min(BLOCK, Math.floor(BLOCK_BYTES / 4 / K / 8) * 8));
 
 /** Floats of the kernel's output area beyond one block: several blocks' outputs are copied out to C per row at once. */
 const OUT_CHUNK = 1 << 18;
@@ -210,10 +223,11 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
   reserve((biasAt + rows) * 4);
   heap.fill(0, biasAt, biasAt + rows);
   if (bias) heap.set(bias.subarray(biasOff, biasOff + M), biasAt);
+  const bw = blockColumns(K);
   for (let c0 = 0; c0 < N; c0 += chunk) {
     const cw = Math.min(chunk, N - c0);
-    for (let jb = c0; jb < c0 + cw; jb += BLOCK) {
-      const width = Math.min(BLOCK, N - jb);
+    for (let jb = c0; jb < c0 + cw; jb += bw) {
+      const width = Math.min(bw, c0 + cw - jb);
       const panels = (width + 7) >> 3;
       const view = heap.subarray(bBase, bBase + panels * K * 8);
       view.fill(0, (panels - 1) * K * 8);

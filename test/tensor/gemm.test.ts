@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { assemble, relaxedText } from '../../scripts/build-wasm.js';
-import { GEMM_FMA, gemm } from '../../src/tensor/gemm.js';
+import { GEMM_FMA, blockColumns, gemm, gemmPacked, packA } from '../../src/tensor/gemm.js';
 import { rng } from '../../src/tensor/random.js';
 
 describe('GEMM', () => {
@@ -73,6 +73,32 @@ describe('GEMM', () => {
         let s = 1;
         for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
         expect(Math.abs(C[i * N + j] - s)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('blocks of B stay within 1 MiB of L2: 256 columns up to K = 1,024, 224 at K = 1,152 (3×3×128), 112 at 2,304, 56 at 4,608 (3×3×512), never fewer than 8', () => {
+    expect([512, 1024, 1152, 2304, 4608, 1 << 20].map(blockColumns)).toEqual([256, 256, 224, 112, 56, 8]);
+  });
+
+  it('M=12 N=130 K=4,608 (blocks of 56 columns: 56, 56 and 18) gives the bits of the kernel\'s own order, the bias then each product rounded and added in float32', () => {
+    const [M, N, K] = [12, 130, 4608];
+    const r = rng(77);
+    const A = Float32Array.from({ length: M * K }, () => r() - 0.5);
+    const B = Float32Array.from({ length: K * N }, () => r() - 0.5);
+    const bias = Float32Array.from({ length: M }, () => r() - 0.5);
+    const C = new Float32Array(M * N);
+    gemmPacked(N, packA(M, K, A, 0, K), (col, width, panels) => {
+      for (let k = 0; k < K; k++) for (let j = 0; j < width; j++) panels[(j >> 3) * K * 8 + k * 8 + (j & 7)] = B[k * N + col + j];
+    }, C, 0, N, false, bias);
+    const f = Math.fround;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = bias[i];
+        for (let k = 0; k < K; k++) s = f(s + f(A[i * K + k] * B[k * N + j]));
+        // with relaxed SIMD's FMA (not Node 20's default) each step rounds once: close, not the same bits
+        if (GEMM_FMA) expect(Math.abs(C[i * N + j] - s)).toBeLessThan(1e-4);
+        else expect(C[i * N + j]).toBe(s);
       }
     }
   });
