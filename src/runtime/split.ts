@@ -91,9 +91,9 @@ function retireTeam(ms: number): void {
 /**
  * This thread's split layers since it started, the bands (and jobs) its partners computed a part of,
  * and the leader's milliseconds in each phase of them (Team.lastJob: staging, waking the partners, its
- * own bands, the wait for the partners', the copy-out) (tests, benchmarks).
+ * own bands, the wait for the partners', the copy-out) and the partners' milliseconds in their bands (tests, benchmarks).
  */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0 } };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -147,10 +147,13 @@ function shared(n: number, parts: number, leaderShare: number | undefined, quant
  * leader's time per unit a, the partner's b, U units, and d = the partner's end, own + wait, less
  * its compute time, when the leader had to wait for it) the share that ends both together is
  * f = (d + b·U) / ((a + b)·U); the share moves halfway towards it each job (noise), within
- * [MIN_SHARE, 1 − MIN_SHARE]. Off by default: on this shared 2-CPU machine (load 7–12, four
- * interleaved runs of ResNet-50, 02:14–02:41 UTC) the busiest thread's CPU projected 1.21, 1.18,
- * 1.31, 1.32× balanced against 1.25, 1.19, 1.31, 1.38× with even bands (the times it learns from
- * are noise there); on an idle machine it should settle near half. bench parallel compares both.
+ * [MIN_SHARE, 1 − MIN_SHARE]. On by default: with the outputs in the shared arena a partner's band
+ * runs about a tenth slower than the leader's (it reads operands the leader wrote; measured on
+ * 64→64 3×3 at 56×56: 5.0–6.0 ms against 4.5–5.0), and the leader waited for it 23–26 ms per
+ * ResNet-50 forward. Five interleaved runs of ResNet-50 on the quiet machine (2026-11-30,
+ * 04:41–05:40 UTC; two threads' speed-up, balanced against even): 1.03/1.03, 1.43/1.37,
+ * 1.19/1.12, 1.58/1.53, 1.47/1.34. (Under load 7–12 earlier, before the arena, the busiest
+ * thread's CPU projected about the same for both.) bench parallel compares both.
  */
 const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
@@ -160,12 +163,12 @@ const MAX_SHAPES = 4096;
 export const ROWS_FROM = 112;
 
 /**
- * Band options for benchmarks: `enabled` true gives the learnt share (default: even bands); `rows` true cuts
+ * Band options for benchmarks: `enabled` gives the learnt share (the default; false: even bands); `rows` true cuts
  * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
  * whole im2col for its kernels, a row band stages the whole input for its rows); `spinMs` how long
  * leader and partners spin before they sleep.
  */
-export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
+export const balance = { enabled: true, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
 
 function shareOf(key: string, members: number): number | undefined {
   return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
@@ -237,7 +240,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     splitStats.partnerBands += t.lastJob.bands - t.lastJob.leaderBands;
     if (t.lastJob.bands > t.lastJob.leaderBands) splitStats.partnerJobs++;
     const { ms } = splitStats;
-    [ms.stage, ms.wake, ms.own, ms.wait, ms.copy] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs];
+    [ms.stage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs];
     // a huge job (or run) grew the arena: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
     if (t.stagingBytes > (settings?.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
