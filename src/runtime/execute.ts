@@ -94,8 +94,12 @@ export interface SplitResult {
 
 /** Regions of shared memory a split hook allocates outputs in (runtime/shared-arena.ts). */
 export interface SharedRegions {
-  /** The live region `data` lies in, as [start, end) byte offsets of its buffer, or null when it is not one. */
-  regionOf(data: Float32Array): [number, number] | null;
+  /**
+   * The live region `data` lies in, as [start, end) byte offsets of its buffer, or null when it is
+   * not one, or was allocated before `since` (a run's mark: a run gives back only what it took, never
+   * its caller's, e.g. an ONNX Loop body's inputs, which are the outer run's tensors).
+   */
+  regionOf(data: Float32Array, since?: number): [number, number] | null;
   release(data: Float32Array): void;
   /** A mark before a run; endRun gives back every region allocated since (nested runs mark later). */
   mark(): number;
@@ -220,8 +224,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   /**
    * The activation a host's GEMM applies as it copies its outputs out: the member right after the
    * batch norms folded into its weights, a point-wise map with an in-place kernel and no weights
-   * (ReLU, ReLU6, Clip, …: OpDef.fusesIntoConvEpilogue). A host split across threads maps
-   * nothing (runHost), and the activation runs after it as usual.
+   * (ReLU, ReLU6, Clip, …: OpDef.fusesIntoConvEpilogue). A host split across threads is offered it
+   * (runHost); when the split does not apply it, the activation runs after it as usual.
    */
   const epilogueMember = (group: RunGroup, folded: number): RunMember | null => {
     const m = group.members[folded];
@@ -274,9 +278,11 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const t of live.values()) if (t.data.buffer === buffer) return false;
     return true;
   };
-  /** A dead tensor's region of shared memory goes back unless a live tensor views part of it (a reshape shares its input's). */
+  // regions of shared memory the split hook allocates in this run (from this mark on) are the run's to give back
+  const sharedMark = opts.shared?.mark();
+  /** A dead tensor's region of shared memory, when this run took it, goes back unless a live tensor views part of it (a reshape shares its input's). */
   const releaseShared = (data: Float32Array) => {
-    const region = opts.shared?.regionOf(data);
+    const region = opts.shared?.regionOf(data, sharedMark);
     if (!region) return;
     for (const t of live.values()) if (t.data.buffer === data.buffer && t.data.byteOffset < region[1] && t.data.byteOffset + t.data.byteLength > region[0]) return;
     opts.shared!.release(data);
@@ -294,8 +300,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   let largest = 0;
   for (const a of analysed) for (const o of a.inferred?.outputs ?? []) largest = Math.max(largest, numel(o) * 4);
   for (const t of live.values()) liveBytes += t.data.byteLength;
-  // regions of shared memory the split hook allocated in this run go back when it ends, however it ends
-  const sharedMark = opts.shared?.mark();
+  // and what it still holds when it ends, however it ends
   try {
     analysed.forEach((a, i) => {
       const { layer, op, inferred } = a;
@@ -354,8 +359,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     // worker moves results' buffers to the caller, and the file's buffer must stay where it is
     const fileBuffers = new Set<ArrayBufferLike>();
     for (const c of graph.constants.values()) if (c.raw) fileBuffers.add(c.raw.buffer);
-    // so is one in shared memory (given back when the run ends)
-    const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || opts.shared?.regionOf(t.data) ? { shape: t.shape, data: t.data.slice() } : t);
+    // so is one in shared memory (the arena's regions go back when the run ends; one of a team
+    // replaced mid-run would pin its whole arena)
+    const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || !(t.data.buffer instanceof ArrayBuffer) ? { shape: t.shape, data: t.data.slice() } : t);
     const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
     const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
     weightStore.endRun();

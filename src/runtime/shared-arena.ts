@@ -69,13 +69,13 @@ export class SharedArena {
       break;
     }
     if (at < 0) {
-      // the last free block, when it ends at the top, is extended rather than left behind
+      // the last free block, when it ends at the top, is extended rather than left behind (taken
+      // off the free list only once the buffer has grown: a growth that throws loses nothing)
       const last = this.free[this.free.length - 1];
-      if (last && last.at + last.size === this.top) {
-        this.free.pop();
-        at = last.at;
-      } else at = this.top;
+      const extend = last !== undefined && last.at + last.size === this.top;
+      at = extend ? last.at : this.top;
       this.ensure(at + size);
+      if (extend) this.free.pop();
       this.top = at + size;
     }
     this.held.set(at, { size, serial: SharedArena.serial++ });
@@ -93,12 +93,16 @@ export class SharedArena {
     return data.buffer === this.buffer;
   }
 
-  /** The live region `data` lies in, as [start, end) byte offsets, or null (not this arena's, or released). */
-  regionOf(data: Float32Array): [number, number] | null {
+  /**
+   * The live region `data` lies in, as [start, end) byte offsets, or null (not this arena's, or
+   * released, or allocated before `since`: a mark, so that a run finds only the regions it took).
+   */
+  regionOf(data: Float32Array, since = 0): [number, number] | null {
     if (!this.owns(data)) return null;
     const at = this.regionStart(data.byteOffset / 4);
     if (at < 0) return null;
-    return [at * 4, (at + this.held.get(at)!.size) * 4];
+    const r = this.held.get(at)!;
+    return r.serial < since ? null : [at * 4, (at + r.size) * 4];
   }
 
   /** The start of the live region holding float `offset`, or −1. */

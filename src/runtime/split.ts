@@ -12,13 +12,13 @@
  * pool has idle workers (workers minus admitted tasks), so no more threads compute than WORKERS,
  * except while a request that has just arrived overlaps the rest of one convolution. A worker's
  * partner threads are spawned the first time it could use them, and closed after TEAM_IDLE_MS
- * without a split conv (or when the run that grew its arena past STAGING_KEEP_BYTES ends). A run
+ * without a split conv (or when the run that grew its arena past ARENA_KEEP_BYTES ends). A run
  * given RunOptions.shared (teamActivations, as the worker's runs are) keeps split layers' outputs
  * in the team's arena (runtime/shared-arena.ts), so the next split layer's partners read them
  * without a copy.
  *
  * Bands: for one image and one group, output channels in multiples of 4 (the GEMM micro-kernel's
- * height): each thread runs the conv by its half of the kernels, but the whole im2col, so from
+ * height): each thread runs the conv by its share of the kernels, but the whole im2col, so from
  * ROWS_FROM output rows on, output rows instead (each thread fills only its columns). Measured
  * 2026-11-30 02:28–02:34 UTC (load ~10; busiest thread's CPU per conv, channels against rows): 3×3
  * 128→128 at 112×112 65.1 against 55.9 ms (one thread 109) and 70.4 against 64.7 (one 107); the
@@ -52,9 +52,11 @@ export const SPLIT_MACS = 8_000_000;
 /**
  * A team whose arena grew past this (a job's operands and output, and the split outputs a run
  * holds at once, exceed it) is closed when the run ends, so its shared memory is freed; the next
- * split spawns a new team. ResNet-50 at 224 needs 15 MiB.
+ * split spawns a new team (whose first layers run alone). ResNet-50's arena: 15 MiB at 224, 56 at
+ * 512, 78 at 608 (measured), which 64 MiB closed after every run; a segmentation net at 1024 or a
+ * large batch still goes past.
  */
-export const STAGING_KEEP_BYTES = 64 * 2 ** 20;
+export const ARENA_KEEP_BYTES = 128 * 2 ** 20;
 
 export interface TeamSettings {
   /** Threads per run, leader included (1: no split). */
@@ -67,8 +69,8 @@ export interface TeamSettings {
   stallMs?: number;
   /** The partner entry (tests). */
   partnerEntry?: URL;
-  /** STAGING_KEEP_BYTES unless given (tests). */
-  stagingKeepBytes?: number;
+  /** ARENA_KEEP_BYTES unless given (tests). */
+  arenaKeepBytes?: number;
 }
 
 let settings: TeamSettings | null = null;
@@ -126,7 +128,10 @@ const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_,
 export function bandsFor(p: ConvPlan, members: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
   const rows = p.geo[0].out;
   const b = Math.min(members, MAX_BANDS);
-  if (!balance.rows && rows < balance.rowsFrom && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0 && sameDepthTiles(p, p.cout / b)) return { mode: MODE_CHANNELS, bounds: shared(p.cout, b, leaderShare, 4) };
+  if (!balance.rows && rows < balance.rowsFrom && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) {
+    const bounds = shared(p.cout, b, leaderShare, 4);
+    if (sameDepthTiles(p, bounds)) return { mode: MODE_CHANNELS, bounds };
+  }
   if (rows % b === 0) return { mode: MODE_ROWS, bounds: shared(rows, b, leaderShare, 1) };
   if (Math.min(rows, b) < 2) return null;
   return { mode: MODE_ROWS, bounds: shared(rows, Math.min(rows, b), leaderShare, 1) };
@@ -191,14 +196,17 @@ export function learntShares(): ReadonlyMap<string, number> {
 }
 
 /**
- * A band of `band` output channels sums over K in the same depth tiles as the whole conv (so gives
- * the same bits) only when neither is depth-tiled: gemmTiles picks the depth from the rows, and a
- * depth-tiled GEMM (DeepLabV3's 3×3 2048→256) would group a band's sums differently. Row bands
+ * Channel bands sum over K in the same depth tiles as the whole conv (so give the same bits) only
+ * when none is depth-tiled, the whole conv nor any band: gemmTiles picks the depth from the rows,
+ * not monotonically in them, and a depth-tiled GEMM (DeepLabV3's 3×3 2048→256) would group a band's
+ * sums differently. Each band is checked as it is (a learnt share makes them uneven). Row bands
  * keep the whole conv's rows, hence its tiles.
  */
-function sameDepthTiles(p: ConvPlan, band: number): boolean {
+function sameDepthTiles(p: ConvPlan, bounds: number[]): boolean {
   const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
-  return gemmTiles(p.cout / p.groups, K).kc === K && gemmTiles(band, K).kc === K;
+  if (gemmTiles(p.cout / p.groups, K).kc !== K) return false;
+  for (let i = 0; i + 1 < bounds.length; i++) if (gemmTiles(bounds[i + 1] - bounds[i], K).kc !== K) return false;
+  return true;
 }
 
 export function convMacs(p: ConvPlan): number {
@@ -243,7 +251,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     [ms.stage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs];
     // a huge job (or run) grew the arena: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
-    if (t.stagingBytes > (settings?.stagingKeepBytes ?? STAGING_KEEP_BYTES)) retireTeam(0);
+    if (t.arenaBytes > (settings?.arenaKeepBytes ?? ARENA_KEEP_BYTES)) retireTeam(0);
     else retireTeam(TEAM_IDLE_MS);
     return out;
   } catch (e) {
@@ -272,8 +280,8 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
 
 /**
  * Below this much work (taps of a max pooling, elements of a global average pooling) a layer other
- * than a conv runs on one thread: about a millisecond of JavaScript, against the staging copy of
- * its input and a partner's wake-up (a max pooling the JavaScript loop runs, 3–4 ns a tap; the SIMD kernel's from SPLIT_SIMD_POOL_TAPS).
+ * than a conv runs on one thread: about a millisecond of JavaScript, against the copy of its input
+ * into the arena (none when a split layer left it there) and a partner's wake-up (a max pooling the JavaScript loop runs, 3–4 ns a tap; the SIMD kernel's from SPLIT_SIMD_POOL_TAPS).
  */
 export const SPLIT_TAPS = 1_000_000;
 /**
@@ -284,7 +292,7 @@ export const SPLIT_TAPS = 1_000_000;
  */
 export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
 
-/** A layer of `units` bands' units (planes, output features) across the team, in even bands; null when it would not gain. */
+/** A layer of `units` bands' units (planes, output features) across the team, the leader's share learnt as a conv's; null when it would not gain. */
 function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array): Float32Array | null {
   if (units < 2) return null;
   const got = acquire();
@@ -297,7 +305,9 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
 /**
  * RunOptions.split: conv2d layers (cross-correlation, one input), max pooling (values only), global
  * average pooling and large linear layers across the team, else null. Each gives op.run's bits:
- * a band's results depend on that band alone (runtime/team-kernels.ts).
+ * a band's results depend on that band alone (runtime/team-kernels.ts). A conv applies the fused
+ * activation offered (`epilogue`) in its bands when the partners can (a registered in-place op:
+ * `mapped`); the output is a region of the team's arena unless `keep`.
  */
 export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>, keep = true, epilogue?: SplitEpilogue): SplitResult | null {
   if (!settings || ctx.inputs.length !== 1) return null;
@@ -326,7 +336,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
   if (op === linear) {
     const { rows, inFeatures } = ctx.plan as { rows: number; inFeatures: number };
     const co = (ctx.attrs as { outFeatures: number }).outFeatures;
-    // a classifier head (few rows) is bound by reading its weight once: staging the partner's half
+    // a classifier head (few rows) is bound by reading its weight once: copying the partner's half
     // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
     if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * co < SPLIT_MACS) return null;
     const out = teamUnits(linearJob(rows, inFeatures, co), co, keep, x.data, rows * co, ctx.weights.weight.data, ctx.weights.bias?.data);
@@ -342,7 +352,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
  * collector frees with their last view.
  */
 export const teamActivations: SharedRegions = {
-  regionOf: (data) => team?.arena.regionOf(data) ?? null,
+  regionOf: (data, since) => team?.arena.regionOf(data, since) ?? null,
   release: (data) => team?.arena.release(data),
   mark: () => SharedArena.mark(),
   endRun: (mark) => team?.arena.endRun(mark),

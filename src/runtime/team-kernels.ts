@@ -8,7 +8,7 @@
  *    rows (each output is the dot product of its weight row with x, whatever the others are).
  * A job is described in the control block by its KIND, MODE and up to PARAM_INTS integers at
  * PARAMS; leader and partners build the same band kernel from it (bandKernel), over their own
- * arrays (the leader's) or the staging area's views (a partner's).
+ * arrays (the leader's) or views into the arena (a partner's).
  */
 import { deserialize, serialize } from 'node:v8';
 import type { ConvPlan } from '../ops/conv.js';
@@ -36,7 +36,8 @@ const readGeo = (ctl: Int32Array, at: number): AxisGeometry[] =>
 /**
  * Where a band's results lie in the output: for c < count, [c·stride + from·unit, c·stride + to·unit)
  * (conv rows: every channel's rows; planes and channel blocks: one contiguous block; linear: a
- * column block of each row). The leader copies the partners' bands out of the staging area by it.
+ * column block of each row). The leader copies the partners' bands out of the arena by it (for an
+ * output that is not itself an arena region: Team.run's inArena).
  */
 export interface BandRegion {
   count: number;

@@ -39,8 +39,8 @@ import { bandKernel, epilogueOf } from './team-kernels.js';
 /** What a partner is spawned with (its workerData). */
 export interface PartnerData {
   ctl: SharedArrayBuffer;
-  /** The job's input, weights and output (growable: the leader grows it, every view sees the new length). */
-  staging: SharedArrayBuffer;
+  /** The team's arena (runtime/shared-arena.ts): every job's operands and output (growable: the leader grows it, every view sees the new length). */
+  arena: SharedArrayBuffer;
   index: number;
 }
 
@@ -69,12 +69,12 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       let i = claim(ctl, seen, bands);
       if (i < 0) continue;
       // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
-      const x = new Float32Array(d.staging, ctl[X_OFF] * 4, ctl[X_LEN]);
-      const w = new Float32Array(d.staging, ctl[W_OFF] * 4, ctl[W_LEN]);
-      const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.staging, ctl[B_OFF] * 4, ctl[B_LEN]);
-      const out = new Float32Array(d.staging, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
+      const x = new Float32Array(d.arena, ctl[X_OFF] * 4, ctl[X_LEN]);
+      const w = new Float32Array(d.arena, ctl[W_OFF] * 4, ctl[W_LEN]);
+      const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
+      const out = new Float32Array(d.arena, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
       // a copy: v8.deserialize does not read shared memory
-      const epilogue = ctl[EPI_LEN] > 0 ? epilogueOf(new Uint8Array(d.staging, ctl[EPI_OFF] * 4, ctl[EPI_LEN]).slice()) : null;
+      const epilogue = ctl[EPI_LEN] > 0 ? epilogueOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN]).slice()) : null;
       const kernel = makeKernel(ctl, x, w, b, out, false, epilogue);
       while (i >= 0) {
         holding = true;

@@ -101,7 +101,7 @@ export function readPlan(ctl: Int32Array): ConvPlan {
 
 /**
  * One band of the convolution into `out` (the whole output): its region is zeroed first unless
- * `zeroed` (the staging output is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
+ * `zeroed` (an arena region is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
  * convRows fills it. A channel band is the convolution by those kernels alone: the same dot
  * products in the same order, so the same bits as the whole conv.
  */

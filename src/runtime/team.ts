@@ -81,6 +81,7 @@ export interface TeamJob {
   bounds: number[];
   /** Partners that may take part (index < partners). */
   partners: number;
+  /** The output in an arena region the caller releases (BandJob.inArena). */
   inArena?: boolean;
   /** A conv's fused activation, applied to every band as it is written. */
   epilogue?: BandEpilogue;
@@ -142,7 +143,7 @@ export class Team {
     const entry = opts.partnerEntry ?? DEFAULT_ENTRY;
     const ts = entry.pathname.endsWith('.ts');
     this.workers = Array.from({ length: opts.partners }, (_, index) => {
-      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, staging: this.arena.buffer, index, ...(ts && { entry: entry.href }) };
+      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, arena: this.arena.buffer, index, ...(ts && { entry: entry.href }) };
       const worker = new Worker(ts ? DEV_BOOTSTRAP : entry, { workerData: data });
       // its death is read from the control block; an unhandled 'error' would take the leader down
       worker.on('error', () => {});
@@ -155,7 +156,7 @@ export class Team {
   }
 
   /** Bytes of shared memory the arena holds (its high-water mark: it never shrinks). */
-  get stagingBytes(): number {
+  get arenaBytes(): number {
     return this.arena.bytes;
   }
 
@@ -179,7 +180,7 @@ export class Team {
     return false;
   }
 
-  /** Runs the convolution across the leader and job.partners partners; the output in a new array. */
+  /** Runs the convolution across the leader and job.partners partners; the output in a new array, or an arena region (job.inArena). */
   conv(job: TeamJob): Float32Array {
     const { plan: p, mode, bounds } = job;
     return this.run({

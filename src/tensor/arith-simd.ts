@@ -28,9 +28,17 @@ const CHUNK = 1 << 15;
 /** Below this many elements the JavaScript loop is as fast (the copies and the call cost more than they save). */
 export const ARITH_SIMD_FROM = 256;
 
+let simdFloats = 0;
+
+/** Elements computed here since the module loaded (a diagnostic: specs check the path is taken). */
+export function arithSimdElements(): number {
+  return simdFloats;
+}
+
 /** r[ro + i] = a[ao + i] ∘ b[bo + i] for i < n; r may be a or b (each element is read before it is written). */
 export function arithSimd(op: Arith, r: Float32Array, ro: number, a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): void {
   const kernel = KERNELS[op];
+  simdFloats += n;
   const heap = mem.reserve(Math.min(n, CHUNK) * 8);
   const bAt = Math.min(n, CHUNK);
   for (let i0 = 0; i0 < n; i0 += CHUNK) {

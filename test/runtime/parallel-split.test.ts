@@ -98,9 +98,9 @@ describe('runs with the split hook, this thread leading one partner', () => {
     expect(bits(await splitRun(() => resnet18(64)))).toEqual(bits(runTask(resnet18(64))));
   }, 120_000);
 
-  it('a conv whose staging (input + weights + output) outgrows the keep limit (1 MiB here) frees it: its team is closed once that run ends, a new one serves the next', async () => {
-    await configureTeams({ runThreads: 2, threads: 2, stagingKeepBytes: 1 << 20 });
-    // x [1, 16, 128, 128] and its output: 2 MiB of staging, 37.7 M MACs
+  it('a conv whose operands in the arena (input + weights + output) outgrow the keep limit (1 MiB here) free it: its team is closed once that run ends, a new one serves the next', async () => {
+    await configureTeams({ runThreads: 2, threads: 2, arenaKeepBytes: 1 << 20 });
+    // x [1, 16, 128, 128] and its output: 2 MiB in the arena, 37.7 M MACs
     const oneConv = (): RunTask => ({
       ...resnet18(64),
       source: { kind: 'spec', spec: { name: 'one', inputs: [{ name: 'x', shape: [1, 16, 128, 128] }], layers: [{ name: 'conv', op: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1 }] } },

@@ -166,6 +166,27 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
+  it('into the arena: x read in place from an arena view at an unaligned offset (one float in), the output in a reused region full of NaN: the bits of convForward (channel bands; a depthwise conv, whose kernel accumulates)', () => {
+    for (const p of [plan(1, 16, 24, 24, 32, 3), plan(1, 32, 28, 28, 32, 3, 1, 32)]) {
+      const { x, weight, bias } = conv(p, 31);
+      const expected = Array.from(convForward(x, weight, bias, p));
+      const outLen = p.cout * p.geo[0].out * p.geo[1].out;
+      let partnerBands = 0;
+      for (let j = 0; j < 20 && partnerBands === 0; j++) {
+        const held = team.arena.alloc(x.length + 1);
+        const xs = held.subarray(1);
+        xs.set(x);
+        team.arena.release(team.arena.alloc(outLen).fill(NaN));
+        const out = team.conv({ plan: p, x: xs, weight, bias, ...bandsFor(p, 2)!, partners: 1, inArena: true });
+        expect(Array.from(out)).toEqual(expected);
+        partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
+        team.arena.release(out);
+        team.arena.release(held);
+      }
+      expect(partnerBands).toBeGreaterThan(0);
+    }
+  });
+
   it('partners: 0 admits none: the leader computes every band alone, same bits', () => {
     const p = plan(1, 8, 16, 16, 8, 3);
     const { x, weight, bias } = conv(p, 9);

@@ -73,6 +73,23 @@ describe('SharedArena', () => {
     expect(e!.code).toBe('TENSOR_TOO_LARGE');
   });
 
+  it('a growth that throws (TENSOR_TOO_LARGE) loses nothing: the free block at the top is still where the next request goes', () => {
+    const arena = new SharedArena(1 << 20);
+    arena.release(arena.alloc(100));
+    expect(() => arena.alloc(1 << 20)).toThrow(ConvlensError);
+    expect(floatsAt(arena.alloc(100))).toBe(0);
+  });
+
+  it('regionOf(data, since): a region taken before the mark is not found (a run finds only its own)', () => {
+    const arena = new SharedArena(1 << 20);
+    const before = arena.alloc(4);
+    const mark = SharedArena.mark();
+    const after = arena.alloc(4);
+    expect(arena.regionOf(before, mark)).toBeNull();
+    expect(arena.regionOf(before)).toEqual([0, 16]);
+    expect(arena.regionOf(after, mark)).toEqual([16, 32]);
+  });
+
   it('regionOf and release from a view into part of a region (a reshape or a slice of it); nothing for a released region or another buffer', () => {
     const arena = new SharedArena(1 << 20);
     arena.alloc(4);

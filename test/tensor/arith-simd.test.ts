@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../scripts/build-wasm.js';
-import { arithSimd } from '../../src/tensor/arith-simd.js';
+import { arithSimd, arithSimdElements } from '../../src/tensor/arith-simd.js';
 import type { Arith } from '../../src/tensor/arith-simd.js';
 import { ROW_KERNELS, broadcastRows } from '../../src/tensor/broadcast-loops.js';
 import { rng } from '../../src/tensor/random.js';
@@ -57,14 +57,22 @@ describe('arithSimd', () => {
     expect(sameBits(a.subarray(5), js)).toBe(true);
   });
 
-  it('broadcastRows takes it for same-shape operands from 256 elements: [2, 3, 64] + [2, 3, 64] gives the row loop’s sum', () => {
+  it('broadcastRows takes it for same-shape operands from 256 elements ([2, 3, 64] + [2, 3, 64]: the row loop’s sum), not for 255 nor for a broadcast operand', () => {
     const r = rng(3);
-    const shape = [2, 3, 64];
-    const x = tensor(shape, Float32Array.from({ length: 384 }, () => r()));
-    const y = tensor(shape, Float32Array.from({ length: 384 }, () => r()));
-    const res = new Float32Array(384);
-    broadcastRows(ROW_KERNELS.add, x, y, shape, res);
-    expect(Array.from(res)).toEqual(Array.from(x.data, (v, i) => Math.fround(v + y.data[i])));
+    const sum = (shape: number[], yShape = shape) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tensor(shape, Float32Array.from({ length: n }, () => r()));
+      const y = tensor(yShape, Float32Array.from({ length: yShape.reduce((a, b) => a * b, 1) }, () => r()));
+      const res = new Float32Array(n);
+      const before = arithSimdElements();
+      broadcastRows(ROW_KERNELS.add, x, y, shape, res);
+      const expected = Array.from(x.data, (v, i) => Math.fround(v + y.data[y.data.length === n ? i : i % y.data.length]));
+      expect(Array.from(res)).toEqual(expected);
+      return arithSimdElements() - before;
+    };
+    expect(sum([2, 3, 64])).toBe(384);
+    expect(sum([255])).toBe(0);
+    expect(sum([4, 96], [96])).toBe(0);
   });
 
   it('is wasm/arith.wat assembled (npm run wasm)', async () => {
