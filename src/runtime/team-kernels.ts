@@ -14,7 +14,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
 import { linear } from '../ops/linear.js';
-import { OPS_BY_NAME } from '../ops/registry.js';
+import { EPILOGUE_OPS } from '../ops/epilogue-ops.js';
 import type { OpDef } from '../ops/types.js';
 import { withEpilogue } from '../tensor/gemm.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
@@ -101,7 +101,7 @@ export type BandFn = (from: number, to: number) => void;
  * A point-wise activation a conv job applies to its bands as they are written (the executor's
  * fused activation: runtime/execute.ts epilogueMember): an op with an in-place kernel, and its
  * attributes. It crosses to the partners as bytes in the arena (v8.serialize: Infinity and NaN
- * attributes survive), which they resolve by name in the registry.
+ * attributes survive), which they resolve by name (ops/epilogue-ops.ts).
  */
 export interface BandEpilogue {
   op: OpDef;
@@ -110,14 +110,14 @@ export interface BandEpilogue {
 
 export const epilogueBytes = (e: BandEpilogue): Uint8Array => serialize({ op: e.op.name, attrs: e.attrs });
 
-/** Whether partners can apply `op` as an epilogue: a registered op (they find it by name) with an in-place kernel. */
-export const sendsAsEpilogue = (op: OpDef): boolean => OPS_BY_NAME.get(op.name) === op && op.runInPlace !== undefined;
+/** Whether partners can apply `op` as an epilogue: one of EPILOGUE_OPS (they find it by name). */
+export const sendsAsEpilogue = (op: OpDef): boolean => EPILOGUE_OPS.get(op.name) === op;
 
 /** The epilogue of `bytes` (a copy out of shared memory); the leader sends only what sendsAsEpilogue accepts. */
 export function epilogueOf(bytes: Uint8Array): BandEpilogue {
   const { op, attrs } = deserialize(bytes) as { op: string; attrs: unknown };
-  const def = OPS_BY_NAME.get(op);
-  if (!def?.runInPlace) throw new RangeError(`a split conv's epilogue names '${op}', no in-place op`);
+  const def = EPILOGUE_OPS.get(op);
+  if (!def) throw new RangeError(`a split conv's epilogue names '${op}', no in-place activation`);
   return { op: def, attrs };
 }
 
