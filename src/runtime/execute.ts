@@ -24,7 +24,7 @@ import type { WeightInit } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
-import { batchNormInPlace, foldGroup, planFusions } from './fuse.js';
+import { batchNormInPlace, foldGroup, planFusions, residualTail } from './fuse.js';
 import { planPatterns } from './fuse-patterns.js';
 import { WeightStore } from './weight-store.js';
 import { collectYoung, detach } from './memory.js';
@@ -80,15 +80,20 @@ export interface RunOptions {
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
 }
 
-/** A fused activation (a point-wise op with an in-place kernel) and its attributes, offered to a split hook. */
+/**
+ * What a split hook may apply to a layer's output as it writes it, for the fusion group's members
+ * after the host: a point-wise activation with an in-place kernel (`op`, `attrs`), and a residual
+ * added before it (the same shape as the output).
+ */
 export interface SplitEpilogue {
-  op: OpDef;
-  attrs: unknown;
+  op?: OpDef;
+  attrs?: unknown;
+  residual?: Tensor;
 }
 
 export interface SplitResult {
   outputs: Tensor[];
-  /** The epilogue offered was applied to outputs[0], whole. */
+  /** Everything the epilogue offered was applied to outputs[0], whole. */
   mapped: boolean;
 }
 
@@ -240,7 +245,22 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     const { weights, folded } = foldGroup(group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf, weightStore);
     const act = epilogueMember(group, folded);
     let mapped = false;
-    if (act) {
+    // a split host may also add the residual and apply the activation after it in its bands
+    const tail = !act && opts.split && opts.epilogue !== false ? residualTail(group, folded) : null;
+    const inBands = new Set<RunMember>();
+    if (tail && live.has(group.residual!)) {
+      const { add, act: after } = tail;
+      const host = group.host;
+      try {
+        const ctx = context(host, host.layer.inputs.map(read) as Tensor[], weights);
+        const keep = [host, add.a, ...(after ? [after.a] : [])].some(kept);
+        const split = opts.split!(host.op!, ctx, keep, { residual: read(group.residual!)!, ...(after && { op: after.a.op!, attrs: after.a.layer.attrs }) });
+        if (split?.mapped) [add, ...(after ? [after] : [])].forEach((m) => inBands.add(m));
+        store(host, split?.outputs ?? host.op!.run(ctx));
+      } catch (e) {
+        throw withLayer(e, host.layer);
+      }
+    } else if (act) {
       // the activation in the GEMM's copy-out (tensor/gemm.ts withEpilogue): the same kernel on the
       // same final values, while they are in cache; a host that mapped only part of its output
       // (a path that adds its bias after the GEMM) runs again without it: all or nothing
@@ -259,7 +279,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     group.members.forEach((m, k) => {
       if (k > 0 && !done.has(group.members[k - 1].a.layer.name)) return;
       if (m.kind === 'residualAdd' && group.residual !== null && !live.has(group.residual)) return;
-      if (m === act && mapped) {
+      if ((m === act && mapped) || inBands.has(m)) {
         // already applied: its output is the host's buffer
         store(m.a, [read(m.a.layer.inputs[m.target])!]);
         done.add(m.a.layer.name);

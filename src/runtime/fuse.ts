@@ -51,6 +51,20 @@ export interface FusionPlan {
 
 export const NO_FUSION: FusionPlan = { groups: new Map(), memberOf: new Map() };
 
+/**
+ * The members a split host may apply in its bands besides its folded batch norms: the residual add
+ * right after them (two operands) and the point-wise activation after it, if any (an in-place
+ * kernel, no weights); null when the member after the folds is no residual add.
+ */
+export function residualTail(group: RunGroup, folded: number): { add: RunMember; act: RunMember | null } | null {
+  const add = group.members[folded];
+  if (!add || add.kind !== 'residualAdd' || group.residual === null || add.a.layer.inputs.length !== 2) return null;
+  const next = group.members[folded + 1];
+  const op = next?.a.op;
+  const act = next?.kind === 'activation' && op?.runInPlace && op.fusesIntoConvEpilogue && next.a.inferred?.weights.length === 0 ? next : null;
+  return { add, act };
+}
+
 /** The groups to run fused, or none when `skip` (training, or fusion turned off). `captured` are the tensor names the run returns besides the outputs. */
 export function planFusions(graph: Graph, inference: Inference, skip: boolean, captured: ReadonlySet<string>): FusionPlan {
   if (skip) return NO_FUSION;

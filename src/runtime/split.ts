@@ -41,8 +41,10 @@ import { globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import type { PoolPlan } from '../ops/pool.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
-import { linearJob, maxPoolJob, planeMeanJob, sendsAsEpilogue } from './team-kernels.js';
-import type { BandEpilogue, KernelJob } from './team-kernels.js';
+import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
+import type { KernelJob } from './team-kernels.js';
+import { sendsAsEpilogue } from './team-epilogue.js';
+import type { BandEpilogue } from './team-epilogue.js';
 import { MAX_BANDS, MAX_PARTNERS, MODE_CHANNELS, MODE_ROWS, SPIN_MS } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
@@ -95,7 +97,7 @@ function retireTeam(ms: number): void {
  * and the leader's milliseconds in each phase of them (Team.lastJob: staging, waking the partners, its
  * own bands, the wait for the partners', the copy-out) and the partners' milliseconds in their bands (tests, benchmarks).
  */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0 } };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -305,18 +307,23 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
 /**
  * RunOptions.split: conv2d layers (cross-correlation, one input), max pooling (values only), global
  * average pooling and large linear layers across the team, else null. Each gives op.run's bits:
- * a band's results depend on that band alone (runtime/team-kernels.ts). A conv applies the fused
- * activation offered (`epilogue`) in its bands when the partners can (a registered in-place op:
- * `mapped`); the output is a region of the team's arena unless `keep`.
+ * a band's results depend on that band alone (runtime/team-kernels.ts). A conv applies what it is
+ * offered (`epilogue`: the fused activation, the residual add before it) in its bands when the
+ * partners can (runtime/team-epilogue.ts: `mapped`); the output is a region of the team's arena
+ * unless `keep`.
  */
 export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>, keep = true, epilogue?: SplitEpilogue): SplitResult | null {
   if (!settings || ctx.inputs.length !== 1) return null;
   const x = ctx.inputs[0];
   if (op === conv2d) {
     if (ctx.attrs.mode === 'convolution') return null;
-    // the fused activation goes with the bands when the partners can apply it (a registered op)
-    const epi = epilogue && sendsAsEpilogue(epilogue.op) ? epilogue : undefined;
+    // the fused activation and residual go with the bands when the partners can apply them: an
+    // activation of ops/epilogue-ops.ts, a residual of the output's size
+    const outLen = ctx.outputs[0].reduce((a, c) => a * c, 1);
+    const fits = epilogue && (!epilogue.op || sendsAsEpilogue(epilogue.op)) && (!epilogue.residual || epilogue.residual.data.length === outLen);
+    const epi: BandEpilogue | undefined = fits ? { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null } : undefined;
     const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
+    if (r && epi?.residual) splitStats.residualJobs++;
     return r && { outputs: [tensor(ctx.outputs[0], r.out)], mapped: epi !== undefined };
   }
   if (op === maxPool2d && !ctx.attrs.returnIndices && x.shape.length === 4) {

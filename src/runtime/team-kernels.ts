@@ -10,16 +10,14 @@
  * PARAMS; leader and partners build the same band kernel from it (bandKernel), over their own
  * arrays (the leader's) or views into the arena (a partner's).
  */
-import { deserialize, serialize } from 'node:v8';
 import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
 import { linear } from '../ops/linear.js';
-import { EPILOGUE_OPS } from '../ops/epilogue-ops.js';
-import type { OpDef } from '../ops/types.js';
-import { withEpilogue } from '../tensor/gemm.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 import { KIND, MODE, MODE_CHANNELS, PLAN, computeBand, readPlan } from './team-protocol.js';
+import { bandWithEpilogue } from './team-epilogue.js';
+import type { BandEpilogue } from './team-epilogue.js';
 
 export const KIND_CONV = 0;
 export const KIND_MAX_POOL = 1;
@@ -98,60 +96,18 @@ export function copyRegion(r: BandRegion, src: Float32Array, dst: Float32Array, 
 export type BandFn = (from: number, to: number) => void;
 
 /**
- * A point-wise activation a conv job applies to its bands as they are written (the executor's
- * fused activation: runtime/execute.ts epilogueMember): an op with an in-place kernel, and its
- * attributes. It crosses to the partners as bytes in the arena (v8.serialize: Infinity and NaN
- * attributes survive), which they resolve by name (ops/epilogue-ops.ts).
- */
-export interface BandEpilogue {
-  op: OpDef;
-  attrs: unknown;
-}
-
-export const epilogueBytes = (e: BandEpilogue): Uint8Array => serialize({ op: e.op.name, attrs: e.attrs });
-
-/** Whether partners can apply `op` as an epilogue: one of EPILOGUE_OPS (they find it by name). */
-export const sendsAsEpilogue = (op: OpDef): boolean => EPILOGUE_OPS.get(op.name) === op;
-
-/** The epilogue of `bytes` (a copy out of shared memory); the leader sends only what sendsAsEpilogue accepts. */
-export function epilogueOf(bytes: Uint8Array): BandEpilogue {
-  const { op, attrs } = deserialize(bytes) as { op: string; attrs: unknown };
-  const def = EPILOGUE_OPS.get(op);
-  if (!def) throw new RangeError(`a split conv's epilogue names '${op}', no in-place activation`);
-  return { op: def, attrs };
-}
-
-/** `e`'s kernel in place over v. */
-const mapper = (e: BandEpilogue) => (v: Float32Array) => {
-  e.op.runInPlace!({ attrs: e.attrs, plan: null, inputs: [tensor([v.length], v)], weights: {}, outputs: [[v.length]], training: false, seed: 0 }, 0);
-};
-
-/** Calls `fn` on each contiguous part of a band's region of `out`. */
-function eachPart(r: BandRegion, out: Float32Array, from: number, to: number, fn: (v: Float32Array) => void): void {
-  for (let c = 0, at = 0; c < r.count; c++, at += r.stride) fn(out.subarray(at + from * r.unit, at + to * r.unit));
-}
-
-/**
  * The band kernel of the job described in `ctl`, over x, w, b and the whole output `out`.
- * `zeroed`: `out` is a fresh array (a conv band need not clear its region first).
+ * `zeroed`: `out` is a fresh array (a conv band need not clear its region first). `epilogue`: what a
+ * conv applies to each band as it writes it (runtime/team-epilogue.ts).
  */
 export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, zeroed = false, epilogue: BandEpilogue | null = null): BandFn {
   const kind = ctl[KIND];
   if (kind === KIND_CONV) {
     const mode = ctl[MODE];
     const plan = readPlan(ctl);
-    if (!epilogue) return (from, to) => computeBand(mode, plan, x, w, b, out, from, to, zeroed);
-    // the activation in the band's GEMM copy-out where its path maps (tensor/gemm.ts withEpilogue),
-    // else over the band afterwards: the same values either way (a point-wise map of the final
-    // values); a band mapped in part is computed again without it, then mapped whole
-    const map = mapper(epilogue);
-    const region = convRegion(mode, plan);
-    return (from, to) => {
-      const { covered } = withEpilogue(map, () => computeBand(mode, plan, x, w, b, out, from, to, zeroed));
-      if (covered === region.count * (to - from) * region.unit) return;
-      if (covered > 0) computeBand(mode, plan, x, w, b, out, from, to, false);
-      eachPart(region, out, from, to, map);
-    };
+    const compute = (from: number, to: number, clear: boolean) => computeBand(mode, plan, x, w, b, out, from, to, clear);
+    if (!epilogue) return (from, to) => compute(from, to, zeroed);
+    return bandWithEpilogue(compute, convRegion(mode, plan), out, epilogue, zeroed);
   }
   if (kind === KIND_MAX_POOL) {
     const [H, W] = [ctl[PARAMS], ctl[PARAMS + 1]];

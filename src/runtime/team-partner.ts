@@ -30,11 +30,15 @@ import {
   X_OFF,
   EPI_LEN,
   EPI_OFF,
+  R_LEN,
+  R_OFF,
   BOUNDS,
   claim,
   spinUntil,
 } from './team-protocol.js';
-import { bandKernel, epilogueOf } from './team-kernels.js';
+import { bandKernel } from './team-kernels.js';
+import { activationOf } from './team-epilogue.js';
+import type { BandEpilogue } from './team-epilogue.js';
 
 /** What a partner is spawned with (its workerData). */
 export interface PartnerData {
@@ -73,8 +77,10 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const w = new Float32Array(d.arena, ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.arena, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
-      // a copy: v8.deserialize does not read shared memory
-      const epilogue = ctl[EPI_LEN] > 0 ? epilogueOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN]).slice()) : null;
+      // the activation's bytes copied out first: v8.deserialize does not read shared memory
+      const act = ctl[EPI_LEN] > 0 ? activationOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN]).slice()) : null;
+      const residual = ctl[R_LEN] > 0 ? new Float32Array(d.arena, ctl[R_OFF] * 4, ctl[R_LEN]) : null;
+      const epilogue: BandEpilogue | null = act || residual ? { op: act?.op ?? null, attrs: act?.attrs, residual } : null;
       const kernel = makeKernel(ctl, x, w, b, out, false, epilogue);
       while (i >= 0) {
         holding = true;

@@ -45,6 +45,9 @@ export const X_OFF = 35;
 /** A conv job's fused activation (runtime/team-kernels.ts epilogueOf): its bytes in the arena (floats offset, byte length; 0: none). */
 export const EPI_OFF = 36;
 export const EPI_LEN = 37;
+/** A conv job's residual (runtime/team-epilogue.ts) in the arena: floats offset and length (0: none). */
+export const R_OFF = 38;
+export const R_LEN = 39;
 export const BOUNDS = 40;
 export const MAX_BANDS = 32;
 /** One int per partner: PARTNER_STARTING, READY, FAILED or GONE. */

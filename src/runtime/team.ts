@@ -47,6 +47,8 @@ import {
   X_OFF,
   EPI_LEN,
   EPI_OFF,
+  R_LEN,
+  R_OFF,
   claim,
   closedClaim,
   MODE_CHANNELS,
@@ -58,8 +60,10 @@ import {
   writePlan,
 } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
-import { KIND_CONV, bandKernel, convRegion, copyRegion, epilogueBytes } from './team-kernels.js';
-import type { BandEpilogue, KernelJob } from './team-kernels.js';
+import { KIND_CONV, bandKernel, convRegion, copyRegion } from './team-kernels.js';
+import type { KernelJob } from './team-kernels.js';
+import { epilogueBytes } from './team-epilogue.js';
+import type { BandEpilogue } from './team-epilogue.js';
 
 export interface TeamOptions {
   partners: number;
@@ -83,7 +87,7 @@ export interface TeamJob {
   partners: number;
   /** The output in an arena region the caller releases (BandJob.inArena). */
   inArena?: boolean;
-  /** A conv's fused activation, applied to every band as it is written. */
+  /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts). */
   epilogue?: BandEpilogue;
 }
 
@@ -236,6 +240,9 @@ export class Team {
       const epi = job.epilogue ? epilogueBytes(job.epilogue) : null;
       const epiAt = epi ? temp(Math.ceil(epi.length / 4)) : null;
       if (epi) new Uint8Array(epiAt!.buffer, epiAt!.byteOffset, epi.length).set(epi);
+      // a residual the partners add to their bands: read in place when a split layer left it in the arena
+      let rs = job.epilogue?.residual ?? null;
+      if (rs && !arena.owns(rs)) (rs = temp(rs.length)).set(job.epilogue!.residual!);
       // the leader's bands go straight into the result: a fresh, zeroed array the partners' bands are
       // copied into, or the arena region every member writes (inArena)
       const keep = !job.inArena;
@@ -255,6 +262,8 @@ export class Team {
       ctl[OUT_LEN] = outLen;
       ctl[EPI_OFF] = epiAt ? epiAt.byteOffset / 4 : 0;
       ctl[EPI_LEN] = epi?.length ?? 0;
+      ctl[R_OFF] = rs ? rs.byteOffset / 4 : 0;
+      ctl[R_LEN] = rs?.length ?? 0;
       ctl.set(bounds, BOUNDS);
       const seq = Atomics.load(ctl, SEQ) + 1;
       Atomics.store(ctl, DONE, 0);

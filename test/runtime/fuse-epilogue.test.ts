@@ -86,15 +86,45 @@ describe('a fused activation in the GEMM copy-out', () => {
     const apart = Object.values(runGraph(net(act), { x }, { ...OPTS, weights, epilogue: false }).outputs)[0];
     const offered: unknown[] = [];
     const applies: RunOptions['split'] = (op, ctx, _keep, epilogue) => {
-      offered.push(epilogue && { op: epilogue.op.name, attrs: epilogue.attrs });
+      offered.push(epilogue && { op: epilogue.op?.name, attrs: epilogue.attrs });
       const [y] = op.run(ctx);
-      epilogue!.op.runInPlace!({ ...ctx, attrs: epilogue!.attrs, inputs: [y], weights: {} }, 0);
+      epilogue!.op!.runInPlace!({ ...ctx, attrs: epilogue!.attrs, inputs: [y], weights: {} }, 0);
       return { outputs: [y], mapped: true };
     };
     const y = Object.values(runGraph(net(act), { x }, { ...OPTS, weights, split: applies }).outputs)[0];
     expect(offered).toEqual([{ op: 'leakyRelu', attrs: { negativeSlope: 0.1 } }]);
     expect(bits(y)).toEqual(bits(apart));
     expect(y.data.some((v) => v < 0)).toBe(true);
+  });
+
+  it('a residual block\'s tail (conv 16→16 → BN → add the block\'s input → leaky ReLU 0.1) is offered to a split hook as residual and activation; applied by the hook (mapped) neither runs again, declined (mapped false) both run after it; the bits of the run with no hook either way', () => {
+    const spec = parseNetworkSpec({
+      inputs: [{ name: 'x', shape: [2, 16, 12, 12] }],
+      layers: [
+        { name: 'conv', op: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1, bias: false },
+        { name: 'bn', op: 'batchNorm2d' },
+        { name: 'add', op: 'add', inputs: ['bn', 'x'] },
+        { name: 'act', op: 'leakyRelu', negativeSlope: 0.1 },
+      ],
+    });
+    const weights = bnWeights('bn', 16, 5);
+    const x16 = random([2, 16, 12, 12], 13, -2, 2);
+    const run = (split?: RunOptions['split']) => Object.values(runGraph(spec, { x: x16 }, { ...OPTS, weights, ...(split && { split }) }).outputs)[0];
+    const plain = run();
+    const offered: unknown[] = [];
+    const applies: RunOptions['split'] = (op, ctx, _keep, epilogue) => {
+      if (!epilogue?.residual) return null;
+      offered.push({ op: epilogue.op?.name, attrs: epilogue.attrs, residual: epilogue.residual.shape });
+      const [y] = op.run(ctx);
+      for (let i = 0; i < y.data.length; i++) y.data[i] += epilogue.residual.data[i];
+      epilogue.op!.runInPlace!({ ...ctx, attrs: epilogue.attrs, inputs: [y], weights: {} }, 0);
+      return { outputs: [y], mapped: true };
+    };
+    const declines: RunOptions['split'] = (op, ctx, _keep, epilogue) => (epilogue?.residual ? { outputs: op.run(ctx), mapped: false } : null);
+    expect(bits(run(applies))).toEqual(bits(plain));
+    expect(offered).toEqual([{ op: 'leakyRelu', attrs: { negativeSlope: 0.1 }, residual: [2, 16, 12, 12] }]);
+    expect(bits(run(declines))).toEqual(bits(plain));
+    expect(plain.data.some((v) => v < 0)).toBe(true);
   });
 
   it('a depthwise conv (no GEMM: its kernel adds the bias) maps nothing; the activation runs after it, same bits', () => {

@@ -56,9 +56,11 @@ describe('runs with the split hook, this thread leading one partner', () => {
   it('ResNet-18 at 64×64: outputs and a captured tensor are the one-thread run bit for bit', async () => {
     await configureTeams({ runThreads: 2, threads: 2 });
     const single = bits(runTask(resnet18(64)));
-    const jobs = splitStats.jobs;
+    const [jobs, residualJobs] = [splitStats.jobs, splitStats.residualJobs];
     const split = await splitRun(() => resnet18(64));
     expect(splitStats.jobs).toBeGreaterThan(jobs);
+    // each BasicBlock's second conv adds its residual and applies its ReLU in the bands
+    expect(splitStats.residualJobs).toBeGreaterThan(residualJobs);
     expect(bits(split)).toEqual(single);
   }, 120_000);
 

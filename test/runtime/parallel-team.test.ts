@@ -139,7 +139,7 @@ describe('a team of the leader and one partner thread', () => {
   });
 
   describe('a fused activation (leaky ReLU 0.1: not idempotent, so applied twice or not at all would show) applied by every member to its bands', () => {
-    const leaky = { op: OPS_BY_NAME.get('leakyRelu')!, attrs: { negativeSlope: 0.1 } };
+    const leaky = { op: OPS_BY_NAME.get('leakyRelu')!, attrs: { negativeSlope: 0.1 }, residual: null };
     const activated = (y: Float32Array) => Array.from(y, (v) => (v > 0 ? v : Math.fround(0.1 * v)));
     const epiCases: [string, ConvPlan, boolean][] = [
       ['3×3 16→32 at 24×24: channel bands, mapped in the GEMM copy-out', plan(1, 16, 24, 24, 32, 3), true],
@@ -161,6 +161,43 @@ describe('a team of the leader and one partner thread', () => {
             if (inArena) team.arena.release(out);
           }
           expect(partnerBands).toBeGreaterThan(0);
+        }
+      });
+    }
+  });
+
+  describe('a residual added to the bands before the activation (a bottleneck\'s last conv: conv + identity, then ReLU or leaky ReLU 0.1)', () => {
+    const ops = { relu: OPS_BY_NAME.get('relu')!, leaky: OPS_BY_NAME.get('leakyRelu')! };
+    const resCases: [string, ConvPlan][] = [
+      ['3×3 16→32 at 24×24: channel bands', plan(1, 16, 24, 24, 32, 3)],
+      ['3×3 16→20 at 24×24: row bands (every channel\'s rows: strided parts)', plan(1, 16, 24, 24, 20, 3)],
+      ['depthwise 3×3, 32 channels at 28×28', plan(1, 32, 28, 28, 32, 3, 1, 32)],
+    ];
+    for (const [name, p] of resCases) {
+      it(`${name}: (conv + residual) then the activation, bit for bit, the residual given as an array, as an arena region, and with no activation`, () => {
+        const { x, weight, bias } = conv(p, 41);
+        const y = convForward(x, weight, bias, p);
+        const r = random(y.length, 43);
+        const sum = Float32Array.from(y, (v, i) => v + r[i]);
+        const variants: [string, { op: (typeof ops)['relu'] | null; attrs: unknown }, number[]][] = [
+          ['relu', { op: ops.relu, attrs: {} }, Array.from(sum, (v) => (v > 0 ? v : 0))],
+          ['leaky', { op: ops.leaky, attrs: { negativeSlope: 0.1 } }, Array.from(sum, (v) => (v > 0 ? v : Math.fround(0.1 * v)))],
+          ['none', { op: null, attrs: undefined }, Array.from(sum)],
+        ];
+        for (const [, act, expected] of variants) {
+          for (const inArena of [false, true]) {
+            let partnerBands = 0;
+            for (let j = 0; j < 20 && partnerBands === 0; j++) {
+              const residual = inArena ? team.arena.alloc(r.length) : r;
+              if (inArena) residual.set(r);
+              const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2)!, partners: 1, inArena, epilogue: { ...act, residual } });
+              expect(Array.from(out)).toEqual(expected);
+              expect(Array.from(residual)).toEqual(Array.from(r));
+              partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
+              if (inArena) [out, residual].forEach((a) => team.arena.release(a));
+            }
+            expect(partnerBands).toBeGreaterThan(0);
+          }
         }
       });
     }

@@ -1,0 +1,83 @@
+/**
+ * What a split conv applies to its bands as it writes them, so that none of it stays serial after
+ * the conv (the executor's fusion group, runtime/execute.ts): the point-wise activation after the
+ * host's folded batch norms, or the residual add there and the activation after it. Each gives the
+ * values of the executor's own passes over the whole output: the activation is the same in-place
+ * kernel on the same final values; the add is the same float32 sum (IEEE addition commutes), done
+ * by tensor/arith-simd.ts as the executor's add is.
+ *
+ * The activation crosses to the partners as bytes in the arena (v8.serialize: Infinity and NaN
+ * attributes survive), resolved by name (ops/epilogue-ops.ts); the residual is read from the arena
+ * (in place when a split layer left it there, else copied in: runtime/team.ts).
+ */
+import { deserialize, serialize } from 'node:v8';
+import { EPILOGUE_OPS } from '../ops/epilogue-ops.js';
+import type { OpDef } from '../ops/types.js';
+import { arithSimd } from '../tensor/arith-simd.js';
+import { withEpilogue } from '../tensor/gemm.js';
+import { tensor } from '../tensor/tensor.js';
+
+export interface BandEpilogue {
+  /** The activation (an op of EPILOGUE_OPS) and its attributes; null: none. */
+  op: OpDef | null;
+  attrs: unknown;
+  /** Added to the output, element by element (the same layout), before the activation; null: none. */
+  residual: Float32Array | null;
+}
+
+/** The activation's bytes for the partners, or null without one. */
+export const epilogueBytes = (e: BandEpilogue): Uint8Array | null => (e.op ? serialize({ op: e.op.name, attrs: e.attrs }) : null);
+
+/** Whether partners can apply `op` as an epilogue: one of EPILOGUE_OPS (they find it by name). */
+export const sendsAsEpilogue = (op: OpDef): boolean => EPILOGUE_OPS.get(op.name) === op;
+
+/** The activation of `bytes` (a copy out of shared memory); the leader sends only what sendsAsEpilogue accepts. */
+export function activationOf(bytes: Uint8Array): { op: OpDef; attrs: unknown } {
+  const { op, attrs } = deserialize(bytes) as { op: string; attrs: unknown };
+  const def = EPILOGUE_OPS.get(op);
+  if (!def) throw new RangeError(`a split conv's epilogue names '${op}', no in-place activation`);
+  return { op: def, attrs };
+}
+
+/** Where a band lies in the output: for c < count, [c·stride + from·unit, c·stride + to·unit) (runtime/team-kernels.ts BandRegion). */
+interface Region {
+  count: number;
+  stride: number;
+  unit: number;
+}
+
+/**
+ * The band function `compute(from, to, zeroed)` (a conv band into `out`) with `e` applied to each
+ * band. The activation alone runs in the band's GEMM copy-out where its path maps (tensor/gemm.ts
+ * withEpilogue), else over the band afterwards; a band mapped in part is computed again without it,
+ * then mapped whole. With a residual, the band is computed, then each contiguous part of it gets
+ * the residual added and the activation applied, while it is in cache.
+ */
+export function bandWithEpilogue(compute: (from: number, to: number, zeroed: boolean) => void, region: Region, out: Float32Array, e: BandEpilogue, zeroed: boolean): (from: number, to: number) => void {
+  const op = e.op;
+  const map = op
+    ? (v: Float32Array) => {
+        op.runInPlace!({ attrs: e.attrs, plan: null, inputs: [tensor([v.length], v)], weights: {}, outputs: [[v.length]], training: false, seed: 0 }, 0);
+      }
+    : null;
+  const eachPart = (from: number, to: number, fn: (at: number, n: number) => void) => {
+    for (let c = 0, at = 0; c < region.count; c++, at += region.stride) fn(at + from * region.unit, (to - from) * region.unit);
+  };
+  const residual = e.residual;
+  if (residual) {
+    return (from, to) => {
+      compute(from, to, zeroed);
+      eachPart(from, to, (at, n) => {
+        arithSimd('add', out, at, out, at, residual, at, n);
+        map?.(out.subarray(at, at + n));
+      });
+    };
+  }
+  if (!map) return (from, to) => compute(from, to, zeroed);
+  return (from, to) => {
+    const { covered } = withEpilogue(map, () => compute(from, to, zeroed));
+    if (covered === region.count * (to - from) * region.unit) return;
+    if (covered > 0) compute(from, to, false);
+    eachPart(from, to, (at, n) => map(out.subarray(at, at + n)));
+  };
+}
