@@ -6,8 +6,8 @@
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
- *    pooling and whatever else runtime/split.ts splits) with balanced bands (the default: the
- *    leader's share learnt per layer), with even bands, and without the spin before
+ *    pooling and whatever else runtime/split.ts splits) with even bands (the default), with
+ *    balanced bands (the leader's share learnt per layer), and without the spin before
  *    Atomics.wait (the conv in-process is run with its default bands and with channel bands:
  *    which costs less per thread depends on the machine).
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
@@ -203,7 +203,7 @@ export async function parallelBench(): Promise<void> {
     const even = () => ((balance.enabled = false), forward({ ...base, split: recording, shared: teamActivations }));
     const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording, shared: teamActivations }));
     const noSpin = () => {
-      [balance.enabled, balance.spinMs] = [true, 0];
+      [balance.enabled, balance.spinMs] = [false, 0];
       try {
         return forward({ ...base, split: recording, shared: teamActivations });
       } finally {
@@ -220,8 +220,8 @@ export async function parallelBench(): Promise<void> {
     const ort = await loadPeer('onnxruntime-node');
     const sessions = ort ? await Promise.all([1, 2].map((n) => ort.InferenceSession.create(file, { intraOpNumThreads: n, interOpNumThreads: 1 }))) : [];
     const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', netInputs[net.inputs[0].name].data, [1, 3, 224, 224]) };
-    const sides = await interleaved([() => forward(base), balanced, even, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24);
-    balance.enabled = true;
+    const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24);
+    balance.enabled = false;
     const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
     const phases = Object.fromEntries(Object.entries(splitStats.ms).map(([k, v]) => [k, (v - before.ms[k as keyof typeof before.ms]) / Math.max(1, runs)]));
@@ -252,9 +252,9 @@ export async function parallelBench(): Promise<void> {
     const bound = plainMs / (hooked - parallelMs / 2);
     const ops = [...new Set([...splitLayers].map((k) => k.split(':')[0]))].join(', ');
     const extra = { splitLayers: jobsPerForward, splitShapes: splitLayers.size, splitOps: ops, partnerShare: d('partnerBands') / d('bands'), jobsWithPartner: d('partnerJobs') / d('jobs'), leaderPhasesMs: phases, serialShare, amdahlBound: bound };
-    report('ResNet-50 forward at 224×224 (steady state), in-process (balanced bands: the learnt leader share)', sides, 1, extra);
-    report('ResNet-50 forward at 224×224 (steady state), in-process, even bands', sides, 2);
-    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands, no spin before Atomics.wait', sides, 3);
+    report('ResNet-50 forward at 224×224 (steady state), in-process (even bands)', sides, 1, extra);
+    report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands (learnt leader share)', sides, 2);
+    report('ResNet-50 forward at 224×224 (steady state), in-process, even bands, no spin before Atomics.wait', sides, 3);
     if (sessions.length) {
       const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
       const [o1, o2] = [sides.wall[4], sides.wall[5]];

@@ -154,13 +154,13 @@ function shared(n: number, parts: number, leaderShare: number | undefined, quant
  * leader's time per unit a, the partner's b, U units, and d = the partner's end, own + wait, less
  * its compute time, when the leader had to wait for it) the share that ends both together is
  * f = (d + b·U) / ((a + b)·U); the share moves halfway towards it each job (noise), within
- * [MIN_SHARE, 1 − MIN_SHARE]. On by default: with the outputs in the shared arena a partner's band
- * runs about a tenth slower than the leader's (it reads operands the leader wrote; measured on
- * 64→64 3×3 at 56×56: 5.0–6.0 ms against 4.5–5.0), and the leader waited for it 23–26 ms per
- * ResNet-50 forward. Five interleaved runs of ResNet-50 on the quiet machine (2026-11-30,
- * 04:41–05:40 UTC; two threads' speed-up, balanced against even): 1.03/1.03, 1.43/1.37,
- * 1.19/1.12, 1.58/1.53, 1.47/1.34. (Under load 7–12 earlier, before the arena, the busiest
- * thread's CPU projected about the same for both.) bench parallel compares both.
+ * [MIN_SHARE, 1 − MIN_SHARE]. Off by default: neither wins consistently on this shared machine.
+ * With the outputs in the shared arena a partner's band runs about a tenth slower than the
+ * leader's in isolation (64→64 3×3 at 56×56: 5.0–6.0 ms against 4.5–5.0), yet seven interleaved
+ * runs of ResNet-50 (2026-11-30 04:41–06:00 UTC; two threads' speed-up, balanced against even)
+ * gave 1.03/1.03, 1.43/1.37, 1.19/1.12, 1.58/1.53, 1.47/1.34, 1.23/1.32, 1.30/1.43: the times it
+ * learns from are noise here, and a noisy share can swing a layer's bands far from half, so even
+ * bands stay the default. bench parallel compares both.
  */
 const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
@@ -170,12 +170,12 @@ const MAX_SHAPES = 4096;
 export const ROWS_FROM = 112;
 
 /**
- * Band options for benchmarks: `enabled` gives the learnt share (the default; false: even bands); `rows` true cuts
+ * Band options for benchmarks: `enabled` gives the learnt share (default: even bands); `rows` true cuts
  * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
  * whole im2col for its kernels, a row band stages the whole input for its rows); `spinMs` how long
  * leader and partners spin before they sleep.
  */
-export const balance = { enabled: true, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
+export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
 
 function shareOf(key: string, members: number): number | undefined {
   return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
