@@ -42,7 +42,7 @@ export const OUT_OFF = 33;
 export const OUT_LEN = 34;
 /** Where x lies in the arena (floats): a split layer's output, or a copy. */
 export const X_OFF = 35;
-/** A conv job's fused activation (runtime/team-kernels.ts epilogueOf): its bytes in the arena (floats offset, byte length; 0: none). */
+/** A conv job's fused activation (runtime/team-epilogue.ts activationOf): its bytes in the arena (floats offset, byte length; 0: none). */
 export const EPI_OFF = 36;
 export const EPI_LEN = 37;
 /** A conv job's residual (runtime/team-epilogue.ts) in the arena: floats offset and length (0: none). */

@@ -60,11 +60,19 @@ describe('runs with the split hook and the team arena, this thread leading one p
   const split = (t: RunTask) => runTask({ ...t, split: splitKernel, shared: teamActivations });
   /** Split runs until a partner computed a band (the first split of a team spawns it and runs alone). */
   async function partnerUp(t: () => RunTask): Promise<void> {
-    for (let i = 0, before = splitStats.partnerBands; i < 100 && splitStats.partnerBands === before; i++) {
+    const before = splitStats.partnerBands;
+    for (let i = 0; i < 100 && splitStats.partnerBands === before; i++) {
       split(t());
       await new Promise((r) => setTimeout(r, 30));
     }
+    expect(splitStats.partnerBands).toBeGreaterThan(before);
   }
+  /** The split hook, recording the layers it computed on the team into the arena (keep false). */
+  const intoArena = (names: Set<string>): RunOptions['split'] => (op, ctx, keep, epilogue) => {
+    const r = splitKernel(op, ctx, keep, epilogue);
+    if (r && !keep) names.add(String(ctx.outputs[0]) + ':' + op.name);
+    return r;
+  };
 
   it('conv 1×1 → max pool 3×3 (10.8 M taps) → linear (10,752 rows) → conv 1×1 → global average pool (1.2 M) → flatten, and a flatten of the second conv: every kind split into reused regions, the one-thread bits, plain ArrayBuffer results, nothing held after', async () => {
     await configureTeams(SETTINGS);
@@ -119,9 +127,14 @@ describe('runs with the split hook and the team arena, this thread leading one p
     await configureTeams(SETTINGS);
     const single = runTask(task(twoConvs, x64));
     await partnerUp(() => task(twoConvs, x64));
-    const r = split(task(twoConvs, x64, (layer) => {
-      if (layer.name === 'c1') void configureTeams(SETTINGS);
-    }));
+    const onTeam = new Set<string>();
+    const r = runTask({ ...task(twoConvs, x64, (layer) => {
+      if (layer.name === 'c1') {
+        // c1 was computed on the team, into its arena, before the team goes
+        expect(onTeam.size).toBe(1);
+        void configureTeams(SETTINGS);
+      }
+    }), split: intoArena(onTeam), shared: teamActivations });
     for (const k of ['c2', 'f']) {
       expect(r.outputs[k].data.buffer).toBeInstanceOf(ArrayBuffer);
       expect(bits(r.outputs[k]).equals(bits(single.outputs[k]))).toBe(true);
@@ -132,13 +145,15 @@ describe('runs with the split hook and the team arena, this thread leading one p
     await configureTeams(SETTINGS);
     const single = runTask(task(twoConvs, x64));
     await partnerUp(() => task(twoConvs, x64));
-    const jobs = splitStats.jobs;
+    const onTeam = new Set<string>();
     expect(() =>
-      split(task(twoConvs, x64, (layer) => {
+      runTask({ ...task(twoConvs, x64, (layer) => {
         if (layer.name === 'c2') throw new Error('stopped after c2');
-      })),
+      }), split: intoArena(onTeam), shared: teamActivations }),
     ).toThrow('stopped after c2');
-    expect(splitStats.jobs).toBeGreaterThan(jobs);
+    // c1 was split into the arena (c2, a graph output, stays out of it), and its region was still
+    // held (f reads it) when the run stopped
+    expect(onTeam.size).toBe(1);
     expect(teamArena()!.heldFloats).toBe(0);
     const r = split(task(twoConvs, x64));
     expect(bits(r.outputs.c2).equals(bits(single.outputs.c2))).toBe(true);
