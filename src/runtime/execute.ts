@@ -59,8 +59,9 @@ export interface RunOptions {
    * op.run as usual. Given in the worker (functions never travel in task payloads); the result
    * must be op.run's, bit for bit. `keep`: the output must not be a region of `shared` (it outlives
    * the run: a graph output, a capture; or the run has no `shared` to give it back to). `epilogue`:
-   * the fused activation after the layer, which the hook may apply to the output as it writes it
-   * (then `mapped`: the same values as the activation's own pass after it).
+   * what the fusion group applies after the layer (its activation, or a residual add and the
+   * activation after it), which the hook may apply to the output as it writes it (then `mapped`:
+   * the same values as the members' own passes after it).
    */
   split?: (op: OpDef, ctx: RunContext<any>, keep: boolean, epilogue?: SplitEpilogue) => SplitResult | null;
   /**
