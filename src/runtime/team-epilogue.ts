@@ -16,6 +16,8 @@ import type { OpDef } from '../ops/types.js';
 import { arithSimd } from '../tensor/arith-simd.js';
 import { withEpilogue } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
+import { bandParts } from './team-protocol.js';
+import type { BandRegion } from './team-protocol.js';
 
 export interface BandEpilogue {
   /** The activation (an op of EPILOGUE_OPS) and its attributes; null: none. */
@@ -39,13 +41,6 @@ export function activationOf(bytes: Uint8Array): { op: OpDef; attrs: unknown } {
   return { op: def, attrs };
 }
 
-/** Where a band lies in the output: for c < count, [c·stride + from·unit, c·stride + to·unit) (runtime/team-kernels.ts BandRegion). */
-interface Region {
-  count: number;
-  stride: number;
-  unit: number;
-}
-
 /**
  * The band function `compute(from, to, zeroed)` (a conv band into `out`) with `e` applied to each
  * band. The activation alone runs in the band's GEMM copy-out where its path maps (tensor/gemm.ts
@@ -53,21 +48,18 @@ interface Region {
  * then mapped whole. With a residual, the band is computed, then each contiguous part of it gets
  * the residual added and the activation applied, while it is in cache.
  */
-export function bandWithEpilogue(compute: (from: number, to: number, zeroed: boolean) => void, region: Region, out: Float32Array, e: BandEpilogue, zeroed: boolean): (from: number, to: number) => void {
+export function bandWithEpilogue(compute: (from: number, to: number, zeroed: boolean) => void, region: BandRegion, out: Float32Array, e: BandEpilogue, zeroed: boolean): (from: number, to: number) => void {
   const op = e.op;
   const map = op
     ? (v: Float32Array) => {
         op.runInPlace!({ attrs: e.attrs, plan: null, inputs: [tensor([v.length], v)], weights: {}, outputs: [[v.length]], training: false, seed: 0 }, 0);
       }
     : null;
-  const eachPart = (from: number, to: number, fn: (at: number, n: number) => void) => {
-    for (let c = 0, at = 0; c < region.count; c++, at += region.stride) fn(at + from * region.unit, (to - from) * region.unit);
-  };
   const residual = e.residual;
   if (residual) {
     return (from, to) => {
       compute(from, to, zeroed);
-      eachPart(from, to, (at, n) => {
+      bandParts(region, from, to, (at, n) => {
         arithSimd('add', out, at, out, at, residual, at, n);
         map?.(out.subarray(at, at + n));
       });
@@ -78,6 +70,6 @@ export function bandWithEpilogue(compute: (from: number, to: number, zeroed: boo
     const { covered } = withEpilogue(map, () => compute(from, to, zeroed));
     if (covered === region.count * (to - from) * region.unit) return;
     if (covered > 0) compute(from, to, false);
-    eachPart(from, to, (at, n) => map(out.subarray(at, at + n)));
+    bandParts(region, from, to, (at, n) => map(out.subarray(at, at + n)));
   };
 }

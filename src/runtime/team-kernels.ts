@@ -15,7 +15,8 @@ import type { AxisGeometry } from '../ops/geometry.js';
 import { linear } from '../ops/linear.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
 import { tensor } from '../tensor/tensor.js';
-import { KIND, MODE, MODE_CHANNELS, PLAN, computeBand, readPlan } from './team-protocol.js';
+import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan } from './team-protocol.js';
+import type { BandRegion } from './team-protocol.js';
 import { bandWithEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
@@ -30,18 +31,6 @@ const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'eff
 const writeGeo = (ctl: Int32Array, at: number, geo: AxisGeometry[]) => geo.forEach((g, a) => AXIS.forEach((k, i) => (ctl[at + a * AXIS.length + i] = g[k])));
 const readGeo = (ctl: Int32Array, at: number): AxisGeometry[] =>
   [0, 1].map((a) => Object.fromEntries(AXIS.map((k, i) => [k, ctl[at + a * AXIS.length + i]])) as unknown as AxisGeometry);
-
-/**
- * Where a band's results lie in the output: for c < count, [c·stride + from·unit, c·stride + to·unit)
- * (conv rows: every channel's rows; planes and channel blocks: one contiguous block; linear: a
- * column block of each row). The leader copies the partners' bands out of the arena by it (for an
- * output that is not itself an arena region: Team.run's inArena).
- */
-export interface BandRegion {
-  count: number;
-  stride: number;
-  unit: number;
-}
 
 /** A non-conv job: its kind, its parameters for the control block, and its output's band layout. */
 export interface KernelJob {
@@ -90,7 +79,7 @@ export function convRegion(mode: number, p: ConvPlan): BandRegion {
 
 /** Copies a band's region of `src` (a whole output) into `dst` (another). */
 export function copyRegion(r: BandRegion, src: Float32Array, dst: Float32Array, from: number, to: number): void {
-  for (let c = 0, at = 0; c < r.count; c++, at += r.stride) dst.set(src.subarray(at + from * r.unit, at + to * r.unit), at + from * r.unit);
+  bandParts(r, from, to, (at, n) => dst.set(src.subarray(at, at + n), at));
 }
 
 export type BandFn = (from: number, to: number) => void;

@@ -78,6 +78,24 @@ export const seqPart = (seq: number): number => seq & ((1 << SEQ_BITS) - 1);
 export const openClaim = (seq: number): number => seqPart(seq) << 20;
 export const closedClaim = (seq: number): number => (seqPart(seq) << 20) | IDX_MASK;
 
+/**
+ * Where a band's results lie in the whole output: for c < count, [c·stride + from·unit,
+ * c·stride + to·unit) (conv rows: every channel's rows; planes and channel blocks: one contiguous
+ * block; linear: a column block of each row). The leader copies the partners' bands out of the
+ * arena by it (runtime/team-kernels.ts copyRegion), and a band's epilogue walks it
+ * (runtime/team-epilogue.ts).
+ */
+export interface BandRegion {
+  count: number;
+  stride: number;
+  unit: number;
+}
+
+/** Calls fn(at, n) for each contiguous part of band [from, to) of region r: n floats from `at`. */
+export function bandParts(r: BandRegion, from: number, to: number, fn: (at: number, n: number) => void): void {
+  for (let c = 0, at = 0; c < r.count; c++, at += r.stride) fn(at + from * r.unit, (to - from) * r.unit);
+}
+
 /** The next unclaimed band of job `seq`, or −1 when none is left (or the job is no longer current). */
 export function claim(ctl: Int32Array, seq: number, bands: number): number {
   const s = seqPart(seq);

@@ -105,7 +105,7 @@ export interface BandJob extends KernelJob {
    * array, the partners' bands copied into it out of the arena.
    */
   inArena?: boolean;
-  /** A point-wise activation every member applies to its conv bands (runtime/team-kernels.ts). */
+  /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts). */
   epilogue?: BandEpilogue;
 }
 
