@@ -29,21 +29,35 @@ export interface Staged {
 
 /**
  * Staging for a conv of cin input channels (per group) with GEMM operand Ap already packed (P goes
- * after its working set); null when the padding is negative (cropping) or P and its tables would
- * exceed KERNEL_SCRATCH floats (the caller keeps the JavaScript fill). P starts zeroed.
+ * after its working set), for output rows [from, to) (default: all of them); null when the
+ * padding is negative (cropping) or P and its tables would exceed KERNEL_SCRATCH floats (the
+ * caller keeps the JavaScript fill). P starts zeroed.
+ *
+ * A band of output rows (runtime/split.ts's row bands) stages only the input rows its taps read,
+ * padded rows r0 = from·sy to (to − 1)·sy + (Kh − 1)·dh of P, so a thread that computes half the
+ * rows copies half the input (the whole of it cost a row band of a 1×1 conv at 56×56 as much as a
+ * quarter of its GEMM). The positions it fills are counted from the band's first; its sums are the
+ * same taps in the same order, so the bits do not move.
  */
-export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA): Staged | null {
+export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA, from = 0, to = geo[0].out): Staged | null {
   const [gh, gw] = geo;
   const [H, W] = [gh.in, gw.in];
   if (gh.padBegin < 0 || gw.padBegin < 0) return null;
-  const Hp = Math.max(gh.padBegin + H, (gh.out - 1) * gh.stride + (gh.kernel - 1) * gh.dilation + 1);
+  const whole = from === 0 && to === gh.out;
+  const r0 = from * gh.stride;
+  const Hp = whole ? Math.max(gh.padBegin + H, (gh.out - 1) * gh.stride + (gh.kernel - 1) * gh.dilation + 1) : (to - 1 - from) * gh.stride + (gh.kernel - 1) * gh.dilation + 1;
   const Wp = Math.max(gw.padBegin + W, (gw.out - 1) * gw.stride + (gw.kernel - 1) * gw.dilation + 1);
-  const padded = Hp !== H || Wp !== W;
+  // the input rows the band reads, [iy0, iy1), and where the first lands in P
+  const iy0 = Math.min(H, Math.max(0, r0 - gh.padBegin));
+  const iy1 = Math.max(iy0, Math.min(H, r0 + Hp - gh.padBegin));
+  const rows = iy1 - iy0;
+  const at = iy0 + gh.padBegin - r0;
+  const padded = Hp !== rows || Wp !== W;
   const K = cin * gh.kernel * gw.kernel;
   const pAt = round4(workingSet(Ap));
   const tapsAt = pAt + round4(cin * Hp * Wp + 16);
   const uAt = tapsAt + round4(K);
-  const end = uAt + (padded ? cin * H * W : 0);
+  const end = uAt + (padded ? cin * rows * W : 0);
   if (end - pAt > KERNEL_SCRATCH) return null;
   const ints = wasmInts(end);
   let k = tapsAt;
@@ -53,15 +67,19 @@ export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA): Staged
   // the padding is zeroed once: every load writes the same interior cells
   if (padded) wasmFloats(end).fill(0, pAt, pAt + cin * Hp * Wp);
   const rowStep = gh.stride * Wp * 4;
+  const first = from * gw.out;
   return {
     load(x, xOff) {
-      // one copy from JavaScript (the planes are contiguous in x), then rows placed by the module
+      // the rows in one copy from JavaScript when they are whole planes (contiguous in x), else a
+      // copy per plane; then placed by the module when P is padded
       const heap = wasmFloats(end);
-      heap.set(x.subarray(xOff, xOff + cin * H * W), padded ? uAt : pAt);
+      const dst = padded ? uAt : pAt;
+      if (rows === H) heap.set(x.subarray(xOff, xOff + cin * H * W), dst);
+      else for (let c = 0; c < cin; c++) heap.set(x.subarray(xOff + (c * H + iy0) * W, xOff + (c * H + iy1) * W), dst + c * rows * W);
       if (!padded) return;
-      for (let c = 0; c < cin; c++) place((uAt + c * H * W) * 4, W * 4, H, (pAt + (c * Hp + gh.padBegin) * Wp + gw.padBegin) * 4, Wp * 4);
+      for (let c = 0; c < cin; c++) place((uAt + c * rows * W) * 4, W * 4, rows, (pAt + (c * Hp + at) * Wp + gw.padBegin) * 4, Wp * 4);
     },
     fill: (firstPosition) => (col, width, panels, depth) =>
-      im2col(pAt * 4, tapsAt * 4, depth, firstPosition + col, width, gw.out, rowStep, gw.stride, panels.byteOffset),
+      im2col(pAt * 4, tapsAt * 4, depth, firstPosition - first + col, width, gw.out, rowStep, gw.stride, panels.byteOffset),
   };
 }

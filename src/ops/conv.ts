@@ -307,7 +307,7 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     for (let g = 0; g < p.groups; g++) {
       const Ap = whole ? packA(coutG, K, weight, g * coutG * K, K) : null;
       // the im2col in WebAssembly from the staged, padded input (ops/conv-im2col.ts) when it fits
-      const staged = Ap && stageConv(cinG, p.geo, Ap);
+      const staged = Ap && stageConv(cinG, p.geo, Ap, from, to);
       for (let b = 0; b < p.n; b++) {
         const xOff = (b * p.cin + g * cinG) * xPlane;
         const outOff = (b * p.cout + g * coutG) * plane + first;

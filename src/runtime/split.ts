@@ -24,8 +24,10 @@
  * 128→128 at 112×112 65.1 against 55.9 ms (one thread 109) and 70.4 against 64.7 (one 107); the
  * 7×7 stride-2 stem 3→64 at 224 7.9 against 6.4 ms (one 8.5). Measured per-thread CPU against
  * one thread (ResNet-50's 3×3 convs, 2 threads): at 56×56 rows 12 + 12 ticks, channels 10 + 10
- * against 21; at 14×14 rows 16 + 15, channels 12 + 13 against 22 (ops/conv.ts stages a call's
- * whole input, so a row band pays for all of it). Else output rows when they divide evenly, else
+ * against 21; at 14×14 rows 16 + 15, channels 12 + 13 against 22 (then a row band staged the whole
+ * input; since 2026-11-30 it stages only the rows its taps read, ops/conv-im2col.ts, yet ResNet-50
+ * forwards with rows from 56 against 112, interleaved, still took 280.9 against 263.8 ms and 268.5
+ * against 254.2: a row band packs all the kernels). Else output rows when they divide evenly, else
  * uneven rows. One band per thread: each band is a convRows call that pays its own packing and
  * staging (3×3 128→128 at 112×112, one thread: 2 bands +3 % CPU, 4 bands +7 %, 8 bands +18 %).
  * Bands are claimed, not assigned, so a partner that wakes late leaves its band to the leader

@@ -106,4 +106,21 @@ describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the outp
         expect(band[co * oh * ow + i]).toBe(oy >= 2 && oy < 5 ? whole[co * oh * ow + i] : 0);
       }
   });
+
+  it.each(CASES)('every band of output rows [a, b) stages only the input rows it reads and gives the whole conv\'s bits there, zeros elsewhere: %s', (_, c) => {
+    const r = rng(13);
+    const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
+    const w = Float32Array.from({ length: (c.cout * c.cin * c.k[0] * c.k[1]) / c.groups }, () => r() * 2 - 1);
+    const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+    const p = plan(c);
+    const [oh, ow] = [p.geo[0].out, p.geo[1].out];
+    const whole = convForward(x, w, bias, p);
+    for (let a = 0; a < oh; a++)
+      for (let b = a + 1; b <= oh; b++) {
+        const band = new Float32Array(whole.length);
+        convRows(x, w, bias, p, a, b, band);
+        const want = whole.map((v, i) => (Math.floor((i % (oh * ow)) / ow) >= a && Math.floor((i % (oh * ow)) / ow) < b ? v : 0));
+        expect(band, `rows [${a}, ${b})`).toEqual(want);
+      }
+  });
 });
