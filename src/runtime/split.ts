@@ -174,7 +174,7 @@ export const ROWS_FROM = 112;
 /**
  * Band options for benchmarks: `enabled` gives the learnt share (default: even bands); `rows` true cuts
  * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
- * whole im2col for its kernels, a row band stages the whole input for its rows); `spinMs` how long
+ * whole im2col for its kernels, a row band packs all the kernels); `spinMs` how long
  * leader and partners spin before they sleep.
  */
 export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };

@@ -150,6 +150,10 @@ export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float
  * which a busy machine gives to others: measured on ResNet-50 at 224 at load ~10 (busiest thread's
  * CPU per forward, median of 10): spin 1 ms 258 ms, 0.3 ms 243, none 240 (one thread alone 319).
  * A quarter of a millisecond covers a futex wake-up and the short gaps between the layers of a run.
+ * Longer is worse here: partners held spinning through a whole ResNet-50 forward (up to 20 ms
+ * between jobs; a sleeping partner starts its band 100–200 µs after the notify) made two-thread
+ * forwards slower, 223 against 198 ms and 239 against 214 (12 interleaved forwards each,
+ * 2026-11-30 07:40 UTC): this VM's CPU time is capped, so a spinning thread takes the leader's.
  */
 export const SPIN_MS = 0.25;
 
