@@ -185,13 +185,22 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       throw withLayer(e, a.layer);
     }
   };
-  /** The host's kernel with `map` as its GEMM epilogue; a kernel split across threads (opts.split) is offered the activation (`act`) to apply in its bands. */
-  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, map: (v: Float32Array) => void, act: AnalysedLayer): { result: Tensor[]; covered: number } => {
+  /**
+   * The host's kernel, split across threads when opts.split takes it (offered `offer`: what the
+   * group applies after the host, which the split may apply in its bands), else here with `map`
+   * (the activation) as its GEMM epilogue. `applied`: the offer (or map) was applied to the whole
+   * output; a host that mapped only part of it (a path that adds its bias after the GEMM) runs
+   * again without it: all or nothing.
+   */
+  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, keep: boolean, offer?: SplitEpilogue, map?: (v: Float32Array) => void): { outputs: Tensor[]; applied: boolean } => {
     try {
       const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
-      const split = opts.split?.(a.op!, ctx, kept(a), { op: act.op!, attrs: act.layer.attrs });
-      if (split) return { result: split.outputs, covered: split.mapped ? split.outputs[0].data.length : 0 };
-      return withEpilogue(map, () => a.op!.run(ctx));
+      const split = opts.split?.(a.op!, ctx, keep, offer);
+      if (split) return { outputs: split.outputs, applied: offer !== undefined && split.mapped };
+      if (!map) return { outputs: a.op!.run(ctx), applied: false };
+      const { result, covered } = withEpilogue(map, () => a.op!.run(ctx));
+      if (result.length === 1 && covered === result[0].data.length) return { outputs: result, applied: true };
+      return { outputs: covered > 0 ? a.op!.run(ctx) : result, applied: false };
     } catch (e) {
       throw withLayer(e, a.layer);
     }
@@ -245,42 +254,35 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     const given = [group.host, ...group.members.map((m) => m.a)].some((a) => givenKeys.some((k) => k.startsWith(`${a.layer.name}.`)));
     const { weights, folded } = foldGroup(group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf, weightStore);
     const act = epilogueMember(group, folded);
-    let mapped = false;
     // a split host may also add the residual and apply the activation after it in its bands
-    const tail = !act && opts.split && opts.epilogue !== false ? residualTail(group, folded) : null;
-    const inBands = new Set<RunMember>();
-    if (tail && live.has(group.residual!)) {
-      const { add, act: after } = tail;
-      const host = group.host;
-      try {
-        const ctx = context(host, host.layer.inputs.map(read) as Tensor[], weights);
-        const keep = [host, add.a, ...(after ? [after.a] : [])].some(kept);
-        const split = opts.split!(host.op!, ctx, keep, { residual: read(group.residual!)!, ...(after && { op: after.a.op!, attrs: after.a.layer.attrs }) });
-        if (split?.mapped) [add, ...(after ? [after] : [])].forEach((m) => inBands.add(m));
-        store(host, split?.outputs ?? host.op!.run(ctx));
-      } catch (e) {
-        throw withLayer(e, host.layer);
-      }
+    const tail = !act && opts.split && opts.epilogue !== false && group.residual !== null && live.has(group.residual) ? residualTail(group, folded) : null;
+    // the members the host may apply as it writes its output, and what it is offered for them
+    let offer: SplitEpilogue | undefined;
+    let map: ((v: Float32Array) => void) | undefined;
+    let applies: RunMember[] = [];
+    if (tail) {
+      offer = { residual: read(group.residual!)!, ...(tail.act && { op: tail.act.a.op!, attrs: tail.act.a.layer.attrs }) };
+      applies = [tail.add, ...(tail.act ? [tail.act] : [])];
     } else if (act) {
       // the activation in the GEMM's copy-out (tensor/gemm.ts withEpilogue): the same kernel on the
-      // same final values, while they are in cache; a host that mapped only part of its output
-      // (a path that adds its bias after the GEMM) runs again without it: all or nothing
-      // one context for every call (the host's output is not computed yet: its slot takes each view)
+      // same final values, while they are in cache; one context for every call (the host's output
+      // is not computed yet: its slot takes each view)
       const ins = act.a.layer.inputs.map((name, i) => (i === act.target ? tensor([0], new Float32Array(0)) : read(name))) as Tensor[];
       const ctx = context(act.a, ins, weightsOf(act.a));
-      const map = (v: Float32Array) => {
+      map = (v: Float32Array) => {
         ins[act.target] = tensor([v.length], v);
         act.a.op!.runInPlace!(ctx, act.target);
       };
-      let { result, covered } = runHost(group.host, weights, map, act.a);
-      mapped = result.length === 1 && covered === result[0].data.length;
-      if (!mapped && covered > 0) result = runKernel(group.host, weights);
-      store(group.host, result);
-    } else store(group.host, runKernel(group.host, weights));
+      offer = { op: act.a.op!, attrs: act.a.layer.attrs };
+      applies = [act];
+    }
+    const host = runHost(group.host, weights, [group.host, ...applies.map((m) => m.a)].some(kept), offer, map);
+    const inBands = new Set(host.applied ? applies : []);
+    store(group.host, host.outputs);
     group.members.forEach((m, k) => {
       if (k > 0 && !done.has(group.members[k - 1].a.layer.name)) return;
       if (m.kind === 'residualAdd' && group.residual !== null && !live.has(group.residual)) return;
-      if ((m === act && mapped) || inBands.has(m)) {
+      if (inBands.has(m)) {
         // already applied: its output is the host's buffer
         store(m.a, [read(m.a.layer.inputs[m.target])!]);
         done.add(m.a.layer.name);
