@@ -101,6 +101,8 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   attrs: ConvAttrs,
   infer: (ctx) => convInferred(convPlan(ctx), ctx.attrs.bias),
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  // bands of output rows or channels, each convRows on its part (the flipped kernel of mode "convolution" is not sent)
+  teamBands: (ctx) => (ctx.attrs.mode === 'convolution' ? null : { kind: 'conv', plan: ctx.plan }),
   run(ctx) {
     const w = ctx.weights.weight.data;
     const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;

@@ -12,7 +12,7 @@
  * max(0, (out − 1)·s + k_eff − in), the odd pixel at the end (upper) or the beginning (lower).
  */
 import { z } from 'zod';
-import type { InferContext } from './types.js';
+import type { AxisGeometry, InferContext } from './types.js';
 
 /** Largest size, channel count or padding accepted on any axis: bounds every allocation an op makes. */
 export const MAX_DIM = 2 ** 24;
@@ -33,17 +33,8 @@ export function pair(v: number | readonly number[]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
 
-export interface AxisGeometry {
-  in: number;
-  kernel: number;
-  stride: number;
-  dilation: number;
-  /** d·(k − 1) + 1 */
-  effKernel: number;
-  padBegin: number;
-  padEnd: number;
-  out: number;
-}
+/** One spatial axis of a sliding window, computed once (defined in ops/types.ts, where OpDef.teamBands names it too). */
+export type { AxisGeometry } from './types.js';
 
 export interface WindowSpec {
   kernel: number | readonly number[];

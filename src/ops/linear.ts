@@ -75,6 +75,8 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     // channels of a channels-last map (ConvNeXt's NHWC block) every position keeps its own field.
     return rf && rf.dims.includes(x.length - 1) ? globalOver(rf, x) : rf;
   },
+  // by output features: each band is this kernel on its rows of the weight (runtime/team-kernels.ts)
+  teamBands: (ctx) => ({ kind: 'linear', rows: ctx.plan.rows, inFeatures: ctx.plan.inFeatures, outFeatures: ctx.attrs.outFeatures }),
   run(ctx) {
     const { rows, inFeatures: ci } = ctx.plan;
     const co = ctx.attrs.outFeatures;

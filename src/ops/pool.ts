@@ -80,6 +80,13 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
     };
   },
   receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  // the values alone (no indices), by planes: pool-kernels.ts maxPoolPlanes
+  teamBands(ctx) {
+    const x = ctx.inputs[0];
+    if (ctx.attrs.returnIndices || x.shape.length !== 4) return null;
+    const [n, c, H, W] = x.shape;
+    return { kind: 'maxPool', planes: n * c, H, W, geo: ctx.plan.geo };
+  },
   run(ctx) {
     if (!ctx.attrs.returnIndices) return [maxPoolValues(ctx.inputs[0], ctx.plan.geo)];
     const [values, indices] = maxPoolForward(ctx.inputs[0], ctx.plan.geo);
@@ -145,6 +152,10 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   },
   // the field turns global over every spatial axis (1-D, 2-D and 3-D maps alike)
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
+  teamBands: (ctx) => {
+    const [n, c, ...spatial] = ctx.inputs[0].shape;
+    return { kind: 'planeMean', planes: n * c, plane: numel(spatial) };
+  },
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c] = x.shape;

@@ -141,6 +141,33 @@ export interface VjpContext<A, P = unknown> extends RunContext<A, P> {
   gradOutputs: (Tensor | null)[];
 }
 
+export interface AxisGeometry {
+  in: number;
+  kernel: number;
+  stride: number;
+  dilation: number;
+  /** d·(k − 1) + 1 */
+  effKernel: number;
+  padBegin: number;
+  padEnd: number;
+  out: number;
+}
+
+/**
+ * How a team of threads computes an op's output (OpDef.teamBands; runtime/split.ts decides when it
+ * gains, runtime/team-kernels.ts runs the bands): in bands whose results depend on their band
+ * alone, so any split gives `run`'s bits.
+ *  - conv: a dense cross-correlation by output rows or by output channels;
+ *  - maxPool: max pooling, values only, by planes (image·channel) of H×W;
+ *  - planeMean: the mean of each plane of `plane` floats, by planes;
+ *  - linear: x·Wᵀ + b over `rows` rows, by output features.
+ */
+export type TeamBands =
+  | { kind: 'conv'; plan: { n: number; cin: number; cout: number; groups: number; geo: AxisGeometry[] } }
+  | { kind: 'maxPool'; planes: number; H: number; W: number; geo: AxisGeometry[] }
+  | { kind: 'planeMean'; planes: number; plane: number }
+  | { kind: 'linear'; rows: number; inFeatures: number; outFeatures: number };
+
 export interface OpDef<A = any, P = any> {
   name: string;
   /** One line for the catalog. */
@@ -200,6 +227,11 @@ export interface OpDef<A = any, P = any> {
    * outChannels and kernelSize from the weight's shape); explicit attributes win.
    */
   attrsFromWeights?(weights: Record<string, Shape>, attrs: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Inference: how this call's output can be computed in bands across a team of threads (TeamBands),
+   * or null when it cannot (the inputs or attributes its band kernel does not cover). Absent: never.
+   */
+  teamBands?(ctx: RunContext<A, P>): TeamBands | null;
   /** Facts about this operator instance worth reporting beside its output (the sigmoid table's max error). */
   facts?(attrs: A): Record<string, unknown>;
   /**

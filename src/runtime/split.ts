@@ -33,14 +33,10 @@
  * Bands are claimed, not assigned, so a partner that wakes late leaves its band to the leader
  * rather than holding it up.
  */
-import { conv2d } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
 import type { OpDef, RunContext } from '../ops/types.js';
 import type { SharedRegions, SplitEpilogue, SplitResult } from './execute.js';
-import { linear } from '../ops/linear.js';
-import { globalAvgPool2d, maxPool2d } from '../ops/pool.js';
-import type { PoolPlan } from '../ops/pool.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
 import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
@@ -307,51 +303,47 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
 }
 
 /**
- * RunOptions.split: conv2d layers (cross-correlation, one input), max pooling (values only), global
- * average pooling and large linear layers across the team, else null. Each gives op.run's bits:
- * a band's results depend on that band alone (runtime/team-kernels.ts). A conv applies what it is
- * offered (`epilogue`: the fused activation, the residual add before it) in its bands when the
- * partners can (runtime/team-epilogue.ts: `mapped`); the output is a region of the team's arena
- * unless `keep`.
+ * RunOptions.split: a layer whose op declares its team bands (OpDef.teamBands: convolutions, max
+ * pooling, global average pooling, linear layers) across the team when it gains, else null. Each
+ * gives op.run's bits: a band's results depend on that band alone (runtime/team-kernels.ts). A
+ * conv applies what it is offered (`epilogue`: the fused activation, the residual add before it)
+ * in its bands when the partners can (runtime/team-epilogue.ts: `mapped`); the output is a region
+ * of the team's arena unless `keep`.
  */
 export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>, keep = true, epilogue?: SplitEpilogue): SplitResult | null {
+  // a job reads one input
   if (!settings || ctx.inputs.length !== 1) return null;
+  const bands = op.teamBands?.(ctx);
+  if (!bands) return null;
   const x = ctx.inputs[0];
-  if (op === conv2d) {
-    if (ctx.attrs.mode === 'convolution') return null;
-    // the fused activation and residual go with the bands when the partners can apply them: an
-    // activation of ops/epilogue-ops.ts, a residual of the output's size
-    const outLen = ctx.outputs[0].reduce((a, c) => a * c, 1);
-    const fits = epilogue && (!epilogue.op || sendsAsEpilogue(epilogue.op)) && (!epilogue.residual || epilogue.residual.data.length === outLen);
-    const epi: BandEpilogue | undefined = fits ? { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null } : undefined;
-    const r = teamConv(ctx.plan as ConvPlan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
-    if (r && epi?.residual) splitStats.residualJobs++;
-    return r && { outputs: [tensor(ctx.outputs[0], r.out)], mapped: epi !== undefined };
+  const outLen = ctx.outputs[0].reduce((a, c) => a * c, 1);
+  const result = (out: Float32Array | null, mapped = false) => out && { outputs: [tensor(ctx.outputs[0], out)], mapped };
+  switch (bands.kind) {
+    case 'conv': {
+      // the fused activation and residual go with the bands when the partners can apply them: an
+      // activation of ops/epilogue-ops.ts, a residual of the output's size
+      const fits = epilogue && (!epilogue.op || sendsAsEpilogue(epilogue.op)) && (!epilogue.residual || epilogue.residual.data.length === outLen);
+      const epi: BandEpilogue | undefined = fits ? { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null } : undefined;
+      const r = teamConv(bands.plan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
+      if (r && epi?.residual) splitStats.residualJobs++;
+      return result(r?.out ?? null, epi !== undefined);
+    }
+    case 'maxPool': {
+      const { geo } = bands;
+      if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
+      return result(teamUnits(maxPoolJob(bands.H, bands.W, geo), bands.planes, keep, x.data, outLen));
+    }
+    case 'planeMean':
+      if (x.data.length < SPLIT_TAPS) return null;
+      return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes));
+    case 'linear': {
+      const { rows, inFeatures, outFeatures } = bands;
+      // a classifier head (few rows) is bound by reading its weight once: copying the partner's half
+      // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
+      if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * outFeatures < SPLIT_MACS) return null;
+      return result(teamUnits(linearJob(rows, inFeatures, outFeatures), outFeatures, keep, x.data, rows * outFeatures, ctx.weights.weight.data, ctx.weights.bias?.data));
+    }
   }
-  if (op === maxPool2d && !ctx.attrs.returnIndices && x.shape.length === 4) {
-    const [n, c, H, W] = x.shape;
-    const { geo } = ctx.plan as PoolPlan;
-    const outLen = n * c * geo[0].out * geo[1].out;
-    if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
-    const out = teamUnits(maxPoolJob(H, W, geo), n * c, keep, x.data, outLen);
-    return out && { outputs: [tensor(ctx.outputs[0], out)], mapped: false };
-  }
-  if (op === globalAvgPool2d && x.shape.length >= 3) {
-    if (x.data.length < SPLIT_TAPS) return null;
-    const planes = x.shape[0] * x.shape[1];
-    const out = teamUnits(planeMeanJob(x.data.length / planes), planes, keep, x.data, planes);
-    return out && { outputs: [tensor(ctx.outputs[0], out)], mapped: false };
-  }
-  if (op === linear) {
-    const { rows, inFeatures } = ctx.plan as { rows: number; inFeatures: number };
-    const co = (ctx.attrs as { outFeatures: number }).outFeatures;
-    // a classifier head (few rows) is bound by reading its weight once: copying the partner's half
-    // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
-    if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * co < SPLIT_MACS) return null;
-    const out = teamUnits(linearJob(rows, inFeatures, co), co, keep, x.data, rows * co, ctx.weights.weight.data, ctx.weights.bias?.data);
-    return out && { outputs: [tensor(ctx.outputs[0], out)], mapped: false };
-  }
-  return null;
 }
 
 /**

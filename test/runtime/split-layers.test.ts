@@ -6,14 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linear } from '../../src/ops/linear.js';
-import { globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
+import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
+import { conv2d } from '../../src/ops/conv.js';
 import { checkOperator, runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
 import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
 import type { PoolPlan } from '../../src/ops/pool.js';
-import type { OpDef } from '../../src/ops/types.js';
+import type { OpDef, RunContext, TeamBands } from '../../src/ops/types.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -26,6 +27,8 @@ const random = (shape: number[], seed: number): Tensor => {
 
 const call = (name: string, x: Tensor, attributes: Record<string, unknown>, weights: Record<string, Tensor> = {}): OperatorCall => ({ name, inputs: [x], attributes, weights, training: false, seed: 5, maxElements: 1 << 24 });
 const one = (c: OperatorCall) => Array.from(runOperator(c).outputs[0].data);
+/** What `op` declares a team can cut of the call in `ctx` (null: nothing). */
+const declared = (op: OpDef, ctx: object): TeamBands | null => op.teamBands?.(ctx as RunContext<never>) ?? null;
 const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
 
 
@@ -133,5 +136,44 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitKernel(linear, ctxOf(call('linear', random([1, 2048], 1), { outFeatures: 1000 })).ctx)).toBeNull();
     const withIndices = ctxOf(call('maxPool2d', random([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1, returnIndices: true })).ctx;
     expect(splitKernel(maxPool2d, withIndices)).toBeNull();
+  });
+
+  it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps), a conv in mode "convolution" (flipped kernels)', () => {
+    expect(avgPool2d.teamBands).toBeUndefined();
+    expect(splitKernel(avgPool2d, ctxOf(call('avgPool2d', random([1, 96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 })).ctx)).toBeNull();
+    const flipped = ctxOf(call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1, bias: false, mode: 'convolution' }, { weight: random([64, 64, 3, 3], 7) })).ctx;
+    expect(declared(conv2d, flipped)).toBeNull();
+    expect(splitKernel(conv2d, flipped)).toBeNull();
+  });
+});
+
+describe('OpDef.teamBands: what each op declares a team can cut', () => {
+  const ctxOf = (c: OperatorCall) => {
+    const { attrs, plan, weights } = checkOperator(c);
+    return { attrs, plan, inputs: c.inputs, weights, outputs: [], training: false, seed: 0 };
+  };
+
+  it('conv2d 3×3 64→32 at 2×64×10×12, pad 1: the conv plan (n 2, cin 64, cout 32, output 10×12)', () => {
+    const b = declared(conv2d, ctxOf(call('conv2d', random([2, 64, 10, 12], 1), { outChannels: 32, kernelSize: 3, padding: 1 }, { weight: random([32, 64, 3, 3], 2), bias: random([32], 3) })));
+    expect(b?.kind).toBe('conv');
+    if (b?.kind !== 'conv') return;
+    expect([b.plan.n, b.plan.cin, b.plan.cout, b.plan.groups, b.plan.geo[0].out, b.plan.geo[1].out]).toEqual([2, 64, 32, 1, 10, 12]);
+  });
+
+  it('maxPool2d 3×3 stride 2 over 2×5×9×11: 10 planes of 9×11, output 4×5; with returnIndices: none', () => {
+    const x = random([2, 5, 9, 11], 1);
+    const b = declared(maxPool2d, ctxOf(call('maxPool2d', x, { kernelSize: 3, stride: 2 })));
+    expect(b && b.kind === 'maxPool' && [b.planes, b.H, b.W, b.geo[0].out, b.geo[1].out]).toEqual([10, 9, 11, 4, 5]);
+    expect(declared(maxPool2d, ctxOf(call('maxPool2d', x, { kernelSize: 3, stride: 2, returnIndices: true })))).toBeNull();
+  });
+
+  it('globalAvgPool2d over 2×3×4×5: 6 planes of 20; over 2×3×7 (N, C, L): 6 planes of 7', () => {
+    expect(declared(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([2, 3, 4, 5], 1), {})))).toEqual({ kind: 'planeMean', planes: 6, plane: 20 });
+    expect(declared(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([2, 3, 7], 1), {})))).toEqual({ kind: 'planeMean', planes: 6, plane: 7 });
+  });
+
+  it('linear 24→10 over 2×3×24: 6 rows of 24 features, 10 out', () => {
+    const b = declared(linear, ctxOf(call('linear', random([2, 3, 24], 1), { outFeatures: 10 }, { weight: random([10, 24], 2), bias: random([10], 3) })));
+    expect(b).toEqual({ kind: 'linear', rows: 6, inFeatures: 24, outFeatures: 10 });
   });
 });
