@@ -28,10 +28,10 @@
  * input; since 2026-11-30 it stages only the rows its taps read, ops/conv-im2col.ts, yet ResNet-50
  * forwards with rows from 56 against 112, interleaved, still took 280.9 against 263.8 ms and 268.5
  * against 254.2: a row band packs all the kernels). Else output rows when they divide evenly, else
- * uneven rows. One band per thread: each band is a convRows call that pays its own packing and
- * staging (3×3 128→128 at 112×112, one thread: 2 bands +3 % CPU, 4 bands +7 %, 8 bands +18 %).
- * Bands are claimed, not assigned, so a partner that wakes late leaves its band to the leader
- * rather than holding it up.
+ * uneven rows. BANDS_PER_THREAD bands per thread, claimed, not assigned: a partner that wakes
+ * late or is held up leaves its bands to the leader rather than holding it up. Each band is a
+ * convRows call that pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2
+ * bands +3 % CPU, 4 bands +7 %, 8 bands +18 %).
  */
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
@@ -164,6 +164,16 @@ const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
 const MAX_SHAPES = 4096;
 
+/**
+ * Even bands per thread of a job (see the header): with two, a partner that starts late or is held
+ * up (this machine's host at times takes a thread's CPU for milliseconds) leaves its second band
+ * to the leader instead of keeping it waiting. Measured on ResNet-50 at 224, 24 interleaved
+ * forwards each (2026-11-30 07:45 UTC; median ms, the leader's wait for partners per forward):
+ * one band per thread 204.4 (wait 23.7), two 179.6 (5.3), four 180.4 (6.2); again 177.3 (14.7),
+ * 175.5 (4.0), three 224.2 (9.1); one thread alone 265.8 and 262.3.
+ */
+export const BANDS_PER_THREAD = 2;
+
 /** Convs with this many output rows or more are cut by rows (see the header). */
 export const ROWS_FROM = 112;
 
@@ -171,9 +181,10 @@ export const ROWS_FROM = 112;
  * Band options for benchmarks: `enabled` gives the learnt share (default: even bands); `rows` true cuts
  * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
  * whole im2col for its kernels, a row band packs all the kernels); `spinMs` how long
- * leader and partners spin before they sleep.
+ * leader and partners spin before they sleep; `bandsPerThread` BANDS_PER_THREAD (even bands only:
+ * a learnt share cuts one band per thread).
  */
-export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS };
+export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS, bandsPerThread: BANDS_PER_THREAD };
 
 function shareOf(key: string, members: number): number | undefined {
   return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
@@ -270,10 +281,11 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!settings || convMacs(p) < SPLIT_MACS) return null;
   const got = acquire();
   if (!got) return null;
-  const cut = bandsFor(p, got.partners + 1);
+  const members = got.partners + 1;
+  const cut = bandsFor(p, balance.enabled ? members : members * balance.bandsPerThread);
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
-  const layout = bandsFor(p, got.partners + 1, shareOf(key, got.partners + 1))!;
+  const layout = balance.enabled ? bandsFor(p, members, shareOf(key, members))! : cut;
   const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, inArena: !keep, epilogue }));
   return { out, threads: got.partners + 1 };
 }
@@ -298,7 +310,8 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
   const got = acquire();
   if (!got) return null;
   const key = `${job.kind}:${units},${x.length},${outLen}`;
-  const bounds = shared(units, Math.min(units, got.partners + 1, MAX_BANDS), shareOf(key, got.partners + 1), 1);
+  const members = got.partners + 1;
+  const bounds = shared(units, Math.min(units, balance.enabled ? members : members * balance.bandsPerThread, MAX_BANDS), shareOf(key, members), 1);
   return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep }));
 }
 

@@ -10,7 +10,7 @@ import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
 import { conv2d } from '../../src/ops/conv.js';
 import { checkOperator, runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
-import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
+import { BANDS_PER_THREAD, LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
 import type { PoolPlan } from '../../src/ops/pool.js';
@@ -137,6 +137,13 @@ describe('splitKernel: which layers it splits', () => {
     const withIndices = ctxOf(call('maxPool2d', random([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1, returnIndices: true })).ctx;
     expect(splitKernel(maxPool2d, withIndices)).toBeNull();
   });
+
+  it(`a conv 3×3 64→64 at 56×56 by two threads: ${BANDS_PER_THREAD} bands of 16 output channels per thread, each job, claimed in turn (a late partner leaves its second to the leader); same bits`, async () => {
+    const [jobs, bands] = [splitStats.jobs, splitStats.bands];
+    await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
+    expect(BANDS_PER_THREAD).toBe(2);
+    expect(splitStats.bands - bands).toBe(4 * (splitStats.jobs - jobs));
+  }, 30_000);
 
   it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps), a conv in mode "convolution" (flipped kernels)', () => {
     expect(avgPool2d.teamBands).toBeUndefined();
