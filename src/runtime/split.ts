@@ -168,7 +168,7 @@ const MAX_SHAPES = 4096;
  * Even bands per thread of a job (see the header): with two, a partner that starts late or is held
  * up (this machine's host at times takes a thread's CPU for milliseconds) leaves its second band
  * to the leader instead of keeping it waiting. Measured on ResNet-50 at 224, 24 interleaved
- * forwards each (2026-11-30 07:45 UTC; median ms, the leader's wait for partners per forward):
+ * forwards each (2026-11-30 07:33 UTC; median ms, the leader's wait for partners per forward):
  * one band per thread 204.4 (wait 23.7), two 179.6 (5.3), four 180.4 (6.2); again 177.3 (14.7),
  * 175.5 (4.0), three 224.2 (9.1); one thread alone 265.8 and 262.3.
  */

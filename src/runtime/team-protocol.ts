@@ -153,7 +153,7 @@ export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float
  * Longer is worse here: partners held spinning through a whole ResNet-50 forward (up to 20 ms
  * between jobs; a sleeping partner starts its band 100–200 µs after the notify) made two-thread
  * forwards slower, 223 against 198 ms and 239 against 214 (12 interleaved forwards each,
- * 2026-11-30 07:40 UTC). Nor does waking a sleeping partner earlier help: rung as soon as the
+ * 2026-11-30 07:15 UTC). Nor does waking a sleeping partner earlier help: rung as soon as the
  * leader knew a job was coming (before its staging), then spinning for it, the partners left the
  * leader waiting longer (ms per forward, 32 interleaved forwards: 37.6 against 16.5, 24.8 against
  * 12.3; forwards 226 against 204 and 192 against 192): a partner whose job came after its spin
