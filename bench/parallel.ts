@@ -31,7 +31,7 @@ import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
-import { ROWS_FROM, balance, configureTeams, splitKernel, splitStats, teamActivations } from '../src/runtime/split.js';
+import { balance, configureTeams, splitKernel, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
 import { WeightStore } from '../src/runtime/weight-store.js';
 import type { OpDef, RunContext } from '../src/ops/types.js';
@@ -163,11 +163,11 @@ export async function parallelBench(): Promise<void> {
   const inputs = { [graph.inputs[0].name]: x };
   await partnerUp(() => runGraph(graph, inputs, opts(true), inference));
   const channelBands = () => {
-    balance.rowsFrom = Infinity;
+    balance.channels = true;
     try {
       return runGraph(graph, inputs, opts(true), inference);
     } finally {
-      balance.rowsFrom = ROWS_FROM;
+      balance.channels = false;
     }
   };
   const convSides = await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), channelBands], 8);

@@ -17,17 +17,11 @@
  * in the team's arena (runtime/shared-arena.ts), so the next split layer's partners read them
  * without a copy.
  *
- * Bands: for one image and one group, output channels in multiples of 4 (the GEMM micro-kernel's
- * height): each thread runs the conv by its share of the kernels, but the whole im2col, so from
- * ROWS_FROM output rows on, output rows instead (each thread fills only its columns). Measured
- * 2026-11-30 02:28–02:34 UTC (load ~10; busiest thread's CPU per conv, channels against rows): 3×3
- * 128→128 at 112×112 65.1 against 55.9 ms (one thread 109) and 70.4 against 64.7 (one 107); the
- * 7×7 stride-2 stem 3→64 at 224 7.9 against 6.4 ms (one 8.5). Measured per-thread CPU against
- * one thread (ResNet-50's 3×3 convs, 2 threads): at 56×56 rows 12 + 12 ticks, channels 10 + 10
- * against 21; at 14×14 rows 16 + 15, channels 12 + 13 against 22 (then a row band staged the whole
- * input; since 2026-11-30 it stages only the rows its taps read, ops/conv-im2col.ts, yet ResNet-50
- * forwards with rows from 56 against 112, interleaved, still took 280.9 against 263.8 ms and 268.5
- * against 254.2: a row band packs all the kernels). Else output rows when they divide evenly, else
+ * Bands: output channels in multiples of 4 (the GEMM micro-kernel's height) or output rows, which
+ * ever repeats less work per band (CHANNELS_BELOW): a channel band runs the whole im2col (K·H'·W'
+ * floats) for its kernels, a row band packs all the kernels (Cout·K) for its positions and stages
+ * only the input rows its taps read (ops/conv-im2col.ts). Channels need one image and one group.
+ * Else output rows when they divide evenly, else
  * uneven rows. BANDS_PER_THREAD bands per thread, claimed, not assigned: a partner that wakes
  * late or is held up leaves its bands to the leader rather than holding it up. Each band is a
  * convRows call that pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2
@@ -128,7 +122,8 @@ const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_,
 export function bandsFor(p: ConvPlan, members: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
   const rows = p.geo[0].out;
   const b = Math.min(members, MAX_BANDS);
-  if (!balance.rows && rows < balance.rowsFrom && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) {
+  const channels = balance.channels || (!balance.rows && CHANNELS_BELOW * p.cout > rows * p.geo[1].out);
+  if (channels && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) {
     const bounds = shared(p.cout, b, leaderShare, 4);
     if (sameDepthTiles(p, bounds)) return { mode: MODE_CHANNELS, bounds };
   }
@@ -174,17 +169,25 @@ const MAX_SHAPES = 4096;
  */
 export const BANDS_PER_THREAD = 2;
 
-/** Convs with this many output rows or more are cut by rows (see the header). */
-export const ROWS_FROM = 112;
+/**
+ * A conv is cut by output channels when CHANNELS_BELOW·Cout > H'·W' (positions), else by output rows
+ * (see the header). Measured on ResNet-50 at 224 (2026-11-30 07:40 UTC, one thread: each conv and its
+ * four bands run in turn, ms summed over the forward's convs): the whole convs 339.2, four channel
+ * bands 366.9, four row bands 402.0, each conv's cheaper way 354.0; 3×3 64→64 at 56×56 8.20 whole,
+ * 8.64 by rows, 10.87 by channels; 1×1 256→1024 at 14×14 3.80, 5.39, 3.74; this rule picks the
+ * cheaper way at all but two shapes (1×1 256→512 stride 2 at 56×56: 2 % over it; 1×1 512→256 at
+ * 28×28: 6 %).
+ */
+export const CHANNELS_BELOW = 2;
 
 /**
  * Band options for benchmarks: `enabled` gives the learnt share (default: even bands); `rows` true cuts
- * every conv by output rows, never channels, and `rowsFrom` sets ROWS_FROM (a channel band runs the
- * whole im2col for its kernels, a row band packs all the kernels); `spinMs` how long
+ * every conv by output rows, `channels` true by output channels where it can (else CHANNELS_BELOW
+ * chooses); `spinMs` how long
  * leader and partners spin before they sleep; `bandsPerThread` BANDS_PER_THREAD (even bands only:
  * a learnt share cuts one band per thread).
  */
-export const balance = { enabled: false, rows: false, rowsFrom: ROWS_FROM, spinMs: SPIN_MS, bandsPerThread: BANDS_PER_THREAD };
+export const balance = { enabled: false, rows: false, channels: false, spinMs: SPIN_MS, bandsPerThread: BANDS_PER_THREAD };
 
 function shareOf(key: string, members: number): number | undefined {
   return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;

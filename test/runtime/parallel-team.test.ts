@@ -56,14 +56,14 @@ describe('a team of the leader and one partner thread', () => {
   afterAll(() => team.close());
 
   const cases: [string, ConvPlan, boolean][] = [
-    ['3×3 16→32 at 24×24, bias: channel bands (32 in 2)', plan(1, 16, 24, 24, 32, 3), true],
+    ['3×3 16→32 at 7×7, bias: channel bands (32 in 2; 49 positions < 2·32)', plan(1, 16, 7, 7, 32, 3), true],
     ['3×3 64→64 at 7×7 (ResNet layer4): channel bands', plan(1, 64, 7, 7, 64, 3), true],
     ['1×1 32→128 at 7×7, no bias: channel bands', plan(1, 32, 7, 7, 128, 1), false],
     ['3×3 stride 2 16→20 at 29×29 (15 rows, 20 channels not two fours): uneven row bands', plan(1, 16, 29, 29, 20, 3, 2), true],
     ['3×3 16→20 at 24×24 (20 channels not two fours): row bands (24 rows in 2)', plan(1, 16, 24, 24, 20, 3), true],
     ['2 images, 3×3 8→8 at 14×14: row bands of both images', plan(2, 8, 14, 14, 8, 3), true],
     ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
-    ['7×7 stride 2 3→16 at 224×224 (a stem: 112 output rows, ROWS_FROM): row bands', plan(1, 3, 224, 224, 16, 7, 2), true],
+    ['7×7 stride 2 3→16 at 224×224 (a stem: 12,544 positions): row bands', plan(1, 3, 224, 224, 16, 7, 2), true],
     ['3×3 2048→256 at 8×8 (DeepLabV3 ASPP; K = 18,432 is depth-tiled): row bands, whose sums group as the whole conv\'s', plan(1, 2048, 8, 8, 256, 3), true],
   ];
   for (const [name, p, bias] of cases) {
@@ -75,15 +75,19 @@ describe('a team of the leader and one partner thread', () => {
     });
   }
 
-  it('bands: channels for one image and group (2 threads, 64: 2 of 32; 3 threads, 24: 3 of 8) below ROWS_FROM (112) output rows, else rows when they divide (56 rows: 2 of 28; 112 rows of 64 channels: 2 of 56), else uneven rows (7 in 3)', () => {
+  it('bands: channels for one image and group when 2·Cout > H\'·W\' (7×7, 64 channels: 2 of 32; 3 threads, 36: 3 of 12), else rows when they divide (56 rows: 2 of 28; 112 rows: 2 of 56), else uneven rows (7 in 3)', () => {
     expect(bandsFor(plan(1, 8, 112, 112, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 56, 112] });
     expect(bandsFor(plan(1, 3, 224, 224, 64, 7, 2), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 56, 112] });
     expect(bandsFor(plan(1, 8, 56, 56, 6, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
     expect(bandsFor(plan(2, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
-    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 32, 64] });
+    // 3,136 positions ≥ 2·64: rows (a channel band would repeat the whole im2col)
+    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
+    // 196 positions: 2·104 = 208 over them, channels; 2·96 = 192 not, rows
+    expect(bandsFor(plan(1, 8, 14, 14, 104, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 52, 104] });
+    expect(bandsFor(plan(1, 8, 14, 14, 96, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 7, 14] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 32, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 16, 3), 3)).toEqual({ mode: MODE_ROWS, bounds: [0, 2, 5, 7] });
-    expect(bandsFor(plan(1, 8, 7, 7, 24, 3), 3)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 8, 16, 24] });
+    expect(bandsFor(plan(1, 8, 7, 7, 36, 3), 3)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 12, 24, 36] });
     expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 8, 15] });
     expect(bandsFor(plan(1, 8, 1, 1, 6, 1), 2)).toBeNull();
     // a depth-tiled GEMM (gemmTiles: K = 2048·9 past KERNEL_SCRATCH) would tile a 128-channel band otherwise than 256: rows
@@ -91,17 +95,17 @@ describe('a team of the leader and one partner thread', () => {
   });
 
   it("bands with a leader's share (two threads, runtime/split.ts balance): channels in fours, rows whole, neither band empty", () => {
-    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2, 0.45)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 28, 64] });
-    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2, 0.01)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 4, 64] });
-    expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2, 0.99)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 60, 64] });
+    expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.45)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 28, 64] });
+    expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.01)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 4, 64] });
+    expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.99)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 60, 64] });
     expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0.4)).toEqual({ mode: MODE_ROWS, bounds: [0, 6, 15] });
     expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0)).toEqual({ mode: MODE_ROWS, bounds: [0, 1, 15] });
     // three threads: even bands whatever the share
-    expect(bandsFor(plan(1, 8, 7, 7, 24, 3), 3, 0.2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 8, 16, 24] });
+    expect(bandsFor(plan(1, 8, 7, 7, 36, 3), 3, 0.2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 12, 24, 36] });
   });
 
   it('uneven bands (the leader 28 of 64 channels, or 6 of 15 rows): the same bits as convForward; the partner reports its time and units', () => {
-    for (const [p, share] of [[plan(1, 16, 24, 24, 64, 3), 0.45], [plan(1, 16, 29, 29, 20, 3, 2), 0.4]] as const) {
+    for (const [p, share] of [[plan(1, 16, 7, 7, 64, 3), 0.45], [plan(1, 16, 29, 29, 20, 3, 2), 0.4]] as const) {
       const { x, weight, bias } = conv(p, 17);
       const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2, share)!, partners: 1 });
       expect(Array.from(out)).toEqual(Array.from(convForward(x, weight, bias, p)));
@@ -142,7 +146,7 @@ describe('a team of the leader and one partner thread', () => {
     const leaky = { op: OPS_BY_NAME.get('leakyRelu')!, attrs: { negativeSlope: 0.1 }, residual: null };
     const activated = (y: Float32Array) => Array.from(y, (v) => (v > 0 ? v : Math.fround(0.1 * v)));
     const epiCases: [string, ConvPlan, boolean][] = [
-      ['3×3 16→32 at 24×24: channel bands, mapped in the GEMM copy-out', plan(1, 16, 24, 24, 32, 3), true],
+      ['3×3 16→32 at 7×7: channel bands, mapped in the GEMM copy-out', plan(1, 16, 7, 7, 32, 3), true],
       ['3×3 16→20 at 24×24: row bands', plan(1, 16, 24, 24, 20, 3), true],
       ['1×1 32→128 at 7×7, no bias (the bias-less path adds no bias in the GEMM: mapped after the band)', plan(1, 32, 7, 7, 128, 1), false],
       ['depthwise 3×3, 32 channels at 28×28 (no GEMM: mapped after the band)', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
@@ -169,7 +173,7 @@ describe('a team of the leader and one partner thread', () => {
   describe('a residual added to the bands before the activation (a bottleneck\'s last conv: conv + identity, then ReLU or leaky ReLU 0.1)', () => {
     const ops = { relu: OPS_BY_NAME.get('relu')!, leaky: OPS_BY_NAME.get('leakyRelu')! };
     const resCases: [string, ConvPlan][] = [
-      ['3×3 16→32 at 24×24: channel bands', plan(1, 16, 24, 24, 32, 3)],
+      ['3×3 16→32 at 7×7: channel bands', plan(1, 16, 7, 7, 32, 3)],
       ['3×3 16→20 at 24×24: row bands (every channel\'s rows: strided parts)', plan(1, 16, 24, 24, 20, 3)],
       ['depthwise 3×3, 32 channels at 28×28', plan(1, 32, 28, 28, 32, 3, 1, 32)],
     ];
@@ -204,7 +208,7 @@ describe('a team of the leader and one partner thread', () => {
   });
 
   it('into the arena: x read in place from an arena view at an unaligned offset (one float in), the output in a reused region full of NaN: the bits of convForward (channel bands; a depthwise conv, whose kernel accumulates)', () => {
-    for (const p of [plan(1, 16, 24, 24, 32, 3), plan(1, 32, 28, 28, 32, 3, 1, 32)]) {
+    for (const p of [plan(1, 16, 7, 7, 32, 3), plan(1, 32, 28, 28, 32, 3, 1, 32)]) {
       const { x, weight, bias } = conv(p, 31);
       const expected = Array.from(convForward(x, weight, bias, p));
       const outLen = p.cout * p.geo[0].out * p.geo[1].out;

@@ -138,7 +138,7 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitKernel(maxPool2d, withIndices)).toBeNull();
   });
 
-  it(`a conv 3×3 64→64 at 56×56 by two threads: ${BANDS_PER_THREAD} bands of 16 output channels per thread, each job, claimed in turn (a late partner leaves its second to the leader); same bits`, async () => {
+  it(`a conv 3×3 64→64 at 56×56 by two threads: ${BANDS_PER_THREAD} bands of 14 output rows per thread (3,136 positions ≥ 2·64 channels), each job, claimed in turn (a late partner leaves its second to the leader); same bits`, async () => {
     const [jobs, bands] = [splitStats.jobs, splitStats.bands];
     await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
     expect(BANDS_PER_THREAD).toBe(2);
