@@ -195,8 +195,9 @@ export async function parallelBench(): Promise<void> {
     const net = loadGraph({ kind: 'onnx', bytes: readFileSync(file), inputShapes: {} }).graph;
     const netInference = inferGraph(net);
     const netInputs = { [net.inputs[0].name]: tensor([1, 3, 224, 224], random(3 * 224 * 224, 4)) };
-    // the steady state: one kept store (folded weights), filled by the warm-up runs
-    const store = new WeightStore(true);
+    // the steady state: one kept store (folded weights), filled by the warm-up runs, its weights in
+    // shared memory as a worker with a team keeps them (the partners read them in place)
+    const store = new WeightStore(true, true);
     const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, store };
     /** The layers (op and input shapes) the two-thread runs split: their kernels are the parallel part. */
     const splitLayers = new Set<string>();

@@ -49,6 +49,9 @@ export class ModelCache {
   /** Insertion order is recency: the first entry is the least recently used. */
   private readonly entries = new Map<string, CachedModel>();
 
+  /** New entries keep their weights in shared memory, for this worker's partner threads (runtime/weight-store.ts shareKept; worker.ts sets it with a team). */
+  shareWeights = false;
+
   constructor(public maxBytes: number) {}
 
   static sizeOf(m: CachedModel): number {
@@ -124,5 +127,5 @@ export const modelCache = new ModelCache(modelCacheBytes());
 
 /** A new entry for a freshly imported model (its store keeps folded weights). */
 export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes: Uint8Array): CachedModel {
-  return { graph, origin, inference, store: new WeightStore(true), fileBytes: bytes.buffer.byteLength };
+  return { graph, origin, inference, store: new WeightStore(true, modelCache.shareWeights), fileBytes: bytes.buffer.byteLength };
 }

@@ -86,10 +86,12 @@ function retireTeam(ms: number): void {
 
 /**
  * This thread's split layers since it started, the bands (and jobs) its partners computed a part of,
+ * the jobs whose weight the partners read in place (a cached model's shared weights) and the floats
+ * the leader copied into the arena for them,
  * and the leader's milliseconds in each phase of them (Team.lastJob: staging, waking the partners, its
  * own bands, the wait for the partners', the copy-out) and the partners' milliseconds in their bands (tests, benchmarks).
  */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0 } };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, sharedWeightJobs: 0, stagedFloats: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -261,6 +263,8 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     splitStats.bands += t.lastJob.bands;
     splitStats.partnerBands += t.lastJob.bands - t.lastJob.leaderBands;
     if (t.lastJob.bands > t.lastJob.leaderBands) splitStats.partnerJobs++;
+    if (t.lastJob.sharedWeight) splitStats.sharedWeightJobs++;
+    splitStats.stagedFloats += t.lastJob.stagedFloats;
     const { ms } = splitStats;
     [ms.stage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs];
     // a huge job (or run) grew the arena: let it go with the team rather than hold it for good, but

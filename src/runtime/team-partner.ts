@@ -22,6 +22,7 @@ import {
   SPIN_US,
   STATE,
   STOP,
+  W_BUF,
   W_LEN,
   W_OFF,
   WORK_UNITS,
@@ -36,6 +37,8 @@ import {
   claim,
   spinUntil,
 } from './team-protocol.js';
+import { receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { bandKernel } from './team-kernels.js';
 import { activationOf } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
@@ -45,13 +48,46 @@ export interface PartnerData {
   ctl: SharedArrayBuffer;
   /** The team's arena (runtime/shared-arena.ts): every job's operands and output (growable: the leader grows it, every view sees the new length). */
   arena: SharedArrayBuffer;
+  /** Where the leader posts shared weight buffers ({ id, buffer }) and forgets them ({ forget: id }): team-protocol.ts W_BUF. */
+  port: MessagePort;
   index: number;
+}
+
+/**
+ * The shared weight buffers a partner was given, by id: each read off its port, in order, when a
+ * job names one it does not hold yet (the leader posts a buffer before the first job that reads it).
+ */
+export class SharedBuffers {
+  private readonly held = new Map<number, SharedArrayBuffer>();
+
+  constructor(private readonly port: MessagePort) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** Takes in what the port holds (new buffers, forgotten ones). */
+  drain(): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      const msg = m.message as { id: number; buffer: SharedArrayBuffer } | { forget: number };
+      if ('forget' in msg) this.held.delete(msg.forget);
+      else this.held.set(msg.id, msg.buffer);
+    }
+  }
+
+  get(id: number): SharedArrayBuffer {
+    if (!this.held.has(id)) this.drain();
+    const buffer = this.held.get(id);
+    if (!buffer) throw new RangeError(`no shared weight buffer ${id} on this partner's port`);
+    return buffer;
+  }
 }
 
 export type MakeKernel = typeof bandKernel;
 
 export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel): void {
   const ctl = new Int32Array(d.ctl);
+  const shared = new SharedBuffers(d.port);
   const me = STATE + d.index;
   let holding = false;
   const leave = (state: number) => {
@@ -74,7 +110,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       if (i < 0) continue;
       // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
       const x = new Float32Array(d.arena, ctl[X_OFF] * 4, ctl[X_LEN]);
-      const w = new Float32Array(d.arena, ctl[W_OFF] * 4, ctl[W_LEN]);
+      const w = new Float32Array(ctl[W_BUF] < 0 ? d.arena : shared.get(ctl[W_BUF]), ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.arena, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
       // the activation's bytes copied out first: v8.deserialize does not read shared memory

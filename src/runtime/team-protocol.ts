@@ -58,7 +58,14 @@ export const WORK_US = STATE + MAX_PARTNERS;
 export const WORK_UNITS = WORK_US + 1;
 /** How long (µs) partners spin before they sleep (SPIN_MS unless the leader says otherwise). */
 export const SPIN_US = WORK_UNITS + 1;
-export const CONTROL_INTS = SPIN_US + 1;
+/**
+ * Where the job's weight lies: −1, in the arena at W_OFF (copied in by the leader); else the id of
+ * a SharedArrayBuffer of its own (a cached model's kept weights, runtime/weight-store.ts
+ * shareKept), which the leader posted to every partner's port before the first job that reads it,
+ * W_OFF floats into it.
+ */
+export const W_BUF = SPIN_US + 1;
+export const CONTROL_INTS = W_BUF + 1;
 
 export const PARTNER_STARTING = 0;
 export const PARTNER_READY = 1;

@@ -4,17 +4,21 @@
  *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
  *  - the arena (runtime/shared-arena.ts): the job's input (as a split layer left it there, else
  *    copied in), the weights and bias its partners read (copied in), and its output.
- * Weights are copied per job, not kept by identity: the executor's weight store folds batch norms
- * into pooled scratch arrays (runtime/weights.ts), so one array holds different weights from layer
- * to layer; a copy costs a read and a write of the weights, small beside the conv's
- * (Cout·Cin·k² floats against Cout·Cin·k²·H'·W' MACs).
+ * A weight in a SharedArrayBuffer of its own (a cached model's kept weights in a worker with a
+ * team: runtime/weight-store.ts shareKept) is read in place: the buffer is posted once to each
+ * partner's port, and a job names it by id (team-protocol.ts W_BUF); a buffer collected here is
+ * forgotten there. Other weights are copied per job, not kept by identity: the executor's weight
+ * store folds batch norms into pooled scratch arrays (runtime/weights.ts), so one array holds
+ * different weights from layer to layer; a copy costs a read and a write of the weights (ResNet-50:
+ * 8–12 ms of the leader's time a forward).
  * A job is one layer's kernel (a convolution, max or global average pooling, a linear layer:
  * runtime/team-kernels.ts): the leader posts it with a store and a notify, every member claims
  * bands and writes them into the shared output, and the leader waits on the DONE counter. A partner
  * that dies holding a band, or does not finish it within the stall limit, fails the job with
  * PARTNER_FAILED: the team is then broken, and its owner closes it (runtime/split.ts).
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { ConvlensError } from '../errors.js';
 import type { ConvPlan } from '../ops/conv.js';
 import { RUNNING_TS } from '../paths.js';
@@ -39,6 +43,7 @@ import {
   SEQ,
   STATE,
   STOP,
+  W_BUF,
   W_LEN,
   W_OFF,
   WORK_UNITS,
@@ -120,6 +125,14 @@ export class Team {
   /** The shared memory: job operands, and split layers' outputs the run holds (runtime/shared-arena.ts). */
   readonly arena = new SharedArena();
   private readonly workers: Worker[];
+  /** Each partner's port: shared weight buffers are posted there once (team-protocol.ts W_BUF). */
+  private readonly ports: MessagePort[] = [];
+  /** The ids the partners know shared weight buffers by; a buffer collected here is forgotten there. */
+  private readonly sharedIds = new WeakMap<SharedArrayBuffer, number>();
+  private nextSharedId = 0;
+  private readonly forget = new FinalizationRegistry<number>((id) => {
+    for (const port of this.ports) port.postMessage({ forget: id });
+  });
   private readonly stallMs: number;
   /** How long leader and partners spin on the control block before they sleep (ms; 0: never). */
   get spinMs(): number {
@@ -130,12 +143,13 @@ export class Team {
   }
   /**
    * The last job: its bands, how many (and how many units: rows, channels, planes …) the leader
-   * computed itself, the leader's milliseconds staging it, in the notify that wakes the partners (a
+   * computed itself, the leader's milliseconds staging it (and the floats it copied into the arena
+   * for the partners; whether they read the weight in place, W_BUF), in the notify that wakes the partners (a
    * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
    * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
    * partners' milliseconds in their bands and units computed.
    */
-  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -147,8 +161,12 @@ export class Team {
     const entry = opts.partnerEntry ?? DEFAULT_ENTRY;
     const ts = entry.pathname.endsWith('.ts');
     this.workers = Array.from({ length: opts.partners }, (_, index) => {
-      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, arena: this.arena.buffer, index, ...(ts && { entry: entry.href }) };
-      const worker = new Worker(ts ? DEV_BOOTSTRAP : entry, { workerData: data });
+      const { port1, port2 } = new MessageChannel();
+      // only read with receiveMessageOnPort: neither end keeps a thread alive
+      port1.unref();
+      this.ports.push(port1);
+      const data: PartnerData & { entry?: string } = { ctl: this.ctl.buffer as SharedArrayBuffer, arena: this.arena.buffer, port: port2, index, ...(ts && { entry: entry.href }) };
+      const worker = new Worker(ts ? DEV_BOOTSTRAP : entry, { workerData: data, transferList: [port2] });
       // its death is read from the control block; an unhandled 'error' would take the leader down
       worker.on('error', () => {});
       worker.on('exit', () => {
@@ -157,6 +175,19 @@ export class Team {
       worker.unref();
       return worker;
     });
+  }
+
+  /** The id the partners know `buffer` by, posted to them on its first use. */
+  private sharedId(buffer: SharedArrayBuffer): number {
+    let id = this.sharedIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextSharedId++;
+      this.sharedIds.set(buffer, id);
+      // in each partner's queue before the job that reads it is posted (receiveMessageOnPort reads it there)
+      for (const port of this.ports) port.postMessage({ id, buffer });
+      this.forget.register(buffer, id);
+    }
+    return id;
   }
 
   /** Bytes of shared memory the arena holds (its high-water mark: it never shrinks). */
@@ -227,22 +258,38 @@ export class Team {
       return t;
     };
     try {
+      let staged = 0;
       let xs = x;
-      if (!arena.owns(x)) (xs = temp(x.length)).set(x);
+      if (!arena.owns(x)) {
+        (xs = temp(x.length)).set(x);
+        staged += x.length;
+      }
+      // a weight in a shared buffer of its own (a cached model's) is read in place
       let ws: Float32Array = EMPTY;
-      if (weight) {
+      let wBuf = -1;
+      if (weight && weight.buffer instanceof SharedArrayBuffer && weight.buffer !== arena.buffer) {
+        ws = weight;
+        wBuf = this.sharedId(weight.buffer);
+      } else if (weight) {
         const firstShared = job.leaderWeights(bounds);
         ws = temp(wLen);
         ws.set(weight.subarray(firstShared), firstShared);
+        staged += wLen - firstShared;
       }
       let bs: Float32Array | undefined;
-      if (bias) (bs = temp(bias.length)).set(bias);
+      if (bias) {
+        (bs = temp(bias.length)).set(bias);
+        staged += bias.length;
+      }
       const epi = job.epilogue ? epilogueBytes(job.epilogue) : null;
       const epiAt = epi ? temp(Math.ceil(epi.length / 4)) : null;
       if (epi) new Uint8Array(epiAt!.buffer, epiAt!.byteOffset, epi.length).set(epi);
       // a residual the partners add to their bands: read in place when a split layer left it in the arena
       let rs = job.epilogue?.residual ?? null;
-      if (rs && !arena.owns(rs)) (rs = temp(rs.length)).set(job.epilogue!.residual!);
+      if (rs && !arena.owns(rs)) {
+        (rs = temp(rs.length)).set(job.epilogue!.residual!);
+        staged += rs.length;
+      }
       // the leader's bands go straight into the result: a fresh, zeroed array the partners' bands are
       // copied into, or the arena region every member writes (inArena)
       const keep = !job.inArena;
@@ -254,6 +301,7 @@ export class Team {
       job.write(ctl);
       ctl[X_OFF] = xs.byteOffset / 4;
       ctl[X_LEN] = x.length;
+      ctl[W_BUF] = wBuf;
       ctl[W_OFF] = ws.byteOffset / 4;
       ctl[W_LEN] = wLen;
       ctl[B_OFF] = bs ? bs.byteOffset / 4 : -1;
@@ -277,7 +325,7 @@ export class Team {
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+      this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null);
@@ -342,5 +390,7 @@ export class Team {
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
     await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const port of this.ports) port.close();
+    this.ports.length = 0;
   }
 }

@@ -22,7 +22,7 @@
  */
 import { decodeToFloat32 } from '../tensor/dtype.js';
 import type { GraphConstant } from '../graph/graph.js';
-import { numel } from '../tensor/tensor.js';
+import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -126,7 +126,15 @@ export class WeightStore {
   private readonly decodedNow = new Set<GraphConstant>();
   private readonly decoded = new Map<GraphConstant, Float32Array>();
 
-  constructor(readonly keep = false) {}
+  /**
+   * `keep`: the model cache's store (see the header). `shareKept`: what it keeps lives in
+   * SharedArrayBuffers, so the worker's partner threads read a split conv's weights in place instead
+   * of a copy per layer (runtime/team.ts); a worker with a team sets it (runtime/model-cache.ts).
+   */
+  constructor(
+    readonly keep = false,
+    readonly shareKept = false,
+  ) {}
 
   /** A buffer for this step, from the pool and back at endStep; `lasting`: its own (a value that outlives the step). */
   scratch(n: number, lasting = false): Float32Array {
@@ -206,6 +214,7 @@ export class WeightStore {
     }
     if (out && this.keep && !lasting) {
       if (keepIt) {
+        if (this.shareKept) out = sharedCopy(out);
         this.decoded.set(c, out);
         this.bytes += out.byteLength;
       } else this.decodedNow.add(c);
@@ -228,8 +237,13 @@ export class WeightStore {
   /** Keeps a fold (kept stores only), its bytes counted; its buffers leave this step's scratch. */
   keepFolded(host: string, f: FoldedWeights): void {
     if (!this.keep) return;
-    const mine = new Set(Object.values(f.weights).map((t) => t.data));
-    this.lent = this.lent.filter((a) => !mine.has(a));
+    if (this.shareKept) {
+      // kept as shared copies; this step's scratch goes back to the pool as usual
+      f = { ...f, weights: Object.fromEntries(Object.entries(f.weights).map(([role, t]) => [role, tensor(t.shape, sharedCopy(t.data))])) };
+    } else {
+      const mine = new Set(Object.values(f.weights).map((t) => t.data));
+      this.lent = this.lent.filter((a) => !mine.has(a));
+    }
     const size = (w: FoldedWeights) => w.weights.weight.data.byteLength + (w.weights.bias?.data.byteLength ?? 0);
     // a fold from another source (another seed) replaces the one kept
     const before = this.foldedByHost.get(host);
@@ -237,6 +251,13 @@ export class WeightStore {
     this.foldedByHost.set(host, f);
     this.bytes += size(f);
   }
+}
+
+/** `a`'s values in a SharedArrayBuffer of their own. */
+function sharedCopy(a: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
 }
 
 /**

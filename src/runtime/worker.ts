@@ -21,6 +21,8 @@ import type { TaskName, TaskResult } from './task-names.js';
 // RUN_THREADS and the pool's admitted-task count, from the pool (absent when run inline: no split)
 const settings = workerData as { team?: TeamSettings; modelCacheBytes?: number } | undefined;
 void configureTeams(settings?.team ?? null);
+// with partners, cached models keep their weights where the partners read them in place
+modelCache.shareWeights = (settings?.team?.runThreads ?? 1) > 1;
 // the pool's share of the memory budget for this worker's cache (runtime/model-cache.ts modelCacheBytesPerWorker)
 if (typeof settings?.modelCacheBytes === 'number') modelCache.maxBytes = settings.modelCacheBytes;
 

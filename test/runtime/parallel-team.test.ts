@@ -142,6 +142,42 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
+  it('weights in SharedArrayBuffers of their own (a cached model\'s): the partners read them in place (nothing of them staged), by rows and by channels, two weights in turn and again; the bits of convForward with the partner computing bands', () => {
+    const toShared = (a: Float32Array) => {
+      const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+      s.set(a);
+      return s;
+    };
+    for (const p of [plan(1, 16, 24, 24, 20, 3), plan(1, 16, 7, 7, 32, 3)]) {
+      const first = conv(p, 41);
+      const second = conv(p, 51);
+      const weights = [toShared(first.weight), toShared(second.weight)];
+      for (const round of [0, 1]) {
+        for (const [i, weight] of weights.entries()) {
+          const { x, bias } = i === 0 ? first : second;
+          const expected = Array.from(convForward(x, weight, bias, p));
+          let partnerBands = 0;
+          for (let j = 0; j < 20 && partnerBands === 0; j++) {
+            const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 4)!, partners: 1 });
+            expect(Array.from(out), `round ${round}, weight ${i}`).toEqual(expected);
+            expect(team.lastJob.sharedWeight).toBe(true);
+            // the input and the bias, not the weight
+            expect(team.lastJob.stagedFloats).toBe(x.length + p.cout);
+            partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
+          }
+          expect(partnerBands).toBeGreaterThan(0);
+        }
+      }
+      // the same weight in a plain array is copied in for the partners: all of it for row bands, the partners' channels for channel bands
+      const { x, weight, bias } = first;
+      const layout = bandsFor(p, 4)!;
+      team.conv({ plan: p, x, weight, bias, ...layout, partners: 1 });
+      expect(team.lastJob.sharedWeight).toBe(false);
+      const copied = layout.mode === MODE_ROWS ? weight.length : weight.length - (layout.bounds[1] * weight.length) / p.cout;
+      expect(team.lastJob.stagedFloats).toBe(x.length + copied + p.cout);
+    }
+  });
+
   describe('a fused activation (leaky ReLU 0.1: not idempotent, so applied twice or not at all would show) applied by every member to its bands', () => {
     const leaky = { op: OPS_BY_NAME.get('leakyRelu')!, attrs: { negativeSlope: 0.1 }, residual: null };
     const activated = (y: Float32Array) => Array.from(y, (v) => (v > 0 ? v : Math.fround(0.1 * v)));
