@@ -6,6 +6,8 @@
  *
  *   B[k][j] = P[c][oy·sy + u·dh][ox·sx + v·dw]     k = (c·Kh + u)·Kw + v, position j = oy·W' + ox
  *   P[c][iy + pt][ix + pl] = x[c][iy][ix], zero elsewhere   (Hp × Wp per channel)
+ * (for a band of output rows [from, to): P's rows counted from r0 = from·sy, the positions from from·W',
+ * and only the input rows the band reads staged: stageConv).
  *
  * A 1×1 stride-1 conv is the plain GEMM of the input (B = x's rows: P is x itself, one copy, and
  * the panels are its rows). Against the JavaScript fill (ops/conv.ts convPanels), about 8× less
@@ -21,7 +23,7 @@ import type { AxisGeometry } from './geometry.js';
 const round4 = (floats: number) => Math.ceil(floats / 4) * 4;
 
 export interface Staged {
-  /** Copies one image and group's input (cin planes of x from xOff) into P. */
+  /** Copies one image and group's input rows that P holds (of the cin planes of x from xOff) into P. */
   load(x: Float32Array, xOff: number): void;
   /** The panel fill for output positions counted from firstPosition. */
   fill(firstPosition: number): PanelFill;
@@ -33,7 +35,8 @@ export interface Staged {
  * padding is negative (cropping) or P and its tables would exceed KERNEL_SCRATCH floats (the
  * caller keeps the JavaScript fill). P starts zeroed.
  *
- * A band of output rows (runtime/split.ts's row bands) stages only the input rows its taps read,
+ * A band of output rows (runtime/split.ts's row bands) stages only the input rows its taps read
+ * (when the whole conv's staging fits: the same path, so the same bits),
  * padded rows r0 = from·sy to (to − 1)·sy + (Kh − 1)·dh of P, so a thread that computes half the
  * rows copies half the input (the whole of it cost a row band of a 1×1 conv at 56×56 as much as a
  * quarter of its GEMM). The positions it fills are counted from the band's first; its sums are the
@@ -45,20 +48,23 @@ export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA, from = 
   if (gh.padBegin < 0 || gw.padBegin < 0) return null;
   const whole = from === 0 && to === gh.out;
   const r0 = from * gh.stride;
-  const Hp = whole ? Math.max(gh.padBegin + H, (gh.out - 1) * gh.stride + (gh.kernel - 1) * gh.dilation + 1) : (to - 1 - from) * gh.stride + (gh.kernel - 1) * gh.dilation + 1;
+  const wholeHp = Math.max(gh.padBegin + H, (gh.out - 1) * gh.stride + (gh.kernel - 1) * gh.dilation + 1);
+  const Hp = whole ? wholeHp : (to - 1 - from) * gh.stride + (gh.kernel - 1) * gh.dilation + 1;
   const Wp = Math.max(gw.padBegin + W, (gw.out - 1) * gw.stride + (gw.kernel - 1) * gw.dilation + 1);
+  const K = cin * gh.kernel * gw.kernel;
+  // a band stages exactly when the whole conv would: the staged path starts its sums from the bias,
+  // the others add it at the end, so a band staged where the whole is not would round otherwise
+  if (round4(cin * wholeHp * Wp + 16) + round4(K) + (wholeHp !== H || Wp !== W ? cin * H * W : 0) > KERNEL_SCRATCH) return null;
   // the input rows the band reads, [iy0, iy1), and where the first lands in P
   const iy0 = Math.min(H, Math.max(0, r0 - gh.padBegin));
   const iy1 = Math.max(iy0, Math.min(H, r0 + Hp - gh.padBegin));
   const rows = iy1 - iy0;
   const at = iy0 + gh.padBegin - r0;
   const padded = Hp !== rows || Wp !== W;
-  const K = cin * gh.kernel * gw.kernel;
   const pAt = round4(workingSet(Ap));
   const tapsAt = pAt + round4(cin * Hp * Wp + 16);
   const uAt = tapsAt + round4(K);
   const end = uAt + (padded ? cin * rows * W : 0);
-  if (end - pAt > KERNEL_SCRATCH) return null;
   const ints = wasmInts(end);
   let k = tapsAt;
   for (let c = 0; c < cin; c++)

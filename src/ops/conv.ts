@@ -315,7 +315,7 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
         const outOff = (b * p.cout + g * coutG) * plane + first;
         if (Ap && staged) {
           staged.load(x, xOff);
-          // the bias is the kernel's starting value (the same path for every group: stageConv depends on sizes only)
+          // the bias is the kernel's starting value (the same path for every group and band: whether stageConv stages depends on the whole conv's sizes only)
           gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false, bias, g * coutG);
           biasAdded = true;
         } else if (pointwise) gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);

@@ -117,13 +117,13 @@ function partnersAllowed(s: TeamSettings): number {
 const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
 
 /**
- * The bands for `members` threads (see the header), or null when the conv cannot be cut. With two
- * members and a `leaderShare` (balance below), the leader's band is that share of the units
- * (channels in fours), the partner's the rest.
+ * `bands` bands of the conv (see the header; at most MAX_BANDS, fewer rows when it has fewer), or
+ * null when it cannot be cut. With two bands and a `leaderShare` (balance below), the leader's band
+ * is that share of the units (channels in fours), the partner's the rest.
  */
-export function bandsFor(p: ConvPlan, members: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
+export function bandsFor(p: ConvPlan, bands: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
   const rows = p.geo[0].out;
-  const b = Math.min(members, MAX_BANDS);
+  const b = Math.min(bands, MAX_BANDS);
   const channels = balance.channels || (!balance.rows && CHANNELS_BELOW * p.cout > rows * p.geo[1].out);
   if (channels && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) {
     const bounds = shared(p.cout, b, leaderShare, 4);
@@ -212,16 +212,23 @@ export function learntShares(): ReadonlyMap<string, number> {
 }
 
 /**
- * Channel bands sum over K in the same depth tiles as the whole conv (so give the same bits) only
- * when none is depth-tiled, the whole conv nor any band: gemmTiles picks the depth from the rows,
- * not monotonically in them, and a depth-tiled GEMM (DeepLabV3's 3×3 2048→256) would group a band's
- * sums differently. Each band is checked as it is (a learnt share makes them uneven). Row bands
+ * Channel bands give the whole conv's bits only when the whole conv and every band are one GEMM
+ * tile (gemmTiles: all the rows of A, all of K). A depth-tiled GEMM (DeepLabV3's 3×3 2048→256)
+ * groups the sums over K by its tiles, which gemmTiles picks from the rows, not monotonically in
+ * them; a whole conv tiled by rows of A (over ~4,860 kernels) is not staged and adds its bias after
+ * the GEMM, where a band that is one tile starts its sums from the bias (ops/conv.ts convRows), so
+ * they round otherwise (review 2026-11-30: 1×1 512→8192 at 7×7 in channel bands differed at 352,247
+ * of 401,408 outputs). Each band is checked as it is (a learnt share makes them uneven). Row bands
  * keep the whole conv's rows, hence its tiles.
  */
 function sameDepthTiles(p: ConvPlan, bounds: number[]): boolean {
   const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
-  if (gemmTiles(p.cout / p.groups, K).kc !== K) return false;
-  for (let i = 0; i + 1 < bounds.length; i++) if (gemmTiles(bounds[i + 1] - bounds[i], K).kc !== K) return false;
+  const oneTile = (rows: number) => {
+    const t = gemmTiles(rows, K);
+    return t.mc === rows && t.kc === K;
+  };
+  if (!oneTile(p.cout / p.groups)) return false;
+  for (let i = 0; i + 1 < bounds.length; i++) if (!oneTile(bounds[i + 1] - bounds[i])) return false;
   return true;
 }
 

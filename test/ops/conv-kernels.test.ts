@@ -11,6 +11,7 @@ import { convForward, convRows } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
 import type { AxisGeometry } from '../../src/ops/geometry.js';
 import { rng } from '../../src/tensor/random.js';
+import { KERNEL_SCRATCH } from '../../src/limits.js';
 
 interface Case {
   n: number;
@@ -107,7 +108,7 @@ describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the outp
       }
   });
 
-  it.each(CASES)('every band of output rows [a, b) stages only the input rows it reads and gives the whole conv\'s bits there, zeros elsewhere: %s', (_, c) => {
+  it.each(CASES)('every band of output rows [a, b): the whole conv\'s bits there, zeros elsewhere: %s', (_, c) => {
     const r = rng(13);
     const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
     const w = Float32Array.from({ length: (c.cout * c.cin * c.k[0] * c.k[1]) / c.groups }, () => r() * 2 - 1);
@@ -122,5 +123,22 @@ describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the outp
         const want = whole.map((v, i) => (Math.floor((i % (oh * ow)) / ow) >= a && Math.floor((i % (oh * ow)) / ow) < b ? v : 0));
         expect(band, `rows [${a}, ${b})`).toEqual(want);
       }
+  });
+
+  it(`a conv too big to stage whole, 1×1 256→4 at 128×128 with a bias (its input, 4,194,304 floats, and tap table over KERNEL_SCRATCH ${KERNEL_SCRATCH}): its row bands, small enough to stage, take the whole conv's path (the bias added after the GEMM, not first), so 2 and 4 bands give convForward's bits`, () => {
+    const c: Case = { ...base, cin: 256, cout: 4, h: 128, w: 128, k: [1, 1], pad: [0, 0, 0, 0] };
+    // P (the input itself: unpadded) and its table of 256 taps
+    expect(c.cin * c.h * c.w + c.cin).toBeGreaterThan(KERNEL_SCRATCH);
+    const r = rng(17);
+    const x = Float32Array.from({ length: c.cin * c.h * c.w }, () => r() * 2 - 1);
+    const w = Float32Array.from({ length: c.cout * c.cin }, () => r() * 2 - 1);
+    const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+    const p = plan(c);
+    const whole = convForward(x, w, bias, p);
+    for (const bands of [2, 4]) {
+      const out = new Float32Array(whole.length);
+      for (let i = 0; i < bands; i++) convRows(x, w, bias, p, (i * 128) / bands, ((i + 1) * 128) / bands, out);
+      expect(out, `${bands} bands`).toEqual(whole);
+    }
   });
 });

@@ -65,13 +65,19 @@ describe('a team of the leader and one partner thread', () => {
     ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
     ['7×7 stride 2 3→16 at 224×224 (a stem: 12,544 positions): row bands', plan(1, 3, 224, 224, 16, 7, 2), true],
     ['3×3 2048→256 at 8×8 (DeepLabV3 ASPP; K = 18,432 is depth-tiled): row bands, whose sums group as the whole conv\'s', plan(1, 2048, 8, 8, 256, 3), true],
+    ['1×1 512→8192 at 7×7 with a bias (the whole conv tiled by rows of A: not staged, its bias added after the GEMM, where a channel band of one tile would start from it): row bands', plan(1, 512, 7, 7, 8192, 1), true],
   ];
   for (const [name, p, bias] of cases) {
     it(`${name}: the same bits as convForward`, () => {
       const { x, weight, bias: b } = conv(p, 11, bias);
       const layout = bandsFor(p, 2)!;
       const out = team.conv({ plan: p, x, weight, bias: b, ...layout, partners: 1 });
-      expect(Array.from(out)).toEqual(Array.from(convForward(x, weight, b, p)));
+      const want = convForward(x, weight, b, p);
+      // counted, not diffed: a failing 401,408-element comparison would take minutes to print
+      let differ = 0;
+      for (let i = 0; i < want.length; i++) if (!Object.is(out[i], want[i])) differ++;
+      expect(out.length).toBe(want.length);
+      expect(differ).toBe(0);
     });
   }
 
@@ -92,6 +98,8 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 8, 1, 1, 6, 1), 2)).toBeNull();
     // a depth-tiled GEMM (gemmTiles: K = 2048·9 past KERNEL_SCRATCH) would tile a 128-channel band otherwise than 256: rows
     expect(bandsFor(plan(1, 2048, 8, 8, 256, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 4, 8] });
+    // a whole conv tiled by rows of A (8,192 kernels): rows, though 2·Cout is far over 49 positions
+    expect(bandsFor(plan(1, 512, 7, 7, 8192, 1), 4)).toEqual({ mode: MODE_ROWS, bounds: [0, 2, 4, 5, 7] });
   });
 
   it("bands with a leader's share (two threads, runtime/split.ts balance): channels in fours, rows whole, neither band empty", () => {
