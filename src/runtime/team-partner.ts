@@ -37,9 +37,9 @@ import {
   claim,
   spinUntil,
 } from './team-protocol.js';
-import { receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { bandKernel } from './team-kernels.js';
+import { SharedBuffers } from './team-weights.js';
 import { activationOf } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
@@ -51,36 +51,6 @@ export interface PartnerData {
   /** Where the leader posts shared weight buffers ({ id, buffer }) and forgets them ({ forget: id }): team-protocol.ts W_BUF. */
   port: MessagePort;
   index: number;
-}
-
-/**
- * The shared weight buffers a partner was given, by id: each read off its port, in order, when a
- * job names one it does not hold yet (the leader posts a buffer before the first job that reads it).
- */
-export class SharedBuffers {
-  private readonly held = new Map<number, SharedArrayBuffer>();
-
-  constructor(private readonly port: MessagePort) {}
-
-  get size(): number {
-    return this.held.size;
-  }
-
-  /** Takes in what the port holds (new buffers, forgotten ones). */
-  drain(): void {
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
-      const msg = m.message as { id: number; buffer: SharedArrayBuffer } | { forget: number };
-      if ('forget' in msg) this.held.delete(msg.forget);
-      else this.held.set(msg.id, msg.buffer);
-    }
-  }
-
-  get(id: number): SharedArrayBuffer {
-    if (!this.held.has(id)) this.drain();
-    const buffer = this.held.get(id);
-    if (!buffer) throw new RangeError(`no shared weight buffer ${id} on this partner's port`);
-    return buffer;
-  }
 }
 
 export type MakeKernel = typeof bandKernel;

@@ -6,7 +6,7 @@
  *    copied in), the weights and bias its partners read (copied in), and its output.
  * A weight in a SharedArrayBuffer of its own (a cached model's kept weights in a worker with a
  * team: runtime/weight-store.ts shareKept) is read in place: the buffer is posted once to each
- * partner's port, and a job names it by id (team-protocol.ts W_BUF); a buffer collected here is
+ * partner's port, and a job names it by id (team-protocol.ts W_BUF; runtime/team-weights.ts); a buffer collected here is
  * forgotten there. Other weights are copied per job, not kept by identity: the executor's weight
  * store folds batch norms into pooled scratch arrays (runtime/weights.ts), so one array holds
  * different weights from layer to layer; a copy costs a read and a write of the weights (ResNet-50:
@@ -68,6 +68,7 @@ import { SharedArena } from './shared-arena.js';
 import { KIND_CONV, bandKernel, convRegion, copyRegion } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
 import { epilogueBytes } from './team-epilogue.js';
+import { SharedWeightIds } from './team-weights.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
 export interface TeamOptions {
@@ -125,14 +126,9 @@ export class Team {
   /** The shared memory: job operands, and split layers' outputs the run holds (runtime/shared-arena.ts). */
   readonly arena = new SharedArena();
   private readonly workers: Worker[];
-  /** Each partner's port: shared weight buffers are posted there once (team-protocol.ts W_BUF). */
+  /** Each partner's port: shared weight buffers are posted there once (runtime/team-weights.ts). */
   private readonly ports: MessagePort[] = [];
-  /** The ids the partners know shared weight buffers by; a buffer collected here is forgotten there. */
-  private readonly sharedIds = new WeakMap<SharedArrayBuffer, number>();
-  private nextSharedId = 0;
-  private readonly forget = new FinalizationRegistry<number>((id) => {
-    for (const port of this.ports) port.postMessage({ forget: id });
-  });
+  private readonly sharedWeights = new SharedWeightIds(this.ports);
   private readonly stallMs: number;
   /** How long leader and partners spin on the control block before they sleep (ms; 0: never). */
   get spinMs(): number {
@@ -175,19 +171,6 @@ export class Team {
       worker.unref();
       return worker;
     });
-  }
-
-  /** The id the partners know `buffer` by, posted to them on its first use. */
-  private sharedId(buffer: SharedArrayBuffer): number {
-    let id = this.sharedIds.get(buffer);
-    if (id === undefined) {
-      id = this.nextSharedId++;
-      this.sharedIds.set(buffer, id);
-      // in each partner's queue before the job that reads it is posted (receiveMessageOnPort reads it there)
-      for (const port of this.ports) port.postMessage({ id, buffer });
-      this.forget.register(buffer, id);
-    }
-    return id;
   }
 
   /** Bytes of shared memory the arena holds (its high-water mark: it never shrinks). */
@@ -269,7 +252,7 @@ export class Team {
       let wBuf = -1;
       if (weight && weight.buffer instanceof SharedArrayBuffer && weight.buffer !== arena.buffer) {
         ws = weight;
-        wBuf = this.sharedId(weight.buffer);
+        wBuf = this.sharedWeights.idOf(weight.buffer);
       } else if (weight) {
         const firstShared = job.leaderWeights(bounds);
         ws = temp(wLen);

@@ -3,7 +3,7 @@
  * shareKept keeps its folds and decoded weights in SharedArrayBuffers of their own
  * (runtime/weight-store.ts), the model cache makes its stores so when the worker has a team
  * (runtime/model-cache.ts shareWeights), and a partner finds a buffer by the id the leader posted
- * it under, and forgets it when told (runtime/team-partner.ts SharedBuffers). The partners reading
+ * it under, and forgets it when told (runtime/team-weights.ts SharedBuffers). The partners reading
  * such weights in place is specified in parallel-team.test.ts.
  */
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import type { RunOptions } from '../../src/runtime/execute.js';
 import { cachedModel, modelCache } from '../../src/runtime/model-cache.js';
 import { configureTeams, splitKernel, splitStats, teamActivations } from '../../src/runtime/split.js';
 import { rng } from '../../src/tensor/random.js';
-import { SharedBuffers } from '../../src/runtime/team-partner.js';
+import { SharedBuffers } from '../../src/runtime/team-weights.js';
 import { WeightStore } from '../../src/runtime/weight-store.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
