@@ -33,6 +33,7 @@ import { tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
 import { stageConv } from './conv-im2col.js';
 import { READS_SHAPES_ONLY } from './types.js';
+import { KERNEL_SCRATCH } from '../limits.js';
 
 export const ConvAttrs = z.strictObject({
   outChannels: posInt.describe('number of kernels: the output channels'),
@@ -318,8 +319,10 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
           // the bias is the kernel's starting value (the same path for every group and band: whether stageConv stages depends on the whole conv's sizes only)
           gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false, bias, g * coutG);
           biasAdded = true;
-        } else if (pointwise) gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false);
-        else if (Ap) {
+        } else if (pointwise) {
+          // the kernel the whole plane's width picks (a band of fewer than 8 positions would take the float64 loop)
+          gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false, KERNEL_SCRATCH, plane < 8);
+        } else if (Ap) {
           const fill = convPanels(x, xOff, p.geo, first);
           gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, plane, false);
         } else gemmTiled(coutG, positions, K, weight, g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, plane, false);

@@ -68,11 +68,13 @@ export function gemm(
   ldc: number,
   accumulate: boolean,
   budget = KERNEL_SCRATCH,
+  /** Take tensor/gemm.ts's few-columns loop (its sums in float64): by default when N < 8; a band of a larger product passes the whole's choice, so its bits are the whole's. */
+  few = N < 8,
 ): void {
   const { mc, kc } = gemmTiles(M, K, budget);
-  // fewer than 8 columns never packs (one pass over A); one tile is the untiled product
-  if (N < 8 || (mc === M && kc === K)) {
-    gemmWhole(M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate);
+  // a few columns never pack (one pass over A); one tile is the untiled product
+  if (few || (mc === M && kc === K)) {
+    gemmWhole(M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate, few);
     return;
   }
   gemmTiled(M, N, K, A, aOff, lda, (k0, col, width, panels, depth) => {

@@ -127,7 +127,7 @@ export function bandsFor(p: ConvPlan, bands: number, leaderShare?: number): { mo
   const channels = balance.channels || (!balance.rows && CHANNELS_BELOW * p.cout > rows * p.geo[1].out);
   if (channels && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) {
     const bounds = shared(p.cout, b, leaderShare, 4);
-    if (sameDepthTiles(p, bounds)) return { mode: MODE_CHANNELS, bounds };
+    if (oneTileEach(p, bounds)) return { mode: MODE_CHANNELS, bounds };
   }
   if (rows % b === 0) return { mode: MODE_ROWS, bounds: shared(rows, b, leaderShare, 1) };
   if (Math.min(rows, b) < 2) return null;
@@ -215,13 +215,13 @@ export function learntShares(): ReadonlyMap<string, number> {
  * Channel bands give the whole conv's bits only when the whole conv and every band are one GEMM
  * tile (gemmTiles: all the rows of A, all of K). A depth-tiled GEMM (DeepLabV3's 3×3 2048→256)
  * groups the sums over K by its tiles, which gemmTiles picks from the rows, not monotonically in
- * them; a whole conv tiled by rows of A (over ~4,860 kernels) is not staged and adds its bias after
+ * them; a whole conv tiled by rows of A (thousands of kernels: over 4,858 at K = 576) is not staged and adds its bias after
  * the GEMM, where a band that is one tile starts its sums from the bias (ops/conv.ts convRows), so
  * they round otherwise (review 2026-11-30: 1×1 512→8192 at 7×7 in channel bands differed at 352,247
  * of 401,408 outputs). Each band is checked as it is (a learnt share makes them uneven). Row bands
  * keep the whole conv's rows, hence its tiles.
  */
-function sameDepthTiles(p: ConvPlan, bounds: number[]): boolean {
+function oneTileEach(p: ConvPlan, bounds: number[]): boolean {
   const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
   const oneTile = (rows: number) => {
     const t = gemmTiles(rows, K);

@@ -78,7 +78,10 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const bands = ctl[NBANDS];
       let i = claim(ctl, seen, bands);
       if (i < 0) continue;
-      // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
+      // a successful claim means the descriptor is this job's, whole (see team-protocol.ts);
+      // the port's posts are taken in at every job, so a forgotten buffer is let go even while
+      // every job finds its weights (runtime/team-weights.ts)
+      shared.drain();
       const x = new Float32Array(d.arena, ctl[X_OFF] * 4, ctl[X_LEN]);
       const w = new Float32Array(ctl[W_BUF] < 0 ? d.arena : shared.get(ctl[W_BUF]), ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);

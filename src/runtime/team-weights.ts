@@ -2,8 +2,9 @@
  * Weights a team's partners read in place (team-protocol.ts W_BUF): a cached model's kept weights
  * in SharedArrayBuffers of their own (runtime/weight-store.ts shareKept). The leader posts each
  * buffer once to every partner's port under an id (SharedWeightIds), and a buffer collected on the
- * leader's side is forgotten on theirs; a partner takes the posts in when a job names an id it
- * does not hold yet (SharedBuffers, with receiveMessageOnPort: it never runs an event loop).
+ * leader's side is forgotten on theirs; a partner takes the posts in at every job it joins, and
+ * when a job names an id it does not hold yet (SharedBuffers, with receiveMessageOnPort: it never
+ * runs an event loop).
  * A post is in the partner's queue when postMessage returns, before the leader publishes the job
  * that names it, so a partner always finds the buffer.
  */

@@ -299,8 +299,10 @@ export function gemm(
   cOff: number,
   ldc: number,
   accumulate: boolean,
+  /** The few-columns loop (sums in float64, rounded once), by default when N < 8; a band of a larger product passes false (ops/gemm-tiles.ts gemm). */
+  few = N < 8,
 ): void {
-  if (N < 8) {
+  if (few) {
     // matrix × a few vectors: one pass over A, nothing to pack
     for (let i = 0; i < M; i++) {
       const a = aOff + i * lda;

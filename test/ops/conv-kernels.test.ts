@@ -141,4 +141,22 @@ describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the outp
       expect(out, `${bands} bands`).toEqual(whole);
     }
   });
+
+  it('a pointwise conv too large for one GEMM tile (1×1 2048→2048: depth-tiled) at 3×3, with a bias: a band of one output row (3 positions) takes the whole conv\'s kernel, not the few-columns loop (float64 sums): every band [a, b) gives the whole\'s bits', () => {
+    const c: Case = { ...base, cin: 2048, cout: 2048, h: 3, w: 3, k: [1, 1], pad: [0, 0, 0, 0] };
+    const r = rng(19);
+    const x = Float32Array.from({ length: c.cin * 9 }, () => r() * 2 - 1);
+    const w = Float32Array.from({ length: c.cout * c.cin }, () => r() * 2 - 1);
+    const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+    const p = plan(c);
+    const whole = convForward(x, w, bias, p);
+    for (let a = 0; a < 3; a++)
+      for (let b = a + 1; b <= 3; b++) {
+        const band = new Float32Array(whole.length);
+        convRows(x, w, bias, p, a, b, band);
+        let differ = 0;
+        for (let i = 0; i < whole.length; i++) if (Math.floor((i % 9) / 3) >= a && Math.floor((i % 9) / 3) < b && !Object.is(band[i], whole[i])) differ++;
+        expect(differ, `rows [${a}, ${b})`).toBe(0);
+      }
+  });
 });

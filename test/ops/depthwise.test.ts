@@ -126,6 +126,28 @@ describe('depthwise SIMD kernel = the direct sum (max abs error ≤ 1e-5)', () =
         }
   });
 
+  it.each(CASES)('every band of output rows [a, b) gives the whole conv\'s bits there (the two-row and one-row 3×3 kernels add the taps in one order, so pairing rows otherwise changes nothing): %s', (_, c) => {
+    const r = rng(9);
+    const x = Float32Array.from({ length: c.n * c.c * c.h * c.w }, () => r() * 2 - 1);
+    const wt = Float32Array.from({ length: c.c * c.mult * c.k[0] * c.k[1] }, () => r() * 2 - 1);
+    const bias = c.bias ? Float32Array.from({ length: c.c * c.mult }, () => r() * 2 - 1) : undefined;
+    const p = plan(c);
+    const [oh, ow] = [p.geo[0].out, p.geo[1].out];
+    const whole = new Float32Array(c.n * c.c * c.mult * oh * ow);
+    depthwiseRows(x, wt, whole, p, 0, oh, bias);
+    for (let a = 0; a < oh; a++)
+      for (let b = a + 1; b <= oh; b++) {
+        const band = new Float32Array(whole.length).fill(Number.NaN);
+        depthwiseRows(x, wt, band, p, a, b, bias);
+        let differ = 0;
+        for (let i = 0; i < whole.length; i++) {
+          const oy = Math.floor((i % (oh * ow)) / ow);
+          if (oy >= a && oy < b && !Object.is(band[i], whole[i])) differ++;
+        }
+        expect(differ, `rows [${a}, ${b})`).toBe(0);
+      }
+  });
+
   it('horizontal stride 3 is not the kernel\'s: false, nothing written (the scalar loop runs)', () => {
     const c = { ...base, stride: [1, 3] as [number, number] };
     const p = plan(c);

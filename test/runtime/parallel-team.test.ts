@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
-import { bandsFor } from '../../src/runtime/split.js';
+import { BANDS_PER_THREAD, bandsFor } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { OPS_BY_NAME } from '../../src/ops/registry.js';
@@ -65,12 +65,14 @@ describe('a team of the leader and one partner thread', () => {
     ['depthwise 3×3, 32 channels at 28×28: row bands', plan(1, 32, 28, 28, 32, 3, 1, 32), true],
     ['7×7 stride 2 3→16 at 224×224 (a stem: 12,544 positions): row bands', plan(1, 3, 224, 224, 16, 7, 2), true],
     ['3×3 2048→256 at 8×8 (DeepLabV3 ASPP; K = 18,432 is depth-tiled): row bands, whose sums group as the whole conv\'s', plan(1, 2048, 8, 8, 256, 3), true],
-    ['1×1 512→8192 at 7×7 with a bias (the whole conv tiled by rows of A: not staged, its bias added after the GEMM, where a channel band of one tile would start from it): row bands', plan(1, 512, 7, 7, 8192, 1), true],
+    ['1×1 512→8192 at 7×7 with a bias (the whole conv tiled by rows of A: not staged, its bias added after the GEMM, where a channel band of one tile would start from it): row bands, one of 7 positions', plan(1, 512, 7, 7, 8192, 1), true],
+    ['1×1 2048→2048 at 7×7 with a bias (ResNeXt-101\'s layer4: depth-tiled): row bands, one of 7 positions (the whole conv\'s kernel, not the few-columns loop)', plan(1, 2048, 7, 7, 2048, 1), true],
   ];
   for (const [name, p, bias] of cases) {
     it(`${name}: the same bits as convForward`, () => {
       const { x, weight, bias: b } = conv(p, 11, bias);
-      const layout = bandsFor(p, 2)!;
+      // as teamConv cuts it for two threads
+      const layout = bandsFor(p, 2 * BANDS_PER_THREAD)!;
       const out = team.conv({ plan: p, x, weight, bias: b, ...layout, partners: 1 });
       const want = convForward(x, weight, b, p);
       // counted, not diffed: a failing 401,408-element comparison would take minutes to print
