@@ -17,15 +17,15 @@
  * in the team's arena (runtime/shared-arena.ts), so the next split layer's partners read them
  * without a copy.
  *
- * Bands: output channels in multiples of 4 (the GEMM micro-kernel's height) or output rows, which
- * ever repeats less work per band (CHANNELS_BELOW): a channel band runs the whole im2col (K·H'·W'
- * floats) for its kernels, a row band packs all the kernels (Cout·K) for its positions and stages
- * only the input rows its taps read (ops/conv-im2col.ts). Channels need one image and one group.
- * Else output rows when they divide evenly, else
- * uneven rows. BANDS_PER_THREAD bands per thread, claimed, not assigned: a partner that wakes
- * late or is held up leaves its bands to the leader rather than holding it up. Each band is a
- * convRows call that pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2
- * bands +3 % CPU, 4 bands +7 %, 8 bands +18 %).
+ * Bands: output channels in multiples of 4 (the GEMM micro-kernel's height) or output rows,
+ * whichever repeats less work per band (CHANNELS_BELOW): a channel band runs the whole im2col
+ * (K·H'·W' floats) for its kernels, a row band packs all the kernels (Cout·K) for its positions and
+ * stages only the input rows its taps read (ops/conv-im2col.ts). Channels need one image, one
+ * group and one GEMM tile (oneTileEach); rows are cut evenly where they divide, else unevenly.
+ * BANDS_PER_THREAD bands per thread, claimed, not assigned: a partner that wakes late or is held
+ * up leaves its bands to the leader rather than holding it up. Each band is a convRows call that
+ * pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2 bands +3 % CPU, 4 bands
+ * +7 %, 8 bands +18 %).
  */
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
