@@ -231,9 +231,10 @@ export async function parallelBench(): Promise<void> {
     const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', netInputs[net.inputs[0].name].data, [1, 3, 224, 224]) };
     const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24);
     balance.enabled = false;
-    const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs') => splitStats[k] - before[k];
+    const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs' | 'sharedWeightJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
     const phases = Object.fromEntries(Object.entries(splitStats.ms).map(([k, v]) => [k, (v - before.ms[k as keyof typeof before.ms]) / Math.max(1, runs)]));
+    const stagedFloats = (splitStats.stagedFloats - before.stagedFloats) / Math.max(1, runs);
 
     // Amdahl's bound on an idle machine: one thread runs the layers the team splits, timed alone
     // (their kernels and what they apply in their bands, the fused activation and residual add: the
@@ -269,7 +270,7 @@ export async function parallelBench(): Promise<void> {
     const serialShare = (hooked - parallelMs) / hooked;
     const bound = plainMs / (hooked - parallelMs / 2);
     const ops = [...new Set([...splitLayers].map((k) => k.split(':')[0]))].join(', ');
-    const extra = { splitLayers: jobsPerForward, splitShapes: splitLayers.size, splitOps: ops, partnerShare: d('partnerBands') / d('bands'), jobsWithPartner: d('partnerJobs') / d('jobs'), leaderPhasesMs: phases, serialShare, amdahlBound: bound };
+    const extra = { splitLayers: jobsPerForward, splitShapes: splitLayers.size, splitOps: ops, partnerShare: d('partnerBands') / d('bands'), jobsWithPartner: d('partnerJobs') / d('jobs'), leaderPhasesMs: phases, stagedFloats, serialShare, amdahlBound: bound };
     report('ResNet-50 forward at 224×224 (steady state), in-process (even bands)', sides, 1, extra);
     report('ResNet-50 forward at 224×224 (steady state), in-process, balanced bands (learnt leader share)', sides, 2);
     report('ResNet-50 forward at 224×224 (steady state), in-process, even bands, no spin before Atomics.wait', sides, 3);
@@ -283,7 +284,7 @@ export async function parallelBench(): Promise<void> {
     }
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
-        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)}, waking the partner ${phases.wake.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}; the partners' ms in their bands ${phases.partner.toFixed(1)}`,
+        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)} (${(stagedFloats / 1e6).toFixed(2)} M floats copied in, weights read in place in ${d('sharedWeightJobs')} of ${d('jobs')} jobs), waking the partner ${phases.wake.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}; the partners' ms in their bands ${phases.partner.toFixed(1)}`,
     );
     say(
       `  one thread: split layers' kernels ${parallelMs.toFixed(1)} of ${hooked.toFixed(1)} ms (with the hook), so ${(100 * serialShare).toFixed(1)} % stays serial: ` +

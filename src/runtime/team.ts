@@ -241,12 +241,15 @@ export class Team {
       return t;
     };
     try {
+      // floats copied in for the partners (Team.lastJob.stagedFloats)
       let staged = 0;
-      let xs = x;
-      if (!arena.owns(x)) {
-        (xs = temp(x.length)).set(x);
-        staged += x.length;
-      }
+      const stage = (src: Float32Array) => {
+        staged += src.length;
+        const t = temp(src.length);
+        t.set(src);
+        return t;
+      };
+      const xs = arena.owns(x) ? x : stage(x);
       // a weight in a shared buffer of its own (a cached model's) is read in place
       let ws: Float32Array = EMPTY;
       let wBuf = -1;
@@ -260,19 +263,13 @@ export class Team {
         staged += wLen - firstShared;
       }
       let bs: Float32Array | undefined;
-      if (bias) {
-        (bs = temp(bias.length)).set(bias);
-        staged += bias.length;
-      }
+      if (bias) bs = stage(bias);
       const epi = job.epilogue ? epilogueBytes(job.epilogue) : null;
       const epiAt = epi ? temp(Math.ceil(epi.length / 4)) : null;
       if (epi) new Uint8Array(epiAt!.buffer, epiAt!.byteOffset, epi.length).set(epi);
       // a residual the partners add to their bands: read in place when a split layer left it in the arena
       let rs = job.epilogue?.residual ?? null;
-      if (rs && !arena.owns(rs)) {
-        (rs = temp(rs.length)).set(job.epilogue!.residual!);
-        staged += rs.length;
-      }
+      if (rs && !arena.owns(rs)) rs = stage(rs);
       // the leader's bands go straight into the result: a fresh, zeroed array the partners' bands are
       // copied into, or the arena region every member writes (inArena)
       const keep = !job.inArena;

@@ -234,7 +234,7 @@ export class WeightStore {
     return hit && hit.key === key ? hit : undefined;
   }
 
-  /** Keeps a fold (kept stores only), its bytes counted; its buffers leave this step's scratch. */
+  /** Keeps a fold (kept stores only), its bytes counted: its buffers leave this step's scratch, or with shareKept shared copies of them are kept. */
   keepFolded(host: string, f: FoldedWeights): void {
     if (!this.keep) return;
     if (this.shareKept) {
