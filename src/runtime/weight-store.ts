@@ -125,6 +125,8 @@ export class WeightStore {
   private readonly decodedBefore = new Set<GraphConstant>();
   private readonly decodedNow = new Set<GraphConstant>();
   private readonly decoded = new Map<GraphConstant, Float32Array>();
+  /** The buffers of what a kept store keeps (decoded and folded), so `holds` is one lookup: the executor asks it for every tensor that dies. */
+  private readonly keptBuffers = new Set<ArrayBufferLike>();
 
   /**
    * `keep`: the model cache's store (see the header). `shareKept`: what it keeps lives in
@@ -146,10 +148,7 @@ export class WeightStore {
 
   /** Whether the store holds this buffer (pooled, lent or kept): never a run's to free. */
   holds(buffer: ArrayBufferLike): boolean {
-    if (this.lent.some((a) => a.buffer === buffer) || this.pool.has(buffer)) return true;
-    for (const a of this.decoded.values()) if (a.buffer === buffer) return true;
-    for (const f of this.foldedByHost.values()) for (const t of Object.values(f.weights)) if (t.data.buffer === buffer) return true;
-    return false;
+    return this.keptBuffers.has(buffer) || this.lent.some((a) => a.buffer === buffer) || this.pool.has(buffer);
   }
 
   /** No later step needs a weight over `n` floats: the pool lets larger buffers go; their bytes. */
@@ -216,6 +215,7 @@ export class WeightStore {
       if (keepIt) {
         if (this.shareKept) out = sharedCopy(out);
         this.decoded.set(c, out);
+        this.keptBuffers.add(out.buffer);
         this.bytes += out.byteLength;
       } else this.decodedNow.add(c);
     }
@@ -247,8 +247,12 @@ export class WeightStore {
     const size = (w: FoldedWeights) => w.weights.weight.data.byteLength + (w.weights.bias?.data.byteLength ?? 0);
     // a fold from another source (another seed) replaces the one kept
     const before = this.foldedByHost.get(host);
-    if (before) this.bytes -= size(before);
+    if (before) {
+      this.bytes -= size(before);
+      for (const t of Object.values(before.weights)) this.keptBuffers.delete(t.data.buffer);
+    }
     this.foldedByHost.set(host, f);
+    for (const t of Object.values(f.weights)) this.keptBuffers.add(t.data.buffer);
     this.bytes += size(f);
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * WeightStore.holds: the executor asks it for every tensor that dies (whether the buffer is the
+ * store's, never the run's to free). A kept store answers for what it keeps (decoded weights and
+ * folds), what it lends for the step and what its pool holds; a fold replaced by another source's
+ * lets its buffers go.
+ */
+import { describe, expect, it } from 'vitest';
+import type { GraphConstant } from '../../src/graph/graph.js';
+import { WeightStore } from '../../src/runtime/weight-store.js';
+import { tensor } from '../../src/tensor/tensor.js';
+
+/** A float16 constant of n values (decoded, so never a view into the file). */
+function half(n: number): GraphConstant {
+  // 1.0 in float16 is 0x3c00
+  const raw = new Uint8Array(n * 2);
+  for (let i = 0; i < n; i++) raw[2 * i + 1] = 0x3c;
+  return { name: 'w', shape: [n], dataType: 'float16', value: null, raw, typed: null, initializer: true };
+}
+
+describe('WeightStore.holds', () => {
+  it('a kept store holds a weight decoded by two runs (kept from the second), not one decoded by a single run', () => {
+    const store = new WeightStore(true);
+    const c = half(8);
+    const first = store.values(c)!;
+    expect(Array.from(first)).toEqual(new Array(8).fill(1));
+    expect(store.holds(first.buffer)).toBe(true); // lent for the step
+    store.endRun();
+    const second = store.values(c)!;
+    store.endRun();
+    expect(store.holds(second.buffer)).toBe(true);
+    expect(store.values(c)).toBe(second);
+    expect(store.holds(new ArrayBuffer(32))).toBe(false);
+  });
+
+  it('a fold kept for host conv1 is held; refolded from seed:2 the file fold is not', () => {
+    const store = new WeightStore(true);
+    const a = { key: 'file', folded: 1, weights: { weight: tensor([2, 1, 1, 1], new Float32Array([1, 2])), bias: tensor([2], new Float32Array([3, 4])) } };
+    store.keepFolded('conv1', a);
+    expect(store.holds(a.weights.weight.data.buffer)).toBe(true);
+    expect(store.holds(a.weights.bias.data.buffer)).toBe(true);
+    expect(store.bytes).toBe(16);
+    const b = { key: 'seed:2', folded: 1, weights: { weight: tensor([2, 1, 1, 1], new Float32Array([5, 6])), bias: tensor([2], new Float32Array([7, 8])) } };
+    store.keepFolded('conv1', b);
+    expect(store.holds(a.weights.weight.data.buffer)).toBe(false);
+    expect(store.holds(a.weights.bias.data.buffer)).toBe(false);
+    expect(store.holds(b.weights.weight.data.buffer)).toBe(true);
+    expect(store.bytes).toBe(16);
+    expect(store.foldedOf('conv1', 'seed:2')).toBe(b);
+  });
+
+  it('a store that keeps nothing holds only its step scratch and pool', () => {
+    const store = new WeightStore(false);
+    const c = half(4);
+    const v = store.values(c)!;
+    expect(store.holds(v.buffer)).toBe(true);
+    store.endRun();
+    expect(store.holds(v.buffer)).toBe(false);
+  });
+});
