@@ -86,8 +86,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const w = new Float32Array(ctl[W_BUF] < 0 ? d.arena : shared.get(ctl[W_BUF]), ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.arena, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
-      // the activation's bytes copied out first: v8.deserialize does not read shared memory
-      const act = ctl[EPI_LEN] > 0 ? activationOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN]).slice()) : null;
+      const act = ctl[EPI_LEN] > 0 ? activationOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN])) : null;
       const residual = ctl[R_LEN] > 0 ? new Float32Array(d.arena, ctl[R_OFF] * 4, ctl[R_LEN]) : null;
       const epilogue: BandEpilogue | null = act || residual ? { op: act?.op ?? null, attrs: act?.attrs, residual } : null;
       const kernel = makeKernel(ctl, x, w, b, out, false, epilogue);

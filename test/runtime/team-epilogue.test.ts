@@ -1,0 +1,63 @@
+/**
+ * A split conv's activation crosses to the partners as bytes: epilogueBytes (the leader) makes a
+ * layer's once, activationOf (a partner) reads them back and reuses the last while they repeat.
+ */
+import { deserialize, serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { EPILOGUE_OPS } from '../../src/ops/epilogue-ops.js';
+import { activationOf, epilogueBytes } from '../../src/runtime/team-epilogue.js';
+
+const relu = EPILOGUE_OPS.get('relu')!;
+const clip = EPILOGUE_OPS.get('clip')!;
+
+/** `bytes` in shared memory, as a partner finds them in the arena. */
+function inShared(bytes: Uint8Array): Uint8Array {
+  const v = new Uint8Array(new SharedArrayBuffer(bytes.length + 8), 4, bytes.length);
+  v.set(bytes);
+  return v;
+}
+
+describe('epilogueBytes', () => {
+  it('a layer attrs object gives the same bytes object on every job; another attrs object its own', () => {
+    const attrs = { min: 0, max: 6 };
+    const a = epilogueBytes({ op: clip, attrs, residual: null })!;
+    expect(epilogueBytes({ op: clip, attrs, residual: null })).toBe(a);
+    expect(deserialize(a)).toEqual({ op: 'clip', attrs: { min: 0, max: 6 } });
+    const b = epilogueBytes({ op: clip, attrs: { min: -1, max: 1 }, residual: null })!;
+    expect(deserialize(b)).toEqual({ op: 'clip', attrs: { min: -1, max: 1 } });
+  });
+
+  it('the same attrs object under relu and clip gives each op its bytes', () => {
+    const attrs = {};
+    expect((deserialize(epilogueBytes({ op: relu, attrs, residual: null })!) as { op: string }).op).toBe('relu');
+    expect((deserialize(epilogueBytes({ op: clip, attrs, residual: null })!) as { op: string }).op).toBe('clip');
+  });
+
+  it('no activation: null', () => {
+    expect(epilogueBytes({ op: null, attrs: undefined, residual: new Float32Array(4) })).toBeNull();
+  });
+});
+
+describe('activationOf', () => {
+  it('reads clip(min −Infinity, max 6) back from shared memory, the op resolved by name', () => {
+    const got = activationOf(inShared(serialize({ op: 'clip', attrs: { min: -Infinity, max: 6 } })));
+    expect(got.op).toBe(clip);
+    expect(got.attrs).toEqual({ min: -Infinity, max: 6 });
+  });
+
+  it('the same bytes again give the same activation; rewritten shared bytes give the new one', () => {
+    const shared = inShared(serialize({ op: 'clip', attrs: { min: 0, max: 6 } }));
+    const first = activationOf(shared);
+    expect(activationOf(shared)).toBe(first);
+    // the arena's bytes are rewritten for the next job (same length: max 6 → max 5)
+    shared.set(serialize({ op: 'clip', attrs: { min: 0, max: 5 } }));
+    const next = activationOf(shared);
+    expect(next).not.toBe(first);
+    expect(next.attrs).toEqual({ min: 0, max: 5 });
+    expect(first.attrs).toEqual({ min: 0, max: 6 });
+  });
+
+  it('an op that is not an in-place activation (conv2d) is refused', () => {
+    expect(() => activationOf(inShared(serialize({ op: 'conv2d', attrs: {} })))).toThrow(/conv2d/);
+  });
+});
