@@ -15,7 +15,7 @@
  * the next job's descriptor half-written; its claim then fails, because the leader closes CLAIM
  * (index past every band) before it writes anything for the next job.
  */
-import { convRows } from '../ops/conv.js';
+import { convRows, convRowsOverwrites } from '../ops/conv.js';
 import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
 
@@ -128,23 +128,26 @@ export function readPlan(ctl: Int32Array): ConvPlan {
 }
 
 /**
- * One band of the convolution into `out` (the whole output): its region is zeroed first unless
- * `zeroed` (an arena region is reused from job to job, and the depthwise kernel accumulates), then ops/conv.ts's
- * convRows fills it. A channel band is the convolution by those kernels alone: the same dot
- * products in the same order, so the same bits as the whole conv.
+ * One band of the convolution into `out` (the whole output): ops/conv.ts's convRows fills its
+ * region, cleared first when the conv's kernel adds into it (convRowsOverwrites: the depthwise
+ * kernels) unless `zeroed` (an arena region is reused from job to job). Clearing every band cost
+ * the leader about 3 ms of a two-thread ResNet-50 forward (a pass over every output). A channel
+ * band is the convolution by those kernels alone: the same dot products in the same order, so the
+ * same bits as the whole conv.
  */
 export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number, zeroed = false): void {
   const OH = p.geo[0].out;
   const OW = p.geo[1].out;
   const plane = OH * OW;
+  const clear = !zeroed && !convRowsOverwrites(p);
   if (mode === MODE_ROWS) {
-    if (!zeroed) for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
+    if (clear) for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
     convRows(x, w, b, p, from, to, out);
     return;
   }
   const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
   const block = out.subarray(from * plane, to * plane);
-  if (!zeroed) block.fill(0);
+  if (clear) block.fill(0);
   convRows(x, w.subarray(from * K, to * K), b?.subarray(from, to), { ...p, cout: to - from }, 0, OH, block);
 }
 
