@@ -66,7 +66,16 @@ interface Sides {
   best: number[];
   /** Samples per side. */
   samples: number;
+  /** Each side's wall seconds by round (a round runs every side once, back to back). */
+  rounds: number[][];
 }
+
+/**
+ * The median over rounds of side a's time over side b's in the same round: this machine's host
+ * changes how much CPU it gives for seconds at a time, which moves both sides of a round alike, so
+ * the ratio within rounds wanders less than the ratio of the medians.
+ */
+const pairedRatio = (s: Sides, a: number, b: number) => median(s.rounds[a].map((t, r) => t / s.rounds[b][r]));
 
 /** CPU milliseconds (time on a CPU, schedstat) of each thread of this process, by thread id. */
 function threadCpu(): Map<string, number> {
@@ -107,7 +116,7 @@ async function interleaved(sides: (() => unknown)[], seconds: number): Promise<S
       cpu[i].push((used.user + used.system) / 1e6);
     }
   }
-  return { wall: wall.map(median), cpu: cpu.map(median), busiest: busiest.map(median), best: wall.map((w) => Math.min(...w)), samples: wall[0].length };
+  return { wall: wall.map(median), cpu: cpu.map(median), busiest: busiest.map(median), best: wall.map((w) => Math.min(...w)), samples: wall[0].length, rounds: wall };
 }
 
 /** Waits until this thread's team has a partner up (the first split spawns it and runs alone). */
@@ -128,9 +137,9 @@ function report(name: string, s: Sides, side = 1, extra: Record<string, unknown>
   say(
     `${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[side])}` +
       (projected ? `; busiest thread's CPU ${s.busiest[0].toFixed(1)} against ${s.busiest[side].toFixed(1)} ms: ≤ ${projected.toFixed(2)}× on an idle machine` : '') +
-      `; fastest of ${s.samples} samples each ${ms(s.best[0])} and ${ms(s.best[side])}: ${(s.best[0] / s.best[side]).toFixed(2)}×`,
+      `; fastest of ${s.samples} samples each ${ms(s.best[0])} and ${ms(s.best[side])}: ${(s.best[0] / s.best[side]).toFixed(2)}×; within rounds (median of ${s.samples}) ${pairedRatio(s, 0, side).toFixed(2)}×`,
   );
-  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, fastestMs: [s.best[0] * 1000, s.best[side] * 1000], fastestRatio: s.best[0] / s.best[side], ...extra } });
+  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, fastestMs: [s.best[0] * 1000, s.best[side] * 1000], fastestRatio: s.best[0] / s.best[side], pairedRatio: pairedRatio(s, 0, side), ...extra } });
 }
 
 /**
@@ -150,7 +159,7 @@ async function machineScaling(shape: number[], w: { data: Float32Array; shape: n
   const feeds = { x: new ort.Tensor('float32', random(shape.reduce((a, c) => a * c, 1), 9), shape) };
   const s = await interleaved(sessions.map((session) => () => session.run(feeds)), 6);
   const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
-  say(`the same conv in onnxruntime-node, one intra-op thread ${ms(s.wall[0])}, two ${ms(s.wall[1])}: ${(s.wall[0] / s.wall[1]).toFixed(2)}× (this machine's two-thread scaling as onnxruntime sees it; load average ${load()}); fastest of ${s.samples}: ${(s.best[0] / s.best[1]).toFixed(2)}×`);
+  say(`the same conv in onnxruntime-node, one intra-op thread ${ms(s.wall[0])}, two ${ms(s.wall[1])}: ${(s.wall[0] / s.wall[1]).toFixed(2)}× (this machine's two-thread scaling as onnxruntime sees it; load average ${load()}); fastest of ${s.samples}: ${(s.best[0] / s.best[1]).toFixed(2)}×; within rounds ${pairedRatio(s, 0, 1).toFixed(2)}×`);
   record({ bench: 'parallel', name: 'onnxruntime-node conv 128→128 at 112×112, two intra-op threads against one', unit: 'ms', higherIsBetter: false, convlens: s.wall[1] * 1000, peers: { 'onnxruntime-node, one thread': s.wall[0] * 1000 }, against: 'onnxruntime-node, one thread', extra: { note: 'the peer against itself: the machine’s two-thread ceiling', loadAverage: os.loadavg() } });
 }
 
@@ -279,8 +288,9 @@ export async function parallelBench(): Promise<void> {
       const [o1, o2] = [sides.wall[4], sides.wall[5]];
       const ours = sides.wall[0] / sides.wall[1];
       const [best, oursBest] = [sides.best[4] / sides.best[5], sides.best[0] / sides.best[1]];
-      say(`  onnxruntime-node on the same file, sampled in the same rounds: one intra-op thread ${ms(o1)}, two ${ms(o2)}: ${(o1 / o2).toFixed(2)}× (this machine's two-thread scaling on ResNet-50 as onnxruntime sees it; convlens's ${ours.toFixed(2)}×, ${((100 * ours) / (o1 / o2)).toFixed(0)} % of it); fastest samples ${best.toFixed(2)}× (convlens's ${oursBest.toFixed(2)}×, ${((100 * oursBest) / best).toFixed(0)} %)`);
-      record({ bench: 'parallel', name: 'onnxruntime-node ResNet-50 forward, two intra-op threads against one', unit: 'ms', higherIsBetter: false, convlens: o2 * 1000, peers: { 'onnxruntime-node, one thread': o1 * 1000 }, against: 'onnxruntime-node, one thread', extra: { note: 'the peer against itself: the machine’s two-thread ceiling on this network', convlensRatio: ours, loadAverage: os.loadavg() } });
+      const [pairedOrt, pairedOurs] = [pairedRatio(sides, 4, 5), pairedRatio(sides, 0, 1)];
+      say(`  onnxruntime-node on the same file, sampled in the same rounds: one intra-op thread ${ms(o1)}, two ${ms(o2)}: ${(o1 / o2).toFixed(2)}× (this machine's two-thread scaling on ResNet-50 as onnxruntime sees it; convlens's ${ours.toFixed(2)}×, ${((100 * ours) / (o1 / o2)).toFixed(0)} % of it); fastest samples ${best.toFixed(2)}× (convlens's ${oursBest.toFixed(2)}×, ${((100 * oursBest) / best).toFixed(0)} %); within rounds ${pairedOrt.toFixed(2)}× (convlens's ${pairedOurs.toFixed(2)}×, ${((100 * pairedOurs) / pairedOrt).toFixed(0)} %)`);
+      record({ bench: 'parallel', name: 'onnxruntime-node ResNet-50 forward, two intra-op threads against one', unit: 'ms', higherIsBetter: false, convlens: o2 * 1000, peers: { 'onnxruntime-node, one thread': o1 * 1000 }, against: 'onnxruntime-node, one thread', extra: { note: 'the peer against itself: the machine’s two-thread ceiling on this network', convlensRatio: ours, pairedRatio: pairedOrt, convlensPairedRatio: pairedOurs, loadAverage: os.loadavg() } });
     }
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
