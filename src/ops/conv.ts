@@ -284,11 +284,6 @@ export function convForward(x: Float32Array, weight: Float32Array, bias: Float32
 }
 
 /**
- * Output rows [from, to) of the convolution, written into `out` (the whole output; those rows zero
- * unless convRowsOverwrites): workers share one input and one output and each computes a band
- * (runtime/parallel.ts).
- */
-/**
  * Whether convRows sets every output of its rows whatever `out` held there: the GEMM paths store
  * their sums (accumulate off; a depth-tiled GEMM's first tile stores), the bias added after; only
  * the depthwise kernels add their taps into `out`, so a reused buffer must be cleared for them.
@@ -297,6 +292,11 @@ export function convRowsOverwrites(p: ConvPlan): boolean {
   return !(p.cin / p.groups === 1 && p.groups > 1);
 }
 
+/**
+ * Output rows [from, to) of the convolution, written into `out` (the whole output; those rows zero
+ * unless convRowsOverwrites): workers share one input and one output and each computes a band
+ * (runtime/parallel.ts).
+ */
 export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array): void {
   const [gh, gw] = p.geo;
   const OW = gw.out;

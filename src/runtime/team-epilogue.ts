@@ -28,25 +28,11 @@ export interface BandEpilogue {
 }
 
 /**
- * The activation's bytes for the partners, or null without one. A layer's attributes are one
- * object for the graph's life, so its bytes are made once (v8.serialize cost the leader about 3 ms
- * of a two-thread ResNet-50 forward's 53 jobs when made per job, all of it serial).
+ * The activation's bytes for the partners, or null without one: made per job from the attributes
+ * as they are then (about 6 µs each), so a layer whose attributes change between runs sends the
+ * new ones.
  */
-export function epilogueBytes(e: BandEpilogue): Uint8Array | null {
-  if (!e.op) return null;
-  const keyed = typeof e.attrs === 'object' && e.attrs !== null;
-  const byOp = keyed ? bytesByAttrs.get(e.attrs as object) : undefined;
-  const hit = byOp?.get(e.op.name);
-  if (hit) return hit;
-  const bytes = serialize({ op: e.op.name, attrs: e.attrs });
-  if (keyed) {
-    if (byOp) byOp.set(e.op.name, bytes);
-    else bytesByAttrs.set(e.attrs as object, new Map([[e.op.name, bytes]]));
-  }
-  return bytes;
-}
-/** Serialized activations by their attributes object, then op name (weak: a graph's go with it). */
-const bytesByAttrs = new WeakMap<object, Map<string, Uint8Array>>();
+export const epilogueBytes = (e: BandEpilogue): Uint8Array | null => (e.op ? serialize({ op: e.op.name, attrs: e.attrs }) : null);
 
 /** Whether partners can apply `op` as an epilogue: one of EPILOGUE_OPS (they find it by name). */
 export const sendsAsEpilogue = (op: OpDef): boolean => EPILOGUE_OPS.get(op.name) === op;
@@ -62,6 +48,8 @@ export function activationOf(bytes: Uint8Array): { op: OpDef; attrs: unknown } {
   const own = bytes.slice();
   const { op, attrs } = deserialize(own) as { op: string; attrs: unknown };
   const def = EPILOGUE_OPS.get(op);
+  // a partner-internal failure, not a user's error: the partner ends and the leader reports
+  // PARTNER_FAILED from the catalog (runtime/team.ts); this text only reaches the partner's catch
   if (!def) throw new RangeError(`a split conv's epilogue names '${op}', no in-place activation`);
   last = { bytes: own, activation: { op: def, attrs } };
   return last.activation;

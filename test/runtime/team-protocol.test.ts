@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { convRows, convRowsOverwrites } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
 import { gemmTiles } from '../../src/ops/gemm-tiles.js';
+import { stageConv } from '../../src/ops/conv-im2col.js';
+import { packA } from '../../src/tensor/gemm.js';
 import { MODE_CHANNELS, MODE_ROWS, computeBand } from '../../src/runtime/team-protocol.js';
 import { rng } from '../../src/tensor/random.js';
 
@@ -19,6 +21,9 @@ const cases: [string, ConvPlan, number, number][] = [
   ['3×3 8→16 at 10×12 (staged im2col GEMM), rows in 3 bands', plan(8, 16, 1, 10, 12, 3), MODE_ROWS, 3],
   ['3×3 8→16 at 10×12, channels in 2 bands of 8', plan(8, 16, 1, 10, 12, 3), MODE_CHANNELS, 2],
   ['1×1 6→8 at 2×3 (pointwise, a plane under 8 positions: the plain GEMM), rows in 2 bands', plan(6, 8, 1, 2, 3, 1), MODE_ROWS, 2],
+  ['1×1 16→24 at 8×8 (pointwise, packed: every ResNet-50 1×1), rows in 2 bands', plan(16, 24, 1, 8, 8, 1), MODE_ROWS, 2],
+  ['1×1 16→24 at 8×8, channels in 2 bands of 12', plan(16, 24, 1, 8, 8, 1), MODE_CHANNELS, 2],
+  ['3×3 64→4 at 258×258 (an input too large to stage: the im2col from JavaScript panels), rows in 2 bands', plan(64, 4, 1, 258, 258, 3), MODE_ROWS, 2],
   ['3×3 2048→4 at 3×3 (K = 18,432: a depth-tiled GEMM, its first tile stores), rows in 3 bands', plan(2048, 4, 1, 3, 3, 3), MODE_ROWS, 3],
   ['grouped 3×3 8→8 in 4 groups of 2 channels, rows in 2 bands', plan(8, 8, 4, 6, 7, 3), MODE_ROWS, 2],
   ['depthwise 3×3 8→8 (groups 8: the SIMD kernel), rows in 2 bands', plan(8, 8, 8, 6, 7, 3), MODE_ROWS, 2],
@@ -48,8 +53,10 @@ describe('computeBand into a region left full of NaN by another job (zeroed fals
     });
   }
 
-  it('the depth-tiled case is tiled; convRowsOverwrites is false for the depthwise convs only', () => {
+  it('the paths are taken: the 258×258 conv is not staged, the 18,432-deep one is tiled; convRowsOverwrites is false for the depthwise convs only', () => {
+    const big = cases[5][1];
+    expect(stageConv(64, big.geo, packA(4, 576, new Float32Array(4 * 576), 0, 576))).toBeNull();
     expect(gemmTiles(4, 18432).kc).toBeLessThan(18432);
-    expect(cases.map(([, p]) => convRowsOverwrites(p))).toEqual([true, true, true, true, true, false, false]);
+    expect(cases.map(([, p]) => convRowsOverwrites(p))).toEqual([true, true, true, true, true, true, true, true, false, false]);
   });
 });

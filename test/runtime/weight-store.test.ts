@@ -25,7 +25,12 @@ describe('WeightStore.holds', () => {
     expect(Array.from(first)).toEqual(new Array(8).fill(1));
     expect(store.holds(first.buffer)).toBe(true); // lent for the step
     store.endRun();
+    // one run's decode is not kept: its buffer went back to the pool, which the run's end cleared
+    expect(store.bytes).toBe(0);
+    expect(store.holds(first.buffer)).toBe(false);
     const second = store.values(c)!;
+    expect(store.isScratch(second)).toBe(false);
+    expect(store.bytes).toBe(32);
     store.endRun();
     expect(store.holds(second.buffer)).toBe(true);
     expect(store.values(c)).toBe(second);
@@ -52,7 +57,9 @@ describe('WeightStore.holds', () => {
     const store = new WeightStore(false);
     const c = half(4);
     const v = store.values(c)!;
-    expect(store.holds(v.buffer)).toBe(true);
+    expect(store.holds(v.buffer)).toBe(true); // lent for the step
+    store.endStep();
+    expect(store.holds(v.buffer)).toBe(true); // back in the pool
     store.endRun();
     expect(store.holds(v.buffer)).toBe(false);
   });
