@@ -89,9 +89,10 @@ function retireTeam(ms: number): void {
  * the jobs whose weight the partners read in place (a cached model's shared weights) and the floats
  * the leader copied into the arena for them,
  * and the leader's milliseconds in each phase of them (Team.lastJob: staging, waking the partners, its
- * own bands, the wait for the partners', the copy-out) and the partners' milliseconds in their bands (tests, benchmarks).
+ * own bands, the wait for the partners', the copy-out), the partners' milliseconds in their bands
+ * and from the notify to their first band, `lag` (tests, benchmarks).
  */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, sharedWeightJobs: 0, stagedFloats: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0 } };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, sharedWeightJobs: 0, stagedFloats: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0, lag: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -273,7 +274,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     if (t.lastJob.sharedWeight) splitStats.sharedWeightJobs++;
     splitStats.stagedFloats += t.lastJob.stagedFloats;
     const { ms } = splitStats;
-    [ms.stage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs];
+    [ms.stage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner, ms.lag] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs, ms.lag + (t.lastJob.lagMs ?? 0)];
     // a huge job (or run) grew the arena: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
     if (t.arenaBytes > (settings?.arenaKeepBytes ?? ARENA_KEEP_BYTES)) retireTeam(0);

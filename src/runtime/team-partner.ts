@@ -27,6 +27,9 @@ import {
   W_OFF,
   WORK_UNITS,
   WORK_US,
+  START_US,
+  NO_START,
+  wallMicros,
   X_LEN,
   X_OFF,
   EPI_LEN,
@@ -78,6 +81,8 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const bands = ctl[NBANDS];
       let i = claim(ctl, seen, bands);
       if (i < 0) continue;
+      // the first partner to start a band of the job says when (the leader's lagMs)
+      Atomics.compareExchange(ctl, START_US, NO_START, wallMicros());
       // a successful claim means the descriptor is this job's, whole (see team-protocol.ts);
       // the port's posts are taken in at every job, so a forgotten buffer is let go even while
       // every job finds its weights (runtime/team-weights.ts)

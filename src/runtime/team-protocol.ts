@@ -65,7 +65,21 @@ export const SPIN_US = WORK_UNITS + 1;
  * W_OFF floats into it.
  */
 export const W_BUF = SPIN_US + 1;
-export const CONTROL_INTS = W_BUF + 1;
+/**
+ * When a partner started the job's first partner band, on the wall clock (wallMicros); NO_START
+ * until one has. The leader reads it against its own clock at the notify (Team.lastJob.lagMs: how
+ * late partners start, a futex wake-up or longer when the host runs something else on their CPU).
+ */
+export const START_US = W_BUF + 1;
+export const CONTROL_INTS = START_US + 1;
+/** START_US before any partner has started a band of the job. */
+export const NO_START = -0x80000000;
+/**
+ * The wall clock in microseconds modulo 2^32, as an int32 (performance.timeOrigin is each thread's
+ * start on the process's clock, so the threads agree): the difference of two, `| 0`, is right
+ * across the wrap.
+ */
+export const wallMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000) | 0;
 
 export const PARTNER_STARTING = 0;
 export const PARTNER_READY = 1;

@@ -48,6 +48,9 @@ import {
   W_OFF,
   WORK_UNITS,
   WORK_US,
+  START_US,
+  NO_START,
+  wallMicros,
   X_LEN,
   X_OFF,
   EPI_LEN,
@@ -143,9 +146,10 @@ export class Team {
    * for the partners; whether they read the weight in place, W_BUF), in the notify that wakes the partners (a
    * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
    * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
-   * partners' milliseconds in their bands and units computed.
+   * partners' milliseconds in their bands and units computed; `lagMs`: how long after the notify a
+   * partner started its first band (null: none did).
    */
-  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -297,15 +301,17 @@ export class Team {
       Atomics.store(ctl, DONE, 0);
       Atomics.store(ctl, WORK_US, 0);
       Atomics.store(ctl, WORK_UNITS, 0);
+      Atomics.store(ctl, START_US, NO_START);
       Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
       Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
       Atomics.store(ctl, SEQ, seq);
       const tWake = performance.now();
+      const openUs = wallMicros();
       Atomics.notify(ctl, SEQ);
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0 };
+      this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null);
@@ -331,7 +337,10 @@ export class Team {
       this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
       const t3 = performance.now();
       if (keep) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
-      Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS) });
+      const started = Atomics.load(ctl, START_US);
+      // (the threads' clocks agree to microseconds: a start a hair before the notify counts as 0)
+      const lagMs = started === NO_START ? null : Math.max(0, ((started - openUs) | 0) / 1000);
+      Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS), lagMs });
       return result;
     } finally {
       // a broken team's arena is not used again (its partners may still write there): its owner replaces the team

@@ -126,7 +126,7 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
-  it('the partner takes bands: of 8 row bands of a 3×3 64→64 conv at 64×64, it computes some (within 20 jobs on a loaded machine)', () => {
+  it('the partner takes bands: of 8 row bands of a 3×3 64→64 conv at 64×64, it computes some (within 20 jobs on a loaded machine), and says when it started: lagMs within the job, null when it took none', () => {
     const p = plan(1, 64, 64, 64, 64, 3);
     const { x, weight, bias } = conv(p, 5);
     const bounds = Array.from({ length: 9 }, (_, i) => i * 8);
@@ -135,8 +135,16 @@ describe('a team of the leader and one partner thread', () => {
     for (let j = 0; j < 20 && partnerBands === 0; j++) {
       const out = team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 });
       expect(Atomics.load(team.ctl, DONE)).toBe(8);
-      expect(team.lastJob.bands).toBe(8);
-      partnerBands = 8 - team.lastJob.leaderBands;
+      const job = team.lastJob;
+      expect(job.bands).toBe(8);
+      partnerBands = 8 - job.leaderBands;
+      if (partnerBands === 0) expect(job.lagMs).toBeNull();
+      else {
+        // it started after the notify and before the job ended (the leader's bands and its wait)
+        expect(job.lagMs).not.toBeNull();
+        expect(job.lagMs!).toBeGreaterThanOrEqual(0);
+        expect(job.lagMs!).toBeLessThanOrEqual(job.ownMs + job.waitMs + 1);
+      }
       expect(Array.from(out)).toEqual(expected);
     }
     expect(partnerBands).toBeGreaterThan(0);
@@ -274,10 +282,12 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
-  it('partners: 0 admits none: the leader computes every band alone, same bits', () => {
+  it('partners: 0 admits none: the leader computes every band alone, same bits; no partner started (lagMs null)', () => {
     const p = plan(1, 8, 16, 16, 8, 3);
     const { x, weight, bias } = conv(p, 9);
     expect(Array.from(team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2)!, partners: 0 }))).toEqual(Array.from(convForward(x, weight, bias, p)));
+    expect(team.lastJob.partnerUnits).toBe(0);
+    expect(team.lastJob.lagMs).toBeNull();
   });
 });
 

@@ -2,6 +2,7 @@
  * computeBand over an arena region a previous job left full of values: the GEMM paths store every
  * output of their band (ops/conv.ts convRowsOverwrites), so the band is not cleared first; the
  * depthwise kernels add into the output, so theirs is. Either way the bits of convRows into zeros.
+ * And the clock the leader and its partners time a partner's start by (wallMicros).
  */
 import { describe, expect, it } from 'vitest';
 import { convRows, convRowsOverwrites } from '../../src/ops/conv.js';
@@ -9,7 +10,7 @@ import type { ConvPlan } from '../../src/ops/conv.js';
 import { gemmTiles } from '../../src/ops/gemm-tiles.js';
 import { stageConv } from '../../src/ops/conv-im2col.js';
 import { packA } from '../../src/tensor/gemm.js';
-import { MODE_CHANNELS, MODE_ROWS, computeBand } from '../../src/runtime/team-protocol.js';
+import { MODE_CHANNELS, MODE_ROWS, computeBand, wallMicros } from '../../src/runtime/team-protocol.js';
 import { rng } from '../../src/tensor/random.js';
 
 const axis = (n: number, k: number, pad: number) => ({ in: n, kernel: k, stride: 1, dilation: 1, effKernel: k, padBegin: pad, padEnd: pad, out: n + 2 * pad - k + 1 });
@@ -58,5 +59,24 @@ describe('computeBand into a region left full of NaN by another job (zeroed fals
     expect(stageConv(64, big.geo, packA(4, 576, new Float32Array(4 * 576), 0, 576))).toBeNull();
     expect(gemmTiles(4, 18432).kc).toBeLessThan(18432);
     expect(cases.map(([, p]) => convRowsOverwrites(p))).toEqual([true, true, true, true, true, true, true, true, false, false]);
+  });
+});
+
+describe('wallMicros: the wall clock in µs as an int32, differences right across the wrap', () => {
+  it('an int32; two readings 5 ms apart differ by 5,000 µs (± scheduling)', async () => {
+    const a = wallMicros();
+    expect(a).toBe(a | 0);
+    const t = performance.now();
+    while (performance.now() - t < 5);
+    const d = (wallMicros() - a) | 0;
+    expect(d).toBeGreaterThanOrEqual(5000);
+    expect(d).toBeLessThan(50_000);
+  });
+
+  it('a start 10 µs after an open just below 2^31 wraps to just above −2^31: (start − open) | 0 is 10', () => {
+    const open = 0x7fffffff - 4;
+    const start = (open + 10) | 0;
+    expect(start).toBe(-0x80000000 + 5);
+    expect((start - open) | 0).toBe(10);
   });
 });
