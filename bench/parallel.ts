@@ -294,7 +294,7 @@ export async function parallelBench(): Promise<void> {
     }
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +
-        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)} (${(stagedFloats / 1e6).toFixed(2)} M floats copied in, weights read in place in ${d('sharedWeightJobs')} of ${d('jobs')} jobs), waking the partner ${phases.wake.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}; the partners' ms in their bands ${phases.partner.toFixed(1)}, and from the notify to their first band ${phases.lag.toFixed(1)} (summed over the jobs)`,
+        `the leader's ms per two-thread forward (all three kinds) in them: staging ${phases.stage.toFixed(1)} (${(stagedFloats / 1e6).toFixed(2)} M floats copied in, weights read in place in ${d('sharedWeightJobs')} of ${d('jobs')} jobs), waking the partner ${phases.wake.toFixed(1)}, own bands ${phases.own.toFixed(1)}, waiting ${phases.wait.toFixed(1)}, copying out ${phases.copy.toFixed(1)}; the partners' ms in their bands ${phases.partner.toFixed(1)}, and from the notify to their first band ${phases.lag.toFixed(1)} (summed over the jobs they took part in; a partner too late for any band counts nothing)`,
     );
     say(
       `  one thread: split layers' kernels ${parallelMs.toFixed(1)} of ${hooked.toFixed(1)} ms (with the hook), so ${(100 * serialShare).toFixed(1)} % stays serial: ` +

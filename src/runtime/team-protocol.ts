@@ -81,6 +81,13 @@ export const NO_START = -0x80000000;
  */
 export const wallMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000) | 0;
 
+/**
+ * Milliseconds from `openUs` to `startedUs` (both wallMicros; START_US as the partners left it):
+ * null when no partner started (NO_START), 0 for a start a hair before the open (the threads'
+ * clocks agree to microseconds).
+ */
+export const startLagMs = (startedUs: number, openUs: number): number | null => (startedUs === NO_START ? null : Math.max(0, ((startedUs - openUs) | 0) / 1000));
+
 export const PARTNER_STARTING = 0;
 export const PARTNER_READY = 1;
 /** Died (an exception, or the thread exited) while it held a band: the job cannot finish. */

@@ -51,6 +51,7 @@ import {
   START_US,
   NO_START,
   wallMicros,
+  startLagMs,
   X_LEN,
   X_OFF,
   EPI_LEN,
@@ -337,9 +338,7 @@ export class Team {
       this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
       const t3 = performance.now();
       if (keep) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
-      const started = Atomics.load(ctl, START_US);
-      // (the threads' clocks agree to microseconds: a start a hair before the notify counts as 0)
-      const lagMs = started === NO_START ? null : Math.max(0, ((started - openUs) | 0) / 1000);
+      const lagMs = startLagMs(Atomics.load(ctl, START_US), openUs);
       Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS), lagMs });
       return result;
     } finally {

@@ -10,7 +10,7 @@ import type { ConvPlan } from '../../src/ops/conv.js';
 import { gemmTiles } from '../../src/ops/gemm-tiles.js';
 import { stageConv } from '../../src/ops/conv-im2col.js';
 import { packA } from '../../src/tensor/gemm.js';
-import { MODE_CHANNELS, MODE_ROWS, computeBand, wallMicros } from '../../src/runtime/team-protocol.js';
+import { MODE_CHANNELS, MODE_ROWS, NO_START, computeBand, startLagMs, wallMicros } from '../../src/runtime/team-protocol.js';
 import { rng } from '../../src/tensor/random.js';
 
 const axis = (n: number, k: number, pad: number) => ({ in: n, kernel: k, stride: 1, dilation: 1, effKernel: k, padBegin: pad, padEnd: pad, out: n + 2 * pad - k + 1 });
@@ -62,7 +62,7 @@ describe('computeBand into a region left full of NaN by another job (zeroed fals
   });
 });
 
-describe('wallMicros: the wall clock in µs as an int32, differences right across the wrap', () => {
+describe('wallMicros and startLagMs: the wall clock in µs as an int32, differences right across the wrap', () => {
   it('an int32; two readings 5 ms apart differ by 5,000 µs (± scheduling)', async () => {
     const a = wallMicros();
     expect(a).toBe(a | 0);
@@ -73,10 +73,13 @@ describe('wallMicros: the wall clock in µs as an int32, differences right acros
     expect(d).toBeLessThan(50_000);
   });
 
-  it('a start 10 µs after an open just below 2^31 wraps to just above −2^31: (start − open) | 0 is 10', () => {
+  it('startLagMs: a start 10 µs after an open just below 2^31 (wrapped to just above −2^31) is 0.01 ms; 2.5 ms after an open of 0, 2.5; 3 µs before, 0; NO_START, null', () => {
     const open = 0x7fffffff - 4;
     const start = (open + 10) | 0;
     expect(start).toBe(-0x80000000 + 5);
-    expect((start - open) | 0).toBe(10);
+    expect(startLagMs(start, open)).toBeCloseTo(0.01, 12);
+    expect(startLagMs(2500, 0)).toBe(2.5);
+    expect(startLagMs(-3, 0)).toBe(0);
+    expect(startLagMs(NO_START, 1234)).toBeNull();
   });
 });
