@@ -35,7 +35,7 @@ export interface Staged {
  * padding is negative (cropping) or P and its tables would exceed KERNEL_SCRATCH floats (the
  * caller keeps the JavaScript fill). P starts zeroed.
  *
- * A band of output rows (runtime/split.ts's row bands) stages only the input rows its taps read
+ * A band of output rows (runtime/bands.ts's row bands) stages only the input rows its taps read
  * (when the whole conv's staging fits: the same path, so the same bits),
  * padded rows r0 = from·sy to (to − 1)·sy + (Kh − 1)·dh of P, so a thread that computes half the
  * rows copies half the input (the whole of it cost a row band of a 1×1 conv at 56×56 as much as a

@@ -14,7 +14,8 @@ import type { OperatorCall, OperatorResult } from './operator.js';
 import { checkOperator } from './operator.js';
 import { own } from '../records.js';
 import type { TaskPool } from './pool.js';
-import { SPLIT_MACS, bandsFor, teamConv } from './split.js';
+import { bandsFor } from './bands.js';
+import { SPLIT_MACS, teamConv } from './split.js';
 
 export { SPLIT_MACS };
 

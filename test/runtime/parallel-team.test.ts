@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
-import { BANDS_PER_THREAD, bandsFor } from '../../src/runtime/split.js';
+import { BANDS_PER_THREAD, bandsFor } from '../../src/runtime/bands.js';
 import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { OPS_BY_NAME } from '../../src/ops/registry.js';
@@ -104,7 +104,7 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 512, 7, 7, 8192, 1), 4)).toEqual({ mode: MODE_ROWS, bounds: [0, 2, 4, 5, 7] });
   });
 
-  it("bands with a leader's share (two threads, runtime/split.ts balance): channels in fours, rows whole, neither band empty", () => {
+  it("bands with a leader's share (two threads, runtime/bands.ts balance): channels in fours, rows whole, neither band empty", () => {
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.45)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 28, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.01)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 4, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.99)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 60, 64] });

@@ -1,0 +1,135 @@
+/**
+ * How a layer is cut into bands for a team (runtime/split.ts runs them, runtime/team.ts hands them out).
+ *
+ * Bands: output channels in multiples of 4 (the GEMM micro-kernel's height) or output rows,
+ * whichever repeats less work per band (CHANNELS_BELOW): a channel band runs the whole im2col
+ * (K·H'·W' floats) for its kernels, a row band packs all the kernels (Cout·K) for its positions and
+ * stages only the input rows its taps read (ops/conv-im2col.ts). Channels need one image, one
+ * group and one GEMM tile (oneTileEach); rows are cut evenly where they divide, else unevenly.
+ * BANDS_PER_THREAD bands per thread, claimed, not assigned: a partner that wakes late or is held
+ * up leaves its bands to the leader rather than holding it up. Each band is a convRows call that
+ * pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2 bands +3 % CPU, 4 bands
+ * +7 %, 8 bands +18 %).
+ */
+import type { ConvPlan } from '../ops/conv.js';
+import { gemmTiles } from '../ops/gemm-tiles.js';
+import { MAX_BANDS, MODE_CHANNELS, MODE_ROWS, SPIN_MS } from './team-protocol.js';
+import type { Team } from './team.js';
+
+const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
+
+/**
+ * `bands` bands of the conv (see the header; at most MAX_BANDS, fewer rows when it has fewer), or
+ * null when it cannot be cut. With two bands and a `leaderShare` (balance below), the leader's band
+ * is that share of the units (channels in fours), the partner's the rest.
+ */
+export function bandsFor(p: ConvPlan, bands: number, leaderShare?: number): { mode: number; bounds: number[] } | null {
+  const rows = p.geo[0].out;
+  const b = Math.min(bands, MAX_BANDS);
+  const channels = balance.channels || (!balance.rows && CHANNELS_BELOW * p.cout > rows * p.geo[1].out);
+  if (channels && p.n === 1 && p.groups === 1 && p.cout % (4 * b) === 0) {
+    const bounds = bandBounds(p.cout, b, leaderShare, 4);
+    if (oneTileEach(p, bounds)) return { mode: MODE_CHANNELS, bounds };
+  }
+  if (rows % b === 0) return { mode: MODE_ROWS, bounds: bandBounds(rows, b, leaderShare, 1) };
+  if (Math.min(rows, b) < 2) return null;
+  return { mode: MODE_ROWS, bounds: bandBounds(rows, Math.min(rows, b), leaderShare, 1) };
+}
+
+/** Even bands, or with two and a leader's share, [0, that share in multiples of `quantum`, n] (neither empty). */
+export function bandBounds(n: number, parts: number, leaderShare: number | undefined, quantum: number): number[] {
+  if (parts !== 2 || leaderShare === undefined) return even(n, parts);
+  const cut = Math.round((leaderShare * n) / quantum) * quantum;
+  return [0, Math.min(n - quantum, Math.max(quantum, cut)), n];
+}
+
+/**
+ * Balance: the leader's share of each layer shape's units, learnt from its last jobs. Both threads
+ * start when the job opens (the leader's staging comes before), but not at the same speed: the
+ * partner wakes some time d after the job opens (less with the spin, more on a busy machine), and
+ * either thread may run slower per unit (a busy core, a cold cache). From the last job (the
+ * leader's time per unit a, the partner's b, U units, and d = the partner's end, own + wait, less
+ * its compute time, when the leader had to wait for it) the share that ends both together is
+ * f = (d + b·U) / ((a + b)·U); the share moves halfway towards it each job (noise), within
+ * [MIN_SHARE, 1 − MIN_SHARE]. Off by default: neither wins consistently on this shared machine.
+ * With the outputs in the shared arena a partner's band runs about a tenth slower than the
+ * leader's in isolation (64→64 3×3 at 56×56: 5.0–6.0 ms against 4.5–5.0), yet seven interleaved
+ * runs of ResNet-50 (2026-11-30 04:41–06:00 UTC; two threads' speed-up, balanced against even)
+ * gave 1.03/1.03, 1.43/1.37, 1.19/1.12, 1.58/1.53, 1.47/1.34, 1.23/1.32, 1.30/1.43: the times it
+ * learns from are noise here, and a noisy share can swing a layer's bands far from half, so even
+ * bands stay the default. bench parallel compares both.
+ */
+const shares = new Map<string, number>();
+const MIN_SHARE = 0.15;
+const MAX_SHAPES = 4096;
+
+/**
+ * Even bands per thread of a job (see the header): with two, a partner that starts late or is held
+ * up (this machine's host at times takes a thread's CPU for milliseconds) leaves its second band
+ * to the leader instead of keeping it waiting. Measured on ResNet-50 at 224, 24 interleaved
+ * forwards each (2026-11-30 07:33 UTC; median ms, the leader's wait for partners per forward):
+ * one band per thread 204.4 (wait 23.7), two 179.6 (5.3), four 180.4 (6.2); again 177.3 (14.7),
+ * 175.5 (4.0), three 224.2 (9.1); one thread alone 265.8 and 262.3.
+ */
+export const BANDS_PER_THREAD = 2;
+
+/**
+ * A conv is cut by output channels when CHANNELS_BELOW·Cout > H'·W' (positions), else by output rows
+ * (see the header). Measured on ResNet-50 at 224 (2026-11-30 07:40 UTC, one thread: each conv and its
+ * four bands run in turn, ms summed over the forward's convs): the whole convs 339.2, four channel
+ * bands 366.9, four row bands 402.0, each conv's cheaper way 354.0; 3×3 64→64 at 56×56 8.20 whole,
+ * 8.64 by rows, 10.87 by channels; 1×1 256→1024 at 14×14 3.80, 5.39, 3.74; this rule picks the
+ * cheaper way at all but two shapes (1×1 256→512 stride 2 at 56×56: 2 % over it; 1×1 512→256 at
+ * 28×28: 6 %).
+ */
+export const CHANNELS_BELOW = 2;
+
+/**
+ * Band options for benchmarks: `enabled` gives the learnt share (default: even bands); `rows` true cuts
+ * every conv by output rows, `channels` true by output channels where it can (else CHANNELS_BELOW
+ * chooses); `spinMs` how long
+ * leader and partners spin before they sleep; `bandsPerThread` BANDS_PER_THREAD (even bands only:
+ * a learnt share cuts one band per thread).
+ */
+export const balance = { enabled: false, rows: false, channels: false, spinMs: SPIN_MS, bandsPerThread: BANDS_PER_THREAD };
+
+export function shareOf(key: string, members: number): number | undefined {
+  return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
+}
+
+export function learn(key: string, t: Team): void {
+  const j = t.lastJob;
+  if (j.leaderUnits === 0 || j.partnerUnits === 0 || j.partnerMs <= 0 || j.ownMs <= 0) return;
+  const [a, b, U] = [j.ownMs / j.leaderUnits, j.partnerMs / j.partnerUnits, j.leaderUnits + j.partnerUnits];
+  // the leader's own bands end at `ownMs` after the job opened, the partner's `waitMs` later
+  const d = j.waitMs > 0.05 ? Math.max(0, j.ownMs + j.waitMs - j.partnerMs) : 0;
+  const target = Math.min(1 - MIN_SHARE, Math.max(MIN_SHARE, (d + b * U) / ((a + b) * U)));
+  if (shares.size >= MAX_SHAPES && !shares.has(key)) shares.clear();
+  shares.set(key, ((shares.get(key) ?? 0.5) + target) / 2);
+}
+
+/** The learnt leader shares by layer shape (benchmarks). */
+export function learntShares(): ReadonlyMap<string, number> {
+  return shares;
+}
+
+/**
+ * Channel bands give the whole conv's bits only when the whole conv and every band are one GEMM
+ * tile (gemmTiles: all the rows of A, all of K). A depth-tiled GEMM (DeepLabV3's 3×3 2048→256)
+ * groups the sums over K by its tiles, which gemmTiles picks from the rows, not monotonically in
+ * them; a whole conv tiled by rows of A (thousands of kernels: over 4,858 at K = 576) is not staged and adds its bias after
+ * the GEMM, where a band that is one tile starts its sums from the bias (ops/conv.ts convRows), so
+ * they round otherwise (review 2026-11-30: 1×1 512→8192 at 7×7 in channel bands differed at 352,247
+ * of 401,408 outputs). Each band is checked as it is (a learnt share makes them uneven). Row bands
+ * keep the whole conv's rows, hence its tiles.
+ */
+function oneTileEach(p: ConvPlan, bounds: number[]): boolean {
+  const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
+  const oneTile = (rows: number) => {
+    const t = gemmTiles(rows, K);
+    return t.mc === rows && t.kc === K;
+  };
+  if (!oneTile(p.cout / p.groups)) return false;
+  for (let i = 0; i + 1 < bounds.length; i++) if (!oneTile(bounds[i + 1] - bounds[i])) return false;
+  return true;
+}
