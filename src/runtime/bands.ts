@@ -57,10 +57,14 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  * runs of ResNet-50 (2026-11-30 04:41–06:00 UTC; two threads' speed-up, balanced against even)
  * gave 1.03/1.03, 1.43/1.37, 1.19/1.12, 1.58/1.53, 1.47/1.34, 1.23/1.32, 1.30/1.43: the times it
  * learns from are noise here, and a noisy share can swing a layer's bands far from half, so even
- * bands stay the default. bench parallel compares both. Again at 10:41–11:17 UTC, with two bands a
- * thread: three bench runs 1.64/1.53, 1.58/1.57, 1.57/1.54, and three interleaved sets of 14
- * forwards 1.61/1.59, 1.60/1.57, 1.62/1.60 (medians; their within-round ratios 1.60/1.56, 1.66/1.63,
- * 1.46/1.55): ahead by a few hundredths most times, behind by a tenth once.
+ * bands stay the default. bench parallel compares both. Again at 10:41–11:17 UTC (a learnt share
+ * cuts one band per thread, even bands two, so these compare the two ways whole): three bench runs
+ * 1.64/1.53, 1.58/1.57, 1.57/1.54, and three interleaved sets of 14 forwards 1.61/1.59, 1.60/1.57,
+ * 1.62/1.60 (medians; their within-round ratios 1.60/1.56, 1.66/1.63, 1.46/1.55): balanced ahead
+ * in eight of the nine pairs (by 0.01–0.11), behind by 0.09 in one. It stays off until it is also
+ * measured on single large convs (the operator path) and other networks: a share learnt from a
+ * noisy job can swing a layer far from half, and one band a thread leaves no second band to take
+ * from a partner that starts late.
  */
 const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
