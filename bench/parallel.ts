@@ -6,9 +6,9 @@
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
- *    pooling and whatever else runtime/split.ts splits) with even bands (the default), with
- *    balanced bands (the leader's share learnt per layer), and without the spin before
- *    Atomics.wait (the conv in-process is run with its default bands and with channel bands:
+ *    pooling and whatever else runtime/split.ts splits) with even bands (two a thread), with
+ *    balanced bands (one a thread at the leader's share learnt per layer: the default), and with
+ *    even bands without the spin before Atomics.wait (the conv in-process is run with its default bands and with channel bands:
  *    which costs less per thread depends on the machine).
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
@@ -219,6 +219,7 @@ export async function parallelBench(): Promise<void> {
       return r;
     };
     const forward = (o: RunOptions) => runGraph(net, netInputs, o, netInference);
+    const byDefault = balance.enabled;
     const even = () => ((balance.enabled = false), forward({ ...base, split: recording, shared: teamActivations }));
     const balanced = () => ((balance.enabled = true), forward({ ...base, split: recording, shared: teamActivations }));
     const noSpin = () => {
@@ -240,7 +241,7 @@ export async function parallelBench(): Promise<void> {
     const sessions = ort ? await Promise.all([1, 2].map((n) => ort.InferenceSession.create(file, { intraOpNumThreads: n, interOpNumThreads: 1 }))) : [];
     const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', netInputs[net.inputs[0].name].data, [1, 3, 224, 224]) };
     const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24);
-    balance.enabled = false;
+    balance.enabled = byDefault;
     const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs' | 'sharedWeightJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
     const phases = Object.fromEntries(Object.entries(splitStats.ms).map(([k, v]) => [k, (v - before.ms[k as keyof typeof before.ms]) / Math.max(1, runs)]));

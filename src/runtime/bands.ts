@@ -51,20 +51,19 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  * leader's time per unit a, the partner's b, U units, and d = the partner's end, own + wait, less
  * its compute time, when the leader had to wait for it) the share that ends both together is
  * f = (d + b·U) / ((a + b)·U); the share moves halfway towards it each job (noise), within
- * [MIN_SHARE, 1 − MIN_SHARE]. Off by default: neither wins consistently on this shared machine.
+ * [MIN_SHARE, 1 − MIN_SHARE]. On by default since 2026-11-30 12:00 UTC (figures at the end).
  * With the outputs in the shared arena a partner's band runs about a tenth slower than the
  * leader's in isolation (64→64 3×3 at 56×56: 5.0–6.0 ms against 4.5–5.0), yet seven interleaved
  * runs of ResNet-50 (2026-11-30 04:41–06:00 UTC; two threads' speed-up, balanced against even)
  * gave 1.03/1.03, 1.43/1.37, 1.19/1.12, 1.58/1.53, 1.47/1.34, 1.23/1.32, 1.30/1.43: the times it
- * learns from are noise here, and a noisy share can swing a layer's bands far from half, so even
- * bands stay the default. bench parallel compares both. Again at 10:41–11:17 UTC (a learnt share
- * cuts one band per thread, even bands two, so these compare the two ways whole): three bench runs
- * 1.64/1.53, 1.58/1.57, 1.57/1.54, and three interleaved sets of 14 forwards 1.61/1.59, 1.60/1.57,
- * 1.62/1.60 (medians; their within-round ratios 1.60/1.56, 1.66/1.63, 1.46/1.55): balanced ahead
- * in eight of the nine pairs (by 0.01–0.11), behind by 0.09 in one. It stays off until it is also
- * measured on single large convs (the operator path) and other networks: a share learnt from a
- * noisy job can swing a layer far from half, and one band a thread leaves no second band to take
- * from a partner that starts late.
+ * learns from are noise here, and a noisy share can swing a layer's bands far from half. Two
+ * later bench runs (08:38–08:40 UTC) gave 1.54/1.49 and 1.59/1.51, and at 10:41–11:55 UTC (a learnt
+ * share cuts one band per thread, even bands two, so these compare the two ways whole) three bench
+ * runs 1.64/1.53, 1.58/1.57, 1.57/1.54, three interleaved sets of 14 forwards 1.61/1.59, 1.60/1.57,
+ * 1.62/1.60 (medians; within rounds the third was behind, 1.46/1.55), and the 3×3 convs alone, 30
+ * interleaved calls a run: 128→128 at 112² 1.78/1.70 and 1.79/1.79, 64→64 at 56² 1.16/1.16 and
+ * 1.61/1.53. Balanced ahead in 14 of these 19 pairs, even in 3, behind in 2 (by 0.09 and 0.13):
+ * on by default. bench parallel compares both.
  */
 const shares = new Map<string, number>();
 const MIN_SHARE = 0.15;
@@ -92,16 +91,22 @@ export const BANDS_PER_THREAD = 2;
 export const CHANNELS_BELOW = 2;
 
 /**
- * Band options for benchmarks: `enabled` gives the learnt share (default: even bands); `rows` true cuts
- * every conv by output rows, `channels` true by output channels where it can (else CHANNELS_BELOW
- * chooses); `spinMs` how long
- * leader and partners spin before they sleep; `bandsPerThread` BANDS_PER_THREAD (even bands only:
- * a learnt share cuts one band per thread).
+ * Band options: `enabled` cuts a two-thread job into one band per thread at the leader's share
+ * learnt for the layer's shape (the default: see the balance header above; benchmarks turn it off
+ * to compare), else BANDS_PER_THREAD even bands per thread (`bandsPerThread`), as with more than two
+ * threads; `rows` true cuts every conv by output rows, `channels` true by output channels where it
+ * can (else CHANNELS_BELOW chooses); `spinMs` how long leader and partners spin before they sleep.
  */
-export const balance = { enabled: false, rows: false, channels: false, spinMs: SPIN_MS, bandsPerThread: BANDS_PER_THREAD };
+export const balance = { enabled: true, rows: false, channels: false, spinMs: SPIN_MS, bandsPerThread: BANDS_PER_THREAD };
+
+/** Whether a job of `members` threads takes the learnt share (two threads, balance on). */
+export const learnsShare = (members: number): boolean => balance.enabled && members === 2;
+
+/** Bands a job of `members` threads is cut into: one a thread at a learnt share, else bandsPerThread even ones a thread. */
+export const bandsPerJob = (members: number): number => (learnsShare(members) ? members : members * balance.bandsPerThread);
 
 export function shareOf(key: string, members: number): number | undefined {
-  return members === 2 && balance.enabled ? (shares.get(key) ?? 0.5) : undefined;
+  return learnsShare(members) ? (shares.get(key) ?? 0.5) : undefined;
 }
 
 export function learn(key: string, t: Team): void {

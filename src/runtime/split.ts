@@ -29,7 +29,7 @@ import type { KernelJob } from './team-kernels.js';
 import { sendsAsEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 import { MAX_BANDS, MAX_PARTNERS } from './team-protocol.js';
-import { balance, bandBounds, bandsFor, learn, shareOf } from './bands.js';
+import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, shareOf } from './bands.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
 
@@ -171,10 +171,10 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   const got = acquire();
   if (!got) return null;
   const members = got.partners + 1;
-  const cut = bandsFor(p, balance.enabled ? members : members * balance.bandsPerThread);
+  const cut = bandsFor(p, bandsPerJob(members));
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
-  const layout = balance.enabled ? bandsFor(p, members, shareOf(key, members))! : cut;
+  const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
   const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, inArena: !keep, epilogue }));
   return { out, threads: got.partners + 1 };
 }
@@ -200,7 +200,7 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
   if (!got) return null;
   const key = `${job.kind}:${units},${x.length},${outLen}`;
   const members = got.partners + 1;
-  const bounds = bandBounds(units, Math.min(units, balance.enabled ? members : members * balance.bandsPerThread, MAX_BANDS), shareOf(key, members), 1);
+  const bounds = bandBounds(units, Math.min(units, bandsPerJob(members), MAX_BANDS), shareOf(key, members), 1);
   return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep }));
 }
 

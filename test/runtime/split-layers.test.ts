@@ -10,7 +10,7 @@ import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
 import { conv2d } from '../../src/ops/conv.js';
 import { checkOperator, runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
-import { BANDS_PER_THREAD } from '../../src/runtime/bands.js';
+import { BANDS_PER_THREAD, balance, learntShares } from '../../src/runtime/bands.js';
 import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
@@ -139,11 +139,28 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitKernel(maxPool2d, withIndices)).toBeNull();
   });
 
-  it(`a conv 3×3 64→64 at 56×56 by two threads: ${BANDS_PER_THREAD} bands of 14 output rows per thread (3,136 positions ≥ 2·64 channels), each job, claimed in turn (a late partner leaves its second to the leader); same bits`, async () => {
+  it(`a conv 3×3 64→64 at 56×56 by two threads, balance off: ${BANDS_PER_THREAD} even bands of 14 output rows per thread (3,136 positions ≥ 2·64 channels), each job, claimed in turn (a late partner leaves its second to the leader); same bits`, async () => {
     const [jobs, bands] = [splitStats.jobs, splitStats.bands];
-    await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
+    balance.enabled = false;
+    try {
+      await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
+    } finally {
+      balance.enabled = true;
+    }
     expect(BANDS_PER_THREAD).toBe(2);
     expect(splitStats.bands - bands).toBe(4 * (splitStats.jobs - jobs));
+  }, 30_000);
+
+  it("the same conv by default (balance on): one band a thread, cut at the share learnt for its shape (within 0.15–0.85), same bits", async () => {
+    expect(balance.enabled).toBe(true);
+    const [jobs, bands] = [splitStats.jobs, splitStats.bands];
+    await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
+    expect(splitStats.bands - bands).toBe(2 * (splitStats.jobs - jobs));
+    const shares = [...learntShares()].filter(([key]) => key.startsWith('conv:0:1,64,64,1,56,3,1,1,1,1,56,3,1,1,1,1'));
+    expect(shares).toHaveLength(1);
+    // within [MIN_SHARE, 1 − MIN_SHARE] = [0.15, 0.85], moved halfway from 0.5 each job
+    expect(shares[0][1]).toBeGreaterThanOrEqual(0.15);
+    expect(shares[0][1]).toBeLessThanOrEqual(0.85);
   }, 30_000);
 
   it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps), a conv in mode "convolution" (flipped kernels)', () => {
