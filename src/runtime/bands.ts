@@ -6,8 +6,10 @@
  * (K·H'·W' floats) for its kernels, a row band packs all the kernels (Cout·K) for its positions and
  * stages only the input rows its taps read (ops/conv-im2col.ts). Channels need one image, one
  * group and one GEMM tile (oneTileEach); rows are cut evenly where they divide, else unevenly.
- * BANDS_PER_THREAD bands per thread, claimed, not assigned: a partner that wakes late or is held
- * up leaves its bands to the leader rather than holding it up. Each band is a convRows call that
+ * Two threads (the default) cut a job in two at the leader's share learnt for the layer's shape
+ * (balance, below); more threads, or balance off, cut BANDS_PER_THREAD even bands per thread.
+ * Either way bands are claimed, not assigned: a partner that wakes late or is held up leaves its
+ * bands to the leader rather than holding it up. Each band is a convRows call that
  * pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2 bands +3 % CPU, 4 bands
  * +7 %, 8 bands +18 %).
  */
@@ -70,9 +72,11 @@ const MIN_SHARE = 0.15;
 const MAX_SHAPES = 4096;
 
 /**
- * Even bands per thread of a job (see the header): with two, a partner that starts late or is held
- * up (this machine's host at times takes a thread's CPU for milliseconds) leaves its second band
- * to the leader instead of keeping it waiting. Measured on ResNet-50 at 224, 24 interleaved
+ * Even bands per thread of a job, when bands are even (balance off, or more than two threads; two
+ * threads learn a share instead, one band each, which the balance figures above weigh against
+ * this): with two, a partner that starts late or is held up (this machine's host at times takes a
+ * thread's CPU for milliseconds) leaves its second band to the leader instead of keeping it
+ * waiting. Measured on ResNet-50 at 224, 24 interleaved
  * forwards each (2026-11-30 07:33 UTC; median ms, the leader's wait for partners per forward):
  * one band per thread 204.4 (wait 23.7), two 179.6 (5.3), four 180.4 (6.2); again 177.3 (14.7),
  * 175.5 (4.0), three 224.2 (9.1); one thread alone 265.8 and 262.3.

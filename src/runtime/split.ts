@@ -266,5 +266,10 @@ export function teamArena(): { bytes: number; heldFloats: number } | null {
   return team && { bytes: team.arena.bytes, heldFloats: team.arena.heldFloats };
 }
 
+/** This thread's team's last job (tests, benchmarks); null without a team. */
+export function lastTeamJob(): Team['lastJob'] | null {
+  return team?.lastJob ?? null;
+}
+
 /** Rows from which a linear layer is split (its GEMM packs x and reuses each weight across rows). */
 export const LINEAR_SPLIT_ROWS = 8;

@@ -148,9 +148,9 @@ export class Team {
    * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
    * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
    * partners' milliseconds in their bands and units computed; `lagMs`: how long after the notify a
-   * partner started its first band (null: none did).
+   * partner started its first band (null: none did); `bounds`: the bands' bounds.
    */
-  lastJob = { bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
+  lastJob = { bounds: [] as readonly number[], bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -312,7 +312,7 @@ export class Team {
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
+      this.lastJob = { bounds, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null);

@@ -11,7 +11,7 @@ import { conv2d } from '../../src/ops/conv.js';
 import { checkOperator, runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
 import { BANDS_PER_THREAD, balance, learntShares } from '../../src/runtime/bands.js';
-import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, splitKernel, splitStats } from '../../src/runtime/split.js';
+import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, lastTeamJob, splitKernel, splitStats } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
 import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
 import type { PoolPlan } from '../../src/ops/pool.js';
@@ -151,16 +151,21 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitStats.bands - bands).toBe(4 * (splitStats.jobs - jobs));
   }, 30_000);
 
-  it("the same conv by default (balance on): one band a thread, cut at the share learnt for its shape (within 0.15–0.85), same bits", async () => {
+  it('the same conv by default (balance on): one band a thread, each job cut at the share learnt for its shape by the jobs before, same bits', async () => {
     expect(balance.enabled).toBe(true);
+    const c = call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) });
     const [jobs, bands] = [splitStats.jobs, splitStats.bands];
-    await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
+    await splitByTwo(conv2d, c);
     expect(splitStats.bands - bands).toBe(2 * (splitStats.jobs - jobs));
-    const shares = [...learntShares()].filter(([key]) => key.startsWith('conv:0:1,64,64,1,56,3,1,1,1,1,56,3,1,1,1,1'));
-    expect(shares).toHaveLength(1);
-    // within [MIN_SHARE, 1 − MIN_SHARE] = [0.15, 0.85], moved halfway from 0.5 each job
-    expect(shares[0][1]).toBeGreaterThanOrEqual(0.15);
-    expect(shares[0][1]).toBeLessThanOrEqual(0.85);
+    const key = 'conv:0:1,64,64,1,56,3,1,1,1,1,56,3,1,1,1,1';
+    expect(learntShares().has(key)).toBe(true);
+    // a share set by hand: the next job is cut there, in whole rows (0.3 of 56 rows: 17)
+    (learntShares() as Map<string, number>).set(key, 0.3);
+    const { expected, ctx } = ctxOf(c);
+    const r = splitKernel(conv2d, ctx);
+    expect(r).not.toBeNull();
+    expect(Array.from(r!.outputs[0].data)).toEqual(expected);
+    expect(lastTeamJob()!.bounds).toEqual([0, 17, 56]);
   }, 30_000);
 
   it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps), a conv in mode "convolution" (flipped kernels)', () => {
