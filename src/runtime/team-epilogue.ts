@@ -43,7 +43,7 @@ export const sendsAsEpilogue = (op: OpDef): boolean => EPILOGUE_OPS.get(op.name)
  * mostly share one activation: one compare instead of a copy and a v8.deserialize per job).
  */
 export function activationOf(bytes: Uint8Array): { op: OpDef; attrs: unknown } {
-  if (last && sameBytes(last.bytes, bytes)) return last.activation;
+  if (last && Buffer.compare(last.bytes, bytes) === 0) return last.activation;
   // copied out first: v8.deserialize does not read shared memory
   const own = bytes.slice();
   const { op, attrs } = deserialize(own) as { op: string; attrs: unknown };
@@ -56,11 +56,6 @@ export function activationOf(bytes: Uint8Array): { op: OpDef; attrs: unknown } {
 }
 let last: { bytes: Uint8Array; activation: { op: OpDef; attrs: unknown } } | null = null;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * The band function `compute(from, to, zeroed)` (a conv band into `out`) with `e` applied to each
