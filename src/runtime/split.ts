@@ -21,7 +21,7 @@
  */
 import type { ConvPlan } from '../ops/conv.js';
 import type { OpDef, RunContext } from '../ops/types.js';
-import type { SharedRegions, SplitEpilogue, SplitResult } from './execute.js';
+import type { SharedRegions, SplitEpilogue, SplitResult } from './run-options.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
 import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
