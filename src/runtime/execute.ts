@@ -254,7 +254,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       if (pattern) {
         if (pattern.at === layer.name) {
           try {
-            for (const [name, t] of pattern.run(read, (n) => weightsOf(analysedByName.get(n)!))) {
+            for (const [name, t] of pattern.run(read, (n) => weightsOf(analysedByName.get(n)!), opts.splitMlp)) {
               live.set(name, t);
               stepResults.push(t.data);
             }

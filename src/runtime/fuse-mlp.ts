@@ -48,47 +48,112 @@ export function layerNormChannels(norm: AnalysedLayer, x: Tensor, weightsOf: (la
   return layerNorm.run(ctx)[0];
 }
 
-/** y[r·cols + c] += bias[r] for each of the rows. */
-function addPerRow(y: Float32Array, yOff: number, bias: Float32Array, rows: number, cols: number): void {
+/** y[r·ld + c] += bias[r] for c in [0, cols), each of the rows. */
+function addPerRow(y: Float32Array, yOff: number, bias: Float32Array, rows: number, cols: number, ld = cols): void {
   for (let r = 0; r < rows; r++) {
     const b = bias[r];
-    const at = yOff + r * cols;
+    const at = yOff + r * ld;
     for (let c = 0; c < cols; c++) y[at + c] += b;
   }
 }
 
-/** The block's output from its NCHW input (x) and the layers' weights. */
-export function runChannelsLastMlp(m: ChannelsLastMlp, x: Tensor, read: (t: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>): Tensor {
-  const [n, c] = x.shape;
-  const positions = x.data.length / (n * c);
-  const h0 = layerNormChannels(m.norm, x, weightsOf).data;
-  const scale = m.residual ? read(m.residual.scale)!.data : null;
-  const res = m.residual ? read(m.residual.add)!.data : null;
-  const w1 = weightsOf(m.fc1.layer.name);
-  const w2 = weightsOf(m.fc2.layer.name);
-  const hidden = (m.fc1.layer.attrs as LinearAttrs).outFeatures;
-  const c2 = (m.fc2.layer.attrs as LinearAttrs).outFeatures;
-  const b1 = read(m.bias1)!.data;
-  const b2 = read(m.bias2)!.data;
-  const h1 = new Float32Array(hidden * positions);
-  const out = new Float32Array(n * c2 * positions);
+/**
+ * The block's operands once its layer norm has run: the normed input h₀ [N, C, P] (P = H·W
+ * positions), the first linear (W₁ [4C × C], its own bias, then the Add's b₁, the GELU's form),
+ * the second (W₂ [C₂ × 4C], its bias, the Add's b₂), and the layer scale γ with the residual x
+ * [N, C₂, P] when they follow.
+ */
+export interface MlpOperands {
+  n: number;
+  c: number;
+  hidden: number;
+  c2: number;
+  positions: number;
+  approximate: 'none' | 'tanh';
+  h0: Float32Array;
+  w1: Float32Array;
+  fc1Bias: Float32Array | null;
+  b1: Float32Array;
+  w2: Float32Array;
+  fc2Bias: Float32Array | null;
+  b2: Float32Array;
+  scale: Float32Array | null;
+  residual: Float32Array | null;
+}
+
+/** Multiply-adds of the block's two GEMMs. */
+export const mlpMacs = (o: MlpOperands): number => o.n * o.positions * o.hidden * (o.c + o.c2);
+
+/**
+ * Positions [from, to) of the block's output, every image, written into `out` ([N, C₂, P]): each
+ * position's values depend on that position alone (the GEMMs' sums over K in the same order for any
+ * column, the few-columns loop chosen by the whole P; the bias, GELU, scale and residual element by
+ * element), so a band of positions gives the whole block's bits there (runtime/team-kernels.ts's
+ * MLP jobs split it so).
+ */
+export function mlpColumns(o: MlpOperands, from: number, to: number, out: Float32Array): void {
+  const { n, c, hidden, c2, positions: P } = o;
+  const width = to - from;
+  if (width <= 0) return;
+  const few = P < 8;
+  const h1 = new Float32Array(hidden * width);
   for (let img = 0; img < n; img++) {
-    gemm(hidden, positions, c, w1.weight.data, 0, c, h0, img * c * positions, positions, h1, 0, positions, false);
+    gemm(hidden, width, c, o.w1, 0, c, o.h0, img * c * P + from, P, h1, 0, width, false, undefined, few);
     // the linear's own bias first (the node adds it before the Add's), then the Add's with the GELU
-    if (w1.bias) addPerRow(h1, 0, w1.bias.data, hidden, positions);
+    if (o.fc1Bias) addPerRow(h1, 0, o.fc1Bias, hidden, width);
     // exact GELU in WebAssembly SIMD (float32, a few ulps from the JS kernel); the tanh form in JS
-    if (m.approximate === 'none') geluRowsSimd(h1, hidden, positions, b1);
-    else geluInPlace(h1, m.approximate, b1, positions, true);
-    const o = img * c2 * positions;
-    gemm(c2, positions, hidden, w2.weight.data, 0, hidden, h1, 0, positions, out, o, positions, false);
-    if (w2.bias) addPerRow(out, o, w2.bias.data, c2, positions);
+    if (o.approximate === 'none') geluRowsSimd(h1, hidden, width, o.b1);
+    else geluInPlace(h1, o.approximate, o.b1, width, true);
+    const at = img * c2 * P + from;
+    gemm(c2, width, hidden, o.w2, 0, hidden, h1, 0, width, out, at, P, false, undefined, few);
+    if (o.fc2Bias) addPerRow(out, at, o.fc2Bias, c2, width, P);
+    const { scale, residual: res, b2 } = o;
     if (scale && res) {
       // + b₂, × γ, + x: each rounded to float32 as the Add, Mul and Add nodes' outputs are
       for (let r = 0; r < c2; r++) {
-        const [b, g, at] = [b2[r], scale[r], o + r * positions];
-        for (let p = at; p < at + positions; p++) out[p] = Math.fround(Math.fround(out[p] + b) * g) + res[p];
+        const [b, g, row] = [b2[r], scale[r], at + r * P];
+        for (let p = row; p < row + width; p++) out[p] = Math.fround(Math.fround(out[p] + b) * g) + res[p];
       }
-    } else addPerRow(out, o, b2, c2, positions);
+    } else addPerRow(out, at, b2, c2, width, P);
   }
+}
+
+/** The block's operands from its NCHW input (x) and the layers' weights (its layer norm run here). */
+export function mlpOperands(m: ChannelsLastMlp, x: Tensor, read: (t: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>): MlpOperands {
+  const [n, c] = x.shape;
+  const w1 = weightsOf(m.fc1.layer.name);
+  const w2 = weightsOf(m.fc2.layer.name);
+  return {
+    n,
+    c,
+    hidden: (m.fc1.layer.attrs as LinearAttrs).outFeatures,
+    c2: (m.fc2.layer.attrs as LinearAttrs).outFeatures,
+    positions: x.data.length / (n * c),
+    approximate: m.approximate,
+    h0: layerNormChannels(m.norm, x, weightsOf).data,
+    w1: w1.weight.data,
+    fc1Bias: w1.bias?.data ?? null,
+    b1: read(m.bias1)!.data,
+    w2: w2.weight.data,
+    fc2Bias: w2.bias?.data ?? null,
+    b2: read(m.bias2)!.data,
+    scale: m.residual ? read(m.residual.scale)!.data : null,
+    residual: m.residual ? read(m.residual.add)!.data : null,
+  };
+}
+
+/**
+ * Runs the block's MLP across a team, its output a fresh array, or null when it does not (runtime/split.ts
+ * splitMlp: RunOptions.splitMlp).
+ */
+export type MlpSplit = (o: MlpOperands) => Float32Array | null;
+
+/** The block's output from its NCHW input (x) and the layers' weights; across the team when `split` takes it. */
+export function runChannelsLastMlp(m: ChannelsLastMlp, x: Tensor, read: (t: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>, split?: MlpSplit): Tensor {
+  const o = mlpOperands(m, x, read, weightsOf);
+  const shared = split?.(o);
+  if (shared) return tensor(m.outShape, shared);
+  const out = new Float32Array(o.n * o.c2 * o.positions);
+  mlpColumns(o, 0, o.positions, out);
   return tensor(m.outShape, out);
 }

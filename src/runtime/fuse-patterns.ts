@@ -37,7 +37,7 @@ import { transpose } from '../ops/movement.js';
 import { layerNorm } from '../ops/norm-group.js';
 import type { NormPlan } from '../ops/norm-group.js';
 import { layerNormChannels, runChannelsLastMlp } from './fuse-mlp.js';
-import type { ChannelsLastMlp } from './fuse-mlp.js';
+import type { ChannelsLastMlp, MlpSplit } from './fuse-mlp.js';
 import { geluInPlace } from '../ops/activation-more.js';
 import type { RunContext } from '../ops/types.js';
 import { numel, tensor } from '../tensor/tensor.js';
@@ -51,8 +51,8 @@ export interface PatternRun {
   layers: ReadonlySet<string>;
   /** What the step is called in per-op timings (RunOptions.onLayer). */
   opName: string;
-  /** The group's output tensor(s) from the run's tensors and a layer's weights by role. */
-  run(read: (tensor: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>): [string, Tensor][];
+  /** The group's output tensor(s) from the run's tensors and a layer's weights by role; a ConvNeXt MLP across the team when `splitMlp` takes it (RunOptions.splitMlp). */
+  run(read: (tensor: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>, splitMlp?: MlpSplit): [string, Tensor][];
 }
 
 type Approximate = 'none' | 'tanh';
@@ -156,7 +156,7 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
     const output = tail ? tail.resL.layer.outputs[0] : t2.layer.outputs[0];
     claim(
       [t1, norm, fc1, first.addL, fc2, second.addL, t2, ...(tail ? [tail.scaleL, tail.resL] : [])].map((a) => a.layer.name).concat(gelu.layers),
-      (read, weightsOf) => [[output, runChannelsLastMlp(m, read(input)!, read, weightsOf)]],
+      (read, weightsOf, splitMlp) => [[output, runChannelsLastMlp(m, read(input)!, read, weightsOf, splitMlp)]],
       tail ? 'mlp+scale+residual (channels-first)' : 'mlp (channels-first)',
     );
     gelus.delete(first.sum);

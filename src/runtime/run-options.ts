@@ -7,6 +7,7 @@ import type { OpDef, RunContext } from '../ops/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
+import type { MlpSplit } from './fuse-mlp.js';
 
 export interface RunOptions {
   training: boolean;
@@ -40,6 +41,12 @@ export interface RunOptions {
    * the same values as the members' own passes after it).
    */
   split?: (op: OpDef, ctx: RunContext<any>, keep: boolean, epilogue?: SplitEpilogue) => SplitResult | null;
+  /**
+   * Runs a ConvNeXt block's fused MLP (runtime/fuse-mlp.ts) across the worker's team when that
+   * gains (runtime/split.ts splitMlp), its output a fresh array with the one-thread kernel's bits;
+   * null runs it on this thread.
+   */
+  splitMlp?: MlpSplit;
   /**
    * Where `split` puts the outputs it computes (runtime/split.ts teamActivations: the team's shared
    * memory, which its partners read the next split layer's input from without a copy): the run

@@ -2,8 +2,9 @@
  * When a worker splits a layer across its team (runtime/team.ts), and how: the kernel hook a run's
  * executor calls (RunOptions.split), and the task of one large conv2d (runtime/parallel.ts). Besides
  * convolutions, a run splits the layers that would otherwise stay serial (Amdahl's bound): max
- * pooling and global average pooling by planes, and linear layers of many rows by output features
- * (runtime/team-kernels.ts), each when over a threshold of work (SPLIT_TAPS, SPLIT_MACS).
+ * pooling and global average pooling by planes, linear layers of many rows by output features, and
+ * ConvNeXt blocks' fused MLPs by positions (splitMlp) (runtime/team-kernels.ts), each when over a
+ * threshold of work (SPLIT_TAPS, SPLIT_MACS).
  *
  * Configuration (runtime/pool.ts hands it to every worker at start, as piscina's workerData):
  * RUN_THREADS threads at most per run (0: as many as the pool has workers; 1: no split), and the
@@ -24,7 +25,9 @@ import type { OpDef, RunContext } from '../ops/types.js';
 import type { SharedRegions, SplitEpilogue, SplitResult } from './run-options.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
-import { linearJob, maxPoolJob, planeMeanJob } from './team-kernels.js';
+import { linearJob, maxPoolJob, mlpJob, mlpVectors, planeMeanJob } from './team-kernels.js';
+import { mlpMacs } from './fuse-mlp.js';
+import type { MlpOperands } from './fuse-mlp.js';
 import type { KernelJob } from './team-kernels.js';
 import { sendsAsEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
@@ -57,6 +60,8 @@ export interface TeamSettings {
   partnerEntry?: URL;
   /** ARENA_KEEP_BYTES unless given (tests). */
   arenaKeepBytes?: number;
+  /** SPLIT_MACS unless given (tests: a small network's layers split as a large one's). */
+  splitMacs?: number;
 }
 
 let settings: TeamSettings | null = null;
@@ -167,7 +172,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
  * throws PARTNER_FAILED.
  */
 export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): TeamConv | null {
-  if (!settings || convMacs(p) < SPLIT_MACS) return null;
+  if (!settings || convMacs(p) < (settings.splitMacs ?? SPLIT_MACS)) return null;
   const got = acquire();
   if (!got) return null;
   const members = got.partners + 1;
@@ -193,15 +198,31 @@ export const SPLIT_TAPS = 1_000_000;
  */
 export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
 
-/** A layer of `units` bands' units (planes, output features) across the team, the leader's share learnt as a conv's; null when it would not gain. */
-function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array): Float32Array | null {
+/**
+ * A layer of `units` bands' units (planes, output features, positions) across the team, the
+ * leader's share learnt as a conv's; null when it would not gain. `more`: an MLP's second weight
+ * and residual.
+ */
+function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array, more?: { weight2: Float32Array; residual: Float32Array | null }): Float32Array | null {
   if (units < 2) return null;
   const got = acquire();
   if (!got) return null;
   const key = `${job.kind}:${units},${x.length},${outLen}`;
   const members = got.partners + 1;
   const bounds = bandBounds(units, Math.min(units, bandsPerJob(members), MAX_BANDS), shareOf(key, members), 1);
-  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep }));
+  const extra = more && { weight2: more.weight2, ...(more.residual && { epilogue: { op: null, attrs: undefined, residual: more.residual } }) };
+  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep, ...extra }));
+}
+
+/**
+ * RunOptions.splitMlp: a ConvNeXt block's fused MLP (runtime/fuse-mlp.ts) across the team by
+ * positions, when its two GEMMs reach SPLIT_MACS and a partner is free; its output a fresh array
+ * with mlpColumns' bits over the whole (runtime/team-kernels.ts). Its weights are read in place when
+ * they are a cached model's shared buffers, else copied in with its input and residual.
+ */
+export function splitMlp(o: MlpOperands): Float32Array | null {
+  if (!settings || mlpMacs(o) < (settings.splitMacs ?? SPLIT_MACS)) return null;
+  return teamUnits(mlpJob(o), o.positions, true, o.h0, o.n * o.c2 * o.positions, o.w1, mlpVectors(o), { weight2: o.w2, residual: o.residual });
 }
 
 /**
@@ -242,7 +263,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
       const { rows, inFeatures, outFeatures } = bands;
       // a classifier head (few rows) is bound by reading its weight once: copying the partner's half
       // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
-      if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * outFeatures < SPLIT_MACS) return null;
+      if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * outFeatures < (settings.splitMacs ?? SPLIT_MACS)) return null;
       return result(teamUnits(linearJob(rows, inFeatures, outFeatures), outFeatures, keep, x.data, rows * outFeatures, ctx.weights.weight.data, ctx.weights.bias?.data));
     }
   }

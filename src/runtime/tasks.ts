@@ -161,6 +161,8 @@ export interface RunTask {
   split?: RunOptions['split'];
   /** RunOptions.shared: given with split. */
   shared?: RunOptions['shared'];
+  /** RunOptions.splitMlp: given with split. */
+  splitMlp?: RunOptions['splitMlp'];
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;

@@ -5,7 +5,10 @@
  *  - maxPool: max pooling (values only, the inference kernel) by input planes (image·channel);
  *  - planeMean: global average pooling by planes;
  *  - linear: a fully connected layer by output features: the op's own kernel on the band's weight
- *    rows (each output is the dot product of its weight row with x, whatever the others are).
+ *    rows (each output is the dot product of its weight row with x, whatever the others are);
+ *  - mlp: a ConvNeXt block's fused MLP by positions (runtime/fuse-mlp.ts mlpColumns): x its normed
+ *    input, the weight W₁, the second weight (team-protocol.ts W2_*) W₂, the bias its vectors in one
+ *    array (mlpVectors), the epilogue's residual the block's.
  * A job is described in the control block by its KIND, MODE and up to PARAM_INTS integers at
  * PARAMS; leader and partners build the same band kernel from it (bandKernel), over their own
  * arrays (the leader's) or views into the arena (a partner's).
@@ -19,11 +22,14 @@ import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan } fro
 import type { BandRegion } from './team-protocol.js';
 import { bandWithEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
+import { mlpColumns } from './fuse-mlp.js';
+import type { MlpOperands } from './fuse-mlp.js';
 
 export const KIND_CONV = 0;
 export const KIND_MAX_POOL = 1;
 export const KIND_PLANE_MEAN = 2;
 export const KIND_LINEAR = 3;
+export const KIND_MLP = 4;
 
 const PARAMS = PLAN;
 const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
@@ -70,6 +76,51 @@ export function linearJob(rows: number, inFeatures: number, outFeatures: number)
   };
 }
 
+/** MLP flags (PARAMS + 6): which optional vectors the job's vector array holds. */
+const MLP_FC1_BIAS = 1;
+const MLP_FC2_BIAS = 2;
+const MLP_SCALE = 4;
+
+/** A ConvNeXt block's MLP (bands: positions, every image; runtime/fuse-mlp.ts). */
+export function mlpJob(o: MlpOperands): KernelJob {
+  const flags = (o.fc1Bias ? MLP_FC1_BIAS : 0) | (o.fc2Bias ? MLP_FC2_BIAS : 0) | (o.scale ? MLP_SCALE : 0);
+  return {
+    kind: KIND_MLP,
+    write: (ctl) => ctl.set([o.n, o.c, o.hidden, o.c2, o.positions, o.approximate === 'tanh' ? 1 : 0, flags], PARAMS),
+    region: { count: o.n * o.c2, stride: o.positions, unit: 1 },
+    leaderWeights: () => 0,
+  };
+}
+
+/** An MLP job's vectors in one array, in this order: W₁'s bias (if any), b₁, W₂'s bias (if any), b₂, γ (if any). */
+export function mlpVectors(o: MlpOperands): Float32Array {
+  const parts = [o.fc1Bias, o.b1, o.fc2Bias, o.b2, o.scale].filter((v): v is Float32Array => v !== null);
+  const all = new Float32Array(parts.reduce((a, v) => a + v.length, 0));
+  let at = 0;
+  for (const v of parts) {
+    all.set(v, at);
+    at += v.length;
+  }
+  return all;
+}
+
+/** The operands an MLP job's control block describes, over the member's own arrays. */
+function mlpOf(ctl: Int32Array, h0: Float32Array, w1: Float32Array, w2: Float32Array, vectors: Float32Array, residual: Float32Array | null): MlpOperands {
+  const [n, c, hidden, c2, positions, tanh, flags] = ctl.subarray(PARAMS, PARAMS + 7);
+  let at = 0;
+  const take = (len: number, present = true) => {
+    if (!present) return null;
+    at += len;
+    return vectors.subarray(at - len, at);
+  };
+  const fc1Bias = take(hidden, (flags & MLP_FC1_BIAS) !== 0);
+  const b1 = take(hidden)!;
+  const fc2Bias = take(c2, (flags & MLP_FC2_BIAS) !== 0);
+  const b2 = take(c2)!;
+  const scale = take(c2, (flags & MLP_SCALE) !== 0);
+  return { n, c, hidden, c2, positions, approximate: tanh ? 'tanh' : 'none', h0, w1, fc1Bias, b1, w2, fc2Bias, b2, scale, residual: scale ? residual : null };
+}
+
 /** The conv's band layout (rows of every channel, or one block of channels). */
 export function convRegion(mode: number, p: ConvPlan): BandRegion {
   const OW = p.geo[1].out;
@@ -87,9 +138,10 @@ export type BandFn = (from: number, to: number) => void;
 /**
  * The band kernel of the job described in `ctl`, over x, w, b and the whole output `out`.
  * `zeroed`: `out` is a fresh array (a conv band need not clear its region first). `epilogue`: what a
- * conv applies to each band as it writes it (runtime/team-epilogue.ts).
+ * conv applies to each band as it writes it (runtime/team-epilogue.ts); an MLP's residual. `w2`: an
+ * MLP's second weight.
  */
-export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, zeroed = false, epilogue: BandEpilogue | null = null): BandFn {
+export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, zeroed = false, epilogue: BandEpilogue | null = null, w2?: Float32Array): BandFn {
   const kind = ctl[KIND];
   if (kind === KIND_CONV) {
     const mode = ctl[MODE];
@@ -123,6 +175,10 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
       });
       for (let r = 0; r < rows; r++) out.set(y.data.subarray(r * n, (r + 1) * n), r * co + from);
     };
+  }
+  if (kind === KIND_MLP && w2 && b) {
+    const o = mlpOf(ctl, x, w, w2, b, epilogue?.residual ?? null);
+    return (from, to) => mlpColumns(o, from, to, out);
   }
   throw new RangeError(`no band kernel of kind ${kind}`);
 }

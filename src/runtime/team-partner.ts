@@ -25,6 +25,9 @@ import {
   W_BUF,
   W_LEN,
   W_OFF,
+  W2_BUF,
+  W2_LEN,
+  W2_OFF,
   WORK_UNITS,
   WORK_US,
   START_US,
@@ -94,7 +97,8 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const act = ctl[EPI_LEN] > 0 ? activationOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN])) : null;
       const residual = ctl[R_LEN] > 0 ? new Float32Array(d.arena, ctl[R_OFF] * 4, ctl[R_LEN]) : null;
       const epilogue: BandEpilogue | null = act || residual ? { op: act?.op ?? null, attrs: act?.attrs, residual } : null;
-      const kernel = makeKernel(ctl, x, w, b, out, false, epilogue);
+      const w2 = ctl[W2_LEN] > 0 ? new Float32Array(ctl[W2_BUF] < 0 ? d.arena : shared.get(ctl[W2_BUF]), ctl[W2_OFF] * 4, ctl[W2_LEN]) : undefined;
+      const kernel = makeKernel(ctl, x, w, b, out, false, epilogue, w2);
       while (i >= 0) {
         holding = true;
         const [from, to] = [ctl[BOUNDS + i], ctl[BOUNDS + i + 1]];

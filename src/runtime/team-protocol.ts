@@ -71,7 +71,14 @@ export const W_BUF = SPIN_US + 1;
  * late partners start, a futex wake-up or longer when the host runs something else on their CPU).
  */
 export const START_US = W_BUF + 1;
-export const CONTROL_INTS = START_US + 1;
+/**
+ * A second weight (an MLP job's W₂: runtime/team-kernels.ts), as W_BUF, W_OFF and W_LEN place the
+ * first: −1 in the arena, else a shared buffer's id; W2_LEN 0 when the job has none.
+ */
+export const W2_BUF = START_US + 1;
+export const W2_OFF = W2_BUF + 1;
+export const W2_LEN = W2_OFF + 1;
+export const CONTROL_INTS = W2_LEN + 1;
 /** START_US before any partner has started a band of the job. */
 export const NO_START = -0x80000000;
 /**

@@ -46,6 +46,9 @@ import {
   W_BUF,
   W_LEN,
   W_OFF,
+  W2_BUF,
+  W2_LEN,
+  W2_OFF,
   WORK_UNITS,
   WORK_US,
   START_US,
@@ -105,6 +108,8 @@ export interface TeamJob {
 export interface BandJob extends KernelJob {
   x: Float32Array;
   weight?: Float32Array;
+  /** A second weight (an MLP job's W₂), placed as the first: read in place from a shared buffer of its own, else copied in. */
+  weight2?: Float32Array;
   bias?: Float32Array;
   outLen: number;
   bounds: number[];
@@ -256,17 +261,15 @@ export class Team {
       };
       const xs = arena.owns(x) ? x : stage(x);
       // a weight in a shared buffer of its own (a cached model's) is read in place
-      let ws: Float32Array = EMPTY;
-      let wBuf = -1;
-      if (weight && weight.buffer instanceof SharedArrayBuffer && weight.buffer !== arena.buffer) {
-        ws = weight;
-        wBuf = this.sharedWeights.idOf(weight.buffer);
-      } else if (weight) {
-        const firstShared = job.leaderWeights(bounds);
-        ws = temp(wLen);
-        ws.set(weight.subarray(firstShared), firstShared);
-        staged += wLen - firstShared;
-      }
+      const place = (w: Float32Array, leaderOnly: number): { at: Float32Array; buf: number } => {
+        if (w.buffer instanceof SharedArrayBuffer && w.buffer !== arena.buffer) return { at: w, buf: this.sharedWeights.idOf(w.buffer) };
+        const at = temp(w.length);
+        at.set(w.subarray(leaderOnly), leaderOnly);
+        staged += w.length - leaderOnly;
+        return { at, buf: -1 };
+      };
+      const { at: ws, buf: wBuf } = weight ? place(weight, job.leaderWeights(bounds)) : { at: EMPTY, buf: -1 };
+      const second = job.weight2 ? place(job.weight2, 0) : null;
       let bs: Float32Array | undefined;
       if (bias) bs = stage(bias);
       const epi = job.epilogue ? epilogueBytes(job.epilogue) : null;
@@ -289,6 +292,9 @@ export class Team {
       ctl[W_BUF] = wBuf;
       ctl[W_OFF] = ws.byteOffset / 4;
       ctl[W_LEN] = wLen;
+      ctl[W2_BUF] = second?.buf ?? -1;
+      ctl[W2_OFF] = second ? second.at.byteOffset / 4 : 0;
+      ctl[W2_LEN] = second?.at.length ?? 0;
       ctl[B_OFF] = bs ? bs.byteOffset / 4 : -1;
       ctl[B_LEN] = bias?.length ?? 0;
       ctl[OUT_OFF] = out.byteOffset / 4;
@@ -315,7 +321,7 @@ export class Team {
       this.lastJob = { bounds, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
-        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null);
+        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null, job.weight2);
         for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
           this.lastJob.leaderBands++;
           this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];

@@ -14,7 +14,7 @@ import { collectIfOver } from './memory.js';
 import { modelCache } from './model-cache.js';
 import { erfTask } from './erf-task.js';
 import { splitConvTask } from './parallel.js';
-import { configureTeams, splitKernel, teamActivations } from './split.js';
+import { configureTeams, splitKernel, splitMlp, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
 import type { TaskName, TaskResult } from './task-names.js';
 
@@ -28,7 +28,7 @@ if (typeof settings?.modelCacheBytes === 'number') modelCache.maxBytes = setting
 
 /** A whole run, its convolutions across this worker's team (RunOptions.split), their outputs in its shared memory (RunOptions.shared). */
 function runWithTeam(t: RunTask): RunTaskResult {
-  return runTask({ ...t, split: splitKernel, shared: teamActivations });
+  return runTask({ ...t, split: splitKernel, splitMlp, shared: teamActivations });
 }
 
 export const TASKS = {

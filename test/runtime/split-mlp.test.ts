@@ -1,0 +1,147 @@
+/**
+ * Issue 12: a ConvNeXt block's fused MLP (runtime/fuse-mlp.ts) split across a team by positions
+ * (runtime/team-kernels.ts KIND_MLP, runtime/split.ts splitMlp). Every split gives the bits of the
+ * one-thread kernel: mlpColumns over bands of positions equals it over all of them, a team job with
+ * the partner taking bands equals it (weights copied into the arena, or read in place from shared
+ * buffers of their own), and a whole ConvNeXt block stack run with RunOptions.splitMlp equals the
+ * one-thread run.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import type { RunOptions } from '../../src/runtime/execute.js';
+import { mlpColumns, mlpMacs } from '../../src/runtime/fuse-mlp.js';
+import type { MlpOperands } from '../../src/runtime/fuse-mlp.js';
+import { SPLIT_MACS, configureTeams, splitKernel, splitMlp, splitStats, teamActivations } from '../../src/runtime/split.js';
+import { Team } from '../../src/runtime/team.js';
+import { mlpJob, mlpVectors } from '../../src/runtime/team-kernels.js';
+import { rng } from '../../src/tensor/random.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { readyTeam } from './team-ready.js';
+
+const random = (n: number, seed: number, shared = false) => {
+  const r = rng(seed);
+  const v = shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = r() * 2 - 1;
+  return v;
+};
+
+/** Operands of n images of C channels at P positions, hidden 4C, C₂ = C; optional parts by flag. */
+function operands(n: number, c: number, positions: number, o: { fcBiases?: boolean; residual?: boolean; tanh?: boolean; sharedWeights?: boolean } = {}): MlpOperands {
+  const hidden = 4 * c;
+  return {
+    n, c, hidden, c2: c, positions, approximate: o.tanh ? 'tanh' : 'none',
+    h0: random(n * c * positions, 1),
+    w1: random(hidden * c, 2, o.sharedWeights),
+    fc1Bias: o.fcBiases ? random(hidden, 3) : null,
+    b1: random(hidden, 4),
+    w2: random(c * hidden, 5, o.sharedWeights),
+    fc2Bias: o.fcBiases ? random(c, 6) : null,
+    b2: random(c, 7),
+    scale: o.residual ? random(c, 8) : null,
+    residual: o.residual ? random(n * c * positions, 9) : null,
+  };
+}
+
+const whole = (o: MlpOperands) => {
+  const out = new Float32Array(o.n * o.c2 * o.positions);
+  mlpColumns(o, 0, o.positions, out);
+  return out;
+};
+
+describe('mlpColumns: bands of positions give the whole block\'s bits', () => {
+  const cases: [string, MlpOperands, number[]][] = [
+    ['2 images, 8→32→8 at 50 positions, linear biases, layer scale and residual, exact GELU: bands [0, 13, 37, 50]', operands(2, 8, 50, { fcBiases: true, residual: true }), [0, 13, 37, 50]],
+    ['1 image, 8→32→8 at 50 positions, no linear biases, no residual, tanh GELU: bands [0, 1, 49, 50]', operands(1, 8, 50, { tanh: true }), [0, 1, 49, 50]],
+    ['6 positions (under 8: the few-columns loop the whole picks), bands [0, 2, 6]', operands(1, 8, 6, { residual: true }), [0, 2, 6]],
+  ];
+  it.each(cases)('%s', (_, o, bounds) => {
+    const want = whole(o);
+    const got = new Float32Array(want.length).fill(Number.NaN);
+    for (let i = 0; i + 1 < bounds.length; i++) mlpColumns(o, bounds[i], bounds[i + 1], got);
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
+
+  it('the residual path is y = ((W₂·gelu(W₁·x + b₁) + b₂)·γ) + x: one position of 1→4→1 worked by hand (exact GELU of 0.5 + 0.5 = 1: 0.8413447)', () => {
+    const o: MlpOperands = {
+      n: 1, c: 1, hidden: 4, c2: 1, positions: 1, approximate: 'none',
+      h0: Float32Array.of(1), w1: Float32Array.of(0.5, 0, 0, 0), fc1Bias: null, b1: Float32Array.of(0.5, 0, 0, 0),
+      w2: Float32Array.of(2, 1, 1, 1), fc2Bias: null, b2: Float32Array.of(0.25), scale: Float32Array.of(0.5), residual: Float32Array.of(3),
+    };
+    // gelu(1) = 0.8413447, gelu(0) = 0; y = ((2·0.8413447 + 0.25)·0.5) + 3
+    expect(whole(o)[0]).toBeCloseTo((2 * 0.8413447 + 0.25) * 0.5 + 3, 5);
+  });
+});
+
+describe('an MLP job on a team of the leader and one partner', () => {
+  let team: Team;
+  beforeAll(async () => {
+    team = await readyTeam(new Team({ partners: 1 }));
+  }, 30_000);
+  afterAll(() => team.close());
+
+  /** Runs the job until the partner computed a band (bands are claimed: a busy machine may leave them all to the leader), each result checked. */
+  const withPartner = (o: MlpOperands, bounds: number[]) => {
+    const want = whole(o);
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const got = team.run({ ...mlpJob(o), x: o.h0, weight: o.w1, weight2: o.w2, bias: mlpVectors(o), outLen: want.length, bounds, partners: 1, ...(o.residual && { epilogue: { op: null, attrs: undefined, residual: o.residual } }) });
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
+      if (team.lastJob.leaderBands < team.lastJob.bands) return team.lastJob;
+      if (Date.now() > until) throw new Error('the partner computed no band within 20 s');
+    }
+  };
+
+  it('2 images, 16→64→16 at 40 positions with biases, layer scale and residual, bands [0, 10, 25, 40]: the one-thread bits, weights copied into the arena', () => {
+    const job = withPartner(operands(2, 16, 40, { fcBiases: true, residual: true }), [0, 10, 25, 40]);
+    expect(job.sharedWeight).toBe(false);
+  });
+
+  it('weights in shared buffers of their own (a cached model\'s) are read in place: the one-thread bits, only the input and vectors staged', () => {
+    const o = operands(1, 16, 40, { tanh: true, sharedWeights: true });
+    const job = withPartner(o, [0, 20, 40]);
+    expect(job.sharedWeight).toBe(true);
+    // x (16·40) and the vectors (b₁ 64, b₂ 16): neither weight
+    expect(job.stagedFloats).toBe(16 * 40 + 64 + 16);
+  });
+});
+
+describe('splitMlp and RunOptions.splitMlp (runtime/split.ts)', () => {
+  afterAll(() => configureTeams(null));
+
+  it(`declines a block under SPLIT_MACS (${SPLIT_MACS.toLocaleString('en')} multiply-adds) and without team settings`, async () => {
+    const small = operands(1, 8, 50);
+    expect(mlpMacs(small)).toBeLessThan(SPLIT_MACS);
+    await configureTeams({ runThreads: 2, threads: 2 });
+    expect(splitMlp(small)).toBeNull();
+    await configureTeams(null);
+    expect(splitMlp(operands(1, 32, 1024))).toBeNull();
+  });
+
+  it('the ConvNeXt block stack of the network goldens (3 blocks of 32→128→32 at 16×16) run with splitMlp gives the one-thread run\'s bits, each block\'s MLP a team job', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.onnx', import.meta.url)));
+    const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.json', import.meta.url), 'utf8')) as { input: { shape: number[]; data: number[] } };
+    const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
+    const inference = inferGraph(graph);
+    const inputs = { [graph.inputs[0].name]: tensor(golden.input.shape, Float32Array.from(golden.input.data)) };
+    const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26 };
+    const bits = (o: RunOptions) => Object.values(runGraph(graph, inputs, o, inference).outputs).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    const single = bits(base);
+    // its blocks' MLPs are 2.1 M multiply-adds: the threshold lowered, as for a larger input
+    await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1_000_000 });
+    const withMlp: RunOptions = { ...base, split: splitKernel, splitMlp, shared: teamActivations };
+    const without: RunOptions = { ...base, split: splitKernel, shared: teamActivations };
+    const until = Date.now() + 20_000;
+    for (let mlpJobs = 0; mlpJobs < 3; ) {
+      if (Date.now() > until) throw new Error('no team took the blocks within 20 s');
+      const j0 = splitStats.jobs;
+      expect(bits(without)).toEqual(single);
+      const j1 = splitStats.jobs;
+      expect(bits(withMlp)).toEqual(single);
+      mlpJobs = splitStats.jobs - j1 - (j1 - j0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }, 30_000);
+});
