@@ -9,7 +9,9 @@
  *    pooling and whatever else runtime/split.ts splits) with even bands (two a thread), with
  *    balanced bands (one a thread at the leader's share learnt per layer: the default), and with
  *    even bands without the spin before Atomics.wait (the conv in-process is run with its default bands and with channel bands:
- *    which costs less per thread depends on the machine).
+ *    which costs less per thread depends on the machine);
+ *  - a ConvNeXt-style block stack forward (bench/.cache/convnext_blocks.onnx), its blocks' fused
+ *    MLPs split by positions, against one thread.
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
@@ -32,7 +34,7 @@ import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
 import { balance } from '../src/runtime/bands.js';
-import { configureTeams, splitKernel, splitStats, teamActivations } from '../src/runtime/split.js';
+import { configureTeams, splitKernel, splitMlp, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
 import { bandWithEpilogue, sendsAsEpilogue } from '../src/runtime/team-epilogue.js';
 import { WeightStore } from '../src/runtime/weight-store.js';
@@ -303,5 +305,33 @@ export async function parallelBench(): Promise<void> {
         `Amdahl's bound for two threads ${(1 / (serialShare + (1 - serialShare) / 2)).toFixed(2)}×, against the plain one-thread forward (${plainMs.toFixed(1)} ms, timed alternately with it) ${bound.toFixed(2)}×`,
     );
   }
+  await convNextBlocks();
   await configureTeams(null);
+}
+
+/**
+ * The ConvNeXt-style block stack (bench/.cache/convnext_blocks.onnx, file weights, steady state):
+ * one thread against two, where nearly all of the forward is the blocks' fused MLPs, split by
+ * positions (RunOptions.splitMlp) as a worker's runs split them; onnxruntime-node's own two threads
+ * against one on the same file in the same rounds.
+ */
+async function convNextBlocks(): Promise<void> {
+  const file = path.join(here, '.cache', 'convnext_blocks.onnx');
+  if (!existsSync(file)) {
+    say('ConvNeXt block stack: skipped (run `npm run bench -- networks` first: it exports bench/.cache/convnext_blocks.onnx)');
+    return;
+  }
+  const net = loadGraph({ kind: 'onnx', bytes: readFileSync(file), inputShapes: {} }).graph;
+  const inference = inferGraph(net);
+  const shape = net.inputs[0].shape as number[];
+  const inputs = { [net.inputs[0].name]: tensor(shape, random(shape.reduce((a, c) => a * c, 1), 5)) };
+  const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER, store: new WeightStore(true, true) };
+  const two: RunOptions = { ...base, split: splitKernel, splitMlp, shared: teamActivations };
+  await partnerUp(() => runGraph(net, inputs, two, inference));
+  const ort = await loadPeer('onnxruntime-node');
+  const sessions = ort ? await Promise.all([1, 2].map((n) => ort.InferenceSession.create(file, { intraOpNumThreads: n, interOpNumThreads: 1 }))) : [];
+  const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', inputs[net.inputs[0].name].data, shape) };
+  const sides = await interleaved([() => runGraph(net, inputs, base, inference), () => runGraph(net, inputs, two, inference), ...sessions.map((session) => () => session.run(feeds))], 12);
+  report('ConvNeXt-style block stack forward (steady state), in-process (its MLPs split by positions)', sides);
+  if (sessions.length) say(`  onnxruntime-node on the same file, same rounds: two intra-op threads against one ${(sides.wall[2] / sides.wall[3]).toFixed(2)}× (within rounds ${pairedRatio(sides, 2, 3).toFixed(2)}×)`);
 }
