@@ -22,6 +22,7 @@
  */
 import { decodeToFloat32 } from '../tensor/dtype.js';
 import type { GraphConstant } from '../graph/graph.js';
+import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -119,7 +120,7 @@ export class WeightStore {
   /** Buffers handed out for the current step (not kept). */
   private lent: Float32Array[] = [];
   private readonly foldedByHost = new Map<string, FoldedWeights>();
-  /** Bytes this store keeps beyond the file (decoded and folded copies; 0 unless kept). */
+  /** Bytes this store keeps beyond the file (decoded, folded and transposed copies; 0 unless kept). */
   bytes = 0;
   /** Kept stores: constants decoded by an earlier run (a second decode keeps them), by this run, and those kept decoded. */
   private readonly decodedBefore = new Set<GraphConstant>();
@@ -127,6 +128,8 @@ export class WeightStore {
   private readonly decoded = new Map<GraphConstant, Float32Array>();
   /** The buffers of what a kept store keeps (decoded and folded), so `holds` is one lookup: the executor asks it for every tensor that dies. */
   private readonly keptBuffers = new Set<ArrayBufferLike>();
+  /** A kept store's transposed 2-D constants (transposed). */
+  private readonly transposes = new Map<GraphConstant, Float32Array>();
 
   /**
    * `keep`: the model cache's store (see the header). `shareKept`: what it keeps lives in
@@ -220,6 +223,28 @@ export class WeightStore {
       } else this.decodedNow.add(c);
     }
     return out;
+  }
+
+  /**
+   * A 2-D constant's values transposed ([rows, cols] read as [cols, rows]: an ONNX MatMul's weight
+   * bound to a linear layer, runtime/weights.ts), null when the file carries none. A kept store
+   * keeps the transposed copy from the first run that reads it (shared under shareKept, so a team's
+   * partners read it in place: a ConvNeXt block's MLP, runtime/split.ts splitMlp), instead of
+   * transposing afresh every run; its bytes are counted.
+   */
+  transposed(c: GraphConstant): Float32Array | null {
+    const hit = this.keep ? this.transposes.get(c) : undefined;
+    if (hit) return hit;
+    const data = this.values(c);
+    if (!data) return null;
+    let t = transpose2d(data, c.shape[0], c.shape[1]);
+    if (this.keep) {
+      if (this.shareKept) t = sharedCopy(t);
+      this.transposes.set(c, t);
+      this.keptBuffers.add(t.buffer);
+      this.bytes += t.byteLength;
+    }
+    return t;
   }
 
   private filled(n: number, from: ArrayLike<number>, lasting: boolean): Float32Array {

@@ -62,7 +62,15 @@ export function layerWeights(
     }
     const bound = own(layer.weights, spec.name);
     const c = bound ? constants.get(bound.constant) : undefined;
-    const data = c && init === 'file' ? (store ? store.values(c) : constantData(c)) : null;
+    if (c && init === 'file' && store) {
+      // a MatMul's weight read as a linear's: the store transposes it (a kept store once)
+      const data = bound!.transpose ? store.transposed(c) : store.values(c);
+      if (data) {
+        out[spec.name] = tensor(want, data);
+        continue;
+      }
+    }
+    const data = c && init === 'file' && !store ? constantData(c) : null;
     if (c && data) {
       out[spec.name] = tensor(want, bound!.transpose ? transpose2d(data, c.shape[0], c.shape[1]) : data);
       continue;

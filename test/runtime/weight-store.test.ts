@@ -64,3 +64,33 @@ describe('WeightStore.holds', () => {
     expect(store.holds(v.buffer)).toBe(false);
   });
 });
+
+describe('WeightStore.transposed (an ONNX MatMul weight bound to a linear layer)', () => {
+  /** A float32 2×3 constant [[1, 2, 3], [4, 5, 6]] at an aligned offset of its own buffer (read as a view). */
+  const matrix = (): GraphConstant => ({ name: 'm', shape: [2, 3], dataType: 'float32', value: null, raw: new Uint8Array(Float32Array.of(1, 2, 3, 4, 5, 6).buffer), typed: null, initializer: true });
+
+  it('transposes [[1, 2, 3], [4, 5, 6]] to [[1, 4], [2, 5], [3, 6]]; a store that keeps nothing transposes afresh each time', () => {
+    const store = new WeightStore();
+    const c = matrix();
+    const t = store.transposed(c)!;
+    expect(Array.from(t)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(store.transposed(c)).not.toBe(t);
+    expect(store.bytes).toBe(0);
+  });
+
+  it('a kept, shared store keeps the transposed copy from the first run, in a SharedArrayBuffer of its own, counted and held', () => {
+    const store = new WeightStore(true, true);
+    const c = matrix();
+    const t = store.transposed(c)!;
+    store.endRun();
+    expect(t.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(t)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(store.transposed(c)).toBe(t);
+    expect(store.bytes).toBe(24);
+    expect(store.holds(t.buffer)).toBe(true);
+  });
+
+  it('a stripped constant (no data) gives null', () => {
+    expect(new WeightStore(true).transposed({ ...matrix(), raw: null })).toBeNull();
+  });
+});
