@@ -334,4 +334,5 @@ async function convNextBlocks(): Promise<void> {
   const sides = await interleaved([() => runGraph(net, inputs, base, inference), () => runGraph(net, inputs, two, inference), ...sessions.map((session) => () => session.run(feeds))], 12);
   report('ConvNeXt-style block stack forward (steady state), in-process (its MLPs split by positions)', sides);
   if (sessions.length) say(`  onnxruntime-node on the same file, same rounds: two intra-op threads against one ${(sides.wall[2] / sides.wall[3]).toFixed(2)}× (within rounds ${pairedRatio(sides, 2, 3).toFixed(2)}×)`);
+  await Promise.all(sessions.map((session) => session.release()));
 }

@@ -151,8 +151,8 @@ export type MlpSplit = (o: MlpOperands) => Float32Array | null;
 /** The block's output from its NCHW input (x) and the layers' weights; across the team when `split` takes it. */
 export function runChannelsLastMlp(m: ChannelsLastMlp, x: Tensor, read: (t: string) => Tensor | undefined, weightsOf: (layer: string) => Record<string, Tensor>, split?: MlpSplit): Tensor {
   const o = mlpOperands(m, x, read, weightsOf);
-  const shared = split?.(o);
-  if (shared) return tensor(m.outShape, shared);
+  const byTeam = split?.(o);
+  if (byTeam) return tensor(m.outShape, byTeam);
   const out = new Float32Array(o.n * o.c2 * o.positions);
   mlpColumns(o, 0, o.positions, out);
   return tensor(m.outShape, out);

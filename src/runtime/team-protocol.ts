@@ -29,7 +29,7 @@ export const STOP = 3;
 export const ALLOWED = 4;
 export const NBANDS = 5;
 export const MODE = 6;
-/** The job's kind (runtime/team-kernels.ts: conv, max pooling, plane means, linear). */
+/** The job's kind (runtime/team-kernels.ts: conv, max pooling, plane means, linear, a ConvNeXt block's MLP). */
 export const KIND = 7;
 /** The job's parameters: a conv's plan (n, cin, cout, groups, then 8 per axis), or another kind's: 20 ints. */
 export const PLAN = 8;
@@ -45,7 +45,7 @@ export const X_OFF = 35;
 /** A conv job's fused activation (runtime/team-epilogue.ts activationOf): its bytes in the arena (floats offset, byte length; 0: none). */
 export const EPI_OFF = 36;
 export const EPI_LEN = 37;
-/** A conv job's residual (runtime/team-epilogue.ts) in the arena: floats offset and length (0: none). */
+/** A conv job's residual (runtime/team-epilogue.ts), or an MLP job's (the block's input), in the arena: floats offset and length (0: none). */
 export const R_OFF = 38;
 export const R_LEN = 39;
 export const BOUNDS = 40;

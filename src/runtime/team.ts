@@ -72,7 +72,7 @@ import {
   writePlan,
 } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
-import { KIND_CONV, bandKernel, convRegion, copyRegion } from './team-kernels.js';
+import { KIND_CONV, KIND_LINEAR, KIND_MAX_POOL, KIND_MLP, KIND_PLANE_MEAN, bandKernel, convRegion, copyRegion } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
 import { epilogueBytes } from './team-epilogue.js';
 import { SharedWeightIds } from './team-weights.js';
@@ -124,7 +124,8 @@ export interface BandJob extends KernelJob {
   epilogue?: BandEpilogue;
 }
 
-const KIND_NAMES = ['convolution', 'max pooling', 'global average pooling', 'linear layer'];
+/** What a failed job's message calls its layer, by kind (runtime/team-kernels.ts KIND_*). */
+const KIND_NAMES: Record<number, string> = { [KIND_CONV]: 'convolution', [KIND_MAX_POOL]: 'max pooling', [KIND_PLANE_MEAN]: 'global average pooling', [KIND_LINEAR]: 'linear layer', [KIND_MLP]: 'ConvNeXt block MLP' };
 const EMPTY = new Float32Array(0);
 const DEFAULT_STALL_MS = 10_000;
 const DEFAULT_ENTRY = new URL(RUNNING_TS ? './team-partner-main.ts' : './team-partner-main.js', import.meta.url);
@@ -149,7 +150,7 @@ export class Team {
   /**
    * The last job: its bands, how many (and how many units: rows, channels, planes …) the leader
    * computed itself, the leader's milliseconds staging it (and the floats it copied into the arena
-   * for the partners; whether they read the weight in place, W_BUF), in the notify that wakes the partners (a
+   * for the partners; whether they read the weights in place, W_BUF and W2_BUF), in the notify that wakes the partners (a
    * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
    * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
    * partners' milliseconds in their bands and units computed; `lagMs`: how long after the notify a
@@ -318,7 +319,7 @@ export class Team {
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bounds, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0, wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
+      this.lastJob = { bounds, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0 && (second === null || second.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null, job.weight2);

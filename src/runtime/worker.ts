@@ -26,7 +26,7 @@ modelCache.shareWeights = (settings?.team?.runThreads ?? 1) > 1;
 // the pool's share of the memory budget for this worker's cache (runtime/model-cache.ts modelCacheBytesPerWorker)
 if (typeof settings?.modelCacheBytes === 'number') modelCache.maxBytes = settings.modelCacheBytes;
 
-/** A whole run, its convolutions across this worker's team (RunOptions.split), their outputs in its shared memory (RunOptions.shared). */
+/** A whole run, its convolutions (and other layers runtime/split.ts splits) across this worker's team (RunOptions.split; ConvNeXt blocks' MLPs: splitMlp), their outputs in its shared memory (RunOptions.shared). */
 function runWithTeam(t: RunTask): RunTaskResult {
   return runTask({ ...t, split: splitKernel, splitMlp, shared: teamActivations });
 }

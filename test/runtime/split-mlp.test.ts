@@ -16,7 +16,9 @@ import { mlpColumns, mlpMacs } from '../../src/runtime/fuse-mlp.js';
 import type { MlpOperands } from '../../src/runtime/fuse-mlp.js';
 import { SPLIT_MACS, configureTeams, splitKernel, splitMlp, splitStats, teamActivations } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
-import { mlpJob, mlpVectors } from '../../src/runtime/team-kernels.js';
+import { mlpJob, mlpVectors, planeMeanJob } from '../../src/runtime/team-kernels.js';
+import { W2_BUF, W2_LEN } from '../../src/runtime/team-protocol.js';
+import { WeightStore } from '../../src/runtime/weight-store.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { readyTeam } from './team-ready.js';
@@ -55,7 +57,7 @@ describe('mlpColumns: bands of positions give the whole block\'s bits', () => {
   const cases: [string, MlpOperands, number[]][] = [
     ['2 images, 8→32→8 at 50 positions, linear biases, layer scale and residual, exact GELU: bands [0, 13, 37, 50]', operands(2, 8, 50, { fcBiases: true, residual: true }), [0, 13, 37, 50]],
     ['1 image, 8→32→8 at 50 positions, no linear biases, no residual, tanh GELU: bands [0, 1, 49, 50]', operands(1, 8, 50, { tanh: true }), [0, 1, 49, 50]],
-    ['6 positions (under 8: the few-columns loop the whole picks), bands [0, 2, 6]', operands(1, 8, 6, { residual: true }), [0, 2, 6]],
+    ['6 positions (under 8: every band, like the whole, takes the few-columns loop), bands [0, 2, 6]', operands(1, 8, 6, { residual: true }), [0, 2, 6]],
   ];
   it.each(cases)('%s', (_, o, bounds) => {
     const want = whole(o);
@@ -106,18 +108,48 @@ describe('an MLP job on a team of the leader and one partner', () => {
     // x (16·40) and the vectors (b₁ 64, b₂ 16): neither weight
     expect(job.stagedFloats).toBe(16 * 40 + 64 + 16);
   });
+
+  it('W₂ shared and W₁ not: W₁ is copied in (16·64 floats), W₂ read in place, and the job does not count as reading its weights in place', () => {
+    const o = { ...operands(1, 16, 40), w2: random(16 * 64, 5, true) };
+    const job = withPartner(o, [0, 20, 40]);
+    expect(job.sharedWeight).toBe(false);
+    expect(job.stagedFloats).toBe(16 * 40 + 64 * 16 + 64 + 16);
+  });
+
+  it('6 positions (the few-columns loop) in bands [0, 3, 6] across the team: the one-thread bits', () => {
+    withPartner(operands(2, 16, 6, { fcBiases: true, residual: true }), [0, 3, 6]);
+  });
+
+  it('a job without a second weight after an MLP job finds none in the control block (W2_LEN 0)', () => {
+    withPartner(operands(1, 16, 40), [0, 20, 40]);
+    expect(team.ctl[W2_LEN]).toBeGreaterThan(0);
+    const x = random(4 * 16, 11);
+    team.run({ ...planeMeanJob(16), x, outLen: 4, bounds: [0, 2, 4], partners: 1 });
+    expect(team.ctl[W2_LEN]).toBe(0);
+    expect(team.ctl[W2_BUF]).toBe(-1);
+  });
 });
 
 describe('splitMlp and RunOptions.splitMlp (runtime/split.ts)', () => {
   afterAll(() => configureTeams(null));
 
-  it(`declines a block under SPLIT_MACS (${SPLIT_MACS.toLocaleString('en')} multiply-adds) and without team settings`, async () => {
+  it(`declines a block under SPLIT_MACS (${SPLIT_MACS.toLocaleString('en')} multiply-adds) while its team takes a larger one, and any block without team settings`, async () => {
     const small = operands(1, 8, 50);
+    const large = operands(1, 32, 1024, { residual: true });
     expect(mlpMacs(small)).toBeLessThan(SPLIT_MACS);
+    expect(mlpMacs(large)).toBeGreaterThanOrEqual(SPLIT_MACS);
     await configureTeams({ runThreads: 2, threads: 2 });
+    // the first split spawns the partner and runs alone: wait until the team takes the large block
+    const until = Date.now() + 20_000;
+    let got: Float32Array | null = null;
+    while (!(got = splitMlp(large))) {
+      if (Date.now() > until) throw new Error('no team took the block within 20 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(whole(large).buffer))).toBe(true);
     expect(splitMlp(small)).toBeNull();
     await configureTeams(null);
-    expect(splitMlp(operands(1, 32, 1024))).toBeNull();
+    expect(splitMlp(large)).toBeNull();
   });
 
   it('the ConvNeXt block stack of the network goldens (3 blocks of 32→128→32 at 16×16) run with splitMlp gives the one-thread run\'s bits, each block\'s MLP a team job', async () => {
@@ -133,14 +165,44 @@ describe('splitMlp and RunOptions.splitMlp (runtime/split.ts)', () => {
     await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1_000_000 });
     const withMlp: RunOptions = { ...base, split: splitKernel, splitMlp, shared: teamActivations };
     const without: RunOptions = { ...base, split: splitKernel, shared: teamActivations };
+    // until a run whose three blocks' MLPs were team jobs and the partner computed a band of them
     const until = Date.now() + 20_000;
-    for (let mlpJobs = 0; mlpJobs < 3; ) {
+    for (let mlpJobs = 0, partnerBands = 0; mlpJobs < 3 || partnerBands === 0; ) {
       if (Date.now() > until) throw new Error('no team took the blocks within 20 s');
       const j0 = splitStats.jobs;
       expect(bits(without)).toEqual(single);
-      const j1 = splitStats.jobs;
+      const [j1, p1] = [splitStats.jobs, splitStats.partnerBands];
+      const jobsWithout = j1 - j0;
       expect(bits(withMlp)).toEqual(single);
-      mlpJobs = splitStats.jobs - j1 - (j1 - j0);
+      mlpJobs = splitStats.jobs - j1 - jobsWithout;
+      // the partner's bands of this run beyond those of the run without MLP jobs (at most all of them)
+      partnerBands = splitStats.partnerBands - p1;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }, 30_000);
+
+  it('a kept, shared store (a worker\'s model cache) keeps a MatMul weight transposed in shared memory, so the team reads both MLP weights in place: the one-thread bits', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.onnx', import.meta.url)));
+    const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.json', import.meta.url), 'utf8')) as { input: { shape: number[]; data: number[] } };
+    const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
+    const inference = inferGraph(graph);
+    const inputs = { [graph.inputs[0].name]: tensor(golden.input.shape, Float32Array.from(golden.input.data)) };
+    const store = new WeightStore(true, true);
+    const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26 };
+    const bits = (o: RunOptions) => Object.values(runGraph(graph, inputs, o, inference).outputs).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    const single = bits(base);
+    await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1_000_000 });
+    const kept: RunOptions = { ...base, store, split: splitKernel, splitMlp, shared: teamActivations };
+    const convsOnly: RunOptions = { ...base, store, split: splitKernel, shared: teamActivations };
+    const until = Date.now() + 20_000;
+    for (let mlpInPlace = 0; mlpInPlace < 3; ) {
+      if (Date.now() > until) throw new Error('the team did not read the blocks\' weights in place within 20 s');
+      const s0 = splitStats.sharedWeightJobs;
+      expect(bits(convsOnly)).toEqual(single);
+      const s1 = splitStats.sharedWeightJobs;
+      expect(bits(kept)).toEqual(single);
+      // jobs reading every weight in place beyond the convs' (their kept folds): the blocks' MLPs
+      mlpInPlace = splitStats.sharedWeightJobs - s1 - (s1 - s0);
       await new Promise((r) => setTimeout(r, 20));
     }
   }, 30_000);
