@@ -84,32 +84,45 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     const x = ctx.inputs[0].data;
     const bias = ctx.weights.bias?.data;
     const y = new Float32Array(rows * co);
-    if (rows < 8) {
-      // a few rows (a classifier head): y[r, o] = W[o, :]·x[r, :], both contiguous; bound by reading W
-      // once, so no packing: W streamed through the GEMM module in slices (tensor/gemm.ts gemv, SIMD)
-      gemv(rows, co, ci, x, 0, w, 0, y, 0, co);
-    } else {
-      // y [rows × Co] = x [rows × Ci] · Wᵀ: x is A as it lies (packed once per tile), Wᵀ's panels
-      // read W's rows directly, and y comes out row-major: no transpose of the activations
-      gemmTiled(rows, co, ci, x, 0, ci, (k0, col, width, panels, depth) => {
-        for (let j = 0; j < width; j++) {
-          const src = (col + j) * ci + k0;
-          const dst = (j >> 3) * depth * 8 + (j & 7);
-          for (let k = 0; k < depth; k++) panels[dst + k * 8] = w[src + k];
-        }
-      }, y, 0, co, false);
-    }
-    if (bias) {
-      for (let r = 0; r < rows; r++) {
-        const at = r * co;
-        for (let o = 0; o < co; o++) y[at + o] += bias[o];
-      }
-    }
+    linearColumns(x, rows, ci, w, bias, co, 0, co, y);
     return [tensor(ctx.outputs[0], y)];
   },
   vjp: linearVjp,
 };
 
+
+/** y[r·co + o] += bias[o] for r < rows, o in [from, to). */
+function addBiasColumns(y: Float32Array, bias: Float32Array, rows: number, co: number, from: number, to: number): void {
+  for (let r = 0; r < rows; r++) {
+    const at = r * co;
+    for (let o = from; o < to; o++) y[at + o] += bias[o];
+  }
+}
+
+/**
+ * Output features [from, to) of a linear layer, written into y [rows × Co] in place, then the bias.
+ * A few rows (a classifier head): y[r, o] = W[o, :]·x[r, :], both contiguous; bound by reading W
+ * once, so no packing: W streamed through the GEMM module in slices (tensor/gemm.ts gemv, SIMD).
+ * From 8 rows: y [rows × Co] = x [rows × Ci] · Wᵀ, x as A as it lies (packed once per tile), Wᵀ's
+ * panels read from W's rows, y row-major (no transpose of the activations). Either way each output
+ * is its row's sums over Ci in an order that does not depend on the other columns, so a band of
+ * features is the whole layer's bits there (runtime/team-kernels.ts splits it so).
+ */
+export function linearColumns(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, from: number, to: number, y: Float32Array): void {
+  if (rows < 8) {
+    gemv(rows, to - from, ci, x, 0, w, from * ci, y, from, co);
+    if (bias) addBiasColumns(y, bias, rows, co, from, to);
+    return;
+  }
+  gemmTiled(rows, to - from, ci, x, 0, ci, (k0, col, width, panels, depth) => {
+    for (let j = 0; j < width; j++) {
+      const src = (from + col + j) * ci + k0;
+      const dst = (j >> 3) * depth * 8 + (j & 7);
+      for (let k = 0; k < depth; k++) panels[dst + k * 8] = w[src + k];
+    }
+  }, y, from, co, false);
+  if (bias) addBiasColumns(y, bias, rows, co, from, to);
+}
 
 export const FlattenAttrs = z.strictObject({
   startDim: z.number().int().default(1),

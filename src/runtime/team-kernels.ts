@@ -4,8 +4,8 @@
  *  - conv: a convolution by output rows or output channels (team-protocol.ts computeBand);
  *  - maxPool: max pooling (values only, the inference kernel) by input planes (image·channel);
  *  - planeMean: global average pooling by planes;
- *  - linear: a fully connected layer by output features: the op's own kernel on the band's weight
- *    rows (each output is the dot product of its weight row with x, whatever the others are);
+ *  - linear: a fully connected layer of 8 rows or more by output features: the op's own kernel
+ *    (ops/linear.ts linearColumns) on the band's columns, in place;
  *  - mlp: a ConvNeXt block's fused MLP by positions (runtime/fuse-mlp.ts mlpColumns): x its normed
  *    input, the weight W₁, the second weight (team-protocol.ts W2_*) W₂, the bias its vectors in one
  *    array (mlpVectors), the epilogue's residual the block's.
@@ -15,9 +15,8 @@
  */
 import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
-import { linear } from '../ops/linear.js';
+import { linearColumns } from '../ops/linear.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
-import { tensor } from '../tensor/tensor.js';
 import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan } from './team-protocol.js';
 import type { BandRegion } from './team-protocol.js';
 import { bandWithEpilogue } from './team-epilogue.js';
@@ -161,20 +160,8 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
   }
   if (kind === KIND_LINEAR) {
     const [rows, ci, co] = [ctl[PARAMS], ctl[PARAMS + 1], ctl[PARAMS + 2]];
-    return (from, to) => {
-      const n = to - from;
-      // the op's kernel on the band's weight rows: [rows × n], placed as columns [from, to) of each row
-      const [y] = linear.run({
-        attrs: { outFeatures: n, bias: b !== undefined },
-        plan: { rows, inFeatures: ci },
-        inputs: [tensor([rows, ci], x)],
-        weights: { weight: tensor([n, ci], w.subarray(from * ci, to * ci)), ...(b && { bias: tensor([n], b.subarray(from, to)) }) },
-        outputs: [[rows, n]],
-        training: false,
-        seed: 0,
-      });
-      for (let r = 0; r < rows; r++) out.set(y.data.subarray(r * n, (r + 1) * n), r * co + from);
-    };
+    // the op's kernel on the band's output features, written in place as columns [from, to) of each row
+    return (from, to) => linearColumns(x, rows, ci, w, b, co, from, to, out);
   }
   if (kind === KIND_MLP && w2 && b) {
     const o = mlpOf(ctl, x, w, w2, b, epilogue?.residual ?? null);
