@@ -132,6 +132,14 @@ describe('an MLP job on a team of the leader and one partner', () => {
 
 describe('splitMlp and RunOptions.splitMlp (runtime/split.ts)', () => {
   afterAll(() => configureTeams(null));
+  // the ConvNeXt block stack of the network goldens, and its outputs' bytes from a run
+  const bytes = new Uint8Array(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.onnx', import.meta.url)));
+  const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.json', import.meta.url), 'utf8')) as { input: { shape: number[]; data: number[] } };
+  const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
+  const inference = inferGraph(graph);
+  const inputs = { [graph.inputs[0].name]: tensor(golden.input.shape, Float32Array.from(golden.input.data)) };
+  const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26 };
+  const bits = (o: RunOptions) => Object.values(runGraph(graph, inputs, o, inference).outputs).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 
   it(`declines a block under SPLIT_MACS (${SPLIT_MACS.toLocaleString('en')} multiply-adds) while its team takes a larger one, and any block without team settings`, async () => {
     const small = operands(1, 8, 50);
@@ -153,13 +161,6 @@ describe('splitMlp and RunOptions.splitMlp (runtime/split.ts)', () => {
   });
 
   it('the ConvNeXt block stack of the network goldens (3 blocks of 32→128→32 at 16×16) run with splitMlp gives the one-thread run\'s bits, each block\'s MLP a team job', async () => {
-    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.onnx', import.meta.url)));
-    const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.json', import.meta.url), 'utf8')) as { input: { shape: number[]; data: number[] } };
-    const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
-    const inference = inferGraph(graph);
-    const inputs = { [graph.inputs[0].name]: tensor(golden.input.shape, Float32Array.from(golden.input.data)) };
-    const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26 };
-    const bits = (o: RunOptions) => Object.values(runGraph(graph, inputs, o, inference).outputs).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     const single = bits(base);
     // its blocks' MLPs are 2.1 M multiply-adds: the threshold lowered, as for a larger input
     await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1_000_000 });
@@ -182,14 +183,7 @@ describe('splitMlp and RunOptions.splitMlp (runtime/split.ts)', () => {
   }, 30_000);
 
   it('a kept, shared store (a worker\'s model cache) keeps a MatMul weight transposed in shared memory, so the team reads both MLP weights in place: the one-thread bits', async () => {
-    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.onnx', import.meta.url)));
-    const golden = JSON.parse(readFileSync(new URL('../fixtures/networks/convnext_blocks_d32.json', import.meta.url), 'utf8')) as { input: { shape: number[]; data: number[] } };
-    const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
-    const inference = inferGraph(graph);
-    const inputs = { [graph.inputs[0].name]: tensor(golden.input.shape, Float32Array.from(golden.input.data)) };
     const store = new WeightStore(true, true);
-    const base: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26 };
-    const bits = (o: RunOptions) => Object.values(runGraph(graph, inputs, o, inference).outputs).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     const single = bits(base);
     await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1_000_000 });
     const kept: RunOptions = { ...base, store, split: splitKernel, splitMlp, shared: teamActivations };
