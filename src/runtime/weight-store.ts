@@ -128,7 +128,9 @@ export class WeightStore {
   private readonly decoded = new Map<GraphConstant, Float32Array>();
   /** The buffers of what a kept store keeps (decoded and folded), so `holds` is one lookup: the executor asks it for every tensor that dies. */
   private readonly keptBuffers = new Set<ArrayBufferLike>();
-  /** A kept store's transposed 2-D constants (transposed). */
+  /** Kept stores: 2-D constants transposed by an earlier run, by this run, and those kept transposed (transposed). */
+  private readonly transposedBefore = new Set<GraphConstant>();
+  private readonly transposedNow = new Set<GraphConstant>();
   private readonly transposes = new Map<GraphConstant, Float32Array>();
 
   /**
@@ -165,6 +167,8 @@ export class WeightStore {
     this.pool.clear();
     for (const c of this.decodedNow) this.decodedBefore.add(c);
     this.decodedNow.clear();
+    for (const c of this.transposedNow) this.transposedBefore.add(c);
+    this.transposedNow.clear();
   }
 
   /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
@@ -184,21 +188,24 @@ export class WeightStore {
    * A constant's float32 values, null when the file carries none (stripped): a view into the file
    * where it can be, else decoded into scratch for this step, or into its own array when
    * `lasting` (a tensor the run keeps live across steps). A kept store keeps a weight's decoded
-   * values from the second run that decodes it (a fold is kept instead for a folded conv's).
+   * values from the second run that decodes it (a fold is kept instead for a folded conv's), unless
+   * `track` is false (the values are read for a copy the store keeps instead: `transposed`).
    */
-  values(c: GraphConstant, lasting = false): Float32Array | null {
+  values(c: GraphConstant, lasting = false, track = true): Float32Array | null {
     const n = numel(c.shape);
     const raw = c.raw;
     const plain = !(c.value && c.value.data.length === n) && !(c.typed && c.typed.length === n);
     if (plain && raw && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4) {
       return new Float32Array(raw.buffer, raw.byteOffset, n);
     }
-    if (this.keep && !lasting) {
+    // `track` false: read for a copy the store keeps instead (a transpose), never kept itself
+    const tracked = this.keep && !lasting && track;
+    if (tracked) {
       const kept = this.decoded.get(c);
       if (kept) return kept;
     }
     // a kept store keeps what an earlier run decoded too (the layer is not folded): its own array
-    const keepIt = this.keep && !lasting && this.decodedBefore.has(c);
+    const keepIt = tracked && this.decodedBefore.has(c);
     const own = lasting || keepIt;
     let out: Float32Array | null;
     if (c.value && c.value.data.length === n) out = this.filled(n, c.value.data, own);
@@ -214,7 +221,7 @@ export class WeightStore {
       const d = decodeToFloat32(c.dataType, raw, n);
       out = d === null ? null : this.filled(n, d, own);
     }
-    if (out && this.keep && !lasting) {
+    if (out && tracked) {
       if (keepIt) {
         if (this.shareKept) out = sharedCopy(out);
         this.decoded.set(c, out);
@@ -227,23 +234,27 @@ export class WeightStore {
 
   /**
    * A 2-D constant's values transposed ([rows, cols] read as [cols, rows]: an ONNX MatMul's weight
-   * bound to a linear layer, runtime/weights.ts), null when the file carries none. A kept store
-   * keeps the transposed copy from the first run that reads it (shared under shareKept, so a team's
-   * partners read it in place: a ConvNeXt block's MLP, runtime/split.ts splitMlp), instead of
-   * transposing afresh every run; its bytes are counted.
+   * bound to a linear layer, runtime/weights.ts), null when the file carries none: into scratch for
+   * this step. A kept store keeps the transposed copy from the second run that reads it, as it keeps
+   * a decoded weight (shared under shareKept, so a team's partners read it in place: a ConvNeXt
+   * block's MLP, runtime/split.ts splitMlp), instead of transposing afresh every run; its bytes are
+   * counted. A layer whose weight is read only by its first run (a fold replaces it) keeps none.
    */
   transposed(c: GraphConstant): Float32Array | null {
     const hit = this.keep ? this.transposes.get(c) : undefined;
     if (hit) return hit;
-    const data = this.values(c);
+    // the original is read for this copy only: a kept store never keeps it beside the transpose
+    const data = this.values(c, false, false);
     if (!data) return null;
-    let t = transpose2d(data, c.shape[0], c.shape[1]);
-    if (this.keep) {
-      if (this.shareKept) t = sharedCopy(t);
+    const [rows, cols] = c.shape;
+    const keepIt = this.keep && this.transposedBefore.has(c);
+    const t = keepIt && this.shareKept ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : this.scratch(rows * cols, keepIt);
+    transpose2d(data, rows, cols, t);
+    if (keepIt) {
       this.transposes.set(c, t);
       this.keptBuffers.add(t.buffer);
       this.bytes += t.byteLength;
-    }
+    } else if (this.keep) this.transposedNow.add(c);
     return t;
   }
 

@@ -190,9 +190,8 @@ export function pad(x: Tensor, begin: readonly number[], out: readonly number[],
   return tensor(out, res);
 }
 
-/** The transpose of a row-major rows×cols matrix, in TILE × TILE blocks. */
-export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
+/** The transpose of a row-major rows×cols matrix, in TILE × TILE blocks (into `out` when given). */
+export function transpose2d(a: Float32Array, rows: number, cols: number, out: Float32Array = new Float32Array(a.length)): Float32Array {
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(r0 + TILE, rows);
     for (let c0 = 0; c0 < cols; c0 += TILE) {

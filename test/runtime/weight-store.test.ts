@@ -78,9 +78,15 @@ describe('WeightStore.transposed (an ONNX MatMul weight bound to a linear layer)
     expect(store.bytes).toBe(0);
   });
 
-  it('a kept, shared store keeps the transposed copy from the first run, in a SharedArrayBuffer of its own, counted and held', () => {
+  it('a kept, shared store transposes into scratch on the first run and keeps the copy from the second, in a SharedArrayBuffer of its own, counted and held', () => {
     const store = new WeightStore(true, true);
     const c = matrix();
+    const first = store.transposed(c)!;
+    expect(Array.from(first)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(store.isScratch(first)).toBe(true);
+    store.endRun();
+    // one run's transpose is not kept (a layer whose fold replaces its weight reads it once)
+    expect(store.bytes).toBe(0);
     const t = store.transposed(c)!;
     store.endRun();
     expect(t.buffer).toBeInstanceOf(SharedArrayBuffer);
@@ -92,5 +98,17 @@ describe('WeightStore.transposed (an ONNX MatMul weight bound to a linear layer)
 
   it('a stripped constant (no data) gives null', () => {
     expect(new WeightStore(true).transposed({ ...matrix(), raw: null })).toBeNull();
+  });
+});
+
+describe('WeightStore.transposed of a decoded constant (float16: never a view into the file)', () => {
+  it('a kept store keeps only the transposed copy, never the decoded original beside it: 3 runs of a 2×4 float16 constant hold 32 bytes', () => {
+    const store = new WeightStore(true);
+    const c = { ...half(8), shape: [2, 4] };
+    for (let run = 0; run < 3; run++) {
+      expect(Array.from(store.transposed(c)!)).toEqual(new Array(8).fill(1));
+      store.endRun();
+    }
+    expect(store.bytes).toBe(32);
   });
 });
