@@ -164,6 +164,7 @@ async function machineScaling(shape: number[], w: { data: Float32Array; shape: n
   const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
   say(`the same conv in onnxruntime-node, one intra-op thread ${ms(s.wall[0])}, two ${ms(s.wall[1])}: ${(s.wall[0] / s.wall[1]).toFixed(2)}× (this machine's two-thread scaling as onnxruntime sees it; load average ${load()}); fastest of ${s.samples}: ${(s.best[0] / s.best[1]).toFixed(2)}×; within rounds ${pairedRatio(s, 0, 1).toFixed(2)}×`);
   record({ bench: 'parallel', name: 'onnxruntime-node conv 128→128 at 112×112, two intra-op threads against one', unit: 'ms', higherIsBetter: false, convlens: s.wall[1] * 1000, peers: { 'onnxruntime-node, one thread': s.wall[0] * 1000 }, against: 'onnxruntime-node, one thread', extra: { note: 'the peer against itself: the machine’s two-thread ceiling', loadAverage: os.loadavg() } });
+  await Promise.all(sessions.map((session) => session.release()));
 }
 
 export async function parallelBench(): Promise<void> {
@@ -295,6 +296,7 @@ export async function parallelBench(): Promise<void> {
       const [pairedOrt, pairedOurs] = [pairedRatio(sides, 4, 5), pairedRatio(sides, 0, 1)];
       say(`  onnxruntime-node on the same file, sampled in the same rounds: one intra-op thread ${ms(o1)}, two ${ms(o2)}: ${(o1 / o2).toFixed(2)}× (this machine's two-thread scaling on ResNet-50 as onnxruntime sees it; convlens's ${ours.toFixed(2)}×, ${((100 * ours) / (o1 / o2)).toFixed(0)} % of it); fastest samples ${best.toFixed(2)}× (convlens's ${oursBest.toFixed(2)}×, ${((100 * oursBest) / best).toFixed(0)} %); within rounds ${pairedOrt.toFixed(2)}× (convlens's ${pairedOurs.toFixed(2)}×, ${((100 * pairedOurs) / pairedOrt).toFixed(0)} %)`);
       record({ bench: 'parallel', name: 'onnxruntime-node ResNet-50 forward, two intra-op threads against one', unit: 'ms', higherIsBetter: false, convlens: o2 * 1000, peers: { 'onnxruntime-node, one thread': o1 * 1000 }, against: 'onnxruntime-node, one thread', extra: { note: 'the peer against itself: the machine’s two-thread ceiling on this network', convlensRatio: ours, pairedRatio: pairedOrt, convlensPairedRatio: pairedOurs, loadAverage: os.loadavg() } });
+      await Promise.all(sessions.map((session) => session.release()));
     }
     say(
       `  split per forward: ${jobsPerForward} layers of ${splitLayers.size} shapes (${ops}); partners computed ${((100 * d('partnerBands')) / d('bands')).toFixed(0)} % of the bands, took part in ${((100 * d('partnerJobs')) / d('jobs')).toFixed(0)} % of the jobs; ` +

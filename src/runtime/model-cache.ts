@@ -11,7 +11,8 @@
  * made by the first fused run and reused by the next (runtime/weight-store.ts).
  *
  * Bounded by bytes (MODEL_CACHE_BYTES per worker; 0 turns it off), least recently used first
- * out. An entry counts the file's buffer, the folded weights it keeps, and an estimate of the
+ * out. An entry counts the file's buffer, the folded (and transposed: an ONNX MatMul's) weights
+ * it keeps, and an estimate of the
  * graph and analysis objects (PER_LAYER_BYTES a layer). Those bytes are outside the per-request
  * admission budget: `modelCacheReserve` is what the workers' caches may hold in all, for the
  * server to take off MEMORY_BUDGET_BYTES so the two are not spent twice.

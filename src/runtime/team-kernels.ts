@@ -163,7 +163,8 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
     // the op's kernel on the band's output features, written in place as columns [from, to) of each row
     return (from, to) => linearColumns(x, rows, ci, w, b, co, from, to, out);
   }
-  if (kind === KIND_MLP && w2 && b) {
+  if (kind === KIND_MLP) {
+    if (!w2 || !b) throw new RangeError('an MLP job needs its second weight (W2_*) and its vectors (the bias)');
     const o = mlpOf(ctl, x, w, w2, b, epilogue?.residual ?? null);
     return (from, to) => mlpColumns(o, from, to, out);
   }

@@ -3,7 +3,7 @@
  * SharedArrayBuffer, written by the leader, read by the partners, and the band kernel both run.
  *
  * A job is one layer cut into bands (a convolution's output rows or channels; another kind's
- * planes or output features: runtime/team-kernels.ts). The leader
+ * planes, output features or positions: runtime/team-kernels.ts). The leader
  * writes the descriptor, opens CLAIM at (seq, 1) (band 0 is its own, so partners never read band
  * 0's kernels and they need not be copied), bumps SEQ and notifies; then every member,
  * leader included, claims bands with compareExchange on CLAIM until none is left, writes each band

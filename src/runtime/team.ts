@@ -11,8 +11,8 @@
  * store folds batch norms into pooled scratch arrays (runtime/weights.ts), so one array holds
  * different weights from layer to layer; a copy costs a read and a write of the weights (ResNet-50:
  * 8–12 ms of the leader's time a forward).
- * A job is one layer's kernel (a convolution, max or global average pooling, a linear layer:
- * runtime/team-kernels.ts): the leader posts it with a store and a notify, every member claims
+ * A job is one layer's kernel (a convolution, max or global average pooling, a linear layer, a
+ * ConvNeXt block's MLP: runtime/team-kernels.ts): the leader posts it with a store and a notify, every member claims
  * bands and writes them into the shared output, and the leader waits on the DONE counter. A partner
  * that dies holding a band, or does not finish it within the stall limit, fails the job with
  * PARTNER_FAILED: the team is then broken, and its owner closes it (runtime/split.ts).
@@ -120,7 +120,7 @@ export interface BandJob extends KernelJob {
    * array, the partners' bands copied into it out of the arena.
    */
   inArena?: boolean;
-  /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts). */
+  /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts); an MLP job's residual. */
   epilogue?: BandEpilogue;
 }
 
