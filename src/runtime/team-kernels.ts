@@ -4,7 +4,7 @@
  *  - conv: a convolution by output rows or output channels (team-protocol.ts computeBand);
  *  - maxPool: max pooling (values only, the inference kernel) by input planes (image·channel);
  *  - planeMean: global average pooling by planes;
- *  - linear: a fully connected layer of 8 rows or more by output features: the op's own kernel
+ *  - linear: a fully connected layer by output features: the op's own kernel
  *    (ops/linear.ts linearColumns) on the band's columns, in place;
  *  - mlp: a ConvNeXt block's fused MLP by positions (runtime/fuse-mlp.ts mlpColumns): x its normed
  *    input, the weight W₁, the second weight (team-protocol.ts W2_*) W₂, the bias its vectors in one
