@@ -19,7 +19,7 @@ import type { OpDef, RunContext, TeamBands } from '../../src/ops/types.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { readyTeam } from './team-ready.js';
+import { readyTeam, untilPartnerBand } from './team-ready.js';
 
 const random = (shape: number[], seed: number): Tensor => {
   const r = rng(seed);
@@ -33,19 +33,8 @@ const declared = (op: OpDef, ctx: object): TeamBands | null => op.teamBands?.(ct
 const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
 
 
-/**
- * Runs a job until the partner has computed at least one of its bands (bands are claimed, not
- * assigned: on a busy machine the leader may take them all), each call's bits checked: so the
- * partner's side of the job (its staging offsets, its weight rows) is what is compared.
- */
-function withPartner(team: Team, job: () => Float32Array, want: number[]): void {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    expect(Array.from(job())).toEqual(want);
-    if (team.lastJob.leaderBands < team.lastJob.bands) return;
-    if (Date.now() > until) throw new Error('the partner computed no band within 20 s');
-  }
-}
+/** Runs a job until the partner has computed one of its bands (team-ready.ts), each call's bits checked. */
+const withPartner = (team: Team, job: () => Float32Array, want: number[]) => untilPartnerBand(team, () => expect(Array.from(job())).toEqual(want));
 
 describe('layers split across a team of the leader and one partner: the bits of the one-thread operator', () => {
   let team: Team;

@@ -21,7 +21,7 @@ import { W2_BUF, W2_LEN } from '../../src/runtime/team-protocol.js';
 import { WeightStore } from '../../src/runtime/weight-store.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { readyTeam } from './team-ready.js';
+import { readyTeam, untilPartnerBand } from './team-ready.js';
 
 const random = (n: number, seed: number, shared = false) => {
   const r = rng(seed);
@@ -84,16 +84,13 @@ describe('an MLP job on a team of the leader and one partner', () => {
   }, 30_000);
   afterAll(() => team.close());
 
-  /** Runs the job until the partner computed a band (bands are claimed: a busy machine may leave them all to the leader), each result checked. */
+  /** Runs the job until the partner computed a band (team-ready.ts), each result checked against the one-thread bits. */
   const withPartner = (o: MlpOperands, bounds: number[]) => {
     const want = whole(o);
-    const until = Date.now() + 20_000;
-    for (;;) {
+    return untilPartnerBand(team, () => {
       const got = team.run({ ...mlpJob(o), x: o.h0, weight: o.w1, weight2: o.w2, bias: mlpVectors(o), outLen: want.length, bounds, partners: 1, ...(o.residual && { epilogue: { op: null, attrs: undefined, residual: o.residual } }) });
       expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
-      if (team.lastJob.leaderBands < team.lastJob.bands) return team.lastJob;
-      if (Date.now() > until) throw new Error('the partner computed no band within 20 s');
-    }
+    });
   };
 
   it('2 images, 16→64→16 at 40 positions with biases, layer scale and residual, bands [0, 10, 25, 40]: the one-thread bits, weights copied into the arena', () => {

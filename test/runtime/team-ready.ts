@@ -9,3 +9,18 @@ export async function readyTeam(t: Team): Promise<Team> {
   }
   return t;
 }
+
+/**
+ * Runs a job (`job` checks each result itself) until the partner has computed at least one of its
+ * bands: bands are claimed, not assigned, and on a busy machine the leader may take them all; so
+ * the partner's side of the job (its staging offsets, its weight rows) is what is checked. At most
+ * 20 s; the last job's record.
+ */
+export function untilPartnerBand(team: Team, job: () => void): Team['lastJob'] {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    job();
+    if (team.lastJob.leaderBands < team.lastJob.bands) return team.lastJob;
+    if (Date.now() > until) throw new Error('the partner computed no band within 20 s');
+  }
+}
