@@ -109,18 +109,16 @@ function addBiasColumns(y: Float32Array, bias: Float32Array, rows: number, co: n
  * features is the whole layer's bits there (runtime/team-kernels.ts splits it so).
  */
 export function linearColumns(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, from: number, to: number, y: Float32Array): void {
-  if (rows < 8) {
-    gemv(rows, to - from, ci, x, 0, w, from * ci, y, from, co);
-    if (bias) addBiasColumns(y, bias, rows, co, from, to);
-    return;
+  if (rows < 8) gemv(rows, to - from, ci, x, 0, w, from * ci, y, from, co);
+  else {
+    gemmTiled(rows, to - from, ci, x, 0, ci, (k0, col, width, panels, depth) => {
+      for (let j = 0; j < width; j++) {
+        const src = (from + col + j) * ci + k0;
+        const dst = (j >> 3) * depth * 8 + (j & 7);
+        for (let k = 0; k < depth; k++) panels[dst + k * 8] = w[src + k];
+      }
+    }, y, from, co, false);
   }
-  gemmTiled(rows, to - from, ci, x, 0, ci, (k0, col, width, panels, depth) => {
-    for (let j = 0; j < width; j++) {
-      const src = (from + col + j) * ci + k0;
-      const dst = (j >> 3) * depth * 8 + (j & 7);
-      for (let k = 0; k < depth; k++) panels[dst + k * 8] = w[src + k];
-    }
-  }, y, from, co, false);
   if (bias) addBiasColumns(y, bias, rows, co, from, to);
 }
 
