@@ -8,7 +8,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
 import { constantData } from '../graph/constant-data.js';
 import type { GraphConstant, GraphLayer } from '../graph/graph.js';
-import { hash32, rng } from '../tensor/random.js';
+import { fillSymmetric, hash32 } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { transpose2d } from '../tensor/nd.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -22,11 +22,7 @@ function seeded(layer: string, spec: WeightSpec, seed: number): Float32Array {
   const n = numel(spec.shape);
   const rule = spec.init;
   if (rule.kind === 'constant') return new Float32Array(n).fill(rule.value);
-  const bound = 1 / Math.sqrt(rule.fanIn);
-  const random = rng(seed ^ hash32(`${layer}.${spec.name}`));
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (random() * 2 - 1) * bound;
-  return out;
+  return fillSymmetric(new Float32Array(n), seed ^ hash32(`${layer}.${spec.name}`), 1 / Math.sqrt(rule.fanIn));
 }
 
 /** A weight given in the request has the shape its layer needs (SHAPE_MISMATCH at $.weights["<layer>.<role>"] otherwise). */
