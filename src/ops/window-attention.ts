@@ -229,7 +229,7 @@ interface WindowKernels {
 }
 
 function kernelsOf(ctx: { plan: WindowPlan; weights: Record<string, { data: Float32Array }> }): WindowKernels {
-  const { c, t, heads, win, masked } = ctx.plan;
+  const { t, heads, win, masked } = ctx.plan;
   const wt = ctx.weights;
   const index = relativePositionIndex(win[0], win[1]);
   checkIndex(wt.relativePositionIndex?.data, index, win);
@@ -238,7 +238,7 @@ function kernelsOf(ctx: { plan: WindowPlan; weights: Record<string, { data: Floa
   const bias = new Float32Array(heads * t * t);
   for (let hd = 0; hd < heads; hd++) for (let i = 0; i < t * t; i++) bias[hd * t * t + i] = table[index[i] * heads + hd];
   return {
-    w: attentionWeights(c, wt.qkvWeight.data, wt.projWeight.data, wt.qkvBias?.data, wt.projBias?.data),
+    w: attentionWeights(wt.qkvWeight.data, wt.projWeight.data, wt.qkvBias?.data, wt.projBias?.data),
     addScores(hd, sc, labels) {
       const off = hd * t * t;
       for (let i = 0; i < t * t; i++) sc[i] += bias[off + i];
