@@ -42,9 +42,9 @@ import { Pair, posInt } from './geometry.js';
 import { NCHW_RANK, SPATIAL_START } from './common.js';
 import { globalOver, globalRF, resample } from './receptive-field.js';
 import type { OpDef, WeightSpec } from './types.js';
-import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
-import { linearColumns } from './linear.js';
+import { attend, attendBackward, attendSequences, attentionWeights, backwardScratch } from './attention-kernels.js';
+import type { AttentionWeights, SequenceTokens } from './attention-kernels.js';
 
 export const MultiHeadAttentionAttrs = z.strictObject({
   numHeads: posInt.describe('attention heads h; they split the C channels into h heads of C/h'),
@@ -152,18 +152,19 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
     return { global: false, dims: rf.dims, axes: rf.axes.map((ax, i) => resample(ax, 1, win[i] - 1, 0)) };
   },
   run(ctx) {
-    const { c, t } = ctx.plan;
+    const { c } = ctx.plan;
     const x = ctx.inputs[0].data;
     const y = new Float32Array(x.length);
-    const w = weightsOf(ctx);
-    const tok = new Float32Array(t * c);
-    const out = new Float32Array(t * c);
-    const f = forwardBuffers(ctx.plan);
-    for (const { base, stride } of sequences(ctx.plan)) {
-      for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) tok[p * c + ch] = x[base[p] + ch * stride];
-      attend(tok, w, ctx.plan, f, out);
-      for (let p = 0; p < t; p++) for (let ch = 0; ch < c; ch++) y[base[p] + ch * stride] = out[p * c + ch];
-    }
+    const io: SequenceTokens<{ base: Int32Array; stride: number }> = {
+      each: () => sequences(ctx.plan),
+      gather: ({ base, stride }, tok, row) => {
+        for (let p = 0; p < base.length; p++) for (let ch = 0; ch < c; ch++) tok[(row + p) * c + ch] = x[base[p] + ch * stride];
+      },
+      scatter: ({ base, stride }, out, row) => {
+        for (let p = 0; p < base.length; p++) for (let ch = 0; ch < c; ch++) y[base[p] + ch * stride] = out[(row + p) * c + ch];
+      },
+    };
+    attendSequences(io, ctx.plan, weightsOf(ctx), ctx.teamLinear);
     return [tensor(ctx.outputs[0], y)];
   },
   /**
@@ -193,52 +194,13 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
   },
 };
 
-/** What the shared kernels need of a plan: channels C, tokens per sequence T, heads h (d = C/h). */
-export interface HeadsShape {
-  c: number;
-  t: number;
-  heads: number;
-}
-
-export interface AttentionWeights {
-  /**
-   * PyTorch's W_in [3C, C] and W_o [C, C], as every GEMM reads them: the forward's projections
-   * are linear layers on them (ops/linear.ts linearColumns: Wᵀ's panels read from W's rows), so no
-   * run transposes them (ViT-B/16: 11 ms a block, 135 ms a forward, before)
-   */
-  inRaw: Float32Array;
-  outRaw: Float32Array;
-  bIn?: Float32Array;
-  bOut?: Float32Array;
-}
-
 function weightsOf(ctx: { plan: AttentionPlan; weights: Record<string, { data: Float32Array }> }): AttentionWeights {
   const w = ctx.weights;
   return attentionWeights(w.inProjWeight.data, w.outProjWeight.data, w.inProjBias?.data, w.outProjBias?.data);
 }
 
-/** The projections as the kernels use them: PyTorch's [3C, C] input and [C, C] output weights and biases. */
-export function attentionWeights(inRaw: Float32Array, outRaw: Float32Array, bIn?: Float32Array, bOut?: Float32Array): AttentionWeights {
-  return { inRaw, outRaw, bIn, bOut };
-}
-
-export interface ForwardBuffers {
-  qkv: Float32Array;
-  kT: Float32Array;
-  att: Float32Array;
-  /** one t×t buffer per head when the backward pass needs the probabilities, else one reused */
-  probs: Float32Array[];
-}
-
-export function forwardBuffers(p: HeadsShape, keepProbs = false): ForwardBuffers {
-  const { t, c, heads } = p;
-  const d = c / heads;
-  const probs = Array.from({ length: keepProbs ? heads : 1 }, () => new Float32Array(t * t));
-  return { qkv: new Float32Array(t * 3 * c), kT: new Float32Array(d * t), att: new Float32Array(t * c), probs };
-}
-
 /**
- * Every sequence's tokens: element (p, ch) of a sequence is x[base[p] + ch·stride]. A window
+ * Every sequence's tokens (a fresh `base` each): element (p, ch) of a sequence is x[base[p] + ch·stride]. A window
  * (by, bx) holds map positions (by·wh + p / ww, bx·ww + p % ww); NCHW channels are H·W apart,
  * [N, L, C] tokens' channels adjacent.
  */
@@ -248,9 +210,9 @@ function* sequences(plan: AttentionPlan): Generator<{ base: Int32Array; stride: 
   const [wh, ww] = win;
   const windowsX = hw ? W / ww : 1;
   const perImage = hw ? (H / wh) * windowsX : 1;
-  const base = new Int32Array(t);
   for (let b = 0; b < n; b++) {
     for (let wi = 0; wi < perImage; wi++) {
+      const base = new Int32Array(t);
       const y0 = Math.floor(wi / windowsX) * wh;
       const x0 = (wi % windowsX) * ww;
       for (let p = 0; p < t; p++) {
@@ -260,104 +222,4 @@ function* sequences(plan: AttentionPlan): Generator<{ base: Int32Array; stride: 
       yield { base, stride: hw ? H * W : 1 };
     }
   }
-}
-
-/**
- * One sequence: tokens [t, C] → out [t, C] (with the output bias); q|k|v and the probabilities left
- * in f. `addScores(head, scores)` adds to the t×t scores of a head before the softmax (Swin's
- * relative-position bias and shift mask).
- */
-export function attend(tok: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, out: Float32Array, addScores?: (head: number, scores: Float32Array) => void): void {
-  const { c, t, heads } = plan;
-  const d = c / heads;
-  const { qkv, kT, att } = f;
-  const scale = 1 / Math.sqrt(d);
-  linearColumns(tok, t, c, w.inRaw, w.bIn, 3 * c, 0, 3 * c, qkv);
-  for (let hd = 0; hd < heads; hd++) {
-    const sc = f.probs[Math.min(hd, f.probs.length - 1)];
-    const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
-    // PyTorch scales q before the product
-    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
-    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
-    gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
-    addScores?.(hd, sc);
-    for (let p = 0; p < t; p++) {
-      const row = p * t;
-      let max = -Infinity;
-      for (let q = 0; q < t; q++) if (sc[row + q] > max) max = sc[row + q];
-      let sum = 0;
-      for (let q = 0; q < t; q++) {
-        const e = Math.exp(sc[row + q] - max);
-        sc[row + q] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let q = 0; q < t; q++) sc[row + q] *= inv;
-    }
-    gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, hd * d, c, false);
-  }
-  linearColumns(att, t, c, w.outRaw, w.bOut, c, 0, c, out);
-}
-
-
-export interface BackwardBuffers {
-  gAtt: Float32Array;
-  gQkv: Float32Array;
-  gP: Float32Array;
-}
-
-/** One sequence's buffers for a VJP (the forward recomputed, then attendBackward), allocated once per call. */
-export function backwardScratch(p: HeadsShape & { c: number; t: number }) {
-  const n = p.t * p.c;
-  return { tok: new Float32Array(n), out: new Float32Array(n), gOut: new Float32Array(n), gTok: new Float32Array(n), f: forwardBuffers(p, true), b: backwardBuffers(p) };
-}
-
-export function backwardBuffers(p: HeadsShape): BackwardBuffers {
-  const { t, c } = p;
-  return { gAtt: new Float32Array(t * c), gQkv: new Float32Array(t * 3 * c), gP: new Float32Array(t * t) };
-}
-
-/**
- * ∂L/∂tokens of one sequence, weights held constant, after `attend` left its q|k|v and every
- * head's probabilities P in f (forwardBuffers(…, true)): gA = gY·W_o; per head gP = gA_h·v_hᵀ,
- * gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P), gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled);
- * gX = [gq | gk | gv]·W_in. Constants added to the scores (a bias, a mask) do not change it.
- */
-export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, b: BackwardBuffers, gTok: Float32Array): void {
-  const { c, t, heads } = plan;
-  const d = c / heads;
-  const { gAtt, gQkv, gP } = b;
-  const scale = 1 / Math.sqrt(d);
-  // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
-  gemm(t, c, c, gOut, 0, c, w.outRaw, 0, c, gAtt, 0, c, false);
-  gQkv.fill(0);
-  for (let hd = 0; hd < heads; hd++) {
-    const P = f.probs[hd];
-    const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
-    for (let p = 0; p < t; p++) {
-      // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
-      let dot = 0;
-      for (let q = 0; q < t; q++) {
-        let s = 0;
-        for (let e = 0; e < d; e++) s += gAtt[p * c + hd * d + e] * f.qkv[q * 3 * c + vOff + e];
-        gP[p * t + q] = s;
-        dot += s * P[p * t + q];
-      }
-      for (let q = 0; q < t; q++) gP[p * t + q] = P[p * t + q] * (gP[p * t + q] - dot);
-    }
-    for (let p = 0; p < t; p++) {
-      for (let q = 0; q < t; q++) {
-        const pa = P[p * t + q];
-        const gs = gP[p * t + q];
-        for (let e = 0; e < d; e++) {
-          // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]/√d; gk[q] += gS[p, q]·q_scaled[p]
-          gQkv[q * 3 * c + vOff + e] += pa * gAtt[p * c + hd * d + e];
-          gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * scale;
-          gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e];
-        }
-      }
-    }
-  }
-  // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
-  gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inRaw, 0, c, gTok, 0, c, false);
 }

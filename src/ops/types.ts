@@ -128,7 +128,19 @@ export interface RunContext<A, P = unknown> {
    * are a graph/graph.ts Graph and its analysis/infer.ts Inference (opaque here: no import circle).
    */
   runSubgraph?: (graph: unknown, inputs: Record<string, Tensor>, inference: unknown) => Record<string, Tensor>;
+  /**
+   * A linear layer inside an op's kernel (attention's projections: ops/attention-kernels.ts) across
+   * the run's team of threads; given by runtime/execute.ts when the run has one (RunOptions.splitLinear).
+   */
+  teamLinear?: TeamLinear;
 }
+
+/**
+ * y [rows × co] = x [rows × ci]·Wᵀ + bias (W [co × ci], PyTorch's layout) with ops/linear.ts
+ * linearColumns' bits, computed across a team of threads: a fresh array, or null when splitting
+ * would not gain (too little work, no partner free), and the caller computes it itself.
+ */
+export type TeamLinear = (x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number) => Float32Array | null;
 
 /**
  * What a vector-Jacobian product is given: the forward's own context (attributes, plan, inputs,

@@ -49,8 +49,8 @@ import { Pair, nonNegInt, pairOf, posInt } from './geometry.js';
 import { globalRF, resample } from './receptive-field.js';
 import type { AxisRF, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { attend, attendBackward, attentionWeights, backwardScratch, forwardBuffers } from './attention.js';
-import type { AttentionWeights } from './attention.js';
+import { attend, attendBackward, attendSequences, attentionWeights, backwardScratch } from './attention-kernels.js';
+import type { AttentionWeights, SequenceTokens } from './attention-kernels.js';
 
 export const ShiftedWindowAttentionAttrs = z.strictObject({
   numHeads: posInt.describe('attention heads h; they split the C channels into h heads of C/h'),
@@ -182,18 +182,19 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
     return { ...rf, axes };
   },
   run(ctx) {
-    const { c, t } = ctx.plan;
+    const { c } = ctx.plan;
     const x = ctx.inputs[0].data;
     const y = new Float32Array(x.length);
     const k = kernelsOf(ctx);
-    const tok = new Float32Array(t * c);
-    const out = new Float32Array(t * c);
-    const f = forwardBuffers(ctx.plan);
-    for (const src of windows(ctx.plan)) {
-      gatherTokens(x, src, c, tok);
-      attend(tok, k.w, ctx.plan, f, out, (hd, sc) => k.addScores(hd, sc, src.labels));
-      for (let p = 0; p < t; p++) if (src.at[p] >= 0) y.set(out.subarray(p * c, p * c + c), src.at[p]);
-    }
+    const io: SequenceTokens<{ at: Int32Array; labels: Int32Array }> = {
+      each: () => windows(ctx.plan),
+      gather: (src, tok, row) => gatherTokens(x, src, c, tok, row),
+      scatter: (src, out, row) => {
+        for (let p = 0; p < src.at.length; p++) if (src.at[p] >= 0) y.set(out.subarray((row + p) * c, (row + p + 1) * c), src.at[p]);
+      },
+      addScores: (src, hd, sc) => k.addScores(hd, sc, src.labels),
+    };
+    attendSequences(io, ctx.plan, k.w, ctx.teamLinear);
     return [tensor(ctx.outputs[0], y)];
   },
   /**
@@ -261,19 +262,19 @@ function checkIndex(given: Float32Array | undefined, index: Int32Array, win: [nu
 }
 
 /**
- * Every window of the rolled, padded map: `at[p]` is the offset in x of token p's channels (−1
+ * Every window of the rolled, padded map (fresh arrays each): `at[p]` is the offset in x of token p's channels (−1
  * for a padded token) and `labels[p]` its shift-mask region. Rolling by −shift puts original row
  * (r + sh) mod pH at row r.
  */
 function* windows(plan: WindowPlan): Generator<{ at: Int32Array; labels: Int32Array }> {
   const { n, h, w, c, win, shift, ph, pw, t, masked } = plan;
   const [wh, ww] = win;
-  const at = new Int32Array(t);
-  const labels = new Int32Array(t);
   const region = (r: number, size: number, wsize: number, sft: number) => (sft === 0 ? 0 : r < size - wsize ? 0 : r < size - sft ? 1 : 2);
   for (let b = 0; b < n; b++) {
     for (let wy = 0; wy < ph / wh; wy++) {
       for (let wx = 0; wx < pw / ww; wx++) {
+        const at = new Int32Array(t);
+        const labels = new Int32Array(t);
         for (let p = 0; p < t; p++) {
           const ry = wy * wh + Math.floor(p / ww);
           const rx = wx * ww + (p % ww);
@@ -288,11 +289,12 @@ function* windows(plan: WindowPlan): Generator<{ at: Int32Array; labels: Int32Ar
   }
 }
 
-/** A window's tokens [t, C] from the channels-last map; padded tokens are zeros. */
-function gatherTokens(x: Float32Array, src: { at: Int32Array }, c: number, tok: Float32Array): void {
+/** A window's tokens [t, C] from the channels-last map into rows [row, row + t) of tok; padded tokens are zeros. */
+function gatherTokens(x: Float32Array, src: { at: Int32Array }, c: number, tok: Float32Array, row = 0): void {
   for (let p = 0; p < src.at.length; p++) {
     const o = src.at[p];
-    if (o >= 0) tok.set(x.subarray(o, o + c), p * c);
-    else tok.fill(0, p * c, p * c + c);
+    const to = (row + p) * c;
+    if (o >= 0) tok.set(x.subarray(o, o + c), to);
+    else tok.fill(0, to, to + c);
   }
 }

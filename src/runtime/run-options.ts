@@ -3,7 +3,7 @@
  * a worker passes (runtime/split.ts): runtime/execute.ts runs with them.
  */
 import type { GraphLayer } from '../graph/graph.js';
-import type { OpDef, RunContext } from '../ops/types.js';
+import type { OpDef, RunContext, TeamLinear } from '../ops/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
@@ -47,6 +47,12 @@ export interface RunOptions {
    * null runs it on this thread.
    */
   splitMlp?: MlpSplit;
+  /**
+   * Runs a linear layer inside an op's kernel (RunContext.teamLinear: attention's projections)
+   * across the worker's team when that gains (runtime/split.ts splitLinear), with linearColumns'
+   * bits; null runs it on this thread.
+   */
+  splitLinear?: TeamLinear;
   /**
    * Where `split` puts the outputs it computes (runtime/split.ts teamActivations: the team's shared
    * memory, which its partners read the next split layer's input from without a copy): the run

@@ -21,7 +21,7 @@
  * How a layer is cut into bands, and how many: runtime/bands.ts.
  */
 import type { ConvPlan } from '../ops/conv.js';
-import type { OpDef, RunContext } from '../ops/types.js';
+import type { OpDef, RunContext, TeamLinear } from '../ops/types.js';
 import type { SharedRegions, SplitEpilogue, SplitResult } from './run-options.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
@@ -259,15 +259,26 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
     case 'planeMean':
       if (x.data.length < SPLIT_TAPS) return null;
       return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes));
-    case 'linear': {
-      const { rows, inFeatures, outFeatures } = bands;
-      // a classifier head (few rows) is bound by reading its weight once: copying the partner's half
-      // costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split
-      if (rows < LINEAR_SPLIT_ROWS || rows * inFeatures * outFeatures < (settings.splitMacs ?? SPLIT_MACS)) return null;
-      return result(teamUnits(linearJob(rows, inFeatures, outFeatures), outFeatures, keep, x.data, rows * outFeatures, ctx.weights.weight.data, ctx.weights.bias?.data));
-    }
+    case 'linear':
+      return result(teamLinear(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep));
   }
 }
+
+/**
+ * A linear layer across the team by output features (ops/linear.ts linearColumns' bits), or null.
+ * A classifier head (few rows) is bound by reading its weight once: copying the partner's half
+ * costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split.
+ */
+function teamLinear(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean): Float32Array | null {
+  if (!settings || rows < LINEAR_SPLIT_ROWS || rows * ci * co < (settings.splitMacs ?? SPLIT_MACS)) return null;
+  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias);
+}
+
+/**
+ * RunOptions.splitLinear: a linear layer inside an op's kernel (RunContext.teamLinear: attention's
+ * QKV and output projections) across the team, its output a fresh array; null runs it on this thread.
+ */
+export const splitLinear: TeamLinear = (x, rows, ci, w, bias, co) => teamLinear(x, rows, ci, w, bias, co, true);
 
 /**
  * RunOptions.shared for runs with splitKernel: the outputs it computes with keep false are regions

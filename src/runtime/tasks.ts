@@ -163,6 +163,8 @@ export interface RunTask {
   shared?: RunOptions['shared'];
   /** RunOptions.splitMlp: given with split. */
   splitMlp?: RunOptions['splitMlp'];
+  /** RunOptions.splitLinear: given with split. */
+  splitLinear?: RunOptions['splitLinear'];
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;

@@ -1,0 +1,225 @@
+/**
+ * The kernels multi-head attention ops share (ops/attention.ts, ops/window-attention.ts): one
+ * sequence's forward and backward (the VJPs), and the forward over every sequence of a layer with
+ * its projections batched (attendSequences).
+ *
+ *   qkv = tokens·W_inᵀ + b_in             [S·T, 3C]   a linear layer on PyTorch's [3C, C]
+ *   per sequence and head: a = softmax(q·kᵀ/√d)·v  (q scaled by 1/√d first, as PyTorch)
+ *   y = a·W_oᵀ + b_o                      [S·T, C]    a linear layer on [C, C]
+ */
+import { gemm } from './gemm-tiles.js';
+import { linearColumns } from './linear.js';
+import type { TeamLinear } from './types.js';
+
+/** What the shared kernels need of a plan: channels C, tokens per sequence T, heads h (d = C/h). */
+export interface HeadsShape {
+  c: number;
+  t: number;
+  heads: number;
+}
+
+export interface AttentionWeights {
+  /**
+   * PyTorch's W_in [3C, C] and W_o [C, C], as every GEMM reads them: the forward's projections
+   * are linear layers on them (ops/linear.ts linearColumns: Wᵀ's panels read from W's rows), so no
+   * run transposes them (ViT-B/16: 11 ms a block, 135 ms a forward, before)
+   */
+  inRaw: Float32Array;
+  outRaw: Float32Array;
+  bIn?: Float32Array;
+  bOut?: Float32Array;
+}
+
+
+/** The projections as the kernels use them: PyTorch's [3C, C] input and [C, C] output weights and biases. */
+export function attentionWeights(inRaw: Float32Array, outRaw: Float32Array, bIn?: Float32Array, bOut?: Float32Array): AttentionWeights {
+  return { inRaw, outRaw, bIn, bOut };
+}
+
+export interface ForwardBuffers {
+  qkv: Float32Array;
+  kT: Float32Array;
+  att: Float32Array;
+  /** one t×t buffer per head when the backward pass needs the probabilities, else one reused */
+  probs: Float32Array[];
+}
+
+export function forwardBuffers(p: HeadsShape, keepProbs = false): ForwardBuffers {
+  const { t, c, heads } = p;
+  const d = c / heads;
+  const probs = Array.from({ length: keepProbs ? heads : 1 }, () => new Float32Array(t * t));
+  return { qkv: new Float32Array(t * 3 * c), kT: new Float32Array(d * t), att: new Float32Array(t * c), probs };
+}
+
+
+/**
+ * One sequence: tokens [t, C] → out [t, C] (with the output bias); q|k|v and the probabilities left
+ * in f (the VJPs read them). `addScores(head, scores)` adds to the t×t scores of a head before the
+ * softmax (Swin's relative-position bias and shift mask).
+ */
+export function attend(tok: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, out: Float32Array, addScores?: (head: number, scores: Float32Array) => void): void {
+  const { c, t } = plan;
+  linearColumns(tok, t, c, w.inRaw, w.bIn, 3 * c, 0, 3 * c, f.qkv);
+  attendHeads(f.qkv, 0, plan, f, f.att, addScores);
+  linearColumns(f.att, t, c, w.outRaw, w.bOut, c, 0, c, out);
+}
+
+/**
+ * The heads of one sequence whose q|k|v are rows [row, row + t) of `qkv` ([·, 3C]: q scaled here,
+ * in place): each head's softmax(q·kᵀ/√d)·v into its d columns of rows [row, row + t) of `att`
+ * ([·, C]). Scratch from f: kT, and the scores in probs (one per head when kept).
+ */
+export function attendHeads(qkv: Float32Array, row: number, plan: HeadsShape, f: Pick<ForwardBuffers, 'kT' | 'probs'>, att: Float32Array, addScores?: (head: number, scores: Float32Array) => void): void {
+  const { c, t, heads } = plan;
+  const d = c / heads;
+  const { kT } = f;
+  const scale = 1 / Math.sqrt(d);
+  const first = row * 3 * c;
+  for (let hd = 0; hd < heads; hd++) {
+    const sc = f.probs[Math.min(hd, f.probs.length - 1)];
+    const [qOff, kOff, vOff] = [first + hd * d, first + c + hd * d, first + 2 * c + hd * d];
+    // PyTorch scales q before the product
+    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
+    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
+    gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
+    addScores?.(hd, sc);
+    for (let p = 0; p < t; p++) {
+      const r = p * t;
+      let max = -Infinity;
+      for (let q = 0; q < t; q++) if (sc[r + q] > max) max = sc[r + q];
+      let sum = 0;
+      for (let q = 0; q < t; q++) {
+        const e = Math.exp(sc[r + q] - max);
+        sc[r + q] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let q = 0; q < t; q++) sc[r + q] *= inv;
+    }
+    gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, row * c + hd * d, c, false);
+  }
+}
+
+/** How an op lays out its sequences' tokens, for attendSequences. */
+export interface SequenceTokens<S> {
+  /** Every sequence, in order, each a fresh object (a chunk holds several). */
+  each(): Iterable<S>;
+  /** Sequence s's t tokens into rows [row, row + t) of tok ([·, C]). */
+  gather(s: S, tok: Float32Array, row: number): void;
+  /** Rows [row, row + t) of out ([·, C]) back into the op's output, as sequence s's tokens. */
+  scatter(s: S, out: Float32Array, row: number): void;
+  /** Added to head `head`'s t×t scores of sequence s before the softmax. */
+  addScores?(s: S, head: number, scores: Float32Array): void;
+}
+
+/**
+ * Tokens a chunk of sequences holds at most (at least one sequence): its projections' operands are
+ * 6 × tokens × C floats (tokens, q|k|v, the heads' output, the output), so a large map is done in
+ * parts of bounded memory, each projection still one GEMM wide enough to split.
+ */
+export const CHUNK_TOKENS = 4096;
+
+/**
+ * The forward over every sequence: a chunk's tokens gathered one after another, its QKV projection
+ * as one linear layer over all of them, each sequence's heads (attendHeads), then the output
+ * projection as one linear layer, scattered back. A projection goes to `teamLinear` (the run's
+ * team of threads, RunContext.teamLinear), else linearColumns here: the same bits either way, and
+ * each output's sums do not depend on how many rows the chunk has (ops/linear.ts).
+ */
+export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: AttentionWeights, teamLinear?: TeamLinear): void {
+  const { c, t } = plan;
+  const per = Math.max(1, Math.floor(CHUNK_TOKENS / t));
+  const scratch = { kT: new Float32Array((c / plan.heads) * t), probs: [new Float32Array(t * t)] };
+  let tok: Float32Array | null = null;
+  let att: Float32Array | null = null;
+  const project = (x: Float32Array, rows: number, weight: Float32Array, bias: Float32Array | undefined, co: number): Float32Array => {
+    const team = teamLinear?.(x, rows, c, weight, bias, co);
+    if (team) return team;
+    const y = new Float32Array(rows * co);
+    linearColumns(x, rows, c, weight, bias, co, 0, co, y);
+    return y;
+  };
+  const run = (chunk: S[]) => {
+    const rows = chunk.length * t;
+    tok ??= new Float32Array(per * t * c);
+    att ??= new Float32Array(per * t * c);
+    const x = tok.subarray(0, rows * c);
+    chunk.forEach((s, i) => io.gather(s, x, i * t));
+    const qkv = project(x, rows, w.inRaw, w.bIn, 3 * c);
+    const heads = att.subarray(0, rows * c);
+    chunk.forEach((s, i) => attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc))));
+    const out = project(heads, rows, w.outRaw, w.bOut, c);
+    chunk.forEach((s, i) => io.scatter(s, out, i * t));
+  };
+  let chunk: S[] = [];
+  for (const s of io.each()) {
+    chunk.push(s);
+    if (chunk.length === per) {
+      run(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) run(chunk);
+}
+
+export interface BackwardBuffers {
+  gAtt: Float32Array;
+  gQkv: Float32Array;
+  gP: Float32Array;
+}
+
+/** One sequence's buffers for a VJP (the forward recomputed, then attendBackward), allocated once per call. */
+export function backwardScratch(p: HeadsShape & { c: number; t: number }) {
+  const n = p.t * p.c;
+  return { tok: new Float32Array(n), out: new Float32Array(n), gOut: new Float32Array(n), gTok: new Float32Array(n), f: forwardBuffers(p, true), b: backwardBuffers(p) };
+}
+
+export function backwardBuffers(p: HeadsShape): BackwardBuffers {
+  const { t, c } = p;
+  return { gAtt: new Float32Array(t * c), gQkv: new Float32Array(t * 3 * c), gP: new Float32Array(t * t) };
+}
+
+/**
+ * ∂L/∂tokens of one sequence, weights held constant, after `attend` left its q|k|v and every
+ * head's probabilities P in f (forwardBuffers(…, true)): gA = gY·W_o; per head gP = gA_h·v_hᵀ,
+ * gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P), gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled);
+ * gX = [gq | gk | gv]·W_in. Constants added to the scores (a bias, a mask) do not change it.
+ */
+export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, b: BackwardBuffers, gTok: Float32Array): void {
+  const { c, t, heads } = plan;
+  const d = c / heads;
+  const { gAtt, gQkv, gP } = b;
+  const scale = 1 / Math.sqrt(d);
+  // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
+  gemm(t, c, c, gOut, 0, c, w.outRaw, 0, c, gAtt, 0, c, false);
+  gQkv.fill(0);
+  for (let hd = 0; hd < heads; hd++) {
+    const P = f.probs[hd];
+    const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
+    for (let p = 0; p < t; p++) {
+      // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
+      let dot = 0;
+      for (let q = 0; q < t; q++) {
+        let s = 0;
+        for (let e = 0; e < d; e++) s += gAtt[p * c + hd * d + e] * f.qkv[q * 3 * c + vOff + e];
+        gP[p * t + q] = s;
+        dot += s * P[p * t + q];
+      }
+      for (let q = 0; q < t; q++) gP[p * t + q] = P[p * t + q] * (gP[p * t + q] - dot);
+    }
+    for (let p = 0; p < t; p++) {
+      for (let q = 0; q < t; q++) {
+        const pa = P[p * t + q];
+        const gs = gP[p * t + q];
+        for (let e = 0; e < d; e++) {
+          // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]/√d; gk[q] += gS[p, q]·q_scaled[p]
+          gQkv[q * 3 * c + vOff + e] += pa * gAtt[p * c + hd * d + e];
+          gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * scale;
+          gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e];
+        }
+      }
+    }
+  }
+  // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
+  gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inRaw, 0, c, gTok, 0, c, false);
+}
