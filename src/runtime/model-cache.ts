@@ -1,6 +1,7 @@
 /**
  * The model cache (issue 12): a second /v1/run of the same ONNX file skips its decode, import,
- * shape inference and BN folding. One per thread: every piscina worker has its own (module state
+ * shape inference and BN folding; a spec or zoo model run again skips its build, its analysis, its
+ * folds and drawing its seeded weights (kept from the second run that draws them). One per thread: every piscina worker has its own (module state
  * is per thread), so a model run on two workers is cached twice, and a worker that restarts
  * starts empty.
  *
@@ -35,6 +36,16 @@ export interface CachedModel {
   store: WeightStore;
   /** Bytes of the file's buffer the graph keeps. */
   fileBytes: number;
+}
+
+/**
+ * The cache key of a spec (the SHA-256 of its JSON) or a zoo model (its name and resolution) under
+ * this folding budget: a spec or zoo model run again reuses its graph, its analysis and the
+ * weights its runs keep (folds; seeded weights from the second run that draws them).
+ */
+export function builtKey(source: { kind: 'spec'; spec: unknown } | { kind: 'model'; name: string; resolution?: number }, maxFolded: number): string {
+  if (source.kind === 'model') return `model:${source.name}:${source.resolution ?? ''}:${maxFolded}`;
+  return `spec:${createHash('sha256').update(JSON.stringify(source.spec)).digest('hex')}:${maxFolded}`;
 }
 
 /** The cache key of a file with these input shapes under this folding budget. */
@@ -126,7 +137,11 @@ export function modelCacheReserve(config: { MODEL_CACHE_BYTES: number; MEMORY_BU
 /** This thread's cache. */
 export const modelCache = new ModelCache(modelCacheBytes());
 
-/** A new entry for a freshly imported model (its store keeps folded weights). */
-export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes: Uint8Array): CachedModel {
-  return { graph, origin, inference, store: new WeightStore(true, modelCache.shareWeights), fileBytes: bytes.buffer.byteLength };
+/** A new entry for a freshly imported model, or a built spec or zoo model (no file): its store keeps folded weights. */
+export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes?: Uint8Array): CachedModel {
+  const fileBytes = bytes?.buffer.byteLength ?? 0;
+  const store = new WeightStore(true, modelCache.shareWeights);
+  // seeded weights past the budget would only have the entry dropped after the run: kept while they fit
+  store.seededLimit = Math.max(0, modelCache.maxBytes - fileBytes - graph.layers.length * PER_LAYER_BYTES);
+  return { graph, origin, inference, store, fileBytes };
 }

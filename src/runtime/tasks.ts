@@ -25,7 +25,7 @@ import { runOperator } from './operator.js';
 import type { OperatorCall, OperatorResult } from './operator.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
-import { cachedModel, modelCache, modelKey } from './model-cache.js';
+import { builtKey, cachedModel, modelCache, modelKey } from './model-cache.js';
 import type { Inference } from '../analysis/infer.js';
 import type { Graph } from '../graph/graph.js';
 import { dict } from '../records.js';
@@ -206,19 +206,20 @@ export function runTask(t: RunTask): RunTaskResult {
 }
 
 /**
- * The graph and analysis to run: an ONNX file from this thread's model cache when it was run
- * before (runtime/model-cache.ts), else imported (and cached); specs and zoo models are built.
+ * The graph and analysis to run, from this thread's model cache when it was run before
+ * (runtime/model-cache.ts: an ONNX file by its bytes and input shapes, a spec by its JSON, a zoo
+ * model by name and resolution), else imported or built (and cached).
  */
 function loadForRun(source: GraphSource, maxFolded: number): { graph: Graph; origin: GraphOrigin; inference: Inference; store?: WeightStore } {
-  if (source.kind !== 'onnx' || modelCache.maxBytes <= 0) {
+  if (modelCache.maxBytes <= 0) {
     const { graph, origin } = loadGraph(source, { maxFolded });
     return { graph, origin, inference: inferGraph(graph, { maxFolded }) };
   }
-  const key = modelKey(source.bytes, source.inputShapes, maxFolded);
+  const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded) : builtKey(source, maxFolded);
   const hit = modelCache.get(key);
   if (hit) return hit;
   const { graph, origin } = loadGraph(source, { maxFolded });
-  const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), source.bytes);
+  const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), source.kind === 'onnx' ? source.bytes : undefined);
   modelCache.set(key, entry);
   return entry;
 }

@@ -122,6 +122,8 @@ export class WeightStore {
   private readonly foldedByHost = new Map<string, FoldedWeights>();
   /** Bytes this store keeps beyond the file (decoded, folded and transposed copies; 0 unless kept). */
   bytes = 0;
+  /** Seeded weights are kept only while `bytes` stays within this (the model cache's budget: a model over it keeps what fits and draws the rest). */
+  seededLimit = Number.POSITIVE_INFINITY;
   /** Kept stores: constants decoded by an earlier run (a second decode keeps them), by this run, and those kept decoded. */
   private readonly decodedBefore = new Set<GraphConstant>();
   private readonly decodedNow = new Set<GraphConstant>();
@@ -132,6 +134,10 @@ export class WeightStore {
   private readonly transposedBefore = new Set<GraphConstant>();
   private readonly transposedNow = new Set<GraphConstant>();
   private readonly transposes = new Map<GraphConstant, Float32Array>();
+  /** Kept stores: seeded weights (`<layer>.<role>` with its seed) drawn by an earlier run, by this run, and those kept (one seed each). */
+  private readonly seededBefore = new Set<string>();
+  private readonly seededNow = new Set<string>();
+  private readonly seededKept = new Map<string, { seed: number; data: Float32Array }>();
 
   /**
    * `keep`: the model cache's store (see the header). `shareKept`: what it keeps lives in
@@ -169,6 +175,8 @@ export class WeightStore {
     this.decodedNow.clear();
     for (const c of this.transposedNow) this.transposedBefore.add(c);
     this.transposedNow.clear();
+    for (const k of this.seededNow) this.seededBefore.add(k);
+    this.seededNow.clear();
   }
 
   /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
@@ -256,6 +264,36 @@ export class WeightStore {
       this.bytes += t.byteLength;
     } else if (this.keep) this.transposedNow.add(c);
     return t;
+  }
+
+  /**
+   * A weight initialised from the seed (runtime/weights.ts), `draw` making it afresh. A kept store
+   * keeps it from the second run that draws it with the same seed, as a decoded weight (shared under
+   * shareKept, so a team's partners read it in place), so a zoo model or spec run again draws
+   * nothing (ViT-B/16 draws 86 M values, about 0.35 s a run); one seed's values a weight (another
+   * seed's replace them, bytes not counted twice). A folded conv's seeded weight is drawn by its
+   * first run only (the fold is kept instead), so it is never kept beside its fold.
+   */
+  seeded(weight: string, seed: number, draw: () => Float32Array): Float32Array {
+    if (!this.keep) return draw();
+    const key = `${seed}:${weight}`;
+    const hit = this.seededKept.get(weight);
+    if (hit && hit.seed === seed) return hit.data;
+    let out = draw();
+    if (this.bytes - (hit?.data.byteLength ?? 0) + out.byteLength > this.seededLimit) return out;
+    if (!this.seededBefore.has(key)) {
+      this.seededNow.add(key);
+      return out;
+    }
+    if (this.shareKept) out = sharedCopy(out);
+    if (hit) {
+      this.bytes -= hit.data.byteLength;
+      this.keptBuffers.delete(hit.data.buffer);
+    }
+    this.seededKept.set(weight, { seed, data: out });
+    this.keptBuffers.add(out.buffer);
+    this.bytes += out.byteLength;
+    return out;
   }
 
   private filled(n: number, from: ArrayLike<number>, lasting: boolean): Float32Array {

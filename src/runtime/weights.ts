@@ -77,7 +77,8 @@ export function layerWeights(
         layer: layer.name,
       });
     }
-    out[spec.name] = tensor(want, seeded(layer.name, spec, seed));
+    // a kept store (the model cache's) keeps them from the second run that draws them
+    out[spec.name] = tensor(want, store ? store.seeded(key, seed, () => seeded(layer.name, spec, seed)) : seeded(layer.name, spec, seed));
   }
   return out;
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { modelCache, ModelCache, modelKey, cachedModel, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
+import { builtKey, modelCache, ModelCache, modelKey, cachedModel, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
 import { runTask } from '../../src/runtime/tasks.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -115,5 +115,45 @@ describe('model cache', () => {
     const off = new ModelCache(0);
     off.set('a', entry());
     expect(off.size).toBe(0);
+  });
+
+  it('a spec run again (conv 3→8 3×3 + BN + ReLU, pooled, linear 8→10; seeded weights) reuses its graph and folds; from the second run it keeps the linear\'s seeded weights (10·8 + 10 floats), the third keeps nothing more; every run the bits of an uncached one', () => {
+    const spec = {
+      name: 'small',
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      layers: [
+        { name: 'conv', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+        { name: 'bn', op: 'batchNorm2d' },
+        { name: 'relu', op: 'relu' },
+        { name: 'pool', op: 'globalAvgPool2d' },
+        { name: 'flat', op: 'flatten' },
+        { name: 'fc', op: 'linear', outFeatures: 10 },
+      ],
+    };
+    const input = { shape: [1, 3, 8, 8], data: Array.from({ length: 192 }, (_, i) => Math.sin(i)) };
+    const specTask = (): RunTask => ({ ...task(new Uint8Array(0), input, { weightInit: 'seed', seed: 5 }), source: { kind: 'spec', spec } });
+    modelCache.maxBytes = 0;
+    const fresh = Array.from(out(runTask(specTask())));
+    modelCache.maxBytes = 1 << 30;
+    expect(Array.from(out(runTask(specTask())))).toEqual(fresh);
+    expect(modelCache.size).toBe(1);
+    // the fold of conv and BN (8·27 + 8 floats) and the layer estimate
+    const first = modelCache.bytes;
+    expect(first).toBe((8 * 27 + 8) * 4 + 6 * PER_LAYER_BYTES);
+    expect(Array.from(out(runTask(specTask())))).toEqual(fresh);
+    expect(modelCache.bytes).toBe(first + (10 * 8 + 10) * 4);
+    expect(Array.from(out(runTask(specTask())))).toEqual(fresh);
+    expect(modelCache.bytes).toBe(first + (10 * 8 + 10) * 4);
+    expect(modelCache.size).toBe(1);
+  });
+
+  it('built keys: a zoo model by name and resolution, a spec by its JSON, each under the folding budget', () => {
+    expect(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10)).toBe(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10));
+    expect(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10)).not.toBe(builtKey({ kind: 'model', name: 'resnet18', resolution: 32 }, 10));
+    expect(builtKey({ kind: 'model', name: 'resnet18' }, 10)).not.toBe(builtKey({ kind: 'model', name: 'resnet34' }, 10));
+    expect(builtKey({ kind: 'model', name: 'resnet18' }, 10)).not.toBe(builtKey({ kind: 'model', name: 'resnet18' }, 11));
+    const spec = { name: 'a', inputs: [{ name: 'x', shape: [1, 3] }], layers: [] };
+    expect(builtKey({ kind: 'spec', spec }, 10)).toBe(builtKey({ kind: 'spec', spec: structuredClone(spec) }, 10));
+    expect(builtKey({ kind: 'spec', spec }, 10)).not.toBe(builtKey({ kind: 'spec', spec: { ...spec, name: 'b' } }, 10));
   });
 });

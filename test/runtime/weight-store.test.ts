@@ -112,3 +112,74 @@ describe('WeightStore.transposed of a decoded constant (float16: never a view in
     expect(store.bytes).toBe(32);
   });
 });
+
+describe('WeightStore.seeded (a weight initialised from the seed: a zoo model\'s, a spec\'s)', () => {
+  /** A draw that counts its calls: 4 floats, each the seed. */
+  const counter = () => {
+    const c = { calls: 0, draw: (seed: number) => () => (c.calls++, new Float32Array(4).fill(seed)) };
+    return c;
+  };
+
+  it('a store that keeps nothing draws every time and holds nothing', () => {
+    const store = new WeightStore();
+    const c = counter();
+    for (let run = 0; run < 3; run++) {
+      expect([...store.seeded('fc.weight', 7, c.draw(7))]).toEqual([7, 7, 7, 7]);
+      store.endRun();
+    }
+    expect(c.calls).toBe(3);
+    expect(store.bytes).toBe(0);
+  });
+
+  it('a kept, shared store draws on the first run, keeps from the second (16 bytes, in a SharedArrayBuffer, held) and draws nothing on the third', () => {
+    const store = new WeightStore(true, true);
+    const c = counter();
+    const first = store.seeded('fc.weight', 7, c.draw(7));
+    expect(store.bytes).toBe(0);
+    expect(store.holds(first.buffer)).toBe(false);
+    store.endRun();
+    const second = store.seeded('fc.weight', 7, c.draw(7));
+    expect(second.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([...second]).toEqual([7, 7, 7, 7]);
+    expect(store.bytes).toBe(16);
+    expect(store.holds(second.buffer)).toBe(true);
+    store.endRun();
+    expect(store.seeded('fc.weight', 7, c.draw(7))).toBe(second);
+    expect(c.calls).toBe(2);
+  });
+
+  it('another seed draws afresh; kept from its second run, it replaces the first seed\'s values (bytes not counted twice)', () => {
+    const store = new WeightStore(true);
+    const c = counter();
+    for (let run = 0; run < 2; run++, store.endRun()) store.seeded('fc.weight', 1, c.draw(1));
+    const one = store.seeded('fc.weight', 1, c.draw(1));
+    expect(store.bytes).toBe(16);
+    expect([...store.seeded('fc.weight', 2, c.draw(2))]).toEqual([2, 2, 2, 2]);
+    expect(store.bytes).toBe(16);
+    store.endRun();
+    const two = store.seeded('fc.weight', 2, c.draw(2));
+    expect(store.bytes).toBe(16);
+    expect(store.holds(two.buffer)).toBe(true);
+    expect(store.holds(one.buffer)).toBe(false);
+    expect(store.seeded('fc.weight', 2, c.draw(2))).toBe(two);
+    // other weights are other entries
+    expect([...store.seeded('conv.weight', 2, c.draw(5))]).toEqual([5, 5, 5, 5]);
+  });
+});
+
+describe('WeightStore.seededLimit (the model cache\'s budget)', () => {
+  it('with a limit of 20 bytes a kept store keeps the first 16-byte weight from its second run, not a second one: that one is drawn every run', () => {
+    const store = new WeightStore(true);
+    store.seededLimit = 20;
+    const draw = () => new Float32Array(4).fill(1);
+    for (let run = 0; run < 2; run++, store.endRun()) {
+      store.seeded('a', 0, draw);
+      store.seeded('b', 0, draw);
+    }
+    expect(store.bytes).toBe(16);
+    let calls = 0;
+    store.seeded('a', 0, () => (calls++, draw()));
+    store.seeded('b', 0, () => (calls++, draw()));
+    expect(calls).toBe(1);
+  });
+});
