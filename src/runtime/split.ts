@@ -201,16 +201,16 @@ export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
 /**
  * A layer of `units` bands' units (planes, output features, positions) across the team, the
  * leader's share learnt as a conv's; null when it would not gain. `more`: an MLP's second weight
- * and residual.
+ * and residual, or what a linear layer applies to its bands (its fused activation, a residual add).
  */
-function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array, more?: { weight2: Float32Array; residual: Float32Array | null }): Float32Array | null {
+function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array, more?: { weight2: Float32Array; residual: Float32Array | null } | { epilogue: BandEpilogue }): Float32Array | null {
   if (units < 2) return null;
   const got = acquire();
   if (!got) return null;
   const key = `${job.kind}:${units},${x.length},${outLen}`;
   const members = got.partners + 1;
   const bounds = bandBounds(units, Math.min(units, bandsPerJob(members), MAX_BANDS), shareOf(key, members), 1);
-  const extra = more && { weight2: more.weight2, ...(more.residual && { epilogue: { op: null, attrs: undefined, residual: more.residual } }) };
+  const extra = more && ('epilogue' in more ? more : { weight2: more.weight2, ...(more.residual && { epilogue: { op: null, attrs: undefined, residual: more.residual } }) });
   return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep, ...extra }));
 }
 
@@ -240,13 +240,13 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
   if (!bands) return null;
   const x = ctx.inputs[0];
   const outLen = ctx.outputs[0].reduce((a, c) => a * c, 1);
+  // a conv's or linear layer's fused activation and residual go with the bands when the partners
+  // can apply them: an activation of ops/epilogue-ops.ts, a residual of the output's size
+  const fits = epilogue && (!epilogue.op || sendsAsEpilogue(epilogue.op)) && (!epilogue.residual || epilogue.residual.data.length === outLen);
+  const epi: BandEpilogue | undefined = fits ? { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null } : undefined;
   const result = (out: Float32Array | null, mapped = false) => out && { outputs: [tensor(ctx.outputs[0], out)], mapped };
   switch (bands.kind) {
     case 'conv': {
-      // the fused activation and residual go with the bands when the partners can apply them: an
-      // activation of ops/epilogue-ops.ts, a residual of the output's size
-      const fits = epilogue && (!epilogue.op || sendsAsEpilogue(epilogue.op)) && (!epilogue.residual || epilogue.residual.data.length === outLen);
-      const epi: BandEpilogue | undefined = fits ? { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null } : undefined;
       const r = teamConv(bands.plan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
       if (r && epi?.residual) splitStats.residualJobs++;
       return result(r?.out ?? null, epi !== undefined);
@@ -260,7 +260,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
       if (x.data.length < SPLIT_TAPS) return null;
       return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes));
     case 'linear':
-      return result(teamLinear(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep));
+      return result(teamLinear(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi), epi !== undefined);
   }
 }
 
@@ -269,9 +269,9 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
  * A classifier head (few rows) is bound by reading its weight once: copying the partner's half
  * costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split.
  */
-function teamLinear(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean): Float32Array | null {
+function teamLinear(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean, epilogue?: BandEpilogue): Float32Array | null {
   if (!settings || rows < LINEAR_SPLIT_ROWS || rows * ci * co < (settings.splitMacs ?? SPLIT_MACS)) return null;
-  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias);
+  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias, epilogue && { epilogue });
 }
 
 /**

@@ -5,7 +5,8 @@
  *  - maxPool: max pooling (values only, the inference kernel) by input planes (image·channel);
  *  - planeMean: global average pooling by planes;
  *  - linear: a fully connected layer by output features: the op's own kernel
- *    (ops/linear.ts linearColumns) on the band's columns, in place;
+ *    (ops/linear.ts linearColumns) on the band's columns, in place, and its epilogue (an activation,
+ *    a residual add) over them;
  *  - mlp: a ConvNeXt block's fused MLP by positions (runtime/fuse-mlp.ts mlpColumns): x its normed
  *    input, the weight W₁, the second weight (team-protocol.ts W2_*) W₂, the bias its vectors in one
  *    array (mlpVectors), the epilogue's residual the block's.
@@ -160,8 +161,12 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
   }
   if (kind === KIND_LINEAR) {
     const [rows, ci, co] = [ctl[PARAMS], ctl[PARAMS + 1], ctl[PARAMS + 2]];
-    // the op's kernel on the band's output features, written in place as columns [from, to) of each row
-    return (from, to) => linearColumns(x, rows, ci, w, b, co, from, to, out);
+    // the op's kernel on the band's output features, written in place as columns [from, to) of each
+    // row (every value set: nothing to clear), then what the executor fuses after it (a GELU, a
+    // residual add), over the band's part of each row
+    const compute = (from: number, to: number) => linearColumns(x, rows, ci, w, b, co, from, to, out);
+    if (!epilogue) return compute;
+    return bandWithEpilogue(compute, { count: rows, stride: co, unit: 1 }, out, epilogue, zeroed);
   }
   if (kind === KIND_MLP) {
     if (!w2 || !b) throw new RangeError('an MLP job needs its second weight (W2_*) and its vectors (the bias)');

@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linear } from '../../src/ops/linear.js';
+import { gelu } from '../../src/ops/activation-more.js';
+import { relu } from '../../src/ops/activation.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../src/ops/pool.js';
 import { conv2d } from '../../src/ops/conv.js';
 import { checkOperator, runOperator } from '../../src/runtime/operator.js';
@@ -78,6 +80,23 @@ describe('layers split across a team of the leader and one partner: the bits of 
       withPartner(team, () => team.run({ ...linearJob(rows, ci, co), x: x.data, weight: weights.weight.data, bias: weights.bias?.data, outLen: rows * co, bounds, partners: 1 }), one(call('linear', x, { outFeatures: co, bias }, weights)));
     });
   }
+
+  it('linear 48→40 over 12 rows with its fused GELU (a ViT MLP\'s fc1), features in [0, 13, 40]: the bits of the linear, then the gelu operator', () => {
+    const x = random([12, 48], 21);
+    const weights = { weight: random([40, 48], 22), bias: random([40], 23) };
+    const want = one(call('gelu', tensor([12, 40], Float32Array.from(one(call('linear', x, { outFeatures: 40 }, weights)))), {}));
+    const epilogue = { op: gelu, attrs: { approximate: 'none' }, residual: null };
+    withPartner(team, () => team.run({ ...linearJob(12, 48, 40), x: x.data, weight: weights.weight.data, bias: weights.bias.data, outLen: 480, bounds: [0, 13, 40], partners: 1, epilogue }), want);
+  });
+
+  it('linear 48→40 over 12 rows with a residual add and ReLU after it, features in 3: (linear + residual) then ReLU, in float32', () => {
+    const x = random([12, 48], 24);
+    const weights = { weight: random([40, 48], 25) };
+    const residual = random([12, 40], 26).data;
+    const want = one(call('linear', x, { outFeatures: 40, bias: false }, weights)).map((v, i) => Math.max(0, Math.fround(v + residual[i])));
+    const epilogue = { op: relu, attrs: {}, residual };
+    withPartner(team, () => team.run({ ...linearJob(12, 48, 40), x: x.data, weight: weights.weight.data, outLen: 480, bounds: even(40, 3), partners: 1, epilogue }), want);
+  });
 });
 
 describe('splitKernel: which layers it splits', () => {
@@ -117,6 +136,22 @@ describe('splitKernel: which layers it splits', () => {
 
   it(`a linear 1024→1024 over ${LINEAR_SPLIT_ROWS * 2} rows (16.8 M MACs): split, same bits`, async () => {
     await splitByTwo(linear, call('linear', random([16, 1024], 5), { outFeatures: 1024 }, { weight: random([1024, 1024], 6) }));
+  }, 30_000);
+
+  it('a linear offered its fused GELU applies it in its bands (mapped): the bits of the linear, then the gelu operator', async () => {
+    const { ctx, expected } = ctxOf(call('linear', random([16, 1024], 7), { outFeatures: 1024 }, { weight: random([1024, 1024], 8), bias: random([1024], 9) }));
+    const want = one(call('gelu', tensor([16, 1024], Float32Array.from(expected)), {}));
+    for (let i = 0; ; i++) {
+      const before = splitStats.partnerJobs;
+      const r = splitKernel(linear, ctx, true, { op: gelu, attrs: { approximate: 'none' } });
+      if (r) {
+        expect(r.mapped).toBe(true);
+        expect(Array.from(r.outputs[0].data)).toEqual(want);
+      }
+      if (splitStats.partnerJobs > before) break;
+      if (i === 100) throw new Error('no partner took a band in 100 calls');
+      await new Promise((res) => setTimeout(res, 20));
+    }
   }, 30_000);
 
   it("not split: a small pooling (8×16×16, 3×3: 4,608 taps), ResNet-50's stem pool (1.8 M taps: under a millisecond in SIMD), ResNet-50's GAP (2048×7×7: 100,352 elements), a one-row classifier (2048→1000: bound by reading its weight), returnIndices", () => {
