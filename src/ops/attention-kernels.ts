@@ -24,16 +24,16 @@ export interface AttentionWeights {
    * are linear layers on them (ops/linear.ts linearColumns: Wᵀ's panels read from W's rows), so no
    * run transposes them (ViT-B/16: 11 ms a block, 135 ms a forward, before)
    */
-  inRaw: Float32Array;
-  outRaw: Float32Array;
+  inProj: Float32Array;
+  outProj: Float32Array;
   bIn?: Float32Array;
   bOut?: Float32Array;
 }
 
 
 /** The projections as the kernels use them: PyTorch's [3C, C] input and [C, C] output weights and biases. */
-export function attentionWeights(inRaw: Float32Array, outRaw: Float32Array, bIn?: Float32Array, bOut?: Float32Array): AttentionWeights {
-  return { inRaw, outRaw, bIn, bOut };
+export function attentionWeights(inProj: Float32Array, outProj: Float32Array, bIn?: Float32Array, bOut?: Float32Array): AttentionWeights {
+  return { inProj, outProj, bIn, bOut };
 }
 
 export interface ForwardBuffers {
@@ -59,9 +59,9 @@ export function forwardBuffers(p: HeadsShape, keepProbs = false): ForwardBuffers
  */
 export function attend(tok: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, out: Float32Array, addScores?: (head: number, scores: Float32Array) => void): void {
   const { c, t } = plan;
-  linearColumns(tok, t, c, w.inRaw, w.bIn, 3 * c, 0, 3 * c, f.qkv);
+  linearColumns(tok, t, c, w.inProj, w.bIn, 3 * c, 0, 3 * c, f.qkv);
   attendHeads(f.qkv, 0, plan, f, f.att, addScores);
-  linearColumns(f.att, t, c, w.outRaw, w.bOut, c, 0, c, out);
+  linearColumns(f.att, t, c, w.outProj, w.bOut, c, 0, c, out);
 }
 
 /**
@@ -123,8 +123,10 @@ export const CHUNK_TOKENS = 4096;
  * The forward over every sequence: a chunk's tokens gathered one after another, its QKV projection
  * as one linear layer over all of them, each sequence's heads (attendHeads), then the output
  * projection as one linear layer, scattered back. A projection goes to `teamLinear` (the run's
- * team of threads, RunContext.teamLinear), else linearColumns here: the same bits either way, and
- * each output's sums do not depend on how many rows the chunk has (ops/linear.ts).
+ * team of threads, RunContext.teamLinear), else linearColumns here: the same bits either way. From
+ * 8 rows an output's sums do not depend on how many rows the chunk has; a chunk under 8 rows (a
+ * lone short sequence, the last few of T < 8 tokens) takes linearColumns' gemv, whose sums are
+ * grouped otherwise: within float32 rounding of the others.
  */
 export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: AttentionWeights, teamLinear?: TeamLinear): void {
   const { c, t } = plan;
@@ -141,14 +143,15 @@ export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: A
   };
   const run = (chunk: S[]) => {
     const rows = chunk.length * t;
-    tok ??= new Float32Array(per * t * c);
-    att ??= new Float32Array(per * t * c);
+    // sized by the first chunk, the largest (a ViT's one sequence: t rows, not CHUNK_TOKENS)
+    tok ??= new Float32Array(rows * c);
+    att ??= new Float32Array(rows * c);
     const x = tok.subarray(0, rows * c);
     chunk.forEach((s, i) => io.gather(s, x, i * t));
-    const qkv = project(x, rows, w.inRaw, w.bIn, 3 * c);
+    const qkv = project(x, rows, w.inProj, w.bIn, 3 * c);
     const heads = att.subarray(0, rows * c);
     chunk.forEach((s, i) => attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc))));
-    const out = project(heads, rows, w.outRaw, w.bOut, c);
+    const out = project(heads, rows, w.outProj, w.bOut, c);
     chunk.forEach((s, i) => io.scatter(s, out, i * t));
   };
   let chunk: S[] = [];
@@ -191,7 +194,7 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
   const { gAtt, gQkv, gP } = b;
   const scale = 1 / Math.sqrt(d);
   // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
-  gemm(t, c, c, gOut, 0, c, w.outRaw, 0, c, gAtt, 0, c, false);
+  gemm(t, c, c, gOut, 0, c, w.outProj, 0, c, gAtt, 0, c, false);
   gQkv.fill(0);
   for (let hd = 0; hd < heads; hd++) {
     const P = f.probs[hd];
@@ -221,5 +224,5 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
     }
   }
   // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
-  gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inRaw, 0, c, gTok, 0, c, false);
+  gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inProj, 0, c, gTok, 0, c, false);
 }

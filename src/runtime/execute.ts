@@ -304,9 +304,10 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || !(t.data.buffer instanceof ArrayBuffer) ? { shape: t.shape, data: t.data.slice() } : t);
     const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
     const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
-    weightStore.endRun();
     return { outputs, captured };
   } finally {
+    // a failed run too: its scratch goes back and its pool is let go (a cached store outlives it)
+    weightStore.endRun();
     if (sharedMark !== undefined) opts.shared!.endRun(sharedMark);
   }
 }

@@ -1,19 +1,20 @@
 /**
  * The model cache (issue 12): a second /v1/run of the same ONNX file skips its decode, import,
- * shape inference and BN folding; a spec or zoo model run again skips its build, its analysis, its
- * folds and drawing its seeded weights (kept from the second run that draws them). One per thread: every piscina worker has its own (module state
- * is per thread), so a model run on two workers is cached twice, and a worker that restarts
- * starts empty.
+ * shape inference and BN folding; a spec or zoo model run again skips its build, its analysis and
+ * its folds, and from its third run with one seed drawing its seeded weights (runtime/weight-store.ts
+ * seeded). One per thread: every piscina worker has its own (module state is per thread), so a
+ * model run on two workers is cached twice, and a worker that restarts starts empty.
  *
- * Keyed by the SHA-256 of the file's bytes, with the input shapes the run gives (dynamic
- * dimensions are resolved at import) and MAX_FOLDED_ELEMENTS (folding depends on it). An entry
- * holds the imported graph (its initializers are views into the file's bytes, which it keeps),
- * the analysis, and a kept WeightStore: the convs' weights with their batch norms folded in,
- * made by the first fused run and reused by the next (runtime/weight-store.ts).
+ * An ONNX file is keyed by the SHA-256 of its bytes, with the input shapes the run gives (dynamic
+ * dimensions are resolved at import); a spec by the SHA-256 of its JSON; a zoo model by name and
+ * resolution (the zoo's default when none is given); each with MAX_FOLDED_ELEMENTS (folding
+ * depends on it). An entry holds the graph (an ONNX file's initializers are views into its bytes,
+ * which it keeps), the analysis, and a kept WeightStore: the convs' weights with their batch norms
+ * folded in, made by the first fused run and reused by the next, and weights decoded, transposed or
+ * drawn from the seed again by later runs (runtime/weight-store.ts), within the budget.
  *
  * Bounded by bytes (MODEL_CACHE_BYTES per worker; 0 turns it off), least recently used first
- * out. An entry counts the file's buffer, the folded (and transposed: an ONNX MatMul's) weights
- * it keeps, and an estimate of the
+ * out. An entry counts the file's buffer, the weights its store keeps, and an estimate of the
  * graph and analysis objects (PER_LAYER_BYTES a layer). Those bytes are outside the per-request
  * admission budget: `modelCacheReserve` is what the workers' caches may hold in all, for the
  * server to take off MEMORY_BUDGET_BYTES so the two are not spent twice.
@@ -25,6 +26,7 @@ import { memoryBudgetBytes } from '../limits.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphOrigin } from '../graph/load.js';
 import { WeightStore } from './weight-store.js';
+import { ZOO_BY_NAME } from '../zoo/index.js';
 
 /** Heap bytes a cached layer's graph and analysis objects take, roughly (measured: 1–3 KB). */
 export const PER_LAYER_BYTES = 4096;
@@ -44,7 +46,8 @@ export interface CachedModel {
  * weights its runs keep (folds; seeded weights from the second run that draws them).
  */
 export function builtKey(source: { kind: 'spec'; spec: unknown } | { kind: 'model'; name: string; resolution?: number }, maxFolded: number): string {
-  if (source.kind === 'model') return `model:${source.name}:${source.resolution ?? ''}:${maxFolded}`;
+  // the zoo's default resolution when none is given: the same graph as that resolution given
+  if (source.kind === 'model') return `model:${source.name}:${source.resolution ?? ZOO_BY_NAME.get(source.name)?.resolution ?? ''}:${maxFolded}`;
   return `spec:${createHash('sha256').update(JSON.stringify(source.spec)).digest('hex')}:${maxFolded}`;
 }
 
@@ -79,6 +82,12 @@ export class ModelCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Whether `m` is one of the entries (its bytes are in `bytes`). */
+  holds(m: CachedModel): boolean {
+    for (const e of this.entries.values()) if (e === m) return true;
+    return false;
   }
 
   get(key: string): CachedModel | undefined {
@@ -137,11 +146,16 @@ export function modelCacheReserve(config: { MODEL_CACHE_BYTES: number; MEMORY_BU
 /** This thread's cache. */
 export const modelCache = new ModelCache(modelCacheBytes());
 
-/** A new entry for a freshly imported model, or a built spec or zoo model (no file): its store keeps folded weights. */
+/**
+ * A new entry for a freshly imported model, or a built spec or zoo model (no file). Its store keeps
+ * folds and seeded weights within the budget less the file and the graph (keepLimit), seeded
+ * weights only within what the cache has free (never evicting another model for them).
+ */
 export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes?: Uint8Array): CachedModel {
   const fileBytes = bytes?.buffer.byteLength ?? 0;
   const store = new WeightStore(true, modelCache.shareWeights);
-  // seeded weights past the budget would only have the entry dropped after the run: kept while they fit
-  store.seededLimit = Math.max(0, modelCache.maxBytes - fileBytes - graph.layers.length * PER_LAYER_BYTES);
-  return { graph, origin, inference, store, fileBytes };
+  const entry: CachedModel = { graph, origin, inference, store, fileBytes };
+  store.keepLimit = Math.max(0, modelCache.maxBytes - fileBytes - graph.layers.length * PER_LAYER_BYTES);
+  store.seededRoom = () => modelCache.maxBytes - modelCache.bytes + (modelCache.holds(entry) ? 0 : ModelCache.sizeOf(entry));
+  return entry;
 }

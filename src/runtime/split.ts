@@ -260,7 +260,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
       if (x.data.length < SPLIT_TAPS) return null;
       return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes));
     case 'linear':
-      return result(teamLinear(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi), epi !== undefined);
+      return result(linearOnTeam(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi), epi !== undefined);
   }
 }
 
@@ -269,7 +269,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
  * A classifier head (few rows) is bound by reading its weight once: copying the partner's half
  * costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split.
  */
-function teamLinear(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean, epilogue?: BandEpilogue): Float32Array | null {
+function linearOnTeam(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean, epilogue?: BandEpilogue): Float32Array | null {
   if (!settings || rows < LINEAR_SPLIT_ROWS || rows * ci * co < (settings.splitMacs ?? SPLIT_MACS)) return null;
   return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias, epilogue && { epilogue });
 }
@@ -278,7 +278,7 @@ function teamLinear(x: Float32Array, rows: number, ci: number, w: Float32Array, 
  * RunOptions.splitLinear: a linear layer inside an op's kernel (RunContext.teamLinear: attention's
  * QKV and output projections) across the team, its output a fresh array; null runs it on this thread.
  */
-export const splitLinear: TeamLinear = (x, rows, ci, w, bias, co) => teamLinear(x, rows, ci, w, bias, co, true);
+export const splitLinear: TeamLinear = (x, rows, ci, w, bias, co) => linearOnTeam(x, rows, ci, w, bias, co, true);
 
 /**
  * RunOptions.shared for runs with splitKernel: the outputs it computes with keep false are regions

@@ -15,7 +15,9 @@
  *   decodes again (its layer has no fold: a classifier's, a linear's in an MLP) is kept decoded
  *   from then on, so steady runs copy no weights at all (MobileNetV2's 5 MB classifier: about
  *   1 ms of copying and page faults a run); a folded conv's original is read by one run only, so
- *   it is never kept beside its fold.
+ *   it is never kept beside its fold. Weights drawn from the seed (a zoo model's, a spec's) are
+ *   kept likewise when two runs in a row draw them with one seed (`seeded`). Folds and seeded
+ *   weights are kept only within `keepLimit` (the cache's budget).
  *
  * Folding computes exactly ops/norm.ts foldBatchNorm (k = γ/√(σ² + ε) in float64, w·k and
  * (b − μ)·k + β rounded to float32), so fused outputs do not move by a bit.
@@ -120,10 +122,21 @@ export class WeightStore {
   /** Buffers handed out for the current step (not kept). */
   private lent: Float32Array[] = [];
   private readonly foldedByHost = new Map<string, FoldedWeights>();
-  /** Bytes this store keeps beyond the file (decoded, folded and transposed copies; 0 unless kept). */
+  /** Bytes this store keeps beyond the file (decoded, folded, transposed and seeded copies; 0 unless kept). */
   bytes = 0;
-  /** Seeded weights are kept only while `bytes` stays within this (the model cache's budget: a model over it keeps what fits and draws the rest). */
-  seededLimit = Number.POSITIVE_INFINITY;
+  /**
+   * Folds and seeded weights are kept only while `bytes` stays within this (the model cache's
+   * budget less the entry's file and graph): a model over it keeps what fits and makes the rest per
+   * step, as a store that keeps nothing, instead of holding every fold for a run and then being
+   * dropped from the cache.
+   */
+  keepLimit = Number.POSITIVE_INFINITY;
+  /**
+   * Bytes the model cache has free (runtime/model-cache.ts): seeded weights are kept only within it,
+   * never at the cost of another model's entry (they are cheap to draw again: ViT-B/16's 86 M in
+   * about 0.35 s).
+   */
+  seededRoom: () => number = () => Number.POSITIVE_INFINITY;
   /** Kept stores: constants decoded by an earlier run (a second decode keeps them), by this run, and those kept decoded. */
   private readonly decodedBefore = new Set<GraphConstant>();
   private readonly decodedNow = new Set<GraphConstant>();
@@ -134,10 +147,14 @@ export class WeightStore {
   private readonly transposedBefore = new Set<GraphConstant>();
   private readonly transposedNow = new Set<GraphConstant>();
   private readonly transposes = new Map<GraphConstant, Float32Array>();
-  /** Kept stores: seeded weights (`<layer>.<role>` with its seed) drawn by an earlier run, by this run, and those kept (one seed each). */
-  private readonly seededBefore = new Set<string>();
-  private readonly seededNow = new Set<string>();
-  private readonly seededKept = new Map<string, { seed: number; data: Float32Array }>();
+  /**
+   * Kept stores: each seeded weight (`<layer>.<role>`) by the variant (seed, shape, init) the last
+   * run that drew it drew, by this run's, and those kept (one variant each): one entry a weight,
+   * however many seeds requests use.
+   */
+  private readonly seededLast = new Map<string, string>();
+  private readonly seededNow = new Map<string, string>();
+  private readonly seededKept = new Map<string, { variant: string; data: Float32Array }>();
 
   /**
    * `keep`: the model cache's store (see the header). `shareKept`: what it keeps lives in
@@ -175,7 +192,7 @@ export class WeightStore {
     this.decodedNow.clear();
     for (const c of this.transposedNow) this.transposedBefore.add(c);
     this.transposedNow.clear();
-    for (const k of this.seededNow) this.seededBefore.add(k);
+    for (const [weight, variant] of this.seededNow) this.seededLast.set(weight, variant);
     this.seededNow.clear();
   }
 
@@ -267,32 +284,28 @@ export class WeightStore {
   }
 
   /**
-   * A weight initialised from the seed (runtime/weights.ts), `draw` making it afresh. A kept store
-   * keeps it from the second run that draws it with the same seed, as a decoded weight (shared under
-   * shareKept, so a team's partners read it in place), so a zoo model or spec run again draws
-   * nothing (ViT-B/16 draws 86 M values, about 0.35 s a run); one seed's values a weight (another
-   * seed's replace them, bytes not counted twice). A folded conv's seeded weight is drawn by its
-   * first run only (the fold is kept instead), so it is never kept beside its fold.
+   * A weight of `n` floats initialised from the seed (runtime/weights.ts), `draw` making it afresh;
+   * `variant` names what its values depend on besides the weight: the seed, the shape and the init
+   * rule (a staged run may size a weight, and its fan-in, by its data). A kept store keeps it when
+   * the run before drew it as the same variant (so a client changing seeds every request keeps
+   * nothing), as a decoded weight (shared under shareKept, so a team's partners read it in place),
+   * within keepLimit and the cache's free room: a zoo model or spec run again with one seed draws
+   * nothing from its third run. One variant a weight: another replaces it, bytes not counted twice.
    */
-  seeded(weight: string, seed: number, draw: () => Float32Array): Float32Array {
+  seeded(weight: string, variant: string, n: number, draw: () => Float32Array): Float32Array {
     if (!this.keep) return draw();
-    const key = `${seed}:${weight}`;
     const hit = this.seededKept.get(weight);
-    if (hit && hit.seed === seed) return hit.data;
+    if (hit && hit.variant === variant && hit.data.length === n) return hit.data;
     let out = draw();
-    if (this.bytes - (hit?.data.byteLength ?? 0) + out.byteLength > this.seededLimit) return out;
-    if (!this.seededBefore.has(key)) {
-      this.seededNow.add(key);
-      return out;
-    }
+    const again = this.seededLast.get(weight) === variant;
+    this.seededNow.set(weight, variant);
+    const grows = out.byteLength - (hit?.data.byteLength ?? 0);
+    if (!again || this.bytes + grows > this.keepLimit || grows > this.seededRoom()) return out;
     if (this.shareKept) out = sharedCopy(out);
-    if (hit) {
-      this.bytes -= hit.data.byteLength;
-      this.keptBuffers.delete(hit.data.buffer);
-    }
-    this.seededKept.set(weight, { seed, data: out });
+    if (hit) this.keptBuffers.delete(hit.data.buffer);
+    this.seededKept.set(weight, { variant, data: out });
     this.keptBuffers.add(out.buffer);
-    this.bytes += out.byteLength;
+    this.bytes += grows;
     return out;
   }
 
@@ -310,7 +323,10 @@ export class WeightStore {
 
   /** Keeps a fold (kept stores only), its bytes counted: its buffers leave this step's scratch, or with shareKept shared copies of them are kept. */
   keepFolded(host: string, f: FoldedWeights): void {
-    if (!this.keep) return;
+    const size = (w: FoldedWeights) => w.weights.weight.data.byteLength + (w.weights.bias?.data.byteLength ?? 0);
+    const before = this.foldedByHost.get(host);
+    // over keepLimit the fold stays this step's scratch, as in a store that keeps nothing
+    if (!this.keep || this.bytes + size(f) - (before ? size(before) : 0) > this.keepLimit) return;
     if (this.shareKept) {
       // kept as shared copies; this step's scratch goes back to the pool as usual
       f = { ...f, weights: Object.fromEntries(Object.entries(f.weights).map(([role, t]) => [role, tensor(t.shape, sharedCopy(t.data))])) };
@@ -318,9 +334,7 @@ export class WeightStore {
       const mine = new Set(Object.values(f.weights).map((t) => t.data));
       this.lent = this.lent.filter((a) => !mine.has(a));
     }
-    const size = (w: FoldedWeights) => w.weights.weight.data.byteLength + (w.weights.bias?.data.byteLength ?? 0);
     // a fold from another source (another seed) replaces the one kept
-    const before = this.foldedByHost.get(host);
     if (before) {
       this.bytes -= size(before);
       for (const t of Object.values(before.weights)) this.keptBuffers.delete(t.data.buffer);

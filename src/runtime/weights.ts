@@ -77,8 +77,10 @@ export function layerWeights(
         layer: layer.name,
       });
     }
-    // a kept store (the model cache's) keeps them from the second run that draws them
-    out[spec.name] = tensor(want, store ? store.seeded(key, seed, () => seeded(layer.name, spec, seed)) : seeded(layer.name, spec, seed));
+    // a kept store (the model cache's) keeps them when a run draws them as the run before did: the
+    // same seed, shape and rule (a staged run sizes some weights, and their fan-in, by its data)
+    const variant = `${seed}:${want.join(',')}:${spec.init.kind === 'fanIn' ? `fanIn ${spec.init.fanIn}` : `constant ${spec.init.value}`}`;
+    out[spec.name] = tensor(want, store ? store.seeded(key, variant, numel(want), () => seeded(layer.name, spec, seed)) : seeded(layer.name, spec, seed));
   }
   return out;
 }

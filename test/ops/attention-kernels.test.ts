@@ -11,6 +11,8 @@ import type { SequenceTokens } from '../../src/ops/attention-kernels.js';
 import { linearColumns } from '../../src/ops/linear.js';
 import type { TeamLinear } from '../../src/ops/types.js';
 import { rng } from '../../src/tensor/random.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 const random = (n: number, seed: number) => {
   const r = rng(seed);
@@ -110,5 +112,34 @@ describe('attendSequences', () => {
     const zeroQkv: TeamLinear = (_x, rows, _ci, _w, _b, co) => (co === 24 ? new Float32Array(rows * co) : null);
     const y = batched(l, zeroQkv);
     for (let p = 0; p < 40; p++) expect([...y.subarray(p * 8, p * 8 + 8)]).toEqual([...l.w.bOut!]);
+  });
+});
+
+describe('the attention ops batched over chunks: every window where it belongs', () => {
+  const op = (name: string, shape: number[], attributes: Record<string, unknown>, data: Float32Array) =>
+    runOperator({ name, inputs: [tensor(shape, data)], attributes, weights: {}, training: false, seed: 11, maxElements: 1 << 24 }).outputs[0].data;
+
+  it(`Swin's shifted windows (7×7, shift 3) on a 66×66 map padded to 70×70 (100 windows of 49: chunks of ${Math.floor(CHUNK_TOKENS / 49)}): a batch of two copies gives each the single map's bits, chunks cut elsewhere`, () => {
+    const one = random(66 * 66 * 8, 12);
+    const two = new Float32Array(2 * one.length);
+    two.set(one);
+    two.set(one, one.length);
+    const attrs = { numHeads: 2, window: [7, 7], shift: [3, 3] };
+    const single = op('shiftedWindowAttention', [1, 66, 66, 8], attrs, one);
+    const batch = op('shiftedWindowAttention', [2, 66, 66, 8], attrs, two);
+    // the single map's chunks are windows [0, 83) and [83, 100); the batch's [0, 83), [83, 166), [166, 200)
+    expect(sameBits(batch.subarray(0, one.length), single)).toBe(true);
+    expect(sameBits(batch.subarray(one.length), single)).toBe(true);
+  });
+
+  it('multiHeadAttention with window 4×4 on NCHW 1×8×72×72 (324 windows of 16, 256 a chunk) and two copies of it: the same bits for each', () => {
+    const one = random(8 * 72 * 72, 13);
+    const two = new Float32Array(2 * one.length);
+    two.set(one);
+    two.set(one, one.length);
+    const single = op('multiHeadAttention', [1, 8, 72, 72], { numHeads: 2, window: 4 }, one);
+    const batch = op('multiHeadAttention', [2, 8, 72, 72], { numHeads: 2, window: 4 }, two);
+    expect(sameBits(batch.subarray(0, one.length), single)).toBe(true);
+    expect(sameBits(batch.subarray(one.length), single)).toBe(true);
   });
 });

@@ -151,9 +151,56 @@ describe('model cache', () => {
     expect(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10)).toBe(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10));
     expect(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10)).not.toBe(builtKey({ kind: 'model', name: 'resnet18', resolution: 32 }, 10));
     expect(builtKey({ kind: 'model', name: 'resnet18' }, 10)).not.toBe(builtKey({ kind: 'model', name: 'resnet34' }, 10));
+    // no resolution: the zoo's default (224 for resnet18), the same graph
+    expect(builtKey({ kind: 'model', name: 'resnet18' }, 10)).toBe(builtKey({ kind: 'model', name: 'resnet18', resolution: 224 }, 10));
     expect(builtKey({ kind: 'model', name: 'resnet18' }, 10)).not.toBe(builtKey({ kind: 'model', name: 'resnet18' }, 11));
     const spec = { name: 'a', inputs: [{ name: 'x', shape: [1, 3] }], layers: [] };
     expect(builtKey({ kind: 'spec', spec }, 10)).toBe(builtKey({ kind: 'spec', spec: structuredClone(spec) }, 10));
     expect(builtKey({ kind: 'spec', spec }, 10)).not.toBe(builtKey({ kind: 'spec', spec: { ...spec, name: 'b' } }, 10));
+  });
+
+  it('a spec whose linear is sized by its data (nonZero → linear, seed 3): runs with 3, 3, then 5 non-zeros give the uncached bits, never a stale weight', () => {
+    const spec = { name: 'dd', inputs: [{ name: 'x', shape: [1, 6] }], layers: [{ name: 'nz', op: 'nonZero' }, { name: 'fc', op: 'linear', outFeatures: 2 }] };
+    const data = [[1, 0, 1, 0, 1, 0], [1, 0, 1, 0, 1, 0], [1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 0]];
+    const run = (d: number[]) => {
+      const r = runTask({ ...task(new Uint8Array(0), { shape: [1, 6], data: d }, { weightInit: 'seed', seed: 3 }), source: { kind: 'spec', spec } });
+      return r.outputs[r.order.outputs[0]];
+    };
+    modelCache.maxBytes = 0;
+    const fresh = data.map((d) => Array.from(run(d).data));
+    modelCache.maxBytes = 1 << 30;
+    const cached = data.map((d) => Array.from(run(d).data));
+    expect(cached).toEqual(fresh);
+    expect(fresh[2].length).toBe(4);
+  });
+
+  it('a budget that holds the spec\'s graph and 500 bytes more keeps the seeded weights that fit (480 of them), not the conv\'s fold (896): that one is folded afresh each run, the bits unchanged', () => {
+    const spec = {
+      name: 'small',
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      layers: [
+        { name: 'conv', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+        { name: 'bn', op: 'batchNorm2d' },
+        { name: 'relu', op: 'relu' },
+        { name: 'pool', op: 'globalAvgPool2d' },
+        { name: 'flat', op: 'flatten' },
+        { name: 'fc', op: 'linear', outFeatures: 10 },
+      ],
+    };
+    const input = { shape: [1, 3, 8, 8], data: Array.from({ length: 192 }, (_, i) => Math.cos(i)) };
+    const specTask = (): RunTask => ({ ...task(new Uint8Array(0), input, { weightInit: 'seed', seed: 2 }), source: { kind: 'spec', spec } });
+    modelCache.maxBytes = 0;
+    const fresh = Array.from(out(runTask(specTask())));
+    modelCache.maxBytes = 6 * PER_LAYER_BYTES + 500;
+    try {
+      for (let run = 0; run < 3; run++) expect(Array.from(out(runTask(specTask())))).toEqual(fresh);
+      expect(modelCache.size).toBe(1);
+      // in the order a run draws them, while they fit in 500 bytes: not the conv's weight (8·27
+    // floats), its bias and BN's four vectors (5·8: the fold's inputs, drawn each run since the
+    // fold is not kept), the linear's weight (10·8); not its bias (10 floats: 520 bytes)
+    expect(modelCache.bytes).toBe(6 * PER_LAYER_BYTES + (5 * 8 + 10 * 8) * 4);
+    } finally {
+      modelCache.maxBytes = 1 << 30;
+    }
   });
 });

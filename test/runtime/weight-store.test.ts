@@ -114,9 +114,9 @@ describe('WeightStore.transposed of a decoded constant (float16: never a view in
 });
 
 describe('WeightStore.seeded (a weight initialised from the seed: a zoo model\'s, a spec\'s)', () => {
-  /** A draw that counts its calls: 4 floats, each the seed. */
+  /** A draw that counts its calls: n floats, each the seed. */
   const counter = () => {
-    const c = { calls: 0, draw: (seed: number) => () => (c.calls++, new Float32Array(4).fill(seed)) };
+    const c = { calls: 0, draw: (seed: number, n = 4) => () => (c.calls++, new Float32Array(n).fill(seed)) };
     return c;
   };
 
@@ -124,7 +124,7 @@ describe('WeightStore.seeded (a weight initialised from the seed: a zoo model\'s
     const store = new WeightStore();
     const c = counter();
     for (let run = 0; run < 3; run++) {
-      expect([...store.seeded('fc.weight', 7, c.draw(7))]).toEqual([7, 7, 7, 7]);
+      expect([...store.seeded('fc.weight', '7', 4, c.draw(7))]).toEqual([7, 7, 7, 7]);
       store.endRun();
     }
     expect(c.calls).toBe(3);
@@ -134,52 +134,106 @@ describe('WeightStore.seeded (a weight initialised from the seed: a zoo model\'s
   it('a kept, shared store draws on the first run, keeps from the second (16 bytes, in a SharedArrayBuffer, held) and draws nothing on the third', () => {
     const store = new WeightStore(true, true);
     const c = counter();
-    const first = store.seeded('fc.weight', 7, c.draw(7));
+    const first = store.seeded('fc.weight', '7', 4, c.draw(7));
     expect(store.bytes).toBe(0);
     expect(store.holds(first.buffer)).toBe(false);
     store.endRun();
-    const second = store.seeded('fc.weight', 7, c.draw(7));
+    const second = store.seeded('fc.weight', '7', 4, c.draw(7));
     expect(second.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect([...second]).toEqual([7, 7, 7, 7]);
     expect(store.bytes).toBe(16);
     expect(store.holds(second.buffer)).toBe(true);
     store.endRun();
-    expect(store.seeded('fc.weight', 7, c.draw(7))).toBe(second);
+    expect(store.seeded('fc.weight', '7', 4, c.draw(7))).toBe(second);
     expect(c.calls).toBe(2);
   });
 
-  it('another seed draws afresh; kept from its second run, it replaces the first seed\'s values (bytes not counted twice)', () => {
+  it('seeds in turn (1, 2, 1, 2, …) keep nothing: a weight is kept only when the run before drew it with the same seed', () => {
     const store = new WeightStore(true);
     const c = counter();
-    for (let run = 0; run < 2; run++, store.endRun()) store.seeded('fc.weight', 1, c.draw(1));
-    const one = store.seeded('fc.weight', 1, c.draw(1));
-    expect(store.bytes).toBe(16);
-    expect([...store.seeded('fc.weight', 2, c.draw(2))]).toEqual([2, 2, 2, 2]);
+    for (let run = 0; run < 6; run++, store.endRun()) {
+      const seed = 1 + (run % 2);
+      expect([...store.seeded('fc.weight', String(seed), 4, c.draw(seed))]).toEqual([seed, seed, seed, seed]);
+    }
+    expect(store.bytes).toBe(0);
+    expect(c.calls).toBe(6);
+  });
+
+  it('another seed run twice replaces the kept one (bytes not counted twice); other weights are other entries', () => {
+    const store = new WeightStore(true);
+    const c = counter();
+    for (let run = 0; run < 2; run++, store.endRun()) store.seeded('fc.weight', '1', 4, c.draw(1));
+    const one = store.seeded('fc.weight', '1', 4, c.draw(1));
     expect(store.bytes).toBe(16);
     store.endRun();
-    const two = store.seeded('fc.weight', 2, c.draw(2));
+    for (let run = 0; run < 2; run++, store.endRun()) expect([...store.seeded('fc.weight', '2', 4, c.draw(2))]).toEqual([2, 2, 2, 2]);
     expect(store.bytes).toBe(16);
+    const two = store.seeded('fc.weight', '2', 4, c.draw(2));
     expect(store.holds(two.buffer)).toBe(true);
     expect(store.holds(one.buffer)).toBe(false);
-    expect(store.seeded('fc.weight', 2, c.draw(2))).toBe(two);
-    // other weights are other entries
-    expect([...store.seeded('conv.weight', 2, c.draw(5))]).toEqual([5, 5, 5, 5]);
+    expect([...store.seeded('conv.weight', '2', 4, c.draw(5))]).toEqual([5, 5, 5, 5]);
+  });
+
+  it('another variant of the same size (a bias whose fan-in a staged run took from its data) is drawn afresh, never served stale', () => {
+    const store = new WeightStore(true);
+    const c = counter();
+    for (let run = 0; run < 2; run++, store.endRun()) store.seeded('fc.bias', '3:2:fanIn 3', 2, c.draw(1, 2));
+    expect([...store.seeded('fc.bias', '3:2:fanIn 5', 2, c.draw(9, 2))]).toEqual([9, 9]);
+    expect(c.calls).toBe(3);
+  });
+
+  it('a weight sized by the data (a staged run: 6 floats, then 10) is never served at a stale size: drawn at the new one, then kept at it', () => {
+    const store = new WeightStore(true);
+    const c = counter();
+    for (let run = 0; run < 2; run++, store.endRun()) store.seeded('fc.weight', '3:2,3', 6, c.draw(3, 6));
+    expect(store.bytes).toBe(24);
+    const wider = store.seeded('fc.weight', '3:2,5', 10, c.draw(3, 10));
+    expect(wider.length).toBe(10);
+    expect(store.bytes).toBe(24);
+    store.endRun();
+    const kept = store.seeded('fc.weight', '3:2,5', 10, c.draw(3, 10));
+    expect(store.bytes).toBe(40);
+    store.endRun();
+    expect(store.seeded('fc.weight', '3:2,5', 10, c.draw(3, 10))).toBe(kept);
   });
 });
 
-describe('WeightStore.seededLimit (the model cache\'s budget)', () => {
-  it('with a limit of 20 bytes a kept store keeps the first 16-byte weight from its second run, not a second one: that one is drawn every run', () => {
+describe('WeightStore.keepLimit and seededRoom (the model cache\'s budget)', () => {
+  const draw = () => new Float32Array(4).fill(1);
+
+  it('with a limit of 20 bytes a kept store keeps the first 16-byte weight, not a second one: that one is drawn every run', () => {
     const store = new WeightStore(true);
-    store.seededLimit = 20;
-    const draw = () => new Float32Array(4).fill(1);
+    store.keepLimit = 20;
     for (let run = 0; run < 2; run++, store.endRun()) {
-      store.seeded('a', 0, draw);
-      store.seeded('b', 0, draw);
+      store.seeded('a', '0', 4, draw);
+      store.seeded('b', '0', 4, draw);
     }
     expect(store.bytes).toBe(16);
     let calls = 0;
-    store.seeded('a', 0, () => (calls++, draw()));
-    store.seeded('b', 0, () => (calls++, draw()));
+    store.seeded('a', '0', 4, () => (calls++, draw()));
+    store.seeded('b', '0', 4, () => (calls++, draw()));
     expect(calls).toBe(1);
+  });
+
+  it('seeded weights take only the room the cache has free: none with 15 bytes free', () => {
+    const store = new WeightStore(true);
+    store.seededRoom = () => 15;
+    for (let run = 0; run < 3; run++, store.endRun()) store.seeded('a', '0', 4, draw);
+    expect(store.bytes).toBe(0);
+  });
+
+  it('a fold over keepLimit stays scratch (not kept, not held); one within it is kept', () => {
+    const store = new WeightStore(true);
+    store.keepLimit = 40;
+    const fold = (n: number) => ({ key: 'seed:0', weights: { weight: tensor([n], store.scratch(n)), bias: tensor([1], store.scratch(1)) }, folded: 1 });
+    const big = fold(16);
+    store.keepFolded('conv1', big);
+    expect(store.bytes).toBe(0);
+    expect(store.foldedOf('conv1', 'seed:0')).toBeUndefined();
+    expect(store.isScratch(big.weights.weight.data)).toBe(true);
+    const small = fold(8);
+    store.keepFolded('conv2', small);
+    expect(store.bytes).toBe(36);
+    expect(store.foldedOf('conv2', 'seed:0')).toBe(small);
   });
 });
