@@ -31,6 +31,20 @@ const task = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, mor
 });
 const out = (r: ReturnType<typeof runTask>) => r.outputs[r.order.outputs[0]].data;
 
+/** A small spec with seeded weights: conv 3→8 3×3 + BN + ReLU (a fold), pooled, linear 8→10 (6 layers). */
+const smallSpec = {
+  name: 'small',
+  inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+  layers: [
+    { name: 'conv', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+    { name: 'bn', op: 'batchNorm2d' },
+    { name: 'relu', op: 'relu' },
+    { name: 'pool', op: 'globalAvgPool2d' },
+    { name: 'flat', op: 'flatten' },
+    { name: 'fc', op: 'linear', outFeatures: 10 },
+  ],
+};
+
 afterEach(() => modelCache.clear());
 
 describe('model cache', () => {
@@ -118,20 +132,8 @@ describe('model cache', () => {
   });
 
   it('a spec run again (conv 3→8 3×3 + BN + ReLU, pooled, linear 8→10; seeded weights) reuses its graph and folds; from the second run it keeps the linear\'s seeded weights (10·8 + 10 floats), the third keeps nothing more; every run the bits of an uncached one', () => {
-    const spec = {
-      name: 'small',
-      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
-      layers: [
-        { name: 'conv', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
-        { name: 'bn', op: 'batchNorm2d' },
-        { name: 'relu', op: 'relu' },
-        { name: 'pool', op: 'globalAvgPool2d' },
-        { name: 'flat', op: 'flatten' },
-        { name: 'fc', op: 'linear', outFeatures: 10 },
-      ],
-    };
     const input = { shape: [1, 3, 8, 8], data: Array.from({ length: 192 }, (_, i) => Math.sin(i)) };
-    const specTask = (): RunTask => ({ ...task(new Uint8Array(0), input, { weightInit: 'seed', seed: 5 }), source: { kind: 'spec', spec } });
+    const specTask = (): RunTask => ({ ...task(new Uint8Array(0), input, { weightInit: 'seed', seed: 5 }), source: { kind: 'spec', spec: smallSpec } });
     modelCache.maxBytes = 0;
     const fresh = Array.from(out(runTask(specTask())));
     modelCache.maxBytes = 1 << 30;
@@ -175,20 +177,8 @@ describe('model cache', () => {
   });
 
   it('a budget that holds the spec\'s graph and 500 bytes more keeps the seeded weights that fit (480 of them), not the conv\'s fold (896): that one is folded afresh each run, the bits unchanged', () => {
-    const spec = {
-      name: 'small',
-      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
-      layers: [
-        { name: 'conv', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
-        { name: 'bn', op: 'batchNorm2d' },
-        { name: 'relu', op: 'relu' },
-        { name: 'pool', op: 'globalAvgPool2d' },
-        { name: 'flat', op: 'flatten' },
-        { name: 'fc', op: 'linear', outFeatures: 10 },
-      ],
-    };
     const input = { shape: [1, 3, 8, 8], data: Array.from({ length: 192 }, (_, i) => Math.cos(i)) };
-    const specTask = (): RunTask => ({ ...task(new Uint8Array(0), input, { weightInit: 'seed', seed: 2 }), source: { kind: 'spec', spec } });
+    const specTask = (): RunTask => ({ ...task(new Uint8Array(0), input, { weightInit: 'seed', seed: 2 }), source: { kind: 'spec', spec: smallSpec } });
     modelCache.maxBytes = 0;
     const fresh = Array.from(out(runTask(specTask())));
     modelCache.maxBytes = 6 * PER_LAYER_BYTES + 500;
