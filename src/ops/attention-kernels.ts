@@ -9,7 +9,7 @@
  */
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
-import type { TeamLinear } from './types.js';
+import type { TeamHeads, TeamLinear } from './types.js';
 
 /** What the shared kernels need of a plan: channels C, tokens per sequence T, heads h (d = C/h). */
 export interface HeadsShape {
@@ -70,34 +70,41 @@ export function attend(tok: Float32Array, w: AttentionWeights, plan: HeadsShape,
  * ([·, C]). Scratch from f: kT, and the scores in probs (one per head when kept).
  */
 export function attendHeads(qkv: Float32Array, row: number, plan: HeadsShape, f: Pick<ForwardBuffers, 'kT' | 'probs'>, att: Float32Array, addScores?: (head: number, scores: Float32Array) => void): void {
+  for (let hd = 0; hd < plan.heads; hd++) attendHead(qkv, row, plan, f, att, hd, addScores);
+}
+
+/**
+ * Head `hd` of attendHeads: its q scaled in place, softmax(q·kᵀ/√d)·v into its d columns of `att`.
+ * It reads and writes only its own columns, so heads can be computed apart (a team's bands:
+ * runtime/team-kernels.ts) with the same bits.
+ */
+export function attendHead(qkv: Float32Array, row: number, plan: HeadsShape, f: Pick<ForwardBuffers, 'kT' | 'probs'>, att: Float32Array, hd: number, addScores?: (head: number, scores: Float32Array) => void): void {
   const { c, t, heads } = plan;
   const d = c / heads;
   const { kT } = f;
   const scale = 1 / Math.sqrt(d);
   const first = row * 3 * c;
-  for (let hd = 0; hd < heads; hd++) {
-    const sc = f.probs[Math.min(hd, f.probs.length - 1)];
-    const [qOff, kOff, vOff] = [first + hd * d, first + c + hd * d, first + 2 * c + hd * d];
-    // PyTorch scales q before the product
-    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
-    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
-    gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
-    addScores?.(hd, sc);
-    for (let p = 0; p < t; p++) {
-      const r = p * t;
-      let max = -Infinity;
-      for (let q = 0; q < t; q++) if (sc[r + q] > max) max = sc[r + q];
-      let sum = 0;
-      for (let q = 0; q < t; q++) {
-        const e = Math.exp(sc[r + q] - max);
-        sc[r + q] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let q = 0; q < t; q++) sc[r + q] *= inv;
+  const sc = f.probs[Math.min(hd, f.probs.length - 1)];
+  const [qOff, kOff, vOff] = [first + hd * d, first + c + hd * d, first + 2 * c + hd * d];
+  // PyTorch scales q before the product
+  for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
+  for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
+  gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
+  addScores?.(hd, sc);
+  for (let p = 0; p < t; p++) {
+    const r = p * t;
+    let max = -Infinity;
+    for (let q = 0; q < t; q++) if (sc[r + q] > max) max = sc[r + q];
+    let sum = 0;
+    for (let q = 0; q < t; q++) {
+      const e = Math.exp(sc[r + q] - max);
+      sc[r + q] = e;
+      sum += e;
     }
-    gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, row * c + hd * d, c, false);
+    const inv = 1 / sum;
+    for (let q = 0; q < t; q++) sc[r + q] *= inv;
   }
+  gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, row * c + hd * d, c, false);
 }
 
 /** How an op lays out its sequences' tokens, for attendSequences. */
@@ -123,12 +130,13 @@ export const CHUNK_TOKENS = 4096;
  * The forward over every sequence: a chunk's tokens gathered one after another, its QKV projection
  * as one linear layer over all of them, each sequence's heads (attendHeads), then the output
  * projection as one linear layer, scattered back. A projection goes to `teamLinear` (the run's
- * team of threads, RunContext.teamLinear), else linearColumns here: the same bits either way. From
+ * team of threads, RunContext.teamLinear), else linearColumns here: the same bits either way; so do
+ * the heads of a chunk of one sequence with no scores added (a ViT layer's) to `teamHeads`. From
  * 8 rows an output's sums do not depend on how many rows the chunk has; a chunk under 8 rows (a
  * lone short sequence, the last few of T < 8 tokens) takes linearColumns' gemv, whose sums are
  * grouped otherwise: within float32 rounding of the others.
  */
-export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: AttentionWeights, teamLinear?: TeamLinear): void {
+export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: AttentionWeights, teamLinear?: TeamLinear, teamHeads?: TeamHeads): void {
   const { c, t } = plan;
   const per = Math.max(1, Math.floor(CHUNK_TOKENS / t));
   const scratch = { kT: new Float32Array((c / plan.heads) * t), probs: [new Float32Array(t * t)] };
@@ -149,8 +157,10 @@ export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: A
     const x = tok.subarray(0, rows * c);
     chunk.forEach((s, i) => io.gather(s, x, i * t));
     const qkv = project(x, rows, w.inProj, w.bIn, 3 * c);
-    const heads = att.subarray(0, rows * c);
-    chunk.forEach((s, i) => attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc))));
+    // one long sequence without added scores (a ViT's): its heads across the team when it takes them
+    const team = chunk.length === 1 && !io.addScores ? teamHeads?.(qkv, t, c, plan.heads) : null;
+    const heads = team ?? att.subarray(0, rows * c);
+    if (!team) chunk.forEach((s, i) => attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc))));
     const out = project(heads, rows, w.outProj, w.bOut, c);
     chunk.forEach((s, i) => io.scatter(s, out, i * t));
   };

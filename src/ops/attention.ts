@@ -164,7 +164,7 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
         for (let p = 0; p < base.length; p++) for (let ch = 0; ch < c; ch++) y[base[p] + ch * stride] = out[(row + p) * c + ch];
       },
     };
-    attendSequences(io, ctx.plan, weightsOf(ctx), ctx.teamLinear);
+    attendSequences(io, ctx.plan, weightsOf(ctx), ctx.teamLinear, ctx.teamHeads);
     return [tensor(ctx.outputs[0], y)];
   },
   /**

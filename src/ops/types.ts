@@ -133,6 +133,8 @@ export interface RunContext<A, P = unknown> {
    * the run's team of threads; given by runtime/execute.ts when the run has one (RunOptions.splitLinear).
    */
   teamLinear?: TeamLinear;
+  /** One sequence's attention heads (ops/attention-kernels.ts attendHead) across the run's team; given with teamLinear (RunOptions.splitHeads). */
+  teamHeads?: TeamHeads;
 }
 
 /**
@@ -141,6 +143,13 @@ export interface RunContext<A, P = unknown> {
  * would not gain (too little work, no partner free), and the caller computes it itself.
  */
 export type TeamLinear = (x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number) => Float32Array | null;
+
+/**
+ * The heads of one sequence of t tokens whose q|k|v are `qkv` [t × 3C] (q scaled in place): the
+ * heads' outputs [t × C] with attendHead's bits, computed across a team of threads by heads; null
+ * when splitting would not gain, and the caller computes them itself.
+ */
+export type TeamHeads = (qkv: Float32Array, t: number, c: number, heads: number) => Float32Array | null;
 
 /**
  * What a vector-Jacobian product is given: the forward's own context (attributes, plan, inputs,

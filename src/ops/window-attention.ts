@@ -194,7 +194,7 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
       },
       addScores: (src, hd, sc) => k.addScores(hd, sc, src.labels),
     };
-    attendSequences(io, ctx.plan, k.w, ctx.teamLinear);
+    attendSequences(io, ctx.plan, k.w, ctx.teamLinear, ctx.teamHeads);
     return [tensor(ctx.outputs[0], y)];
   },
   /**

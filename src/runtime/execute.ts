@@ -91,6 +91,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph)
     runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined }, inf as Inference).outputs,
     teamLinear: opts.splitLinear,
+    teamHeads: opts.splitHeads,
   });
   /** A layer whose output the run returns (an output, a capture), or any without `shared` to give regions back to: a split hook leaves it out of shared memory. */
   const kept = (a: AnalysedLayer) => !opts.shared || a.layer.outputs.some((o) => wanted.has(o));

@@ -3,7 +3,7 @@
  * a worker passes (runtime/split.ts): runtime/execute.ts runs with them.
  */
 import type { GraphLayer } from '../graph/graph.js';
-import type { OpDef, RunContext, TeamLinear } from '../ops/types.js';
+import type { OpDef, RunContext, TeamHeads, TeamLinear } from '../ops/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
@@ -53,6 +53,8 @@ export interface RunOptions {
    * bits; null runs it on this thread.
    */
   splitLinear?: TeamLinear;
+  /** Runs one sequence's attention heads (RunContext.teamHeads) across the team by heads (runtime/split.ts splitHeads); null runs them here. */
+  splitHeads?: TeamHeads;
   /**
    * Where `split` puts the outputs it computes (runtime/split.ts teamActivations: the team's shared
    * memory, which its partners read the next split layer's input from without a copy): the run

@@ -21,11 +21,11 @@
  * How a layer is cut into bands, and how many: runtime/bands.ts.
  */
 import type { ConvPlan } from '../ops/conv.js';
-import type { OpDef, RunContext, TeamLinear } from '../ops/types.js';
+import type { OpDef, RunContext, TeamHeads, TeamLinear } from '../ops/types.js';
 import type { SharedRegions, SplitEpilogue, SplitResult } from './run-options.js';
 import { poolSimdFits } from '../ops/pool-simd.js';
 import { tensor } from '../tensor/tensor.js';
-import { linearJob, maxPoolJob, mlpJob, mlpVectors, planeMeanJob } from './team-kernels.js';
+import { headsJob, linearJob, maxPoolJob, mlpJob, mlpVectors, planeMeanJob } from './team-kernels.js';
 import { mlpMacs } from './fuse-mlp.js';
 import type { MlpOperands } from './fuse-mlp.js';
 import type { KernelJob } from './team-kernels.js';
@@ -279,6 +279,16 @@ function linearOnTeam(x: Float32Array, rows: number, ci: number, w: Float32Array
  * QKV and output projections) across the team, its output a fresh array; null runs it on this thread.
  */
 export const splitLinear: TeamLinear = (x, rows, ci, w, bias, co) => linearOnTeam(x, rows, ci, w, bias, co, true);
+
+/**
+ * RunOptions.splitHeads: one sequence's attention heads (RunContext.teamHeads: a ViT layer's) across
+ * the team by heads, when their two products (2·t²·C multiply-adds) reach SPLIT_MACS; null runs them
+ * on this thread.
+ */
+export const splitHeads: TeamHeads = (qkv, t, c, heads) => {
+  if (!settings || heads < 2 || 2 * t * t * c < (settings.splitMacs ?? SPLIT_MACS)) return null;
+  return teamUnits(headsJob(t, c, heads), heads, true, qkv, t * c);
+};
 
 /**
  * RunOptions.shared for runs with splitKernel: the outputs it computes with keep false are regions

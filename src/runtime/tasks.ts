@@ -165,6 +165,8 @@ export interface RunTask {
   splitMlp?: RunOptions['splitMlp'];
   /** RunOptions.splitLinear: given with split. */
   splitLinear?: RunOptions['splitLinear'];
+  /** RunOptions.splitHeads: given with split. */
+  splitHeads?: RunOptions['splitHeads'];
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;

@@ -7,6 +7,7 @@
  *  - linear: a fully connected layer by output features: the op's own kernel
  *    (ops/linear.ts linearColumns) on the band's columns, in place, and its epilogue (an activation,
  *    a residual add) over them;
+ *  - heads: one sequence's attention heads (ops/attention-kernels.ts attendHead), x its q|k|v;
  *  - mlp: a ConvNeXt block's fused MLP by positions (runtime/fuse-mlp.ts mlpColumns): x its normed
  *    input, the weight W₁, the second weight (team-protocol.ts W2_*) W₂, the bias its vectors in one
  *    array (mlpVectors), the epilogue's residual the block's.
@@ -23,6 +24,7 @@ import type { BandRegion } from './team-protocol.js';
 import { bandWithEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 import { mlpColumns } from './fuse-mlp.js';
+import { attendHead } from '../ops/attention-kernels.js';
 import type { MlpOperands } from './fuse-mlp.js';
 
 export const KIND_CONV = 0;
@@ -30,6 +32,7 @@ export const KIND_MAX_POOL = 1;
 export const KIND_PLANE_MEAN = 2;
 export const KIND_LINEAR = 3;
 export const KIND_MLP = 4;
+export const KIND_HEADS = 5;
 
 const PARAMS = PLAN;
 const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
@@ -73,6 +76,16 @@ export function linearJob(rows: number, inFeatures: number, outFeatures: number)
     write: (ctl) => ctl.set([rows, inFeatures, outFeatures], PARAMS),
     region: { count: rows, stride: outFeatures, unit: 1 },
     leaderWeights: (bounds) => bounds[1] * inFeatures,
+  };
+}
+
+/** One sequence's attention heads, t tokens of C channels, x its q|k|v [t × 3C] (bands: heads; ops/attention-kernels.ts attendHead). */
+export function headsJob(t: number, c: number, heads: number): KernelJob {
+  return {
+    kind: KIND_HEADS,
+    write: (ctl) => ctl.set([t, c, heads], PARAMS),
+    region: { count: t, stride: c, unit: c / heads },
+    leaderWeights: () => 0,
   };
 }
 
@@ -167,6 +180,14 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
     const compute = (from: number, to: number) => linearColumns(x, rows, ci, w, b, co, from, to, out);
     if (!epilogue) return compute;
     return bandWithEpilogue(compute, { count: rows, stride: co, unit: 1 }, out, epilogue, zeroed);
+  }
+  if (kind === KIND_HEADS) {
+    const plan = { t: ctl[PARAMS], c: ctl[PARAMS + 1], heads: ctl[PARAMS + 2] };
+    // this member's scratch for the job: a head's kᵀ and scores
+    const scratch = { kT: new Float32Array((plan.c / plan.heads) * plan.t), probs: [new Float32Array(plan.t * plan.t)] };
+    return (from, to) => {
+      for (let hd = from; hd < to; hd++) attendHead(x, 0, plan, scratch, out, hd);
+    };
   }
   if (kind === KIND_MLP) {
     if (!w2 || !b) throw new RangeError('an MLP job needs its second weight (W2_*) and its vectors (the bias)');

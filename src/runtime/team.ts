@@ -72,7 +72,7 @@ import {
   writePlan,
 } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
-import { KIND_CONV, KIND_LINEAR, KIND_MAX_POOL, KIND_MLP, KIND_PLANE_MEAN, bandKernel, convRegion, copyRegion } from './team-kernels.js';
+import { KIND_CONV, KIND_HEADS, KIND_LINEAR, KIND_MAX_POOL, KIND_MLP, KIND_PLANE_MEAN, bandKernel, convRegion, copyRegion } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
 import { epilogueBytes } from './team-epilogue.js';
 import { SharedWeightIds } from './team-weights.js';
@@ -125,7 +125,7 @@ export interface BandJob extends KernelJob {
 }
 
 /** What a failed job's message calls its layer, by kind (runtime/team-kernels.ts KIND_*). */
-const KIND_NAMES: Record<number, string> = { [KIND_CONV]: 'convolution', [KIND_MAX_POOL]: 'max pooling', [KIND_PLANE_MEAN]: 'global average pooling', [KIND_LINEAR]: 'linear layer', [KIND_MLP]: 'ConvNeXt block MLP' };
+const KIND_NAMES: Record<number, string> = { [KIND_CONV]: 'convolution', [KIND_MAX_POOL]: 'max pooling', [KIND_PLANE_MEAN]: 'global average pooling', [KIND_LINEAR]: 'linear layer', [KIND_MLP]: 'ConvNeXt block MLP', [KIND_HEADS]: 'attention heads' };
 const EMPTY = new Float32Array(0);
 const DEFAULT_STALL_MS = 10_000;
 const DEFAULT_ENTRY = new URL(RUNNING_TS ? './team-partner-main.ts' : './team-partner-main.js', import.meta.url);

@@ -14,7 +14,7 @@ import { collectIfOver } from './memory.js';
 import { modelCache } from './model-cache.js';
 import { erfTask } from './erf-task.js';
 import { splitConvTask } from './parallel.js';
-import { configureTeams, splitKernel, splitLinear, splitMlp, teamActivations } from './split.js';
+import { configureTeams, splitHeads, splitKernel, splitLinear, splitMlp, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
 import type { TaskName, TaskResult } from './task-names.js';
 
@@ -26,9 +26,9 @@ modelCache.shareWeights = (settings?.team?.runThreads ?? 1) > 1;
 // the pool's share of the memory budget for this worker's cache (runtime/model-cache.ts modelCacheBytesPerWorker)
 if (typeof settings?.modelCacheBytes === 'number') modelCache.maxBytes = settings.modelCacheBytes;
 
-/** A whole run, its convolutions (and other layers runtime/split.ts splits) across this worker's team (RunOptions.split; ConvNeXt blocks' MLPs: splitMlp; attention's projections: splitLinear), their outputs in its shared memory (RunOptions.shared). */
+/** A whole run, its convolutions (and other layers runtime/split.ts splits) across this worker's team (RunOptions.split; ConvNeXt blocks' MLPs: splitMlp; attention's projections and heads: splitLinear, splitHeads), their outputs in its shared memory (RunOptions.shared). */
 function runWithTeam(t: RunTask): RunTaskResult {
-  return runTask({ ...t, split: splitKernel, splitMlp, splitLinear, shared: teamActivations });
+  return runTask({ ...t, split: splitKernel, splitMlp, splitLinear, splitHeads, shared: teamActivations });
 }
 
 export const TASKS = {

@@ -1,15 +1,16 @@
 /**
- * Issue 12: attention's projections across a team (RunOptions.splitLinear → RunContext.teamLinear,
- * runtime/split.ts splitLinear: a linear layer by output features). A run of global attention (a
- * ViT-style token sequence) and of Swin's shifted window attention with the team gives the
- * one-thread run's bits, both projections of each layer team jobs the partner takes part in.
+ * Issue 12: attention across a team: its projections (RunOptions.splitLinear → RunContext.teamLinear,
+ * runtime/split.ts splitLinear: a linear layer by output features) and one sequence's heads
+ * (splitHeads → teamHeads: by heads). A run of global attention (a ViT-style token sequence) and
+ * of Swin's shifted window attention with the team gives the one-thread run's bits, its team jobs
+ * ones the partner takes part in.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
-import { LINEAR_SPLIT_ROWS, SPLIT_MACS, configureTeams, splitKernel, splitLinear, splitStats, teamActivations } from '../../src/runtime/split.js';
+import { LINEAR_SPLIT_ROWS, SPLIT_MACS, configureTeams, splitHeads, splitKernel, splitLinear, splitStats, teamActivations } from '../../src/runtime/split.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
@@ -26,7 +27,7 @@ function network(shape: number[], layer: Record<string, unknown>) {
 }
 
 const base: RunOptions = { training: false, seed: 3, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 26 };
-const withTeam: RunOptions = { ...base, split: splitKernel, splitLinear, shared: teamActivations };
+const withTeam: RunOptions = { ...base, split: splitKernel, splitLinear, splitHeads, shared: teamActivations };
 
 /**
  * Runs until a run's projections were `jobs` team jobs the partner computed a band of (the first
@@ -48,15 +49,15 @@ async function untilPartnerTookPart(run: (o: RunOptions) => Buffer[], single: Bu
 describe('attention projections across the team (splitLinear)', () => {
   afterAll(() => configureTeams(null));
 
-  it('global attention over 64 tokens of 32 channels, 4 heads (projections 64·32·96 and 64·32·32 multiply-adds): the one-thread bits, both projections team jobs', async () => {
+  it('global attention over 64 tokens of 32 channels, 4 heads (projections 64·32·96 and 64·32·32 multiply-adds, heads 2·64²·32): the one-thread bits, both projections and the heads team jobs', async () => {
     const run = network([1, 64, 32], { op: 'multiHeadAttention', numHeads: 4 });
     const single = run(base);
-    // the projections are 196,608 and 65,536 multiply-adds: the threshold lowered, as for a ViT's
+    // the projections are 196,608 and 65,536 multiply-adds, the heads 262,144: the threshold lowered, as for a ViT's
     await configureTeams({ runThreads: 2, threads: 2, splitMacs: 60_000 });
-    await untilPartnerTookPart(run, single, 2);
+    await untilPartnerTookPart(run, single, 3);
   }, 30_000);
 
-  it('Swin\'s shifted window attention, 4×4 windows shifted by 2 on an 8×8 map of 16 channels (64 tokens a projection): the one-thread bits', async () => {
+  it('Swin\'s shifted window attention, 4×4 windows shifted by 2 on an 8×8 map of 16 channels (64 tokens a projection; its heads, four windows with bias and mask, stay here): the one-thread bits', async () => {
     const run = network([1, 8, 8, 16], { op: 'shiftedWindowAttention', numHeads: 2, window: [4, 4], shift: [2, 2] });
     const single = run(base);
     await configureTeams({ runThreads: 2, threads: 2, splitMacs: 16_000 });
@@ -72,5 +73,16 @@ describe('attention projections across the team (splitLinear)', () => {
     expect(splitLinear(x.subarray(0, (LINEAR_SPLIT_ROWS - 1) * 32), LINEAR_SPLIT_ROWS - 1, 32, w, undefined, 96)).toBeNull();
     await configureTeams(null);
     expect(splitLinear(x, 64, 32, w, undefined, 96)).toBeNull();
+  });
+
+  it('splitHeads declines one head, heads under SPLIT_MACS (2·t²·C), and without team settings', async () => {
+    const qkv = random(64 * 96, 3);
+    await configureTeams({ runThreads: 2, threads: 2 });
+    expect(2 * 64 * 64 * 32).toBeLessThan(SPLIT_MACS);
+    expect(splitHeads(qkv, 64, 32, 4)).toBeNull();
+    await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1 });
+    expect(splitHeads(qkv, 64, 32, 1)).toBeNull();
+    await configureTeams(null);
+    expect(splitHeads(qkv, 64, 32, 4)).toBeNull();
   });
 });

@@ -15,7 +15,8 @@ import type { OperatorCall } from '../../src/runtime/operator.js';
 import { BANDS_PER_THREAD, balance, learntShares } from '../../src/runtime/bands.js';
 import { LINEAR_SPLIT_ROWS, SPLIT_SIMD_POOL_TAPS, SPLIT_TAPS, configureTeams, lastTeamJob, splitKernel, splitStats } from '../../src/runtime/split.js';
 import { Team } from '../../src/runtime/team.js';
-import { linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
+import { headsJob, linearJob, maxPoolJob, planeMeanJob } from '../../src/runtime/team-kernels.js';
+import { attendHeads } from '../../src/ops/attention-kernels.js';
 import type { PoolPlan } from '../../src/ops/pool.js';
 import type { OpDef, RunContext, TeamBands } from '../../src/ops/types.js';
 import { rng } from '../../src/tensor/random.js';
@@ -80,6 +81,14 @@ describe('layers split across a team of the leader and one partner: the bits of 
       withPartner(team, () => team.run({ ...linearJob(rows, ci, co), x: x.data, weight: weights.weight.data, bias: weights.bias?.data, outLen: rows * co, bounds, partners: 1 }), one(call('linear', x, { outFeatures: co, bias }, weights)));
     });
   }
+
+  it('one sequence\'s attention heads, 20 tokens of 24 channels, 4 heads in [0, 1, 3, 4]: attendHeads\' bits', () => {
+    const qkv = random([20, 72], 27).data;
+    const want = new Float32Array(20 * 24);
+    attendHeads(qkv.slice(), 0, { t: 20, c: 24, heads: 4 }, { kT: new Float32Array(6 * 20), probs: [new Float32Array(400)] }, want);
+    // each job scales the q it reads in place: a fresh copy a job
+    withPartner(team, () => team.run({ ...headsJob(20, 24, 4), x: qkv.slice(), outLen: 480, bounds: [0, 1, 3, 4], partners: 1 }), Array.from(want));
+  });
 
   it('linear 48→40 over 12 rows with its fused GELU (a ViT MLP\'s fc1), features in [0, 13, 40]: the bits of the linear, then the gelu operator', () => {
     const x = random([12, 48], 21);
