@@ -156,6 +156,7 @@ export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Infere
   const store = new WeightStore(true, modelCache.shareWeights);
   const entry: CachedModel = { graph, origin, inference, store, fileBytes };
   store.keepLimit = Math.max(0, modelCache.maxBytes - fileBytes - graph.layers.length * PER_LAYER_BYTES);
-  store.seededRoom = () => modelCache.maxBytes - modelCache.bytes + (modelCache.holds(entry) ? 0 : ModelCache.sizeOf(entry));
+  // what the other entries leave free (an entry not held yet, or no longer, counts itself as it would be)
+  store.seededRoom = () => modelCache.maxBytes - modelCache.bytes - (modelCache.holds(entry) ? 0 : ModelCache.sizeOf(entry));
   return entry;
 }

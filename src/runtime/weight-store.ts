@@ -17,7 +17,7 @@
  *   1 ms of copying and page faults a run); a folded conv's original is read by one run only, so
  *   it is never kept beside its fold. Weights drawn from the seed (a zoo model's, a spec's) are
  *   kept likewise when two runs in a row draw them with one seed (`seeded`). Folds and seeded
- *   weights are kept only within `keepLimit` (the cache's budget).
+ *   weights, and what is kept decoded or transposed, only within `keepLimit` (the cache's budget).
  *
  * Folding computes exactly ops/norm.ts foldBatchNorm (k = γ/√(σ² + ε) in float64, w·k and
  * (b − μ)·k + β rounded to float32), so fused outputs do not move by a bit.
@@ -125,10 +125,10 @@ export class WeightStore {
   /** Bytes this store keeps beyond the file (decoded, folded, transposed and seeded copies; 0 unless kept). */
   bytes = 0;
   /**
-   * Folds and seeded weights are kept only while `bytes` stays within this (the model cache's
-   * budget less the entry's file and graph): a model over it keeps what fits and makes the rest per
-   * step, as a store that keeps nothing, instead of holding every fold for a run and then being
-   * dropped from the cache.
+   * What the store keeps (folds, decoded, transposed and seeded weights) stays within this (the
+   * model cache's budget less the entry's file and graph): a model over it keeps what fits and makes
+   * the rest per step, as a store that keeps nothing, instead of holding it all for a run and then
+   * being dropped from the cache (with the entries trimmed before it).
    */
   keepLimit = Number.POSITIVE_INFINITY;
   /**
@@ -230,7 +230,7 @@ export class WeightStore {
       if (kept) return kept;
     }
     // a kept store keeps what an earlier run decoded too (the layer is not folded): its own array
-    const keepIt = tracked && this.decodedBefore.has(c);
+    const keepIt = tracked && this.decodedBefore.has(c) && this.bytes + n * 4 <= this.keepLimit;
     const own = lasting || keepIt;
     let out: Float32Array | null;
     if (c.value && c.value.data.length === n) out = this.filled(n, c.value.data, own);
@@ -272,7 +272,7 @@ export class WeightStore {
     const data = this.values(c, false, false);
     if (!data) return null;
     const [rows, cols] = c.shape;
-    const keepIt = this.keep && this.transposedBefore.has(c);
+    const keepIt = this.keep && this.transposedBefore.has(c) && this.bytes + rows * cols * 4 <= this.keepLimit;
     const t = keepIt && this.shareKept ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : this.scratch(rows * cols, keepIt);
     transpose2d(data, rows, cols, t);
     if (keepIt) {
@@ -295,7 +295,10 @@ export class WeightStore {
   seeded(weight: string, variant: string, n: number, draw: () => Float32Array): Float32Array {
     if (!this.keep) return draw();
     const hit = this.seededKept.get(weight);
-    if (hit && hit.variant === variant && hit.data.length === n) return hit.data;
+    if (hit && hit.variant === variant && hit.data.length === n) {
+      this.seededNow.set(weight, variant);
+      return hit.data;
+    }
     let out = draw();
     const again = this.seededLast.get(weight) === variant;
     this.seededNow.set(weight, variant);

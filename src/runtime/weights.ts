@@ -78,7 +78,9 @@ export function layerWeights(
       });
     }
     // a kept store (the model cache's) keeps them when a run draws them as the run before did: the
-    // same seed, shape and rule (a staged run sizes some weights, and their fan-in, by its data)
+    // same seed, shape and rule (a staged run sizes some weights, and their fan-in, by its data); the
+    // seed even for a constant rule, so that runs with seeds in turn (each folding afresh) keep none
+    // of a fold's inputs beside its fold
     const variant = `${seed}:${want.join(',')}:${spec.init.kind === 'fanIn' ? `fanIn ${spec.init.fanIn}` : `constant ${spec.init.value}`}`;
     out[spec.name] = tensor(want, store ? store.seeded(key, variant, numel(want), () => seeded(layer.name, spec, seed)) : seeded(layer.name, spec, seed));
   }

@@ -182,6 +182,19 @@ describe('WeightStore.seeded (a weight initialised from the seed: a zoo model\'s
     expect(c.calls).toBe(3);
   });
 
+  it('once kept, seeds in turn (7, 7, then 8, 7, 8, 7, …) leave it kept: a run that reuses it counts as drawing it, so seed 8 is never kept and nothing is replaced', () => {
+    const store = new WeightStore(true);
+    const c = counter();
+    for (let run = 0; run < 2; run++, store.endRun()) store.seeded('fc.weight', '7', 4, c.draw(7));
+    const kept = store.seeded('fc.weight', '7', 4, c.draw(7));
+    store.endRun();
+    for (let run = 0; run < 8; run++, store.endRun()) store.seeded('fc.weight', run % 2 === 0 ? '8' : '7', 4, c.draw(run % 2 === 0 ? 8 : 7));
+    expect(store.seeded('fc.weight', '7', 4, c.draw(7))).toBe(kept);
+    // two draws to keep it, then one per run of seed 8
+    expect(c.calls).toBe(2 + 4);
+    expect(store.bytes).toBe(16);
+  });
+
   it('a weight sized by the data (a staged run: 6 floats, then 10) is never served at a stale size: drawn at the new one, then kept at it', () => {
     const store = new WeightStore(true);
     const c = counter();
@@ -213,6 +226,16 @@ describe('WeightStore.keepLimit and seededRoom (the model cache\'s budget)', () 
     store.seeded('a', '0', 4, () => (calls++, draw()));
     store.seeded('b', '0', 4, () => (calls++, draw()));
     expect(calls).toBe(1);
+  });
+
+  it('a weight decoded again (float16, 8 values: 32 bytes) is kept only within keepLimit: not with 31 bytes, yes with 32', () => {
+    for (const [limit, kept] of [[31, 0], [32, 32]]) {
+      const store = new WeightStore(true);
+      store.keepLimit = limit;
+      const c = half(8);
+      for (let run = 0; run < 3; run++, store.endRun()) store.values(c);
+      expect(store.bytes).toBe(kept);
+    }
   });
 
   it('seeded weights take only the room the cache has free: none with 15 bytes free', () => {
