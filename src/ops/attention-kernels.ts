@@ -131,7 +131,8 @@ export const CHUNK_TOKENS = 4096;
  * as one linear layer over all of them, each sequence's heads (attendHeads), then the output
  * projection as one linear layer, scattered back. A projection goes to `teamLinear` (the run's
  * team of threads, RunContext.teamLinear), else linearColumns here: the same bits either way; so do
- * the heads of a chunk of one sequence with no scores added (a ViT layer's) to `teamHeads`. From
+ * a sequence's heads when no scores are added (a ViT layer's) to `teamHeads`, one job a sequence
+ * (it declines small ones: windows). From
  * 8 rows an output's sums do not depend on how many rows the chunk has; a chunk under 8 rows (a
  * lone short sequence, the last few of T < 8 tokens) takes linearColumns' gemv, whose sums are
  * grouped otherwise: within float32 rounding of the others.
@@ -157,10 +158,13 @@ export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: A
     const x = tok.subarray(0, rows * c);
     chunk.forEach((s, i) => io.gather(s, x, i * t));
     const qkv = project(x, rows, w.inProj, w.bIn, 3 * c);
-    // one long sequence without added scores (a ViT's): its heads across the team when it takes them
-    const team = chunk.length === 1 && !io.addScores ? teamHeads?.(qkv, t, c, plan.heads) : null;
-    const heads = team ?? att.subarray(0, rows * c);
-    if (!team) chunk.forEach((s, i) => attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc))));
+    const heads = att.subarray(0, rows * c);
+    chunk.forEach((s, i) => {
+      // a long sequence without added scores (a ViT's): its heads across the team when it takes them
+      const team = io.addScores ? null : teamHeads?.(qkv.subarray(i * t * 3 * c, (i + 1) * t * 3 * c), t, c, plan.heads);
+      if (team) heads.set(team, i * t * c);
+      else attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc)));
+    });
     const out = project(heads, rows, w.outProj, w.bOut, c);
     chunk.forEach((s, i) => io.scatter(s, out, i * t));
   };

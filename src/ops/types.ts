@@ -133,7 +133,7 @@ export interface RunContext<A, P = unknown> {
    * the run's team of threads; given by runtime/execute.ts when the run has one (RunOptions.splitLinear).
    */
   teamLinear?: TeamLinear;
-  /** One sequence's attention heads (ops/attention-kernels.ts attendHead) across the run's team; given with teamLinear (RunOptions.splitHeads). */
+  /** A sequence's attention heads (ops/attention-kernels.ts attendHead) across the run's team; given with teamLinear (RunOptions.splitHeads). */
   teamHeads?: TeamHeads;
 }
 

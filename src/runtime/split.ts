@@ -281,7 +281,7 @@ function linearOnTeam(x: Float32Array, rows: number, ci: number, w: Float32Array
 export const splitLinear: TeamLinear = (x, rows, ci, w, bias, co) => linearOnTeam(x, rows, ci, w, bias, co, true);
 
 /**
- * RunOptions.splitHeads: one sequence's attention heads (RunContext.teamHeads: a ViT layer's) across
+ * RunOptions.splitHeads: a sequence's attention heads (RunContext.teamHeads: a ViT layer's) across
  * the team by heads, when their two products (2·t²·C multiply-adds) reach SPLIT_MACS; null runs them
  * on this thread.
  */

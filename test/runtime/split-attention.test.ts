@@ -57,6 +57,13 @@ describe('attention projections across the team (splitLinear)', () => {
     await untilPartnerTookPart(run, single, 3);
   }, 30_000);
 
+  it('global attention over 2 images of 64 tokens: each image\'s heads a team job of their own (2 projections + 2 head jobs a run), the one-thread bits', async () => {
+    const run = network([2, 64, 32], { op: 'multiHeadAttention', numHeads: 4 });
+    const single = run(base);
+    await configureTeams({ runThreads: 2, threads: 2, splitMacs: 60_000 });
+    await untilPartnerTookPart(run, single, 4);
+  }, 30_000);
+
   it('Swin\'s shifted window attention, 4×4 windows shifted by 2 on an 8×8 map of 16 channels (64 tokens a projection; its heads, four windows with bias and mask, stay here): the one-thread bits', async () => {
     const run = network([1, 8, 8, 16], { op: 'shiftedWindowAttention', numHeads: 2, window: [4, 4], shift: [2, 2] });
     const single = run(base);
