@@ -11,7 +11,8 @@
  *    even bands without the spin before Atomics.wait (the conv in-process is run with its default bands and with channel bands:
  *    which costs less per thread depends on the machine);
  *  - a ConvNeXt-style block stack forward (bench/.cache/convnext_blocks.onnx), its blocks' fused
- *    MLPs split by positions, against one thread.
+ *    MLPs split by positions, against one thread;
+ *  - the zoo's ViT-B/16 forward at 224, its linear layers split, then its attention too.
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
@@ -34,7 +35,7 @@ import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
 import { balance } from '../src/runtime/bands.js';
-import { configureTeams, splitKernel, splitMlp, splitStats, teamActivations } from '../src/runtime/split.js';
+import { configureTeams, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
 import { bandWithEpilogue, sendsAsEpilogue } from '../src/runtime/team-epilogue.js';
 import { WeightStore } from '../src/runtime/weight-store.js';
@@ -308,7 +309,29 @@ export async function parallelBench(): Promise<void> {
     );
   }
   await convNextBlocks();
+  await vitForward();
   await configureTeams(null);
+}
+
+/**
+ * The zoo's ViT-B/16 at 224 (seeded weights, kept in shared memory from the second run, as a
+ * worker's model cache keeps a zoo model's): one thread against two with its linear layers split
+ * (the MLPs, their GELU in the bands) and against two with its attention split too, as a worker's
+ * runs split it (RunOptions.splitLinear: the QKV and output projections; splitHeads: the heads).
+ * No peer runs it here (no ONNX export of it in bench/.cache): the lines compare convlens with
+ * itself in the same rounds.
+ */
+async function vitForward(): Promise<void> {
+  const net = loadGraph({ kind: 'model', name: 'vit_b_16', resolution: 224 }).graph;
+  const inference = inferGraph(net);
+  const inputs = { [net.inputs[0].name]: tensor([1, 3, 224, 224], random(3 * 224 * 224, 6)) };
+  const base: RunOptions = { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 27, maxWork: Number.MAX_SAFE_INTEGER, store: new WeightStore(true, true) };
+  const linears: RunOptions = { ...base, split: splitKernel, splitMlp, shared: teamActivations };
+  const attention: RunOptions = { ...linears, splitLinear, splitHeads };
+  await partnerUp(() => runGraph(net, inputs, attention, inference));
+  const sides = await interleaved([() => runGraph(net, inputs, base, inference), () => runGraph(net, inputs, linears, inference), () => runGraph(net, inputs, attention, inference)], 12);
+  report('ViT-B/16 forward at 224 (zoo, seeded weights kept), in-process, its linear layers split', sides);
+  report('ViT-B/16 forward at 224, in-process, its attention split too (projections and heads)', sides, 2);
 }
 
 /**
