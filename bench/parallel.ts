@@ -34,6 +34,7 @@ import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
+import { releaseBuffers } from '../src/runtime/memory.js';
 import { balance } from '../src/runtime/bands.js';
 import { configureTeams, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
@@ -199,7 +200,9 @@ export async function parallelBench(): Promise<void> {
   // through the pool: the operator call sent to a worker, which splits it with its team
   const pools = [1, 2].map((n) => createPool(loadConfig({ WORKERS: String(n) })));
   for (let i = 0; i < 100; i++) if ((await callOperator(pools[1], call())).extra.workers === 2) break;
-  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', await interleaved([() => callOperator(pools[0], call()), () => callOperator(pools[1], call())], 6));
+  // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
+  const answered = async (pool: (typeof pools)[number]) => releaseBuffers((await callOperator(pool, call())).outputs.map((t) => t.data.buffer));
+  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', await interleaved([() => answered(pools[0]), () => answered(pools[1])], 6));
   await Promise.all(pools.map((p) => p.close()));
 
   const file = path.join(here, '.cache', 'resnet50.onnx');

@@ -26,7 +26,7 @@ import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from './requests.js';
 import { sendJson } from './stream.js';
-import { chooseEncoding, npyIn, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
+import { chooseEncoding, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
 /** .npy file parts by name (a record is accepted from callers that have no files: `{}`). */
@@ -331,6 +331,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
         ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, signal)
         : operatorRequest(request.params.name, body as Body, maxElements);
     const result = await callOperator(pool, call, signal);
+    releaseWhenSent(reply, result.outputs);
     return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ?? sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });
 
@@ -359,6 +360,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
 }
 
 async function sendRun(reply: FastifyReply, result: RunTaskResult, encoding: Encoding, maxBytes: number): Promise<FastifyReply> {
+  releaseWhenSent(reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
   if (result.order.captured.length === 0) {
     const npy = await sendNpy(reply, result.order.outputs.map((name) => named(result.outputs, name)), encoding, maxBytes);
     if (npy) return npy;

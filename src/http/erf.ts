@@ -19,7 +19,7 @@ import { RawJson, parseRequestField, readForm, requestObject } from './body.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
-import { sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
+import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
 export interface ErfRouteOptions {
@@ -78,6 +78,7 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
     const signal = requestSignal(request);
     const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements);
     const summary = await computeErf(poolRunner(opts.pool, signal), job);
+    releaseWhenSent(reply, [summary.gradient]);
     return sendErf(reply, summary, encoding, maxBytes);
   });
 }

@@ -31,6 +31,7 @@ import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { transferable } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
+import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
 import { getNotAllowed, getRefusal } from './graphql/get.js';
@@ -198,7 +199,9 @@ export async function graphqlRoutes(
         runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { name, ...fields } = args;
           const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
-          return operatorResult(call.name, await callOperator(pool, call, signalOf(ctx)));
+          const result = await callOperator(pool, call, signalOf(ctx));
+          if (ctx?.reply) releaseWhenSent(ctx.reply, result.outputs);
+          return operatorResult(call.name, result);
         },
         foldBatchNorm: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { task } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
@@ -206,7 +209,9 @@ export async function graphqlRoutes(
         },
         run: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-          return runResult(await callRun(pool, task, signalOf(ctx)));
+          const result = await callRun(pool, task, signalOf(ctx));
+          if (ctx?.reply) releaseWhenSent(ctx.reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
+          return runResult(result);
         },
         ...jobs.Query,
         ...erfQuery(pool, opts.maxElements),

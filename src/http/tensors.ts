@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { decodeNpy, decodeTensor, encodeTensor, npyHeader, stats } from '../tensor/encoding.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { releaseBuffers } from '../runtime/memory.js';
 import { owned } from './body.js';
 import { TensorJsonOut, checkSize, statsPaced } from './stream.js';
 
@@ -62,4 +63,15 @@ export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: 
     .header('x-tensor-shape', t.shape.join(','))
     .header('x-tensor-stats', JSON.stringify(s))
     .send(data.length > 1 << 16 ? Readable.from([header, data], { objectMode: false }) : Buffer.concat([header, data]));
+}
+
+/**
+ * Once the answer is sent (the response's 'finish': its bytes are with the kernel), the memory of
+ * the tensors it carried goes back at once (runtime/memory.ts releaseBuffers) instead of at the
+ * main thread's next full collection. Only for tensors nothing else holds: a request's results.
+ * A connection closed before the end keeps them for the collector (a write may still hold them).
+ */
+export function releaseWhenSent(reply: FastifyReply, tensors: Iterable<Tensor>): void {
+  const buffers = [...tensors].map((t) => t.data.buffer);
+  reply.raw.once('finish', () => releaseBuffers(buffers));
 }

@@ -19,6 +19,7 @@ import type { SerializedError } from '../errors.js';
 import { callRun, runResponse } from '../http/compute.js';
 import type { GraphSource } from '../graph/load.js';
 import type { TaskPool } from '../runtime/pool.js';
+import { releaseBuffers } from '../runtime/memory.js';
 import type { PreparedJob } from './request.js';
 
 export interface JobContext {
@@ -199,8 +200,13 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<str
       const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];
       const values = named.reduce((n, [, t]) => n + t.data.length, 0);
       const bound = values * BYTES_PER_VALUE[job.encoding] + named.reduce((n, [name, t]) => n + 256 + 2 * name.length + 12 * t.shape.length, 512);
-      if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
-      return encode(runResponse(result, job.encoding), limit);
+      try {
+        if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
+        return encode(runResponse(result, job.encoding), limit);
+      } finally {
+        // encoded (or refused): the tensors are dead, their memory goes back now (runtime/memory.ts)
+        releaseBuffers(named.map(([, t]) => t.data.buffer));
+      }
     }
     case 'batch':
       return batch(job, ctx);

@@ -5,7 +5,8 @@
  * more than WORKER_HEAP_LIMIT_MB after a task (its V8 heap plus its array buffers and WebAssembly
  * memory: `process.memoryUsage()` of this thread) collects at once, before it answers; V8 frees
  * the large buffers from a background thread while this one waits. Every worker entry calls
- * collectIfOver after each task (runtime/worker.ts; http/offload-worker.ts should too).
+ * collectIfOver after each task (runtime/worker.ts; http/offload-worker.ts should too). The main
+ * thread releases what workers answered once it is sent (releaseBuffers).
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -43,4 +44,36 @@ export function detach(buffer: ArrayBuffer): void {
 /** A scavenge of the young generation (well under a millisecond): frees what detach handed over. */
 export function collectYoung(): void {
   collectGarbage({ type: 'minor' });
+}
+
+/** Buffers under this many bytes are left to the collector (a detach costs more than they hold). */
+export const RELEASE_MIN_BYTES = 1 << 20;
+let youngScheduled = false;
+
+/**
+ * The main thread's side of detach: what a worker answered (a run's outputs, an operator's) is
+ * dead once the response is sent, but its buffers outlived the scavenges during the answer and sat
+ * in the old generation, so only a full collection freed them. Their bytes, counted as external
+ * memory, started one every few large answers (a 3×3 conv 128→128 at 112²: one per 2–3 calls,
+ * 10–18 ms of the main thread and as much on V8's helper threads, taken from the workers' CPUs).
+ * Detaching them and one scavenge after (coalesced per turn of the event loop) frees them at once.
+ * Only for buffers nothing reads again: plain ArrayBuffers (never shared memory) of at least
+ * RELEASE_MIN_BYTES; the rest are left alone. Returns the bytes released.
+ */
+export function releaseBuffers(buffers: Iterable<ArrayBufferLike>): number {
+  let bytes = 0;
+  for (const buffer of new Set(buffers)) {
+    // a detached buffer has length 0, so a buffer given twice is released once
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < RELEASE_MIN_BYTES) continue;
+    bytes += buffer.byteLength;
+    detach(buffer);
+  }
+  if (bytes > 0 && !youngScheduled) {
+    youngScheduled = true;
+    setImmediate(() => {
+      youngScheduled = false;
+      collectYoung();
+    });
+  }
+  return bytes;
 }

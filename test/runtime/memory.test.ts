@@ -4,7 +4,7 @@
  * its garbage before answering, instead of sleeping on it in Atomics.wait.
  */
 import { describe, expect, it } from 'vitest';
-import { collectIfOver } from '../../src/runtime/memory.js';
+import { RELEASE_MIN_BYTES, collectIfOver, collectYoung, releaseBuffers } from '../../src/runtime/memory.js';
 import { workerHeapLimitMb } from '../../src/runtime/limits.js';
 
 const MB = 2 ** 20;
@@ -28,5 +28,45 @@ describe('collectIfOver', () => {
     expect(garbage).toBeNull();
     expect(collectIfOver(held - 40 * MB)).toBe(true);
     expect((held - process.memoryUsage().heapUsed) / MB).toBeGreaterThan(60);
+  });
+});
+
+describe('releaseBuffers (the main thread, after an answer is sent)', () => {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('detaches plain ArrayBuffers of 1 MiB or more, each once; smaller ones and shared memory stay', () => {
+    const big = new ArrayBuffer(4 * MB);
+    const edge = new ArrayBuffer(RELEASE_MIN_BYTES);
+    const small = new ArrayBuffer(RELEASE_MIN_BYTES - 1);
+    const shared = new SharedArrayBuffer(4 * MB);
+    // two views of one buffer (an output and a capture of it) release it once
+    expect(releaseBuffers([new Float32Array(big).buffer, big, edge, small, shared])).toBe(5 * MB);
+    expect([big.byteLength, edge.byteLength, small.byteLength, shared.byteLength]).toEqual([0, 0, RELEASE_MIN_BYTES - 1, 4 * MB]);
+    expect(releaseBuffers([big])).toBe(0);
+  });
+
+  it('32 MiB of answers that outlived two scavenges (old generation): a scavenge alone keeps them, a release frees them', async () => {
+    const hold = () => Array.from({ length: 8 }, (_, i) => new Float32Array(MB).fill(i).buffer);
+    const held = () => process.memoryUsage().arrayBuffers;
+    // the control: promoted by two scavenges while referenced, then dropped: a scavenge does not free them
+    let kept: ArrayBuffer[] | null = hold();
+    collectYoung();
+    collectYoung();
+    const before = held();
+    kept = null;
+    expect(kept).toBeNull();
+    collectYoung();
+    await settle();
+    expect((before - held()) / MB).toBeLessThan(8);
+    // a full collection (collectIfOver with no room) frees the control's buffers before the second case
+    collectIfOver(0);
+    // released: detached while still referenced, then the scheduled scavenge frees the bytes
+    const answers = hold();
+    collectYoung();
+    collectYoung();
+    const loaded = held();
+    expect(releaseBuffers(answers)).toBe(32 * MB);
+    await settle();
+    expect((loaded - held()) / MB).toBeGreaterThan(28);
   });
 });

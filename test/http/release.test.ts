@@ -1,0 +1,97 @@
+/**
+ * Answers' tensors go back once sent (http/tensors.ts releaseWhenSent, runtime/memory.ts
+ * releaseBuffers): the main thread detaches a worker's output after the response's last byte is
+ * with the kernel, so it never waits for a full collection. Released early, the bytes on the wire
+ * would be wrong: each case checks the answer's values against ones worked here, on answers of
+ * 1 MiB or more (smaller buffers are left to the collector).
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { testApp } from './app.js';
+
+const released = vi.hoisted(() => ({ bytes: [] as number[] }));
+vi.mock('../../src/runtime/memory.js', async (original) => {
+  const real = await original<typeof import('../../src/runtime/memory.js')>();
+  return {
+    ...real,
+    releaseBuffers: (buffers: Iterable<ArrayBufferLike>) => {
+      const bytes = real.releaseBuffers(buffers);
+      released.bytes.push(bytes);
+      return bytes;
+    },
+  };
+});
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ MAX_TENSOR_ELEMENTS: String(1 << 22) });
+});
+afterAll(async () => app.close());
+beforeEach(() => {
+  released.bytes.length = 0;
+});
+
+// 1×4×256×256 float32: 1 MiB, values −1.5, −0.5, 0.5, 1.5 … in turn (exact in float32)
+const SHAPE = [1, 4, 256, 256];
+const N = 4 * 256 * 256;
+const x = Float32Array.from({ length: N }, (_, i) => (i % 4) - 1.5);
+const relu = (v: number) => Math.max(0, v);
+const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};
+const expectRelu = (data: Float32Array) => {
+  expect(data.length).toBe(N);
+  let wrong = 0;
+  for (let i = 0; i < N; i++) if (data[i] !== relu(x[i])) wrong++;
+  expect(wrong).toBe(0);
+};
+
+describe('an answer of 1 MiB: sent whole, then released', () => {
+  it('POST /v1/operators/relu, a .npy body and a .npy answer (streamed from the output\'s own bytes)', async () => {
+    const res = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/x-npy').send(encodeNpy(tensor(SHAPE, x))).buffer(true).parse(binary).expect(200);
+    expectRelu(decodeNpy(res.body, 'y', N).data);
+    await vi.waitFor(() => expect(released.bytes).toEqual([4 * N]));
+  });
+
+  it('POST /v1/operators/relu, base64 in JSON both ways (encoded as the answer is written)', async () => {
+    const b64 = Buffer.from(x.buffer).toString('base64');
+    const res = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: SHAPE, dtype: 'float32', base64: b64 }] }).expect(200);
+    expectRelu(new Float32Array(new Uint8Array(Buffer.from(res.body.outputs[0].base64, 'base64')).buffer));
+    await vi.waitFor(() => expect(released.bytes).toEqual([4 * N]));
+  });
+
+  it('POST /v1/run, a one-layer spec with a captured tensor: the output and the capture released once', async () => {
+    const spec = { name: 'r', inputs: [{ name: 'x', shape: SHAPE }], layers: [{ name: 'act', op: 'relu' }, { name: 'out', op: 'identity' }] };
+    const res = await request(app.server)
+      .post('/v1/run')
+      .send({ spec, inputs: { shape: SHAPE, dtype: 'float32', base64: Buffer.from(x.buffer).toString('base64') }, capture: ['act'], format: 'base64' })
+      .expect(200);
+    expectRelu(new Float32Array(new Uint8Array(Buffer.from(res.body.outputs[0].base64, 'base64')).buffer));
+    expectRelu(new Float32Array(new Uint8Array(Buffer.from(res.body.captured[0].base64, 'base64')).buffer));
+    await vi.waitFor(() => expect(released.bytes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4 * N));
+  });
+
+  it('GraphQL runOperator: base64 selected, released after the response', async () => {
+    const res = await request(app.server)
+      .post('/graphql')
+      .send({ query: 'query($x: JSON!) { runOperator(name: "relu", inputs: [$x]) { outputs { tensor { shape base64 } } } }', variables: { x: { shape: SHAPE, dtype: 'float32', base64: Buffer.from(x.buffer).toString('base64') } } })
+      .expect(200);
+    const out = res.body.data.runOperator.outputs[0].tensor;
+    expect(out.shape).toEqual(SHAPE);
+    expectRelu(new Float32Array(new Uint8Array(Buffer.from(out.base64, 'base64')).buffer));
+    await vi.waitFor(() => expect(released.bytes).toEqual([4 * N]));
+  });
+
+  it('a small answer (16 values) is left to the collector: nothing released', async () => {
+    const res = await request(app.server).post('/v1/operators/relu').send({ inputs: [{ shape: [16], data: Array.from({ length: 16 }, (_, i) => i - 8) }] }).expect(200);
+    expect(res.body.outputs[0].data[0]).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(released.bytes).toEqual([0]);
+  });
+});
