@@ -2,7 +2,8 @@
  * Two threads against one on the same work, in the same run (issue 12 goal: ≥ 1.8×):
  *  - one large convolution, 3×3 128→128 at 112×112: in-process (this thread alone, against this
  *    thread leading one partner of its team: the kernel split alone), and through worker pools of
- *    one and of two workers (POST /v1/operators' path: the call sent to a worker, its team split);
+ *    one and of two workers (POST /v1/operators' path: the call sent to a worker, its team split,
+ *    its output released as the route releases it once sent);
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
