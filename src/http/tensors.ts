@@ -65,6 +65,9 @@ export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: 
     .send(data.length > 1 << 16 ? Readable.from([header, data], { objectMode: false }) : Buffer.concat([header, data]));
 }
 
+/** Buffers a reply releases once sent (releaseWhenSent). */
+const RELEASING = new WeakMap<FastifyReply, ArrayBufferLike[]>();
+
 /**
  * Once the answer is sent (the response's 'finish': its bytes are with the kernel), the memory of
  * the tensors it carried goes back at once (runtime/memory.ts releaseBuffers) instead of at the
@@ -73,5 +76,15 @@ export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: 
  */
 export function releaseWhenSent(reply: FastifyReply, tensors: Iterable<Tensor>): void {
   const buffers = [...tensors].map((t) => t.data.buffer);
-  reply.raw.once('finish', () => releaseBuffers(buffers));
+  const held = RELEASING.get(reply);
+  if (held) {
+    held.push(...buffers);
+    return;
+  }
+  // one listener a reply, however many results it carries (a GraphQL document's aliased fields)
+  RELEASING.set(reply, buffers);
+  reply.raw.once('finish', () => {
+    RELEASING.delete(reply);
+    releaseBuffers(buffers);
+  });
 }

@@ -58,15 +58,22 @@ let youngScheduled = false;
  * 10–18 ms of the main thread and as much on V8's helper threads, taken from the workers' CPUs).
  * Detaching them and one scavenge after (coalesced per turn of the event loop) frees them at once.
  * Only for buffers nothing reads again: plain ArrayBuffers (never shared memory) of at least
- * RELEASE_MIN_BYTES; the rest are left alone. Returns the bytes released.
+ * RELEASE_MIN_BYTES that can be transferred; the rest are left alone. Never throws. Returns the
+ * bytes released.
  */
 export function releaseBuffers(buffers: Iterable<ArrayBufferLike>): number {
   let bytes = 0;
   for (const buffer of new Set(buffers)) {
     // a detached buffer has length 0, so a buffer given twice is released once
     if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < RELEASE_MIN_BYTES) continue;
-    bytes += buffer.byteLength;
-    detach(buffer);
+    const size = buffer.byteLength;
+    try {
+      detach(buffer);
+    } catch {
+      // not transferable: left to the collector; releasing is only ever a saving
+    }
+    // a WebAssembly memory's buffer is cloned, not detached: it keeps its bytes
+    if (buffer.byteLength === 0) bytes += size;
   }
   if (bytes > 0 && !youngScheduled) {
     youngScheduled = true;

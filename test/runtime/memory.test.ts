@@ -45,6 +45,13 @@ describe('releaseBuffers (the main thread, after an answer is sent)', () => {
     expect(releaseBuffers([big])).toBe(0);
   });
 
+  it('a buffer that cannot be detached (a 1 MiB WebAssembly memory) keeps its bytes and counts nothing', () => {
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const plain = new ArrayBuffer(RELEASE_MIN_BYTES);
+    expect(releaseBuffers([memory.buffer, plain])).toBe(RELEASE_MIN_BYTES);
+    expect([memory.buffer.byteLength, plain.byteLength]).toEqual([RELEASE_MIN_BYTES, 0]);
+  });
+
   it('32 MiB of answers that outlived two scavenges (old generation): a scavenge alone keeps them, a release frees them', async () => {
     const hold = () => Array.from({ length: 8 }, (_, i) => new Float32Array(MB).fill(i).buffer);
     const held = () => process.memoryUsage().arrayBuffers;
