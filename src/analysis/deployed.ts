@@ -21,8 +21,9 @@
  *
  * Legal only where nothing else needs an intermediate value: each tensor between two members has
  * exactly one reader among the executed layers and is not a graph output. When both operands of
- * an add come from such chains (ResNet's downsampling block), the chain whose host runs first
- * absorbs it; the other keeps its conv + BN and writes the shortcut. The group's deployed memory
+ * an add come from such chains (ResNet's downsampling block), the chain whose host runs last
+ * absorbs it (the epilogue reads the other operand, which must exist by then: the executor runs
+ * these groups as they are); the other keeps its conv + BN and writes the shortcut. The group's deployed memory
  * access is the host's inputs and weights (+ the new bias), the residual operand, and the last
  * member's output, and the weights its fused activations hold (PReLU slopes). MACs never change. Layers outside groups keep their trained costs; layers no
  * declared output depends on take no part (as in the report's totals).
@@ -171,7 +172,12 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
 
   const fusible = (a: AnalysedLayer) => Boolean(a.op && (a.op.foldsIntoPrecedingConv || a.op.fusesIntoConvEpilogue || a.op.addsIntoConvEpilogue));
 
-  for (const host of steps) {
+  // the step that computes each tensor (a fused member's: its host's): a residual must be computed
+  // before the host whose epilogue adds it runs
+  const producedAt = new Map<string, number>();
+  steps.forEach((a, i) => a.layer.outputs.forEach((t) => producedAt.set(t, i)));
+
+  for (const [hostAt, host] of steps.entries()) {
     if (!host.op?.weighted || !host.inferred || host.layer.outputs.length !== 1 || claimed.has(host.layer.name)) continue;
     const hostShape = host.inferred.outputs[0];
     // BN's channels (dim 1) are the host's output channels for a convolution (a window over the
@@ -208,6 +214,7 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
         else if (next.layer.inputs.length !== 2) why = 'it adds more than two tensors';
         else if (!same) why = 'it broadcasts an operand';
         else if (isConstant(others[0])) why = 'it adds a constant';
+        else if ((producedAt.get(others[0]) ?? -1) > hostAt) why = `its other operand '${others[0]}' is computed after '${host.layer.name}' runs`;
         else {
           kind = 'residualAdd';
           chain.residual = others[0];
@@ -233,6 +240,8 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
     for (const m of chain.members) {
       claimed.add(m.a.layer.name);
       refused.delete(m.a.layer.name);
+      // a member's output is computed with its host
+      producedAt.set(m.a.layer.outputs[0], hostAt);
     }
   }
   return { chains, claimed, refused };

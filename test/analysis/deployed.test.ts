@@ -101,23 +101,28 @@ describe('deployed graph: residual block (hand-computed)', () => {
     expect(d.kernels).toEqual({ trained: 7, deployed: 2 });
   });
 
-  it('both add operands from conv chains (downsampling shortcut): the first host absorbs the add, the other keeps conv+BN', () => {
-    const { d } = deployed({
-      inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
-      layers: [
-        conv('c', 8, { stride: 2 }),
-        { name: 'bn', op: 'batchNorm2d' },
-        { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
-        { name: 'dsbn', op: 'batchNorm2d' },
-        { name: 'add', op: 'add', inputs: ['bn', 'dsbn'] },
-        { name: 'relu', op: 'relu' },
-      ],
-    });
-    expect(d.groups.map((g) => [g.layers, g.residual])).toEqual([
-      [['c', 'bn', 'add', 'relu'], 'dsbn'],
-      [['ds', 'dsbn'], null],
+  it('both add operands from conv chains (downsampling shortcut): the host that runs last absorbs the add (the other operand exists by then), the first keeps conv+BN', () => {
+    const shortcut = [
+      { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
+      { name: 'dsbn', op: 'batchNorm2d' },
+    ];
+    const main = [conv('c', 8, { stride: 2, inputs: ['x'] }), { name: 'bn', op: 'batchNorm2d', inputs: ['c'] }];
+    const tail = [{ name: 'add', op: 'add', inputs: ['bn', 'dsbn'] }, { name: 'relu', op: 'relu' }];
+    // the main path first (torchvision's Bottleneck.forward order): the shortcut's conv absorbs the add
+    const mainFirst = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [...main, ...shortcut, ...tail] }).d;
+    expect(mainFirst.groups.map((g) => [g.layers, g.residual])).toEqual([
+      [['c', 'bn'], null],
+      [['ds', 'dsbn', 'add', 'relu'], 'bn'],
     ]);
-    expect(d.unfused).toEqual([]);
+    expect(mainFirst.unfused).toEqual([]);
+    // the shortcut first (as ResNet-50's exported ONNX graph runs): the main path's conv absorbs it
+    const shortcutFirst = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [...shortcut, ...main, ...tail] }).d;
+    expect(shortcutFirst.groups.map((g) => [g.layers, g.residual])).toEqual([
+      [['ds', 'dsbn'], null],
+      [['c', 'bn', 'add', 'relu'], 'dsbn'],
+    ]);
+    expect(shortcutFirst.unfused).toEqual([]);
+    expect(shortcutFirst.deployed).toEqual(mainFirst.deployed);
   });
 });
 
