@@ -259,8 +259,11 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
     case 'planeMean':
       if (x.data.length < SPLIT_TAPS) return null;
       return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes));
-    case 'linear':
-      return result(linearOnTeam(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi), epi !== undefined);
+    case 'linear': {
+      const out = linearOnTeam(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi);
+      if (out && epi?.residual) splitStats.residualJobs++;
+      return result(out, epi !== undefined);
+    }
   }
 }
 

@@ -163,6 +163,24 @@ describe('splitKernel: which layers it splits', () => {
     }
   }, 30_000);
 
+  it('a linear offered a residual add and ReLU applies them in its bands and counts as a residual job (splitStats.residualJobs)', async () => {
+    const { ctx, expected } = ctxOf(call('linear', random([16, 1024], 10), { outFeatures: 1024 }, { weight: random([1024, 1024], 11) }));
+    const residual = random([16, 1024], 12);
+    const want = expected.map((v, i) => Math.max(0, Math.fround(v + residual.data[i])));
+    for (let i = 0; ; i++) {
+      const [before, residualJobs, jobs] = [splitStats.partnerJobs, splitStats.residualJobs, splitStats.jobs];
+      const r = splitKernel(linear, ctx, true, { op: relu, attrs: {}, residual });
+      if (r) {
+        expect(r.mapped).toBe(true);
+        expect(Array.from(r.outputs[0].data)).toEqual(want);
+        expect(splitStats.residualJobs - residualJobs).toBe(splitStats.jobs - jobs);
+      }
+      if (splitStats.partnerJobs > before) break;
+      if (i === 100) throw new Error('no partner took a band in 100 calls');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }, 30_000);
+
   it("not split: a small pooling (8×16×16, 3×3: 4,608 taps), ResNet-50's stem pool (1.8 M taps: under a millisecond in SIMD), ResNet-50's GAP (2048×7×7: 100,352 elements), a one-row classifier (2048→1000: bound by reading its weight), returnIndices", () => {
     expect(splitKernel(maxPool2d, ctxOf(call('maxPool2d', random([1, 8, 16, 16], 1), { kernelSize: 3, stride: 2, padding: 1 })).ctx)).toBeNull();
     expect(splitKernel(maxPool2d, ctxOf(call('maxPool2d', random([1, 64, 112, 112], 1), { kernelSize: 3, stride: 2, padding: 1 })).ctx)).toBeNull();
