@@ -23,8 +23,8 @@
  * exactly one reader among the executed layers and is not a graph output. When both operands of
  * an add come from such chains (ResNet's downsampling block), the chain whose host runs last
  * absorbs it (the epilogue reads the other operand, which must exist by then: the executor runs
- * these groups as they are); the other keeps its conv + BN and writes the shortcut. The group's deployed memory
- * access is the host's inputs and weights (+ the new bias), the residual operand, and the last
+ * these groups as they are); the other keeps its conv + BN and writes the shortcut. The group's
+ * deployed memory access is the host's inputs and weights (+ the new bias), the residual operand, and the last
  * member's output, and the weights its fused activations hold (PReLU slopes). MACs never change. Layers outside groups keep their trained costs; layers no
  * declared output depends on take no part (as in the report's totals).
  */
