@@ -23,7 +23,9 @@
  * exactly one reader among the executed layers and is not a graph output. When both operands of
  * an add come from such chains (ResNet's downsampling block), the chain whose host runs last
  * absorbs it (the epilogue reads the other operand, which must exist by then: the executor runs
- * these groups as they are); the other keeps its conv + BN and writes the shortcut. The group's
+ * these groups as they are; layers run in breadth-first order); the other keeps its conv + BN and
+ * writes the shortcut. An add whose later operand no chain can take (a pooled branch) stays with
+ * the earlier host, which the executor then runs in place once that operand exists. The group's
  * deployed memory access is the host's inputs and weights (+ the new bias), the residual operand, and the last
  * member's output, and the weights its fused activations hold (PReLU slopes). MACs never change. Layers outside groups keep their trained costs; layers no
  * declared output depends on take no part (as in the report's totals).
@@ -93,7 +95,7 @@ export type DeployedReport = z.infer<typeof DeployedReportSchema>;
 
 export const DEPLOYED_FUSIONS = [
   'foldBatchNorm: a batch norm with running statistics reading a conv/linear output (channel axis dim 1) folds into its weights and bias (w\' = w·γ/σ, b\' = (b − μ)·γ/σ + β); a host without a bias gains one',
-  'residualAdd: an add of exactly two same-shape computed tensors, one of them the chain\'s, is done in the epilogue (the other tensor is read there)',
+  'residualAdd: an add of exactly two same-shape computed tensors, one of them the chain\'s, is done in the epilogue (the other tensor is read there); when both come from such chains, the host that runs last takes it',
   'activation: a point-wise activation after the chain is applied in the epilogue as each output is written',
   'legal only where each intermediate tensor has a single reader and is not a graph output; order conv → BN → add → activation',
 ];
@@ -166,85 +168,98 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
     }
   }
   const isConstant = (t: string) => graph.constants.has(t) || inference.tensors.get(t)?.value != null;
-  const claimed = new Set<string>();
-  const refused = new Map<string, string>();
-  const chains: FusionChain[] = [];
-
   const fusible = (a: AnalysedLayer) => Boolean(a.op && (a.op.foldsIntoPrecedingConv || a.op.fusesIntoConvEpilogue || a.op.addsIntoConvEpilogue));
-
-  // the step that computes each tensor (a fused member's: its host's): a residual must be computed
-  // before the host whose epilogue adds it runs
-  const producedAt = new Map<string, number>();
-  steps.forEach((a, i) => a.layer.outputs.forEach((t) => producedAt.set(t, i)));
-
-  for (const [hostAt, host] of steps.entries()) {
-    if (!host.op?.weighted || !host.inferred || host.layer.outputs.length !== 1 || claimed.has(host.layer.name)) continue;
-    const hostShape = host.inferred.outputs[0];
-    // BN's channels (dim 1) are the host's output channels for a convolution (a window over the
-    // spatial axes: its plan has their geometry; conv1d/2d/3d, transposed, deformable, quantized)
-    // and for a linear layer with a 2-d output; not for attention over tokens [N, L, C]
-    const plan = host.inferred.plan as { geo?: unknown } | null;
-    const convolution = plan !== null && typeof plan === 'object' && Array.isArray(plan.geo) && !host.op.mixesSpatialPositions;
-    const channelAxisFirst = hostShape.length === 2 || (hostShape.length >= 3 && convolution);
-    const chain: FusionChain = { host, members: [], residual: null };
-    let cur = host.layer.outputs[0];
-    let stage = 0; // 0: BN may fold; 1: after the add; 2: after the activation (done)
-    while (stage < 2) {
-      const rs = readers.get(cur) ?? [];
-      const next = rs[0];
-      if (!next) break;
-      if (outputs.has(cur) || rs.length !== 1 || next.layer.inputs.filter((r) => r === cur).length !== 1) {
-        const why = outputs.has(cur) ? `'${cur}' is a graph output, so it must be written` : `'${cur}' has other readers (${rs.map((r) => r.layer.name).join(', ')}), so it must be written`;
-        for (const r of rs) if (fusible(r) && !claimed.has(r.layer.name)) refused.set(r.layer.name, why);
-        break;
-      }
-      const op = next.op;
-      if (!op || !next.inferred || claimed.has(next.layer.name) || next.layer.outputs.length !== 1) break;
-      let kind: FusionKind | null = null;
-      let why: string | null = null;
-      if (op.foldsIntoPrecedingConv) {
-        if (stage > 0) why = 'it follows an add or activation: a batch norm folds only into the conv output it reads directly';
-        else if (!op.foldsIntoPrecedingConv(next.layer.attrs)) why = 'it normalises with batch statistics (no running statistics): not a constant map';
-        else if (!channelAxisFirst) why = `the batch norm's channels (dim 1) are not the output channels of '${host.layer.name}' (a convolution's, or a 2-d linear output's)`;
-        else kind = 'foldBatchNorm';
-      } else if (op.addsIntoConvEpilogue) {
-        const others = next.layer.inputs.filter((r) => r !== cur);
-        const same = next.inputShapes.every((s) => s.length === hostShape.length && s.every((d, k) => d === hostShape[k]));
-        if (stage > 0) why = 'it follows an activation: the epilogue adds before it activates';
-        else if (next.layer.inputs.length !== 2) why = 'it adds more than two tensors';
-        else if (!same) why = 'it broadcasts an operand';
-        else if (isConstant(others[0])) why = 'it adds a constant';
-        else if ((producedAt.get(others[0]) ?? -1) > hostAt) why = `its other operand '${others[0]}' is computed after '${host.layer.name}' runs`;
-        else {
-          kind = 'residualAdd';
-          chain.residual = others[0];
-        }
-      } else if (op.fusesIntoConvEpilogue) {
-        kind = 'activation';
-      }
-      if (!kind) {
-        if (why && !claimed.has(next.layer.name)) refused.set(next.layer.name, why);
-        break;
-      }
-      chain.members.push({ a: next, kind });
-      stage = kind === 'foldBatchNorm' ? 0 : kind === 'residualAdd' ? 1 : 2;
-      cur = next.layer.outputs[0];
-    }
-    const after = readers.get(cur) ?? [];
-    if (stage === 2 && after.length === 1 && fusible(after[0]) && !claimed.has(after[0].layer.name)) {
-      refused.set(after[0].layer.name, 'it follows an activation, which ends a fused chain (conv → BN → add → activation)');
-    }
-    if (chain.members.length === 0) continue;
-    chains.push(chain);
-    claimed.add(host.layer.name);
-    for (const m of chain.members) {
-      claimed.add(m.a.layer.name);
-      refused.delete(m.a.layer.name);
-      // a member's output is computed with its host
-      producedAt.set(m.a.layer.outputs[0], hostAt);
-    }
-  }
+  const first = buildChains(new Set());
+  // an add refused because its other operand comes later, which no later chain took either (an FPN's
+  // lateral add of a pooled branch): the earlier host takes it after all, as the only one that can
+  // (the executor runs it in place once that operand exists)
+  const untaken = new Set([...first.late].filter((name) => !first.claimed.has(name)));
+  const { chains, claimed, refused } = untaken.size === 0 ? first : buildChains(untaken);
   return { chains, claimed, refused };
+
+  /** The chains in step order; an add whose other operand is computed after the host is left to a later chain, unless in `lateOk`. */
+  function buildChains(lateOk: ReadonlySet<string>): FusionChains & { late: Set<string> } {
+    const claimed = new Set<string>();
+    const refused = new Map<string, string>();
+    const chains: FusionChain[] = [];
+    const late = new Set<string>();
+
+    // the step that computes each tensor (a fused member's: its host's): a residual computed before
+    // the host that adds it is ready in its epilogue (one computed after makes the add wait)
+    const producedAt = new Map<string, number>();
+    steps.forEach((a, i) => a.layer.outputs.forEach((t) => producedAt.set(t, i)));
+
+    for (const [hostAt, host] of steps.entries()) {
+      if (!host.op?.weighted || !host.inferred || host.layer.outputs.length !== 1 || claimed.has(host.layer.name)) continue;
+      const hostShape = host.inferred.outputs[0];
+      // BN's channels (dim 1) are the host's output channels for a convolution (a window over the
+      // spatial axes: its plan has their geometry; conv1d/2d/3d, transposed, deformable, quantized)
+      // and for a linear layer with a 2-d output; not for attention over tokens [N, L, C]
+      const plan = host.inferred.plan as { geo?: unknown } | null;
+      const convolution = plan !== null && typeof plan === 'object' && Array.isArray(plan.geo) && !host.op.mixesSpatialPositions;
+      const channelAxisFirst = hostShape.length === 2 || (hostShape.length >= 3 && convolution);
+      const chain: FusionChain = { host, members: [], residual: null };
+      let cur = host.layer.outputs[0];
+      let stage = 0; // 0: BN may fold; 1: after the add; 2: after the activation (done)
+      while (stage < 2) {
+        const rs = readers.get(cur) ?? [];
+        const next = rs[0];
+        if (!next) break;
+        if (outputs.has(cur) || rs.length !== 1 || next.layer.inputs.filter((r) => r === cur).length !== 1) {
+          const why = outputs.has(cur) ? `'${cur}' is a graph output, so it must be written` : `'${cur}' has other readers (${rs.map((r) => r.layer.name).join(', ')}), so it must be written`;
+          for (const r of rs) if (fusible(r) && !claimed.has(r.layer.name)) refused.set(r.layer.name, why);
+          break;
+        }
+        const op = next.op;
+        if (!op || !next.inferred || claimed.has(next.layer.name) || next.layer.outputs.length !== 1) break;
+        let kind: FusionKind | null = null;
+        let why: string | null = null;
+        if (op.foldsIntoPrecedingConv) {
+          if (stage > 0) why = 'it follows an add or activation: a batch norm folds only into the conv output it reads directly';
+          else if (!op.foldsIntoPrecedingConv(next.layer.attrs)) why = 'it normalises with batch statistics (no running statistics): not a constant map';
+          else if (!channelAxisFirst) why = `the batch norm's channels (dim 1) are not the output channels of '${host.layer.name}' (a convolution's, or a 2-d linear output's)`;
+          else kind = 'foldBatchNorm';
+        } else if (op.addsIntoConvEpilogue) {
+          const others = next.layer.inputs.filter((r) => r !== cur);
+          const same = next.inputShapes.every((s) => s.length === hostShape.length && s.every((d, k) => d === hostShape[k]));
+          if (stage > 0) why = 'it follows an activation: the epilogue adds before it activates';
+          else if (next.layer.inputs.length !== 2) why = 'it adds more than two tensors';
+          else if (!same) why = 'it broadcasts an operand';
+          else if (isConstant(others[0])) why = 'it adds a constant';
+          else if (!lateOk.has(next.layer.name) && (producedAt.get(others[0]) ?? -1) > hostAt) {
+            why = `its other operand '${others[0]}' is computed after '${host.layer.name}' runs`;
+            late.add(next.layer.name);
+          } else {
+            kind = 'residualAdd';
+            chain.residual = others[0];
+          }
+        } else if (op.fusesIntoConvEpilogue) {
+          kind = 'activation';
+        }
+        if (!kind) {
+          if (why && !claimed.has(next.layer.name)) refused.set(next.layer.name, why);
+          break;
+        }
+        chain.members.push({ a: next, kind });
+        stage = kind === 'foldBatchNorm' ? 0 : kind === 'residualAdd' ? 1 : 2;
+        cur = next.layer.outputs[0];
+      }
+      const after = readers.get(cur) ?? [];
+      if (stage === 2 && after.length === 1 && fusible(after[0]) && !claimed.has(after[0].layer.name)) {
+        refused.set(after[0].layer.name, 'it follows an activation, which ends a fused chain (conv → BN → add → activation)');
+      }
+      if (chain.members.length === 0) continue;
+      chains.push(chain);
+      claimed.add(host.layer.name);
+      for (const m of chain.members) {
+        claimed.add(m.a.layer.name);
+        refused.delete(m.a.layer.name);
+        // a member's output is computed with its host
+        producedAt.set(m.a.layer.outputs[0], hostAt);
+      }
+    }
+    return { chains, claimed, refused, late };
+  }
 }
 
 export function analyzeDeployed(graph: Graph, inference: Inference, report: Report): DeployedReport {

@@ -101,21 +101,20 @@ describe('deployed graph: residual block (hand-computed)', () => {
     expect(d.kernels).toEqual({ trained: 7, deployed: 2 });
   });
 
-  it('both add operands from conv chains (downsampling shortcut): the host that runs last absorbs the add (the other operand exists by then), the first keeps conv+BN', () => {
+  it('both add operands from conv chains, one conv deep each: the host that runs last (layers run breadth-first; at one depth, in the order listed) absorbs the add, the other keeps conv+BN', () => {
     const shortcut = [
       { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
       { name: 'dsbn', op: 'batchNorm2d' },
     ];
     const main = [conv('c', 8, { stride: 2, inputs: ['x'] }), { name: 'bn', op: 'batchNorm2d', inputs: ['c'] }];
     const tail = [{ name: 'add', op: 'add', inputs: ['bn', 'dsbn'] }, { name: 'relu', op: 'relu' }];
-    // the main path first (torchvision's Bottleneck.forward order): the shortcut's conv absorbs the add
+    // c listed first runs first: the shortcut's conv, which runs after it, absorbs the add
     const mainFirst = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [...main, ...shortcut, ...tail] }).d;
     expect(mainFirst.groups.map((g) => [g.layers, g.residual])).toEqual([
       [['c', 'bn'], null],
       [['ds', 'dsbn', 'add', 'relu'], 'bn'],
     ]);
     expect(mainFirst.unfused).toEqual([]);
-    // the shortcut first (as ResNet-50's exported ONNX graph runs): the main path's conv absorbs it
     const shortcutFirst = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [...shortcut, ...main, ...tail] }).d;
     expect(shortcutFirst.groups.map((g) => [g.layers, g.residual])).toEqual([
       [['ds', 'dsbn'], null],
@@ -123,6 +122,36 @@ describe('deployed graph: residual block (hand-computed)', () => {
     ]);
     expect(shortcutFirst.unfused).toEqual([]);
     expect(shortcutFirst.deployed).toEqual(mainFirst.deployed);
+  });
+
+  it("ResNet's downsampling block (main path two convs deep, shortcut one): the main path's last conv runs after the shortcut's and absorbs the add, whatever the order listed", () => {
+    const main = [conv('c1', 8, { stride: 2, inputs: ['x'] }), { name: 'bn1', op: 'batchNorm2d' }, { name: 'r1', op: 'relu' }, conv('c2', 8), { name: 'bn2', op: 'batchNorm2d' }];
+    const shortcut = [
+      { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
+      { name: 'dsbn', op: 'batchNorm2d' },
+    ];
+    const tail = [{ name: 'add', op: 'add', inputs: ['bn2', 'dsbn'] }, { name: 'relu', op: 'relu' }];
+    for (const layers of [[...main, ...shortcut, ...tail], [...shortcut, ...main, ...tail]]) {
+      const { d } = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers });
+      expect(d.groups.find((g) => g.fusions.includes('residualAdd'))).toMatchObject({ host: 'c2', layers: ['c2', 'bn2', 'add', 'relu'], residual: 'dsbn' });
+      expect(d.unfused).toEqual([]);
+    }
+  });
+
+  it("an add whose other operand comes later from a branch no chain hosts (an FPN's lateral conv plus a pooled branch two pools deep): the conv takes it all the same", () => {
+    const { d } = deployed({
+      inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+      layers: [
+        conv('lat', 4, { inputs: ['x'], bias: true }),
+        { name: 'p1', op: 'maxPool2d', inputs: ['x'], kernelSize: 3, stride: 1, padding: 1 },
+        { name: 'p2', op: 'maxPool2d', kernelSize: 3, stride: 1, padding: 1 },
+        { name: 'add', op: 'add', inputs: ['lat', 'p2'] },
+        { name: 'relu', op: 'relu' },
+      ],
+    });
+    expect(d.groups.map((g) => [g.layers, g.residual])).toEqual([[['lat', 'add', 'relu'], 'p2']]);
+    expect(d.unfused).toEqual([]);
+    expect(d.kernels.deployed).toBe(3);
   });
 });
 

@@ -7,6 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseNetworkSpec } from '../../src/graph/network.js';
+import { fusionChains } from '../../src/analysis/deployed.js';
+import { inferGraph } from '../../src/analysis/infer.js';
 import { OPS } from '../../src/ops/registry.js';
 import { errorOf } from '../helpers.js';
 import { runGraph } from '../../src/runtime/execute.js';
@@ -87,12 +89,15 @@ describe('executor fusion (inference)', () => {
     expect(Math.min(...fused.outputs.relu.data)).toBe(0);
   });
 
-  it('residual block with a downsampling shortcut after the main path: the add and ReLU run in the shortcut conv\'s step (the host that runs last), output = unfused within 1e-5 relative', () => {
+  it('residual block with a downsampling shortcut: the add and ReLU run in conv2\'s step (breadth-first, the shortcut\'s conv runs before it), output = unfused within 1e-5 relative', () => {
     const x = random([1, 4, 8, 8], 3);
     const fused = run(residualBlock, { x }, { weights: residualWeights });
     const plain = run(residualBlock, { x }, { weights: residualWeights, fuse: false });
-    // conv1+bn1+relu1, conv2+bn2, down+bnd+add+relu (conv2's output exists by then)
+    // conv1+bn1+relu1, down+bnd, conv2+bn2+add+relu (the shortcut exists by then)
     expect(fused.ops).toEqual(['conv2d', 'conv2d', 'conv2d']);
+    const graph = parseNetworkSpec(residualBlock);
+    const host = fusionChains(graph, inferGraph(graph)).chains.find((c) => c.residual !== null)?.host.layer.name;
+    expect(host).toBe('conv2');
     expect(plain.ops).toHaveLength(9);
     expect(relErr(fused.outputs.out, plain.outputs.out)).toBeLessThan(1e-5);
   });

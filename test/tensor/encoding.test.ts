@@ -124,6 +124,8 @@ describe('tensors over the wire', () => {
       expect(Math.abs(s.std - std) / std).toBeLessThan(1e-9);
     }
     expect(collect(statsInSteps(t, 65_537))).toEqual(stats(t));
+    // any slice gives the same numbers: none (Infinity), under one group of four, one element
+    for (const slice of [Infinity, 3, 1]) expect(collect(statsInSteps(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]), slice))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25) });
   });
 
   it('base64 decodes straight into the tensor\'s storage (exactly 4·n bytes); line-wrapped base64 still reads', () => {
