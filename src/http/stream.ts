@@ -10,8 +10,9 @@ import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
 import { ConvlensError } from '../errors.js';
-import { base64Pieces, encodedBytesBound, jsonDataPieces, statsInSteps } from '../tensor/encoding.js';
-import type { TensorStats } from '../tensor/encoding.js';
+import { base64Pieces, encodedBytesBound, jsonDataPieces } from '../tensor/encoding.js';
+import { statsInSteps } from '../tensor/stats.js';
+import type { TensorStats } from '../tensor/stats.js';
 import { numel } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 

@@ -2,7 +2,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { ConvlensError } from '../errors.js';
-import { decodeNpy, decodeTensor, encodeTensor, npyHeader, stats } from '../tensor/encoding.js';
+import { decodeNpy, decodeTensor, encodeTensor, npyHeader } from '../tensor/encoding.js';
+import { stats } from '../tensor/stats.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { releaseBuffers } from '../runtime/memory.js';
 import { owned } from './body.js';

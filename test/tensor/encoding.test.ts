@@ -10,8 +10,6 @@ import {
   encodedBytesBound,
   halfToFloat,
   jsonDataPieces,
-  stats,
-  statsInSteps,
 } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { errorOf } from '../helpers.js';
@@ -27,13 +25,6 @@ function npy(descr: string, shape: string, payload: Uint8Array, fortran = 'False
   out.set(new TextEncoder().encode(header), 10);
   out.set(payload, 10 + header.length);
   return out;
-}
-
-function collect<T>(steps: Generator<void, T, void>): T {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
 }
 
 describe('tensors over the wire', () => {
@@ -90,44 +81,6 @@ describe('tensors over the wire', () => {
     expect(Number.isNaN(halfToFloat(0x7e00))).toBe(true);
   });
 
-  it('summary statistics: population std', () => {
-    expect(stats(tensor([4], [1, 2, 3, 4]))).toEqual({ min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25) });
-  });
-
-  it('summary statistics of 1…10 (two groups of four and a tail of two): mean 5.5, std √8.25; min and max in the tail', () => {
-    expect(stats(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25) });
-    expect(stats(tensor([1], [-3]))).toEqual({ min: -3, max: -3, mean: -3, std: 0 });
-  });
-
-  it('a NaN is skipped by min and max (in every lane of the four) and makes mean and std NaN', () => {
-    for (let at = 0; at < 4; at++) {
-      const data = [1, -2, 5, 0.5];
-      data[at] = NaN;
-      const s = stats(tensor([8], [...data, 3, 3, 3, 3]));
-      const rest = data.filter((v) => !Number.isNaN(v)).concat(3);
-      expect([s.min, s.max]).toEqual([Math.min(...rest), Math.max(...rest)]);
-      expect(Number.isNaN(s.mean) && Number.isNaN(s.std)).toBe(true);
-    }
-  });
-
-  it('mean and std of 1,000,003 values of mean 1000 and spread 1: within 1e-12 of exact sums, whatever the slice', () => {
-    const n = 1_000_003;
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = 1000 + Math.sin(i * 0.7);
-    // reference: float32 values are exact in float64, and sums of 2^k of them pairwise lose at most log2(n) ulps
-    const pairwise = (f: (i: number) => number, lo: number, hi: number): number => (hi - lo <= 8 ? Array.from({ length: hi - lo }, (_, k) => f(lo + k)).reduce((a, b) => a + b, 0) : pairwise(f, lo, (lo + hi) >> 1) + pairwise(f, (lo + hi) >> 1, hi));
-    const mean = pairwise((i) => data[i], 0, n) / n;
-    const std = Math.sqrt(pairwise((i) => (data[i] - mean) ** 2, 0, n) / n);
-    const t = tensor([n], data);
-    for (const s of [stats(t), collect(statsInSteps(t, 65_537))]) {
-      expect(Math.abs(s.mean - mean) / mean).toBeLessThan(1e-12);
-      expect(Math.abs(s.std - std) / std).toBeLessThan(1e-9);
-    }
-    expect(collect(statsInSteps(t, 65_537))).toEqual(stats(t));
-    // any slice gives the same numbers: none (Infinity), under one group of four, one element
-    for (const slice of [Infinity, 3, 1]) expect(collect(statsInSteps(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]), slice))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25) });
-  });
-
   it('base64 decodes straight into the tensor\'s storage (exactly 4·n bytes); line-wrapped base64 still reads', () => {
     const t = decodeTensor({ shape: [3], base64: Buffer.from(new Float32Array([1.5, -2, 0.25]).buffer).toString('base64') }, '$.x', MAX);
     expect(t.data.buffer.byteLength).toBe(12);
@@ -179,19 +132,6 @@ describe('tensors over the wire', () => {
     expect(JSON.stringify(worst)).toHaveLength(JSON_NUMBER_MAX_CHARS);
     const t = tensor([4, 1], [worst, worst, worst, worst]);
     expect(JSON.stringify(encodeTensor(t, 'json').data)).toHaveLength(encodedBytesBound([4, 1], 'json'));
-  });
-
-  it('stats in steps pause between slices and give stats()\'s numbers', () => {
-    const t = tensor([10], [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]);
-    const steps = statsInSteps(t, 3);
-    let pauses = 0;
-    let r = steps.next();
-    while (!r.done) {
-      pauses++;
-      r = steps.next();
-    }
-    expect(pauses).toBeGreaterThanOrEqual(4);
-    expect(r.value).toEqual(stats(t));
   });
 
   it('.npy headers are read as NumPy reads them: version 1.0–3.0, exactly descr, fortran_order and shape, dims non-negative integers; else INVALID_TENSOR (an oversized shape TENSOR_TOO_LARGE first)', () => {

@@ -3,7 +3,8 @@
  * from the workers) until a client selects `data` or `base64`, so each encoding is computed only
  * when asked for. Statistics are the REST responses' (tensor/encoding.ts `stats`).
  */
-import { encodeTensor, stats } from '../../tensor/encoding.js';
+import { encodeTensor } from '../../tensor/encoding.js';
+import { stats } from '../../tensor/stats.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
 import type { OperatorResult } from '../../runtime/operator.js';
