@@ -11,8 +11,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
-import { splitConv } from '../runtime/parallel.js';
-import { withSignal } from '../runtime/pool.js';
 import type { TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
 import { unknownOpError } from '../graph/attribute-errors.js';
@@ -192,11 +190,9 @@ function transfers(tensors: Tensor[]): ArrayBuffer[] {
   return [...new Set(tensors.map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 
+/** One operator call on a pool worker, which checks it and splits its layer across its team when that gains (runtime/worker.ts). */
 export async function callOperator(pool: TaskPool, call: OperatorCall, signal?: AbortSignal): Promise<OperatorResult> {
-  const bound = withSignal(pool, signal);
-  const split = await splitConv(bound, call);
-  if (split) return split;
-  return bound.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]));
+  return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]), { signal });
 }
 
 export function runRequest(body: Body, maxElements: number): { task: RunTask; encoding: Encoding } {

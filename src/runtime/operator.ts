@@ -1,6 +1,8 @@
 /**
  * One operator on given tensors: a one-layer graph through the same analyzer and kernel as whole
- * networks, so shapes, attribute checks and costs are the catalog's own.
+ * networks, so shapes, attribute checks and costs are the catalog's own. In a pool worker the
+ * layer is split across the worker's team as a run's layers are (runtime/split.ts: a large conv,
+ * max pooling, global average pooling, linear layer), all checks made in the worker first.
  */
 import { analyzeGraph } from '../analysis/analyze.js';
 import { inferGraph } from '../analysis/infer.js';
@@ -110,7 +112,10 @@ function givenWeights(call: OperatorCall, op: OpDef, inference: Inference): Reco
   return dict(Object.entries(call.weights).map(([role, t]) => [`${op.name}.${role}`, t] as const));
 }
 
-const runOptions = (call: OperatorCall, weights: Record<string, Tensor>): RunOptions => ({
+/** A pool worker's team (runtime/worker.ts): the split hook and the shared memory its outputs are regions of. */
+export type OperatorTeam = Pick<RunOptions, 'split' | 'shared'>;
+
+const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: OperatorTeam): RunOptions => ({
   training: call.training,
   seed: call.seed,
   weightInit: 'seed',
@@ -118,12 +123,14 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>): RunOpt
   capture: [],
   maxElements: call.maxElements,
   ...(call.maxWork !== undefined ? { maxWork: call.maxWork } : {}),
+  ...team,
 });
 
 /**
  * Everything runOperator checks before its kernel runs (attributes, shapes, weight roles and
- * shapes, tensor and work limits: runtime/checks.ts), for a path that runs the kernel itself (the
- * split convolution): the layer, its plan, and the weights the kernel reads (given or seeded).
+ * shapes, tensor and work limits: runtime/checks.ts), for a path that runs kernels itself (the
+ * vector-Jacobian product, runtime/vjp-operator.ts): the layer, its plan, and the weights the kernel
+ * reads (given or seeded).
  */
 export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
   const { op, attrs, graph, inputs, inference, layer } = prepare(call);
@@ -134,9 +141,10 @@ export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: 
   return { layer, attrs, plan: inferred!.plan, weights: resolved };
 }
 
-export function runOperator(call: OperatorCall): OperatorResult {
+/** The call on this thread, or across `team` where its layer gains from a split (the outputs' bits are the same). */
+export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorResult {
   const { op, attrs, graph, inputs, inference, layer } = prepare(call);
   const weights = givenWeights(call, op, inference);
-  const { outputs } = runGraph(graph, inputs, runOptions(call, weights), inference);
+  const { outputs } = runGraph(graph, inputs, runOptions(call, weights, team), inference);
   return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
 }

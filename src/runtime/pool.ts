@@ -39,22 +39,6 @@ export interface TaskPool {
   close(): Promise<void>;
 }
 
-/** The pool, every task of which the signal cancels (a request's tasks, a split conv's bands among them). */
-export function withSignal(pool: TaskPool, signal: AbortSignal | undefined): TaskPool {
-  if (!signal) return pool;
-  return {
-    get threads() {
-      return pool.threads;
-    },
-    get queued() {
-      return pool.queued;
-    },
-    // an explicit `signal: undefined` must not drop this one
-    run: (task, payload, transfer, options = {}) => pool.run(task, payload, transfer, { ...options, signal: options.signal ?? signal }),
-    close: () => pool.close(),
-  };
-}
-
 /**
  * Threads per run: RUN_THREADS, or by default two (the worker and one partner) when the pool has
  * two workers or more. Each worker keeps its own team, so the default holds WORKERS partner threads

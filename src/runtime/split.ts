@@ -1,6 +1,6 @@
 /**
  * When a worker splits a layer across its team (runtime/team.ts), and how: the kernel hook a run's
- * executor calls (RunOptions.split), and the task of one large conv2d (runtime/parallel.ts). Besides
+ * executor calls (RunOptions.split) in a run or an operator call (runtime/worker.ts). Besides
  * convolutions, a run splits the layers that would otherwise stay serial (Amdahl's bound): max
  * pooling and global average pooling by planes, linear layers of many rows by output features, and
  * ConvNeXt blocks' fused MLPs by positions (splitMlp) (runtime/team-kernels.ts), each when over a

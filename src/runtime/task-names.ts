@@ -6,7 +6,7 @@
  */
 import type { SerializedError } from '../errors.js';
 
-export const TASK_NAMES = ['analyze', 'operator', 'run', 'foldBatchNorm', 'splitConv', 'erf', 'compare', 'sweep'] as const;
+export const TASK_NAMES = ['analyze', 'operator', 'run', 'foldBatchNorm', 'erf', 'compare', 'sweep'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };

@@ -21,8 +21,7 @@ import { foldBatchNorm } from '../ops/norm.js';
 import { runGraph } from './execute.js';
 import { runStaged } from './run-staged.js';
 import type { RunOptions, RunResult } from './execute.js';
-import { runOperator } from './operator.js';
-import type { OperatorCall, OperatorResult } from './operator.js';
+import type { OperatorCall } from './operator.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
 import { builtKey, cachedModel, modelCache, modelKey } from './model-cache.js';
@@ -141,11 +140,8 @@ export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
   return t.markdown ? { ...report, markdown: renderSweep(report) } : report;
 }
 
+/** POST /v1/operators/{name}: run by the worker on its team (runtime/worker.ts). */
 export interface OperatorTask extends OperatorCall {}
-
-export function operatorTask(t: OperatorTask): OperatorResult {
-  return runOperator(t);
-}
 
 export interface RunTask {
   source: GraphSource;

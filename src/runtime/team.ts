@@ -154,9 +154,9 @@ export class Team {
    * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
    * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
    * partners' milliseconds in their bands and units computed; `lagMs`: how long after the notify a
-   * partner started its first band (null: none did); `bounds`: the bands' bounds.
+   * partner started its first band (null: none did); `bounds`: the bands' bounds; `partners`: how many it was open to.
    */
-  lastJob = { bounds: [] as readonly number[], bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
+  lastJob = { bounds: [] as readonly number[], partners: 0, bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -305,12 +305,13 @@ export class Team {
       ctl[R_OFF] = rs ? rs.byteOffset / 4 : 0;
       ctl[R_LEN] = rs?.length ?? 0;
       ctl.set(bounds, BOUNDS);
+      const allowed = Math.min(job.partners, this.workers.length);
       const seq = Atomics.load(ctl, SEQ) + 1;
       Atomics.store(ctl, DONE, 0);
       Atomics.store(ctl, WORK_US, 0);
       Atomics.store(ctl, WORK_UNITS, 0);
       Atomics.store(ctl, START_US, NO_START);
-      Atomics.store(ctl, ALLOWED, Math.min(job.partners, this.workers.length));
+      Atomics.store(ctl, ALLOWED, allowed);
       Atomics.store(ctl, CLAIM, openClaim(seq) + 1);
       Atomics.store(ctl, SEQ, seq);
       const tWake = performance.now();
@@ -319,7 +320,7 @@ export class Team {
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bounds, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0 && (second === null || second.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
+      this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0 && (second === null || second.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null, job.weight2);

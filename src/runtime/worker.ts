@@ -4,17 +4,18 @@
  * `{ ok: false, error }` with a catalog error, and anything else thrown is an internal failure.
  *
  * After every task the worker gives back what it no longer holds (runtime/memory.ts). Runs and
- * large convs split their convolutions across the worker's team (runtime/split.ts).
+ * operator calls split their large layers across the worker's team (runtime/split.ts).
  */
 import { Piscina, workerData } from 'piscina';
 import { ConvlensError } from '../errors.js';
-import { analyzeTask, compareTask, foldTask, operatorTask, runTask, sweepTask } from './tasks.js';
-import type { RunTask, RunTaskResult } from './tasks.js';
+import { analyzeTask, compareTask, foldTask, runTask, sweepTask } from './tasks.js';
+import type { OperatorTask, RunTask, RunTaskResult } from './tasks.js';
+import { runOperator } from './operator.js';
+import type { OperatorResult } from './operator.js';
 import { collectIfOver } from './memory.js';
 import { modelCache } from './model-cache.js';
 import { erfTask } from './erf-task.js';
-import { splitConvTask } from './parallel.js';
-import { configureTeams, splitHeads, splitKernel, splitLinear, splitMlp, teamActivations } from './split.js';
+import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
 import type { TaskName, TaskResult } from './task-names.js';
 
@@ -31,12 +32,23 @@ function runWithTeam(t: RunTask): RunTaskResult {
   return runTask({ ...t, split: splitKernel, splitMlp, splitLinear, splitHeads, shared: teamActivations });
 }
 
+/**
+ * One operator call, its layer across this worker's team when that gains (runtime/operator.ts), all
+ * its checks made here; `workers` in the answer: the threads it was split across, when a partner
+ * computed part of it (absent when this thread computed it alone).
+ */
+function operatorWithTeam(t: OperatorTask): OperatorResult {
+  const jobs = splitStats.jobs;
+  const r = runOperator(t, { split: splitKernel, shared: teamActivations });
+  const job = splitStats.jobs > jobs ? lastTeamJob() : null;
+  return job && job.bands > job.leaderBands ? { ...r, extra: { ...r.extra, workers: 1 + job.partners } } : r;
+}
+
 export const TASKS = {
   analyze: analyzeTask,
-  operator: operatorTask,
+  operator: operatorWithTeam,
   run: runWithTeam,
   foldBatchNorm: foldTask,
-  splitConv: splitConvTask,
   erf: erfTask,
   compare: compareTask,
   sweep: sweepTask,

@@ -1,34 +1,18 @@
 /**
- * Issue 9, defect 3: the convolution split across workers (runtime/parallel.ts) checks what
- * runOperator checks, before any band runs: tensor limits, weight shapes and roles, the work
- * budget; and reads the same weights (a bias the attributes ask for but the request omits is
- * seeded, as runOperator seeds it).
+ * Issue 9, defect 3, and issue 12: an operator call computed by a pool worker's team (the worker's
+ * operator task, runtime/worker.ts) checks what runOperator checks, in the worker, before any band
+ * runs: tensor limits, weight shapes and roles, the work budget; reads the same weights (a bias the
+ * attributes ask for but the request omits is seeded, as runOperator seeds it); and gives
+ * runOperator's bits, with `workers` saying how many threads computed it.
  */
-import { describe, expect, it } from 'vitest';
-import { splitConv } from '../../src/runtime/parallel.js';
-import type { TaskPool } from '../../src/runtime/pool.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOperator } from '../../src/runtime/operator.js';
-import type { OperatorCall } from '../../src/runtime/operator.js';
+import type { OperatorCall, OperatorResult } from '../../src/runtime/operator.js';
 import { TASKS } from '../../src/runtime/worker.js';
-import type { TaskName } from '../../src/runtime/task-names.js';
+import { configureTeams, splitStats } from '../../src/runtime/split.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { ConvlensError } from '../../src/errors.js';
-
-/** Two "workers" that run each task inline, counting the tasks they were given. */
-function inlinePool() {
-  const ran: TaskName[] = [];
-  const pool: TaskPool = {
-    threads: 2,
-    queued: 0,
-    async run<T>(task: TaskName, payload: unknown): Promise<T> {
-      ran.push(task);
-      return (TASKS[task] as (p: unknown) => unknown)(payload) as T;
-    },
-    close: async () => {},
-  };
-  return { pool, ran };
-}
 
 const random = (shape: number[], seed: number) => {
   const r = rng(seed);
@@ -48,57 +32,79 @@ const call = (over: Partial<OperatorCall> = {}): OperatorCall => ({
   ...over,
 });
 
-async function rejection(p: Promise<unknown>): Promise<ConvlensError> {
+/** The worker's operator task, as piscina calls it. */
+const onWorker = (c: OperatorCall) => TASKS.operator(c) as OperatorResult;
+
+/** The task's error, and that no team job ran for it. */
+function rejection(c: OperatorCall): ConvlensError {
+  const jobs = splitStats.jobs;
   try {
-    await p;
+    onWorker(c);
   } catch (e) {
+    expect(splitStats.jobs, 'a team job ran before the check failed').toBe(jobs);
     if (e instanceof ConvlensError) return e;
     throw e;
   }
   throw new Error('expected a ConvlensError, the call succeeded');
 }
 
-describe('a conv2d split across two workers', () => {
-  it('the 123,008-element output over a 100,000-element limit: 413 TENSOR_TOO_LARGE, and no band runs', async () => {
-    const { pool, ran } = inlinePool();
-    const e = await rejection(splitConv(pool, call({ maxElements: 100_000 })));
+/** Calls the task until a partner computed part of it (a worker's first split spawns its team and runs alone). */
+async function splitByTwo(c: OperatorCall): Promise<OperatorResult> {
+  for (let i = 0; i < 100; i++) {
+    const r = onWorker(c);
+    if (r.extra.workers === 2) return r;
+    expect(r.extra.workers, 'one thread computed it: no workers field').toBeUndefined();
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error('no partner took a band in 100 calls');
+}
+
+describe("a conv2d call on a pool worker with a partner thread (the worker's operator task)", () => {
+  beforeAll(() => configureTeams({ runThreads: 2, threads: 2 }));
+  afterAll(() => configureTeams(null));
+
+  it('the 123,008-element output over a 100,000-element limit: 413 TENSOR_TOO_LARGE, and no band runs', () => {
+    const e = rejection(call({ maxElements: 100_000 }));
     expect(e.code).toBe('TENSOR_TOO_LARGE');
     expect(e.details.shapes).toEqual({ output: [1, 32, 62, 62] });
-    expect(ran).toEqual([]);
   });
 
-  it('a weight [32, 8, 3, 3] for a 16-channel input: SHAPE_MISMATCH at $.weights["conv2d.weight"] (not NaNs)', async () => {
-    const { pool, ran } = inlinePool();
-    const e = await rejection(splitConv(pool, call({ weights: { weight: random([32, 8, 3, 3], 3) } })));
+  it('a weight [32, 8, 3, 3] for a 16-channel input: SHAPE_MISMATCH at $.weights["conv2d.weight"] (not NaNs)', () => {
+    const e = rejection(call({ weights: { weight: random([32, 8, 3, 3], 3) } }));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.details).toMatchObject({ path: '$.weights["conv2d.weight"]', shapes: { expected: [32, 16, 3, 3], given: [32, 8, 3, 3] } });
-    expect(ran).toEqual([]);
   });
 
-  it('bias: true and a weight role conv2d does not have (bais): INVALID_TENSOR, did you mean bias', async () => {
-    const { pool } = inlinePool();
-    const e = await rejection(splitConv(pool, call({ attributes: { bias: true }, weights: { weight: random([32, 16, 3, 3], 2), bais: random([32], 3) } })));
+  it('bias: true and a weight role conv2d does not have (bais): INVALID_TENSOR, did you mean bias', () => {
+    const e = rejection(call({ attributes: { bias: true }, weights: { weight: random([32, 16, 3, 3], 2), bais: random([32], 3) } }));
     expect(e.toJSON()).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights.bais', suggestion: 'bias' });
   });
 
-  it('17.7 M MACs over a work budget of 10 M: 413 WORK_TOO_LARGE with the estimate and the limit', async () => {
-    const { pool, ran } = inlinePool();
-    const e = await rejection(splitConv(pool, call({ maxWork: 10_000_000 })));
+  it('17.7 M MACs over a work budget of 10 M: 413 WORK_TOO_LARGE with the estimate and the limit', () => {
+    const e = rejection(call({ maxWork: 10_000_000 }));
     expect(e.code).toBe('WORK_TOO_LARGE');
     // MACs 17,713,152 + outputs 123,008 + weight 4,608 (no bias: only the weight was given)
     expect(e.details).toMatchObject({ estimate: 17_713_152 + 123_008 + 4_608, limit: 10_000_000, layer: 'conv2d' });
-    expect(ran).toEqual([]);
   });
 
-  it('within the limits: one splitConv task (the worker team takes the bands), and the same output as runOperator, bias included when the attributes ask for one', async () => {
-    const { pool, ran } = inlinePool();
+  it('within the limits: split in two (workers: 2) with the bits of runOperator on one thread, bias seeded when the attributes ask for one', async () => {
     for (const attributes of [{}, { bias: true }]) {
-      ran.length = 0;
-      const split = await splitConv(pool, call({ attributes }));
       const single = runOperator(call({ attributes }));
-      expect(ran).toEqual(['splitConv']);
-      expect(split!.outputs[0].shape).toEqual([1, 32, 62, 62]);
-      expect(Array.from(split!.outputs[0].data)).toEqual(Array.from(single.outputs[0].data));
+      const split = await splitByTwo(call({ attributes }));
+      expect(split.outputs[0].shape).toEqual([1, 32, 62, 62]);
+      expect(Array.from(split.outputs[0].data)).toEqual(Array.from(single.outputs[0].data));
+      expect(split.layer.macs).toBe(17_713_152);
     }
+  });
+
+  it('a conv of 0.9 M MACs (32·14·14·144, under SPLIT_MACS) and a ReLU: computed by the worker alone, no team job, no workers field', () => {
+    const jobs = splitStats.jobs;
+    const small = onWorker(call({ inputs: [random([1, 16, 16, 16], 4)] }));
+    const relu = onWorker({ ...call(), name: 'relu', weights: {} });
+    expect(splitStats.jobs).toBe(jobs);
+    expect(small.outputs[0].shape).toEqual([1, 32, 14, 14]);
+    expect(small.extra.workers).toBeUndefined();
+    expect(relu.extra.workers).toBeUndefined();
+    expect(Array.from(relu.outputs[0].data.subarray(0, 4))).toEqual(Array.from(x.data.subarray(0, 4), (v) => Math.max(0, v)));
   });
 });
