@@ -76,6 +76,7 @@ import { KIND_CONV, KIND_HEADS, KIND_LINEAR, KIND_MAX_POOL, KIND_MLP, KIND_PLANE
 import type { KernelJob } from './team-kernels.js';
 import { epilogueBytes } from './team-epilogue.js';
 import { SharedWeightIds } from './team-weights.js';
+import { uncleared } from '../tensor/tensor.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
 export interface TeamOptions {
@@ -279,11 +280,12 @@ export class Team {
       // a residual the partners add to their bands: read in place when a split layer left it in the arena
       let rs = job.epilogue?.residual ?? null;
       if (rs && !arena.owns(rs)) rs = stage(rs);
-      // the leader's bands go straight into the result: a fresh, zeroed array the partners' bands are
-      // copied into, or the arena region every member writes (inArena)
+      // the leader's bands go straight into the result: a fresh array the partners' bands are copied
+      // into, or the arena region every member writes (inArena); neither is cleared: every band
+      // sets its outputs (a depthwise conv band clears its rows first, as in the arena)
       const keep = !job.inArena;
       const out = keep ? temp(outLen) : arena.alloc(outLen);
-      const result = keep ? new Float32Array(outLen) : out;
+      const result = keep ? uncleared(outLen) : out;
       // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
       ctl[KIND] = job.kind;
       ctl[NBANDS] = bands;
@@ -323,7 +325,7 @@ export class Team {
       this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0 && (second === null || second.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
-        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, keep, job.epilogue ?? null, job.weight2);
+        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, false, job.epilogue ?? null, job.weight2);
         for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
           this.lastJob.leaderBands++;
           this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];
