@@ -19,7 +19,7 @@ import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
 import { linearColumns } from '../ops/linear.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
-import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan } from './team-protocol.js';
+import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan, writePlan } from './team-protocol.js';
 import type { BandRegion } from './team-protocol.js';
 import { bandWithEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
@@ -49,6 +49,28 @@ export interface KernelJob {
   region: BandRegion;
   /** Floats of the weight, from its start, that only band 0 (the leader's) reads: never staged. */
   leaderWeights(bounds: number[]): number;
+  /** The part of x the other bands read, units [from, to) of a region of x; absent or null: all of it. */
+  partnerInput?(bounds: number[]): { region: BandRegion; from: number; to: number } | null;
+}
+
+/**
+ * A convolution by output rows or output channels (MODE_ROWS, MODE_CHANNELS): band 0's kernels (a
+ * channel band) or the input rows above the other bands' first output row's top tap (a row band)
+ * are the leader's alone.
+ */
+export function convJob(p: ConvPlan, mode: number, weightLength: number): KernelJob {
+  const [gh, gw] = p.geo;
+  return {
+    kind: KIND_CONV,
+    write: (ctl) => {
+      ctl[MODE] = mode;
+      writePlan(ctl, p);
+    },
+    region: convRegion(mode, p),
+    leaderWeights: (bounds) => (mode === MODE_CHANNELS ? bounds[1] * (weightLength / p.cout) : 0),
+    partnerInput: (bounds) =>
+      mode === MODE_CHANNELS ? null : { region: { count: p.n * p.cin, stride: gh.in * gw.in, unit: gw.in }, from: Math.min(gh.in, Math.max(0, bounds[1] * gh.stride - gh.padBegin)), to: gh.in },
+  };
 }
 
 /** Max pooling of H×W planes (bands: planes, image·channel). */

@@ -3,7 +3,8 @@
  * and keeps (runtime/team-partner.ts). They share, in SharedArrayBuffers handed over once at spawn:
  *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
  *  - the arena (runtime/shared-arena.ts): the job's input (as a split layer left it there, else
- *    copied in), the weights and bias its partners read (copied in), and its output.
+ *    copied in), the weights and bias its partners read (copied in), and its output
+ *    (runtime/team-operands.ts).
  * A weight in a SharedArrayBuffer of its own (a cached model's kept weights in a worker with a
  * team: runtime/weight-store.ts shareKept) is read in place: the buffer is posted once to each
  * partner's port, and a job names it by id (team-protocol.ts W_BUF; runtime/team-weights.ts); a buffer collected here is
@@ -33,7 +34,6 @@ import {
   DONE,
   MAX_BANDS,
   MAX_PARTNERS,
-  MODE,
   NBANDS,
   OUT_LEN,
   OUT_OFF,
@@ -63,20 +63,17 @@ import {
   R_OFF,
   claim,
   closedClaim,
-  MODE_CHANNELS,
   KIND,
   SPIN_MS,
   SPIN_US,
   openClaim,
   spinUntil,
-  writePlan,
 } from './team-protocol.js';
 import { SharedArena } from './shared-arena.js';
-import { KIND_CONV, KIND_HEADS, KIND_LINEAR, KIND_MAX_POOL, KIND_MLP, KIND_PLANE_MEAN, bandKernel, convRegion, copyRegion } from './team-kernels.js';
-import type { KernelJob } from './team-kernels.js';
-import { epilogueBytes } from './team-epilogue.js';
+import { KIND_CONV, KIND_HEADS, KIND_LINEAR, KIND_MAX_POOL, KIND_MLP, KIND_PLANE_MEAN, bandKernel, convJob, copyRegion } from './team-kernels.js';
 import { SharedWeightIds } from './team-weights.js';
-import { uncleared } from '../tensor/tensor.js';
+import { stageOperands } from './team-operands.js';
+import type { BandJob } from './team-operands.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
 export interface TeamOptions {
@@ -102,26 +99,6 @@ export interface TeamJob {
   /** The output in an arena region the caller releases (BandJob.inArena). */
   inArena?: boolean;
   /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts). */
-  epilogue?: BandEpilogue;
-}
-
-/** A job of any kind: its kernel's description (runtime/team-kernels.ts), its operands and its bands. */
-export interface BandJob extends KernelJob {
-  x: Float32Array;
-  weight?: Float32Array;
-  /** A second weight (an MLP job's W₂), placed as the first: read in place from a shared buffer of its own, else copied in. */
-  weight2?: Float32Array;
-  bias?: Float32Array;
-  outLen: number;
-  bounds: number[];
-  partners: number;
-  /**
-   * The output is a region of the team's arena, which every member writes straight into and the
-   * caller releases (runtime/split.ts: a layer whose output the run drops); by default a fresh
-   * array, the partners' bands copied into it out of the arena.
-   */
-  inArena?: boolean;
-  /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts); an MLP job's residual. */
   epilogue?: BandEpilogue;
 }
 
@@ -212,24 +189,9 @@ export class Team {
 
   /** Runs the convolution across the leader and job.partners partners; the output in a new array, or an arena region (job.inArena). */
   conv(job: TeamJob): Float32Array {
-    const { plan: p, mode, bounds } = job;
-    return this.run({
-      kind: KIND_CONV,
-      write: (ctl) => {
-        ctl[MODE] = mode;
-        writePlan(ctl, p);
-      },
-      region: convRegion(mode, p),
-      leaderWeights: () => (mode === MODE_CHANNELS ? bounds[1] * (job.weight.length / p.cout) : 0),
-      x: job.x,
-      weight: job.weight,
-      bias: job.bias,
-      outLen: p.n * p.cout * p.geo[0].out * p.geo[1].out,
-      bounds,
-      partners: job.partners,
-      inArena: job.inArena,
-      epilogue: job.epilogue,
-    });
+    const p = job.plan;
+    const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
+    return this.run({ ...convJob(p, job.mode, job.weight.length), x: job.x, weight: job.weight, bias: job.bias, outLen, bounds: job.bounds, partners: job.partners, inArena: job.inArena, epilogue: job.epilogue });
   }
 
   /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a new array, or a region of the arena when job.inArena. */
@@ -239,73 +201,33 @@ export class Team {
     const bands = bounds.length - 1;
     if (bands < 1 || bands > MAX_BANDS) throw new RangeError(`1 to ${MAX_BANDS} bands, not ${bands}`);
     const ctl = this.ctl;
-    const arena = this.arena;
-    const wLen = weight?.length ?? 0;
     const t0 = performance.now();
-    // operands the partners read from the arena: x as it is when a split layer wrote it there, else
-    // copied in; of the weights only what the partners' bands read: the leader takes band 0 before
-    // the job opens, so partners never read its weights (a conv's channel band's kernels, a linear
-    // band's rows)
+    // the arena regions this job takes: released when it is over
     const temps: Float32Array[] = [];
-    const temp = (n: number) => {
-      const t = arena.alloc(n);
-      temps.push(t);
-      return t;
-    };
     try {
-      // floats copied in for the partners (Team.lastJob.stagedFloats)
-      let staged = 0;
-      const stage = (src: Float32Array) => {
-        staged += src.length;
-        const t = temp(src.length);
-        t.set(src);
-        return t;
-      };
-      const xs = arena.owns(x) ? x : stage(x);
-      // a weight in a shared buffer of its own (a cached model's) is read in place
-      const place = (w: Float32Array, leaderOnly: number): { at: Float32Array; buf: number } => {
-        if (w.buffer instanceof SharedArrayBuffer && w.buffer !== arena.buffer) return { at: w, buf: this.sharedWeights.idOf(w.buffer) };
-        const at = temp(w.length);
-        at.set(w.subarray(leaderOnly), leaderOnly);
-        staged += w.length - leaderOnly;
-        return { at, buf: -1 };
-      };
-      const { at: ws, buf: wBuf } = weight ? place(weight, job.leaderWeights(bounds)) : { at: EMPTY, buf: -1 };
-      const second = job.weight2 ? place(job.weight2, 0) : null;
-      let bs: Float32Array | undefined;
-      if (bias) bs = stage(bias);
-      const epi = job.epilogue ? epilogueBytes(job.epilogue) : null;
-      const epiAt = epi ? temp(Math.ceil(epi.length / 4)) : null;
-      if (epi) new Uint8Array(epiAt!.buffer, epiAt!.byteOffset, epi.length).set(epi);
-      // a residual the partners add to their bands: read in place when a split layer left it in the arena
-      let rs = job.epilogue?.residual ?? null;
-      if (rs && !arena.owns(rs)) rs = stage(rs);
-      // the leader's bands go straight into the result: a fresh array the partners' bands are copied
-      // into, or the arena region every member writes (inArena); neither is cleared: every band
-      // sets its outputs (a depthwise conv band clears its rows first, as in the arena)
-      const keep = !job.inArena;
-      const out = keep ? temp(outLen) : arena.alloc(outLen);
-      const result = keep ? uncleared(outLen) : out;
+      const o = stageOperands(job, this.arena, this.sharedWeights, temps);
+      const { out, result } = o;
+      const at = (a: Float32Array | null) => (a ? a.byteOffset / 4 : 0);
       // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
       ctl[KIND] = job.kind;
       ctl[NBANDS] = bands;
       job.write(ctl);
-      ctl[X_OFF] = xs.byteOffset / 4;
+      ctl[X_OFF] = at(o.x);
       ctl[X_LEN] = x.length;
-      ctl[W_BUF] = wBuf;
-      ctl[W_OFF] = ws.byteOffset / 4;
-      ctl[W_LEN] = wLen;
-      ctl[W2_BUF] = second?.buf ?? -1;
-      ctl[W2_OFF] = second ? second.at.byteOffset / 4 : 0;
-      ctl[W2_LEN] = second?.at.length ?? 0;
-      ctl[B_OFF] = bs ? bs.byteOffset / 4 : -1;
+      ctl[W_BUF] = o.weight?.buf ?? -1;
+      ctl[W_OFF] = at(o.weight?.at ?? null);
+      ctl[W_LEN] = weight?.length ?? 0;
+      ctl[W2_BUF] = o.weight2?.buf ?? -1;
+      ctl[W2_OFF] = at(o.weight2?.at ?? null);
+      ctl[W2_LEN] = o.weight2?.at.length ?? 0;
+      ctl[B_OFF] = o.bias ? at(o.bias) : -1;
       ctl[B_LEN] = bias?.length ?? 0;
-      ctl[OUT_OFF] = out.byteOffset / 4;
+      ctl[OUT_OFF] = at(out);
       ctl[OUT_LEN] = outLen;
-      ctl[EPI_OFF] = epiAt ? epiAt.byteOffset / 4 : 0;
-      ctl[EPI_LEN] = epi?.length ?? 0;
-      ctl[R_OFF] = rs ? rs.byteOffset / 4 : 0;
-      ctl[R_LEN] = rs?.length ?? 0;
+      ctl[EPI_OFF] = at(o.epilogue?.at ?? null);
+      ctl[EPI_LEN] = o.epilogue?.bytes ?? 0;
+      ctl[R_OFF] = at(o.residual);
+      ctl[R_LEN] = o.residual?.length ?? 0;
       ctl.set(bounds, BOUNDS);
       const allowed = Math.min(job.partners, this.workers.length);
       const seq = Atomics.load(ctl, SEQ) + 1;
@@ -322,7 +244,7 @@ export class Team {
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: staged, sharedWeight: wBuf >= 0 && (second === null || second.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
+      this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: o.staged, sharedWeight: (o.weight?.buf ?? -1) >= 0 && (o.weight2 === null || o.weight2.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, false, job.epilogue ?? null, job.weight2);
@@ -347,13 +269,13 @@ export class Team {
       const t2 = performance.now();
       this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
       const t3 = performance.now();
-      if (keep) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
+      if (!job.inArena) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
       const lagMs = startLagMs(Atomics.load(ctl, START_US), openUs);
       Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS), lagMs });
       return result;
     } finally {
       // a broken team's arena is not used again (its partners may still write there): its owner replaces the team
-      if (!this.broken) for (const t of temps) arena.release(t);
+      if (!this.broken) for (const t of temps) this.arena.release(t);
     }
   }
 

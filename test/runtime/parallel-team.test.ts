@@ -14,7 +14,7 @@ import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.
 import { OPS_BY_NAME } from '../../src/ops/registry.js';
 import { rng } from '../../src/tensor/random.js';
 import { ConvlensError } from '../../src/errors.js';
-import { readyTeam } from './team-ready.js';
+import { readyTeam, untilPartnerBand } from './team-ready.js';
 
 const random = (n: number, seed: number) => {
   const r = rng(seed);
@@ -37,6 +37,10 @@ function conv(p: ConvPlan, seed: number, bias = true) {
   return { x, weight, bias: b };
 }
 
+
+/** Input floats the partners' bands read, staged for them: rows from band 1's top tap down (stride 1, padding 1 here) of every plane; all of x for channel bands. */
+const partnerInput = (p: ConvPlan, l: { mode: number; bounds: number[] }) =>
+  p.n * p.cin * p.geo[1].in * (l.mode === MODE_ROWS ? p.geo[0].in - (l.bounds[1] - 1) : p.geo[0].in);
 
 async function rejection(fn: () => unknown): Promise<ConvlensError> {
   try {
@@ -178,8 +182,8 @@ describe('a team of the leader and one partner thread', () => {
             const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 4)!, partners: 1 });
             expect(Array.from(out), `round ${round}, weight ${i}`).toEqual(expected);
             expect(team.lastJob.sharedWeight).toBe(true);
-            // the input and the bias, not the weight
-            expect(team.lastJob.stagedFloats).toBe(x.length + p.cout);
+            // the input rows the partners read and the bias, not the weight
+            expect(team.lastJob.stagedFloats).toBe(partnerInput(p, bandsFor(p, 4)!) + p.cout);
             partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
           }
           expect(partnerBands).toBeGreaterThan(0);
@@ -191,8 +195,24 @@ describe('a team of the leader and one partner thread', () => {
       team.conv({ plan: p, x, weight, bias, ...layout, partners: 1 });
       expect(team.lastJob.sharedWeight).toBe(false);
       const copied = layout.mode === MODE_ROWS ? weight.length : weight.length - (layout.bounds[1] * weight.length) / p.cout;
-      expect(team.lastJob.stagedFloats).toBe(x.length + copied + p.cout);
+      expect(team.lastJob.stagedFloats).toBe(partnerInput(p, layout) + copied + p.cout);
     }
+  });
+
+  it('row bands stage only the input rows the partners read (a 7×7 stride-2 stem, padding 3, 3→16 at 64×64: 32 rows in 2; band 1 starts at input row 16·2 − 3 = 29), the arena\'s free memory poisoned with NaN first: the bits of convForward', () => {
+    const p = plan(1, 3, 64, 64, 16, 7, 2);
+    const { x, weight, bias } = conv(p, 61);
+    const expected = Array.from(convForward(x, weight, bias, p));
+    const cut = bandsFor(p, 2)!;
+    expect(cut).toEqual({ mode: MODE_ROWS, bounds: [0, 16, 32] });
+    untilPartnerBand(team, () => {
+      const poison = team.arena.alloc(1 << 16);
+      poison.fill(NaN);
+      team.arena.release(poison);
+      expect(Array.from(team.conv({ plan: p, x, weight, bias, ...cut, partners: 1 }))).toEqual(expected);
+    });
+    // input rows 29–63 of the 3 planes, the whole weight (a row band reads every kernel), the bias
+    expect(team.lastJob.stagedFloats).toBe(3 * 64 * 35 + 16 * 3 * 49 + 16);
   });
 
   describe('a fused activation (leaky ReLU 0.1: not idempotent, so applied twice or not at all would show) applied by every member to its bands', () => {

@@ -1,0 +1,109 @@
+/**
+ * Where a team job's partners read its operands and write its output (runtime/team.ts): the team's
+ * arena (runtime/shared-arena.ts), a SharedArrayBuffer every member maps. The leader reads its own
+ * arrays and takes band 0 before the job opens, so only what the partners' bands read is copied in:
+ *  - the input as it is when a split layer left it in the arena, else copied in, all but what band 0
+ *    alone reads (KernelJob.partnerInput: a conv row band's input rows above the partners' first);
+ *  - of the weights, all but band 0's own (KernelJob.leaderWeights: a channel band's kernels, a
+ *    linear band's rows); a weight in a SharedArrayBuffer of its own (a cached model's) is read in
+ *    place, by its id (runtime/team-weights.ts);
+ *  - the bias, the epilogue's bytes, a residual (read in place when a split layer left it there).
+ * The output: an arena region every member writes (BandJob.inArena), or a fresh array the leader's
+ * bands go straight into and the partners' bands are copied into out of an arena region. Neither is
+ * cleared: every band sets its outputs (a conv band whose kernel adds clears its rows first).
+ */
+import { uncleared } from '../tensor/tensor.js';
+import type { SharedArena } from './shared-arena.js';
+import { epilogueBytes } from './team-epilogue.js';
+import type { BandEpilogue } from './team-epilogue.js';
+import { copyRegion } from './team-kernels.js';
+import type { KernelJob } from './team-kernels.js';
+import type { SharedWeightIds } from './team-weights.js';
+
+/** A job of any kind: its kernel's description (runtime/team-kernels.ts), its operands and its bands. */
+export interface BandJob extends KernelJob {
+  x: Float32Array;
+  weight?: Float32Array;
+  /** A second weight (an MLP job's W₂), placed as the first: read in place from a shared buffer of its own, else copied in. */
+  weight2?: Float32Array;
+  bias?: Float32Array;
+  outLen: number;
+  bounds: number[];
+  partners: number;
+  /**
+   * The output is a region of the team's arena, which every member writes straight into and the
+   * caller releases (runtime/split.ts: a layer whose output the run drops); by default a fresh
+   * array, the partners' bands copied into it out of the arena.
+   */
+  inArena?: boolean;
+  /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts); an MLP job's residual. */
+  epilogue?: BandEpilogue;
+}
+
+/** A weight where the partners read it: `buf` its shared buffer's id, or −1 for a copy in the arena. */
+export interface PlacedWeight {
+  at: Float32Array;
+  buf: number;
+}
+
+/** The job's operands as the partners see them (views into the arena, or shared weights), and the leader's result. */
+export interface JobOperands {
+  x: Float32Array;
+  weight: PlacedWeight | null;
+  weight2: PlacedWeight | null;
+  bias: Float32Array | null;
+  /** The epilogue's bytes (team-epilogue.ts epilogueBytes) in a region of `bytes` bytes. */
+  epilogue: { at: Float32Array; bytes: number } | null;
+  residual: Float32Array | null;
+  /** The whole output as the partners write it. */
+  out: Float32Array;
+  /** What the job answers: `out` itself (inArena), or the fresh array the leader writes. */
+  result: Float32Array;
+  /** Floats copied into the arena for the partners (Team.lastJob.stagedFloats). */
+  staged: number;
+}
+
+/**
+ * Copies in what the partners read (above); every region taken is pushed onto `temps`, which the
+ * caller releases once the job is over (also when this throws part-way).
+ */
+export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWeightIds, temps: Float32Array[]): JobOperands {
+  let staged = 0;
+  const temp = (n: number) => {
+    const t = arena.alloc(n);
+    temps.push(t);
+    return t;
+  };
+  const stage = (src: Float32Array) => {
+    staged += src.length;
+    const t = temp(src.length);
+    t.set(src);
+    return t;
+  };
+  const stageInput = (x: Float32Array): Float32Array => {
+    const part = job.partnerInput?.(job.bounds) ?? null;
+    if (!part) return stage(x);
+    const t = temp(x.length);
+    copyRegion(part.region, x, t, part.from, part.to);
+    staged += part.region.count * part.region.unit * (part.to - part.from);
+    return t;
+  };
+  const place = (w: Float32Array, leaderOnly: number): PlacedWeight => {
+    if (w.buffer instanceof SharedArrayBuffer && w.buffer !== arena.buffer) return { at: w, buf: shared.idOf(w.buffer) };
+    const at = temp(w.length);
+    at.set(w.subarray(leaderOnly), leaderOnly);
+    staged += w.length - leaderOnly;
+    return { at, buf: -1 };
+  };
+  const x = arena.owns(job.x) ? job.x : stageInput(job.x);
+  const weight = job.weight ? place(job.weight, job.leaderWeights(job.bounds)) : null;
+  const weight2 = job.weight2 ? place(job.weight2, 0) : null;
+  const bias = job.bias ? stage(job.bias) : null;
+  const bytes = job.epilogue ? epilogueBytes(job.epilogue) : null;
+  const epilogue = bytes ? { at: temp(Math.ceil(bytes.length / 4)), bytes: bytes.length } : null;
+  if (bytes) new Uint8Array(epilogue!.at.buffer, epilogue!.at.byteOffset, bytes.length).set(bytes);
+  const r = job.epilogue?.residual ?? null;
+  const residual = r && !arena.owns(r) ? stage(r) : r;
+  const out = job.inArena ? arena.alloc(job.outLen) : temp(job.outLen);
+  return { x, weight, weight2, bias, epilogue, residual, out, result: job.inArena ? out : uncleared(job.outLen), staged };
+}
