@@ -26,87 +26,33 @@ import { decodeToFloat32 } from '../tensor/dtype.js';
 import type { GraphConstant } from '../graph/graph.js';
 import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
+import { BufferPool } from './buffer-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
- * Free Float32Arrays by capacity. acquire(n) hands out the smallest free buffer holding n floats
- * within 1.5× of n (a view of its first n), else a new one; release() returns it. The free
- * buffers total at most the largest one asked for (plus 256 KiB; the smallest are dropped first),
- * so the pool holds about one step's worth of the widest layer, not every size it has seen. A
- * dropped buffer is detached, so the next scavenge frees it (runtime/memory.ts says why).
+ * What earlier runs asked a kept store for, and this run: a value (a variant, or `true`) by key. A
+ * kept store keeps a weight from the second run that asks for it as before (one run alone, or a
+ * client changing seeds every request, keeps nothing).
  */
-export class BufferPool {
-  private free: Float32Array[] = [];
-  private largest = 0;
-  /** Bytes let go since the last trim (for the executor's scavenge count). */
-  private disposed = 0;
+class AskedBefore<K, V = true> {
+  private readonly before = new Map<K, V>();
+  private readonly now = new Map<K, V>();
 
-  private dispose(a: Float32Array): void {
-    this.disposed += a.buffer.byteLength;
-    dispose(a);
+  /** What a run before this one asked for as `key` (undefined: none did). */
+  earlier(key: K): V | undefined {
+    return this.before.get(key);
   }
 
-  acquire(n: number): Float32Array {
-    this.largest = Math.max(this.largest, n);
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const cap = this.free[i].length;
-      if (cap >= n && cap <= n * 1.5 + 64 && (best < 0 || cap < this.free[best].length)) best = i;
-    }
-    if (best < 0) {
-      // none fits: the free ones (smaller, or far larger) go rather than sit beside the new one
-      for (const f of this.free) this.dispose(f);
-      this.free = [];
-      return new Float32Array(n);
-    }
-    const [buf] = this.free.splice(best, 1);
-    return buf.length === n ? buf : buf.subarray(0, n);
+  /** This run asks for `key` as `value`. */
+  ask(key: K, value: V): void {
+    this.now.set(key, value);
   }
 
-  release(a: Float32Array): void {
-    // the whole buffer (a view of its first n floats was handed out)
-    const whole = a.length * 4 === a.buffer.byteLength ? a : new Float32Array(a.buffer as ArrayBuffer);
-    this.free.push(whole);
-    this.free.sort((x, y) => y.length - x.length);
-    let total = 0;
-    const kept: Float32Array[] = [];
-    for (const f of this.free) {
-      if ((total += f.length) <= this.largest + 65536) kept.push(f);
-      else this.dispose(f);
-    }
-    this.free = kept;
+  /** The run is over: what it asked for is what earlier runs asked for, as of the next. */
+  endRun(): void {
+    for (const [k, v] of this.now) this.before.set(k, v);
+    this.now.clear();
   }
-
-  /** Drops the free buffers no request of at most `n` floats could take (over 1.5× of it); the bytes let go since the last trim. */
-  trim(n: number): number {
-    this.free = this.free.filter((f) => {
-      if (f.length <= n * 1.5 + 64) return true;
-      this.dispose(f);
-      return false;
-    });
-    const bytes = this.disposed;
-    this.disposed = 0;
-    return bytes;
-  }
-
-  /** Drops every free buffer (the run is over). */
-  clear(): void {
-    for (const f of this.free) this.dispose(f);
-    this.free = [];
-  }
-
-  has(buffer: ArrayBufferLike): boolean {
-    return this.free.some((f) => f.buffer === buffer);
-  }
-
-  get freeBytes(): number {
-    return this.free.reduce((s, a) => s + a.byteLength, 0);
-  }
-}
-
-/** A buffer nothing will read again, handed to a young object the next scavenge frees (runtime/memory.ts detach). */
-function dispose(a: Float32Array): void {
-  if (a.buffer instanceof ArrayBuffer && a.buffer.byteLength > 0) structuredClone(a.buffer, { transfer: [a.buffer] });
 }
 
 export interface FoldedWeights {
@@ -137,23 +83,20 @@ export class WeightStore {
    * about 0.35 s).
    */
   seededRoom: () => number = () => Number.POSITIVE_INFINITY;
-  /** Kept stores: constants decoded by an earlier run (a second decode keeps them), by this run, and those kept decoded. */
-  private readonly decodedBefore = new Set<GraphConstant>();
-  private readonly decodedNow = new Set<GraphConstant>();
+  /** Kept stores: constants decoded by runs (a second decode keeps them), and those kept decoded. */
+  private readonly decodes = new AskedBefore<GraphConstant>();
   private readonly decoded = new Map<GraphConstant, Float32Array>();
   /** The buffers of what a kept store keeps (decoded and folded), so `holds` is one lookup: the executor asks it for every tensor that dies. */
   private readonly keptBuffers = new Set<ArrayBufferLike>();
-  /** Kept stores: 2-D constants transposed by an earlier run, by this run, and those kept transposed (transposed). */
-  private readonly transposedBefore = new Set<GraphConstant>();
-  private readonly transposedNow = new Set<GraphConstant>();
+  /** Kept stores: 2-D constants transposed by runs, and those kept transposed (transposed). */
+  private readonly transposing = new AskedBefore<GraphConstant>();
   private readonly transposes = new Map<GraphConstant, Float32Array>();
   /**
-   * Kept stores: each seeded weight (`<layer>.<role>`) by the variant (seed, shape, init) the last
-   * run that drew it drew, by this run's, and those kept (one variant each): one entry a weight,
-   * however many seeds requests use.
+   * Kept stores: each seeded weight (`<layer>.<role>`) by the variant (seed, shape, init) runs drew
+   * (the last run's that drew it), and those kept (one variant each): one entry a weight, however
+   * many seeds requests use.
    */
-  private readonly seededLast = new Map<string, string>();
-  private readonly seededNow = new Map<string, string>();
+  private readonly seeds = new AskedBefore<string, string>();
   private readonly seededKept = new Map<string, { variant: string; data: Float32Array }>();
 
   /**
@@ -188,12 +131,9 @@ export class WeightStore {
   endRun(): void {
     this.endStep();
     this.pool.clear();
-    for (const c of this.decodedNow) this.decodedBefore.add(c);
-    this.decodedNow.clear();
-    for (const c of this.transposedNow) this.transposedBefore.add(c);
-    this.transposedNow.clear();
-    for (const [weight, variant] of this.seededNow) this.seededLast.set(weight, variant);
-    this.seededNow.clear();
+    this.decodes.endRun();
+    this.transposing.endRun();
+    this.seeds.endRun();
   }
 
   /** Whether `a` is scratch of this step (the caller may write it: nothing else reads it). */
@@ -230,7 +170,7 @@ export class WeightStore {
       if (kept) return kept;
     }
     // a kept store keeps what an earlier run decoded too (the layer is not folded): its own array
-    const keepIt = tracked && this.decodedBefore.has(c) && this.bytes + n * 4 <= this.keepLimit;
+    const keepIt = tracked && this.decodes.earlier(c) === true && this.bytes + n * 4 <= this.keepLimit;
     const own = lasting || keepIt;
     let out: Float32Array | null;
     if (c.value && c.value.data.length === n) out = this.filled(n, c.value.data, own);
@@ -252,7 +192,7 @@ export class WeightStore {
         this.decoded.set(c, out);
         this.keptBuffers.add(out.buffer);
         this.bytes += out.byteLength;
-      } else this.decodedNow.add(c);
+      } else this.decodes.ask(c, true);
     }
     return out;
   }
@@ -272,14 +212,14 @@ export class WeightStore {
     const data = this.values(c, false, false);
     if (!data) return null;
     const [rows, cols] = c.shape;
-    const keepIt = this.keep && this.transposedBefore.has(c) && this.bytes + rows * cols * 4 <= this.keepLimit;
+    const keepIt = this.keep && this.transposing.earlier(c) === true && this.bytes + rows * cols * 4 <= this.keepLimit;
     const t = keepIt && this.shareKept ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : this.scratch(rows * cols, keepIt);
     transpose2d(data, rows, cols, t);
     if (keepIt) {
       this.transposes.set(c, t);
       this.keptBuffers.add(t.buffer);
       this.bytes += t.byteLength;
-    } else if (this.keep) this.transposedNow.add(c);
+    } else if (this.keep) this.transposing.ask(c, true);
     return t;
   }
 
@@ -295,13 +235,10 @@ export class WeightStore {
   seeded(weight: string, variant: string, n: number, draw: () => Float32Array): Float32Array {
     if (!this.keep) return draw();
     const hit = this.seededKept.get(weight);
-    if (hit && hit.variant === variant && hit.data.length === n) {
-      this.seededNow.set(weight, variant);
-      return hit.data;
-    }
+    this.seeds.ask(weight, variant);
+    if (hit && hit.variant === variant && hit.data.length === n) return hit.data;
     let out = draw();
-    const again = this.seededLast.get(weight) === variant;
-    this.seededNow.set(weight, variant);
+    const again = this.seeds.earlier(weight) === variant;
     const grows = out.byteLength - (hit?.data.byteLength ?? 0);
     if (!again || this.bytes + grows > this.keepLimit || grows > this.seededRoom()) return out;
     if (this.shareKept) out = sharedCopy(out);
