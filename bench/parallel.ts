@@ -275,7 +275,7 @@ export async function parallelBench(): Promise<void> {
         let outputs: Tensor[];
         if (mapped) {
           const out = new Float32Array(ctx.outputs[0].reduce((a, c) => a * c, 1));
-          const band = bandWithEpilogue(() => out.set(op.run(ctx)[0].data), { count: 1, stride: 0, unit: out.length }, out, { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null }, true);
+          const band = bandWithEpilogue(() => out.set(op.run(ctx)[0].data), { count: 1, stride: 0, unit: out.length }, out, { op: epilogue.op ?? null, attrs: epilogue.attrs, residual: epilogue.residual?.data ?? null });
           band(0, 1);
           outputs = [tensor(ctx.outputs[0], out)];
         } else outputs = op.run(ctx);

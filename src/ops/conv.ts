@@ -279,7 +279,7 @@ function convPanels(x: Float32Array, xOff: number, geo: AxisGeometry[], firstPos
 /** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan. */
 export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
   const size = p.n * p.cout * p.geo[0].out * p.geo[1].out;
-  // the GEMM paths set every output; the depthwise kernels add their taps into zeros
+  // the GEMM paths set every output; the depthwise scalar loop adds its taps into zeros
   const out = convRowsOverwrites(p) ? uncleared(size) : new Float32Array(size);
   convRows(x, weight, bias, p, 0, p.geo[0].out, out);
   return out;
@@ -287,8 +287,9 @@ export function convForward(x: Float32Array, weight: Float32Array, bias: Float32
 
 /**
  * Whether convRows sets every output of its rows whatever `out` held there: the GEMM paths store
- * their sums (accumulate off; a depth-tiled GEMM's first tile stores), the bias added after; only
- * the depthwise kernels add their taps into `out`, so a reused buffer must be cleared for them.
+ * their sums (accumulate off; a depth-tiled GEMM's first tile stores), the bias added after; the
+ * depthwise SIMD kernel (horizontal strides 1 and 2) stores too, but the depthwise scalar loop adds
+ * its taps into `out`, so for depthwise convs a reused buffer is cleared (this says false for all).
  */
 export function convRowsOverwrites(p: ConvPlan): boolean {
   return !(p.cin / p.groups === 1 && p.groups > 1);

@@ -1,6 +1,6 @@
 /**
  * What every run is checked against before any kernel starts, in one place so that every path
- * (runGraph, runOperator, the split convolution across workers) applies the same checks:
+ * (runGraph, runOperator, the vector-Jacobian product's checkOperator) applies the same checks:
  *   inputs        each graph input given, with its declared shape
  *   layers        each executed layer runnable (an op convlens models), its weights and outputs
  *                 within MAX_TENSOR_ELEMENTS

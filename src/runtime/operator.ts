@@ -38,7 +38,7 @@ export interface OperatorCall {
 export interface OperatorResult {
   outputs: Tensor[];
   layer: LayerReport;
-  /** Operator-specific facts (OpDef.facts: the sigmoid table's max error). */
+  /** Operator-specific facts (OpDef.facts: the sigmoid table's max error); a pool worker adds `workers` when it split the layer (runtime/worker.ts). */
   extra: Record<string, unknown>;
 }
 

@@ -116,12 +116,6 @@ export function convMacs(p: ConvPlan): number {
   return p.n * p.cout * p.geo[0].out * p.geo[1].out * (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;
 }
 
-export interface TeamConv {
-  out: Float32Array;
-  /** Threads that took part (leader included). */
-  threads: number;
-}
-
 /**
  * The team for a job of `partnersWanted` partners at most, or null when there is none to take:
  * splitting off, no idle pool worker, or no partner ready yet (the first job of a worker's first
@@ -171,7 +165,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
  * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
  * throws PARTNER_FAILED.
  */
-export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): TeamConv | null {
+export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): Float32Array | null {
   if (!settings || convMacs(p) < (settings.splitMacs ?? SPLIT_MACS)) return null;
   const got = acquire();
   if (!got) return null;
@@ -180,8 +174,7 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
-  const out = onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, inArena: !keep, epilogue }));
-  return { out, threads: got.partners + 1 };
+  return onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, inArena: !keep, epilogue }));
 }
 
 /**
@@ -247,9 +240,9 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
   const result = (out: Float32Array | null, mapped = false) => out && { outputs: [tensor(ctx.outputs[0], out)], mapped };
   switch (bands.kind) {
     case 'conv': {
-      const r = teamConv(bands.plan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
-      if (r && epi?.residual) splitStats.residualJobs++;
-      return result(r?.out ?? null, epi !== undefined);
+      const out = teamConv(bands.plan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
+      if (out && epi?.residual) splitStats.residualJobs++;
+      return result(out, epi !== undefined);
     }
     case 'maxPool': {
       const { geo } = bands;

@@ -1,8 +1,8 @@
 /**
  * The worker's task names and the shape of its answers: what the pool (runtime/pool.ts) sends and
  * receives, kept apart from the worker's task table (runtime/worker.ts) so the pool depends on
- * names and types only, never on the tasks' code (which itself reaches the pool: a run's split
- * conv, the ERF's inline runner).
+ * names and types only, never on the tasks' code (which itself reaches the pool: the ERF's inline
+ * runner).
  */
 import type { SerializedError } from '../errors.js';
 

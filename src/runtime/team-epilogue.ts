@@ -58,13 +58,13 @@ let last: { bytes: Uint8Array; activation: { op: OpDef; attrs: unknown } } | nul
 
 
 /**
- * The band function `compute(from, to, zeroed)` (a conv band into `out`) with `e` applied to each
+ * The band function `compute(from, to)` (a conv band into `out`) with `e` applied to each
  * band. The activation alone runs in the band's GEMM copy-out where its path maps (tensor/gemm.ts
  * withEpilogue), else over the band afterwards; a band mapped in part is computed again without it,
  * then mapped whole. With a residual, the band is computed, then each contiguous part of it gets
  * the residual added and the activation applied, while it is in cache.
  */
-export function bandWithEpilogue(compute: (from: number, to: number, zeroed: boolean) => void, region: BandRegion, out: Float32Array, e: BandEpilogue, zeroed: boolean): (from: number, to: number) => void {
+export function bandWithEpilogue(compute: (from: number, to: number) => void, region: BandRegion, out: Float32Array, e: BandEpilogue): (from: number, to: number) => void {
   const op = e.op;
   const map = op
     ? (v: Float32Array) => {
@@ -74,18 +74,18 @@ export function bandWithEpilogue(compute: (from: number, to: number, zeroed: boo
   const residual = e.residual;
   if (residual) {
     return (from, to) => {
-      compute(from, to, zeroed);
+      compute(from, to);
       bandParts(region, from, to, (at, n) => {
         arithSimd('add', out, at, out, at, residual, at, n);
         map?.(out.subarray(at, at + n));
       });
     };
   }
-  if (!map) return (from, to) => compute(from, to, zeroed);
+  if (!map) return compute;
   return (from, to) => {
-    const { covered } = withEpilogue(map, () => compute(from, to, zeroed));
+    const { covered } = withEpilogue(map, () => compute(from, to));
     if (covered === region.count * (to - from) * region.unit) return;
-    if (covered > 0) compute(from, to, false);
+    if (covered > 0) compute(from, to);
     bandParts(region, from, to, (at, n) => map(out.subarray(at, at + n)));
   };
 }

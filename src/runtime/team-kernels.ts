@@ -41,7 +41,7 @@ const writeGeo = (ctl: Int32Array, at: number, geo: AxisGeometry[]) => geo.forEa
 const readGeo = (ctl: Int32Array, at: number): AxisGeometry[] =>
   [0, 1].map((a) => Object.fromEntries(AXIS.map((k, i) => [k, ctl[at + a * AXIS.length + i]])) as unknown as AxisGeometry);
 
-/** A non-conv job: its kind, its parameters for the control block, and its output's band layout. */
+/** A job's kernel: its kind, its parameters for the control block, its output's band layout, and what of its operands only band 0 (the leader's) reads. */
 export interface KernelJob {
   kind: number;
   /** Written at PARAMS (the partner reads them back in bandKernel). */
@@ -171,19 +171,19 @@ export function copyRegion(r: BandRegion, src: Float32Array, dst: Float32Array, 
 export type BandFn = (from: number, to: number) => void;
 
 /**
- * The band kernel of the job described in `ctl`, over x, w, b and the whole output `out`.
- * `zeroed`: `out` is a fresh array (a conv band need not clear its region first). `epilogue`: what a
- * conv applies to each band as it writes it (runtime/team-epilogue.ts); an MLP's residual. `w2`: an
- * MLP's second weight.
+ * The band kernel of the job described in `ctl`, over x, w, b and the whole output `out`, whatever
+ * `out` held (neither an arena region nor the leader's result is cleared: a conv band whose kernel
+ * adds clears its region first). `epilogue`: what a conv applies to each band as it writes it
+ * (runtime/team-epilogue.ts); an MLP's residual. `w2`: an MLP's second weight.
  */
-export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, zeroed = false, epilogue: BandEpilogue | null = null, w2?: Float32Array): BandFn {
+export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, epilogue: BandEpilogue | null = null, w2?: Float32Array): BandFn {
   const kind = ctl[KIND];
   if (kind === KIND_CONV) {
     const mode = ctl[MODE];
     const plan = readPlan(ctl);
-    const compute = (from: number, to: number, clear: boolean) => computeBand(mode, plan, x, w, b, out, from, to, clear);
-    if (!epilogue) return (from, to) => compute(from, to, zeroed);
-    return bandWithEpilogue(compute, convRegion(mode, plan), out, epilogue, zeroed);
+    const compute = (from: number, to: number) => computeBand(mode, plan, x, w, b, out, from, to);
+    if (!epilogue) return compute;
+    return bandWithEpilogue(compute, convRegion(mode, plan), out, epilogue);
   }
   if (kind === KIND_MAX_POOL) {
     const [H, W] = [ctl[PARAMS], ctl[PARAMS + 1]];
@@ -201,7 +201,7 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
     // residual add), over the band's part of each row
     const compute = (from: number, to: number) => linearColumns(x, rows, ci, w, b, co, from, to, out);
     if (!epilogue) return compute;
-    return bandWithEpilogue(compute, { count: rows, stride: co, unit: 1 }, out, epilogue, zeroed);
+    return bandWithEpilogue(compute, { count: rows, stride: co, unit: 1 }, out, epilogue);
   }
   if (kind === KIND_HEADS) {
     const plan = { t: ctl[PARAMS], c: ctl[PARAMS + 1], heads: ctl[PARAMS + 2] };

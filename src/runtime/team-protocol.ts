@@ -158,16 +158,17 @@ export function readPlan(ctl: Int32Array): ConvPlan {
 /**
  * One band of the convolution into `out` (the whole output): ops/conv.ts's convRows fills its
  * region, cleared first when the conv's kernel adds into it (convRowsOverwrites: the depthwise
- * kernels) unless `zeroed` (an arena region is reused from job to job). Clearing every band cost
+ * kernels), since `out` is never cleared (an arena region is reused from job to job, the leader's
+ * result allocated uncleared: runtime/team-operands.ts). Clearing every band cost
  * the leader about 3 ms of a two-thread ResNet-50 forward (a pass over every output). A channel
  * band is the convolution by those kernels alone: the same dot products in the same order, so the
  * same bits as the whole conv.
  */
-export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number, zeroed = false): void {
+export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number): void {
   const OH = p.geo[0].out;
   const OW = p.geo[1].out;
   const plane = OH * OW;
-  const clear = !zeroed && !convRowsOverwrites(p);
+  const clear = !convRowsOverwrites(p);
   if (mode === MODE_ROWS) {
     if (clear) for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
     convRows(x, w, b, p, from, to, out);

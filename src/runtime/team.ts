@@ -2,9 +2,9 @@
  * A persistent team: the thread that runs a task (the leader) and partner threads it spawns once
  * and keeps (runtime/team-partner.ts). They share, in SharedArrayBuffers handed over once at spawn:
  *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
- *  - the arena (runtime/shared-arena.ts): the job's input (as a split layer left it there, else
- *    copied in), the weights and bias its partners read (copied in), and its output
- *    (runtime/team-operands.ts).
+ *  - the arena (runtime/shared-arena.ts): the job's input as a split layer left it there, else
+ *    the part of it the partners read copied in, the weights and bias they read (copied in), and
+ *    its output (runtime/team-operands.ts).
  * A weight in a SharedArrayBuffer of its own (a cached model's kept weights in a worker with a
  * team: runtime/weight-store.ts shareKept) is read in place: the buffer is posted once to each
  * partner's port, and a job names it by id (team-protocol.ts W_BUF; runtime/team-weights.ts); a buffer collected here is
@@ -247,7 +247,7 @@ export class Team {
       this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: o.staged, sharedWeight: (o.weight?.buf ?? -1) >= 0 && (o.weight2 === null || o.weight2.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
-        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, false, job.epilogue ?? null, job.weight2);
+        const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, job.epilogue ?? null, job.weight2);
         for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
           this.lastJob.leaderBands++;
           this.lastJob.leaderUnits += bounds[i + 1] - bounds[i];

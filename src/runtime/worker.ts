@@ -34,8 +34,9 @@ function runWithTeam(t: RunTask): RunTaskResult {
 
 /**
  * One operator call, its layer across this worker's team when that gains (runtime/operator.ts), all
- * its checks made here; `workers` in the answer: the threads it was split across, when a partner
- * computed part of it (absent when this thread computed it alone).
+ * its checks made here; `workers` in the answer: the threads its layer was split across (this one
+ * and the partners the job was open to), when a partner computed part of it (absent when this
+ * thread computed it alone).
  */
 function operatorWithTeam(t: OperatorTask): OperatorResult {
   const jobs = splitStats.jobs;
