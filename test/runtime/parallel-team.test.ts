@@ -177,16 +177,13 @@ describe('a team of the leader and one partner thread', () => {
         for (const [i, weight] of weights.entries()) {
           const { x, bias } = i === 0 ? first : second;
           const expected = Array.from(convForward(x, weight, bias, p));
-          let partnerBands = 0;
-          for (let j = 0; j < 20 && partnerBands === 0; j++) {
+          untilPartnerBand(team, () => {
             const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 4)!, partners: 1 });
             expect(Array.from(out), `round ${round}, weight ${i}`).toEqual(expected);
             expect(team.lastJob.sharedWeight).toBe(true);
             // the input rows the partners read and the bias, not the weight
             expect(team.lastJob.stagedFloats).toBe(partnerInput(p, bandsFor(p, 4)!) + p.cout);
-            partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
-          }
-          expect(partnerBands).toBeGreaterThan(0);
+          });
         }
       }
       // the same weight in a plain array is copied in for the partners: all of it for row bands, the partners' channels for channel bands
@@ -229,15 +226,13 @@ describe('a team of the leader and one partner thread', () => {
         const { x, weight, bias: b } = conv(p, 21, bias);
         const expected = activated(convForward(x, weight, b, p));
         for (const inArena of [false, true]) {
-          let partnerBands = 0;
-          for (let j = 0; j < 20 && partnerBands === 0; j++) {
+          // until the partner computed a band (a job this small the leader may take whole on a busy machine)
+          untilPartnerBand(team, () => {
             const out = team.conv({ plan: p, x, weight, bias: b, ...bandsFor(p, 2)!, partners: 1, inArena, epilogue: leaky });
             expect(out.buffer instanceof SharedArrayBuffer).toBe(inArena);
             expect(Array.from(out)).toEqual(expected);
-            partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
             if (inArena) team.arena.release(out);
-          }
-          expect(partnerBands).toBeGreaterThan(0);
+          });
         }
       });
     }
@@ -263,17 +258,14 @@ describe('a team of the leader and one partner thread', () => {
         ];
         for (const [, act, expected] of variants) {
           for (const inArena of [false, true]) {
-            let partnerBands = 0;
-            for (let j = 0; j < 20 && partnerBands === 0; j++) {
+            untilPartnerBand(team, () => {
               const residual = inArena ? team.arena.alloc(r.length) : r;
               if (inArena) residual.set(r);
               const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2)!, partners: 1, inArena, epilogue: { ...act, residual } });
               expect(Array.from(out)).toEqual(expected);
               expect(Array.from(residual)).toEqual(Array.from(r));
-              partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
               if (inArena) [out, residual].forEach((a) => team.arena.release(a));
-            }
-            expect(partnerBands).toBeGreaterThan(0);
+            });
           }
         }
       });
@@ -285,19 +277,16 @@ describe('a team of the leader and one partner thread', () => {
       const { x, weight, bias } = conv(p, 31);
       const expected = Array.from(convForward(x, weight, bias, p));
       const outLen = p.cout * p.geo[0].out * p.geo[1].out;
-      let partnerBands = 0;
-      for (let j = 0; j < 20 && partnerBands === 0; j++) {
+      untilPartnerBand(team, () => {
         const held = team.arena.alloc(x.length + 1);
         const xs = held.subarray(1);
         xs.set(x);
         team.arena.release(team.arena.alloc(outLen).fill(NaN));
         const out = team.conv({ plan: p, x: xs, weight, bias, ...bandsFor(p, 2)!, partners: 1, inArena: true });
         expect(Array.from(out)).toEqual(expected);
-        partnerBands = team.lastJob.bands - team.lastJob.leaderBands;
         team.arena.release(out);
         team.arena.release(held);
-      }
-      expect(partnerBands).toBeGreaterThan(0);
+      });
     }
   });
 
