@@ -26,6 +26,15 @@ describe('epilogueBytes', () => {
     expect((deserialize(epilogueBytes({ op: relu, attrs: {}, residual: null })!) as { op: string }).op).toBe('relu');
   });
 
+  it('the same op and attributes again (another object, equal values, −Infinity included): the same bytes, not serialized again; another value or op: new bytes', () => {
+    const first = epilogueBytes({ op: clip, attrs: { min: -Infinity, max: 6 }, residual: null })!;
+    expect(epilogueBytes({ op: clip, attrs: { min: -Infinity, max: 6 }, residual: new Float32Array(2) })).toBe(first);
+    const other = epilogueBytes({ op: clip, attrs: { min: -Infinity, max: 6.5 }, residual: null })!;
+    expect(other).not.toBe(first);
+    expect(deserialize(other)).toEqual({ op: 'clip', attrs: { min: -Infinity, max: 6.5 } });
+    expect((deserialize(epilogueBytes({ op: relu, attrs: { min: -Infinity, max: 6.5 }, residual: null })!) as { op: string }).op).toBe('relu');
+  });
+
   it('no activation: null', () => {
     expect(epilogueBytes({ op: null, attrs: undefined, residual: new Float32Array(4) })).toBeNull();
   });
