@@ -279,8 +279,8 @@ function convPanels(x: Float32Array, xOff: number, geo: AxisGeometry[], firstPos
 /** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan. */
 export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
   // cleared, though the GEMM paths set every output: an uncleared output (tensor.ts uncleared) made a
-  // one-thread MobileNetV2 forward's peak RSS 1–2.3 MiB higher (bench memory: 1.50–1.58× weights and
-  // activations against 1.42–1.45, over issue 12's 1.5)
+  // one-thread MobileNetV2 forward's peak RSS about 1.8 MiB higher on average (bench memory's child:
+  // 1.47–1.58× weights and activations in six runs against 1.40–1.48 in sixteen; issue 12's limit 1.5)
   const out = new Float32Array(p.n * p.cout * p.geo[0].out * p.geo[1].out);
   convRows(x, weight, bias, p, 0, p.geo[0].out, out);
   return out;
