@@ -298,8 +298,8 @@ export function convRowsOverwrites(p: ConvPlan): boolean {
 
 /**
  * Output rows [from, to) of the convolution, written into `out` (the whole output; those rows zero
- * unless convRowsOverwrites): a worker and its partner threads share one input and one output and each computes a band
- * (runtime/team-protocol.ts).
+ * unless convRowsOverwrites): a worker and its partner threads share one input and one output and
+ * each computes a band (runtime/team-protocol.ts).
  */
 export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array): void {
   const [gh, gw] = p.geo;

@@ -1,10 +1,10 @@
 /**
  * The weight store's scratch buffers (runtime/weight-store.ts): free Float32Arrays by capacity.
  * acquire(n) hands out the smallest free buffer holding n floats within 1.5× of n (a view of its
- * first n), else a new one; release() returns it. The free
- * buffers total at most the largest one asked for (plus 256 KiB; the smallest are dropped first),
- * so the pool holds about one step's worth of the widest layer, not every size it has seen. A
- * dropped buffer is detached, so the next scavenge frees it (runtime/memory.ts says why).
+ * first n), else a new one; release() returns it. The free buffers total at most the largest one
+ * asked for (plus 256 KiB; the smallest are dropped first), so the pool holds about one step's
+ * worth of the widest layer, not every size it has seen. A dropped buffer is detached, so the next
+ * scavenge frees it (runtime/memory.ts says why).
  */
 export class BufferPool {
   private free: Float32Array[] = [];

@@ -41,7 +41,10 @@ const writeGeo = (ctl: Int32Array, at: number, geo: AxisGeometry[]) => geo.forEa
 const readGeo = (ctl: Int32Array, at: number): AxisGeometry[] =>
   [0, 1].map((a) => Object.fromEntries(AXIS.map((k, i) => [k, ctl[at + a * AXIS.length + i]])) as unknown as AxisGeometry);
 
-/** A job's kernel: its kind, its parameters for the control block, its output's band layout, and what of its operands only band 0 (the leader's) reads. */
+/**
+ * A job's kernel: its kind, its parameters for the control block, its output's band layout, and
+ * what of its operands only band 0 (the leader's) reads.
+ */
 export interface KernelJob {
   kind: number;
   /** Written at PARAMS (the partner reads them back in bandKernel). */
