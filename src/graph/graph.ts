@@ -18,6 +18,13 @@ export interface GraphConstant {
   value: TensorValue | null;
   /** The stored bytes, when present: a view into the uploaded file, never a copy. */
   raw: Uint8Array | null;
+  /**
+   * How many bytes right before `raw` are its own field's header (an ONNX file's raw_data: its
+   * protobuf tag and length), which nothing reads once the file is parsed: a weight store may move
+   * unaligned bytes down over up to 3 of them for a step, to read them in place (runtime/weight-store.ts).
+   * Absent: the bytes before `raw` may be anything's.
+   */
+  rawHeader?: number;
   /** Values decoded from typed fields (float_data, int64_data, …) when the file stores them there. */
   typed: ArrayLike<number> | null;
   /** An initializer (a stored tensor: weights and folded constants), not an ONNX Constant node. */

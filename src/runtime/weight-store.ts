@@ -4,11 +4,19 @@
  * - A float32 initializer whose bytes lie 4-byte aligned in the file is read as a view into the
  *   file's buffer: no copy at all. Kernels never write to their weights (runInPlace writes only the
  *   chain's activation buffer), so the view is safe to share.
- * - Any other initializer (unaligned, as most of a PyTorch export's are: protobuf does not align
- *   raw_data; float16, int8, typed fields) and a host's weights with its batch norms folded in are
- *   produced per step into scratch buffers from a pool: a step's buffers go back to the pool when
- *   the step has run (`endStep`), so a run holds the file, the widest layer's weights and its
- *   activations, never a decoded or folded copy of the whole model.
+ * - An unaligned float32 initializer of at least MOVE_MIN_BYTES (protobuf does not align raw_data,
+ *   so most of a PyTorch export's are) whose importer vouches for the bytes before it
+ *   (GraphConstant.rawHeader: its own field's tag and length) is moved down over up to 3 of them,
+ *   onto a 4-byte boundary, and read in place for the step; `endStep` moves it back and puts the
+ *   header's bytes back, so the file is as it came once the step is over (a result that still
+ *   views the moved bytes keeps them until the run ends: the executor copies results out of the
+ *   file first). No copy of the largest weights at all: MobileNetV2's 5 MB classifier was decoded
+ *   into a new scratch buffer at the run's last step, its peak (2026-11-30, 22:40 UTC).
+ * - Any other initializer (smaller, or without the header: float16, int8, typed fields) and a
+ *   host's weights with its batch norms folded in are produced per step into scratch buffers from
+ *   a pool: a step's buffers go back to the pool when the step has run (`endStep`), so a run holds
+ *   the file, the widest layer's weights and its activations, never a decoded or folded copy of
+ *   the whole model.
  * - A kept store (`keep: true`, the worker's model cache, runtime/model-cache.ts) keeps the folded
  *   weights instead (the originals are not kept beside them), so a second run of the same model
  *   decodes and folds nothing for its fused convs; `bytes` counts them. A weight a later run
@@ -63,10 +71,26 @@ export interface FoldedWeights {
   folded: number;
 }
 
+/** Unaligned float32 weights of at least this many bytes are moved in place rather than copied (see the header): smaller ones are cheap to copy into pooled scratch. */
+export const MOVE_MIN_BYTES = 1 << 16;
+
+/** A weight moved down onto a 4-byte boundary in its file: `bytes` spans the header's last `shift` bytes and the data; `header` holds what the data moved over. */
+interface Moved {
+  raw: Uint8Array;
+  bytes: Uint8Array;
+  shift: number;
+  header: Uint8Array;
+  view: Float32Array;
+  /** A result viewed it when its step ended: moved back when the run ends. */
+  untilRunEnds: boolean;
+}
+
 export class WeightStore {
   private readonly pool = new BufferPool();
   /** Buffers handed out for the current step (not kept). */
   private lent: Float32Array[] = [];
+  /** Weights moved in their file for this step (or, while a result views them, the run). */
+  private moved: Moved[] = [];
   private readonly foldedByHost = new Map<string, FoldedWeights>();
   /** Bytes this store keeps beyond the file (decoded, folded, transposed and seeded copies; 0 unless kept). */
   bytes = 0;
@@ -127,9 +151,10 @@ export class WeightStore {
     return this.pool.trim(n);
   }
 
-  /** The run is over: the pool's free buffers go (a kept store keeps its folds). */
+  /** The run is over: the pool's free buffers go (a kept store keeps its folds), and every moved weight goes back. */
   endRun(): void {
     this.endStep();
+    this.moveBack([], true);
     this.pool.clear();
     this.decodes.endRun();
     this.transposing.endRun();
@@ -141,8 +166,9 @@ export class WeightStore {
     return this.lent.includes(a);
   }
 
-  /** The step has run: its scratch buffers go back to the pool, except any a result still holds. */
+  /** The step has run: its scratch buffers go back to the pool, except any a result still holds; moved weights go back where they were, except any a result still views. */
   endStep(held: readonly Float32Array[] = []): void {
+    if (this.moved.length > 0) this.moveBack(held);
     if (this.lent.length === 0) return;
     const holding = new Set(held.map((t) => t.buffer));
     for (const a of this.lent) if (!holding.has(a.buffer)) this.pool.release(a);
@@ -178,9 +204,16 @@ export class WeightStore {
     else if (!raw) out = n === 0 ? new Float32Array(0) : null;
     else if (c.dataType === 'other' || raw.byteLength < n * (c.dataType === 'float32' ? 4 : 1)) out = null;
     else if (c.dataType === 'float32') {
-      // unaligned float32: the bytes copied as they are (little-endian, as every supported host)
-      out = this.scratch(n, own);
-      new Uint8Array(out.buffer, out.byteOffset, n * 4).set(raw.subarray(0, n * 4));
+      // unaligned float32, read in place when its header lets it move (see the header), else its
+      // bytes copied as they are (little-endian, as every supported host)
+      // (while moved, its bytes are read where they moved to)
+      const moved = this.moved.find((m) => m.raw.buffer === raw.buffer && m.raw.byteOffset === raw.byteOffset)?.view;
+      out = own ? null : (moved ?? this.moveInPlace(c, raw, n));
+      if (!out) {
+        out = this.scratch(n, own);
+        if (moved) out.set(moved);
+        else new Uint8Array(out.buffer, out.byteOffset, n * 4).set(raw.subarray(0, n * 4));
+      }
     } else {
       // float16, bfloat16, float64, integers: widened or converted as constantData does
       const d = decodeToFloat32(c.dataType, raw, n);
@@ -247,6 +280,37 @@ export class WeightStore {
     this.keptBuffers.add(out.buffer);
     this.bytes += grows;
     return out;
+  }
+
+  /**
+   * `raw`'s n floats read in place: moved down onto a 4-byte boundary over the last bytes of the
+   * header before them (kept aside); null when the constant is smaller than MOVE_MIN_BYTES, its
+   * header is unknown or too short, or its file is in shared memory (another thread may read it).
+   */
+  private moveInPlace(c: GraphConstant, raw: Uint8Array, n: number): Float32Array | null {
+    const shift = raw.byteOffset % 4;
+    if (n * 4 < MOVE_MIN_BYTES || (c.rawHeader ?? 0) < shift || !(raw.buffer instanceof ArrayBuffer)) return null;
+    const bytes = new Uint8Array(raw.buffer, raw.byteOffset - shift, n * 4 + shift);
+    const header = bytes.slice(0, shift);
+    // copyWithin copies as through a buffer between: overlapping ranges are safe
+    bytes.copyWithin(0, shift);
+    const view = new Float32Array(raw.buffer, raw.byteOffset - shift, n);
+    this.moved.push({ raw, bytes, shift, header, view, untilRunEnds: false });
+    return view;
+  }
+
+  /**
+   * Moves the moved weights back and restores their headers; one a `held` result views stays moved
+   * until the run ends (`all`), as later steps may read that result.
+   */
+  private moveBack(held: readonly Float32Array[], all = false): void {
+    const viewed = (m: Moved) => held.some((h) => h.buffer === m.bytes.buffer && h.byteOffset < m.bytes.byteOffset + m.bytes.length && m.bytes.byteOffset < h.byteOffset + h.byteLength);
+    this.moved = this.moved.filter((m) => {
+      if (!all && (m.untilRunEnds ||= viewed(m))) return true;
+      m.bytes.copyWithin(m.shift, 0, m.bytes.length - m.shift);
+      m.bytes.set(m.header, 0);
+      return false;
+    });
   }
 
   private filled(n: number, from: ArrayLike<number>, lasting: boolean): Float32Array {

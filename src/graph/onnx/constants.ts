@@ -63,9 +63,21 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean, b
     dataType,
     value: values ? { data: values, integer: holdsIntegers(dataType) } : null,
     raw: t.rawData && t.rawData.byteLength > 0 ? t.rawData : null,
+    ...(t.rawData && t.rawData.byteLength > 0 && { rawHeader: rawDataHeader(t.rawData.byteLength) }),
     typed: t.floatData.length > 0 ? t.floatData : null,
     initializer,
   };
+}
+
+/**
+ * The bytes of raw_data's header in the file, right before its data (protobufjs reads a bytes field
+ * as a view of the message's buffer): the field's tag (field 9, wire type 2: one byte) and the
+ * length as a varint (seven bits a byte).
+ */
+export function rawDataHeader(byteLength: number): number {
+  let varint = 1;
+  for (let n = byteLength; n >= 128; n = Math.floor(n / 128)) varint++;
+  return 1 + varint;
 }
 
 /** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */

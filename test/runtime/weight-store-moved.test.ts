@@ -1,0 +1,175 @@
+/**
+ * WeightStore: an unaligned float32 weight of at least MOVE_MIN_BYTES whose header the importer
+ * vouches for (GraphConstant.rawHeader) is moved onto a 4-byte boundary in its file and read in
+ * place for the step, then moved back: the file's bytes are as they came after every step (or, when
+ * a result still views the moved bytes, after the run). Anything else is copied into scratch.
+ */
+import { describe, expect, it } from 'vitest';
+import { inferGraph } from '../../src/analysis/infer.js';
+import type { GraphConstant } from '../../src/graph/graph.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { rawDataHeader } from '../../src/graph/onnx/constants.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import type { RunOptions } from '../../src/runtime/execute.js';
+import { MOVE_MIN_BYTES, WeightStore } from '../../src/runtime/weight-store.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { onnxModel } from '../graph/onnx-builder.js';
+
+/** The floats i/4 − 100 for i < n: exact in float32, and no two alike. */
+const values = (n: number) => Float32Array.from({ length: n }, (_, i) => i / 4 - 100);
+
+/**
+ * A "file" of n floats at byte offset `at` (after `at` bytes of 0xEE standing for the header and
+ * whatever comes before it), 8 bytes of 0xDD after: the constant and the whole file's bytes.
+ */
+function fileWith(n: number, at: number, rawHeader: number | undefined, shared = false): { c: GraphConstant; file: Uint8Array } {
+  const size = at + n * 4 + 8;
+  const file = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)).fill(0xee);
+  file.fill(0xdd, at + n * 4);
+  file.set(new Uint8Array(values(n).buffer), at);
+  const raw = file.subarray(at, at + n * 4);
+  return { c: { name: 'w', shape: [n], dataType: 'float32', value: null, raw, ...(rawHeader !== undefined && { rawHeader }), typed: null, initializer: true }, file };
+}
+
+const N = MOVE_MIN_BYTES / 4; // 16,384 floats: the smallest weight moved
+
+describe('WeightStore: unaligned float32 weights moved in place for a step', () => {
+  for (const at of [5, 6, 7]) {
+    it(`${N} floats at byte offset ${at} (shift ${at % 4}), header 4 bytes: read in place on a 4-byte boundary, the same view when asked again, the file's bytes back after endStep`, () => {
+      const { c, file } = fileWith(N, at, 4);
+      const before = file.slice();
+      const store = new WeightStore();
+      const w = store.values(c)!;
+      expect(w.buffer).toBe(file.buffer);
+      expect(w.byteOffset).toBe(at - (at % 4));
+      expect(w).toEqual(values(N));
+      expect(store.values(c)).toBe(w);
+      expect(store.holds(w.buffer)).toBe(false); // the file's: never the store's, nor scratch
+      expect(store.isScratch(w)).toBe(false);
+      expect(file).not.toEqual(before); // moved during the step
+      store.endStep();
+      expect(file).toEqual(before);
+      // the next step moves it again
+      expect(store.values(c)).toEqual(values(N));
+      store.endRun();
+      expect(file).toEqual(before);
+    });
+  }
+
+  it('without a header it vouches for, with a header shorter than the shift (2 bytes, shift 3), under MOVE_MIN_BYTES or in shared memory: copied into scratch, the file untouched', () => {
+    const cases = [fileWith(N, 5, undefined), fileWith(N, 7, 2), fileWith(N - 1, 5, 4), fileWith(N, 5, 4, true)];
+    for (const { c, file } of cases) {
+      const before = file.slice();
+      const store = new WeightStore();
+      const w = store.values(c)!;
+      expect(w.buffer).not.toBe(file.buffer);
+      expect(store.isScratch(w)).toBe(true);
+      expect(w).toEqual(values(c.shape[0]));
+      expect(file).toEqual(before);
+      store.endRun();
+    }
+  });
+
+  it('a lasting read (a constant the run keeps live) while the weight is moved: its own copy, read from where the bytes moved to', () => {
+    const { c } = fileWith(N, 6, 4);
+    const store = new WeightStore();
+    const w = store.values(c)!;
+    const own = store.values(c, true)!;
+    expect(own).not.toBe(w);
+    expect(own.buffer).not.toBe(w.buffer);
+    expect(own).toEqual(values(N));
+    store.endRun();
+  });
+
+  it('a result that views the moved bytes keeps them moved through later steps, until the run ends', () => {
+    const { c, file } = fileWith(N, 5, 4);
+    const before = file.slice();
+    const store = new WeightStore();
+    const w = store.values(c)!;
+    const result = w.subarray(100, 200);
+    store.endStep([result]);
+    expect(Array.from(result)).toEqual(Array.from(values(N).subarray(100, 200)));
+    store.endStep([]); // a later step whose results do not view it
+    expect(Array.from(result)).toEqual(Array.from(values(N).subarray(100, 200)));
+    expect(store.values(c)).toBe(w);
+    store.endRun();
+    expect(file).toEqual(before);
+  });
+});
+
+describe('ONNX raw_data headers (GraphConstant.rawHeader)', () => {
+  it('the header is the tag byte and the length varint: 2 bytes up to 127, 3 from 128, 4 from 16,384, 5 from 2,097,152', () => {
+    expect([1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 5_120_000].map(rawDataHeader)).toEqual([2, 2, 3, 3, 4, 4, 5, 5]);
+  });
+
+  it("in an encoded model the rawHeader bytes before each initializer's data are tag 0x4A (field 9, bytes) and its length as a varint", () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 4] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'W', dims: [3, 4], raw: new Uint8Array(new Float32Array(12).fill(1).buffer) },
+        { name: 'B', dims: [40_000], raw: new Uint8Array(160_000) },
+      ],
+      nodes: [{ op: 'Gemm', inputs: ['x', 'W'], outputs: ['y'], attrs: { transB: { i: 1 } } }],
+    });
+    const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+    for (const name of ['W', 'B']) {
+      const c = graph.constants.get(name)!;
+      const at = c.raw!.byteOffset - new Uint8Array(c.raw!.buffer).byteOffset - (bytes.byteOffset - new Uint8Array(bytes.buffer).byteOffset);
+      const header = bytes.subarray(at - c.rawHeader!, at);
+      expect(header[0]).toBe(0x4a);
+      let length = 0;
+      for (let i = header.length - 1; i >= 1; i--) length = length * 128 + (header[i] & 0x7f);
+      expect(length).toBe(c.raw!.byteLength);
+      expect(header.subarray(1, -1).every((b) => b >= 0x80)).toBe(true);
+      expect(header[header.length - 1]).toBeLessThan(0x80);
+    }
+  });
+});
+
+describe('a whole run reads a large unaligned weight in place', () => {
+  // Gemm y = x·Wᵀ + b, W [64, 512] (128 KiB), at every shift from a 4-byte boundary
+  const [M, K] = [64, 512];
+  const W = Float32Array.from({ length: M * K }, (_, i) => ((i * 37) % 101) / 50 - 1);
+  const b = Float32Array.from({ length: M }, (_, i) => i / 8);
+  const x = Float32Array.from({ length: K }, (_, i) => ((i * 13) % 7) / 4 - 0.75);
+  /** y by hand, summed in float64 (the kernel sums in float32: compared to 4 decimals) */
+  const expected = Array.from({ length: M }, (_, m) => {
+    let s = b[m];
+    for (let k = 0; k < K; k++) s += x[k] * W[m * K + k];
+    return s;
+  });
+  const opts: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER };
+
+  const shifts = new Set<number>();
+  const name = 'W';
+  for (const node of ['g', 'g1', 'g12', 'g123']) {
+    it(`node '${node}' (its name's length moves the weight in the file): y matches the hand-computed sums; the file's bytes are unchanged after the run, and parse and run again alike`, () => {
+      const bytes = onnxModel({
+        inputs: [{ name: 'x', shape: [1, K] }],
+        outputs: ['y'],
+        initializers: [
+          { name, dims: [M, K], raw: new Uint8Array(W.buffer) },
+          { name: 'b', dims: [M], raw: new Uint8Array(b.buffer) },
+        ],
+        nodes: [{ op: 'Gemm', name: node, inputs: ['x', name, 'b'], outputs: ['y'], attrs: { transB: { i: 1 } } }],
+      });
+      const before = bytes.slice();
+      const run = () => {
+        const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+        shifts.add(graph.constants.get(name)!.raw!.byteOffset % 4);
+        return runGraph(graph, { x: tensor([1, K], x.slice()) }, opts, inferGraph(graph)).outputs.y;
+      };
+      const y = run();
+      expect(y.shape).toEqual([1, M]);
+      Array.from(y.data).forEach((v, m) => expect(v).toBeCloseTo(expected[m], 4));
+      expect(bytes).toEqual(before);
+      expect(run().data).toEqual(y.data);
+      expect(bytes).toEqual(before);
+    });
+  }
+
+  it('those four node names put the weight on shifts 0–3 (so the three moved cases and the aligned view are all run above)', () => {
+    expect([...shifts].sort()).toEqual([0, 1, 2, 3]);
+  });
+});
