@@ -217,7 +217,7 @@ export async function parallelBench(): Promise<void> {
   // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
   const answered = async (side: number) => releaseBuffers((await callOperator(pools[side], next[side])).outputs.map((t) => t.data.buffer));
   const poolSides = await interleaved([() => answered(0), () => answered(1)], 6, (side) => (next[side] = call()));
-  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', poolSides, 1, { note: 'each call made before its clock starts (since 2026-11-30 22:20 UTC; before, its 6.4 MB copy of x was timed)' });
+  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', poolSides, 1, { note: 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)' });
   await Promise.all(pools.map((p) => p.close()));
 
   const file = path.join(here, '.cache', 'resnet50.onnx');

@@ -8,10 +8,12 @@
  *   so most of a PyTorch export's are) whose importer vouches for the bytes before it
  *   (GraphConstant.rawHeader: its own field's tag and length) is moved down over up to 3 of them,
  *   onto a 4-byte boundary, and read in place for the step; `endStep` moves it back and puts the
- *   header's bytes back, so the file is as it came once the step is over (a result that still
- *   views the moved bytes keeps them until the run ends: the executor copies results out of the
- *   file first). No copy of the largest weights at all: MobileNetV2's 5 MB classifier was decoded
- *   into a new scratch buffer at the run's last step, its peak (2026-11-30, 22:40 UTC).
+ *   header's bytes back (`endRun` too, when a step threw), so the file is as it came once the step
+ *   is over and nothing outside the step ever reads it moved. No copy of the largest weights at
+ *   all: MobileNetV2's 5 MB classifier was decoded into a new scratch buffer at the run's last
+ *   step, its peak RSS (measured 2026-11-30 22:13 UTC). Moving down and back costs two memmoves
+ *   of the weight where the copy cost one write into scratch, often fresh pages: uncached
+ *   MobileNetV2 and ResNet-50 runs took as long as before within the noise.
  * - Any other initializer (smaller, or without the header: float16, int8, typed fields) and a
  *   host's weights with its batch norms folded in are produced per step into scratch buffers from
  *   a pool: a step's buffers go back to the pool when the step has run (`endStep`), so a run holds
@@ -30,8 +32,10 @@
  * Folding computes exactly ops/norm.ts foldBatchNorm (k = γ/√(σ² + ε) in float64, w·k and
  * (b − μ)·k + β rounded to float32), so fused outputs do not move by a bit.
  */
+import { ConvlensError } from '../errors.js';
 import { decodeToFloat32 } from '../tensor/dtype.js';
 import type { GraphConstant } from '../graph/graph.js';
+import { isRawDataHeader } from '../graph/onnx/constants.js';
 import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { BufferPool } from './buffer-pool.js';
@@ -81,15 +85,14 @@ interface Moved {
   shift: number;
   header: Uint8Array;
   view: Float32Array;
-  /** A result viewed it when its step ended: moved back when the run ends. */
-  untilRunEnds: boolean;
+  name: string;
 }
 
 export class WeightStore {
   private readonly pool = new BufferPool();
   /** Buffers handed out for the current step (not kept). */
   private lent: Float32Array[] = [];
-  /** Weights moved in their file for this step (or, while a result views them, the run). */
+  /** Weights moved in their file for this step. */
   private moved: Moved[] = [];
   private readonly foldedByHost = new Map<string, FoldedWeights>();
   /** Bytes this store keeps beyond the file (decoded, folded, transposed and seeded copies; 0 unless kept). */
@@ -154,7 +157,6 @@ export class WeightStore {
   /** The run is over: the pool's free buffers go (a kept store keeps its folds), and every moved weight goes back. */
   endRun(): void {
     this.endStep();
-    this.moveBack([], true);
     this.pool.clear();
     this.decodes.endRun();
     this.transposing.endRun();
@@ -166,7 +168,7 @@ export class WeightStore {
     return this.lent.includes(a);
   }
 
-  /** The step has run: its scratch buffers go back to the pool, except any a result still holds; moved weights go back where they were, except any a result still views. */
+  /** The step has run: its scratch buffers go back to the pool, except any a result still holds; moved weights go back where they were. */
   endStep(held: readonly Float32Array[] = []): void {
     if (this.moved.length > 0) this.moveBack(held);
     if (this.lent.length === 0) return;
@@ -289,28 +291,29 @@ export class WeightStore {
    */
   private moveInPlace(c: GraphConstant, raw: Uint8Array, n: number): Float32Array | null {
     const shift = raw.byteOffset % 4;
-    if (n * 4 < MOVE_MIN_BYTES || (c.rawHeader ?? 0) < shift || !(raw.buffer instanceof ArrayBuffer)) return null;
+    if (n * 4 < MOVE_MIN_BYTES || (c.rawHeader ?? 0) < shift || !(raw.buffer instanceof ArrayBuffer) || !isRawDataHeader(raw, c.rawHeader!)) return null;
     const bytes = new Uint8Array(raw.buffer, raw.byteOffset - shift, n * 4 + shift);
     const header = bytes.slice(0, shift);
     // copyWithin copies as through a buffer between: overlapping ranges are safe
     bytes.copyWithin(0, shift);
     const view = new Float32Array(raw.buffer, raw.byteOffset - shift, n);
-    this.moved.push({ raw, bytes, shift, header, view, untilRunEnds: false });
+    this.moved.push({ raw, bytes, shift, header, view, name: c.name });
     return view;
   }
 
   /**
-   * Moves the moved weights back and restores their headers; one a `held` result views stays moved
-   * until the run ends (`all`), as later steps may read that result.
+   * Moves the moved weights back and restores their headers. A `held` result viewing one would read
+   * shifted bytes from then on: kernels never return views of their weights (their outputs are
+   * arrays of their own), so that is an internal error, thrown once every weight is back.
    */
-  private moveBack(held: readonly Float32Array[], all = false): void {
-    const viewed = (m: Moved) => held.some((h) => h.buffer === m.bytes.buffer && h.byteOffset < m.bytes.byteOffset + m.bytes.length && m.bytes.byteOffset < h.byteOffset + h.byteLength);
-    this.moved = this.moved.filter((m) => {
-      if (!all && (m.untilRunEnds ||= viewed(m))) return true;
+  private moveBack(held: readonly Float32Array[]): void {
+    const viewed = this.moved.find((m) => held.some((h) => h.buffer === m.bytes.buffer && h.byteOffset < m.bytes.byteOffset + m.bytes.length && m.bytes.byteOffset < h.byteOffset + h.byteLength));
+    for (const m of this.moved) {
       m.bytes.copyWithin(m.shift, 0, m.bytes.length - m.shift);
       m.bytes.set(m.header, 0);
-      return false;
-    });
+    }
+    this.moved = [];
+    if (viewed) throw new ConvlensError('INTERNAL', `a layer's result is a view of its weight '${viewed.name}', read in place in the file for the step`);
   }
 
   private filled(n: number, from: ArrayLike<number>, lasting: boolean): Float32Array {

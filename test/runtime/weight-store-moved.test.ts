@@ -4,7 +4,7 @@
  * place for the step, then moved back: the file's bytes are as they came after every step (or, when
  * a result still views the moved bytes, after the run). Anything else is copied into scratch.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
 import type { GraphConstant } from '../../src/graph/graph.js';
 import { loadGraph } from '../../src/graph/load.js';
@@ -18,13 +18,31 @@ import { onnxModel } from '../graph/onnx-builder.js';
 /** The floats i/4 − 100 for i < n: exact in float32, and no two alike. */
 const values = (n: number) => Float32Array.from({ length: n }, (_, i) => i / 4 - 100);
 
+/** raw_data's header for `length` bytes: tag 0x4A, then the length as a varint (7 bits a byte, low first). */
+function header(length: number): number[] {
+  const varint: number[] = [];
+  for (let n = length; ; n = Math.floor(n / 128)) {
+    if (n < 128) {
+      varint.push(n);
+      break;
+    }
+    varint.push((n % 128) | 0x80);
+  }
+  return [0x4a, ...varint];
+}
+
 /**
- * A "file" of n floats at byte offset `at` (after `at` bytes of 0xEE standing for the header and
- * whatever comes before it), 8 bytes of 0xDD after: the constant and the whole file's bytes.
+ * A "file" of n floats at byte offset `at`, after 0xEE bytes that end in raw_data's header when
+ * `withHeader` (else in more 0xEE), and 8 bytes of 0xDD: the constant (rawHeader as given) and the
+ * whole file's bytes.
  */
-function fileWith(n: number, at: number, rawHeader: number | undefined, shared = false): { c: GraphConstant; file: Uint8Array } {
+function fileWith(n: number, at: number, rawHeader: number | undefined, opts: { shared?: boolean; withHeader?: boolean } = {}): { c: GraphConstant; file: Uint8Array } {
   const size = at + n * 4 + 8;
-  const file = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)).fill(0xee);
+  const file = new Uint8Array(opts.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)).fill(0xee);
+  if (opts.withHeader ?? true) {
+    const h = header(n * 4);
+    file.set(h, at - h.length);
+  }
   file.fill(0xdd, at + n * 4);
   file.set(new Uint8Array(values(n).buffer), at);
   const raw = file.subarray(at, at + n * 4);
@@ -34,9 +52,10 @@ function fileWith(n: number, at: number, rawHeader: number | undefined, shared =
 const N = MOVE_MIN_BYTES / 4; // 16,384 floats: the smallest weight moved
 
 describe('WeightStore: unaligned float32 weights moved in place for a step', () => {
-  for (const at of [5, 6, 7]) {
-    it(`${N} floats at byte offset ${at} (shift ${at % 4}), header 4 bytes: read in place on a 4-byte boundary, the same view when asked again, the file's bytes back after endStep`, () => {
-      const { c, file } = fileWith(N, at, 4);
+  for (const at of [9, 10, 11]) {
+    it(`${N} floats at byte offset ${at} (shift ${at % 4}), raw_data's 4-byte header before them: read in place on a 4-byte boundary, the same view when asked again, the file's bytes back after endStep`, () => {
+      const { c, file } = fileWith(N, at, rawDataHeader(N * 4));
+      expect(c.rawHeader).toBe(4);
       const before = file.slice();
       const store = new WeightStore();
       const w = store.values(c)!;
@@ -56,8 +75,14 @@ describe('WeightStore: unaligned float32 weights moved in place for a step', () 
     });
   }
 
-  it('without a header it vouches for, with a header shorter than the shift (2 bytes, shift 3), under MOVE_MIN_BYTES or in shared memory: copied into scratch, the file untouched', () => {
-    const cases = [fileWith(N, 5, undefined), fileWith(N, 7, 2), fileWith(N - 1, 5, 4), fileWith(N, 5, 4, true)];
+  it('no rawHeader, one shorter than the shift (2 bytes, shift 3), a rawHeader whose bytes are not a raw_data header, under MOVE_MIN_BYTES, or in shared memory: copied into scratch, the file untouched', () => {
+    const cases = [
+      fileWith(N, 9, undefined),
+      fileWith(N, 11, 2),
+      fileWith(N, 9, 4, { withHeader: false }),
+      fileWith(N - 1, 9, 4),
+      fileWith(N, 9, 4, { shared: true }),
+    ];
     for (const { c, file } of cases) {
       const before = file.slice();
       const store = new WeightStore();
@@ -70,8 +95,32 @@ describe('WeightStore: unaligned float32 weights moved in place for a step', () 
     }
   });
 
+  it('a run that ends without its step ending (a kernel threw: the executor ends the run in a finally): the file is back', () => {
+    const { c, file } = fileWith(N, 10, 4);
+    const before = file.slice();
+    const store = new WeightStore();
+    store.values(c);
+    expect(file).not.toEqual(before);
+    store.endRun();
+    expect(file).toEqual(before);
+  });
+
+  it('a 2-D weight read transposed (an ONNX MatMul bound to a linear layer): transposed from the moved bytes, the file back after the step', () => {
+    const { c, file } = fileWith(N, 11, 4);
+    c.shape = [128, 128];
+    const before = file.slice();
+    const store = new WeightStore();
+    const t = store.transposed(c)!;
+    const v = values(N);
+    expect(t[0 * 128 + 1]).toBe(v[1 * 128 + 0]);
+    expect(t[5 * 128 + 77]).toBe(v[77 * 128 + 5]);
+    expect(t[127 * 128 + 126]).toBe(v[126 * 128 + 127]);
+    store.endStep();
+    expect(file).toEqual(before);
+  });
+
   it('a lasting read (a constant the run keeps live) while the weight is moved: its own copy, read from where the bytes moved to', () => {
-    const { c } = fileWith(N, 6, 4);
+    const { c } = fileWith(N, 10, 4);
     const store = new WeightStore();
     const w = store.values(c)!;
     const own = store.values(c, true)!;
@@ -81,18 +130,16 @@ describe('WeightStore: unaligned float32 weights moved in place for a step', () 
     store.endRun();
   });
 
-  it('a result that views the moved bytes keeps them moved through later steps, until the run ends', () => {
-    const { c, file } = fileWith(N, 5, 4);
+  it('a result that views the moved bytes (no kernel returns a view of its weights): INTERNAL at the step\'s end, once the file is back', () => {
+    const { c, file } = fileWith(N, 9, 4);
     const before = file.slice();
     const store = new WeightStore();
     const w = store.values(c)!;
-    const result = w.subarray(100, 200);
-    store.endStep([result]);
-    expect(Array.from(result)).toEqual(Array.from(values(N).subarray(100, 200)));
-    store.endStep([]); // a later step whose results do not view it
-    expect(Array.from(result)).toEqual(Array.from(values(N).subarray(100, 200)));
-    expect(store.values(c)).toBe(w);
-    store.endRun();
+    expect(() => store.endStep([w.subarray(100, 200)])).toThrow(expect.objectContaining({ code: 'INTERNAL', message: expect.stringContaining("'w'") }));
+    expect(file).toEqual(before);
+    // a result elsewhere in the same file is no such view
+    store.values(c);
+    store.endStep([new Float32Array(file.buffer, 0, 2)]);
     expect(file).toEqual(before);
   });
 });
@@ -141,24 +188,37 @@ describe('a whole run reads a large unaligned weight in place', () => {
   });
   const opts: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER };
 
-  const shifts = new Set<number>();
-  const name = 'W';
-  for (const node of ['g', 'g1', 'g12', 'g123']) {
-    it(`node '${node}' (its name's length moves the weight in the file): y matches the hand-computed sums; the file's bytes are unchanged after the run, and parse and run again alike`, () => {
-      const bytes = onnxModel({
-        inputs: [{ name: 'x', shape: [1, K] }],
-        outputs: ['y'],
-        initializers: [
-          { name, dims: [M, K], raw: new Uint8Array(W.buffer) },
-          { name: 'b', dims: [M], raw: new Uint8Array(b.buffer) },
-        ],
-        nodes: [{ op: 'Gemm', name: node, inputs: ['x', name, 'b'], outputs: ['y'], attrs: { transB: { i: 1 } } }],
-      });
+  /** The model, W an initializer (its node's name moves it in the file) or a Constant node's tensor. */
+  const model = (node: string, asConstantNode = false) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, K] }],
+      outputs: ['y'],
+      initializers: [...(asConstantNode ? [] : [{ name: 'W', dims: [M, K], raw: new Uint8Array(W.buffer) }]), { name: 'b', dims: [M], raw: new Uint8Array(b.buffer) }],
+      nodes: [
+        ...(asConstantNode ? [{ op: 'Constant', name: 'c', inputs: [], outputs: ['W'], attrs: { value: { t: { dims: [M, K], raw: new Uint8Array(W.buffer) } } } }] : []),
+        { op: 'Gemm', name: node, inputs: ['x', 'W', 'b'], outputs: ['y'], attrs: { transB: { i: 1 } } },
+      ],
+    });
+  const shiftOf = (bytes: Uint8Array) => loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph.constants.get('W')!.raw!.byteOffset % 4;
+
+  it("the node names g, g1, g12, g123 put W on shifts 0–3 from a 4-byte boundary (so the cases below run the aligned view and all three moves)", () => {
+    expect(['g', 'g1', 'g12', 'g123'].map((n) => shiftOf(model(n))).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  const cases = [...['g', 'g1', 'g12', 'g123'].map((n) => ({ what: `node '${n}'`, bytes: () => model(n) })), { what: 'W a Constant node\'s tensor', bytes: () => model('g', true) }];
+  for (const { what, bytes: make } of cases) {
+    it(`${what}: the Gemm reads W in the file (not a copy); y matches the hand-computed sums; the file's bytes are unchanged after the run, and parse and run again alike`, () => {
+      const bytes = make();
       const before = bytes.slice();
       const run = () => {
         const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
-        shifts.add(graph.constants.get(name)!.raw!.byteOffset % 4);
-        return runGraph(graph, { x: tensor([1, K], x.slice()) }, opts, inferGraph(graph)).outputs.y;
+        const store = new WeightStore();
+        const read = vi.spyOn(store, 'values');
+        const y = runGraph(graph, { x: tensor([1, K], x.slice()) }, { ...opts, store }, inferGraph(graph)).outputs.y;
+        // W's values as the step read them: a view of the file's buffer, at a 4-byte boundary
+        const w = read.mock.results.map((r) => r.value as Float32Array).find((v) => v.length === M * K)!;
+        expect(w.buffer).toBe(bytes.buffer);
+        return y;
       };
       const y = run();
       expect(y.shape).toEqual([1, M]);
@@ -168,8 +228,4 @@ describe('a whole run reads a large unaligned weight in place', () => {
       expect(bytes).toEqual(before);
     });
   }
-
-  it('those four node names put the weight on shifts 0–3 (so the three moved cases and the aligned view are all run above)', () => {
-    expect([...shifts].sort()).toEqual([0, 1, 2, 3]);
-  });
 });

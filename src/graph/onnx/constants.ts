@@ -80,6 +80,24 @@ export function rawDataHeader(byteLength: number): number {
   return 1 + varint;
 }
 
+/**
+ * Whether the `header` bytes before `raw` are a protobuf raw_data field's (onnx.proto TensorProto
+ * field 9, wire type 2: tag 0x4A) whose length varint is raw's length: what GraphConstant.rawHeader
+ * vouches for, which a weight store checks (a few byte reads) before it moves bytes over it.
+ */
+export function isRawDataHeader(raw: Uint8Array, header: number): boolean {
+  if (raw.byteOffset < header) return false;
+  const before = new Uint8Array(raw.buffer, raw.byteOffset - header, header);
+  if (before[0] !== 0x4a) return false;
+  let length = 0;
+  for (let i = header - 1; i >= 1; i--) {
+    // every varint byte but the last has its top bit set
+    if ((before[i] >= 0x80) !== (i < header - 1)) return false;
+    length = length * 128 + (before[i] & 0x7f);
+  }
+  return length === raw.byteLength;
+}
+
 /** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */
 export function constantNode(node: NodeProto, attr: Attributes, budget: DecodeBudget): GraphConstant | null {
   const name = node.output[0];
