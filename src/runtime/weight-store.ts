@@ -206,9 +206,8 @@ export class WeightStore {
     else if (!raw) out = n === 0 ? new Float32Array(0) : null;
     else if (c.dataType === 'other' || raw.byteLength < n * (c.dataType === 'float32' ? 4 : 1)) out = null;
     else if (c.dataType === 'float32') {
-      // unaligned float32, read in place when its header lets it move (see the header), else its
-      // bytes copied as they are (little-endian, as every supported host)
-      // (while moved, its bytes are read where they moved to)
+      // unaligned float32: read in place when its header lets it move (see the header; once moved,
+      // read where it moved to), else its bytes copied as they are (little-endian, as every supported host)
       const moved = this.moved.find((m) => m.raw.buffer === raw.buffer && m.raw.byteOffset === raw.byteOffset)?.view;
       out = own ? null : (moved ?? this.moveInPlace(c, raw, n));
       if (!out) {
@@ -291,7 +290,7 @@ export class WeightStore {
    */
   private moveInPlace(c: GraphConstant, raw: Uint8Array, n: number): Float32Array | null {
     const shift = raw.byteOffset % 4;
-    if (n * 4 < MOVE_MIN_BYTES || (c.rawHeader ?? 0) < shift || !(raw.buffer instanceof ArrayBuffer) || !isRawDataHeader(raw, c.rawHeader!)) return null;
+    if (shift === 0 || n * 4 < MOVE_MIN_BYTES || (c.rawHeader ?? 0) < shift || !(raw.buffer instanceof ArrayBuffer) || !isRawDataHeader(raw, c.rawHeader!)) return null;
     const bytes = new Uint8Array(raw.buffer, raw.byteOffset - shift, n * 4 + shift);
     const header = bytes.slice(0, shift);
     // copyWithin copies as through a buffer between: overlapping ranges are safe
