@@ -79,7 +79,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const readLater = new Set(analysed.filter((a) => executed.has(a.layer.name) && !a.folded && a.op && a.inferred).flatMap((a) => a.layer.inputs));
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
-  const weightsOf = (a: AnalysedLayer) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore);
+  const weightsOf = (a: AnalysedLayer, inPlace = true) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore, inPlace);
   const context = (a: AnalysedLayer, ins: Tensor[], weights: Record<string, Tensor>) => ({
     attrs: a.layer.attrs,
     plan: a.inferred!.plan,
@@ -268,7 +268,11 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         if (!done.has(layer.name)) runMember(member.members.find((m) => m.a === a)!, false);
       } else if (group) runGroup(group);
       else store(a, runKernel(a, weightsOf(a)));
-      weightStore.endStep(stepResults);
+      try {
+        weightStore.endStep(stepResults);
+      } catch (e) {
+        throw withLayer(e, layer);
+      }
       dropped += weightStore.trimPool(laterWeights[i + 1]);
       for (const d of stepResults) liveBytes += d.byteLength;
       stepResults = [];

@@ -112,14 +112,18 @@ function bnParameters(bn: AnalysedLayer, weights: Record<string, Tensor>) {
 export function foldGroup(
   group: RunGroup,
   key: string | null,
-  weightsOf: (a: AnalysedLayer) => Record<string, Tensor>,
+  weightsOf: (a: AnalysedLayer, inPlace?: boolean) => Record<string, Tensor>,
   store: WeightStore,
 ): { weights: Record<string, Tensor>; folded: number } {
   const host = group.host.layer.name;
   // a kept fold is the host's whole weights record: nothing is decoded again
   const kept = key === null ? undefined : store.foldedOf(host, key);
   if (kept) return kept;
-  const hostWeights = weightsOf(group.host);
+  // a weight about to be folded is decoded into scratch and folded there in place: read in place
+  // in the file (WeightStore.values), it would cost a move down and back besides the scratch the
+  // fold writes (ResNet-50's first run 3.6 % slower, no memory saved)
+  const folds = group.host.op?.foldsBatchNormIntoWeights === true && group.members[0]?.kind === 'foldBatchNorm';
+  const hostWeights = weightsOf(group.host, !folds);
   if (!group.host.op?.foldsBatchNormIntoWeights || !hostWeights.weight) return { weights: hostWeights, folded: 0 };
   const shape = hostWeights.weight.shape;
   // kept only when weight and bias are all it has (any other role may be this step's scratch)

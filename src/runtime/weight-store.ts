@@ -12,8 +12,10 @@
  *   is over and nothing outside the step ever reads it moved. No copy of the largest weights at
  *   all: MobileNetV2's 5 MB classifier was decoded into a new scratch buffer at the run's last
  *   step, its peak RSS (measured 2026-11-30 22:13 UTC). Moving down and back costs two memmoves
- *   of the weight where the copy cost one write into scratch, often fresh pages: uncached
- *   MobileNetV2 and ResNet-50 runs took as long as before within the noise.
+ *   of the weight where a copy into warm scratch costs one, so a weight that a batch norm is
+ *   folded into at once is still decoded into scratch (`values`' inPlace: the fold then writes
+ *   that scratch in place, so moving would save no memory): moving those too made first runs of
+ *   ResNet-18, MobileNetV2 and ResNet-50 3.5–4.5 % slower (2026-11-30 23:20 UTC).
  * - Any other initializer (smaller, or without the header: float16, int8, typed fields) and a
  *   host's weights with its batch norms folded in are produced per step into scratch buffers from
  *   a pool: a step's buffers go back to the pool when the step has run (`endStep`), so a run holds
@@ -183,8 +185,10 @@ export class WeightStore {
    * `lasting` (a tensor the run keeps live across steps). A kept store keeps a weight's decoded
    * values from the second run that decodes it (a fold is kept instead for a folded conv's), unless
    * `track` is false (the values are read for a copy the store keeps instead: `transposed`).
+   * `inPlace` false: a large unaligned weight is decoded into scratch rather than moved in the file
+   * (a conv weight folded at once: the fold writes that scratch in place, runtime/fuse.ts).
    */
-  values(c: GraphConstant, lasting = false, track = true): Float32Array | null {
+  values(c: GraphConstant, lasting = false, track = true, inPlace = true): Float32Array | null {
     const n = numel(c.shape);
     const raw = c.raw;
     const plain = !(c.value && c.value.data.length === n) && !(c.typed && c.typed.length === n);
@@ -209,7 +213,7 @@ export class WeightStore {
       // unaligned float32: read in place when its header lets it move (see the header; once moved,
       // read where it moved to), else its bytes copied as they are (little-endian, as every supported host)
       const moved = this.moved.find((m) => m.raw.buffer === raw.buffer && m.raw.byteOffset === raw.byteOffset)?.view;
-      out = own ? null : (moved ?? this.moveInPlace(c, raw, n));
+      out = own ? null : (moved ?? (inPlace ? this.moveInPlace(c, raw, n) : null));
       if (!out) {
         out = this.scratch(n, own);
         if (moved) out.set(moved);

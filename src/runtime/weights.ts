@@ -45,6 +45,8 @@ export function layerWeights(
   seed: number,
   /** Reads the file's weights without copies where it can (runtime/weight-store.ts); else each is decoded afresh. */
   store?: WeightStore,
+  /** Whether a large unaligned weight may be read in place (WeightStore.values): false when it is folded at once into a copy anyway. */
+  inPlace = true,
 ): Record<string, Tensor> {
   const out = dict<Tensor>();
   for (const spec of specs) {
@@ -60,7 +62,7 @@ export function layerWeights(
     const c = bound ? constants.get(bound.constant) : undefined;
     if (c && init === 'file' && store) {
       // a MatMul's weight read as a linear's: the store transposes it (a kept store once)
-      const data = bound!.transpose ? store.transposed(c) : store.values(c);
+      const data = bound!.transpose ? store.transposed(c) : store.values(c, false, true, inPlace);
       if (data) {
         out[spec.name] = tensor(want, data);
         continue;

@@ -1,14 +1,15 @@
 /**
  * WeightStore: an unaligned float32 weight of at least MOVE_MIN_BYTES whose header the importer
- * vouches for (GraphConstant.rawHeader) is moved onto a 4-byte boundary in its file and read in
- * place for the step, then moved back: the file's bytes are as they came after every step (or, when
- * a result still views the moved bytes, after the run). Anything else is copied into scratch.
+ * vouches for (GraphConstant.rawHeader, checked to be raw_data's tag and length) is moved onto a
+ * 4-byte boundary in its file and read in place for the step, then moved back: the file's bytes are
+ * as they came after every step; a step result viewing the moved bytes is an INTERNAL error.
+ * Anything else is copied into scratch.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
 import type { GraphConstant } from '../../src/graph/graph.js';
 import { loadGraph } from '../../src/graph/load.js';
-import { rawDataHeader } from '../../src/graph/onnx/constants.js';
+import { isRawDataHeader, rawDataHeader } from '../../src/graph/onnx/constants.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import type { RunOptions } from '../../src/runtime/execute.js';
 import { MOVE_MIN_BYTES, WeightStore } from '../../src/runtime/weight-store.js';
@@ -48,6 +49,10 @@ function fileWith(n: number, at: number, rawHeader: number | undefined, opts: { 
   const raw = file.subarray(at, at + n * 4);
   return { c: { name: 'w', shape: [n], dataType: 'float32', value: null, raw, ...(rawHeader !== undefined && { rawHeader }), typed: null, initializer: true }, file };
 }
+
+/** A copy of a file's bytes (onnxModel gives a Buffer, whose slice is a view, not a copy). */
+const copyOf = (bytes: Uint8Array) => Uint8Array.from(bytes);
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 
 const N = MOVE_MIN_BYTES / 4; // 16,384 floats: the smallest weight moved
 
@@ -149,6 +154,25 @@ describe('ONNX raw_data headers (GraphConstant.rawHeader)', () => {
     expect([1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 5_120_000].map(rawDataHeader)).toEqual([2, 2, 3, 3, 4, 4, 5, 5]);
   });
 
+  it('isRawDataHeader: tag 0x4A and the length as a minimal varint before the data; a wrong tag, length, continuation bit, or too few bytes before: not a header', () => {
+    const at = (prefix: number[], length: number) => {
+      const file = new Uint8Array(prefix.length + length);
+      file.set(prefix);
+      return file.subarray(prefix.length);
+    };
+    // 300 bytes: varint 0xAC 0x02
+    expect(isRawDataHeader(at([0x4a, 0xac, 0x02], 300), 3)).toBe(true);
+    expect(isRawDataHeader(at([0x00, 0x4a, 0xac, 0x02], 300), 3)).toBe(true);
+    expect(isRawDataHeader(at([0x4b, 0xac, 0x02], 300), 3)).toBe(false); // tag
+    expect(isRawDataHeader(at([0x4a, 0xac, 0x03], 300), 3)).toBe(false); // 428, not 300
+    expect(isRawDataHeader(at([0x4a, 0x2c, 0x02], 300), 3)).toBe(false); // first byte without its continuation bit
+    expect(isRawDataHeader(at([0x4a, 0xac, 0x82], 300), 3)).toBe(false); // last byte with one
+    expect(isRawDataHeader(at([0xac, 0x02], 300), 3)).toBe(false); // 2 bytes before the data, 3 asked
+    // 65,536 bytes: 0x80 0x80 0x04
+    expect(isRawDataHeader(at([0x4a, 0x80, 0x80, 0x04], 65_536), 4)).toBe(true);
+    expect(isRawDataHeader(at([0x4a, 0x80, 0x80, 0x04], 65_537), 4)).toBe(false);
+  });
+
   it("in an encoded model the rawHeader bytes before each initializer's data are tag 0x4A (field 9, bytes) and its length as a varint", () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 4] }],
@@ -188,14 +212,14 @@ describe('a whole run reads a large unaligned weight in place', () => {
   });
   const opts: RunOptions = { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER };
 
-  /** The model, W an initializer (its node's name moves it in the file) or a Constant node's tensor. */
-  const model = (node: string, asConstantNode = false) =>
+  /** The model, W an initializer (its node's name moves it in the file) or the tensor of Constant node `constantNode`. */
+  const model = (node: string, constantNode?: string) =>
     onnxModel({
       inputs: [{ name: 'x', shape: [1, K] }],
       outputs: ['y'],
-      initializers: [...(asConstantNode ? [] : [{ name: 'W', dims: [M, K], raw: new Uint8Array(W.buffer) }]), { name: 'b', dims: [M], raw: new Uint8Array(b.buffer) }],
+      initializers: [...(constantNode ? [] : [{ name: 'W', dims: [M, K], raw: new Uint8Array(W.buffer) }]), { name: 'b', dims: [M], raw: new Uint8Array(b.buffer) }],
       nodes: [
-        ...(asConstantNode ? [{ op: 'Constant', name: 'c', inputs: [], outputs: ['W'], attrs: { value: { t: { dims: [M, K], raw: new Uint8Array(W.buffer) } } } }] : []),
+        ...(constantNode ? [{ op: 'Constant', name: constantNode, inputs: [], outputs: ['W'], attrs: { value: { t: { dims: [M, K], raw: new Uint8Array(W.buffer) } } } }] : []),
         { op: 'Gemm', name: node, inputs: ['x', 'W', 'b'], outputs: ['y'], attrs: { transB: { i: 1 } } },
       ],
     });
@@ -205,11 +229,15 @@ describe('a whole run reads a large unaligned weight in place', () => {
     expect(['g', 'g1', 'g12', 'g123'].map((n) => shiftOf(model(n))).sort()).toEqual([0, 1, 2, 3]);
   });
 
-  const cases = [...['g', 'g1', 'g12', 'g123'].map((n) => ({ what: `node '${n}'`, bytes: () => model(n) })), { what: 'W a Constant node\'s tensor', bytes: () => model('g', true) }];
+  it("a Constant node 'c1' puts its tensor off a 4-byte boundary too (so the case below moves it)", () => {
+    expect(shiftOf(model('g', 'c1'))).not.toBe(0);
+  });
+
+  const cases = [...['g', 'g1', 'g12', 'g123'].map((n) => ({ what: `node '${n}'`, bytes: () => model(n) })), { what: "W the tensor of Constant node 'c1'", bytes: () => model('g', 'c1') }];
   for (const { what, bytes: make } of cases) {
     it(`${what}: the Gemm reads W in the file (not a copy); y matches the hand-computed sums; the file's bytes are unchanged after the run, and parse and run again alike`, () => {
       const bytes = make();
-      const before = bytes.slice();
+      const before = copyOf(bytes);
       const run = () => {
         const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
         const store = new WeightStore();
@@ -223,9 +251,89 @@ describe('a whole run reads a large unaligned weight in place', () => {
       const y = run();
       expect(y.shape).toEqual([1, M]);
       Array.from(y.data).forEach((v, m) => expect(v).toBeCloseTo(expected[m], 4));
-      expect(bytes).toEqual(before);
+      expect(sameBytes(bytes, before)).toBe(true);
       expect(run().data).toEqual(y.data);
-      expect(bytes).toEqual(before);
+      expect(sameBytes(bytes, before)).toBe(true);
     });
   }
+
+  it('Gemm (W moved) then Gemm h [8, 64]: the file is as it came after each step (onLayer runs once a step has ended)', () => {
+    const V = Float32Array.from({ length: 8 * M }, (_, i) => (i % 5) - 2);
+    const twoGemms = (first: string) => onnxModel({
+      inputs: [{ name: 'x', shape: [1, K] }],
+      outputs: ['z'],
+      initializers: [
+        { name: 'W', dims: [M, K], raw: new Uint8Array(W.buffer) },
+        { name: 'b', dims: [M], raw: new Uint8Array(b.buffer) },
+        { name: 'V', dims: [8, M], raw: new Uint8Array(V.buffer) },
+      ],
+      nodes: [
+        { op: 'Gemm', name: first, inputs: ['x', 'W', 'b'], outputs: ['y'], attrs: { transB: { i: 1 } } },
+        { op: 'Gemm', name: 'h', inputs: ['y', 'V'], outputs: ['z'], attrs: { transB: { i: 1 } } },
+      ],
+    });
+    // the first Gemm's name that puts W off a 4-byte boundary
+    const first = ['g', 'g1', 'g12'].find((n) => shiftOf(twoGemms(n)) !== 0)!;
+    const bytes = twoGemms(first);
+    const before = copyOf(bytes);
+    const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+    const unchanged: string[] = [];
+    const z = runGraph(graph, { x: tensor([1, K], x.slice()) }, { ...opts, onLayer: (layer) => sameBytes(bytes, before) && unchanged.push(layer.name) }, inferGraph(graph)).outputs.z;
+    expect(unchanged).toEqual([first, 'h']);
+    // z = V·y, y by hand as above
+    expect(z.data[3]).toBeCloseTo(expected.reduce((s, y, m) => s + V[3 * M + m] * y, 0), 3);
+  });
+
+  it('Conv 64→64 3×3 (147 KiB of weights) then BatchNormalization, folded into it: the conv weight is decoded into scratch, which the fold writes in place, not moved (no memory saved, a move down and back more); unfolded (fuse false) it is moved; the two runs agree', () => {
+    const C = 64;
+    const Wc = Float32Array.from({ length: C * C * 9 }, (_, i) => ((i * 29) % 23) / 23 - 0.5);
+    const bn = (f: (c: number) => number) => ({ dims: [C], raw: new Uint8Array(Float32Array.from({ length: C }, (_, c) => f(c)).buffer) });
+    const convBn = (name: string) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, C, 6, 6] }],
+        outputs: ['z'],
+        initializers: [
+          { name: 'Wc', dims: [C, C, 3, 3], raw: new Uint8Array(Wc.buffer) },
+          { name: 'g', ...bn((c) => 1 + c / 64) },
+          { name: 'be', ...bn((c) => c / 32 - 1) },
+          { name: 'mu', ...bn((c) => c / 16) },
+          { name: 'va', ...bn((c) => 0.5 + c / 8) },
+        ],
+        nodes: [
+          { op: 'Conv', name, inputs: ['x', 'Wc'], outputs: ['y'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+          { op: 'BatchNormalization', name: 'bn', inputs: ['y', 'g', 'be', 'mu', 'va'], outputs: ['z'] },
+        ],
+      });
+    const wcShift = (bytes: Uint8Array) => loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph.constants.get('Wc')!.raw!.byteOffset % 4;
+    const bytes = convBn(['conv', 'conv1', 'conv12'].find((n) => wcShift(convBn(n)) !== 0)!);
+    const before = copyOf(bytes);
+    const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+    const xs = tensor([1, C, 6, 6], Float32Array.from({ length: C * 36 }, (_, i) => ((i * 7) % 11) / 11 - 0.5));
+    const run = (fuse: boolean) => {
+      const store = new WeightStore();
+      const read = vi.spyOn(store, 'values');
+      const z = runGraph(graph, { x: tensor(xs.shape, xs.data.slice()) }, { ...opts, store, fuse }, inferGraph(graph)).outputs.z;
+      // (the store's scratch is detached when the run ends: its buffer is known by identity only)
+      const w = read.mock.results[read.mock.calls.findIndex(([c]) => c.name === 'Wc')].value as Float32Array;
+      return { z, inFile: w.buffer === bytes.buffer };
+    };
+    const folded = run(true);
+    const unfolded = run(false);
+    expect(folded.inFile).toBe(false);
+    expect(unfolded.inFile).toBe(true);
+    Array.from(folded.z.data).forEach((v, i) => expect(v).toBeCloseTo(unfolded.z.data[i], 4));
+    expect(sameBytes(bytes, before)).toBe(true);
+  });
+
+  it("a layer whose result views its moved weight (a split hook that returns W's first row): INTERNAL naming the layer and the weight, the file as it came", () => {
+    const bytes = model('g1');
+    expect(shiftOf(bytes)).not.toBe(0);
+    const before = copyOf(bytes);
+    const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+    const split: RunOptions['split'] = (_op, ctx) => ({ outputs: [tensor([1, M], ctx.weights.weight.data.subarray(0, M))], mapped: false });
+    expect(() => runGraph(graph, { x: tensor([1, K], x.slice()) }, { ...opts, split }, inferGraph(graph))).toThrow(
+      expect.objectContaining({ code: 'INTERNAL', message: expect.stringMatching(/^layer 'g1': .*'W'/) }),
+    );
+    expect(sameBytes(bytes, before)).toBe(true);
+  });
 });
