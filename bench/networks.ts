@@ -5,8 +5,9 @@
  * (as onnxruntime's InferenceSession.create is); convlens is timed two ways:
  *
  *   - first run: runGraph with no kept weight store, which is what a first /v1/run of a file
- *     does after its import: every conv's weights read from the file (unaligned ones copied),
- *     its batch norms folded into them, then the forward;
+ *     does after its import: every conv's weights read from the file (unaligned ones copied into
+ *     scratch, or, when nothing is folded into them, read in place), its batch norms folded into
+ *     them, then the forward;
  *   - steady state: runGraph with a kept WeightStore filled by one untimed run before, as the
  *     worker's model cache (runtime/model-cache.ts) serves later /v1/runs of the same file:
  *     folded weights kept (and, from the second run that reads them, the decoded weights of
