@@ -28,6 +28,9 @@ export interface BandEpilogue {
   residual: Float32Array | null;
 }
 
+/** The bytes epilogueBytes made last, for the op and a copy of the attributes they were made from. */
+let lastSent: { op: string; attrs: unknown; bytes: Uint8Array } | null = null;
+
 /**
  * The activation's bytes for the partners, or null without one, from the attributes as they are at
  * this job, so a layer whose attributes change between runs sends the new ones. The last bytes are
@@ -42,7 +45,6 @@ export function epilogueBytes(e: BandEpilogue): Uint8Array | null {
   lastSent = { op: e.op.name, attrs: structuredClone(e.attrs), bytes };
   return bytes;
 }
-let lastSent: { op: string; attrs: unknown; bytes: Uint8Array } | null = null;
 
 /** Whether partners can apply `op` as an epilogue: one of EPILOGUE_OPS (they find it by name). */
 export const sendsAsEpilogue = (op: OpDef): boolean => EPILOGUE_OPS.get(op.name) === op;

@@ -99,9 +99,13 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
   const weight = job.weight ? place(job.weight, job.leaderWeights(job.bounds)) : null;
   const weight2 = job.weight2 ? place(job.weight2, 0) : null;
   const bias = job.bias ? stage(job.bias) : null;
+  let epilogue: JobOperands['epilogue'] = null;
   const bytes = job.epilogue ? epilogueBytes(job.epilogue) : null;
-  const epilogue = bytes ? { at: temp(Math.ceil(bytes.length / 4)), bytes: bytes.length } : null;
-  if (bytes) new Uint8Array(epilogue!.at.buffer, epilogue!.at.byteOffset, bytes.length).set(bytes);
+  if (bytes) {
+    const at = temp(Math.ceil(bytes.length / 4));
+    new Uint8Array(at.buffer, at.byteOffset, bytes.length).set(bytes);
+    epilogue = { at, bytes: bytes.length };
+  }
   const r = job.epilogue?.residual ?? null;
   const residual = r && !arena.owns(r) ? stage(r) : r;
   const out = job.inArena ? arena.alloc(job.outLen) : temp(job.outLen);
