@@ -74,6 +74,8 @@ interface Sides {
   samples: number;
   /** Each side's wall seconds by round (a round runs every side once, back to back). */
   rounds: number[][];
+  /** Each side's wall seconds in the warm-up rounds, which the figures above leave out. */
+  warm: number[][];
 }
 
 /**
@@ -104,16 +106,31 @@ const busiestOf = (before: Map<string, number>, after: Map<string, number>) => M
 const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)];
 
 /**
- * Samples alternate (one, two, … one, two …) for at least `seconds`, ≥ 5 each, after one warm-up
- * call each. `prepare(i)`, when given, runs before side i's clock starts: what the side consumes
- * and the harness has to make anew each time (an operator call's tensors, which the call
- * transfers), not what is measured.
+ * Samples alternate (one, two, … one, two …) for at least `seconds`, ≥ 5 each, after warm-up rounds
+ * for `warmSeconds` (at least one), which are timed but left out of the figures. `prepare(i)`, when
+ * given, runs before side i's clock starts: what the side consumes and the harness has to make anew
+ * each time (an operator call's tensors, which the call transfers), not what is measured.
+ *
+ * Why warm up for seconds: V8 compiles a function with its optimizing compiler on background
+ * threads once it has run often enough, and code a forward runs once per layer or once per run
+ * gets there only after tens of forwards. Until then those threads take CPU, and on two vCPUs they
+ * take it from a team's two threads, while one thread alone leaves them the other vCPU. Measured on
+ * ResNet-50 (2026-12-01 00:05 UTC, a fresh process, one thread and two alternating, blocks of ten
+ * pairs): two threads against one 1.66, 1.67, 1.72, 1.76, 1.84, 1.79, 1.80, 1.81×, the background
+ * threads' CPU 19.5, 8.0, 4.5, 4.5, 2.5, 5.5, 1.5, 4.0 ms a forward. A server that keeps its
+ * workers runs warm after its first tens of calls; the warm-up rounds' ratio is reported beside.
  */
-async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: (side: number) => void): Promise<Sides> {
-  for (const [i, fn] of sides.entries()) {
-    prepare?.(i);
-    await fn();
-  }
+async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: (side: number) => void, warmSeconds = 0): Promise<Sides> {
+  const warm: number[][] = sides.map(() => []);
+  const warmEnd = performance.now() + warmSeconds * 1000;
+  do {
+    for (const [i, fn] of sides.entries()) {
+      prepare?.(i);
+      const t = performance.now();
+      await fn();
+      warm[i].push((performance.now() - t) / 1000);
+    }
+  } while (performance.now() < warmEnd);
   const wall: number[][] = sides.map(() => []);
   const cpu: number[][] = sides.map(() => []);
   const busiest: number[][] = sides.map(() => []);
@@ -131,7 +148,7 @@ async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: 
       cpu[i].push((used.user + used.system) / 1e6);
     }
   }
-  return { wall: wall.map(median), cpu: cpu.map(median), busiest: busiest.map(median), best: wall.map((w) => Math.min(...w)), samples: wall[0].length, rounds: wall };
+  return { wall: wall.map(median), cpu: cpu.map(median), busiest: busiest.map(median), best: wall.map((w) => Math.min(...w)), samples: wall[0].length, rounds: wall, warm };
 }
 
 /** Waits until this thread's team has a partner up (the first split spawns it and runs alone). */
@@ -149,12 +166,15 @@ function report(name: string, s: Sides, side = 1, extra: Record<string, unknown>
   const [one, two] = [s.wall[0], s.wall[side]];
   const ms = (v: number) => `${(v * 1000).toFixed(1)} ms`;
   const projected = s.busiest[side] > 0 ? s.busiest[0] / s.busiest[side] : null;
+  // the warm-up rounds (left out of the figures: see interleaved), when there were enough to say anything
+  const warmRatio = s.warm[0].length >= 3 ? median(s.warm[0]) / median(s.warm[side]) : null;
   say(
     `${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[side])}` +
       (projected ? `; busiest thread's CPU ${s.busiest[0].toFixed(1)} against ${s.busiest[side].toFixed(1)} ms: ≤ ${projected.toFixed(2)}× on an idle machine` : '') +
-      `; fastest of ${s.samples} samples each ${ms(s.best[0])} and ${ms(s.best[side])}: ${(s.best[0] / s.best[side]).toFixed(2)}×; within rounds (median of ${s.samples}) ${pairedRatio(s, 0, side).toFixed(2)}×`,
+      `; fastest of ${s.samples} samples each ${ms(s.best[0])} and ${ms(s.best[side])}: ${(s.best[0] / s.best[side]).toFixed(2)}×; within rounds (median of ${s.samples}) ${pairedRatio(s, 0, side).toFixed(2)}×` +
+      (warmRatio ? `; in the ${s.warm[0].length} warm-up rounds before (not counted) ${warmRatio.toFixed(2)}×` : ''),
   );
-  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, fastestMs: [s.best[0] * 1000, s.best[side] * 1000], fastestRatio: s.best[0] / s.best[side], pairedRatio: pairedRatio(s, 0, side), ...extra } });
+  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, fastestMs: [s.best[0] * 1000, s.best[side] * 1000], fastestRatio: s.best[0] / s.best[side], pairedRatio: pairedRatio(s, 0, side), warmRounds: s.warm[0].length, warmRatio, ...extra } });
 }
 
 /**
@@ -202,7 +222,7 @@ export async function parallelBench(): Promise<void> {
       balance.channels = false;
     }
   };
-  const convSides = await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), channelBands], 8);
+  const convSides = await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), channelBands], 8, undefined, 2);
   report('3×3 conv 128→128 at 112×112, in-process (row bands)', convSides);
   report('3×3 conv 128→128 at 112×112, in-process, channel bands', convSides, 2);
   await machineScaling(shape, w, b);
@@ -216,7 +236,7 @@ export async function parallelBench(): Promise<void> {
   const next: OperatorCall[] = [];
   // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
   const answered = async (side: number) => releaseBuffers((await callOperator(pools[side], next[side])).outputs.map((t) => t.data.buffer));
-  const poolSides = await interleaved([() => answered(0), () => answered(1)], 6, (side) => (next[side] = call()));
+  const poolSides = await interleaved([() => answered(0), () => answered(1)], 6, (side) => (next[side] = call()), 4);
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', poolSides, 1, { note: 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)' });
   await Promise.all(pools.map((p) => p.close()));
 
@@ -262,7 +282,7 @@ export async function parallelBench(): Promise<void> {
     const ort = await loadPeer('onnxruntime-node');
     const sessions = ort ? await Promise.all([1, 2].map((n) => ort.InferenceSession.create(file, { intraOpNumThreads: n, interOpNumThreads: 1 }))) : [];
     const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', netInputs[net.inputs[0].name].data, [1, 3, 224, 224]) };
-    const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24);
+    const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24, undefined, 12);
     balance.enabled = byDefault;
     const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs' | 'sharedWeightJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
@@ -374,7 +394,7 @@ async function convNextBlocks(): Promise<void> {
   const ort = await loadPeer('onnxruntime-node');
   const sessions = ort ? await Promise.all([1, 2].map((n) => ort.InferenceSession.create(file, { intraOpNumThreads: n, interOpNumThreads: 1 }))) : [];
   const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', inputs[net.inputs[0].name].data, shape) };
-  const sides = await interleaved([() => runGraph(net, inputs, base, inference), () => runGraph(net, inputs, two, inference), ...sessions.map((session) => () => session.run(feeds))], 12);
+  const sides = await interleaved([() => runGraph(net, inputs, base, inference), () => runGraph(net, inputs, two, inference), ...sessions.map((session) => () => session.run(feeds))], 12, undefined, 4);
   report('ConvNeXt-style block stack forward (steady state), in-process (its MLPs split by positions)', sides);
   if (sessions.length) say(`  onnxruntime-node on the same file, same rounds: two intra-op threads against one ${(sides.wall[2] / sides.wall[3]).toFixed(2)}× (within rounds ${pairedRatio(sides, 2, 3).toFixed(2)}×)`);
   await Promise.all(sessions.map((session) => session.release()));
