@@ -110,6 +110,8 @@ const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length
  * for `warmSeconds` (at least one), which are timed but left out of the figures. `prepare(i)`, when
  * given, runs before side i's clock starts: what the side consumes and the harness has to make anew
  * each time (an operator call's tensors, which the call transfers), not what is measured.
+ * `afterWarm`, when given, runs once between the warm-up and the timed rounds (counters to read
+ * over the timed rounds only).
  *
  * Why warm up for seconds: V8 compiles a function with its optimizing compiler on background
  * threads once it has run often enough, and code a forward runs once per layer or once per run
@@ -120,7 +122,7 @@ const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length
  * threads' CPU 19.5, 8.0, 4.5, 4.5, 2.5, 5.5, 1.5, 4.0 ms a forward. A server that keeps its
  * workers runs warm after its first tens of calls; the warm-up rounds' ratio is reported beside.
  */
-async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: (side: number) => void, warmSeconds = 0): Promise<Sides> {
+async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: (side: number) => void, warmSeconds = 0, afterWarm?: () => void): Promise<Sides> {
   const warm: number[][] = sides.map(() => []);
   const warmEnd = performance.now() + warmSeconds * 1000;
   do {
@@ -131,6 +133,7 @@ async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: 
       warm[i].push((performance.now() - t) / 1000);
     }
   } while (performance.now() < warmEnd);
+  afterWarm?.();
   const wall: number[][] = sides.map(() => []);
   const cpu: number[][] = sides.map(() => []);
   const busiest: number[][] = sides.map(() => []);
@@ -276,13 +279,15 @@ export async function parallelBench(): Promise<void> {
     const jobs0 = splitStats.jobs;
     even();
     const jobsPerForward = splitStats.jobs - jobs0;
-    const before = { ...splitStats, ms: { ...splitStats.ms } };
+    // the split's counters over the timed rounds only (taken again after the warm-up)
+    const snapshot = () => ({ ...splitStats, ms: { ...splitStats.ms } });
+    let before = snapshot();
     // the machine's own two-thread scaling on this network, as a peer sampled with the same rounds:
     // onnxruntime-node on the same file with one intra-op thread and with two
     const ort = await loadPeer('onnxruntime-node');
     const sessions = ort ? await Promise.all([1, 2].map((n) => ort.InferenceSession.create(file, { intraOpNumThreads: n, interOpNumThreads: 1 }))) : [];
     const feeds = ort && { [sessions[0].inputNames[0]]: new ort.Tensor('float32', netInputs[net.inputs[0].name].data, [1, 3, 224, 224]) };
-    const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24, undefined, 12);
+    const sides = await interleaved([() => forward(base), even, balanced, noSpin, ...sessions.map((session) => () => session.run(feeds))], 24, undefined, 12, () => (before = snapshot()));
     balance.enabled = byDefault;
     const d = (k: 'jobs' | 'bands' | 'partnerBands' | 'partnerJobs' | 'sharedWeightJobs') => splitStats[k] - before[k];
     const runs = d('jobs') / Math.max(1, jobsPerForward);
