@@ -18,12 +18,13 @@
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
  * the CPU per call and the busiest thread's CPU time (/proc schedstat, ns) are reported too: what an
- * idle machine would show at best. For ResNet-50 also: the leader's time per phase of its split
- * layers (staging, waking the partner, its own bands, waiting, copying the partner's out), the
- * partners' share of the bands, and Amdahl's bound from the share of the forward that still runs
- * on one thread.
+ * idle machine would show at best, and this thread's full garbage collections over the timed rounds
+ * (bench/sides.ts fullCollections: the pool line's slow runs had one a call). For ResNet-50 also:
+ * the leader's time per phase of its split layers (staging, waking the partner, its own bands,
+ * waiting, copying the partner's out), the partners' share of the bands, and Amdahl's bound from
+ * the share of the forward that still runs on one thread.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,8 @@ import type { Tensor } from '../src/tensor/tensor.js';
 import { convModel } from './onnx-model.js';
 import { loadPeer } from './peers.js';
 import { record, say } from './records.js';
+import { interleaved, median, pairedRatio } from './sides.js';
+import type { Sides } from './sides.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -55,104 +58,6 @@ const random = (n: number, seed: number) => {
   const r = rng(seed);
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 };
-
-interface Sides {
-  /** Median wall seconds of each side. */
-  wall: number[];
-  /** Median CPU seconds of the process (every thread) per call, each side: what the split costs in total. */
-  cpu: number[];
-  /**
-   * The busiest thread's CPU milliseconds per call, median, each side (Linux
-   * /proc/self/task/<tid>/schedstat). On an idle machine a call takes at least its busiest thread's
-   * CPU time, so busiest[0] / busiest[1] projects the ratio the load hides (an upper bound: waits
-   * between the threads are not counted).
-   */
-  busiest: number[];
-  /** The fastest wall seconds of each side: each side undisturbed, at best (this machine's host at times takes a thread's CPU for seconds). */
-  best: number[];
-  /** Samples per side. */
-  samples: number;
-  /** Each side's wall seconds by round (a round runs every side once, back to back). */
-  rounds: number[][];
-  /** Each side's wall seconds in the warm-up rounds, which the figures above leave out. */
-  warm: number[][];
-}
-
-/**
- * The median over rounds of side a's time over side b's in the same round: this machine's host
- * changes how much CPU it gives for seconds at a time, which moves both sides of a round alike, so
- * the ratio within rounds wanders less than the ratio of the medians.
- */
-const pairedRatio = (s: Sides, a: number, b: number) => median(s.rounds[a].map((t, r) => t / s.rounds[b][r]));
-
-/** CPU milliseconds (time on a CPU, schedstat) of each thread of this process, by thread id. */
-function threadCpu(): Map<string, number> {
-  const ms = new Map<string, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        ms.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  } catch {
-    // not Linux: no per-thread figures
-  }
-  return ms;
-}
-
-const busiestOf = (before: Map<string, number>, after: Map<string, number>) => Math.max(0, ...[...after].map(([tid, t]) => t - (before.get(tid) ?? 0)));
-const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)];
-
-/**
- * Samples alternate (one, two, … one, two …) for at least `seconds`, ≥ 5 each, after warm-up rounds
- * for `warmSeconds` (at least one), which are timed but left out of the figures. `prepare(i)`, when
- * given, runs before side i's clock starts: what the side consumes and the harness has to make anew
- * each time (an operator call's tensors, which the call transfers), not what is measured.
- * `afterWarm`, when given, runs once between the warm-up and the timed rounds (counters to read
- * over the timed rounds only).
- *
- * Why warm up for seconds: V8 compiles a function with its optimizing compiler on background
- * threads once it has run often enough, and code a forward runs once per layer or once per run
- * gets there only after tens of forwards. Until then those threads take CPU, and on two vCPUs they
- * take it from a team's two threads, while one thread alone leaves them the other vCPU. Measured on
- * ResNet-50 (2026-12-01 00:05 UTC, a fresh process, one thread and two alternating, blocks of ten
- * pairs): two threads against one 1.66, 1.67, 1.72, 1.76, 1.84, 1.79, 1.80, 1.81×, the background
- * threads' CPU 19.5, 8.0, 4.5, 4.5, 2.5, 5.5, 1.5, 4.0 ms a forward. A server that keeps its
- * workers runs warm after its first tens of calls; the warm-up rounds' ratio is reported beside.
- */
-async function interleaved(sides: (() => unknown)[], seconds: number, prepare?: (side: number) => void, warmSeconds = 0, afterWarm?: () => void): Promise<Sides> {
-  const warm: number[][] = sides.map(() => []);
-  const warmEnd = performance.now() + warmSeconds * 1000;
-  do {
-    for (const [i, fn] of sides.entries()) {
-      prepare?.(i);
-      const t = performance.now();
-      await fn();
-      warm[i].push((performance.now() - t) / 1000);
-    }
-  } while (performance.now() < warmEnd);
-  afterWarm?.();
-  const wall: number[][] = sides.map(() => []);
-  const cpu: number[][] = sides.map(() => []);
-  const busiest: number[][] = sides.map(() => []);
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end || wall[0].length < 5) {
-    for (const [i, fn] of sides.entries()) {
-      prepare?.(i);
-      const t = performance.now();
-      const c = process.cpuUsage();
-      const before = threadCpu();
-      await fn();
-      busiest[i].push(busiestOf(before, threadCpu()));
-      const used = process.cpuUsage(c);
-      wall[i].push((performance.now() - t) / 1000);
-      cpu[i].push((used.user + used.system) / 1e6);
-    }
-  }
-  return { wall: wall.map(median), cpu: cpu.map(median), busiest: busiest.map(median), best: wall.map((w) => Math.min(...w)), samples: wall[0].length, rounds: wall, warm };
-}
 
 /** Waits until this thread's team has a partner up (the first split spawns it and runs alone). */
 async function partnerUp(split: () => unknown): Promise<void> {
@@ -175,9 +80,10 @@ function report(name: string, s: Sides, side = 1, extra: Record<string, unknown>
     `${name}: one thread ${ms(one)}, two ${ms(two)}: ${(one / two).toFixed(2)}× (goal ≥ 1.8×; load average ${load()}); CPU per call ${ms(s.cpu[0])} and ${ms(s.cpu[side])}` +
       (projected ? `; busiest thread's CPU ${s.busiest[0].toFixed(1)} against ${s.busiest[side].toFixed(1)} ms: ≤ ${projected.toFixed(2)}× on an idle machine` : '') +
       `; fastest of ${s.samples} samples each ${ms(s.best[0])} and ${ms(s.best[side])}: ${(s.best[0] / s.best[side]).toFixed(2)}×; within rounds (median of ${s.samples}) ${pairedRatio(s, 0, side).toFixed(2)}×` +
-      (warmRatio ? `; in the ${s.warm[0].length} warm-up rounds before (not counted) ${warmRatio.toFixed(2)}×` : ''),
+      (warmRatio ? `; in the ${s.warm[0].length} warm-up rounds before (not counted) ${warmRatio.toFixed(2)}×` : '') +
+      `; this thread's full collections over the ${s.samples} rounds: ${s.fullCollections.count} (${s.fullCollections.ms.toFixed(0)} ms of pauses; see bench/sides.ts fullCollections)`,
   );
-  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, fastestMs: [s.best[0] * 1000, s.best[side] * 1000], fastestRatio: s.best[0] / s.best[side], pairedRatio: pairedRatio(s, 0, side), warmRounds: s.warm[0].length, warmRatio, ...extra } });
+  record({ bench: 'parallel', name, unit: 'ms', higherIsBetter: false, convlens: two * 1000, peers: { 'convlens, one thread': one * 1000 }, against: 'convlens, one thread', extra: { goal: '≥ 1.8×', loadAverage: os.loadavg(), cpuMs: [s.cpu[0] * 1000, s.cpu[side] * 1000], busiestThreadCpuMs: [s.busiest[0], s.busiest[side]], projectedIdleRatio: projected, fastestMs: [s.best[0] * 1000, s.best[side] * 1000], fastestRatio: s.best[0] / s.best[side], pairedRatio: pairedRatio(s, 0, side), warmRounds: s.warm[0].length, warmRatio, mainThreadFullCollections: s.fullCollections, ...extra } });
 }
 
 /**
