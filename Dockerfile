@@ -24,4 +24,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/src/server.js"]
+# V8 flags: src/node-flags.ts (the same as npm start)
+ENTRYPOINT ["node", "--initial-old-space-size=128", "dist/src/server.js"]

@@ -24,6 +24,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 import { loadPeer } from './peers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,7 +83,7 @@ async function freePort(): Promise<number> {
 /** The server as a child process on 127.0.0.1; resolves once /healthz answers. */
 async function startServer(opts: Options): Promise<{ child: ChildProcess; base: string; how: string }> {
   let entry = ['dist/src/server.js'];
-  let how = 'node dist/src/server.js';
+  let how = `node ${SERVER_NODE_FLAGS.join(' ')} dist/src/server.js`;
   if (!opts.tsx) {
     const build = spawnSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     if (build.status !== 0) {
@@ -92,10 +93,11 @@ async function startServer(opts: Options): Promise<{ child: ChildProcess; base: 
   }
   if (opts.tsx) {
     entry = ['--import', 'tsx', 'src/server.ts'];
-    how = 'node --import tsx src/server.ts';
+    how = `node ${SERVER_NODE_FLAGS.join(' ')} --import tsx src/server.ts`;
   }
   const port = await freePort();
-  const child = spawn(process.execPath, entry, {
+  // with the server's V8 flags, as npm start runs it (src/node-flags.ts)
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...entry], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(WORKERS), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -25,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyzeGraph } from '../src/analysis/analyze.js';
 import { inferGraph } from '../src/analysis/infer.js';
 import { analyzeMemory } from '../src/analysis/memory.js';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 import { loadGraph } from '../src/graph/load.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { modelCache } from '../src/runtime/model-cache.js';
@@ -144,7 +145,7 @@ export async function memoryBench(): Promise<void> {
       say('skipped: run `npm run bench -- networks` first (it exports bench/.cache/*.onnx)');
       continue;
     }
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, [...SERVER_NODE_FLAGS, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult;
     const { weightsBytes, activationsBytes } = budgetOf(file);
     const above = r.peakBytes - r.idleBytes;
@@ -152,12 +153,12 @@ export async function memoryBench(): Promise<void> {
     say(`weights ${mb(weightsBytes)} + peak activations ${mb(activationsBytes)} = ${mb(budget)}; peak RSS above idle ${mb(above)} = ${(above / budget).toFixed(2)}× (goal ≤ 1.5×)`);
     const anon = r.peakAnonBytes !== null && r.idleAnonBytes !== null ? r.peakAnonBytes - r.idleAnonBytes : null;
     say(`  at the peak: anonymous RSS above idle ${anon === null ? 'n/a' : mb(anon)}; array buffers ${mb(r.atPeak.arrayBuffers)} (the file's bytes, live and not yet collected tensors, weight scratch), V8 heap ${mb(r.atPeak.heapUsed)} used of ${mb(r.atPeak.heapTotal)}; the GEMM module's WebAssembly memory ${mb(r.gemmWasmBytes)}`);
-    const c = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child-cached', file], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').at(-1)!) as ChildResult;
+    const c = JSON.parse(execFileSync(process.execPath, [...SERVER_NODE_FLAGS, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child-cached', file], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').at(-1)!) as ChildResult;
     const aboveCached = c.peakBytes - c.idleBytes;
     say(`  with the model cache on (the default): a first run that keeps its folded weights (${mb(c.keptBytes)}) for the next peaks ${mb(aboveCached)} above idle = ${(aboveCached / budget).toFixed(2)}× (the cache holds a second copy of the folded weights by design, bounded by MODEL_CACHE_BYTES; the goal is the run's own memory, above)`);
     record({ bench: 'memory', name: `${model} forward with the model cache on, peak RSS above idle`, unit: 'bytes', higherIsBetter: false, convlens: aboveCached, peers: { 'weights + peak activations': budget }, against: 'weights + peak activations', extra: { weightsBytes, activationsBytes, ...c } });
     record({ bench: 'memory', name: `${model} forward, peak RSS above idle`, unit: 'bytes', higherIsBetter: false, convlens: above, peers: { 'weights + peak activations': budget }, against: 'weights + peak activations', extra: { goal: 'ratio ≥ 0.67 (RSS ≤ 1.5× the budget)', weightsBytes, activationsBytes, ...r } });
-    const timing = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child-time', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const timing = execFileSync(process.execPath, [...SERVER_NODE_FLAGS, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child-time', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const t = JSON.parse(timing.trim().split('\n').at(-1)!) as TimeResult;
     say(`runTask: first (cold) ${t.firstMs.toFixed(0)} ms; warm without the model cache ${t.uncachedMs.toFixed(0)} ms, second run from the cache ${t.cachedMs.toFixed(0)} ms = ${(t.cachedMs / t.uncachedMs).toFixed(2)}× the time`);
     record({ bench: 'memory', name: `${model} second run from the model cache`, unit: 'ms', higherIsBetter: false, convlens: t.cachedMs, peers: { 'warm run without the cache': t.uncachedMs }, against: 'warm run without the cache', extra: { ...t } });

@@ -9,7 +9,11 @@ import { onnxImportBench } from './onnx-import.js';
 import { parallelBench } from './parallel.js';
 import { poolBench } from './pool.js';
 import { zooBench } from './zoo.js';
+import { missingNodeFlags } from '../src/node-flags.js';
 
+// the figures are the server's when this process runs with its V8 flags, as npm run bench starts it
+const missing = missingNodeFlags();
+if (missing.length > 0) process.stderr.write(`bench: started without the server's V8 flags (${missing.join(' ')}; src/node-flags.ts): the figures may differ from the server's\n`);
 // names select benches; --json: one JSON record per measurement on stdout (bench/records.ts), the table on stderr; --duration: load's length
 const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--duration');
 const benches: [string, () => void | Promise<void>][] = [

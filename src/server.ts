@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { admissionOf } from './http/admission.js';
 import { ConfigError, loadConfig } from './config.js';
 import { metricsServer } from './http/security.js';
+import { missingNodeFlags } from './node-flags.js';
 
 let config;
 try {
@@ -39,4 +40,7 @@ closeWithGrace({ delay: config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }
 await app.listen({ port: config.PORT, host: config.HOST });
 const metricsAt = metrics ? await metrics.listen({ port: config.METRICS_PORT, host: config.HOST }) : null;
 if (metricsAt) app.log.info({ metrics: `${metricsAt}/metrics` }, `metrics listening at ${metricsAt}/metrics`);
+// npm start and the image pass these; a process started otherwise (node dist/src/server.js) runs, with a warning
+const missing = missingNodeFlags();
+if (missing.length > 0) app.log.warn({ missingNodeFlags: missing }, `started without ${missing.join(' ')}: the main thread may run a full garbage collection at every large request (src/node-flags.ts)`);
 app.log.info({ graphiql: config.GRAPHIQL ? '/graphiql' : null, auth: config.API_KEYS.length > 0 ? 'api-keys' : 'none' }, 'convlens ready');

@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env } });
+function start(env: Record<string, string>, nodeFlags: readonly string[] = []) {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -52,6 +53,22 @@ describe('the server process', () => {
     expect(await plain.exited).toBe(0);
     const ready = plain.output().stdout.split('\n').find((l) => l.includes('convlens ready'))!;
     expect(JSON.parse(ready)).toMatchObject({ level: 30, msg: 'convlens ready' });
+  }, 30_000);
+
+  it('started without SERVER_NODE_FLAGS it warns once, naming them; with them (as npm start runs it) it does not', async () => {
+    const warned = (stdout: string) => stdout.split('\n').filter((l) => l.includes('missingNodeFlags')).map((l) => JSON.parse(l));
+    const bare = start({});
+    await bare.listening;
+    bare.child.kill('SIGTERM');
+    expect(await bare.exited).toBe(0);
+    expect(warned(bare.output().stdout)).toEqual([expect.objectContaining({ level: 40, missingNodeFlags: ['--initial-old-space-size=128'] })]);
+
+    const flagged = start({}, SERVER_NODE_FLAGS);
+    await flagged.listening;
+    flagged.child.kill('SIGTERM');
+    expect(await flagged.exited).toBe(0);
+    expect(flagged.output().stdout).toContain('convlens ready');
+    expect(warned(flagged.output().stdout)).toEqual([]);
   }, 30_000);
 
   it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ROOT } from './k8s.js';
+import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, any> };
 const services = compose.services;
@@ -60,8 +61,8 @@ describe('docker-compose.yml', () => {
     expect(services.worker.depends_on.redis).toEqual({ condition: 'service_healthy' });
   });
 
-  it("the worker runs `convlens worker` from the image's build (dist/src/cli.js, built from src/cli.ts), without the image's HTTP health check", () => {
-    expect(services.worker.entrypoint).toEqual(['node', 'dist/src/cli.js', 'worker']);
+  it("the worker runs `convlens worker` from the image's build (dist/src/cli.js, built from src/cli.ts) with the server's V8 flags, without the image's HTTP health check", () => {
+    expect(services.worker.entrypoint).toEqual(['node', ...SERVER_NODE_FLAGS, 'dist/src/cli.js', 'worker']);
     expect(existsSync(path.join(ROOT, 'src/cli.ts'))).toBe(true);
     expect(services.worker.image).toBe(services.api.image);
     expect(services.worker.healthcheck).toEqual({ disable: true });
