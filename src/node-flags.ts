@@ -9,16 +9,16 @@
  * collection V8 sets the next limit from what survived, at least 8 MB above it when the thread
  * allocates little on its own heap (the main thread: the server's holds about 53 MB), and it counts
  * array buffers allocated since that collection against the limit. A request's tensors are array
- * buffers: a 3×3 conv at 128×112×112 through POST /v1/operators holds about 26 MB on the main thread
- * (its body, the decoded input, the worker's answer, the encoded response). Once one full
- * collection has set the limit that low, every such request starts another: measured 2026-12-01 on
+ * buffers: a 3×3 conv at 128×112×112 through POST /v1/operators holds at least its uploaded input
+ * and the worker's answer on the main thread, 6.4 MB each (more in JSON). Once
+ * one full collection has set the limit that low, every such request starts another: measured 2026-12-01 on
  * `node src/server.ts` (tsx, two servers of one and two workers, after one forced collection),
  * 62–70 full collections in 80 requests, each 6–19 ms of pause on the main thread plus up to 31 ms
- * of marking steps, and one request 154–166 ms against 139–143 ms with the flag, which left none. The flag
- * sets the floor under every later limit (V8's heap.cc: "allow V8 to skip full GCs below that
- * threshold"); it applies to every isolate of the process, the workers' too, whose peak memory on
- * a forward it did not move (bench memory: ResNet-18, MobileNetV2, ResNet-50 1.33, 1.21, 1.29×
- * their weights and activations, against 1.31, 1.33, 1.31× without).
+ * of marking steps, and one request 154–166 ms against 139–143 ms with the flag, which left none.
+ * The flag sets the floor under every later limit (V8's heap.cc: "allow V8 to skip full GCs below
+ * that threshold"); it applies to every isolate of the process, the workers' too, whose peak
+ * memory on a forward it did not move (bench memory: ResNet-18, MobileNetV2, ResNet-50 1.33, 1.21,
+ * 1.29× their weights and activations, against 1.31, 1.33, 1.31× without).
  */
 
 export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];

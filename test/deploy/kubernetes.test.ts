@@ -17,7 +17,7 @@ import { DEPLOY, envFile, quantity, schemaError, typeCheck, yamlDocs } from './k
 import type { K8sObject } from './k8s.js';
 import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 
-/** VmHWM of `node --initial-old-space-size=128 dist/src/server.js`, WORKERS=2, after twelve rounds of two concurrent /v1/run of resnet18 (deploy/base/deployment.yaml's header, 2026-12-01). */
+/** VmHWM of `node --initial-old-space-size=128 dist/src/server.js`, WORKERS=2, after eleven rounds of two concurrent /v1/run of resnet18 (deploy/base/deployment.yaml's header, 2026-12-01). */
 const MEASURED_BUSY_PEAK = 543 * 2 ** 20;
 
 const BASE_RESOURCES = ['base/deployment.yaml', 'base/service.yaml', 'base/hpa.yaml', 'base/pdb.yaml'];
