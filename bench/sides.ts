@@ -117,7 +117,7 @@ export async function interleaved(sides: (() => unknown)[], seconds: number, pre
  * 414 ms of pauses, and 1.42× instead of 1.8–1.9×. The server's flag (src/node-flags.ts), which
  * `npm run bench` passes, keeps it out; run without it, the count shows whether a run fell in.
  */
-function fullCollections(): { stop(): Promise<{ count: number; ms: number }> } {
+export function fullCollections(): { stop(): Promise<{ count: number; ms: number }> } {
   const seen = { count: 0, ms: 0 };
   const add = (entries: PerformanceEntry[]) => {
     for (const e of entries) {

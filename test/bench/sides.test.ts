@@ -1,0 +1,40 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { fullCollections, interleaved, pairedRatio } from '../../bench/sides.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+
+describe('bench sides: samples taken in turn, and the full collections among them', () => {
+  it('two sides, 0 s: one warm-up round, then at least 5 rounds, each side in turn with its prepare just before it', async () => {
+    const order: string[] = [];
+    const s = await interleaved([() => order.push('a'), () => order.push('b')], 0, (i) => order.push(`prepare ${i}`));
+    expect(s.warm.map((w) => w.length)).toEqual([1, 1]);
+    expect(s.samples).toBe(5);
+    expect(order.slice(0, 4)).toEqual(['prepare 0', 'a', 'prepare 1', 'b']);
+    expect(order).toHaveLength(4 * 6);
+    expect(s.fullCollections).toEqual({ count: 0, ms: 0 });
+  });
+
+  it('pairedRatio is the median of the per-round ratios: rounds (4, 2), (9, 3), (2, 2) → 2', () => {
+    const s = { rounds: [[4, 9, 2], [2, 3, 2]] } as Parameters<typeof pairedRatio>[0];
+    expect(pairedRatio(s, 0, 1)).toBe(2);
+  });
+
+  it('fullCollections counts two forced full collections, not a scavenge', async () => {
+    const counting = fullCollections();
+    gc({ type: 'minor' });
+    gc();
+    gc();
+    const seen = await counting.stop();
+    expect(seen.count).toBe(2);
+    expect(seen.ms).toBeGreaterThan(0);
+  });
+
+  it('a full collection inside a timed round is in the sides, one of the warm-up is not', async () => {
+    let calls = 0;
+    const s = await interleaved([() => calls++ === 0 && gc(), () => calls === 4 && gc()], 0);
+    expect(s.fullCollections.count).toBe(1);
+  });
+});
