@@ -126,8 +126,8 @@ describe('POST /v1/operators/{name}', () => {
       format: 'flat',
     };
     let split = await request(app.server).post('/v1/operators/conv2d').send(body).expect(200);
-    // either pool worker may take a call; each spawns its partner on its first split
-    for (let i = 0; i < 40 && split.body.workers !== 2; i++) {
+    // either pool worker may take a call; each spawns its partner on its first split (20 s at most: a loaded machine delays its start)
+    for (const until = Date.now() + 20_000; split.body.workers !== 2 && Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 100));
       split = await request(app.server).post('/v1/operators/conv2d').send(body).expect(200);
     }
