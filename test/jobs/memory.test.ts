@@ -117,13 +117,15 @@ describe('jobs on the worker pool (real workers)', () => {
     expect((await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/x-ndjson;q=0' } })).statusCode).toBe(406);
   });
 
-  it('DELETE of a running resnet18 run stops its task in the worker pool (outcome cancelled), rather than letting it finish', async () => {
+  it('DELETE of a running ResNet-50 run at 448×448 stops its task in the worker pool (outcome cancelled), rather than letting it finish', async () => {
     const count = async (outcome: string) =>
       Number(new RegExp(`^convlens_task_seconds_count\\{task="run",outcome="${outcome}"\\} (\\d+)$`, 'm').exec((await app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
     const cancelled = () => count('cancelled');
     const [before, okBefore] = [await cancelled(), await count('ok')];
-    const input = Buffer.from(new Float32Array(3 * 224 * 224).fill(0.5).buffer).toString('base64');
-    const { id } = (await submit(app, { kind: 'run', model: 'resnet18', inputs: { shape: [1, 3, 224, 224], dtype: 'float32', base64: input } })).json();
+    // about 16 GMACs, seconds on one worker: still running when the DELETE comes (ResNet-18 at 224,
+    // 0.25–0.46 s here, could end between the poll that saw it running and the DELETE)
+    const input = Buffer.from(new Float32Array(3 * 448 * 448).fill(0.5).buffer).toString('base64');
+    const { id } = (await submit(app, { kind: 'run', model: 'resnet50', resolution: 448, inputs: { shape: [1, 3, 448, 448], dtype: 'float32', base64: input } })).json();
     await waitFor(app, id, ['running']);
     const del = await app.inject({ method: 'DELETE', url: `/v1/jobs/${id}` });
     expect(del.json()).toMatchObject({ status: 'cancelled', error: { code: 'JOB_CANCELLED' } });
