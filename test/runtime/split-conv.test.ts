@@ -13,6 +13,7 @@ import { configureTeams, splitStats } from '../../src/runtime/split.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { ConvlensError } from '../../src/errors.js';
+import { untilPartnerJob } from './team-ready.js';
 
 const random = (shape: number[], seed: number) => {
   const r = rng(seed);
@@ -48,15 +49,15 @@ function rejection(c: OperatorCall): ConvlensError {
   throw new Error('expected a ConvlensError, the call succeeded');
 }
 
-/** Calls the task until a partner computed part of it (a worker's first split spawns its team and runs alone; a loaded machine delays the partner's start). */
+/** Calls the task until a partner computed part of it (team-ready.ts untilPartnerJob); a call one thread computed says so by having no workers field. */
 async function splitByTwo(c: OperatorCall): Promise<OperatorResult> {
-  for (const until = Date.now() + 20_000; Date.now() < until; ) {
-    const r = onWorker(c);
-    if (r.extra.workers === 2) return r;
-    expect(r.extra.workers, 'one thread computed it: no workers field').toBeUndefined();
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error('no partner took a band within 20 s');
+  let r: OperatorResult | undefined;
+  await untilPartnerJob(() => {
+    r = onWorker(c);
+    if (r.extra.workers !== 2) expect(r.extra.workers, 'one thread computed it: no workers field').toBeUndefined();
+  });
+  expect(r!.extra.workers).toBe(2);
+  return r!;
 }
 
 describe("a conv2d call on a pool worker with a partner thread (the worker's operator task)", () => {

@@ -22,7 +22,7 @@ import type { OpDef, RunContext, TeamBands } from '../../src/ops/types.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { readyTeam, untilPartnerBand } from './team-ready.js';
+import { readyTeam, untilPartnerBand, untilPartnerJob } from './team-ready.js';
 
 const random = (shape: number[], seed: number): Tensor => {
   const r = rng(seed);
@@ -118,20 +118,14 @@ describe('splitKernel: which layers it splits', () => {
     return { expected: Array.from(out.data), ctx: { attrs, plan, inputs: c.inputs, weights, outputs: [out.shape], training: false, seed: 0 } };
   };
 
-  /**
-   * Calls splitKernel until a partner took part (the first split spawns the team and runs alone; a
-   * loaded machine delays the partner's start, so a deadline rather than a count of calls).
-   */
+  /** Calls splitKernel until a partner took part (team-ready.ts untilPartnerJob), each split's bits checked. */
   async function splitByTwo(op: OpDef, c: OperatorCall): Promise<number[]> {
     const { expected, ctx } = ctxOf(c);
-    for (const until = Date.now() + 20_000; Date.now() < until; ) {
-      const before = splitStats.partnerJobs;
+    await untilPartnerJob(() => {
       const r = splitKernel(op, ctx);
       if (r) expect(Array.from(r.outputs[0].data)).toEqual(expected);
-      if (splitStats.partnerJobs > before) return expected;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    throw new Error('no partner took a band within 20 s');
+    });
+    return expected;
   }
 
   it(`max pooling 3×3 stride 1 over 96×112×112 (10.8 M taps, over SPLIT_SIMD_POOL_TAPS ${SPLIT_SIMD_POOL_TAPS}): split, the partner computes planes, same bits`, async () => {
@@ -153,35 +147,28 @@ describe('splitKernel: which layers it splits', () => {
   it('a linear offered its fused GELU applies it in its bands (mapped): the bits of the linear, then the gelu operator', async () => {
     const { ctx, expected } = ctxOf(call('linear', random([16, 1024], 7), { outFeatures: 1024 }, { weight: random([1024, 1024], 8), bias: random([1024], 9) }));
     const want = one(call('gelu', tensor([16, 1024], Float32Array.from(expected)), {}));
-    for (const until = Date.now() + 20_000; ; ) {
-      const before = splitStats.partnerJobs;
+    await untilPartnerJob(() => {
       const r = splitKernel(linear, ctx, true, { op: gelu, attrs: { approximate: 'none' } });
       if (r) {
         expect(r.mapped).toBe(true);
         expect(Array.from(r.outputs[0].data)).toEqual(want);
       }
-      if (splitStats.partnerJobs > before) break;
-      if (Date.now() > until) throw new Error('no partner took a band within 20 s');
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    });
   }, 30_000);
 
   it('a linear offered a residual add and ReLU applies them in its bands and counts as a residual job (splitStats.residualJobs)', async () => {
     const { ctx, expected } = ctxOf(call('linear', random([16, 1024], 10), { outFeatures: 1024 }, { weight: random([1024, 1024], 11) }));
     const residual = random([16, 1024], 12);
     const want = expected.map((v, i) => Math.max(0, Math.fround(v + residual.data[i])));
-    for (const until = Date.now() + 20_000; ; ) {
-      const [before, residualJobs, jobs] = [splitStats.partnerJobs, splitStats.residualJobs, splitStats.jobs];
+    await untilPartnerJob(() => {
+      const [residualJobs, jobs] = [splitStats.residualJobs, splitStats.jobs];
       const r = splitKernel(linear, ctx, true, { op: relu, attrs: {}, residual });
       if (r) {
         expect(r.mapped).toBe(true);
         expect(Array.from(r.outputs[0].data)).toEqual(want);
         expect(splitStats.residualJobs - residualJobs).toBe(splitStats.jobs - jobs);
       }
-      if (splitStats.partnerJobs > before) break;
-      if (Date.now() > until) throw new Error('no partner took a band within 20 s');
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    });
   }, 30_000);
 
   it("not split: a small pooling (8×16×16, 3×3: 4,608 taps), ResNet-50's stem pool (1.8 M taps: under a millisecond in SIMD), ResNet-50's GAP (2048×7×7: 100,352 elements), a one-row classifier (2048→1000: bound by reading its weight), returnIndices", () => {

@@ -1,4 +1,5 @@
 /** A team whose partners have all started (the first split spawns them): specs wait for it, at most 20 s. */
+import { splitStats } from '../../src/runtime/split.js';
 import type { Team } from '../../src/runtime/team.js';
 
 export async function readyTeam(t: Team): Promise<Team> {
@@ -22,5 +23,22 @@ export function untilPartnerBand(team: Team, job: () => void): Team['lastJob'] {
     job();
     if (team.lastJob.leaderBands < team.lastJob.bands) return team.lastJob;
     if (Date.now() > until) throw new Error('the partner computed no band within 20 s');
+  }
+}
+
+/**
+ * Calls `call` (a split through runtime/split.ts, which checks its own result) until a partner took
+ * part in one of its jobs (splitStats.partnerJobs): the first split spawns this thread's team and
+ * runs alone, and a loaded machine delays the partner's start, so a deadline of 20 s rather than a
+ * count of calls.
+ */
+export async function untilPartnerJob(call: () => void): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const before = splitStats.partnerJobs;
+    call();
+    if (splitStats.partnerJobs > before) return;
+    if (Date.now() > until) throw new Error('no partner took a band within 20 s');
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
