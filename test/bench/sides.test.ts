@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { fullCollections, interleaved, pairedRatio } from '../../bench/sides.js';
+import { fullCollections, interleaved, median, pairedRatio, threadCpu } from '../../bench/sides.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
@@ -36,5 +36,23 @@ describe('bench sides: samples taken in turn, and the full collections among the
     let calls = 0;
     const s = await interleaved([() => calls++ === 0 && gc(), () => calls === 4 && gc()], 0);
     expect(s.fullCollections.count).toBe(1);
+  });
+
+  it('the clock times the side alone, not the per-thread CPU reads around it: a side that busy-waits 2 ms, 0.05 s of rounds → its median wall over 2 ms by less than one read', async () => {
+    // a busy wait, not a timer: a timer's own lateness would be in the figure
+    const wait2 = () => {
+      const end = performance.now() + 2;
+      while (performance.now() < end);
+    };
+    const reads: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const t = performance.now();
+      threadCpu();
+      reads.push(performance.now() - t);
+    }
+    const s = await interleaved([wait2], 0.05);
+    expect(Math.min(...s.rounds[0])).toBeGreaterThanOrEqual(0.002);
+    // before 2026-12-01 a read before and one after were in every sample (0.44 ms each with the bench's 21 threads)
+    expect((s.wall[0] - 0.002) * 1000).toBeLessThan(median(reads));
   });
 });
