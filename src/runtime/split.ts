@@ -31,8 +31,8 @@ import type { MlpOperands } from './fuse-mlp.js';
 import type { KernelJob } from './team-kernels.js';
 import { sendsAsEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
-import { MAX_BANDS, MAX_PARTNERS } from './team-protocol.js';
-import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, shareOf } from './bands.js';
+import { MAX_BANDS, MAX_PARTNERS, MODE_ROWS } from './team-protocol.js';
+import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, partnerHalves, shareOf } from './bands.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
 
@@ -85,11 +85,11 @@ function retireTeam(ms: number): void {
  * This thread's split layers since it started, the bands (and jobs) its partners computed a part of,
  * the jobs whose weight the partners read in place (a cached model's shared weights) and the floats
  * the leader copied into the arena for them,
- * and the leader's milliseconds in each phase of them (Team.lastJob: staging, waking the partners, its
+ * and the leader's milliseconds in each phase of them (Team.lastJob: staging before the job opens and after, waking the partners, its
  * own bands, the wait for the partners', the copy-out), the partners' milliseconds in their bands
  * and from the notify to their first band, `lag` (tests, benchmarks).
  */
-export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, sharedWeightJobs: 0, stagedFloats: 0, ms: { stage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0, lag: 0 } };
+export const splitStats = { jobs: 0, bands: 0, partnerBands: 0, partnerJobs: 0, teams: 0, residualJobs: 0, sharedWeightJobs: 0, stagedFloats: 0, ms: { stage: 0, lateStage: 0, wake: 0, own: 0, wait: 0, copy: 0, partner: 0, lag: 0 } };
 
 /** This thread's team settings (worker.ts at start, from the pool); null turns splitting off. Closes a team of other settings. */
 export function configureTeams(s: TeamSettings | null): Promise<void> {
@@ -147,7 +147,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     if (t.lastJob.sharedWeight) splitStats.sharedWeightJobs++;
     splitStats.stagedFloats += t.lastJob.stagedFloats;
     const { ms } = splitStats;
-    [ms.stage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner, ms.lag] = [ms.stage + t.lastJob.stageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs, ms.lag + (t.lastJob.lagMs ?? 0)];
+    [ms.stage, ms.lateStage, ms.wake, ms.own, ms.wait, ms.copy, ms.partner, ms.lag] = [ms.stage + t.lastJob.stageMs, ms.lateStage + t.lastJob.lateStageMs, ms.wake + t.lastJob.wakeMs, ms.own + t.lastJob.ownMs, ms.wait + t.lastJob.waitMs, ms.copy + t.lastJob.copyMs, ms.partner + t.lastJob.partnerMs, ms.lag + (t.lastJob.lagMs ?? 0)];
     // a huge job (or run) grew the arena: let it go with the team rather than hold it for good, but
     // once the run is over (a run is synchronous: the timer fires after it), not before its next layer
     if (t.arenaBytes > (settings?.arenaKeepBytes ?? ARENA_KEEP_BYTES)) retireTeam(0);
@@ -174,7 +174,10 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
-  return onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...layout, partners: got.partners, inArena: !keep, epilogue }));
+  // rows staged in, or bands copied out: the partner's rows in two bands, so that both overlap its work
+  const overlap = learnsShare(members) && layout.mode === MODE_ROWS && (keep || !got.team.arena.owns(x));
+  const bands = overlap ? { ...layout, bounds: partnerHalves(layout.bounds) } : layout;
+  return onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...bands, partners: got.partners, inArena: !keep, epilogue }));
 }
 
 /**

@@ -52,8 +52,19 @@ export interface KernelJob {
   region: BandRegion;
   /** Floats of the weight, from its start, that only band 0 (the leader's) reads: never staged. */
   leaderWeights(bounds: number[]): number;
-  /** The part of x the other bands read, units [from, to) of a region of x; absent or null: all of it. */
-  partnerInput?(bounds: number[]): { region: BandRegion; from: number; to: number } | null;
+  /**
+   * The part of x the other bands read, units [from, to) of a region of x; absent or null: all of
+   * it. `through(end)`, when given: the units below which a band ending at `end` reads, so that the
+   * part can be staged band by band (runtime/team-operands.ts).
+   */
+  partnerInput?(bounds: number[]): PartnerInput | null;
+}
+
+export interface PartnerInput {
+  region: BandRegion;
+  from: number;
+  to: number;
+  through?: (end: number) => number;
 }
 
 /**
@@ -71,8 +82,16 @@ export function convJob(p: ConvPlan, mode: number, weightLength: number): Kernel
     },
     region: convRegion(mode, p),
     leaderWeights: (bounds) => (mode === MODE_CHANNELS ? bounds[1] * (weightLength / p.cout) : 0),
+    // output rows [·, end) read input rows up to the last one's bottom tap: (end − 1)·stride − padBegin + effKernel
     partnerInput: (bounds) =>
-      mode === MODE_CHANNELS ? null : { region: { count: p.n * p.cin, stride: gh.in * gw.in, unit: gw.in }, from: Math.min(gh.in, Math.max(0, bounds[1] * gh.stride - gh.padBegin)), to: gh.in },
+      mode === MODE_CHANNELS
+        ? null
+        : {
+            region: { count: p.n * p.cin, stride: gh.in * gw.in, unit: gw.in },
+            from: Math.min(gh.in, Math.max(0, bounds[1] * gh.stride - gh.padBegin)),
+            to: gh.in,
+            through: (end) => Math.min(gh.in, Math.max(0, (end - 1) * gh.stride - gh.padBegin + gh.effKernel)),
+          },
   };
 }
 

@@ -40,8 +40,10 @@ import {
   R_LEN,
   R_OFF,
   BOUNDS,
+  BAND_DONE,
   claim,
   spinUntil,
+  waitStaged,
 } from './team-protocol.js';
 import type { MessagePort } from 'node:worker_threads';
 import { bandKernel } from './team-kernels.js';
@@ -102,8 +104,12 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       while (i >= 0) {
         holding = true;
         const [from, to] = [ctl[BOUNDS + i], ctl[BOUNDS + i + 1]];
+        // a row band's input rows may still be on their way into the arena (team-protocol.ts STAGED)
+        waitStaged(ctl, i);
         const started = performance.now();
         kernel(from, to);
+        // the band is in `out`: the leader may copy it out now, before the job is over (BAND_DONE)
+        Atomics.store(ctl, BAND_DONE + i, seen);
         holding = false;
         // counted before DONE: the leader reads them once DONE counts every band
         Atomics.add(ctl, WORK_US, Math.round((performance.now() - started) * 1000));

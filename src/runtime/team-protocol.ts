@@ -78,7 +78,20 @@ export const START_US = W_BUF + 1;
 export const W2_BUF = START_US + 1;
 export const W2_OFF = W2_BUF + 1;
 export const W2_LEN = W2_OFF + 1;
-export const CONTROL_INTS = W2_LEN + 1;
+/**
+ * Bands whose input the partners may read: [0, STAGED). A row-band conv's input is copied into the
+ * arena band by band (runtime/team-operands.ts stageRest): band 1's rows before the job opens, the
+ * rest while a partner computes band 1; a partner that claims a band not staged yet waits for it
+ * (waitStaged). Every other job is staged whole before it opens (STAGED = its bands).
+ */
+export const STAGED = W2_LEN + 1;
+/**
+ * One int per band: the job's SEQ once a partner has written that band. The leader copies a
+ * partner's band out of the arena as soon as it is done, between its own bands, rather than all of
+ * them after its last (runtime/team.ts): only what finishes last is copied while nothing else runs.
+ */
+export const BAND_DONE = STAGED + 1;
+export const CONTROL_INTS = BAND_DONE + MAX_BANDS;
 /** START_US before any partner has started a band of the job. */
 export const NO_START = -0x80000000;
 /**
@@ -199,6 +212,16 @@ export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float
  * slept again and needed a second wake-up.
  */
 export const SPIN_MS = 0.25;
+
+/**
+ * A partner that claimed band `band` of the current job waits until its input is staged (STAGED
+ * past it): it spins (the leader copies a band's rows in well under a millisecond), then sleeps on
+ * STAGED. The leader always leaves STAGED at the job's bands, also when its staging throws.
+ */
+export function waitStaged(ctl: Int32Array, band: number): void {
+  if (spinUntil(() => Atomics.load(ctl, STAGED) > band, 1)) return;
+  for (let v = Atomics.load(ctl, STAGED); v <= band; v = Atomics.load(ctl, STAGED)) Atomics.wait(ctl, STAGED, v, 50);
+}
 
 /** Polls `ready` until it holds (true) or `ms` have passed (false). */
 export function spinUntil(ready: () => boolean, ms: number): boolean {

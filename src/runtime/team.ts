@@ -3,8 +3,10 @@
  * and keeps (runtime/team-partner.ts). They share, in SharedArrayBuffers handed over once at spawn:
  *  - the control block (runtime/team-protocol.ts): the job descriptor, band claims, the DONE count;
  *  - the arena (runtime/shared-arena.ts): the job's input as a split layer left it there, else
- *    the part of it the partners read copied in, the weights and bias they read (copied in), and
- *    its output (runtime/team-operands.ts).
+ *    the part of it the partners read copied in (a row job's band by band: band 1's rows before the
+ *    job opens, the others' while the partners compute, STAGED), the weights and bias they read
+ *    (copied in), and its output (runtime/team-operands.ts), copied out of it band by band as the
+ *    partners finish them (BAND_DONE) when the caller keeps the output.
  * A weight in a SharedArrayBuffer of its own (a cached model's kept weights in a worker with a
  * team: runtime/weight-store.ts shareKept) is read in place: the buffer is posted once to each
  * partner's port, and a job names it by id (team-protocol.ts W_BUF; runtime/team-weights.ts); a buffer collected here is
@@ -26,6 +28,7 @@ import { RUNNING_TS } from '../paths.js';
 import type { PartnerData } from './team-partner.js';
 import {
   ALLOWED,
+  BAND_DONE,
   B_LEN,
   B_OFF,
   BOUNDS,
@@ -41,6 +44,7 @@ import {
   PARTNER_GONE,
   PARTNER_READY,
   SEQ,
+  STAGED,
   STATE,
   STOP,
   W_BUF,
@@ -109,6 +113,21 @@ const DEFAULT_STALL_MS = 10_000;
 const DEFAULT_ENTRY = new URL(RUNNING_TS ? './team-partner-main.ts' : './team-partner-main.js', import.meta.url);
 const DEV_BOOTSTRAP = new URL('./team-partner-dev.mjs', import.meta.url);
 
+/**
+ * Copies the partners' bands of job `seq` that are done (BAND_DONE) and not copied yet out of the
+ * arena's `out` into the leader's `result`, marking them in `copied`; the count copied.
+ */
+function copyDone(ctl: Int32Array, seq: number, region: BandJob['region'], out: Float32Array, result: Float32Array, bounds: readonly number[], mine: Uint8Array, copied: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < mine.length; i++) {
+    if (mine[i] || copied[i] || Atomics.load(ctl, BAND_DONE + i) !== seq) continue;
+    copyRegion(region, out, result, bounds[i], bounds[i + 1]);
+    copied[i] = 1;
+    n++;
+  }
+  return n;
+}
+
 export class Team {
   readonly ctl: Int32Array;
   /** The shared memory: job operands, and split layers' outputs the run holds (runtime/shared-arena.ts). */
@@ -127,14 +146,16 @@ export class Team {
   }
   /**
    * The last job: its bands, how many (and how many units: rows, channels, planes …) the leader
-   * computed itself, the leader's milliseconds staging it (and the floats it copied into the arena
-   * for the partners; whether they read the weights in place, W_BUF and W2_BUF), in the notify that wakes the partners (a
+   * computed itself, the leader's milliseconds staging it before it opened (and the floats it copied into the arena
+   * for the partners; whether they read the weights in place, W_BUF and W2_BUF) and after (`lateStageMs`: a row-band input's
+   * rows for bands 2 and on, counted in ownMs too), in the notify that wakes the partners (a
    * futex wake of a sleeping partner: on a busy machine the kernel may preempt the leader for it, a
-   * scheduler slice), in its own bands, waiting and copying the partners' bands out, and the
+   * scheduler slice), in its own bands, waiting and copying the partners' bands out (`earlyCopies`: the
+   * partners' bands copied out between its own, in ownMs, rather than after the wait), and the
    * partners' milliseconds in their bands and units computed; `lagMs`: how long after the notify a
    * partner started its first band (null: none did); `bounds`: the bands' bounds; `partners`: how many it was open to.
    */
-  lastJob = { bounds: [] as readonly number[], partners: 0, bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
+  lastJob = { bounds: [] as readonly number[], partners: 0, bands: 0, leaderBands: 0, leaderUnits: 0, stageMs: 0, lateStageMs: 0, stagedFloats: 0, sharedWeight: false, wakeMs: 0, ownMs: 0, waitMs: 0, copyMs: 0, earlyCopies: 0, partnerMs: 0, partnerUnits: 0, lagMs: null as number | null };
   /** Why the team can no longer run jobs (a partner failed or stalled); null while it can. */
   broken: string | null = null;
 
@@ -229,6 +250,8 @@ export class Team {
       ctl[R_OFF] = at(o.residual);
       ctl[R_LEN] = o.residual?.length ?? 0;
       ctl.set(bounds, BOUNDS);
+      // bands [0, STAGED) can be read: band 1's rows are in when the rest of a row-band input comes after the open
+      Atomics.store(ctl, STAGED, o.stageRest ? 2 : bands);
       const allowed = Math.min(job.partners, this.workers.length);
       const seq = Atomics.load(ctl, SEQ) + 1;
       Atomics.store(ctl, DONE, 0);
@@ -243,9 +266,24 @@ export class Team {
       Atomics.notify(ctl, SEQ);
       const t1 = performance.now();
       const mine = new Uint8Array(bands);
+      // partners' bands copied out of the arena into the result so far (not when the job writes the arena)
+      const copied = new Uint8Array(bands);
       let ownMs = 0;
-      this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, stagedFloats: o.staged, sharedWeight: (o.weight?.buf ?? -1) >= 0 && (o.weight2 === null || o.weight2.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
+      this.lastJob = { bounds, partners: allowed, bands, leaderBands: 0, leaderUnits: 0, stageMs: tWake - t0, lateStageMs: 0, stagedFloats: o.staged, sharedWeight: (o.weight?.buf ?? -1) >= 0 && (o.weight2 === null || o.weight2.buf >= 0), wakeMs: t1 - tWake, ownMs: 0, waitMs: 0, copyMs: 0, earlyCopies: 0, partnerMs: 0, partnerUnits: 0, lagMs: null };
       try {
+        if (o.stageRest) {
+          try {
+            o.stageRest((ready) => {
+              Atomics.store(ctl, STAGED, ready);
+              Atomics.notify(ctl, STAGED);
+            });
+          } finally {
+            // whatever happened, no partner waits for rows any longer (a throw breaks the team below)
+            Atomics.store(ctl, STAGED, bands);
+            Atomics.notify(ctl, STAGED);
+          }
+          this.lastJob.lateStageMs = performance.now() - t1;
+        }
         // the leader reads its own x and weights (in its cache; a region of the arena when x is one)
         const kernel = bandKernel(ctl, x, weight ?? EMPTY, bias, result, job.epilogue ?? null, job.weight2);
         for (let i = 0; i >= 0; i = claim(ctl, seq, bands)) {
@@ -256,6 +294,8 @@ export class Team {
           kernel(bounds[i], bounds[i + 1]);
           ownMs = Math.max(ownMs, performance.now() - t);
           Atomics.add(ctl, DONE, 1);
+          // a partner's band that is done is copied now, while the partners still compute theirs
+          if (!job.inArena) this.lastJob.earlyCopies += copyDone(ctl, seq, job.region, out, result, bounds, mine, copied);
         }
       } catch (e) {
         // partners may still be writing this job's bands into the arena: the team cannot take the
@@ -269,7 +309,7 @@ export class Team {
       const t2 = performance.now();
       this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
       const t3 = performance.now();
-      if (!job.inArena) for (let i = 0; i < bands; i++) if (!mine[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
+      if (!job.inArena) for (let i = 0; i < bands; i++) if (!mine[i] && !copied[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
       const lagMs = startLagMs(Atomics.load(ctl, START_US), openUs);
       Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS), lagMs });
       return result;

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
-import { BANDS_PER_THREAD, bandsFor } from '../../src/runtime/bands.js';
+import { BANDS_PER_THREAD, bandsFor, partnerHalves } from '../../src/runtime/bands.js';
 import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { OPS_BY_NAME } from '../../src/ops/registry.js';
@@ -284,6 +284,92 @@ describe('a team of the leader and one partner thread', () => {
         team.arena.release(held);
       });
     }
+  });
+
+  it('partnerHalves: a two-thread row cut with the partner\'s rows in two bands ([0, 17, 56] → [0, 17, 37, 56]; [0, 6, 15] → [0, 6, 11, 15]); a partner\'s single row, or a cut of other than two bands, as it is', () => {
+    expect(partnerHalves([0, 17, 56])).toEqual([0, 17, 37, 56]);
+    expect(partnerHalves([0, 6, 15])).toEqual([0, 6, 11, 15]);
+    expect(partnerHalves([0, 14, 15])).toEqual([0, 14, 15]);
+    expect(partnerHalves([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
+  });
+
+  describe('a row-band job whose input the leader stages and whose output it copies out (team-protocol.ts STAGED, BAND_DONE)', () => {
+    const poisonArena = () => {
+      const poison = team.arena.alloc(1 << 24);
+      poison.fill(NaN);
+      team.arena.release(poison);
+    };
+
+    it('3×3 32→16 at 64×64 in [0, 44, 54, 64]: band 1\'s input rows (43–54) staged before the job opens, band 2\'s (55–63) after; a new input each job, the arena full of NaN before each, the partner computing both its bands (within 20 s of jobs): the bits of convForward, and all the partners\' rows staged', () => {
+      const p = plan(1, 32, 64, 64, 16, 3);
+      const bounds = [0, 44, 54, 64];
+      for (let j = 0; j < 4; j++) {
+        const { x, weight, bias } = conv(p, 70 + j);
+        const expected = Array.from(convForward(x, weight, bias, p));
+        // the leader's 44 rows outlast the partner's two bands of 10: once awake in time, it computes both
+        const until = Date.now() + 20_000;
+        do {
+          poisonArena();
+          expect(Array.from(team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 })), `input ${j}`).toEqual(expected);
+          if (Date.now() > until) throw new Error('the partner never computed both its bands within 20 s');
+        } while (team.lastJob.leaderBands > 1);
+        // input rows 43–63 of the 32 planes, the weight, the bias: as when everything went in before the open
+        expect(team.lastJob.stagedFloats).toBe(32 * 64 * 21 + weight.length + 16);
+        expect(team.lastJob.lateStageMs).toBeGreaterThan(0);
+      }
+    });
+
+    it('a partner that claims a band whose rows are not in yet waits for them: 3×3 512→8 at 128×128 in [0, 1, 2, 128] (band 1 one row; band 2 126 rows, 33 MB staged after the open), the partner spinning when the job opens, the arena full of NaN: the bits of convForward', () => {
+      const p = plan(1, 512, 128, 128, 8, 3);
+      const bounds = [0, 1, 2, 128];
+      const spin = team.spinMs;
+      // a spinning partner starts band 1 at once and claims band 2 long before its rows are in
+      team.spinMs = 200;
+      try {
+        for (let j = 0; j < 3; j++) {
+          const { x, weight, bias } = conv(p, 80 + j);
+          const expected = convForward(x, weight, bias, p);
+          poisonArena();
+          const job = untilPartnerBand(team, () => {
+            const out = team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 });
+            let differ = 0;
+            for (let i = 0; i < expected.length; i++) if (!Object.is(out[i], expected[i])) differ++;
+            expect(differ, `input ${j}`).toBe(0);
+          });
+          expect(job.lateStageMs).toBeGreaterThan(0);
+        }
+      } finally {
+        team.spinMs = spin;
+      }
+    }, 60_000);
+
+    it('the partner\'s bands are copied out as they finish, between the leader\'s own: 3×3 32→32 at 64×64 in [0, 56, 60, 64] (the leader 56 rows, the partner 4 and 4), earlyCopies the partner\'s bands (within 20 s of jobs); the bits of convForward', () => {
+      const p = plan(1, 32, 64, 64, 32, 3);
+      const { x, weight, bias } = conv(p, 90);
+      const expected = Array.from(convForward(x, weight, bias, p));
+      const until = Date.now() + 20_000;
+      for (;;) {
+        const job = untilPartnerBand(team, () => {
+          expect(Array.from(team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds: [0, 56, 60, 64], partners: 1 }))).toEqual(expected);
+        });
+        // a partner held up past the leader's band leaves the copy to after the wait, counted there
+        expect(job.earlyCopies).toBeLessThanOrEqual(job.bands - job.leaderBands);
+        if (job.earlyCopies > 0) break;
+        if (Date.now() > until) throw new Error('no partner band was copied out before the wait within 20 s');
+      }
+    });
+
+    it('into the arena (inArena): nothing is copied out, early or late (earlyCopies 0)', () => {
+      const p = plan(1, 32, 64, 64, 32, 3);
+      const { x, weight, bias } = conv(p, 91);
+      const expected = Array.from(convForward(x, weight, bias, p));
+      untilPartnerBand(team, () => {
+        const out = team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds: [0, 56, 60, 64], partners: 1, inArena: true });
+        expect(Array.from(out)).toEqual(expected);
+        team.arena.release(out);
+        expect(team.lastJob.earlyCopies).toBe(0);
+      });
+    });
   });
 
   it('partners: 0 admits none: the leader computes every band alone, same bits; no partner started (lagMs null)', () => {
