@@ -37,8 +37,7 @@ export interface Sides {
  */
 export const pairedRatio = (s: Sides, a: number, b: number) => median(s.rounds[a].map((t, r) => t / s.rounds[b][r]));
 
-/** CPU milliseconds (time on a CPU, schedstat) of each thread of this process, by thread id. */
-/** Every thread's CPU so far (ms, by thread id), from each thread's schedstat in /proc/self/task; empty off Linux. */
+/** CPU milliseconds (time on a CPU, schedstat) of each thread of this process so far, by thread id; empty off Linux. */
 export function threadCpu(): Map<string, number> {
   const ms = new Map<string, number>();
   try {
