@@ -19,6 +19,7 @@ import { KERNEL_SCRATCH } from '../limits.js';
 import { im2col, place, wasmFloats, wasmInts, workingSet } from '../tensor/gemm.js';
 import type { PackedA, PanelFill } from '../tensor/gemm.js';
 import type { AxisGeometry } from './geometry.js';
+import { inputRows } from './geometry.js';
 
 const round4 = (floats: number) => Math.ceil(floats / 4) * 4;
 
@@ -55,9 +56,8 @@ export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA, from = 
   // a band stages exactly when the whole conv would: the staged path starts its sums from the bias,
   // the others add it at the end, so a band staged where the whole is not would round otherwise
   if (round4(cin * wholeHp * Wp + 16) + round4(K) + (wholeHp !== H || Wp !== W ? cin * H * W : 0) > KERNEL_SCRATCH) return null;
-  // the input rows the band reads, [iy0, iy1), and where the first lands in P
-  const iy0 = Math.min(H, Math.max(0, r0 - gh.padBegin));
-  const iy1 = Math.max(iy0, Math.min(H, r0 + Hp - gh.padBegin));
+  // the input rows the band reads, [iy0, iy1) (all of them for the whole conv), and where the first lands in P
+  const [iy0, iy1] = whole ? [0, H] : inputRows(gh, from, to);
   const rows = iy1 - iy0;
   const at = iy0 + gh.padBegin - r0;
   const padded = Hp !== rows || Wp !== W;

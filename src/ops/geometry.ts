@@ -159,3 +159,14 @@ export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): 
 export function spatialOut(geo: AxisGeometry[]): number {
   return geo[0].out * geo[1].out;
 }
+
+/**
+ * The input rows (along one axis) that output rows [from, to) read, clamped to the input:
+ * [from·stride − padBegin, (to − 1)·stride − padBegin + effKernel) ∩ [0, in). A conv band stages
+ * exactly these (ops/conv-im2col.ts), and a team copies exactly these in for its partners
+ * (runtime/team-kernels.ts convJob).
+ */
+export function inputRows(g: AxisGeometry, from: number, to: number): [number, number] {
+  const first = Math.min(g.in, Math.max(0, from * g.stride - g.padBegin));
+  return [first, Math.max(first, Math.min(g.in, (to - 1) * g.stride - g.padBegin + g.effKernel))];
+}

@@ -17,6 +17,7 @@
  */
 import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
+import { inputRows } from '../ops/geometry.js';
 import { linearColumns } from '../ops/linear.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
 import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan, writePlan } from './team-protocol.js';
@@ -82,15 +83,15 @@ export function convJob(p: ConvPlan, mode: number, weightLength: number): Kernel
     },
     region: convRegion(mode, p),
     leaderWeights: (bounds) => (mode === MODE_CHANNELS ? bounds[1] * (weightLength / p.cout) : 0),
-    // output rows [·, end) read input rows up to the last one's bottom tap: (end − 1)·stride − padBegin + effKernel
+    // the input rows the partners' output rows read (ops/geometry.ts inputRows), to the input's end
     partnerInput: (bounds) =>
       mode === MODE_CHANNELS
         ? null
         : {
             region: { count: p.n * p.cin, stride: gh.in * gw.in, unit: gw.in },
-            from: Math.min(gh.in, Math.max(0, bounds[1] * gh.stride - gh.padBegin)),
+            from: inputRows(gh, bounds[1], bounds[bounds.length - 1])[0],
             to: gh.in,
-            through: (end) => Math.min(gh.in, Math.max(0, (end - 1) * gh.stride - gh.padBegin + gh.effKernel)),
+            through: (end) => inputRows(gh, end - 1, end)[1],
           },
   };
 }
