@@ -131,15 +131,45 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 /** Block edge of the tiled transposes: 32 × 32 floats, 4 KB read and 4 KB written per block. */
 const TILE = 32;
 
-/** Elements x[start + i·step] along every axis (start and step per axis). */
+/** Runs shorter than this are copied element by element: a subarray and a set cost more than they move. */
+const RUN_MIN = 16;
+
+/**
+ * Elements x[start + i·step] along every axis (start and step per axis). Where the trailing axes
+ * are taken whole and the one before them at step 1, the elements form runs contiguous in x (a
+ * split along channels at batch 1 is one run per output), copied as blocks: ShuffleNet's channel
+ * splits took 13–23 % of its forward element by element (2026-12-01), for no arithmetic at all.
+ */
 export function stridedSlice(x: Tensor, starts: readonly number[], steps: readonly number[], out: readonly number[]): Tensor {
   const own = strides(x.shape);
   const base = starts.reduce((s, st, d) => s + st * own[d], 0);
   const res = new Float32Array(numel(out));
   if (res.length === 0) return tensor(out, res);
-  walk(out, [own.map((s, d) => s * steps[d])], (o, [xo], inner, [xi]) => {
-    for (let i = 0; i < inner; i++) res[o + i] = x.data[base + xo + i * xi];
-  });
+  // axes [k, rank) form one contiguous run: all at step 1, all but axis k whole
+  let k = out.length;
+  while (k > 0 && steps[k - 1] === 1) {
+    k--;
+    if (out[k] !== x.shape[k]) break;
+  }
+  const run = numel(out.slice(k));
+  if (run < RUN_MIN) {
+    walk(out, [own.map((s, d) => s * steps[d])], (o, [xo], inner, [xi]) => {
+      for (let i = 0; i < inner; i++) res[o + i] = x.data[base + xo + i * xi];
+    });
+    return tensor(out, res);
+  }
+  // an odometer over the axes before the run, its source offset kept as it turns
+  const idx = new Array<number>(k).fill(0);
+  const step = own.slice(0, k).map((s, d) => s * steps[d]);
+  for (let o = 0, xo = base; o < res.length; o += run) {
+    res.set(x.data.subarray(xo, xo + run), o);
+    for (let d = k - 1; d >= 0; d--) {
+      xo += step[d];
+      if (++idx[d] < out[d]) break;
+      xo -= step[d] * out[d];
+      idx[d] = 0;
+    }
+  }
   return tensor(out, res);
 }
 

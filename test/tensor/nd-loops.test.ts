@@ -1,10 +1,10 @@
 /**
- * tensor/nd.ts's permute (dims collapsed, tiled when the source's unit-stride dim moves) and
- * transpose2d, against hand-worked arrays and the element-by-element definition
+ * tensor/nd.ts's permute (dims collapsed, tiled when the source's unit-stride dim moves),
+ * stridedSlice (contiguous runs copied as blocks) and transpose2d, against hand-worked arrays and the element-by-element definition
  * y[i₀ … iₖ] = x[… i_d at position perm[d] …].
  */
 import { describe, expect, it } from 'vitest';
-import { permute, transpose2d } from '../../src/tensor/nd.js';
+import { permute, stridedSlice, transpose2d } from '../../src/tensor/nd.js';
 import { strides, tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -49,6 +49,52 @@ describe('permute', () => {
     const y = permute(x, perm);
     expect(y.shape).toEqual(perm.map((p) => shape[p]));
     expect([...y.data]).toEqual(reference(x, perm));
+  });
+});
+
+/** stridedSlice's definition, one output element at a time: y[i] = x[start + i·step] on every axis. */
+function sliceReference(x: Tensor, starts: number[], steps: number[], out: number[]): number[] {
+  const own = strides(x.shape);
+  const n = out.reduce((p, d) => p * d, 1);
+  return Array.from({ length: n }, (_, flat) => {
+    let [src, rest] = [0, flat];
+    for (let d = out.length - 1; d >= 0; d--) {
+      const i = rest % out[d];
+      rest = (rest - i) / out[d];
+      src += (starts[d] + i * steps[d]) * own[d];
+    }
+    return x.data[src];
+  });
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('stridedSlice', () => {
+  it('channels 1–2 of a [1,4,4,4] iota (a split at batch 1): one run, 16 … 47', () => {
+    expect([...stridedSlice(iota([1, 4, 4, 4]), [0, 1, 0, 0], [1, 1, 1, 1], [1, 2, 4, 4]).data]).toEqual(range(16, 48));
+  });
+  it('channels 2–3 of a [2,4,4,4] iota: a run per batch item, 32 … 63 then 96 … 127', () => {
+    expect([...stridedSlice(iota([2, 4, 4, 4]), [0, 2, 0, 0], [1, 1, 1, 1], [2, 2, 4, 4]).data]).toEqual([...range(32, 64), ...range(96, 128)]);
+  });
+  it('every other row of a [6,16] iota: rows 0, 2, 4 whole, 0 … 15, 32 … 47, 64 … 79', () => {
+    expect([...stridedSlice(iota([6, 16]), [0, 0], [2, 1], [3, 16]).data]).toEqual([...range(0, 16), ...range(32, 48), ...range(64, 80)]);
+  });
+  it('columns 1–2 of a [2,3] iota (runs of 2, element by element): [[1,2],[4,5]]', () => {
+    expect([...stridedSlice(iota([2, 3]), [0, 1], [1, 1], [2, 2]).data]).toEqual([1, 2, 4, 5]);
+  });
+  it.each([
+    [[1, 116, 28, 28], [0, 58, 0, 0], [1, 1, 1, 1], [1, 58, 28, 28]], // ShuffleNet's split, second half
+    [[3, 5, 8, 4], [1, 1, 2, 0], [1, 1, 1, 1], [2, 3, 5, 4]], // a run of 20 per (n, c)
+    [[3, 5, 8, 4], [0, 4, 7, 0], [1, -1, -2, 1], [3, 3, 4, 4]], // reversed axes before a whole one: runs of 4, element by element
+    [[4, 6, 20], [3, 0, 0], [-1, 2, 1], [4, 3, 20]], // runs of 20 under a reversed batch and a stepped axis
+    [[2, 40], [0, 1], [1, 3], [2, 13]], // a step on the last axis: no run
+    [[5, 7, 9], [0, 0, 0], [1, 1, 1], [5, 7, 9]], // the whole tensor: one run
+    [[1, 1, 1, 64], [0, 0, 0, 8], [1, 1, 1, 1], [1, 1, 1, 40]], // the last axis alone partial
+  ])('%j from %j by %j into %j matches the definition', (shape, starts, steps, out) => {
+    const x = iota(shape);
+    const y = stridedSlice(x, starts, steps, out);
+    expect(y.shape).toEqual(out);
+    expect([...y.data]).toEqual(sliceReference(x, starts, steps, out));
   });
 });
 
