@@ -35,7 +35,7 @@ export function branchCredit(analysed: readonly AnalysedLayer[], layers: readonl
   const unionOf = new Map(ifs.map((x) => [x.name, new Set(x.branches.flat())]));
   const outputsOf = new Map(analysed.map((a) => [a.layer.name, a.layer.outputs]));
   const readers = new Map<string, string[]>();
-  for (const a of analysed) for (const t of a.layer.inputs) readers.set(t, [...(readers.get(t) ?? []), a.layer.name]);
+  for (const a of analysed) for (const t of a.layer.inputs) (readers.get(t) ?? readers.set(t, []).get(t)!).push(a.layer.name);
   // a branch is the If's only when what its layers write is read inside that branch or by the If
   // itself: two unrelated chains that both feed later layers are not alternatives
   const confined = (x: Exclusive): boolean =>

@@ -133,12 +133,14 @@ export function align(a: readonly LayerReport[], b: readonly LayerReport[], key:
   const ka = a.map(key);
   const kb = b.map(key);
   if (n * m > MAX_ALIGNMENT_CELLS) {
-    const queues = new Map<string, number[]>();
-    kb.forEach((k, j) => queues.set(k, [...(queues.get(k) ?? []), j]));
+    // b's indices by key, and how many of each a has taken (pushes and a cursor: copying or
+    // shifting the lists costs k² for a key k layers share, and these graphs are the large ones)
+    const queues = new Map<string, { at: number[]; taken: number }>();
+    kb.forEach((k, j) => (queues.get(k) ?? queues.set(k, { at: [], taken: 0 }).get(k)!).at.push(j));
     const pairs: [number, number][] = [];
     ka.forEach((k, i) => {
-      const j = queues.get(k)?.shift();
-      if (j !== undefined) pairs.push([i, j]);
+      const q = queues.get(k);
+      if (q && q.taken < q.at.length) pairs.push([i, q.at[q.taken++]]);
     });
     return pairs;
   }

@@ -290,7 +290,7 @@ export function topLayers(report: Report, k: number = DEFAULT_TOP_K): TopLayers 
 /** Totals per op type, largest MACs first (then FLOPs, params, count, name). */
 export function opBreakdown(report: Report): OpBreakdown {
   const byOp = new Map<string, LayerReport[]>();
-  for (const l of report.layers) byOp.set(l.op, [...(byOp.get(l.op) ?? []), l]);
+  for (const l of report.layers) (byOp.get(l.op) ?? byOp.set(l.op, []).get(l.op)!).push(l);
   const whole = costsOf(report.layers);
   return [...byOp]
     .map(([op, layers]) => {

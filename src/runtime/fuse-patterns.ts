@@ -67,7 +67,8 @@ export function planPatterns(graph: Graph, inference: Inference, skip: boolean, 
   const order = new Map(steps.map((a, i) => [a.layer.name, i]));
   const byName = new Map(steps.map((a) => [a.layer.name, a]));
   const readers = new Map<string, AnalysedLayer[]>();
-  for (const a of steps) for (const r of new Set(a.layer.inputs)) readers.set(r, [...(readers.get(r) ?? []), a]);
+  // pushed, not copied: a tensor with k readers (one stem read by 10^5 layers) would cost k²/2
+  for (const a of steps) for (const r of new Set(a.layer.inputs)) (readers.get(r) ?? readers.set(r, []).get(r)!).push(a);
   const mustWrite = new Set([...graphOutputs(graph), ...captured]);
   const claimed = fusionChains(graph, inference, captured).claimed;
   const free = (name: string) => byName.has(name) && !claimed.has(name) && !plan.has(name);

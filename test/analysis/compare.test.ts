@@ -127,6 +127,10 @@ describe('matching renamed layers', () => {
       [0, 1],
       [1, 0],
     ]);
+    // n relus against n/2 (every other layer): the k-th relu of a takes b's k-th, at 2k; the rest stay unpaired
+    const some = align(layers('relu', 'relu'), layers('relu', 'conv2d'), (l) => l.op);
+    expect(some).toHaveLength(n / 2);
+    expect(some.every(([i, j]) => j === 2 * i)).toBe(true);
   });
 
   it('among in-order pairings of equal length, the one with more alike layers wins', () => {
