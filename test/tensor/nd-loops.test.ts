@@ -10,20 +10,24 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 
 const iota = (shape: number[]) => tensor(shape, Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => i));
 
-/** The definition, one output element at a time. */
-function reference(x: Tensor, perm: number[]): number[] {
-  const out = perm.map((p) => x.shape[p]);
-  const own = strides(x.shape);
+/** A definition, one output element at a time: output index i along axis d reads x at the sum over axes of offset(d, i). */
+function byDefinition(x: Tensor, out: number[], offset: (d: number, i: number) => number): number[] {
   const n = out.reduce((p, d) => p * d, 1);
   return Array.from({ length: n }, (_, flat) => {
     let [src, rest] = [0, flat];
     for (let d = out.length - 1; d >= 0; d--) {
       const i = rest % out[d];
       rest = (rest - i) / out[d];
-      src += i * own[perm[d]];
+      src += offset(d, i);
     }
     return x.data[src];
   });
+}
+
+/** permute's definition: output axis d is x's axis perm[d]. */
+function reference(x: Tensor, perm: number[]): number[] {
+  const own = strides(x.shape);
+  return byDefinition(x, perm.map((p) => x.shape[p]), (d, i) => i * own[perm[d]]);
 }
 
 describe('permute', () => {
@@ -52,19 +56,10 @@ describe('permute', () => {
   });
 });
 
-/** stridedSlice's definition, one output element at a time: y[i] = x[start + i·step] on every axis. */
+/** stridedSlice's definition: y[i] = x[start + i·step] on every axis. */
 function sliceReference(x: Tensor, starts: number[], steps: number[], out: number[]): number[] {
   const own = strides(x.shape);
-  const n = out.reduce((p, d) => p * d, 1);
-  return Array.from({ length: n }, (_, flat) => {
-    let [src, rest] = [0, flat];
-    for (let d = out.length - 1; d >= 0; d--) {
-      const i = rest % out[d];
-      rest = (rest - i) / out[d];
-      src += (starts[d] + i * steps[d]) * own[d];
-    }
-    return x.data[src];
-  });
+  return byDefinition(x, out, (d, i) => (starts[d] + i * steps[d]) * own[d]);
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
