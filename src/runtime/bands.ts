@@ -7,8 +7,8 @@
  * stages only the input rows its taps read (ops/conv-im2col.ts). Channels need one image, one
  * group and one GEMM tile (oneTileEach); rows are cut evenly where they divide, else unevenly.
  * Two threads (the default) cut a job in two at the leader's share learnt for the layer's shape
- * (balance, below), the partner's rows in two bands when the leader stages the input or copies the
- * output out (partnerHalves); more threads, or balance off, cut BANDS_PER_THREAD even bands per thread.
+ * (balance, below), the partner's rows in three bands when the leader stages the input or copies
+ * the output out (partnerBands); more threads, or balance off, cut BANDS_PER_THREAD even bands per thread.
  * Either way bands are claimed, not assigned: a partner that wakes late or is held up leaves its
  * bands to the leader rather than holding it up. Each band is a convRows call that
  * pays its own packing and staging (3×3 128→128 at 112×112, one thread: 2 bands +3 % CPU, 4 bands
@@ -47,18 +47,25 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
 }
 
 /**
- * A two-thread row cut at the leader's share, [0, cut, n], with the partner's rows in two bands,
- * [0, cut, mid, n], when it has two rows or more: for a job whose input the leader copies into the
- * arena, or whose partners' bands it copies out, so that both overlap the partner's work
- * (runtime/team.ts: band 2's rows go in while the partner computes band 1, and band 1 comes out
- * while it computes band 2), and a partner late to its second band leaves it to the leader. A
- * band more costs nothing measurable (3×3 128→128 at 112², one thread, the partner's 56 rows in
- * one band or two: 43.64 and 43.58 ms, 2026-12-01).
+ * A two-thread row cut at the leader's share, [0, cut, n], with the partner's rows in three bands,
+ * a quarter, a half and a quarter, [0, cut, cut + q, n − q, n] with q = ⌈(n − cut)/4⌉, when it has
+ * four rows or more (two or three: halves): for a job whose input the leader copies into the arena,
+ * or whose partners' bands it copies out, so that both overlap the partner's work (runtime/team.ts:
+ * the rows of bands 2 and 3 go in while the partner computes band 1, and each band comes out while
+ * the partner computes the next). What stays serial is the first band's rows in and the last
+ * band's out, a quarter each; and a partner late to its last band leaves it to the leader. A band
+ * more costs nothing measurable (3×3 128→128 at 112², one thread, the partner's 56 rows in one
+ * band or two: 43.64 and 43.58 ms). Against halves, through pools of one and two workers, nine
+ * interleaved runs (2026-12-01 11:10–11:20 UTC): 1.2 ms faster a call at the median (from 1.9
+ * faster to 0.8 slower), two threads against one 1.81 → 1.86 within rounds. [⅙, ⅓, ⅓, ⅙] was
+ * slower than this in three runs of three; [¼, ¾] and [½, ¼, ¼] no better in two runs each.
  */
-export function partnerHalves(bounds: readonly number[]): number[] {
+export function partnerBands(bounds: readonly number[]): number[] {
   const [, cut, n] = bounds;
   if (bounds.length !== 3 || n - cut < 2) return [...bounds];
-  return [0, cut, cut + Math.ceil((n - cut) / 2), n];
+  if (n - cut < 4) return [0, cut, cut + Math.ceil((n - cut) / 2), n];
+  const q = Math.ceil((n - cut) / 4);
+  return [0, cut, cut + q, n - q, n];
 }
 
 /**

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
-import { BANDS_PER_THREAD, bandsFor, partnerHalves } from '../../src/runtime/bands.js';
+import { BANDS_PER_THREAD, bandsFor, partnerBands } from '../../src/runtime/bands.js';
 import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { OPS_BY_NAME } from '../../src/ops/registry.js';
@@ -286,11 +286,13 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
-  it('partnerHalves: a two-thread row cut with the partner\'s rows in two bands ([0, 17, 56] → [0, 17, 37, 56]; [0, 6, 15] → [0, 6, 11, 15]); a partner\'s single row, or a cut of other than two bands, as it is', () => {
-    expect(partnerHalves([0, 17, 56])).toEqual([0, 17, 37, 56]);
-    expect(partnerHalves([0, 6, 15])).toEqual([0, 6, 11, 15]);
-    expect(partnerHalves([0, 14, 15])).toEqual([0, 14, 15]);
-    expect(partnerHalves([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
+  it('partnerBands: a two-thread row cut with the partner\'s rows in a quarter, a half and a quarter ([0, 17, 56] → [0, 17, 27, 46, 56]: 10, 19, 10 of 39; [0, 6, 15] → [0, 6, 9, 12, 15]; [0, 10, 14] → [0, 10, 11, 13, 14]); two or three rows in halves ([0, 12, 15] → [0, 12, 14, 15]); a partner\'s single row, or a cut of other than two bands, as it is', () => {
+    expect(partnerBands([0, 17, 56])).toEqual([0, 17, 27, 46, 56]);
+    expect(partnerBands([0, 6, 15])).toEqual([0, 6, 9, 12, 15]);
+    expect(partnerBands([0, 10, 14])).toEqual([0, 10, 11, 13, 14]);
+    expect(partnerBands([0, 12, 15])).toEqual([0, 12, 14, 15]);
+    expect(partnerBands([0, 14, 15])).toEqual([0, 14, 15]);
+    expect(partnerBands([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
   });
 
   describe('a row-band job whose input the leader stages and whose output it copies out (team-protocol.ts STAGED, BAND_DONE)', () => {
@@ -315,6 +317,25 @@ describe('a team of the leader and one partner thread', () => {
         } while (team.lastJob.leaderBands > 1);
         // input rows 43–63 of the 32 planes, the weight, the bias: as when everything went in before the open
         expect(team.lastJob.stagedFloats).toBe(32 * 64 * 21 + weight.length + 16);
+        expect(team.lastJob.lateStageMs).toBeGreaterThan(0);
+      }
+    });
+
+    it('the same conv in partnerBands([0, 40, 64]) = [0, 40, 46, 58, 64]: band 1\'s input rows (39–46) staged before the job opens, bands 2 and 3\'s (47–63) after, the partner computing all three bands (within 20 s of jobs): the bits of convForward, and all the partners\' rows staged', () => {
+      const p = plan(1, 32, 64, 64, 16, 3);
+      const bounds = partnerBands([0, 40, 64]);
+      expect(bounds).toEqual([0, 40, 46, 58, 64]);
+      for (let j = 0; j < 3; j++) {
+        const { x, weight, bias } = conv(p, 90 + j);
+        const expected = Array.from(convForward(x, weight, bias, p));
+        const until = Date.now() + 20_000;
+        do {
+          poisonArena();
+          expect(Array.from(team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 })), `input ${j}`).toEqual(expected);
+          if (Date.now() > until) throw new Error('the partner never computed all its bands within 20 s');
+        } while (team.lastJob.leaderBands > 1);
+        // input rows 39–63 of the 32 planes (25 rows), the weight, the bias
+        expect(team.lastJob.stagedFloats).toBe(32 * 64 * 25 + weight.length + 16);
         expect(team.lastJob.lateStageMs).toBeGreaterThan(0);
       }
     });

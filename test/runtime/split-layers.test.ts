@@ -192,21 +192,21 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitStats.bands - bands).toBe(4 * (splitStats.jobs - jobs));
   }, 30_000);
 
-  it('the same conv by default (balance on): each job cut at the share learnt for its shape by the jobs before, the partner\'s rows in two bands (its input staged into the arena, its output copied out: runtime/bands.ts partnerHalves), same bits', async () => {
+  it('the same conv by default (balance on): each job cut at the share learnt for its shape by the jobs before, the partner\'s rows in three bands (its input staged into the arena, its output copied out: runtime/bands.ts partnerBands), same bits', async () => {
     expect(balance.enabled).toBe(true);
     const c = call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) });
     const [jobs, bands] = [splitStats.jobs, splitStats.bands];
     await splitByTwo(conv2d, c);
-    expect(splitStats.bands - bands).toBe(3 * (splitStats.jobs - jobs));
+    expect(splitStats.bands - bands).toBe(4 * (splitStats.jobs - jobs));
     const key = 'conv:0:1,64,64,1,56,3,1,1,1,1,56,3,1,1,1,1';
     expect(learntShares().has(key)).toBe(true);
-    // a share set by hand: the next job is cut there, in whole rows (0.3 of 56 rows: 17), the partner's 39 in 20 and 19
+    // a share set by hand: the next job is cut there, in whole rows (0.3 of 56 rows: 17), the partner's 39 in 10, 19 and 10
     (learntShares() as Map<string, number>).set(key, 0.3);
     const { expected, ctx } = ctxOf(c);
     const r = splitKernel(conv2d, ctx);
     expect(r).not.toBeNull();
     expect(Array.from(r!.outputs[0].data)).toEqual(expected);
-    expect(lastTeamJob()!.bounds).toEqual([0, 17, 37, 56]);
+    expect(lastTeamJob()!.bounds).toEqual([0, 17, 27, 46, 56]);
   }, 30_000);
 
   it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps), a conv in mode "convolution" (flipped kernels)', () => {
