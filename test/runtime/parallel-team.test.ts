@@ -302,31 +302,16 @@ describe('a team of the leader and one partner thread', () => {
       team.arena.release(poison);
     };
 
-    it('3×3 32→16 at 64×64 in [0, 44, 54, 64]: band 1\'s input rows (43–54) staged before the job opens, band 2\'s (55–63) after; a new input each job, the arena full of NaN before each, the partner computing both its bands (within 20 s of jobs): the bits of convForward, and all the partners\' rows staged', () => {
+    /**
+     * 3×3 32→16 at 64×64 cut at `bounds`, a new input each job (seeds from `seed`), the arena full of
+     * NaN before each: the bits of convForward, once the partner computed all its bands (within 20 s
+     * of jobs: the leader's rows outlast the partner's, so once awake in time it takes them all), with
+     * every partner row staged (`rows` of the 32 planes, the weight, the bias), some after the open.
+     */
+    const stagedInBands = (bounds: number[], seed: number, rows: number) => {
       const p = plan(1, 32, 64, 64, 16, 3);
-      const bounds = [0, 44, 54, 64];
-      for (let j = 0; j < 4; j++) {
-        const { x, weight, bias } = conv(p, 70 + j);
-        const expected = Array.from(convForward(x, weight, bias, p));
-        // the leader's 44 rows outlast the partner's two bands of 10: once awake in time, it computes both
-        const until = Date.now() + 20_000;
-        do {
-          poisonArena();
-          expect(Array.from(team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 })), `input ${j}`).toEqual(expected);
-          if (Date.now() > until) throw new Error('the partner never computed both its bands within 20 s');
-        } while (team.lastJob.leaderBands > 1);
-        // input rows 43–63 of the 32 planes, the weight, the bias: as when everything went in before the open
-        expect(team.lastJob.stagedFloats).toBe(32 * 64 * 21 + weight.length + 16);
-        expect(team.lastJob.lateStageMs).toBeGreaterThan(0);
-      }
-    });
-
-    it('the same conv in partnerBands([0, 40, 64]) = [0, 40, 46, 58, 64]: band 1\'s input rows (39–46) staged before the job opens, bands 2 and 3\'s (47–63) after, the partner computing all three bands (within 20 s of jobs): the bits of convForward, and all the partners\' rows staged', () => {
-      const p = plan(1, 32, 64, 64, 16, 3);
-      const bounds = partnerBands([0, 40, 64]);
-      expect(bounds).toEqual([0, 40, 46, 58, 64]);
       for (let j = 0; j < 3; j++) {
-        const { x, weight, bias } = conv(p, 90 + j);
+        const { x, weight, bias } = conv(p, seed + j);
         const expected = Array.from(convForward(x, weight, bias, p));
         const until = Date.now() + 20_000;
         do {
@@ -334,10 +319,19 @@ describe('a team of the leader and one partner thread', () => {
           expect(Array.from(team.conv({ plan: p, x, weight, bias, mode: MODE_ROWS, bounds, partners: 1 })), `input ${j}`).toEqual(expected);
           if (Date.now() > until) throw new Error('the partner never computed all its bands within 20 s');
         } while (team.lastJob.leaderBands > 1);
-        // input rows 39–63 of the 32 planes (25 rows), the weight, the bias
-        expect(team.lastJob.stagedFloats).toBe(32 * 64 * 25 + weight.length + 16);
+        // as when everything went in before the open
+        expect(team.lastJob.stagedFloats).toBe(32 * 64 * rows + weight.length + 16);
         expect(team.lastJob.lateStageMs).toBeGreaterThan(0);
       }
+    };
+
+    it('3×3 32→16 at 64×64 in [0, 44, 54, 64]: band 1\'s input rows (43–54) staged before the job opens, band 2\'s (55–63) after; the partner computing both its bands: the bits of convForward, and input rows 43–63 staged', () => {
+      stagedInBands([0, 44, 54, 64], 70, 21);
+    });
+
+    it('the same conv in partnerBands([0, 40, 64]) = [0, 40, 46, 58, 64]: band 1\'s input rows (39–46) staged before the job opens, bands 2 and 3\'s (47–63) after; the partner computing all three bands: the bits of convForward, and input rows 39–63 staged', () => {
+      expect(partnerBands([0, 40, 64])).toEqual([0, 40, 46, 58, 64]);
+      stagedInBands([0, 40, 46, 58, 64], 90, 25);
     });
 
     it('a partner that claims a band whose rows are not in yet waits for them: 3×3 512→8 at 128×128 in [0, 1, 2, 128] (band 1 one row; band 2 126 rows, 33 MB staged after the open), the partner spinning when the job opens, the arena full of NaN: the bits of convForward', () => {
