@@ -1,7 +1,8 @@
 /**
  * tensor/nd.ts's permute (dims collapsed, tiled when the source's unit-stride dim moves),
- * stridedSlice (contiguous runs copied as blocks) and transpose2d, against hand-worked arrays and the element-by-element definition
- * y[i₀ … iₖ] = x[… i_d at position perm[d] …].
+ * stridedSlice (contiguous runs copied as blocks) and transpose2d, against hand-worked arrays and
+ * their element-by-element definitions: permute's y[i₀ … iₖ] = x[… i_d at position perm[d] …],
+ * stridedSlice's y[i] = x[start + i·step] on every axis.
  */
 import { describe, expect, it } from 'vitest';
 import { permute, stridedSlice, transpose2d } from '../../src/tensor/nd.js';
