@@ -158,18 +158,9 @@ export function stridedSlice(x: Tensor, starts: readonly number[], steps: readon
     });
     return tensor(out, res);
   }
-  // an odometer over the axes before the run, its source offset kept as it turns
-  const idx = new Array<number>(k).fill(0);
-  const step = own.slice(0, k).map((s, d) => s * steps[d]);
-  for (let o = 0, xo = base; o < res.length; o += run) {
-    res.set(x.data.subarray(xo, xo + run), o);
-    for (let d = k - 1; d >= 0; d--) {
-      xo += step[d];
-      if (++idx[d] < out[d]) break;
-      xo -= step[d] * out[d];
-      idx[d] = 0;
-    }
-  }
+  // the axes before the run walked as usual, the run one innermost "element" of `run` floats
+  const outer = own.slice(0, k).map((s, d) => s * steps[d]);
+  walk([...out.slice(0, k), run], [[...outer, 1]], (o, [xo]) => res.set(x.data.subarray(base + xo, base + xo + run), o));
   return tensor(out, res);
 }
 
