@@ -143,6 +143,8 @@ const RUN_MIN = 16;
 export function stridedSlice(x: Tensor, starts: readonly number[], steps: readonly number[], out: readonly number[]): Tensor {
   const own = strides(x.shape);
   const base = starts.reduce((s, st, d) => s + st * own[d], 0);
+  // x's stride along each output axis
+  const stepped = own.map((s, d) => s * steps[d]);
   const res = new Float32Array(numel(out));
   if (res.length === 0) return tensor(out, res);
   // axes [k, rank) form one contiguous run: all at step 1, all but axis k whole
@@ -153,14 +155,13 @@ export function stridedSlice(x: Tensor, starts: readonly number[], steps: readon
   }
   const run = numel(out.slice(k));
   if (run < RUN_MIN) {
-    walk(out, [own.map((s, d) => s * steps[d])], (o, [xo], inner, [xi]) => {
+    walk(out, [stepped], (o, [xo], inner, [xi]) => {
       for (let i = 0; i < inner; i++) res[o + i] = x.data[base + xo + i * xi];
     });
     return tensor(out, res);
   }
   // the axes before the run walked as usual, the run one innermost "element" of `run` floats
-  const outer = own.slice(0, k).map((s, d) => s * steps[d]);
-  walk([...out.slice(0, k), run], [[...outer, 1]], (o, [xo]) => res.set(x.data.subarray(base + xo, base + xo + run), o));
+  walk([...out.slice(0, k), run], [[...stepped.slice(0, k), 1]], (o, [xo]) => res.set(x.data.subarray(base + xo, base + xo + run), o));
   return tensor(out, res);
 }
 
