@@ -4,12 +4,15 @@
  * and onnxruntime-node (one thread), timed call by call in turn (interleaved); for the dense 3×3
  * convs also the worker pool with one and two workers (with two, the worker that takes a large conv
  * splits it with its partner thread by bands of output channels or rows: runtime/split.ts).
+ * The stride-1 3×3 convs run Winograd F(2×2, 3×3) (ops/conv-winograd.ts); the direct im2col and
+ * GEMM is timed beside them in the same window. GFLOP/s count the direct conv's 2·MACs throughout.
  * Goals (issue 12): ≥ 1.0× onnxruntime-web on every case; two workers ≥ 1.8× one worker.
  */
 import { loadConfig } from '../src/config.js';
 import { callOperator } from '../src/http/compute.js';
 import { createPool } from '../src/runtime/pool.js';
 import { runOperator } from '../src/runtime/operator.js';
+import { winogradApplies, withoutWinograd } from '../src/ops/conv-winograd.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
@@ -112,16 +115,28 @@ export async function convBench(): Promise<void> {
     }
     // the in-process kernel and the peers call by call in one window, so a change in the machine's
     // load falls on all of them alike (timed one after another, the ratio moved by ±40 % here)
-    const [oursSeconds, ...peerSeconds] = await interleaved([() => runOperator(call), ...contenders.map((p) => p.run)]);
+    // a stride-1 3×3 conv runs Winograd F(2×2, 3×3) (ops/conv-winograd.ts): the direct im2col and GEMM timed beside it
+    const axis = (size: number) => ({ in: size, kernel: c.k, stride: c.stride, dilation: 1, effKernel: c.k, padBegin: pad, padEnd: pad, out: Math.floor((size + 2 * pad - c.k) / c.stride) + 1 });
+    const winograd = winogradApplies(cinG, [axis(c.x[2]), axis(c.x[3])]);
+    const direct = winograd ? [() => withoutWinograd(() => runOperator(call))] : [];
+    const [oursSeconds, ...others] = await interleaved([() => runOperator(call), ...direct, ...contenders.map((p) => p.run)]);
+    const directSeconds = winograd ? others.shift()! : null;
+    const peerSeconds = others;
     const ours = gflops(oursSeconds);
     rows[0][1] = ours;
+    if (directSeconds) {
+      rows[0][0] = 'convlens kernel (Winograd), in-process, 1 thread';
+      rows.splice(1, 0, ['convlens direct (im2col + GEMM), 1 thread', gflops(directSeconds)]);
+    }
     contenders.forEach((p, i) => {
       peers[p.key] = gflops(peerSeconds[i]);
       rows.push([p.label, peers[p.key]!]);
     });
     const web = peers['onnxruntime-web'];
     for (const [label, g] of rows) say(`${label.padEnd(40)} ${g.toFixed(2).padStart(7)} GFLOP/s${web ? `   ${(g / web).toFixed(2)}× onnxruntime-web` : ''}`);
-    record({ bench: 'conv', name: c.name, unit: 'GFLOP/s', higherIsBetter: true, convlens: ours, peers, against: 'onnxruntime-web', extra: { goal: '≥ 1.0× onnxruntime-web, one thread each' } });
+    const extra = { goal: '≥ 1.0× onnxruntime-web, one thread each', ...(directSeconds ? { algorithm: 'Winograd F(2×2, 3×3)', directGflops: gflops(directSeconds) } : {}) };
+    record({ bench: 'conv', name: c.name, unit: 'GFLOP/s', higherIsBetter: true, convlens: ours, peers, against: 'onnxruntime-web', extra });
+    if (directSeconds) say(`Winograd / direct: ${(directSeconds / oursSeconds).toFixed(2)}× (GFLOP/s count the direct conv's 2·MACs for both)`);
     if (pooled.length === 2) {
       say(`two workers / one worker: ${(pooled[1] / pooled[0]).toFixed(2)}×`);
       record({ bench: 'conv-workers', name: `${c.name}, two workers`, unit: 'GFLOP/s', higherIsBetter: true, convlens: pooled[1], peers: { 'convlens, one worker': pooled[0] }, against: 'convlens, one worker', extra: { goal: '≥ 1.8×' } });

@@ -8,7 +8,8 @@
  *   MACs   = N·Cout·H'·W'·(Cin/g)·Kh·Kw                 (domain.md; torchvision, fvcore)
  *   exact  = (2·(Cin/g)·Kh·Kw − 1)·N·Cout·H'·W'         (the notes' multiply+add count)
  * Kernel: per group, the im2col columns are written straight into the GEMM's packed panels
- * (tensor/gemm.ts, a WebAssembly SIMD micro-kernel); depthwise runs a direct sliding window.
+ * (tensor/gemm.ts, a WebAssembly SIMD micro-kernel); depthwise runs a direct sliding window; a
+ * stride-1 3×3 conv with enough channels and positions runs Winograd F(2×2, 3×3) (conv-winograd.ts).
  *
  * Input gradient (vjp, weights constant): ∂L/∂x = convTranspose2d(∂L/∂y) with the same weight,
  *   gx[n, ci, i, j] = Σ_{co ∈ group(ci)} Σ_{u,v} w[co, ci, u, v] · gy[n, co, (i + pt − u·d)/s, (j + pl − v·d)/s]
@@ -32,6 +33,7 @@ import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
 import { stageConv } from './conv-im2col.js';
+import { winogradApplies, winogradRows } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { KERNEL_SCRATCH } from '../limits.js';
 
@@ -314,6 +316,10 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2 and adds the bias itself; the scalar loop the rest
     if (depthwiseRows(x, weight, out, p, from, to, bias)) return;
     depthwise(x, weight, out, p, from, to);
+  } else if (winogradApplies(cinG, p.geo)) {
+    // a stride-1 3×3 conv: Winograd F(2×2, 3×3), 2.25× fewer multiply-adds (ops/conv-winograd.ts), the bias added in its output transform
+    winogradRows(x, weight, bias, p, from, to, out);
+    biasAdded = true;
   } else {
     const K = cinG * gh.kernel * gw.kernel;
     const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;

@@ -55,7 +55,14 @@ const relaxedBytes = readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm-relaxed.
 export const GEMM_FMA = WebAssembly.validate(relaxedBytes);
 const instance = new WebAssembly.Instance(new WebAssembly.Module(GEMM_FMA ? relaxedBytes : readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm.wasm'))));
 const memory = instance.exports.memory as WebAssembly.Memory;
-const block = instance.exports.block as (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
+/** The module's memory, for a module that works on the GEMM's operands in place (wasm/winograd.wat imports it). */
+export const GEMM_MEMORY = memory;
+/**
+ * wasm/gemm.wat's block (byte addresses): out[i][j] = bias[i] + Σ_k A[i][k]·B[k][j] for A packed
+ * (packA's layout) at a, mBlocks blocks of 4 rows, B's `panels` 8-column panels at b, output rows
+ * `stride` bytes apart. For a driver that lays out its own operands (ops/conv-winograd.ts).
+ */
+export const block = instance.exports.block as (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
 let heap = new Float32Array(memory.buffer);
 
 /** wasm/gemm.wat's im2col (byte addresses): a convolution's panels from a padded input staged in this module's memory (ops/conv-im2col.ts). */
@@ -260,6 +267,19 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
 /** The activation applied to the GEMM's outputs as they are copied out (withEpilogue), and how many floats it has mapped. */
 let epilogue: { map: (v: Float32Array) => void; covered: number } | null = null;
 let epilogueFloats = 0;
+
+/**
+ * Applies the activation in force (withEpilogue) to `v`, final outputs a kernel other than
+ * gemmPacked wrote in this module's memory before copying them out (ops/conv-winograd.ts), and
+ * counts them as covered; false when none is in force.
+ */
+export function mapFinalOutputs(v: Float32Array): boolean {
+  if (!epilogue) return false;
+  epilogue.map(v);
+  epilogue.covered += v.length;
+  epilogueFloats += v.length;
+  return true;
+}
 
 /** Floats mapped by epilogues since the module loaded (a diagnostic: specs check the path is taken). */
 export function epilogueMapped(): number {

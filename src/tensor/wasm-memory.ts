@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 
-/** Instantiates wasm/<file> (no imports). */
-export function wasmInstance(file: string): WebAssembly.Instance {
-  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', file))));
+/** Instantiates wasm/<file>, with its imports when it has any (wasm/winograd.wat imports the GEMM module's memory). */
+export function wasmInstance(file: string, imports?: WebAssembly.Imports): WebAssembly.Instance {
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', file))), imports);
 }
 
 export class WasmFloats {
