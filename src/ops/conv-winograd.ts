@@ -26,7 +26,7 @@
  * multiple of 4) per pass and a chunk of tile rows, both chosen to keep U and the chunk's areas
  * within their budgets.
  */
-import { GEMM_MEMORY, block, blockColumns, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
+import { GEMM_MEMORY, block, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
 import { wasmInstance } from '../tensor/wasm-memory.js';
 import type { AxisGeometry } from './geometry.js';
 
@@ -112,6 +112,25 @@ function transformKernels(w: Float32Array, wOff: number, C: number, kernels: num
 }
 
 /**
+ * Kernels transformed for one job of bands (runtime/team-kernels.ts makes one per job and thread):
+ * a band of rows transforms the same kernels as the band before it on this thread, so the
+ * transform left at the start of the GEMM module's memory is used again, when nothing has used
+ * that memory since (tensor/gemm.ts heapUses). Without it, every call transforms its kernels.
+ */
+export interface KeptKernels {
+  /** What U in memory was transformed from, and heapUses when this call left it; or null. */
+  from: { w: Float32Array; wOff: number; C: number; kernels: number; Kr: number; uses: number } | null;
+}
+
+/** A fresh KeptKernels for one job. */
+export const keptKernels = (): KeptKernels => ({ from: null });
+
+let transforms = 0;
+
+/** Passes of the kernels' transform since the module loaded (a diagnostic: specs check a job's bands share one). */
+export const kernelTransforms = (): number => transforms;
+
+/**
  * Output rows [from, to) of a convolution that winogradApplies to, written into `out` (the whole
  * output, [N, Cout, H', W']), the bias added: ops/conv.ts convRows's contract. A fused activation
  * in force (tensor/gemm.ts withEpilogue) maps every output as it is copied out, as the GEMM's own
@@ -127,6 +146,7 @@ export function winogradRows(
   out: Float32Array,
   /** Floats of U per pass and of a chunk of tile rows (specs pass small ones: more passes and chunks, the same bits). */
   budgets = { kernels: U_BUDGET, chunk: CHUNK_BUDGET },
+  kept?: KeptKernels,
 ): void {
   const [gh, gw] = p.geo;
   const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
@@ -158,6 +178,8 @@ export function winogradRows(
   const yAt = xsAt + round4(C * Hp * W);
   // the kernels are staged for their transform where V and M go after it
   const end = Math.max(yAt + Kr * 2 * tc * OW + 8, vAt + Kr * C * 9);
+  // the kernels this job's last band left in memory, if nothing used it since (read before this call's own uses)
+  let left = kept?.from && kept.from.uses === heapUses() ? kept.from : null;
   const ints = wasmInts(end);
   for (let c = 0; c < C; c++) ints[tapsAt + c] = c * ldv * 4;
   const heap = wasmFloats(end);
@@ -166,7 +188,12 @@ export function winogradRows(
   for (let g = 0; g < p.groups; g++) {
     for (let k0 = 0; k0 < K; k0 += kc) {
       const kernels = Math.min(kc, K - k0);
-      transformKernels(weight, (g * K + k0) * C * 9, C, kernels, Kr, 0, vAt);
+      const wOff = (g * K + k0) * C * 9;
+      if (!(left && left.w === weight && left.wOff === wOff && left.C === C && left.kernels === kernels && left.Kr === Kr)) {
+        transformKernels(weight, wOff, C, kernels, Kr, 0, vAt);
+        transforms++;
+        left = null; // U now holds this pass's kernels, whatever the last call left
+      }
       heap.fill(0, biasAt, biasAt + Kr);
       if (bias) heap.set(bias.subarray(g * K + k0, g * K + k0 + kernels), biasAt);
       for (let b = 0; b < p.n; b++) {
@@ -208,6 +235,7 @@ export function winogradRows(
           }
         }
       }
+      if (kept) kept.from = { w: weight, wOff, C, kernels, Kr, uses: heapUses() };
     }
   }
 }

@@ -34,6 +34,7 @@ import { tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
 import { stageConv } from './conv-im2col.js';
 import { winogradApplies, winogradRows } from './conv-winograd.js';
+import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { KERNEL_SCRATCH } from '../limits.js';
 
@@ -301,9 +302,10 @@ export function convRowsOverwrites(p: ConvPlan): boolean {
 /**
  * Output rows [from, to) of the convolution, written into `out` (the whole output; those rows zero
  * unless convRowsOverwrites): a worker and its partner threads share one input and one output and
- * each computes a band (runtime/team-protocol.ts).
+ * each computes a band (runtime/team-protocol.ts); `kept`: the job's kernels transformed for
+ * Winograd, kept from band to band (ops/conv-winograd.ts KeptKernels).
  */
-export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array): void {
+export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array, kept?: KeptKernels): void {
   const [gh, gw] = p.geo;
   const OW = gw.out;
   const plane = gh.out * OW;
@@ -318,7 +320,7 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     depthwise(x, weight, out, p, from, to);
   } else if (winogradApplies(cinG, p.geo)) {
     // a stride-1 3×3 conv: Winograd F(2×2, 3×3), 2.25× fewer multiply-adds (ops/conv-winograd.ts), the bias added in its output transform
-    winogradRows(x, weight, bias, p, from, to, out);
+    winogradRows(x, weight, bias, p, from, to, out, undefined, kept);
     biasAdded = true;
   } else {
     const K = cinG * gh.kernel * gw.kernel;

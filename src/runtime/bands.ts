@@ -16,10 +16,21 @@
  */
 import type { ConvPlan } from '../ops/conv.js';
 import { gemmTiles } from '../ops/gemm-tiles.js';
+import { winogradApplies } from '../ops/conv-winograd.js';
 import { MAX_BANDS, MODE_CHANNELS, MODE_ROWS, SPIN_MS } from './team-protocol.js';
 import type { Team } from './team.js';
 
-const even = (n: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
+/** `parts` even bands of n units, the inner bounds multiples of `quantum` (the last bound n). */
+const even = (n: number, parts: number, quantum = 1) =>
+  Array.from({ length: parts + 1 }, (_, i) => (i === parts ? n : Math.round((i * n) / parts / quantum) * quantum));
+
+/**
+ * The multiple of output rows a row band's bounds fall on: 2 for a conv that runs Winograd
+ * F(2×2, 3×3) (ops/conv-winograd.ts), whose tiles are two rows: a band that starts or ends inside
+ * a tile computes the whole tile, and so does its neighbour (3×3 128→128 at 112², two threads: a
+ * cut at an odd row cost a tile row more, 1/56 of the conv); 1 otherwise.
+ */
+export const rowQuantum = (p: ConvPlan): number => (p.geo[0].out >= 4 && winogradApplies(p.cin / p.groups, p.geo) ? 2 : 1);
 
 /**
  * `bands` bands of the conv (see the header; at most MAX_BANDS, fewer rows when it has fewer), or
@@ -34,14 +45,15 @@ export function bandsFor(p: ConvPlan, bands: number, leaderShare?: number): { mo
     const bounds = bandBounds(p.cout, b, leaderShare, 4);
     if (oneTileEach(p, bounds)) return { mode: MODE_CHANNELS, bounds };
   }
-  if (rows % b === 0) return { mode: MODE_ROWS, bounds: bandBounds(rows, b, leaderShare, 1) };
+  const quantum = rowQuantum(p);
+  if (rows % b === 0) return { mode: MODE_ROWS, bounds: bandBounds(rows, b, leaderShare, quantum) };
   if (Math.min(rows, b) < 2) return null;
-  return { mode: MODE_ROWS, bounds: bandBounds(rows, Math.min(rows, b), leaderShare, 1) };
+  return { mode: MODE_ROWS, bounds: bandBounds(rows, Math.min(rows, b), leaderShare, quantum) };
 }
 
 /** Even bands, or with two and a leader's share, [0, that share in multiples of `quantum`, n] (neither empty). */
 export function bandBounds(n: number, parts: number, leaderShare: number | undefined, quantum: number): number[] {
-  if (parts !== 2 || leaderShare === undefined) return even(n, parts);
+  if (parts !== 2 || leaderShare === undefined) return n >= parts * quantum ? even(n, parts, quantum) : even(n, parts);
   const cut = Math.round((leaderShare * n) / quantum) * quantum;
   return [0, Math.min(n - quantum, Math.max(quantum, cut)), n];
 }
@@ -49,8 +61,9 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
 /**
  * A two-thread row cut at the leader's share, [0, cut, n], with the partner's rows in three bands,
  * a quarter, a half and a quarter, [0, cut, cut + q, n − q, n] with q = ⌈(n − cut)/4⌉, when it has
- * four rows or more (two or three: halves): for a job whose input the leader copies into the arena,
- * or whose partners' bands it copies out, so that both overlap the partner's work (runtime/team.ts:
+ * four rows or more (two or three: halves; with a `quantum` (rowQuantum) of 2, q and the bounds
+ * after the cut even distances from it, and the quarters and halves counted in pairs of rows): for
+ * a job whose input the leader copies into the arena, or whose partners' bands it copies out, so that both overlap the partner's work (runtime/team.ts:
  * the rows of bands 2 and 3 go in while the partner computes band 1, and each band comes out while
  * the partner computes the next). What stays serial is the first band's rows in and the last
  * band's out, a quarter each; and a partner late to its last band leaves it to the leader. A band
@@ -60,12 +73,14 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  * faster to 0.8 slower), two threads against one 1.81 → 1.86 within rounds. [⅙, ⅓, ⅓, ⅙] was
  * slower than this in three runs of three; [¼, ¾] and [½, ¼, ¼] no better in two runs each.
  */
-export function partnerBands(bounds: readonly number[]): number[] {
+export function partnerBands(bounds: readonly number[], quantum = 1): number[] {
   const [, cut, n] = bounds;
-  if (bounds.length !== 3 || n - cut < 2) return [...bounds];
-  if (n - cut < 4) return [0, cut, cut + Math.ceil((n - cut) / 2), n];
-  const q = Math.ceil((n - cut) / 4);
-  return [0, cut, cut + q, n - q, n];
+  if (bounds.length !== 3 || n - cut < 2 * quantum) return [...bounds];
+  const up = (v: number) => Math.ceil(v / quantum) * quantum;
+  if (n - cut < 4 * quantum) return [0, cut, cut + up((n - cut) / 2), n].filter((v, i, a) => i === 0 || v > a[i - 1]);
+  const q = up((n - cut) / 4);
+  // the third bound n − q, brought down onto the quantum counted from the cut
+  return [0, cut, cut + q, cut + Math.floor((n - q - cut) / quantum) * quantum, n];
 }
 
 /**

@@ -32,7 +32,7 @@ import type { KernelJob } from './team-kernels.js';
 import { sendsAsEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 import { MAX_BANDS, MAX_PARTNERS, MODE_ROWS } from './team-protocol.js';
-import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, partnerBands, shareOf } from './bands.js';
+import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, partnerBands, rowQuantum, shareOf } from './bands.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
 
@@ -176,7 +176,7 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
   // rows staged in, or bands copied out: the partner's rows in three bands, so that both overlap its work
   const overlap = learnsShare(members) && layout.mode === MODE_ROWS && (keep || !got.team.arena.owns(x));
-  const bands = overlap ? { ...layout, bounds: partnerBands(layout.bounds) } : layout;
+  const bands = overlap ? { ...layout, bounds: partnerBands(layout.bounds, rowQuantum(p)) } : layout;
   return onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...bands, partners: got.partners, inArena: !keep, epilogue }));
 }
 

@@ -21,6 +21,7 @@ import { inputRows } from '../ops/geometry.js';
 import { linearColumns } from '../ops/linear.js';
 import { maxPoolPlanes, planeMeans } from '../ops/pool-kernels.js';
 import { KIND, MODE, MODE_CHANNELS, PLAN, bandParts, computeBand, readPlan, writePlan } from './team-protocol.js';
+import { keptKernels } from '../ops/conv-winograd.js';
 import type { BandRegion } from './team-protocol.js';
 import { bandWithEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
@@ -204,7 +205,9 @@ export function bandKernel(ctl: Int32Array, x: Float32Array, w: Float32Array, b:
   if (kind === KIND_CONV) {
     const mode = ctl[MODE];
     const plan = readPlan(ctl);
-    const compute = (from: number, to: number) => computeBand(mode, plan, x, w, b, out, from, to);
+    // a row band of a Winograd conv uses the kernels the band before it transformed on this thread
+    const kept = keptKernels();
+    const compute = (from: number, to: number) => computeBand(mode, plan, x, w, b, out, from, to, kept);
     if (!epilogue) return compute;
     return bandWithEpilogue(compute, convRegion(mode, plan), out, epilogue);
   }

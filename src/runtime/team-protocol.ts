@@ -16,6 +16,7 @@
  * (index past every band) before it writes anything for the next job.
  */
 import { convRows, convRowsOverwrites } from '../ops/conv.js';
+import type { KeptKernels } from '../ops/conv-winograd.js';
 import type { ConvPlan } from '../ops/conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
 
@@ -173,18 +174,19 @@ export function readPlan(ctl: Int32Array): ConvPlan {
  * region, cleared first when the conv's kernel adds into it (convRowsOverwrites: the depthwise
  * kernels), since `out` is never cleared (an arena region is reused from job to job, the leader's
  * result allocated uncleared: runtime/team-operands.ts). Clearing every band cost
- * the leader about 3 ms of a two-thread ResNet-50 forward (a pass over every output). A channel
+ * the leader about 3 ms of a two-thread ResNet-50 forward (a pass over every output). `kept`: the
+ * job's Winograd kernels, transformed once per thread for all its row bands. A channel
  * band is the convolution by those kernels alone: the same dot products in the same order, so the
  * same bits as the whole conv.
  */
-export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number): void {
+export function computeBand(mode: number, p: ConvPlan, x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: Float32Array, from: number, to: number, kept?: KeptKernels): void {
   const OH = p.geo[0].out;
   const OW = p.geo[1].out;
   const plane = OH * OW;
   const clear = !convRowsOverwrites(p);
   if (mode === MODE_ROWS) {
     if (clear) for (let c = 0; c < p.n * p.cout; c++) out.fill(0, c * plane + from * OW, c * plane + to * OW);
-    convRows(x, w, b, p, from, to, out);
+    convRows(x, w, b, p, from, to, out, kept);
     return;
   }
   const K = (p.cin / p.groups) * p.geo[0].kernel * p.geo[1].kernel;

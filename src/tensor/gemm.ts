@@ -96,8 +96,19 @@ export function mapOnHeap(v: Float32Array, bounds: readonly [number, number] | n
   return true;
 }
 
+/** Calls that may write the module's memory: every writer reserves first (see heapUses). */
+let uses = 0;
+
+/**
+ * A count that moves whenever something may have written this module's memory since: every user
+ * (packA, gemmPacked, gemv, wasmFloats, wasmInts) reserves first. ops/conv-winograd.ts keeps its
+ * transformed kernels in place from one band to the next only while it has not moved.
+ */
+export const heapUses = (): number => uses;
+
 /** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
 function reserve(bytes: number): void {
+  uses++;
   const have = memory.buffer.byteLength;
   if (bytes > have) {
     memory.grow(Math.ceil((bytes - have) / 65536));

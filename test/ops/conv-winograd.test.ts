@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { convForward, convRows } from '../../src/ops/conv.js';
-import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_POSITIONS, winogradApplies, winogradRows } from '../../src/ops/conv-winograd.js';
+import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_POSITIONS, kernelTransforms, keptKernels, winogradApplies, winogradRows } from '../../src/ops/conv-winograd.js';
 import { withEpilogue } from '../../src/tensor/gemm.js';
 import { rng } from '../../src/tensor/random.js';
 import { type Case, axis, direct, plan } from './conv-definition.js';
@@ -82,7 +82,7 @@ describe('Winograd F(2×2, 3×3) = the definition (max abs error ≤ 1e-5 of the
     expect(winograd(x, w, bias, c, { kernels: 16 * 4 * c.cin, chunk: 1 })).toEqual(winograd(x, w, bias, c));
   });
 
-  it("every band of output rows [a, b) and a band of kernels [4, 12): the whole conv's bits (tiles aligned to even rows), zeros elsewhere", () => {
+  it("every band of output rows [a, b), a job's bands with its kernels kept, and a band of kernels [4, 12): the whole conv's bits (tiles aligned to even rows), zeros elsewhere", () => {
     const c: Case = { ...base, cin: 16, cout: 12, h: 13, w: 14 };
     const { x, w, bias } = operands(c, 23);
     const p = plan(c);
@@ -95,6 +95,23 @@ describe('Winograd F(2×2, 3×3) = the definition (max abs error ≤ 1e-5 of the
         const want = whole.map((v, i) => (Math.floor((i % (oh * ow)) / ow) >= a && Math.floor((i % (oh * ow)) / ow) < b ? v : 0));
         expect(band, `rows [${a}, ${b})`).toEqual(want);
       }
+    // a job's bands on one thread (runtime/team-kernels.ts): the kernels transformed once, the same bits
+    const kept = keptKernels();
+    const before = kernelTransforms();
+    const bands = new Float32Array(whole.length);
+    for (const [a, b] of [[0, 4], [4, 8], [8, 13]]) winogradRows(x, w, bias, p, a, b, bands, undefined, kept);
+    expect(kernelTransforms() - before).toBe(1);
+    expect(bands).toEqual(whole);
+    // in passes of 4 kernels (three a band): every pass transformed again, since the last pass left only its own
+    const passes = keptKernels();
+    const inPasses = new Float32Array(whole.length);
+    for (const [a, b] of [[0, 4], [4, 8], [8, 13]]) winogradRows(x, w, bias, p, a, b, inPasses, { kernels: 16 * 4 * 16, chunk: 1 << 20 }, passes);
+    expect(inPasses).toEqual(whole);
+    // another call between (another conv's kernels in memory): the job's next band transforms again
+    winogradRows(x, w.map((v) => -v), bias, p, 0, 2, new Float32Array(whole.length));
+    winogradRows(x, w, bias, p, 8, 13, bands, undefined, kept);
+    expect(kernelTransforms() - before).toBe(1 + 9 + 2);
+    expect(bands).toEqual(whole);
     const kernels = new Float32Array(8 * oh * ow);
     winogradRows(x, w.subarray(4 * 16 * 9, 12 * 16 * 9), bias.subarray(4, 12), { ...p, cout: 8 }, 0, oh, kernels);
     expect(kernels).toEqual(whole.subarray(4 * oh * ow, 12 * oh * ow));

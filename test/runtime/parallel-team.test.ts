@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
-import { BANDS_PER_THREAD, bandsFor, partnerBands } from '../../src/runtime/bands.js';
+import { BANDS_PER_THREAD, bandsFor, partnerBands, rowQuantum } from '../../src/runtime/bands.js';
 import { Team } from '../../src/runtime/team.js';
 import { DONE, MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { OPS_BY_NAME } from '../../src/ops/registry.js';
@@ -96,7 +96,9 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 8, 56, 56, 64, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 28, 56] });
     // 196 positions: 2·104 = 208 over them, channels; 2·96 = 192 not, rows
     expect(bandsFor(plan(1, 8, 14, 14, 104, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 52, 104] });
-    expect(bandsFor(plan(1, 8, 14, 14, 96, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 7, 14] });
+    // (and a Winograd conv, 8 channels at 14×14: rows in pairs, its 2×2 tiles, rowQuantum)
+    expect(bandsFor(plan(1, 8, 14, 14, 96, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 8, 14] });
+    expect(bandsFor(plan(1, 4, 14, 14, 96, 3), 2)).toEqual({ mode: MODE_ROWS, bounds: [0, 7, 14] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 32, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 16, 3), 3)).toEqual({ mode: MODE_ROWS, bounds: [0, 2, 5, 7] });
     expect(bandsFor(plan(1, 8, 7, 7, 36, 3), 3)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 12, 24, 36] });
@@ -112,8 +114,10 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.45)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 28, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.01)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 4, 64] });
     expect(bandsFor(plan(1, 8, 7, 7, 64, 3), 2, 0.99)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 60, 64] });
-    expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0.4)).toEqual({ mode: MODE_ROWS, bounds: [0, 6, 15] });
-    expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0)).toEqual({ mode: MODE_ROWS, bounds: [0, 1, 15] });
+    expect(bandsFor(plan(1, 4, 15, 15, 6, 3), 2, 0.4)).toEqual({ mode: MODE_ROWS, bounds: [0, 6, 15] });
+    expect(bandsFor(plan(1, 4, 15, 15, 6, 3), 2, 0)).toEqual({ mode: MODE_ROWS, bounds: [0, 1, 15] });
+    // a Winograd conv (8 channels): rows in pairs, the least band two rows
+    expect(bandsFor(plan(1, 8, 15, 15, 6, 3), 2, 0)).toEqual({ mode: MODE_ROWS, bounds: [0, 2, 15] });
     // three threads: even bands whatever the share
     expect(bandsFor(plan(1, 8, 7, 7, 36, 3), 3, 0.2)).toEqual({ mode: MODE_CHANNELS, bounds: [0, 12, 24, 36] });
   });
@@ -293,6 +297,22 @@ describe('a team of the leader and one partner thread', () => {
     expect(partnerBands([0, 12, 15])).toEqual([0, 12, 14, 15]);
     expect(partnerBands([0, 14, 15])).toEqual([0, 14, 15]);
     expect(partnerBands([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
+  });
+
+  it('rows in pairs for a Winograd conv (rowQuantum 2: its tiles are 2×2 outputs): 3×3 s1 with 8 channels at 112×112 cut at the learnt share in pairs ([0, 56, 112] at 0.5, [0, 58, 112] at 0.52), the partner\'s quarters, half and quarter in pairs ([0, 56, 112] → [0, 56, 70, 98, 112]: 14, 28, 14; [0, 58, 112] → [0, 58, 72, 98, 112]; five rows [0, 12, 17] → halves [0, 12, 16, 17]); 4 channels (the direct conv) or a stride of 2: single rows', () => {
+    const wino = plan(1, 8, 112, 112, 64, 3);
+    expect(rowQuantum(wino)).toBe(2);
+    expect(rowQuantum(plan(1, 4, 112, 112, 64, 3))).toBe(1);
+    expect(rowQuantum(plan(1, 8, 112, 112, 64, 3, 2))).toBe(1);
+    expect(bandsFor(wino, 2, 0.5)!.bounds).toEqual([0, 56, 112]);
+    expect(bandsFor(wino, 2, 0.52)!.bounds).toEqual([0, 58, 112]);
+    expect(bandsFor(plan(1, 4, 112, 112, 64, 3), 2, 0.52)!.bounds).toEqual([0, 58, 112]);
+    expect(bandsFor(plan(1, 4, 112, 112, 64, 3), 2, 0.51)!.bounds).toEqual([0, 57, 112]);
+    expect(bandsFor(wino, 2, 0.51)!.bounds).toEqual([0, 58, 112]);
+    expect(partnerBands([0, 56, 112], 2)).toEqual([0, 56, 70, 98, 112]);
+    expect(partnerBands([0, 58, 112], 2)).toEqual([0, 58, 72, 98, 112]);
+    expect(partnerBands([0, 12, 17], 2)).toEqual([0, 12, 16, 17]);
+    expect(partnerBands([0, 12, 15], 2)).toEqual([0, 12, 15]);
   });
 
   describe('a row-band job whose input the leader stages and whose output it copies out (team-protocol.ts STAGED, BAND_DONE)', () => {
