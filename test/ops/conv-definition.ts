@@ -1,11 +1,13 @@
 /**
  * A convolution case for the kernel specs (test/ops/conv-kernels.test.ts, conv-winograd.test.ts),
- * its plan, and the definition written out in double precision:
+ * its plan, random operands, the definition written out in double precision:
  *   y[b, co, oy, ox] = bias[co] + Σ_{ci ∈ group(co)} Σ_{u,v} w[co, ci, u, v] · x[b, ci, oy·sy − pt + u·dh, ox·sx − pl + v·dw]
- * (zero outside the input).
+ * (zero outside the input), and the check that every band of output rows gives the whole's bits.
  */
+import { expect } from 'vitest';
 import type { ConvPlan } from '../../src/ops/conv.js';
 import type { AxisGeometry } from '../../src/ops/geometry.js';
+import { rng } from '../../src/tensor/random.js';
 
 export interface Case {
   n: number;
@@ -54,4 +56,24 @@ export function direct(x: Float32Array, w: Float32Array, bias: Float32Array, c: 
           y[((b * c.cout + co) * oh + oy) * ow + ox] = acc;
         }
   return y;
+}
+
+/** x, weights and bias of a case, uniform in [−1, 1) from `seed`. */
+export function operands(c: Case, seed: number) {
+  const r = rng(seed);
+  const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
+  const w = Float32Array.from({ length: (c.cout * c.cin * c.k[0] * c.k[1]) / c.groups }, () => r() * 2 - 1);
+  const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+  return { x, w, bias };
+}
+
+/** Every band [a, b) of the oh output rows, written by `band` into a zeroed output: `whole`'s bits in its rows, zeros elsewhere. */
+export function expectEveryRowBand(whole: Float32Array, oh: number, ow: number, band: (a: number, b: number, out: Float32Array) => void): void {
+  for (let a = 0; a < oh; a++)
+    for (let b = a + 1; b <= oh; b++) {
+      const out = new Float32Array(whole.length);
+      band(a, b, out);
+      const want = whole.map((v, i) => (Math.floor((i % (oh * ow)) / ow) >= a && Math.floor((i % (oh * ow)) / ow) < b ? v : 0));
+      expect(out, `rows [${a}, ${b})`).toEqual(want);
+    }
 }

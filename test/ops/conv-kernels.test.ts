@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { convForward, convRows } from '../../src/ops/conv.js';
 import { rng } from '../../src/tensor/random.js';
 import { KERNEL_SCRATCH } from '../../src/limits.js';
-import { type Case, direct, plan } from './conv-definition.js';
+import { scaledError } from '../helpers.js';
+import { type Case, direct, expectEveryRowBand, operands, plan } from './conv-definition.js';
 
 const base: Case = { n: 1, cin: 5, cout: 6, groups: 1, h: 9, w: 20, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1] };
 const CASES: [string, Case][] = [
@@ -28,17 +29,10 @@ const CASES: [string, Case][] = [
 
 describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the output scale)', () => {
   it.each(CASES)('%s', (_, c) => {
-    const r = rng(11);
-    const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
-    const w = Float32Array.from({ length: (c.cout * c.cin * c.k[0] * c.k[1]) / c.groups }, () => r() * 2 - 1);
-    const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+    const { x, w, bias } = operands(c, 11);
     const p = plan(c);
     const want = direct(x, w, bias, c, p.geo[0].out, p.geo[1].out);
-    const got = convForward(x, w, bias, p);
-    const scale = Math.max(1, ...want.map(Math.abs));
-    let err = 0;
-    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
-    expect(err / scale).toBeLessThanOrEqual(1e-5);
+    expect(scaledError(convForward(x, w, bias, p), want)).toBeLessThanOrEqual(1e-5);
   });
 
   it('a band of output rows [2, 5) (workers split by bands) writes those rows only, equal to the whole', () => {
@@ -59,20 +53,9 @@ describe('dense conv kernel = the definition (max abs error ≤ 1e-5 of the outp
   });
 
   it.each(CASES)('every band of output rows [a, b): the whole conv\'s bits there, zeros elsewhere: %s', (_, c) => {
-    const r = rng(13);
-    const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
-    const w = Float32Array.from({ length: (c.cout * c.cin * c.k[0] * c.k[1]) / c.groups }, () => r() * 2 - 1);
-    const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
+    const { x, w, bias } = operands(c, 13);
     const p = plan(c);
-    const [oh, ow] = [p.geo[0].out, p.geo[1].out];
-    const whole = convForward(x, w, bias, p);
-    for (let a = 0; a < oh; a++)
-      for (let b = a + 1; b <= oh; b++) {
-        const band = new Float32Array(whole.length);
-        convRows(x, w, bias, p, a, b, band);
-        const want = whole.map((v, i) => (Math.floor((i % (oh * ow)) / ow) >= a && Math.floor((i % (oh * ow)) / ow) < b ? v : 0));
-        expect(band, `rows [${a}, ${b})`).toEqual(want);
-      }
+    expectEveryRowBand(convForward(x, w, bias, p), p.geo[0].out, p.geo[1].out, (a, b, out) => convRows(x, w, bias, p, a, b, out));
   });
 
   it(`a conv too big to stage whole, 1×1 256→4 at 128×128 with a bias (its input, 4,194,304 floats, and tap table over KERNEL_SCRATCH ${KERNEL_SCRATCH}): its row bands, small enough to stage, take the whole conv's path (the bias added after the GEMM, not first), so 2 and 4 bands give convForward's bits`, () => {

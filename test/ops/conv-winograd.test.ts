@@ -9,18 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { convForward, convRows } from '../../src/ops/conv.js';
 import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_POSITIONS, kernelTransforms, keptKernels, winogradApplies, winogradRows } from '../../src/ops/conv-winograd.js';
 import { withEpilogue } from '../../src/tensor/gemm.js';
-import { rng } from '../../src/tensor/random.js';
-import { type Case, axis, direct, plan } from './conv-definition.js';
+import { scaledError } from '../helpers.js';
+import { type Case, axis, direct, expectEveryRowBand, operands, plan } from './conv-definition.js';
 
 const base: Case = { n: 1, cin: 8, cout: 4, groups: 1, h: 8, w: 8, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1] };
-
-function operands(c: Case, seed: number) {
-  const r = rng(seed);
-  const x = Float32Array.from({ length: c.n * c.cin * c.h * c.w }, () => r() * 2 - 1);
-  const w = Float32Array.from({ length: (c.cout * c.cin * 9) / c.groups }, () => r() * 2 - 1);
-  const bias = Float32Array.from({ length: c.cout }, () => r() * 2 - 1);
-  return { x, w, bias };
-}
 
 function winograd(x: Float32Array, w: Float32Array, bias: Float32Array | undefined, c: Case, budgets?: { kernels: number; chunk: number }): Float32Array {
   const p = plan(c);
@@ -70,11 +62,7 @@ describe('Winograd F(2×2, 3×3) = the definition (max abs error ≤ 1e-5 of the
     const { x, w, bias } = operands(c, 21);
     const p = plan(c);
     const want = direct(x, w, bias, c, p.geo[0].out, p.geo[1].out);
-    const got = winograd(x, w, bias, c);
-    const scale = Math.max(1, ...want.map(Math.abs));
-    let err = 0;
-    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
-    expect(err / scale).toBeLessThanOrEqual(1e-5);
+    expect(scaledError(winograd(x, w, bias, c), want)).toBeLessThanOrEqual(1e-5);
   });
 
   it.each(CASES)('smaller budgets (4 kernels a pass, one tile row a chunk) give the same bits: %s', (_, c) => {
@@ -88,13 +76,7 @@ describe('Winograd F(2×2, 3×3) = the definition (max abs error ≤ 1e-5 of the
     const p = plan(c);
     const [oh, ow] = [p.geo[0].out, p.geo[1].out];
     const whole = winograd(x, w, bias, c);
-    for (let a = 0; a < oh; a++)
-      for (let b = a + 1; b <= oh; b++) {
-        const band = new Float32Array(whole.length);
-        winogradRows(x, w, bias, p, a, b, band);
-        const want = whole.map((v, i) => (Math.floor((i % (oh * ow)) / ow) >= a && Math.floor((i % (oh * ow)) / ow) < b ? v : 0));
-        expect(band, `rows [${a}, ${b})`).toEqual(want);
-      }
+    expectEveryRowBand(whole, oh, ow, (a, b, out) => winogradRows(x, w, bias, p, a, b, out));
     // a job's bands on one thread (runtime/team-kernels.ts): the kernels transformed once, the same bits
     const kept = keptKernels();
     const before = kernelTransforms();
