@@ -10,6 +10,7 @@ import { convForward, convRows } from '../../src/ops/conv.js';
 import { WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_POSITIONS, kernelTransforms, keptKernels, winogradApplies, winogradRows } from '../../src/ops/conv-winograd.js';
 import { withEpilogue } from '../../src/tensor/gemm.js';
 import { scaledError } from '../helpers.js';
+import { committedIsAssembled } from '../wasm-assembly.js';
 import { type Case, axis, direct, expectEveryRowBand, operands, plan } from './conv-definition.js';
 
 const base: Case = { n: 1, cin: 8, cout: 4, groups: 1, h: 8, w: 8, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1] };
@@ -22,6 +23,10 @@ function winograd(x: Float32Array, w: Float32Array, bias: Float32Array | undefin
 }
 
 describe('Winograd F(2×2, 3×3): hand-worked', () => {
+  it('the committed wasm/winograd.wasm is what wabt assembles from wasm/winograd.wat (npm run wasm)', async () => {
+    expect(await committedIsAssembled('winograd')).toBe(true);
+  });
+
   it('x and w all ones, 8 channels at 8×8, pad 1, bias 0.5: 8 × (taps inside) + 0.5, i.e. 32.5 at the corners, 48.5 on the edges, 72.5 inside, exactly', () => {
     const x = new Float32Array(8 * 64).fill(1);
     const w = new Float32Array(4 * 8 * 9).fill(1);

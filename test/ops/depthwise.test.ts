@@ -6,10 +6,8 @@
  * mid-way through an 8-column step. 3×3 kernels with horizontal dilation 1 run the unrolled k3s1 /
  * k3s2 kernels, everything else the tap-loop s1 / s2 ones: the cases cover both.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../scripts/build-wasm.js';
+import { committedIsAssembled } from '../wasm-assembly.js';
 import { depthwiseRows } from '../../src/ops/depthwise.js';
 import type { AxisGeometry } from '../../src/ops/geometry.js';
 import { rng } from '../../src/tensor/random.js';
@@ -84,9 +82,7 @@ const CASES: [string, Case][] = [
 
 describe('depthwise SIMD kernel = the direct sum (max abs error ≤ 1e-5)', () => {
   it('the committed wasm/depthwise.wasm is what wabt assembles from wasm/depthwise.wat (npm run wasm)', async () => {
-    const wat = fileURLToPath(new URL('../../wasm/depthwise.wat', import.meta.url));
-    const committed = new Uint8Array(readFileSync(wat.replace(/\.wat$/, '.wasm')));
-    expect(Buffer.from(await assemble(wat)).equals(Buffer.from(committed))).toBe(true);
+    expect(await committedIsAssembled('depthwise')).toBe(true);
   });
 
   it.each(CASES)('%s', (_, c) => {

@@ -3,9 +3,8 @@
  * pool-kernels.ts and hand-worked windows: max and avg give the JS loops' bits (a NaN's payload aside), over kernel 2/3, stride 1/2,
  * padding 0/1, ceil mode, odd sizes, NaN and −∞ inputs and 1×1 planes.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../scripts/build-wasm.js';
+import { committedIsAssembled } from '../wasm-assembly.js';
 import { avgPool2d, maxPool2d } from '../../src/ops/pool.js';
 import { avgDivisors, avgPoolPlanesJs, maxPoolPlanesJs } from '../../src/ops/pool-kernels.js';
 import { poolPlanesSimd, poolSimdFits } from '../../src/ops/pool-simd.js';
@@ -180,7 +179,6 @@ describe('pooling through the ops (SIMD path), hand-worked', () => {
 
 describe('wasm/pool.wasm', () => {
   it('is wasm/pool.wat assembled (npm run wasm)', async () => {
-    const built = await assemble(new URL('../../wasm/pool.wat', import.meta.url).pathname);
-    expect(Buffer.from(built).equals(readFileSync(new URL('../../wasm/pool.wasm', import.meta.url)))).toBe(true);
+    expect(await committedIsAssembled('pool')).toBe(true);
   });
 });
