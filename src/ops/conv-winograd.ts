@@ -12,9 +12,9 @@
  * V_ξ [Cin × tiles]: 16·Cin multiply-adds per tile of 4 outputs against the direct sum's 36·Cin,
  * 2.25× fewer. The products run in wasm/gemm.wat's micro-kernel (U_ξ packed as its A, V_ξ's rows
  * written into its panels by its im2col); the input and output transforms in wasm/winograd.wat,
- * four tiles per SIMD step, in the GEMM module's memory (nothing is copied between modules). The
- * kernels' transform U is computed here (Cout·Cin·16 floats, a small part of the work when the
- * output has many tiles). Tiles are aligned to even output rows and columns, so a band of rows
+ * four tiles per SIMD step, in the GEMM module's memory (nothing is copied between modules), and so
+ * does the kernels' transform U (Cout·Cin·16 floats, four kernels per step: a small part of the
+ * work when the output has many tiles). Tiles are aligned to even output rows and columns, so a band of rows
  * (runtime/bands.ts) or of kernels computes each of its outputs exactly as the whole conv does:
  * the same bits. The rounding is not the direct sum's: measured against it and against PyTorch
  * (test/ops/conv-winograd.test.ts), within the goldens' tolerance.
@@ -22,9 +22,8 @@
  * Layout in the GEMM module's memory (floats): [U: 16 × Kr × Cin, packed] [one block of panels]
  * [zeros: Kr] [bias: Kr] [taps: Cin ints] [V: 16 × Cin × ldv] [M: 16 × Kr × ldm] [P: Cin × Hp × Wp
  * zero-padded input] [the input rows, unpadded] [Y: K × 2·rows × W' outputs] (the kernels staged
- * for their transform where V and M then go), with Kr kernels (a
- * multiple of 4) per pass and a chunk of tile rows, both chosen to keep U and the chunk's areas
- * within their budgets.
+ * for their transform where V and M then go), with Kr kernels (a multiple of 4) per pass and a
+ * chunk of tile rows, both chosen to keep U and the chunk's areas within their budgets.
  */
 import { GEMM_MEMORY, block, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
 import { wasmInstance } from '../tensor/wasm-memory.js';
@@ -40,11 +39,19 @@ const outputTransform = instance.exports.output as (m: number, ldm: number, xi: 
 
 /** Floats of U, the transformed kernels of one pass (4 MiB). */
 const U_BUDGET = 1 << 20;
-/** Floats of one chunk of tile rows' V, M, P and Y (4 MiB: V and M of a chunk stay near the core). */
+/**
+ * Floats of one chunk of tile rows' V, M, P and Y (4 MiB). 3×3 128→128 at 112², one thread,
+ * interleaved (2026-12-01): chunks of 512 Ki to 4 Mi floats took 43–45 ms alike; below 512 Ki one
+ * tile row of all 128 kernels no longer fits, the kernels go in passes and V is transformed for each
+ * (256 Ki: 55 ms; 128 Ki: 153 ms).
+ */
 const CHUNK_BUDGET = 1 << 20;
-/** Fewest input channels (per group) the transforms pay for (see winogradApplies). */
+/** Fewest input channels per group the transforms pay for (8→8 at 16×16: 1.06× the direct conv). */
 export const WINOGRAD_MIN_CHANNELS = 8;
-/** Fewest output positions per image the transforms pay for (see winogradApplies). */
+/**
+ * Fewest output positions per image the transforms pay for: 64→64 at 14×14 (196) ran 1.52× the
+ * direct conv, 256→256 at 14×14 1.51×, 512→512 at 7×7 (49) 0.93×.
+ */
 export const WINOGRAD_MIN_POSITIONS = 64;
 
 const round4 = (n: number) => (n + 3) & ~3;

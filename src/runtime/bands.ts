@@ -63,9 +63,9 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  * a quarter, a half and a quarter, [0, cut, cut + q, n − q, n] with q = ⌈(n − cut)/4⌉, when it has
  * four rows or more (two or three: halves; with a `quantum` (rowQuantum) of 2, q and the bounds
  * after the cut even distances from it, and the quarters and halves counted in pairs of rows): for
- * a job whose input the leader copies into the arena, or whose partners' bands it copies out, so that both overlap the partner's work (runtime/team.ts:
- * the rows of bands 2 and 3 go in while the partner computes band 1, and each band comes out while
- * the partner computes the next). What stays serial is the first band's rows in and the last
+ * a job whose input the leader copies into the arena, or whose partners' bands it copies out, so
+ * that both overlap the partner's work (runtime/team.ts: the rows of bands 2 and 3 go in while the
+ * partner computes band 1, and each band comes out while the partner computes the next). What stays serial is the first band's rows in and the last
  * band's out, a quarter each; and a partner late to its last band leaves it to the leader. A band
  * more costs nothing measurable (3×3 128→128 at 112², one thread, the partner's 56 rows in one
  * band or two: 43.64 and 43.58 ms). Against halves, through pools of one and two workers, nine
