@@ -156,14 +156,19 @@ describe('through a pool of two workers', () => {
   it('a run cancelled mid-way: CLIENT_CLOSED_REQUEST; its worker and partner threads end (no thread left behind), and the next runs give the right bits', async () => {
     const threads = () => readdirSync('/proc/self/task').length;
     const expected = bits(runTask(resnet18(64)));
-    await callRun(pool, resnet18(224));
+    // how long a whole run takes here (a seed of its own each time: nothing of it cached, since the
+    // model cache keeps a zoo model's folds and seeded weights by seed, so each takes as long): the
+    // abort comes at a third of it, mid-way on any machine (a fixed 150 ms came after the end of a
+    // run at 224 once its 3×3 convs ran Winograd, ops/conv-winograd.ts)
+    await callRun(pool, { ...resnet18(448), seed: 98 });
+    const started = performance.now();
+    await callRun(pool, { ...resnet18(448), seed: 99 });
+    const whole = performance.now() - started;
     const before = threads();
     for (let i = 0; i < 3; i++) {
       const abort = new AbortController();
-      // a seed of its own each time: nothing of it cached (the model cache keeps a zoo model's
-      // folds and seeded weights by seed), so the run takes as long each time
-      const run = callRun(pool, { ...resnet18(224), seed: 100 + i }, abort.signal);
-      setTimeout(() => abort.abort(), 150);
+      const run = callRun(pool, { ...resnet18(448), seed: 100 + i }, abort.signal);
+      setTimeout(() => abort.abort(), whole / 3);
       await expect(run).rejects.toMatchObject({ code: 'CLIENT_CLOSED_REQUEST' });
       expect(bits(await callRun(pool, resnet18(64)))).toEqual(expected);
     }
