@@ -65,13 +65,14 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  * after the cut even distances from it, and the quarters and halves counted in pairs of rows): for
  * a job whose input the leader copies into the arena, or whose partners' bands it copies out, so
  * that both overlap the partner's work (runtime/team.ts: the rows of bands 2 and 3 go in while the
- * partner computes band 1, and each band comes out while the partner computes the next). What stays serial is the first band's rows in and the last
- * band's out, a quarter each; and a partner late to its last band leaves it to the leader. A band
- * more costs nothing measurable (3×3 128→128 at 112², one thread, the partner's 56 rows in one
- * band or two: 43.64 and 43.58 ms). Against halves, through pools of one and two workers, nine
- * interleaved runs (2026-12-01 11:10–11:20 UTC): 1.2 ms faster a call at the median (from 1.9
- * faster to 0.8 slower), two threads against one 1.81 → 1.86 within rounds. [⅙, ⅓, ⅓, ⅙] was
- * slower than this in three runs of three; [¼, ¾] and [½, ¼, ¼] no better in two runs each.
+ * partner computes band 1, and each band comes out while the partner computes the next). What
+ * stays serial is the first band's rows in and the last band's out, a quarter each; and a partner
+ * late to its last band leaves it to the leader. A band more costs nothing measurable (3×3
+ * 128→128 at 112², one thread, the partner's 56 rows in one band or two: 43.64 and 43.58 ms).
+ * Against halves, through pools of one and two workers, nine interleaved runs (2026-12-01
+ * 11:10–11:20 UTC): 1.2 ms faster a call at the median (from 1.9 faster to 0.8 slower), two
+ * threads against one 1.81 → 1.86 within rounds. [⅙, ⅓, ⅓, ⅙] was slower than this in three runs
+ * of three; [¼, ¾] and [½, ¼, ¼] no better in two runs each.
  */
 export function partnerBands(bounds: readonly number[], quantum = 1): number[] {
   const [, cut, n] = bounds;
