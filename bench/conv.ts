@@ -11,8 +11,9 @@
 import { loadConfig } from '../src/config.js';
 import { callOperator } from '../src/http/compute.js';
 import { createPool } from '../src/runtime/pool.js';
-import { runOperator } from '../src/runtime/operator.js';
+import { checkOperator, runOperator } from '../src/runtime/operator.js';
 import { winogradApplies, withoutWinograd } from '../src/ops/conv-winograd.js';
+import type { ConvPlan } from '../src/ops/conv.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
@@ -116,8 +117,8 @@ export async function convBench(): Promise<void> {
     // the in-process kernel and the peers call by call in one window, so a change in the machine's
     // load falls on all of them alike (timed one after another, the ratio moved by ±40 % here)
     // a stride-1 3×3 conv runs Winograd F(2×2, 3×3) (ops/conv-winograd.ts): the direct im2col and GEMM timed beside it
-    const axis = (size: number) => ({ in: size, kernel: c.k, stride: c.stride, dilation: 1, effKernel: c.k, padBegin: pad, padEnd: pad, out: Math.floor((size + 2 * pad - c.k) / c.stride) + 1 });
-    const winograd = winogradApplies(cinG, [axis(c.x[2]), axis(c.x[3])]);
+    const plan = checkOperator(call).plan as ConvPlan;
+    const winograd = winogradApplies(plan.cin / plan.groups, plan.geo);
     const direct = winograd ? [() => withoutWinograd(() => runOperator(call))] : [];
     const [oursSeconds, ...others] = await interleaved([() => runOperator(call), ...direct, ...contenders.map((p) => p.run)]);
     const directSeconds = winograd ? others.shift()! : null;
