@@ -7,7 +7,7 @@
  * stages only the input rows its taps read (ops/conv-im2col.ts). Channels need one image, one
  * group and one GEMM tile (oneTileEach); rows are cut evenly where they divide, else unevenly.
  * Two threads (the default) cut a job in two at the leader's share learnt for the layer's shape
- * (balance, below), the partner's rows in three bands when the leader stages the input or copies
+ * (balance, below), the partner's rows in four bands when the leader stages the input or copies
  * the output out (partnerBands); more threads, or balance off, cut BANDS_PER_THREAD even bands per thread.
  * Either way bands are claimed, not assigned: a partner that wakes late or is held up leaves its
  * bands to the leader rather than holding it up. Each band is a convRows call that
@@ -59,29 +59,39 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
 }
 
 /**
- * A two-thread row cut at the leader's share, [0, cut, n], with the partner's rows in three bands,
- * a quarter, a half and a quarter, [0, cut, cut + q, n − q, n] with q = ⌈(n − cut)/4⌉, when it has
- * four rows or more (two or three: halves; with a `quantum` (rowQuantum) of 2, q and the bounds
- * after the cut even distances from it, and the quarters and halves counted in pairs of rows): for
- * a job whose input the leader copies into the arena, or whose partners' bands it copies out, so
- * that both overlap the partner's work (runtime/team.ts: the rows of bands 2 and 3 go in while the
- * partner computes band 1, and each band comes out while the partner computes the next). What
- * stays serial is the first band's rows in and the last band's out, a quarter each; and a partner
- * late to its last band leaves it to the leader. A band more costs nothing measurable (3×3
- * 128→128 at 112², one thread, the partner's 56 rows in one band or two: 43.64 and 43.58 ms).
- * Against halves, through pools of one and two workers, nine interleaved runs (2026-12-01
- * 11:10–11:20 UTC): 1.2 ms faster a call at the median (from 1.9 faster to 0.8 slower), two
- * threads against one 1.81 → 1.86 within rounds. [⅙, ⅓, ⅓, ⅙] was slower than this in three runs
- * of three; [¼, ¾] and [½, ¼, ¼] no better in two runs each.
+ * A two-thread row cut at the leader's share, [0, cut, n], with the partner's rows in bands that
+ * overlap its work with the leader's copies: for a job whose input the leader copies into the arena,
+ * or whose partners' bands it copies out (runtime/team.ts: the rows of band 2 and on go in while the
+ * partner computes band 1, and each band comes out while the partner computes the next).
+ *  - First one `quantum` of rows (rowQuantum: a row, or a Winograd tile row), when five or more
+ *    remain: its input rows are all the leader copies before the job opens, so the partner starts
+ *    at once. Before, the first band was a quarter (3×3 128→128 at 112², two threads: 18 input rows,
+ *    0.42–1.18 ms of copying before the partner could start; one tile row: 4 rows, 0.26–0.30 ms).
+ *  - Then a quarter, a half and a quarter of the rest, [from, from + q, n − q, n] with
+ *    q = ⌈(n − from)/4⌉ (with a quantum of 2, q and the bounds after it even distances from `from`,
+ *    counted in pairs of rows), when four rows or more remain (two or three: halves). The last
+ *    quarter comes out alone after the partner's work; and a partner late to it leaves it to the
+ *    leader.
+ * A band more costs little: each reads its input rows and writes its output rows once (3×3 128→128
+ * at 112², one thread, the partner's 56 rows in one band or two: 43.64 and 43.58 ms).
+ * Measured (2026-12-01, 3×3 128→128 at 112², in-process, this thread against this thread and one
+ * partner, both ways interleaved in one process, nine processes): two threads' speed-up with the
+ * one-quantum first band 1.80–1.86 (median 1.84), with a quarter first 1.71–1.86 (1.73); `bench
+ * parallel` run after run: in-process 1.78 → 1.81, through the pools 1.74 → 1.75, ResNet-50
+ * balanced 1.84 and 1.84. Against halves (2026-12-01 11:10–11:20 UTC, nine interleaved runs
+ * through the pools) the quarters were 1.2 ms faster a call at the median; [⅙, ⅓, ⅓, ⅙] was
+ * slower in three runs of three; [¼, ¾] and [½, ¼, ¼] no better in two runs each.
  */
 export function partnerBands(bounds: readonly number[], quantum = 1): number[] {
   const [, cut, n] = bounds;
   if (bounds.length !== 3 || n - cut < 2 * quantum) return [...bounds];
   const up = (v: number) => Math.ceil(v / quantum) * quantum;
   if (n - cut < 4 * quantum) return [0, cut, cut + up((n - cut) / 2), n].filter((v, i, a) => i === 0 || v > a[i - 1]);
-  const q = up((n - cut) / 4);
-  // the third bound n − q, brought down onto the quantum counted from the cut
-  return [0, cut, cut + q, cut + Math.floor((n - q - cut) / quantum) * quantum, n];
+  const from = n - cut >= 5 * quantum ? cut + quantum : cut;
+  const q = up((n - from) / 4);
+  // the bound n − q, brought down onto the quantum counted from `from`
+  const quarters = [from + q, from + Math.floor((n - q - from) / quantum) * quantum, n];
+  return from > cut ? [0, cut, from, ...quarters] : [0, cut, ...quarters];
 }
 
 /**

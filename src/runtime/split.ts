@@ -174,7 +174,7 @@ export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bia
   if (!cut) return null;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
-  // rows staged in, or bands copied out: the partner's rows in three bands, so that both overlap its work
+  // rows staged in, or bands copied out: the partner's rows in bands, so that both overlap its work (bands.ts partnerBands)
   const overlap = learnsShare(members) && layout.mode === MODE_ROWS && (keep || !got.team.arena.owns(x));
   const bands = overlap ? { ...layout, bounds: partnerBands(layout.bounds, rowQuantum(p)) } : layout;
   return onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...bands, partners: got.partners, inArena: !keep, epilogue }));

@@ -290,16 +290,17 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
-  it('partnerBands: a two-thread row cut with the partner\'s rows in a quarter, a half and a quarter ([0, 17, 56] → [0, 17, 27, 46, 56]: 10, 19, 10 of 39; [0, 6, 15] → [0, 6, 9, 12, 15]; [0, 10, 14] → [0, 10, 11, 13, 14]); two or three rows in halves ([0, 12, 15] → [0, 12, 14, 15]); a partner\'s single row, or a cut of other than two bands, as it is', () => {
-    expect(partnerBands([0, 17, 56])).toEqual([0, 17, 27, 46, 56]);
-    expect(partnerBands([0, 6, 15])).toEqual([0, 6, 9, 12, 15]);
+  it('partnerBands: a two-thread row cut with the partner\'s rows in one row first, then a quarter, a half and a quarter of the rest, when five rows or more ([0, 17, 56] → [0, 17, 18, 28, 46, 56]: 1, then 10, 18, 10 of 38; [0, 6, 15] → [0, 6, 7, 9, 13, 15]; five: [0, 10, 15] → [0, 10, 11, 12, 14, 15]); four rows in quarters without it ([0, 10, 14] → [0, 10, 11, 13, 14]); two or three rows in halves ([0, 12, 15] → [0, 12, 14, 15]); a partner\'s single row, or a cut of other than two bands, as it is', () => {
+    expect(partnerBands([0, 17, 56])).toEqual([0, 17, 18, 28, 46, 56]);
+    expect(partnerBands([0, 6, 15])).toEqual([0, 6, 7, 9, 13, 15]);
+    expect(partnerBands([0, 10, 15])).toEqual([0, 10, 11, 12, 14, 15]);
     expect(partnerBands([0, 10, 14])).toEqual([0, 10, 11, 13, 14]);
     expect(partnerBands([0, 12, 15])).toEqual([0, 12, 14, 15]);
     expect(partnerBands([0, 14, 15])).toEqual([0, 14, 15]);
     expect(partnerBands([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
   });
 
-  it('rows in pairs for a Winograd conv (rowQuantum 2: its tiles are 2×2 outputs): 3×3 s1 with 8 channels at 112×112 cut at the learnt share in pairs ([0, 56, 112] at 0.5, [0, 58, 112] at 0.52), the partner\'s quarters, half and quarter in pairs ([0, 56, 112] → [0, 56, 70, 98, 112]: 14, 28, 14; [0, 58, 112] → [0, 58, 72, 98, 112]; five rows [0, 12, 17] → halves [0, 12, 16, 17]); 4 channels (the direct conv) or a stride of 2: single rows', () => {
+  it('rows in pairs for a Winograd conv (rowQuantum 2: its tiles are 2×2 outputs): 3×3 s1 with 8 channels at 112×112 cut at the learnt share in pairs ([0, 56, 112] at 0.5, [0, 58, 112] at 0.52), the partner\'s first tile row, then its quarters, half and quarter in pairs ([0, 56, 112] → [0, 56, 58, 72, 98, 112]: 2, then 14, 26, 14; [0, 58, 112] → [0, 58, 60, 74, 98, 112]; five rows [0, 12, 17] → halves [0, 12, 16, 17]); 4 channels (the direct conv) or a stride of 2: single rows', () => {
     const wino = plan(1, 8, 112, 112, 64, 3);
     expect(rowQuantum(wino)).toBe(2);
     expect(rowQuantum(plan(1, 4, 112, 112, 64, 3))).toBe(1);
@@ -309,8 +310,8 @@ describe('a team of the leader and one partner thread', () => {
     expect(bandsFor(plan(1, 4, 112, 112, 64, 3), 2, 0.52)!.bounds).toEqual([0, 58, 112]);
     expect(bandsFor(plan(1, 4, 112, 112, 64, 3), 2, 0.51)!.bounds).toEqual([0, 57, 112]);
     expect(bandsFor(wino, 2, 0.51)!.bounds).toEqual([0, 58, 112]);
-    expect(partnerBands([0, 56, 112], 2)).toEqual([0, 56, 70, 98, 112]);
-    expect(partnerBands([0, 58, 112], 2)).toEqual([0, 58, 72, 98, 112]);
+    expect(partnerBands([0, 56, 112], 2)).toEqual([0, 56, 58, 72, 98, 112]);
+    expect(partnerBands([0, 58, 112], 2)).toEqual([0, 58, 60, 74, 98, 112]);
     expect(partnerBands([0, 12, 17], 2)).toEqual([0, 12, 16, 17]);
     expect(partnerBands([0, 12, 15], 2)).toEqual([0, 12, 15]);
   });
@@ -349,9 +350,9 @@ describe('a team of the leader and one partner thread', () => {
       stagedInBands([0, 44, 54, 64], 70, 21);
     });
 
-    it('the same conv in partnerBands([0, 40, 64]) = [0, 40, 46, 58, 64]: band 1\'s input rows (39–46) staged before the job opens, bands 2 and 3\'s (47–63) after; the partner computing all three bands: the bits of convForward, and input rows 39–63 staged', () => {
-      expect(partnerBands([0, 40, 64])).toEqual([0, 40, 46, 58, 64]);
-      stagedInBands([0, 40, 46, 58, 64], 90, 25);
+    it('the same conv in partnerBands([0, 40, 64]) = [0, 40, 41, 47, 58, 64]: band 1\'s input rows (39–41) staged before the job opens, bands 2 to 4\'s (42–63) after; the partner computing all four bands: the bits of convForward, and input rows 39–63 staged', () => {
+      expect(partnerBands([0, 40, 64])).toEqual([0, 40, 41, 47, 58, 64]);
+      stagedInBands([0, 40, 41, 47, 58, 64], 90, 25);
     });
 
     it('a partner that claims a band whose rows are not in yet waits for them: 3×3 512→8 at 128×128 in [0, 1, 2, 128] (band 1 one row; band 2 126 rows, 33 MB staged after the open), the partner spinning when the job opens, the arena full of NaN: the bits of convForward', () => {
