@@ -63,13 +63,14 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  * overlap its work with the leader's copies: for a job whose input the leader copies into the arena,
  * or whose partners' bands it copies out (runtime/team.ts: the rows of band 2 and on go in while the
  * partner computes band 1, and each band comes out while the partner computes the next).
- *  - First one `quantum` of rows (rowQuantum: a row, or a Winograd tile row), when five or more
- *    remain: its input rows are all the leader copies before the job opens, so the partner starts
- *    at once. Before, the first band was a quarter (3×3 128→128 at 112², two threads: 18 input rows,
- *    0.42–1.18 ms of copying before the partner could start; one tile row: 4 rows, 0.26–0.30 ms).
+ *  - First one `quantum` of rows (rowQuantum: a row, or a Winograd tile row), when the partner has
+ *    five quanta or more: its input rows are all the leader copies before the job opens, so the
+ *    partner starts at once. Before, the first band was a quarter (3×3 128→128 at 112², two
+ *    threads: 18 input rows, 0.42–1.18 ms of copying before the partner could start; one tile
+ *    row: 4 rows, 0.26–0.30 ms).
  *  - Then a quarter, a half and a quarter of the rest, [from, from + q, n − q, n] with
  *    q = ⌈(n − from)/4⌉ (with a quantum of 2, q and the bounds after it even distances from `from`,
- *    counted in pairs of rows), when four rows or more remain (two or three: halves). The last
+ *    counted in pairs of rows), when four quanta or more remain (two or three: halves). The last
  *    quarter comes out alone after the partner's work; and a partner late to it leaves it to the
  *    leader.
  * A band more costs little: each reads its input rows and writes its output rows once (3×3 128→128
