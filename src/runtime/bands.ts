@@ -28,7 +28,8 @@ const even = (n: number, parts: number, quantum = 1) =>
  * The multiple of output rows a row band's bounds fall on: 2 for a conv that runs Winograd
  * F(2×2, 3×3) (ops/conv-winograd.ts), whose tiles are two rows: a band that starts or ends inside
  * a tile computes the whole tile, and so does its neighbour (3×3 128→128 at 112², two threads: a
- * cut at an odd row cost a tile row more, 1/56 of the conv); 1 otherwise.
+ * cut at an odd row cost a tile row more, 1/56 of the conv), when it has four output rows or more
+ * (two tile rows: with fewer, a cut in pairs would leave one band empty); 1 otherwise.
  */
 export const rowQuantum = (p: ConvPlan): number => (p.geo[0].out >= 4 && winogradApplies(p.cin / p.groups, p.geo) ? 2 : 1);
 
@@ -51,11 +52,15 @@ export function bandsFor(p: ConvPlan, bands: number, leaderShare?: number): { mo
   return { mode: MODE_ROWS, bounds: bandBounds(rows, Math.min(rows, b), leaderShare, quantum) };
 }
 
-/** Even bands, or with two and a leader's share, [0, that share in multiples of `quantum`, n] (neither empty). */
+/**
+ * Even bands (their inner bounds multiples of `quantum` when every band can hold one), or with two
+ * and a leader's share, [0, that share in multiples of `quantum`, n]: neither band empty, and the
+ * cut at most the last multiple of `quantum` below n (an odd n's last tile row is one row).
+ */
 export function bandBounds(n: number, parts: number, leaderShare: number | undefined, quantum: number): number[] {
   if (parts !== 2 || leaderShare === undefined) return n >= parts * quantum ? even(n, parts, quantum) : even(n, parts);
   const cut = Math.round((leaderShare * n) / quantum) * quantum;
-  return [0, Math.min(n - quantum, Math.max(quantum, cut)), n];
+  return [0, Math.min(Math.ceil(n / quantum) * quantum - quantum, Math.max(quantum, cut)), n];
 }
 
 /**
@@ -68,9 +73,11 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
  *    partner starts at once. Before, the first band was a quarter (3×3 128→128 at 112², two
  *    threads: 18 input rows, 0.42–1.18 ms of copying before the partner could start; one tile
  *    row: 4 rows, 0.26–0.30 ms).
- *  - Then a quarter, a half and a quarter of the rest, [from, from + q, n − q, n] with
- *    q = ⌈(n − from)/4⌉ (with a quantum of 2, q and the bounds after it even distances from `from`,
- *    counted in pairs of rows), when four quanta or more remain (two or three: halves). The last
+ *  - Then a quarter, a half and a quarter of the rest, counted in quanta: with u = ⌈(n − from) /
+ *    quantum⌉ quanta and q = ⌈u/4⌉, [from, from + q·quantum, from + (u − q)·quantum, n], when four
+ *    quanta or more remain (two or three: halves, the middle bound rounded up onto the quantum;
+ *    an odd count of rows ends in a single-row quantum, so [0, 8, 17] in pairs is [0, 8, 12, 14,
+ *    17], not a band of no rows as a bound n − q brought down onto the quantum gave). The last
  *    quarter comes out alone after the partner's work; and a partner late to it leaves it to the
  *    leader.
  * A band more costs little: each reads its input rows and writes its output rows once (3×3 128→128
@@ -86,12 +93,13 @@ export function bandBounds(n: number, parts: number, leaderShare: number | undef
 export function partnerBands(bounds: readonly number[], quantum = 1): number[] {
   const [, cut, n] = bounds;
   if (bounds.length !== 3 || n - cut < 2 * quantum) return [...bounds];
-  const up = (v: number) => Math.ceil(v / quantum) * quantum;
-  if (n - cut < 4 * quantum) return [0, cut, cut + up((n - cut) / 2), n].filter((v, i, a) => i === 0 || v > a[i - 1]);
+  // halves: the middle bound rounded up onto the quantum, still below n (n − cut ≥ 2·quantum)
+  if (n - cut < 4 * quantum) return [0, cut, cut + Math.ceil((n - cut) / 2 / quantum) * quantum, n];
   const from = n - cut >= 5 * quantum ? cut + quantum : cut;
-  const q = up((n - from) / 4);
-  // the bound n − q, brought down onto the quantum counted from `from`
-  const quarters = [from + q, from + Math.floor((n - q - from) / quantum) * quantum, n];
+  // counted in quanta from `from` (an odd n's last one is a single row), so no bound repeats
+  const units = Math.ceil((n - from) / quantum);
+  const q = Math.ceil(units / 4);
+  const quarters = [from + q * quantum, from + (units - q) * quantum, n];
   return from > cut ? [0, cut, from, ...quarters] : [0, cut, ...quarters];
 }
 

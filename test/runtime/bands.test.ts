@@ -55,7 +55,7 @@ describe('bands of a split conv', () => {
     expect(partnerBands([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
   });
 
-  it('rows in pairs for a Winograd conv (rowQuantum 2: its tiles are 2×2 outputs): 3×3 s1 with 8 channels at 112×112 cut at the learnt share in pairs ([0, 56, 112] at 0.5, [0, 58, 112] at 0.52), the partner\'s first tile row, then its quarters, half and quarter in pairs ([0, 56, 112] → [0, 56, 58, 72, 98, 112]: 2, then 14, 26, 14; [0, 58, 112] → [0, 58, 60, 74, 98, 112]; five rows [0, 12, 17] → halves [0, 12, 16, 17]); 4 channels (the direct conv) or a stride of 2: single rows', () => {
+  it('rows in pairs for a Winograd conv (rowQuantum 2: its tiles are 2×2 outputs): 3×3 s1 with 8 channels at 112×112 cut at the learnt share in pairs ([0, 56, 112] at 0.5, [0, 58, 112] at 0.52), the partner\'s first tile row, then its quarters, half and quarter in pairs ([0, 56, 112] → [0, 56, 58, 72, 98, 112]: 2, then 14, 26, 14; [0, 58, 112] → [0, 58, 60, 74, 98, 112]; five rows, two pairs and a single row: halves, the middle bound rounded up onto a pair, [0, 12, 17] → [0, 12, 16, 17]); 4 channels (the direct conv) or a stride of 2: single rows', () => {
     const wino = plan(1, 8, 112, 112, 64, 3);
     expect(rowQuantum(wino)).toBe(2);
     expect(rowQuantum(plan(1, 4, 112, 112, 64, 3))).toBe(1);
@@ -69,5 +69,15 @@ describe('bands of a split conv', () => {
     expect(partnerBands([0, 58, 112], 2)).toEqual([0, 58, 60, 74, 98, 112]);
     expect(partnerBands([0, 12, 17], 2)).toEqual([0, 12, 16, 17]);
     expect(partnerBands([0, 12, 15], 2)).toEqual([0, 12, 15]);
+  });
+
+  it('an odd count of rows in pairs (a Winograd conv of odd height: its last tile row is a single row): the quarters counted in pairs, no band empty ([0, 8, 17]: 9 rows, 5 pairs, a quarter of ⌈5/4⌉ = 2 pairs → [0, 8, 12, 14, 17]; [0, 22, 33]: a first pair, then 9 rows → [0, 22, 24, 28, 30, 33]; [0, 2, 11] → [0, 2, 6, 8, 11]); the share cut at most at the last pair below an odd count (17 rows at 0.99: 8.415 pairs round to 8, 16 rows → [0, 16, 17], no tile row cut in two)', () => {
+    expect(partnerBands([0, 8, 17], 2)).toEqual([0, 8, 12, 14, 17]);
+    expect(partnerBands([0, 22, 33], 2)).toEqual([0, 22, 24, 28, 30, 33]);
+    expect(partnerBands([0, 2, 11], 2)).toEqual([0, 2, 6, 8, 11]);
+    const odd = plan(1, 8, 17, 17, 64, 3);
+    expect(rowQuantum(odd)).toBe(2);
+    expect(bandsFor(odd, 2, 0.5)!.bounds).toEqual([0, 8, 17]);
+    expect(bandsFor(odd, 2, 0.99)!.bounds).toEqual([0, 16, 17]);
   });
 });

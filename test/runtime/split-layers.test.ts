@@ -200,7 +200,7 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitStats.bands - bands).toBe(5 * (splitStats.jobs - jobs));
     const key = 'conv:0:1,64,64,1,56,3,1,1,1,1,56,3,1,1,1,1';
     expect(learntShares().has(key)).toBe(true);
-    // a share set by hand: the next job is cut there, in pairs of rows (a Winograd conv's 2×2 tiles, bands.ts rowQuantum: 0.3 of 56 rows, 16.8, is 16), the partner's 40 in 10, 20 and 10
+    // a share set by hand: the next job is cut there, in pairs of rows (a Winograd conv's 2×2 tiles, bands.ts rowQuantum: 0.3 of 56 rows, 16.8, is 16), the partner's 40 in a tile row first, then 10, 18 and 10 (bands.ts partnerBands)
     (learntShares() as Map<string, number>).set(key, 0.3);
     const { expected, ctx } = ctxOf(c);
     const r = splitKernel(conv2d, ctx);
