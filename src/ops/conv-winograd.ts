@@ -21,9 +21,9 @@
  *
  * Layout in the GEMM module's memory (floats): [U: 16 × Kr × Cin, packed] [one block of panels]
  * [zeros: Kr] [bias: Kr] [taps: Cin ints] [V: 16 × Cin × ldv] [M: 16 × Kr × ldm] [P: Cin × Hp × Wp
- * zero-padded input] [the input rows, unpadded] [Y: K × 2·rows × W' outputs] (the kernels staged
+ * zero-padded input] [the input rows, unpadded] [Y: Kr × 2·tc × W' outputs] (the kernels staged
  * for their transform where V and M then go), with Kr kernels (a multiple of 4) per pass and a
- * chunk of tile rows, both chosen to keep U and the chunk's areas within their budgets.
+ * chunk of tc tile rows, both chosen to keep U and the chunk's areas within their budgets.
  */
 import { GEMM_MEMORY, block, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
 import { wasmInstance } from '../tensor/wasm-memory.js';
@@ -66,7 +66,12 @@ export interface WinogradConv {
   geo: AxisGeometry[];
 }
 
-/** Floats of one tile row's V, M, P and Y with `kernels` per pass (Kr rows of M). */
+/**
+ * Floats per tile row of a chunk's V, M, P, unpadded input rows and Y, with `kernels` per pass (Kr
+ * rows of M). P and the input rows also hold a halo of two rows a chunk, not counted here: at one
+ * tile row a chunk those two areas take twice what this counts (memory only; the bits do not depend
+ * on the chunk).
+ */
 function perTileRow(cin: number, kernels: number, geo: AxisGeometry[]): number {
   const TW = (geo[1].out + 1) >> 1;
   const Wp = 2 * TW + 8;

@@ -119,6 +119,9 @@ describe('when a conv takes the Winograd path', () => {
     ['dilation 2', 64, geo(56, { d: 2, pb: 2, pe: 2 }), false],
     ['a 5×5 kernel', 64, geo(56, { k: 5, pb: 2, pe: 2 }), false],
     ['a negative pad (a crop)', 64, geo(56, { pb: -1 }), false],
+    // one tile row of four kernels at 64×64 (32 tiles a row, Wp = 2·32 + 8): 16·C·32 + 16·4·32 + 2·C·72 + 2·C·64 + 2·4·64 floats
+    ['1,024 channels at 64×64: one tile row of four kernels is 805,376 floats, within the chunk budget (2^20)', 1024, geo(64), true],
+    ['2,048 channels at 64×64: one tile row of four kernels is 1,608,192 floats, over the chunk budget (2^20): the direct conv', 2048, geo(64), false],
   ] as const)('%s: %s', (_, cin, g, want) => {
     expect(winogradApplies(cin, [...g])).toBe(want);
   });
