@@ -38,16 +38,18 @@ const LINGER_MS = 2000;
  * kernel answers with a reset, and the client's next write fails (EPIPE), often before it has read
  * the answer: `npm run bench -- load` counted 61 such errors among 8,575 overload answers. Here the
  * answer is followed by this side's FIN, and whatever the client still sends is read and dropped
- * until it closes its side or LINGER_MS pass; then the socket is destroyed.
+ * until it closes its side and the answer is all written (as Node's own destroySoon waits for
+ * 'finish'), or LINGER_MS pass; then the socket is destroyed.
  */
-function lingerOnClose(socket: Socket): void {
+export function lingerOnClose(socket: Socket): void {
   socket.destroySoon = function lingering(this: Socket) {
     if (this.destroyed) return;
     if (this.writable) this.end();
     this.resume();
-    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    const destroy = () => this.destroy();
+    const timer = setTimeout(destroy, LINGER_MS);
     timer.unref();
-    this.once('end', () => this.destroy());
+    this.once('end', () => (this.writableFinished ? destroy() : this.once('finish', destroy)));
     this.once('close', () => clearTimeout(timer));
   };
 }
