@@ -16,7 +16,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { analyzeCommand } from './cli/analyze.js';
 import { compareCommand } from './cli/compare.js';
 import { erfCommand } from './cli/erf.js';
@@ -69,6 +69,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
+    // an option's value refused by a command's action, after commander parsed it (commander prints its own)
+    if (e instanceof InvalidArgumentError) {
+      io.err(`convlens: error: ${e.message}`);
+      return EXIT.INVALID_INPUT;
+    }
     const ce = e as { code?: string; exitCode?: number };
     if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
       // help asked for (`--help`, `help`) is a success; help shown for a usage error is not

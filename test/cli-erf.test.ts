@@ -66,6 +66,17 @@ describe('convlens erf', () => {
     expect(r.err).toContain('$.position[0]');
   });
 
+  it.each([
+    [['--samples', '65'], '--samples is 1 to 64, not 65'],
+    [['--samples', '0'], '--samples is 1 to 64, not 0'],
+    [['--position', '1,2,3'], '--position is row,column: two numbers, not 3'],
+  ])('%j is exit 2 with the reason on stderr', async (flags, says) => {
+    const r = await cli('erf', file('net.json'), ...flags);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`convlens: error: ${says}`);
+  });
+
   it('analyze --format html --erf adds the ERF section; --erf without html is exit 2', async () => {
     const r = await cli('analyze', file('net.json'), '--format', 'html', '--erf');
     expect(r.code).toBe(0);

@@ -205,6 +205,53 @@ describe('--fail-on codes are checked (issue 8, item 5)', () => {
   });
 });
 
+describe('size options a target does not read are refused, as REST refuses them', () => {
+  it('--resolution 64 analyses resnet18 at 64×64: its stem conv gives 1×64×32×32', async () => {
+    const r = await cli('analyze', 'resnet18', '--resolution', '64', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).layers[0].outputShape).toEqual([1, 64, 32, 32]);
+  });
+
+  it.each([
+    ['1,3,224,224', 'not a shape'],
+    ['64x32', 'not a shape'],
+    ['0', 'an integer from 1 to 8192'],
+    ['-3', 'an integer from 1 to 8192'],
+    ['8193', 'an integer from 1 to 8192'],
+    ['1.5', 'an integer from 1 to 8192'],
+  ])('--resolution %s is exit 2 (%s), nothing analysed', async (value, says) => {
+    const r = await cli('analyze', 'resnet18', `--resolution=${value}`);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(says);
+  });
+
+  it.each([
+    [['analyze', 'resnet18', '--input', '1,3,64,64'], '--input', "'resnet18' is a built-in model (its size: --resolution)"],
+    [['analyze', fixture('specs/mobilenet_v2.json'), '--resolution', '64'], '--resolution', 'a JSON spec, which declares its input shapes'],
+    [['analyze', fixture('specs/mobilenet_v2.json'), '--input', '1,3,64,64'], '--input', 'a JSON spec, which declares its input shapes'],
+    [['analyze', fixture('onnx/resnet18.onnx'), '--resolution', '64'], '--resolution', 'an ONNX file (its dynamic dimensions: --input)'],
+    [['sweep', 'resnet18', '--input', '1,3,224,224', '--sizes', '224'], '--input', 'a built-in model (its size: --sizes)'],
+    [['compare', 'resnet18', 'resnet34', '--input', '1,3,64,64'], '--input', 'neither network is an ONNX file'],
+    [['compare', fixture('onnx/resnet18.onnx'), fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--resolution', '64'], '--resolution', 'neither network is a built-in model'],
+    [['compare', 'resnet18', fixture('onnx/resnet18.onnx'), '--input-old', '1,3,224,224'], '--input-old', "'resnet18' is a built-in model"],
+  ])('%j is INVALID_OPTION at %s: exit 2', async (argv, flag, says) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`INVALID_OPTION: ${flag} `);
+    expect(r.err).toContain(says);
+    expect(r.err).toContain(`(at ${flag})`);
+  });
+
+  it('compare gives the shared --input to its ONNX side and --resolution to its zoo side: the 7×7/2 stem is 112²·64·147 = 118,013,952 MACs at 224, 56²·64·147 = 29,503,488 at 112', async () => {
+    const r = await cli('compare', fixture('onnx/resnet18.onnx'), 'resnet18', '--input', '1,3,224,224', '--resolution', '112', '--format', 'json');
+    expect(r.code).toBe(0);
+    const stem = JSON.parse(r.out).comparison.layers.matched[0];
+    expect(stem).toMatchObject({ before: '/conv1/Conv', after: 'conv1', outputShape: { before: [1, 64, 112, 112], after: [1, 64, 56, 56] }, macs: { before: 118_013_952, after: 29_503_488 } });
+  });
+});
+
 describe('help and the entry point', () => {
   it('--help documents the exit codes, 0 to 4', async () => {
     for (const argv of [['--help'], ['analyze', '--help']]) {

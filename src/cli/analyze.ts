@@ -21,13 +21,13 @@ import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/repo
 import { isWarningCode, WARNING_CODES } from '../analysis/warning-codes.js';
 import type { WarningCode } from '../analysis/warning-codes.js';
 import { PRESETS } from '../conventions/index.js';
-import { loadGraph, targetSource } from '../graph/load.js';
+import { loadGraph, targetKind, targetSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import { reportCsv } from '../analysis/csv.js';
 import { table } from './format.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceOption, emit, integer, number, progress, shape } from './io.js';
+import { deviceOption, emit, integer, number, progress, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -50,15 +50,12 @@ const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] =>
   return [...previous, ...(codes as WarningCode[])];
 };
 
-/** Zoo names and .json files are not ONNX; anything else is read as ONNX (graph/load.ts targetSource). */
-export const isOnnxTarget = (target: string) => !ZOO_BY_NAME.has(target) && !target.endsWith('.json');
-
 export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('analyze')
     .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout (or --out), diagnostics to stderr')
     .argument('<target>', 'file path or zoo model name')
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
-    .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
+    .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access, memory and the roofline').choices(Object.keys(DTYPES)).default('float32'))
     .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
@@ -112,7 +109,7 @@ interface AnalyzeFlags {
 }
 
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
-  const onnx = isOnnxTarget(target);
+  const onnx = targetKind(target) === 'onnx';
   if (o.format === 'netron' && !onnx) {
     io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${target}' is ${ZOO_BY_NAME.has(target) ? 'a zoo model' : 'a JSON spec'}: export it to ONNX first, or use --format json`);
     return EXIT.INVALID_INPUT;

@@ -21,10 +21,11 @@ import { analyzeMemory } from '../analysis/memory.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
 import type { AnalyzeOptions, Dtype, Report } from '../analysis/report.js';
 import { roofline } from '../analysis/roofline.js';
-import { loadGraph, targetSource } from '../graph/load.js';
+import { ConvlensError } from '../errors.js';
+import { loadGraph, targetKind, targetSource } from '../graph/load.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
-import { deviceOption, emit, shape } from './io.js';
+import { deviceOption, emit, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -48,7 +49,7 @@ export function compareCommand(io: Io, setCode: (code: number) => void): Command
     .option('--input <shape>', 'shape for dynamic ONNX inputs of both, e.g. 1,3,224,224', shape)
     .option('--input-old <shape>', 'shape for dynamic ONNX inputs of OLD', shape)
     .option('--input-new <shape>', 'shape for dynamic ONNX inputs of NEW', shape)
-    .option('--resolution <pixels>', 'input resolution for zoo models', (v) => shape(v)[0])
+    .option('--resolution <pixels>', 'input resolution for zoo models', resolutionOption)
     .addOption(new Option('--dtype <dtype>', 'bytes per element').choices(Object.keys(DTYPES)).default('float32'))
     .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
@@ -70,8 +71,8 @@ interface Side {
   extras: CompareExtras;
 }
 
-function side(target: string, input: number[] | undefined, resolution: number | undefined, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
-  const { graph } = loadGraph(targetSource(target, input, resolution));
+function side(target: string, size: { input?: number[]; inputFlag: string; resolution?: number }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
+  const { graph } = loadGraph(targetSource(target, size.input, size.resolution, { input: size.inputFlag, resolution: '--resolution' }));
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, options, inference);
   const extras: CompareExtras = {};
@@ -95,10 +96,20 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   const device = typeof o.device === 'string' ? deviceOption(o.device) : undefined;
   const memory = o.memory === true || gated('peakMemoryBytes');
+  // --input and --resolution go to the sides that read them (ONNX files, zoo models), and at least
+  // one must; --input-old and --input-new name their side, which must be an ONNX file
   const shared = o.input as number[] | undefined;
   const resolution = o.resolution as number | undefined;
-  const a = side(oldTarget, (o.inputOld as number[] | undefined) ?? shared, resolution, options, memory, device);
-  const b = side(newTarget, (o.inputNew as number[] | undefined) ?? shared, resolution, options, memory, device);
+  const kinds = [targetKind(oldTarget), targetKind(newTarget)];
+  if (shared && !kinds.includes('onnx')) throw new ConvlensError('INVALID_OPTION', "--input gives the shapes of an ONNX file's dynamic inputs; neither network is an ONNX file", { path: '--input' });
+  if (resolution !== undefined && !kinds.includes('model')) throw new ConvlensError('INVALID_OPTION', "--resolution sets a built-in model's input size; neither network is a built-in model", { path: '--resolution' });
+  const sizeOf = (i: number, own: unknown, flag: string) => ({
+    input: (own as number[] | undefined) ?? (kinds[i] === 'onnx' ? shared : undefined),
+    inputFlag: own ? flag : '--input',
+    resolution: kinds[i] === 'model' ? resolution : undefined,
+  });
+  const a = side(oldTarget, sizeOf(0, o.inputOld, '--input-old'), options, memory, device);
+  const b = side(newTarget, sizeOf(1, o.inputNew, '--input-new'), options, memory, device);
   const cmp = compareReports(a.report, b.report, { before: a.extras, after: b.extras });
   const verdict = gates.length ? evaluateGates(cmp, gates, { allowIncomplete: o.allowIncomplete === true }) : undefined;
 

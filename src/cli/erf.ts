@@ -8,13 +8,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
-import { targetSource } from '../graph/load.js';
+import { targetKind, targetSource } from '../graph/load.js';
 import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { EXIT } from './gates.js';
-import { emit, integer, shape } from './io.js';
+import { emit, integer, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -48,7 +48,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', 'random')
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, integer, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file', integer, 0)
-    .option('--resolution <pixels>', 'input resolution for a zoo model', (v) => shape(v)[0])
+    .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .addOption(new Option('--weight-init <from>', 'weights: from the ONNX file or seeded').choices(['file', 'seed']))
     .option('--no-stages', 'skip the per-stage statistics')
@@ -59,11 +59,12 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
     .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where')
     .action(async (target: string, o) => {
-      if (o.position && o.position.length !== 2) throw new InvalidArgumentError('--position is row,column');
-      if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1–${MAX_SAMPLES}`);
+      if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
+      if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
       const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
       const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
-      const source = targetSource(target, o.inputShape ?? given?.shape, o.resolution);
+      // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
+      const source = targetSource(target, o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), o.resolution, { input: '--input-shape', resolution: '--resolution' });
       const summary = await computeErf(inlineRunner, {
         source,
         mode: given ? 'given' : (o.input as 'random' | 'luo'),

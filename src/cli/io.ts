@@ -11,6 +11,7 @@ import { InvalidArgumentError } from 'commander';
 import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
+import { MAX_RESOLUTION } from '../graph/load.js';
 
 export interface Io {
   /** The report, and listings: stdout. */
@@ -32,6 +33,13 @@ export const shape = (v: string) => {
   const dims = v.split(/[,x×]/).map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError('positive integers, e.g. 1,3,224,224');
   return dims;
+};
+/** `--resolution 224`: one side, the input's height and width (a zoo model's size), 1 to MAX_RESOLUTION. */
+export const resolutionOption = (v: string) => {
+  const n = Number(v);
+  if (/[,x×]/.test(v)) throw new InvalidArgumentError(`one number, the input's height and width (e.g. 224), not a shape: an ONNX file's input shape goes in --input`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_RESOLUTION) throw new InvalidArgumentError(`an integer from 1 to ${MAX_RESOLUTION} (the input's height and width, e.g. 224)`);
+  return n;
 };
 export const integer = (v: string) => {
   const n = Number(v);

@@ -56,7 +56,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
       const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
       bar.tick(0, sizes.length, label(sizes[0]));
       const report = sweepResolutions(
-        targetSource(target, o.input),
+        targetSource(target, o.input, undefined, { input: '--input', resolution: '--sizes' }),
         { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) },
         options,
         (done, total) => bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),

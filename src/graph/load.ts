@@ -84,14 +84,36 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
   }
 }
 
+/** What a command-line target names: a zoo model, a JSON spec (`.json`) or an ONNX file (anything else). */
+export function targetKind(target: string): GraphSource['kind'] {
+  if (ZOO_BY_NAME.has(target)) return 'model';
+  return target.endsWith('.json') ? 'spec' : 'onnx';
+}
+
+/** The command's names of the two size options, for its errors. */
+export interface TargetFlags {
+  input: string;
+  resolution: string;
+}
+
 /**
  * A command-line target: a zoo model name, a JSON spec (`.json`) or an ONNX file (anything else).
- * A missing file is ENOENT from node:fs, for the caller to explain.
+ * A missing file is ENOENT from node:fs, for the caller to explain. A size option the target does
+ * not read is INVALID_OPTION, as REST refuses it: `inputShape` (an ONNX file's dynamic inputs) for a
+ * zoo model or a spec, `resolution` (a zoo model's size) for a file.
  */
-export function targetSource(target: string, inputShape?: number[], resolution?: number): GraphSource {
-  if (ZOO_BY_NAME.has(target)) return { kind: 'model', name: target, resolution };
+export function targetSource(target: string, inputShape?: number[], resolution?: number, flags: TargetFlags = { input: '--input', resolution: '--resolution' }): GraphSource {
+  const kind = targetKind(target);
+  const what = kind === 'model' ? `a built-in model (its size: ${flags.resolution})` : kind === 'spec' ? 'a JSON spec, which declares its input shapes' : `an ONNX file (its dynamic dimensions: ${flags.input})`;
+  if (inputShape && kind !== 'onnx') {
+    throw new ConvlensError('INVALID_OPTION', `${flags.input} gives the shapes of an ONNX file's dynamic inputs; '${target}' is ${what}`, { path: flags.input });
+  }
+  if (resolution !== undefined && kind !== 'model') {
+    throw new ConvlensError('INVALID_OPTION', `${flags.resolution} sets a built-in model's input size; '${target}' is ${what}`, { path: flags.resolution });
+  }
+  if (kind === 'model') return { kind: 'model', name: target, resolution };
   const bytes = readFileSync(target);
-  if (!target.endsWith('.json')) return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {} };
+  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {} };
   try {
     return { kind: 'spec', spec: JSON.parse(bytes.toString('utf8')) };
   } catch (e) {
