@@ -328,7 +328,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
         : operatorRequest(request.params.name, body as Body, maxElements);
     const result = await callOperator(pool, call, signal);
     releaseWhenSent(reply, result.outputs);
-    return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ?? sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
+    return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ? reply : sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });
 
   app.post('/v1/transforms/fold-batchnorm', OFFLOAD, async (request, reply) => {
@@ -358,8 +358,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
 async function sendRun(reply: FastifyReply, result: RunTaskResult, encoding: Encoding, maxBytes: number): Promise<FastifyReply> {
   releaseWhenSent(reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
   if (result.order.captured.length === 0) {
-    const npy = await sendNpy(reply, result.order.outputs.map((name) => named(result.outputs, name)), encoding, maxBytes);
-    if (npy) return npy;
+    if (await sendNpy(reply, result.order.outputs.map((name) => named(result.outputs, name)), encoding, maxBytes)) return reply;
   }
   return sendJson(reply, runResponse(result, encoding, true), maxBytes);
 }

@@ -66,7 +66,8 @@ async function readErfBody(request: FastifyRequest, limits: { fileLimit: number;
 async function sendErf(reply: FastifyReply, s: ErfSummary, encoding: Encoding, maxBytes: number): Promise<FastifyReply> {
   if (encoding === 'npy') {
     reply.header('x-erf-statistics', JSON.stringify({ layer: s.target.layer, ...s.stats, highContribution: s.stats.highContribution }));
-    return (await sendNpy(reply, [s.gradient], encoding, maxBytes))!;
+    await sendNpy(reply, [s.gradient], encoding, maxBytes);
+    return reply;
   }
   return sendJson(reply, erfResponse(s, encoding, true), maxBytes);
 }

@@ -48,22 +48,26 @@ export function tensorOutLazy(t: Tensor, encoding: Encoding, lead: Record<string
 }
 
 /**
- * A single tensor answered as a .npy file when that is the encoding, else null: the header, then
- * the tensor's own bytes (no copy); its stats computed in slices for x-tensor-stats.
+ * A single tensor answered as a .npy file when that is the encoding (true), else nothing sent
+ * (false): the header, then the tensor's own bytes (no copy); its stats computed in slices for
+ * x-tensor-stats. It answers whether it sent, not the reply: a Fastify reply is a thenable, so an
+ * async function returning it resolves to undefined once the reply is sent, which read as "not sent"
+ * and sent the JSON answer after it.
  */
-export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: Encoding, maxBytes = Infinity): Promise<FastifyReply | null> {
-  if (encoding !== 'npy' || tensors.length !== 1) return null;
+export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: Encoding, maxBytes = Infinity): Promise<boolean> {
+  if (encoding !== 'npy' || tensors.length !== 1) return false;
   const [t] = tensors;
   const header = npyHeader(t.shape);
   checkSize(header.length + t.data.byteLength, maxBytes, tensors, 'npy');
   const s = t.data.length > 1 << 16 ? await statsPaced(t) : stats(t);
   const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return reply
+  reply
     .header('content-type', 'application/x-npy')
     .header('content-length', String(header.length + data.length))
     .header('x-tensor-shape', t.shape.join(','))
     .header('x-tensor-stats', JSON.stringify(s))
     .send(data.length > 1 << 16 ? Readable.from([header, data], { objectMode: false }) : Buffer.concat([header, data]));
+  return true;
 }
 
 /** Buffers a reply releases once sent (releaseWhenSent). */
