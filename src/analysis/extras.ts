@@ -37,25 +37,21 @@ import { analyzeMemory, MemoryReportSchema } from './memory.js';
 import type { MemoryReport } from './memory.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, moduleSummary, ModuleSummarySchema } from './modules.js';
 import type { ModuleSummary } from './modules.js';
+import { integerIn } from '../integers.js';
 import { AnalyzeOptionsSchema, ReportSchema } from './report.js';
 import type { AnalyzeOptions, Dtype, Report } from './report.js';
 import { roofline, RooflineReportSchema } from './roofline.js';
 import type { RooflineReport } from './roofline.js';
 
+/** Most costliest layers per metric a request may ask for (topK). */
+export const MAX_TOP_K = 1000;
+
 /** The options, as a request gives them; every one optional, none computed unless asked. */
 export const ExtrasOptionsSchema = z.strictObject({
-  depth: z
-    .number({ error: 'must be an integer' })
-    .int({ error: 'must be an integer' })
-    .min(0)
-    .max(MAX_MODULE_DEPTH)
+  depth: integerIn(0, MAX_MODULE_DEPTH)
     .optional()
     .describe(`adds \`modules\`: the module tree to this torchinfo-style depth, the costliest layers and the op-type breakdown (default depth ${DEFAULT_MODULE_DEPTH} when only topK is given)`),
-  topK: z
-    .number({ error: 'must be an integer' })
-    .int({ error: 'must be an integer' })
-    .min(0)
-    .max(1000)
+  topK: integerIn(0, MAX_TOP_K)
     .optional()
     .describe(`adds \`modules\`: how many costliest layers per metric (default ${DEFAULT_TOP_K})`),
   memory: z.boolean({ error: 'must be true or false' }).optional().describe('adds `memory`: peak activation memory from tensor liveness, the timeline, weights memory and the torchinfo footprint'),

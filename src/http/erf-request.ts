@@ -14,6 +14,7 @@ import { transferable } from './body.js';
 import { parseRequest, Tensor as TensorField } from './requests.js';
 import { ENCODINGS, chooseEncoding, npyIn, tensorIn } from './tensors.js';
 import type { Encoding } from './tensors.js';
+import { integerIn } from '../integers.js';
 
 /** Most random inputs one request may average over. */
 export const MAX_SAMPLES = 64;
@@ -25,19 +26,19 @@ export const ErfRequest = z
   .strictObject({
     spec: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { error: 'a network spec is a JSON object' }).optional().describe('a network spec (GET /v1/schema/network)'),
     model: z.string().min(1).optional().describe('a built-in model (GET /v1/models)'),
-    resolution: Int('resolution').min(1).max(MAX_RESOLUTION).optional().describe("input height and width of a built-in model; default: its own"),
+    resolution: integerIn(1, MAX_RESOLUTION, 'resolution').optional().describe("input height and width of a built-in model; default: its own"),
     onnxBase64: z.string().optional().describe('an ONNX file in base64, with its weights (or send it as a multipart file part named "model")'),
-    inputShape: z.array(Int('inputShape').min(1), { error: 'inputShape is a list of positive integers' }).length(4, { error: 'inputShape is [N, C, H, W]' }).optional().describe("an ONNX model's input shape [N, C, H, W] where the file leaves dimensions dynamic (random inputs)"),
+    inputShape: z.array(integerIn(1, undefined, 'inputShape'), { error: 'inputShape is a list of positive integers' }).length(4, { error: 'inputShape is [N, C, H, W]' }).optional().describe("an ONNX model's input shape [N, C, H, W] where the file leaves dimensions dynamic (random inputs)"),
     layer: z.string().min(1).optional().describe("the layer (or tensor) whose unit it is; default: the final feature map (the report's structure.resolution.finalFeatureMapLayer)"),
-    channels: z.array(Int('a channel').min(0), { error: 'channels is a list of channel indices' }).min(1, { error: 'channels is empty; leave it out to sum over all' }).optional().describe('channels summed into the unit; default: all'),
-    position: z.tuple([Int('position').min(0), Int('position').min(0)], { error: 'position is [row, column]' }).optional().describe('the unit [row, column] in the map; default: the centre ⌊H/2⌋, ⌊W/2⌋'),
+    channels: z.array(integerIn(0, undefined, 'a channel'), { error: 'channels is a list of channel indices' }).min(1, { error: 'channels is empty; leave it out to sum over all' }).optional().describe('channels summed into the unit; default: all'),
+    position: z.tuple([integerIn(0, undefined, 'position'), integerIn(0, undefined, 'position')], { error: 'position is [row, column]' }).optional().describe('the unit [row, column] in the map; default: the centre ⌊H/2⌋, ⌊W/2⌋'),
     input: z
       .enum(['given', 'random', 'luo'], { error: 'must be "given", "random" or "luo"' })
       .optional()
       .describe(
         'given: the gradient at the tensors in "inputs" (default when they are given); random: the mean of |gradient| over `samples` seeded N(0, 1) inputs (default otherwise); luo: Luo et al. 2016\'s setting, random inputs and seeded weights re-drawn per sample (weights from the file or the request stay as given), nonlinearities kept',
       ),
-    samples: Int('samples').min(1).max(MAX_SAMPLES).default(8).describe(`random inputs averaged over (1–${MAX_SAMPLES}), run in parallel across the workers`),
+    samples: integerIn(1, MAX_SAMPLES, 'samples').default(8).describe(`random inputs averaged over (1–${MAX_SAMPLES}), run in parallel across the workers`),
     inputs: z.union([TensorField, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' }).optional().describe('the input (mode given): one tensor, or tensors by input name; .npy parts named after the input also count'),
     weights: NamedTensors.optional().describe('weights by `<layer>.<role>`; .npy parts named `weights.<layer>.<role>` also count'),
     weightInit: z.enum(['file', 'seed'], { error: 'must be "file" or "seed"' }).optional().describe('weights not given: from the ONNX file (default for ONNX) or seeded (default otherwise)'),

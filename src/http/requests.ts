@@ -11,11 +11,13 @@
 import { z } from 'zod';
 import { AnalyzeOptionsSchema, DtypeOption, FlopConventionOption } from '../analysis/report.js';
 import { COMPARE_METRICS } from '../analysis/compare.js';
-import { ExtrasOptionsSchema, ReportOptionsSchema } from '../analysis/extras.js';
+import { ExtrasOptionsSchema, MAX_TOP_K, ReportOptionsSchema } from '../analysis/extras.js';
+import { MAX_MODULE_DEPTH } from '../analysis/modules.js';
 import { SweepOptionsSchema } from '../analysis/sweep.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
+import { integerIn, queryIntegerIn } from '../integers.js';
 import { closest } from '../suggest.js';
 import { TensorJson } from '../tensor/encoding.js';
 import { ENCODINGS } from './tensors.js';
@@ -55,11 +57,7 @@ const Format = z
 const Training = z.boolean({ error: 'must be true or false' }).default(false).describe('training-mode semantics (batch statistics, dropout)');
 const Seed = z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).default(0).describe('seed of the weight initialisation and dropout masks');
 const Model = z.string().min(1).describe('a built-in model (GET /v1/models)');
-const Resolution = z
-  .number({ error: 'must be an integer' })
-  .int({ error: 'must be an integer' })
-  .min(1)
-  .max(MAX_RESOLUTION)
+const Resolution = integerIn(1, MAX_RESOLUTION)
   .describe("input height and width of a built-in model; default: the one its published numbers use");
 
 /** Error codes by top-level field; anything else is INVALID_OPTION. */
@@ -173,13 +171,12 @@ export type AnalyzeBody = z.output<typeof AnalyzeBody>;
 
 
 const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
-const queryInt = (schema: z.ZodNumber) => z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).transform(Number).pipe(schema);
 const ex = ExtrasOptionsSchema.shape;
 
 /** The extra analyses of analysis/extras.ts as query parameters (the body's `options`, as text). */
 const ExtrasQuery = {
-  depth: queryInt(ex.depth.unwrap()).optional().describe(ex.depth.description!),
-  topK: queryInt(ex.topK.unwrap()).optional().describe(ex.topK.description!),
+  depth: queryIntegerIn(0, MAX_MODULE_DEPTH).optional().describe(ex.depth.description!),
+  topK: queryIntegerIn(0, MAX_TOP_K).optional().describe(ex.topK.description!),
   memory: QueryBool.optional().describe(ex.memory.description!),
   inPlace: QueryBool.optional().describe(ex.inPlace.description!),
   device: z
@@ -206,11 +203,7 @@ const FormatQuery = (offered: readonly (typeof REPORT_FORMATS)[number][], what: 
 export const AnalyzeQuery = z
   .strictObject({
     model: Model.optional(),
-    resolution: z
-      .string()
-      .regex(/^\d+$/, { error: 'must be an integer' })
-      .transform(Number)
-      .pipe(Resolution)
+    resolution: queryIntegerIn(1, MAX_RESOLUTION)
       .optional()
       .describe('input height and width of the built-in model'),
     input: z
@@ -233,7 +226,7 @@ export type AnalyzeQuery = z.output<typeof AnalyzeQuery>;
 /** GET /v1/models/{name}. */
 export const ModelQuery = z
   .strictObject({
-    resolution: z.string().regex(/^\d+$/, { error: 'must be an integer' }).transform(Number).pipe(Resolution).optional().describe('input height and width'),
+    resolution: queryIntegerIn(1, MAX_RESOLUTION).optional().describe('input height and width'),
   })
   .describe('GET /v1/models/{name} query parameters');
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from '../../src/http/requests.js';
 import type { Where } from '../../src/http/requests.js';
+import { ErfRequest } from '../../src/http/erf-request.js';
 import { errorOf } from '../helpers.js';
 
 const body: Where = { in: 'body' };
@@ -117,6 +118,25 @@ describe('parsed values', () => {
   it('tensors pass through undecoded (decodeTensor checks them once, later)', () => {
     const malformed = { shape: [3], data: [1, 2] };
     expect(parseRequest(OperatorRequest, { inputs: [malformed] }, body).inputs).toEqual([malformed]);
+  });
+});
+
+describe('integer options out of range say the range, not "must be an integer"', () => {
+  it.each([
+    ['?resolution=0', AnalyzeQuery, { model: 'resnet18', resolution: '0' }, query, 'query.resolution', 'must be an integer from 1 to 8192'],
+    ['?resolution=-5', AnalyzeQuery, { model: 'resnet18', resolution: '-5' }, query, 'query.resolution', 'must be an integer from 1 to 8192'],
+    ['?resolution=8193', AnalyzeQuery, { model: 'resnet18', resolution: '8193' }, query, 'query.resolution', 'must be an integer from 1 to 8192'],
+    ['?topK=100000', AnalyzeQuery, { model: 'resnet18', topK: '100000' }, query, 'query.topK', 'must be an integer from 0 to 1000'],
+    ['?depth=1000', AnalyzeQuery, { model: 'resnet18', depth: '1000' }, query, 'query.depth', 'must be an integer from 0 to 64'],
+    ['{ resolution: 100000 }', AnalyzeBody, { model: 'resnet18', resolution: 100000 }, body, '$.resolution', 'must be an integer from 1 to 8192'],
+    ['{ resolution: 2.5 }', AnalyzeBody, { model: 'resnet18', resolution: 2.5 }, body, '$.resolution', 'must be an integer from 1 to 8192'],
+    ['{ options: { depth: -1 } }', AnalyzeBody, { model: 'resnet18', options: { depth: -1 } }, body, '$.options.depth', 'must be an integer from 0 to 64'],
+    ['erf { samples: 1000 }', ErfRequest, { model: 'resnet18', samples: 1000 }, body, '$.samples', 'samples must be an integer from 1 to 64'],
+  ] as const)('%s is INVALID_OPTION at its path, saying the range', (_, schema, value, where, path, says) => {
+    const e = errorOf(() => parseRequest(schema as z.ZodType, value, where));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details).toMatchObject({ path });
+    expect(e.message).toContain(says);
   });
 });
 
