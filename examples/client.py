@@ -20,8 +20,9 @@ HERE = Path(__file__).resolve().parent
 def check(response):
     """Errors are JSON with a stable code, the JSONPath of the field at fault, and the layer."""
     if response.status_code >= 400:
-        e = response.json()
-        raise SystemExit(f"{response.status_code} {e['code']}: {e['message']} (at {e.get('path')})")
+        e = response.json()["error"]  # {"error": {"code", "message", "path", "layer", ...}, "requestId"}
+        where = ", ".join(f"{k} {e[k]}" for k in ("path", "layer") if e.get(k) is not None)
+        raise SystemExit(f"{response.status_code} {e['code']}: {e['message']}" + (f" (at {where})" if where else ""))
     return response
 
 
