@@ -6,6 +6,7 @@
 export const ERROR_CATALOG = {
   INVALID_JSON: { status: 400, title: 'The request body is not valid JSON' },
   INCOMPLETE_BODY: { status: 400, title: 'The request body does not match its Content-Length' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not well-formed HTTP (its request line, headers or chunked body)' },
   SPEC_INVALID: { status: 400, title: 'The network spec does not match its schema' },
   UNKNOWN_OP: { status: 400, title: 'A layer names an operator convlens does not know' },
   DUPLICATE_NAME: { status: 400, title: 'Two layers or inputs share a name' },
@@ -29,6 +30,7 @@ export const ERROR_CATALOG = {
   UNKNOWN_OPERATOR: { status: 404, title: 'No operator has that name' },
   NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'The route exists, but not for this method' },
+  HEADERS_TOO_LARGE: { status: 431, title: "The request's headers are larger than the HTTP parser accepts (16 KiB)" },
   REQUEST_TIMEOUT: { status: 408, title: 'The client did not send the whole request within REQUEST_TIMEOUT_MS; the connection is closed' },
   JOB_NOT_FOUND: { status: 404, title: 'No job has that id, or it finished longer ago than JOB_TTL_SECONDS' },
   NOT_ACCEPTABLE: { status: 406, title: 'The route cannot answer in a media type the Accept header allows' },

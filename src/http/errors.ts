@@ -77,22 +77,30 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
 }
 
 /**
- * Errors of the HTTP parser, before fastify has a request (fastify's clientErrorHandler): a request
- * not received within REQUEST_TIMEOUT_MS is 408 REQUEST_TIMEOUT in the catalog's form; anything
- * else is answered as fastify would (400, 431 for oversized headers). The connection is closed.
+ * Errors of the HTTP parser, before fastify has a request or while it reads the body (fastify's
+ * clientErrorHandler), in the catalog's form: a request not received within REQUEST_TIMEOUT_MS is
+ * 408 REQUEST_TIMEOUT; a connection ended before its body's Content-Length bytes arrived is 400
+ * INCOMPLETE_BODY; headers over the parser's limit are 431 HEADERS_TOO_LARGE; anything else the
+ * parser refuses is 400 MALFORMED_REQUEST with its reason. The connection is closed.
  */
-export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function clientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const status = timeout ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const body = timeout
-    ? JSON.stringify({ error: new ConvlensError('REQUEST_TIMEOUT', 'the request was not received in time (REQUEST_TIMEOUT_MS); the connection is closed').toJSON() })
-    : JSON.stringify({ error: STATUS_CODES[status], message: 'Client Error', statusCode: status });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  const error = parserError(err);
+  const body = JSON.stringify({ error: error.toJSON() });
+  socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   (socket as Socket).destroySoon();
+}
+
+/** The catalog's error for an HTTP parser error (llhttp's codes: HPE_*). */
+export function parserError(err: NodeJS.ErrnoException & { reason?: string }): ConvlensError {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ConvlensError('REQUEST_TIMEOUT', 'the request was not received in time (REQUEST_TIMEOUT_MS); the connection is closed');
+  if (err.code === 'HPE_INVALID_EOF_STATE') return new ConvlensError('INCOMPLETE_BODY', 'the connection ended before the whole request arrived (the body is shorter than its Content-Length, or a chunked body has no last chunk)', { path: 'body' });
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new ConvlensError('HEADERS_TOO_LARGE', 'the request headers are larger than 16 KiB', { path: 'headers' });
+  const reason = err.reason ?? err.message;
+  return new ConvlensError('MALFORMED_REQUEST', `the request is not well-formed HTTP${reason ? `: ${reason}` : ''}${err.code ? ` (${err.code})` : ''}`);
 }
 
 /** A route as registered: its method and fastify URL pattern (`/v1/models/:name`, `/docs/static/*`). */

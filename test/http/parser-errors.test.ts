@@ -1,0 +1,58 @@
+/**
+ * What the HTTP parser refuses, answered in the catalog's form (http/errors.ts clientError): raw
+ * requests on a socket, since a well-behaved client cannot send them. Fastify's own answer was
+ * {"error":"Bad Request","message":"Client Error","statusCode":400}: no code, no path.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+let port: number;
+beforeAll(async () => {
+  app = await testApp({ WORKERS: '1' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  port = (app.server.address() as AddressInfo).port;
+});
+afterAll(async () => app.close());
+
+/** Writes `parts` (ending the client's side after them when `end`), then reads the answer until the server closes. */
+async function raw(parts: (string | Buffer)[], end: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // the server's answer ends its side; the client then ends its own
+  socket.once('end', () => socket.end());
+  for (const p of parts) socket.write(p);
+  if (end) socket.end();
+  await closed;
+  const text = Buffer.concat(chunks).toString('latin1');
+  const [head, body] = text.split('\r\n\r\n');
+  return { status: Number(head.split(' ')[1]), body: JSON.parse(body) };
+}
+
+describe('HTTP parser errors are catalog errors', () => {
+  it('Content-Length 100000, 3 bytes sent, then the client ends its side: 400 INCOMPLETE_BODY at body', async () => {
+    const r = await raw(['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"a'], true);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'INCOMPLETE_BODY', path: 'body' });
+  });
+
+  it('a request line that is not HTTP ("GARBAGE"): 400 MALFORMED_REQUEST with the parser\'s reason', async () => {
+    const r = await raw(['GARBAGE\r\n\r\n'], false);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST' });
+    expect((r.body.error as { message: string }).message).toMatch(/^the request is not well-formed HTTP: .+\(HPE_/);
+  });
+
+  it('a 20 KiB header (the parser takes 16 KiB): 431 HEADERS_TOO_LARGE at headers', async () => {
+    const r = await raw([`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 << 10)}\r\n\r\n`], false);
+    expect(r.status).toBe(431);
+    expect(r.body.error).toMatchObject({ code: 'HEADERS_TOO_LARGE', path: 'headers' });
+  });
+});
