@@ -110,7 +110,7 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
     case 'spec':
       return { kind: 'spec', spec: resize(source.spec) };
     case 'onnx':
-      return { kind: 'onnx', bytes: source.bytes, inputShapes: { ...source.inputShapes, [input]: [shape[0], shape[1], h, w] } };
+      return { ...source, inputShapes: { ...source.inputShapes, [input]: [shape[0], shape[1], h, w] } };
   }
 }
 

@@ -17,7 +17,8 @@ export const MAX_RESOLUTION = 8192;
 export type GraphSource =
   | { kind: 'spec'; spec: unknown }
   | { kind: 'model'; name: string; resolution?: number }
-  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]> };
+  /** `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself */
+  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string };
 
 /** Where a report's graph came from (the report's `source`). */
 export type GraphOrigin =
@@ -31,6 +32,8 @@ export interface NetworkRequest {
   model?: string;
   resolution?: number;
   onnx?: Uint8Array;
+  /** Where the request holds `onnx` (GraphSource's `at`); default `$.onnxBase64`. */
+  onnxAt?: string;
   inputShapes?: Record<string, number[]>;
 }
 
@@ -42,7 +45,7 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   if (req.resolution !== undefined && req.model === undefined) {
     throw new ConvlensError('INVALID_OPTION', `resolution applies to a zoo model only; a ${given[0]} has its own input shape`, { path: '$.resolution' });
   }
-  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {} };
+  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64' };
   if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
   return { kind: 'spec', spec: req.spec };
 }
@@ -78,8 +81,16 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
     case 'model':
       return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {
-      const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, maxFolded: options.maxFolded });
-      return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
+      try {
+        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, maxFolded: options.maxFolded });
+        return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
+      } catch (e) {
+        // the file itself at fault (it does not decode): its place in the request is the path
+        if (e instanceof ConvlensError && e.code === 'ONNX_INVALID' && e.details.path === undefined && source.at !== undefined) {
+          throw new ConvlensError(e.code, e.message, { ...e.details, path: source.at });
+        }
+        throw e;
+      }
     }
   }
 }
@@ -113,7 +124,7 @@ export function targetSource(target: string, inputShape?: number[], resolution?:
   }
   if (kind === 'model') return { kind: 'model', name: target, resolution };
   const bytes = readFileSync(target);
-  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {} };
+  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {}, at: target };
   try {
     return { kind: 'spec', spec: JSON.parse(bytes.toString('utf8')) };
   } catch (e) {

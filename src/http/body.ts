@@ -150,7 +150,7 @@ function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
 
 /** Parses a JSON body after checking, in one pass, that it nests at most MAX_JSON_DEPTH deep. */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') throw new ConvlensError('INVALID_JSON', 'the body is empty; send a JSON object');
+  if (text.trim() === '') throw new ConvlensError('INVALID_JSON', 'the body is empty; send a JSON object', { path: '$' });
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -94,7 +94,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
   if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
   const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
   const source = requestSource(
-    { spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), inputShapes: f.inputShape ? { '': f.inputShape } : undefined },
+    { spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64', inputShapes: f.inputShape ? { '': f.inputShape } : undefined },
     'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',
   );
   if (f.inputShape && source.kind !== 'onnx') throw new ConvlensError('INVALID_OPTION', 'inputShape is for an ONNX file with dynamic dimensions; a spec or zoo model has its own input shape', { path: '$.inputShape' });

@@ -35,16 +35,27 @@ const MALFORMED_FORM = /^(Unexpected end of (form|multipart data)|Malformed (par
 /** Seconds to wait before retrying a 503 that says so. */
 const RETRY_AFTER: Partial<Record<ErrorCode, string>> = { OVERLOADED: '1', NOT_READY: '1' };
 
-export function toConvlensError(err: unknown): ConvlensError | null {
+/** What a 415 says: the type sent, and the ones the routes read. */
+export function unsupportedMediaType(contentType: string | undefined): ConvlensError {
+  return new ConvlensError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `${contentType ? `the content type '${contentType}' is` : 'a body without a content type is'} not read here; send application/json, application/octet-stream (an ONNX file), application/x-npy (a tensor) or multipart/form-data (files with a JSON "request" field), as the route's documentation (GET /docs) says`,
+    { path: 'headers.content-type' },
+  );
+}
+
+/** The catalog's error for `err`, or null when it is not the client's (a 500); `contentType`: the request's, for a 415. */
+export function toConvlensError(err: unknown, contentType?: string): ConvlensError | null {
   if (err instanceof ConvlensError) return err;
   const fe = err as FastifyError;
   const code = fe && typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
-  if (code) return new ConvlensError(code, fe.message);
+  if (code === 'UNSUPPORTED_MEDIA_TYPE') return unsupportedMediaType(contentType);
+  if (code) return new ConvlensError(code, fe.message, { path: 'body' });
   if (fe && fe.code === 'FST_PROTO_VIOLATION') return new ConvlensError('INVALID_OPTION', PROTO_PART, { path: 'body' });
   if (fe && typeof fe.message === 'string' && MALFORMED_FORM.test(fe.message)) return new ConvlensError('INCOMPLETE_BODY', `the multipart form is malformed: ${fe.message}`, { path: 'body' });
   if (fe && fe instanceof SyntaxError) return new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${fe.message}`);
   if (fe && fe.statusCode === 413) return new ConvlensError('PAYLOAD_TOO_LARGE', fe.message);
-  if (fe && fe.statusCode === 415) return new ConvlensError('UNSUPPORTED_MEDIA_TYPE', fe.message);
+  if (fe && fe.statusCode === 415) return unsupportedMediaType(contentType);
   if (fe && fe.statusCode === 400 && fe.validation) return new ConvlensError('INVALID_OPTION', fe.message);
   return null;
 }
@@ -56,7 +67,7 @@ export function clientGone(request: FastifyRequest, reply: FastifyReply): boolea
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown, metrics?: Metrics): FastifyReply {
-  let known = toConvlensError(err);
+  let known = toConvlensError(err, request.headers['content-type']);
   if (known?.code !== 'CLIENT_CLOSED_REQUEST' && clientGone(request, reply)) {
     known = new ConvlensError('CLIENT_CLOSED_REQUEST', `the client closed the connection (then: ${known?.message ?? (err as Error)?.message ?? 'an error'})`);
   }

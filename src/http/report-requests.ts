@@ -61,7 +61,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
         path: extra ? `${at}.${extra}` : at,
       });
     }
-    return { kind: 'onnx', bytes: transferable(file), inputShapes: (isObject(ref) ? ref.inputShapes : undefined) ?? {} };
+    return { kind: 'onnx', bytes: transferable(file), inputShapes: (isObject(ref) ? ref.inputShapes : undefined) ?? {}, at: part };
   }
   if (ref === undefined) throw new ConvlensError('SPEC_INVALID', `${at} is required: a built-in model's name, a spec, { model, resolution }, { onnxBase64 }, or a file part '${part}'`, { path: at });
   if (typeof ref === 'string') {
@@ -74,7 +74,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
   }
   const onnx = ref.onnxBase64 === undefined ? undefined : transferable(Buffer.from(ref.onnxBase64, 'base64'));
   return under(at, () =>
-    requestSource({ spec: ref.spec, model: ref.model, resolution: ref.resolution, onnx, inputShapes: ref.inputShapes }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
+    requestSource({ spec: ref.spec, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
   );
 }
 

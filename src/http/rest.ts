@@ -126,7 +126,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload);
-      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, inputShapes: inputShapes(rawQuery) }), options }, format, signal);
+      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: 'body', inputShapes: inputShapes(rawQuery) }), options }, format, signal);
     }
     if (format === 'netron') throw netronNeedsOnnx();
     return sendAnalysis(pool, reply, analyzeSource(request.body, rawQuery, query), format, signal);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestSource } from '../../src/graph/load.js';
+import { loadGraph, requestSource } from '../../src/graph/load.js';
 import { errorOf } from '../helpers.js';
 
 describe('requestSource: one network per request, for REST, GraphQL, /v1/run and the CLI alike', () => {
@@ -7,7 +7,14 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(requestSource({ model: 'resnet18', resolution: 160 })).toEqual({ kind: 'model', name: 'resnet18', resolution: 160 });
     expect(requestSource({ spec: { layers: [] } })).toEqual({ kind: 'spec', spec: { layers: [] } });
     const onnx = new Uint8Array([1, 2]);
-    expect(requestSource({ onnx, inputShapes: { '': [1, 3, 8, 8] } })).toEqual({ kind: 'onnx', bytes: onnx, inputShapes: { '': [1, 3, 8, 8] } });
+    expect(requestSource({ onnx, inputShapes: { '': [1, 3, 8, 8] } })).toEqual({ kind: 'onnx', bytes: onnx, inputShapes: { '': [1, 3, 8, 8] }, at: '$.onnxBase64' });
+    expect(requestSource({ onnx, onnxAt: 'body' })).toMatchObject({ kind: 'onnx', at: 'body' });
+  });
+
+  it("bytes that are not ONNX: ONNX_INVALID at the source's place in the request", () => {
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes: new TextEncoder().encode('GIF89a, not a model'), inputShapes: {}, at: '$.old.onnxBase64' }));
+    expect(e.code).toBe('ONNX_INVALID');
+    expect(e.details.path).toBe('$.old.onnxBase64');
   });
 
   it('none: SPEC_INVALID naming the choices; two: SPEC_INVALID at the second', () => {

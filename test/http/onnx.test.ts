@@ -42,9 +42,14 @@ describe('POST /v1/analyze with an ONNX file', () => {
   it.each([
     ['truncated', () => fixture('unet').subarray(0, 300)],
     ['not ONNX', () => Buffer.from('GIF89a this is an image, not a model')],
-  ])('%s: 400 ONNX_INVALID', async (_, bytes) => {
+  ])('%s: 400 ONNX_INVALID at body (the file is the body), or at the form part holding it', async (_, bytes) => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(bytes()).expect(400);
-    expect(res.body.error.code).toBe('ONNX_INVALID');
+    expect(res.body.error).toMatchObject({ code: 'ONNX_INVALID', path: 'body' });
+    const inputs = { x: { shape: [1], data: [0] } };
+    const run = await request(app.server).post('/v1/run').field('request', JSON.stringify({ inputs })).attach('model', bytes(), 'net.onnx').expect(400);
+    expect(run.body.error).toMatchObject({ code: 'ONNX_INVALID', path: 'model' });
+    const b64 = await request(app.server).post('/v1/run').send({ onnxBase64: bytes().toString('base64'), inputs }).expect(400);
+    expect(b64.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64' });
   });
 
   it('an empty body: 400 ONNX_INVALID', async () => {
@@ -79,8 +84,8 @@ describe('GraphQL with an ONNX file in base64', () => {
     expect(a.layers.some((l: { sourceOpType: string }) => l.sourceOpType === 'ConvTranspose')).toBe(true);
   });
 
-  it('a bad file: the error carries ONNX_INVALID', async () => {
+  it('a bad file: the error carries ONNX_INVALID at $.onnxBase64', async () => {
     const res = await request(app.server).post('/graphql').send({ query: '{ analyze(onnxBase64: "bm90IG9ubng=") { name } }' });
-    expect(res.body.errors[0].extensions.code).toBe('ONNX_INVALID');
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64' });
   });
 });

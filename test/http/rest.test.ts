@@ -138,12 +138,18 @@ describe('POST /v1/analyze', () => {
   it('a body over the limit: 413 PAYLOAD_TOO_LARGE', async () => {
     const huge = { ...tiny, description: 'x'.repeat(300 * 1024) };
     const res = await request(app.server).post('/v1/analyze').send(huge).expect(413);
-    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', path: 'body' });
   });
 
-  it('an unsupported content type: 415', async () => {
+  it('an unsupported content type: 415 at headers.content-type, naming the type sent and the ones read', async () => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'text/plain').send('conv2d').expect(415);
-    expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+    expect(res.body.error.message).toMatch(/^the content type 'text\/plain' is not read here; send application\/json, application\/octet-stream \(an ONNX file\), application\/x-npy/);
+  });
+
+  it('an empty body sent as JSON: 400 INVALID_JSON at $', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('').expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_JSON', path: '$', message: 'the body is empty; send a JSON object' });
   });
 
   it('concurrent requests are all answered', async () => {

@@ -66,7 +66,7 @@ describe('jobs on the worker pool (real workers)', () => {
     expect(lines[1].report.totals.params).toBe(1_235_496);
     // the batch's options apply to every model: float16 is 2 bytes per element
     expect(lines[1].report.conventions).toMatchObject({ dtype: 'float16', bytesPerElement: 2 });
-    expect(lines[2].error.code).toBe('ONNX_INVALID');
+    expect(lines[2].error).toMatchObject({ code: 'ONNX_INVALID', path: '$.models[2].onnxBase64' });
     const job = await waitFor(app, id);
     expect(job).toMatchObject({ status: 'done', progress: { done: 3, total: 3 }, result: { models: 3, reports: 2, errors: 1 } });
   });
