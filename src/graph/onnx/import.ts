@@ -257,6 +257,18 @@ function bodyTypes(loop: LoopNode): DataType[] {
   return [...loop.body.input.map((v) => dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1)), ...loop.capturedTypes];
 }
 
+/**
+ * MISSING_DIMENSION's message: the dimension, and how each surface gives the shape (the import runs
+ * for REST, GraphQL, jobs and the CLI alike). `shape`: the input's dimensions, N where dynamic.
+ */
+function missingDimension(input: string, k: number, dimParam: string | undefined, shape: string[]): string {
+  const s = shape.join(',');
+  return (
+    `input '${input}' dimension ${k}${dimParam ? ` ('${dimParam}')` : ''} is dynamic; give the input's shape with each N filled in: ` +
+    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] }; the command line: --input ${s}`
+  );
+}
+
 /** The nodes control-flow inlining writes (domain `convlens`): the If's selection and the Loop's guard. */
 function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branches?: { then: string[]; else: string[] }): Mapped {
   if (node.opType === 'IfSelect') return { op: 'ifSelect', inputs: [...node.input], attrs: { outputs: node.output.length, thenLayers: branches?.then ?? [], elseLayers: branches?.else ?? [] } };
@@ -292,7 +304,7 @@ function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions
     if (fixed === null) {
       throw new ConvlensError(
         'MISSING_DIMENSION',
-        `input '${v.name}' dimension ${k}${d.dimParam ? ` ('${d.dimParam}')` : ''} is dynamic; give the shape as ?input=${dims.map((x) => (x.dimValue && num(x.dimValue) > 0 ? num(x.dimValue) : 'N')).join(',')} or ?input.${v.name}=…`,
+        missingDimension(v.name, k, d.dimParam, dims.map((x) => (x.dimValue && num(x.dimValue) > 0 ? String(num(x.dimValue)) : 'N'))),
         { path, input: v.name, dimension: k, ...(d.dimParam ? { dimParam: d.dimParam } : {}) },
       );
     }
