@@ -306,17 +306,38 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
   return { fields, files };
 }
 
-/** The first file part of a form (an ONNX upload), read into one buffer; the parts after it are drained unread. */
+/**
+ * The one file part of a form (an ONNX upload), read into one buffer. Any other part is refused
+ * once the form is read (INVALID_OPTION naming it), never ignored: a second file, or a field (the
+ * form's options go in the query string).
+ */
 export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<Buffer | null> {
   let left = contentLength(request.headers);
   let first: Buffer | null = null;
+  let firstName = '';
+  const stray: { name: string; file: boolean }[] = [];
   const parts = request.parts();
   for await (const raw of parts) {
     const part = raw as unknown as Part;
     if (part.type === 'file') {
-      if (first) part.file.resume();
-      else first = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
-    } else if (left !== null && typeof part.value === 'string') left -= Buffer.byteLength(part.value);
+      if (first) {
+        stray.push({ name: part.fieldname, file: true });
+        part.file.resume();
+      } else {
+        firstName = part.fieldname;
+        first = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
+      }
+    } else {
+      stray.push({ name: part.fieldname, file: false });
+      if (left !== null && typeof part.value === 'string') left -= Buffer.byteLength(part.value);
+    }
+  }
+  if (stray.length) {
+    const [s] = stray;
+    const what = s.file ? `a second file part '${s.name}' (after '${firstName}')` : `form field '${s.name}'`;
+    throw new ConvlensError('INVALID_OPTION', `${what} not read: this form holds one file, the ONNX model; its options go in the query string (?memory=true&device=…, ?input=1,3,224,224)`, {
+      path: s.name,
+    });
   }
   return first;
 }

@@ -27,6 +27,16 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.inputs).toEqual([{ name: 'input', shape: [1, 3, 224, 224] }]);
   });
 
+  it.each([
+    ['a "request" field (options go in the query)', (r: request.Test) => r.field('request', JSON.stringify({ options: { dtype: 'float16' } })), 'request', "form field 'request' not read"],
+    ['a stray field', (r: request.Test) => r.field('bogus', '1'), 'bogus', "form field 'bogus' not read"],
+    ['a second file', (r: request.Test) => r.attach('other', Buffer.from('x'), 'x.onnx'), 'other', "a second file part 'other' (after 'model') not read"],
+  ])('a multipart upload with %s: 400 INVALID_OPTION naming it, never ignored', async (_, add, path, says) => {
+    const res = await add(request(app.server).post('/v1/analyze?input=1,3,224,224').attach('model', fixture('resnet18'), 'resnet18.onnx')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path });
+    expect(res.body.error.message).toContain(says);
+  });
+
   it('per-name input shapes: ?input.input=1,3,64,64; a fixed dimension cannot be overridden', async () => {
     const res = await request(app.server).post('/v1/analyze?input.input=1,3,64,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(200);
     expect(res.body.structure.resolution.finalFeatureMap).toEqual([2, 2]);
