@@ -46,6 +46,7 @@ const ok = (r: Ran, what: string) => {
 };
 
 let tarball = '';
+let installed: Ran = { code: null, stdout: '', stderr: '' };
 /** bin/build-fingerprint.mjs's fingerprint of the sources just before and just after `npm pack`, and the one its build stamped. */
 const fingerprints = { before: '', after: '', stamped: '' };
 const fingerprint = async (): Promise<{ buildInputs(root: string): { fingerprint: string } }> => import(pathToFileURL(path.join(root, 'bin/build-fingerprint.mjs')).href);
@@ -60,12 +61,19 @@ beforeAll(async () => {
   const tgz = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
   expect(tgz).toHaveLength(1);
   tarball = path.join(packDir, tgz[0]);
-  ok(await run('npm', ['install', '--global', '--prefix', prefix, tarball, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']), 'npm install -g');
+  // the README's install command, its warnings kept: Node 20 gets no EBADENGINE (the package's
+  // overrides do not apply to an installed package, so its own dependencies must resolve to
+  // versions that run on Node 20), nor install scripts left unapproved
+  installed = ok(await run('npm', ['install', '--global', '--allow-scripts=protobufjs,msgpackr-extract', '--prefix', prefix, tarball, '--prefer-offline', '--no-audit', '--no-fund']), 'npm install -g');
 }, 300_000);
 // the installed tree is large: removing it on a loaded machine can outlast the default hook timeout
 afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000);
 
 describe('the packed and installed convlens command', () => {
+  it('npm install -g as the README gives it warns of nothing on Node 20 (no EBADENGINE, no unapproved install scripts)', () => {
+    expect(installed.stderr.split('\n').filter((l) => /npm warn|EBADENGINE/i.test(l))).toEqual([]);
+  });
+
   it('the tarball holds bin/, the compiled CLI, schema/ and the wasm; no sources, tests, fixtures or source maps', async () => {
     const files = ok(await run('tar', ['-tzf', tarball]), 'tar').stdout.trim().split('\n');
     expect(files).toEqual(
