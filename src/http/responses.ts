@@ -61,7 +61,16 @@ export const OperatorsResponse = z.strictObject({
 
 export const JsonSchemaResponse = z.looseObject({ $schema: z.string() }).describe('a JSON Schema (draft 2020-12)');
 
-const TensorStats = z.strictObject({ min: z.number(), max: z.number(), mean: z.number(), std: z.number() });
+const Stat = (what: string) => z.number().nullable().describe(`${what}; null when it is not a finite number (the tensor holds NaN or ±Infinity)`);
+const TensorStats = z
+  .strictObject({
+    min: Stat('the smallest element'),
+    max: Stat('the largest element'),
+    mean: Stat('the mean'),
+    std: Stat('the population standard deviation'),
+    nonFinite: z.number().int().nonnegative().describe('elements that are NaN or ±Infinity: JSON has no such numbers, so `data` holds null for each (base64 and .npy carry them exactly)'),
+  })
+  .describe('statistics over every element, computed in float64');
 
 /** A result tensor: in the request's encoding (json nested, flat, base64), with summary statistics. */
 export const TensorOut = z

@@ -9,6 +9,15 @@ export interface TensorStats {
   max: number;
   mean: number;
   std: number;
+  /** Elements that are NaN or ±Infinity (JSON writes them, and a statistic they make non-finite, as null). */
+  nonFinite: number;
+}
+
+/** NaN and ±Infinity elements: counted only when the sum says there are some (a float64 sum of float32 values cannot overflow). */
+function countNonFinite(d: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) n++;
+  return n;
 }
 
 /** Adds d[from, to) into acc: partial sums at 0–3 (a group of four a lane each, a last partial group in the first), min at 4, max at 5. */
@@ -97,7 +106,7 @@ function squaresSlice(d: Float32Array, from: number, to: number, mean: number, a
 export function* statsInSteps(t: Tensor, slice = 1 << 20): Generator<void, TensorStats, void> {
   const d = t.data;
   const n = d.length;
-  if (n === 0) return { min: 0, max: 0, mean: 0, std: 0 };
+  if (n === 0) return { min: 0, max: 0, mean: 0, std: 0, nonFinite: 0 };
   // whole groups of four a slice, so the partial sums see every element at the same place
   const step = Number.isFinite(slice) && slice < n ? Math.max(4, slice - (slice % 4)) : n;
   const acc = new Float64Array([0, 0, 0, 0, Infinity, -Infinity]);
@@ -113,7 +122,7 @@ export function* statsInSteps(t: Tensor, slice = 1 << 20): Generator<void, Tenso
     squaresSlice(d, from, to, mean, acc);
     if (to < n) yield;
   }
-  return { min, max, mean, std: Math.sqrt((acc[0] + acc[1] + (acc[2] + acc[3])) / n) };
+  return { min, max, mean, std: Math.sqrt((acc[0] + acc[1] + (acc[2] + acc[3])) / n), nonFinite: Number.isFinite(mean) ? 0 : countNonFinite(d) };
 }
 
 export function stats(t: Tensor): TensorStats {

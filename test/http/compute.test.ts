@@ -28,8 +28,16 @@ describe('POST /v1/operators/{name}', () => {
       .send({ inputs: { x: x3 }, weights: { weight: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] } } })
       .expect(200);
     expect(res.body.outputs[0]).toMatchObject({ shape: [1, 1, 2, 2], data: [[[[37, 47], [67, 77]]]] });
-    expect(res.body.outputs[0].stats).toEqual({ min: 37, max: 77, mean: 57, std: Math.sqrt(250) });
+    expect(res.body.outputs[0].stats).toEqual({ min: 37, max: 77, mean: 57, std: Math.sqrt(250), nonFinite: 0 });
     expect(res.body).toMatchObject({ operator: 'conv2d', pytorch: 'torch.nn.Conv2d', cost: { params: 4, macs: 16 } });
+  });
+
+  it('log([−1, 0, 1]) = [NaN, −Infinity, 0]: JSON has no such numbers, so data holds null for them and stats.nonFinite counts 2; base64 carries them exactly', async () => {
+    const res = await request(app.server).post('/v1/operators/log').send({ inputs: [{ shape: [3], data: [-1, 0, 1] }] }).expect(200);
+    expect(res.body.outputs[0]).toMatchObject({ data: [null, null, 0], stats: { min: null, max: 0, mean: null, std: null, nonFinite: 2 } });
+    const b64 = await request(app.server).post('/v1/operators/log').send({ inputs: [{ shape: [3], data: [-1, 0, 1] }], format: 'base64' }).expect(200);
+    const y = new Float32Array(new Uint8Array(Buffer.from(b64.body.outputs[0].base64, 'base64')).buffer);
+    expect([Number.isNaN(y[0]), y[1], y[2]]).toEqual([true, -Infinity, 0]);
   });
 
   it('responds in the request\'s encoding: base64 in, base64 out; format asks for another', async () => {
@@ -315,13 +323,13 @@ describe('names that are also properties of JavaScript objects (issue 9, defect 
     const inputs = `{"constructor": ${JSON.stringify(t([1, -10]))}, "__proto__": ${JSON.stringify(t([2, 3]))}, "toString": ${JSON.stringify(t([4, 5]))}}`;
     const res = await request(app.server).post('/v1/run').set('content-type', 'application/json').send(`{"spec": ${JSON.stringify(spec)}, "inputs": ${inputs}}`).expect(200);
     // flat data in, flat data out
-    expect(res.body.outputs).toEqual([{ name: 'hasOwnProperty', shape: [1, 2], data: [7, 0], stats: { min: 0, max: 7, mean: 3.5, std: 3.5 } }]);
+    expect(res.body.outputs).toEqual([{ name: 'hasOwnProperty', shape: [1, 2], data: [7, 0], stats: { min: 0, max: 7, mean: 3.5, std: 3.5, nonFinite: 0 } }]);
   });
 
   it('/v1/run: a spec whose input is constructor and whose output layer is __proto__ answers the output by that name: relu([−1, 2]) = [0, 2]', async () => {
     const spec = { name: 'names', inputs: [{ name: 'constructor', shape: [1, 2] }], layers: [{ name: '__proto__', op: 'relu', inputs: ['constructor'] }] };
     const res = await request(app.server).post('/v1/run').send({ spec, inputs: { constructor: t([-1, 2]) }, capture: ['__proto__'] }).expect(200);
-    expect(res.body.outputs).toEqual([{ name: '__proto__', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1 } }]);
+    expect(res.body.outputs).toEqual([{ name: '__proto__', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1, nonFinite: 0 } }]);
     expect(res.body.captured.map((c: { name: string }) => c.name)).toEqual(['__proto__']);
   });
 

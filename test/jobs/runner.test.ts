@@ -127,7 +127,7 @@ describe('analyze and run', () => {
   it('a run answers what POST /v1/run answers: relu of [-1, 2] is [0, 2], in the request encoding (flat)', async () => {
     const job = prepareJob({ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } }, { maxElements: 1000, batchMax: 1 });
     const result = JSON.parse(await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined }));
-    expect(result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1 } }], captured: [] });
+    expect(result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1, nonFinite: 0 } }], captured: [] });
   });
 
   it('a run whose 1000 outputs could take 1000 × 26 + 512 + (256 + 2 × 1 + 12 × 2) bytes as flat JSON fails JOB_RESULT_TOO_LARGE under a 20,000-byte limit, before encoding; as base64 (6 bytes a value) it fits', async () => {

@@ -12,12 +12,12 @@ function collect<T>(steps: Generator<void, T, void>): T {
 
 describe('tensor statistics', () => {
   it('summary statistics: population std', () => {
-    expect(stats(tensor([4], [1, 2, 3, 4]))).toEqual({ min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25) });
+    expect(stats(tensor([4], [1, 2, 3, 4]))).toEqual({ min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25), nonFinite: 0 });
   });
 
   it('summary statistics of 1…10 (two groups of four and a tail of two): mean 5.5, std √8.25; min and max in the tail', () => {
-    expect(stats(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25) });
-    expect(stats(tensor([1], [-3]))).toEqual({ min: -3, max: -3, mean: -3, std: 0 });
+    expect(stats(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25), nonFinite: 0 });
+    expect(stats(tensor([1], [-3]))).toEqual({ min: -3, max: -3, mean: -3, std: 0, nonFinite: 0 });
   });
 
   it('a NaN is skipped by min and max (in every lane of the four) and makes mean and std NaN', () => {
@@ -28,7 +28,14 @@ describe('tensor statistics', () => {
       const rest = data.filter((v) => !Number.isNaN(v)).concat(3);
       expect([s.min, s.max]).toEqual([Math.min(...rest), Math.max(...rest)]);
       expect(Number.isNaN(s.mean) && Number.isNaN(s.std)).toBe(true);
+      expect(s.nonFinite).toBe(1);
     }
+  });
+
+  it('nonFinite counts NaN, +Infinity and −Infinity: log([−1, 0, 1, 2]) has NaN and −Infinity, 2; [Infinity, 1] has 1; finite data 0', () => {
+    expect(stats(tensor([4], Float32Array.from([-1, 0, 1, 2], Math.log))).nonFinite).toBe(2);
+    expect(stats(tensor([2], [Infinity, 1]))).toMatchObject({ max: Infinity, nonFinite: 1 });
+    expect(stats(tensor([3], [3.4e38, 3.4e38, 3.4e38])).nonFinite).toBe(0);
   });
 
   it('mean and std of 1,000,003 values of mean 1000 and spread 1: within 1e-12 of exact sums, whatever the slice', () => {
@@ -46,7 +53,7 @@ describe('tensor statistics', () => {
     }
     expect(collect(statsInSteps(t, 65_537))).toEqual(stats(t));
     // any slice gives the same numbers: none (Infinity), under one group of four, one element
-    for (const slice of [Infinity, 3, 1]) expect(collect(statsInSteps(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]), slice))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25) });
+    for (const slice of [Infinity, 3, 1]) expect(collect(statsInSteps(tensor([10], [5, 6, 7, 8, 4, 3, 2, 9, 10, 1]), slice))).toEqual({ min: 1, max: 10, mean: 5.5, std: Math.sqrt(8.25), nonFinite: 0 });
   });
 
   it('stats in steps pause between slices and give stats()\'s numbers', () => {

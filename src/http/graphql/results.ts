@@ -51,9 +51,7 @@ export const tensorResolvers = {
     base64: (t: Tensor) => encodeTensor(t, 'base64').base64,
     stats: (t: Tensor) => {
       const s = stats(t);
-      let nonFinite = 0;
-      for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) nonFinite++;
-      return { min: finite(s.min), max: finite(s.max), mean: finite(s.mean), std: finite(s.std), nonFinite };
+      return { min: finite(s.min), max: finite(s.max), mean: finite(s.mean), std: finite(s.std), nonFinite: s.nonFinite };
     },
   },
   LayerCost: {
