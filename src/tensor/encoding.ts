@@ -39,10 +39,14 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
   const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: data ${why}`, { path, shapes: { tensor: shape } });
   const count = (got: number) =>
     new ConvlensError('INVALID_TENSOR', `${path}: shape [${shape.join(', ')}] needs ${n} values, got ${got}`, { path, shapes: { tensor: shape } });
+  // a finite number past float32's range would become ±Infinity in the tensor
+  const beyond = (v: number) => bad(`holds ${v}, beyond float32's range (±3.4028235e38)`);
   if (typeof data === 'number') {
     if (!Number.isFinite(data)) throw bad('holds a number that is not finite');
     if (n !== 1) throw count(1);
-    return Float32Array.of(data);
+    const one = Float32Array.of(data);
+    if (!Number.isFinite(one[0])) throw beyond(data);
+    return one;
   }
   if (!Array.isArray(data)) throw bad(`must be numbers (nested arrays following the shape, or one flat array), not ${data === null ? 'null' : typeof data}`);
   const out = new Float32Array(n);
@@ -63,7 +67,10 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
     const v = arr[i];
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) throw bad('holds a number that is not finite');
-      if (at < n) out[at] = v;
+      if (at < n) {
+        out[at] = v;
+        if (!Number.isFinite(out[at])) throw beyond(v);
+      }
       at++;
     } else if (Array.isArray(v)) {
       if (arrays.length >= MAX_DATA_DEPTH) throw bad(`nests deeper than ${MAX_DATA_DEPTH} levels`);

@@ -51,6 +51,15 @@ describe('tensors over the wire', () => {
     expect(errorOf(() => decodeTensor({ data: [1] }, '$.x', MAX)).code).toBe('INVALID_TENSOR');
   });
 
+  it('JSON numbers past float32 (±3.4028235e38) are refused, not turned into ±Infinity: 1e39, −1e39, a scalar 4e38; 3.4e38 and 1e-50 (rounds to 0) are read', () => {
+    for (const data of [[1, 1e39], [[-1e39], [0]], 4e38]) {
+      const e = errorOf(() => decodeTensor({ shape: Array.isArray(data) ? [2] : [], data }, '$.x', MAX));
+      expect(e).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.x' } });
+      expect(e.message).toContain("beyond float32's range (±3.4028235e38)");
+    }
+    expect(Array.from(decodeTensor({ shape: [2], data: [3.4e38, 1e-50] }, '$.x', MAX).data)).toEqual([Math.fround(3.4e38), 0]);
+  });
+
   it('.npy: float32, float64, int64 and float16 read; Fortran order refused; our writer round-trips', () => {
     const f32 = npy('<f4', '(2, 2)', new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer));
     expect(decodeNpy(f32, 'x', MAX)).toEqual(tensor([2, 2], [1, 2, 3, 4]));
