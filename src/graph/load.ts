@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConvlensError } from '../errors.js';
+import { closest } from '../suggest.js';
 import type { NetworkSpec } from '../zoo/builder.js';
 import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import type { Graph } from './graph.js';
@@ -50,12 +51,21 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   return { kind: 'spec', spec: req.spec };
 }
 
+/** UNKNOWN_MODEL at `path` unless `name` is a zoo model, with the closest name when one is close. */
+export function checkModel(name: string, path: string): void {
+  if (ZOO_BY_NAME.has(name)) return;
+  const suggestion = closest(name, ZOO.map((m) => m.name));
+  throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
+    path,
+    model: name,
+    ...(suggestion ? { suggestion } : {}),
+  });
+}
+
 /** The spec of a zoo model at a resolution (default: the one its published numbers use). */
 export function modelSpec(name: string, resolution?: number): NetworkSpec {
-  const entry = ZOO_BY_NAME.get(name);
-  if (!entry) {
-    throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'; available: ${ZOO.map((z) => z.name).join(', ')}`, { path: '$.model', model: name });
-  }
+  checkModel(name, '$.model');
+  const entry = ZOO_BY_NAME.get(name)!;
   if (resolution !== undefined && !(Number.isInteger(resolution) && resolution >= 1 && resolution <= MAX_RESOLUTION)) {
     throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to ${MAX_RESOLUTION}, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
   }

@@ -12,11 +12,9 @@ import type { CompareMetric } from '../analysis/compare.js';
 import { planExtras } from '../analysis/extras.js';
 import { AnalyzeOptionsSchema } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
-import { requestSource } from '../graph/load.js';
+import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import type { CompareTask, SweepTask } from '../runtime/tasks.js';
-import { closest } from '../suggest.js';
-import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import { transferable } from './body.js';
 import { CompareOptions, CompareRequest, parseRequest, SweepRequest } from './requests.js';
 import type { NetworkRef } from './requests.js';
@@ -30,15 +28,6 @@ function wrapBareSpec(v: unknown): unknown {
   return bare ? { spec: v } : v;
 }
 
-function checkModel(name: string, path: string): void {
-  if (ZOO_BY_NAME.has(name)) return;
-  const suggestion = closest(name, ZOO.map((m) => m.name));
-  throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
-    path,
-    model: name,
-    ...(suggestion ? { suggestion } : {}),
-  });
-}
 
 /** The paths of requestSource's errors are relative to the network's object: put them under `at`. */
 function under<T>(at: string, fn: () => T): T {

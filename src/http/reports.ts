@@ -19,9 +19,9 @@ import { ConvlensError } from '../errors.js';
 import type { TaskPool } from '../runtime/pool.js';
 import type { CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
 import type { SweepReport } from '../analysis/sweep.js';
+import { checkModel } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
-import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import { bodyCharge, requestSignal } from './admission.js';
 import { RawJson, readForm } from './body.js';
 import { fieldsOf } from './compute.js';
@@ -133,14 +133,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
 
   app.get<{ Params: { name: string } }>('/v1/models/:name/report', OFFLOAD, async (request, reply: FastifyReply) => {
     const { name } = request.params;
-    if (!ZOO_BY_NAME.has(name)) {
-      const suggestion = closest(name, ZOO.map((m) => m.name));
-      throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
-        path: 'name',
-        model: name,
-        ...(suggestion ? { suggestion } : {}),
-      });
-    }
+    checkModel(name, 'name');
     const q = parseRequest(ModelReportQuery, request.query, { in: 'query' });
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['html', 'json', 'md', 'csv']);
     varyAccept(reply);

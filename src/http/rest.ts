@@ -15,7 +15,7 @@ import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } f
 import type { OptionPath, ReportOptions } from '../analysis/extras.js';
 import { inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
 import type { TaskPool } from '../runtime/pool.js';
-import { modelSpec, requestSource } from '../graph/load.js';
+import { checkModel, modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { networkSpecSchema } from '../graph/network.js';
 import { jsonSchemaOf, modelCatalog, operatorCatalog } from './catalog.js';
@@ -68,6 +68,7 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
     if (body !== undefined && body !== null && body !== '') {
       throw new ConvlensError('SPEC_INVALID', 'give one network: ?model names one, so send no body', { path: '$' });
     }
+    checkModel(query.model, 'query.model');
     return { source: requestSource({ model: query.model, resolution: query.resolution }), options: fromQuery ?? defaultOptions() };
   }
   notRead(rawQuery, ['resolution'], 'without ?model (a spec declares its input shapes)');
@@ -133,9 +134,10 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
   });
 
   app.get('/v1/models', async () => ({ models: modelCatalog() }));
-  app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) =>
-    modelSpec(request.params.name, parseRequest(ModelQuery, request.query, { in: 'query' }).resolution),
-  );
+  app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
+    checkModel(request.params.name, 'name');
+    return modelSpec(request.params.name, parseRequest(ModelQuery, request.query, { in: 'query' }).resolution);
+  });
 
   app.get('/v1/operators', async () => ({ operators: operatorCatalog() }));
   reportRoutes(app, { pool, fileLimit });

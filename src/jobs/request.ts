@@ -12,7 +12,7 @@ import { AnalyzeOptionsSchema } from '../analysis/report.js';
 import type { AnalyzeOptions } from '../analysis/report.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { requestSource } from '../graph/load.js';
+import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { transferable } from '../http/body.js';
 import { runRequest } from '../http/compute.js';
@@ -21,7 +21,6 @@ import type { Where } from '../http/requests.js';
 import type { Encoding } from '../http/tensors.js';
 import type { RunTask } from '../runtime/tasks.js';
 import { closest } from '../suggest.js';
-import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import { JOB_KINDS } from './types.js';
 import type { JobKind } from './types.js';
 import { planExtras, splitOptions } from '../analysis/extras.js';
@@ -104,15 +103,6 @@ function parseFields<S extends z.ZodType>(schema: S, raw: unknown, where: Where,
   }
 }
 
-function checkModel(name: string, path: string): void {
-  if (ZOO_BY_NAME.has(name)) return;
-  const suggestion = closest(name, ZOO.map((m) => m.name));
-  throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
-    path,
-    model: name,
-    ...(suggestion ? { suggestion } : {}),
-  });
-}
 
 const onnxBytes = (b64: string | undefined) => (b64 === undefined ? undefined : transferable(Buffer.from(b64, 'base64')));
 

@@ -130,9 +130,14 @@ describe('POST /v1/analyze', () => {
     expect(wrapped.body.totals.flops).toBe(wrapped.body.totals.macs);
   });
 
-  it('an unknown model: 404 UNKNOWN_MODEL', async () => {
-    const res = await request(app.server).post('/v1/analyze?model=resnet9000').expect(404);
-    expect(res.body.error.code).toBe('UNKNOWN_MODEL');
+  it('an unknown model: 404 UNKNOWN_MODEL at its place, with the closest name (resnt50 → resnet50) as jobs and reports give it', async () => {
+    const res = await request(app.server).post('/v1/analyze?model=resnt50').expect(404);
+    expect(res.body.error).toMatchObject({ code: 'UNKNOWN_MODEL', path: 'query.model', suggestion: 'resnet50' });
+    expect(res.body.error.message).toMatch(/^no built-in model 'resnt50' \(did you mean 'resnet50'\?\)/);
+    const body = await request(app.server).post('/v1/analyze').send({ model: 'resnt50' }).expect(404);
+    expect(body.body.error).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.model', suggestion: 'resnet50' });
+    const spec = await request(app.server).get('/v1/models/resnt50').expect(404);
+    expect(spec.body.error).toMatchObject({ code: 'UNKNOWN_MODEL', path: 'name', suggestion: 'resnet50' });
   });
 
   it('a body over the limit: 413 PAYLOAD_TOO_LARGE', async () => {
