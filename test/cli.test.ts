@@ -53,6 +53,13 @@ describe('convlens CLI', () => {
     expect(r.err).toBe('');
   });
 
+  it('small totals keep a space before their unit: a 1×1 conv 1→1 on 4×4 is 16 MACs and 32 FLOPs (2·MACs), not 16MACs', async () => {
+    const spec = { name: 'tiny', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 1, bias: false }] };
+    const r = await cli('analyze', tmpFile('tiny.json', JSON.stringify(spec)));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('total: 1 params, 16 MACs, 32 FLOPs (2macs), memory ');
+  });
+
   it('a JSON spec as a table with totals', async () => {
     const r = await cli('analyze', fixture('specs/mobilenet_v2.json'), '--dtype', 'float16');
     expect(r.code).toBe(0);

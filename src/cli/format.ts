@@ -11,6 +11,9 @@ import type { Report } from '../analysis/report.js';
 export const human = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(3)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(3)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
 
+/** An amount with its unit: "1.815 GMACs", "192 FLOPs" (a space where human() gives no prefix). */
+export const withUnit = (n: number, unit: string) => `${human(n)}${n >= 1e3 ? '' : ' '}${unit}`;
+
 
 export function table(r: Report): string {
   const rows = r.layers.map((l) => [l.name, l.op, l.outputShape ? JSON.stringify(l.outputShape) : '?', human(l.params), human(l.macs), fieldCell(l.receptiveField)]);
@@ -29,7 +32,7 @@ export function table(r: Report): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `total: ${t.params.toLocaleString('en-US')} params, ${human(t.macs)}MACs, ${human(t.flops)}FLOPs (${r.conventions.flops}), memory ${human(t.memoryAccess.bytes)}B, depth ${r.structure.depth}, width ${r.structure.width}${t.complete ? '' : ', INCOMPLETE (unsupported operators: the counts cover the analysed layers only)'}`,
+    `total: ${t.params.toLocaleString('en-US')} params, ${withUnit(t.macs, 'MACs')}, ${withUnit(t.flops, 'FLOPs')} (${r.conventions.flops}), memory ${withUnit(t.memoryAccess.bytes, 'B')}, depth ${r.structure.depth}, width ${r.structure.width}${t.complete ? '' : ', INCOMPLETE (unsupported operators: the counts cover the analysed layers only)'}`,
     ...r.warnings.map((w) => `${w.severity}: ${w.code}: ${w.message}`),
   ].join('\n');
 }

@@ -10,7 +10,7 @@ import type { Report } from '../analysis/report.js';
 import type { RooflineReport } from '../analysis/roofline.js';
 import type { ConventionCount } from '../conventions/index.js';
 import { ROOFLINE_TOP, slowest } from '../analysis/formats/extras-markdown.js';
-import { human } from './format.js';
+import { human, withUnit } from './format.js';
 
 
 /** Left-aligned columns, two spaces apart; `right` columns (by index) right-aligned. */
@@ -50,10 +50,10 @@ export function memoryText(m: MemoryReport): string {
   const at = m.peak.layer === null ? '' : ` at layer ${m.peak.layer} (step ${m.peak.step})`;
   const live = m.peak.live
     .slice(0, 5)
-    .map((t) => `${t.name} ${t.shape.join('×')} ${human(t.bytes)}B`)
+    .map((t) => `${t.name} ${t.shape.join('×')} ${withUnit(t.bytes, 'B')}`)
     .join(', ');
   return [
-    `peak activation memory: ${m.peak.bytes.toLocaleString('en-US')} B (${human(m.peak.bytes)}B, ${m.dtype})${at}${m.inPlace ? ', in-place element-wise layers' : ''}${m.complete ? '' : ' (a lower bound: some tensors have no known shape)'}`,
+    `peak activation memory: ${m.peak.bytes.toLocaleString('en-US')} B (${withUnit(m.peak.bytes, 'B')}, ${m.dtype})${at}${m.inPlace ? ', in-place element-wise layers' : ''}${m.complete ? '' : ' (a lower bound: some tensors have no known shape)'}`,
     ...(live ? [`  live at the peak: ${live}${m.peak.live.length > 5 ? `, … (${m.peak.live.length} in all)` : ''}`] : []),
     `weights: ${m.weights.bytes.toLocaleString('en-US')} B; peak activations + weights: ${m.totalBytes.toLocaleString('en-US')} B`,
     `torchinfo footprint: ${m.torchinfo.lines.join('; ')}`,

@@ -13,7 +13,7 @@ import type { SweepReport } from '../analysis/sweep.js';
 import { PRESETS } from '../conventions/index.js';
 import { targetSource } from '../graph/load.js';
 import { fieldCell } from '../analysis/formats/md.js';
-import { human } from './format.js';
+import { human, withUnit } from './format.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, progress, shape } from './io.js';
 import type { Io } from './io.js';
@@ -75,7 +75,7 @@ const cells = (e: SweepReport['sizes'][number], withLatency: boolean) => [
   e.status === 'error' ? 'error' : e.valid ? 'yes' : 'no',
   e.params === null ? '-' : human(e.params),
   e.macs === null ? '-' : human(e.macs),
-  e.peakActivationBytes === null ? '-' : `${human(e.peakActivationBytes)}B`,
+  e.peakActivationBytes === null ? '-' : withUnit(e.peakActivationBytes, 'B'),
   ...(withLatency ? [e.latencySeconds === null ? '-' : secondsText(e.latencySeconds)] : []),
   e.finalFeatureMap?.join('×') ?? '-',
   e.receptiveField ? fieldCell(e.receptiveField) : '-',
