@@ -74,7 +74,7 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
   notRead(rawQuery, ['resolution'], 'without ?model (a spec declares its input shapes)');
   notRead(rawQuery, ['input'], 'with a JSON body (a spec declares its input shapes; ?input is for ONNX files)');
   if (body === undefined || body === null) {
-    throw new ConvlensError('SPEC_INVALID', 'the body must be a network spec, { spec, options } or { model, resolution }; it was empty', { path: '$' });
+    throw new ConvlensError('SPEC_INVALID', `the body must be a network spec, { spec, options } or { model, resolution }; it was ${body === null ? 'null' : 'empty'}`, { path: '$' });
   }
   if (typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object', { path: '$' });
   const b = body as Record<string, unknown>;

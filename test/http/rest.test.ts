@@ -152,6 +152,11 @@ describe('POST /v1/analyze', () => {
     expect(res.body.error.message).toMatch(/^the content type 'text\/plain' is not read here; send application\/json, application\/octet-stream \(an ONNX file\), application\/x-npy/);
   });
 
+  it('a JSON null body: 400 SPEC_INVALID at $ saying it was null (not empty)', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('null').expect(400);
+    expect(res.body.error).toMatchObject({ code: 'SPEC_INVALID', path: '$', message: 'the body must be a network spec, { spec, options } or { model, resolution }; it was null' });
+  });
+
   it('an empty body sent as JSON: 400 INVALID_JSON at $', async () => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json').send('').expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_JSON', path: '$', message: 'the body is empty; send a JSON object' });
