@@ -37,6 +37,7 @@ import type { Limits } from './graphql/complexity.js';
 import { getNotAllowed, getRefusal } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
+import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
 import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers } from './graphql/analysis.js';
 import { selectedFields } from './graphql/selection.js';
 import type { GraphQLResolveInfo } from 'graphql';
@@ -111,11 +112,13 @@ export async function graphqlRoutes(
   app: FastifyInstance,
   // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
   // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
-  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue },
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue; maxResponseBytes?: number },
 ): Promise<void> {
   const { pool } = opts;
+  // the tensors and job results one answer carries (graphql/answer-budget.ts)
+  const maxAnswerBytes = Math.min(opts.maxResponseBytes ?? Infinity, GRAPHQL_MAX_ANSWER_BYTES);
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
-  const jobs = jobResolvers(opts.jobs);
+  const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {
@@ -219,7 +222,7 @@ export async function graphqlRoutes(
       ...analysisTypeResolvers,
       Mutation: jobs.Mutation,
       Job: jobs.Job,
-      ...tensorResolvers,
+      ...tensorResolvers(maxAnswerBytes),
       Conventions: { flops: (p: Parent) => toGql(p.flops) },
       LayerReport: {
         sourceOpType: (p: Parent) => p.source?.opType ?? null,

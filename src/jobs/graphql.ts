@@ -9,17 +9,22 @@
  * Errors are ConvlensErrors, formatted with catalog codes like every other resolver's.
  */
 import { ConvlensError } from '../errors.js';
-import type { JobQueue, JobStatusHead } from './types.js';
-import { statusObject } from './types.js';
+import type { JobQueue, JobStatusHead, JobView } from './types.js';
 
-type JobObject = JobStatusHead & { result?: unknown };
+/** A job's status, its result left as the store's JSON text until `result` is selected. */
+type JobObject = JobStatusHead & { resultJson?: string };
+const lazy = (view: JobView): JobObject => ({ ...view.head, resultJson: view.resultJson });
 
-export function jobResolvers(jobs: JobQueue) {
+/**
+ * `chargeResult`: called with a result's bytes before it is parsed for the answer (the GraphQL
+ * answer's budget, http/graphql/answer-budget.ts); it throws when they do not fit.
+ */
+export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefined, bytes: number) => void = () => {}) {
   return {
     Query: {
       job: async (_: unknown, args: { id: string }): Promise<JobObject | null> => {
         const view = await jobs.get(args.id);
-        return view ? statusObject(view) : null;
+        return view ? lazy(view) : null;
       },
     },
     Mutation: {
@@ -29,17 +34,21 @@ export function jobResolvers(jobs: JobQueue) {
           throw new ConvlensError('SPEC_INVALID', 'request must be a JSON object: the fields of POST /v1/analyze, /v1/run or a batch', { path: '$.request' });
         }
         if ('kind' in request) throw new ConvlensError('INVALID_OPTION', 'give kind as the argument, not inside request', { path: '$.request.kind' });
-        return statusObject(await jobs.submit({ kind: args.kind, ...request }));
+        return lazy(await jobs.submit({ kind: args.kind, ...request }));
       },
       cancelJob: async (_: unknown, args: { id: string }): Promise<JobObject> => {
         const view = await jobs.cancel(args.id);
         if (!view) throw new ConvlensError('JOB_NOT_FOUND', `no job ${args.id}; it may have expired (JOB_TTL_SECONDS)`, { path: '$.id' });
-        return statusObject(view);
+        return lazy(view);
       },
     },
     Job: {
       resultsUrl: (job: JobObject) => job.links.results,
-      result: (job: JobObject) => job.result ?? null,
+      result: (job: JobObject, _: unknown, ctx: object | undefined) => {
+        if (job.resultJson === undefined) return null;
+        chargeResult(ctx, job.resultJson.length);
+        return JSON.parse(job.resultJson) as unknown;
+      },
       error: (job: JobObject) => {
         if (!job.error) return null;
         const { code, message, ...details } = job.error;

@@ -62,11 +62,6 @@ export interface JobView {
   resultJson?: string;
 }
 
-/** The status with its result parsed (GraphQL, tests). */
-export function statusObject(view: JobView): JobStatusHead & { result?: unknown } {
-  return view.resultJson === undefined ? view.head : { ...view.head, result: JSON.parse(view.resultJson) };
-}
-
 /** The status as JSON text, the result spliced in without parsing it again. */
 export function statusJson(view: JobView): string {
   const head = JSON.stringify(view.head);

@@ -3,7 +3,8 @@
  * from the workers) until a client selects `data` or `base64`, so each encoding is computed only
  * when asked for. Statistics are the REST responses' (tensor/encoding.ts `stats`).
  */
-import { encodeTensor } from '../../tensor/encoding.js';
+import { encodedBytesBound, encodeTensor } from '../../tensor/encoding.js';
+import { chargeAnswer } from './answer-budget.js';
 import { stats } from '../../tensor/stats.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
@@ -44,11 +45,18 @@ export const byConvention = (f: Parent) => ({ twoMacs: f['2macs'], macs: f.macs,
 /** The report's `{ elements: { inputs, outputs, weights, total }, bytes }`, flattened. */
 export const memoryAccess = (m: Parent) => ({ ...m.elements, elements: m.elements.total, bytes: m.bytes });
 
-export const tensorResolvers = {
+/** The result types' resolvers; `maxAnswerBytes`: the budget of the tensors' data one answer carries (graphql/answer-budget.ts). */
+export const tensorResolvers = (maxAnswerBytes: number) => ({
   Tensor: {
     dtype: () => 'float32',
-    data: (t: Tensor) => Array.from(t.data, finite),
-    base64: (t: Tensor) => encodeTensor(t, 'base64').base64,
+    data: (t: Tensor, _: unknown, ctx: object | undefined) => {
+      chargeAnswer(ctx, encodedBytesBound(t.shape, 'flat'), maxAnswerBytes, `the data of a ${t.shape.join('×')} tensor as JSON`, 'select base64 (about 5 times smaller) or stats, or ask REST (its answers are streamed, up to MAX_RESPONSE_BYTES)');
+      return Array.from(t.data, finite);
+    },
+    base64: (t: Tensor, _: unknown, ctx: object | undefined) => {
+      chargeAnswer(ctx, encodedBytesBound(t.shape, 'base64'), maxAnswerBytes, `the base64 of a ${t.shape.join('×')} tensor`, 'select stats, or ask REST for it as .npy (streamed, up to MAX_RESPONSE_BYTES)');
+      return encodeTensor(t, 'base64').base64;
+    },
     stats: (t: Tensor) => {
       const s = stats(t);
       return { min: finite(s.min), max: finite(s.max), mean: finite(s.mean), std: finite(s.std), nonFinite: s.nonFinite };
@@ -58,4 +66,4 @@ export const tensorResolvers = {
     flopsByConvention: (p: Parent) => byConvention(p.flopsByConvention),
     memoryAccess: (p: Parent) => memoryAccess(p.memoryAccess),
   },
-};
+});
