@@ -118,8 +118,12 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
   return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: [...new Set(channels)], position };
 }
 
-/** Runs the forward pass for these targets, keeping what their reverse passes read. */
-export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference, targets: ResolvedTarget[]): ForwardState {
+/**
+ * Runs the forward pass for these targets, keeping what their reverse passes read. `passes`: how
+ * many such forward and reverse passes the request makes in all (an ERF's samples, each a task of
+ * its own), whose work together is held to MAX_RUN_WORK.
+ */
+export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference, targets: ResolvedTarget[], passes = 1): ForwardState {
   const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts));
   const { analysed, tensors: infos } = inference;
   const producer = new Map<string, number>();
@@ -154,13 +158,13 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
   let heaviest: { name: string; path: string; work: number } | null = null;
   analysed.forEach((a, i) => {
     if (!runs(i)) return;
-    const w = layerWork(a) * (onPath(i) ? 2 : 1);
+    const w = layerWork(a) * (onPath(i) ? 2 : 1) * passes;
     work += w;
     if (!heaviest || w > heaviest.work) heaviest = { name: a.layer.name, path: a.layer.path, work: w };
   });
   if (work > limit && heaviest) {
     const h = heaviest as { name: string; path: string; work: number };
-    throw new ConvlensError('WORK_TOO_LARGE', `the gradient would cost about ${work.toExponential(2)} units of work (the forward pass and the reverse pass through ${targets.map((t) => `'${t.layer}'`).join(', ')}), over the limit of ${limit.toExponential(2)} (MAX_RUN_WORK); the heaviest layer is '${h.name}'`, {
+    throw new ConvlensError('WORK_TOO_LARGE', `the gradient would cost about ${work.toExponential(2)} units of work (the forward pass and the reverse pass through ${targets.map((t) => `'${t.layer}'`).join(', ')}${passes > 1 ? `, for each of ${passes} samples` : ''}), over the limit of ${limit.toExponential(2)} (MAX_RUN_WORK); the heaviest layer is '${h.name}'`, {
       path: h.path,
       layer: h.name,
       estimate: work,

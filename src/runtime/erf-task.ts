@@ -44,6 +44,8 @@ export interface ErfGradientTask {
   inputs: Record<string, Tensor>;
   /** Which random input this is (modes random and luo). */
   index: number;
+  /** The job's tasks in all (its samples): their work together is held to MAX_RUN_WORK. */
+  samples?: number;
   weights: Record<string, Tensor>;
   weightInit: WeightInit;
   seed: number;
@@ -256,7 +258,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride') : [];
   const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
   const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork };
-  const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets]);
+  const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets], t.samples ?? 1);
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;
     return { layer: st.layer, stride: stageList[k].stride, shape: st.shape, field: fieldOf(inference, st), map: Float32Array.from(magnitudeMap(g)) };

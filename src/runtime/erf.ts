@@ -76,6 +76,7 @@ export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummar
   if (count > 1 && source.kind === 'onnx') source = { ...source, bytes: sharedBytes(source.bytes) };
   const base: Omit<ErfGradientTask, 'index'> = {
     kind: 'gradient',
+    samples: count,
     source,
     mode: job.mode,
     inputs: job.inputs,
