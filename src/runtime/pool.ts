@@ -1,7 +1,10 @@
 /**
  * The piscina worker pool. Tasks beyond the workers plus MAX_QUEUE waiting are refused at once
  * (503 OVERLOADED) rather than queued without bound, counted here rather than left to piscina's
- * queue, which a burst can bypass; a task past TASK_TIMEOUT_MS is aborted and its worker replaced.
+ * queue, which a burst can bypass. The waiting ones wait here, first come first served, and go to
+ * piscina when a worker is free, so that TASK_TIMEOUT_MS counts a task's running time only (its
+ * clock once started at the call, and queued tasks timed out without running); a task past it is
+ * aborted and its worker replaced.
  * A caller's signal (the client went away) cancels a task the same way: dropped from the queue, or
  * its worker replaced. A worker that runs out of heap dies alone (WORKER_OUT_OF_MEMORY), not the process.
  * Every worker gets the team settings at start (workerData): RUN_THREADS and the count of admitted
@@ -67,6 +70,34 @@ export function createPool(config: Config): TaskPool {
     inFlight += delta;
     Atomics.store(busy, 0, inFlight);
   };
+  // tasks handed to piscina (at most one a worker), and the ones waiting for a worker, in order
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  /** Resolves when a worker is free for this task (the task then holds it until `release`); rejects when `signal` aborts first. */
+  const acquire = (signal: AbortSignal | undefined): Promise<void> => {
+    if (running < threads && waiting.length === 0) {
+      running++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', gone);
+        running++;
+        resolve();
+      };
+      const gone = () => {
+        const at = waiting.indexOf(go);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(signal!.reason);
+      };
+      waiting.push(go);
+      signal?.addEventListener('abort', gone, { once: true });
+    });
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
   const pool: TaskPool = {
     threads,
     get queued() {
@@ -88,10 +119,16 @@ export function createPool(config: Config): TaskPool {
       try {
         let result: TaskResult<T>;
         try {
-          const timeout = AbortSignal.timeout(config.TASK_TIMEOUT_MS);
-          const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-          const message = options.filename ? payload : { task, payload };
-          result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
+          await acquire(options.signal);
+          try {
+            // the clock starts when a worker takes the task, not while it waits for one
+            const timeout = AbortSignal.timeout(config.TASK_TIMEOUT_MS);
+            const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+            const message = options.filename ? payload : { task, payload };
+            result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
+          } finally {
+            release();
+          }
         } catch (e) {
           const err = e as Error & { code?: string };
           if (options.signal?.aborted) {
