@@ -101,6 +101,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     limits: { rootWeight: config.GRAPHQL_MAX_COST, fields: config.GRAPHQL_MAX_FIELDS, depth: config.GRAPHQL_MAX_DEPTH, tokens: config.GRAPHQL_MAX_TOKENS },
     jobs,
     maxResponseBytes: config.MAX_RESPONSE_BYTES,
+    metrics,
   });
   const access = { apiKeys: config.API_KEYS.length > 0, rateLimit: config.RATE_LIMIT_PER_MINUTE, metricsOnMainPort: config.METRICS_PORT === undefined };
   await app.register(pageRoutes, { graphiql: config.GRAPHIQL, ...access });

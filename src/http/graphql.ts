@@ -38,6 +38,7 @@ import { getNotAllowed, getRefusal } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
+import type { Metrics } from './metrics.js';
 import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers } from './graphql/analysis.js';
 import { selectedFields } from './graphql/selection.js';
 import type { GraphQLResolveInfo } from 'graphql';
@@ -112,7 +113,7 @@ export async function graphqlRoutes(
   app: FastifyInstance,
   // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
   // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
-  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue; maxResponseBytes?: number },
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue; maxResponseBytes?: number; metrics?: Metrics },
 ): Promise<void> {
   const { pool } = opts;
   // the tensors and job results one answer carries (graphql/answer-budget.ts)
@@ -152,7 +153,12 @@ export async function graphqlRoutes(
     graphql: { parseOptions: { maxTokens: limits.tokens } },
     allowBatchedQueries: false,
     cache: false,
-    errorFormatter: formatErrors,
+    // every error of an answer counted by code, as REST's are (convlens_errors_total)
+    errorFormatter: (execution, context) => {
+      const formatted = formatErrors(execution, context);
+      for (const e of formatted.response.errors ?? []) opts.metrics?.errors.inc({ code: String(e.extensions?.code ?? 'INTERNAL') });
+      return formatted;
+    },
     resolvers: {
       JSON: GraphQLJSON,
       Query: {
