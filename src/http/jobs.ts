@@ -10,7 +10,7 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { ConvlensError } from '../errors.js';
 import type { JobQueue, JobView } from '../jobs/types.js';
-import { statusJson } from '../jobs/types.js';
+import { FINISHED, statusJson } from '../jobs/types.js';
 
 export const NDJSON = 'application/x-ndjson';
 
@@ -90,6 +90,14 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
       // read once fastify has written the head: send it now, not with the first line (which may be minutes away)
       if (!reply.raw.headersSent) reply.raw.flushHeaders();
       for await (const line of lines) yield `${line}\n`;
+      // the service is stopping and the job is not over: the last line says so, rather than an answer that just ends
+      if (closing.signal.aborted && !gone.signal.aborted) {
+        const view = await jobs.get(id).catch(() => null);
+        if (!view || !FINISHED.has(view.head.status)) {
+          const error = new ConvlensError('NOT_READY', `the service is stopping before job ${id} finished; GET /v1/jobs/${id} says where it is, and its results can be read again from a replica that runs`, { path: 'id' });
+          yield `${JSON.stringify({ error: error.toJSON() })}\n`;
+        }
+      }
     }
     return reply.header('content-type', `${NDJSON}; charset=utf-8`).header('cache-control', 'no-store').send(Readable.from(ndjson()));
   });

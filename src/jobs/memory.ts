@@ -228,7 +228,8 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger): 
         if (FINISHED.has(r.status) || records.get(r.id) !== r) break;
         await Promise.race([changed, aborted]);
       }
-      if (signal.aborted) return;
+      // stopped before the job finished: the caller says why (a job finished meanwhile still ends with its last document)
+      if (signal.aborted && !FINISHED.has(r.status)) return;
       if (r.kind !== 'batch' && r.resultJson !== undefined) yield r.resultJson;
       else if (r.error) yield JSON.stringify({ error: r.error });
     },

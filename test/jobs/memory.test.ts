@@ -218,7 +218,7 @@ describe('bounds and cancellation (a pool that runs when the test says)', () => 
     }
   });
 
-  it('closing the app ends an open results stream at once (the job is cancelled, not waited for)', async () => {
+  it('closing the app ends an open results stream at once (the job is cancelled, not waited for), its last line a NOT_READY error saying so', async () => {
     const { app, pool } = await gatedApp({});
     pool.hold();
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -229,7 +229,10 @@ describe('bounds and cancellation (a pool that runs when the test says)', () => 
     const started = performance.now();
     const body = res.text();
     await app.close();
-    expect(await body).toBe('');
+    const lines = (await body).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]).error).toMatchObject({ code: 'NOT_READY', path: 'id' });
+    expect(JSON.parse(lines[0]).error.message).toMatch(/^the service is stopping before job [-0-9a-f]+ finished/);
     expect(performance.now() - started).toBeLessThan(2000);
     pool.release();
   });
