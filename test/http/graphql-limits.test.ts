@@ -176,7 +176,7 @@ describe('GET /graphql: catalog reads only', () => {
     expect(res.headers.allow).toBe('POST');
     expect(res.body.errors).toEqual([
       {
-        message: `GET /graphql answers only catalog reads (models, model, operators, devices, conventions) without introspection: ${reason}; send it as POST /graphql`,
+        message: `GET /graphql answers only reads that start no work (models, model, operators, devices, conventions, job) without introspection: ${reason}; send it as POST /graphql`,
         extensions: { code: 'METHOD_NOT_ALLOWED', path: '/graphql', allowed: ['POST'] },
       },
     ]);

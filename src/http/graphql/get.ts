@@ -65,7 +65,7 @@ export function getRefusal(query: unknown, operationName: unknown, maxTokens: nu
 
 /** The error a refused GET answers with (405, `Allow: POST` set by the caller). */
 export function getNotAllowed(reason: string): ConvlensError {
-  return new ConvlensError('METHOD_NOT_ALLOWED', `GET /graphql answers only catalog reads (models, model, operators, devices, conventions) without introspection: ${reason}; send it as POST /graphql`, {
+  return new ConvlensError('METHOD_NOT_ALLOWED', `GET /graphql answers only reads that start no work (models, model, operators, devices, conventions, job) without introspection: ${reason}; send it as POST /graphql`, {
     path: '/graphql',
     allowed: ['POST'],
   });
