@@ -11,9 +11,10 @@
  *     compared as SHA-256 digests with crypto.timingSafeEqual, against every configured key.
  *   - RATE_LIMIT_PER_MINUTE (@fastify/rate-limit, a fixed one-minute window): counted per valid key,
  *     else per client address (an IPv6 /64 counts as one), before the key is checked, so guessing keys
- *     is limited too; 429 RATE_LIMITED with Retry-After. Probes are never counted, nor /metrics
- *     (scrapes) nor the pages' assets (a page counts once, not once per script it loads). The count
- *     is per process: with N replicas a client gets up to N times the limit.
+ *     is limited too; 429 RATE_LIMITED with Retry-After. Probes are never counted, nor the pages'
+ *     assets (a page counts once, not once per script it loads), nor /metrics scrapes that need no
+ *     key or present a valid one (a wrong key on /metrics is counted: guessing stays limited). The
+ *     count is per process: with N replicas a client gets up to N times the limit.
  *   - CORS_ORIGINS (@fastify/cors): those origins may call the API from a browser (the key still
  *     needed); preflights are answered before the key check, since browsers send no key on them.
  *     Unset, no CORS header is sent and browsers keep other origins out.
@@ -59,8 +60,9 @@ export const OPEN_PATHS: ReadonlySet<string> = new Set([...PROBE_ROUTES, '/', '/
 const isAsset = (route: string) => route === '/graphiql/assets/:name' || route.startsWith('/docs/');
 /** Routes answered without a key: the open paths and the pages' assets. */
 const isOpen = (route: string) => OPEN_PATHS.has(route) || isAsset(route);
-/** Routes the rate limit does not count: metrics scrapes and the pages' assets (probes are exempt before routing). */
-const unlimited = (route: string) => route === '/metrics' || isAsset(route);
+/** Routes the rate limit does not count: the pages' assets, and /metrics scrapes that need no key or present a valid one (probes are exempt before routing). */
+const unlimited = (route: string, request: FastifyRequest, keys: KeyRing) =>
+  isAsset(route) || (route === '/metrics' && (keys.size === 0 || identify(request, keys).keyId !== null));
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -158,7 +160,7 @@ async function securityPlugin(app: FastifyInstance, opts: { config: Config; metr
     const route = request.routeOptions.url;
     // a probe by its route, or by its path while no route serves it (a 404 either way)
     if (PROBE_ROUTES.has(route ?? request.url.split('?')[0])) return;
-    if (limit && !(route !== undefined && unlimited(route))) await limit(request, reply);
+    if (limit && !(route !== undefined && unlimited(route, request, keys))) await limit(request, reply);
     if (keys.size > 0 && !(route !== undefined && isOpen(route))) {
       const { keyId, presented } = identify(request, keys);
       if (!keyId) {

@@ -24,4 +24,18 @@ describe('RATE_LIMIT_PER_MINUTE=2: assets and scrapes are not counted', () => {
       await app.close();
     }
   });
+
+  it('with API_KEYS: /metrics with the valid key is not counted (five scrapes answer), a wrong key on it is: 401, 401, then 429', async () => {
+    const key = 'k'.repeat(32);
+    const app = await testApp({ RATE_LIMIT_PER_MINUTE: '2', API_KEYS: key, WORKERS: '1' });
+    try {
+      const scrape = (k: string) => app.inject({ url: '/metrics', remoteAddress: '10.3.3.3', headers: { 'x-api-key': k } });
+      for (let i = 0; i < 5; i++) expect((await scrape(key)).statusCode).toBe(200);
+      const guesses = [];
+      for (let i = 0; i < 3; i++) guesses.push((await scrape(`guess-${i}-0123456789abcdef0123456789`)).statusCode);
+      expect(guesses).toEqual([401, 401, 429]);
+    } finally {
+      await app.close();
+    }
+  });
 });
