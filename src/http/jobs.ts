@@ -85,15 +85,26 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
     const stop = AbortSignal.any([closing.signal, gone.signal]);
+    // the app closing while this answer streams: once it ends, its connection goes too. Its head
+    // went out before the close without `connection: close`, and the server closed only the idle
+    // connections then, so a keep-alive client held the close for its keep-alive timeout (70 s seen)
+    closing.signal.addEventListener('abort', () => reply.raw.once('finish', () => request.raw.socket?.end()), { once: true });
     const lines = jobs.lines(id, stop);
     async function* ndjson() {
       // read once fastify has written the head: send it now, not with the first line (which may be minutes away)
       if (!reply.raw.headersSent) reply.raw.flushHeaders();
-      for await (const line of lines) yield `${line}\n`;
-      // the service is stopping and the job is not over: the last line says so, rather than an answer that just ends
+      let sent = 0;
+      for await (const line of lines) {
+        sent++;
+        yield `${line}\n`;
+      }
+      // the service is stopping: the last line says the job is not over, rather than an answer that just ends
       if (closing.signal.aborted && !gone.signal.aborted) {
         const view = await jobs.get(id).catch(() => null);
-        if (!view || !FINISHED.has(view.head.status)) {
+        // a job of one answer that finished as the stream stopped: that answer (a batch's lines are its models')
+        if (view && FINISHED.has(view.head.status) && sent === 0 && view.head.kind !== 'batch') {
+          yield `${view.resultJson ?? JSON.stringify({ error: view.head.error })}\n`;
+        } else if (!view || !FINISHED.has(view.head.status)) {
           const error = new ConvlensError('NOT_READY', `the service is stopping before job ${id} finished; GET /v1/jobs/${id} says where it is, and its results can be read again from a replica that runs`, { path: 'id' });
           yield `${JSON.stringify({ error: error.toJSON() })}\n`;
         }
