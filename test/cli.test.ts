@@ -251,6 +251,14 @@ describe('size options a target does not read are refused, as REST refuses them'
     expect(r.err).toContain(`(at ${flag})`);
   });
 
+  it('a misspelt model with --resolution is a missing file naming the zoo, not an ONNX file refusing the option', async () => {
+    for (const argv of [['erf', 'resnt50', '--resolution', '64'], ['compare', 'resnt50', 'resnet18', '--resolution', '64']]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("ENOENT: no such file or directory, open 'resnt50'; give a .json spec, an .onnx file or one of: alexnet,");
+    }
+  });
+
   it('compare gives the shared --input to its ONNX side and --resolution to its zoo side: the 7×7/2 stem is 112²·64·147 = 118,013,952 MACs at 224, 56²·64·147 = 29,503,488 at 112', async () => {
     const r = await cli('compare', fixture('onnx/resnet18.onnx'), 'resnet18', '--input', '1,3,224,224', '--resolution', '112', '--format', 'json');
     expect(r.code).toBe(0);

@@ -125,6 +125,8 @@ export interface TargetFlags {
  */
 export function targetSource(target: string, inputShape?: number[], resolution?: number, flags: TargetFlags = { input: '--input', resolution: '--resolution' }): GraphSource {
   const kind = targetKind(target);
+  // a file is read first: a misspelt model name is a missing file (ENOENT, which the CLI answers with the zoo's names), not an ONNX file
+  const bytes = kind === 'model' ? null : readFileSync(target);
   const what = kind === 'model' ? `a built-in model (its size: ${flags.resolution})` : kind === 'spec' ? 'a JSON spec, which declares its input shapes' : `an ONNX file (its dynamic dimensions: ${flags.input})`;
   if (inputShape && kind !== 'onnx') {
     throw new ConvlensError('INVALID_OPTION', `${flags.input} gives the shapes of an ONNX file's dynamic inputs; '${target}' is ${what}`, { path: flags.input });
@@ -132,8 +134,7 @@ export function targetSource(target: string, inputShape?: number[], resolution?:
   if (resolution !== undefined && kind !== 'model') {
     throw new ConvlensError('INVALID_OPTION', `${flags.resolution} sets a built-in model's input size; '${target}' is ${what}`, { path: flags.resolution });
   }
-  if (kind === 'model') return { kind: 'model', name: target, resolution };
-  const bytes = readFileSync(target);
+  if (bytes === null) return { kind: 'model', name: target, resolution };
   if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {}, at: target };
   try {
     return { kind: 'spec', spec: JSON.parse(bytes.toString('utf8')) };

@@ -164,7 +164,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
   });
   if (work > limit && heaviest) {
     const h = heaviest as { name: string; path: string; work: number };
-    throw new ConvlensError('WORK_TOO_LARGE', `the gradient would cost about ${work.toExponential(2)} units of work (the forward pass and the reverse pass through ${targets.map((t) => `'${t.layer}'`).join(', ')}${passes > 1 ? `, for each of ${passes} samples` : ''}), over the limit of ${limit.toExponential(2)} (MAX_RUN_WORK); the heaviest layer is '${h.name}'`, {
+    throw new ConvlensError('WORK_TOO_LARGE', `the gradient would cost about ${work.toExponential(2)} units of work (the forward pass and the reverse pass through ${targets.map((t) => `'${t.layer}'`).join(', ')}${passes > 1 ? `, for all ${passes} samples together` : ''}), over the limit of ${limit.toExponential(2)} (MAX_RUN_WORK); the heaviest layer is '${h.name}'`, {
       path: h.path,
       layer: h.name,
       estimate: work,

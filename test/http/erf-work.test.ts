@@ -36,10 +36,10 @@ describe('POST /v1/erf: MAX_RUN_WORK covers every sample', () => {
     expect(res.body.input).toMatchObject({ samples: 8 });
   });
 
-  it('64 samples (about 43,500 units) are 413 WORK_TOO_LARGE, saying the estimate is for each of 64 samples', async () => {
+  it('64 samples (about 43,500 units) are 413 WORK_TOO_LARGE, saying the estimate is for all 64 samples together', async () => {
     const res = await request(app.server).post('/v1/erf').send({ spec, samples: 64, stages: false }).expect(413);
     expect(res.body.error).toMatchObject({ code: 'WORK_TOO_LARGE', limit: 10000 });
     expect(res.body.error.estimate).toBeGreaterThan(10000);
-    expect(res.body.error.message).toContain('for each of 64 samples');
+    expect(res.body.error.message).toContain('for all 64 samples together');
   });
 });

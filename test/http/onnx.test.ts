@@ -49,7 +49,7 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.error).toMatchObject({ code: 'MISSING_DIMENSION', input: 'input', dimension: 2, dimParam: 'height' });
     // every surface's way to give it: the import is the same for REST, GraphQL, jobs and the CLI
     expect(res.body.error.message).toBe(
-      "input 'input' dimension 2 ('height') is dynamic; give the input's shape with each N filled in: REST ?input=1,3,N,N or ?input.input=1,3,N,N; JSON bodies and GraphQL: inputShapes { \"input\": [1,3,N,N] }; the command line: --input 1,3,N,N",
+      "input 'input' dimension 2 ('height') is dynamic; give the input's shape with each N filled in: REST ?input=1,3,N,N or ?input.input=1,3,N,N; JSON bodies and GraphQL: inputShapes { \"input\": [1,3,N,N] } (an ERF's: inputShape [1,3,N,N]); the command line: --input 1,3,N,N (convlens erf: --input-shape 1,3,N,N)",
     );
   });
 

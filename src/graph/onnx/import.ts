@@ -265,7 +265,7 @@ function missingDimension(input: string, k: number, dimParam: string | undefined
   const s = shape.join(',');
   return (
     `input '${input}' dimension ${k}${dimParam ? ` ('${dimParam}')` : ''} is dynamic; give the input's shape with each N filled in: ` +
-    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] }; the command line: --input ${s}`
+    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`
   );
 }
 
