@@ -35,27 +35,31 @@ const MALFORMED_FORM = /^(Unexpected end of (form|multipart data)|Malformed (par
 /** Seconds to wait before retrying a 503 that says so. */
 const RETRY_AFTER: Partial<Record<ErrorCode, string>> = { OVERLOADED: '1', NOT_READY: '1' };
 
-/** What a 415 says: the type sent, and the ones the routes read. */
-export function unsupportedMediaType(contentType: string | undefined): ConvlensError {
-  return new ConvlensError(
-    'UNSUPPORTED_MEDIA_TYPE',
-    `${contentType ? `the content type '${contentType}' is` : 'a body without a content type is'} not read here; send application/json, application/octet-stream (an ONNX file), application/x-npy (a tensor) or multipart/form-data (files with a JSON "request" field), as the route's documentation (GET /docs) says`,
-    { path: 'headers.content-type' },
-  );
+/** The media types the REST routes read, for a 415's advice. */
+const REST_MEDIA_TYPES = 'application/json, application/octet-stream (an ONNX file), application/x-npy (a tensor) or multipart/form-data (files with a JSON "request" field), as the route\'s documentation (GET /docs) says';
+
+/** What a 415 says: the type sent, and the ones the route reads. */
+export function unsupportedMediaType(contentType: string | undefined, reads = REST_MEDIA_TYPES): ConvlensError {
+  return new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `${contentType ? `the content type '${contentType}' is` : 'a body without a content type is'} not read here; send ${reads}`, {
+    path: 'headers.content-type',
+  });
 }
 
-/** The catalog's error for `err`, or null when it is not the client's (a 500); `contentType`: the request's, for a 415. */
-export function toConvlensError(err: unknown, contentType?: string): ConvlensError | null {
+/**
+ * The catalog's error for `err`, or null when it is not the client's (a 500); `contentType`: the
+ * request's, and `reads`: what the route reads instead, for a 415.
+ */
+export function toConvlensError(err: unknown, contentType?: string, reads?: string): ConvlensError | null {
   if (err instanceof ConvlensError) return err;
   const fe = err as FastifyError;
   const code = fe && typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
-  if (code === 'UNSUPPORTED_MEDIA_TYPE') return unsupportedMediaType(contentType);
+  if (code === 'UNSUPPORTED_MEDIA_TYPE') return unsupportedMediaType(contentType, reads);
   if (code) return new ConvlensError(code, fe.message, { path: 'body' });
   if (fe && fe.code === 'FST_PROTO_VIOLATION') return new ConvlensError('INVALID_OPTION', PROTO_PART, { path: 'body' });
   if (fe && typeof fe.message === 'string' && MALFORMED_FORM.test(fe.message)) return new ConvlensError('INCOMPLETE_BODY', `the multipart form is malformed: ${fe.message}`, { path: 'body' });
   if (fe && fe instanceof SyntaxError) return new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${fe.message}`);
   if (fe && fe.statusCode === 413) return new ConvlensError('PAYLOAD_TOO_LARGE', fe.message);
-  if (fe && fe.statusCode === 415) return unsupportedMediaType(contentType);
+  if (fe && fe.statusCode === 415) return unsupportedMediaType(contentType, reads);
   if (fe && fe.statusCode === 400 && fe.validation) return new ConvlensError('INVALID_OPTION', fe.message);
   return null;
 }

@@ -130,6 +130,14 @@ describe('GraphQL domain errors: 200, data null where a field failed, the catalo
   });
 });
 
+describe('a body GraphQL does not read', () => {
+  it('text/plain: 415 UNSUPPORTED_MEDIA_TYPE at headers.content-type, naming the type sent and the JSON body /graphql reads', async () => {
+    const res = await request(app.server).post('/graphql').set('content-type', 'text/plain').send('{ models { name } }').expect(415);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+    expect(res.body.errors[0].message).toBe('the content type \'text/plain\' is not read here; send application/json: { "query": "…", "variables": { … } }');
+  });
+});
+
 describe('responseMediaType(Accept)', () => {
   const cases: [string | undefined, string][] = [
     [undefined, GQL],

@@ -21,6 +21,9 @@ import type { MercuriusOptions } from 'mercurius';
 import { ERROR_CATALOG } from '../../errors.js';
 import { toConvlensError } from '../errors.js';
 
+/** What POST /graphql reads, for a 415's advice. */
+const GRAPHQL_READS = 'application/json: { "query": "…", "variables": { … } }';
+
 export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 export type ResponseMediaType = typeof GRAPHQL_RESPONSE_JSON | 'application/json';
 
@@ -71,7 +74,7 @@ function withCode(e: GraphQLError, code: string, extra: Record<string, unknown> 
 }
 
 /** Errors before execution: the request, the document, the variables. Returns the errors and the status. */
-function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined) {
+function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType?: string) {
   const out: GraphQLError[] = [];
   let status = 0;
   const requestError = (code: 'GRAPHQL_INVALID' | 'QUERY_TOO_COMPLEX') => (media === GRAPHQL_RESPONSE_JSON ? ERROR_CATALOG[code].status : 200);
@@ -92,7 +95,7 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       }
       continue;
     }
-    const known = original ? toConvlensError(original) : null;
+    const known = original ? toConvlensError(original, contentType, GRAPHQL_READS) : null;
     if (known) {
       const { message, ...details } = known.toJSON();
       out.push(new GraphQLError(message, { extensions: details }));
@@ -140,7 +143,7 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
   const requestId = reply?.request?.id;
   const format = (errors: GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => e.toJSON());
   if (!('data' in execution)) {
-    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId);
+    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type']);
     return { statusCode: status, response: { errors: format(errors) } };
   }
   return { statusCode: 200, response: { data: execution.data, errors: format(execution.errors.map((e) => fieldError(e, log, requestId))) } };
