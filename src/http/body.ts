@@ -311,7 +311,7 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
  * once the form is read (INVALID_OPTION naming it), never ignored: a second file, or a field (the
  * form's options go in the query string).
  */
-export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<Buffer | null> {
+export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<{ bytes: Buffer; part: string } | null> {
   let left = contentLength(request.headers);
   let first: Buffer | null = null;
   let firstName = '';
@@ -339,5 +339,5 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
       path: s.name,
     });
   }
-  return first;
+  return first && { bytes: first, part: firstName };
 }

@@ -32,14 +32,14 @@ import { reportRoutes } from './reports.js';
 /** `?input=` shapes (report-answers.ts), where callers have always found them. */
 export { inputShapes };
 
-/** An uploaded ONNX file: the raw body (application/octet-stream) or the first file of a multipart form, read into one buffer. */
-async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<Uint8Array | null> {
+/** An uploaded ONNX file and where the request holds it: the raw body (application/octet-stream), or the one file of a multipart form (its part), read into one buffer. */
+async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<{ bytes: Uint8Array; at: string } | null> {
   if (request.isMultipart()) {
     const file = await readFirstFile(request, { fileLimit, fieldLimit: fileLimit, charge: bodyCharge(request) });
     if (!file) throw new ConvlensError('ONNX_INVALID', 'the multipart form holds no file; send the model as a file field (curl -F model=@net.onnx)', { path: 'body' });
-    return file;
+    return { bytes: file.bytes, at: file.part };
   }
-  return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? request.body : null;
+  return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? { bytes: request.body, at: 'body' } : null;
 }
 
 const bodyPath: OptionPath = (key) => `$.options.${key}`;
@@ -126,8 +126,8 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
     if (upload) {
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
-      const bytes = transferable(upload);
-      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: 'body', inputShapes: inputShapes(rawQuery) }), options }, format, signal);
+      const bytes = transferable(upload.bytes);
+      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery) }), options }, format, signal);
     }
     if (format === 'netron') throw netronNeedsOnnx();
     return sendAnalysis(pool, reply, analyzeSource(request.body, rawQuery, query), format, signal);

@@ -59,6 +59,8 @@ describe('POST /v1/analyze with an ONNX file', () => {
   ])('%s: 400 ONNX_INVALID at body (the file is the body), or at the form part holding it', async (_, bytes) => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(bytes()).expect(400);
     expect(res.body.error).toMatchObject({ code: 'ONNX_INVALID', path: 'body' });
+    const form = await request(app.server).post('/v1/analyze').attach('net', bytes(), 'net.onnx').expect(400);
+    expect(form.body.error).toMatchObject({ code: 'ONNX_INVALID', path: 'net' });
     const inputs = { x: { shape: [1], data: [0] } };
     const run = await request(app.server).post('/v1/run').field('request', JSON.stringify({ inputs })).attach('model', bytes(), 'net.onnx').expect(400);
     expect(run.body.error).toMatchObject({ code: 'ONNX_INVALID', path: 'model' });
