@@ -103,15 +103,18 @@ export function clientError(err: NodeJS.ErrnoException & { reason?: string }, so
     socket.destroy();
     return;
   }
-  const error = parserError(err);
+  // a request whose head was parsed has its response on the socket (Node's _httpMessage): then its body was cut short
+  const response = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  const error = parserError(err, response !== undefined && response !== null);
   const body = JSON.stringify({ error: error.toJSON() });
   socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   (socket as Socket).destroySoon();
 }
 
-/** The catalog's error for an HTTP parser error (llhttp's codes: HPE_*). */
-export function parserError(err: NodeJS.ErrnoException & { reason?: string }): ConvlensError {
+/** The catalog's error for an HTTP parser error (llhttp's codes: HPE_*); `headParsed`: the request's line and headers had all arrived. */
+export function parserError(err: NodeJS.ErrnoException & { reason?: string }, headParsed = true): ConvlensError {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ConvlensError('REQUEST_TIMEOUT', 'the request was not received in time (REQUEST_TIMEOUT_MS); the connection is closed');
+  if (err.code === 'HPE_INVALID_EOF_STATE' && !headParsed) return new ConvlensError('MALFORMED_REQUEST', 'the connection ended inside the request\'s line or headers (no blank line after them)', { path: 'headers' });
   if (err.code === 'HPE_INVALID_EOF_STATE') return new ConvlensError('INCOMPLETE_BODY', 'the connection ended before the whole request arrived (the body is shorter than its Content-Length, or a chunked body has no last chunk)', { path: 'body' });
   if (err.code === 'HPE_HEADER_OVERFLOW') return new ConvlensError('HEADERS_TOO_LARGE', 'the request headers are larger than 16 KiB', { path: 'headers' });
   const reason = err.reason ?? err.message;

@@ -43,6 +43,12 @@ describe('HTTP parser errors are catalog errors', () => {
     expect(r.body.error).toMatchObject({ code: 'INCOMPLETE_BODY', path: 'body' });
   });
 
+  it('the connection ends inside the headers (no blank line): 400 MALFORMED_REQUEST at headers, not a body error', async () => {
+    const r = await raw(['GET /v1/models HTTP/1.1\r\nX-A: b'], true);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'headers' });
+  });
+
   it('a request line that is not HTTP ("GARBAGE"): 400 MALFORMED_REQUEST with the parser\'s reason', async () => {
     const r = await raw(['GARBAGE\r\n\r\n'], false);
     expect(r.status).toBe(400);
