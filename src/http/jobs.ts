@@ -85,10 +85,6 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
     const stop = AbortSignal.any([closing.signal, gone.signal]);
-    // the app closing while this answer streams: once it ends, its connection goes too. Its head
-    // went out before the close without `connection: close`, and the server closed only the idle
-    // connections then, so a keep-alive client held the close for its keep-alive timeout (70 s seen)
-    closing.signal.addEventListener('abort', () => reply.raw.once('finish', () => request.raw.socket?.end()), { once: true });
     const lines = jobs.lines(id, stop);
     async function* ndjson() {
       // read once fastify has written the head: send it now, not with the first line (which may be minutes away)
@@ -97,6 +93,15 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
       for await (const line of lines) {
         sent++;
         yield `${line}\n`;
+      }
+      if (closing.signal.aborted) {
+        // the app is closing: once this answer is sent, its connection goes too. Its head went out
+        // before the close without `connection: close`, and the server closed only the idle
+        // connections then, so a keep-alive client held the close for its keep-alive timeout (70 s seen)
+        reply.raw.once('finish', () => {
+          const socket = request.raw.socket as { end?: () => void } | null;
+          if (typeof socket?.end === 'function') socket.end();
+        });
       }
       // the service is stopping: the last line says the job is not over, rather than an answer that just ends
       if (closing.signal.aborted && !gone.signal.aborted) {
