@@ -16,10 +16,12 @@ export function integerIn(min: number, max?: number, what?: string): z.ZodNumber
   return max === undefined ? n : n.max(max, { error });
 }
 
-/** A query parameter's digits as an integer in [min, max] (a minus sign or a fraction is refused with the range too). */
-export const queryIntegerIn = (min: number, max?: number) =>
-  z
+/** A query parameter's digits as the integer `schema` (an integerIn) checks; a minus sign or a fraction is refused with its range too. */
+export function queryInteger(schema: z.ZodNumber) {
+  const max = schema.maxValue !== null && Number.isFinite(schema.maxValue) ? schema.maxValue : undefined;
+  return z
     .string()
-    .regex(/^\d+$/, { error: integerRange(min, max) })
+    .regex(/^\d+$/, { error: integerRange(schema.minValue ?? 0, max) })
     .transform(Number)
-    .pipe(integerIn(min, max));
+    .pipe(schema);
+}

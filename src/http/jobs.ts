@@ -94,26 +94,24 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
         sent++;
         yield `${line}\n`;
       }
-      if (closing.signal.aborted) {
-        // the app is closing: once this answer is sent, its connection goes too. Its head went out
-        // before the close without `connection: close`, and the server closed only the idle
-        // connections then, so a keep-alive client held the close for its keep-alive timeout (70 s seen)
-        reply.raw.once('finish', () => {
-          const socket = request.raw.socket as { end?: () => void } | null;
-          if (typeof socket?.end === 'function') socket.end();
-        });
-      }
-      // the service is stopping: the last line says the job is not over, rather than an answer that just ends
-      if (closing.signal.aborted && !gone.signal.aborted) {
-        const view = await jobs.get(id).catch(() => null);
+      if (!closing.signal.aborted) return;
+      // the app is closing: once this answer is sent, its connection goes too. Its head went out
+      // before the close without `connection: close`, and the server closed only the idle
+      // connections then, so a keep-alive client held the close for its keep-alive timeout (70 s seen)
+      reply.raw.once('finish', () => {
+        const socket = request.raw.socket as { end?: () => void } | null;
+        if (typeof socket?.end === 'function') socket.end();
+      });
+      if (gone.signal.aborted) return;
+      const view = await jobs.get(id).catch(() => null);
+      if (view && FINISHED.has(view.head.status)) {
         // a job of one answer that finished as the stream stopped: that answer (a batch's lines are its models')
-        if (view && FINISHED.has(view.head.status) && sent === 0 && view.head.kind !== 'batch') {
-          yield `${view.resultJson ?? JSON.stringify({ error: view.head.error })}\n`;
-        } else if (!view || !FINISHED.has(view.head.status)) {
-          const error = new ConvlensError('NOT_READY', `the service is stopping before job ${id} finished; GET /v1/jobs/${id} says where it is, and its results can be read again from a replica that runs`, { path: 'id' });
-          yield `${JSON.stringify({ error: error.toJSON() })}\n`;
-        }
+        if (sent === 0 && view.head.kind !== 'batch') yield `${view.resultJson ?? JSON.stringify({ error: view.head.error })}\n`;
+        return;
       }
+      // the job is not over: the last line says so, rather than an answer that just ends
+      const error = new ConvlensError('NOT_READY', `the service is stopping before job ${id} finished; GET /v1/jobs/${id} says where it is, and its results can be read again from a replica that runs`, { path: 'id' });
+      yield `${JSON.stringify({ error: error.toJSON() })}\n`;
     }
     return reply.header('content-type', `${NDJSON}; charset=utf-8`).header('cache-control', 'no-store').send(Readable.from(ndjson()));
   });

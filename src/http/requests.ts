@@ -11,13 +11,12 @@
 import { z } from 'zod';
 import { AnalyzeOptionsSchema, DtypeOption, FlopConventionOption } from '../analysis/report.js';
 import { COMPARE_METRICS } from '../analysis/compare.js';
-import { ExtrasOptionsSchema, MAX_TOP_K, ReportOptionsSchema } from '../analysis/extras.js';
-import { MAX_MODULE_DEPTH } from '../analysis/modules.js';
+import { ExtrasOptionsSchema, ReportOptionsSchema } from '../analysis/extras.js';
 import { SweepOptionsSchema } from '../analysis/sweep.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
-import { integerIn, queryIntegerIn } from '../integers.js';
+import { integerIn, queryInteger } from '../integers.js';
 import { closest } from '../suggest.js';
 import { TensorJson } from '../tensor/encoding.js';
 import { ENCODINGS } from './tensors.js';
@@ -175,8 +174,8 @@ const ex = ExtrasOptionsSchema.shape;
 
 /** The extra analyses of analysis/extras.ts as query parameters (the body's `options`, as text). */
 const ExtrasQuery = {
-  depth: queryIntegerIn(0, MAX_MODULE_DEPTH).optional().describe(ex.depth.description!),
-  topK: queryIntegerIn(0, MAX_TOP_K).optional().describe(ex.topK.description!),
+  depth: queryInteger(ex.depth.unwrap()).optional().describe(ex.depth.description!),
+  topK: queryInteger(ex.topK.unwrap()).optional().describe(ex.topK.description!),
   memory: QueryBool.optional().describe(ex.memory.description!),
   inPlace: QueryBool.optional().describe(ex.inPlace.description!),
   device: z
@@ -203,7 +202,7 @@ const FormatQuery = (offered: readonly (typeof REPORT_FORMATS)[number][], what: 
 export const AnalyzeQuery = z
   .strictObject({
     model: Model.optional(),
-    resolution: queryIntegerIn(1, MAX_RESOLUTION)
+    resolution: queryInteger(Resolution)
       .optional()
       .describe('input height and width of the built-in model'),
     input: z
@@ -226,7 +225,7 @@ export type AnalyzeQuery = z.output<typeof AnalyzeQuery>;
 /** GET /v1/models/{name}. */
 export const ModelQuery = z
   .strictObject({
-    resolution: queryIntegerIn(1, MAX_RESOLUTION).optional().describe('input height and width'),
+    resolution: queryInteger(Resolution).optional().describe('input height and width'),
   })
   .describe('GET /v1/models/{name} query parameters');
 
