@@ -1,0 +1,63 @@
+/**
+ * A task's memory grant (runtime/memory-grant.ts) through real workers: the worker asks once it has
+ * built the graph, with the graph's layers × 8 KiB (6 KiB more with explain, 2 KiB more for each
+ * other extra analysis), and the main thread's answer decides whether the analysis runs.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReportOptionsSchema } from '../../src/analysis/extras.js';
+import { loadConfig } from '../../src/config.js';
+import { ConvlensError } from '../../src/errors.js';
+import { createPool } from '../../src/runtime/pool.js';
+import { chargeMemory, withMemoryGrant } from '../../src/runtime/memory-grant.js';
+
+const pool = createPool(loadConfig({ WORKERS: '1' }));
+afterAll(() => pool.close());
+
+/** conv → relu → maxPool on a 1×3×8×8 input: three layers. */
+const spec = {
+  inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+  layers: [
+    { name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 3 },
+    { name: 'r', op: 'relu' },
+    { name: 'p', op: 'maxPool2d', kernelSize: 2 },
+  ],
+};
+const analyze = (options: Record<string, unknown>, memory: (bytes: number, what: string) => void) =>
+  pool.run<{ layers: unknown[] }>('analyze', { source: { kind: 'spec', spec }, options: ReportOptionsSchema.parse(options) }, undefined, { memory });
+
+describe('a memory grant', () => {
+  it('a 3-layer spec asks once for 3 × 8192 = 24,576 bytes; with explain and memory, 3 × (8 + 6 + 2) KiB = 49,152', async () => {
+    const asked: [number, string][] = [];
+    const report = await analyze({}, (bytes, what) => asked.push([bytes, what]));
+    expect(report.layers).toHaveLength(3);
+    expect(asked).toEqual([[24_576, '3 layers']]);
+    asked.length = 0;
+    await analyze({ explain: true, memory: true }, (bytes, what) => asked.push([bytes, what]));
+    expect(asked).toEqual([[49_152, '3 layers with explain and 1 other extra analysis']]);
+  });
+
+  it("the main thread's refusal stops the task before it analyses: its catalog error comes back, at the spec's layers", async () => {
+    const refuse = () => {
+      throw new ConvlensError('OVERLOADED', 'no room now');
+    };
+    await expect(analyze({}, refuse)).rejects.toMatchObject({ code: 'OVERLOADED', message: 'no room now', details: { path: '$.layers' } });
+  });
+
+  it('a charge that holds the main thread 50 ms is waited for; then 200 tasks in a row each get their own mailbox', async () => {
+    const started = performance.now();
+    const slow = await analyze({}, () => {
+      while (performance.now() < started + 50);
+    });
+    expect(slow.layers).toHaveLength(3);
+    let calls = 0;
+    const results = [];
+    for (let i = 0; i < 200; i++) results.push(await analyze({}, () => void calls++));
+    expect(calls).toBe(200);
+    expect(results.every((r) => r.layers.length === 3)).toBe(true);
+  });
+
+  it('outside a granted task (the CLI, inline calls) charging does nothing', () => {
+    expect(() => chargeMemory(1e12, 'anything')).not.toThrow();
+    expect(withMemoryGrant(undefined, () => 7)).toBe(7);
+  });
+});
