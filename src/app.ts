@@ -12,7 +12,7 @@ import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
 import { erfRoutes } from './http/erf.js';
 import { jsonBody, parseJsonBytes, readBinary } from './http/body.js';
-import { admission, bodyCharge } from './http/admission.js';
+import { admission, admissionOf, bodyCharge } from './http/admission.js';
 import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
@@ -91,7 +91,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
   await app.register(erfRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
-  const jobs = createJobQueue(config, ownPool, app.log);
+  const jobs = createJobQueue(config, ownPool, app.log, admissionOf(app)?.budget);
   app.addHook('onClose', async () => jobs.close());
   await app.register(jobsRoutes, { jobs, registry: metrics.registry });
   await app.register(graphqlRoutes, {

@@ -148,8 +148,11 @@ export function planExtras(options: ExtrasOptions, at: OptionPath = bodyPath): E
   };
 }
 
+/** How many extra analyses the plan asks for (each holds memory per layer: runtime/memory-grant.ts). */
+export const extrasCount = (p: ExtrasPlan) => [p.modules, p.memory, p.device, p.convention, p.explain, p.deployed].filter(Boolean).length;
+
 /** True when the plan asks for nothing. */
-export const planIsEmpty = (p: ExtrasPlan) => !p.modules && !p.memory && !p.device && !p.convention && !p.explain && !p.deployed;
+export const planIsEmpty = (p: ExtrasPlan) => extrasCount(p) === 0;
 
 export interface AnalysedNetwork {
   graph: Graph;

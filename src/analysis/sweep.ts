@@ -119,6 +119,8 @@ export function sweepResolutions(
   options: SweepOptions,
   analyze: AnalyzeOptions,
   onProgress?: (done: number, total: number) => void,
+  /** Called with the network once loaded, before any analysis (the worker charges its memory then). */
+  onLoaded?: (graph: Graph) => void,
 ): SweepReport {
   const parsed = SweepOptionsSchema.safeParse(options);
   if (!parsed.success) throw optionError(parsed.error);
@@ -126,6 +128,7 @@ export function sweepResolutions(
   const device = deviceOption === undefined ? null : resolveDevice(deviceOption, '$.device');
 
   const base = loadGraph(source).graph;
+  onLoaded?.(base);
   const image = wanted === undefined ? base.inputs.find((i) => i.shape.length === 4) : base.inputs.find((i) => i.name === wanted);
   if (!image) {
     const message = wanted === undefined ? 'the network has no NCHW input to resize' : `no input '${wanted}'; inputs: ${base.inputs.map((i) => i.name).join(', ')}`;

@@ -10,6 +10,11 @@
  * - Queue: a POST to a route that runs worker tasks (offload.ts OFFLOAD: analyze, run, operators,
  *   fold-batchnorm) that would find the queue full (MAX_QUEUE) is refused the same way, before its
  *   body is read, so an overloaded service answers in milliseconds.
+ * - Memory a task finds it needs once running: a graph's analysis holds about 10 KB a layer,
+ *   which no Content-Length foretells (a layer of a JSON spec is about 60 bytes). The worker asks
+ *   for it once it has built the graph (runtime/memory-grant.ts); requestMemory grows the request's
+ *   reservation, or refuses: 503 OVERLOADED while the budget is spent, 413 GRAPH_TOO_LARGE when
+ *   the whole budget could not hold it.
  * - Cancellation: each POST has an AbortSignal (requestSignal) that fires when its client goes
  *   away before the answer; handlers pass it to the pool, which drops or stops the task.
  * - Readiness: GET /readyz is 503 NOT_READY while the app drains (close began) or while the budget
@@ -24,7 +29,9 @@ import { workerCount } from '../config.js';
 import { memoryBudgetBytes } from '../limits.js';
 import { modelCacheReserve } from '../runtime/model-cache.js';
 import { ConvlensError } from '../errors.js';
-import type { TaskPool } from '../runtime/pool.js';
+import type { TaskContext, TaskPool } from '../runtime/pool.js';
+import { chargeTo, MemoryBudget } from '../memory-budget.js';
+import type { MemoryCharge, Reservation } from '../memory-budget.js';
 import { contentLength } from './body.js';
 import type { Metrics } from './metrics.js';
 
@@ -79,47 +86,6 @@ export function requestBudgetBytes(config: Pick<Config, 'MEMORY_BUDGET_BYTES' | 
   return memoryBudgetBytes(config) - modelCacheReserve(config, workers);
 }
 
-/** Bytes reserved against a budget, returned once (release is idempotent). */
-export interface Reservation {
-  readonly bytes: number;
-  /** Reserves `more` bytes too; false (nothing reserved) when the budget has not got them. */
-  grow(more: number): boolean;
-  release(): void;
-}
-
-export class MemoryBudget {
-  #used = 0;
-  constructor(readonly total: number) {}
-
-  get used(): number {
-    return this.#used;
-  }
-
-  /** A reservation of `bytes`, or null when the budget has not got them now. */
-  tryReserve(bytes: number): Reservation | null {
-    if (this.#used + bytes > this.total) return null;
-    this.#used += bytes;
-    let held = bytes;
-    let released = false;
-    return {
-      get bytes() {
-        return held;
-      },
-      grow: (more: number) => {
-        if (released || this.#used + more > this.total) return false;
-        this.#used += more;
-        held += more;
-        return true;
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#used -= held;
-      },
-    };
-  }
-}
-
 /** Factor × bytes for a body of this media type; a form's text field is JSON, bounded by jsonLimit. */
 export function requestEstimate(type: string | undefined, bytes: number, jsonLimit: number): number {
   const media = (type ?? '').split(';')[0].trim().toLowerCase();
@@ -142,6 +108,7 @@ export interface Admission {
 const ADMISSIONS = new WeakMap<FastifyInstance, Admission>();
 const SIGNALS = new WeakMap<FastifyRequest, AbortSignal>();
 const CHARGES = new WeakMap<FastifyRequest, BodyCharge>();
+const MEMORY = new WeakMap<FastifyRequest, MemoryCharge>();
 
 /** The app's admission state (its budget, its readiness). */
 export function admissionOf(app: FastifyInstance): Admission | undefined {
@@ -156,6 +123,21 @@ export function admissionOf(app: FastifyInstance): Admission | undefined {
  */
 export function bodyCharge(request: FastifyRequest): BodyCharge | undefined {
   return CHARGES.get(request);
+}
+
+/**
+ * What a request's tasks call, through their grant (runtime/memory-grant.ts), for memory they find
+ * they need once running: it grows the request's reservation until the answer is sent, or throws
+ * 503 OVERLOADED (the budget is spent for now) or 413 GRAPH_TOO_LARGE (the whole budget could not
+ * hold it). Undefined outside an app with admission (tests that build routes alone).
+ */
+export function requestMemory(request: FastifyRequest): MemoryCharge | undefined {
+  return MEMORY.get(request);
+}
+
+/** What the request's pool tasks run with: its signal (requestSignal) and memory charge (requestMemory). */
+export function requestTasks(request: FastifyRequest): TaskContext {
+  return { signal: SIGNALS.get(request), memory: MEMORY.get(request) };
 }
 
 /** Fires when the request's client goes away before its answer has been sent. */
@@ -204,6 +186,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
   /** Requests to task-running routes between admission and their answer. */
   let taskRequests = 0;
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    // only POSTs run tasks (GET /graphql answers reads that start no work)
     if (request.method !== 'POST') return;
     // refused before the body is read: the connection closes rather than wait for bytes never read,
     // but lingers first, so that a client still sending the body keeps its answer (lingerOnClose)
@@ -233,6 +216,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       throw refuse(overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, this one needs about ${estimate}; retry later`));
     }
     reservations.set(request, reservation);
+    MEMORY.set(request, chargeTo(budget, reservation));
     if (declared === null) {
       const perByte = requestEstimate(request.headers['content-type'], 1, jsonLimit);
       CHARGES.set(request, (bytes, part) => {

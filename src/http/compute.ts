@@ -11,14 +11,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
-import type { TaskPool } from '../runtime/pool.js';
+import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
 import { unknownOpError } from '../graph/attribute-errors.js';
 import { requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
 import { dict, own } from '../records.js';
-import { bodyCharge, requestSignal } from './admission.js';
+import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson, readForm, transferable } from './body.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
@@ -191,8 +191,9 @@ function transfers(tensors: Tensor[]): ArrayBuffer[] {
 }
 
 /** One operator call on a pool worker, which checks it and splits its layer across its team when that gains (runtime/worker.ts). */
-export async function callOperator(pool: TaskPool, call: OperatorCall, signal?: AbortSignal): Promise<OperatorResult> {
-  return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]), { signal });
+export async function callOperator(pool: TaskPool, call: OperatorCall, tasks: TaskContext = {}): Promise<OperatorResult> {
+  // one layer, its tensors already reserved with the body: no graph to charge for, so no grant
+  return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]), { signal: tasks.signal });
 }
 
 export function runRequest(body: Body, maxElements: number): { task: RunTask; encoding: Encoding } {
@@ -256,10 +257,10 @@ export function runResponse(result: RunTaskResult, encoding: Encoding, lazy = fa
   return { source: result.source, outputs: list(result.order.outputs, result.outputs), captured: list(result.order.captured, result.captured) };
 }
 
-export async function callRun(pool: TaskPool, task: RunTask, signal?: AbortSignal): Promise<RunTaskResult> {
+export async function callRun(pool: TaskPool, task: RunTask, tasks: TaskContext = {}): Promise<RunTaskResult> {
   const buffers = transfers([...Object.values(task.inputs), ...Object.values(task.weights)]);
   if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer as ArrayBuffer);
-  return pool.run<RunTaskResult>('run', task, [...new Set(buffers)], { signal });
+  return pool.run<RunTaskResult>('run', task, [...new Set(buffers)], tasks);
 }
 
 const FOLD_TENSORS = ['weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar'] as const;
@@ -287,19 +288,20 @@ export function foldRequest(body: Body, maxElements: number): { task: FoldTask; 
   return { task, encoding: chooseEncoding(f.format, encoding ?? 'json') };
 }
 
-export async function callFold(pool: TaskPool, task: FoldTask, encoding: Encoding, signal?: AbortSignal, lazy = false) {
-  const folded = await pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, { signal });
+export async function callFold(pool: TaskPool, task: FoldTask, encoding: Encoding, tasks: TaskContext = {}, lazy = false) {
+  const folded = await pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, { signal: tasks.signal });
   const out = (t: Tensor) => (lazy ? tensorOutLazy(t, encoding) : tensorOut(t, encoding));
   return { weight: out(folded.weight), bias: out(folded.bias) };
 }
 
 /** A large JSON request handed whole to a worker (offload-worker.ts), its bytes and files moved, not copied. */
-function offload<T>(pool: TaskPool, task: 'operator' | 'run' | 'foldBatchNorm', message: OffloadTask, signal: AbortSignal | undefined): Promise<T> {
+function offload<T>(pool: TaskPool, task: 'operator' | 'run' | 'foldBatchNorm', message: OffloadTask, tasks: TaskContext): Promise<T> {
   const buffers = new Set<ArrayBuffer>();
   const json = 'json' in message ? message.json : undefined;
   if (json instanceof Uint8Array && json.buffer instanceof ArrayBuffer) buffers.add(json.buffer);
   if ('files' in message) for (const bytes of message.files.values()) if (bytes.buffer instanceof ArrayBuffer) buffers.add(bytes.buffer);
-  return pool.run<T>(task, message, [...buffers], { filename: OFFLOAD_WORKER, signal });
+  // only a run loads a graph, whose layers its task charges for (runtime/memory-grant.ts)
+  return pool.run<T>(task, message, [...buffers], { filename: OFFLOAD_WORKER, signal: tasks.signal, ...(task === 'run' && { memory: tasks.memory }) });
 }
 
 export interface ComputeOptions {
@@ -320,36 +322,36 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
   const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });
 
   app.post<{ Params: { name: string } }>('/v1/operators/:name', OFFLOAD, async (request, reply) => {
-    const signal = requestSignal(request);
+    const tasks = requestTasks(request);
     const body = await readBody(request, 'operator', limits);
     const { call, encoding } =
       body.fields instanceof RawJson
-        ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, signal)
+        ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, tasks)
         : operatorRequest(request.params.name, body as Body, maxElements);
-    const result = await callOperator(pool, call, signal);
+    const result = await callOperator(pool, call, tasks);
     releaseWhenSent(reply, result.outputs);
     return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ? reply : sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });
 
   app.post('/v1/transforms/fold-batchnorm', OFFLOAD, async (request, reply) => {
-    const signal = requestSignal(request);
+    const tasks = requestTasks(request);
     const body = await readBody(request, 'fold', limits);
     const { task, encoding } =
       body.fields instanceof RawJson
-        ? await offload<{ task: FoldTask; encoding: Encoding }>(pool, 'foldBatchNorm', { kind: 'fold', ...raw(body as RawBody) }, signal)
+        ? await offload<{ task: FoldTask; encoding: Encoding }>(pool, 'foldBatchNorm', { kind: 'fold', ...raw(body as RawBody) }, tasks)
         : foldRequest(body as Body, maxElements);
-    return sendJson(reply, await callFold(pool, task, encoding, signal, true), maxBytes);
+    return sendJson(reply, await callFold(pool, task, encoding, tasks, true), maxBytes);
   });
 
   app.post('/v1/run', OFFLOAD, async (request, reply) => {
-    const signal = requestSignal(request);
+    const tasks = requestTasks(request);
     const body = await readBody(request, 'run', limits);
     const { result, encoding } =
       body.fields instanceof RawJson
-        ? await offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody) }, signal)
+        ? await offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody) }, tasks)
         : await (async () => {
             const { task, encoding } = runRequest(body as Body, maxElements);
-            return { result: await callRun(pool, task, signal), encoding };
+            return { result: await callRun(pool, task, tasks), encoding };
           })();
     return sendRun(reply, result, encoding, maxBytes);
   });

@@ -14,7 +14,7 @@ import { ConvlensError } from '../errors.js';
 import { computeErf, poolRunner } from '../runtime/erf.js';
 import type { ErfSummary } from '../runtime/erf-task.js';
 import type { TaskPool } from '../runtime/pool.js';
-import { bodyCharge, requestSignal } from './admission.js';
+import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson, parseRequestField, readForm, requestObject } from './body.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
@@ -76,9 +76,9 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   app.post('/v1/erf', { config: { runsTasks: true } }, async (request, reply) => {
-    const signal = requestSignal(request);
+    const tasks = requestTasks(request);
     const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements);
-    const summary = await computeErf(poolRunner(opts.pool, signal), job);
+    const summary = await computeErf(poolRunner(opts.pool, tasks), job);
     releaseWhenSent(reply, [summary.gradient]);
     return sendErf(reply, summary, encoding, maxBytes);
   });

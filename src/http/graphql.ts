@@ -13,14 +13,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { requestSignal } from './admission.js';
+import { requestTasks } from './admission.js';
 import mercurius from 'mercurius';
 import { GraphQLError, parse } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ConvlensError } from '../errors.js';
 import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import type { TaskPool } from '../runtime/pool.js';
+import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { jobResolvers } from '../jobs/graphql.js';
 import { erfQuery } from './graphql/erf.js';
 import type { JobQueue } from '../jobs/types.js';
@@ -101,8 +101,8 @@ const analyzeOptions = (raw: Record<string, unknown> | null | undefined) => pars
 
 /** The resolver context: mercurius gives the reply, whose request carries the client's abort signal. */
 type Context = { reply: FastifyReply };
-/** Aborted when the client goes away (admission.ts), so its tasks are cancelled, as REST's are. */
-const signalOf = (ctx: Context | undefined) => (ctx?.reply ? requestSignal(ctx.reply.request) : undefined);
+/** The request's signal (aborted when the client goes away, so its tasks are cancelled, as REST's are) and memory charge (admission.ts). */
+const tasksOf = (ctx: Context | undefined): TaskContext => (ctx?.reply ? requestTasks(ctx.reply.request) : {});
 
 /** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
 function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
@@ -170,7 +170,7 @@ export async function graphqlRoutes(
           const source = networkSource(args);
           // markdown, html, csv and netron are rendered in the worker too
           const render = renderOptions(selected, source);
-          return pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), { signal: signalOf(ctx) });
+          return pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), tasksOf(ctx));
         },
         compare: (_: unknown, args: Record<string, any>, ctx: Context, info: GraphQLResolveInfo) => {
           const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'compare');
@@ -188,7 +188,7 @@ export async function graphqlRoutes(
             markdown: selectedFields(info).has('markdown'),
           };
           return pool
-            .run<CompareTaskResult>('compare', task, transfers(before, after), { signal: signalOf(ctx) })
+            .run<CompareTaskResult>('compare', task, transfers(before, after), tasksOf(ctx))
             .then((r) => ({ ...r.comparison, gates: r.gates ?? null, markdown: r.markdown ?? null }));
         },
         sweep: (_: unknown, args: Record<string, any>, ctx: Context) => {
@@ -199,7 +199,7 @@ export async function graphqlRoutes(
             options: analyzeOptions(args.options),
             sweep: { sizes: sweepSizes(args.sizes), ...stripNulls({ input: args.input, inPlace: args.inPlace }), ...(device !== undefined && { device }) },
           };
-          return pool.run<SweepReport>('sweep', task, transfers(source), { signal: signalOf(ctx) });
+          return pool.run<SweepReport>('sweep', task, transfers(source), tasksOf(ctx));
         },
         ...catalogResolvers,
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
@@ -208,17 +208,17 @@ export async function graphqlRoutes(
         runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { name, ...fields } = args;
           const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
-          const result = await callOperator(pool, call, signalOf(ctx));
+          const result = await callOperator(pool, call, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, result.outputs);
           return operatorResult(call.name, result);
         },
         foldBatchNorm: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { task } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-          return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, { signal: signalOf(ctx) });
+          return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, tasksOf(ctx));
         },
         run: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
           const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-          const result = await callRun(pool, task, signalOf(ctx));
+          const result = await callRun(pool, task, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
           return runResult(result);
         },

@@ -9,6 +9,8 @@ import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import type { RenderFormat } from '../analysis/render.js';
 import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.js';
+import { withMemoryGrant } from '../runtime/memory-grant.js';
+import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
 import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js';
 import type { OffloadTask } from './offload.js';
@@ -61,10 +63,10 @@ function handle(task: OffloadTask): unknown {
   }
 }
 
-export default function offload(task: OffloadTask): unknown {
+export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant }): unknown {
   let result: Result;
   try {
-    result = { ok: true, value: handle(task) };
+    result = { ok: true, value: withMemoryGrant(task.memoryGrant, () => handle(task)) };
   } catch (e) {
     if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
     throw e;

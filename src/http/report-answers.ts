@@ -7,7 +7,7 @@ import { EXTRAS_OPTION_KEYS, planExtras, ReportOptionsSchema, splitOptions } fro
 import type { OptionPath, ReportOptions } from '../analysis/extras.js';
 import { ConvlensError } from '../errors.js';
 import { dict } from '../records.js';
-import type { TaskPool } from '../runtime/pool.js';
+import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import type { AnalyzeTask, AnalyzeTaskResult } from '../runtime/tasks.js';
 import { MEDIA_TYPES } from './formats.js';
 import type { ReportFormat } from './formats.js';
@@ -59,10 +59,10 @@ export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unk
  * The analysis in a worker, answered in `format`: the report as JSON, or the text rendered in the
  * worker (the module tables of md and html at the options' depth and topK).
  */
-export async function sendAnalysis(pool: TaskPool, reply: FastifyReply, task: AnalyzeTask, format: ReportFormat, signal: AbortSignal | undefined): Promise<unknown> {
+export async function sendAnalysis(pool: TaskPool, reply: FastifyReply, task: AnalyzeTask, format: ReportFormat, tasks: TaskContext): Promise<unknown> {
   const transfer = task.source.kind === 'onnx' ? [task.source.bytes.buffer as ArrayBuffer] : undefined;
-  if (format === 'json') return pool.run<AnalyzeTaskResult>('analyze', task, transfer, { signal });
+  if (format === 'json') return pool.run<AnalyzeTaskResult>('analyze', task, transfer, tasks);
   const { depth, topK } = task.options as ReportOptions;
-  const result = await pool.run<AnalyzeTaskResult>('analyze', { ...task, render: { formats: [format], depth, topK } }, transfer, { signal });
+  const result = await pool.run<AnalyzeTaskResult>('analyze', { ...task, render: { formats: [format], depth, topK } }, transfer, tasks);
   return reply.type(MEDIA_TYPES[format]).send(result.renderings![format]);
 }

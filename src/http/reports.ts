@@ -16,13 +16,13 @@ import { ReportOptionsSchema } from '../analysis/extras.js';
 import { ROOFLINE_NOTE } from '../analysis/roofline.js';
 import { PRESETS } from '../conventions/index.js';
 import { ConvlensError } from '../errors.js';
-import type { TaskPool } from '../runtime/pool.js';
+import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import type { CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
 import type { SweepReport } from '../analysis/sweep.js';
 import { checkModel } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
-import { bodyCharge, requestSignal } from './admission.js';
+import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson, readForm } from './body.js';
 import { fieldsOf } from './compute.js';
 import { chooseFormat, MEDIA_TYPES, varyAccept } from './formats.js';
@@ -92,14 +92,14 @@ function buffersOf(sources: GraphSource[], files: Map<string, Uint8Array>, json?
  * Checked on the event loop (a 4xx before any work), run in the pool; a large JSON body is checked
  * in a worker. `markdown`: the Markdown (a comparison's pull-request comment) is rendered there too.
  */
-async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, signal: AbortSignal | undefined, markdown = false): Promise<T> {
+async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, tasks: TaskContext, markdown = false): Promise<T> {
   if (body.fields instanceof RawJson) {
     const { text, where } = body.fields;
-    return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes, markdown }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, signal });
+    return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes, markdown }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, ...tasks });
   }
   const task: CompareTask | SweepTask = { ...(kind === 'compare' ? compareRequest(body.fields, body.files, body.shapes) : sweepRequest(body.fields, body.files, body.shapes)), markdown };
   const sources = 'source' in task ? [task.source] : [task.before, task.after];
-  return pool.run<T>(kind, task, buffersOf(sources, new Map()), { signal });
+  return pool.run<T>(kind, task, buffersOf(sources, new Map()), tasks);
 }
 
 export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileLimit: number }): void {
@@ -116,7 +116,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['json', 'md']);
     varyAccept(reply);
     const body = await readReportBody(request, limits, ['format']);
-    const result = await runReportTask<CompareTaskResult>(pool, 'compare', body, requestSignal(request), format === 'md');
+    const result = await runReportTask<CompareTaskResult>(pool, 'compare', body, requestTasks(request), format === 'md');
     if (format === 'md') return reply.type(MEDIA_TYPES.md).send(result.markdown);
     return result;
   });
@@ -126,7 +126,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['json', 'md']);
     varyAccept(reply);
     const body = await readReportBody(request, limits, ['format']);
-    const result = await runReportTask<SweepReport & { markdown?: string }>(pool, 'sweep', body, requestSignal(request), format === 'md');
+    const result = await runReportTask<SweepReport & { markdown?: string }>(pool, 'sweep', body, requestTasks(request), format === 'md');
     if (format === 'md') return reply.type(MEDIA_TYPES.md).send(result.markdown);
     return result;
   });
@@ -138,6 +138,6 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['html', 'json', 'md', 'csv']);
     varyAccept(reply);
     const options = queryOptions(q) ?? ReportOptionsSchema.parse({});
-    return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution }, options }, format, requestSignal(request));
+    return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution }, options }, format, requestTasks(request));
   });
 }

@@ -21,7 +21,7 @@ import { networkSpecSchema } from '../graph/network.js';
 import { jsonSchemaOf, modelCatalog, operatorCatalog } from './catalog.js';
 import { AnalyzeBody, AnalyzeQuery, ModelQuery, parseRequest } from './requests.js';
 import { RawJson, readFirstFile, transferable } from './body.js';
-import { bodyCharge, requestSignal } from './admission.js';
+import { bodyCharge, requestTasks } from './admission.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
 import type { AnalyzeTask } from '../runtime/tasks.js';
@@ -109,7 +109,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
   app.get('/v1/schema/report', async () => reportSchema);
 
   app.post('/v1/analyze', OFFLOAD, async (request, reply) => {
-    const signal = requestSignal(request);
+    const tasks = requestTasks(request);
     const rawQuery = request.query as Record<string, unknown>;
     const query = analyzeQuery(rawQuery);
     const format = chooseFormat(query.format as ReportFormat | undefined, request.headers.accept, REPORT_FORMATS);
@@ -119,7 +119,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       const { text } = request.body;
       const task: OffloadTask = { kind: 'analyze', json: text, query: { ...rawQuery }, format };
       const transfer = text instanceof Uint8Array && text.buffer instanceof ArrayBuffer ? [text.buffer] : [];
-      const answer = await pool.run<Uint8Array>('analyze', task, transfer, { filename: OFFLOAD_WORKER, signal });
+      const answer = await pool.run<Uint8Array>('analyze', task, transfer, { filename: OFFLOAD_WORKER, ...tasks });
       return reply.type(MEDIA_TYPES[format]).send(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
     }
     const upload = await onnxUpload(request, fileLimit);
@@ -127,10 +127,10 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload.bytes);
-      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery) }), options }, format, signal);
+      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery) }), options }, format, tasks);
     }
     if (format === 'netron') throw netronNeedsOnnx();
-    return sendAnalysis(pool, reply, analyzeSource(request.body, rawQuery, query), format, signal);
+    return sendAnalysis(pool, reply, analyzeSource(request.body, rawQuery, query), format, tasks);
   });
 
   app.get('/v1/models', async () => ({ models: modelCatalog() }));

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
+import type { MemoryBudget } from '../memory-budget.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { inputBytes, prepareJob } from './request.js';
 import type { PreparedJob } from './request.js';
@@ -42,7 +43,7 @@ interface Rec {
   notify: () => void;
 }
 
-export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger): JobQueue {
+export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): JobQueue {
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
   const records = new Map<string, Rec>();
   const waiting: Rec[] = [];
@@ -121,6 +122,7 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger): 
     const job = r.job!;
     executeJob(job, {
       pool,
+      budget,
       signal: r.abort.signal,
       log,
       maxResultBytes: config.JOB_STORE_MAX_BYTES,

@@ -5,6 +5,11 @@
  *
  * - A pool that is full (OVERLOADED) is waited for, with backoff, rather than failing the job:
  *   jobs are the work that can wait.
+ * - Each task holds a reservation of the memory budget while it runs (`budget`: the app's own for
+ *   the in-process queue, the worker process's for `convlens worker`), which grows when the task
+ *   finds what its graph needs (runtime/memory-grant.ts); refused for now (OVERLOADED), the task
+ *   is retried the same way. An ONNX file moved to a worker cannot be sent again, so that refusal
+ *   fails the job; GRAPH_TOO_LARGE (the whole budget could not hold it) always does.
  * - Cancellation (the signal) answers at once with JOB_CANCELLED, and the pool, given the same
  *   signal with every task, drops the job's waiting tasks and stops its running one (its worker is
  *   replaced).
@@ -18,7 +23,9 @@ import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { callRun, runResponse } from '../http/compute.js';
 import type { GraphSource } from '../graph/load.js';
-import type { TaskPool } from '../runtime/pool.js';
+import type { TaskContext, TaskPool } from '../runtime/pool.js';
+import { chargeTo } from '../memory-budget.js';
+import type { MemoryBudget } from '../memory-budget.js';
 import { releaseBuffers } from '../runtime/memory.js';
 import type { PreparedJob } from './request.js';
 
@@ -34,6 +41,11 @@ export interface JobContext {
   log?: { error(obj: unknown, msg: string): void };
   /** Longest result (JSON text) the store keeps; a run whose outputs could exceed it fails before encoding. */
   maxResultBytes?: number;
+  /**
+   * The memory budget each task reserves from while it runs, for what it finds it needs (a graph's
+   * layers: runtime/memory-grant.ts); refused for now, it is retried as a full pool is.
+   */
+  budget?: MemoryBudget;
 }
 
 /** Bytes per value at most: a float32 as JSON text (`-1.2345678806304932e-38,`, nesting brackets) or base64 (4 bytes as 16/3 characters). */
@@ -110,23 +122,27 @@ function unlessCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  * One pool call, retried while the pool is OVERLOADED. `buffers` are the ones the call transfers to
  * a worker: once one is detached the call cannot be repeated, and the OVERLOADED stands.
  */
-async function attempt<T>(ctx: JobContext, call: () => Promise<T>, buffers: ArrayBufferLike[]): Promise<T> {
+async function attempt<T>(ctx: JobContext, call: (tasks: TaskContext) => Promise<T>, buffers: ArrayBufferLike[]): Promise<T> {
   const sizes = buffers.map((b) => b.byteLength);
   for (let wait = BACKOFF_MS.first; ; wait = Math.min(wait * 2, BACKOFF_MS.max)) {
     if (ctx.signal.aborted) throw cancelledError();
+    // what the task asks for once running (a graph's layers) is held until it answers
+    const reservation = ctx.budget?.tryReserve(0) ?? null;
     try {
-      return await unlessCancelled(call(), ctx.signal);
+      return await unlessCancelled(call({ signal: ctx.signal, ...(reservation && { memory: chargeTo(ctx.budget!, reservation) }) }), ctx.signal);
     } catch (e) {
       const retry = e instanceof ConvlensError && e.code === 'OVERLOADED' && buffers.every((b, i) => b.byteLength === sizes[i]);
       if (!retry) throw e;
       await sleep(wait, ctx.signal);
+    } finally {
+      reservation?.release();
     }
   }
 }
 
 function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Report> {
   const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
-  return attempt(ctx, () => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[], { signal: ctx.signal }), buffers);
+  return attempt(ctx, (tasks) => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[], tasks), buffers);
 }
 
 async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<string> {
@@ -194,7 +210,7 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<str
       const { task } = job;
       const buffers = [...Object.values(task.inputs), ...Object.values(task.weights)].map((t) => t.data.buffer);
       if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer);
-      const result = await attempt(ctx, () => callRun(ctx.pool, task, ctx.signal), buffers);
+      const result = await attempt(ctx, (tasks) => callRun(ctx.pool, task, tasks), buffers);
       const limit = ctx.maxResultBytes ?? MAX_STRING_LENGTH;
       // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
       const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];

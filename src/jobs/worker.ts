@@ -15,6 +15,9 @@ import type { Job } from 'bullmq';
 import type { Config } from '../config.js';
 import { ConvlensError } from '../errors.js';
 import type { TaskPool } from '../runtime/pool.js';
+import { workerCount } from '../config.js';
+import { requestBudgetBytes } from '../http/admission.js';
+import { MemoryBudget } from '../memory-budget.js';
 import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
 import type { JobData } from './redis.js';
@@ -35,6 +38,8 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   const redis = redisClient(url, log, 'convlens-worker', true);
   const subscriber = redisClient(url, log, 'convlens-worker-cancel', true);
   const limits = { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX };
+  // this process's memory budget, less its workers' model caches, as the API's requests have theirs
+  const budget = new MemoryBudget(requestBudgetBytes(config, workerCount(config)));
 
   // three parameters: BullMQ passes the abort signal only to a processor that declares it
   const processor = async (job: Job<JobData>, _token: string | undefined, signal: AbortSignal | undefined): Promise<{ bytes: number }> => {
@@ -48,6 +53,7 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       const prepared = prepareJob(job.data.body, limits);
       const resultJson = await executeJob(prepared, {
         pool,
+        budget,
         signal: signal ?? new AbortController().signal,
         log,
         // Redis keeps strings up to 512 MB (proto-max-bulk-len), V8 a little less

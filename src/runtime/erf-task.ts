@@ -29,6 +29,7 @@ import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
+import { chargeGraph } from './memory-grant.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import type { TensorRF } from '../ops/types.js';
@@ -242,6 +243,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   let source = t.source;
   if (source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0) source = { ...source, inputShapes: { '': given[0][1].shape } };
   const { graph, origin } = loadGraph(source, { maxFolded });
+  chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   const image = imageInput(graph);
   const inputs = dict(given);

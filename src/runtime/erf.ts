@@ -10,7 +10,7 @@ import type { GradTarget } from './backward.js';
 import { erfTask } from './erf-task.js';
 import type { ErfGradientResult, ErfGradientTask, ErfInputMode, ErfSummary, ErfTask, StageRule } from './erf-task.js';
 import type { EngineLimits } from './limits.js';
-import type { TaskPool } from './pool.js';
+import type { TaskContext, TaskPool } from './pool.js';
 import type { WeightInit } from './weights.js';
 
 export interface ErfJob {
@@ -41,8 +41,8 @@ export interface ErfRunner {
  * Over the pool, as many gradient tasks at a time as it has workers: K = 64 samples neither fill
  * the queue (OVERLOADED for others) nor wait there past their timeout.
  */
-export function poolRunner(pool: TaskPool, signal?: AbortSignal): ErfRunner {
-  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, { signal }), { parallel: Math.max(1, pool.threads) });
+export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
+  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, tasks), { parallel: Math.max(1, pool.threads) });
 }
 
 export const inlineRunner: ErfRunner = Object.assign(async <T>(task: ErfTask) => erfTask(task) as T, { parallel: 1 });

@@ -19,6 +19,8 @@ import { RUNNING_TS } from '../paths.js';
 import type { TaskName, TaskResult } from './task-names.js';
 import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
+import { openMemoryGrant } from './memory-grant.js';
+import type { MemoryCharge } from './memory-grant.js';
 
 /**
  * ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running;
@@ -31,7 +33,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** A worker module (URL) whose default export takes the payload itself, instead of the task table of worker.ts. */
   filename?: string;
+  /**
+   * Charges the request for memory the task finds it needs once running (a graph's layers:
+   * runtime/memory-grant.ts); the task gets a grant (`memoryGrant` in its message) that asks this.
+   */
+  memory?: MemoryCharge;
 }
+
+/** What a request gives the tasks it runs: its client's signal, its memory charge. */
+export type TaskContext = Pick<RunOptions, 'signal' | 'memory'>;
 
 export interface TaskPool {
   run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options?: RunOptions): Promise<T>;
@@ -124,8 +134,14 @@ export function createPool(config: Config): TaskPool {
             // the clock starts when a worker takes the task, not while it waits for one
             const timeout = AbortSignal.timeout(config.TASK_TIMEOUT_MS);
             const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-            const message = options.filename ? payload : { task, payload };
-            result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
+            const memory = options.memory ? openMemoryGrant(options.memory) : null;
+            const memoryGrant = memory?.grant;
+            const message = options.filename ? { ...(payload as object), memoryGrant } : { task, payload, memoryGrant };
+            try {
+              result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
+            } finally {
+              memory?.close();
+            }
           } finally {
             release();
           }

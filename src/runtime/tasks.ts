@@ -5,7 +5,7 @@ import type { AnalyzeOptions, Report } from '../analysis/report.js';
 import { compareReports, evaluateGates } from '../analysis/compare.js';
 import type { CompareExtras, Comparison, Gate, GateVerdict } from '../analysis/compare.js';
 import type { DeviceProfile } from '../analysis/devices.js';
-import { computeExtras, planExtras, splitOptions, withExtras } from '../analysis/extras.js';
+import { computeExtras, extrasCount, planExtras, splitOptions, withExtras } from '../analysis/extras.js';
 import type { AnalysedNetwork, AnalysisReport, Extras, ExtrasOptions } from '../analysis/extras.js';
 import { renderComparison, renderReport, renderSweep } from '../analysis/render.js';
 import type { RenderFormat } from '../analysis/render.js';
@@ -31,6 +31,7 @@ import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
+import { ANALYSIS_BYTES_PER_LAYER, analysisBytesPerLayer, chargeGraph } from './memory-grant.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -56,6 +57,9 @@ export function analyzeNetwork(t: AnalyzeTask, more: ExtrasOptions = {}): Analys
   const plan = planExtras({ ...extras, ...more });
   const { maxFolded } = taskLimits(t.limits);
   const { graph, origin } = loadGraph(t.source, { maxFolded });
+  const others = extrasCount(plan) - (plan.explain ? 1 : 0);
+  const asked = [plan.explain && 'explain', others && `${others} other extra ${others === 1 ? 'analysis' : 'analyses'}`].filter(Boolean);
+  chargeGraph(graph, t.source, analysisBytesPerLayer({ explain: plan.explain, others }), asked.length ? ` with ${asked.join(' and ')}` : '');
   const inference = inferGraph(graph, { maxFolded });
   const report: Report = { ...analyzeGraph(graph, analyze, inference), source: origin };
   return { graph, inference, report, extras: computeExtras({ graph, inference, report }, plan) };
@@ -136,7 +140,9 @@ export interface SweepTask {
 }
 
 export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
-  const report = sweepResolutions(t.source, t.sweep, t.options);
+  // the network, and one size's analysis with its memory timeline at a time
+  const perLayer = ANALYSIS_BYTES_PER_LAYER + analysisBytesPerLayer({ others: 1 });
+  const report = sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, perLayer, ', and one size of them at a time'));
   return t.markdown ? { ...report, markdown: renderSweep(report) } : report;
 }
 
@@ -211,12 +217,14 @@ export function runTask(t: RunTask): RunTaskResult {
 function loadForRun(source: GraphSource, maxFolded: number): { graph: Graph; origin: GraphOrigin; inference: Inference; store?: WeightStore } {
   if (modelCache.maxBytes <= 0) {
     const { graph, origin } = loadGraph(source, { maxFolded });
+    chargeGraph(graph, source);
     return { graph, origin, inference: inferGraph(graph, { maxFolded }) };
   }
   const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded) : builtKey(source, maxFolded);
   const hit = modelCache.get(key);
   if (hit) return hit;
   const { graph, origin } = loadGraph(source, { maxFolded });
+  chargeGraph(graph, source);
   const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), source.kind === 'onnx' ? source.bytes : undefined);
   modelCache.set(key, entry);
   return entry;

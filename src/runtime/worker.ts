@@ -13,6 +13,8 @@ import type { OperatorTask, RunTask, RunTaskResult } from './tasks.js';
 import { runOperator } from './operator.js';
 import type { OperatorResult } from './operator.js';
 import { collectIfOver } from './memory.js';
+import { withMemoryGrant } from './memory-grant.js';
+import type { MemoryGrant } from './memory-grant.js';
 import { modelCache } from './model-cache.js';
 import { erfTask } from './erf-task.js';
 import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from './split.js';
@@ -66,10 +68,10 @@ function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<Arra
   return found;
 }
 
-export default function handle({ task, payload }: { task: TaskName; payload: never }): unknown {
+export default function handle({ task, payload, memoryGrant }: { task: TaskName; payload: never; memoryGrant?: MemoryGrant }): unknown {
   let result: TaskResult<unknown>;
   try {
-    result = { ok: true, value: TASKS[task](payload) };
+    result = { ok: true, value: withMemoryGrant(memoryGrant, () => TASKS[task](payload)) };
   } catch (e) {
     if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
     throw e;

@@ -167,7 +167,7 @@ describe('through a pool of two workers', () => {
     const before = threads();
     for (let i = 0; i < 3; i++) {
       const abort = new AbortController();
-      const run = callRun(pool, { ...resnet18(448), seed: 100 + i }, abort.signal);
+      const run = callRun(pool, { ...resnet18(448), seed: 100 + i }, { signal: abort.signal });
       setTimeout(() => abort.abort(), whole / 3);
       await expect(run).rejects.toMatchObject({ code: 'CLIENT_CLOSED_REQUEST' });
       expect(bits(await callRun(pool, resnet18(64)))).toEqual(expected);

@@ -6,7 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { computeErf, poolRunner } from '../../runtime/erf.js';
 import type { TaskPool } from '../../runtime/pool.js';
-import { requestSignal } from '../admission.js';
+import { requestTasks } from '../admission.js';
 import { erfRequest } from '../erf-request.js';
 
 type Context = { reply?: FastifyReply };
@@ -17,8 +17,7 @@ export function erfQuery(pool: TaskPool, maxElements: number) {
       // omitted arguments arrive as null; the request schema reads them as absent
       const fields = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== null && v !== undefined));
       const { job } = erfRequest({ fields: { ...fields, heatmap: true }, files: new Map() }, maxElements);
-      const signal = ctx?.reply ? requestSignal(ctx.reply.request) : undefined;
-      const s = await computeErf(poolRunner(pool, signal), job);
+      const s = await computeErf(poolRunner(pool, ctx?.reply ? requestTasks(ctx.reply.request) : {}), job);
       return {
         source: s.source,
         layer: s.target.layer,
