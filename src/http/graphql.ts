@@ -39,7 +39,7 @@ import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
 import type { Metrics } from './metrics.js';
-import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers } from './graphql/analysis.js';
+import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers, withFieldErrors } from './graphql/analysis.js';
 import { selectedFields } from './graphql/selection.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AnalyzeTaskResult, CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
@@ -162,15 +162,16 @@ export async function graphqlRoutes(
     resolvers: {
       JSON: GraphQLJSON,
       Query: {
-        analyze: (_: unknown, args: NetworkArgs & { options?: Record<string, unknown> }, ctx: Context, info: GraphQLResolveInfo) => {
+        analyze: async (_: unknown, args: NetworkArgs & { options?: Record<string, unknown> }, ctx: Context, info: GraphQLResolveInfo) => {
           const options = analyzeOptions(args.options);
           // the analyses the selection adds (memory, roofline, …), checked before any work
           const selected = selectedFields(info);
-          const extras = extrasOptions(selected);
+          const { options: extras, errors } = extrasOptions(selected);
           const source = networkSource(args);
           // markdown, html, csv and netron are rendered in the worker too
           const render = renderOptions(selected, source);
-          return pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), tasksOf(ctx));
+          const report = await pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), tasksOf(ctx));
+          return withFieldErrors(report, errors);
         },
         compare: (_: unknown, args: Record<string, any>, ctx: Context, info: GraphQLResolveInfo) => {
           const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'compare');

@@ -110,11 +110,21 @@ describe('Report.roofline', () => {
     expect(roofline.totals.seconds).toBeCloseTo(total, 12);
   });
 
-  it('an unknown device is INVALID_OPTION at roofline(device:) with the closest id; analyze is null', async () => {
-    const res = await gql('{ analyze(model: "resnet18") { name roofline(device: "a100-sxm4-40g") { totals { seconds } } } }').expect(200);
-    expect(res.body.data).toEqual({ analyze: null });
-    expect(res.body.errors[0].path).toEqual(['analyze']);
+  it('an unknown device is INVALID_OPTION at roofline(device:) with the closest id: roofline alone is null, the rest of the report answers (11,689,512 params, torchvision)', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { name totals { params } memory { peak { bytes } } roofline(device: "a100-sxm4-40g") { totals { seconds } } } }').expect(200);
+    expect(res.body.data.analyze).toMatchObject({ name: 'resnet18', totals: { params: 11_689_512 }, roofline: null });
+    expect(res.body.data.analyze.memory.peak.bytes).toBeGreaterThan(0);
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0].path).toEqual(['analyze', 'roofline']);
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.roofline(device:)', suggestion: 'a100-sxm4-40gb' });
+  });
+
+  it('two refused fields (modules(depth: 99), convention(name: "ptflop")) each answer their own error; explain, selected beside them, is computed', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { name modules(depth: 99) { tree { depth } } convention(name: "ptflop") { total } explain { agrees } } }').expect(200);
+    expect(res.body.data.analyze).toMatchObject({ name: 'resnet18', modules: null, convention: null });
+    expect(res.body.data.analyze.explain.agrees).toBe(true);
+    const byPath = Object.fromEntries(res.body.errors.map((e: { path: string[]; extensions: { path: string } }) => [e.path.join('.'), e.extensions.path]));
+    expect(byPath).toEqual({ 'analyze.modules': '$.modules(depth:)', 'analyze.convention': '$.convention(name:)' });
   });
 
   it('neither or both of device and profile: INVALID_OPTION at $.roofline', async () => {

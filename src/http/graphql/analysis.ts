@@ -51,60 +51,75 @@ export function stripNulls<T>(v: T): T {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, stripNulls(x)])) as T;
 }
 
+/** The extras options of a Report selection, and the fields whose arguments were refused. */
+export interface SelectedExtras {
+  options: ExtrasOptions;
+  /** A field's own error (an unknown device, a depth out of range): that field answers it, the rest of the report is computed. */
+  errors: Partial<Record<ExtraField, ConvlensError>>;
+}
+
 /**
  * The extras options a Report selection asks for. A field selected twice must ask the same (one
  * worker task computes one memory report, one roofline, …): different arguments are INVALID_OPTION.
+ * Each field is checked alone, before any work: a field whose arguments are refused is left out of
+ * the task, and its error is the field's (a GraphQL field error at `analyze.roofline`), not the
+ * whole report's.
  */
-export function extrasOptions(selected: Map<string, Record<string, unknown>[]>): ExtrasOptions {
-  const once = (field: ExtraField): Record<string, unknown> | undefined => {
-    const list = selected.get(field)?.map((a) => stripNulls(a));
-    if (!list?.length) return undefined;
-    const distinct = new Set(list.map((a) => JSON.stringify(a)));
-    if (distinct.size > 1) {
-      throw new ConvlensError('INVALID_OPTION', `${field} is selected with different arguments (${[...distinct].join(', ')}); one analysis computes it once: select it once, or use another analyze`, {
-        path: `$.${field}`,
-      });
-    }
-    return list[0];
-  };
+export function extrasOptions(selected: Map<string, Record<string, unknown>[]>): SelectedExtras {
   const o: Record<string, unknown> = {};
-  const memory = once('memory');
-  if (memory) Object.assign(o, { memory: true }, memory.inPlace !== undefined && { inPlace: memory.inPlace });
-  const rl = once('roofline');
-  if (rl) {
+  const errors: SelectedExtras['errors'] = {};
+  const field = (name: ExtraField, options: (args: Record<string, unknown>) => Record<string, unknown>) => {
+    try {
+      const list = selected.get(name)?.map((a) => stripNulls(a));
+      if (!list?.length) return;
+      const distinct = new Set(list.map((a) => JSON.stringify(a)));
+      if (distinct.size > 1) {
+        throw new ConvlensError('INVALID_OPTION', `${name} is selected with different arguments (${[...distinct].join(', ')}); one analysis computes it once: select it once, or use another analyze`, {
+          path: `$.${name}`,
+        });
+      }
+      const mine = options(list[0]);
+      const parsed = ExtrasOptionsSchema.safeParse(mine);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const key = String(issue.path[0] ?? '') as keyof ExtrasOptions;
+        const at = ARGUMENT_OF[key] ?? key;
+        throw new ConvlensError('INVALID_OPTION', `${at}: ${issue.message}`, { path: `$.${at}` });
+      }
+      // unknown device or preset names fail here, before any work, at the argument that gave them
+      planExtras(parsed.data, (key) => `$.${ARGUMENT_OF[key] ?? key}`);
+      Object.assign(o, parsed.data);
+    } catch (e) {
+      if (!(e instanceof ConvlensError)) throw e;
+      errors[name] = e;
+    }
+  };
+  field('memory', (memory) => ({ memory: true, ...(memory.inPlace !== undefined && { inPlace: memory.inPlace }) }));
+  field('roofline', (rl) => {
     if ((rl.device === undefined) === (rl.profile === undefined)) {
       throw new ConvlensError('INVALID_OPTION', 'roofline needs exactly one of device (a built-in id, see `devices`) or profile (a custom device)', { path: '$.roofline' });
     }
     // a profile is checked here so its errors point into it (the options' union would name device)
     if (rl.profile !== undefined) resolveDevice(rl.profile, '$.roofline(profile:)');
-    o.device = rl.device ?? rl.profile;
-  }
-  const modules = once('modules');
-  for (const [arg, max] of [
-    ['depth', MAX_MODULE_DEPTH],
-    ['topK', 1000],
-  ] as const) {
-    const v = modules?.[arg];
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max)) {
-      throw new ConvlensError('INVALID_OPTION', `modules(${arg}:) must be an integer from 0 to ${max}, got ${String(v)}`, { path: `$.modules(${arg}:)` });
+    return { device: rl.device ?? rl.profile };
+  });
+  field('modules', (modules) => {
+    for (const [arg, max] of [
+      ['depth', MAX_MODULE_DEPTH],
+      ['topK', 1000],
+    ] as const) {
+      const v = modules[arg];
+      if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max)) {
+        throw new ConvlensError('INVALID_OPTION', `modules(${arg}:) must be an integer from 0 to ${max}, got ${String(v)}`, { path: `$.modules(${arg}:)` });
+      }
     }
-  }
-  // a modules selection without arguments still asks for the summary, at the default depth
-  if (modules) Object.assign(o, { depth: modules.depth ?? DEFAULT_MODULE_DEPTH }, modules.topK !== undefined && { topK: modules.topK });
-  const convention = once('convention');
-  if (convention) Object.assign(o, { convention: convention.name }, convention.convTranspose !== undefined && { convTranspose: convention.convTranspose });
-  if (once('explain')) o.explain = true;
-  if (once('deployed')) o.deployed = true;
-  const parsed = ExtrasOptionsSchema.safeParse(o);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue.path[0] ?? '') as keyof ExtrasOptions;
-    const at = ARGUMENT_OF[key] ?? key;
-    throw new ConvlensError('INVALID_OPTION', `${at}: ${issue.message}`, { path: `$.${at}` });
-  }
-  // unknown device or preset names fail here, before any work, at the argument that gave them
-  planExtras(parsed.data, (key) => `$.${ARGUMENT_OF[key] ?? key}`);
-  return parsed.data;
+    // a modules selection without arguments still asks for the summary, at the default depth
+    return { depth: modules.depth ?? DEFAULT_MODULE_DEPTH, ...(modules.topK !== undefined && { topK: modules.topK }) };
+  });
+  field('convention', (convention) => ({ convention: convention.name, ...(convention.convTranspose !== undefined && { convTranspose: convention.convTranspose }) }));
+  field('explain', () => ({ explain: true }));
+  field('deployed', () => ({ deployed: true }));
+  return { options: o as ExtrasOptions, errors };
 }
 
 /** Report fields rendered in the worker, and their format names (analysis/render.ts). */
@@ -209,16 +224,32 @@ export const catalogResolvers = {
     })),
 };
 
+const FIELD_ERRORS = new WeakMap<object, SelectedExtras['errors']>();
+
+/** The analyze result, its refused fields' errors (SelectedExtras.errors) kept for their resolvers. */
+export function withFieldErrors<T extends object>(report: T, errors: SelectedExtras['errors']): T {
+  if (Object.keys(errors).length) FIELD_ERRORS.set(report, errors);
+  return report;
+}
+
+/** Throws the field's own error, if its arguments were refused; else nothing. */
+function fieldError(p: Parent, name: ExtraField): undefined {
+  const e = FIELD_ERRORS.get(p)?.[name];
+  if (e) throw e;
+  return undefined;
+}
+
 /** Field resolvers of the analyses' types. */
 export const analysisTypeResolvers = {
   Report: {
     // computed in the analyze task from this selection (extrasOptions); absent only when not selected
-    memory: (p: Parent) => p.memory ?? null,
-    roofline: (p: Parent) => p.roofline ?? null,
-    modules: (p: Parent) => p.modules ?? null,
-    convention: (p: Parent) => p.convention ?? null,
-    explain: (p: Parent, args: { layers?: string[] | null }) => (p.explain ? explainLayers(p.explain, args.layers ?? undefined) : null),
-    deployed: (p: Parent) => p.deployed ?? null,
+    // a field whose arguments were refused (extrasOptions) answers its error, alone
+    memory: (p: Parent) => fieldError(p, 'memory') ?? p.memory ?? null,
+    roofline: (p: Parent) => fieldError(p, 'roofline') ?? p.roofline ?? null,
+    modules: (p: Parent) => fieldError(p, 'modules') ?? p.modules ?? null,
+    convention: (p: Parent) => fieldError(p, 'convention') ?? p.convention ?? null,
+    explain: (p: Parent, args: { layers?: string[] | null }) => fieldError(p, 'explain') ?? (p.explain ? explainLayers(p.explain, args.layers ?? undefined) : null),
+    deployed: (p: Parent) => fieldError(p, 'deployed') ?? p.deployed ?? null,
     markdown: (p: Parent) => p.renderings?.md ?? null,
     html: (p: Parent) => p.renderings?.html ?? null,
     csv: (p: Parent) => p.renderings?.csv ?? null,
