@@ -66,6 +66,12 @@ export interface InferOptions {
   maxFolded?: number;
   /** Zero-size tensors of any rank ([0, W]) are allowed: a Loop body's padding (graph/onnx/loop-body.ts); else only 1-D ones. */
   allowEmpty?: boolean;
+  /**
+   * Whether a layer whose inputs are all known values folds to a constant (default true). One
+   * operator call (runtime/operator.ts) is the layer itself, even when every input is a value
+   * (constantOfShape's shape, range's bounds): it runs, and its report is the answer's.
+   */
+  fold?: boolean;
 }
 
 /**
@@ -156,7 +162,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     const fail = failer(layer, inputShapes);
     // shape arithmetic (a shape, pads, axes: a few numbers) folds even when big constant-only tensors
     // (Swin V2's shifted-window masks) have used the budget up: without it no later shape is known
-    const foldable = (elements: number) => elements <= foldLeft || elements <= ALWAYS_FOLDED;
+    const foldable = (elements: number) => options.fold !== false && (elements <= foldLeft || elements <= ALWAYS_FOLDED);
     const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable });
     // zero-size: 1-D, inside a Loop body (allowEmpty), or a known value (an empty constant: torchvision's loops start from zeros(0, 3, 17))
     for (const [k, out] of inferred.outputs.entries()) {

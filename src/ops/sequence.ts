@@ -50,6 +50,7 @@ export const constantOfShape: OpDef<z.infer<typeof ConstantOfShapeAttrs>, null> 
   summary: 'A tensor of a given shape filled with one value',
   pytorch: 'torch.full',
   inputNames: ['shape'],
+  valueInputs: [0],
   minInputs: 1,
   attrs: ConstantOfShapeAttrs,
   infer(ctx) {
@@ -72,6 +73,7 @@ export const range: OpDef<Record<string, never>, { start: number; delta: number 
   summary: 'The sequence start, start + delta, … up to (not including) limit',
   pytorch: 'torch.arange',
   inputNames: ['start', 'limit', 'delta'],
+  valueInputs: [0, 1, 2],
   minInputs: 3,
   attrs: z.strictObject({}),
   infer(ctx) {

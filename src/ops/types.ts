@@ -197,6 +197,12 @@ export interface OpDef<A = any, P = any> {
   pytorch: string;
   /** Names of the inputs; the last may repeat when `variadic`. */
   inputNames: readonly string[];
+  /**
+   * Inputs whose numbers decide the output's shape (constantOfShape's shape, range's bounds): the
+   * analysis needs their values, so POST /v1/operators takes them as constants (as it takes any
+   * later input of rank ≤ 1: a shape, axes, scales).
+   */
+  valueInputs?: readonly number[];
   minInputs: number;
   variadic?: boolean;
   /** How many tensors it writes for these attributes (default 1); a JSON spec names them `layer`, `layer:1`, … */

@@ -65,8 +65,8 @@ function prepare(call: OperatorCall): Prepared {
   const parsed = op.attrs.safeParse(attrs);
   if (!parsed.success) throw attributeError(op, attrs, parsed.error.issues, { prefix: ['attributes'] });
   const names = call.inputs.map((_, i) => op.inputNames[Math.min(i, op.inputNames.length - 1)] + (i >= op.inputNames.length ? String(i) : ''));
-  // Parameter-like inputs (a shape, indices, scales: rank ≤ 1 after the first) are known constants.
-  const isParam = (t: Tensor, i: number) => i > 0 && t.shape.length <= 1 && !op.variadic;
+  // Parameter-like inputs (a shape, indices, scales: rank ≤ 1 after the first; the op's valueInputs) are known constants.
+  const isParam = (t: Tensor, i: number) => op.valueInputs?.includes(i) === true || (i > 0 && t.shape.length <= 1 && !op.variadic);
   const constants = new Map<string, GraphConstant>();
   call.inputs.forEach((t, i) => {
     if (!isParam(t, i)) return;
@@ -91,7 +91,8 @@ function prepare(call: OperatorCall): Prepared {
     constants,
   };
   graph.outputs = graph.layers[0].outputs;
-  const inference = inferGraph(graph);
+  // the call is this layer: it runs even when every input is a known value (constantOfShape, range)
+  const inference = inferGraph(graph, { fold: false });
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
   const inputs = dict(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t] as const])));
   return { op, attrs: parsed.data as Record<string, unknown>, graph, inputs, inference, layer: report.layers[0] };
