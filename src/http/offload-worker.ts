@@ -10,6 +10,7 @@ import type { SerializedError } from '../errors.js';
 import type { RenderFormat } from '../analysis/render.js';
 import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.js';
 import { withMemoryGrant } from '../runtime/memory-grant.js';
+import { collectIfOver } from '../runtime/memory.js';
 import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
 import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js';
@@ -70,6 +71,9 @@ export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant 
   } catch (e) {
     if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
     throw e;
+  } finally {
+    // as runtime/worker.ts does after every task: a large request's memory goes back before the thread sleeps
+    collectIfOver();
   }
   const buffers = [...buffersOf(result.value, new Set())];
   if (buffers.length === 0) return result;

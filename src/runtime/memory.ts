@@ -5,7 +5,7 @@
  * more than WORKER_HEAP_LIMIT_MB after a task (its V8 heap plus its array buffers and WebAssembly
  * memory: `process.memoryUsage()` of this thread) collects at once, before it answers; V8 frees
  * the large buffers from a background thread while this one waits. Every worker entry calls
- * collectIfOver after each task (runtime/worker.ts; http/offload-worker.ts should too). The main
+ * collectIfOver after each task (runtime/worker.ts, http/offload-worker.ts). The main
  * thread releases what workers answered once it is sent (releaseBuffers).
  */
 import v8 from 'node:v8';
