@@ -7,9 +7,10 @@
  *   jobs are the work that can wait.
  * - Each task holds a reservation of the memory budget while it runs (`budget`: the app's own for
  *   the in-process queue, the worker process's for `convlens worker`), which grows when the task
- *   finds what its graph needs (runtime/memory-grant.ts); refused for now (OVERLOADED), the task
- *   is retried the same way. An ONNX file moved to a worker cannot be sent again, so that refusal
- *   fails the job; GRAPH_TOO_LARGE (the whole budget could not hold it) always does.
+ *   finds what its graph needs (runtime/memory-grant.ts), until its result is encoded; refused for
+ *   now (OVERLOADED), the task is retried the same way (a run's tensors are sent as copies, so they
+ *   can be sent again). An ONNX file moved to a worker cannot be sent again, so that refusal fails
+ *   the job; GRAPH_TOO_LARGE (the whole budget could not hold it) always does.
  * - Cancellation (the signal) answers at once with JOB_CANCELLED, and the pool, given the same
  *   signal with every task, drops the job's waiting tasks and stops its running one (its worker is
  *   replaced).
@@ -27,6 +28,8 @@ import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { chargeTo } from '../memory-budget.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import { releaseBuffers } from '../runtime/memory.js';
+import type { RunTask, RunTaskResult } from '../runtime/tasks.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { PreparedJob } from './request.js';
 
 export interface JobContext {
@@ -120,16 +123,17 @@ function unlessCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /**
  * One pool call, retried while the pool is OVERLOADED. `buffers` are the ones the call transfers to
- * a worker: once one is detached the call cannot be repeated, and the OVERLOADED stands.
+ * a worker: once one is detached the call cannot be repeated, and the OVERLOADED stands. `finish`
+ * (the result's encoding) runs while the memory the task asked for is still held.
  */
-async function attempt<T>(ctx: JobContext, call: (tasks: TaskContext) => Promise<T>, buffers: ArrayBufferLike[]): Promise<T> {
+async function attempt<T, R = T>(ctx: JobContext, call: (tasks: TaskContext) => Promise<T>, buffers: ArrayBufferLike[], finish: (result: T) => R = (r) => r as unknown as R): Promise<R> {
   const sizes = buffers.map((b) => b.byteLength);
   for (let wait = BACKOFF_MS.first; ; wait = Math.min(wait * 2, BACKOFF_MS.max)) {
     if (ctx.signal.aborted) throw cancelledError();
-    // what the task asks for once running (a graph's layers) is held until it answers
+    // what the task asks for once running (a graph's layers) is held until its result is encoded
     const reservation = ctx.budget?.tryReserve(0) ?? null;
     try {
-      return await unlessCancelled(call({ signal: ctx.signal, ...(reservation && { memory: chargeTo(ctx.budget!, reservation) }) }), ctx.signal);
+      return finish(await unlessCancelled(call({ signal: ctx.signal, ...(reservation && { memory: chargeTo(ctx.budget!, reservation) }) }), ctx.signal));
     } catch (e) {
       const retry = e instanceof ConvlensError && e.code === 'OVERLOADED' && buffers.every((b, i) => b.byteLength === sizes[i]);
       if (!retry) throw e;
@@ -140,9 +144,9 @@ async function attempt<T>(ctx: JobContext, call: (tasks: TaskContext) => Promise
   }
 }
 
-function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Report> {
+function analyze<R = Report>(ctx: JobContext, source: GraphSource, options: AnalyzeOptions, finish?: (report: Report) => R): Promise<R> {
   const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
-  return attempt(ctx, (tasks) => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[], tasks), buffers);
+  return attempt(ctx, (tasks) => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[], tasks), buffers, finish);
 }
 
 async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<string> {
@@ -205,26 +209,35 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
 export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<string> {
   switch (job.kind) {
     case 'analyze':
-      return encode(await analyze(ctx, job.source, job.options), ctx.maxResultBytes ?? MAX_STRING_LENGTH);
+      return analyze(ctx, job.source, job.options, (report) => encode(report, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
     case 'run': {
       const { task } = job;
-      const buffers = [...Object.values(task.inputs), ...Object.values(task.weights)].map((t) => t.data.buffer);
-      if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer);
-      const result = await attempt(ctx, (tasks) => callRun(ctx.pool, task, tasks), buffers);
-      const limit = ctx.maxResultBytes ?? MAX_STRING_LENGTH;
-      // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
-      const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];
-      const values = named.reduce((n, [, t]) => n + t.data.length, 0);
-      const bound = values * BYTES_PER_VALUE[job.encoding] + named.reduce((n, [name, t]) => n + 256 + 2 * name.length + 12 * t.shape.length, 512);
-      try {
-        if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
-        return encode(runResponse(result, job.encoding), limit);
-      } finally {
-        // encoded (or refused): the tensors are dead, their memory goes back now (runtime/memory.ts)
-        releaseBuffers(named.map(([, t]) => t.data.buffer));
-      }
+      // each attempt sends copies of the tensors, so one refused for memory (after they were moved) can be sent again; the ONNX file is moved
+      const buffers = task.source.kind === 'onnx' ? [task.source.bytes.buffer] : [];
+      return attempt(ctx, (tasks) => callRun(ctx.pool, withCopiedTensors(task), tasks), buffers, (result) => runResult(job, result, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
     }
     case 'batch':
       return batch(job, ctx);
+  }
+}
+
+/** The run's tensors in buffers of their own, for one attempt to move. */
+const withCopiedTensors = (task: RunTask): RunTask => {
+  const copy = (tensors: Record<string, Tensor>) => Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, { ...t, data: t.data.slice() }]));
+  return { ...task, inputs: copy(task.inputs), weights: copy(task.weights) };
+};
+
+/** A run job's answer as JSON text, within the store's limit; its tensors' memory given back at once. */
+function runResult(job: PreparedJob & { kind: 'run' }, result: RunTaskResult, limit: number): string {
+  // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
+  const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];
+  const values = named.reduce((n, [, t]) => n + t.data.length, 0);
+  const bound = values * BYTES_PER_VALUE[job.encoding] + named.reduce((n, [name, t]) => n + 256 + 2 * name.length + 12 * t.shape.length, 512);
+  try {
+    if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
+    return encode(runResponse(result, job.encoding), limit);
+  } finally {
+    // encoded (or refused): the tensors are dead, their memory goes back now (runtime/memory.ts)
+    releaseBuffers(named.map(([, t]) => t.data.buffer));
   }
 }

@@ -54,6 +54,7 @@ export const constantOfShape: OpDef<z.infer<typeof ConstantOfShapeAttrs>, null> 
   minInputs: 1,
   attrs: ConstantOfShapeAttrs,
   infer(ctx) {
+    if (ctx.inputs[0].length !== 1) ctx.fail('INVALID_ATTRIBUTE', `shape must be a 1-D tensor (ONNX ConstantOfShape), got one of shape ${fmtShape(ctx.inputs[0])}`, 'inputs');
     // a shape of no elements is known whatever the file stored for it (an empty int64 Constant has no data): a scalar
     const dims = numel(ctx.inputs[0]) === 0 ? [] : attrOrConstant(ctx, undefined, 0, 'shape', true)!;
     const bad = dims.find((d) => !(d >= 0));

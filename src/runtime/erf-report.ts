@@ -9,6 +9,7 @@ import type { GraphSource } from '../graph/load.js';
 import { computeErf, inlineRunner } from './erf.js';
 import type { ErfJob } from './erf.js';
 import { erfTask } from './erf-task.js';
+import { withMemoryGrant } from './memory-grant.js';
 import type { ErfGradientResult, ErfSummary } from './erf-task.js';
 import type { ErfSectionInput } from '../analysis/formats/erf-svg.js';
 
@@ -34,8 +35,11 @@ const sectionOf = (s: ErfSummary): ErfSectionInput => ({ layer: s.target.layer, 
 export function reportErfSync(source: GraphSource, maxElements = 1 << 28): ErfSectionInput | { unavailable: string } {
   try {
     const job = reportJob(source, maxElements);
-    const parts = Array.from({ length: job.samples }, (_, index) => erfTask({ kind: 'gradient', ...job, index }) as ErfGradientResult);
-    return sectionOf(erfTask({ kind: 'summary', mode: job.mode, parts, heatmap: false, stages: true }) as ErfSummary);
+    // inside an analysis, which charged its request for the graph already: the samples, one at a time, do not charge again
+    return withMemoryGrant(undefined, () => {
+      const parts = Array.from({ length: job.samples }, (_, index) => erfTask({ kind: 'gradient', ...job, index }) as ErfGradientResult);
+      return sectionOf(erfTask({ kind: 'summary', mode: job.mode, parts, heatmap: false, stages: true }) as ErfSummary);
+    });
   } catch (e) {
     if (e instanceof ConvlensError) return { unavailable: `${e.code}: ${e.message}` };
     throw e;

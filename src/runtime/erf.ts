@@ -11,6 +11,7 @@ import { erfTask } from './erf-task.js';
 import type { ErfGradientResult, ErfGradientTask, ErfInputMode, ErfSummary, ErfTask, StageRule } from './erf-task.js';
 import type { EngineLimits } from './limits.js';
 import type { TaskContext, TaskPool } from './pool.js';
+import type { MemoryCharge } from './memory-grant.js';
 import type { WeightInit } from './weights.js';
 
 export interface ErfJob {
@@ -39,10 +40,23 @@ export interface ErfRunner {
 
 /**
  * Over the pool, as many gradient tasks at a time as it has workers: K = 64 samples neither fill
- * the queue (OVERLOADED for others) nor wait there past their timeout.
+ * the queue (OVERLOADED for others) nor wait there past their timeout. The request is charged for
+ * its graph once (runtime/memory-grant.ts), by the first sample that asks: the samples are one
+ * network, and charges only grow until the answer, so one per sample would refuse 16 samples of a
+ * network that fits.
  */
 export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
-  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, tasks), { parallel: Math.max(1, pool.threads) });
+  const { memory } = tasks;
+  let charged = false;
+  const once: MemoryCharge | undefined =
+    memory &&
+    ((bytes, what) => {
+      if (charged) return;
+      memory(bytes, what);
+      charged = true;
+    });
+  const options = { signal: tasks.signal, memory: once };
+  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel: Math.max(1, pool.threads) });
 }
 
 export const inlineRunner: ErfRunner = Object.assign(async <T>(task: ErfTask) => erfTask(task) as T, { parallel: 1 });

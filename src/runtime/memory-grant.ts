@@ -85,14 +85,19 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
       const now = Atomics.load(state, 0);
       if (now === CLOSED) return;
       if (now !== ASKED) return listen(now);
-      const { bytes, what } = read<Question>(grant);
       let answer: Answer = {};
       try {
+        const { bytes, what } = read<Question>(grant);
         charge(bytes, what);
       } catch (e) {
-        answer = { error: e instanceof ConvlensError ? e.toJSON() : { code: 'INTERNAL', message: 'the memory budget could not be charged' } };
+        answer = { error: e instanceof ConvlensError ? e.toJSON() : { code: 'INTERNAL', message: `the memory budget could not be charged: ${(e as Error)?.message ?? String(e)}`.slice(0, 1000) } };
       }
-      write(grant, answer);
+      try {
+        write(grant, answer);
+      } catch {
+        // an error message longer than the mailbox: its code and the start of its message
+        write(grant, { error: { ...answer.error!, message: answer.error!.message.slice(0, 1000), shapes: undefined } });
+      }
       Atomics.store(state, 0, ANSWERED);
       Atomics.notify(state, 0);
       listen(ANSWERED);

@@ -23,7 +23,8 @@ import { openMemoryGrant } from './memory-grant.js';
 import type { MemoryCharge } from './memory-grant.js';
 
 /**
- * ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running;
+ * ok; invalid: the input was rejected (4xx); timeout; overloaded: refused before running (or, once
+ * running, refused memory for its graph);
  * cancelled: its client went away; failed: an internal error.
  */
 export type TaskOutcome = 'ok' | 'invalid' | 'timeout' | 'overloaded' | 'cancelled' | 'failed';
@@ -162,7 +163,8 @@ export function createPool(config: Config): TaskPool {
           throw e;
         }
         if (!result.ok) {
-          outcome = 'invalid';
+          // a task refused for memory once running (runtime/memory-grant.ts) is an overload, not bad input
+          outcome = result.error.code === 'OVERLOADED' ? 'overloaded' : 'invalid';
           throw fromSerialized(result.error);
         }
         outcome = 'ok';

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from './app.js';
 import { head, portOf, rawRequest } from './raw.js';
 import { waitFor } from '../jobs/helpers.js';
@@ -19,11 +19,12 @@ const PER_LAYER = 8 * 1024;
 const PER_EXPLAIN = 6 * 1024;
 const PER_EXTRA = 2 * 1024;
 
-let app: FastifyInstance | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
+// one app on an 8 MiB budget for every case but the 1 MiB one: each case leaves the budget as it found it (reserved() is 0)
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await budgetApp(8 * MIB);
 });
+afterAll(() => app.close());
 
 /** n 1×1 convs of 8 channels at 8×8: about 50 bytes of JSON a layer. */
 const longSpec = (n: number) => ({
@@ -33,15 +34,20 @@ const longSpec = (n: number) => ({
 });
 
 const reserved = async () => {
-  const text = (await request(app!.server).get('/metrics')).text;
+  const text = (await request(app.server).get('/metrics')).text;
   return Number(/^convlens_memory_reserved_bytes (\S+)$/m.exec(text)![1]);
+};
+
+/** Analyze tasks the pool counted as refused for load (convlens_task_seconds by outcome). */
+const overloadedTasks = async () => {
+  const m = /^convlens_task_seconds_count\{task="analyze",outcome="overloaded"\} (\d+)$/m.exec((await request(app.server).get('/metrics')).text);
+  return m ? Number(m[1]) : 0;
 };
 
 const budgetApp = (bytes: number) => testApp({ MEMORY_BUDGET_BYTES: String(bytes), MODEL_CACHE_BYTES: '0' });
 
 describe('the memory a graph analysis holds, charged by its layers', () => {
   it('8 MiB budget: 1,200 layers (9,830,400 bytes to analyse, from a 60 KB body) is 413 GRAPH_TOO_LARGE at $.layers, naming the layers and MEMORY_BUDGET_BYTES; 400 layers (3,276,800) run; the budget comes back after each', async () => {
-    app = await budgetApp(8 * MIB);
     expect(1200 * PER_LAYER).toBe(9_830_400);
     const big = await request(app.server).post('/v1/analyze').send(longSpec(1200));
     expect(big.status, JSON.stringify(big.body)).toBe(413);
@@ -56,7 +62,6 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
   });
 
   it('extra analyses add to each layer (explain 6 KiB, the others 2 KiB each): 600 layers fit an 8 MiB budget alone (4,915,200 bytes), not with explain and memory (600 × 16 KiB = 9,830,400)', async () => {
-    app = await budgetApp(8 * MIB);
     expect(600 * (PER_LAYER + PER_EXPLAIN + PER_EXTRA)).toBe(9_830_400);
     await request(app.server).post('/v1/analyze').send(longSpec(600)).expect(200);
     const extras = await request(app.server).post('/v1/analyze?explain=true&memory=true').send(longSpec(600));
@@ -66,9 +71,9 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
   });
 
   it('with 6 of 8 MiB held by another request, 300 layers (2,457,600 bytes) is 503 OVERLOADED with Retry-After; once it is gone the same request runs', async () => {
-    app = await budgetApp(8 * MIB);
     const port = await portOf(app);
     // 1.5 MiB of JSON announced, one byte sent: 6 MiB reserved while it waits for the rest
+    const overloadedBefore = await overloadedTasks();
     const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
     await new Promise((r) => setTimeout(r, 100));
     const spent = await request(app.server).post('/v1/analyze').send(longSpec(300));
@@ -76,24 +81,40 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
     expect(spent.headers['retry-after']).toBe('1');
     expect(spent.body.error).toMatchObject({ code: 'OVERLOADED', path: '$.layers' });
     expect(spent.body.error.message).toContain('300 layers');
+    // counted as an overload, not as bad input
+    expect(await overloadedTasks()).toBe(overloadedBefore + 1);
     held.destroy();
     await new Promise((r) => setTimeout(r, 100));
     await request(app.server).post('/v1/analyze').send(longSpec(300)).expect(200);
     expect(await reserved()).toBe(0);
   });
 
+  it('an ERF charges its network once, not once a sample: 300 layers (2,457,600 bytes) with 16 samples answer on 8 MiB (16 charges would be 39,321,600)', async () => {
+    const res = await request(app.server).post('/v1/erf').send({ spec: longSpec(300), input: 'random', samples: 16, seed: 1 });
+    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200);
+    expect(res.body.input.samples).toBe(16);
+    expect(await reserved()).toBe(0);
+  });
+
+  it("an HTML report's ERF section runs inside the analysis, which charged the graph once: 250 layers on 8 MiB (2,560,000 bytes with the report's memory timeline) has its ERF, not a refusal", async () => {
+    const res = await request(app.server).post('/v1/analyze?format=html&erf=true').send(longSpec(250));
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('GRAPH_TOO_LARGE');
+    expect(res.text).not.toContain('OVERLOADED');
+  });
+
   it('an ONNX file: ShuffleNetV2 (166 KB, 332 KB reserved for its bytes; its nodes need more than 1 MiB) on a 1 MiB budget is 413 GRAPH_TOO_LARGE at body', async () => {
-    app = await budgetApp(MIB);
+    const small = await budgetApp(MIB);
     const onnx = readFileSync(new URL('../fixtures/onnx/shufflenet_v2_x1_0.onnx', import.meta.url));
-    const res = await request(app.server).post('/v1/analyze?input=1,3,224,224').set('content-type', 'application/octet-stream').send(onnx);
+    const res = await request(small.server).post('/v1/analyze?input=1,3,224,224').set('content-type', 'application/octet-stream').send(onnx);
     expect(res.status, JSON.stringify(res.body)).toBe(413);
     expect(res.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: 'body' });
     expect(res.body.error.needed).toBeGreaterThan(MIB);
     expect(res.body.error.needed % PER_LAYER).toBe(0);
+    await small.close();
   });
 
   it('GraphQL by POST: analyze(spec:) of 1,200 layers on 8 MiB is GRAPH_TOO_LARGE in the field error; 400 layers answer', async () => {
-    app = await budgetApp(8 * MIB);
     const query = 'query($s: JSON) { analyze(spec: $s) { totals { layers } } }';
     const big = await request(app.server).post('/graphql').send({ query, variables: { s: longSpec(1200) } });
     expect(big.body.errors?.[0]?.extensions?.code, JSON.stringify(big.body)).toBe('GRAPH_TOO_LARGE');
@@ -104,7 +125,6 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
   });
 
   it('a sweep holds the network, and one size with its memory timeline at a time (8 + 8 + 2 = 18 KiB a layer): 500 layers on 8 MiB (9,216,000 bytes) is GRAPH_TOO_LARGE, 300 run', async () => {
-    app = await budgetApp(8 * MIB);
     const big = await request(app.server).post('/v1/sweep').send({ spec: longSpec(500), sizes: [8, 16] });
     expect(big.status, JSON.stringify(big.body)).toBe(413);
     expect(big.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', needed: 9_216_000 });
@@ -116,10 +136,9 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
 });
 
 describe('jobs charge the same budget while their tasks run', () => {
-  const submit = (spec: unknown) => request(app!.server).post('/v1/jobs').send({ kind: 'analyze', spec });
+  const submit = (spec: unknown) => request(app.server).post('/v1/jobs').send({ kind: 'analyze', spec });
 
   it('in-process queue, 8 MiB budget: a 1,200-layer analyze job fails GRAPH_TOO_LARGE (9,830,400 bytes); a 400-layer one is done', async () => {
-    app = await budgetApp(8 * MIB);
     const big = await submit(longSpec(1200)).expect(202);
     const failed = await waitFor(app, big.body.id);
     expect(failed.status).toBe('failed');
@@ -130,7 +149,6 @@ describe('jobs charge the same budget while their tasks run', () => {
   });
 
   it('a job refused for now (6 of 8 MiB held by a request, 300 layers need 2,457,600 bytes) waits and retries, as for a full pool: still running after 1 s, done once the request is gone', async () => {
-    app = await budgetApp(8 * MIB);
     const port = await portOf(app);
     const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
     await new Promise((r) => setTimeout(r, 100));
@@ -140,5 +158,20 @@ describe('jobs charge the same budget while their tasks run', () => {
     held.destroy();
     const done = await waitFor(app, id);
     expect(done.status, JSON.stringify(done.error)).toBe('done');
+  });
+
+  it('a run job refused for now waits as well: its input tensor is sent as a copy each attempt, so the attempt after the refusal still has it', async () => {
+    const port = await portOf(app);
+    const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
+    await new Promise((r) => setTimeout(r, 100));
+    const spec = { ...longSpec(300), inputs: [{ name: 'x', shape: [1, 8, 64, 64] }] };
+    const job = { kind: 'run', spec, inputs: { x: { shape: [1, 8, 64, 64], base64: Buffer.alloc(4 * 8 * 64 * 64).toString('base64') } }, format: 'base64' };
+    const id = (await request(app.server).post('/v1/jobs').send(job).expect(202)).body.id;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
+    held.destroy();
+    const done = await waitFor(app, id);
+    expect(done.status, JSON.stringify(done.error)).toBe('done');
+    expect(done.result.outputs[0].shape).toEqual([1, 8, 64, 64]);
   });
 });

@@ -40,11 +40,14 @@ describe('operators whose inputs are values', () => {
     expect(down.body.outputs[0].data).toEqual([5, 3, 1]);
   });
 
-  it('a negative dimension is still INVALID_ATTRIBUTE naming the shape; a zero delta names it too', async () => {
+  it('a negative dimension is still INVALID_ATTRIBUTE naming the shape, a shape of rank 2 is refused (ONNX: 1-D), a zero delta is named', async () => {
     const neg = await call('constantOfShape', { inputs: [{ shape: [2], data: [2, -1] }] });
     expect(neg.status).toBe(400);
     expect(neg.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE' });
     expect(neg.body.error.message).toContain('negative dimension -1');
+    const rank2 = await call('constantOfShape', { inputs: [{ shape: [2, 1], data: [2, 3] }] });
+    expect(rank2.status).toBe(400);
+    expect(rank2.body.error.message).toContain('shape must be a 1-D tensor');
     const zero = await call('range', { inputs: [{ shape: [], data: 0 }, { shape: [], data: 4 }, { shape: [], data: 0 }] });
     expect(zero.status).toBe(400);
     expect(zero.body.error.message).toContain('range delta is 0');

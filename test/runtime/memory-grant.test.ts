@@ -44,10 +44,14 @@ describe('a memory grant', () => {
   });
 
   it('a charge that holds the main thread 50 ms is waited for; then 200 tasks in a row each get their own mailbox', async () => {
-    const started = performance.now();
+    let answered = 0;
     const slow = await analyze({}, () => {
-      while (performance.now() < started + 50);
+      const from = performance.now();
+      while (performance.now() < from + 50);
+      answered = performance.now();
     });
+    // the worker slept until the answer: the report came after it
+    expect(performance.now()).toBeGreaterThan(answered);
     expect(slow.layers).toHaveLength(3);
     let calls = 0;
     const results = [];
@@ -56,8 +60,18 @@ describe('a memory grant', () => {
     expect(results.every((r) => r.layers.length === 3)).toBe(true);
   });
 
-  it('outside a granted task (the CLI, inline calls) charging does nothing', () => {
+  it('two questions in one task (compare: each side charges its graph) are both answered, in order', async () => {
+    const asked: [number, string][] = [];
+    const task = { before: { kind: 'spec', spec }, after: { kind: 'model', name: 'resnet18' }, options: ReportOptionsSchema.parse({}), memory: false, gates: [], allowIncomplete: false };
+    await pool.run('compare', task, undefined, { memory: (bytes, what) => void asked.push([bytes, what]) });
+    expect(asked).toEqual([
+      [3 * 8192, '3 layers'],
+      [69 * 8192, '69 layers'],
+    ]);
+  });
+
+  it('outside a granted task (the CLI, inline calls) charging does nothing, even inside withMemoryGrant(undefined)', () => {
     expect(() => chargeMemory(1e12, 'anything')).not.toThrow();
-    expect(withMemoryGrant(undefined, () => 7)).toBe(7);
+    expect(withMemoryGrant(undefined, () => (chargeMemory(1e12, 'anything'), 7))).toBe(7);
   });
 });
