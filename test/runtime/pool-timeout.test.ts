@@ -14,10 +14,21 @@ const sleeper = new URL('./sleep-worker.mjs', import.meta.url).href;
 const pool = createPool(loadConfig({ WORKERS: '1', TASK_TIMEOUT_MS: '3000', MAX_QUEUE: '4' }));
 afterAll(() => pool.close());
 
+/** A first task, so that the worker has started before a test's clock (a start slower than the timeout is retried: the worker is replaced). */
+async function warm(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.run('operator', { ms: 1 }, undefined, { filename: sleeper });
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'TIMEOUT' || attempt === 3) throw e;
+    }
+  }
+}
+
 describe('the worker pool', () => {
   it('three 1,200 ms tasks on one worker with TASK_TIMEOUT_MS 3000: all answer, in order, the last after about 3,600 ms', async () => {
-    // a first task, so that the worker has started before the clock below
-    await pool.run('operator', { ms: 1 }, undefined, { filename: sleeper });
+    await warm();
     const started = performance.now();
     const done: number[] = [];
     const answers = await Promise.all([0, 1, 2].map((i) => pool.run<number>('operator', { ms: 1200 }, undefined, { filename: sleeper }).then((v) => (done.push(i), v))));
@@ -31,6 +42,8 @@ describe('the worker pool', () => {
   });
 
   it('a waiting task whose client goes away leaves the queue: CLIENT_CLOSED_REQUEST, and the task behind it runs', async () => {
+    // the timeout above replaced the worker: the new one starts first
+    await warm();
     const first = pool.run<number>('operator', { ms: 300 }, undefined, { filename: sleeper });
     const gone = new AbortController();
     const second = pool.run<number>('operator', { ms: 300 }, undefined, { filename: sleeper, signal: gone.signal });
