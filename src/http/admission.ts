@@ -10,8 +10,8 @@
  * - Queue: a POST to a route that runs worker tasks (offload.ts OFFLOAD: analyze, run, operators,
  *   fold-batchnorm) that would find the queue full (MAX_QUEUE) is refused the same way, before its
  *   body is read, so an overloaded service answers in milliseconds.
- * - Memory a task finds it needs once running: a graph's analysis holds about 10 KB a layer,
- *   which no Content-Length foretells (a layer of a JSON spec is about 60 bytes). The worker asks
+ * - Memory a task finds it needs once running: a graph's analysis holds 5–11 KB a layer, which
+ *   no Content-Length foretells (a layer of a JSON spec is about 50 bytes). The worker asks
  *   for it once it has built the graph (runtime/memory-grant.ts); requestMemory grows the request's
  *   reservation, or refuses: 503 OVERLOADED while the budget is spent, 413 GRAPH_TOO_LARGE when
  *   the whole budget could not hold it.
