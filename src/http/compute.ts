@@ -257,7 +257,9 @@ export function runResponse(result: RunTaskResult, encoding: Encoding, lazy = fa
   return { source: result.source, outputs: list(result.order.outputs, result.outputs), captured: list(result.order.captured, result.captured) };
 }
 
-export async function callRun(pool: TaskPool, task: RunTask, tasks: TaskContext = {}): Promise<RunTaskResult> {
+/** A run on a pool worker; its tensors and ONNX file are moved there, or copied (`move` false: a caller that may send them again). */
+export async function callRun(pool: TaskPool, task: RunTask, tasks: TaskContext = {}, move = true): Promise<RunTaskResult> {
+  if (!move) return pool.run<RunTaskResult>('run', task, [], tasks);
   const buffers = transfers([...Object.values(task.inputs), ...Object.values(task.weights)]);
   if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer as ArrayBuffer);
   return pool.run<RunTaskResult>('run', task, [...new Set(buffers)], tasks);

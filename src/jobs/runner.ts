@@ -7,10 +7,11 @@
  *   jobs are the work that can wait.
  * - Each task holds a reservation of the memory budget while it runs (`budget`: the app's own for
  *   the in-process queue, the worker process's for `convlens worker`), which grows when the task
- *   finds what its graph needs (runtime/memory-grant.ts), until its result is encoded; refused for
- *   now (OVERLOADED), the task is retried the same way (a run's tensors are sent as copies, so they
- *   can be sent again). An ONNX file moved to a worker cannot be sent again, so that refusal fails
- *   the job; GRAPH_TOO_LARGE (the whole budget could not hold it) always does.
+ *   finds what its graph needs (runtime/memory-grant.ts), until its result is encoded (a batch's
+ *   lines are encoded after). Refused for now (OVERLOADED), the task is retried the same way: a
+ *   run's tensors and file are copied to the worker, not moved, so they can be sent again; an
+ *   analysis's ONNX file is moved, so that refusal fails the job. GRAPH_TOO_LARGE (the whole
+ *   budget could not hold it) always does.
  * - Cancellation (the signal) answers at once with JOB_CANCELLED, and the pool, given the same
  *   signal with every task, drops the job's waiting tasks and stops its running one (its worker is
  *   replaced).
@@ -28,8 +29,7 @@ import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { chargeTo } from '../memory-budget.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import { releaseBuffers } from '../runtime/memory.js';
-import type { RunTask, RunTaskResult } from '../runtime/tasks.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { RunTaskResult } from '../runtime/tasks.js';
 import type { PreparedJob } from './request.js';
 
 export interface JobContext {
@@ -212,20 +212,13 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<str
       return analyze(ctx, job.source, job.options, (report) => encode(report, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
     case 'run': {
       const { task } = job;
-      // each attempt sends copies of the tensors, so one refused for memory (after they were moved) can be sent again; the ONNX file is moved
-      const buffers = task.source.kind === 'onnx' ? [task.source.bytes.buffer] : [];
-      return attempt(ctx, (tasks) => callRun(ctx.pool, withCopiedTensors(task), tasks), buffers, (result) => runResult(job, result, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
+      // copied to the worker, not moved: an attempt refused for memory once running can be sent again
+      return attempt(ctx, (tasks) => callRun(ctx.pool, task, tasks, false), [], (result) => runResult(job, result, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
     }
     case 'batch':
       return batch(job, ctx);
   }
 }
-
-/** The run's tensors in buffers of their own, for one attempt to move. */
-const withCopiedTensors = (task: RunTask): RunTask => {
-  const copy = (tensors: Record<string, Tensor>) => Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, { ...t, data: t.data.slice() }]));
-  return { ...task, inputs: copy(task.inputs), weights: copy(task.weights) };
-};
 
 /** A run job's answer as JSON text, within the store's limit; its tensors' memory given back at once. */
 function runResult(job: PreparedJob & { kind: 'run' }, result: RunTaskResult, limit: number): string {

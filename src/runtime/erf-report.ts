@@ -35,11 +35,12 @@ const sectionOf = (s: ErfSummary): ErfSectionInput => ({ layer: s.target.layer, 
 export function reportErfSync(source: GraphSource, maxElements = 1 << 28): ErfSectionInput | { unavailable: string } {
   try {
     const job = reportJob(source, maxElements);
-    // inside an analysis, which charged its request for the graph already: the samples, one at a time, do not charge again
-    return withMemoryGrant(undefined, () => {
-      const parts = Array.from({ length: job.samples }, (_, index) => erfTask({ kind: 'gradient', ...job, index }) as ErfGradientResult);
-      return sectionOf(erfTask({ kind: 'summary', mode: job.mode, parts, heatmap: false, stages: true }) as ErfSummary);
+    // the samples run one at a time, each on its own copy of the network: the first charges the request for it (runtime/memory-grant.ts), the others hold no more
+    const parts = Array.from({ length: job.samples }, (_, index) => {
+      const sample = () => erfTask({ kind: 'gradient', ...job, index }) as ErfGradientResult;
+      return index === 0 ? sample() : withMemoryGrant(undefined, sample);
     });
+    return sectionOf(erfTask({ kind: 'summary', mode: job.mode, parts, heatmap: false, stages: true }) as ErfSummary);
   } catch (e) {
     if (e instanceof ConvlensError) return { unavailable: `${e.code}: ${e.message}` };
     throw e;

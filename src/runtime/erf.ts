@@ -40,23 +40,24 @@ export interface ErfRunner {
 
 /**
  * Over the pool, as many gradient tasks at a time as it has workers: K = 64 samples neither fill
- * the queue (OVERLOADED for others) nor wait there past their timeout. The request is charged for
- * its graph once (runtime/memory-grant.ts), by the first sample that asks: the samples are one
- * network, and charges only grow until the answer, so one per sample would refuse 16 samples of a
- * network that fits.
+ * the queue (OVERLOADED for others) nor wait there past their timeout. Each of those workers holds
+ * its own copy of the network, so the request is charged for that many graphs
+ * (runtime/memory-grant.ts), by the first samples that ask: charges only grow until the answer, so
+ * one per sample would refuse 16 samples of a network that fits.
  */
 export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
   const { memory } = tasks;
-  let charged = false;
-  const once: MemoryCharge | undefined =
+  const parallel = Math.max(1, pool.threads);
+  let charged = 0;
+  const perWorker: MemoryCharge | undefined =
     memory &&
     ((bytes, what) => {
-      if (charged) return;
+      if (charged >= parallel) return;
       memory(bytes, what);
-      charged = true;
+      charged++;
     });
-  const options = { signal: tasks.signal, memory: once };
-  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel: Math.max(1, pool.threads) });
+  const options = { signal: tasks.signal, memory: perWorker };
+  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel });
 }
 
 export const inlineRunner: ErfRunner = Object.assign(async <T>(task: ErfTask) => erfTask(task) as T, { parallel: 1 });
@@ -65,10 +66,17 @@ export const inlineRunner: ErfRunner = Object.assign(async <T>(task: ErfTask) =>
 async function limited<T>(count: number, parallel: number, fn: (index: number) => Promise<T>): Promise<T[]> {
   const out = new Array<T>(count);
   let next = 0;
+  let failed = false;
+  // once a sample fails the request has its answer: the other lanes take no more samples
   const lane = async () => {
-    while (next < count) {
+    while (next < count && !failed) {
       const i = next++;
-      out[i] = await fn(i);
+      try {
+        out[i] = await fn(i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));

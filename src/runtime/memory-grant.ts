@@ -73,6 +73,9 @@ interface Answer {
   error?: SerializedError;
 }
 
+/** What the worker is told when charging failed for a reason that is not the budget's (no internals: the catalog's rule). */
+const INTERNAL_ANSWER: SerializedError = { code: 'INTERNAL', message: 'the memory budget could not be charged (an internal error)' };
+
 /** Atomics.waitAsync (V8 since Node 16; in TypeScript's lib from ES2024, this project targets ES2022). */
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: true; value: Promise<string> } | { async: false; value: string } }).waitAsync;
 
@@ -91,13 +94,13 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
         const { bytes, what } = read<Question>(grant);
         charge(bytes, what);
       } catch (e) {
-        answer = { error: e instanceof ConvlensError ? e.toJSON() : { code: 'INTERNAL', message: `the memory budget could not be charged: ${(e as Error)?.message ?? String(e)}`.slice(0, 1000) } };
+        answer = { error: e instanceof ConvlensError ? e.toJSON() : INTERNAL_ANSWER };
       }
       try {
         write(grant, answer);
       } catch {
-        // an error message longer than the mailbox: its code and the start of its message
-        write(grant, { error: { ...answer.error!, message: answer.error!.message.slice(0, 1000), shapes: undefined } });
+        // an answer longer than the mailbox (no catalog message is): its code alone
+        write(grant, { error: { code: answer.error?.code ?? 'INTERNAL', message: INTERNAL_ANSWER.message } });
       }
       Atomics.store(state, 0, ANSWERED);
       Atomics.notify(state, 0);

@@ -75,43 +75,61 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
     // 1.5 MiB of JSON announced, one byte sent: 6 MiB reserved while it waits for the rest
     const overloadedBefore = await overloadedTasks();
     const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
-    await new Promise((r) => setTimeout(r, 100));
-    const spent = await request(app.server).post('/v1/analyze').send(longSpec(300));
-    expect(spent.status, JSON.stringify(spent.body)).toBe(503);
-    expect(spent.headers['retry-after']).toBe('1');
-    expect(spent.body.error).toMatchObject({ code: 'OVERLOADED', path: '$.layers' });
-    expect(spent.body.error.message).toContain('300 layers');
-    // counted as an overload, not as bad input
-    expect(await overloadedTasks()).toBe(overloadedBefore + 1);
-    held.destroy();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const spent = await request(app.server).post('/v1/analyze').send(longSpec(300));
+      expect(spent.status, JSON.stringify(spent.body)).toBe(503);
+      expect(spent.headers['retry-after']).toBe('1');
+      expect(spent.body.error).toMatchObject({ code: 'OVERLOADED', path: '$.layers' });
+      expect(spent.body.error.message).toContain('300 layers');
+      // counted as an overload, not as bad input
+      expect(await overloadedTasks()).toBe(overloadedBefore + 1);
+    } finally {
+      held.destroy();
+    }
     await new Promise((r) => setTimeout(r, 100));
     await request(app.server).post('/v1/analyze').send(longSpec(300)).expect(200);
     expect(await reserved()).toBe(0);
   });
 
-  it('an ERF charges its network once, not once a sample: 300 layers (2,457,600 bytes) with 16 samples answer on 8 MiB (16 charges would be 39,321,600)', async () => {
-    const res = await request(app.server).post('/v1/erf').send({ spec: longSpec(300), input: 'random', samples: 16, seed: 1 });
-    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200);
-    expect(res.body.input.samples).toBe(16);
+  it('an ERF charges one graph per worker running its samples (2 here), not one per sample: 300 layers × 16 samples answer (2 × 2,457,600 bytes); 600 layers answer with 1 sample (4,915,200) and are GRAPH_TOO_LARGE with 16 (2 × 4,915,200 > 8 MiB)', async () => {
+    const erf = (layers: number, samples: number) => request(app.server).post('/v1/erf').send({ spec: longSpec(layers), input: 'random', samples, seed: 1 });
+    const many = await erf(300, 16);
+    expect(many.status, JSON.stringify(many.body).slice(0, 500)).toBe(200);
+    expect(many.body.input.samples).toBe(16);
+    await erf(600, 1).expect(200);
+    const two = await erf(600, 16);
+    expect(two.status, JSON.stringify(two.body).slice(0, 500)).toBe(413);
+    expect(two.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', needed: 4_915_200 });
     expect(await reserved()).toBe(0);
   });
 
-  it("an HTML report's ERF section runs inside the analysis, which charged the graph once: 250 layers on 8 MiB (2,560,000 bytes with the report's memory timeline) has its ERF, not a refusal", async () => {
-    const res = await request(app.server).post('/v1/analyze?format=html&erf=true').send(longSpec(250));
-    expect(res.status).toBe(200);
-    expect(res.text).not.toContain('GRAPH_TOO_LARGE');
-    expect(res.text).not.toContain('OVERLOADED');
+  it("an HTML report's ERF samples run one at a time inside the analysis, and the first charges one graph: 250 layers (2,560,000 + 2,048,000 bytes) have their ERF section; 480 layers (4,915,200 + 3,932,160 > 8 MiB) are analysed, the section saying why not", async () => {
+    const html = async (layers: number) => {
+      const res = await request(app.server).post('/v1/analyze?format=html&erf=true').send(longSpec(layers));
+      expect(res.status).toBe(200);
+      return res.text.slice(res.text.indexOf('<section id="erf">'));
+    };
+    const fits = await html(250);
+    expect(fits).toContain('theoretical field');
+    expect(fits).not.toContain('Not computed');
+    const refused = await html(480);
+    expect(refused).toMatch(/^<section id="erf"><h2>Effective receptive field<\/h2><p class="small">Not computed: GRAPH_TOO_LARGE: analysing 480 layers/);
+    expect(await reserved()).toBe(0);
   });
 
   it('an ONNX file: ShuffleNetV2 (166 KB, 332 KB reserved for its bytes; its nodes need more than 1 MiB) on a 1 MiB budget is 413 GRAPH_TOO_LARGE at body', async () => {
     const small = await budgetApp(MIB);
-    const onnx = readFileSync(new URL('../fixtures/onnx/shufflenet_v2_x1_0.onnx', import.meta.url));
-    const res = await request(small.server).post('/v1/analyze?input=1,3,224,224').set('content-type', 'application/octet-stream').send(onnx);
-    expect(res.status, JSON.stringify(res.body)).toBe(413);
-    expect(res.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: 'body' });
-    expect(res.body.error.needed).toBeGreaterThan(MIB);
-    expect(res.body.error.needed % PER_LAYER).toBe(0);
-    await small.close();
+    try {
+      const onnx = readFileSync(new URL('../fixtures/onnx/shufflenet_v2_x1_0.onnx', import.meta.url));
+      const res = await request(small.server).post('/v1/analyze?input=1,3,224,224').set('content-type', 'application/octet-stream').send(onnx);
+      expect(res.status, JSON.stringify(res.body)).toBe(413);
+      expect(res.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: 'body' });
+      expect(res.body.error.needed).toBeGreaterThan(MIB);
+      expect(res.body.error.needed % PER_LAYER).toBe(0);
+    } finally {
+      await small.close();
+    }
   });
 
   it('GraphQL by POST: analyze(spec:) of 1,200 layers on 8 MiB is GRAPH_TOO_LARGE in the field error; 400 layers answer', async () => {
@@ -151,25 +169,33 @@ describe('jobs charge the same budget while their tasks run', () => {
   it('a job refused for now (6 of 8 MiB held by a request, 300 layers need 2,457,600 bytes) waits and retries, as for a full pool: still running after 1 s, done once the request is gone', async () => {
     const port = await portOf(app);
     const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
-    await new Promise((r) => setTimeout(r, 100));
-    const id = (await submit(longSpec(300)).expect(202)).body.id;
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
-    held.destroy();
+    let id = '';
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      id = (await submit(longSpec(300)).expect(202)).body.id;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
+    } finally {
+      held.destroy();
+    }
     const done = await waitFor(app, id);
     expect(done.status, JSON.stringify(done.error)).toBe('done');
   });
 
-  it('a run job refused for now waits as well: its input tensor is sent as a copy each attempt, so the attempt after the refusal still has it', async () => {
+  it('a run job refused for now waits as well: its input tensor is copied to the worker, not moved, so the attempt after the refusal still has it', async () => {
     const port = await portOf(app);
     const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
-    await new Promise((r) => setTimeout(r, 100));
-    const spec = { ...longSpec(300), inputs: [{ name: 'x', shape: [1, 8, 64, 64] }] };
-    const job = { kind: 'run', spec, inputs: { x: { shape: [1, 8, 64, 64], base64: Buffer.alloc(4 * 8 * 64 * 64).toString('base64') } }, format: 'base64' };
-    const id = (await request(app.server).post('/v1/jobs').send(job).expect(202)).body.id;
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
-    held.destroy();
+    let id = '';
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const spec = { ...longSpec(300), inputs: [{ name: 'x', shape: [1, 8, 64, 64] }] };
+      const job = { kind: 'run', spec, inputs: { x: { shape: [1, 8, 64, 64], base64: Buffer.alloc(4 * 8 * 64 * 64).toString('base64') } }, format: 'base64' };
+      id = (await request(app.server).post('/v1/jobs').send(job).expect(202)).body.id;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
+    } finally {
+      held.destroy();
+    }
     const done = await waitFor(app, id);
     expect(done.status, JSON.stringify(done.error)).toBe('done');
     expect(done.result.outputs[0].shape).toEqual([1, 8, 64, 64]);

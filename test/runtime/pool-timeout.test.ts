@@ -3,8 +3,8 @@
  * worker, a timeout of 3,000 ms, three tasks of 1,200 ms each sent at once. They run one after
  * another, the last finishing about 3,600 ms after it was sent; each ran 1,200 ms, so all three
  * answer. Before, the clock started at the call, and the third timed out without running.
- * A worker's start (about 1.1 s under tsx on a slow machine) counts in the first task's time: the
- * margins leave room for it.
+ * A worker's start (about 1.1 s under tsx on a slow machine, more beside another test file) counts
+ * in the first task's time: each case that follows a start warms the pool first (warm).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';

@@ -73,6 +73,8 @@ export function smallConstant(opType: string, output: string, inputs: (GraphCons
   const x = inputs[0];
   if (!x?.value || x.value.data.length > SMALL) return null;
   if (opType === 'ConstantOfShape') {
+    // ONNX's shape input is 1-D: any other is left to the analyzer, which refuses it (ops/sequence.ts)
+    if (x.shape.length !== 1) return null;
     const n = x.value.data.reduce((p, d) => p * d, 1);
     if (!(n >= 0 && n <= SMALL)) return null;
     const v = fill?.value?.data[0] ?? 0;
