@@ -166,30 +166,15 @@ describe('jobs charge the same budget while their tasks run', () => {
     expect(await reserved()).toBe(0);
   });
 
-  it('a job refused for now (6 of 8 MiB held by a request, 300 layers need 2,457,600 bytes) waits and retries, as for a full pool: still running after 1 s, done once the request is gone', async () => {
-    const port = await portOf(app);
-    const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
+  /**
+   * Submits `job` while another request holds 6 of the 8 MiB: the job is still running after 1 s
+   * (refused for now, retried), then done once that request is gone.
+   */
+  async function refusedThenDone(job: object) {
+    const held = await rawRequest(await portOf(app), head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
     let id = '';
     try {
       await new Promise((r) => setTimeout(r, 100));
-      id = (await submit(longSpec(300)).expect(202)).body.id;
-      await new Promise((r) => setTimeout(r, 1000));
-      expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
-    } finally {
-      held.destroy();
-    }
-    const done = await waitFor(app, id);
-    expect(done.status, JSON.stringify(done.error)).toBe('done');
-  });
-
-  it('a run job refused for now waits as well: its input tensor is copied to the worker, not moved, so the attempt after the refusal still has it', async () => {
-    const port = await portOf(app);
-    const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MIB }), '{');
-    let id = '';
-    try {
-      await new Promise((r) => setTimeout(r, 100));
-      const spec = { ...longSpec(300), inputs: [{ name: 'x', shape: [1, 8, 64, 64] }] };
-      const job = { kind: 'run', spec, inputs: { x: { shape: [1, 8, 64, 64], base64: Buffer.alloc(4 * 8 * 64 * 64).toString('base64') } }, format: 'base64' };
       id = (await request(app.server).post('/v1/jobs').send(job).expect(202)).body.id;
       await new Promise((r) => setTimeout(r, 1000));
       expect((await request(app.server).get(`/v1/jobs/${id}`)).body.status).toBe('running');
@@ -198,6 +183,16 @@ describe('jobs charge the same budget while their tasks run', () => {
     }
     const done = await waitFor(app, id);
     expect(done.status, JSON.stringify(done.error)).toBe('done');
+    return done;
+  }
+
+  it('a job refused for now (6 of 8 MiB held by a request, 300 layers need 2,457,600 bytes) waits and retries, as for a full pool: still running after 1 s, done once the request is gone', async () => {
+    await refusedThenDone({ kind: 'analyze', spec: longSpec(300) });
+  });
+
+  it('a run job refused for now waits as well: its input tensor is copied to the worker, not moved, so the attempt after the refusal still has it', async () => {
+    const spec = { ...longSpec(300), inputs: [{ name: 'x', shape: [1, 8, 64, 64] }] };
+    const done = await refusedThenDone({ kind: 'run', spec, inputs: { x: { shape: [1, 8, 64, 64], base64: Buffer.alloc(4 * 8 * 64 * 64).toString('base64') } }, format: 'base64' });
     expect(done.result.outputs[0].shape).toEqual([1, 8, 64, 64]);
   });
 });
