@@ -11,11 +11,11 @@
  *   fold-batchnorm) that would find the queue full (MAX_QUEUE) is refused the same way, before its
  *   body is read, so an overloaded service answers in milliseconds.
  * - Memory a task finds it needs once running: a graph's analysis holds 5–11 KB a layer, which
- *   no Content-Length foretells (a layer of a JSON spec is about 50 bytes). The worker asks
- *   for it once it has built the graph (runtime/memory-grant.ts); requestMemory grows the request's
- *   reservation, or refuses: 503 OVERLOADED while the budget is spent, 413 GRAPH_TOO_LARGE when
- *   the whole budget could not hold it.
- * - Cancellation: each POST has an AbortSignal (requestSignal) that fires when its client goes
+ *   no Content-Length foretells (a layer of a JSON spec is about 50 bytes). The worker asks for
+ *   it once it has built the graph (runtime/memory-grant.ts); requestTasks's charge grows the
+ *   request's reservation, or refuses: 503 OVERLOADED while the budget is spent, 413
+ *   GRAPH_TOO_LARGE when the whole budget could not hold it.
+ * - Cancellation: each POST has an AbortSignal (requestTasks) that fires when its client goes
  *   away before the answer; handlers pass it to the pool, which drops or stops the task.
  * - Readiness: GET /readyz is 503 NOT_READY while the app drains (close began) or while the budget
  *   is over READY_HIGH_WATER; GET /healthz stays the liveness probe.
@@ -126,24 +126,15 @@ export function bodyCharge(request: FastifyRequest): BodyCharge | undefined {
 }
 
 /**
- * What a request's tasks call, through their grant (runtime/memory-grant.ts), for memory they find
- * they need once running: it grows the request's reservation until the answer is sent, or throws
- * 503 OVERLOADED (the budget is spent for now) or 413 GRAPH_TOO_LARGE (the whole budget could not
- * hold it). Undefined outside an app with admission (tests that build routes alone).
+ * What the request's pool tasks run with: its signal, which fires when its client goes away before
+ * the answer, and its memory charge, which grows its reservation when a running task asks for
+ * memory it finds it needs (runtime/memory-grant.ts: 503 OVERLOADED while the budget is spent, 413
+ * GRAPH_TOO_LARGE when the whole budget could not hold it).
  */
-export function requestMemory(request: FastifyRequest): MemoryCharge | undefined {
-  return MEMORY.get(request);
-}
-
-/** What the request's pool tasks run with: its signal (requestSignal) and memory charge (requestMemory). */
 export function requestTasks(request: FastifyRequest): TaskContext {
   return { signal: SIGNALS.get(request), memory: MEMORY.get(request) };
 }
 
-/** Fires when the request's client goes away before its answer has been sent. */
-export function requestSignal(request: FastifyRequest): AbortSignal | undefined {
-  return SIGNALS.get(request);
-}
 
 const overloaded = (message: string, details: Record<string, unknown> = {}) => new ConvlensError('OVERLOADED', message, details);
 

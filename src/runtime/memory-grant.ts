@@ -137,7 +137,7 @@ export function withMemoryGrant<T>(grant: MemoryGrant | undefined, task: () => T
  * throws its error (OVERLOADED when the budget is spent for now, GRAPH_TOO_LARGE when the request
  * could never have them). Nothing happens outside a granted task.
  */
-export function chargeMemory(bytes: number, what: string): void {
+function chargeMemory(bytes: number, what: string): void {
   if (!current || bytes <= 0) return;
   const grant = current;
   const state = new Int32Array(grant, 0, 2);
@@ -158,34 +158,35 @@ export function chargeMemory(bytes: number, what: string): void {
  * resident memory above its warm idle): 10.8 KB a layer at 5,000 layers, 6.2 at 20,000, 5.5 at
  * 50,000 (about 4.7 KB a layer plus 30 MB the heap grows by at once).
  */
-export const ANALYSIS_BYTES_PER_LAYER = 8 * 1024;
+const ANALYSIS_BYTES_PER_LAYER = 8 * 1024;
 
 /** Bytes `explain` adds a layer (each layer's formulas, a report three times as long): measured 5.3–7.6 KB. */
-export const EXPLAIN_BYTES_PER_LAYER = 6 * 1024;
+const EXPLAIN_BYTES_PER_LAYER = 6 * 1024;
 
 /** Bytes each other extra analysis (memory, deployed, modules, convention, roofline) adds a layer: measured 0.5–1.4 KB. */
-export const EXTRA_BYTES_PER_LAYER = 2 * 1024;
+const EXTRA_BYTES_PER_LAYER = 2 * 1024;
 
-/** The extra analyses a task adds to the graph's own. */
+/** What a task holds per layer besides one analysis of the graph. */
 export interface AnalysisExtras {
   explain?: boolean;
-  /** How many others (memory, deployed, modules, convention, roofline). */
+  /** How many other extra analyses (memory, deployed, modules, convention, roofline). */
   others?: number;
-}
-
-/** Bytes an analysis with these extras holds per layer. */
-export function analysisBytesPerLayer({ explain = false, others = 0 }: AnalysisExtras = {}): number {
-  return ANALYSIS_BYTES_PER_LAYER + (explain ? EXPLAIN_BYTES_PER_LAYER : 0) + others * EXTRA_BYTES_PER_LAYER;
+  /** Analyses of the network held at once (a sweep: the network and one size of it); default 1. */
+  graphs?: number;
 }
 
 /**
- * Charges the running task's request for `bytesPerLayer` × the graph's layers, before it analyses
- * them: its error (OVERLOADED, GRAPH_TOO_LARGE) points at the network's layers in the request.
+ * Charges the running task's request for the graph's layers, each at ANALYSIS_BYTES_PER_LAYER per
+ * analysis held plus its extras, before it analyses them: its error (OVERLOADED, GRAPH_TOO_LARGE)
+ * names what was asked and points at the network's layers in the request.
  */
-export function chargeGraph(graph: Graph, source: GraphSource, bytesPerLayer = ANALYSIS_BYTES_PER_LAYER, detail = ''): void {
+export function chargeGraph(graph: Graph, source: GraphSource, { explain = false, others = 0, graphs = 1 }: AnalysisExtras = {}): void {
   const layers = graph.layers.length;
+  const perLayer = graphs * ANALYSIS_BYTES_PER_LAYER + (explain ? EXPLAIN_BYTES_PER_LAYER : 0) + others * EXTRA_BYTES_PER_LAYER;
+  const asked = [explain && 'explain', others > 0 && `${others} other extra ${others === 1 ? 'analysis' : 'analyses'}`].filter(Boolean);
+  const what = `${layers} layers${graphs > 1 ? ` (${graphs} analyses of them at once)` : ''}${asked.length ? ` with ${asked.join(' and ')}` : ''}`;
   try {
-    chargeMemory(layers * bytesPerLayer, `${layers} layers${detail}`);
+    chargeMemory(layers * perLayer, what);
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.details.path !== undefined) throw e;
     const path = source.kind === 'spec' ? '$.layers' : source.kind === 'onnx' ? (source.at ?? 'body') : undefined;

@@ -31,7 +31,7 @@ import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
-import { ANALYSIS_BYTES_PER_LAYER, analysisBytesPerLayer, chargeGraph } from './memory-grant.js';
+import { chargeGraph } from './memory-grant.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -57,9 +57,7 @@ export function analyzeNetwork(t: AnalyzeTask, more: ExtrasOptions = {}): Analys
   const plan = planExtras({ ...extras, ...more });
   const { maxFolded } = taskLimits(t.limits);
   const { graph, origin } = loadGraph(t.source, { maxFolded });
-  const others = extrasCount(plan) - (plan.explain ? 1 : 0);
-  const asked = [plan.explain && 'explain', others && `${others} other extra ${others === 1 ? 'analysis' : 'analyses'}`].filter(Boolean);
-  chargeGraph(graph, t.source, analysisBytesPerLayer({ explain: plan.explain, others }), asked.length ? ` with ${asked.join(' and ')}` : '');
+  chargeGraph(graph, t.source, { explain: plan.explain, others: extrasCount(plan) - (plan.explain ? 1 : 0) });
   const inference = inferGraph(graph, { maxFolded });
   const report: Report = { ...analyzeGraph(graph, analyze, inference), source: origin };
   return { graph, inference, report, extras: computeExtras({ graph, inference, report }, plan) };
@@ -141,8 +139,7 @@ export interface SweepTask {
 
 export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
   // the network, and one size's analysis with its memory timeline at a time
-  const perLayer = ANALYSIS_BYTES_PER_LAYER + analysisBytesPerLayer({ others: 1 });
-  const report = sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, perLayer, ', and one size of them at a time'));
+  const report = sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, { graphs: 2, others: 1 }));
   return t.markdown ? { ...report, markdown: renderSweep(report) } : report;
 }
 
