@@ -26,6 +26,13 @@ export const ConfigSchema = z.object({
   MAX_QUEUE: int(1).default(256),
   /** Longest a single analysis or run may take, in milliseconds. */
   TASK_TIMEOUT_MS: int(100).default(120_000),
+  /**
+   * After SIGTERM or SIGINT: milliseconds the service goes on serving, with /readyz answering 503
+   * `draining`, before it stops accepting connections (a load balancer that polls /readyz, such as
+   * docker-compose's HAProxy, takes the replica out meanwhile). 0: stop accepting at once, as behind
+   * Kubernetes, whose preStop sleep does this before the signal.
+   */
+  SHUTDOWN_DELAY_MS: int(0).max(600_000).default(0),
   /** Largest tensor the runtime accepts or produces, in elements. */
   MAX_TENSOR_ELEMENTS: int(1).default(64 * 1024 * 1024),
   /**

@@ -28,11 +28,14 @@ const app = await buildApp({ config, logger });
 const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);
 
 // in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up
-closeWithGrace({ delay: config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
+closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
-  else app.log.info({ signal }, 'closing');
-  // /readyz fails from here on (Kubernetes' preStop sleep has already taken the pod out of the endpoints)
+  else app.log.info({ signal, shutdownDelayMs: config.SHUTDOWN_DELAY_MS }, 'closing');
+  // /readyz fails from here on; requests are still served for SHUTDOWN_DELAY_MS, time for a load
+  // balancer polling /readyz to stop sending here (behind Kubernetes the preStop sleep did it already).
+  // An uncaught error closes at once: the process is not fit to serve.
   admissionOf(app)?.drain();
+  if (!err && config.SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS));
   await app.close();
   await metrics?.close();
 });

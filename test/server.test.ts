@@ -91,4 +91,26 @@ describe('the server process', () => {
     expect(await s.exited).toBe(0);
     expect(s.output().stdout).toContain('"signal":"SIGTERM"');
   }, 60_000);
+
+  it('SHUTDOWN_DELAY_MS=1500 after SIGTERM: /readyz is 503 draining, requests are still answered (each closing its connection), then it exits 0', async () => {
+    const s = start({ WORKERS: '1', SHUTDOWN_DELAY_MS: '1500' });
+    const base = await s.listening;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const killedAt = performance.now();
+    s.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 400));
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).error).toMatchObject({ code: 'NOT_READY', reason: 'draining' });
+    const analysed = await fetch(`${base}/v1/analyze?model=resnet18`, { method: 'POST' });
+    expect(analysed.status).toBe(200);
+    expect(analysed.headers.get('connection')).toBe('close');
+    // torchvision's count for ResNet-18
+    expect((await analysed.json()).totals.params).toBe(11_689_512);
+    expect(await s.exited).toBe(0);
+    expect(performance.now() - killedAt).toBeGreaterThanOrEqual(1500);
+    expect(s.output().stdout).toContain('"shutdownDelayMs":1500');
+    // after the delay the listener is closed: a new connection is refused
+    await expect(fetch(`${base}/readyz`)).rejects.toThrow();
+  }, 30_000);
 });

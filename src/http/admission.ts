@@ -243,6 +243,12 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     reservations.get(request)?.release();
   });
 
+  // while draining (SHUTDOWN_DELAY_MS after a signal), each answer closes its connection: a client
+  // or proxy that keeps connections alive opens its next one where /readyz still says ready
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
+
   app.get('/readyz', async (request, reply) => {
     const state = admission.readiness();
     if (state.ready) return { ready: true };

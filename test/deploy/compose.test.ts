@@ -106,4 +106,16 @@ describe('deploy/compose/haproxy.cfg', () => {
     expect(sections.get('frontend convlens')).toContain('use_backend api_streams if job_results');
     expect(sections.get('backend api_streams')).toContain('timeout server 1h');
   });
+
+  it('a stopping replica serves until HAProxy has taken it out: SHUTDOWN_DELAY_MS > check interval × fall, and stop_grace_period covers the delay, a task and server.ts\'s 5 s', () => {
+    const config = loadConfig(services.api.environment);
+    for (const name of ['backend api', 'backend api_streams']) {
+      const line = sections.get(name)!.find((l) => l.startsWith('default-server'))!;
+      const inter = Number(/\binter (\d+)s\b/.exec(line)![1]);
+      const fall = Number(/\bfall (\d+)\b/.exec(line)![1]);
+      expect(config.SHUTDOWN_DELAY_MS, name).toBeGreaterThan(inter * fall * 1000);
+    }
+    const grace = Number(/^(\d+)s$/.exec(services.api.stop_grace_period)![1]);
+    expect(grace).toBeGreaterThanOrEqual((config.SHUTDOWN_DELAY_MS + config.TASK_TIMEOUT_MS) / 1000 + 5);
+  });
 });
