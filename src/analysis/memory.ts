@@ -148,7 +148,9 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
   const n = steps.length;
   const end = n; // past the last step: outputs and inputs live to here
 
-  const dtypeOf = (t: string): DtypeName => tensorDtypes[t] ?? dtype;
+  // a Map, not the object: a tensor named `constructor` or `toString` is an ordinary name, not Object.prototype's
+  const namedDtypes = new Map(Object.entries(tensorDtypes));
+  const dtypeOf = (t: string): DtypeName => namedDtypes.get(t) ?? dtype;
   const unknown: string[] = [];
   const sizeOf = (t: string): number => {
     const info = inference.tensors.get(t);
