@@ -34,7 +34,7 @@ import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from 
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
-import { getNotAllowed, getRefusal } from './graphql/get.js';
+import { getInvalid, getNotAllowed, getRefusal } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
@@ -126,6 +126,8 @@ export async function graphqlRoutes(
     if (request.routeOptions.url !== '/graphql') return;
     if (request.method === 'GET' || request.method === 'HEAD') {
       const query = request.query as Record<string, unknown>;
+      const invalid = getInvalid(query, limits.tokens);
+      if (invalid) throw invalid;
       const reason = getRefusal(query.query, query.operationName, limits.tokens);
       if (reason) {
         reply.header('allow', 'POST');

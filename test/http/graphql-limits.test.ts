@@ -200,6 +200,24 @@ describe('GET /graphql: catalog reads only', () => {
     const res = await get('{ models { name }').expect(400);
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');
   });
+
+  it.each([
+    ['two operations without operationName', 'query A { models { name } } query B { devices { id } }', {}, 'the document holds 2 operations (A, B): name the one to run in operationName', 'query.operationName'],
+    ['an operationName the document does not hold', '{ devices { id } }', { operationName: 'Z' }, 'unknown operation named "Z": the document holds (anonymous)', 'query.operationName'],
+    ['an empty operationName (as over POST: no operation has that name)', 'query A { devices { id } }', { operationName: '' }, 'unknown operation named "": the document holds A', 'query.operationName'],
+    ['variables=5', '{ devices { id } }', { variables: '5' }, 'variables must be a JSON object (or null), got number', 'query.variables'],
+    ['variables="str"', '{ devices { id } }', { variables: '"str"' }, 'variables must be a JSON object (or null), got string', 'query.variables'],
+    ['variables=[1]', '{ devices { id } }', { variables: '[1]' }, 'variables must be a JSON object (or null), got an array', 'query.variables'],
+  ])('%s: 400 GRAPHQL_INVALID at its parameter (mercurius threw: 500 INTERNAL)', async (_name, query, extra, message, path) => {
+    const res = await get(query, extra).expect(400);
+    expect(res.body.errors).toEqual([{ message, extensions: { code: 'GRAPHQL_INVALID', path } }]);
+  });
+
+  it('variables that are not JSON: 400 GRAPHQL_INVALID at query.variables (not "the body is not valid JSON"); null and {} are answered', async () => {
+    const res = await get('{ devices { id } }', { variables: '{bad' }).expect(400);
+    expect(res.body.errors[0]).toMatchObject({ message: expect.stringMatching(/^variables is not JSON: /), extensions: { code: 'GRAPHQL_INVALID', path: 'query.variables' } });
+    for (const variables of ['null', '{}']) expect((await get('{ devices { id } }', { variables }).expect(200)).body.data.devices.length).toBeGreaterThan(0);
+  });
 });
 
 describe('a literal nested thousands of brackets deep (graphql-js parses recursively)', () => {

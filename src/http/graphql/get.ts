@@ -4,8 +4,10 @@
  * query (GraphQL-over-HTTP: mutations never over GET) whose root fields start no worker task (the
  * catalog: models, model, operators, devices, conventions; see ROOT_FIELD_WEIGHT) and that uses no introspection
  * (`__schema`, `__type`: large answers; tools introspect over POST). Anything else is 405
- * METHOD_NOT_ALLOWED with `Allow: POST`, before anything runs. A document that does not parse or
- * names no operation is left to mercurius, which answers it as for POST.
+ * METHOD_NOT_ALLOWED with `Allow: POST`, before anything runs. A document that does not parse is
+ * left to mercurius, which answers it as for POST; an operation the document does not pick out
+ * (several without operationName, an unknown name) and `variables` that are not a JSON object are
+ * 400 GRAPHQL_INVALID here, as POST answers them (mercurius's GET path threw on both: 500).
  */
 import { Kind, getOperationAST, parse } from 'graphql';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
@@ -40,6 +42,38 @@ function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDe
     }
   }
   return out;
+}
+
+/** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
+export function getInvalid(params: Record<string, unknown>, maxTokens: number): ConvlensError | null {
+  const { query, operationName, variables } = params;
+  if (typeof variables === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(variables);
+    } catch (e) {
+      return new ConvlensError('GRAPHQL_INVALID', `variables is not JSON: ${(e as Error).message}; send variables={"name":…} (URL-encoded)`, { path: 'query.variables' });
+    }
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      return new ConvlensError('GRAPHQL_INVALID', `variables must be a JSON object (or null), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { path: 'query.variables' });
+    }
+  }
+  if (typeof query !== 'string') return null;
+  let doc: DocumentNode;
+  try {
+    doc = parse(query, { noLocation: true, maxTokens });
+  } catch {
+    return null;
+  }
+  // an empty name names no operation, as over POST
+  const name = typeof operationName === 'string' ? operationName : undefined;
+  if (getOperationAST(doc, name)) return null;
+  const names = doc.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? '(anonymous)'] : []));
+  if (names.length === 0) return null; // no operation at all: the schema's validation answers it
+  const listed = names.join(', ');
+  return name === undefined
+    ? new ConvlensError('GRAPHQL_INVALID', `the document holds ${names.length} operations (${listed}): name the one to run in operationName`, { path: 'query.operationName' })
+    : new ConvlensError('GRAPHQL_INVALID', `unknown operation named "${name}": the document holds ${listed}`, { path: 'query.operationName' });
 }
 
 /** Why a GET may not run this document, or null when it may (or when mercurius should answer it). */
