@@ -46,6 +46,10 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   if (req.resolution !== undefined && req.model === undefined) {
     throw new ConvlensError('INVALID_OPTION', `resolution applies to a zoo model only; a ${given[0]} has its own input shape`, { path: '$.resolution' });
   }
+  // an unknown key is refused, never ignored: shapes for a network that has its own would be dropped
+  if (req.inputShapes !== undefined && req.onnx === undefined) {
+    throw new ConvlensError('INVALID_OPTION', `inputShapes applies to an ONNX file; a ${given[0]} has its own input shapes`, { path: '$.inputShapes' });
+  }
   if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64' };
   if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
   return { kind: 'spec', spec: req.spec };

@@ -93,11 +93,11 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
   if (file) used.add('model');
   if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
   const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
+  if (f.inputShape && onnx === undefined) throw new ConvlensError('INVALID_OPTION', 'inputShape is for an ONNX file with dynamic dimensions; a spec or zoo model has its own input shape', { path: '$.inputShape' });
   const source = requestSource(
     { spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64', inputShapes: f.inputShape ? { '': f.inputShape } : undefined },
     'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',
   );
-  if (f.inputShape && source.kind !== 'onnx') throw new ConvlensError('INVALID_OPTION', 'inputShape is for an ONNX file with dynamic dimensions; a spec or zoo model has its own input shape', { path: '$.inputShape' });
   const given = tensors(own(body.fields, 'inputs'), body.files, '', '$.inputs', maxElements, used);
   const weights = tensors(own(body.fields, 'weights'), body.files, 'weights.', '$.weights', maxElements, used).byName;
   const unread = [...body.files.keys()].filter((k) => !used.has(k));

@@ -48,8 +48,8 @@ import type { SweepReport } from '../analysis/sweep.js';
 export { formatErrors } from './graphql/errors.js';
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
-function parseInputShapes(raw: unknown): Record<string, number[]> {
-  if (raw === undefined || raw === null) return {};
+function parseInputShapes(raw: unknown): Record<string, number[]> | undefined {
+  if (raw === undefined || raw === null) return undefined;
   const ok =
     typeof raw === 'object' &&
     !Array.isArray(raw) &&

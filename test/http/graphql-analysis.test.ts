@@ -273,6 +273,16 @@ describe('Report renderings (rendered in the worker)', () => {
     expect(bad.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.netron' });
   });
 
+  it('inputShapes beside a spec, a zoo model or a compare side: INVALID_OPTION at its path, as over REST (they were ignored: the 8×8 figures answered)', async () => {
+    const spec = await gql('query($s: JSON) { analyze(spec: $s, inputShapes: { x: [1, 3, 16, 16] }) { totals { macs } } }', { s: chain }).expect(200);
+    expect(spec.body.data).toEqual({ analyze: null });
+    expect(spec.body.errors[0]).toMatchObject({ message: 'inputShapes applies to an ONNX file; a spec has its own input shapes', extensions: { code: 'INVALID_OPTION', path: '$.inputShapes' } });
+    const model = await gql('{ analyze(model: "resnet18", inputShapes: { x: [1, 3, 64, 64] }) { name } }').expect(200);
+    expect(model.body.errors[0]).toMatchObject({ message: 'inputShapes applies to an ONNX file; a model has its own input shapes', extensions: { code: 'INVALID_OPTION', path: '$.inputShapes' } });
+    const compare = await gql('{ compare(old: { model: "resnet18", inputShapes: { x: [1, 3, 64, 64] } }, new: { model: "resnet34" }) { totals { metric } } }').expect(200);
+    expect(compare.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.old.inputShapes' });
+  });
+
   it('markdown and html with different depths are INVALID_OPTION (one rendering pass)', async () => {
     const res = await gql('{ analyze(model: "resnet18") { markdown(depth: 1) html(depth: 2) } }').expect(200);
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.markdown' });
