@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { clientError, installErrorHandling } from './http/errors.js';
+import { MAX_PARAM_LENGTH, clientError, frameworkError, hostRequired, installErrorHandling, sendError } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
@@ -37,8 +37,12 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     bodyLimit: config.BODY_LIMIT,
     // a client has REQUEST_TIMEOUT_MS to send a whole request (then 408 and the connection closes), checked every second at most
     requestTimeout: config.REQUEST_TIMEOUT_MS,
-    http: { headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 10_000), connectionsCheckingInterval: Math.min(1000, Math.max(50, config.REQUEST_TIMEOUT_MS >> 2)) },
+    // requireHostHeader off: a request without Host gets the catalog's 400 from the hook below, not Node's bare one
+    http: { headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 10_000), connectionsCheckingInterval: Math.min(1000, Math.max(50, config.REQUEST_TIMEOUT_MS >> 2)), requireHostHeader: false },
     clientErrorHandler: clientError,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // a bad percent-encoding or an over-long segment: answered before routing, from the catalog too
+    frameworkErrors: (err, request, reply) => sendError(request, reply, frameworkError(err, request), metrics),
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -52,6 +56,10 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async (request) => {
+    const missingHost = hostRequired(request);
+    if (missingHost) throw missingHost;
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -121,6 +121,31 @@ export function parserError(err: NodeJS.ErrnoException & { reason?: string }, he
   return new ConvlensError('MALFORMED_REQUEST', `the request is not well-formed HTTP${reason ? `: ${reason}` : ''}${err.code ? ` (${err.code})` : ''}`);
 }
 
+/**
+ * What fastify answers itself before any route or hook (`frameworkErrors`), as catalog errors: a
+ * path that is not valid percent-encoding (FST_ERR_BAD_URL: 400 MALFORMED_REQUEST), and a path
+ * segment longer than the router matches (FST_ERR_MAX_PARAM_LENGTH: no route has it, 404
+ * NOT_FOUND). Both were fastify's own bodies, outside the catalog, one of them a 414.
+ */
+export function frameworkError(err: Error & { code?: string }, request: FastifyRequest): ConvlensError {
+  const path = request.raw.url?.split('?')[0] ?? '';
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return new ConvlensError('NOT_FOUND', `no route ${request.method} ${path}: a path segment is over ${MAX_PARAM_LENGTH} characters, longer than any name or id here`, { path });
+  if (err.code === 'FST_ERR_BAD_URL') return new ConvlensError('MALFORMED_REQUEST', `the path ${path} is not valid percent-encoding (a % must be followed by two hex digits, and the bytes must be UTF-8)`, { path: 'url' });
+  return new ConvlensError('MALFORMED_REQUEST', `the request could not be routed: ${err.message}`, { path: 'url' });
+}
+
+/** The router's longest path segment (fastify's maxParamLength): ids and names are far shorter. */
+export const MAX_PARAM_LENGTH = 200;
+
+/**
+ * HTTP/1.1 requires a Host header; Node refused a request without one with a bare 400 and no body
+ * (requireHostHeader), so app.ts turns that off and this hook answers the catalog's error instead.
+ */
+export function hostRequired(request: FastifyRequest): ConvlensError | null {
+  if (request.raw.httpVersion !== '1.1' || request.headers.host !== undefined) return null;
+  return new ConvlensError('MALFORMED_REQUEST', 'an HTTP/1.1 request must carry a Host header', { path: 'headers.host' });
+}
+
 /** A route as registered: its method and fastify URL pattern (`/v1/models/:name`, `/docs/static/*`). */
 export interface RouteEntry {
   method: string;

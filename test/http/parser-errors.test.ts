@@ -62,3 +62,32 @@ describe('HTTP parser errors are catalog errors', () => {
     expect(r.body.error).toMatchObject({ code: 'HEADERS_TOO_LARGE', path: 'headers' });
   });
 });
+
+describe('what fastify answered itself, before any route: catalog errors too', () => {
+  /** Sends one request with `Connection: close` and reads its answer (the body parsed as JSON). */
+  const once = (head: string) => raw([head], false);
+
+  it('GET /v1/models/%ZZ (not percent-encoding): 400 MALFORMED_REQUEST at url (was fastify\'s FST_ERR_BAD_URL body)', async () => {
+    const r = await once('GET /v1/models/%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'url' });
+    expect(r.body.requestId).toEqual(expect.any(String));
+  });
+
+  it('GET /v1/jobs/ with a 250-character id (over the router\'s 200): 404 NOT_FOUND (was a 414 FST_ERR_MAX_PARAM_LENGTH); 150 characters reach the route: 404 JOB_NOT_FOUND', async () => {
+    const long = await once(`GET /v1/jobs/${'a'.repeat(250)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(long.status).toBe(404);
+    expect(long.body.error).toMatchObject({ code: 'NOT_FOUND', path: `/v1/jobs/${'a'.repeat(250)}` });
+    const shorter = await once(`GET /v1/jobs/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(shorter.status).toBe(404);
+    expect(shorter.body.error).toMatchObject({ code: 'JOB_NOT_FOUND' });
+  });
+
+  it('an HTTP/1.1 request without Host: 400 MALFORMED_REQUEST at headers.host (was Node\'s empty 400); HTTP/1.0 needs none', async () => {
+    const r = await once('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'headers.host' });
+    const old = await raw(['GET /healthz HTTP/1.0\r\n\r\n'], false);
+    expect(old.status).toBe(200);
+  });
+});
