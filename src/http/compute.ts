@@ -8,7 +8,7 @@
  * parsed and decoded in a worker (offload-worker.ts); answers are streamed (stream.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
@@ -124,8 +124,11 @@ function namedTensors(
   for (const [field, bytes] of files) {
     if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
     used.add(field);
+    const name = prefix ? field.slice(prefix.length) : field;
+    // in the JSON and as a file: one would be silently lost
+    if (tensors.has(name)) throw new ConvlensError('INVALID_TENSOR', `${path.slice(2)}.${name} is given twice, as a file part '${field}' and in "request"`, { path: path + jsonPath([name]).slice(1) });
     const t = npyIn(bytes, field, max);
-    tensors.set(prefix ? field.slice(prefix.length) : field, t.tensor);
+    tensors.set(name, t.tensor);
     encoding ??= t.encoding;
   }
   return { tensors, encoding };

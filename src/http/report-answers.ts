@@ -19,12 +19,15 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
   const out = dict<number[]>();
   for (const [key, raw] of Object.entries(query)) {
     if (key !== 'input' && !key.startsWith('input.')) continue;
-    const text = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
+    // given twice, one value would be silently lost
+    if (Array.isArray(raw)) throw new ConvlensError('INVALID_OPTION', `${key} is given ${raw.length} times; give each input's shape once`, { path: `query.${key}` });
+    const text = String(raw);
     const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
     if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
     }
-    out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
+    const name = key === 'input' ? '' : key.slice('input.'.length);
+    out[name] = dims;
   }
   return out;
 }

@@ -11,7 +11,8 @@ import { renderComparison, renderReport, renderSweep } from '../analysis/render.
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
+import { closest } from '../suggest.js';
 import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
@@ -180,6 +181,23 @@ export interface RunTaskResult extends RunResult {
   order: { outputs: string[]; captured: string[] };
 }
 
+/** The names that stand for a network's only input whatever it is called. */
+const UNNAMED_INPUT = new Set(['', 'input']);
+
+/** A given input the network does not have is refused (INVALID_TENSOR with the closest name), never ignored. */
+function checkInputNames(graph: Graph, names: readonly string[]): void {
+  const known = graph.inputs.map((i) => i.name);
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    const suggestion = closest(name, known);
+    const alias = known.length === 1 ? ` ("" or "input" stands for the only one)` : '';
+    throw new ConvlensError('INVALID_TENSOR', `the network has no input '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${known.map((k) => `'${k}'`).join(', ')}${alias}`, {
+      path: jsonPath(['inputs', name]),
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+}
+
 export function runTask(t: RunTask): RunTaskResult {
   // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
@@ -190,9 +208,9 @@ export function runTask(t: RunTask): RunTaskResult {
   const { graph, origin, inference, store } = loadForRun(source, maxFolded);
   // A single unnamed input ("" or "input") feeds the graph's only input, whatever its name.
   const inputs = dict(given);
-  if (graph.inputs.length === 1 && !Object.hasOwn(inputs, graph.inputs[0].name) && given.length === 1) {
+  if (graph.inputs.length === 1 && !Object.hasOwn(inputs, graph.inputs[0].name) && given.length === 1 && UNNAMED_INPUT.has(given[0][0])) {
     inputs[graph.inputs[0].name] = given[0][1];
-  }
+  } else checkInputNames(graph, given.map(([k]) => k));
   try {
     const options = { ...t, maxWork, ...(store && { store }) };
     // a size known only from the data (NMS, NonZero) read by later layers: run in stages

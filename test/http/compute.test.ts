@@ -49,6 +49,33 @@ describe('POST /v1/operators/{name}', () => {
     expect(asJson.body.outputs[0].data).toEqual([0, 2, 0, 4]);
   });
 
+  it('a tensor in the request JSON and as a .npy part of the same name: 400 INVALID_TENSOR at its path (the file silently won)', async () => {
+    const npy = encodeNpy(tensor([1, 1, 2, 2], [0, 0, 0, 0]));
+    const json = { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] };
+    const op = await request(app.server).post('/v1/operators/relu').field('request', JSON.stringify({ inputs: { x: json } })).attach('x', npy, 'x.npy').expect(400);
+    expect(op.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.x', message: "inputs.x is given twice, as a file part 'x' and in \"request\"" });
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 1 }] };
+    const run = await request(app.server)
+      .post('/v1/run')
+      .field('request', JSON.stringify({ spec, inputs: { x: json }, weights: { 'c.weight': { shape: [1, 1, 1, 1], data: [2] } } }))
+      .attach('weights.c.weight', encodeNpy(tensor([1, 1, 1, 1], [3])), 'w.npy')
+      .expect(400);
+    expect(run.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights["c.weight"]' });
+  });
+
+  it('/v1/run: an input the network does not have is INVALID_TENSOR at $.inputs.<name> with the closest name (y was ignored, or fed into x); "input" still stands for the only input', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+    const t = { shape: [1, 1, 2, 2], data: [1, -2, 3, -4] };
+    const extra = await request(app.server).post('/v1/run').send({ spec, inputs: { x: t, y: t } }).expect(400);
+    expect(extra.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.y', message: `the network has no input 'y'; its inputs are 'x' ("" or "input" stands for the only one)` });
+    const misnamed = await request(app.server).post('/v1/run').send({ spec: { ...spec, inputs: [{ name: 'image', shape: [1, 1, 2, 2] }] }, inputs: { imag: t } }).expect(400);
+    expect(misnamed.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.imag', suggestion: 'image' });
+    for (const alias of ['input', '']) {
+      const res = await request(app.server).post('/v1/run').send({ spec, inputs: { [alias]: t } }).expect(200);
+      expect(res.body.outputs[0].data).toEqual([1, 0, 3, 0]);
+    }
+  });
+
   it('.npy upload (multipart and raw body) and .npy response', async () => {
     const npy = encodeNpy(tensor([1, 1, 2, 2], [1, -2, 3, -4]));
     const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
@@ -345,6 +372,12 @@ describe('names that are also properties of JavaScript objects (issue 9, defect 
     expect(Object.keys(shapes).sort()).toEqual(['__proto__', 'constructor']);
     expect(Object.hasOwn(shapes, '__proto__') && shapes.__proto__).toEqual([1, 1, 4, 4]);
     expect(inputShapes(Object.create(null)).toString).toBeUndefined();
+  });
+
+  it('?input given twice (?input=1,3,224,224&input=1,3,32,32): 400 INVALID_OPTION at query.input (the last silently won)', async () => {
+    expect(() => inputShapes({ input: ['1,3,224,224', '1,3,32,32'] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', details: expect.objectContaining({ path: 'query.input' }) }));
+    const res = await request(app.server).post('/v1/analyze?input=1,3,224,224&input=1,3,32,32').set('content-type', 'application/octet-stream').send(readFileSync(new URL('../fixtures/onnx/resnet18.onnx', import.meta.url))).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input', message: 'input is given 2 times; give each input\'s shape once' });
   });
 
   it('a form part named constructor (refused by the form parser): 400 INVALID_OPTION saying to send it in "request", not a 500', async () => {
