@@ -171,7 +171,7 @@ export async function graphqlRoutes(
           const { options: extras, errors } = extrasOptions(selected);
           const source = networkSource(args);
           // markdown, html, csv and netron are rendered in the worker too
-          const render = renderOptions(selected, source);
+          const render = renderOptions(selected, source, errors);
           const report = await pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), tasksOf(ctx));
           return withFieldErrors(report, errors);
         },

@@ -55,7 +55,7 @@ export function stripNulls<T>(v: T): T {
 export interface SelectedExtras {
   options: ExtrasOptions;
   /** A field's own error (an unknown device, a depth out of range): that field answers it, the rest of the report is computed. */
-  errors: Partial<Record<ExtraField, ConvlensError>>;
+  errors: Partial<Record<ExtraField | 'netron', ConvlensError>>;
 }
 
 /**
@@ -127,14 +127,15 @@ const RENDERED: Record<string, RenderFormat> = { markdown: 'md', html: 'html', c
 
 /**
  * The renderings a Report selection asks for (markdown, html, csv, netron), with the one depth and
- * topK their module tables use; netron only for an ONNX source. Null when none is selected.
+ * topK their module tables use; netron only for an ONNX source: for another, netron answers its
+ * own error (put in `errors`), the rest of the report is computed. Null when none is selected.
  */
-export function renderOptions(selected: Map<string, Record<string, unknown>[]>, source: GraphSource): AnalyzeTask['render'] | undefined {
-  const formats = Object.keys(RENDERED).filter((f) => selected.has(f));
-  if (!formats.length) return undefined;
+export function renderOptions(selected: Map<string, Record<string, unknown>[]>, source: GraphSource, errors: SelectedExtras['errors'] = {}): AnalyzeTask['render'] | undefined {
   if (selected.has('netron') && source.kind !== 'onnx') {
-    throw new ConvlensError('INVALID_OPTION', "netron annotates an ONNX file's nodes: analyse an ONNX file (onnxBase64); a spec or built-in model has none", { path: '$.netron' });
+    errors.netron = new ConvlensError('INVALID_OPTION', "netron annotates an ONNX file's nodes: analyse an ONNX file (onnxBase64); a spec or built-in model has none", { path: '$.netron' });
   }
+  const formats = Object.keys(RENDERED).filter((f) => selected.has(f) && !(f === 'netron' && errors.netron));
+  if (!formats.length) return undefined;
   const args = ['markdown', 'html'].flatMap((f) => (selected.get(f) ?? []).map((a) => stripNulls(a)));
   const distinct = new Set(args.map((a) => JSON.stringify({ depth: a.depth, topK: a.topK })));
   if (distinct.size > 1) {
@@ -233,7 +234,7 @@ export function withFieldErrors<T extends object>(report: T, errors: SelectedExt
 }
 
 /** Throws the field's own error, if its arguments were refused; else nothing. */
-function fieldError(p: Parent, name: ExtraField): undefined {
+function fieldError(p: Parent, name: ExtraField | 'netron'): undefined {
   const e = FIELD_ERRORS.get(p)?.[name];
   if (e) throw e;
   return undefined;
@@ -253,7 +254,7 @@ export const analysisTypeResolvers = {
     markdown: (p: Parent) => p.renderings?.md ?? null,
     html: (p: Parent) => p.renderings?.html ?? null,
     csv: (p: Parent) => p.renderings?.csv ?? null,
-    netron: (p: Parent) => p.renderings?.netron ?? null,
+    netron: (p: Parent) => fieldError(p, 'netron') ?? p.renderings?.netron ?? null,
   },
   ModuleTree: { modules: (p: Parent) => flatModules(p) },
   QuantizedWeights: { byDtype: (p: Parent) => Object.entries(p.byDtype as Record<string, Parent>).map(([dtype, b]) => ({ dtype, ...b })) },
