@@ -12,10 +12,17 @@
  *   argMax/argMin: the index along `dim` of the first extreme (the last with selectLastIndex);
  *   without `dim`, of the flattened input (torch); keepDim leaves a size-1 dim
  *
+ * Over an axis of size 0: sum 0, prod 1, mean NaN, L2 0 (torch and ONNX agree); max −∞ and min +∞,
+ * ONNX's definition (onnx/onnx#5568), where torch.amax raises: exported torchvision detectors
+ * reduce a [0, 4] box tensor inside an If branch a run with no detections evaluates and discards
+ * (batched_nms's max coordinate). argMax/argMin have no index to give, in ONNX or torch ("Expected
+ * reduction dim 0 to have non-zero size"): over an empty dim INVALID_ATTRIBUTE naming it, over
+ * the flattened input of no elements NON_POSITIVE_SIZE naming its shape.
+ *
  * FLOPs, as the obvious loop does them: mean numel(x) (n − 1 additions and one division per
  * output); sum, prod, max, min and argMax/argMin numel(x) − numel(y) (n − 1 additions or comparisons
- * per output); L2 2·numel(x) (a square and an addition per input, less one addition, plus one
- * square root, per output).
+ * per output; 0, not negative, when an empty axis leaves outputs with no input); L2 2·numel(x) (a
+ * square and an addition per input, less one addition, plus one square root, per output).
  *
  * The output element an input element reduces into is a broadcast index: the kept-dims shape (the
  * reduced axes set to 1) read as the input's shape (broadcast.ts). Known values fold. Reducing
@@ -66,6 +73,8 @@ interface Reducer {
   keepsIntegers: boolean;
 }
 
+const fmtDims = (x: Shape) => `[${x.join(', ')}]`;
+
 /** acc[into[i]] = step(acc, x[i]) in double precision, then finish. */
 function reduceData(r: Reducer, data: ArrayLike<number>, shape: Shape, axes: readonly number[]): Float64Array {
   const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -98,7 +107,9 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
       const v = ctx.values[0];
       let value: TensorValue | null = null;
       if (v && mayFold(ctx, numel(out))) value = { data: Array.from(reduceData(r, v.data, x, axes)), integer: v.integer && r.keepsIntegers };
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: axes.length ? r.flops(numel(x), numel(out)) : 0 }, plan: { axes } };
+      // an empty axis leaves outputs with no input (sum 0, max −∞): n − 1 per output would go negative
+      const flops = axes.length ? Math.max(0, r.flops(numel(x), numel(out))) : 0;
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: flops }, plan: { axes } };
     },
     receptiveField: reducedRF,
     run(ctx) {
@@ -213,12 +224,16 @@ function argReduction(name: string, pytorch: string, what: string, better: (x: n
     infer(ctx) {
       const x = ctx.inputs[0];
       const dim = ctx.attrs.dim === undefined ? -1 : normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
-      if (dim >= 0 && x[dim] === 0) ctx.fail('INVALID_ATTRIBUTE', `${name} over dim ${dim} of size 0 in ${x.length ? `[${x.join(', ')}]` : '[]'}`, 'dim');
+      if (dim >= 0 && x[dim] === 0) ctx.fail('INVALID_ATTRIBUTE', `${name} over dim ${dim} of size 0 in ${fmtDims(x)}`, 'dim');
+      if (dim < 0 && numel(x) === 0) {
+        ctx.fail('NON_POSITIVE_SIZE', `${name} of the flattened input ${fmtDims(x)}, which has no elements: no index to pick (${pytorch} raises: Expected reduction dim to be specified for input.numel() == 0)`, 'inputs', { shapes: { data: x } });
+      }
       const axes = dim < 0 ? x.map((_, i) => i) : [dim];
       const out = dim < 0 && !ctx.attrs.keepDim ? [] : ctx.attrs.keepDim ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => i !== dim);
       const v = ctx.values[0];
       const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? { data: Array.from(argData(v.data, x, dim, ctx.attrs.selectLastIndex, better)), integer: true } : null;
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) - numel(out) }, plan: { dim, axes } };
+      // n − 1 comparisons per output; never negative (an empty axis is refused above)
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: Math.max(0, numel(x) - numel(out)) }, plan: { dim, axes } };
     },
     receptiveField: (ctx) => reducedRF({ ...ctx, attrs: { keepDims: ctx.attrs.keepDim } }),
     run(ctx) {

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nonMaxSuppression, roiAlign } from '../../src/ops/detection.js';
 import { analyze, errorOf, layer } from '../helpers.js';
-import { inferOf, run } from './op-helpers.js';
+import { inferOf, iota, run } from './op-helpers.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { vjpOperator } from '../../src/runtime/vjp-operator.js';
 
 interface Case { name: string; op: string; attributes: Record<string, unknown>; inputs: { shape: number[]; data: number[] }[]; outputs: { shape: number[]; data: number[] }[]; bound?: number[] }
 const fixture = (f: string) => (JSON.parse(readFileSync(new URL(`../fixtures/detection/${f}`, import.meta.url), 'utf8')) as { cases: Case[] }).cases;
@@ -68,17 +70,66 @@ describe('roiAlign', () => {
     expect(e.message).toMatch(/batchIndices\[0\] = 3 is not an image of x \[1, 1, 2, 2\]/);
   });
 
-  it('output [K, C, oh, ow]; FLOPs 8 per sample (7 interpolation + 1 pooling) + 1 divide per output; adaptive sampling at the ⌈H/oh⌉·⌈W/ow⌉ bound; global field', () => {
+  it('output [K, C, oh, ow]; FLOPs per sample 8 per channel (7 interpolation + 1 pooling) + 20 shared (coordinates, weights), + 1 divide per output; unknown boxes at the ⌈H/oh⌉·⌈W/ow⌉ bound; global field', () => {
     const fixed = inferOf(roiAlign, [[1, 16, 14, 14], [5, 4], [5]], { outputHeight: 7, outputWidth: 7, samplingRatio: 2 });
     expect(fixed.outputs).toEqual([[5, 16, 7, 7]]);
-    expect(fixed.cost.elementwise).toBe(5 * 16 * 49 * (4 * 8 + 1));
+    // 5 ROIs × 49 bins × 4 samples, each 8·16 + 20; + 5·16·49 divides
+    expect(fixed.cost.elementwise).toBe(5 * 49 * 4 * (8 * 16 + 20) + 5 * 16 * 49);
     const adaptive = inferOf(roiAlign, [[1, 16, 14, 14], [5, 4], [5]], { outputHeight: 7, outputWidth: 7 });
-    expect(adaptive.cost.elementwise).toBe(5 * 16 * 49 * (4 * 8 + 1));
+    expect(adaptive.cost.elementwise).toBe(5 * 49 * 4 * (8 * 16 + 20) + 5 * 16 * 49);
     const r = analyze({
       name: 'roi',
       inputs: [{ name: 'x', shape: [1, 4, 8, 8] }, { name: 'rois', shape: [3, 4] }, { name: 'idx', shape: [3] }],
       layers: [{ name: 'pool', op: 'roiAlign', inputs: ['x', 'rois', 'idx'], outputHeight: 2, outputWidth: 2 }],
     });
     expect(layer(r, 'pool').receptiveField).toMatchObject({ global: true });
+  });
+
+  // x = 1 … 16 on a 4×4 map: x[y][x] = 4y + x + 1, linear, so a bilinear sample at (y, x) inside is 4y + x + 1
+  const map: [number[], number[]] = [[1, 1, 4, 4], iota(16).map((i) => i + 1)];
+  const box = (...b: number[]): [number[], number[]] => [[1, 4], b];
+  const image0: [number[], number[]] = [[1], [0]];
+
+  it('a reversed box [3, 0, 0, 3] (x2 < x1), torchvision: half_pixel keeps its width −3, so the adaptive grid ⌈−3/1⌉ has no samples and the bin is 0; samplingRatio 2 walks it backwards; output_half_pixel forces width 1', () => {
+    expect(run('roiAlign', [map, box(3, 0, 0, 3), image0])[0]).toEqual({ shape: [1, 1, 1, 1], data: [0] });
+    // x from 2.5 by −1.5: samples at x 1.75, 0.25 and y −0.5 + 0.75, 2.25 = 0.25, 1.75: (2.25 + 3.75 + 8.25 + 9.75)/4 = 6
+    expect(run('roiAlign', [map, box(3, 0, 0, 3), image0], { samplingRatio: 2 })[0].data).toEqual([6]);
+    // torchvision's 2×2 bins of it, mirrored left-right: [4, 2.5625, 9.75, 8.3125]
+    expect(run('roiAlign', [map, box(3, 0, 0, 3), image0], { samplingRatio: 2, outputHeight: 2, outputWidth: 2 })[0].data).toEqual([4, 2.5625, 9.75, 8.3125]);
+    // width max(−3, 1) = 1 from x 3: one column (clamped to x 3), rows 0.5, 1.5, 2.5: (6 + 10 + 14)/3
+    expect(run('roiAlign', [map, box(3, 0, 0, 3), image0], { coordinateTransformationMode: 'output_half_pixel' })[0].data).toEqual([10]);
+    // no gradient flows from a bin without samples
+    const inputs = [tensor(...map), tensor(...box(3, 0, 0, 3)), tensor(...image0)];
+    const { gradInputs } = vjpOperator({ name: 'roiAlign', inputs, attributes: {}, weights: {}, training: false, seed: 0, maxElements: 1 << 16, gradOutputs: [tensor([1, 1, 1, 1], [1])] });
+    expect(Array.from(gradInputs[0]!.data).every((v) => v === 0)).toBe(true);
+  });
+
+  it('a box far over the map: only the samples on it are read, the others count 0 (torchvision: 0.025), and its cost counts all 100 × 100 of the grid', () => {
+    // half_pixel: samples at −0.5 + (i + 0.5) = i, i < 100; on the map y, x ∈ 0 … 4 (4 clamps to 3): Σ 4y + x + 1 = 250, over 10⁴
+    const [y] = run('roiAlign', [map, box(0, 0, 100, 100), image0]);
+    expect(y.data[0]).toBe(Math.fround(250 / 1e4));
+    expect(inferOf(roiAlign, [[1, 1, 4, 4], [1, 4], [1]], {}, [null, { data: [0, 0, 100, 100], integer: true }]).cost.elementwise).toBe(1e4 * (8 + 20) + 1);
+    // [0, 0, 10⁴, 10⁴]: 10⁸ samples, 250/10⁸, at once (the old kernel walked all of them: 27 s); costed 2.8·10⁹
+    expect(run('roiAlign', [map, box(0, 0, 1e4, 1e4), image0])[0].data[0]).toBe(Math.fround(250 / 1e8));
+  });
+
+  it('in a graph, where the boxes are unknown to the analysis (costed at the map bound), a huge box still costs the kernel only the map', () => {
+    const inf = inferOf(roiAlign, [[1, 1, 4, 4], [1, 4], [1]]);
+    const inputs = [tensor(...map), tensor(...box(0, 0, 1e6, 1e6)), tensor(...image0)];
+    const [y] = roiAlign.run({ attrs: roiAlign.attrs.parse({}), plan: null, inputs, weights: {}, outputs: inf.outputs, training: false, seed: 0 });
+    expect(y.data[0]).toBe(Math.fround(250 / 1e12));
+  });
+
+  it('a grid too large to run is refused before any kernel: WORK_TOO_LARGE for a huge box or samplingRatio, INVALID_TENSOR over torchvision\'s int grid, SPEC_INVALID naming samplingRatio over it', () => {
+    // 10¹² samples per bin × 28 = 2.8·10¹³ > MAX_RUN_WORK 10¹¹
+    expect(errorOf(() => run('roiAlign', [map, box(0, 0, 1e6, 1e6), image0])).code).toBe('WORK_TOO_LARGE');
+    // 10¹⁰ samples × 28 = 2.8·10¹¹
+    expect(errorOf(() => run('roiAlign', [map, box(0, 0, 3, 3), image0], { samplingRatio: 100000 })).code).toBe('WORK_TOO_LARGE');
+    const wide = errorOf(() => run('roiAlign', [map, box(0, 0, 3e9, 0.5), image0]));
+    expect(wide.code).toBe('INVALID_TENSOR');
+    expect(wide.message).toMatch(/rois\[0\] = \[0, 0, 3000000000, 0.5\] needs a sampling grid of 1 rows × 3000000000 columns per bin/);
+    const ratio = errorOf(() => run('roiAlign', [map, box(0, 0, 3, 3), image0], { samplingRatio: 2 ** 31 }));
+    expect(ratio.code).toBe('SPEC_INVALID');
+    expect(ratio.message).toMatch(/samplingRatio/);
   });
 });

@@ -1,7 +1,7 @@
 /** reduceMean (src/ops/reduction.ts): ONNX ReduceMean / torch.mean, one FLOP per input element. */
 import { describe, expect, it } from 'vitest';
-import { argMax, reduceL2, reduceMax, reduceMean, reduceSum } from '../../src/ops/reduction.js';
-import { analyze, layer, net } from '../helpers.js';
+import { argMax, argMin, reduceL2, reduceMax, reduceMean, reduceMin, reduceProd, reduceSum } from '../../src/ops/reduction.js';
+import { analyze, errorOf, layer, net } from '../helpers.js';
 import { inferOf, ints, iota, run } from './op-helpers.js';
 
 describe('reduceMean', () => {
@@ -80,4 +80,26 @@ describe('reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin', () => {
     expect(l.outputShape).toEqual([1, 5, 5]);
     expect(l.receptiveField).toMatchObject({ size: [3, 3], global: false });
   });
+
+  it('over an empty axis: sum 0, prod 1, max −∞ (ONNX; batched_nms reduces [0, 4] boxes in a discarded If branch), each costing 0 FLOPs, never n − 1 < 0', () => {
+    expect(run('reduceSum', [[[1], [0]]], { axes: [0] })).toEqual([{ shape: [1], data: [0] }]);
+    // [2, 0, 3] over axis 1: 6 outputs from 0 inputs, numel(x) − numel(y) would be −6
+    for (const op of [reduceSum, reduceMax, reduceMin, reduceProd]) expect(inferOf(op, [[2, 0, 3]], { axes: [1] }).cost.elementwise).toBe(0);
+    expect(inferOf(reduceMax, [[0]]).cost.elementwise).toBe(0);
+    expect(inferOf(reduceMax, [[0]], {}, [{ data: [], integer: false }]).values).toEqual([{ data: [-Infinity], integer: false }]);
+    expect(inferOf(reduceProd, [[2, 0, 3]], { axes: [1], keepDims: false }, [{ data: [], integer: true }]).values).toEqual([{ data: [1, 1, 1, 1, 1, 1], integer: true }]);
+  });
+
+  it('argMax/argMin of a flattened input with no elements: NON_POSITIVE_SIZE naming its shape (torch: "Expected reduction dim to be specified for input.numel() == 0"), not a run costing −1', () => {
+    for (const op of [argMax, argMin]) {
+      const e = errorOf(() => inferOf(op, [[0]]));
+      expect(e.code).toBe('NON_POSITIVE_SIZE');
+      expect(e.message).toMatch(new RegExp(`${op.name} of the flattened input \\[0\\], which has no elements`));
+    }
+    expect(errorOf(() => inferOf(argMax, [[2, 0, 3]])).code).toBe('NON_POSITIVE_SIZE');
+    // a named dim of size 0 stays INVALID_ATTRIBUTE naming it; another dim of an empty tensor is an empty result, as torch
+    expect(errorOf(() => inferOf(argMax, [[2, 0, 3]], { dim: 1 })).code).toBe('INVALID_ATTRIBUTE');
+    expect(inferOf(argMax, [[2, 0, 3]], { dim: 2 }).outputs).toEqual([[2, 0]]);
+  });
 });
+
