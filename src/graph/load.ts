@@ -16,7 +16,8 @@ import { importOnnx } from './onnx/import.js';
 export const MAX_RESOLUTION = 8192;
 
 export type GraphSource =
-  | { kind: 'spec'; spec: unknown }
+  /** `at`: where the request holds the spec (`$.spec`, `$.models[2].spec`): the paths of its layers and errors; `$` or none: the spec is the whole body */
+  | { kind: 'spec'; spec: unknown; at?: string }
   | { kind: 'model'; name: string; resolution?: number }
   /** `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself */
   | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string };
@@ -36,6 +37,8 @@ export interface NetworkRequest {
   /** Where the request holds `onnx` (GraphSource's `at`); default `$.onnxBase64`. */
   onnxAt?: string;
   inputShapes?: Record<string, number[]>;
+  /** Where the request holds `spec` (GraphSource's `at`); default: the spec's paths as they are. */
+  specAt?: string;
 }
 
 /** The one source a request names; zero or several is a SPEC_INVALID naming the choices. */
@@ -52,7 +55,7 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   }
   if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64' };
   if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
-  return { kind: 'spec', spec: req.spec };
+  return { kind: 'spec', spec: req.spec, ...(req.specAt !== undefined && { at: req.specAt }) };
 }
 
 /** UNKNOWN_MODEL at `path` unless `name` is a zoo model, with the closest name when one is close. */
@@ -91,7 +94,7 @@ export interface LoadOptions {
 export function loadGraph(source: GraphSource, options: LoadOptions = {}): { graph: Graph; origin: GraphOrigin } {
   switch (source.kind) {
     case 'spec':
-      return { graph: parseNetworkSpec(source.spec), origin: { format: 'spec' } };
+      return { graph: parseNetworkSpec(source.spec, source.at), origin: { format: 'spec' } };
     case 'model':
       return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {

@@ -58,7 +58,28 @@ function envelopeError(raw: unknown, issues: z.core.$ZodIssue[]): ConvlensError 
   return issuesError({ schema: NetworkEnvelope, value: raw, issues, prefix: [], owner, attributes: false, where: '' });
 }
 
-export function parseNetworkSpec(raw: unknown): Graph {
+/**
+ * The graph of a spec. `at`: where the request holds the spec (`$.spec` in `{ spec, options }`,
+ * `$.models[2].spec` in a batch); the layers' and inputs' paths, and the paths of the errors found
+ * here, are the request's then, so that every error about a layer (here, in inference, before a
+ * run) points at the field the client sent. `$` (a spec that is the whole body) changes nothing.
+ */
+export function parseNetworkSpec(raw: unknown, at = '$'): Graph {
+  if (at === '$') return specGraph(raw);
+  const under = (path: string) => (path === '$' ? at : path.startsWith('$.') || path.startsWith('$[') ? at + path.slice(1) : path);
+  let graph: Graph;
+  try {
+    graph = specGraph(raw);
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') throw e;
+    throw new ConvlensError(e.code, e.message, { ...e.details, path: under(e.details.path) });
+  }
+  for (const i of graph.inputs) i.path = under(i.path);
+  for (const l of graph.layers) l.path = under(l.path);
+  return graph;
+}
+
+function specGraph(raw: unknown): Graph {
   const env = NetworkEnvelope.safeParse(raw);
   if (!env.success) throw envelopeError(raw, env.error.issues);
   const spec = env.data;

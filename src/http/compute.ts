@@ -208,7 +208,7 @@ export function runRequest(body: Body, maxElements: number): { task: RunTask; en
   if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
   const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
   const source = requestSource(
-    { spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64' },
+    { spec: f.spec, specAt: '$.spec', model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64' },
     'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',
   );
   if (f.resolution !== undefined && source.kind !== 'model') {

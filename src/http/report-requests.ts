@@ -63,7 +63,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
   }
   const onnx = ref.onnxBase64 === undefined ? undefined : transferable(Buffer.from(ref.onnxBase64, 'base64'));
   return under(at, () =>
-    requestSource({ spec: ref.spec, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
+    requestSource({ spec: ref.spec, specAt: `${at}.spec`, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
   );
 }
 

@@ -90,7 +90,7 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
   }
   if (req.options) planExtras(splitOptions(req.options).extras, bodyPath);
   const options = req.options ?? fromQuery ?? defaultOptions();
-  return { source: requestSource({ spec: req.spec, model: req.model, resolution: req.resolution }), options };
+  return { source: requestSource({ spec: req.spec, specAt: '$.spec', model: req.model, resolution: req.resolution }), options };
 }
 
 /** What to analyse, from a parsed JSON body (or none) and the query: the same on the event loop and in a worker. */

@@ -113,7 +113,7 @@ function networkSource(f: { model?: string; resolution?: number; onnxBase64?: st
     throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
   }
   try {
-    return requestSource({ spec: f.spec, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64), onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
+    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64), onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
   } catch (e) {
     // requestSource's paths are relative to the network's object
     if (e instanceof ConvlensError && typeof e.details.path === 'string' && at !== '$') throw new ConvlensError(e.code, e.message, { ...e.details, path: e.details.path.replace(/^\$/, at) });

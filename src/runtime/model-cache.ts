@@ -45,10 +45,11 @@ export interface CachedModel {
  * this folding budget: a spec or zoo model run again reuses its graph, its analysis and the
  * weights its runs keep (folds; seeded weights from the second run that draws them).
  */
-export function builtKey(source: { kind: 'spec'; spec: unknown } | { kind: 'model'; name: string; resolution?: number }, maxFolded: number): string {
+export function builtKey(source: { kind: 'spec'; spec: unknown; at?: string } | { kind: 'model'; name: string; resolution?: number }, maxFolded: number): string {
   // the zoo's default resolution when none is given: the same graph as that resolution given
   if (source.kind === 'model') return `model:${source.name}:${source.resolution ?? ZOO_BY_NAME.get(source.name)?.resolution ?? ''}:${maxFolded}`;
-  return `spec:${createHash('sha256').update(JSON.stringify(source.spec)).digest('hex')}:${maxFolded}`;
+  // where the request held it too: the graph's layer paths (its errors' paths) are the request's
+  return `spec:${source.at ?? '$'}:${createHash('sha256').update(JSON.stringify(source.spec)).digest('hex')}:${maxFolded}`;
 }
 
 /** The cache key of a file with these input shapes under this folding budget. */

@@ -134,18 +134,49 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: 
  * reads (given or seeded).
  */
 export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
-  const { op, attrs, graph, inputs, inference, layer } = prepare(call);
-  const weights = givenWeights(call, op, inference);
-  checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights)));
-  const { layer: graphLayer, inferred } = inference.analysed[0];
-  const resolved = layerWeights(graphLayer, inferred!.weights, graph.constants, weights, 'seed', call.seed);
-  return { layer, attrs, plan: inferred!.plan, weights: resolved };
+  return atRequestPaths(call, () => {
+    const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+    const weights = givenWeights(call, op, inference);
+    checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights)));
+    const { layer: graphLayer, inferred } = inference.analysed[0];
+    const resolved = layerWeights(graphLayer, inferred!.weights, graph.constants, weights, 'seed', call.seed);
+    return { layer, attrs, plan: inferred!.plan, weights: resolved };
+  });
 }
 
 /** The call on this thread, or across `team` where its layer gains from a split (the outputs' bits are the same). */
 export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorResult {
-  const { op, attrs, graph, inputs, inference, layer } = prepare(call);
-  const weights = givenWeights(call, op, inference);
-  const { outputs } = runGraph(graph, inputs, runOptions(call, weights, team), inference);
-  return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
+  return atRequestPaths(call, () => {
+    const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+    const weights = givenWeights(call, op, inference);
+    const { outputs } = runGraph(graph, inputs, runOptions(call, weights, team), inference);
+    return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
+  });
+}
+
+/** The fields of an operator call's request; any other path's first key is an attribute. */
+const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'seed', 'format']);
+
+/**
+ * The call's errors at the request's paths: its layer's are the layer's own (`$.groups`, since the
+ * layer is the call) and are the request's `$.attributes.groups`; a weight's are the graph's
+ * `$.weights["conv2d.weight"]` and are the request's `$.weights.weight`.
+ */
+function atRequestPaths<T>(call: OperatorCall, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') throw e;
+    const path = e.details.path;
+    const weight = /^\$\.weights\["([^"]+)"\](.*)$/.exec(path);
+    const prefix = `${call.name}.`;
+    let moved: string | null = null;
+    if (weight && weight[1].startsWith(prefix)) moved = jsonPath(['weights', weight[1].slice(prefix.length)]) + weight[2];
+    else {
+      const first = /^\$\.([A-Za-z_$][\w$]*)/.exec(path)?.[1];
+      if (first !== undefined && !CALL_FIELDS.has(first)) moved = `$.attributes${path.slice(1)}`;
+    }
+    if (moved === null) throw e;
+    throw new ConvlensError(e.code, e.message, { ...e.details, path: moved });
+  }
 }

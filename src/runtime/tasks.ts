@@ -101,7 +101,8 @@ export interface CompareTaskResult {
 }
 
 /** A network's errors located in the request: their JSONPath (relative to the network) under `at`. */
-function located<T>(at: string, fn: () => T): T {
+function located<T>(at: string | null, fn: () => T): T {
+  if (at === null) return fn();
   try {
     return fn();
   } catch (e) {
@@ -114,7 +115,8 @@ function located<T>(at: string, fn: () => T): T {
 export function compareTask(t: CompareTask): CompareTaskResult {
   const memory = t.memory || t.gates.some((g) => g.metric === 'peakMemoryBytes');
   const side = (source: GraphSource, name: 'old' | 'new') => {
-    const { report, extras } = located(source.kind === 'spec' ? `$.${name}.spec` : `$.${name}`, () =>
+    // an ONNX file's errors and a located spec's (its `at`) have the request's paths already
+    const { report, extras } = located(source.kind === 'model' ? `$.${name}` : source.kind === 'spec' && source.at === undefined ? `$.${name}.spec` : null, () =>
       analyzeNetwork({ source, options: { ...t.options, ...(memory && { memory }), ...(t.device !== undefined && { device: t.device }) }, limits: t.limits }),
     );
     const totals: CompareExtras = {};

@@ -76,6 +76,19 @@ describe('POST /v1/operators/{name}', () => {
     }
   });
 
+  it('/v1/operators: a layer error is at $.attributes.<name> (was $.groups), a weight\'s at $.weights.<role> (was $.weights["conv2d.weight"])', async () => {
+    const x = { shape: [1, 1, 4, 4], data: new Array(16).fill(1) };
+    const groups = await request(app.server).post('/v1/operators/conv2d').send({ inputs: [x], attributes: { outChannels: 2, kernelSize: 1, groups: 2 } }).expect(400);
+    expect(groups.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.attributes.groups' });
+    const kernel = await request(app.server).post('/v1/operators/conv2d').send({ inputs: [x], attributes: { outChannels: 1, kernelSize: 9 } }).expect(400);
+    expect(kernel.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: expect.stringMatching(/^\$\.attributes\.kernelSize/) });
+    const weight = await request(app.server)
+      .post('/v1/operators/conv2d')
+      .send({ inputs: [x], attributes: { outChannels: 1, kernelSize: 1 }, weights: { weight: { shape: [1, 2, 1, 1], data: [1, 1] } } })
+      .expect(400);
+    expect(weight.body.error.path).toBe('$.weights.weight');
+  });
+
   it('.npy upload (multipart and raw body) and .npy response', async () => {
     const npy = encodeNpy(tensor([1, 1, 2, 2], [1, -2, 3, -4]));
     const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
@@ -131,7 +144,7 @@ describe('POST /v1/operators/{name}', () => {
     // an output over the limit, found before anything runs: the layer and its JSONPath
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'up', op: 'upsample', scaleFactor: 2048 }] };
     const grown = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, 1, 4, 4], data: Array(16).fill(1) } } }).expect(413);
-    expect(grown.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'up', path: '$.layers[0]', shapes: { output: [1, 1, 8192, 8192] } });
+    expect(grown.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'up', path: '$.spec.layers[0]', shapes: { output: [1, 1, 8192, 8192] } });
   });
 
   it('unknown fields, query parameters, form fields and file parts are 400 INVALID_OPTION naming them, not ignored', async () => {
