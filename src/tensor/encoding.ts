@@ -93,6 +93,12 @@ function readBase64(text: string, n: number, shape: readonly number[], path: str
     const written = into.write(text, 'base64');
     if (written === n * 4) return data;
   }
+  // not canonical: line breaks or spaces (MIME), no padding, the URL-safe alphabet are read; any
+  // other character, or text after the padding, is refused (Node's decoder skips or stops silently)
+  const bad = /[^A-Za-z0-9+/_\-=\s]|=[\s=]*[^\s=]/.exec(text);
+  if (bad) {
+    throw new ConvlensError('INVALID_TENSOR', `${path}: not base64: ${JSON.stringify(bad[0].slice(-1))} at character ${bad.index + bad[0].length - 1}${bad[0].startsWith('=') ? ', after the = padding' : ''}`, { path });
+  }
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength !== n * 4) throw wrong(bytes.byteLength);
   into.set(bytes);

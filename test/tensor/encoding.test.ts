@@ -97,6 +97,14 @@ describe('tensors over the wire', () => {
     expect(Array.from(decodeTensor({ shape: [6], base64: wrapped }, '$.x', MAX).data)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('base64 with text after the padding ("AAAAAA==garbage") or a character outside the alphabet is INVALID_TENSOR (Node\'s decoder dropped it); unpadded and URL-safe base64 read', () => {
+    expect(errorOf(() => decodeTensor({ shape: [1], base64: 'AAAAAA==garbage' }, '$.x', MAX))).toMatchObject({ code: 'INVALID_TENSOR', message: '$.x: not base64: "g" at character 8, after the = padding' });
+    expect(errorOf(() => decodeTensor({ shape: [1], base64: 'AAA*AAA' }, '$.x', MAX))).toMatchObject({ code: 'INVALID_TENSOR', message: '$.x: not base64: "*" at character 3' });
+    // 1.5 as float32 little-endian is 00 00 c0 3f: "AADAPw==", unpadded "AADAPw"; −2 is 00 00 00 c0: "AAAAwA==", URL-safe the same
+    expect(Array.from(decodeTensor({ shape: [1], base64: 'AADAPw' }, '$.x', MAX).data)).toEqual([1.5]);
+    expect(Array.from(decodeTensor({ shape: [2], base64: 'AADAPwAAAMA' }, '$.x', MAX).data)).toEqual([1.5, -2]);
+  });
+
   it('JSON data is checked by hand in one pass: a string inside, a non-number, or 100 levels of nesting are INVALID_TENSOR at the path', () => {
     expect(errorOf(() => decodeTensor({ shape: [2], data: [1, 'a'] }, '$.inputs.x', MAX))).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.inputs.x' } });
     expect(errorOf(() => decodeTensor({ shape: [1], data: null }, '$.x', MAX)).code).toBe('INVALID_TENSOR');
