@@ -24,6 +24,7 @@ import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
 import type { Io } from './cli/io.js';
 import { conventionsCommand, devicesCommand, sweepCommand } from './cli/sweep.js';
 import { ConvlensError } from './errors.js';
+import { closest } from './suggest.js';
 import { OPS } from './ops/registry.js';
 import { ZOO } from './zoo/index.js';
 
@@ -84,13 +85,33 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.INVALID_INPUT;
     }
     const errno = (e as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT' || errno === 'EISDIR' || errno === 'EACCES') {
-      io.err(`convlens: ${(e as Error).message}; give a .json spec, an .onnx file or one of: ${ZOO.map((z) => z.name).join(', ')}`);
+    if (errno === 'ENOENT' || errno === 'EISDIR' || errno === 'EACCES' || errno === 'ENOTDIR') {
+      // the option that named the file, if one did: `--out`, `--device`, `--input`, `--png`…
+      const file = (e as NodeJS.ErrnoException).path;
+      const flag = file === undefined ? undefined : optionNaming(argv, file);
+      if (flag) io.err(`convlens: ${flag} ${file}: ${(e as Error).message}`);
+      else {
+        // a bare word that is not a file is most likely a misspelt zoo name
+        const near = file !== undefined && !/[./\\]/.test(file) ? closest(file, ZOO.map((z) => z.name)) : null;
+        io.err(`convlens: ${(e as Error).message}${near ? ` (did you mean '${near}'?)` : ''}; give a .json spec, an .onnx file or one of: ${ZOO.map((z) => z.name).join(', ')}`);
+      }
       return EXIT.INVALID_INPUT;
     }
     io.err(`convlens: internal error: ${(e as Error).stack ?? e}`);
     return EXIT.INTERNAL_ERROR;
   }
+}
+
+/** The options whose values are files (the commands' `<file>`, `<…profile.json>`, `<…file.npy>`). */
+const FILE_OPTIONS = new Set(['--out', '--device', '--input', '--gradient', '--png', '--svg']);
+
+/** The file option whose value is `file` (`--out x` or `--out=x`), or undefined (the target, or not from the command line). */
+function optionNaming(argv: readonly string[], file: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], argv[i + 1]];
+    if (FILE_OPTIONS.has(flag) && value === file) return flag;
+  }
+  return undefined;
 }
 
 /** The CLI on this process: arguments from argv, the report on stdout, diagnostics on stderr, the exit code in process.exitCode. */

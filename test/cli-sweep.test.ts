@@ -45,6 +45,18 @@ describe('convlens sweep TARGET --sizes (issue 11)', () => {
     expect(r.out).toMatch(/^225×225: input 225×225 is not k·2\^n/m);
   });
 
+  it('exit 2 when no size could be analysed (a 3×3 conv without padding at 1×1 and 2×2: KERNEL_TOO_LARGE), 0 when one could (3×3)', async () => {
+    const spec = path.join(tmp, 'kernel3.json');
+    writeFileSync(spec, JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3 }] }));
+    const none = await cli(['sweep', spec, '--sizes', '1,2']);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^convlens: 1×1: .*KERNEL_TOO_LARGE|kernel/im);
+    const some = await cli(['sweep', spec, '--sizes', '2,3']);
+    expect(some.code).toBe(0);
+    // 3×3: one output position, 9 MACs and 10 parameters (analysed; "no" by the r = k·2^n rule, 3 ≠ 1·2^0)
+    expect(some.out).toMatch(/^3×3\s+no\s+10\s+9\s/m);
+  });
+
   it('--format md: a table with a row per size', async () => {
     const r = await cli(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'md']);
     expect(r.code).toBe(0);

@@ -251,11 +251,22 @@ describe('size options a target does not read are refused, as REST refuses them'
     expect(r.err).toContain(`(at ${flag})`);
   });
 
+  it('a file option that cannot be opened is named with its path, not taken for the target (--out into a missing directory, --device missing)', async () => {
+    const out = path.join(tmp, 'no-such-dir', 'report.txt');
+    const r = await cli('analyze', 'resnet18', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`convlens: --out ${out}: ENOENT: no such file or directory, open '${out}'`);
+    const device = path.join(tmp, 'missing-device.json');
+    const d = await cli('analyze', 'resnet18', `--device=${device}`);
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(new RegExp(`^convlens: --device ${device.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
+  });
+
   it('a misspelt model with --resolution is a missing file naming the zoo, not an ONNX file refusing the option', async () => {
     for (const argv of [['erf', 'resnt50', '--resolution', '64'], ['compare', 'resnt50', 'resnet18', '--resolution', '64']]) {
       const r = await cli(...argv);
       expect(r.code).toBe(2);
-      expect(r.err).toContain("ENOENT: no such file or directory, open 'resnt50'; give a .json spec, an .onnx file or one of: alexnet,");
+      expect(r.err).toContain("ENOENT: no such file or directory, open 'resnt50' (did you mean 'resnet50'?); give a .json spec, an .onnx file or one of: alexnet,");
     }
   });
 

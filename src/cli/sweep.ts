@@ -66,7 +66,8 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
       emit(io, text, o.out, `${o.format} sweep`);
       const failed = report.sizes.filter((s) => s.status === 'error');
       for (const s of failed) io.err(`convlens: ${s.size.join('×')}: ${s.reasons.join('; ')}`);
-      setCode(EXIT.OK);
+      // some sizes refused is the sweep's answer (which sizes work); none analysed is a bad input
+      setCode(failed.length === report.sizes.length ? EXIT.INVALID_INPUT : EXIT.OK);
     });
 }
 
