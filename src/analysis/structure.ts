@@ -79,7 +79,8 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   const multiple = n === null ? null : 2 ** n;
   let validInputSizes: string;
   if (multiple === null) validInputSizes = `effective stride [${best.stride.join(', ')}] is not a power of two; sizes that divide evenly by it`;
-  else if (fixed) validInputSizes = `only inputs that give a ${k[0]}×${k[1]} final map, e.g. ${expected![0]}×${expected![1]} (a flatten/linear fixes the size)`;
+  // the input analysed gives that map by construction; k·2^n need not (a conv without padding loses its border)
+  else if (fixed) validInputSizes = `only inputs that give a ${k[0]}×${k[1]} final map, as ${inHW[0]}×${inHW[1]} does (a flatten/linear fixes the size)`;
   else validInputSizes = `any multiple of ${multiple} (fully convolutional or pooled to a fixed size before the classifier)`;
   return {
     input: inHW,

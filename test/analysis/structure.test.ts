@@ -26,6 +26,12 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], downsamplings: 1, fixedInputSize: true, consistent: true });
   });
 
+  it('a 3×3 conv without padding, flatten, linear at 32×32: the final map is 30×30, and the valid inputs are those giving it, as 32×32 does (not "e.g. 30×30": 30 gives 28)', () => {
+    const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 3 }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [30, 30], fixedInputSize: true });
+    expect(r.structure.resolution?.validInputSizes).toBe('only inputs that give a 30×30 final map, as 32×32 does (a flatten/linear fixes the size)');
+  });
+
   it('resizing to a fixed size frees the classifier from the input size; resizing by a factor does not', () => {
     const head = (resize: Record<string, unknown>) =>
       net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 }, { op: 'upsample', ...resize }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 });
