@@ -40,7 +40,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     // requireHostHeader off: a request without Host gets the catalog's 400 from the hook below, not Node's bare one
     http: { headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 10_000), connectionsCheckingInterval: Math.min(1000, Math.max(50, config.REQUEST_TIMEOUT_MS >> 2)), requireHostHeader: false },
     clientErrorHandler: clientError,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // a bad percent-encoding or an over-long segment: answered before routing, from the catalog too
     frameworkErrors: (err, request, reply) => sendError(request, reply, frameworkError(err, request), metrics),
     trustProxy: trustProxy(config.TRUST_PROXY),
