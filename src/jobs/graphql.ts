@@ -34,7 +34,15 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
           throw new ConvlensError('SPEC_INVALID', 'request must be a JSON object: the fields of POST /v1/analyze, /v1/run or a batch', { path: '$.request' });
         }
         if ('kind' in request) throw new ConvlensError('INVALID_OPTION', 'give kind as the argument, not inside request', { path: '$.request.kind' });
-        return lazy(await jobs.submit({ kind: args.kind, ...request }));
+        try {
+          return lazy(await jobs.submit({ kind: args.kind, ...request }));
+        } catch (e) {
+          // the body's paths (`$.model`, `$.spec.layers[0]`) are the `request` argument's here; `$.kind` is the argument kind
+          if (!(e instanceof ConvlensError)) throw e;
+          const path = e.details.path;
+          if (typeof path !== 'string' || !path.startsWith('$') || path === '$.kind') throw e;
+          throw new ConvlensError(e.code, e.message, { ...e.details, path: `$.request${path.slice(1)}` });
+        }
       },
       cancelJob: async (_: unknown, args: { id: string }): Promise<JobObject> => {
         const view = await jobs.cancel(args.id);

@@ -61,7 +61,7 @@ describe('GraphQL jobs', () => {
   it('an invalid request is an error with its catalog code and path, and submitJob is null', async () => {
     const res = await gql('mutation($r: JSON!) { submitJob(kind: analyze, request: $r) { id } }', { r: { model: 'resnet18', resoluton: 160 } });
     expect(res.data).toEqual({ submitJob: null });
-    expect(res.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.resoluton', suggestion: 'resolution' });
+    expect(res.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.request.resoluton', suggestion: 'resolution' });
     const kind = await gql('mutation { submitJob(kind: run, request: { kind: "batch" }) { id } }');
     expect(kind.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.request.kind' });
   });
