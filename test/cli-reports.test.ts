@@ -38,7 +38,7 @@ describe('convlens compare OLD NEW (issue 11)', () => {
     const r = await cli(['compare', 'resnet18', 'resnet34', '--format', 'md', '--max-macs-increase', '5%']);
     expect(r.code).toBe(1);
     expect(r.out).toContain('## convlens: `resnet18` → `resnet34`');
-    expect(r.out).toContain('❌ **1 of 1 gates failed.**');
+    expect(r.out).toContain('❌ **The gate failed.**');
     expect(r.out).toMatch(/^\| params \| 11,689,512 \| 21,797,672 \| ▲ \+10,108,160 \| \+86\.47% \|$/m);
   });
 

@@ -34,8 +34,8 @@ function gatesSection(v: GateVerdict): string {
   const failed = v.results.filter((r) => r.status === 'fail').length;
   const unknown = v.results.filter((r) => r.status === 'unknown').length;
   const head = v.passed
-    ? `✅ **All ${v.results.length} gates passed.**`
-    : `${failed ? '❌' : '⚠️'} **${[failed ? `${failed} of ${v.results.length} gates failed` : '', unknown ? `${unknown} could not be checked` : ''].filter(Boolean).join(', ')}.**`;
+    ? `✅ **${v.results.length === 1 ? 'The gate' : `All ${v.results.length} gates`} passed.**`
+    : `${failed ? '❌' : '⚠️'} **${[failed ? v.results.length === 1 ? 'The gate failed' : `${failed} of ${v.results.length} gates failed` : '', unknown ? `${unknown} could not be checked` : ''].filter(Boolean).join(', ')}.**`;
   const lines = v.results.map((r) => {
     const d = r.delta;
     const change = d ? `${METRIC_LABELS[r.metric]} ${value(r.metric, d.before)} → ${value(r.metric, d.after)} (${signed(d.delta, (n) => value(r.metric, n))}, ${signedPercent(d.percent)})` : '';

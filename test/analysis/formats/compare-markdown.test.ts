@@ -43,7 +43,7 @@ describe('comparisonMarkdown: ResNet-18 → ResNet-34', () => {
   it('the other way round: ▼ and − everywhere, removed layers, all gates passed', () => {
     const back = compareReports(r34, r18);
     const text = comparisonMarkdown(back, evaluateGates(back, parseGates({ params: '0' })));
-    expect(text).toContain('✅ **All 1 gates passed.**');
+    expect(text).toContain('✅ **The gate passed.**');
     expect(lines(text)).toContain('| params | 21,797,672 | 11,689,512 | ▼ −10,108,160 | −46.37% |');
     expect(text).toContain('<details><summary>56 layers removed (−10.11 M params, −1.850 G MACs)</summary>');
   });
