@@ -17,6 +17,8 @@ import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js
 import type { OffloadTask } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
+import { checkErfFormat } from './report-answers.js';
+import type { ReportFormat } from './formats.js';
 
 type Result = { ok: true; value: unknown } | { ok: false; error: SerializedError };
 
@@ -36,6 +38,7 @@ function handle(task: OffloadTask): unknown {
     const body = parseJsonBytes(task.json);
     const input = analyzeInput(body, task.query);
     const { format } = task;
+    checkErfFormat(input.options, format as ReportFormat, task.query);
     const text =
       format === 'json'
         ? JSON.stringify(analyzeTask(input))

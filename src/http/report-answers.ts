@@ -62,6 +62,17 @@ export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unk
  * The analysis in a worker, answered in `format`: the report as JSON, or the text rendered in the
  * worker (the module tables of md and html at the options' depth and topK).
  */
+/**
+ * `erf` adds the effective receptive field to the HTML report only: asked with another format it
+ * would be silently ignored, so it is refused (at `?erf` or `$.options.erf`, where it was given).
+ */
+export function checkErfFormat(options: ReportOptions, format: ReportFormat, query: Record<string, unknown>): void {
+  if (!options.erf || format === 'html') return;
+  throw new ConvlensError('INVALID_OPTION', `erf adds the effective receptive field to the HTML report (format html), not to ${format}; POST /v1/erf computes it on its own`, {
+    path: query.erf !== undefined ? 'query.erf' : '$.options.erf',
+  });
+}
+
 export async function sendAnalysis(pool: TaskPool, reply: FastifyReply, task: AnalyzeTask, format: ReportFormat, tasks: TaskContext): Promise<unknown> {
   const transfer = task.source.kind === 'onnx' ? [task.source.bytes.buffer as ArrayBuffer] : undefined;
   if (format === 'json') return pool.run<AnalyzeTaskResult>('analyze', task, transfer, tasks);

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
 import type { OptionPath, ReportOptions } from '../analysis/extras.js';
-import { inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
+import { checkErfFormat, inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { checkModel, modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -127,10 +127,13 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload.bytes);
+      checkErfFormat(options, format, rawQuery);
       return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery) }), options }, format, tasks);
     }
     if (format === 'netron') throw netronNeedsOnnx();
-    return sendAnalysis(pool, reply, analyzeSource(request.body, rawQuery, query), format, tasks);
+    const input = analyzeSource(request.body, rawQuery, query);
+    checkErfFormat(input.options, format, rawQuery);
+    return sendAnalysis(pool, reply, input, format, tasks);
   });
 
   app.get('/v1/models', async () => ({ models: modelCatalog() }));

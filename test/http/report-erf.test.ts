@@ -31,3 +31,14 @@ describe('GET /v1/models/{name}/report?erf=true', () => {
     expect(res.body.error.path).toBe('query.erf');
   });
 });
+
+describe('POST /v1/analyze with erf and a format other than html', () => {
+  it('?erf=true with a JSON answer is 400 INVALID_OPTION at query.erf (it was ignored: a report without an ERF); in the body\'s options at $.options.erf; with format html it is computed', async () => {
+    const query = await request(app.server).post('/v1/analyze?model=resnet18&resolution=64&erf=true').expect(400);
+    expect(query.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.erf', message: 'erf adds the effective receptive field to the HTML report (format html), not to json; POST /v1/erf computes it on its own' });
+    const body = await request(app.server).post('/v1/analyze?format=csv').send({ model: 'resnet18', resolution: 64, options: { erf: true } }).expect(400);
+    expect(body.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.erf' });
+    const html = await request(app.server).post('/v1/analyze?format=html').send({ model: 'resnet18', resolution: 64, options: { erf: true } }).expect(200);
+    expect(html.text).toContain('<section id="erf">');
+  });
+});
