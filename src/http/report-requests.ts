@@ -80,11 +80,21 @@ function withShapes(source: GraphSource, shapes: Record<string, number[]>): Grap
   return source.kind === 'onnx' && Object.keys(source.inputShapes).length === 0 ? { ...source, inputShapes: shapes } : source;
 }
 
+/** `?input` that no network here reads (no ONNX file, or each has its own inputShapes) is refused, not ignored. */
+function shapesRead(shapes: Record<string, number[]>, sources: GraphSource[]): void {
+  const keys = Object.keys(shapes);
+  if (keys.length === 0 || sources.some((s) => s.kind === 'onnx' && s.inputShapes === shapes)) return;
+  const key = keys[0] === '' ? 'input' : `input.${keys[0]}`;
+  const why = sources.some((s) => s.kind === 'onnx') ? 'each ONNX file here has its own inputShapes' : 'a spec or built-in model has its own input shapes';
+  throw new ConvlensError('INVALID_OPTION', `?${key} applies to an ONNX file without inputShapes; ${why}`, { path: `query.${key}` });
+}
+
 export function compareRequest(fields: Record<string, unknown>, files: Map<string, Uint8Array>, shapes: Record<string, number[]> = {}): CompareTask {
   onlyParts(files, ['old', 'new']);
   const f = parseRequest(CompareRequest, { ...fields, ...('old' in fields && { old: wrapBareSpec(fields.old) }), ...('new' in fields && { new: wrapBareSpec(fields.new) }) }, { in: 'body' });
   const before = withShapes(networkSource(f.old, files.get('old'), '$.old', 'old'), shapes);
   const after = withShapes(networkSource(f.new, files.get('new'), '$.new', 'new'), shapes);
+  shapesRead(shapes, [before, after]);
   const { memory, device, ...counting } = f.options ?? CompareOptions.parse({});
   // an unknown device is a 400 now, before two analyses run
   if (device !== undefined) planExtras({ device }, (k) => `$.options.${k}`);
@@ -103,6 +113,7 @@ export function sweepRequest(fields: Record<string, unknown>, files: Map<string,
   const file = files.get('model');
   const given = Object.keys(network).filter((k) => (network as Record<string, unknown>)[k] !== undefined);
   const source = withShapes(networkSource(file && !given.length ? undefined : (network as NetworkRef), file, '$', 'model'), shapes);
+  shapesRead(shapes, [source]);
   if (device !== undefined) planExtras({ device }, (k) => `$.${k}`);
   return { source, options: options ?? AnalyzeOptionsSchema.parse({}), sweep: { sizes, ...(input !== undefined && { input }), ...(device !== undefined && { device }), inPlace } };
 }

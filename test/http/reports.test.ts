@@ -259,6 +259,13 @@ describe('POST /v1/compare: resnet18 → resnet34, layer by layer', () => {
     expect(totals.map((t: { metric: string }) => t.metric)).toContain('peakMemoryBytes');
   });
 
+  it('?input that no network reads (two zoo models; a sweep of a spec) is 400 INVALID_OPTION at query.input (it was ignored)', async () => {
+    const compare = await post('/v1/compare?input=1,3,64,64').send({ old: 'resnet18', new: 'resnet34' }).expect(400);
+    expect(compare.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input', message: '?input applies to an ONNX file without inputShapes; a spec or built-in model has its own input shapes' });
+    const sweep = await post('/v1/sweep?input.x=1,3,8,8').send({ spec: tiny, sizes: [8] }).expect(400);
+    expect(sweep.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.x' });
+  });
+
   it('errors: a missing network, an unknown model, a spec error located under $.old.spec, a stray file part, a bad gate', async () => {
     expect((await post('/v1/compare').send({ old: 'resnet18' }).expect(400)).body.error).toMatchObject({ code: 'SPEC_INVALID', path: '$.new' });
     expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet43' }).expect(404)).body.error).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.new', suggestion: 'resnet34' });
