@@ -2,6 +2,7 @@
  * Builds the fastify app: the same instance serves production (server.ts) and the tests
  * (app.inject / supertest).
  */
+import { installQueryCheck } from './http/query-keys.js';
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -92,6 +93,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   // headers, API keys, rate limit, CORS: before the routes (and before the route list errors.ts keeps, which CORS's OPTIONS * stays out of)
   await app.register(security, { config, metrics });
   installErrorHandling(app, metrics);
+  installQueryCheck(app);
   // memory budget, queue and readiness (/readyz), decided before a body is read
   await app.register(admission, { config, pool: ownPool, metrics });
   await app.register(metricsRoutes, { metrics });

@@ -4,6 +4,7 @@
  * one), GET /v1/jobs/{id}/results (NDJSON: one line per batch model in order as they complete; the
  * result, or an error line, for the others). The store is jobs/memory.ts or jobs/redis.ts.
  */
+import { NO_QUERY } from './query-keys.js';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Gauge } from 'prom-client';
@@ -55,7 +56,7 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
 
-  app.post('/v1/jobs', async (request, reply) => {
+  app.post('/v1/jobs', NO_QUERY, async (request, reply) => {
     if (Buffer.isBuffer(request.body) || request.isMultipart()) {
       throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON: { "kind": "analyze" | "run" | "batch", … }; send ONNX files as onnxBase64', { path: 'body' });
     }
@@ -63,19 +64,19 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
     return sendStatus(reply.header('location', view.head.links.self), view, 202);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', NO_QUERY, async (request, reply) => {
     const view = await jobs.get(request.params.id);
     if (!view) throw notFound(request.params.id);
     return sendStatus(reply, view);
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/v1/jobs/:id', NO_QUERY, async (request, reply) => {
     const view = await jobs.cancel(request.params.id);
     if (!view) throw notFound(request.params.id);
     return sendStatus(reply, view);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', NO_QUERY, async (request, reply) => {
     const { id } = request.params;
     if (!acceptsNdjson(request.headers.accept)) {
       throw new ConvlensError('NOT_ACCEPTABLE', `results come as ${NDJSON} (one JSON document per line); Accept allows only ${request.headers.accept}`, { path: 'accept' });

@@ -10,6 +10,7 @@
  * The work runs in the pool (runtime/tasks.ts compareTask, sweepTask, analyzeTask); a JSON body
  * too large for the event loop is parsed and checked in a worker too (offload-worker.ts).
  */
+import { NO_QUERY } from './query-keys.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICES } from '../analysis/devices.js';
 import { ReportOptionsSchema } from '../analysis/extras.js';
@@ -108,8 +109,8 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
   const devices = deviceCatalog();
   const conventions = conventionCatalog();
 
-  app.get('/v1/devices', async () => devices);
-  app.get('/v1/conventions', async () => conventions);
+  app.get('/v1/devices', NO_QUERY, async () => devices);
+  app.get('/v1/conventions', NO_QUERY, async () => conventions);
 
   app.post('/v1/compare', OFFLOAD, async (request, reply) => {
     const q = parseRequest(CompareQuery, withoutNamedInputs(request.query), { in: 'query' });

@@ -9,6 +9,7 @@
  * formats.ts). The reports' other routes (compare, sweep, a zoo model's report, devices,
  * conventions) are in reports.ts.
  */
+import { NO_QUERY } from './query-keys.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
@@ -105,8 +106,8 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
   const reportSchema = jsonSchemaOf(AnalysisReportSchema);
 
   app.get('/healthz', async () => ({ status: 'ok', workers: pool.threads, queued: pool.queued }));
-  app.get('/v1/schema/network', async () => networkSchema);
-  app.get('/v1/schema/report', async () => reportSchema);
+  app.get('/v1/schema/network', NO_QUERY, async () => networkSchema);
+  app.get('/v1/schema/report', NO_QUERY, async () => reportSchema);
 
   app.post('/v1/analyze', OFFLOAD, async (request, reply) => {
     const tasks = requestTasks(request);
@@ -136,13 +137,13 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
     return sendAnalysis(pool, reply, input, format, tasks);
   });
 
-  app.get('/v1/models', async () => ({ models: modelCatalog() }));
+  app.get('/v1/models', NO_QUERY, async () => ({ models: modelCatalog() }));
   app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
     checkModel(request.params.name, 'name');
     return modelSpec(request.params.name, parseRequest(ModelQuery, request.query, { in: 'query' }).resolution);
   });
 
-  app.get('/v1/operators', async () => ({ operators: operatorCatalog() }));
+  app.get('/v1/operators', NO_QUERY, async () => ({ operators: operatorCatalog() }));
   reportRoutes(app, { pool, fileLimit });
 }
 

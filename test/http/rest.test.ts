@@ -202,3 +202,27 @@ describe('other routes', () => {
     expect(res.body.error.code).toBe('NOT_FOUND');
   });
 });
+
+describe('routes that read no query parameter', () => {
+  it.each([
+    ['GET', '/v1/models?x=1', 'x'],
+    ['GET', '/v1/operators?verbose=true', 'verbose'],
+    ['GET', '/v1/devices?kind=gpu', 'kind'],
+    ['GET', '/v1/conventions?x', 'x'],
+    ['GET', '/v1/schema/report?v=2', 'v'],
+    ['GET', '/v1/jobs/00000000-0000-4000-8000-000000000000?wait=1', 'wait'],
+    ['DELETE', '/v1/jobs/00000000-0000-4000-8000-000000000000?force=1', 'force'],
+  ])('%s %s: 400 INVALID_OPTION at query.<key> (it was ignored)', async (method, url, key) => {
+    const res = await request(app.server)[method === 'GET' ? 'get' : 'delete'](url).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: `query.${key}` });
+  });
+
+  it('POST /v1/jobs?x=1 with a body: 400 at query.x, and nothing is queued; without the query it is accepted (202)', async () => {
+    const refused = await request(app.server).post('/v1/jobs?x=1').send({ kind: 'analyze', model: 'resnet18' }).expect(400);
+    expect(refused.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.x' });
+    await request(app.server).post('/v1/jobs').send({ kind: 'analyze', model: 'resnet18' }).expect(202);
+    // the probes take whatever a monitor appends
+    await request(app.server).get('/healthz?probe=1').expect(200);
+  });
+});
+
