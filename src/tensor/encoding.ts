@@ -95,9 +95,15 @@ function readBase64(text: string, n: number, shape: readonly number[], path: str
   }
   // not canonical: line breaks or spaces (MIME), no padding, the URL-safe alphabet are read; any
   // other character, or text after the padding, is refused (Node's decoder skips or stops silently)
-  const bad = /[^A-Za-z0-9+/_\-=\s]|=[\s=]*[^\s=]/.exec(text);
+  // linear scans (a pattern with a repeated group after "=" backtracks: quadratic in a run of "=")
+  const stray = /[^A-Za-z0-9+/_\-=\s]/.exec(text);
+  const padding = text.indexOf('=');
+  const AFTER = /[^\s=]/g;
+  AFTER.lastIndex = padding < 0 ? text.length : padding;
+  const after = padding < 0 ? null : AFTER.exec(text);
+  const bad = stray && (!after || stray.index < after.index) ? { at: stray.index, padded: false } : after ? { at: after.index, padded: true } : null;
   if (bad) {
-    throw new ConvlensError('INVALID_TENSOR', `${path}: not base64: ${JSON.stringify(bad[0].slice(-1))} at character ${bad.index + bad[0].length - 1}${bad[0].startsWith('=') ? ', after the = padding' : ''}`, { path });
+    throw new ConvlensError('INVALID_TENSOR', `${path}: not base64: ${JSON.stringify(text[bad.at])} at character ${bad.at}${bad.padded ? ', after the = padding' : ''}`, { path });
   }
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength !== n * 4) throw wrong(bytes.byteLength);
