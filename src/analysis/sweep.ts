@@ -108,7 +108,8 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
     case 'model':
       return h === w ? { kind: 'model', name: source.name, resolution: h } : { kind: 'spec', spec: resize(modelSpec(source.name, h)) };
     case 'spec':
-      return { kind: 'spec', spec: resize(source.spec) };
+      // where the request holds it stays: a size's errors point there too
+      return { ...source, spec: resize(source.spec) };
     case 'onnx':
       return { ...source, inputShapes: { ...source.inputShapes, [input]: [shape[0], shape[1], h, w] } };
   }

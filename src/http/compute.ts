@@ -8,7 +8,7 @@
  * parsed and decoded in a worker (offload-worker.ts); answers are streamed (stream.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConvlensError, jsonPath } from '../errors.js';
+import { ConvlensError } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
@@ -24,7 +24,7 @@ import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from './requests.js';
 import { sendJson } from './stream.js';
-import { chooseEncoding, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
+import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
 /** .npy file parts by name (a record is accepted from callers that have no files: `{}`). */
@@ -101,37 +101,6 @@ function unreadFiles(files: Map<string, Uint8Array>, used: Set<string>, hint: st
 function objectOrder(keys: string[]): string[] {
   const index = (k: string) => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
   return [...keys.filter(index).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !index(k))];
-}
-
-/** Named tensors from a JSON object and .npy files, by name in a Map; the first encoding seen is the response's default. */
-function namedTensors(
-  raw: unknown,
-  files: Map<string, Uint8Array>,
-  prefix: string,
-  path: string,
-  max: number,
-  used: Set<string>,
-): { tensors: Map<string, Tensor>; encoding: Encoding | null } {
-  const tensors = new Map<string, Tensor>();
-  let encoding: Encoding | null = null;
-  if (raw !== undefined && raw !== null && typeof raw === 'object') {
-    for (const [k, v] of Object.entries(raw)) {
-      const t = tensorIn(v, `${path}.${k}`, max);
-      tensors.set(k, t.tensor);
-      encoding ??= t.encoding;
-    }
-  }
-  for (const [field, bytes] of files) {
-    if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
-    used.add(field);
-    const name = prefix ? field.slice(prefix.length) : field;
-    // in the JSON and as a file: one would be silently lost
-    if (tensors.has(name)) throw new ConvlensError('INVALID_TENSOR', `${path.slice(2)}.${name} is given twice, as a file part '${field}' and in "request"`, { path: path + jsonPath([name]).slice(1) });
-    const t = npyIn(bytes, field, max);
-    tensors.set(name, t.tensor);
-    encoding ??= t.encoding;
-  }
-  return { tensors, encoding };
 }
 
 export function operatorRequest(name: string, body: Body, maxElements: number): { call: OperatorCall; encoding: Encoding } {

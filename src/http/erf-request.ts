@@ -12,7 +12,7 @@ import type { ErfJob } from '../runtime/erf.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { transferable } from './body.js';
 import { parseRequest, Tensor as TensorField } from './requests.js';
-import { ENCODINGS, chooseEncoding, npyIn, tensorIn } from './tensors.js';
+import { ENCODINGS, chooseEncoding, namedTensors, tensorIn } from './tensors.js';
 import type { Encoding } from './tensors.js';
 import { integerIn } from '../integers.js';
 
@@ -62,27 +62,15 @@ export interface ErfRequestFiles {
 
 /** Tensors of a JSON field and .npy parts (`prefix` + name), by name. */
 function tensors(raw: unknown, files: Map<string, Uint8Array>, prefix: string, path: string, max: number, used: Set<string>): { byName: Map<string, Tensor>; encoding: Encoding | null } {
-  const byName = new Map<string, Tensor>();
-  let encoding: Encoding | null = null;
+  // one bare tensor ({ shape, … }) stands for the only input: named "" beside the file parts
   if (raw !== undefined && raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'shape') && !prefix) {
     const t = tensorIn(raw, path, max);
-    byName.set('', t.tensor);
-    encoding = t.encoding;
-  } else if (raw !== undefined && raw !== null && typeof raw === 'object') {
-    for (const [k, v] of Object.entries(raw)) {
-      const t = tensorIn(v, `${path}.${k}`, max);
-      byName.set(k, t.tensor);
-      encoding ??= t.encoding;
-    }
+    const parts = namedTensors(undefined, files, prefix, path, max, used);
+    return { byName: new Map([['', t.tensor], ...parts.tensors]), encoding: t.encoding };
   }
-  for (const [field, bytes] of files) {
-    if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
-    used.add(field);
-    const t = npyIn(bytes, field, max);
-    byName.set(prefix ? field.slice(prefix.length) : field, t.tensor);
-    encoding ??= t.encoding;
-  }
-  return { byName, encoding };
+  // keyed: a name given in the JSON and as a file part is refused there
+  const named = namedTensors(raw, files, prefix, path, max, used);
+  return { byName: named.tensors, encoding: named.encoding };
 }
 
 /** The job a request asks for, and the gradient's encoding. */

@@ -87,7 +87,7 @@ function networkSource(args: NetworkArgs, at = '$'): GraphSource {
   const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
   try {
     return requestSource(
-      { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), onnx: bytes, onnxAt: `${at}.onnxBase64`, inputShapes: parseInputShapes(args.inputShapes) },
+      { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), specAt: `${at}.spec`, onnx: bytes, onnxAt: `${at}.onnxBase64`, inputShapes: parseInputShapes(args.inputShapes) },
       'spec, model (a zoo name) or onnxBase64',
     );
   } catch (e) {

@@ -1,7 +1,7 @@
 /** Tensors in requests and responses: the encoding a client used is the one it gets back, unless it asks. */
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
 import { decodeNpy, decodeTensor, encodeTensor, npyHeader } from '../tensor/encoding.js';
 import { stats } from '../tensor/stats.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -92,4 +92,35 @@ export function releaseWhenSent(reply: FastifyReply, tensors: Iterable<Tensor>):
     RELEASING.delete(reply);
     releaseBuffers(buffers);
   });
+}
+
+/** Named tensors from a JSON object and .npy files, by name in a Map; the first encoding seen is the response's default. */
+export function namedTensors(
+  raw: unknown,
+  files: Map<string, Uint8Array>,
+  prefix: string,
+  path: string,
+  max: number,
+  used: Set<string>,
+): { tensors: Map<string, Tensor>; encoding: Encoding | null } {
+  const tensors = new Map<string, Tensor>();
+  let encoding: Encoding | null = null;
+  if (raw !== undefined && raw !== null && typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw)) {
+      const t = tensorIn(v, `${path}.${k}`, max);
+      tensors.set(k, t.tensor);
+      encoding ??= t.encoding;
+    }
+  }
+  for (const [field, bytes] of files) {
+    if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
+    used.add(field);
+    const name = prefix ? field.slice(prefix.length) : field;
+    // in the JSON and as a file: one would be silently lost
+    if (tensors.has(name)) throw new ConvlensError('INVALID_TENSOR', `${path.slice(2)}.${name} is given twice, as a file part '${field}' and in "request"`, { path: path + jsonPath([name]).slice(1) });
+    const t = npyIn(bytes, field, max);
+    tensors.set(name, t.tensor);
+    encoding ??= t.encoding;
+  }
+  return { tensors, encoding };
 }

@@ -13,7 +13,7 @@ import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
 import type { Graph } from '../graph/graph.js';
 import { numel } from '../ops/types.js';
-import { own } from '../records.js';
+import { dict, own } from '../records.js';
 import { closest } from '../suggest.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkWeightShape } from './weights.js';
@@ -28,6 +28,30 @@ export interface RunLimits {
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Each graph input is given (as an own entry: a name like `constructor` is a name) with its declared shape. */
+/** The names that stand for a network's only input whatever it is called. */
+const UNNAMED_INPUT = new Set(['', 'input']);
+
+/**
+ * The request's tensors by the network's input names: a single one named "" or "input" feeds the
+ * network's only input (`only`, by default its first) whatever that is called; any other name the
+ * network does not have is refused (INVALID_TENSOR at `$.inputs.<name>` with the closest), never
+ * ignored or fed elsewhere.
+ */
+export function feedInputs(graph: Graph, given: readonly (readonly [string, Tensor])[], only = graph.inputs[0]?.name): Record<string, Tensor> {
+  if (graph.inputs.length === 1 && given.length === 1 && given[0][0] !== only && UNNAMED_INPUT.has(given[0][0])) return dict([[only, given[0][1]] as const]);
+  const known = graph.inputs.map((i) => i.name);
+  for (const [name] of given) {
+    if (known.includes(name)) continue;
+    const suggestion = closest(name, known);
+    const alias = known.length === 1 ? ` ("" or "input" stands for the only one)` : '';
+    throw new ConvlensError('INVALID_TENSOR', `the network has no input '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${known.map((k) => `'${k}'`).join(', ')}${alias}`, {
+      path: jsonPath(['inputs', name]),
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+  return dict(given);
+}
+
 export function checkInputs(graph: Graph, inputs: Readonly<Record<string, Tensor>>): void {
   for (const inp of graph.inputs) {
     const t = own(inputs, inp.name);

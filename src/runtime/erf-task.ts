@@ -30,6 +30,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
 import { chargeGraph } from './memory-grant.js';
+import { feedInputs } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import type { TensorRF } from '../ops/types.js';
@@ -246,10 +247,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   const image = imageInput(graph);
-  const inputs = dict(given);
-  if (t.mode === 'given') {
-    if (graph.inputs.length === 1 && !Object.hasOwn(inputs, image) && given.length === 1) inputs[image] = given[0][1];
-  } else {
+  const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : dict(given);
+  if (t.mode !== 'given') {
     if (graph.inputs.length !== 1) {
       throw new ConvlensError('INVALID_OPTION', `random inputs feed a network with one input; this one has ${graph.inputs.length} (${graph.inputs.map((i) => i.name).join(', ')}): give them in "inputs"`, { path: '$.input' });
     }

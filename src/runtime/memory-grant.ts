@@ -189,7 +189,7 @@ export function chargeGraph(graph: Graph, source: GraphSource, { explain = false
     chargeMemory(layers * perLayer, what);
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.details.path !== undefined) throw e;
-    const path = source.kind === 'spec' ? '$.layers' : source.kind === 'onnx' ? (source.at ?? 'body') : undefined;
+    const path = source.kind === 'spec' ? `${source.at ?? '$'}.layers` : source.kind === 'onnx' ? (source.at ?? 'body') : undefined;
     throw new ConvlensError(e.code, e.message, { ...e.details, ...(path && { path }) });
   }
 }

@@ -11,8 +11,8 @@ import { renderComparison, renderReport, renderSweep } from '../analysis/render.
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
-import { ConvlensError, jsonPath } from '../errors.js';
-import { closest } from '../suggest.js';
+import { ConvlensError } from '../errors.js';
+import { feedInputs } from './checks.js';
 import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
@@ -100,14 +100,19 @@ export interface CompareTaskResult {
   gates?: GateVerdict;
 }
 
-/** A network's errors located in the request: their JSONPath (relative to the network) under `at`. */
-function located<T>(at: string | null, fn: () => T): T {
-  if (at === null) return fn();
+/**
+ * A network's errors located in the request: their JSONPath (relative to the network) under `at`;
+ * one already in the request (`already`: a located spec's `$.old.spec…`, an ONNX file's
+ * `$.old.onnxBase64`) is left as it is. An ONNX file's own paths (`$.graph.node[0]`) go under the
+ * side, so that the two sides' errors differ.
+ */
+function located<T>(at: string, already: string | undefined, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (!(e instanceof ConvlensError)) throw e;
     const path = e.details.path;
+    if (typeof path === 'string' && already !== undefined && path.startsWith(already)) throw e;
     throw new ConvlensError(e.code, e.message, { ...e.details, path: typeof path === 'string' && path.startsWith('$') ? at + path.slice(1) : at });
   }
 }
@@ -115,8 +120,8 @@ function located<T>(at: string | null, fn: () => T): T {
 export function compareTask(t: CompareTask): CompareTaskResult {
   const memory = t.memory || t.gates.some((g) => g.metric === 'peakMemoryBytes');
   const side = (source: GraphSource, name: 'old' | 'new') => {
-    // an ONNX file's errors and a located spec's (its `at`) have the request's paths already
-    const { report, extras } = located(source.kind === 'model' ? `$.${name}` : source.kind === 'spec' && source.at === undefined ? `$.${name}.spec` : null, () =>
+    const where = source.kind === 'spec' && source.at === undefined ? `$.${name}.spec` : `$.${name}`;
+    const { report, extras } = located(where, source.kind === 'model' ? undefined : source.at, () =>
       analyzeNetwork({ source, options: { ...t.options, ...(memory && { memory }), ...(t.device !== undefined && { device: t.device }) }, limits: t.limits }),
     );
     const totals: CompareExtras = {};
@@ -183,23 +188,6 @@ export interface RunTaskResult extends RunResult {
   order: { outputs: string[]; captured: string[] };
 }
 
-/** The names that stand for a network's only input whatever it is called. */
-const UNNAMED_INPUT = new Set(['', 'input']);
-
-/** A given input the network does not have is refused (INVALID_TENSOR with the closest name), never ignored. */
-function checkInputNames(graph: Graph, names: readonly string[]): void {
-  const known = graph.inputs.map((i) => i.name);
-  for (const name of names) {
-    if (known.includes(name)) continue;
-    const suggestion = closest(name, known);
-    const alias = known.length === 1 ? ` ("" or "input" stands for the only one)` : '';
-    throw new ConvlensError('INVALID_TENSOR', `the network has no input '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${known.map((k) => `'${k}'`).join(', ')}${alias}`, {
-      path: jsonPath(['inputs', name]),
-      ...(suggestion ? { suggestion } : {}),
-    });
-  }
-}
-
 export function runTask(t: RunTask): RunTaskResult {
   // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
@@ -208,11 +196,7 @@ export function runTask(t: RunTask): RunTaskResult {
   const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]) } : t.source;
   const { maxWork, maxFolded } = taskLimits(t.limits);
   const { graph, origin, inference, store } = loadForRun(source, maxFolded);
-  // A single unnamed input ("" or "input") feeds the graph's only input, whatever its name.
-  const inputs = dict(given);
-  if (graph.inputs.length === 1 && !Object.hasOwn(inputs, graph.inputs[0].name) && given.length === 1 && UNNAMED_INPUT.has(given[0][0])) {
-    inputs[graph.inputs[0].name] = given[0][1];
-  } else checkInputNames(graph, given.map(([k]) => k));
+  const inputs = feedInputs(graph, given);
   try {
     const options = { ...t, maxWork, ...(store && { store }) };
     // a size known only from the data (NMS, NonZero) read by later layers: run in stages

@@ -160,7 +160,7 @@ describe('jobs charge the same budget while their tasks run', () => {
     const big = await submit(longSpec(1200)).expect(202);
     const failed = await waitFor(app, big.body.id);
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', needed: 9_830_400, path: '$.layers' });
+    expect(failed.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', needed: 9_830_400, path: '$.spec.layers' });
     const ok = await waitFor(app, (await submit(longSpec(400)).expect(202)).body.id);
     expect(ok.status, JSON.stringify(ok.error)).toBe('done');
     expect(await reserved()).toBe(0);

@@ -148,6 +148,9 @@ describe('POST /v1/erf', () => {
     ['inputs with random', { ...twoConvs, input: 'random', inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } }, 'INVALID_OPTION', '$.inputs'],
     ['too many samples', { ...twoConvs, samples: 65 }, 'INVALID_OPTION', '$.samples'],
     ['an input of the wrong shape', { ...twoConvs, inputs: { x: { shape: [1, 1, 6, 6], data: new Array(36).fill(1) } } }, 'SHAPE_MISMATCH', '$.inputs.x'],
+    ['an input the network does not have (it fed x)', { ...twoConvs, input: 'given', inputs: { foo: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } }, 'INVALID_TENSOR', '$.inputs.foo'],
+    ['an extra input beside x (it was ignored)', { ...twoConvs, input: 'given', inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) }, zz: { shape: [1], data: [1] } } }, 'INVALID_TENSOR', '$.inputs.zz'],
+    ['a spec error, located under $.spec', { spec: { ...twoConvs.spec, layers: [{ name: 'a', op: 'relu', inputs: ['nope'] }] } }, 'UNKNOWN_INPUT', '$.spec.layers[0].inputs[0]'],
     ['no network', { input: 'random' }, 'SPEC_INVALID', '$'],
     ['an unknown model', { model: 'resnet5' }, 'UNKNOWN_MODEL', '$.model'],
   ])('%s is a 400 with its code and path', async (_, body, code, path) => {
@@ -155,5 +158,17 @@ describe('POST /v1/erf', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.body.error).toMatchObject({ code, path });
+  });
+});
+
+describe('POST /v1/erf: a tensor given twice', () => {
+  it('x in the request JSON and as a .npy part: 400 INVALID_TENSOR at $.inputs.x (the file silently won)', async () => {
+    const x = { shape: [1, 1, 7, 7], data: new Array(49).fill(1) };
+    const res = await request(app.server)
+      .post('/v1/erf')
+      .field('request', JSON.stringify({ ...twoConvs, input: 'given', inputs: { x } }))
+      .attach('x', encodeNpy(tensor([1, 1, 7, 7], new Array(49).fill(0))), 'x.npy')
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.x' });
   });
 });

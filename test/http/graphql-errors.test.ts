@@ -118,7 +118,7 @@ describe('GraphQL domain errors: 200, data null where a field failed, the catalo
     expect(res.body.data).toEqual({ analyze: null });
     const e = res.body.errors[0];
     expect(e.extensions.code).toMatch(/^(SHAPE_MISMATCH|CHANNEL_MISMATCH)$/);
-    expect(e.extensions).toMatchObject({ layer: 'cat', path: expect.stringMatching(/^\$\.layers\[2\]/) });
+    expect(e.extensions).toMatchObject({ layer: 'cat', path: expect.stringMatching(/^\$\.spec\.layers\[2\]/) });
     expect(Object.values(e.extensions.shapes)).toEqual(expect.arrayContaining([[1, 4, 8, 8], [1, 3, 8, 8]]));
     expect(e.message).toContain('cat');
   });
@@ -126,7 +126,7 @@ describe('GraphQL domain errors: 200, data null where a field failed, the catalo
   it('SPEC_INVALID for a spec that breaks its schema names the JSONPath', async () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 'sometimes' }] };
     const res = await post({ query: 'query($s: JSON) { analyze(spec: $s) { name } }', variables: { s: spec } }).expect(200);
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'SPEC_INVALID', path: '$.layers[0].padding' });
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'SPEC_INVALID', path: '$.spec.layers[0].padding' });
   });
 });
 

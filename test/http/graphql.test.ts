@@ -50,7 +50,7 @@ describe('GraphQL', () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 64, 8, 8] }], layers: [{ name: 'conv3', op: 'conv2d', outChannels: 64, kernelSize: 3, groups: 3 }] };
     const res = await gql('query($spec: JSON) { analyze(spec: $spec) { name } }', { spec });
     expect(res.body.errors[0].message).toContain('groups=3 does not divide 64 input channels');
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.layers[0].groups', layer: 'conv3' });
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.spec.layers[0].groups', layer: 'conv3' });
   });
 
   it('models, model and operators', async () => {
