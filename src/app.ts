@@ -43,7 +43,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     clientErrorHandler: clientError,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // a bad percent-encoding or an over-long segment: answered before routing, from the catalog too
-    frameworkErrors: (err, request, reply) => sendError(request, reply, frameworkError(err, request), metrics),
+    // (fastify answers these without the app's hooks: the request id is set here)
+    frameworkErrors: (err, request, reply) => sendError(request, reply.header('x-request-id', request.id), frameworkError(err, request), metrics),
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => app.close());
 
 /** Writes `parts` (ending the client's side after them when `end`), then reads the answer until the server closes. */
-async function raw(parts: (string | Buffer)[], end: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+async function raw(parts: (string | Buffer)[], end: boolean): Promise<{ status: number; headers: Record<string, string>; body: Record<string, unknown> }> {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const chunks: Buffer[] = [];
@@ -33,7 +33,8 @@ async function raw(parts: (string | Buffer)[], end: boolean): Promise<{ status: 
   await closed;
   const text = Buffer.concat(chunks).toString('latin1');
   const [head, body] = text.split('\r\n\r\n');
-  return { status: Number(head.split(' ')[1]), body: JSON.parse(body) };
+  const headers = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: Number(head.split(' ')[1]), headers, body: JSON.parse(body) };
 }
 
 describe('HTTP parser errors are catalog errors', () => {
@@ -72,6 +73,7 @@ describe('what fastify answered itself, before any route: catalog errors too', (
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'url' });
     expect(r.body.requestId).toEqual(expect.any(String));
+    expect(r.headers['x-request-id']).toBe(r.body.requestId);
   });
 
   it('GET /v1/jobs/ with a 250-character id (over the router\'s 200): 404 NOT_FOUND (was a 414 FST_ERR_MAX_PARAM_LENGTH); 150 characters reach the route: 404 JOB_NOT_FOUND', async () => {
