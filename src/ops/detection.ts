@@ -37,13 +37,15 @@
  *   depends on where the box is: reported global.
  */
 import { z } from 'zod';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { fmtShape } from '../errors.js';
 import { globalRF } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, SPATIAL_START } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { INT32_MAX, binCorners, forEachBin, gridError, roiGeometry } from './roi-align-grid.js';
+import type { Corners } from './roi-align-grid.js';
 
 export const NmsAttrs = z.strictObject({
   centerPointBox: z.union([z.literal(0), z.literal(1)]).default(0),
@@ -143,9 +145,6 @@ export const nonMaxSuppression: OpDef<NmsAttrs, NmsPlan> = {
   vjp: (ctx) => ctx.inputs.map(() => null),
 };
 
-/** torchvision holds sampling_ratio and the adaptive grid in a C++ int. */
-const INT32_MAX = 2 ** 31 - 1;
-
 export const RoiAlignAttrs = z.strictObject({
   mode: z.enum(['avg', 'max']).default('avg'),
   outputHeight: posInt.default(1),
@@ -165,31 +164,6 @@ type RoiAlignAttrs = z.infer<typeof RoiAlignAttrs>;
 
 /** FLOPs of one bilinear sample shared by the channels: two coordinates (6 each), ly, lx, 1 − ly, 1 − lx, four corner weights. */
 const SAMPLE_SETUP_FLOPS = 20;
-
-/** ROI k in feature-map coordinates as torchvision computes it, and its sampling grid per bin (gh, gw; ≤ 0 or NaN: no samples). */
-function roiGeometry(r: ArrayLike<number>, k: number, a: RoiAlignAttrs, PH: number, PW: number) {
-  const aligned = a.coordinateTransformationMode === 'half_pixel';
-  const offset = aligned ? 0.5 : 0;
-  const x1 = r[4 * k] * a.spatialScale - offset;
-  const y1 = r[4 * k + 1] * a.spatialScale - offset;
-  let rw = r[4 * k + 2] * a.spatialScale - offset - x1;
-  let rh = r[4 * k + 3] * a.spatialScale - offset - y1;
-  if (!aligned) {
-    // torchvision aligned=False: "Force malformed ROIs to be 1x1"
-    rw = Math.max(rw, 1);
-    rh = Math.max(rh, 1);
-  }
-  const gh = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rh / PH);
-  const gw = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(rw / PW);
-  return { x1, y1, rw, rh, gh, gw, samples: gh > 0 && gw > 0 ? gh * gw : 0 };
-}
-
-/** Why ROI k's adaptive grid cannot be sampled (over the C++ int torchvision holds it in), or null. */
-function gridError(r: ArrayLike<number>, k: number, g: { gh: number; gw: number }): string | null {
-  if (!(g.gh > INT32_MAX || g.gw > INT32_MAX)) return null;
-  const box = Array.from({ length: 4 }, (_, i) => r[4 * k + i]).join(', ');
-  return `rois[${k}] = [${box}] needs a sampling grid of ${g.gh} rows × ${g.gw} columns per bin (⌈roi size / output size⌉), over the ${INT32_MAX} torchvision's int grid holds`;
-}
 
 export const roiAlign: OpDef<RoiAlignAttrs, null> = {
   name: 'roiAlign',
@@ -238,25 +212,21 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
     const [, C, H, W] = ctx.inputs[0].shape;
     const max = ctx.attrs.mode === 'max';
     const y = new Float32Array(numel(ctx.outputs[0]));
+    // the bin's corners and weights once, for all its channels
+    const c: Corners = { pos: new Int32Array(256), wt: new Float64Array(256) };
     forEachBin(ctx, (s) => {
-      const [yLo, yHi, yFrac, y0, y1] = [s.ys.lo, s.ys.hi, s.ys.frac, s.ys.first[s.ph], s.ys.first[s.ph + 1]];
-      const [xLo, xHi, xFrac, x0, x1] = [s.xs.lo, s.xs.hi, s.xs.frac, s.xs.first[s.pw], s.xs.first[s.pw + 1]];
+      const n = binCorners(s, W, c);
+      const { pos, wt } = c;
       for (let ch = 0; ch < C; ch++) {
         const base = (s.batch * C + ch) * H * W;
         // a sample off the map reads 0
         let acc = max && !s.offMap ? -Infinity : 0;
-        for (let i = y0; i < y1; i++) {
-          const r0 = base + yLo[i] * W;
-          const r1 = base + yHi[i] * W;
-          const ly = yFrac[i];
-          for (let j = x0; j < x1; j++) {
-            const lx = xFrac[j];
-            const v1 = (1 - ly) * (1 - lx) * x[r0 + xLo[j]];
-            const v2 = (1 - ly) * lx * x[r0 + xHi[j]];
-            const v3 = ly * (1 - lx) * x[r1 + xLo[j]];
-            const v4 = ly * lx * x[r1 + xHi[j]];
-            acc = max ? Math.max(acc, v1, v2, v3, v4) : acc + (v1 + v2 + v3 + v4); // torchvision's order
-          }
+        for (let q = 0; q < n; q += 4) {
+          const v1 = wt[q] * x[base + pos[q]];
+          const v2 = wt[q + 1] * x[base + pos[q + 1]];
+          const v3 = wt[q + 2] * x[base + pos[q + 2]];
+          const v4 = wt[q + 3] * x[base + pos[q + 3]];
+          acc = max ? Math.max(acc, v1, v2, v3, v4) : acc + (v1 + v2 + v3 + v4); // torchvision's order
         }
         y[(s.k * C + ch) * s.bins + s.index] = s.samples === 0 ? 0 : max ? acc : acc / s.samples;
       }
@@ -273,23 +243,27 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
     const gx = new Float32Array(x.length);
     const g = ctx.gradOutputs[0]?.data;
     if (g) {
+      // the bin's corners and weights once, for all its channels (in the forward's order)
+      const c: Corners = { pos: new Int32Array(256), wt: new Float64Array(256) };
       forEachBin(ctx, (s) => {
-        const { ys, xs } = s;
+        const n = binCorners(s, W, c);
+        const { pos, wt } = c;
         for (let ch = 0; ch < C; ch++) {
           const base = (s.batch * C + ch) * H * W;
           const go = g[(s.k * C + ch) * s.bins + s.index];
+          if (!max) {
+            for (let q = 0; q < n; q++) gx[base + pos[q]] += (go * wt[q]) / s.samples;
+            continue;
+          }
           let best = -1;
           let bestW = 0;
           let bestV = s.offMap ? 0 : -Infinity;
-          for (let i = ys.first[s.ph]; i < ys.first[s.ph + 1]; i++) {
-            for (let j = xs.first[s.pw]; j < xs.first[s.pw + 1]; j++) {
-              // the corners in the forward's order, each with its bilinear weight
-              for (let q = 0; q < 4; q++) {
-                const at = base + (q < 2 ? ys.lo[i] : ys.hi[i]) * W + (q % 2 === 0 ? xs.lo[j] : xs.hi[j]);
-                const w = (q < 2 ? 1 - ys.frac[i] : ys.frac[i]) * (q % 2 === 0 ? 1 - xs.frac[j] : xs.frac[j]);
-                if (!max) gx[at] += (go * w) / s.samples;
-                else if (w * x[at] > bestV) [best, bestW, bestV] = [at, w, w * x[at]];
-              }
+          for (let q = 0; q < n; q++) {
+            const v = wt[q] * x[base + pos[q]];
+            if (v > bestV) {
+              best = base + pos[q];
+              bestW = wt[q];
+              bestV = v;
             }
           }
           if (best >= 0) gx[best] += go * bestW;
@@ -299,110 +273,3 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
     return [tensor(ctx.inputs[0].shape, gx), null, null];
   },
 };
-
-/**
- * One axis of a ROI: its samples that fall on the map ([−1, size]; those off it read 0), bin by
- * bin (bin p's are first[p] … first[p + 1] − 1), each with its two rows (columns) and the fraction
- * towards the second. The arrays grow as needed and are reused from ROI to ROI.
- */
-class AxisSamples {
-  first: Int32Array;
-  lo = new Int32Array(64);
-  hi = new Int32Array(64);
-  frac = new Float64Array(64);
-
-  constructor(bins: number) {
-    this.first = new Int32Array(bins + 1);
-  }
-
-  /** Bin p's samples sit at start + p·bin + (i + 0.5)·bin/grid, i = 0 … grid − 1. */
-  fill(size: number, bins: number, start: number, bin: number, grid: number): void {
-    let n = 0;
-    for (let p = 0; p < bins; p++) {
-      this.first[p] = n;
-      const origin = start + p * bin;
-      // those on the map are one run of i, found from the ends of [−1, size] (a margin absorbs the rounding, the test
-      // below decides): visiting only them bounds the work by the map, not the box
-      let [i0, i1] = [0, grid > 0 ? grid : 0];
-      if (bin !== 0 && i1 > 0) {
-        const clamp = (t: number) => Math.max(-1, Math.min(grid + 1, t));
-        const a = clamp(((-1 - origin) * grid) / bin - 0.5);
-        const b = clamp(((size - origin) * grid) / bin - 0.5);
-        if (Number.isNaN(a) || Number.isNaN(b)) continue;
-        i0 = Math.max(0, Math.floor(Math.min(a, b)) - 1);
-        i1 = Math.min(grid, Math.ceil(Math.max(a, b)) + 2);
-      }
-      for (let i = i0; i < i1; i++) {
-        let c = origin + ((i + 0.5) * bin) / grid;
-        if (!(c >= -1 && c <= size)) continue;
-        if (c <= 0) c = 0;
-        let lo = Math.floor(c);
-        let hi = lo + 1;
-        if (lo >= size - 1) lo = hi = c = size - 1;
-        if (n === this.lo.length) this.grow();
-        this.lo[n] = lo;
-        this.hi[n] = hi;
-        this.frac[n++] = c - lo;
-      }
-    }
-    this.first[bins] = n;
-  }
-
-  private grow(): void {
-    [this.lo, this.hi] = [this.lo, this.hi].map((a) => Int32Array.from({ length: 2 * a.length }, (_, i) => a[i] ?? 0));
-    this.frac = Float64Array.from({ length: 2 * this.frac.length }, (_, i) => this.frac[i] ?? 0);
-  }
-}
-
-/** What forEachBin hands its visitor for one output bin (one object, updated in place). */
-interface Bin {
-  /** ROI k of image `batch`, bin (ph, pw): index ph·PW + pw of bins = PH·PW */
-  k: number;
-  batch: number;
-  ph: number;
-  pw: number;
-  index: number;
-  bins: number;
-  ys: AxisSamples;
-  xs: AxisSamples;
-  /** The bin's grid gh·gw (the average's divisor; 0 when the grid is empty) */
-  samples: number;
-  /** Some of its samples fall off the map (each reads 0). */
-  offMap: boolean;
-}
-
-/**
- * Visits every output bin of every ROI with the samples it reads on the map, computed once for all
- * channels. A bin of adaptive grid ⌈roi_h/oh⌉ × ⌈roi_w/ow⌉ ≤ 0 (a reversed box under half_pixel,
- * which torchvision does not force to 1×1) has no samples: its output is 0, as torchvision's loops
- * (and ONNX's reference) make it.
- */
-function forEachBin(
-  ctx: { attrs: RoiAlignAttrs; inputs: readonly { shape: readonly number[]; data: Float32Array }[]; outputs: readonly (readonly number[])[] },
-  visit: (bin: Bin) => void,
-): void {
-  const [x, rois, idx] = ctx.inputs;
-  const a = ctx.attrs;
-  const [, , H, W] = x.shape;
-  const [K, , PH, PW] = ctx.outputs[0];
-  const s: Bin = { k: 0, batch: 0, ph: 0, pw: 0, index: 0, bins: PH * PW, ys: new AxisSamples(PH), xs: new AxisSamples(PW), samples: 0, offMap: false };
-  for (let k = 0; k < K; k++) {
-    const b = idx.data[k];
-    if (!(Number.isInteger(b) && b >= 0 && b < x.shape[0])) {
-      throw new ConvlensError('INVALID_TENSOR', `roiAlign: batchIndices[${k}] = ${b} is not an image of x ${fmtShape(x.shape)} (0…${x.shape[0] - 1})`, { shapes: { x: [...x.shape] } });
-    }
-    const g = roiGeometry(rois.data, k, a, PH, PW);
-    const e = gridError(rois.data, k, g);
-    if (e) throw new ConvlensError('INVALID_TENSOR', `roiAlign: ${e}`, { shapes: { rois: [...rois.shape] } });
-    s.ys.fill(H, PH, g.y1, g.rh / PH, g.samples > 0 ? g.gh : 0);
-    s.xs.fill(W, PW, g.x1, g.rw / PW, g.samples > 0 ? g.gw : 0);
-    [s.k, s.batch, s.samples] = [k, b, g.samples];
-    for (let ph = 0; ph < PH; ph++) {
-      for (let pw = 0; pw < PW; pw++) {
-        const onMap = (s.ys.first[ph + 1] - s.ys.first[ph]) * (s.xs.first[pw + 1] - s.xs.first[pw]);
-        [s.ph, s.pw, s.index, s.offMap] = [ph, pw, ph * PW + pw, onMap < g.samples];
-        visit(s);
-      }
-    }
-  }
-}
