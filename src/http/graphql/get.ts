@@ -44,6 +44,16 @@ function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDe
   return out;
 }
 
+/** The document, or null when there is none or it does not parse (mercurius answers that as for POST). */
+function parseDocument(query: unknown, maxTokens: number): DocumentNode | null {
+  if (typeof query !== 'string') return null;
+  try {
+    return parse(query, { noLocation: true, maxTokens });
+  } catch {
+    return null;
+  }
+}
+
 /** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
 export function getInvalid(params: Record<string, unknown>, maxTokens: number): ConvlensError | null {
   const { query, operationName, variables } = params;
@@ -58,13 +68,8 @@ export function getInvalid(params: Record<string, unknown>, maxTokens: number): 
       return new ConvlensError('GRAPHQL_INVALID', `variables must be a JSON object (or null), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { path: 'query.variables' });
     }
   }
-  if (typeof query !== 'string') return null;
-  let doc: DocumentNode;
-  try {
-    doc = parse(query, { noLocation: true, maxTokens });
-  } catch {
-    return null;
-  }
+  const doc = parseDocument(query, maxTokens);
+  if (!doc) return null;
   // an empty name names no operation, as over POST
   const name = typeof operationName === 'string' ? operationName : undefined;
   if (getOperationAST(doc, name)) return null;
@@ -78,13 +83,8 @@ export function getInvalid(params: Record<string, unknown>, maxTokens: number): 
 
 /** Why a GET may not run this document, or null when it may (or when mercurius should answer it). */
 export function getRefusal(query: unknown, operationName: unknown, maxTokens: number): string | null {
-  if (typeof query !== 'string') return null;
-  let doc: DocumentNode;
-  try {
-    doc = parse(query, { noLocation: true, maxTokens });
-  } catch {
-    return null;
-  }
+  const doc = parseDocument(query, maxTokens);
+  if (!doc) return null;
   const op = getOperationAST(doc, typeof operationName === 'string' ? operationName : undefined);
   if (!op) return null;
   if (op.operation !== 'query') return `a ${op.operation} is never sent over GET`;
