@@ -27,7 +27,6 @@ export interface RunLimits {
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** Each graph input is given (as an own entry: a name like `constructor` is a name) with its declared shape. */
 /** The names that stand for a network's only input whatever it is called. */
 const UNNAMED_INPUT = new Set(['', 'input']);
 
@@ -52,6 +51,7 @@ export function feedInputs(graph: Graph, given: readonly (readonly [string, Tens
   return dict(given);
 }
 
+/** Each graph input is given (as an own entry: a name like `constructor` is a name) with its declared shape. */
 export function checkInputs(graph: Graph, inputs: Readonly<Record<string, Tensor>>): void {
   for (const inp of graph.inputs) {
     const t = own(inputs, inp.name);
