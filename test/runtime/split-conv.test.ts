@@ -74,10 +74,10 @@ describe("a conv2d call on a pool worker with a partner thread (the worker's ope
     expect(e.details.shapes).toEqual({ output: [1, 32, 62, 62] });
   });
 
-  it('a weight [32, 8, 3, 3] for a 16-channel input: SHAPE_MISMATCH at $.weights["conv2d.weight"] (not NaNs)', () => {
+  it('a weight [32, 8, 3, 3] for a 16-channel input: SHAPE_MISMATCH at $.weights.weight as the request names it (not NaNs)', () => {
     const e = rejection(call({ weights: { weight: random([32, 8, 3, 3], 3) } }));
     expect(e.code).toBe('SHAPE_MISMATCH');
-    expect(e.details).toMatchObject({ path: '$.weights["conv2d.weight"]', shapes: { expected: [32, 16, 3, 3], given: [32, 8, 3, 3] } });
+    expect(e.details).toMatchObject({ path: '$.weights.weight', shapes: { expected: [32, 16, 3, 3], given: [32, 8, 3, 3] } });
   });
 
   it('bias: true and a weight role conv2d does not have (bais): INVALID_TENSOR, did you mean bias', () => {
