@@ -26,8 +26,7 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
     if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
     }
-    const name = key === 'input' ? '' : key.slice('input.'.length);
-    out[name] = dims;
+    out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
   }
   return out;
 }

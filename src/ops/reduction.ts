@@ -29,6 +29,7 @@
  * over a spatial axis makes the receptive field global; reducing others without keepDims moves them.
  */
 import { z } from 'zod';
+import { fmtShape } from '../errors.js';
 import { globalOver, moveDims } from './receptive-field.js';
 import { broadcastIndex } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
@@ -72,8 +73,6 @@ interface Reducer {
   /** Whether the result is integer for an integer input. */
   keepsIntegers: boolean;
 }
-
-const fmtDims = (x: Shape) => `[${x.join(', ')}]`;
 
 /** acc[into[i]] = step(acc, x[i]) in double precision, then finish. */
 function reduceData(r: Reducer, data: ArrayLike<number>, shape: Shape, axes: readonly number[]): Float64Array {
@@ -224,16 +223,16 @@ function argReduction(name: string, pytorch: string, what: string, better: (x: n
     infer(ctx) {
       const x = ctx.inputs[0];
       const dim = ctx.attrs.dim === undefined ? -1 : normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
-      if (dim >= 0 && x[dim] === 0) ctx.fail('INVALID_ATTRIBUTE', `${name} over dim ${dim} of size 0 in ${fmtDims(x)}`, 'dim');
+      if (dim >= 0 && x[dim] === 0) ctx.fail('INVALID_ATTRIBUTE', `${name} over dim ${dim} of size 0 in ${fmtShape(x)}`, 'dim');
       if (dim < 0 && numel(x) === 0) {
-        ctx.fail('NON_POSITIVE_SIZE', `${name} of the flattened input ${fmtDims(x)}, which has no elements: no index to pick (${pytorch} raises: Expected reduction dim to be specified for input.numel() == 0)`, 'inputs', { shapes: { data: x } });
+        ctx.fail('NON_POSITIVE_SIZE', `${name} of the flattened input ${fmtShape(x)}, which has no elements: no index to pick (${pytorch} raises: Expected reduction dim to be specified for input.numel() == 0)`, 'inputs', { shapes: { data: x } });
       }
       const axes = dim < 0 ? x.map((_, i) => i) : [dim];
       const out = dim < 0 && !ctx.attrs.keepDim ? [] : ctx.attrs.keepDim ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => i !== dim);
       const v = ctx.values[0];
       const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? { data: Array.from(argData(v.data, x, dim, ctx.attrs.selectLastIndex, better)), integer: true } : null;
-      // n − 1 comparisons per output; never negative (an empty axis is refused above)
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: Math.max(0, numel(x) - numel(out)) }, plan: { dim, axes } };
+      // n − 1 comparisons per output (empty inputs and axes are refused above, so never negative)
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) - numel(out) }, plan: { dim, axes } };
     },
     receptiveField: (ctx) => reducedRF({ ...ctx, attrs: { keepDims: ctx.attrs.keepDim } }),
     run(ctx) {

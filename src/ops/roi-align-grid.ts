@@ -89,9 +89,16 @@ class AxisSamples {
     this.first[bins] = n;
   }
 
+  /** Doubles the arrays, keeping what they hold (amortised: a ROI's samples are appended). */
   private grow(): void {
-    [this.lo, this.hi] = [this.lo, this.hi].map((a) => Int32Array.from({ length: 2 * a.length }, (_, i) => a[i] ?? 0));
-    this.frac = Float64Array.from({ length: 2 * this.frac.length }, (_, i) => this.frac[i] ?? 0);
+    const twice = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(2 * a.length);
+      b.set(a);
+      return b;
+    };
+    this.lo = twice(this.lo, (n) => new Int32Array(n));
+    this.hi = twice(this.hi, (n) => new Int32Array(n));
+    this.frac = twice(this.frac, (n) => new Float64Array(n));
   }
 }
 

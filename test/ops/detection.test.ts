@@ -113,6 +113,12 @@ describe('roiAlign', () => {
     expect(run('roiAlign', [map, box(0, 0, 1e4, 1e4), image0])[0].data[0]).toBe(Math.fround(250 / 1e8));
   });
 
+  it('199 samples on one axis (more than the first 64 the sample tables hold, so they grow): over a ramp x[h, w] = w, the mean of w = 0 … 198 is 99', () => {
+    // half_pixel: x1 = −0.5, width 199, one bin, grid 199: samples at −0.5 + (j + 0.5) = j
+    const ramp: [number[], number[]] = [[1, 1, 2, 200], Array.from({ length: 400 }, (_, i) => i % 200)];
+    expect(run('roiAlign', [ramp, box(0, 0, 199, 1), image0], { samplingRatio: 0 })[0].data).toEqual([99]);
+  });
+
   it('in a graph, where the boxes are unknown to the analysis (costed at the map bound), a huge box still costs the kernel only the map', () => {
     const inf = inferOf(roiAlign, [[1, 1, 4, 4], [1, 4], [1]]);
     const inputs = [tensor(...map), tensor(...box(0, 0, 1e6, 1e6)), tensor(...image0)];
