@@ -53,8 +53,8 @@ describe('convlens sweep TARGET --sizes (issue 11)', () => {
     expect(none.err).toMatch(/^convlens: 1×1: .*KERNEL_TOO_LARGE|kernel/im);
     const some = await cli(['sweep', spec, '--sizes', '2,3']);
     expect(some.code).toBe(0);
-    // 3×3: one output position, 9 MACs and 10 parameters (analysed; "no" by the r = k·2^n rule, 3 ≠ 1·2^0)
-    expect(some.out).toMatch(/^3×3\s+no\s+10\s+9\s/m);
+    // 3×3: one output position, 9 MACs and 10 parameters; valid: the unpadded 3×3 loses a border of 2, and 3 = 1·2^0 + 2
+    expect(some.out).toMatch(/^3×3\s+yes\s+10\s+9\s/m);
   });
 
   it('--format md: a table with a row per size', async () => {

@@ -155,8 +155,9 @@ export const ReportSchema = z.object({
         finalFeatureMapLayer: z.string(),
         downsamplingStride: Pair.describe('effective stride of the final feature map'),
         downsamplings: z.number().nullable().describe('n, when the stride is a power of two'),
-        expectedInput: Pair.nullable().describe('r = k·2^n'),
-        consistent: z.boolean().describe('input equals k·2^n on both axes'),
+        border: Pair.describe('b: input pixels the unpadded windows on the way to the final map lose beyond their strides (0 for a padded net; LeNet-5: 12)'),
+        expectedInput: Pair.nullable().describe('r = k·2^n + b; null when n is null or b is not whole'),
+        consistent: z.boolean().describe('input equals k·2^n + b on both axes'),
         fixedInputSize: z.boolean().describe('a flatten or linear reads a spatial map whose size depends on the input'),
         validInputSizes: z.string(),
       })

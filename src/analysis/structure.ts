@@ -6,9 +6,11 @@
  *   k: the spatial size of the most downsampled executed feature map (largest effective stride)
  *      whose size still follows the input's (not after global or adaptive pooling); n = log2 of
  *      its effective stride
- * A net whose flatten/linear reads a map that still depends on the input size accepts only inputs
- * that give the same k; a fully convolutional one (or one with global/adaptive pooling) accepts any
- * multiple of 2^n.
+ *   b: the border the unpadded windows on the way to that map lose (AxisRF.b, ops/receptive-field.ts):
+ *      0 for padded nets; LeNet-5 at 32 loses 4 + 4·2 = 12 (its final map: 5 = (32 − 12)/4)
+ * The input the final map implies is r = k·2^n + b. A net whose flatten/linear reads a map that
+ * still depends on the input size accepts only inputs that give the same k; a fully convolutional
+ * one (or one with global/adaptive pooling) accepts any m·2^n + b.
  */
 import type { Shape } from '../ops/types.js';
 import type { Graph } from '../graph/graph.js';
@@ -49,7 +51,7 @@ export function describeStructure(
 function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): Report['structure']['resolution'] {
   const input = graph.inputs.find((i) => i.shape.length === 4);
   if (!input) return null;
-  let best: { name: string; shape: Shape; stride: [number, number] } | null = null;
+  let best: { name: string; shape: Shape; stride: [number, number]; border: [number, number] } | null = null;
   for (const { layer, inferred, folded } of analysed) {
     if (!inferred || folded) continue;
     const t = tensors.get(layer.outputs[0])!;
@@ -57,7 +59,7 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
     // the resolution check is of 2-D maps (a 4-D tensor carrying a 1-D or 3-D field is not one).
     if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
-    if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, stride };
+    if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, stride, border: [t.rf.axes[0].b ?? 0, t.rf.axes[1].b ?? 0] };
   }
   if (!best) return null;
   const k: [number, number] = [best.shape[2], best.shape[3]];
@@ -68,7 +70,10 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   const nh = log2(best.stride[0]);
   const nw = log2(best.stride[1]);
   const n = nh !== null && nh === nw ? nh : null;
-  const expected: [number, number] | null = n === null ? null : [k[0] * 2 ** n, k[1] * 2 ** n];
+  // a border of a fraction (a transposed conv's odd output padding) implies no input size
+  const border = best.border.map((b) => Math.round(b * 1e6) / 1e6) as [number, number];
+  const whole = border.every(Number.isInteger);
+  const expected: [number, number] | null = n === null || !whole ? null : [k[0] * 2 ** n + border[0], k[1] * 2 ** n + border[1]];
   const inHW: [number, number] = [input.shape[2], input.shape[3]];
   const fixed = analysed.some(({ layer, op, inferred, inputShapes }) => {
     if (!inferred || !op?.mixesSpatialPositions) return false;
@@ -81,13 +86,21 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   if (multiple === null) validInputSizes = `effective stride [${best.stride.join(', ')}] is not a power of two; sizes that divide evenly by it`;
   // the input analysed gives that map by construction; k·2^n need not (a conv without padding loses its border)
   else if (fixed) validInputSizes = `only inputs that give a ${k[0]}×${k[1]} final map, as ${inHW[0]}×${inHW[1]} does (a flatten/linear fixes the size)`;
-  else validInputSizes = `any multiple of ${multiple} (fully convolutional or pooled to a fixed size before the classifier)`;
+  else if (multiple === 1) validInputSizes = border[0] === 0 && border[1] === 0 ? 'any size (no downsampling)' : `any size its windows fit (no downsampling; they lose a border of ${border.join('×')})`;
+  else if (border[0] === 0 && border[1] === 0) validInputSizes = `any multiple of ${multiple} (fully convolutional or pooled to a fixed size before the classifier)`;
+  else if (!whole) validInputSizes = `sizes m·${multiple} plus a border of ${border.join('×')}, which is not whole: no input size gives the final map without padding over a pixel`;
+  else {
+    const term = (b: number) => (b < 0 ? `minus ${-b}` : `plus ${b}`);
+    const plus = border[0] === border[1] ? term(border[0]) : `${term(border[0])} (height), ${term(border[1])} (width)`;
+    validInputSizes = `any multiple of ${multiple} ${plus}, the border its windows lose or add (fully convolutional or pooled to a fixed size before the classifier)`;
+  }
   return {
     input: inHW,
     finalFeatureMap: k,
     finalFeatureMapLayer: best.name,
     downsamplingStride: best.stride,
     downsamplings: n,
+    border,
     expectedInput: expected,
     consistent: expected !== null && expected[0] === inHW[0] && expected[1] === inHW[1],
     fixedInputSize: fixed,

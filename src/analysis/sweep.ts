@@ -5,8 +5,9 @@
  *
  *   - the analysis fails (a kernel larger than its input, a linear layer whose stored weights no
  *     longer match): `status: 'error'` with the catalog code and message, the sweep goes on
- *   - the input is not k·2^n for the final map k and n downsamplings (report.structure.resolution
- *     `consistent`: some strided layer dropped or padded pixels)
+ *   - the input is not k·2^n + b for the final map k, n downsamplings and the border b unpadded
+ *     windows lose (report.structure.resolution `consistent`: some strided layer dropped or padded
+ *     pixels)
  *   - a flatten/linear fixes the size (report.structure.resolution `fixedInputSize` of the network
  *     as given) and the final map differs from the one the network was built for
  *
@@ -50,7 +51,7 @@ const SweepErrorSchema = z.looseObject({ code: z.string(), message: z.string(), 
 const SweepEntrySchema = z.object({
   size: z.tuple([z.number(), z.number()]).describe('[H, W] of the resized input'),
   status: z.enum(['ok', 'error']),
-  valid: z.boolean().describe('analysed, input = k·2^n, and not refused by a fixed-size classifier'),
+  valid: z.boolean().describe('analysed, input = k·2^n + b, and not refused by a fixed-size classifier'),
   reasons: z.array(z.string()).describe('why the size is not valid (empty when it is)'),
   params: z.number().nullable(),
   macs: z.number().nullable(),
@@ -177,10 +178,13 @@ function analyseAt(
     const res = report.structure.resolution;
     const reasons: string[] = [];
     if (res && !res.consistent) {
+      const bordered = res.border[0] !== 0 || res.border[1] !== 0;
       reasons.push(
         res.expectedInput
-          ? `input ${size[0]}×${size[1]} is not k·2^n: the final map ${res.finalFeatureMap.join('×')} after stride ${res.downsamplingStride.join('×')} expects ${res.expectedInput.join('×')}`
-          : `effective stride ${res.downsamplingStride.join('×')} is not a power of two`,
+          ? `input ${size[0]}×${size[1]} is not k·2^n${bordered ? ' + b' : ''}: the final map ${res.finalFeatureMap.join('×')} after stride ${res.downsamplingStride.join('×')}${bordered ? ` and a border of ${res.border.join('×')}` : ''} expects ${res.expectedInput.join('×')}`
+          : res.downsamplings === null
+            ? `effective stride ${res.downsamplingStride.join('×')} is not a power of two`
+            : `the border ${res.border.join('×')} the windows lose is not whole: no input gives the final map without padding over a pixel`,
       );
     }
     if (fixedMap && res && (res.finalFeatureMap[0] !== fixedMap[0] || res.finalFeatureMap[1] !== fixedMap[1])) {

@@ -113,13 +113,15 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
         layer: res.finalFeatureMapLayer,
       });
     }
-    const [ih, iw] = res.input;
+    // less the border unpadded windows lose by design (structure.ts: r = k·2^n + b)
+    const [ih, iw] = [res.input[0] - res.border[0], res.input[1] - res.border[1]];
     const [sh, sw] = res.downsamplingStride;
     if (ih % sh !== 0 || iw % sw !== 0) {
+      const less = res.border[0] === 0 && res.border[1] === 0 ? '' : ` less the border ${res.border.join('×')} its windows lose`;
       out.push({
         code: 'INPUT_NOT_MULTIPLE_OF_STRIDE',
         severity: 'warning',
-        message: `the input ${ih}×${iw} is not a multiple of the total stride ${sh}×${sw}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
+        message: `the input ${res.input.join('×')}${less} is not a multiple of the total stride ${sh}×${sw}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
       });
     }
   }

@@ -103,7 +103,7 @@ export function reportPaths(h: ReportDocHelpers): Record<string, Json> {
         operationId: 'sweep',
         summary: 'One network at several input sizes: params, MACs, peak memory, latency, final map, receptive field, validity',
         description:
-          'The network as in POST /v1/compare (its fields at the top level; an ONNX file as the multipart file part `model`); `sizes` are sides or [H, W] pairs (at most 32); a size that fails to analyse is an entry with `status: "error"` and the catalog error, the sweep goes on; `valid` says whether the size is r = k·2^n and fits a fixed-size classifier.',
+          'The network as in POST /v1/compare (its fields at the top level; an ONNX file as the multipart file part `model`); `sizes` are sides or [H, W] pairs (at most 32); a size that fails to analyse is an entry with `status: "error"` and the catalog error, the sweep goes on; `valid` says whether the size is r = k·2^n + b (b: the border unpadded windows lose) and fits a fixed-size classifier.',
         parameters: h.queryParameters('SweepQuery'),
         requestBody: {
           required: true,

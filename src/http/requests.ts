@@ -313,7 +313,7 @@ export const SweepRequest = coded(
       inPlace: so.inPlace,
       options: AnalyzeOptionsSchema.optional().describe('element type, FLOP convention, bias additions'),
     })
-    .describe('one network analysed at several input sizes: params, MACs, peak memory, latency, final map, receptive field, validity (r = k·2^n)'),
+    .describe('one network analysed at several input sizes: params, MACs, peak memory, latency, final map, receptive field, validity (r = k·2^n + b)'),
   { spec: 'SPEC_INVALID' },
 );
 export type SweepRequest = z.output<typeof SweepRequest>;

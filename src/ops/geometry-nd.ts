@@ -95,7 +95,7 @@ export function windowGeometryNd<A>(ctx: InferContext<A>, inSpatial: readonly nu
     } else {
       out = Math.floor((span - effKernel) / s[a]) + 1;
     }
-    return { in: size, kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out };
+    return { in: size, kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out, ...(spec.ceilMode && { ceilMode: true as const }) };
   });
 }
 

@@ -103,7 +103,7 @@ export function windowGeometry<A>(ctx: InferContext<A>, inSpatial: readonly numb
     } else {
       out = Math.floor((span - effKernel) / s[a]) + 1;
     }
-    return { in: inSpatial[a], kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out };
+    return { in: inSpatial[a], kernel: k[a], stride: s[a], dilation: d[a], effKernel, padBegin, padEnd, out, ...(spec.ceilMode && { ceilMode: true as const }) };
   });
 }
 

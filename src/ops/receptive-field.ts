@@ -12,6 +12,11 @@
  * fractional stride 1/s over the zero-stuffed input: span (k_eff − 1)/s, centre (pb − (k_eff − 1)/2)/s.
  * The algebra is per axis, so a field has one entry per spatial axis of its tensor, however many:
  * [l] over N,C,L (conv1d), [h, w] over N,C,H,W, [d, h, w] over N,C,D,H,W (conv3d, video).
+ *
+ * Beside the field, the border b (AxisRF.b) the resolution check needs: a layer whose output of
+ * `out` units comes from in = step·out + c inputs (c: its border) adds c·j, so the map's k units
+ * come from k·j + b input units. A window's c picks, among the sizes that give `out`, the one
+ * nearest step·out: clamp(0, lo − s·out, hi − s·out) over that interval [lo, hi] (windowBorder).
  */
 import type { AxisRF, TensorRF, Warning } from './types.js';
 import type { AxisGeometry } from './geometry.js';
@@ -22,11 +27,27 @@ export function centre(rf: AxisRF): number {
   return (rf.r - 1) / 2 - rf.p;
 }
 
-export function resample(inp: AxisRF, step: number, span: number, centreOffset: number): AxisRF {
+/** `border`: the layer's c of in = step·out + c, in its input's units (0 unless the layer loses or adds a border). */
+export function resample(inp: AxisRF, step: number, span: number, centreOffset: number, border = 0): AxisRF {
   const r = inp.r + span * inp.j;
   const j = inp.j * step;
   const c = centre(inp) + centreOffset * inp.j;
-  return { r, j, p: (r - 1) / 2 - c };
+  const b = (inp.b ?? 0) + border * inp.j;
+  return b === 0 ? { r, j, p: (r - 1) / 2 - c } : { r, j, p: (r - 1) / 2 - c, b };
+}
+
+/**
+ * A window's border c (in = s·out + c): of the input sizes that give its `out` units, the one
+ * nearest s·out. Those sizes are [lo, hi] with lo − s·out = k_eff − pads − s and hi − s·out =
+ * k_eff − pads − 1 (floor); ceil mode's start one stride earlier (k_eff − pads − 2s + 1, k_eff −
+ * pads − s). An unpadded 3×3 conv: 2; a stride-2 3×3 conv padded 1: 0 (224 → 112 → 224); a 1×1
+ * conv padded 1: −2 (the output grows).
+ */
+export function windowBorder(g: AxisGeometry): number {
+  const { stride: s, effKernel: k } = g;
+  const pads = g.padBegin + g.padEnd;
+  const [lo, hi] = g.ceilMode ? [k - pads - 2 * s + 1, k - pads - s] : [k - pads - s, k - pads - 1];
+  return Math.min(Math.max(0, lo), hi);
 }
 
 /**
@@ -88,14 +109,15 @@ export function perAxisWindow(inp: TensorRF | null, count: number, shape: readon
 export function windowRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
   return perAxisWindow(inp, geo.length, shape, (a, i) => {
     const g = geo[i];
-    return resample(a, g.stride, g.effKernel - 1, (g.effKernel - 1) / 2 - g.padBegin);
+    return resample(a, g.stride, g.effKernel - 1, (g.effKernel - 1) / 2 - g.padBegin, windowBorder(g));
   });
 }
 
 export function transposedRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
   return perAxisWindow(inp, geo.length, shape, (a, i) => {
     const g = geo[i];
-    return resample(a, 1 / g.stride, (g.effKernel - 1) / g.stride, (g.padBegin - (g.effKernel - 1) / 2) / g.stride);
+    // in = out/s + c: c = in − out/s (0 for the usual k = 2s, padding s/2)
+    return resample(a, 1 / g.stride, (g.effKernel - 1) / g.stride, (g.padBegin - (g.effKernel - 1) / 2) / g.stride, g.in - g.out / g.stride);
   });
 }
 

@@ -16,6 +16,12 @@ export interface AxisRF {
   j: number;
   /** effective left padding P */
   p: number;
+  /**
+   * Border b: input units the windows on the way lose beyond their strides (an unpadded 3×3 conv
+   * loses 2, a stride-2 conv with "same" padding none), so a map of k units comes from an input of
+   * k·j + b without a row dropped or padded over (structure.ts: r = k·2^n + b). Absent: 0.
+   */
+  b?: number;
 }
 
 /**
@@ -172,6 +178,8 @@ export interface AxisGeometry {
   padBegin: number;
   padEnd: number;
   out: number;
+  /** Pooling's ceil mode: `out` rounds up (the border a window loses depends on it: ops/receptive-field.ts windowBorder). */
+  ceilMode?: true;
 }
 
 /**

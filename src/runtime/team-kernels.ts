@@ -37,7 +37,7 @@ export const KIND_MLP = 4;
 export const KIND_HEADS = 5;
 
 const PARAMS = PLAN;
-const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
+const AXIS: Exclude<keyof AxisGeometry, 'ceilMode'>[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
 
 const writeGeo = (ctl: Int32Array, at: number, geo: AxisGeometry[]) => geo.forEach((g, a) => AXIS.forEach((k, i) => (ctl[at + a * AXIS.length + i] = g[k])));
 const readGeo = (ctl: Int32Array, at: number): AxisGeometry[] =>

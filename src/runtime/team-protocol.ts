@@ -157,7 +157,7 @@ export function claim(ctl: Int32Array, seq: number, bands: number): number {
   }
 }
 
-const AXIS: (keyof AxisGeometry)[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
+const AXIS: Exclude<keyof AxisGeometry, 'ceilMode'>[] = ['in', 'kernel', 'stride', 'dilation', 'effKernel', 'padBegin', 'padEnd', 'out'];
 
 export function writePlan(ctl: Int32Array, p: ConvPlan): void {
   ctl.set([p.n, p.cin, p.cout, p.groups], PLAN);

@@ -14,6 +14,7 @@ describe('structure: depth, width, r = k·2^n', () => {
       finalFeatureMap: [7, 7],
       downsamplingStride: [32, 32],
       downsamplings: 5,
+      border: [0, 0],
       expectedInput: [224, 224],
       consistent: true,
       fixedInputSize: false,
@@ -28,7 +29,8 @@ describe('structure: depth, width, r = k·2^n', () => {
 
   it('a 3×3 conv without padding, flatten, linear at 32×32: the final map is 30×30, and the valid inputs are those giving it, as 32×32 does (not "e.g. 30×30": 30 gives 28)', () => {
     const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 3 }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
-    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [30, 30], fixedInputSize: true });
+    // the unpadded 3×3 loses a border of 2: 30·2^0 + 2 = 32
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [30, 30], fixedInputSize: true, border: [2, 2], expectedInput: [32, 32], consistent: true });
     expect(r.structure.resolution?.validInputSizes).toBe('only inputs that give a 30×30 final map, as 32×32 does (a flatten/linear fixes the size)');
   });
 
@@ -37,6 +39,57 @@ describe('structure: depth, width, r = k·2^n', () => {
       net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 }, { op: 'upsample', ...resize }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 });
     expect(analyze(head({ size: [8, 8] })).structure.resolution?.fixedInputSize).toBe(false);
     expect(analyze(head({ scaleFactor: 2 })).structure.resolution?.fixedInputSize).toBe(true);
+  });
+
+  // LeNet-5: conv 5×5 (c = 5 − 0 − 1 = 4), pool 2/2 (c = clamp(0, 2 − 2, 2 − 1) = 0), conv 5×5 at
+  // stride 2 (4·2 = 8), pool 2/2: b = 4 + 8 = 12, k = 5, 2^n = 4, and 5·4 + 12 = 32
+  const lenet = (side: number) =>
+    net(
+      [1, 1, side, side],
+      { op: 'conv2d', outChannels: 6, kernelSize: 5 },
+      { op: 'maxPool2d', kernelSize: 2, stride: 2 },
+      { op: 'conv2d', outChannels: 16, kernelSize: 5 },
+      { op: 'maxPool2d', kernelSize: 2, stride: 2 },
+      { op: 'flatten' },
+      { op: 'linear', outFeatures: 120 },
+    );
+  it('LeNet-5 at 32: unpadded 5×5 convs lose a border of 4 + 4·2 = 12, so 32 = 5·2^2 + 12 is consistent and draws no stride warning', () => {
+    const r = analyze(lenet(32));
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [5, 5], downsamplings: 2, border: [12, 12], expectedInput: [32, 32], consistent: true });
+    expect(r.warnings.map((w) => w.code)).not.toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
+  });
+
+  it('LeNet-5 at 33: the second pooling drops a row (29 → 14), so 33 is not 5·4 + 12 and the warning names the border', () => {
+    const r = analyze(lenet(33));
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [5, 5], border: [12, 12], expectedInput: [32, 32], consistent: false });
+    expect(r.warnings.find((w) => w.code === 'INPUT_NOT_MULTIPLE_OF_STRIDE')?.message).toContain('the input 33×33 less the border 12×12 its windows lose is not a multiple of the total stride 4×4');
+  });
+
+  it('two unpadded 3×3 stride-2 convs, then global pooling: b = 1 + 1·2 = 3, so 31 (→ 15 → 7) is valid and 32 is not; the valid sizes are m·4 + 3', () => {
+    const valid = (side: number) =>
+      net([1, 3, side, side], { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2 }, { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2 }, { op: 'globalAvgPool2d' });
+    expect(analyze(valid(31)).structure.resolution).toMatchObject({ finalFeatureMap: [7, 7], border: [3, 3], expectedInput: [31, 31], consistent: true, validInputSizes: 'any multiple of 4 plus 3, the border its windows lose or add (fully convolutional or pooled to a fixed size before the classifier)' });
+    expect(analyze(valid(32)).structure.resolution).toMatchObject({ finalFeatureMap: [7, 7], expectedInput: [31, 31], consistent: false });
+  });
+
+  it('3×3 stride-2 max pooling in ceil mode loses no border (112 → 56 → 28, c = clamp(0, 3 − 4 + 1, 3 − 2) = 0), so 112 is valid and 111 (→ 55 → 27) is not', () => {
+    const ceil = (side: number) =>
+      net([1, 3, side, side], { op: 'maxPool2d', kernelSize: 3, stride: 2, ceilMode: true }, { op: 'maxPool2d', kernelSize: 3, stride: 2, ceilMode: true }, { op: 'globalAvgPool2d' });
+    expect(analyze(ceil(112)).structure.resolution).toMatchObject({ finalFeatureMap: [28, 28], border: [0, 0], expectedInput: [112, 112], consistent: true });
+    expect(analyze(ceil(111)).structure.resolution).toMatchObject({ finalFeatureMap: [27, 27], border: [0, 0], expectedInput: [108, 108], consistent: false });
+  });
+
+  it('a 1×1 conv padded 1 adds a border (c = 1 − 2 − 1 = −2): 30 → 32 → 16 is valid as 16·2 − 2, and the sizes are m·2 minus 2', () => {
+    const r = analyze(net([1, 3, 30, 30], { op: 'conv2d', outChannels: 8, kernelSize: 1, padding: 1 }, { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }, { op: 'globalAvgPool2d' }));
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], border: [-2, -2], expectedInput: [30, 30], consistent: true });
+    expect(r.structure.resolution?.validInputSizes).toMatch(/^any multiple of 2 minus 2,/);
+  });
+
+  it('a transposed conv 4×4/2 padded 1 after two stride-2 convs keeps a border of 0 (in = out/2 exactly): 64 is valid', () => {
+    const r = analyze(
+      net([1, 3, 64, 64], { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }, { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }, { op: 'convTranspose2d', outChannels: 8, kernelSize: 4, stride: 2, padding: 1 }),
+    );
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], downsamplingStride: [4, 4], border: [0, 0], expectedInput: [64, 64], consistent: true });
   });
 
   it('VGG-16 pools to 7×7 adaptively, so any multiple of 32 works despite its flatten', () => {

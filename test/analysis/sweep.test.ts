@@ -113,6 +113,27 @@ describe('a fixed-size network (VGG-like: five 2×2 pools, then flatten and line
   });
 });
 
+describe('a network of unpadded convs (border b = 1 + 1·2 = 3: valid sizes m·4 + 3)', () => {
+  const unpadded = {
+    inputs: [{ name: 'image', shape: [1, 3, 31, 31] }],
+    layers: [
+      { name: 'conv1', op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2 },
+      { name: 'conv2', op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2 },
+      { name: 'gap', op: 'globalAvgPool2d' },
+    ],
+  };
+  const s = sweep({ kind: 'spec', spec: unpadded }, { sizes: [31, 32, 35] });
+
+  it('31 (→ 15 → 7) and 35 (→ 17 → 8) are valid as 7·4 + 3 and 8·4 + 3; 32 (→ 15 → 7) drops a row and is not', () => {
+    expect(s.sizes.map((e) => [e.size[0], e.valid, e.finalFeatureMap])).toEqual([
+      [31, true, [7, 7]],
+      [32, false, [7, 7]],
+      [35, true, [8, 8]],
+    ]);
+    expect(at(s, 32).reasons).toEqual(['input 32×32 is not k·2^n + b: the final map 7×7 after stride 4×4 and a border of 3×3 expects 31×31']);
+  });
+});
+
 describe('ONNX: inputShapes re-shaped per size', () => {
   it('the resnet18 fixture at 224 and 320 gives the zoo model\'s MACs at those sizes', () => {
     const bytes = readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'onnx', 'resnet18.onnx'));
