@@ -270,6 +270,18 @@ async function formFailure(parts: AsyncIterator<unknown>, e: unknown): Promise<n
 }
 
 /**
+ * A form the parser found no part in: a multipart body holds at least one (RFC 2046), so its
+ * boundary is not the one the Content-Type names (or the body is empty). Without this, the form
+ * read as empty and the answer spoke of a missing network or file.
+ */
+function noParts(request: FastifyRequest): ConvlensError {
+  const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
+  const named = boundary?.[1] ?? boundary?.[2] ?? '';
+  const why = named === '' ? 'the Content-Type names an empty boundary' : `the boundary the Content-Type names, '${named}', never opens a part (a line --${named})`;
+  return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: ${why}; send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
+}
+
+/**
  * Reads a multipart form: file parts by name, the JSON `request` field, and nothing else (any
  * other field is a 400 naming it). A name given twice is a 400 too, rather than one silently lost.
  */
@@ -279,8 +291,10 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
   const unknownFields: string[] = [];
   let left = contentLength(request.headers);
   let sawRequest = false;
+  let count = 0;
   const parts = request.parts();
   for await (const raw of parts) {
+    count++;
     const part = named(raw as unknown as Part);
     if (part.type === 'file') {
       if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
@@ -294,6 +308,7 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
       if (left !== null) left -= typeof part.value === 'string' ? Buffer.byteLength(part.value) : 0;
     } else unknownFields.push(part.fieldname);
   }
+  if (count === 0) throw noParts(request);
   if (unknownFields.length) {
     const [first] = unknownFields;
     const suggestion = closest(first, ['request']);
@@ -316,8 +331,10 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
   let first: Buffer | null = null;
   let firstName = '';
   const stray: { name: string; file: boolean }[] = [];
+  let count = 0;
   const parts = request.parts();
   for await (const raw of parts) {
+    count++;
     const part = raw as unknown as Part;
     if (part.type === 'file') {
       if (first) {
@@ -332,6 +349,7 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
       if (left !== null && typeof part.value === 'string') left -= Buffer.byteLength(part.value);
     }
   }
+  if (count === 0) throw noParts(request);
   if (stray.length) {
     const [s] = stray;
     const what = s.file ? `a second file part '${s.name}' (after '${firstName}')` : `form field '${s.name}'`;

@@ -427,6 +427,21 @@ describe('multipart forms (issue 9, defect 10)', () => {
     expect([many.status, many.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
   });
 
+  it('a form whose Content-Type names another boundary (abc, the body uses xyz) or an empty one: 400 INCOMPLETE_BODY at headers.content-type naming it, not an empty form ("give the network") on /v1/run, /v1/erf and /v1/analyze', async () => {
+    const body = `--xyz\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"model": "resnet18"}\r\n--xyz--\r\n`;
+    for (const url of ['/v1/run', '/v1/erf', '/v1/analyze']) {
+      const wrong = await request(app.server).post(url).set('content-type', 'multipart/form-data; boundary=abc').send(body);
+      expect([wrong.status, wrong.body.error.code, wrong.body.error.path]).toEqual([400, 'INCOMPLETE_BODY', 'headers.content-type']);
+      expect(wrong.body.error.message).toContain("'abc', never opens a part (a line --abc)");
+      const empty = await request(app.server).post(url).set('content-type', 'multipart/form-data; boundary=').send(body);
+      expect([empty.status, empty.body.error.code]).toEqual([400, 'INCOMPLETE_BODY']);
+      expect(empty.body.error.message).toContain('an empty boundary');
+    }
+    // the boundary the body uses is read as before (its one part, a field, is not the ONNX file /v1/analyze reads)
+    const right = await request(app.server).post('/v1/analyze').set('content-type', 'multipart/form-data; boundary=xyz').send(body);
+    expect([right.status, right.body.error.code, right.body.error.path]).toEqual([400, 'INVALID_OPTION', 'request']);
+  });
+
   it('a form cut short (no closing boundary): 400, not a 500', async () => {
     const boundary = 'xyz';
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"model": "resnet18"}\r\n--${boundary}\r\nContent-Disposition: form-data; name="x"; filename="x.npy"\r\n\r\nabc`;
