@@ -33,6 +33,8 @@ export type Files = Map<string, Uint8Array> | Record<string, Uint8Array>;
 export interface Body {
   fields: Record<string, unknown>;
   files: Files;
+  /** A raw .npy body (POST /v1/operators/{name}): the fields came from the query, the input is the body. */
+  npyBody?: true;
 }
 
 /** A body whose JSON is still bytes, for a worker. */
@@ -77,7 +79,7 @@ async function readBody(request: FastifyRequest, route: Route, limits: { fileLim
     } catch (e) {
       throw new ConvlensError('INVALID_JSON', `?attributes is not JSON: ${(e as Error).message}`, { path: 'query.attributes' });
     }
-    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: new Map([['0', request.body]]) };
+    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: new Map([['0', request.body]]), npyBody: true };
   }
   const stray = Object.keys(query);
   if (stray.length) {
@@ -89,6 +91,25 @@ async function readBody(request: FastifyRequest, route: Route, limits: { fileLim
     return { fields: fieldsOf(request.body, 'body'), files: new Map() };
   }
   return readForm(request, { ...limits, charge: bodyCharge(request) }) as Promise<Body | RawBody>;
+}
+
+/**
+ * A raw .npy call's error at the request's own places: its fields are the query's (?attributes={…},
+ * ?seed, ?training, ?format: `query.attributes.padding`), its one input is the body (`body`).
+ */
+function atQuery(e: unknown): unknown {
+  if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') return e;
+  const moved = (path: string) => {
+    const field = /^\$\.(attributes|seed|training|format)(.*)$/.exec(path);
+    if (field) return `query.${field[1]}${field[2]}`;
+    return /^\$\.inputs(\W|$)/.test(path) ? 'body' : path;
+  };
+  const from = e.details.path;
+  const path = moved(from);
+  if (path === from) return e;
+  const message = e.message.startsWith(`${from}: `) ? `${path}: ${e.message.slice(from.length + 2)}` : e.message;
+  const issues = Array.isArray(e.details.issues) ? { issues: (e.details.issues as { path: string; message: string }[]).map((i) => ({ ...i, path: moved(i.path), message: i.message.startsWith(`${i.path}: `) ? `${moved(i.path)}: ${i.message.slice(i.path.length + 2)}` : i.message })) } : {};
+  return new ConvlensError(e.code, message, { ...e.details, path, ...issues });
 }
 
 /** Files nobody read: a 400 naming them rather than silently ignored. */
@@ -298,11 +319,15 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
   app.post<{ Params: { name: string } }>('/v1/operators/:name', OFFLOAD, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'operator', limits);
-    const { call, encoding } =
-      body.fields instanceof RawJson
-        ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, tasks)
-        : operatorRequest(request.params.name, body as Body, maxElements);
-    const result = await callOperator(pool, call, tasks);
+    const { call, encoding, result } = await (async () => {
+      const { call, encoding } =
+        body.fields instanceof RawJson
+          ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, tasks)
+          : operatorRequest(request.params.name, body as Body, maxElements);
+      return { call, encoding, result: await callOperator(pool, call, tasks) };
+    })().catch((e: unknown) => {
+      throw (body as Body).npyBody ? atQuery(e) : e;
+    });
     releaseWhenSent(reply, result.outputs);
     return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ? reply : sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });

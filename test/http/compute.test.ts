@@ -147,6 +147,25 @@ describe('POST /v1/operators/{name}', () => {
     expect(grown.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'up', path: '$.spec.layers[0]', shapes: { output: [1, 1, 8192, 8192] } });
   });
 
+  it('a raw .npy body: its errors at the query (query.attributes.padding, query.seed) and the body, where the client gave them, not at $.… of a JSON body it did not send', async () => {
+    const npy = (shape: number[]) => encodeNpy(tensor(shape, new Array(shape.reduce((a, c) => a * c, 1)).fill(1)));
+    const post = (url: string, shape = [1, 1, 4, 4]) => request(app.server).post(url).set('content-type', 'application/x-npy').send(npy(shape));
+    const attrs = (a: unknown) => `/v1/operators/conv2d?attributes=${encodeURIComponent(JSON.stringify(a))}`;
+    const padding = await post(attrs({ outChannels: 2, kernelSize: 3, padding: -1 })).expect(400);
+    expect(padding.body.error).toMatchObject({ code: 'SPEC_INVALID', path: 'query.attributes.padding', issues: [{ path: 'query.attributes.padding' }] });
+    const kernel = await post(attrs({ outChannels: 2, kernelSize: 9 })).expect(400);
+    expect(kernel.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: 'query.attributes.kernelSize', shapes: { input0: [1, 1, 4, 4] } });
+    const notObject = await post(attrs([1])).expect(400);
+    expect(notObject.body.error).toMatchObject({ code: 'SPEC_INVALID', path: 'query.attributes', message: 'query.attributes: attributes must be an object' });
+    const seed = await post(`${attrs({ outChannels: 2, kernelSize: 3 })}&seed=99999999999999999999`).expect(400);
+    expect(seed.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.seed', message: 'query.seed: must be an integer' });
+    const rank = await post(attrs({ outChannels: 2, kernelSize: 3 }), [1, 4, 4]).expect(400);
+    expect(rank.body.error).toMatchObject({ code: 'RANK_MISMATCH', path: 'body', shapes: { input0: [1, 4, 4] } });
+    // a JSON body's errors stay at its own paths
+    const json = await request(app.server).post('/v1/operators/conv2d').send({ inputs: [{ shape: [1, 1, 4, 4], data: new Array(16).fill(1) }], attributes: { outChannels: 2, kernelSize: 3, padding: -1 } }).expect(400);
+    expect(json.body.error.path).toBe('$.attributes.padding');
+  });
+
   it('unknown fields, query parameters, form fields and file parts are 400 INVALID_OPTION naming them, not ignored', async () => {
     const field = await request(app.server).post('/v1/operators/relu').send({ inputs: [x3], atributes: {} }).expect(400);
     expect(field.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.atributes', suggestion: 'attributes' });
