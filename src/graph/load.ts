@@ -19,8 +19,11 @@ export type GraphSource =
   /** `at`: where the request holds the spec (`$.spec`, `$.models[2].spec`): the paths of its layers and errors; `$` or none: the spec is the whole body */
   | { kind: 'spec'; spec: unknown; at?: string }
   | { kind: 'model'; name: string; resolution?: number }
-  /** `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself */
-  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string };
+  /**
+   * `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself;
+   * `shapesAt`: where it holds inputShapes (`$.inputShapes`, the default; `query.input` for `?input.<name>=`): the path of a key that names no input
+   */
+  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string; shapesAt?: string };
 
 /** Where a report's graph came from (the report's `source`). */
 export type GraphOrigin =
@@ -37,6 +40,8 @@ export interface NetworkRequest {
   /** Where the request holds `onnx` (GraphSource's `at`); default `$.onnxBase64`. */
   onnxAt?: string;
   inputShapes?: Record<string, number[]>;
+  /** Where the request holds `inputShapes` (GraphSource's `shapesAt`); default `$.inputShapes`. */
+  inputShapesAt?: string;
   /** Where the request holds `spec` (GraphSource's `at`); default: the spec's paths as they are. */
   specAt?: string;
 }
@@ -53,7 +58,7 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   if (req.inputShapes !== undefined && req.onnx === undefined) {
     throw new ConvlensError('INVALID_OPTION', `inputShapes applies to an ONNX file; a ${given[0]} has its own input shapes`, { path: '$.inputShapes' });
   }
-  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64' };
+  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64', ...(req.inputShapesAt !== undefined && { shapesAt: req.inputShapesAt }) };
   if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
   return { kind: 'spec', spec: req.spec, ...(req.specAt !== undefined && { at: req.specAt }) };
 }
@@ -99,7 +104,7 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
       return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {
       try {
-        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, maxFolded: options.maxFolded });
+        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded });
         return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
       } catch (e) {
         // the file itself at fault (it does not decode): its place in the request is the path

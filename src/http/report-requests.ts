@@ -50,7 +50,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
         path: extra ? `${at}.${extra}` : at,
       });
     }
-    return { kind: 'onnx', bytes: transferable(file), inputShapes: (isObject(ref) ? ref.inputShapes : undefined) ?? {}, at: part };
+    return { kind: 'onnx', bytes: transferable(file), inputShapes: (isObject(ref) ? ref.inputShapes : undefined) ?? {}, at: part, shapesAt: `${at}.inputShapes` };
   }
   if (ref === undefined) throw new ConvlensError('SPEC_INVALID', `${at} is required: a built-in model's name, a spec, { model, resolution }, { onnxBase64 }, or a file part '${part}'`, { path: at });
   if (typeof ref === 'string') {
@@ -63,7 +63,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
   }
   const onnx = ref.onnxBase64 === undefined ? undefined : transferable(Buffer.from(ref.onnxBase64, 'base64'));
   return under(at, () =>
-    requestSource({ spec: ref.spec, specAt: `${at}.spec`, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
+    requestSource({ spec: ref.spec, specAt: `${at}.spec`, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes, inputShapesAt: `${at}.inputShapes` }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
   );
 }
 
@@ -77,7 +77,7 @@ function onlyParts(files: Map<string, Uint8Array>, known: string[]): void {
 
 /** An ONNX source's shapes: its own, else the query's (`?input=`, both networks of a comparison). */
 function withShapes(source: GraphSource, shapes: Record<string, number[]>): GraphSource {
-  return source.kind === 'onnx' && Object.keys(source.inputShapes).length === 0 ? { ...source, inputShapes: shapes } : source;
+  return source.kind === 'onnx' && Object.keys(source.inputShapes).length === 0 ? { ...source, inputShapes: shapes, shapesAt: 'query.input' } : source;
 }
 
 /** `?input` that no network here reads (no ONNX file, or each has its own inputShapes) is refused, not ignored. */

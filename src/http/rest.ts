@@ -129,7 +129,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload.bytes);
       checkErfFormat(options, format, rawQuery);
-      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery) }), options }, format, tasks);
+      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery), inputShapesAt: 'query.input' }), options }, format, tasks);
     }
     if (format === 'netron') throw netronNeedsOnnx();
     const input = analyzeSource(request.body, rawQuery, query);

@@ -106,13 +106,13 @@ export interface CompareTaskResult {
  * `$.old.onnxBase64`) is left as it is. An ONNX file's own paths (`$.graph.node[0]`) go under the
  * side, so that the two sides' errors differ.
  */
-function located<T>(at: string, already: string | undefined, fn: () => T): T {
+function located<T>(at: string, already: (string | undefined)[], fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (!(e instanceof ConvlensError)) throw e;
     const path = e.details.path;
-    if (typeof path === 'string' && already !== undefined && path.startsWith(already)) throw e;
+    if (typeof path === 'string' && already.some((a) => a !== undefined && path.startsWith(a))) throw e;
     throw new ConvlensError(e.code, e.message, { ...e.details, path: typeof path === 'string' && path.startsWith('$') ? at + path.slice(1) : at });
   }
 }
@@ -121,7 +121,8 @@ export function compareTask(t: CompareTask): CompareTaskResult {
   const memory = t.memory || t.gates.some((g) => g.metric === 'peakMemoryBytes');
   const side = (source: GraphSource, name: 'old' | 'new') => {
     const where = source.kind === 'spec' && source.at === undefined ? `$.${name}.spec` : `$.${name}`;
-    const { report, extras } = located(where, source.kind === 'model' ? undefined : source.at, () =>
+    // a path the source already places (its file's, its inputShapes') stays as it is
+    const { report, extras } = located(where, source.kind === 'model' ? [] : [source.at, source.kind === 'onnx' ? source.shapesAt : undefined], () =>
       analyzeNetwork({ source, options: { ...t.options, ...(memory && { memory }), ...(t.device !== undefined && { device: t.device }) }, limits: t.limits }),
     );
     const totals: CompareExtras = {};

@@ -44,6 +44,25 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(fixed.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', input: 'input', dimension: 0 });
   });
 
+  it('an input shape for a name the file has no input of (the input is "input"): 400 INVALID_OPTION at that key, with the closest name, on every surface that takes names', async () => {
+    const upload = await request(app.server).post('/v1/analyze?input.inptu=1,3,64,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
+    expect(upload.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.inptu', input: 'inptu', suggestion: 'input' });
+    expect(upload.body.error.message).toBe("inputShapes names 'inptu', which is not an input of this model (did you mean 'input'?); its inputs: 'input'");
+    const f = fixture('resnet18').toString('base64');
+    const json = await request(app.server).post('/v1/sweep').send({ onnxBase64: f, inputShapes: { input: [1, 3, 64, 64], 'in put': [1, 3, 64, 64] }, sizes: [64] }).expect(400);
+    expect(json.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.inputShapes["in put"]' });
+    const graphql = await request(app.server)
+      .post('/graphql')
+      .send({ query: 'query($f: String, $s: JSON) { analyze(onnxBase64: $f, inputShapes: $s) { name } }', variables: { f, s: { inptu: [1, 3, 64, 64] } } });
+    expect(graphql.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.inputShapes.inptu' });
+    const compare = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: { onnxBase64: f, inputShapes: { inptu: [1, 3, 64, 64] } } }).expect(400);
+    expect(compare.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.new.inputShapes.inptu' });
+    const compareQuery = await request(app.server).post('/v1/compare?input.inptu=1,3,64,64').send({ old: { onnxBase64: f }, new: 'resnet18' }).expect(400);
+    expect(compareQuery.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.inptu' });
+    // the first input's own name and "" (?input=) are read as before
+    await request(app.server).post('/v1/sweep').send({ onnxBase64: f, inputShapes: { input: [1, 3, 64, 64] }, sizes: [64] }).expect(200);
+  });
+
   it('a missing dynamic dimension: 400 MISSING_DIMENSION naming the input and dimension', async () => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
     expect(res.body.error).toMatchObject({ code: 'MISSING_DIMENSION', input: 'input', dimension: 2, dimParam: 'height' });

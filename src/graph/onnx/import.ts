@@ -5,7 +5,8 @@
  * so the report names them and marks the totals incomplete. Shape inference is the analyzer's:
  * shape subgraphs (Shape → Gather → Concat → Reshape) fold there by evaluation.
  */
-import { ConvlensError, fmtShape } from '../../errors.js';
+import { ConvlensError, fmtShape, jsonPath } from '../../errors.js';
+import { closest } from '../../suggest.js';
 import { own } from '../../records.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS } from '../../limits.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
@@ -33,6 +34,8 @@ import type { ValueInfoProto } from './proto.js';
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
   inputShapes?: Record<string, number[]>;
+  /** Where the request holds inputShapes (default `$.inputShapes`): the path of a key that names no input. */
+  shapesAt?: string;
   /** MAX_FOLDED_ELEMENTS: most constant values decoded for folding (default: the configuration's default). */
   maxFolded?: number;
 }
@@ -105,7 +108,9 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   const flat = flattenControlFlow(g, opset, tripCounts, runtime, refused);
   for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
 
-  const inputs: GraphInput[] = g.input.filter((v) => !constants.has(v.name)).map((v, i) => graphInput(v, i, options));
+  const given = g.input.filter((v) => !constants.has(v.name));
+  checkShapeNames(options, given.map((v) => v.name), g.input.map((v) => v.name));
+  const inputs: GraphInput[] = given.map((v, i) => graphInput(v, i, options));
   if (inputs.length === 0) throw new ConvlensError('ONNX_GRAPH_INVALID', 'the ONNX graph has no inputs besides its initializers', { path: '$.graph.input' });
 
   const known = new Set<string>([...constants.keys(), ...inputs.map((i) => i.name)]);
@@ -277,6 +282,22 @@ function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branch
     inputs: [...node.input],
     attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1), fromShapes: a.int('fromShapes', 0) === 1 },
   };
+}
+
+/**
+ * Every inputShapes key names an input of the graph ("" is the first): a misspelt name is refused
+ * at its key, with the closest input name, before the shape it left out is missed.
+ */
+function checkShapeNames(options: OnnxImportOptions, names: string[], listed: string[]): void {
+  // a name the graph lists among its inputs, an initializer's too (older exports list weights there; a Loop body's captures), is no stray
+  const stray = Object.keys(options.inputShapes ?? {}).find((k) => k !== '' && !listed.includes(k));
+  if (stray === undefined) return;
+  const suggestion = closest(stray, names);
+  throw new ConvlensError(
+    'INVALID_OPTION',
+    `inputShapes names '${stray}', which is not an input of this model${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
+    { path: (options.shapesAt ?? '$.inputShapes') + jsonPath([stray]).slice(1), input: stray, ...(suggestion ? { suggestion } : {}) },
+  );
 }
 
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
