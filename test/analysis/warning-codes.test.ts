@@ -22,6 +22,12 @@ describe('WARNING_CODES lists every warning a report can carry (what --fail-on a
     expect([...written].sort()).toEqual([...WARNING_CODES].sort());
   });
 
+  it('the README\'s "Structure and warnings" names every one (NORMALISATION_RECEPTIVE_FIELD was missing there)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Structure and warnings'), readme.indexOf('## Errors'));
+    expect(WARNING_CODES.filter((c) => !section.includes(`\`${c}\``))).toEqual([]);
+  });
+
   it('includes the structural checks and the operators’ receptive-field notes', () => {
     expect(WARNING_CODES).toEqual(expect.arrayContaining(['UNSUPPORTED_OPERATOR', 'FC_DOMINATES', 'MISALIGNED_PATHS', 'DATA_DEPENDENT_RECEPTIVE_FIELD']));
     expect(isWarningCode('FC_DOMINATES')).toBe(true);
