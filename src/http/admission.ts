@@ -7,9 +7,9 @@
  *   reservation grows as the bytes arrive. When the budget is spent: 503 OVERLOADED with
  *   Retry-After; a request that could never fit: 413 PAYLOAD_TOO_LARGE. The reservation is
  *   returned when the response has been sent or the connection closed.
- * - Queue: a POST to a route that runs worker tasks (offload.ts OFFLOAD: analyze, run, operators,
- *   fold-batchnorm) that would find the queue full (MAX_QUEUE) is refused the same way, before its
- *   body is read, so an overloaded service answers in milliseconds.
+ * - Queue: a request to a route that runs worker tasks (offload.ts OFFLOAD: analyze, run, operators,
+ *   fold-batchnorm, and GET /v1/models/{name}/report) that would find the queue full (MAX_QUEUE) is
+ *   refused the same way, before its body is read, so an overloaded service answers in milliseconds.
  * - Memory a task finds it needs once running: a graph's analysis holds 5–11 KB a layer, which
  *   no Content-Length foretells (a layer of a JSON spec is about 50 bytes). The worker asks for
  *   it once it has built the graph (runtime/memory-grant.ts); requestTasks's charge grows the
@@ -177,8 +177,11 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
   /** Requests to task-running routes between admission and their answer. */
   let taskRequests = 0;
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    // only POSTs run tasks (GET /graphql answers reads that start no work)
-    if (request.method !== 'POST') return;
+    // POSTs, and the GETs of routes that run tasks (GET /v1/models/{name}/report: an analysis, an
+    // ERF run with ?erf=true), take a place in the queue and a reservation charged as their tasks
+    // grow; other GETs (GET /graphql answers reads that start no work) are not admitted here
+    const runsTasks = (request.routeOptions.config as { runsTasks?: boolean } | undefined)?.runsTasks === true;
+    if (request.method !== 'POST' && !runsTasks) return;
     // refused before the body is read: the connection closes rather than wait for bytes never read,
     // but lingers first, so that a client still sending the body keeps its answer (lingerOnClose)
     const refuse = (err: ConvlensError) => {
@@ -186,7 +189,6 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       lingerOnClose(request.raw.socket);
       return err;
     };
-    const runsTasks = (request.routeOptions.config as { runsTasks?: boolean } | undefined)?.runsTasks === true;
     // Requests admitted but still reading or parsing their bodies count too: in a burst every request
     // passes here before any has queued a task, and the queue alone would refuse none of them.
     if (runsTasks && (pool.queued >= config.MAX_QUEUE || taskRequests >= pool.threads + config.MAX_QUEUE)) {

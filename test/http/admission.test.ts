@@ -126,6 +126,24 @@ describe('a burst against a full queue', () => {
   });
 });
 
+describe('GET /v1/models/{name}/report runs a task: it is admitted as a POST is', () => {
+  it('WORKERS=1, MAX_QUEUE=1 with two task requests held half sent: the report is 503 OVERLOADED at once (it took a place in no queue before), and runs once they are done', async () => {
+    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1' });
+    const port = await portOf(app);
+    const body = reluBody(1000);
+    const half = body.length >> 1;
+    const held: RawConnection[] = [];
+    for (let i = 0; i < 2; i++) held.push(await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': body.length }), body.subarray(0, half)));
+    const refused = await request(app.server).get('/v1/models/resnet18/report?format=json').expect(503);
+    expect(refused.body.error.code).toBe('OVERLOADED');
+    for (const c of held) c.send(body.subarray(half));
+    expect((await Promise.all(held.map((c) => c.answer(10_000)))).map((a) => a.status)).toEqual([200, 200]);
+    for (const c of held) c.destroy();
+    const report = await request(app.server).get('/v1/models/resnet18/report?format=json').expect(200);
+    expect(report.body.totals.params).toBe(11_689_512);
+  });
+});
+
 describe('a refusal before the body is read', () => {
   const body = reluBody(20_000);
   const half = body.length >> 1;
