@@ -147,6 +147,16 @@ describe('cost bound: refused before any resolver runs, with QUERY_TOO_COMPLEX',
     expect(run).not.toHaveBeenCalled();
   });
 
+  it('fragments on Query that spread the next one twice, 40 deep, at the root: weighed at once (2^40 models fields) and refused, not walked 2^40 times on the event loop', async () => {
+    const n = 40;
+    const frags = Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ');
+    const started = performance.now();
+    const res = await gql(`{ ...F0 } ${frags} fragment F${n} on Query { models { name } }`).expect(400);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', weight: 2 ** n, rootFields: { models: 2 ** n } });
+    expect(run).not.toHaveBeenCalled();
+  });
+
   it('within the bound it runs: five analyses (weight 50) are five pool tasks', async () => {
     const q = `query($s: JSON) { ${Array.from({ length: 5 }, (_, i) => `a${i}: analyze(spec: $s) { totals { layers } }`).join(' ')} }`;
     const res = await gql(q, { s: tiny }).expect(200);
