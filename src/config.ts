@@ -63,6 +63,8 @@ export const ConfigSchema = z.object({
   MAX_RESPONSE_BYTES: int(1024).default(512 * 1024 * 1024),
   /** Longest a client may take to send a whole request, headers and body, in ms: then 408 and the connection is closed (headers alone: at most 10 s). */
   REQUEST_TIMEOUT_MS: int(100).default(60_000),
+  /** Longest an answer may make no progress (a client that stops reading it), in ms: then its connection is closed and the memory it held goes back. */
+  SEND_TIMEOUT_MS: int(100).default(60_000),
   /** Jobs (POST /v1/jobs): seconds a finished job's status and results stay readable. */
   JOB_TTL_SECONDS: int(1).max(30 * 24 * 3600).default(3600),
   /** Jobs waiting to start before POST /v1/jobs answers 503 OVERLOADED (per process in memory; per queue on Redis). */

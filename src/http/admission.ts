@@ -21,6 +21,7 @@
  *   is over READY_HIGH_WATER; GET /healthz stays the liveness probe.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
@@ -109,6 +110,7 @@ const ADMISSIONS = new WeakMap<FastifyInstance, Admission>();
 const SIGNALS = new WeakMap<FastifyRequest, AbortSignal>();
 const CHARGES = new WeakMap<FastifyRequest, BodyCharge>();
 const MEMORY = new WeakMap<FastifyRequest, MemoryCharge>();
+const ANSWERS = new WeakMap<FastifyRequest, (bytes: number) => void>();
 
 /** The app's admission state (its budget, its readiness). */
 export function admissionOf(app: FastifyInstance): Admission | undefined {
@@ -123,6 +125,20 @@ export function admissionOf(app: FastifyInstance): Admission | undefined {
  */
 export function bodyCharge(request: FastifyRequest): BodyCharge | undefined {
   return CHARGES.get(request);
+}
+
+/**
+ * An answer's tensors charged to the request's reservation, before it is sent (the reservation then
+ * covers the larger of its body's estimate and the answer, the body being spent): they are held until
+ * the client has read it (or SEND_TIMEOUT_MS without progress closes the connection), so ten
+ * clients that never read 256 MB answers held 2.8 GB outside the budget, /readyz still 200. The
+ * reservation goes back with the response. 503 OVERLOADED while the budget is spent, 413
+ * RESPONSE_TOO_LARGE when the whole budget could not hold it; nothing without admission (tests).
+ */
+export function chargeAnswer(request: FastifyRequest, tensors: Iterable<Tensor>): void {
+  let bytes = 0;
+  for (const t of tensors) bytes += t.data.byteLength;
+  ANSWERS.get(request)?.(bytes);
 }
 
 /**
@@ -210,6 +226,21 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     }
     reservations.set(request, reservation);
     MEMORY.set(request, chargeTo(budget, reservation));
+    // by the answer, the body it was computed from is spent: the reservation covers the larger of the two
+    let answered = 0;
+    ANSWERS.set(request, (tensorBytes) => {
+      // a GraphQL document's fields answer several: they are held together
+      const bytes = answered + tensorBytes;
+      if (bytes > budget.total) {
+        throw new ConvlensError('RESPONSE_TOO_LARGE', `the answer's tensors hold ${bytes} bytes until the client has read them, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES); ask for a smaller output`, {
+          limit: budget.total,
+          needed: bytes,
+        });
+      }
+      const more = bytes - reservation.bytes;
+      if (more > 0 && !reservation.grow(more)) throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this answer's tensors need ${more} more until they are read; retry later`);
+      answered = bytes;
+    });
     if (declared === null) {
       const perByte = requestEstimate(request.headers['content-type'], 1, jsonLimit);
       CHARGES.set(request, (bytes, part) => {
@@ -247,8 +278,9 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
 
   // while draining (SHUTDOWN_DELAY_MS after a signal), each answer closes its connection: a client
   // or proxy that keeps connections alive opens its next one where /readyz still says ready
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     if (draining) reply.header('connection', 'close');
+    stallLimit(request, reply, config.SEND_TIMEOUT_MS);
   });
 
   app.get('/readyz', async (request, reply) => {
@@ -257,6 +289,29 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return { error: { code: 'NOT_READY', message: state.message, ready: false, reason: state.reason }, requestId: request.id };
   });
+}
+
+/**
+ * An answer that makes no progress for `ms` (its client stopped reading: the socket's send buffer is
+ * full and nothing drains it) closes its connection, so what it holds goes back; a socket's timeout
+ * counts inactivity, so a slow reader that keeps reading is not cut off. Set as the answer starts,
+ * after the request's computation (which no timeout of this kind may cut short); Node's keep-alive
+ * handling sets the socket's own timeout again once the answer is finished.
+ */
+function stallLimit(request: FastifyRequest, reply: FastifyReply, ms: number): void {
+  const socket = request.raw.socket as Socket | null;
+  // light-my-request's sockets (app.inject) have no timers
+  if (!socket || socket.destroyed || typeof socket.setTimeout !== 'function') return;
+  const stalled = () => {
+    if (reply.raw.writableFinished) return;
+    request.log.warn({ sendTimeoutMs: ms }, 'the client read none of the answer for SEND_TIMEOUT_MS: connection closed');
+    socket.destroy();
+  };
+  socket.setTimeout(ms);
+  socket.on('timeout', stalled);
+  // off once the answer is out ('close' on the response comes too early: it fires as a piped stream ends)
+  reply.raw.once('finish', () => socket.off('timeout', stalled));
+  socket.once('close', () => socket.off('timeout', stalled));
 }
 
 /** Not encapsulated (fastify-plugin), so its hooks see every route of the app. */

@@ -126,6 +126,77 @@ describe('a burst against a full queue', () => {
   });
 });
 
+describe('answers a client does not read (helper audit: ten such clients held 2.8 GB outside the budget, /readyz 200, for good)', () => {
+  // constantOfShape [1, 6, 1024, 1024] as .npy: a 24 MiB answer from a 90-byte body, more than loopback's socket buffers take
+  const body = Buffer.from(JSON.stringify({ inputs: [{ shape: [4], data: [1, 6, 1024, 1024] }], attributes: { value: 0.5 }, format: 'npy' }));
+  const ANSWER = 6 * 1024 * 1024 * 4;
+  /** The call on a socket that never reads. */
+  const unread = (port: number) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.pause();
+    socket.on('error', () => {});
+    socket.write(head('/v1/operators/constantOfShape', { 'content-type': 'application/json', 'content-length': body.length }) + body.toString());
+    return socket;
+  };
+  const reservedWithin = async (ms: number, done: (bytes: number) => boolean) => {
+    const until = performance.now() + ms;
+    let bytes = await metric('convlens_memory_reserved_bytes');
+    while (!done(bytes) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+      bytes = await metric('convlens_memory_reserved_bytes');
+    }
+    return bytes;
+  };
+  const post = () => request(app!.server).post('/v1/operators/constantOfShape').set('content-type', 'application/json').send(body.toString());
+
+  it('MEMORY_BUDGET_BYTES 64 MiB, SEND_TIMEOUT_MS 1000: two unread 24 MiB answers hold 48 MiB of the budget, a third is 503 OVERLOADED; a second after the answers stall their connections are closed, the budget comes back and the call runs', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), MODEL_CACHE_BYTES: '0', SEND_TIMEOUT_MS: '1000', WORKERS: '2' });
+    const port = await portOf(app);
+    const held = [unread(port), unread(port)];
+    // both answered: their writes stall on full socket buffers
+    expect(await reservedWithin(20_000, (b) => b >= 2 * ANSWER)).toBe(2 * ANSWER);
+    const third = await post();
+    expect([third.status, third.body.error?.code]).toEqual([503, 'OVERLOADED']);
+    expect(third.body.error.message).toContain(`this answer's tensors need ${ANSWER - body.length * JSON_FACTOR} more until they are read`);
+    // a second without progress: the server closes both connections, and what they held goes back
+    expect(await reservedWithin(5000, (b) => b === 0)).toBe(0);
+    for (const h of held) h.destroy();
+    const fourth = await post();
+    expect(fourth.status).toBe(200);
+    expect(Number(fourth.headers['content-length'])).toBeGreaterThan(ANSWER);
+  });
+
+  it('an answer larger than the whole budget (24 MiB of 16 MiB): 413 RESPONSE_TOO_LARGE naming MEMORY_BUDGET_BYTES, nothing held after', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(16 * 1024 * 1024), MODEL_CACHE_BYTES: '0' });
+    const res = await post();
+    expect([res.status, res.body.error.code, res.body.error.needed]).toEqual([413, 'RESPONSE_TOO_LARGE', ANSWER]);
+    expect(res.body.error.message).toContain('MEMORY_BUDGET_BYTES');
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+  });
+
+  it('a reader that keeps reading, slowly (64 KiB every 50 ms of a 4 MiB answer), is not cut off by SEND_TIMEOUT_MS 1000: inactivity, not duration, closes', async () => {
+    app = await testApp({ SEND_TIMEOUT_MS: '1000' });
+    const port = await portOf(app);
+    const small = Buffer.from(JSON.stringify({ inputs: [{ shape: [4], data: [1, 1, 1024, 1024] }], attributes: { value: 0.5 }, format: 'npy' }));
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.pause();
+    let got = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('data', (c: Buffer) => {
+        got += c.length;
+        socket.pause();
+        if (got >= 4 * 1024 * 1024) resolve();
+        else setTimeout(() => socket.resume(), 50);
+      });
+      socket.once('close', () => (got >= 4 * 1024 * 1024 ? resolve() : reject(new Error(`closed after ${got} bytes`))));
+    });
+    socket.write(head('/v1/operators/constantOfShape', { 'content-type': 'application/json', 'content-length': small.length }) + small.toString());
+    socket.resume();
+    await done;
+    socket.destroy();
+  }, 60_000);
+});
+
 describe('GET /v1/models/{name}/report runs a task: it is admitted as a POST is', () => {
   it('WORKERS=1, MAX_QUEUE=1 with two task requests held half sent: the report is 503 OVERLOADED at once (it took a place in no queue before), and runs once they are done', async () => {
     app = await testApp({ WORKERS: '1', MAX_QUEUE: '1' });
