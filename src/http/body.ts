@@ -104,8 +104,13 @@ export function transferable(buf: Uint8Array): Uint8Array {
 /** Deepest JSON nesting accepted: specs and tensors (rank ≤ 8) need far less; deeper input would only exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
 
-/** JSON bodies above this many bytes are parsed in a worker (a 1 MiB parse takes ~5–20 ms on the event loop). */
-export const OFFLOAD_JSON_BYTES = 1 << 20;
+/**
+ * JSON bodies above this many bytes are parsed (and checked, and their tensors decoded) in a worker:
+ * a 1 MiB parse takes ~5–20 ms on the event loop. A burst of 200 bodies of 781 KB, parsed there
+ * from 1 MiB, held GET /healthz for up to 2.0–2.3 s (p50 0.4–0.8 s); from 128 KiB, p50 5.5–6.4 ms
+ * and at most 1.3–1.4 s (tmp probe, 2026-12-02; the rest is the answers' encoding).
+ */
+export const OFFLOAD_JSON_BYTES = 1 << 17;
 
 /** A JSON body or form field left unparsed, to be parsed (parseJsonBody) and used in a worker. */
 export class RawJson {

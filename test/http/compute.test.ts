@@ -469,7 +469,7 @@ describe('multipart forms (issue 9, defect 10)', () => {
   });
 });
 
-describe('large JSON bodies are parsed in a worker (over 1 MiB): the same answers and errors as small ones', () => {
+describe('large JSON bodies are parsed in a worker (over OFFLOAD_JSON_BYTES, 128 KiB): the same answers and errors as small ones', () => {
   // 300,000 numbers ≈ 2 MiB of JSON; values k/8 are exact in float32
   const n = 300_000;
   const values = Array.from({ length: n }, (_, k) => ((k % 17) - 8) / 8);
