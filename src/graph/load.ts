@@ -107,8 +107,8 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
         const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded });
         return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
       } catch (e) {
-        // the file itself at fault (it does not decode): its place in the request is the path
-        if (e instanceof ConvlensError && e.code === 'ONNX_INVALID' && e.details.path === undefined && source.at !== undefined) {
+        // the file itself at fault (it does not decode, a tensor's data is cut short): its place in the request is the path
+        if (e instanceof ConvlensError && (e.code === 'ONNX_INVALID' || e.code === 'INVALID_TENSOR') && e.details.path === undefined && source.at !== undefined) {
           throw new ConvlensError(e.code, e.message, { ...e.details, path: source.at });
         }
         throw e;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadGraph, requestSource } from '../../src/graph/load.js';
 import { errorOf } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
 
 describe('requestSource: one network per request, for REST, GraphQL, /v1/run and the CLI alike', () => {
   it('a model with a resolution, a spec, ONNX bytes with input shapes', () => {
@@ -15,6 +16,23 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     const e = errorOf(() => loadGraph({ kind: 'onnx', bytes: new TextEncoder().encode('GIF89a, not a model'), inputShapes: {}, at: '$.old.onnxBase64' }));
     expect(e.code).toBe('ONNX_INVALID');
     expect(e.details.path).toBe('$.old.onnxBase64');
+  });
+
+  it('a weight whose raw_data is shorter than its dims (16 bytes for 16777216×3×3×3, or one float of two): 400 INVALID_TENSOR naming it and the node reading it, at the file\'s place; not a stripped weight counted as 453 M parameters', () => {
+    const model = (dims: number[], raw?: Uint8Array, data?: number[]) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+        outputs: ['y'],
+        initializers: [{ name: 'W', dims, ...(raw && { raw }), ...(data && { data }) }],
+        nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'conv1' }],
+      });
+    const huge = errorOf(() => loadGraph({ kind: 'onnx', bytes: model([16777216, 3, 3, 3], new Uint8Array(16)), inputShapes: {}, at: 'body' }));
+    expect(huge).toMatchObject({ code: 'INVALID_TENSOR', status: 400, details: { path: 'body', tensor: 'W', layer: 'conv1', shape: [16777216, 3, 3, 3] } });
+    expect(huge.message).toBe("initializer 'W' declares dims [16777216, 3, 3, 3] (452984832 elements of float32, 1811939328 bytes), but its raw_data holds 16 bytes: the file is damaged");
+    const floats = errorOf(() => loadGraph({ kind: 'onnx', bytes: model([2, 3, 1, 1], undefined, [1, 2, 3, 4, 5]), inputShapes: {} }));
+    expect(floats.message).toContain('float_data holds 5 values');
+    // no data at all is a stripped weight: analysed by its shape
+    expect(loadGraph({ kind: 'onnx', bytes: model([2, 3, 1, 1]), inputShapes: {} }).graph.layers).toHaveLength(1);
   });
 
   it('none: SPEC_INVALID naming the choices; two: SPEC_INVALID at the second', () => {

@@ -3,6 +3,7 @@
  * decoded here (only their shape and a view of their bytes are kept); small tensors (shapes,
  * axes, scales) get their values, which the analyzer folds shape arithmetic with.
  */
+import { ConvlensError } from '../../errors.js';
 import { MAX_FOLDED_TENSOR } from '../../limits.js';
 import { bytesPerElement, dtypeOfOnnx, elementReader, holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
@@ -51,10 +52,29 @@ function decodable(dataType: DataType, count: number, budget: DecodeBudget): boo
   return small && count <= budget.left;
 }
 
+/**
+ * A tensor whose data does not hold its dims' elements is a broken file, not a stripped one (no data
+ * at all, which analyses by shape): raw_data of another length, or a float_data or int64_data list
+ * of another count. Taken for stripped, a 16-byte weight declared 16777216×3×3×3 was counted as
+ * 453 M parameters.
+ */
+function checkDataSize(t: TensorProto, name: string, initializer: boolean, type: DataType, shape: number[], count: number): void {
+  const fail = (holds: string, needs: string) => {
+    const what = initializer ? 'initializer' : 'constant';
+    throw new ConvlensError('INVALID_TENSOR', `${what} '${name}' declares dims [${shape.join(', ')}] (${count} elements of ${type}, ${needs}), but its ${holds}: the file is damaged`, { tensor: name, shape });
+  };
+  if (t.rawData && t.rawData.byteLength > 0 && type !== 'other') {
+    const need = bytesPerElement(type) * count;
+    if (t.rawData.byteLength !== need) fail(`raw_data holds ${t.rawData.byteLength} bytes`, `${need} bytes`);
+  } else if (type === 'float32' && t.floatData.length > 0 && t.floatData.length !== count) fail(`float_data holds ${t.floatData.length} values`, `${count} values`);
+  else if (type === 'int64' && t.int64Data.length > 0 && t.int64Data.length !== count) fail(`int64_data holds ${t.int64Data.length} values`, `${count} values`);
+}
+
 export function toConstant(t: TensorProto, name: string, initializer: boolean, budget: DecodeBudget): GraphConstant {
   const shape = t.dims.map(num);
   const dataType = dtypeOfOnnx(t.dataType);
   const count = numel(shape);
+  checkDataSize(t, name, initializer, dataType, shape, count);
   const values = decodable(dataType, count, budget) ? tensorValues(t, dataType, count) : null;
   if (values) budget.left -= values.length;
   return {

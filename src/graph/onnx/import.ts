@@ -103,7 +103,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 
   const constants = new Map<string, GraphConstant>();
   const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
-  for (const t of g.initializer) constants.set(t.name, toConstant(t, t.name, true, budget));
+  for (const t of g.initializer) constants.set(t.name, withReader(g.node, t.name, () => toConstant(t, t.name, true, budget)));
   // If and Loop inlined (graph/onnx/control-flow.ts): one flat list of nodes, subgraph initializers added
   const flat = flattenControlFlow(g, opset, tripCounts, runtime, refused);
   for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
@@ -282,6 +282,17 @@ function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branch
     inputs: [...node.input],
     attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1), fromShapes: a.int('fromShapes', 0) === 1 },
   };
+}
+
+/** A damaged initializer's error (constants.ts) names the first node that reads it, as the layer. */
+function withReader<T>(nodes: readonly NodeProto[], name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || e.details.tensor !== name) throw e;
+    const reader = nodes.find((n) => n.input.includes(name));
+    throw reader ? new ConvlensError(e.code, e.message, { ...e.details, layer: reader.name || reader.output[0] }) : e;
+  }
 }
 
 /**
