@@ -23,6 +23,7 @@ import { jobsRoutes } from './http/jobs.js';
 import { createJobQueue } from './jobs/index.js';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
+import { FORM_MAX_FIELDS, FORM_MAX_FILES } from './limits.js';
 
 export interface AppOptions {
   config: Config;
@@ -90,7 +91,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
       (err: Error) => done(err, undefined),
     );
   });
-  await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: 32, fields: 16, fieldSize: jsonLimit } });
+  await app.register(multipart, { limits: { fileSize: config.BODY_LIMIT, files: FORM_MAX_FILES, fields: FORM_MAX_FIELDS, parts: FORM_MAX_FILES + FORM_MAX_FIELDS, fieldSize: jsonLimit } });
   // headers, API keys, rate limit, CORS: before the routes (and before the route list errors.ts keeps, which CORS's OPTIONS * stays out of)
   await app.register(security, { config, metrics });
   installErrorHandling(app, metrics);

@@ -70,3 +70,7 @@ export function memoryLimit(): number {
 export function memoryBudgetBytes(config: { MEMORY_BUDGET_BYTES?: number }): number {
   return config.MEMORY_BUDGET_BYTES ?? Math.floor(memoryLimit() / 2);
 }
+
+/** Parts of one multipart form (@fastify/multipart's limits, app.ts): .npy files, and fields (only `request` is read). */
+export const FORM_MAX_FILES = 32;
+export const FORM_MAX_FIELDS = 16;

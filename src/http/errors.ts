@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
+import { FORM_MAX_FIELDS, FORM_MAX_FILES } from '../limits.js';
 import type { ErrorCode } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -58,7 +59,15 @@ export function toConvlensError(err: unknown, contentType?: string, reads?: stri
   if (fe && fe.code === 'FST_PROTO_VIOLATION') return new ConvlensError('INVALID_OPTION', PROTO_PART, { path: 'body' });
   if (fe && typeof fe.message === 'string' && MALFORMED_FORM.test(fe.message)) return new ConvlensError('INCOMPLETE_BODY', `the multipart form is malformed: ${fe.message}`, { path: 'body' });
   if (fe && fe instanceof SyntaxError) return new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${fe.message}`);
-  if (fe && fe.statusCode === 413) return new ConvlensError('PAYLOAD_TOO_LARGE', fe.message);
+  // @fastify/multipart's part counts (app.ts): said in words, at the form
+  if (fe && fe.code === 'FST_FILES_LIMIT') {
+    return new ConvlensError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${FORM_MAX_FILES} file parts; a request takes at most ${FORM_MAX_FILES} files`, { path: 'body', limit: FORM_MAX_FILES });
+  }
+  if (fe && fe.code === 'FST_PARTS_LIMIT') {
+    const parts = FORM_MAX_FILES + FORM_MAX_FIELDS;
+    return new ConvlensError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${parts} parts (${FORM_MAX_FILES} files and ${FORM_MAX_FIELDS} fields at most)`, { path: 'body', limit: parts });
+  }
+  if (fe && fe.statusCode === 413) return new ConvlensError('PAYLOAD_TOO_LARGE', fe.message, { path: 'body' });
   if (fe && fe.statusCode === 415) return unsupportedMediaType(contentType, reads);
   if (fe && fe.statusCode === 400 && fe.validation) return new ConvlensError('INVALID_OPTION', fe.message);
   return null;

@@ -443,7 +443,11 @@ describe('multipart forms (issue 9, defect 10)', () => {
     const twice = await send([part('form-data; name="request"', '{}'), part('form-data; name="request"', '{"model": "resnet18"}')]);
     expect([twice.status, twice.body.error.code, twice.body.error.path]).toEqual([400, 'INVALID_OPTION', 'request']);
     const many = await send([...Array.from({ length: 17 }, (_, i) => part(`form-data; name="f${i}"`, '{}')), part('form-data; name="x"; filename="x.npy"', 'abc')]);
-    expect([many.status, many.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect([many.status, many.body.error.code, many.body.error.path]).toEqual([413, 'PAYLOAD_TOO_LARGE', 'body']);
+    // 33 files: the limit said in words, not busboy's "reach files limit"
+    const files = await send(Array.from({ length: 33 }, (_, i) => part(`form-data; name="x${i}"; filename="x${i}.npy"`, 'abc')));
+    expect([files.status, files.body.error.code, files.body.error.path, files.body.error.limit]).toEqual([413, 'PAYLOAD_TOO_LARGE', 'body', 32]);
+    expect(files.body.error.message).toBe('the multipart form has more than 32 file parts; a request takes at most 32 files');
   });
 
   it('a form whose Content-Type names another boundary (abc, the body uses xyz) or an empty one: 400 INCOMPLETE_BODY at headers.content-type naming it, not an empty form ("give the network") on /v1/run, /v1/erf and /v1/analyze', async () => {
