@@ -24,6 +24,15 @@ afterEach(async () => {
 /** A relu call on n zeros as base64 JSON. */
 const reluBody = (n: number) => Buffer.from(JSON.stringify({ inputs: [{ shape: [n], dtype: 'float32', base64: Buffer.alloc(4 * n).toString('base64') }], format: 'base64' }));
 
+/** `n` relu calls on 1,000 floats, each with half its body sent: task requests in flight together. */
+async function halfSent(port: number, n: number) {
+  const body = reluBody(1000);
+  const half = body.length >> 1;
+  const conns: RawConnection[] = [];
+  for (let i = 0; i < n; i++) conns.push(await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': body.length }), body.subarray(0, half)));
+  return { body, half, conns };
+}
+
 const metric = async (name: string) => {
   const text = (await request(app!.server).get('/metrics')).text;
   const m = new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
@@ -109,11 +118,7 @@ describe('the memory budget', () => {
 describe('a burst against a full queue', () => {
   it('WORKERS=1, MAX_QUEUE=1: three task requests still sending their bodies: the third is 503 OVERLOADED at once, before any task is queued; the two admitted run', async () => {
     app = await testApp({ WORKERS: '1', MAX_QUEUE: '1' });
-    const port = await portOf(app);
-    const body = reluBody(1000);
-    const half = body.length >> 1;
-    const conns: RawConnection[] = [];
-    for (let i = 0; i < 3; i++) conns.push(await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': body.length }), body.subarray(0, half)));
+    const { body, half, conns } = await halfSent(await portOf(app), 3);
     const first = await Promise.all(conns.map((c) => c.answer(1500)));
     expect(first.map((a) => a.status)).toEqual([null, null, 503]);
     expect(JSON.parse(first[2].body).error.code).toBe('OVERLOADED');
@@ -200,11 +205,7 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
 describe('GET /v1/models/{name}/report runs a task: it is admitted as a POST is', () => {
   it('WORKERS=1, MAX_QUEUE=1 with two task requests held half sent: the report is 503 OVERLOADED at once (it took a place in no queue before), and runs once they are done', async () => {
     app = await testApp({ WORKERS: '1', MAX_QUEUE: '1' });
-    const port = await portOf(app);
-    const body = reluBody(1000);
-    const half = body.length >> 1;
-    const held: RawConnection[] = [];
-    for (let i = 0; i < 2; i++) held.push(await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': body.length }), body.subarray(0, half)));
+    const { body, half, conns: held } = await halfSent(await portOf(app), 2);
     const refused = await request(app.server).get('/v1/models/resnet18/report?format=json').expect(503);
     expect(refused.body.error.code).toBe('OVERLOADED');
     for (const c of held) c.send(body.subarray(half));
