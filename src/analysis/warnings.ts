@@ -113,15 +113,18 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
         layer: res.finalFeatureMapLayer,
       });
     }
-    // less the border unpadded windows lose by design (structure.ts: r = k·2^n + b)
-    const [ih, iw] = [res.input[0] - res.border[0], res.input[1] - res.border[1]];
+    // a multiple of the stride, or one less the border unpadded windows lose by design (structure.ts:
+    // r = k·2^n + b: LeNet-5's 32 − 12); either passes, so torchvision's AlexNet and SqueezeNet at
+    // their published 224 (a multiple of 32, though their first windows drop a pixel) draw none
+    const [ih, iw] = res.input;
     const [sh, sw] = res.downsamplingStride;
-    if (ih % sh !== 0 || iw % sw !== 0) {
-      const less = res.border[0] === 0 && res.border[1] === 0 ? '' : ` less the border ${res.border.join('×')} its windows lose`;
+    const multiple = (a: number, b: number) => (ih - a) % sh === 0 && (iw - b) % sw === 0;
+    if (!multiple(0, 0) && !multiple(res.border[0], res.border[1])) {
+      const less = res.border[0] === 0 && res.border[1] === 0 ? '' : `, nor is it less the border ${res.border.join('×')} its windows lose`;
       out.push({
         code: 'INPUT_NOT_MULTIPLE_OF_STRIDE',
         severity: 'warning',
-        message: `the input ${res.input.join('×')}${less} is not a multiple of the total stride ${sh}×${sw}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
+        message: `the input ${res.input.join('×')} is not a multiple of the total stride ${sh}×${sw}${less}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
       });
     }
   }

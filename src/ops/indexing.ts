@@ -122,7 +122,9 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     const axes = rf.axes.map((ax, k) => {
       const i = ctx.plan.axes.indexOf(rf.dims[k]);
       if (i < 0) return ax;
-      return ctx.plan.steps[i] > 0 ? resample(ax, ctx.plan.steps[i], 0, ctx.plan.starts[i]) : null;
+      // a crop loses what it leaves out (structure.ts's border b): in = step·out + c
+      const d = rf.dims[k];
+      return ctx.plan.steps[i] > 0 ? resample(ax, ctx.plan.steps[i], 0, ctx.plan.starts[i], ctx.inputs[0][d] - ctx.plan.steps[i] * ctx.outputs[0][d]) : null;
     });
     if (axes.some((a) => a === null)) return { ...rf, global: true };
     return { ...rf, axes: axes as TensorRF['axes'] };
@@ -166,7 +168,8 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
   receptiveField(ctx) {
     const rf = ctx.rf[0];
     if (!rf || rf.global) return rf;
-    return { ...rf, axes: rf.axes.map((ax, k) => resample(ax, 1, 0, -ctx.plan.begin[rf.dims[k]])) };
+    // padding adds pixels (a negative border b: a reflection pad of 3 before an unpadded 7×7 conv nets 0)
+    return { ...rf, axes: rf.axes.map((ax, k) => resample(ax, 1, 0, -ctx.plan.begin[rf.dims[k]], ctx.inputs[0][rf.dims[k]] - ctx.outputs[0][rf.dims[k]])) };
   },
   run(ctx) {
     const value = ctx.inputs[2]?.data.length ? ctx.inputs[2].data[0] : ctx.attrs.value;

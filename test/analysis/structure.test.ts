@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resnet18 } from '../../src/zoo/resnet.js';
 import { vgg16 } from '../../src/zoo/vgg.js';
 import { analyze, net } from '../helpers.js';
+import { modelSpec } from '../../src/graph/load.js';
 
 describe('structure: depth, width, r = k·2^n', () => {
   it('ResNet-18 at 224: depth 18 (17 convs + fc on the longest path), width 512, n = 5, k = 7, 224 = 7·2^5', () => {
@@ -62,7 +63,7 @@ describe('structure: depth, width, r = k·2^n', () => {
   it('LeNet-5 at 33: the second pooling drops a row (29 → 14), so 33 is not 5·4 + 12 and the warning names the border', () => {
     const r = analyze(lenet(33));
     expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [5, 5], border: [12, 12], expectedInput: [32, 32], consistent: false });
-    expect(r.warnings.find((w) => w.code === 'INPUT_NOT_MULTIPLE_OF_STRIDE')?.message).toContain('the input 33×33 less the border 12×12 its windows lose is not a multiple of the total stride 4×4');
+    expect(r.warnings.find((w) => w.code === 'INPUT_NOT_MULTIPLE_OF_STRIDE')?.message).toContain('the input 33×33 is not a multiple of the total stride 4×4, nor is it less the border 12×12 its windows lose');
   });
 
   it('two unpadded 3×3 stride-2 convs, then global pooling: b = 1 + 1·2 = 3, so 31 (→ 15 → 7) is valid and 32 is not; the valid sizes are m·4 + 3', () => {
@@ -90,6 +91,27 @@ describe('structure: depth, width, r = k·2^n', () => {
       net([1, 3, 64, 64], { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }, { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }, { op: 'convTranspose2d', outChannels: 8, kernelSize: 4, stride: 2, padding: 1 }),
     );
     expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], downsamplingStride: [4, 4], border: [0, 0], expectedInput: [64, 64], consistent: true });
+  });
+
+  it('a reflection pad of 3 before an unpadded 7×7 conv (CycleGAN\'s stem) adds back the border the conv loses: b = −6 + 6 = 0, so 256 (→ 256 → 128 → 64) is consistent and draws no warning', () => {
+    const r = analyze(
+      net(
+        [1, 3, 256, 256],
+        { op: 'pad', pads: [0, 0, 3, 3, 0, 0, 3, 3], mode: 'reflect' },
+        { op: 'conv2d', outChannels: 8, kernelSize: 7 },
+        { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 },
+        { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 },
+      ),
+    );
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [64, 64], border: [0, 0], expectedInput: [256, 256], consistent: true });
+    expect(r.warnings.map((w) => w.code)).not.toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
+  });
+
+  it('torchvision\'s AlexNet and SqueezeNet 1.1 at their published 224 (a multiple of 32 and 16; their first windows drop a pixel, so 224 is not k·2^n + b) draw no stride warning; Inception v3 at 299 (299 − 43 = 8·32) none either', () => {
+    const warned = (name: string, side: number) => analyze(modelSpec(name, side)).warnings.some((w) => w.code === 'INPUT_NOT_MULTIPLE_OF_STRIDE');
+    expect(analyze(modelSpec('alexnet', 224)).structure.resolution).toMatchObject({ border: [31, 31], expectedInput: [223, 223], consistent: false });
+    expect([warned('alexnet', 224), warned('squeezenet1_1', 224), warned('inception_v3', 299)]).toEqual([false, false, false]);
+    expect(warned('alexnet', 225)).toBe(true);
   });
 
   it('VGG-16 pools to 7×7 adaptively, so any multiple of 32 works despite its flatten', () => {
