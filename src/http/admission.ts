@@ -1,7 +1,7 @@
 /**
  * Admission: what a request may take, decided before its body is read.
  *
- * - Memory budget (MEMORY_BUDGET_BYTES): a POST reserves an estimate of the memory its body will
+ * - Memory budget (MEMORY_BUDGET_BYTES): a POST (or a GET that runs a task) reserves an estimate of the memory its body will
  *   hold while it is read, decoded and run, from its Content-Length times a factor for its media
  *   type (requestEstimate), before a byte of the body is read; without a Content-Length the
  *   reservation grows as the bytes arrive. When the budget is spent: 503 OVERLOADED with
@@ -15,7 +15,9 @@
  *   it once it has built the graph (runtime/memory-grant.ts); requestTasks's charge grows the
  *   request's reservation, or refuses: 503 OVERLOADED while the budget is spent, 413
  *   GRAPH_TOO_LARGE when the whole budget could not hold it.
- * - Cancellation: each POST has an AbortSignal (requestTasks) that fires when its client goes
+ * - Answers: the tensors an answer holds until its client has read it grow the reservation
+ *   (chargeAnswerTensors); one that makes no progress for SEND_TIMEOUT_MS closes its connection.
+ * - Cancellation: each admitted request has an AbortSignal (requestTasks) that fires when its client goes
  *   away before the answer; handlers pass it to the pool, which drops or stops the task.
  * - Readiness: GET /readyz is 503 NOT_READY while the app drains (close began) or while the budget
  *   is over READY_HIGH_WATER; GET /healthz stays the liveness probe.
@@ -110,7 +112,7 @@ const ADMISSIONS = new WeakMap<FastifyInstance, Admission>();
 const SIGNALS = new WeakMap<FastifyRequest, AbortSignal>();
 const CHARGES = new WeakMap<FastifyRequest, BodyCharge>();
 const MEMORY = new WeakMap<FastifyRequest, MemoryCharge>();
-const ANSWERS = new WeakMap<FastifyRequest, (bytes: number) => void>();
+const ANSWERS = new WeakMap<FastifyRequest, (bytes: number, shapes: number[][]) => void>();
 
 /** The app's admission state (its budget, its readiness). */
 export function admissionOf(app: FastifyInstance): Admission | undefined {
@@ -135,10 +137,17 @@ export function bodyCharge(request: FastifyRequest): BodyCharge | undefined {
  * reservation goes back with the response. 503 OVERLOADED while the budget is spent, 413
  * RESPONSE_TOO_LARGE when the whole budget could not hold it; nothing without admission (tests).
  */
-export function chargeAnswer(request: FastifyRequest, tensors: Iterable<Tensor>): void {
+export function chargeAnswerTensors(request: FastifyRequest, tensors: Iterable<Tensor>): void {
+  // a buffer counted once: a run that captures its own output answers one tensor twice
+  const buffers = new Map<ArrayBufferLike, number>();
+  const shapes: number[][] = [];
+  for (const t of tensors) {
+    buffers.set(t.data.buffer, Math.max(buffers.get(t.data.buffer) ?? 0, t.data.byteLength));
+    shapes.push([...t.shape]);
+  }
   let bytes = 0;
-  for (const t of tensors) bytes += t.data.byteLength;
-  ANSWERS.get(request)?.(bytes);
+  for (const b of buffers.values()) bytes += b;
+  ANSWERS.get(request)?.(bytes, shapes);
 }
 
 /**
@@ -228,13 +237,15 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     MEMORY.set(request, chargeTo(budget, reservation));
     // by the answer, the body it was computed from is spent: the reservation covers the larger of the two
     let answered = 0;
-    ANSWERS.set(request, (tensorBytes) => {
+    ANSWERS.set(request, (tensorBytes, shapes) => {
       // a GraphQL document's fields answer several: they are held together
       const bytes = answered + tensorBytes;
       if (bytes > budget.total) {
         throw new ConvlensError('RESPONSE_TOO_LARGE', `the answer's tensors hold ${bytes} bytes until the client has read them, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES); ask for a smaller output`, {
+          path: '$',
           limit: budget.total,
-          needed: bytes,
+          estimate: bytes,
+          shapes: Object.fromEntries(shapes.map((shape, i) => [`output${i}`, shape])),
         });
       }
       const more = bytes - reservation.bytes;
@@ -292,26 +303,36 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
 }
 
 /**
- * An answer that makes no progress for `ms` (its client stopped reading: the socket's send buffer is
- * full and nothing drains it) closes its connection, so what it holds goes back; a socket's timeout
- * counts inactivity, so a slow reader that keeps reading is not cut off. Set as the answer starts,
- * after the request's computation (which no timeout of this kind may cut short); Node's keep-alive
- * handling sets the socket's own timeout again once the answer is finished.
+ * An answer that makes no progress for `ms` (its client stopped reading: bytes wait in the socket's
+ * buffer and none reach the kernel) closes its connection, so what it holds goes back. Checked
+ * every `ms` against the socket's bytes written, not with the socket's own timeout: a slow reader
+ * that keeps reading is not cut off, an answer with nothing to send (a job's results stream waiting
+ * for its next line) is idle rather than stalled, and Node's keep-alive timeouts stay its own (a
+ * socket timeout no response listens for makes Node destroy the socket).
  */
 function stallLimit(request: FastifyRequest, reply: FastifyReply, ms: number): void {
   const socket = request.raw.socket as Socket | null;
-  // light-my-request's sockets (app.inject) have no timers
-  if (!socket || socket.destroyed || typeof socket.setTimeout !== 'function') return;
-  const stalled = () => {
-    if (reply.raw.writableFinished) return;
-    request.log.warn({ sendTimeoutMs: ms }, 'the client read none of the answer for SEND_TIMEOUT_MS: connection closed');
-    socket.destroy();
+  // light-my-request's sockets (app.inject) count no bytes
+  if (!socket || socket.destroyed || typeof socket.bytesWritten !== 'number') return;
+  let written = socket.bytesWritten;
+  const timer = setInterval(() => {
+    const now = socket.bytesWritten;
+    if (socket.writableLength > 0 && now === written && !reply.raw.writableFinished) {
+      clearInterval(timer);
+      request.log.warn({ sendTimeoutMs: ms }, 'the client read none of the answer for SEND_TIMEOUT_MS: connection closed');
+      socket.destroy();
+    }
+    written = now;
+  }, ms);
+  timer.unref();
+  // one cleanup: a keep-alive socket serves many answers, and must not gather a listener for each
+  const stop = () => {
+    clearInterval(timer);
+    socket.off('close', stop);
   };
-  socket.setTimeout(ms);
-  socket.on('timeout', stalled);
-  // off once the answer is out ('close' on the response comes too early: it fires as a piped stream ends)
-  reply.raw.once('finish', () => socket.off('timeout', stalled));
-  socket.once('close', () => socket.off('timeout', stalled));
+  reply.raw.once('finish', stop);
+  reply.raw.once('close', stop);
+  socket.once('close', stop);
 }
 
 /** Not encapsulated (fastify-plugin), so its hooks see every route of the app. */

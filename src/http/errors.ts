@@ -63,6 +63,9 @@ export function toConvlensError(err: unknown, contentType?: string, reads?: stri
   if (fe && fe.code === 'FST_FILES_LIMIT') {
     return new ConvlensError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${FORM_MAX_FILES} file parts; a request takes at most ${FORM_MAX_FILES} files`, { path: 'body', limit: FORM_MAX_FILES });
   }
+  if (fe && fe.code === 'FST_FIELDS_LIMIT') {
+    return new ConvlensError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${FORM_MAX_FIELDS} fields; it reads one, "request"`, { path: 'body', limit: FORM_MAX_FIELDS });
+  }
   if (fe && fe.code === 'FST_PARTS_LIMIT') {
     const parts = FORM_MAX_FILES + FORM_MAX_FIELDS;
     return new ConvlensError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${parts} parts (${FORM_MAX_FILES} files and ${FORM_MAX_FIELDS} fields at most)`, { path: 'body', limit: parts });

@@ -6,7 +6,7 @@ import { decodeNpy, decodeTensor, encodeTensor, npyHeader } from '../tensor/enco
 import { stats } from '../tensor/stats.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { releaseBuffers } from '../runtime/memory.js';
-import { chargeAnswer } from './admission.js';
+import { chargeAnswerTensors } from './admission.js';
 import { owned } from './body.js';
 import { TensorJsonOut, checkSize, statsPaced } from './stream.js';
 
@@ -78,16 +78,16 @@ const RELEASING = new WeakMap<FastifyReply, ArrayBufferLike[]>();
  * Once the answer is sent (the response's 'finish': its bytes are with the kernel), the memory of
  * the tensors it carried goes back at once (runtime/memory.ts releaseBuffers) instead of at the
  * main thread's next full collection. Only for tensors nothing else holds: a request's results.
- * A connection closed before the end gives them back once it is closed (no write holds them then).
+ * A connection closed before the end of an answer handed over gives them back a second after it closed.
  * Until then they are charged to the request's share of the memory budget (admission.ts
- * chargeAnswer: 503 OVERLOADED when it is spent), which goes back with the response.
+ * chargeAnswerTensors: 503 OVERLOADED when it is spent), which goes back with the response.
  */
 export function releaseWhenSent(reply: FastifyReply, tensors: Iterable<Tensor>): void {
   const list = [...tensors];
   const buffers = list.map((t) => t.data.buffer);
   try {
     // held until sent: charged to the request's reservation meanwhile (admission.ts)
-    chargeAnswer(reply.request, list);
+    chargeAnswerTensors(reply.request, list);
   } catch (e) {
     // not sent, then: their memory goes back now
     releaseBuffers(buffers);
@@ -107,9 +107,14 @@ export function releaseWhenSent(reply: FastifyReply, tensors: Iterable<Tensor>):
   };
   reply.raw.once('finish', release);
   // a connection closed before the end (a client gone, or SEND_TIMEOUT_MS): once it is closed no
-  // write holds them any more (libuv has ended or cancelled each), so they go back too, not at the
-  // collector's next full collection (2.7 GB of unread answers stayed for minutes)
-  reply.raw.once('close', () => setImmediate(release));
+  // write holds them (libuv has ended or cancelled each), so they go back too, not at the
+  // collector's next full collection (2.7 GB of unread answers stayed for minutes). Only an answer
+  // already handed to fastify (reply.sent): before that its handler may still read them (sendNpy's
+  // paced statistics); and a second later, once a paced encoder pulled by the torn-down stream has
+  // stopped
+  reply.raw.once('close', () => {
+    if (reply.sent) setTimeout(release, 1000).unref();
+  });
 }
 
 /** Named tensors from a JSON object and .npy files, by name in a Map; the first encoding seen is the response's default. */

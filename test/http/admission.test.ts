@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BINARY_FACTOR, JSON_FACTOR, READY_HIGH_WATER, admissionOf, memoryBudgetBytes, memoryLimit, requestEstimate } from '../../src/http/admission.js';
 import { testApp } from './app.js';
+import http from 'node:http';
 import net from 'node:net';
 import { head, portOf, rawRequest } from './raw.js';
 import type { RawConnection } from './raw.js';
@@ -174,9 +175,34 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
   it('an answer larger than the whole budget (24 MiB of 16 MiB): 413 RESPONSE_TOO_LARGE naming MEMORY_BUDGET_BYTES, nothing held after', async () => {
     app = await testApp({ MEMORY_BUDGET_BYTES: String(16 * 1024 * 1024), MODEL_CACHE_BYTES: '0' });
     const res = await post();
-    expect([res.status, res.body.error.code, res.body.error.needed]).toEqual([413, 'RESPONSE_TOO_LARGE', ANSWER]);
+    expect([res.status, res.body.error.code, res.body.error.estimate, res.body.error.path]).toEqual([413, 'RESPONSE_TOO_LARGE', ANSWER, '$']);
+    expect(res.body.error.shapes).toEqual({ output0: [1, 6, 1024, 1024] });
     expect(res.body.error.message).toContain('MEMORY_BUDGET_BYTES');
     expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+  });
+
+  it('a run that captures its own output answers one 16 MiB buffer twice: charged once, so it runs on a 24 MiB budget (it was 413 with 32 MiB counted)', async () => {
+    app = await testApp({ MEMORY_BUDGET_BYTES: String(24 * 1024 * 1024), MODEL_CACHE_BYTES: '0' });
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 64, 64] }], layers: [{ name: 'up', op: 'upsample', scaleFactor: 32 }] };
+    const body = { spec, inputs: { x: { shape: [1, 1, 64, 64], data: new Array(4096).fill(1) } }, format: 'base64' };
+    await request(app.server).post('/v1/run').send(body).expect(200);
+    const captured = await request(app.server).post('/v1/run').send({ ...body, capture: ['up'] });
+    expect(captured.status, JSON.stringify(captured.body.error)).toBe(200);
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+  });
+
+  it('keep-alive: 30 answers on one connection leave no listener behind on its socket (one was added per answer)', async () => {
+    app = await testApp();
+    const port = await portOf(app);
+    let server: net.Socket | undefined;
+    app.server.once('connection', (s: net.Socket) => (server = s));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise<void>((resolve, reject) => http.get({ port, host: '127.0.0.1', path: '/healthz', agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+    await get();
+    const after1 = server!.listenerCount('close');
+    for (let i = 0; i < 29; i++) await get();
+    expect(server!.listenerCount('close')).toBe(after1);
+    agent.destroy();
   });
 
   it('a reader that keeps reading, slowly (64 KiB every 50 ms of a 4 MiB answer), is not cut off by SEND_TIMEOUT_MS 1000: inactivity, not duration, closes', async () => {

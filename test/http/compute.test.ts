@@ -443,7 +443,8 @@ describe('multipart forms (issue 9, defect 10)', () => {
     const twice = await send([part('form-data; name="request"', '{}'), part('form-data; name="request"', '{"model": "resnet18"}')]);
     expect([twice.status, twice.body.error.code, twice.body.error.path]).toEqual([400, 'INVALID_OPTION', 'request']);
     const many = await send([...Array.from({ length: 17 }, (_, i) => part(`form-data; name="f${i}"`, '{}')), part('form-data; name="x"; filename="x.npy"', 'abc')]);
-    expect([many.status, many.body.error.code, many.body.error.path]).toEqual([413, 'PAYLOAD_TOO_LARGE', 'body']);
+    expect([many.status, many.body.error.code, many.body.error.path, many.body.error.limit]).toEqual([413, 'PAYLOAD_TOO_LARGE', 'body', 16]);
+    expect(many.body.error.message).toBe('the multipart form has more than 16 fields; it reads one, "request"');
     // 33 files: the limit said in words, not busboy's "reach files limit"
     const files = await send(Array.from({ length: 33 }, (_, i) => part(`form-data; name="x${i}"; filename="x${i}.npy"`, 'abc')));
     expect([files.status, files.body.error.code, files.body.error.path, files.body.error.limit]).toEqual([413, 'PAYLOAD_TOO_LARGE', 'body', 32]);

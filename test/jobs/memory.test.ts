@@ -218,6 +218,26 @@ describe('bounds and cancellation (a pool that runs when the test says)', () => 
     }
   });
 
+  it('SEND_TIMEOUT_MS 200: a results stream idle for 1 s while its job waits (nothing to send) stays open, and carries the line once the job is done', async () => {
+    const { app, pool } = await gatedApp({ SEND_TIMEOUT_MS: '200' });
+    try {
+      pool.hold();
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      const { id } = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
+      const res = await fetch(`http://127.0.0.1:${port}/v1/jobs/${id}/results`);
+      expect(res.status).toBe(200);
+      const body = res.text();
+      await new Promise((r) => setTimeout(r, 1000));
+      pool.release();
+      const lines = (await body).trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]).totals.layers).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('closing the app ends an open results stream at once (the job is cancelled, not waited for), its last line a NOT_READY error saying so', async () => {
     const { app, pool } = await gatedApp({});
     pool.hold();
