@@ -305,7 +305,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
 /**
  * An answer that makes no progress for `ms` (its client stopped reading: bytes wait in the socket's
  * buffer and none reach the kernel) closes its connection, so what it holds goes back. Checked
- * every `ms` against the socket's bytes written, not with the socket's own timeout: a slow reader
+ * every `ms` against the socket's progress, not with the socket's own timeout: a slow reader
  * that keeps reading is not cut off, an answer with nothing to send (a job's results stream waiting
  * for its next line) is idle rather than stalled, and Node's keep-alive timeouts stay its own (a
  * socket timeout no response listens for makes Node destroy the socket).
@@ -314,15 +314,19 @@ function stallLimit(request: FastifyRequest, reply: FastifyReply, ms: number): v
   const socket = request.raw.socket as Socket | null;
   // light-my-request's sockets (app.inject) count no bytes
   if (!socket || socket.destroyed || typeof socket.bytesWritten !== 'number') return;
-  let written = socket.bytesWritten;
+  // progress: a write handed to the socket (bytesWritten), or bytes of the write in flight taken by
+  // the kernel (libuv's write queue shrinking: what Node's own socket timeout watches); a tensor
+  // goes out as one write, so a slow reader of a large answer moves only the second
+  const progress = () => `${socket.bytesWritten}:${(socket as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0}`;
+  let last = progress();
   const timer = setInterval(() => {
-    const now = socket.bytesWritten;
-    if (socket.writableLength > 0 && now === written && !reply.raw.writableFinished) {
+    const now = progress();
+    if (socket.writableLength > 0 && now === last && !reply.raw.writableFinished) {
       clearInterval(timer);
       request.log.warn({ sendTimeoutMs: ms }, 'the client read none of the answer for SEND_TIMEOUT_MS: connection closed');
       socket.destroy();
     }
-    written = now;
+    last = now;
   }, ms);
   timer.unref();
   // one cleanup: a keep-alive socket serves many answers, and must not gather a listener for each

@@ -205,6 +205,29 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     agent.destroy();
   });
 
+  it('a reader that keeps reading one large answer slowly (24 MiB in one write, 1 MiB every 150 ms) is not cut off by SEND_TIMEOUT_MS 1000: the kernel taking bytes of a write in flight is progress', async () => {
+    app = await testApp({ SEND_TIMEOUT_MS: '1000' });
+    const port = await portOf(app);
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let got = 0;
+    let next = 1 << 20;
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got > ANSWER) resolve();
+        else if (got >= next) {
+          next += 1 << 20;
+          socket.pause();
+          setTimeout(() => socket.resume(), 150);
+        }
+      });
+      socket.once('close', () => (got > ANSWER ? resolve() : reject(new Error(`closed after ${got} bytes`))));
+    });
+    socket.write(head('/v1/operators/constantOfShape', { 'content-type': 'application/json', 'content-length': body.length }) + body.toString());
+    await done;
+    socket.destroy();
+  }, 60_000);
+
   it('a reader that keeps reading, slowly (64 KiB every 50 ms of a 4 MiB answer), is not cut off by SEND_TIMEOUT_MS 1000: inactivity, not duration, closes', async () => {
     app = await testApp({ SEND_TIMEOUT_MS: '1000' });
     const port = await portOf(app);
