@@ -104,12 +104,15 @@ function atQuery(e: unknown): unknown {
     if (field) return `query.${field[1]}${field[2]}`;
     return /^\$\.inputs(\W|$)/.test(path) ? 'body' : path;
   };
-  const from = e.details.path;
-  const path = moved(from);
-  if (path === from) return e;
-  const message = e.message.startsWith(`${from}: `) ? `${path}: ${e.message.slice(from.length + 2)}` : e.message;
-  const issues = Array.isArray(e.details.issues) ? { issues: (e.details.issues as { path: string; message: string }[]).map((i) => ({ ...i, path: moved(i.path), message: i.message.startsWith(`${i.path}: `) ? `${moved(i.path)}: ${i.message.slice(i.path.length + 2)}` : i.message })) } : {};
-  return new ConvlensError(e.code, message, { ...e.details, path, ...issues });
+  // a path and the message that starts with it ("$.seed: must be an integer"), moved together
+  const relabel = (from: string, message: string) => {
+    const path = moved(from);
+    return { path, message: message.startsWith(`${from}: `) ? `${path}: ${message.slice(from.length + 2)}` : message };
+  };
+  const top = relabel(e.details.path, e.message);
+  if (top.path === e.details.path) return e;
+  const issues = Array.isArray(e.details.issues) ? { issues: (e.details.issues as { path: string; message: string }[]).map((i) => ({ ...i, ...relabel(i.path, i.message) })) } : {};
+  return new ConvlensError(e.code, top.message, { ...e.details, path: top.path, ...issues });
 }
 
 /** Files nobody read: a 400 naming them rather than silently ignored. */

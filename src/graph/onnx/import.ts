@@ -106,7 +106,8 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   for (const t of g.initializer) constants.set(t.name, withReader(g.node, t.name, () => toConstant(t, t.name, true, budget)));
   // If and Loop inlined (graph/onnx/control-flow.ts): one flat list of nodes, subgraph initializers added
   const flat = flattenControlFlow(g, opset, tripCounts, runtime, refused);
-  for (const t of flat.initializers) constants.set(t.name, toConstant(t, t.name, true, budget));
+  const flatNodes = flat.initializers.length ? flat.nodes.map((n) => n.node) : [];
+  for (const t of flat.initializers) constants.set(t.name, withReader(flatNodes, t.name, () => toConstant(t, t.name, true, budget)));
 
   const given = g.input.filter((v) => !constants.has(v.name));
   checkShapeNames(options, given.map((v) => v.name), g.input.map((v) => v.name));
