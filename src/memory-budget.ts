@@ -15,6 +15,8 @@ export interface Reservation {
   readonly bytes: number;
   /** Reserves `more` bytes too; false (nothing reserved) when the budget has not got them. */
   grow(more: number): boolean;
+  /** Gives back what it holds above `bytes` (nothing when it holds no more). */
+  shrinkTo(bytes: number): void;
   release(): void;
 }
 
@@ -41,6 +43,11 @@ export class MemoryBudget {
         this.#used += more;
         held += more;
         return true;
+      },
+      shrinkTo: (bytes: number) => {
+        if (released || bytes >= held) return;
+        this.#used -= held - Math.max(0, bytes);
+        held = Math.max(0, bytes);
       },
       release: () => {
         if (released) return;

@@ -155,7 +155,7 @@ describe('engine budgets (MAX_RUN_WORK, MAX_FOLDED_ELEMENTS, WORKER_HEAP_LIMIT_M
 describe('the HTTP edge (JSON_BODY_LIMIT, MEMORY_BUDGET_BYTES, MAX_RESPONSE_BYTES, REQUEST_TIMEOUT_MS)', () => {
   it('defaults: 64 MiB of JSON, the budget from the machine (unset), 512 MiB answers, 60 s to send a request', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ JSON_BODY_LIMIT: 64 * 1024 * 1024, MAX_RESPONSE_BYTES: 512 * 1024 * 1024, REQUEST_TIMEOUT_MS: 60_000 });
+    expect(c).toMatchObject({ JSON_BODY_LIMIT: 64 * 1024 * 1024, MAX_RESPONSE_BYTES: 512 * 1024 * 1024, REQUEST_TIMEOUT_MS: 60_000, RESERVE_AHEAD_MS: 2000 });
     expect(c.MEMORY_BUDGET_BYTES).toBeUndefined();
     // below V8's longest string, which one body must not reach (issue 9, defect 1)
     expect(c.JSON_BODY_LIMIT).toBeLessThan(bufferConstants.MAX_STRING_LENGTH);
@@ -177,6 +177,7 @@ describe('the HTTP edge (JSON_BODY_LIMIT, MEMORY_BUDGET_BYTES, MAX_RESPONSE_BYTE
     ['MEMORY_BUDGET_BYTES', 'half'],
     ['MAX_RESPONSE_BYTES', '0'],
     ['REQUEST_TIMEOUT_MS', '10'],
+    ['RESERVE_AHEAD_MS', '0'],
   ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value}`));

@@ -38,7 +38,7 @@ const tooLarge = (limit: number, name: string, what = 'the body') =>
   new ConvlensError('PAYLOAD_TOO_LARGE', `${what} is larger than the ${limit}-byte limit (${name})`, { path: 'body', limit });
 
 /** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
-/** Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a chunked body). */
+/** Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a body still arriving). */
 export type Charge = (bytes: number, part?: 'file' | 'json') => void;
 
 async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {
@@ -47,6 +47,7 @@ async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, 
     let at = 0;
     for await (const chunk of stream) {
       if (at + chunk.length > capacity) throw overflow();
+      charge?.(chunk.length, 'file');
       chunk.copy(out, at);
       at += chunk.length;
     }
@@ -201,7 +202,7 @@ interface PartLimits {
   fileLimit: number;
   /** Largest text field (JSON_BODY_LIMIT). */
   fieldLimit: number;
-  /** Without a Content-Length: the memory budget's charge for each chunk. */
+  /** The memory budget's charge for each chunk (admission.ts bodyCharge). */
   charge?: Charge;
 }
 

@@ -10,11 +10,14 @@ import { BINARY_FACTOR, JSON_FACTOR, READY_HIGH_WATER, admissionOf, memoryBudget
 import { testApp } from './app.js';
 import http from 'node:http';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { head, portOf, rawRequest } from './raw.js';
 import type { RawConnection } from './raw.js';
 
 // the requests' whole budget: no model cache set aside from it (test/http/run-cache-budget.test.ts)
 const BUDGET = 8 * 1024 * 1024;
+// half-sent bodies hold their declared estimate for the whole spec (RESERVE_AHEAD_MS)
+const BUDGET_ENV = { MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000' };
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -51,7 +54,7 @@ describe('the memory budget', () => {
   });
 
   it('six concurrent 630 KB JSON bodies (≈2.5 MB reserved each) on an 8 MiB budget: three are admitted, three get 503 OVERLOADED with Retry-After at once; the process stays up, then all the budget returns and the next request runs', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
+    app = await testApp(BUDGET_ENV);
     const port = await portOf(app);
     const body = reluBody(118_000);
     expect(body.length * JSON_FACTOR * 3).toBeLessThan(BUDGET);
@@ -82,7 +85,7 @@ describe('the memory budget', () => {
   });
 
   it('a body that could never fit (2.5 MB of JSON needs 10 MB > 8 MiB): 413 PAYLOAD_TOO_LARGE naming MEMORY_BUDGET_BYTES, before a byte of it is read', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
+    app = await testApp(BUDGET_ENV);
     const conn = await rawRequest(await portOf(app), head('/v1/run', { 'content-type': 'application/json', 'content-length': 2_500_000 }));
     const answer = await conn.answer(2000);
     conn.destroy();
@@ -91,7 +94,7 @@ describe('the memory budget', () => {
   });
 
   it('a chunked body (no Content-Length) is charged as it arrives (ONNX bytes ×2): with 6 of 8 MiB held, 2 MiB more is 503 OVERLOADED; alone, 5 MiB (10 MiB reserved) is 413', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
+    app = await testApp(BUDGET_ENV);
     const port = await portOf(app);
     const chunked = async (mebibytes: number) => {
       const conn = await rawRequest(port, head('/v1/analyze', { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }));
@@ -113,6 +116,84 @@ describe('the memory budget', () => {
     expect(never.status).toBe(413);
     expect(JSON.parse(never.body).error.message).toContain('MEMORY_BUDGET_BYTES');
     expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
+  });
+});
+
+describe('a body still arriving after RESERVE_AHEAD_MS holds what has arrived, not what it declared (helper audit: one socket declaring 268 MB held 536 MB of a 1 GiB budget for 60 s)', () => {
+  const ENV = { MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '300' };
+  // 370,000 zeros as base64 JSON: about 1.97 MB, ×4 = 94% of the budget, over readiness's 90%
+  const slow = reluBody(370_000);
+  const SENT = 1000;
+  const reservedNow = async () => admissionOf(app!)!.budget.used;
+
+  it('RESERVE_AHEAD_MS 300, 1,000 of 1.97 MB sent: the estimate (×4) is held at 100 ms (/readyz 503), then 4,000 bytes (what came ×4, /readyz 200) and another call runs; the rest of the body then grows it back and the call answers', async () => {
+    app = await testApp(ENV);
+    const port = await portOf(app);
+    expect(slow.length * JSON_FACTOR).toBeGreaterThan(READY_HIGH_WATER * BUDGET);
+    expect(slow.length * JSON_FACTOR).toBeLessThan(BUDGET);
+    const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, SENT));
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await reservedNow()).toBe(slow.length * JSON_FACTOR);
+      await request(app.server).get('/readyz').expect(503);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await reservedNow()).toBe(SENT * JSON_FACTOR);
+      await request(app.server).get('/readyz').expect(200);
+      const other = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/json').send(reluBody(118_000).toString());
+      expect(other.status, JSON.stringify(other.body)).toBe(200);
+      conn.send(slow.subarray(SENT));
+      const answer = await conn.answer(10_000);
+      expect(answer.status, answer.body.slice(0, 300)).toBe(200);
+    } finally {
+      conn.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await reservedNow()).toBe(0);
+  });
+
+  it('its rest meets a budget spent by others meanwhile (1.5 MiB of JSON announced: 6 of 8 MiB): 503 OVERLOADED while it arrives, and nothing is held after', async () => {
+    app = await testApp(ENV);
+    const port = await portOf(app);
+    const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, SENT));
+    const held = await (async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await reservedNow()).toBe(SENT * JSON_FACTOR);
+      return rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * 1024 * 1024 }), '{');
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      conn.send(slow.subarray(SENT));
+      const answer = await conn.answer(5000);
+      expect(answer.status).toBe(503);
+      expect(JSON.parse(answer.body).error.code).toBe('OVERLOADED');
+      expect(JSON.parse(answer.body).error.message).toContain('this body keeps coming');
+    } finally {
+      conn.destroy();
+      held.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await reservedNow()).toBe(0);
+  });
+
+  it('a form that arrived whole keeps its estimate (×4) past RESERVE_AHEAD_MS while its call waits for the worker, though its parts were charged ×2 (.npy) as they came', async () => {
+    app = await testApp({ ...ENV, MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), RESERVE_AHEAD_MS: '100', WORKERS: '1' });
+    // the only worker busy for a second or more: an ERF of ResNet-18 over 2 samples
+    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', input: 'random', samples: 2, seed: 1 }).then((r) => r);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = await reservedNow();
+    const npy = readFileSync(new URL('../../examples/input-1x3x64x64.npy', import.meta.url));
+    const form = request(app.server)
+      .post('/v1/run')
+      .attach('input', npy, 'input.npy')
+      .field('request', JSON.stringify({ model: 'squeezenet1_1', resolution: 64, format: 'base64' }))
+      .then((r) => r);
+    await new Promise((r) => setTimeout(r, 400));
+    // held: its estimate from Content-Length, 2 × d + 2 × d; what came: 2 × the .npy plus 4 × the field
+    expect(await reservedNow() - before).toBeGreaterThanOrEqual(4 * npy.length);
+    expect((await busy).status).toBe(200);
+    const ran = await form;
+    expect(ran.status, JSON.stringify(ran.body).slice(0, 300)).toBe(200);
+    expect(ran.body.outputs[0].shape).toEqual([1, 1000]);
   });
 });
 
@@ -344,7 +425,7 @@ describe('a refusal before the body is read', () => {
 
 describe('GET /readyz', () => {
   it('200 { ready: true }; 503 NOT_READY reason memory while the requests in flight hold over 90% of the budget; ready again when they are gone', async () => {
-    app = await testApp({ MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0' });
+    app = await testApp(BUDGET_ENV);
     const port = await portOf(app);
     expect((await request(app.server).get('/readyz').expect(200)).body).toEqual({ ready: true });
     // 1.9 MiB of JSON reserves 7.6 MiB: 95% of the budget

@@ -44,7 +44,8 @@ const overloadedTasks = async () => {
   return m ? Number(m[1]) : 0;
 };
 
-const budgetApp = (bytes: number) => testApp({ MEMORY_BUDGET_BYTES: String(bytes), MODEL_CACHE_BYTES: '0' });
+// half-sent bodies hold their declared estimate for the whole spec (RESERVE_AHEAD_MS)
+const budgetApp = (bytes: number) => testApp({ MEMORY_BUDGET_BYTES: String(bytes), MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000' });
 
 describe('the memory a graph analysis holds, charged by its layers', () => {
   it('8 MiB budget: 1,200 layers (9,830,400 bytes to analyse, from a 60 KB body) is 413 GRAPH_TOO_LARGE at $.layers, naming the layers and MEMORY_BUDGET_BYTES; 400 layers (3,276,800) run; the budget comes back after each', async () => {
