@@ -35,6 +35,24 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(loadGraph({ kind: 'onnx', bytes: model([2, 3, 1, 1]), inputShapes: {} }).graph.layers).toHaveLength(1);
   });
 
+  it.each([
+    ['int32_data', 'int32', 'int32Data', [4], [1, 2, 3]],
+    ['double_data', 'double', 'doubleData', [2], [1.5, 2.5, 3.5]],
+    ['uint64_data', 'uint64', 'uint64Data', [2], [7]],
+    ['int32_data of float16 bits', 'float16', 'int32Data', [3], [0x3c00]],
+  ] as const)('a weight whose %s holds another count than its dims (%s %j, values %j): 400 INVALID_TENSOR naming the field', (_, type, field, dims, data) => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      outputs: ['y'],
+      initializers: [{ name: 'B', dims: [...dims], type, field, data: [...data] }],
+      nodes: [{ op: 'Add', inputs: ['x', 'B'], outputs: ['y'], name: 'add1' }],
+    });
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: {} }));
+    expect(e).toMatchObject({ code: 'INVALID_TENSOR', status: 400, details: { tensor: 'B', layer: 'add1' } });
+    const name = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    expect(e.message).toContain(`${name} holds ${data.length} values`);
+  });
+
   it('none: SPEC_INVALID naming the choices; two: SPEC_INVALID at the second', () => {
     expect(errorOf(() => requestSource({}, 'spec or model')).message).toBe('give the network: spec or model');
     expect(errorOf(() => requestSource({ spec: {}, model: 'resnet18' })).details.path).toBe('$.model');

@@ -5,13 +5,45 @@
  */
 import { ConvlensError } from '../../errors.js';
 import { MAX_FOLDED_TENSOR } from '../../limits.js';
-import { bytesPerElement, dtypeOfOnnx, elementReader, holdsIntegers, isFloat } from '../../tensor/dtype.js';
+import { bfloat16ToFloat, bytesPerElement, dtypeOfOnnx, elementReader, halfToFloat, holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import type { GraphConstant } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import { num } from './proto.js';
 import type { Long, NodeProto, TensorProto } from './proto.js';
+
+/** onnx.proto TensorProto's typed value fields, by their names in the file. */
+const TYPED_FIELDS = [
+  ['float_data', 'floatData'],
+  ['int32_data', 'int32Data'],
+  ['int64_data', 'int64Data'],
+  ['double_data', 'doubleData'],
+  ['uint64_data', 'uint64Data'],
+] as const;
+
+/** The typed field that holds the tensor's values (the first not empty), with its name; null when none does. */
+function typedField(t: TensorProto): { field: string; values: ArrayLike<number | Long> } | null {
+  for (const [field, key] of TYPED_FIELDS) {
+    const values = t[key] as ArrayLike<number | Long> | undefined;
+    if (values && values.length > 0) return { field, values };
+  }
+  return null;
+}
+
+/**
+ * A typed field's values as numbers: float16 and bfloat16 are stored as their bits in int32_data
+ * (onnx.proto), int64 and uint64 as Longs; float_data, int32_data and double_data as they are.
+ */
+function typedValues(t: TensorProto, type: DataType): ArrayLike<number> | null {
+  const typed = typedField(t);
+  if (!typed || type === 'other') return null;
+  const { values } = typed;
+  if (type === 'float16' && typed.field === 'int32_data') return Array.from(values as ArrayLike<number>, halfToFloat);
+  if (type === 'bfloat16' && typed.field === 'int32_data') return Array.from(values as ArrayLike<number>, bfloat16ToFloat);
+  if (typed.field === 'int64_data' || typed.field === 'uint64_data') return Array.from(values, (v) => num(v as Long));
+  return values as ArrayLike<number>;
+}
 
 /** Values of a small tensor, from raw_data (little-endian) or the typed fields. */
 function tensorValues(t: TensorProto, type: DataType, count: number): number[] | null {
@@ -25,10 +57,9 @@ function tensorValues(t: TensorProto, type: DataType, count: number): number[] |
     const read = elementReader(type);
     return Array.from({ length: count }, (_, i) => read(dv, i * size, true));
   }
-  const typed: ArrayLike<number | { toNumber(): number }> | null =
-    t.floatData.length > 0 ? t.floatData : t.int64Data.length > 0 ? t.int64Data : t.int32Data.length > 0 ? t.int32Data : t.doubleData.length > 0 ? t.doubleData : null;
+  const typed = typedValues(t, type);
   if (!typed || typed.length < count) return null;
-  return Array.from({ length: count }, (_, i) => num(typed[i] as Long));
+  return Array.from({ length: count }, (_, i) => typed[i]);
 }
 
 /**
@@ -54,8 +85,8 @@ function decodable(dataType: DataType, count: number, budget: DecodeBudget): boo
 
 /**
  * A tensor whose data does not hold its dims' elements is a broken file, not a stripped one (no data
- * at all, which analyses by shape): raw_data of another length, or a float_data or int64_data list
- * of another count. Taken for stripped, a 16-byte weight declared 16777216×3×3×3 was counted as
+ * at all, which analyses by shape): raw_data of another length, or a typed field (float_data,
+ * int32_data, int64_data, double_data, uint64_data) of another count. Taken for stripped, a 16-byte weight declared 16777216×3×3×3 was counted as
  * 453 M parameters.
  */
 function checkDataSize(t: TensorProto, name: string, initializer: boolean, type: DataType, shape: number[], count: number): void {
@@ -66,8 +97,10 @@ function checkDataSize(t: TensorProto, name: string, initializer: boolean, type:
   if (t.rawData && t.rawData.byteLength > 0 && type !== 'other') {
     const need = bytesPerElement(type) * count;
     if (t.rawData.byteLength !== need) fail(`raw_data holds ${t.rawData.byteLength} bytes`, `${need} bytes`);
-  } else if (type === 'float32' && t.floatData.length > 0 && t.floatData.length !== count) fail(`float_data holds ${t.floatData.length} values`, `${count} values`);
-  else if (type === 'int64' && t.int64Data.length > 0 && t.int64Data.length !== count) fail(`int64_data holds ${t.int64Data.length} values`, `${count} values`);
+    return;
+  }
+  const typed = typedField(t);
+  if (typed && type !== 'other' && typed.values.length !== count) fail(`${typed.field} holds ${typed.values.length} values`, `${count} values`);
 }
 
 export function toConstant(t: TensorProto, name: string, initializer: boolean, budget: DecodeBudget): GraphConstant {
@@ -84,7 +117,7 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean, b
     value: values ? { data: values, integer: holdsIntegers(dataType) } : null,
     raw: t.rawData && t.rawData.byteLength > 0 ? t.rawData : null,
     ...(t.rawData && t.rawData.byteLength > 0 && { rawHeader: rawDataHeader(t.rawData.byteLength) }),
-    typed: t.floatData.length > 0 ? t.floatData : null,
+    typed: typedValues(t, dataType),
     initializer,
   };
 }
