@@ -53,6 +53,19 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(e.message).toContain(`${name} holds ${data.length} values`);
   });
 
+  it("inputShapes naming a weight that an older export lists among its inputs (W [2, 3, 1, 1]): INVALID_OPTION at its key, saying it is a stored weight; it was ignored", () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }, { name: 'W', shape: [2, 3, 1, 1] }],
+      outputs: ['y'],
+      initializers: [{ name: 'W', dims: [2, 3, 1, 1] }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'conv1' }],
+    });
+    expect(loadGraph({ kind: 'onnx', bytes, inputShapes: { x: [1, 3, 8, 8] } }).graph.inputs.map((i) => i.name)).toEqual(['x']);
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: { W: [4, 3, 1, 1] }, at: 'body' }));
+    expect(e).toMatchObject({ code: 'INVALID_OPTION', status: 400, details: { path: '$.inputShapes.W', input: 'W', shape: [2, 3, 1, 1] } });
+    expect(e.message).toBe("inputShapes names 'W', a weight the file stores (shape [2, 3, 1, 1]), not an input the model is fed; its inputs: 'x'");
+  });
+
   it('none: SPEC_INVALID naming the choices; two: SPEC_INVALID at the second', () => {
     expect(errorOf(() => requestSource({}, 'spec or model')).message).toBe('give the network: spec or model');
     expect(errorOf(() => requestSource({ spec: {}, model: 'resnet18' })).details.path).toBe('$.model');

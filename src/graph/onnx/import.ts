@@ -110,7 +110,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   for (const t of flat.initializers) constants.set(t.name, withReader(flatNodes, t.name, () => toConstant(t, t.name, true, budget)));
 
   const given = g.input.filter((v) => !constants.has(v.name));
-  checkShapeNames(options, given.map((v) => v.name), g.input.map((v) => v.name));
+  checkShapeNames(options, given.map((v) => v.name), constants);
   const inputs: GraphInput[] = given.map((v, i) => graphInput(v, i, options));
   if (inputs.length === 0) throw new ConvlensError('ONNX_GRAPH_INVALID', 'the ONNX graph has no inputs besides its initializers', { path: '$.graph.input' });
 
@@ -254,7 +254,8 @@ function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, optio
   const b = loop.body;
   const input = [...b.input.map((v) => ({ name: v.name })), ...loop.captured.map((name) => ({ name }))] as ValueInfoProto[];
   const graph = { ...b, name: b.name || 'loop-body', input, initializer: [...b.initializer, ...loop.constants] };
-  const shapes = Object.fromEntries(input.map((v) => [v.name, [1]]));
+  const stored = new Set(graph.initializer.map((t) => t.name));
+  const shapes = Object.fromEntries(input.filter((v) => !stored.has(v.name)).map((v) => [v.name, [1]]));
   return build({ ...model, graph } as ReturnType<typeof decodeModel>, { ...options, inputShapes: shapes }, new Map()).result.graph;
 }
 
@@ -298,18 +299,29 @@ function withReader<T>(nodes: readonly NodeProto[], name: string, fn: () => T): 
 
 /**
  * Every inputShapes key names an input of the graph ("" is the first): a misspelt name is refused
- * at its key, with the closest input name, before the shape it left out is missed.
+ * at its key, with the closest input name, before the shape it left out is missed; so is the name
+ * of a weight that an older export lists among its inputs (its shape is the file's).
  */
-function checkShapeNames(options: OnnxImportOptions, names: string[], listed: string[]): void {
-  // a name the graph lists among its inputs, an initializer's too (older exports list weights there; a Loop body's captures), is no stray
-  const stray = Object.keys(options.inputShapes ?? {}).find((k) => k !== '' && !listed.includes(k));
-  if (stray === undefined) return;
-  const suggestion = closest(stray, names);
-  throw new ConvlensError(
-    'INVALID_OPTION',
-    `inputShapes names '${stray}', which is not an input of this model${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
-    { path: (options.shapesAt ?? '$.inputShapes') + jsonPath([stray]).slice(1), input: stray, ...(suggestion ? { suggestion } : {}) },
-  );
+function checkShapeNames(options: OnnxImportOptions, names: string[], constants: ReadonlyMap<string, GraphConstant>): void {
+  const at = (key: string) => (options.shapesAt ?? '$.inputShapes') + jsonPath([key]).slice(1);
+  for (const key of Object.keys(options.inputShapes ?? {})) {
+    if (key === '' || names.includes(key)) continue;
+    // older exports list their weights among the inputs too: a shape given for one would be ignored
+    const stored = constants.get(key);
+    if (stored) {
+      throw new ConvlensError(
+        'INVALID_OPTION',
+        `inputShapes names '${key}', a weight the file stores (shape ${fmtShape(stored.shape)}), not an input the model is fed; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
+        { path: at(key), input: key, shape: stored.shape },
+      );
+    }
+    const suggestion = closest(key, names);
+    throw new ConvlensError(
+      'INVALID_OPTION',
+      `inputShapes names '${key}', which is not an input of this model${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
+      { path: at(key), input: key, ...(suggestion ? { suggestion } : {}) },
+    );
+  }
 }
 
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
