@@ -157,6 +157,20 @@ describe('cost bound: refused before any resolver runs, with QUERY_TOO_COMPLEX',
     expect(run).not.toHaveBeenCalled();
   });
 
+  it('fragments on Query that spread the next one three times, 700 deep: the weight 3^700 (past a double, which answered null) is its exact digits in extensions, its magnitude in the message', async () => {
+    const n = 700;
+    const frags = Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} ...F${i + 1} }`).join(' ');
+    const res = await gql(`{ ...F0 } ${frags} fragment F${n} on Query { models { name } }`).expect(400);
+    const exact = (3n ** 700n).toString();
+    expect(exact).toHaveLength(334);
+    const complex = res.body.errors.filter((e: { extensions: { weight?: unknown } }) => e.extensions.weight !== undefined);
+    expect(complex[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 50, weight: exact, rootFields: { models: exact } });
+    expect(complex[0].message).toContain(`weighs about ${exact[0]}.${exact.slice(1, 3)}e+333 (models ×about`);
+    const fields = res.body.errors.find((e: { extensions: { fields?: unknown } }) => e.extensions.fields !== undefined);
+    expect(fields.extensions.fields).toBe((3n ** 700n * 2n).toString());
+    expect(run).not.toHaveBeenCalled();
+  });
+
   it('within the bound it runs: five analyses (weight 50) are five pool tasks', async () => {
     const q = `query($s: JSON) { ${Array.from({ length: 5 }, (_, i) => `a${i}: analyze(spec: $s) { totals { layers } }`).join(' ')} }`;
     const res = await gql(q, { s: tiny }).expect(200);

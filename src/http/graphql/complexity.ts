@@ -20,8 +20,9 @@
  *     `first:`), so the root weight, which counts every alias, bounds the work a document starts.
  * Fragments are measured and their root fields counted once each (memoized), so a chain of
  * fragments that spread each other twice costs linear time even though its expansion is
- * exponential (and is refused);
- * the aliases are checked only when the expansion is within the field limit.
+ * exponential (and is refused); the counts are exact (bigint: 3^700 is past a double's range), and
+ * past 2^53 the answer gives them as decimal strings. The aliases are checked only when the
+ * expansion is within the field limit.
  * Limits come from the configuration (GRAPHQL_MAX_COST, GRAPHQL_MAX_FIELDS, GRAPHQL_MAX_DEPTH).
  */
 import { GraphQLError, Kind, print } from 'graphql';
@@ -46,14 +47,14 @@ const weightsOf = (op: OperationDefinitionNode) => (op.operation === 'mutation' 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
 interface Measure {
-  /** Fields selected, fragments expanded. */
-  fields: number;
+  /** Fields selected, fragments expanded: exact (fragments that spread the next twice reach 2^n, past a double's range). */
+  fields: bigint;
   /** Deepest nesting below this selection set, introspection subtrees excluded; with its path. */
   depth: number;
   path: string[];
 }
 
-const EMPTY: Measure = { fields: 0, depth: 0, path: [] };
+const EMPTY: Measure = { fields: 0n, depth: 0, path: [] };
 
 /** Fields of a selection set merged by response name, as graphql-js executes them (fragments flattened). */
 type Merged = Map<string, { field: string; signature: string; children: Merged }>;
@@ -99,10 +100,25 @@ function namedType(t: GraphQLOutputType): GraphQLNamedType {
   return u as GraphQLNamedType;
 }
 
-function weightList(counts: Map<string, number>, weights: Readonly<Record<string, number>>): string {
+/** A count for the answer's extensions: a number while exact (to 2^53), past it its exact decimal digits as a string. */
+export function countJson(n: bigint): number | string {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+}
+
+/** A count for a message: its digits, or past 2^53 its order of magnitude (2^1000 has 302 digits). */
+function countText(n: bigint): string {
+  if (n <= BigInt(Number.MAX_SAFE_INTEGER)) return n.toString();
+  const digits = n.toString();
+  return `about ${digits[0]}.${digits.slice(1, 3)}e+${digits.length - 1}`;
+}
+
+const weighed = (name: string, n: bigint, weights: Readonly<Record<string, number>>) => BigInt(weights[name] ?? 1) * n;
+
+function weightList(counts: Map<string, bigint>, weights: Readonly<Record<string, number>>): string {
   return [...counts]
-    .sort((a, b) => (weights[b[0]] ?? 1) * b[1] - (weights[a[0]] ?? 1) * a[1])
-    .map(([name, n]) => `${name} ×${n} = ${(weights[name] ?? 1) * n}`)
+    .map(([name, n]) => [name, n, weighed(name, n, weights)] as const)
+    .sort((a, b) => (b[2] > a[2] ? 1 : b[2] < a[2] ? -1 : 0))
+    .map(([name, n, w]) => `${name} ×${countText(n)} = ${countText(w)}`)
     .join(', ');
 }
 
@@ -129,7 +145,7 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
     /** Fields and depth of a selection set; `exempt` inside an introspection subtree (depth not counted). */
     const measure = (set: SelectionSetNode | undefined, exempt: boolean): Measure => {
       if (!set) return EMPTY;
-      let fields = 0;
+      let fields = 0n;
       let deepest = EMPTY;
       const consider = (m: Measure) => {
         if (m.depth > deepest.depth) deepest = m;
@@ -138,8 +154,8 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
         if (s.kind === Kind.FIELD) {
           const name = s.name.value;
           const inner = measure(s.selectionSet, exempt || INTROSPECTION_ROOTS.has(name));
-          fields += 1 + inner.fields;
-          if (!exempt && !INTROSPECTION_ROOTS.has(name)) consider({ fields: 0, depth: 1 + inner.depth, path: [s.alias?.value ?? name, ...inner.path] });
+          fields += 1n + inner.fields;
+          if (!exempt && !INTROSPECTION_ROOTS.has(name)) consider({ fields: 0n, depth: 1 + inner.depth, path: [s.alias?.value ?? name, ...inner.path] });
         } else if (s.kind === Kind.INLINE_FRAGMENT) {
           const inner = measure(s.selectionSet, exempt);
           fields += inner.fields;
@@ -159,14 +175,14 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
      * other twice is counted in linear time (its counts are 2^n: refused by the weight). Walking the
      * expansion instead blocked the event loop for 27 s at 26 fragments, for good at 40.
      */
-    const rootMemo = new Map<string, Map<string, number>>();
-    const rootFields = (set: SelectionSetNode, visiting: Set<string>): Map<string, number> => {
-      const counts = new Map<string, number>();
-      const add = (more: Map<string, number>) => {
-        for (const [name, n] of more) counts.set(name, (counts.get(name) ?? 0) + n);
+    const rootMemo = new Map<string, Map<string, bigint>>();
+    const rootFields = (set: SelectionSetNode, visiting: Set<string>): Map<string, bigint> => {
+      const counts = new Map<string, bigint>();
+      const add = (more: Map<string, bigint>) => {
+        for (const [name, n] of more) counts.set(name, (counts.get(name) ?? 0n) + n);
       };
       for (const s of set.selections) {
-        if (s.kind === Kind.FIELD) counts.set(s.name.value, (counts.get(s.name.value) ?? 0) + 1);
+        if (s.kind === Kind.FIELD) counts.set(s.name.value, (counts.get(s.name.value) ?? 0n) + 1n);
         else if (s.kind === Kind.INLINE_FRAGMENT) add(rootFields(s.selectionSet, visiting));
         else {
           const name = s.name.value;
@@ -188,11 +204,11 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
 
     /** Report fields of NESTED_FIELD_WEIGHT, by name (aliases and fragments expanded; a fragment counted where spread), found by type. */
     const schema = context.getSchema();
-    const nestedFields = (set: SelectionSetNode | undefined, parent: GraphQLNamedType | null | undefined, counts: Map<string, number>, seen: Set<string>): void => {
+    const nestedFields = (set: SelectionSetNode | undefined, parent: GraphQLNamedType | null | undefined, counts: Map<string, bigint>, seen: Set<string>): void => {
       for (const s of set?.selections ?? []) {
         if (s.kind === Kind.FIELD) {
           const def = fieldOf(parent, s.name.value);
-          if (parent?.name === WEIGHED_TYPE && NESTED_FIELD_WEIGHT[s.name.value] !== undefined) counts.set(s.name.value, (counts.get(s.name.value) ?? 0) + 1);
+          if (parent?.name === WEIGHED_TYPE && NESTED_FIELD_WEIGHT[s.name.value] !== undefined) counts.set(s.name.value, (counts.get(s.name.value) ?? 0n) + 1n);
           if (def && s.selectionSet) nestedFields(s.selectionSet, namedType(def.type), counts, seen);
         } else if (s.kind === Kind.INLINE_FRAGMENT) {
           nestedFields(s.selectionSet, s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent, counts, seen);
@@ -236,27 +252,29 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
         const counts = rootFields(op.selectionSet, new Set());
         const table = weightsOf(op);
         // the nested count walks the expansion, so only a document within the field limit (as merge)
-        const nested = new Map<string, number>();
-        if (measure(op.selectionSet, false).fields <= limits.fields) nestedFields(op.selectionSet, op.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType(), nested, new Set());
+        const nested = new Map<string, bigint>();
+        if (measure(op.selectionSet, false).fields <= BigInt(limits.fields)) nestedFields(op.selectionSet, op.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType(), nested, new Set());
         const weight =
-          [...counts].reduce((s, [name, n]) => s + (table[name] ?? 1) * n, 0) + [...nested].reduce((s, [name, n]) => s + NESTED_FIELD_WEIGHT[name] * n, 0);
-        if (weight > limits.rootWeight) {
+          [...counts].reduce((s, [name, n]) => s + weighed(name, n, table), 0n) + [...nested].reduce((s, [name, n]) => s + weighed(name, n, NESTED_FIELD_WEIGHT), 0n);
+        const json = (m: Map<string, bigint>) => Object.fromEntries([...m].map(([name, n]) => [name, countJson(n)]));
+        if (weight > BigInt(limits.rootWeight)) {
           const weights = Object.entries(table).map(([k, v]) => `${k} ${v}`).join(', ');
           const inner = Object.entries(NESTED_FIELD_WEIGHT).map(([k, v]) => `${k} ${v}`).join(', ');
           report(
             op,
-            `${label} weighs ${weight} (${weightList(counts, table)}${nested.size ? `; ${weightList(nested, NESTED_FIELD_WEIGHT)}` : ''}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1${op.operation === 'mutation' ? '' : `; a report's analyses ${inner}`}, and each alias counts: split the work over several requests.`,
-            { limit: limits.rootWeight, weight, rootFields: Object.fromEntries(counts), ...(nested.size ? { nestedFields: Object.fromEntries(nested) } : {}) },
+            `${label} weighs ${countText(weight)} (${weightList(counts, table)}${nested.size ? `; ${weightList(nested, NESTED_FIELD_WEIGHT)}` : ''}); the limit is ${limits.rootWeight}. Root fields weigh ${weights}, any other 1${op.operation === 'mutation' ? '' : `; a report's analyses ${inner}`}, and each alias counts: split the work over several requests.`,
+            { limit: limits.rootWeight, weight: countJson(weight), rootFields: json(counts), ...(nested.size ? { nestedFields: json(nested) } : {}) },
           );
         }
         const m = measure(op.selectionSet, false);
-        if (m.fields > limits.fields) {
-          report(op, `${label} selects ${m.fields} fields (fragments expanded at every spread, aliases counted); the limit is ${limits.fields}.`, {
+        const withinFields = m.fields <= BigInt(limits.fields);
+        if (!withinFields) {
+          report(op, `${label} selects ${countText(m.fields)} fields (fragments expanded at every spread, aliases counted); the limit is ${limits.fields}.`, {
             limit: limits.fields,
-            fields: m.fields,
+            fields: countJson(m.fields),
           });
         }
-        const repeat = m.fields <= limits.fields ? firstRepeat(merge(op.selectionSet, new Map(), new Set()), [], true) : null;
+        const repeat = withinFields ? firstRepeat(merge(op.selectionSet, new Map(), new Set()), [], true) : null;
         if (repeat) {
           const shown = repeat.aliases.length > 5 ? `${repeat.aliases.slice(0, 5).join(', ')} … (${repeat.aliases.length})` : repeat.aliases.join(', ');
           report(
