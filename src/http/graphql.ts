@@ -34,7 +34,7 @@ import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from 
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
-import { getInvalid, getNotAllowed, getRefusal } from './graphql/get.js';
+import { getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
@@ -124,6 +124,8 @@ export async function graphqlRoutes(
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
+    const unknown = unknownParameter(request.method, request.query as Record<string, unknown>);
+    if (unknown) throw unknown;
     if (request.method === 'GET' || request.method === 'HEAD') {
       const query = request.query as Record<string, unknown>;
       const invalid = getInvalid(query, limits.tokens);

@@ -92,6 +92,26 @@ describe('GraphQL requests the server cannot read: 4xx under both media types', 
   });
 });
 
+describe('query-string keys /graphql does not read (they were ignored)', () => {
+  it('GET /graphql?query=…&varibles=…: 400 INVALID_OPTION at query.varibles, suggesting variables; nothing ran', async () => {
+    const res = await request(app.server).get('/graphql').query({ query: 'query($n: String!) { model(name: $n) { name } }', varibles: '{"n":"resnet18"}' }).expect(400);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'INVALID_OPTION', path: 'query.varibles', suggestion: 'variables' });
+    expect(res.body.errors[0].message).toBe('GET /graphql takes query, operationName, variables, extensions; got ?varibles (did you mean variables?)');
+    expect(res.body).not.toHaveProperty('data');
+  });
+
+  it('GET /graphql with the four parameters of GraphQL-over-HTTP answers', async () => {
+    const res = await request(app.server).get('/graphql').query({ query: 'query M($n: String!) { model(name: $n) }', operationName: 'M', variables: '{"n":"resnet18"}', extensions: '{}' }).expect(200);
+    expect(res.body.data.model.name).toBe('resnet18');
+  });
+
+  it('POST /graphql?operationName=M reads its request from the body only: 400 INVALID_OPTION at query.operationName', async () => {
+    const res = await request(app.server).post('/graphql?operationName=M').send({ query: 'query M { models { name } }' }).expect(400);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'INVALID_OPTION', path: 'query.operationName' });
+    expect(res.body.errors[0].message).toBe('POST /graphql reads its request from the body (query, operationName, variables); got ?operationName');
+  });
+});
+
 describe('GraphQL domain errors: 200, data null where a field failed, the catalog code in extensions', () => {
   it('an unknown model: UNKNOWN_MODEL, path and model; the other root field still answers', async () => {
     for (const accept of [undefined, GQL, 'application/json']) {

@@ -10,6 +10,7 @@
  * 400 GRAPHQL_INVALID here, as POST answers them (mercurius's GET path threw on both: 500).
  */
 import { Kind, getOperationAST, parse } from 'graphql';
+import { closest } from '../../suggest.js';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { ConvlensError } from '../../errors.js';
 import { ROOT_FIELD_WEIGHT } from './complexity.js';
@@ -52,6 +53,26 @@ function parseDocument(query: unknown, maxTokens: number): DocumentNode | null {
   } catch {
     return null;
   }
+}
+
+/** The parameters of a GraphQL request over GET (GraphQL-over-HTTP). */
+const GET_PARAMETERS = ['query', 'operationName', 'variables', 'extensions'];
+
+/**
+ * A query-string key /graphql does not read: 400 INVALID_OPTION at it, with the closest parameter
+ * (`?varibles=` was ignored, the operation then run without its variables). A POST reads its
+ * request from the body only.
+ */
+export function unknownParameter(method: string, params: Record<string, unknown>): ConvlensError | null {
+  const allowed = method === 'POST' ? [] : GET_PARAMETERS;
+  const key = Object.keys(params).find((k) => !allowed.includes(k));
+  if (key === undefined) return null;
+  if (method === 'POST') return new ConvlensError('INVALID_OPTION', `POST /graphql reads its request from the body (query, operationName, variables); got ?${key}`, { path: `query.${key}` });
+  const suggestion = closest(key, GET_PARAMETERS);
+  return new ConvlensError('INVALID_OPTION', `GET /graphql takes ${GET_PARAMETERS.join(', ')}; got ?${key}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, {
+    path: `query.${key}`,
+    ...(suggestion ? { suggestion } : {}),
+  });
 }
 
 /** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
