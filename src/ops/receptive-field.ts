@@ -39,14 +39,17 @@ export function resample(inp: AxisRF, step: number, span: number, centreOffset: 
 /**
  * A window's border c (in = s·out + c): of the input sizes that give its `out` units, the one
  * nearest s·out. Those sizes are [lo, hi] with lo − s·out = k_eff − pads − s and hi − s·out =
- * k_eff − pads − 1 (floor); ceil mode's start one stride earlier (k_eff − pads − 2s + 1, k_eff −
- * pads − s). An unpadded 3×3 conv: 2; a stride-2 3×3 conv padded 1: 0 (224 → 112 → 224); a 1×1
- * conv padded 1: −2 (the output grows).
+ * k_eff − pads − 1 (floor). Ceil mode's start one stride earlier (k_eff − pads − 2s + 1 to k_eff −
+ * pads − s), less PyTorch's correction, which drops a last window that would start in the end
+ * padding ((out − 1)·s ≥ in + pb): the sizes with (out − 1)·s ≥ in + pb give one unit fewer, and
+ * when k_eff − pe < s some that ceil would give out + 1 give out (lo ≥ 1 − s − pb, hi = min(k_eff −
+ * pads, −pb)). An unpadded 3×3 conv: 2; a stride-2 3×3 conv padded 1: 0 (224 → 112 → 224); a 1×1
+ * conv padded 1: −2 (the output grows); a 2×2 stride-2 ceil-mode pool padded 1: −1 (5 → 3 → 6).
  */
 export function windowBorder(g: AxisGeometry): number {
-  const { stride: s, effKernel: k } = g;
-  const pads = g.padBegin + g.padEnd;
-  const [lo, hi] = g.ceilMode ? [k - pads - 2 * s + 1, k - pads - s] : [k - pads - s, k - pads - 1];
+  const { stride: s, effKernel: k, padBegin: pb, padEnd: pe } = g;
+  const pads = pb + pe;
+  const [lo, hi] = g.ceilMode ? [Math.max(k - pads - 2 * s + 1, 1 - s - pb), k - pe < s ? Math.min(k - pads, 0 - pb) : k - pads - s] : [k - pads - s, k - pads - 1];
   return Math.min(Math.max(0, lo), hi);
 }
 
