@@ -182,7 +182,9 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
         return v;
       });
     }
-    const folded = inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
+    // without folding (an operator call: the call is the layer) a value known from shapes alone
+    // (shape's) is still the layer's output, not a folded constant the report leaves out
+    const folded = options.fold !== false && inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
     const rf = folded
       ? null
       : op.receptiveField({

@@ -15,6 +15,12 @@ import type { InferContext, RunContext, Shape, WeightSpec } from './types.js';
  * real tensor's rank (ONNX models stay under 8), and it bounds the validation work on hostile input.
  */
 export const MAX_INT_LIST = 64;
+/**
+ * Most outputs one layer may have (split's numOutputs, an inlined If's or Loop's outputs): a layer's
+ * output names are made before anything is inferred, and 16,777,216 of them took a worker 37–69 s
+ * (then 500: a Map's maximum size), from a 130-byte body.
+ */
+export const MAX_LAYER_OUTPUTS = 4096;
 export const IntList = z.array(z.number().int()).max(MAX_INT_LIST);
 
 /** Rank of an image batch (N, C, H, W): what convolution, pooling, resampling and shuffling read. */

@@ -22,13 +22,14 @@
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
+import { MAX_LAYER_OUTPUTS } from './common.js';
 import { mergeRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const IfSelectAttrs = z.strictObject({
-  outputs: z.number().int().positive().default(1),
+  outputs: z.number().int().positive().max(MAX_LAYER_OUTPUTS, { error: `at most ${MAX_LAYER_OUTPUTS} outputs` }).default(1),
   /** the layers of each inlined branch (the importer lists them): with a computed condition and agreeing shapes the totals count the larger branch per metric */
   thenLayers: z.array(z.string()).default([]),
   elseLayers: z.array(z.string()).default([]),
@@ -117,7 +118,7 @@ export const ifSelect: OpDef<IfSelectAttrs, IfPlan> = {
 };
 
 export const LoopContinueAttrs = z.strictObject({
-  outputs: z.number().int().nonnegative().default(1),
+  outputs: z.number().int().nonnegative().max(MAX_LAYER_OUTPUTS, { error: `at most ${MAX_LAYER_OUTPUTS} outputs` }).default(1),
   /** the iteration this guard follows (0-based) and the unrolled trip count */
   iteration: z.number().int().nonnegative().default(0),
   tripCount: z.number().int().positive().default(1),

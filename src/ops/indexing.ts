@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { moveDims, resample } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
-import { IntList, attrOrConstant, mayFold } from './common.js';
+import { IntList, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorRF, TensorValue } from './types.js';
 import { pad as padTensor, stridedSlice } from '../tensor/nd.js';
@@ -30,9 +30,8 @@ import { foldMovement } from './fold-movement.js';
 import { gatherVjp, padVjp, sliceVjp, splitVjp } from './vjp-plumbing.js';
 
 /** Most outputs a split may declare: each is a tensor and a graph edge, so the count is bounded. */
-export const MAX_SPLIT_OUTPUTS = 4096;
 
-export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: IntList.optional(), numOutputs: z.number().int().positive().max(MAX_SPLIT_OUTPUTS).default(2) });
+export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: IntList.optional(), numOutputs: z.number().int().positive().max(MAX_LAYER_OUTPUTS, { error: `at most ${MAX_LAYER_OUTPUTS} outputs` }).default(2) });
 export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: number[] }> = {
   name: 'split',
   summary: 'Split along an axis into given sizes or equal parts',

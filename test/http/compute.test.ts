@@ -125,6 +125,32 @@ describe('POST /v1/operators/{name}', () => {
     expect(unpool.body.outputs[0].data).toEqual([0, 5, 0, 0, 0, 0, 8, 0]);
   });
 
+  it('shape of a 2×3 tensor is [2, 3] with zero cost (it was 500: its value, known from shapes alone, was folded out of the one-layer report)', async () => {
+    const res = await request(app.server).post('/v1/operators/shape').send({ inputs: [{ shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] }).expect(200);
+    expect(res.body.outputs[0]).toMatchObject({ shape: [2], data: [2, 3] });
+    expect(res.body.cost).toMatchObject({ params: 0, macs: 0, flops: 0 });
+    const gql = await request(app.server)
+      .post('/graphql')
+      .send({ query: 'query($x: JSON!) { runOperator(name: "shape", inputs: [$x]) { outputs { tensor { data } } cost { params macs } } }', variables: { x: { shape: [4, 1, 5], data: Array(20).fill(0) } } })
+      .expect(200);
+    expect(gql.body.errors).toBeUndefined();
+    expect(gql.body.data.runOperator).toEqual({ outputs: [{ tensor: { data: [4, 1, 5] } }], cost: { params: 0, macs: 0 } });
+  });
+
+  it('ifSelect and loopContinue with outputs 16,777,216 (a 130-byte body): 400 at once naming the 4,096 limit; they held a worker 37–69 s and then answered 500', async () => {
+    const three = [{ shape: [1], data: [1] }, { shape: [2], data: [1, 2] }, { shape: [2], data: [3, 4] }];
+    for (const name of ['ifSelect', 'loopContinue']) {
+      const started = performance.now();
+      const res = await request(app.server).post(`/v1/operators/${name}`).send({ inputs: three, attributes: { outputs: 16_777_216 } }).expect(400);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(res.body.error).toMatchObject({ path: '$.attributes.outputs' });
+      expect(res.body.error.message).toContain('at most 4096 outputs');
+    }
+    const spec = { inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [{ name: 'i', op: 'ifSelect', inputs: ['x', 'x', 'x'], outputs: 4_294_967_296 }] };
+    const analysed = await request(app.server).post('/v1/analyze').send(spec).expect(400);
+    expect(analysed.body.error).toMatchObject({ path: '$.layers[0].outputs', layer: 'i' });
+  });
+
   it('sigmoidLut reports its max error', async () => {
     const res = await request(app.server).post('/v1/operators/sigmoidLut').send({ inputs: [{ shape: [1], data: [0] }], attributes: { tableSize: 1024, interpolate: true } }).expect(200);
     expect(res.body.maxError).toBeGreaterThan(0);
