@@ -58,10 +58,6 @@ export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unk
 }
 
 /**
- * The analysis in a worker, answered in `format`: the report as JSON, or the text rendered in the
- * worker (the module tables of md and html at the options' depth and topK).
- */
-/**
  * `erf` adds the effective receptive field to the HTML report only: asked with another format it
  * would be silently ignored, so it is refused (at `?erf` or `$.options.erf`, where it was given).
  */
@@ -72,6 +68,10 @@ export function checkErfFormat(options: ReportOptions, format: ReportFormat, que
   });
 }
 
+/**
+ * The analysis in a worker, answered in `format`: the report as JSON, or the text rendered in the
+ * worker (the module tables of md and html at the options' depth and topK).
+ */
 export async function sendAnalysis(pool: TaskPool, reply: FastifyReply, task: AnalyzeTask, format: ReportFormat, tasks: TaskContext): Promise<unknown> {
   const transfer = task.source.kind === 'onnx' ? [task.source.bytes.buffer as ArrayBuffer] : undefined;
   if (format === 'json') return pool.run<AnalyzeTaskResult>('analyze', task, transfer, tasks);

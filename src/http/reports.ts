@@ -31,7 +31,7 @@ import type { ReportFormat } from './formats.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { CompareQuery, ModelReportQuery, parseRequest, SweepQuery } from './requests.js';
-import { inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
+import { checkErfFormat, inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
 
 /** The devices as GET /v1/devices lists them (figures, how each was derived, the documents). */
 export function deviceCatalog() {
@@ -139,6 +139,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['html', 'json', 'md', 'csv']);
     varyAccept(reply);
     const options = queryOptions(q) ?? ReportOptionsSchema.parse({});
+    checkErfFormat(options, format, request.query as Record<string, unknown>);
     return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution }, options }, format, requestTasks(request));
   });
 }

@@ -144,6 +144,12 @@ function batchItem(raw: unknown, i: number): BatchItem {
   return { name: f.name ?? f.model ?? specName ?? `models[${i}]`, source };
 }
 
+/** `erf` adds to the HTML report only, and a job's report is JSON: refused rather than ignored. */
+function checkNoErf(options: { erf?: boolean } | undefined): void {
+  if (!options?.erf) return;
+  throw new ConvlensError('INVALID_OPTION', "erf adds the effective receptive field to the HTML report, and a job's report is JSON; POST /v1/erf computes it on its own", { path: '$.options.erf' });
+}
+
 /** Validates and prepares a job request; throws the ConvlensError the synchronous route would. */
 export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
   if (!isObject(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object: { "kind": "analyze" | "run" | "batch", … }', { path: '$' });
@@ -154,6 +160,7 @@ export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
       const f = parseFields(JobAnalyze, fields, { in: 'body' });
       // an unknown device or convention is a 400 at submission, not a job that fails later
       if (f.options) planExtras(splitOptions(f.options).extras);
+      checkNoErf(f.options);
       return { kind, source: networkSource(f, '$'), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
     }
     case 'run': {

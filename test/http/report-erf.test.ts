@@ -26,6 +26,13 @@ describe('GET /v1/models/{name}/report?erf=true', () => {
     expect(res.text).not.toContain('<section id="erf">');
   });
 
+  it('erf=true with format json or md: 400 INVALID_OPTION at query.erf (it was ignored: a report without an ERF)', async () => {
+    for (const format of ['json', 'md']) {
+      const res = await request(app.server).get(`/v1/models/resnet18/report?resolution=64&erf=true&format=${format}`).expect(400);
+      expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.erf', message: `erf adds the effective receptive field to the HTML report (format html), not to ${format}; POST /v1/erf computes it on its own` });
+    }
+  });
+
   it('erf=maybe is a 400 at the query parameter', async () => {
     const res = await request(app.server).get('/v1/models/resnet18/report?erf=maybe').expect(400);
     expect(res.body.error.path).toBe('query.erf');

@@ -77,6 +77,8 @@ describe('jobs on the worker pool (real workers)', () => {
       [{ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [1] } } }, 400, 'INVALID_TENSOR', '$.inputs.x'],
       [{ kind: 'batch', models: ['resnet18', { spec: tinySpec, resoluton: 3 }] }, 400, 'INVALID_OPTION', '$.models[1].resoluton'],
       [{ kind: 'sweep' }, 400, 'INVALID_OPTION', '$.kind'],
+      // a job's report is JSON: erf (HTML only) was ignored, the job done without it
+      [{ kind: 'analyze', model: 'resnet18', options: { erf: true } }, 400, 'INVALID_OPTION', '$.options.erf'],
     ];
     for (const [payload, status, code, path] of cases) {
       const res = await submit(app, payload);
