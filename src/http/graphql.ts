@@ -34,7 +34,7 @@ import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from 
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
-import { getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
+import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
@@ -121,6 +121,12 @@ export async function graphqlRoutes(
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
   const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
+  // Before mercurius's schema, which coerces a query of one string in an array to the string
+  app.addHook('preValidation', async (request) => {
+    if (request.routeOptions.url !== '/graphql' || request.method !== 'POST') return;
+    const invalid = bodyInvalid(request.body);
+    if (invalid) throw invalid;
+  });
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;

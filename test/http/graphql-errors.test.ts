@@ -87,7 +87,8 @@ describe('GraphQL requests the server cannot read: 4xx under both media types', 
 
   it('a query that is not a string is 400 GRAPHQL_INVALID naming the field', async () => {
     const res = await post({ query: { models: true } }, 'application/json').expect(400);
-    expect(res.body.errors[0].message).toContain('query must be string');
+    expect(res.body.errors[0].message).toBe('query must be a string (the GraphQL document), got object');
+    expect(res.body.errors[0].extensions.path).toBe('$.query');
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');
   });
 });
@@ -103,6 +104,17 @@ describe('query-string keys /graphql does not read (they were ignored)', () => {
   it('GET /graphql with the four parameters of GraphQL-over-HTTP answers', async () => {
     const res = await request(app.server).get('/graphql').query({ query: 'query M($n: String!) { model(name: $n) }', operationName: 'M', variables: '{"n":"resnet18"}', extensions: '{}' }).expect(200);
     expect(res.body.data.model.name).toBe('resnet18');
+  });
+
+  it('a POST body member /graphql does not read ({ query, varibles }): 400 INVALID_OPTION at $.varibles suggesting variables (the operation ran without its variables); a query that is an array: 400 GRAPHQL_INVALID at $.query (it ran)', async () => {
+    const misspelt = await post({ query: 'query($m: String) { model(name: $m) }', varibles: { m: 'resnet18' } }).expect(400);
+    expect(misspelt.body.errors[0].extensions).toEqual({ code: 'INVALID_OPTION', path: '$.varibles', suggestion: 'variables' });
+    expect(misspelt.body.errors[0].message).toBe("a GraphQL request holds query, operationName, variables, extensions; got 'varibles' (did you mean variables?)");
+    const listed = await post({ query: ['{ models { name } }'] }).expect(400);
+    expect(listed.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: '$.query' });
+    expect(listed.body.errors[0].message).toBe('query must be a string (the GraphQL document), got an array');
+    const ok = await post({ query: 'query M($m: String!) { model(name: $m) }', variables: { m: 'resnet18' }, operationName: 'M', extensions: {} }).expect(200);
+    expect(ok.body.data.model.name).toBe('resnet18');
   });
 
   it('POST /graphql?operationName=M reads its request from the body only: 400 INVALID_OPTION at query.operationName', async () => {

@@ -12,7 +12,7 @@
 import { Kind, getOperationAST, parse } from 'graphql';
 import { closest } from '../../suggest.js';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
-import { ConvlensError } from '../../errors.js';
+import { ConvlensError, jsonPath } from '../../errors.js';
 import { ROOT_FIELD_WEIGHT } from './complexity.js';
 
 const INTROSPECTION = new Set(['__schema', '__type']);
@@ -73,6 +73,31 @@ export function unknownParameter(method: string, params: Record<string, unknown>
     path: `query.${key}`,
     ...(suggestion ? { suggestion } : {}),
   });
+}
+
+/** The members of a GraphQL request's JSON body (GraphQL-over-HTTP). */
+const BODY_MEMBERS = ['query', 'operationName', 'variables', 'extensions'];
+
+/**
+ * A POST body member /graphql does not read (`varibles` was ignored, the operation run without its
+ * variables): 400 INVALID_OPTION at it, with the closest member; a query that is not a string
+ * (an array of one ran as if it were its string) is 400 GRAPHQL_INVALID at $.query.
+ */
+export function bodyInvalid(body: unknown): ConvlensError | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const key = Object.keys(body).find((k) => !BODY_MEMBERS.includes(k));
+  if (key !== undefined) {
+    const suggestion = closest(key, BODY_MEMBERS);
+    return new ConvlensError('INVALID_OPTION', `a GraphQL request holds ${BODY_MEMBERS.join(', ')}; got '${key}'${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, {
+      path: jsonPath([key]),
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+  const { query } = body as { query?: unknown };
+  if (query !== undefined && typeof query !== 'string') {
+    return new ConvlensError('GRAPHQL_INVALID', `query must be a string (the GraphQL document), got ${Array.isArray(query) ? 'an array' : query === null ? 'null' : typeof query}`, { path: '$.query' });
+  }
+  return null;
 }
 
 /** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
