@@ -42,9 +42,15 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
   const signalled = new Promise<string>((resolve) => {
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
   });
+  const stopping = stop ?? signalled;
   try {
-    const worker = await startJobWorker(config, pool, log);
-    const why = await (stop ?? signalled);
+    // a signal while Redis cannot be reached stops it too (it waited for a connection, deaf to SIGTERM)
+    const worker = await startJobWorker(config, pool, log, stopping);
+    if (!worker) {
+      log.info({ signal: await stopping }, 'stopped before the queue on REDIS_URL could be reached');
+      return EXIT.OK;
+    }
+    const why = await stopping;
     log.info({ signal: why }, 'closing: finishing the running jobs');
     await worker.close();
     return EXIT.OK;

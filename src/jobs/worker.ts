@@ -31,7 +31,14 @@ export interface JobWorker {
   close(): Promise<void>;
 }
 
-export async function startJobWorker(config: Config, pool: TaskPool, log: Logger): Promise<JobWorker> {
+/** How long a worker stopped before it was ready waits for BullMQ to let go before it disconnects anyway. */
+const STOP_UNREADY_MS = 2000;
+
+/**
+ * The BullMQ consumer, once it is ready; null when `stopping` settles first (a signal while Redis
+ * cannot be reached: the process must still stop, not wait for a connection that may never come).
+ */
+export async function startJobWorker(config: Config, pool: TaskPool, log: Logger, stopping: Promise<unknown> = new Promise(() => undefined)): Promise<JobWorker | null> {
   const url = config.REDIS_URL;
   if (!url) throw new ConvlensError('INVALID_OPTION', 'convlens worker needs REDIS_URL (redis://host:6379): it consumes the job queue there', { path: 'REDIS_URL' });
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
@@ -84,11 +91,22 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   });
   worker.on('error', (err: Error) => log.warn({ err: err.message }, 'job worker error'));
 
-  await subscriber.subscribe(CANCEL_CHANNEL);
   subscriber.on('message', (_channel: string, id: string) => {
     if (worker.cancelJob(id, 'DELETE /v1/jobs/{id}')) log.info({ job: id }, 'job cancelled');
   });
-  await worker.waitUntilReady();
+  const ready = (async () => {
+    await subscriber.subscribe(CANCEL_CHANNEL);
+    await worker.waitUntilReady();
+    return true;
+  })();
+  if (!(await Promise.race([ready, stopping.then(() => false)]))) {
+    ready.catch(() => undefined);
+    // nothing runs yet: let BullMQ go (bounded, it may be waiting on a connection) and disconnect
+    await Promise.race([worker.close(true).catch(() => undefined), new Promise((r) => setTimeout(r, STOP_UNREADY_MS).unref())]);
+    subscriber.disconnect();
+    redis.disconnect();
+    return null;
+  }
   log.info({ queue: `${QUEUE_PREFIX}:${QUEUE_NAME}`, concurrency: worker.opts.concurrency }, 'convlens worker ready');
 
   return {

@@ -131,6 +131,24 @@ describe('the `convlens worker` command', () => {
     expect(r.stderr).toContain('convlens: worker needs REDIS_URL');
   });
 
+  it('SIGTERM while Redis cannot be reached (a closed port): it stops within seconds and exits 0 (it waited for a connection, deaf to the signal, for 10 minutes)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: root, env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', WORKERS: '1', LOG_LEVEL: 'info' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // started and trying to connect: its first connection error is logged
+    for (let i = 0; i < 200 && !out.includes('ECONNREFUSED'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('ECONNREFUSED');
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 8000))]);
+    if (code === 'still running') child.kill('SIGKILL');
+    expect(code, out.slice(-2000)).toBe(0);
+    expect(performance.now() - signalled).toBeLessThan(8000);
+    expect(out).toContain('stopped before the queue on REDIS_URL could be reached');
+  }, 45_000);
+
   it('runs a job submitted to an API replica, and on SIGTERM finishes and exits 0', async () => {
     const redis = await startRedis();
     const pool = createPool(loadConfig({ WORKERS: '1' }));
