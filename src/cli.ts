@@ -85,7 +85,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.INVALID_INPUT;
     }
     const errno = (e as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT' || errno === 'EISDIR' || errno === 'EACCES' || errno === 'ENOTDIR') {
+    if (errno !== undefined && FILE_ERRORS.has(errno)) {
       // the option that named the file, if one did: `--out`, `--device`, `--input`, `--png`…
       const file = (e as NodeJS.ErrnoException).path;
       const flag = file === undefined ? undefined : optionNaming(argv, file);
@@ -101,6 +101,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT.INTERNAL_ERROR;
   }
 }
+
+/** Errors of a file the command line named (to read or to write): one line and exit 2, not an internal error. */
+const FILE_ERRORS = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EFBIG', 'EINVAL', 'EIO', 'ENAMETOOLONG', 'ELOOP', 'EMFILE', 'ENFILE']);
 
 /** The options whose values are files (the commands' `<file>`, `<…profile.json>`, `<…file.npy>`). */
 const FILE_OPTIONS = new Set(['--out', '--device', '--input', '--gradient', '--png', '--svg']);
@@ -119,7 +122,10 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const line = (stream: NodeJS.WriteStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
   // `convlens … | head`: a reader that stops early is not an error worth a stack trace
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
+    if (e.code === 'EPIPE') return;
+    // stdout to a full disk, a closed descriptor…: one line, exit 2 (exit 1 would read as a failed gate)
+    process.stderr.write(`convlens: cannot write the report to stdout: ${e.message}\n`);
+    process.exit(EXIT.INVALID_INPUT);
   });
   process.exitCode = await main(argv, {
     out: line(process.stdout),

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -276,6 +277,40 @@ describe('size options a target does not read are refused, as REST refuses them'
     const stem = JSON.parse(r.out).comparison.layers.matched[0];
     expect(stem).toMatchObject({ before: '/conv1/Conv', after: 'conv1', outputShape: { before: [1, 64, 112, 112], after: [1, 64, 56, 56] }, macs: { before: 118_013_952, after: 29_503_488 } });
   });
+});
+
+describe('numbers and files a pipeline gets wrong (helper audit)', () => {
+  it('--max-macs "" (an unset variable) and 0x10: exit 2 naming the value; they were a budget of 0 (exit 1, a failed gate) and 16', async () => {
+    for (const v of ['', ' ', '0x10', '1,000']) {
+      const r = await cli('analyze', 'resnet18', '--max-macs', v);
+      expect(r.code, v).toBe(2);
+      expect(r.err).toContain(`a non-negative decimal number (1e9 works), got '${v}'`);
+    }
+    expect((await cli('analyze', 'resnet18', '--max-macs', '2.5e9')).code).toBe(0);
+  });
+
+  it('--out /dev/full: one line naming --out and ENOSPC, exit 2 (it was an internal error with a stack, exit 3); --out - is stdout', async () => {
+    const full = await cli('analyze', 'resnet18', '--out', '/dev/full');
+    expect(full.code).toBe(2);
+    expect(full.err).toBe('convlens: --out /dev/full: ENOSPC: no space left on device, write');
+    const dash = await cli('analyze', 'resnet18', '--format', 'json', '--out', '-');
+    expect(dash.code).toBe(0);
+    expect(JSON.parse(dash.out).totals.params).toBe(11_689_512);
+  });
+
+  it('stdout on a full device: one line on stderr, exit 2 (it was an uncaught ENOSPC stack, exit 1: a failed gate)', async () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'analyze', 'resnet50'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', fd, 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code, err).toBe(2);
+      expect(err.trim()).toBe('convlens: cannot write the report to stdout: ENOSPC: no space left on device, write');
+    } finally {
+      closeSync(fd);
+    }
+  }, 30_000);
 });
 
 describe('help and the entry point', () => {

@@ -5,7 +5,7 @@
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
  * heatmap as PNG and SVG files, the gradient as .npy.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
 import { targetKind, targetSource } from '../graph/load.js';
@@ -14,7 +14,7 @@ import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { EXIT } from './gates.js';
-import { emit, integer, resolutionOption, shape } from './io.js';
+import { emit, integer, resolutionOption, shape, writeNamed } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -57,7 +57,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--png <file>', 'write the heatmap PNG here')
     .option('--svg <file>', 'write the heatmap SVG here')
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
-    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where')
+    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)')
     .action(async (target: string, o) => {
       if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
       if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
@@ -79,9 +79,9 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
         heatmap: Boolean(o.png || o.svg || o.format === 'json'),
         maxElements: 1 << 28,
       });
-      if (o.png && summary.png) writeFileSync(o.png, summary.png);
-      if (o.svg && summary.svg) writeFileSync(o.svg, summary.svg);
-      if (o.gradient) writeFileSync(o.gradient, encodeNpy(summary.gradient));
+      if (o.png && summary.png) writeNamed(o.png, summary.png);
+      if (o.svg && summary.svg) writeNamed(o.svg, summary.svg);
+      if (o.gradient) writeNamed(o.gradient, encodeNpy(summary.gradient));
       let text: string;
       if (o.format === 'json') {
         const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');

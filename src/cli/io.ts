@@ -24,9 +24,13 @@ export interface Io {
   errWrite?(text: string): void;
 }
 
+/** A decimal number, with an exponent or not: Number('') and Number(' ') are 0, Number('0x10') 16. */
+const DECIMAL = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export const number = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a non-negative number (1e9 works)');
+  // `--max-macs "$UNSET"` is a usage error, not a budget of 0 that every network exceeds
+  if (!DECIMAL.test(v.trim()) || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`a non-negative decimal number (1e9 works), got '${v}'`);
   return n;
 };
 export const shape = (v: string) => {
@@ -60,11 +64,24 @@ export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   return resolveDevice(profile, '--device');
 }
 
-/** The report on stdout, or in `file` with one line on stdout saying where. */
+/**
+ * writeFileSync, its error naming the file: a failed write (ENOSPC, EINVAL) carries no path of its
+ * own, and the command line's error answer finds the option by it (cli.ts).
+ */
+export function writeNamed(file: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(file, data);
+  } catch (e) {
+    (e as NodeJS.ErrnoException).path ??= file;
+    throw e;
+  }
+}
+
+/** The report on stdout (no file, or `-`), or in `file` with one line on stdout saying where. */
 export function emit(io: Io, text: string, file: string | undefined, what: string): void {
-  if (!file) return io.out(text);
+  if (!file || file === '-') return io.out(text);
   const body = text.endsWith('\n') ? text : `${text}\n`;
-  writeFileSync(file, body);
+  writeNamed(file, body);
   io.out(`wrote the ${what} to ${file} (${Buffer.byteLength(body).toLocaleString('en-US')} bytes)`);
 }
 
