@@ -49,35 +49,43 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
     return one;
   }
   if (!Array.isArray(data)) throw bad(`must be numbers (nested arrays following the shape, or one flat array), not ${data === null ? 'null' : typeof data}`);
+  // the nesting, read down the first elements: rectangular arrays of these sizes, as numpy.array
+  // reads them (a flat list, the shape's nesting, or a rectangular regrouping of its values)
+  const dims: number[] = [];
+  for (let v: unknown = data; Array.isArray(v); v = v[0]) {
+    if (dims.length >= MAX_DATA_DEPTH) throw bad(`nests deeper than ${MAX_DATA_DEPTH} levels`);
+    dims.push(v.length);
+    if (v.length === 0) break;
+  }
   const out = new Float32Array(n);
   let at = 0;
-  // an explicit stack: input from any parser, however deep, cannot overflow the call stack
-  const arrays: unknown[][] = [data];
-  const next: number[] = [0];
-  while (arrays.length > 0) {
-    const top = arrays.length - 1;
-    const arr = arrays[top];
-    const i = next[top];
-    if (i >= arr.length) {
-      arrays.pop();
-      next.pop();
-      continue;
-    }
-    next[top] = i + 1;
-    const v = arr[i];
-    if (typeof v === 'number') {
+  // ragged arrays were flattened: [[1, 2, 3], [4]] read as [2, 2]; each array now has its level's
+  // size. The indices down to the element are kept in one array, its path written only for an error.
+  const index: number[] = [];
+  const wrong = (depth: number, why: string) => {
+    const shaped = `${path}.data${index.slice(0, depth).map((i) => `[${i}]`).join('')}`;
+    return new ConvlensError('INVALID_TENSOR', `${shaped} ${why}: nested data must be rectangular (a flat list, or arrays nested as the shape)`, { path: shaped, shapes: { tensor: shape } });
+  };
+  const first = (depth: number) => `data${'[0]'.repeat(depth)}`;
+  const walk = (v: unknown, depth: number): void => {
+    if (depth === dims.length) {
+      if (typeof v !== 'number') throw wrong(depth, Array.isArray(v) ? `is an array where ${first(depth)} is a number` : `is ${v === null ? 'null' : typeof v}, not a number`);
       if (!Number.isFinite(v)) throw bad('holds a number that is not finite');
       if (at < n) {
         out[at] = v;
         if (!Number.isFinite(out[at])) throw beyond(v);
       }
       at++;
-    } else if (Array.isArray(v)) {
-      if (arrays.length >= MAX_DATA_DEPTH) throw bad(`nests deeper than ${MAX_DATA_DEPTH} levels`);
-      arrays.push(v);
-      next.push(0);
-    } else throw bad(`must hold only numbers, found ${v === null ? 'null' : typeof v}`);
-  }
+      return;
+    }
+    if (!Array.isArray(v)) throw wrong(depth, `is ${typeof v === 'number' ? 'a number' : v === null ? 'null' : typeof v} where ${first(depth)} is an array`);
+    if (v.length !== dims[depth]) throw wrong(depth, `holds ${v.length} values where ${first(depth)} holds ${dims[depth]}`);
+    for (let i = 0; i < v.length; i++) {
+      index[depth] = i;
+      walk(v[i], depth + 1);
+    }
+  };
+  walk(data, 0);
   if (at !== n) throw count(at);
   return out;
 }

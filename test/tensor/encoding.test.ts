@@ -112,12 +112,26 @@ describe('tensors over the wire', () => {
   });
 
   it('JSON data is checked by hand in one pass: a string inside, a non-number, or 100 levels of nesting are INVALID_TENSOR at the path', () => {
-    expect(errorOf(() => decodeTensor({ shape: [2], data: [1, 'a'] }, '$.inputs.x', MAX))).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.inputs.x' } });
+    expect(errorOf(() => decodeTensor({ shape: [2], data: [1, 'a'] }, '$.inputs.x', MAX))).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.inputs.x.data[1]' } });
     expect(errorOf(() => decodeTensor({ shape: [1], data: null }, '$.x', MAX)).code).toBe('INVALID_TENSOR');
     let deep: unknown = [1];
     for (let i = 0; i < 100; i++) deep = [deep];
     expect(errorOf(() => decodeTensor({ shape: [1], data: deep }, '$.x', MAX)).message).toContain('nests deeper than 64 levels');
     expect(Array.from(decodeTensor({ shape: [], data: 7 }, '$.x', MAX).data)).toEqual([7]);
+  });
+
+  it('ragged data is INVALID_TENSOR at the array out of line (it was flattened: [[1, 2, 3], [4]] read as a [2, 2] tensor); flat, nested as the shape, or regrouped rectangularly (as numpy.array reads it) all read', () => {
+    const ragged = errorOf(() => decodeTensor({ shape: [2, 2], data: [[1, 2, 3], [4]] }, '$.inputs[0]', MAX));
+    expect(ragged).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.inputs[0].data[1]' } });
+    expect(ragged.message).toBe('$.inputs[0].data[1] holds 1 values where data[0] holds 3: nested data must be rectangular (a flat list, or arrays nested as the shape)');
+    expect(errorOf(() => decodeTensor({ shape: [4], data: [1, [2, 3], 4] }, '$.x', MAX))).toMatchObject({ details: { path: '$.x.data[1]' }, message: expect.stringContaining('is an array where data[0] is a number') });
+    expect(errorOf(() => decodeTensor({ shape: [4], data: [[1, 2], 3, 4] }, '$.x', MAX))).toMatchObject({ details: { path: '$.x.data[1]' }, message: expect.stringContaining('is a number where data[0] is an array') });
+    const values = (data: unknown, shape = [2, 3]) => Array.from(decodeTensor({ shape, data }, '$.x', MAX).data);
+    expect(values([1, 2, 3, 4, 5, 6])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(values([[1, 2, 3], [4, 5, 6]])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(values([[1, 2], [3, 4], [5, 6]])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(values([[[[1, 2, 3, 4]]]], [4])).toEqual([1, 2, 3, 4]);
+    expect(errorOf(() => decodeTensor({ shape: [2, 2], data: [[1, 2], [3, 4], [5, 6]] }, '$.x', MAX)).message).toBe('$.x: shape [2, 2] needs 4 values, got 6');
   });
 
   it('.npy with view: little-endian float32 data becomes a view of the caller\'s bytes (no copy); without it, or as float64, a copy', () => {
