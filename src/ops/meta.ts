@@ -12,7 +12,7 @@
  *
  * No arithmetic: zero FLOPs. shape's output has no receptive field; cast and identity pass it on.
  */
-import { holdsIntegers } from '../tensor/dtype.js';
+import { DTYPE_NAMES, holdsIntegers } from '../tensor/dtype.js';
 import { z } from 'zod';
 import { ZERO_COST } from './types.js';
 import { mayFold } from './common.js';
@@ -45,7 +45,11 @@ export const shape: OpDef<z.infer<typeof ShapeAttrs>, null> = {
 };
 
 /** ONNX element types whose values are integers (a cast to one truncates). */
-export const CastAttrs = z.strictObject({ to: z.string().default('float32') });
+/** The element types: convlens's dtypes, and `other` for an ONNX type it does not read (string, complex), passed through. */
+const CAST_TYPES = [...DTYPE_NAMES, 'other'] as const;
+export const CastAttrs = z.strictObject({
+  to: z.enum(CAST_TYPES, { error: `must be one of ${DTYPE_NAMES.join(', ')}` }).default('float32'),
+});
 export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   name: 'cast',
   summary: 'Change the element type',

@@ -249,6 +249,14 @@ export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
       throw new ConvlensError('SHAPE_MISMATCH', `${name} must be [${cout}] for a weight of [${t.weight.shape.join(', ')}], got [${v.shape.join(', ')}]`, { path: `$.${name}` });
     }
   }
+  // a variance is never negative: var + eps ≤ 0 has no square root, and every folded value was null (NaN)
+  const negative = t.runningVar.data.findIndex((v) => !(v + t.eps > 0));
+  if (negative >= 0) {
+    throw new ConvlensError('INVALID_TENSOR', `runningVar[${negative}] is ${t.runningVar.data[negative]}: a variance plus eps (${t.eps}) must be positive to fold (σ = √(var + eps))`, {
+      path: `$.runningVar`,
+      index: negative,
+    });
+  }
   const folded = foldBatchNorm(t.weight.data, t.bias?.data ?? null, { gamma: t.gamma.data, beta: t.beta.data, mean: t.runningMean.data, variance: t.runningVar.data, eps: t.eps });
   return { weight: tensor(t.weight.shape, folded.weight), bias: tensor([cout], folded.bias) };
 }

@@ -259,6 +259,24 @@ describe('POST /v1/transforms/fold-batchnorm', () => {
     expect(res.body.bias.data).toEqual([0.5, -1]);
   });
 
+  it('a negative running variance (−5 at channel 1, eps 1e-5): 400 INVALID_TENSOR at $.runningVar naming the channel (every folded value was null)', async () => {
+    const v = (data: number[]) => ({ shape: [2], data });
+    const res = await request(app.server)
+      .post('/v1/transforms/fold-batchnorm')
+      .send({ weight: { shape: [2, 1, 1, 1], data: [2, -1] }, gamma: v([1, 1]), beta: v([0, 0]), runningMean: v([0, 0]), runningVar: v([1, -5]) })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.runningVar', index: 1 });
+    expect(res.body.error.message).toBe('runningVar[1] is -5: a variance plus eps (0.00001) must be positive to fold (σ = √(var + eps))');
+  });
+
+  it('cast to a type that is not one (banana): 400 at $.attributes.to listing the dtypes (it answered the input unchanged)', async () => {
+    const res = await request(app.server).post('/v1/operators/cast').send({ inputs: [{ shape: [2], data: [1.5, -2.5] }], attributes: { to: 'banana' } }).expect(400);
+    expect(res.body.error.path).toBe('$.attributes.to');
+    expect(res.body.error.message).toContain('must be one of float32, float64, float16, bfloat16, int8');
+    const int = await request(app.server).post('/v1/operators/cast').send({ inputs: [{ shape: [2], data: [1.5, -2.5] }], attributes: { to: 'int32' } }).expect(200);
+    expect(int.body.outputs[0].data).toEqual([1, -2]);
+  });
+
   it('the same fold with .npy parts named after the fields (w and b as files, BN in "request")', async () => {
     const res = await request(app.server)
       .post('/v1/transforms/fold-batchnorm')
