@@ -94,6 +94,19 @@ export async function readBinary(stream: IncomingMessage | Readable, limit: numb
   return out;
 }
 
+/**
+ * An ONNX file sent as base64 (`onnxBase64`), as bytes that may be transferred to a worker. Text
+ * that is not base64 ("!!!!" decoded to nothing, reported as an empty file) and an empty value are
+ * ONNX_INVALID at `path`, before any network is looked at.
+ */
+export function onnxFromBase64(text: string, path: string): Uint8Array {
+  const stray = /[^A-Za-z0-9+/_\-=\s]/.exec(text);
+  if (stray) throw new ConvlensError('ONNX_INVALID', `${path} is not base64: ${JSON.stringify(stray[0])} at character ${stray.index}`, { path });
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength === 0) throw new ConvlensError('ONNX_INVALID', `${path} is empty: give the ONNX file's bytes in base64`, { path });
+  return transferable(bytes);
+}
+
 /** The buffer's bytes as a view whose ArrayBuffer may be transferred: as it is when read here, else copied. */
 export function transferable(buf: Uint8Array): Uint8Array {
   if (owned(buf) || (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer)) return buf;

@@ -14,12 +14,12 @@ import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
 import { unknownOpError } from '../graph/attribute-errors.js';
-import { requestSource } from '../graph/load.js';
+import { checkModel, requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
 import { dict, own } from '../records.js';
 import { bodyCharge, requestTasks } from './admission.js';
-import { RawJson, readForm, transferable } from './body.js';
+import { RawJson, onnxFromBase64, readForm, transferable } from './body.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from './requests.js';
@@ -199,7 +199,9 @@ export function runRequest(body: Body, maxElements: number): { task: RunTask; en
   const file = files.get('model');
   if (file) used.add('model');
   if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
-  const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
+  const onnx = file ?? (f.onnxBase64 === undefined ? undefined : onnxFromBase64(f.onnxBase64, '$.onnxBase64'));
+  // the network first, then its inputs: a misspelt model was "give the input tensor(s)" without them
+  if (f.model !== undefined) checkModel(f.model, '$.model');
   const source = requestSource(
     { spec: f.spec, specAt: '$.spec', model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64' },
     'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',

@@ -10,7 +10,7 @@ import { MAX_RESOLUTION, requestSource } from '../graph/load.js';
 import { dict, own } from '../records.js';
 import type { ErfJob } from '../runtime/erf.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { transferable } from './body.js';
+import { onnxFromBase64, transferable } from './body.js';
 import { parseRequest, Tensor as TensorField } from './requests.js';
 import { ENCODINGS, chooseEncoding, namedTensors, tensorIn } from './tensors.js';
 import type { Encoding } from './tensors.js';
@@ -80,7 +80,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
   const file = body.files.get('model');
   if (file) used.add('model');
   if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', 'give one network, not an ONNX file part "model" and onnxBase64', { path: '$.onnxBase64' });
-  const onnx = file ?? (f.onnxBase64 === undefined ? undefined : Buffer.from(f.onnxBase64, 'base64'));
+  const onnx = file ?? (f.onnxBase64 === undefined ? undefined : onnxFromBase64(f.onnxBase64, '$.onnxBase64'));
   if (f.inputShape && onnx === undefined) throw new ConvlensError('INVALID_OPTION', 'inputShape is for an ONNX file with dynamic dimensions; a spec or zoo model has its own input shape', { path: '$.inputShape' });
   const source = requestSource(
     { spec: f.spec, specAt: '$.spec', model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64', inputShapes: f.inputShape ? { '': f.inputShape } : undefined },

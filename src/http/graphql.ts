@@ -29,7 +29,7 @@ import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
-import { transferable } from './body.js';
+import { onnxFromBase64 } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
@@ -84,7 +84,7 @@ interface NetworkArgs {
 
 /** The one network the arguments name (paths under `at`: compare's `$.old`). */
 function networkSource(args: NetworkArgs, at = '$'): GraphSource {
-  const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : transferable(Buffer.from(args.onnxBase64, 'base64'));
+  const bytes = args.onnxBase64 === undefined || args.onnxBase64 === null ? undefined : onnxFromBase64(args.onnxBase64, `${at}.onnxBase64`);
   try {
     return requestSource(
       { ...stripNulls({ spec: args.spec, model: args.model, resolution: args.resolution }), specAt: `${at}.spec`, onnx: bytes, onnxAt: `${at}.onnxBase64`, inputShapes: parseInputShapes(args.inputShapes) },

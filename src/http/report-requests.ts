@@ -15,7 +15,7 @@ import { ConvlensError } from '../errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import type { CompareTask, SweepTask } from '../runtime/tasks.js';
-import { transferable } from './body.js';
+import { onnxFromBase64, transferable } from './body.js';
 import { CompareOptions, CompareRequest, parseRequest, SweepRequest } from './requests.js';
 import type { NetworkRef } from './requests.js';
 
@@ -61,7 +61,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
   if (ref.inputShapes !== undefined && ref.onnxBase64 === undefined) {
     throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64 or a file part); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
   }
-  const onnx = ref.onnxBase64 === undefined ? undefined : transferable(Buffer.from(ref.onnxBase64, 'base64'));
+  const onnx = ref.onnxBase64 === undefined ? undefined : onnxFromBase64(ref.onnxBase64, `${at}.onnxBase64`);
   return under(at, () =>
     requestSource({ spec: ref.spec, specAt: `${at}.spec`, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes, inputShapesAt: `${at}.inputShapes` }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
   );

@@ -14,7 +14,7 @@ import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
-import { transferable } from '../http/body.js';
+import { onnxFromBase64 } from '../http/body.js';
 import { runRequest } from '../http/compute.js';
 import { AnalyzeBody, RunRequest, parseRequest } from '../http/requests.js';
 import type { Where } from '../http/requests.js';
@@ -104,7 +104,7 @@ function parseFields<S extends z.ZodType>(schema: S, raw: unknown, where: Where,
 }
 
 
-const onnxBytes = (b64: string | undefined) => (b64 === undefined ? undefined : transferable(Buffer.from(b64, 'base64')));
+const onnxBytes = (b64: string | undefined, at: string) => (b64 === undefined ? undefined : onnxFromBase64(b64, at));
 
 /** A network named by model | onnxBase64 (+ inputShapes) | spec, as a source; `at` is its JSONPath prefix. */
 function networkSource(f: { model?: string; resolution?: number; onnxBase64?: string; inputShapes?: Record<string, number[]>; spec?: unknown }, at: string): GraphSource {
@@ -113,7 +113,7 @@ function networkSource(f: { model?: string; resolution?: number; onnxBase64?: st
     throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
   }
   try {
-    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64), onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
+    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64, `${at}.onnxBase64`), onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
   } catch (e) {
     // requestSource's paths are relative to the network's object
     if (e instanceof ConvlensError && typeof e.details.path === 'string' && at !== '$') throw new ConvlensError(e.code, e.message, { ...e.details, path: e.details.path.replace(/^\$/, at) });

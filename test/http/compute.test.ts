@@ -151,6 +151,21 @@ describe('POST /v1/operators/{name}', () => {
     expect(analysed.body.error).toMatchObject({ path: '$.layers[0].outputs', layer: 'i' });
   });
 
+  it('/v1/run checks the network before its inputs: resnet19 without inputs is 404 UNKNOWN_MODEL at $.model, onnxBase64 "" and "!!!!" are ONNX_INVALID at $.onnxBase64 (all were "give the input tensor(s)"; "!!!!" then read as an empty file)', async () => {
+    const model = await request(app.server).post('/v1/run').send({ model: 'resnet19' }).expect(404);
+    expect(model.body.error).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.model', suggestion: 'resnet18' });
+    const empty = await request(app.server).post('/v1/run').send({ onnxBase64: '' }).expect(400);
+    expect(empty.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64', message: "$.onnxBase64 is empty: give the ONNX file's bytes in base64" });
+    const text = await request(app.server).post('/v1/sweep').send({ onnxBase64: 'AA!!', sizes: [64] }).expect(400);
+    expect(text.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64', message: '$.onnxBase64 is not base64: "!" at character 2' });
+    const compared = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: { onnxBase64: '!!!!' } }).expect(400);
+    expect(compared.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.new.onnxBase64' });
+    const job = await request(app.server).post('/v1/jobs').send({ kind: 'analyze', onnxBase64: '!!!!' }).expect(400);
+    expect(job.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64' });
+    const gql = await request(app.server).post('/graphql').send({ query: '{ analyze(onnxBase64: "!!!!") { name } }' }).expect(200);
+    expect(gql.body.errors[0].extensions).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64' });
+  });
+
   it('sigmoidLut reports its max error', async () => {
     const res = await request(app.server).post('/v1/operators/sigmoidLut').send({ inputs: [{ shape: [1], data: [0] }], attributes: { tableSize: 1024, interpolate: true } }).expect(200);
     expect(res.body.maxError).toBeGreaterThan(0);
