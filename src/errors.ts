@@ -88,6 +88,16 @@ export class ConvlensError extends Error {
   }
 }
 
+/**
+ * The error with its path and its issues' paths moved by `move` (a network's errors put under where
+ * the request holds it: `$.layers[0]` → `$.spec.layers[0]`); the issues listed were left behind.
+ */
+export function movePaths(e: ConvlensError, move: (path: string) => string, message = e.message): ConvlensError {
+  const { path, issues } = e.details;
+  const moved = Array.isArray(issues) ? issues.map((i: { path?: unknown }) => (typeof i?.path === 'string' ? { ...i, path: move(i.path) } : i)) : undefined;
+  return new ConvlensError(e.code, message, { ...e.details, ...(typeof path === 'string' && { path: move(path) }), ...(moved && { issues: moved }) });
+}
+
 /** The wire form of an error, also used to move errors across worker threads. */
 export interface SerializedError extends ErrorDetails {
   code: ErrorCode;

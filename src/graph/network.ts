@@ -3,7 +3,7 @@
  * names (camelCase) and defaults. Parsed here into the graph form, with a JSONPath on every error.
  */
 import { z } from 'zod';
-import { ConvlensError, jsonPath } from '../errors.js';
+import { ConvlensError, jsonPath, movePaths } from '../errors.js';
 import { OPS, OPS_BY_NAME } from '../ops/registry.js';
 import { MAX_DIM } from '../ops/geometry.js';
 import { attributeError, issuesError, unknownOpError } from './attribute-errors.js';
@@ -71,8 +71,8 @@ export function parseNetworkSpec(raw: unknown, at = '$'): Graph {
   try {
     graph = specGraph(raw);
   } catch (e) {
-    if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') throw e;
-    throw new ConvlensError(e.code, e.message, { ...e.details, path: under(e.details.path) });
+    if (!(e instanceof ConvlensError)) throw e;
+    throw movePaths(e, under);
   }
   for (const i of graph.inputs) i.path = under(i.path);
   for (const l of graph.layers) l.path = under(l.path);

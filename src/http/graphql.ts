@@ -17,7 +17,7 @@ import { requestTasks } from './admission.js';
 import mercurius from 'mercurius';
 import { GraphQLError, parse } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, movePaths } from '../errors.js';
 import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
@@ -92,7 +92,7 @@ function networkSource(args: NetworkArgs, at = '$'): GraphSource {
     );
   } catch (e) {
     if (at === '$' || !(e instanceof ConvlensError)) throw e;
-    throw new ConvlensError(e.code, `${at.slice(2)}: ${e.message}`, { ...e.details, path: at + String(e.details.path ?? '$').slice(1) });
+    throw movePaths(e.details.path === undefined ? new ConvlensError(e.code, e.message, { ...e.details, path: '$' }) : e, (path) => (path.startsWith('$') ? at + path.slice(1) : path), `${at.slice(2)}: ${e.message}`);
   }
 }
 

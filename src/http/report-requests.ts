@@ -11,7 +11,7 @@ import { parseGates } from '../analysis/compare.js';
 import type { CompareMetric } from '../analysis/compare.js';
 import { planExtras } from '../analysis/extras.js';
 import { AnalyzeOptionsSchema } from '../analysis/report.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, movePaths } from '../errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import type { CompareTask, SweepTask } from '../runtime/tasks.js';
@@ -21,12 +21,8 @@ import type { NetworkRef } from './requests.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
-/** A bare spec (it has inputs or layers, and none of the network keys) as `{ spec }`. */
-function wrapBareSpec(v: unknown): unknown {
-  if (!isObject(v)) return v;
-  const bare = ('inputs' in v || 'layers' in v) && !['spec', 'model', 'onnxBase64'].some((k) => k in v);
-  return bare ? { spec: v } : v;
-}
+/** A bare spec: it has inputs or layers, and none of the network keys. */
+const isBareSpec = (v: unknown) => isObject(v) && ('inputs' in v || 'layers' in v) && !['spec', 'model', 'onnxBase64'].some((k) => k in v);
 
 
 /** The paths of requestSource's errors are relative to the network's object: put them under `at`. */
@@ -34,15 +30,13 @@ function under<T>(at: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof ConvlensError && typeof e.details.path === 'string' && e.details.path.startsWith('$')) {
-      throw new ConvlensError(e.code, e.message, { ...e.details, path: at + e.details.path.slice(1) });
-    }
+    if (e instanceof ConvlensError) throw movePaths(e, (path) => (path.startsWith('$') ? at + path.slice(1) : path));
     throw e;
   }
 }
 
 /** One network from its JSON (`ref`, at `at`) and its file part, if any. */
-function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined, at: string, part: string): GraphSource {
+function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined, at: string, part: string, bare = false): GraphSource {
   if (file) {
     const extra = isObject(ref) ? Object.keys(ref).find((k) => k !== 'inputShapes') : typeof ref === 'string' ? '' : undefined;
     if (extra !== undefined) {
@@ -63,7 +57,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
   }
   const onnx = ref.onnxBase64 === undefined ? undefined : onnxFromBase64(ref.onnxBase64, `${at}.onnxBase64`);
   return under(at, () =>
-    requestSource({ spec: ref.spec, specAt: `${at}.spec`, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes, inputShapesAt: `${at}.inputShapes` }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
+    requestSource({ spec: ref.spec, specAt: bare ? at : `${at}.spec`, model: ref.model, resolution: ref.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: ref.inputShapes, inputShapesAt: `${at}.inputShapes` }, `spec, model (a zoo name), onnxBase64, or a file part '${part}'`),
   );
 }
 
@@ -91,9 +85,18 @@ function shapesRead(shapes: Record<string, number[]>, sources: GraphSource[]): v
 
 export function compareRequest(fields: Record<string, unknown>, files: Map<string, Uint8Array>, shapes: Record<string, number[]> = {}): CompareTask {
   onlyParts(files, ['old', 'new']);
-  const f = parseRequest(CompareRequest, { ...fields, ...('old' in fields && { old: wrapBareSpec(fields.old) }), ...('new' in fields && { new: wrapBareSpec(fields.new) }) }, { in: 'body' });
-  const before = withShapes(networkSource(f.old, files.get('old'), '$.old', 'old'), shapes);
-  const after = withShapes(networkSource(f.new, files.get('new'), '$.new', 'new'), shapes);
+  // a bare spec is read as { spec }, its errors at its own place: $.new.layers[0], not $.new.spec.layers[0]
+  const bare = { old: isBareSpec(fields.old), new: isBareSpec(fields.new) };
+  const wrapped = { ...fields, ...(bare.old && { old: { spec: fields.old } }), ...(bare.new && { new: { spec: fields.new } }) };
+  const unwrap = (path: string) => path.replace(/^\$\.(old|new)\.spec(?=$|[.[])/, (whole, side: 'old' | 'new') => (bare[side] ? `$.${side}` : whole));
+  let f: CompareRequest;
+  try {
+    f = parseRequest(CompareRequest, wrapped, { in: 'body' });
+  } catch (e) {
+    throw e instanceof ConvlensError ? movePaths(e, unwrap) : e;
+  }
+  const before = withShapes(networkSource(f.old, files.get('old'), '$.old', 'old', bare.old), shapes);
+  const after = withShapes(networkSource(f.new, files.get('new'), '$.new', 'new', bare.new), shapes);
   shapesRead(shapes, [before, after]);
   const { memory, device, ...counting } = f.options ?? CompareOptions.parse({});
   // an unknown device is a 400 now, before two analyses run

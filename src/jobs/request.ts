@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { AnalyzeOptionsSchema } from '../analysis/report.js';
 import type { AnalyzeOptions } from '../analysis/report.js';
-import { ConvlensError, jsonPath } from '../errors.js';
+import { ConvlensError, jsonPath, movePaths } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -116,7 +116,7 @@ function networkSource(f: { model?: string; resolution?: number; onnxBase64?: st
     return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64, `${at}.onnxBase64`), onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
   } catch (e) {
     // requestSource's paths are relative to the network's object
-    if (e instanceof ConvlensError && typeof e.details.path === 'string' && at !== '$') throw new ConvlensError(e.code, e.message, { ...e.details, path: e.details.path.replace(/^\$/, at) });
+    if (e instanceof ConvlensError && at !== '$') throw movePaths(e, (path) => path.replace(/^\$/, at));
     throw e;
   }
 }

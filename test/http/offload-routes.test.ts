@@ -84,3 +84,24 @@ describe('bodies of 128 KiB to 1 MiB, parsed in a worker', () => {
     expect(bad.body.error.path).toMatch(/^\$\.sizes\[1\]/);
   });
 });
+
+describe('error paths of a network nested in a request (helper audit)', () => {
+  const conv = (extra: Record<string, unknown>) => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, ...extra }] });
+
+  it('POST /v1/analyze { spec } with a conv missing kernelSize and an unknown foo: the path and every issue under $.spec (the issues said $.layers[0])', async () => {
+    const res = await request(app.server).post('/v1/analyze').send({ spec: conv({ foo: 1 }) }).expect(400);
+    expect(res.body.error.path).toMatch(/^\$\.spec\.layers\[0\]\./);
+    expect(res.body.error.issues.length).toBeGreaterThanOrEqual(2);
+    for (const issue of res.body.error.issues) expect(issue.path).toMatch(/^\$\.spec\.layers\[0\]\./);
+  });
+
+  it('POST /v1/compare with a bare spec as new whose 9×9 kernel exceeds its 4×4 input: at $.new.layers[0] (it said $.new.spec.layers[0], a key the request has not got); as { spec } it stays $.new.spec.layers[0]', async () => {
+    const bare = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: conv({ kernelSize: 9 }) }).expect(400);
+    expect(bare.body.error.path).toMatch(/^\$\.new\.layers\[0\]/);
+    const wrapped = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: { spec: conv({ kernelSize: 9 }) } }).expect(400);
+    expect(wrapped.body.error.path).toMatch(/^\$\.new\.spec\.layers\[0\]/);
+    const schema = await request(app.server).post('/v1/compare').send({ old: conv({ kernelSize: 'three' }), new: 'resnet18' }).expect(400);
+    expect(schema.body.error.path).toMatch(/^\$\.old\.layers\[0\]/);
+  });
+});
+

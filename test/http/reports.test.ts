@@ -266,13 +266,13 @@ describe('POST /v1/compare: resnet18 → resnet34, layer by layer', () => {
     expect(sweep.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.x' });
   });
 
-  it('errors: a missing network, an unknown model, a spec error located under $.old.spec, a stray file part, a bad gate', async () => {
+  it('errors: a missing network, an unknown model, a bare spec\'s error located under $.old (where it is), a stray file part, a bad gate', async () => {
     expect((await post('/v1/compare').send({ old: 'resnet18' }).expect(400)).body.error).toMatchObject({ code: 'SPEC_INVALID', path: '$.new' });
     expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet43' }).expect(404)).body.error).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.new', suggestion: 'resnet34' });
     const bad = { inputs: [{ name: 'x', shape: [1, 64, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 8, kernelSize: 3, groups: 3 }] };
     const spec = await post('/v1/compare').send({ old: bad, new: tiny }).expect(400);
     expect(spec.body.error.code).toBe('INVALID_ATTRIBUTE');
-    expect(spec.body.error.path.startsWith('$.old.spec')).toBe(true);
+    expect(spec.body.error.path).toBe('$.old.layers[0].groups');
     const stray = await post('/v1/compare').field('request', JSON.stringify({ old: 'resnet18', new: 'resnet18' })).attach('newer', onnxResnet18, 'x.onnx').expect(400);
     expect(stray.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'newer' });
     expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet34', gates: { macs: 'a lot' } }).expect(400)).body.error).toMatchObject({ path: '$.gates.macs' });
