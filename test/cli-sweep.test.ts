@@ -57,6 +57,15 @@ describe('convlens sweep TARGET --sizes (issue 11)', () => {
     expect(some.out).toMatch(/^3×3\s+yes\s+10\s+9\s/m);
   });
 
+  it("unet at 224 and 300×200: a zoo model that cannot be built at the height 300 (its skip concat meets 37 and 36) is that size's error row, exit 0 (it aborted the sweep: exit 2, the 224 row lost)", async () => {
+    const r = await cli(['sweep', 'unet', '--sizes', '224,300x200']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(/^input 'input', built for 256×256/);
+    expect(r.out).toMatch(/^224×224\s+yes\s+31\.038 M/m);
+    expect(r.out).toMatch(/^300×200\s+error\s/m);
+    expect(r.err).toContain('300×200: SHAPE_MISMATCH: unet at resolution 300');
+  });
+
   it('--format md: a table with a row per size', async () => {
     const r = await cli(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'md']);
     expect(r.code).toBe(0);

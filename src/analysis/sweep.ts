@@ -145,7 +145,8 @@ export function sweepResolutions(
 
   const entries: Entry[] = sizes.map((s, k) => {
     const [h, w] = typeof s === 'number' ? [s, s] : s;
-    const entry = analyseAt(resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed ? refMap : null);
+    // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
+    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed ? refMap : null);
     onProgress?.(k + 1, sizes.length);
     return entry;
   });
@@ -163,7 +164,7 @@ export function sweepResolutions(
 }
 
 function analyseAt(
-  source: GraphSource,
+  sourceAt: () => GraphSource,
   size: [number, number],
   analyze: AnalyzeOptions,
   device: ReturnType<typeof resolveDevice> | null,
@@ -171,7 +172,7 @@ function analyseAt(
   fixedMap: [number, number] | null,
 ): Entry {
   try {
-    const graph = loadGraph(source).graph;
+    const graph = loadGraph(sourceAt()).graph;
     const inference = inferGraph(graph);
     const report = analyzeGraph(graph, analyze, inference);
     const memory = analyzeMemory(graph, inference, report, { inPlace });

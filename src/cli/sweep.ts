@@ -87,7 +87,7 @@ export function sweepTable(r: SweepReport): string {
   const head = ['size', 'valid', 'params', 'MACs', 'peak memory', ...(latency ? ['latency ≥'] : []), 'final map', 'RF h×w/stride h×w'];
   const reasons = r.sizes.filter((e) => e.reasons.length).map((e) => `${e.size.join('×')}: ${e.reasons.join('; ')}`);
   return [
-    `input ${r.input}, built for ${r.reference.size.join('×')}${r.reference.validInputSizes ? `; valid sizes: ${r.reference.validInputSizes}` : ''}${r.device ? `; latency: roofline lower bound on ${r.device.name} (${r.device.dtype})` : ''}`,
+    `input '${r.input}', built for ${r.reference.size.join('×')}${r.reference.validInputSizes ? `; valid sizes: ${r.reference.validInputSizes}` : ''}${r.device ? `; latency: roofline lower bound on ${r.device.name} (${r.device.dtype})` : ''}`,
     '',
     columns(head, r.sizes.map((e) => cells(e, latency)), [2, 3, 4, ...(latency ? [5] : [])]),
     ...(reasons.length ? ['', ...reasons] : []),
