@@ -21,6 +21,7 @@ import { analyzeCommand } from './cli/analyze.js';
 import { compareCommand } from './cli/compare.js';
 import { erfCommand } from './cli/erf.js';
 import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
+import { packageVersion } from './paths.js';
 import type { Io } from './cli/io.js';
 import { conventionsCommand, devicesCommand, sweepCommand } from './cli/sweep.js';
 import { ConvlensError } from './errors.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
   const program = new Command('convlens')
     .description('Shapes, costs and receptive fields of convolutional networks')
+    .version(packageVersion(), '-V, --version', 'the convlens version')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,3 +15,8 @@ export const PACKAGE_ROOT: string = (() => {
 
 /** True when running TypeScript sources directly (tests, `npm run dev`). */
 export const RUNNING_TS: boolean = import.meta.url.endsWith('.ts');
+
+/** convlens's version (package.json's), for `convlens --version`. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -324,6 +324,14 @@ describe('help and the entry point', () => {
     const bare = await cli();
     expect(bare.code).toBe(2);
     expect(bare.out).toBe('');
+  });
+
+  it('--version and -V print package.json\'s version, exit 0 (both were unknown options, exit 2)', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli(flag);
+      expect([r.code, r.out.trim()]).toEqual([0, version]);
+    }
   });
 
   it('the module is the entry point also when started through a symlink named otherwise (npm bin links: convlens -> cli.js)', () => {
