@@ -298,6 +298,18 @@ describe('numbers and files a pipeline gets wrong (helper audit)', () => {
     expect(JSON.parse(dash.out).totals.params).toBe(11_689_512);
   });
 
+  it('an analysis a format does not show is said on stderr (the CSV was said to drop them all, and has their columns; html dropped --convention silently)', async () => {
+    const csv = await cli('analyze', 'resnet18', '--format', 'csv', '--memory', '--explain');
+    expect(csv.code).toBe(0);
+    expect(csv.err).toBe('');
+    expect(csv.out.split('\n')[0]).toContain('live_bytes');
+    expect(csv.out.split('\n')[0]).toContain('macs_formula');
+    const html = await cli('analyze', 'resnet18', '--format', 'html', '--convention', 'ptflops', '--memory');
+    expect(html.err).toBe('convlens: --format html does not show --convention; it shows in table, json, csv, md');
+    const md = await cli('analyze', 'resnet18', '--format', 'md', '--explain');
+    expect(md.err).toBe('convlens: --format md does not show --explain; it shows in json, csv');
+  });
+
   it('stdout on a full device: one line on stderr, exit 2 (it was an uncaught ENOSPC stack, exit 1: a failed gate)', async () => {
     const fd = openSync('/dev/full', 'w');
     try {

@@ -50,6 +50,15 @@ const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] =>
   return [...previous, ...(codes as WarningCode[])];
 };
 
+/** The analyses each format shows (json and csv all of them). */
+const SHOWN_IN: Readonly<Record<string, readonly string[]>> = {
+  table: ['--memory', '--device', '--convention', '--deployed'],
+  json: ['--memory', '--device', '--convention', '--explain', '--deployed'],
+  csv: ['--memory', '--device', '--convention', '--explain', '--deployed'],
+  md: ['--memory', '--device', '--convention', '--deployed'],
+  html: ['--memory', '--device', '--deployed'],
+};
+
 export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('analyze')
     .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout (or --out), diagnostics to stderr')
@@ -173,8 +182,12 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       text = sections.join('\n\n');
     }
   }
-  if (o.format === 'csv' && (shown.memory || rl || convention || explain || deployed)) {
-    io.err('convlens: the CSV holds the per-layer counts only; --memory, --device, --convention, --explain and --deployed show in --format table, json or md');
+  // an analysis asked for that this format does not show is said, not silently dropped (the CSV has columns for all)
+  const asked = { '--memory': Boolean(shown.memory), '--device': Boolean(rl), '--convention': Boolean(convention), '--explain': Boolean(explain), '--deployed': Boolean(deployed) };
+  const dropped = Object.entries(asked).filter(([flag, on]) => on && !SHOWN_IN[o.format]?.includes(flag)).map(([flag]) => flag);
+  for (const flag of dropped) {
+    const where = Object.entries(SHOWN_IN).filter(([, flags]) => flags.includes(flag)).map(([format]) => format);
+    io.err(`convlens: --format ${o.format} does not show ${flag}; it shows in ${where.join(', ')}`);
   }
   emit(io, text, o.out, o.format === 'netron' ? 'Netron attachment (open it in Netron while the model is shown)' : `${o.format} report`);
 
