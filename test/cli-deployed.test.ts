@@ -57,8 +57,9 @@ describe('convlens analyze --deployed (issue 11)', () => {
     expect((await cli(['analyze', 'resnet18', '--format', 'html'])).out).not.toContain('id="deployed"');
   });
 
-  it('csv: says the deployed graph is not in the CSV', async () => {
+  it('csv: the deployed graph is in its columns fused_into and deployed_memory_bytes, and nothing on stderr (it said the CSV left it out)', async () => {
     const r = await cli(['analyze', 'resnet18', '--deployed', '--format', 'csv']);
-    expect(r.err).toContain('--deployed show in --format table, json or md');
+    expect(r.err).toBe('');
+    expect(r.out.split('\n')[0].split(',').slice(-2)).toEqual(['fused_into', 'deployed_memory_bytes']);
   });
 });

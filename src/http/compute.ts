@@ -65,6 +65,9 @@ export function fieldsOf(value: unknown, where: 'body' | 'request'): Record<stri
  * (POST /v1/operators/{name}); anywhere else, and any multipart field but `request`, is a 400
  * rather than silently ignored.
  */
+/** The file part a raw .npy body is read as: the operator's first input. */
+const RAW_NPY_PART = '0';
+
 async function readBody(request: FastifyRequest, route: Route, limits: { fileLimit: number; fieldLimit: number }): Promise<Body | RawBody> {
   const query = request.query as Record<string, unknown>;
   if (Buffer.isBuffer(request.body) && request.headers['content-type'] === 'application/x-npy') {
@@ -79,7 +82,7 @@ async function readBody(request: FastifyRequest, route: Route, limits: { fileLim
     } catch (e) {
       throw new ConvlensError('INVALID_JSON', `?attributes is not JSON: ${(e as Error).message}`, { path: 'query.attributes' });
     }
-    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: new Map([['0', request.body]]), npyBody: true };
+    return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: new Map([[RAW_NPY_PART, request.body]]), npyBody: true };
   }
   const stray = Object.keys(query);
   if (stray.length) {
@@ -102,7 +105,8 @@ function atQuery(e: unknown): unknown {
   const moved = (path: string) => {
     const field = /^\$\.(attributes|seed|training|format)(.*)$/.exec(path);
     if (field) return `query.${field[1]}${field[2]}`;
-    return /^\$\.inputs(\W|$)/.test(path) ? 'body' : path;
+    // the body is the first input, read as its file part: its decoding errors are the body's
+    return /^\$\.inputs(\W|$)/.test(path) || path === RAW_NPY_PART ? 'body' : path;
   };
   // a path and the message that starts with it ("$.seed: must be an integer"), moved together
   const relabel = (from: string, message: string) => {

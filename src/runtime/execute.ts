@@ -12,6 +12,7 @@ import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
+import { closest } from '../suggest.js';
 import { dict } from '../records.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
@@ -42,6 +43,15 @@ function withLayer(e: unknown, layer: GraphLayer): unknown {
 }
 
 /** The options' limits: MAX_TENSOR_ELEMENTS as given, MAX_RUN_WORK as given or from the environment. */
+/** A capture that names no layer or tensor: at its place in the list, with the closest layer name. */
+export function unknownCapture(name: string, index: number, layers: readonly string[]): ConvlensError {
+  const suggestion = closest(name, layers);
+  return new ConvlensError('UNKNOWN_INPUT', `capture[${index}]: no layer or tensor named '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`, {
+    path: `$.capture[${index}]`,
+    ...(suggestion ? { suggestion } : {}),
+  });
+}
+
 export function runLimits(opts: Pick<RunOptions, 'maxElements' | 'maxWork'>): RunLimits {
   return { maxElements: opts.maxElements, maxWork: opts.maxWork ?? envLimits().maxWork };
 }
@@ -55,10 +65,10 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const wanted = new Set(outputNames);
   const layerByName = new Map(graph.layers.map((l) => [l.name, l]));
   const captureTensors = new Map<string, string>();
-  for (const name of opts.capture) {
+  for (const [k, name] of opts.capture.entries()) {
     const layer = layerByName.get(name);
     const tensorName = layer ? layer.outputs[0] : name;
-    if (!infos.has(tensorName)) throw new ConvlensError('UNKNOWN_INPUT', `capture: no layer or tensor named '${name}'`, { path: '$.capture' });
+    if (!infos.has(tensorName)) throw unknownCapture(name, k, [...layerByName.keys()]);
     captureTensors.set(name, tensorName);
     wanted.add(tensorName);
   }

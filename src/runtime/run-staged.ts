@@ -20,9 +20,8 @@ import { inferGraph, type Inference } from '../analysis/infer.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
 import { graphOutputs, topologicalOrder } from '../graph/walks.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ConvlensError } from '../errors.js';
 import { checkRun } from './checks.js';
-import { runGraph, runLimits, type RunOptions, type RunResult } from './execute.js';
+import { runGraph, runLimits, unknownCapture, type RunOptions, type RunResult } from './execute.js';
 
 /** The layers a DATA_DEPENDENT_SHAPE warning of the whole graph's inference names (layers that may be cut after). */
 function dataDependent(inference: Inference): Set<string> {
@@ -85,7 +84,7 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
   const captured: Record<string, Tensor> = {};
   for (const name of wanted) {
     const t = layerOutput.get(name) ?? name;
-    if (!inference.tensors.has(t)) throw new ConvlensError('UNKNOWN_INPUT', `capture: no layer or tensor named '${name}'`, { path: '$.capture' });
+    if (!inference.tensors.has(t)) throw unknownCapture(name, opts.capture.indexOf(name), [...layerOutput.keys()]);
     if (inputs[t] && !producedBy.has(t)) captured[name] = inputs[t];
   }
   const captureIn = (layers: Graph['layers'] | null) => {

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
 import { testApp } from './app.js';
@@ -102,6 +103,26 @@ describe('error paths of a network nested in a request (helper audit)', () => {
     expect(wrapped.body.error.path).toMatch(/^\$\.new\.spec\.layers\[0\]/);
     const schema = await request(app.server).post('/v1/compare').send({ old: conv({ kernelSize: 'three' }), new: 'resnet18' }).expect(400);
     expect(schema.body.error.path).toMatch(/^\$\.old\.layers\[0\]/);
+  });
+});
+
+describe('paths of errors where the request gave the value (helper audit)', () => {
+  it('a raw .npy body that is not one: at body (it said 0, the name of the part it is read as)', async () => {
+    const res = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/x-npy').send(Buffer.from('not npy at all')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: 'body' });
+    expect(res.body.error.message).toMatch(/^body: not a valid \.npy file/);
+  });
+
+  it("capture ['r', 'rr2'] with no layer rr2: UNKNOWN_INPUT at $.capture[1] with the closest layer (it said $.capture)", async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], layers: [{ name: 'r', op: 'relu' }, { name: 'r2', op: 'relu' }] };
+    const res = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] } }, capture: ['r', 'rr2'] }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'UNKNOWN_INPUT', path: '$.capture[1]', suggestion: 'r2' });
+  });
+
+  it('an ONNX upload with ?input=1,3 for a 4-D input: SHAPE_MISMATCH at query.input, the file\'s input as modelPath (it said $.graph.input[0])', async () => {
+    const onnx = readFileSync(new URL('../fixtures/onnx/resnet18.onnx', import.meta.url));
+    const res = await request(app.server).post('/v1/analyze?input=1,3').set('content-type', 'application/octet-stream').send(onnx).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: 'query.input', modelPath: '$.graph.input[0]', input: 'input' });
   });
 });
 

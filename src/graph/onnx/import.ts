@@ -303,7 +303,7 @@ function withReader<T>(nodes: readonly NodeProto[], name: string, fn: () => T): 
  * of a weight that an older export lists among its inputs (its shape is the file's).
  */
 function checkShapeNames(options: OnnxImportOptions, names: string[], constants: ReadonlyMap<string, GraphConstant>): void {
-  const at = (key: string) => (options.shapesAt ?? '$.inputShapes') + jsonPath([key]).slice(1);
+  const at = (key: string) => shapeKeyPath(options, key);
   for (const key of Object.keys(options.inputShapes ?? {})) {
     if (key === '' || names.includes(key)) continue;
     // older exports list their weights among the inputs too: a shape given for one would be ignored
@@ -324,17 +324,26 @@ function checkShapeNames(options: OnnxImportOptions, names: string[], constants:
   }
 }
 
+/** Where the request gave the shape of inputShapes' `key` ('' for the first input: `?input=`, `inputShapes[""]`). */
+function shapeKeyPath(options: OnnxImportOptions, key: string): string {
+  const base = options.shapesAt ?? '$.inputShapes';
+  return key === '' && base.startsWith('query.') ? base : base + jsonPath([key]).slice(1);
+}
+
 function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
   const path = `$.graph.input[${index}]`;
   const dims = v.type?.tensorType?.shape?.dim ?? null;
+  const key = own(options.inputShapes, v.name) ? v.name : '';
   const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
+  // a shape given that the file's input refuses: the error is where it was given, the file's input named beside it
+  const givenAt = { path: shapeKeyPath(options, key), modelPath: path };
   if (!dims) {
     if (given) return { name: v.name, shape: given, path };
     throw new ConvlensError('MISSING_DIMENSION', `input '${v.name}' has no shape in the model; give it as ?input=1,3,224,224 or ?input.${v.name}=…`, { path, input: v.name });
   }
   if (given && given.length !== dims.length) {
     throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' has ${dims.length} dimensions in the model, but the shape given has ${given.length}: ${fmtShape(given)}`, {
-      path,
+      ...givenAt,
       input: v.name,
     });
   }
@@ -342,7 +351,7 @@ function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions
     const fixed = d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : null;
     if (given) {
       if (fixed !== null && given[k] !== fixed) {
-        throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' dimension ${k} is ${fixed} in the model, but ${given[k]} was given`, { path, input: v.name, dimension: k });
+        throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' dimension ${k} is ${fixed} in the model, but ${given[k]} was given`, { ...givenAt, input: v.name, dimension: k });
       }
       return given[k];
     }
