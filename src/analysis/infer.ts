@@ -83,10 +83,14 @@ export interface InferOptions {
 function checkSizes(inferred: Inferred, inputShapes: Shape[], fail: ReturnType<typeof failer>): void {
   let inputElements = 0;
   for (const s of inputShapes) inputElements += numel(s);
+  // a shape past a double's range (an upsample by 1e300) is written as a magnitude, not Infinity
+  const shown = (out: Shape) => `[${out.map((d) => (!Number.isFinite(d) ? 'over 1.8e+308' : d > 1e15 ? d.toExponential(2) : String(d))).join(', ')}]`;
   for (const out of inferred.outputs) {
     const n = numel(out);
-    if (out.some((d) => !Number.isInteger(d))) fail('INVALID_ATTRIBUTE', `output shape ${fmtShape(out)} has a dimension that is not an integer`);
-    if (n > MAX_COUNT) fail('SIZE_TOO_LARGE', `output shape ${fmtShape(out)} has ${n.toExponential(2)} elements, more than convlens counts exactly (2^53)`, undefined, { shapes: { output: out } });
+    const huge = out.findIndex((d) => !Number.isFinite(d));
+    if (huge >= 0) fail('SIZE_TOO_LARGE', `output shape ${shown(out)}: dimension ${huge} is past any size convlens can count`, undefined, { shapes: { output: out } });
+    if (out.some((d) => !Number.isInteger(d))) fail('INVALID_ATTRIBUTE', `output shape ${shown(out)} has a dimension that is not an integer`);
+    if (n > MAX_COUNT) fail('SIZE_TOO_LARGE', `output shape ${shown(out)} has ${Number.isFinite(n) ? n.toExponential(2) : 'over 1.8e+308'} elements, more than convlens counts exactly (2^53)`, undefined, { shapes: { output: out } });
     const big = out.find((d) => d > MAX_DIM);
     if (big !== undefined && n > inputElements) {
       fail('SIZE_TOO_LARGE', `output shape ${fmtShape(out)} has a dimension of ${big}, over the ${MAX_DIM} an attribute may ask for`, undefined, { shapes: { output: out } });

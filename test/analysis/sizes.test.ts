@@ -16,6 +16,13 @@ describe('sizes over the bounds: 400 SIZE_TOO_LARGE naming the layer', () => {
     expect(e.details).toMatchObject({ layer: 'l0', path: '$.layers[0]' });
   });
 
+  it('upsample scaleFactor 1e300 and 1e308 on [1, 3, 32, 32]: the messages give magnitudes, never Infinity (they said "has Infinity elements", "[1, 4, Infinity, Infinity] … not an integer")', () => {
+    const big = errorOf(() => analyze(net([1, 3, 32, 32], { op: 'upsample', scaleFactor: 1e300 })));
+    expect(big.message).toBe("layer 'l0': output shape [1, 3, 3.20e+301, 3.20e+301] has over 1.8e+308 elements, more than convlens counts exactly (2^53)");
+    const past = errorOf(() => analyze(net([1, 3, 32, 32], { op: 'upsample', scaleFactor: 1e308 })));
+    expect(past).toMatchObject({ code: 'SIZE_TOO_LARGE', message: "layer 'l0': output shape [1, 3, over 1.8e+308, over 1.8e+308]: dimension 2 is past any size convlens can count" });
+  });
+
   it(`upsample scaleFactor 2^23 on [1, 1, 4, 4]: 2^25 rows, over MAX_DIM ${MAX_DIM}`, () => {
     expect(errorOf(() => analyze(net([1, 1, 4, 4], { op: 'upsample', scaleFactor: 2 ** 23 }))).code).toBe('SIZE_TOO_LARGE');
   });
