@@ -318,18 +318,37 @@ export const SweepRequest = coded(
 );
 export type SweepRequest = z.output<typeof SweepRequest>;
 
-/** The keys of the object schema at `path` inside `schema` (through optional, default and pipes). */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let s: z.ZodType | undefined = schema;
-  for (let i = 0; ; i++) {
-    while (s && !(s instanceof z.ZodObject)) {
-      const def = s._zod.def as { innerType?: z.ZodType; in?: z.ZodType };
-      s = def.innerType ?? def.in;
-    }
-    if (!s) return [];
-    if (i === path.length) return Object.keys(s.shape);
-    s = s.shape[String(path[i])] as z.ZodType | undefined;
+/** A schema without its optional, default, nullable and pipe wrappers, and a union as its branches. */
+function variants(schema: z.ZodType | undefined): z.ZodType[] {
+  let s = schema;
+  while (s && !(s instanceof z.ZodObject) && !(s instanceof z.ZodRecord) && !(s instanceof z.ZodUnion)) {
+    const def = s._zod.def as { innerType?: z.ZodType; in?: z.ZodType };
+    s = def.innerType ?? def.in;
   }
+  if (!s) return [];
+  return s instanceof z.ZodUnion ? (s.options as z.ZodType[]).flatMap(variants) : [s];
+}
+
+/** The keys an object schema knows; a record's, when its keys are an enum (a profile's peaks). */
+function keysOf(s: z.ZodType): string[] {
+  if (s instanceof z.ZodObject) return Object.keys(s.shape);
+  if (s instanceof z.ZodRecord) {
+    const keys = s._zod.def.keyType as z.ZodType;
+    return keys instanceof z.ZodEnum ? (keys.options as PropertyKey[]).map(String) : [];
+  }
+  return [];
+}
+
+/**
+ * The keys of the object schema at `path` inside `schema` (through optional, default and pipes, the
+ * branches of unions: a network is a name or an object; records with enum keys).
+ */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let layer = variants(schema);
+  for (const key of path) {
+    layer = layer.flatMap((s) => variants(s instanceof z.ZodObject ? (s.shape[String(key)] as z.ZodType | undefined) : s instanceof z.ZodRecord ? (s._zod.def.valueType as z.ZodType) : undefined));
+  }
+  return [...new Set(layer.flatMap(keysOf))];
 }
 
 const valueAt = (raw: unknown, path: readonly PropertyKey[]): unknown =>
@@ -346,7 +365,7 @@ export function unknownKeys(keys: readonly string[], known: readonly string[], w
   const found = keys.map((key) => ({ key, path: pathOf(where, [...at, key]), suggestion: closest(key, known) }));
   const named = found.map((f) => `'${f.key}'${f.suggestion ? ` (did you mean '${f.suggestion}'?)` : ''}`).join(', ');
   const first = found[0];
-  return new ConvlensError('INVALID_OPTION', `unknown ${what}${found.length > 1 ? 's' : ''} ${named} at ${found.map((f) => f.path).join(', ')}; known: ${known.join(', ')}`, {
+  return new ConvlensError('INVALID_OPTION', `unknown ${what}${found.length > 1 ? 's' : ''} ${named} at ${found.map((f) => f.path).join(', ')}${known.length ? `; known: ${known.join(', ')}` : ''}`, {
     path: first.path,
     ...(first.suggestion ? { suggestion: first.suggestion } : {}),
     known: [...known],

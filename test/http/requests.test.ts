@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { AnalyzeBody, AnalyzeQuery, FoldRequest, ModelQuery, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from '../../src/http/requests.js';
+import { AnalyzeBody, AnalyzeQuery, CompareRequest, FoldRequest, ModelQuery, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from '../../src/http/requests.js';
 import type { Where } from '../../src/http/requests.js';
 import { ErfRequest } from '../../src/http/erf-request.js';
 import { errorOf } from '../helpers.js';
@@ -54,6 +54,14 @@ describe('unknown keys: 400 INVALID_OPTION naming the key, its JSONPath and the 
   it('under a prefix (options parsed on their own): $.options.<key>', () => {
     const e = errorOf(() => parseRequest(AnalyzeBody.shape.options.unwrap(), { flop: 'macs' }, { in: 'body', prefix: ['options'] }));
     expect(e.details).toMatchObject({ path: '$.options.flop', suggestion: 'flops' });
+  });
+});
+
+describe('unknown keys inside a union (a network is a name or an object): the object branch\'s keys are listed (the list was empty: "known: ")', () => {
+  it("compare's new { model, foo }: known spec, model, resolution, onnxBase64, inputShapes", () => {
+    const e = errorOf(() => parseRequest(CompareRequest, { old: 'resnet18', new: { model: 'resnet18', foo: 1 } }, body));
+    expect(e.details).toMatchObject({ path: '$.new.foo', known: ['spec', 'model', 'resolution', 'onnxBase64', 'inputShapes'] });
+    expect(e.message).toBe("unknown field 'foo' at $.new.foo; known: spec, model, resolution, onnxBase64, inputShapes");
   });
 });
 
