@@ -64,8 +64,9 @@ export const ConfigSchema = z.object({
   /** Longest a client may take to send a whole request, headers and body, in ms: then 408 and the connection is closed (headers alone: at most 10 s). */
   REQUEST_TIMEOUT_MS: int(100).default(60_000),
   /**
-   * Longest a body's estimate from its Content-Length is held ahead of its bytes, in ms: a body
-   * still arriving after it holds what has arrived and grows as the rest comes (as a chunked one).
+   * How often a body still arriving is checked against its pace, in ms: one that will not arrive
+   * within REQUEST_TIMEOUT_MS at the pace it has come then holds what has arrived, not the estimate
+   * of its Content-Length, and grows as the rest comes (as a chunked one).
    */
   RESERVE_AHEAD_MS: int(100).default(2000),
   /** Longest an answer may make no progress (a client that stops reading it), in ms: then its connection is closed and the memory it held goes back. */

@@ -4,8 +4,9 @@
  * - Memory budget (MEMORY_BUDGET_BYTES): a POST (or a GET that runs a task) reserves an estimate of the memory its body will
  *   hold while it is read, decoded and run, from its Content-Length times a factor for its media
  *   type (requestEstimate), before a byte of the body is read; without a Content-Length the
- *   reservation grows as the bytes arrive, and a body still arriving after RESERVE_AHEAD_MS holds
- *   what has arrived and grows with the rest (a slow upload cannot hold what it only declared). When the budget is spent: 503 OVERLOADED with
+ *   reservation grows as the bytes arrive, and a body that, checked every RESERVE_AHEAD_MS, will
+ *   not arrive within REQUEST_TIMEOUT_MS at its pace holds what has arrived and grows with the rest
+ *   (a trickling upload cannot hold what it only declared; one on pace keeps it). When the budget is spent: 503 OVERLOADED with
  *   Retry-After; a request that could never fit: 413 PAYLOAD_TOO_LARGE. The reservation is
  *   returned when the response has been sent or the connection closed.
  * - Queue: a request to a route that runs worker tasks (offload.ts OFFLOAD: analyze, run, operators,
@@ -123,8 +124,8 @@ export function admissionOf(app: FastifyInstance): Admission | undefined {
 /**
  * What a body's reader calls with each chunk's size as it arrives, to grow the request's reservation
  * (by the factor of its media type, or of the part of a form: `file` or `json`) once the bytes pass
- * what it holds: at once for a body without a Content-Length (chunked), and for one still arriving
- * after RESERVE_AHEAD_MS; it throws 503 OVERLOADED once the budget is spent. Undefined without
+ * what it holds: at once for a body without a Content-Length (chunked), and for one too slow to
+ * arrive within REQUEST_TIMEOUT_MS; it throws 503 OVERLOADED once the budget is spent. Undefined without
  * admission (tests).
  */
 export function bodyCharge(request: FastifyRequest): BodyCharge | undefined {
@@ -254,28 +255,47 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       if (more > 0 && !reservation.grow(more)) throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this answer's tensors need ${more} more until they are read; retry later`);
       answered = bytes;
     });
-    // the body's bytes as they arrive, by the factor of its media type or of a form's part: they grow
-    // the reservation once past what it holds (at once without a Content-Length)
+    // the body's bytes as they arrive (`received`), and their estimate by the factor of its media
+    // type or of a form's part (`arrived`); the body's share of the reservation (`bodyHeld`, apart
+    // from what its tasks and answer add) grows once they pass it (at once without a Content-Length)
     const perByte = requestEstimate(request.headers['content-type'], 1, jsonLimit);
+    let received = 0;
     let arrived = 0;
+    let bodyHeld = estimate;
     CHARGES.set(request, (bytes, part) => {
+      received += bytes;
       arrived += bytes * (part === 'file' ? BINARY_FACTOR : part === 'json' ? JSON_FACTOR : perByte);
-      const more = arrived - reservation.bytes;
+      const more = arrived - bodyHeld;
       if (more <= 0) return;
-      if (arrived > budget.total) {
+      if (reservation.bytes + more > budget.total) {
         throw new ConvlensError('PAYLOAD_TOO_LARGE', `the body needs more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES) to read and run`, { path: 'body', limit: budget.total });
       }
       if (!reservation.grow(more)) {
         throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this body keeps coming; retry later`);
       }
+      bodyHeld = arrived;
     });
-    // a body still arriving after RESERVE_AHEAD_MS holds what has come, not what it declared: one
-    // socket that declared 268 MB and trickled bytes held 536 MB of a 1 GiB budget for the whole
-    // REQUEST_TIMEOUT_MS (others 503, /readyz 503); a burst of fast uploads is still refused at once
-    const ahead = estimate > 0 ? setTimeout(() => {
-      if (!request.raw.complete) reservation.shrinkTo(arrived);
-    }, config.RESERVE_AHEAD_MS) : undefined;
-    ahead?.unref();
+    // a body that will not arrive within REQUEST_TIMEOUT_MS at the pace it has come, checked every
+    // RESERVE_AHEAD_MS, holds what has come, not what it declared: one socket that declared 268 MB
+    // and trickled bytes held 536 MB of a 1 GiB budget for the whole REQUEST_TIMEOUT_MS (others 503,
+    // /readyz 503). An upload on pace keeps its estimate (a 250 MB file over a slow link is not
+    // refused halfway), and a burst of fast uploads is still refused at once.
+    const started = performance.now();
+    let ahead: NodeJS.Timeout | undefined;
+    const check = () => {
+      if (request.raw.complete || declared === null) return;
+      const elapsed = performance.now() - started;
+      const onPace = (received / elapsed) * (config.REQUEST_TIMEOUT_MS - elapsed) >= declared - received;
+      if (onPace) {
+        ahead = setTimeout(check, config.RESERVE_AHEAD_MS).unref();
+        return;
+      }
+      if (bodyHeld > arrived) {
+        reservation.shrinkTo(reservation.bytes - (bodyHeld - arrived));
+        bodyHeld = arrived;
+      }
+    };
+    if (estimate > 0) ahead = setTimeout(check, config.RESERVE_AHEAD_MS).unref();
     const controller = new AbortController();
     SIGNALS.set(request, controller.signal);
     const res = reply.raw;

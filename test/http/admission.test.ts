@@ -119,24 +119,25 @@ describe('the memory budget', () => {
   });
 });
 
-describe('a body still arriving after RESERVE_AHEAD_MS holds what has arrived, not what it declared (helper audit: one socket declaring 268 MB held 536 MB of a 1 GiB budget for 60 s)', () => {
+describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arrived, not what it declared (helper audit: one socket declaring 268 MB held 536 MB of a 1 GiB budget for 60 s)', () => {
   const ENV = { MEMORY_BUDGET_BYTES: String(BUDGET), MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '300' };
   // 370,000 zeros as base64 JSON: about 1.97 MB, ×4 = 94% of the budget, over readiness's 90%
   const slow = reluBody(370_000);
   const SENT = 1000;
   const reservedNow = async () => admissionOf(app!)!.budget.used;
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it('RESERVE_AHEAD_MS 300, 1,000 of 1.97 MB sent: the estimate (×4) is held at 100 ms (/readyz 503), then 4,000 bytes (what came ×4, /readyz 200) and another call runs; the rest of the body then grows it back and the call answers', async () => {
+  it('RESERVE_AHEAD_MS 300, 1,000 of 1.97 MB sent (it would take minutes at that pace): the estimate (×4) is held at 100 ms (/readyz 503), then 4,000 bytes (what came ×4, /readyz 200) and another call runs; the rest of the body then grows it back and the call answers', async () => {
     app = await testApp(ENV);
     const port = await portOf(app);
     expect(slow.length * JSON_FACTOR).toBeGreaterThan(READY_HIGH_WATER * BUDGET);
     expect(slow.length * JSON_FACTOR).toBeLessThan(BUDGET);
     const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, SENT));
     try {
-      await new Promise((r) => setTimeout(r, 100));
+      await wait(100);
       expect(await reservedNow()).toBe(slow.length * JSON_FACTOR);
       await request(app.server).get('/readyz').expect(503);
-      await new Promise((r) => setTimeout(r, 400));
+      await wait(400);
       expect(await reservedNow()).toBe(SENT * JSON_FACTOR);
       await request(app.server).get('/readyz').expect(200);
       const other = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/json').send(reluBody(118_000).toString());
@@ -147,21 +148,38 @@ describe('a body still arriving after RESERVE_AHEAD_MS holds what has arrived, n
     } finally {
       conn.destroy();
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await wait(100);
     expect(await reservedNow()).toBe(0);
   });
 
-  it('its rest meets a budget spent by others meanwhile (1.5 MiB of JSON announced: 6 of 8 MiB): 503 OVERLOADED while it arrives, and nothing is held after', async () => {
+  it('an upload on pace keeps its estimate: 1.97 MB in 8 parts over 1.4 s (far within REQUEST_TIMEOUT_MS) holds ×4 throughout, checked past four RESERVE_AHEAD_MS, and answers', async () => {
     app = await testApp(ENV);
     const port = await portOf(app);
-    const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, SENT));
-    const held = await (async () => {
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await reservedNow()).toBe(SENT * JSON_FACTOR);
-      return rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * 1024 * 1024 }), '{');
-    })();
+    const part = Math.ceil(slow.length / 8);
+    const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, part));
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      for (let i = 1; i < 8; i++) {
+        await wait(200);
+        expect(await reservedNow(), `after part ${i}`).toBe(slow.length * JSON_FACTOR);
+        conn.send(slow.subarray(i * part, (i + 1) * part));
+      }
+      const answer = await conn.answer(10_000);
+      expect(answer.status, answer.body.slice(0, 300)).toBe(200);
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  it('its rest meets a budget spent by others meanwhile (1.5 MiB of JSON announced: 6 of 8 MiB): 503 OVERLOADED while it arrives, and nothing is held after', async () => {
+    // a second's checks: the request that spends the budget holds it for a second before its own check
+    app = await testApp({ ...ENV, RESERVE_AHEAD_MS: '1000' });
+    const port = await portOf(app);
+    const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, SENT));
+    await wait(1200);
+    expect(await reservedNow()).toBe(SENT * JSON_FACTOR);
+    const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * 1024 * 1024 }), '{');
+    try {
+      await wait(50);
       conn.send(slow.subarray(SENT));
       const answer = await conn.answer(5000);
       expect(answer.status).toBe(503);
@@ -171,25 +189,27 @@ describe('a body still arriving after RESERVE_AHEAD_MS holds what has arrived, n
       conn.destroy();
       held.destroy();
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await wait(100);
     expect(await reservedNow()).toBe(0);
   });
 
   it('a form that arrived whole keeps its estimate (×4) past RESERVE_AHEAD_MS while its call waits for the worker, though its parts were charged ×2 (.npy) as they came', async () => {
-    app = await testApp({ ...ENV, MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), RESERVE_AHEAD_MS: '100', WORKERS: '1' });
-    // the only worker busy for a second or more: an ERF of ResNet-18 over 2 samples
-    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', input: 'random', samples: 2, seed: 1 }).then((r) => r);
-    await new Promise((r) => setTimeout(r, 300));
-    const before = await reservedNow();
+    app = await testApp({ ...ENV, MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), RESERVE_AHEAD_MS: '400', WORKERS: '1' });
+    // the only worker busy for seconds: an ERF of ResNet-18 over 4 samples (its graph charged once it is built)
+    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', input: 'random', samples: 4, seed: 1 }).then((r) => r);
+    await wait(300);
     const npy = readFileSync(new URL('../../examples/input-1x3x64x64.npy', import.meta.url));
     const form = request(app.server)
       .post('/v1/run')
       .attach('input', npy, 'input.npy')
       .field('request', JSON.stringify({ model: 'squeezenet1_1', resolution: 64, format: 'base64' }))
       .then((r) => r);
-    await new Promise((r) => setTimeout(r, 400));
-    // held: its estimate from Content-Length, 2 × d + 2 × d; what came: 2 × the .npy plus 4 × the field
-    expect(await reservedNow() - before).toBeGreaterThanOrEqual(4 * npy.length);
+    // the form's reservation before its first check and after two: the same (shrunk, it would lose 2 × the .npy)
+    await wait(150);
+    const before = await reservedNow();
+    await wait(700);
+    const after = await reservedNow();
+    expect(before - after).toBe(0);
     expect((await busy).status).toBe(200);
     const ran = await form;
     expect(ran.status, JSON.stringify(ran.body).slice(0, 300)).toBe(200);
