@@ -124,7 +124,8 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const line = (stream: NodeJS.WriteStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
   // `convlens … | head`: a reader that stops early is not an error worth a stack trace
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') return;
+    // `convlens worker` logs to stdout and stops on its signals, finishing its jobs: a log line lost is not a reason to drop them
+    if (e.code === 'EPIPE' || argv[0] === 'worker') return;
     // stdout to a full disk, a closed descriptor…: one line, exit 2 (exit 1 would read as a failed gate)
     process.stderr.write(`convlens: cannot write the report to stdout: ${e.message}\n`);
     process.exit(EXIT.INVALID_INPUT);

@@ -8,7 +8,7 @@
  *
  * Errors are ConvlensErrors, formatted with catalog codes like every other resolver's.
  */
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, movePaths } from '../errors.js';
 import type { JobQueue, JobStatusHead, JobView } from './types.js';
 
 /** A job's status, its result left as the store's JSON text until `result` is selected. */
@@ -41,7 +41,7 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
           if (!(e instanceof ConvlensError)) throw e;
           const path = e.details.path;
           if (typeof path !== 'string' || !path.startsWith('$') || path === '$.kind') throw e;
-          throw new ConvlensError(e.code, e.message, { ...e.details, path: `$.request${path.slice(1)}` });
+          throw movePaths(e, (p) => (p.startsWith('$') && p !== '$.kind' ? `$.request${p.slice(1)}` : p));
         }
       },
       cancelJob: async (_: unknown, args: { id: string }): Promise<JobObject> => {

@@ -42,7 +42,6 @@ function withLayer(e: unknown, layer: GraphLayer): unknown {
   return new ConvlensError(e.code, e.message.startsWith(prefix) ? e.message : prefix + e.message, { ...e.details, path: layer.path, layer: layer.name });
 }
 
-/** The options' limits: MAX_TENSOR_ELEMENTS as given, MAX_RUN_WORK as given or from the environment. */
 /** A capture that names no layer or tensor: at its place in the list, with the closest layer name. */
 export function unknownCapture(name: string, index: number, layers: readonly string[]): ConvlensError {
   const suggestion = closest(name, layers);
@@ -52,6 +51,7 @@ export function unknownCapture(name: string, index: number, layers: readonly str
   });
 }
 
+/** The options' limits: MAX_TENSOR_ELEMENTS as given, MAX_RUN_WORK as given or from the environment. */
 export function runLimits(opts: Pick<RunOptions, 'maxElements' | 'maxWork'>): RunLimits {
   return { maxElements: opts.maxElements, maxWork: opts.maxWork ?? envLimits().maxWork };
 }

@@ -11,7 +11,7 @@ import { renderComparison, renderReport, renderSweep } from '../analysis/render.
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, movePaths } from '../errors.js';
 import { feedInputs } from './checks.js';
 import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
@@ -113,7 +113,8 @@ function located<T>(at: string, already: (string | undefined)[], fn: () => T): T
     if (!(e instanceof ConvlensError)) throw e;
     const path = e.details.path;
     if (typeof path === 'string' && already.some((a) => a !== undefined && path.startsWith(a))) throw e;
-    throw new ConvlensError(e.code, e.message, { ...e.details, path: typeof path === 'string' && path.startsWith('$') ? at + path.slice(1) : at });
+    const moved = typeof path === 'string' ? e : new ConvlensError(e.code, e.message, { ...e.details, path: at });
+    throw movePaths(moved, (p) => (p.startsWith('$') ? at + p.slice(1) : p === path ? at : p));
   }
 }
 

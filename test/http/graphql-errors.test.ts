@@ -117,10 +117,9 @@ describe('query-string keys /graphql does not read (they were ignored)', () => {
     expect(ok.body.data.model.name).toBe('resnet18');
   });
 
-  it('POST /graphql?operationName=M reads its request from the body only: 400 INVALID_OPTION at query.operationName', async () => {
-    const res = await request(app.server).post('/graphql?operationName=M').send({ query: 'query M { models { name } }' }).expect(400);
-    expect(res.body.errors[0].extensions).toEqual({ code: 'INVALID_OPTION', path: 'query.operationName' });
-    expect(res.body.errors[0].message).toBe('POST /graphql reads its request from the body (query, operationName, variables); got ?operationName');
+  it('POST /graphql?op=M (a client naming the operation in its URL for the logs): the URL is not read, the body answers', async () => {
+    const res = await request(app.server).post('/graphql?op=M').send({ query: 'query M { model(name: "resnet18") }' }).expect(200);
+    expect(res.body.data.model.name).toBe('resnet18');
   });
 });
 

@@ -59,15 +59,15 @@ function parseDocument(query: unknown, maxTokens: number): DocumentNode | null {
 const GET_PARAMETERS = ['query', 'operationName', 'variables', 'extensions'];
 
 /**
- * A query-string key /graphql does not read: 400 INVALID_OPTION at it, with the closest parameter
- * (`?varibles=` was ignored, the operation then run without its variables). A POST reads its
- * request from the body only.
+ * A query-string key GET /graphql does not read: 400 INVALID_OPTION at it, with the closest
+ * parameter (`?varibles=` was ignored, the operation then run without its variables). A POST
+ * reads its request from the body only; keys in its URL (a client's `?op=Name` for the logs, a
+ * proxy's cache-buster) are left alone.
  */
 export function unknownParameter(method: string, params: Record<string, unknown>): ConvlensError | null {
-  const allowed = method === 'POST' ? [] : GET_PARAMETERS;
-  const key = Object.keys(params).find((k) => !allowed.includes(k));
+  if (method === 'POST') return null;
+  const key = Object.keys(params).find((k) => !GET_PARAMETERS.includes(k));
   if (key === undefined) return null;
-  if (method === 'POST') return new ConvlensError('INVALID_OPTION', `POST /graphql reads its request from the body (query, operationName, variables); got ?${key}`, { path: `query.${key}` });
   const suggestion = closest(key, GET_PARAMETERS);
   return new ConvlensError('INVALID_OPTION', `GET /graphql takes ${GET_PARAMETERS.join(', ')}; got ?${key}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, {
     path: `query.${key}`,
