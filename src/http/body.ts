@@ -37,10 +37,10 @@ function allocate(size: number): Buffer {
 const tooLarge = (limit: number, name: string, what = 'the body') =>
   new ConvlensError('PAYLOAD_TOO_LARGE', `${what} is larger than the ${limit}-byte limit (${name})`, { path: 'body', limit });
 
-/** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
 /** Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a body still arriving). */
 export type Charge = (bytes: number, part?: 'file' | 'json') => void;
 
+/** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
 async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {
   if (capacity !== null) {
     const out = allocate(capacity);
