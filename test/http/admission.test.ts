@@ -195,8 +195,13 @@ describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arr
 
   it('a form that arrived whole keeps its estimate (×4) past RESERVE_AHEAD_MS while its call waits for the worker, though its parts were charged ×2 (.npy) as they came', async () => {
     app = await testApp({ ...ENV, MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), RESERVE_AHEAD_MS: '400', WORKERS: '1' });
-    // the only worker busy for seconds: an ERF of ResNet-18 over 4 samples (its graph charged once it is built)
-    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', input: 'random', samples: 4, seed: 1 }).then((r) => r);
+    // the only worker busy for seconds: an ERF of ResNet-18 at 112 over 24 samples (its graph charged once
+    // it is built, its answer when it ends: what it holds is constant while it runs)
+    let busyDone = false;
+    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', resolution: 112, input: 'random', samples: 24, seed: 1 }).then((r) => {
+      busyDone = true;
+      return r;
+    });
     await wait(300);
     const npy = readFileSync(new URL('../../examples/input-1x3x64x64.npy', import.meta.url));
     const form = request(app.server)
@@ -209,6 +214,7 @@ describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arr
     const before = await reservedNow();
     await wait(700);
     const after = await reservedNow();
+    expect(busyDone, 'the ERF still runs, so the budget read holds only its constant share besides the form').toBe(false);
     expect(before - after).toBe(0);
     expect((await busy).status).toBe(200);
     const ran = await form;
