@@ -195,14 +195,16 @@ describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arr
 
   it('a form that arrived whole keeps its estimate (×4) past RESERVE_AHEAD_MS while its call waits for the worker, though its parts were charged ×2 (.npy) as they came', async () => {
     app = await testApp({ ...ENV, MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), RESERVE_AHEAD_MS: '400', WORKERS: '1' });
-    // the only worker busy for seconds: an ERF of ResNet-18 at 112 over 24 samples (its graph charged once
+    // the only worker busy for seconds: an ERF of ResNet-18 at 112 over 8 samples (its graph charged once
     // it is built, its answer when it ends: what it holds is constant while it runs)
     let busyDone = false;
-    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', resolution: 112, input: 'random', samples: 24, seed: 1 }).then((r) => {
+    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', resolution: 112, input: 'random', samples: 8, seed: 1 }).then((r) => {
       busyDone = true;
       return r;
     });
-    await wait(300);
+    // its graph's share charged (8 KiB a layer: over 500 KB for ResNet-18) before the form comes
+    for (let i = 0; i < 200 && (await reservedNow()) < 500_000; i++) await wait(50);
+    expect(await reservedNow()).toBeGreaterThan(500_000);
     const npy = readFileSync(new URL('../../examples/input-1x3x64x64.npy', import.meta.url));
     const form = request(app.server)
       .post('/v1/run')
