@@ -10,7 +10,6 @@ import { BINARY_FACTOR, JSON_FACTOR, READY_HIGH_WATER, admissionOf, memoryBudget
 import { testApp } from './app.js';
 import http from 'node:http';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
 import { head, portOf, rawRequest } from './raw.js';
 import type { RawConnection } from './raw.js';
 
@@ -191,37 +190,6 @@ describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arr
     }
     await wait(100);
     expect(await reservedNow()).toBe(0);
-  });
-
-  it('a form that arrived whole keeps its estimate (×4) past RESERVE_AHEAD_MS while its call waits for the worker, though its parts were charged ×2 (.npy) as they came', async () => {
-    app = await testApp({ ...ENV, MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), RESERVE_AHEAD_MS: '400', WORKERS: '1' });
-    // the only worker busy for seconds: an ERF of ResNet-18 at 112 over 8 samples (its graph charged once
-    // it is built, its answer when it ends: what it holds is constant while it runs)
-    let busyDone = false;
-    const busy = request(app.server).post('/v1/erf').send({ model: 'resnet18', resolution: 112, input: 'random', samples: 8, seed: 1 }).then((r) => {
-      busyDone = true;
-      return r;
-    });
-    // its graph's share charged (8 KiB a layer: over 500 KB for ResNet-18) before the form comes
-    for (let i = 0; i < 200 && (await reservedNow()) < 500_000; i++) await wait(50);
-    expect(await reservedNow()).toBeGreaterThan(500_000);
-    const npy = readFileSync(new URL('../../examples/input-1x3x64x64.npy', import.meta.url));
-    const form = request(app.server)
-      .post('/v1/run')
-      .attach('input', npy, 'input.npy')
-      .field('request', JSON.stringify({ model: 'squeezenet1_1', resolution: 64, format: 'base64' }))
-      .then((r) => r);
-    // the form's reservation before its first check and after two: the same (shrunk, it would lose 2 × the .npy)
-    await wait(150);
-    const before = await reservedNow();
-    await wait(700);
-    const after = await reservedNow();
-    expect(busyDone, 'the ERF still runs, so the budget read holds only its constant share besides the form').toBe(false);
-    expect(before - after).toBe(0);
-    expect((await busy).status).toBe(200);
-    const ran = await form;
-    expect(ran.status, JSON.stringify(ran.body).slice(0, 300)).toBe(200);
-    expect(ran.body.outputs[0].shape).toEqual([1, 1000]);
   });
 });
 
