@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
+import { base64Fault } from '../tensor/encoding.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
 const OWNED = new WeakSet<ArrayBufferLike>();
@@ -96,12 +97,12 @@ export async function readBinary(stream: IncomingMessage | Readable, limit: numb
 
 /**
  * An ONNX file sent as base64 (`onnxBase64`), as bytes that may be transferred to a worker. Text
- * that is not base64 ("!!!!" decoded to nothing, reported as an empty file) and an empty value are
- * ONNX_INVALID at `path`, before any network is looked at.
+ * that is not base64 ("!!!!" decoded to nothing, reported as an empty file; text after the padding
+ * was dropped) and an empty value are ONNX_INVALID at `path`, before any network is looked at.
  */
 export function onnxFromBase64(text: string, path: string): Uint8Array {
-  const stray = /[^A-Za-z0-9+/_\-=\s]/.exec(text);
-  if (stray) throw new ConvlensError('ONNX_INVALID', `${path} is not base64: ${JSON.stringify(stray[0])} at character ${stray.index}`, { path });
+  const fault = base64Fault(text);
+  if (fault) throw new ConvlensError('ONNX_INVALID', `${path} is not base64: ${fault}`, { path });
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength === 0) throw new ConvlensError('ONNX_INVALID', `${path} is empty: give the ONNX file's bytes in base64`, { path });
   return transferable(bytes);

@@ -90,6 +90,23 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
   return out;
 }
 
+/**
+ * What makes `text` not base64 (its first such character, with its index), or null. Line breaks
+ * and spaces (MIME), no padding and the URL-safe alphabet are read; any other character, or text
+ * after the = padding, is a fault (Node's decoder skips the one and stops at the other silently).
+ * Linear scans: a pattern with a repeated group after "=" backtracks, quadratic in a run of "=".
+ * Shared by tensors (readBase64) and ONNX files (http/body.ts onnxFromBase64).
+ */
+export function base64Fault(text: string): string | null {
+  const stray = /[^A-Za-z0-9+/_\-=\s]/.exec(text);
+  const padding = text.indexOf('=');
+  const AFTER = /[^\s=]/g;
+  AFTER.lastIndex = padding < 0 ? text.length : padding;
+  const after = padding < 0 ? null : AFTER.exec(text);
+  if (stray && (!after || stray.index < after.index)) return `${JSON.stringify(stray[0])} at character ${stray.index}`;
+  return after ? `${JSON.stringify(after[0])} at character ${after.index}, after the = padding` : null;
+}
+
 /** base64 float32 bytes decoded straight into the tensor's storage (one copy only for unusual text, e.g. with line breaks). */
 function readBase64(text: string, n: number, shape: readonly number[], path: string): Float32Array {
   const wrong = (bytes: number) =>
@@ -101,18 +118,8 @@ function readBase64(text: string, n: number, shape: readonly number[], path: str
     const written = into.write(text, 'base64');
     if (written === n * 4) return data;
   }
-  // not canonical: line breaks or spaces (MIME), no padding, the URL-safe alphabet are read; any
-  // other character, or text after the padding, is refused (Node's decoder skips or stops silently)
-  // linear scans (a pattern with a repeated group after "=" backtracks: quadratic in a run of "=")
-  const stray = /[^A-Za-z0-9+/_\-=\s]/.exec(text);
-  const padding = text.indexOf('=');
-  const AFTER = /[^\s=]/g;
-  AFTER.lastIndex = padding < 0 ? text.length : padding;
-  const after = padding < 0 ? null : AFTER.exec(text);
-  const bad = stray && (!after || stray.index < after.index) ? { at: stray.index, padded: false } : after ? { at: after.index, padded: true } : null;
-  if (bad) {
-    throw new ConvlensError('INVALID_TENSOR', `${path}: not base64: ${JSON.stringify(text[bad.at])} at character ${bad.at}${bad.padded ? ', after the = padding' : ''}`, { path });
-  }
+  const fault = base64Fault(text);
+  if (fault) throw new ConvlensError('INVALID_TENSOR', `${path}: not base64: ${fault}`, { path });
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength !== n * 4) throw wrong(bytes.byteLength);
   into.set(bytes);

@@ -158,6 +158,9 @@ describe('POST /v1/operators/{name}', () => {
     expect(empty.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64', message: "$.onnxBase64 is empty: give the ONNX file's bytes in base64" });
     const text = await request(app.server).post('/v1/sweep').send({ onnxBase64: 'AA!!', sizes: [64] }).expect(400);
     expect(text.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64', message: '$.onnxBase64 is not base64: "!" at character 2' });
+    // Node's decoder stops at the padding: the file's bytes after it were dropped silently
+    const padded = await request(app.server).post('/v1/sweep').send({ onnxBase64: 'CAc=CAc=', sizes: [64] }).expect(400);
+    expect(padded.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64', message: '$.onnxBase64 is not base64: "C" at character 4, after the = padding' });
     const compared = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: { onnxBase64: '!!!!' } }).expect(400);
     expect(compared.body.error).toMatchObject({ code: 'ONNX_INVALID', path: '$.new.onnxBase64' });
     const job = await request(app.server).post('/v1/jobs').send({ kind: 'analyze', onnxBase64: '!!!!' }).expect(400);
