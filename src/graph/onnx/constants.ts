@@ -32,21 +32,23 @@ function typedField(t: TensorProto): { field: string; values: ArrayLike<number |
 }
 
 /**
- * A typed field's values as numbers: float16 and bfloat16 are stored as their bits in int32_data
- * (onnx.proto), int64 and uint64 as Longs; float_data, int32_data and double_data as they are.
+ * A typed field's values as numbers, converted once per import: float16 and bfloat16 are stored as
+ * their bits in int32_data (onnx.proto), read into a Float32Array (every such value is a float32);
+ * int64 and uint64 are Longs, read into a Float64Array; float_data, int32_data and double_data are
+ * used as protobufjs decoded them (no copy).
  */
 function typedValues(t: TensorProto, type: DataType): ArrayLike<number> | null {
   const typed = typedField(t);
   if (!typed || type === 'other') return null;
   const { values } = typed;
-  if (type === 'float16' && typed.field === 'int32_data') return Array.from(values as ArrayLike<number>, halfToFloat);
-  if (type === 'bfloat16' && typed.field === 'int32_data') return Array.from(values as ArrayLike<number>, bfloat16ToFloat);
-  if (typed.field === 'int64_data' || typed.field === 'uint64_data') return Array.from(values, (v) => num(v as Long));
+  if (type === 'float16' && typed.field === 'int32_data') return Float32Array.from(values as ArrayLike<number>, halfToFloat);
+  if (type === 'bfloat16' && typed.field === 'int32_data') return Float32Array.from(values as ArrayLike<number>, bfloat16ToFloat);
+  if (typed.field === 'int64_data' || typed.field === 'uint64_data') return Float64Array.from(values, (v) => num(v as Long));
   return values as ArrayLike<number>;
 }
 
-/** Values of a small tensor, from raw_data (little-endian) or the typed fields. */
-function tensorValues(t: TensorProto, type: DataType, count: number): number[] | null {
+/** Values of a small tensor, from raw_data (little-endian) or its typed field's values (typedValues). */
+function tensorValues(t: TensorProto, type: DataType, count: number, typed: ArrayLike<number> | null): number[] | null {
   // an empty tensor (dims [0]) is a value, [], whatever its fields hold (torchvision's anchor generators write one)
   if (count === 0) return type === 'other' ? null : [];
   if (t.rawData && t.rawData.byteLength > 0) {
@@ -57,7 +59,6 @@ function tensorValues(t: TensorProto, type: DataType, count: number): number[] |
     const read = elementReader(type);
     return Array.from({ length: count }, (_, i) => read(dv, i * size, true));
   }
-  const typed = typedValues(t, type);
   if (!typed || typed.length < count) return null;
   return Array.from({ length: count }, (_, i) => typed[i]);
 }
@@ -108,7 +109,8 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean, b
   const dataType = dtypeOfOnnx(t.dataType);
   const count = numel(shape);
   checkDataSize(t, name, initializer, dataType, shape, count);
-  const values = decodable(dataType, count, budget) ? tensorValues(t, dataType, count) : null;
+  const typed = typedValues(t, dataType);
+  const values = decodable(dataType, count, budget) ? tensorValues(t, dataType, count, typed) : null;
   if (values) budget.left -= values.length;
   return {
     name,
@@ -117,7 +119,7 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean, b
     value: values ? { data: values, integer: holdsIntegers(dataType) } : null,
     raw: t.rawData && t.rawData.byteLength > 0 ? t.rawData : null,
     ...(t.rawData && t.rawData.byteLength > 0 && { rawHeader: rawDataHeader(t.rawData.byteLength) }),
-    typed: typedValues(t, dataType),
+    typed,
     initializer,
   };
 }
