@@ -282,12 +282,12 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     // refused halfway), and a burst of fast uploads is still refused at once.
     const started = performance.now();
     let ahead: NodeJS.Timeout | undefined;
-    const check = () => {
-      if (request.raw.complete || declared === null) return;
+    const check = (length: number) => {
+      if (request.raw.complete) return;
       const elapsed = performance.now() - started;
-      const onPace = (received / elapsed) * (config.REQUEST_TIMEOUT_MS - elapsed) >= declared - received;
+      const onPace = (received / elapsed) * (config.REQUEST_TIMEOUT_MS - elapsed) >= length - received;
       if (onPace) {
-        ahead = setTimeout(check, config.RESERVE_AHEAD_MS).unref();
+        ahead = setTimeout(check, config.RESERVE_AHEAD_MS, length).unref();
         return;
       }
       if (bodyHeld > arrived) {
@@ -295,7 +295,8 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
         bodyHeld = arrived;
       }
     };
-    if (estimate > 0) ahead = setTimeout(check, config.RESERVE_AHEAD_MS).unref();
+    // only a declared length is estimated ahead (without one the body is charged as it comes)
+    if (declared !== null && estimate > 0) ahead = setTimeout(check, config.RESERVE_AHEAD_MS, declared).unref();
     const controller = new AbortController();
     SIGNALS.set(request, controller.signal);
     const res = reply.raw;

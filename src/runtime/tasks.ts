@@ -113,8 +113,10 @@ function located<T>(at: string, already: (string | undefined)[], fn: () => T): T
     if (!(e instanceof ConvlensError)) throw e;
     const path = e.details.path;
     if (typeof path === 'string' && already.some((a) => a !== undefined && path.startsWith(a))) throw e;
-    const moved = typeof path === 'string' ? e : new ConvlensError(e.code, e.message, { ...e.details, path: at });
-    throw movePaths(moved, (p) => (p.startsWith('$') ? at + p.slice(1) : p === path ? at : p));
+    // an error without a path is about the network as a whole: its `$`; a path outside the network's
+    // JSON (none is expected) is put at the side too
+    const whole = typeof path === 'string' ? e : new ConvlensError(e.code, e.message, { ...e.details, path: '$' });
+    throw movePaths(whole, (p) => (p.startsWith('$') ? at + p.slice(1) : at));
   }
 }
 
