@@ -4,16 +4,11 @@
  * copy; the buffer owns its ArrayBuffer and moves to a worker without copying. JSON is bounded by
  * JSON_BODY_LIMIT (below V8's longest string) and parsed here only when small: a larger body stays
  * bytes (RawJson) and is parsed in a worker, so it never blocks the event loop.
- *
- * Multipart forms: each file part is read into one buffer as it streams in (sized from what is left
- * of the Content-Length; untouched capacity is never committed by the OS), the `request` field is
- * parsed like a JSON body, and parts are kept by name in a Map.
+ * Multipart forms are read in form.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
-import { closest } from '../suggest.js';
 import { base64Fault } from '../tensor/encoding.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
@@ -35,14 +30,14 @@ function allocate(size: number): Buffer {
   return out;
 }
 
-const tooLarge = (limit: number, name: string, what = 'the body') =>
+export const tooLarge = (limit: number, name: string, what = 'the body') =>
   new ConvlensError('PAYLOAD_TOO_LARGE', `${what} is larger than the ${limit}-byte limit (${name})`, { path: 'body', limit });
 
 /** Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a body still arriving). */
 export type Charge = (bytes: number, part?: 'file' | 'json') => void;
 
 /** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
-async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {
+export async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {
   if (capacity !== null) {
     const out = allocate(capacity);
     let at = 0;
@@ -205,46 +200,6 @@ export function jsonBody(bytes: Buffer): unknown {
   return bytes.length > OFFLOAD_JSON_BYTES ? new RawJson(bytes) : parseJsonBytes(bytes);
 }
 
-/** A multipart form: the `request` field (parsed, or left for a worker when large) and the file parts by name. */
-export interface Form {
-  fields: Record<string, unknown> | RawJson;
-  files: Map<string, Buffer>;
-}
-
-interface PartLimits {
-  /** Largest file part (BODY_LIMIT). */
-  fileLimit: number;
-  /** Largest text field (JSON_BODY_LIMIT). */
-  fieldLimit: number;
-  /** The memory budget's charge for each chunk (admission.ts bodyCharge). */
-  charge?: Charge;
-}
-
-type Part = { type: 'file'; fieldname: string; file: Readable & { truncated?: boolean } } | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
-
-/** A file part into one buffer, at most what is left of the request's Content-Length. */
-async function readFilePart(part: Extract<Part, { type: 'file' }>, left: number | null, limits: PartLimits): Promise<Buffer> {
-  const capacity = left === null ? null : Math.min(left, limits.fileLimit);
-  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge);
-  if (part.file.truncated) throw tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`);
-  return bytes;
-}
-
-/** The `request` field: checked against JSON_BODY_LIMIT and parsed like a JSON body (in a worker when large). */
-function requestField(part: Extract<Part, { type: 'field' }>, limits: PartLimits): Record<string, unknown> | RawJson {
-  if (part.valueTruncated) throw tooLarge(limits.fieldLimit, 'JSON_BODY_LIMIT', 'the "request" field');
-  if (typeof part.value === 'string') limits.charge?.(Buffer.byteLength(part.value), 'json');
-  let text: string;
-  try {
-    // @fastify/multipart parses a field sent as application/json itself: write it back to check it like any other
-    text = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
-  } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `the "request" field is not JSON: ${(e as Error).message}`, { path: 'request' });
-  }
-  if (text.length > OFFLOAD_JSON_BYTES) return new RawJson(text, 'request');
-  return requestObject(parseRequestField(text));
-}
-
 /** parseJsonBody, its errors located at the field. */
 export function parseRequestField(text: Uint8Array | string): unknown {
   try {
@@ -261,121 +216,4 @@ export function requestObject(fields: unknown): Record<string, unknown> {
     throw new ConvlensError('SPEC_INVALID', 'the "request" field must hold a JSON object', { path: 'request' });
   }
   return fields as Record<string, unknown>;
-}
-
-/** The part, which must have a name. */
-function named(part: Part): Part {
-  if (typeof part.fieldname !== 'string' || part.fieldname === '') {
-    if (part.type === 'file') part.file.resume();
-    throw new ConvlensError('INVALID_OPTION', 'a form part has no name: each needs Content-Disposition: form-data; name="…"', { path: 'body' });
-  }
-  return part;
-}
-
-/**
- * A file part that stopped in the middle: the form parser gave up on the form (too many parts,
- * broken framing) and its own error, the next thing it yields, says why; else the form was cut short.
- */
-async function formFailure(parts: AsyncIterator<unknown>, e: unknown): Promise<never> {
-  if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([parts.next(), new Promise((_, reject) => (timer = setTimeout(() => reject(e), 1000)))]);
-  } catch (reason) {
-    if (reason !== e) throw reason;
-  } finally {
-    clearTimeout(timer);
-  }
-  throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form ended in the middle of a file part', { path: 'body' });
-}
-
-/**
- * A form the parser found no part in: a multipart body holds at least one (RFC 2046), so its
- * boundary is not the one the Content-Type names (or the body is empty). Without this, the form
- * read as empty and the answer spoke of a missing network or file.
- */
-function noParts(request: FastifyRequest): ConvlensError {
-  const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
-  const named = boundary?.[1] ?? boundary?.[2] ?? '';
-  const why = named === '' ? 'the Content-Type names an empty boundary' : `the boundary the Content-Type names, '${named}', never opens a part (a line --${named})`;
-  return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: ${why}; send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
-}
-
-/**
- * Reads a multipart form: file parts by name, the JSON `request` field, and nothing else (any
- * other field is a 400 naming it). A name given twice is a 400 too, rather than one silently lost.
- */
-export async function readForm(request: FastifyRequest, limits: PartLimits): Promise<Form> {
-  const files = new Map<string, Buffer>();
-  let fields: Record<string, unknown> | RawJson = {};
-  const unknownFields: string[] = [];
-  let left = contentLength(request.headers);
-  let sawRequest = false;
-  let count = 0;
-  const parts = request.parts();
-  for await (const raw of parts) {
-    count++;
-    const part = named(raw as unknown as Part);
-    if (part.type === 'file') {
-      if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
-      const bytes = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
-      files.set(part.fieldname, bytes);
-      if (left !== null) left -= bytes.length;
-    } else if (part.fieldname === 'request') {
-      if (sawRequest) throw new ConvlensError('INVALID_OPTION', 'the "request" field is given twice', { path: 'request' });
-      sawRequest = true;
-      fields = requestField(part, limits);
-      if (left !== null) left -= typeof part.value === 'string' ? Buffer.byteLength(part.value) : 0;
-    } else unknownFields.push(part.fieldname);
-  }
-  if (count === 0) throw noParts(request);
-  if (unknownFields.length) {
-    const [first] = unknownFields;
-    const suggestion = closest(first, ['request']);
-    throw new ConvlensError(
-      'INVALID_OPTION',
-      `unknown form field ${unknownFields.map((k) => `'${k}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: a form holds .npy files and the JSON fields in one "request" field`,
-      { path: first, ...(suggestion ? { suggestion } : {}) },
-    );
-  }
-  return { fields, files };
-}
-
-/**
- * The one file part of a form (an ONNX upload), read into one buffer. Any other part is refused
- * once the form is read (INVALID_OPTION naming it), never ignored: a second file, or a field (the
- * form's options go in the query string).
- */
-export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<{ bytes: Buffer; part: string } | null> {
-  let left = contentLength(request.headers);
-  let first: Buffer | null = null;
-  let firstName = '';
-  const stray: { name: string; file: boolean }[] = [];
-  let count = 0;
-  const parts = request.parts();
-  for await (const raw of parts) {
-    count++;
-    const part = raw as unknown as Part;
-    if (part.type === 'file') {
-      if (first) {
-        stray.push({ name: part.fieldname, file: true });
-        part.file.resume();
-      } else {
-        firstName = part.fieldname;
-        first = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
-      }
-    } else {
-      stray.push({ name: part.fieldname, file: false });
-      if (left !== null && typeof part.value === 'string') left -= Buffer.byteLength(part.value);
-    }
-  }
-  if (count === 0) throw noParts(request);
-  if (stray.length) {
-    const [s] = stray;
-    const what = s.file ? `a second file part '${s.name}' (after '${firstName}')` : `form field '${s.name}'`;
-    throw new ConvlensError('INVALID_OPTION', `${what} not read: this form holds one file, the ONNX model; its options go in the query string (?memory=true&device=…, ?input=1,3,224,224)`, {
-      path: s.name,
-    });
-  }
-  return first && { bytes: first, part: firstName };
 }
