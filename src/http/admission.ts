@@ -99,7 +99,7 @@ export function requestEstimate(type: string | undefined, bytes: number, jsonLim
   return bytes * BINARY_FACTOR;
 }
 
-export type BodyCharge = (bytes: number, part?: 'file' | 'json') => void;
+export type BodyCharge = (bytes: number, part?: 'file' | 'json' | 'wire') => void;
 
 export type Readiness = { ready: true } | { ready: false; reason: 'draining' | 'memory'; message: string };
 
@@ -262,9 +262,23 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     let received = 0;
     let arrived = 0;
     let bodyHeld = estimate;
+    // a form's bytes off the socket that no part has claimed yet (the parser holds them: a field is
+    // given only once whole), estimated at one byte each; a part's charge comes after its wire bytes
+    let wire = false;
+    let unclaimed = 0;
     CHARGES.set(request, (bytes, part) => {
-      received += bytes;
-      arrived += bytes * (part === 'file' ? BINARY_FACTOR : part === 'json' ? JSON_FACTOR : perByte);
+      if (part === 'wire') {
+        wire = true;
+        received += bytes;
+        unclaimed += bytes;
+        arrived += bytes;
+      } else {
+        // a part's bytes, counted once: a form's were received off the socket
+        const claimed = Math.min(unclaimed, bytes);
+        unclaimed -= claimed;
+        if (!wire) received += bytes;
+        arrived += bytes * (part === 'file' ? BINARY_FACTOR : part === 'json' ? JSON_FACTOR : perByte) - claimed;
+      }
       const more = arrived - bodyHeld;
       if (more <= 0) return;
       if (reservation.bytes + more > budget.total) {

@@ -33,8 +33,12 @@ function allocate(size: number): Buffer {
 export const tooLarge = (limit: number, name: string, what = 'the body') =>
   new ConvlensError('PAYLOAD_TOO_LARGE', `${what} is larger than the ${limit}-byte limit (${name})`, { path: 'body', limit });
 
-/** Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a body still arriving). */
-export type Charge = (bytes: number, part?: 'file' | 'json') => void;
+/**
+ * Called with each chunk's size as it arrives (admission.ts bodyCharge: the memory budget of a body
+ * still arriving): a plain body's bytes, a form's bytes off the socket ('wire'), then a form part's
+ * as it is read ('file' chunks, the 'json' request field), which claim their wire bytes.
+ */
+export type Charge = (bytes: number, part?: 'file' | 'json' | 'wire') => void;
 
 /** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
 export async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {

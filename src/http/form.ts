@@ -89,6 +89,42 @@ function noParts(request: FastifyRequest): ConvlensError {
 }
 
 /**
+ * The form's parts, its bytes charged as they leave the socket (`'wire'`, before the form parser
+ * sees them): the parser gives a text field only once it has buffered it whole, so a form without a
+ * Content-Length whose `request` field trickled held up to JSON_BODY_LIMIT (64 MiB) a socket outside
+ * the memory budget. A part's own charge (file chunks, the field) later claims its wire bytes
+ * (admission.ts). A charge refused (503 the budget spent, 413 past it) ends the form at once.
+ */
+async function* chargedParts(request: FastifyRequest, charge: Charge | undefined): AsyncGenerator<unknown, void, undefined> {
+  const parts = request.parts()[Symbol.asyncIterator]();
+  // the first next() starts @fastify/multipart's handler, which pipes the request into the parser in
+  // that same call: a 'data' listener added after it sees every chunk the parser does (added before,
+  // the stream would flow with no parser and chunks would be lost)
+  const first = parts.next();
+  let refuse: (e: unknown) => void = () => {};
+  const refused = new Promise<never>((_, reject) => (refuse = reject));
+  refused.catch(() => {});
+  const onData = (chunk: Buffer) => {
+    try {
+      charge?.(chunk.length, 'wire');
+    } catch (e) {
+      request.raw.off('data', onData);
+      refuse(e);
+    }
+  };
+  if (charge) request.raw.on('data', onData);
+  try {
+    for (let next = first; ; next = parts.next()) {
+      const step = await Promise.race([next, refused]);
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    request.raw.off('data', onData);
+  }
+}
+
+/**
  * Reads a multipart form: file parts by name, the JSON `request` field, and nothing else (any
  * other field is a 400 naming it). A name given twice is a 400 too, rather than one silently lost.
  */
@@ -99,7 +135,7 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
   let left = contentLength(request.headers);
   let sawRequest = false;
   let count = 0;
-  const parts = request.parts();
+  const parts = chargedParts(request, limits.charge);
   for await (const raw of parts) {
     count++;
     const part = named(raw as unknown as Part);
@@ -139,7 +175,7 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
   let firstName = '';
   const stray: { name: string; file: boolean }[] = [];
   let count = 0;
-  const parts = request.parts();
+  const parts = chargedParts(request, limits.charge);
   for await (const raw of parts) {
     count++;
     const part = raw as unknown as Part;
