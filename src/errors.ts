@@ -98,6 +98,21 @@ export function movePaths(e: ConvlensError, move: (path: string) => string, mess
   return new ConvlensError(e.code, message, { ...e.details, ...(typeof path === 'string' && { path: move(path) }), ...(moved && { issues: moved }) });
 }
 
+/**
+ * A kernel's error (an index out of range, found only in the data) as an inference error is: the
+ * message names the layer (once: an operator call's layer is named as its op, which kernels name
+ * too), and a path the kernel gave relative to its layer (`$.inputs[1]`, the indices) is put under
+ * the layer's path; without one, the layer's path. An error that already names a layer is left.
+ */
+export function atLayer(e: unknown, layer: { name: string; path: string }): unknown {
+  if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
+  const prefix = `layer '${layer.name}': `;
+  const own = `${layer.name}: `;
+  const message = e.message.startsWith(prefix) ? e.message : prefix + (e.message.startsWith(own) ? e.message.slice(own.length) : e.message);
+  const path = typeof e.details.path === 'string' && e.details.path.startsWith('$') ? layer.path + e.details.path.slice(1) : layer.path;
+  return new ConvlensError(e.code, message, { ...e.details, path, layer: layer.name });
+}
+
 /** The wire form of an error, also used to move errors across worker threads. */
 export interface SerializedError extends ErrorDetails {
   code: ErrorCode;

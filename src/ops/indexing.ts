@@ -17,7 +17,8 @@
  * (step, start), a pad shifts it by the begin pad, gather along a spatial axis makes it global.
  */
 import { z } from 'zod';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { fmtShape } from '../errors.js';
+import { badIndices, indexMessage, validIndex } from './index-faults.js';
 import { moveDims, resample } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
@@ -177,10 +178,6 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
   vjp: padVjp,
 };
 
-/** An index of an axis of size `dim`: an integer in [−dim, dim − 1], negative counting from the end (ONNX Gather). */
-const validIndex = (i: number, dim: number) => Number.isInteger(i) && i >= -dim && i < dim;
-const indexMessage = (i: number, axis: number, dim: number, shape: readonly number[]) =>
-  `index ${i} is ${Number.isInteger(i) ? 'out of range' : 'not an integer'} for axis ${axis} of size ${dim} in ${fmtShape(shape)} (valid: integers ${-dim}…${dim - 1})`;
 
 export const GatherAttrs = z.strictObject({ axis: z.number().int().default(0) });
 /** Known values gathered along an axis of any rank (a row of folded boxes, boxes[i]): outer × indices × inner, as the kernel does. */
@@ -212,8 +209,8 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     // known indices (constants) are checked here; indices that are data, in the kernel
     const dim = x[axis];
     if (iv) {
-      const bad = iv.data.find((i) => !validIndex(i, dim));
-      if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', indexMessage(bad, axis, dim, x), 'inputs', { shapes: { data: x, indices: idx } });
+      const bad = iv.data.findIndex((i) => !validIndex(i, dim));
+      if (bad >= 0) ctx.fail('INVALID_ATTRIBUTE', indexMessage(iv.data[bad], axis, x, bad, idx), ['inputs', 1], { shapes: { data: x, indices: idx } });
     }
     let value: TensorValue | null = null;
     // integer data only: a float table gathered from is a learned embedding, which stays a layer (its params count)
@@ -234,7 +231,7 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     const out = new Float32Array(outer * k * inner);
     for (let j = 0; j < k; j++) {
       const v = indices.data[j];
-      if (!validIndex(v, dim)) throw new ConvlensError('INVALID_TENSOR', `gather: ${indexMessage(v, axis, dim, x.shape)}`, { shapes: { data: x.shape, indices: indices.shape } });
+      if (!validIndex(v, dim)) badIndices({ data: x.shape, indices: indices.shape })(indexMessage(v, axis, x.shape, j, indices.shape));
     }
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < k; j++) {

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
+import { coordinates } from './index-faults.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { adaptiveRF, globalOver, transposedRF, windowRF } from './receptive-field.js';
@@ -274,7 +275,8 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
       for (let i = 0; i < H * W; i++) {
         const at = indices.data[p * H * W + i];
         if (!(at >= 0 && at < outPlane && Number.isInteger(at))) {
-          throw new ConvlensError('INVALID_TENSOR', `maxUnpool2d: index ${at} is outside the ${OH}×${OW} output plane (PyTorch: "Found an invalid max index")`, {
+          throw new ConvlensError('INVALID_TENSOR', `indices${coordinates(p * H * W + i, indices.shape)} = ${at} is outside the ${OH}×${OW} output plane (PyTorch: "Found an invalid max index")`, {
+            path: '$.inputs[1]',
             shapes: { x: x.shape, indices: indices.shape },
           });
         }

@@ -137,11 +137,11 @@ export function forEachBin(
   for (let k = 0; k < K; k++) {
     const b = idx.data[k];
     if (!(Number.isInteger(b) && b >= 0 && b < x.shape[0])) {
-      throw new ConvlensError('INVALID_TENSOR', `roiAlign: batchIndices[${k}] = ${b} is not an image of x ${fmtShape(x.shape)} (0…${x.shape[0] - 1})`, { shapes: { x: [...x.shape] } });
+      throw new ConvlensError('INVALID_TENSOR', `batchIndices[${k}] = ${b} is not an image of x ${fmtShape(x.shape)} (0…${x.shape[0] - 1})`, { path: '$.inputs[2]', shapes: { x: [...x.shape] } });
     }
     const g = roiGeometry(rois.data, k, a, PH, PW);
     const e = gridError(rois.data, k, g);
-    if (e) throw new ConvlensError('INVALID_TENSOR', `roiAlign: ${e}`, { shapes: { rois: [...rois.shape] } });
+    if (e) throw new ConvlensError('INVALID_TENSOR', e, { path: '$.inputs[1]', shapes: { rois: [...rois.shape] } });
     s.ys.fill(H, PH, g.y1, g.rh / PH, g.samples > 0 ? g.gh : 0);
     s.xs.fill(W, PW, g.x1, g.rw / PW, g.samples > 0 ? g.gw : 0);
     [s.k, s.batch, s.samples] = [k, b, g.samples];

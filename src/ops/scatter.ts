@@ -15,7 +15,7 @@
  *
  * FLOPs: gatherElements 0 (a read); scatterElements and scatterND 0 when they replace, one per
  * update element when they combine. Indices out of range are INVALID_ATTRIBUTE when known at analysis, INVALID_TENSOR in
- * the kernel. Receptive fields: gathering along a spatial axis reads positions the data decides,
+ * the kernel, at the indices (`inputs[1]`), naming the element by its coordinates. Receptive fields: gathering along a spatial axis reads positions the data decides,
  * so the field is global; otherwise it passes through. scatterElements' and scatterND's outputs
  * hold the data's units and the updates' units: their fields merge (as add's).
  * VJPs: gatherElements adds each output gradient into the element it read; scatterND (none) passes
@@ -27,6 +27,8 @@
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
+import { badIndices, indexMessage, validIndex } from './index-faults.js';
+import type { Fail } from './index-faults.js';
 import { globalOver, mergeRF } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { mayFold } from './common.js';
@@ -36,11 +38,14 @@ import type { OpDef, Shape, TensorValue } from './types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { strides, tensor } from '../tensor/tensor.js';
 
-type Fail = (message: string) => never;
-
-/** An index into an axis of size `dim`, made non-negative; `fail` when it is out of range or fractional. */
-function position(i: number, dim: number, fail: Fail, what: string): number {
-  if (!Number.isInteger(i) || i < -dim || i >= dim) fail(`${what} index ${i} is out of range for size ${dim} (valid: integers ${-dim}…${dim - 1})`);
+/**
+ * An index into axis `axis` of data (`shape`), made non-negative; `fail` when it is out of range or
+ * fractional, naming the element of indices that holds it (flat position n of idxShape, unravelled
+ * only then: nothing is allocated per element).
+ */
+function position(i: number, shape: Shape, axis: number, fail: Fail, n: number, idxShape: Shape): number {
+  const dim = shape[axis];
+  if (!validIndex(i, dim)) fail(indexMessage(i, axis, shape, n, idxShape));
   return i < 0 ? i + dim : i;
 }
 
@@ -54,7 +59,6 @@ function gatherElementsSources(shape: Shape, indices: ArrayLike<number>, idxShap
   const out = new Int32Array(indices.length);
   const ds = strides(shape);
   const is = strides(idxShape);
-  const dim = shape[axis];
   for (let n = 0; n < indices.length; n++) {
     // the index's own coordinates address data, with the axis coordinate replaced by its value
     let src = 0;
@@ -62,7 +66,7 @@ function gatherElementsSources(shape: Shape, indices: ArrayLike<number>, idxShap
     for (let d = 0; d < idxShape.length; d++) {
       const c = Math.floor(rest / is[d]);
       rest -= c * is[d];
-      src += (d === axis ? position(indices[n], dim, fail, 'gatherElements') : c) * ds[d];
+      src += (d === axis ? position(indices[n], shape, axis, fail, n, idxShape) : c) * ds[d];
     }
     out[n] = src;
   }
@@ -84,8 +88,8 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
       ctx.fail('SHAPE_MISMATCH', `indices ${fmtShape(idx)} must have the rank of data ${fmtShape(x)} and no larger dims outside axis ${axis}`, 'inputs', { shapes: { data: x, indices: idx } });
     }
     const [v, iv] = ctx.values;
-    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, 'inputs', { shapes: { data: x, indices: idx } });
-    if (iv) iv.data.forEach((i) => position(i, x[axis], fail, 'gatherElements'));
+    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, ['inputs', 1], { shapes: { data: x, indices: idx } });
+    if (iv) gatherElementsSources(x, iv.data, idx, axis, fail);
     let value: TensorValue | null = null;
     if (v && iv && mayFold(ctx, iv.data.length)) value = { data: Array.from(gatherElementsData(v.data, x, iv.data, idx, axis, fail)), integer: v.integer };
     return { outputs: [[...idx]], values: [value], weights: [], cost: ZERO_COST, plan: { axis } };
@@ -98,9 +102,7 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
   },
   run(ctx) {
     const [x, idx] = ctx.inputs;
-    const fail: Fail = (m) => {
-      throw new ConvlensError('INVALID_TENSOR', `gatherElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
-    };
+    const fail = badIndices({ data: x.shape, indices: idx.shape });
     return [tensor(ctx.outputs[0], Float32Array.from(gatherElementsData(x.data, x.shape, idx.data, idx.shape, ctx.plan.axis, fail)))];
   },
   vjp(ctx) {
@@ -109,9 +111,7 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
     const gx = new Float32Array(x.data.length);
     const g = ctx.gradOutputs[0]?.data;
     if (g) {
-      const from = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, (m) => {
-        throw new ConvlensError('INVALID_TENSOR', `gatherElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
-      });
+      const from = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, badIndices({ data: x.shape, indices: idx.shape }));
       for (let n = 0; n < from.length; n++) gx[from[n]] += g[n];
     }
     return [tensor(x.shape, gx), null];
@@ -173,7 +173,7 @@ export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis
       ctx.fail('SHAPE_MISMATCH', `indices ${fmtShape(idx)} and updates ${fmtShape(upd)} must have one shape, of the rank of data ${fmtShape(x)} and no larger dims outside axis ${axis}`, 'inputs', { shapes });
     }
     const [v, iv, uv] = ctx.values;
-    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, 'inputs', { shapes });
+    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, ['inputs', 1], { shapes });
     let value: TensorValue | null = null;
     if (iv) {
       const to = gatherElementsSources(x, iv.data, idx, axis, fail);
@@ -189,9 +189,7 @@ export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis
   receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
   run(ctx) {
     const [x, idx, upd] = ctx.inputs;
-    const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, (m) => {
-      throw new ConvlensError('INVALID_TENSOR', `scatterElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
-    });
+    const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, badIndices({ data: x.shape, indices: idx.shape }));
     const out = Float32Array.from(x.data);
     const f = REDUCTIONS[ctx.attrs.reduction];
     for (let n = 0; n < to.length; n++) out[to[n]] = f(out[to[n]], upd.data[n]);
@@ -201,9 +199,7 @@ export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis
     const [x, idx, upd] = ctx.inputs;
     const reduction = ctx.attrs.reduction;
     const g = ctx.gradOutputs[0]?.data ?? new Float32Array(x.data.length);
-    const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, (m) => {
-      throw new ConvlensError('INVALID_TENSOR', `scatterElements: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
-    });
+    const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, badIndices({ data: x.shape, indices: idx.shape }));
     if (reduction !== 'none' && reduction !== 'add') return combinedScatterVjp(reduction, x.data, upd.data, ctx.forward[0].data, g, to, x.shape, upd.shape);
     // replacing: the update written last to a position takes its gradient, data there none
     const writer = new Int32Array(x.data.length).fill(-1);
@@ -224,7 +220,7 @@ function scatterNDData(data: ArrayLike<number>, shape: Shape, indices: ArrayLike
   const count = indices.length / Math.max(k, 1);
   for (let u = 0; u < count; u++) {
     let at = 0;
-    for (let d = 0; d < k; d++) at += position(indices[u * k + d], shape[d], fail, `scatterND axis ${d}`) * ds[d];
+    for (let d = 0; d < k; d++) at += position(indices[u * k + d], shape, d, fail, u * k + d, idxShape) * ds[d];
     for (let e = 0; e < slice; e++) out[at + e] = f(out[at + e], updates[u * slice + e]);
   }
   return out;
@@ -249,11 +245,11 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
       ctx.fail('SHAPE_MISMATCH', `updates ${fmtShape(upd)} must be ${fmtShape(want)} (indices ${fmtShape(idx)} without the last dim, then data ${fmtShape(x)} from dim ${k})`, 'inputs', { shapes });
     }
     const [v, iv, uv] = ctx.values;
-    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, 'inputs', { shapes });
+    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, ['inputs', 1], { shapes });
     let value: TensorValue | null = null;
     if (iv) {
       // known indices are checked here; indices that are data, in the kernel
-      iv.data.forEach((i, n) => position(i, x[n % k], fail, `scatterND axis ${n % k}`));
+      iv.data.forEach((i, n) => position(i, x, n % k, fail, n, idx));
       if (v && uv && mayFold(ctx, numel(x)) && numel(x) + numel(upd) <= MAX_FOLD_WORK) {
         value = { data: Array.from(scatterNDData(v.data, x, iv.data, idx, uv.data, ctx.attrs.reduction, fail)), integer: v.integer && uv.integer };
       }
@@ -264,9 +260,7 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
   receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
   run(ctx) {
     const [x, idx, upd] = ctx.inputs;
-    const fail: Fail = (m) => {
-      throw new ConvlensError('INVALID_TENSOR', m, { shapes: { data: x.shape, indices: idx.shape, updates: upd.shape } });
-    };
+    const fail = badIndices({ data: x.shape, indices: idx.shape, updates: upd.shape });
     return [tensor(x.shape, Float32Array.from(scatterNDData(x.data, x.shape, idx.data, idx.shape, upd.data, ctx.attrs.reduction, fail)))];
   },
   vjp(ctx) {

@@ -18,7 +18,9 @@
  * its slices keep the data's field moved past the index dims.
  */
 import { z } from 'zod';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { fmtShape } from '../errors.js';
+import { badIndices, indexMessage, validIndex } from './index-faults.js';
+import type { Fail } from './index-faults.js';
 import { globalOver, moveDims } from './receptive-field.js';
 import { mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -90,8 +92,6 @@ export interface GatherNDPlan {
   depth: number;
 }
 
-type Fail = (message: string) => never;
-
 /** For each gathered slice, the flat offset of its first element in data. */
 function gatherNDOffsets(shape: Shape, indices: ArrayLike<number>, idxShape: Shape, p: GatherNDPlan, fail: Fail): Int32Array {
   const { batchDims: b, depth: k } = p;
@@ -107,7 +107,7 @@ function gatherNDOffsets(shape: Shape, indices: ArrayLike<number>, idxShape: Sha
       for (let d = 0; d < k; d++) {
         const dim = shape[b + d];
         const i = indices[row + d];
-        if (!Number.isInteger(i) || i < -dim || i >= dim) fail(`index ${i} is out of range for axis ${b + d} of size ${dim} in ${fmtShape(shape)}`);
+        if (!validIndex(i, dim)) fail(indexMessage(i, b + d, shape, row + d, idxShape));
         at += (i < 0 ? i + dim : i) * st[b + d];
       }
       offsets[n * perBatch + r] = at;
@@ -137,7 +137,7 @@ export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
     const plan = { batchDims: b, depth: k };
     const out = [...idx.slice(0, -1), ...x.slice(b + k)];
     const [v, iv] = ctx.values;
-    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, 'inputs', { shapes });
+    const fail: Fail = (m) => ctx.fail('INVALID_ATTRIBUTE', m, ['inputs', 1], { shapes });
     let value: TensorValue | null = null;
     if (iv) {
       const offsets = gatherNDOffsets(x, iv.data, idx, plan, fail);
@@ -163,10 +163,7 @@ export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
   run(ctx) {
     const [x, idx] = ctx.inputs;
     const { batchDims: b, depth: k } = ctx.plan;
-    const fail: Fail = (m) => {
-      throw new ConvlensError('INVALID_TENSOR', `gatherND: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
-    };
-    const offsets = gatherNDOffsets(x.shape, idx.data, idx.shape, ctx.plan, fail);
+    const offsets = gatherNDOffsets(x.shape, idx.data, idx.shape, ctx.plan, badIndices({ data: x.shape, indices: idx.shape }));
     const slice = numel(x.shape.slice(b + k));
     const out = new Float32Array(offsets.length * slice);
     for (let s = 0; s < offsets.length; s++) out.set(x.data.subarray(offsets[s], offsets[s] + slice), s * slice);
@@ -180,9 +177,7 @@ export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
     const gx = new Float32Array(x.data.length);
     const g = ctx.gradOutputs[0]?.data;
     if (g) {
-      const offsets = gatherNDOffsets(x.shape, idx.data, idx.shape, ctx.plan, (m) => {
-        throw new ConvlensError('INVALID_TENSOR', `gatherND: ${m}`, { shapes: { data: x.shape, indices: idx.shape } });
-      });
+      const offsets = gatherNDOffsets(x.shape, idx.data, idx.shape, ctx.plan, badIndices({ data: x.shape, indices: idx.shape }));
       const slice = numel(x.shape.slice(b + k));
       for (let s = 0; s < offsets.length; s++) for (let e = 0; e < slice; e++) gx[offsets[s] + e] += g[s * slice + e];
     }

@@ -16,7 +16,7 @@
  * so one pass peaks at the forward's kept set, not twice it.
  */
 import type { Inference } from '../analysis/infer.js';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { ConvlensError, atLayer, fmtShape } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import type { OpDef, Shape } from '../ops/types.js';
 import { hash32 } from '../tensor/random.js';
@@ -197,7 +197,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     try {
       outs = op!.run({ attrs: layer.attrs, plan: inferred!.plan, inputs: ins, weights, outputs: inferred!.outputs, training: false, seed });
     } catch (e) {
-      throw withLayer(e, layer);
+      throw atLayer(e, layer);
     }
     layer.outputs.forEach((name, k) => {
       if (outs[k]) live.set(name, outs[k]);
@@ -210,11 +210,6 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     if (t) kept.set(name, t);
   }
   return { graph, inference, kept, steps, differentiable, targets };
-}
-
-function withLayer(e: unknown, layer: GraphLayer): unknown {
-  if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
-  return new ConvlensError(e.code, `layer '${layer.name}': ${e.message}`, { ...e.details, path: layer.path, layer: layer.name });
 }
 
 /** ∂L/∂y: ones at the unit's chosen channels in batch 0, zeros elsewhere. */
@@ -269,7 +264,7 @@ export function backward(state: ForwardState, target: ResolvedTarget, release = 
     try {
       gin = s.op.vjp({ attrs: s.layer.attrs, plan: s.plan, inputs, weights: s.weights, outputs: s.outputs, training: false, seed: s.seed, forward, gradOutputs });
     } catch (e) {
-      throw withLayer(e, s.layer);
+      throw atLayer(e, s.layer);
     }
     for (const o of s.layer.outputs) grads.delete(o);
     s.layer.inputs.forEach((r, i) => {

@@ -11,10 +11,10 @@
 import { inferGraph } from '../analysis/infer.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, atLayer } from '../errors.js';
 import { closest } from '../suggest.js';
 import { dict } from '../records.js';
-import type { Graph, GraphLayer } from '../graph/graph.js';
+import type { Graph } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numel, tensor } from '../tensor/tensor.js';
@@ -34,13 +34,6 @@ import { liveTensors } from './live-tensors.js';
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
 export type { RunOptions, RunResult, SharedRegions, SplitEpilogue, SplitResult } from './run-options.js';
-
-/** A kernel's error (an index out of range, found only in the data) names the layer and its path, as inference errors do. */
-function withLayer(e: unknown, layer: GraphLayer): unknown {
-  if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
-  const prefix = `layer '${layer.name}': `;
-  return new ConvlensError(e.code, e.message.startsWith(prefix) ? e.message : prefix + e.message, { ...e.details, path: layer.path, layer: layer.name });
-}
 
 /** A capture that names no layer or tensor: at its place in the list, with the closest layer name. */
 export function unknownCapture(name: string, index: number, layers: readonly string[]): ConvlensError {
@@ -110,7 +103,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
       return opts.split?.(a.op!, ctx, kept(a))?.outputs ?? a.op!.run(ctx);
     } catch (e) {
-      throw withLayer(e, a.layer);
+      throw atLayer(e, a.layer);
     }
   };
   /**
@@ -130,7 +123,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       if (result.length === 1 && covered === result[0].data.length) return { outputs: result, applied: true };
       return { outputs: covered > 0 ? a.op!.run(ctx) : result, applied: false };
     } catch (e) {
-      throw withLayer(e, a.layer);
+      throw atLayer(e, a.layer);
     }
   };
   /**
@@ -160,7 +153,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         store(a, runKernel(a, weightsOf(a)));
       }
     } catch (e) {
-      throw withLayer(e, a.layer);
+      throw atLayer(e, a.layer);
     }
     done.add(a.layer.name);
   };
@@ -271,7 +264,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
               stepResults.push(t.data);
             }
           } catch (e) {
-            throw withLayer(e, layer);
+            throw atLayer(e, layer);
           }
         }
       } else if (member) {
@@ -281,7 +274,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       try {
         weightStore.endStep(stepResults);
       } catch (e) {
-        throw withLayer(e, layer);
+        throw atLayer(e, layer);
       }
       dropped += weightStore.trimPool(laterWeights[i + 1]);
       for (const d of stepResults) liveBytes += d.byteLength;

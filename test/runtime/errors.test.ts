@@ -5,7 +5,7 @@ import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 describe('errors a kernel finds in the data carry the layer and its JSONPath, as inference errors do', () => {
-  it('maxUnpool2d with index 99 outside a 4×4 output plane: INVALID_TENSOR at $.layers[0], layer "unpool"', () => {
+  it('maxUnpool2d with index 99 outside a 4×4 output plane: INVALID_TENSOR at the indices, $.layers[0].inputs[1], naming the element [0, 0, 1, 0], layer "unpool"', () => {
     const graph = parseNetworkSpec({
       inputs: [
         { name: 'x', shape: [1, 1, 2, 2] },
@@ -24,8 +24,8 @@ describe('errors a kernel finds in the data carry the layer and its JSONPath, as
     const e = caught as ConvlensError;
     expect(e.code).toBe('INVALID_TENSOR');
     expect(e.details.layer).toBe('unpool');
-    expect(e.details.path).toBe('$.layers[0]');
-    expect(e.message).toMatch(/^layer 'unpool': maxUnpool2d: index 99 is outside the 4×4 output plane/);
+    expect(e.details.path).toBe('$.layers[0].inputs[1]');
+    expect(e.message).toBe('layer \'unpool\': indices[0, 0, 1, 0] = 99 is outside the 4×4 output plane (PyTorch: "Found an invalid max index")');
   });
 });
 
