@@ -16,18 +16,16 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { analyzeCommand } from './cli/analyze.js';
 import { compareCommand } from './cli/compare.js';
 import { erfCommand } from './cli/erf.js';
+import { answerError } from './cli/errors.js';
 import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
 import { packageVersion } from './paths.js';
 import type { Io } from './cli/io.js';
-import { conventionsCommand, devicesCommand, sweepCommand } from './cli/sweep.js';
-import { ConvlensError } from './errors.js';
-import { closest } from './suggest.js';
-import { OPS } from './ops/registry.js';
-import { ZOO } from './zoo/index.js';
+import { conventionsCommand, devicesCommand, modelsCommand, operatorsCommand } from './cli/lists.js';
+import { sweepCommand } from './cli/sweep.js';
 
 export { EXIT } from './cli/gates.js';
 export type { Io } from './cli/io.js';
@@ -45,14 +43,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     code = c;
   };
   // addCommand does not pass the program's exitOverride and output on as command() does
-  for (const sub of [analyzeCommand(io, setCode), compareCommand(io, setCode), sweepCommand(io, setCode), erfCommand(io, setCode), devicesCommand(io), conventionsCommand(io)]) {
+  for (const sub of [analyzeCommand(io, setCode), compareCommand(io, setCode), sweepCommand(io, setCode), erfCommand(io, setCode), devicesCommand(io), conventionsCommand(io), modelsCommand(io)]) {
     program.addCommand(sub.copyInheritedSettings(program));
   }
-
-  program
-    .command('models')
-    .description('list the built-in model zoo')
-    .action(() => io.out(ZOO.map((z) => `${z.name.padEnd(20)} ${z.resolution}${z.torchvision ? `  torchvision: ${z.torchvision.params.toLocaleString('en-US')} params, ${z.torchvision.gmacs} GMACs` : ''}`).join('\n')));
 
   program
     .command('worker')
@@ -63,65 +56,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
       code = await runWorkerProcess(io);
     });
 
-  program
-    .command('operators')
-    .description('list the operators and their PyTorch equivalents')
-    .action(() => io.out(OPS.map((op) => `${op.name.padEnd(18)} ${op.pytorch.padEnd(32)} ${op.summary}`).join('\n')));
+  program.addCommand(operatorsCommand(io).copyInheritedSettings(program));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    // an option's value refused by a command's action, after commander parsed it (commander prints its own)
-    if (e instanceof InvalidArgumentError) {
-      io.err(`convlens: error: ${e.message}`);
-      return EXIT.INVALID_INPUT;
-    }
-    const ce = e as { code?: string; exitCode?: number };
-    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
-      // help asked for (`--help`, `help`) is a success; help shown for a usage error is not
-      return ce.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT;
-    }
-    if (e instanceof ConvlensError) {
-      io.err(`convlens: ${e.code}: ${e.message}${e.details.path ? ` (at ${e.details.path})` : ''}`);
-      return EXIT.INVALID_INPUT;
-    }
-    const errno = (e as NodeJS.ErrnoException).code;
-    if (errno !== undefined && FILE_ERRORS.has(errno)) {
-      // the option that named the file, if one did: `--out`, `--device`, `--input`, `--png`…
-      const file = (e as NodeJS.ErrnoException).path;
-      const flag = file === undefined ? undefined : optionNaming(argv, file);
-      if (flag) io.err(`convlens: ${flag} ${file}: ${(e as Error).message}`);
-      else {
-        // a bare word that is not a file is most likely a misspelt zoo name
-        const near = file !== undefined && !/[./\\]/.test(file) ? closest(file, ZOO.map((z) => z.name)) : null;
-        io.err(`convlens: ${(e as Error).message}${near ? ` (did you mean '${near}'?)` : ''}; give a .json spec, an .onnx file or one of: ${ZOO.map((z) => z.name).join(', ')}`);
-      }
-      return EXIT.INVALID_INPUT;
-    }
-    io.err(`convlens: internal error: ${(e as Error).stack ?? e}`);
-    return EXIT.INTERNAL_ERROR;
+    return answerError(e, argv, io);
   }
-}
-
-/** Errors of a file the command line named (to read or to write): one line and exit 2, not an internal error. */
-const FILE_ERRORS = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EFBIG', 'EINVAL', 'EIO', 'ENAMETOOLONG', 'ELOOP', 'EMFILE', 'ENFILE']);
-
-/** The options whose values are files (the commands' `<file>`, `<…profile.json>`, `<…file.npy>`). */
-const FILE_OPTIONS = new Set(['--out', '--device', '--input', '--gradient', '--png', '--svg']);
-
-/** The file option whose value is `file` (`--out x` or `--out=x`), or undefined (the target, or not from the command line). */
-function optionNaming(argv: readonly string[], file: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], argv[i + 1]];
-    if (FILE_OPTIONS.has(flag) && value === file) return flag;
-  }
-  return undefined;
 }
 
 /** The CLI on this process: arguments from argv, the report on stdout, diagnostics on stderr, the exit code in process.exitCode. */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
-  const line = (stream: NodeJS.WriteStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
   // `convlens … | head`: a reader that stops early is not an error worth a stack trace
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // `convlens worker` logs to stdout and stops on its signals, finishing its jobs: a log line lost is not a reason to drop them
@@ -130,12 +76,28 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     process.stderr.write(`convlens: cannot write the report to stdout: ${e.message}\n`);
     process.exit(EXIT.INVALID_INPUT);
   });
-  process.exitCode = await main(argv, {
-    out: line(process.stdout),
-    err: line(process.stderr),
-    errIsTTY: process.stderr.isTTY === true,
-    errWrite: (t) => void process.stderr.write(t),
-  });
+  process.exitCode = await main(argv, streamIo(process.stdout, process.stderr));
+}
+
+/** What a stream needs to be for the CLI: written to, and maybe a terminal. */
+export interface OutStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * The Io on two streams: a line each, and progress redrawn in place only on a terminal that can
+ * (TERM=dumb cannot: it gets lines, no `\r` and no escape codes; a pipe or file gets neither).
+ */
+export function streamIo(stdout: OutStream, stderr: OutStream, env: NodeJS.ProcessEnv = process.env): Io {
+  const line = (stream: OutStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
+  return {
+    out: line(stdout),
+    err: line(stderr),
+    errIsTTY: stderr.isTTY === true,
+    errDumb: env.TERM === 'dumb',
+    errWrite: (t) => void stderr.write(t),
+  };
 }
 
 /** True when `moduleUrl` is the script node was started with, also through a symlink (npm's bin links). */

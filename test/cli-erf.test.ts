@@ -59,11 +59,10 @@ describe('convlens erf', () => {
     expect(j.statistics.support.box).toEqual({ top: 0, left: 7, bottom: 1, right: 8 });
   });
 
-  it('a unit outside the map is exit 2 with the catalog code and path', async () => {
+  it('a unit outside the map (--position 4,0 of c\'s 4×4) is exit 2 with the catalog code, at --position (it was at $.position[0], the REST path)', async () => {
     const r = await cli('erf', file('net.json'), '--position', '4,0');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('INVALID_OPTION');
-    expect(r.err).toContain('$.position[0]');
+    expect(r.err).toBe("convlens: INVALID_OPTION: --position: position 4 is outside 'c' [1, 2, 4, 4] along rows (0–3) (at --position, value 1)");
   });
 
   it.each([

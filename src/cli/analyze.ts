@@ -25,6 +25,8 @@ import { loadGraph, targetKind, targetSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import { reportCsv } from '../analysis/csv.js';
+import { withFlags } from './errors.js';
+import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, integer, number, progress, resolutionOption, shape } from './io.js';
@@ -49,6 +51,9 @@ const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] =>
   }
   return [...previous, ...(codes as WarningCode[])];
 };
+
+/** The request's fields (graph/load.ts, the ONNX import) as the options that give them. */
+const ANALYZE_FLAGS: FlagPaths = { '$.inputShapes': '--input', '$.resolution': '--resolution' };
 
 /** The analyses each format shows (json and csv all of them). */
 const SHOWN_IN: Readonly<Record<string, readonly string[]>> = {
@@ -88,7 +93,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--progress', `show progress on stderr (by default only on a terminal, for ONNX files over ${LARGE_ONNX_BYTES / 1e6} MB)`)
     .option('--no-progress', 'never show progress')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
-    .action((target: string, o) => setCode(analyze(io, target, o)));
+    .action((target: string, o) => setCode(withFlags(ANALYZE_FLAGS, () => analyze(io, target, o))));
 }
 
 interface AnalyzeFlags {

@@ -8,7 +8,8 @@
  *
  * Exit codes: 0 every gate passed (or none given), 1 a gate failed, 2 bad input or usage, 4 a gate
  * could not be judged because an analysis is incomplete (unsupported operators), unless
- * --allow-incomplete.
+ * --allow-incomplete. An error reading or analysing one of the networks names it and its side
+ * (`convlens: new network b.onnx: ONNX_INVALID: …`).
  */
 import { Command, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
@@ -23,6 +24,7 @@ import type { AnalyzeOptions, Dtype, Report } from '../analysis/report.js';
 import { roofline } from '../analysis/roofline.js';
 import { ConvlensError } from '../errors.js';
 import { loadGraph, targetKind, targetSource } from '../graph/load.js';
+import { OnTarget, withFlags } from './errors.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, resolutionOption, shape } from './io.js';
@@ -71,14 +73,21 @@ interface Side {
   extras: CompareExtras;
 }
 
-function side(target: string, size: { input?: number[]; inputFlag: string; resolution?: number }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
-  const { graph } = loadGraph(targetSource(target, size.input, size.resolution, { input: size.inputFlag, resolution: '--resolution' }));
-  const inference = inferGraph(graph);
-  const report = analyzeGraph(graph, options, inference);
-  const extras: CompareExtras = {};
-  if (memory) extras.peakMemoryBytes = analyzeMemory(graph, inference, report).peak.bytes;
-  if (device) extras.latencySeconds = roofline(report, device, options.dtype as Dtype).totals.seconds;
-  return { report, extras };
+/** One network analysed; its errors name it and its side (`old network a.onnx: …`), their REST paths the options. */
+function side(which: 'old' | 'new', target: string, size: { input?: number[]; inputFlag: string; resolution?: number }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
+  try {
+    return withFlags({ '$.inputShapes': size.inputFlag, '$.resolution': '--resolution' }, () => {
+      const { graph } = loadGraph(targetSource(target, size.input, size.resolution, { input: size.inputFlag, resolution: '--resolution' }));
+      const inference = inferGraph(graph);
+      const report = analyzeGraph(graph, options, inference);
+      const extras: CompareExtras = {};
+      if (memory) extras.peakMemoryBytes = analyzeMemory(graph, inference, report).peak.bytes;
+      if (device) extras.latencySeconds = roofline(report, device, options.dtype as Dtype).totals.seconds;
+      return { report, extras };
+    });
+  } catch (e) {
+    throw new OnTarget(`${which} network ${target}`, target, e);
+  }
 }
 
 function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string, unknown>): number {
@@ -108,8 +117,8 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
     inputFlag: own ? flag : '--input',
     resolution: kinds[i] === 'model' ? resolution : undefined,
   });
-  const a = side(oldTarget, sizeOf(0, o.inputOld, '--input-old'), options, memory, device);
-  const b = side(newTarget, sizeOf(1, o.inputNew, '--input-new'), options, memory, device);
+  const a = side('old', oldTarget, sizeOf(0, o.inputOld, '--input-old'), options, memory, device);
+  const b = side('new', newTarget, sizeOf(1, o.inputNew, '--input-new'), options, memory, device);
   const cmp = compareReports(a.report, b.report, { before: a.extras, after: b.extras });
   const verdict = gates.length ? evaluateGates(cmp, gates, { allowIncomplete: o.allowIncomplete === true }) : undefined;
 

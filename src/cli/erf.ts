@@ -7,12 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { OptionValues } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
 import { targetKind, targetSource } from '../graph/load.js';
 import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
+import { withFlags } from './errors.js';
+import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
 import { emit, integer, resolutionOption, shape, writeNamed } from './io.js';
 import type { Io } from './io.js';
@@ -58,49 +61,66 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--svg <file>', 'write the heatmap SVG here')
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
     .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)')
-    .action(async (target: string, o) => {
-      if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
-      if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
-      const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
-      const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
-      // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
-      const source = targetSource(target, o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), o.resolution, { input: '--input-shape', resolution: '--resolution' });
-      const summary = await computeErf(inlineRunner, {
-        source,
-        mode: given ? 'given' : (o.input as 'random' | 'luo'),
-        samples: given ? 1 : o.samples,
-        inputs: given ? { input: given } : {},
-        weights: {},
-        weightInit: o.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
-        seed: o.seed,
-        target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ? [o.position[0], o.position[1]] : null },
-        stages: o.stages,
-        stageBy: o.stageBy,
-        heatmap: Boolean(o.png || o.svg || o.format === 'json'),
-        maxElements: 1 << 28,
-      });
-      if (o.png && summary.png) writeNamed(o.png, summary.png);
-      if (o.svg && summary.svg) writeNamed(o.svg, summary.svg);
-      if (o.gradient) writeNamed(o.gradient, encodeNpy(summary.gradient));
-      let text: string;
-      if (o.format === 'json') {
-        const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');
-        text = JSON.stringify(rest, null, 2);
-      } else {
-        const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${summary.target.channels.length === summary.target.shape[1] ? 'all channels' : `channels ${summary.target.channels.join(', ')}`}`;
-        const input = summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`;
-        const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats)];
-        const width = Math.max(...rows.map((r) => r[0].length));
-        const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-        if (summary.stages.length) {
-          lines.push('', 'growth along depth (centre unit of each stage):', ['layer', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'].join('\t'));
-          for (const s of summary.stages) {
-            lines.push([s.layer, s.stride.join('×'), s.stats.theoretical.size.join('×'), n(s.stats.radius.p50, 2), n(s.stats.radius.p95, 2), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)].join('\t'));
-          }
-        }
-        text = lines.join('\n');
+    .action((target: string, o) => withFlags(erfFlags(o.inputShape !== undefined), () => erf(io, setCode, target, o)));
+}
+
+/** The ERF request's fields (runtime/backward.ts, runtime/erf-task.ts, graph/load.ts) as the options that give them. */
+const erfFlags = (inputShape: boolean): FlagPaths => ({
+  '$.layer': '--layer',
+  '$.channels': '--channels',
+  '$.position': '--position',
+  '$.input': '--input',
+  // the given input's tensor (`$.inputs.input`); `$.inputs` alone is the network's inputs
+  '$.inputs.': '--input',
+  // an ONNX file's dynamic input: --input-shape, or the shape of the .npy given as --input
+  '$.inputShapes': inputShape ? '--input-shape' : '--input',
+  '$.resolution': '--resolution',
+  '$.samples': '--samples',
+  '$.seed': '--seed',
+});
+
+async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues): Promise<void> {
+  if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
+  if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
+  const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
+  const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
+  // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
+  const source = targetSource(target, o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), o.resolution, { input: '--input-shape', resolution: '--resolution' });
+  const summary = await computeErf(inlineRunner, {
+    source,
+    mode: given ? 'given' : (o.input as 'random' | 'luo'),
+    samples: given ? 1 : o.samples,
+    inputs: given ? { input: given } : {},
+    weights: {},
+    weightInit: o.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
+    seed: o.seed,
+    target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ? [o.position[0], o.position[1]] : null },
+    stages: o.stages,
+    stageBy: o.stageBy,
+    heatmap: Boolean(o.png || o.svg || o.format === 'json'),
+    maxElements: 1 << 28,
+  });
+  if (o.png && summary.png) writeNamed(o.png, summary.png);
+  if (o.svg && summary.svg) writeNamed(o.svg, summary.svg);
+  if (o.gradient) writeNamed(o.gradient, encodeNpy(summary.gradient));
+  let text: string;
+  if (o.format === 'json') {
+    const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');
+    text = JSON.stringify(rest, null, 2);
+  } else {
+    const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${summary.target.channels.length === summary.target.shape[1] ? 'all channels' : `channels ${summary.target.channels.join(', ')}`}`;
+    const input = summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`;
+    const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats)];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+    if (summary.stages.length) {
+      lines.push('', 'growth along depth (centre unit of each stage):', ['layer', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'].join('\t'));
+      for (const s of summary.stages) {
+        lines.push([s.layer, s.stride.join('×'), s.stats.theoretical.size.join('×'), n(s.stats.radius.p50, 2), n(s.stats.radius.p95, 2), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)].join('\t'));
       }
-      emit(io, text, o.out, `${o.format} ERF statistics`);
-      setCode(EXIT.OK);
-    });
+    }
+    text = lines.join('\n');
+  }
+  emit(io, text, o.out, `${o.format} ERF statistics`);
+  setCode(EXIT.OK);
 }

@@ -4,7 +4,9 @@
  * parsers for shapes, numbers and devices.
  *
  * Progress: shown when stderr is a terminal (redrawn in place on one line with `\r`, cleared at the
- * end) or when --progress asks for it (then one line per step, for logs); --no-progress hides it.
+ * end; on a dumb terminal, TERM=dumb, one line per step) or when --progress asks for it (then one
+ * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
+ * escape codes.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
@@ -20,6 +22,8 @@ export interface Io {
   err(text: string): void;
   /** stderr is a terminal: progress shows without --progress and redraws one line. */
   errIsTTY?: boolean;
+  /** The terminal cannot redraw (TERM=dumb): progress there is lines, without `\r` or escape codes. */
+  errDumb?: boolean;
   /** stderr without an added line break (progress redraws); absent: progress writes lines with err. */
   errWrite?(text: string): void;
 }
@@ -101,7 +105,7 @@ const BAR = 24;
 export function progress(io: Io, flag: boolean | undefined, worthIt = true): Progress {
   const on = flag ?? (Boolean(io.errIsTTY) && worthIt);
   if (!on) return silent;
-  const redraw = io.errIsTTY && io.errWrite ? io.errWrite.bind(io) : undefined;
+  const redraw = io.errIsTTY && !io.errDumb && io.errWrite ? io.errWrite.bind(io) : undefined;
   let drawn = false;
   const show = (text: string) => {
     if (redraw) {

@@ -2,24 +2,27 @@
  * `convlens sweep TARGET --sizes 160,224,320`: the network at several input sizes
  * (analysis/sweep.ts): params, MACs, peak activation memory, latency on --device, final feature
  * map, its receptive field, and which sizes are valid. A progress bar on stderr ticks once per
- * size (on a terminal, or with --progress). Also `convlens devices` and `convlens conventions`.
+ * size (on a terminal, or with --progress).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEVICES } from '../analysis/devices.js';
 import { sweepMarkdown } from '../analysis/formats/sweep-markdown.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
 import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepReport } from '../analysis/sweep.js';
-import { PRESETS } from '../conventions/index.js';
 import { targetSource } from '../graph/load.js';
 import { fieldCell } from '../analysis/formats/md.js';
 import { human, withUnit } from './format.js';
+import { withFlags } from './errors.js';
+import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, progress, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
 export const SWEEP_FORMATS = ['table', 'json', 'md'] as const;
+
+/** The sweep request's fields (analysis/sweep.ts, graph/load.ts) as the options that give them. */
+const SWEEP_FLAGS: FlagPaths = { '$.sizes': '--sizes', '$.input': '--input-name', '$.inputShapes': '--input', '$.device': '--device', '$.resolution': '--sizes' };
 
 /** `160,224,320x480` → [160, 224, [320, 480]]. */
 export function sizesOption(v: string): (number | [number, number])[] {
@@ -48,7 +51,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)')
     .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
     .option('--no-progress', 'never show progress')
-    .action((target: string, o) => {
+    .action((target: string, o) => withFlags(SWEEP_FLAGS, () => {
       const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
       const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
       const bar = progress(io, o.progress);
@@ -68,7 +71,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
       for (const s of failed) io.err(`convlens: ${s.size.join('×')}: ${s.reasons.join('; ')}`);
       // some sizes refused is the sweep's answer (which sizes work); none analysed is a bad input
       setCode(failed.length === report.sizes.length ? EXIT.INVALID_INPUT : EXIT.OK);
-    });
+    }));
 }
 
 const cells = (e: SweepReport['sizes'][number], withLatency: boolean) => [
@@ -92,27 +95,4 @@ export function sweepTable(r: SweepReport): string {
     columns(head, r.sizes.map((e) => cells(e, latency)), [2, 3, 4, ...(latency ? [5] : [])]),
     ...(reasons.length ? ['', ...reasons] : []),
   ].join('\n');
-}
-
-
-const rate = (v: number | undefined, unit: string) => (v === undefined ? '-' : `${(v / 1e12).toPrecision(3)} T${unit}`);
-
-export function devicesCommand(io: Io): Command {
-  return new Command('devices').description('list the built-in device profiles for --device (peaks per element type, memory bandwidth)').action(() => {
-    const rows = DEVICES.map((d) => [d.id, d.kind, rate(d.peaks.float32, 'FLOP/s'), rate(d.peaks.float16, 'FLOP/s'), rate(d.peaks.bfloat16, 'FLOP/s'), rate(d.peaks.int8, 'OP/s'), `${(d.bandwidth / 1e9).toPrecision(4)} GB/s`, d.name]);
-    io.out(
-      [
-        columns(['id', 'kind', 'float32', 'float16', 'bfloat16', 'int8', 'bandwidth', 'name'], rows, [2, 3, 4, 5, 6]),
-        '',
-        'dense peaks from the datasheets (a missing element type falls back to float32); a custom profile: --device my.json with {"name", "peaks": {"float32", …}, "bandwidth"}',
-      ].join('\n'),
-    );
-  });
-}
-
-export function conventionsCommand(io: Io): Command {
-  return new Command('conventions').description("list the counting-convention presets for --convention (other tools' MACs/FLOPs)").action(() => {
-    const rows = PRESETS.map((p) => [p.name, p.tool, p.unit, p.version]);
-    io.out([columns(['preset', 'tool', 'unit', 'version'], rows), '', ...PRESETS.map((p) => `${p.name}: ${p.summary}`)].join('\n'));
-  });
 }

@@ -1,5 +1,8 @@
 /** The operator and model catalogs, one shape for REST and GraphQL alike. */
 import { z } from 'zod';
+import { DEVICES } from '../analysis/devices.js';
+import { ROOFLINE_NOTE } from '../analysis/roofline.js';
+import { PRESETS } from '../conventions/index.js';
 import { OPS } from '../ops/registry.js';
 import { ZOO } from '../zoo/index.js';
 
@@ -28,3 +31,26 @@ export const operatorCatalog = once(() =>
 export const modelCatalog = once(() =>
   ZOO.map((z) => ({ name: z.name, resolution: z.resolution, description: z.build(z.resolution).description ?? null, torchvision: z.torchvision ?? null })),
 );
+
+/** The devices as GET /v1/devices lists them (figures, how each was derived, the documents). */
+export function deviceCatalog() {
+  return {
+    devices: DEVICES.map(({ id, name, kind, description, peaks, bandwidth, derivation, sources }) => ({ id, name, kind, description: description ?? null, peaks, bandwidth, derivation, sources })),
+    note: ROOFLINE_NOTE,
+  };
+}
+
+/** The presets as GET /v1/conventions lists them, each family's rule with the tool's source. */
+export function conventionCatalog() {
+  return {
+    conventions: PRESETS.map((p) => ({
+      name: p.name,
+      tool: p.tool,
+      version: p.version,
+      unit: p.unit,
+      summary: p.summary,
+      source: [...p.source],
+      rules: Object.entries(p.rules).map(([family, rule]) => ({ family, why: rule!.why, source: rule!.source })),
+    })),
+  };
+}

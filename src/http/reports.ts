@@ -12,10 +12,7 @@
  */
 import { NO_QUERY } from './query-keys.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEVICES } from '../analysis/devices.js';
 import { ReportOptionsSchema } from '../analysis/extras.js';
-import { ROOFLINE_NOTE } from '../analysis/roofline.js';
-import { PRESETS } from '../conventions/index.js';
 import { ConvlensError } from '../errors.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import type { CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
@@ -23,6 +20,7 @@ import type { SweepReport } from '../analysis/sweep.js';
 import { checkModel } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { closest } from '../suggest.js';
+import { conventionCatalog, deviceCatalog } from './catalog.js';
 import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson } from './body.js';
 import { readForm } from './form.js';
@@ -33,29 +31,6 @@ import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { CompareQuery, ModelReportQuery, parseRequest, SweepQuery } from './requests.js';
 import { checkErfFormat, inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
-
-/** The devices as GET /v1/devices lists them (figures, how each was derived, the documents). */
-export function deviceCatalog() {
-  return {
-    devices: DEVICES.map(({ id, name, kind, description, peaks, bandwidth, derivation, sources }) => ({ id, name, kind, description: description ?? null, peaks, bandwidth, derivation, sources })),
-    note: ROOFLINE_NOTE,
-  };
-}
-
-/** The presets as GET /v1/conventions lists them, each family's rule with the tool's source. */
-export function conventionCatalog() {
-  return {
-    conventions: PRESETS.map((p) => ({
-      name: p.name,
-      tool: p.tool,
-      version: p.version,
-      unit: p.unit,
-      summary: p.summary,
-      source: [...p.source],
-      rules: Object.entries(p.rules).map(([family, rule]) => ({ family, why: rule!.why, source: rule!.source })),
-    })),
-  };
-}
 
 /** The query without `input.<name>` (inputShapes reads those). */
 const withoutNamedInputs = (query: unknown) => Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([k]) => !k.startsWith('input.')));

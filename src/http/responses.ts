@@ -122,7 +122,7 @@ export const LandingIndex = z.strictObject({
   links: z.array(z.strictObject({ href: z.string(), title: z.string(), description: z.string() })),
 });
 
-/** GET /v1/devices (reports.ts deviceCatalog). */
+/** GET /v1/devices (catalog.ts deviceCatalog). */
 export const DevicesResponse = z
   .strictObject({
     devices: z.array(
@@ -141,7 +141,7 @@ export const DevicesResponse = z
   })
   .describe('the built-in device profiles of the roofline (a custom profile goes in the request as { name, peaks, bandwidth })');
 
-/** GET /v1/conventions (reports.ts conventionCatalog). */
+/** GET /v1/conventions (catalog.ts conventionCatalog). */
 export const ConventionsResponse = z
   .strictObject({
     conventions: z.array(

@@ -1,0 +1,230 @@
+/**
+ * The CLI on first contact (audit): errors name the option the user typed, not the REST path it
+ * becomes; compare says which network failed; an output file that cannot be written is named; the
+ * catalogs have JSON; progress puts no escape codes or `\r` on a dumb terminal or a pipe.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, streamIo } from '../src/cli.js';
+import type { Io } from '../src/cli.js';
+import { conventionCatalog, deviceCatalog, modelCatalog, operatorCatalog } from '../src/http/catalog.js';
+import { encodeNpy } from '../src/tensor/encoding.js';
+import { tensor } from '../src/tensor/tensor.js';
+
+async function cli(argv: string[], io: Partial<Io> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), ...io });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+const root = fileURLToPath(new URL('..', import.meta.url));
+const onnx = fileURLToPath(new URL('./fixtures/onnx/resnet18.onnx', import.meta.url));
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-cli-first-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string, data?: string | Uint8Array) => {
+  const p = path.join(tmp, name);
+  if (data !== undefined) writeFileSync(p, data);
+  return p;
+};
+
+/** Three 3×3 convs, 1×1×9×9 in: a → b (stride 2) → c. */
+const net = () =>
+  file(
+    'net.json',
+    JSON.stringify({
+      inputs: [{ name: 'x', shape: [1, 1, 9, 9] }],
+      layers: [
+        { name: 'a', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'b', op: 'conv2d', outChannels: 2, kernelSize: 3, stride: 2 },
+        { name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+      ],
+    }),
+  );
+
+describe('an error from a value the user typed names its option, not the REST path (audit item 1)', () => {
+  it.each([
+    [['sweep', 'resnet18', '--sizes', '224,99999'], 'convlens: INVALID_OPTION: --sizes: sweep: Too big: expected number to be <=8192 (at --sizes, value 2)'],
+    [['sweep', 'resnet18', '--sizes', '224', '--input-name', 'image'], "convlens: INVALID_OPTION: --input-name: sweep: no input 'image'; inputs: input (at --input-name)"],
+    [['sweep', onnx, '--input', '1,3,224', '--sizes', '224'], "convlens: SHAPE_MISMATCH: --input: input 'input' has 4 dimensions in the model, but the shape given has 3: [1, 3, 224] (at --input)"],
+    [['analyze', onnx, '--input', '2,3,224,224'], "convlens: SHAPE_MISMATCH: --input: input 'input' dimension 0 is 1 in the model, but 2 was given (at --input)"],
+    [
+      ['analyze', 'inception_v3', '--resolution', '16'],
+      "convlens: KERNEL_TOO_LARGE: --resolution: inception_v3 at resolution 16: layer 'Conv2d_4a_3x3.conv': effective kernel 3 (kernel 3, dilation 1) is larger than the padded input height 2 (input 2, padding 0+0) (at --resolution)",
+    ],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--channels', '0,9999'], "convlens: INVALID_OPTION: --channels: channel 9999 is outside 'layer4.1.relu', which has 512 channels (0–511) (at --channels, value 2)"],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--position', '1,99'], "convlens: INVALID_OPTION: --position: position 99 is outside 'layer4.1.relu' [1, 512, 2, 2] along columns (0–1) (at --position, value 2)"],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--layer', 'fc', '--position', '0,0'], "convlens: INVALID_OPTION: --position: 'fc' [1, 1000] has no spatial axes; leave position out (at --position)"],
+  ])('%j: exit 2, %s', async (argv, line) => {
+    const r = await cli(argv);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(line);
+  });
+
+  it('erf --layer nope on a spec of layers a, b, c: UNKNOWN_INPUT at --layer (it was at $.layer)', async () => {
+    const r = await cli(['erf', net(), '--samples', '1', '--layer', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("convlens: UNKNOWN_INPUT: --layer: no layer or tensor named 'nope' to take the gradient of (layers: a, b, c) (at --layer)");
+  });
+
+  it('erf --input a 1×1×4×4 .npy for a 1×1×9×9 input: SHAPE_MISMATCH at --input (it was at $.inputs.x)', async () => {
+    const npy = file('small.npy', encodeNpy(tensor([1, 1, 4, 4])));
+    const r = await cli(['erf', net(), '--input', npy]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("convlens: SHAPE_MISMATCH: --input: input 'x' must be [1, 1, 9, 9], got [1, 1, 4, 4] (at --input)");
+  });
+
+  it('erf ONNX --input-shape 1,3,64 (3 of 4 dimensions): SHAPE_MISMATCH at --input-shape (it was at $.inputShapes[""])', async () => {
+    const r = await cli(['erf', onnx, '--input-shape', '1,3,64']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("convlens: SHAPE_MISMATCH: --input-shape: input 'input' has 4 dimensions in the model, but the shape given has 3: [1, 3, 64] (at --input-shape)");
+  });
+
+  it('sweep --device raspberry-pi5 leads with --device and is at --device (it was at $.device), as analyze --device is', async () => {
+    for (const argv of [['sweep', 'resnet18', '--sizes', '224', '--device', 'raspberry-pi5'], ['analyze', 'resnet18', '--device', 'raspberry-pi5']]) {
+      const r = await cli(argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^convlens: INVALID_OPTION: --device: no device profile 'raspberry-pi5'; did you mean 'raspberry-pi-5'\? .* \(at --device\)$/);
+    }
+  });
+
+  it('a custom --device profile with a bad peak names the field once: (at --device.peaks.float32), not "at …" twice', async () => {
+    const profile = file('npu.json', JSON.stringify({ name: 'npu', peaks: { float32: -1 }, bandwidth: 1e9 }));
+    const r = await cli(['analyze', 'resnet18', '--device', profile]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('convlens: INVALID_OPTION: --device: device profile: Too small: expected number to be >0 (at --device.peaks.float32)');
+  });
+});
+
+describe('compare says which network failed: old or new, and its file or model (audit item 2)', () => {
+  const broken = () => file('broken.onnx', 'garbage\n');
+  const ONNX_INVALID = 'ONNX_INVALID: the file is not an ONNX model, or is truncated (protobuf: invalid wire type 7 at offset 1)';
+
+  it('a broken ONNX file as NEW, then as OLD: "new network FILE" / "old network FILE", exit 2', async () => {
+    const b = broken();
+    const asNew = await cli(['compare', 'resnet18', b]);
+    expect([asNew.code, asNew.err]).toEqual([2, `convlens: new network ${b}: ${ONNX_INVALID}`]);
+    const asOld = await cli(['compare', b, 'resnet18']);
+    expect([asOld.code, asOld.err]).toEqual([2, `convlens: old network ${b}: ${ONNX_INVALID}`]);
+  });
+
+  it('a missing NEW file: "new network PATH: ENOENT …", exit 2', async () => {
+    const missing = path.join(tmp, 'missing.onnx');
+    const r = await cli(['compare', 'resnet18', missing]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^convlens: new network ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT: no such file or directory, open '.*missing\\.onnx'; give a \\.json spec`));
+  });
+
+  it('an invalid OLD spec keeps its path in the file: "old network FILE: SPEC_INVALID … (at $.layers[0].groups)"', async () => {
+    const spec = file('bad.json', JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, groups: 0 }] }));
+    const r = await cli(['compare', spec, 'resnet18']);
+    expect([r.code, r.err]).toEqual([2, `convlens: old network ${spec}: SPEC_INVALID: layer 'c': groups: Too small: expected number to be >0 (at $.layers[0].groups)`]);
+  });
+
+  it('the same dynamic ONNX file on both sides, --input-new only: the OLD one misses its dimension', async () => {
+    const r = await cli(['compare', onnx, onnx, '--input-new', '1,3,224,224']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^convlens: old network ${onnx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: MISSING_DIMENSION: input 'input' dimension 2 \\('height'\\) is dynamic`));
+  });
+
+  it('a zoo model NEW that cannot be built at --resolution 9 (unet): "new network unet: … --resolution"', async () => {
+    const r = await cli(['compare', 'resnet18', 'unet', '--resolution', '9']);
+    expect([r.code, r.err]).toEqual([
+      2,
+      "convlens: new network unet: KERNEL_TOO_LARGE: --resolution: unet at resolution 9: layer 'down4.0': effective kernel 2 (kernel 2, dilation 1) is larger than the padded input height 1 (input 1, padding 0+0) (at --resolution)",
+    ]);
+  });
+});
+
+describe('an output file that cannot be written is named with its option (audit item 3)', () => {
+  it.each([
+    [['analyze', 'resnet18']],
+    [['sweep', 'resnet18', '--sizes', '64']],
+    [['compare', 'resnet18', 'resnet18']],
+  ])('%j --out DIR (a directory): "--out DIR: EISDIR …", exit 2', async (argv) => {
+    const r = await cli([...argv, '--out', tmp]);
+    expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: --out ${tmp}: EISDIR: illegal operation on a directory, open '${tmp}'`]);
+  });
+
+  it('--out a Unix socket (ENXIO): "--out PATH: ENXIO …", exit 2 (it was an internal error with a stack, exit 3)', async () => {
+    const sock = path.join(tmp, 'report.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      const r = await cli(['analyze', 'resnet18', '--out', sock]);
+      expect([r.code, r.err]).toEqual([2, `convlens: --out ${sock}: ENXIO: no such device or address, open '${sock}'`]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('the catalogs as JSON: models, devices, conventions, operators --format json (audit item 4)', () => {
+  const rest: Record<string, () => unknown> = {
+    models: () => ({ models: modelCatalog() }),
+    devices: () => deviceCatalog(),
+    conventions: () => conventionCatalog(),
+    operators: () => ({ operators: operatorCatalog() }),
+  };
+  it.each(Object.keys(rest).map((c) => [c, `/v1/${c}`]))('%s --format json: the JSON of GET %s on stdout, nothing on stderr', async (command) => {
+    const r = await cli([command, '--format', 'json']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(JSON.parse(r.out)).toEqual(JSON.parse(JSON.stringify(rest[command]())));
+  });
+
+  it('the table stays the default (models: resnet18 224 and its torchvision counts); --format yaml is exit 2 listing table, json', async () => {
+    expect((await cli(['models'])).out).toMatch(/^resnet18 +224 {2}torchvision: 11,689,512 params, 1\.81 GMACs$/m);
+    expect((await cli(['devices', '--format', 'table'])).out).toMatch(/^raspberry-pi-5\s+board-cpu\s/m);
+    const bad = await cli(['devices', '--format', 'yaml']);
+    expect([bad.code, bad.err]).toEqual([2, "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n"]);
+  });
+});
+
+describe('progress on a dumb terminal or a pipe: no escape codes, no carriage returns (audit item 5)', () => {
+  const lines = [`convlens: [${'.'.repeat(24)}] 0/2 160×160\n`, `convlens: [${'#'.repeat(12)}${'.'.repeat(12)}] 1/2 224×224\n`, `convlens: [${'#'.repeat(24)}] 2/2 done\n`];
+  const streams = (isTTY: boolean) => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    return { stdout, stderr, out: { write: (t: string) => stdout.push(t), isTTY }, err: { write: (t: string) => stderr.push(t), isTTY } };
+  };
+
+  it('a terminal with TERM=dumb: sweep --sizes 160,224 shows its progress as 3 plain lines (it was redrawn with \\r\\x1b[K)', async () => {
+    const s = streams(true);
+    expect(await main(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'json'], streamIo(s.out, s.err, { TERM: 'dumb' }))).toBe(0);
+    expect(s.stderr).toEqual(lines);
+    expect(JSON.parse(s.stdout.join('')).sizes).toHaveLength(2);
+  });
+
+  it('a terminal with TERM=xterm-256color still redraws one line and clears it', async () => {
+    const s = streams(true);
+    await main(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'json'], streamIo(s.out, s.err, { TERM: 'xterm-256color' }));
+    expect(s.stderr.at(-2)).toBe(`\r\x1b[K[${'#'.repeat(24)}] 2/2 done`);
+    expect(s.stderr.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('a pipe: nothing by default, plain lines with --progress', async () => {
+    const quiet = streams(false);
+    await main(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'json'], streamIo(quiet.out, quiet.err, { TERM: 'xterm-256color' }));
+    expect(quiet.stderr).toEqual([]);
+    const asked = streams(false);
+    await main(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'json', '--progress'], streamIo(asked.out, asked.err, { TERM: 'xterm-256color' }));
+    expect(asked.stderr).toEqual(lines);
+  });
+
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('the command on a real pseudo-terminal with TERM=dumb (util-linux script): no ESC byte, no \\r but the terminal\'s own \\r\\n', () => {
+    const raw = execFileSync('script', ['-qec', 'node --import tsx src/cli.ts sweep resnet18 --sizes 160,224 --format json >/dev/null', '/dev/null'], {
+      cwd: root,
+      env: { ...process.env, TERM: 'dumb' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(raw).not.toMatch(/\x1b|\r(?!\n)/);
+    expect(raw.replaceAll('\r\n', '\n')).toBe(lines.join(''));
+  }, 60_000);
+});
