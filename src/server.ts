@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { admissionOf } from './http/admission.js';
 import { ConfigError, loadConfig } from './config.js';
+import { loggerOptions } from './logging.js';
 import { metricsServer } from './http/security.js';
 import { missingNodeFlags } from './node-flags.js';
 
@@ -18,11 +19,7 @@ try {
   throw e;
 }
 
-const logger = pino({
-  level: config.LOG_LEVEL,
-  // pretty: pino-pretty in a transport thread, colourised when stdout is a terminal
-  ...(config.LOG_FORMAT === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
-});
+const logger = pino(loggerOptions(config));
 const app = await buildApp({ config, logger });
 // METRICS_PORT: /metrics on a second small server (the main port answers it 404)
 const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);

@@ -7,6 +7,7 @@
 import { pino } from 'pino';
 import { EXIT } from '../cli/gates.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { loggerOptions } from '../logging.js';
 import { missingNodeFlags } from '../node-flags.js';
 import { createPool } from '../runtime/pool.js';
 import { startJobWorker } from './worker.js';
@@ -31,10 +32,7 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
     io.err('convlens: worker needs REDIS_URL (e.g. redis://localhost:6379): it runs the jobs the API replicas queue there');
     return EXIT.INVALID_INPUT;
   }
-  const log = pino({
-    level: config.LOG_LEVEL,
-    ...(config.LOG_FORMAT === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
-  });
+  const log = pino(loggerOptions(config));
   // the compose file and the production overlay pass the server's V8 flags (src/node-flags.ts)
   const missing = missingNodeFlags();
   if (missing.length > 0) log.warn({ missingNodeFlags: missing }, `started without ${missing.join(' ')}: the main thread may run a full garbage collection at every large job (src/node-flags.ts)`);
