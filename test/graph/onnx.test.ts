@@ -277,6 +277,15 @@ describe('bad ONNX files: 400 with a stable code', () => {
     expect(errorOf(() => importOnnx(bytes)).code).toBe('ONNX_INVALID');
   });
 
+  it('resnet18.onnx cut by its last 4 bytes, its opset_import (42 02 10 0d: opset 13), still decodes: ONNX_INVALID naming opset_import, not an analysis at opset 1', () => {
+    const file = fixture('resnet18');
+    expect([...file.subarray(-4)]).toEqual([0x42, 0x02, 0x10, 0x0d]);
+    const e = errorOf(() => importOnnx(file.subarray(0, -4)));
+    expect(e.code).toBe('ONNX_INVALID');
+    expect(e.message).toBe('the model (IR version 7) names no ai.onnx opset (opset_import), which IR version 3 on requires: the file may be cut short (exporters write opset_import last)');
+    expect(importOnnx(file, { inputShapes: { input: [1, 3, 224, 224] } }).info.opset).toBe(13);
+  });
+
   it('a graph with a cycle → CYCLE', () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 1, 2, 2] }],
