@@ -14,6 +14,7 @@
  */
 import { DTYPE_NAMES, holdsIntegers } from '../tensor/dtype.js';
 import { z } from 'zod';
+import { ConvlensError } from '../errors.js';
 import { ZERO_COST } from './types.js';
 import { mayFold } from './common.js';
 import type { OpDef } from './types.js';
@@ -44,8 +45,11 @@ export const shape: OpDef<z.infer<typeof ShapeAttrs>, null> = {
   vjp: noGradient,
 };
 
-/** ONNX element types whose values are integers (a cast to one truncates). */
-/** The element types: convlens's dtypes, and `other` for an ONNX type it does not read (string, complex), passed through. */
+/**
+ * The element types: convlens's dtypes, and `other` for an ONNX type it does not hold (string,
+ * complex): such a cast is analysed (the shape is kept) but cannot run, since no value of that type
+ * exists here (it was passed through as floats).
+ */
 const CAST_TYPES = [...DTYPE_NAMES, 'other'] as const;
 export const CastAttrs = z.strictObject({
   to: z.enum(CAST_TYPES, { error: `must be one of ${DTYPE_NAMES.join(', ')}` }).default('float32'),
@@ -60,13 +64,14 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   infer(ctx) {
     const v = ctx.values[0];
     const integer = holdsIntegers(ctx.attrs.to);
-    const value = v && (!integer || mayFold(ctx, v.data.length)) ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
+    const value = v && ctx.attrs.to !== 'other' && (!integer || mayFold(ctx, v.data.length)) ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
     return { outputs: [ctx.inputs[0]], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],
   run(ctx) {
     const x = ctx.inputs[0];
     const to = ctx.attrs.to;
+    if (to === 'other') throw new ConvlensError('UNSUPPORTED_OPERATOR', 'a cast to an element type convlens does not hold (to "other": an ONNX string or complex type) cannot run', {});
     if (!holdsIntegers(to)) return [x];
     const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
     return [tensor(x.shape, x.data.map(f))];

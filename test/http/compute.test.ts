@@ -295,6 +295,12 @@ describe('POST /v1/transforms/fold-batchnorm', () => {
     expect(int.body.outputs[0].data).toEqual([1, -2]);
   });
 
+  it('cast to "other" (an ONNX string or complex type, which convlens does not hold): 400 UNSUPPORTED_OPERATOR when run (it answered the input as floats)', async () => {
+    const res = await request(app.server).post('/v1/operators/cast').send({ inputs: [{ shape: [2], data: [1.5, -2.5] }], attributes: { to: 'other' } }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_OPERATOR', layer: 'cast' });
+    expect(res.body.error.message).toContain('to "other"');
+  });
+
   it('the same fold with .npy parts named after the fields (w and b as files, BN in "request")', async () => {
     const res = await request(app.server)
       .post('/v1/transforms/fold-batchnorm')
