@@ -126,7 +126,7 @@ function jsonWords(j: Json): string {
     case 'array': {
       if (j.prefixItems) {
         const items = j.prefixItems.map(jsonWords);
-        if (items.every((w) => w === items[0])) return `${items.length === 2 ? 'a pair' : `a list of ${items.length}`} of ${plural(items[0])}`;
+        if (items.every((w) => w === items[0])) return items.length === 2 ? `a pair of ${plural(items[0])}` : `a list of ${items.length} ${plural(items[0])}`;
         return `[${items.join(', ')}]`;
       }
       return typeof j.items === 'object' ? `a list of ${plural(jsonWords(j.items))}` : 'a list';
@@ -191,6 +191,18 @@ function classify(ctx: IssueContext): Item[] {
 const samePath = (a: readonly Key[], b: readonly Key[]) => a.length === b.length && a.every((k, i) => k === b[i]);
 const squash = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
 
+/**
+ * An issue's words. A union none of whose forms matched (zod says only "Invalid input") names the
+ * forms it may take and the value: `expected a positive integer or a pair of positive integers; got "x"`.
+ */
+function issueText(issue: z.core.$ZodIssue, ctx: IssueContext): string {
+  if (issue.code !== 'invalid_union') return issue.message;
+  const field = schemaAt(ctx.schema, issue.path as Key[]);
+  if (!field) return issue.message;
+  const given = JSON.stringify(valueAt(ctx.value, issue.path as Key[])) ?? 'the value';
+  return `expected ${describeField(field)}; got ${given.length > 40 ? `${given.slice(0, 37)}...` : given}`;
+}
+
 const MAX_ISSUES = 50;
 
 /** One error for all the issues: the most telling first, every one (up to MAX_ISSUES) in details.issues. */
@@ -250,7 +262,7 @@ export function issuesError(ctx: IssueContext): ConvlensError {
       });
     } else {
       const field = item.issue.path.length ? `${item.issue.path.join('.')}: ` : ctx.root ? `${ctx.root}: ` : '';
-      ordered.push({ path: item.issue.path as Key[], message: `${ctx.where}${field}${item.issue.message}`, details: {} });
+      ordered.push({ path: item.issue.path as Key[], message: `${ctx.where}${field}${issueText(item.issue, ctx)}`, details: {} });
     }
   }
 
