@@ -16,7 +16,7 @@ import type { ReportFormat } from './formats.js';
 export const OFFLOAD = { config: { offloadJson: true, runsTasks: true } } as RouteShorthandOptions & object;
 
 /** The worker module, for TaskPool.run's `filename`. */
-export const OFFLOAD_WORKER = new URL(RUNNING_TS ? './offload-worker.ts' : './offload-worker.js', import.meta.url).href;
+export const OFFLOAD_WORKER = new URL(RUNNING_TS ? './offload-worker-dev.mjs' : './offload-worker.js', import.meta.url).href;
 
 interface RawRequest {
   /** The JSON: the body's bytes, or the text of a form's `request` field. */

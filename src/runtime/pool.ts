@@ -11,6 +11,7 @@
  * tasks, from which a worker's run takes partner threads only while workers are idle (runtime/split.ts).
  * A replaced worker (timeout, cancellation) takes its partner threads with it: they are its children.
  */
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
 import { workerCount } from '../config.js';
@@ -63,6 +64,50 @@ export function runThreads(config: Pick<Config, 'RUN_THREADS'>, threads: number)
   return config.RUN_THREADS > 0 ? config.RUN_THREADS : Math.min(threads, 2);
 }
 
+/**
+ * V8 options Node also takes in NODE_OPTIONS (so allowedNodeEnvironmentFlags lists them), which a
+ * worker's execArgv refuses: V8's flags are the process's, already in force in every worker.
+ */
+const V8_OPTIONS = new Set(['--abort-on-uncaught-exception', '--disallow-code-generation-from-strings', '--enable-etw-stack-walking', '--expose-gc', '--huge-max-old-generation-size', '--interpreted-frames-native-stack', '--jitless', '--max-old-space-size', '--max-semi-space-size', '--perf-basic-prof-only-functions', '--perf-basic-prof', '--perf-prof-unwinding-info', '--perf-prof', '--stack-trace-limit']);
+
+/**
+ * The workers' Node options: the process's own Node options (its V8 flags hold in every thread
+ * anyway, and a worker refuses them), and require(esm) turned off where Node has it. piscina loads
+ * a task's module with require() first and import() only when that throws; with require(esm) (on
+ * by default since Node 20.19) require() loads our ES modules synchronously, and when it meets a
+ * module the ESM loader is still loading in that thread, Node 20 aborts the whole process ("FATAL
+ * ERROR: v8::Module::IsGraphAsync must be used on an instantiated module": a CI run lost a test
+ * fork so). Off, require() throws ERR_REQUIRE_ESM at once and every entry is import()ed.
+ */
+export function workerExecArgv(execArgv: readonly string[] = process.execArgv, allowed: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string[] {
+  const out: string[] = [];
+  let keep = false;
+  for (const arg of execArgv) {
+    // a value given as its own word (`--import tsx`) goes with its flag
+    if (!arg.startsWith('-')) {
+      if (keep) out.push(arg);
+      continue;
+    }
+    const name = arg.split('=')[0].replaceAll('_', '-');
+    keep = allowed.has(name) && !V8_OPTIONS.has(name);
+    if (keep) out.push(arg);
+  }
+  const off = '--no-experimental-require-module';
+  if (allowed.has(off) && !out.includes(off)) out.push(off);
+  return out;
+}
+
+/** workerExecArgv, if a worker takes it (tried once, on a thread stopped at once); else the process's options as Node passes them (undefined). */
+function checkedExecArgv(): string[] | undefined {
+  const execArgv = workerExecArgv();
+  try {
+    void new Worker('', { eval: true, execArgv }).terminate();
+    return execArgv;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createPool(config: Config): TaskPool {
   const threads = workerCount(config);
   // admitted tasks, read by every worker: a run's partners compute only while workers are idle (runtime/split.ts)
@@ -74,6 +119,7 @@ export function createPool(config: Config): TaskPool {
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,
+    execArgv: checkedExecArgv(),
     workerData: { team, modelCacheBytes: modelCacheBytesPerWorker(config, threads) },
   });
   let inFlight = 0;
