@@ -13,7 +13,7 @@ import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
 import { erfRoutes } from './http/erf.js';
 import { jsonBody, parseJsonBytes, readBinary } from './http/body.js';
-import { admission, admissionOf, bodyCharge } from './http/admission.js';
+import { admission, admissionOf, bodyCharge, lingerOnClose } from './http/admission.js';
 import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
@@ -67,6 +67,18 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
+    // an error answered while the body still arrives (a form refused in the middle, a body past its
+    // limit): the rest goes into nothing, not a form parser that would buffer it outside the budget
+    // (or stall on a part no one reads), and the connection closes once the answer is out, lingering
+    // for a client still sending (admission.ts lingerOnClose)
+    if (!request.raw.complete && reply.statusCode >= 400) {
+      request.raw.unpipe();
+      request.raw.resume();
+      reply.header('connection', 'close');
+      // (a body refused by its parser has already let its socket go)
+      const socket = request.raw.socket as typeof request.raw.socket | null;
+      if (socket) lingerOnClose(socket);
+    }
   });
 
   // JSON, binary models and tensors (read whole into one buffer), multipart forms; anything else is a 415.

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { BINARY_FACTOR, JSON_FACTOR, admissionOf } from '../../src/http/admission.js';
 import { testApp } from './app.js';
@@ -51,8 +52,12 @@ describe('a chunked form (no Content-Length) is charged as its bytes come, befor
     expect(reservedNow()).toBe(0);
   });
 
-  it('with 6 of 8 MiB held by another body, 3 MiB of an open field is 503 OVERLOADED at once (it waited for the field to end, uncharged), and nothing of it stays held', async () => {
+  it('with 6 of 8 MiB held by another body, 3 MiB of an open field is 503 OVERLOADED at once (it waited for the field to end, uncharged), with connection: close; the rest of the body goes into nothing (the form parser let go: it went on buffering the field, uncharged), nothing of it stays held, and the connection closes', async () => {
     app = await testApp(ENV);
+    let form: IncomingMessage | undefined;
+    app.server.on('request', (req: IncomingMessage) => {
+      if (req.headers['content-type'] === FORM) form = req;
+    });
     const port = await portOf(app);
     // 1.5 MiB of JSON announced, one byte sent: 6 MiB held
     const other = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * MiB }), '{');
@@ -64,6 +69,11 @@ describe('a chunked form (no Content-Length) is charged as its bytes come, befor
     const answer = await conn.answer(5000);
     expect(answer.status).toBe(503);
     expect(JSON.parse(answer.body).error).toMatchObject({ code: 'OVERLOADED' });
+    expect(answer.headers.connection).toBe('close');
+    // the request no longer feeds the form parser: more of the field is read and dropped
+    expect(form!.listenerCount('data')).toBe(0);
+    conn.send(chunk(Buffer.alloc(MiB, 'a')));
+    expect(await conn.closed(4000)).toBe(true);
     conn.destroy();
     for (let i = 0; i < 40 && reservedNow() > 6 * MiB; i++) await wait(25);
     expect(reservedNow()).toBe(6 * MiB);
