@@ -99,17 +99,28 @@ export function movePaths(e: ConvlensError, move: (path: string) => string, mess
 }
 
 /**
+ * A layer's own field as a path under the layer: `$.inputs[1]` (its second input) under
+ * `$.layers[3]`; an ONNX node names its inputs `input` (`$.graph.node[5].input[1]`).
+ */
+export function underLayer(layer: { path: string; source?: { format: 'onnx' } }, relative: string): string {
+  const rest = relative.slice(1);
+  return layer.path + (layer.source?.format === 'onnx' ? rest.replace(/^\.inputs(?=\[|$)/, '.input') : rest);
+}
+
+/**
  * A kernel's error (an index out of range, found only in the data) as an inference error is: the
  * message names the layer (once: an operator call's layer is named as its op, which kernels name
- * too), and a path the kernel gave relative to its layer (`$.inputs[1]`, the indices) is put under
- * the layer's path; without one, the layer's path. An error that already names a layer is left.
+ * too), and a path to one of the layer's inputs (`$.inputs[1]`, the indices) is put under the
+ * layer's path; a path into the request (`$.model`) stays; without one, the layer's path. An error
+ * that already names a layer is left.
  */
-export function atLayer(e: unknown, layer: { name: string; path: string }): unknown {
+export function atLayer(e: unknown, layer: { name: string; path: string; source?: { format: 'onnx' } }): unknown {
   if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
   const prefix = `layer '${layer.name}': `;
   const own = `${layer.name}: `;
   const message = e.message.startsWith(prefix) ? e.message : prefix + (e.message.startsWith(own) ? e.message.slice(own.length) : e.message);
-  const path = typeof e.details.path === 'string' && e.details.path.startsWith('$') ? layer.path + e.details.path.slice(1) : layer.path;
+  const given = e.details.path;
+  const path = typeof given !== 'string' ? layer.path : /^\$\.inputs\[\d+\]/.test(given) ? underLayer(layer, given) : given;
   return new ConvlensError(e.code, message, { ...e.details, path, layer: layer.name });
 }
 

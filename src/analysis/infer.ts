@@ -3,7 +3,7 @@
  * values (folded shape arithmetic), weights, costs and receptive field. The analyzer's report and
  * the runtime's executor both start from one inference of a graph, so they cannot disagree.
  */
-import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
+import { ConvlensError, fmtShape, jsonPath, underLayer } from '../errors.js';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { topologicalOrder } from '../graph/walks.js';
@@ -41,7 +41,7 @@ export interface AnalysedLayer {
 function failer(layer: GraphLayer, shapes: Shape[]) {
   return (code: ErrorCode, message: string, field?: string | (string | number)[], details: ErrorDetails = {}): never => {
     const fieldPath = field === undefined ? [] : Array.isArray(field) ? field : [field];
-    const path = fieldPath.length ? layer.path + jsonPath(fieldPath).slice(1) : layer.path;
+    const path = fieldPath.length ? underLayer(layer, jsonPath(fieldPath)) : layer.path;
     // Every message names its layer; ops write only what is wrong.
     const prefix = `layer '${layer.name}': `;
     throw new ConvlensError(code, message.startsWith(prefix) ? message : prefix + message, {

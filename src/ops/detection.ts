@@ -190,7 +190,7 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
       for (let k = 0; k < K; k++) {
         const g = roiGeometry(boxes.data, k, a, a.outputHeight, a.outputWidth);
         const e = gridError(boxes.data, k, g);
-        if (e) ctx.fail('INVALID_TENSOR', e, 'inputs', { shapes: { rois } });
+        if (e) ctx.fail('INVALID_TENSOR', e, ['inputs', 1], { shapes: { rois } });
         samples += g.samples;
       }
     }

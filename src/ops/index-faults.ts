@@ -15,8 +15,9 @@ export type Fail = (message: string) => never;
 /** Whether i indexes an axis of size `dim`: an integer in [−dim, dim − 1], negatives counting from the end (ONNX). */
 export const validIndex = (i: number, dim: number): boolean => Number.isInteger(i) && i >= -dim && i < dim;
 
-/** Coordinates of flat position n in a tensor of `shape`, as `[1, 0, 2]`. */
+/** Coordinates of flat position n in a tensor of `shape`, as `[1, 0, 2]`; nothing for a scalar. */
 export function coordinates(n: number, shape: Shape): string {
+  if (shape.length === 0) return '';
   const at = new Array<number>(shape.length);
   for (let d = shape.length - 1; d >= 0; d--) {
     at[d] = n % shape[d];

@@ -86,7 +86,7 @@ export const topK: OpDef<TopKAttrs, TopKPlan> = {
       const given = ctx.inputs[1]?.data[0];
       // the real k (analysed at its bound): a later layer planned for the bound refuses it (runtime/run-shapes.ts)
       if (given === undefined || !Number.isInteger(given) || given < 0 || given > x.shape[axis]) {
-        throw new ConvlensError('INVALID_TENSOR', `k = ${given} at run time, for an axis of ${x.shape[axis]}`, { path: '$.inputs[1]', shapes: { x: x.shape } });
+        throw new ConvlensError('INVALID_TENSOR', `k = ${given} at run time is not a count of axis ${axis} of ${fmtShape(x.shape)} (integers 0…${x.shape[axis]})`, { path: '$.inputs[1]', shapes: { x: x.shape } });
       }
       k = given;
     }

@@ -19,7 +19,7 @@ describe('topK with a computed k at run time', () => {
     expect(Array.from(indices.data)).toEqual([1, 3]);
   });
 
-  it('k past the axis (6 of 5) is INVALID_TENSOR, not a read out of bounds', () => {
-    expect(errorOf(() => call(6)).code).toBe('INVALID_TENSOR');
+  it('k past the axis (6 of 5) is INVALID_TENSOR at k ($.inputs[1]), not a read out of bounds', () => {
+    expect(errorOf(() => call(6))).toMatchObject({ code: 'INVALID_TENSOR', message: 'k = 6 at run time is not a count of axis 0 of [5] (integers 0…5)', details: { path: '$.inputs[1]' } });
   });
 });
