@@ -47,6 +47,14 @@ const net = () =>
   );
 
 describe('an error from a value the user typed names its option, not the REST path (audit item 1)', () => {
+  it('sweep of a network with no NCHW input, --input-name not given: the error names no option (review: it blamed --input-name)', async () => {
+    const flat = file('flat.json', JSON.stringify({ inputs: [{ name: 'v', shape: [1, 16] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 4 }] }));
+    const r = await cli(['sweep', flat, '--sizes', '64']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^convlens: INVALID_OPTION: sweep: the network has no NCHW input to resize/);
+    expect(r.err).not.toContain('--input-name');
+  });
+
   it.each([
     [['sweep', 'resnet18', '--sizes', '224,99999'], 'convlens: INVALID_OPTION: --sizes: sweep: Too big: expected number to be <=8192 (at --sizes, value 2)'],
     [['sweep', 'resnet18', '--sizes', '224', '--input-name', 'image'], "convlens: INVALID_OPTION: --input-name: sweep: no input 'image'; inputs: input (at --input-name)"],
@@ -158,6 +166,20 @@ describe('an output file that cannot be written is named with its option (audit 
     try {
       const r = await cli(['analyze', 'resnet18', '--out', sock]);
       expect([r.code, r.err]).toEqual([2, `convlens: --out ${sock}: ENXIO: no such device or address, open '${sock}'`]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('the target itself a Unix socket (ENXIO on reading it): one line naming it, exit 2 (review: an internal error with a stack, exit 3)', async () => {
+    const sock = path.join(tmp, 'model.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      const r = await cli(['analyze', sock]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`^convlens: ENXIO: no such device or address, open '${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+      expect(r.err).not.toContain('internal error');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

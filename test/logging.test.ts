@@ -5,7 +5,8 @@ describe('LOG_FORMAT=pretty colours only a terminal that shows them', () => {
   it.each([
     ['a terminal, TERM=xterm-256color', true, { TERM: 'xterm-256color' }, true],
     ['a dumb terminal, TERM=dumb (escape codes showed as text)', true, { TERM: 'dumb' }, false],
-    ['a terminal with NO_COLOR set (even empty)', true, { TERM: 'xterm', NO_COLOR: '' }, false],
+    ['a terminal with NO_COLOR=1', true, { TERM: 'xterm', NO_COLOR: '1' }, false],
+    ['a terminal with NO_COLOR empty (no-color.org: present and not empty)', true, { TERM: 'xterm', NO_COLOR: '' }, true],
     ['a pipe or a file', false, { TERM: 'xterm' }, false],
   ])('%s: %s', (_, isTTY, env, colour) => {
     expect(colourLogs({ isTTY }, env)).toBe(colour);

@@ -122,8 +122,8 @@ export function answerError(e: unknown, argv: readonly string[], io: Io): number
   const file = typeof fsError.path === 'string' ? fsError.path : undefined;
   // the option that named the file, if one did: `--out`, `--device`, `--input`, `--png`…
   const flag = file === undefined ? undefined : optionNaming(argv, file);
-  // any failure on a file an option named is that file's (ETXTBSY, ENXIO as well as ENOENT), not a bug
-  if (fsError.code !== undefined && (FILE_ERRORS.has(fsError.code) || flag !== undefined)) {
+  // any failure on a file an option or the target named is that file's (ETXTBSY, ENXIO as well as ENOENT), not a bug
+  if (fsError.code !== undefined && (FILE_ERRORS.has(fsError.code) || flag !== undefined || (file !== undefined && argv.includes(file)))) {
     if (flag) io.err(`convlens: ${subject}${flag} ${file}: ${fsError.message}`);
     else {
       // a bare word that is not a file is most likely a misspelt zoo name

@@ -250,7 +250,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : dict(given);
   if (t.mode !== 'given') {
     if (graph.inputs.length !== 1) {
-      throw new ConvlensError('INVALID_OPTION', `random inputs feed a network with one input; this one has ${graph.inputs.length} (${graph.inputs.map((i) => i.name).join(', ')}): give them in "inputs"`, { path: '$.input' });
+      throw new ConvlensError('INVALID_OPTION', `random inputs feed a network with one input; this one has ${graph.inputs.length} (${graph.inputs.map((i) => i.name).join(', ')}): give each its tensor in "inputs" (REST and GraphQL; the command line's --input takes one .npy, for a network of one input)`, { path: '$.input' });
     }
     inputs[image] = normalInput(graph.inputs[0].shape, (t.seed ^ hash32(`erf-input#${t.index}`)) >>> 0);
   }
