@@ -282,7 +282,7 @@ describe('bad ONNX files: 400 with a stable code', () => {
     expect([...file.subarray(-4)]).toEqual([0x42, 0x02, 0x10, 0x0d]);
     const e = errorOf(() => importOnnx(file.subarray(0, -4)));
     expect(e.code).toBe('ONNX_INVALID');
-    expect(e.message).toBe('the model (IR version 7) names no ai.onnx opset (opset_import), which IR version 3 on requires: the file may be cut short (exporters write opset_import last)');
+    expect(e.message).toBe('the model (IR version 7) names no ai.onnx opset (opset_import) for its ai.onnx operators, which IR version 3 on requires: the file may be cut short (exporters write opset_import last)');
     expect(importOnnx(file, { inputShapes: { input: [1, 3, 224, 224] } }).info.opset).toBe(13);
   });
 

@@ -121,14 +121,16 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   if (!decoded.graph || decoded.graph.node.length === 0 || num(decoded.irVersion) <= 0) {
     throw new ConvlensError('ONNX_INVALID', 'the file decodes, but holds no ONNX graph (no ir_version or no nodes): it is not an ONNX model', { bytes: bytes.byteLength });
   }
-  // IR version 3 on must name its ai.onnx opset (onnx.checker refuses the model); read as opset 1,
-  // operators changed since (Resize, Pad, Slice, Clip, …) were misread. torch.onnx writes
-  // opset_import after the graph, so a file cut short by a few bytes loses it and still decodes.
+  // IR version 3 on names the opset of each domain its nodes use (onnx.checker refuses a model with
+  // no opset_import at all); ai.onnx nodes read as opset 1 misread every operator changed since
+  // (Resize, Pad, Slice, Clip, …). torch.onnx writes opset_import after the graph, so a file cut
+  // short by a few bytes loses it and still decodes.
   const irVersion = num(decoded.irVersion);
-  if (irVersion >= 3 && !decoded.opsetImport.some((o) => o.domain === '' || o.domain === 'ai.onnx')) {
+  const onnxNodes = decoded.graph.node.some((n) => !n.domain || n.domain === 'ai.onnx');
+  if (irVersion >= 3 && onnxNodes && !decoded.opsetImport.some((o) => o.domain === '' || o.domain === 'ai.onnx')) {
     throw new ConvlensError(
       'ONNX_INVALID',
-      `the model (IR version ${irVersion}) names no ai.onnx opset (opset_import), which IR version 3 on requires: the file may be cut short (exporters write opset_import last)`,
+      `the model (IR version ${irVersion}) names no ai.onnx opset (opset_import) for its ai.onnx operators, which IR version 3 on requires: the file may be cut short (exporters write opset_import last)`,
       { bytes: bytes.byteLength },
     );
   }
