@@ -19,7 +19,7 @@ import { DEFAULT_MODULE_DEPTH, flattenModules, MAX_MODULE_DEPTH } from '../../an
 import type { RenderFormat } from '../../analysis/render.js';
 import type { AnalyzeTask } from '../../runtime/tasks.js';
 import type { ModuleNode } from '../../analysis/modules.js';
-import { PRESETS } from '../../conventions/index.js';
+import { conventionCatalog } from '../catalog.js';
 import { ConvlensError } from '../../errors.js';
 import { closest } from '../../suggest.js';
 import type { GraphSource } from '../../graph/load.js';
@@ -213,16 +213,7 @@ export const catalogResolvers = {
       peaks: { float32: d.peaks.float32, float16: d.peaks.float16 ?? null, bfloat16: d.peaks.bfloat16 ?? null, int8: d.peaks.int8 ?? null },
       derivation: Object.entries(d.derivation).map(([figure, text]) => ({ figure, text })),
     })),
-  conventions: () =>
-    PRESETS.map((p) => ({
-      name: p.name,
-      tool: p.tool,
-      version: p.version,
-      unit: p.unit,
-      summary: p.summary,
-      source: [...p.source],
-      rules: Object.entries(p.rules).map(([family, r]) => ({ family, why: r!.why, source: r!.source })),
-    })),
+  conventions: () => conventionCatalog().conventions,
 };
 
 const FIELD_ERRORS = new WeakMap<object, SelectedExtras['errors']>();
