@@ -97,15 +97,18 @@ export function workerExecArgv(execArgv: readonly string[] = process.execArgv, a
   return out;
 }
 
-/** workerExecArgv, if a worker takes it (tried once, on a thread stopped at once); else the process's options as Node passes them (undefined). */
+/** workerExecArgv, if a worker takes it (tried once a process, on a thread stopped at once); else the process's options as Node passes them (undefined). */
+let checked: { execArgv: string[] | undefined } | undefined;
 function checkedExecArgv(): string[] | undefined {
+  if (checked) return checked.execArgv;
   const execArgv = workerExecArgv();
   try {
     void new Worker('', { eval: true, execArgv }).terminate();
-    return execArgv;
+    checked = { execArgv };
   } catch {
-    return undefined;
+    checked = { execArgv: undefined };
   }
+  return checked.execArgv;
 }
 
 export function createPool(config: Config): TaskPool {
