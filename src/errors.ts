@@ -111,17 +111,18 @@ export function underLayer(layer: { path: string; source?: { format: 'onnx' } },
  * A kernel's error (an index out of range, found only in the data) as an inference error is: the
  * message names the layer (once: an operator call's layer is named as its op, which kernels name
  * too), and a path to one of the layer's inputs (`$.inputs[1]`, the indices) is put under the
- * layer's path; a path into the request (`$.model`) stays; without one, the layer's path. An error
- * that already names a layer is left.
+ * layer's path; a path into the request (`$.model`) stays; without one, the layer's path. An
+ * ONNX node's type is given as inference errors give it (`opType`). An error that already names a
+ * layer is left.
  */
-export function atLayer(e: unknown, layer: { name: string; path: string; source?: { format: 'onnx' } }): unknown {
+export function atLayer(e: unknown, layer: { name: string; path: string; source?: { format: 'onnx'; opType: string } }): unknown {
   if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
   const prefix = `layer '${layer.name}': `;
   const own = `${layer.name}: `;
   const message = e.message.startsWith(prefix) ? e.message : prefix + (e.message.startsWith(own) ? e.message.slice(own.length) : e.message);
   const given = e.details.path;
   const path = typeof given !== 'string' ? layer.path : /^\$\.inputs\[\d+\]/.test(given) ? underLayer(layer, given) : given;
-  return new ConvlensError(e.code, message, { ...e.details, path, layer: layer.name });
+  return new ConvlensError(e.code, message, { ...e.details, path, layer: layer.name, ...(layer.source && { opType: layer.source.opType }) });
 }
 
 /** The wire form of an error, also used to move errors across worker threads. */

@@ -21,8 +21,11 @@ import { columns, secondsText } from './sections.js';
 
 export const SWEEP_FORMATS = ['table', 'json', 'md'] as const;
 
-/** The sweep request's fields (analysis/sweep.ts, graph/load.ts) as the options that give them; `$.input` is --input-name's only when it was given (else the network has no input to resize). */
-const sweepFlags = (inputName: boolean): FlagPaths => ({ '$.sizes': '--sizes', ...(inputName && { '$.input': '--input-name' }), '$.inputShapes': '--input', '$.device': '--device', '$.resolution': '--sizes' });
+/**
+ * The sweep request's fields (analysis/sweep.ts, graph/load.ts) as the options that give them;
+ * `$.input` is --input-name's when it was given, else the network's own (it has no input to resize).
+ */
+const sweepFlags = (inputName: boolean, target: string): FlagPaths => ({ '$.sizes': '--sizes', '$.input': inputName ? '--input-name' : target, '$.inputShapes': '--input', '$.device': '--device', '$.resolution': '--sizes' });
 
 /** `160,224,320x480` → [160, 224, [320, 480]]. */
 export function sizesOption(v: string): (number | [number, number])[] {
@@ -51,7 +54,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)')
     .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
     .option('--no-progress', 'never show progress')
-    .action((target: string, o) => withFlags(sweepFlags(o.inputName !== undefined), () => {
+    .action((target: string, o) => withFlags(sweepFlags(o.inputName !== undefined, target), () => {
       const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
       const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
       const bar = progress(io, o.progress);

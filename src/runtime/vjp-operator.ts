@@ -8,7 +8,7 @@
  * with the weights held constant. A missing or null gradOutputs[k] means output k does not reach
  * L (zeros). An op without a vjp is NO_GRADIENT before any work.
  */
-import { ConvlensError, fmtShape } from '../errors.js';
+import { ConvlensError, atLayer, fmtShape } from '../errors.js';
 import type { LayerReport } from '../analysis/report.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
@@ -73,9 +73,16 @@ export function vjpOperator(call: VjpCall): VjpResult {
     // the seed runGraph gives a one-layer graph's layer (named after the op): the same dropout mask
     seed: call.seed ^ hash32(call.name),
   };
-  const forward = op!.run(ctx);
-  const gradOutputs = outputs.map((_, k) => call.gradOutputs[k] ?? null);
-  const gradInputs = vjp({ ...ctx, forward, gradOutputs });
+  // a kernel's fault named as runOperator's are: the call's layer is named after its op, at `$`
+  const at = { name: call.name, path: '$' };
+  let forward: Tensor[];
+  let gradInputs: (Tensor | null)[];
+  try {
+    forward = op!.run(ctx);
+    gradInputs = vjp({ ...ctx, forward, gradOutputs: outputs.map((_, k) => call.gradOutputs[k] ?? null) });
+  } catch (e) {
+    throw atLayer(e, at);
+  }
   gradInputs.forEach((g, i) => {
     if (g && !sameShape(g.shape, call.inputs[i].shape)) {
       throw new ConvlensError('INTERNAL', `${call.name} vjp: gradient of input ${i} is ${fmtShape(g.shape)}, the input ${fmtShape(call.inputs[i].shape)}`);

@@ -60,7 +60,7 @@ describe('an index out of range is 400 at the indices, naming the element', () =
     });
   });
 
-  it("an ONNX Gather 'g' after a Relu, its indices [0, 7] a graph input: 400 INVALID_TENSOR at the node's input[1] ($.graph.node[1].input[1]: ONNX's field is input)", () => {
+  it("an ONNX Gather 'g' after a Relu, its indices [0, 7] a graph input: 400 INVALID_TENSOR at the node's input[1] ($.graph.node[1].input[1]: ONNX's field is input), with its opType as analysis errors have it", () => {
     const bytes = onnxModel({
       inputs: [
         { name: 'x', shape: [3] },
@@ -74,7 +74,7 @@ describe('an index out of range is 400 at the indices, naming the element', () =
     });
     const e = errorOf(() => runGraph(importOnnx(bytes).graph, { x: tensor([3], [1, 2, 3]), i: tensor([2], [0, 7]) }, RUN));
     expect(e).toMatchObject({ code: 'INVALID_TENSOR', message: "layer 'g': indices[1] = 7 is out of range for axis 0 of data [3] (valid: integers -3…2)" });
-    expect(e.details).toMatchObject({ path: '$.graph.node[1].input[1]', layer: 'g' });
+    expect(e.details).toMatchObject({ path: '$.graph.node[1].input[1]', layer: 'g', opType: 'Gather' });
   });
 
   it("an ONNX Gather whose indices [0, 7] are an initializer: 400 INVALID_ATTRIBUTE at analysis, at $.graph.node[0].input[1]", () => {

@@ -119,3 +119,28 @@ describe('conv2d input gradient at sizes the goldens do not reach, against a dir
     expect(scaledError(res.gradInputs[0]!.data, want)).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe("a kernel's fault in a vector-Jacobian product call is named as runOperator names it", () => {
+  it('gatherElements (dim 1) of [2, 2] at indices [[0, 5], [1, 0]] given as data: INVALID_TENSOR at $.inputs[1], layer gatherElements, the element [0, 1] named', () => {
+    let caught: unknown;
+    try {
+      vjpOperator({
+        name: 'gatherElements',
+        inputs: [tensor([2, 2], [1, 2, 3, 4]), tensor([2, 2], [0, 5, 1, 0])],
+        attributes: { dim: 1 },
+        weights: {},
+        training: false,
+        seed: 0,
+        maxElements: 1 << 20,
+        gradOutputs: [tensor([2, 2], [1, 1, 1, 1])],
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({
+      code: 'INVALID_TENSOR',
+      message: "layer 'gatherElements': indices[0, 1] = 5 is out of range for axis 1 of data [2, 2] (valid: integers -2…1)",
+      details: { path: '$.inputs[1]', layer: 'gatherElements' },
+    });
+  });
+});
