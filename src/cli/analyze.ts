@@ -21,13 +21,14 @@ import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/repo
 import { isWarningCode, WARNING_CODES } from '../analysis/warning-codes.js';
 import type { WarningCode } from '../analysis/warning-codes.js';
 import { PRESETS } from '../conventions/index.js';
-import { loadGraph, targetKind, targetSource } from '../graph/load.js';
+import { loadGraph } from '../graph/load.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import { reportCsv } from '../analysis/csv.js';
 import { withFlags } from './errors.js';
 import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
+import { targetKind, targetSource } from './target.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, integer, number, progress, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
@@ -147,7 +148,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   const size = onnx ? statSync(target).size : 0;
   const bar = progress(io, o.progress, size >= LARGE_ONNX_BYTES);
   if (onnx) bar.phase(`reading ${target} (${(size / 1e6).toFixed(1)} MB)`);
-  const source = targetSource(target, o.input, o.resolution);
+  const source = targetSource(target, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
   if (onnx) bar.phase('importing ONNX');
   const { graph } = loadGraph(source);
   bar.phase(`analysing ${graph.layers.length} layers`);

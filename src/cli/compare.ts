@@ -23,8 +23,11 @@ import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/repo
 import type { AnalyzeOptions, Dtype, Report } from '../analysis/report.js';
 import { roofline } from '../analysis/roofline.js';
 import { ConvlensError } from '../errors.js';
-import { loadGraph, targetKind, targetSource } from '../graph/load.js';
+import { loadGraph } from '../graph/load.js';
 import { OnTarget, withFlags } from './errors.js';
+import type { FlagPaths } from './errors.js';
+import { targetKind, targetSource } from './target.js';
+import type { TargetSizes } from './target.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, resolutionOption, shape } from './io.js';
@@ -74,10 +77,10 @@ interface Side {
 }
 
 /** One network analysed; its errors name it and its side (`old network a.onnx: …`), their REST paths the options. */
-function side(which: 'old' | 'new', target: string, size: { input?: number[]; inputFlag: string; resolution?: number }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
+function side(which: 'old' | 'new', target: string, size: TargetSizes & { flags: FlagPaths }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
   try {
-    return withFlags({ '$.inputShapes': size.inputFlag, '$.resolution': '--resolution' }, () => {
-      const { graph } = loadGraph(targetSource(target, size.input, size.resolution, { input: size.inputFlag, resolution: '--resolution' }));
+    return withFlags(size.flags, () => {
+      const { graph } = loadGraph(targetSource(target, size, size.flags));
       const inference = inferGraph(graph);
       const report = analyzeGraph(graph, options, inference);
       const extras: CompareExtras = {};
@@ -113,9 +116,10 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   if (shared && !kinds.includes('onnx')) throw new ConvlensError('INVALID_OPTION', "--input gives the shapes of an ONNX file's dynamic inputs; neither network is an ONNX file", { path: '--input' });
   if (resolution !== undefined && !kinds.includes('model')) throw new ConvlensError('INVALID_OPTION', "--resolution sets a built-in model's input size; neither network is a built-in model", { path: '--resolution' });
   const sizeOf = (i: number, own: unknown, flag: string) => ({
-    input: (own as number[] | undefined) ?? (kinds[i] === 'onnx' ? shared : undefined),
-    inputFlag: own ? flag : '--input',
+    inputShape: (own as number[] | undefined) ?? (kinds[i] === 'onnx' ? shared : undefined),
     resolution: kinds[i] === 'model' ? resolution : undefined,
+    // the side's REST fields as the options that gave them
+    flags: { '$.inputShapes': own ? flag : '--input', '$.resolution': '--resolution' },
   });
   const a = side('old', oldTarget, sizeOf(0, o.inputOld, '--input-old'), options, memory, device);
   const b = side('new', newTarget, sizeOf(1, o.inputNew, '--input-new'), options, memory, device);

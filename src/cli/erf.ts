@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
-import { targetKind, targetSource } from '../graph/load.js';
 import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { withFlags } from './errors.js';
+import { targetKind, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
 import { emit, integer, resolutionOption, shape, writeNamed } from './io.js';
@@ -85,7 +85,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
   const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
-  const source = targetSource(target, o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), o.resolution, { input: '--input-shape', resolution: '--resolution' });
+  const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, erfFlags(o.inputShape !== undefined));
   const summary = await computeErf(inlineRunner, {
     source,
     mode: given ? 'given' : (o.input as 'random' | 'luo'),

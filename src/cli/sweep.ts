@@ -9,10 +9,10 @@ import { sweepMarkdown } from '../analysis/formats/sweep-markdown.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
 import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepReport } from '../analysis/sweep.js';
-import { targetSource } from '../graph/load.js';
 import { fieldCell } from '../analysis/formats/md.js';
 import { human, withUnit } from './format.js';
 import { withFlags } from './errors.js';
+import { targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, progress, shape } from './io.js';
@@ -54,27 +54,30 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)')
     .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
     .option('--no-progress', 'never show progress')
-    .action((target: string, o) => withFlags(sweepFlags(o.inputName !== undefined, target), () => {
-      const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
-      const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
-      const bar = progress(io, o.progress);
-      const sizes = o.sizes as (number | [number, number])[];
-      const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
-      bar.tick(0, sizes.length, label(sizes[0]));
-      const report = sweepResolutions(
-        targetSource(target, o.input, undefined, { input: '--input', resolution: '--sizes' }),
-        { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) },
-        options,
-        (done, total) => bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),
-      );
-      bar.end();
-      const text = o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report);
-      emit(io, text, o.out, `${o.format} sweep`);
-      const failed = report.sizes.filter((s) => s.status === 'error');
-      for (const s of failed) io.err(`convlens: ${s.size.join('×')}: ${s.reasons.join('; ')}`);
-      // some sizes refused is the sweep's answer (which sizes work); none analysed is a bad input
-      setCode(failed.length === report.sizes.length ? EXIT.INVALID_INPUT : EXIT.OK);
-    }));
+    .action((target: string, o) => {
+      const flags = sweepFlags(o.inputName !== undefined, target);
+      return withFlags(flags, () => {
+        const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
+        const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
+        const bar = progress(io, o.progress);
+        const sizes = o.sizes as (number | [number, number])[];
+        const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
+        bar.tick(0, sizes.length, label(sizes[0]));
+        const report = sweepResolutions(
+          targetSource(target, { inputShape: o.input }, flags),
+          { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) },
+          options,
+          (done, total) => bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),
+        );
+        bar.end();
+        const text = o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report);
+        emit(io, text, o.out, `${o.format} sweep`);
+        const failed = report.sizes.filter((s) => s.status === 'error');
+        for (const s of failed) io.err(`convlens: ${s.size.join('×')}: ${s.reasons.join('; ')}`);
+        // some sizes refused is the sweep's answer (which sizes work); none analysed is a bad input
+        setCode(failed.length === report.sizes.length ? EXIT.INVALID_INPUT : EXIT.OK);
+      });
+    });
 }
 
 const cells = (e: SweepReport['sizes'][number], withLatency: boolean) => [

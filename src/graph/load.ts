@@ -1,9 +1,8 @@
 /**
  * Request → graph, the one way in for REST, GraphQL, /v1/run and the CLI: a request names its
  * network as exactly one of a JSON spec, a zoo model (at an optional resolution) or ONNX bytes
- * (with shapes for dynamic inputs); the CLI names a file path or a zoo model.
+ * (with shapes for dynamic inputs); the CLI reads a file path or names a zoo model (cli/target.ts).
  */
-import { readFileSync } from 'node:fs';
 import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
 import type { NetworkSpec } from '../zoo/builder.js';
@@ -114,43 +113,5 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
         throw e;
       }
     }
-  }
-}
-
-/** What a command-line target names: a zoo model, a JSON spec (`.json`) or an ONNX file (anything else). */
-export function targetKind(target: string): GraphSource['kind'] {
-  if (ZOO_BY_NAME.has(target)) return 'model';
-  return target.endsWith('.json') ? 'spec' : 'onnx';
-}
-
-/** The command's names of the two size options, for its errors. */
-export interface TargetFlags {
-  input: string;
-  resolution: string;
-}
-
-/**
- * A command-line target: a zoo model name, a JSON spec (`.json`) or an ONNX file (anything else).
- * A missing file is ENOENT from node:fs, for the caller to explain. A size option the target does
- * not read is INVALID_OPTION, as REST refuses it: `inputShape` (an ONNX file's dynamic inputs) for a
- * zoo model or a spec, `resolution` (a zoo model's size) for a file.
- */
-export function targetSource(target: string, inputShape?: number[], resolution?: number, flags: TargetFlags = { input: '--input', resolution: '--resolution' }): GraphSource {
-  const kind = targetKind(target);
-  // a file is read first: a misspelt model name is a missing file (ENOENT, which the CLI answers with the zoo's names), not an ONNX file
-  const bytes = kind === 'model' ? null : readFileSync(target);
-  const what = kind === 'model' ? `a built-in model (its size: ${flags.resolution})` : kind === 'spec' ? 'a JSON spec, which declares its input shapes' : `an ONNX file (its dynamic dimensions: ${flags.input})`;
-  if (inputShape && kind !== 'onnx') {
-    throw new ConvlensError('INVALID_OPTION', `${flags.input} gives the shapes of an ONNX file's dynamic inputs; '${target}' is ${what}`, { path: flags.input });
-  }
-  if (resolution !== undefined && kind !== 'model') {
-    throw new ConvlensError('INVALID_OPTION', `${flags.resolution} sets a built-in model's input size; '${target}' is ${what}`, { path: flags.resolution });
-  }
-  if (bytes === null) return { kind: 'model', name: target, resolution };
-  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: inputShape ? { '': inputShape } : {}, at: target };
-  try {
-    return { kind: 'spec', spec: JSON.parse(bytes.toString('utf8')) };
-  } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${target} is not JSON: ${(e as Error).message}`, { path: target });
   }
 }
