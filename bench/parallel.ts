@@ -13,7 +13,9 @@
  *    which costs less per thread depends on the machine);
  *  - a ConvNeXt-style block stack forward (bench/.cache/convnext_blocks.onnx), its blocks' fused
  *    MLPs split by positions, against one thread;
- *  - the zoo's ViT-B/16 forward at 224, its linear layers split, then its attention too.
+ *  - the zoo's ViT-B/16 forward at 224, its linear layers split, then its attention too;
+ *  - after the conv, the machine's ceilings (bench/ceilings.ts): a SIMD loop, and two whole convs
+ *    at once with no split, against one thread.
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
@@ -34,9 +36,10 @@ import { loadGraph } from '../src/graph/load.js';
 import { callOperator } from '../src/http/compute.js';
 import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
+import type { RunResult } from '../src/runtime/run-options.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
-import { releaseBuffers } from '../src/runtime/memory.js';
+import { collectYoung, releaseBuffers } from '../src/runtime/memory.js';
 import { balance } from '../src/runtime/bands.js';
 import { configureTeams, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
@@ -46,6 +49,7 @@ import type { OpDef, RunContext } from '../src/ops/types.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { ceilingsBench } from './ceilings.js';
 import { convModel } from './onnx-model.js';
 import { loadPeer } from './peers.js';
 import { record, say } from './records.js';
@@ -131,10 +135,24 @@ export async function parallelBench(): Promise<void> {
       balance.channels = false;
     }
   };
-  const convSides = await interleaved([() => runGraph(graph, inputs, opts(false), inference), () => runGraph(graph, inputs, opts(true), inference), channelBands], 8, undefined, 2);
+  // each call's output released before the next call's clock starts, as the service releases an
+  // answer once sent (runtime/memory.ts releaseBuffers), so the next output reuses its pages: left
+  // to the collector, a fresh 6.4 MB output faulted in 1,568 new pages on some calls and none on
+  // others, 11–17 µs a page on this Firecracker VM (~20 ms a call, on whichever side it fell;
+  // 2026-12-02, docs/benchmarks-log.md)
+  let lastOutputs: RunResult | null = null;
+  const released = () => {
+    if (lastOutputs) releaseBuffers(Object.values(lastOutputs.outputs).map((t) => t.data.buffer));
+    lastOutputs = null;
+    collectYoung();
+  };
+  const keep = (run: () => RunResult) => () => void (lastOutputs = run());
+  const convSides = await interleaved([keep(() => runGraph(graph, inputs, opts(false), inference)), keep(() => runGraph(graph, inputs, opts(true), inference)), keep(channelBands)], 8, released, 2);
+  released();
   report('3×3 conv 128→128 at 112×112, in-process (row bands)', convSides);
   report('3×3 conv 128→128 at 112×112, in-process, channel bands', convSides, 2);
   await machineScaling(shape, w, b);
+  await ceilingsBench();
 
   // through the pool: the operator call sent to a worker, which splits it with its team
   const pools = [1, 2].map((n) => createPool(loadConfig({ WORKERS: String(n) })));

@@ -1,4 +1,5 @@
 /** npm run bench: every benchmark prints a ratio against a peer measured in the same run. */
+import { ceilingsBench } from './ceilings.js';
 import { convBench } from './conv.js';
 import { erfBench } from './erf.js';
 import { graphScaleBench } from './graph-scale.js';
@@ -28,7 +29,8 @@ const benches: [string, () => void | Promise<void>][] = [
   ['graph-scale', () => graphScaleBench()],
 ];
 // run only when named (npm run bench -- load): it starts a server and loads it for about 40 s
-const onRequest: [string, () => void | Promise<void>][] = [['load', () => loadBench()]];
+// ceilings: the machine's two-thread ceilings alone (parallel runs them too)
+const onRequest: [string, () => void | Promise<void>][] = [['load', () => loadBench()], ['ceilings', ceilingsBench]];
 for (const [name, fn] of benches) {
   if (only.length && !only.includes(name)) continue;
   await fn();

@@ -1,0 +1,20 @@
+// A thread of bench/ceilings.ts: runs one piece of work over and over for the time it is given and
+// answers how many it finished a millisecond. An .mjs that registers tsx itself: Node 20 does not
+// apply the bench's `--import tsx` loader hooks inside worker threads (as src/runtime/worker-dev.mjs).
+import { parentPort, workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+const { ceilingWork } = await import('./ceiling-work.ts');
+const work = await ceilingWork(workerData.kind);
+parentPort.on('message', async (ms) => {
+  let n = 0;
+  const start = performance.now();
+  const end = start + ms;
+  while (performance.now() < end) {
+    await work();
+    n++;
+  }
+  parentPort.postMessage(n / (performance.now() - start));
+});
+parentPort.postMessage('ready');

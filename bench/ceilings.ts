@@ -1,0 +1,71 @@
+/**
+ * This machine's two-thread ceilings, measured in the same run as the parallel bench's lines
+ * (issue 12: two threads ≥ 1.8× one), so a ratio below the goal can be read against them:
+ *  - a SIMD loop in registers (bench/ceiling-work.ts `simd`): two cores' arithmetic, nothing shared;
+ *  - two whole 3×3 convs 128→128 at 112×112 at once, each thread its own tensors and no split,
+ *    against one alone: the kernel's own two-thread ceiling, with the caches and memory the two
+ *    cores share. A split conv cannot beat it; what it loses below it is the split's.
+ * Each round runs one thread alone for a window, then both at once for the same window, and takes
+ * the work done a millisecond: the ratio is the two threads' sum over the one's, the median of the
+ * rounds (this machine's host moves its speed for seconds at a time; a round's two windows are
+ * back to back).
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { CeilingKind } from './ceiling-work.js';
+import { record, say } from './records.js';
+import { median } from './sides.js';
+
+const ENTRY = new URL('./ceiling-thread.mjs', import.meta.url);
+
+function started(kind: CeilingKind): Promise<Worker> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(ENTRY, { workerData: { kind } });
+    worker.once('error', reject);
+    worker.once('message', () => {
+      worker.off('error', reject);
+      resolve(worker);
+    });
+  });
+}
+
+/** Work a millisecond on `worker` over a window of `ms`. */
+const rate = (worker: Worker, ms: number) =>
+  new Promise<number>((resolve, reject) => {
+    const failed = (e: Error) => reject(e);
+    worker.once('error', failed);
+    worker.once('message', (perMs: number) => {
+      worker.off('error', failed);
+      resolve(perMs);
+    });
+    worker.postMessage(ms);
+  });
+
+/** The median over `rounds` of (two threads' work at once) ÷ (one thread's alone), each window `ms` long, after `warm` windows of both. */
+async function ceiling(kind: CeilingKind, rounds: number, ms: number, warm: number): Promise<{ ratio: number; ratios: number[] }> {
+  const workers = await Promise.all([started(kind), started(kind)]);
+  try {
+    for (let i = 0; i < warm; i++) await Promise.all(workers.map((w) => rate(w, ms)));
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const one = await rate(workers[0], ms);
+      const both = await Promise.all(workers.map((w) => rate(w, ms)));
+      ratios.push((both[0] + both[1]) / one);
+    }
+    return { ratio: median(ratios), ratios };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+export async function ceilingsBench(): Promise<void> {
+  const lines: [CeilingKind, string, number][] = [
+    ['simd', 'two threads of a SIMD multiply-add loop in registers against one (the cores’ arithmetic)', 300],
+    ['conv', 'two whole 3×3 convs 128→128 at 112×112 at once, no split, against one (the kernel’s own ceiling)', 800],
+  ];
+  for (const [kind, name, ms] of lines) {
+    const { ratio, ratios } = await ceiling(kind, 16, ms, 2);
+    say(`${name}: ${ratio.toFixed(2)}× (median of ${ratios.length} rounds of ${ms} ms: ${[...ratios].sort((a, b) => a - b).map((x) => x.toFixed(2)).join(', ')}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')})`);
+    record({ bench: 'parallel', name: `ceiling: ${name}`, unit: 'ratio', higherIsBetter: true, convlens: ratio, peers: { 'one thread': 1 }, against: 'one thread', extra: { ratios, windowMs: ms, loadAverage: os.loadavg() } });
+  }
+}
