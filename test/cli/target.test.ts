@@ -4,20 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { atFlags } from '../../src/cli/errors.js';
 import { targetKind, targetSource } from '../../src/cli/target.js';
-import { ConvlensError } from '../../src/errors.js';
+import type { ConvlensError } from '../../src/errors.js';
+import { errorOf } from '../helpers.js';
 
 const fixture = (p: string) => path.join(import.meta.dirname, '..', 'fixtures', p);
-
-/** The error `run` throws (a spec fails when it throws none). */
-function thrown(run: () => unknown): ConvlensError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof ConvlensError) return e;
-    throw e;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('targetSource: a command-line target as the request the service would get', () => {
   it.each([
@@ -37,26 +27,26 @@ describe('targetSource: a command-line target as the request the service would g
 
   it("a size the target does not read is INVALID_OPTION at the REST field's path, named in the message by the command's FlagPaths", () => {
     const flags = { '$.inputShapes': '--input-old', '$.resolution': '--sizes' };
-    const e = thrown(() => targetSource('resnet18', { inputShape: [1, 3, 64, 64] }, flags));
+    const e = errorOf(() => targetSource('resnet18', { inputShape: [1, 3, 64, 64] }, flags));
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.details.path).toBe('$.inputShapes');
     expect(e.message).toBe("--input-old gives the shapes of an ONNX file's dynamic inputs; 'resnet18' is a built-in model (its size: --sizes)");
     // the same map renames the path: the option is said once, where the user typed it
     expect((atFlags(e, flags) as ConvlensError).details.path).toBe('--input-old');
-    const r = thrown(() => targetSource(fixture('onnx/resnet18.onnx'), { resolution: 64 }, flags));
+    const r = errorOf(() => targetSource(fixture('onnx/resnet18.onnx'), { resolution: 64 }, flags));
     expect(r.details.path).toBe('$.resolution');
     expect(r.message).toBe(`--sizes sets a built-in model's input size; '${fixture('onnx/resnet18.onnx')}' is an ONNX file (its dynamic dimensions: --input-old)`);
   });
 
   it('a command with no option for a field names the field itself', () => {
-    const e = thrown(() => targetSource('resnet18', { inputShape: [1, 3, 8, 8] }, {}));
+    const e = errorOf(() => targetSource('resnet18', { inputShape: [1, 3, 8, 8] }, {}));
     expect(e.message).toBe("$.inputShapes gives the shapes of an ONNX file's dynamic inputs; 'resnet18' is a built-in model (its size: $.resolution)");
   });
 
   it('a .json target that is not JSON is INVALID_JSON at the file', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'convlens-target-')), 'broken.json');
     writeFileSync(file, '{"layers": [');
-    const e = thrown(() => targetSource(file, {}, {}));
+    const e = errorOf(() => targetSource(file, {}, {}));
     expect(e.code).toBe('INVALID_JSON');
     expect(e.details.path).toBe(file);
   });
