@@ -28,12 +28,17 @@ function simdText(): string {
     (f32x4.extract_lane 0 (f32x4.add (local.get $a0) (local.get $a${CHAINS - 1})))))`;
 }
 
+/** The SIMD loop: `rounds` rounds from chain i's lanes at i + 1, each round a ← a + 0.999·a; lane 0 of the first chain plus the last. */
+export async function simdLoop(): Promise<(rounds: number) => number> {
+  const wabt = await wabtInit();
+  const module = wabt.parseWat('ceiling.wat', simdText(), { simd: true });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(module.toBinary({}).buffer)));
+  return instance.exports.run as (rounds: number) => number;
+}
+
 export async function ceilingWork(kind: CeilingKind): Promise<() => unknown> {
   if (kind === 'simd') {
-    const wabt = await wabtInit();
-    const module = wabt.parseWat('ceiling.wat', simdText(), { simd: true });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(module.toBinary({}).buffer)));
-    const run = instance.exports.run as (n: number) => number;
+    const run = await simdLoop();
     return () => run(1 << 18);
   }
   const shape = [1, 128, 112, 112];

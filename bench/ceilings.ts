@@ -42,7 +42,7 @@ const rate = (worker: Worker, ms: number) =>
   });
 
 /** The median over `rounds` of (two threads' work at once) ÷ (one thread's alone), each window `ms` long, after `warm` windows of both. */
-async function ceiling(kind: CeilingKind, rounds: number, ms: number, warm: number): Promise<{ ratio: number; ratios: number[] }> {
+export async function ceiling(kind: CeilingKind, rounds: number, ms: number, warm: number): Promise<{ ratio: number; ratios: number[] }> {
   const workers = await Promise.all([started(kind), started(kind)]);
   try {
     for (let i = 0; i < warm; i++) await Promise.all(workers.map((w) => rate(w, ms)));
