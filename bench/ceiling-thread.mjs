@@ -1,5 +1,5 @@
 // A thread of bench/ceilings.ts: runs one piece of work over and over for the time it is given and
-// answers how many it finished a millisecond. An .mjs that registers tsx itself: Node 20 does not
+// answers how many it finished a millisecond; or, asked 'once', runs it once and answers 'done'. An .mjs that registers tsx itself: Node 20 does not
 // apply the bench's `--import tsx` loader hooks inside worker threads (as src/runtime/worker-dev.mjs).
 import { parentPort, workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
@@ -8,6 +8,11 @@ register();
 const { ceilingWork } = await import('./ceiling-work.ts');
 const work = await ceilingWork(workerData.kind);
 parentPort.on('message', async (ms) => {
+  if (ms === 'once') {
+    await work();
+    parentPort.postMessage('done');
+    return;
+  }
   let n = 0;
   const start = performance.now();
   const end = start + ms;

@@ -29,17 +29,31 @@ function started(kind: CeilingKind): Promise<Worker> {
   });
 }
 
-/** Work a millisecond on `worker` over a window of `ms`. */
-const rate = (worker: Worker, ms: number) =>
-  new Promise<number>((resolve, reject) => {
+/** `worker`'s answer to `message`. */
+const answer = <T>(worker: Worker, message: number | 'once') =>
+  new Promise<T>((resolve, reject) => {
     const failed = (e: Error) => reject(e);
     worker.once('error', failed);
-    worker.once('message', (perMs: number) => {
+    worker.once('message', (value: T) => {
       worker.off('error', failed);
-      resolve(perMs);
+      resolve(value);
     });
-    worker.postMessage(ms);
+    worker.postMessage(message);
   });
+
+/** Work a millisecond on `worker` over a window of `ms`. */
+const rate = (worker: Worker, ms: number) => answer<number>(worker, ms);
+
+/**
+ * A thread that runs ceiling-work's conv once per `once()` (its own tensors, its output released),
+ * for a side of bench parallel's rounds: this thread's one-thread conv and the helper's at once,
+ * so the kernel's ceiling is measured in the same rounds as the split (within a round the host's
+ * speed is about the same for every side).
+ */
+export async function convHelper(): Promise<{ once: () => Promise<void>; close: () => Promise<number> }> {
+  const worker = await started('conv');
+  return { once: () => answer<void>(worker, 'once'), close: () => worker.terminate() };
+}
 
 /** The median over `rounds` of (two threads' work at once) ÷ (one thread's alone), each window `ms` long, after `warm` windows of both. */
 export async function ceiling(kind: CeilingKind, rounds: number, ms: number, warm: number): Promise<{ ratio: number; ratios: number[] }> {

@@ -1,7 +1,9 @@
 /**
  * Two threads against one on the same work, in the same run (issue 12 goal: ≥ 1.8×):
  *  - one large convolution, 3×3 128→128 at 112×112: in-process (this thread alone, against this
- *    thread leading one partner of its team: the kernel split alone), and through worker pools of
+ *    thread leading one partner of its team: the kernel split alone, and against this thread and a
+ *    helper thread each running the whole conv at once: the kernel's ceiling in the same rounds,
+ *    and the split's share of it), and through worker pools of
  *    one and of two workers (POST /v1/operators' path: the call sent to a worker, its team split,
  *    its output released as the route releases it once sent);
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
@@ -49,7 +51,7 @@ import type { OpDef, RunContext } from '../src/ops/types.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { ceilingsBench } from './ceilings.js';
+import { ceilingsBench, convHelper } from './ceilings.js';
 import { convModel } from './onnx-model.js';
 import { loadPeer } from './peers.js';
 import { record, say } from './records.js';
@@ -147,10 +149,26 @@ export async function parallelBench(): Promise<void> {
     collectYoung();
   };
   const keep = (run: () => RunResult) => () => void (lastOutputs = run());
-  const convSides = await interleaved([keep(() => runGraph(graph, inputs, opts(false), inference)), keep(() => runGraph(graph, inputs, opts(true), inference)), keep(channelBands)], 8, released, 2);
+  const oneThread = keep(() => runGraph(graph, inputs, opts(false), inference));
+  // the kernel's ceiling in the same rounds: this thread's one-thread conv and a helper thread's at once
+  const helper = await convHelper();
+  const twoAtOnce = async () => {
+    const done = helper.once();
+    oneThread();
+    await done;
+  };
+  const convSides = await interleaved([oneThread, keep(() => runGraph(graph, inputs, opts(true), inference)), keep(channelBands), twoAtOnce], 8, released, 2);
   released();
-  report('3×3 conv 128→128 at 112×112, in-process (row bands)', convSides);
-  report('3×3 conv 128→128 at 112×112, in-process, channel bands', convSides, 2);
+  await helper.close();
+  // two convs in the time of one pair: 2·T1 / T_pair; the split's share of it: (T1 / T2) ÷ that
+  const ceiling = 2 * pairedRatio(convSides, 0, 3);
+  const shareOf = (side: number) => pairedRatio(convSides, 3, side) / 2;
+  report('3×3 conv 128→128 at 112×112, in-process (row bands)', convSides, 1, { ceilingWithinRounds: ceiling, shareOfCeiling: shareOf(1) });
+  report('3×3 conv 128→128 at 112×112, in-process, channel bands', convSides, 2, { ceilingWithinRounds: ceiling, shareOfCeiling: shareOf(2) });
+  say(
+    `  the kernel's ceiling in the same rounds (two whole convs at once, this thread's and a helper's, against one): ${ceiling.toFixed(2)}× within rounds; ` +
+      `the split's share of it within rounds: row bands ${(100 * shareOf(1)).toFixed(0)} %, channel bands ${(100 * shareOf(2)).toFixed(0)} % (1.8× needs ${((100 * 1.8) / ceiling).toFixed(0)} % of this ceiling)`,
+  );
   await machineScaling(shape, w, b);
   await ceilingsBench();
 
