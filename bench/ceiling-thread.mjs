@@ -1,6 +1,7 @@
 // A thread of bench/ceilings.ts: runs one piece of work over and over for the time it is given and
-// answers how many it finished a millisecond; or, asked 'once', runs it once and answers 'done'. An .mjs that registers tsx itself: Node 20 does not
-// apply the bench's `--import tsx` loader hooks inside worker threads (as src/runtime/worker-dev.mjs).
+// answers how many it finished a millisecond; or, asked 'once', runs it once and answers 'done'.
+// An .mjs that registers tsx itself: Node 20 does not apply the bench's `--import tsx` loader hooks
+// inside worker threads (as src/runtime/worker-dev.mjs).
 import { parentPort, workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 

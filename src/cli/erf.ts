@@ -61,7 +61,10 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--svg <file>', 'write the heatmap SVG here')
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
     .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)')
-    .action((target: string, o) => withFlags(erfFlags(o.inputShape !== undefined), () => erf(io, setCode, target, o)));
+    .action((target: string, o) => {
+      const flags = erfFlags(o.inputShape !== undefined);
+      return withFlags(flags, () => erf(io, setCode, target, o, flags));
+    });
 }
 
 /** The ERF request's fields (runtime/backward.ts, runtime/erf-task.ts, graph/load.ts) as the options that give them. */
@@ -79,13 +82,14 @@ const erfFlags = (inputShape: boolean): FlagPaths => ({
   '$.seed': '--seed',
 });
 
-async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues): Promise<void> {
+/** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
+async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths): Promise<void> {
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
   const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
-  const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, erfFlags(o.inputShape !== undefined));
+  const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
   const summary = await computeErf(inlineRunner, {
     source,
     mode: given ? 'given' : (o.input as 'random' | 'luo'),
