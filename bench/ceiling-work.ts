@@ -3,7 +3,8 @@
  *  - `simd`: twelve independent f32x4 multiply-add chains in registers (no memory traffic): what two
  *    cores give when nothing but their SIMD units is used;
  *  - `conv`: the whole 3×3 conv 128→128 at 112×112 of the parallel bench, this thread's own copy of
- *    its tensors, run as runGraph runs it with no split (the kernel alone), its output released.
+ *    its tensors, run as runGraph runs it with no split (the kernel alone), its output released
+ *    when settled.
  */
 import wabtInit from 'wabt';
 import { inferGraph } from '../src/analysis/infer.js';
@@ -36,10 +37,16 @@ export async function simdLoop(): Promise<(rounds: number) => number> {
   return instance.exports.run as (rounds: number) => number;
 }
 
-export async function ceilingWork(kind: CeilingKind): Promise<() => unknown> {
+/** One piece of a ceiling's work: `run` it, then `settle` what it left (a conv's output), which a timed pair can leave off its clock. */
+export interface CeilingWork {
+  run: () => void;
+  settle: () => void;
+}
+
+export async function ceilingWork(kind: CeilingKind): Promise<CeilingWork> {
   if (kind === 'simd') {
-    const run = await simdLoop();
-    return () => run(1 << 18);
+    const loop = await simdLoop();
+    return { run: () => void loop(1 << 18), settle: () => {} };
   }
   const shape = [1, 128, 112, 112];
   const r = rng(1);
@@ -49,10 +56,15 @@ export async function ceilingWork(kind: CeilingKind): Promise<() => unknown> {
   const inputs = { [graph.inputs[0].name]: tensor(shape, random(128 * 112 * 112)) };
   const weights = { 'conv.weight': tensor([128, 128, 3, 3], random(128 * 128 * 9)), 'conv.bias': tensor([128], random(128)) };
   const options = { training: false, seed: 0, weightInit: 'seed' as const, weights, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER };
-  return () => {
-    // the output released at once, as the service releases an answer once sent: a fresh 6.4 MB
-    // output left to the collector faults in new pages at random (bench/parallel.ts)
-    releaseBuffers(Object.values(runGraph(graph, inputs, options, inference).outputs).map((t) => t.data.buffer));
-    collectYoung();
+  let outputs: ArrayBufferLike[] = [];
+  return {
+    run: () => void (outputs = Object.values(runGraph(graph, inputs, options, inference).outputs).map((t) => t.data.buffer)),
+    // the output released, as the service releases an answer once sent: a fresh 6.4 MB output left
+    // to the collector faults in new pages at random (bench/parallel.ts)
+    settle: () => {
+      releaseBuffers(outputs);
+      outputs = [];
+      collectYoung();
+    },
   };
 }

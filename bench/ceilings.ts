@@ -18,28 +18,49 @@ import { median } from './sides.js';
 
 const ENTRY = new URL('./ceiling-thread.mjs', import.meta.url);
 
-function started(kind: CeilingKind): Promise<Worker> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(ENTRY, { workerData: { kind } });
-    worker.once('error', reject);
-    worker.once('message', () => {
-      worker.off('error', reject);
-      resolve(worker);
-    });
+/** `worker`'s next message; rejected if it fails or exits first (no promise left pending). */
+function next<T>(worker: Worker): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const failed = (e: Error) => settle(() => reject(e));
+    const exited = (code: number) => settle(() => reject(new Error(`a ceiling thread exited (code ${code}) before it answered`)));
+    const answered = (value: T) => settle(() => resolve(value));
+    const settle = (then: () => void) => {
+      worker.off('error', failed).off('exit', exited).off('message', answered);
+      then();
+    };
+    worker.on('error', failed).on('exit', exited).on('message', answered);
   });
 }
 
+async function started(kind: CeilingKind): Promise<Worker> {
+  const worker = new Worker(ENTRY, { workerData: { kind } });
+  try {
+    await next<'ready'>(worker);
+    return worker;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+}
+
+/** Both threads of a ceiling, or neither: one that started is ended when the other fails. */
+async function startedPair(kind: CeilingKind): Promise<Worker[]> {
+  const results = await Promise.allSettled([started(kind), started(kind)]);
+  const workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw failed.reason;
+  }
+  return workers;
+}
+
 /** `worker`'s answer to `message`. */
-const answer = <T>(worker: Worker, message: number | 'once') =>
-  new Promise<T>((resolve, reject) => {
-    const failed = (e: Error) => reject(e);
-    worker.once('error', failed);
-    worker.once('message', (value: T) => {
-      worker.off('error', failed);
-      resolve(value);
-    });
-    worker.postMessage(message);
-  });
+function answer<T>(worker: Worker, message: number | 'once'): Promise<T> {
+  const reply = next<T>(worker);
+  worker.postMessage(message);
+  return reply;
+}
 
 /** Work a millisecond on `worker` over a window of `ms`. */
 const rate = (worker: Worker, ms: number) => answer<number>(worker, ms);
@@ -57,7 +78,7 @@ export async function convHelper(): Promise<{ once: () => Promise<void>; close: 
 
 /** The median over `rounds` of (two threads' work at once) ÷ (one thread's alone), each window `ms` long, after `warm` windows of both. */
 export async function ceiling(kind: CeilingKind, rounds: number, ms: number, warm: number): Promise<{ ratio: number; ratios: number[] }> {
-  const workers = await Promise.all([started(kind), started(kind)]);
+  const workers = await startedPair(kind);
   try {
     for (let i = 0; i < warm; i++) await Promise.all(workers.map((w) => rate(w, ms)));
     const ratios: number[] = [];

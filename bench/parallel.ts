@@ -157,9 +157,13 @@ export async function parallelBench(): Promise<void> {
     oneThread();
     await done;
   };
-  const convSides = await interleaved([oneThread, keep(() => runGraph(graph, inputs, opts(true), inference)), keep(channelBands), twoAtOnce], 8, released, 2);
-  released();
-  await helper.close();
+  let convSides: Sides;
+  try {
+    convSides = await interleaved([oneThread, keep(() => runGraph(graph, inputs, opts(true), inference)), keep(channelBands), twoAtOnce], 8, released, 2);
+  } finally {
+    released();
+    await helper.close();
+  }
   // two convs in the time of one pair: 2·T1 / T_pair; the split's share of it: (T1 / T2) ÷ that
   const ceiling = 2 * pairedRatio(convSides, 0, 3);
   const shareOf = (side: number) => pairedRatio(convSides, 3, side) / 2;

@@ -239,6 +239,7 @@ describe('size options a target does not read are refused, as REST refuses them'
     [['analyze', fixture('specs/mobilenet_v2.json'), '--resolution', '64'], '--resolution', 'a JSON spec, which declares its input shapes'],
     [['analyze', fixture('specs/mobilenet_v2.json'), '--input', '1,3,64,64'], '--input', 'a JSON spec, which declares its input shapes'],
     [['analyze', fixture('onnx/resnet18.onnx'), '--resolution', '64'], '--resolution', 'an ONNX file (its dynamic dimensions: --input)'],
+    [['erf', fixture('onnx/resnet18.onnx'), '--resolution', '64'], '--resolution', 'an ONNX file (its dynamic dimensions: --input-shape)'],
     [['sweep', 'resnet18', '--input', '1,3,224,224', '--sizes', '224'], '--input', 'a built-in model (its size: --sizes)'],
     [['compare', 'resnet18', 'resnet34', '--input', '1,3,64,64'], '--input', 'neither network is an ONNX file'],
     [['compare', fixture('onnx/resnet18.onnx'), fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--resolution', '64'], '--resolution', 'neither network is a built-in model'],

@@ -62,21 +62,23 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
     .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)')
     .action((target: string, o) => {
-      const flags = erfFlags(o.inputShape !== undefined);
+      // the shapes came from the .npy given as --input only when --input-shape was not given
+      const fromNpy = o.inputShape === undefined && o.input !== 'random' && o.input !== 'luo';
+      const flags = erfFlags(fromNpy);
       return withFlags(flags, () => erf(io, setCode, target, o, flags));
     });
 }
 
-/** The ERF request's fields (runtime/backward.ts, runtime/erf-task.ts, graph/load.ts) as the options that give them. */
-const erfFlags = (inputShape: boolean): FlagPaths => ({
+/** The ERF request's fields (runtime/backward.ts, runtime/erf-task.ts, graph/load.ts, cli/target.ts) as the options that give them. */
+const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
   '$.layer': '--layer',
   '$.channels': '--channels',
   '$.position': '--position',
   '$.input': '--input',
   // the given input's tensor (`$.inputs.input`); `$.inputs` alone is the network's inputs
   '$.inputs.': '--input',
-  // an ONNX file's dynamic input: --input-shape, or the shape of the .npy given as --input
-  '$.inputShapes': inputShape ? '--input-shape' : '--input',
+  // an ONNX file's dynamic input: --input-shape (the option that sets it), or the shape of the .npy given as --input
+  '$.inputShapes': shapeFromNpy ? '--input' : '--input-shape',
   '$.resolution': '--resolution',
   '$.samples': '--samples',
   '$.seed': '--seed',

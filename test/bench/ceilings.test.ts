@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { simdLoop } from '../../bench/ceiling-work.js';
-import { ceiling } from '../../bench/ceilings.js';
+import { ceiling, convHelper } from '../../bench/ceilings.js';
 
 describe("bench ceilings: the machine's two-thread ceilings", () => {
   it('the SIMD loop computes a ← a + 0.999·a per round on 12 chains from 1…12: one round gives 1.999 + 23.988 = 25.987, two 13·1.999² = 51.948013', async () => {
@@ -15,5 +15,12 @@ describe("bench ceilings: the machine's two-thread ceilings", () => {
     // each window did work on both sides: the SIMD loop is 2^18 rounds, well under 20 ms
     for (const r of ratios) expect(r).toBeGreaterThan(0);
     expect(ratios).toContain(ratio);
+  });
+
+  it("the conv helper answers 'once' after one whole conv, twice in a row, and is ended by close (terminate's exit code 1)", async () => {
+    const helper = await convHelper();
+    await helper.once();
+    await helper.once();
+    expect(await helper.close()).toBe(1);
   });
 });
