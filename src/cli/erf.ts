@@ -63,8 +63,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)')
     .action((target: string, o) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
-      const fromNpy = o.inputShape === undefined && o.input !== 'random' && o.input !== 'luo';
-      const flags = erfFlags(fromNpy);
+      const flags = erfFlags(o.inputShape === undefined && npyFile(o) !== null);
       return withFlags(flags, () => erf(io, setCode, target, o, flags));
     });
 }
@@ -84,11 +83,14 @@ const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
   '$.seed': '--seed',
 });
 
+/** The .npy file given as --input, or null for `random` and `luo`. */
+const npyFile = (o: OptionValues): string | null => (o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null);
+
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths): Promise<void> {
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
-  const file = o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null;
+  const file = npyFile(o);
   const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
   const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);

@@ -22,7 +22,7 @@ import { columns, secondsText } from './sections.js';
 export const SWEEP_FORMATS = ['table', 'json', 'md'] as const;
 
 /**
- * The sweep request's fields (analysis/sweep.ts, graph/load.ts) as the options that give them;
+ * The sweep request's fields (analysis/sweep.ts, graph/load.ts, cli/target.ts) as the options that give them;
  * `$.input` is --input-name's when it was given, else the network's own (it has no input to resize).
  */
 const sweepFlags = (inputName: boolean, target: string): FlagPaths => ({ '$.sizes': '--sizes', '$.input': inputName ? '--input-name' : target, '$.inputShapes': '--input', '$.device': '--device', '$.resolution': '--sizes' });

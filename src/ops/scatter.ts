@@ -17,8 +17,9 @@
  * update element when they combine. Indices out of range are INVALID_ATTRIBUTE when known at
  * analysis, INVALID_TENSOR in the kernel, at the indices (`inputs[1]`), naming the element by its
  * coordinates (ops/index-faults.ts). Receptive fields: gathering along a spatial axis reads
- * positions the data decides, so the field is global; otherwise it passes through. scatterElements' and scatterND's outputs
- * hold the data's units and the updates' units: their fields merge (as add's).
+ * positions the data decides, so the field is global; otherwise it passes through.
+ * scatterElements' and scatterND's outputs hold the data's units and the updates' units: their
+ * fields merge (as add's).
  * VJPs: gatherElements adds each output gradient into the element it read; scatterND (none) passes
  * g to data where nothing was written and to the update written last at each position, (add)
  * passes g to data everywhere and gathers it for the updates; mul, max, min have none
