@@ -10,9 +10,10 @@ import wabtInit from 'wabt';
 import { inferGraph } from '../src/analysis/infer.js';
 import { loadGraph } from '../src/graph/load.js';
 import { runGraph } from '../src/runtime/execute.js';
-import { collectYoung, releaseBuffers } from '../src/runtime/memory.js';
 import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { releaseNow } from './sides.js';
 
 export type CeilingKind = 'simd' | 'conv';
 
@@ -56,15 +57,13 @@ export async function ceilingWork(kind: CeilingKind): Promise<CeilingWork> {
   const inputs = { [graph.inputs[0].name]: tensor(shape, random(128 * 112 * 112)) };
   const weights = { 'conv.weight': tensor([128, 128, 3, 3], random(128 * 128 * 9)), 'conv.bias': tensor([128], random(128)) };
   const options = { training: false, seed: 0, weightInit: 'seed' as const, weights, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER };
-  let outputs: ArrayBufferLike[] = [];
+  let outputs: Tensor[] = [];
   return {
-    run: () => void (outputs = Object.values(runGraph(graph, inputs, options, inference).outputs).map((t) => t.data.buffer)),
-    // the output released, as the service releases an answer once sent: a fresh 6.4 MB output left
-    // to the collector faults in new pages at random (bench/parallel.ts)
+    run: () => void (outputs = Object.values(runGraph(graph, inputs, options, inference).outputs)),
+    // released as the service releases an answer once sent (bench/sides.ts releaseNow)
     settle: () => {
-      releaseBuffers(outputs);
+      releaseNow(outputs);
       outputs = [];
-      collectYoung();
     },
   };
 }

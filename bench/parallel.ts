@@ -41,7 +41,7 @@ import type { RunOptions } from '../src/runtime/execute.js';
 import type { RunResult } from '../src/runtime/run-options.js';
 import type { OperatorCall } from '../src/runtime/operator.js';
 import { createPool } from '../src/runtime/pool.js';
-import { collectYoung, releaseBuffers } from '../src/runtime/memory.js';
+import { releaseBuffers } from '../src/runtime/memory.js';
 import { balance } from '../src/runtime/bands.js';
 import { configureTeams, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from '../src/runtime/split.js';
 import { SPIN_MS } from '../src/runtime/team-protocol.js';
@@ -55,7 +55,7 @@ import { ceilingsBench, convHelper } from './ceilings.js';
 import { convModel } from './onnx-model.js';
 import { loadPeer } from './peers.js';
 import { record, say } from './records.js';
-import { interleaved, median, pairedRatio } from './sides.js';
+import { interleaved, median, pairedRatio, pickSides, releaseNow } from './sides.js';
 import type { Sides } from './sides.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -137,16 +137,11 @@ export async function parallelBench(): Promise<void> {
       balance.channels = false;
     }
   };
-  // each call's output released before the next call's clock starts, as the service releases an
-  // answer once sent (runtime/memory.ts releaseBuffers), so the next output reuses its pages: left
-  // to the collector, a fresh 6.4 MB output faulted in 1,568 new pages on some calls and none on
-  // others, 11–17 µs a page on this Firecracker VM (~20 ms a call, on whichever side it fell;
-  // 2026-12-02, docs/benchmarks-log.md)
+  // each call's output released before the next call's clock starts (bench/sides.ts releaseNow)
   let lastOutputs: RunResult | null = null;
   const released = () => {
-    if (lastOutputs) releaseBuffers(Object.values(lastOutputs.outputs).map((t) => t.data.buffer));
+    releaseNow(lastOutputs ? Object.values(lastOutputs.outputs) : []);
     lastOutputs = null;
-    collectYoung();
   };
   const keep = (run: () => RunResult) => () => void (lastOutputs = run());
   const oneThread = keep(() => runGraph(graph, inputs, opts(false), inference));
@@ -184,9 +179,15 @@ export async function parallelBench(): Promise<void> {
   // transfer their tensors, is this harness's, as in-process runs make none
   const next: OperatorCall[] = [];
   // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
-  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side], next[side])).outputs.map((t) => t.data.buffer));
-  const poolSides = await interleaved([() => answered(0), () => answered(1)], 6, (side) => (next[side] = call()), 4);
-  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', poolSides, 1, { note: 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)' });
+  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side >> 1], next[side])).outputs.map((t) => t.data.buffer));
+  // each pool's call twice in a row: the first after the other pool's (its threads idle meanwhile,
+  // as a service's between requests), the second right after its own (a client that sends the next
+  // call once it has the answer). After 46 ms idle a thread ran half this conv 3 % slower than back
+  // to back (2026-12-02, docs/benchmarks-log.md); a two-thread call pays that on both threads.
+  const poolSides = await interleaved([0, 1, 2, 3].map((side) => () => answered(side)), 12, (side) => (next[side] = call()), 4);
+  const note = 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)';
+  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', pickSides(poolSides, [0, 2]), 1, { note });
+  report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2, calls back to back (each right after its own pool\'s last)', pickSides(poolSides, [1, 3]), 1, { note: `${note}; each pool's call follows its own, not the other pool's` });
   await Promise.all(pools.map((p) => p.close()));
 
   const file = path.join(here, '.cache', 'resnet50.onnx');

@@ -5,6 +5,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { collectYoung, releaseBuffers } from '../src/runtime/memory.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 
 export interface Sides {
   /** Median wall seconds of each side. */
@@ -36,6 +38,30 @@ export interface Sides {
  * the ratio within rounds wanders less than the ratio of the medians.
  */
 export const pairedRatio = (s: Sides, a: number, b: number) => median(s.rounds[a].map((t, r) => t / s.rounds[b][r]));
+
+/**
+ * The sides `picked` of `s`, in that order, as Sides of their own (report() compares side 0 with
+ * another): a run whose rounds hold more sides than one comparison reads, e.g. each pool's call
+ * twice in a row, the first after the other pool's call and the second right after its own.
+ */
+export function pickSides(s: Sides, picked: number[]): Sides {
+  const take = <T>(a: T[]) => picked.map((i) => a[i]);
+  return { ...s, wall: take(s.wall), cpu: take(s.cpu), busiest: take(s.busiest), best: take(s.best), rounds: take(s.rounds), warm: take(s.warm) };
+}
+
+/**
+ * A side's outputs released before the next side's clock starts, as the service releases an answer
+ * once sent (runtime/memory.ts releaseBuffers), and the scavenge that frees them run now rather
+ * than at the end of the event loop's turn, so the next output reuses their pages: left to the
+ * collector, a fresh 6.4 MB output faulted in 1,568 new pages on some calls and none on others,
+ * 11–17 µs a page on this Firecracker VM (~20 ms a call, on whichever side it fell; 2026-12-02,
+ * docs/benchmarks-log.md). Returns the bytes released.
+ */
+export function releaseNow(outputs: Iterable<Tensor>): number {
+  const bytes = releaseBuffers([...outputs].map((t) => t.data.buffer));
+  collectYoung();
+  return bytes;
+}
 
 /** CPU milliseconds (time on a CPU, schedstat) of each thread of this process so far, by thread id; empty off Linux. */
 export function threadCpu(): Map<string, number> {

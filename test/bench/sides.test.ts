@@ -1,7 +1,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { fullCollections, interleaved, median, pairedRatio, threadCpu } from '../../bench/sides.js';
+import { fullCollections, interleaved, median, pairedRatio, pickSides, releaseNow, threadCpu } from '../../bench/sides.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
@@ -20,6 +21,22 @@ describe('bench sides: samples taken in turn, and the full collections among the
   it('pairedRatio is the median of the per-round ratios: rounds (4, 2), (9, 3), (2, 2) → 2', () => {
     const s = { rounds: [[4, 9, 2], [2, 3, 2]] } as Parameters<typeof pairedRatio>[0];
     expect(pairedRatio(s, 0, 1)).toBe(2);
+  });
+
+  it('pickSides takes sides 3 and 1 of four, in that order: their medians, rounds and warm-ups; the samples and collections stay', () => {
+    const four = [0, 1, 2, 3];
+    const s = { wall: [1, 2, 3, 4], cpu: [5, 6, 7, 8], busiest: [9, 10, 11, 12], best: [0.5, 1.5, 2.5, 3.5], samples: 2, rounds: four.map((i) => [i, i + 10]), warm: four.map((i) => [i * 100]), fullCollections: { count: 1, ms: 3 } };
+    const picked = pickSides(s, [3, 1]);
+    expect(picked).toEqual({ wall: [4, 2], cpu: [8, 6], busiest: [12, 10], best: [3.5, 1.5], samples: 2, rounds: [[3, 13], [1, 11]], warm: [[300], [100]], fullCollections: { count: 1, ms: 3 } });
+    // the round-by-round ratio of the picked pair: (3/1, 13/11) → median of two is the upper one
+    expect(pairedRatio(picked, 0, 1)).toBe(3);
+  });
+
+  it('releaseNow: a 2 MiB output given twice is released once (2 MiB, its buffer detached); a 1 KiB one is left to the collector', () => {
+    const big = tensor([512, 1024], new Float32Array(512 * 1024));
+    const small = tensor([256], new Float32Array(256));
+    expect(releaseNow([big, small, big])).toBe(2 * 2 ** 20);
+    expect([big.data.buffer.byteLength, small.data.buffer.byteLength]).toEqual([0, 1024]);
   });
 
   it('fullCollections counts two forced full collections, not a scavenge', async () => {
