@@ -5,7 +5,8 @@
  *    helper thread each running the whole conv at once: the kernel's ceiling in the same rounds,
  *    and the split's share of it), and through worker pools of
  *    one and of two workers (POST /v1/operators' path: the call sent to a worker, its team split,
- *    its output released as the route releases it once sent);
+ *    its output released as the route releases it once sent), each pool's call timed after the
+ *    other pool's (its threads idle meanwhile) and right after its own (calls back to back);
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
