@@ -30,6 +30,7 @@ import { shareRepeatedCallParameters } from './repeated-calls.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
+import { checkGraphOutputs, checkLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
@@ -126,6 +127,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
+    checkNodeWrites(node, name, path);
     node.input.forEach((ref, k) => {
       if (ref !== '' && !known.has(ref)) {
         throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) reads '${ref}', which no input, initializer or node produces`, {
@@ -196,7 +198,9 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
       layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source });
       return;
     }
-    const parsed = OPS_BY_NAME.get(mapped.op)!.attrs.safeParse(mapped.attrs);
+    const op = OPS_BY_NAME.get(mapped.op)!;
+    checkLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
+    const parsed = op.attrs.safeParse(mapped.attrs);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
@@ -218,7 +222,8 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   });
 
   shareRepeatedCallParameters(layers, aliasOf, (ref) => constants.get(ref)?.initializer === true);
-  const outputs = g.output.map((o) => o.name).filter((n) => known.has(n));
+  checkGraphOutputs(g.output, known);
+  const outputs = g.output.map((o) => o.name);
   const result = {
     graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
