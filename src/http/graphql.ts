@@ -34,6 +34,7 @@ import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from 
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
+import { operationTypeRule } from './graphql/operation-types.js';
 import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
@@ -159,7 +160,7 @@ export async function graphqlRoutes(
     graphiql: false,
     path: '/graphql',
     // bounds depth (introspection exempt), fields, root-field weight and aliases before any resolver runs
-    validationRules: [complexityRule(limits)],
+    validationRules: [complexityRule(limits), operationTypeRule],
     graphql: { parseOptions: { maxTokens: limits.tokens } },
     allowBatchedQueries: false,
     cache: false,

@@ -31,6 +31,8 @@ describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID,
     ['an argument of the wrong type (resolution: "high")', '{ analyze(model: "resnet18", resolution: "high") { name } }', /^Int cannot represent non-integer value: "high"$/],
     ['an unknown argument "modle"', '{ analyze(modle: "resnet18") { name } }', /^Unknown argument "modle" on field "Query\.analyze"\. Did you mean "model"\?$/],
     ['a missing selection on an object field', '{ analyze(model: "resnet18") }', /^Field "analyze" of type "Report" must have a selection of subfields\. Did you mean "analyze \{ \.\.\. \}"\?$/],
+    // the schema has no Subscription type: before, execution's "not configured" error came back 200 as INTERNAL
+    ['a subscription (the service has none)', 'subscription watch { x }', /^this service has no subscription operations, so the subscription 'watch' cannot run: it answers queries \(analyze, .*\) and mutations \(submitJob, cancelJob\); poll a job with job\(id\) rather than subscribing$/],
   ];
   for (const [what, query, message] of cases) {
     it(`${what}: 400 under ${GQL} (and without Accept), 200 under application/json`, async () => {
