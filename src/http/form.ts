@@ -178,7 +178,7 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
   const parts = chargedParts(request, limits.charge);
   for await (const raw of parts) {
     count++;
-    const part = raw as unknown as Part;
+    const part = named(raw as unknown as Part);
     if (part.type === 'file') {
       if (first) {
         stray.push({ name: part.fieldname, file: true });

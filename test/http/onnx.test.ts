@@ -37,6 +37,16 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.error.message).toContain(says);
   });
 
+  it.each([
+    ['no name at all', 'form-data; filename="m.onnx"'],
+    ['an empty name', 'form-data; name=""; filename="m.onnx"'],
+    ['a field with no name', 'form-data'],
+  ])('a multipart part with %s: 400 INVALID_OPTION at body (not a field named undefined, nor a file taken)', async (_, disposition) => {
+    const body = Buffer.concat([Buffer.from(`--B\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\n`), fixture('mobilenet_v2'), Buffer.from('\r\n--B--\r\n')]);
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'multipart/form-data; boundary=B').send(body).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'body', message: 'a form part has no name: each needs Content-Disposition: form-data; name="…"' });
+  });
+
   it('per-name input shapes: ?input.input=1,3,64,64; a fixed dimension cannot be overridden', async () => {
     const res = await request(app.server).post('/v1/analyze?input.input=1,3,64,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(200);
     expect(res.body.structure.resolution.finalFeatureMap).toEqual([2, 2]);
