@@ -90,6 +90,10 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     const ends = attrOrConstant(ctx, ctx.attrs.ends, 2, 'ends', true)!;
     const axes = (attrOrConstant(ctx, ctx.attrs.axes, 3, 'axes', false) ?? starts.map((_, i) => i)).map((a) => normalizeAxis(ctx, a, x.length, 'axes'));
     const steps = attrOrConstant(ctx, ctx.attrs.steps, 4, 'steps', false) ?? starts.map(() => 1);
+    // one start, end, axis and step per sliced axis (ONNX: 1-D tensors of the same length)
+    for (const [field, list] of [['ends', ends], ['axes', axes], ['steps', steps]] as const) {
+      if (list.length !== starts.length) ctx.fail('INVALID_ATTRIBUTE', `slice: starts has ${starts.length} values and ${field} ${list.length}; each sliced axis takes one of each`, field, { shapes: { data: x } });
+    }
     const out = [...x];
     const plan: SlicePlan = { axes: [], starts: [], steps: [] };
     axes.forEach((a, i) => {

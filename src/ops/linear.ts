@@ -49,6 +49,8 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   infer(ctx) {
     const x = ctx.inputs[0];
     const a = ctx.attrs;
+    // torch.nn.Linear: "both arguments to linear need to be at least 1D"
+    if (x.length === 0) ctx.fail('RANK_MISMATCH', `linear reads its features from the input's last dimension, and a scalar ${fmtShape(x)} has none: give the input rank 1 or more`, 'inputs', { shapes: { input: x } });
     const ci = x[x.length - 1];
     if (a.inFeatures !== undefined && a.inFeatures !== ci) {
       ctx.fail(
@@ -58,13 +60,14 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
         { shapes: { input: x } },
       );
     }
-    const rows = numel(x) / ci;
+    // the positions: every dimension but the last (numel / ci would be 0 / 0 for inFeatures 0)
+    const rows = numel(x.slice(0, -1));
     const co = a.outFeatures;
     const weights = weightAndBias([co, ci], a.bias ? co : null);
     return {
       outputs: [[...x.slice(0, -1), co]],
       weights,
-      cost: { macs: rows * ci * co, exactMacOps: rows * (2 * ci - 1) * co, biasOps: a.bias ? rows * co : 0, elementwise: 0 },
+      cost: { macs: rows * ci * co, exactMacOps: rows * Math.max(0, 2 * ci - 1) * co, biasOps: a.bias ? rows * co : 0, elementwise: 0 },
       plan: { rows, inFeatures: ci },
     };
   },
@@ -183,6 +186,10 @@ export const matmul: OpDef<Record<string, never>, null> = {
   attrs: z.strictObject({}),
   infer(ctx) {
     let [a, b] = ctx.inputs;
+    // torch.matmul: "both arguments to matmul need to be at least 1D"
+    for (const [role, t] of [['a', a], ['b', b]] as const) {
+      if (t.length === 0) ctx.fail('RANK_MISMATCH', `matmul multiplies tensors of rank 1 or more, and ${role} is a scalar ${fmtShape(t)}: give it a dimension, or multiply element-wise (mul)`, 'inputs', { shapes: { a, b } });
+    }
     const aVec = a.length === 1;
     const bVec = b.length === 1;
     if (aVec) a = [1, a[0]];
@@ -198,7 +205,7 @@ export const matmul: OpDef<Record<string, never>, null> = {
     if (!batch) return ctx.fail('SHAPE_MISMATCH', `batch dims of ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, 'inputs');
     const out = [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])];
     const rows = numel(batch) * m * n;
-    return { outputs: [out], weights: [], cost: { macs: rows * k, exactMacOps: rows * (2 * k - 1), biasOps: 0, elementwise: 0 }, plan: null };
+    return { outputs: [out], weights: [], cost: { macs: rows * k, exactMacOps: rows * Math.max(0, 2 * k - 1), biasOps: 0, elementwise: 0 }, plan: null };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
   run(ctx) {

@@ -41,6 +41,15 @@ describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () =
     expect(inferOf(slice, [[5]], { starts: [4], ends: [2] }).outputs).toEqual([[0]]);
   });
 
+  it.each([
+    ['ends', { starts: [0, 1], ends: [1] }, 'slice: starts has 2 values and ends 1; each sliced axis takes one of each'],
+    ['axes', { starts: [0], ends: [1], axes: [0, 1] }, 'slice: starts has 1 values and axes 2; each sliced axis takes one of each'],
+    ['steps', { starts: [0, 0], ends: [1, 1], steps: [1] }, 'slice: starts has 2 values and steps 1; each sliced axis takes one of each'],
+  ])('starts and %s of different lengths on [1,2,4,4]: INVALID_ATTRIBUTE at that attribute (it was a NaN dim)', (field, attrs, message) => {
+    const e = errorOf(() => inferOf(slice, [[1, 2, 4, 4]], attrs));
+    expect(e).toMatchObject({ code: 'INVALID_ATTRIBUTE', message, details: { path: `$.${field}` } });
+  });
+
   it('a known 1-D value is folded: [2,3,4,5][1:3] = [3, 4]', () => {
     expect(inferOf(slice, [[4]], { starts: [1], ends: [3] }, [ints(2, 3, 4, 5)]).values).toEqual([ints(3, 4)]);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { inferOf, run } from './op-helpers.js';
-import { flatten } from '../../src/ops/linear.js';
+import { flatten, linear, matmul } from '../../src/ops/linear.js';
 
 describe('linear and flatten', () => {
   it('linear Ci=512 → Co=1000 (the notes): params Ci·Co + Co, MACs Ci·Co, exact (2·Ci − 1)·Co, memory Ci + Co + Ci·Co', () => {
@@ -17,6 +17,28 @@ describe('linear and flatten', () => {
     const l = layer(analyze(net([2, 5, 8], { op: 'linear', outFeatures: 3 })), 'l0');
     expect(l.outputShape).toEqual([2, 5, 3]);
     expect(l.macs).toBe(10 * 8 * 3);
+  });
+
+  it('linear on a scalar [] is RANK_MISMATCH at the inputs (torch: "at least 1D"), not a NaN count', () => {
+    const e = errorOf(() => inferOf(linear, [[]], { outFeatures: 2 }));
+    expect(e).toMatchObject({ code: 'RANK_MISMATCH', details: { path: '$.inputs', shapes: { input: [] } } });
+    expect(e.message).toContain("a scalar [] has none");
+  });
+
+  it('linear 0 → 2 features on [3, 0] (torch.nn.Linear(0, 2)): [3, 2] of the bias, 3 rows, 0 MACs and 0 exact ops', () => {
+    expect(run('linear', [[[3, 0], []]], { outFeatures: 2 }, { weight: [[2, 0], []], bias: [[2], [1.5, -2]] })).toEqual([{ shape: [3, 2], data: [1.5, -2, 1.5, -2, 1.5, -2] }]);
+    expect(inferOf(linear, [[3, 0]], { outFeatures: 2 }).cost).toMatchObject({ macs: 0, exactMacOps: 0, biasOps: 6 });
+  });
+
+  it('matmul of a scalar [] and [3] is RANK_MISMATCH naming the scalar operand (torch.matmul: "at least 1D")', () => {
+    const e = errorOf(() => inferOf(matmul, [[], [3]]));
+    expect(e).toMatchObject({ code: 'RANK_MISMATCH', details: { path: '$.inputs' } });
+    expect(e.message).toContain('a is a scalar []');
+  });
+
+  it('matmul [2, 0]·[0, 3] (an empty inner dimension): [2, 3] of zeros, 0 MACs and 0 exact ops', () => {
+    expect(run('matmul', [[[2, 0], []], [[0, 3], []]])).toEqual([{ shape: [2, 3], data: [0, 0, 0, 0, 0, 0] }]);
+    expect(inferOf(matmul, [[2, 0], [0, 3]]).cost).toMatchObject({ macs: 0, exactMacOps: 0 });
   });
 
   it('global average pooling before the classifier cuts the FC cost by H·W (domain.md)', () => {
