@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { MAX_PARAM_LENGTH, clientError, frameworkError, hostRequired, installErrorHandling, sendError } from './http/errors.js';
+import { MAX_PARAM_LENGTH, clientError, expectationFailed, frameworkError, hostRequired, installErrorHandling, sendError } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
@@ -50,6 +50,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
+  // an Expect other than 100-continue: the catalog's 417, not Node's empty one
+  app.server.on('checkExpectation', expectationFailed);
   const ownPool = pool ?? createPool(config);
   if (!pool) app.addHook('onClose', async () => ownPool.close());
   const metrics = createMetrics(ownPool);

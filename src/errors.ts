@@ -31,6 +31,7 @@ export const ERROR_CATALOG = {
   NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'The route exists, but not for this method' },
   HEADERS_TOO_LARGE: { status: 431, title: "The request's headers are larger than the HTTP parser accepts (16 KiB)" },
+  EXPECTATION_FAILED: { status: 417, title: 'The Expect header asks for something other than 100-continue' },
   REQUEST_TIMEOUT: { status: 408, title: 'The client did not send the whole request within REQUEST_TIMEOUT_MS; the connection is closed' },
   JOB_NOT_FOUND: { status: 404, title: 'No job has that id, or it finished longer ago than JOB_TTL_SECONDS' },
   NOT_ACCEPTABLE: { status: 406, title: 'The route cannot answer in a media type the Accept header allows' },

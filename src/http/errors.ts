@@ -7,6 +7,7 @@
  * route's under another method, else a 404.
  */
 import { STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -121,6 +122,19 @@ export function clientError(err: NodeJS.ErrnoException & { reason?: string }, so
   const body = JSON.stringify({ error: error.toJSON() });
   socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   (socket as Socket).destroySoon();
+}
+
+/**
+ * A request whose Expect header is anything but 100-continue (Node's 'checkExpectation'): 417
+ * EXPECTATION_FAILED at headers.expect, in the catalog's form. Node's own answer was an empty 417,
+ * without a code. The request is not run and the connection is closed (its body may still come).
+ */
+export function expectationFailed(request: IncomingMessage, response: ServerResponse): void {
+  const expect = String(request.headers.expect ?? '');
+  const error = new ConvlensError('EXPECTATION_FAILED', `the Expect header asks for '${expect.slice(0, 100)}'; this service knows only 100-continue: send the request without Expect, or with Expect: 100-continue`, { path: 'headers.expect' });
+  const body = JSON.stringify({ error: error.toJSON() });
+  response.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
 }
 
 /** The catalog's error for an HTTP parser error (llhttp's codes: HPE_*); `headParsed`: the request's line and headers had all arrived. */

@@ -57,6 +57,32 @@ describe('HTTP parser errors are catalog errors', () => {
     expect((r.body.error as { message: string }).message).toMatch(/^the request is not well-formed HTTP: .+\(HPE_/);
   });
 
+  it('Expect: foo (not 100-continue): 417 EXPECTATION_FAILED at headers.expect, as JSON, and the request is not run (Node answered an empty 417)', async () => {
+    const r = await raw(['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"model":"resnet18"}'], false);
+    expect(r.status).toBe(417);
+    expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(r.body.error).toEqual({ code: 'EXPECTATION_FAILED', message: "the Expect header asks for 'foo'; this service knows only 100-continue: send the request without Expect, or with Expect: 100-continue", path: 'headers.expect' });
+  });
+
+  it('Expect: 100-continue is still honoured: the 100 first, then the analysis', async () => {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.once('end', () => socket.end());
+    let text = '';
+    let sent = false;
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      // the body goes once the server said 100 Continue, as curl sends it
+      if (text.startsWith('HTTP/1.1 100') && !sent) {
+        sent = true;
+        socket.write('{"model":"resnet18"}');
+      }
+    });
+    socket.write('POST /v1/analyze HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 20\r\nConnection: close\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  });
+
   it('a 20 KiB header (the parser takes 16 KiB): 431 HEADERS_TOO_LARGE at headers', async () => {
     const r = await raw([`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 << 10)}\r\n\r\n`], false);
     expect(r.status).toBe(431);
