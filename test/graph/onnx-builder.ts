@@ -11,7 +11,12 @@ type Int64 = number | string;
  * An attribute: its value field, and `type` when it must differ from the one the field implies
  * (a wrong type on purpose, or 0 = UNDEFINED as IR version 1 files may leave it).
  */
-export type Attr = ({ i: Int64 } | { f: number } | { ints: Int64[] } | { floats: number[] } | { s: string } | { strings: string[] } | { t: TensorSpec }) & { type?: number };
+export type Attr = ({ i: Int64 } | { f: number } | { ints: Int64[] } | { floats: number[] } | { s: string } | { strings: string[] } | { t: TensorSpec } | { g: SubgraphSpec }) & { type?: number };
+/** A subgraph attribute (If's branches, Loop's body): its nodes and the names of its outputs. */
+export interface SubgraphSpec {
+  nodes: NodeSpec[];
+  outputs: string[];
+}
 export interface NodeSpec {
   op: string;
   inputs: string[];
@@ -35,7 +40,7 @@ export interface InitSpec extends TensorSpec {
 }
 
 /** onnx.proto AttributeProto.AttributeType of each value field. */
-const TYPES = { f: 1, i: 2, s: 3, t: 4, floats: 6, ints: 7, strings: 8 } as const;
+const TYPES = { f: 1, i: 2, s: 3, t: 4, g: 5, floats: 6, ints: 7, strings: 8 } as const;
 /** onnx.proto TensorProto.DataType: FLOAT 1, UINT8 2, INT8 3, INT32 6, INT64 7, FLOAT16 10, DOUBLE 11, UINT64 13, BFLOAT16 16. */
 const DATA_TYPES = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, float16: 10, double: 11, uint64: 13, bfloat16: 16 } as const;
 
@@ -63,7 +68,22 @@ function attribute(name: string, a: Attr) {
   if (key === 's') field = { s: utf8(value.s as string) };
   if (key === 'strings') field = { strings: (value.strings as string[]).map(utf8) };
   if (key === 't') field = { t: tensor(value.t as TensorSpec) };
+  if (key === 'g') {
+    const g = value.g as SubgraphSpec;
+    field = { g: { name: name, node: g.nodes.map(nodeProto), output: g.outputs.map((o) => ({ name: o })) } };
+  }
   return { name, type: type ?? TYPES[key], ...field };
+}
+
+function nodeProto(n: NodeSpec, i: number): Record<string, unknown> {
+  return {
+    name: n.name ?? `n${i}`,
+    opType: n.op,
+    domain: n.domain ?? '',
+    input: n.inputs,
+    output: n.outputs,
+    attribute: Object.entries(n.attrs ?? {}).map(([name, a]) => attribute(name, a)),
+  };
 }
 
 export function onnxModel(m: {
@@ -80,14 +100,7 @@ export function onnxModel(m: {
     opsetImport: [{ domain: '', version: m.opset ?? 13 }],
     graph: {
       name: 'test',
-      node: m.nodes.map((n, i) => ({
-        name: n.name ?? `n${i}`,
-        opType: n.op,
-        domain: n.domain ?? '',
-        input: n.inputs,
-        output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([name, a]) => attribute(name, a)),
-      })),
+      node: m.nodes.map(nodeProto),
       initializer,
       input: m.inputs.map((i) => ({
         name: i.name,

@@ -55,6 +55,71 @@ describe('ONNX nodes and outputs the importer refuses', () => {
   });
 });
 
+describe('inputs an op does not take, outputs it does not write, control flow that asks too much (second fuzzing round)', () => {
+  const two = (node: NodeSpec, outputs: string[]) => onnxModel({ inputs: [{ name: 'x', shape: [1, 2] }], outputs, nodes: [node] });
+
+  it("Add(x, x, '') is Add(x, x): a trailing empty name is an omitted optional input, dropped", () => {
+    expect(importOnnx(two({ op: 'Add', inputs: ['x', 'x', ''], outputs: ['y'], name: 'a' }, ['y'])).graph.layers.map((l) => [l.op, l.inputs])).toEqual([['add', ['x', 'x']]]);
+  });
+
+  it("Add(x, x, '', x): a variadic op's repeated input cannot be omitted → ONNX_GRAPH_INVALID at its inputs (Add(x, '', x) misses its required b)", () => {
+    const e = errorOf(() => importOnnx(two({ op: 'Add', inputs: ['x', 'x', '', 'x'], outputs: ['y'], name: 'a' }, ['y'])));
+    expect(e).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "node 'a' (Add) omits its input 3 (an empty name); as add it repeats its last input (b), and none of those can be omitted", details: { path: '$.graph.node[0].input' } });
+    expect(errorOf(() => importOnnx(two({ op: 'Add', inputs: ['x', '', 'x'], outputs: ['y'], name: 'a' }, ['y']))).message).toBe("node 'a' (Add) has 2 named inputs; as add it needs 2 (a, b), and 'b' is missing");
+  });
+
+  it('Or(x, x, x): three named inputs for a two-input op → ONNX_GRAPH_INVALID', () => {
+    const e = errorOf(() => importOnnx(two({ op: 'Or', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'o' }, ['y'])));
+    expect(e).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "node 'o' (Or) has 3 inputs; as logicalOr it takes at most 2 (a, b)", details: { path: '$.graph.node[0].input' } });
+  });
+
+  it("Relu(x) naming a second output: imported when nothing reads it; ONNX_GRAPH_INVALID at output[1] when the graph returns it", () => {
+    expect(importOnnx(two({ op: 'Relu', inputs: ['x'], outputs: ['y', 'e1'], name: 'r' }, ['y'])).graph.layers).toHaveLength(1);
+    const e = errorOf(() => importOnnx(two({ op: 'Relu', inputs: ['x'], outputs: ['y', 'e1'], name: 'r' }, ['y', 'e1'])));
+    expect(e).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "node 'r' (Relu) names 'e1' as its output 2, which is read, but relu writes 1 output here: nothing would compute it", details: { path: '$.graph.node[0].output[1]' } });
+  });
+
+  it('Identity of a constant naming a second output that a node reads → ONNX_GRAPH_INVALID (the importer folds it into one constant)', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2] }],
+      outputs: ['z'],
+      initializers: [{ name: 'c', dims: [1], data: [1] }],
+      nodes: [
+        { op: 'Identity', inputs: ['c'], outputs: ['y', 'y2'], name: 'i' },
+        { op: 'Add', inputs: ['x', 'y2'], outputs: ['z'], name: 'a' },
+      ],
+    });
+    expect(errorOf(() => importOnnx(bytes))).toMatchObject({ code: 'ONNX_GRAPH_INVALID', details: { path: '$.graph.node[0].output[1]', layer: 'i' } });
+  });
+
+  it('an If naming 2 outputs whose else_branch gives 1 → ONNX_GRAPH_INVALID at its attributes (it read "undefined")', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2] }],
+      outputs: ['y', 'z'],
+      nodes: [
+        { op: 'Greater', inputs: ['x', 'x'], outputs: ['cond'], name: 'g' },
+        {
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['y', 'z'],
+          name: 'if',
+          attrs: {
+            then_branch: { g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['t1'] }, { op: 'Neg', inputs: ['x'], outputs: ['t2'] }], outputs: ['t1', 't2'] } },
+            else_branch: { g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['e1'] }], outputs: ['e1'] } },
+          },
+        },
+      ],
+    });
+    expect(errorOf(() => importOnnx(bytes))).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "If 'if' names 2 outputs, but its else_branch gives 1", details: { path: '$.graph.node[1].attribute', layer: 'if' } });
+  });
+
+  it('a Loop naming 2 outputs whose body gives 1 after its condition (1 carried value, no scan) → ONNX_GRAPH_INVALID at its outputs', () => {
+    // M = 2, one carried value; the body returns its condition and the value (the fuzzer's file)
+    const loop = Buffer.from('CAg6oQEKcwoBTQoACgF4EgF2EgFzIgRMb29wKl0KBGJvZHkyUgoRCgFjEgJjbyIISWRlbnRpdHkKDgoCdmkSAnZvIgRSZWx1EgFiWgsKAWkSBgoECAcSAFoLCgFjEgYKBAgJEgBaBAoCdmliBAoCY29iBAoCdm+gAQUSAWcqCBAHOgECQgFNWhMKAXgSDgoMCAESCAoCCAEKAggCYgMKAXZiAwoBc0IECgAQEQ==', 'base64');
+    expect(errorOf(() => importOnnx(loop))).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "Loop 'Loop_0' names 2 outputs, but its body gives 1 after its condition (1 carried, 0 scanned)", details: { path: '$.graph.node[0].output' } });
+  });
+});
+
 describe('the same files over HTTP: 400, never a 500', () => {
   let app: FastifyInstance;
   beforeAll(async () => {

@@ -22,6 +22,7 @@
  */
 import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto.js';
 import { toConstant } from './constants.js';
+import { checkIfArity, checkLoopArity } from './node-checks.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 
@@ -152,6 +153,7 @@ export function flattenControlFlow(
       out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: 'an If without both branches' });
       return;
     }
+    checkIfArity(n, { then: thenG, else: elseG }, name, path);
     const inlined: Record<string, string[]> = { then: [], else: [] };
     const branch = (g: GraphProto, tag: 'then' | 'else') => {
       const from = out.nodes.length;
@@ -175,6 +177,7 @@ export function flattenControlFlow(
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
     const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
     if (!body) return keep('a Loop without a body');
+    checkLoopArity(n, body, name, path);
     if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!);
     if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, ins, outs, name, path, scope);
     const constant = ins[0] ? scalar(ins[0]) : undefined;

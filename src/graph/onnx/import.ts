@@ -30,7 +30,7 @@ import { shareRepeatedCallParameters } from './repeated-calls.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
-import { checkGraphOutputs, checkLayerInputs, checkNodeWrites } from './node-checks.js';
+import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
@@ -117,6 +117,9 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 
   const known = new Set<string>([...constants.keys(), ...inputs.map((i) => i.name)]);
   for (const { node: n } of flat.nodes) for (const o of n.output) known.add(o);
+  /** What a node or the graph's outputs read: a node's output past what its op writes must not be one. */
+  const read = new Set<string>(g.output.map((o) => o.name));
+  for (const { node: n } of flat.nodes) for (const i of n.input) read.add(i);
 
   const layers: GraphLayer[] = [];
   const bodies: ImportedLoopBody[] = [];
@@ -128,6 +131,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
     checkNodeWrites(node, name, path);
+    if (isDefault(node.domain) && FOLDED_SINGLE_OUTPUT.has(node.opType)) checkExtraOutputs(node, 1, read, name, path);
     node.input.forEach((ref, k) => {
       if (ref !== '' && !known.has(ref)) {
         throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) reads '${ref}', which no input, initializer or node produces`, {
@@ -199,7 +203,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
       return;
     }
     const op = OPS_BY_NAME.get(mapped.op)!;
-    checkLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
+    const layerInputs = checkedLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
     const parsed = op.attrs.safeParse(mapped.attrs);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -209,10 +213,11 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
         opType: node.opType,
       });
     }
+    checkExtraOutputs(node, op.outputCount?.(parsed.data) ?? 1, read, name, path, op.name);
     layers.push({
       name,
       op: mapped.op,
-      inputs: mapped.inputs,
+      inputs: layerInputs,
       outputs: [...node.output],
       attrs: parsed.data as Record<string, unknown>,
       path,

@@ -1,14 +1,16 @@
 /**
  * What an ONNX file's nodes and outputs must hold before their layers reach the analysis, checked as
  * a JSON spec's layers are (graph/network.ts): each node writes a tensor, each layer gets the inputs
- * its op needs (OpDef.minInputs, none of them the empty name ONNX uses for an omitted optional
- * input), and each output the graph declares is a tensor something produces. A file that breaks one
+ * its op takes (OpDef.minInputs to its inputNames, none of the required ones the empty name ONNX
+ * uses for an omitted optional input), nothing reads an output a node's op does not write, a Loop
+ * or an If asks no more outputs of its bodies than they give, and each output the graph declares
+ * is a tensor something produces. A file that breaks one
  * is ONNX_GRAPH_INVALID at the node's or the output's path (onnx.checker and onnxruntime refuse such
  * files too), not a kernel's crash on a missing tensor.
  */
 import { ConvlensError } from '../../errors.js';
 import type { OpDef } from '../../ops/types.js';
-import type { NodeProto } from './proto.js';
+import type { GraphProto, NodeProto } from './proto.js';
 
 /** A node must write at least one named tensor (ONNX leaves an omitted optional output's name empty). */
 export function checkNodeWrites(node: NodeProto, name: string, path: string): void {
@@ -17,23 +19,74 @@ export function checkNodeWrites(node: NodeProto, name: string, path: string): vo
 }
 
 /**
- * The inputs of the layer a node maps to against what `op` needs: its first op.minInputs inputs
- * present and named. A slot the mapper emptied because it bound that constant as the layer's
- * weight (QLinearMatMul's constant B: graph/onnx/map-quant.ts) counts as given: `bound` says the
- * layer has weights.
+ * The inputs of the layer a node maps to, checked against what `op` takes: trailing empty names
+ * dropped (ONNX's omitted optional inputs: `Add(x, y, '')` is `Add(x, y)`), then its first
+ * op.minInputs inputs present and named, no more than its inputs unless it is variadic, and none
+ * of a variadic op's repeated inputs omitted. A slot the mapper emptied because it bound that
+ * constant as the layer's weight (QLinearMatMul's constant B: graph/onnx/map-quant.ts) counts as
+ * given, and such a layer's inputs are kept as the mapper left them: `bound` says it has weights.
  */
-export function checkLayerInputs(op: OpDef, inputs: readonly string[], bound: boolean, name: string, node: NodeProto, path: string): void {
-  const missing = Array.from({ length: op.minInputs }, (_, k) => k).filter((k) => inputs[k] === undefined || (inputs[k] === '' && !bound));
-  if (missing.length === 0) return;
-  const needed = op.inputNames.slice(0, op.minInputs).join(', ');
-  const what = missing.map((k) => `'${op.inputNames[Math.min(k, op.inputNames.length - 1)]}'`).join(', ');
-  const got = inputs.filter((r) => r !== '').length;
-  throw new ConvlensError(
-    'ONNX_GRAPH_INVALID',
-    `node '${name}' (${node.opType}) has ${got} named input${got === 1 ? '' : 's'}; as ${op.name} it needs ${op.minInputs} (${needed}), and ${what} ${missing.length === 1 ? 'is' : 'are'} missing`,
-    { path: `${path}.input`, layer: name, opType: node.opType },
-  );
+export function checkedLayerInputs(op: OpDef, mapped: readonly string[], bound: boolean, name: string, node: NodeProto, path: string): string[] {
+  const inputs = [...mapped];
+  if (!bound) while (inputs.length > 0 && inputs[inputs.length - 1] === '') inputs.pop();
+  const fail = (why: string) => {
+    throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) ${why}`, { path: `${path}.input`, layer: name, opType: node.opType });
+  };
+  const missing = Array.from({ length: op.minInputs }, (_, k) => k).filter((k) => (inputs[k] === undefined || inputs[k] === '') && !bound);
+  if (missing.length > 0) {
+    const needed = op.inputNames.slice(0, op.minInputs).join(', ');
+    const what = missing.map((k) => `'${op.inputNames[Math.min(k, op.inputNames.length - 1)]}'`).join(', ');
+    const got = inputs.filter((r) => r !== '').length;
+    fail(`has ${got} named input${got === 1 ? '' : 's'}; as ${op.name} it needs ${op.minInputs} (${needed}), and ${what} ${missing.length === 1 ? 'is' : 'are'} missing`);
+  }
+  if (!op.variadic && inputs.length > op.inputNames.length) fail(`has ${inputs.length} inputs; as ${op.name} it takes at most ${op.inputNames.length} (${op.inputNames.join(', ')})`);
+  const omitted = op.variadic && !bound ? inputs.findIndex((r, k) => k >= op.inputNames.length - 1 && r === '') : -1;
+  if (omitted >= 0) fail(`omits its input ${omitted + 1} (an empty name); as ${op.name} it repeats its last input (${op.inputNames.at(-1)}), and none of those can be omitted`);
+  return inputs;
 }
+
+/**
+ * A node's outputs past the `count` its op writes (OpDef.outputCount; 1 for the nodes the importer
+ * folds into constants: Identity, Constant, Cast, ConstantOfShape, DequantizeLinear): an extra one
+ * no node reads and the graph does not return is left unwritten; one that is `read` is
+ * ONNX_GRAPH_INVALID, since nothing would compute it.
+ */
+export function checkExtraOutputs(node: NodeProto, count: number, read: ReadonlySet<string>, name: string, path: string, opName = node.opType): void {
+  node.output.forEach((o, k) => {
+    if (k < count || o === '' || !read.has(o)) return;
+    throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) names '${o}' as its output ${k + 1}, which is read, but ${opName} writes ${count} output${count === 1 ? '' : 's'} here: nothing would compute it`, {
+      path: `${path}.output[${k}]`,
+      layer: name,
+      opType: node.opType,
+    });
+  });
+}
+
+/**
+ * A Loop's body gives its condition, the N values it carries and its scan outputs; the node passes
+ * in M, the condition and the N values, and writes the N final values and the scans. So it cannot
+ * name more outputs than the body gives after its condition, nor carry more values than the body
+ * returns (ONNX's Loop).
+ */
+export function checkLoopArity(node: NodeProto, body: GraphProto, name: string, path: string): void {
+  const carried = Math.max(0, node.input.length - 2);
+  const gives = body.output.length - 1;
+  if (gives >= carried && node.output.length <= gives) return;
+  const why = gives < carried ? `carries ${carried} value${carried === 1 ? '' : 's'} in, but its body returns ${Math.max(0, gives)} after its condition` : `names ${node.output.length} outputs, but its body gives ${gives} after its condition (${carried} carried, ${gives - carried} scanned)`;
+  throw new ConvlensError('ONNX_GRAPH_INVALID', `Loop '${name}' ${why}`, { path: `${path}.output`, layer: name, opType: 'Loop' });
+}
+
+/** Each branch of an If gives one value for each output the node names (ONNX's If). */
+export function checkIfArity(node: NodeProto, branches: { then: GraphProto; else: GraphProto }, name: string, path: string): void {
+  for (const tag of ['then', 'else'] as const) {
+    const gives = branches[tag].output.length;
+    if (gives >= node.output.length) continue;
+    throw new ConvlensError('ONNX_GRAPH_INVALID', `If '${name}' names ${node.output.length} outputs, but its ${tag}_branch gives ${gives}`, { path: `${path}.attribute`, layer: name, opType: 'If' });
+  }
+}
+
+/** ONNX ops of one output that the importer may fold into a constant (graph/onnx/import.ts). */
+export const FOLDED_SINGLE_OUTPUT: ReadonlySet<string> = new Set(['Identity', 'Constant', 'Cast', 'ConstantOfShape', 'DequantizeLinear']);
 
 /** Each output the graph declares must be an input, an initializer or a node's output (`known`). */
 export function checkGraphOutputs(outputs: readonly { name: string }[], known: ReadonlySet<string>): void {
