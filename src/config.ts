@@ -88,6 +88,9 @@ export const ConfigSchema = z.object({
     z
       .string()
       .regex(/^rediss?:\/\/[^\s]+$/, { error: 'must be a redis:// or rediss:// URL' })
+      // a URL the WHATWG parser takes: a port past 65535 or not a number, or an unclosed [IPv6], made
+      // ioredis retry without end (memory growing until the worker died) or throw from its parser
+      .refine((v) => URL.canParse(v), { error: 'is not a valid URL (its host, or its port: a number up to 65535)' })
       .optional(),
   ),
   GRAPHIQL: z

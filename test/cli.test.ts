@@ -264,6 +264,20 @@ describe('size options a target does not read are refused, as REST refuses them'
     expect(d.err).toMatch(new RegExp(`^convlens: --device ${device.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
   });
 
+  it('a directory given as the target, as --device or as --input is named with the option that gave it (EISDIR had no path, and blamed the target)', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'dir-'));
+    const target = await cli('analyze', dir);
+    expect([target.code, target.err.startsWith(`convlens: EISDIR: illegal operation on a directory, read '${dir}'; give a .json spec`)]).toEqual([2, true]);
+    const profile = mkdtempSync(path.join(tmp, 'profile-')) + '.json';
+    symlinkSync(dir, profile);
+    const d = await cli('analyze', 'resnet18', '--device', profile);
+    expect([d.code, d.err]).toEqual([2, `convlens: --device ${profile}: EISDIR: illegal operation on a directory, read '${profile}'`]);
+    const npy = mkdtempSync(path.join(tmp, 'npy-')) + '.npy';
+    symlinkSync(dir, npy);
+    const e = await cli('erf', 'resnet18', '--input', npy);
+    expect([e.code, e.err]).toEqual([2, `convlens: --input ${npy}: EISDIR: illegal operation on a directory, read '${npy}'`]);
+  });
+
   it('a misspelt model with --resolution is a missing file naming the zoo, not an ONNX file refusing the option', async () => {
     for (const argv of [['erf', 'resnt50', '--resolution', '64'], ['compare', 'resnt50', 'resnet18', '--resolution', '64']]) {
       const r = await cli(...argv);

@@ -120,6 +120,10 @@ describe('jobs configuration (POST /v1/jobs, convlens worker)', () => {
     expect(() => loadConfig({ REDIS_URL: value })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
+  it.each([['redis://:99999'], ['redis://127.0.0.1:65536'], ['redis://127.0.0.1:abc'], ['redis://[::1']])('REDIS_URL=%s (a port past 65535 or not a number, an unclosed IPv6 host) stops the process: ioredis retried it without end', (value) => {
+    expect(() => loadConfig({ REDIS_URL: value })).toThrow(/REDIS_URL: is not a valid URL \(its host, or its port: a number up to 65535\)/);
+  });
+
   it.each([
     ['JOB_TTL_SECONDS', '0'],
     ['JOB_TTL_SECONDS', '2592001'],

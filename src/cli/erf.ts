@@ -5,7 +5,7 @@
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
  * heatmap as PNG and SVG files, the gradient as .npy.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_TARGET_BYTES, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
@@ -91,7 +91,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   const file = npyFile(o);
-  const given = file ? decodeNpy(new Uint8Array(readFileSync(file)), file, 1 << 28) : null;
+  const given = file ? decodeNpy(new Uint8Array(readBounded(file, MAX_TARGET_BYTES, '--input')), file, 1 << 28) : null;
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
   const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
   const summary = await computeErf(inlineRunner, {

@@ -8,7 +8,8 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { MAX_PROFILE_BYTES, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
 import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
@@ -58,7 +59,7 @@ export const integer = (v: string) => {
 /** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   if (!value.endsWith('.json')) return resolveDevice(value, '--device');
-  const text = readFileSync(value, 'utf8');
+  const text = readBounded(value, MAX_PROFILE_BYTES, '--device').toString('utf8');
   let profile: unknown;
   try {
     profile = JSON.parse(text);

@@ -7,7 +7,7 @@
  * `$.resolution`: a zoo model's size, for a file). The command's FlagPaths, the same map its
  * `withFlags` renames those paths with, name the options in the message: one map per command.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_TARGET_BYTES, readBounded } from './read-file.js';
 import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
@@ -33,7 +33,7 @@ export function targetSource(target: string, sizes: TargetSizes, flags: FlagPath
   const kind = targetKind(target);
   // the option that gives a REST field; a command without one keeps the field's own name
   const option = (path: string) => flags[path] ?? path;
-  const bytes = kind === 'model' ? null : readFileSync(target);
+  const bytes = kind === 'model' ? null : readBounded(target, MAX_TARGET_BYTES, target);
   const what = kind === 'model' ? `a built-in model (its size: ${option('$.resolution')})` : kind === 'spec' ? 'a JSON spec, which declares its input shapes' : `an ONNX file (its dynamic dimensions: ${option('$.inputShapes')})`;
   if (sizes.inputShape && kind !== 'onnx') {
     throw new ConvlensError('INVALID_OPTION', `${option('$.inputShapes')} gives the shapes of an ONNX file's dynamic inputs; '${target}' is ${what}`, { path: '$.inputShapes' });

@@ -1,0 +1,51 @@
+/**
+ * Reading a file the command line names (the target, --input's .npy, --device's profile): at most
+ * a bound of bytes, so that a device that never ends (`/dev/zero`, `/dev/urandom`) is refused
+ * instead of filling memory, and a directory's error names it (Node's readFileSync throws EISDIR
+ * without a path, so the answer could not say which file or option was meant).
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ConvlensError } from '../errors.js';
+
+/** The most a target may hold: protobuf's own limit for an ONNX file (2 GiB), more than any spec. */
+export const MAX_TARGET_BYTES = 2 ** 31 - 1;
+/** A device profile is a few hundred bytes of JSON. */
+export const MAX_PROFILE_BYTES = 1 << 20;
+
+const CHUNK = 1 << 20;
+
+/**
+ * The bytes of `file`, at most `limit`. Past it, PAYLOAD_TOO_LARGE at `path` (the option, or the
+ * target itself); a directory is EISDIR with the file as its path (cli/errors.ts answers it as
+ * that file's error, naming the option that gave it).
+ */
+export function readBounded(file: string, limit: number, path: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR', errno: -21, syscall: 'read', path: file });
+    const tooLarge = () => new ConvlensError('PAYLOAD_TOO_LARGE', `${file} holds more than ${limit.toLocaleString('en-US')} bytes, more than this reads (a device that never ends, such as /dev/zero, never will)`, { path });
+    // a regular file says its size; a pipe or device only ends (or not) as it is read
+    if (stat.isFile() && stat.size > limit) throw tooLarge();
+    if (stat.isFile()) {
+      // read into one buffer of its size (a chunked read would hold a large model twice)
+      const whole = Buffer.allocUnsafe(stat.size);
+      let at = 0;
+      for (let n = -1; at < whole.length && n !== 0; at += n) n = readSync(fd, whole, at, whole.length - at, null);
+      return whole.subarray(0, at);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw tooLarge();
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
