@@ -84,4 +84,21 @@ describe('convlens erf', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--format html');
   });
+
+  it.each([
+    ['--channels ""', ['--channels', ''], '--channels: non-negative integers separated by commas, got ""'],
+    ['--channels 0,,1', ['--channels', '0,,1'], '--channels: non-negative integers separated by commas, got "0,,1"'],
+    ['--position ,', ['--position', ','], '--position: non-negative integers separated by commas, got ","'],
+    ['--layer ""', ['--layer', ''], '--layer: a layer name, got ""; leave --layer out for the final feature map'],
+  ])('an empty value (%s, as "$UNSET" gives) is a usage error, exit 2: it was channel 0, row 0 or the default layer', async (_, flag, says) => {
+    const r = await cli('erf', file('net.json'), '--samples', '1', ...flag);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(says);
+  });
+
+  it('an ONNX file with stripped weights names --weight-init seed, the command line\'s way to seed them', async () => {
+    const r = await cli('erf', path.join(import.meta.dirname, 'fixtures', 'onnx', 'mobilenet_v2.onnx'), '--samples', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^convlens: INVALID_TENSOR: --weight-init: the model file carries no data for .*weights stripped\); seed the weights instead \(weightInit "seed"; on the command line --weight-init seed\) or give it in "weights"/);
+  });
 });

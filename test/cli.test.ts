@@ -264,6 +264,12 @@ describe('size options a target does not read are refused, as REST refuses them'
     expect(d.err).toMatch(new RegExp(`^convlens: --device ${device.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
   });
 
+  it('--fail-on "" (an unset variable) is a usage error, exit 2: the gate was silently off', async () => {
+    const r = await cli('analyze', 'resnet18', '--fail-on', '');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--fail-on needs warning codes, got ""');
+  });
+
   it('a directory given as the target, as --device or as --input is named with the option that gave it (EISDIR had no path, and blamed the target)', async () => {
     const dir = mkdtempSync(path.join(tmp, 'dir-'));
     const target = await cli('analyze', dir);

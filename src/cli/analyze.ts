@@ -42,6 +42,8 @@ export const LARGE_ONNX_BYTES = 20e6;
 /** `--fail-on A B` and `--fail-on A,B`; an unknown code is a usage error listing the valid ones. */
 const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] => {
   const codes = v.split(',').map((c) => c.trim()).filter(Boolean);
+  // `--fail-on "$UNSET"` would turn the gate off without a word: a pipeline's gate must name its codes
+  if (codes.length === 0) throw new InvalidArgumentError(`--fail-on needs warning codes, got ${JSON.stringify(v)}; valid codes: ${WARNING_CODES.join(', ')}`);
   for (const c of codes) {
     if (isWarningCode(c)) continue;
     const guess = closest(c, WARNING_CODES);

@@ -21,9 +21,18 @@ import { emit, integer, resolutionOption, shape, writeNamed } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
-  const out = v.split(',').map((s) => Number(s.trim()));
-  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas`);
+  // Number('') is 0: an empty value ("$UNSET", or `1,,2`) would be taken as channel or row 0
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.some((s) => s === '')) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas, got ${JSON.stringify(v)}`);
+  const out = parts.map(Number);
+  if (out.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas, got ${JSON.stringify(v)}`);
   return out;
+};
+
+/** --layer names a layer: an empty name ("$UNSET") would quietly mean the default layer. */
+const layerName = (v: string): string => {
+  if (v.trim() === '') throw new InvalidArgumentError('--layer: a layer name, got ""; leave --layer out for the final feature map');
+  return v;
 };
 
 const n = (v: number | null, digits = 1) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
@@ -45,7 +54,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('erf')
     .description("effective receptive field of one output unit: input gradient statistics against the theoretical field, per stage; heatmap PNG/SVG")
     .argument('<target>', 'file path (.json spec or .onnx with weights) or zoo model name')
-    .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)')
+    .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
     .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', 'random')
@@ -71,6 +80,8 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
 /** The ERF request's fields (runtime/backward.ts, runtime/erf-task.ts, graph/load.ts, cli/target.ts) as the options that give them. */
 const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
   '$.layer': '--layer',
+  // a file's stripped weights: seed them (--weight-init seed), as the message says
+  '$.weights': '--weight-init',
   '$.channels': '--channels',
   '$.position': '--position',
   '$.input': '--input',

@@ -74,7 +74,7 @@ export function layerWeights(
       continue;
     }
     if (c && init === 'file') {
-      throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', weights stripped); give it in "weights" or use weightInit "seed"`, {
+      throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', weights stripped); seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {
         path: '$.weights',
         layer: layer.name,
       });
