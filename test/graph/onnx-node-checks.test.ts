@@ -26,6 +26,11 @@ describe('ONNX nodes and outputs the importer refuses', () => {
     expect(e).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message, details: { path: '$.graph.node[0].input', layer } });
   });
 
+  it("Conv('', W): the weight is bound, but the data input is omitted → ONNX_GRAPH_INVALID naming x (was RANK_MISMATCH on a shape [])", () => {
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], outputs: ['y'], initializers: [{ name: 'W', dims: [3, 2, 1, 1] }], nodes: [{ op: 'Conv', inputs: ['', 'W'], outputs: ['y'], name: 'c' }] });
+    expect(errorOf(() => importOnnx(bytes))).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "node 'c' (Conv) has 0 named inputs; as conv2d it needs 1 (x), and 'x' is missing", details: { path: '$.graph.node[0].input' } });
+  });
+
   it('Clip with its optional min omitted (the empty name) and max given is still taken (max becomes its attribute): only the required inputs must be named', () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],

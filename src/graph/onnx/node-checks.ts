@@ -4,9 +4,9 @@
  * its op takes (OpDef.minInputs to its inputNames, none of the required ones the empty name ONNX
  * uses for an omitted optional input), nothing reads an output a node's op does not write, a Loop
  * or an If asks no more outputs of its bodies than they give, and each output the graph declares
- * is a tensor something produces. A file that breaks one
- * is ONNX_GRAPH_INVALID at the node's or the output's path (onnx.checker and onnxruntime refuse such
- * files too), not a kernel's crash on a missing tensor.
+ * is a tensor something produces. A file that breaks one is ONNX_GRAPH_INVALID at the node's or
+ * the output's path (onnx.checker and onnxruntime refuse such files too), not a kernel's crash on
+ * a missing tensor.
  */
 import { ConvlensError } from '../../errors.js';
 import type { OpDef } from '../../ops/types.js';
@@ -23,8 +23,9 @@ export function checkNodeWrites(node: NodeProto, name: string, path: string): vo
  * dropped (ONNX's omitted optional inputs: `Add(x, y, '')` is `Add(x, y)`), then its first
  * op.minInputs inputs present and named, no more than its inputs unless it is variadic, and none
  * of a variadic op's repeated inputs omitted. A slot the mapper emptied because it bound that
- * constant as the layer's weight (QLinearMatMul's constant B: graph/onnx/map-quant.ts) counts as
- * given, and such a layer's inputs are kept as the mapper left them: `bound` says it has weights.
+ * constant as the layer's weight (QLinearMatMul's constant B: graph/onnx/map-quant.ts; the node
+ * names a tensor there) counts as given, and such a layer's inputs are kept as the mapper left
+ * them: `bound` says it has weights. Conv('', W) binds W but has no data: its x is missing.
  */
 export function checkedLayerInputs(op: OpDef, mapped: readonly string[], bound: boolean, name: string, node: NodeProto, path: string): string[] {
   const inputs = [...mapped];
@@ -32,7 +33,9 @@ export function checkedLayerInputs(op: OpDef, mapped: readonly string[], bound: 
   const fail = (why: string) => {
     throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) ${why}`, { path: `${path}.input`, layer: name, opType: node.opType });
   };
-  const missing = Array.from({ length: op.minInputs }, (_, k) => k).filter((k) => (inputs[k] === undefined || inputs[k] === '') && !bound);
+  // emptied by the mapper (bound as a weight) when the node itself names a tensor in that slot
+  const boundThere = (k: number) => bound && inputs[k] === '' && (node.input[k] ?? '') !== '';
+  const missing = Array.from({ length: op.minInputs }, (_, k) => k).filter((k) => (inputs[k] === undefined || inputs[k] === '') && !boundThere(k));
   if (missing.length > 0) {
     const needed = op.inputNames.slice(0, op.minInputs).join(', ');
     const what = missing.map((k) => `'${op.inputNames[Math.min(k, op.inputNames.length - 1)]}'`).join(', ');
