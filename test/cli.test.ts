@@ -264,6 +264,16 @@ describe('size options a target does not read are refused, as REST refuses them'
     expect(d.err).toMatch(new RegExp(`^convlens: --device ${device.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
   });
 
+  it('a JSON spec saved with a byte-order mark (as Windows editors write) is analysed, not INVALID_JSON at an invisible token', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 3 }] };
+    const file = path.join(tmp, 'bom.json');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(spec))]));
+    const r = await cli('analyze', file, '--format', 'json');
+    expect(r.code).toBe(0);
+    // 4 kernels of 3·3·3 at 6×6 positions: 4·27·36 = 3,888 MACs
+    expect(JSON.parse(r.out).totals.macs).toBe(3888);
+  });
+
   it('--fail-on "" (an unset variable) is a usage error, exit 2: the gate was silently off', async () => {
     const r = await cli('analyze', 'resnet18', '--fail-on', '');
     expect(r.code).toBe(2);

@@ -9,7 +9,7 @@
  * escape codes.
  */
 import { writeFileSync } from 'node:fs';
-import { MAX_PROFILE_BYTES, readBounded } from './read-file.js';
+import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
 import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
@@ -59,7 +59,7 @@ export const integer = (v: string) => {
 /** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   if (!value.endsWith('.json')) return resolveDevice(value, '--device');
-  const text = readBounded(value, MAX_PROFILE_BYTES, '--device').toString('utf8');
+  const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'));
   let profile: unknown;
   try {
     profile = JSON.parse(text);

@@ -49,3 +49,6 @@ export function readBounded(file: string, limit: number, path: string): Buffer {
     closeSync(fd);
   }
 }
+
+/** A JSON file's text: UTF-8, its byte-order mark dropped (Windows editors write one; JSON.parse refuses it as an invisible token). */
+export const jsonText = (bytes: Uint8Array): string => new TextDecoder('utf-8').decode(bytes);

@@ -7,7 +7,7 @@
  * `$.resolution`: a zoo model's size, for a file). The command's FlagPaths, the same map its
  * `withFlags` renames those paths with, name the options in the message: one map per command.
  */
-import { MAX_TARGET_BYTES, readBounded } from './read-file.js';
+import { MAX_TARGET_BYTES, jsonText, readBounded } from './read-file.js';
 import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
@@ -44,7 +44,7 @@ export function targetSource(target: string, sizes: TargetSizes, flags: FlagPath
   if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution };
   if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: sizes.inputShape ? { '': sizes.inputShape } : {}, at: target };
   try {
-    return { kind: 'spec', spec: JSON.parse(bytes.toString('utf8')) };
+    return { kind: 'spec', spec: JSON.parse(jsonText(bytes)) };
   } catch (e) {
     throw new ConvlensError('INVALID_JSON', `${target} is not JSON: ${(e as Error).message}`, { path: target });
   }

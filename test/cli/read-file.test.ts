@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBounded } from '../../src/cli/read-file.js';
+import { jsonText, readBounded } from '../../src/cli/read-file.js';
 import { errorOf } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'convlens-read-'));
@@ -40,5 +40,11 @@ describe('readBounded', () => {
       thrown = e as NodeJS.ErrnoException;
     }
     expect(thrown).toMatchObject({ code: 'EISDIR', path: dir, message: `EISDIR: illegal operation on a directory, read '${dir}'` });
+  });
+
+  it('jsonText drops a UTF-8 byte-order mark (EF BB BF), which JSON.parse refused as an invisible token', () => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]);
+    expect(() => JSON.parse(bom.toString('utf8'))).toThrow();
+    expect(JSON.parse(jsonText(bom))).toEqual({ a: 1 });
   });
 });
