@@ -36,7 +36,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .description('Shapes, costs and receptive fields of convolutional networks')
     .version(packageVersion(), '-V, --version', 'the convlens version')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // commander's own usage errors lead with `convlens:` as every other error line does (README: Exit codes)
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text}`) })
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
   const setCode = (c: number) => {

@@ -202,7 +202,7 @@ describe('the catalogs as JSON: models, devices, conventions, operators --format
     expect((await cli(['models'])).out).toMatch(/^resnet18 +224 {2}torchvision: 11,689,512 params, 1\.81 GMACs$/m);
     expect((await cli(['devices', '--format', 'table'])).out).toMatch(/^raspberry-pi-5\s+board-cpu\s/m);
     const bad = await cli(['devices', '--format', 'yaml']);
-    expect([bad.code, bad.err]).toEqual([2, "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n"]);
+    expect([bad.code, bad.err]).toEqual([2, "convlens: error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n"]);
   });
 });
 
