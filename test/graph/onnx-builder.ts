@@ -16,6 +16,8 @@ export type Attr = ({ i: Int64 } | { f: number } | { ints: Int64[] } | { floats:
 export interface SubgraphSpec {
   nodes: NodeSpec[];
   outputs: string[];
+  /** A Loop body's inputs (iteration, condition, carried values), declared without types. */
+  inputs?: string[];
 }
 export interface NodeSpec {
   op: string;
@@ -70,7 +72,7 @@ function attribute(name: string, a: Attr) {
   if (key === 't') field = { t: tensor(value.t as TensorSpec) };
   if (key === 'g') {
     const g = value.g as SubgraphSpec;
-    field = { g: { name: name, node: g.nodes.map(nodeProto), output: g.outputs.map((o) => ({ name: o })) } };
+    field = { g: { name: name, node: g.nodes.map(nodeProto), input: (g.inputs ?? []).map((i) => ({ name: i })), output: g.outputs.map((o) => ({ name: o })) } };
   }
   return { name, type: type ?? TYPES[key], ...field };
 }

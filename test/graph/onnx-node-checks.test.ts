@@ -118,6 +118,19 @@ describe('inputs an op does not take, outputs it does not write, control flow th
     expect(errorOf(() => importOnnx(bytes))).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "If 'if' names 2 outputs, but its else_branch gives 1", details: { path: '$.graph.node[1].attribute', layer: 'if' } });
   });
 
+  it('a Loop whose constant trip count M is 2.5 → ONNX_GRAPH_INVALID at M (it read as a number beyond ±(2^53 − 1)); M = 2 unrolls', () => {
+    const loop = (m: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 2] }],
+        outputs: ['v'],
+        initializers: [{ name: 'M', dims: [], data: [m], type: m === 2 ? 'int64' : 'float' }],
+        nodes: [{ op: 'Loop', inputs: ['M', '', 'x'], outputs: ['v'], name: 'loop', attrs: { body: { g: { inputs: ['i', 'c', 'vi'], nodes: [{ op: 'Identity', inputs: ['c'], outputs: ['co'] }, { op: 'Relu', inputs: ['vi'], outputs: ['vo'] }], outputs: ['co', 'vo'] } } } }],
+      });
+    expect(errorOf(() => importOnnx(loop(2.5)))).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "Loop 'loop' has the trip count M = 2.5: M is an integer (int64), the iterations to run", details: { path: '$.graph.node[0].input[0]' } });
+    // two iterations: two Relus on the carried value
+    expect(importOnnx(loop(2)).graph.layers.filter((l) => l.op === 'relu')).toHaveLength(2);
+  });
+
   it('a Loop naming 2 outputs whose body gives 1 after its condition (1 carried value, no scan) → ONNX_GRAPH_INVALID at its outputs', () => {
     // M = 2, one carried value; the body returns its condition and the value (the fuzzer's file)
     const loop = Buffer.from('CAg6oQEKcwoBTQoACgF4EgF2EgFzIgRMb29wKl0KBGJvZHkyUgoRCgFjEgJjbyIISWRlbnRpdHkKDgoCdmkSAnZvIgRSZWx1EgFiWgsKAWkSBgoECAcSAFoLCgFjEgYKBAgJEgBaBAoCdmliBAoCY29iBAoCdm+gAQUSAWcqCBAHOgECQgFNWhMKAXgSDgoMCAESCAoCCAEKAggCYgMKAXZiAwoBc0IECgAQEQ==', 'base64');

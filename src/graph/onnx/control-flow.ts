@@ -22,7 +22,7 @@
  */
 import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto.js';
 import { toConstant } from './constants.js';
-import { checkIfArity, checkLoopArity } from './node-checks.js';
+import { checkIfArity, checkLoopArity, checkTripCount } from './node-checks.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 
@@ -187,6 +187,7 @@ export function flattenControlFlow(
       if (ins[0]) out.computedTripCounts.push(ins[0]);
       return keep(ins[0] ? 'its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
     }
+    checkTripCount(m, name, path);
     if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
     if (m < 1) return keep('a trip count of 0: the loop runs no iteration and its scan outputs are empty');
     const initialCond = ins[1] ? scalar(ins[1]) : 1;

@@ -79,6 +79,12 @@ export function checkLoopArity(node: NodeProto, body: GraphProto, name: string, 
   throw new ConvlensError('ONNX_GRAPH_INVALID', `Loop '${name}' ${why}`, { path: `${path}.output`, layer: name, opType: 'Loop' });
 }
 
+/** A Loop's trip count M is an int64 (ONNX's Loop): a constant 2.5 was reported as a number beyond ±(2^53 − 1). */
+export function checkTripCount(m: number, name: string, path: string): void {
+  if (Number.isInteger(m)) return;
+  throw new ConvlensError('ONNX_GRAPH_INVALID', `Loop '${name}' has the trip count M = ${m}: M is an integer (int64), the iterations to run`, { path: `${path}.input[0]`, layer: name, opType: 'Loop' });
+}
+
 /** Each branch of an If gives one value for each output the node names (ONNX's If). */
 export function checkIfArity(node: NodeProto, branches: { then: GraphProto; else: GraphProto }, name: string, path: string): void {
   for (const tag of ['then', 'else'] as const) {
