@@ -104,7 +104,7 @@ describe('an error from a value the user typed names its option, not the REST pa
     const profile = file('npu.json', JSON.stringify({ name: 'npu', peaks: { float32: -1 }, bandwidth: 1e9 }));
     const r = await cli(['analyze', 'resnet18', '--device', profile]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('convlens: INVALID_OPTION: --device: device profile: Too small: expected number to be >0 (at --device.peaks.float32)');
+    expect(r.err).toBe('convlens: INVALID_OPTION: --device: device profile: Too small: expected number to be >=1 (at --device.peaks.float32)');
   });
 });
 

@@ -21,7 +21,11 @@ import { ConvlensError, jsonPath } from '../errors.js';
 import { closest } from '../suggest.js';
 import type { Dtype } from './report.js';
 
-const Peak = z.number().positive().finite();
+/**
+ * A rate per second, from 1 to 1e24: a profile's figures divide the report's counts, so a peak of
+ * 1e-300 would make every latency Infinity; the fastest machines run about 1e18 FLOP/s.
+ */
+const Peak = z.number().min(1).max(1e24);
 
 export const DeviceProfileSchema = z
   .strictObject({

@@ -60,6 +60,20 @@ describe('device profiles (figures from the cited datasheets, or derived)', () =
     expect(missing.details.path).toBe('$.device.peaks.float32');
     expect(errorOf(() => resolveDevice({ name: 'x', peaks: { float32: -1 }, bandwidth: 1e9 })).details.path).toBe('$.device.peaks.float32');
   });
+
+  it('profile rates run from 1 to 1e24 per second: a peak of 1e-300 (every latency Infinity) or a bandwidth of 1e25 is INVALID_OPTION at its path', () => {
+    const tiny = errorOf(() => resolveDevice({ name: 'x', peaks: { float32: 1e12, float16: 1e-300 }, bandwidth: 1e9 }));
+    expect(tiny.code).toBe('INVALID_OPTION');
+    expect(tiny.details.path).toBe('$.device.peaks.float16');
+    expect(tiny.message).toBe('device profile: Too small: expected number to be >=1 at $.device.peaks.float16');
+    expect(errorOf(() => resolveDevice({ name: 'x', peaks: { float32: 1e12 }, bandwidth: 1e25 })).details.path).toBe('$.device.bandwidth');
+    const edges = { name: 'x', peaks: { float32: 1 }, bandwidth: 1e24 };
+    expect(resolveDevice(edges)).toEqual(edges);
+    // at 1 FLOP/s the 3×3 conv's 231,211,008 FLOPs take as many seconds: finite, compute-bound
+    const rl = roofline(block, resolveDevice(edges));
+    expect(rl.layers.find((l) => l.name === 'conv3x3')).toMatchObject({ seconds: 231_211_008, bound: 'compute' });
+    expect(Number.isFinite(rl.totals.seconds)).toBe(true);
+  });
 });
 
 describe('roofline: max(FLOPs / peak, bytes / bandwidth) per layer, recomputed from the report', () => {
