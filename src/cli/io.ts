@@ -40,7 +40,8 @@ export const number = (v: string) => {
 };
 export const shape = (v: string) => {
   const dims = v.split(/[,x×]/).map(Number);
-  if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError('positive integers, e.g. 1,3,224,224');
+  // a safe integer: 9007199254740993 reads as …992, and the error would name a size never given
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new InvalidArgumentError(`positive integers up to 2^53 − 1, e.g. 1,3,224,224`);
   return dims;
 };
 /** `--resolution 224`: one side, the input's height and width (a zoo model's size), 1 to MAX_RESOLUTION. */
@@ -52,7 +53,7 @@ export const resolutionOption = (v: string) => {
 };
 export const integer = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`a non-negative integer up to 2^53 − 1`);
   return n;
 };
 

@@ -1,0 +1,25 @@
+import { InvalidArgumentError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { integer, shape } from '../../src/cli/io.js';
+
+describe('the CLI option parsers: shapes and integers', () => {
+  it("--input 1,3,224,224, 1x3x224x224 and 1×3×224×224 are [1, 3, 224, 224]", () => {
+    for (const v of ['1,3,224,224', '1x3x224x224', '1×3×224×224']) expect(shape(v)).toEqual([1, 3, 224, 224]);
+  });
+
+  it('--input 1,3,9007199254740993,1 is a usage error: 2^53 + 1 reads as 2^53, a size the user never gave', () => {
+    expect(() => shape('1,3,9007199254740993,1')).toThrow(InvalidArgumentError);
+    expect(() => shape('1,3,9007199254740993,1')).toThrow('positive integers up to 2^53 − 1, e.g. 1,3,224,224');
+    // the largest safe integer is still a shape here: its size is for the analysis to refuse (SIZE_TOO_LARGE)
+    expect(shape('1,9007199254740991')).toEqual([1, 9007199254740991]);
+  });
+
+  it('--input with 0, −1, 2.5, an empty part or a word is a usage error', () => {
+    for (const v of ['1,0,4,4', '1,-1,4,4', '1,2.5,4', '1,,3', 'abc', '']) expect(() => shape(v), v).toThrow(InvalidArgumentError);
+  });
+
+  it('an integer option: 0 and 12 pass; −1, 1.5 and 2^53 + 1 are usage errors', () => {
+    expect([integer('0'), integer('12')]).toEqual([0, 12]);
+    for (const v of ['-1', '1.5', '9007199254740993']) expect(() => integer(v), v).toThrow('a non-negative integer up to 2^53 − 1');
+  });
+});
