@@ -75,11 +75,16 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   const whole = border.every(Number.isInteger);
   const expected: [number, number] | null = n === null || !whole ? null : [k[0] * 2 ** n + border[0], k[1] * 2 ** n + border[1]];
   const inHW: [number, number] = [input.shape[2], input.shape[3]];
-  const fixed = analysed.some(({ layer, op, inferred, inputShapes }) => {
+  const fixed = analysed.some(({ layer, op, inferred, inputShapes, rf }) => {
     if (!inferred || !op?.mixesSpatialPositions) return false;
     const x = inputShapes[0];
     const t = tensors.get(layer.inputs[0]);
-    return x.length === 4 && x[2] * x[3] > 1 && t?.inputDependent === true;
+    if (x.length !== 4 || t?.inputDependent !== true || !t.rf || t.rf.global) return false;
+    // positions mix into features where the op's field turns global (a flatten over H and W, a
+    // linear over an NCHW map's width); a linear over a channels-last map's channels (ConvNeXt's
+    // and Swin's MLPs) keeps each position's own field and fixes nothing
+    const positions = t.rf.dims.reduce((n, d) => n * x[d], 1);
+    return positions > 1 && rf?.global === true;
   });
   const multiple = n === null ? null : 2 ** n;
   let validInputSizes: string;

@@ -35,6 +35,21 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(r.structure.resolution?.validInputSizes).toBe('only inputs that give a 30×30 final map, as 32×32 does (a flatten/linear fixes the size)');
   });
 
+  it('a linear over a channels-last map\'s channels ([1, 8, 8, 4] → 16 features) fixes nothing; over an NCHW map\'s width ([1, 4, 8, 8], 8 → 16) it fixes the size', () => {
+    const conv = { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 };
+    // ConvNeXt's and Swin's MLPs: permute to NHWC, linear over C; every position keeps its own field
+    const channelsLast = analyze(net([1, 3, 16, 16], conv, { op: 'transpose', perm: [0, 2, 3, 1] }, { op: 'linear', outFeatures: 16 }, { op: 'transpose', perm: [0, 3, 1, 2] }));
+    expect(channelsLast.structure.resolution).toMatchObject({ finalFeatureMap: [8, 8], fixedInputSize: false, validInputSizes: 'any multiple of 2 (fully convolutional or pooled to a fixed size before the classifier)' });
+    const overWidth = analyze(net([1, 3, 16, 16], conv, { op: 'linear', outFeatures: 16 }));
+    expect(overWidth.structure.resolution?.fixedInputSize).toBe(true);
+  });
+
+  it('ConvNeXt-T and Swin-T at 224 (linear MLPs over channels-last maps, then global pooling): any multiple of 32, not a fixed size', () => {
+    for (const name of ['convnext_tiny', 'swin_t']) {
+      expect(analyze(modelSpec(name)).structure.resolution, name).toMatchObject({ finalFeatureMap: [7, 7], downsamplings: 5, fixedInputSize: false });
+    }
+  });
+
   it('resizing to a fixed size frees the classifier from the input size; resizing by a factor does not', () => {
     const head = (resize: Record<string, unknown>) =>
       net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 }, { op: 'upsample', ...resize }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 });
