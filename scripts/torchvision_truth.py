@@ -8,12 +8,15 @@ Writes test/fixtures/torchvision/truth.json. For each torchvision model at its c
               Linear rows*in*out (bias excluded), the torchvision/fvcore rule
   shapes      output shape of every Conv2d/Linear/BatchNorm2d/pooling module, by module name
   output      the logits' shape
-and, for feature extractors, the receptive field measured by autograd: weights set to 1,
+and, under "nonSquare", the same for a few models at an H×W input (NON_SQUARE: a sweep's
+non-square sizes, where a segmentation head upsamples to both sides); and, for feature
+extractors, the receptive field measured by autograd: weights set to 1,
 biases to 0, BN to identity, max pooling replaced by average pooling of the same geometry,
 ReLU6 swapped for ReLU, then the gradient of one output unit w.r.t. the input marks the
 pixels it sees.
 
 Run: /usr/bin/python3 scripts/torchvision_truth.py   (Debian python3-torch, python3-torchvision)
+     /usr/bin/python3 scripts/torchvision_truth.py --non-square   (only the nonSquare entries)
 """
 import json
 import sys
@@ -64,10 +67,23 @@ MODELS = {
 # Swin's shifted_window_attention likewise calls F.linear on its qkv/proj weights and Tensor.matmul.
 MACS_FROM_ATEN = {"vit_b_16", "swin_t", "swin_s", "swin_b"}
 
+# (model, H, W): fully convolutional heads, global pooling, Swin's padded windows, YOLO-free (not torchvision)
+NON_SQUARE = [
+    ("deeplabv3_resnet50", 520, 640),
+    ("fcn_resnet50", 320, 256),
+    ("lraspp_mobilenet_v3_large", 256, 320),
+    ("resnet18", 224, 320),
+    ("efficientnet_b0", 320, 224),
+    ("convnext_tiny", 224, 288),
+    ("swin_t", 224, 256),
+]
+
 RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.LayerNorm, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 
 
 def measure(model, res, aten_macs=False):
+    """res: a side, or (H, W)."""
+    h_in, w_in = (res, res) if isinstance(res, int) else res
     model.eval()
     macs = 0
     shapes = {}
@@ -89,7 +105,7 @@ def measure(model, res, aten_macs=False):
 
     handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, RECORDED)]
     with torch.no_grad():
-        y = model(torch.zeros(1, 3, res, res))
+        y = model(torch.zeros(1, 3, h_in, w_in))
     for h in handles:
         h.remove()
     if isinstance(y, tuple):
@@ -99,8 +115,8 @@ def measure(model, res, aten_macs=False):
     params = sum(p.numel() for p in model.parameters())
     if aten_macs:
         from export_catalog import count_macs
-        macs, _ = count_macs(model, torch.zeros(1, 3, res, res))
-    return {"resolution": res, "params": params, "macs": macs, "output": list(y.shape), "shapes": shapes}
+        macs, _ = count_macs(model, torch.zeros(1, 3, h_in, w_in))
+    return {"resolution": res if isinstance(res, int) else [h_in, w_in], "params": params, "macs": macs, "output": list(y.shape), "shapes": shapes}
 
 
 def rf_ready(module):
@@ -168,6 +184,17 @@ def main():
     out = {"torch": torch.__version__, "models": {}, "receptiveFields": {}}
     if only and OUT.exists():
         out = json.loads(OUT.read_text())
+    if not only or "--non-square" in only:
+        out["nonSquare"] = {}
+        for name, h, w in NON_SQUARE:
+            ctor, _, kw = MODELS[name]
+            key = f"{name}@{h}x{w}"
+            out["nonSquare"][key] = measure(ctor(weights=None, **kw), (h, w), aten_macs=name in MACS_FROM_ATEN)
+            print(key, out["nonSquare"][key]["params"], out["nonSquare"][key]["macs"], out["nonSquare"][key]["output"], flush=True)
+        only.discard("--non-square")
+        if not only and OUT.exists() and len(sys.argv) > 1:
+            OUT.write_text(json.dumps(out, indent=1) + "\n")
+            return
     for name, (ctor, res, kw) in MODELS.items():
         if only and name not in only:
             continue

@@ -162,6 +162,14 @@ describe('gates on an incomplete analysis (unsupported operators) fail with thei
     expect(r.err).toContain('--allow-incomplete');
   });
 
+  it('sweep --sizes 4 says on stderr that the analysis is incomplete and marks the size not valid (it read ✅ with conv0\'s counts)', async () => {
+    const r = await cli('sweep', model(), '--sizes', '4', '--format', 'md');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('convlens: an analysis is incomplete (unsupported operators): its totals are lower bounds');
+    expect(r.out).toContain('| 4×4 | ⚠️ | 36 | 576 |');
+    expect(r.out).toContain('the analysis is incomplete (no analysis for Hardmax (2 layers))');
+  });
+
   it('--max-memory and a --fail-on warning that was not raised cannot pass either: exit 4', async () => {
     expect((await cli('analyze', model(), '--max-memory', '1e12')).code).toBe(4);
     expect((await cli('analyze', model(), '--fail-on', 'FC_DOMINATES')).code).toBe(4);

@@ -10,9 +10,11 @@
  *     pixels)
  *   - a flatten/linear fixes the size (report.structure.resolution `fixedInputSize` of the network
  *     as given) and the final map differs from the one the network was built for
+ *   - the analysis is incomplete (an operator it cannot analyse: `complete` false, `unsupported`):
+ *     its counts are lower bounds, so nothing says the size works
  *
- * How the network is re-shaped for each size: a zoo model is rebuilt at the resolution
- * (graph/load.ts modelSpec; a non-square size replaces the width afterwards); a JSON spec gets the
+ * How the network is re-shaped for each size: a zoo model is rebuilt at the size (graph/load.ts
+ * modelSpec, with [H, W] for a non-square one); a JSON spec gets the
  * resized input's H and W replaced; an ONNX file gets `inputShapes[input] = [N, C, H, W]`, N and C
  * from the file as imported with the request's own shapes.
  */
@@ -51,7 +53,9 @@ const SweepErrorSchema = z.looseObject({ code: z.string(), message: z.string(), 
 const SweepEntrySchema = z.object({
   size: z.tuple([z.number(), z.number()]).describe('[H, W] of the resized input'),
   status: z.enum(['ok', 'error']),
-  valid: z.boolean().describe('analysed, input = k·2^n + b, and not refused by a fixed-size classifier'),
+  valid: z.boolean().describe('analysed completely, input = k·2^n + b, and not refused by a fixed-size classifier'),
+  complete: z.boolean().nullable().describe('false when some layers could not be analysed (unsupported operators): the counts are lower bounds, and the final map and its field those of the analysed layers; null on error'),
+  unsupported: z.array(z.object({ opType: z.string(), count: z.number(), nodes: z.array(z.string()) })).describe('the operators no analysis covers at this size (empty when complete)'),
   reasons: z.array(z.string()).describe('why the size is not valid (empty when it is)'),
   params: z.number().nullable(),
   macs: z.number().nullable(),
@@ -107,7 +111,8 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
   };
   switch (source.kind) {
     case 'model':
-      return h === w ? { kind: 'model', name: source.name, resolution: h } : { kind: 'spec', spec: resize(modelSpec(source.name, h)) };
+      // built at H×W: a head that upsamples to the input reads both sides (zoo/builder.ts Resolution)
+      return h === w ? { kind: 'model', name: source.name, resolution: h } : { kind: 'spec', spec: modelSpec(source.name, [h, w]) };
     case 'spec':
       // where the request holds it stays: a size's errors point there too
       return { ...source, spec: resize(source.spec) };
@@ -191,12 +196,19 @@ function analyseAt(
     if (fixedMap && res && (res.finalFeatureMap[0] !== fixedMap[0] || res.finalFeatureMap[1] !== fixedMap[1])) {
       reasons.push(`a flatten/linear fixes the input size: the final map is ${res.finalFeatureMap.join('×')}, the classifier was built for ${fixedMap.join('×')}`);
     }
+    const { complete, unsupported } = report.totals;
+    if (!complete) {
+      const ops = unsupported.map((u) => `${u.opType} (${u.count === 1 ? u.nodes[0] : `${u.count} layers`})`).join(', ');
+      reasons.push(`the analysis is incomplete (no analysis for ${ops}): the counts are lower bounds, and the final map and its field are the analysed layers'`);
+    }
     const finalLayer = res ? report.layers.find((l) => l.name === res.finalFeatureMapLayer) : undefined;
     const rf = finalLayer?.receptiveField ?? null;
     return {
       size,
       status: 'ok',
       valid: reasons.length === 0,
+      complete,
+      unsupported,
       reasons,
       params: report.totals.params,
       macs: report.totals.macs,
@@ -217,6 +229,8 @@ function analyseAt(
       size,
       status: 'error',
       valid: false,
+      complete: null,
+      unsupported: [],
       reasons: [`${code}: ${message}`],
       params: null,
       macs: null,

@@ -72,6 +72,8 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
         bar.end();
         const text = o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report);
         emit(io, text, o.out, `${o.format} sweep`);
+        // as analyze and compare say it: the counts of an incomplete analysis are lower bounds
+        if (report.sizes.some((s) => s.complete === false)) io.err('convlens: an analysis is incomplete (unsupported operators): its totals are lower bounds');
         const failed = report.sizes.filter((s) => s.status === 'error');
         for (const s of failed) io.err(`convlens: ${s.size.join('×')}: ${s.reasons.join('; ')}`);
         // some sizes refused is the sweep's answer (which sizes work); none analysed is a bad input

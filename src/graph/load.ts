@@ -5,7 +5,8 @@
  */
 import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
-import type { NetworkSpec } from '../zoo/builder.js';
+import { sides } from '../zoo/builder.js';
+import type { NetworkSpec, Resolution } from '../zoo/builder.js';
 import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import type { Graph } from './graph.js';
 import { parseNetworkSpec } from './network.js';
@@ -74,10 +75,10 @@ export function checkModel(name: string, path: string): void {
 }
 
 /** The spec of a zoo model at a resolution (default: the one its published numbers use). */
-export function modelSpec(name: string, resolution?: number): NetworkSpec {
+export function modelSpec(name: string, resolution?: Resolution): NetworkSpec {
   checkModel(name, '$.model');
   const entry = ZOO_BY_NAME.get(name)!;
-  if (resolution !== undefined && !(Number.isInteger(resolution) && resolution >= 1 && resolution <= MAX_RESOLUTION)) {
+  if (resolution !== undefined && !sides(resolution).every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_RESOLUTION)) {
     throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to ${MAX_RESOLUTION}, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
   }
   const at = resolution ?? entry.resolution;
@@ -86,7 +87,7 @@ export function modelSpec(name: string, resolution?: number): NetworkSpec {
   } catch (e) {
     // a resolution too small for the model: the layer where it breaks, as a 400 on the resolution
     if (!(e instanceof ConvlensError)) throw e;
-    throw new ConvlensError(e.code, `${name} at resolution ${at}: ${e.message}`, { ...e.details, path: '$.resolution', model: name });
+    throw new ConvlensError(e.code, `${name} at resolution ${typeof at === 'number' ? at : at.join('×')}: ${e.message}`, { ...e.details, path: '$.resolution', model: name });
   }
 }
 

@@ -112,6 +112,16 @@ export function makeDivisible(v: number, divisor = 8, minValue = divisor): numbe
   return n < 0.9 * v ? n + divisor : n;
 }
 
-export function imageInput(resolution: number, batch = 1, channels = 3) {
-  return { name: 'input', shape: [batch, channels, resolution, resolution] };
+/**
+ * A zoo model's input size: one side (square, as torchvision's crops) or [H, W] (a sweep's
+ * non-square sizes). Layers whose attributes depend on it (a segmentation head's upsampling to the
+ * input) read both sides, so a non-square model is built, not a square one with its input swapped.
+ */
+export type Resolution = number | readonly [number, number];
+
+/** [H, W] of a resolution. */
+export const sides = (resolution: Resolution): [number, number] => (typeof resolution === 'number' ? [resolution, resolution] : [resolution[0], resolution[1]]);
+
+export function imageInput(resolution: Resolution, batch = 1, channels = 3) {
+  return { name: 'input', shape: [batch, channels, ...sides(resolution)] };
 }

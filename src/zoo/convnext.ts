@@ -6,7 +6,7 @@
  * 1e-6 throughout. The block's permutes are the transposes here (no arithmetic).
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 const EPS = 1e-6;
 
@@ -22,7 +22,7 @@ function cnBlock(b: NetBuilder, p: string, x: string): string {
   return b.add(`${p}.add`, 'add', [y, x]);
 }
 
-export function convnext(name: string, widths: number[], depths: number[], resolution = 224, numClasses = 1000): NetworkSpec {
+export function convnext(name: string, widths: number[], depths: number[], resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = b.conv('features.0.0', 'input', widths[0], 4, { stride: 4 });
   x = b.add('features.0.1', 'layerNorm', x, { over: 'channels', eps: EPS });

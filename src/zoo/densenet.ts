@@ -1,8 +1,8 @@
 /** DenseNet-121 (Huang et al. 2017), torchvision.models.densenet121: growth 32, bn_size 4. */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
-export function densenet121(resolution = 224, numClasses = 1000): NetworkSpec {
+export function densenet121(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('densenet121', imageInput(resolution), 'torchvision.models.densenet121');
   const growth = 32;
   let x = b.conv('features.conv0', 'input', 64, 7, { stride: 2, padding: 3, bias: false });

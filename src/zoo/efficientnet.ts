@@ -5,7 +5,7 @@
  * MBConv, BN eps 1e-3, head to 1280 channels. The squeeze width is ⌊block input / 4⌋, as torchvision's.
  */
 import { NetBuilder, imageInput, makeDivisible } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 type Stage = [expand: number, k: number, stride: number, out: number, layers: number];
 const B0: Stage[] = [
@@ -56,7 +56,7 @@ function head(b: NetBuilder, x: string, stages: number, eps: number | undefined,
   return b.build();
 }
 
-export function efficientnet_b0(resolution = 224, numClasses = 1000): NetworkSpec {
+export function efficientnet_b0(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('efficientnet_b0', imageInput(resolution), 'torchvision.models.efficientnet_b0');
   let x = b.convBnAct('features.0', 'input', 32, 3, { stride: 2, act: 'swish' });
   B0.forEach((stage, s) => {
@@ -75,7 +75,7 @@ const V2_S: [fused: boolean, ...Stage][] = [
   [false, 6, 3, 2, 256, 15],
 ];
 
-export function efficientnet_v2_s(resolution = 384, numClasses = 1000): NetworkSpec {
+export function efficientnet_v2_s(resolution: Resolution = 384, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('efficientnet_v2_s', imageInput(resolution), 'torchvision.models.efficientnet_v2_s');
   const eps = 1e-3;
   let x = b.convBnAct('features.0', 'input', 24, 3, { stride: 2, act: 'swish', eps });

@@ -5,7 +5,7 @@
  * which torchvision's parameter count includes and inference does not run.
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { ConvOpts, NetworkSpec } from './builder.js';
+import type { ConvOpts, NetworkSpec, Resolution } from './builder.js';
 
 function basic(b: NetBuilder, p: string, x: string, out: number, k: number | [number, number], o: ConvOpts = {}): string {
   const y = b.bn(`${p}.bn`, b.conv(`${p}.conv`, x, out, k, { bias: false, ...o }), 0.001);
@@ -22,7 +22,7 @@ function googlenetInception(b: NetBuilder, p: string, x: string, c1: number, c3r
   return b.add(`${p}.cat`, 'concat', [b1, b2, b3, b4]);
 }
 
-export function googlenet(resolution = 224, numClasses = 1000): NetworkSpec {
+export function googlenet(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('googlenet', imageInput(resolution), 'torchvision.models.googlenet (no auxiliary heads)');
   const pool = (name: string, x: string, k = 3) => b.add(name, 'maxPool2d', x, { kernelSize: k, stride: 2, ceilMode: true });
   let x = basic(b, 'conv1', 'input', 64, 7, { stride: 2, padding: 3 });
@@ -113,7 +113,7 @@ function inceptionE(b: NetBuilder, p: string, x: string): string {
   return b.add(`${p}.cat`, 'concat', [b1, b3, dd, pool]);
 }
 
-export function inception_v3(resolution = 299, numClasses = 1000): NetworkSpec {
+export function inception_v3(resolution: Resolution = 299, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('inception_v3', imageInput(resolution), 'torchvision.models.inception_v3 (AuxLogits counted in params, not run at inference)');
   let x = basic(b, 'Conv2d_1a_3x3', 'input', 32, 3, { stride: 2 });
   x = basic(b, 'Conv2d_2a_3x3', x, 32, 3);

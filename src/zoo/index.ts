@@ -1,5 +1,5 @@
 /** The built-in model zoo: name → generator of a network spec at a given input resolution. */
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 import { mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small } from './mobilenet.js';
 import { resnet18, resnet34, resnet50, resnet101, resnext50_32x4d, wide_resnet50_2 } from './resnet.js';
 import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
@@ -23,7 +23,7 @@ export interface ZooEntry {
   resolution: number;
   /** torchvision's published parameter count and GMACs ("GFLOPS") at that resolution, where it has the model. */
   torchvision?: { params: number; gmacs: number };
-  build(resolution?: number): NetworkSpec;
+  build(resolution?: Resolution): NetworkSpec;
 }
 
 export const ZOO: readonly ZooEntry[] = [

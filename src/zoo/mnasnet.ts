@@ -5,7 +5,7 @@
  * names everything by its position in one nn.Sequential, `layers.<i>`.
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 /** torchvision's _round_to_multiple_of(val, 8, round_up_bias=0.9). */
 function roundToMultipleOf(v: number, divisor = 8): number {
@@ -24,7 +24,7 @@ function invertedResidual(b: NetBuilder, p: string, x: string, out: number, k: n
   return inC === out && stride === 1 ? b.add(`${p}.add`, 'add', [y, x]) : y;
 }
 
-export function mnasnet(name: string, alpha: number, resolution = 224, numClasses = 1000): NetworkSpec {
+export function mnasnet(name: string, alpha: number, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const d = [32, 16, 24, 40, 80, 96, 192, 320].map((c) => roundToMultipleOf(c * alpha));
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = b.act('layers.2', b.bn('layers.1', b.conv('layers.0', 'input', d[0], 3, { stride: 2, padding: 1, bias: false })), 'relu');

@@ -4,9 +4,9 @@
  * torchvision.models.mobilenet_v3_large/small: squeeze-excitation with hardSigmoid, hardSwish).
  */
 import { NetBuilder, imageInput, makeDivisible } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
-export function mobilenet_v1(resolution = 224, numClasses = 1000): NetworkSpec {
+export function mobilenet_v1(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('mobilenet_v1', imageInput(resolution), 'MobileNetV1 1.0 (Howard et al. 2017): depthwise-separable convolutions');
   let x = b.convBnAct('features.0', 'input', 32, 3, { stride: 2 });
   const cfg: [number, number][] = [[64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2], [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1]];
@@ -21,7 +21,7 @@ export function mobilenet_v1(resolution = 224, numClasses = 1000): NetworkSpec {
   return b.build();
 }
 
-export function mobilenet_v2(resolution = 224, numClasses = 1000): NetworkSpec {
+export function mobilenet_v2(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('mobilenet_v2', imageInput(resolution), 'torchvision.models.mobilenet_v2');
   const cfg: [t: number, c: number, n: number, s: number][] = [
     [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
@@ -102,7 +102,7 @@ export function mobilenetV3Features(b: NetBuilder, rows: V3Row[], prefix = '', d
   return out;
 }
 
-function mobilenet_v3(name: string, rows: V3Row[], lastChannel: number, resolution: number, numClasses: number): NetworkSpec {
+function mobilenet_v3(name: string, rows: V3Row[], lastChannel: number, resolution: Resolution, numClasses: number): NetworkSpec {
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   const features = mobilenetV3Features(b, rows, 'features.');
   let x = b.add('avgpool', 'adaptiveAvgPool2d', features[features.length - 1], { outputSize: 1 });

@@ -7,7 +7,7 @@
  * consecutive equal widths forming one stage; group width capped by the block width.
  */
 import { NetBuilder, imageInput, makeDivisible } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 export interface RegNetParams {
   depth: number;
@@ -70,7 +70,7 @@ function resBottleneck(b: NetBuilder, p: string, x: string, out: number, stride:
   return b.act(`${p}.activation`, b.add(`${p}.add`, 'add', [shortcut, y]), 'relu');
 }
 
-export function regnet(name: string, params: RegNetParams, resolution = 224, numClasses = 1000): NetworkSpec {
+export function regnet(name: string, params: RegNetParams, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = b.convBnAct('stem', 'input', 32, 3, { stride: 2 });
   regnetStages(params).forEach((s, i) => {

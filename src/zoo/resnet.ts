@@ -5,7 +5,7 @@
  * from the same Bottleneck with width = ⌊planes · widthPerGroup / 64⌋ · groups.
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 type Block = 'basic' | 'bottleneck';
 
@@ -64,7 +64,7 @@ export function resnetTrunk(b: NetBuilder, block: Block, depths: number[], prefi
   return stages;
 }
 
-export function resnet(name: string, block: Block, depths: number[], resolution = 224, numClasses = 1000, w: BottleneckWidth = PLAIN): NetworkSpec {
+export function resnet(name: string, block: Block, depths: number[], resolution: Resolution = 224, numClasses = 1000, w: BottleneckWidth = PLAIN): NetworkSpec {
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = resnetTrunk(b, block, depths, '', [false, false, false], w)[3];
   x = b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 });

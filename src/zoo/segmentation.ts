@@ -8,8 +8,8 @@
  * a 1×1 branch gated by a pooled sigmoid branch on the 1/16 map, upsampled to the 1/8 features and
  * summed with their own 1×1 classifier).
  */
-import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import { NetBuilder, imageInput, sides } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 import { resnetTrunk } from './resnet.js';
 import { V3_LARGE, mobilenetV3Features } from './mobilenet.js';
 
@@ -20,7 +20,7 @@ function doubleConv(b: NetBuilder, p: string, x: string, out: number): string {
 }
 
 export interface UNetOptions {
-  resolution?: number;
+  resolution?: Resolution;
   base?: number;
   depth?: number;
   classes?: number;
@@ -43,21 +43,19 @@ export function unet({ resolution = 256, base = 64, depth = 4, classes = 2 }: UN
   return b.build();
 }
 
-const convOut = (h: number, k: number, s: number, p: number) => Math.floor((h + 2 * p - k) / s) + 1;
-
-export function deeplabv3_resnet50(resolution = 520, classes = 21): NetworkSpec {
+export function deeplabv3_resnet50(resolution: Resolution = 520, classes = 21): NetworkSpec {
   const b = new NetBuilder('deeplabv3_resnet50', imageInput(resolution), 'torchvision.models.segmentation.deeplabv3_resnet50 (aux_loss=True)');
   const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', [3, 4, 6, 3], 'backbone.', [false, true, true]);
-  // output stride 8: conv1, maxpool and layer2 halve the map
-  const fm = convOut(convOut(convOut(resolution, 7, 2, 3), 3, 2, 1), 3, 2, 1);
-  const full: [number, number] = [resolution, resolution];
+  // output stride 8 (conv1, maxpool and layer2 halve the map): the pooled branch goes back to layer4's size
+  const [, , fh, fw] = b.shape(layer4);
+  const full = sides(resolution);
 
   const aspp = 'classifier.0';
   const branches = [b.convBnAct(`${aspp}.convs.0`, layer4, 256, 1)];
   [12, 24, 36].forEach((rate, i) => branches.push(b.convBnAct(`${aspp}.convs.${i + 1}`, layer4, 256, 3, { padding: rate, dilation: rate })));
   let pool = b.add(`${aspp}.convs.4.0`, 'adaptiveAvgPool2d', layer4, { outputSize: 1 });
   pool = b.act(`${aspp}.convs.4.3`, b.bn(`${aspp}.convs.4.2`, b.conv(`${aspp}.convs.4.1`, pool, 256, 1, { bias: false })), 'relu');
-  branches.push(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fm, fm], alignCorners: false }));
+  branches.push(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fh, fw], alignCorners: false }));
   let x = b.add(`${aspp}.cat`, 'concat', branches);
   x = b.add(`${aspp}.project.3`, 'dropout', b.convBnAct(`${aspp}.project`, x, 256, 1), { p: 0.5 });
   x = b.convBnAct('classifier.1', x, 256, 3);
@@ -77,14 +75,14 @@ function fcnHead(b: NetBuilder, p: string, x: string, classes: number, full: [nu
   return b.add(out, 'upsample', y, { mode: 'bilinear', size: full, alignCorners: false });
 }
 
-export function fcn_resnet50(resolution = 520, classes = 21): NetworkSpec {
+export function fcn_resnet50(resolution: Resolution = 520, classes = 21): NetworkSpec {
   const b = new NetBuilder('fcn_resnet50', imageInput(resolution), 'torchvision.models.segmentation.fcn_resnet50 (aux_loss=True)');
   const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', [3, 4, 6, 3], 'backbone.', [false, true, true]);
-  const full: [number, number] = [resolution, resolution];
+  const full = sides(resolution);
   return b.build([fcnHead(b, 'classifier', layer4, classes, full, 'out'), fcnHead(b, 'aux_classifier', layer3, classes, full, 'aux')]);
 }
 
-export function lraspp_mobilenet_v3_large(resolution = 520, classes = 21): NetworkSpec {
+export function lraspp_mobilenet_v3_large(resolution: Resolution = 520, classes = 21): NetworkSpec {
   const b = new NetBuilder('lraspp_mobilenet_v3_large', imageInput(resolution), 'torchvision.models.segmentation.lraspp_mobilenet_v3_large');
   const features = mobilenetV3Features(b, V3_LARGE, 'backbone.', true);
   // torchvision: low = the block before the third-last stride (features.4, 1/8), high = the last (1/16)
@@ -97,5 +95,5 @@ export function lraspp_mobilenet_v3_large(resolution = 520, classes = 21): Netwo
   const [, , lh, lw] = b.shape(low);
   x = b.add(`${h}.upsample`, 'upsample', x, { mode: 'bilinear', size: [lh, lw], alignCorners: false });
   x = b.add(`${h}.add`, 'add', [b.conv(`${h}.low_classifier`, low, classes, 1), b.conv(`${h}.high_classifier`, x, classes, 1)]);
-  return b.build([b.add('out', 'upsample', x, { mode: 'bilinear', size: [resolution, resolution], alignCorners: false })]);
+  return b.build([b.add('out', 'upsample', x, { mode: 'bilinear', size: sides(resolution), alignCorners: false })]);
 }

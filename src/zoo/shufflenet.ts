@@ -1,6 +1,6 @@
 /** ShuffleNet V2 (Ma et al. 2018), torchvision.models.shufflenet_v2_x1_0: channel split, shuffle. */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 function invertedResidual(b: NetBuilder, p: string, x: string, out: number, stride: number): string {
   const inC = b.ch(x);
@@ -24,7 +24,7 @@ function invertedResidual(b: NetBuilder, p: string, x: string, out: number, stri
   return b.add(`${p}.shuffle`, 'channelShuffle', cat, { groups: 2 });
 }
 
-export function shufflenet_v2_x1_0(resolution = 224, numClasses = 1000): NetworkSpec {
+export function shufflenet_v2_x1_0(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('shufflenet_v2_x1_0', imageInput(resolution), 'torchvision.models.shufflenet_v2_x1_0');
   let x = b.convBnAct('conv1', 'input', 24, 3, { stride: 2 });
   x = b.add('maxpool', 'maxPool2d', x, { kernelSize: 3, stride: 2, padding: 1 });

@@ -1,6 +1,6 @@
 /** SqueezeNet 1.1 (Iandola et al. 2016), torchvision.models.squeezenet1_1: fire modules, no FC. */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 function fire(b: NetBuilder, p: string, x: string, squeeze: number, e1: number, e3: number): string {
   const s = b.act(`${p}.squeeze_activation`, b.conv(`${p}.squeeze`, x, squeeze, 1), 'relu');
@@ -9,7 +9,7 @@ function fire(b: NetBuilder, p: string, x: string, squeeze: number, e1: number, 
   return b.add(`${p}.cat`, 'concat', [a, c]);
 }
 
-export function squeezenet1_1(resolution = 224, numClasses = 1000): NetworkSpec {
+export function squeezenet1_1(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('squeezenet1_1', imageInput(resolution), 'torchvision.models.squeezenet1_1');
   const pool = (name: string, x: string) => b.add(name, 'maxPool2d', x, { kernelSize: 3, stride: 2, ceilMode: true });
   let x = b.act('features.1', b.conv('features.0', 'input', 64, 3, { stride: 2 }), 'relu');

@@ -11,7 +11,7 @@
  * published GFLOPS do. Dropout and stochastic depth are identities at inference and left out.
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 export interface SwinConfig {
   embedDim: number;
@@ -50,7 +50,7 @@ function patchMerging(b: NetBuilder, p: string, x: string): string {
   return b.add(`${p}.reduction`, 'linear', x, { outFeatures: 2 * c, bias: false });
 }
 
-export function swin(name: string, cfg: SwinConfig, resolution = 224, numClasses = 1000): NetworkSpec {
+export function swin(name: string, cfg: SwinConfig, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = b.conv('features.0.0', 'input', cfg.embedDim, 4, { stride: 4 });
   x = b.add('features.0.1', 'transpose', x, { perm: [0, 2, 3, 1] });

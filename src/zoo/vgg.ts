@@ -1,6 +1,6 @@
 /** VGG (Simonyan & Zisserman 2015) and AlexNet, as torchvision builds them. */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 const CFG = {
   vgg11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
@@ -10,7 +10,7 @@ const CFG = {
 const fc = (outFeatures: number): [string, { outFeatures: number }] => ['linear', { outFeatures }];
 const DROP: [string, { p: number }] = ['dropout', { p: 0.5 }];
 
-export function vgg(name: 'vgg11' | 'vgg16', batchNorm: boolean, resolution = 224, numClasses = 1000): NetworkSpec {
+export function vgg(name: 'vgg11' | 'vgg16', batchNorm: boolean, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const full = batchNorm ? `${name}_bn` : name;
   const b = new NetBuilder(full, imageInput(resolution), `torchvision.models.${full}`);
   let x = 'input';
@@ -34,7 +34,7 @@ export const vgg11 = (r?: number) => vgg('vgg11', false, r);
 export const vgg16 = (r?: number) => vgg('vgg16', false, r);
 export const vgg16_bn = (r?: number) => vgg('vgg16', true, r);
 
-export function alexnet(resolution = 224, numClasses = 1000): NetworkSpec {
+export function alexnet(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('alexnet', imageInput(resolution), 'torchvision.models.alexnet');
   let x = b.act('features.1', b.conv('features.0', 'input', 64, 11, { stride: 4, padding: 2 }), 'relu');
   x = b.add('features.2', 'maxPool2d', x, { kernelSize: 3, stride: 2 });

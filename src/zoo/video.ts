@@ -15,8 +15,8 @@
  *   head     AdaptiveAvgPool3d(1), flatten, Linear(512, 400) (Kinetics-400)
  * Layer names are torchvision's module paths (stem.0, layer1.0.conv1.0, layer1.0.conv1.0.0, …).
  */
-import { NetBuilder } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import { NetBuilder, sides } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 type Builder = 'simple' | 'noTemporal' | 'plus1d';
 
@@ -44,8 +44,8 @@ function block(b: NetBuilder, kind: Builder, p: string, x: string, planes: numbe
   return b.act(`${p}.relu`, b.add(`${p}.add`, 'add', [y, identity]), 'relu');
 }
 
-function videoResnet(name: string, builders: Builder[], resolution: number, frames: number, numClasses: number): NetworkSpec {
-  const b = new NetBuilder(name, { name: 'input', shape: [1, 3, frames, resolution, resolution] }, `torchvision.models.video.${name}`);
+function videoResnet(name: string, builders: Builder[], resolution: Resolution, frames: number, numClasses: number): NetworkSpec {
+  const b = new NetBuilder(name, { name: 'input', shape: [1, 3, frames, ...sides(resolution)] }, `torchvision.models.video.${name}`);
   let x: string;
   if (builders[0] === 'plus1d') {
     x = b.add('stem.0', 'conv3d', 'input', { outChannels: 45, kernelSize: [1, 7, 7], stride: [1, 2, 2], padding: [0, 3, 3], bias: false });
@@ -66,8 +66,8 @@ function videoResnet(name: string, builders: Builder[], resolution: number, fram
 }
 
 /** r3d_18 on `frames` frames of resolution × resolution (published: 16 × 112 × 112, 33,371,472 params, 40.70 GFLOPS). */
-export const r3d_18 = (resolution = 112, frames = 16, numClasses = 400) => videoResnet('r3d_18', ['simple', 'simple', 'simple', 'simple'], resolution, frames, numClasses);
+export const r3d_18 = (resolution: Resolution = 112, frames = 16, numClasses = 400) => videoResnet('r3d_18', ['simple', 'simple', 'simple', 'simple'], resolution, frames, numClasses);
 /** mc3_18: 3-D convs in layer1, 2-D (1×3×3) after it (published: 11,695,440 params, 43.34 GFLOPS). */
-export const mc3_18 = (resolution = 112, frames = 16, numClasses = 400) => videoResnet('mc3_18', ['simple', 'noTemporal', 'noTemporal', 'noTemporal'], resolution, frames, numClasses);
+export const mc3_18 = (resolution: Resolution = 112, frames = 16, numClasses = 400) => videoResnet('mc3_18', ['simple', 'noTemporal', 'noTemporal', 'noTemporal'], resolution, frames, numClasses);
 /** r2plus1d_18: every 3-D conv factorised into spatial (1×3×3) then temporal (3×1×1) (published: 31,505,325 params, 40.52 GFLOPS). */
-export const r2plus1d_18 = (resolution = 112, frames = 16, numClasses = 400) => videoResnet('r2plus1d_18', ['plus1d', 'plus1d', 'plus1d', 'plus1d'], resolution, frames, numClasses);
+export const r2plus1d_18 = (resolution: Resolution = 112, frames = 16, numClasses = 400) => videoResnet('r2plus1d_18', ['plus1d', 'plus1d', 'plus1d', 'plus1d'], resolution, frames, numClasses);

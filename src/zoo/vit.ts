@@ -7,7 +7,7 @@
  * MACs count the attention's q·kᵀ and attn·v products, as torchvision's published GFLOPS do.
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 export interface VitConfig {
   patch: number;
@@ -31,7 +31,7 @@ function encoderBlock(b: NetBuilder, p: string, x: string, heads: number, mlp: n
   return b.add(`${p}.add_2`, 'add', [h, y]);
 }
 
-export function vit(name: string, cfg: VitConfig, resolution = 224, numClasses = 1000): NetworkSpec {
+export function vit(name: string, cfg: VitConfig, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = b.conv('conv_proj', 'input', cfg.hidden, cfg.patch, { stride: cfg.patch });
   const [, , gh, gw] = b.shape(x);

@@ -18,7 +18,7 @@
  * arithmetic with no parameters or MACs.
  */
 import { NetBuilder, imageInput } from './builder.js';
-import type { NetworkSpec } from './builder.js';
+import type { NetworkSpec, Resolution } from './builder.js';
 
 export interface YoloOptions {
   /** Depth multiple (repeats), width multiple (channels), channel cap: yolov8.yaml's scales. */
@@ -26,7 +26,7 @@ export interface YoloOptions {
   width?: number;
   maxChannels?: number;
   classes?: number;
-  resolution?: number;
+  resolution?: Resolution;
   /** The scale letter in the model's name. */
   scale?: string;
 }

@@ -20,6 +20,26 @@ const FC = 512 * 1000;
 const CONV_224 = 1_814_073_344 - FC;
 const macsAt = (r: number) => (CONV_224 * r * r) / (224 * 224) + FC;
 
+// PyTorch's figures at H×W (scripts/torchvision_truth.py --non-square)
+const nonSquare = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'torchvision', 'truth.json'), 'utf8')).nonSquare as Record<string, { macs: number; output: number[] }>;
+
+describe('a zoo model at a non-square size is built at H×W (it was built at H with the width swapped in)', () => {
+  it.each([
+    ['lraspp_mobilenet_v3_large', 256, 320],
+    ['deeplabv3_resnet50', 520, 640],
+    ['swin_t', 224, 256],
+  ])('%s at %i×%i: MACs and output shape as PyTorch gives them (LR-ASPP and DeepLab upsample to both sides; Swin pads each axis to its 7×7 windows)', (name, h, w) => {
+    const t = nonSquare[`${name}@${h}x${w}`];
+    const e = sweep({ kind: 'model', name }, { sizes: [[h, w]] }).sizes[0];
+    expect([e.status, e.macs, e.outputs[0].shape]).toEqual(['ok', t.macs, t.output]);
+  });
+
+  it('YOLOv8n at 256×320 (not torchvision): 32·40 + 16·20 + 8·10 = 1,680 anchors, output [1, 84, 1680]', () => {
+    const e = sweep({ kind: 'model', name: 'yolov8n' }, { sizes: [[256, 320]] }).sizes[0];
+    expect([e.status, e.outputs[0].shape]).toEqual(['ok', [1, 84, 1680]]);
+  });
+});
+
 describe('resolution sweep of a zoo model (rebuilt at each size)', () => {
   const s = sweep({ kind: 'model', name: 'resnet18' }, { sizes: [160, 224, 320, 230, [224, 320]], device: 'a100-sxm4-40gb' });
 
@@ -142,6 +162,34 @@ describe('ONNX: inputShapes re-shaped per size', () => {
       ['ok', true, macsAt(224)],
       ['ok', true, macsAt(320)],
     ]);
+  });
+
+  it('conv0 (3×3, 2→2, pad 1) → Hardmax → Hardmax → conv at 4 and 8: not valid, complete false, 2× Hardmax named; conv0\'s 36 params and 576 / 2,304 MACs are lower bounds', () => {
+    // Hardmax: an ONNX op convlens does not analyse; the last conv reads its output, so it is not analysed either
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 'h', 'h'] }],
+      outputs: ['z'],
+      initializers: [
+        { name: 'W0', dims: [2, 2, 3, 3] },
+        { name: 'W', dims: [2, 2, 1, 1] },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'Hardmax', inputs: ['c0'], outputs: ['t1'], name: 'hardmax1' },
+        { op: 'Hardmax', inputs: ['t1'], outputs: ['t2'], name: 'hardmax2' },
+        { op: 'Conv', inputs: ['t2', 'W'], outputs: ['z'], name: 'conv' },
+      ],
+    });
+    const s = sweep({ kind: 'onnx', bytes, inputShapes: { x: [1, 2, 4, 4] } }, { sizes: [4, 8] });
+    // MACs 2·h·h·(2·9): 576 at 4, 2,304 at 8
+    expect(s.sizes.map((e) => [e.status, e.valid, e.complete, e.params, e.macs])).toEqual([
+      ['ok', false, false, 36, 576],
+      ['ok', false, false, 36, 2304],
+    ]);
+    expect(at(s, 4).unsupported).toEqual([{ opType: 'Hardmax', count: 2, nodes: ['hardmax1', 'hardmax2'] }]);
+    expect(at(s, 4).reasons).toEqual(["the analysis is incomplete (no analysis for Hardmax (2 layers)): the counts are lower bounds, and the final map and its field are the analysed layers'"]);
+    // a complete analysis says so
+    expect(sweep({ kind: 'model', name: 'resnet18' }, { sizes: [224] }).sizes[0]).toMatchObject({ complete: true, unsupported: [], valid: true });
   });
 
   it('a Flatten → Gemm classifier runs at its own size only: at 16 its 64-feature weight cannot take 256 features (SHAPE_MISMATCH); a fixed input dimension is SHAPE_MISMATCH per size', () => {

@@ -64,7 +64,7 @@ describe('compare, sweep, devices, conventions', () => {
   });
 
   it('sweep resnet18 at 112 and 224: 224 = 7·2^5 valid with a 7×7 final map, 112 = 3.5·2^5 not (a 4×4 map)', async () => {
-    const res = await gql('{ sweep(model: "resnet18", sizes: [[112], [224, 224]], device: "raspberry-pi-5") { input device { id } sizes { size status valid reasons macs finalFeatureMap latencySeconds } } }').expect(200);
+    const res = await gql('{ sweep(model: "resnet18", sizes: [[112], [224, 224]], device: "raspberry-pi-5") { input device { id } sizes { size status valid complete unsupported { opType } reasons macs finalFeatureMap latencySeconds } } }').expect(200);
     expect(res.body.errors).toBeUndefined();
     const s = res.body.data.sweep;
     expect(s.device.id).toBe('raspberry-pi-5');
@@ -77,6 +77,7 @@ describe('compare, sweep, devices, conventions', () => {
     expect(big.finalFeatureMap).toEqual([7, 7]);
     expect(small.finalFeatureMap).toEqual([4, 4]);
     expect([small.valid, big.valid]).toEqual([false, true]);
+    expect([big.complete, big.unsupported]).toEqual([true, []]);
     expect(small.reasons.length).toBeGreaterThan(0);
     expect(big.latencySeconds).toBeGreaterThan(small.latencySeconds);
   });

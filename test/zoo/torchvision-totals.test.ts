@@ -25,13 +25,13 @@ describe('published torchvision totals from committed spec fixtures', () => {
 });
 
 interface ModelTruth {
-  resolution: number;
+  resolution: number | [number, number];
   params: number;
   macs: number;
   output: number[];
   shapes: Record<string, number[]>;
 }
-const truth = JSON.parse(readFileSync(new URL('../fixtures/torchvision/truth.json', import.meta.url), 'utf8')) as { models: Record<string, ModelTruth> };
+const truth = JSON.parse(readFileSync(new URL('../fixtures/torchvision/truth.json', import.meta.url), 'utf8')) as { models: Record<string, ModelTruth>; nonSquare: Record<string, ModelTruth> };
 
 describe('every zoo model against PyTorch (scripts/torchvision_truth.py)', () => {
   const measured = ZOO.filter((z) => truth.models[z.name]);
@@ -58,5 +58,20 @@ describe('every zoo model against PyTorch (scripts/torchvision_truth.py)', () =>
     expect(r.totals.params).toBe(z.torchvision!.params);
     const digits = (String(z.torchvision!.gmacs).split('.')[1] ?? '').length;
     expect(Number((r.totals.macs / 1e9).toFixed(digits))).toBe(z.torchvision!.gmacs);
+  });
+});
+
+// A sweep's non-square sizes build the model at H×W (zoo/builder.ts Resolution): a segmentation
+// head upsamples to both sides, Swin pads each axis to its windows
+describe('zoo models built at a non-square H×W against PyTorch (scripts/torchvision_truth.py --non-square)', () => {
+  it.each(Object.entries(truth.nonSquare))('%s: params, MACs, output shape and every torchvision-named layer\'s shape as PyTorch measures them', (key, t) => {
+    const r = analyze(ZOO_BY_NAME.get(key.split('@')[0])!.build(t.resolution as [number, number]));
+    expect(r.inputs[0].shape).toEqual([1, 3, ...(t.resolution as number[])]);
+    expect([r.totals.params, r.totals.macs]).toEqual([t.params, t.macs]);
+    expect(r.outputs[0].shape).toEqual(t.output);
+    const byName = new Map(r.layers.map((l) => [l.name, l.outputShape]));
+    const shared = Object.keys(t.shapes).filter((k) => byName.has(k));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const k of shared) expect([k, byName.get(k)]).toEqual([k, t.shapes[k]]);
   });
 });
