@@ -30,7 +30,7 @@ import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
 import { targetKind, targetSource } from './target.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceOption, emit, integer, number, progress, resolutionOption, shape } from './io.js';
+import { deviceOption, emit, fileOption, integer, number, progress, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -77,7 +77,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output (netron: a Netron attachment JSON for an ONNX file)').choices([...ANALYZE_FORMATS]).default('table'))
-    .option('--out <file>', 'write the report to this file; stdout gets one line saying where (- is stdout itself)')
+    .option('--out <file>', 'write the report to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
     .option('--depth <n>', `module tree depth for table, md and html (table: adds a module section; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on a device: a built-in id (`convlens devices`) or a JSON profile {name, peaks: {float32, …}, bandwidth}')
     .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)

@@ -13,11 +13,12 @@ import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
+import { MAX_SEED } from '../tensor/random.js';
 import { withFlags } from './errors.js';
 import { targetKind, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
-import { emit, integer, resolutionOption, shape, writeNamed } from './io.js';
+import { emit, fileOption, integer, resolutionOption, shape, writeNamed } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -27,6 +28,13 @@ const list = (what: string) => (v: string) => {
   const out = parts.map(Number);
   if (out.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas, got ${JSON.stringify(v)}`);
   return out;
+};
+
+/** --seed: the generator's state is 32 bits (tensor/random.ts), so 2^32 would quietly be seed 0. */
+const seedOption = (v: string): number => {
+  const n = integer(v);
+  if (n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1)`);
+  return n;
 };
 
 /** --layer names a layer: an empty name ("$UNSET") would quietly mean the default layer. */
@@ -59,17 +67,17 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
     .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', 'random')
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, integer, 8)
-    .option('--seed <n>', 'seed of random inputs and of weights not in the file', integer, 0)
+    .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .addOption(new Option('--weight-init <from>', 'weights: from the ONNX file or seeded').choices(['file', 'seed']))
     .option('--no-stages', 'skip the per-stage statistics')
     .addOption(new Option('--stage-by <rule>', 'stages end at each downsampling (stride) or at module name boundaries (name: layer1 … layer4)').choices(['stride', 'name']).default('stride'))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
-    .option('--png <file>', 'write the heatmap PNG here')
-    .option('--svg <file>', 'write the heatmap SVG here')
-    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here')
-    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)')
+    .option('--png <file>', 'write the heatmap PNG here', fileOption)
+    .option('--svg <file>', 'write the heatmap SVG here', fileOption)
+    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here', fileOption)
+    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
     .action((target: string, o) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
       const flags = erfFlags(o.inputShape === undefined && npyFile(o) !== null);

@@ -44,6 +44,14 @@ export const shape = (v: string) => {
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new InvalidArgumentError(`positive integers up to 2^53 − 1, e.g. 1,3,224,224`);
   return dims;
 };
+/**
+ * A file option's value: an empty one (`--out "$UNSET"`) would quietly write nothing, or the
+ * report to stdout; `-` is stdout where the option says so.
+ */
+export const fileOption = (v: string): string => {
+  if (v.trim() === '') throw new InvalidArgumentError(`a file path, got ${JSON.stringify(v)}`);
+  return v;
+};
 /** `--resolution 224`: one side, the input's height and width (a zoo model's size), 1 to MAX_RESOLUTION. */
 export const resolutionOption = (v: string) => {
   const n = Number(v);

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { sweepMarkdown } from '../analysis/formats/sweep-markdown.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
 import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
+import { MAX_RESOLUTION } from '../graph/load.js';
 import type { SweepReport } from '../analysis/sweep.js';
 import { fieldCell } from '../analysis/formats/md.js';
 import { human, withUnit } from './format.js';
@@ -15,7 +16,7 @@ import { withFlags } from './errors.js';
 import { targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
-import { deviceOption, emit, progress, shape } from './io.js';
+import { deviceOption, emit, fileOption, progress, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -29,10 +30,14 @@ const sweepFlags = (inputName: boolean, target: string): FlagPaths => ({ '$.size
 
 /** `160,224,320x480` → [160, 224, [320, 480]]. */
 export function sizesOption(v: string): (number | [number, number])[] {
-  const sizes = v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+  // an empty entry (`224,,320`, or "$UNSET") is refused, not skipped: the list was mistyped
+  const sizes = v.split(',').map((s) => s.trim()).map((s) => {
     const m = /^(\d+)(?:[x×](\d+))?$/.exec(s);
-    if (!m || Number(m[1]) < 1 || (m[2] !== undefined && Number(m[2]) < 1)) throw new InvalidArgumentError(`'${s}' is not a size: give sides (224) or H×W (224x320), comma-separated`);
-    return m[2] === undefined ? Number(m[1]) : ([Number(m[1]), Number(m[2])] as [number, number]);
+    if (!m) throw new InvalidArgumentError(`'${s}' is not a size: give sides (224) or H×W (224x320), comma-separated`);
+    const sides = [m[1], m[2]].filter((d) => d !== undefined).map(Number);
+    // past 2^53 the digits would be rounded before the range is checked: each side is checked here
+    if (sides.some((d) => d < 1 || d > MAX_RESOLUTION)) throw new InvalidArgumentError(`'${s}': each side is an integer from 1 to ${MAX_RESOLUTION}`);
+    return sides.length === 1 ? sides[0] : ([sides[0], sides[1]] as [number, number]);
   });
   if (sizes.length === 0 || sizes.length > MAX_SWEEP_SIZES) throw new InvalidArgumentError(`1 to ${MAX_SWEEP_SIZES} sizes`);
   return sizes;
@@ -51,7 +56,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output').choices([...SWEEP_FORMATS]).default('table'))
-    .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)')
+    .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
     .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
     .option('--no-progress', 'never show progress')
     .action((target: string, o) => {

@@ -15,11 +15,11 @@ import { parseRequest, Tensor as TensorField } from './requests.js';
 import { ENCODINGS, chooseEncoding, namedTensors, tensorIn } from './tensors.js';
 import type { Encoding } from './tensors.js';
 import { integerIn } from '../integers.js';
+import { MAX_SEED } from '../tensor/random.js';
 
 /** Most random inputs one request may average over. */
 export const MAX_SAMPLES = 64;
 
-const Int = (what: string) => z.number({ error: `${what} must be an integer` }).int({ error: `${what} must be an integer` });
 const NamedTensors = z.record(z.string(), TensorField, { error: 'must map names to tensors' });
 
 export const ErfRequest = z
@@ -42,7 +42,7 @@ export const ErfRequest = z
     inputs: z.union([TensorField, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' }).optional().describe('the input (mode given): one tensor, or tensors by input name; .npy parts named after the input also count'),
     weights: NamedTensors.optional().describe('weights by `<layer>.<role>`; .npy parts named `weights.<layer>.<role>` also count'),
     weightInit: z.enum(['file', 'seed'], { error: 'must be "file" or "seed"' }).optional().describe('weights not given: from the ONNX file (default for ONNX) or seeded (default otherwise)'),
-    seed: Int('seed').default(0).describe('seed of the weights not given and of the random inputs'),
+    seed: integerIn(0, MAX_SEED, 'seed').default(0).describe('seed of the weights not given and of the random inputs, 0 to 2^32 − 1'),
     stages: z.boolean({ error: 'must be true or false' }).default(true).describe("also the statistics of every stage's output (the last map at each effective stride), from the same forward pass"),
     stageBy: z
       .enum(['stride', 'name'], { error: 'must be "stride" or "name"' })
@@ -104,7 +104,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
       inputs: dict([...given.byName].map(([k, v]) => [k === '' ? 'input' : k, v] as const)),
       weights: dict(weights),
       weightInit: f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
-      seed: f.seed >>> 0,
+      seed: f.seed,
       target: { layer: f.layer ?? '', channels: f.channels ?? null, position: f.position ?? null },
       stages: f.stages,
       stageBy: f.stageBy,

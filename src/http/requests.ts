@@ -17,6 +17,7 @@ import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
 import { integerIn, queryInteger } from '../integers.js';
+import { MAX_SEED } from '../tensor/random.js';
 import { closest } from '../suggest.js';
 import { TensorJson } from '../tensor/encoding.js';
 import { ENCODINGS } from './tensors.js';
@@ -55,7 +56,8 @@ const Format = z
   .optional()
   .describe("the responses' tensor encoding: json (nested), flat, base64 or npy (a single output as a .npy file); default: the request's");
 const Training = z.boolean({ error: 'must be true or false' }).default(false).describe('training-mode semantics (batch statistics, dropout)');
-const Seed = z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).default(0).describe('seed of the weight initialisation and dropout masks');
+// the generator's state is 32 bits (tensor/random.ts): a larger seed would repeat a smaller one's numbers
+const Seed = integerIn(0, MAX_SEED).default(0).describe('seed of the weight initialisation and dropout masks, 0 to 2^32 − 1');
 const Model = z.string().min(1).describe('a built-in model (GET /v1/models)');
 const Resolution = integerIn(1, MAX_RESOLUTION)
   .describe("input height and width of a built-in model; default: the one its published numbers use");
@@ -95,12 +97,7 @@ export const OperatorQuery = z
   .strictObject({
     attributes: z.string().optional().describe("the operator's attributes as JSON"),
     format: Format,
-    seed: z
-      .string()
-      .regex(/^-?\d+$/, { error: 'must be an integer' })
-      .transform(Number)
-      .optional()
-      .describe('seed of the weight initialisation and dropout masks'),
+    seed: queryInteger(integerIn(0, MAX_SEED)).optional().describe('seed of the weight initialisation and dropout masks, 0 to 2^32 − 1'),
     training: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1').optional().describe('training-mode semantics'),
   })
   .describe('query parameters of an application/x-npy body');

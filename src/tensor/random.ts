@@ -1,4 +1,8 @@
 /** Seeded pseudo-random numbers (mulberry32): reproducible dropout masks and weight initialisation. */
+
+/** The largest seed: mulberry32's state is 32 bits, so 2^32 would be seed 0 again. */
+export const MAX_SEED = 0xffffffff;
+
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

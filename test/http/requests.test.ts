@@ -113,14 +113,24 @@ describe('parsed values', () => {
     expect(parseRequest(FoldRequest, bn, body).eps).toBe(1e-5);
   });
 
-  it('query strings become numbers and booleans: ?resolution=320&includeBias=1&seed=-3&training=false', () => {
+  it('query strings become numbers and booleans: ?resolution=320&includeBias=1&seed=3&training=false', () => {
     expect(parseRequest(AnalyzeQuery, { model: 'resnet18', resolution: '320', includeBias: '1', flops: 'macs' }, query)).toEqual({
       model: 'resnet18',
       resolution: 320,
       includeBias: true,
       flops: 'macs',
     });
-    expect(parseRequest(OperatorQuery, { seed: '-3', training: 'false' }, query)).toEqual({ seed: -3, training: false });
+    expect(parseRequest(OperatorQuery, { seed: '3', training: 'false' }, query)).toEqual({ seed: 3, training: false });
+  });
+
+  it('a seed is 0 to 2^32 − 1, the generator\'s 32-bit state: 4294967296 (seed 0\'s numbers again) and −3 are INVALID_OPTION at the seed', () => {
+    expect(parseRequest(RunRequest, { model: 'vgg11', seed: 4294967295 }, body).seed).toBe(4294967295);
+    for (const seed of [4294967296, -3, 1e30]) {
+      const e = errorOf(() => parseRequest(RunRequest, { model: 'vgg11', seed }, body));
+      expect([e.code, e.details.path, e.message]).toEqual(['INVALID_OPTION', '$.seed', '$.seed: must be an integer from 0 to 4294967295']);
+    }
+    const q = errorOf(() => parseRequest(OperatorQuery, { seed: '4294967296' }, query));
+    expect([q.code, q.details.path]).toEqual(['INVALID_OPTION', 'query.seed']);
   });
 
   it('tensors pass through undecoded (decodeTensor checks them once, later)', () => {
