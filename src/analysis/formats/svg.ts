@@ -93,8 +93,13 @@ export function niceStep(span: number, count = 5): number {
   return m * p;
 }
 
+/** The largest value a chart's axis reaches: round tops and decades above it would overflow to Infinity. */
+const CHART_LIMIT = 1e300;
+
 /** Linear from 0 to a round top at or above max, with round ticks. */
 export function zeroBased(max: number, r0: number, r1: number, count = 5): Scale {
+  // a round top above 1e308 is Infinity, and the ticks' loop would never end
+  if (max > CHART_LIMIT) max = CHART_LIMIT;
   const step = niceStep(max > 0 ? max : 1, count);
   const top = Math.max(step, Math.ceil((max > 0 ? max : 1) / step - 1e-9) * step);
   const ticks: number[] = [];
@@ -113,7 +118,10 @@ export function positions(n: number, r0: number, r1: number, count = 10): Scale 
 /** Logarithmic over whole powers of `base` around [min, max]; labels thinned to at most `most`. */
 export function logarithmic(min: number, max: number, r0: number, r1: number, base = 10, most = 9): Scale {
   const lb = (v: number) => Math.log(v) / Math.log(base);
-  const safeMin = min > 0 ? min : 1;
+  // an overflowed bound (Infinity, or a top decade past 1e308) would make the ticks' loop endless: a
+  // worker held until its timeout; no chart of ours spans more than 1e±300
+  if (max > CHART_LIMIT) max = CHART_LIMIT;
+  const safeMin = min > 0 ? Math.min(Math.max(min, 1 / CHART_LIMIT), CHART_LIMIT) : 1;
   const e0 = Math.floor(lb(safeMin) + 1e-9);
   const e1 = Math.max(e0 + 1, Math.ceil(lb(max > safeMin ? max : safeMin * base) - 1e-9));
   const every = Math.ceil((e1 - e0 + 1) / most);

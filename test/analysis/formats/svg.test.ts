@@ -63,6 +63,17 @@ describe('svg helpers: scales', () => {
     expect(logarithmic(1, 449, 0, 1, 2).ticks).toEqual([1, 4, 16, 64, 256]); // 10 labels > 9: every other one
     expect(logarithmic(1e-3, 1e17, 0, 1).ticks).toEqual([1e-3, 1e0, 1e3, 1e6, 1e9, 1e12, 1e15]);
   });
+
+  it('an overflowed bound (Infinity, 1e308) stops at 1e300: the ticks\' loop ran without end and held a worker until its timeout', () => {
+    for (const top of [Infinity, 1e308]) {
+      const s = logarithmic(1, top, 0, 100);
+      expect([s.lo, s.hi, s.ticks.length]).toEqual([1, 1e300, 9]);
+      const z = zeroBased(top, 0, 100);
+      expect([z.ticks.length, z.ticks.at(-1)]).toEqual([6, 1e300]);
+    }
+    // below the limit nothing changes: NaN and 0 still give the unit scale
+    expect(zeroBased(Number.NaN, 0, 100).ticks.at(-1)).toBe(zeroBased(0, 0, 100).ticks.at(-1));
+  });
 });
 
 describe('chart marks', () => {
