@@ -31,6 +31,7 @@ import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { onnxFromBase64 } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
+import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
@@ -188,13 +189,16 @@ export async function graphqlRoutes(
           const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'compare');
           const before = networkSource(args.old ?? {}, '$.old');
           const after = networkSource(args.new ?? {}, '$.new');
+          const gates = gatesOf(args.gates ?? undefined);
+          const latency = gates.findIndex((g) => g.metric === 'latencySeconds');
+          if (latency >= 0) latencyGateDevice(device !== undefined, 'the device or profile argument', `$.gates[${latency}]`);
           const task: CompareTask = {
             before,
             after,
             options: analyzeOptions(args.options),
             memory: args.memory === true,
             ...(device !== undefined && { device }),
-            gates: gatesOf(args.gates ?? undefined) as CompareTask['gates'],
+            gates: gates as CompareTask['gates'],
             allowIncomplete: args.allowIncomplete === true,
             // the pull-request comment is rendered in the worker when selected
             markdown: selectedFields(info).has('markdown'),

@@ -103,9 +103,7 @@ export function compareRequest(fields: Record<string, unknown>, files: Map<strin
   if (device !== undefined) planExtras({ device }, (k) => `$.options.${k}`);
   const limits = Object.fromEntries(Object.entries(f.gates ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])) as Partial<Record<CompareMetric, string>>;
   const gates = parseGates(limits, '$.gates');
-  if (limits.latencySeconds !== undefined && device === undefined) {
-    throw new ConvlensError('INVALID_OPTION', 'a latency gate needs options.device (the latency is a roofline lower bound on a device: GET /v1/devices)', { path: '$.gates.latencySeconds' });
-  }
+  if (limits.latencySeconds !== undefined) latencyGateDevice(device !== undefined, 'options.device', '$.gates.latencySeconds');
   return { before, after, options: counting, memory: memory ?? false, ...(device !== undefined && { device }), gates, allowIncomplete: f.allowIncomplete };
 }
 
@@ -119,4 +117,12 @@ export function sweepRequest(fields: Record<string, unknown>, files: Map<string,
   shapesRead(shapes, [source]);
   if (device !== undefined) planExtras({ device }, (k) => `$.${k}`);
   return { source, options: options ?? AnalyzeOptionsSchema.parse({}), sweep: { sizes, ...(input !== undefined && { input }), ...(device !== undefined && { device }), inPlace } };
+}
+
+/**
+ * A latency gate needs a device: without one neither report has a latency, and the gate could
+ * only be unknown. REST and GraphQL refuse it alike (`device` names the field that gives one).
+ */
+export function latencyGateDevice(hasDevice: boolean, device: string, path: string): void {
+  if (!hasDevice) throw new ConvlensError('INVALID_OPTION', `a latency gate needs ${device} (the latency is a roofline lower bound on a device: GET /v1/devices)`, { path });
 }

@@ -82,6 +82,19 @@ describe('compare, sweep, devices, conventions', () => {
     expect(big.latencySeconds).toBeGreaterThan(small.latencySeconds);
   });
 
+  it('a latency gate without a device is INVALID_OPTION at the gate, as REST answers it (it was an unknown gate, passed false)', async () => {
+    const q = (device: string) => `{ compare(old: { model: "resnet18" }, new: { model: "resnet34" }${device}, gates: [{ metric: macs, maxIncrease: "200%" }, { metric: latencySeconds, maxIncrease: "5%" }]) { gates { passed } } }`;
+    const res = await gql(q('')).expect(200);
+    expect(res.body.data.compare).toBeNull();
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.gates[1]' });
+    expect(res.body.errors[0].message).toBe('a latency gate needs the device or profile argument (the latency is a roofline lower bound on a device: GET /v1/devices)');
+    const rest = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: 'resnet34', gates: { latencySeconds: '5%' } }).expect(400);
+    expect(rest.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.gates.latencySeconds', message: 'a latency gate needs options.device (the latency is a roofline lower bound on a device: GET /v1/devices)' });
+    // with a device the gate is judged: resnet34's latency bound is about twice resnet18's
+    const judged = await gql(q(', device: "raspberry-pi-5"')).expect(200);
+    expect(judged.body.data.compare.gates.passed).toBe(false);
+  });
+
   it('sweep sizes must be [side] or [h, w]', async () => {
     const res = await gql('{ sweep(model: "resnet18", sizes: [[1, 2, 3]]) { input } }').expect(200);
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.sizes[0]' });
