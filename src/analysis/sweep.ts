@@ -151,7 +151,7 @@ export function sweepResolutions(
   const entries: Entry[] = sizes.map((s, k) => {
     const [h, w] = typeof s === 'number' ? [s, s] : s;
     // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
-    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed ? refMap : null);
+    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed ? refMap : null, `$.sizes[${k}]`);
     onProgress?.(k + 1, sizes.length);
     return entry;
   });
@@ -175,6 +175,8 @@ function analyseAt(
   device: ReturnType<typeof resolveDevice> | null,
   inPlace: boolean,
   fixedMap: [number, number] | null,
+  /** Where the request gives this size: a zoo model rebuilt at it blames its resolution, which the request does not hold. */
+  sizePath: string,
 ): Entry {
   try {
     const graph = loadGraph(sourceAt()).graph;
@@ -225,6 +227,7 @@ function analyseAt(
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.status >= 500) throw e;
     const { code, message, ...details } = e.toJSON();
+    if (details.path === '$.resolution') details.path = sizePath;
     return {
       size,
       status: 'error',

@@ -34,6 +34,15 @@ describe('a zoo model at a non-square size is built at H×W (it was built at H w
     expect([e.status, e.macs, e.outputs[0].shape]).toEqual(['ok', t.macs, t.output]);
   });
 
+  it('AlexNet at 1 and 9×300: KERNEL_TOO_LARGE at $.sizes[1] and $.sizes[2], the sizes the request gives (it said $.resolution, a field the request does not have)', () => {
+    const s = sweep({ kind: 'model', name: 'alexnet' }, { sizes: [224, 1, [9, 300]] });
+    expect(s.sizes.map((e) => [e.status, e.error?.code ?? null, e.error?.path ?? null])).toEqual([
+      ['ok', null, null],
+      ['error', 'KERNEL_TOO_LARGE', '$.sizes[1]'],
+      ['error', 'KERNEL_TOO_LARGE', '$.sizes[2]'],
+    ]);
+  });
+
   it('YOLOv8n at 256×320 (not torchvision): 32·40 + 16·20 + 8·10 = 1,680 anchors, output [1, 84, 1680]', () => {
     const e = sweep({ kind: 'model', name: 'yolov8n' }, { sizes: [[256, 320]] }).sizes[0];
     expect([e.status, e.outputs[0].shape]).toEqual(['ok', [1, 84, 1680]]);
