@@ -9,6 +9,8 @@ import { axisNames, centre, fieldInputSizes } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
 import { isFloat } from '../tensor/dtype.js';
+import { ConvlensError } from '../errors.js';
+import { MAX_COUNT } from '../limits.js';
 import { inferGraph } from './infer.js';
 import type { Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
@@ -100,6 +102,11 @@ function flopsOf(cost: Inferred['cost'], includeBias: boolean) {
   };
 }
 
+/** A count the report gives past 2^53 would be rounded: SIZE_TOO_LARGE, as a layer's own counts are. */
+function exactCount(v: number, what: string, path: string): void {
+  if (!(v <= MAX_COUNT)) throw new ConvlensError('SIZE_TOO_LARGE', `${what}: ${v.toExponential(2)} is more than convlens counts exactly (2^53)`, { path });
+}
+
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
   const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
@@ -153,6 +160,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };
     const byConv = flopsOf(inferred.cost, options.includeBias);
     const bytes = elements.total * bytesPerElement;
+    exactCount(bytes, `layer '${layer.name}': its memory access (${bytesPerElement} bytes × ${elements.total} elements)`, layer.path);
     return {
       name: layer.name,
       op: layer.op,
@@ -214,6 +222,11 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   ];
 
   const totalBytes = memElements.total * bytesPerElement;
+  // each layer's counts are exact (analysis/infer.ts checkSizes); their sums must be too
+  const totalParams = sum((l) => l.params);
+  for (const [what, v] of [['params', totalParams], ['MACs', run((l) => l.macs)], ['FLOPs', Math.max(...Object.values(flopsByConvention))], ['memory access', totalBytes]] as const) {
+    exactCount(v, `the network's ${what}`, '$');
+  }
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     name: graph.name,
@@ -231,7 +244,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     outputs,
     totals: {
       layers: layers.length,
-      params: sum((l) => l.params),
+      params: totalParams,
       buffers: sum((l) => l.buffers),
       macs: run((l) => l.macs),
       intMacs: run((l) => l.intMacs),

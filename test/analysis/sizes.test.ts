@@ -1,6 +1,6 @@
 /**
  * Issue 9, defect 10: sizes are bounded at inference as they are at run time. Every count a report
- * holds is exact (at most 2^53: elements, MACs, FLOPs), so never null in JSON; a dimension over
+ * holds is exact (at most 2^53: elements, MACs, FLOPs, bytes, and their totals), so never null in JSON; a dimension over
  * MAX_DIM (2^24, the largest an attribute may give) is refused where an attribute makes the tensor
  * grow, and allowed where a layer only re-views or gathers elements it has (flatten, concat).
  */
@@ -35,6 +35,19 @@ describe('sizes over the bounds: 400 SIZE_TOO_LARGE naming the layer', () => {
     const e = errorOf(() => analyze(net([1, 4096, 4096, 4096], { op: 'conv2d', outChannels: 65_536, kernelSize: 3, padding: 1 })));
     expect(e.code).toBe('SIZE_TOO_LARGE');
     expect(e.message).toMatch(/macs/);
+  });
+
+  it('relu on [2^20, 2^10, 2^10, 2^10] (2^50 elements): its 2·2^50 elements of memory access are 2^53 bytes at float32, past exact: at $.layers[0] (it reported 31525197391593470 for 28·2^50 bytes); at int8 2^51 bytes pass', () => {
+    const shape = [2 ** 20, 2 ** 10, 2 ** 10, 2 ** 10];
+    const e = errorOf(() => analyze(net(shape, { op: 'relu' })));
+    expect([e.code, e.details.path, e.message]).toEqual(['SIZE_TOO_LARGE', '$.layers[0]', "layer 'l0': its memory access (4 bytes × 2251799813685248 elements): 9.01e+15 is more than convlens counts exactly (2^53)"]);
+    expect(analyze(net(shape, { op: 'relu' }), { dtype: 'int8' }).totals.memoryAccess.bytes).toBe(2 ** 51);
+  });
+
+  it('layers each under 2^53 whose sum is not: six relus of 2^50 elements at int8 (6·2^51 bytes) are SIZE_TOO_LARGE at $', () => {
+    const relus = Array.from({ length: 6 }, () => ({ op: 'relu' }));
+    const e = errorOf(() => analyze(net([2 ** 20, 2 ** 10, 2 ** 10, 2 ** 10], ...relus), { dtype: 'int8' }));
+    expect([e.code, e.details.path, e.message]).toEqual(['SIZE_TOO_LARGE', '$', "the network's memory access: 1.35e+16 is more than convlens counts exactly (2^53)"]);
   });
 
   it('an input [2^24, 2^24, 2^24, 2^24] (2^96 elements): at $.inputs[0]', () => {
