@@ -44,7 +44,7 @@ import { roofline, RooflineReportSchema } from './roofline.js';
 import type { RooflineReport } from './roofline.js';
 
 /** Most costliest layers per metric a request may ask for (topK). */
-const MAX_TOP_K = 1000;
+export const MAX_TOP_K = 1000;
 
 /** The options, as a request gives them; every one optional, none computed unless asked. */
 export const ExtrasOptionsSchema = z.strictObject({

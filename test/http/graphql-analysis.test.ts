@@ -285,9 +285,24 @@ describe('Report renderings (rendered in the worker)', () => {
     expect(compare.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.old.inputShapes' });
   });
 
-  it('markdown and html with different depths are INVALID_OPTION (one rendering pass)', async () => {
-    const res = await gql('{ analyze(model: "resnet18") { markdown(depth: 1) html(depth: 2) } }').expect(200);
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.markdown' });
+  it('markdown and html with different depths are INVALID_OPTION (one rendering pass), errors of those two fields: name and csv are still answered', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { name markdown(depth: 1) html(depth: 2) csv } }').expect(200);
+    expect(res.body.errors.map((e: { path: string[]; extensions: { code: string; path: string } }) => [e.path.join('.'), e.extensions.code, e.extensions.path]).sort()).toEqual([
+      ['analyze.html', 'INVALID_OPTION', '$.markdown'],
+      ['analyze.markdown', 'INVALID_OPTION', '$.markdown'],
+    ]);
+    expect(res.body.data.analyze).toMatchObject({ name: 'resnet18', markdown: null, html: null });
+    expect(res.body.data.analyze.csv.split('\n')[0]).toMatch(/^layer,/);
+  });
+
+  it('markdown(depth: 99) is that field\'s error, as modules(depth: 99) is (it nulled the whole analyze); topK takes 0 to 1000, as REST\'s ?topK=', async () => {
+    const res = await gql('{ analyze(model: "resnet18") { name markdown(depth: 99) } }').expect(200);
+    expect(res.body.data.analyze).toEqual({ name: 'resnet18', markdown: null });
+    expect(res.body.errors[0]).toMatchObject({ path: ['analyze', 'markdown'], extensions: { code: 'INVALID_OPTION', path: '$.markdown(depth:)' } });
+    const wide = await gql('{ analyze(model: "resnet18") { markdown(topK: 1000) } }').expect(200);
+    expect(wide.body.errors).toBeUndefined();
+    const over = await gql('{ analyze(model: "resnet18") { markdown(topK: 1001) } }').expect(200);
+    expect(over.body.errors[0].message).toBe('topK must be an integer from 0 to 1000, got 1001');
   });
 
   it('deployed on torch.onnx.export\'s resnet18 (BNs already folded by the exporter): no BN to fold, 17 ReLUs and 8 adds fused', async () => {

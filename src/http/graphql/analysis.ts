@@ -12,7 +12,7 @@
 import { parseThreshold } from '../../analysis/compare.js';
 import { DEVICES, resolveDevice } from '../../analysis/devices.js';
 import type { DeviceProfile } from '../../analysis/devices.js';
-import { ExtrasOptionsSchema, planExtras } from '../../analysis/extras.js';
+import { ExtrasOptionsSchema, MAX_TOP_K, planExtras } from '../../analysis/extras.js';
 import type { ExtrasOptions } from '../../analysis/extras.js';
 import { comparisonMarkdown } from '../../analysis/formats/compare-markdown.js';
 import { DEFAULT_MODULE_DEPTH, flattenModules, MAX_MODULE_DEPTH } from '../../analysis/modules.js';
@@ -55,7 +55,7 @@ export function stripNulls<T>(v: T): T {
 export interface SelectedExtras {
   options: ExtrasOptions;
   /** A field's own error (an unknown device, a depth out of range): that field answers it, the rest of the report is computed. */
-  errors: Partial<Record<ExtraField | 'netron', ConvlensError>>;
+  errors: Partial<Record<ExtraField | 'netron' | 'markdown' | 'html', ConvlensError>>;
 }
 
 /**
@@ -106,7 +106,7 @@ export function extrasOptions(selected: Map<string, Record<string, unknown>[]>):
   field('modules', (modules) => {
     for (const [arg, max] of [
       ['depth', MAX_MODULE_DEPTH],
-      ['topK', 1000],
+      ['topK', MAX_TOP_K],
     ] as const) {
       const v = modules[arg];
       if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max)) {
@@ -134,8 +134,22 @@ export function renderOptions(selected: Map<string, Record<string, unknown>[]>, 
   if (selected.has('netron') && source.kind !== 'onnx') {
     errors.netron = new ConvlensError('INVALID_OPTION', "netron annotates an ONNX file's nodes: analyse an ONNX file (onnxBase64); a spec or built-in model has none", { path: '$.netron' });
   }
-  const formats = Object.keys(RENDERED).filter((f) => selected.has(f) && !(f === 'netron' && errors.netron));
+  // markdown's and html's depth and topK: refused arguments are those fields' errors (as modules'), the rest is rendered
+  let tables: { depth?: number; topK?: number } = {};
+  try {
+    tables = moduleTableArguments(selected);
+  } catch (e) {
+    if (!(e instanceof ConvlensError)) throw e;
+    for (const f of ['markdown', 'html'] as const) if (selected.has(f)) errors[f] = e;
+  }
+  const formats = Object.keys(RENDERED).filter((f) => selected.has(f) && !errors[f as keyof typeof errors]);
   if (!formats.length) return undefined;
+  const { depth, topK } = tables;
+  return { formats: formats.map((f) => RENDERED[f]), ...(depth !== undefined && { depth }), ...(topK !== undefined && { topK }) };
+}
+
+/** The one depth and topK markdown and html render their module tables with (one rendering pass), in REST's ranges. */
+function moduleTableArguments(selected: Map<string, Record<string, unknown>[]>): { depth?: number; topK?: number } {
   const args = ['markdown', 'html'].flatMap((f) => (selected.get(f) ?? []).map((a) => stripNulls(a)));
   const distinct = new Set(args.map((a) => JSON.stringify({ depth: a.depth, topK: a.topK })));
   if (distinct.size > 1) {
@@ -145,10 +159,10 @@ export function renderOptions(selected: Map<string, Record<string, unknown>[]>, 
   if (depth !== undefined && !(Number.isInteger(depth) && depth >= 0 && depth <= MAX_MODULE_DEPTH)) {
     throw new ConvlensError('INVALID_OPTION', `depth must be an integer from 0 to ${MAX_MODULE_DEPTH}, got ${depth}`, { path: '$.markdown(depth:)' });
   }
-  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 0 && topK <= 100)) {
-    throw new ConvlensError('INVALID_OPTION', `topK must be an integer from 0 to 100, got ${topK}`, { path: '$.markdown(topK:)' });
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 0 && topK <= MAX_TOP_K)) {
+    throw new ConvlensError('INVALID_OPTION', `topK must be an integer from 0 to ${MAX_TOP_K}, got ${topK}`, { path: '$.markdown(topK:)' });
   }
-  return { formats: formats.map((f) => RENDERED[f]), ...(depth !== undefined && { depth }), ...(topK !== undefined && { topK }) };
+  return { depth, topK };
 }
 
 /** An explanation cut to the named layers (report order kept); an unknown name is INVALID_OPTION naming the closest. */
@@ -225,7 +239,7 @@ export function withFieldErrors<T extends object>(report: T, errors: SelectedExt
 }
 
 /** Throws the field's own error, if its arguments were refused; else nothing. */
-function fieldError(p: Parent, name: ExtraField | 'netron'): undefined {
+function fieldError(p: Parent, name: keyof SelectedExtras['errors']): undefined {
   const e = FIELD_ERRORS.get(p)?.[name];
   if (e) throw e;
   return undefined;
@@ -242,8 +256,8 @@ export const analysisTypeResolvers = {
     convention: (p: Parent) => fieldError(p, 'convention') ?? p.convention ?? null,
     explain: (p: Parent, args: { layers?: string[] | null }) => fieldError(p, 'explain') ?? (p.explain ? explainLayers(p.explain, args.layers ?? undefined) : null),
     deployed: (p: Parent) => fieldError(p, 'deployed') ?? p.deployed ?? null,
-    markdown: (p: Parent) => p.renderings?.md ?? null,
-    html: (p: Parent) => p.renderings?.html ?? null,
+    markdown: (p: Parent) => fieldError(p, 'markdown') ?? p.renderings?.md ?? null,
+    html: (p: Parent) => fieldError(p, 'html') ?? p.renderings?.html ?? null,
     csv: (p: Parent) => p.renderings?.csv ?? null,
     netron: (p: Parent) => fieldError(p, 'netron') ?? p.renderings?.netron ?? null,
   },
