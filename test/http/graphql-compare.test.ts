@@ -95,6 +95,15 @@ describe('compare, sweep, devices, conventions', () => {
     expect(judged.body.data.compare.gates.passed).toBe(false);
   });
 
+  it('sweep takes resolution, as POST /v1/sweep does: densenet121 built at 97 is the reference (97×97), swept at 64', async () => {
+    const res = await gql('{ sweep(model: "densenet121", resolution: 97, sizes: [[64]]) { reference { size } sizes { size status } } }').expect(200);
+    expect(res.body.errors).toBeUndefined();
+    const rest = await request(app.server).post('/v1/sweep').send({ model: 'densenet121', resolution: 97, sizes: [64] }).expect(200);
+    expect(res.body.data.sweep.reference.size).toEqual([97, 97]);
+    expect(rest.body.reference.size).toEqual([97, 97]);
+    expect(res.body.data.sweep.sizes).toEqual([{ size: [64, 64], status: 'ok' }]);
+  });
+
   it('sweep sizes must be [side] or [h, w]', async () => {
     const res = await gql('{ sweep(model: "resnet18", sizes: [[1, 2, 3]]) { input } }').expect(200);
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.sizes[0]' });
