@@ -190,6 +190,13 @@ describe('gates', () => {
     expect(gate({ macs: '101.9%' }).passed).toBe(false);
   });
 
+  it('latencies of 3e-12 → 6.1e-12 s read so in the gate message (nine fraction digits made them "0 → 0 (+0, …)")', () => {
+    const c = compareReports(r18, r34, { before: { latencySeconds: 3e-12 }, after: { latencySeconds: 6.1e-12 } });
+    expect(gate({ latencySeconds: '1%' }, c).failures[0]).toBe('latency (s) 3e-12 → 6.1e-12 (+3.1e-12, +103.33%) exceeds --max-latency-increase 1%');
+    // large counts keep their thousands separators
+    expect(gate({ macs: '5%' }).failures[0]).toMatch(/^MACs 1,814,073,344 → /);
+  });
+
   it('an absolute limit equal to the increase passes; one below fails; a decrease passes a 0 limit', () => {
     expect(gate({ params: '10108160' }).passed).toBe(true);
     expect(gate({ params: '10108159' }).passed).toBe(false);
