@@ -96,6 +96,15 @@ describe('convlens erf', () => {
     expect(r.err).toContain(says);
   });
 
+  it('a truncated --input .npy is INVALID_TENSOR at --input, naming the file (it was at the file\'s path)', async () => {
+    const npy = file('short.npy');
+    writeFileSync(npy, Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]));
+    const r = await cli('erf', file('net.json'), '--input', npy);
+    expect(r.code).toBe(2);
+    expect(r.err.startsWith(`convlens: INVALID_TENSOR: --input: ${npy}: not a valid .npy file: `)).toBe(true);
+    expect(r.err.endsWith('(at --input)')).toBe(true);
+  });
+
   it('an ONNX file with stripped weights names --weight-init seed, the command line\'s way to seed them', async () => {
     const r = await cli('erf', path.join(import.meta.dirname, 'fixtures', 'onnx', 'mobilenet_v2.onnx'), '--samples', '1');
     expect(r.code).toBe(2);

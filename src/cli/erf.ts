@@ -14,6 +14,7 @@ import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
+import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
 import { targetKind, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
@@ -36,6 +37,16 @@ const seedOption = (v: string): number => {
   if (n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1)`);
   return n;
 };
+
+/** --input FILE.npy: its errors name the file and are at --input, as a file option's are (README: Command line). */
+function npyInput(file: string) {
+  const bytes = new Uint8Array(readBounded(file, MAX_TARGET_BYTES, '--input'));
+  try {
+    return decodeNpy(bytes, file, 1 << 28);
+  } catch (e) {
+    throw e instanceof ConvlensError ? movePaths(e, () => '--input') : e;
+  }
+}
 
 /** --layer names a layer: an empty name ("$UNSET") would quietly mean the default layer. */
 const layerName = (v: string): string => {
@@ -110,7 +121,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   const file = npyFile(o);
-  const given = file ? decodeNpy(new Uint8Array(readBounded(file, MAX_TARGET_BYTES, '--input')), file, 1 << 28) : null;
+  const given = file ? npyInput(file) : null;
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
   const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
   const summary = await computeErf(inlineRunner, {

@@ -34,6 +34,9 @@ const TensorEnvelope = z.union([
 /** Deepest nesting of `data` read: a rank-8 tensor needs 8; deeper input is malformed. */
 const MAX_DATA_DEPTH = 64;
 
+/** An element count as digits while they are exact; past 2^53 as a magnitude (55340232221128655000 was 2^65·1.5 rounded). */
+const elementCount = (n: number) => (n <= Number.MAX_SAFE_INTEGER ? String(n) : n.toExponential(2));
+
 /** `data` (a number, or nested or flat arrays of numbers) written into a Float32Array of n elements, checked on the way. */
 function readData(data: unknown, n: number, shape: readonly number[], path: string): Float32Array {
   const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: data ${why}`, { path, shapes: { tensor: shape } });
@@ -134,7 +137,7 @@ export function decodeTensor(raw: unknown, path: string, maxElements: number): T
   }
   const t = parsed.data;
   const n = numel(t.shape);
-  if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path, shapes: { tensor: t.shape } });
+  if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${elementCount(n)} elements is over the ${maxElements}-element limit`, { path, shapes: { tensor: t.shape } });
   const data = 'base64' in t ? readBase64(t.base64, n, t.shape, path) : readData(t.data, n, t.shape, path);
   return { shape: [...t.shape], data };
 }
@@ -262,7 +265,7 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number, 
   const parsed = parseNpyHeader(header);
   // a tensor over the element limit is that, whatever else is wrong with its header
   if (parsed.shape && numel(parsed.shape) > maxElements) {
-    throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${numel(parsed.shape)} elements is over the ${maxElements}-element limit`, { path });
+    throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${elementCount(numel(parsed.shape))} elements is over the ${maxElements}-element limit`, { path });
   }
   if ('error' in parsed) throw bad(`${parsed.error} (header ${JSON.stringify(header.trim().slice(0, 200))})`);
   const { order, typestr, shape } = parsed;
@@ -271,7 +274,7 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number, 
   if (!dtype) throw bad(`dtype ${order}${typestr} is not supported (${DTYPE_NAMES.filter((d) => DTYPE_INFO[d].npy).join(', ')})`);
   const size = DTYPE_INFO[dtype].bytes;
   const n = numel(shape);
-  if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${n} elements is over the ${maxElements}-element limit`, { path });
+  if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${elementCount(n)} elements is over the ${maxElements}-element limit`, { path });
   const dataStart = start + headerLen;
   const at = bytes.byteOffset + dataStart;
   if (opts.view && dtype === 'float32' && order !== '>' && at % 4 === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength - dataStart >= n * 4) {

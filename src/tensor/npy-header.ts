@@ -110,7 +110,11 @@ export function parseNpyHeader(header: string): NpyHeader | NpyHeaderError {
   if (keys.join() !== 'descr,fortran_order,shape') return { error: `the header's keys are ${keys.map((k) => `'${k}'`).join(', ') || 'none'}, not exactly 'descr', 'fortran_order' and 'shape'`, shape: dims };
   const descr = entries.get('descr')!;
   const m = descr.kind === 'str' ? /^([<>|=])([a-z]\d)$/.exec(descr.text) : null;
-  if (!m) return { error: `descr ${descr.kind === 'str' ? `'${descr.text}'` : ((descr as { text?: string }).text ?? '')} is not a supported typestr`, shape: dims };
+  if (!m) {
+    // a list of fields is a structured dtype (np.save of a record array): one number per element is needed
+    const what = descr.kind === 'str' ? `'${descr.text}'` : descr.kind === 'tuple' ? 'a list of fields (a structured dtype)' : descr.kind === 'other' ? descr.text : 'a bool';
+    return { error: `descr ${what} is not a supported typestr`, shape: dims };
+  }
   const fortran = entries.get('fortran_order')!;
   if (fortran.kind !== 'bool') return { error: `fortran_order is ${(fortran as { text?: string }).text ?? 'not a bool'}, not True or False`, shape: dims };
   return { order: m[1], typestr: m[2], fortran: fortran.value, shape: dims! };

@@ -197,5 +197,9 @@ describe('tensors over the wire', () => {
     expect(decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': [2], }`), 'x', MAX).shape).toEqual([2]);
     expect(decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': 2, }`), 'x', MAX).shape).toEqual([2]);
     expect(decodeNpy(raw(`{"shape": (1, 2), "fortran_order": False, "descr": "<f4"}`), 'x', MAX)).toEqual(tensor([1, 2], [1, 2]));
+    // np.save of a record array: the descr is a list of fields, said so (it printed "descr  is not …")
+    expect(errorOf(() => decodeNpy(raw(`{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (2,), }`), 'x', MAX)).message).toContain('descr a list of fields (a structured dtype) is not a supported typestr');
+    // a count past 2^53 is a magnitude, not rounded digits (55340232221128655000 for 3·2^64)
+    expect(errorOf(() => decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4294967296, 4294967296), }`), 'x', MAX)).message).toBe(`x: 5.53e+19 elements is over the ${MAX}-element limit`);
   });
 });
