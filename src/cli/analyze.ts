@@ -30,7 +30,7 @@ import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
 import { targetKind, targetSource } from './target.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceOption, emit, fileOption, integer, number, progress, resolutionOption, shape } from './io.js';
+import { deviceOption, emit, fileOption, integer, number, once, progress, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -86,11 +86,11 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--explain', 'json: add every per-layer figure\'s formula with its values substituted', false)
     .option('--deployed', 'add the deployed graph: the costs after the inference fusions (BN folded into the conv, conv + residual add + activation), beside the trained graph', false)
     .option('--erf', 'html: add the effective receptive field of the final feature map (its centre unit, mean |gradient| over 4 seeded random inputs: runs the network forward and backward)', false)
-    .option('--max-params <n>', 'fail (exit 1) above this many parameters', number)
-    .option('--max-macs <n>', 'fail (exit 1) above this many MACs', number)
-    .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', number)
-    .option('--max-peak-memory <bytes>', 'fail (exit 1) above this peak activation memory in bytes (runs the memory analysis)', number)
-    .option('--max-latency <seconds>', 'fail (exit 1) when the roofline latency lower bound on --device exceeds this', number)
+    .option('--max-params <n>', 'fail (exit 1) above this many parameters', once(number))
+    .option('--max-macs <n>', 'fail (exit 1) above this many MACs', once(number))
+    .option('--max-memory <bytes>', 'fail (exit 1) above this memory access in bytes', once(number))
+    .option('--max-peak-memory <bytes>', 'fail (exit 1) above this peak activation memory in bytes (runs the memory analysis)', once(number))
+    .option('--max-latency <seconds>', 'fail (exit 1) when the roofline latency lower bound on --device exceeds this', once(number))
     .option('--fail-on <codes...>', `fail (exit 1) when a warning with one of these codes is raised: ${WARNING_CODES.join(', ')}`, warningCodes)
     .option('--allow-incomplete', `let the gates pass on an incomplete analysis (unsupported operators), judging the analysed layers only; without it they fail with exit ${EXIT.INCOMPLETE}`, false)
     .option('--progress', `show progress on stderr (by default only on a terminal, for ONNX files over ${LARGE_ONNX_BYTES / 1e6} MB)`)

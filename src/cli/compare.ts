@@ -30,7 +30,7 @@ import { targetKind, targetSource } from './target.js';
 import type { TargetSizes } from './target.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
-import { deviceOption, emit, fileOption, resolutionOption, shape } from './io.js';
+import { deviceOption, emit, fileOption, once, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -63,7 +63,7 @@ export function compareCommand(io: Io, setCode: (code: number) => void): Command
     .addOption(new Option('--format <format>', 'output').choices([...COMPARE_FORMATS]).default('table'))
     .option('--out <file>', 'write the comparison to this file; stdout gets one line saying where (- is stdout itself)', fileOption);
   for (const m of COMPARE_METRICS) {
-    cmd.option(`${GATE_FLAGS[m]} <limit>`, `fail (exit 1) when ${METRIC_LABELS[m]} grows by more than this: a number (0: no increase) or a percentage (5%)`);
+    cmd.option(`${GATE_FLAGS[m]} <limit>`, `fail (exit 1) when ${METRIC_LABELS[m]} grows by more than this: a number (0: no increase) or a percentage (5%)`, once(String));
   }
   return cmd
     .option('--allow-incomplete', `judge the gates on the analysed layers when an analysis is incomplete (otherwise exit ${EXIT.INCOMPLETE})`, false)

@@ -45,6 +45,17 @@ export const shape = (v: string) => {
   return dims;
 };
 /**
+ * A gate's limit given once: commander keeps the last of a repeated option, so a pipeline that
+ * appends `--max-macs-increase 500%` to its template's 5% would loosen the gate without a word.
+ */
+export const once =
+  <T>(parse: (v: string) => T) =>
+  (v: string, previous: T | undefined): T => {
+    if (previous !== undefined) throw new InvalidArgumentError(`given twice (${String(previous)}, then ${v}): a gate has one limit`);
+    return parse(v);
+  };
+
+/**
  * A file option's value: an empty one (`--out "$UNSET"`) would quietly write nothing, or the
  * report to stdout; `-` is stdout where the option says so.
  */
