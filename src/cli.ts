@@ -23,6 +23,7 @@ import { erfCommand } from './cli/erf.js';
 import { answerError } from './cli/errors.js';
 import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
 import { packageVersion } from './paths.js';
+import { closest } from './suggest.js';
 import type { Io } from './cli/io.js';
 import { conventionsCommand, devicesCommand, modelsCommand, operatorsCommand } from './cli/lists.js';
 import { sweepCommand } from './cli/sweep.js';
@@ -59,6 +60,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   program.addCommand(operatorsCommand(io).copyInheritedSettings(program));
 
+  // `convlens run --help` and `convlens help run` printed the whole help as if `run` were a command
+  // (exit 0, or 2 without a word): an unknown command is its usage error, --help or not
+  const asked = argv[0] === 'help' ? argv[1] : argv[0];
+  const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  if (asked !== undefined && !asked.startsWith('-') && asked !== 'help' && !commands.includes(asked)) {
+    const near = closest(asked, commands);
+    io.err(`convlens: error: unknown command '${asked}'${near ? ` (did you mean ${near}?)` : ''}; convlens --help lists them`);
+    return EXIT.INVALID_INPUT;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

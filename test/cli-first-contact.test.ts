@@ -117,6 +117,20 @@ describe('an error from a value the user typed names its option, not the REST pa
     }
   });
 
+  it.each([
+    [['run', '--help'], "convlens: error: unknown command 'run'; convlens --help lists them"],
+    [['help', 'run'], "convlens: error: unknown command 'run'; convlens --help lists them"],
+    [['analyse', 'resnet18'], "convlens: error: unknown command 'analyse' (did you mean analyze?); convlens --help lists them"],
+  ])('%j: an unknown command is exit 2 naming it, --help or not (run --help printed the main help, exit 0)', async (argv, line) => {
+    const r = await cli(argv);
+    expect([r.code, r.out, r.err]).toEqual([2, '', line]);
+  });
+
+  it('help analyze and --help still print their help, exit 0', async () => {
+    expect((await cli(['help', 'analyze'])).code).toBe(0);
+    expect((await cli(['--help'])).code).toBe(0);
+  });
+
   it('a custom --device profile with a bad peak names the field once: (at --device.peaks.float32), not "at …" twice', async () => {
     const profile = file('npu.json', JSON.stringify({ name: 'npu', peaks: { float32: -1 }, bandwidth: 1e9 }));
     const r = await cli(['analyze', 'resnet18', '--device', profile]);
