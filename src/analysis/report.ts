@@ -158,7 +158,8 @@ export const ReportSchema = z.object({
         border: Pair.describe('b: input pixels the unpadded windows on the way to the final map lose beyond their strides (0 for a padded net; LeNet-5: 12)'),
         expectedInput: Pair.nullable().describe('r = k·2^n + b; null when n is null or b is not whole'),
         consistent: z.boolean().describe('input equals k·2^n + b on both axes'),
-        fixedInputSize: z.boolean().describe('a flatten or linear reads a spatial map whose size depends on the input'),
+        fixedInputSize: z.boolean().describe('a flatten or linear reads a spatial map whose size depends on the input, or a layer\'s weights take the input-sized shape (a position embedding)'),
+        fixedBy: z.string().nullable().describe('the first layer that fixes the input size; null when none does'),
         validInputSizes: z.string(),
       })
       .nullable(),

@@ -48,6 +48,29 @@ export function describeStructure(
   return { depth, weightedLayers, width, resolution: resolution(graph, analysed.filter((a) => executed.has(a.layer.name)), tensors) };
 }
 
+/**
+ * The first layer that fixes the input size, and what it is: one whose weights take its input's
+ * shape (a position embedding of L tokens) on a tensor the input feeds, or a flatten or linear
+ * whose field turns global on an input-sized map (it mixes the map's positions into features).
+ */
+function sizeFixedBy(analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): { layer: string; what: string } | null {
+  for (const { layer, op, inferred, inputShapes, rf } of analysed) {
+    if (!inferred || !op) continue;
+    const t = tensors.get(layer.inputs[0]);
+    if (t?.inputDependent !== true) continue;
+    if (op.weightsSizedByInput) return { layer: layer.name, what: op.weightsSizedByInput };
+    if (!op.mixesSpatialPositions) continue;
+    const x = inputShapes[0];
+    if (x.length !== 4 || !t.rf || t.rf.global) continue;
+    // positions mix into features where the op's field turns global (a flatten over H and W, a
+    // linear over an NCHW map's width); a linear over a channels-last map's channels (ConvNeXt's
+    // and Swin's MLPs) keeps each position's own field and fixes nothing
+    const positions = t.rf.dims.reduce((n, d) => n * x[d], 1);
+    if (positions > 1 && rf?.global === true) return { layer: layer.name, what: 'a flatten/linear' };
+  }
+  return null;
+}
+
 function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): Report['structure']['resolution'] {
   const input = graph.inputs.find((i) => i.shape.length === 4);
   if (!input) return null;
@@ -75,22 +98,13 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   const whole = border.every(Number.isInteger);
   const expected: [number, number] | null = n === null || !whole ? null : [k[0] * 2 ** n + border[0], k[1] * 2 ** n + border[1]];
   const inHW: [number, number] = [input.shape[2], input.shape[3]];
-  const fixed = analysed.some(({ layer, op, inferred, inputShapes, rf }) => {
-    if (!inferred || !op?.mixesSpatialPositions) return false;
-    const x = inputShapes[0];
-    const t = tensors.get(layer.inputs[0]);
-    if (x.length !== 4 || t?.inputDependent !== true || !t.rf || t.rf.global) return false;
-    // positions mix into features where the op's field turns global (a flatten over H and W, a
-    // linear over an NCHW map's width); a linear over a channels-last map's channels (ConvNeXt's
-    // and Swin's MLPs) keeps each position's own field and fixes nothing
-    const positions = t.rf.dims.reduce((n, d) => n * x[d], 1);
-    return positions > 1 && rf?.global === true;
-  });
+  const fixedBy = sizeFixedBy(analysed, tensors);
+  const fixed = fixedBy !== null;
   const multiple = n === null ? null : 2 ** n;
   let validInputSizes: string;
   if (multiple === null) validInputSizes = `effective stride [${best.stride.join(', ')}] is not a power of two; sizes that divide evenly by it`;
   // the input analysed gives that map by construction; k·2^n need not (a conv without padding loses its border)
-  else if (fixed) validInputSizes = `only inputs that give a ${k[0]}×${k[1]} final map, as ${inHW[0]}×${inHW[1]} does (a flatten/linear fixes the size)`;
+  else if (fixedBy) validInputSizes = `only inputs that give a ${k[0]}×${k[1]} final map, as ${inHW[0]}×${inHW[1]} does (${fixedBy.what} fixes the size)`;
   else if (multiple === 1) validInputSizes = border[0] === 0 && border[1] === 0 ? 'any size (no downsampling)' : `any size its windows fit (no downsampling; they lose a border of ${border.join('×')})`;
   else if (border[0] === 0 && border[1] === 0) validInputSizes = `any multiple of ${multiple} (fully convolutional or pooled to a fixed size before the classifier)`;
   else if (!whole) validInputSizes = `sizes m·${multiple} plus a border of ${border.join('×')}, which is not whole: no input size gives the final map without padding over a pixel`;
@@ -109,6 +123,7 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
     expectedInput: expected,
     consistent: expected !== null && expected[0] === inHW[0] && expected[1] === inHW[1],
     fixedInputSize: fixed,
+    fixedBy: fixedBy?.layer ?? null,
     validInputSizes,
   };
 }

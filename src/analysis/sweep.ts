@@ -8,8 +8,9 @@
  *   - the input is not k·2^n + b for the final map k, n downsamplings and the border b unpadded
  *     windows lose (report.structure.resolution `consistent`: some strided layer dropped or padded
  *     pixels)
- *   - a flatten/linear fixes the size (report.structure.resolution `fixedInputSize` of the network
- *     as given) and the final map differs from the one the network was built for
+ *   - a layer fixes the size (report.structure.resolution `fixedBy` of the network as given: a
+ *     flatten/linear reading the map, a position embedding) and the final map differs from the one
+ *     the network was built for
  *   - the analysis is incomplete (an operator it cannot analyse: `complete` false, `unsupported`):
  *     its counts are lower bounds, so nothing says the size works
  *
@@ -151,7 +152,7 @@ export function sweepResolutions(
   const entries: Entry[] = sizes.map((s, k) => {
     const [h, w] = typeof s === 'number' ? [s, s] : s;
     // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
-    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed ? refMap : null, `$.sizes[${k}]`);
+    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed && refMap ? { map: refMap, by: reference?.fixedBy ?? null } : null, `$.sizes[${k}]`);
     onProgress?.(k + 1, sizes.length);
     return entry;
   });
@@ -174,7 +175,8 @@ function analyseAt(
   analyze: AnalyzeOptions,
   device: ReturnType<typeof resolveDevice> | null,
   inPlace: boolean,
-  fixedMap: [number, number] | null,
+  /** The final map a fixed-size network was built for, and the layer that fixes it. */
+  fixed: { map: [number, number]; by: string | null } | null,
   /** Where the request gives this size: a zoo model rebuilt at it blames its resolution, which the request does not hold. */
   sizePath: string,
 ): Entry {
@@ -195,8 +197,8 @@ function analyseAt(
             : `the border ${res.border.join('×')} the windows lose is not whole: no input gives the final map without padding over a pixel`,
       );
     }
-    if (fixedMap && res && (res.finalFeatureMap[0] !== fixedMap[0] || res.finalFeatureMap[1] !== fixedMap[1])) {
-      reasons.push(`a flatten/linear fixes the input size: the final map is ${res.finalFeatureMap.join('×')}, the classifier was built for ${fixedMap.join('×')}`);
+    if (fixed && res && (res.finalFeatureMap[0] !== fixed.map[0] || res.finalFeatureMap[1] !== fixed.map[1])) {
+      reasons.push(`${fixed.by ? `layer '${fixed.by}'` : 'a layer'} fixes the input size: the final map is ${res.finalFeatureMap.join('×')}, the network was built for ${fixed.map.join('×')}`);
     }
     const { complete, unsupported } = report.totals;
     if (!complete) {

@@ -84,6 +84,8 @@ export const positionEmbedding: OpDef<Record<string, never>, null> = {
   name: 'positionEmbedding',
   summary: 'Add a learned tensor of the input shape without the batch (ViT position embedding)',
   pytorch: 'x + nn.Parameter(torch.empty(1, L, C))',
+  // P has L tokens: torchvision's ViT refuses any other image size ("Wrong image height!")
+  weightsSizedByInput: 'a position embedding',
   inputNames: ['x'],
   minInputs: 1,
   attrs: z.strictObject({}),

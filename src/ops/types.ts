@@ -247,6 +247,12 @@ export interface OpDef<A = any, P = any> {
    */
   mixesSpatialPositions?: boolean;
   /**
+   * What the layer is, when its weights take its input's shape (a position embedding, [1, L, C]
+   * for L tokens): a model built at one input size accepts only that size. The structure check
+   * names it (analysis/structure.ts).
+   */
+  weightsSizedByInput?: string;
+  /**
    * Float initializers an imported node reads directly are learned parameters (a scale or bias
    * exported as Mul/Add by a constant, a MatMul by a constant matrix), not folded literals.
    */

@@ -25,7 +25,7 @@ describe('structure: depth, width, r = k·2^n', () => {
 
   it('a flatten that reads an input-sized map fixes the input size', () => {
     const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
-    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], downsamplings: 1, fixedInputSize: true, consistent: true });
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [16, 16], downsamplings: 1, fixedInputSize: true, fixedBy: 'l1', consistent: true });
   });
 
   it('a 3×3 conv without padding, flatten, linear at 32×32: the final map is 30×30, and the valid inputs are those giving it, as 32×32 does (not "e.g. 30×30": 30 gives 28)', () => {
@@ -46,8 +46,17 @@ describe('structure: depth, width, r = k·2^n', () => {
 
   it('ConvNeXt-T and Swin-T at 224 (linear MLPs over channels-last maps, then global pooling): any multiple of 32, not a fixed size', () => {
     for (const name of ['convnext_tiny', 'swin_t']) {
-      expect(analyze(modelSpec(name)).structure.resolution, name).toMatchObject({ finalFeatureMap: [7, 7], downsamplings: 5, fixedInputSize: false });
+      expect(analyze(modelSpec(name)).structure.resolution, name).toMatchObject({ finalFeatureMap: [7, 7], downsamplings: 5, fixedInputSize: false, fixedBy: null });
     }
+  });
+
+  it('ViT-B/16 at 224: its position embedding [1, 197, 768] takes the token count, so the size is fixed (it said "any multiple of 16"; torchvision refuses other sizes)', () => {
+    expect(analyze(modelSpec('vit_b_16')).structure.resolution).toMatchObject({
+      finalFeatureMap: [14, 14],
+      fixedInputSize: true,
+      fixedBy: 'encoder.pos_embedding',
+      validInputSizes: 'only inputs that give a 14×14 final map, as 224×224 does (a position embedding fixes the size)',
+    });
   });
 
   it('resizing to a fixed size frees the classifier from the input size; resizing by a factor does not', () => {

@@ -43,6 +43,15 @@ describe('a zoo model at a non-square size is built at H×W (it was built at H w
     ]);
   });
 
+  it('ViT-B/16 at 224 and 256: its position embedding of 197 tokens fixes the size (torchvision refuses 256: "Wrong image height!"), so only 224 is valid', () => {
+    const s = sweep({ kind: 'model', name: 'vit_b_16' }, { sizes: [224, 256] });
+    expect(s.reference).toMatchObject({ fixedInputSize: true, validInputSizes: 'only inputs that give a 14×14 final map, as 224×224 does (a position embedding fixes the size)' });
+    expect(s.sizes.map((e) => [e.valid, e.finalFeatureMap, e.reasons])).toEqual([
+      [true, [14, 14], []],
+      [false, [16, 16], ["layer 'encoder.pos_embedding' fixes the input size: the final map is 16×16, the network was built for 14×14"]],
+    ]);
+  });
+
   it('YOLOv8n at 256×320 (not torchvision): 32·40 + 16·20 + 8·10 = 1,680 anchors, output [1, 84, 1680]', () => {
     const e = sweep({ kind: 'model', name: 'yolov8n' }, { sizes: [[256, 320]] }).sizes[0];
     expect([e.status, e.outputs[0].shape]).toEqual(['ok', [1, 84, 1680]]);
@@ -125,7 +134,7 @@ describe('a fixed-size network (VGG-like: five 2×2 pools, then flatten and line
     expect(s.reference).toMatchObject({ size: [224, 224], finalFeatureMap: [7, 7], fixedInputSize: true });
     expect(s.sizes.map((e) => e.valid)).toEqual([false, true, false, false]);
     expect(at(s, 160)).toMatchObject({ status: 'ok', finalFeatureMap: [5, 5] });
-    expect(at(s, 160).reasons).toEqual(['a flatten/linear fixes the input size: the final map is 5×5, the classifier was built for 7×7']);
+    expect(at(s, 160).reasons).toEqual(["layer 'flatten' fixes the input size: the final map is 5×5, the network was built for 7×7"]);
     expect(at(s, 256).finalFeatureMap).toEqual([8, 8]);
   });
 
