@@ -202,7 +202,7 @@ describe('POST /v1/operators/{name}', () => {
     const notObject = await post(attrs([1])).expect(400);
     expect(notObject.body.error).toMatchObject({ code: 'SPEC_INVALID', path: 'query.attributes', message: 'query.attributes: attributes must be an object' });
     const seed = await post(`${attrs({ outChannels: 2, kernelSize: 3 })}&seed=99999999999999999999`).expect(400);
-    expect(seed.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.seed', message: 'query.seed: must be an integer' });
+    expect(seed.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.seed', message: 'query.seed: must be an integer from 0 to 4294967295' });
     const rank = await post(attrs({ outChannels: 2, kernelSize: 3 }), [1, 4, 4]).expect(400);
     expect(rank.body.error).toMatchObject({ code: 'RANK_MISMATCH', path: 'body', shapes: { input0: [1, 4, 4] } });
     // a JSON body's errors stay at its own paths
