@@ -8,23 +8,23 @@
  * collectIfOver after each task (runtime/worker.ts, http/offload-worker.ts). The main
  * thread releases what workers answered once it is sent (releaseBuffers).
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { collectGarbage, sharedDrops } from './collect.js';
 import { workerHeapLimitMb } from './limits.js';
 import { modelCache } from './model-cache.js';
-
-// gc() for this thread (V8's --expose-gc set at run time: a new context gets the function)
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 const limitBytes = workerHeapLimitMb() * 2 ** 20;
+
+/** Shared weights dropped (runtime/collect.ts sharedDrops) past which a thread collects after its task. */
+export const SHARED_DROP_LIMIT = 64 * 2 ** 20;
 
 /**
  * Collects this thread's garbage when it holds more than `limit` bytes besides its model cache
- * (runtime/model-cache.ts: kept on purpose, so not garbage); whether it did.
+ * (runtime/model-cache.ts: kept on purpose, so not garbage), or dropped SHARED_DROP_LIMIT bytes of
+ * shared weights since it last did (V8 never counts those: runtime/collect.ts); whether it did.
  */
 export function collectIfOver(limit = limitBytes): boolean {
   const { heapUsed, external } = process.memoryUsage();
-  if (heapUsed + external - modelCache.bytes <= limit) return false;
+  if (heapUsed + external - modelCache.bytes <= limit && sharedDrops.bytes < SHARED_DROP_LIMIT) return false;
+  sharedDrops.bytes = 0;
   collectGarbage();
   return true;
 }

@@ -26,6 +26,7 @@ import { memoryBudgetBytes } from '../limits.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphOrigin } from '../graph/load.js';
 import { WeightStore } from './weight-store.js';
+import { noteSharedDropped } from './collect.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 
 /** Heap bytes a cached layer's graph and analysis objects take, roughly (measured: 1–3 KB). */
@@ -103,6 +104,8 @@ export class ModelCache {
   /** Adds (or refreshes) an entry as the most recent, then trims to the budget. */
   set(key: string, model: CachedModel): void {
     if (this.maxBytes <= 0) return;
+    const before = this.entries.get(key);
+    if (before && before !== model) noteSharedDropped(before.store.sharedBytes);
     this.entries.delete(key);
     this.entries.set(key, model);
     this.trim();
@@ -115,10 +118,13 @@ export class ModelCache {
       if (total <= this.maxBytes) break;
       total -= ModelCache.sizeOf(m);
       this.entries.delete(key);
+      // its shared weights go when this thread next collects (runtime/collect.ts)
+      noteSharedDropped(m.store.sharedBytes);
     }
   }
 
   clear(): void {
+    for (const m of this.entries.values()) noteSharedDropped(m.store.sharedBytes);
     this.entries.clear();
   }
 }

@@ -41,6 +41,7 @@ import { isRawDataHeader } from '../graph/onnx/constants.js';
 import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { BufferPool } from './buffer-pool.js';
+import { noteSharedDropped } from './collect.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -280,7 +281,7 @@ export class WeightStore {
     const grows = out.byteLength - (hit?.data.byteLength ?? 0);
     if (!again || this.bytes + grows > this.keepLimit || grows > this.seededRoom()) return out;
     if (this.shareKept) out = sharedCopy(out);
-    if (hit) this.keptBuffers.delete(hit.data.buffer);
+    if (hit) this.dropKept(hit.data);
     this.seededKept.set(weight, { variant, data: out });
     this.keptBuffers.add(out.buffer);
     this.bytes += grows;
@@ -325,6 +326,19 @@ export class WeightStore {
     return out;
   }
 
+  /** A kept buffer no longer kept: shared ones are counted for this thread's next collection (runtime/collect.ts). */
+  private dropKept(data: Float32Array): void {
+    this.keptBuffers.delete(data.buffer);
+    if (data.buffer instanceof SharedArrayBuffer) noteSharedDropped(data.byteLength);
+  }
+
+  /** Bytes of shared weights this store keeps (what evicting it drops without V8 counting it). */
+  get sharedBytes(): number {
+    let n = 0;
+    for (const b of this.keptBuffers) if (b instanceof SharedArrayBuffer) n += b.byteLength;
+    return n;
+  }
+
   /** A kept fold of this host's weights, when one was made from the same source. */
   foldedOf(host: string, key: string): FoldedWeights | undefined {
     const hit = this.foldedByHost.get(host);
@@ -347,7 +361,7 @@ export class WeightStore {
     // a fold from another source (another seed) replaces the one kept
     if (before) {
       this.bytes -= size(before);
-      for (const t of Object.values(before.weights)) this.keptBuffers.delete(t.data.buffer);
+      for (const t of Object.values(before.weights)) this.dropKept(t.data);
     }
     this.foldedByHost.set(host, f);
     for (const t of Object.values(f.weights)) this.keptBuffers.add(t.data.buffer);

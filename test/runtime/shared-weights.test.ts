@@ -18,6 +18,8 @@ import { configureTeams, splitKernel, splitStats, teamActivations } from '../../
 import { rng } from '../../src/tensor/random.js';
 import { SharedBuffers } from '../../src/runtime/team-weights.js';
 import { WeightStore } from '../../src/runtime/weight-store.js';
+import { sharedDrops } from '../../src/runtime/collect.js';
+import { SHARED_DROP_LIMIT, collectIfOver } from '../../src/runtime/memory.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 const bytes = new Uint8Array(readFileSync(new URL('../fixtures/networks/mobilenet_v2_w050.onnx', import.meta.url)));
@@ -84,7 +86,52 @@ describe("a partner's shared buffers (SharedBuffers over its port)", () => {
     expect(buffers.size).toBe(1);
     expect(() => buffers.get(0)).toThrow(/no shared weight buffer 0/);
     expect(() => buffers.get(5)).toThrow(RangeError);
+    // one buffer forgotten: the partner collects when it next idles (team-partner.ts), then counts afresh
+    expect(buffers.forgotten).toBe(1);
+    port1.postMessage({ forget: 0 });
+    buffers.drain();
+    expect(buffers.forgotten).toBe(1);
     port1.close();
+  });
+});
+
+describe('shared weights dropped are counted for the next collection (runtime/collect.ts): V8 counts a SharedArrayBuffer in neither its heap nor its external memory', () => {
+  afterEach(() => {
+    sharedDrops.bytes = 0;
+    modelCache.clear();
+    modelCache.shareWeights = false;
+  });
+  // a fold as a run makes it (plain arrays); a shared store keeps shared copies of them
+  const fold = (key: string, w: number[], b: number[]) => ({ key, folded: 1, weights: { weight: tensor([w.length, 1, 1, 1], Float32Array.from(w)), bias: tensor([b.length], Float32Array.from(b)) } });
+
+  it('a shared store refolding conv1 from seed:1, then seed:2: the first fold\'s 8 weights and 8 biases (64 B) are counted, then the second\'s; a plain store counts nothing', () => {
+    const shared = new WeightStore(true, true);
+    shared.keepFolded('conv1', fold('seed:0', [1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0]));
+    expect([shared.sharedBytes, sharedDrops.bytes]).toEqual([64, 0]);
+    shared.keepFolded('conv1', fold('seed:1', [2, 2, 2, 2, 2, 2, 2, 2], [0, 0, 0, 0, 0, 0, 0, 0]));
+    expect([shared.sharedBytes, sharedDrops.bytes]).toEqual([64, 64]);
+    shared.keepFolded('conv1', fold('seed:2', [3, 3, 3, 3, 3, 3, 3, 3], [0, 0, 0, 0, 0, 0, 0, 0]));
+    expect(sharedDrops.bytes).toBe(128);
+    const plain = new WeightStore(true);
+    plain.keepFolded('conv1', fold('seed:0', [1, 1], [0, 0]));
+    plain.keepFolded('conv1', fold('seed:1', [2, 2], [0, 0]));
+    expect(sharedDrops.bytes).toBe(128);
+  });
+
+  it('the model cache evicting an entry counts its store\'s shared bytes; collectIfOver collects once 64 MiB were dropped, and counts afresh', () => {
+    const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
+    modelCache.shareWeights = true;
+    const entry = cachedModel(graph, {} as never, inferGraph(graph), bytes);
+    entry.store.keepFolded('conv1', fold('file', [1, 1, 1, 1], [0, 0, 0, 0]));
+    modelCache.set('a', entry);
+    modelCache.clear();
+    expect(sharedDrops.bytes).toBe(32);
+    // far under any heap limit: only the dropped shared bytes decide
+    const limit = Number.MAX_SAFE_INTEGER;
+    expect(collectIfOver(limit)).toBe(false);
+    sharedDrops.bytes = SHARED_DROP_LIMIT;
+    expect(collectIfOver(limit)).toBe(true);
+    expect(sharedDrops.bytes).toBe(0);
   });
 });
 
