@@ -218,7 +218,13 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
         // running: the worker answers the message at once; wait for it to say so
         for (let i = 0; i < 25; i++) {
           const now = await viewOf(id);
-          if (!now || FINISHED.has(now.head.status)) return now;
+          if (!now) return now;
+          if (FINISHED.has(now.head.status)) {
+            // it finished before it saw the message (done or failed): the DELETE deletes it, as of
+            // a finished job, rather than answer its result and keep it
+            if (now.head.status !== 'cancelled') await forget(id, await Job.fromId<JobData>(queue, id));
+            return now;
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
         return viewOf(id);
