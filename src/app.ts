@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { ConvlensError } from './errors.js';
 import { MAX_PARAM_LENGTH, clientError, expectationFailed, frameworkError, hostRequired, installErrorHandling, sendError } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
@@ -49,6 +50,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // answered by the onRequest hook below, from the catalog
+    return503OnClosing: false,
   });
   // an Expect other than 100-continue: the catalog's 417, not Node's empty one
   app.server.on('checkExpectation', expectationFailed);
@@ -63,6 +66,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     closing = true;
   });
   app.addHook('onRequest', async (request) => {
+    // a request that arrives once close() began (on a connection already open) is the catalog's
+    // 503 NOT_READY with Retry-After, not fastify's bare {"error":"Service Unavailable"}
+    if (closing) throw new ConvlensError('NOT_READY', 'the service is shutting down: send the request again, to another replica', {});
     const missingHost = hostRequired(request);
     if (missingHost) throw missingHost;
   });

@@ -450,6 +450,23 @@ describe('GET /readyz', () => {
     expect(admissionOf(other)!.readiness()).toMatchObject({ ready: false, reason: 'draining' });
     await closing;
   });
+
+  it('a request whose headers end once close() began (its connection open before): the catalog\'s 503 NOT_READY with Retry-After, not fastify\'s bare "Service Unavailable"', async () => {
+    const other = await testApp();
+    const port = await portOf(other);
+    // the request line and a header, not yet the blank line: the connection is busy, not idle, so close() leaves it open
+    const conn = await rawRequest(port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = other.close();
+    await new Promise((r) => setTimeout(r, 20));
+    conn.send('\r\n');
+    const res = await conn.answer(5000);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'NOT_READY', message: 'the service is shutting down: send the request again, to another replica' });
+    conn.destroy();
+    await closing;
+  });
 });
 
 describe('a client that goes away', () => {
