@@ -109,6 +109,10 @@ const onnxBytes = (b64: string | undefined, at: string) => (b64 === undefined ? 
 /** A network named by model | onnxBase64 (+ inputShapes) | spec, as a source; `at` is its JSONPath prefix. */
 function networkSource(f: { model?: string; resolution?: number; onnxBase64?: string; inputShapes?: Record<string, number[]>; spec?: unknown }, at: string): GraphSource {
   if (f.model !== undefined) checkModel(f.model, `${at}.model`);
+  // as POST /v1/analyze answers it, before "no network given"
+  if (f.resolution !== undefined && f.model === undefined) {
+    throw new ConvlensError('INVALID_OPTION', 'resolution applies to a built-in model (model); a spec or ONNX file declares its input shapes', { path: `${at}.resolution` });
+  }
   if (f.inputShapes !== undefined && f.onnxBase64 === undefined) {
     throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
   }
@@ -164,7 +168,6 @@ export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
       return { kind, source: networkSource(f, '$'), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
     }
     case 'run': {
-      if (typeof fields.model === 'string') checkModel(fields.model, '$.model');
       const { task, encoding } = runRequest({ fields, files: {} }, limits.maxElements);
       return { kind, task, encoding };
     }

@@ -29,6 +29,20 @@ describe('the envelope: { kind, …fields }', () => {
   });
 });
 
+describe('a bad body is refused as the synchronous route refuses it (code and path: POST /v1/run, POST /v1/analyze)', () => {
+  it.each([
+    // an unknown field before an unknown model: /v1/run checks its fields first (the job said UNKNOWN_MODEL)
+    [{ kind: 'run', model: 'squeezenet1_1x', foo: 1 }, 'INVALID_OPTION', '$.foo'],
+    [{ kind: 'run', model: 'squeezenet1_1x' }, 'UNKNOWN_MODEL', '$.model'],
+    // a resolution without a model, before "no network given" (the job said SPEC_INVALID at $)
+    [{ kind: 'analyze', resolution: 32 }, 'INVALID_OPTION', '$.resolution'],
+    [{ kind: 'analyze', model: 'nope', foo: 1 }, 'INVALID_OPTION', '$.foo'],
+  ])('%j → %s at %s', (body, code, path) => {
+    const e = errorOf(() => prepare(body));
+    expect([e.code, e.details.path]).toEqual([code, path]);
+  });
+});
+
 describe('kind analyze: the fields of POST /v1/analyze, plus onnxBase64 and inputShapes', () => {
   it('an unknown device or convention is refused at submission (400 with the option\'s path), not a job that fails later', () => {
     const device = errorOf(() => prepare({ kind: 'analyze', model: 'resnet18', options: { device: 'nonesuch-gpu' } }));
