@@ -7,7 +7,7 @@ import { DEVICES } from '../src/analysis/devices.js';
 import { PRESETS } from '../src/conventions/index.js';
 import { main } from '../src/cli.js';
 import type { Io } from '../src/cli.js';
-import { onnxModel } from './graph/onnx-builder.js';
+import { hardmaxNet } from './graph/onnx-builder.js';
 
 async function cli(argv: string[], extra: Partial<Io> = {}) {
   const out: string[] = [];
@@ -128,22 +128,7 @@ describe('convlens compare on incomplete analyses', () => {
   // conv0 (36 params) → Hardmax (unsupported: an ONNX op convlens does not model) → conv (not analysed)
   const model = () => {
     const file = path.join(tmp, 'hardmax.onnx');
-    writeFileSync(
-      file,
-      onnxModel({
-        inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
-        outputs: ['z'],
-        initializers: [
-          { name: 'W0', dims: [2, 2, 3, 3] },
-          { name: 'W', dims: [2, 2, 1, 1] },
-        ],
-        nodes: [
-          { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
-          { op: 'Hardmax', inputs: ['c0'], outputs: ['t1'], name: 'hardmax1' },
-          { op: 'Conv', inputs: ['t1', 'W'], outputs: ['z'], name: 'conv' },
-        ],
-      }),
-    );
+    writeFileSync(file, hardmaxNet(4, 1));
     return file;
   };
 

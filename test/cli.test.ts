@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WARNING_CODES } from '../src/analysis/warning-codes.js';
 import { EXIT, isMainModule, main } from '../src/cli.js';
-import { onnxModel } from './graph/onnx-builder.js';
+import { hardmaxNet } from './graph/onnx-builder.js';
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -132,24 +132,7 @@ describe('receptive fields in the table and CSV: both axes, and a global field s
 
 describe('gates on an incomplete analysis (unsupported operators) fail with their own exit code (issue 8, item 5)', () => {
   // conv0 (3×3, pad 1, no bias: 2·2·9 = 36 params, 2·4·4·18 = 576 MACs) → Hardmax → Hardmax → conv (not analysed); Hardmax, an ONNX op convlens does not model (Tanh was, until tanh became an op)
-  const model = () =>
-    tmpFile(
-      'hardmax.onnx',
-      onnxModel({
-        inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
-        outputs: ['z'],
-        initializers: [
-          { name: 'W0', dims: [2, 2, 3, 3] },
-          { name: 'W', dims: [2, 2, 1, 1] },
-        ],
-        nodes: [
-          { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
-          { op: 'Hardmax', inputs: ['c0'], outputs: ['t1'], name: 'hardmax1' },
-          { op: 'Hardmax', inputs: ['t1'], outputs: ['t2'], name: 'hardmax2' },
-          { op: 'Conv', inputs: ['t2', 'W'], outputs: ['z'], name: 'conv' },
-        ],
-      }),
-    );
+  const model = () => tmpFile('hardmax.onnx', hardmaxNet(4));
 
   it('budgets the partial counts stay within (--max-params 1e6 --max-macs 1e9) exit 4, naming 2× Hardmax (hardmax1, hardmax2) and the layer left out', async () => {
     const r = await cli('analyze', model(), '--max-params', '1e6', '--max-macs', '1e9', '--format', 'json');

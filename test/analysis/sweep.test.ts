@@ -7,7 +7,7 @@ import { sweepResolutions, SweepReportSchema, MAX_SWEEP_SIZES } from '../../src/
 import type { SweepOptions } from '../../src/analysis/sweep.js';
 import type { GraphSource } from '../../src/graph/load.js';
 import { resnet18 } from '../../src/zoo/resnet.js';
-import { onnxModel } from '../graph/onnx-builder.js';
+import { hardmaxNet, onnxModel } from '../graph/onnx-builder.js';
 import { analyze, DEFAULTS, errorOf } from '../helpers.js';
 
 const sweep = (source: GraphSource, options: SweepOptions) => SweepReportSchema.parse(sweepResolutions(source, options, DEFAULTS));
@@ -183,21 +183,8 @@ describe('ONNX: inputShapes re-shaped per size', () => {
   });
 
   it('conv0 (3×3, 2→2, pad 1) → Hardmax → Hardmax → conv at 4 and 8: not valid, complete false, 2× Hardmax named; conv0\'s 36 params and 576 / 2,304 MACs are lower bounds', () => {
-    // Hardmax: an ONNX op convlens does not analyse; the last conv reads its output, so it is not analysed either
-    const bytes = onnxModel({
-      inputs: [{ name: 'x', shape: [1, 2, 'h', 'h'] }],
-      outputs: ['z'],
-      initializers: [
-        { name: 'W0', dims: [2, 2, 3, 3] },
-        { name: 'W', dims: [2, 2, 1, 1] },
-      ],
-      nodes: [
-        { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
-        { op: 'Hardmax', inputs: ['c0'], outputs: ['t1'], name: 'hardmax1' },
-        { op: 'Hardmax', inputs: ['t1'], outputs: ['t2'], name: 'hardmax2' },
-        { op: 'Conv', inputs: ['t2', 'W'], outputs: ['z'], name: 'conv' },
-      ],
-    });
+    // Hardmax: an ONNX op convlens does not analyse; the last conv reads its output, so it is not analysed either (graph/onnx-builder.ts hardmaxNet)
+    const bytes = hardmaxNet('h');
     const s = sweep({ kind: 'onnx', bytes, inputShapes: { x: [1, 2, 4, 4] } }, { sizes: [4, 8] });
     // MACs 2·h·h·(2·9): 576 at 4, 2,304 at 8
     expect(s.sizes.map((e) => [e.status, e.valid, e.complete, e.params, e.macs])).toEqual([

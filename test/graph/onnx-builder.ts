@@ -113,3 +113,25 @@ export function onnxModel(m: {
   });
   return Model.encode(msg).finish();
 }
+
+/**
+ * conv0 (3×3 2→2, pad 1, no bias: 2·2·9 = 36 params, 2·side²·18 MACs) → `hardmaxes` Hardmax → conv
+ * 1×1 (not analysed: it reads what Hardmax gives). Hardmax is an ONNX op convlens does not analyse,
+ * so the analysis is incomplete (unsupported operators) and its counts are conv0's: lower bounds.
+ */
+export function hardmaxNet(side: number | string, hardmaxes = 2): Uint8Array {
+  const names = Array.from({ length: hardmaxes }, (_, i) => `hardmax${i + 1}`);
+  return onnxModel({
+    inputs: [{ name: 'x', shape: [1, 2, side, side] }],
+    outputs: ['z'],
+    initializers: [
+      { name: 'W0', dims: [2, 2, 3, 3] },
+      { name: 'W', dims: [2, 2, 1, 1] },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W0'], outputs: ['t0'], name: 'conv0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      ...names.map((name, i) => ({ op: 'Hardmax', inputs: [`t${i}`], outputs: [`t${i + 1}`], name })),
+      { op: 'Conv', inputs: [`t${hardmaxes}`, 'W'], outputs: ['z'], name: 'conv' },
+    ],
+  });
+}
