@@ -224,7 +224,8 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const totalBytes = memElements.total * bytesPerElement;
   // each layer's counts are exact (analysis/infer.ts checkSizes); their sums must be too
   const totalParams = sum((l) => l.params);
-  for (const [what, v] of [['params', totalParams], ['MACs', run((l) => l.macs)], ['FLOPs', Math.max(...Object.values(flopsByConvention))], ['memory access', totalBytes]] as const) {
+  const totalMacs = run((l) => l.macs);
+  for (const [what, v] of [['params', totalParams], ['MACs', totalMacs], ['FLOPs', Math.max(...Object.values(flopsByConvention))], ['memory access', totalBytes]] as const) {
     exactCount(v, `the network's ${what}`, '$');
   }
   return {
@@ -246,7 +247,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       layers: layers.length,
       params: totalParams,
       buffers: sum((l) => l.buffers),
-      macs: run((l) => l.macs),
+      macs: totalMacs,
       intMacs: run((l) => l.intMacs),
       flops: flopsByConvention[options.flops],
       flopsByConvention,

@@ -15,9 +15,9 @@
  *     its counts are lower bounds, so nothing says the size works
  *
  * How the network is re-shaped for each size: a zoo model is rebuilt at the size (graph/load.ts
- * modelSpec, with [H, W] for a non-square one); a JSON spec gets the
- * resized input's H and W replaced; an ONNX file gets `inputShapes[input] = [N, C, H, W]`, N and C
- * from the file as imported with the request's own shapes.
+ * modelSpec, with [H, W] for a non-square one); a JSON spec gets the resized input's H and W
+ * replaced; an ONNX file gets `inputShapes[input] = [N, C, H, W]`, N and C from the file as
+ * imported with the request's own shapes.
  */
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
@@ -152,7 +152,7 @@ export function sweepResolutions(
   const entries: Entry[] = sizes.map((s, k) => {
     const [h, w] = typeof s === 'number' ? [s, s] : s;
     // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
-    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, fixed && refMap ? { map: refMap, by: reference?.fixedBy ?? null } : null, `$.sizes[${k}]`);
+    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, reference?.fixedBy && refMap ? { map: refMap, by: reference.fixedBy } : null, `$.sizes[${k}]`);
     onProgress?.(k + 1, sizes.length);
     return entry;
   });
@@ -176,7 +176,7 @@ function analyseAt(
   device: ReturnType<typeof resolveDevice> | null,
   inPlace: boolean,
   /** The final map a fixed-size network was built for, and the layer that fixes it. */
-  fixed: { map: [number, number]; by: string | null } | null,
+  fixed: { map: [number, number]; by: string } | null,
   /** Where the request gives this size: a zoo model rebuilt at it blames its resolution, which the request does not hold. */
   sizePath: string,
 ): Entry {
@@ -198,7 +198,7 @@ function analyseAt(
       );
     }
     if (fixed && res && (res.finalFeatureMap[0] !== fixed.map[0] || res.finalFeatureMap[1] !== fixed.map[1])) {
-      reasons.push(`${fixed.by ? `layer '${fixed.by}'` : 'a layer'} fixes the input size: the final map is ${res.finalFeatureMap.join('×')}, the network was built for ${fixed.map.join('×')}`);
+      reasons.push(`layer '${fixed.by}' fixes the input size: the final map is ${res.finalFeatureMap.join('×')}, the network was built for ${fixed.map.join('×')}`);
     }
     const { complete, unsupported } = report.totals;
     if (!complete) {

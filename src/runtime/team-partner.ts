@@ -48,7 +48,6 @@ import {
 import type { MessagePort } from 'node:worker_threads';
 import { bandKernel } from './team-kernels.js';
 import { SharedBuffers } from './team-weights.js';
-import { collectGarbage } from './collect.js';
 import { activationOf } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
@@ -80,15 +79,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
   try {
     for (;;) {
       // the next layer of a run usually follows at once: spin a little before sleeping (team-protocol.ts SPIN_MS; the leader sets it in SPIN_US)
-      if (!spinUntil(() => Atomics.load(ctl, SEQ) !== seen, Atomics.load(ctl, SPIN_US) / 1000)) {
-        // idle: weights the leader forgot are let go now (their handles collected), not at exit
-        shared.drain();
-        if (shared.forgotten > 0) {
-          shared.forgotten = 0;
-          collectGarbage();
-        }
-        Atomics.wait(ctl, SEQ, seen);
-      }
+      if (!spinUntil(() => Atomics.load(ctl, SEQ) !== seen, Atomics.load(ctl, SPIN_US) / 1000)) Atomics.wait(ctl, SEQ, seen);
       if (Atomics.load(ctl, STOP)) break;
       seen = Atomics.load(ctl, SEQ);
       if (d.index >= Atomics.load(ctl, ALLOWED)) continue;

@@ -48,20 +48,12 @@ export class SharedBuffers {
     return this.held.size;
   }
 
-  /**
-   * Buffers forgotten since the partner last collected: their memory goes back only when this
-   * thread's garbage collector drops its handles, and a partner parked in Atomics.wait never runs
-   * it (a client changing seeds made a new fold each run: 45 MB a run held for good).
-   */
-  forgotten = 0;
-
   /** Takes in what the port holds (new buffers, forgotten ones), in order. */
   drain(): void {
     for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
       const msg = m.message as Post;
-      if ('forget' in msg) {
-        if (this.held.delete(msg.forget)) this.forgotten++;
-      } else this.held.set(msg.id, msg.buffer);
+      if ('forget' in msg) this.held.delete(msg.forget);
+      else this.held.set(msg.id, msg.buffer);
     }
   }
 
