@@ -9,7 +9,8 @@ Writes test/fixtures/torchvision/truth.json. For each torchvision model at its c
   shapes      output shape of every Conv2d/Linear/BatchNorm2d/pooling module, by module name
   output      the logits' shape
 and, under "nonSquare", the same for a few models at an H×W input (NON_SQUARE: a sweep's
-non-square sizes, where a segmentation head upsamples to both sides); and, for feature
+non-square sizes, where a segmentation head upsamples to both sides, and Inception-v3 below 299,
+where its training-only head cannot run); and, for feature
 extractors, the receptive field measured by autograd: weights set to 1,
 biases to 0, BN to identity, max pooling replaced by average pooling of the same geometry,
 ReLU6 swapped for ReLU, then the gradient of one output unit w.r.t. the input marks the
@@ -76,6 +77,9 @@ NON_SQUARE = [
     ("efficientnet_b0", 320, 224),
     ("convnext_tiny", 224, 288),
     ("swin_t", 224, 256),
+    # below 299 the training-only AuxLogits head cannot run (eval mode skips it; its params count)
+    ("inception_v3", 200, 224),
+    ("inception_v3", 75, 96),
 ]
 
 RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.LayerNorm, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)

@@ -107,6 +107,30 @@ function exactCount(v: number, what: string, path: string): void {
   if (!(v <= MAX_COUNT)) throw new ConvlensError('SIZE_TOO_LARGE', `${what}: ${v.toExponential(2)} is more than convlens counts exactly (2^53)`, { path });
 }
 
+/** A layer with no shapes or costs in this report: unsupported (or after one), or not run at a size it cannot run at. */
+function notInferred(layer: GraphLayer, executed: boolean, inputShapes: number[][]): LayerReport {
+  return {
+    name: layer.name,
+    op: layer.op,
+    ...(layer.source ? { source: layer.source } : {}),
+    supported: false,
+    executed,
+    inputs: layer.inputs,
+    inputShapes,
+    outputShape: null,
+    outputShapes: [],
+    params: 0,
+    buffers: 0,
+    macs: 0,
+    intMacs: 0,
+    flops: 0,
+    flopsByConvention: { '2macs': 0, macs: 0, exact: 0 },
+    memoryAccess: { elements: { inputs: 0, outputs: 0, weights: 0, total: 0 }, bytes: 0 },
+    arithmeticIntensity: null,
+    receptiveField: null,
+  };
+}
+
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
   const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
@@ -118,33 +142,12 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const counted = new Set<string>();
   const constantDerived = constantDerivedTensors(graph);
   const sharing: { layer: string; constants: string[] }[] = [];
-  const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf }) => {
+  const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf, standIn }) => {
     // constant operands (imported initializers) are read like weights: counted there, once
     const isConstant = (i: number) => graph.constants.has(layer.inputs[i]);
     const inputsElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? 0 : numel(shape)), 0);
     const constantElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? numel(shape) : 0), 0);
-    if (!inferred) {
-      return {
-        name: layer.name,
-        op: layer.op,
-        ...(layer.source ? { source: layer.source } : {}),
-        supported: false,
-        executed: executed.has(layer.name),
-        inputs: layer.inputs,
-        inputShapes: inputShapes.map((s) => [...s]),
-        outputShape: null,
-        outputShapes: [],
-        params: 0,
-        buffers: 0,
-        macs: 0,
-        intMacs: 0,
-        flops: 0,
-        flopsByConvention: { '2macs': 0, macs: 0, exact: 0 },
-        memoryAccess: { elements: { inputs: 0, outputs: 0, weights: 0, total: 0 }, bytes: 0 },
-        arithmeticIntensity: null,
-        receptiveField: null,
-      };
-    }
+    if (!inferred) return notInferred(layer, executed.has(layer.name), inputShapes.map((s) => [...s]));
     // a weight bound to an initializer another layer already counted is not counted again (RetinaNet's head on five levels)
     const shared = inferred.weights.map((w) => layer.weights?.[w.name]?.constant).filter((c): c is string => c !== undefined && counted.has(c));
     const own = inferred.weights.filter((w) => {
@@ -155,6 +158,14 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     const weightParams = own.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     const params = weightParams + constantOperandParams(graph, layer, op, counted, constantDerived);
     const buffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    if (standIn) {
+      // not run, and not runnable at this size: its weights, and the shapes it was given where they are this input's
+      const given = layer.inputs.map((r) => {
+        const t = tensors.get(r);
+        return t?.shape && !t.standIn ? [...t.shape] : [];
+      });
+      return { ...notInferred(layer, executed.has(layer.name), given), supported: true, params, buffers };
+    }
     const outputsElems = numel(inferred.outputs[0]);
     const weightElems = weightParams + buffers + constantElems;
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };

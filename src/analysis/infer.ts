@@ -6,13 +6,15 @@
 import { ConvlensError, fmtShape, jsonPath, underLayer } from '../errors.js';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
-import { topologicalOrder } from '../graph/walks.js';
+import { executedLayers, topologicalOrder } from '../graph/walks.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import { inputRF } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
 import { MAX_DIM } from '../ops/geometry.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../limits.js';
+import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
+import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
 const ALWAYS_FOLDED = 64;
@@ -25,6 +27,8 @@ export interface TensorInfo {
   rf: TensorRF | null;
   /** Spatial size depends on the input resolution (false after adaptive or global pooling, and for constants). */
   inputDependent: boolean;
+  /** Inferred at a stand-in size (a layer that does not run, at a size it cannot run at: analysis/stand-in.ts); `shape` is not this input's. */
+  standIn?: StandIn;
 }
 
 /** A layer as analysed: the op, what it inferred, and its place in the graph. */
@@ -36,6 +40,8 @@ export interface AnalysedLayer {
   rf: TensorRF | null;
   /** Every output is a known constant: shape arithmetic folded away, not a layer of the network. */
   folded: boolean;
+  /** Does not run at inference and could not at this input size: `inferred` is at a stand-in size, only its weights count (analysis/stand-in.ts). */
+  standIn: boolean;
 }
 
 function failer(layer: GraphLayer, shapes: Shape[]) {
@@ -151,17 +157,9 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
   }
   const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true };
   const analysed: AnalysedLayer[] = [];
-  for (const layer of topologicalOrder(graph)) {
-    const op = OPS_BY_NAME.get(layer.op) ?? null;
-    // An empty name is ONNX's "optional input omitted".
-    const ins = layer.inputs.map((r) => (r === '' ? null : tensors.get(r) ?? unknown));
-    const present = ins.filter((t): t is TensorInfo => t !== null);
-    if (!op || present.some((t) => t.shape === null)) {
-      // Unsupported here (an imported operator convlens does not model) or downstream of one.
-      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false });
-      for (const o of layer.outputs) tensors.set(o, unknown);
-      continue;
-    }
+  const executed = executedLayers(graph);
+  /** One layer's inference from its inputs: throws on an invalid layer. `withField` false: no receptive field (a stand-in size's would mean nothing). */
+  const step = (layer: GraphLayer, op: OpDef, ins: readonly (TensorInfo | null)[], withField: boolean) => {
     const inputShapes = ins.map((t) => t?.shape ?? []);
     const fail = failer(layer, inputShapes);
     // shape arithmetic (a shape, pads, axes: a few numbers) folds even when big constant-only tensors
@@ -189,7 +187,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // without folding (an operator call: the call is the layer) a value known from shapes alone
     // (shape's) is still the layer's output, not a folded constant the report leaves out
     const folded = options.fold !== false && inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
-    const rf = folded
+    const rf = folded || !withField
       ? null
       : op.receptiveField({
           layer: layer.name,
@@ -200,6 +198,57 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
           rf: ins.map((t) => t?.rf ?? null),
           warn: (w) => warn({ ...w, layer: layer.name } as Warning),
         });
+    return { inferred, inputShapes, folded, rf };
+  };
+
+  /**
+   * A layer that does not run at inference (or follows one inferred at a stand-in size), at the
+   * stand-in sizes when its own inference fails (analysis/stand-in.ts): null once recorded so;
+   * else its inference as any layer's. Throws the first failure when the stand-in cannot stand in.
+   */
+  const orStandIn = (layer: GraphLayer, op: OpDef, ins: readonly (TensorInfo | null)[]): ReturnType<typeof step> | null => {
+    let cause = ins.find((t) => t?.standIn)?.standIn?.cause;
+    if (!cause) {
+      try {
+        return step(layer, op, ins, true);
+      } catch (e) {
+        if (!(e instanceof ConvlensError)) throw e;
+        cause = e;
+      }
+      warn(notRunAtThisSize(layer.name, cause));
+    }
+    let a: ReturnType<typeof step>;
+    let b: ReturnType<typeof step>;
+    try {
+      a = step(layer, op, standInInputs(ins, false), false);
+      b = step(layer, op, standInInputs(ins, true), false);
+    } catch {
+      throw cause;
+    }
+    if (!sizeFreeWeights(a.inferred, b.inferred)) throw cause;
+    const standIn = cause;
+    layer.outputs.forEach((name, i) => {
+      const alt = b.inferred.outputs[i];
+      tensors.set(name, { shape: a.inferred.outputs[i] ?? null, value: null, rf: null, inputDependent: true, ...(alt ? { standIn: { alt, cause: standIn } } : {}) });
+    });
+    analysed.push({ layer, op, inferred: a.inferred, inputShapes: a.inputShapes, rf: null, folded: false, standIn: true });
+    return null;
+  };
+
+  for (const layer of topologicalOrder(graph)) {
+    const op = OPS_BY_NAME.get(layer.op) ?? null;
+    // An empty name is ONNX's "optional input omitted".
+    const ins = layer.inputs.map((r) => (r === '' ? null : tensors.get(r) ?? unknown));
+    const present = ins.filter((t): t is TensorInfo => t !== null);
+    if (!op || present.some((t) => t.shape === null)) {
+      // Unsupported here (an imported operator convlens does not model) or downstream of one.
+      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false, standIn: false });
+      for (const o of layer.outputs) tensors.set(o, unknown);
+      continue;
+    }
+    const done = executed.has(layer.name) ? step(layer, op, ins, true) : orStandIn(layer, op, ins);
+    if (!done) continue;
+    const { inferred, inputShapes, folded, rf } = done;
     const inputDependent = !inferred.fixedSize && present.some((t) => t.inputDependent);
     layer.outputs.forEach((name, i) => {
       tensors.set(name, {
@@ -209,7 +258,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
         inputDependent,
       });
     });
-    analysed.push({ layer, op, inferred, inputShapes, rf, folded });
+    analysed.push({ layer, op, inferred, inputShapes, rf, folded, standIn: false });
   }
   return { analysed, tensors, warnings };
 }

@@ -15,6 +15,7 @@ export const WARNING_CODE_DESCRIPTIONS = {
   RECEPTIVE_FIELD_EXCEEDS_INPUT: 'an output unit sees more than the whole input (and padding)',
   FC_DOMINATES: 'one fully connected layer holds most of the parameters or MACs',
   UNUSED_LAYER: 'a layer nobody reads and no declared output: it does not run at inference',
+  NOT_RUN_AT_THIS_SIZE: 'a layer no declared output depends on (a training-only head) that could not run at this input size: its parameters count, it and the layers after it have no shapes or costs',
   MISALIGNED_PATHS: 'a merge of paths with different effective strides or centres',
   DATA_DEPENDENT_RECEPTIVE_FIELD: 'a deformable convolution or grid sampling, whose receptive field depends on learned offsets or the grid values',
   DATA_DEPENDENT_SHAPE: 'an output whose size depends on tensor values (TopK with a computed k, NonMaxSuppression): analysed at its stated upper bound',

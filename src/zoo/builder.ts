@@ -12,6 +12,9 @@ import type { NetworkEnvelope } from '../graph/network.js';
 
 export type Attrs = Record<string, unknown>;
 
+/** The spatial size a layer too small at this resolution is built at (analysis/stand-in.ts gives the analyzer's rule). */
+const STAND_IN_SIDE = 512;
+
 /** A network spec as a client writes it: the input side of the spec's schema (graph/network.ts). */
 export type NetworkSpec = z.input<typeof NetworkEnvelope>;
 
@@ -30,6 +33,8 @@ export class NetBuilder {
   readonly layers: LayerSpec[] = [];
   /** Every tensor's shape so far, from the ops' own shape rules (so a generator can ask for channels). */
   private readonly shapes = new Map<string, Shape>();
+  /** Tensors after a layer that cannot be built at this resolution, with its error. */
+  private readonly failures = new Map<string, ConvlensError>();
 
   constructor(
     readonly name: string,
@@ -50,8 +55,30 @@ export class NetBuilder {
     const fail = (code: ErrorCode, message: string, _field?: unknown, details: ErrorDetails = {}): never => {
       throw new ConvlensError(code, `layer '${name}': ${message}`, { ...details, layer: name });
     };
-    const inferred = def.infer({ layer: name, inputs: ins.map((i) => this.shape(i)), values: ins.map(() => null), attrs: parsed, fail });
-    inferred.outputs.forEach((shape, k) => this.shapes.set(k === 0 ? name : `${name}:${k}`, shape));
+    const infer = (inputs: Shape[]) => def.infer({ layer: name, inputs, values: ins.map(() => null), attrs: parsed, fail });
+    // after a layer that could not be built at this resolution, shapes are at the stand-in size
+    let failure = ins.map((i) => this.failures.get(i)).find((f) => f !== undefined);
+    let inferred: ReturnType<typeof infer>;
+    try {
+      inferred = infer(ins.map((i) => this.shape(i)));
+    } catch (e) {
+      if (!(e instanceof ConvlensError)) throw e;
+      // after the stand-in, the layer that started it is what is wrong
+      if (failure) throw failure;
+      // a training-only head too small at this resolution (analysis/stand-in.ts): built at a stand-in
+      // size so later layers know their channels; an error only if a declared output needs it (build)
+      failure = e;
+      try {
+        inferred = infer(ins.map((i) => this.shape(i)).map((s) => (s.length >= 3 ? [s[0], s[1], ...s.slice(2).map(() => STAND_IN_SIDE)] : s)));
+      } catch {
+        throw e;
+      }
+    }
+    inferred.outputs.forEach((shape, k) => {
+      const tensor = k === 0 ? name : `${name}:${k}`;
+      this.shapes.set(tensor, shape);
+      if (failure) this.failures.set(tensor, failure);
+    });
     return name;
   }
 
@@ -96,6 +123,15 @@ export class NetBuilder {
   }
 
   build(outputs?: string[]): NetworkSpec {
+    // a layer too small at this resolution is an error when a declared output depends on it (all
+    // layers without outputs); else it does not run, as a training-only head in eval mode
+    const needed = new Set(outputs ?? this.layers.map((l) => l.name));
+    for (const l of [...this.layers].reverse()) {
+      if (!needed.has(l.name) && ![...needed].some((t) => t.startsWith(`${l.name}:`))) continue;
+      const failure = this.failures.get(l.name);
+      if (failure) throw failure;
+      for (const i of typeof l.inputs === 'string' ? [l.inputs] : (l.inputs ?? [])) needed.add(i);
+    }
     return {
       name: this.name,
       ...(this.description ? { description: this.description } : {}),
