@@ -44,6 +44,15 @@ export function unknownCapture(name: string, index: number, layers: readonly str
   });
 }
 
+/** A capture of a layer no declared output depends on (a training-only head): inference does not run it. */
+function notRunCapture(name: string, index: number, layer: string): ConvlensError {
+  const what = name === layer ? `layer '${layer}'` : `'${name}' (an output of layer '${layer}')`;
+  return new ConvlensError('INVALID_OPTION', `capture[${index}]: ${what} does not run at inference (no declared output depends on it); declare it an output of the network to run it`, {
+    path: `$.capture[${index}]`,
+    layer,
+  });
+}
+
 /** The options' limits: MAX_TENSOR_ELEMENTS as given, MAX_RUN_WORK as given or from the environment. */
 export function runLimits(opts: Pick<RunOptions, 'maxElements' | 'maxWork'>): RunLimits {
   return { maxElements: opts.maxElements, maxWork: opts.maxWork ?? envLimits().maxWork };
@@ -62,6 +71,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     const layer = layerByName.get(name);
     const tensorName = layer ? layer.outputs[0] : name;
     if (!infos.has(tensorName)) throw unknownCapture(name, k, [...layerByName.keys()]);
+    const producer = layer ?? graph.layers.find((l) => l.outputs.includes(tensorName));
+    if (producer && !executed.has(producer.name)) throw notRunCapture(name, k, producer.name);
     captureTensors.set(name, tensorName);
     wanted.add(tensorName);
   }

@@ -104,6 +104,28 @@ describe('a layer that does not run at inference, at a size it cannot run at (an
   });
 });
 
+describe('capturing a layer that does not run (POST /v1/run capture)', () => {
+  const OPTS = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, maxElements: 1 << 20 };
+  const x = tensor([1, 3, 17, 17], new Array(3 * 17 * 17).fill(1));
+
+  it.each([
+    ['17×17 (it could run, but inference does not run it)', 17, 'aux.conv', "capture[1]: layer 'aux.conv' does not run at inference"],
+    ['8×8 (it could not)', 8, 'aux.relu', "capture[1]: layer 'aux.relu' does not run at inference"],
+  ])('%s: 400 INVALID_OPTION at $.capture[1] naming the layer, not a 500', (_, side, name, message) => {
+    const graph = parseNetworkSpec(auxNet(side));
+    const input = tensor([1, 3, side, side], new Array(3 * side * side).fill(1));
+    const e = errorOf(() => runGraph(graph, { x: input }, { ...OPTS, capture: ['trunk', name] }));
+    expect([e.code, e.details.path, e.details.layer]).toEqual(['INVALID_OPTION', '$.capture[1]', name]);
+    expect(e.message).toContain(message);
+  });
+
+  it('the same layer declared an output runs, and is captured', () => {
+    const graph = parseNetworkSpec({ ...auxNet(17), outputs: ['fc', 'aux.fc'] });
+    const res = runGraph(graph, { x }, { ...OPTS, capture: ['aux.conv'] });
+    expect(res.captured['aux.conv'].shape).toEqual([1, 16, 1, 1]);
+  });
+});
+
 describe('the zoo builder, at a resolution too small for a head no output needs (zoo/builder.ts)', () => {
   function headNet(side: number, outputs?: string[]) {
     const b = new NetBuilder('t', imageInput(side));
