@@ -5,8 +5,9 @@
 ;; Math.max/min's semantics (NaN propagates, −0 < +0), and with x already float32,
 ;; fround(max(x, lo)) = max(x, fround(lo)) (fround is monotonic), so the values are the same.
 ;;   clamp(ptr, n, lo, hi): n floats at byte address ptr; four per step, the last n mod 4 scalar.
-;;   relu(ptr, n): y = y > 0 ? y : 0 in place, branch-free (the lane mask of y > 0 ANDed with y),
-;;     so NaN and −0 give +0 as the JavaScript kernel's compare does.
+;;   relu(ptr, n): y = y > 0 || y ≠ y ? y : 0 in place, branch-free (the lane mask of y > 0 or
+;;     y NaN, ANDed with y): −0 gives +0 and NaN stays NaN, as PyTorch's relu and the JavaScript
+;;     kernel's compare give.
 ;; Build: npm run wasm (wabt) writes clamp.wasm beside this file.
 (module
   (memory (export "memory") 1)
@@ -37,13 +38,13 @@
     (block $done_v (loop $next_v
       (br_if $done_v (i32.ge_u (local.get $at) (local.get $vecEnd)))
       (local.set $v (v128.load (local.get $at)))
-      (v128.store (local.get $at) (v128.and (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (v128.store (local.get $at) (v128.and (local.get $v) (v128.or (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)) (f32x4.ne (local.get $v) (local.get $v)))))
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br $next_v)))
     (block $done_s (loop $next_s
       (br_if $done_s (i32.ge_u (local.get $at) (local.get $end)))
       (local.set $y (f32.load (local.get $at)))
-      (f32.store (local.get $at) (select (local.get $y) (f32.const 0) (f32.gt (local.get $y) (f32.const 0))))
+      (f32.store (local.get $at) (select (local.get $y) (f32.const 0) (i32.or (f32.gt (local.get $y) (f32.const 0)) (f32.ne (local.get $y) (local.get $y)))))
       (local.set $at (i32.add (local.get $at) (i32.const 4)))
       (br $next_s))))
 )

@@ -323,7 +323,7 @@
       (br $next_1))))
 
   ;; clamp(ptr, n, lo, hi) and relu(ptr, n) in place: wasm/clamp.wat's two kernels (see its header
-  ;; for the semantics: Math.min/max's and the JavaScript compare's answers), here so that an
+  ;; for the semantics: Math.min/max's and the JavaScript compare's answers, NaN kept), here so that an
   ;; activation fused into the GEMM's copy-out (tensor/gemm.ts withEpilogue) maps the output area
   ;; where it lies, without copying it into another module's memory and back (ops/clamp-simd.ts).
   (func (export "clamp") (param $ptr i32) (param $n i32) (param $lo f32) (param $hi f32)
@@ -353,13 +353,13 @@
     (block $done_v (loop $next_v
       (br_if $done_v (i32.ge_u (local.get $at) (local.get $vecEnd)))
       (local.set $v (v128.load (local.get $at)))
-      (v128.store (local.get $at) (v128.and (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (v128.store (local.get $at) (v128.and (local.get $v) (v128.or (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)) (f32x4.ne (local.get $v) (local.get $v)))))
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br $next_v)))
     (block $done_s (loop $next_s
       (br_if $done_s (i32.ge_u (local.get $at) (local.get $end)))
       (local.set $y (f32.load (local.get $at)))
-      (f32.store (local.get $at) (select (local.get $y) (f32.const 0) (f32.gt (local.get $y) (f32.const 0))))
+      (f32.store (local.get $at) (select (local.get $y) (f32.const 0) (i32.or (f32.gt (local.get $y) (f32.const 0)) (f32.ne (local.get $y) (local.get $y)))))
       (local.set $at (i32.add (local.get $at) (i32.const 4)))
       (br $next_s))))
 )

@@ -48,8 +48,9 @@ export const relu = elementwise({
   pytorch: 'torch.nn.ReLU',
   attrs: none,
   flopsPerElement: 1,
-  fn: () => (x) => (x > 0 ? x : 0),
-  // the same compare as a lane mask, four at a time: the JS loop's branch mispredicts on activations of random sign (ops/clamp-simd.ts)
+  // NaN stays NaN (PyTorch's relu is clamp_min, which keeps it), −0 gives +0
+  fn: () => (x) => (x > 0 || x !== x ? x : 0),
+  // the same compares as a lane mask, four at a time: the JS loop's branch mispredicts on activations of random sign (ops/clamp-simd.ts)
   kernel: () => (x, out) => reluSimd(x, out),
   // relu'(0) = 0, as PyTorch's threshold_backward
   grad: () => (x) => (x > 0 ? 1 : 0),

@@ -3,7 +3,7 @@
  * in place on a conv's output when fused (runtime/fuse.ts) or into a fresh output otherwise:
  *
  *   out[i] = min(max(x[i], lo), hi)      (Math.min(Math.max(x, lo), hi) bit for bit, see the .wat)
- *   out[i] = x[i] > 0 ? x[i] : 0         (ReLU: a lane mask, no branch; NaN → 0 as the compare)
+ *   out[i] = x[i] > 0 || x[i] NaN ? x[i] : 0   (ReLU: a lane mask, no branch; NaN kept, as PyTorch)
  *
  * The JavaScript loop's compares mispredict on activations of random sign (about 10 ns per
  * element: 11–13 ms for MobileNetV2's 96×112² expansion output, against 4.6 ms for the 1×1 conv
@@ -45,7 +45,7 @@ export function clampSimd(x: Float32Array, out: Float32Array, lo: number, hi: nu
   chunked(x, out, (ptr, m) => clampKernel(ptr, m, lo, hi));
 }
 
-/** out[i] = x[i] > 0 ? x[i] : 0 (NaN and −0 → +0, as ReLU's JavaScript compare); out may be x. */
+/** out[i] = x[i] > 0 || x[i] NaN ? x[i] : 0 (−0 → +0, NaN kept: ReLU's JavaScript compares, PyTorch's relu); out may be x. */
 export function reluSimd(x: Float32Array, out: Float32Array): void {
   if (x === out && mapOnHeap(x, null)) return;
   chunked(x, out, reluKernel);

@@ -59,7 +59,8 @@ export const pow = broadcastOp({
   pytorch: 'torch.pow',
   inputNames: ['x', 'exponent'],
   flops: 1,
-  fn: () => ([x, y], integer) => (integer ? Math.trunc(x ** y) : x ** y),
+  // C's pow (PyTorch's): 1^y = 1 and (−1)^±∞ = 1 for any y, NaN included; JavaScript's ** gives NaN there
+  fn: () => ([x, y], integer) => (x === 1 || (x === -1 && Math.abs(y) === Infinity) ? 1 : integer ? Math.trunc(x ** y) : x ** y),
   // ONNX Pow's output has X's type: an int64 base stays integer even under a float exponent
   integerOut: ([x]) => x,
   // torch: ∂x = e·x^(e−1) (0 where e = 0); ∂e = y·ln x (0 where x = 0 and e ≥ 0)

@@ -105,7 +105,8 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
       const out = reducedShape(ctx, axes);
       const v = ctx.values[0];
       let value: TensorValue | null = null;
-      if (v && mayFold(ctx, numel(out))) value = { data: Array.from(reduceData(r, v.data, x, axes)), integer: v.integer && r.keepsIntegers };
+      // no axis (noopWithEmptyAxes): the input itself, as ONNX says (not √(x²) = |x| for reduceL2)
+      if (v && mayFold(ctx, numel(out))) value = axes.length ? { data: Array.from(reduceData(r, v.data, x, axes)), integer: v.integer && r.keepsIntegers } : v;
       // an empty axis leaves outputs with no input (sum 0, max −∞): n − 1 per output would go negative
       const flops = axes.length ? Math.max(0, r.flops(numel(x), numel(out))) : 0;
       return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: flops }, plan: { axes } };
@@ -113,7 +114,7 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
     receptiveField: reducedRF,
     run(ctx) {
       const x = ctx.inputs[0];
-      return [tensor(ctx.outputs[0], Float32Array.from(reduceData(r, x.data, x.shape, ctx.plan.axes)))];
+      return [tensor(ctx.outputs[0], ctx.plan.axes.length ? Float32Array.from(reduceData(r, x.data, x.shape, ctx.plan.axes)) : Float32Array.from(x.data))];
     },
     vjp: REDUCE_VJPS[r.name],
   };

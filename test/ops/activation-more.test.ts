@@ -67,6 +67,17 @@ describe('activation values by hand (float64 references: Python math.erf, PyTorc
     expect(at('selu', [-1])[0]).toBeCloseTo(-1.1113307378125625, 6);
   });
 
+  it('exact gelu of large negatives is 0, as PyTorch gives (x·Φ(x) → 0): −10, −100, −1e4, −1e10, −1e30; −∞ → NaN (−∞·0), +∞ → +∞', () => {
+    // the float32 erf's fit left 1 − 4.9e-8 at its clamp: 0.5·x·4.9e-8 made gelu(−1e10) = +247
+    const y = Array.from(at('gelu', [-10, -100, -1e4, -1e10, -1e30, -Infinity, Infinity]));
+    expect(y.slice(0, 5).map((v) => Math.abs(v))).toEqual([0, 0, 0, 0, 0]);
+    expect(y[5]).toBeNaN();
+    expect(y[6]).toBe(Infinity);
+    // −4.5 still follows the curve, to float32's absolute accuracy of 1 + erf next to −1 (6e-8):
+    // −4.5·Φ(−4.5) = −1.529e-5 (Φ(−4.5) = 3.398e-6)
+    expect(Math.abs(at('gelu', [-4.5])[0] - -4.5 * 3.3976731247300535e-6)).toBeLessThan(4.5 * 0.5 * 6.5e-8);
+  });
+
   it('elu alpha 2 at −ln 2 = 2·(1/2 − 1) = −1; celu alpha 2 at −2 ln 2 = −1; softplus(0) = ln 2; softsign(3) = 3/4; hardTanh clamps to [−1, 1]', () => {
     expect(at('elu', [-Math.LN2, 3], { alpha: 2 })).toEqual([expect.closeTo(-1, 6), 3]);
     expect(at('celu', [-2 * Math.LN2], { alpha: 2 })[0]).toBeCloseTo(-1, 6);

@@ -38,7 +38,7 @@ describe('the activations with a loop of their own compute the scalar formula, e
   const relu6 = (v: number) => Math.min(Math.max(v, 0), 6);
   const sig = (v: number) => 1 / (1 + Math.exp(-v));
   it.each([
-    ['relu', {}, (v: number) => (v > 0 ? v : 0)],
+    ['relu', {}, (v: number) => (v > 0 || Number.isNaN(v) ? v : 0)], // PyTorch: relu(nan) = nan
     ['relu6', {}, relu6],
     ['leakyRelu', { negativeSlope: 0.1 }, (v: number) => (v > 0 ? v : 0.1 * v)],
     ['sigmoid', {}, sig],

@@ -57,12 +57,12 @@ describe('clampSimd (wasm/clamp.wat): out = min(max(x, lo), hi)', () => {
   });
 });
 
-describe('reluSimd (wasm/clamp.wat): out = x > 0 ? x : 0, the JS kernel\'s compare', () => {
-  it('7 floats (one SIMD step, a 3-float tail): NaN and −0 become +0 in both parts, hand-worked', () => {
+describe('reluSimd (wasm/clamp.wat): out = x > 0 || x NaN ? x : 0, the JS kernel\'s compares', () => {
+  it('7 floats (one SIMD step, a 3-float tail): −0 becomes +0 and NaN stays NaN (PyTorch: relu(nan) = nan) in both parts, hand-worked', () => {
     const x = Float32Array.of(-2, NaN, -0, 1.5, 3e38, -0, NaN);
     const out = new Float32Array(7);
     reluSimd(x, out);
-    expect(bits(out)).toEqual(bits(Float32Array.of(0, 0, 0, 1.5, 3e38, 0, 0)));
+    expect(bits(out)).toEqual(bits(Float32Array.of(0, NaN, 0, 1.5, 3e38, 0, NaN)));
   });
   it('in place past one chunk (2^20 + 3 floats, exact integers): every element as the definition', () => {
     const n = (1 << 20) + 3;
@@ -72,9 +72,9 @@ describe('reluSimd (wasm/clamp.wat): out = x > 0 ? x : 0, the JS kernel\'s compa
     for (let i = 0; i < n; i++) if (x[i] !== Math.max((i % 13) - 6, 0)) wrong++;
     expect(wrong).toBe(0);
   });
-  it('relu in place (the fused conv epilogue)', () => {
+  it('relu in place (the fused conv epilogue): NaN kept', () => {
     const y = relu.runInPlace!({ inputs: [tensor([5], Float32Array.of(-1, 2, NaN, 0, 7))], attrs: {} } as never, 0);
-    expect(Array.from(y.data)).toEqual([0, 2, 0, 0, 7]);
+    expect(Array.from(y.data)).toEqual([0, 2, NaN, 0, 7]);
   });
 });
 

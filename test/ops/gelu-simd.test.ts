@@ -42,6 +42,12 @@ describe('geluRowsSimd', () => {
     expect(y[4]).toBe(-0); // (0.5·x)·(1 + (−1)) = −5e29·0
   });
 
+  it('large negatives give 0 in the SIMD lanes and the scalar tail (−8, −1e4, −1e10, −1e30, five columns), as x·Φ(x) and PyTorch', () => {
+    const y = Float32Array.of(-8, -1e4, -1e10, -1e30, -1e10);
+    geluRowsSimd(y, 1, 5, null);
+    expect(Array.from(y, (v) => Math.abs(v))).toEqual([0, 0, 0, 0, 0]);
+  });
+
   it('the committed wasm/elementwise.wasm is what wabt assembles from wasm/elementwise.wat (npm run wasm)', async () => {
     expect(await committedIsAssembled('elementwise')).toBe(true);
   });

@@ -118,3 +118,19 @@ describe('comparisons, logic and where', () => {
     expect(layer(r, 'l0')).toMatchObject({ outputShape: [1, 2, 4, 4], flops: 32 });
   });
 });
+
+describe('pow at C\'s special values (PyTorch\'s torch.pow; JavaScript\'s ** gives NaN at the first three)', () => {
+  it.each([
+    [1, NaN, 1],
+    [1, Infinity, 1],
+    [-1, -Infinity, 1],
+    [NaN, 0, 1],
+    [2, NaN, NaN],
+    [-1, 0.5, NaN],
+    [0, -1, Infinity],
+  ])('pow(%d, %d) = %d', (x, y, want) => {
+    const got = run('pow', [[[1], [x]], [[1], [y]]])[0].data[0];
+    if (Number.isNaN(want)) expect(got).toBeNaN();
+    else expect(got).toBe(want);
+  });
+});

@@ -103,3 +103,9 @@ describe('reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin', () => {
   });
 });
 
+
+describe('noopWithEmptyAxes with no axes: every reduction passes the input through (ONNX: "the output tensor would be equivalent to input tensor")', () => {
+  it.each(['reduceL2', 'reduceSum', 'reduceMean', 'reduceMax', 'reduceMin', 'reduceProd'])('%s of [−1, 2, −3] → [−1, 2, −3] (reduceL2 gave |x|)', (op) => {
+    expect(run(op, [[[3], [-1, 2, -3]]], { axes: [], noopWithEmptyAxes: true })).toEqual([{ shape: [3], data: [-1, 2, -3] }]);
+  });
+});
