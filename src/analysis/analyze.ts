@@ -12,7 +12,7 @@ import { isFloat } from '../tensor/dtype.js';
 import { ConvlensError } from '../errors.js';
 import { MAX_COUNT } from '../limits.js';
 import { inferGraph } from './infer.js';
-import type { Inference } from './infer.js';
+import type { AnalysedLayer, Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
 import { describeStructure } from './structure.js';
@@ -55,15 +55,35 @@ export function rfReport(rf: TensorRF | null, sizes: ReadonlyMap<number, readonl
  * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
  * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
  */
-function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>, constantDerived: Set<string>): number {
+function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>, constantDerived: Set<string>, foldedFrom: ReadonlyMap<string, readonly string[]>): number {
   if (!layer.source || !op?.foldsConstantOperands) return 0;
   const derived = layer.inputs.map((ref) => constantDerived.has(ref));
   let n = 0;
   for (const [i, ref] of layer.inputs.entries()) {
-    const c = graph.constants.get(ref);
-    if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && (op.constantOperandIsWeight?.(i, derived) ?? true) && firstUse(counted, ref)) n += numel(c.shape);
+    if (!(op.constantOperandIsWeight?.(i, derived) ?? true)) continue;
+    // an initializer read directly, or through movement folded away (a small Linear's Transpose(W),
+    // GroupNorm's Unsqueeze(γ) in an export without constant folding)
+    for (const name of graph.constants.has(ref) ? [ref] : (foldedFrom.get(ref) ?? [])) {
+      const c = graph.constants.get(name);
+      if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && firstUse(counted, name)) n += numel(c.shape);
+    }
   }
   return n;
+}
+
+/**
+ * The initializers each folded tensor was computed from. A folded layer is not in the report, so
+ * the weight it moved (Transpose, Unsqueeze of ≤ 64 elements: infer.ts ALWAYS_FOLDED) is counted
+ * where a layer reads the folded value, under that layer's rule for constant operands.
+ */
+function foldedSources(graph: Graph, analysed: readonly AnalysedLayer[]): Map<string, string[]> {
+  const from = new Map<string, string[]>();
+  for (const a of analysed) {
+    if (!a.folded) continue;
+    const sources = [...new Set(a.layer.inputs.flatMap((ref) => (graph.constants.get(ref)?.initializer ? [ref] : (from.get(ref) ?? []))))];
+    for (const out of a.layer.outputs) from.set(out, sources);
+  }
+  return from;
 }
 
 /** Tensors computed from constants alone (no graph input upstream): the graph's constants and what layers make of them only. */
@@ -141,6 +161,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   // initializers already counted, and the layers that read one an earlier layer had counted
   const counted = new Set<string>();
   const constantDerived = constantDerivedTensors(graph);
+  const foldedFrom = foldedSources(graph, analysed);
   const sharing: { layer: string; constants: string[] }[] = [];
   const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf, standIn }) => {
     // constant operands (imported initializers) are read like weights: counted there, once
@@ -156,7 +177,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     });
     if (shared.length) sharing.push({ layer: layer.name, constants: shared });
     const weightParams = own.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
-    const params = weightParams + constantOperandParams(graph, layer, op, counted, constantDerived);
+    const params = weightParams + constantOperandParams(graph, layer, op, counted, constantDerived, foldedFrom);
     const buffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     if (standIn) {
       // not run, and not runnable at this size: its weights, and the shapes it was given where they are this input's

@@ -112,6 +112,66 @@ describe('constant operands: parameters or buffers', () => {
   });
 });
 
+describe('weights moved by a node that folds away (torch.onnx.export(..., do_constant_folding=False), which TrainingMode.PRESERVE asks for)', () => {
+  it('Linear 8→3 without bias on x [2,5,8]: MatMul(x, Transpose(W [3,8])); the 24-element Transpose folds, W still counts (24, PyTorch\'s); MACs 10·8·3 = 240', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [2, 5, 8] }],
+        outputs: ['y'],
+        initializers: [{ name: 'W', dims: [3, 8], data: Array.from({ length: 24 }, (_, i) => i / 24) }],
+        nodes: [
+          { op: 'Transpose', inputs: ['W'], outputs: ['Wt'], name: 'wt', attrs: { perm: { ints: [1, 0] } } },
+          { op: 'MatMul', inputs: ['x', 'Wt'], outputs: ['y'], name: 'mm' },
+        ],
+      }),
+    );
+    expect(r.totals.folded).toEqual(['wt']);
+    expect([r.totals.params, layer(r, 'mm').params, r.totals.macs]).toEqual([24, 24, 240]);
+  });
+
+  it('GroupNorm(4, 8) at opset 13 (its InstanceNorm left out): Mul by Unsqueeze(γ [8]) and Add of Unsqueeze(β [8]): both fold, γ and β count (16, PyTorch\'s)', () => {
+    const r = analyse(
+      onnxModel({
+        opset: 13,
+        inputs: [{ name: 'x', shape: [1, 8, 4, 4] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'g', dims: [8], data: [1, 2, 3, 4, 5, 6, 7, 8] },
+          { name: 'b', dims: [8], data: [0, 1, 0, 1, 0, 1, 0, 1] },
+          { name: 'axes', dims: [2], type: 'int64', data: [1, 2] },
+        ],
+        nodes: [
+          { op: 'Unsqueeze', inputs: ['g', 'axes'], outputs: ['g3'], name: 'ug' },
+          { op: 'Unsqueeze', inputs: ['b', 'axes'], outputs: ['b3'], name: 'ub' },
+          { op: 'Mul', inputs: ['x', 'g3'], outputs: ['s'], name: 'scale' },
+          { op: 'Add', inputs: ['s', 'b3'], outputs: ['y'], name: 'shift' },
+        ],
+      }),
+    );
+    expect(r.totals.folded).toEqual(['ug', 'ub']);
+    expect([layer(r, 'scale').params, layer(r, 'shift').params, r.totals.params]).toEqual([8, 8, 16]);
+  });
+
+  it('a float constant folded into shape arithmetic is not a weight: Resize by scales Mul(s [4], t [4]) counts no params', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 's', dims: [4], data: [1, 1, 1, 1] },
+          { name: 't', dims: [4], data: [1, 1, 2, 2] },
+        ],
+        nodes: [
+          { op: 'Mul', inputs: ['s', 't'], outputs: ['scales'], name: 'scales' },
+          { op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], name: 'up', attrs: { mode: { s: 'nearest' } } },
+        ],
+      }),
+    );
+    expect(layer(r, 'up').outputShape).toEqual([1, 2, 6, 6]);
+    expect(r.totals.params).toBe(0);
+  });
+});
+
 describe('folding budget', () => {
   // a 96-element mask computed from x's shape alone (zeros like x), then x re-viewed by its own shape: [1, 2, 8, 6] → [2, 8, 6]
   const bytes = onnxModel({
