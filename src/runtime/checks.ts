@@ -30,6 +30,11 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 /** The names that stand for a network's only input whatever it is called. */
 const UNNAMED_INPUT = new Set(['', 'input']);
 
+/** "" and "input": names a single tensor may take to stand for a network's only input. */
+export function isUnnamedInput(name: string): boolean {
+  return UNNAMED_INPUT.has(name);
+}
+
 /**
  * The request's tensors by the network's input names: a single one named "" or "input" feeds the
  * network's only input (`only`, by default its first) whatever that is called; any other name the

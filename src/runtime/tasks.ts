@@ -12,7 +12,7 @@ import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError, movePaths } from '../errors.js';
-import { feedInputs } from './checks.js';
+import { feedInputs, isUnnamedInput } from './checks.js';
 import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
@@ -195,9 +195,15 @@ export interface RunTaskResult extends RunResult {
 export function runTask(t: RunTask): RunTaskResult {
   // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
-  const shapes = dict(given.map(([k, v]) => [k, v.shape] as const));
+  // one tensor under "" or "input" stands for the only input whatever its name (checks.ts
+  // feedInputs): its shape goes to the importer as the first input's (''), not under the alias
+  const alias = given.length === 1 && isUnnamedInput(given[0][0]);
+  const shapes = dict(alias ? [] : given.map(([k, v]) => [k, v.shape] as const));
   if (given.length === 1) shapes[''] = given[0][1].shape;
-  const source: GraphSource = t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]) } : t.source;
+  const explicit = t.source.kind === 'onnx' && Object.keys(t.source.inputShapes).length > 0;
+  // shapes taken from the tensors are at $.inputs.<name> (a name the model lacks is reported there)
+  const source: GraphSource =
+    t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]), ...(!explicit && { shapesAt: '$.inputs' }) } : t.source;
   const { maxWork, maxFolded } = taskLimits(t.limits);
   const { graph, origin, inference, store } = loadForRun(source, maxFolded);
   const inputs = feedInputs(graph, given);

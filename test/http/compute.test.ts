@@ -8,6 +8,7 @@ import { tensor } from '../../src/tensor/tensor.js';
 import { scaledError } from '../helpers.js';
 import { inputShapes } from '../../src/http/rest.js';
 import { testApp } from './app.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -74,6 +75,22 @@ describe('POST /v1/operators/{name}', () => {
       const res = await request(app.server).post('/v1/run').send({ spec, inputs: { [alias]: t } }).expect(200);
       expect(res.body.outputs[0].data).toEqual([1, 0, 3, 0]);
     }
+  });
+
+  it('/v1/run of an ONNX file whose only input is "in0" (dynamic H, W): "input" and "" stand for it, as for a spec (was 400 at $.inputShapes.input); a name it lacks is at $.inputs.<name>', async () => {
+    const onnx = onnxModel({
+      inputs: [{ name: 'in0', shape: [1, 1, 'h', 'w'] }],
+      outputs: ['y'],
+      nodes: [{ op: 'Relu', inputs: ['in0'], outputs: ['y'], name: 'r' }],
+    });
+    const onnxBase64 = Buffer.from(onnx).toString('base64');
+    const t = { shape: [1, 1, 2, 2], data: [1, -2, 3, -4] };
+    for (const key of ['input', '', 'in0']) {
+      const res = await request(app.server).post('/v1/run').send({ onnxBase64, inputs: { [key]: t } }).expect(200);
+      expect(res.body.outputs[0]).toMatchObject({ name: 'y', shape: [1, 1, 2, 2], data: [1, 0, 3, 0] });
+    }
+    const wrong = await request(app.server).post('/v1/run').send({ onnxBase64, inputs: { nope: t } }).expect(400);
+    expect(wrong.body.error).toMatchObject({ path: '$.inputs.nope' });
   });
 
   it('/v1/operators: a layer error is at $.attributes.<name> (was $.groups), a weight\'s at $.weights.<role> (was $.weights["conv2d.weight"])', async () => {
