@@ -155,3 +155,60 @@ describe('the same files over HTTP: 400, never a 500', () => {
     expect(res.body.error).toMatchObject({ code: 'ONNX_GRAPH_INVALID', path });
   });
 });
+
+// onnx.checker's single static assignment (graph/onnx/node-checks.ts checkSingleAssignment): each
+// of these was analysed silently with the last writer winning (fuzzing against PyTorch, 2026-12-02)
+describe('a tensor defined twice is ONNX_GRAPH_INVALID at its second definition', () => {
+  const x = { name: 'x', shape: [1, 3, 8, 8] };
+  it('two Convs writing y (4 and 8 channels: params counted both, MACs one) → at $.graph.node[1].output[0]', () => {
+    const bytes = onnxModel({
+      inputs: [x],
+      outputs: ['y'],
+      initializers: [
+        { name: 'Wa', dims: [4, 3, 3, 3] },
+        { name: 'Wb', dims: [8, 3, 3, 3] },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'Wa'], outputs: ['y'], name: 'convA' },
+        { op: 'Conv', inputs: ['x', 'Wb'], outputs: ['y'], name: 'convB' },
+      ],
+    });
+    expect(errorOf(() => importOnnx(bytes))).toMatchObject({
+      code: 'ONNX_GRAPH_INVALID',
+      message: "'y' is defined twice, by node 0 'convA' (Conv) and by node 1 'convB' (Conv): an ONNX graph gives each tensor one source (single static assignment)",
+      details: { path: '$.graph.node[1].output[0]', tensor: 'y' },
+    });
+  });
+
+  it('two initializers named W ([4,3,3,3] then [8,3,1,1]) → at $.graph.initializer[1]', () => {
+    const bytes = onnxModel({
+      inputs: [x],
+      outputs: ['y'],
+      initializers: [
+        { name: 'W', dims: [4, 3, 3, 3] },
+        { name: 'W', dims: [8, 3, 1, 1] },
+      ],
+      nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'c' }],
+    });
+    expect(errorOf(() => importOnnx(bytes)).details).toMatchObject({ path: '$.graph.initializer[1]', tensor: 'W' });
+  });
+
+  it('two graph inputs named x ([1,3,8,8] then [1,5,4,4]) → at $.graph.input[1]; a node writing a graph input\'s name → at its output', () => {
+    const twice = onnxModel({ inputs: [x, { name: 'x', shape: [1, 5, 4, 4] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'r' }] });
+    expect(errorOf(() => importOnnx(twice)).details).toMatchObject({ path: '$.graph.input[1]', tensor: 'x' });
+    const over = onnxModel({ inputs: [x], outputs: ['x'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['x'], name: 'r' }] });
+    expect(errorOf(() => importOnnx(over)).details).toMatchObject({ path: '$.graph.node[0].output[0]', tensor: 'x' });
+  });
+
+  it('a weight listed among the inputs (keep_initializers_as_inputs) is fine with its own shape or a dynamic one; declared [8,3,1,1] over an initializer [4,3,3,3] → at $.graph.input[1]', () => {
+    const net = (declared: (number | string)[]) =>
+      onnxModel({ inputs: [x, { name: 'W', shape: declared }], outputs: ['y'], initializers: [{ name: 'W', dims: [4, 3, 3, 3] }], nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'c' }] });
+    expect(importOnnx(net([4, 3, 3, 3])).graph.layers).toHaveLength(1);
+    expect(importOnnx(net(['o', 3, 3, 3])).graph.layers).toHaveLength(1);
+    expect(errorOf(() => importOnnx(net([8, 3, 1, 1])))).toMatchObject({
+      code: 'ONNX_GRAPH_INVALID',
+      message: "graph input 'W' is declared [8, 3, 1, 1] but its initializer holds [4, 3, 3, 3]",
+      details: { path: '$.graph.input[1]' },
+    });
+  });
+});

@@ -30,7 +30,7 @@ import { shareRepeatedCallParameters } from './repeated-calls.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
-import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
+import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
@@ -102,6 +102,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   const g = model.graph!;
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
 
+  checkSingleAssignment(g);
   const constants = new Map<string, GraphConstant>();
   const budget = { left: options.maxFolded ?? DEFAULT_MAX_FOLDED_ELEMENTS };
   for (const t of g.initializer) constants.set(t.name, withReader(g.node, t.name, () => toConstant(t, t.name, true, budget)));

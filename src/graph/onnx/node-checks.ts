@@ -10,7 +10,45 @@
  */
 import { ConvlensError } from '../../errors.js';
 import type { OpDef } from '../../ops/types.js';
+import { num } from './proto.js';
 import type { GraphProto, NodeProto } from './proto.js';
+
+/**
+ * Single static assignment, as onnx.checker requires: each tensor name is written once, by an
+ * initializer, a graph input no initializer holds, or one node's output (a second writer was
+ * silently the one that won: two convs writing `y` counted both convs' params and one's MACs).
+ * A graph input that is also an initializer (older exports list weights so) declares the
+ * initializer's shape where it states every dimension.
+ */
+export function checkSingleAssignment(g: GraphProto): void {
+  const writer = new Map<string, string>();
+  const claim = (name: string, what: string, path: string) => {
+    if (name === '') return;
+    const first = writer.get(name);
+    if (first !== undefined) {
+      throw new ConvlensError('ONNX_GRAPH_INVALID', `'${name}' is defined twice, by ${first} and by ${what}: an ONNX graph gives each tensor one source (single static assignment)`, { path, tensor: name });
+    }
+    writer.set(name, what);
+  };
+  const stored = new Map<string, number[]>();
+  g.initializer.forEach((t, i) => {
+    claim(t.name, `initializer ${i}`, `$.graph.initializer[${i}]`);
+    stored.set(t.name, t.dims.map((d) => num(d)));
+  });
+  g.input.forEach((v, i) => {
+    const dims = stored.get(v.name);
+    if (dims === undefined) return claim(v.name, `graph input ${i}`, `$.graph.input[${i}]`);
+    // a dimension with a value (> 0) is stated; a named or missing one is not
+    const declared = v.type?.tensorType?.shape?.dim?.map((d) => (d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : null));
+    if (declared && (declared.length !== dims.length || declared.some((d, k) => d !== null && d !== dims[k]))) {
+      throw new ConvlensError('ONNX_GRAPH_INVALID', `graph input '${v.name}' is declared [${declared.map((d) => d ?? '?').join(', ')}] but its initializer holds [${dims.join(', ')}]`, {
+        path: `$.graph.input[${i}]`,
+        tensor: v.name,
+      });
+    }
+  });
+  g.node.forEach((n, i) => n.output.forEach((o, k) => claim(o, `node ${i}${n.name ? ` '${n.name}'` : ''} (${n.opType})`, `$.graph.node[${i}].output[${k}]`)));
+}
 
 /** A node must write at least one named tensor (ONNX leaves an omitted optional output's name empty). */
 export function checkNodeWrites(node: NodeProto, name: string, path: string): void {
