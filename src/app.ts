@@ -97,6 +97,10 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     readBinary(payload, jsonLimit, 'JSON_BODY_LIMIT', bodyCharge(request)).then(
       (buf) => {
         try {
+          // ?model names the network, so an empty body sent as JSON is no body (Swagger UI's "Try it
+          // out" sends the content type with an emptied body); elsewhere it stays INVALID_JSON
+          const named = Object.hasOwn((request.query ?? {}) as object, 'model');
+          if (named && buf.length < 64 && buf.toString('utf8').trim() === '') return done(null, undefined);
           done(null, (request.routeOptions.config as { offloadJson?: boolean } | undefined)?.offloadJson ? jsonBody(buf) : parseJsonBytes(buf));
         } catch (e) {
           done(e as Error, undefined);

@@ -162,6 +162,11 @@ describe('POST /v1/analyze', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID_JSON', path: '$', message: 'the body is empty; send a JSON object' });
   });
 
+  it('?model with an empty body sent as JSON (Swagger UI\'s "Try it out" with the body cleared): no body, 200 (was 400 INVALID_JSON)', async () => {
+    const res = await request(app.server).post('/v1/analyze?model=resnet18').set('content-type', 'application/json').send('').expect(200);
+    expect(res.body.totals.params).toBe(11_689_512);
+  });
+
   it('concurrent requests are all answered', async () => {
     const results = await Promise.all(Array.from({ length: 12 }, () => request(app.server).post('/v1/analyze?model=mobilenet_v2')));
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
