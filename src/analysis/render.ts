@@ -57,7 +57,7 @@ export function renderReport(format: RenderFormat, r: Renderable, o: RenderOptio
       return reportMarkdown(report, shown) + markdownExtras(extras);
     case 'html':
       return reportHtml(
-        { report, memory: extras.memory, roofline: extras.roofline, deployed: extras.deployed, ...(extras.modules && shown.depth === extras.modules.tree.depth && { modules: extras.modules }), ...(r.erf && { erf: r.erf }) },
+        { report, memory: extras.memory, roofline: extras.roofline, deployed: extras.deployed, convention: extras.convention, ...(extras.modules && shown.depth === extras.modules.tree.depth && { modules: extras.modules }), ...(r.erf && { erf: r.erf }) },
         shown,
       );
     case 'netron': {

@@ -64,7 +64,7 @@ const SHOWN_IN: Readonly<Record<string, readonly string[]>> = {
   json: ['--memory', '--device', '--convention', '--explain', '--deployed'],
   csv: ['--memory', '--device', '--convention', '--explain', '--deployed'],
   md: ['--memory', '--device', '--convention', '--deployed'],
-  html: ['--memory', '--device', '--deployed'],
+  html: ['--memory', '--device', '--convention', '--deployed'],
 };
 
 export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
@@ -172,7 +172,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       text = reportMarkdown(report, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
       break;
     case 'html':
-      text = reportHtml({ report, memory, roofline: rl, deployed, ...(o.erf && { erf: reportErfSync(source) }) }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
+      text = reportHtml({ report, memory, roofline: rl, deployed, convention, ...(o.erf && { erf: reportErfSync(source) }) }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
       break;
     case 'netron': {
       const { attachment, skipped } = netronAttachment(report, onnxNodes((source as { bytes: Uint8Array }).bytes));

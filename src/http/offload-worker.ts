@@ -17,7 +17,7 @@ import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js
 import type { OffloadTask } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
-import { checkErfFormat } from './report-answers.js';
+import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
 
 type Result = { ok: true; value: unknown } | { ok: false; error: SerializedError };
@@ -38,7 +38,7 @@ function handle(task: OffloadTask): unknown {
     const body = parseJsonBytes(task.json);
     const input = analyzeInput(body, task.query);
     const { format } = task;
-    checkErfFormat(input.options, format as ReportFormat, task.query);
+    checkFormatOptions(input.options, format as ReportFormat, task.query);
     const text =
       format === 'json'
         ? JSON.stringify(analyzeTask(input))

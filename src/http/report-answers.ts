@@ -4,7 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { EXTRAS_OPTION_KEYS, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
-import type { OptionPath, ReportOptions } from '../analysis/extras.js';
+import type { ExtrasOptions, OptionPath, ReportOptions } from '../analysis/extras.js';
 import { ConvlensError } from '../errors.js';
 import { dict } from '../records.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
@@ -57,15 +57,35 @@ export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unk
   return options;
 }
 
+/** The options that add an analysis to the report. */
+const ANALYSES = ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed', 'erf'] as const;
+
+/** The analyses each format shows (json all but erf, an HTML section); the cli's SHOWN_IN says the same. */
+const SHOWN_IN: Readonly<Record<ReportFormat, readonly (keyof ExtrasOptions)[]>> = {
+  json: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
+  csv: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
+  md: ['memory', 'inPlace', 'device', 'convention', 'deployed'],
+  html: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'erf'],
+  netron: [],
+};
+
 /**
- * `erf` adds the effective receptive field to the HTML report only: asked with another format it
- * would be silently ignored, so it is refused (at `?erf` or `$.options.erf`, where it was given).
+ * An analysis asked for in a format that does not show it would be silently dropped, so it is
+ * refused, at `?<option>` or `$.options.<option>` where it was given: erf (the HTML report's
+ * section; POST /v1/erf alone), explain (json and csv), any of them with netron.
  */
-export function checkErfFormat(options: ReportOptions, format: ReportFormat, query: Record<string, unknown>): void {
-  if (!options.erf || format === 'html') return;
-  throw new ConvlensError('INVALID_OPTION', `erf adds the effective receptive field to the HTML report (format html), not to ${format}; POST /v1/erf computes it on its own`, {
-    path: query.erf !== undefined ? 'query.erf' : '$.options.erf',
-  });
+export function checkFormatOptions(options: ReportOptions, format: ReportFormat, query: Record<string, unknown>): void {
+  const shown = SHOWN_IN[format];
+  for (const key of ANALYSES) {
+    const v = options[key];
+    if (v === undefined || v === false || shown.includes(key)) continue;
+    const path = query[key] !== undefined ? `query.${key}` : `$.options.${key}`;
+    if (key === 'erf') {
+      throw new ConvlensError('INVALID_OPTION', `erf adds the effective receptive field to the HTML report (format html), not to ${format}; POST /v1/erf computes it on its own`, { path });
+    }
+    const where = (Object.keys(SHOWN_IN) as ReportFormat[]).filter((f) => SHOWN_IN[f].includes(key));
+    throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key}; it shows in ${where.join(', ')}`, { path });
+  }
 }
 
 /**

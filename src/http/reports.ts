@@ -30,7 +30,7 @@ import type { ReportFormat } from './formats.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { CompareQuery, ModelReportQuery, parseRequest, SweepQuery } from './requests.js';
-import { checkErfFormat, inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
+import { checkFormatOptions, inputShapes, queryOptions, sendAnalysis } from './report-answers.js';
 
 /** The query without `input.<name>` (inputShapes reads those). */
 const withoutNamedInputs = (query: unknown) => Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([k]) => !k.startsWith('input.')));
@@ -115,7 +115,7 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     const format = chooseFormat(q.format as ReportFormat | undefined, request.headers.accept, ['html', 'json', 'md', 'csv']);
     varyAccept(reply);
     const options = queryOptions(q) ?? ReportOptionsSchema.parse({});
-    checkErfFormat(options, format, request.query as Record<string, unknown>);
+    checkFormatOptions(options, format, request.query as Record<string, unknown>);
     return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution }, options }, format, requestTasks(request));
   });
 }

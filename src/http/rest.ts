@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
 import type { OptionPath, ReportOptions } from '../analysis/extras.js';
-import { checkErfFormat, inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
+import { checkFormatOptions, inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { checkModel, modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -129,12 +129,12 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       notRead(rawQuery, ['model', 'resolution'], 'with an ONNX file (the file is the network; its input shapes come from ?input)');
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload.bytes);
-      checkErfFormat(options, format, rawQuery);
+      checkFormatOptions(options, format, rawQuery);
       return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery), inputShapesAt: 'query.input' }), options }, format, tasks);
     }
     if (format === 'netron') throw netronNeedsOnnx();
     const input = analyzeSource(request.body, rawQuery, query);
-    checkErfFormat(input.options, format, rawQuery);
+    checkFormatOptions(input.options, format, rawQuery);
     return sendAnalysis(pool, reply, input, format, tasks);
   });
 

@@ -23,6 +23,7 @@ import type { MemoryReport } from '../memory.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, flattenModules, moduleSummary } from '../modules.js';
 import type { ModuleSummary, TopMetric } from '../modules.js';
 import type { Report } from '../report.js';
+import type { ConventionCount } from '../../conventions/index.js';
 import type { RooflineReport } from '../roofline.js';
 import { deployedHtml } from './deployed.js';
 import { erfSection } from './erf-svg.js';
@@ -55,6 +56,8 @@ export interface HtmlInput {
   footprint?: TorchinfoFootprint;
   /** analysis/deployed.ts: the deployed (inference-fused) graph beside the trained one (omitted when absent). */
   deployed?: DeployedReport;
+  /** conventions/index.ts countWith: another tool's count beside convlens's MACs (omitted when absent). */
+  convention?: ConventionCount;
   /** analysis/erf-report.ts: the final feature map's effective receptive field (omitted when absent). */
   erf?: ErfSectionInput | { unavailable: string };
 }
@@ -223,6 +226,12 @@ function conventionsSection(r: Report): string {
   );
 }
 
+/** Another tool's count (the `convention` option), family by family beside convlens's MACs, as the Markdown shows it. */
+function conventionSection(c: ConventionCount): string {
+  const rows = c.byFamily.map((f) => [txt(f.family), num(f.count), num(f.convlensMacs), num(f.difference)]);
+  return section('convention', `${c.tool} count`, `<p>${esc(c.headline)}</p>${table(['family', c.unit, 'convlens MACs', 'difference'], rows)}`);
+}
+
 function warningsSection(r: Report): string {
   if (r.warnings.length === 0) return section('warnings', 'Warnings', '<p>None.</p>');
   const rows = r.warnings.map((w) => [txt(w.severity), { html: code(w.code) }, txt(w.message), { html: w.layer ? code(w.layer) : '' }]);
@@ -248,6 +257,7 @@ export function reportHtml(input: HtmlInput, options: Partial<HtmlOptions> = {})
       : section('memory', 'Memory', `<pre class="torchinfo">${esc(footprint.lines.join('\n'))}</pre><p class="small">No activation timeline: the memory analysis was not run.</p>`),
     roofline ? rooflineSection(roofline, rooflineChart(roofline)) : '',
     input.deployed ? deployedHtml(input.deployed) : '',
+    input.convention ? conventionSection(input.convention) : '',
     modules.tree.depth > 0 ? modulesSection(modules) : '',
     o.topK > 0 ? topSection(modules) : '',
     conventionsSection(report),
