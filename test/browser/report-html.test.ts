@@ -24,6 +24,7 @@ import { analyzeMemory } from '../../src/analysis/memory.js';
 import { moduleSummary } from '../../src/analysis/modules.js';
 import { roofline } from '../../src/analysis/roofline.js';
 import { loadGraph } from '../../src/graph/load.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
 import { CSP_DIRECTIVES } from '../../src/http/security.js';
 import { DEFAULTS } from '../helpers.js';
 import { ARTIFACTS, CHROMIUM, HAVE_CHROMIUM, openPage, serve } from './harness.js';
@@ -155,6 +156,47 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other h
       expect(asked).toEqual([route]);
       expect(w.blocked).toEqual([]);
       expect(w.violations).toEqual([]);
+      expect(w.problems).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('at a phone\'s 375 px (resnet50): the page does not scroll sideways (wide tables and charts scroll in their own box), chart labels keep ≥ 8 px; screenshot kept', async () => {
+    const { html } = build('resnet50');
+    const route = '/report-resnet50-narrow.html';
+    pages.set(route, html);
+    const w = await openPage({ ...served, base }, 375, 800);
+    try {
+      await w.page.goto(`${base}${route}`, { waitUntil: 'load' });
+      // the browser review found 893 px (tables) and 3–4 px chart labels here
+      expect(await w.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      const smallest = await w.page.$$eval('svg[data-chart] text', (els) => Math.min(...els.map((e) => e.getBoundingClientRect().height).filter((h) => h > 0)));
+      expect(smallest).toBeGreaterThanOrEqual(8);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await w.page.screenshot({ path: path.join(ARTIFACTS, 'report-resnet50-375.png') as `${string}.png` });
+      expect(w.problems).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a 250-character layer name without spaces (the limit is 256): the page stays 1100 px wide, the name breaks in its cell', async () => {
+    const long = `${'L'.repeat(240)}_conv_tail`;
+    const spec = { name: 'long', inputs: [{ name: 'x', shape: [1, 3, 32, 32] }], layers: [{ name: long, op: 'conv2d', outChannels: 8, kernelSize: 3 }, { name: 'relu', op: 'relu' }] };
+    const graph = parseNetworkSpec(spec);
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, DEFAULTS, inference);
+    const html = reportHtml({ report, memory: analyzeMemory(graph, inference, report), roofline: roofline(report, resolveDevice('a100-sxm4-40gb')) }, { depth: 2 });
+    const route = '/report-long-name.html';
+    pages.set(route, html);
+    const w = await openPage({ ...served, base }, 1100, 900);
+    try {
+      await w.page.goto(`${base}${route}`, { waitUntil: 'load' });
+      // it was 2,581 px: overflow-wrap: break-word does not lower a table cell's min-content width
+      expect(await w.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1100);
+      const widest = await w.page.$$eval('table', (els) => Math.max(...els.map((e) => e.scrollWidth)));
+      expect(widest).toBeLessThanOrEqual(1000);
       expect(w.problems).toEqual([]);
     } finally {
       await w.close();

@@ -2,6 +2,9 @@
  * The HTML report's one stylesheet (formats/html.ts inlines it and allows it by hash in the
  * document's Content-Security-Policy). Light colours only, so it prints as it shows; in print each
  * section starts a page, charts and tables rows are not split, and the charts scale to the page.
+ * On a narrow screen (a phone's 375 px) a wide table or chart scrolls sideways in its own box, not
+ * the page, and a chart keeps at least 720 px so its 11–12 px labels stay legible; a long name
+ * without spaces breaks anywhere rather than widening its table (layer names run to 256 characters).
  */
 export const REPORT_CSS = `
 :root { color-scheme: light; }
@@ -13,10 +16,10 @@ h1 { font-size: 24px; margin: 0 0 4px; overflow-wrap: anywhere; }
 h2 { font-size: 19px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #ddd; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p.source { color: #444; margin: 0 0 10px; overflow-wrap: anywhere; }
-code { font: 12.5px/1.3 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f3f4f6; padding: 0 3px; border-radius: 3px; overflow-wrap: break-word; }
+code { font: 12.5px/1.3 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f3f4f6; padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }
 strong code { font-weight: 700; }
 pre.torchinfo { font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f6f8fa; border: 1px solid #e3e6ea; padding: 8px 10px; border-radius: 4px; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #e6e6e6; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #bbb; background: #f6f8fa; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -26,8 +29,8 @@ tr { break-inside: avoid; }
 .small { font-size: 12.5px; color: #444; }
 .alert { border-left: 4px solid #D55E00; background: #fff5ee; padding: 6px 10px; font-size: 13px; }
 .indent { white-space: pre; }
-figure.chart { margin: 8px 0 14px; break-inside: avoid; }
-figure.chart svg { display: block; width: 100%; height: auto; max-width: 960px; }
+figure.chart { margin: 8px 0 14px; break-inside: avoid; overflow-x: auto; }
+figure.chart svg { display: block; width: 100%; height: auto; max-width: 960px; min-width: 720px; }
 figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 960px; }
 svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; font-size: 12px; fill: #222; }
 svg .tick { font-size: 11px; fill: #444; }
@@ -57,7 +60,8 @@ svg .bars rect:hover, svg .stack rect:hover { opacity: 0.8; }
   section { break-before: page; }
   header + section { break-before: auto; }
   h2 { break-after: avoid; }
-  figure.chart svg { max-width: 100%; }
+  figure.chart svg { max-width: 100%; min-width: 0; }
+  table { display: table; overflow: visible; }
   code, pre.torchinfo, thead th { background: none; }
   .alert { background: none; }
   svg .hover rect:hover { fill: transparent; }
