@@ -33,9 +33,15 @@ export const CSV_TOTAL_ROW = 'TOTAL';
 
 type Cell = string | number | boolean | undefined | null;
 
-/** RFC 4180 field: quoted when it holds a comma, a quote or a line break. */
+/**
+ * RFC 4180 field: quoted when it holds a comma, a quote or a line break. A text (a layer name)
+ * that starts with = + - @, a tab or a carriage return gets a leading ' so that a spreadsheet
+ * shows it rather than evaluating it as a formula (OWASP's CSV injection advice); numbers are
+ * written as they are.
+ */
 const cell = (v: Cell) => {
-  const s = v === undefined || v === null ? '' : String(v);
+  const raw = v === undefined || v === null ? '' : String(v);
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
