@@ -69,7 +69,7 @@ describe('convlens sweep TARGET --sizes (issue 11)', () => {
   it('--format md: a table with a row per size', async () => {
     const r = await cli(['sweep', 'resnet18', '--sizes', '160,224', '--format', 'md']);
     expect(r.code).toBe(0);
-    expect(r.out.split('\n')[0]).toBe('## convlens sweep: `input` (built for 224×224)');
+    expect(r.out.split('\n')[0]).toBe('## convlens sweep: `resnet18`, input `input` (built for 224×224)');
     expect(r.out).toMatch(/^\| 224×224 \| ✅ \| 11,689,512 \| 1,814,073,344 \|/m);
   });
 

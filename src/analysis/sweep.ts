@@ -73,6 +73,7 @@ const SweepEntrySchema = z.object({
 
 export const SweepReportSchema = z
   .object({
+    name: z.string().describe("the network's name (a spec's name, the built-in model's, an ONNX graph's)"),
     input: z.string().describe('the resized input'),
     reference: z.object({
       size: z.tuple([z.number(), z.number()]),
@@ -157,6 +158,7 @@ export function sweepResolutions(
     return entry;
   });
   return {
+    name: base.name,
     input: image.name,
     reference: {
       size: [image.shape[2], image.shape[3]],

@@ -300,7 +300,7 @@ describe('POST /v1/sweep', () => {
   it('?format=md: the CLI\'s Markdown table, a row per size', async () => {
     const res = await post('/v1/sweep?format=md').send({ model: 'resnet18', sizes: [160, 224, 225] }).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/markdown/);
-    expect(res.text).toContain('## convlens sweep: `input` (built for 224×224)');
+    expect(res.text).toContain('## convlens sweep: `resnet18`, input `input` (built for 224×224)');
     expect(res.text).toMatch(/\| 224×224 \| ✅ \| 11,689,512 \| 1,814,073,344 \|/);
     expect(res.text).toMatch(/\| 225×225 \| ⚠️ \|/);
   });

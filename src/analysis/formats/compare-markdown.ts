@@ -96,7 +96,7 @@ export function comparisonMarkdown(cmp: Comparison, gates?: GateVerdict, options
   const { added, removed, matched } = cmp.layers;
   const renamed = matched.filter((d) => d.matchedBy !== 'name').length;
   parts.push(
-    `${matched.length} layers matched (${matched.length - renamed} by name, ${renamed} by module path or position), ` +
+    `${matched.length} ${matched.length === 1 ? 'layer' : 'layers'} matched (${matched.length - renamed} by name, ${renamed} by module path or position), ` +
       `${matched.filter((d) => d.changed).length} changed, ${added.length} added, ${removed.length} removed.`,
   );
   if (changed && o.topChanged > 0) parts.push(`${hh} Changed layers`, changed);

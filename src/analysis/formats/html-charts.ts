@@ -141,7 +141,7 @@ export function layersChart(report: Report): Chart {
     `Bars: the ${plural(items.length, 'executed layer')} with MACs or params (of ${plural(report.layers.length, 'layer')}), in execution order` +
     (per > 1 ? `; ${per} consecutive layers are summed into each bar to keep ${items.length} layers readable (hover a bar for its layers)` : '; one bar a layer (hover for its name)') +
     `. Layers without MACs or params (activations, pooling, add, reshape) are left out; the band row names the modules.` +
-    (unseen.length > 0 ? ` ${plural(unseen.length, 'layer')} no output depends on (${exact(unseen.reduce((s, l) => s + l.params, 0))} params) count in the params total but are not drawn.` : '');
+    (unseen.length > 0 ? ` ${plural(unseen.length, 'layer')} no output depends on (${exact(unseen.reduce((s, l) => s + l.params, 0))} params) ${unseen.length === 1 ? 'counts' : 'count'} in the params total but ${unseen.length === 1 ? 'is' : 'are'} not drawn.` : '');
   return { kind: 'layers', svg: svgChart('layers', WIDTH, height, 'MACs and params per layer', note, body.join('')), note };
 }
 
@@ -358,6 +358,6 @@ export function rooflineChart(rl: RooflineReport): Chart {
     `${d.name}, ${d.dtype} (${d.computeDtype} arithmetic): peak ${si(d.peakFlops, 'FLOP/s', 4)}, memory ${si(d.bandwidth, 'B/s', 4)}, ridge at ${si(d.ridgePoint)} FLOP/byte. ` +
     `Each layer sits on the roof min(peak, bandwidth × intensity) at its own intensity; left of the ridge it is memory-bound. ` +
     `Total ${secondsText(cb.seconds)}, a lower bound.` +
-    (left > 0 ? ` ${plural(left, 'layer')} with no FLOPs or no bytes (reshape, flatten) are not drawn.` : '');
+    (left > 0 ? ` ${plural(left, 'layer')} with no FLOPs or no bytes (reshape, flatten) ${left === 1 ? 'is' : 'are'} not drawn.` : '');
   return { kind: 'roofline', svg: svgChart('roofline', WIDTH, height, title, note, body.join('')), note };
 }

@@ -17,7 +17,7 @@ export function sweepMarkdown(r: SweepReport): string {
   ]);
   const head = ['size', 'valid', 'params', 'MACs', 'peak memory (bytes)', ...(latency ? ['latency (lower bound)'] : []), 'final map', 'receptive field', 'notes'];
   return [
-    `## convlens sweep: ${code(r.input)} (built for ${r.reference.size.join('×')})`,
+    `## convlens sweep: ${code(r.name)}, input ${code(r.input)} (built for ${r.reference.size.join('×')})`,
     ...(r.device ? [`Latency: a roofline lower bound on ${mdText(r.device.name)} (${r.device.dtype}).`] : []),
     mdTable(head, rows, `llrrr${latency ? 'r' : ''}lll`),
   ].join('\n\n') + '\n';
