@@ -13,6 +13,7 @@
  * No arithmetic: zero FLOPs. shape's output has no receptive field; cast and identity pass it on.
  */
 import { DTYPE_NAMES, holdsIntegers } from '../tensor/dtype.js';
+import { converter } from '../tensor/cast.js';
 import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
 import { ZERO_COST } from './types.js';
@@ -64,7 +65,8 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   infer(ctx) {
     const v = ctx.values[0];
     const integer = holdsIntegers(ctx.attrs.to);
-    const value = v && ctx.attrs.to !== 'other' && (!integer || mayFold(ctx, v.data.length)) ? { data: integer ? v.data.map(Math.trunc) : v.data, integer } : null;
+    const to = ctx.attrs.to;
+    const value = v && to !== 'other' && (!integer || mayFold(ctx, v.data.length)) ? { data: to === 'float64' ? v.data : v.data.map(converter(to)), integer } : null;
     return { outputs: [ctx.inputs[0]], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
   receptiveField: (ctx) => ctx.rf[0],
@@ -72,9 +74,9 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
     const x = ctx.inputs[0];
     const to = ctx.attrs.to;
     if (to === 'other') throw new ConvlensError('UNSUPPORTED_OPERATOR', 'a cast to an element type convlens does not hold (to "other": an ONNX string or complex type) cannot run', {});
-    if (!holdsIntegers(to)) return [x];
-    const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
-    return [tensor(x.shape, x.data.map(f))];
+    // float32 and float64 hold every float32 value as it is; the rest round, wrap or saturate (tensor/cast.ts)
+    if (to === 'float32' || to === 'float64') return [x];
+    return [tensor(x.shape, x.data.map(converter(to)))];
   },
   vjp: castVjp,
 };
