@@ -81,7 +81,9 @@ export function windowGeometryNd<A>(ctx: InferContext<A>, inSpatial: readonly nu
     const effKernel = d[a] * (k[a] - 1) + 1;
     const [padBegin, padEnd] = pads[a];
     const span = size + padBegin + padEnd;
-    if (span < effKernel) {
+    // ceilMode: PyTorch still gives the windows that start inside (a padded input shorter than the
+    // kernel has one, clipped); refused below only when there is none
+    if (span < effKernel && !spec.ceilMode) {
       ctx.fail(
         'KERNEL_TOO_LARGE',
         `effective kernel ${effKernel} (kernel ${k[a]}, dilation ${d[a]}) is larger than the padded input ${axisName(rank, a)} ${span} (input ${size}, padding ${padBegin}+${padEnd})`,
@@ -90,8 +92,17 @@ export function windowGeometryNd<A>(ctx: InferContext<A>, inSpatial: readonly nu
     }
     let out: number;
     if (spec.ceilMode) {
-      out = Math.ceil((span - effKernel) / s[a]) + 1;
+      // PyTorch's pooling_output_shape: floor((span − k_eff + s − 1) / s) + 1, then the last window
+      // dropped if it starts past the input and left padding
+      out = Math.floor((span - effKernel + s[a] - 1) / s[a]) + 1;
       if ((out - 1) * s[a] >= size + padBegin) out -= 1;
+      if (out < 1) {
+        ctx.fail(
+          'KERNEL_TOO_LARGE',
+          `effective kernel ${effKernel} (kernel ${k[a]}, dilation ${d[a]}) leaves no window that starts inside the padded input ${axisName(rank, a)} ${span} (input ${size}, padding ${padBegin}+${padEnd}, stride ${s[a]}, ceilMode)`,
+          'kernelSize',
+        );
+      }
     } else {
       out = Math.floor((span - effKernel) / s[a]) + 1;
     }

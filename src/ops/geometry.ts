@@ -88,7 +88,9 @@ export function windowGeometry<A>(ctx: InferContext<A>, inSpatial: readonly numb
     const effKernel = d[a] * (k[a] - 1) + 1;
     const [padBegin, padEnd] = pads[a];
     const span = inSpatial[a] + padBegin + padEnd;
-    if (span < effKernel) {
+    // ceilMode: PyTorch still gives the windows that start inside (a padded input shorter than the
+    // kernel has one, clipped); refused below only when there is none
+    if (span < effKernel && !spec.ceilMode) {
       const axis = a === 0 ? 'height' : 'width';
       ctx.fail(
         'KERNEL_TOO_LARGE',
@@ -98,8 +100,17 @@ export function windowGeometry<A>(ctx: InferContext<A>, inSpatial: readonly numb
     }
     let out: number;
     if (spec.ceilMode) {
-      out = Math.ceil((span - effKernel) / s[a]) + 1;
+      // PyTorch's pooling_output_shape: floor((span − k_eff + s − 1) / s) + 1, then the last window
+      // dropped if it starts past the input and left padding
+      out = Math.floor((span - effKernel + s[a] - 1) / s[a]) + 1;
       if ((out - 1) * s[a] >= inSpatial[a] + padBegin) out -= 1;
+      if (out < 1) {
+        ctx.fail(
+          'KERNEL_TOO_LARGE',
+          `effective kernel ${effKernel} (kernel ${k[a]}, dilation ${d[a]}) leaves no window that starts inside the padded input ${a === 0 ? 'height' : 'width'} ${span} (input ${inSpatial[a]}, padding ${padBegin}+${padEnd}, stride ${s[a]}, ceilMode)`,
+          'kernelSize',
+        );
+      }
     } else {
       out = Math.floor((span - effKernel) / s[a]) + 1;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyze, layer, net } from '../helpers.js';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+import { run } from './op-helpers.js';
 
 describe('maxPool2d and avgPool2d', () => {
   it('x=[1,1,5,5] k=2 s=2 floor → 2, ceilMode → 3 (last window starts inside the input)', () => {
@@ -52,5 +53,26 @@ describe('maxPool2d and avgPool2d', () => {
     });
     expect(layer(r, 'unpool').outputShape).toEqual([1, 3, 8, 8]);
     expect(layer(r, 'pool').outputShapes).toEqual([[1, 3, 4, 4], [1, 3, 4, 4]]);
+  });
+});
+
+// PyTorch's pooling_output_shape in ceil mode gives a window where the padded input is shorter than
+// the kernel (floor((span − k_eff + s − 1)/s) + 1 ≥ 1), clipped to the input; these were 400
+// KERNEL_TOO_LARGE (values from torch 1.13, F.avg_pool1d/2d and F.max_pool2d)
+describe('ceilMode with a padded input shorter than the kernel: one clipped window, as PyTorch', () => {
+  it.each([
+    ['avgPool1d [5], kernel 2, stride 3', 'avgPool1d', [[1, 1, 1], [5]], { kernelSize: 2, stride: 3, ceilMode: true }, [1, 1, 1], [5]],
+    ['maxPool2d 2×10 (0…19), kernel [4, 2], stride [3, 2], padding [0, 1]', 'maxPool2d', [[1, 1, 2, 10], Array.from({ length: 20 }, (_, i) => i)], { kernelSize: [4, 2], stride: [3, 2], padding: [0, 1], ceilMode: true }, [1, 1, 1, 6], [10, 12, 14, 16, 18, 19]],
+    ['avgPool2d [[1, 2], [3, 4]], kernel 3, stride 2', 'avgPool2d', [[1, 1, 2, 2], [1, 2, 3, 4]], { kernelSize: 3, stride: 2, ceilMode: true }, [1, 1, 1, 1], [2.5]],
+    ['avgPool2d [9], kernel 4, stride 2, padding 1 (counting the pad: 9 of 3×3)', 'avgPool2d', [[1, 1, 1, 1], [9]], { kernelSize: 4, stride: 2, padding: 1, ceilMode: true }, [1, 1, 1, 1], [1]],
+    ['avgPool2d [9], kernel 4, stride 2, padding 1, countIncludePad false', 'avgPool2d', [[1, 1, 1, 1], [9]], { kernelSize: 4, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }, [1, 1, 1, 1], [9]],
+    ['maxPool2d [9], kernel 4, stride 2, padding 1', 'maxPool2d', [[1, 1, 1, 1], [9]], { kernelSize: 4, stride: 2, padding: 1, ceilMode: true }, [1, 1, 1, 1], [9]],
+  ] as const)('%s', (_, op, input, attrs, shape, data) => {
+    expect(run(op, [input as unknown as [number[], number[]]], attrs)).toEqual([{ shape, data }]);
+  });
+
+  it('no window starts inside (maxPool1d [5], kernel 3, stride 1: PyTorch "Invalid computed output size: -1"): KERNEL_TOO_LARGE; without ceilMode as before', () => {
+    expect(errorOf(() => run('maxPool1d', [[[1, 1, 1], [5]]], { kernelSize: 3, stride: 1, ceilMode: true })).code).toBe('KERNEL_TOO_LARGE');
+    expect(errorOf(() => run('avgPool1d', [[[1, 1, 1], [5]]], { kernelSize: 2, stride: 3 })).code).toBe('KERNEL_TOO_LARGE');
   });
 });
