@@ -320,14 +320,15 @@ describe('numbers and files a pipeline gets wrong (helper audit)', () => {
     expect(JSON.parse(dash.out).totals.params).toBe(11_689_512);
   });
 
-  it('an analysis a format does not show is said on stderr (the CSV was said to drop them all, and has their columns; html dropped --convention silently)', async () => {
+  it('an analysis a format does not show is said on stderr (the CSV was said to drop them all, and has their columns; html dropped --convention silently, and now shows it)', async () => {
     const csv = await cli('analyze', 'resnet18', '--format', 'csv', '--memory', '--explain');
     expect(csv.code).toBe(0);
     expect(csv.err).toBe('');
     expect(csv.out.split('\n')[0]).toContain('live_bytes');
     expect(csv.out.split('\n')[0]).toContain('macs_formula');
-    const html = await cli('analyze', 'resnet18', '--format', 'html', '--convention', 'ptflops', '--memory');
-    expect(html.err).toBe('convlens: --format html does not show --convention; it shows in table, json, csv, md');
+    const html = await cli('analyze', 'resnet18', '--format', 'html', '--convention', 'ptflops', '--explain');
+    expect(html.err).toBe('convlens: --format html does not show --explain; it shows in json, csv');
+    expect(html.out).toContain('<section id="convention"><h2>ptflops, pytorch backend count</h2>');
     const md = await cli('analyze', 'resnet18', '--format', 'md', '--explain');
     expect(md.err).toBe('convlens: --format md does not show --explain; it shows in json, csv');
   });

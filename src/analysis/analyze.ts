@@ -5,6 +5,7 @@
  */
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { executedLayers, graphOutputs, topologicalOrder } from '../graph/walks.js';
+import { unsupportedReason } from '../graph/graph.js';
 import { axisNames, centre, fieldInputSizes } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
@@ -230,15 +231,16 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     macs: run((l) => l.flopsByConvention.macs),
     exact: run((l) => l.flopsByConvention.exact),
   };
-  const unsupportedByType = new Map<string, string[]>();
+  const unsupportedByType = new Map<string, { nodes: string[]; reasons: Set<string> }>();
   for (const { layer, op } of analysed) {
     if (op) continue;
     const key = layer.source?.opType ?? layer.op;
-    const nodes = unsupportedByType.get(key);
-    if (nodes) nodes.push(layer.name);
-    else unsupportedByType.set(key, [layer.name]);
+    const entry = unsupportedByType.get(key) ?? { nodes: [], reasons: new Set<string>() };
+    entry.nodes.push(layer.name);
+    entry.reasons.add(unsupportedReason(layer));
+    unsupportedByType.set(key, entry);
   }
-  const unsupported = [...unsupportedByType].map(([opType, nodes]) => ({ opType, count: nodes.length, nodes }));
+  const unsupported = [...unsupportedByType].map(([opType, { nodes, reasons }]) => ({ opType, count: nodes.length, nodes, reasons: [...reasons] }));
 
   const outputNames = graphOutputs(graph);
   const outputs = outputNames.map((name) => {

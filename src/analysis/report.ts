@@ -66,6 +66,14 @@ export const ReceptiveFieldSchema = z
   .discriminatedUnion('global', [LocalField, GlobalField])
   .describe('Receptive field of a tensor\'s units, per spatial axis named in `axes` ([h, w] for 2-D maps, [l] 1-D, [d, h, w] 3-D) (Araujo, Norris, Sim, Distill 2019); `global: true` once the spatial axes are collapsed');
 
+/** An operator type no analysis covers: where it occurs and why (report totals, sweep entries). */
+export const UnsupportedOpSchema = z.object({
+  opType: z.string(),
+  count: z.number(),
+  nodes: z.array(z.string()),
+  reasons: z.array(z.string()).describe('why, each distinct reason once: what the importer could not map (an operand it needs constant is computed, an attribute value it does not model), or that convlens has no such operator'),
+});
+
 const MemoryAccess = z.object({
   elements: z.object({ inputs: z.number(), outputs: z.number(), weights: z.number(), total: z.number() }),
   bytes: z.number(),
@@ -141,7 +149,7 @@ export const ReportSchema = z.object({
     arithmeticIntensity: z.number().nullable(),
     quantization: QuantizationSummarySchema.nullable().describe('int8 deployment figures; null for a float model'),
     complete: z.boolean().describe('false when some layers could not be analysed (see unsupported)'),
-    unsupported: z.array(z.object({ opType: z.string(), count: z.number(), nodes: z.array(z.string()) })),
+    unsupported: z.array(UnsupportedOpSchema),
     folded: z.array(z.string()).describe('imported nodes that only compute constants (shape arithmetic), evaluated and left out of the layers'),
   }),
   structure: z.object({

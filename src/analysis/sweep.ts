@@ -28,7 +28,7 @@ import { analyzeGraph } from './analyze.js';
 import { DeviceProfileSchema, resolveDevice } from './devices.js';
 import { inferGraph } from './infer.js';
 import { analyzeMemory } from './memory.js';
-import { ReceptiveFieldSchema } from './report.js';
+import { ReceptiveFieldSchema, UnsupportedOpSchema } from './report.js';
 import type { AnalyzeOptions, Dtype } from './report.js';
 import { roofline } from './roofline.js';
 import { closest } from '../suggest.js';
@@ -56,7 +56,7 @@ const SweepEntrySchema = z.object({
   status: z.enum(['ok', 'error']),
   valid: z.boolean().describe('analysed completely, input = k·2^n + b, and not refused by a fixed-size classifier'),
   complete: z.boolean().nullable().describe('false when some layers could not be analysed (unsupported operators): the counts are lower bounds, and the final map and its field those of the analysed layers; null on error'),
-  unsupported: z.array(z.object({ opType: z.string(), count: z.number(), nodes: z.array(z.string()) })).describe('the operators no analysis covers at this size (empty when complete)'),
+  unsupported: z.array(UnsupportedOpSchema).describe('the operators no analysis covers at this size (empty when complete)'),
   reasons: z.array(z.string()).describe('why the size is not valid (empty when it is)'),
   params: z.number().nullable(),
   macs: z.number().nullable(),

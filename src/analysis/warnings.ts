@@ -71,7 +71,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     out.push({
       code: 'UNSUPPORTED_OPERATOR',
       severity: 'warning',
-      message: `${u.count} node(s) of type ${u.opType} cannot be analysed (${u.nodes.slice(0, 5).join(', ')}${u.count > 5 ? ', …' : ''}); totals are incomplete`,
+      message: `${u.count} node(s) of type ${u.opType} cannot be analysed (${u.nodes.slice(0, 5).join(', ')}${u.count > 5 ? ', …' : ''}): ${u.reasons.join('; ')}; totals are incomplete`,
       opType: u.opType,
       count: u.count,
       nodes: u.nodes,

@@ -56,3 +56,9 @@ export interface Graph {
   outputs: string[] | null;
   constants: Map<string, GraphConstant>;
 }
+
+/** Why a layer is not analysed: the importer's reason (graph/onnx/import.ts), else that convlens has no such operator. */
+export function unsupportedReason(layer: GraphLayer): string {
+  const reason = layer.attrs.reason;
+  return typeof reason === 'string' && reason !== '' ? reason : `convlens does not model ${layer.source ? `ONNX ${layer.source.opType}` : `'${layer.op}'`}`;
+}

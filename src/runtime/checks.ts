@@ -11,6 +11,7 @@
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
+import { unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
 import { numel } from '../ops/types.js';
 import { dict, own } from '../records.js';
@@ -87,7 +88,8 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
     if (!executed.has(a.layer.name) || a.folded) continue;
     const where = { path: a.layer.path, layer: a.layer.name };
     if (!a.op || !a.inferred) {
-      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens`, where);
+      const why = a.op ? 'it reads a tensor of unknown shape, after an operator convlens cannot analyse' : unsupportedReason(a.layer);
+      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens: ${why}`, where);
     }
     for (const w of a.inferred.weights) {
       if (numel(w.shape) > maxElements) {

@@ -191,7 +191,7 @@ describe('ONNX: inputShapes re-shaped per size', () => {
       ['ok', false, false, 36, 576],
       ['ok', false, false, 36, 2304],
     ]);
-    expect(at(s, 4).unsupported).toEqual([{ opType: 'Hardmax', count: 2, nodes: ['hardmax1', 'hardmax2'] }]);
+    expect(at(s, 4).unsupported).toEqual([{ opType: 'Hardmax', count: 2, nodes: ['hardmax1', 'hardmax2'], reasons: ['convlens does not model ONNX Hardmax'] }]);
     expect(at(s, 4).reasons).toEqual(["the analysis is incomplete (no analysis for Hardmax (2 layers)): the counts are lower bounds, and the final map and its field are the analysed layers'"]);
     // a complete analysis says so
     expect(sweep({ kind: 'model', name: 'resnet18' }, { sizes: [224] }).sizes[0]).toMatchObject({ complete: true, unsupported: [], valid: true });

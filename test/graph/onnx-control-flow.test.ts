@@ -119,14 +119,14 @@ describe('ONNX Loop', () => {
   it('a trip count computed from the data stays an unsupported Loop with its reason; the report is incomplete, not failed', () => {
     const r = analyse('loop_data');
     expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'] }]);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'], reasons: ['its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled'] }]);
     expect(graphOf('loop_data').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/trip count M is computed, and not from shapes/);
   });
 
   it('a trip count from shapes whose unrolled body cannot be analysed (a reshape by a computed shape): the Loop stays unsupported, saying why; the report is not failed', () => {
     const r = analyse('loop_unanalysable');
     expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'] }]);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'], reasons: [expect.stringMatching(/^its trip count folds to 1 from shapes, but the unrolled body cannot be analysed: layer 'loop\/0\/Reshape_3': shape comes from input 1/)] }]);
     expect(graphOf('loop_unanalysable').layers.find((l) => l.name === 'loop')!.attrs.reason).toMatch(/folds to 1 from shapes, but the unrolled body cannot be analysed: layer 'loop\/0\/Reshape_3'.*; nor the body run iteration by iteration: layer 'loop': its body cannot be analysed at the bound of 1 iterations: layer 'Reshape_3'/);
   });
 

@@ -29,7 +29,7 @@ describe('ONNX detection post-processing', () => {
     });
     const r = analyzeOnnx(bytes);
     expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'NonMaxSuppression', count: 1, nodes: ['nms'] }]);
+    expect(r.totals.unsupported).toEqual([{ opType: 'NonMaxSuppression', count: 1, nodes: ['nms'], reasons: ['max_output_boxes_per_class absent: ONNX reads it as 0 and selects no box'] }]);
   });
 
   it('RoiAlign: opset 16 attributes; [K, C, oh, ow] from the rois\' shape', () => {

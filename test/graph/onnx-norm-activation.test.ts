@@ -49,7 +49,7 @@ describe('ONNX normalisation nodes', () => {
     const s = [{ name: 'S', dims: [8], data: new Array(8).fill(1) }];
     expect(layer(analyzeOnnx(oneNode([2, 8], { op: 'LayerNormalization', inputs: ['x', 'S'] }, s)), 'n').params).toBe(8);
     const withMean = oneNode([2, 8], { op: 'LayerNormalization', inputs: ['x', 'S'], outputs: ['y', 'mean'] }, s);
-    expect(analyzeOnnx(withMean).totals.unsupported).toEqual([{ opType: 'LayerNormalization', count: 1, nodes: ['n'] }]);
+    expect(analyzeOnnx(withMean).totals.unsupported).toEqual([{ opType: 'LayerNormalization', count: 1, nodes: ['n'], reasons: ['the optional outputs (Mean, InvStdDev) are not produced'] }]);
     expect(importOnnx(withMean, { inputShapes: {} }).graph.layers[0].attrs.reason).toBe('the optional outputs (Mean, InvStdDev) are not produced');
   });
 
@@ -107,7 +107,7 @@ describe('ONNX activation nodes', () => {
     expect(Array.from(y)).toEqual(new Array(24).fill(Math.fround(-0.2)));
     // a slope of [4] broadcasts along W: prelu's slopes run along a channel dim of the input, which is W here (dim −1)
     expect(layer(analyzeOnnx(prelu([4])), 'n')).toMatchObject({ op: 'prelu', params: 4 });
-    expect(analyzeOnnx(prelu([3, 2, 1])).totals.unsupported).toEqual([{ opType: 'PRelu', count: 1, nodes: ['n'] }]);
+    expect(analyzeOnnx(prelu([3, 2, 1])).totals.unsupported).toEqual([{ opType: 'PRelu', count: 1, nodes: ['n'], reasons: ['a slope of shape [3, 2, 1]: only one shared slope or one per channel is supported'] }]);
   });
 
   it('Softmax at opset 11 on [1,2,3]: axis 1 coerces to 2-D, normalising over all 6 values at once (opset 13: over dim 1 only)', () => {
@@ -145,7 +145,7 @@ describe('ONNX normalisation weights that do not fit the input', () => {
     const bytes = oneNode([2, 8], { op: 'LayerNormalization', inputs: ['x', 'S'] }, [{ name: 'S', dims: [4], data: [1, 1, 1, 1] }]);
     expect(errorOf(() => analyzeOnnx(bytes))).toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringContaining('normalizedShape [4]') });
     const broadcast = oneNode([2, 3, 8], { op: 'LayerNormalization', inputs: ['x', 'S'], attrs: { axis: { i: -2 } } }, [{ name: 'S', dims: [8], data: new Array(8).fill(1) }]);
-    expect(analyzeOnnx(broadcast).totals.unsupported).toEqual([{ opType: 'LayerNormalization', count: 1, nodes: ['n'] }]);
+    expect(analyzeOnnx(broadcast).totals.unsupported).toEqual([{ opType: 'LayerNormalization', count: 1, nodes: ['n'], reasons: ['a Scale of shape [8] broadcast over the 2 normalised dims'] }]);
   });
   it('InstanceNormalization with a scale of 4 for 3 channels, GroupNormalization with 6 for 8 channels: CHANNEL_MISMATCH', () => {
     const s = (n: number) => [

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { DEFAULTS, errorOf, layer } from '../helpers.js';
-import { onnxModel } from './onnx-builder.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { hardmaxNet, onnxModel } from './onnx-builder.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/onnx/${name}.onnx`, import.meta.url));
 const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/truth.json', import.meta.url), 'utf8')) as {
@@ -217,9 +219,11 @@ describe('ONNX node mapping (hand-built graphs)', () => {
     });
     const r = analyzeOnnx(bytes);
     expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Hardmax', count: 2, nodes: ['hardmax1', 'hardmax2'] }]);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Hardmax', count: 2, nodes: ['hardmax1', 'hardmax2'], reasons: ['convlens does not model ONNX Hardmax'] }]);
     expect(layer(r, 'hardmax1')).toMatchObject({ supported: false, outputShape: null });
     expect(r.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['UNSUPPORTED_OPERATOR', 'LAYERS_NOT_ANALYSED']));
+    // the warning says why (it named the nodes only)
+    expect(r.warnings.find((w) => w.code === 'UNSUPPORTED_OPERATOR')!.message).toBe('2 node(s) of type Hardmax cannot be analysed (hardmax1, hardmax2): convlens does not model ONNX Hardmax; totals are incomplete');
   });
 
   it('a BatchNormalization scale of 4 on 8 channels is SHAPE_MISMATCH naming the layer and both shapes, not a wrong count or a crash at run', () => {
@@ -331,5 +335,13 @@ describe('memory access of imported layers', () => {
     const l = layer(analyzeOnnx(bytes), 'mul');
     expect(l.params).toBe(4);
     expect(l.memoryAccess.elements).toEqual({ inputs: 16, outputs: 16, weights: 4, total: 36 });
+  });
+});
+
+describe('running a graph with an operator convlens cannot analyse', () => {
+  it('UNSUPPORTED_OPERATOR names the layer and why (it said only "cannot run in convlens")', () => {
+    const graph = importOnnx(hardmaxNet(4, 1)).graph;
+    const e = errorOf(() => runGraph(graph, { x: tensor([1, 2, 4, 4], new Float32Array(32)) }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 16 }));
+    expect([e.code, e.message]).toEqual(['UNSUPPORTED_OPERATOR', "layer 'hardmax1' (Hardmax) cannot run in convlens: convlens does not model ONNX Hardmax"]);
   });
 });

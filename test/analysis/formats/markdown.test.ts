@@ -57,7 +57,7 @@ describe('reportMarkdown: ResNet-18', () => {
   });
 
   it('an incomplete analysis says so, with the unsupported operators', () => {
-    const partial: Report = { ...r18, totals: { ...r18.totals, complete: false, unsupported: [{ opType: 'Einsum', count: 2, nodes: ['e1', 'e2'] }] } };
+    const partial: Report = { ...r18, totals: { ...r18.totals, complete: false, unsupported: [{ opType: 'Einsum', count: 2, nodes: ['e1', 'e2'], reasons: ['convlens does not model ONNX Einsum'] }] } };
     expect(reportMarkdown(partial)).toContain('> [!WARNING]\n> Incomplete analysis: unsupported operators 2× `Einsum`. The counts cover the analysed layers only (lower bounds).');
   });
 
