@@ -110,6 +110,45 @@ describe('ONNX activation nodes', () => {
     expect(analyzeOnnx(prelu([3, 2, 1])).totals.unsupported).toEqual([{ opType: 'PRelu', count: 1, nodes: ['n'], reasons: ['a slope of shape [3, 2, 1]: only one shared slope or one per channel is supported'] }]);
   });
 
+  it('PRelu(x, Unsqueeze(A [3], [1, 2])) as torch exports nn.PReLU(3) without constant folding (PRESERVE): analysed, 3 params, slopes per channel; at opset 11 (axes an attribute) too; it was unsupported ("the slope is not a constant")', () => {
+    const net = (opset: number) =>
+      onnxModel({
+        opset,
+        inputs: [{ name: 'x', shape: [1, 3, 2, 2] }],
+        outputs: ['y'],
+        initializers: [{ name: 'A', dims: [3], data: [0.1, 0.2, 0.3] }, ...(opset >= 13 ? [{ name: 'axes', dims: [2], type: 'int64' as const, data: [1, 2] }] : [])],
+        nodes: [
+          { op: 'Unsqueeze', inputs: opset >= 13 ? ['A', 'axes'] : ['A'], outputs: ['A3'], name: 'u', ...(opset < 13 && { attrs: { axes: { ints: [1, 2] } } }) },
+          { op: 'PRelu', inputs: ['x', 'A3'], outputs: ['y'], name: 'n' },
+        ],
+      });
+    for (const opset of [11, 13]) {
+      const r = analyzeOnnx(net(opset));
+      expect([r.totals.complete, r.totals.params, layer(r, 'n').op]).toEqual([true, 3, 'prelu']);
+      const y = runOnnx(net(opset), { shape: [1, 3, 2, 2], data: new Array(12).fill(-1) }).outputs.y.data;
+      expect(Array.from(y)).toEqual([0.1, 0.2, 0.3].flatMap((a) => new Array(4).fill(Math.fround(-a))));
+    }
+  });
+
+  it('Squeeze of a constant [1, 3, 1] with axes [0, 2] is that constant as [3]; a Squeeze of a dim that is not 1 stays a layer, whose inference refuses it', () => {
+    const net = (axes: number[]) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'B', dims: [1, 3, 1], data: [1, 2, 3] },
+          { name: 'axes', dims: [axes.length], type: 'int64', data: axes },
+        ],
+        nodes: [
+          { op: 'Squeeze', inputs: ['B', 'axes'], outputs: ['b'], name: 's' },
+          { op: 'Add', inputs: ['x', 'b'], outputs: ['y'], name: 'add' },
+        ],
+      });
+    const y = runOnnx(net([0, 2]), { shape: [1, 3], data: [10, 20, 30] }).outputs.y.data;
+    expect(Array.from(y)).toEqual([11, 22, 33]);
+    expect(() => analyzeOnnx(net([1]))).toThrow();
+  });
+
   it('Softmax at opset 11 on [1,2,3]: axis 1 coerces to 2-D, normalising over all 6 values at once (opset 13: over dim 1 only)', () => {
     const v = [1, 2, 3, 4, 5, 6];
     const e = v.map(Math.exp);

@@ -30,6 +30,7 @@ import { shareRepeatedCallParameters } from './repeated-calls.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
+import { constantView } from './constant-views.js';
 import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
@@ -146,6 +147,13 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     const aliased = node.opType === 'Identity' ? constants.get(node.input[0]) : undefined;
     if (aliased) {
       constants.set(node.output[0], { ...aliased, name: node.output[0] });
+      aliasOf.set(node.output[0], aliasOf.get(node.input[0]) ?? node.input[0]);
+      return;
+    }
+    // Unsqueeze / Squeeze of a constant: the constant at another shape (graph/onnx/constant-views.ts)
+    const view = isDefault(node.domain) ? constantView(node, a, opset, constants) : null;
+    if (view) {
+      constants.set(node.output[0], view);
       aliasOf.set(node.output[0], aliasOf.get(node.input[0]) ?? node.input[0]);
       return;
     }

@@ -10,6 +10,7 @@
  * What the weight is stored as (int8/uint8/int32, with its scale and zero point) is kept in
  * QUANTIZED_STORAGE, so the quantization summary can count bytes by the stored type.
  */
+import { converter } from '../../tensor/cast.js';
 import { decodeToFloat32 } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
@@ -83,7 +84,8 @@ export function smallConstant(opType: string, output: string, inputs: (GraphCons
   }
   if (opType === 'Cast' && to && to !== 'other') {
     const integer = to !== 'float32' && to !== 'float64' && to !== 'float16' && to !== 'bfloat16';
-    return { ...x, name: output, dataType: to, value: { data: integer ? x.value.data.map(Math.trunc) : [...x.value.data], integer }, raw: null, typed: null, initializer: false };
+    // the cast operator's conversion (tensor/cast.ts): rounding to float16, wrapping to uint8 …
+    return { ...x, name: output, dataType: to, value: { data: to === 'float64' ? [...x.value.data] : x.value.data.map(converter(to)), integer }, raw: null, typed: null, initializer: false };
   }
   return null;
 }
