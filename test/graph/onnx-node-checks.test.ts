@@ -212,3 +212,13 @@ describe('a tensor defined twice is ONNX_GRAPH_INVALID at its second definition'
     });
   });
 });
+
+describe('an input dimension declared 0 or negative', () => {
+  it('is read as dynamic, and the message says what was declared (it said only "is dynamic")', () => {
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [1, 3, -8, 4] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'r' }] });
+    const e = errorOf(() => importOnnx(bytes));
+    expect(e.code).toBe('MISSING_DIMENSION');
+    expect(e.message).toMatch(/^input 'x' dimension 2 is declared -8, not a size \(read as dynamic\); give the input's shape with each N filled in: REST \?input=1,3,N,4 /);
+    expect(importOnnx(bytes, { inputShapes: { x: [1, 3, 5, 4] } }).graph.inputs[0].shape).toEqual([1, 3, 5, 4]);
+  });
+});
