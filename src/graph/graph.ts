@@ -29,6 +29,8 @@ export interface GraphConstant {
   typed: ArrayLike<number> | null;
   /** An initializer (a stored tensor: weights and folded constants), not an ONNX Constant node. */
   initializer: boolean;
+  /** Its data is in a file beside the model (ONNX external data, `location`), which an upload does not carry. */
+  external?: string;
 }
 
 export interface GraphLayer {

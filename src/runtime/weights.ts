@@ -74,7 +74,8 @@ export function layerWeights(
       continue;
     }
     if (c && init === 'file') {
-      throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', weights stripped); seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {
+      const why = c.external !== undefined ? `its data is in the external file '${c.external}' beside the model, which convlens does not read (save the model with its weights inside: onnx.save(model, path, save_as_external_data=False))` : 'weights stripped';
+      throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', ${why}); seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {
         path: '$.weights',
         layer: layer.name,
       });

@@ -36,6 +36,8 @@ export interface TensorSpec {
   type?: 'float' | 'int64' | 'float16' | 'bfloat16' | 'double' | 'int8' | 'uint8' | 'int32' | 'uint64';
   /** The typed field `data` goes to, as onnx.helper.make_tensor writes it (float16 as its bits in int32_data). */
   field?: 'int32Data' | 'int64Data' | 'doubleData' | 'uint64Data';
+  /** The data in an external file of this name (data_location EXTERNAL, external_data location), none in the model. */
+  external?: string;
 }
 export interface InitSpec extends TensorSpec {
   name: string;
@@ -48,6 +50,7 @@ const DATA_TYPES = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, float16: 1
 
 function tensor(t: TensorSpec & { name?: string }) {
   const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: DATA_TYPES[t.type ?? 'float'] };
+  if (t.external !== undefined) return { ...base, dataLocation: 1, externalData: [{ key: 'location', value: t.external }] };
   if (t.raw) return { ...base, rawData: t.raw };
   if (!t.data) return base;
   if (t.field) return { ...base, [t.field]: t.data };

@@ -8,6 +8,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { errorOf } from '../helpers.js';
 import { testApp } from '../http/app.js';
 import { onnxModel } from './onnx-builder.js';
@@ -220,5 +222,21 @@ describe('an input dimension declared 0 or negative', () => {
     expect(e.code).toBe('MISSING_DIMENSION');
     expect(e.message).toMatch(/^input 'x' dimension 2 is declared -8, not a size \(read as dynamic\); give the input's shape with each N filled in: REST \?input=1,3,N,4 /);
     expect(importOnnx(bytes, { inputShapes: { x: [1, 3, 5, 4] } }).graph.inputs[0].shape).toEqual([1, 3, 5, 4]);
+  });
+});
+
+describe('weights in an external data file (onnx.save(..., save_as_external_data=True))', () => {
+  it('analyse as stripped weights do; a run with the file\'s weights says which file holds them (it said "weights stripped")', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      outputs: ['y'],
+      initializers: [{ name: 'W', dims: [3, 2, 1, 1], external: 'model.onnx.data' }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'c' }],
+    });
+    const { graph } = importOnnx(bytes);
+    expect(graph.constants.get('W')!.external).toBe('model.onnx.data');
+    const e = errorOf(() => runGraph(graph, { x: tensor([1, 2, 4, 4], new Float32Array(32)) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 16 }));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toContain("(initializer 'W', its data is in the external file 'model.onnx.data' beside the model, which convlens does not read");
   });
 });

@@ -121,6 +121,7 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean, b
     ...(t.rawData && t.rawData.byteLength > 0 && { rawHeader: rawDataHeader(t.rawData.byteLength) }),
     typed,
     initializer,
+    ...(t.dataLocation === 1 && { external: t.externalData?.find((e) => e.key === 'location')?.value ?? '' }),
   };
 }
 

@@ -21,6 +21,8 @@ export interface TensorProto {
   doubleData: number[];
   uint64Data: Long[];
   dataLocation?: number;
+  /** Where EXTERNAL data lies (`location`: a file beside the model, `offset`, `length`). */
+  externalData?: { key: string; value: string }[];
 }
 
 /** schema/onnx/onnx.proto, message AttributeProto, enum AttributeType: which field holds the value. */
