@@ -1,7 +1,9 @@
 /**
  * GitHub-flavoured Markdown helpers shared by the report and comparison renderings: numbers,
  * escaping and tables. Layer names always go in code spans, so Markdown and HTML in a name
- * (`<b>`, `*`) stay literal; a `|` is escaped for tables (GFM unescapes `\|` inside code spans).
+ * (`<b>`, `*`) stay literal. A `|` is escaped where it would end a table cell: in table cells
+ * (GFM unescapes `\|` there, inside code spans too); in a code span elsewhere the backslash would
+ * show, so code() leaves it.
  */
 import type { LayerReport } from '../report.js';
 
@@ -43,13 +45,13 @@ export const arrow = (d: number) => (d > 0 ? '▲' : d < 0 ? '▼' : '=');
 /** +10,108,160 / −512 / 0, with a formatter for the magnitude. */
 export const signed = (d: number, fmt: (n: number) => string = exact) => (d > 0 ? `+${fmt(d)}` : d < 0 ? `−${fmt(-d)}` : '0');
 
-/** A code span that survives any name: backticks inside get a longer fence; pipes are escaped for tables. */
+/** A code span that survives any name: backticks inside get a longer fence (table() escapes its pipes). */
 export function code(s: string): string {
   const clean = s.replace(/[\r\n]+/g, ' ');
   const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
   const pad = longest > 0 || clean.startsWith(' ') ? ' ' : '';
-  return `${fence}${pad}${clean.replace(/\|/g, '\\|')}${pad}${fence}`;
+  return `${fence}${pad}${clean}${pad}${fence}`;
 }
 
 /** Plain text for a table cell or a line: Markdown and HTML characters escaped. */
@@ -61,7 +63,8 @@ export const shape = (s: readonly number[] | null) => (s ? s.join('×') : '?');
 /** A GFM table; `align` per column: l (default) or r. */
 export function table(head: string[], rows: string[][], align: string = ''): string {
   const sep = head.map((_, i) => (align[i] === 'r' ? '--:' : ':--'));
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  // a pipe not yet escaped (a code span's; text() escapes its own) would end the cell
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/(?<!\\)\|/g, '\\|')).join(' | ')} |`;
   return [line(head), line(sep), ...rows.map(line)].join('\n');
 }
 
