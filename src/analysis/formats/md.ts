@@ -6,6 +6,7 @@
  * show, so code() leaves it.
  */
 import type { LayerReport } from '../report.js';
+import { visibleBidi } from './bidi.js';
 
 /** Exact, with thousands separators: 11,689,512. */
 export const exact = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : Number(n.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
@@ -47,7 +48,7 @@ export const signed = (d: number, fmt: (n: number) => string = exact) => (d > 0 
 
 /** A code span that survives any name: backticks inside get a longer fence (table() escapes its pipes). */
 export function code(s: string): string {
-  const clean = s.replace(/[\r\n]+/g, ' ');
+  const clean = visibleBidi(s).replace(/[\r\n]+/g, ' ');
   const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
   const pad = longest > 0 || clean.startsWith(' ') ? ' ' : '';
@@ -55,7 +56,7 @@ export function code(s: string): string {
 }
 
 /** Plain text for a table cell or a line: Markdown and HTML characters escaped. */
-export const text = (s: string) => s.replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|#~])/g, '\\$1').replace(/&/g, '&amp;');
+export const text = (s: string) => visibleBidi(s).replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|#~])/g, '\\$1').replace(/&/g, '&amp;');
 
 /** `1×3×224×224` */
 export const shape = (s: readonly number[] | null) => (s ? s.join('×') : '?');

@@ -8,10 +8,11 @@
  * Styling is by class (the document's <style>), never by style attributes, so the page satisfies
  * a Content-Security-Policy without 'unsafe-inline'.
  */
+import { visibleBidi } from './bidi.js';
 
-/** Text for HTML and SVG, content or attribute: & < > " ' escaped, control characters replaced. */
+/** Text for HTML and SVG, content or attribute: & < > " ' escaped, control characters replaced, bidirectional controls shown (formats/bidi.ts). */
 export function esc(s: string): string {
-  return s
+  return visibleBidi(s)
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -33,3 +33,15 @@ describe('Markdown helpers', () => {
     expect(table(['name', 'note'], [[code('a|b'), text('x | y')]])).toBe('| name | note |\n| :-- | :-- |\n| `a\\|b` | x \\| y |');
   });
 });
+
+describe('bidirectional controls in names (formats/bidi.ts)', () => {
+  it('show as their code points in Markdown code spans and text, and in HTML/SVG text: a name cannot display reversed', async () => {
+    const { esc } = await import('../../../src/analysis/formats/svg.js');
+    const name = "sq \u202eLTR\u202c \u2067x\u2069";
+    expect(code(name)).toBe('`sq ⟨U+202E⟩LTR⟨U+202C⟩ ⟨U+2067⟩x⟨U+2069⟩`');
+    expect(text(name)).toBe('sq ⟨U+202E⟩LTR⟨U+202C⟩ ⟨U+2067⟩x⟨U+2069⟩');
+    expect(esc(name)).toBe('sq ⟨U+202E⟩LTR⟨U+202C⟩ ⟨U+2067⟩x⟨U+2069⟩');
+    // Arabic or Hebrew letters themselves are kept: only the controls are shown
+    expect(esc('مرحبا')).toBe('مرحبا');
+  });
+});
