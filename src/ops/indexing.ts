@@ -21,7 +21,7 @@ import { fmtShape } from '../errors.js';
 import { badIndices, indexMessage, validIndex } from './index-faults.js';
 import { moveDims, resample } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
-import { IntList, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
+import { IntList, MAX_INT_LIST, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorRF, TensorValue } from './types.js';
 import { pad as padTensor, stridedSlice } from '../tensor/nd.js';
@@ -71,7 +71,13 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
   vjp: splitVjp,
 };
 
-export const SliceAttrs = z.strictObject({ starts: IntList.optional(), ends: IntList.optional(), axes: IntList.optional(), steps: IntList.optional() });
+/**
+ * Slice bounds are clamped to the axis, so any whole number is one: torch.onnx writes x[1:] with an
+ * end of INT64_MAX (9223372036854775807, past a double's exact integers), and a JSON spec copying it
+ * is not refused as an unsafe integer.
+ */
+const BoundList = z.array(z.number().refine(Number.isInteger, 'must be a whole number')).max(MAX_INT_LIST);
+export const SliceAttrs = z.strictObject({ starts: BoundList.optional(), ends: BoundList.optional(), axes: IntList.optional(), steps: IntList.optional() });
 export interface SlicePlan {
   axes: number[];
   starts: number[];

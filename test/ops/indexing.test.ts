@@ -28,6 +28,12 @@ describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () =
     expect(run('slice', [[[5], [10, 11, 12, 13, 14]]], { starts: [1], ends: [100], steps: [2] })).toEqual([{ shape: [2], data: [11, 13] }]);
   });
 
+  it('x[1:] as torch.onnx writes it (end INT64_MAX = 9223372036854775807, past 2^53) and x[::-1] (start INT64_MAX, end INT64_MIN): clamped, not refused', () => {
+    expect(run('slice', [[[5], [10, 11, 12, 13, 14]]], { starts: [1], ends: [9223372036854775807] })).toEqual([{ shape: [4], data: [11, 12, 13, 14] }]);
+    expect(run('slice', [[[3], [1, 2, 3]]], { starts: [9223372036854775807], ends: [-9223372036854775808], steps: [-1] })).toEqual([{ shape: [3], data: [3, 2, 1] }]);
+    expect(errorOf(() => run('slice', [[[3], [1, 2, 3]]], { starts: [0.5], ends: [2] })).code).toBe('SPEC_INVALID');
+  });
+
   it('step −1 from −1 to −100 reverses: start 4, end clamps to −1, ceil((−1 − 4)/−1) = 5 elements', () => {
     expect(run('slice', [[[5], [10, 11, 12, 13, 14]]], { starts: [-1], ends: [-100], steps: [-1] })).toEqual([{ shape: [5], data: [14, 13, 12, 11, 10] }]);
   });
