@@ -5,7 +5,7 @@
  * row of a horizontal stacked bar. Each takes its scales and returns markup; every mark a reader
  * may ask about carries a <title> tooltip.
  */
-import { esc, fit, n2, textWidth } from './svg.js';
+import { esc, fit, fitEnd, n2, textWidth } from './svg.js';
 import type { Rect, Scale } from './svg.js';
 
 export interface Bar {
@@ -41,9 +41,10 @@ export function bands(xs: Scale, y: number, h: number, groups: readonly Band[]):
   const parts = groups.map((g, i) => {
     const x0 = xs.map(g.from);
     const w = xs.map(g.to) - x0;
-    // a label cut to a letter or two names nothing: the band's tooltip still does
+    // a label cut to a letter or two names nothing: the band's tooltip still does. Cut from the
+    // left: siblings differ at the end (ViT's encoder_layer_0 … 11 all read "encoder_…" cut right)
     const whole = [g.label, g.short ?? ''].find((l) => l !== '' && fit(l, w - 4, 11) === l);
-    const cut = fit(g.short ?? g.label, w - 4, 11);
+    const cut = fitEnd(g.short ?? g.label, w - 4, 11);
     const label = whole ?? (cut.length >= 4 ? cut : '');
     const text = label ? `<text class="band-label" x="${n2(x0 + w / 2)}" y="${n2(y + h / 2)}" text-anchor="middle" dominant-baseline="middle">${esc(label)}</text>` : '';
     return `<g><rect class="band band-${i % 2}" x="${n2(x0)}" y="${n2(y)}" width="${n2(w)}" height="${n2(h)}"><title>${esc(g.tip)}</title></rect>${text}</g>`;

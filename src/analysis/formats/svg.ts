@@ -63,6 +63,13 @@ export function fit(s: string, width: number, size = 12): string {
   return chars >= 1 ? `${s.slice(0, chars)}…` : '';
 }
 
+/** `s`, or its end after an ellipsis, within `width` at font `size`: the part that tells siblings apart (`…layer_11`). */
+export function fitEnd(s: string, width: number, size = 12): string {
+  if (textWidth(s, size) <= width) return s;
+  const chars = Math.floor(width / (size * 0.58)) - 1;
+  return chars >= 1 ? `…${s.slice(s.length - chars)}` : '';
+}
+
 export interface Rect {
   x: number;
   y: number;

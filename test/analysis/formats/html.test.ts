@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../../src/analysis/analyze.js';
 import { resolveDevice } from '../../../src/analysis/devices.js';
-import { MAX_BARS } from '../../../src/analysis/formats/html-charts.js';
+import { MAX_BARS, layersChart } from '../../../src/analysis/formats/html-charts.js';
 import { documentPolicy, reportHtml } from '../../../src/analysis/formats/html.js';
 import { analyzeDeployed } from '../../../src/analysis/deployed.js';
 import { inferGraph } from '../../../src/analysis/infer.js';
 import { analyzeMemory } from '../../../src/analysis/memory.js';
 import { flattenModules, moduleSummary } from '../../../src/analysis/modules.js';
 import { roofline } from '../../../src/analysis/roofline.js';
+import { loadGraph } from '../../../src/graph/load.js';
 import { parseNetworkSpec } from '../../../src/graph/network.js';
 import { resnet18 } from '../../../src/zoo/resnet.js';
 import { DEFAULTS, net } from '../../helpers.js';
@@ -252,5 +253,16 @@ describe('reportHtml: partial inputs and large networks', () => {
     const svg = element(html, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="receptive-field"');
     expect(svg).toContain('class="empty"');
     expect(svg).toContain('no image (N×C×H×W) input');
+  });
+});
+
+describe('module band labels cut from the left', () => {
+  it('vit_b_16: the twelve encoder blocks read …_layer_0 … …layer_11, each distinct (cut on the right all read "encoder_…")', () => {
+    const { graph } = loadGraph({ kind: 'model', name: 'vit_b_16' });
+    const svg = layersChart(analyzeGraph(graph, DEFAULTS)).svg;
+    const labels = [...svg.matchAll(/class="band-label"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(labels).toHaveLength(12);
+    expect(new Set(labels).size).toBe(12);
+    expect(labels[11]).toBe('…layer_11');
   });
 });
