@@ -1,8 +1,11 @@
 /**
  * An effective receptive field as inline SVG for the HTML report: the contribution map in at most
  * 48×48 cells (each the mean of the pixels it covers, coloured with viridis over the cells'
- * maximum), the theoretical field's box (white, solid), the non-zero gradient's bounding box
- * (dashed) and the circle holding 95 % of the mass, in input-pixel coordinates (viewBox).
+ * maximum), the theoretical field's box (white on a dark edge, solid, so it shows on the heatmap
+ * and on the grey padding), the non-zero gradient's bounding box (dashed) and the circle holding
+ * 95 % of the mass, in input-pixel coordinates (viewBox). The view is the input and at most 15 % of
+ * its side of padding around it: a theoretical field far wider (ResNet-18's 435 px at 64 px) runs
+ * off the view rather than shrinking the input to a corner; the caption gives its size.
  */
 import type { ErfStats } from '../erf.js';
 import { viridis } from '../erf-png.js';
@@ -33,7 +36,9 @@ export function erfSvg(map: ArrayLike<number>, stats: ErfStats, title: string, s
     }
   }
   const t = stats.theoretical.box;
-  parts.push(`<rect x="${t.left}" y="${t.top}" width="${t.right - t.left + 1}" height="${t.bottom - t.top + 1}" fill="none" stroke="#fff" stroke-width="${num(Math.max(h, w) / 120)}"><title>theoretical field ${stats.theoretical.size.join('×')}</title></rect>`);
+  const box = `x="${t.left}" y="${t.top}" width="${t.right - t.left + 1}" height="${t.bottom - t.top + 1}" fill="none"`;
+  const u = Math.max(h, w) / 120;
+  parts.push(`<rect ${box} stroke="#222" stroke-width="${num(3 * u)}"/><rect ${box} stroke="#fff" stroke-width="${num(u)}"><title>theoretical field ${stats.theoretical.size.join('×')}</title></rect>`);
   const s = stats.support.box;
   if (s) {
     parts.push(
@@ -44,11 +49,12 @@ export function erfSvg(map: ArrayLike<number>, stats: ErfStats, title: string, s
     const [cy, cx] = stats.theoretical.centre;
     parts.push(`<circle cx="${num(cx + 0.5)}" cy="${num(cy + 0.5)}" r="${num(stats.radius.p95 + 0.5)}" fill="none" stroke="#f55" stroke-width="${num(Math.max(h, w) / 150)}"><title>95 % of the gradient mass</title></circle>`);
   }
-  // the view reaches into the padding when the theoretical box does (grey outside the input)
-  const x0 = Math.min(0, t.left);
-  const y0 = Math.min(0, t.top);
-  const vw = Math.max(w, t.right + 1) - x0;
-  const vh = Math.max(h, t.bottom + 1) - y0;
+  // the view reaches into the padding where the theoretical box does (grey outside the input), at most 15 % of the input's side
+  const margin = Math.ceil(0.15 * Math.max(h, w));
+  const x0 = Math.max(Math.min(0, t.left), -margin);
+  const y0 = Math.max(Math.min(0, t.top), -margin);
+  const vw = Math.min(Math.max(w, t.right + 1), w + margin) - x0;
+  const vh = Math.min(Math.max(h, t.bottom + 1), h + margin) - y0;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${size}" height="${Math.round((size * vh) / vw)}" viewBox="${x0} ${y0} ${vw} ${vh}" shape-rendering="crispEdges">` +
     `<title>${esc(title)}</title>` +
@@ -98,5 +104,5 @@ export function erfSection(input: ErfSectionInput | { unavailable: string }): st
         .join('')}</tbody></table>`
     : '';
   const svg = erfSvg(input.map, s, `effective receptive field of ${input.layer}`);
-  return `${head}<figure class="chart">${svg}<figcaption>${esc(`${input.layer}, centre unit: |∂unit/∂input| summed over channels, ${how}; white box: the theoretical field; dashed: the non-zero gradient; red circle: 95 % of the mass.`)}</figcaption></figure>${stats}${growth}</section>`;
+  return `${head}<figure class="chart">${svg}<figcaption>${esc(`${input.layer}, centre unit: |∂unit/∂input| summed over channels, ${how}; white box: the theoretical field (${input.stats.theoretical.size.join('×')} px${Math.min(input.stats.theoretical.box.left, input.stats.theoretical.box.top) < -Math.ceil(0.15 * Math.max(...input.stats.input)) ? ', wider than the view' : ''}); dashed: the non-zero gradient; red circle: 95 % of the mass.`)}</figcaption></figure>${stats}${growth}</section>`;
 }
