@@ -36,6 +36,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const program = new Command('convlens')
     .description('Shapes, costs and receptive fields of convolutional networks')
     .version(packageVersion(), '-V, --version', 'the convlens version')
+    // options after a command are that command's: `convlens compare a b -V` printed the version
+    .enablePositionalOptions()
     .exitOverride()
     // commander's own usage errors lead with `convlens:` as every other error line does (README: Exit codes)
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text}`) })

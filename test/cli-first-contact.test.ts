@@ -4,7 +4,7 @@
  * catalogs have JSON; progress puts no escape codes or `\r` on a dumb terminal or a pipe.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -279,4 +279,13 @@ describe('progress on a dumb terminal or a pipe: no escape codes, no carriage re
     expect(raw).not.toMatch(/\x1b|\r(?!\n)/);
     expect(raw.replaceAll('\r\n', '\n')).toBe(lines.join(''));
   }, 60_000);
+});
+
+describe('options after a command are that command\'s', () => {
+  it('compare a b -V: exit 2, unknown option (it printed the version, exit 0); convlens -V still prints it', async () => {
+    const r = await cli(['compare', 'resnet18', 'resnet34', '-V']);
+    expect([r.code, r.err.trim()]).toEqual([2, "convlens: error: unknown option '-V'"]);
+    const v = await cli(['-V']);
+    expect([v.code, v.out.trim()]).toEqual([0, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version]);
+  });
 });
