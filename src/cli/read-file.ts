@@ -1,7 +1,7 @@
 /**
  * Reading a file the command line names (the target, --input's .npy, --device's profile): at most
- * a bound of bytes, so that a device that never ends (`/dev/zero`, `/dev/urandom`) is refused
- * instead of filling memory, and a directory's error names it (Node's readFileSync throws EISDIR
+ * a bound of bytes, so that a pipe that never ends is refused instead of filling memory, a
+ * character device (`/dev/zero`, `/dev/urandom`, a terminal) at once, and a directory's error names it (Node's readFileSync throws EISDIR
  * without a path, so the answer could not say which file or option was meant).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -24,7 +24,10 @@ export function readBounded(file: string, limit: number, path: string): Buffer {
   try {
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR', errno: -21, syscall: 'read', path: file });
-    const tooLarge = () => new ConvlensError('PAYLOAD_TOO_LARGE', `${file} holds more than ${limit.toLocaleString('en-US')} bytes, more than this reads (a device that never ends, such as /dev/zero, never will)`, { path });
+    // a character device (/dev/zero, /dev/urandom, a terminal) is no file of a network: /dev/zero was
+    // read to the 2 GiB bound before its refusal; a pipe (`<(curl …)`) is read as it comes
+    if (stat.isCharacterDevice()) throw new ConvlensError('INVALID_OPTION', `${file} is a character device (such as /dev/zero or a terminal), not a file to read`, { path });
+    const tooLarge = () => new ConvlensError('PAYLOAD_TOO_LARGE', `${file} holds more than ${limit.toLocaleString('en-US')} bytes, more than this reads (a pipe that never ends never will)`, { path });
     // a regular file says its size; a pipe or device only ends (or not) as it is read
     if (stat.isFile() && stat.size > limit) throw tooLarge();
     if (stat.isFile()) {

@@ -2,6 +2,7 @@
  * The command line's bounded read (cli/read-file.ts): a file whole, a device that never ends
  * refused past the bound, a pipe read to its end, a directory's error naming it.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,13 +24,22 @@ describe('readBounded', () => {
     expect(errorOf(() => readBounded(f, 9, '--input'))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { path: '--input' } });
   });
 
-  it('/dev/zero (a device that never ends) under a bound of 4,096: PAYLOAD_TOO_LARGE after 4,097 bytes, not a read without end', () => {
-    const e = errorOf(() => readBounded('/dev/zero', 4096, '/dev/zero'));
-    expect(e).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: '/dev/zero holds more than 4,096 bytes, more than this reads (a device that never ends, such as /dev/zero, never will)', details: { path: '/dev/zero' } });
+  it('/dev/zero, /dev/null (character devices): INVALID_OPTION at once (/dev/zero was read to the 2 GiB bound first)', () => {
+    for (const dev of ['/dev/zero', '/dev/null']) {
+      expect(errorOf(() => readBounded(dev, 2 ** 31 - 1, dev))).toMatchObject({ code: 'INVALID_OPTION', message: `${dev} is a character device (such as /dev/zero or a terminal), not a file to read`, details: { path: dev } });
+    }
   });
 
-  it('/dev/null (a device that ends at once): no bytes', () => {
-    expect(readBounded('/dev/null', 4096, '--input').length).toBe(0);
+  it('a pipe that brings 10,000 bytes under a bound of 4,096: PAYLOAD_TOO_LARGE after 4,097, not a read to its end', () => {
+    const fifo = path.join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `head -c 10000 /dev/zero > ${fifo}`]);
+    try {
+      const e = errorOf(() => readBounded(fifo, 4096, '--input'));
+      expect(e).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: `${fifo} holds more than 4,096 bytes, more than this reads (a pipe that never ends never will)`, details: { path: '--input' } });
+    } finally {
+      writer.kill();
+    }
   });
 
   it('a directory: EISDIR with the directory as its path (Node\'s readFileSync gave none)', () => {
