@@ -7,6 +7,7 @@
  */
 import type { LayerReport } from '../report.js';
 import { visibleBidi } from './bidi.js';
+import { secondsText } from './svg.js';
 
 /** Exact, with thousands separators: 11,689,512. */
 export const exact = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : Number(n.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
@@ -25,14 +26,8 @@ export function compact(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
 }
 
-/** Seconds as ms or µs when small: 0.00123 → 1.23 ms. */
-export function seconds(s: number): string {
-  const a = Math.abs(s);
-  if (a === 0) return '0 s';
-  if (a < 1e-3) return `${Number((s * 1e6).toPrecision(3))} µs`;
-  if (a < 1) return `${Number((s * 1e3).toPrecision(3))} ms`;
-  return `${Number(s.toPrecision(3))} s`;
-}
+/** Seconds as ms, µs or ns when small: 0.00123 → 1.23 ms (the charts' own: formats/svg.ts). */
+export const seconds = secondsText;
 
 /** 25.49%, or — when there is no whole to be a share of. */
 export const share = (p: number | null) => (p === null ? '—' : `${p.toFixed(2)}%`);
