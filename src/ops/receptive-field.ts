@@ -175,7 +175,8 @@ const EPS = 1e-9;
  * effective stride and centre; the field kept is the largest, and misalignment is reported.
  * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1, or already global)
  * is global context, not a spatial path: when spatial paths are present it is left out, so the
- * field stays the local one.
+ * field stays the local one; on a 1×1 map, where no path is spatial, a global one is still left out
+ * while a local one is there.
  */
 export function mergeRF(
   layer: string,
@@ -186,7 +187,10 @@ export function mergeRF(
   const all = fields.filter((f): f is TensorRF => f !== null);
   const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
-  const candidates = local.length > 0 ? local : all;
+  // on a 1×1 map no path is spatial: the gate (global) is still left out while a local field is
+  // there (an SE block at 1×1 made every later field global, and the final map an earlier one)
+  const notGlobal = all.filter((f) => !f.global);
+  const candidates = local.length > 0 ? local : notGlobal.length > 0 ? notGlobal : all;
   if (candidates.length === 0) return null;
   // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
   const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);

@@ -205,3 +205,28 @@ describe('warnings', () => {
     ]);
   });
 });
+
+// a squeeze-excitation gate (global, broadcast over H and W) leaves the field local; on a 1×1 map
+// no path is spatial, and the gate made every later field global, so an earlier map was taken for
+// the final one (efficientnet_b0 at 8 px: stride 8, "valid"; found by sweeping the zoo against PyTorch)
+describe('squeeze-excitation on a 1×1 map', () => {
+  it.each([224, 16, 8])('efficientnet_b0 at %i: the final map is features.8.2 at stride 32, as at 224', (side) => {
+    const s = analyze(modelSpec('efficientnet_b0', side)).structure.resolution!;
+    expect([s.finalFeatureMapLayer, s.downsamplingStride]).toEqual(['features.8.2', [32, 32]]);
+  });
+
+  it('x [1,4,1,1] (a local field) times a gate from global pooling: the product keeps x\'s field, not global', () => {
+    const spec = {
+      name: 'se',
+      inputs: [{ name: 'x', shape: [1, 4, 1, 1] }],
+      layers: [
+        { name: 'c', op: 'conv2d', inputs: ['x'], outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'pool', op: 'adaptiveAvgPool2d', inputs: ['c'], outputSize: 1 },
+        { name: 'gate', op: 'sigmoid', inputs: ['pool'] },
+        { name: 'scaled', op: 'mul', inputs: ['c', 'gate'] },
+      ],
+    };
+    const rf = analyze(spec).layers.find((l) => l.name === 'scaled')!.receptiveField!;
+    expect(rf).toMatchObject({ global: false, size: [3, 3], stride: [1, 1] });
+  });
+});
