@@ -6,7 +6,8 @@
  * LayerNorm, and the class token's features through the linear head. LayerNorm eps 1e-6.
  * MACs count the attention's q·kᵀ and attn·v products, as torchvision's published GFLOPS do.
  */
-import { NetBuilder, imageInput } from './builder.js';
+import { ConvlensError } from '../errors.js';
+import { NetBuilder, imageInput, sides } from './builder.js';
 import type { NetworkSpec, Resolution } from './builder.js';
 
 export interface VitConfig {
@@ -32,6 +33,12 @@ function encoderBlock(b: NetBuilder, p: string, x: string, heads: number, mlp: n
 }
 
 export function vit(name: string, cfg: VitConfig, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
+  // torchvision's VisionTransformer takes one image_size, a multiple of the patch (its constructor
+  // and forward assert both): another size is no model it builds
+  const [h, w] = sides(resolution);
+  if (h !== w || h % cfg.patch !== 0) {
+    throw new ConvlensError('INVALID_OPTION', `torchvision's ${name} takes a square image whose side is a multiple of its patch (${cfg.patch}); ${h}×${w} is not`, {});
+  }
   const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   let x = b.conv('conv_proj', 'input', cfg.hidden, cfg.patch, { stride: cfg.patch });
   const [, , gh, gw] = b.shape(x);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ZOO, ZOO_BY_NAME } from '../../src/zoo/index.js';
 import { unet } from '../../src/zoo/segmentation.js';
 import { regnetStages } from '../../src/zoo/regnet.js';
-import { analyze, layer } from '../helpers.js';
+import { analyze, errorOf, layer } from '../helpers.js';
+import { modelSpec } from '../../src/graph/load.js';
 
 const onnxTruth = JSON.parse(readFileSync(new URL('../fixtures/onnx/truth.json', import.meta.url), 'utf8'));
 
@@ -115,5 +116,22 @@ describe('the model zoo', () => {
     expect(scales.length).toBe(18);
     expect(scales.reduce((s, l) => s + l.params, 0)).toBe(6_624);
     expect(layer(r, 'features.7.2.block.2').outputShape).toEqual([1, 7, 7, 768]);
+  });
+});
+
+// torchvision's VisionTransformer asserts a square image_size that is a multiple of its patch;
+// other sizes built a model torchvision has not (found by sweeping the zoo against PyTorch)
+describe('vit_b_16 at sizes torchvision does not build', () => {
+  it.each([[225], [97], [[224, 160] as [number, number]]])('%j: INVALID_OPTION at $.resolution naming the rule', (r) => {
+    const e = errorOf(() => modelSpec('vit_b_16', r));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details.path).toBe('$.resolution');
+    expect(e.message).toMatch(/takes a square image whose side is a multiple of its patch \(16\)/);
+  });
+
+  it('96 (a multiple of 16) builds vit_b_16(image_size=96): 6×6 patches, a position embedding of 37 tokens; 224 is the published one (86,567,656 params)', () => {
+    const r96 = analyze(modelSpec('vit_b_16', 96));
+    expect(r96.layers.find((l) => l.name === 'encoder.pos_embedding')!.params).toBe(37 * 768);
+    expect(analyze(modelSpec('vit_b_16', 224)).totals.params).toBe(86_567_656);
   });
 });
