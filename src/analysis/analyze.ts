@@ -66,7 +66,7 @@ function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null
     // GroupNorm's Unsqueeze(γ) in an export without constant folding)
     for (const name of graph.constants.has(ref) ? [ref] : (foldedFrom.get(ref) ?? [])) {
       const c = graph.constants.get(name);
-      if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && firstUse(counted, name)) n += numel(c.shape);
+      if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && firstUse(counted, c.countsAs ?? name)) n += numel(c.shape);
     }
   }
   return n;
@@ -171,10 +171,12 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     const constantElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? numel(shape) : 0), 0);
     if (!inferred) return notInferred(layer, executed.has(layer.name), inputShapes.map((s) => [...s]));
     // a weight bound to an initializer another layer already counted is not counted again (RetinaNet's head on five levels)
-    const shared = inferred.weights.map((w) => layer.weights?.[w.name]?.constant).filter((c): c is string => c !== undefined && counted.has(c));
+    // (a view of a constant counts as that constant: graph/onnx/constant-views.ts)
+    const countKey = (c: string) => graph.constants.get(c)?.countsAs ?? c;
+    const shared = inferred.weights.map((w) => layer.weights?.[w.name]?.constant).filter((c): c is string => c !== undefined && counted.has(countKey(c)));
     const own = inferred.weights.filter((w) => {
       const c = layer.weights?.[w.name]?.constant;
-      return c === undefined || firstUse(counted, c);
+      return c === undefined || firstUse(counted, countKey(c));
     });
     if (shared.length) sharing.push({ layer: layer.name, constants: shared });
     const weightParams = own.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);

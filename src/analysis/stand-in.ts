@@ -5,9 +5,13 @@
  * least 17×17 where it branches off; torchvision's inception_v3 accepts 75×75 and up because its
  * eval-mode forward skips the head. Its parameters still exist and count (torchvision's
  * 27,161,264). So a layer no declared output depends on, whose inference fails, is inferred
- * again with every spatial axis of its resolution-dependent inputs at a stand-in size, twice:
+ * again with every spatial axis of its resolution-dependent inputs scaled up, twice:
  *
- *   A = 512 and B = 521 per spatial axis; the layers after it follow from those.
+ *   A: each such axis × 64, B: × 65; the layers after it follow from those.
+ *
+ * Scaled, not set to one size, so that maps which can never meet (16×16 and 8×8) still do not: a
+ * branch that cannot run at any size keeps its error. A map of 1 becomes 64, room for a few more
+ * windows (AuxLogits' 5/3 pool and 5×5 conv need 17).
  *
  * Its weights count only when they come out the same at both sizes: a conv's or BN's depend on
  * channels alone, a linear's over a flattened map (or a position embedding) on the size, and then
@@ -19,8 +23,8 @@ import type { ConvlensError } from '../errors.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, Shape, Warning } from '../ops/types.js';
 
-const STAND_IN_A = 512;
-const STAND_IN_B = 521;
+const STAND_IN_A = 64;
+const STAND_IN_B = 65;
 
 /** What a tensor inferred at the stand-in sizes carries: its shape at B (`shape` holds A's) and the error that started it. */
 export interface StandIn {
@@ -34,14 +38,14 @@ interface TensorAt {
   standIn?: StandIn;
 }
 
-/** The inputs at stand-in size A (`alt` false) or B: tensors already at a stand-in keep theirs, resolution-dependent maps take the size. */
+/** The inputs at stand-in size A (`alt` false) or B: tensors already at a stand-in keep theirs, resolution-dependent maps scale. */
 export function standInInputs<T extends TensorAt>(ins: readonly (T | null)[], alt: boolean): (T | null)[] {
-  const size = alt ? STAND_IN_B : STAND_IN_A;
+  const factor = alt ? STAND_IN_B : STAND_IN_A;
   return ins.map((t) => {
     if (!t || !t.shape) return t;
     if (t.standIn) return alt ? { ...t, shape: t.standIn.alt } : t;
     if (!t.inputDependent || t.shape.length < 3) return t;
-    return { ...t, shape: [...t.shape.slice(0, 2), ...t.shape.slice(2).map(() => size)] };
+    return { ...t, shape: [...t.shape.slice(0, 2), ...t.shape.slice(2).map((d) => d * factor)] };
   });
 }
 

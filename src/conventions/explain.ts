@@ -253,7 +253,8 @@ export function explainReport({ inference, report }: { inference: Inference; rep
   const layers: LayerExplanation[] = [];
   for (const a of inference.analysed) {
     const r = byName.get(a.layer.name);
-    if (a.folded || !r) continue;
+    // a layer at a stand-in size (analysis/stand-in.ts) has no shapes or costs at this one to explain
+    if (a.folded || a.standIn || !r) continue;
     const e = explainLayer(a, r, report.conventions.includeBias, report.conventions.bytesPerElement);
     if (e) layers.push(e);
   }

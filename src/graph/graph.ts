@@ -29,6 +29,11 @@ export interface GraphConstant {
   typed: ArrayLike<number> | null;
   /** An initializer (a stored tensor: weights and folded constants), not an ONNX Constant node. */
   initializer: boolean;
+  /**
+   * A view of another constant (graph/onnx/constant-views.ts: Unsqueeze, Squeeze): its parameters
+   * are that constant's, counted once however many views read it. Absent: it counts as itself.
+   */
+  countsAs?: string;
   /** Its data is in a file beside the model (ONNX external data, `location`), which an upload does not carry. */
   external?: string;
 }

@@ -12,8 +12,8 @@ import type { NetworkEnvelope } from '../graph/network.js';
 
 export type Attrs = Record<string, unknown>;
 
-/** The spatial size a layer too small at this resolution is built at (analysis/stand-in.ts gives the analyzer's rule). */
-const STAND_IN_SIDE = 512;
+/** How much a layer too small at this resolution scales its spatial axes to be built (analysis/stand-in.ts gives the analyzer's rule). */
+const STAND_IN_FACTOR = 64;
 
 /** A network spec as a client writes it: the input side of the spec's schema (graph/network.ts). */
 export type NetworkSpec = z.input<typeof NetworkEnvelope>;
@@ -69,7 +69,7 @@ export class NetBuilder {
       // size so later layers know their channels; an error only if a declared output needs it (build)
       failure = e;
       try {
-        inferred = infer(ins.map((i) => this.shape(i)).map((s) => (s.length >= 3 ? [s[0], s[1], ...s.slice(2).map(() => STAND_IN_SIDE)] : s)));
+        inferred = infer(ins.map((i) => this.shape(i)).map((s) => (s.length >= 3 ? [s[0], s[1], ...s.slice(2).map((d) => d * STAND_IN_FACTOR)] : s)));
       } catch {
         throw e;
       }

@@ -204,3 +204,47 @@ describe('folding budget', () => {
     expect(inf.tensors.get('y')?.shape).toEqual([2, 8, 6]);
   });
 });
+
+// a view (Unsqueeze, Squeeze) of a constant counts as that constant (graph/onnx/constant-views.ts
+// countsAs), so one parameter read through several views, or a view and itself, counts once, as
+// PyTorch's parameters() counts one module called twice (found by a review of the views)
+describe('one weight read through views counts once', () => {
+  it('slope A [3] Unsqueezed twice, for two PRelu calls: 3 params (it was 6)', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3, 2, 2] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'A', dims: [3], data: [0.1, 0.2, 0.3] },
+          { name: 'axes', dims: [2], type: 'int64', data: [1, 2] },
+        ],
+        nodes: [
+          { op: 'Unsqueeze', inputs: ['A', 'axes'], outputs: ['A1'], name: '/p/Unsqueeze' },
+          { op: 'PRelu', inputs: ['x', 'A1'], outputs: ['h'], name: '/p/PRelu' },
+          { op: 'Unsqueeze', inputs: ['A', 'axes'], outputs: ['A2'], name: '/p_1/Unsqueeze' },
+          { op: 'PRelu', inputs: ['h', 'A2'], outputs: ['y'], name: '/p_1/PRelu' },
+        ],
+      }),
+    );
+    expect([r.totals.params, layer(r, '/p/PRelu').params, layer(r, '/p_1/PRelu').params]).toEqual([3, 3, 0]);
+  });
+
+  it('γ [3] read by a Mul and, through an Unsqueeze view of it, by an Add: 3 params (it was 6)', () => {
+    const r = analyse(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 2, 3] }],
+        outputs: ['y'],
+        initializers: [
+          { name: 'A', dims: [3], data: [0.1, 0.2, 0.3] },
+          { name: 'axes', dims: [1], type: 'int64', data: [0] },
+        ],
+        nodes: [
+          { op: 'Mul', inputs: ['x', 'A'], outputs: ['h'], name: 'mul' },
+          { op: 'Unsqueeze', inputs: ['A', 'axes'], outputs: ['A1'], name: 'u' },
+          { op: 'Add', inputs: ['h', 'A1'], outputs: ['y'], name: 'add' },
+        ],
+      }),
+    );
+    expect(r.totals.params).toBe(3);
+  });
+});

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { explainReport } from '../../src/conventions/explain.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { NetBuilder, imageInput } from '../../src/zoo/builder.js';
-import { analyze, errorOf } from '../helpers.js';
+import { DEFAULTS, analyze, errorOf } from '../helpers.js';
 
 // A trunk (conv 3→8, 3×3, pad 1; global pool; linear 8→10) and a training-only head off the
 // trunk's map, as Inception-v3's AuxLogits: avg pool 5/3, conv 8→16 5×5, BN, ReLU, global pool,
@@ -84,6 +87,13 @@ describe('a layer that does not run at inference, at a size it cannot run at (an
     expect(e.details.layer).toBe('aux.conv');
   });
 
+  it('a head joining maps that can never meet (aux.pool 2×2 with the trunk 8×8): their mismatch stands, not hidden by a stand-in of one size for both', () => {
+    const spec = auxNet(8, [{ name: 'aux.cat', op: 'concat', inputs: ['aux.pool', 'trunk'] }]);
+    spec.layers = spec.layers.filter((l) => !['aux.conv', 'aux.bn', 'aux.relu'].includes(l.name as string));
+    const e = errorOf(() => analyze(spec));
+    expect([e.code, e.details.layer]).toEqual(['SHAPE_MISMATCH', 'aux.cat']);
+  });
+
   it('the same layers as declared outputs (all run): KERNEL_TOO_LARGE, as before', () => {
     const spec = auxNet(8);
     const e = errorOf(() => analyze({ ...spec, outputs: ['fc', 'aux.fc'] }));
@@ -101,6 +111,18 @@ describe('a layer that does not run at inference, at a size it cannot run at (an
     const res = runGraph(graph, { x }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20 });
     expect(Object.keys(res.outputs)).toEqual(['fc']);
     expect(res.outputs.fc.shape).toEqual([1, 10]);
+  });
+});
+
+describe('explain at a size where a head cannot run', () => {
+  it('8×8: the head\'s layers at the stand-in size are not explained (their formulas gave the stand-in\'s MACs, and agrees was false)', () => {
+    const graph = parseNetworkSpec(auxNet(8));
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, DEFAULTS, inference);
+    const x = explainReport({ inference, report });
+    expect(x.agrees).toBe(true);
+    expect(x.layers.map((l) => l.name)).not.toContain('aux.conv');
+    expect(x.layers.map((l) => l.name)).toContain('trunk');
   });
 });
 

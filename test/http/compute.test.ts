@@ -91,6 +91,9 @@ describe('POST /v1/operators/{name}', () => {
     }
     const wrong = await request(app.server).post('/v1/run').send({ onnxBase64, inputs: { nope: t } }).expect(400);
     expect(wrong.body.error).toMatchObject({ path: '$.inputs.nope' });
+    // a wrong rank under the alias is at the alias (it was $.inputs[""])
+    const rank = await request(app.server).post('/v1/run').send({ onnxBase64, inputs: { input: { shape: [1, 4], data: [1, 2, 3, 4] } } }).expect(400);
+    expect(rank.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.inputs.input' });
   });
 
   it('/v1/operators: a layer error is at $.attributes.<name> (was $.groups), a weight\'s at $.weights.<role> (was $.weights["conv2d.weight"])', async () => {

@@ -49,5 +49,6 @@ export function constantView(node: NodeProto, a: Attributes, opset: number, cons
   }
   const shape = node.opType === 'Unsqueeze' ? (axes ? unsqueezed(x.shape, axes) : null) : squeezed(x.shape, axes);
   if (!shape) return null;
-  return { ...x, name: node.output[0], shape, ...(x.value && { value: x.value }) };
+  // a view of a view counts as what that one views; an Identity alias counts as itself (repeated-calls.ts)
+  return { ...x, name: node.output[0], shape, countsAs: x.countsAs ?? x.name };
 }

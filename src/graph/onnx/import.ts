@@ -146,7 +146,8 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     // Identity of a constant (torch's export shares equal initializers this way) is that constant.
     const aliased = node.opType === 'Identity' ? constants.get(node.input[0]) : undefined;
     if (aliased) {
-      constants.set(node.output[0], { ...aliased, name: node.output[0] });
+      // an alias counts as itself (torch merges equal initializers of distinct modules so: repeated-calls.ts)
+      constants.set(node.output[0], { ...aliased, name: node.output[0], countsAs: undefined });
       aliasOf.set(node.output[0], aliasOf.get(node.input[0]) ?? node.input[0]);
       return;
     }
