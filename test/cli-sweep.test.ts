@@ -7,6 +7,7 @@ import { DEVICES } from '../src/analysis/devices.js';
 import { PRESETS } from '../src/conventions/index.js';
 import { main } from '../src/cli.js';
 import type { Io } from '../src/cli.js';
+import { sizesOption } from '../src/cli/sweep.js';
 import { hardmaxNet } from './graph/onnx-builder.js';
 
 async function cli(argv: string[], extra: Partial<Io> = {}) {
@@ -164,5 +165,11 @@ describe('convlens devices and conventions', () => {
     const cmp = await cli(['compare', '--help']);
     expect(cmp.out).toContain('--max-macs-increase <limit>');
     expect(cmp.out).toMatch(/^ {2}4 {2}a gate could not be judged/m);
+  });
+});
+
+describe('--sizes spellings', () => {
+  it('224x160, 224X160 and 224×160 are one size (the capital X was refused); 160 is a side', () => {
+    expect(sizesOption('224x160,224X160,224×160,160')).toEqual([[224, 160], [224, 160], [224, 160], 160]);
   });
 });

@@ -39,7 +39,7 @@ export const number = (v: string) => {
   return n;
 };
 export const shape = (v: string) => {
-  const dims = v.split(/[,x×]/).map(Number);
+  const dims = v.split(/[,xX×]/).map(Number);
   // a safe integer: 9007199254740993 reads as …992, and the error would name a size never given
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new InvalidArgumentError(`positive integers up to 2^53 − 1, e.g. 1,3,224,224`);
   return dims;

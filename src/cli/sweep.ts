@@ -32,7 +32,7 @@ const sweepFlags = (inputName: boolean, target: string): FlagPaths => ({ '$.size
 export function sizesOption(v: string): (number | [number, number])[] {
   // an empty entry (`224,,320`, or "$UNSET") is refused, not skipped: the list was mistyped
   const sizes = v.split(',').map((s) => s.trim()).map((s) => {
-    const m = /^(\d+)(?:[x×](\d+))?$/.exec(s);
+    const m = /^(\d+)(?:[xX×](\d+))?$/.exec(s);
     if (!m) throw new InvalidArgumentError(`'${s}' is not a size: give sides (224) or H×W (224x320), comma-separated`);
     const sides = [m[1], m[2]].filter((d) => d !== undefined).map(Number);
     // past 2^53 the digits would be rounded before the range is checked: each side is checked here
