@@ -51,7 +51,7 @@ describe('an error from a value the user typed names its option, not the REST pa
     const flat = file('flat.json', JSON.stringify({ inputs: [{ name: 'v', shape: [1, 16] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 4 }] }));
     const r = await cli(['sweep', flat, '--sizes', '64']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`convlens: INVALID_OPTION: sweep: the network has no NCHW input to resize (at ${flat})`);
+    expect(r.err).toBe(`convlens: INVALID_OPTION: sweep: the network has no NCHW (or NCDHW) input to resize (at ${flat})`);
   });
 
   it.each([

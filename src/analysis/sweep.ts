@@ -43,7 +43,7 @@ export const SweepOptionsSchema = z.strictObject({
     .min(1)
     .max(MAX_SWEEP_SIZES)
     .describe('input sizes: a side (square) or [H, W]'),
-  input: z.string().min(1).optional().describe('the input to resize (default: the first NCHW input)'),
+  input: z.string().min(1).optional().describe('the input to resize, its last two axes (H, W): default the first NCHW input, else the first NCDHW one (a video clip, its frames kept)'),
   device: z.union([z.string().min(1), DeviceProfileSchema]).optional().describe('built-in device id or a custom profile: adds the roofline latency'),
   inPlace: z.boolean().default(false).describe('peak memory with in-place element-wise layers (analysis/memory.ts)'),
 });
@@ -54,7 +54,7 @@ const SweepErrorSchema = z.looseObject({ code: z.string(), message: z.string(), 
 const SweepEntrySchema = z.object({
   size: z.tuple([z.number(), z.number()]).describe('[H, W] of the resized input'),
   status: z.enum(['ok', 'error']),
-  valid: z.boolean().describe('analysed completely, input = k·2^n + b, and not refused by a fixed-size classifier'),
+  valid: z.boolean().describe('analysed completely, input = k·2^n + b, and not refused by a fixed-size classifier (a clip, N×C×D×H×W, has no k·2^n check: analysed completely)'),
   complete: z.boolean().nullable().describe('false when some layers could not be analysed (unsupported operators): the counts are lower bounds, and the final map and its field those of the analysed layers; null on error'),
   unsupported: z.array(UnsupportedOpSchema).describe('the operators no analysis covers at this size (empty when complete)'),
   reasons: z.array(z.string()).describe('why the size is not valid (empty when it is)'),
@@ -108,7 +108,7 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
   const resize = (spec: unknown): unknown => {
     const copy = structuredClone(spec) as { inputs: { name: string; shape: number[] }[] };
     const inp = copy.inputs.find((i) => i.name === input)!;
-    inp.shape = [...inp.shape.slice(0, 2), h, w];
+    inp.shape = [...inp.shape.slice(0, -2), h, w];
     return copy;
   };
   switch (source.kind) {
@@ -119,7 +119,7 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
       // where the request holds it stays: a size's errors point there too
       return { ...source, spec: resize(source.spec) };
     case 'onnx':
-      return { ...source, inputShapes: { ...source.inputShapes, [input]: [shape[0], shape[1], h, w] } };
+      return { ...source, inputShapes: { ...source.inputShapes, [input]: [...shape.slice(0, -2), h, w] } };
   }
 }
 
@@ -138,13 +138,14 @@ export function sweepResolutions(
 
   const base = loadGraph(source).graph;
   onLoaded?.(base);
-  const image = wanted === undefined ? base.inputs.find((i) => i.shape.length === 4) : base.inputs.find((i) => i.name === wanted);
+  // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
+  const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5)) : base.inputs.find((i) => i.name === wanted);
   if (!image) {
-    const message = wanted === undefined ? 'the network has no NCHW input to resize' : `no input '${wanted}'; inputs: ${base.inputs.map((i) => i.name).join(', ')}`;
+    const message = wanted === undefined ? 'the network has no NCHW (or NCDHW) input to resize' : `no input '${wanted}'; inputs: ${base.inputs.map((i) => i.name).join(', ')}`;
     throw new ConvlensError('INVALID_OPTION', `sweep: ${message}`, { path: '$.input' });
   }
-  if (image.shape.length !== 4) {
-    throw new ConvlensError('INVALID_OPTION', `sweep: input '${image.name}' has shape [${image.shape.join(', ')}], not NCHW`, { path: '$.input' });
+  if (image.shape.length !== 4 && image.shape.length !== 5) {
+    throw new ConvlensError('INVALID_OPTION', `sweep: input '${image.name}' has shape [${image.shape.join(', ')}], not NCHW or NCDHW`, { path: '$.input' });
   }
   const reference = analyzeGraph(base, analyze).structure.resolution;
   const refMap = reference?.finalFeatureMap ?? null;
@@ -161,10 +162,11 @@ export function sweepResolutions(
     name: base.name,
     input: image.name,
     reference: {
-      size: [image.shape[2], image.shape[3]],
+      size: [image.shape.at(-2)!, image.shape.at(-1)!],
       finalFeatureMap: refMap,
       fixedInputSize: fixed,
-      validInputSizes: reference?.validInputSizes ?? null,
+      // the k·2^n check is of 2-D maps (analysis/structure.ts): a clip's are 3-D
+      validInputSizes: reference?.validInputSizes ?? (image.shape.length === 5 ? 'not judged: the k·2^n check is of 2-D maps, and a clip\'s are 3-D' : null),
     },
     device: device ? { id: 'id' in device ? String(device.id) : null, name: device.name, dtype: analyze.dtype } : null,
     sizes: entries,

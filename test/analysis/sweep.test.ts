@@ -248,6 +248,18 @@ describe('sweep options', () => {
 
   it('a network without an NCHW input cannot be swept', () => {
     const mlp = { inputs: [{ name: 'v', shape: [1, 16] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 4 }] };
-    expect(errorOf(() => sweepResolutions({ kind: 'spec', spec: mlp }, { sizes: [8] }, DEFAULTS)).message).toMatch(/no NCHW input/);
+    expect(errorOf(() => sweepResolutions({ kind: 'spec', spec: mlp }, { sizes: [8] }, DEFAULTS)).message).toMatch(/no NCHW \(or NCDHW\) input/);
+  });
+});
+
+// a clip (N, C, D, H, W): its H and W resized, the frames kept (it was refused: "no NCHW input")
+describe('video models (N×C×D×H×W)', () => {
+  it('r3d_18 at 112 and 64×112: MACs 40,696,553,472 and 23,255,261,184 as PyTorch\'s Conv3d/Linear hooks count them (torch 1.13, 16 frames); the k·2^n check is not judged', () => {
+    const s = sweepResolutions({ kind: 'model', name: 'r3d_18' }, { sizes: [112, [64, 112]] }, DEFAULTS);
+    expect(s.sizes.map((e) => [e.status, e.macs, e.outputs[0].shape])).toEqual([
+      ['ok', 40_696_553_472, [1, 400]],
+      ['ok', 23_255_261_184, [1, 400]],
+    ]);
+    expect(s.reference.validInputSizes).toMatch(/^not judged: the k·2\^n check is of 2-D maps/);
   });
 });
