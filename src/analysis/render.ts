@@ -29,6 +29,26 @@ import type { SweepReport } from './sweep.js';
 import { ConvlensError } from '../errors.js';
 
 export const RENDER_FORMATS = ['csv', 'md', 'html', 'netron'] as const;
+
+/** The extra analyses a report's option asks for (analysis/extras.ts). */
+export type ShownAnalysis = 'memory' | 'inPlace' | 'device' | 'convention' | 'explain' | 'deployed' | 'erf';
+
+/**
+ * The analyses each answer shows: json all but erf (an HTML section), csv as columns, md and html
+ * as sections, the command line's table its headline figures, netron none. An analysis asked for
+ * that the format does not show is refused (REST) or said (the command line), never dropped.
+ */
+export const SHOWN_IN: Readonly<Record<RenderFormat | 'json' | 'table', readonly ShownAnalysis[]>> = {
+  json: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
+  csv: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
+  md: ['memory', 'inPlace', 'device', 'convention', 'deployed'],
+  html: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'erf'],
+  table: ['memory', 'inPlace', 'device', 'convention', 'deployed'],
+  netron: [],
+};
+
+/** The formats that show `analysis`, in SHOWN_IN's order. */
+export const formatsShowing = (analysis: ShownAnalysis): string[] => Object.entries(SHOWN_IN).flatMap(([f, shown]) => (shown.includes(analysis) ? [f] : []));
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 /** What the module tables of md and html show: the request's depth and topK, else the defaults (topK at most 100 there). */

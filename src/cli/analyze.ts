@@ -12,6 +12,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
 import { computeExtras, planExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
+import { SHOWN_IN, formatsShowing } from '../analysis/render.js';
+import type { ShownAnalysis } from '../analysis/render.js';
 import { reportErfSync } from '../runtime/erf-report.js';
 import { reportMarkdown } from '../analysis/formats/markdown.js';
 import { netronAttachment, onnxNodes } from '../analysis/formats/netron.js';
@@ -58,14 +60,6 @@ const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] =>
 /** The request's fields (graph/load.ts, the ONNX import) as the options that give them. */
 const ANALYZE_FLAGS: FlagPaths = { '$.inputShapes': '--input', '$.resolution': '--resolution' };
 
-/** The analyses each format shows (json and csv all of them). */
-const SHOWN_IN: Readonly<Record<string, readonly string[]>> = {
-  table: ['--memory', '--device', '--convention', '--deployed'],
-  json: ['--memory', '--device', '--convention', '--explain', '--deployed'],
-  csv: ['--memory', '--device', '--convention', '--explain', '--deployed'],
-  md: ['--memory', '--device', '--convention', '--deployed'],
-  html: ['--memory', '--device', '--convention', '--deployed'],
-};
 
 export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('analyze')
@@ -191,11 +185,12 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
     }
   }
   // an analysis asked for that this format does not show is said, not silently dropped (the CSV has columns for all)
-  const asked = { '--memory': Boolean(shown.memory), '--device': Boolean(rl), '--convention': Boolean(convention), '--explain': Boolean(explain), '--deployed': Boolean(deployed) };
-  const dropped = Object.entries(asked).filter(([flag, on]) => on && !SHOWN_IN[o.format]?.includes(flag)).map(([flag]) => flag);
-  for (const flag of dropped) {
-    const where = Object.entries(SHOWN_IN).filter(([, flags]) => flags.includes(flag)).map(([format]) => format);
-    io.err(`convlens: --format ${o.format} does not show ${flag}; it shows in ${where.join(', ')}`);
+  const asked: [ShownAnalysis, boolean][] = [['memory', Boolean(shown.memory)], ['device', Boolean(rl)], ['convention', Boolean(convention)], ['explain', Boolean(explain)], ['deployed', Boolean(deployed)]];
+  for (const [analysis, on] of asked) {
+    if (!on || SHOWN_IN[o.format as keyof typeof SHOWN_IN]?.includes(analysis)) continue;
+    // the command line's formats (netron is an attachment, not a report)
+    const where = formatsShowing(analysis).filter((f) => f !== 'netron');
+    io.err(`convlens: --format ${o.format} does not show --${analysis}; it shows in ${where.join(', ')}`);
   }
   emit(io, text, o.out, o.format === 'netron' ? 'Netron attachment (open it in Netron while the model is shown)' : `${o.format} report`);
 

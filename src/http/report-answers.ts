@@ -4,7 +4,9 @@
  */
 import type { FastifyReply } from 'fastify';
 import { EXTRAS_OPTION_KEYS, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
-import type { ExtrasOptions, OptionPath, ReportOptions } from '../analysis/extras.js';
+import type { OptionPath, ReportOptions } from '../analysis/extras.js';
+import { SHOWN_IN, formatsShowing } from '../analysis/render.js';
+import type { ShownAnalysis } from '../analysis/render.js';
 import { ConvlensError } from '../errors.js';
 import { dict } from '../records.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
@@ -58,16 +60,7 @@ export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unk
 }
 
 /** The options that add an analysis to the report. */
-const ANALYSES = ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed', 'erf'] as const;
-
-/** The analyses each format shows (json all but erf, an HTML section); the cli's SHOWN_IN says the same. */
-const SHOWN_IN: Readonly<Record<ReportFormat, readonly (keyof ExtrasOptions)[]>> = {
-  json: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
-  csv: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
-  md: ['memory', 'inPlace', 'device', 'convention', 'deployed'],
-  html: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'erf'],
-  netron: [],
-};
+const ANALYSES: readonly ShownAnalysis[] = ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed', 'erf'];
 
 /**
  * An analysis asked for in a format that does not show it would be silently dropped, so it is
@@ -83,7 +76,8 @@ export function checkFormatOptions(options: ReportOptions, format: ReportFormat,
     if (key === 'erf') {
       throw new ConvlensError('INVALID_OPTION', `erf adds the effective receptive field to the HTML report (format html), not to ${format}; POST /v1/erf computes it on its own`, { path });
     }
-    const where = (Object.keys(SHOWN_IN) as ReportFormat[]).filter((f) => SHOWN_IN[f].includes(key));
+    // the REST formats (the command line's table is not one)
+    const where = formatsShowing(key).filter((f) => f !== 'table');
     throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key}; it shows in ${where.join(', ')}`, { path });
   }
 }
