@@ -71,10 +71,29 @@ function sizeFixedBy(analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>
   return null;
 }
 
+/**
+ * Whether a map further downsampled than the most downsampled local one follows it with a global
+ * field (its positions mixed by attention: MaxViT's grid, a Swin exported to ONNX; or by a group
+ * norm): the final map's stride is then not followed, and the k·2^n check would judge an earlier
+ * map. A map counts when it has the input's batch (attention's windows fold into the batch) and
+ * its size is the input's over 2^n, rounded either way, on both axes, for a 2^n above the local
+ * map's stride (the pieces of a roll, a pad to whole windows are not such maps).
+ */
+function furtherMixedMap(analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>, input: Shape, stride: readonly [number, number]): boolean {
+  const over = (size: number[], e: number) => size.every((n, a) => n === Math.floor(input[2 + a] / 2 ** e) || n === Math.ceil(input[2 + a] / 2 ** e));
+  return analysed.some(({ layer, inferred, folded }) => {
+    const t = inferred && !folded ? tensors.get(layer.outputs[0]) : undefined;
+    if (!t?.shape || t.shape.length !== 4 || t.shape[0] !== input[0] || !t.rf?.global || t.rf.dims.length !== 2 || !t.inputDependent) return false;
+    const size = t.rf.dims.map((d) => t.shape![d] ?? 0);
+    for (let e = 1; e <= 12; e++) if (2 ** e > Math.max(...stride) && over(size, e)) return true;
+    return false;
+  });
+}
+
 function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): Report['structure']['resolution'] {
   const input = graph.inputs.find((i) => i.shape.length === 4);
   if (!input) return null;
-  let best: { name: string; shape: Shape; stride: [number, number]; border: [number, number] } | null = null;
+  let best: { name: string; shape: Shape; dims: readonly number[]; stride: [number, number]; border: [number, number] } | null = null;
   for (const { layer, inferred, folded } of analysed) {
     if (!inferred || folded) continue;
     const t = tensors.get(layer.outputs[0])!;
@@ -82,10 +101,11 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
     // the resolution check is of 2-D maps (a 4-D tensor carrying a 1-D or 3-D field is not one).
     if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
-    if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, stride, border: [t.rf.axes[0].b ?? 0, t.rf.axes[1].b ?? 0] };
+    if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, dims: t.rf.dims, stride, border: [t.rf.axes[0].b ?? 0, t.rf.axes[1].b ?? 0] };
   }
   if (!best) return null;
-  const k: [number, number] = [best.shape[2], best.shape[3]];
+  const k: [number, number] = [best.shape[best.dims[0]], best.shape[best.dims[1]]];
+  if (furtherMixedMap(analysed, tensors, input.shape, best.stride)) return null;
   const log2 = (v: number) => {
     const n = Math.log2(v);
     return Number.isInteger(n) ? n : null;

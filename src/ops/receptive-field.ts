@@ -167,16 +167,27 @@ export function moveDims(rf: TensorRF | null, where: (d: number) => number): Ten
   return { ...rf, dims };
 }
 
+/**
+ * Whether operand i is broadcast over these dims of the merge's output (size 1 on each, its shape
+ * right-aligned to the widest operand's rank, as broadcasting aligns it): a gate, not a path.
+ */
+function broadcastOver(shapes: readonly (readonly number[])[], i: number, dims: readonly number[]): boolean {
+  const shape = shapes[i];
+  if (!shape) return false;
+  const rank = Math.max(...shapes.map((s) => s?.length ?? 0));
+  return dims.every((d) => (shape[d - (rank - shape.length)] ?? 1) === 1);
+}
+
 /** Tolerance when comparing effective strides and centres of merging paths (sums of float fractions). */
 const EPS = 1e-9;
 
 /**
  * Merge the fields of paths that meet (add, mul, concat). Paths are aligned when they share the
  * effective stride and centre; the field kept is the largest, and misalignment is reported.
- * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1, or already global)
- * is global context, not a spatial path: when spatial paths are present it is left out, so the
- * field stays the local one; on a 1×1 map, where no path is spatial, a global one is still left out
- * while a local one is there.
+ * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1) is global context,
+ * not a spatial path: when spatial paths are present it is left out, so the field stays the local
+ * one; on a 1×1 map, where no path is spatial, a global one is still left out while a local one is
+ * there. A global operand of full spatial size (x + attention(x)) is a path: the merge is global.
  */
 export function mergeRF(
   layer: string,
@@ -187,6 +198,11 @@ export function mergeRF(
   const all = fields.filter((f): f is TensorRF => f !== null);
   const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
+  // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
+  // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate.
+  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && !broadcastOver(shapes, i, local[0].dims))) {
+    return { global: true, dims: local[0].dims, axes: local[0].axes };
+  }
   // on a 1×1 map no path is spatial: the gate (global) is still left out while a local field is
   // there (an SE block at 1×1 made every later field global, and the final map an earlier one)
   const notGlobal = all.filter((f) => !f.global);

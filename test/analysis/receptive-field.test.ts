@@ -162,6 +162,36 @@ describe('squeeze-excitation: a gate broadcast over the spatial axes is global c
   });
 });
 
+describe('a global path of full spatial size is a path, not a gate: x + attention(x) sees the whole input', () => {
+  // a non-local block on a 1×4×6×5 input: conv 3×3 p1, then self-attention over its 30 positions
+  // (q·kᵀ over H·W, softmax, ·v), reshaped back to 1×4×6×5 and added to the conv's map. Every output
+  // unit reads every position through the attention (autograd: scripts/export_modern_rf.py).
+  const nonLocal = (attend: boolean) => ({
+    inputs: [{ name: 'x', shape: [1, 3, 6, 5] }],
+    layers: [
+      { name: 'c', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+      { name: 'flat', op: 'flatten', inputs: 'c', startDim: 2 },
+      { name: 'q', op: 'transpose', inputs: 'flat', perm: [0, 2, 1] },
+      { name: 'a', op: 'matmul', inputs: ['q', 'flat'] },
+      { name: 'p', op: 'softmax', inputs: 'a', dim: -1 },
+      { name: 'o', op: 'matmul', inputs: ['flat', 'p'] },
+      { name: 'back', op: 'reshape', inputs: 'o', shape: [1, 4, 6, 5] },
+      { name: 'sum', op: 'add', inputs: attend ? ['c', 'back'] : ['c', 'c'] },
+    ],
+  });
+
+  it('conv 3×3 + non-local over 6×5: the sum is global (the whole 6×5 input), not the conv\'s 3×3', () => {
+    const r = analyze(nonLocal(true));
+    expect(layer(r, 'back').receptiveField?.global).toBe(true);
+    expect(layer(r, 'sum').receptiveField).toEqual({ global: true, axes: ['h', 'w'], size: [6, 5], stride: null, padding: null, centre: null });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+
+  it('the same block without the attention path keeps the conv\'s 3×3 (the rule turns on the global path alone)', () => {
+    expect(layer(analyze(nonLocal(false)), 'sum').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+  });
+});
+
 describe('a global field is unmistakable: the whole input, and no stride, padding or centre', () => {
   it('conv 3×3 → globalAvgPool → flatten → linear on a 1×3×32×32 input: conv local, the rest { global, size [32, 32], stride null }', () => {
     const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 }, { op: 'globalAvgPool2d' }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));

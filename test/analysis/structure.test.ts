@@ -138,6 +138,22 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(warned('alexnet', 225)).toBe(true);
   });
 
+  it('a channels-last conv stack\'s final map is read on the field\'s axes (H, W), not dims 2 and 3 of an N,H,W,C tensor', () => {
+    const r = analyze(net([1, 3, 32, 24], { op: 'conv2d', outChannels: 8, kernelSize: 4, stride: 4 }, { op: 'transpose', perm: [0, 2, 3, 1] }));
+    // [1, 8, 8, 6] → [1, 8, 6, 8]: the field's dims move to 1 and 2; the map is 8×6 (32/4 × 24/4)
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [8, 6], downsamplingStride: [4, 4], expectedInput: [32, 24], consistent: true });
+  });
+
+  it('conv s2 → groupNorm (the field turns global) → two convs s2 at 64×64: the 8×8 map that follows has no stride to judge, so resolution is null, not the 32×32 map before the norm', () => {
+    const conv = { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 };
+    const r = analyze(net([1, 3, 64, 64], conv, { op: 'groupNorm', numGroups: 2 }, conv, conv));
+    expect(r.layers[1].receptiveField?.global).toBe(true);
+    expect(r.layers[3].outputShape).toEqual([1, 8, 8, 8]);
+    expect(r.structure.resolution).toBeNull();
+    // without the norm the same stack is judged: 8×8 at stride 8, 64 = 8·2^3
+    expect(analyze(net([1, 3, 64, 64], conv, conv, conv)).structure.resolution).toMatchObject({ finalFeatureMap: [8, 8], downsamplingStride: [8, 8], consistent: true });
+  });
+
   it('VGG-16 pools to 7×7 adaptively, so any multiple of 32 works despite its flatten', () => {
     expect(analyze(vgg16()).structure.resolution).toMatchObject({ fixedInputSize: false, downsamplings: 5, finalFeatureMap: [7, 7] });
   });
