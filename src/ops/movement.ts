@@ -14,11 +14,12 @@
  *              rules in both directions, so a target dim of 1 keeps x's)
  *
  * No arithmetic: zero FLOPs. Receptive fields follow the spatial axes wherever they move; a
- * reshape that merges them makes the field global.
+ * reshape that splits one keeps the field on its outer part (a window of the split factor), one
+ * that merges it with another dim makes the field global (receptive-field.ts reshapeRF).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { globalOver, moveDims } from './receptive-field.js';
+import { moveDims, reshapeRF } from './receptive-field.js';
 import { broadcastShapes, broadcastValue } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold, sameData } from './common.js';
@@ -60,18 +61,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
     }
     return { outputs: [out], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: null };
   },
-  receptiveField(ctx) {
-    const rf = ctx.rf[0];
-    const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
-    if (!rf || rf.global) return rf;
-    // Spatial axes survive when they are the trailing k dims on both sides, unchanged (channel shuffle's views).
-    const k = rf.dims.length;
-    const trailing = rf.dims.every((d, i) => d === x.length - k + i);
-    if (trailing && y.length >= k + 1 && rf.dims.every((d, i) => y[y.length - k + i] === x[d])) {
-      return { ...rf, dims: rf.dims.map((_, i) => y.length - k + i) };
-    }
-    return globalOver(rf, x);
-  },
+  receptiveField: (ctx) => reshapeRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
   run: sameData,
   vjp: reshapeVjp,
 };

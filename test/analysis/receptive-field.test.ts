@@ -192,6 +192,35 @@ describe('a global path of full spatial size is a path, not a gate: x + attentio
   });
 });
 
+describe('reshape splitting a spatial axis: pixel_unshuffle as torch.onnx.export writes it (view, permute, view)', () => {
+  // [1, 2, 8, 6] → [1, 2, 4, 2, 3, 2] → permute(0, 1, 3, 5, 2, 4) → [1, 8, 4, 3], then a 3×3 conv p1
+  const viaReshape = {
+    inputs: [{ name: 'x', shape: [1, 2, 8, 6] }],
+    layers: [
+      { name: 'split', op: 'reshape', inputs: 'x', shape: [1, 2, 4, 2, 3, 2] },
+      { name: 'perm', op: 'transpose', perm: [0, 1, 3, 5, 2, 4] },
+      { name: 'merge', op: 'reshape', shape: [1, 8, 4, 3] },
+      { name: 'conv', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+    ],
+  };
+  const native = net([1, 2, 8, 6], { op: 'pixelUnshuffle', downscaleFactor: 2 }, { op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 });
+
+  it('the split makes a window of 2 at stride 2 (unit o reads rows 2o, 2o + 1); the conv then sees 6×6 at stride 2, padding 2 (autograd: unit (1, 1) reads rows and cols 0…5)', () => {
+    const r = analyze(viaReshape);
+    expect(layer(r, 'merge').receptiveField).toMatchObject({ global: false, size: [2, 2], stride: [2, 2], padding: [0, 0] });
+    expect(layer(r, 'conv').receptiveField).toEqual({ global: false, axes: ['h', 'w'], size: [6, 6], stride: [2, 2], padding: [2, 2], centre: [0.5, 0.5] });
+  });
+
+  it('equals the field of the pixelUnshuffle operator', () => {
+    expect(layer(analyze(viaReshape), 'conv').receptiveField).toEqual(layer(analyze(native), 'l1').receptiveField);
+  });
+
+  it('merging H and W (a flatten by reshape) still makes the field global', () => {
+    const r = analyze({ inputs: [{ name: 'x', shape: [1, 2, 8, 6] }], layers: [{ name: 'flat', op: 'reshape', inputs: 'x', shape: [1, 2, 48] }] });
+    expect(layer(r, 'flat').receptiveField?.global).toBe(true);
+  });
+});
+
 describe('a global field is unmistakable: the whole input, and no stride, padding or centre', () => {
   it('conv 3×3 → globalAvgPool → flatten → linear on a 1×3×32×32 input: conv local, the rest { global, size [32, 32], stride null }', () => {
     const r = analyze(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 }, { op: 'globalAvgPool2d' }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
