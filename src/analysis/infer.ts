@@ -166,9 +166,10 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // (Swin V2's shifted-window masks) have used the budget up: without it no later shape is known
     const foldable = (elements: number) => options.fold !== false && (elements <= foldLeft || elements <= ALWAYS_FOLDED);
     const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable });
-    // zero-size: 1-D, inside a Loop body (allowEmpty), or a known value (an empty constant: torchvision's loops start from zeros(0, 3, 17))
+    // zero-size: 1-D, inside a Loop body (allowEmpty), of an op where PyTorch allows it (an empty
+    // slice), or a known value (an empty constant: torchvision's loops start from zeros(0, 3, 17))
     for (const [k, out] of inferred.outputs.entries()) {
-      if (out.some((d) => !(d > 0) && !(d === 0 && (out.length === 1 || options.allowEmpty || inferred.values?.[k] != null)))) {
+      if (out.some((d) => !(d > 0) && !(d === 0 && (out.length === 1 || options.allowEmpty || op.emptyOutputs === true || inferred.values?.[k] != null)))) {
         fail('NON_POSITIVE_SIZE', `output shape ${fmtShape(out)} has a non-positive dimension`);
       }
     }

@@ -29,8 +29,9 @@ const EXPORTER_MADE = /^onnx::[A-Za-z]+_\d+$/;
  * folded graph has C parameters per folded BN where the module had 2·C (γ, β) and a bias-free conv.
  */
 function foldedBatchNorm(x: Inputs): ReportWarning | null {
-  // a graph that still has batch norms (running statistics) was not folded
-  if (x.analysed.some((a) => a.inferred?.weights.some((w) => w.name === 'runningMean'))) return null;
+  // batch norms left (running statistics): those no conv precedes (DenseNet's and pre-activation
+  // ResNets' after a concat or an add), which the exporter keeps while it folds the others
+  const kept = x.analysed.filter((a) => a.inferred?.weights.some((w) => w.name === 'runningMean')).length;
   const folded = x.analysed.filter((a) => {
     const w = a.layer.weights;
     return a.op?.weighted && w?.weight && w.bias && EXPORTER_MADE.test(w.weight.constant) && EXPORTER_MADE.test(w.bias.constant);
@@ -40,7 +41,7 @@ function foldedBatchNorm(x: Inputs): ReportWarning | null {
   return {
     code: 'BATCHNORM_FOLDED',
     severity: 'info',
-    message: `${folded.length} layer(s) carry exporter-made weights and biases (onnx::Conv_…) and the graph has no batch norm: the exporter folded a BatchNorm2d into each (torch.onnx.export in eval mode does by default). Parameters here are the folded graph's; the PyTorch module has ${channels.toLocaleString('en-US')} more (${(x.totalParams + channels).toLocaleString('en-US')}) if those convs had no bias of their own, as torchvision's do, plus 2·${channels.toLocaleString('en-US')} BN buffers. Export with training=torch.onnx.TrainingMode.PRESERVE to keep the batch norms.`,
+    message: `${folded.length} layer(s) carry exporter-made weights and biases (onnx::Conv_…) and ${kept === 0 ? 'the graph has no batch norm' : `no batch norm follows them (${kept === 1 ? 'one other, which no conv precedes, stays' : `${kept} others, which no conv precedes, stay`} in the graph)`}: the exporter folded a BatchNorm2d into each (torch.onnx.export in eval mode does by default). Parameters here are the folded graph's; the PyTorch module has ${channels.toLocaleString('en-US')} more (${(x.totalParams + channels).toLocaleString('en-US')}) if those convs had no bias of their own, as torchvision's do, plus 2·${channels.toLocaleString('en-US')} BN buffers. Export with training=torch.onnx.TrainingMode.PRESERVE to keep the batch norms.`,
     layers: folded.map((a) => a.layer.name),
     foldedChannels: channels,
     moduleParams: x.totalParams + channels,

@@ -87,6 +87,8 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
   name: 'slice',
   summary: 'Strided slice along axes (ONNX clamping rules)',
   pytorch: 'torch.Tensor.__getitem__',
+  emptyOutputs: true,
+  foldsConstantOperands: true, // a learned table cut to the input's size (a position embedding's pos[:, :T], q/k/v from one weight) is read by Slice alone
   inputNames: ['data', 'starts', 'ends', 'axes', 'steps'],
   minInputs: 1,
   attrs: SliceAttrs,

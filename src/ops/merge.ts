@@ -210,6 +210,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
   name: 'concat',
   summary: 'Concatenation along a dimension (channels by default)',
   pytorch: 'torch.cat',
+  foldsConstantOperands: true, // a learned tensor joined to the tokens (ViT's class token, MHA's bias_k) is read by Concat alone
   inputNames: ['a', 'b'],
   minInputs: 1,
   variadic: true,

@@ -253,6 +253,12 @@ export interface OpDef<A = any, P = any> {
    */
   weightsSizedByInput?: string;
   /**
+   * A zero-size output is legal here, as in PyTorch (x[:, 0:0], which torch.roll by 0 exports as a
+   * Slice whose Concat then drops it); a layer reading it that gives a zero-size output itself is
+   * refused (NON_POSITIVE_SIZE) unless it declares the same.
+   */
+  emptyOutputs?: boolean;
+  /**
    * Float initializers an imported node reads directly are learned parameters (a scale or bias
    * exported as Mul/Add by a constant, a MatMul by a constant matrix), not folded literals.
    */
