@@ -46,6 +46,26 @@ describe('JSON bodies', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it.each([
+    ['{"model": "resnet18", "model": "resnet34"}', 'model', '$.model'],
+    ['{"layers": [{"op": "relu"}, {"name": "c", "outChannels": 4, "kernelSize": 3, "outChannels": 64}]}', 'outChannels', '$.layers[1].outChannels'],
+    ['{"inputs": {"x": {"shape": [1]}, "\\u0078": {"shape": [2]}}}', 'x', '$.inputs.x'],
+    ['{"a": [1, [2, 3], {"k b": {"z": 1, "z" : 2}}]}', 'z', '$.a[2]["k b"].z'],
+  ])('a key twice in one object is refused (JSON.parse would keep the last): %s → 400 INVALID_JSON at the second', (text, key, path) => {
+    let error: ConvlensError | undefined;
+    try {
+      parseJsonBody(text);
+    } catch (e) {
+      error = e as ConvlensError;
+    }
+    expect(error).toMatchObject({ code: 'INVALID_JSON', details: { path } });
+    expect(error!.message).toContain(`the key "${key}" appears twice in one object`);
+  });
+
+  it('equal keys in different objects, an escaped quote inside a key or value, and arrays of objects are not duplicates', () => {
+    expect(parseJsonBody('{"a": {"b": 1}, "c": {"b": 2}, "d": [{"e": 1}, {"e": 2}], "f\\"": "x\\"y", "f": 0}')).toEqual({ a: { b: 1 }, c: { b: 2 }, d: [{ e: 1 }, { e: 2 }], 'f"': 'x"y', f: 0 });
+  });
+
   it('constructor names a tensor too; a constructor holding prototype is refused', () => {
     expect(Object.keys((parseJsonBody('{"inputs": {"constructor": {"shape": [1], "data": [1]}}}') as { inputs: object }).inputs)).toEqual(['constructor']);
     expect(() => parseJsonBody('{"constructor": {"prototype": {"polluted": true}}}')).toThrow(/constructor\.prototype/);
