@@ -71,6 +71,11 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     if (closing) throw new ConvlensError('NOT_READY', 'the service is shutting down: send the request again, to another replica', {});
     const missingHost = hostRequired(request);
     if (missingHost) throw missingHost;
+    const encoding = request.headers['content-encoding'];
+    // a compressed body would reach the parsers as its compressed bytes (INVALID_JSON of mojibake)
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `the content encoding '${encoding}' is not decoded here; send the body uncompressed (no Content-Encoding, or identity)`, { path: 'headers.content-encoding' });
+    }
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -94,6 +99,11 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   // JSON up to JSON_BODY_LIMIT (below V8's longest string); routes with `offloadJson` get a large one unparsed, for a worker
   const jsonLimit = Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
   app.addContentTypeParser('application/json', (request, payload, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read as UTF-8 and its names altered
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      return done(new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `JSON is read as UTF-8 (RFC 8259); the charset '${charset}' is not: send the body in UTF-8`, { path: 'headers.content-type' }), undefined);
+    }
     readBinary(payload, jsonLimit, 'JSON_BODY_LIMIT', bodyCharge(request)).then(
       (buf) => {
         try {

@@ -258,9 +258,18 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
-/** UTF-8 bytes (or text) of a JSON document, parsed. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 bytes (or text) of a JSON document, parsed; bytes that are not UTF-8 are INVALID_JSON, not names altered to U+FFFD. */
 export function parseJsonBytes(bytes: Uint8Array | string): unknown {
-  return parseJsonBody(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  if (typeof bytes === 'string') return parseJsonBody(bytes);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: its bytes are not UTF-8 (RFC 8259); send the body in UTF-8', { path: '$' });
+  }
+  return parseJsonBody(text);
 }
 
 /** A JSON body: parsed when small, else left for a worker. */

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from './app.js';
 
@@ -117,5 +118,34 @@ describe('what fastify answered itself, before any route: catalog errors too', (
     expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'headers.host' });
     const old = await raw(['GET /healthz HTTP/1.0\r\n\r\n'], false);
     expect(old.status).toBe(200);
+  });
+});
+
+describe('bodies in an encoding the service does not read are 415, not mojibake', () => {
+  const post = (headers: string, body: Buffer) => raw([Buffer.from(`POST /v1/analyze HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body], true);
+
+  it('Content-Encoding: gzip: 415 UNSUPPORTED_MEDIA_TYPE at headers.content-encoding (the compressed bytes were INVALID_JSON)', async () => {
+    const r = await post('Content-Type: application/json\r\nContent-Encoding: gzip\r\n', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
+    expect(r.status).toBe(415);
+    expect(r.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-encoding' });
+  });
+
+  it('application/json; charset=iso-8859-1: 415 at headers.content-type (a Latin-1 "café" was read as UTF-8 and became "caf\\ufffd")', async () => {
+    const r = await post('Content-Type: application/json; charset=iso-8859-1\r\n', Buffer.from('{"model": "caf\xe9"}', 'latin1'));
+    expect(r.status).toBe(415);
+    expect(r.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+    expect((r.body.error as { message: string }).message).toContain("the charset 'iso-8859-1'");
+  });
+
+  it('bytes that are not UTF-8 in a JSON body (no charset): 400 INVALID_JSON, not a name altered to U+FFFD', async () => {
+    const r = await post('Content-Type: application/json\r\n', Buffer.from('{"model": "caf\xe9"}', 'latin1'));
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'INVALID_JSON' });
+    expect((r.body.error as { message: string }).message).toContain('not UTF-8');
+  });
+
+  it('charset=UTF-8 and Content-Encoding: identity are read as before: 200', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json; charset="UTF-8"').set('content-encoding', 'identity').send('{"model": "resnet18"}');
+    expect([res.status, res.body.totals?.params]).toEqual([200, 11_689_512]);
   });
 });
