@@ -174,6 +174,13 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
     axes.forEach((a, i) => {
       begin[a] = pads[i];
       out[a] = x[a] + pads[i] + pads[i + axes.length];
+      // a reflection reads at most size − 1 units past the edge, a wrap at most size (PyTorch refuses more)
+      const most = ctx.attrs.mode === 'reflect' ? x[a] - 1 : ctx.attrs.mode === 'wrap' ? x[a] : Infinity;
+      for (const p of [pads[i], pads[i + axes.length]]) {
+        if (p > most) {
+          ctx.fail('INVALID_ATTRIBUTE', `${ctx.attrs.mode} padding of ${p} on axis ${a} of ${fmtShape(x)}: at most ${most} there (PyTorch: ${ctx.attrs.mode === 'reflect' ? 'Padding size should be less than the corresponding input dimension' : 'Padding value causes wrapping around more than once'})`, 'pads', { shapes: { data: x } });
+        }
+      }
     });
     return { outputs: [out], weights: [], cost: ZERO_COST, plan: { begin } };
   },

@@ -10,7 +10,7 @@
  * BN folding into a preceding conv: w' = w·γ/σ, b' = (b − μ)·γ/σ + β (domain.md).
  */
 import { z } from 'zod';
-import { fmtShape } from '../errors.js';
+import { ConvlensError, fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { channelVector } from './common.js';
 import { statisticsRF } from './norm-group.js';
@@ -127,6 +127,10 @@ function bnStatistics(ctx: RunContext<BatchNormAttrs, null>): { mean: ArrayLike<
   if (!ctx.training && ctx.attrs.trackRunningStats) return { mean: ctx.weights.runningMean.data, variance: ctx.weights.runningVar.data, batch: false };
   const [n, c] = x.shape;
   const plane = x.data.length / (n * c);
+  // one value per channel has no variance to learn from: PyTorch refuses it in training
+  if (ctx.training && n * plane === 1) {
+    throw new ConvlensError('INVALID_TENSOR', `batch norm in training on ${fmtShape(x.shape)}: one value per channel (N·H·W = 1) has no batch statistics (PyTorch: Expected more than 1 value per channel when training)`, { shapes: { input: x.shape } });
+  }
   const m = new Float64Array(c);
   const v = new Float64Array(c);
   for (let b = 0; b < n; b++) {

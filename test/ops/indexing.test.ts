@@ -80,6 +80,21 @@ describe('pad (pads = [begin per axis…, end per axis…])', () => {
     expect(run('pad', [[[3], [1, 2, 3]]], { pads, mode })[0].data).toEqual(want);
   });
 
+  it.each([
+    ['reflect', [3, 0], 'at most 2 there (PyTorch: Padding size should be less than the corresponding input dimension)'],
+    ['reflect', [0, 5], 'at most 2 there'],
+    ['wrap', [4, 0], 'at most 3 there (PyTorch: Padding value causes wrapping around more than once)'],
+  ])('[1,2,3] mode %s pads %j: wider than PyTorch pads (reflect ≤ size − 1, wrap ≤ size) is INVALID_ATTRIBUTE at pads', (mode, pads, message) => {
+    const e = errorOf(() => analyze(net([3], { op: 'pad', pads, mode })));
+    expect([e.code, e.details.path]).toEqual(['INVALID_ATTRIBUTE', '$.layers[0].pads']);
+    expect(e.message).toContain(message);
+  });
+
+  it('[1,2,3] reflect pads [2, 2] (size − 1, the most) → [3, 2, 1, 2, 3, 2, 1]; wrap pads [3, 0] → [1, 2, 3, 1, 2, 3]', () => {
+    expect(run('pad', [[[3], [1, 2, 3]]], { pads: [2, 2], mode: 'reflect' })[0].data).toEqual([3, 2, 1, 2, 3, 2, 1]);
+    expect(run('pad', [[[3], [1, 2, 3]]], { pads: [3, 0], mode: 'wrap' })[0].data).toEqual([1, 2, 3, 1, 2, 3]);
+  });
+
   it('negative pads crop: [1,2,3,4] pads [−1, −1] → [2, 3]', () => {
     expect(run('pad', [[[4], [1, 2, 3, 4]]], { pads: [-1, -1] })).toEqual([{ shape: [2], data: [2, 3] }]);
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyze, layer, net } from '../helpers.js';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 describe('batchNorm2d', () => {
   it('batchNorm2d C=64: 2·C trainable params, 2·C buffers, 2 FLOPs per element', () => {
@@ -22,5 +24,22 @@ describe('batchNorm2d receptive field', () => {
       { size: 3, stride: 1, padding: 1 },
       { size: 3, stride: 1, padding: 1 },
     ]);
+  });
+});
+
+describe('batchNorm2d in training on one value per channel', () => {
+  const call = (shape: number[], data: number[]) => () =>
+    runOperator({ name: 'batchNorm2d', inputs: [tensor(shape, Float32Array.from(data))], attributes: {}, weights: {}, training: true, seed: 0, maxElements: 1 << 16 });
+
+  it('[1, 1, 1, 1] is INVALID_TENSOR, as PyTorch refuses it (Expected more than 1 value per channel when training)', () => {
+    const e = errorOf(call([1, 1, 1, 1], [5]));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toContain('Expected more than 1 value per channel when training');
+  });
+
+  it('[1, 1, 1, 2] = [5, 6] normalises with the batch: mean 5.5, biased variance 0.25 → ±0.5/√(0.25 + 1e-5)', () => {
+    const y = call([1, 1, 1, 2], [5, 6])().outputs[0].data;
+    const v = 0.5 / Math.sqrt(0.25 + 1e-5);
+    expect(Array.from(y)).toEqual([Math.fround(-v), Math.fround(v)]);
   });
 });
