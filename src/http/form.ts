@@ -76,6 +76,10 @@ async function formFailure(parts: AsyncIterator<unknown>, e: unknown): Promise<n
   throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form ended in the middle of a file part', { path: 'body' });
 }
 
+/** The first bytes of each form being read (chargedParts), for noParts. */
+const FORM_HEADS = new WeakMap<FastifyRequest, Buffer>();
+const HEAD_BYTES = 512;
+
 /**
  * A form the parser found no part in: a multipart body holds at least one (RFC 2046), so its
  * boundary is not the one the Content-Type names (or the body is empty). Without this, the form
@@ -84,6 +88,11 @@ async function formFailure(parts: AsyncIterator<unknown>, e: unknown): Promise<n
 function noParts(request: FastifyRequest): ConvlensError {
   const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
   const named = boundary?.[1] ?? boundary?.[2] ?? '';
+  // the body opens a part but never closes it: the parser yields a part only once its end is seen
+  const head = FORM_HEADS.get(request)?.toString('latin1') ?? '';
+  if (named !== '' && (head.startsWith(`--${named}\r\n`) || head.includes(`\r\n--${named}\r\n`))) {
+    return new ConvlensError('INCOMPLETE_BODY', `the multipart form ended in the middle of its first part: the body opens it (--${named}) but stops before the next boundary line (--${named}, or --${named}-- to close the form)`, { path: 'body' });
+  }
   const why = named === '' ? 'the Content-Type names an empty boundary' : `the boundary the Content-Type names, '${named}', never opens a part (a line --${named})`;
   return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: ${why}; send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
 }
@@ -113,6 +122,14 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
     }
   };
   if (charge) request.raw.on('data', onData);
+  // the form's first bytes, for noParts' message (a part opened and never closed, or no part at all)
+  let head = Buffer.alloc(0);
+  const onHead = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+    FORM_HEADS.set(request, head);
+    if (head.length >= HEAD_BYTES) request.raw.off('data', onHead);
+  };
+  request.raw.on('data', onHead);
   try {
     for (let next = first; ; next = parts.next()) {
       const step = await Promise.race([next, refused]);
@@ -121,6 +138,7 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
     }
   } finally {
     request.raw.off('data', onData);
+    request.raw.off('data', onHead);
   }
 }
 

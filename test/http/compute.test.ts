@@ -549,6 +549,10 @@ describe('multipart forms (issue 9, defect 10)', () => {
       expect([empty.status, empty.body.error.code]).toEqual([400, 'INCOMPLETE_BODY']);
       expect(empty.body.error.message).toContain('an empty boundary');
     }
+    // the boundary the body uses, its first part cut before it ends: the part's end is what is missing, at body
+    const cut = await request(app.server).post('/v1/run').set('content-type', 'multipart/form-data; boundary=xyz').send('--xyz\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"model": "squeezenet1_1"');
+    expect([cut.status, cut.body.error.code, cut.body.error.path]).toEqual([400, 'INCOMPLETE_BODY', 'body']);
+    expect(cut.body.error.message).toContain('ended in the middle of its first part: the body opens it (--xyz)');
     // the boundary the body uses is read as before (its one part, a field, is not the ONNX file /v1/analyze reads)
     const right = await request(app.server).post('/v1/analyze').set('content-type', 'multipart/form-data; boundary=xyz').send(body);
     expect([right.status, right.body.error.code, right.body.error.path]).toEqual([400, 'INVALID_OPTION', 'request']);
