@@ -53,6 +53,10 @@ const rawField = (fields: Record<string, unknown>, key: string): unknown => own(
 
 /** The fields of a JSON body or of the `request` field, checked the same way on the event loop and in a worker. */
 export function fieldsOf(value: unknown, where: 'body' | 'request'): Record<string, unknown> {
+  // a binary body (an ONNX file or a .npy tensor sent alone) carries none of the request's fields
+  if (where === 'body' && Buffer.isBuffer(value)) {
+    throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'a binary body (an ONNX file, a .npy tensor) is not read here; send application/json, or multipart/form-data with the files as parts and a JSON "request" field', { path: 'headers.content-type' });
+  }
   if (!value || typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
     throw where === 'body'
       ? new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form with .npy files and a "request" field)', { path: '$' })

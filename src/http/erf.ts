@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
+import { unsupportedMediaType } from './errors.js';
 import { computeErf, poolRunner } from '../runtime/erf.js';
 import type { ErfSummary } from '../runtime/erf-task.js';
 import type { TaskPool } from '../runtime/pool.js';
@@ -58,6 +59,8 @@ async function readErfBody(request: FastifyRequest, limits: { fileLimit: number;
     return { fields, files: form.files };
   }
   const body = request.body;
+  // a binary body (the ONNX file or a .npy input sent alone) carries none of the request's fields
+  if (Buffer.isBuffer(body)) throw unsupportedMediaType(request.headers['content-type'], 'application/json or multipart/form-data (the ONNX "model", .npy files and a JSON "request" field)');
   if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
     throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form with the ONNX "model", .npy files and a "request" field)', { path: '$' });
   }

@@ -12,6 +12,7 @@
 import { NO_QUERY } from './query-keys.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
+import { unsupportedMediaType } from './errors.js';
 import { AnalysisReportSchema, planExtras, ReportOptionsSchema, splitOptions } from '../analysis/extras.js';
 import type { OptionPath, ReportOptions } from '../analysis/extras.js';
 import { checkFormatOptions, inputShapes, OPTION_KEYS, queryOptions, sendAnalysis } from './report-answers.js';
@@ -78,7 +79,9 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
   if (body === undefined || body === null) {
     throw new ConvlensError('SPEC_INVALID', `the body must be a network spec, { spec, options } or { model, resolution }; it was ${body === null ? 'null' : 'empty'}`, { path: '$' });
   }
-  if (typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object', { path: '$' });
+  // a binary body that is not an ONNX file (a raw .npy tensor) has no network in it
+  if (Buffer.isBuffer(body)) throw unsupportedMediaType('application/x-npy', 'application/json (a network spec), application/octet-stream (an ONNX file) or multipart/form-data (the ONNX file as a part); a raw .npy body is for POST /v1/operators/{name}');
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object', { path: '$' });
   const b = body as Record<string, unknown>;
   const bare = ('inputs' in b || 'layers' in b) && !('spec' in b) && !('model' in b);
   if (bare) return { source: { kind: 'spec', spec: body }, options: fromQuery ?? defaultOptions() };

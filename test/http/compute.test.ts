@@ -539,6 +539,14 @@ describe('multipart forms (issue 9, defect 10)', () => {
     expect(files.body.error.message).toBe('the multipart form has more than 32 file parts; a request takes at most 32 files');
   });
 
+  it('a raw .npy body on the routes that read a network (/v1/analyze, /v1/run, /v1/erf, /v1/compare, /v1/sweep): 415 UNSUPPORTED_MEDIA_TYPE at headers.content-type, not SPEC_INVALID "the body must be a JSON object"', async () => {
+    const npy = readFileSync(new URL('../../examples/input-1x3x64x64.npy', import.meta.url));
+    for (const url of ['/v1/analyze', '/v1/run', '/v1/erf', '/v1/compare', '/v1/sweep']) {
+      const res = await request(app.server).post(url).set('content-type', 'application/x-npy').send(npy);
+      expect([url, res.status, res.body.error.code]).toEqual([url, 415, 'UNSUPPORTED_MEDIA_TYPE']);
+    }
+  });
+
   it('a form whose Content-Type names another boundary (abc, the body uses xyz) or an empty one: 400 INCOMPLETE_BODY at headers.content-type naming it, not an empty form ("give the network") on /v1/run, /v1/erf and /v1/analyze', async () => {
     const body = `--xyz\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"model": "resnet18"}\r\n--xyz--\r\n`;
     for (const url of ['/v1/run', '/v1/erf', '/v1/analyze']) {
