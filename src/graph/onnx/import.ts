@@ -31,7 +31,7 @@ import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
-import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
+import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
@@ -198,6 +198,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     } else if (node.domain === 'convlens') {
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
+      checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
       try {
         mapped = mapNode(node, a, opset, constants, flat.types);
       } catch (e) {
