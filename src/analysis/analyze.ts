@@ -18,6 +18,7 @@ import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
 import { describeStructure } from './structure.js';
 import { structuralWarnings } from './warnings.js';
+import { importWarnings } from './import-warnings.js';
 import { findPatterns } from './patterns.js';
 import { quantizationSummary } from './quantization.js';
 import { branchCredit } from './branches.js';
@@ -253,6 +254,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const structure = describeStructure(graph, analysed, tensors, outputNames, executed);
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
+    ...importWarnings(graph),
     ...structuralWarnings({ graph, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
     ...(sharing.length ? [sharedWeightsWarning(sharing)] : []),
   ];

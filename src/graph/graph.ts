@@ -62,6 +62,8 @@ export interface Graph {
   /** Declared outputs; when absent, the tensors nobody reads. */
   outputs: string[] | null;
   constants: Map<string, GraphConstant>;
+  /** An imported ONNX model's ai.onnx opset (graph/onnx/opsets.ts); a later one than the importer follows is warned of. */
+  onnxOpset?: number;
 }
 
 /** Why a layer is not analysed: the importer's reason (graph/onnx/import.ts), else that convlens has no such operator. */

@@ -6,6 +6,7 @@
  * NOT_READY carry Retry-After. An unmatched request is a 405 with `Allow` when its path is a
  * route's under another method, else a 404.
  */
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -128,12 +129,16 @@ export function clientError(err: NodeJS.ErrnoException & { reason?: string }, so
  * A request whose Expect header is anything but 100-continue (Node's 'checkExpectation'): 417
  * EXPECTATION_FAILED at headers.expect, in the catalog's form. Node's own answer was an empty 417,
  * without a code. The request is not run and the connection is closed (its body may still come).
+ * Node answers it before fastify sees the request, so its request id is made here as fastify makes
+ * one (the client's X-Request-Id, else a UUID), and given in the body and the header.
  */
 export function expectationFailed(request: IncomingMessage, response: ServerResponse): void {
   const expect = String(request.headers.expect ?? '');
   const error = new ConvlensError('EXPECTATION_FAILED', `the Expect header asks for '${expect.slice(0, 100)}'; this service knows only 100-continue: send the request without Expect, or with Expect: 100-continue`, { path: 'headers.expect' });
-  const body = JSON.stringify({ error: error.toJSON() });
-  response.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  const given = request.headers['x-request-id'];
+  const requestId = typeof given === 'string' && given !== '' ? given : randomUUID();
+  const body = JSON.stringify({ error: error.toJSON(), requestId });
+  response.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, connection: 'close' });
   response.end(body);
 }
 

@@ -1,7 +1,7 @@
 /**
  * Jobs over REST: POST /v1/jobs (202, Location, the status), GET /v1/jobs/{id} (the status, with
- * the result when done), DELETE /v1/jobs/{id} (cancels a queued or running job; forgets a finished
- * one), GET /v1/jobs/{id}/results (NDJSON: one line per batch model in order as they complete; the
+ * the result when done), DELETE /v1/jobs/{id} (cancels a queued or running job at once, its running
+ * task stopped; forgets a finished one), GET /v1/jobs/{id}/results (NDJSON: one line per batch model in order as they complete; the
  * result, or an error line, for the others). The store is jobs/memory.ts or jobs/redis.ts.
  */
 import { NO_QUERY } from './query-keys.js';
@@ -15,7 +15,10 @@ import { FINISHED, statusJson } from '../jobs/types.js';
 
 export const NDJSON = 'application/x-ndjson';
 
-const notFound = (id: string) => new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have finished more than JOB_TTL_SECONDS ago, or been deleted`, { path: 'id' });
+const notFound = (id: string) =>
+  id === ''
+    ? new ConvlensError('JOB_NOT_FOUND', 'no job id given: name the job, /v1/jobs/{id} (POST /v1/jobs answers its id)', { path: 'id' })
+    : new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have finished more than JOB_TTL_SECONDS ago, or been deleted`, { path: 'id' });
 
 function sendStatus(reply: FastifyReply, view: JobView, status = 200): FastifyReply {
   return reply.status(status).header('content-type', 'application/json; charset=utf-8').send(statusJson(view));

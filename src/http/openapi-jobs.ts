@@ -65,7 +65,7 @@ export function jobPaths(h: DocHelpers): Record<string, Json> {
         operationId: 'cancelJob',
         summary: 'Cancel a queued or running job, or forget a finished one',
         description:
-          'A queued job is dropped; a running one stops at once (a task already in a worker thread runs to its end, its result dropped): status cancelled, error JOB_CANCELLED. A finished job and its results are deleted; the answer is the job as it was.',
+          'A queued job is dropped; a running one stops at once (a task running in a worker thread is stopped and its worker replaced): status cancelled, error JOB_CANCELLED. A finished job and its results are deleted; the answer is the job as it was.',
         parameters: [idParameter],
         responses: { '200': status('the job after cancelling, or as it was before being forgotten'), ...h.errorResponses(lookup) },
       },

@@ -238,6 +238,10 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
         const v = await guard(redis, () => viewOf(id));
         if (!v) {
           if (first) throw new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have expired (JOB_TTL_SECONDS)`, { path: 'id' });
+          // deleted (or expired) while read: its lines went with it, so the last line says the
+          // stream is incomplete rather than ending as a finished one does
+          const gone = new ConvlensError('JOB_NOT_FOUND', `job ${id} was deleted (or expired) while its results were read; the ${next} lines before this one are all that could be sent`, { path: 'id', linesSent: next });
+          yield JSON.stringify({ error: gone.toJSON() });
           return;
         }
         first = false;

@@ -114,7 +114,8 @@ export interface JobQueue {
   cancel(id: string): Promise<JobView | null>;
   /**
    * The result lines (NDJSON text, no newline), in order, as they are produced; ends when the job
-   * has finished and every line has been given, or when `signal` aborts. Throws JOB_NOT_FOUND.
+   * has finished and every line has been given, or when `signal` aborts. Throws JOB_NOT_FOUND; a
+   * job deleted (or expired) while read, whose lines are gone, ends with a JOB_NOT_FOUND error line.
    */
   lines(id: string, signal: AbortSignal): AsyncGenerator<string>;
   /** Jobs waiting and running (metrics). */

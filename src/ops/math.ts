@@ -4,6 +4,7 @@
  * (shape arithmetic: Swin's window partition computes pads with Mod, ViT's position code Pow/Sqrt).
  *
  *   sqrt √x · exp eˣ · log ln x · neg −x · abs |x| · reciprocal 1/x · floor ⌊x⌋ · ceil ⌈x⌉
+ *   sign       −1 (x < 0), 0 (x = ±0 or NaN), 1 (x > 0): torch.sign (ONNX Sign)
  *   pow        xʸ (ONNX Pow; int64 inputs stay integer)
  *   mod        fmod = false: a − b·⌊a/b⌋, the sign of the divisor (torch.remainder, ONNX Mod fmod 0,
  *              Python's %); fmod = true: a − b·trunc(a/b), the sign of the dividend (torch.fmod, C)
@@ -11,9 +12,9 @@
  *              NaN propagating as torch.minimum does
  *
  * FLOPs: 1 per output element per operation (a k-input Min does k − 1 comparisons); floor and ceil
- * count 1 (a rounding). Receptive fields pass through (unary) or merge as add's (mergeRF).
+ * count 1 (a rounding), sign 1 (a comparison). Receptive fields pass through (unary) or merge as add's (mergeRF).
  * VJPs (PyTorch autograd; broadcast operands sum the gradient over their broadcast dims): sqrt
- * g/(2y), exp g·y, log g/x, neg −g, abs g·sign(x) (0 at 0), reciprocal −g·y², floor and ceil 0;
+ * g/(2y), exp g·y, log g/x, neg −g, abs g·sign(x) (0 at 0), reciprocal −g·y², floor, ceil and sign 0;
  * pow ∂x = g·e·x^(e−1), ∂e = g·y·ln x; mod ∂a = g, ∂b = −g·⌊a/b⌋ (fmod: trunc); minimum and
  * maximum send g to the inputs that attain the extremum, split evenly on ties.
  */
@@ -49,6 +50,14 @@ export const reciprocal = unaryOp({
   fn: () => (x) => 1 / x,
   integerOut: () => false,
   grad: () => (_x, y) => -y * y,
+});
+export const sign = unaryOp({
+  name: 'sign',
+  summary: 'Element-wise sign: −1, 0 or 1 (0 for NaN and −0, as torch.sign)',
+  pytorch: 'torch.sign',
+  flops: 1,
+  fn: () => (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  grad: () => () => 0,
 });
 export const floor = unaryOp({ name: 'floor', summary: 'Element-wise ⌊x⌋', pytorch: 'torch.floor', flops: 1, fn: () => Math.floor, grad: () => () => 0 });
 export const ceil = unaryOp({ name: 'ceil', summary: 'Element-wise ⌈x⌉', pytorch: 'torch.ceil', flops: 1, fn: () => Math.ceil, grad: () => () => 0 });

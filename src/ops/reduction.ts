@@ -8,7 +8,10 @@
  *   reduceL2   y[j] = √(Σ x[i]²)       over the input elements i that reduce to j, n = ∏ x.shape[a]
  *   axes: all by default, each in [−rank, rank − 1], from the attribute or the constant `axes`
  *   input (ReduceSum since opset 13, the others since 18); an empty list reduces all axes unless
- *   noopWithEmptyAxes, which then passes the input through; keepDims leaves size-1 dims
+ *   noopWithEmptyAxes, which then passes the input through; keepDims leaves size-1 dims;
+ *   axesFrom k instead: axes k … rank − 1 of any rank (ONNX GlobalMaxPool is reduceMax axesFrom 2,
+ *   F.adaptive_max_pool2d(x, 1)'s values; its VJP splits g over tied maxima as torch.amax does,
+ *   where adaptive_max_pool2d gives it all to the first)
  *   argMax/argMin: the index along `dim` of the first extreme (the last with selectLastIndex);
  *   without `dim`, of the flattened input (torch); keepDim leaves a size-1 dim
  *
@@ -86,7 +89,12 @@ function reduceData(r: Reducer, data: ArrayLike<number>, shape: Shape, axes: rea
   return acc;
 }
 
-export const ReduceAttrs = z.strictObject({ axes: IntList.optional(), keepDims: z.boolean().default(true), noopWithEmptyAxes: z.boolean().default(false) });
+export const ReduceAttrs = z.strictObject({
+  axes: IntList.optional(),
+  keepDims: z.boolean().default(true),
+  noopWithEmptyAxes: z.boolean().default(false),
+  axesFrom: z.number().int().nonnegative().optional().describe('reduce every axis from this one to the last, of any rank (ONNX GlobalMaxPool: 2, the spatial axes); instead of axes'),
+});
 export type ReduceAttrs = z.infer<typeof ReduceAttrs>;
 
 function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
@@ -99,9 +107,14 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
     attrs: ReduceAttrs,
     infer(ctx) {
       const x = ctx.inputs[0];
-      const given = attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
+      const from = ctx.attrs.axesFrom;
+      if (from !== undefined && (ctx.attrs.axes !== undefined || ctx.inputs.length > 1)) ctx.fail('INVALID_ATTRIBUTE', 'give axesFrom or axes, not both', 'axesFrom');
+      if (from !== undefined && x.length <= from) {
+        ctx.fail('RANK_MISMATCH', `axesFrom ${from} reduces axes ${from} on, but input 0 has shape ${fmtShape(x)} (rank ${x.length}): it needs at least ${from + 1} dims`, 'inputs', { shapes: { input0: x } });
+      }
+      const given = from !== undefined ? null : attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
       const all = x.map((_, i) => i);
-      const axes = given && given.length > 0 ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : ctx.attrs.noopWithEmptyAxes ? [] : all;
+      const axes = from !== undefined ? all.slice(from) : given && given.length > 0 ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : ctx.attrs.noopWithEmptyAxes ? [] : all;
       const out = reducedShape(ctx, axes);
       const v = ctx.values[0];
       let value: TensorValue | null = null;

@@ -38,7 +38,8 @@ const first = (ctx: Ctx, g: Tensor | null): Grads => ctx.inputs.map((_, i) => (i
 
 /**
  * Ops whose output does not vary with the input's values (shape) or is an index (argMax, argMin):
- * no gradient flows through them, as PyTorch's autograd; a backward pass counts them as zeros.
+ * no gradient flows through them, as PyTorch's autograd; a backward pass counts them as zeros,
+ * and a unit whose gradient only they could carry to an input is NO_GRADIENT (runtime/backward.ts).
  */
 export const noGradient = (ctx: Ctx): Grads => ctx.inputs.map(() => null);
 

@@ -11,7 +11,10 @@
  *
  * Backward: the seed is ∂L/∂y for L = Σ_{c ∈ channels} y[0, c, i, j] (a one at each chosen channel of
  * the unit, batch 0), then layers in reverse topological order; where a tensor fans out, its
- * gradients are summed. A layer whose op has no VJP fails with NO_GRADIENT naming it. With
+ * gradients are summed. A layer whose op has no VJP fails with NO_GRADIENT naming it; so does a
+ * unit whose gradient reaches no graph input because layers on its way pass none (an index, a shape,
+ * an integer cast: the op's vjp answers null, as PyTorch's autograd finds no grad_fn), the first such
+ * layer named. An input the unit does not depend on at all gets zeros. With
  * `release`, each kept tensor is dropped once the last layer reading it has been differentiated,
  * so one pass peaks at the forward's kept set, not twice it.
  */
@@ -246,6 +249,8 @@ export function backward(state: ForwardState, target: ResolvedTarget, release = 
   // the last step (in forward order) reading each kept tensor, to release it once passed
   const firstReader = new Map<string, number>();
   if (release) steps.forEach((s, k) => [...s.layer.inputs, ...s.layer.outputs].forEach((r) => firstReader.has(r) || firstReader.set(r, k)));
+  // the first layer (from the unit back) that took a gradient and passed none on
+  let stopped: Step | null = null;
   for (let k = steps.length - 1; k >= 0; k--) {
     const s = steps[k];
     const gradOutputs = s.layer.outputs.map((o) => grads.get(o) ?? null);
@@ -267,6 +272,7 @@ export function backward(state: ForwardState, target: ResolvedTarget, release = 
       throw atLayer(e, s.layer);
     }
     for (const o of s.layer.outputs) grads.delete(o);
+    if (!stopped && !s.layer.inputs.some((r, i) => gin[i] && differentiable.has(r))) stopped = s;
     s.layer.inputs.forEach((r, i) => {
       const g = gin[i];
       if (!g || !differentiable.has(r)) return;
@@ -286,6 +292,14 @@ export function backward(state: ForwardState, target: ResolvedTarget, release = 
       }
     });
     if (release) for (const r of [...s.layer.inputs, ...s.layer.outputs]) if (firstReader.get(r) === k && !graph.inputs.some((i) => i.name === r)) kept.delete(r);
+  }
+  const cut = stopped as Step | null;
+  if (cut && !graph.inputs.some((i) => grads.has(i.name))) {
+    throw new ConvlensError('NO_GRADIENT', `no gradient of '${target.layer}' reaches an input: layer '${cut.layer.name}' (${cut.op.name}) passes none to its inputs (its output does not vary smoothly with them: an index, a shape, an integer), as PyTorch's autograd finds no grad_fn; choose a layer before it`, {
+      path: cut.layer.path,
+      layer: cut.layer.name,
+      op: cut.op.name,
+    });
   }
   const out: Record<string, Tensor> = Object.create(null);
   for (const inp of graph.inputs) {

@@ -153,6 +153,7 @@ describe('POST /v1/erf', () => {
     ['a spec error, located under $.spec', { spec: { ...twoConvs.spec, layers: [{ name: 'a', op: 'relu', inputs: ['nope'] }] } }, 'UNKNOWN_INPUT', '$.spec.layers[0].inputs[0]'],
     ['no network', { input: 'random' }, 'SPEC_INVALID', '$'],
     ['an unknown model', { model: 'resnet5' }, 'UNKNOWN_MODEL', '$.model'],
+    ['a unit reached only through argMax (it was 200, all zeros)', { spec: { inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'a', op: 'argMax', dim: 1, keepDim: true }] }, stages: false }, 'NO_GRADIENT', '$.spec.layers[0]'],
   ])('%s is a 400 with its code and path', async (_, body, code, path) => {
     const res = await request(app.server).post('/v1/erf').send(body);
     expect(res.status).toBeGreaterThanOrEqual(400);

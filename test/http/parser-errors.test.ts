@@ -63,6 +63,15 @@ describe('HTTP parser errors are catalog errors', () => {
     expect(r.status).toBe(417);
     expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(r.body.error).toEqual({ code: 'EXPECTATION_FAILED', message: "the Expect header asks for 'foo'; this service knows only 100-continue: send the request without Expect, or with Expect: 100-continue", path: 'headers.expect' });
+    // every error carries its request id (it had none: Node answers before fastify)
+    expect(r.body.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(r.headers['x-request-id']).toBe(r.body.requestId);
+  });
+
+  it("Expect: 200-ok with the client's X-Request-Id: 417 with that id, as fastify keeps it", async () => {
+    const r = await raw(['POST /v1/analyze?model=resnet18 HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nX-Request-Id: abc-123\r\nContent-Length: 0\r\n\r\n'], false);
+    expect([r.status, r.body.requestId, r.headers['x-request-id']]).toEqual([417, 'abc-123', 'abc-123']);
+    expect(r.body.error).toMatchObject({ code: 'EXPECTATION_FAILED', path: 'headers.expect' });
   });
 
   it('Expect: 100-continue is still honoured: the 100 first, then the analysis', async () => {

@@ -105,6 +105,14 @@ describe('jobs on the worker pool (real workers)', () => {
     }
   });
 
+  it('an empty id (DELETE /v1/jobs/) is 404 JOB_NOT_FOUND saying no id was given (it said "no job ;")', async () => {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await app.inject({ method, url: '/v1/jobs/' });
+      expect(res.statusCode, method).toBe(404);
+      expect(res.json().error).toEqual({ code: 'JOB_NOT_FOUND', message: 'no job id given: name the job, /v1/jobs/{id} (POST /v1/jobs answers its id)', path: 'id' });
+    }
+  });
+
   it('results with Accept: application/json only are 406 NOT_ACCEPTABLE; */* and application/* are fine', async () => {
     const { id } = (await submit(app, { kind: 'analyze', spec: tinySpec })).json();
     await waitFor(app, id);

@@ -144,6 +144,37 @@ describe('input gradients of one output unit', () => {
     }
   });
 
+  it('a unit reached only through argMax (an index: its vjp passes nothing) is NO_GRADIENT naming it, not an all-zero gradient', () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 3, 4, 4] }], layers: [{ name: 'a', op: 'argMax', dim: 1, keepDim: true }] };
+    try {
+      inputGradient(spec, ones([1, 3, 4, 4]), {}, unit('a'));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConvlensError);
+      expect((e as ConvlensError).toJSON()).toMatchObject({ code: 'NO_GRADIENT', layer: 'a', op: 'argMax', path: '$.layers[0]' });
+      expect((e as ConvlensError).message).toBe(
+        "no gradient of 'a' reaches an input: layer 'a' (argMax) passes none to its inputs (its output does not vary smoothly with them: an index, a shape, an integer), as PyTorch's autograd finds no grad_fn; choose a layer before it",
+      );
+    }
+    // after a differentiable layer too: the layer named is the one that stops it
+    const deeper = { inputs: [{ name: 'x', shape: [1, 3, 4, 4] }], layers: [{ name: 'r', op: 'relu' }, { name: 'a', op: 'argMax', inputs: ['r'], dim: 1, keepDim: true }, { name: 'f', op: 'cast', inputs: ['a'], to: 'float32' }] };
+    expect(() => inputGradient(deeper, ones([1, 3, 4, 4]), {}, unit('f'))).toThrow(expect.objectContaining({ code: 'NO_GRADIENT', details: expect.objectContaining({ layer: 'a' }) }));
+  });
+
+  it('x + argMax(x): the gradient passes by the add alone, as in PyTorch (a one at the unit, every channel)', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
+      layers: [
+        { name: 'a', op: 'argMax', dim: 1, keepDim: true },
+        { name: 'f', op: 'cast', inputs: ['a'], to: 'float32' },
+        { name: 's', op: 'add', inputs: ['x', 'f'] },
+      ],
+    };
+    // L = Σ_c s[0, c, 1, 1] = Σ_c x[0, c, 1, 1] + 2·argmax(…): ∂L/∂x is 1 at (c, 1, 1) for both channels
+    const { grad } = inputGradient(spec, ones([1, 2, 3, 3]), {}, unit('s'));
+    expect(Array.from(grad.data)).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+  });
+
   it('a unit outside the map, an unknown channel or layer are 400s with the field named', () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 1 }] };
     const graph = parseNetworkSpec(spec);

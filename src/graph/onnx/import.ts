@@ -1,6 +1,6 @@
 /**
  * ONNX → graph. Nodes map onto the registry's ops (attribute names and defaults per the ONNX
- * operator specs, opsets 7–18); weights become graph constants bound to the layer by role and
+ * operator specs, opsets 7–21: graph/onnx/opsets.ts); weights become graph constants bound to the layer by role and
  * are read only for their shapes. Nodes of any other type stay in the graph under their op type,
  * so the report names them and marks the totals incomplete. Shape inference is the analyzer's:
  * shape subgraphs (Shape → Gather → Concat → Reshape) fold there by evaluation.
@@ -31,7 +31,8 @@ import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
-import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
+import { opsetRefusal } from './opsets.js';
+import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
   /** Shapes for inputs with dynamic dimensions: by input name, or `''` for the first input. */
@@ -102,6 +103,9 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
 function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set(), refused: ReadonlyMap<string, string> = new Map()) {
   const g = model.graph!;
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
+  // a file of custom-domain nodes alone reads no ai.onnx operator
+  const refusal = g.node.some((n) => isDefault(n.domain)) ? opsetRefusal(opset) : null;
+  if (refusal) throw new ConvlensError('ONNX_INVALID', refusal, { path: '$.opset_import', opset });
 
   checkSingleAssignment(g);
   const constants = new Map<string, GraphConstant>();
@@ -198,6 +202,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     } else if (node.domain === 'convlens') {
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
+      checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
       try {
         mapped = mapNode(node, a, opset, constants, flat.types);
       } catch (e) {
@@ -240,7 +245,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   checkGraphOutputs(g.output, known);
   const outputs = g.output.map((o) => o.name);
   const result = {
-    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants } as Graph,
+    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
   return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled, bodies };

@@ -2,7 +2,7 @@
  * ONNX constants, index arithmetic and reductions → convlens ops (src/ops/sequence.ts,
  * reduction.ts): attribute names and defaults per the ONNX operator specs (opsets 7–18). Axes
  * moved from attributes to inputs (ReduceSum at opset 13, the other reductions at 18): either
- * form maps, the input form folded by the analyzer.
+ * form maps, the input form folded by the analyzer. GlobalMaxPool is reduceMax over axes 2 on.
  */
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { toConstant } from './constants.js';
@@ -49,6 +49,8 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   ReduceMin: reduce('reduceMin'),
   ReduceL2: reduce('reduceL2'),
   ReduceProd: reduce('reduceProd'),
+  // the maximum over every spatial axis, kept as size 1: (N, C, …) → (N, C, 1, …) (nn.AdaptiveMaxPool2d(1)'s export)
+  GlobalMaxPool: ({ same }) => same('reduceMax', { axesFrom: 2, keepDims: true }),
   NonZero: ({ same }) => same('nonZero'),
   GatherND: ({ a, same }) => same('gatherND', { batchDims: a.int('batch_dims', 0) }),
   ArgMax: arg('argMax'),

@@ -12,6 +12,7 @@ export const MATH_MAPPERS: Record<string, NodeMapper> = {
   Log: direct('log'),
   Neg: direct('neg'),
   Abs: direct('abs'),
+  Sign: direct('sign'),
   Reciprocal: direct('reciprocal'),
   Floor: direct('floor'),
   Ceil: direct('ceil'),

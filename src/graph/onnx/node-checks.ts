@@ -132,6 +132,29 @@ export function checkIfArity(node: NodeProto, branches: { then: GraphProto; else
   }
 }
 
+/** ONNX convolutions whose kernel_shape, where given, is their weight's spatial dims: the weight's input. */
+const KERNEL_WEIGHT_INPUT: Readonly<Record<string, number>> = { Conv: 1, ConvTranspose: 1, ConvInteger: 1, DeformConv: 1, QLinearConv: 3 };
+
+/**
+ * A convolution's kernel_shape must be its constant weight's spatial dims (W is [M, C/group, k1, …,
+ * kN]; ConvTranspose's [C, M/group, k1, …, kN]): the importer reads the kernel from W, so a
+ * kernel_shape of [5, 5] beside a 3×3 W was silently taken as 3×3; onnxruntime refuses it.
+ */
+export function checkKernelShape(node: NodeProto, kernelShape: readonly number[] | undefined, constants: ReadonlyMap<string, { shape: readonly number[] }>, name: string, path: string): void {
+  const at = KERNEL_WEIGHT_INPUT[node.opType];
+  if (at === undefined || !kernelShape) return;
+  const weight = node.input[at] ? constants.get(node.input[at]) : undefined;
+  if (!weight || weight.shape.length < 3) return;
+  const spatial = weight.shape.slice(2);
+  if (spatial.length === kernelShape.length && spatial.every((d, k) => d === kernelShape[k])) return;
+  const index = node.attribute.findIndex((a) => a.name === 'kernel_shape');
+  throw new ConvlensError(
+    'ONNX_GRAPH_INVALID',
+    `node '${name}' (${node.opType}) has kernel_shape [${kernelShape.join(', ')}], but its weight '${node.input[at]}' is [${weight.shape.join(', ')}], a [${spatial.join(', ')}] kernel: kernel_shape must be the weight's spatial dims`,
+    { path: `${path}.attribute[${index}]`, layer: name, opType: node.opType, shapes: { kernelShape: [...kernelShape], weight: [...weight.shape] } },
+  );
+}
+
 /** ONNX ops of one output that the importer may fold into a constant (graph/onnx/import.ts). */
 export const FOLDED_SINGLE_OUTPUT: ReadonlySet<string> = new Set(['Identity', 'Constant', 'Cast', 'ConstantOfShape', 'DequantizeLinear']);
 
