@@ -30,7 +30,8 @@ import { reportCsv } from '../analysis/csv.js';
 import { withFlags } from './errors.js';
 import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
-import { targetKind, targetSource } from './target.js';
+import { readTarget, targetKind, targetLabel, targetSource } from './target.js';
+import { STDIN } from './read-file.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, fileOption, integer, number, once, progress, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
@@ -64,7 +65,7 @@ const ANALYZE_FLAGS: FlagPaths = { '$.inputShapes': '--input', '$.resolution': '
 export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('analyze')
     .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout (or --out), diagnostics to stderr')
-    .argument('<target>', 'file path or zoo model name')
+    .argument('<target>', 'file path (- reads stdin) or zoo model name')
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access, memory and the roofline').choices(Object.keys(DTYPES)).default('float32'))
@@ -119,12 +120,13 @@ interface AnalyzeFlags {
   progress?: boolean;
 }
 
+function notNetron(io: Io, target: string, what: string): number {
+  io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${targetLabel(target)}' is ${what}: export it to ONNX first, or use --format json`);
+  return EXIT.INVALID_INPUT;
+}
+
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
-  const onnx = targetKind(target) === 'onnx';
-  if (o.format === 'netron' && !onnx) {
-    io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${target}' is ${ZOO_BY_NAME.has(target) ? 'a zoo model' : 'a JSON spec'}: export it to ONNX first, or use --format json`);
-    return EXIT.INVALID_INPUT;
-  }
+  if (o.format === 'netron' && ZOO_BY_NAME.has(target)) return notNetron(io, target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
     io.err(`convlens: --erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``);
     return EXIT.INVALID_INPUT;
@@ -141,10 +143,18 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
     (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
   );
 
-  const size = onnx ? statSync(target).size : 0;
+  // a file's size says whether progress is worth showing (stdin's is known once read)
+  const file = targetKind(target) === 'onnx' && target !== STDIN;
+  const size = file ? statSync(target).size : 0;
   const bar = progress(io, o.progress, size >= LARGE_ONNX_BYTES);
-  if (onnx) bar.phase(`reading ${target} (${(size / 1e6).toFixed(1)} MB)`);
-  const source = targetSource(target, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
+  if (file) bar.phase(`reading ${target} (${(size / 1e6).toFixed(1)} MB)`);
+  const read = readTarget(target);
+  const onnx = read.kind === 'onnx';
+  if (o.format === 'netron' && !onnx) {
+    bar.end();
+    return notNetron(io, target, 'a JSON spec');
+  }
+  const source = targetSource(read, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
   if (onnx) bar.phase('importing ONNX');
   const { graph } = loadGraph(source);
   bar.phase(`analysing ${graph.layers.length} layers`);

@@ -5,7 +5,7 @@
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
  * heatmap as PNG and SVG files, the gradient as .npy.
  */
-import { MAX_TARGET_BYTES, readBounded } from './read-file.js';
+import { MAX_TARGET_BYTES, STDIN, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
@@ -16,7 +16,7 @@ import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
-import { targetKind, targetSource } from './target.js';
+import { readTarget, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
 import { emit, fileOption, integer, resolutionOption, shape, writeNamed } from './io.js';
@@ -72,7 +72,7 @@ function statsRows(s: ErfStats): [string, string][] {
 export function erfCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('erf')
     .description("effective receptive field of one output unit: input gradient statistics against the theoretical field, per stage; heatmap PNG/SVG")
-    .argument('<target>', 'file path (.json spec or .onnx with weights) or zoo model name')
+    .argument('<target>', 'file path (.json spec or .onnx with weights; - reads stdin) or zoo model name')
     .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
@@ -121,9 +121,11 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   const file = npyFile(o);
+  if (file === STDIN && target === STDIN) throw new ConvlensError('INVALID_OPTION', '--input - and the target - both read stdin, which holds one file: give one of them as a file', { path: '--input' });
   const given = file ? npyInput(file) : null;
+  const read = readTarget(target);
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
-  const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
+  const source = targetSource(read, { inputShape: o.inputShape ?? (read.kind === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
   const summary = await computeErf(inlineRunner, {
     source,
     mode: given ? 'given' : (o.input as 'random' | 'luo'),
