@@ -94,7 +94,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
 
 /** What a stream needs to be for the CLI: written to, and maybe a terminal. */
 export interface OutStream {
-  write(text: string): unknown;
+  write(data: string | Uint8Array): unknown;
   isTTY?: boolean;
 }
 
@@ -106,6 +106,8 @@ export function streamIo(stdout: OutStream, stderr: OutStream, env: NodeJS.Proce
   const line = (stream: OutStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
   return {
     out: line(stdout),
+    outBytes: (d) => void stdout.write(d),
+    outIsTTY: stdout.isTTY === true,
     err: line(stderr),
     errIsTTY: stderr.isTTY === true,
     errDumb: env.TERM === 'dumb',

@@ -19,7 +19,7 @@ import { withFlags } from './errors.js';
 import { readTarget, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
-import { emit, fileOption, integer, resolutionOption, shape, writeNamed } from './io.js';
+import { emit, fileOption, integer, resolutionOption, shape, writeOutput } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -85,9 +85,9 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--no-stages', 'skip the per-stage statistics')
     .addOption(new Option('--stage-by <rule>', 'stages end at each downsampling (stride) or at module name boundaries (name: layer1 … layer4)').choices(['stride', 'name']).default('stride'))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
-    .option('--png <file>', 'write the heatmap PNG here', fileOption)
-    .option('--svg <file>', 'write the heatmap SVG here', fileOption)
-    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here', fileOption)
+    .option('--png <file>', 'write the heatmap PNG here (- is stdout: then the statistics need --out)', fileOption)
+    .option('--svg <file>', 'write the heatmap SVG here (- is stdout: then the statistics need --out)', fileOption)
+    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here (- is stdout: then the statistics need --out)', fileOption)
     .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
     .action((target: string, o) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
@@ -116,10 +116,28 @@ const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
 /** The .npy file given as --input, or null for `random` and `luo`. */
 const npyFile = (o: OptionValues): string | null => (o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null);
 
+/**
+ * `-` is stdout for --out, --png, --svg and --gradient; stdout holds one of them. With the heatmap
+ * or the gradient there, the statistics need --out FILE; PNG and .npy bytes are not written to a
+ * terminal.
+ */
+function checkStdout(io: Io, o: OptionValues): void {
+  const files: [string, string | undefined][] = [['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]];
+  const toStdout = files.filter(([, f]) => f === '-').map(([flag]) => flag);
+  if (toStdout.length === 0) return;
+  const refuse = (message: string) => {
+    throw new ConvlensError('INVALID_OPTION', message, { path: toStdout[0] });
+  };
+  if (toStdout.length > 1) refuse(`${toStdout.join(' - and ')} - all ask for stdout, which holds one output: give the others files`);
+  if (o.out === undefined || o.out === '-') refuse(`${toStdout[0]} - writes to stdout, where the statistics go too: give --out FILE for them (or --out /dev/null)`);
+  if (toStdout[0] !== '--svg' && io.outIsTTY) refuse(`${toStdout[0]} - writes binary to stdout, which is a terminal: redirect it to a file or a pipe`);
+}
+
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths): Promise<void> {
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
+  checkStdout(io, o);
   const file = npyFile(o);
   if (file === STDIN && target === STDIN) throw new ConvlensError('INVALID_OPTION', '--input - and the target - both read stdin, which holds one file: give one of them as a file', { path: '--input' });
   const given = file ? npyInput(file) : null;
@@ -140,9 +158,9 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     heatmap: Boolean(o.png || o.svg || o.format === 'json'),
     maxElements: 1 << 28,
   });
-  if (o.png && summary.png) writeNamed(o.png, summary.png);
-  if (o.svg && summary.svg) writeNamed(o.svg, summary.svg);
-  if (o.gradient) writeNamed(o.gradient, encodeNpy(summary.gradient));
+  if (o.png && summary.png) writeOutput(io, o.png, summary.png);
+  if (o.svg && summary.svg) writeOutput(io, o.svg, summary.svg);
+  if (o.gradient) writeOutput(io, o.gradient, encodeNpy(summary.gradient));
   let text: string;
   if (o.format === 'json') {
     const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');

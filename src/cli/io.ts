@@ -19,6 +19,10 @@ import { MAX_RESOLUTION } from '../graph/load.js';
 export interface Io {
   /** The report, and listings: stdout. */
   out(text: string): void;
+  /** Bytes on stdout as they are (no line break added): a file option given `-` (erf --png -). */
+  outBytes?(data: Uint8Array): void;
+  /** stdout is a terminal: binary output there is refused. */
+  outIsTTY?: boolean;
   /** Diagnostics: stderr, a line each. */
   err(text: string): void;
   /** stderr is a terminal: progress shows without --progress and redraws one line. */
@@ -100,6 +104,13 @@ export function writeNamed(file: string, data: string | Uint8Array): void {
     (e as NodeJS.ErrnoException).path ??= file;
     throw e;
   }
+}
+
+/** `data` written to `file`, or to stdout for `-` (erf's --png, --svg, --gradient). */
+export function writeOutput(io: Io, file: string, data: string | Uint8Array): void {
+  if (file !== '-') return writeNamed(file, data);
+  if (io.outBytes) return io.outBytes(typeof data === 'string' ? Buffer.from(data) : data);
+  io.out(typeof data === 'string' ? data : Buffer.from(data).toString('latin1'));
 }
 
 /** The report on stdout (no file, or `-`), or in `file` with one line on stdout saying where. */

@@ -1,0 +1,64 @@
+/**
+ * `convlens erf`'s command-line rules (src/cli/erf.ts): `-` is stdout for --png, --svg and
+ * --gradient as for --out, one output there at a time, binary never to a terminal.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { decodeNpy } from '../../src/tensor/encoding.js';
+
+async function cli(argv: string[], outIsTTY = false) {
+  const out: string[] = [];
+  const bytes: Buffer[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), outBytes: (d) => bytes.push(Buffer.from(d)), outIsTTY, err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), bytes: Buffer.concat(bytes), err: err.join('\n') };
+}
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-cli-erf-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string) => path.join(tmp, name);
+
+/** One 3×3 conv, padding 1: 1×1×5×5 → 1×1×5×5; its centre unit (2, 2) sees rows and columns 1…3. */
+writeFileSync(file('net.json'), JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 5, 5] }], layers: [{ name: 'a', op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1 }] }));
+const base = () => ['erf', file('net.json'), '--samples', '1', '--no-stages', '--out', file('stats.txt')];
+
+describe('erf: - is stdout for --png, --svg and --gradient', () => {
+  it('--gradient - puts the .npy on stdout; the statistics go to --out', async () => {
+    const r = await cli([...base(), '--gradient', '-']);
+    expect(r.code).toBe(0);
+    expect(r.bytes.subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
+    const g = decodeNpy(new Uint8Array(r.bytes), 'stdout', 1 << 20);
+    expect(g.shape).toEqual([1, 1, 5, 5]);
+    // the unit (2, 2) of a 3×3 conv sees the 3×3 window at rows and columns 1…3: 16 of the 25 pixels have no gradient
+    const zero = Array.from(g.data).map((v, i) => (v === 0 ? i : -1)).filter((i) => i >= 0);
+    expect(zero).toEqual([0, 1, 2, 3, 4, 5, 9, 10, 14, 15, 19, 20, 21, 22, 23, 24]);
+    expect(readFileSync(file('stats.txt'), 'utf8')).toMatch(/theoretical field\s+3×3: rows 1…3, columns 1…3/);
+  });
+
+  it('--png - is the PNG bytes (signature 89 50 4E 47); --svg - the SVG text', async () => {
+    const png = await cli([...base(), '--png', '-']);
+    expect(png.code).toBe(0);
+    expect([...png.bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    const svg = await cli([...base(), '--svg', '-']);
+    expect(svg.code).toBe(0);
+    expect(svg.bytes.toString('utf8')).toMatch(/^<svg /);
+  });
+
+  it('two outputs asking for stdout, or the statistics left there, are usage errors (exit 2), before any work', async () => {
+    const two = await cli([...base(), '--png', '-', '--svg', '-']);
+    expect([two.code, two.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - and --svg - all ask for stdout, which holds one output: give the others files (at --png)']);
+    const stats = await cli(['erf', file('net.json'), '--samples', '1', '--gradient', '-']);
+    expect([stats.code, stats.err]).toEqual([2, 'convlens: INVALID_OPTION: --gradient - writes to stdout, where the statistics go too: give --out FILE for them (or --out /dev/null) (at --gradient)']);
+    const both = await cli(['erf', file('net.json'), '--samples', '1', '--out', '-', '--png', '-']);
+    expect(both.code).toBe(2);
+    expect(both.bytes.length + both.out.length).toBe(0);
+  });
+
+  it('a PNG or .npy to a terminal is refused; SVG text there is allowed', async () => {
+    const png = await cli([...base(), '--png', '-'], true);
+    expect([png.code, png.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - writes binary to stdout, which is a terminal: redirect it to a file or a pipe (at --png)']);
+    expect((await cli([...base(), '--svg', '-'], true)).code).toBe(0);
+  });
+});
