@@ -4,7 +4,7 @@
  * model in-process and gate on budgets (analyze), compare two networks and gate on their deltas
  * (compare), sweep input sizes (sweep), list devices and counting conventions. The report (table,
  * JSON, CSV, Markdown, HTML or a Netron attachment) goes to stdout, or to --out FILE with one line on
- * stdout saying where; diagnostics and progress go to stderr.
+ * stderr saying where; diagnostics and progress go to stderr.
  *
  * Exit codes (cli/gates.ts): 0 analysed and every gate passed, 1 a budget or --fail-on gate failed,
  * 2 invalid input or usage (the error catalog's codes, an unknown --fail-on code), 3 an internal

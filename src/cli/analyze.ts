@@ -5,7 +5,7 @@
  *
  * JSON is the report with the extra analyses as top-level keys (`memory`, `roofline`,
  * `convention`, `explain`, `deployed`); the table prints their headline figures after the totals. --out FILE
- * writes the report there and prints one line on stdout saying where.
+ * writes the report there and prints one line on stderr saying where.
  */
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -72,7 +72,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output (netron: a Netron attachment JSON for an ONNX file)').choices([...ANALYZE_FORMATS]).default('table'))
-    .option('--out <file>', 'write the report to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
+    .option('--out <file>', 'write the report to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
     .option('--depth <n>', `module tree depth for table, md and html (table: adds a module section; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on a device: a built-in id (`convlens devices`) or a JSON profile {name, peaks: {float32, …}, bandwidth}')
     .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)

@@ -62,7 +62,7 @@ export function compareCommand(io: Io, setCode: (code: number) => void): Command
     .option('--memory', 'compare peak activation memory too', false)
     .option('--device <name|profile.json>', 'compare the roofline latency lower bound on this device too')
     .addOption(new Option('--format <format>', 'output').choices([...COMPARE_FORMATS]).default('table'))
-    .option('--out <file>', 'write the comparison to this file; stdout gets one line saying where (- is stdout itself)', fileOption);
+    .option('--out <file>', 'write the comparison to this file; stderr gets one line saying where (- is stdout itself)', fileOption);
   for (const m of COMPARE_METRICS) {
     cmd.option(`${GATE_FLAGS[m]} <limit>`, `fail (exit 1) when ${METRIC_LABELS[m]} grows by more than this: a number (0: no increase) or a percentage (5%)`, once(String));
   }

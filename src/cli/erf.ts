@@ -88,7 +88,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--png <file>', 'write the heatmap PNG here (- is stdout: then the statistics need --out)', fileOption)
     .option('--svg <file>', 'write the heatmap SVG here (- is stdout: then the statistics need --out)', fileOption)
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here (- is stdout: then the statistics need --out)', fileOption)
-    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
+    .option('--out <file>', 'write the statistics to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
     .action((target: string, o) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
       const flags = erfFlags(o.inputShape === undefined && npyFile(o) !== null);

@@ -1,6 +1,6 @@
 /**
  * What the CLI writes to, and the small pieces every command shares: where a report goes (stdout,
- * or a file with one line on stdout saying where), a progress line on stderr, and the option
+ * or a file with one line on stderr saying where), a progress line on stderr, and the option
  * parsers for shapes, numbers and devices.
  *
  * Progress: shown when stderr is a terminal (redrawn in place on one line with `\r`, cleared at the
@@ -113,12 +113,12 @@ export function writeOutput(io: Io, file: string, data: string | Uint8Array): vo
   io.out(typeof data === 'string' ? data : Buffer.from(data).toString('latin1'));
 }
 
-/** The report on stdout (no file, or `-`), or in `file` with one line on stdout saying where. */
+/** The report on stdout (no file, or `-`), or in `file` with one line on stderr saying where (stdout holds only what was asked for). */
 export function emit(io: Io, text: string, file: string | undefined, what: string): void {
   if (!file || file === '-') return io.out(text);
   const body = text.endsWith('\n') ? text : `${text}\n`;
   writeNamed(file, body);
-  io.out(`wrote the ${what} to ${file} (${Buffer.byteLength(body).toLocaleString('en-US')} bytes)`);
+  io.err(`convlens: wrote the ${what} to ${file} (${Buffer.byteLength(body).toLocaleString('en-US')} bytes)`);
 }
 
 export interface Progress {

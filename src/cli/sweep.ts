@@ -56,7 +56,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output').choices([...SWEEP_FORMATS]).default('table'))
-    .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
+    .option('--out <file>', 'write the sweep to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
     .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
     .option('--no-progress', 'never show progress')
     .action((target: string, o) => {

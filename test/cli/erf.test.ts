@@ -25,9 +25,11 @@ writeFileSync(file('net.json'), JSON.stringify({ inputs: [{ name: 'x', shape: [1
 const base = () => ['erf', file('net.json'), '--samples', '1', '--no-stages', '--out', file('stats.txt')];
 
 describe('erf: - is stdout for --png, --svg and --gradient', () => {
-  it('--gradient - puts the .npy on stdout; the statistics go to --out', async () => {
+  it('--gradient - puts the .npy on stdout, only it; the statistics go to --out and the notice to stderr', async () => {
     const r = await cli([...base(), '--gradient', '-']);
     expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`convlens: wrote the table ERF statistics to ${file('stats.txt')} (${readFileSync(file('stats.txt')).length} bytes)`);
     expect(r.bytes.subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
     const g = decodeNpy(new Uint8Array(r.bytes), 'stdout', 1 << 20);
     expect(g.shape).toEqual([1, 1, 5, 5]);
