@@ -77,7 +77,7 @@ describe('an error from a value the user typed names its option, not the REST pa
     // past 2^53 too (it said "<=9007199254740991"); an empty entry is refused, not skipped
     [['sweep', 'resnet18', '--sizes', '99999999999999999999'], "convlens: error: option '--sizes <sizes>' argument '99999999999999999999' is invalid. '99999999999999999999': each side is an integer from 1 to 8192"],
     [['sweep', 'resnet18', '--sizes', '224,,320'], "convlens: error: option '--sizes <sizes>' argument '224,,320' is invalid. '' is not a size: give sides (224) or H×W (224x320), comma-separated"],
-    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--seed', '4294967296'], "convlens: error: option '--seed <n>' argument '4294967296' is invalid. an integer from 0 to 4294967295 (2^32 − 1)"],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--seed', '4294967296'], "convlens: error: option '--seed <n>' argument '4294967296' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got \"4294967296\""],
     // a gate given twice: commander kept the last, so an appended 500% loosened the template's 5%
     [['compare', 'resnet18', 'resnet34', '--max-macs-increase', '5%', '--max-macs-increase', '500%'], "convlens: error: option '--max-macs-increase <limit>' argument '500%' is invalid. given twice (5%, then 500%): a gate has one limit"],
     [['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'], "convlens: error: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit"],

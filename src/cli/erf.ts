@@ -33,9 +33,16 @@ const list = (what: string) => (v: string) => {
 
 /** --seed: the generator's state is 32 bits (tensor/random.ts), so 2^32 would quietly be seed 0. */
 const seedOption = (v: string): number => {
-  const n = integer(v);
-  if (n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1)`);
+  const n = Number(v);
+  // one message for every value out of range (−1 said "up to 2^53 − 1"); '' is not seed 0
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1), got ${JSON.stringify(v)}`);
   return n;
+};
+
+/** --input: `random`, `luo` or a .npy file; an empty value ("$UNSET") ran as if no input mode were named. */
+const inputOption = (v: string): string => {
+  if (v.trim() === '') throw new InvalidArgumentError('random, luo or a .npy file, got ""');
+  return v;
 };
 
 /** --input FILE.npy: its errors name the file and are at --input, as a file option's are (README: Command line). */
@@ -76,7 +83,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
-    .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', 'random')
+    .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', inputOption, 'random')
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, integer, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)

@@ -76,7 +76,8 @@ export const resolutionOption = (v: string) => {
 };
 export const integer = (v: string) => {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`a non-negative integer up to 2^53 − 1`);
+  // Number('') and Number(' ') are 0: `--depth "$UNSET"` is a usage error, not depth 0
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`a non-negative integer up to 2^53 − 1, got ${JSON.stringify(v)}`);
   return n;
 };
 

@@ -14,7 +14,7 @@ async function cli(argv: string[], outIsTTY = false) {
   const bytes: Buffer[] = [];
   const err: string[] = [];
   const code = await main(argv, { out: (t) => out.push(t), outBytes: (d) => bytes.push(Buffer.from(d)), outIsTTY, err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), bytes: Buffer.concat(bytes), err: err.join('\n') };
+  return { code, out: out.join('\n'), bytes: Buffer.concat(bytes), err: err.join('\n').trimEnd() };
 }
 const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-cli-erf-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -62,5 +62,23 @@ describe('erf: - is stdout for --png, --svg and --gradient', () => {
     const png = await cli([...base(), '--png', '-'], true);
     expect([png.code, png.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - writes binary to stdout, which is a terminal: redirect it to a file or a pipe (at --png)']);
     expect((await cli([...base(), '--svg', '-'], true)).code).toBe(0);
+  });
+});
+
+describe('erf: empty and out-of-range values are usage errors (exit 2)', () => {
+  const erf = (...more: string[]) => cli(['erf', file('net.json'), '--samples', '1', ...more]);
+  it("--seed '' is not seed 0; --seed -1 and 2^32 give the range 0 to 2^32 − 1", async () => {
+    for (const [v, shown] of [['', '""'], ['-1', '"-1"'], ['4294967296', '"4294967296"']]) {
+      const r = await erf('--seed', v);
+      expect([r.code, r.err], v).toEqual([2, `convlens: error: option '--seed <n>' argument '${v}' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got ${shown}`]);
+    }
+    expect((await erf('--seed', '4294967295', '--out', '/dev/null')).code).toBe(0);
+  });
+
+  it("--samples '' and --input '' are refused, not read as 0 samples or no input mode", async () => {
+    const samples = await cli(['erf', file('net.json'), '--samples', '']);
+    expect([samples.code, samples.err]).toEqual([2, `convlens: error: option '--samples <k>' argument '' is invalid. a non-negative integer up to 2^53 − 1, got ""`]);
+    const input = await erf('--input', '');
+    expect([input.code, input.err]).toEqual([2, `convlens: error: option '--input <random|luo|file.npy>' argument '' is invalid. random, luo or a .npy file, got ""`]);
   });
 });

@@ -25,6 +25,12 @@ describe('the CLI option parsers: shapes and integers', () => {
     expect([integer('0'), integer('12')]).toEqual([0, 12]);
     for (const v of ['-1', '1.5', '9007199254740993']) expect(() => integer(v), v).toThrow('a non-negative integer up to 2^53 − 1');
   });
+
+  it("an empty integer (\"$UNSET\") is a usage error, not 0 (Number('') and Number(' ') are 0)", () => {
+    expect(Number('')).toBe(0);
+    expect(() => integer('')).toThrow('a non-negative integer up to 2^53 − 1, got ""');
+    expect(() => integer(' ')).toThrow('a non-negative integer up to 2^53 − 1, got " "');
+  });
 });
 
 describe('emit: the report on stdout, or in a file with the notice on stderr', () => {
