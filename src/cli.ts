@@ -39,8 +39,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // options after a command are that command's: `convlens compare a b -V` printed the version
     .enablePositionalOptions()
     .exitOverride()
-    // commander's own usage errors lead with `convlens:` as every other error line does (README: Exit codes)
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text}`) })
+    // commander's own usage errors are `convlens: INVALID_OPTION: …` as every other error line (README: Exit codes); it wrote `error: …`
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, 'INVALID_OPTION: ')}`) })
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
   const setCode = (c: number) => {
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
   if (asked !== undefined && !asked.startsWith('-') && asked !== 'help' && !commands.includes(asked)) {
     const near = closest(asked, commands);
-    io.err(`convlens: error: unknown command '${asked}'${near ? ` (did you mean ${near}?)` : ''}; convlens --help lists them`);
+    io.err(`convlens: INVALID_OPTION: unknown command '${asked}'${near ? ` (did you mean ${near}?)` : ''}; convlens --help lists them`);
     return EXIT.INVALID_INPUT;
   }
   try {

@@ -24,6 +24,7 @@ import { isWarningCode, WARNING_CODES } from '../analysis/warning-codes.js';
 import type { WarningCode } from '../analysis/warning-codes.js';
 import { PRESETS } from '../conventions/index.js';
 import { loadGraph } from '../graph/load.js';
+import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import { reportCsv } from '../analysis/csv.js';
@@ -120,20 +121,17 @@ interface AnalyzeFlags {
   progress?: boolean;
 }
 
-function notNetron(io: Io, target: string, what: string): number {
-  io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${targetLabel(target)}' is ${what}: export it to ONNX first, or use --format json`);
-  return EXIT.INVALID_INPUT;
+function notNetron(target: string, what: string): never {
+  throw new ConvlensError('INVALID_OPTION', `--format netron annotates the nodes of an ONNX file in Netron; '${targetLabel(target)}' is ${what}: export it to ONNX first, or use --format json`, { path: '--format' });
 }
 
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
-  if (o.format === 'netron' && ZOO_BY_NAME.has(target)) return notNetron(io, target, 'a zoo model');
+  if (o.format === 'netron' && ZOO_BY_NAME.has(target)) notNetron(target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
-    io.err(`convlens: --erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``);
-    return EXIT.INVALID_INPUT;
+    throw new ConvlensError('INVALID_OPTION', `--erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``, { path: '--erf' });
   }
   if (o.maxLatency !== undefined && o.device === undefined) {
-    io.err('convlens: --max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them)');
-    return EXIT.INVALID_INPUT;
+    throw new ConvlensError('INVALID_OPTION', '--max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them)', { path: '--max-latency' });
   }
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   // resolved before the analysis, so a misspelt device or convention costs nothing
@@ -152,7 +150,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   const onnx = read.kind === 'onnx';
   if (o.format === 'netron' && !onnx) {
     bar.end();
-    return notNetron(io, target, 'a JSON spec');
+    notNetron(target, 'a JSON spec');
   }
   const source = targetSource(read, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
   if (onnx) bar.phase('importing ONNX');

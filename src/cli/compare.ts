@@ -103,8 +103,7 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   }
   const gated = (m: CompareMetric) => gates.some((g) => g.metric === m);
   if (gated('latencySeconds') && o.device === undefined) {
-    io.err(`convlens: ${GATE_FLAGS.latencySeconds} needs --device (the latency is a roofline lower bound on a device; \`convlens devices\` lists them)`);
-    return EXIT.INVALID_INPUT;
+    throw new ConvlensError('INVALID_OPTION', `${GATE_FLAGS.latencySeconds} needs --device (the latency is a roofline lower bound on a device; \`convlens devices\` lists them)`, { path: GATE_FLAGS.latencySeconds });
   }
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   const device = typeof o.device === 'string' ? deviceOption(o.device) : undefined;

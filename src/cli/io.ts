@@ -15,6 +15,7 @@ import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
+import { jsonErrorText } from './one-line.js';
 
 export interface Io {
   /** The report, and listings: stdout. */
@@ -89,7 +90,7 @@ export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   try {
     profile = JSON.parse(text);
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${(e as Error).message}`, { path: '--device' });
+    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${jsonErrorText(e)}`, { path: '--device' });
   }
   return resolveDevice(profile, '--device');
 }

@@ -16,6 +16,7 @@ import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import type { FlagPaths } from './errors.js';
+import { jsonErrorText } from './one-line.js';
 
 /** A target read: what it is, and its bytes (null for a zoo model). */
 export interface ReadTarget {
@@ -78,6 +79,6 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
   try {
     return { kind: 'spec', spec: JSON.parse(jsonText(bytes)) };
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${label} is not JSON: ${(e as Error).message}`, { path: label });
+    throw new ConvlensError('INVALID_JSON', `${label} is not JSON: ${jsonErrorText(e)}`, { path: label });
   }
 }

@@ -13,7 +13,7 @@ describe('analyze: usage errors', () => {
   it('--depth "" and --depth " " are exit 2, not depth 0 (the module tree dropped)', async () => {
     for (const v of ['', ' ']) {
       const r = await cli('analyze', 'resnet18', '--depth', v, '--format', 'md');
-      expect([r.code, r.out, r.err], JSON.stringify(v)).toEqual([2, '', `convlens: error: option '--depth <n>' argument '${v}' is invalid. a non-negative integer up to 2^53 − 1, got ${JSON.stringify(v)}`]);
+      expect([r.code, r.out, r.err], JSON.stringify(v)).toEqual([2, '', `convlens: INVALID_OPTION: option '--depth <n>' argument '${v}' is invalid. a non-negative integer up to 2^53 − 1, got ${JSON.stringify(v)}`]);
     }
   });
 });
