@@ -111,6 +111,9 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   // --input and --resolution go to the sides that read them (ONNX files, zoo models), and at least
   // one must; --input-old and --input-new name their side, which must be an ONNX file
   const shared = o.input as number[] | undefined;
+  // --input is both sides' shape: with --input-old or --input-new one side would have two (the side's silently won)
+  const own = ['--input-old', '--input-new'].filter((f) => o[attribute(f)] !== undefined);
+  if (shared && own.length) throw new ConvlensError('INVALID_OPTION', `--input gives both networks' shapes and ${own.join(' and ')} one side's: give --input-old and --input-new instead`, { path: '--input' });
   const resolution = o.resolution as number | undefined;
   if (oldTarget === STDIN && newTarget === STDIN) throw new ConvlensError('INVALID_OPTION', 'OLD and NEW are both - (stdin), which holds one file: give one of them as a file');
   const targets = [oldTarget, newTarget].map((t, i) => {

@@ -16,7 +16,7 @@ import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
-import { readTarget, targetSource } from './target.js';
+import { readTarget, targetLabel, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
 import { emit, fileOption, integer, resolutionOption, shape, writeOutput } from './io.js';
@@ -96,10 +96,12 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--svg <file>', 'write the heatmap SVG here (- is stdout: then the statistics need --out)', fileOption)
     .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here (- is stdout: then the statistics need --out)', fileOption)
     .option('--out <file>', 'write the statistics to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
-    .action((target: string, o) => {
+    .action((target: string, o, command: Command) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
       const flags = erfFlags(o.inputShape === undefined && npyFile(o) !== null);
-      return withFlags(flags, () => erf(io, setCode, target, o, flags));
+      // --samples has a default: only one typed conflicts with a given input
+      const samplesGiven = command.getOptionValueSource('samples') === 'cli';
+      return withFlags(flags, () => erf(io, setCode, target, o, flags, samplesGiven));
     });
 }
 
@@ -141,14 +143,18 @@ function checkStdout(io: Io, o: OptionValues): void {
 }
 
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
-async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths): Promise<void> {
+async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   checkStdout(io, o);
   const file = npyFile(o);
+  if (file !== null && samplesGiven) throw new ConvlensError('INVALID_OPTION', `--samples averages over random inputs; --input ${file} is one given input: leave --samples out, or use --input random`, { path: '--samples' });
   if (file === STDIN && target === STDIN) throw new ConvlensError('INVALID_OPTION', '--input - and the target - both read stdin, which holds one file: give one of them as a file', { path: '--input' });
   const given = file ? npyInput(file) : null;
   const read = readTarget(target);
+  if (o.weightInit === 'file' && read.kind !== 'onnx') {
+    throw new ConvlensError('INVALID_OPTION', `--weight-init file reads an ONNX file's weights; '${targetLabel(target)}' is ${read.kind === 'model' ? 'a zoo model' : 'a JSON spec'}, which has none: its weights are seeded (--seed)`, { path: '--weight-init' });
+  }
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
   const source = targetSource(read, { inputShape: o.inputShape ?? (read.kind === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
   const summary = await computeErf(inlineRunner, {

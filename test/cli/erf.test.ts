@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { decodeNpy } from '../../src/tensor/encoding.js';
+import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 async function cli(argv: string[], outIsTTY = false) {
   const out: string[] = [];
@@ -80,5 +81,25 @@ describe('erf: empty and out-of-range values are usage errors (exit 2)', () => {
     expect([samples.code, samples.err]).toEqual([2, `convlens: INVALID_OPTION: option '--samples <k>' argument '' is invalid. a non-negative integer up to 2^53 − 1, got ""`]);
     const input = await erf('--input', '');
     expect([input.code, input.err]).toEqual([2, `convlens: INVALID_OPTION: option '--input <random|luo|file.npy>' argument '' is invalid. random, luo or a .npy file, got ""`]);
+  });
+});
+
+describe('erf: options that contradict each other are usage errors (exit 2), not one silently ignored', () => {
+  writeFileSync(file('x.npy'), encodeNpy(tensor([1, 1, 5, 5], new Float32Array(25).fill(1))));
+
+  it('--samples with a .npy --input (one given input): refused; the same input without --samples runs', async () => {
+    const r = await cli(['erf', file('net.json'), '--input', file('x.npy'), '--samples', '3']);
+    expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: --samples averages over random inputs; --input ${file('x.npy')} is one given input: leave --samples out, or use --input random (at --samples)`]);
+    const ok = await cli(['erf', file('net.json'), '--input', file('x.npy'), '--no-stages']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^input\s+the given input$/m);
+  });
+
+  it('--weight-init file on a spec (or a zoo model): no file weights to read, refused; seed runs', async () => {
+    const r = await cli(['erf', file('net.json'), '--samples', '1', '--weight-init', 'file']);
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_OPTION: --weight-init file reads an ONNX file's weights; '${file('net.json')}' is a JSON spec, which has none: its weights are seeded (--seed) (at --weight-init)`]);
+    const zoo = await cli(['erf', 'resnet18', '--resolution', '32', '--samples', '1', '--weight-init', 'file']);
+    expect([zoo.code, zoo.err]).toEqual([2, "convlens: INVALID_OPTION: --weight-init file reads an ONNX file's weights; 'resnet18' is a zoo model, which has none: its weights are seeded (--seed) (at --weight-init)"]);
+    expect((await cli(['erf', file('net.json'), '--samples', '1', '--weight-init', 'seed'])).code).toBe(0);
   });
 });
