@@ -4,7 +4,7 @@
  * model in-process and gate on budgets (analyze), compare two networks and gate on their deltas
  * (compare), sweep input sizes (sweep), list devices and counting conventions. The report (table,
  * JSON, CSV, Markdown, HTML or a Netron attachment) goes to stdout, or to --out FILE with one line on
- * stdout saying where; diagnostics and progress go to stderr.
+ * stderr saying where; diagnostics and progress go to stderr.
  *
  * Exit codes (cli/gates.ts): 0 analysed and every gate passed, 1 a budget or --fail-on gate failed,
  * 2 invalid input or usage (the error catalog's codes, an unknown --fail-on code), 3 an internal
@@ -39,8 +39,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // options after a command are that command's: `convlens compare a b -V` printed the version
     .enablePositionalOptions()
     .exitOverride()
-    // commander's own usage errors lead with `convlens:` as every other error line does (README: Exit codes)
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text}`) })
+    // commander's own usage errors are `convlens: INVALID_OPTION: …` as every other error line (README: Exit codes); it wrote `error: …`
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, 'INVALID_OPTION: ')}`) })
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
   const setCode = (c: number) => {
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
   if (asked !== undefined && !asked.startsWith('-') && asked !== 'help' && !commands.includes(asked)) {
     const near = closest(asked, commands);
-    io.err(`convlens: error: unknown command '${asked}'${near ? ` (did you mean ${near}?)` : ''}; convlens --help lists them`);
+    io.err(`convlens: INVALID_OPTION: unknown command '${asked}'${near ? ` (did you mean ${near}?)` : ''}; convlens --help lists them`);
     return EXIT.INVALID_INPUT;
   }
   try {
@@ -94,7 +94,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
 
 /** What a stream needs to be for the CLI: written to, and maybe a terminal. */
 export interface OutStream {
-  write(text: string): unknown;
+  write(data: string | Uint8Array): unknown;
   isTTY?: boolean;
 }
 
@@ -106,6 +106,8 @@ export function streamIo(stdout: OutStream, stderr: OutStream, env: NodeJS.Proce
   const line = (stream: OutStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
   return {
     out: line(stdout),
+    outBytes: (d) => void stdout.write(d),
+    outIsTTY: stdout.isTTY === true,
     err: line(stderr),
     errIsTTY: stderr.isTTY === true,
     errDumb: env.TERM === 'dumb',

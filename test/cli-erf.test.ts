@@ -73,7 +73,7 @@ describe('convlens erf', () => {
     const r = await cli('erf', file('net.json'), ...flags);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toBe(`convlens: error: ${says}`);
+    expect(r.err).toBe(`convlens: INVALID_OPTION: ${says}`);
   });
 
   it('analyze --format html --erf adds the ERF section; --erf without html is exit 2', async () => {

@@ -73,16 +73,16 @@ describe('an error from a value the user typed names its option, not the REST pa
   });
 
   it.each([
-    [['sweep', 'resnet18', '--sizes', '224,99999'], "convlens: error: option '--sizes <sizes>' argument '224,99999' is invalid. '99999': each side is an integer from 1 to 8192"],
+    [['sweep', 'resnet18', '--sizes', '224,99999'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '224,99999' is invalid. '99999': each side is an integer from 1 to 8192"],
     // past 2^53 too (it said "<=9007199254740991"); an empty entry is refused, not skipped
-    [['sweep', 'resnet18', '--sizes', '99999999999999999999'], "convlens: error: option '--sizes <sizes>' argument '99999999999999999999' is invalid. '99999999999999999999': each side is an integer from 1 to 8192"],
-    [['sweep', 'resnet18', '--sizes', '224,,320'], "convlens: error: option '--sizes <sizes>' argument '224,,320' is invalid. '' is not a size: give sides (224) or H×W (224x320), comma-separated"],
-    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--seed', '4294967296'], "convlens: error: option '--seed <n>' argument '4294967296' is invalid. an integer from 0 to 4294967295 (2^32 − 1)"],
+    [['sweep', 'resnet18', '--sizes', '99999999999999999999'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '99999999999999999999' is invalid. '99999999999999999999': each side is an integer from 1 to 8192"],
+    [['sweep', 'resnet18', '--sizes', '224,,320'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '224,,320' is invalid. '' is not a size: give sides (224) or H×W (224x320), comma-separated"],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--seed', '4294967296'], "convlens: INVALID_OPTION: option '--seed <n>' argument '4294967296' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got \"4294967296\""],
     // a gate given twice: commander kept the last, so an appended 500% loosened the template's 5%
-    [['compare', 'resnet18', 'resnet34', '--max-macs-increase', '5%', '--max-macs-increase', '500%'], "convlens: error: option '--max-macs-increase <limit>' argument '500%' is invalid. given twice (5%, then 500%): a gate has one limit"],
-    [['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'], "convlens: error: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit"],
-    [['analyze', 'resnet18', '--out', ''], "convlens: error: option '--out <file>' argument '' is invalid. a file path, got \"\""],
-    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--png', ''], "convlens: error: option '--png <file>' argument '' is invalid. a file path, got \"\""],
+    [['compare', 'resnet18', 'resnet34', '--max-macs-increase', '5%', '--max-macs-increase', '500%'], "convlens: INVALID_OPTION: option '--max-macs-increase <limit>' argument '500%' is invalid. given twice (5%, then 500%): a gate has one limit"],
+    [['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'], "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit"],
+    [['analyze', 'resnet18', '--out', ''], "convlens: INVALID_OPTION: option '--out <file>' argument '' is invalid. a file path, got \"\""],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--png', ''], "convlens: INVALID_OPTION: option '--png <file>' argument '' is invalid. a file path, got \"\""],
   ])('a value the option itself refuses, %j: exit 2, the usage line %s', async (argv, line) => {
     const r = await cli(argv);
     expect(r.code).toBe(2);
@@ -118,9 +118,9 @@ describe('an error from a value the user typed names its option, not the REST pa
   });
 
   it.each([
-    [['run', '--help'], "convlens: error: unknown command 'run'; convlens --help lists them"],
-    [['help', 'run'], "convlens: error: unknown command 'run'; convlens --help lists them"],
-    [['analyse', 'resnet18'], "convlens: error: unknown command 'analyse' (did you mean analyze?); convlens --help lists them"],
+    [['run', '--help'], "convlens: INVALID_OPTION: unknown command 'run'; convlens --help lists them"],
+    [['help', 'run'], "convlens: INVALID_OPTION: unknown command 'run'; convlens --help lists them"],
+    [['analyse', 'resnet18'], "convlens: INVALID_OPTION: unknown command 'analyse' (did you mean analyze?); convlens --help lists them"],
   ])('%j: an unknown command is exit 2 naming it, --help or not (run --help printed the main help, exit 0)', async (argv, line) => {
     const r = await cli(argv);
     expect([r.code, r.out, r.err]).toEqual([2, '', line]);
@@ -155,7 +155,7 @@ describe('compare says which network failed: old or new, and its file or model (
     const missing = path.join(tmp, 'missing.onnx');
     const r = await cli(['compare', 'resnet18', missing]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(new RegExp(`^convlens: new network ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT: no such file or directory, open '.*missing\\.onnx'; give a \\.json spec`));
+    expect(r.err).toMatch(new RegExp(`^convlens: new network ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: INVALID_OPTION: ENOENT: no such file or directory, open '.*missing\\.onnx'; give a \\.json spec`));
   });
 
   it('an invalid OLD spec keeps its path in the file: "old network FILE: SPEC_INVALID … (at $.layers[0].groups)"', async () => {
@@ -186,7 +186,7 @@ describe('an output file that cannot be written is named with its option (audit 
     [['compare', 'resnet18', 'resnet18']],
   ])('%j --out DIR (a directory): "--out DIR: EISDIR …", exit 2', async (argv) => {
     const r = await cli([...argv, '--out', tmp]);
-    expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: --out ${tmp}: EISDIR: illegal operation on a directory, open '${tmp}'`]);
+    expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: --out ${tmp}: EISDIR: illegal operation on a directory, open '${tmp}' (at --out)`]);
   });
 
   it('--out a Unix socket (ENXIO): "--out PATH: ENXIO …", exit 2 (it was an internal error with a stack, exit 3)', async () => {
@@ -195,7 +195,7 @@ describe('an output file that cannot be written is named with its option (audit 
     await new Promise<void>((resolve) => server.listen(sock, resolve));
     try {
       const r = await cli(['analyze', 'resnet18', '--out', sock]);
-      expect([r.code, r.err]).toEqual([2, `convlens: --out ${sock}: ENXIO: no such device or address, open '${sock}'`]);
+      expect([r.code, r.err]).toEqual([2, `convlens: INVALID_OPTION: --out ${sock}: ENXIO: no such device or address, open '${sock}' (at --out)`]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -208,7 +208,7 @@ describe('an output file that cannot be written is named with its option (audit 
     try {
       const r = await cli(['analyze', sock]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(new RegExp(`^convlens: ENXIO: no such device or address, open '${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+      expect(r.err).toMatch(new RegExp(`^convlens: INVALID_OPTION: ENXIO: no such device or address, open '${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
       expect(r.err).not.toContain('internal error');
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -233,7 +233,7 @@ describe('the catalogs as JSON: models, devices, conventions, operators --format
     expect((await cli(['models'])).out).toMatch(/^resnet18 +224 {2}torchvision: 11,689,512 params, 1\.81 GMACs$/m);
     expect((await cli(['devices', '--format', 'table'])).out).toMatch(/^raspberry-pi-5\s+board-cpu\s/m);
     const bad = await cli(['devices', '--format', 'yaml']);
-    expect([bad.code, bad.err]).toEqual([2, "convlens: error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n"]);
+    expect([bad.code, bad.err]).toEqual([2, "convlens: INVALID_OPTION: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n"]);
   });
 });
 
@@ -284,7 +284,7 @@ describe('progress on a dumb terminal or a pipe: no escape codes, no carriage re
 describe('options after a command are that command\'s', () => {
   it('compare a b -V: exit 2, unknown option (it printed the version, exit 0); convlens -V still prints it', async () => {
     const r = await cli(['compare', 'resnet18', 'resnet34', '-V']);
-    expect([r.code, r.err.trim()]).toEqual([2, "convlens: error: unknown option '-V'"]);
+    expect([r.code, r.err.trim()]).toEqual([2, "convlens: INVALID_OPTION: unknown option '-V'"]);
     const v = await cli(['-V']);
     expect([v.code, v.out.trim()]).toEqual([0, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version]);
   });

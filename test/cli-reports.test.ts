@@ -154,12 +154,12 @@ describe('convlens analyze: extra analyses and formats (issue 11)', () => {
     expect((await cli(['analyze', fixture('specs/mobilenet_v2.json'), '--format', 'netron'])).code).toBe(2);
   });
 
-  it('--out writes the report to the file and prints one line saying where (md, html, json)', async () => {
+  it('--out writes the report to the file and prints one line on stderr saying where, nothing on stdout (md, html, json)', async () => {
     const md = path.join(tmp, 'resnet18.md');
     const r = await cli(['analyze', 'resnet18', '--format', 'md', '--out', md]);
     expect(r.code).toBe(0);
-    expect(r.out.split('\n')).toHaveLength(1);
-    expect(r.out).toMatch(new RegExp(`^wrote the md report to ${md.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\([\\d,]+ bytes\\)$`));
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(new RegExp(`^convlens: wrote the md report to ${md.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\([\\d,]+ bytes\\)$`));
     expect(readFileSync(md, 'utf8')).toContain('## convlens report: `resnet18`');
     const html = path.join(tmp, 'resnet18.html');
     expect((await cli(['analyze', 'resnet18', '--format', 'html', '--device', 'jetson-orin-nano-8gb', '--out', html])).code).toBe(0);

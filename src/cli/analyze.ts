@@ -5,7 +5,7 @@
  *
  * JSON is the report with the extra analyses as top-level keys (`memory`, `roofline`,
  * `convention`, `explain`, `deployed`); the table prints their headline figures after the totals. --out FILE
- * writes the report there and prints one line on stdout saying where.
+ * writes the report there and prints one line on stderr saying where.
  */
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -24,13 +24,15 @@ import { isWarningCode, WARNING_CODES } from '../analysis/warning-codes.js';
 import type { WarningCode } from '../analysis/warning-codes.js';
 import { PRESETS } from '../conventions/index.js';
 import { loadGraph } from '../graph/load.js';
+import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import { reportCsv } from '../analysis/csv.js';
 import { withFlags } from './errors.js';
 import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
-import { targetKind, targetSource } from './target.js';
+import { readTarget, targetKind, targetLabel, targetSource } from './target.js';
+import { STDIN } from './read-file.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
 import { deviceOption, emit, fileOption, integer, number, once, progress, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
@@ -64,14 +66,14 @@ const ANALYZE_FLAGS: FlagPaths = { '$.inputShapes': '--input', '$.resolution': '
 export function analyzeCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('analyze')
     .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout (or --out), diagnostics to stderr')
-    .argument('<target>', 'file path or zoo model name')
+    .argument('<target>', 'file path (- reads stdin) or zoo model name')
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access, memory and the roofline').choices(Object.keys(DTYPES)).default('float32'))
     .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output (netron: a Netron attachment JSON for an ONNX file)').choices([...ANALYZE_FORMATS]).default('table'))
-    .option('--out <file>', 'write the report to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
+    .option('--out <file>', 'write the report to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
     .option('--depth <n>', `module tree depth for table, md and html (table: adds a module section; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on a device: a built-in id (`convlens devices`) or a JSON profile {name, peaks: {float32, …}, bandwidth}')
     .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)
@@ -119,19 +121,17 @@ interface AnalyzeFlags {
   progress?: boolean;
 }
 
+function notNetron(target: string, what: string): never {
+  throw new ConvlensError('INVALID_OPTION', `--format netron annotates the nodes of an ONNX file in Netron; '${targetLabel(target)}' is ${what}: export it to ONNX first, or use --format json`, { path: '--format' });
+}
+
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
-  const onnx = targetKind(target) === 'onnx';
-  if (o.format === 'netron' && !onnx) {
-    io.err(`convlens: --format netron annotates the nodes of an ONNX file in Netron; '${target}' is ${ZOO_BY_NAME.has(target) ? 'a zoo model' : 'a JSON spec'}: export it to ONNX first, or use --format json`);
-    return EXIT.INVALID_INPUT;
-  }
+  if (o.format === 'netron' && ZOO_BY_NAME.has(target)) notNetron(target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
-    io.err(`convlens: --erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``);
-    return EXIT.INVALID_INPUT;
+    throw new ConvlensError('INVALID_OPTION', `--erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``, { path: '--erf' });
   }
   if (o.maxLatency !== undefined && o.device === undefined) {
-    io.err('convlens: --max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them)');
-    return EXIT.INVALID_INPUT;
+    throw new ConvlensError('INVALID_OPTION', '--max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them)', { path: '--max-latency' });
   }
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   // resolved before the analysis, so a misspelt device or convention costs nothing
@@ -141,10 +141,18 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
     (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
   );
 
-  const size = onnx ? statSync(target).size : 0;
+  // a file's size says whether progress is worth showing (stdin's is known once read)
+  const file = targetKind(target) === 'onnx' && target !== STDIN;
+  const size = file ? statSync(target).size : 0;
   const bar = progress(io, o.progress, size >= LARGE_ONNX_BYTES);
-  if (onnx) bar.phase(`reading ${target} (${(size / 1e6).toFixed(1)} MB)`);
-  const source = targetSource(target, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
+  if (file) bar.phase(`reading ${target} (${(size / 1e6).toFixed(1)} MB)`);
+  const read = readTarget(target);
+  const onnx = read.kind === 'onnx';
+  if (o.format === 'netron' && !onnx) {
+    bar.end();
+    notNetron(target, 'a JSON spec');
+  }
+  const source = targetSource(read, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
   if (onnx) bar.phase('importing ONNX');
   const { graph } = loadGraph(source);
   bar.phase(`analysing ${graph.layers.length} layers`);

@@ -26,8 +26,9 @@ import { ConvlensError } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
 import { OnTarget, withFlags } from './errors.js';
 import type { FlagPaths } from './errors.js';
-import { targetKind, targetSource } from './target.js';
-import type { TargetSizes } from './target.js';
+import { readTarget, targetLabel, targetSource } from './target.js';
+import type { ReadTarget, TargetSizes } from './target.js';
+import { STDIN } from './read-file.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
 import { deviceOption, emit, fileOption, once, resolutionOption, shape } from './io.js';
@@ -49,7 +50,7 @@ const attribute = (flag: string) => flag.replace(/^--/, '').replace(/-([a-z])/g,
 export function compareCommand(io: Io, setCode: (code: number) => void): Command {
   const cmd = new Command('compare')
     .description('compare two networks (each a file or zoo name): totals with deltas, layers matched by name, module path or position, added and removed; gates for CI')
-    .argument('<old>', 'the network before (file path or zoo model name)')
+    .argument('<old>', 'the network before (file path, - for stdin, or zoo model name)')
     .argument('<new>', 'the network after')
     .option('--input <shape>', 'shape for dynamic ONNX inputs of both, e.g. 1,3,224,224', shape)
     .option('--input-old <shape>', 'shape for dynamic ONNX inputs of OLD', shape)
@@ -61,7 +62,7 @@ export function compareCommand(io: Io, setCode: (code: number) => void): Command
     .option('--memory', 'compare peak activation memory too', false)
     .option('--device <name|profile.json>', 'compare the roofline latency lower bound on this device too')
     .addOption(new Option('--format <format>', 'output').choices([...COMPARE_FORMATS]).default('table'))
-    .option('--out <file>', 'write the comparison to this file; stdout gets one line saying where (- is stdout itself)', fileOption);
+    .option('--out <file>', 'write the comparison to this file; stderr gets one line saying where (- is stdout itself)', fileOption);
   for (const m of COMPARE_METRICS) {
     cmd.option(`${GATE_FLAGS[m]} <limit>`, `fail (exit 1) when ${METRIC_LABELS[m]} grows by more than this: a number (0: no increase) or a percentage (5%)`, once(String));
   }
@@ -77,7 +78,7 @@ interface Side {
 }
 
 /** One network analysed; its errors name it and its side (`old network a.onnx: …`), their REST paths the options. */
-function side(which: 'old' | 'new', target: string, size: TargetSizes & { flags: FlagPaths }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
+function side(which: 'old' | 'new', target: ReadTarget, size: TargetSizes & { flags: FlagPaths }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
   try {
     return withFlags(size.flags, () => {
       const { graph } = loadGraph(targetSource(target, size, size.flags));
@@ -89,7 +90,7 @@ function side(which: 'old' | 'new', target: string, size: TargetSizes & { flags:
       return { report, extras };
     });
   } catch (e) {
-    throw new OnTarget(`${which} network ${target}`, target, e);
+    throw new OnTarget(`${which} network ${targetLabel(target.target)}`, target.target, e);
   }
 }
 
@@ -102,8 +103,7 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   }
   const gated = (m: CompareMetric) => gates.some((g) => g.metric === m);
   if (gated('latencySeconds') && o.device === undefined) {
-    io.err(`convlens: ${GATE_FLAGS.latencySeconds} needs --device (the latency is a roofline lower bound on a device; \`convlens devices\` lists them)`);
-    return EXIT.INVALID_INPUT;
+    throw new ConvlensError('INVALID_OPTION', `${GATE_FLAGS.latencySeconds} needs --device (the latency is a roofline lower bound on a device; \`convlens devices\` lists them)`, { path: GATE_FLAGS.latencySeconds });
   }
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   const device = typeof o.device === 'string' ? deviceOption(o.device) : undefined;
@@ -111,8 +111,19 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   // --input and --resolution go to the sides that read them (ONNX files, zoo models), and at least
   // one must; --input-old and --input-new name their side, which must be an ONNX file
   const shared = o.input as number[] | undefined;
+  // --input is both sides' shape: with --input-old or --input-new one side would have two (the side's silently won)
+  const own = ['--input-old', '--input-new'].filter((f) => o[attribute(f)] !== undefined);
+  if (shared && own.length) throw new ConvlensError('INVALID_OPTION', `--input gives both networks' shapes and ${own.join(' and ')} one side's: give --input-old and --input-new instead`, { path: '--input' });
   const resolution = o.resolution as number | undefined;
-  const kinds = [targetKind(oldTarget), targetKind(newTarget)];
+  if (oldTarget === STDIN && newTarget === STDIN) throw new ConvlensError('INVALID_OPTION', 'OLD and NEW are both - (stdin), which holds one file: give one of them as a file');
+  const targets = [oldTarget, newTarget].map((t, i) => {
+    try {
+      return readTarget(t);
+    } catch (e) {
+      throw new OnTarget(`${i === 0 ? 'old' : 'new'} network ${targetLabel(t)}`, t, e);
+    }
+  });
+  const kinds = targets.map((t) => t.kind);
   if (shared && !kinds.includes('onnx')) throw new ConvlensError('INVALID_OPTION', "--input gives the shapes of an ONNX file's dynamic inputs; neither network is an ONNX file", { path: '--input' });
   if (resolution !== undefined && !kinds.includes('model')) throw new ConvlensError('INVALID_OPTION', "--resolution sets a built-in model's input size; neither network is a built-in model", { path: '--resolution' });
   const sizeOf = (i: number, own: unknown, flag: string) => ({
@@ -121,8 +132,8 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
     // the side's REST fields as the options that gave them
     flags: { '$.inputShapes': own ? flag : '--input', '$.resolution': '--resolution' },
   });
-  const a = side('old', oldTarget, sizeOf(0, o.inputOld, '--input-old'), options, memory, device);
-  const b = side('new', newTarget, sizeOf(1, o.inputNew, '--input-new'), options, memory, device);
+  const a = side('old', targets[0], sizeOf(0, o.inputOld, '--input-old'), options, memory, device);
+  const b = side('new', targets[1], sizeOf(1, o.inputNew, '--input-new'), options, memory, device);
   const cmp = compareReports(a.report, b.report, { before: a.extras, after: b.extras });
   const verdict = gates.length ? evaluateGates(cmp, gates, { allowIncomplete: o.allowIncomplete === true }) : undefined;
 

@@ -5,7 +5,7 @@
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
  * heatmap as PNG and SVG files, the gradient as .npy.
  */
-import { MAX_TARGET_BYTES, readBounded } from './read-file.js';
+import { MAX_TARGET_BYTES, STDIN, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
 import type { ErfStats } from '../analysis/erf.js';
@@ -16,10 +16,10 @@ import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
-import { targetKind, targetSource } from './target.js';
+import { readTarget, targetLabel, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT } from './gates.js';
-import { emit, fileOption, integer, resolutionOption, shape, writeNamed } from './io.js';
+import { emit, fileOption, integer, resolutionOption, shape, writeOutput } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -33,9 +33,16 @@ const list = (what: string) => (v: string) => {
 
 /** --seed: the generator's state is 32 bits (tensor/random.ts), so 2^32 would quietly be seed 0. */
 const seedOption = (v: string): number => {
-  const n = integer(v);
-  if (n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1)`);
+  const n = Number(v);
+  // one message for every value out of range (−1 said "up to 2^53 − 1"); '' is not seed 0
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1), got ${JSON.stringify(v)}`);
   return n;
+};
+
+/** --input: `random`, `luo` or a .npy file; an empty value ("$UNSET") ran as if no input mode were named. */
+const inputOption = (v: string): string => {
+  if (v.trim() === '') throw new InvalidArgumentError('random, luo or a .npy file, got ""');
+  return v;
 };
 
 /** --input FILE.npy: its errors name the file and are at --input, as a file option's are (README: Command line). */
@@ -72,11 +79,11 @@ function statsRows(s: ErfStats): [string, string][] {
 export function erfCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('erf')
     .description("effective receptive field of one output unit: input gradient statistics against the theoretical field, per stage; heatmap PNG/SVG")
-    .argument('<target>', 'file path (.json spec or .onnx with weights) or zoo model name')
+    .argument('<target>', 'file path (.json spec or .onnx with weights; - reads stdin) or zoo model name')
     .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
-    .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', 'random')
+    .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', inputOption, 'random')
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, integer, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
@@ -85,14 +92,16 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--no-stages', 'skip the per-stage statistics')
     .addOption(new Option('--stage-by <rule>', 'stages end at each downsampling (stride) or at module name boundaries (name: layer1 … layer4)').choices(['stride', 'name']).default('stride'))
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
-    .option('--png <file>', 'write the heatmap PNG here', fileOption)
-    .option('--svg <file>', 'write the heatmap SVG here', fileOption)
-    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here', fileOption)
-    .option('--out <file>', 'write the statistics to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
-    .action((target: string, o) => {
+    .option('--png <file>', 'write the heatmap PNG here (- is stdout: then the statistics need --out)', fileOption)
+    .option('--svg <file>', 'write the heatmap SVG here (- is stdout: then the statistics need --out)', fileOption)
+    .option('--gradient <file>', 'write the gradient (or mean |gradient|) as .npy here (- is stdout: then the statistics need --out)', fileOption)
+    .option('--out <file>', 'write the statistics to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
+    .action((target: string, o, command: Command) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
       const flags = erfFlags(o.inputShape === undefined && npyFile(o) !== null);
-      return withFlags(flags, () => erf(io, setCode, target, o, flags));
+      // --samples has a default: only one typed conflicts with a given input
+      const samplesGiven = command.getOptionValueSource('samples') === 'cli';
+      return withFlags(flags, () => erf(io, setCode, target, o, flags, samplesGiven));
     });
 }
 
@@ -116,14 +125,38 @@ const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
 /** The .npy file given as --input, or null for `random` and `luo`. */
 const npyFile = (o: OptionValues): string | null => (o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null);
 
+/**
+ * `-` is stdout for --out, --png, --svg and --gradient; stdout holds one of them. With the heatmap
+ * or the gradient there, the statistics need --out FILE; PNG and .npy bytes are not written to a
+ * terminal.
+ */
+function checkStdout(io: Io, o: OptionValues): void {
+  const files: [string, string | undefined][] = [['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]];
+  const toStdout = files.filter(([, f]) => f === '-').map(([flag]) => flag);
+  if (toStdout.length === 0) return;
+  const refuse = (message: string) => {
+    throw new ConvlensError('INVALID_OPTION', message, { path: toStdout[0] });
+  };
+  if (toStdout.length > 1) refuse(`${toStdout.join(' - and ')} - all ask for stdout, which holds one output: give the others files`);
+  if (o.out === undefined || o.out === '-') refuse(`${toStdout[0]} - writes to stdout, where the statistics go too: give --out FILE for them (or --out /dev/null)`);
+  if (toStdout[0] !== '--svg' && io.outIsTTY) refuse(`${toStdout[0]} - writes binary to stdout, which is a terminal: redirect it to a file or a pipe`);
+}
+
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
-async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths): Promise<void> {
+async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
+  checkStdout(io, o);
   const file = npyFile(o);
+  if (file !== null && samplesGiven) throw new ConvlensError('INVALID_OPTION', `--samples averages over random inputs; --input ${file} is one given input: leave --samples out, or use --input random`, { path: '--samples' });
+  if (file === STDIN && target === STDIN) throw new ConvlensError('INVALID_OPTION', '--input - and the target - both read stdin, which holds one file: give one of them as a file', { path: '--input' });
   const given = file ? npyInput(file) : null;
+  const read = readTarget(target);
+  if (o.weightInit === 'file' && read.kind !== 'onnx') {
+    throw new ConvlensError('INVALID_OPTION', `--weight-init file reads an ONNX file's weights; '${targetLabel(target)}' is ${read.kind === 'model' ? 'a zoo model' : 'a JSON spec'}, which has none: its weights are seeded (--seed)`, { path: '--weight-init' });
+  }
   // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
-  const source = targetSource(target, { inputShape: o.inputShape ?? (targetKind(target) === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
+  const source = targetSource(read, { inputShape: o.inputShape ?? (read.kind === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
   const summary = await computeErf(inlineRunner, {
     source,
     mode: given ? 'given' : (o.input as 'random' | 'luo'),
@@ -138,9 +171,9 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     heatmap: Boolean(o.png || o.svg || o.format === 'json'),
     maxElements: 1 << 28,
   });
-  if (o.png && summary.png) writeNamed(o.png, summary.png);
-  if (o.svg && summary.svg) writeNamed(o.svg, summary.svg);
-  if (o.gradient) writeNamed(o.gradient, encodeNpy(summary.gradient));
+  if (o.png && summary.png) writeOutput(io, o.png, summary.png);
+  if (o.svg && summary.svg) writeOutput(io, o.svg, summary.svg);
+  if (o.gradient) writeOutput(io, o.gradient, encodeNpy(summary.gradient));
   let text: string;
   if (o.format === 'json') {
     const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');

@@ -13,6 +13,7 @@ import { closest } from '../suggest.js';
 import { ZOO } from '../zoo/index.js';
 import { EXIT } from './gates.js';
 import type { Io } from './io.js';
+import { oneLine } from './one-line.js';
 
 /** REST path → the option it came from: `{ '$.sizes': '--sizes' }`; a key ending in `.` matches its children only (`$.inputs.` → `$.inputs.x`). */
 export type FlagPaths = Readonly<Record<string, string>>;
@@ -97,6 +98,8 @@ function optionNaming(argv: readonly string[], file: string): string | undefined
 
 /** One line on stderr for `e`, thrown by a command run with `argv`; the exit code. */
 export function answerError(e: unknown, argv: readonly string[], io: Io): number {
+  // `convlens: CODE: message (at PLACE)`, on one line whatever the message quotes
+  const line = (text: string) => io.err(`convlens: ${oneLine(text)}`);
   let subject = '';
   let target: string | undefined;
   if (e instanceof OnTarget) {
@@ -106,7 +109,7 @@ export function answerError(e: unknown, argv: readonly string[], io: Io): number
   }
   // an option's value refused by a command's action, after commander parsed it (commander prints its own)
   if (e instanceof InvalidArgumentError) {
-    io.err(`convlens: error: ${subject}${e.message}`);
+    line(`${subject}INVALID_OPTION: ${e.message}`);
     return EXIT.INVALID_INPUT;
   }
   const ce = e as { code?: string; exitCode?: number };
@@ -115,7 +118,7 @@ export function answerError(e: unknown, argv: readonly string[], io: Io): number
     return ce.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT;
   }
   if (e instanceof ConvlensError) {
-    io.err(`convlens: ${subject}${catalogLine(e, target)}`);
+    line(`${subject}${catalogLine(e, target)}`);
     return EXIT.INVALID_INPUT;
   }
   const fsError = e as NodeJS.ErrnoException;
@@ -124,11 +127,14 @@ export function answerError(e: unknown, argv: readonly string[], io: Io): number
   const flag = file === undefined ? undefined : optionNaming(argv, file);
   // any failure on a file an option or the target named is that file's (ETXTBSY, ENXIO as well as ENOENT), not a bug
   if (fsError.code !== undefined && (FILE_ERRORS.has(fsError.code) || flag !== undefined || (file !== undefined && argv.includes(file)))) {
-    if (flag) io.err(`convlens: ${subject}${flag} ${file}: ${fsError.message}`);
+    if (flag) line(`${subject}INVALID_OPTION: ${flag} ${file}: ${fsError.message} (at ${flag})`);
     else {
+      const names = ZOO.map((z) => z.name);
       // a bare word that is not a file is most likely a misspelt zoo name
-      const near = file !== undefined && !/[./\\]/.test(file) ? closest(file, ZOO.map((z) => z.name)) : null;
-      io.err(`convlens: ${subject}${fsError.message}${near ? ` (did you mean '${near}'?)` : ''}; give a .json spec, an .onnx file or one of: ${ZOO.map((z) => z.name).join(', ')}`);
+      const word = fsError.code === 'ENOENT' && file !== undefined && !/[./\\]/.test(file);
+      const near = word ? closest(file, names) : null;
+      const what = word ? `UNKNOWN_MODEL: no built-in model or file named '${file}'${near ? ` (did you mean '${near}'?)` : ''}` : `INVALID_OPTION: ${fsError.message}`;
+      line(`${subject}${what}; give a .json spec, an .onnx file, - (stdin) or one of: ${names.join(', ')}`);
     }
     return EXIT.INVALID_INPUT;
   }

@@ -1,6 +1,6 @@
 /**
  * What the CLI writes to, and the small pieces every command shares: where a report goes (stdout,
- * or a file with one line on stdout saying where), a progress line on stderr, and the option
+ * or a file with one line on stderr saying where), a progress line on stderr, and the option
  * parsers for shapes, numbers and devices.
  *
  * Progress: shown when stderr is a terminal (redrawn in place on one line with `\r`, cleared at the
@@ -15,10 +15,15 @@ import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
+import { jsonErrorText } from './one-line.js';
 
 export interface Io {
   /** The report, and listings: stdout. */
   out(text: string): void;
+  /** Bytes on stdout as they are (no line break added): a file option given `-` (erf --png -). */
+  outBytes?(data: Uint8Array): void;
+  /** stdout is a terminal: binary output there is refused. */
+  outIsTTY?: boolean;
   /** Diagnostics: stderr, a line each. */
   err(text: string): void;
   /** stderr is a terminal: progress shows without --progress and redraws one line. */
@@ -72,7 +77,8 @@ export const resolutionOption = (v: string) => {
 };
 export const integer = (v: string) => {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`a non-negative integer up to 2^53 − 1`);
+  // Number('') and Number(' ') are 0: `--depth "$UNSET"` is a usage error, not depth 0
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`a non-negative integer up to 2^53 − 1, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -84,7 +90,7 @@ export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   try {
     profile = JSON.parse(text);
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${(e as Error).message}`, { path: '--device' });
+    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${jsonErrorText(e)}`, { path: '--device' });
   }
   return resolveDevice(profile, '--device');
 }
@@ -102,12 +108,19 @@ export function writeNamed(file: string, data: string | Uint8Array): void {
   }
 }
 
-/** The report on stdout (no file, or `-`), or in `file` with one line on stdout saying where. */
+/** `data` written to `file`, or to stdout for `-` (erf's --png, --svg, --gradient). */
+export function writeOutput(io: Io, file: string, data: string | Uint8Array): void {
+  if (file !== '-') return writeNamed(file, data);
+  if (io.outBytes) return io.outBytes(typeof data === 'string' ? Buffer.from(data) : data);
+  io.out(typeof data === 'string' ? data : Buffer.from(data).toString('latin1'));
+}
+
+/** The report on stdout (no file, or `-`), or in `file` with one line on stderr saying where (stdout holds only what was asked for). */
 export function emit(io: Io, text: string, file: string | undefined, what: string): void {
   if (!file || file === '-') return io.out(text);
   const body = text.endsWith('\n') ? text : `${text}\n`;
   writeNamed(file, body);
-  io.out(`wrote the ${what} to ${file} (${Buffer.byteLength(body).toLocaleString('en-US')} bytes)`);
+  io.err(`convlens: wrote the ${what} to ${file} (${Buffer.byteLength(body).toLocaleString('en-US')} bytes)`);
 }
 
 export interface Progress {

@@ -14,15 +14,21 @@ export const MAX_PROFILE_BYTES = 1 << 20;
 
 const CHUNK = 1 << 20;
 
+/** The file name that means stdin (the command line's targets, erf's --input). */
+export const STDIN = '-';
+
 /**
- * The bytes of `file`, at most `limit`. Past it, PAYLOAD_TOO_LARGE at `path` (the option, or the
+ * The bytes of `file` (`-`: stdin), at most `limit`. Past it, PAYLOAD_TOO_LARGE at `path` (the option, or the
  * target itself); a directory is EISDIR with the file as its path (cli/errors.ts answers it as
  * that file's error, naming the option that gave it).
  */
 export function readBounded(file: string, limit: number, path: string): Buffer {
-  const fd = openSync(file, 'r');
+  // `-` is stdin (as `--out -` is stdout): a pipe, a redirected file, never closed here
+  const stdin = file === STDIN;
+  const fd = stdin ? 0 : openSync(file, 'r');
   try {
     const stat = fstatSync(fd);
+    if (stdin && stat.isCharacterDevice()) throw new ConvlensError('INVALID_OPTION', `- reads stdin, which is a terminal (or /dev/null): pipe the file in, e.g. \`cat model.onnx | convlens analyze -\``, { path });
     if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR', errno: -21, syscall: 'read', path: file });
     // a character device (/dev/zero, /dev/urandom, a terminal) is no file of a network: /dev/zero was
     // read to the 2 GiB bound before its refusal; a pipe (`<(curl …)`) is read as it comes
@@ -34,14 +40,14 @@ export function readBounded(file: string, limit: number, path: string): Buffer {
       // read into one buffer of its size (a chunked read would hold a large model twice)
       const whole = Buffer.allocUnsafe(stat.size);
       let at = 0;
-      for (let n = -1; at < whole.length && n !== 0; at += n) n = readSync(fd, whole, at, whole.length - at, null);
+      for (let n = -1; at < whole.length && n !== 0; at += n) n = readSome(fd, whole, at, whole.length - at);
       return whole.subarray(0, at);
     }
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const n = readSome(fd, chunk, 0, chunk.length);
       if (n === 0) break;
       total += n;
       if (total > limit) throw tooLarge();
@@ -49,7 +55,19 @@ export function readBounded(file: string, limit: number, path: string): Buffer {
     }
     return Buffer.concat(chunks, total);
   } finally {
-    closeSync(fd);
+    if (!stdin) closeSync(fd);
+  }
+}
+
+/** readSync, waiting out EAGAIN: stdin may be a pipe its writer left non-blocking. */
+function readSome(fd: number, buffer: Buffer, at: number, length: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, buffer, at, length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
 }
 

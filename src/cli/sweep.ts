@@ -46,7 +46,7 @@ export function sizesOption(v: string): (number | [number, number])[] {
 export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('sweep')
     .description('analyse a network at several input sizes: params, MACs, peak memory, latency (--device), final feature map, receptive field, valid sizes')
-    .argument('<target>', 'file path or zoo model name')
+    .argument('<target>', 'file path (- reads stdin) or zoo model name')
     .requiredOption('--sizes <sizes>', 'input sizes, comma-separated: a side (224) or H×W (224x320)', sizesOption)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on this device')
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (N and C are kept, H and W swept)', shape)
@@ -56,7 +56,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output').choices([...SWEEP_FORMATS]).default('table'))
-    .option('--out <file>', 'write the sweep to this file; stdout gets one line saying where (- is stdout itself)', fileOption)
+    .option('--out <file>', 'write the sweep to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
     .option('--progress', 'show a progress bar on stderr (by default only on a terminal)')
     .option('--no-progress', 'never show progress')
     .action((target: string, o) => {

@@ -1,22 +1,55 @@
 /**
  * A command-line target → the network request the service would get: a zoo model name, a JSON
- * spec (`.json`) or an ONNX file (anything else).
+ * spec or an ONNX file; `-` is stdin.
+ *
+ * A file is a JSON spec when its first byte after whitespace is `{` (an ONNX ModelProto never
+ * starts so: its first byte is a protobuf field tag, 0x08 for ir_version), else when its name ends
+ * in `.json` (any case: its JSON error is then the answer), else an ONNX file.
  *
  * A size option the target does not read is INVALID_OPTION, as REST refuses it, at the REST
  * field's path (`$.inputShapes`: an ONNX file's dynamic inputs, for a zoo model or a spec;
  * `$.resolution`: a zoo model's size, for a file). The command's FlagPaths, the same map its
  * `withFlags` renames those paths with, name the options in the message: one map per command.
  */
-import { MAX_TARGET_BYTES, jsonText, readBounded } from './read-file.js';
+import { MAX_TARGET_BYTES, STDIN, jsonText, readBounded } from './read-file.js';
 import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import type { FlagPaths } from './errors.js';
+import { jsonErrorText } from './one-line.js';
 
-/** What a command-line target names: a zoo model, a JSON spec (`.json`) or an ONNX file (anything else). */
-export function targetKind(target: string): GraphSource['kind'] {
+/** A target read: what it is, and its bytes (null for a zoo model). */
+export interface ReadTarget {
+  target: string;
+  kind: GraphSource['kind'];
+  bytes: Buffer | null;
+}
+
+/** The target as error messages name it: `-` is stdin. */
+export const targetLabel = (target: string) => (target === STDIN ? 'stdin' : target);
+
+/** The first byte after whitespace (and a UTF-8 byte-order mark) is `{`: a JSON object, which no ONNX file is. */
+export function looksLikeJson(bytes: Uint8Array): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return bytes[i] === 0x7b;
+}
+
+/**
+ * What a command-line target is: a zoo model; with its bytes, a spec when they start with `{`;
+ * else by its name, a spec (`.json`, any case) or an ONNX file (anything else).
+ */
+export function targetKind(target: string, bytes?: Uint8Array): GraphSource['kind'] {
   if (ZOO_BY_NAME.has(target)) return 'model';
-  return target.endsWith('.json') ? 'spec' : 'onnx';
+  if (bytes && looksLikeJson(bytes)) return 'spec';
+  return /\.json$/i.test(target) ? 'spec' : 'onnx';
+}
+
+/** `target` read (a file, or stdin for `-`) and its kind decided. A missing file is ENOENT from node:fs. */
+export function readTarget(target: string): ReadTarget {
+  if (ZOO_BY_NAME.has(target)) return { target, kind: 'model', bytes: null };
+  const bytes = readBounded(target, MAX_TARGET_BYTES, targetLabel(target));
+  return { target, kind: targetKind(target, bytes), bytes };
 }
 
 /** The sizes a command was given for its target: an ONNX file's dynamic input shape, a zoo model's resolution. */
@@ -26,26 +59,26 @@ export interface TargetSizes {
 }
 
 /**
- * `target` read as a GraphSource. A missing file is ENOENT from node:fs, for the caller to explain
- * (a misspelt model name is a missing file, not an ONNX file).
+ * `target` (a name, or a target already read) as a GraphSource. A missing file is ENOENT from
+ * node:fs, for the caller to explain (a misspelt model name is a missing file, not an ONNX file).
  */
-export function targetSource(target: string, sizes: TargetSizes, flags: FlagPaths): GraphSource {
-  const kind = targetKind(target);
+export function targetSource(given: string | ReadTarget, sizes: TargetSizes, flags: FlagPaths): GraphSource {
+  const { target, kind, bytes } = typeof given === 'string' ? readTarget(given) : given;
+  const label = targetLabel(target);
   // the option that gives a REST field; a command without one keeps the field's own name
   const option = (path: string) => flags[path] ?? path;
-  const bytes = kind === 'model' ? null : readBounded(target, MAX_TARGET_BYTES, target);
   const what = kind === 'model' ? `a built-in model (its size: ${option('$.resolution')})` : kind === 'spec' ? 'a JSON spec, which declares its input shapes' : `an ONNX file (its dynamic dimensions: ${option('$.inputShapes')})`;
   if (sizes.inputShape && kind !== 'onnx') {
-    throw new ConvlensError('INVALID_OPTION', `${option('$.inputShapes')} gives the shapes of an ONNX file's dynamic inputs; '${target}' is ${what}`, { path: '$.inputShapes' });
+    throw new ConvlensError('INVALID_OPTION', `${option('$.inputShapes')} gives the shapes of an ONNX file's dynamic inputs; '${label}' is ${what}`, { path: '$.inputShapes' });
   }
   if (sizes.resolution !== undefined && kind !== 'model') {
-    throw new ConvlensError('INVALID_OPTION', `${option('$.resolution')} sets a built-in model's input size; '${target}' is ${what}`, { path: '$.resolution' });
+    throw new ConvlensError('INVALID_OPTION', `${option('$.resolution')} sets a built-in model's input size; '${label}' is ${what}`, { path: '$.resolution' });
   }
   if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution };
-  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: sizes.inputShape ? { '': sizes.inputShape } : {}, at: target };
+  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: sizes.inputShape ? { '': sizes.inputShape } : {}, at: label };
   try {
     return { kind: 'spec', spec: JSON.parse(jsonText(bytes)) };
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${target} is not JSON: ${(e as Error).message}`, { path: target });
+    throw new ConvlensError('INVALID_JSON', `${label} is not JSON: ${jsonErrorText(e)}`, { path: label });
   }
 }

@@ -1,6 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { integer, shape } from '../../src/cli/io.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { emit, integer, shape } from '../../src/cli/io.js';
 
 describe('the CLI option parsers: shapes and integers', () => {
   it("--input 1,3,224,224, 1x3x224x224 and 1×3×224×224 are [1, 3, 224, 224]", () => {
@@ -21,5 +24,36 @@ describe('the CLI option parsers: shapes and integers', () => {
   it('an integer option: 0 and 12 pass; −1, 1.5 and 2^53 + 1 are usage errors', () => {
     expect([integer('0'), integer('12')]).toEqual([0, 12]);
     for (const v of ['-1', '1.5', '9007199254740993']) expect(() => integer(v), v).toThrow('a non-negative integer up to 2^53 − 1');
+  });
+
+  it("an empty integer (\"$UNSET\") is a usage error, not 0 (Number('') and Number(' ') are 0)", () => {
+    expect(Number('')).toBe(0);
+    expect(() => integer('')).toThrow('a non-negative integer up to 2^53 − 1, got ""');
+    expect(() => integer(' ')).toThrow('a non-negative integer up to 2^53 − 1, got " "');
+  });
+});
+
+describe('emit: the report on stdout, or in a file with the notice on stderr', () => {
+  const capture = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
+  };
+
+  it('no file, or -, is stdout itself', () => {
+    for (const file of [undefined, '-']) {
+      const c = capture();
+      emit(c.io, 'abc', file, 'md report');
+      expect([c.out, c.err]).toEqual([['abc'], []]);
+    }
+  });
+
+  it("a file gets the text and a line break (4 bytes for 'abc'); stdout gets nothing, stderr one line", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'convlens-emit-')), 'r.md');
+    const c = capture();
+    emit(c.io, 'abc', file, 'md report');
+    expect(readFileSync(file, 'utf8')).toBe('abc\n');
+    expect(c.out).toEqual([]);
+    expect(c.err).toEqual([`convlens: wrote the md report to ${file} (4 bytes)`]);
   });
 });

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { atFlags } from '../../src/cli/errors.js';
-import { targetKind, targetSource } from '../../src/cli/target.js';
+import { looksLikeJson, readTarget, targetKind, targetSource } from '../../src/cli/target.js';
 import type { ConvlensError } from '../../src/errors.js';
 import { errorOf } from '../helpers.js';
 
@@ -15,6 +16,8 @@ describe('targetSource: a command-line target as the request the service would g
     ['net.json', 'spec'],
     ['net.onnx', 'onnx'],
     ['weights.bin', 'onnx'],
+    ['NET.JSON', 'spec'],
+    ['-', 'onnx'],
   ])('%s is a %s target', (target, kind) => {
     expect(targetKind(target)).toBe(kind);
   });
@@ -53,5 +56,63 @@ describe('targetSource: a command-line target as the request the service would g
 
   it('a missing file is ENOENT from node:fs, for the command line to explain with the zoo names', () => {
     expect(() => targetSource('resnt50', {}, {})).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
+  it("by content: a first byte `{` after whitespace (and a BOM) is a spec, whatever the name; an ONNX file's first byte is a field tag (0x08, ir_version)", () => {
+    const onnx = readFileSync(fixture('onnx/resnet18.onnx'));
+    expect(onnx[0]).toBe(0x08);
+    expect(looksLikeJson(onnx)).toBe(false);
+    expect(looksLikeJson(Buffer.from(' \n\t{"layers":[]}'))).toBe(true);
+    expect(looksLikeJson(Buffer.from('\ufeff{}'))).toBe(true);
+    expect(looksLikeJson(Buffer.from('[{}]'))).toBe(false);
+    expect(looksLikeJson(Buffer.alloc(0))).toBe(false);
+    expect(targetKind('-', Buffer.from('  {}'))).toBe('spec');
+    expect(targetKind('model.txt', Buffer.from('{}'))).toBe('spec');
+    expect(targetKind('-', onnx)).toBe('onnx');
+    // a .json name keeps its JSON error for content that is not an object
+    expect(targetKind('broken.json', Buffer.from('garbage'))).toBe('spec');
+  });
+
+  it('a spec named spec.txt (or SPEC.JSON) is read as a spec: conv-then-pool is 432 params, 15·15·16·3·9 = 97,200 MACs', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'convlens-target-'));
+    const spec = readFileSync(path.join(import.meta.dirname, '..', '..', 'examples', 'specs', 'conv-then-pool.json'));
+    for (const name of ['spec.txt', 'SPEC.JSON']) {
+      const file = path.join(dir, name);
+      writeFileSync(file, spec);
+      expect(readTarget(file).kind).toBe('spec');
+      expect(targetSource(file, {}, {})).toMatchObject({ kind: 'spec', spec: { name: 'conv-then-pool' } });
+    }
+  });
+
+  describe('- is stdin (a child process: the test runner owns its own stdin)', () => {
+    const root = path.join(import.meta.dirname, '..', '..');
+    const cli = (args: string[], input: Buffer | string) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, input, encoding: 'utf8', timeout: 60_000 });
+
+    it('a spec piped in: 432 params and 97,200 MACs', () => {
+      const r = cli(['analyze', '-', '--format', 'json'], readFileSync(path.join(root, 'examples', 'specs', 'conv-then-pool.json')));
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(JSON.parse(r.stdout).totals).toMatchObject({ params: 432, macs: 97_200 });
+    });
+
+    it("an ONNX file piped in: resnet18's 11,689,512 params and 1,814,073,344 MACs", () => {
+      const r = cli(['analyze', '-', '--input', '1,3,224,224', '--format', 'json'], readFileSync(fixture('onnx/resnet18.onnx')));
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(JSON.parse(r.stdout).totals).toMatchObject({ params: 11_689_512, macs: 1_814_073_344 });
+    });
+
+    it('garbage piped in is ONNX_INVALID at stdin (not JSON: no `{`); a broken spec piped in is INVALID_JSON, not ONNX_INVALID', () => {
+      const g = cli(['analyze', '-'], 'garbage\n');
+      expect(g.status).toBe(2);
+      expect(g.stderr).toMatch(/^convlens: ONNX_INVALID: .* \(at stdin\)\n$/);
+      const j = cli(['analyze', '-'], '{"layers": [');
+      expect(j.status).toBe(2);
+      expect(j.stderr).toMatch(/^convlens: INVALID_JSON: stdin is not JSON: .* \(at stdin\)\n$/);
+    });
+
+    it('compare - -: stdin holds one file, exit 2', () => {
+      const r = cli(['compare', '-', '-'], '{}');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe('convlens: INVALID_OPTION: OLD and NEW are both - (stdin), which holds one file: give one of them as a file\n');
+    });
   });
 });

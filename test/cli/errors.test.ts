@@ -1,0 +1,63 @@
+/**
+ * The command line's error lines (src/cli/errors.ts, cli.ts): `convlens: CODE: message (at PLACE)`,
+ * one line, exit 2, for usage errors, files that cannot be read and JSON that quotes its file.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join(''), err: err.join('') };
+}
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-cli-errors-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string, data: string | Uint8Array) => {
+  const f = path.join(tmp, name);
+  writeFileSync(f, data);
+  return f;
+};
+
+describe('error lines: convlens: CODE: message (at PLACE), one line, exit 2', () => {
+  it.each([
+    [['analyze', 'resnet18', '--bogus'], "convlens: INVALID_OPTION: unknown option '--bogus'\n"],
+    [['analyze', 'resnet18', '--max-macs', '-1'], "convlens: INVALID_OPTION: option '--max-macs <n>' argument '-1' is invalid. a non-negative decimal number (1e9 works), got '-1'\n"],
+    [['analyze', 'resnet18', '--max-latency', '1'], 'convlens: INVALID_OPTION: --max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them) (at --max-latency)'],
+    [['analyze', 'resnet18', '--format', 'netron'], "convlens: INVALID_OPTION: --format netron annotates the nodes of an ONNX file in Netron; 'resnet18' is a zoo model: export it to ONNX first, or use --format json (at --format)"],
+    [['analyze', 'resnet18', '--erf'], 'convlens: INVALID_OPTION: --erf adds a section to the HTML report (--format html); for the numbers use `convlens erf resnet18` (at --erf)'],
+    [['compare', 'resnet18', 'resnet34', '--max-latency-increase', '5%'], 'convlens: INVALID_OPTION: --max-latency-increase needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them) (at --max-latency-increase)'],
+    [['analyse', 'resnet18'], "convlens: INVALID_OPTION: unknown command 'analyse' (did you mean analyze?); convlens --help lists them"],
+  ])('%j', async (argv, line) => {
+    const r = await cli(...argv);
+    expect([r.code, r.out, r.err]).toEqual([2, '', line]);
+  });
+
+  it("a misspelt zoo name is UNKNOWN_MODEL with the nearest name (it was node's ENOENT)", async () => {
+    const r = await cli('analyze', 'resnet5');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^convlens: UNKNOWN_MODEL: no built-in model or file named 'resnet5' \(did you mean 'resnet50'\?\); give a \.json spec, an \.onnx file, - \(stdin\) or one of: alexnet, [^\n]*$/);
+  });
+
+  it('a missing file with a path is INVALID_OPTION quoting the file', async () => {
+    const missing = path.join(tmp, 'missing.onnx');
+    const r = await cli('analyze', missing);
+    expect(r.code).toBe(2);
+    expect(r.err.startsWith(`convlens: INVALID_OPTION: ENOENT: no such file or directory, stat '${missing}'; give a .json spec`)).toBe(true);
+  });
+
+  it("a --device profile that is not JSON: one line, the file's line break escaped (it printed two lines)", async () => {
+    const d = file('d.json', 'garbage\n');
+    const r = await cli('analyze', 'resnet18', '--device', d);
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: --device: ${d} is not JSON: Unexpected token 'g', "garbage\\n" is not valid JSON (at --device)`]);
+  });
+
+  it('a binary file named .json: its bytes are escaped (0x89 is not UTF-8: \\ufffd; 0x1a: \\u001a), one line', async () => {
+    const g = file('g.json', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const r = await cli('analyze', g);
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: ${g} is not JSON: Unexpected token '\\ufffd', "\\ufffdPNG\\r\\n\\u001a\\n" is not valid JSON (at ${g})`]);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * Statements in the docs that other files decide: the Node versions (package.json's engines), what
+ * the Docker image holds (the Dockerfile, for docker-compose.yml's comments), the benchmark log's
+ * date range (its dated sections).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const read = (p: string) => readFileSync(new URL(`../${p}`, import.meta.url), 'utf8');
+
+describe('docs agree with the files that decide them', () => {
+  it("the README's Node versions are package.json's engines: ^20.19.0 || ^22.13.0 || >=24.0.0", () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe('^20.19.0 || ^22.13.0 || >=24.0.0');
+    expect(read('README.md')).toContain('Node 20 (20.19 or later), 22 (22.13 or later) or 24 and later');
+  });
+
+  it('docker-compose.yml says bin/convlens.mjs is in the image only if the Dockerfile copies bin/', () => {
+    const copiesBin = /^COPY\s+(--\S+\s+)*bin\b/m.test(read('Dockerfile'));
+    expect(copiesBin).toBe(false);
+    expect(read('docker-compose.yml')).not.toMatch(/image's bin\/convlens\.mjs runs/);
+  });
+
+  it("the benchmark log's header range ends at its last dated section (2026-12-02)", () => {
+    const log = read('docs/benchmarks-log.md');
+    const dates = [...log.matchAll(/^## (\d{4}-\d{2}-\d{2})/gm)].map((m) => m[1]).sort();
+    expect(dates.at(-1)).toBe('2026-12-02');
+    expect(log).toMatch(/as they were taken, 2026-11-29 to\s+2026-12-02:/);
+  });
+});
