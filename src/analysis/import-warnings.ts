@@ -1,16 +1,15 @@
 /**
  * What an importer tells the report about the file as a whole: an ONNX model of an ai.onnx opset
  * later than the one whose operator changes the importer follows (graph/onnx/opsets.ts) is read by
- * the older definitions, which the report says (one before 7 or past the newest ONNX release is
- * refused at import).
+ * the older definitions, which the report says (one before 7 is refused at import).
  */
 import type { Graph } from '../graph/graph.js';
-import { NEWEST_ONNX_OPSET, NEWEST_READ_OPSET, OLDEST_READ_OPSET } from '../graph/onnx/opsets.js';
+import { NEWEST_READ_OPSET, OLDEST_READ_OPSET } from '../graph/onnx/opsets.js';
 import type { ReportWarning } from './report.js';
 
 export function importWarnings(graph: Graph): ReportWarning[] {
   const opset = graph.onnxOpset;
-  if (opset === undefined || opset <= NEWEST_READ_OPSET || opset > NEWEST_ONNX_OPSET) return [];
+  if (opset === undefined || opset <= NEWEST_READ_OPSET) return [];
   return [
     {
       code: 'ONNX_OPSET_NEWER_THAN_READ',
