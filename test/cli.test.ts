@@ -31,6 +31,22 @@ describe('convlens CLI', () => {
     expect(JSON.parse(r.out).totals).toMatchObject({ params: 11_689_512, macs: 1_814_073_344 });
   });
 
+  it('JSON carries the service\'s `source` (an ONNX file\'s opset, IR version, producer; a zoo model\'s name), and --depth 2 adds `modules` as REST\'s ?depth does; csv says it does not show --depth', async () => {
+    const onnx = JSON.parse((await cli('analyze', fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--format', 'json')).out);
+    expect(onnx.source).toEqual({ format: 'onnx', opset: 13, irVersion: 7, producer: 'pytorch 1.13.0', bytes: readFileSync(fixture('onnx/resnet18.onnx')).length });
+    const zoo = await cli('analyze', 'resnet18', '--format', 'json', '--depth', '2');
+    const report = JSON.parse(zoo.out);
+    expect(report.source).toEqual({ format: 'zoo', model: 'resnet18' });
+    // depth 2 of ResNet-18: conv1, bn1, relu, maxpool, layer1 … layer4 with their two BasicBlocks each, avgpool, flatten, fc
+    const top = report.modules.tree.modules as { name: string; params: number; children?: { name: string }[] }[];
+    expect(report.modules.tree.depth).toBe(2);
+    expect(top.map((m) => m.name)).toEqual(['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4', 'avgpool', 'flatten', 'fc']);
+    expect(top[4].children?.map((c) => c.name)).toEqual(['0', '1']);
+    expect(top.reduce((s, m) => s + m.params, 0)).toBe(11_689_512);
+    const csv = await cli('analyze', 'resnet18', '--format', 'csv', '--depth', '2');
+    expect([csv.code, csv.err]).toEqual([0, 'convlens: --format csv does not show --depth; it shows in table, json, md, html']);
+  });
+
   it('a MAC budget gates a pipeline: exit 1 above it, 0 within', async () => {
     const over = await cli('analyze', 'resnet18', '--max-macs', '1e9');
     expect(over.code).toBe(1);

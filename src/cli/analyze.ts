@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeGraph } from '../analysis/analyze.js';
-import { computeExtras, planExtras } from '../analysis/extras.js';
+import { computeExtras, planExtras, withExtras } from '../analysis/extras.js';
 import { reportHtml } from '../analysis/formats/html.js';
 import { SHOWN_IN, formatsShowing } from '../analysis/render.js';
 import type { ShownAnalysis } from '../analysis/render.js';
@@ -74,7 +74,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output (netron: a Netron attachment JSON for an ONNX file)').choices([...ANALYZE_FORMATS]).default('table'))
     .option('--out <file>', 'write the report to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
-    .option('--depth <n>', `module tree depth for table, md and html (table: adds a module section; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
+    .option('--depth <n>', `module tree depth for table, json, md and html (table: adds a module section; json: adds \`modules\`, as REST's ?depth; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on a device: a built-in id (`convlens devices`) or a JSON profile {name, peaks: {float32, …}, bandwidth}')
     .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)
     .option('--in-place', 'peak memory with element-wise layers written in place (implies --memory)', false)
@@ -137,7 +137,16 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   // resolved before the analysis, so a misspelt device or convention costs nothing
   const wantMemory = o.memory || o.inPlace || o.maxPeakMemory !== undefined || o.format === 'html';
   const plan = planExtras(
-    { memory: wantMemory, inPlace: o.inPlace, device: o.device === undefined ? undefined : deviceOption(o.device), convention: o.convention, explain: o.explain, deployed: o.deployed },
+    {
+      memory: wantMemory,
+      inPlace: o.inPlace,
+      device: o.device === undefined ? undefined : deviceOption(o.device),
+      convention: o.convention,
+      explain: o.explain,
+      deployed: o.deployed,
+      // JSON carries the module summary as REST's ?depth does; the text formats draw their own
+      ...(o.format === 'json' && o.depth !== undefined && { depth: o.depth }),
+    },
     (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
   );
 
@@ -154,18 +163,20 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   }
   const source = targetSource(read, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
   if (onnx) bar.phase('importing ONNX');
-  const { graph } = loadGraph(source);
+  const { graph, origin } = loadGraph(source);
   bar.phase(`analysing ${graph.layers.length} layers`);
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, options, inference);
-  const { memory, roofline: rl, convention, explain, deployed } = computeExtras({ graph, inference, report }, plan);
+  const extras = computeExtras({ graph, inference, report }, plan);
+  const { memory, roofline: rl, convention, explain, deployed } = extras;
   bar.end();
 
   const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention, deployed };
   let text: string;
   switch (o.format) {
     case 'json':
-      text = JSON.stringify({ ...report, ...(shown.memory && { memory }), ...(rl && { roofline: rl }), ...(convention && { convention }), ...(explain && { explain }), ...(deployed && { deployed }) }, null, 2);
+      // the service's JSON: the report, where it came from (`source`: the ONNX opset, producer), the extras asked for
+      text = JSON.stringify(withExtras({ ...report, source: origin }, { ...extras, memory: shown.memory }), null, 2);
       break;
     case 'csv':
       text = reportCsv(report, { ...shown, ...(explain && { explain }) });
@@ -200,6 +211,8 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
     const where = formatsShowing(analysis).filter((f) => f !== 'netron');
     io.err(`convlens: --format ${o.format} does not show --${analysis}; it shows in ${where.join(', ')}`);
   }
+  // the module summary: table's section, md's and html's tables, json's `modules`
+  if (o.depth !== undefined && (o.format === 'csv' || o.format === 'netron')) io.err(`convlens: --format ${o.format} does not show --depth; it shows in table, json, md, html`);
   emit(io, text, o.out, o.format === 'netron' ? 'Netron attachment (open it in Netron while the model is shown)' : `${o.format} report`);
 
   const verdict = judge(report, {
