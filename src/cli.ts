@@ -22,6 +22,7 @@ import { compareCommand } from './cli/compare.js';
 import { erfCommand } from './cli/erf.js';
 import { answerError } from './cli/errors.js';
 import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
+import { rerunWithNodeFlags } from './node-flags.js';
 import { packageVersion } from './paths.js';
 import { closest } from './suggest.js';
 import type { Io } from './cli/io.js';
@@ -55,6 +56,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .command('worker')
     .description('run jobs from the queue on REDIS_URL (BullMQ) with WORKERS threads, configured by the server\'s environment variables; logs JSON to stdout; stops on SIGTERM/SIGINT after the running jobs')
     .action(async () => {
+      // without the server's V8 flag (npx convlens worker), the worker runs as a child that has it
+      // (only as the process's own command: main() called in-process, as tests do, runs here)
+      const own = argv.length === process.argv.length - 2 && argv.every((a, i) => a === process.argv[i + 2]);
+      const rerun = own ? await rerunWithNodeFlags() : null;
+      if (rerun !== null) {
+        code = rerun;
+        return;
+      }
       // loaded only here: the analysis commands never load BullMQ
       const { runWorkerProcess } = await import('./jobs/worker-process.js');
       code = await runWorkerProcess(io);

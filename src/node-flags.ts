@@ -31,3 +31,31 @@ export function missingNodeFlags(execArgv: readonly string[] = process.execArgv)
   const given = new Set(execArgv.map(normal));
   return SERVER_NODE_FLAGS.filter((flag) => !given.has(normal(flag)));
 }
+
+/** Set in the environment of a process this module restarted with the flags: it does not restart again. */
+const RESTARTED = 'CONVLENS_NODE_FLAGS_ADDED';
+
+/**
+ * A long-running command (`convlens worker`, as `npx convlens worker` starts it) started without
+ * SERVER_NODE_FLAGS runs itself again with them: a child node with the flags, this process's own
+ * node arguments and argv, stdio shared. The child has its own process group, so a terminal's
+ * Ctrl-C reaches it once, through this process (a second SIGINT would end it before its jobs).
+ * Resolves to the child's exit code, or null when nothing was missing (run in this process).
+ */
+export async function rerunWithNodeFlags(): Promise<number | null> {
+  const missing = missingNodeFlags();
+  if (missing.length === 0 || process.env[RESTARTED] === '1') return null;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', detached: true, env: { ...process.env, [RESTARTED]: '1' } });
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+  const pass = (s: NodeJS.Signals) => child.kill(s);
+  for (const s of signals) process.on(s, pass);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
+    });
+  } finally {
+    for (const s of signals) process.off(s, pass);
+  }
+}
