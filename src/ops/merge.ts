@@ -243,7 +243,8 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
-  receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
+  // with the shapes, a global path joined along the channels (attention's output) makes the field global
+  receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
   run(ctx) {
     const { dim } = ctx.plan;
     const out = ctx.outputs[0];

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { moveDims, reshapeRF } from './receptive-field.js';
+import { moveDims, reshapeRF, spreadRF } from './receptive-field.js';
 import { broadcastShapes, broadcastValue } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold, sameData } from './common.js';
@@ -167,7 +167,7 @@ export const expand: OpDef<Record<string, never>, null> = {
     const value = v && mayFold(ctx, numel(out)) ? broadcastValue(v, x, out) : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
-  receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length),
+  receptiveField: (ctx) => spreadRF(moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length), ctx.inputs[0], ctx.outputs[0]),
   run: (ctx) => [broadcastTo(ctx.inputs[0], ctx.outputs[0])],
   vjp: expandVjp,
 };

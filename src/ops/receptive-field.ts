@@ -168,6 +168,18 @@ export function moveDims(rf: TensorRF | null, where: (d: number) => number): Ten
 }
 
 /**
+ * The field of a 1×1 map spread over positions (upsampled, expanded): `rf` is the output's field
+ * (its dims in y), x the input's shape, y the output's, right-aligned as broadcasting aligns them. A
+ * global field whose axes all had size 1 in x becomes one summary repeated at every position
+ * (TensorRF.broadcast); any other field is returned as it is.
+ */
+export function spreadRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
+  if (!rf?.global || rf.broadcast) return rf;
+  const shift = y.length - x.length;
+  return rf.dims.every((d) => (x[d - shift] ?? 1) === 1) && rf.dims.some((d) => (y[d] ?? 1) > 1) ? { ...rf, broadcast: true } : rf;
+}
+
+/**
  * Whether operand i is broadcast over these dims of the merge's output (size 1 on each, its shape
  * right-aligned to the widest operand's rank, as broadcasting aligns it): a gate, not a path.
  */
@@ -199,8 +211,9 @@ export function mergeRF(
   const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
   // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
-  // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate.
-  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && !broadcastOver(shapes, i, local[0].dims))) {
+  // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate (a
+  // 1×1 operand, or a 1×1 map spread back over the positions).
+  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && f.broadcast !== true && !broadcastOver(shapes, i, local[0].dims))) {
     return { global: true, dims: local[0].dims, axes: local[0].axes };
   }
   // on a 1×1 map no path is spatial: the gate (global) is still left out while a local field is

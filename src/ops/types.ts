@@ -34,6 +34,12 @@ export interface TensorRF {
   axes: AxisRF[];
   dims: number[];
   global: boolean;
+  /**
+   * A global field of a map that repeats one summary at every position (a 1×1 map upsampled or
+   * expanded back to the map's size: DeepLabV3's image pooling): global context, as a
+   * squeeze-excitation gate, which a merge leaves out (receptive-field.ts mergeRF).
+   */
+  broadcast?: boolean;
 }
 
 /**

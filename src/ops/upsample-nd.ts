@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
-import { perAxisWindow, resample } from './receptive-field.js';
+import { perAxisWindow, resample, spreadRF } from './receptive-field.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, TensorRF } from './types.js';
@@ -70,6 +70,7 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   const rank = x.length - 2;
   const linear = a.mode !== 'nearest';
   const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
+  if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
     const ratio = scales ? 1 / scales[i] : I / O;

@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
-import { resample } from './receptive-field.js';
+import { resample, spreadRF } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF, VjpContext } from './types.js';
@@ -95,7 +95,7 @@ function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedS
 
 function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   const inp = ctx.rf[0];
-  if (!inp || inp.global) return inp;
+  if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
   const p = ctx.plan;
   // the read spans TAPS − 1 input units around the source coordinate
   const span = TAPS[p.mode] - 1;

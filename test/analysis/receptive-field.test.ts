@@ -187,6 +187,29 @@ describe('a global path of full spatial size is a path, not a gate: x + attentio
     expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
   });
 
+  it('concat of the conv and the attention output (channels): global too', () => {
+    const spec = nonLocal(true);
+    spec.layers[spec.layers.length - 1] = { name: 'sum', op: 'concat', inputs: ['c', 'back'] };
+    expect(layer(analyze(spec), 'sum').receptiveField?.global).toBe(true);
+  });
+
+  it('DeepLabV3\'s image pooling (a 1×1 summary upsampled back to 6×5) concatenated with the conv: a gate, the field stays the conv\'s 3×3, as a squeeze-excitation gate does', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 3, 6, 5] }],
+      layers: [
+        { name: 'c', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'pool', op: 'adaptiveAvgPool2d', inputs: 'c', outputSize: 1 },
+        { name: 'p1', op: 'conv2d', outChannels: 4, kernelSize: 1 },
+        { name: 'up', op: 'upsample', size: [6, 5], mode: 'bilinear', alignCorners: false },
+        { name: 'cat', op: 'concat', inputs: ['c', 'up'] },
+        { name: 'sum', op: 'add', inputs: ['c', 'up'] },
+      ],
+    });
+    expect(layer(r, 'up').receptiveField?.global).toBe(true);
+    expect(layer(r, 'cat').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+    expect(layer(r, 'sum').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+  });
+
   it('the same block without the attention path keeps the conv\'s 3×3 (the rule turns on the global path alone)', () => {
     expect(layer(analyze(nonLocal(false)), 'sum').receptiveField).toMatchObject({ global: false, size: [3, 3] });
   });
