@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { mergeRF } from './receptive-field.js';
+import { mergeRF, offsetAlong } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import { broadcastIndex, broadcastShapes, broadcastValue } from './broadcast.js';
 import { MAX_FOLD_WORK } from '../limits.js';
@@ -243,8 +243,12 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
-  // with the shapes, a global path joined along the channels (attention's output) makes the field global
-  receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
+  // with the shapes, a global path joined along the channels (attention's output) makes the field
+  // global; pieces joined along a spatial dim (a roll) start their boxes where they land
+  receptiveField(ctx) {
+    const offsets = ctx.inputs.map((_, i) => ctx.inputs.slice(0, i).reduce((s, x) => s + (x[ctx.plan.dim] ?? 0), 0));
+    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs);
+  },
   run(ctx) {
     const { dim } = ctx.plan;
     const out = ctx.outputs[0];

@@ -37,6 +37,24 @@ export function resample(inp: AxisRF, step: number, span: number, centreOffset: 
 }
 
 /**
+ * A resampling whose output unit o reads the one input unit index(o) (nearest upsampling,
+ * depth-to-space): the field puts unit o at o·step, and index(o) − o·step ranges over [lo, hi]
+ * across the `count` units, so the read spans hi − lo input units centred at (lo + hi)/2. Nearest ×2
+ * (floor): units 2k and 2k + 1 both read k, so span ½ and centre −¼; read as one unit at o/2 (span 0)
+ * the odd units' boxes missed a row, up to J − J/2 input pixels at an input stride J (FPN's top-down path).
+ */
+export function indexEnvelope(step: number, count: number, index: (o: number) => number): { span: number; centre: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let o = 0; o < count; o++) {
+    const d = index(o) - o * step;
+    lo = Math.min(lo, d);
+    hi = Math.max(hi, d);
+  }
+  return count > 0 ? { span: hi - lo, centre: (lo + hi) / 2 } : { span: 0, centre: 0 };
+}
+
+/**
  * A window's border c (in = s·out + c): of the input sizes that give its `out` units, the one
  * nearest s·out. Those sizes are [lo, hi] with lo − s·out = k_eff − pads − s and hi − s·out =
  * k_eff − pads − 1 (floor). Ceil mode's start one stride earlier (k_eff − pads − 2s + 1 to k_eff −
@@ -190,6 +208,36 @@ function broadcastOver(shapes: readonly (readonly number[])[], i: number, dims: 
   return dims.every((d) => (shape[d - (rank - shape.length)] ?? 1) === 1);
 }
 
+/**
+ * The union of boxes of one stride on one axis: unit 0 of field k covers [−p_k, r_k − 1 − p_k], and
+ * unit x each shifted by x·j alike, so the union is [min(−p_k), max(r_k − 1 − p_k)] at every unit.
+ * The border kept is the largest field's.
+ */
+function unionAxis(axes: readonly AxisRF[]): AxisRF {
+  let best = axes[0];
+  let lo = -axes[0].p;
+  let hi = axes[0].r - 1 - axes[0].p;
+  for (const ax of axes) {
+    if (ax.r > best.r) best = ax;
+    lo = Math.min(lo, -ax.p);
+    hi = Math.max(hi, ax.r - 1 - ax.p);
+  }
+  const r = hi - lo + 1;
+  if (r === best.r && -lo === best.p) return best;
+  return best.b === undefined ? { r, j: best.j, p: -lo } : { r, j: best.j, p: -lo, b: best.b };
+}
+
+/**
+ * The field of a piece joined along a spatial dim at `offset` units (concat along H: a roll's
+ * pieces): output unit x is the piece's unit x − offset, so its box starts offset·j later.
+ */
+export function offsetAlong(rf: TensorRF | null, dim: number, offset: number): TensorRF | null {
+  if (!rf || rf.global || offset === 0) return rf;
+  const k = rf.dims.indexOf(dim);
+  if (k < 0) return rf;
+  return { ...rf, axes: rf.axes.map((ax, i) => (i === k ? { ...ax, p: ax.p + offset * ax.j } : ax)) };
+}
+
 /** Tolerance when comparing effective strides and centres of merging paths (sums of float fractions). */
 const EPS = 1e-9;
 
@@ -223,7 +271,11 @@ export function mergeRF(
   if (candidates.length === 0) return null;
   // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
   const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);
+  const sameStride = (a: number) => present.every((f) => Math.abs(f.axes[a].j - present[0].axes[a].j) <= EPS);
   const axes = present[0].axes.map((_, a) => {
+    // one stride: every unit's boxes move together, so their union is a field (a Focus stem's four
+    // slices, the pieces of a roll); strides that differ drift apart, and the largest is kept
+    if (sameStride(a)) return unionAxis(present.map((f) => f.axes[a]));
     let best = present[0].axes[a];
     for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];
     return best;
@@ -232,9 +284,10 @@ export function mergeRF(
     f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS),
   );
   if (misaligned) {
+    const strides = present[0].axes.every((_, a) => sameStride(a));
     warn({
       code: 'MISALIGNED_PATHS',
-      message: `layer '${layer}': the paths it merges are not aligned (different effective stride or centre); the largest receptive field is kept`,
+      message: `layer '${layer}': the paths it merges are not aligned (different ${strides ? 'centres: the union of their fields is kept' : 'effective strides: the largest receptive field is kept'})`,
       paths: present.map((f) => f.axes.map((ax) => ({ size: ax.r, stride: ax.j, padding: ax.p, centre: centre(ax) }))),
     });
   }

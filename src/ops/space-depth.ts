@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { resample } from './receptive-field.js';
+import { indexEnvelope, resample } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
@@ -50,7 +50,9 @@ function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, cr
 function blockRF(rf: TensorRF | null, p: BlockPlan): TensorRF | null {
   if (!rf || rf.global) return rf;
   const b = p.block;
-  const axes = rf.axes.map((ax) => (p.toSpace ? resample(ax, 1 / b, 0, 0) : resample(ax, b, b - 1, (b - 1) / 2)));
+  // to space: units b·h … b·h + b − 1 all read unit h (the envelope over one block: span (b − 1)/b)
+  const env = indexEnvelope(1 / b, b, (o) => Math.floor(o / b));
+  const axes = rf.axes.map((ax) => (p.toSpace ? resample(ax, 1 / b, env.span, env.centre) : resample(ax, b, b - 1, (b - 1) / 2)));
   return { ...rf, axes };
 }
 

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
-import { perAxisWindow, resample, spreadRF } from './receptive-field.js';
+import { indexEnvelope, perAxisWindow, resample, spreadRF } from './receptive-field.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, TensorRF } from './types.js';
@@ -75,7 +75,10 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
     const [I, O] = [x[2 + i], y[2 + i]];
     const ratio = scales ? 1 / scales[i] : I / O;
     if (linear && a.alignCorners) return resample(ax, O > 1 ? (I - 1) / (O - 1) : 0, 1, 0);
-    return linear ? resample(ax, ratio, 1, 0.5 * ratio - 0.5) : resample(ax, ratio, 0, 0);
+    if (linear) return resample(ax, ratio, 1, 0.5 * ratio - 0.5);
+    // nearest reads floor(o·ratio), not always the unit at o·ratio: the envelope of the reads
+    const env = indexEnvelope(ratio, O, (o) => Math.min(Math.floor(o * ratio), I - 1));
+    return resample(ax, ratio, env.span, env.centre);
   });
 }
 

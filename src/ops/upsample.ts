@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
-import { resample, spreadRF } from './receptive-field.js';
+import { indexEnvelope, resample, spreadRF } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF, VjpContext } from './types.js';
@@ -97,15 +97,19 @@ function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   const inp = ctx.rf[0];
   if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
   const p = ctx.plan;
-  // the read spans TAPS − 1 input units around the source coordinate
+  // linear and cubic: the read spans TAPS − 1 input units around the source coordinate
   const span = TAPS[p.mode] - 1;
   return {
     ...inp,
     axes: inp.axes.map((ax, i) => {
       const step = p.transform === 'align_corners' ? (p.outSize[i] > 1 ? (p.inSize[i] - 1) / (p.outSize[i] - 1) : 0) : 1 / p.scale[i];
-      const src0 = sourceCoordinate(p, i, 0);
-      const centre = p.mode === 'nearest' ? nearestIndex(p.nearestMode, src0) : src0;
-      return resample(ax, step, span, centre);
+      if (p.mode === 'nearest') {
+        // each unit reads one input unit, not always the one at o·step: the envelope of the reads
+        const last = p.inSize[i] - 1;
+        const env = indexEnvelope(step, p.outSize[i], (o) => Math.min(Math.max(nearestIndex(p.nearestMode, sourceCoordinate(p, i, o)), 0), last));
+        return resample(ax, step, env.span, env.centre);
+      }
+      return resample(ax, step, span, sourceCoordinate(p, i, 0));
     }),
   };
 }

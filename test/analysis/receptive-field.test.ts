@@ -70,7 +70,7 @@ describe('multi-path graphs', () => {
     expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
   });
 
-  it('a path shifted by asymmetric padding is misaligned: a warning, never a crash', () => {
+  it('a path shifted by asymmetric padding is misaligned: a warning, and the union of the two boxes ([−1, 1] and [−2, 0] for unit 0: size 4, padding 2)', () => {
     const r = analyze({
       inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
       layers: [
@@ -81,7 +81,8 @@ describe('multi-path graphs', () => {
     });
     const w = r.warnings.find((x) => x.code === 'MISALIGNED_PATHS');
     expect(w).toMatchObject({ layer: 'sum', severity: 'warning' });
-    expect(layer(r, 'sum').receptiveField?.size).toEqual([3, 3]);
+    expect(w!.message).toContain('the union of their fields is kept');
+    expect(layer(r, 'sum').receptiveField).toMatchObject({ size: [4, 4], stride: [1, 1], padding: [2, 2] });
   });
 });
 
@@ -98,9 +99,9 @@ describe('fractional strides: transposed convolution and upsampling', () => {
     expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [4, 4], stride: [1, 1], centre: [0, 0] });
   });
 
-  it('nearest ×2 keeps the size and halves the stride', () => {
+  it('nearest ×2 after a 2×2/2 conv: units 2k and 2k + 1 both read conv unit k (rows 2k, 2k + 1), so unit u needs rows u − 1 … u + 1: size 3, stride 1, padding 1', () => {
     const r = analyze(net([1, 1, 8, 8], { op: 'conv2d', outChannels: 1, kernelSize: 2, stride: 2 }, { op: 'upsample', scaleFactor: 2 }));
-    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [2, 2], stride: [1, 1] });
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [3, 3], stride: [1, 1], padding: [1, 1] });
   });
 });
 

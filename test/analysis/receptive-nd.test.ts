@@ -77,10 +77,11 @@ describe('3-D: conv3d, pooling, transposed conv and upsampling over [d, h, w]', 
     expect(layer(flat, 'l0').receptiveField).toMatchObject({ size: [2.5, 2.5], stride: [0.5, 0.5], padding: [1, 1] });
   });
 
-  it('conv3d k=3 p=1 then upsample3d ×(1,2,2) nearest: d unchanged (r 3, stride 1); h, w r 3 at stride 1/2; trilinear reads one more unit', () => {
+  it('conv3d k=3 p=1 then upsample3d ×(1,2,2) nearest: d unchanged (r 3, stride 1); h, w: units 2k and 2k + 1 read conv unit k (rows k − 1 … k + 1), r 3.5 at stride 1/2, centre −0.25; trilinear reads one more unit', () => {
     const conv = { op: 'conv3d', outChannels: 2, kernelSize: 3, padding: 1 };
     const near = analyze(net([1, 1, 4, 8, 8], conv, { op: 'upsample3d', scaleFactor: [1, 2, 2] }));
-    expect(layer(near, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [3, 3, 3], stride: [1, 0.5, 0.5], padding: [1, 1, 1], centre: [0, 0, 0] });
+    // unit u's box [u/2 − 1.5, u/2 + 1] holds rows k − 1 … k + 1 for u = 2k and u = 2k + 1 alike
+    expect(layer(near, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [3, 3.5, 3.5], stride: [1, 0.5, 0.5], padding: [1, 1.5, 1.5], centre: [0, -0.25, -0.25] });
     // trilinear ×2 half-pixel: r 3 + 1, centre 0.5·0.5 − 0.5 = −0.25, padding 1.5 + 0.25
     const lin = analyze(net([1, 1, 4, 8, 8], conv, { op: 'upsample3d', mode: 'trilinear', scaleFactor: 2 }));
     expect(layer(lin, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [4, 4, 4], stride: [0.5, 0.5, 0.5], padding: [1.75, 1.75, 1.75], centre: [-0.25, -0.25, -0.25] });

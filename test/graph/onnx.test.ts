@@ -172,8 +172,11 @@ describe('ONNX node mapping (hand-built graphs)', () => {
     const r = analyzeOnnx(bytes);
     expect(layer(r, 'up')).toMatchObject({ op: 'resize', outputShape: [1, 2, 6, 10], flops: 0 });
     expect(layer(r, 'pad').outputShape).toEqual([1, 2, 10, 16]);
-    // after the ×2 upsample one output pixel is half an input pixel: pads [1, 2] are [0.5, 1] input pixels
-    expect(layer(r, 'pad').receptiveField?.padding).toEqual([0.5, 1]);
+    // after the ×2 upsample one output pixel is half an input pixel: pads [1, 2] are [0.5, 1] input
+    // pixels, on the upsample's own 0.5 (units 2k and 2k + 1 both read input k: the box of unit u is
+    // [u/2 − 0.5, u/2], size 1.5)
+    expect(layer(r, 'up').receptiveField).toMatchObject({ size: [1.5, 1.5], padding: [0.5, 0.5] });
+    expect(layer(r, 'pad').receptiveField?.padding).toEqual([1, 1.5]);
     expect(layer(r, 'pad').receptiveField?.stride).toEqual([0.5, 0.5]);
   });
 

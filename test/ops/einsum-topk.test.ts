@@ -151,12 +151,13 @@ describe('block rearrangements and gridSample: receptive fields', () => {
     expect(layer(analyze(net([1, 1, 8, 8], conv3, { op: 'pixelUnshuffle', downscaleFactor: 2 })), 'l1').receptiveField).toMatchObject({ size: [4, 4], stride: [2, 2] });
   });
 
-  it('pixelShuffle 2 after a stride-2 conv: the stride halves back to 1 and the size stays', () => {
+  it('pixelShuffle 2 after a stride-2 conv 3×3 p1: the stride halves back to 1; units 2k and 2k + 1 both read conv unit k (rows 2k − 1 … 2k + 1), so the size grows by 1 to 4, padding 2', () => {
     const down = { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 };
     const conv = layer(analyze(net([1, 1, 8, 8], down)), 'l0').receptiveField;
     const l = layer(analyze(net([1, 1, 8, 8], down, { op: 'pixelShuffle', upscaleFactor: 2 })), 'l1');
     expect(l.outputShape).toEqual([1, 1, 8, 8]);
-    expect(l.receptiveField).toMatchObject({ size: conv!.size, stride: [1, 1] });
+    expect(conv).toMatchObject({ size: [3, 3], stride: [2, 2], padding: [1, 1] });
+    expect(l.receptiveField).toMatchObject({ size: [4, 4], stride: [1, 1], padding: [2, 2] });
   });
 
   it('depthToSpace of channels not a multiple of b² is INVALID_ATTRIBUTE', () => {
