@@ -85,7 +85,9 @@ function furtherMixedMap(analysed: AnalysedLayer[], tensors: Map<string, TensorI
     const t = inferred && !folded ? tensors.get(layer.outputs[0]) : undefined;
     if (!t?.shape || t.shape.length !== 4 || t.shape[0] !== input[0] || !t.rf?.global || t.rf.dims.length !== 2 || !t.inputDependent) return false;
     const size = t.rf.dims.map((d) => t.shape![d] ?? 0);
-    for (let e = 1; e <= 12; e++) if (2 ** e > Math.max(...stride) && over(size, e)) return true;
+    // a 1×1 summary (a gate's mean, a global max) is not a map; 2^n stays within the input
+    if (size.some((n) => n < 2)) return false;
+    for (let e = 1; 2 ** e <= Math.max(input[2], input[3]); e++) if (2 ** e > Math.max(...stride) && over(size, e)) return true;
     return false;
   });
 }

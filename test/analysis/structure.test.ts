@@ -154,6 +154,22 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(analyze(net([1, 3, 64, 64], conv, conv, conv)).structure.resolution).toMatchObject({ finalFeatureMap: [8, 8], downsamplingStride: [8, 8], consistent: true });
   });
 
+  it('a squeeze-excitation gate from a spatial mean (reduceMean over H, W: a 1×1 global summary, as timm exports) between two stride-2 convs at 224: judged as before, 56×56 at stride 4 (the 1×1 map is not a further-downsampled one)', () => {
+    const conv = { op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 };
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 3, 224, 224] }],
+      layers: [
+        { name: 'c1', inputs: 'x', ...conv },
+        { name: 'gap', op: 'reduceMean', axes: [2, 3], keepDims: true },
+        { name: 'fc', op: 'conv2d', outChannels: 8, kernelSize: 1 },
+        { name: 'sig', op: 'sigmoid' },
+        { name: 'gate', op: 'mul', inputs: ['c1', 'sig'] },
+        { name: 'c2', ...conv },
+      ],
+    });
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMap: [56, 56], downsamplingStride: [4, 4], consistent: true });
+  });
+
   it('VGG-16 pools to 7×7 adaptively, so any multiple of 32 works despite its flatten', () => {
     expect(analyze(vgg16()).structure.resolution).toMatchObject({ fixedInputSize: false, downsamplings: 5, finalFeatureMap: [7, 7] });
   });
