@@ -222,14 +222,19 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
 
 /**
  * The final feature map (as the report's structure.resolution names it): the executed map [N, C,
- * H, W] with the largest effective stride whose size still follows the input, the last such one.
+ * H, W] with the largest effective stride whose size still follows the input, the last such one. A
+ * map whose field turned global on the way (attention over a whole 7×7 map, Swin's last stage) has
+ * no stride left: its downsampling is the input's area over its own.
  */
 export function finalFeatureMap(graph: Graph, inference: Inference): string {
+  const image = graph.inputs.find((i) => i.shape.length === 4)?.shape;
   let best: { layer: string; stride: number } | null = null;
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
-    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !channelsFirst(t.rf) || !t.inputDependent) continue;
-    const stride = t.rf.axes[0].j * t.rf.axes[1].j;
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || !channelsFirst(t.rf) || !t.inputDependent) continue;
+    const [h, w] = [t.shape[2], t.shape[3]];
+    if (t.rf.global && (!image || h * w < 2)) continue;
+    const stride = t.rf.global ? (image![2] * image![3]) / (h * w) : t.rf.axes[0].j * t.rf.axes[1].j;
     if (!best || stride >= best.stride) best = { layer: a.layer.name, stride };
   }
   if (!best) {

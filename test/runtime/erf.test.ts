@@ -57,4 +57,11 @@ describe('computeErf', () => {
     expect(stageOutputs(inference, target).map((s) => `${s.layer}@${s.stride[0]}`)).toEqual(['relu@2', 'layer1.1.relu@4', 'layer2.1.relu@8', 'layer3.1.relu@16']);
     expect(stageOutputs(inference, target, 'name').map((s) => s.layer)).toEqual(['conv1', 'bn1', 'relu', 'maxpool', 'layer1.1.relu', 'layer2.1.relu', 'layer3.1.relu']);
   });
+
+  it('swin_t at 224: the final map is the 7×7 permute back to [N, C, H, W] (its field is global: the last stage\'s window covers the whole map), not the 56×56 patch embedding', () => {
+    const { graph } = loadGraph({ kind: 'model', name: 'swin_t' });
+    const inference = inferGraph(graph);
+    expect(inference.tensors.get('permute')).toMatchObject({ shape: [1, 768, 7, 7], rf: { global: true } });
+    expect(finalFeatureMap(graph, inference)).toBe('permute');
+  });
 });
