@@ -101,7 +101,7 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
     const t = tensors.get(layer.outputs[0])!;
     // Maps whose size no longer follows the input (after global or adaptive pooling) are not candidates;
     // the resolution check is of 2-D maps (a 4-D tensor carrying a 1-D or 3-D field is not one).
-    if (!t.shape || t.shape.length !== 4 || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
+    if (!t.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
     if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, dims: t.rf.dims, stride, border: [t.rf.axes[0].b ?? 0, t.rf.axes[1].b ?? 0] };
   }

@@ -211,6 +211,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
   summary: 'Concatenation along a dimension (channels by default)',
   pytorch: 'torch.cat',
   foldsConstantOperands: true, // a learned tensor joined to the tokens (ViT's class token, MHA's bias_k) is read by Concat alone
+  emptyInputs: true, // an empty piece (torch.roll by 0's slice) adds nothing
   inputNames: ['a', 'b'],
   minInputs: 1,
   variadic: true,

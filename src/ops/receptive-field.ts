@@ -251,10 +251,12 @@ const EPS = 1e-9;
  */
 export function mergeRF(
   layer: string,
-  fields: (TensorRF | null)[],
+  given: (TensorRF | null)[],
   warn: (w: Omit<Warning, 'layer'>) => void,
   shapes?: readonly (readonly number[])[],
 ): TensorRF | null {
+  // an empty operand (a concat's empty slice) brings no unit, so no field
+  const fields = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
   const all = fields.filter((f): f is TensorRF => f !== null);
   const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
@@ -291,7 +293,9 @@ export function mergeRF(
       paths: present.map((f) => f.axes.map((ax) => ({ size: ax.r, stride: ax.j, padding: ax.p, centre: centre(ax) }))),
     });
   }
-  return { global: present.some((f) => f.global), dims: present[0].dims, axes };
+  // summaries spread over the map, merged (expand(a) + expand(b)), are still one
+  const spread = present.every((f) => f.global && f.broadcast === true);
+  return { global: present.some((f) => f.global), dims: present[0].dims, axes, ...(spread && { broadcast: true }) };
 }
 
 /**

@@ -28,7 +28,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { holdsIntegers } from '../tensor/dtype.js';
-import { globalOver } from './receptive-field.js';
+import { globalOver, spreadRF } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -137,7 +137,8 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
     if (v && mayFold(ctx, numel(out))) value = { data: Array.from(tileIndex(x, out), (i) => v.data[i]), integer: v.integer };
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
-  receptiveField: (ctx) => ctx.rf[0],
+  // a 1×1 summary tiled over the map is spread as an expanded one is: global context, a gate
+  receptiveField: (ctx) => spreadRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
   run(ctx) {
     const x = ctx.inputs[0];
     const out = ctx.outputs[0];

@@ -264,6 +264,8 @@ export interface OpDef<A = any, P = any> {
    * refused (NON_POSITIVE_SIZE) unless it declares the same.
    */
   emptyOutputs?: boolean;
+  /** An empty input is read as PyTorch reads it (a concat drops it); any other layer reading one is refused. */
+  emptyInputs?: boolean;
   /**
    * Float initializers an imported node reads directly are learned parameters (a scale or bias
    * exported as Mul/Add by a constant, a MatMul by a constant matrix), not folded literals.

@@ -231,7 +231,7 @@ export function finalFeatureMap(graph: Graph, inference: Inference): string {
   let best: { layer: string; stride: number } | null = null;
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
-    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || !channelsFirst(t.rf) || !t.inputDependent) continue;
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || !t.inputDependent) continue;
     const [h, w] = [t.shape[2], t.shape[3]];
     if (t.rf.global && (!image || h * w < 2)) continue;
     const stride = t.rf.global ? (image![2] * image![3]) / (h * w) : t.rf.axes[0].j * t.rf.axes[1].j;

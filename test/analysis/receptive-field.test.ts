@@ -211,6 +211,27 @@ describe('a global path of full spatial size is a path, not a gate: x + attentio
     expect(layer(r, 'sum').receptiveField).toMatchObject({ global: false, size: [3, 3] });
   });
 
+  it('gates spread by tile, or two spread summaries merged (expand(mean) + expand(max), CBAM\'s channel gate), stay gates: the gated map keeps the conv\'s 3×3', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 3, 6, 5] }],
+      layers: [
+        { name: 'c', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'avg', op: 'adaptiveAvgPool2d', inputs: 'c', outputSize: 1 },
+        { name: 'max', op: 'reduceMax', inputs: 'c', axes: [2, 3], keepDims: true },
+        { name: 'shp', op: 'shape', inputs: 'c' },
+        { name: 'e1', op: 'expand', inputs: ['avg', 'shp'] },
+        { name: 'e2', op: 'expand', inputs: ['max', 'shp'] },
+        { name: 'g', op: 'add', inputs: ['e1', 'e2'] },
+        { name: 'gated', op: 'mul', inputs: ['c', 'g'] },
+        { name: 'tiled', op: 'tile', inputs: 'avg', repeats: [1, 1, 6, 5] },
+        { name: 'gatedTile', op: 'mul', inputs: ['c', 'tiled'] },
+      ],
+    });
+    expect(layer(r, 'g').receptiveField?.global).toBe(true);
+    expect(layer(r, 'gated').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+    expect(layer(r, 'gatedTile').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+  });
+
   it('the same block without the attention path keeps the conv\'s 3×3 (the rule turns on the global path alone)', () => {
     expect(layer(analyze(nonLocal(false)), 'sum').receptiveField).toMatchObject({ global: false, size: [3, 3] });
   });

@@ -67,6 +67,35 @@ describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () =
   });
 });
 
+describe('an empty slice (x[:, 2:2], as torch.roll by 0 exports): legal, and only a concat reads it', () => {
+  const withEmpty = (consumer: Record<string, unknown>) => ({
+    inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+    layers: [
+      { name: 'conv', op: 'conv2d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+      { name: 'e', op: 'slice', inputs: 'conv', starts: [2], ends: [2], axes: [1] },
+      { name: 'cat', op: 'concat', inputs: ['conv', 'e'] },
+      { name: 'use', ...consumer },
+    ],
+  });
+
+  it('concat(conv, conv[:, 2:2]) is the conv: [1, 4, 4, 4], its 3×3 field, no misalignment warning, and the empty map is not the final one', () => {
+    const r = analyze(withEmpty({ op: 'relu', inputs: 'cat' }));
+    expect(layer(r, 'e').outputShape).toEqual([1, 0, 4, 4]);
+    expect(layer(r, 'cat')).toMatchObject({ outputShape: [1, 4, 4, 4], receptiveField: { size: [3, 3], stride: [1, 1] } });
+    expect(r.warnings.map((w) => w.code)).not.toContain('MISALIGNED_PATHS');
+    expect(r.structure.resolution?.finalFeatureMap).toEqual([4, 4]);
+  });
+
+  it.each([
+    ['conv2d over its 0 channels (PyTorch: the bias alone)', { op: 'conv2d', inputs: 'e', outChannels: 2, kernelSize: 1 }],
+    ['reduceMax over the empty axis (PyTorch refuses it)', { op: 'reduceMax', inputs: 'e', axes: [1] }],
+  ])('%s: 400 NON_POSITIVE_SIZE naming the empty input, not NaN', (_, consumer) => {
+    const e = errorOf(() => analyze(withEmpty(consumer)));
+    expect([e.code, e.details.layer]).toEqual(['NON_POSITIVE_SIZE', 'use']);
+    expect(e.message).toContain('input 0 [1, 0, 4, 4] is empty');
+  });
+});
+
 describe('pad (pads = [begin per axis…, end per axis…])', () => {
   it('[[1,2],[3,4]] pads [1,0,0,1] constant 9: a row above, a column right', () => {
     expect(run('pad', [[[2, 2], [1, 2, 3, 4]]], { pads: [1, 0, 0, 1], value: 9 })).toEqual([{ shape: [3, 3], data: [9, 9, 9, 1, 2, 9, 3, 4, 9] }]);
