@@ -72,8 +72,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     const missingHost = hostRequired(request);
     if (missingHost) throw missingHost;
     const encoding = request.headers['content-encoding'];
-    // a compressed body would reach the parsers as its compressed bytes (INVALID_JSON of mojibake)
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    // a compressed body would reach the parsers as its compressed bytes (INVALID_JSON of mojibake); a request without a body has nothing encoded
+    const body = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+    if (body && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `the content encoding '${encoding}' is not decoded here; send the body uncompressed (no Content-Encoding, or identity)`, { path: 'headers.content-encoding' });
     }
   });
@@ -100,8 +101,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   const jsonLimit = Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
-    // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read as UTF-8 and its names altered
-    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    // JSON is UTF-8 (RFC 8259; ASCII is a part of it); a body declared in another charset would be read as UTF-8 and its names altered
+    if (charset !== undefined && charset !== '' && !/^(utf-?8|us-ascii)$/i.test(charset)) {
       return done(new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `JSON is read as UTF-8 (RFC 8259); the charset '${charset}' is not: send the body in UTF-8`, { path: 'headers.content-type' }), undefined);
     }
     readBinary(payload, jsonLimit, 'JSON_BODY_LIMIT', bodyCharge(request)).then(

@@ -47,6 +47,13 @@ describe('convlens CLI', () => {
     expect([csv.code, csv.err]).toEqual([0, 'convlens: --format csv does not show --depth; it shows in table, json, md, html']);
   });
 
+  it('a spec with a key twice in one object (outChannels 4, then 64) is INVALID_JSON at the second, exit 2, as the service refuses it (JSON.parse kept 64 silently)', async () => {
+    const file = tmpFile('dup.json', '{"inputs": [{"name": "x", "shape": [1, 3, 8, 8]}], "layers": [{"name": "c", "op": "conv2d", "outChannels": 4, "kernelSize": 3, "outChannels": 64}]}');
+    const r = await cli('analyze', file, '--format', 'json');
+    expect([r.code, r.out]).toEqual([2, '']);
+    expect(r.err).toBe(`convlens: INVALID_JSON: ${file}: the key "outChannels" appears twice in one object, at $.layers[0].outChannels; a JSON parser keeps one of the two without a word, so convlens refuses it (at $.layers[0].outChannels)`);
+  });
+
   it('a MAC budget gates a pipeline: exit 1 above it, 0 within', async () => {
     const over = await cli('analyze', 'resnet18', '--max-macs', '1e9');
     expect(over.code).toBe(1);

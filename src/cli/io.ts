@@ -16,6 +16,7 @@ import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
 import { jsonErrorText } from './one-line.js';
+import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 
 export interface Io {
   /** The report, and listings: stdout. */
@@ -92,6 +93,8 @@ export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   } catch (e) {
     throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${jsonErrorText(e)}`, { path: '--device' });
   }
+  const fault = jsonTextFault(text);
+  if (fault?.kind === 'duplicate') throw new ConvlensError('INVALID_JSON', `${value}: ${duplicateKeyMessage(fault)}`, { path: '--device' });
   return resolveDevice(profile, '--device');
 }
 

@@ -17,6 +17,7 @@ import type { GraphSource } from '../graph/load.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 import type { FlagPaths } from './errors.js';
 import { jsonErrorText } from './one-line.js';
+import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 
 /** A target read: what it is, and its bytes (null for a zoo model). */
 export interface ReadTarget {
@@ -28,11 +29,15 @@ export interface ReadTarget {
 /** The target as error messages name it: `-` is stdin. */
 export const targetLabel = (target: string) => (target === STDIN ? 'stdin' : target);
 
-/** The first byte after whitespace (and a UTF-8 byte-order mark) is `{`: a JSON object, which no ONNX file is. */
+/**
+ * The first byte after whitespace (and a UTF-8 byte-order mark) is `{` or `[`: JSON, which no ONNX
+ * file is (a ModelProto opens with a field tag; 0x7b and 0x5b would be fields 15 and 11 as groups,
+ * a wire type protobuf 3 never writes). An array is then refused as a spec, not decoded as ONNX.
+ */
 export function looksLikeJson(bytes: Uint8Array): boolean {
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
-  return bytes[i] === 0x7b;
+  return bytes[i] === 0x7b || bytes[i] === 0x5b;
 }
 
 /**
@@ -76,9 +81,15 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
   }
   if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution };
   if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: sizes.inputShape ? { '': sizes.inputShape } : {}, at: label };
+  const text = jsonText(bytes);
+  let spec: unknown;
   try {
-    return { kind: 'spec', spec: JSON.parse(jsonText(bytes)) };
+    spec = JSON.parse(text);
   } catch (e) {
     throw new ConvlensError('INVALID_JSON', `${label} is not JSON: ${jsonErrorText(e)}`, { path: label });
   }
+  // as the service refuses it: JSON.parse kept the last of two equal keys silently
+  const fault = jsonTextFault(text);
+  if (fault?.kind === 'duplicate') throw new ConvlensError('INVALID_JSON', `${label}: ${duplicateKeyMessage(fault)}`, { path: fault.path });
+  return { kind: 'spec', spec };
 }

@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ConvlensError } from '../errors.js';
+import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
@@ -167,85 +168,15 @@ function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
   }
 }
 
-const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
-
-/** A string's text between its quotes, decoded when it holds an escape ("a" and "\\u0061" are one key). */
-function keyText(raw: string): string {
-  if (!raw.includes('\\')) return raw;
-  try {
-    return JSON.parse(`"${raw}"`) as string;
-  } catch {
-    return raw; // JSON.parse of the body names the bad escape
-  }
-}
-
 /**
- * JSONPath of the key that ends at `end` (its closing quote), e.g. `$.layers[0].outChannels`:
- * the text before it scanned again, counting array elements (only when a body is refused).
- */
-function pathAt(text: string, end: number): string {
-  const open: { object: boolean; at: string | number }[] = [];
-  let start = -1;
-  for (let i = 0; i <= end; i++) {
-    const ch = text.charCodeAt(i);
-    if (start >= 0) {
-      if (ch === 92) i++;
-      else if (ch === 34) {
-        const top = open[open.length - 1];
-        let j = i + 1;
-        while (j < text.length && isSpace(text.charCodeAt(j))) j++;
-        if (top?.object && text.charCodeAt(j) === 58) top.at = keyText(text.slice(start, i));
-        start = -1;
-      }
-    } else if (ch === 34) start = i + 1;
-    else if (ch === 91 || ch === 123) open.push({ object: ch === 123, at: ch === 123 ? '' : 0 });
-    else if (ch === 93 || ch === 125) open.pop();
-    else if (ch === 44 && open.length > 0 && !open[open.length - 1].object) (open[open.length - 1].at as number)++;
-  }
-  return open.reduce((p, o) => (typeof o.at === 'number' ? `${p}[${o.at}]` : /^[A-Za-z_$][\w$]*$/.test(o.at) ? `${p}.${o.at}` : `${p}[${JSON.stringify(o.at)}]`), '$');
-}
-
-/**
- * Parses a JSON body after checking, in one pass over the text, that it nests at most
- * MAX_JSON_DEPTH deep and that no object has a key twice. JSON.parse keeps the last of two equal
- * keys without a word ({"model": "resnet18", "model": "resnet34"} is resnet34; a tensor given
- * twice loses the first), where convlens refuses every key it would not read.
+ * Parses a JSON body after checking its text (json-text.ts): at most MAX_JSON_DEPTH deep, no
+ * object with a key twice.
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ConvlensError('INVALID_JSON', 'the body is empty; send a JSON object', { path: '$' });
-  // per open object its keys so far, per open array null; `top` is the innermost
-  const open: (Set<string> | null)[] = [];
-  let top: Set<string> | null = null;
-  let start = -1; // the open string's first character, or −1 outside strings
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (start >= 0) {
-      if (ch === 92) i++;
-      else if (ch === 34) {
-        if (top) {
-          let j = i + 1;
-          while (j < text.length && isSpace(text.charCodeAt(j))) j++;
-          if (text.charCodeAt(j) === 58) {
-            const key = keyText(text.slice(start, i));
-            if (top.has(key)) {
-              const path = pathAt(text, i);
-              throw new ConvlensError('INVALID_JSON', `the body is not valid JSON for convlens: the key ${JSON.stringify(key)} appears twice in one object, at ${path}; a JSON parser keeps one of the two without a word, so convlens refuses the body`, { path });
-            }
-            top.add(key);
-          }
-        }
-        start = -1;
-      }
-    } else if (ch === 34) start = i + 1;
-    else if (ch === 91 || ch === 123) {
-      if (open.length + 1 > MAX_JSON_DEPTH) throw new ConvlensError('INVALID_JSON', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { path: '$' });
-      top = ch === 123 ? new Set() : null;
-      open.push(top);
-    } else if (ch === 93 || ch === 125) {
-      open.pop();
-      top = open.length > 0 ? open[open.length - 1] : null;
-    }
-  }
+  const fault = jsonTextFault(text, MAX_JSON_DEPTH);
+  if (fault?.kind === 'deep') throw new ConvlensError('INVALID_JSON', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { path: '$' });
+  if (fault) throw new ConvlensError('INVALID_JSON', `the body is not valid JSON for convlens: ${duplicateKeyMessage(fault)}`, { path: fault.path });
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -27,6 +27,7 @@ import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest }
 import { sendJson } from './stream.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
+import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 
 /** .npy file parts by name (a record is accepted from callers that have no files: `{}`). */
 export type Files = Map<string, Uint8Array> | Record<string, Uint8Array>;
@@ -87,6 +88,8 @@ async function readBody(request: FastifyRequest, route: Route, limits: { fileLim
     } catch (e) {
       throw new ConvlensError('INVALID_JSON', `?attributes is not JSON: ${(e as Error).message}`, { path: 'query.attributes' });
     }
+    const fault = q.attributes === undefined ? null : jsonTextFault(q.attributes);
+    if (fault?.kind === 'duplicate') throw new ConvlensError('INVALID_JSON', `?attributes: ${duplicateKeyMessage(fault)}`, { path: 'query.attributes' });
     return { fields: { attributes, format: q.format, seed: q.seed, training: q.training }, files: new Map([[RAW_NPY_PART, request.body]]), npyBody: true };
   }
   const stray = Object.keys(query);

@@ -14,6 +14,7 @@ import type { AnalyzeTask, AnalyzeTaskResult } from '../runtime/tasks.js';
 import { MEDIA_TYPES } from './formats.js';
 import type { ReportFormat } from './formats.js';
 import { parseRequest } from './requests.js';
+import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 
 /** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
 export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
@@ -40,11 +41,15 @@ const queryPath: OptionPath = (key) => `query.${key}`;
 /** `?device=`: a built-in id, or a custom profile as JSON (checked with the options). */
 function queryDevice(text: string): unknown {
   if (!text.trimStart().startsWith('{')) return text;
+  let profile: unknown;
   try {
-    return JSON.parse(text);
+    profile = JSON.parse(text);
   } catch (e) {
     throw new ConvlensError('INVALID_OPTION', `?device is neither a device id nor a JSON profile: ${(e as Error).message}`, { path: 'query.device' });
   }
+  const fault = jsonTextFault(text);
+  if (fault?.kind === 'duplicate') throw new ConvlensError('INVALID_OPTION', `?device: ${duplicateKeyMessage(fault)}`, { path: 'query.device' });
+  return profile;
 }
 
 /**

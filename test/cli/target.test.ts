@@ -58,13 +58,14 @@ describe('targetSource: a command-line target as the request the service would g
     expect(() => targetSource('resnt50', {}, {})).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 
-  it("by content: a first byte `{` after whitespace (and a BOM) is a spec, whatever the name; an ONNX file's first byte is a field tag (0x08, ir_version)", () => {
+  it("by content: a first byte `{` or `[` after whitespace (and a BOM) is JSON, whatever the name (an array then refused as a spec, not decoded as ONNX); an ONNX file's first byte is a field tag (0x08, ir_version)", () => {
     const onnx = readFileSync(fixture('onnx/resnet18.onnx'));
     expect(onnx[0]).toBe(0x08);
     expect(looksLikeJson(onnx)).toBe(false);
     expect(looksLikeJson(Buffer.from(' \n\t{"layers":[]}'))).toBe(true);
     expect(looksLikeJson(Buffer.from('\ufeff{}'))).toBe(true);
-    expect(looksLikeJson(Buffer.from('[{}]'))).toBe(false);
+    expect(looksLikeJson(Buffer.from('[{}]'))).toBe(true);
+    expect(looksLikeJson(Buffer.from('x{}'))).toBe(false);
     expect(looksLikeJson(Buffer.alloc(0))).toBe(false);
     expect(targetKind('-', Buffer.from('  {}'))).toBe('spec');
     expect(targetKind('model.txt', Buffer.from('{}'))).toBe('spec');

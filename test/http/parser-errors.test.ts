@@ -153,6 +153,16 @@ describe('bodies in an encoding the service does not read are 415, not mojibake'
     expect((r.body.error as { message: string }).message).toContain('not UTF-8');
   });
 
+  it('a request without a body (GET /healthz) carrying Content-Encoding: gzip is answered as before: nothing is encoded', async () => {
+    const res = await request(app.server).get('/healthz').set('content-encoding', 'gzip');
+    expect(res.status).toBe(200);
+  });
+
+  it('charset=us-ascii (a part of UTF-8) is read: 200', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json; charset=us-ascii').send('{"model": "resnet18"}');
+    expect(res.status).toBe(200);
+  });
+
   it('charset=UTF-8 and Content-Encoding: identity are read as before: 200', async () => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/json; charset="UTF-8"').set('content-encoding', 'identity').send('{"model": "resnet18"}');
     expect([res.status, res.body.totals?.params]).toEqual([200, 11_689_512]);

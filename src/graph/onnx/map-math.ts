@@ -1,6 +1,6 @@
 /**
  * ONNX element-wise math and logic → convlens ops (src/ops/math.ts, src/ops/logic.ts). All are one
- * to one, inputs and all; only Mod carries an attribute (fmod). Opsets 7–18 share these forms.
+ * to one, inputs and all; only Mod carries an attribute (fmod). Opsets 7–21 share these forms.
  */
 import type { NodeMapper } from './mapping.js';
 

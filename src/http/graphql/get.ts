@@ -14,6 +14,7 @@ import { closest } from '../../suggest.js';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { ConvlensError, jsonPath } from '../../errors.js';
 import { ROOT_FIELD_WEIGHT } from './complexity.js';
+import { duplicateKeyMessage, jsonTextFault } from '../../json-text.js';
 
 const INTROSPECTION = new Set(['__schema', '__type']);
 
@@ -110,6 +111,8 @@ export function getInvalid(params: Record<string, unknown>, maxTokens: number): 
     } catch (e) {
       return new ConvlensError('GRAPHQL_INVALID', `variables is not JSON: ${(e as Error).message}; send variables={"name":…} (URL-encoded)`, { path: 'query.variables' });
     }
+    const fault = jsonTextFault(variables);
+    if (fault?.kind === 'duplicate') return new ConvlensError('GRAPHQL_INVALID', `variables: ${duplicateKeyMessage(fault)}`, { path: 'query.variables' });
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
       return new ConvlensError('GRAPHQL_INVALID', `variables must be a JSON object (or null), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { path: 'query.variables' });
     }
