@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from golden_kit import enc
+from golden_kit import enc, strip_weights as strip
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "onnx" / "modern"
 
@@ -131,18 +131,6 @@ MODELS = {
     "crossmha": (CrossMHA, [1, 3, 224, 192], False, False, None),
     "preact_bn": (PreActBN, [1, 3, 16, 16], True, False, None),
 }
-
-
-def strip(path):
-    m = onnx.load(str(path))
-    for t in m.graph.initializer:
-        n = 1
-        for d in t.dims:
-            n *= d
-        if n > 64:
-            t.ClearField("raw_data")
-            t.ClearField("float_data")
-    onnx.save(m, str(path))
 
 
 def support(model, x, unit):

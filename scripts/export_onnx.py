@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torchvision.models as tvm
 
+from golden_kit import strip_weights as strip
 from torchvision_truth import measure, rf_of
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "onnx"
@@ -57,18 +58,6 @@ class UNet(nn.Module):
         y = self.conv1(torch.cat([x2, self.up1(x3)], 1))
         y = self.conv2(torch.cat([x1, self.up2(y)], 1))
         return self.outc(y)
-
-
-def strip(path):
-    m = onnx.load(str(path))
-    for t in m.graph.initializer:
-        n = 1
-        for d in t.dims:
-            n *= d
-        if n > 64:
-            t.ClearField("raw_data")
-            t.ClearField("float_data")
-    onnx.save(m, str(path))
 
 
 def randomize_bn(model):

@@ -31,6 +31,7 @@ export type LinearAttrs = z.infer<typeof LinearAttrs>;
 export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'linear',
+  emptyInputs: true, // an empty inner dimension sums nothing: the bias (torch.nn.Linear(0, n)), zeros (matmul)
   summary: 'Fully connected layer over the last dimension',
   pytorch: 'torch.nn.Linear',
   inputNames: ['x'],
@@ -176,6 +177,7 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
  */
 export const matmul: OpDef<Record<string, never>, null> = {
   name: 'matmul',
+  emptyInputs: true, // an empty inner dimension sums nothing: the bias (torch.nn.Linear(0, n)), zeros (matmul)
   summary: 'Batched matrix product of two tensors (NumPy matmul rules)',
   pytorch: 'torch.matmul',
   inputNames: ['a', 'b'],

@@ -22,7 +22,8 @@ function seeded(layer: string, spec: WeightSpec, seed: number): Float32Array {
   const n = numel(spec.shape);
   const rule = spec.init;
   if (rule.kind === 'constant') return new Float32Array(n).fill(rule.value);
-  return fillSymmetric(new Float32Array(n), seed ^ hash32(`${layer}.${spec.name}`), 1 / Math.sqrt(rule.fanIn));
+  // fan_in 0 (a linear over 0 features): bound 0, as nn.Linear.reset_parameters sets it (1/√0 gave NaN)
+  return fillSymmetric(new Float32Array(n), seed ^ hash32(`${layer}.${spec.name}`), rule.fanIn > 0 ? 1 / Math.sqrt(rule.fanIn) : 0);
 }
 
 /** A weight given in the request has the shape its layer needs (SHAPE_MISMATCH at $.weights["<layer>.<role>"] otherwise). */

@@ -30,6 +30,10 @@ describe('linear and flatten', () => {
     expect(inferOf(linear, [[3, 0]], { outFeatures: 2 }).cost).toMatchObject({ macs: 0, exactMacOps: 0, biasOps: 6 });
   });
 
+  it('linear 0 → 2 on [3, 0] with seeded weights: the bias bound is 0 at fan_in 0, as nn.Linear.reset_parameters sets it, so [3, 2] of zeros (1/√0 gave NaN)', () => {
+    expect(run('linear', [[[3, 0], []]], { outFeatures: 2 })).toEqual([{ shape: [3, 2], data: [0, 0, 0, 0, 0, 0] }]);
+  });
+
   it('matmul of a scalar [] and [3] is RANK_MISMATCH naming the scalar operand (torch.matmul: "at least 1D")', () => {
     const e = errorOf(() => inferOf(matmul, [[], [3]]));
     expect(e).toMatchObject({ code: 'RANK_MISMATCH', details: { path: '$.inputs' } });
