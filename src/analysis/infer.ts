@@ -173,11 +173,12 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
         fail('NON_POSITIVE_SIZE', `output shape ${fmtShape(out)} has a non-positive dimension`);
       }
     }
-    // an empty tensor (an empty slice) is read only where PyTorch reads it: a concat drops it; a conv
-    // over 0 channels or a max over 0 values would answer NaN where PyTorch gives a bias or refuses
+    // an empty tensor (an empty slice) is read only where PyTorch reads it (OpDef.emptyInputs: a
+    // concat drops it, a linear sums nothing); a conv over 0 channels or a max over 0 values would
+    // answer NaN where PyTorch leaves the bias uninitialised or refuses
     if (!options.allowEmpty && op.emptyInputs !== true) {
       const at = inputShapes.findIndex((s, i) => s.length > 1 && s.includes(0) && ins[i]?.value == null);
-      if (at >= 0) fail('NON_POSITIVE_SIZE', `input ${at} ${fmtShape(inputShapes[at])} is empty (an empty slice): only a concat reads an empty tensor here, which it drops`);
+      if (at >= 0) fail('NON_POSITIVE_SIZE', `input ${at} ${fmtShape(inputShapes[at])} is empty (an empty slice), and a ${layer.op} does not read one: a concat drops an empty piece, a linear or matmul over an empty inner dimension gives the bias or zeros`);
     }
     checkSizes(inferred, inputShapes, fail);
     checkBoundWeights(layer, inferred, graph, fail);
