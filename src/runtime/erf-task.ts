@@ -221,10 +221,12 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
 }
 
 /**
- * The final feature map (as the report's structure.resolution names it): the executed map [N, C,
- * H, W] with the largest effective stride whose size still follows the input, the last such one. A
- * map whose field turned global on the way (attention over a whole 7×7 map, Swin's last stage) has
- * no stride left: its downsampling is the input's area over its own.
+ * The final feature map: the executed map [N, C, H, W] with the largest effective stride whose size
+ * still follows the input, the last such one. A map whose field turned global on the way (attention
+ * over a whole 7×7 map, Swin's last stage) has no stride left: its downsampling is the input's area
+ * over its own. structure.resolution judges local maps only and of any layout, so the two name
+ * different layers where the last maps are channels-last (Swin's norm before the permute) or global
+ * (where resolution is null).
  */
 export function finalFeatureMap(graph: Graph, inference: Inference): string {
   const image = graph.inputs.find((i) => i.shape.length === 4)?.shape;
