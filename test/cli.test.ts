@@ -379,6 +379,11 @@ describe('help and the entry point', () => {
       expect(r.out).toContain('Exit codes:');
       expect(r.out).toMatch(/^ {2}4 {2}a gate was given but the analysis is incomplete/m);
     }
+    // sweep and erf have no gates: 0, 2 and 3 only, and when sweep is 2 (no size analysed)
+    const sweep = await cli('sweep', '--help');
+    expect(sweep.out).toMatch(/Exit codes:\n {2}0 {2}swept: at least one size analysed[^]*\n {2}2 {2}invalid input or usage[^\n]*or no size could be analysed\n {2}3 {2}internal error/);
+    const erf = await cli('erf', '--help');
+    expect(erf.out).toMatch(/Exit codes:\n {2}0 {2}computed\n {2}2 {2}invalid input or usage[^]*\n {2}3 {2}internal error/);
     const bare = await cli();
     expect(bare.code).toBe(2);
     expect(bare.out).toBe('');

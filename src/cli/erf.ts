@@ -18,7 +18,7 @@ import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
 import { readTarget, targetLabel, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
-import { EXIT } from './gates.js';
+import { ERF_EXIT_HELP, EXIT } from './gates.js';
 import { emit, fileOption, integer, resolutionOption, shape, writeOutput } from './io.js';
 import type { Io } from './io.js';
 
@@ -80,6 +80,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('erf')
     .description("effective receptive field of one output unit: input gradient statistics against the theoretical field, per stage; heatmap PNG/SVG")
     .argument('<target>', 'file path (.json spec or .onnx with weights; - reads stdin) or zoo model name')
+    .addHelpText('after', `\n${ERF_EXIT_HELP}`)
     .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))

@@ -29,9 +29,25 @@ function flagPath(path: string, flags: FlagPaths): string | undefined {
   return flags[key] + (index ? index[0] : '');
 }
 
+/**
+ * Errors of the network's own file (a spec's misspelt top-level key: `$.input`, `$.layer`): their
+ * paths are into the file, whatever option a REST field of the same name has (erf's --input).
+ */
+const fileErrors = new WeakSet<ConvlensError>();
+
+/** `read` (a target file's parse), its errors kept at their paths into the file by withFlags. */
+export function inTargetFile<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ConvlensError) fileErrors.add(e);
+    throw e;
+  }
+}
+
 /** The error with its REST paths as the options they came from; other errors as they are. */
 export function atFlags(e: unknown, flags: FlagPaths): unknown {
-  if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') return e;
+  if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string' || fileErrors.has(e)) return e;
   const path = e.details.path;
   const flag = flagPath(path, flags);
   if (flag === undefined) return e;

@@ -35,6 +35,19 @@ export const EXIT_CODES_HELP = `Exit codes:
   4  a gate was given but the analysis is incomplete (unsupported operators; the counts are
      lower bounds), unless --allow-incomplete; a budget exceeded even so still exits 1`;
 
+/** `sweep --help`: no gates; some sizes refused is the answer, none analysed is a bad input. */
+export const SWEEP_EXIT_HELP = `Exit codes:
+  0  swept: at least one size analysed (a size the network refuses is an error row, its reason on stderr)
+  2  invalid input or usage (a bad file, spec or option), or no size could be analysed
+  3  internal error`;
+
+/** `erf --help`. */
+export const ERF_EXIT_HELP = `Exit codes:
+  0  computed
+  2  invalid input or usage (a bad file, spec, option, layer, channel or position; a network with no
+     gradient to the input)
+  3  internal error`;
+
 export interface Gates {
   maxParams?: number;
   maxMacs?: number;

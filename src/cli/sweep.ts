@@ -15,7 +15,7 @@ import { human, withUnit } from './format.js';
 import { withFlags } from './errors.js';
 import { targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
-import { EXIT } from './gates.js';
+import { EXIT, SWEEP_EXIT_HELP } from './gates.js';
 import { deviceOption, emit, fileOption, progress, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
@@ -47,6 +47,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('sweep')
     .description('analyse a network at several input sizes: params, MACs, peak memory, latency (--device), final feature map, receptive field, valid sizes')
     .argument('<target>', 'file path (- reads stdin) or zoo model name')
+    .addHelpText('after', `\n${SWEEP_EXIT_HELP}`)
     .requiredOption('--sizes <sizes>', 'input sizes, comma-separated: a side (224) or H×W (224x320)', sizesOption)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on this device')
     .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (N and C are kept, H and W swept)', shape)

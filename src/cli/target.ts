@@ -15,7 +15,9 @@ import { MAX_TARGET_BYTES, STDIN, jsonText, readBounded } from './read-file.js';
 import { ConvlensError } from '../errors.js';
 import type { GraphSource } from '../graph/load.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
+import { inTargetFile } from './errors.js';
 import type { FlagPaths } from './errors.js';
+import { parseNetworkSpec } from '../graph/network.js';
 import { jsonErrorText } from './one-line.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 
@@ -91,5 +93,8 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
   // as the service refuses it: JSON.parse kept the last of two equal keys silently
   const fault = jsonTextFault(text);
   if (fault?.kind === 'duplicate') throw new ConvlensError('INVALID_JSON', `${label}: ${duplicateKeyMessage(fault)}`, { path: fault.path });
+  // a spec that does not parse is refused here, at its paths into the file: a misspelt top-level
+  // key (`input`, `layer`) is not the option a request field of that name has (erf's --input, --layer)
+  inTargetFile(() => parseNetworkSpec(spec));
   return { kind: 'spec', spec };
 }

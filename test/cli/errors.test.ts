@@ -61,3 +61,26 @@ describe('error lines: convlens: CODE: message (at PLACE), one line, exit 2', ()
     expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: ${g} is not JSON: Unexpected token '\\ufffd', "\\ufffdPNG\\r\\n\\u001a\\n" is not valid JSON (at ${g})`]);
   });
 });
+
+describe("a spec's own misspelt key keeps its path into the file, whatever option a request field of that name has", () => {
+  // erf's --input and --layer, sweep's input (the target), analyze's none: the spec's `input` and
+  // `layer` keys were reported as those options (`--input: the spec has no field input … (at --input)`)
+  const spec = (key: string) => file(`${key}.json`, JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'a', op: 'relu' }], [key]: 1 }));
+  it.each([
+    [['erf'], 'input', 'the spec has no field input; did you mean inputs? (inputs is given too: remove input) (at $.input)'],
+    [['erf'], 'layer', 'the spec has no field layer; did you mean layers? (layers is given too: remove layer) (at $.layer)'],
+    [['erf'], 'seed', 'the spec has no field seed; its fields are name, description, inputs, layers, outputs (at $.seed)'],
+    [['sweep', '--sizes', '32'], 'input', 'the spec has no field input; did you mean inputs? (inputs is given too: remove input) (at $.input)'],
+    [['analyze'], 'inputShapes', 'the spec has no field inputShapes; its fields are name, description, inputs, layers, outputs (at $.inputShapes)'],
+  ])('%j with a spec key %s', async (command, key, message) => {
+    const [name, ...options] = command;
+    const r = await cli(name, spec(key), ...options);
+    expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: SPEC_INVALID: ${message}`]);
+  });
+
+  it('an option the request field is given by is still named: erf --layer of a layer the spec lacks', async () => {
+    const r = await cli('erf', file('ok.json', JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'a', op: 'relu' }] })), '--layer', 'b');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\(at --layer\)\n?$/);
+  });
+});
