@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch goldens for the normalisations (layerNorm, groupNorm, instanceNorm2d) and the
+"""PyTorch goldens for the normalisations (layerNorm, groupNorm, instanceNorm2d, localResponseNorm) and the
 activations of activation-more.ts and softmax.ts (gelu, tanh, erf, mish, elu, selu, celu,
 softplus, softsign, hardTanh, prelu, logSoftmax), over their attribute combinations.
 
@@ -113,9 +113,38 @@ def norms():
     case("instanceNorm2d on [2,3,9] (InstanceNorm1d)", "instanceNorm2d", {}, [x1], [F.instance_norm(x1)])
 
 
+def onnx_lrn(x, size, alpha=1e-4, beta=0.75, bias=1.0):
+    """ONNX LRN as its spec states it: square_sum over [c − floor((size − 1)/2), c + ceil((size − 1)/2)]."""
+    x = x.double().numpy()
+    c = x.shape[1]
+    lo, hi = (size - 1) // 2, -(-(size - 1) // 2)
+    sq = np.zeros_like(x)
+    for ch in range(c):
+        sq[:, ch] = (x[:, max(0, ch - lo):min(c - 1, ch + hi) + 1] ** 2).sum(axis=1)
+    return torch.from_numpy(x / (bias + alpha / size * sq) ** beta).float()
+
+
+def lrn():
+    # after the others, so their random inputs stay as they were
+    x = rnd(2, 7, 3, 4, scale=4)
+    for size in (1, 2, 3, 5):
+        case(f"localResponseNorm size={size} [2,7,3,4] (PyTorch's window)", "localResponseNorm", {"size": size}, [x], [F.local_response_norm(x, size)])
+    case("localResponseNorm size=4 alpha=0.5 beta=0.6 k=2 (even: 2 before, 1 after)", "localResponseNorm", {"size": 4, "alpha": 0.5, "beta": 0.6, "k": 2},
+         [x], [F.local_response_norm(x, 4, 0.5, 0.6, 2.0)])
+    case("localResponseNorm size=9 > C=7 alpha=1 (window past both ends)", "localResponseNorm", {"size": 9, "alpha": 1.0}, [x], [F.local_response_norm(x, 9, 1.0)])
+    x3 = rnd(2, 5, 6, scale=3)
+    case("localResponseNorm size=3 on [2,5,6] (1-D)", "localResponseNorm", {"size": 3, "alpha": 0.3}, [x3], [F.local_response_norm(x3, 3, 0.3)])
+    x5 = rnd(1, 6, 2, 3, 2, scale=3)
+    case("localResponseNorm size=5 on [1,6,2,3,2] (3-D)", "localResponseNorm", {"size": 5, "alpha": 0.2, "beta": 0.9}, [x5], [F.local_response_norm(x5, 5, 0.2, 0.9)])
+    for size in (2, 4):
+        case(f"localResponseNorm size={size} channelsBefore={(size - 1) // 2} alpha=0.5 (ONNX LRN's window)", "localResponseNorm",
+             {"size": size, "alpha": 0.5, "channelsBefore": (size - 1) // 2}, [x], [onnx_lrn(x, size, alpha=0.5)])
+
+
 def main():
     activations()
     norms()
+    lrn()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")
 

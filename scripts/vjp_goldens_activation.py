@@ -138,11 +138,22 @@ def norms():
          lambda t: F.instance_norm(t, m6, v6, g6, b6, use_input_stats=False), {"weight": g6, "bias": b6, "runningMean": m6, "runningVar": v6})
 
 
+def lrn():
+    # after the others, so their random inputs and gradients stay as they were
+    x = rnd(2, 6, 3, 3) * 3
+    case("vjp localResponseNorm size=3 alpha=0.5", "localResponseNorm", {"size": 3, "alpha": 0.5}, [x], lambda t: F.local_response_norm(t, 3, 0.5))
+    case("vjp localResponseNorm size=4 alpha=0.8 beta=0.6 k=2 (even: 2 before, 1 after)", "localResponseNorm", {"size": 4, "alpha": 0.8, "beta": 0.6, "k": 2},
+         [x], lambda t: F.local_response_norm(t, 4, 0.8, 0.6, 2.0))
+    x3 = rnd(2, 5, 4) * 2
+    case("vjp localResponseNorm size=5 on [2,5,4] alpha=1", "localResponseNorm", {"size": 5, "alpha": 1.0}, [x3], lambda t: F.local_response_norm(t, 5, 1.0))
+
+
 def main():
     activations()
     batch_norm()
     modern_activations()
     norms()
+    lrn()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")

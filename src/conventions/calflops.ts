@@ -19,7 +19,7 @@
  * resnet18 3636250000 / 1814070000, vgg16_bn 31000900000 / 15470300000, squeezenet1_1
  * 705014000 / 349152000, densenet121 5716880000 / 2834160000.
  */
-import { affine, attentionDims, convDims, inElements, linearDims, matmulOperands, transposedMacs } from './families.js';
+import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
@@ -133,6 +133,11 @@ const calflopsFlops: ConventionPreset['rules'] = {
   layerNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.layer_norm: 5 per element with affine, 4 without', source: `${OPS} _layer_norm_flops_compute l. 192-201` },
   groupNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.group_norm: 5 per element with affine, 4 without', source: `${OPS} _group_norm_flops_compute l. 204-211` },
   instanceNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.instance_norm: 5 per element with affine, 4 without', source: `${OPS} _instance_norm_flops_compute l. 214-226` },
+  localResponseNorm: {
+    count: lrnPatchedCalls,
+    why: 'F.local_response_norm is not patched, but what it calls is: Tensor.mul twice and Tensor.add once, 1 per element each, and F.avg_pool3d 1 per element of the squares padded to C + size − 1 channels; pad, pow and / are not patched',
+    source: `${OPS} _patch_tensor_methods Tensor.mul l. 518, Tensor.add l. 521 (_elementwise_flops_compute l. 328-350), F.avg_pool3d l. 484 (_pool_flops_compute l. 71-80)`,
+  },
   gelu: perElement('F.gelu: 1 per element', `${OPS} _gelu_flops_compute l. 67-68`),
   elu: perElement('F.elu: 1 per element', `${OPS} _elu_flops_compute l. 51-52`),
   prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),

@@ -186,6 +186,9 @@ export function morePartsOf(f: LayerFacts): Parts | null {
     case 'groupNorm':
     case 'instanceNorm':
       return only(normElementwise(f), f);
+    case 'localResponseNorm':
+      // local-response-norm.ts: x², the window's size − 1 additions and its mean, ×α, + k, ^β, ÷
+      return only(mul(add(V('window sum', Number(f.attrs.size) - 1), V('x², mean, ×α, + k, ^β, ÷', 6)), dims('elements', x)), f);
     case 'gelu':
       return only(mul(V(`per element (${f.attrs.approximate === 'tanh' ? 'tanh' : 'erf'})`, f.attrs.approximate === 'tanh' ? 9 : 5), dims('elements', x)), f);
     case 'classToken':

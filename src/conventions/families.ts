@@ -29,6 +29,7 @@ import { nonMaxSuppression, roiAlign } from '../ops/detection.js';
 import { ifSelect, loopContinue } from '../ops/control.js';
 import { loop } from '../ops/loop.js';
 import { layerNorm, groupNorm, instanceNorm2d } from '../ops/norm-group.js';
+import { localResponseNorm } from '../ops/local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { reduceSum, reduceMax, reduceMin, reduceL2, reduceProd, argMax, argMin } from '../ops/reduction.js';
@@ -93,6 +94,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [layerNorm, 'layerNorm'],
   [groupNorm, 'groupNorm'],
   [instanceNorm2d, 'instanceNorm'],
+  [localResponseNorm, 'localResponseNorm'],
   [gelu, 'gelu'],
   [tanh, 'tanh'],
   [erfOp, 'erf'],
@@ -162,6 +164,15 @@ export function layerFacts(a: AnalysedLayer, functional: boolean): LayerFacts | 
 export const elements = (s: Shape): number => numel(s);
 export const outElements = (f: LayerFacts): number => numel(f.outputs[0]);
 export const inElements = (f: LayerFacts): number => numel(f.inputs[0]);
+/**
+ * What F.local_response_norm's patched calls see (torch/nn/functional.py): Tensor.mul twice and
+ * Tensor.add once over the input's elements, and an average pool over the squares padded to
+ * C + size − 1 channels (avg_pool3d for a 4-D input, avg_pool2d for a 3-D one).
+ */
+export const lrnPatchedCalls = (f: LayerFacts): number => {
+  const [n, c, ...rest] = f.inputs[0];
+  return 3 * inElements(f) + n * (c + Number(f.attrs.size) - 1) * numel(rest);
+};
 export const hasWeight = (f: LayerFacts, role: string): boolean => f.weights.some((w) => w.name === role);
 export const weightShape = (f: LayerFacts, role = 'weight'): Shape => f.weights.find((w) => w.name === role)?.shape ?? [];
 

@@ -51,6 +51,11 @@ const INSTANCE_NORM = ADD + MUL + ADD + DIV;
 
 export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
   layerNorm: { count: layerNormalization, why: 'LayerNormalization: 7 per element (3 multiplies, 4 adds) + 29 per normalised row (add, sqrt 24, divide 4)', source: `${NODE} LayerNormalizationNode._profile_core l. 2525-2531` },
+  localResponseNorm: {
+    count: (f) => (DIV + EXP + ADD + Number(f.attrs.size) * MUL) * outElements(f),
+    why: "an ONNX LRN node (a Caffe-converted AlexNet or GoogLeNet): divide 4 + exp 32 + add + size multiplies per element. torch.onnx.export writes LocalResponseNorm as Mul, Pad, AveragePool, Mul, Add, Pow and Div instead, which onnx-tool counts node by node (not modelled here)",
+    source: `${NODE} LRNNode l. 749-759`,
+  },
   instanceNorm: perElement(INSTANCE_NORM, 'InstanceNormalization: 7 per element (add, multiply, add, divide 4)', `${NODE} InstanceNormalizationNode l. 451-456, PWNode._profile_core l. 261-264`),
   groupNorm: {
     count: (f) => (INSTANCE_NORM + (f.weights.some((w) => w.name === 'weight') ? MUL + ADD : 0)) * outElements(f),

@@ -22,7 +22,7 @@
  * densenet121 2.90, googlenet 1.51, shufflenet_v2_x1_0 0.15, efficientnet_b0 0.41,
  * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
  */
-import { affine, attentionDims, convDims, inElements, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
+import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, outElements, transposedMacs } from './families.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
@@ -165,6 +165,11 @@ export const ptflops: ConventionPreset = {
       count: (f) => (f.functional ? 0 : inElements(f) * (affine(f) ? 2 : 1)),
       why: 'nn.InstanceNorm2d: 1 per element, 2 with affine',
       source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.InstanceNorm2d l. 301`,
+    },
+    localResponseNorm: {
+      count: lrnPatchedCalls,
+      why: 'nn.LocalResponseNorm is not in MODULES_MAPPING (a zero-op, with a warning), but the patched calls inside F.local_response_norm count, not divided by the batch: Tensor.mul twice and Tensor.add once (1 per element each) and F.avg_pool3d (1 per element of the squares padded to C + size − 1 channels)',
+      source: `${OPS} MODULES_MAPPING l. 271-321, FUNCTIONAL_MAPPING F.avg_pool3d l. 432, TENSOR_OPS_MAPPING Tensor.mul, Tensor.add l. 466-468; ptflops/pytorch_engine.py l. 69-71, 233`,
     },
     gelu: hookAndFunction(outElements, inElements, 'nn.GELU: 2 per element (module hook + the patched F.gelu it calls); F.gelu alone: 1', `${OPS} MODULES_MAPPING nn.GELU l. 323-324 + FUNCTIONAL_MAPPING F.gelu l. 428`),
     elu: hookAndFunction(outElements, inElements, 'nn.ELU: 2 per element (module hook + the patched F.elu it calls); F.elu alone: 1', `${OPS} MODULES_MAPPING nn.ELU l. 279 + FUNCTIONAL_MAPPING F.elu l. 426`),

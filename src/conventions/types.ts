@@ -68,6 +68,7 @@ export const FAMILIES = [
   'layerNorm',
   'groupNorm',
   'instanceNorm',
+  'localResponseNorm',
   'gelu',
   'tanh',
   'erf',

@@ -20,6 +20,7 @@ import { loop } from './loop.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm2d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
+import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
 import { logSoftmax } from './softmax.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
@@ -91,6 +92,7 @@ export const OPS: readonly OpDef[] = [
   layerNorm,
   groupNorm,
   instanceNorm2d,
+  localResponseNorm,
   gelu,
   tanh,
   erfOp,

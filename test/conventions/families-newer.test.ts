@@ -160,3 +160,20 @@ describe('upsampling over 1 or 3 axes', () => {
     expect(count('fvcore', spec)).toBe(0);
   });
 });
+
+describe('localResponseNorm (size 5 on 2×8×4×4: 256 elements; the squares padded to 8 + 4 channels, 384)', () => {
+  const LRN = net([2, 8, 4, 4], { op: 'localResponseNorm', size: 5 });
+
+  it('explain: (size − 1 + 6) per element, agreeing with the report', () => {
+    const e = explain(LRN);
+    expect(e.elementwise.formula).toBe('2,560 = (window sum 4 + x², mean, ×α, + k, ^β, ÷ 6) · elements 2·8·4·4');
+    expect(e.agrees).toBe(true);
+  });
+
+  it("calflops and ptflops count the patched calls inside F.local_response_norm (mul twice, add, avg_pool3d over the padded squares): 3·256 + 384 = 1,152, what both print for N=2, C=8, 4×4, size 5; onnx-tool's LRN node (4 + 32 + 1 + 5) per element; the others 0", () => {
+    expect(count('calflops', LRN)).toBe(3 * 256 + 2 * 12 * 16);
+    expect(count('ptflops', LRN)).toBe(1152);
+    expect(count('onnx-tool', LRN)).toBe((4 + 32 + 1 + 5) * 256);
+    for (const preset of ['calflops-macs', 'ptflops-aten', 'thop', 'torchinfo', 'fvcore', 'torchvision']) expect(count(preset, LRN), preset).toBe(0);
+  });
+});

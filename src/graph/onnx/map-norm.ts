@@ -17,9 +17,14 @@
  *                                   them for InstanceNorm2d(affine=False) and inside GroupNorm's
  *                                   export): no parameters, as PyTorch counts. Their size is checked
  *                                   as the channel count (numFeatures).
+ *   LRN (1, 13)                     X → localResponseNorm (src/ops/local-response-norm.ts) with size
+ *                                   (required), alpha 1e-4, beta 0.75, bias 1 as k, and ONNX's window,
+ *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
+ *                                   an even size).
  */
 import type { GraphConstant } from '../graph.js';
 import { constantData } from '../constant-data.js';
+import { onnxChannelsBefore } from '../../ops/local-response-norm.js';
 import { Unsupported } from './mapping.js';
 import type { MapContext, NodeMapper } from './mapping.js';
 
@@ -94,8 +99,16 @@ const instanceNormalization: NodeMapper = (ctx) => {
   };
 };
 
+const lrn: NodeMapper = (ctx) => {
+  const size = ctx.a.int('size');
+  if (size === undefined) throw new Unsupported('LRN without its required attribute size');
+  const attrs = { size, alpha: ctx.a.float('alpha', 1e-4), beta: ctx.a.float('beta', 0.75), k: ctx.a.float('bias', 1) };
+  return { op: 'localResponseNorm', inputs: [ctx.node.input[0]], attrs: size >= 1 ? { ...attrs, channelsBefore: onnxChannelsBefore(size) } : attrs };
+};
+
 export const NORM_MAPPERS: Record<string, NodeMapper> = {
   LayerNormalization: layerNormalization,
   GroupNormalization: groupNormalization,
   InstanceNormalization: instanceNormalization,
+  LRN: lrn,
 };
