@@ -1,6 +1,7 @@
 /** Design checks from the notes and domain.md, each with a stable code. */
 import type { Graph } from '../graph/graph.js';
 import { fieldInputSizes } from '../ops/receptive-field.js';
+import { numel } from '../ops/types.js';
 import type { AnalysedLayer } from './infer.js';
 import type { LayerReport, Report, ReportWarning } from './report.js';
 
@@ -151,17 +152,21 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     }
   }
 
-  const fullyConnected = new Set(x.analysed.filter((a) => a.op?.fullyConnected).map((a) => a.layer.name));
+  const fullyConnected = new Map(x.analysed.filter((a) => a.op?.fullyConnected).map((a) => [a.layer.name, a]));
+  const producers = new Map(x.analysed.flatMap((a) => a.layer.outputs.map((o) => [o, a] as const)));
   for (const l of x.layers) {
-    if (!fullyConnected.has(l.name)) continue;
+    const fc = fullyConnected.get(l.name);
+    if (!fc) continue;
     const macShare = x.totalMacs > 0 ? l.macs / x.totalMacs : 0;
     const paramShare = x.totalParams > 0 ? l.params / x.totalParams : 0;
     if (macShare > FC_DOMINANCE || paramShare > FC_DOMINANCE) {
+      const map = flattenedMap(fc, producers, x.graph);
       out.push({
         code: 'FC_DOMINATES',
         severity: 'warning',
-        message: `fully connected layer '${l.name}' holds ${(paramShare * 100).toFixed(1)}% of the parameters and ${(macShare * 100).toFixed(1)}% of the MACs; global average pooling before the classifier cuts its cost by H·W`,
+        message: `fully connected layer '${l.name}' holds ${(paramShare * 100).toFixed(1)}% of the parameters and ${(macShare * 100).toFixed(1)}% of the MACs; ${fcAdvice(fc, map)}`,
         layer: l.name,
+        flattenedFrom: map,
         paramShare,
         macShare,
       });
@@ -182,4 +187,33 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     }
   }
   return out;
+}
+
+/**
+ * The map a fully connected layer's features were flattened from ([N, C, …spatial], more than one
+ * position), walking back from its [N, F] input through layers that keep the element count
+ * (flatten, reshape, an activation, dropout): VGG's fc6 reads 512×7×7. null when it reads features
+ * already pooled to one position (a global pool, a class token) or applies at each position (an
+ * input of rank 3 or more: a channels-last MLP).
+ */
+function flattenedMap(fc: AnalysedLayer, producers: Map<string, AnalysedLayer>, graph: Graph): number[] | null {
+  const first = fc.inputShapes[0];
+  if (!first || first.length !== 2) return null;
+  const count = numel(first);
+  let name = fc.layer.inputs[0];
+  for (let steps = 0; steps <= producers.size; steps++) {
+    const p = producers.get(name);
+    const shape = p ? p.inputShapes[0] : graph.inputs.find((i) => i.name === name)?.shape;
+    if (!shape || numel(shape) !== count) return null;
+    if (shape.length >= 3 && numel(shape.slice(2)) > 1) return [...shape];
+    if (!p) return null;
+    name = p.layer.inputs[0];
+  }
+  return null;
+}
+
+/** What would shrink a dominant fully connected layer, by what it reads (flattenedMap). */
+function fcAdvice(fc: AnalysedLayer, map: number[] | null): string {
+  if (map) return `it reads the ${map.slice(1).join('×')} map flattened (C×H×W): global average pooling before it cuts its cost by ${numel(map.slice(2)).toLocaleString('en-US')} (H·W)`;
+  return `it reads ${fc.inputShapes[0]?.[1]?.toLocaleString('en-US') ?? 'its'} features already pooled to one position, so its cost is the classifier's own (in × out): a narrower last stage or fewer classes shrinks it`;
 }

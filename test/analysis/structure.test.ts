@@ -208,7 +208,20 @@ describe('warnings', () => {
   it('an FC layer dominating: VGG-16 classifier.0 holds 74% of the parameters', () => {
     const w = analyze(vgg16()).warnings.find((x) => x.code === 'FC_DOMINATES' && x.layer === 'classifier.0');
     expect(w?.paramShare).toBeCloseTo((25088 * 4096 + 4096) / 138_357_544, 10);
+    expect(w?.flattenedFrom).toEqual([1, 512, 7, 7]);
+    expect(w?.message).toMatch(/it reads the 512×7×7 map flattened \(C×H×W\): global average pooling before it cuts its cost by 49 \(H·W\)$/);
     expect(codes(resnet18())).not.toContain('FC_DOMINATES');
+  });
+
+  it('an FC layer dominating a tiny network that already pools (ShuffleNet-like): no pooling advice, it reads 64 pooled features', () => {
+    // 3·8·9 + 8 = 224 conv params against 64·1000 + 1000 = 65,000: the classifier holds 99.7%
+    const pooled = net([1, 3, 16, 16], { op: 'conv2d', outChannels: 64, kernelSize: 1 }, { op: 'reduceMean', axes: [2, 3], keepDims: false }, { op: 'linear', outFeatures: 1000 });
+    const w = analyze(pooled).warnings.find((x) => x.code === 'FC_DOMINATES');
+    expect(w?.flattenedFrom).toBeNull();
+    expect(w?.message).toMatch(/; it reads 64 features already pooled to one position, so its cost is the classifier's own \(in × out\): a narrower last stage or fewer classes shrinks it$/);
+    // flattened straight from the input map: 3×4×4, H·W 16
+    const flat = analyze(net([1, 3, 4, 4], { op: 'flatten' }, { op: 'relu' }, { op: 'linear', outFeatures: 10 })).warnings.find((x) => x.code === 'FC_DOMINATES');
+    expect(flat?.flattenedFrom).toEqual([1, 3, 4, 4]);
   });
 
   it('a layer that is neither read nor a declared output', () => {
