@@ -9,7 +9,7 @@
  *   adaptive  window i spans [floor(i·I/O), ceil((i+1)·I/O)) per axis; per output
  *             (window − 1) adds + 1 divide, Σ over outputs of the window volume
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
- * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (windowRF), adaptive
+ * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
  * on every axis (adaptiveRF).
  */
@@ -18,7 +18,7 @@ import { checkPoolPadding, posInt } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
-import { adaptiveRF, windowRF } from './receptive-field.js';
+import { adaptiveRF, poolWindowRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -73,7 +73,7 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
       const out = outShape(x, geo);
       return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * (product(geo.map((g) => g.kernel)) - 1) }, plan: { geo } };
     },
-    receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
+    receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'max', true, undefined))];
     },
@@ -93,7 +93,7 @@ function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
       const out = outShape(x, geo);
       return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * product(geo.map((g) => g.kernel)) }, plan: { geo } };
     },
-    receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
+    receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       const a = ctx.attrs;
       return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'avg', a.countIncludePad, a.divisorOverride))];

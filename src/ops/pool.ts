@@ -9,6 +9,8 @@
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')); (window − 1) adds + 1 divide
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
+ * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
+ * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
  * Vector-Jacobian products: pool-vjp.ts.
  */
 import { z } from 'zod';
@@ -16,7 +18,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { coordinates } from './index-faults.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
-import { adaptiveRF, globalOver, transposedRF, windowRF } from './receptive-field.js';
+import { adaptiveRF, globalOver, poolWindowRF, transposedRF } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
@@ -80,7 +82,7 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
       plan: { geo },
     };
   },
-  receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo),
   // the values alone (no indices), by planes: pool-kernels.ts maxPoolPlanes
   teamBands(ctx) {
     const x = ctx.inputs[0];
@@ -121,7 +123,7 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
       plan: { geo },
     };
   },
-  receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
+  receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo),
   run(ctx) {
     // PyTorch avg_pool2d: the window clipped to the padded input for the divisor, to the input for the sum (pool-kernels.ts)
     const x = ctx.inputs[0];

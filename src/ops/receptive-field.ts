@@ -134,6 +134,22 @@ export function windowRF(inp: TensorRF | null, geo: readonly AxisGeometry[], sha
   });
 }
 
+/**
+ * A pooling window (max, average). One window that covers a map of more than one unit on every
+ * field axis (one output, the kernel and the padding spanning the input: nn.AvgPool2d(7) on a 7×7
+ * map, torch's fixed-size export of AdaptiveMaxPool2d(1)) is global pooling, and its field is
+ * global, as GlobalMaxPool's is. A conv's window is not read so: a 3×3 conv over the 2×2 map of a
+ * tiny input keeps its field, so the network's structure reads as at its usual size.
+ */
+export function poolWindowRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
+  if (inp && !inp.global) {
+    const windowed = inp.dims.map((d) => geo[d - 2]);
+    const covers = (g: AxisGeometry | undefined): g is AxisGeometry => g !== undefined && g.out === 1 && g.effKernel - g.padBegin >= g.in;
+    if (windowed.every(covers) && windowed.some((g) => g!.in > 1)) return globalRF(inp, windowed.map((g) => g!.in));
+  }
+  return windowRF(inp, geo, shape);
+}
+
 export function transposedRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
   return perAxisWindow(inp, geo.length, shape, (a, i) => {
     const g = geo[i];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resnet18 } from '../../src/zoo/resnet.js';
 import { vgg16 } from '../../src/zoo/vgg.js';
-import { analyze, net } from '../helpers.js';
+import { analyze, layer, net } from '../helpers.js';
 import { modelSpec } from '../../src/graph/load.js';
 
 describe('structure: depth, width, r = k·2^n', () => {
@@ -273,5 +273,28 @@ describe('squeeze-excitation on a 1×1 map', () => {
     };
     const rf = analyze(spec).layers.find((l) => l.name === 'scaled')!.receptiveField!;
     expect(rf).toMatchObject({ global: false, size: [3, 3], stride: [1, 1] });
+  });
+});
+
+describe('a pool whose one window covers the whole map is global pooling', () => {
+  const stem = { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 };
+  it('avgPool2d 7 over the 7×7 map of a stride-2 conv at 14: global (as globalAvgPool2d), and the 7×7 map stays the final feature map', () => {
+    const r = analyze(net([1, 3, 14, 14], stem, { op: 'avgPool2d', kernelSize: 7 }, { op: 'flatten' }, { op: 'linear', outFeatures: 10 }));
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ global: true, size: [14, 14] });
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMapLayer: 'l0', finalFeatureMap: [7, 7], downsamplings: 1 });
+  });
+
+  it('maxPool2d 7 stride 7 (a fixed-size AdaptiveMaxPool2d(1)) are global; a 4×4 pool padded 1 over a 5×5 map, one window over −1…2, is not', () => {
+    expect(layer(analyze(net([1, 3, 14, 14], stem, { op: 'maxPool2d', kernelSize: 7, stride: 7 })), 'l1').receptiveField?.global).toBe(true);
+    // 5×5 map, kernel 4 padding 1: out = (5 + 2 − 4)/4 + 1 = 1, but the window covers −1…2, not 3 and 4
+    const partial = layer(analyze(net([1, 3, 5, 5], { op: 'maxPool2d', kernelSize: 4, stride: 4, padding: 1 })), 'l0').receptiveField;
+    expect(partial).toMatchObject({ global: false, size: [4, 4] });
+  });
+
+  it('a 3×3 pool padded 1 over a 1×1 map stays a window (nothing more to cover), and so does a conv whose window covers its map', () => {
+    const onOne = analyze(net([1, 3, 2, 2], stem, { op: 'maxPool2d', kernelSize: 3, stride: 1, padding: 1 }));
+    expect(layer(onOne, 'l0').outputShape).toEqual([1, 4, 1, 1]);
+    expect(layer(onOne, 'l1').receptiveField?.global).toBe(false);
+    expect(layer(analyze(net([1, 3, 7, 7], { op: 'conv2d', outChannels: 4, kernelSize: 7 })), 'l0').receptiveField).toMatchObject({ global: false, size: [7, 7] });
   });
 });
