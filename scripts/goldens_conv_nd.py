@@ -9,6 +9,7 @@ of scripts/operator_goldens.py). Inputs are rounded to float32 before PyTorch se
 Run: /usr/bin/python3 scripts/goldens_conv_nd.py
 """
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -177,12 +178,58 @@ def upsample_cases():
     up("upsample3d trilinear x=[1,1,3,3,4] size=[5,6,5] alignCorners", rnd(1, 1, 3, 3, 4), "trilinear", size=[5, 6, 5], align=True)
 
 
+def upsample_size_rule_cases():
+    """By size, whatever the scale (UpSample.h, torch 1.13 CPU): 3-D nearest reads o at O = I and o >> 1 at
+    O = 2I; 1-D nearest has no such rule (floor(o/scale)); linear and trilinear copy an axis at O = I.
+    Drawn after every other case, so their inputs stay as they were."""
+    def up(name, x, mode, scale, align=None):
+        rank = x.dim() - 2
+        y = F.interpolate(x, scale_factor=scale, mode=mode, **({"align_corners": align} if align is not None else {}))
+        case(name, f"upsample{rank}d", {"mode": mode, "scaleFactor": scale, **({"alignCorners": align} if align is not None else {})}, [x], [y])
+
+    up("upsample1d nearest x=[1,2,7] ×1.1 (O = I, no copy rule in 1-D)", rnd(1, 2, 7), "nearest", 1.1)
+    up("upsample1d nearest x=[1,2,5] ×2.1 (O = 2I, no o >> 1 rule in 1-D)", rnd(1, 2, 5), "nearest", 2.1)
+    up("upsample1d linear x=[1,2,4] ×1.1 (O = I: a copy)", rnd(1, 2, 4), "linear", 1.1)
+    up("upsample1d linear x=[1,2,4] ×1.1 alignCorners (O = I: a copy)", rnd(1, 2, 4), "linear", 1.1, True)
+    up("upsample3d nearest x=[2,1,3,4,5] ×[2.1,1.1,1.5] (one channel: o >> 1, copy, floor)", rnd(2, 1, 3, 4, 5), "nearest", [2.1, 1.1, 1.5])
+    up("upsample3d nearest x=[1,2,3,4,5] ×[2.1,1.1,1.5] (two channels: floor(o/scale) on every axis)", rnd(1, 2, 3, 4, 5), "nearest", [2.1, 1.1, 1.5])
+    up("upsample3d trilinear x=[1,2,3,4,5] ×[1.1,2,1.5] (T kept: a copy)", rnd(1, 2, 3, 4, 5), "trilinear", [1.1, 2.0, 1.5])
+
+
+def edge(v):
+    """A value JSON cannot hold as a number, as a string: "inf", "-inf", "nan", "-0"."""
+    return str(v) if not math.isfinite(v) else "-0" if v == 0 and math.copysign(1, v) < 0 else v
+
+
+def upsample_edges():
+    """±inf and −0 through upsample1d/3d (the cases' numbers must be finite)."""
+    inf = float("inf")
+    out = []
+    for name, data, shape, attrs in (
+        ("upsample1d nearest ×2 of ±inf", [1.0, inf, -inf, 2.0], (1, 1, 4), {"mode": "nearest", "scaleFactor": 2}),
+        ("upsample1d nearest ×2 keeps −0", [-0.0, 1.0], (1, 1, 2), {"mode": "nearest", "scaleFactor": 2}),
+        ("upsample1d linear size 5 alignCorners of inf (0·inf at o = 0)", [0.0, inf, 2.0], (1, 1, 3), {"mode": "linear", "size": 5, "alignCorners": True}),
+        ("upsample1d linear ×2 of inf", [0.0, inf, 2.0], (1, 1, 3), {"mode": "linear", "scaleFactor": 2}),
+        ("upsample1d linear ×2 keeps −0", [-0.0, -0.0], (1, 1, 2), {"mode": "linear", "scaleFactor": 2}),
+        ("upsample3d nearest ×[1,2,2] of ±inf", [1.0, inf, -inf, 2.0], (1, 1, 1, 2, 2), {"mode": "nearest", "scaleFactor": [1, 2, 2]}),
+        ("upsample3d nearest ×2 keeps −0", [-0.0, 1.0], (1, 1, 1, 1, 2), {"mode": "nearest", "scaleFactor": 2}),
+        ("upsample3d trilinear ×[1,2,2] of ±inf", [1.0, inf, -inf, 2.0], (1, 1, 1, 2, 2), {"mode": "trilinear", "scaleFactor": [1, 2, 2]}),
+    ):
+        x = torch.tensor(data, dtype=torch.float32).reshape(shape)
+        kw = {"scale_factor": attrs["scaleFactor"]} if "scaleFactor" in attrs else {"size": attrs["size"]}
+        y = F.interpolate(x, mode=attrs["mode"], **kw, **({"align_corners": True} if attrs.get("alignCorners") else {}))
+        out.append({"name": name, "op": f"upsample{len(shape) - 2}d", "attributes": attrs, "input": {"shape": list(shape), "data": [edge(v) for v in data]},
+                    "output": {"shape": list(y.shape), "data": [edge(v) for v in y.flatten().tolist()]}})
+    return out
+
+
 def main():
     conv_cases()
     upsample_cases()
     convt_cases()
     pool_cases()
-    OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
+    upsample_size_rule_cases()
+    OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES, "edges": upsample_edges()}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")
     VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP_CASES}, separators=(",", ":")) + "\n")
     print(f"{len(VJP_CASES)} vjp cases → {VJP_OUT}")

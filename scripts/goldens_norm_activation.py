@@ -141,10 +141,19 @@ def lrn():
              {"size": size, "alpha": 0.5, "channelsBefore": (size - 1) // 2}, [x], [onnx_lrn(x, size, alpha=0.5)])
 
 
+def large_logits():
+    # after the others, so their random inputs stay as they were: logits far above log Σ, where
+    # x − (m + log Σ) loses log Σ to m's rounding (each row its own case: the check is relative to the output's scale)
+    for row in ([1e12, 1e12, 1e12], [3e38, 3e38]):
+        x = torch.tensor([row], dtype=torch.float32)
+        case(f"logSoftmax dim=1 logits {row} ((x − m) − log Σ)", "logSoftmax", {"dim": 1}, [x], [F.log_softmax(x, 1)])
+
+
 def main():
     activations()
     norms()
     lrn()
+    large_logits()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")
 

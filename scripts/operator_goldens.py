@@ -206,11 +206,63 @@ def main():
     y = rnd(1, 3, 1, 4)
     case("expand [1,3,1,4] → [2,3,5,4]", "expand", {}, [y, torch.tensor([2.0, 3.0, 5.0, 4.0])], [y.expand(2, 3, 5, 4)])
 
+    for more in LATE:
+        more()
+
     OUT.parent.mkdir(parents=True, exist_ok=True)
     # a .npy written by NumPy itself, for the decoder's test
     np.save(OUT.parent / "arange.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
-    OUT.write_text(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": CASES}) + "\n")
+    OUT.write_text(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": CASES, "edges": upsample_edges()}) + "\n")
     print(len(CASES), "cases,", OUT.stat().st_size, "bytes")
+
+
+def upsample_size_rules():
+    """upsample by a scale whose output keeps an axis's size or doubles it: torch reads those axes by
+    size (UpSample.h nearest_idx: o, o >> 1; bilinear compute_source_index_and_lambda: a copy);
+    bicubic has no such rule. Drawn after every other case, so their inputs stay as they were."""
+    x = rnd(1, 2, 3, 4)
+    x1 = rnd(2, 1, 3, 4)
+    for sf in ((2.1, 1.0), (1.0, 1.1), (2.05, 1.6)):
+        # one channel: the channels-last kernel, nearest_idx; two: floor(o/scale) whatever the sizes
+        case(f"upsample nearest scaleFactor {list(sf)} C=1 (by size: 2H reads o >> 1, a kept axis is a copy)", "upsample", {"mode": "nearest", "scaleFactor": list(sf)}, [x1],
+             [F.interpolate(x1, scale_factor=sf, mode="nearest")])
+        case(f"upsample nearest scaleFactor {list(sf)} C=2 (floor(o/scale))", "upsample", {"mode": "nearest", "scaleFactor": list(sf)}, [x],
+             [F.interpolate(x, scale_factor=sf, mode="nearest")])
+    for ac in (False, True):
+        case(f"upsample bilinear scaleFactor [1.25, 2] alignCorners={ac} (H kept: a copy)", "upsample", {"mode": "bilinear", "scaleFactor": [1.25, 2], "alignCorners": ac}, [x],
+             [F.interpolate(x, scale_factor=(1.25, 2), mode="bilinear", align_corners=ac)])
+    case("upsample bilinear scaleFactor [1.7, 1.1] (W kept: a copy)", "upsample", {"mode": "bilinear", "scaleFactor": [1.7, 1.1], "alignCorners": False}, [x],
+         [F.interpolate(x, scale_factor=(1.7, 1.1), mode="bilinear", align_corners=False)])
+    case("upsample bicubic scaleFactor [1.25, 2] (no copy rule)", "upsample", {"mode": "bicubic", "scaleFactor": [1.25, 2], "alignCorners": False}, [x],
+         [F.interpolate(x, scale_factor=(1.25, 2), mode="bicubic", align_corners=False)])
+
+
+# cases drawn after all the others (scripts/vjp_goldens.py runs them after its own extras, for the same reason)
+LATE = [upsample_size_rules]
+
+
+def edge(v):
+    """A value JSON cannot hold as a number, as a string: "inf", "-inf", "nan", "-0"."""
+    return str(v) if not np.isfinite(v) else "-0" if v == 0 and np.signbit(v) else v
+
+
+def upsample_edges():
+    """±inf and −0 through upsample (not drawn at random: the cases' numbers must be finite)."""
+    inf = float("inf")
+    out = []
+    for name, data, shape, attrs, kw in (
+        ("nearest ×2 keeps −0", [-0.0, 1.0], (1, 1, 1, 2), {"scaleFactor": 2}, {"scale_factor": 2, "mode": "nearest"}),
+        ("bilinear ×2 keeps −0", [-0.0, -0.0], (1, 1, 1, 2), {"mode": "bilinear", "scaleFactor": 2}, {"scale_factor": 2, "mode": "bilinear"}),
+        ("bicubic ×2 of −0 is +0 (negative weights)", [-0.0, -0.0], (1, 1, 1, 2), {"mode": "bicubic", "scaleFactor": 2}, {"scale_factor": 2, "mode": "bicubic"}),
+        ("nearest ×2 of ±inf", [1.0, inf, -inf, 2.0], (1, 1, 2, 2), {"scaleFactor": 2}, {"scale_factor": 2, "mode": "nearest"}),
+        ("bilinear ×2 of ±inf (zero-weight taps give NaN)", [1.0, inf, -inf, 2.0], (1, 1, 2, 2), {"mode": "bilinear", "scaleFactor": 2}, {"scale_factor": 2, "mode": "bilinear"}),
+        ("bilinear copy axis of inf (1·inf + 0·inf)", [1.0, inf, 3.0], (1, 1, 1, 3), {"mode": "bilinear", "scaleFactor": [1, 1.1]}, {"scale_factor": (1, 1.1), "mode": "bilinear"}),
+    ):
+        x = torch.tensor(data, dtype=torch.float32).reshape(shape)
+        y = F.interpolate(x, **kw)
+        out.append({"name": f"upsample {name}", "op": "upsample", "attributes": attrs, "input": {"shape": list(shape), "data": [edge(v) for v in data]},
+                    "output": {"shape": list(y.shape), "data": [edge(v) for v in y.flatten().tolist()]}})
+    return out
 
 
 if __name__ == "__main__":

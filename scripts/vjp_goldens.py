@@ -165,11 +165,20 @@ def main():
     og.rnd = rnd
     og.case = capture
     og.OUT = Path(tempfile.mkdtemp()) / "goldens.json"
+    late, og.LATE = og.LATE, []
     og.main()
     extra()
+    # the forward goldens' late cases after the extras, so the extras' draws stay as they were
+    for more in late:
+        more()
     files = {}
     skipped = []
     for name, op, attrs, inputs, outputs, weights, training in CAPTURED:
+        if op == "upsample" and attrs.get("mode") == "nearest" and "C=2" in name:
+            # torch 1.13's upsample_nearest2d_backward reads nearest_idx (o at H' = H, o >> 1 at H' = 2H) whatever
+            # the channels, its forward only for one channel: autograd is not the adjoint of the forward here
+            print("skipped", repr(name) + ": torch's backward reads other taps than its forward for C > 1")
+            continue
         fam = FAMILY.get(op)
         if fam is None:
             skipped.append(op)

@@ -154,13 +154,17 @@ export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly 
   });
 }
 
-/** The PyTorch pooling rule: padding at most half the (effective) kernel. */
+/**
+ * The PyTorch pooling rule: padding at most floor(k/2) of the kernel size k as given, not the
+ * dilated d·(k − 1) + 1 ("pad should be at most half of kernel size"): maxPool2d k 3, dilation 2
+ * takes padding 1, not 2. Average pooling has no dilation, so k is its whole window.
+ */
 export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): void {
   for (const g of geo) {
-    if (Math.max(g.padBegin, g.padEnd) > Math.floor(g.effKernel / 2)) {
+    if (Math.max(g.padBegin, g.padEnd) > Math.floor(g.kernel / 2)) {
       ctx.fail(
         'INVALID_ATTRIBUTE',
-        `padding ${Math.max(g.padBegin, g.padEnd)} is more than half the kernel ${g.effKernel} (PyTorch rule)`,
+        `padding ${Math.max(g.padBegin, g.padEnd)} is more than half the kernel ${g.kernel} (PyTorch rule, the kernel size before dilation)`,
         'padding',
       );
     }

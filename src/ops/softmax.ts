@@ -123,8 +123,10 @@ export const logSoftmax = along(
     const out = new Float32Array(x.data.length);
     eachRow(x.shape, ctx.plan, (base, inner, size) => {
       const { max, sum } = shiftedExp(x.data, base, inner, size, null);
-      const shift = max + Math.log(sum);
-      for (let k = 0, at = base; k < size; k++, at += inner) out[at] = x.data[at] - shift;
+      // (x − m) − log Σ, as the header: x − (m + log Σ) rounds m + log Σ at m's magnitude (1e12:
+      // log 3 kept to 1.2e-4; 3e38: log 2 lost entirely)
+      const logSum = Math.log(sum);
+      for (let k = 0, at = base; k < size; k++, at += inner) out[at] = x.data[at] - max - logSum;
     });
     return [tensor(x.shape, out)];
   },

@@ -10,10 +10,17 @@
  *     linear, alignCorners    o·(I − 1)/(O − 1)                        (0 when O = 1)
  *     linear                  max(0, (o + 0.5)·r − 0.5)                (half pixel, clamped at 0)
  *   linear reads the two neighbours per axis (the upper clamped to I − 1).
+ *   By output size, whatever the scale given (ATen's UpSample.h, torch 1.13 on the CPU):
+ *     3-D nearest on one channel    O = I reads o, O = 2I reads o >> 1 (nearest_idx in ATen's channels-last kernel,
+ *                                   which a C = 1 tensor takes); C > 1 and 1-D nearest read floor(o·r)
+ *     linear, trilinear             O = I reads o with weights (1, 0), either alignCorners (compute_source_index_and_lambda)
+ *   Nearest is a copy and 1-D linear sums its own two taps only, so ±inf and −0 pass as in PyTorch
+ *   (0·inf in a unit axis's zero-weight tap made NaN); trilinear sums all eight taps as PyTorch does.
  *   FLOPs per output: nearest 0 (a copy); linear 3 (2 mul + 1 add); trilinear 15 (8 mul + 7 add)
  * Receptive field: per axis a resampling of step r (alignCorners: (I − 1)/(O − 1)) that reads one
  * (nearest) or two (linear) input units around output unit 0's source coordinate (nearest 0;
- * linear half-pixel 0.5·r − 0.5, the line the other units follow, as upsample.ts; alignCorners 0).
+ * linear half-pixel 0.5·r − 0.5, the line the other units follow, as upsample.ts; alignCorners 0);
+ * an axis read by size (a copy, o >> 1) steps I/O, a linear copy reads one unit.
  */
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
@@ -45,12 +52,23 @@ export interface UpsampleNdPlan {
   taps: AxisTaps[];
 }
 
-function axisTaps(inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean): AxisTaps {
+/** Whether PyTorch reads this axis by its sizes rather than the scale (header): a copy, or nearest's o >> 1 in 3-D on one channel. */
+function readsBySize(rank: number, channels: number, inSize: number, outSize: number, linear: boolean): boolean {
+  return linear ? outSize === inSize : rank === 3 && channels === 1 && (outSize === inSize || outSize === 2 * inSize);
+}
+
+function axisTaps(rank: number, channels: number, inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean): AxisTaps {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   const w1 = new Float32Array(outSize);
   const ratio = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
+  const bySize = readsBySize(rank, channels, inSize, outSize, linear);
   for (let o = 0; o < outSize; o++) {
+    if (bySize) {
+      // a copy (o, weights 1 and 0), or nearest ×2's o >> 1
+      i0[o] = i1[o] = outSize === inSize ? o : o >> 1;
+      continue;
+    }
     if (!linear) {
       i0[o] = i1[o] = Math.min(Math.floor(o * ratio), inSize - 1);
       continue;
@@ -73,6 +91,10 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
+    if (readsBySize(rank, x[1], I, O, linear)) {
+      const env = indexEnvelope(I / O, O, (o) => ctx.plan.taps[i].i0[o]);
+      return resample(ax, I / O, env.span, env.centre);
+    }
     const ratio = scales ? 1 / scales[i] : I / O;
     if (linear && a.alignCorners) return resample(ax, O > 1 ? (I - 1) / (O - 1) : 0, 1, 0);
     if (linear) return resample(ax, ratio, 1, 0.5 * ratio - 0.5);
@@ -102,7 +124,7 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       sizes.forEach((s, i) => {
         if (s < 1) ctx.fail('NON_POSITIVE_SIZE', `output axis ${i} would be ${s} = floor(${x[2 + i]}·${scales![i]})`, 'scaleFactor');
       });
-      const taps = sizes.map((s, i) => axisTaps(x[2 + i], s, scales?.[i], linear, a.alignCorners ?? false));
+      const taps = sizes.map((s, i) => axisTaps(rank, x[1], x[2 + i], s, scales?.[i], linear, a.alignCorners ?? false));
       const shape = [x[0], x[1], ...sizes];
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
       return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { taps }, fixedSize: a.size !== undefined };
@@ -113,37 +135,70 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       const unit: AxisTaps = { i0: Int32Array.of(0), i1: Int32Array.of(0), w1: Float32Array.of(0) };
       const [tt, th, tw] = [...Array<AxisTaps>(3 - rank).fill(unit), ...ctx.plan.taps];
       const [T, H, W] = [...Array<number>(3 - rank).fill(1), ...x.shape.slice(2)];
-      const [OT, OH, OW] = [tt.i0.length, th.i0.length, tw.i0.length];
       const out = new Float32Array(numel(ctx.outputs[0]));
       const xd = x.data;
-      let o = 0;
-      for (let p = 0; p < x.shape[0] * x.shape[1]; p++) {
-        const xp = p * T * H * W;
-        for (let ot = 0; ot < OT; ot++) {
-          const [t0, t1, a1] = [tt.i0[ot], tt.i1[ot], tt.w1[ot]];
-          for (let oh = 0; oh < OH; oh++) {
-            const [h0, h1, b1] = [th.i0[oh], th.i1[oh], th.w1[oh]];
-            // the four rows this output row reads, with their weights (time × height)
-            const r00 = xp + (t0 * H + h0) * W;
-            const r01 = xp + (t0 * H + h1) * W;
-            const r10 = xp + (t1 * H + h0) * W;
-            const r11 = xp + (t1 * H + h1) * W;
-            const w00 = (1 - a1) * (1 - b1);
-            const w01 = (1 - a1) * b1;
-            const w10 = a1 * (1 - b1);
-            const w11 = a1 * b1;
-            for (let ow = 0; ow < OW; ow++, o++) {
-              const [c0, c1, c] = [tw.i0[ow], tw.i1[ow], tw.w1[ow]];
-              const lo = w00 * xd[r00 + c0] + w01 * xd[r01 + c0] + w10 * xd[r10 + c0] + w11 * xd[r11 + c0];
-              const hi = w00 * xd[r00 + c1] + w01 * xd[r01 + c1] + w10 * xd[r10 + c1] + w11 * xd[r11 + c1];
-              out[o] = (1 - c) * lo + c * hi;
-            }
-          }
-        }
-      }
+      if (ctx.attrs.mode === 'nearest') gather(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt.i0, th.i0, tw.i0]);
+      else if (rank === 1) linear1d(xd, out, x.shape[0] * x.shape[1], W, tw);
+      else trilinear(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt, th, tw]);
       return [tensor(ctx.outputs[0], out)];
     },
   };
+}
+
+/** Nearest: each output copies the one input its three indices name (no weights: ±inf and −0 pass unchanged). */
+function gather(xd: Float32Array, out: Float32Array, planes: number, [T, H, W]: number[], [it, ih, iw]: Int32Array[]): void {
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const xp = p * T * H * W;
+    for (let ot = 0; ot < it.length; ot++) {
+      for (let oh = 0; oh < ih.length; oh++) {
+        const row = xp + (it[ot] * H + ih[oh]) * W;
+        for (let ow = 0; ow < iw.length; ow++, o++) out[o] = xd[row + iw[ow]];
+      }
+    }
+  }
+}
+
+/** 1-D linear: x[i0]·(1 − w) + x[i1]·w, PyTorch's two taps and nothing else. */
+function linear1d(xd: Float32Array, out: Float32Array, planes: number, W: number, tw: AxisTaps): void {
+  const OW = tw.i0.length;
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const xp = p * W;
+    for (let ow = 0; ow < OW; ow++, o++) out[o] = (1 - tw.w1[ow]) * xd[xp + tw.i0[ow]] + tw.w1[ow] * xd[xp + tw.i1[ow]];
+  }
+}
+
+/** Trilinear: the eight taps, zero weights included (as PyTorch: an inf beside a zero weight gives NaN there too). */
+function trilinear(xd: Float32Array, out: Float32Array, planes: number, [T, H, W]: number[], [tt, th, tw]: AxisTaps[]): void {
+  const [OT, OH, OW] = [tt.i0.length, th.i0.length, tw.i0.length];
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const xp = p * T * H * W;
+    for (let ot = 0; ot < OT; ot++) {
+      const [t0, t1, a1] = [tt.i0[ot], tt.i1[ot], tt.w1[ot]];
+      for (let oh = 0; oh < OH; oh++) {
+        const [h0, h1, b1] = [th.i0[oh], th.i1[oh], th.w1[oh]];
+        // the four rows this output row reads, with their weights (time × height)
+        const r00 = xp + (t0 * H + h0) * W;
+        const r01 = xp + (t0 * H + h1) * W;
+        const r10 = xp + (t1 * H + h0) * W;
+        const r11 = xp + (t1 * H + h1) * W;
+        const w00 = (1 - a1) * (1 - b1);
+        const w01 = (1 - a1) * b1;
+        const w10 = a1 * (1 - b1);
+        const w11 = a1 * b1;
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const c0 = tw.i0[ow];
+          const c1 = tw.i1[ow];
+          const c = tw.w1[ow];
+          const lo = w00 * xd[r00 + c0] + w01 * xd[r01 + c0] + w10 * xd[r10 + c0] + w11 * xd[r11 + c0];
+          const hi = w00 * xd[r00 + c1] + w01 * xd[r01 + c1] + w10 * xd[r10 + c1] + w11 * xd[r11 + c1];
+          out[o] = (1 - c) * lo + c * hi;
+        }
+      }
+    }
+  }
 }
 
 export const upsample1d = makeUpsampleNd(1);

@@ -14,7 +14,15 @@
  *   nearest rounds the source coordinate (floor for PyTorch); linear reads the two neighbours;
  *   cubic the four around it (Keys, a = −0.75), indices clamped to the edge.
  *   FLOPs per output: nearest 0 (a copy); bilinear 7 (4 mul + 3 add); bicubic 31 (16 mul + 15 add)
- * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H.
+ * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H,
+ * except by output size, whatever the scale (upsample only, ATen's UpSample.h; resize keeps ONNX's rule):
+ *   nearest (nearest_idx), one channel only     H' = H reads o, H' = 2H reads o >> 1 (C = 1 makes the NCHW
+ *                                               tensor channels-last contiguous: ATen's channels-last kernel
+ *                                               has the rule; the one for C > 1 reads floor(o·float32(1/scale)))
+ *   bilinear (compute_source_index_and_lambda)  H' = H reads o with weights (1, 0): a copy, either alignCorners;
+ *                                               else i0 = floor(source), i1 = i0 + 1 below the last row, weight source − i0
+ *   bicubic                                     no exception
+ * Sums start at their first tap, not at 0, so a −0 input stays −0 (nearest, bilinear), as PyTorch.
  * VJP: the transpose of the same taps, ∂x[iy, ix] += wy·wx·g[oy, ox] for every tap (iy, wy) of
  * row oy and (ix, wx) of column ox (edge-clamped taps add up at the edge, as PyTorch's backward).
  */
@@ -43,7 +51,24 @@ export interface ResamplePlan {
   transform: CoordinateMode;
   mode: InterpolationMode;
   nearestMode: NearestMode;
+  /** upsample: PyTorch's bilinear copy at H' = H and its bilinear taps (header). */
+  pytorchSizeRules: boolean;
+  /** upsample nearest on one channel: PyTorch's nearest_idx (H' = H reads o, H' = 2H reads o >> 1). */
+  nearestBySize: boolean;
 }
+
+/** The input index nearest mode reads for output o (PyTorch: by size first on one channel, then floor(o·float32(1/scale))). */
+export function nearestSource(plan: ResamplePlan, axis: number, o: number): number {
+  const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
+  if (plan.nearestBySize && outSize === inSize) return o;
+  if (plan.nearestBySize && outSize === 2 * inSize) return o >> 1;
+  // PyTorch computes nearest source indices in float32: floor(o·scale)
+  const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
+  return Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
+}
+
+/** PyTorch's bilinear copy: an axis upsample keeps at its size reads o (whatever the scale given). */
+const copiesAxis = (plan: ResamplePlan, axis: number) => plan.pytorchSizeRules && plan.mode === 'linear' && plan.outSize[axis] === plan.inSize[axis];
 
 /** Source coordinate of output index o along one axis. */
 export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): number {
@@ -102,11 +127,12 @@ function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   return {
     ...inp,
     axes: inp.axes.map((ax, i) => {
-      const step = p.transform === 'align_corners' ? (p.outSize[i] > 1 ? (p.inSize[i] - 1) / (p.outSize[i] - 1) : 0) : 1 / p.scale[i];
+      if (copiesAxis(p, i)) return resample(ax, 1, 0, 0);
+      const bySize = p.nearestBySize && p.mode === 'nearest' && (p.outSize[i] === p.inSize[i] || p.outSize[i] === 2 * p.inSize[i]);
+      const step = p.transform === 'align_corners' ? (p.outSize[i] > 1 ? (p.inSize[i] - 1) / (p.outSize[i] - 1) : 0) : bySize ? p.inSize[i] / p.outSize[i] : 1 / p.scale[i];
       if (p.mode === 'nearest') {
         // each unit reads one input unit, not always the one at o·step: the envelope of the reads
-        const last = p.inSize[i] - 1;
-        const env = indexEnvelope(step, p.outSize[i], (o) => Math.min(Math.max(nearestIndex(p.nearestMode, sourceCoordinate(p, i, o)), 0), last));
+        const env = indexEnvelope(step, p.outSize[i], (o) => nearestSource(p, i, o));
         return resample(ax, step, env.span, env.centre);
       }
       return resample(ax, step, span, sourceCoordinate(p, i, 0));
@@ -146,10 +172,20 @@ function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   for (let o = 0; o < out; o++) {
     const at = o * taps;
     if (plan.mode === 'nearest') {
-      // PyTorch computes nearest source indices in float32: floor(o·scale)
-      const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
-      index[at] = clampIndex(nearestIndex(plan.nearestMode, src));
+      index[at] = nearestSource(plan, axis, o);
       weight[at] = 1;
+    } else if (copiesAxis(plan, axis)) {
+      index[at] = index[at + 1] = o;
+      weight[at] = 1;
+      weight[at + 1] = 0;
+    } else if (plan.mode === 'linear' && plan.pytorchSizeRules) {
+      // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
+      const src = Math.max(sourceCoordinate(plan, axis, o), 0);
+      const lo = Math.min(Math.floor(src), inSize - 1);
+      index[at] = lo;
+      index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
+      weight[at] = 1 - (src - lo);
+      weight[at + 1] = src - lo;
     } else if (plan.mode === 'linear') {
       const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
       const lo = Math.floor(src);
@@ -198,8 +234,9 @@ function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor
       const src = xp + h * W;
       const dst = h * OW;
       for (let ox = 0; ox < OW; ox++) {
-        let acc = 0;
-        for (let b = 0; b < kx; b++) acc += wx[ox * kx + b] * xd[src + ix[ox * kx + b]];
+        // from the first tap, not 0 + …: −0 stays −0 (PyTorch), and nearest is a plain copy
+        let acc = wx[ox * kx] * xd[src + ix[ox * kx]];
+        for (let b = 1; b < kx; b++) acc += wx[ox * kx + b] * xd[src + ix[ox * kx + b]];
         rows[dst + ox] = acc;
       }
     }
@@ -211,13 +248,12 @@ function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor
         const r1 = iy[oy * 2 + 1] * OW;
         const w0 = wy[oy * 2];
         const w1 = wy[oy * 2 + 1];
-        // 0 + … as the general sum starts: a −0 product becomes +0 there too
-        for (let ox = 0; ox < OW; ox++) out[dst + ox] = 0 + w0 * rows[r0 + ox] + w1 * rows[r1 + ox];
+        for (let ox = 0; ox < OW; ox++) out[dst + ox] = w0 * rows[r0 + ox] + w1 * rows[r1 + ox];
         continue;
       }
       for (let ox = 0; ox < OW; ox++) {
-        let sum = 0;
-        for (let a = 0; a < ky; a++) sum += wy[oy * ky + a] * rows[iy[oy * ky + a] * OW + ox];
+        let sum = wy[oy * ky] * rows[iy[oy * ky] * OW + ox];
+        for (let a = 1; a < ky; a++) sum += wy[oy * ky + a] * rows[iy[oy * ky + a] * OW + ox];
         out[dst + ox] = sum;
       }
     }
@@ -296,6 +332,8 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
       transform: smooth ? (a.alignCorners ? 'align_corners' : 'half_pixel') : 'asymmetric',
       mode: a.mode === 'bilinear' ? 'linear' : a.mode === 'bicubic' ? 'cubic' : 'nearest',
       nearestMode: 'floor',
+      pytorchSizeRules: true,
+      nearestBySize: a.mode === 'nearest' && x[1] === 1,
     }, factor === null);
   },
   receptiveField: resampleRF,
@@ -341,7 +379,7 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     const inSize: [number, number] = [x[2], x[3]];
     const outSize = (sizes ? [sizes[2], sizes[3]] : [0, 1].map((i) => Math.floor(inSize[i] * scales![2 + i]))) as [number, number];
     const scale = (scales ? [scales[2], scales[3]] : [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
-    const plan = { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode };
+    const plan = { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode, pytorchSizeRules: false, nearestBySize: false };
     return resampled(ctx, x, plan, sizes !== null);
   },
   receptiveField: resampleRF,

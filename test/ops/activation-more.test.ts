@@ -94,4 +94,11 @@ describe('activation values by hand (float64 references: Python math.erf, PyTorc
   it('logSoftmax of [1, 2, 3] = x − log(e + e² + e³) = x − 3.40760596', () => {
     expect(run('logSoftmax', [[[1, 3], [1, 2, 3]]], { dim: 1 })[0].data).toEqual([-2.40760596, -1.40760596, -0.40760596].map((v) => expect.closeTo(v, 6)));
   });
+
+  it('logSoftmax of large logits is (x − m) − log Σ: [1e12 ×3] → −log 3 = −1.0986123 each, [3e38, 3e38] → −log 2 (PyTorch)', () => {
+    // x − (m + log 3) rounded m + log 3 to 1e12's double spacing 1.2e-4: −1.0986328
+    expect(run('logSoftmax', [[[1, 3], [1e12, 1e12, 1e12]]], { dim: 1 })[0].data).toEqual(Array(3).fill(Math.fround(-Math.log(3))));
+    // m + log 2 = 3e38 exactly in doubles: x − it was 0
+    expect(run('logSoftmax', [[[2, 1], [3e38, 3e38]]], { dim: 0 })[0].data).toEqual(Array(2).fill(Math.fround(-Math.LN2)));
+  });
 });

@@ -29,5 +29,8 @@ describe('1-D and 3-D pooling', () => {
     const y = run('avgPool3d', [[[1, 1, 2, 4, 4], Array(32).fill(1)]], { kernelSize: 2 })[0];
     expect(y).toEqual({ shape: [1, 1, 1, 2, 2], data: [1, 1, 1, 1] });
     expect(errorOf(() => analyze(net([1, 1, 4, 8, 8], { op: 'maxPool3d', kernelSize: 2, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+    // dilation does not widen the allowance: k=3 d=2 (effective 5) refuses padding 2, as PyTorch
+    expect(errorOf(() => analyze(net([1, 1, 7], { op: 'maxPool1d', kernelSize: 3, dilation: 2, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+    expect(errorOf(() => analyze(net([1, 1, 7, 7, 7], { op: 'maxPool3d', kernelSize: 3, dilation: 2, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
   });
 });

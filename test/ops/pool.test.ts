@@ -29,6 +29,18 @@ describe('maxPool2d and avgPool2d', () => {
     expect(layer(analyze(net([1, 1, 9, 9], { op: 'maxPool2d', kernelSize: 3, stride: 1, dilation: 2 })), 'l0').outputShape).toEqual([1, 1, 5, 5]);
   });
 
+  it('padding is at most half the kernel size before dilation: k=3 d=2 takes padding 1, refuses 2 (PyTorch "pad should be at most half of kernel size")', () => {
+    // effective kernel 5 would allow 2; PyTorch checks floor(3/2) = 1. 7 + 2 − 5 + 1 = 5 windows at stride 1
+    expect(layer(analyze(net([1, 1, 7, 7], { op: 'maxPool2d', kernelSize: 3, stride: 1, dilation: 2, padding: 1 })), 'l0').outputShape).toEqual([1, 1, 5, 5]);
+    const e = errorOf(() => analyze(net([1, 1, 7, 7], { op: 'maxPool2d', kernelSize: 3, dilation: 2, padding: 2 })));
+    expect(e).toMatchObject({ code: 'INVALID_ATTRIBUTE', details: { path: '$.layers[0].padding' } });
+    expect(e.message).toContain('padding 2 is more than half the kernel 3');
+    // k=4 d=2: floor(4/2) = 2 is allowed
+    expect(layer(analyze(net([1, 1, 7, 7], { op: 'maxPool2d', kernelSize: 4, dilation: 2, padding: 2 })), 'l0').outputShape).toEqual([1, 1, 2, 2]);
+    // avgPool2d has no dilation: k=3 takes 1, refuses 2
+    expect(errorOf(() => analyze(net([1, 1, 7, 7], { op: 'avgPool2d', kernelSize: 3, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+  });
+
   it('globalAvgPool2d x=[2,64,7,7] → [2,64,1,1], H·W FLOPs per output; field global', () => {
     const l = layer(analyze(net([2, 64, 7, 7], { op: 'globalAvgPool2d' })), 'l0');
     expect(l.outputShape).toEqual([2, 64, 1, 1]);
