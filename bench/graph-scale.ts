@@ -7,6 +7,7 @@
  * profile of the executor at 10^5 is flat: no step grows faster than the graph).
  *   chain        x → relu → relu → … (each layer reads the previous)
  *   fan-out      one conv read by every other layer (a single producer with 10^5 readers)
+ *   wide         one concat of 10^5 inputs (a layer's inputs, not its readers)
  *   unsupported  an ONNX chain of nodes of a type convlens does not model
  */
 import { analyzeGraph } from '../src/analysis/analyze.js';
@@ -37,6 +38,13 @@ const CASES: Case[] = [
         layers: [{ name: 'stem', op: 'conv2d', outChannels: 1, kernelSize: 1 }, ...Array.from({ length: n - 1 }, (_, i) => ({ name: `r${i}`, op: 'relu', inputs: ['stem'] }))],
       },
     }),
+    run: true,
+  },
+  {
+    // one layer of n inputs: concat's receptive field summed each input's predecessors anew (120 s
+    // of a worker for 200,000 inputs, a 1 MB request, before its offsets became a running sum)
+    name: 'one concat of every input (wide)',
+    source: (n) => ({ kind: 'spec', spec: { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: [{ name: 'c', op: 'concat', inputs: Array.from({ length: n }, () => 'x') }] } }),
     run: true,
   },
   {
