@@ -6,7 +6,7 @@
  * show, so code() leaves it.
  */
 import type { LayerReport } from '../report.js';
-import { visibleBidi } from './bidi.js';
+import { visibleControls } from './bidi.js';
 import { secondsText } from './svg.js';
 
 /** Exact, with thousands separators: 11,689,512. */
@@ -43,7 +43,7 @@ export const signed = (d: number, fmt: (n: number) => string = exact) => (d > 0 
 
 /** A code span that survives any name: backticks inside get a longer fence (table() escapes its pipes). */
 export function code(s: string): string {
-  const clean = visibleBidi(s).replace(/[\r\n]+/g, ' ');
+  const clean = visibleControls(s).replace(/[\r\n]+/g, ' ');
   const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
   const pad = longest > 0 || clean.startsWith(' ') ? ' ' : '';
@@ -51,7 +51,7 @@ export function code(s: string): string {
 }
 
 /** Plain text for a table cell or a line: Markdown and HTML characters escaped. */
-export const text = (s: string) => visibleBidi(s).replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|#~])/g, '\\$1').replace(/&/g, '&amp;');
+export const text = (s: string) => visibleControls(s).replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|#~])/g, '\\$1').replace(/&/g, '&amp;');
 
 /** `1×3×224×224` */
 export const shape = (s: readonly number[] | null) => (s ? s.join('×') : '?');

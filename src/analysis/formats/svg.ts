@@ -8,12 +8,11 @@
  * Styling is by class (the document's <style>), never by style attributes, so the page satisfies
  * a Content-Security-Policy without 'unsafe-inline'.
  */
-import { visibleBidi } from './bidi.js';
+import { visibleControls } from './bidi.js';
 
-/** Text for HTML and SVG, content or attribute: & < > " ' escaped, control characters replaced, bidirectional controls shown (formats/bidi.ts). */
+/** Text for HTML and SVG, content or attribute: & < > " ' escaped, control and bidirectional characters shown as code points (formats/bidi.ts). */
 export function esc(s: string): string {
-  return visibleBidi(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
+  return visibleControls(s)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

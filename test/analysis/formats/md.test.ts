@@ -34,7 +34,7 @@ describe('Markdown helpers', () => {
   });
 });
 
-describe('bidirectional controls in names (formats/bidi.ts)', () => {
+describe('bidirectional controls in names (formats/bidi.ts, visibleControls)', () => {
   it('show as their code points in Markdown code spans and text, and in HTML/SVG text: a name cannot display reversed', async () => {
     const { esc } = await import('../../../src/analysis/formats/svg.js');
     const name = "sq \u202eLTR\u202c \u2067x\u2069";
@@ -43,5 +43,15 @@ describe('bidirectional controls in names (formats/bidi.ts)', () => {
     expect(esc(name)).toBe('sq ⟨U+202E⟩LTR⟨U+202C⟩ ⟨U+2067⟩x⟨U+2069⟩');
     // Arabic or Hebrew letters themselves are kept: only the controls are shown
     expect(esc('مرحبا')).toBe('مرحبا');
+  });
+});
+
+describe('C0 controls and DEL in names (formats/bidi.ts)', () => {
+  it('NUL, ESC and DEL show as code points in Markdown and SVG (a raw NUL made the SVG invalid XML); tab stays, a line break is a space in Markdown', async () => {
+    const { esc } = await import('../../../src/analysis/formats/svg.js');
+    const name = 'a\u0000b\u001b[31mc\u007f\td';
+    expect(text(name)).toBe('a⟨U+0⟩b⟨U+1B⟩\\[31mc⟨U+7F⟩\td');
+    expect(esc(name)).toBe('a⟨U+0⟩b⟨U+1B⟩[31mc⟨U+7F⟩\td');
+    expect(text('x\ny')).toBe('x y');
   });
 });

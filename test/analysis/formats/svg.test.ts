@@ -3,9 +3,9 @@ import { bars, marker, segmentLabel, stackedRow, steps } from '../../../src/anal
 import { esc, fit, logarithmic, niceStep, positions, secondsText, si, zeroBased } from '../../../src/analysis/formats/svg.js';
 
 describe('svg helpers: text and numbers', () => {
-  it('esc: & < > " \' escaped, control characters replaced', () => {
+  it('esc: & < > " \' escaped, control characters shown as their code points (they were U+FFFD)', () => {
     expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    expect(esc('a\u0000b\u001bc\td\ne')).toBe('a\ufffdb\ufffdc\td\ne');
+    expect(esc('a\u0000b\u001bc\td\ne')).toBe('a⟨U+0⟩b⟨U+1B⟩c\td\ne');
   });
 
   it('si: 3 significant digits with k M G T P; 4 when asked; rounding up to the next prefix', () => {
