@@ -40,3 +40,20 @@ describe("a convolution's kernel_shape must be its weight's spatial dims", () =>
     }
   });
 });
+
+describe('a Conv whose weight the graph computes (weight standardisation)', () => {
+  it('W2 = W·2 (a Mul over the initializer) into a Conv: unsupported, the reason saying the weight is computed and how to fold it (it said "the weight is not a constant")', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }],
+      outputs: ['y'],
+      initializers: [{ name: 'W', dims: [4, 2, 3, 3] }, { name: 'two', dims: [], data: [2] }],
+      nodes: [
+        { op: 'Mul', inputs: ['W', 'two'], outputs: ['W2'], name: 'ws' },
+        { op: 'Conv', inputs: ['x', 'W2'], outputs: ['y'], name: 'c1' },
+      ],
+      opset: 13,
+    });
+    const r = analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Conv', count: 1, nodes: ['c1'], reasons: [expect.stringMatching(/^the weight is computed in the graph, not an initializer \(weight standardisation, a dynamic conv\): .* \(onnx-simplifier: onnxsim in\.onnx out\.onnx\)/)] }]);
+  });
+});

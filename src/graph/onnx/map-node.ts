@@ -41,6 +41,14 @@ const DIRECT: Record<string, string> = {
   Expand: 'expand',
 };
 
+/**
+ * A conv whose weight the graph computes (weight standardisation in BiT, NFNet and GN+WS blocks:
+ * ReduceMean, Sub, Sqrt, Div over the stored weight; a dynamic or hyper-network conv): convlens reads
+ * a conv's weight from an initializer and does not fold float arithmetic at import.
+ */
+const COMPUTED_WEIGHT =
+  "the weight is computed in the graph, not an initializer (weight standardisation, a dynamic conv): convlens reads a conv's weight from the file; fold the graph's constants first (onnx-simplifier: onnxsim in.onnx out.onnx) or export the standardised weight";
+
 export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>, types: ReadonlyMap<string, DataType> = new Map()): Mapped {
   const ins = node.input;
   if (DIRECT[node.opType]) return { op: DIRECT[node.opType], inputs: [...ins], attrs: {} };
@@ -62,7 +70,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
   switch (node.opType) {
     case 'Conv': {
       const w = constOf(1);
-      if (!w) throw new Unsupported('the weight is not a constant');
+      if (!w) throw new Unsupported(COMPUTED_WEIGHT);
       if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D convolution: only 2-D is supported`);
       const b = constOf(2);
       return {
@@ -82,7 +90,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     }
     case 'ConvTranspose': {
       const w = constOf(1);
-      if (!w) throw new Unsupported('the weight is not a constant');
+      if (!w) throw new Unsupported(COMPUTED_WEIGHT);
       if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D transposed convolution: only 2-D is supported`);
       if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
       const b = constOf(2);
