@@ -39,15 +39,36 @@ import { operationTypeRule } from './graphql/operation-types.js';
 import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
-import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
+import { chargeAnswer, chargeReportField, GRAPHQL_MAX_ANSWER_BYTES, GRAPHQL_MAX_TREE_BYTES } from './graphql/answer-budget.js';
+import { RENDERED_FIELDS } from '../runtime/answer-fit.js';
 import type { Metrics } from './metrics.js';
 import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers, withFieldErrors } from './graphql/analysis.js';
-import { selectedFields } from './graphql/selection.js';
+import { selectedBelow, selectedFields } from './graphql/selection.js';
 import type { GraphQLResolveInfo } from 'graphql';
+import type { AnswerPlan } from '../runtime/answer-fit.js';
 import type { AnalyzeTaskResult, CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
 import type { SweepReport } from '../analysis/sweep.js';
 
 export { formatErrors } from './graphql/errors.js';
+
+/** Report's lists of objects, charged by the item fields selected. */
+const REPORT_LISTS = ['layers', 'outputs', 'warnings', 'patterns'];
+/** Report fields that may be large: each charged to the answer's budgets before it resolves. */
+const CHARGED_REPORT_FIELDS = [...REPORT_LISTS, 'memory', 'roofline', 'modules', 'convention', 'explain', 'deployed', ...Object.keys(RENDERED_FIELDS)];
+
+/** Report's resolvers (graphql/analysis.ts), each large field charged first (graphql/answer-budget.ts chargeReportField). */
+function chargedReportResolvers(limits: { answer: number; tree: number }) {
+  const own = analysisTypeResolvers.Report as Record<string, (p: Parent, args: any, ctx: any, info: GraphQLResolveInfo) => unknown>;
+  return Object.fromEntries(
+    CHARGED_REPORT_FIELDS.map((field) => [
+      field,
+      (p: Parent, args: any, ctx: object | undefined, info: GraphQLResolveInfo) => {
+        chargeReportField(ctx, p, field, limits);
+        return own[field] ? own[field](p, args, ctx, info) : p[field];
+      },
+    ]),
+  );
+}
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
 function parseInputShapes(raw: unknown): Record<string, number[]> | undefined {
@@ -120,6 +141,9 @@ export async function graphqlRoutes(
   const { pool } = opts;
   // the tensors and job results one answer carries (graphql/answer-budget.ts)
   const maxAnswerBytes = Math.min(opts.maxResponseBytes ?? Infinity, GRAPHQL_MAX_ANSWER_BYTES);
+  // a report's fields: sized in the worker, charged as they resolve (graphql/answer-budget.ts)
+  const reportLimits = { answer: maxAnswerBytes, tree: Math.min(maxAnswerBytes, GRAPHQL_MAX_TREE_BYTES) };
+  const reportResolvers = chargedReportResolvers(reportLimits);
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
   const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
@@ -182,7 +206,16 @@ export async function graphqlRoutes(
           const source = networkSource(args);
           // markdown, html, csv and netron are rendered in the worker too
           const render = renderOptions(selected, source, errors);
-          const report = await pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }) }, transfers(source), tasksOf(ctx));
+          // the worker sizes the selected fields and leaves out those over the answer's budgets (runtime/answer-fit.ts)
+          const explainArgs = selected.get('explain')?.[0]?.layers;
+          const answer: AnswerPlan = {
+            budget: reportLimits.answer,
+            treeBudget: reportLimits.tree,
+            fields: [...selected.keys()],
+            items: Object.fromEntries(REPORT_LISTS.filter((f) => selected.has(f)).map((f) => [f, selectedBelow(info, f)])),
+            ...(Array.isArray(explainArgs) && { explainLayers: explainArgs as string[] }),
+          };
+          const report = await pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }), answer }, transfers(source), tasksOf(ctx));
           return withFieldErrors(report, errors);
         },
         compare: (_: unknown, args: Record<string, any>, ctx: Context, info: GraphQLResolveInfo) => {
@@ -242,6 +275,7 @@ export async function graphqlRoutes(
         ...erfQuery(pool, opts.maxElements),
       },
       ...analysisTypeResolvers,
+      Report: reportResolvers,
       Mutation: jobs.Mutation,
       Job: jobs.Job,
       ...tensorResolvers(maxAnswerBytes),

@@ -33,6 +33,8 @@ import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
 import { chargeGraph } from './memory-grant.js';
+import { fitAnswer } from './answer-fit.js';
+import type { AnswerPlan } from './answer-fit.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -42,6 +44,8 @@ export interface AnalyzeTask {
   render?: { formats: RenderFormat[]; depth?: number; topK?: number };
   /** MAX_FOLDED_ELEMENTS (and MAX_RUN_WORK) when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;
+  /** GraphQL: size the selected fields here and leave out those over the answer's budgets (runtime/answer-fit.ts). */
+  answer?: AnswerPlan;
 }
 
 export interface AnalysedTask extends AnalysedNetwork {
@@ -68,6 +72,11 @@ export type AnalyzeTaskResult = AnalysisReport & { renderings?: Partial<Record<R
 
 /** The report, with the extra analyses its options ask for as top-level keys, and the renderings asked for. */
 export function analyzeTask(t: AnalyzeTask): AnalyzeTaskResult {
+  const result = analyzeReport(t);
+  return t.answer ? fitAnswer(result, t.answer) : result;
+}
+
+function analyzeReport(t: AnalyzeTask): AnalyzeTaskResult {
   const formats = t.render?.formats ?? [];
   const { report, extras } = analyzeNetwork(t, formats.includes('html') ? { memory: true } : {});
   if (formats.length === 0) return withExtras(report, extras);

@@ -6,25 +6,77 @@
  * and `base64` and the jobs' `result` that one operation selects are charged against one budget:
  * MAX_RESPONSE_BYTES, at most GRAPHQL_MAX_ANSWER_BYTES. Past it, the field is 413's
  * RESPONSE_TOO_LARGE (null, with the error) before anything is encoded.
+ *
+ * A report's fields (analyze's layers, memory, explain, csv, markdown …) are charged too, at sizes
+ * the worker measured (runtime/answer-fit.ts): all of them against the same budget, and those
+ * that are objects rather than rendered text against GRAPHQL_MAX_TREE_BYTES as well, since the
+ * event loop rebuilds, walks and serializes them (58 MB of layers held it 3.5 s). A field over
+ * either is left out by the worker, so the event loop neither receives nor builds it.
  */
 import { ConvlensError } from '../../errors.js';
+import { ANSWER_CHARGES } from '../../runtime/answer-fit.js';
+import type { FieldCharge } from '../../runtime/answer-fit.js';
 
 /** Most bytes of tensor data and job results one GraphQL answer carries (REST streams more, up to MAX_RESPONSE_BYTES). */
 export const GRAPHQL_MAX_ANSWER_BYTES = 64 * 2 ** 20;
 
-/** Bytes charged so far, per operation (its resolver context: one object a request). */
-const charged = new WeakMap<object, number>();
+/** Most bytes of report objects (every report field but the renderings) one GraphQL answer carries. */
+export const GRAPHQL_MAX_TREE_BYTES = 8 * 2 ** 20;
+
+/** Bytes charged so far, per operation (its resolver context: one object a request), per budget. */
+const ledgers = { answer: new WeakMap<object, number>(), tree: new WeakMap<object, number>() };
+type Ledger = keyof typeof ledgers;
+
+const budgetName: Record<Ledger, string> = {
+  answer: 'limit of a GraphQL answer, which is built whole in memory',
+  tree: "limit of a GraphQL answer's report objects, which are built and serialized on the event loop",
+};
+
+function tooLarge(what: string, bytes: number, before: number, limit: number, ledger: Ledger, advice: string, extra: Record<string, unknown> = {}): ConvlensError {
+  return new ConvlensError(
+    'RESPONSE_TOO_LARGE',
+    `${what} could take ${bytes} bytes${before ? ` (after ${before} for the fields before it)` : ''}, over the ${limit}-byte ${budgetName[ledger]}; ${advice}`,
+    { limit, estimate: before + bytes, ...extra },
+  );
+}
 
 /** Charges `bytes` (an upper bound of what the field will write) to the operation of `ctx`; RESPONSE_TOO_LARGE past `limit`. */
-export function chargeAnswer(ctx: object | undefined, bytes: number, limit: number, what: string, advice: string): void {
+export function chargeAnswer(ctx: object | undefined, bytes: number, limit: number, what: string, advice: string, ledger: Ledger = 'answer', extra?: Record<string, unknown>): void {
+  const charged = ledgers[ledger];
   const before = ctx ? (charged.get(ctx) ?? 0) : 0;
-  const total = before + bytes;
-  if (total > limit) {
-    throw new ConvlensError(
-      'RESPONSE_TOO_LARGE',
-      `${what} could take ${bytes} bytes${before ? ` (after ${before} for the fields before it)` : ''}, over the ${limit}-byte limit of a GraphQL answer, which is built whole in memory; ${advice}`,
-      { limit, estimate: total },
-    );
+  if (before + bytes > limit) throw tooLarge(what, bytes, before, limit, ledger, advice, extra);
+  if (ctx) charged.set(ctx, before + bytes);
+}
+
+const REPORT_ADVICE =
+  'select fewer fields or list items (explain(layers: […]), a sub-selection of layers), or ask POST /v1/analyze (its answer is written by a worker) with ?format=json, csv, md or html';
+
+/**
+ * Charges a report field (analyze's `field`) at the size the worker measured, to the answer's
+ * budget and, for objects, to the tree budget: RESPONSE_TOO_LARGE naming the field and the budget,
+ * before the event loop builds any of it. A field the worker left out is refused even when the
+ * ledgers here would have let it pass (they can: an earlier field refused here was charged there).
+ */
+export function chargeReportField(ctx: object | undefined, parent: Record<string, any>, field: string, limits: { answer: number; tree: number }): void {
+  const c = (parent?.[ANSWER_CHARGES] as Record<string, FieldCharge> | undefined)?.[field];
+  if (!c) return;
+  const what = `the report's ${field}`;
+  const extra = { field };
+  chargeAnswer(ctx, c.bytes, limits.answer, what, REPORT_ADVICE, 'answer', extra);
+  if (c.tree) {
+    try {
+      chargeAnswer(ctx, c.bytes, limits.tree, what, REPORT_ADVICE, 'tree', extra);
+    } catch (e) {
+      // the answer's charge is given back: the field is not written
+      if (ctx) ledgers.answer.set(ctx, (ledgers.answer.get(ctx) ?? 0) - c.bytes);
+      throw e;
+    }
   }
-  if (ctx) charged.set(ctx, total);
+  if (c.refused) {
+    if (ctx) {
+      ledgers.answer.set(ctx, (ledgers.answer.get(ctx) ?? 0) - c.bytes);
+      if (c.tree) ledgers.tree.set(ctx, (ledgers.tree.get(ctx) ?? 0) - c.bytes);
+    }
+    throw tooLarge(what, c.bytes, c.refused.before, c.refused.limit, c.refused.budget, REPORT_ADVICE, extra);
+  }
 }

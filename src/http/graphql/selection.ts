@@ -46,3 +46,34 @@ export function selectedFields(info: GraphQLResolveInfo): Map<string, Record<str
   for (const node of info.fieldNodes) visit(node.selectionSet);
   return out;
 }
+
+/**
+ * The fields selected below each selection of `field` (a direct child of the resolved field), by
+ * name, fragments flattened and @skip/@include applied: what an answer writes of each item of a
+ * list such as Report.layers.
+ */
+export function selectedBelow(info: GraphQLResolveInfo, field: string): string[] {
+  const out = new Set<string>();
+  const included = (node: FieldNode | FragmentSpreadNode | InlineFragmentNode) =>
+    getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
+  const walk = (set: SelectionSetNode | undefined, seen: Set<string>, visitField: (node: FieldNode) => void) => {
+    for (const s of set?.selections ?? []) {
+      if (!included(s)) continue;
+      if (s.kind === Kind.FIELD) visitField(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet, seen, visitField);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        walk(info.fragments[s.name.value]?.selectionSet, seen, visitField);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) {
+    walk(node.selectionSet, new Set(), (child) => {
+      if (child.name.value !== field) return;
+      walk(child.selectionSet, new Set(), (leaf) => {
+        if (leaf.name.value !== '__typename') out.add(leaf.name.value);
+      });
+    });
+  }
+  return [...out];
+}
