@@ -50,15 +50,19 @@ describe('a GraphQL report is charged field by field against the answer budget',
     expect(res.body.errors[0].extensions.estimate).toBeGreaterThan(1024);
   });
 
-  it('fields share the budget in selection order: markdown after csv is charged "after" csv', async () => {
-    const res = await gql(small, 'query($s: JSON) { analyze(spec: $s) { csv markdown } }', { s: relus(2) }).expect(200);
-    // two layers: csv fits (well under 1,024 bytes), markdown's table and headings do not fit beside it
-    const errors = res.body.errors ?? [];
-    expect(res.body.data.analyze.csv).toMatch(/^layer,/);
-    for (const e of errors) {
-      expect(e.path).toEqual(['analyze', 'markdown']);
-      expect(e.message).toMatch(/^the report's markdown could take \d+ bytes \(after \d+ for the fields before it\), over the 1024-byte limit/);
-    }
+  it('fields share the budget in selection order: 20 layers\' names (301 bytes) and their csv (939) each fit, together the csv is refused, charged after the names', async () => {
+    // 20 relu layers: layers { name } writes 20·14 + 19 + 2 = 301 bytes; the csv's JSON string is 939 (each alone fits 1,024)
+    const alone = async (fields: string) => (await gql(small, `query($s: JSON) { analyze(spec: $s) { ${fields} } }`, { s: relus(20) }).expect(200)).body;
+    const names = await alone('layers { name }');
+    expect([names.errors, JSON.stringify(names.data.analyze.layers).length]).toEqual([undefined, 301]);
+    const csv = await alone('csv');
+    expect([csv.errors, JSON.stringify(csv.data.analyze.csv).length]).toEqual([undefined, 939]);
+    const both = await alone('layers { name } csv');
+    expect(both.data.analyze.layers).toHaveLength(20);
+    expect(both.data.analyze.csv).toBeNull();
+    expect(both.errors).toHaveLength(1);
+    expect(both.errors[0].path).toEqual(['analyze', 'csv']);
+    expect(both.errors[0].message).toMatch(/^the report's csv could take 939 bytes \(after 301 for the fields before it\), over the 1024-byte limit/);
   });
 
   it('resnet50 with every report field selected answers whole under the default budgets', async () => {
