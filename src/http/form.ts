@@ -97,6 +97,33 @@ function noParts(request: FastifyRequest): ConvlensError {
   return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: ${why}; send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
 }
 
+/** RFC 2046's bchars: what a boundary may hold (a space, but not as its last character). */
+const BCHARS = /^[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]$/;
+const MAX_BOUNDARY = 70;
+
+/**
+ * The boundary the Content-Type names, checked before the form parser sees it (RFC 2046: 1 to 70
+ * bchars, not ending in a space). The parser took any length up to 252 and then failed past it
+ * with an error of its own (a 500), and read an unquoted `boundary=a b` as `ab`.
+ */
+function checkBoundary(request: FastifyRequest): void {
+  const at = { path: 'headers.content-type' };
+  const type = request.headers['content-type'] ?? '';
+  const param = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(type);
+  if (!param) throw new ConvlensError('INCOMPLETE_BODY', `the multipart Content-Type names no boundary (multipart/form-data; boundary=…); send the boundary the body uses (curl -F sets both)`, at);
+  const quoted = param[1] !== undefined;
+  const boundary = quoted ? param[1].replace(/\\(.)/g, '$1') : param[2].trim();
+  if (boundary === '') throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form holds no part: the Content-Type names an empty boundary; send the boundary the body uses (curl -F sets both)', at);
+  const shown = boundary.length > 80 ? `${boundary.slice(0, 80)}…` : boundary;
+  if (boundary.length > MAX_BOUNDARY) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary is ${boundary.length} characters long ('${shown}'); RFC 2046 allows 1 to ${MAX_BOUNDARY}`, { ...at, limit: MAX_BOUNDARY });
+  }
+  if (!quoted && /\s/.test(boundary)) throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a space: quote it (boundary="${shown}")`, at);
+  if (!BCHARS.test(boundary)) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a character RFC 2046 does not allow in one (letters, digits, space and '()+_,-./:=? only, not ending in a space)`, at);
+  }
+}
+
 /** What @fastify/busboy's parser has of a form, as far as skippedParts reads it (its internals, @fastify/busboy 3.2). */
 interface FormParser {
   hitPartsLimit?: boolean;
@@ -148,6 +175,7 @@ function watchSkippedParts(bb: FormParser, refuse: (e: ConvlensError) => void): 
  * does a part the parser would skip (watchSkippedParts).
  */
 async function* chargedParts(request: FastifyRequest, charge: Charge | undefined): AsyncGenerator<unknown, void, undefined> {
+  checkBoundary(request);
   // the form parser @fastify/multipart pipes the request into, for watchSkippedParts
   const raw = request.raw;
   let parser: FormParser | undefined;
