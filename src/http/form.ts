@@ -251,6 +251,10 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
     count++;
     const part = named(raw as unknown as Part);
     if (part.type === 'file') {
+      if (part.fieldname === 'request') {
+        part.file.resume();
+        throw new ConvlensError('INVALID_OPTION', `file part 'request' not read: the request's JSON is a text field "request", not a file (curl -F 'request=<req.json', not 'request=@req.json')`, { path: 'request' });
+      }
       if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
       const bytes = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
       files.set(part.fieldname, bytes);

@@ -6,6 +6,7 @@
  *   reservation held. Now a 400 INVALID_OPTION naming the part, at once, on every form route.
  * - a boundary over 252 characters was busboy's "The needle cannot have a length bigger than 256"
  *   (500 INTERNAL); RFC 2046 allows 1 to 70 bchars: now 400 INCOMPLETE_BODY at headers.content-type.
+ * - a `request` part sent as a file (curl -F request=@req.json) was ignored on /v1/run and /v1/erf.
  * Raw bodies over a socket, each answer awaited with a timeout, so a regression fails, not hangs.
  */
 import { readFileSync } from 'node:fs';
@@ -133,4 +134,19 @@ describe('the Content-Type boundary is checked before the form is parsed (RFC 20
       }
     }
   }, 60_000);
+});
+
+describe('a `request` part sent as a file (curl -F request=@req.json) is a 400 naming it, as /v1/compare and /v1/sweep said', () => {
+  it('/v1/run, /v1/erf, /v1/compare, /v1/sweep: 400 INVALID_OPTION at request, "file part \'request\' not read" (run and erf answered "give the network" at $)', async () => {
+    const asFile = Buffer.concat([
+      Buffer.from(`--${B}${CRLF}Content-Disposition: form-data; name="request"; filename="req.json"${CRLF}Content-Type: application/json${CRLF}${CRLF}`),
+      Buffer.from(REQUEST),
+      Buffer.from(CRLF),
+    ]);
+    for (const url of ['/v1/run', '/v1/erf', '/v1/compare', '/v1/sweep']) {
+      const res = await post(url, form(asFile));
+      expect([url, res.status, res.json.error?.code, res.json.error?.path]).toEqual([url, 400, 'INVALID_OPTION', 'request']);
+      expect(res.json.error?.message).toContain("file part 'request' not read");
+    }
+  }, 30_000);
 });
