@@ -97,28 +97,119 @@ function noParts(request: FastifyRequest): ConvlensError {
   return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: ${why}; send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
 }
 
+/** RFC 2046's bchars: what a boundary may hold (a space, but not as its last character). */
+const BCHARS = /^[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]$/;
+const MAX_BOUNDARY = 70;
+
+/**
+ * The boundary the Content-Type names, checked before the form parser sees it (RFC 2046: 1 to 70
+ * bchars, not ending in a space). The parser took any length up to 252 and then failed past it
+ * with an error of its own (a 500), and read an unquoted `boundary=a b` as `ab`.
+ */
+function checkBoundary(request: FastifyRequest): void {
+  const at = { path: 'headers.content-type' };
+  const type = request.headers['content-type'] ?? '';
+  const param = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(type);
+  if (!param) throw new ConvlensError('INCOMPLETE_BODY', `the multipart Content-Type names no boundary (multipart/form-data; boundary=…); send the boundary the body uses (curl -F sets both)`, at);
+  const quoted = param[1] !== undefined;
+  const boundary = quoted ? param[1].replace(/\\(.)/g, '$1') : param[2].trim();
+  if (boundary === '') throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form holds no part: the Content-Type names an empty boundary; send the boundary the body uses (curl -F sets both)', at);
+  const shown = boundary.length > 80 ? `${boundary.slice(0, 80)}…` : boundary;
+  if (boundary.length > MAX_BOUNDARY) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary is ${boundary.length} characters long ('${shown}'); RFC 2046 allows 1 to ${MAX_BOUNDARY}`, { ...at, limit: MAX_BOUNDARY });
+  }
+  if (!quoted && /\s/.test(boundary)) throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a space: quote it (boundary="${shown}")`, at);
+  if (!BCHARS.test(boundary)) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a character RFC 2046 does not allow in one (letters, digits, space and '()+_,-./:=? only, not ending in a space)`, at);
+  }
+}
+
+/** What @fastify/busboy's parser has of a form, as far as skippedParts reads it (its internals, @fastify/busboy 3.2). */
+interface FormParser {
+  hitPartsLimit?: boolean;
+  hitFilesLimit?: boolean;
+  hitFieldsLimit?: boolean;
+  _parser?: { parser?: NodeJS.EventEmitter };
+}
+type PartStream = NodeJS.EventEmitter & { listenerCount(event: string): number };
+
+/**
+ * Calls `refuse` for a part the form parser drops without a word: one with no `Content-Disposition:
+ * form-data` (none at all, `attachment`, …) or a name or filename with a line break in it. Such a
+ * part never reached the form's reader, so it was silently ignored, and worse: busboy's skipPart
+ * resumes it with no 'data' listener, so its bytes are buffered rather than passed on, and a piece
+ * of it over the part's highWaterMark (16 KiB) in the write that also closes the form paused the
+ * parser (Dicer) for a _read that never comes (the part has ended); Dicer's 'end' handler does not
+ * unpause a finished form, the write's callback is never called, busboy never finishes, and the
+ * form's iterator waited forever, its memory reserved. A part busboy reads gets its 'data' listener
+ * in the same 'header' handler, which runs before this one; the parts it skips past a count limit
+ * are its own errors (413).
+ */
+function watchSkippedParts(bb: FormParser, refuse: (e: ConvlensError) => void): void {
+  const dicer = bb._parser?.parser;
+  if (!dicer) return;
+  let index = 0;
+  dicer.on('part', (part: PartStream) => {
+    const n = ++index;
+    part.on('header', (header: Record<string, string[] | undefined>) => {
+      if (part.listenerCount('data') > 0 || bb.hitPartsLimit || bb.hitFilesLimit || bb.hitFieldsLimit) return;
+      const disposition = header['content-disposition']?.[0];
+      const shown = (v: string) => (v.length > 100 ? `${v.slice(0, 100)}…` : v);
+      const why =
+        disposition === undefined
+          ? 'has no Content-Disposition: form-data header'
+          : !/^\s*form-data\s*(;|$)/i.test(disposition)
+            ? `has no Content-Disposition: form-data (its Content-Disposition is '${shown(disposition)}')`
+            : 'has a name or filename with a line break in it';
+      refuse(new ConvlensError('INVALID_OPTION', `part ${n} of the multipart form ${why}: each part needs Content-Disposition: form-data; name="…"`, { path: 'body' }));
+    });
+  });
+}
+
 /**
  * The form's parts, its bytes charged as they leave the socket (`'wire'`, before the form parser
  * sees them): the parser gives a text field only once it has buffered it whole, so a form without a
  * Content-Length whose `request` field trickled held up to JSON_BODY_LIMIT (64 MiB) a socket outside
  * the memory budget. A part's own charge (file chunks, the field) later claims its wire bytes
- * (admission.ts). A charge refused (503 the budget spent, 413 past it) ends the form at once.
+ * (admission.ts). A charge refused (503 the budget spent, 413 past it) ends the form at once, as
+ * does a part the parser would skip (watchSkippedParts).
  */
 async function* chargedParts(request: FastifyRequest, charge: Charge | undefined): AsyncGenerator<unknown, void, undefined> {
-  const parts = request.parts()[Symbol.asyncIterator]();
-  // the first next() starts @fastify/multipart's handler, which pipes the request into the parser in
-  // that same call: a 'data' listener added after it sees every chunk the parser does (added before,
-  // the stream would flow with no parser and chunks would be lost)
-  const first = parts.next();
+  checkBoundary(request);
+  // the form parser @fastify/multipart pipes the request into, for watchSkippedParts
+  const raw = request.raw;
+  let parser: FormParser | undefined;
+  raw.pipe = function capture<T extends NodeJS.WritableStream>(this: typeof raw, destination: T, options?: { end?: boolean }): T {
+    parser = destination as unknown as FormParser;
+    delete (raw as Partial<typeof raw>).pipe;
+    return raw.pipe(destination, options);
+  };
+  let parts: AsyncIterator<unknown>;
+  let first: Promise<IteratorResult<unknown>>;
+  try {
+    parts = request.parts()[Symbol.asyncIterator]();
+    // the first next() starts @fastify/multipart's handler, which pipes the request into the parser in
+    // that same call: a 'data' listener added after it sees every chunk the parser does (added before,
+    // the stream would flow with no parser and chunks would be lost)
+    first = parts.next();
+  } finally {
+    if (Object.hasOwn(raw, 'pipe')) delete (raw as Partial<typeof raw>).pipe;
+  }
+  let refusal: { error: unknown } | undefined;
   let refuse: (e: unknown) => void = () => {};
   const refused = new Promise<never>((_, reject) => (refuse = reject));
   refused.catch(() => {});
+  const fail = (e: unknown) => {
+    refusal ??= { error: e };
+    refuse(e);
+  };
+  if (parser) watchSkippedParts(parser, fail);
   const onData = (chunk: Buffer) => {
     try {
       charge?.(chunk.length, 'wire');
     } catch (e) {
       request.raw.off('data', onData);
-      refuse(e);
+      fail(e);
     }
   };
   if (charge) request.raw.on('data', onData);
@@ -133,6 +224,8 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
   try {
     for (let next = first; ; next = parts.next()) {
       const step = await Promise.race([next, refused]);
+      // a refusal that came with the form's last part (both settled, the race took the part)
+      if (refusal) throw refusal.error;
       if (step.done) return;
       yield step.value;
     }
@@ -158,6 +251,10 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
     count++;
     const part = named(raw as unknown as Part);
     if (part.type === 'file') {
+      if (part.fieldname === 'request') {
+        part.file.resume();
+        throw new ConvlensError('INVALID_OPTION', `file part 'request' not read: the request's JSON is a text field "request", not a file (curl -F 'request=<req.json', not 'request=@req.json')`, { path: 'request' });
+      }
       if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
       const bytes = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
       files.set(part.fieldname, bytes);
