@@ -203,6 +203,8 @@ function flattenedMap(fc: AnalysedLayer, producers: Map<string, AnalysedLayer>, 
   let name = fc.layer.inputs[0];
   for (let steps = 0; steps <= producers.size; steps++) {
     const p = producers.get(name);
+    // a layer with weights or MACs (another fully connected layer) computes new features: stop there
+    if (p && (p.inferred === null || p.inferred.weights.length > 0 || p.inferred.cost.macs > 0)) return null;
     const shape = p ? p.inputShapes[0] : graph.inputs.find((i) => i.name === name)?.shape;
     if (!shape || numel(shape) !== count) return null;
     if (shape.length >= 3 && numel(shape.slice(2)) > 1) return [...shape];

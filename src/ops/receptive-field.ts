@@ -144,7 +144,8 @@ export function windowRF(inp: TensorRF | null, geo: readonly AxisGeometry[], sha
 export function poolWindowRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
   if (inp && !inp.global) {
     const windowed = inp.dims.map((d) => geo[d - 2]);
-    const covers = (g: AxisGeometry | undefined): g is AxisGeometry => g !== undefined && g.out === 1 && g.effKernel - g.padBegin >= g.in;
+    // undilated: a dilated window can span the map and read few of its units (k 2, dilation 3 over 3 units reads one)
+    const covers = (g: AxisGeometry | undefined): g is AxisGeometry => g !== undefined && g.out === 1 && g.dilation === 1 && g.effKernel - g.padBegin >= g.in;
     if (windowed.every(covers) && windowed.some((g) => g!.in > 1)) return globalRF(inp, windowed.map((g) => g!.in));
   }
   return windowRF(inp, geo, shape);

@@ -16,6 +16,9 @@
  *     linear, trilinear             O = I reads o with weights (1, 0), either alignCorners (compute_source_index_and_lambda)
  *   Nearest is a copy and 1-D linear sums its own two taps only, so ±inf and −0 pass as in PyTorch
  *   (0·inf in a unit axis's zero-weight tap made NaN); trilinear sums all eight taps as PyTorch does.
+ *   Linear weights are computed in float64, PyTorch's in float32: at a scale whose coordinates are not
+ *   exact in float32 (×3), a weight PyTorch leaves a few ulps above 0 is 0 here, so an inf beside it
+ *   gives NaN where PyTorch gives inf. Finite inputs agree to float32 rounding.
  *   FLOPs per output: nearest 0 (a copy); linear 3 (2 mul + 1 add); trilinear 15 (8 mul + 7 add)
  * Receptive field: per axis a resampling of step r (alignCorners: (I − 1)/(O − 1)) that reads one
  * (nearest) or two (linear) input units around output unit 0's source coordinate (nearest 0;

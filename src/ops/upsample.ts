@@ -23,6 +23,8 @@
  *                                               else i0 = floor(source), i1 = i0 + 1 below the last row, weight source − i0
  *   bicubic                                     no exception
  * Sums start at their first tap, not at 0, so a −0 input stays −0 (nearest, bilinear), as PyTorch.
+ * Bilinear weights are float64 (PyTorch's float32): at a scale not exact in float32 (×3) a weight
+ * PyTorch leaves a few ulps above 0 is 0 here, so an inf beside it is NaN where PyTorch's is inf.
  * VJP: the transpose of the same taps, ∂x[iy, ix] += wy·wx·g[oy, ox] for every tap (iy, wy) of
  * row oy and (ix, wx) of column ox (edge-clamped taps add up at the edge, as PyTorch's backward).
  */

@@ -222,6 +222,10 @@ describe('warnings', () => {
     // flattened straight from the input map: 3×4×4, H·W 16
     const flat = analyze(net([1, 3, 4, 4], { op: 'flatten' }, { op: 'relu' }, { op: 'linear', outFeatures: 10 })).warnings.find((x) => x.code === 'FC_DOMINATES');
     expect(flat?.flattenedFrom).toEqual([1, 3, 4, 4]);
+    // the walk stops at a layer that computes features: l3 reads l1's 4096 hidden units, not the 64×8×8 map (review)
+    const hidden = analyze(net([1, 64, 8, 8], { op: 'flatten' }, { op: 'linear', outFeatures: 4096 }, { op: 'relu' }, { op: 'linear', outFeatures: 10000 }));
+    const l3 = hidden.warnings.find((x) => x.code === 'FC_DOMINATES' && x.layer === 'l3');
+    expect([l3?.flattenedFrom, l3?.message]).toEqual([null, expect.stringMatching(/it reads 4,096 features already pooled to one position/)]);
   });
 
   it('a layer that is neither read nor a declared output', () => {
@@ -289,6 +293,10 @@ describe('a pool whose one window covers the whole map is global pooling', () =>
     // 5×5 map, kernel 4 padding 1: out = (5 + 2 − 4)/4 + 1 = 1, but the window covers −1…2, not 3 and 4
     const partial = layer(analyze(net([1, 3, 5, 5], { op: 'maxPool2d', kernelSize: 4, stride: 4, padding: 1 })), 'l0').receptiveField;
     expect(partial).toMatchObject({ global: false, size: [4, 4] });
+    // dilated: k 2 dilation 3 padding 1 over a 3×3 map spans −1…2 but reads units −1 and 2 only (autograd: one unit): a window, not global (review)
+    const dilated = analyze(net([1, 3, 6, 6], { op: 'conv2d', outChannels: 4, kernelSize: 2, stride: 2 }, { op: 'maxPool2d', kernelSize: 2, stride: 2, dilation: 3, padding: 1 }));
+    expect(layer(dilated, 'l1').outputShape).toEqual([1, 4, 1, 1]);
+    expect(layer(dilated, 'l1').receptiveField?.global).toBe(false);
   });
 
   it('a 3×3 pool padded 1 over a 1×1 map stays a window (nothing more to cover), and so does a conv whose window covers its map', () => {
