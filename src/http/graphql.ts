@@ -22,7 +22,7 @@ import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { jobResolvers } from '../jobs/graphql.js';
-import { erfQuery } from './graphql/erf.js';
+import { erfQuery, erfTypeResolvers } from './graphql/erf.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { modelSpec, requestSource } from '../graph/load.js';
@@ -255,6 +255,7 @@ export async function graphqlRoutes(
       Mutation: jobs.Mutation,
       Job: jobs.Job,
       ...tensorResolvers(maxAnswerBytes),
+      ...erfTypeResolvers(maxAnswerBytes),
       Conventions: { flops: (p: Parent) => toGql(p.flops) },
       LayerReport: {
         sourceOpType: (p: Parent) => p.source?.opType ?? null,
