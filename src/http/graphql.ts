@@ -22,7 +22,7 @@ import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { jobResolvers } from '../jobs/graphql.js';
-import { erfQuery } from './graphql/erf.js';
+import { erfQuery, erfTypeResolvers } from './graphql/erf.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { modelSpec, requestSource } from '../graph/load.js';
@@ -39,36 +39,16 @@ import { operationTypeRule } from './graphql/operation-types.js';
 import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
 import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
-import { chargeAnswer, chargeReportField, GRAPHQL_MAX_ANSWER_BYTES, GRAPHQL_MAX_TREE_BYTES } from './graphql/answer-budget.js';
-import { RENDERED_FIELDS } from '../runtime/answer-fit.js';
+import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
+import { analyzePlan, answerLimits, chargedResolvers, comparePlan, sweepPlan } from './graphql/charged.js';
 import type { Metrics } from './metrics.js';
 import { analysisTypeResolvers, catalogResolvers, deviceArgument, extrasOptions, gatesOf, renderOptions, stripNulls as stripDeep, sweepSizes, transfers, withFieldErrors } from './graphql/analysis.js';
-import { selectedBelow, selectedFields } from './graphql/selection.js';
+import { selectedFields } from './graphql/selection.js';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { AnswerPlan } from '../runtime/answer-fit.js';
 import type { AnalyzeTaskResult, CompareTask, CompareTaskResult, SweepTask } from '../runtime/tasks.js';
 import type { SweepReport } from '../analysis/sweep.js';
 
 export { formatErrors } from './graphql/errors.js';
-
-/** Report's lists of objects, charged by the item fields selected. */
-const REPORT_LISTS = ['layers', 'outputs', 'warnings', 'patterns'];
-/** Report fields that may be large: each charged to the answer's budgets before it resolves. */
-const CHARGED_REPORT_FIELDS = [...REPORT_LISTS, 'memory', 'roofline', 'modules', 'convention', 'explain', 'deployed', ...Object.keys(RENDERED_FIELDS)];
-
-/** Report's resolvers (graphql/analysis.ts), each large field charged first (graphql/answer-budget.ts chargeReportField). */
-function chargedReportResolvers(limits: { answer: number; tree: number }) {
-  const own = analysisTypeResolvers.Report as Record<string, (p: Parent, args: any, ctx: any, info: GraphQLResolveInfo) => unknown>;
-  return Object.fromEntries(
-    CHARGED_REPORT_FIELDS.map((field) => [
-      field,
-      (p: Parent, args: any, ctx: object | undefined, info: GraphQLResolveInfo) => {
-        chargeReportField(ctx, p, field, limits);
-        return own[field] ? own[field](p, args, ctx, info) : p[field];
-      },
-    ]),
-  );
-}
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
 function parseInputShapes(raw: unknown): Record<string, number[]> | undefined {
@@ -141,9 +121,9 @@ export async function graphqlRoutes(
   const { pool } = opts;
   // the tensors and job results one answer carries (graphql/answer-budget.ts)
   const maxAnswerBytes = Math.min(opts.maxResponseBytes ?? Infinity, GRAPHQL_MAX_ANSWER_BYTES);
-  // a report's fields: sized in the worker, charged as they resolve (graphql/answer-budget.ts)
-  const reportLimits = { answer: maxAnswerBytes, tree: Math.min(maxAnswerBytes, GRAPHQL_MAX_TREE_BYTES) };
-  const reportResolvers = chargedReportResolvers(reportLimits);
+  // analyze's, compare's and sweep's large fields: sized in the worker, charged as they resolve (graphql/charged.ts)
+  const answerBudget = answerLimits(maxAnswerBytes);
+  const charged = chargedResolvers(answerBudget);
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
   const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
@@ -207,14 +187,7 @@ export async function graphqlRoutes(
           // markdown, html, csv and netron are rendered in the worker too
           const render = renderOptions(selected, source, errors);
           // the worker sizes the selected fields and leaves out those over the answer's budgets (runtime/answer-fit.ts)
-          const explainArgs = selected.get('explain')?.[0]?.layers;
-          const answer: AnswerPlan = {
-            budget: reportLimits.answer,
-            treeBudget: reportLimits.tree,
-            fields: [...selected.keys()],
-            items: Object.fromEntries(REPORT_LISTS.filter((f) => selected.has(f)).map((f) => [f, selectedBelow(info, f)])),
-            ...(Array.isArray(explainArgs) && { explainLayers: explainArgs as string[] }),
-          };
+          const answer = analyzePlan(info, selected, answerBudget);
           const report = await pool.run<AnalyzeTaskResult>('analyze', { source, options: { ...options, ...extras }, ...(render && { render }), answer }, transfers(source), tasksOf(ctx));
           return withFieldErrors(report, errors);
         },
@@ -235,18 +208,21 @@ export async function graphqlRoutes(
             allowIncomplete: args.allowIncomplete === true,
             // the pull-request comment is rendered in the worker when selected
             markdown: selectedFields(info).has('markdown'),
+            // the worker sizes the selected layer lists and markdown, and leaves out those over the budgets
+            answer: comparePlan(info, answerBudget),
           };
           return pool
             .run<CompareTaskResult>('compare', task, transfers(before, after), tasksOf(ctx))
             .then((r) => ({ ...r.comparison, gates: r.gates ?? null, markdown: r.markdown ?? null }));
         },
-        sweep: (_: unknown, args: Record<string, any>, ctx: Context) => {
+        sweep: (_: unknown, args: Record<string, any>, ctx: Context, info: GraphQLResolveInfo) => {
           const device = deviceArgument(args.device ?? undefined, stripDeep(args.profile ?? undefined), 'sweep');
           const source = networkSource(args);
           const task: SweepTask = {
             source,
             options: analyzeOptions(args.options),
             sweep: { sizes: sweepSizes(args.sizes), ...stripNulls({ input: args.input, inPlace: args.inPlace }), ...(device !== undefined && { device }) },
+            answer: sweepPlan(info, answerBudget),
           };
           return pool.run<SweepReport>('sweep', task, transfers(source), tasksOf(ctx));
         },
@@ -275,10 +251,11 @@ export async function graphqlRoutes(
         ...erfQuery(pool, opts.maxElements),
       },
       ...analysisTypeResolvers,
-      Report: reportResolvers,
+      ...charged,
       Mutation: jobs.Mutation,
       Job: jobs.Job,
       ...tensorResolvers(maxAnswerBytes),
+      ...erfTypeResolvers(maxAnswerBytes),
       Conventions: { flops: (p: Parent) => toGql(p.flops) },
       LayerReport: {
         sourceOpType: (p: Parent) => p.source?.opType ?? null,

@@ -33,7 +33,7 @@ import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
 import { chargeGraph } from './memory-grant.js';
-import { fitAnswer } from './answer-fit.js';
+import { fitAnswer, fitComparison, fitSweep } from './answer-fit.js';
 import type { AnswerPlan } from './answer-fit.js';
 
 export interface AnalyzeTask {
@@ -101,6 +101,8 @@ export interface CompareTask {
   /** Render the pull-request comment here too (`markdown` in the result). */
   markdown?: boolean;
   limits?: Partial<EngineLimits>;
+  /** GraphQL: size the selected layer lists and markdown here and leave out those over the answer's budgets (runtime/answer-fit.ts). */
+  answer?: AnswerPlan;
 }
 
 export interface CompareTaskResult {
@@ -146,7 +148,8 @@ export function compareTask(t: CompareTask): CompareTaskResult {
   const b = side(t.after, 'new');
   const comparison = compareReports(a.report, b.report, { before: a.totals, after: b.totals });
   const gates = t.gates.length ? evaluateGates(comparison, t.gates, { allowIncomplete: t.allowIncomplete }) : undefined;
-  return { comparison, ...(gates && { gates }), ...(t.markdown && { markdown: renderComparison(comparison, gates) }) };
+  const result: CompareTaskResult = { comparison, ...(gates && { gates }), ...(t.markdown && { markdown: renderComparison(comparison, gates) }) };
+  return t.answer ? fitComparison(result, t.answer) : result;
 }
 
 /** POST /v1/sweep: one network at several input sizes. */
@@ -156,12 +159,15 @@ export interface SweepTask {
   sweep: SweepOptions;
   /** Render the Markdown table here too (`markdown` in the result). */
   markdown?: boolean;
+  /** GraphQL: size the selected sizes here and leave them out when over the answer's budgets (runtime/answer-fit.ts). */
+  answer?: AnswerPlan;
 }
 
 export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
   // the network, and one size's analysis with its memory timeline at a time
   const report = sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, { graphs: 2, others: 1 }));
-  return t.markdown ? { ...report, markdown: renderSweep(report) } : report;
+  const result = t.markdown ? { ...report, markdown: renderSweep(report) } : report;
+  return t.answer ? fitSweep(result, t.answer) : result;
 }
 
 /** POST /v1/operators/{name}: run by the worker on its team (runtime/worker.ts). */

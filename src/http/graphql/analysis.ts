@@ -14,7 +14,6 @@ import { DEVICES, resolveDevice } from '../../analysis/devices.js';
 import type { DeviceProfile } from '../../analysis/devices.js';
 import { ExtrasOptionsSchema, MAX_TOP_K, planExtras } from '../../analysis/extras.js';
 import type { ExtrasOptions } from '../../analysis/extras.js';
-import { comparisonMarkdown } from '../../analysis/formats/compare-markdown.js';
 import { DEFAULT_MODULE_DEPTH, flattenModules, MAX_MODULE_DEPTH } from '../../analysis/modules.js';
 import type { RenderFormat } from '../../analysis/render.js';
 import type { AnalyzeTask } from '../../runtime/tasks.js';
@@ -271,8 +270,7 @@ export const analysisTypeResolvers = {
   },
   Comparison: {
     gates: (p: Parent) => p.gates ?? null,
-    // rendered in the compare task when selected (graphql.ts); the fallback renders here
-    markdown: (p: Parent) => p.markdown ?? comparisonMarkdown(p as never, p.gates ?? undefined),
+    // markdown: rendered in the compare task when selected, charged (graphql/charged.ts)
   },
   LayerDiff: {
     opBefore: (p: Parent) => p.op.before,

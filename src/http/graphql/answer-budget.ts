@@ -7,8 +7,9 @@
  * MAX_RESPONSE_BYTES, at most GRAPHQL_MAX_ANSWER_BYTES. Past it, the field is 413's
  * RESPONSE_TOO_LARGE (null, with the error) before anything is encoded.
  *
- * A report's fields (analyze's layers, memory, explain, csv, markdown …) are charged too, at sizes
- * the worker measured (runtime/answer-fit.ts): all of them against the same budget, and those
+ * A report's fields (analyze's layers, memory, explain, csv, markdown …), a comparison's layer
+ * lists and markdown, and a sweep's sizes are charged too, at sizes the worker measured
+ * (runtime/answer-fit.ts; resolvers: graphql/charged.ts): all of them against the same budget, and those
  * that are objects rather than rendered text against GRAPHQL_MAX_TREE_BYTES as well, since the
  * event loop rebuilds, walks and serializes them (58 MB of layers held it 3.5 s). A field over
  * either is left out by the worker, so the event loop neither receives nor builds it.
@@ -48,24 +49,28 @@ export function chargeAnswer(ctx: object | undefined, bytes: number, limit: numb
   if (ctx) charged.set(ctx, before + bytes);
 }
 
-const REPORT_ADVICE =
-  'select fewer fields or list items (explain(layers: […]), a sub-selection of layers), or ask POST /v1/analyze (its answer is written by a worker) with ?format=json, csv, md or html';
+/** What a charged field is called in its error, and what to do instead. */
+export interface FieldLabel {
+  what: string;
+  advice: string;
+}
 
 /**
- * Charges a report field (analyze's `field`) at the size the worker measured, to the answer's
- * budget and, for objects, to the tree budget: RESPONSE_TOO_LARGE naming the field and the budget,
- * before the event loop builds any of it. A field the worker left out is refused even when the
- * ledgers here would have let it pass (they can: an earlier field refused here was charged there).
+ * Charges a field at the size the worker measured (runtime/answer-fit.ts: the charge under `field`
+ * on `parent`'s ANSWER_CHARGES), to the answer's budget and, for objects, to the tree budget:
+ * RESPONSE_TOO_LARGE naming the field and the budget, before the event loop builds any of it. A
+ * field the worker left out is refused even when the ledgers here would have let it pass (they
+ * can: an earlier field refused here was charged there).
  */
-export function chargeReportField(ctx: object | undefined, parent: Record<string, any>, field: string, limits: { answer: number; tree: number }): void {
+export function chargeField(ctx: object | undefined, parent: Record<string, any>, field: string, limits: { answer: number; tree: number }, label: FieldLabel): void {
   const c = (parent?.[ANSWER_CHARGES] as Record<string, FieldCharge> | undefined)?.[field];
   if (!c) return;
-  const what = `the report's ${field}`;
+  const { what, advice } = label;
   const extra = { field };
-  chargeAnswer(ctx, c.bytes, limits.answer, what, REPORT_ADVICE, 'answer', extra);
+  chargeAnswer(ctx, c.bytes, limits.answer, what, advice, 'answer', extra);
   if (c.tree) {
     try {
-      chargeAnswer(ctx, c.bytes, limits.tree, what, REPORT_ADVICE, 'tree', extra);
+      chargeAnswer(ctx, c.bytes, limits.tree, what, advice, 'tree', extra);
     } catch (e) {
       // the answer's charge is given back: the field is not written
       if (ctx) ledgers.answer.set(ctx, (ledgers.answer.get(ctx) ?? 0) - c.bytes);
@@ -77,6 +82,6 @@ export function chargeReportField(ctx: object | undefined, parent: Record<string
       ledgers.answer.set(ctx, (ledgers.answer.get(ctx) ?? 0) - c.bytes);
       if (c.tree) ledgers.tree.set(ctx, (ledgers.tree.get(ctx) ?? 0) - c.bytes);
     }
-    throw tooLarge(what, c.bytes, c.refused.before, c.refused.limit, c.refused.budget, REPORT_ADVICE, extra);
+    throw tooLarge(what, c.bytes, c.refused.before, c.refused.limit, c.refused.budget, advice, extra);
   }
 }

@@ -2,21 +2,35 @@
  * GraphQL's effectiveReceptiveField (SDL: schema/graphql/Erf*.graphql): the arguments checked by
  * POST /v1/erf's own request schema (http/erf-request.ts, so errors carry the same codes and
  * paths), the same tasks over the pool, the summary as ErfResult (tensors as Tensor objects).
+ *
+ * What the answer carries is charged (graphql/answer-budget.ts): the gradient's and magnitude's
+ * `data` and `base64` as any Tensor's, the heatmap's `png` (its base64 length, before it is
+ * encoded) and `svg` against the same answer budget. The heatmap is drawn only when selected.
  */
 import type { FastifyReply } from 'fastify';
+import type { GraphQLResolveInfo } from 'graphql';
 import { computeErf, poolRunner } from '../../runtime/erf.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import { requestTasks } from '../admission.js';
 import { erfRequest } from '../erf-request.js';
+import { chargeAnswer } from './answer-budget.js';
+import { selectedFields } from './selection.js';
 
 type Context = { reply?: FastifyReply };
 
+/** Bytes of `n` bytes as a JSON string of base64: 4 characters per 3 bytes, padded, and the quotes. */
+export const base64JsonBytes = (n: number): number => 4 * Math.ceil(n / 3) + 2;
+
+const HEATMAP_ADVICE = 'select statistics without the heatmap, or ask POST /v1/erf (its answer is streamed, up to MAX_RESPONSE_BYTES)';
+
 export function erfQuery(pool: TaskPool, maxElements: number) {
   return {
-    effectiveReceptiveField: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
+    effectiveReceptiveField: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
       // omitted arguments arrive as null; the request schema reads them as absent
       const fields = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== null && v !== undefined));
-      const { job } = erfRequest({ fields: { ...fields, heatmap: true }, files: new Map() }, maxElements);
+      // the heatmap (a PNG of the input's size and an SVG) is drawn only when selected
+      const heatmap = info ? selectedFields(info).has('heatmap') : true;
+      const { job } = erfRequest({ fields: { ...fields, heatmap }, files: new Map() }, maxElements);
       const s = await computeErf(poolRunner(pool, ctx?.reply ? requestTasks(ctx.reply.request) : {}), job);
       return {
         source: s.source,
@@ -29,8 +43,23 @@ export function erfQuery(pool: TaskPool, maxElements: number) {
         magnitude: s.magnitude,
         statistics: s.stats,
         stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, shape: st.shape, statistics: st.stats })),
-        heatmap: { png: Buffer.from(s.png ?? new Uint8Array(0)).toString('base64'), svg: s.svg ?? '' },
+        // the PNG's bytes, encoded by ErfHeatmap.png once charged
+        heatmap: heatmap ? { png: s.png ?? new Uint8Array(0), svg: s.svg ?? '' } : null,
       };
     },
   };
 }
+
+/** ErfHeatmap's fields, each charged against the answer's budget (`maxAnswerBytes`) before it is encoded. */
+export const erfTypeResolvers = (maxAnswerBytes: number) => ({
+  ErfHeatmap: {
+    png: (p: { png: Uint8Array }, _: unknown, ctx: object | undefined) => {
+      chargeAnswer(ctx, base64JsonBytes(p.png.byteLength), maxAnswerBytes, "the heatmap's png (base64)", HEATMAP_ADVICE, 'answer', { field: 'heatmap.png' });
+      return Buffer.from(p.png.buffer, p.png.byteOffset, p.png.byteLength).toString('base64');
+    },
+    svg: (p: { svg: string }, _: unknown, ctx: object | undefined) => {
+      chargeAnswer(ctx, Buffer.byteLength(JSON.stringify(p.svg)), maxAnswerBytes, "the heatmap's svg", HEATMAP_ADVICE, 'answer', { field: 'heatmap.svg' });
+      return p.svg;
+    },
+  },
+});

@@ -48,11 +48,11 @@ export function selectedFields(info: GraphQLResolveInfo): Map<string, Record<str
 }
 
 /**
- * The fields selected below each selection of `field` (a direct child of the resolved field), by
- * name, fragments flattened and @skip/@include applied: what an answer writes of each item of a
- * list such as Report.layers.
+ * The fields selected below `path` (a chain of fields from the resolved one: ['layers'] for
+ * Report.layers, ['layers', 'matched'] for Comparison.layers.matched), by name in selection order,
+ * fragments flattened and @skip/@include applied: what an answer writes of each item of a list.
  */
-export function selectedBelow(info: GraphQLResolveInfo, field: string): string[] {
+export function selectedUnder(info: GraphQLResolveInfo, path: string[]): string[] {
   const out = new Set<string>();
   const included = (node: FieldNode | FragmentSpreadNode | InlineFragmentNode) =>
     getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
@@ -67,13 +67,15 @@ export function selectedBelow(info: GraphQLResolveInfo, field: string): string[]
       }
     }
   };
-  for (const node of info.fieldNodes) {
-    walk(node.selectionSet, new Set(), (child) => {
-      if (child.name.value !== field) return;
-      walk(child.selectionSet, new Set(), (leaf) => {
-        if (leaf.name.value !== '__typename') out.add(leaf.name.value);
-      });
+  const descend = (set: SelectionSetNode | undefined, rest: string[]) =>
+    walk(set, new Set(), (child) => {
+      if (rest.length === 0) {
+        if (child.name.value !== '__typename') out.add(child.name.value);
+      } else if (child.name.value === rest[0]) descend(child.selectionSet, rest.slice(1));
     });
-  }
+  for (const node of info.fieldNodes) descend(node.selectionSet, path);
   return [...out];
 }
+
+/** The fields selected below each selection of `field`, a direct child of the resolved field (Report.layers' items). */
+export const selectedBelow = (info: GraphQLResolveInfo, field: string): string[] => selectedUnder(info, [field]);
