@@ -125,6 +125,9 @@ export function fitAnswer<T extends Record<string, any>>(result: T, plan: Answer
   for (const key of DROPPED_UNSELECTED) if (!plan.fields.includes(key)) delete out[key];
   out[ANSWER_CHARGES] = {};
   fitFields(plan, (field) => {
+    // only the fields the event loop charges (CHARGED_REPORT_FIELDS): another one left out here
+    // (totals, structure) resolved to nothing there, an INTERNAL error (review)
+    if (!CHARGED_REPORT_FIELDS.includes(field)) return undefined;
     const rendered = RENDERED_FIELDS[field];
     return rendered ? { holder: renderings, key: rendered, parent: out, name: field, rendered: true } : { holder: out, key: field, parent: out, name: field, rendered: false };
   });

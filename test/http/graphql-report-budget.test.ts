@@ -65,6 +65,19 @@ describe('a GraphQL report is charged field by field against the answer budget',
     expect(both.errors[0].message).toMatch(/^the report's csv could take 939 bytes \(after 301 for the fields before it\), over the 1024-byte limit/);
   });
 
+  it('a field the budget does not charge (totals, structure) is neither sized nor dropped: csv first still leaves totals { params } answering (it was an INTERNAL error, the worker had dropped totals)', async () => {
+    for (const after of ['totals { params }', 'structure { depth }']) {
+      const res = await gql(small, `query($s: JSON) { analyze(spec: $s) { csv ${after} } }`, { s: relus(20) }).expect(200);
+      // the csv (939 bytes) fits alone, and what follows it is not charged at all
+      expect(res.body.errors, after).toBeUndefined();
+      expect(res.body.data.analyze.csv).toMatch(/^layer,/);
+      expect(Object.keys(res.body.data.analyze)).toEqual(['csv', after.split(' ')[0]]);
+    }
+    // totals before the csv: not charged either, so the csv still fits (it was refused "after 305 for the fields before it")
+    const first = await gql(small, 'query($s: JSON) { analyze(spec: $s) { totals { params } csv } }', { s: relus(20) }).expect(200);
+    expect([first.body.errors, first.body.data.analyze.totals]).toEqual([undefined, { params: 0 }]);
+  });
+
   it('resnet50 with every report field selected answers whole under the default budgets', async () => {
     const query = `{ analyze(model: "resnet50") {
       name layers { name op sourceOpType supported executed inputs inputShapes outputShape params buffers macs intMacs flops flopsByConvention { twoMacs macs exact } memoryAccess { inputs outputs weights elements bytes } arithmeticIntensity receptiveField { axes size stride padding centre global } }
