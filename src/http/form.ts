@@ -86,15 +86,21 @@ const HEAD_BYTES = 512;
  * read as empty and the answer spoke of a missing network or file.
  */
 function noParts(request: FastifyRequest): ConvlensError {
-  const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
-  const named = boundary?.[1] ?? boundary?.[2] ?? '';
+  // checkBoundary let the form be read, so the Content-Type names a boundary of 1 to 70 bchars
+  const named = namedBoundary(request)?.boundary ?? '';
   // the body opens a part but never closes it: the parser yields a part only once its end is seen
   const head = FORM_HEADS.get(request)?.toString('latin1') ?? '';
-  if (named !== '' && (head.startsWith(`--${named}\r\n`) || head.includes(`\r\n--${named}\r\n`))) {
+  if (head.startsWith(`--${named}\r\n`) || head.includes(`\r\n--${named}\r\n`)) {
     return new ConvlensError('INCOMPLETE_BODY', `the multipart form ended in the middle of its first part: the body opens it (--${named}) but stops before the next boundary line (--${named}, or --${named}-- to close the form)`, { path: 'body' });
   }
-  const why = named === '' ? 'the Content-Type names an empty boundary' : `the boundary the Content-Type names, '${named}', never opens a part (a line --${named})`;
-  return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: ${why}; send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
+  return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: the boundary the Content-Type names, '${named}', never opens a part (a line --${named}); send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
+}
+
+/** The boundary parameter of the request's Content-Type, unquoted (`quoted` says it was), or null when it names none. */
+function namedBoundary(request: FastifyRequest): { boundary: string; quoted: boolean } | null {
+  const param = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(request.headers['content-type'] ?? '');
+  if (!param) return null;
+  return param[1] !== undefined ? { boundary: param[1].replace(/\\(.)/g, '$1'), quoted: true } : { boundary: param[2].trim(), quoted: false };
 }
 
 /** RFC 2046's bchars: what a boundary may hold (a space, but not as its last character). */
@@ -108,11 +114,9 @@ const MAX_BOUNDARY = 70;
  */
 function checkBoundary(request: FastifyRequest): void {
   const at = { path: 'headers.content-type' };
-  const type = request.headers['content-type'] ?? '';
-  const param = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(type);
-  if (!param) throw new ConvlensError('INCOMPLETE_BODY', `the multipart Content-Type names no boundary (multipart/form-data; boundary=…); send the boundary the body uses (curl -F sets both)`, at);
-  const quoted = param[1] !== undefined;
-  const boundary = quoted ? param[1].replace(/\\(.)/g, '$1') : param[2].trim();
+  const named = namedBoundary(request);
+  if (!named) throw new ConvlensError('INCOMPLETE_BODY', `the multipart Content-Type names no boundary (multipart/form-data; boundary=…); send the boundary the body uses (curl -F sets both)`, at);
+  const { boundary, quoted } = named;
   if (boundary === '') throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form holds no part: the Content-Type names an empty boundary; send the boundary the body uses (curl -F sets both)', at);
   const shown = boundary.length > 80 ? `${boundary.slice(0, 80)}…` : boundary;
   if (boundary.length > MAX_BOUNDARY) {
