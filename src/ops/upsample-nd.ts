@@ -28,6 +28,7 @@
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
 import { indexEnvelope, perAxisWindow, resample, spreadRF } from './receptive-field.js';
+import { atenSizeIndex } from './upsample.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, TensorRF } from './types.js';
@@ -57,7 +58,7 @@ export interface UpsampleNdPlan {
 
 /** Whether PyTorch reads this axis by its sizes rather than the scale (header): a copy, or nearest's o >> 1 in 3-D on one channel. */
 function readsBySize(rank: number, channels: number, inSize: number, outSize: number, linear: boolean): boolean {
-  return linear ? outSize === inSize : rank === 3 && channels === 1 && (outSize === inSize || outSize === 2 * inSize);
+  return (linear || (rank === 3 && channels === 1)) && atenSizeIndex(0, inSize, outSize, linear) !== null;
 }
 
 function axisTaps(rank: number, channels: number, inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean): AxisTaps {
@@ -69,7 +70,7 @@ function axisTaps(rank: number, channels: number, inSize: number, outSize: numbe
   for (let o = 0; o < outSize; o++) {
     if (bySize) {
       // a copy (o, weights 1 and 0), or nearest ×2's o >> 1
-      i0[o] = i1[o] = outSize === inSize ? o : o >> 1;
+      i0[o] = i1[o] = atenSizeIndex(o, inSize, outSize, linear)!;
       continue;
     }
     if (!linear) {

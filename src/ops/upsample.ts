@@ -59,18 +59,29 @@ export interface ResamplePlan {
   nearestBySize: boolean;
 }
 
+/**
+ * ATen's reads by output size, whatever the scale given (UpSample.h), for upsample and upsample-nd:
+ * an axis kept at its size reads o (nearest_idx; a linear one's weights are then 1 and 0, a copy), and
+ * nearest at twice the size reads o >> 1. The input index output o reads, or null when the scale
+ * decides. Which kernels apply it is the caller's (nearest only on one channel, and not in 1-D).
+ */
+export function atenSizeIndex(o: number, inSize: number, outSize: number, linear: boolean): number | null {
+  if (outSize === inSize) return o;
+  return !linear && outSize === 2 * inSize ? o >> 1 : null;
+}
+
 /** The input index nearest mode reads for output o (PyTorch: by size first on one channel, then floor(o·float32(1/scale))). */
 export function nearestSource(plan: ResamplePlan, axis: number, o: number): number {
   const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
-  if (plan.nearestBySize && outSize === inSize) return o;
-  if (plan.nearestBySize && outSize === 2 * inSize) return o >> 1;
+  const bySize = plan.nearestBySize ? atenSizeIndex(o, inSize, outSize, false) : null;
+  if (bySize !== null) return bySize;
   // PyTorch computes nearest source indices in float32: floor(o·scale)
   const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
   return Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
 }
 
 /** PyTorch's bilinear copy: an axis upsample keeps at its size reads o (whatever the scale given). */
-const copiesAxis = (plan: ResamplePlan, axis: number) => plan.pytorchSizeRules && plan.mode === 'linear' && plan.outSize[axis] === plan.inSize[axis];
+const copiesAxis = (plan: ResamplePlan, axis: number) => plan.pytorchSizeRules && plan.mode === 'linear' && atenSizeIndex(0, plan.inSize[axis], plan.outSize[axis], true) !== null;
 
 /** Source coordinate of output index o along one axis. */
 export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): number {
@@ -130,7 +141,7 @@ function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
     ...inp,
     axes: inp.axes.map((ax, i) => {
       if (copiesAxis(p, i)) return resample(ax, 1, 0, 0);
-      const bySize = p.nearestBySize && p.mode === 'nearest' && (p.outSize[i] === p.inSize[i] || p.outSize[i] === 2 * p.inSize[i]);
+      const bySize = p.nearestBySize && p.mode === 'nearest' && atenSizeIndex(0, p.inSize[i], p.outSize[i], false) !== null;
       const step = p.transform === 'align_corners' ? (p.outSize[i] > 1 ? (p.inSize[i] - 1) / (p.outSize[i] - 1) : 0) : bySize ? p.inSize[i] / p.outSize[i] : 1 / p.scale[i];
       if (p.mode === 'nearest') {
         // each unit reads one input unit, not always the one at o·step: the envelope of the reads
