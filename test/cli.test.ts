@@ -31,7 +31,7 @@ describe('convlens CLI', () => {
     expect(JSON.parse(r.out).totals).toMatchObject({ params: 11_689_512, macs: 1_814_073_344 });
   });
 
-  it('JSON carries the service\'s `source` (an ONNX file\'s opset, IR version, producer; a zoo model\'s name), and --depth 2 adds `modules` as REST\'s ?depth does; csv says it does not show --depth', async () => {
+  it('JSON carries the service\'s `source` (an ONNX file\'s opset, IR version, producer; a zoo model\'s name), and --depth 2 adds `modules` as REST\'s ?depth does; csv does not show --depth: exit 2 at --depth', async () => {
     const onnx = JSON.parse((await cli('analyze', fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--format', 'json')).out);
     expect(onnx.source).toEqual({ format: 'onnx', opset: 13, irVersion: 7, producer: 'pytorch 1.13.0', bytes: readFileSync(fixture('onnx/resnet18.onnx')).length });
     const zoo = await cli('analyze', 'resnet18', '--format', 'json', '--depth', '2');
@@ -44,7 +44,7 @@ describe('convlens CLI', () => {
     expect(top[4].children?.map((c) => c.name)).toEqual(['0', '1']);
     expect(top.reduce((s, m) => s + m.params, 0)).toBe(11_689_512);
     const csv = await cli('analyze', 'resnet18', '--format', 'csv', '--depth', '2');
-    expect([csv.code, csv.err]).toEqual([0, 'convlens: --format csv does not show --depth; it shows in table, json, md, html']);
+    expect([csv.code, csv.out, csv.err]).toEqual([2, '', 'convlens: INVALID_OPTION: --depth: --format csv does not show it; it shows in table, json, md, html (at --depth)']);
   });
 
   it('a spec with a key twice in one object (outChannels 4, then 64) is INVALID_JSON at the second, exit 2, as the service refuses it (JSON.parse kept 64 silently)', async () => {
@@ -343,17 +343,24 @@ describe('numbers and files a pipeline gets wrong (helper audit)', () => {
     expect(JSON.parse(dash.out).totals.params).toBe(11_689_512);
   });
 
-  it('an analysis a format does not show is said on stderr (the CSV was said to drop them all, and has their columns; html dropped --convention silently, and now shows it)', async () => {
+  it('an analysis a format does not show is a usage error before the analysis, exit 2, as REST\'s 400 (it was a note on stderr and exit 0, so a pipeline\'s --explain ran without the formulas)', async () => {
     const csv = await cli('analyze', 'resnet18', '--format', 'csv', '--memory', '--explain');
     expect(csv.code).toBe(0);
     expect(csv.err).toBe('');
     expect(csv.out.split('\n')[0]).toContain('live_bytes');
     expect(csv.out.split('\n')[0]).toContain('macs_formula');
-    const html = await cli('analyze', 'resnet18', '--format', 'html', '--convention', 'ptflops', '--explain');
-    expect(html.err).toBe('convlens: --format html does not show --explain; it shows in json, csv');
+    const html = await cli('analyze', 'resnet18', '--format', 'html', '--convention', 'ptflops');
+    expect([html.code, html.err]).toEqual([0, '']);
     expect(html.out).toContain('<section id="convention"><h2>ptflops, pytorch backend count</h2>');
-    const md = await cli('analyze', 'resnet18', '--format', 'md', '--explain');
-    expect(md.err).toBe('convlens: --format md does not show --explain; it shows in json, csv');
+    for (const [format, flags, message] of [
+      ['html', ['--convention', 'ptflops', '--explain'], '--explain: --format html does not show it; it shows in json, csv (at --explain)'],
+      ['md', ['--explain'], '--explain: --format md does not show it; it shows in json, csv (at --explain)'],
+      ['table', ['--explain'], '--explain: --format table does not show it; it shows in json, csv (at --explain)'],
+      ['netron', ['--in-place'], '--in-place: --format netron does not show it; it shows in json, csv, md, html, table (at --in-place)'],
+    ] as const) {
+      const r = await cli('analyze', fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--format', format, ...flags);
+      expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: ${message}`]);
+    }
   });
 
   it('stdout on a full device: one line on stderr, exit 2 (it was an uncaught ENOSPC stack, exit 1: a failed gate)', async () => {

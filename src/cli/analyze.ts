@@ -79,7 +79,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)
     .option('--in-place', 'peak memory with element-wise layers written in place (implies --memory)', false)
     .option('--convention <name>', `add another tool's count beside convlens's MACs: ${PRESETS.map((p) => p.name).join(', ')}`)
-    .option('--explain', 'json: add every per-layer figure\'s formula with its values substituted', false)
+    .option('--explain', 'json and csv: add every per-layer figure\'s formula with its values substituted (another format is a usage error)', false)
     .option('--deployed', 'add the deployed graph: the costs after the inference fusions (BN folded into the conv, conv + residual add + activation), beside the trained graph', false)
     .option('--erf', 'html: add the effective receptive field of the final feature map (its centre unit, mean |gradient| over 4 seeded random inputs: runs the network forward and backward)', false)
     .option('--max-params <n>', 'fail (exit 1) above this many parameters', once(number))
@@ -125,6 +125,30 @@ function notNetron(target: string, what: string): never {
   throw new ConvlensError('INVALID_OPTION', `--format netron annotates the nodes of an ONNX file in Netron; '${targetLabel(target)}' is ${what}: export it to ONNX first, or use --format json`, { path: '--format' });
 }
 
+/**
+ * An analysis asked for that the format does not show is a usage error before anything runs, as
+ * REST's 400 is: a pipeline's `--explain` with the table must not exit 0 without the formulas.
+ */
+function unshownAnalyses(o: AnalyzeFlags): void {
+  const asked: [ShownAnalysis, string, boolean][] = [
+    ['memory', o.memory || !o.inPlace ? '--memory' : '--in-place', o.memory || o.inPlace],
+    ['device', '--device', o.device !== undefined],
+    ['convention', '--convention', o.convention !== undefined],
+    ['explain', '--explain', o.explain],
+    ['deployed', '--deployed', o.deployed],
+  ];
+  for (const [analysis, flag, on] of asked) {
+    if (!on || SHOWN_IN[o.format as keyof typeof SHOWN_IN]?.includes(analysis)) continue;
+    // the command line's formats (netron is an attachment, not a report)
+    const where = formatsShowing(analysis).filter((f) => f !== 'netron');
+    throw new ConvlensError('INVALID_OPTION', `--format ${o.format} does not show it; it shows in ${where.join(', ')}`, { path: flag });
+  }
+  // the module summary: table's section, md's and html's tables, json's `modules`
+  if (o.depth !== undefined && (o.format === 'csv' || o.format === 'netron')) {
+    throw new ConvlensError('INVALID_OPTION', `--format ${o.format} does not show it; it shows in table, json, md, html`, { path: '--depth' });
+  }
+}
+
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   if (o.format === 'netron' && ZOO_BY_NAME.has(target)) notNetron(target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
@@ -133,6 +157,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   if (o.maxLatency !== undefined && o.device === undefined) {
     throw new ConvlensError('INVALID_OPTION', '--max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them)', { path: '--max-latency' });
   }
+  unshownAnalyses(o);
   const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
   // resolved before the analysis, so a misspelt device or convention costs nothing
   const wantMemory = o.memory || o.inPlace || o.maxPeakMemory !== undefined || o.format === 'html';
@@ -203,16 +228,6 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
       text = sections.join('\n\n');
     }
   }
-  // an analysis asked for that this format does not show is said, not silently dropped (the CSV has columns for all)
-  const asked: [ShownAnalysis, boolean][] = [['memory', Boolean(shown.memory)], ['device', Boolean(rl)], ['convention', Boolean(convention)], ['explain', Boolean(explain)], ['deployed', Boolean(deployed)]];
-  for (const [analysis, on] of asked) {
-    if (!on || SHOWN_IN[o.format as keyof typeof SHOWN_IN]?.includes(analysis)) continue;
-    // the command line's formats (netron is an attachment, not a report)
-    const where = formatsShowing(analysis).filter((f) => f !== 'netron');
-    io.err(`convlens: --format ${o.format} does not show --${analysis}; it shows in ${where.join(', ')}`);
-  }
-  // the module summary: table's section, md's and html's tables, json's `modules`
-  if (o.depth !== undefined && (o.format === 'csv' || o.format === 'netron')) io.err(`convlens: --format ${o.format} does not show --depth; it shows in table, json, md, html`);
   emit(io, text, o.out, o.format === 'netron' ? 'Netron attachment (open it in Netron while the model is shown)' : `${o.format} report`);
 
   const verdict = judge(report, {
