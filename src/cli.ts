@@ -41,7 +41,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .enablePositionalOptions()
     .exitOverride()
     // commander's own usage errors are `convlens: INVALID_OPTION: …` as every other error line (README: Exit codes); it wrote `error: …`
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, 'INVALID_OPTION: ')}`) })
+    // and one line: commander puts its suggestion on a second one ("\n(Did you mean --format?)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`convlens: ${oneErrorLine(text)}`) })
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
   const setCode = (c: number) => {
@@ -87,6 +88,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return answerError(e, argv, io);
   }
 }
+
+/** A commander usage error as the catalog's line: `INVALID_OPTION: unknown option '--frmat' (did you mean --format?)`. */
+export const oneErrorLine = (text: string): string =>
+  `${text.trimEnd().replace(/^error: /, 'INVALID_OPTION: ').replace(/\n\((Did you mean [^)]*)\)$/, (_, hint: string) => ` (d${hint.slice(1)})`).replace(/\s*\n\s*/g, ' ')}\n`;
 
 /** The CLI on this process: arguments from argv, the report on stdout, diagnostics on stderr, the exit code in process.exitCode. */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
