@@ -1,13 +1,17 @@
 /** The process itself (src/server.ts): configuration errors, and graceful close with a request in flight. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function start(env: Record<string, string>, nodeFlags: readonly string[] = []) {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env } });
+function start(env: Record<string, string>, nodeFlags: readonly string[] = [], shell?: string) {
+  const environment = { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env };
+  const child = shell
+    ? spawn('sh', ['-c', shell], { cwd: root, env: environment })
+    : spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/server.ts'], { cwd: root, env: environment });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -69,6 +73,17 @@ describe('the server process', () => {
     expect(await flagged.exited).toBe(0);
     expect(flagged.output().stdout).toContain('convlens ready');
     expect(warned(flagged.output().stdout)).toEqual([]);
+  }, 30_000);
+
+  it("npm start's command, as npm runs it (sh -c): SIGTERM to it reaches the server, which closes and exits 0 (sh ran node as its child and died alone: the server kept the port)", async () => {
+    // npm forwards its signals to the script's process, which is sh; `exec` makes it the server
+    const script = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')).scripts as Record<string, string>).start;
+    expect(script).toMatch(/^exec node .*dist\/src\/server\.js$/);
+    const s = start({}, [], script.replace('dist/src/server.js', '--import tsx src/server.ts'));
+    await s.listening;
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(s.output().stdout).toContain('"signal":"SIGTERM"');
   }, 30_000);
 
   it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {
