@@ -41,4 +41,12 @@ describe('examples/specs: the notes\' worked examples', () => {
     expect(r.totals.params).toBe(2 * 9 * 64 * 64 + 4 * 64);
     expect(r.totals.macs).toBe(2 * 9 * 64 * 64 * 56 * 56);
   });
+
+  it("the README's spec is tiny-resnet-block.json without its description (the README's had no bn2, its sum reading conv2)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const shown = JSON.parse(/## The network spec[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]);
+    const { description, ...file } = JSON.parse(readFileSync(new URL('../examples/specs/tiny-resnet-block.json', import.meta.url), 'utf8'));
+    expect(description).toContain("README's example");
+    expect(shown).toEqual(file);
+  });
 });
