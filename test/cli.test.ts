@@ -101,7 +101,7 @@ describe('convlens CLI', () => {
 
   it('models and operators list the catalogs', async () => {
     expect((await cli('models')).out).toContain('deeplabv3_resnet50');
-    expect((await cli('operators')).out).toMatch(/conv2d\s+torch\.nn\.Conv2d/);
+    expect((await cli('operators')).out).toMatch(/^operator +PyTorch +summary\n-+ +-+ +-+\n[\s\S]*^conv2d +torch\.nn\.Conv2d +Standard/m);
   });
 });
 

@@ -14,7 +14,7 @@ export function importWarnings(graph: Graph): ReportWarning[] {
     {
       code: 'ONNX_OPSET_NEWER_THAN_READ',
       severity: 'warning',
-      message: `the model declares ai.onnx opset ${opset}; convlens reads operators as opsets ${OLDEST_READ_OPSET} to ${NEWEST_READ_OPSET} define them, so an operator changed in opsets ${NEWEST_READ_OPSET + 1} to ${opset} is read by its opset-${NEWEST_READ_OPSET} definition (attributes added since are not read): check the layers against the model, or export at opset ${NEWEST_READ_OPSET} or below`,
+      message: `the model declares ai.onnx opset ${opset}; convlens reads operators as opsets ${OLDEST_READ_OPSET} to ${NEWEST_READ_OPSET} define them, so an operator changed in ${opset === NEWEST_READ_OPSET + 1 ? `opset ${opset}` : `opsets ${NEWEST_READ_OPSET + 1} to ${opset}`} is read by its opset-${NEWEST_READ_OPSET} definition (attributes added since are not read): check the layers against the model, or export at opset ${NEWEST_READ_OPSET} or below`,
       opset,
       newestRead: NEWEST_READ_OPSET,
     },

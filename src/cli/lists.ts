@@ -27,7 +27,12 @@ export function modelsCommand(io: Io): Command {
     io,
     'models',
     'list the built-in model zoo',
-    () => ZOO.map((z) => `${z.name.padEnd(20)} ${z.resolution}${z.torchvision ? `  torchvision: ${z.torchvision.params.toLocaleString('en-US')} params, ${z.torchvision.gmacs} GMACs` : ''}`).join('\n'),
+    () =>
+      columns(
+        ['model', 'resolution', 'torchvision params', 'GMACs'],
+        ZOO.map((z) => [z.name, String(z.resolution), z.torchvision ? z.torchvision.params.toLocaleString('en-US') : '-', z.torchvision ? String(z.torchvision.gmacs) : '-']),
+        [1, 2, 3],
+      ),
     () => ({ models: modelCatalog() }),
   );
 }
@@ -37,7 +42,7 @@ export function operatorsCommand(io: Io): Command {
     io,
     'operators',
     'list the operators and their PyTorch equivalents',
-    () => OPS.map((op) => `${op.name.padEnd(18)} ${op.pytorch.padEnd(32)} ${op.summary}`).join('\n'),
+    () => columns(['operator', 'PyTorch', 'summary'], OPS.map((op) => [op.name, op.pytorch, op.summary])),
     () => ({ operators: operatorCatalog() }),
   );
 }

@@ -24,12 +24,16 @@ describe('the ai.onnx opset', () => {
     expect(warnings(opset).map((w) => w.code)).not.toContain('ONNX_OPSET_NEWER_THAN_READ');
   });
 
-  it.each([22, 24, 99])('opset %i: read by the opset-21 definitions, with an ONNX_OPSET_NEWER_THAN_READ warning', (opset) => {
+  it.each([
+    [22, 'opset 22'],
+    [24, 'opsets 22 to 24'],
+    [99, 'opsets 22 to 99'],
+  ])('opset %i: read by the opset-21 definitions, with an ONNX_OPSET_NEWER_THAN_READ warning (changed in %s)', (opset, changed) => {
     const w = warnings(opset).find((x) => x.code === 'ONNX_OPSET_NEWER_THAN_READ');
     expect(w).toEqual({
       code: 'ONNX_OPSET_NEWER_THAN_READ',
       severity: 'warning',
-      message: `the model declares ai.onnx opset ${opset}; convlens reads operators as opsets 7 to 21 define them, so an operator changed in opsets 22 to ${opset} is read by its opset-21 definition (attributes added since are not read): check the layers against the model, or export at opset 21 or below`,
+      message: `the model declares ai.onnx opset ${opset}; convlens reads operators as opsets 7 to 21 define them, so an operator changed in ${changed} is read by its opset-21 definition (attributes added since are not read): check the layers against the model, or export at opset 21 or below`,
       opset,
       newestRead: 21,
     });
