@@ -2,7 +2,7 @@
  * Builds the fastify app: the same instance serves production (server.ts) and the tests
  * (app.inject / supertest).
  */
-import { installQueryCheck } from './http/query-keys.js';
+import { installQueryCheck, malformedQuery } from './http/query-keys.js';
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -71,6 +71,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     if (closing) throw new ConvlensError('NOT_READY', 'the service is shutting down: send the request again, to another replica', {});
     const missingHost = hostRequired(request);
     if (missingHost) throw missingHost;
+    // a query key or value that is not valid percent-encoding: refused as a path that is not is, not read literally
+    const badQuery = malformedQuery(request.raw.url);
+    if (badQuery) throw badQuery;
     const encoding = request.headers['content-encoding'];
     // a compressed body would reach the parsers as its compressed bytes (INVALID_JSON of mojibake); a request without a body has nothing encoded
     const body = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
