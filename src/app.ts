@@ -3,12 +3,11 @@
  * (app.inject / supertest).
  */
 import { installQueryCheck, malformedQuery } from './http/query-keys.js';
-import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { ConvlensError } from './errors.js';
-import { MAX_PARAM_LENGTH, clientError, expectationFailed, frameworkError, hostRequired, installErrorHandling, sendError } from './http/errors.js';
+import { MAX_PARAM_LENGTH, clientError, expectationFailed, frameworkError, generateRequestId, hostRequired, installErrorHandling, sendError } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
@@ -48,8 +47,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     // (fastify answers these without the app's hooks: the request id is set here)
     frameworkErrors: (err, request, reply) => sendError(request, reply.header('x-request-id', request.id), frameworkError(err, request), metrics),
     trustProxy: trustProxy(config.TRUST_PROXY),
+    // the client's X-Request-Id, else a UUID; kept for the request, so that an answer written outside fastify (http/errors.ts clientError) carries it too
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: generateRequestId,
     // answered by the onRequest hook below, from the catalog
     return503OnClosing: false,
   });

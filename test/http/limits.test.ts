@@ -93,12 +93,14 @@ describe('answers are bounded before they are encoded (issue 9, defect 7)', () =
 describe('slow clients (issue 9, defect 10)', () => {
   it('REQUEST_TIMEOUT_MS=500: a client that sends its headers and 10 of 1,000 body bytes, then stalls, gets 408 and the connection closed within 2 s', async () => {
     app = await testApp({ REQUEST_TIMEOUT_MS: '500' });
-    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 1000 }), Buffer.alloc(10));
+    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 1000, 'x-request-id': 'slow-1' }), Buffer.alloc(10));
     const answer = await conn.answer(4000);
     expect(await conn.closed(1000)).toBe(true);
     conn.destroy();
     expect(answer.status).toBe(408);
     expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
+    // the request's own id, as every error answer carries (the parser's answers had none)
+    expect([JSON.parse(answer.body).requestId, answer.headers['x-request-id']]).toEqual(['slow-1', 'slow-1']);
     expect(answer.ms).toBeLessThan(2000);
     await request(app.server).get('/healthz').expect(200);
   });
