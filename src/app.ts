@@ -2,13 +2,12 @@
  * Builds the fastify app: the same instance serves production (server.ts) and the tests
  * (app.inject / supertest).
  */
-import { installQueryCheck } from './http/query-keys.js';
-import { randomUUID } from 'node:crypto';
+import { installQueryCheck, malformedQuery } from './http/query-keys.js';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { ConvlensError } from './errors.js';
-import { MAX_PARAM_LENGTH, clientError, expectationFailed, frameworkError, hostRequired, installErrorHandling, sendError } from './http/errors.js';
+import { MAX_PARAM_LENGTH, clientError, expectationFailed, frameworkError, generateRequestId, hostRequired, installErrorHandling, sendError } from './http/errors.js';
 import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
@@ -48,8 +47,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     // (fastify answers these without the app's hooks: the request id is set here)
     frameworkErrors: (err, request, reply) => sendError(request, reply.header('x-request-id', request.id), frameworkError(err, request), metrics),
     trustProxy: trustProxy(config.TRUST_PROXY),
+    // the client's X-Request-Id, else a UUID; kept for the request, so that an answer written outside fastify (http/errors.ts clientError) carries it too
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: generateRequestId,
     // answered by the onRequest hook below, from the catalog
     return503OnClosing: false,
   });
@@ -71,6 +71,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     if (closing) throw new ConvlensError('NOT_READY', 'the service is shutting down: send the request again, to another replica', {});
     const missingHost = hostRequired(request);
     if (missingHost) throw missingHost;
+    // a query key or value that is not valid percent-encoding: refused as a path that is not is, not read literally
+    const badQuery = malformedQuery(request.raw.url);
+    if (badQuery) throw badQuery;
     const encoding = request.headers['content-encoding'];
     // a compressed body would reach the parsers as its compressed bytes (INVALID_JSON of mojibake); a request without a body has nothing encoded
     const body = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;

@@ -105,12 +105,39 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log with this request id' }, requestId: request.id });
 }
 
+/** The ids the app generated (genReqId), by request, for an answer fastify does not make (clientError). */
+const GENERATED_IDS = new WeakMap<IncomingMessage, string>();
+
+/**
+ * The app's genReqId (app.ts): a UUID, kept for the request so that an answer written on its socket
+ * outside fastify (its body cut short, clientError) carries the id fastify logged it under. Called
+ * only when the client sent no X-Request-Id (fastify's requestIdHeader).
+ */
+export function generateRequestId(request: IncomingMessage): string {
+  const id = randomUUID();
+  GENERATED_IDS.set(request, id);
+  return id;
+}
+
+/**
+ * The id of a request as fastify gives it: the client's X-Request-Id, else the one generateRequestId
+ * made for it; a request fastify never saw (refused by the HTTP parser before its head was read, or
+ * answered by Node itself) gets a new UUID.
+ */
+export function requestIdOf(request: IncomingMessage | undefined): string {
+  const given = request?.headers['x-request-id'];
+  if (typeof given === 'string' && given !== '') return given;
+  return (request && GENERATED_IDS.get(request)) ?? randomUUID();
+}
+
 /**
  * Errors of the HTTP parser, before fastify has a request or while it reads the body (fastify's
  * clientErrorHandler), in the catalog's form: a request not received within REQUEST_TIMEOUT_MS is
  * 408 REQUEST_TIMEOUT; a connection ended before its body's Content-Length bytes arrived is 400
  * INCOMPLETE_BODY; headers over the parser's limit are 431 HEADERS_TOO_LARGE; anything else the
- * parser refuses is 400 MALFORMED_REQUEST with its reason. The connection is closed.
+ * parser refuses is 400 MALFORMED_REQUEST with its reason. Like every error answer it carries a
+ * request id, in the body and in X-Request-Id: the request's own when its head was read (the
+ * client's X-Request-Id, or the one fastify logged it under), else a new UUID. The connection is closed.
  */
 export function clientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
   if (!socket.writable) {
@@ -118,10 +145,14 @@ export function clientError(err: NodeJS.ErrnoException & { reason?: string }, so
     return;
   }
   // a request whose head was parsed has its response on the socket (Node's _httpMessage): then its body was cut short
-  const response = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
-  const error = parserError(err, response !== undefined && response !== null);
-  const body = JSON.stringify({ error: error.toJSON() });
-  socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const headParsed = response !== undefined && response !== null;
+  const error = parserError(err, headParsed);
+  const requestId = requestIdOf(headParsed ? response.req : undefined);
+  const body = JSON.stringify({ error: error.toJSON(), requestId });
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
   (socket as Socket).destroySoon();
 }
 
@@ -135,8 +166,7 @@ export function clientError(err: NodeJS.ErrnoException & { reason?: string }, so
 export function expectationFailed(request: IncomingMessage, response: ServerResponse): void {
   const expect = String(request.headers.expect ?? '');
   const error = new ConvlensError('EXPECTATION_FAILED', `the Expect header asks for '${expect.slice(0, 100)}'; this service knows only 100-continue: send the request without Expect, or with Expect: 100-continue`, { path: 'headers.expect' });
-  const given = request.headers['x-request-id'];
-  const requestId = typeof given === 'string' && given !== '' ? given : randomUUID();
+  const requestId = requestIdOf(request);
   const body = JSON.stringify({ error: error.toJSON(), requestId });
   response.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, connection: 'close' });
   response.end(body);

@@ -1,14 +1,20 @@
 /**
  * Multipart forms: each file part is read into one buffer as it streams in (sized from what is left
  * of the Content-Length; untouched capacity is never committed by the OS), the `request` field is
- * parsed like a JSON body (body.ts), and parts are kept by name in a Map.
+ * parsed like a JSON body (body.ts), its bytes UTF-8 as a JSON body's must be, and parts are kept
+ * by name in a Map.
  */
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
 import { OFFLOAD_JSON_BYTES, RawJson, contentLength, parseRequestField, readInto, requestObject, tooLarge } from './body.js';
 import type { Charge } from './body.js';
+
+/** busboy's parser of header parameters (`form-data; name="request"`), as @fastify/multipart's busboy reads them. */
+const multipartRequire = createRequire(createRequire(import.meta.url).resolve('@fastify/multipart'));
+const parseParams = multipartRequire('@fastify/busboy/lib/utils/parseParams') as (header: string) => (string | [string, string])[];
 
 /** A multipart form: the `request` field (parsed, or left for a worker when large) and the file parts by name. */
 export interface Form {
@@ -170,6 +176,53 @@ function watchSkippedParts(bb: FormParser, refuse: (e: ConvlensError) => void): 
   });
 }
 
+/** The value of the parameter `name` in a parsed header (`[type, [key, value], …]`), case-insensitively. */
+function param(parsed: (string | [string, string])[], name: string): string | undefined {
+  return parsed.find((p): p is [string, string] => Array.isArray(p) && p[0].toLowerCase() === name)?.[1];
+}
+
+/**
+ * Calls `refuse` when the first `request` text field's bytes are not UTF-8. busboy decodes a text
+ * part as UTF-8 (when it names no other charset) with U+FFFD for each byte that is not, so a name
+ * in it was silently altered (an input `x\xe9` became `x\ufffd`); a JSON body is refused for the
+ * same bytes (body.ts parseJsonBytes), and so is the field: 400 INVALID_JSON at `request`. Its bytes
+ * are checked as they pass, none kept. A part busboy reads as a file (a filename, or
+ * application/octet-stream) is refused otherwise (readForm).
+ */
+function watchRequestEncoding(bb: FormParser, refuse: (e: ConvlensError) => void): void {
+  const dicer = bb._parser?.parser;
+  if (!dicer) return;
+  let seen = false;
+  dicer.on('part', (part: PartStream) => {
+    part.on('header', (header: Record<string, string[] | undefined>) => {
+      // a part busboy skips (watchSkippedParts) or the form's limits
+      if (seen || part.listenerCount('data') === 0) return;
+      const disposition = parseParams(header['content-disposition']?.[0] ?? '');
+      if (param(disposition, 'name') !== 'request') return;
+      seen = true;
+      const type = parseParams(header['content-type']?.[0] ?? 'text/plain');
+      const charset = param(type, 'charset');
+      if (param(disposition, 'filename') !== undefined || String(type[0]).toLowerCase() === 'application/octet-stream') return;
+      // busboy decodes another named charset (latin1 …) as that charset: no U+FFFD to speak of
+      if (charset !== undefined && !/^utf-?8$/i.test(charset)) return;
+      const utf8 = new TextDecoder('utf-8', { fatal: true });
+      let bad = false;
+      const check = (chunk?: Buffer) => {
+        if (bad) return;
+        try {
+          if (chunk) utf8.decode(chunk, { stream: true });
+          else utf8.decode();
+        } catch {
+          bad = true;
+          refuse(new ConvlensError('INVALID_JSON', 'the "request" field is not valid JSON: its bytes are not UTF-8 (RFC 8259); send it in UTF-8', { path: 'request' }));
+        }
+      };
+      part.on('data', (chunk: Buffer) => check(chunk));
+      part.on('end', () => check());
+    });
+  });
+}
+
 /**
  * The form's parts, its bytes charged as they leave the socket (`'wire'`, before the form parser
  * sees them): the parser gives a text field only once it has buffered it whole, so a form without a
@@ -178,7 +231,7 @@ function watchSkippedParts(bb: FormParser, refuse: (e: ConvlensError) => void): 
  * (admission.ts). A charge refused (503 the budget spent, 413 past it) ends the form at once, as
  * does a part the parser would skip (watchSkippedParts).
  */
-async function* chargedParts(request: FastifyRequest, charge: Charge | undefined): AsyncGenerator<unknown, void, undefined> {
+async function* chargedParts(request: FastifyRequest, charge: Charge | undefined, readsRequest = false): AsyncGenerator<unknown, void, undefined> {
   checkBoundary(request);
   // the form parser @fastify/multipart pipes the request into, for watchSkippedParts
   const raw = request.raw;
@@ -208,6 +261,7 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
     refuse(e);
   };
   if (parser) watchSkippedParts(parser, fail);
+  if (parser && readsRequest) watchRequestEncoding(parser, fail);
   const onData = (chunk: Buffer) => {
     try {
       charge?.(chunk.length, 'wire');
@@ -250,7 +304,7 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
   let left = contentLength(request.headers);
   let sawRequest = false;
   let count = 0;
-  const parts = chargedParts(request, limits.charge);
+  const parts = chargedParts(request, limits.charge, true);
   for await (const raw of parts) {
     count++;
     const part = named(raw as unknown as Part);

@@ -92,6 +92,7 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
       throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens: ${why}`, where);
     }
     for (const w of a.inferred.weights) {
+      // (the shape under the weight's role alone: an operator call moves the error to its $.weights.<role>, runtime/operator.ts)
       if (numel(w.shape) > maxElements) {
         throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' needs a ${w.name} of ${fmtShape(w.shape)}, over the ${maxElements}-element limit`, {
           ...where,

@@ -150,3 +150,59 @@ describe('a `request` part sent as a file (curl -F request=@req.json) is a 400 n
     }
   }, 30_000);
 });
+
+describe('a `request` field whose bytes are not UTF-8 is 400 INVALID_JSON at request, as a JSON body is (busboy read each bad byte as U+FFFD)', () => {
+  /** A `request` text part of these bytes, with these extra part headers. */
+  const rawField = (bytes: Buffer, headers = '') => Buffer.concat([Buffer.from(`--${B}${CRLF}Content-Disposition: form-data; name="request"${CRLF}${headers}${CRLF}`), bytes, Buffer.from(CRLF)]);
+  const latin1 = (s: string) => Buffer.from(s, 'latin1');
+  const RELU = (name: string) => `{"inputs": {"${name}": {"shape": [2], "data": [1, -1]}}}`;
+
+  it('an input named "x\\xe9" (Latin-1) on every route that reads a request field: 400 INVALID_JSON at request (relu answered "no input \'x\\ufffd\'")', async () => {
+    for (const url of ['/v1/operators/relu', '/v1/run', '/v1/erf', '/v1/compare', '/v1/sweep']) {
+      const res = await post(url, form(rawField(latin1(RELU('x\xe9')))));
+      expect([url, res.status, res.json.error?.code, res.json.error?.path]).toEqual([url, 400, 'INVALID_JSON', 'request']);
+      expect(res.json.error?.message).toBe('the "request" field is not valid JSON: its bytes are not UTF-8 (RFC 8259); send it in UTF-8');
+    }
+  }, 30_000);
+
+  it.each([
+    ['sent as application/json (which the form parser parses itself)', 'Content-Type: application/json\r\n', latin1(RELU('x\xe9'))],
+    ['declared charset=utf-8', 'Content-Type: text/plain; charset=UTF-8\r\n', latin1(RELU('x\xe9'))],
+    ['a lone continuation byte in a name', '', Buffer.concat([Buffer.from('{"inputs": {"x'), Buffer.from([0x80]), Buffer.from('": {"shape": [2], "data": [1, -1]}}}')])],
+    // the field is not JSON either way: the message says which fault it is
+    ['a three-byte sequence cut at the end of the field', '', Buffer.concat([Buffer.from(RELU('x')), Buffer.from([0xe0, 0xa4])])],
+  ])('%s: 400 INVALID_JSON at request, saying its bytes are not UTF-8', async (_, headers, bytes) => {
+    const res = await post('/v1/operators/relu', form(rawField(bytes, headers)));
+    expect([res.status, res.json.error?.code, res.json.error?.path]).toEqual([400, 'INVALID_JSON', 'request']);
+    expect(res.json.error?.message).toContain('its bytes are not UTF-8');
+  });
+
+  it('UTF-8 (é as its two bytes) and a field in a charset it names (latin1) are read as before', async () => {
+    const utf8 = await post('/v1/operators/relu', form(rawField(Buffer.from('{"inputs": {"x": {"shape": [2], "data": [1, -1]}}, "format": "flat", "seed": 0}'))));
+    expect(utf8.status).toBe(200);
+    const named = await post('/v1/operators/relu', form(rawField(Buffer.from(RELU('xé')))));
+    // the name arrives intact: relu's only input is x, so the answer names 'xé', not 'x\ufffd'
+    expect(JSON.parse(Buffer.from(named.body, 'latin1').toString('utf8')).error.message).toContain("relu has no input 'xé'");
+    const declared = await post('/v1/operators/relu', form(rawField(latin1(RELU('x')), 'Content-Type: text/plain; charset=iso-8859-1\r\n')));
+    expect(declared.status).toBe(200);
+  });
+
+  it('a UTF-8 character whose bytes arrive in two writes is read whole (the check runs across chunks)', async () => {
+    const body = form(rawField(Buffer.from(RELU('xé'))));
+    const cut = body.indexOf(Buffer.from('é')) + 1;
+    const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': `multipart/form-data; boundary=${B}`, 'content-length': body.length }), body.subarray(0, cut));
+    try {
+      await wait(100);
+      conn.send(body.subarray(cut));
+      const answer = await conn.answer(5000);
+      expect(JSON.parse(Buffer.from(answer.body, 'latin1').toString('utf8')).error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.xé' });
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  it('a field not named request with such bytes is refused as an unknown field, not as the request', async () => {
+    const res = await post('/v1/operators/relu', form(field('request', RELU('x')), Buffer.concat([Buffer.from(`--${B}${CRLF}Content-Disposition: form-data; name="notes"${CRLF}${CRLF}`), latin1('caf\xe9'), Buffer.from(CRLF)])));
+    expect([res.status, res.json.error?.code, res.json.error?.path]).toEqual([400, 'INVALID_OPTION', 'notes']);
+  });
+});

@@ -72,6 +72,39 @@ describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID,
   });
 });
 
+describe("a variable's error names the value in the request: extensions.path (it had only the code)", () => {
+  const ANALYZE_R = 'query($r: Int!) { analyze(model: "resnet18", resolution: $r) { name } }';
+  const ANALYZE_O = 'query($o: AnalyzeOptions) { analyze(model: "resnet18", options: $o) { name } }';
+  const COMPARE_G = 'query($g: [GateInput!]) { compare(old: { model: "resnet18" }, new: { model: "resnet18" }, gates: $g) { gates { passed } } }';
+  const extensionsOf = async (body: object) => ((await post(body).expect(400)).body.errors as { extensions: unknown }[]).map((e) => e.extensions);
+
+  it.each([
+    ['an Int! given a string', ['$.variables.r'], { query: ANALYZE_R, variables: { r: 'high' } }],
+    ['an Int! not given (variables present)', ['$.variables.r'], { query: ANALYZE_R, variables: {} }],
+    ['an Int! not given (no variables at all)', ['$.variables.r'], { query: ANALYZE_R }],
+    ['an Int! given null', ['$.variables.r'], { query: ANALYZE_R, variables: { r: null } }],
+    ['an input object with a wrong type and an unknown field', ['$.variables.o.flops', '$.variables.o.dtyp'], { query: ANALYZE_O, variables: { o: { dtyp: 'float16', flops: 3 } } }],
+    ['an unknown field whose name is not an identifier', ['$.variables.o["my dtype"]'], { query: ANALYZE_O, variables: { o: { 'my dtype': 'float16' } } }],
+    [
+      'a list of input objects: a required field missing, a bad enum and a wrong type',
+      ['$.variables.g[1].maxIncrease', '$.variables.g[2].metric', '$.variables.g[2].maxIncrease'],
+      { query: COMPARE_G, variables: { g: [{ metric: 'macs', maxIncrease: '5%' }, { metric: 'macs' }, { metric: 'bogus', maxIncrease: 1 }] } },
+    ],
+  ])('%s: GRAPHQL_INVALID at %j', async (_, paths, body) => {
+    expect(await extensionsOf(body)).toEqual(paths.map((path) => ({ code: 'GRAPHQL_INVALID', path })));
+  });
+
+  it("GET /graphql: the path is into the query string's variables parameter (query.variables.n)", async () => {
+    const res = await request(app.server).get('/graphql').query({ query: 'query($n: String!) { model(name: $n) }', variables: '{"n": 3}' }).expect(400);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: 'query.variables.n' });
+  });
+
+  it('graphql-js\'s message is kept as it was', async () => {
+    const res = await post({ query: COMPARE_G, variables: { g: [{ metric: 'macs' }] } }).expect(400);
+    expect(res.body.errors[0].message).toBe('Variable "$g" got invalid value { metric: "macs" } at "g[0]"; Field "maxIncrease" of required type "String!" was not provided.');
+  });
+});
+
 describe('GraphQL requests the server cannot read: 4xx under both media types', () => {
   it('a body that is not JSON is 400 INVALID_JSON', async () => {
     for (const accept of [GQL, 'application/json']) {

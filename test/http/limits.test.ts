@@ -50,6 +50,23 @@ describe('limits', () => {
   });
 });
 
+describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor at its request path', () => {
+  it('a seeded weight over the limit: 413 TENSOR_TOO_LARGE at $.weights.weight over REST (JSON and a form) and GraphQL runOperator (it was at $, the whole request); an input at its own path as before', async () => {
+    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    const x = { shape: [1, 1, 8, 8], data: new Array(64).fill(0.5) };
+    const body = { inputs: { x }, attributes: { outChannels: 64, kernelSize: 5 } };
+    const rest = await request(app.server).post('/v1/operators/conv2d').send(body).expect(413);
+    expect(rest.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.weights.weight', layer: 'conv2d', shapes: { weight: [64, 1, 5, 5] } });
+    const form = await request(app.server).post('/v1/operators/conv2d').attach('x', encodeNpy(tensor([1, 1, 8, 8], new Array(64).fill(0.5))), 'x.npy').field('request', JSON.stringify({ attributes: body.attributes })).expect(413);
+    expect(form.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.weights.weight' });
+    const query = 'query($x: JSON!) { runOperator(name: "conv2d", inputs: $x, attributes: { outChannels: 64, kernelSize: 5 }) { operator } }';
+    const gql = await request(app.server).post('/graphql').send({ query, variables: { x: { x } } }).expect(200);
+    expect(gql.body.errors[0].extensions).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.weights.weight' });
+    const input = await request(app.server).post('/v1/operators/relu').send({ inputs: { x: { shape: [2000], data: new Array(2000).fill(1) } } }).expect(413);
+    expect(input.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.inputs.x' });
+  });
+});
+
 /** A relu call on n float32 values as base64 JSON (about 5.33·n bytes). */
 const reluBase64 = (n: number) => JSON.stringify({ inputs: [{ shape: [n], dtype: 'float32', base64: Buffer.alloc(4 * n).toString('base64') }] });
 
@@ -93,12 +110,14 @@ describe('answers are bounded before they are encoded (issue 9, defect 7)', () =
 describe('slow clients (issue 9, defect 10)', () => {
   it('REQUEST_TIMEOUT_MS=500: a client that sends its headers and 10 of 1,000 body bytes, then stalls, gets 408 and the connection closed within 2 s', async () => {
     app = await testApp({ REQUEST_TIMEOUT_MS: '500' });
-    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 1000 }), Buffer.alloc(10));
+    const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 1000, 'x-request-id': 'slow-1' }), Buffer.alloc(10));
     const answer = await conn.answer(4000);
     expect(await conn.closed(1000)).toBe(true);
     conn.destroy();
     expect(answer.status).toBe(408);
     expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
+    // the request's own id, as every error answer carries (the parser's answers had none)
+    expect([JSON.parse(answer.body).requestId, answer.headers['x-request-id']]).toEqual(['slow-1', 'slow-1']);
     expect(answer.ms).toBeLessThan(2000);
     await request(app.server).get('/healthz').expect(200);
   });

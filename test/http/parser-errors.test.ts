@@ -8,16 +8,24 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from './app.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 
 let app: FastifyInstance;
 let port: number;
+/** The id fastify gave each request it routed, in order (an onRequest hook). */
+const routedIds: string[] = [];
 beforeAll(async () => {
-  app = await testApp({ WORKERS: '1' });
+  app = await buildApp({ config: loadConfig({ WORKERS: '1' }) });
+  app.addHook('onRequest', async (request) => {
+    routedIds.push(request.id);
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   port = (app.server.address() as AddressInfo).port;
 });
 afterAll(async () => app.close());
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Writes `parts` (ending the client's side after them when `end`), then reads the answer until the server closes. */
 async function raw(parts: (string | Buffer)[], end: boolean): Promise<{ status: number; headers: Record<string, string>; body: Record<string, unknown> }> {
@@ -64,7 +72,7 @@ describe('HTTP parser errors are catalog errors', () => {
     expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(r.body.error).toEqual({ code: 'EXPECTATION_FAILED', message: "the Expect header asks for 'foo'; this service knows only 100-continue: send the request without Expect, or with Expect: 100-continue", path: 'headers.expect' });
     // every error carries its request id (it had none: Node answers before fastify)
-    expect(r.body.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(r.body.requestId).toMatch(UUID);
     expect(r.headers['x-request-id']).toBe(r.body.requestId);
   });
 
@@ -100,6 +108,41 @@ describe('HTTP parser errors are catalog errors', () => {
   });
 });
 
+describe("the parser's answers carry a request id, as every other error answer does (they had none)", () => {
+  it.each([
+    ['a request line that is not HTTP', 'MALFORMED_REQUEST', ['GARBAGE\r\n\r\n'], false],
+    ['a header line without a colon', 'MALFORMED_REQUEST', ['GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc\r\nBad Header\r\n\r\n'], false],
+    ['the connection ends inside the headers', 'MALFORMED_REQUEST', ['GET /v1/models HTTP/1.1\r\nX-Request-Id: abc\r\nX-A: b'], true],
+    ['a 20 KiB header', 'HEADERS_TOO_LARGE', [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc\r\nX-Big: ${'a'.repeat(20 << 10)}\r\n\r\n`], false],
+  ] as const)('%s (its head never parsed, so fastify never saw it): %s with a new UUID, in the body and X-Request-Id', async (_, code, parts, end) => {
+    const r = await raw([...parts], end);
+    expect(r.body.error).toMatchObject({ code });
+    expect(r.body.requestId).toMatch(UUID);
+    expect(r.headers['x-request-id']).toBe(r.body.requestId);
+  });
+
+  it("a body cut short (its head parsed and routed): the id fastify gave the request, the client's X-Request-Id when it sent one", async () => {
+    const cut = (id: string) => ['POST /v1/analyze HTTP/1.1\r\nHost: x\r\n', id, 'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"a'];
+    const given = await raw(cut('X-Request-Id: abc-123\r\n'), true);
+    expect(given.body.error).toMatchObject({ code: 'INCOMPLETE_BODY', path: 'body' });
+    expect([given.body.requestId, given.headers['x-request-id']]).toEqual(['abc-123', 'abc-123']);
+    const before = routedIds.length;
+    const generated = await raw(cut(''), true);
+    expect(generated.body.error).toMatchObject({ code: 'INCOMPLETE_BODY' });
+    expect(routedIds.slice(before)).toEqual([generated.body.requestId]);
+    expect(generated.body.requestId).toMatch(UUID);
+    expect(generated.headers['x-request-id']).toBe(generated.body.requestId);
+  });
+
+  it('a chunked body whose chunk size is not hex (HPE_INVALID_CHUNK_SIZE): MALFORMED_REQUEST with the id fastify gave the request', async () => {
+    const before = routedIds.length;
+    const r = await raw(['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n'], false);
+    expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST' });
+    expect(routedIds.slice(before)).toEqual([r.body.requestId]);
+    expect(r.headers['x-request-id']).toBe(r.body.requestId);
+  });
+});
+
 describe('what fastify answered itself, before any route: catalog errors too', () => {
   /** Sends one request with `Connection: close` and reads its answer (the body parsed as JSON). */
   const once = (head: string) => raw([head], false);
@@ -125,6 +168,8 @@ describe('what fastify answered itself, before any route: catalog errors too', (
     const r = await once('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'headers.host' });
+    expect(r.body.requestId).toMatch(UUID);
+    expect(r.headers['x-request-id']).toBe(r.body.requestId);
     const old = await raw(['GET /healthz HTTP/1.0\r\n\r\n'], false);
     expect(old.status).toBe(200);
   });

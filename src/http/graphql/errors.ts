@@ -11,15 +11,18 @@
  *   - field errors during execution: 200, `data` null where a field failed.
  * Every error carries extensions.code from the catalog: GraphQL's own messages ("Did you mean …")
  * under GRAPHQL_INVALID, domain errors with their catalog code, path, layer and shapes; anything
- * else is logged in full and answered as INTERNAL without internals.
+ * else is logged in full and answered as INTERNAL without internals. A variable's error (a value
+ * its type refuses, a required one missing) has extensions.path at the value in the request:
+ * `$.variables.gates[1].maxIncrease` in a POST body, `query.variables.n` for GET (variables.ts).
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { GraphQLError } from 'graphql';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { MercuriusOptions } from 'mercurius';
 import { ERROR_CATALOG } from '../../errors.js';
 import { toConvlensError } from '../errors.js';
+import { variableErrorPaths } from './variables.js';
 
 /** What POST /graphql reads, for a 415's advice. */
 const GRAPHQL_READS = 'application/json: { "query": "…", "variables": { … } }';
@@ -60,7 +63,22 @@ export function responseMediaType(accept: string | string[] | undefined): Respon
 
 interface Context {
   reply?: FastifyReply;
-  app?: { log: FastifyBaseLogger };
+  app?: { log: FastifyBaseLogger; graphql?: { schema?: GraphQLSchema } };
+}
+
+/** Paths of the errors' variable values in the request (undefined for other errors). */
+type Locate = (errors: readonly GraphQLError[]) => (string | undefined)[];
+
+/** Where the request holds its variables, and their value: a POST body's `variables`, or GET's `?variables=` (JSON). */
+function requestVariables(reply: FastifyReply | undefined): { at: string; variables: unknown } {
+  const request = reply?.request;
+  if (request?.method !== 'GET' && request?.method !== 'HEAD') return { at: '$.variables', variables: (request?.body as { variables?: unknown } | undefined)?.variables };
+  const raw = (request.query as { variables?: unknown } | undefined)?.variables;
+  try {
+    return { at: 'query.variables', variables: typeof raw === 'string' ? JSON.parse(raw) : undefined };
+  } catch {
+    return { at: 'query.variables', variables: undefined };
+  }
 }
 
 const INTERNAL_MESSAGE = 'internal error; see the service log with this request id';
@@ -70,22 +88,28 @@ const isGraphQLError = (e: unknown): e is GraphQLError => Object.prototype.toStr
 type Original = Error & { code?: unknown; statusCode?: unknown; errors?: unknown };
 
 function withCode(e: GraphQLError, code: string, extra: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...extra, ...e.extensions, code } });
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code, ...extra } });
 }
 
 /** Errors before execution: the request, the document, the variables. Returns the errors and the status. */
-function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType?: string) {
+function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType: string | undefined, locate: Locate) {
   const out: GraphQLError[] = [];
   let status = 0;
   const requestError = (code: 'GRAPHQL_INVALID' | 'QUERY_TOO_COMPLEX') => (media === GRAPHQL_RESPONSE_JSON ? ERROR_CATALOG[code].status : 200);
-  for (const e of errors) {
+  const at = (path: string | undefined) => (path === undefined ? {} : { path });
+  const paths = locate(errors);
+  for (const [i, e] of errors.entries()) {
     const original = e.originalError as Original | undefined;
     if (original && original.code === 'MER_ERR_GQL_VALIDATION' && Array.isArray(original.errors)) {
-      for (const inner of original.errors as Error[]) {
+      // the variables' errors (variables given) come here, from mercurius's check before execution
+      const inners = original.errors as Error[];
+      const innerPaths = locate(inners.filter(isGraphQLError));
+      let g = 0;
+      for (const inner of inners) {
         if (isGraphQLError(inner)) {
           // graphql-js's own message (syntax, unknown field with "Did you mean", argument and variable types) or our rules'
           const code = inner.extensions.code === 'QUERY_TOO_COMPLEX' ? 'QUERY_TOO_COMPLEX' : 'GRAPHQL_INVALID';
-          out.push(withCode(inner, code));
+          out.push(withCode(inner, code, at(innerPaths[g++])));
           status = Math.max(status, requestError(code));
         } else {
           // the body's shape (fastify's schema check): not a well-formed GraphQL-over-HTTP request
@@ -107,9 +131,10 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       out.push(new GraphQLError(original.message, { extensions: { code: 'GRAPHQL_INVALID' } }));
       status = Math.max(status, original.statusCode);
     } else if (!original || isGraphQLError(original)) {
-      // a GraphQLError thrown before execution (the syntax and token checks in graphql.ts's preParsing hook)
+      // a GraphQLError thrown before execution (the syntax and token checks in graphql.ts's preParsing hook), or
+      // execution's own refusal of the variables (a required one missing when the request has no variables)
       const code = e.extensions.code === 'QUERY_TOO_COMPLEX' ? 'QUERY_TOO_COMPLEX' : 'GRAPHQL_INVALID';
-      out.push(withCode(e, code));
+      out.push(withCode(e, code, at(paths[i])));
       status = Math.max(status, requestError(code));
     } else {
       log?.error({ err: original }, 'unhandled GraphQL error');
@@ -143,7 +168,9 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
   const requestId = reply?.request?.id;
   const format = (errors: GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => e.toJSON());
   if (!('data' in execution)) {
-    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type']);
+    const { at, variables } = requestVariables(reply);
+    const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at);
+    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate);
     return { statusCode: status, response: { errors: format(errors) } };
   }
   return { statusCode: 200, response: { data: execution.data, errors: format(execution.errors.map((e) => fieldError(e, log, requestId))) } };

@@ -1,0 +1,76 @@
+/**
+ * The query string as the routes read it: a key or value that is not valid percent-encoding is
+ * refused (400 MALFORMED_REQUEST at `query.<key>`), as a path that is not is; before, the query
+ * parser kept such a value as its literal text (`?model=resnet%zz` was the model "resnet%zz").
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { malformedQuery } from '../../src/http/query-keys.js';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ WORKERS: '1' });
+});
+afterAll(async () => app.close());
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('a query value or key that is not valid percent-encoding: 400 MALFORMED_REQUEST naming the parameter', () => {
+  it.each([
+    ['POST', '/v1/analyze?model=resnet%zz', 'query.model', /^the value of \?model \('resnet%zz'\) is not valid percent-encoding/],
+    // %E0%A4 is two bytes of a three-byte UTF-8 sequence: decodes to no character
+    ['POST', '/v1/analyze?model=resnet18&input=1,3,%E0%A4', 'query.input', /^the value of \?input \('1,3,%E0%A4'\)/],
+    ['POST', '/v1/analyze?model=resnet18&resolution=6%4', 'query.resolution', /^the value of \?resolution/],
+    ['POST', '/v1/analyze?mo%zzdel=resnet18', 'query.mo%zzdel', /^the query key 'mo%zzdel' is not valid percent-encoding/],
+    ['GET', '/v1/models?x=%', 'query.x', /^the value of \?x \('%'\)/],
+  ])('%s %s: at %s (it was read literally)', async (method, url, path, message) => {
+    const res = await request(app.server)[method === 'GET' ? 'get' : 'post'](url).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path });
+    expect(res.body.error.message).toMatch(message);
+    expect(res.body.requestId).toMatch(UUID);
+    expect(res.headers['x-request-id']).toBe(res.body.requestId);
+  });
+
+  it('the first malformed parameter is named, after ones that decode', async () => {
+    const res = await request(app.server).post('/v1/analyze?model=resnet18&resolution=%36%34&input=%ZZ&memory=%zz').expect(400);
+    expect(res.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'query.input' });
+  });
+
+  it('GET /graphql?query=…%zz: the GraphQL error form, MALFORMED_REQUEST at query.query', async () => {
+    const res = await request(app.server).get('/graphql?query=%7B%20models%20%7B%20name%20%7D%20%zz').expect(400);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'MALFORMED_REQUEST', path: 'query.query' });
+    expect(res.body).not.toHaveProperty('data');
+  });
+
+  it('valid percent-encoding (hex either case, UTF-8, + as a space) is read as before', async () => {
+    const res = await request(app.server).post('/v1/analyze?model=resnet%31%38&resolution=%36%34').expect(200);
+    expect(res.body.name).toBe('resnet18');
+    const gql = await request(app.server).get(`/graphql?query=${encodeURIComponent('{ model(name: "resnet18") }').replace(/%20/g, '+')}`).expect(200);
+    expect(gql.body.data.model.name).toBe('resnet18');
+  });
+});
+
+describe('malformedQuery(url)', () => {
+  it.each([
+    ['/v1/analyze', null],
+    ['/v1/analyze?model=resnet18', null],
+    ['/v1/analyze?name=caf%C3%A9&x=a+b%2Bc', null],
+    ['/v1/analyze?flag&other=', null],
+    ['/v1/analyze?model=resnet%zz', 'query.model'],
+    ['/v1/analyze?a=1&b=%E0%A4', 'query.b'],
+    ['/v1/analyze?a=%C3', 'query.a'],
+    ['/v1/analyze?%zz', 'query.%zz'],
+    ['/v1/analyze?ke%79=%zz', 'query.key'],
+  ])('%s → %s', (url, path) => {
+    const e = malformedQuery(url);
+    expect(e === null ? null : e.details.path).toBe(path);
+    if (e) expect(e.code).toBe('MALFORMED_REQUEST');
+  });
+
+  it('a long value is shortened in the message, not echoed whole', () => {
+    const e = malformedQuery(`/v1/analyze?model=${'a'.repeat(5000)}%zz`)!;
+    expect(e.message.length).toBeLessThan(300);
+  });
+});
