@@ -26,6 +26,7 @@ import { inferGraph } from '../../analysis/infer.js';
 import type { TensorInfo } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { shareRepeatedCallParameters } from './repeated-calls.js';
+import { ConstantFolder, pruneFolded } from '../fold-constants.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
@@ -127,6 +128,8 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   for (const { node: n } of flat.nodes) for (const i of n.input) read.add(i);
 
   const layers: GraphLayer[] = [];
+  // weights the graph computes from constants fold into constants (graph/fold-constants.ts), within the same budget
+  const folder = new ConstantFolder(constants, layers, budget, readerCounts(flat.nodes.map((n) => n.node), g.output.map((o) => o.name)), (n) => known.has(n));
   const bodies: ImportedLoopBody[] = [];
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
@@ -201,13 +204,14 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     } else if (node.domain === 'convlens') {
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
-      checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
       try {
-        mapped = mapNode(node, a, opset, constants, flat.types);
+        mapped = mapNode(node, a, opset, constants, flat.types, folder);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;
       }
+      // after mapping: a weight folded from constants has its shape only then
+      checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
     } else {
       reason = `domain ${node.domain}`;
     }
@@ -240,11 +244,12 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     });
   });
 
+  const outputs = g.output.map((o) => o.name);
+  const foldedAtImport = pruneFolded(layers, folder.evaluated, constants, outputs);
   shareRepeatedCallParameters(layers, aliasOf, (ref) => constants.get(ref)?.initializer === true);
   checkGraphOutputs(g.output, known);
-  const outputs = g.output.map((o) => o.name);
   const result = {
-    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset } as Graph,
+    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
   return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled, bodies };
@@ -296,6 +301,13 @@ function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branch
     inputs: [...node.input],
     attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1), fromShapes: a.int('fromShapes', 0) === 1 },
   };
+}
+
+/** How many nodes (and graph outputs) read each tensor: a value folded for a weight is let go once every reader is folded. */
+function readerCounts(nodes: readonly NodeProto[], outputs: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of [...nodes.flatMap((n) => [...new Set(n.input)]), ...outputs]) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
 }
 
 /** A damaged initializer's error (constants.ts) names the first node that reads it, as the layer. */
