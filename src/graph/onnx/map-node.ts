@@ -180,22 +180,6 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     }
     case 'Flatten':
       return same('flatten', { axis: a.int('axis', 1) });
-    case 'Gemm': {
-      const w = constOf(1);
-      const c = constOf(2);
-      const alpha = a.float('alpha', 1);
-      const beta = a.float('beta', 1);
-      const transB = a.int('transB', 0) === 1;
-      if (!w || w.shape.length !== 2 || a.int('transA', 0) === 1 || alpha !== 1 || (c && beta !== 1)) throw new Unsupported('only Gemm as a linear layer (constant B, transA 0, alpha = beta = 1)');
-      const out = transB ? w.shape[0] : w.shape[1];
-      if (ins[2] && (!c || c.shape.length !== 1 || c.shape[0] !== out)) throw new Unsupported('a bias C that is not a constant vector of the output size');
-      return {
-        op: 'linear',
-        inputs: [ins[0]],
-        attrs: { outFeatures: out, bias: c !== null },
-        weights: { weight: { constant: w.name, transpose: !transB }, ...(c ? { bias: { constant: c.name } } : {}) },
-      };
-    }
     case 'MatMul': {
       const w = constOf(1);
       if (w && w.shape.length === 2 && !constOf(0)) {
