@@ -3,13 +3,12 @@
  * MACs and FLOPs under the chosen convention, memory access, arithmetic intensity, receptive
  * fields, outputs, structure and warnings.
  */
-import type { Graph, GraphLayer } from '../graph/graph.js';
+import type { Graph, GraphConstant, GraphLayer } from '../graph/graph.js';
 import { executedLayers, graphOutputs, topologicalOrder } from '../graph/walks.js';
-import { unsupportedReason } from '../graph/graph.js';
+import { parameterSources, unsupportedReason } from '../graph/graph.js';
 import { axisNames, centre, fieldInputSizes } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
-import { isFloat } from '../tensor/dtype.js';
 import { ConvlensError } from '../errors.js';
 import { MAX_COUNT } from '../limits.js';
 import { inferGraph } from './infer.js';
@@ -67,9 +66,16 @@ function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null
     // GroupNorm's Unsqueeze(γ) in an export without constant folding)
     for (const name of graph.constants.has(ref) ? [ref] : (foldedFrom.get(ref) ?? [])) {
       const c = graph.constants.get(name);
-      if (c && c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 && firstUse(counted, c.countsAs ?? name)) n += numel(c.shape);
+      if (c) n += uncountedParams(graph, c, counted);
     }
   }
+  return n;
+}
+
+/** The parameters of a constant not counted yet: the initializers it is, views or was folded from (graph.ts parameterSources), each once. */
+function uncountedParams(graph: Graph, c: GraphConstant, counted: Set<string>): number {
+  let n = 0;
+  for (const source of parameterSources(c)) if (firstUse(counted, source)) n += numel(graph.constants.get(source)?.shape ?? c.shape);
   return n;
 }
 
@@ -181,7 +187,12 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     });
     if (shared.length) sharing.push({ layer: layer.name, constants: shared });
     const weightParams = own.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
-    const params = weightParams + constantOperandParams(graph, layer, op, counted, constantDerived, foldedFrom);
+    // a weight folded at import counts the initializers it was computed from (a raw weight and its gain: graph/fold-constants.ts)
+    const foldedFix = own.filter((w) => w.trainable).reduce((s, w) => {
+      const c = graph.constants.get(layer.weights?.[w.name]?.constant ?? '');
+      return c?.folded ? s + uncountedParams(graph, c, counted) - numel(w.shape) : s;
+    }, 0);
+    const params = weightParams + foldedFix + constantOperandParams(graph, layer, op, counted, constantDerived, foldedFrom);
     const buffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
     if (standIn) {
       // not run, and not runnable at this size: its weights, and the shapes it was given where they are this input's
@@ -294,7 +305,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       quantization: quantizationSummary(graph, inference, bytesPerElement),
       complete: unsupported.length === 0,
       unsupported,
-      folded: analysed.filter((a) => a.folded).map((a) => a.layer.name),
+      folded: [...(graph.foldedAtImport ?? []), ...analysed.filter((a) => a.folded).map((a) => a.layer.name)],
     },
     structure,
     patterns: findPatterns(graph, layers),

@@ -140,6 +140,9 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     if (c.value && !held.has(c.value.data)) {
       held.add(c.value.data);
       foldLeft -= c.value.data.length;
+    } else if (!c.value && c.folded && c.typed) {
+      // a weight folded at import (graph/fold-constants.ts) is held too
+      foldLeft -= c.typed.length;
     }
   }
   for (const inp of graph.inputs) {

@@ -150,7 +150,7 @@ export const ReportSchema = z.object({
     quantization: QuantizationSummarySchema.nullable().describe('int8 deployment figures; null for a float model'),
     complete: z.boolean().describe('false when some layers could not be analysed (see unsupported)'),
     unsupported: z.array(UnsupportedOpSchema),
-    folded: z.array(z.string()).describe('imported nodes that only compute constants (shape arithmetic), evaluated and left out of the layers'),
+    folded: z.array(z.string()).describe('imported nodes that only compute constants (shape arithmetic; a weight computed from constants, as weight standardisation, folded at import), evaluated and left out of the layers'),
   }),
   structure: z.object({
     depth: z.number().describe('weighted layers (conv, convTranspose, deformConv, linear) on the longest path'),

@@ -1,5 +1,7 @@
 import type { TensorValue } from '../ops/types.js';
+import { isFloat } from '../tensor/dtype.js';
 import type { DataType } from '../tensor/dtype.js';
+import { numel } from '../tensor/tensor.js';
 
 /** The one graph form every importer (JSON spec, ONNX, model zoo) produces and the analyzer reads. */
 export interface GraphInput {
@@ -36,6 +38,14 @@ export interface GraphConstant {
   countsAs?: string;
   /** Its data is in a file beside the model (ONNX external data, `location`), which an upload does not carry. */
   external?: string;
+  /**
+   * Computed at import from other constants by the graph's own nodes (graph/fold-constants.ts: a
+   * standardised conv weight). `from`: the float initializers of more than one element it derives
+   * from, which count as the parameters of a layer it is bound to (the raw weight and a gain, as
+   * PyTorch's parameters() counts them); `unheld`: why its values were not computed (stripped
+   * weights, the folding limits), when they were not.
+   */
+  folded?: { from: string[]; unheld?: string };
 }
 
 export interface GraphLayer {
@@ -64,10 +74,22 @@ export interface Graph {
   constants: Map<string, GraphConstant>;
   /** An imported ONNX model's ai.onnx opset (graph/onnx/opsets.ts); a later one than the importer follows is warned of. */
   onnxOpset?: number;
+  /** Imported nodes evaluated at import into the weights they compute (graph/fold-constants.ts), left out of the layers. */
+  foldedAtImport?: string[];
 }
 
 /** Why a layer is not analysed: the importer's reason (graph/onnx/import.ts), else that convlens has no such operator. */
 export function unsupportedReason(layer: GraphLayer): string {
   const reason = layer.attrs.reason;
   return typeof reason === 'string' && reason !== '' ? reason : `convlens does not model ${layer.source ? `ONNX ${layer.source.opType}` : `'${layer.op}'`}`;
+}
+
+/**
+ * The initializers whose parameters a constant holds: itself (a view, the constant it views) when
+ * it is a float initializer of more than one element (a scalar is a literal, not a weight), or
+ * those it was folded from at import (graph/fold-constants.ts).
+ */
+export function parameterSources(c: GraphConstant): readonly string[] {
+  if (c.folded) return c.folded.from;
+  return c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 ? [c.countsAs ?? c.name] : [];
 }

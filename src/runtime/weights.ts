@@ -74,6 +74,12 @@ export function layerWeights(
       out[spec.name] = tensor(want, bound!.transpose ? transpose2d(data, c.shape[0], c.shape[1]) : data);
       continue;
     }
+    if (c && init === 'file' && c.folded) {
+      throw new ConvlensError('INVALID_TENSOR', `the model file computes '${key}' from constants (tensor '${c.name}'), and its values were not folded at import: ${c.folded.unheld ?? 'not computed'}; seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {
+        path: '$.weights',
+        layer: layer.name,
+      });
+    }
     if (c && init === 'file') {
       const why = c.external !== undefined ? `its data is in the external file '${c.external}' beside the model, which convlens does not read (save the model with its weights inside: onnx.save(model, path, save_as_external_data=False))` : 'weights stripped';
       throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', ${why}); seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {

@@ -41,12 +41,31 @@ describe("a convolution's kernel_shape must be its weight's spatial dims", () =>
   });
 });
 
-describe('a Conv whose weight the graph computes (weight standardisation)', () => {
-  it('W2 = W·2 (a Mul over the initializer) into a Conv: unsupported, the reason saying the weight is computed and how to fold it (it said "the weight is not a constant")', () => {
-    const bytes = onnxModel({
-      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }],
+describe('a Conv whose weight the graph computes', () => {
+  /** x [1, 2, 8, 8] → Conv(x, W2), W2 = Mul(w, two): w the initializer W [4, 2, 3, 3] (stripped), or a second graph input. */
+  const scaledWeight = (w: 'W' | 'wIn', attrs: Record<string, Attr> = {}) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, ...(w === 'wIn' ? [{ name: 'wIn', shape: [4, 2, 3, 3] }] : [])],
       outputs: ['y'],
-      initializers: [{ name: 'W', dims: [4, 2, 3, 3] }, { name: 'two', dims: [], data: [2] }],
+      initializers: [...(w === 'W' ? [{ name: 'W', dims: [4, 2, 3, 3] }] : []), { name: 'two', dims: [], data: [2] }],
+      nodes: [
+        { op: 'Mul', inputs: [w, 'two'], outputs: ['W2'], name: 'ws' },
+        { op: 'Conv', inputs: ['x', 'W2'], outputs: ['y'], name: 'c1', attrs },
+      ],
+      opset: 13,
+    });
+
+  it('W2 = W·2 (a Mul over the initializer): folded at import (it was unsupported), the conv analysed with W\'s 72 parameters (the scalar 2 is a literal), the Mul listed in totals.folded', () => {
+    const r = analyzeGraph(importOnnx(scaledWeight('W'), { inputShapes: {} }).graph, DEFAULTS);
+    expect(r.totals).toMatchObject({ complete: true, unsupported: [], folded: ['ws'], params: 72, macs: 4 * 36 * 18 });
+    expect(r.layers.map((l) => [l.name, l.outputShape])).toEqual([['c1', [1, 4, 6, 6]]]);
+  });
+
+  it('a 1-D Conv whose W [4, 2, 3] is W·2: folded the same, conv1d over [1, 2, 8] → [1, 4, 6], 24 parameters', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 8] }],
+      outputs: ['y'],
+      initializers: [{ name: 'W', dims: [4, 2, 3] }, { name: 'two', dims: [], data: [2] }],
       nodes: [
         { op: 'Mul', inputs: ['W', 'two'], outputs: ['W2'], name: 'ws' },
         { op: 'Conv', inputs: ['x', 'W2'], outputs: ['y'], name: 'c1' },
@@ -54,6 +73,16 @@ describe('a Conv whose weight the graph computes (weight standardisation)', () =
       opset: 13,
     });
     const r = analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Conv', count: 1, nodes: ['c1'], reasons: [expect.stringMatching(/^the weight is computed in the graph, not an initializer \(weight standardisation, a dynamic conv\): .* \(onnx-simplifier: onnxsim in\.onnx out\.onnx\)/)] }]);
+    expect(r.layers.map((l) => [l.op, l.outputShape, l.params])).toEqual([['conv1d', [1, 4, 6], 24]]);
+  });
+
+  it("a weight computed from a graph input (a dynamic conv) does not fold: unsupported, the reason naming the input", () => {
+    const r = analyzeGraph(importOnnx(scaledWeight('wIn'), { inputShapes: {} }).graph, DEFAULTS);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Conv', count: 1, nodes: ['c1'], reasons: [expect.stringMatching(/^the weight W is computed in the graph and does not fold to a constant: 'wIn' is not computed from constants \(an input of the graph\); .*onnxsim in\.onnx out\.onnx/)] }]);
+  });
+
+  it('kernel_shape [5, 5] beside the folded weight\'s 3×3 → ONNX_GRAPH_INVALID, as beside a stored one', () => {
+    const e = errorOf(() => importOnnx(scaledWeight('W', { kernel_shape: { ints: [5, 5] } }), { inputShapes: {} }));
+    expect(e).toMatchObject({ code: 'ONNX_GRAPH_INVALID', details: { layer: 'c1', shapes: { kernelShape: [5, 5], weight: [4, 2, 3, 3] } } });
   });
 });

@@ -5,9 +5,7 @@
  * so the report names them and marks the totals incomplete. Shape inference is the analyzer's:
  * shape subgraphs (Shape → Gather → Concat → Reshape) fold there by evaluation.
  */
-import { ConvlensError, fmtShape, jsonPath } from '../../errors.js';
-import { closest } from '../../suggest.js';
-import { own } from '../../records.js';
+import { ConvlensError, fmtShape } from '../../errors.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS } from '../../limits.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
 import type { Graph, GraphConstant, GraphInput, GraphLayer } from '../graph.js';
@@ -16,6 +14,7 @@ import { constantNode, toConstant } from './constants.js';
 import { mapNode, Unsupported } from './map-node.js';
 import type { Mapped } from './map-node.js';
 import { decodeModel, num } from './proto.js';
+import { checkShapeNames, graphInput } from './graph-inputs.js';
 import type { NodeProto } from './proto.js';
 import { flattenControlFlow } from './control-flow.js';
 import type { LoopNode } from './control-flow.js';
@@ -27,6 +26,7 @@ import { inferGraph } from '../../analysis/infer.js';
 import type { TensorInfo } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { shareRepeatedCallParameters } from './repeated-calls.js';
+import { ConstantFolder, pruneFolded } from '../fold-constants.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
@@ -128,6 +128,8 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
   for (const { node: n } of flat.nodes) for (const i of n.input) read.add(i);
 
   const layers: GraphLayer[] = [];
+  // weights the graph computes from constants fold into constants (graph/fold-constants.ts), within the same budget
+  const folder = new ConstantFolder(constants, layers, budget, readerCounts(flat.nodes.map((n) => n.node), g.output.map((o) => o.name)), (n) => known.has(n));
   const bodies: ImportedLoopBody[] = [];
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
@@ -202,13 +204,14 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     } else if (node.domain === 'convlens') {
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
-      checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
       try {
-        mapped = mapNode(node, a, opset, constants, flat.types);
+        mapped = mapNode(node, a, opset, constants, flat.types, folder);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;
       }
+      // after mapping: a weight folded from constants has its shape only then
+      checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
     } else {
       reason = `domain ${node.domain}`;
     }
@@ -241,11 +244,12 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
     });
   });
 
+  const outputs = g.output.map((o) => o.name);
+  const foldedAtImport = pruneFolded(layers, folder.evaluated, constants, outputs);
   shareRepeatedCallParameters(layers, aliasOf, (ref) => constants.get(ref)?.initializer === true);
   checkGraphOutputs(g.output, known);
-  const outputs = g.output.map((o) => o.name);
   const result = {
-    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset } as Graph,
+    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
   return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled, bodies };
@@ -289,20 +293,6 @@ function bodyTypes(loop: LoopNode): DataType[] {
   return [...loop.body.input.map((v) => dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1)), ...loop.capturedTypes];
 }
 
-/**
- * MISSING_DIMENSION's message: the dimension, and how each surface gives the shape (the import runs
- * for REST, GraphQL, jobs and the CLI alike). `shape`: the input's dimensions, N where dynamic.
- */
-function missingDimension(input: string, k: number, dimParam: string | undefined, shape: string[], declared: number | null): string {
-  const s = shape.join(',');
-  // a dim_value of 0 or less is no size: some exporters write it for a dynamic one
-  const what = declared !== null ? `is declared ${declared}, not a size (read as dynamic)` : `${dimParam ? `('${dimParam}') ` : ''}is dynamic`;
-  return (
-    `input '${input}' dimension ${k} ${what}; give the input's shape with each N filled in: ` +
-    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`
-  );
-}
-
 /** The nodes control-flow inlining writes (domain `convlens`): the If's selection and the Loop's guard. */
 function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branches?: { then: string[]; else: string[] }): Mapped {
   if (node.opType === 'IfSelect') return { op: 'ifSelect', inputs: [...node.input], attrs: { outputs: node.output.length, thenLayers: branches?.then ?? [], elseLayers: branches?.else ?? [] } };
@@ -311,6 +301,13 @@ function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branch
     inputs: [...node.input],
     attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1), fromShapes: a.int('fromShapes', 0) === 1 },
   };
+}
+
+/** How many nodes (and graph outputs) read each tensor: a value folded for a weight is let go once every reader is folded. */
+function readerCounts(nodes: readonly NodeProto[], outputs: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of [...nodes.flatMap((n) => [...new Set(n.input)]), ...outputs]) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
 }
 
 /** A damaged initializer's error (constants.ts) names the first node that reads it, as the layer. */
@@ -323,74 +320,3 @@ function withReader<T>(nodes: readonly NodeProto[], name: string, fn: () => T): 
     throw reader ? new ConvlensError(e.code, e.message, { ...e.details, layer: reader.name || reader.output[0] }) : e;
   }
 }
-
-/**
- * Every inputShapes key names an input of the graph ("" is the first): a misspelt name is refused
- * at its key, with the closest input name, before the shape it left out is missed; so is the name
- * of a weight that an older export lists among its inputs (its shape is the file's).
- */
-function checkShapeNames(options: OnnxImportOptions, names: string[], constants: ReadonlyMap<string, GraphConstant>): void {
-  const at = (key: string) => shapeKeyPath(options, key);
-  for (const key of Object.keys(options.inputShapes ?? {})) {
-    if (key === '' || names.includes(key)) continue;
-    // older exports list their weights among the inputs too: a shape given for one would be ignored
-    const stored = constants.get(key);
-    if (stored) {
-      throw new ConvlensError(
-        'INVALID_OPTION',
-        `inputShapes names '${key}', a weight the file stores (shape ${fmtShape(stored.shape)}), not an input the model is fed; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
-        { path: at(key), input: key, shape: stored.shape },
-      );
-    }
-    const suggestion = closest(key, names);
-    throw new ConvlensError(
-      'INVALID_OPTION',
-      `inputShapes names '${key}', which is not an input of this model${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
-      { path: at(key), input: key, ...(suggestion ? { suggestion } : {}) },
-    );
-  }
-}
-
-/** Where the request gave the shape of inputShapes' `key` ('' for the first input: `?input=`, `inputShapes[""]`). */
-function shapeKeyPath(options: OnnxImportOptions, key: string): string {
-  const base = options.shapesAt ?? '$.inputShapes';
-  return key === '' && base.startsWith('query.') ? base : base + jsonPath([key]).slice(1);
-}
-
-function graphInput(v: ValueInfoProto, index: number, options: OnnxImportOptions): GraphInput {
-  const path = `$.graph.input[${index}]`;
-  const dims = v.type?.tensorType?.shape?.dim ?? null;
-  const key = own(options.inputShapes, v.name) ? v.name : '';
-  const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
-  // a shape given that the file's input refuses: the error is where it was given, the file's input named beside it
-  const givenAt = { path: shapeKeyPath(options, key), modelPath: path };
-  if (!dims) {
-    if (given) return { name: v.name, shape: given, path };
-    throw new ConvlensError('MISSING_DIMENSION', `input '${v.name}' has no shape in the model; give it as ?input=1,3,224,224 or ?input.${v.name}=…`, { path, input: v.name });
-  }
-  if (given && given.length !== dims.length) {
-    throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' has ${dims.length} dimensions in the model, but the shape given has ${given.length}: ${fmtShape(given)}`, {
-      ...givenAt,
-      input: v.name,
-    });
-  }
-  const shape = dims.map((d, k) => {
-    const fixed = d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : null;
-    if (given) {
-      if (fixed !== null && given[k] !== fixed) {
-        throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' dimension ${k} is ${fixed} in the model, but ${given[k]} was given`, { ...givenAt, input: v.name, dimension: k });
-      }
-      return given[k];
-    }
-    if (fixed === null) {
-      throw new ConvlensError(
-        'MISSING_DIMENSION',
-        missingDimension(v.name, k, d.dimParam, dims.map((x) => (x.dimValue && num(x.dimValue) > 0 ? String(num(x.dimValue)) : 'N')), d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? num(d.dimValue) : null),
-        { path, input: v.name, dimension: k, ...(d.dimParam ? { dimParam: d.dimParam } : {}) },
-      );
-    }
-    return fixed;
-  });
-  return { name: v.name, shape, path };
-}
-

@@ -22,10 +22,10 @@ function paddingNd(ctx: MapContext, rank: number): unknown {
 const ints = (ctx: MapContext, name: string): readonly number[] | number => ctx.a.ints(name) ?? 1;
 
 function conv(ctx: MapContext): Mapped | null {
-  const w = ctx.constOf(1);
+  const w = ctx.weightOf(1, 'the weight W');
   if (!w || (w.shape.length !== 3 && w.shape.length !== 5)) return null;
   const rank = w.shape.length - 2;
-  const b = ctx.constOf(2);
+  const b = ctx.weightOf(2, 'the bias B');
   return {
     op: `conv${rank}d`,
     inputs: [ctx.node.input[0]],
@@ -43,13 +43,13 @@ function conv(ctx: MapContext): Mapped | null {
 }
 
 function convTranspose(ctx: MapContext): Mapped | null {
-  const w = ctx.constOf(1);
+  const w = ctx.weightOf(1, 'the weight W');
   if (!w || (w.shape.length !== 3 && w.shape.length !== 5)) return null;
   const rank = w.shape.length - 2;
   if (ctx.a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
   const padding = paddingNd(ctx, rank);
   if (typeof padding === 'string') throw new Unsupported(`auto_pad ${ctx.a.string('auto_pad', '')} on a transposed convolution`);
-  const b = ctx.constOf(2);
+  const b = ctx.weightOf(2, 'the bias B');
   const group = ctx.a.int('group', 1);
   return {
     op: `convTranspose${rank}d`,

@@ -9,7 +9,7 @@ import type { GraphConstant, GraphLayer } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import { FAMILY_MAPPERS } from './mappers.js';
-import { Unsupported, type Mapped } from './mapping.js';
+import { Unsupported, type Mapped, type WeightFolder } from './mapping.js';
 import { mapWindowNd } from './map-conv-nd.js';
 
 export { Unsupported, type Mapped, type MapContext, type NodeMapper } from './mapping.js';
@@ -42,14 +42,15 @@ const DIRECT: Record<string, string> = {
 };
 
 /**
- * A conv whose weight the graph computes (weight standardisation in BiT, NFNet and GN+WS blocks:
- * ReduceMean, Sub, Sqrt, Div over the stored weight; a dynamic or hyper-network conv): convlens reads
- * a conv's weight from an initializer and does not fold float arithmetic at import.
+ * Why a weight input cannot be read: the graph computes it and the computation does not fold to a
+ * constant (it reads the graph's input, as a dynamic or hyper-network conv does; a node convlens
+ * does not model; a cycle). Weight standardisation over the stored weight folds at import.
  */
-const COMPUTED_WEIGHT =
-  "the weight is computed in the graph, not an initializer (weight standardisation, a dynamic conv): convlens reads a conv's weight from the file; fold the graph's constants first (onnx-simplifier: onnxsim in.onnx out.onnx) or export the standardised weight";
+function computedWeight(role: string, reason: string): Unsupported {
+  return new Unsupported(`${role} is computed in the graph and does not fold to a constant: ${reason}; convlens reads a weight from the file or from constants it can fold (onnx-simplifier folds the rest: onnxsim in.onnx out.onnx)`);
+}
 
-export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>, types: ReadonlyMap<string, DataType> = new Map()): Mapped {
+export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>, types: ReadonlyMap<string, DataType> = new Map(), folder?: WeightFolder): Mapped {
   const ins = node.input;
   if (DIRECT[node.opType]) return { op: DIRECT[node.opType], inputs: [...ins], attrs: {} };
   const typeOf = (i: number): DataType | undefined => (ins[i] ? (types.get(ins[i]) ?? constants.get(ins[i])?.dataType) : undefined);
@@ -61,18 +62,26 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     if (ins[i] && !c) throw new Unsupported(`input ${i} is not a constant`);
     return c?.value?.data[0];
   };
+  const weightOf = (i: number, role: string): GraphConstant | null => {
+    const c = constOf(i);
+    if (c || !ins[i]) return c;
+    const folded = folder?.fold(ins[i]) ?? { reason: `'${ins[i]}' is not a constant` };
+    if ('reason' in folded) throw computedWeight(role, folded.reason);
+    return folded;
+  };
   const same = (op: string, attrs: Record<string, unknown> = {}): Mapped => ({ op, inputs: [...ins], attrs });
+  const ctx = { node, a, opset, constants, constOf, weightOf, folder, scalarOf, typeOf, same };
   const family = FAMILY_MAPPERS[node.opType];
-  if (family) return family({ node, a, opset, constants, constOf, scalarOf, typeOf, same });
-  const nd = mapWindowNd({ node, a, opset, constants, constOf, scalarOf, typeOf, same });
+  if (family) return family(ctx);
+  const nd = mapWindowNd(ctx);
   if (nd) return nd;
 
   switch (node.opType) {
     case 'Conv': {
-      const w = constOf(1);
-      if (!w) throw new Unsupported(COMPUTED_WEIGHT);
+      const w = weightOf(1, 'the weight W');
+      if (!w) throw new Unsupported('no weight W (input 1)');
       if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D convolution: only 2-D is supported`);
-      const b = constOf(2);
+      const b = weightOf(2, 'the bias B');
       return {
         op: 'conv2d',
         inputs: [ins[0]],
@@ -89,11 +98,11 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       };
     }
     case 'ConvTranspose': {
-      const w = constOf(1);
-      if (!w) throw new Unsupported(COMPUTED_WEIGHT);
+      const w = weightOf(1, 'the weight W');
+      if (!w) throw new Unsupported('no weight W (input 1)');
       if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D transposed convolution: only 2-D is supported`);
       if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
-      const b = constOf(2);
+      const b = weightOf(2, 'the bias B');
       const group = a.int('group', 1);
       return {
         op: 'convTranspose2d',
@@ -115,7 +124,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       const roles = ['weight', 'bias', 'runningMean', 'runningVar'];
       const weights: NonNullable<GraphLayer['weights']> = {};
       roles.forEach((r, i) => {
-        const c = constOf(i + 1);
+        const c = weightOf(i + 1, r);
         if (!c) throw new Unsupported(`${r} is not a constant`);
         weights[r] = { constant: c.name };
       });
@@ -171,22 +180,6 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     }
     case 'Flatten':
       return same('flatten', { axis: a.int('axis', 1) });
-    case 'Gemm': {
-      const w = constOf(1);
-      const c = constOf(2);
-      const alpha = a.float('alpha', 1);
-      const beta = a.float('beta', 1);
-      const transB = a.int('transB', 0) === 1;
-      if (!w || w.shape.length !== 2 || a.int('transA', 0) === 1 || alpha !== 1 || (c && beta !== 1)) throw new Unsupported('only Gemm as a linear layer (constant B, transA 0, alpha = beta = 1)');
-      const out = transB ? w.shape[0] : w.shape[1];
-      if (ins[2] && (!c || c.shape.length !== 1 || c.shape[0] !== out)) throw new Unsupported('a bias C that is not a constant vector of the output size');
-      return {
-        op: 'linear',
-        inputs: [ins[0]],
-        attrs: { outFeatures: out, bias: c !== null },
-        weights: { weight: { constant: w.name, transpose: !transB }, ...(c ? { bias: { constant: c.name } } : {}) },
-      };
-    }
     case 'MatMul': {
       const w = constOf(1);
       if (w && w.shape.length === 2 && !constOf(0)) {

@@ -28,9 +28,9 @@ import { onnxChannelsBefore } from '../../ops/local-response-norm.js';
 import { Unsupported } from './mapping.js';
 import type { MapContext, NodeMapper } from './mapping.js';
 
-/** The constant behind input i, or Unsupported naming the role. */
+/** The constant behind input i (folded when the graph computes it from constants), or Unsupported naming the role. */
 function constantInput(ctx: MapContext, i: number, role: string): GraphConstant {
-  const c = ctx.constOf(i);
+  const c = ctx.weightOf(i, `${role} (input ${i})`);
   if (!c) throw new Unsupported(`${role} (input ${i}) is not a constant`);
   return c;
 }
@@ -53,8 +53,7 @@ function singleOutput(ctx: MapContext, names: string): void {
 const layerNormalization: NodeMapper = (ctx) => {
   singleOutput(ctx, 'Mean, InvStdDev');
   const scale = constantInput(ctx, 1, 'Scale');
-  const bias = ctx.constOf(2);
-  if (ctx.node.input[2] && !bias) throw new Unsupported('B (input 2) is not a constant');
+  const bias = ctx.weightOf(2, 'B (input 2)');
   // the Scale's shape is the normalised dims' (layerNorm checks it against the input): a Scale
   // that broadcasts over them (fewer values) would not fit one weight per normalised element
   const normalizedShape = stripLeadingOnes(scale.shape);

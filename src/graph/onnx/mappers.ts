@@ -10,7 +10,8 @@ import { MATH_MAPPERS } from './map-math.js';
 import { INDEX_MAPPERS } from './map-index.js';
 import { NORM_MAPPERS } from './map-norm.js';
 import { ACTIVATION_MAPPERS } from './map-activation.js';
+import { GEMM_MAPPERS } from './map-gemm.js';
 
-const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS, DETECTION_MAPPERS];
+const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS, DETECTION_MAPPERS, GEMM_MAPPERS];
 
 export const FAMILY_MAPPERS: Readonly<Record<string, NodeMapper>> = Object.assign(Object.create(null), ...FAMILIES);

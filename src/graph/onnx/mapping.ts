@@ -3,6 +3,7 @@ import type { GraphConstant, GraphLayer } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import type { DataType } from '../../tensor/dtype.js';
+import type { NotFoldable } from '../fold-constants.js';
 
 export interface Mapped {
   op: string;
@@ -13,6 +14,14 @@ export interface Mapped {
 
 export class Unsupported extends Error {}
 
+/** Float constant folding at import (graph/fold-constants.ts ConstantFolder), as the mappers use it. */
+export interface WeightFolder {
+  /** The constant a tensor computed from constants alone stands for (registered among the graph's constants), or why it cannot be one. */
+  fold(name: string): GraphConstant | NotFoldable;
+  /** A convlens op applied to constants by its own kernel (a Gemm's α·B): a new constant named after `base`, or why not. */
+  apply(op: string, attrs: Record<string, unknown>, inputs: readonly GraphConstant[], base: string): GraphConstant | NotFoldable;
+}
+
 /** What a family mapper (src/graph/onnx/map-*.ts) is given: the node, its typed attributes and its constant inputs. */
 export interface MapContext {
   node: NodeProto;
@@ -21,6 +30,15 @@ export interface MapContext {
   constants: Map<string, GraphConstant>;
   /** The constant behind input i, or null when the input is absent or computed. */
   constOf(i: number): GraphConstant | null;
+  /**
+   * The constant behind input i, read as a weight (a Conv's W, a Gemm's B and C, a norm's scale or
+   * statistics): when the graph computes it from constants alone (weight standardisation), the
+   * computation folded into one (graph/fold-constants.ts). Null when the input is absent;
+   * Unsupported naming `role` and why when it is computed and cannot be folded.
+   */
+  weightOf(i: number, role: string): GraphConstant | null;
+  /** Folds constants with a convlens op's own kernel (a Gemm's α·B); absent when the import folds nothing (a Loop body's probe). */
+  folder?: WeightFolder;
   /** Input i as a scalar constant (undefined when absent); Unsupported when it is computed. */
   scalarOf(i: number): number | undefined;
   /** The element type of input i as ONNX's type inference gives it (graph/onnx/control-flow.ts outputType), undefined when not known. */

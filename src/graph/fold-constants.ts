@@ -1,0 +1,320 @@
+/**
+ * Float constant folding at import. A weight an imported layer reads (a Conv's W, a Gemm's B and C,
+ * a BatchNormalization's statistics) that the graph computes from constants alone is evaluated
+ * here. The real case is weight standardisation as torch.onnx.export writes it without constant
+ * folding (BiT, timm's StdConv2d, NFNets' ScaledStdConv2d): ReduceMean, Sub, Mul, ReduceMean,
+ * Add(ε), Sqrt, Div over the stored weight, or a BatchNormalization of the weight reshaped to
+ * [1, out, −1], maybe times a gain. The layers that compute it are evaluated one by one as a run
+ * would run them: each already mapped to its convlens op (graph/onnx/map-node.ts), inferred by
+ * that op (shapes, and int64 shape arithmetic such as Reshape(·, Shape(weight))) and computed by
+ * the op's own kernel (OpDef.run, float32, the weights bound as the runtime binds them), so the
+ * folded weight is what the runtime computes. Those layers then leave the graph (pruneFolded) and
+ * the constant counts the float initializers it comes from as its layer's parameters
+ * (GraphConstant.folded: the raw weight and the gain, as PyTorch's parameters() counts them).
+ *
+ * Shapes always fold, so a file with its weights stripped analyses the same. Values fold within
+ * the limits every constant fold keeps (src/limits.ts): one value of at most MAX_FOLDED_TENSOR
+ * elements and MAX_FOLD_WORK element operations, and all the values the folding holds at once
+ * (initializers decoded for it, intermediate results until every node reading them is folded,
+ * the folded weights) within what the graph's MAX_FOLDED_ELEMENTS budget has left (the budget the
+ * import's decoded constants draw on). Past a limit, or without the file's data, the constant has
+ * its shape and no values, and `folded.unheld` says why: the analysis is whole, and a run refuses
+ * at that weight (runtime/weights.ts).
+ */
+import { ConvlensError } from '../errors.js';
+import { MAX_COUNT, MAX_FOLD_WORK, MAX_FOLDED_TENSOR } from '../limits.js';
+import { OPS_BY_NAME } from '../ops/registry.js';
+import type { Inferred, OpDef } from '../ops/types.js';
+import { layerWeights } from '../runtime/weights.js';
+import { numel, tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { constantData } from './constant-data.js';
+import { parameterSources, unsupportedReason } from './graph.js';
+import type { GraphConstant, GraphLayer } from './graph.js';
+
+/** What is left of the graph's folding budget, in elements (graph/onnx/constants.ts DecodeBudget). */
+export interface FoldBudget {
+  left: number;
+}
+
+/** Why a tensor cannot be folded to a constant. */
+export interface NotFoldable {
+  reason: string;
+}
+
+type Folded = GraphConstant | NotFoldable;
+
+export const notFoldable = (f: Folded | null | undefined): f is NotFoldable => f != null && 'reason' in f;
+
+/** A folded float value this small is kept as a value too, as a float literal of the file is (graph/onnx/constants.ts MAX_FLOAT_LITERAL). */
+const LITERAL = 64;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Whether the constant's values are at hand: decoded, typed, folded or in its raw bytes. */
+function hasValues(c: GraphConstant): boolean {
+  const n = numel(c.shape);
+  return n === 0 || c.value?.data.length === n || c.typed?.length === n || (c.raw !== null && c.dataType !== 'other');
+}
+
+/** Why a constant has no values, as a run would say. */
+function missingData(c: GraphConstant): string {
+  if (c.folded?.unheld) return c.folded.unheld;
+  return c.external !== undefined ? `the data of '${c.name}' is in the external file '${c.external}', which convlens does not read` : `the file carries no data for '${c.name}' (weights stripped)`;
+}
+
+export class ConstantFolder {
+  /** Tensors evaluated (or found not foldable), by name: the weights asked for are in `constants` too. */
+  private readonly memo = new Map<string, Folded>();
+  private readonly producer = new Map<string, GraphLayer>();
+  private indexed = 0;
+  /** Float arrays the folding holds, with how many tensors hold each (a reshape passes its input's on). */
+  private readonly held = new Map<Float32Array, number>();
+  /** Constants of the file decoded for folding, by name, until every node reading them is folded. */
+  private readonly decoded = new Map<string, Float32Array>();
+  /** The layers evaluated: pruneFolded takes those no longer needed out of the graph. */
+  readonly evaluated = new Set<GraphLayer>();
+
+  constructor(
+    private readonly constants: Map<string, GraphConstant>,
+    /** The graph's layers as the import adds them (a node's producers come before it). */
+    private readonly layers: readonly GraphLayer[],
+    private readonly budget: FoldBudget,
+    /** How many nodes read each tensor: its values are let go once all of them are evaluated. */
+    private readonly readers: Map<string, number>,
+    /** Whether a tensor of this name exists in the file (a new constant takes a name no tensor has). */
+    private readonly taken: (name: string) => boolean,
+  ) {}
+
+  /** The constant tensor `name` stands for, computed from constants by the layers that write it, and registered among the graph's constants; or why not. */
+  fold(name: string): GraphConstant | NotFoldable {
+    const known = this.constants.get(name);
+    if (known) return known;
+    const r = this.evaluate(name);
+    if (!notFoldable(r)) this.constants.set(name, r);
+    return r;
+  }
+
+  /**
+   * `opName` applied to constants by its own inference and kernel (a Gemm's α·B): a new constant,
+   * registered under a fresh name made from `base`; or why not.
+   */
+  apply(opName: string, attrs: Record<string, unknown>, inputs: readonly GraphConstant[], base: string): GraphConstant | NotFoldable {
+    const op = OPS_BY_NAME.get(opName)!;
+    let name = base;
+    for (let k = 2; this.taken(name) || this.constants.has(name) || this.memo.has(name); k++) name = `${base}_${k}`;
+    const layer: GraphLayer = { name, op: opName, inputs: inputs.map((c) => c.name), outputs: [name], attrs: op.attrs.parse(attrs) as Record<string, unknown>, path: '' };
+    const out = this.compute(layer, op, inputs)[0];
+    if (!notFoldable(out)) this.constants.set(name, out);
+    return out;
+  }
+
+  private lookup(name: string): Folded | undefined {
+    return this.constants.get(name) ?? this.memo.get(name);
+  }
+
+  /** What a layer reads: its inputs and the constants bound to its weights. */
+  private static reads(layer: GraphLayer): string[] {
+    return [...new Set([...layer.inputs.filter((r) => r !== ''), ...Object.values(layer.weights ?? {}).map((b) => b.constant)])];
+  }
+
+  /** Post-order over the layers that write `target`, without recursion (a chain may be long). */
+  private evaluate(target: string): Folded {
+    for (; this.indexed < this.layers.length; this.indexed++) for (const o of this.layers[this.indexed].outputs) this.producer.set(o, this.layers[this.indexed]);
+    const stack = [target];
+    const expanded = new Set<string>();
+    while (stack.length > 0) {
+      const name = stack[stack.length - 1];
+      const layer = this.producer.get(name);
+      if (this.lookup(name)) stack.pop();
+      else if (!layer) {
+        this.memo.set(name, { reason: `'${name}' is not computed from constants (an input of the graph)` });
+        stack.pop();
+      } else {
+        const needed = ConstantFolder.reads(layer).filter((r) => !this.lookup(r));
+        if (needed.length === 0) {
+          this.evaluateLayer(layer);
+          stack.pop();
+        } else if (expanded.has(name)) {
+          this.memo.set(name, { reason: `'${name}' is computed in a cycle` });
+          stack.pop();
+        } else {
+          expanded.add(name);
+          stack.push(...needed);
+        }
+      }
+    }
+    return this.lookup(target)!;
+  }
+
+  /** One layer of the graph evaluated: its outputs in the memo; what it read is let go once all its readers are evaluated. */
+  private evaluateLayer(layer: GraphLayer): void {
+    const op = OPS_BY_NAME.get(layer.op);
+    const ins = layer.inputs.map((r) => (r === '' ? null : this.lookup(r)!));
+    const failed = ins.find(notFoldable);
+    const what = `node '${layer.name}' (${layer.source?.opType ?? layer.op})`;
+    const outs: Folded[] = !op ? [{ reason: `${what}, which computes it, is not analysed: ${unsupportedReason(layer)}` }] : failed ? [failed] : this.compute(layer, op, ins as (GraphConstant | null)[]);
+    layer.outputs.forEach((o, k) => {
+      if (o !== '') this.memo.set(o, outs[k] ?? (outs.length === 1 && notFoldable(outs[0]) ? outs[0] : { reason: `${what} does not write its output ${k}` }));
+    });
+    if (!op || failed || outs.some(notFoldable)) return;
+    this.evaluated.add(layer);
+    for (const r of ConstantFolder.reads(layer)) {
+      const left = (this.readers.get(r) ?? 1) - 1;
+      this.readers.set(r, left);
+      if (left <= 0) this.letGo(r);
+    }
+  }
+
+  /** The outputs of `layer` on constant inputs: shapes by the op's inference, values by its kernel when they may be held. */
+  private compute(layer: GraphLayer, op: OpDef, inputs: readonly (GraphConstant | null)[]): Folded[] {
+    const what = `node '${layer.name}' (${layer.source?.opType ?? layer.op})`;
+    let inferred: Inferred;
+    try {
+      inferred = op.infer({
+        layer: layer.name,
+        inputs: inputs.map((c) => c?.shape ?? []),
+        values: inputs.map((c) => c?.value ?? null),
+        attrs: layer.attrs,
+        fail: (code, message) => {
+          throw new ConvlensError(code, message);
+        },
+        foldable: (n) => n <= LITERAL || n <= this.budget.left,
+      });
+    } catch (e) {
+      if (!(e instanceof ConvlensError)) throw e;
+      return [{ reason: `${what}: ${e.message}` }];
+    }
+    const odd = inferred.outputs.find((s) => !s.every((d) => Number.isInteger(d) && d >= 0) || !(numel(s) <= MAX_COUNT));
+    if (odd) return [{ reason: `${what} gives a shape [${odd.join(', ')}] no tensor has` }];
+    const bound = Object.entries(layer.weights ?? {}).map(([, b]) => this.constants.get(b.constant)!);
+    const sources = [...new Set([...inputs, ...bound].flatMap((c) => (c ? parameterSources(c) : [])))];
+    // shape arithmetic (Shape of the weight) is the op's inference's: no kernel needed
+    const integers = inferred.outputs.every((_, k) => inferred.values?.[k]?.integer === true);
+    const why = integers ? null : this.whyNoValues(layer, what, inferred, inputs, bound);
+    let data: (Float32Array | null)[] = inferred.outputs.map(() => null);
+    if (!integers && why === null) {
+      try {
+        data = this.run(layer, op, inferred, inputs);
+      } catch (e) {
+        // a kernel that needs what only a run gives (a Loop's body runner) leaves the tensor computed, not the import failed
+        return [{ reason: `${what}: ${e instanceof Error ? e.message : String(e)}` }];
+      }
+    }
+    return inferred.outputs.map((shape, k) => {
+      const v = inferred.values?.[k] ?? null;
+      const typed = v?.integer ? null : data[k];
+      const value = v?.integer || !typed ? v : typed.length <= LITERAL ? { data: Array.from(typed), integer: false } : null;
+      const unheld = !typed && !value ? (why ?? undefined) : undefined;
+      // shape arithmetic (Shape of the weight) makes no parameters of what it reads
+      const from = v?.integer ? [] : sources;
+      return { name: layer.outputs[k], shape: [...shape], dataType: value?.integer ? 'int64' : 'float32', value, raw: null, typed, initializer: false, folded: { from, ...(unheld ? { unheld } : {}) } };
+    });
+  }
+
+  /** Why the layer's values are not computed (an input without data, a folding limit), or null when they are. */
+  private whyNoValues(layer: GraphLayer, what: string, inferred: Inferred, inputs: readonly (GraphConstant | null)[], bound: readonly GraphConstant[]): string | null {
+    const absent = [...inputs, ...bound].find((c) => c && !hasValues(c));
+    if (absent) return missingData(absent);
+    const unbound = inferred.weights.find((w) => !layer.weights?.[w.name]);
+    if (unbound) return `${what} has no ${unbound.name} in the file`;
+    const sizes = inferred.outputs.map(numel);
+    const big = sizes.find((n) => n > MAX_FOLDED_TENSOR);
+    if (big !== undefined) return `${what} computes ${fmt(big)} values, more than one folded value may hold (${fmt(MAX_FOLDED_TENSOR)}, MAX_FOLDED_TENSOR)`;
+    const work = inferred.cost.macs + inferred.cost.elementwise;
+    if (work > MAX_FOLD_WORK) return `${what} takes ${fmt(work)} operations, more than one folded value may take (${fmt(MAX_FOLD_WORK)})`;
+    // what the kernel reads that is not held yet (an initializer decoded), its weights and what it writes
+    const reading = inputs.reduce((s, c) => s + (c && !this.holding(c) ? numel(c.shape) : 0), 0);
+    const need = reading + bound.reduce((s, c) => s + numel(c.shape), 0) + sizes.reduce((s, n) => s + n, 0);
+    if (need > this.budget.left) return `folding it needs up to ${fmt(need)} more values at ${what}, and ${fmt(Math.max(0, this.budget.left))} are left of MAX_FOLDED_ELEMENTS (the graph's folding budget)`;
+    return null;
+  }
+
+  /** Whether the folding holds this constant's values already (folded, or decoded for an earlier node). */
+  private holding(c: GraphConstant): boolean {
+    return (c.typed instanceof Float32Array && this.held.has(c.typed)) || this.decoded.has(c.name);
+  }
+
+  /** The layer's kernel on its constant inputs and bound weights (as runtime/weights.ts binds them). */
+  private run(layer: GraphLayer, op: OpDef, inferred: Inferred, inputs: readonly (GraphConstant | null)[]): Float32Array[] {
+    const given = inputs.map((c) => (c ? tensor(c.shape, this.values(c)) : undefined));
+    const weights = layerWeights(layer, inferred.weights, this.constants, {}, 'file', 0);
+    const outs = op.run({ attrs: layer.attrs, plan: inferred.plan, inputs: given as Tensor[], weights, outputs: inferred.outputs.map((s) => [...s]), training: false, seed: 0 });
+    return outs.map((t) => {
+      this.hold(t.data);
+      return t.data;
+    });
+  }
+
+  /** A constant's float32 values: a folded one's own array, else decoded once (and held until its readers are evaluated). */
+  private values(c: GraphConstant): Float32Array {
+    const n = numel(c.shape);
+    if (c.typed instanceof Float32Array && c.typed.length === n) return c.typed;
+    const kept = this.decoded.get(c.name);
+    if (kept) return kept;
+    const data = constantData(c)!;
+    // a constant of the graph is decoded once; one made for a single fold (a Gemm's α) is not kept
+    if (this.constants.get(c.name) === c) {
+      this.decoded.set(c.name, data);
+      this.hold(data);
+    }
+    return data;
+  }
+
+  private hold(a: Float32Array): void {
+    const n = this.held.get(a);
+    if (n === undefined) this.budget.left -= a.length;
+    this.held.set(a, (n ?? 0) + 1);
+  }
+
+  private unhold(a: Float32Array): void {
+    const n = this.held.get(a) ?? 0;
+    if (n > 1) this.held.set(a, n - 1);
+    else if (this.held.delete(a)) this.budget.left += a.length;
+  }
+
+  /** Every node reading `name` is evaluated: its decoded copy and an intermediate's values go (a constant of the graph keeps its values: a layer left may read it). */
+  private letGo(name: string): void {
+    const d = this.decoded.get(name);
+    if (d) {
+      this.decoded.delete(name);
+      this.unhold(d);
+    }
+    const m = this.memo.get(name);
+    if (m && !notFoldable(m) && this.constants.get(name) !== m && m.typed instanceof Float32Array) {
+      this.unhold(m.typed);
+      this.memo.set(name, { ...m, typed: null, folded: { from: m.folded?.from ?? [], unheld: 'its values were let go once every node reading it was folded' } });
+    }
+  }
+}
+
+/**
+ * Takes out of `layers` the evaluated ones whose outputs are now constants or read by no layer
+ * left (nor by the graph's outputs), as they fold away; returns their names.
+ */
+export function pruneFolded(layers: GraphLayer[], evaluated: ReadonlySet<GraphLayer>, constants: ReadonlyMap<string, GraphConstant>, outputs: readonly string[]): string[] {
+  if (evaluated.size === 0) return [];
+  const readers = new Map<string, number>();
+  const count = (r: string, by: number) => readers.set(r, (readers.get(r) ?? 0) + by);
+  for (const o of outputs) count(o, 1);
+  for (const l of layers) for (const r of new Set(l.inputs)) count(r, 1);
+  const producer = new Map<string, GraphLayer>();
+  for (const l of layers) for (const o of l.outputs) producer.set(o, l);
+  const removed = new Set<GraphLayer>();
+  const removable = (l: GraphLayer) => evaluated.has(l) && !removed.has(l) && l.outputs.every((o) => o === '' || constants.has(o) || !readers.get(o));
+  const work = [...evaluated];
+  while (work.length > 0) {
+    const l = work.pop()!;
+    if (!removable(l)) continue;
+    removed.add(l);
+    for (const r of new Set(l.inputs)) {
+      count(r, -1);
+      const p = producer.get(r);
+      if (p && removable(p)) work.push(p);
+    }
+  }
+  const names = layers.filter((l) => removed.has(l)).map((l) => l.name);
+  const kept = layers.filter((l) => !removed.has(l));
+  layers.splice(0, layers.length, ...kept);
+  return names;
+}

@@ -1,0 +1,102 @@
+/**
+ * The graph's inputs as an ONNX import reads them: each input's shape from the file, its dynamic
+ * dimensions from the request's inputShapes (by input name, or '' for the first), and every key of
+ * inputShapes checked to name an input (graph/onnx/import.ts).
+ */
+import { ConvlensError, fmtShape, jsonPath } from '../../errors.js';
+import { closest } from '../../suggest.js';
+import { own } from '../../records.js';
+import type { GraphConstant, GraphInput } from '../graph.js';
+import { num } from './proto.js';
+import type { ValueInfoProto } from './proto.js';
+
+/** What the request says of the inputs (OnnxImportOptions' fields). */
+export interface InputShapeOptions {
+  inputShapes?: Record<string, number[]>;
+  shapesAt?: string;
+}
+
+/**
+ * MISSING_DIMENSION's message: the dimension, and how each surface gives the shape (the import runs
+ * for REST, GraphQL, jobs and the CLI alike). `shape`: the input's dimensions, N where dynamic.
+ */
+function missingDimension(input: string, k: number, dimParam: string | undefined, shape: string[], declared: number | null): string {
+  const s = shape.join(',');
+  // a dim_value of 0 or less is no size: some exporters write it for a dynamic one
+  const what = declared !== null ? `is declared ${declared}, not a size (read as dynamic)` : `${dimParam ? `('${dimParam}') ` : ''}is dynamic`;
+  return (
+    `input '${input}' dimension ${k} ${what}; give the input's shape with each N filled in: ` +
+    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`
+  );
+}
+
+/**
+ * Every inputShapes key names an input of the graph ("" is the first): a misspelt name is refused
+ * at its key, with the closest input name, before the shape it left out is missed; so is the name
+ * of a weight that an older export lists among its inputs (its shape is the file's).
+ */
+export function checkShapeNames(options: InputShapeOptions, names: string[], constants: ReadonlyMap<string, GraphConstant>): void {
+  const at = (key: string) => shapeKeyPath(options, key);
+  for (const key of Object.keys(options.inputShapes ?? {})) {
+    if (key === '' || names.includes(key)) continue;
+    // older exports list their weights among the inputs too: a shape given for one would be ignored
+    const stored = constants.get(key);
+    if (stored) {
+      throw new ConvlensError(
+        'INVALID_OPTION',
+        `inputShapes names '${key}', a weight the file stores (shape ${fmtShape(stored.shape)}), not an input the model is fed; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
+        { path: at(key), input: key, shape: stored.shape },
+      );
+    }
+    const suggestion = closest(key, names);
+    throw new ConvlensError(
+      'INVALID_OPTION',
+      `inputShapes names '${key}', which is not an input of this model${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs: ${names.map((n) => `'${n}'`).join(', ')}`,
+      { path: at(key), input: key, ...(suggestion ? { suggestion } : {}) },
+    );
+  }
+}
+
+/** Where the request gave the shape of inputShapes' `key` ('' for the first input: `?input=`, `inputShapes[""]`). */
+function shapeKeyPath(options: InputShapeOptions, key: string): string {
+  const base = options.shapesAt ?? '$.inputShapes';
+  return key === '' && base.startsWith('query.') ? base : base + jsonPath([key]).slice(1);
+}
+
+export function graphInput(v: ValueInfoProto, index: number, options: InputShapeOptions): GraphInput {
+  const path = `$.graph.input[${index}]`;
+  const dims = v.type?.tensorType?.shape?.dim ?? null;
+  const key = own(options.inputShapes, v.name) ? v.name : '';
+  const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
+  // a shape given that the file's input refuses: the error is where it was given, the file's input named beside it
+  const givenAt = { path: shapeKeyPath(options, key), modelPath: path };
+  if (!dims) {
+    if (given) return { name: v.name, shape: given, path };
+    throw new ConvlensError('MISSING_DIMENSION', `input '${v.name}' has no shape in the model; give it as ?input=1,3,224,224 or ?input.${v.name}=…`, { path, input: v.name });
+  }
+  if (given && given.length !== dims.length) {
+    throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' has ${dims.length} dimensions in the model, but the shape given has ${given.length}: ${fmtShape(given)}`, {
+      ...givenAt,
+      input: v.name,
+    });
+  }
+  const shape = dims.map((d, k) => {
+    const fixed = d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : null;
+    if (given) {
+      if (fixed !== null && given[k] !== fixed) {
+        throw new ConvlensError('SHAPE_MISMATCH', `input '${v.name}' dimension ${k} is ${fixed} in the model, but ${given[k]} was given`, { ...givenAt, input: v.name, dimension: k });
+      }
+      return given[k];
+    }
+    if (fixed === null) {
+      throw new ConvlensError(
+        'MISSING_DIMENSION',
+        missingDimension(v.name, k, d.dimParam, dims.map((x) => (x.dimValue && num(x.dimValue) > 0 ? String(num(x.dimValue)) : 'N')), d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? num(d.dimValue) : null),
+        { path, input: v.name, dimension: k, ...(d.dimParam ? { dimParam: d.dimParam } : {}) },
+      );
+    }
+    return fixed;
+  });
+  return { name: v.name, shape, path };
+}
+
