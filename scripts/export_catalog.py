@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""The whole torchvision classification and segmentation catalog as ONNX, with PyTorch's own numbers.
+"""The whole torchvision classification, segmentation and video catalog as ONNX, with PyTorch's own numbers.
 
 torchvision 0.14 has no models.list_models(): the builders are enumerated as the public functions of
-torchvision.models and torchvision.models.segmentation that take a `weights` argument (80 + 6 in
-0.14.1). Each model is built untrained (weights=None, the builder's defaults: no auxiliary heads),
-in eval mode, at 1×3×224×224, and exported by torch.onnx.export at opsets 13 and 17 as a user would
+torchvision.models, torchvision.models.segmentation and torchvision.models.video that take a `weights`
+argument (80 + 6 + 6 in 0.14.1). Each model is built untrained (weights=None, the builder's defaults:
+no auxiliary heads), in eval mode, at 1×3×224×224 (video: a clip of 1×3×16×224×224, VIDEO_INPUT), and exported by torch.onnx.export at opsets 13 and 17 as a user would
 (export_params=True, constant folding on, except for Swin and MaxViT: see NO_FOLDING) but with training=TrainingMode.PRESERVE, so BatchNorm is
 not folded into the convs and the file holds the module's own parameters (as scripts/export_onnx.py).
 Weights are then stripped: floating-point initializers over 64 elements keep their dims and type but
@@ -19,6 +19,14 @@ Two additions to torch 1.13's exporter, neither of which changes what the model 
   > 2 GB       a model whose weights pass protobuf's 2 GB limit (vit_h_14, 632 M parameters) is
                exported to a file path, so torch writes the weights as external data; the file is
                then read without them and stripped like the others (over LARGE parameters).
+  memory       video models are exported with the address space limited (VIDEO_ADDRESS_SPACE), one
+               opset per child process, before the MAC count: torch 1.13's ONNX shape inference tries to constant-fold a
+               node of mvit_v2_s's relative-position path into a 417 GB tensor; unlimited, the
+               allocation starts and the OOM killer ends the export at the machine's memory (24 GB
+               here); limited, it fails at once, torch warns ("Constant folding in symbolic shape
+               inference fails") and exports the node unfolded. A second export in the same process
+               (what the first left allocated) or a higher limit (16 GB) instead failed with a 0.5 or
+               10 GB allocation error.
 
 Truth per model (test/fixtures/catalog/truth.json):
   params   sum of parameter sizes (buffers excluded), torchvision's num_params
@@ -30,6 +38,7 @@ Truth per model (test/fixtures/catalog/truth.json):
            The forward runs with autograd on, so nn.MultiheadAttention takes its composite path
            (bmm) rather than the fused _native_multi_head_attention.
   outputs  the shapes of the model's outputs (segmentation: the "out" map)
+  input    the shape the model is measured and exported at
   opsets   per opset: the file name, its size, whether it is committed, or the export error
 
 Files go to tmp/catalog/ (not in git); those up to --commit-kb (both opsets; default 260 KB) within a
@@ -57,6 +66,11 @@ FIXTURES = ROOT / "test" / "fixtures" / "catalog"
 TRUTH = FIXTURES / "truth.json"
 OPSETS = (13, 17)
 RESOLUTION = 224
+# Video models take a clip (N, C, T, H, W): MViT's position tables and relative-position sizes are built
+# for 16×224×224 (torchvision's mvit_v1_b and mvit_v2_s fix spatial_size and temporal_size), S3D's
+# default; r3d_18, mc3_18 and r2plus1d_18 take any clip and are measured at the same one.
+VIDEO_INPUT = [1, 3, 16, 224, 224]
+VIDEO_ADDRESS_SPACE = 12_000_000 << 10
 # Swin and MaxViT index a relative-position table [(2w−1)², heads] by a constant index buffer; with
 # constant folding torch writes the gathered bias [heads, w², w²] as a new float constant, which no
 # analyser can tell from a learned parameter (swin_t: 28,571,602 "parameters" for 28,288,354). These
@@ -89,6 +103,7 @@ def register_zero_symbolic():
 def builders():
     import torchvision.models as tvm
     import torchvision.models.segmentation as seg
+    import torchvision.models.video as video
 
     def public(mod):
         return sorted(
@@ -98,6 +113,7 @@ def builders():
         )
     out = {n: ("classification", f"torchvision.models.{n}") for n in public(tvm)}
     out.update({n: ("segmentation", f"torchvision.models.segmentation.{n}") for n in public(seg)})
+    out.update({n: ("video", f"torchvision.models.video.{n}") for n in public(video)})
     return out
 
 
@@ -167,18 +183,22 @@ def strip(m, external_dir=None):
     return m
 
 
-def one(name):
+def one(name, opsets=OPSETS):
     """Child process: measure one model and export it at every opset; prints one JSON line."""
     import onnx
     import torch
+    import resource
     import torchvision.models as tvm
     import torchvision.models.segmentation as seg
+    import torchvision.models.video as video
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     register_zero_symbolic()
     task, qual = builders()[name]
-    ctor = getattr(seg if task == "segmentation" else tvm, name)
+    ctor = getattr({"segmentation": seg, "video": video}.get(task, tvm), name)
+    if task == "video":
+        resource.setrlimit(resource.RLIMIT_AS, (VIDEO_ADDRESS_SPACE, VIDEO_ADDRESS_SPACE))
     kw = dict(BUILDER_KW.get(name, {}))
     if task == "segmentation":
         kw["weights_backbone"] = None  # the default would download ImageNet weights for the backbone
@@ -187,13 +207,11 @@ def one(name):
         model = MainOutput(model)
     model.eval()
     params = sum(p.numel() for p in model.parameters())
-    res = {"task": task, "builder": qual, "input": [1, 3, RESOLUTION, RESOLUTION], "params": params, "opsets": {}}
-    x = torch.randn(1, 3, RESOLUTION, RESOLUTION)
-    macs, y = count_macs(model, x)
-    res["macs"] = macs
-    res["outputs"] = [list(y.shape)]
+    shape = VIDEO_INPUT if task == "video" else [1, 3, RESOLUTION, RESOLUTION]
+    res = {"task": task, "builder": qual, "input": shape, "params": params, "opsets": {}}
+    x = torch.randn(*shape)
     WORK.mkdir(parents=True, exist_ok=True)
-    for opset in OPSETS:
+    for opset in opsets:
         file = f"{name}.op{opset}.onnx"
         t0 = time.time()
         try:
@@ -217,6 +235,10 @@ def one(name):
                 res["opsets"][str(opset)]["constantFolding"] = False
         except Exception as e:  # noqa: BLE001 - recorded in the truth as the export's own error
             res["opsets"][str(opset)] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"}
+    # counted after the exports, so each export starts from the memory a fresh process has (video models)
+    macs, y = count_macs(model, x)
+    res["macs"] = macs
+    res["outputs"] = [list(y.shape)]
     print(json.dumps(res))
 
 
@@ -228,27 +250,37 @@ PREFERRED = ("resnet18", "mobilenet_v2", "convnext_tiny", "vit_b_32", "efficient
 
 
 def select(truth, commit_kb, budget_kb):
-    """Commit the preferred models, then the smallest (both opsets under commit_kb each) within the budget."""
+    """Commit the preferred models, then the smallest (both opsets under commit_kb each) within the budget.
+    A file is taken from tmp/catalog/, else from the fixtures already committed (a checkout where only
+    some models were exported here keeps the others' committed files)."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    for old in FIXTURES.glob("*.onnx"):
-        old.unlink()
+    source = lambda f: WORK / f if (WORK / f).exists() else (FIXTURES / f if (FIXTURES / f).exists() else None)
     sizes = []
     for name, t in truth["models"].items():
         files = [o for o in t.get("opsets", {}).values() if "file" in o]
-        for o in files:
-            o["committed"] = False
-        if files and all(o["bytes"] <= commit_kb * 1024 for o in files) and all((WORK / o["file"]).exists() for o in files):
+        if files and all(o["bytes"] <= commit_kb * 1024 for o in files) and all(source(o["file"]) for o in files):
             rank = PREFERRED.index(name) if name in PREFERRED else len(PREFERRED)
             sizes.append((rank, sum(o["bytes"] for o in files), name))
     spent = 0
+    chosen = set()
     for _, size, name in sorted(sizes):
         if spent + size > budget_kb * 1024:
             continue
         spent += size
-        for o in truth["models"][name]["opsets"].values():
-            if "file" in o:
-                shutil.copy(WORK / o["file"], FIXTURES / o["file"])
-                o["committed"] = True
+        chosen.add(name)
+    keep = set()
+    for name, t in truth["models"].items():
+        for o in t.get("opsets", {}).values():
+            if "file" not in o:
+                continue
+            o["committed"] = name in chosen
+            if o["committed"]:
+                keep.add(o["file"])
+                if source(o["file"]) != FIXTURES / o["file"]:
+                    shutil.copy(WORK / o["file"], FIXTURES / o["file"])
+    for old in FIXTURES.glob("*.onnx"):
+        if old.name not in keep:
+            old.unlink()
     truth["committed"] = {"bytes": spent, "commitKb": commit_kb, "budgetKb": budget_kb}
 
 
@@ -256,6 +288,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("names", nargs="*")
     ap.add_argument("--one")
+    ap.add_argument("--opsets", type=int, nargs="+", default=list(OPSETS), help="with --one: the opsets to export")
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--select", action="store_true")
     ap.add_argument("--merge", nargs="+", default=[], help='JSON-lines files of {"name", "result": <a --one line>} from parallel workers')
@@ -263,7 +296,7 @@ def main():
     ap.add_argument("--budget-kb", type=int, default=3584)
     a = ap.parse_args()
     if a.one:
-        one(a.one)
+        one(a.one, a.opsets)
         return
     import onnx
     import torch
@@ -284,11 +317,18 @@ def main():
             if name in truth["models"] and not a.force:
                 continue
             t0 = time.time()
-            p = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True)
-            if p.returncode != 0:
-                truth["models"][name] = {"error": (p.stderr.strip().splitlines() or ["?"])[-1][:300]}
-            else:
-                truth["models"][name] = json.loads(p.stdout.strip().splitlines()[-1])
+            # video models one opset per process (memory, above); the others all opsets in one
+            groups = [[o] for o in OPSETS] if builders()[name][0] == "video" else [list(OPSETS)]
+            for k, group in enumerate(groups):
+                p = subprocess.run([sys.executable, __file__, "--one", name, "--opsets", *map(str, group)], capture_output=True, text=True)
+                if p.returncode != 0:
+                    truth["models"][name] = {"error": (p.stderr.strip().splitlines() or ["?"])[-1][:300]}
+                    break
+                res = json.loads(p.stdout.strip().splitlines()[-1])
+                if k == 0:
+                    truth["models"][name] = res
+                else:
+                    truth["models"][name]["opsets"].update(res["opsets"])
             print(f"{name} {time.time() - t0:.0f}s", json.dumps({k: v for k, v in truth["models"][name].items() if k != "builder"}), flush=True)
             truth["models"] = dict(sorted(truth["models"].items()))
             TRUTH.parent.mkdir(parents=True, exist_ok=True)

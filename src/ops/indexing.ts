@@ -37,6 +37,7 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
   name: 'split',
   summary: 'Split along an axis into given sizes or equal parts',
   pytorch: 'torch.split',
+  foldsConstantOperands: true, // a learned table split into rows (MViT's temporal position embedding, repeat_interleave'd) is read by Split alone
   inputNames: ['data', 'split'],
   minInputs: 1,
   attrs: SplitAttrs,
@@ -54,7 +55,15 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
       ctx.fail('SHAPE_MISMATCH', `split sizes [${sizes.join(', ')}] do not sum to ${x[axis]} (axis ${axis} of ${fmtShape(x)})`, 'split', { shapes: { data: x } });
     }
     const outputs = sizes.map((s) => x.map((d, i) => (i === axis ? s : d)));
-    return { outputs, weights: [], cost: ZERO_COST, plan: { axis, sizes: [...sizes] } };
+    // known values fold part by part (torch's repeat_interleave splits a folded Expand of its counts)
+    const v = ctx.values[0];
+    let start = 0;
+    const values = outputs.map((out) => {
+      const starts = x.map((_, d) => (d === axis ? start : 0));
+      start += out[axis];
+      return v && mayFold(ctx, numel(out)) ? foldMovement(v, x, (t) => stridedSlice(t, starts, x.map(() => 1), out)) : null;
+    });
+    return { outputs, values, weights: [], cost: ZERO_COST, plan: { axis, sizes: [...sizes] } };
   },
   // Splits along the channel axis (the usual case) keep the field; along a spatial axis, output 0's is shown.
   receptiveField: (ctx) => ctx.rf[0],

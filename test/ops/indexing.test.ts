@@ -16,6 +16,18 @@ describe('split', () => {
     expect(inferOf(split, [[2, 3]], { axis: -1, split: [1, 2] }).outputs).toEqual([[2, 1], [2, 2]]);
   });
 
+  it('known values fold part by part: torch.repeat_interleave(t, 3136, 0) exports Split(Expand(3136, [8])) into 8 counts, read as the shapes of its Concat', () => {
+    const inf = inferOf(split, [[2, 3]], { axis: 1, split: [1, 2] }, [{ data: [0, 1, 2, 3, 4, 5], integer: true }]);
+    expect(inf.values).toEqual([
+      { data: [0, 3], integer: true },
+      { data: [1, 2, 4, 5], integer: true },
+    ]);
+    const counts = inferOf(split, [[8]], { axis: 0, numOutputs: 8 }, [{ data: new Array(8).fill(3136), integer: true }]);
+    expect(counts.values).toEqual(new Array(8).fill({ data: [3136], integer: true }));
+    // an unknown input folds nothing
+    expect(inferOf(split, [[2, 3]], { axis: 1, split: [1, 2] }).values).toEqual([null, null]);
+  });
+
   it('sizes that do not sum to the dim are SHAPE_MISMATCH at split', () => {
     const e = errorOf(() => inferOf(split, [[2, 5]], { axis: 1, split: [1, 1] }));
     expect(e.code).toBe('SHAPE_MISMATCH');

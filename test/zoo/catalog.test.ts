@@ -1,6 +1,7 @@
 /**
  * The torchvision catalog exported by torch.onnx.export (scripts/export_catalog.py: every
- * classification and segmentation builder of torchvision 0.14, opsets 13 and 17, weights stripped)
+ * classification, segmentation and video builder of torchvision 0.14, opsets 13 and 17, weights
+ * stripped; video models at a 1×3×16×224×224 clip)
  * against PyTorch's own numbers: complete analysis, params, conv + linear + matmul MACs and output
  * shapes equal. The small files are committed in test/fixtures/catalog/; the others are read from
  * tmp/catalog/ when the script has been run here, and skipped (with their size) when not.
@@ -33,7 +34,7 @@ const KNOWN_GAPS: Record<string, string[]> = {
 
 /**
  * Builders whose export has not been run yet (the script exports any by name). Exact, as KNOWN_GAPS:
- * once the truth holds a builder's files, its entry must go. Empty: all 86 are exported.
+ * once the truth holds a builder's files, its entry must go. Empty: all 92 are exported.
  */
 const NOT_EXPORTED: string[] = [];
 
@@ -49,10 +50,11 @@ describe('torchvision catalog as ONNX (scripts/export_catalog.py): complete, par
     else expect({ key, unsupported: m.unsupported, params: m.params, macs: m.macs, outputs: m.outputs }).toEqual({ key, unsupported: [], params: t.params, macs: t.macs, outputs: t.outputs });
   });
 
-  it('the truth holds every builder of torchvision 0.14: 80 classification + 6 segmentation, each with PyTorch\'s params, MACs and output shapes', () => {
+  it('the truth holds every builder of torchvision 0.14: 80 classification + 6 segmentation + 6 video, each with PyTorch\'s params, MACs and output shapes', () => {
     const models = Object.values(truth.models);
     expect(models.filter((t) => t.task === 'classification')).toHaveLength(80);
     expect(models.filter((t) => t.task === 'segmentation')).toHaveLength(6);
+    expect(models.filter((t) => t.task === 'video').map((t) => t.input)).toEqual(new Array(6).fill([1, 3, 16, 224, 224]));
     const incomplete = Object.entries(truth.models).filter(([n, t]) => !NOT_EXPORTED.includes(n) && !(t.params! > 0 && t.macs! > 0 && t.outputs?.length)).map(([n]) => n);
     expect(incomplete).toEqual([]);
   });

@@ -18,11 +18,14 @@
  *          bound of a data-dependent size. Any other computed trip count, or a loop without one
  *          (a while loop), cannot be unrolled: the node stays unsupported with the reason, and
  *          the report is incomplete rather than failed.
+ * Sequences that the inlined graph builds by constant steps (an unrolled Loop's SequenceInserts:
+ * torch's tensor_split) are then resolved to their tensors (sequences.ts).
  * Other nodes carrying subgraphs (Scan, SequenceMap) stay as they are: unsupported.
  */
 import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto.js';
 import { toConstant } from './constants.js';
 import { checkIfArity, checkLoopArity, checkTripCount } from './node-checks.js';
+import { resolveSequences } from './sequences.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 
@@ -109,6 +112,13 @@ export function flattenControlFlow(
     if (!t) return undefined;
     const c = toConstant(t, name, true, { left: 16 });
     return c.value && c.value.data.length === 1 ? c.value.data[0] : undefined;
+  };
+
+  const ints = (name: string): { values: number[]; rank: number } | undefined => {
+    const t = tensors.get(name);
+    if (!t || t.dims.length > 1) return undefined;
+    const c = toConstant(t, name, true, { left: 1024 });
+    return c.value?.integer ? { values: [...c.value.data], rank: t.dims.length } : undefined;
   };
 
   function walk(graph: GraphProto, scope: Map<string, string>, prefix: string, base: string): Map<string, string> {
@@ -299,6 +309,8 @@ export function flattenControlFlow(
 
   try {
     walk(g, new Map(), '', '$.graph');
+    // sequences built by constant steps (an unrolled loop's SequenceInserts) become lists of tensors
+    resolveSequences({ nodes: out.nodes, initializers: out.initializers, types, opset, scalar, ints, outputs: g.output.map((o) => o.name), int64: int64Tensor });
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     // too much to inline: the file's own nodes, control flow left unsupported

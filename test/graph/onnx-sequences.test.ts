@@ -1,0 +1,167 @@
+/**
+ * ONNX sequences resolved at import (src/graph/onnx/sequences.ts): the Loop/Sequence pattern
+ * torch.onnx writes for torch.tensor_split (torchvision's MViT, in miniature:
+ * scripts/export_sequences.py) analysed to PyTorch's numbers and run to its output; the other
+ * sequence operators; and what stays unsupported, with its reason.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
+
+const dir = new URL('../fixtures/onnx/sequence/', import.meta.url);
+interface Case {
+  input: number[];
+  inputShape: number[];
+  output: number[];
+  outputShape: number[];
+  params?: number;
+  macs?: number;
+  length?: number;
+}
+const truth = JSON.parse(readFileSync(new URL('truth.json', dir), 'utf8')) as Record<string, Case>;
+const graphOf = (file: string) => importOnnx(readFileSync(new URL(file, dir))).graph;
+const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 20 };
+const maxDiff = (a: Float32Array, b: number[]) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+const SEQUENCE_OPS = ['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceErase', 'SequenceAt', 'SequenceLength', 'SplitToSequence', 'ConcatFromSequence', 'Loop'];
+
+describe("torch.tensor_split exported (SequenceEmpty, a Loop that Slices and SequenceInserts, SequenceAt): MViT's class-token split in miniature", () => {
+  const t = truth.tensor_split_pool;
+  for (const opset of [13, 17]) {
+    it(`opset ${opset}: complete, PyTorch's ${t.params} parameters, ${t.macs} MACs and output [${t.outputShape.join(', ')}]; no sequence reaches the analysis`, () => {
+      const r = analyzeGraph(graphOf(`tensor_split_pool.op${opset}.onnx`), DEFAULTS);
+      expect(r.totals.complete).toBe(true);
+      expect(r.totals.unsupported).toEqual([]);
+      expect({ params: r.totals.params, macs: r.totals.macs, outputs: r.outputs.map((o) => o.shape) }).toEqual({ params: t.params, macs: t.macs, outputs: [t.outputShape] });
+      expect(r.layers.filter((l) => SEQUENCE_OPS.includes(l.source?.opType ?? ''))).toEqual([]);
+      // SequenceAt(S, 0) is the class token the unrolled loop sliced, SequenceAt(S, 1) the rest
+      expect(r.layers.find((l) => l.name === '/SequenceAt')).toMatchObject({ op: 'identity', outputShape: [1, 1, 1, 8] });
+      expect(r.layers.find((l) => l.name === '/SequenceAt_1')).toMatchObject({ op: 'identity', outputShape: [1, 1, 32, 8] });
+    });
+
+    it(`opset ${opset}: runs to PyTorch's output`, () => {
+      const y = runGraph(graphOf(`tensor_split_pool.op${opset}.onnx`), { x: tensor(t.inputShape, Float32Array.from(t.input)) }, OPTS).outputs.y;
+      expect(y.shape).toEqual(t.outputShape);
+      expect(maxDiff(y.data, t.output)).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('the other sequence operators (sequence_ops.onnx)', () => {
+  const t = truth.sequence_ops;
+  it('SplitToSequence by a constant split, SequenceAt at −1, SequenceInsert at 0, SequenceErase, SequenceConstruct, ConcatFromSequence with new_axis: tensor layers, complete', () => {
+    const r = analyzeGraph(graphOf('sequence_ops.onnx'), DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.outputs.map((o) => o.shape)).toEqual([t.outputShape, []]);
+    expect(r.layers.find((l) => l.name === 'split')).toMatchObject({ op: 'split' });
+    expect(r.layers.find((l) => l.name === 'stack')).toMatchObject({ op: 'concat', outputShape: [4, 2, 2] });
+    // SequenceLength is the constant 4: no layer
+    expect(r.layers.find((l) => l.name === 'length')).toBeUndefined();
+  });
+
+  it('runs to the stacked parts [−p₂, p₀, p₁, p₂] and the length 4', () => {
+    const out = runGraph(graphOf('sequence_ops.onnx'), { x: tensor(t.inputShape, Float32Array.from(t.input)) }, OPTS).outputs;
+    expect(out.y.shape).toEqual(t.outputShape);
+    expect(maxDiff(out.y.data, t.output)).toBe(0);
+    expect(Array.from(out.n.data)).toEqual([t.length]);
+  });
+
+  it('a Loop of 3 iterations whose body appends a slice at the iteration number to a carried sequence, then ConcatFromSequence: unrolled, resolved, run', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 6] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'M', dims: [], type: 'int64', data: [3] },
+        { name: 'two', dims: [1], type: 'int64', data: [2] },
+        { name: 'ax0', dims: [1], type: 'int64', data: [0] },
+        { name: 'ax1', dims: [1], type: 'int64', data: [1] },
+      ],
+      nodes: [
+        { op: 'SequenceEmpty', inputs: [], outputs: ['empty'], name: 'empty' },
+        {
+          op: 'Loop',
+          inputs: ['M', '', 'empty'],
+          outputs: ['parts'],
+          name: 'loop',
+          attrs: {
+            body: {
+              g: {
+                inputs: ['i', 'c', 'seq_in'],
+                outputs: ['c', 'seq_out'],
+                nodes: [
+                  { op: 'Unsqueeze', inputs: ['i', 'ax0'], outputs: ['i1'], name: 'i1' },
+                  { op: 'Mul', inputs: ['i1', 'two'], outputs: ['a'], name: 'start' },
+                  { op: 'Add', inputs: ['a', 'two'], outputs: ['b'], name: 'end' },
+                  { op: 'Slice', inputs: ['x', 'a', 'b', 'ax1'], outputs: ['part'], name: 'slice' },
+                  { op: 'SequenceInsert', inputs: ['seq_in', 'part'], outputs: ['seq_out'], name: 'insert' },
+                ],
+              },
+            },
+          },
+        },
+        { op: 'ConcatFromSequence', inputs: ['parts'], outputs: ['y'], name: 'stack', attrs: { axis: { i: 0 }, new_axis: { i: 1 } } },
+      ],
+    });
+    const { graph } = importOnnx(bytes);
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.layers.filter((l) => l.op === 'slice').map((l) => l.name)).toEqual(['loop/0/slice', 'loop/1/slice', 'loop/2/slice']);
+    expect(r.outputs[0].shape).toEqual([3, 1, 2]);
+    const y = runGraph(graph, { x: tensor([1, 6], Float32Array.from([0, 1, 2, 3, 4, 5])) }, OPTS).outputs.y;
+    expect(y.shape).toEqual([3, 1, 2]);
+    expect(Array.from(y.data)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe('sequences that cannot be resolved at import stay unsupported, with the reason: an incomplete report, not a failed one', () => {
+  it('a SequenceInsert at a position computed from the data: its builders and readers unsupported, each saying why', () => {
+    const r = analyzeGraph(graphOf('sequence_computed.onnx'), DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    const reasons = Object.fromEntries(r.totals.unsupported.map((u) => [u.opType, u.reasons.join('; ')]));
+    expect(Object.keys(reasons).sort()).toEqual(['SequenceAt', 'SequenceInsert', 'SplitToSequence']);
+    expect(reasons.SequenceInsert).toMatch(/its position 'pos' is computed, not a constant/);
+    expect(reasons.SplitToSequence).toMatch(/the sequence 'parts' is read by 'insert_at_data' \(SequenceInsert\), which cannot be resolved/);
+    expect(reasons.SequenceAt).toMatch(/its position 'pos' is computed/);
+  });
+
+  it('a sequence that is a graph output, and a SplitToSequence without a split: unsupported, saying why', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [2, 6] }],
+      outputs: ['s', 'u'],
+      initializers: [],
+      nodes: [
+        { op: 'SequenceConstruct', inputs: ['x', 'x'], outputs: ['s'], name: 'construct' },
+        { op: 'SplitToSequence', inputs: ['x'], outputs: ['parts'], name: 'split', attrs: { axis: { i: 1 } } },
+        { op: 'ConcatFromSequence', inputs: ['parts'], outputs: ['u'], name: 'concat', attrs: { axis: { i: 1 } } },
+      ],
+    });
+    const r = analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    const reasons = Object.fromEntries(r.totals.unsupported.map((u) => [u.opType, u.reasons.join('; ')]));
+    expect(reasons.SequenceConstruct).toMatch(/the sequence 's' is a graph output: convlens analyses tensors/);
+    expect(reasons.SplitToSequence).toMatch(/without a split: the number of parts depends on the input's shape/);
+    expect(reasons.ConcatFromSequence).toMatch(/without a split/);
+  });
+});
+
+describe('Split reads a learned table (stripped of its data) as a parameter', () => {
+  it("a [2, 96] float initializer split into rows, each added to the tokens (MViT's temporal position table through repeat_interleave): 192 parameters", () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 96] }],
+      outputs: ['y'],
+      initializers: [{ name: 'table', dims: [2, 96] }],
+      nodes: [
+        { op: 'Split', inputs: ['table'], outputs: ['r0', 'r1'], name: 'split', attrs: { axis: { i: 0 } } },
+        { op: 'Add', inputs: ['x', 'r0'], outputs: ['a'], name: 'add0' },
+        { op: 'Add', inputs: ['a', 'r1'], outputs: ['y'], name: 'add1' },
+      ],
+    });
+    const r = analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.params).toBe(192);
+  });
+});
