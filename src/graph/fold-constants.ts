@@ -19,15 +19,15 @@
  * the folded weights) within what the graph's MAX_FOLDED_ELEMENTS budget has left (the budget the
  * import's decoded constants draw on). Past a limit, or without the file's data, the constant has
  * its shape and no values, and `folded.unheld` says why: the analysis is whole, and a run refuses
- * at that weight (runtime/weights.ts).
+ * at that weight (graph/bound-weights.ts missingWeight).
  */
 import { ConvlensError } from '../errors.js';
 import { MAX_COUNT, MAX_FOLD_WORK, MAX_FOLDED_TENSOR } from '../limits.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Inferred, OpDef } from '../ops/types.js';
-import { layerWeights } from '../runtime/weights.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { fileWeights } from './bound-weights.js';
 import { constantData } from './constant-data.js';
 import { parameterSources, unsupportedReason } from './graph.js';
 import type { GraphConstant, GraphLayer } from './graph.js';
@@ -235,10 +235,10 @@ export class ConstantFolder {
     return (c.typed instanceof Float32Array && this.held.has(c.typed)) || this.decoded.has(c.name);
   }
 
-  /** The layer's kernel on its constant inputs and bound weights (as runtime/weights.ts binds them). */
+  /** The layer's kernel on its constant inputs and bound weights (graph/bound-weights.ts, as a run without a weight store binds them). */
   private run(layer: GraphLayer, op: OpDef, inferred: Inferred, inputs: readonly (GraphConstant | null)[]): Float32Array[] {
     const given = inputs.map((c) => (c ? tensor(c.shape, this.values(c)) : undefined));
-    const weights = layerWeights(layer, inferred.weights, this.constants, {}, 'file', 0);
+    const weights = fileWeights(layer, inferred.weights, this.constants);
     const outs = op.run({ attrs: layer.attrs, plan: inferred.plan, inputs: given as Tensor[], weights, outputs: inferred.outputs.map((s) => [...s]), training: false, seed: 0 });
     return outs.map((t) => {
       this.hold(t.data);
