@@ -80,6 +80,8 @@ export class ConstantFolder {
     private readonly readers: Map<string, number>,
     /** Whether a tensor of this name exists in the file (a new constant takes a name no tensor has). */
     private readonly taken: (name: string) => boolean,
+    /** Whether values computed from the file's weights are folded (a run needs them), or their shapes alone (an analysis: OnnxImportOptions.values). */
+    private readonly foldValues = true,
   ) {
     this.limits = new FoldLimits(budget, (name) => numel(constants.get(name)?.shape ?? [0]));
   }
@@ -214,6 +216,8 @@ export class ConstantFolder {
   private whyNoValues(layer: GraphLayer, what: string, inferred: Inferred, inputs: readonly (GraphConstant | null)[], bound: readonly GraphConstant[], sources: readonly string[]): string | null {
     const absent = [...inputs, ...bound].find((c) => c && !hasValues(c));
     if (absent) return missingData(absent);
+    // as from a file with its weights stripped, which analyses the same
+    if (!this.foldValues && sources.some((s) => numel(this.constants.get(s)?.shape ?? []) > LITERAL)) return 'its values are folded for a run only (an analysis reads its shape)';
     const unbound = inferred.weights.find((w) => !layer.weights?.[w.name]);
     if (unbound) return `${what} has no ${unbound.name} in the file`;
     const sizes = inferred.outputs.map(numel);

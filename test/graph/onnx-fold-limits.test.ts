@@ -4,7 +4,7 @@
  * budget (MAX_FOLDED_ELEMENTS) grows by the initializers the folds read, and one fold may overdraw it
  * by 3 × its largest initializer in flight; all the graph's folds take at most 2^22 + 16 operations
  * per element of those initializers. Everything else keeps the generic caps (65,536 values, 2^22
- * operations a value).
+ * operations a value). An analysis imports without folding values at all.
  *
  * ws_big_17.onnx (scripts/export_weight_standardisation.py --big, PyTorch's figures in
  * truth_big.json) standardises a 128 × 64 × 3 × 3 weight, 73,728 values: past the 65,536 a folded
@@ -17,6 +17,7 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import type { OnnxImportOptions } from '../../src/graph/onnx/import.js';
 import type { Graph } from '../../src/graph/graph.js';
 import { runGraph } from '../../src/runtime/execute.js';
+import { analyzeNetwork, runTask } from '../../src/runtime/tasks.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, errorOf, scaledError } from '../helpers.js';
@@ -56,6 +57,21 @@ describe('a standardised weight of 73,728 values (PyTorch StdConv2d 64 → 128, 
     const graph = big({ maxFolded: 1000 });
     expect(weightOf(graph, '/big/Conv').typed?.length).toBe(73_728);
     expect(scaledError(run(graph, { input: tensor(truth.input.shape, truth.input.data) }).outputs.output.data, truth.output.data)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('imported for an analysis (values: false): the same report, and no weight value computed', () => {
+    const graph = big({ values: false });
+    expect(analyzeGraph(graph, DEFAULTS)).toEqual(analyzeGraph(big(), DEFAULTS));
+    const w = weightOf(graph, '/big/Conv');
+    expect([w.typed, w.folded?.unheld]).toEqual([null, 'its values are folded for a run only (an analysis reads its shape)']);
+  });
+
+  it('POST /v1/analyze\'s task imports so (no value computed); a run\'s folds the weight and runs to PyTorch\'s output', () => {
+    const source = { kind: 'onnx' as const, bytes: readFileSync(new URL('ws_big_17.onnx', DIR)), inputShapes: {} };
+    const { graph, report } = analyzeNetwork({ source, options: DEFAULTS });
+    expect([report.totals.params, weightOf(graph, '/big/Conv').typed]).toEqual([truth.params, null]);
+    const out = runTask({ source, inputs: { input: tensor(truth.input.shape, truth.input.data) }, training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 24 }).outputs.output;
+    expect(scaledError(out.data, truth.output.data)).toBeLessThanOrEqual(1e-5);
   });
 });
 
