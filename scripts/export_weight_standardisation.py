@@ -28,8 +28,22 @@ they never run Python):
   weights  the standardised weights PyTorch computes (stem and scaled), to compare with the folds
   input, output   one seeded input and the model's output
 
-Run: /usr/bin/python3 scripts/export_weight_standardisation.py   (Debian python3-torch, python3-onnx)
+Past the generic folding caps (65,536 values a fold, MAX_FOLDED_ELEMENTS a graph: src/limits.ts), the
+weights a file's float initializers are standardised from fold within limits those initializers set
+(graph/fold-budget.ts). `--big` writes the fixture that crosses the first (committed, ~300 KB):
+  ws_big_17.onnx   1×3×16×16 → StdConv2d(3 → 64, 3×3, pad 1) → ReLU → StdConv2d(64 → 128, 3×3, stride 2,
+                   pad 1: a weight of 73,728 values) → ReLU → mean over H, W → Linear(128 → 10)
+  truth_big.json   params, the big conv's standardised weight (its first 64 values and each output
+                   channel's sum of squares), input and output
+
+`--resnet50 DIR` writes what is too large to commit (DIR/resnet50_std.onnx, 98 MB, and
+DIR/resnet50_std.json: input and output): torchvision's ResNet-50 with every Conv2d a timm StdConv2d
+(eps 1e-6, weights kept, opset 17, 224×224), its BatchNorms' running statistics calibrated on random
+batches so the activations stay finite (bench/fold-resnet50.ts runs it).
+
+Run: /usr/bin/python3 scripts/export_weight_standardisation.py [--big | --resnet50 DIR]   (Debian python3-torch, python3-onnx)
 """
+import argparse
 import json
 from pathlib import Path
 
@@ -130,7 +144,7 @@ def macs_of(module, inp, out):
     return out.numel() * module.in_features
 
 
-def main():
+def small():
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(11)
     model = WSNet().eval()
@@ -166,5 +180,89 @@ def main():
     print({k: v for k, v in truth.items() if k not in ("input", "output", "weights")})
 
 
+class BigNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = StdConv2d(3, 64, 3, padding=1, eps=1e-6)
+        self.big = StdConv2d(64, 128, 3, stride=2, padding=1, eps=1e-6)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.big(F.relu(self.stem(x))))
+        return self.head(x.mean(dim=(2, 3)))
+
+
+def big():
+    torch.manual_seed(12)
+    model = BigNet().eval()
+    x = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        y = model(x)
+        w = model.big.standardised()
+    path = OUT / "ws_big_17.onnx"
+    torch.onnx.export(model, x, str(path), opset_version=17, do_constant_folding=False, input_names=["input"], output_names=["output"])
+    truth = {
+        "torch": torch.__version__,
+        "params": sum(p.numel() for p in model.parameters()),
+        "bigWeight": {"shape": list(w.shape), "first": enc(w.flatten()[:64])["data"], "sumSquares": enc(w.pow(2).sum(dim=(1, 2, 3)))["data"]},
+        "input": enc(x),
+        "output": enc(y),
+    }
+    (OUT / "truth_big.json").write_text(json.dumps(truth, indent=1) + "\n")
+    print({"bytes": path.stat().st_size, "params": truth["params"]})
+
+
+def std_resnet50():
+    """torchvision's ResNet-50 with each Conv2d a StdConv2d of the same geometry and weight."""
+    import torchvision
+
+    model = torchvision.models.resnet50(weights=None)
+
+    def swap(parent):
+        for name, child in parent.named_children():
+            if isinstance(child, nn.Conv2d):
+                std = StdConv2d(child.in_channels, child.out_channels, child.kernel_size, stride=child.stride, padding=child.padding, dilation=child.dilation, groups=child.groups, bias=child.bias is not None, eps=1e-6)
+                std.load_state_dict(child.state_dict())
+                setattr(parent, name, std)
+            else:
+                swap(child)
+
+    swap(model)
+    return model
+
+
+def resnet50(out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(50)
+    model = std_resnet50()
+    # running statistics from random batches (cumulative average), so eval-mode activations stay finite
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            model(torch.randn(4, 3, 224, 224))
+    model.eval()
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        y = model(x)
+    path = out / "resnet50_std.onnx"
+    torch.onnx.export(model, x, str(path), opset_version=17, do_constant_folding=False, input_names=["input"], output_names=["output"])
+    (out / "resnet50_std.json").write_text(json.dumps({"torch": torch.__version__, "params": sum(p.numel() for p in model.parameters()), "input": enc(x), "output": enc(y)}) + "\n")
+    print({"bytes": path.stat().st_size, "convs": sum(isinstance(m, StdConv2d) for m in model.modules()), "output range": [float(y.min()), float(y.max())]})
+
+
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--big", action="store_true", help="only the fixture past 65,536 values (ws_big_17.onnx, truth_big.json)")
+    ap.add_argument("--resnet50", metavar="DIR", help="only ResNet-50 with StdConv2d, into DIR (not a fixture: 98 MB)")
+    args = ap.parse_args()
+    if args.resnet50:
+        resnet50(args.resnet50)
+    elif args.big:
+        big()
+    else:
+        small()
+        big()

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { constants as bufferConstants } from 'node:buffer';
 import os from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
+import { DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_MAX_TENSOR_ELEMENTS, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -34,7 +34,7 @@ export const ConfigSchema = z.object({
    */
   SHUTDOWN_DELAY_MS: int(0).max(600_000).default(0),
   /** Largest tensor the runtime accepts or produces, in elements. */
-  MAX_TENSOR_ELEMENTS: int(1).default(64 * 1024 * 1024),
+  MAX_TENSOR_ELEMENTS: int(1).default(DEFAULT_MAX_TENSOR_ELEMENTS),
   /**
    * Most work one run or operator call may cost (MACs + element-wise FLOPs + elements written),
    * estimated before any kernel runs; over it is 413 WORK_TOO_LARGE. ResNet-101 at 224 costs 7.9e9.

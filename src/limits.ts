@@ -38,11 +38,42 @@ export const DEFAULT_WORKER_HEAP_LIMIT_MB = 256;
  */
 export const KERNEL_SCRATCH = 1 << 22;
 
-/** Largest single folded value, in elements (one Concat, Expand or arithmetic result). */
+/**
+ * Default of MAX_TENSOR_ELEMENTS (config.ts): the largest tensor a run reads or writes, weights
+ * included. A value folded at import from the file's weights is never larger (graph/fold-budget.ts).
+ */
+export const DEFAULT_MAX_TENSOR_ELEMENTS = 64 * 1024 * 1024;
+
+/**
+ * Largest single folded value, in elements (one Concat, Expand or arithmetic result), unless it is
+ * computed from float initializers of the file larger than this: then as large as the largest of
+ * them (graph/fold-budget.ts).
+ */
 export const MAX_FOLDED_TENSOR = 65_536;
 
-/** Most element operations one folded value may take (its elements × the inputs combined into it). */
+/**
+ * Most element operations one folded value may take (its elements × the inputs combined into it),
+ * unless it is computed from the file's float initializers; and what a graph's folds may take in
+ * all besides FOLD_WORK_PER_ELEMENT per element of those (graph/fold-budget.ts).
+ */
 export const MAX_FOLD_WORK = 1 << 22;
+
+/**
+ * Element operations (MACs, element-wise FLOPs, elements written) a graph's folds may take per
+ * element of the float initializers they read, on top of MAX_FOLD_WORK. Weight standardisation
+ * takes 8–14 per element of its weight (measured: by InstanceNormalization 8, BiT's 11, timm's
+ * StdConv2d 14: reshapes, a transpose, three means, the centring, the square, the batch norm); a
+ * chain of Adds over a weight (2 per element each: the sum and the element written) stops after 8
+ * of them, plus those MAX_FOLD_WORK pays for.
+ */
+export const FOLD_WORK_PER_ELEMENT = 16;
+
+/**
+ * Values a fold computed from the file's float initializers may hold in flight beyond what is left
+ * of the graph's folding budget, in multiples of the largest initializer it is computed from:
+ * standardising a weight holds its transposed copy, the centred values and their squares at once.
+ */
+export const FOLD_IN_FLIGHT = 3;
 
 /**
  * Largest count the analysis reports (elements of a tensor, MACs or FLOPs of a layer): beyond

@@ -140,8 +140,9 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     if (c.value && !held.has(c.value.data)) {
       held.add(c.value.data);
       foldLeft -= c.value.data.length;
-    } else if (!c.value && c.folded && c.typed) {
-      // a weight folded at import (graph/fold-constants.ts) is held too
+    } else if (!c.value && c.folded && c.typed && c.folded.from.length === 0) {
+      // a weight folded at import (graph/fold-constants.ts) is held too; one computed from the
+      // file's weights is held within the budget those grow (graph/fold-budget.ts), not this one
       foldLeft -= c.typed.length;
     }
   }

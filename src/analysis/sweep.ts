@@ -136,7 +136,7 @@ export function sweepResolutions(
   const { sizes, input: wanted, device: deviceOption, inPlace } = parsed.data;
   const device = deviceOption === undefined ? null : resolveDevice(deviceOption, '$.device');
 
-  const base = loadGraph(source).graph;
+  const base = loadGraph(source, { values: false }).graph;
   onLoaded?.(base);
   // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
   const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5)) : base.inputs.find((i) => i.name === wanted);
@@ -185,7 +185,7 @@ function analyseAt(
   sizePath: string,
 ): Entry {
   try {
-    const graph = loadGraph(sourceAt()).graph;
+    const graph = loadGraph(sourceAt(), { values: false }).graph;
     const inference = inferGraph(graph);
     const report = analyzeGraph(graph, analyze, inference);
     const memory = analyzeMemory(graph, inference, report, { inPlace });

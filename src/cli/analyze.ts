@@ -188,7 +188,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   }
   const source = targetSource(read, { inputShape: o.input, resolution: o.resolution }, ANALYZE_FLAGS);
   if (onnx) bar.phase('importing ONNX');
-  const { graph, origin } = loadGraph(source);
+  const { graph, origin } = loadGraph(source, { values: false });
   bar.phase(`analysing ${graph.layers.length} layers`);
   const inference = inferGraph(graph);
   const report = analyzeGraph(graph, options, inference);

@@ -81,7 +81,7 @@ interface Side {
 function side(which: 'old' | 'new', target: ReadTarget, size: TargetSizes & { flags: FlagPaths }, options: AnalyzeOptions, memory: boolean, device?: DeviceProfile | BuiltInDevice): Side {
   try {
     return withFlags(size.flags, () => {
-      const { graph } = loadGraph(targetSource(target, size, size.flags));
+      const { graph } = loadGraph(targetSource(target, size, size.flags), { values: false });
       const inference = inferGraph(graph);
       const report = analyzeGraph(graph, options, inference);
       const extras: CompareExtras = {};

@@ -10,7 +10,7 @@
  *     or without torch./nn./F. prefixes, are matched against op names and each op's `pytorch`
  *     field, then by edit distance (nn.Conv2d, Conv2D → conv2d; nn.SiLU → swish; torch.cat → concat).
  * Every error carries the JSONPath of the key at fault and `details.suggestion` when there is one.
- * Shared by the JSON spec parser (graph/network.ts) and the single-operator path (runtime/operator.ts).
+ * Shared by the JSON spec parser (graph/network.ts) and the single-operator path (the runtime's operator.ts).
  */
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';

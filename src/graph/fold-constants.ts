@@ -13,29 +13,26 @@
  * (GraphConstant.folded: the raw weight and the gain, as PyTorch's parameters() counts them).
  *
  * Shapes always fold, so a file with its weights stripped analyses the same. Values fold within
- * the limits every constant fold keeps (src/limits.ts): one value of at most MAX_FOLDED_TENSOR
- * elements and MAX_FOLD_WORK element operations, and all the values the folding holds at once
- * (initializers decoded for it, intermediate results until every node reading them is folded,
- * the folded weights) within what the graph's MAX_FOLDED_ELEMENTS budget has left (the budget the
- * import's decoded constants draw on). Past a limit, or without the file's data, the constant has
- * its shape and no values, and `folded.unheld` says why: the analysis is whole, and a run refuses
- * at that weight (runtime/weights.ts).
+ * the graph's folding limits (graph/fold-budget.ts): one value's size, the graph's work, and all
+ * the values the folding holds at once (initializers decoded for it, intermediate results until
+ * every node reading them is folded, the folded weights) within what the graph's MAX_FOLDED_ELEMENTS
+ * budget has left (the budget the import's decoded constants draw on); for values computed from the
+ * file's float initializers, limits those initializers set. Past a limit, or without the file's
+ * data, the constant has its shape and no values, and `folded.unheld` says why: the analysis is
+ * whole, and a run refuses at that weight (graph/bound-weights.ts missingWeight).
  */
 import { ConvlensError } from '../errors.js';
-import { MAX_COUNT, MAX_FOLD_WORK, MAX_FOLDED_TENSOR } from '../limits.js';
+import { MAX_COUNT } from '../limits.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Inferred, OpDef } from '../ops/types.js';
-import { layerWeights } from '../runtime/weights.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { fileWeights } from './bound-weights.js';
 import { constantData } from './constant-data.js';
+import { FoldLimits } from './fold-budget.js';
+import type { FoldBudget } from './fold-budget.js';
 import { parameterSources, unsupportedReason } from './graph.js';
 import type { GraphConstant, GraphLayer } from './graph.js';
-
-/** What is left of the graph's folding budget, in elements (graph/onnx/constants.ts DecodeBudget). */
-export interface FoldBudget {
-  left: number;
-}
 
 /** Why a tensor cannot be folded to a constant. */
 export interface NotFoldable {
@@ -48,8 +45,6 @@ export const notFoldable = (f: Folded | null | undefined): f is NotFoldable => f
 
 /** A folded float value this small is kept as a value too, as a float literal of the file is (graph/onnx/constants.ts MAX_FLOAT_LITERAL). */
 const LITERAL = 64;
-
-const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** Whether the constant's values are at hand: decoded, typed, folded or in its raw bytes. */
 function hasValues(c: GraphConstant): boolean {
@@ -74,6 +69,7 @@ export class ConstantFolder {
   private readonly decoded = new Map<string, Float32Array>();
   /** The layers evaluated: pruneFolded takes those no longer needed out of the graph. */
   readonly evaluated = new Set<GraphLayer>();
+  private readonly limits: FoldLimits;
 
   constructor(
     private readonly constants: Map<string, GraphConstant>,
@@ -84,7 +80,11 @@ export class ConstantFolder {
     private readonly readers: Map<string, number>,
     /** Whether a tensor of this name exists in the file (a new constant takes a name no tensor has). */
     private readonly taken: (name: string) => boolean,
-  ) {}
+    /** Whether values computed from the file's weights are folded (a run needs them), or their shapes alone (an analysis: OnnxImportOptions.values). */
+    private readonly foldValues = true,
+  ) {
+    this.limits = new FoldLimits(budget, (name) => numel(constants.get(name)?.shape ?? [0]));
+  }
 
   /** The constant tensor `name` stands for, computed from constants by the layers that write it, and registered among the graph's constants; or why not. */
   fold(name: string): GraphConstant | NotFoldable {
@@ -191,7 +191,7 @@ export class ConstantFolder {
     const sources = [...new Set([...inputs, ...bound].flatMap((c) => (c ? parameterSources(c) : [])))];
     // shape arithmetic (Shape of the weight) is the op's inference's: no kernel needed
     const integers = inferred.outputs.every((_, k) => inferred.values?.[k]?.integer === true);
-    const why = integers ? null : this.whyNoValues(layer, what, inferred, inputs, bound);
+    const why = integers ? null : this.whyNoValues(layer, what, inferred, inputs, bound, sources);
     let data: (Float32Array | null)[] = inferred.outputs.map(() => null);
     if (!integers && why === null) {
       try {
@@ -212,22 +212,20 @@ export class ConstantFolder {
     });
   }
 
-  /** Why the layer's values are not computed (an input without data, a folding limit), or null when they are. */
-  private whyNoValues(layer: GraphLayer, what: string, inferred: Inferred, inputs: readonly (GraphConstant | null)[], bound: readonly GraphConstant[]): string | null {
+  /** Why the layer's values are not computed (an input without data, a folding limit: graph/fold-budget.ts), or null when they are. */
+  private whyNoValues(layer: GraphLayer, what: string, inferred: Inferred, inputs: readonly (GraphConstant | null)[], bound: readonly GraphConstant[], sources: readonly string[]): string | null {
     const absent = [...inputs, ...bound].find((c) => c && !hasValues(c));
     if (absent) return missingData(absent);
+    // as from a file with its weights stripped, which analyses the same
+    if (!this.foldValues && sources.some((s) => numel(this.constants.get(s)?.shape ?? []) > LITERAL)) return 'its values are folded for a run only (an analysis reads its shape)';
     const unbound = inferred.weights.find((w) => !layer.weights?.[w.name]);
     if (unbound) return `${what} has no ${unbound.name} in the file`;
     const sizes = inferred.outputs.map(numel);
-    const big = sizes.find((n) => n > MAX_FOLDED_TENSOR);
-    if (big !== undefined) return `${what} computes ${fmt(big)} values, more than one folded value may hold (${fmt(MAX_FOLDED_TENSOR)}, MAX_FOLDED_TENSOR)`;
-    const work = inferred.cost.macs + inferred.cost.elementwise;
-    if (work > MAX_FOLD_WORK) return `${what} takes ${fmt(work)} operations, more than one folded value may take (${fmt(MAX_FOLD_WORK)})`;
+    const written = sizes.reduce((s, n) => s + n, 0);
     // what the kernel reads that is not held yet (an initializer decoded), its weights and what it writes
     const reading = inputs.reduce((s, c) => s + (c && !this.holding(c) ? numel(c.shape) : 0), 0);
-    const need = reading + bound.reduce((s, c) => s + numel(c.shape), 0) + sizes.reduce((s, n) => s + n, 0);
-    if (need > this.budget.left) return `folding it needs up to ${fmt(need)} more values at ${what}, and ${fmt(Math.max(0, this.budget.left))} are left of MAX_FOLDED_ELEMENTS (the graph's folding budget)`;
-    return null;
+    const need = reading + bound.reduce((s, c) => s + numel(c.shape), 0) + written;
+    return this.limits.admit({ what, sizes, work: inferred.cost.macs + inferred.cost.elementwise + written, need, sources });
   }
 
   /** Whether the folding holds this constant's values already (folded, or decoded for an earlier node). */
@@ -235,10 +233,10 @@ export class ConstantFolder {
     return (c.typed instanceof Float32Array && this.held.has(c.typed)) || this.decoded.has(c.name);
   }
 
-  /** The layer's kernel on its constant inputs and bound weights (as runtime/weights.ts binds them). */
+  /** The layer's kernel on its constant inputs and bound weights (graph/bound-weights.ts, as a run without a weight store binds them). */
   private run(layer: GraphLayer, op: OpDef, inferred: Inferred, inputs: readonly (GraphConstant | null)[]): Float32Array[] {
     const given = inputs.map((c) => (c ? tensor(c.shape, this.values(c)) : undefined));
-    const weights = layerWeights(layer, inferred.weights, this.constants, {}, 'file', 0);
+    const weights = fileWeights(layer, inferred.weights, this.constants);
     const outs = op.run({ attrs: layer.attrs, plan: inferred.plan, inputs: given as Tensor[], weights, outputs: inferred.outputs.map((s) => [...s]), training: false, seed: 0 });
     return outs.map((t) => {
       this.hold(t.data);

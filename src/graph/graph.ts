@@ -23,7 +23,7 @@ export interface GraphConstant {
   /**
    * How many bytes right before `raw` are its own field's header (an ONNX file's raw_data: its
    * protobuf tag and length), which nothing reads once the file is parsed: a weight store may move
-   * unaligned bytes down over up to 3 of them for a step, to read them in place (runtime/weight-store.ts).
+   * unaligned bytes down over up to 3 of them for a step, to read them in place (the runtime's weight-store.ts).
    * Absent: the bytes before `raw` may be anything's.
    */
   rawHeader?: number;

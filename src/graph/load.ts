@@ -94,6 +94,8 @@ export function modelSpec(name: string, resolution?: Resolution): NetworkSpec {
 /** MAX_FOLDED_ELEMENTS for an ONNX file's decoded constants (default: the configuration's default). */
 export interface LoadOptions {
   maxFolded?: number;
+  /** False for an analysis: weights an ONNX file computes from its weights keep their shapes, their values not folded (OnnxImportOptions.values). */
+  values?: boolean;
 }
 
 export function loadGraph(source: GraphSource, options: LoadOptions = {}): { graph: Graph; origin: GraphOrigin } {
@@ -104,7 +106,7 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
       return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {
       try {
-        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded });
+        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values });
         return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
       } catch (e) {
         // the file itself at fault (it does not decode, a tensor's data is cut short): its place in the request is the path

@@ -14,7 +14,7 @@
  * drawn from the seed again by later runs (runtime/weight-store.ts), within the budget.
  *
  * Bounded by bytes (MODEL_CACHE_BYTES per worker; 0 turns it off), least recently used first
- * out. An entry counts the file's buffer, the weights its store keeps, and an estimate of the
+ * out. An entry counts the file's buffer, the weights folded at import, the weights its store keeps, and an estimate of the
  * graph and analysis objects (PER_LAYER_BYTES a layer). Those bytes are outside the per-request
  * admission budget: `modelCacheReserve` is what the workers' caches may hold in all, for the
  * server to take off MEMORY_BUDGET_BYTES so the two are not spent twice.
@@ -39,6 +39,17 @@ export interface CachedModel {
   store: WeightStore;
   /** Bytes of the file's buffer the graph keeps. */
   fileBytes: number;
+  /** Bytes of the weights the import folded from constants (graph/fold-constants.ts: a standardised ResNet-50's are 94 MB), held by the graph. */
+  foldedBytes: number;
+}
+
+/** Bytes of the values folded at import that the graph's constants hold, each array once. */
+export function foldedBytes(graph: Graph): number {
+  const arrays = new Set<ArrayBufferView>();
+  for (const c of graph.constants.values()) if (c.folded && c.typed && ArrayBuffer.isView(c.typed)) arrays.add(c.typed);
+  let n = 0;
+  for (const a of arrays) n += a.byteLength;
+  return n;
 }
 
 /**
@@ -72,7 +83,7 @@ export class ModelCache {
   constructor(public maxBytes: number) {}
 
   static sizeOf(m: CachedModel): number {
-    return m.fileBytes + m.store.bytes + m.graph.layers.length * PER_LAYER_BYTES;
+    return m.fileBytes + m.foldedBytes + m.store.bytes + m.graph.layers.length * PER_LAYER_BYTES;
   }
 
   /** Bytes held by every entry now (folded weights kept by a run count as soon as they are kept). */
@@ -161,8 +172,8 @@ export const modelCache = new ModelCache(modelCacheBytes());
 export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes?: Uint8Array): CachedModel {
   const fileBytes = bytes?.buffer.byteLength ?? 0;
   const store = new WeightStore(true, modelCache.shareWeights);
-  const entry: CachedModel = { graph, origin, inference, store, fileBytes };
-  store.keepLimit = Math.max(0, modelCache.maxBytes - fileBytes - graph.layers.length * PER_LAYER_BYTES);
+  const entry: CachedModel = { graph, origin, inference, store, fileBytes, foldedBytes: foldedBytes(graph) };
+  store.keepLimit = Math.max(0, modelCache.maxBytes - fileBytes - entry.foldedBytes - graph.layers.length * PER_LAYER_BYTES);
   // what the other entries leave free (an entry not held yet, or no longer, counts itself as it would be)
   store.seededRoom = () => modelCache.maxBytes - modelCache.bytes - (modelCache.holds(entry) ? 0 : ModelCache.sizeOf(entry));
   return entry;

@@ -61,7 +61,8 @@ export function analyzeNetwork(t: AnalyzeTask, more: ExtrasOptions = {}): Analys
   // checked before the (possibly long) load: a misspelt device costs nothing
   const plan = planExtras({ ...extras, ...more });
   const { maxFolded } = taskLimits(t.limits);
-  const { graph, origin } = loadGraph(t.source, { maxFolded });
+  // an analysis reads no weight values: those a file computes from its weights are not folded
+  const { graph, origin } = loadGraph(t.source, { maxFolded, values: false });
   chargeGraph(graph, t.source, { explain: plan.explain, others: extrasCount(plan) - (plan.explain ? 1 : 0) });
   const inference = inferGraph(graph, { maxFolded });
   const report: Report = { ...analyzeGraph(graph, analyze, inference), source: origin };

@@ -6,11 +6,10 @@
  */
 import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
-import { constantData } from '../graph/constant-data.js';
+import { boundWeight, missingWeight } from '../graph/bound-weights.js';
 import type { GraphConstant, GraphLayer } from '../graph/graph.js';
 import { fillSymmetric, hash32 } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
-import { transpose2d } from '../tensor/nd.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dict, own } from '../records.js';
 import type { WeightStore } from './weight-store.js';
@@ -69,24 +68,12 @@ export function layerWeights(
         continue;
       }
     }
-    const data = c && init === 'file' && !store ? constantData(c) : null;
-    if (c && data) {
-      out[spec.name] = tensor(want, bound!.transpose ? transpose2d(data, c.shape[0], c.shape[1]) : data);
+    const data = c && init === 'file' && !store ? boundWeight(layer, spec, constants) : null;
+    if (data) {
+      out[spec.name] = data;
       continue;
     }
-    if (c && init === 'file' && c.folded) {
-      throw new ConvlensError('INVALID_TENSOR', `the model file computes '${key}' from constants (tensor '${c.name}'), and its values were not folded at import: ${c.folded.unheld ?? 'not computed'}; seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {
-        path: '$.weights',
-        layer: layer.name,
-      });
-    }
-    if (c && init === 'file') {
-      const why = c.external !== undefined ? `its data is in the external file '${c.external}' beside the model, which convlens does not read (save the model with its weights inside: onnx.save(model, path, save_as_external_data=False))` : 'weights stripped';
-      throw new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', ${why}); seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"`, {
-        path: '$.weights',
-        layer: layer.name,
-      });
-    }
+    if (c && init === 'file') throw missingWeight(layer, spec, c);
     // a kept store (the model cache's) keeps them when a run draws them as the run before did: the
     // same seed, shape and rule (a staged run sizes some weights, and their fan-in, by its data); the
     // seed even for a constant rule, so that runs with seeds in turn (each folding afresh) keep none

@@ -16,7 +16,6 @@ import type { Graph } from '../../src/graph/graph.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, errorOf, scaledError } from '../helpers.js';
-import { onnxModel } from './onnx-builder.js';
 
 interface Encoded {
   shape: number[];
@@ -76,45 +75,4 @@ describe('the folded weights are what PyTorch computes, and the network runs to 
   });
 });
 
-describe('folding keeps the limits of constant folding', () => {
-  it('MAX_FOLDED_ELEMENTS 1,000: the same analysis (shapes fold), the values of the later weights are not held, and a run names the limit', () => {
-    const graph = load('ws_17', 1000);
-    const report = analyzeGraph(graph, DEFAULTS);
-    expect(report.totals).toMatchObject({ complete: true, params: truth.params });
-    let held = 0;
-    for (const c of graph.constants.values()) if (c.folded && c.typed) held += c.typed.length;
-    expect(held).toBeLessThanOrEqual(1000);
-    expect(errorOf(() => run(graph)).message).toMatch(/left of MAX_FOLDED_ELEMENTS/);
-  });
-
-  /** x [1, C, 1, 1] → Conv(x, W·2), W [co, C, 1, 1] with data. */
-  const doubled = (co: number, c: number) =>
-    onnxModel({
-      inputs: [{ name: 'x', shape: [1, c, 1, 1] }],
-      outputs: ['y'],
-      initializers: [
-        { name: 'W', dims: [co, c, 1, 1], data: Array.from({ length: co * c }, (_, i) => ((i * 7) % 11) - 5) },
-        { name: 'two', dims: [], data: [2] },
-      ],
-      nodes: [
-        { op: 'Mul', inputs: ['W', 'two'], outputs: ['W2'], name: 'ws' },
-        { op: 'Conv', inputs: ['x', 'W2'], outputs: ['y'], name: 'c1' },
-      ],
-      opset: 13,
-    });
-
-  it('a weight of 256·256 = 65,536 values (MAX_FOLDED_TENSOR) folds and runs: y = 2·W·x, here 2·Σ_c W[o, c] for x of ones', () => {
-    const graph = importOnnx(doubled(256, 256), {}).graph;
-    const y = runGraph(graph, { x: tensor([1, 256, 1, 1], new Float32Array(256).fill(1)) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 }).outputs.y.data;
-    // row o of W holds ((o·256 + c)·7 mod 11) − 5 for c < 256
-    const expected = (o: number) => 2 * Array.from({ length: 256 }, (_, c) => (((o * 256 + c) * 7) % 11) - 5).reduce((s, v) => s + v, 0);
-    expect([y[0], y[1], y[255]]).toEqual([expected(0), expected(1), expected(255)]);
-  });
-
-  it('one of 257·256 = 65,792 values is analysed but not folded: a run names MAX_FOLDED_TENSOR', () => {
-    const graph = importOnnx(doubled(257, 256), {}).graph;
-    expect(analyzeGraph(graph, DEFAULTS).totals).toMatchObject({ complete: true, params: 257 * 256, macs: 257 * 256 });
-    const e = errorOf(() => runGraph(graph, { x: tensor([1, 256, 1, 1]) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 }));
-    expect(e.message).toMatch(/node 'ws' \(Mul\) computes 65,792 values, more than one folded value may hold \(65,536, MAX_FOLDED_TENSOR\)/);
-  });
-});
+// the limits of folding (past 65,536 values, MAX_FOLDED_ELEMENTS, the graph's work): onnx-fold-limits.test.ts

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtKey, modelCache, ModelCache, modelKey, cachedModel, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
+import { builtKey, modelCache, ModelCache, modelKey, cachedModel, foldedBytes, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
 import { runTask } from '../../src/runtime/tasks.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -48,6 +48,16 @@ const smallSpec = {
 afterEach(() => modelCache.clear());
 
 describe('model cache', () => {
+  it('a file whose weights the import folds counts them: two StdConv2d weights (64·3·3·3 + 128·64·3·3 = 75,456 values) and the statistics they are standardised by (a mean and a variance per output channel, 2·(64 + 128) = 384): 303,360 bytes besides the file', () => {
+    const ws = new URL('../fixtures/onnx/ws/', import.meta.url);
+    const bytes = new Uint8Array(readFileSync(new URL('ws_big_17.onnx', ws)));
+    const truth = JSON.parse(readFileSync(new URL('truth_big.json', ws), 'utf8')) as { input: { shape: number[]; data: number[] } };
+    runTask(task(bytes, truth.input));
+    const graph = loadGraph({ kind: 'onnx', bytes, inputShapes: {} }).graph;
+    expect(foldedBytes(graph)).toBe((75_456 + 384) * 4);
+    expect(modelCache.bytes).toBeGreaterThanOrEqual(bytes.byteLength + (75_456 + 384) * 4 + graph.layers.length * PER_LAYER_BYTES);
+  });
+
   it('mobilenet_v2_w050 (52 conv → BN pairs): the second run of a copy of the file hits, keeps the 52 folds and the classifier decoded, and gives the first run\'s bits (PyTorch within 1e-4)', () => {
     const golden = goldenOf('mobilenet_v2_w050');
     const bytes = bytesOf('mobilenet_v2_w050');

@@ -41,6 +41,12 @@ export interface OnnxImportOptions {
   shapesAt?: string;
   /** MAX_FOLDED_ELEMENTS: most constant values decoded for folding (default: the configuration's default). */
   maxFolded?: number;
+  /**
+   * Whether weights the graph computes from the file's weights (weight standardisation) fold to
+   * values, as a run needs them (the default), or keep their shapes alone, as an analysis needs:
+   * it then spends no time or memory computing them (graph/fold-constants.ts).
+   */
+  values?: boolean;
 }
 
 export interface OnnxInfo {
@@ -129,7 +135,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 
   const layers: GraphLayer[] = [];
   // weights the graph computes from constants fold into constants (graph/fold-constants.ts), within the same budget
-  const folder = new ConstantFolder(constants, layers, budget, readerCounts(flat.nodes.map((n) => n.node), g.output.map((o) => o.name)), (n) => known.has(n));
+  const folder = new ConstantFolder(constants, layers, budget, readerCounts(flat.nodes.map((n) => n.node), g.output.map((o) => o.name)), (n) => known.has(n), options.values ?? true);
   const bodies: ImportedLoopBody[] = [];
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
