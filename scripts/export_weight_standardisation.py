@@ -39,7 +39,7 @@ weights a file's float initializers are standardised from fold within limits tho
 `--resnet50 DIR` writes what is too large to commit (DIR/resnet50_std.onnx, 98 MB, and
 DIR/resnet50_std.json: input and output): torchvision's ResNet-50 with every Conv2d a timm StdConv2d
 (eps 1e-6, weights kept, opset 17, 224×224), its BatchNorms' running statistics calibrated on random
-batches so the activations stay finite (bench/fold-resnet50.ts runs it).
+batches so the activations stay finite (scripts/fold-resnet50.ts runs it: a probe of import, fold and run time, peak RSS and max abs difference, not a bench).
 
 Run: /usr/bin/python3 scripts/export_weight_standardisation.py [--big | --resnet50 DIR]   (Debian python3-torch, python3-onnx)
 """

@@ -6,7 +6,7 @@
  * values folded), `analyze-values` as a run does, then analyses. Not a test (the file is 98 MB).
  * `task` times POST /v1/run's task twice (runTask: import and fold, then from the model cache) and
  * POST /v1/analyze's (analyzeNetwork).
- *   node --import tsx bench/fold-resnet50.ts DIR/resnet50_std.onnx analyze|analyze-values|run|task
+ *   node --import tsx scripts/fold-resnet50.ts DIR/resnet50_std.onnx analyze|analyze-values|run|task
  */
 import { readFileSync } from 'node:fs';
 import { analyzeGraph } from '../src/analysis/analyze.js';
