@@ -37,21 +37,40 @@ export function resample(inp: AxisRF, step: number, span: number, centreOffset: 
 }
 
 /**
- * A resampling whose output unit o reads the one input unit index(o) (nearest upsampling,
- * depth-to-space): the field puts unit o at o·step, and index(o) − o·step ranges over [lo, hi]
- * across the `count` units, so the read spans hi − lo input units centred at (lo + hi)/2. Nearest ×2
- * (floor): units 2k and 2k + 1 both read k, so span ½ and centre −¼; read as one unit at o/2 (span 0)
- * the odd units' boxes missed a row, up to J − J/2 input pixels at an input stride J (FPN's top-down path).
+ * A resampling whose local window is not one (k, s, p) for every unit (interpolation, adaptive
+ * pooling, nearest upsampling, depth-to-space): output unit o reads input units read(o) = [lo, hi]
+ * (clamped borders included), the same index arithmetic as the op's kernel. At the step s the
+ * field uses, the tightest affine box holding every unit's read is [o·s − p, o·s − p + k − 1] with
+ * p = max_o (o·s − lo(o)) and k − 1 = max_o (hi(o) − o·s) + p: a window of span k − 1 centred at
+ * (k − 1)/2 − p, composed with the incoming field as any window (r' = r + (k − 1)·j, j' = j·s,
+ * P' = P + p·j). Bilinear ×2 (half pixel, source clamped at 0): reads [0, 0], [0, 1], [0, 1], [1, 2],
+ * [1, 2] … at s = ½: p = 1, k = 2.5. Nearest ×2 (floor): units 2k and 2k + 1 both read k, span ½
+ * and centre −¼ (read as one unit at o/2, span 0, the odd units' boxes missed a row, up to J − J/2
+ * input pixels at an input stride J: FPN's top-down path).
  */
-export function indexEnvelope(step: number, count: number, index: (o: number) => number): { span: number; centre: number } {
+export function readEnvelope(step: number, count: number, read: (o: number) => readonly [number, number]): { span: number; centre: number } {
   let lo = Infinity;
   let hi = -Infinity;
   for (let o = 0; o < count; o++) {
-    const d = index(o) - o * step;
-    lo = Math.min(lo, d);
-    hi = Math.max(hi, d);
+    const [a, b] = read(o);
+    lo = Math.min(lo, a - o * step);
+    hi = Math.max(hi, b - o * step);
   }
   return count > 0 ? { span: hi - lo, centre: (lo + hi) / 2 } : { span: 0, centre: 0 };
+}
+
+/** readEnvelope of a resampling whose unit o reads the one input unit index(o). */
+export function indexEnvelope(step: number, count: number, index: (o: number) => number): { span: number; centre: number } {
+  return readEnvelope(step, count, (o) => {
+    const i = index(o);
+    return [i, i];
+  });
+}
+
+/** A resampling's field on one axis: the incoming field through the envelope of the reads (readEnvelope). */
+export function resampleReads(inp: AxisRF, step: number, count: number, read: (o: number) => readonly [number, number]): AxisRF {
+  const env = readEnvelope(step, count, read);
+  return resample(inp, step, env.span, env.centre);
 }
 
 /**
@@ -161,18 +180,20 @@ export function transposedRF(inp: TensorRF | null, geo: readonly AxisGeometry[],
 
 /**
  * Adaptive pooling of an [N, C, …spatial] tensor, windows[i] along dim 2 + i (PyTorch's
- * start_index/end_index): the windows are evenly spread with a fractional step in/out, and unit 0
- * is centred on its own window; the field spans the widest window. Pooled to one unit on every
- * axis it is global pooling.
+ * start_index/end_index: window o is [floor(o·in/out), ceil((o + 1)·in/out))): the envelope of
+ * the windows (readEnvelope) at the mean spacing of their starts, (start(out − 1) − start(0))/(out − 1)
+ * (8 → 7: windows [o, o + 1], step 1, size 2; 12 → 5: step 2.25). Pooled to one unit on every axis
+ * it is global pooling.
  */
 export function adaptiveRF(inp: TensorRF | null, windows: readonly { start: Int32Array; end: Int32Array }[], shape: readonly number[]): TensorRF | null {
   if (!inp || inp.global) return inp;
   if (windows.every((w) => w.start.length === 1)) return globalOver(inp, shape);
   return perAxisWindow(inp, windows.length, shape, (a, i) => {
-    const w = windows[i];
-    let widest = 0;
-    for (let o = 0; o < w.start.length; o++) widest = Math.max(widest, w.end[o] - w.start[o]);
-    return resample(a, shape[2 + i] / w.start.length, widest - 1, (w.end[0] - 1) / 2);
+    const { start, end } = windows[i];
+    const out = start.length;
+    // one unit, or every window starting at 0 (one input unit read by all): in/out
+    const spacing = out > 1 ? (start[out - 1] - start[0]) / (out - 1) : 0;
+    return resampleReads(a, spacing > 0 ? spacing : shape[2 + i] / out, out, (o) => [start[o], end[o] - 1]);
   });
 }
 

@@ -20,15 +20,14 @@
  *   exact in float32 (×3), a weight PyTorch leaves a few ulps above 0 is 0 here, so an inf beside it
  *   gives NaN where PyTorch gives inf. Finite inputs agree to float32 rounding.
  *   FLOPs per output: nearest 0 (a copy); linear 3 (2 mul + 1 add); trilinear 15 (8 mul + 7 add)
- * Receptive field: per axis a resampling of step r (alignCorners: (I − 1)/(O − 1)) that reads one
- * (nearest) or two (linear) input units around output unit 0's source coordinate (nearest 0;
- * linear half-pixel 0.5·r − 0.5, the line the other units follow, as upsample.ts; alignCorners 0);
- * an axis read by size (a copy, o >> 1) steps I/O, a linear copy reads one unit.
+ * Receptive field: per axis the envelope (readEnvelope) of what each unit reads, from the kernel's
+ * own taps (i0, and i1 unless its weight is 0: a source clamped to 0 or on a pixel centre), at the
+ * step r (alignCorners: (I − 1)/(O − 1)); an axis read by size (a copy, o >> 1) steps I/O.
  */
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
-import { indexEnvelope, perAxisWindow, resample, spreadRF } from './receptive-field.js';
-import { atenSizeIndex } from './upsample.js';
+import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
+import { atenSizeIndex, onCentre } from './upsample-plan.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, TensorRF } from './types.js';
@@ -61,6 +60,11 @@ function readsBySize(rank: number, channels: number, inSize: number, outSize: nu
   return (linear || (rank === 3 && channels === 1)) && atenSizeIndex(0, inSize, outSize, linear) !== null;
 }
 
+/** A linear axis's source coordinate of output o, before clamping at 0: alignCorners o·(I − 1)/(O − 1), else half pixel (o + 0.5)·r − 0.5. */
+function linearSource(o: number, inSize: number, outSize: number, ratio: number, alignCorners: boolean): number {
+  return alignCorners ? (outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0) : (o + 0.5) * ratio - 0.5;
+}
+
 function axisTaps(rank: number, channels: number, inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean): AxisTaps {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
@@ -77,7 +81,7 @@ function axisTaps(rank: number, channels: number, inSize: number, outSize: numbe
       i0[o] = i1[o] = Math.min(Math.floor(o * ratio), inSize - 1);
       continue;
     }
-    const src = alignCorners ? (outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0) : Math.max(0, (o + 0.5) * ratio - 0.5);
+    const src = Math.max(0, linearSource(o, inSize, outSize, ratio, alignCorners));
     const lo = Math.min(Math.floor(src), inSize - 1);
     i0[o] = lo;
     i1[o] = Math.min(lo + 1, inSize - 1);
@@ -95,16 +99,17 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
-    if (readsBySize(rank, x[1], I, O, linear)) {
-      const env = indexEnvelope(I / O, O, (o) => ctx.plan.taps[i].i0[o]);
-      return resample(ax, I / O, env.span, env.centre);
-    }
+    const step = readsBySize(rank, x[1], I, O, linear) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
+    // the kernel's own taps: i0, and i1 where its weight is not 0 (a source clamped to 0, a copy, nearest),
+    // either side of a pixel centre (onCentre) for a linear source computed as the kernel does
+    const { i0, i1, w1 } = ctx.plan.taps[i];
     const ratio = scales ? 1 / scales[i] : I / O;
-    if (linear && a.alignCorners) return resample(ax, O > 1 ? (I - 1) / (O - 1) : 0, 1, 0);
-    if (linear) return resample(ax, ratio, 1, 0.5 * ratio - 0.5);
-    // nearest reads floor(o·ratio), not always the unit at o·ratio: the envelope of the reads
-    const env = indexEnvelope(ratio, O, (o) => Math.min(Math.floor(o * ratio), I - 1));
-    return resample(ax, ratio, env.span, env.centre);
+    return resampleReads(ax, step, O, (o) => {
+      const read = [i0[o], w1[o] !== 0 ? i1[o] : i0[o]] as const;
+      if (!linear || readsBySize(rank, x[1], I, O, linear)) return read;
+      const src = linearSource(o, I, O, ratio, a.alignCorners ?? false);
+      return onCentre(read, src, I, 1, a.alignCorners ? o === 0 : src < -1e-7);
+    });
   });
 }
 

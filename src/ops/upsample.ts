@@ -31,95 +31,18 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
-import { indexEnvelope, resample, spreadRF } from './receptive-field.js';
+import { axisTaps, resampleRF } from './upsample-plan.js';
+import type { CoordinateMode, InterpolationMode, ResamplePlan } from './upsample-plan.js';
+import { COORDINATE_MODES, NEAREST_MODES } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, Inferred, OpDef, RFContext, RunContext, Shape, TensorRF, VjpContext } from './types.js';
+import type { InferContext, Inferred, OpDef, RunContext, Shape, VjpContext } from './types.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
-export type CoordinateMode = (typeof COORDINATE_MODES)[number];
-export const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
-export type NearestMode = (typeof NEAREST_MODES)[number];
-export type InterpolationMode = 'nearest' | 'linear' | 'cubic';
-
-export interface ResamplePlan {
-  inSize: [number, number];
-  outSize: [number, number];
-  /** Scale per spatial axis used by the coordinate transform. */
-  scale: [number, number];
-  transform: CoordinateMode;
-  mode: InterpolationMode;
-  nearestMode: NearestMode;
-  /** upsample: PyTorch's bilinear copy at H' = H and its bilinear taps (header). */
-  pytorchSizeRules: boolean;
-  /** upsample nearest on one channel: PyTorch's nearest_idx (H' = H reads o, H' = 2H reads o >> 1). */
-  nearestBySize: boolean;
-}
-
-/**
- * ATen's reads by output size, whatever the scale given (UpSample.h), for upsample and upsample-nd:
- * an axis kept at its size reads o (nearest_idx; a linear one's weights are then 1 and 0, a copy), and
- * nearest at twice the size reads o >> 1. The input index output o reads, or null when the scale
- * decides. Which kernels apply it is the caller's (nearest only on one channel, and not in 1-D).
- */
-export function atenSizeIndex(o: number, inSize: number, outSize: number, linear: boolean): number | null {
-  if (outSize === inSize) return o;
-  return !linear && outSize === 2 * inSize ? o >> 1 : null;
-}
-
-/** The input index nearest mode reads for output o (PyTorch: by size first on one channel, then floor(o·float32(1/scale))). */
-export function nearestSource(plan: ResamplePlan, axis: number, o: number): number {
-  const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
-  const bySize = plan.nearestBySize ? atenSizeIndex(o, inSize, outSize, false) : null;
-  if (bySize !== null) return bySize;
-  // PyTorch computes nearest source indices in float32: floor(o·scale)
-  const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
-  return Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
-}
-
-/** PyTorch's bilinear copy: an axis upsample keeps at its size reads o (whatever the scale given). */
-const copiesAxis = (plan: ResamplePlan, axis: number) => plan.pytorchSizeRules && plan.mode === 'linear' && atenSizeIndex(0, plan.inSize[axis], plan.outSize[axis], true) !== null;
-
-/** Source coordinate of output index o along one axis. */
-export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): number {
-  const scale = plan.scale[axis];
-  const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
-  switch (plan.transform) {
-    case 'half_pixel':
-      return (o + 0.5) / scale - 0.5;
-    case 'pytorch_half_pixel':
-      return outSize > 1 ? (o + 0.5) / scale - 0.5 : 0;
-    case 'align_corners':
-      return outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0;
-    case 'asymmetric':
-      return o / scale;
-    case 'tf_half_pixel_for_nn':
-      return (o + 0.5) / scale;
-  }
-}
-
-export function nearestIndex(mode: NearestMode, x: number): number {
-  switch (mode) {
-    case 'floor':
-      return Math.floor(x);
-    case 'ceil':
-      return Math.ceil(x);
-    case 'round_prefer_floor':
-      return x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x);
-    case 'round_prefer_ceil':
-      return Math.round(x);
-  }
-}
-
-/** Input samples read per output along one axis: the nearest one, two neighbours, four around (Keys). */
-const TAPS: Record<InterpolationMode, number> = { nearest: 1, linear: 2, cubic: 4 };
 /** Per output: a copy; 2×2 taps = 4 multiplies + 3 adds; 4×4 taps = 16 multiplies + 15 adds. */
 const FLOPS_PER_OUTPUT: Record<InterpolationMode, number> = { nearest: 0, linear: 7, cubic: 31 };
-/** Keys' cubic convolution parameter a: PyTorch's bicubic and ONNX Resize's cubic_coeff_a default. */
-const CUBIC_A = -0.75;
 
 function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedSize: boolean): Inferred<ResamplePlan> {
   if (plan.outSize.some((o) => !(o > 0))) {
@@ -129,94 +52,6 @@ function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedS
   }
   const shape = [...x.slice(0, -2), ...plan.outSize];
   return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_OUTPUT[plan.mode] * numel(shape) }, plan, fixedSize };
-}
-
-function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
-  const inp = ctx.rf[0];
-  if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
-  const p = ctx.plan;
-  // linear and cubic: the read spans TAPS − 1 input units around the source coordinate
-  const span = TAPS[p.mode] - 1;
-  return {
-    ...inp,
-    axes: inp.axes.map((ax, i) => {
-      if (copiesAxis(p, i)) return resample(ax, 1, 0, 0);
-      const bySize = p.nearestBySize && p.mode === 'nearest' && atenSizeIndex(0, p.inSize[i], p.outSize[i], false) !== null;
-      const step = p.transform === 'align_corners' ? (p.outSize[i] > 1 ? (p.inSize[i] - 1) / (p.outSize[i] - 1) : 0) : bySize ? p.inSize[i] / p.outSize[i] : 1 / p.scale[i];
-      if (p.mode === 'nearest') {
-        // each unit reads one input unit, not always the one at o·step: the envelope of the reads
-        const env = indexEnvelope(step, p.outSize[i], (o) => nearestSource(p, i, o));
-        return resample(ax, step, env.span, env.centre);
-      }
-      return resample(ax, step, span, sourceCoordinate(p, i, 0));
-    }),
-  };
-}
-
-interface AxisTaps {
-  /** taps per output index: 1 nearest, 2 linear, 4 cubic */
-  taps: number;
-  index: Int32Array;
-  weight: Float64Array;
-}
-
-/** Keys' cubic convolution kernel with a = −0.75 (PyTorch bicubic, ONNX cubic_coeff_a default). */
-function cubicWeight(d: number): number {
-  const A = CUBIC_A;
-  const x = Math.abs(d);
-  if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
-  if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
-  return 0;
-}
-
-/**
- * Per output index along one axis: the input indices read and their weights. Nearest reads one
- * index; linear clamps the source to [0, in − 1] and reads its two neighbours (PyTorch clamps
- * negative sources to 0; at the far edge both neighbours are the last pixel); cubic reads four,
- * from floor(source) − 1, with indices clamped to the edge.
- */
-function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
-  const out = plan.outSize[axis];
-  const inSize = plan.inSize[axis];
-  const taps = TAPS[plan.mode];
-  const index = new Int32Array(out * taps);
-  const weight = new Float64Array(out * taps);
-  const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
-  for (let o = 0; o < out; o++) {
-    const at = o * taps;
-    if (plan.mode === 'nearest') {
-      index[at] = nearestSource(plan, axis, o);
-      weight[at] = 1;
-    } else if (copiesAxis(plan, axis)) {
-      index[at] = index[at + 1] = o;
-      weight[at] = 1;
-      weight[at + 1] = 0;
-    } else if (plan.mode === 'linear' && plan.pytorchSizeRules) {
-      // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
-      const src = Math.max(sourceCoordinate(plan, axis, o), 0);
-      const lo = Math.min(Math.floor(src), inSize - 1);
-      index[at] = lo;
-      index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
-      weight[at] = 1 - (src - lo);
-      weight[at + 1] = src - lo;
-    } else if (plan.mode === 'linear') {
-      const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
-      const lo = Math.floor(src);
-      index[at] = lo;
-      index[at + 1] = clampIndex(lo + 1);
-      weight[at] = 1 - (src - lo);
-      weight[at + 1] = src - lo;
-    } else {
-      const src = sourceCoordinate(plan, axis, o);
-      const lo = Math.floor(src);
-      const t = src - lo;
-      for (let k = 0; k < taps; k++) {
-        index[at + k] = clampIndex(lo - 1 + k);
-        weight[at + k] = cubicWeight(t + 1 - k);
-      }
-    }
-  }
-  return { taps, index, weight };
 }
 
 /**

@@ -93,10 +93,11 @@ describe('fractional strides: transposed convolution and upsampling', () => {
     expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [3, 3], stride: [1, 1], centre: [0, 0] });
   });
 
-  it('bilinear ×2 (alignCorners false) reads two input units at half the stride', () => {
+  it('bilinear ×2 (alignCorners false) after a 2×2/2 conv: units read conv units [0,0] [0,1] [0,1] [1,2] [1,2] …, an envelope of 2.5 at step ½: size 5, stride 1, padding 2', () => {
     const r = analyze(net([1, 1, 8, 8], { op: 'conv2d', outChannels: 1, kernelSize: 2, stride: 2 }, { op: 'upsample', mode: 'bilinear', scaleFactor: 2 }));
-    // conv: r 2, S 2, centre 0.5; upsample: S 1, r 2 + 2 = 4, centre 0.5 + (0.25 − 0.5)·2 = 0
-    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [4, 4], stride: [1, 1], centre: [0, 0] });
+    // source o/2 − ¼ clamped at 0, reads floor and floor + 1: start − o/2 down to −1 (p = 1), end − o/2 up to ½ (k − 1 = 1.5);
+    // conv: r 2, S 2, centre 0.5: r 2 + 1.5·2 = 5, S 1, centre 0.5 + ((1.5)/2 − 1)·2 = 0. Unit 2 reads pixels 0 … 3, unit 3 pixels 2 … 5: [u − 2, u + 2]
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ size: [5, 5], stride: [1, 1], padding: [2, 2], centre: [0, 0] });
   });
 
   it('nearest ×2 after a 2×2/2 conv: units 2k and 2k + 1 both read conv unit k (rows 2k, 2k + 1), so unit u needs rows u − 1 … u + 1: size 3, stride 1, padding 1', () => {

@@ -46,9 +46,9 @@ describe('1-D: conv1d and pooling over [l]', () => {
     expect(layer(r, 'l1').receptiveField).toEqual({ global: false, axes: ['l'], size: [8], stride: [4], padding: [2], centre: [1.5] });
   });
 
-  it('adaptiveAvgPool1d 8 → 3: windows [0,3) [2,6) [5,8), widest 4, step 8/3, unit 0 centred at 1: r 4, padding 0.5', () => {
+  it('adaptiveAvgPool1d 8 → 3: windows [0,3) [2,6) [5,8), starts 2.5 apart: start − 2.5o 0, −0.5, 0 (p 0.5), last − 2.5o 2, 2.5, 2: r 4, stride 2.5, padding 0.5', () => {
     const r = analyze(net([1, 1, 8], { op: 'adaptiveAvgPool1d', outputSize: 3 }));
-    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['l'], size: [4], stride: [2.666666667], padding: [0.5], centre: [1] });
+    expect(layer(r, 'l0').receptiveField).toEqual({ global: false, axes: ['l'], size: [4], stride: [2.5], padding: [0.5], centre: [1] });
   });
 
   it('adaptiveAvgPool1d to 1 and flatten: global, the whole input length [100]', () => {
@@ -56,9 +56,9 @@ describe('1-D: conv1d and pooling over [l]', () => {
     for (const name of ['l1', 'l2']) expect(layer(r, name).receptiveField).toEqual({ global: true, axes: ['l'], size: [100], stride: null, padding: null, centre: null });
   });
 
-  it('upsample1d linear ×2 after conv1d k=3 p=1: half-pixel reads 2 units around 0.5·0.5 − 0.5 = −0.25: r 4, stride 0.5, padding 1.75', () => {
+  it('upsample1d linear ×2 after conv1d k=3 p=1: half pixel, unit o reads floor(o/2 − ¼) and the next ([0,0] [0,1] [0,1] [1,2] …): envelope 2.5 at step ½, padding 1: r 3 + 1.5 = 4.5, stride 0.5, padding 1 + 1', () => {
     const r = analyze(net([1, 1, 16], { op: 'conv1d', outChannels: 1, kernelSize: 3, padding: 1 }, { op: 'upsample1d', mode: 'linear', scaleFactor: 2 }));
-    expect(layer(r, 'l1').receptiveField).toEqual({ global: false, axes: ['l'], size: [4], stride: [0.5], padding: [1.75], centre: [-0.25] });
+    expect(layer(r, 'l1').receptiveField).toEqual({ global: false, axes: ['l'], size: [4.5], stride: [0.5], padding: [2], centre: [-0.25] });
   });
 });
 
@@ -82,9 +82,9 @@ describe('3-D: conv3d, pooling, transposed conv and upsampling over [d, h, w]', 
     const near = analyze(net([1, 1, 4, 8, 8], conv, { op: 'upsample3d', scaleFactor: [1, 2, 2] }));
     // unit u's box [u/2 − 1.5, u/2 + 1] holds rows k − 1 … k + 1 for u = 2k and u = 2k + 1 alike
     expect(layer(near, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [3, 3.5, 3.5], stride: [1, 0.5, 0.5], padding: [1, 1.5, 1.5], centre: [0, -0.25, -0.25] });
-    // trilinear ×2 half-pixel: r 3 + 1, centre 0.5·0.5 − 0.5 = −0.25, padding 1.5 + 0.25
+    // trilinear ×2 half-pixel: the envelope of the reads [0,0] [0,1] [0,1] [1,2] … is 2.5 at step ½, padding 1: r 3 + 1.5, padding 1 + 1
     const lin = analyze(net([1, 1, 4, 8, 8], conv, { op: 'upsample3d', mode: 'trilinear', scaleFactor: 2 }));
-    expect(layer(lin, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [4, 4, 4], stride: [0.5, 0.5, 0.5], padding: [1.75, 1.75, 1.75], centre: [-0.25, -0.25, -0.25] });
+    expect(layer(lin, 'l1').receptiveField).toEqual({ global: false, axes: ['d', 'h', 'w'], size: [4.5, 4.5, 4.5], stride: [0.5, 0.5, 0.5], padding: [2, 2, 2], centre: [-0.25, -0.25, -0.25] });
   });
 
   it('adaptiveAvgPool3d(1) is global over the whole [D, H, W] input', () => {

@@ -55,8 +55,8 @@ describe('by size, whatever the scale', () => {
 
   it('the receptive field follows the reads: a kept axis steps 1 (one unit), a doubled nearest axis ½ (2-D and 3-D)', () => {
     const rf = (spec: Record<string, unknown>, shape: number[]) => layer(analyze(net(shape, spec)), 'l0').receptiveField as { size: number[]; stride: number[] };
-    // bilinear ×[1.1, 2]: H copied, one unit at stride 1 (1/1.1 would give 0.909 and two units)
-    expect(rf({ op: 'upsample', mode: 'bilinear', scaleFactor: [1.1, 2] }, [1, 1, 8, 8])).toMatchObject({ size: [1, 2], stride: [1, 0.5] });
+    // bilinear ×[1.1, 2]: H copied, one unit at stride 1 (1/1.1 would give 0.909 and two units); W ×2 the envelope of [0,0] [0,1] [0,1] [1,2] …: 2.5
+    expect(rf({ op: 'upsample', mode: 'bilinear', scaleFactor: [1.1, 2] }, [1, 1, 8, 8])).toMatchObject({ size: [1, 2.5], stride: [1, 0.5] });
     // nearest ×[2.1, 1.1] on 8×8: 16 = 2·8 rows read o >> 1 (stride ½, pairs: size 1.5 as ×2), 8 columns copied
     expect(rf({ op: 'upsample', scaleFactor: [2.1, 1.1] }, [1, 1, 8, 8])).toMatchObject({ stride: [0.5, 1], size: [1.5, 1] });
     expect(rf({ op: 'upsample3d', scaleFactor: [2.1, 1.1, 1] }, [1, 1, 4, 8, 8])).toMatchObject({ stride: [0.5, 1, 1], size: [1.5, 1, 1] });

@@ -1,0 +1,214 @@
+/**
+ * The resampling plan of upsample and resize (upsample.ts) and what it reads: per output index
+ * along one axis, the input indices and weights of its taps (axisTaps), which both the kernels
+ * and the receptive field use, so analysis and runtime cannot disagree.
+ *
+ * Receptive field: unit o reads the taps of nonzero weight (a weight of exactly 0, as PyTorch's at
+ * a source clamped to 0 or on a pixel centre, reads nothing: autograd leaves it out too); the field
+ * is the envelope of those reads (readEnvelope) at the step of the coordinate transform: 1/scale
+ * (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
+ * PyTorch reads by size. Bilinear ×2 reads floor(src) and floor(src) + 1, src = o/2 − ¼ clamped at
+ * 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5, padding 1 at step ½.
+ */
+import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
+import type { RFContext, TensorRF } from './types.js';
+
+export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
+export type CoordinateMode = (typeof COORDINATE_MODES)[number];
+export const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
+export type NearestMode = (typeof NEAREST_MODES)[number];
+export type InterpolationMode = 'nearest' | 'linear' | 'cubic';
+
+export interface ResamplePlan {
+  inSize: [number, number];
+  outSize: [number, number];
+  /** Scale per spatial axis used by the coordinate transform. */
+  scale: [number, number];
+  transform: CoordinateMode;
+  mode: InterpolationMode;
+  nearestMode: NearestMode;
+  /** upsample: PyTorch's bilinear copy at H' = H and its bilinear taps (header). */
+  pytorchSizeRules: boolean;
+  /** upsample nearest on one channel: PyTorch's nearest_idx (H' = H reads o, H' = 2H reads o >> 1). */
+  nearestBySize: boolean;
+}
+
+/**
+ * ATen's reads by output size, whatever the scale given (UpSample.h), for upsample and upsample-nd:
+ * an axis kept at its size reads o (nearest_idx; a linear one's weights are then 1 and 0, a copy), and
+ * nearest at twice the size reads o >> 1. The input index output o reads, or null when the scale
+ * decides. Which kernels apply it is the caller's (nearest only on one channel, and not in 1-D).
+ */
+export function atenSizeIndex(o: number, inSize: number, outSize: number, linear: boolean): number | null {
+  if (outSize === inSize) return o;
+  return !linear && outSize === 2 * inSize ? o >> 1 : null;
+}
+
+/** The input index nearest mode reads for output o (PyTorch: by size first on one channel, then floor(o·float32(1/scale))). */
+export function nearestSource(plan: ResamplePlan, axis: number, o: number): number {
+  const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
+  const bySize = plan.nearestBySize ? atenSizeIndex(o, inSize, outSize, false) : null;
+  if (bySize !== null) return bySize;
+  // PyTorch computes nearest source indices in float32: floor(o·scale)
+  const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
+  return Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
+}
+
+/** PyTorch's bilinear copy: an axis upsample keeps at its size reads o (whatever the scale given). */
+export const copiesAxis = (plan: ResamplePlan, axis: number) => plan.pytorchSizeRules && plan.mode === 'linear' && atenSizeIndex(0, plan.inSize[axis], plan.outSize[axis], true) !== null;
+
+/** Source coordinate of output index o along one axis. */
+export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): number {
+  const scale = plan.scale[axis];
+  const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
+  switch (plan.transform) {
+    case 'half_pixel':
+      return (o + 0.5) / scale - 0.5;
+    case 'pytorch_half_pixel':
+      return outSize > 1 ? (o + 0.5) / scale - 0.5 : 0;
+    case 'align_corners':
+      return outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0;
+    case 'asymmetric':
+      return o / scale;
+    case 'tf_half_pixel_for_nn':
+      return (o + 0.5) / scale;
+  }
+}
+
+export function nearestIndex(mode: NearestMode, x: number): number {
+  switch (mode) {
+    case 'floor':
+      return Math.floor(x);
+    case 'ceil':
+      return Math.ceil(x);
+    case 'round_prefer_floor':
+      return x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x);
+    case 'round_prefer_ceil':
+      return Math.round(x);
+  }
+}
+
+/** Input samples read per output along one axis: the nearest one, two neighbours, four around (Keys). */
+const TAPS: Record<InterpolationMode, number> = { nearest: 1, linear: 2, cubic: 4 };
+/** Keys' cubic convolution parameter a: PyTorch's bicubic and ONNX Resize's cubic_coeff_a default. */
+const CUBIC_A = -0.75;
+
+export interface AxisTaps {
+  /** taps per output index: 1 nearest, 2 linear, 4 cubic */
+  taps: number;
+  index: Int32Array;
+  weight: Float64Array;
+}
+
+/** Keys' cubic convolution kernel with a = −0.75 (PyTorch bicubic, ONNX cubic_coeff_a default). */
+function cubicWeight(d: number): number {
+  const A = CUBIC_A;
+  const x = Math.abs(d);
+  if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
+  if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+  return 0;
+}
+
+/**
+ * Per output index along one axis: the input indices read and their weights. Nearest reads one
+ * index; linear clamps the source to [0, in − 1] and reads its two neighbours (PyTorch clamps
+ * negative sources to 0; at the far edge both neighbours are the last pixel); cubic reads four,
+ * from floor(source) − 1, with indices clamped to the edge.
+ */
+export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
+  const out = plan.outSize[axis];
+  const inSize = plan.inSize[axis];
+  const taps = TAPS[plan.mode];
+  const index = new Int32Array(out * taps);
+  const weight = new Float64Array(out * taps);
+  const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
+  for (let o = 0; o < out; o++) {
+    const at = o * taps;
+    if (plan.mode === 'nearest') {
+      index[at] = nearestSource(plan, axis, o);
+      weight[at] = 1;
+    } else if (copiesAxis(plan, axis)) {
+      index[at] = index[at + 1] = o;
+      weight[at] = 1;
+      weight[at + 1] = 0;
+    } else if (plan.mode === 'linear' && plan.pytorchSizeRules) {
+      // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
+      const src = Math.max(sourceCoordinate(plan, axis, o), 0);
+      const lo = Math.min(Math.floor(src), inSize - 1);
+      index[at] = lo;
+      index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
+      weight[at] = 1 - (src - lo);
+      weight[at + 1] = src - lo;
+    } else if (plan.mode === 'linear') {
+      const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
+      const lo = Math.floor(src);
+      index[at] = lo;
+      index[at + 1] = clampIndex(lo + 1);
+      weight[at] = 1 - (src - lo);
+      weight[at + 1] = src - lo;
+    } else {
+      const src = sourceCoordinate(plan, axis, o);
+      const lo = Math.floor(src);
+      const t = src - lo;
+      for (let k = 0; k < taps; k++) {
+        index[at + k] = clampIndex(lo - 1 + k);
+        weight[at + k] = cubicWeight(t + 1 - k);
+      }
+    }
+  }
+  return { taps, index, weight };
+}
+
+
+/** The step of the field along one axis (header). */
+function resampleStep(p: ResamplePlan, axis: number): number {
+  if (copiesAxis(p, axis)) return 1;
+  const [inSize, outSize] = [p.inSize[axis], p.outSize[axis]];
+  if (p.transform === 'align_corners' && p.mode !== 'nearest') return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
+  const bySize = p.nearestBySize && p.mode === 'nearest' && atenSizeIndex(0, inSize, outSize, false) !== null;
+  return bySize ? inSize / outSize : 1 / p.scale[axis];
+}
+
+/** Within this many input units of an integer, a source coordinate is on a pixel centre (onCentre). */
+const ON_CENTRE = 1e-7;
+
+/**
+ * A source on a pixel centre n (src = n in exact arithmetic: ×3 half pixel, (o − 1)/3; alignCorners'
+ * last unit, I − 1) is n ± an ulp in ATen's float arithmetic, which floors it to n − 1 or n by the
+ * dtype (float64 with FMA: 0.99…9; float32: 1): the taps of either side carry an ulp of weight, so
+ * the unit may read n − reach … n + reach (reach 1 linear, 2 cubic), within the input. A source of
+ * exactly 0 by construction (clamped below 0, alignCorners' unit 0) is 0 in any arithmetic: `exact`.
+ */
+export function onCentre(read: readonly [number, number], src: number, inSize: number, reach: number, exact: boolean): [number, number] {
+  const n = Math.round(src);
+  if (exact || Math.abs(src - n) > ON_CENTRE) return [read[0], read[1]];
+  return [Math.min(read[0], Math.max(n - reach, 0)), Math.max(read[1], Math.min(n + reach, inSize - 1))];
+}
+
+/** The input units output o reads: the span of its taps of nonzero weight, either side of a pixel centre (onCentre, header). */
+export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = o * t.taps; k < (o + 1) * t.taps; k++) {
+    if (t.weight[k] === 0) continue;
+    lo = Math.min(lo, t.index[k]);
+    hi = Math.max(hi, t.index[k]);
+  }
+  const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[o * t.taps], t.index[o * t.taps]];
+  if (p.mode === 'nearest' || copiesAxis(p, axis)) return read;
+  const src = sourceCoordinate(p, axis, o);
+  // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); cubic does not clamp
+  const exact = (p.transform === 'align_corners' && o === 0) || (p.mode === 'linear' && (src < -ON_CENTRE || (!p.pytorchSizeRules && src > p.inSize[axis] - 1 + ON_CENTRE)));
+  return onCentre(read, src, p.inSize[axis], p.mode === 'cubic' ? 2 : 1, exact);
+}
+
+/** The field of upsample and resize: the envelope of every unit's reads, per axis (header). */
+export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
+  const inp = ctx.rf[0];
+  if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
+  const p = ctx.plan;
+  return perAxisWindow(inp, 2, ctx.inputs[0], (ax, i) => {
+    const taps = axisTaps(p, i);
+    return resampleReads(ax, resampleStep(p, i), p.outSize[i], (o) => tapSpan(p, i, taps, o));
+  });
+}
