@@ -18,7 +18,7 @@ import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
 import { docsRoutes } from './http/docs.js';
-import { security, trustProxy } from './http/security.js';
+import { PROBE_ROUTES, security, trustProxy } from './http/security.js';
 import { jobsRoutes } from './http/jobs.js';
 import { createJobQueue } from './jobs/index.js';
 import { createPool } from './runtime/pool.js';
@@ -71,8 +71,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     if (closing) throw new ConvlensError('NOT_READY', 'the service is shutting down: send the request again, to another replica', {});
     const missingHost = hostRequired(request);
     if (missingHost) throw missingHost;
-    // a query key or value that is not valid percent-encoding: refused as a path that is not is, not read literally
-    const badQuery = malformedQuery(request.raw.url);
+    // a query key or value that is not valid percent-encoding: refused as a path that is not is, not
+    // read literally; the probes read no query and answer whatever a monitor appends
+    const badQuery = PROBE_ROUTES.has(request.routeOptions.url ?? '') ? null : malformedQuery(request.raw.url);
     if (badQuery) throw badQuery;
     const encoding = request.headers['content-encoding'];
     // a compressed body would reach the parsers as its compressed bytes (INVALID_JSON of mojibake); a request without a body has nothing encoded

@@ -5,7 +5,7 @@
  * INVALID_OPTION at `query.<key>`. Routes that read a query parse it with their own strict schema;
  * the probes (/healthz, /readyz) and the pages are left open to whatever a monitor appends.
  *
- * On every route, a query key or value that is not valid percent-encoding is refused (400
+ * On every route but the probes, a query key or value that is not valid percent-encoding is refused (400
  * MALFORMED_REQUEST at `query.<key>`, malformedQuery), as a path that is not is (errors.ts
  * frameworkError): the query parser read `?model=resnet%zz` literally, and `%E0%A4` (not UTF-8) too.
  */

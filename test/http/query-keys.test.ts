@@ -33,6 +33,12 @@ describe('a query value or key that is not valid percent-encoding: 400 MALFORMED
     expect(res.headers['x-request-id']).toBe(res.body.requestId);
   });
 
+  it('the probes answer whatever a monitor appends: /healthz?x=%zz is 200, /readyz?probe=%E0 is not 400', async () => {
+    await request(app.server).get('/healthz?x=%zz').expect(200);
+    const ready = await request(app.server).get('/readyz?probe=%E0');
+    expect(ready.status).not.toBe(400);
+  });
+
   it('the first malformed parameter is named, after ones that decode', async () => {
     const res = await request(app.server).post('/v1/analyze?model=resnet18&resolution=%36%34&input=%ZZ&memory=%zz').expect(400);
     expect(res.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path: 'query.input' });
