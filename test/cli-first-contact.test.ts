@@ -4,13 +4,13 @@
  * catalogs have JSON; progress puts no escape codes or `\r` on a dumb terminal or a pipe.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, streamIo } from '../src/cli.js';
+import { isMainModule, main, streamIo } from '../src/cli.js';
 import type { Io } from '../src/cli.js';
 import { conventionCatalog, deviceCatalog, modelCatalog, operatorCatalog } from '../src/http/catalog.js';
 import { encodeNpy } from '../src/tensor/encoding.js';
@@ -287,5 +287,44 @@ describe('options after a command are that command\'s', () => {
     expect([r.code, r.err.trim()]).toEqual([2, "convlens: INVALID_OPTION: unknown option '-V'"]);
     const v = await cli(['-V']);
     expect([v.code, v.out.trim()]).toEqual([0, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version]);
+  });
+});
+
+describe('help and the entry point', () => {
+  it('--help documents the exit codes, 0 to 4', async () => {
+    for (const argv of [['--help'], ['analyze', '--help']]) {
+      const r = await cli(argv);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('Exit codes:');
+      expect(r.out).toMatch(/^ {2}4 {2}a gate was given but the analysis is incomplete/m);
+    }
+    // sweep and erf have no gates: 0, 2 and 3 only, and when sweep is 2 (no size analysed)
+    const sweep = await cli(['sweep', '--help']);
+    expect(sweep.out).toMatch(/Exit codes:\n {2}0 {2}swept: at least one size analysed[^]*\n {2}2 {2}invalid input or usage[^\n]*or no size could be analysed\n {2}3 {2}internal error/);
+    const erf = await cli(['erf', '--help']);
+    expect(erf.out).toMatch(/Exit codes:\n {2}0 {2}computed\n {2}2 {2}invalid input or usage[^]*\n {2}3 {2}internal error/);
+    const bare = await cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.out).toBe('');
+  });
+
+  it('--version and -V print package.json\'s version, exit 0 (both were unknown options, exit 2)', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      expect([r.code, r.out.trim()]).toEqual([0, version]);
+    }
+  });
+
+  it('the module is the entry point also when started through a symlink named otherwise (npm bin links: convlens -> cli.js)', () => {
+    const real = file('cli.js', '');
+    const link = path.join(tmp, 'convlens');
+    symlinkSync(real, link);
+    const url = pathToFileURL(real).href;
+    expect(isMainModule(url, link)).toBe(true);
+    expect(isMainModule(url, real)).toBe(true);
+    expect(isMainModule(url, file('other.js', ''))).toBe(false);
+    expect(isMainModule(url, path.join(tmp, 'missing.js'))).toBe(false);
+    expect(isMainModule(url, undefined)).toBe(false);
   });
 });

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WARNING_CODES } from '../src/analysis/warning-codes.js';
-import { EXIT, isMainModule, main } from '../src/cli.js';
+import { EXIT, main } from '../src/cli.js';
 import { hardmaxNet } from './graph/onnx-builder.js';
 
 async function cli(...argv: string[]) {
@@ -376,43 +376,4 @@ describe('numbers and files a pipeline gets wrong (helper audit)', () => {
       closeSync(fd);
     }
   }, 30_000);
-});
-
-describe('help and the entry point', () => {
-  it('--help documents the exit codes, 0 to 4', async () => {
-    for (const argv of [['--help'], ['analyze', '--help']]) {
-      const r = await cli(...argv);
-      expect(r.code).toBe(0);
-      expect(r.out).toContain('Exit codes:');
-      expect(r.out).toMatch(/^ {2}4 {2}a gate was given but the analysis is incomplete/m);
-    }
-    // sweep and erf have no gates: 0, 2 and 3 only, and when sweep is 2 (no size analysed)
-    const sweep = await cli('sweep', '--help');
-    expect(sweep.out).toMatch(/Exit codes:\n {2}0 {2}swept: at least one size analysed[^]*\n {2}2 {2}invalid input or usage[^\n]*or no size could be analysed\n {2}3 {2}internal error/);
-    const erf = await cli('erf', '--help');
-    expect(erf.out).toMatch(/Exit codes:\n {2}0 {2}computed\n {2}2 {2}invalid input or usage[^]*\n {2}3 {2}internal error/);
-    const bare = await cli();
-    expect(bare.code).toBe(2);
-    expect(bare.out).toBe('');
-  });
-
-  it('--version and -V print package.json\'s version, exit 0 (both were unknown options, exit 2)', async () => {
-    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    for (const flag of ['--version', '-V']) {
-      const r = await cli(flag);
-      expect([r.code, r.out.trim()]).toEqual([0, version]);
-    }
-  });
-
-  it('the module is the entry point also when started through a symlink named otherwise (npm bin links: convlens -> cli.js)', () => {
-    const real = tmpFile('cli.js', '');
-    const link = path.join(tmp, 'convlens');
-    symlinkSync(real, link);
-    const url = pathToFileURL(real).href;
-    expect(isMainModule(url, link)).toBe(true);
-    expect(isMainModule(url, real)).toBe(true);
-    expect(isMainModule(url, tmpFile('other.js', ''))).toBe(false);
-    expect(isMainModule(url, path.join(tmp, 'missing.js'))).toBe(false);
-    expect(isMainModule(url, undefined)).toBe(false);
-  });
 });

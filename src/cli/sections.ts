@@ -21,7 +21,9 @@ export function columns(head: string[], rows: string[][], right: number[] = []):
       .map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  // the last column is free text, not padded: its rule stops at 40 characters (an operator's summary runs to hundreds)
+  const rule = widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? Math.min(w, Math.max(head[i].length, 40)) : w));
+  return [line(head), line(rule), ...rows.map(line)].join('\n');
 }
 
 const pct = (p: number | null) => (p === null ? '-' : `${p.toFixed(2)}%`);
