@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { MAX_INLINED_NODES } from '../../src/graph/onnx/control-flow.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
+import { MAX_SEQUENCE_ELEMENTS } from '../../src/graph/onnx/sequences.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS } from '../helpers.js';
@@ -163,5 +165,59 @@ describe('Split reads a learned table (stripped of its data) as a parameter', ()
     const r = analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
     expect(r.totals.complete).toBe(true);
     expect(r.totals.params).toBe(192);
+  });
+});
+
+describe('resolution is linear and bounded: a long chain shares its list, copies count against MAX_SEQUENCE_ELEMENTS, written nodes against MAX_INLINED_NODES', () => {
+  const chain = (n: number, position?: string) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      outputs: ['y'],
+      initializers: [{ name: 'zero', dims: [], type: 'int64', data: [0] }],
+      nodes: [
+        { op: 'SequenceEmpty', inputs: [], outputs: ['s0'], name: 'empty' },
+        ...Array.from({ length: n }, (_, i) => ({ op: 'SequenceInsert', inputs: [`s${i}`, 'x', ...(position ? [position] : [])], outputs: [`s${i + 1}`], name: `insert${i}` })),
+        { op: 'SequenceAt', inputs: [`s${n}`, 'zero'], outputs: ['t'], name: 'at' },
+        { op: 'Relu', inputs: ['t'], outputs: ['y'], name: 'relu' },
+      ],
+    });
+
+  it('SequenceEmpty and 15,000 appending SequenceInserts (112 million elements were they copied at each step): resolved whole, the SequenceAt an Identity', () => {
+    expect(15_000 * 15_001 / 2).toBeGreaterThan(MAX_SEQUENCE_ELEMENTS);
+    const g = importOnnx(chain(15_000)).graph;
+    const r = analyzeGraph(g, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(g.layers.map((l) => l.op)).not.toContain('unsupported');
+    expect(g.layers.length).toBeLessThanOrEqual(2);
+  });
+
+  it('1,000 SequenceInserts at position 0 (each a copy: 500,500 elements): past MAX_SEQUENCE_ELEMENTS the insert and what reads it stay unsupported, naming the limit', () => {
+    const r = analyzeGraph(importOnnx(chain(1_000, 'zero')).graph, DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    const reasons = Object.fromEntries(r.totals.unsupported.map((u) => [u.opType, u.reasons.join('; ')]));
+    expect(reasons.SequenceInsert).toMatch(new RegExp(`would pass ${MAX_SEQUENCE_ELEMENTS} sequence elements across the import \\(MAX_SEQUENCE_ELEMENTS\\)`));
+    expect(reasons.SequenceAt).toMatch(/MAX_SEQUENCE_ELEMENTS/);
+  });
+
+  it('one SequenceConstruct of 1,000 elements read by 100 ConcatFromSequence with new_axis (200,000 nodes and inputs): those past MAX_INLINED_NODES stay unsupported, naming it', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1] }],
+      outputs: ['y0'],
+      initializers: [],
+      nodes: [
+        { op: 'SequenceConstruct', inputs: Array.from({ length: 1_000 }, () => 'x'), outputs: ['s'], name: 'construct' },
+        ...Array.from({ length: 100 }, (_, k) => ({ op: 'ConcatFromSequence', inputs: ['s'], outputs: [`y${k}`], name: `concat${k}`, attrs: { axis: { i: 0 }, new_axis: { i: 1 } } })),
+      ],
+    });
+    const g = importOnnx(bytes).graph;
+    // each resolved reader writes 1,000 Unsqueezes and a Concat of 1,000 inputs: 9 fit in what the import leaves
+    const resolved = Math.floor((MAX_INLINED_NODES - 101) / 2_000);
+    expect(g.layers.filter((l) => l.name.startsWith('concat') && l.name.includes('/unsqueeze')).length).toBe(resolved * 1_000);
+    const r = analyzeGraph(g, DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    const concat = r.totals.unsupported.find((u) => u.opType === 'ConcatFromSequence')!;
+    expect(concat.count).toBe(100 - resolved);
+    expect(concat.reasons[0]).toMatch(new RegExp(`of 1000 elements: its 1000 Unsqueezes and Concat inputs would pass the import's limit of ${MAX_INLINED_NODES} inlined nodes \\(MAX_INLINED_NODES`));
+    expect(r.totals.unsupported.find((u) => u.opType === 'SequenceConstruct')!.reasons[0]).toMatch(/MAX_INLINED_NODES/);
   });
 });

@@ -310,7 +310,7 @@ export function flattenControlFlow(
   try {
     walk(g, new Map(), '', '$.graph');
     // sequences built by constant steps (an unrolled loop's SequenceInserts) become lists of tensors
-    resolveSequences({ nodes: out.nodes, initializers: out.initializers, types, opset, scalar, ints, outputs: g.output.map((o) => o.name), int64: int64Tensor });
+    resolveSequences({ nodes: out.nodes, initializers: out.initializers, types, opset, scalar, ints, outputs: g.output.map((o) => o.name), int64: int64Tensor, nodeBudget: { limit: MAX_INLINED_NODES, left: MAX_INLINED_NODES - added } });
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     // too much to inline: the file's own nodes, control flow left unsupported

@@ -27,6 +27,14 @@
  * cannot be resolved so, or that anything else reads (a graph output, a Loop kept whole, an If of a
  * computed condition), keeps its nodes, unsupported with the reason: the report is incomplete, not
  * failed.
+ *
+ * Bounded and linear: a sequence is a view (the first `length` entries of a list it may share with
+ * the sequence it came from), so Identity shares, appending to the longest view of a list or erasing
+ * its last element is O(1), and only an insertion or erasure elsewhere (or an append to a shorter
+ * view) copies. The elements those lists hold, summed over every sequence, may not pass
+ * MAX_SEQUENCE_ELEMENTS; the nodes resolution writes (each Unsqueeze of ConcatFromSequence's
+ * new_axis, each Concat input) count against what is left of the import's MAX_INLINED_NODES. Past
+ * either, the step that would pass it (and what reads its sequence) stays unsupported, naming the limit.
  */
 import type { AttributeProto, NodeProto, TensorProto } from './proto.js';
 import type { DataType } from '../../tensor/dtype.js';
@@ -51,7 +59,20 @@ export interface SequenceContext<F extends SequenceFlatNode> {
   outputs: readonly string[];
   /** An int64 tensor made here (constants the rewritten nodes read). */
   int64(name: string, dims: number[], values: number[]): TensorProto;
+  /** The import's node limit and what is left of it once If and Loop are inlined: the nodes resolution writes count against it. */
+  nodeBudget: { limit: number; left: number };
 }
+
+/** Elements written into sequences' lists, summed over the import (copies included). */
+export const MAX_SEQUENCE_ELEMENTS = 100_000;
+
+/** A sequence: the first `length` entries of `list` (shared with the sequences it came from). */
+interface Seq {
+  list: string[];
+  length: number;
+}
+/** a copy: a list may grow after (an append to the sequence), and a node must not see it */
+const elementsOf = (s: Seq): string[] => s.list.slice(0, s.length);
 
 const isDefault = (d: string | null | undefined) => !d || d === 'ai.onnx';
 
@@ -80,12 +101,17 @@ function hasSequences(nodes: readonly SequenceFlatNode[]): boolean {
 export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContext<F>): void {
   if (!hasSequences(ctx.nodes)) return;
   /** a sequence's elements by its name; null: a sequence that cannot be resolved (why in `unknown`) */
-  const seqs = new Map<string, string[] | null>();
+  const seqs = new Map<string, Seq | null>();
   const unknown = new Map<string, string>();
   /** per node index: its replacement (resolved readers), or 'drop' (resolved builders) */
   const plan = new Map<number, F[] | 'drop'>();
-  /** the nodes that built each sequence, to keep them when a reader cannot be resolved */
-  const builders = new Map<string, number[]>();
+  /** the node that built each sequence (the ones before it are reached through its inputs), to keep them when a reader cannot be resolved */
+  const builders = new Map<string, number>();
+  /** elements written into sequences' lists so far (MAX_SEQUENCE_ELEMENTS) */
+  let written = 0;
+  /** nodes and Concat inputs resolution may still write (the import's MAX_INLINED_NODES) */
+  let nodesLeft = ctx.nodeBudget.left;
+  const elementLimit = `resolving it would pass ${MAX_SEQUENCE_ELEMENTS} sequence elements across the import (MAX_SEQUENCE_ELEMENTS)`;
   /** elements that resolved readers read */
   const taken = new Set<string>();
   const position = (name: string | undefined, length: number, insert: boolean, fallback: number): number | string => {
@@ -102,12 +128,15 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
   const fail = (i: number, out: string, why: string) => {
     seqs.set(out, null);
     unknown.set(out, why);
-    builders.set(out, [i]);
+    builders.set(out, i);
     failed.set(i, why);
   };
-  const made = (i: number, out: string, elements: string[], from: string[]) => {
-    seqs.set(out, elements);
-    builders.set(out, [...from.flatMap((s) => builders.get(s) ?? []), i]);
+  /** a sequence made by node i, `cost` elements written into lists: past MAX_SEQUENCE_ELEMENTS it fails instead */
+  const made = (i: number, out: string, seq: Seq, cost: number, what: string) => {
+    written += cost;
+    if (written > MAX_SEQUENCE_ELEMENTS) return fail(i, out, `${what}: ${elementLimit}`);
+    seqs.set(out, seq);
+    builders.set(out, i);
     plan.set(i, 'drop');
   };
 
@@ -116,18 +145,19 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
     if (!isDefault(n.domain) || f.unsupported) return;
     const out = n.output[0] ?? '';
     const seqIn = n.input[0] !== undefined && seqs.has(n.input[0]) ? n.input[0] : null;
-    const elements = seqIn ? seqs.get(seqIn)! : null;
+    const seq = seqIn ? seqs.get(seqIn)! : null;
+    const what = `${n.opType} '${n.name}'`;
     if (n.opType === 'Identity' && seqIn) {
-      if (elements) made(i, out, [...elements], [seqIn]);
+      if (seq) made(i, out, seq, 0, what);
       else fail(i, out, unknown.get(seqIn)!);
       return;
     }
     if (MAKES.has(n.opType)) {
       switch (n.opType) {
         case 'SequenceEmpty':
-          return made(i, out, [], []);
+          return made(i, out, { list: [], length: 0 }, 0, what);
         case 'SequenceConstruct':
-          return made(i, out, [...n.input], []);
+          return made(i, out, { list: [...n.input], length: n.input.length }, n.input.length, what);
         case 'SplitToSequence': {
           const split = n.input[1] ? ctx.ints(n.input[1]) : undefined;
           if (!split || split.rank !== 1) return fail(i, out, `SplitToSequence '${n.name}' ${n.input[1] ? 'with a scalar or computed split' : 'without a split'}: the number of parts depends on the input's shape, which the import does not know`);
@@ -137,7 +167,8 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
           let inputs = [n.input[0]];
           if (ctx.opset >= 13) inputs = [n.input[0], n.input[1]];
           else attrs.push({ name: 'split', type: 7, ints: split.values } as unknown as AttributeProto);
-          made(i, out, parts, []);
+          made(i, out, { list: [...parts], length: parts.length }, parts.length, what);
+          if (!seqs.get(out)) return;
           parts.forEach((p) => ctx.types.set(p, ctx.types.get(n.input[0]) ?? 'float32'));
           plan.set(i, [{ ...f, node: node('Split', inputs, parts, n.name, attrs) }]);
           return;
@@ -145,37 +176,56 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
         case 'SequenceInsert':
         case 'SequenceErase': {
           if (!seqIn) return fail(i, out, `${n.opType} '${n.name}' reads '${n.input[0]}', which is not a sequence built by constant steps`);
-          if (!elements) return fail(i, out, unknown.get(seqIn)!);
+          if (!seq) return fail(i, out, unknown.get(seqIn)!);
           const insert = n.opType === 'SequenceInsert';
-          const at = position(n.input[insert ? 2 : 1], elements.length, insert, insert ? elements.length : elements.length - 1);
-          if (typeof at === 'string') return fail(i, out, `${n.opType} '${n.name}': ${at}`);
-          const next = [...elements];
+          const { list, length } = seq;
+          const at = position(n.input[insert ? 2 : 1], length, insert, insert ? length : length - 1);
+          if (typeof at === 'string') return fail(i, out, `${what}: ${at}`);
+          // appending to the longest view of its list, or dropping the last element: shared, no copy
+          if (insert && at === length && list.length === length) {
+            list.push(n.input[1]);
+            return made(i, out, { list, length: length + 1 }, 1, what);
+          }
+          if (!insert && at === length - 1) return made(i, out, { list, length: length - 1 }, 0, what);
+          // elsewhere: a copy, its length counted (checked before it is made)
+          if (written + length + 1 > MAX_SEQUENCE_ELEMENTS) return fail(i, out, `${what}: ${elementLimit}`);
+          const next = list.slice(0, length);
           if (insert) next.splice(at, 0, n.input[1]);
           else next.splice(at, 1);
-          return made(i, out, next, [seqIn]);
+          return made(i, out, { list: next, length: next.length }, next.length, what);
         }
       }
     }
     if (!READS.has(n.opType)) return;
     if (!seqIn) return void failed.set(i, `'${n.input[0]}' is not a sequence built by constant steps`);
-    if (!elements) return void failed.set(i, unknown.get(seqIn)!);
+    if (!seq) return void failed.set(i, unknown.get(seqIn)!);
     if (n.opType === 'SequenceAt') {
-      const at = position(n.input[1], elements.length, false, 0);
+      const at = position(n.input[1], seq.length, false, 0);
       if (typeof at === 'string') return void failed.set(i, `SequenceAt '${n.name}': ${at}`);
-      ctx.types.set(out, ctx.types.get(elements[at]) ?? 'float32');
-      taken.add(elements[at]);
-      plan.set(i, [{ ...f, node: node('Identity', [elements[at]], [out], n.name) }]);
+      const e = seq.list[at];
+      ctx.types.set(out, ctx.types.get(e) ?? 'float32');
+      taken.add(e);
+      plan.set(i, [{ ...f, node: node('Identity', [e], [out], n.name) }]);
     } else if (n.opType === 'SequenceLength') {
-      ctx.initializers.push(ctx.int64(out, [], [elements.length]));
+      ctx.initializers.push(ctx.int64(out, [], [seq.length]));
       ctx.types.set(out, 'int64');
       plan.set(i, []);
     } else {
-      if (elements.length === 0) return void failed.set(i, `ConcatFromSequence '${n.name}' of an empty sequence`);
+      if (seq.length === 0) return void failed.set(i, `ConcatFromSequence '${n.name}' of an empty sequence`);
+      const newAxis = intAttr(n, 'new_axis', 0) === 1;
+      // its Concat's inputs, and with new_axis an Unsqueeze per element: against the import's node limit
+      const cost = newAxis ? 2 * seq.length : seq.length;
+      if (cost > nodesLeft) {
+        const { limit } = ctx.nodeBudget;
+        return void failed.set(i, `ConcatFromSequence '${n.name}' of ${seq.length} elements: its ${newAxis ? `${seq.length} Unsqueezes and ` : ''}Concat inputs would pass the import's limit of ${limit} inlined nodes (MAX_INLINED_NODES; ${Math.max(nodesLeft, 0)} left)`);
+      }
+      nodesLeft -= cost;
+      const elements = elementsOf(seq);
       const axis = intAttr(n, 'axis', 0);
       const concatAttrs = [{ name: 'axis', type: 2, i: axis }] as unknown as AttributeProto[];
       const rewritten: F[] = [];
       let parts = elements;
-      if (intAttr(n, 'new_axis', 0) === 1) {
+      if (newAxis) {
         const axes = ctx.int64(`${out}/axes`, [1], [axis]);
         if (ctx.opset >= 13) ctx.initializers.push(axes);
         parts = elements.map((e, k) => {
@@ -206,26 +256,32 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
       keep(r, unknown.get(r) ?? `the sequence '${r}' is read by ${reader}, ${own ? `which cannot be resolved: ${own}` : 'which convlens does not resolve'}`);
     });
   });
-  function keep(seq: string, why: string): void {
-    if (kept.has(seq)) return;
-    kept.add(seq);
-    for (const b of builders.get(seq) ?? []) {
+  /** keeps the node that built `seq` and, through its inputs, every node before it (iteratively: a chain may be long) */
+  function keep(start: string, why: string): void {
+    const stack = [start];
+    while (stack.length) {
+      const seq = stack.pop()!;
+      if (kept.has(seq)) continue;
+      kept.add(seq);
+      const b = builders.get(seq);
+      if (b === undefined) continue;
       const f = ctx.nodes[b];
       const p = plan.get(b);
       if (!f.unsupported) f.unsupported = `a sequence convlens cannot resolve: ${why}`;
       // a SplitToSequence kept: its Split still writes the parts where resolved readers took one
       if (p === 'drop') plan.delete(b);
-      else if (p && !p.includes(f)) plan.set(b, seqs.get(f.node.output[0])!.some((e) => taken.has(e)) ? [...p, f] : [f]);
+      else if (p && !p.includes(f)) plan.set(b, elementsOf(seqs.get(f.node.output[0])!).some((e) => taken.has(e)) ? [...p, f] : [f]);
       // the sequences this builder read are still needed
-      for (const r of f.node.input) if (seqs.has(r) && r !== seq) keep(r, why);
+      for (const r of f.node.input) if (seqs.has(r) && r !== seq) stack.push(r);
     }
   }
   const rewritten: F[] = [];
   ctx.nodes.forEach((f, i) => {
     const p = plan.get(i);
     if (p === 'drop') return;
-    if (p) rewritten.push(...p);
+    if (p) for (const r of p) rewritten.push(r);
     else rewritten.push(f);
   });
-  ctx.nodes.splice(0, ctx.nodes.length, ...rewritten);
+  ctx.nodes.length = 0;
+  for (const f of rewritten) ctx.nodes.push(f);
 }
