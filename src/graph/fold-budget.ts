@@ -56,6 +56,20 @@ export class FoldLimits {
     private readonly size: (name: string) => number,
   ) {}
 
+  /** The graph's folding work left to a fold computed from no float initializer (an integer value's: fold-constants.ts asks before computing one). */
+  get work(): number {
+    return this.workLeft;
+  }
+
+  /**
+   * Work charged without asking: shape arithmetic of a few values (graph/fold-constants.ts
+   * SHAPE_ARITHMETIC) always folds, as the analyzer's does (analysis/infer.ts ALWAYS_FOLDED), and
+   * draws on the work left all the same.
+   */
+  spend(work: number): void {
+    this.workLeft -= work;
+  }
+
   /** Why this fold may not run, or null: then its work is charged, and the initializers it is the first to read grow the budgets. */
   admit(ask: FoldAsk): string | null {
     const { what, sizes, work, need, sources } = ask;

@@ -46,6 +46,14 @@ export const notFoldable = (f: Folded | null | undefined): f is NotFoldable => f
 /** A folded float value this small is kept as a value too, as a float literal of the file is (graph/onnx/constants.ts MAX_FLOAT_LITERAL). */
 const LITERAL = 64;
 
+/**
+ * Shape arithmetic (Shape of a weight, Gather, Concat, a Range of a few values): an integer fold of
+ * at most LITERAL values per output reading at most this many known values always folds, as the
+ * analyzer's does (analysis/infer.ts ALWAYS_FOLDED), so the shapes after it are known even when the
+ * budget is spent; it is charged all the same. Any other integer fold is within the generic caps.
+ */
+const SHAPE_ARITHMETIC = 1024;
+
 /** Whether the constant's values are at hand: decoded, typed, folded or in its raw bytes. */
 function hasValues(c: GraphConstant): boolean {
   const n = numel(c.shape);
@@ -63,8 +71,12 @@ export class ConstantFolder {
   private readonly memo = new Map<string, Folded>();
   private readonly producer = new Map<string, GraphLayer>();
   private indexed = 0;
-  /** Float arrays the folding holds, with how many tensors hold each (a reshape passes its input's on). */
-  private readonly held = new Map<Float32Array, number>();
+  /**
+   * Values the folding holds (float arrays its kernels wrote or decoded, integer values its ops'
+   * inference computed), with how many tensors hold each (a reshape passes its input's on): their
+   * elements are drawn from the budget while held.
+   */
+  private readonly held = new Map<ArrayLike<number>, number>();
   /** Constants of the file decoded for folding, by name, until every node reading them is folded. */
   private readonly decoded = new Map<string, Float32Array>();
   /** The layers evaluated: pruneFolded takes those no longer needed out of the graph. */
@@ -170,6 +182,15 @@ export class ConstantFolder {
   private compute(layer: GraphLayer, op: OpDef, inputs: readonly (GraphConstant | null)[]): Folded[] {
     const what = `node '${layer.name}' (${layer.source?.opType ?? layer.op})`;
     let inferred: Inferred;
+    // the known values the op's inference reads: integer arithmetic (shapes, indices) is computed there
+    const reading = inputs.reduce((s, c) => s + (c?.value?.data.length ?? 0), 0);
+    const arithmetic = reading <= SHAPE_ARITHMETIC;
+    // each value the inference asks to compute is drawn from the budget and the work left (its
+    // elements written at least), past shape arithmetic only within them, so that a fold refused
+    // here is refused by the limits below too (their need and work count what it writes); the draw
+    // is settled below, where what is kept is held (hold) and its work charged (whyNoIntegers)
+    let drawn = 0;
+    let work = 0;
     try {
       inferred = op.infer({
         layer: layer.name,
@@ -179,11 +200,19 @@ export class ConstantFolder {
         fail: (code, message) => {
           throw new ConvlensError(code, message);
         },
-        foldable: (n) => n <= LITERAL || n <= this.budget.left,
+        foldable: (n) => {
+          if (!(n <= LITERAL && arithmetic) && (n > this.budget.left || work + n > this.limits.work)) return false;
+          this.budget.left -= n;
+          drawn += n;
+          work += n;
+          return true;
+        },
       });
     } catch (e) {
       if (!(e instanceof ConvlensError)) throw e;
       return [{ reason: `${what}: ${e.message}` }];
+    } finally {
+      this.budget.left += drawn;
     }
     const odd = inferred.outputs.find((s) => !s.every((d) => Number.isInteger(d) && d >= 0) || !(numel(s) <= MAX_COUNT));
     if (odd) return [{ reason: `${what} gives a shape [${odd.join(', ')}] no tensor has` }];
@@ -191,7 +220,7 @@ export class ConstantFolder {
     const sources = [...new Set([...inputs, ...bound].flatMap((c) => (c ? parameterSources(c) : [])))];
     // shape arithmetic (Shape of the weight) is the op's inference's: no kernel needed
     const integers = inferred.outputs.every((_, k) => inferred.values?.[k]?.integer === true);
-    const why = integers ? null : this.whyNoValues(layer, what, inferred, inputs, bound, sources);
+    const why = integers ? this.whyNoIntegers(what, inferred, inputs, arithmetic) : this.whyNoValues(layer, what, inferred, inputs, bound, sources);
     let data: (Float32Array | null)[] = inferred.outputs.map(() => null);
     if (!integers && why === null) {
       try {
@@ -204,11 +233,15 @@ export class ConstantFolder {
     return inferred.outputs.map((shape, k) => {
       const v = inferred.values?.[k] ?? null;
       const typed = v?.integer ? null : data[k];
-      const value = v?.integer || !typed ? v : typed.length <= LITERAL ? { data: Array.from(typed), integer: false } : null;
+      let value = v?.integer || !typed ? v : typed.length <= LITERAL ? { data: Array.from(typed), integer: false } : null;
+      // past a limit, a value the inference computed is not kept (a literal's few values are)
+      if (why !== null && value && value.data.length > LITERAL) value = null;
+      // a value of the inference's is held (drawn from the budget) while a tensor holds it
+      if (value && value === v) this.keep(v.data, inputs);
       const unheld = !typed && !value ? (why ?? undefined) : undefined;
       // shape arithmetic (Shape of the weight) makes no parameters of what it reads
       const from = v?.integer ? [] : sources;
-      return { name: layer.outputs[k], shape: [...shape], dataType: value?.integer ? 'int64' : 'float32', value, raw: null, typed, initializer: false, folded: { from, ...(unheld ? { unheld } : {}) } };
+      return { name: layer.outputs[k], shape: [...shape], dataType: v?.integer ? 'int64' : 'float32', value, raw: null, typed, initializer: false, folded: { from, ...(unheld ? { unheld } : {}) } };
     });
   }
 
@@ -228,9 +261,34 @@ export class ConstantFolder {
     return this.limits.admit({ what, sizes, work: inferred.cost.macs + inferred.cost.elementwise + written, need, sources });
   }
 
+  /**
+   * Why the integer values the layer's inference computed are not kept, or null when they are: a
+   * fold from no float initializer, within the generic caps (graph/fold-budget.ts): the work
+   * (element-wise operations and elements written), and the new values held within what is left of
+   * MAX_FOLDED_ELEMENTS. Shape arithmetic (SHAPE_ARITHMETIC) always folds, charged all the same.
+   */
+  private whyNoIntegers(what: string, inferred: Inferred, inputs: readonly (GraphConstant | null)[], arithmetic: boolean): string | null {
+    const sizes = inferred.outputs.map(numel);
+    const written = sizes.reduce((s, n) => s + n, 0);
+    const work = inferred.cost.macs + inferred.cost.elementwise + written;
+    const passed = new Set(inputs.flatMap((c) => (c?.value ? [c.value.data] : [])));
+    // an input's values passed on (a reshape's) are held already
+    const need = (inferred.values ?? []).reduce((s, v) => s + (v && !passed.has(v.data) && !this.held.has(v.data) ? v.data.length : 0), 0);
+    if (arithmetic && sizes.every((n) => n <= LITERAL)) {
+      this.limits.spend(work);
+      return null;
+    }
+    return this.limits.admit({ what, sizes, work, need, sources: [] });
+  }
+
+  /** A value an op's inference computed, held while a tensor holds it: new values are drawn from the budget; an input's passed on counts once more if the folding holds it (a constant of the file's is in the budget already, graph/onnx/constants.ts). */
+  private keep(data: ArrayLike<number>, inputs: readonly (GraphConstant | null)[]): void {
+    if (this.held.has(data) || !inputs.some((c) => c?.value?.data === data)) this.hold(data);
+  }
+
   /** Whether the folding holds this constant's values already (folded, or decoded for an earlier node). */
   private holding(c: GraphConstant): boolean {
-    return (c.typed instanceof Float32Array && this.held.has(c.typed)) || this.decoded.has(c.name);
+    return (c.typed instanceof Float32Array && this.held.has(c.typed)) || (c.value !== null && this.held.has(c.value.data)) || this.decoded.has(c.name);
   }
 
   /** The layer's kernel on its constant inputs and bound weights (graph/bound-weights.ts, as a run without a weight store binds them). */
@@ -259,19 +317,19 @@ export class ConstantFolder {
     return data;
   }
 
-  private hold(a: Float32Array): void {
+  private hold(a: ArrayLike<number>): void {
     const n = this.held.get(a);
     if (n === undefined) this.budget.left -= a.length;
     this.held.set(a, (n ?? 0) + 1);
   }
 
-  private unhold(a: Float32Array): void {
+  private unhold(a: ArrayLike<number>): void {
     const n = this.held.get(a) ?? 0;
     if (n > 1) this.held.set(a, n - 1);
     else if (this.held.delete(a)) this.budget.left += a.length;
   }
 
-  /** Every node reading `name` is evaluated: its decoded copy and an intermediate's values go (a constant of the graph keeps its values: a layer left may read it). */
+  /** Every node reading `name` is evaluated: its decoded copy and an intermediate's values (float or integer) go (a constant of the graph keeps its values: a layer left may read it). */
   private letGo(name: string): void {
     const d = this.decoded.get(name);
     if (d) {
@@ -279,10 +337,13 @@ export class ConstantFolder {
       this.unhold(d);
     }
     const m = this.memo.get(name);
-    if (m && !notFoldable(m) && this.constants.get(name) !== m && m.typed instanceof Float32Array) {
-      this.unhold(m.typed);
-      this.memo.set(name, { ...m, typed: null, folded: { from: m.folded?.from ?? [], unheld: 'its values were let go once every node reading it was folded' } });
-    }
+    if (!m || notFoldable(m) || this.constants.get(name) === m) return;
+    const typed = m.typed instanceof Float32Array;
+    const value = m.value !== null && this.held.has(m.value.data);
+    if (!typed && !value) return;
+    if (typed) this.unhold(m.typed as Float32Array);
+    if (value) this.unhold(m.value!.data);
+    this.memo.set(name, { ...m, typed: typed ? null : m.typed, value: value ? null : m.value, folded: { from: m.folded?.from ?? [], unheld: 'its values were let go once every node reading it was folded' } });
   }
 }
 
