@@ -15,11 +15,12 @@
  *
  * No arithmetic: zero FLOPs. Receptive fields follow the spatial axes wherever they move; a
  * reshape that splits one keeps the field on its outer part (a window of the split factor), one
- * that merges it with another dim makes the field global (receptive-field.ts reshapeRF).
+ * that merges it with another dim makes the field global (receptive-reshape.ts reshapeRF).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { moveDims, reshapeRF, spreadRF } from './receptive-field.js';
+import { moveDims, spreadRF } from './receptive-field.js';
+import { reshapeRF } from './receptive-reshape.js';
 import { broadcastShapes, broadcastValue } from './broadcast.js';
 import { normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold, sameData } from './common.js';

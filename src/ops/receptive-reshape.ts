@@ -1,0 +1,74 @@
+/**
+ * Receptive fields through a reshape (ops/movement.ts): which input dims a row-major reshape pairs
+ * with which output dims, and what that does to a field's axes (kept, split as a window, or merged
+ * into a global field). The field's rules themselves are in receptive-field.ts.
+ */
+import { globalOver, resample } from './receptive-field.js';
+import type { AxisRF, TensorRF } from './types.js';
+
+/**
+ * Reshape's blocks: runs of input dims and of output dims with equal products (size-1 dims left
+ * out), as a row-major reshape pairs them; null when the shapes do not pair (a zero-size dim).
+ */
+function reshapeBlocks(x: readonly number[], y: readonly number[]): { xs: number[]; ys: number[] }[] | null {
+  const blocks: { xs: number[]; ys: number[] }[] = [];
+  let i = 0;
+  let j = 0;
+  const next = (s: readonly number[], k: number) => {
+    while (k < s.length && s[k] === 1) k++;
+    return k;
+  };
+  for (i = next(x, i), j = next(y, j); i < x.length && j < y.length; i = next(x, i), j = next(y, j)) {
+    const xs = [i];
+    const ys = [j];
+    let px = x[i++];
+    let py = y[j++];
+    while (px !== py) {
+      if (px < py) {
+        i = next(x, i);
+        if (i >= x.length) return null;
+        xs.push(i);
+        px *= x[i++];
+      } else {
+        j = next(y, j);
+        if (j >= y.length) return null;
+        ys.push(j);
+        py *= y[j++];
+      }
+    }
+    if (!(px > 0)) return null;
+    blocks.push({ xs, ys });
+  }
+  return next(x, i) === x.length && next(y, j) === y.length ? blocks : null;
+}
+
+/**
+ * The field through a reshape of x to y. An axis kept whole moves to its new dim. An axis split
+ * (H → H/b, b: pixel_unshuffle and window partitions as torch.onnx.export writes them, a view and
+ * a permute) keeps its field on the outer part, a window of size b and stride b over the input
+ * units (unit o reads rows o·b … o·b + b − 1); the inner part is a position within that window, so
+ * whatever it joins later (the channels) adds nothing to the field. An axis merged with another
+ * dim (flattening H and W, or H into the batch) makes the field global.
+ */
+export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
+  if (!rf || rf.global) return rf;
+  const blocks = rf.dims.every((d) => x[d] > 1) ? reshapeBlocks(x, y) : null;
+  if (!blocks) {
+    // a field over size-1 dims: kept where they are the trailing dims on both sides, unchanged
+    const k = rf.dims.length;
+    const trailing = rf.dims.every((d, i) => d === x.length - k + i);
+    if (trailing && y.length >= k + 1 && rf.dims.every((d, i) => y[y.length - k + i] === x[d])) return { ...rf, dims: rf.dims.map((_, i) => y.length - k + i) };
+    return globalOver(rf, x);
+  }
+  const dims: number[] = [];
+  const axes: AxisRF[] = [];
+  for (const [k, d] of rf.dims.entries()) {
+    const block = blocks.find((b) => b.xs.includes(d))!;
+    if (block.xs.length > 1) return globalOver(rf, x);
+    const outer = block.ys[0];
+    const b = x[d] / y[outer];
+    dims.push(outer);
+    axes.push(b === 1 ? rf.axes[k] : resample(rf.axes[k], b, b - 1, (b - 1) / 2));
+  }
+  return { global: false, dims, axes };
+}
