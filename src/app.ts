@@ -12,7 +12,7 @@ import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
 import { erfRoutes } from './http/erf.js';
-import { jsonBody, parseJsonBytes, readBinary } from './http/body.js';
+import { isJsonCharset, jsonBody, parseJsonBytes, readBinary } from './http/body.js';
 import { admission, admissionOf, bodyCharge, lingerOnClose } from './http/admission.js';
 import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
@@ -106,7 +106,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
     // JSON is UTF-8 (RFC 8259; ASCII is a part of it); a body declared in another charset would be read as UTF-8 and its names altered
-    if (charset !== undefined && charset !== '' && !/^(utf-?8|us-ascii)$/i.test(charset)) {
+    if (charset !== undefined && charset !== '' && !isJsonCharset(charset)) {
       return done(new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `JSON is read as UTF-8 (RFC 8259); the charset '${charset}' is not: send the body in UTF-8`, { path: 'headers.content-type' }), undefined);
     }
     readBinary(payload, jsonLimit, 'JSON_BODY_LIMIT', bodyCharge(request)).then(

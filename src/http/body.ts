@@ -116,6 +116,11 @@ export function transferable(buf: Uint8Array): Uint8Array {
   return copy;
 }
 
+/** A charset JSON may be declared in (RFC 8259: UTF-8; US-ASCII is a part of it): a body's (app.ts) and a form's `request` field's (form.ts). */
+export function isJsonCharset(charset: string): boolean {
+  return /^(utf-?8|us-ascii)$/i.test(charset);
+}
+
 /** Deepest JSON nesting accepted: specs and tensors (rank ≤ 8) need far less; deeper input would only exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
 

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
-import { OFFLOAD_JSON_BYTES, RawJson, contentLength, parseRequestField, readInto, requestObject, tooLarge } from './body.js';
+import { OFFLOAD_JSON_BYTES, RawJson, contentLength, isJsonCharset, parseRequestField, readInto, requestObject, tooLarge } from './body.js';
 import type { Charge } from './body.js';
 
 /** busboy's parser of header parameters (`form-data; name="request"`), as @fastify/multipart's busboy reads them. */
@@ -182,11 +182,16 @@ function param(parsed: (string | [string, string])[], name: string): string | un
 }
 
 /**
- * Calls `refuse` when the first `request` text field's bytes are not UTF-8. busboy decodes a text
- * part as UTF-8 (when it names no other charset) with U+FFFD for each byte that is not, so a name
- * in it was silently altered (an input `x\xe9` became `x\ufffd`); a JSON body is refused for the
- * same bytes (body.ts parseJsonBytes), and so is the field: 400 INVALID_JSON at `request`. Its bytes
- * are checked as they pass, none kept. A part busboy reads as a file (a filename, or
+ * Calls `refuse` when the first `request` text field is not UTF-8, as a JSON body must be:
+ * - it declares another charset (`text/plain; charset=iso-8859-1`): busboy decoded it in that
+ *   charset, where a JSON body in one is refused (app.ts); so is the field, 415
+ *   UNSUPPORTED_MEDIA_TYPE at `request`. US-ASCII is a part of UTF-8 and is read, as for a body,
+ *   but busboy decodes it as Latin-1: a byte over 0x7f in it is 400 INVALID_JSON at `request`;
+ * - its bytes are not UTF-8: busboy decodes a text part as UTF-8 with U+FFFD for each byte that is
+ *   not, so a name in it was silently altered (an input `x\xe9` became `x\ufffd`); a JSON body is
+ *   refused for the same bytes (body.ts parseJsonBytes), and so is the field: 400 INVALID_JSON at
+ *   `request`.
+ * Its bytes are checked as they pass, none kept. A part busboy reads as a file (a filename, or
  * application/octet-stream) is refused otherwise (readForm).
  */
 function watchRequestEncoding(bb: FormParser, refuse: (e: ConvlensError) => void): void {
@@ -203,12 +208,21 @@ function watchRequestEncoding(bb: FormParser, refuse: (e: ConvlensError) => void
       const type = parseParams(header['content-type']?.[0] ?? 'text/plain');
       const charset = param(type, 'charset');
       if (param(disposition, 'filename') !== undefined || String(type[0]).toLowerCase() === 'application/octet-stream') return;
-      // busboy decodes another named charset (latin1 …) as that charset: no U+FFFD to speak of
-      if (charset !== undefined && !/^utf-?8$/i.test(charset)) return;
+      // the body's rule (app.ts): UTF-8, or US-ASCII, a part of it; busboy decodes any other named charset as that charset
+      if (charset !== undefined && charset !== '' && !isJsonCharset(charset)) {
+        refuse(new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `the "request" field is JSON, read as UTF-8 (RFC 8259); the charset '${charset}' is not: send it in UTF-8`, { path: 'request' }));
+        return;
+      }
+      const ascii = charset !== undefined && /^us-ascii$/i.test(charset);
       const utf8 = new TextDecoder('utf-8', { fatal: true });
       let bad = false;
       const check = (chunk?: Buffer) => {
         if (bad) return;
+        if (ascii && chunk?.some((b) => b > 0x7f)) {
+          bad = true;
+          refuse(new ConvlensError('INVALID_JSON', 'the "request" field declares charset=us-ascii, but has a byte over 0x7f: send it in UTF-8 (charset=utf-8, or none)', { path: 'request' }));
+          return;
+        }
         try {
           if (chunk) utf8.decode(chunk, { stream: true });
           else utf8.decode();

@@ -7,6 +7,7 @@
  * - a boundary over 252 characters was busboy's "The needle cannot have a length bigger than 256"
  *   (500 INTERNAL); RFC 2046 allows 1 to 70 bchars: now 400 INCOMPLETE_BODY at headers.content-type.
  * - a `request` part sent as a file (curl -F request=@req.json) was ignored on /v1/run and /v1/erf.
+ * - a `request` field declaring another charset than UTF-8 was decoded in it: now 415, as a body.
  * Raw bodies over a socket, each answer awaited with a timeout, so a regression fails, not hangs.
  */
 import { readFileSync } from 'node:fs';
@@ -177,14 +178,12 @@ describe('a `request` field whose bytes are not UTF-8 is 400 INVALID_JSON at req
     expect(res.json.error?.message).toContain('its bytes are not UTF-8');
   });
 
-  it('UTF-8 (é as its two bytes) and a field in a charset it names (latin1) are read as before', async () => {
+  it('UTF-8 (é as its two bytes) is read as before', async () => {
     const utf8 = await post('/v1/operators/relu', form(rawField(Buffer.from('{"inputs": {"x": {"shape": [2], "data": [1, -1]}}, "format": "flat", "seed": 0}'))));
     expect(utf8.status).toBe(200);
     const named = await post('/v1/operators/relu', form(rawField(Buffer.from(RELU('xé')))));
     // the name arrives intact: relu's only input is x, so the answer names 'xé', not 'x\ufffd'
     expect(JSON.parse(Buffer.from(named.body, 'latin1').toString('utf8')).error.message).toContain("relu has no input 'xé'");
-    const declared = await post('/v1/operators/relu', form(rawField(latin1(RELU('x')), 'Content-Type: text/plain; charset=iso-8859-1\r\n')));
-    expect(declared.status).toBe(200);
   });
 
   it('a UTF-8 character whose bytes arrive in two writes is read whole (the check runs across chunks)', async () => {
@@ -204,5 +203,49 @@ describe('a `request` field whose bytes are not UTF-8 is 400 INVALID_JSON at req
   it('a field not named request with such bytes is refused as an unknown field, not as the request', async () => {
     const res = await post('/v1/operators/relu', form(field('request', RELU('x')), Buffer.concat([Buffer.from(`--${B}${CRLF}Content-Disposition: form-data; name="notes"${CRLF}${CRLF}`), latin1('caf\xe9'), Buffer.from(CRLF)])));
     expect([res.status, res.json.error?.code, res.json.error?.path]).toEqual([400, 'INVALID_OPTION', 'notes']);
+  });
+});
+
+describe('a `request` field declaring a charset other than UTF-8 is 415 UNSUPPORTED_MEDIA_TYPE at request, as a JSON body in one is (busboy decoded it in that charset)', () => {
+  /** A `request` text part of these bytes, with these extra part headers. */
+  const rawField = (bytes: Buffer, headers = '') => Buffer.concat([Buffer.from(`--${B}${CRLF}Content-Disposition: form-data; name="request"${CRLF}${headers}${CRLF}`), bytes, Buffer.from(CRLF)]);
+  const RELU = (name: string) => `{"inputs": {"${name}": {"shape": [2], "data": [1, -1]}}, "format": "flat", "seed": 0}`;
+
+  it('charset=iso-8859-1 on every route that reads a request field: 415 UNSUPPORTED_MEDIA_TYPE at request, naming the charset (the same JSON as a body is 415 at headers.content-type)', async () => {
+    for (const url of ['/v1/operators/relu', '/v1/run', '/v1/erf', '/v1/compare', '/v1/sweep']) {
+      const res = await post(url, form(rawField(Buffer.from(RELU('x'), 'latin1'), `Content-Type: text/plain; charset=iso-8859-1${CRLF}`)));
+      expect([url, res.status, res.json.error?.code, res.json.error?.path]).toEqual([url, 415, 'UNSUPPORTED_MEDIA_TYPE', 'request']);
+      expect(res.json.error?.message).toContain("'iso-8859-1'");
+    }
+    const body = await post('/v1/operators/relu', Buffer.from(RELU('x')), 'application/json; charset=iso-8859-1');
+    expect([body.status, body.json.error?.code, body.json.error?.path]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE', 'headers.content-type']);
+  }, 30_000);
+
+  it.each([
+    ['text/plain; charset=latin1', Buffer.from(RELU('x\xe9'), 'latin1')],
+    ['text/plain; charset=windows-1252', Buffer.from(RELU('x'), 'latin1')],
+    ['text/plain; charset="UTF-16LE"', Buffer.from(RELU('x'), 'utf16le')],
+    ['application/json; charset=iso-8859-1 (which the form parser parses itself)', Buffer.from(RELU('x'), 'latin1')],
+  ])('Content-Type: %s: 415 UNSUPPORTED_MEDIA_TYPE at request', async (type, bytes) => {
+    const res = await post('/v1/operators/relu', form(rawField(bytes, `Content-Type: ${type}${CRLF}`)));
+    expect([res.status, res.json.error?.code, res.json.error?.path]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE', 'request']);
+  });
+
+  it.each([
+    ['charset=utf-8', 'text/plain; charset=utf-8'],
+    ['charset=UTF8', 'text/plain; charset=UTF8'],
+    ['charset=us-ascii (ASCII is a part of UTF-8, as for a body)', 'text/plain; charset=us-ascii'],
+    ['no charset', 'text/plain'],
+  ])('%s: read (200), as a JSON body with it is', async (_, type) => {
+    const res = await post('/v1/operators/relu', form(rawField(Buffer.from(RELU('x')), `Content-Type: ${type}${CRLF}`)));
+    expect(res.status).toBe(200);
+    const body = await post('/v1/operators/relu', Buffer.from(RELU('x')), type.replace('text/plain', 'application/json'));
+    expect(body.status).toBe(200);
+  });
+
+  it('charset=us-ascii with a byte over 0x7f (busboy would read it as Latin-1): 400 INVALID_JSON at request, not a name altered', async () => {
+    const res = await post('/v1/operators/relu', form(rawField(Buffer.from(RELU('xé')), `Content-Type: text/plain; charset=us-ascii${CRLF}`)));
+    expect([res.status, res.json.error?.code, res.json.error?.path]).toEqual([400, 'INVALID_JSON', 'request']);
+    expect(res.json.error?.message).toContain('declares charset=us-ascii');
   });
 });
