@@ -158,30 +158,35 @@ export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorRe
 const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'seed', 'format']);
 
 /**
- * A weight the layer needs over MAX_TENSOR_ELEMENTS (checks.ts checkLayers: at the layer, `$` here,
- * its shape under its role): the request's `$.weights.<role>`, where that tensor is given, or would
- * be (a seeded one is drawn at that size from the attributes). An output over the limit has no
- * place in the request: it stays at the call, `$`.
+ * A tensor the layer needs or makes over MAX_TENSOR_ELEMENTS (checks.ts checkLayers: at the layer,
+ * `$` here, its shape under its role), at the request's field it comes from:
+ * - a weight: `$.weights.<role>`, where that tensor is given, or would be (a seeded one is drawn at
+ *   that size from the attributes);
+ * - an output: the call's `$.attributes`, which set its size (upsample's scaleFactor, conv2d's
+ *   outChannels …), or, when the call gives none, `$.inputs`, whose shapes alone set it (add
+ *   broadcasting [1, n] and [n, 1]).
  */
-function tooLargeWeight(e: ConvlensError): string | null {
+function tooLargeTensorPath(call: OperatorCall, e: ConvlensError): string | null {
   if (e.code !== 'TENSOR_TOO_LARGE' || e.details.path !== '$' || !e.details.shapes) return null;
   const roles = Object.keys(e.details.shapes);
-  return roles.length === 1 && roles[0] !== 'output' ? jsonPath(['weights', roles[0]]) : null;
+  if (roles.length !== 1) return null;
+  if (roles[0] !== 'output') return jsonPath(['weights', roles[0]]);
+  return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
 }
 
 /**
  * The call's errors at the request's paths: its layer's are the layer's own (`$.groups`, since the
  * layer is the call) and are the request's `$.attributes.groups`; a weight's are the graph's
- * `$.weights["conv2d.weight"]` and are the request's `$.weights.weight`, as is a weight over the
- * element limit, found at the layer (tooLargeWeight).
+ * `$.weights["conv2d.weight"]` and are the request's `$.weights.weight`; a weight or an output
+ * over the element limit, found at the layer, is at the field it comes from (tooLargeTensorPath).
  */
 function atRequestPaths<T>(call: OperatorCall, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') throw e;
-    const weightTooLarge = tooLargeWeight(e);
-    if (weightTooLarge) throw new ConvlensError(e.code, e.message, { ...e.details, path: weightTooLarge });
+    const tooLarge = tooLargeTensorPath(call, e);
+    if (tooLarge) throw new ConvlensError(e.code, e.message, { ...e.details, path: tooLarge });
     const path = e.details.path;
     const weight = /^\$\.weights\["([^"]+)"\](.*)$/.exec(path);
     const prefix = `${call.name}.`;

@@ -50,7 +50,7 @@ describe('limits', () => {
   });
 });
 
-describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor at its request path', () => {
+describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the field an output grows from, at its request path', () => {
   it('a seeded weight over the limit: 413 TENSOR_TOO_LARGE at $.weights.weight over REST (JSON and a form) and GraphQL runOperator (it was at $, the whole request); an input at its own path as before', async () => {
     app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
     const x = { shape: [1, 1, 8, 8], data: new Array(64).fill(0.5) };
@@ -64,6 +64,37 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor at its requ
     expect(gql.body.errors[0].extensions).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.weights.weight' });
     const input = await request(app.server).post('/v1/operators/relu').send({ inputs: { x: { shape: [2000], data: new Array(2000).fill(1) } } }).expect(413);
     expect(input.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.inputs.x' });
+  });
+
+  it('an output over the limit (upsample ×8 of 8×8 to 64×64 = 4,096 > 1,000): 413 TENSOR_TOO_LARGE at $.attributes, the field it grows from (it was at $), over JSON, a form, a raw .npy body (query.attributes) and GraphQL; layer and shape in details', async () => {
+    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    const x = { shape: [1, 1, 8, 8], data: new Array(64).fill(0.5) };
+    const attributes = { scaleFactor: 8 };
+    const rest = await request(app.server).post('/v1/operators/upsample').send({ inputs: { x }, attributes }).expect(413);
+    expect(rest.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'upsample', shapes: { output: [1, 1, 64, 64] } });
+    const npy = encodeNpy(tensor([1, 1, 8, 8], new Array(64).fill(0.5)));
+    const form = await request(app.server).post('/v1/operators/upsample').attach('x', npy, 'x.npy').field('request', JSON.stringify({ attributes })).expect(413);
+    expect(form.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'upsample' });
+    const raw = await request(app.server).post(`/v1/operators/upsample?attributes=${encodeURIComponent(JSON.stringify(attributes))}`).set('content-type', 'application/x-npy').send(npy).expect(413);
+    expect(raw.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: 'query.attributes', layer: 'upsample' });
+    const query = 'query($x: JSON!) { runOperator(name: "upsample", inputs: $x, attributes: { scaleFactor: 8 }) { operator } }';
+    const gql = await request(app.server).post('/graphql').send({ query, variables: { x: { x } } }).expect(200);
+    expect(gql.body.errors[0].extensions).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'upsample' });
+  });
+
+  it('an output over the limit from the inputs alone (add of [1, 40] and [40, 1] broadcast to 1,600 > 1,000, no attributes): 413 TENSOR_TOO_LARGE at $.inputs (it was at $)', async () => {
+    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    const a = { shape: [1, 40], data: new Array(40).fill(1) };
+    const b = { shape: [40, 1], data: new Array(40).fill(2) };
+    const res = await request(app.server).post('/v1/operators/add').send({ inputs: [a, b] }).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.inputs', layer: 'add', shapes: { output: [40, 40] } });
+  });
+
+  it('a spec layer\'s output over the limit over REST /v1/run: at that layer, $.spec.layers[1] (as SPEC_INVALID names layers), with its name and shape', async () => {
+    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'act', op: 'relu' }, { name: 'up', op: 'upsample', scaleFactor: 8 }] };
+    const res = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, 1, 8, 8], data: new Array(64).fill(1) } } }).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.spec.layers[1]', layer: 'up', shapes: { output: [1, 1, 64, 64] } });
   });
 });
 

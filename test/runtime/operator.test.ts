@@ -2,7 +2,8 @@
  * An operator call's errors at the request's own paths (runtime/operator.ts atRequestPaths): the
  * call is a one-layer graph whose layer is at `$`, so a weight over MAX_TENSOR_ELEMENTS that the
  * layer needs was found "at the layer", `$`, the whole request. It is the request's
- * `$.weights.<role>`, seeded or given; an output has no place in the request and stays at `$`.
+ * `$.weights.<role>`, seeded or given; an output is at the field that set its size: the call's
+ * `$.attributes`, or its `$.inputs` when it gives no attributes.
  */
 import { describe, expect, it } from 'vitest';
 import { runOperator } from '../../src/runtime/operator.js';
@@ -36,9 +37,16 @@ describe('TENSOR_TOO_LARGE of an operator call names the tensor at its request p
     expect(e.details.path).toBe('$.weights.weight');
   });
 
-  it('an output over the limit (upsample ×8 of 8×8 to 64×64): it is in no field of the request, so at the call, $', () => {
+  it('an output over the limit (upsample ×8 of 8×8 to 64×64): at $.attributes, which set its size (it was at the call, $)', () => {
     const e = errorOf(() => runOperator(call('upsample', [1, 1, 8, 8], { scaleFactor: 8 })));
     expect(e.code).toBe('TENSOR_TOO_LARGE');
-    expect(e.details).toMatchObject({ path: '$', shapes: { output: [1, 1, 64, 64] } });
+    expect(e.details).toMatchObject({ path: '$.attributes', layer: 'upsample', shapes: { output: [1, 1, 64, 64] } });
+  });
+
+  it('an output over the limit with no attributes (add of [1, 40] and [40, 1] broadcast to [40, 40]): at $.inputs, whose shapes set it', () => {
+    const ones = (shape: number[]) => tensor(shape, new Array(40).fill(1));
+    const e = errorOf(() => runOperator({ ...call('add', [1, 40], {}), inputs: [ones([1, 40]), ones([40, 1])] }));
+    expect(e.code).toBe('TENSOR_TOO_LARGE');
+    expect(e.details).toMatchObject({ path: '$.inputs', layer: 'add', shapes: { output: [40, 40] } });
   });
 });
