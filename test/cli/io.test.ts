@@ -1,9 +1,12 @@
 import { InvalidArgumentError } from 'commander';
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { emit, integer, shape } from '../../src/cli/io.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-emit-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the CLI option parsers: shapes and integers', () => {
   it("--input 1,3,224,224, 1x3x224x224 and 1×3×224×224 are [1, 3, 224, 224]", () => {
@@ -49,7 +52,7 @@ describe('emit: the report on stdout, or in a file with the notice on stderr', (
   });
 
   it("a file gets the text and a line break (4 bytes for 'abc'); stdout gets nothing, stderr one line", () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'convlens-emit-')), 'r.md');
+    const file = path.join(tmp, 'r.md');
     const c = capture();
     emit(c.io, 'abc', file, 'md report');
     expect(readFileSync(file, 'utf8')).toBe('abc\n');

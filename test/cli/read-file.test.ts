@@ -3,14 +3,15 @@
  * refused past the bound, a pipe read to its end, a directory's error naming it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { jsonText, readBounded } from '../../src/cli/read-file.js';
 import { errorOf } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'convlens-read-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('readBounded', () => {
   it('a 10-byte file under a bound of 10: its bytes', () => {

@@ -1,14 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { atFlags } from '../../src/cli/errors.js';
 import { looksLikeJson, readTarget, targetKind, targetSource } from '../../src/cli/target.js';
 import type { ConvlensError } from '../../src/errors.js';
 import { errorOf } from '../helpers.js';
 
 const fixture = (p: string) => path.join(import.meta.dirname, '..', 'fixtures', p);
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-target-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('targetSource: a command-line target as the request the service would get', () => {
   it.each([
@@ -47,7 +49,7 @@ describe('targetSource: a command-line target as the request the service would g
   });
 
   it('a .json target that is not JSON is INVALID_JSON at the file', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'convlens-target-')), 'broken.json');
+    const file = path.join(tmp, 'broken.json');
     writeFileSync(file, '{"layers": [');
     const e = errorOf(() => targetSource(file, {}, {}));
     expect(e.code).toBe('INVALID_JSON');
@@ -75,7 +77,8 @@ describe('targetSource: a command-line target as the request the service would g
   });
 
   it('a spec named spec.txt (or SPEC.JSON) is read as a spec: conv-then-pool is 432 params, 15·15·16·3·9 = 97,200 MACs', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'convlens-target-'));
+    const dir = path.join(tmp, 'renamed');
+    mkdirSync(dir);
     const spec = readFileSync(path.join(import.meta.dirname, '..', '..', 'examples', 'specs', 'conv-then-pool.json'));
     for (const name of ['spec.txt', 'SPEC.JSON']) {
       const file = path.join(dir, name);
