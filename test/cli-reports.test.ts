@@ -49,6 +49,8 @@ describe('convlens compare OLD NEW (issue 11)', () => {
     expect(j.comparison.totals.find((t: { metric: string }) => t.metric === 'params')).toEqual({ metric: 'params', before: 11_689_512, after: 11_689_512, delta: 0, percent: 0 });
     expect(j.comparison.layers.added).toEqual([]);
     expect(j.gates.passed).toBe(true);
+    // the CLI names a gate by its flag, as given
+    expect(j.gates.results).toMatchObject([{ metric: 'params', givenAs: '--max-params-increase', flag: '--max-params-increase' }]);
   });
 
   it('an ONNX file against its zoo model with --input-old: layers paired by module path, params equal', async () => {

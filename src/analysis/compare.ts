@@ -16,6 +16,11 @@
  * is paired with the k-th instead.
  * What stays unmatched is removed (before) or added (after).
  *
+ * A gate is named, in its result and its message, as the surface gave it (`givenAs`): the CLI by
+ * its flag (`--max-macs-increase`), REST by the body's path (`$.gates.macs`), GraphQL by the
+ * argument's (`$.gates[0].maxIncrease`), each the path its errors name; `flag` is the CLI flag,
+ * whichever surface gave the gate.
+ *
  * Percentages are relative to before: null when before is 0 and after is not (an increase from
  * nothing), 0 when both are 0. Totals are the reports' (MACs, FLOPs and memory of executed layers;
  * depth is the structure's weighted depth). Peak memory and latency are optional: given by the
@@ -263,7 +268,11 @@ export const ThresholdSchema = z.object({
 });
 export type Threshold = z.infer<typeof ThresholdSchema>;
 
-export const GateSchema = z.object({ metric: z.enum(COMPARE_METRICS), maxIncrease: ThresholdSchema });
+export const GateSchema = z.object({
+  metric: z.enum(COMPARE_METRICS),
+  maxIncrease: ThresholdSchema,
+  givenAs: z.string().optional().describe('where the request gave the gate (`$.gates.macs`), to name it by; the CLI flag when absent'),
+});
 export type Gate = z.infer<typeof GateSchema>;
 
 /** `5%`, `+2.5 %`, `0`, `1e6`, `-10%` → a threshold; anything else is INVALID_OPTION (at `path` when given). */
@@ -276,14 +285,22 @@ export function parseThreshold(text: string, path = '$'): Threshold {
   return { value, unit: m[2] ? 'percent' : 'absolute' };
 }
 
-/** `{ macs: '5%', params: '0' }` → gates, in COMPARE_METRICS order. */
-export function parseGates(limits: Partial<Record<CompareMetric, string>>, basePath = '$'): Gate[] {
-  return COMPARE_METRICS.filter((m) => limits[m] !== undefined).map((metric) => ({ metric, maxIncrease: parseThreshold(limits[metric]!, `${basePath}.${metric}`) }));
+/**
+ * `{ macs: '5%', params: '0' }` → gates, in COMPARE_METRICS order. With `basePath`, where the
+ * request gave the limits (`$.gates`), each gate is named by its path there (`$.gates.macs`), where
+ * its errors are too; without, its errors are at `$.macs` and it is named by its CLI flag.
+ */
+export function parseGates(limits: Partial<Record<CompareMetric, string>>, basePath?: string): Gate[] {
+  return COMPARE_METRICS.filter((m) => limits[m] !== undefined).map((metric) => {
+    const path = `${basePath ?? '$'}.${metric}`;
+    return { metric, maxIncrease: parseThreshold(limits[metric]!, path), ...(basePath !== undefined && { givenAs: path }) };
+  });
 }
 
 export const GateResultSchema = z.object({
   metric: z.enum(COMPARE_METRICS),
-  flag: z.string().describe('the CLI flag (`--max-macs-increase`)'),
+  givenAs: z.string().describe('the gate as this request named it, as its message does: the CLI flag (`--max-macs-increase`), the REST body\'s path (`$.gates.macs`), the GraphQL argument\'s (`$.gates[0].maxIncrease`)'),
+  flag: z.string().describe('the CLI flag of this gate (`--max-macs-increase`), whichever surface gave it'),
   threshold: z.string().describe('as written: `5%`, `0`'),
   status: z.enum(['pass', 'fail', 'unknown']),
   reason: z.enum(['incomplete', 'unavailable']).nullable().describe('why the status is unknown: an incomplete analysis (the CLI exits 4), or a metric neither report holds (a usage error)'),
@@ -312,11 +329,11 @@ const signedPercent = (p: number | null) => (p === null ? 'from 0' : `${p > 0 ? 
  */
 export function evaluateGates(cmp: Comparison, gates: readonly Gate[], options: { allowIncomplete?: boolean } = {}): GateVerdict {
   const results = gates.map((g): GateResult => {
-    const base = { metric: g.metric, flag: GATE_FLAGS[g.metric], threshold: formatThreshold(g.maxIncrease) };
+    const base = { metric: g.metric, givenAs: g.givenAs ?? GATE_FLAGS[g.metric], flag: GATE_FLAGS[g.metric], threshold: formatThreshold(g.maxIncrease) };
     const label = METRIC_LABELS[g.metric];
     const row = cmp.totals.find((t) => t.metric === g.metric);
     if (!row) {
-      return { ...base, status: 'unknown', reason: 'unavailable', delta: null, message: `${label}: not available on both sides, so ${base.flag} cannot be checked` };
+      return { ...base, status: 'unknown', reason: 'unavailable', delta: null, message: `${label}: not available on both sides, so ${base.givenAs} cannot be checked` };
     }
     const d: Delta = { before: row.before, after: row.after, delta: row.delta, percent: row.percent };
     const change = `${label} ${fmt(row.before)} → ${fmt(row.after)} (${signed(row.delta)}, ${signedPercent(row.percent)})`;
@@ -325,7 +342,7 @@ export function evaluateGates(cmp: Comparison, gates: readonly Gate[], options: 
     }
     const { value, unit } = g.maxIncrease;
     const fail = unit === 'absolute' ? row.delta > value : row.percent === null ? row.delta > 0 : row.percent > value;
-    const limit = `${base.flag} ${base.threshold}`;
+    const limit = `${base.givenAs} ${base.threshold}`;
     return { ...base, status: fail ? 'fail' : 'pass', reason: null, delta: d, message: `${change} ${fail ? 'exceeds' : 'within'} ${limit}` };
   });
   const failures = results.filter((r) => r.status !== 'pass').map((r) => r.message);

@@ -99,7 +99,7 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   for (const metric of COMPARE_METRICS) {
     const flag = GATE_FLAGS[metric];
     const limit = o[attribute(flag)];
-    if (typeof limit === 'string') gates.push({ metric, maxIncrease: parseThreshold(limit, flag) });
+    if (typeof limit === 'string') gates.push({ metric, maxIncrease: parseThreshold(limit, flag), givenAs: flag });
   }
   const gated = (m: CompareMetric) => gates.some((g) => g.metric === m);
   if (gated('latencySeconds') && o.device === undefined) {
@@ -198,6 +198,6 @@ export function compareTable(cmp: Comparison, verdict?: GateVerdict, topChanged 
   }
   const list = (what: string, ls: typeof added) => (ls.length ? [`${what}: ${ls.slice(0, 10).map((l) => `${l.name} (${l.op}, ${human(l.params)} params)`).join(', ')}${ls.length > 10 ? `, … (${ls.length} in all)` : ''}`] : []);
   lines.push(...list('added', added), ...list('removed', removed));
-  if (verdict) lines.push('', ...verdict.results.map((r) => `${r.status.toUpperCase()}  ${r.flag} ${r.threshold}: ${r.message}`));
+  if (verdict) lines.push('', ...verdict.results.map((r) => `${r.status.toUpperCase()}  ${r.givenAs} ${r.threshold}: ${r.message}`));
   return lines.join('\n');
 }

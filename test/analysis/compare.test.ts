@@ -190,6 +190,19 @@ describe('gates', () => {
     expect(gate({ macs: '101.9%' }).passed).toBe(false);
   });
 
+  it('a gate is named as its surface gave it (givenAs, in the result and its message): REST\'s $.gates.macs, GraphQL\'s $.gates[0].maxIncrease; flag stays the CLI flag; without a name, the CLI flag', () => {
+    const rest = evaluateGates(cmp, parseGates({ macs: '5%' }, '$.gates'));
+    expect(rest.results[0]).toMatchObject({ metric: 'macs', givenAs: '$.gates.macs', flag: '--max-macs-increase', status: 'fail' });
+    expect(rest.failures[0]).toBe('MACs 1,814,073,344 → 3,663,761,408 (+1,849,688,064, +101.96%) exceeds $.gates.macs 5%');
+    const graphql = evaluateGates(cmp, [{ metric: 'params', maxIncrease: parseThreshold('0'), givenAs: '$.gates[0].maxIncrease' }]);
+    expect(graphql.failures[0]).toBe('params 11,689,512 → 21,797,672 (+10,108,160, +86.47%) exceeds $.gates[0].maxIncrease 0');
+    const unnamed = gate({ macs: '5%' });
+    expect([unnamed.results[0].givenAs, unnamed.results[0].flag]).toEqual(['--max-macs-increase', '--max-macs-increase']);
+    // the unknown gate's message names it too
+    const unavailable = evaluateGates(cmp, parseGates({ latencySeconds: '5%' }, '$.gates'));
+    expect(unavailable.failures[0]).toBe('latency (s): not available on both sides, so $.gates.latencySeconds cannot be checked');
+  });
+
   it('latencies of 3e-12 → 6.1e-12 s read so in the gate message (nine fraction digits made them "0 → 0 (+0, …)")', () => {
     const c = compareReports(r18, r34, { before: { latencySeconds: 3e-12 }, after: { latencySeconds: 6.1e-12 } });
     expect(gate({ latencySeconds: '1%' }, c).failures[0]).toBe('latency (s) 3e-12 → 6.1e-12 (+3.1e-12, +103.33%) exceeds --max-latency-increase 1%');

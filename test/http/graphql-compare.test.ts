@@ -53,6 +53,20 @@ describe('compare, sweep, devices, conventions', () => {
     expect(markdown).toContain('❌ **1 of 2 gates failed.**');
   });
 
+  it('the gates are named by their arguments, $.gates[0].maxIncrease and $.gates[1].maxIncrease (they named the CLI flag --max-macs-increase); flag is still the CLI flag; the Markdown too', async () => {
+    const res = await gql(`{ compare(old: { model: "resnet18" }, new: { model: "resnet34" }, gates: [{ metric: params, maxIncrease: "100%" }, { metric: macs, maxIncrease: "5%" }]) {
+      gates { results { metric givenAs flag } failures } markdown
+    } }`).expect(200);
+    const { gates, markdown } = res.body.data.compare;
+    expect(gates.results).toEqual([
+      { metric: 'params', givenAs: '$.gates[0].maxIncrease', flag: '--max-params-increase' },
+      { metric: 'macs', givenAs: '$.gates[1].maxIncrease', flag: '--max-macs-increase' },
+    ]);
+    expect(gates.failures).toEqual(['MACs 1,814,073,344 → 3,663,761,408 (+1,849,688,064, +101.96%) exceeds $.gates[1].maxIncrease 5%']);
+    expect(markdown).toContain('`$.gates[1].maxIncrease 5%`');
+    expect(markdown).not.toContain('--max-macs-increase');
+  });
+
   it('compare errors: a bad gate limit at gates[0].maxIncrease; an unknown model under old', async () => {
     const gate = await gql('{ compare(old: { model: "resnet18" }, new: { model: "resnet34" }, gates: [{ metric: macs, maxIncrease: "five" }]) { complete } }').expect(200);
     expect(gate.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.gates[0].maxIncrease' });

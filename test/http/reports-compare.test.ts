@@ -78,6 +78,19 @@ describe('POST /v1/compare: resnet18 → resnet34, layer by layer', () => {
     ]);
   });
 
+  it('the gates are named as the body gave them, $.gates.macs (they named the CLI flag --max-macs-increase); flag is still the CLI flag; the Markdown too', async () => {
+    const byMetric = Object.fromEntries(cmp.gates.results.map((r: { metric: string }) => [r.metric, r]));
+    expect(byMetric.macs).toMatchObject({ givenAs: '$.gates.macs', flag: '--max-macs-increase', threshold: '100%' });
+    expect(byMetric.params).toMatchObject({ givenAs: '$.gates.params', flag: '--max-params-increase' });
+    expect(cmp.gates.failures).toEqual(['MACs 1,814,073,344 → 3,663,761,408 (+1,849,688,064, +101.96%) exceeds $.gates.macs 100%']);
+    const md = await post('/v1/compare?format=md').send({ old: 'resnet18', new: 'resnet34', gates: { macs: '100%' } }).expect(200);
+    expect(md.text).toContain('`$.gates.macs 100%`');
+    expect(md.text).not.toContain('--max-macs-increase');
+    // a form's request part is read as the body: the same names
+    const form = await post('/v1/compare').field('request', JSON.stringify({ old: 'resnet18', new: 'resnet34', gates: { params: '0' } })).expect(200);
+    expect(form.body.gates.failures[0]).toMatch(/exceeds \$\.gates\.params 0$/);
+  });
+
   it('?format=md (and Accept: text/markdown): the pull-request comment', async () => {
     const md = await post('/v1/compare?format=md').send({ old: 'resnet18', new: 'resnet34' }).expect(200);
     expect(md.headers['content-type']).toMatch(/^text\/markdown/);

@@ -40,7 +40,7 @@ function gatesSection(v: GateVerdict): string {
     const d = r.delta;
     const change = d ? `${METRIC_LABELS[r.metric]} ${value(r.metric, d.before)} → ${value(r.metric, d.after)} (${signed(d.delta, (n) => value(r.metric, n))}, ${signedPercent(d.percent)})` : '';
     const verdict = r.status === 'pass' ? 'within the limit' : r.status === 'fail' ? 'over the limit' : r.reason === 'incomplete' ? 'cannot be checked: an analysis is incomplete' : 'cannot be checked: not available on both sides';
-    return `- ${icon[r.status]} ${code(`${r.flag} ${r.threshold}`)}: ${[change, verdict].filter(Boolean).join(': ')}`;
+    return `- ${icon[r.status]} ${code(`${r.givenAs} ${r.threshold}`)}: ${[change, verdict].filter(Boolean).join(': ')}`;
   });
   return [head, '', ...lines].join('\n');
 }

@@ -189,9 +189,12 @@ function flatModules(tree: Parent) {
 
 const toGqlFlops = (c: string) => (c === '2macs' ? 'twoMacs' : c);
 
-/** compare's gates: [{ metric, maxIncrease: "5%" }] → analysis/compare.ts gates, INVALID_OPTION at the entry at fault. */
+/** compare's gates: [{ metric, maxIncrease: "5%" }] → analysis/compare.ts gates, each named by its argument's path (INVALID_OPTION there when at fault). */
 export function gatesOf(raw: { metric: string; maxIncrease: string }[] | undefined) {
-  return (raw ?? []).map((g, i) => ({ metric: g.metric, maxIncrease: parseThreshold(g.maxIncrease, `$.gates[${i}].maxIncrease`) }));
+  return (raw ?? []).map((g, i) => {
+    const path = `$.gates[${i}].maxIncrease`;
+    return { metric: g.metric, maxIncrease: parseThreshold(g.maxIncrease, path), givenAs: path };
+  });
 }
 
 /** A device argument pair (built-in id or custom profile), checked here so an error names the argument. */
