@@ -13,7 +13,8 @@
  *     H' = round(s·H), halves up (onnxruntime's std::round; the spec's round_int), coordinate scale s.
  *     Without axes the batch and channel axes take part: sizes [1, 3, 2H, 2W] for [1, 3, H, W]
  *     gives s = 1, the input unchanged, as the spec says.
- *   tf_crop_and_resize  roi holds the starts then the ends of the axes named (fractions of H − 1);
+ *   tf_crop_and_resize  roi (the input, or the attribute in a JSON spec) holds the starts then the
+ *                     ends of the axes named (fractions of H − 1);
  *     with scales, H' = floor(H·(end − start)·scale). An output whose source lies outside the input
  *     is extrapolation_value.
  *   cubic_coeff_a, exclude_outside, antialias: the taps (upsample-plan.ts filteredTaps).
@@ -40,6 +41,8 @@ export const ResizeAttrs = z.strictObject({
   nearestMode: z.enum(NEAREST_MODES).default('round_prefer_floor'),
   scales: z.array(positive).optional(),
   sizes: z.array(posInt).optional(),
+  /** tf_crop_and_resize's region: the starts, then the ends, of the axes named (as the roi input). */
+  roi: z.array(z.number().finite()).optional(),
   /** Keys' a for cubic (ONNX cubic_coeff_a; −0.75 when absent, TensorFlow's −0.5). */
   cubicCoeffA: z.number().finite().optional(),
   /** Taps outside the input weigh 0 and the rest are renormalised (ONNX exclude_outside 1). */
@@ -111,7 +114,7 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     const crop = a.coordinateTransformationMode === 'tf_crop_and_resize';
     const roi: [number, number][] = x.map(() => [0, 1]);
     if (crop) {
-      const r = given(1);
+      const r = a.roi ?? given(1);
       if (!r || r.length !== 2 * n) fail(`tf_crop_and_resize needs a constant roi of ${2 * n} values (starts, then ends, of axes [${axes.join(', ')}])`, 'roi');
       axes.forEach((ax, k) => (roi[ax] = [r![k], r![n + k]]));
     }
