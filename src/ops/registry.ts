@@ -25,7 +25,8 @@ import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh,
 import { logSoftmax } from './softmax.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
 import { channelShuffle } from './shuffle.js';
-import { upsample, resize } from './upsample.js';
+import { upsample } from './upsample.js';
+import { resize } from './resize.js';
 import { reshape, transpose, squeeze, unsqueeze, expand } from './movement.js';
 import { split, slice, pad, gather } from './indexing.js';
 import { reduceMean, reduceSum, reduceMax, reduceMin, reduceL2, reduceProd, argMax, argMin } from './reduction.js';

@@ -7,13 +7,16 @@
  * a source clamped to 0 or on a pixel centre, reads nothing: autograd leaves it out too); the field
  * is the envelope of those reads (readEnvelope) at the step of the coordinate transform: 1/scale
  * (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
- * PyTorch reads by size. Bilinear ×2 reads floor(src) and floor(src) + 1, src = o/2 − ¼ clamped at
- * 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5, padding 1 at step ½.
+ * PyTorch reads by size, (end − start)·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
+ * unit counts the edge taps it would read: a bound, not the envelope). Bilinear ×2 reads floor(src)
+ * and floor(src) + 1, src = o/2 − ¼ clamped at 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5,
+ * padding 1 at step ½. ONNX's antialias widens the taps (filteredTaps), and the field with them:
+ * linear ×½ reads 2o − 1 … 2o + 2, size 4.
  */
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
 import type { RFContext, TensorRF } from './types.js';
 
-export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
+export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'half_pixel_symmetric', 'tf_crop_and_resize'] as const;
 export type CoordinateMode = (typeof COORDINATE_MODES)[number];
 export const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
 export type NearestMode = (typeof NEAREST_MODES)[number];
@@ -31,6 +34,14 @@ export interface ResamplePlan {
   pytorchSizeRules: boolean;
   /** upsample nearest on one channel: PyTorch's nearest_idx (H' = H reads o, H' = 2H reads o >> 1). */
   nearestBySize: boolean;
+  /** Keys' cubic parameter a (ONNX cubic_coeff_a); −0.75 when absent (PyTorch's). */
+  cubicA?: number;
+  /** ONNX exclude_outside: taps outside the input weigh 0, the others renormalised to sum 1. */
+  excludeOutside?: boolean;
+  /** ONNX antialias (linear, cubic): the filter widened by 1/scale on an axis scaled down (filteredTaps). */
+  antialias?: boolean;
+  /** tf_crop_and_resize: per spatial axis the region [start, end] (fractions of in − 1) and the value outside it. */
+  crop?: { roi: [[number, number], [number, number]]; extrapolation: number };
 }
 
 /**
@@ -72,6 +83,15 @@ export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): n
       return o / scale;
     case 'tf_half_pixel_for_nn':
       return (o + 0.5) / scale;
+    case 'half_pixel_symmetric': {
+      // the region's centre on the output's centre: differs from half_pixel when out ≠ in·scale
+      const offset = (inSize / 2) * (1 - outSize / (scale * inSize));
+      return offset + (o + 0.5) / scale - 0.5;
+    }
+    case 'tf_crop_and_resize': {
+      const [start, end] = plan.crop!.roi[axis];
+      return outSize > 1 ? start * (inSize - 1) + (o * (end - start) * (inSize - 1)) / (outSize - 1) : ((end - start) * (inSize - 1)) / 2 + start * (inSize - 1);
+    }
   }
 }
 
@@ -88,39 +108,100 @@ export function nearestIndex(mode: NearestMode, x: number): number {
   }
 }
 
-/** Input samples read per output along one axis: the nearest one, two neighbours, four around (Keys). */
-const TAPS: Record<InterpolationMode, number> = { nearest: 1, linear: 2, cubic: 4 };
 /** Keys' cubic convolution parameter a: PyTorch's bicubic and ONNX Resize's cubic_coeff_a default. */
 const CUBIC_A = -0.75;
+/** Half the width of the filter in input units at scale 1: the triangle (linear) 1, Keys' cubic 2. */
+const SUPPORT = { linear: 1, cubic: 2 } as const;
 
 export interface AxisTaps {
-  /** taps per output index: 1 nearest, 2 linear, 4 cubic */
+  /** taps per output index: 1 nearest, 2 linear, 4 cubic, more with antialias (filterWidth) */
   taps: number;
   index: Int32Array;
   weight: Float64Array;
+  /** tf_crop_and_resize: 1 where the output's source lies outside the input (it is the extrapolation value) */
+  outside?: Uint8Array;
 }
 
-/** Keys' cubic convolution kernel with a = −0.75 (PyTorch bicubic, ONNX cubic_coeff_a default). */
-function cubicWeight(d: number): number {
-  const A = CUBIC_A;
+/** Keys' cubic convolution kernel with parameter a (PyTorch bicubic and ONNX's default: −0.75; TensorFlow −0.5). */
+function cubicWeight(d: number, A: number): number {
   const x = Math.abs(d);
   if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
   if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
   return 0;
 }
 
+/** Whether the ONNX taps (filteredTaps) decide this plan's axes: cubic always, linear with antialias. */
+const filtered = (plan: ResamplePlan) => plan.mode === 'cubic' || (plan.mode === 'linear' && plan.antialias === true);
+
+/** The filter's scale along one axis: the scale when antialias shrinks (widens the filter), else 1. */
+const filterScale = (plan: ResamplePlan, axis: number) => (plan.antialias ? Math.min(plan.scale[axis], 1) : 1);
+
+/**
+ * Taps per output along one axis: 1 nearest, 2 linear, 4 cubic; with antialias the filter's support
+ * (1 linear, 2 cubic) over the filter scale s, 2·⌈support/s⌉ (the reference's 2 − 2·(⌊−support/s⌋ + 1)):
+ * linear at ½ reads 4, cubic at ½ reads 8. The cost counts these taps (upsample.ts).
+ */
+export function filterWidth(plan: ResamplePlan, axis: number): number {
+  if (plan.mode === 'nearest') return 1;
+  if (!filtered(plan)) return 2;
+  return -2 * Math.floor(-SUPPORT[plan.mode] / filterScale(plan, axis));
+}
+
+/**
+ * ONNX's filtered taps along one axis (the Resize spec; onnx/reference/ops/op_resize.py): output o
+ * at source x reads the n = filterWidth taps nearest x, weights filter(s·(p − x)) at input position
+ * p, with the filter Keys' cubic (a = cubic_coeff_a) or the triangle 1 − |d|, and s the filter scale
+ * (below 1 only with antialias, which widens the filter to 1/s input units). Positions outside the
+ * input read the edge (the reference pads by edge), or with exclude_outside weigh 0. Antialias and
+ * exclude_outside renormalise the weights to sum 1; plain cubic's weights sum to 1 already.
+ * Without antialias the taps start at ⌊x⌋ − 1 as PyTorch's bicubic; with it the reference's
+ * ratio x − base lies in (0, 1], so an integer x is the right end of [x − 1, x] (the extra tap then
+ * weighs filter(±support) = 0).
+ */
+function filteredTaps(plan: ResamplePlan, axis: number, index: Int32Array, weight: Float64Array, taps: number): void {
+  const inSize = plan.inSize[axis];
+  const s = filterScale(plan, axis);
+  const a = plan.cubicA ?? CUBIC_A;
+  const cubic = plan.mode === 'cubic';
+  const exclude = plan.excludeOutside === true;
+  const normalise = exclude || plan.antialias === true;
+  const half = taps / 2;
+  for (let o = 0; o < plan.outSize[axis]; o++) {
+    const src = sourceCoordinate(plan, axis, o);
+    const base = plan.antialias && Number.isInteger(src) ? src - 1 : Math.floor(src);
+    const t = src - base;
+    const at = o * taps;
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      const p = base - half + 1 + k;
+      // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
+      const d = s * (t + (half - 1) - k);
+      const w = exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
+      index[at + k] = Math.min(Math.max(p, 0), inSize - 1);
+      weight[at + k] = w;
+      sum += w;
+    }
+    if (normalise && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
+  }
+}
+
 /**
  * Per output index along one axis: the input indices read and their weights. Nearest reads one
  * index; linear clamps the source to [0, in − 1] and reads its two neighbours (PyTorch clamps
- * negative sources to 0; at the far edge both neighbours are the last pixel); cubic reads four,
- * from floor(source) − 1, with indices clamped to the edge.
+ * negative sources to 0; at the far edge both neighbours are the last pixel); cubic, and linear
+ * with antialias, read ONNX's filtered taps (filteredTaps), indices clamped to the edge.
+ * tf_crop_and_resize marks the outputs whose source lies outside [0, in − 1] (`outside`).
  */
 export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const out = plan.outSize[axis];
   const inSize = plan.inSize[axis];
-  const taps = TAPS[plan.mode];
+  const taps = filterWidth(plan, axis);
   const index = new Int32Array(out * taps);
   const weight = new Float64Array(out * taps);
+  if (filtered(plan)) {
+    filteredTaps(plan, axis, index, weight, taps);
+    return withOutside(plan, axis, { taps, index, weight });
+  }
   const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
   for (let o = 0; o < out; o++) {
     const at = o * taps;
@@ -131,7 +212,7 @@ export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
       index[at] = index[at + 1] = o;
       weight[at] = 1;
       weight[at + 1] = 0;
-    } else if (plan.mode === 'linear' && plan.pytorchSizeRules) {
+    } else if (plan.pytorchSizeRules) {
       // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
       const src = Math.max(sourceCoordinate(plan, axis, o), 0);
       const lo = Math.min(Math.floor(src), inSize - 1);
@@ -139,24 +220,27 @@ export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
       index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
       weight[at] = 1 - (src - lo);
       weight[at + 1] = src - lo;
-    } else if (plan.mode === 'linear') {
+    } else {
       const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
       const lo = Math.floor(src);
       index[at] = lo;
       index[at + 1] = clampIndex(lo + 1);
       weight[at] = 1 - (src - lo);
       weight[at + 1] = src - lo;
-    } else {
-      const src = sourceCoordinate(plan, axis, o);
-      const lo = Math.floor(src);
-      const t = src - lo;
-      for (let k = 0; k < taps; k++) {
-        index[at + k] = clampIndex(lo - 1 + k);
-        weight[at + k] = cubicWeight(t + 1 - k);
-      }
     }
   }
-  return { taps, index, weight };
+  return withOutside(plan, axis, { taps, index, weight });
+}
+
+/** tf_crop_and_resize: the outputs whose source is outside [0, in − 1] (TF's CropAndResize writes the extrapolation value there). */
+function withOutside(plan: ResamplePlan, axis: number, t: AxisTaps): AxisTaps {
+  if (!plan.crop) return t;
+  const outside = new Uint8Array(plan.outSize[axis]);
+  for (let o = 0; o < outside.length; o++) {
+    const src = sourceCoordinate(plan, axis, o);
+    outside[o] = src < 0 || src > plan.inSize[axis] - 1 ? 1 : 0;
+  }
+  return { ...t, outside };
 }
 
 
@@ -165,6 +249,10 @@ function resampleStep(p: ResamplePlan, axis: number): number {
   if (copiesAxis(p, axis)) return 1;
   const [inSize, outSize] = [p.inSize[axis], p.outSize[axis]];
   if (p.transform === 'align_corners' && p.mode !== 'nearest') return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
+  if (p.crop) {
+    const [start, end] = p.crop.roi[axis];
+    return outSize > 1 ? ((end - start) * (inSize - 1)) / (outSize - 1) : 0;
+  }
   const bySize = p.nearestBySize && p.mode === 'nearest' && atenSizeIndex(0, inSize, outSize, false) !== null;
   return bySize ? inSize / outSize : 1 / p.scale[axis];
 }
@@ -197,9 +285,10 @@ export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number): 
   const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[o * t.taps], t.index[o * t.taps]];
   if (p.mode === 'nearest' || copiesAxis(p, axis)) return read;
   const src = sourceCoordinate(p, axis, o);
-  // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); cubic does not clamp
-  const exact = (p.transform === 'align_corners' && o === 0) || (p.mode === 'linear' && (src < -ON_CENTRE || (!p.pytorchSizeRules && src > p.inSize[axis] - 1 + ON_CENTRE)));
-  return onCentre(read, src, p.inSize[axis], p.mode === 'cubic' ? 2 : 1, exact);
+  // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); the filtered taps (cubic, antialias) do not clamp
+  const exact = (p.transform === 'align_corners' && o === 0) || (!filtered(p) && (src < -ON_CENTRE || (!p.pytorchSizeRules && src > p.inSize[axis] - 1 + ON_CENTRE)));
+  // a filter of 2m taps reads m either side of a centre (1 linear, 2 cubic, more with antialias)
+  return onCentre(read, src, p.inSize[axis], t.taps / 2, exact);
 }
 
 /** The field of upsample and resize: the envelope of every unit's reads, per axis (header). */

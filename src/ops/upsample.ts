@@ -1,7 +1,7 @@
 /**
- * Interpolation: upsample (PyTorch's torch.nn.Upsample / F.interpolate) and resize (ONNX
- * Resize and Upsample). Both resolve to one resampling plan: output size, the scale used for
- * coordinates, the coordinate transform and the interpolation mode. The receptive-field rule and
+ * Interpolation: upsample (PyTorch's torch.nn.Upsample / F.interpolate) here, and resize (ONNX
+ * Resize and Upsample, resize.ts). Both resolve to one resampling plan: output size, the scale used
+ * for coordinates, the coordinate transform and the interpolation mode. The receptive-field rule and
  * the kernel read only the plan.
  *
  *   H' = size, or floor(H·scale)
@@ -11,9 +11,13 @@
  *     align_corners       o·(H − 1)/(H' − 1)             PyTorch alignCorners true
  *     asymmetric          o/scale                        PyTorch nearest (with floor)
  *     tf_half_pixel_for_nn (o + 0.5)/scale
+ *     half_pixel_symmetric (H/2)·(1 − H'/(scale·H)) + (o + 0.5)/scale − 0.5   (opset 19)
+ *     tf_crop_and_resize  roi start·(H − 1) + o·(end − start)·(H − 1)/(H' − 1); outside [0, H − 1]: the extrapolation value
  *   nearest rounds the source coordinate (floor for PyTorch); linear reads the two neighbours;
- *   cubic the four around it (Keys, a = −0.75), indices clamped to the edge.
- *   FLOPs per output: nearest 0 (a copy); bilinear 7 (4 mul + 3 add); bicubic 31 (16 mul + 15 add)
+ *   cubic the four around it (Keys, a = −0.75, or ONNX's cubic_coeff_a), indices clamped to the edge;
+ *   ONNX's exclude_outside and antialias: upsample-plan.ts (filteredTaps).
+ *   FLOPs per output: nearest 0 (a copy); k taps (ky × kx) k multiplies + k − 1 adds: bilinear 7,
+ *   bicubic 31, antialiased linear at ½ 31 (4 × 4 taps)
  * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H,
  * except by output size, whatever the scale (upsample only, ATen's UpSample.h; resize keeps ONNX's rule):
  *   nearest (nearest_idx), one channel only     H' = H reads o, H' = 2H reads o >> 1 (C = 1 makes the NCHW
@@ -31,9 +35,8 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
-import { axisTaps, resampleRF } from './upsample-plan.js';
-import type { CoordinateMode, InterpolationMode, ResamplePlan } from './upsample-plan.js';
-import { COORDINATE_MODES, NEAREST_MODES } from './upsample-plan.js';
+import { axisTaps, filterWidth, resampleRF } from './upsample-plan.js';
+import type { ResamplePlan } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, Inferred, OpDef, RunContext, Shape, VjpContext } from './types.js';
@@ -41,17 +44,24 @@ import { gradOrZeros } from './vjp-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Per output: a copy; 2×2 taps = 4 multiplies + 3 adds; 4×4 taps = 16 multiplies + 15 adds. */
-const FLOPS_PER_OUTPUT: Record<InterpolationMode, number> = { nearest: 0, linear: 7, cubic: 31 };
+/**
+ * FLOPs per output: nearest 0 (a copy); ky × kx taps (filterWidth per axis) ky·kx multiplies and
+ * ky·kx − 1 adds: bilinear 7, bicubic 31, antialiased linear at ½ × ½ 31 (4 × 4 taps).
+ */
+function flopsPerOutput(plan: ResamplePlan): number {
+  if (plan.mode === 'nearest') return 0;
+  const taps = filterWidth(plan, 0) * filterWidth(plan, 1);
+  return 2 * taps - 1;
+}
 
-function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedSize: boolean): Inferred<ResamplePlan> {
+export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan, fixedSize: boolean): Inferred<ResamplePlan> {
   if (plan.outSize.some((o) => !(o > 0))) {
     ctx.fail('NON_POSITIVE_SIZE', `output size [${plan.outSize.join(', ')}] is not positive (input ${fmtShape(x)})`, 'scaleFactor', {
       shapes: { x },
     });
   }
   const shape = [...x.slice(0, -2), ...plan.outSize];
-  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_OUTPUT[plan.mode] * numel(shape) }, plan, fixedSize };
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize };
 }
 
 /**
@@ -106,10 +116,26 @@ function resampleForward(x: Tensor, plan: ResamplePlan, outShape: Shape): Tensor
       }
     }
   }
+  if (plan.crop) extrapolate(out, planes, ty.outside!, tx.outside!, plan.crop.extrapolation);
   return tensor(outShape, out);
 }
 
-const runResample = (ctx: RunContext<unknown, ResamplePlan>) => [resampleForward(ctx.inputs[0], ctx.plan, ctx.outputs[0])];
+/** tf_crop_and_resize: an output whose row or column source is outside the input is the extrapolation value (TF's CropAndResize). */
+function extrapolate(out: Float32Array, planes: number, rowOut: Uint8Array, colOut: Uint8Array, value: number): void {
+  const [OH, OW] = [rowOut.length, colOut.length];
+  for (let p = 0; p < planes; p++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const dst = (p * OH + oy) * OW;
+      if (rowOut[oy]) {
+        out.fill(value, dst, dst + OW);
+        continue;
+      }
+      for (let ox = 0; ox < OW; ox++) if (colOut[ox]) out[dst + ox] = value;
+    }
+  }
+}
+
+export const runResample = (ctx: RunContext<unknown, ResamplePlan>) => [resampleForward(ctx.inputs[0], ctx.plan, ctx.outputs[0])];
 
 /** ∂x of the separable resampling: each output's gradient scattered back along its taps, row weight hoisted. */
 function resampleBackward(g: Float32Array, plan: ResamplePlan, inShape: Shape): Tensor {
@@ -137,7 +163,16 @@ function resampleBackward(g: Float32Array, plan: ResamplePlan, inShape: Shape): 
 }
 
 /** One gradient for x; the parameter inputs (roi, scales, sizes) have none. */
-const resampleVjp = (ctx: VjpContext<unknown, ResamplePlan>) => ctx.inputs.map((x, i) => (i === 0 ? resampleBackward(gradOrZeros(ctx), ctx.plan, x.shape) : null));
+export const resampleVjp = (ctx: VjpContext<unknown, ResamplePlan>) => ctx.inputs.map((x, i) => (i === 0 ? resampleBackward(readGradient(ctx), ctx.plan, x.shape) : null));
+
+/** The output gradient, without the extrapolated outputs of tf_crop_and_resize (a constant: they read nothing). */
+function readGradient(ctx: VjpContext<unknown, ResamplePlan>): Float32Array {
+  const g = gradOrZeros(ctx);
+  if (!ctx.plan.crop) return g;
+  const masked = g.slice();
+  extrapolate(masked, g.length / (ctx.plan.outSize[0] * ctx.plan.outSize[1]), axisTaps(ctx.plan, 0).outside!, axisTaps(ctx.plan, 1).outside!, 0);
+  return masked;
+}
 
 const positive = z.number().positive();
 
@@ -183,52 +218,6 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
       pytorchSizeRules: true,
       nearestBySize: a.mode === 'nearest' && x[1] === 1,
     }, factor === null);
-  },
-  receptiveField: resampleRF,
-  run: runResample,
-  vjp: resampleVjp,
-};
-
-export const ResizeAttrs = z.strictObject({
-  mode: z.enum(['nearest', 'linear', 'cubic']).default('nearest'),
-  coordinateTransformationMode: z.enum([...COORDINATE_MODES, 'tf_crop_and_resize']).default('half_pixel'),
-  nearestMode: z.enum(NEAREST_MODES).default('round_prefer_floor'),
-  scales: z.array(positive).optional(),
-  sizes: z.array(posInt).optional(),
-});
-export type ResizeAttrs = z.infer<typeof ResizeAttrs>;
-
-export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
-  name: 'resize',
-  summary: 'ONNX Resize/Upsample: nearest, linear or cubic over the two spatial axes, by scales or sizes',
-  pytorch: 'torch.nn.functional.interpolate',
-  inputNames: ['x', 'roi', 'scales', 'sizes'],
-  minInputs: 1,
-  attrs: ResizeAttrs,
-  infer(ctx) {
-    const x = expectRank(ctx, 0, NCHW_RANK);
-    const a = ctx.attrs;
-    if (a.coordinateTransformationMode === 'tf_crop_and_resize') {
-      ctx.fail('INVALID_ATTRIBUTE', `coordinate_transformation_mode tf_crop_and_resize is not supported`, 'coordinateTransformationMode');
-    }
-    const scalesIn = ctx.values[2];
-    const sizesIn = ctx.values[3];
-    const scales = a.scales ?? (scalesIn && scalesIn.data.length ? scalesIn.data : null);
-    const sizes = a.sizes ?? (sizesIn && sizesIn.data.length ? sizesIn.data : null);
-    if ((!scales && !sizes) || (scales && scales.length !== 4) || (sizes && sizes.length !== 4)) {
-      ctx.fail('INVALID_ATTRIBUTE', `resize needs 4 constant scales or sizes for input ${fmtShape(x)}`, 'scales', { shapes: { x } });
-    }
-    if (sizes && !sizes.every((s) => Number.isInteger(s) && s > 0)) ctx.fail('INVALID_ATTRIBUTE', `resize sizes must be positive integers, got [${sizes.join(', ')}]`, 'sizes', { shapes: { x } });
-    if (scales && !scales.every((s) => Number.isFinite(s) && s > 0)) ctx.fail('INVALID_ATTRIBUTE', `resize scales must be positive and finite, got [${scales.join(', ')}]`, 'scales', { shapes: { x } });
-    const lead = sizes ? [sizes[0] / x[0], sizes[1] / x[1]] : [scales![0], scales![1]];
-    if (lead[0] !== 1 || lead[1] !== 1) {
-      ctx.fail('INVALID_ATTRIBUTE', `resize over the batch or channel axis is not supported (scales [${lead.join(', ')}])`, 'scales', { shapes: { x } });
-    }
-    const inSize: [number, number] = [x[2], x[3]];
-    const outSize = (sizes ? [sizes[2], sizes[3]] : [0, 1].map((i) => Math.floor(inSize[i] * scales![2 + i]))) as [number, number];
-    const scale = (scales ? [scales[2], scales[3]] : [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
-    const plan = { inSize, outSize, scale, transform: a.coordinateTransformationMode as CoordinateMode, mode: a.mode, nearestMode: a.nearestMode, pytorchSizeRules: false, nearestBySize: false };
-    return resampled(ctx, x, plan, sizes !== null);
   },
   receptiveField: resampleRF,
   run: runResample,

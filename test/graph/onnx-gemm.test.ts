@@ -19,6 +19,9 @@ interface Case {
   alpha: number;
   beta: number;
   transB: number;
+  transA?: number;
+  /** transA's A, [K, M] (the others read truth.input, [M, K]) */
+  input?: { shape: number[]; data: number[] };
   B: { shape: number[]; numel: number };
   C: { shape: number[]; numel: number } | null;
   output: { shape: number[]; data: number[] };
@@ -62,20 +65,55 @@ describe('Gemm nodes that are not a linear layer stay unsupported, with the reas
     });
   const reasons = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS).totals.unsupported.flatMap((u) => u.reasons);
 
-  it('transA 1 (Aᵀ·B: the features are A\'s first dim)', () => {
-    expect(reasons(gemm({ transA: { i: 1 } }, [4], [5, 3]))).toEqual([expect.stringMatching(/^transA 1: A is read transposed/)]);
-  });
-
-  it.each([
-    [[3, 4], 'one per row and output'],
-    [[3, 1], 'one per row'],
-    [[2], 'neither one value nor one per output'],
-  ])('a C of shape %j (%s)', (c) => {
-    expect(reasons(gemm({ beta: { f: 2 } }, c))).toEqual([expect.stringMatching(new RegExp(`^a bias C of shape \\[${c.join(', ')}\\]: only one per output feature`))]);
+  it('a C of shape [2] (broadcasts to neither [3, 4] nor one per output) is refused with the reason', () => {
+    expect(reasons(gemm({ beta: { f: 2 } }, [2]))).toEqual([expect.stringMatching(/^a bias C of shape \[2\]: ONNX's C broadcasts to \[M, 4\]/)]);
   });
 
   it('weights stripped: α and β still fold by shape, so the analysis is whole (20 + 4 parameters, 60 MACs)', () => {
     const r = analyzeGraph(importOnnx(gemm({ alpha: { f: 0.5 }, beta: { f: 2 } }, [4]), { inputShapes: {} }).graph, DEFAULTS);
     expect(r.layers.map((l) => [l.op, l.params, l.macs])).toEqual([['linear', 24, 60]]);
+  });
+});
+
+/**
+ * Gemm nodes that are a linear layer with a layer beside it (graph/onnx/map-gemm.ts): transA 1 is a
+ * transpose of A [5, 3] to [3, 5] (no cost) then the linear layer; a C per row ([3, 4], [3, 1]) is the
+ * linear layer without a bias, then an add of the constant β·C (one FLOP per output, 12; its
+ * parameters C's elements). Goldens: torch.addmm as above. Before, both were unsupported.
+ */
+describe('Gemm with transA 1 or a C per row: a transpose before, or a constant add after, the linear layer', () => {
+  const run = (name: string) => {
+    const t = truth.cases[name];
+    const { graph } = importOnnx(readFileSync(new URL(`${name}.onnx`, DIR)), { inputShapes: {} });
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals).toMatchObject({ complete: true, unsupported: [] });
+    const input = t.input ?? truth.input;
+    const y = runGraph(graph, { A: tensor(input.shape, input.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 }).outputs.Y;
+    expect(y.shape).toEqual(t.output.shape);
+    expect(scaledError(y.data, t.output.data)).toBeLessThanOrEqual(1e-6);
+    return r.layers.map((l) => [l.name, l.op, l.outputShape, l.params, l.macs, l.flops]);
+  };
+  const B = K * N;
+  const linearFlops = 2 * M * K * N;
+
+  it('trans_a_b1 (transA 1, A [5, 3], transB 1, C [4]): transpose [5, 3] → [3, 5], then linear 20 + 4 params, 60 MACs', () => {
+    expect(run('trans_a_b1')).toEqual([
+      ['gemm:transposeA', 'transpose', [M, K], 0, 0, 0],
+      ['gemm', 'linear', [M, N], B + N, M * K * N, linearFlops],
+    ]);
+  });
+
+  it.each([
+    ['c_per_row_b0', 'α 0.5, β 2, transB 0, C [3, 4]', M * N],
+    ['c_column_b1', 'β 2, transB 1, C [3, 1]', M],
+  ])('%s (%s): linear without bias (20 params, 60 MACs), then add of β·C (%d params, 12 FLOPs)', (name, _, cParams) => {
+    expect(run(name)).toEqual([
+      ['gemm', 'linear', [M, N], B, M * K * N, linearFlops],
+      ['gemm:addC', 'add', [M, N], cParams, 0, M * N],
+    ]);
+  });
+
+  it('trans_a_c_per_row (transA 1, α 0.5, β 2, C [3, 4]): transpose, linear, add', () => {
+    expect(run('trans_a_c_per_row').map((l) => l[1])).toEqual(['transpose', 'linear', 'add']);
   });
 });

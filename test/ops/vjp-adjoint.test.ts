@@ -86,6 +86,9 @@ const EXTRA: Instance[] = [
   onnxOnly('resize nearest half_pixel round_prefer_floor down to [1,1,3,2]', 'resize', { mode: 'nearest', sizes: [1, 1, 3, 2] }, [1, 1, 7, 5]),
   onnxOnly('resize cubic half_pixel ×[2, 0.5]', 'resize', { mode: 'cubic', scales: [1, 1, 2, 0.5] }, [1, 2, 4, 6]),
   onnxOnly('resize linear asymmetric ×[1.7, 3]', 'resize', { mode: 'linear', coordinateTransformationMode: 'asymmetric', scales: [1, 1, 1.7, 3] }, [1, 1, 5, 3]),
+  onnxOnly('resize cubic antialias a −0.5 exclude_outside ×[0.5, 0.7]', 'resize', { mode: 'cubic', antialias: true, cubicCoeffA: -0.5, excludeOutside: true, scales: [1, 1, 0.5, 0.7] }, [1, 2, 8, 9]),
+  onnxOnly('resize linear tf_crop_and_resize roi past the edges, extrapolation 7', 'resize', { mode: 'linear', coordinateTransformationMode: 'tf_crop_and_resize', extrapolationValue: 7, roi: [0, 0, -0.3, 0.1, 1, 1, 0.8, 1.3], sizes: [1, 2, 5, 6] }, [1, 2, 6, 7]),
+  onnxOnly('resize linear axes [3, 2] keep_aspect_ratio_policy not_larger sizes [9, 4]', 'resize', { mode: 'linear', axes: [3, 2], keepAspectRatioPolicy: 'not_larger', sizes: [9, 4] }, [1, 2, 6, 7]),
 ];
 
 const differentiable = OPS.filter((op) => op.vjp);

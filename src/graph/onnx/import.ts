@@ -13,6 +13,7 @@ import { attributesOf } from './attributes.js';
 import { constantNode, toConstant } from './constants.js';
 import { mapNode, Unsupported } from './map-node.js';
 import type { Mapped } from './map-node.js';
+import type { ExtraLayer } from './mapping.js';
 import { decodeModel, num } from './proto.js';
 import { checkShapeNames, graphInput } from './graph-inputs.js';
 import type { NodeProto } from './proto.js';
@@ -226,28 +227,34 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
       layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source });
       return;
     }
-    const op = OPS_BY_NAME.get(mapped.op)!;
-    const layerInputs = checkedLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
-    const parsed = op.attrs.safeParse(mapped.attrs);
-    if (!parsed.success) {
+    const parsedAttrs = (opName: string, attrs: Record<string, unknown>) => {
+      const parsed = OPS_BY_NAME.get(opName)!.attrs.safeParse(attrs);
+      if (parsed.success) return parsed.data as Record<string, unknown>;
       const issue = parsed.error.issues[0];
       throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
         path: `${path}.attribute`,
         layer: name,
         opType: node.opType,
       });
-    }
-    checkExtraOutputs(node, op.outputCount?.(parsed.data) ?? 1, read, name, path, op.name);
+    };
+    // a node mapped to a chain (Gemm with transA or a per-row C): its extra layers, named after it
+    const extra = (x: ExtraLayer) => layers.push({ name: `${name}:${x.suffix}`, op: x.op, inputs: x.inputs, outputs: [x.output], attrs: parsedAttrs(x.op, x.attrs), path, source });
+    const op = OPS_BY_NAME.get(mapped.op)!;
+    const layerInputs = checkedLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
+    const attrs = parsedAttrs(mapped.op, mapped.attrs);
+    checkExtraOutputs(node, op.outputCount?.(attrs) ?? 1, read, name, path, op.name);
+    mapped.before?.forEach(extra);
     layers.push({
       name,
       op: mapped.op,
       inputs: layerInputs,
-      outputs: [...node.output],
-      attrs: parsed.data as Record<string, unknown>,
+      outputs: mapped.outputs ?? [...node.output],
+      attrs,
       path,
       source,
       ...(mapped.weights ? { weights: mapped.weights } : {}),
     });
+    mapped.after?.forEach(extra);
   });
 
   const outputs = g.output.map((o) => o.name);

@@ -8,10 +8,11 @@
  *          computes them. A'·(α·B) equals α·(A'·B) up to float rounding (α·B is rounded once per
  *          weight instead of the product once per output).
  *   C      one per output feature: [N] or [1, N], or one value ([], [1], [1, 1]) broadcast to the N
- *          features (β·C is a mul by a [N] of β). A C per row ([M, N], [M, 1] with M > 1) is a bias
- *          of the batch's rows, not a linear layer's: refused. Optional (opset ≥ 11).
- *   transA 1 reads A's first dim as the features (Aᵀ·B): not a linear layer over the input's last
- *          dim, refused.
+ *          features (β·C is a mul by a [N] of β): the linear layer's bias. A C per row ([M, N],
+ *          [M, 1] with M > 1) is not a linear layer's bias: the linear layer without one, then an
+ *          add of the constant β·C (layer `<node>:addC`, NumPy broadcasting). Optional (opset ≥ 11).
+ *   transA 1 reads A [K, M] as Aᵀ: a transpose of A (layer `<node>:transposeA`, perm [1, 0]), then
+ *          the linear layer over its last dim.
  *
  * Parameters are the stored B and C (GraphConstant.folded: what α·B and β·C are computed from);
  * a C of one value counts none, as a scalar read by an Add is a literal, not a weight.
@@ -35,7 +36,7 @@ function scaled(ctx: MapContext, c: GraphConstant, k: number, n: number | null, 
 
 const gemm: NodeMapper = (ctx): Mapped => {
   const { a, node } = ctx;
-  if (a.int('transA', 0) === 1) throw new Unsupported("transA 1: A is read transposed, its first dim the features (Aᵀ·B), which is not a linear layer over the input's last dim");
+  const transA = a.int('transA', 0) === 1;
   const alpha = a.float('alpha', 1);
   const beta = a.float('beta', 1);
   const transB = a.int('transB', 0) === 1;
@@ -45,16 +46,22 @@ const gemm: NodeMapper = (ctx): Mapped => {
   const w = alpha === 1 ? b : scaled(ctx, b, alpha, null, 'alpha');
   const c = ctx.weightOf(2, 'the bias C');
   let bias: GraphConstant | null = null;
+  let rowC: GraphConstant | null = null;
   if (c) {
     const last = c.shape.at(-1) ?? 1;
-    if (c.shape.slice(0, -1).some((d) => d !== 1) || (last !== out && last !== 1)) throw new Unsupported(`a bias C of shape ${fmt(c.shape)}: only one per output feature ([${out}] or [1, ${out}]) or one value broadcast to them; a C per row of A is not a linear layer's bias`);
-    bias = beta === 1 && last === out ? c : scaled(ctx, c, beta, out, 'beta');
+    if (c.shape.length > 2 || (last !== out && last !== 1)) throw new Unsupported(`a bias C of shape ${fmt(c.shape)}: ONNX's C broadcasts to [M, ${out}] (unidirectionally)`);
+    if (c.shape.slice(0, -1).some((d) => d !== 1)) rowC = beta === 1 ? c : scaled(ctx, c, beta, null, 'beta');
+    else bias = beta === 1 && last === out ? c : scaled(ctx, c, beta, out, 'beta');
   }
+  const y = node.output[0];
+  const x = transA ? `${y}:Aᵀ` : node.input[0];
   return {
     op: 'linear',
-    inputs: [node.input[0]],
+    inputs: [x],
     attrs: { outFeatures: out, bias: bias !== null },
     weights: { weight: { constant: w.name, transpose: !transB }, ...(bias ? { bias: { constant: bias.name } } : {}) },
+    ...(transA ? { before: [{ suffix: 'transposeA', op: 'transpose', inputs: [node.input[0]], attrs: { perm: [1, 0] }, output: x }] } : {}),
+    ...(rowC ? { outputs: [`${y}:A'B`], after: [{ suffix: 'addC', op: 'add', inputs: [`${y}:A'B`, rowC.name], attrs: {}, output: y }] } : {}),
   };
 };
 

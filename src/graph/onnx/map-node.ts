@@ -218,35 +218,6 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       return same('squeeze', opt('axes', a.ints('axes')));
     case 'Cast':
       return same('cast', { to: dtypeOfOnnx(a.int('to', TensorDataType.UNDEFINED)) });
-    case 'Resize': {
-      const mode = a.string('mode', 'nearest');
-      const cubic = a.float('cubic_coeff_a', -0.75);
-      if (mode === 'cubic' && cubic !== -0.75) throw new Unsupported(`cubic_coeff_a ${cubic} (only −0.75)`);
-      if (a.int('exclude_outside', 0) === 1) throw new Unsupported('exclude_outside 1');
-      if (a.int('antialias', 0) === 1) throw new Unsupported('antialias 1');
-      if (opset < 11) {
-        return { op: 'resize', inputs: [ins[0], '', ins[1] ?? ''], attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' } };
-      }
-      return {
-        op: 'resize',
-        inputs: [...ins],
-        attrs: {
-          mode,
-          coordinateTransformationMode: a.string('coordinate_transformation_mode', 'half_pixel'),
-          nearestMode: a.string('nearest_mode', 'round_prefer_floor'),
-        },
-      };
-    }
-    case 'Upsample': {
-      const raw = a.string('mode', 'nearest');
-      const mode = raw === 'bilinear' ? 'linear' : raw;
-      const scales = a.floats('scales');
-      return {
-        op: 'resize',
-        inputs: scales ? [ins[0]] : [ins[0], '', ins[1]],
-        attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor', ...opt('scales', scales) },
-      };
-    }
     default:
       throw new Unsupported('');
   }

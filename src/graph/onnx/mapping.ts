@@ -10,6 +10,21 @@ export interface Mapped {
   inputs: string[];
   attrs: Record<string, unknown>;
   weights?: GraphLayer['weights'];
+  /** What this layer writes, when not the node's outputs (an `after` layer then writes those). */
+  outputs?: string[];
+  /** Layers a node adds before this one (Gemm's transpose of A): this one reads their outputs. */
+  before?: ExtraLayer[];
+  /** Layers a node adds after this one (Gemm's add of a per-row C): the last writes the node's output. */
+  after?: ExtraLayer[];
+}
+
+/** One more layer of a node that maps to a chain: named `<node>:<suffix>`, writing `output`. */
+export interface ExtraLayer {
+  suffix: string;
+  op: string;
+  inputs: string[];
+  attrs: Record<string, unknown>;
+  output: string;
 }
 
 export class Unsupported extends Error {}
