@@ -8,7 +8,8 @@
  *
  * - one value: at most MAX_FOLDED_TENSOR elements, or as many as the largest float initializer it
  *   is computed from (folding never makes a value larger than one the file stores), and never over
- *   MAX_TENSOR_ELEMENTS' default (the largest tensor a run takes);
+ *   MAX_TENSOR_ELEMENTS as the service is configured (the largest tensor a run takes; its default
+ *   when the import is not told), so a file cannot fold past an operator's lower limit;
  * - work: at most MAX_FOLD_WORK operations for one value not computed from float initializers, and
  *   for all the graph's folds MAX_FOLD_WORK + FOLD_WORK_PER_ELEMENT per element of the float
  *   initializers they read (each once), so a chain of 10,000 Adds over a weight stops folding after
@@ -18,6 +19,11 @@
  *   anyway), and which one fold computed from them may overdraw by FOLD_IN_FLIGHT × the largest of
  *   them (a weight's transposed copy, centred values and squares in flight). Folding thus holds at
  *   most MAX_FOLDED_ELEMENTS + (1 + FOLD_IN_FLIGHT) × the file's float weights.
+ *
+ * That bound past MAX_FOLDED_ELEMENTS (the float initializers read so far, plus FOLD_IN_FLIGHT × the
+ * largest of them) is told to `reserve` each time it grows, before the fold that grows it runs: a
+ * run charges it to its request's memory grant (runtime/memory-grant.ts chargeFold), so a first
+ * run of a heavy file is admitted within the memory budget or refused before folding.
  *
  * Work is counted as a run counts it (MAX_RUN_WORK): MACs, element-wise FLOPs and elements written.
  */
@@ -44,16 +50,25 @@ export interface FoldAsk {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** Told the elements the graph's folds may hold past MAX_FOLDED_ELEMENTS, in all, each time that grows, before the fold runs; throws to refuse it (the error ends the import). */
+export type FoldReserve = (elements: number, what: string) => void;
+
 export class FoldLimits {
   /** The float initializers the folds have read: the budgets have grown by their elements, once each. */
   private readonly read = new Set<string>();
   private workLeft = MAX_FOLD_WORK;
   private workAll = MAX_FOLD_WORK;
+  /** The elements of the float initializers read, and the largest in-flight allowance a fold has had: their sum is the bound told to `reserve`. */
+  private readElements = 0;
+  private inFlightMax = 0;
 
   constructor(
     private readonly held: FoldBudget,
     /** The elements of a constant of the graph, by name. */
     private readonly size: (name: string) => number,
+    /** MAX_TENSOR_ELEMENTS as configured: no folded value is larger. */
+    private readonly maxElements = DEFAULT_MAX_TENSOR_ELEMENTS,
+    private readonly reserve?: FoldReserve,
   ) {}
 
   /** The graph's folding work left to a fold computed from no float initializer (an integer value's: fold-constants.ts asks before computing one). */
@@ -77,11 +92,12 @@ export class FoldLimits {
     const credit = fresh.reduce((n, s) => n + this.size(s), 0);
     let largest: { name: string; n: number } | null = null;
     for (const s of sources) if (!largest || this.size(s) > largest.n) largest = { name: s, n: this.size(s) };
-    const big = sizes.find((n) => n > MAX_FOLDED_TENSOR && (largest === null || n > largest.n || n > DEFAULT_MAX_TENSOR_ELEMENTS));
+    const big = sizes.find((n) => n > this.maxElements || (n > MAX_FOLDED_TENSOR && (largest === null || n > largest.n)));
     if (big !== undefined) {
-      if (largest === null || largest.n <= MAX_FOLDED_TENSOR) return `${what} computes ${fmt(big)} values, more than one folded value may hold (${fmt(MAX_FOLDED_TENSOR)}, MAX_FOLDED_TENSOR, or as many as the largest float initializer it is computed from${largest ? `: '${largest.name}', ${fmt(largest.n)}` : ': none'})`;
-      if (big > DEFAULT_MAX_TENSOR_ELEMENTS) return `${what} computes ${fmt(big)} values, more than a tensor may hold (${fmt(DEFAULT_MAX_TENSOR_ELEMENTS)}, MAX_TENSOR_ELEMENTS' default)`;
-      return `${what} computes ${fmt(big)} values, more than the largest float initializer it is computed from ('${largest.name}', ${fmt(largest.n)}), which bounds a folded value over ${fmt(MAX_FOLDED_TENSOR)} (MAX_FOLDED_TENSOR)`;
+      if (big > MAX_FOLDED_TENSOR && (largest === null || largest.n <= MAX_FOLDED_TENSOR)) return `${what} computes ${fmt(big)} values, more than one folded value may hold (${fmt(MAX_FOLDED_TENSOR)}, MAX_FOLDED_TENSOR, or as many as the largest float initializer it is computed from${largest ? `: '${largest.name}', ${fmt(largest.n)}` : ': none'})`;
+      if (big > this.maxElements) return `${what} computes ${fmt(big)} values, more than a tensor may hold (${fmt(this.maxElements)}, MAX_TENSOR_ELEMENTS${this.maxElements === DEFAULT_MAX_TENSOR_ELEMENTS ? "' default" : ''})`;
+      // here big > MAX_FOLDED_TENSOR with a larger initializer than that (the first case took the rest)
+      return `${what} computes ${fmt(big)} values, more than the largest float initializer it is computed from ('${largest!.name}', ${fmt(largest!.n)}), which bounds a folded value over ${fmt(MAX_FOLDED_TENSOR)} (MAX_FOLDED_TENSOR)`;
     }
     if (largest === null && work > MAX_FOLD_WORK) return `${what} takes ${fmt(work)} operations, more than one folded value may take (${fmt(MAX_FOLD_WORK)})`;
     const workLeft = this.workLeft + FOLD_WORK_PER_ELEMENT * credit;
@@ -95,6 +111,11 @@ export class FoldLimits {
       const grown = largest ? ` grown by the float initializers folded, and ${fmt(inFlight)} in flight (${FOLD_IN_FLIGHT} × '${largest.name}')` : '';
       return `folding it needs up to ${fmt(need)} more values at ${what}, and ${fmt(Math.max(0, left))} are left of MAX_FOLDED_ELEMENTS (the graph's folding budget${grown})`;
     }
+    // the bound past MAX_FOLDED_ELEMENTS grows: reserved before anything is committed or computed
+    const bound = this.readElements + credit + Math.max(this.inFlightMax, inFlight);
+    if (this.reserve && bound > this.readElements + this.inFlightMax) this.reserve(bound, what);
+    this.readElements += credit;
+    this.inFlightMax = Math.max(this.inFlightMax, inFlight);
     for (const s of fresh) this.read.add(s);
     this.held.left += credit;
     this.workAll += FOLD_WORK_PER_ELEMENT * credit;

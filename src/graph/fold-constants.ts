@@ -22,7 +22,7 @@
  * whole, and a run refuses at that weight (graph/bound-weights.ts missingWeight).
  */
 import { ConvlensError } from '../errors.js';
-import { MAX_COUNT } from '../limits.js';
+import { DEFAULT_MAX_TENSOR_ELEMENTS, MAX_COUNT } from '../limits.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import type { Inferred, OpDef } from '../ops/types.js';
 import { numel, tensor } from '../tensor/tensor.js';
@@ -30,7 +30,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fileWeights } from './bound-weights.js';
 import { constantData } from './constant-data.js';
 import { FoldLimits } from './fold-budget.js';
-import type { FoldBudget } from './fold-budget.js';
+import type { FoldBudget, FoldReserve } from './fold-budget.js';
 import { parameterSources, unsupportedReason } from './graph.js';
 import type { GraphConstant, GraphLayer } from './graph.js';
 
@@ -66,6 +66,16 @@ function missingData(c: GraphConstant): string {
   return c.external !== undefined ? `the data of '${c.name}' is in the external file '${c.external}', which convlens does not read` : `the file carries no data for '${c.name}' (weights stripped)`;
 }
 
+/** How the import folds (graph/onnx/import.ts OnnxImportOptions). */
+export interface FoldOptions {
+  /** Whether values computed from the file's weights are folded (a run needs them: the default), or their shapes alone (an analysis: OnnxImportOptions.values). */
+  values?: boolean;
+  /** MAX_TENSOR_ELEMENTS as configured: no folded value is larger (default: its default). */
+  maxElements?: number;
+  /** Told the fold memory's bound as it grows, before the fold that grows it (graph/fold-budget.ts FoldReserve). */
+  reserve?: FoldReserve;
+}
+
 export class ConstantFolder {
   /** Tensors evaluated (or found not foldable), by name: the weights asked for are in `constants` too. */
   private readonly memo = new Map<string, Folded>();
@@ -82,6 +92,8 @@ export class ConstantFolder {
   /** The layers evaluated: pruneFolded takes those no longer needed out of the graph. */
   readonly evaluated = new Set<GraphLayer>();
   private readonly limits: FoldLimits;
+  private readonly foldValues: boolean;
+  private readonly maxElements: number;
 
   constructor(
     private readonly constants: Map<string, GraphConstant>,
@@ -92,10 +104,11 @@ export class ConstantFolder {
     private readonly readers: Map<string, number>,
     /** Whether a tensor of this name exists in the file (a new constant takes a name no tensor has). */
     private readonly taken: (name: string) => boolean,
-    /** Whether values computed from the file's weights are folded (a run needs them), or their shapes alone (an analysis: OnnxImportOptions.values). */
-    private readonly foldValues = true,
+    options: FoldOptions = {},
   ) {
-    this.limits = new FoldLimits(budget, (name) => numel(constants.get(name)?.shape ?? [0]));
+    this.foldValues = options.values ?? true;
+    this.maxElements = options.maxElements ?? DEFAULT_MAX_TENSOR_ELEMENTS;
+    this.limits = new FoldLimits(budget, (name) => numel(constants.get(name)?.shape ?? [0]), this.maxElements, options.reserve);
   }
 
   /** The constant tensor `name` stands for, computed from constants by the layers that write it, and registered among the graph's constants; or why not. */
@@ -201,7 +214,8 @@ export class ConstantFolder {
           throw new ConvlensError(code, message);
         },
         foldable: (n) => {
-          if (!(n <= LITERAL && arithmetic) && (n > this.budget.left || work + n > this.limits.work)) return false;
+          // nor past MAX_TENSOR_ELEMENTS as configured: the limits below refuse to keep such a value
+          if (!(n <= LITERAL && arithmetic) && (n > this.budget.left || n > this.maxElements || work + n > this.limits.work)) return false;
           this.budget.left -= n;
           drawn += n;
           work += n;

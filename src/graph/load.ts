@@ -11,6 +11,7 @@ import { ZOO, ZOO_BY_NAME } from '../zoo/index.js';
 import type { Graph } from './graph.js';
 import { parseNetworkSpec } from './network.js';
 import { importOnnx } from './onnx/import.js';
+import type { OnnxImportOptions } from './onnx/import.js';
 
 /** Largest zoo resolution a request may ask for (a 8192² input is already ~200 M activations). */
 export const MAX_RESOLUTION = 8192;
@@ -96,6 +97,10 @@ export interface LoadOptions {
   maxFolded?: number;
   /** False for an analysis: weights an ONNX file computes from its weights keep their shapes, their values not folded (OnnxImportOptions.values). */
   values?: boolean;
+  /** MAX_TENSOR_ELEMENTS as configured: no weight an ONNX file folds at import is larger (OnnxImportOptions.maxElements). */
+  maxElements?: number;
+  /** Charges the memory of an ONNX file's folds before they run (OnnxImportOptions.chargeFold; a run: runtime/memory-grant.ts chargeFold). */
+  chargeFold?: OnnxImportOptions['chargeFold'];
 }
 
 export function loadGraph(source: GraphSource, options: LoadOptions = {}): { graph: Graph; origin: GraphOrigin } {
@@ -106,7 +111,7 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
       return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {
       try {
-        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values });
+        const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values, maxElements: options.maxElements, chargeFold: options.chargeFold });
         return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
       } catch (e) {
         // the file itself at fault (it does not decode, a tensor's data is cut short): its place in the request is the path

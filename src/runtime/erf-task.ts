@@ -29,7 +29,7 @@ import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
-import { chargeGraph } from './memory-grant.js';
+import { chargeFold, chargeGraph } from './memory-grant.js';
 import { feedInputs } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
@@ -250,7 +250,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const given = Object.entries(t.inputs);
   let source = t.source;
   if (source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0) source = { ...source, inputShapes: { '': given[0][1].shape } };
-  const { graph, origin } = loadGraph(source, { maxFolded });
+  const { graph, origin } = loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) });
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   const image = imageInput(graph);

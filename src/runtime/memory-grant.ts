@@ -185,8 +185,25 @@ export function chargeGraph(graph: Graph, source: GraphSource, { explain = false
   const perLayer = graphs * ANALYSIS_BYTES_PER_LAYER + (explain ? EXPLAIN_BYTES_PER_LAYER : 0) + others * EXTRA_BYTES_PER_LAYER;
   const asked = [explain && 'explain', others > 0 && `${others} other extra ${others === 1 ? 'analysis' : 'analyses'}`].filter(Boolean);
   const what = `${layers} layers${graphs > 1 ? ` (${graphs} analyses of them at once)` : ''}${asked.length ? ` with ${asked.join(' and ')}` : ''}`;
+  chargeAt(source, layers * perLayer, what);
+}
+
+/**
+ * The charge an ONNX file's import makes for its folds (graph/onnx/import.ts chargeFold): each time
+ * the bound of what its weight folds may hold grows (graph/fold-budget.ts: the float initializers
+ * they read, plus FOLD_IN_FLIGHT × the largest), the growth in bytes, before the fold runs. A first
+ * run of a file computing its weights (a standardised ResNet-50: 23.5 M weights, a bound of 122 MB in 53 asks)
+ * is then admitted within the memory budget like its tensors, or refused (OVERLOADED, GRAPH_TOO_LARGE)
+ * before it folds; a run from the model cache folds nothing and asks nothing.
+ */
+export function chargeFold(source: GraphSource): (bytes: number, what: string) => void {
+  return (bytes, what) => chargeAt(source, bytes, what);
+}
+
+/** Charges the running task's request; a refusal without a path is put at the network in the request (a spec's layers, the ONNX file). */
+function chargeAt(source: GraphSource, bytes: number, what: string): void {
   try {
-    chargeMemory(layers * perLayer, what);
+    chargeMemory(bytes, what);
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.details.path !== undefined) throw e;
     const path = source.kind === 'spec' ? `${source.at ?? '$'}.layers` : source.kind === 'onnx' ? (source.at ?? 'body') : undefined;

@@ -8,7 +8,7 @@
  * An ONNX file is keyed by the SHA-256 of its bytes, with the input shapes the run gives (dynamic
  * dimensions are resolved at import); a spec by the SHA-256 of its JSON; a zoo model by name and
  * resolution (the zoo's default when none is given); each with MAX_FOLDED_ELEMENTS (folding
- * depends on it). An entry holds the graph (an ONNX file's initializers are views into its bytes,
+ * depends on it), a file with MAX_TENSOR_ELEMENTS too (a weight folds within it). An entry holds the graph (an ONNX file's initializers are views into its bytes,
  * which it keeps), the analysis, and a kept WeightStore: the convs' weights with their batch norms
  * folded in, made by the first fused run and reused by the next, and weights decoded, transposed or
  * drawn from the seed again by later runs (runtime/weight-store.ts), within the budget.
@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import type { Inference } from '../analysis/infer.js';
 import { ConfigSchema } from '../config.js';
-import { memoryBudgetBytes } from '../limits.js';
+import { DEFAULT_MAX_TENSOR_ELEMENTS, memoryBudgetBytes } from '../limits.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphOrigin } from '../graph/load.js';
 import { WeightStore } from './weight-store.js';
@@ -64,13 +64,13 @@ export function builtKey(source: { kind: 'spec'; spec: unknown; at?: string } | 
   return `spec:${source.at ?? '$'}:${createHash('sha256').update(JSON.stringify(source.spec)).digest('hex')}:${maxFolded}`;
 }
 
-/** The cache key of a file with these input shapes under this folding budget. */
-export function modelKey(bytes: Uint8Array, inputShapes: Record<string, number[]>, maxFolded: number): string {
+/** The cache key of a file with these input shapes under this folding budget and MAX_TENSOR_ELEMENTS (a weight past it is not folded). */
+export function modelKey(bytes: Uint8Array, inputShapes: Record<string, number[]>, maxFolded: number, maxElements = DEFAULT_MAX_TENSOR_ELEMENTS): string {
   const hash = createHash('sha256').update(bytes).digest('hex');
   const shapes = Object.keys(inputShapes)
     .sort()
     .map((k) => [k, inputShapes[k]]);
-  return `${hash}:${maxFolded}:${JSON.stringify(shapes)}`;
+  return `${hash}:${maxFolded}:${maxElements}:${JSON.stringify(shapes)}`;
 }
 
 export class ModelCache {

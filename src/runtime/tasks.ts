@@ -32,7 +32,7 @@ import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
-import { chargeGraph } from './memory-grant.js';
+import { chargeFold, chargeGraph } from './memory-grant.js';
 import { fitAnswer, fitComparison, fitSweep } from './answer-fit.js';
 import type { AnswerPlan } from './answer-fit.js';
 
@@ -231,7 +231,7 @@ export function runTask(t: RunTask): RunTaskResult {
   const source: GraphSource =
     t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]), ...(!explicit && { shapesAt: '$.inputs' }) } : t.source;
   const { maxWork, maxFolded } = taskLimits(t.limits);
-  const { graph, origin, inference, store } = aliasAt(alias ? given[0][0] : null, () => loadForRun(source, maxFolded));
+  const { graph, origin, inference, store } = aliasAt(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   try {
     const options = { ...t, maxWork, ...(store && { store }) };
@@ -251,16 +251,18 @@ export function runTask(t: RunTask): RunTaskResult {
  * (runtime/model-cache.ts: an ONNX file by its bytes and input shapes, a spec by its JSON, a zoo
  * model by name and resolution), else imported or built (and cached).
  */
-function loadForRun(source: GraphSource, maxFolded: number): { graph: Graph; origin: GraphOrigin; inference: Inference; store?: WeightStore } {
+function loadForRun(source: GraphSource, maxFolded: number, maxElements: number): { graph: Graph; origin: GraphOrigin; inference: Inference; store?: WeightStore } {
+  // an ONNX file's weight folds within the configured MAX_TENSOR_ELEMENTS, their memory charged to the request before they run
+  const load = { maxFolded, maxElements, chargeFold: chargeFold(source) };
   if (modelCache.maxBytes <= 0) {
-    const { graph, origin } = loadGraph(source, { maxFolded });
+    const { graph, origin } = loadGraph(source, load);
     chargeGraph(graph, source);
     return { graph, origin, inference: inferGraph(graph, { maxFolded }) };
   }
-  const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded) : builtKey(source, maxFolded);
+  const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded, maxElements) : builtKey(source, maxFolded);
   const hit = modelCache.get(key);
   if (hit) return hit;
-  const { graph, origin } = loadGraph(source, { maxFolded });
+  const { graph, origin } = loadGraph(source, load);
   chargeGraph(graph, source);
   const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), source.kind === 'onnx' ? source.bytes : undefined);
   modelCache.set(key, entry);

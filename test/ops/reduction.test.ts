@@ -104,6 +104,39 @@ describe('reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin', () => {
 });
 
 
+describe('the kernel over every kind of axis set (x[a,b,c] = 6a + 2b + c, shape [2,3,2]; hand-worked; PyTorch over the same sets in test/fixtures/operators/reduction_axes.json)', () => {
+  it.each([
+    ['reduceSum', { axes: [0] }, [1, 3, 2], [6, 8, 10, 12, 14, 16]],
+    // middle axis: 18a + 6 + 3c
+    ['reduceSum', { axes: [1] }, [2, 1, 2], [6, 9, 24, 27]],
+    // trailing axes: the mean of 6a … 6a + 5
+    ['reduceMean', { axes: [1, 2] }, [2, 1, 1], [2.5, 8.5]],
+    // the outer axes, middle kept: max is a = 1, c = 1
+    ['reduceMax', { axes: [0, 2], keepDims: false }, [3], [7, 9, 11]],
+    ['reduceMin', { axes: [0, 2], keepDims: false }, [3], [0, 2, 4]],
+    // all axes: Σ k² for k < 12
+    ['reduceL2', {}, [1, 1, 1], [Math.fround(Math.sqrt(506))]],
+  ])('%s of [2,3,2] %j → shape %j, %j', (op, attrs, shape, data) => {
+    expect(run(op, [[[2, 3, 2], iota(12)]], attrs)).toEqual([{ shape, data }]);
+  });
+
+  it('a size-1 dim between reduced ones: [2,1,3] over [0, 1] sums c + (3 + c) = 3, 5, 7; [2,2] prod over the leading axis 1·3, 2·4', () => {
+    expect(run('reduceSum', [[[2, 1, 3], iota(6)]], { axes: [0, 1] })).toEqual([{ shape: [1, 1, 3], data: [3, 5, 7] }]);
+    expect(run('reduceProd', [[[2, 2], [1, 2, 3, 4]]], { axes: [0] })).toEqual([{ shape: [1, 2], data: [3, 8] }]);
+  });
+
+  it('NaN propagates (torch.amax, amin) whether its axis is reduced in a row or across rows: max over [0] with x[0,1,0] NaN, min over [1,2] with x[1,0,1] NaN', () => {
+    const x = iota(12);
+    x[2] = NaN;
+    expect(run('reduceMax', [[[2, 3, 2], x]], { axes: [0] })).toEqual([{ shape: [1, 3, 2], data: [6, 7, NaN, 9, 10, 11] }]);
+    const y = iota(12);
+    y[7] = NaN;
+    expect(run('reduceMin', [[[2, 3, 2], y]], { axes: [1, 2] })).toEqual([{ shape: [2, 1, 1], data: [0, NaN] }]);
+    // NaN first in a row, then smaller values: it stays
+    expect(run('reduceMin', [[[1, 3], [NaN, -1, -2]]], { axes: [1] })).toEqual([{ shape: [1, 1], data: [NaN] }]);
+  });
+});
+
 describe('noopWithEmptyAxes with no axes: every reduction passes the input through (ONNX: "the output tensor would be equivalent to input tensor")', () => {
   it.each(['reduceL2', 'reduceSum', 'reduceMean', 'reduceMax', 'reduceMin', 'reduceProd'])('%s of [−1, 2, −3] → [−1, 2, −3] (reduceL2 gave |x|)', (op) => {
     expect(run(op, [[[3], [-1, 2, -3]]], { axes: [], noopWithEmptyAxes: true })).toEqual([{ shape: [3], data: [-1, 2, -3] }]);

@@ -1,13 +1,16 @@
 /**
  * A task's memory grant (runtime/memory-grant.ts) through real workers: the worker asks once it has
  * built the graph, with the graph's layers × 8 KiB (6 KiB more with explain, 2 KiB more for each
- * other extra analysis), and the main thread's answer decides whether the analysis runs.
+ * other extra analysis), and the main thread's answer decides whether the analysis runs; a run's
+ * import asks for its weight folds' memory before they run.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReportOptionsSchema } from '../../src/analysis/extras.js';
 import { loadConfig } from '../../src/config.js';
 import { ConvlensError } from '../../src/errors.js';
 import { createPool } from '../../src/runtime/pool.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 const pool = createPool(loadConfig({ WORKERS: '1' }));
 afterAll(() => pool.close());
@@ -64,5 +67,39 @@ describe('a memory grant', () => {
       [3 * 8192, '3 layers'],
       [69 * 8192, '69 layers'],
     ]);
+  });
+});
+
+describe("a run's weight folds at import charge the request before they run (graph/fold-budget.ts's bound)", () => {
+  // ws_17.onnx (scripts/export_weight_standardisation.py): six standardised weights, whose folds read
+  // the float initializers stem 8·3·3·3 = 216, bit 8·4·9 = 288, scaled 16·8·9 = 1,152 and its gain
+  // 16, inorm 16·16 = 256, deconv 16·8·2·2 = 512, head 10·8 = 80: 2,520 values, with 3 × the largest
+  // (scaled's 1,152) in flight: 4 bytes × (2,520 + 3,456) = 23,904 bytes
+  const bytes = readFileSync(new URL('../fixtures/onnx/ws/ws_17.onnx', import.meta.url));
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/ws/truth.json', import.meta.url), 'utf8')) as { input: { shape: number[]; data: number[] } };
+  const runWs = (memory: (bytes: number, what: string) => void, maxElements = 1 << 20) =>
+    pool.run('run', { source: { kind: 'onnx', bytes, inputShapes: {} }, inputs: { input: tensor(truth.input.shape, truth.input.data) }, weights: {}, weightInit: 'file', training: false, seed: 0, capture: [], maxElements }, undefined, { memory });
+
+  it('ws_17: 23,904 bytes in all, asked as the bound grows (the first, stem\'s, 4 × (216 + 3 × 216) = 3,456), all before the layers\' ask; a second run of the file (from the model cache) asks nothing', async () => {
+    const asked: [number, string][] = [];
+    await runWs((n, what) => void asked.push([n, what]));
+    const folds = asked.filter(([, what]) => what.startsWith('the weights folded at import'));
+    expect(folds.reduce((s, [n]) => s + n, 0)).toBe(23_904);
+    expect(folds[0]).toEqual([3456, "the weights folded at import, up to node '/stem/Reshape' (Reshape)"]);
+    expect(asked.slice(folds.length).map(([, what]) => what)).toEqual([expect.stringMatching(/^\d+ layers$/)]);
+    asked.length = 0;
+    await runWs((n, what) => void asked.push([n, what]));
+    expect(asked).toEqual([]);
+  });
+
+  it('refused at the first fold (OVERLOADED): the run stops there, at the file, before folding further or analysing', async () => {
+    const asked: string[] = [];
+    const refuse = (_: number, what: string) => {
+      asked.push(what);
+      throw new ConvlensError('OVERLOADED', 'no room now');
+    };
+    // another MAX_TENSOR_ELEMENTS: another cache entry, so the file is imported again
+    await expect(runWs(refuse, 1 << 21)).rejects.toMatchObject({ code: 'OVERLOADED', message: 'no room now', details: { path: 'body' } });
+    expect(asked).toEqual(["the weights folded at import, up to node '/stem/Reshape' (Reshape)"]);
   });
 });

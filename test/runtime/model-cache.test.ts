@@ -110,12 +110,13 @@ describe('model cache', () => {
     expect(Array.from(out(runTask(task(bytes, golden.input, { weightInit: 'seed', seed: 1 }))))).toEqual(Array.from(a1));
   });
 
-  it('keys: the same bytes with other input shapes, or another folding budget, are other entries; other bytes another key', () => {
+  it('keys: the same bytes with other input shapes, another folding budget or another MAX_TENSOR_ELEMENTS (a weight folds within it), are other entries; other bytes another key', () => {
     const a = bytesOf('resnet18_w16');
     expect(modelKey(a, {}, 10)).toBe(modelKey(Uint8Array.from(a), {}, 10));
     expect(modelKey(a, { input: [1, 3, 32, 32] }, 10)).not.toBe(modelKey(a, { input: [1, 3, 64, 64] }, 10));
     expect(modelKey(a, { b: [1], a: [2] }, 10)).toBe(modelKey(a, { a: [2], b: [1] }, 10));
     expect(modelKey(a, {}, 10)).not.toBe(modelKey(a, {}, 11));
+    expect(modelKey(a, {}, 10, 1000)).not.toBe(modelKey(a, {}, 10, 2000));
     const b = Uint8Array.from(a);
     b[b.length - 1] ^= 1;
     expect(modelKey(b, {}, 10)).not.toBe(modelKey(a, {}, 10));

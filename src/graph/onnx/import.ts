@@ -28,6 +28,7 @@ import type { TensorInfo } from '../../analysis/infer.js';
 import { foldDequantize, smallConstant } from './qdq.js';
 import { shareRepeatedCallParameters } from './repeated-calls.js';
 import { ConstantFolder, pruneFolded } from '../fold-constants.js';
+import type { FoldReserve } from '../fold-budget.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
@@ -48,6 +49,33 @@ export interface OnnxImportOptions {
    * it then spends no time or memory computing them (graph/fold-constants.ts).
    */
   values?: boolean;
+  /** MAX_TENSOR_ELEMENTS as configured: no value folded at import is larger (default: its default; graph/fold-budget.ts). */
+  maxElements?: number;
+  /**
+   * Charges `bytes` more of the fold's memory (a run: its request's memory grant), before the fold
+   * that needs them runs; throws to refuse (OVERLOADED, GRAPH_TOO_LARGE), which ends the import.
+   * Told float32 bytes of the bound graph/fold-budget.ts computes past MAX_FOLDED_ELEMENTS as it
+   * grows; every build of the file (a Loop's, imported again) shares one high-water mark.
+   */
+  chargeFold?: (bytes: number, what: string) => void;
+}
+
+/** What build() is given: the caller's options, and the fold's reserve (importOnnx makes one per file). */
+interface BuildOptions extends OnnxImportOptions {
+  reserve?: FoldReserve;
+}
+
+/** The fold's bound in elements → bytes more charged past what the import has charged already (each build's folds start from nothing). */
+function foldReserve(charge: ((bytes: number, what: string) => void) | undefined): FoldReserve | undefined {
+  if (!charge) return undefined;
+  let charged = 0;
+  return (elements, what) => {
+    // float32: what the folds decode and compute
+    const bytes = 4 * elements;
+    if (bytes <= charged) return;
+    charge(bytes - charged, `the weights folded at import, up to ${what}`);
+    charged = bytes;
+  };
 }
 
 export interface OnnxInfo {
@@ -56,8 +84,9 @@ export interface OnnxInfo {
   producer: string;
 }
 
-export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): { graph: Graph; info: OnnxInfo } {
+export function importOnnx(bytes: Uint8Array, given: OnnxImportOptions = {}): { graph: Graph; info: OnnxInfo } {
   const model = decodeModel(bytes);
+  const options: BuildOptions = { ...given, reserve: foldReserve(given.chargeFold) };
   const attempt = (counts: ReadonlyMap<string, number>, runtime: ReadonlySet<string>, refused: ReadonlyMap<string, string>) => {
     const built = build(model, options, counts, runtime, refused);
     // no Loop: nothing to decide, and the caller's analysis infers the graph once
@@ -107,7 +136,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   return settle(a.built, a.tensors);
 }
 
-function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set(), refused: ReadonlyMap<string, string> = new Map()) {
+function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set(), refused: ReadonlyMap<string, string> = new Map()) {
   const g = model.graph!;
   const opset = num(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version) || 1;
   // a file of custom-domain nodes alone reads no ai.onnx operator
@@ -136,7 +165,7 @@ function build(model: ReturnType<typeof decodeModel>, options: OnnxImportOptions
 
   const layers: GraphLayer[] = [];
   // weights the graph computes from constants fold into constants (graph/fold-constants.ts), within the same budget
-  const folder = new ConstantFolder(constants, layers, budget, readerCounts(flat.nodes.map((n) => n.node), g.output.map((o) => o.name)), (n) => known.has(n), options.values ?? true);
+  const folder = new ConstantFolder(constants, layers, budget, readerCounts(flat.nodes.map((n) => n.node), g.output.map((o) => o.name)), (n) => known.has(n), { values: options.values, maxElements: options.maxElements, reserve: options.reserve });
   const bodies: ImportedLoopBody[] = [];
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
@@ -292,7 +321,7 @@ const isDefault = (domain: string | null | undefined) => !domain || domain === '
  * captured …] with placeholder shapes (each use gives its own), the enclosing graphs' constants it
  * reads as initializers.
  */
-function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: OnnxImportOptions): Graph {
+function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions): Graph {
   const b = loop.body;
   const input = [...b.input.map((v) => ({ name: v.name })), ...loop.captured.map((name) => ({ name }))] as ValueInfoProto[];
   const graph = { ...b, name: b.name || 'loop-body', input, initializer: [...b.initializer, ...loop.constants] };
