@@ -6,7 +6,7 @@
  *   O = size, or floor(I·scale)                                       (per axis)
  *   source coordinate of output o, with r = 1/scaleFactor when given (PyTorch, recompute_scale_factor
  *   unset), else I/O:
- *     nearest                 min(floor(o·r), I − 1)
+ *     nearest                 min(floor(float32(o·float32(r))), I − 1)         (ATen computes it in float32)
  *     linear, alignCorners    o·(I − 1)/(O − 1)                        (0 when O = 1)
  *     linear                  max(0, (o + 0.5)·r − 0.5)                (half pixel, clamped at 0)
  *   linear reads the two neighbours per axis (the upper clamped to I − 1).
@@ -71,6 +71,10 @@ function axisTaps(rank: number, channels: number, inSize: number, outSize: numbe
   const w1 = new Float32Array(outSize);
   const ratio = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
   const bySize = readsBySize(rank, channels, inSize, outSize, linear);
+  // nearest as ATen (nearest_neighbor_compute_source_index): floorf(o·scale) with scale a float32 and a
+  // float32 product (×2.72 on 28: output 68 reads 25, 68·float32(1/2.72) rounding up to 25.0 in float32,
+  // where the float64 product 24.99…96 reads 24)
+  const ratio32 = Math.fround(ratio);
   for (let o = 0; o < outSize; o++) {
     if (bySize) {
       // a copy (o, weights 1 and 0), or nearest ×2's o >> 1
@@ -78,7 +82,7 @@ function axisTaps(rank: number, channels: number, inSize: number, outSize: numbe
       continue;
     }
     if (!linear) {
-      i0[o] = i1[o] = Math.min(Math.floor(o * ratio), inSize - 1);
+      i0[o] = i1[o] = Math.min(Math.floor(Math.fround(o * ratio32)), inSize - 1);
       continue;
     }
     const src = Math.max(0, linearSource(o, inSize, outSize, ratio, alignCorners));
