@@ -238,7 +238,19 @@ def upsample_size_rules():
 
 
 # cases drawn after all the others (scripts/vjp_goldens.py runs them after its own extras, for the same reason)
-LATE = [upsample_size_rules]
+def upsample_nearest_exact():
+    """mode nearest-exact (F.interpolate): the output pixel's centre, floor((o + 0.5)·float32(1/scale)); no size rule, one channel or many."""
+    for shape, kw in (((1, 2, 5, 7), {"scale_factor": 1.7}), ((2, 1, 4, 3), {"scale_factor": (2.0, 3.0)}), ((1, 3, 9, 10), {"size": (4, 7)}),
+                      ((1, 1, 3, 6), {"size": (6, 6)})):
+        x = rnd(*shape)
+        attrs = {"mode": "nearest-exact", **({"scaleFactor": kw["scale_factor"] if isinstance(kw["scale_factor"], float) else list(kw["scale_factor"])} if "scale_factor" in kw else {}),
+                 **({"size": list(kw["size"])} if "size" in kw else {})}
+        dims = lambda v: ",".join(f"{d:g}" for d in (v if isinstance(v, tuple) else (v,)))
+        how = f"×[{dims(kw['scale_factor'])}]" if "scale_factor" in kw else f"size=[{dims(kw['size'])}]"
+        case(f"upsample nearest-exact x=[{dims(shape)}] {how}", "upsample", attrs, [x], [F.interpolate(x, mode="nearest-exact", **kw)])
+
+
+LATE = [upsample_size_rules, upsample_nearest_exact]
 
 
 def edge(v):
