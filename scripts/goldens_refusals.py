@@ -94,9 +94,18 @@ def norms():
     case("instanceNorm2d x=[1,3,2,1] (two values per map)", "instanceNorm2d", {}, [x], lambda: F.instance_norm(x))
 
 
+def pad_wrap():
+    # a wrap reads what the negative pad leaves: a pad of 2 over the 1 left after cropping 1 of 2 makes
+    # PyTorch's circular pad copy the output onto itself (refused here; other such pads read memory it never wrote)
+    x = rnd(1, 1, 2)
+    refusal("pad wrap x=[1,1,2] pads [-1, 2]: a wrap of 2 over the 1 value the crop leaves", "pad", {"pads": [0, 0, -1, 0, 0, 2], "mode": "wrap"}, [x],
+            lambda: F.pad(x, (-1, 2), mode="circular"), "INVALID_ATTRIBUTE", "$.attributes.pads")
+
+
 def main():
     avg_pool3d()
     norms()
+    pad_wrap()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES, "refusals": REFUSALS}, indent=None) + "\n")
     print(f"wrote {OUT} ({len(CASES)} cases, {len(REFUSALS)} refusals)")
 

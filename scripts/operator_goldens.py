@@ -250,7 +250,20 @@ def upsample_nearest_exact():
         case(f"upsample nearest-exact x=[{dims(shape)}] {how}", "upsample", attrs, [x], [F.interpolate(x, mode="nearest-exact", **kw)])
 
 
-LATE = [upsample_size_rules, upsample_nearest_exact]
+def pad_wrap_crops():
+    """pad wrap with a negative pad: cropped first, then wrapped (F.pad circular: the left pad copies the cropped run's end)."""
+    for shape, pads in (((1, 1, 6), [0, 0, 2, 0, 0, -1]), ((2, 3, 5), [0, 0, -2, 0, 0, 3]), ((1, 2, 4, 5), [0, 0, -1, 1, 0, 0, 2, -2]),
+                        ((1, 1, 3, 4, 5), [0, 0, 1, -1, 2, 0, 0, -1, 2, -2])):
+        x = rnd(*shape)
+        r = len(shape)
+        tp = []
+        for a in reversed(range(2, r)):
+            tp += [pads[a], pads[a + r]]
+        case(f"pad wrap x=[{','.join(map(str, shape))}] pads=[{','.join(map(str, pads))}] (crop, then wrap what is left)", "pad", {"pads": pads, "mode": "wrap"}, [x],
+             [F.pad(x, tp, mode="circular")])
+
+
+LATE = [upsample_size_rules, upsample_nearest_exact, pad_wrap_crops]
 
 
 def edge(v):
