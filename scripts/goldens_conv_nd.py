@@ -196,6 +196,22 @@ def upsample_size_rule_cases():
     up("upsample3d trilinear x=[1,2,3,4,5] ×[1.1,2,1.5] (T kept: a copy)", rnd(1, 2, 3, 4, 5), "trilinear", [1.1, 2.0, 1.5])
 
 
+def upsample_float32_cases():
+    """Nearest source indices as ATen computes them, in float32, and mode nearest-exact (found by a differential run)."""
+    def up(name, x, mode, scale=None, size=None):
+        rank = x.dim() - 2
+        y = F.interpolate(x, size=size, scale_factor=scale, mode=mode)
+        case(name, f"upsample{rank}d", {"mode": mode, **({"scaleFactor": scale} if scale is not None else {}), **({"size": size} if size is not None else {})}, [x], [y])
+
+    # floorf(o·float32(1/2.72)): 68·0.36764705 rounds to 25.0 in float32 (float64: 24.99…96, index 24)
+    up("upsample1d nearest x=[1,2,28] ×2.72 (output 68 reads 25: floor of the float32 product)", rnd(1, 2, 28), "nearest", 2.72)
+    up("upsample3d nearest x=[1,2,2,1,28] ×[1,1,2.72] (two channels: the float32 product on every axis)", rnd(1, 2, 2, 1, 28), "nearest", [1.0, 1.0, 2.72])
+    up("upsample1d nearest-exact x=[1,2,7] size=12 (floor((o + 0.5)·7/12))", rnd(1, 2, 7), "nearest-exact", size=12)
+    up("upsample1d nearest-exact x=[2,3,10] ×0.6", rnd(2, 3, 10), "nearest-exact", 0.6)
+    up("upsample3d nearest-exact x=[1,1,3,4,5] ×[2,1,1.5] (one channel: no o >> 1 or copy rule)", rnd(1, 1, 3, 4, 5), "nearest-exact", [2.0, 1.0, 1.5])
+    up("upsample3d nearest-exact x=[1,2,2,5,3] size=[3,2,7]", rnd(1, 2, 2, 5, 3), "nearest-exact", size=[3, 2, 7])
+
+
 def edge(v):
     """A value JSON cannot hold as a number, as a string: "inf", "-inf", "nan", "-0"."""
     return str(v) if not math.isfinite(v) else "-0" if v == 0 and math.copysign(1, v) < 0 else v
@@ -229,6 +245,7 @@ def main():
     convt_cases()
     pool_cases()
     upsample_size_rule_cases()
+    upsample_float32_cases()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES, "edges": upsample_edges()}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")
     VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP_CASES}, separators=(",", ":")) + "\n")

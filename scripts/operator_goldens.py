@@ -238,7 +238,32 @@ def upsample_size_rules():
 
 
 # cases drawn after all the others (scripts/vjp_goldens.py runs them after its own extras, for the same reason)
-LATE = [upsample_size_rules]
+def upsample_nearest_exact():
+    """mode nearest-exact (F.interpolate): the output pixel's centre, floor((o + 0.5)·float32(1/scale)); no size rule, one channel or many."""
+    for shape, kw in (((1, 2, 5, 7), {"scale_factor": 1.7}), ((2, 1, 4, 3), {"scale_factor": (2.0, 3.0)}), ((1, 3, 9, 10), {"size": (4, 7)}),
+                      ((1, 1, 3, 6), {"size": (6, 6)})):
+        x = rnd(*shape)
+        attrs = {"mode": "nearest-exact", **({"scaleFactor": kw["scale_factor"] if isinstance(kw["scale_factor"], float) else list(kw["scale_factor"])} if "scale_factor" in kw else {}),
+                 **({"size": list(kw["size"])} if "size" in kw else {})}
+        dims = lambda v: ",".join(f"{d:g}" for d in (v if isinstance(v, tuple) else (v,)))
+        how = f"×[{dims(kw['scale_factor'])}]" if "scale_factor" in kw else f"size=[{dims(kw['size'])}]"
+        case(f"upsample nearest-exact x=[{dims(shape)}] {how}", "upsample", attrs, [x], [F.interpolate(x, mode="nearest-exact", **kw)])
+
+
+def pad_wrap_crops():
+    """pad wrap with a negative pad: cropped first, then wrapped (F.pad circular: the left pad copies the cropped run's end)."""
+    for shape, pads in (((1, 1, 6), [0, 0, 2, 0, 0, -1]), ((2, 3, 5), [0, 0, -2, 0, 0, 3]), ((1, 2, 4, 5), [0, 0, -1, 1, 0, 0, 2, -2]),
+                        ((1, 1, 3, 4, 5), [0, 0, 1, -1, 2, 0, 0, -1, 2, -2])):
+        x = rnd(*shape)
+        r = len(shape)
+        tp = []
+        for a in reversed(range(2, r)):
+            tp += [pads[a], pads[a + r]]
+        case(f"pad wrap x=[{','.join(map(str, shape))}] pads=[{','.join(map(str, pads))}] (crop, then wrap what is left)", "pad", {"pads": pads, "mode": "wrap"}, [x],
+             [F.pad(x, tp, mode="circular")])
+
+
+LATE = [upsample_size_rules, upsample_nearest_exact, pad_wrap_crops]
 
 
 def edge(v):

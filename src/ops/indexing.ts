@@ -10,6 +10,8 @@
  *           (step > 0) or [0, dim − 1] and [−1, dim − 1] (step < 0); out = max(0, ceil((e − s)/step))
  *   pad     ONNX Pad / torch.nn.functional.pad: pads = [begin₀ …, end₀ …] per axis (all axes, or
  *           the constant `axes` input); out = in + begin + end; modes constant, reflect, edge, wrap
+ *           (wrap with a negative pad: cropped first, then wrapped, as PyTorch's circular pad; a
+ *           pad over what the crop leaves is refused)
  *   gather  ONNX Gather / torch.index_select: y.shape = x.shape[:axis] + idx.shape + x.shape[axis+1:],
  *           y[…, j…, …] = x[…, idx[j…], …], negative indices + dim
  *
@@ -183,11 +185,14 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
     axes.forEach((a, i) => {
       begin[a] = pads[i];
       out[a] = x[a] + pads[i] + pads[i + axes.length];
-      // a reflection reads at most size − 1 units past the edge, a wrap at most size (PyTorch refuses more)
-      const most = ctx.attrs.mode === 'reflect' ? x[a] - 1 : ctx.attrs.mode === 'wrap' ? x[a] : Infinity;
+      // a reflection reads at most size − 1 units past the edge, a wrap at most what the crops leave
+      // (PyTorch refuses more; a wrap past a crop's remainder reads memory it never wrote, or is refused)
+      const kept = x[a] - Math.max(-pads[i], 0) - Math.max(-pads[i + axes.length], 0);
+      const most = ctx.attrs.mode === 'reflect' ? x[a] - 1 : ctx.attrs.mode === 'wrap' ? kept : Infinity;
       for (const p of [pads[i], pads[i + axes.length]]) {
         if (p > most) {
-          ctx.fail('INVALID_ATTRIBUTE', `${ctx.attrs.mode} padding of ${p} on axis ${a} of ${fmtShape(x)}: at most ${most} there (PyTorch: ${ctx.attrs.mode === 'reflect' ? 'Padding size should be less than the corresponding input dimension' : 'Padding value causes wrapping around more than once'})`, 'pads', { shapes: { data: x } });
+          const why = ctx.attrs.mode === 'reflect' ? 'Padding size should be less than the corresponding input dimension' : kept < x[a] ? `a wrap reads the ${kept} the negative pad leaves, and cannot wrap ${p}` : 'Padding value causes wrapping around more than once';
+          ctx.fail('INVALID_ATTRIBUTE', `${ctx.attrs.mode} padding of ${p} on axis ${a} of ${fmtShape(x)}: at most ${most} there (PyTorch: ${why})`, 'pads', { shapes: { data: x } });
         }
       }
     });

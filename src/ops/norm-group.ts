@@ -10,6 +10,9 @@
  *                              with affinePer 'group', as ONNX GroupNormalization before opset 21)
  *   instanceNorm2d             groups: the H·W values of each (n, c); γ, β [C] when affine. With
  *                              trackRunningStats it normalises by its running statistics at inference, as BN does
+ * Refused as PyTorch's functional checks refuse them (F.group_norm, F.instance_norm; the ATen
+ * kernels would give β): groupNorm where N·(C/G)·H·W = 1 (the whole batch one value per group),
+ * instanceNorm2d on its own statistics where H·W = 1 (each map a single value).
  *   params  = 2·|γ| when affine (layerNorm: |γ| without its bias); instanceNorm2d's running statistics are buffers
  *   FLOPs   = 5 per element (sum for the mean, subtract, square, sum for the variance, scale by
  *             1/σ) + 4 per group (the two divisions by the count, + ε, 1/√) + 2 per element for the
@@ -24,7 +27,7 @@
  *   ∂L/∂x = (1/σ)·(gγ − mean(gγ) − x̂·mean(gγ·x̂))           (running statistics: gγ/σ)
  */
 import { z } from 'zod';
-import { fmtShape } from '../errors.js';
+import { ConvlensError, fmtShape } from '../errors.js';
 import { IntList, channelVector } from './common.js';
 import { normalizeAxis } from './axes.js';
 import { posInt } from './geometry.js';
@@ -332,6 +335,10 @@ export const groupNorm: OpDef<GroupNormAttrs, NormPlan> = {
     const [n, c] = x;
     if (c % a.numGroups !== 0) ctx.fail('INVALID_ATTRIBUTE', `numGroups=${a.numGroups} does not divide ${c} channels (input ${fmtShape(x)})`, 'numGroups', { shapes: { input: x } });
     const hw = numel(x.slice(2));
+    // F.group_norm's _verify_batch_size over [N·C/G, G, …spatial]: the product without G must exceed 1
+    if (n * (c / a.numGroups) * hw === 1) {
+      ctx.fail('INVALID_TENSOR', `groupNorm with numGroups=${a.numGroups} on ${fmtShape(x)}: one value per group in the whole batch (N·C/G·H·W = 1) (PyTorch: Expected more than 1 value per channel when training)`, 'numGroups', { shapes: { input: x } });
+    }
     const size = (c / a.numGroups) * hw;
     const perGroup = a.affinePer === 'group';
     // per group: element (o, s) reads γ[o mod G] (affineB = the group's size)
@@ -368,6 +375,8 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     checkDeclaredChannels(ctx, x, a.numFeatures, 'numFeatures');
     const [n, c] = x;
     const hw = numel(x.slice(2));
+    // F.instance_norm's _verify_spatial_size whenever it uses the input's statistics (at inference without trackRunningStats; in training: instanceNormRun)
+    if (hw === 1 && !a.trackRunningStats) ctx.fail('INVALID_TENSOR', oneSpatialValue(x), 'inputs', { shapes: { input: x } });
     const plan: NormPlan = { outer: n * c, size: hw, inner: 1, affineA: c, affineB: Math.max(1, hw), running: a.trackRunningStats, dims: x.map((_, i) => i).slice(2) };
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
@@ -375,6 +384,15 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan };
   },
   receptiveField: normRF,
-  run: normRun,
+  run: instanceNormRun,
   vjp: normVjp,
 };
+
+const oneSpatialValue = (x: Shape) =>
+  `instanceNorm2d on ${fmtShape(x)} from its own statistics: one value per (sample, channel) map (H·W = 1) has none (PyTorch: Expected more than 1 spatial element when training)`;
+
+/** instanceNorm2d with trackRunningStats in training normalises by the input's statistics, which one value per map has not (PyTorch refuses it). */
+function instanceNormRun(ctx: RunContext<NormAttrs, NormPlan>): Tensor[] {
+  if (ctx.training && ctx.plan.size === 1) throw new ConvlensError('INVALID_TENSOR', oneSpatialValue(ctx.inputs[0].shape), { shapes: { input: ctx.inputs[0].shape } });
+  return normRun(ctx);
+}

@@ -5,7 +5,9 @@
  *
  *   maxPool   O per axis as conv (ceilMode: the last window must start inside input or left
  *             padding); ΠK − 1 comparisons per output
- *   avgPool   ΠK FLOPs per output: ΠK − 1 additions and one division
+ *   avgPool   ΠK FLOPs per output: ΠK − 1 additions and one division; avgPool3d refuses an input
+ *             smaller than the kernel on any axis, whatever the padding (PyTorch's avg_pool3d shape
+ *             check: "input image smaller than kernel size"; avg_pool1d and max pooling have none)
  *   adaptive  window i spans [floor(i·I/O), ceil((i+1)·I/O)) per axis; per output
  *             (window − 1) adds + 1 divide, Σ over outputs of the window volume
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
@@ -16,7 +18,7 @@
 import { z } from 'zod';
 import { checkPoolPadding, posInt } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
-import { asThreeAxes, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
+import { asThreeAxes, axisName, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
 import { adaptiveRF, poolWindowRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
@@ -80,6 +82,23 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
   };
 }
 
+/**
+ * avgPool3d's extra rule: the unpadded input at least the kernel on every axis. PyTorch's
+ * avg_pool3d checks it (pool3d_shape_check with check_input_size) where padding or ceilMode would
+ * otherwise give windows, so [1, 1, 2, 3, 3] with kernel [3, 2, 1] and padding [1, 0, 0] is refused
+ * there, and must be here rather than answered with numbers PyTorch never gives.
+ */
+function checkUnpaddedFits(ctx: InferContext<AvgPoolNdAttrs>, x: Shape, geo: AxisGeometry[]): void {
+  const short = geo.findIndex((g) => g.in < g.kernel);
+  if (short < 0) return;
+  ctx.fail(
+    'KERNEL_TOO_LARGE',
+    `kernel [${geo.map((g) => g.kernel).join(', ')}] is larger than the unpadded input [${geo.map((g) => g.in).join(', ')}] (${axisName(3, short)} ${geo[short].in} < ${geo[short].kernel}); PyTorch's avg_pool3d refuses it whatever the padding ("input image smaller than kernel size")`,
+    'kernelSize',
+    { shapes: { x } },
+  );
+}
+
 function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
   return {
     name: `avgPool${rank}d`,
@@ -90,6 +109,7 @@ function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
     attrs: avgPoolNdAttrs(rank),
     infer(ctx) {
       const { x, geo } = poolNdGeometry(ctx, rank);
+      if (rank === 3) checkUnpaddedFits(ctx, x, geo);
       const out = outShape(x, geo);
       return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * product(geo.map((g) => g.kernel)) }, plan: { geo } };
     },

@@ -6,7 +6,8 @@
  *   O = size, or floor(I·scale)                                       (per axis)
  *   source coordinate of output o, with r = 1/scaleFactor when given (PyTorch, recompute_scale_factor
  *   unset), else I/O:
- *     nearest                 min(floor(o·r), I − 1)
+ *     nearest                 min(floor(float32(o·float32(r))), I − 1)         (ATen computes it in float32)
+ *     nearest-exact           min(floor(float32((o + 0.5)·float32(r))), I − 1)  (the pixel centre; no size rule)
  *     linear, alignCorners    o·(I − 1)/(O − 1)                        (0 when O = 1)
  *     linear                  max(0, (o + 0.5)·r − 0.5)                (half pixel, clamped at 0)
  *   linear reads the two neighbours per axis (the upper clamped to I − 1).
@@ -36,13 +37,16 @@ import { tensor } from '../tensor/tensor.js';
 function attrs(rank: 1 | 3) {
   const positive = z.number().positive().max(2 ** 16);
   return z.strictObject({
-    mode: z.enum(rank === 1 ? ['nearest', 'linear'] : ['nearest', 'trilinear']).default('nearest'),
+    mode: z.enum(rank === 1 ? ['nearest', 'nearest-exact', 'linear'] : ['nearest', 'nearest-exact', 'trilinear']).default('nearest'),
     scaleFactor: z.union([positive, z.array(positive).length(rank)]).optional(),
     size: perAxis(rank).optional(),
     alignCorners: z.boolean().optional(),
   });
 }
 export type UpsampleNdAttrs = z.infer<ReturnType<typeof attrs>>;
+
+/** linear and trilinear weigh two taps per axis; nearest and nearest-exact copy one. */
+const isLinear = (mode: UpsampleNdAttrs['mode']) => mode === 'linear' || mode === 'trilinear';
 
 /** Per axis and output coordinate: the two source indices and the upper one's weight (nearest: i0 = i1, weight 0). */
 export interface AxisTaps {
@@ -55,9 +59,12 @@ export interface UpsampleNdPlan {
   taps: AxisTaps[];
 }
 
-/** Whether PyTorch reads this axis by its sizes rather than the scale (header): a copy, or nearest's o >> 1 in 3-D on one channel. */
-function readsBySize(rank: number, channels: number, inSize: number, outSize: number, linear: boolean): boolean {
-  return (linear || (rank === 3 && channels === 1)) && atenSizeIndex(0, inSize, outSize, linear) !== null;
+/**
+ * Whether PyTorch reads this axis by its sizes rather than the scale (header): a copy, or nearest's
+ * o >> 1 in 3-D on one channel (nearest-exact has no such rule: `exact`).
+ */
+function readsBySize(rank: number, channels: number, inSize: number, outSize: number, linear: boolean, exact = false): boolean {
+  return !exact && (linear || (rank === 3 && channels === 1)) && atenSizeIndex(0, inSize, outSize, linear) !== null;
 }
 
 /** A linear axis's source coordinate of output o, before clamping at 0: alignCorners o·(I − 1)/(O − 1), else half pixel (o + 0.5)·r − 0.5. */
@@ -65,12 +72,17 @@ function linearSource(o: number, inSize: number, outSize: number, ratio: number,
   return alignCorners ? (outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0) : (o + 0.5) * ratio - 0.5;
 }
 
-function axisTaps(rank: number, channels: number, inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean): AxisTaps {
+function axisTaps(rank: number, channels: number, inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean, exact: boolean): AxisTaps {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   const w1 = new Float32Array(outSize);
   const ratio = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
-  const bySize = readsBySize(rank, channels, inSize, outSize, linear);
+  const bySize = readsBySize(rank, channels, inSize, outSize, linear, exact);
+  // nearest as ATen (nearest_neighbor_compute_source_index): floorf(o·scale) with scale a float32 and a
+  // float32 product (×2.72 on 28: output 68 reads 25, 68·float32(1/2.72) rounding up to 25.0 in float32,
+  // where the float64 product 24.99…96 reads 24); nearest-exact floorf((o + 0.5)·scale), the product in
+  // double rounded to float32
+  const ratio32 = Math.fround(ratio);
   for (let o = 0; o < outSize; o++) {
     if (bySize) {
       // a copy (o, weights 1 and 0), or nearest ×2's o >> 1
@@ -78,7 +90,7 @@ function axisTaps(rank: number, channels: number, inSize: number, outSize: numbe
       continue;
     }
     if (!linear) {
-      i0[o] = i1[o] = Math.min(Math.floor(o * ratio), inSize - 1);
+      i0[o] = i1[o] = Math.min(Math.floor(Math.fround((exact ? o + 0.5 : o) * ratio32)), inSize - 1);
       continue;
     }
     const src = Math.max(0, linearSource(o, inSize, outSize, ratio, alignCorners));
@@ -94,12 +106,13 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
   const a = ctx.attrs;
   const rank = x.length - 2;
-  const linear = a.mode !== 'nearest';
+  const linear = isLinear(a.mode);
+  const exact = a.mode === 'nearest-exact';
   const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
   if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
-    const step = readsBySize(rank, x[1], I, O, linear) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
+    const step = readsBySize(rank, x[1], I, O, linear, exact) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
     // the kernel's own taps: i0, and i1 where its weight is not 0 (a source clamped to 0, a copy, nearest),
     // either side of a pixel centre (onCentre) for a linear source computed as the kernel does
     const { i0, i1, w1 } = ctx.plan.taps[i];
@@ -126,14 +139,14 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       const x = expectSpatialRank(ctx, rank);
       const a = ctx.attrs;
       if ((a.size === undefined) === (a.scaleFactor === undefined)) ctx.fail('INVALID_ATTRIBUTE', 'give exactly one of size and scaleFactor (PyTorch rule)', a.size === undefined ? 'scaleFactor' : 'size');
-      const linear = a.mode !== 'nearest';
+      const linear = isLinear(a.mode);
       if (!linear && a.alignCorners !== undefined) ctx.fail('INVALID_ATTRIBUTE', 'alignCorners applies to linear modes only (PyTorch rule)', 'alignCorners');
       const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
       const sizes = a.size !== undefined ? expand(a.size, rank) : x.slice(2).map((n, i) => Math.floor(n * scales![i]));
       sizes.forEach((s, i) => {
         if (s < 1) ctx.fail('NON_POSITIVE_SIZE', `output axis ${i} would be ${s} = floor(${x[2 + i]}·${scales![i]})`, 'scaleFactor');
       });
-      const taps = sizes.map((s, i) => axisTaps(rank, x[1], x[2 + i], s, scales?.[i], linear, a.alignCorners ?? false));
+      const taps = sizes.map((s, i) => axisTaps(rank, x[1], x[2 + i], s, scales?.[i], linear, a.alignCorners ?? false, a.mode === 'nearest-exact'));
       const shape = [x[0], x[1], ...sizes];
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
       return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { taps }, fixedSize: a.size !== undefined };
@@ -146,7 +159,7 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       const [T, H, W] = [...Array<number>(3 - rank).fill(1), ...x.shape.slice(2)];
       const out = new Float32Array(numel(ctx.outputs[0]));
       const xd = x.data;
-      if (ctx.attrs.mode === 'nearest') gather(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt.i0, th.i0, tw.i0]);
+      if (!isLinear(ctx.attrs.mode)) gather(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt.i0, th.i0, tw.i0]);
       else if (rank === 1) linear1d(xd, out, x.shape[0] * x.shape[1], W, tw);
       else trilinear(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt, th, tw]);
       return [tensor(ctx.outputs[0], out)];

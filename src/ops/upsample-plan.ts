@@ -60,8 +60,14 @@ export function nearestSource(plan: ResamplePlan, axis: number, o: number): numb
   const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
   const bySize = plan.nearestBySize ? atenSizeIndex(o, inSize, outSize, false) : null;
   if (bySize !== null) return bySize;
-  // PyTorch computes nearest source indices in float32: floor(o·scale)
-  const src = plan.transform === 'asymmetric' && plan.nearestMode === 'floor' ? Math.fround(o * Math.fround(1 / plan.scale[axis])) : sourceCoordinate(plan, axis, o);
+  // PyTorch computes nearest source indices in float32: floor(o·scale); nearest-exact floorf((o + 0.5)·scale),
+  // the product in double and rounded to float32 as floorf takes it (upsample's; resize keeps ONNX's float64)
+  const r = Math.fround(1 / plan.scale[axis]);
+  const floor = plan.nearestMode === 'floor';
+  const src =
+    plan.transform === 'asymmetric' && floor ? Math.fround(o * r)
+    : plan.transform === 'tf_half_pixel_for_nn' && floor && plan.pytorchSizeRules ? Math.fround((o + 0.5) * r)
+    : sourceCoordinate(plan, axis, o);
   return Math.min(Math.max(nearestIndex(plan.nearestMode, src), 0), inSize - 1);
 }
 

@@ -26,6 +26,8 @@
  *   bilinear (compute_source_index_and_lambda)  H' = H reads o with weights (1, 0): a copy, either alignCorners;
  *                                               else i0 = floor(source), i1 = i0 + 1 below the last row, weight source − i0
  *   bicubic                                     no exception
+ * nearest-exact (PyTorch's mode 'nearest-exact', ONNX tf_half_pixel_for_nn with floor) reads
+ * min(floor(float32((o + 0.5)·float32(1/scale))), H − 1): the output pixel's centre, no size rule.
  * Sums start at their first tap, not at 0, so a −0 input stays −0 (nearest, bilinear), as PyTorch.
  * Bilinear weights are float64 (PyTorch's float32): at a scale not exact in float32 (×3) a weight
  * PyTorch leaves a few ulps above 0 is 0 here, so an inf beside it is NaN where PyTorch's is inf.
@@ -178,7 +180,7 @@ const positive = z.number().positive();
 
 export const UpsampleAttrs = z
   .strictObject({
-    mode: z.enum(['nearest', 'bilinear', 'bicubic']).default('nearest'),
+    mode: z.enum(['nearest', 'nearest-exact', 'bilinear', 'bicubic']).default('nearest'),
     scaleFactor: z.union([positive, z.tuple([positive, positive])]).optional(),
     size: z.union([posInt, z.tuple([posInt, posInt])]).optional(),
     alignCorners: z.boolean().optional(),
@@ -187,7 +189,7 @@ export const UpsampleAttrs = z
     message: 'give exactly one of scaleFactor and size',
     path: ['scaleFactor'],
   })
-  .refine((a) => a.mode !== 'nearest' || a.alignCorners === undefined, {
+  .refine((a) => (a.mode !== 'nearest' && a.mode !== 'nearest-exact') || a.alignCorners === undefined, {
     message: 'alignCorners applies to bilinear and bicubic modes only (PyTorch rule)',
     path: ['alignCorners'],
   });
@@ -195,7 +197,7 @@ export type UpsampleAttrs = z.infer<typeof UpsampleAttrs>;
 
 export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
   name: 'upsample',
-  summary: 'Nearest, bilinear or bicubic interpolation by a scale factor or to a size (alignCorners true/false)',
+  summary: 'Nearest, nearest-exact, bilinear or bicubic interpolation by a scale factor or to a size (alignCorners true/false)',
   pytorch: 'torch.nn.Upsample',
   inputNames: ['x'],
   minInputs: 1,
@@ -207,12 +209,12 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
     const factor = a.scaleFactor !== undefined ? pair(a.scaleFactor) : null;
     const outSize = (factor ? [0, 1].map((i) => Math.floor(inSize[i] * factor[i])) : pair(a.size!)) as [number, number];
     const scale = (factor ?? [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
-    const smooth = a.mode !== 'nearest';
+    const smooth = a.mode === 'bilinear' || a.mode === 'bicubic';
     return resampled(ctx, x, {
       inSize,
       outSize,
       scale,
-      transform: smooth ? (a.alignCorners ? 'align_corners' : 'half_pixel') : 'asymmetric',
+      transform: smooth ? (a.alignCorners ? 'align_corners' : 'half_pixel') : a.mode === 'nearest-exact' ? 'tf_half_pixel_for_nn' : 'asymmetric',
       mode: a.mode === 'bilinear' ? 'linear' : a.mode === 'bicubic' ? 'cubic' : 'nearest',
       nearestMode: 'floor',
       pytorchSizeRules: true,

@@ -24,7 +24,8 @@ import { gemm } from './gemm-tiles.js';
 import { holdsIntegers } from '../tensor/dtype.js';
 import { strides, numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { transpose2d } from '../tensor/nd.js';
+import { padSource, transpose2d } from '../tensor/nd.js';
+import type { PadMode } from '../tensor/nd.js';
 import { gradOrZeros, reshaped, sumToShape } from './vjp-kernels.js';
 import type { VjpContext } from './types.js';
 
@@ -114,19 +115,6 @@ export function splitVjp(ctx: Ctx<{ axis: number; sizes: number[] }>): Grads {
   return first(ctx, tensor(x.shape, gx));
 }
 
-/** The input coordinate padded coordinate c copies (begin pad b, size n), −1 for a constant cell: tensor/nd.ts's rule. */
-function padSource(c: number, b: number, n: number, mode: string): number {
-  let i = c - b;
-  if (i >= 0 && i < n) return i;
-  if (mode === 'constant') return -1;
-  if (mode === 'edge') return i < 0 ? 0 : n - 1;
-  if (mode === 'wrap') return ((i % n) + n) % n;
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  i = ((i % period) + period) % period;
-  return i < n ? i : period - i;
-}
-
 export function padVjp(ctx: Ctx<{ begin: number[] }, { mode: string }>): Grads {
   const x = ctx.inputs[0];
   const out = ctx.outputs[0];
@@ -135,7 +123,7 @@ export function padVjp(ctx: Ctx<{ begin: number[] }, { mode: string }>): Grads {
   const rank = out.length;
   // per axis, each output coordinate's source offset (−1: constant), so the loop only adds
   const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => {
-    const s = padSource(c, ctx.plan.begin[d], x.shape[d], ctx.attrs.mode);
+    const s = padSource(c, ctx.plan.begin[d], n - x.shape[d] - ctx.plan.begin[d], x.shape[d], ctx.attrs.mode as PadMode);
     return s < 0 ? -1 : s * own[d];
   }));
   const gx = new Float32Array(x.data.length);

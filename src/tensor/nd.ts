@@ -167,8 +167,14 @@ export function stridedSlice(x: Tensor, starts: readonly number[], steps: readon
 
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
-/** Source coordinate of padded coordinate c (begin pad b, input size n), or −1 for the constant. */
-function padSource(c: number, b: number, n: number, mode: PadMode): number {
+/**
+ * Source coordinate of padded coordinate c (begin pad b, end pad e, input size n), or −1 for the
+ * constant. A wrap with a negative pad crops first and wraps what is left, [max(−b, 0), n − max(−e, 0)),
+ * as PyTorch's circular padding does (its left pad copies the cropped run's end): pads [2, −1] on
+ * [a b c d e f] give [d e a b c d e], not [e f a b c d e]. (The other modes read the same cells either
+ * way within the pads they accept: edge and reflect read the side they pad.)
+ */
+export function padSource(c: number, b: number, e: number, n: number, mode: PadMode): number {
   let i = c - b;
   if (i >= 0 && i < n) return i;
   switch (mode) {
@@ -176,8 +182,11 @@ function padSource(c: number, b: number, n: number, mode: PadMode): number {
       return -1;
     case 'edge':
       return i < 0 ? 0 : n - 1;
-    case 'wrap':
-      return ((i % n) + n) % n;
+    case 'wrap': {
+      const lo = Math.max(-b, 0);
+      const kept = n - lo - Math.max(-e, 0);
+      return lo + ((((i - lo) % kept) + kept) % kept);
+    }
     case 'reflect': {
       if (n === 1) return 0;
       const period = 2 * (n - 1);
@@ -191,7 +200,7 @@ export function pad(x: Tensor, begin: readonly number[], out: readonly number[],
   const own = strides(x.shape);
   const res = new Float32Array(numel(out));
   const rank = out.length;
-  const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => padSource(c, begin[d], x.shape[d], mode)));
+  const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => padSource(c, begin[d], n - x.shape[d] - begin[d], x.shape[d], mode)));
   const idx = new Array<number>(rank).fill(0);
   for (let o = 0; o < res.length; o++) {
     let src = 0;
