@@ -28,6 +28,8 @@ import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
 import { atenSizeIndex, onCentre } from './upsample-plan.js';
+import { alignedPeriod, dyadic, interiorPeriod, wholePeriod } from './read-period.js';
+import type { ReadPeriod } from './read-period.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, TensorRF } from './types.js';
@@ -90,6 +92,20 @@ function axisTaps(rank: number, channels: number, inSize: number, outSize: numbe
   return { i0, i1, w1 };
 }
 
+/**
+ * How an axis's reads repeat (read-period.ts): by size every unit (a copy) or two (o >> 1);
+ * alignCorners' quotient o·(I − 1)/(O − 1) when (O − 1)/gcd is small; otherwise floor(o·r) and
+ * (o + ½)·r − ½ are exact, so periodic, when the float r is n/2^k with n·(2O + 1) < 2^53 (×2, ×4,
+ * ×½; not ×3, whose r = 1/3 is rounded: its field visits every unit).
+ */
+function ndPeriod(bySize: boolean, I: number, O: number, ratio: number, linear: boolean, alignCorners: boolean): ReadPeriod | null {
+  if (bySize) return O === I ? wholePeriod(1, 1, O) : wholePeriod(2, 1, O);
+  if (linear && alignCorners) return alignedPeriod(I, O, (o) => linearSource(o, I, O, ratio, true));
+  const r = dyadic(ratio);
+  if (!r || r.num * (2 * O + 1) >= 2 ** 53) return null;
+  return interiorPeriod(r.num, r.den, I, O, (o) => (linear ? linearSource(o, I, O, ratio, false) : o * ratio));
+}
+
 function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF | null {
   const [x, y] = [ctx.inputs[0], ctx.outputs[0]];
   const a = ctx.attrs;
@@ -104,12 +120,14 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
     // either side of a pixel centre (onCentre) for a linear source computed as the kernel does
     const { i0, i1, w1 } = ctx.plan.taps[i];
     const ratio = scales ? 1 / scales[i] : I / O;
-    return resampleReads(ax, step, O, (o) => {
+    const bySize = readsBySize(rank, x[1], I, O, linear);
+    const read = (o: number) => {
       const read = [i0[o], w1[o] !== 0 ? i1[o] : i0[o]] as const;
-      if (!linear || readsBySize(rank, x[1], I, O, linear)) return read;
+      if (!linear || bySize) return read;
       const src = linearSource(o, I, O, ratio, a.alignCorners ?? false);
       return onCentre(read, src, I, 1, a.alignCorners ? o === 0 : src < -1e-7);
-    });
+    };
+    return resampleReads(ax, step, O, read, ndPeriod(bySize, I, O, ratio, linear, a.alignCorners ?? false));
   });
 }
 

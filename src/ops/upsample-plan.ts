@@ -11,6 +11,8 @@
  * 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5, padding 1 at step ½.
  */
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
+import { alignedPeriod, dyadic, interiorPeriod, scalePeriod, wholePeriod } from './read-period.js';
+import type { ReadPeriod } from './read-period.js';
 import type { RFContext, TensorRF } from './types.js';
 
 export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
@@ -117,48 +119,49 @@ function cubicWeight(d: number): number {
  */
 export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const out = plan.outSize[axis];
-  const inSize = plan.inSize[axis];
   const taps = TAPS[plan.mode];
   const index = new Int32Array(out * taps);
   const weight = new Float64Array(out * taps);
-  const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
-  for (let o = 0; o < out; o++) {
-    const at = o * taps;
-    if (plan.mode === 'nearest') {
-      index[at] = nearestSource(plan, axis, o);
-      weight[at] = 1;
-    } else if (copiesAxis(plan, axis)) {
-      index[at] = index[at + 1] = o;
-      weight[at] = 1;
-      weight[at + 1] = 0;
-    } else if (plan.mode === 'linear' && plan.pytorchSizeRules) {
-      // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
-      const src = Math.max(sourceCoordinate(plan, axis, o), 0);
-      const lo = Math.min(Math.floor(src), inSize - 1);
-      index[at] = lo;
-      index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
-      weight[at] = 1 - (src - lo);
-      weight[at + 1] = src - lo;
-    } else if (plan.mode === 'linear') {
-      const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
-      const lo = Math.floor(src);
-      index[at] = lo;
-      index[at + 1] = clampIndex(lo + 1);
-      weight[at] = 1 - (src - lo);
-      weight[at + 1] = src - lo;
-    } else {
-      const src = sourceCoordinate(plan, axis, o);
-      const lo = Math.floor(src);
-      const t = src - lo;
-      for (let k = 0; k < taps; k++) {
-        index[at + k] = clampIndex(lo - 1 + k);
-        weight[at + k] = cubicWeight(t + 1 - k);
-      }
-    }
-  }
+  for (let o = 0; o < out; o++) unitTaps(plan, axis, o, index, weight, o * taps);
   return { taps, index, weight };
 }
 
+/** Output o's taps along one axis (axisTaps), written at `at` of index and weight. */
+function unitTaps(plan: ResamplePlan, axis: number, o: number, index: Int32Array, weight: Float64Array, at: number): void {
+  const inSize = plan.inSize[axis];
+  const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
+  if (plan.mode === 'nearest') {
+    index[at] = nearestSource(plan, axis, o);
+    weight[at] = 1;
+  } else if (copiesAxis(plan, axis)) {
+    index[at] = index[at + 1] = o;
+    weight[at] = 1;
+    weight[at + 1] = 0;
+  } else if (plan.mode === 'linear' && plan.pytorchSizeRules) {
+    // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
+    const src = Math.max(sourceCoordinate(plan, axis, o), 0);
+    const lo = Math.min(Math.floor(src), inSize - 1);
+    index[at] = lo;
+    index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
+    weight[at] = 1 - (src - lo);
+    weight[at + 1] = src - lo;
+  } else if (plan.mode === 'linear') {
+    const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
+    const lo = Math.floor(src);
+    index[at] = lo;
+    index[at + 1] = clampIndex(lo + 1);
+    weight[at] = 1 - (src - lo);
+    weight[at + 1] = src - lo;
+  } else {
+    const src = sourceCoordinate(plan, axis, o);
+    const lo = Math.floor(src);
+    const t = src - lo;
+    for (let k = 0; k < TAPS.cubic; k++) {
+      index[at + k] = clampIndex(lo - 1 + k);
+      weight[at + k] = cubicWeight(t + 1 - k);
+    }
+  }
+}
 
 /** The step of the field along one axis (header). */
 function resampleStep(p: ResamplePlan, axis: number): number {
@@ -186,20 +189,41 @@ export function onCentre(read: readonly [number, number], src: number, inSize: n
 }
 
 /** The input units output o reads: the span of its taps of nonzero weight, either side of a pixel centre (onCentre, header). */
-export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number): [number, number] {
+export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number, at = o * t.taps): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (let k = o * t.taps; k < (o + 1) * t.taps; k++) {
+  for (let k = at; k < at + t.taps; k++) {
     if (t.weight[k] === 0) continue;
     lo = Math.min(lo, t.index[k]);
     hi = Math.max(hi, t.index[k]);
   }
-  const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[o * t.taps], t.index[o * t.taps]];
+  const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[at], t.index[at]];
   if (p.mode === 'nearest' || copiesAxis(p, axis)) return read;
   const src = sourceCoordinate(p, axis, o);
   // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); cubic does not clamp
   const exact = (p.transform === 'align_corners' && o === 0) || (p.mode === 'linear' && (src < -ON_CENTRE || (!p.pytorchSizeRules && src > p.inSize[axis] - 1 + ON_CENTRE)));
   return onCentre(read, src, p.inSize[axis], p.mode === 'cubic' ? 2 : 1, exact);
+}
+
+/**
+ * How the reads of one axis repeat (read-period.ts): a copy every unit, nearest ×2 by size every
+ * two; PyTorch's float32 nearest (asymmetric, floor) reads floor(o·c), c = float32(1/scale), which
+ * is exact, so periodic, when o·c fits float32's 24 bits; every other source is a correctly rounded
+ * quotient, periodic when the scale (alignCorners: (I − 1)/(O − 1)) is a fraction of small numerator.
+ */
+function readPeriod(p: ResamplePlan, axis: number): ReadPeriod | null {
+  const [inSize, count] = [p.inSize[axis], p.outSize[axis]];
+  if (copiesAxis(p, axis)) return wholePeriod(1, 1, count);
+  const bySize = p.mode === 'nearest' && p.nearestBySize ? atenSizeIndex(0, inSize, count, false) !== null : false;
+  if (bySize) return count === inSize ? wholePeriod(1, 1, count) : wholePeriod(2, 1, count);
+  const src = (o: number) => sourceCoordinate(p, axis, o);
+  if (p.mode === 'nearest' && p.transform === 'asymmetric' && p.nearestMode === 'floor') {
+    const c = dyadic(Math.fround(1 / p.scale[axis]));
+    if (!c || (count - 1) * c.num >= 2 ** 24) return null;
+    return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround(o * Math.fround(1 / p.scale[axis])));
+  }
+  if (p.transform === 'align_corners') return alignedPeriod(inSize, count, src);
+  return scalePeriod(p.scale[axis], inSize, count, src);
 }
 
 /** The field of upsample and resize: the envelope of every unit's reads, per axis (header). */
@@ -208,7 +232,12 @@ export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | nu
   if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
   const p = ctx.plan;
   return perAxisWindow(inp, 2, ctx.inputs[0], (ax, i) => {
-    const taps = axisTaps(p, i);
-    return resampleReads(ax, resampleStep(p, i), p.outSize[i], (o) => tapSpan(p, i, taps, o));
+    // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod)
+    const taps: AxisTaps = { taps: TAPS[p.mode], index: new Int32Array(TAPS[p.mode]), weight: new Float64Array(TAPS[p.mode]) };
+    const read = (o: number) => {
+      unitTaps(p, i, o, taps.index, taps.weight, 0);
+      return tapSpan(p, i, taps, o, 0);
+    };
+    return resampleReads(ax, resampleStep(p, i), p.outSize[i], read, readPeriod(p, i));
   });
 }
