@@ -50,7 +50,7 @@ export function resample(inp: AxisRF, step: number, span: number, centreOffset: 
  * and centre −¼ (read as one unit at o/2, span 0, the odd units' boxes missed a row, up to J − J/2
  * input pixels at an input stride J: FPN's top-down path). Given the period of the reads
  * (ReadPeriod, read-period.ts), it visits one period and the borders: the same box in O(period +
- * borders) rather than O(count) (bilinear ×2 of 8,388,608 units: 4 + 6 units, not 16,777,216).
+ * borders) rather than O(count) (bilinear ×2 of 8,388,608 input units: 9 units at each border, not 16,777,216).
  */
 export function readEnvelope(step: number, count: number, read: (o: number) => readonly [number, number], period?: ReadPeriod | null): { span: number; centre: number } {
   let lo = Infinity;
