@@ -3,7 +3,8 @@ upsampling (linear, bilinear, bicubic, trilinear; alignCorners false and true; b
 and by size) and adaptive average pooling with ratios that are not integers (8 → 7, 12 → 5,
 7 → 3, 5 → 7), over 1, 2 and 3 spatial axes, after a map of stride 1, 2 or 4; the fuzzer's
 reproducers of the two bugs; and depth-to-space written as reshape, transpose, reshape (repros
-12–14, a field reported global before) (test/analysis/receptive-resampling.test.ts).
+12–14, a field reported global before); and reflect and edge pads before a window (the convention
+pinned: a pad is a shift) (test/analysis/receptive-resampling.test.ts).
 
 As scripts/goldens_rf_nd.py: one channel (b² for a depth-to-space, whose footprints are taken over
 every input channel), positive weights (a conv's kernel all ones, max pooling
@@ -29,7 +30,7 @@ RANKS = {1: ('conv1d', 'linear', 'upsample1d', 'adaptiveAvgPool1d'), 2: ('conv2d
 
 
 class View(nn.Module):
-    """reshape (the batch row kept: the units measured) or transpose, as the spec's layer."""
+    """reshape (the batch row kept: the units measured), transpose or a reflect/edge pad, as the spec's layer."""
 
     def __init__(self, layer):
         super().__init__()
@@ -38,12 +39,16 @@ class View(nn.Module):
     def forward(self, x):
         if self.layer['op'] == 'reshape':
             return x.reshape(x.shape[0], *self.layer['shape'][1:])
+        if self.layer['op'] == 'pad':
+            pads, rank = self.layer['pads'], len(self.layer['pads']) // 2
+            torch_pads = [p for a in reversed(range(2, rank)) for p in (pads[a], pads[rank + a])]
+            return F.pad(x, torch_pads, mode={'reflect': 'reflect', 'edge': 'replicate'}[self.layer['mode']])
         return x.permute(*self.layer['perm'])
 
 
 def module(layer, rank, channels=1):
     op = layer['op']
-    if op in ('reshape', 'transpose'):
+    if op in ('reshape', 'transpose', 'pad'):
         return View(layer)
     if op.startswith('conv'):
         conv = [nn.Conv1d, nn.Conv2d, nn.Conv3d][rank - 1](channels, layer['outChannels'], layer['kernelSize'], layer.get('stride', 1), layer.get('padding', 0), bias=False)
@@ -138,6 +143,12 @@ REPROS = [
     ('repro 13: pixel shuffle ×3 (CRD) as reshape, transpose, reshape after a 3×3 stride-2 conv to 9 channels', [1, 1, 12, 14],
      [{'op': 'conv2d', 'outChannels': 9, 'kernelSize': 3, 'stride': 2}, {'op': 'reshape', 'shape': [1, 1, 3, 3, 5, 6]}, {'op': 'transpose', 'perm': [0, 1, 4, 2, 5, 3]},
       {'op': 'reshape', 'shape': [1, 1, 15, 18]}]),
+    # reflect and edge pads are a shift (virtual padding): the border units of the pad itself read inside the map, and
+    # a window of 2b + 1 or more after it brings every read back inside its box, as autograd finds (README)
+    ('pad reflect 3 then a 7×7 conv (a ResNet generator stem) on a 12×13 map', [1, 1, 12, 13],
+     [{'op': 'pad', 'mode': 'reflect', 'pads': [0, 0, 3, 3, 0, 0, 3, 3]}, {'op': 'conv2d', 'outChannels': 1, 'kernelSize': 7}]),
+    ('pad edge 1 then a 3×3 stride-2 conv on a 12×13 map', [1, 1, 12, 13],
+     [{'op': 'pad', 'mode': 'edge', 'pads': [0, 0, 1, 1, 0, 0, 1, 1]}, {'op': 'conv2d', 'outChannels': 1, 'kernelSize': 3, 'stride': 2}]),
     ('repro 14: 1-D depth-to-space ×2 as reshape, transpose, reshape after a stride-2 conv1d', [1, 1, 20],
      [{'op': 'conv1d', 'outChannels': 2, 'kernelSize': 2, 'stride': 2}, {'op': 'reshape', 'shape': [1, 1, 2, 10]}, {'op': 'transpose', 'perm': [0, 1, 3, 2]}, {'op': 'reshape', 'shape': [1, 1, 20]}]),
 ]
