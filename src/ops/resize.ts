@@ -118,9 +118,9 @@ function sizesAndScales(x: Shape, axes: number[], scales: readonly number[] | nu
   return { outSize, scale };
 }
 
-/** A batch or channel axis resize leaves as it is (header): its size at scale 1, or of size 1 (every source reads index 0), over the whole roi. */
+/** A batch or channel axis resize leaves as it is (header): its size at scale 1 over the whole roi, or of size 1 (every source reads index 0) or 0 (nothing to read). */
 const keptAxis = (size: number, out: number, scale: number, roi: [number, number] | null) =>
-  out === size && (size === 1 || (scale === 1 && (!roi || (roi[0] === 0 && roi[1] === 1))));
+  out === size && (size <= 1 || (scale === 1 && (!roi || (roi[0] === 0 && roi[1] === 1))));
 
 export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
   name: 'resize',
@@ -165,8 +165,8 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
       ...(a.antialias && a.mode !== 'nearest' ? { antialias: true } : {}),
       ...(crop ? { crop: { roi, extrapolation: a.extrapolationValue ?? 0 } } : {}),
     };
-    if (outSize.some((o) => !(o > 0))) return resampled(ctx, x, all, sizes !== null);
     // the spatial axes always (their taps counted even at scale 1, as before); batch and channels only when the spec changes them
+    // (a batch of 0, a detector's heads with no detection, is kept: resampled checks only the axes resampled)
     const dims = all.dims.filter((d) => d >= 2 || !keptAxis(x[d], outSize[d], scale[d], crop ? roi[d] : null));
     const pick = <T>(v: T[]) => dims.map((d) => v[d]);
     const plan: ResamplePlan = { ...all, dims, inSize: pick(all.inSize), outSize: pick(outSize), scale: pick(scale), ...(all.crop ? { crop: { ...all.crop, roi: pick(roi) } } : {}) };
