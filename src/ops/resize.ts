@@ -58,7 +58,7 @@ export const ResizeAttrs = z.strictObject({
   excludeOutside: z.boolean().optional(),
   /** Linear and cubic widen their filter by 1/scale when scaling down (ONNX antialias 1, opset 18). */
   antialias: z.boolean().optional(),
-  /** The axes scales, sizes and roi name (ONNX opset 18); all four when absent. */
+  /** The axes scales, sizes and roi name (ONNX opset 18); every axis when absent. */
   axes: z.array(z.number().int()).optional(),
   keepAspectRatioPolicy: z.enum(['stretch', 'not_larger', 'not_smaller']).optional(),
   /** tf_crop_and_resize: the value of an output whose source is outside the input (ONNX extrapolation_value). */
