@@ -1,11 +1,14 @@
 """ONNX Resize as onnx's reference implementation computes it (onnx/reference/ops/op_resize.py, onnx
 1.14+, which the installed onnx 1.12 does not ship), ported to NumPy in float64 for the fixtures of
 export_resize_fixtures.py: a second source beside onnxruntime, written from the spec's reference
-rather than from convlens. Over the two spatial axes of an NCHW input (the batch and channel axes
-at scale 1 are copies in the reference). Each output along an axis is the 1-D interpolation, at
+rather than from convlens. Over every axis of an input of any rank (N,C,L; N,C,H,W; N,C,D,H,W),
+the batch and channel axes included. Each output along an axis is the 1-D interpolation, at
 the source coordinate of the coordinate transform, of the n samples nearest it (edge-padded),
-weighted by the mode's coefficients at ratio = x − ⌊x⌋ in (0, 1] (1 on an integer); 2-D applies
-the 1-D rule over W for every input row, then over H.
+weighted by the mode's coefficients at ratio = x − ⌊x⌋ in (0, 1] (1 on an integer); N-D applies
+the 1-D rule along the last axis for every line, then the one before, …, as the reference's
+recursion does (innermost axis first). An axis kept at its size at scale 1 over the roi [0, 1] is
+left as it is, as onnxruntime leaves it (the reference would move it by tf_half_pixel_for_nn's half
+pixel; no fixture has that case).
 """
 import numpy as np
 
@@ -110,20 +113,18 @@ def interpolate_1d(data, scale, out_w, x, attrs, roi):
 
 
 def resize(x, attrs, scales, out_size, roi):
-    """x [N, C, H, W] float64; scales, out_size, roi ([start, end]) for H and W."""
-    n, c, h, w = x.shape
-    y = np.empty((n, c, out_size[0], out_size[1]))
-    for b in range(n):
-        for ch in range(c):
-            rows = np.array([[interpolate_1d(x[b, ch, i], scales[1], out_size[1], ox, attrs, roi[1]) for ox in range(out_size[1])] for i in range(h)])
-            for oy in range(out_size[0]):
-                for ox in range(out_size[1]):
-                    y[b, ch, oy, ox] = interpolate_1d(rows[:, ox], scales[0], out_size[0], oy, attrs, roi[0])
+    """x float64 of any rank; scales, out_size, roi ([start, end]) per axis."""
+    y = x
+    for ax in reversed(range(x.ndim)):
+        if out_size[ax] == x.shape[ax] and scales[ax] == 1 and list(roi[ax]) == [0.0, 1.0]:
+            continue
+        line = lambda v, ax=ax: np.array([interpolate_1d(v, scales[ax], out_size[ax], o, attrs, roi[ax]) for o in range(out_size[ax])])
+        y = np.apply_along_axis(line, ax, y)
     return y
 
 
 def plan(shape, attrs, params):
-    """Output size, coordinate scale and roi of H and W from the Resize's inputs (the reference's _resize)."""
+    """Output size, coordinate scale and roi of every axis from the Resize's inputs (the reference's _resize)."""
     rank = len(shape)
     axes = [a % rank for a in attrs.get("axes", range(rank))]
     scales = [1.0] * rank
@@ -146,5 +147,4 @@ def plan(shape, attrs, params):
         for k, a in enumerate(axes):
             scales[a] = params["scales"][k]
             out[a] = int(np.floor(shape[a] * (roi[a][1] - roi[a][0]) * scales[a]))
-    assert out[:2] == list(shape[:2]), "the batch and channel axes keep their size"
-    return scales[2:], out[2:], roi[2:], out
+    return scales, out, [[float(a), float(b)] for a, b in roi], out

@@ -246,12 +246,12 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     exact: run((l) => l.flopsByConvention.exact),
   };
   const unsupportedByType = new Map<string, { nodes: string[]; reasons: Set<string> }>();
-  for (const { layer, op } of analysed) {
+  for (const { layer, op, unsupported: why } of analysed) {
     if (op) continue;
     const key = layer.source?.opType ?? layer.op;
     const entry = unsupportedByType.get(key) ?? { nodes: [], reasons: new Set<string>() };
     entry.nodes.push(layer.name);
-    entry.reasons.add(unsupportedReason(layer));
+    entry.reasons.add(why ?? unsupportedReason(layer));
     unsupportedByType.set(key, entry);
   }
   const unsupported = [...unsupportedByType].map(([opType, { nodes, reasons }]) => ({ opType, count: nodes.length, nodes, reasons: [...reasons] }));

@@ -42,7 +42,15 @@ export interface AnalysedLayer {
   folded: boolean;
   /** Does not run at inference and could not at this input size: `inferred` is at a stand-in size, only its weights count (analysis/stand-in.ts). */
   standIn: boolean;
+  /** Why a layer of a known op is unsupported as given (InferContext.unsupported): `op` is then null. */
+  unsupported?: string;
 }
+
+/** A layer's op found it valid but not modelled (InferContext.unsupported): caught by the walk, never a failure. */
+class NotModelled extends Error {}
+const notModelled = (reason: string): never => {
+  throw new NotModelled(reason);
+};
 
 function failer(layer: GraphLayer, shapes: Shape[]) {
   return (code: ErrorCode, message: string, field?: string | (string | number)[], details: ErrorDetails = {}): never => {
@@ -169,7 +177,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // shape arithmetic (a shape, pads, axes: a few numbers) folds even when big constant-only tensors
     // (Swin V2's shifted-window masks) have used the budget up: without it no later shape is known
     const foldable = (elements: number) => options.fold !== false && (elements <= foldLeft || elements <= ALWAYS_FOLDED);
-    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable });
+    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable, unsupported: notModelled });
     // zero-size: 1-D, inside a Loop body (allowEmpty), of an op where PyTorch allows it (an empty
     // slice), or a known value (an empty constant: torchvision's loops start from zeros(0, 3, 17))
     for (const [k, out] of inferred.outputs.entries()) {
@@ -258,7 +266,16 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
       for (const o of layer.outputs) tensors.set(o, unknown);
       continue;
     }
-    const done = executed.has(layer.name) ? step(layer, op, ins, true) : orStandIn(layer, op, ins);
+    let done: ReturnType<typeof step> | null;
+    try {
+      done = executed.has(layer.name) ? step(layer, op, ins, true) : orStandIn(layer, op, ins);
+    } catch (e) {
+      if (!(e instanceof NotModelled)) throw e;
+      // valid, not modelled (a Resize to computed sizes): unsupported with its reason, as an unknown operator is
+      analysed.push({ layer, op: null, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false, standIn: false, unsupported: e.message });
+      for (const o of layer.outputs) tensors.set(o, unknown);
+      continue;
+    }
     if (!done) continue;
     const { inferred, inputShapes, folded, rf } = done;
     const inputDependent = !inferred.fixedSize && present.some((t) => t.inputDependent);

@@ -115,3 +115,9 @@ export function mayFold<A>(ctx: InferContext<A>, elements: number): boolean {
 
 /** Data-preserving ops (reshape, squeeze, identity …) hand the same buffer on under the new shape. */
 export const sameData = (ctx: RunContext<unknown, unknown>): Tensor[] => [tensor(ctx.outputs[0], ctx.inputs[0].data)];
+
+/** A valid layer convlens does not model: unsupported with the reason in a graph's inference, else UNSUPPORTED_OPERATOR (InferContext.unsupported). */
+export function notModelled<A>(ctx: InferContext<A>, reason: string, field: string): never {
+  if (ctx.unsupported) ctx.unsupported(reason);
+  return ctx.fail('UNSUPPORTED_OPERATOR', reason, field);
+}

@@ -100,6 +100,13 @@ export interface InferContext<A> {
    * budget (MAX_FOLDED_ELEMENTS); asked before computing one. Absent: only the per-value cap applies.
    */
   foldable?(elements: number): boolean;
+  /**
+   * The layer as given is valid but one convlens does not model (a Resize whose sizes are computed
+   * from tensor values): a graph's inference marks it unsupported with this reason and analyses
+   * the rest, as the importer does an operator it does not know. Absent (one operator call, a
+   * constant folded at import): the op fails UNSUPPORTED_OPERATOR instead (notModelled, common.ts).
+   */
+  unsupported?(reason: string): never;
 }
 
 export interface Inferred<P = unknown> {

@@ -24,11 +24,17 @@ export const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor'
 export type NearestMode = (typeof NEAREST_MODES)[number];
 export type InterpolationMode = 'nearest' | 'linear' | 'cubic';
 
+/**
+ * One entry per axis resampled (`dims`: upsample's H and W; resize's spatial axes, and a batch or
+ * channel axis it does not keep as it is): the axis index of the arrays below, as axisTaps takes it.
+ */
 export interface ResamplePlan {
-  inSize: [number, number];
-  outSize: [number, number];
-  /** Scale per spatial axis used by the coordinate transform. */
-  scale: [number, number];
+  /** The tensor dims the plan's axes are, ascending (upsample: [2, 3]). */
+  dims: number[];
+  inSize: number[];
+  outSize: number[];
+  /** Scale per axis used by the coordinate transform. */
+  scale: number[];
   transform: CoordinateMode;
   mode: InterpolationMode;
   nearestMode: NearestMode;
@@ -42,8 +48,8 @@ export interface ResamplePlan {
   excludeOutside?: boolean;
   /** ONNX antialias (linear, cubic): the filter widened by 1/scale on an axis scaled down (filteredTaps). */
   antialias?: boolean;
-  /** tf_crop_and_resize: per spatial axis the region [start, end] (fractions of in − 1) and the value outside it. */
-  crop?: { roi: [[number, number], [number, number]]; extrapolation: number };
+  /** tf_crop_and_resize: per axis the region [start, end] (fractions of in − 1) and the value outside it. */
+  crop?: { roi: [number, number][]; extrapolation: number };
 }
 
 /**
@@ -317,19 +323,26 @@ function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | n
   return scalePeriod(p.scale[axis], inSize, count, src);
 }
 
-/** The field of upsample and resize: the envelope of every unit's reads, per axis (header). */
+/**
+ * The field of upsample and resize: the envelope of every unit's reads, per spatial axis (header),
+ * whatever their number (N,C,L; N,C,H,W; N,C,D,H,W). A spatial axis outside the plan is kept as it
+ * is; a batch or channel axis resampled mixes images or channels, not positions: the field is as before.
+ */
 export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   const inp = ctx.rf[0];
   if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
   const p = ctx.plan;
-  return perAxisWindow(inp, 2, ctx.inputs[0], (ax, i) => {
+  return perAxisWindow(inp, ctx.inputs[0].length - 2, ctx.inputs[0], (ax, i) => {
+    const k = p.dims.indexOf(2 + i);
+    if (k < 0) return ax;
     // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod)
-    const n = filterWidth(p, i);
+    const n = filterWidth(p, k);
     const taps: AxisTaps = { taps: n, index: new Int32Array(n), weight: new Float64Array(n) };
     const read = (o: number) => {
-      unitTaps(p, i, o, taps.index, taps.weight, 0, n);
-      return tapSpan(p, i, taps, o, 0);
+      unitTaps(p, k, o, taps.index, taps.weight, 0, n);
+      return tapSpan(p, k, taps, o, 0);
     };
-    return resampleReads(ax, resampleStep(p, i), p.outSize[i], read, readPeriod(p, i, n));
+    return resampleReads(ax, resampleStep(p, k), p.outSize[k], read, readPeriod(p, k, n));
   });
 }
+

@@ -38,6 +38,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
 import { axisTaps, filterWidth, resampleRF } from './upsample-plan.js';
+import { fillOutside, separableBackward, separableForward } from './resample-kernels.js';
 import type { ResamplePlan } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -47,12 +48,13 @@ import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
- * FLOPs per output: nearest 0 (a copy); ky × kx taps (filterWidth per axis) ky·kx multiplies and
- * ky·kx − 1 adds: bilinear 7, bicubic 31, antialiased linear at ½ × ½ 31 (4 × 4 taps).
+ * FLOPs per output: nearest 0 (a copy); k taps over the plan's axes (the product of filterWidth per
+ * axis) k multiplies and k − 1 adds: linear 3, bilinear 7, trilinear 15, bicubic 31, tricubic 127,
+ * antialiased linear at ½ × ½ 31 (4 × 4 taps). A plan of no axis (every axis kept) is a copy.
  */
 function flopsPerOutput(plan: ResamplePlan): number {
-  if (plan.mode === 'nearest') return 0;
-  const taps = filterWidth(plan, 0) * filterWidth(plan, 1);
+  if (plan.mode === 'nearest' || plan.dims.length === 0) return 0;
+  const taps = plan.dims.reduce((n, _, k) => n * filterWidth(plan, k), 1);
   return 2 * taps - 1;
 }
 
@@ -62,7 +64,8 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
       shapes: { x },
     });
   }
-  const shape = [...x.slice(0, -2), ...plan.outSize];
+  const shape = [...x];
+  plan.dims.forEach((d, k) => (shape[d] = plan.outSize[k]));
   return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize };
 }
 
@@ -137,7 +140,14 @@ function extrapolate(out: Float32Array, planes: number, rowOut: Uint8Array, colO
   }
 }
 
-export const runResample = (ctx: RunContext<unknown, ResamplePlan>) => [resampleForward(ctx.inputs[0], ctx.plan, ctx.outputs[0])];
+/** Whether the plan is over the last two axes alone (upsample; a resize of H and W): the 2-D kernels above, else the separable ones (resample-kernels.ts). */
+const overLastTwo = (plan: ResamplePlan, rank: number) => plan.dims.length === 2 && plan.dims[0] === rank - 2 && plan.dims[1] === rank - 1;
+
+export const runResample = (ctx: RunContext<unknown, ResamplePlan>) => {
+  const x = ctx.inputs[0];
+  if (overLastTwo(ctx.plan, x.shape.length)) return [resampleForward(x, ctx.plan, ctx.outputs[0])];
+  return [tensor(ctx.outputs[0], separableForward(x.data, x.shape, ctx.plan))];
+};
 
 /** ∂x of the separable resampling: each output's gradient scattered back along its taps, row weight hoisted. */
 function resampleBackward(g: Float32Array, plan: ResamplePlan, inShape: Shape): Tensor {
@@ -165,14 +175,19 @@ function resampleBackward(g: Float32Array, plan: ResamplePlan, inShape: Shape): 
 }
 
 /** One gradient for x; the parameter inputs (roi, scales, sizes) have none. */
-export const resampleVjp = (ctx: VjpContext<unknown, ResamplePlan>) => ctx.inputs.map((x, i) => (i === 0 ? resampleBackward(readGradient(ctx), ctx.plan, x.shape) : null));
+export const resampleVjp = (ctx: VjpContext<unknown, ResamplePlan>) =>
+  ctx.inputs.map((x, i) => {
+    if (i !== 0) return null;
+    const g = readGradient(ctx);
+    return overLastTwo(ctx.plan, x.shape.length) ? resampleBackward(g, ctx.plan, x.shape) : tensor(x.shape, separableBackward(g, ctx.outputs[0], ctx.plan));
+  });
 
 /** The output gradient, without the extrapolated outputs of tf_crop_and_resize (a constant: they read nothing). */
 function readGradient(ctx: VjpContext<unknown, ResamplePlan>): Float32Array {
   const g = gradOrZeros(ctx);
   if (!ctx.plan.crop) return g;
   const masked = g.slice();
-  extrapolate(masked, g.length / (ctx.plan.outSize[0] * ctx.plan.outSize[1]), axisTaps(ctx.plan, 0).outside!, axisTaps(ctx.plan, 1).outside!, 0);
+  fillOutside(masked, ctx.outputs[0], ctx.plan, 0);
   return masked;
 }
 
@@ -211,6 +226,7 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
     const scale = (factor ?? [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
     const smooth = a.mode === 'bilinear' || a.mode === 'bicubic';
     return resampled(ctx, x, {
+      dims: [2, 3],
       inSize,
       outSize,
       scale,

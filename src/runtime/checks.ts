@@ -88,7 +88,7 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
     if (!executed.has(a.layer.name) || a.folded) continue;
     const where = { path: a.layer.path, layer: a.layer.name };
     if (!a.op || !a.inferred) {
-      const why = a.op ? 'it reads a tensor of unknown shape, after an operator convlens cannot analyse' : unsupportedReason(a.layer);
+      const why = a.op ? 'it reads a tensor of unknown shape, after an operator convlens cannot analyse' : a.unsupported ?? unsupportedReason(a.layer);
       throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens: ${why}`, where);
     }
     for (const w of a.inferred.weights) {

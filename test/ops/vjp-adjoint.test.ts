@@ -89,6 +89,11 @@ const EXTRA: Instance[] = [
   onnxOnly('resize cubic antialias a −0.5 exclude_outside ×[0.5, 0.7]', 'resize', { mode: 'cubic', antialias: true, cubicCoeffA: -0.5, excludeOutside: true, scales: [1, 1, 0.5, 0.7] }, [1, 2, 8, 9]),
   onnxOnly('resize linear tf_crop_and_resize roi past the edges, extrapolation 7', 'resize', { mode: 'linear', coordinateTransformationMode: 'tf_crop_and_resize', extrapolationValue: 7, roi: [0, 0, -0.3, 0.1, 1, 1, 0.8, 1.3], sizes: [1, 2, 5, 6] }, [1, 2, 6, 7]),
   onnxOnly('resize linear axes [3, 2] keep_aspect_ratio_policy not_larger sizes [9, 4]', 'resize', { mode: 'linear', axes: [3, 2], keepAspectRatioPolicy: 'not_larger', sizes: [9, 4] }, [1, 2, 6, 7]),
+  // the separable kernel (resample-kernels.ts): rank 3 and 5, and a batch or channel axis resampled
+  onnxOnly('resize rank 3 cubic antialias exclude_outside ×0.6', 'resize', { mode: 'cubic', antialias: true, excludeOutside: true, scales: [1, 1, 0.6] }, [1, 2, 9]),
+  onnxOnly('resize rank 5 trilinear align_corners to [1,2,4,5,3]', 'resize', { mode: 'linear', coordinateTransformationMode: 'align_corners', sizes: [1, 2, 4, 5, 3] }, [1, 2, 3, 3, 4]),
+  onnxOnly('resize rank 5 linear tf_crop_and_resize roi past the edges, extrapolation −2', 'resize', { mode: 'linear', coordinateTransformationMode: 'tf_crop_and_resize', extrapolationValue: -2, axes: [2, 3, 4], roi: [-0.3, 0.1, 0, 0.8, 1.2, 1], sizes: [4, 3, 5] }, [1, 1, 4, 3, 5]),
+  onnxOnly('resize rank 4 linear over batch and channels ×[1.5, 2, 2, 1]', 'resize', { mode: 'linear', scales: [1.5, 2, 2, 1] }, [2, 3, 3, 4]),
 ];
 
 const differentiable = OPS.filter((op) => op.vjp);

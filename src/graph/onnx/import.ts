@@ -92,7 +92,11 @@ export function importOnnx(bytes: Uint8Array, given: OnnxImportOptions = {}): { 
     // no Loop: nothing to decide, and the caller's analysis infers the graph once
     if (built.unrolled.length === 0 && built.computedTripCounts.length === 0 && runtime.size === 0) return { built, tensors: null, error: null };
     try {
-      return { built, tensors: inferGraph(built.result.graph, { maxFolded: options.maxFolded }).tensors, error: null };
+      const inference = inferGraph(built.result.graph, { maxFolded: options.maxFolded });
+      // a layer found unsupported only by inference (a Resize to a box's computed size) decides as its failure did before: the loops are imported so, never the file refused
+      const unmodelled = inference.analysed.find((x) => x.unsupported !== undefined);
+      if (unmodelled) return { built, tensors: null, error: new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${unmodelled.layer.name}': ${unmodelled.unsupported}`, { layer: unmodelled.layer.name }) };
+      return { built, tensors: inference.tensors, error: null };
     } catch (e) {
       // whatever stops it (an op that cannot take a zero-size tensor) only decides how the loops are imported: never a failed import
       return { built, tensors: null, error: e instanceof ConvlensError ? e : new ConvlensError('UNSUPPORTED_OPERATOR', e instanceof Error ? e.message : String(e), {}) };

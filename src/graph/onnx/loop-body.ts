@@ -108,7 +108,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
       const inf = infer(instantiate([{ shape: [], value: { data: [i], integer: true } }, { shape: shapes[0], value: values[0] ?? { data: [1], integer: true } }, ...state, ...capturedFeeds]));
       layers = 0;
       for (const a of inf.analysed) {
-        if (!a.op || !a.inferred) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) of the body cannot be analysed${a.layer.attrs.reason ? `: ${String(a.layer.attrs.reason)}` : ''}`, { layer: a.layer.name });
+        if (!a.op || !a.inferred) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) of the body cannot be analysed${a.unsupported || a.layer.attrs.reason ? `: ${a.unsupported ?? String(a.layer.attrs.reason)}` : ''}`, { layer: a.layer.name });
         if (a.inferred.weights.length > 0) throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' of the body has weights; convlens runs only bodies without weights`, { layer: a.layer.name });
         if (a.folded) continue;
         layers++;
