@@ -1,7 +1,8 @@
 /**
  * conv2d: standard, grouped, depthwise (groups = in = out channels) and dilated convolution.
  * PyTorch: torch.nn.Conv2d / torch.nn.functional.conv2d (cross-correlation, no kernel flip);
- * mode "convolution" flips the kernel, as the mathematical convolution does.
+ * mode "convolution" flips the kernel, as the mathematical convolution does. paddingMode reflect,
+ * replicate, circular: the input padded in that mode, then the conv unpadded (conv-padding-mode.ts).
  *
  *   y[n, co, i, j] = b[co] + Σ_{ci ∈ group(co)} Σ_{u,v} w[co, ci, u, v] · x[n, ci, i·s − pt + u·d, j·s − pl + v·d]
  *   params = Cout·(Cin/g)·Kh·Kw (+ Cout bias)
@@ -38,6 +39,8 @@ import { winogradApplies, winogradRows } from './conv-winograd.js';
 import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { KERNEL_SCRATCH } from '../limits.js';
+import { PaddingMode, padInput, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
+import type { PadStage } from './conv-padding-mode.js';
 
 export const ConvAttrs = z.strictObject({
   outChannels: posInt.describe('number of kernels: the output channels'),
@@ -49,6 +52,7 @@ export const ConvAttrs = z.strictObject({
   groups: posInt.default(1),
   bias: z.boolean().default(true),
   mode: z.enum(['crossCorrelation', 'convolution']).default('crossCorrelation'),
+  paddingMode: PaddingMode,
 });
 export type ConvAttrs = z.infer<typeof ConvAttrs>;
 
@@ -58,6 +62,8 @@ export interface ConvPlan {
   cout: number;
   groups: number;
   geo: AxisGeometry[];
+  /** paddingMode other than zeros: the pad before the window (geo is then over the padded input, padding 0). */
+  pad?: PadStage;
 }
 
 type ConvLike = Pick<ConvAttrs, 'outChannels' | 'inChannels' | 'kernelSize' | 'stride' | 'padding' | 'dilation' | 'groups'>;
@@ -104,21 +110,29 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
   attrsFromWeights: convAttrsFromWeights,
   attrs: ConvAttrs,
-  infer: (ctx) => convInferred(convPlan(ctx), ctx.attrs.bias),
-  receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
-  // bands of output rows or channels, each convRows on its part (the flipped kernel of mode "convolution" is not sent)
-  teamBands: (ctx) => (ctx.attrs.mode === 'convolution' ? null : { kind: 'conv', plan: ctx.plan }),
+  infer(ctx) {
+    const p = convPlan(ctx);
+    const { stage, geo } = padStage(ctx, ctx.inputs[0], p.geo, ctx.attrs.paddingMode);
+    return convInferred(stage ? { ...p, geo, pad: stage } : p, ctx.attrs.bias);
+  },
+  receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
+  // bands of output rows or channels, each convRows on its part of the input as given (the flipped
+  // kernel of mode "convolution" is not sent, nor a pad stage: those run on one thread)
+  teamBands: (ctx) => (ctx.attrs.mode === 'convolution' || ctx.plan.pad ? null : { kind: 'conv', plan: ctx.plan }),
   run(ctx) {
     const w = ctx.weights.weight.data;
     const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
-    return [tensor(ctx.outputs[0], convForward(ctx.inputs[0].data, weight, ctx.weights.bias?.data, ctx.plan))];
+    const x = ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0];
+    return [tensor(ctx.outputs[0], convForward(x.data, weight, ctx.weights.bias?.data, ctx.plan))];
   },
   vjp(ctx) {
     const w = ctx.weights.weight.data;
     const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
     const gy = ctx.gradOutputs[0];
-    const x = ctx.inputs[0];
-    return [tensor(x.shape, gy ? convInputGradient(gy.data, weight, ctx.plan) : new Float32Array(x.data.length))];
+    const pad = ctx.plan.pad;
+    const shape = pad ? pad.shape : ctx.inputs[0].shape;
+    const gx = tensor(shape, gy ? convInputGradient(gy.data, weight, ctx.plan) : new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    return [pad ? unpadGradient(ctx, pad, gx) : gx];
   },
 };
 
