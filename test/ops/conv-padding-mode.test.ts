@@ -7,13 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import { vjpOperator } from '../../src/runtime/vjp-operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { analyze, errorOf, layer, net } from '../helpers.js';
+import { DEFAULTS, analyze, errorOf, layer, net } from '../helpers.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 import type { Wire } from './golden-cases.js';
 
 interface Refusal {
@@ -128,5 +131,32 @@ describe('paddings PyTorch refuses: 400 INVALID_ATTRIBUTE at padding, with the i
       const e = errorOf(() => analyze(net(shape, { op, outChannels: 2, kernelSize: 3, paddingMode: 'reflect' })));
       expect([e.status, e.details.path]).toEqual([400, '$.layers[0].paddingMode']);
     }
+  });
+});
+
+describe('ONNX: Pad (reflect, edge, wrap) then Conv stays two layers, counted as conv2d with paddingMode', () => {
+  it.each([
+    ['reflect', 'reflect'],
+    ['edge', 'replicate'],
+    ['wrap', 'circular'],
+  ] as const)('Pad mode %s pads [1, 2] then a 3×3 Conv on [1,2,6,7] = conv2d paddingMode %s padding [1, 2]: same conv numbers and field', (onnxMode, mode) => {
+    const w = Array.from({ length: 4 * 2 * 9 }, (_, i) => Math.sin(i));
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 6, 7] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'pads', dims: [8], data: [0, 0, 1, 2, 0, 0, 1, 2], type: 'int64' },
+        { name: 'W', dims: [4, 2, 3, 3], data: w },
+      ],
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'], name: 'pad', attrs: { mode: { s: onnxMode } } },
+        { op: 'Conv', inputs: ['p', 'W'], outputs: ['y'], name: 'conv', attrs: { kernel_shape: { ints: [3, 3] } } },
+      ],
+    });
+    const r = analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS);
+    expect(r.layers.map((l) => l.op)).toEqual(['pad', 'conv2d']);
+    const onnx = layer(r, 'conv');
+    const spec = layer(analyze(net([1, 2, 6, 7], { name: 'conv', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: [1, 2], bias: false, paddingMode: mode })), 'conv');
+    expect([onnx.outputShape, onnx.params, onnx.macs, onnx.receptiveField]).toEqual([spec.outputShape, spec.params, spec.macs, spec.receptiveField]);
   });
 });
