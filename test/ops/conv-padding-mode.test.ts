@@ -160,3 +160,10 @@ describe('ONNX: Pad (reflect, edge, wrap) then Conv stays two layers, counted as
     expect([onnx.outputShape, onnx.params, onnx.macs, onnx.receptiveField]).toEqual([spec.outputShape, spec.params, spec.macs, spec.receptiveField]);
   });
 });
+
+describe('ops that take conv2d window attributes but pad with zeros only', () => {
+  it.each(['deformConv2d', 'qlinearConv', 'convInteger'])("%s refuses paddingMode (rather than ignoring it): 400 at paddingMode", (op) => {
+    const e = errorOf(() => parseNetworkSpec(net([1, 2, 6, 6], { op, outChannels: 2, kernelSize: 3, paddingMode: 'reflect' })));
+    expect([e.status, e.details.path]).toEqual([400, '$.layers[0].paddingMode']);
+  });
+});
