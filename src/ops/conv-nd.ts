@@ -95,7 +95,12 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
       return { outChannels: w[0], kernelSize: w.slice(2), bias: weights.bias !== undefined, ...attrs };
     },
     attrs: convNdAttrs(rank),
-    infer: (ctx) => convNdInferred(convNdPlan(ctx, rank), ctx.attrs.bias),
+    infer(ctx) {
+      const plan = convNdPlan(ctx, rank);
+      const inferred = convNdInferred(plan, ctx.attrs.bias);
+      // the padded input the kernel reads (paddingMode): held to the tensor limit as the pad op's output would be
+      return plan.pad ? { ...inferred, intermediates: [plan.pad.shape] } : inferred;
+    },
     receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo, ctx.plan.pad.shape) : windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0])),
     run(ctx) {
       const x = ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0];

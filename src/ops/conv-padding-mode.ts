@@ -12,7 +12,9 @@
  *   shape, cost     the conv's over the padded input with padding 0: the same output size, MACs and
  *                   parameters as with zeros; the pad is a copy and costs nothing, as the pad op counts it
  *   receptive field the pad op's (its begin pads shift the field), then the conv's window unpadded
- *   run             the input padded once (one allocation per call), then the conv's kernel
+ *   run             the input padded once (one allocation per call; the padded shape is the
+ *                   layer's intermediate, held to MAX_TENSOR_ELEMENTS as the pad op's output would
+ *                   be: replicate takes any padding), then the conv's kernel
  *   VJP             the conv's input gradient over the padded input, then the pad's adjoint
  *                   (vjp-plumbing.ts padVjp: each border cell's gradient added to the cell it copies)
  * 'same' padding resolves first (its begin and end pads per axis), then pads in the mode, as PyTorch.

@@ -113,7 +113,8 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   infer(ctx) {
     const p = convPlan(ctx);
     const { stage, geo } = padStage(ctx, ctx.inputs[0], p.geo, ctx.attrs.paddingMode);
-    return convInferred(stage ? { ...p, geo, pad: stage } : p, ctx.attrs.bias);
+    if (!stage) return convInferred(p, ctx.attrs.bias);
+    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [stage.shape] };
   },
   receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
   // bands of output rows or channels, each convRows on its part of the input as given (the flipped

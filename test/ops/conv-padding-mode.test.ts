@@ -167,3 +167,13 @@ describe('ops that take conv2d window attributes but pad with zeros only', () =>
     expect([e.status, e.details.path]).toEqual([400, '$.layers[0].paddingMode']);
   });
 });
+
+describe('the padded input is held to the tensor limit, as the pad layer of the composition would be', () => {
+  it('conv2d replicate padding 3000, kernel 1, stride 6001 on [1,1,2,2]: a 2×2 output but a 6002×6002 padded input → 413 TENSOR_TOO_LARGE at a 2^20 limit', () => {
+    const attributes = { outChannels: 1, kernelSize: 1, stride: 6001, padding: 3000, paddingMode: 'replicate' };
+    expect(layer(analyze(net([1, 1, 2, 2], { op: 'conv2d', ...attributes })), 'l0').outputShape).toEqual([1, 1, 2, 2]);
+    const e = errorOf(() => runOperator({ name: 'conv2d', inputs: [tensor([1, 1, 2, 2], [1, 2, 3, 4])], attributes, weights: {}, training: false, seed: 0, maxElements: 1 << 20 }));
+    expect([e.code, e.status]).toEqual(['TENSOR_TOO_LARGE', 413]);
+    expect(Object.values(e.details.shapes ?? {})).toContainEqual([1, 1, 6002, 6002]);
+  });
+});
