@@ -1,10 +1,13 @@
 """Receptive fields of resampling layers measured by autograd, unit by unit: interpolating
 upsampling (linear, bilinear, bicubic, trilinear; alignCorners false and true; by scale 2, 3, 1.5
 and by size) and adaptive average pooling with ratios that are not integers (8 → 7, 12 → 5,
-7 → 3, 5 → 7), over 1, 2 and 3 spatial axes, after a map of stride 1, 2 or 4; and the fuzzer's
-reproducers of the two bugs (test/analysis/receptive-resampling.test.ts).
+7 → 3, 5 → 7), over 1, 2 and 3 spatial axes, after a map of stride 1, 2 or 4; the fuzzer's
+reproducers of the two bugs; and depth-to-space written as reshape, transpose, reshape (repros
+12–14, a field reported global before); and reflect and edge pads before a window (the convention
+pinned: a pad is a shift) (test/analysis/receptive-resampling.test.ts).
 
-As scripts/goldens_rf_nd.py: one channel, positive weights (a conv's kernel all ones, max pooling
+As scripts/goldens_rf_nd.py: one channel (b² for a depth-to-space, whose footprints are taken over
+every input channel), positive weights (a conv's kernel all ones, max pooling
 read as average pooling of the same window), double precision, an input of ones, so no gradient
 path cancels and a unit's footprint (the input pixels of nonzero gradient) is what it reads. Every
 output unit of the last layer is measured: batch row t holds unit t on every axis (the last one
@@ -26,10 +29,29 @@ RANKS = {1: ('conv1d', 'linear', 'upsample1d', 'adaptiveAvgPool1d'), 2: ('conv2d
          3: ('conv3d', 'trilinear', 'upsample3d', 'adaptiveAvgPool3d')}
 
 
-def module(layer, rank):
+class View(nn.Module):
+    """reshape (the batch row kept: the units measured), transpose or a reflect/edge pad, as the spec's layer."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        if self.layer['op'] == 'reshape':
+            return x.reshape(x.shape[0], *self.layer['shape'][1:])
+        if self.layer['op'] == 'pad':
+            pads, rank = self.layer['pads'], len(self.layer['pads']) // 2
+            torch_pads = [p for a in reversed(range(2, rank)) for p in (pads[a], pads[rank + a])]
+            return F.pad(x, torch_pads, mode={'reflect': 'reflect', 'edge': 'replicate'}[self.layer['mode']])
+        return x.permute(*self.layer['perm'])
+
+
+def module(layer, rank, channels=1):
     op = layer['op']
+    if op in ('reshape', 'transpose', 'pad'):
+        return View(layer)
     if op.startswith('conv'):
-        conv = [nn.Conv1d, nn.Conv2d, nn.Conv3d][rank - 1](1, 1, layer['kernelSize'], layer.get('stride', 1), layer.get('padding', 0), bias=False)
+        conv = [nn.Conv1d, nn.Conv2d, nn.Conv3d][rank - 1](channels, layer['outChannels'], layer['kernelSize'], layer.get('stride', 1), layer.get('padding', 0), bias=False)
         nn.init.constant_(conv.weight, 1.0)
         return conv
     if op.startswith('maxPool') or op.startswith('avgPool'):
@@ -51,17 +73,21 @@ def module(layer, rank):
 
 def measure(shape, layers):
     rank = len(shape) - 2
-    net = nn.Sequential(*[module(l, rank) for l in layers]).double()
+    mods, channels = [], shape[1]
+    for l in layers:
+        mods.append(module(l, rank, channels))
+        channels = l.get('outChannels', l['shape'][1] if l['op'] == 'reshape' and len(l['shape']) == rank + 2 else channels)
+    net = nn.Sequential(*mods).double()
     with torch.no_grad():
         out = net(torch.ones(shape, dtype=torch.double)).shape[2:]
     units = max(out)
-    x = torch.ones([units, 1] + list(shape[2:]), dtype=torch.double, requires_grad=True)
+    x = torch.ones([units] + list(shape[1:]), dtype=torch.double, requires_grad=True)
     y = net(x)
     sel = torch.zeros_like(y)
     for t in range(units):
         sel[(t, 0) + tuple(min(t, n - 1) for n in out)] = 1.0
     g, = torch.autograd.grad((y * sel).sum(), x)
-    nz = g[:, 0] != 0
+    nz = (g != 0).any(1)  # over the input channels: a footprint may lie in any of them
     boxes = []
     for a in range(rank):
         other = tuple(d for d in range(1, rank + 1) if d != a + 1)
@@ -111,6 +137,20 @@ REPROS = [
     ('repro 09: adaptiveAvgPool1d 12 → 2 → 3', [1, 1, 12], [{'op': 'adaptiveAvgPool1d', 'outputSize': 2}, {'op': 'adaptiveAvgPool1d', 'outputSize': 3}]),
     ('repro 10: adaptiveAvgPool1d 7 → 3 after a stride-4 conv1d', [1, 1, 28], [{'op': 'conv1d', 'outChannels': 1, 'kernelSize': 1, 'stride': 4}, {'op': 'adaptiveAvgPool1d', 'outputSize': 3}]),
     ("repro 11: VGG's AdaptiveAvgPool2d(7) on an 8×8 map at stride 32", [1, 1, 256, 256], [{'op': 'conv2d', 'outChannels': 1, 'kernelSize': 1, 'stride': 32}, {'op': 'adaptiveAvgPool2d', 'outputSize': [7, 7]}]),
+    # depth-to-space written as a view, a permute and a view (einops' "(h b)"), which the field read as global
+    ('repro 12: depth-to-space ×2 (DCR) as reshape, transpose, reshape of a 4-channel 6×7 map', [1, 4, 6, 7],
+     [{'op': 'reshape', 'shape': [1, 2, 2, 1, 6, 7]}, {'op': 'transpose', 'perm': [0, 3, 4, 1, 5, 2]}, {'op': 'reshape', 'shape': [1, 1, 12, 14]}]),
+    ('repro 13: pixel shuffle ×3 (CRD) as reshape, transpose, reshape after a 3×3 stride-2 conv to 9 channels', [1, 1, 12, 14],
+     [{'op': 'conv2d', 'outChannels': 9, 'kernelSize': 3, 'stride': 2}, {'op': 'reshape', 'shape': [1, 1, 3, 3, 5, 6]}, {'op': 'transpose', 'perm': [0, 1, 4, 2, 5, 3]},
+      {'op': 'reshape', 'shape': [1, 1, 15, 18]}]),
+    # reflect and edge pads are a shift (virtual padding): the border units of the pad itself read inside the map, and
+    # a window of 2b + 1 or more after it brings every read back inside its box, as autograd finds (README)
+    ('pad reflect 3 then a 7×7 conv (a ResNet generator stem) on a 12×13 map', [1, 1, 12, 13],
+     [{'op': 'pad', 'mode': 'reflect', 'pads': [0, 0, 3, 3, 0, 0, 3, 3]}, {'op': 'conv2d', 'outChannels': 1, 'kernelSize': 7}]),
+    ('pad edge 1 then a 3×3 stride-2 conv on a 12×13 map', [1, 1, 12, 13],
+     [{'op': 'pad', 'mode': 'edge', 'pads': [0, 0, 1, 1, 0, 0, 1, 1]}, {'op': 'conv2d', 'outChannels': 1, 'kernelSize': 3, 'stride': 2}]),
+    ('repro 14: 1-D depth-to-space ×2 as reshape, transpose, reshape after a stride-2 conv1d', [1, 1, 20],
+     [{'op': 'conv1d', 'outChannels': 2, 'kernelSize': 2, 'stride': 2}, {'op': 'reshape', 'shape': [1, 1, 2, 10]}, {'op': 'transpose', 'perm': [0, 1, 3, 2]}, {'op': 'reshape', 'shape': [1, 1, 20]}]),
 ]
 
 

@@ -3,7 +3,7 @@
  * with which output dims, and what that does to a field's axes (kept, split as a window, or merged
  * into a global field). The field's rules themselves are in receptive-field.ts.
  */
-import { globalOver, resample } from './receptive-field.js';
+import { globalOver, indexEnvelope, resample } from './receptive-field.js';
 import type { AxisRF, TensorRF } from './types.js';
 
 /**
@@ -47,8 +47,11 @@ function reshapeBlocks(x: readonly number[], y: readonly number[]): { xs: number
  * (H → H/b, b: pixel_unshuffle and window partitions as torch.onnx.export writes them, a view and
  * a permute) keeps its field on the outer part, a window of size b and stride b over the input
  * units (unit o reads rows o·b … o·b + b − 1); the inner part is a position within that window, so
- * whatever it joins later (the channels) adds nothing to the field. An axis merged with another
- * dim (flattening H and W, or H into the batch) makes the field global.
+ * whatever it joins later (the channels) adds nothing to the field. An axis merged as the outer
+ * part with dims that carry no field axis (H, b → H·b, the b from the channels: depth-to-space or
+ * pixel_shuffle written as a view, a permute and a view, einops' "(h b)") reads as depthToSpace by
+ * b: unit o reads unit ⌊o/b⌋, stride 1/b, size + (b − 1)/b. An axis merged with another field axis
+ * (flattening H and W) or as the inner part (b, H → b·H: unit o reads o mod H) makes the field global.
  */
 export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
   if (!rf || rf.global) return rf;
@@ -64,7 +67,17 @@ export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly
   const axes: AxisRF[] = [];
   for (const [k, d] of rf.dims.entries()) {
     const block = blocks.find((b) => b.xs.includes(d))!;
-    if (block.xs.length > 1) return globalOver(rf, x);
+    if (block.xs.length > 1) {
+      // merged, outermost, into one dim with dims that carry no field axis (channels moved beside it:
+      // depth-to-space as a reshape, a transpose and a reshape): unit o reads floor(o/B), B the inner
+      // dims' product, as depthToSpace by B; merged inside another dim or with a field axis: global
+      if (block.xs[0] !== d || block.ys.length !== 1 || block.xs.some((e) => e !== d && rf.dims.includes(e))) return globalOver(rf, x);
+      const B = y[block.ys[0]] / x[d];
+      const env = indexEnvelope(1 / B, B, (o) => Math.floor(o / B));
+      dims.push(block.ys[0]);
+      axes.push(resample(rf.axes[k], 1 / B, env.span, env.centre));
+      continue;
+    }
     const outer = block.ys[0];
     const b = x[d] / y[outer];
     dims.push(outer);

@@ -30,6 +30,8 @@ import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
 import { atenSizeIndex, onCentre } from './upsample-plan.js';
+import { alignedPeriod, dyadic, interiorPeriod, wholePeriod } from './read-period.js';
+import type { ReadPeriod } from './read-period.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, TensorRF } from './types.js';
@@ -60,8 +62,22 @@ export interface AxisTaps {
   w1: Float32Array;
 }
 
+/** One axis's resampling: the kernel's taps (axisTaps) and the field's reads (unitTap) follow from it. */
+export interface AxisResample {
+  rank: number;
+  channels: number;
+  inSize: number;
+  outSize: number;
+  scaleFactor: number | undefined;
+  linear: boolean;
+  alignCorners: boolean;
+  /** nearest-exact: the pixel centre (o + 0.5)·r, no size rule */
+  exact: boolean;
+}
+
+/** The axes' parameters, not their tap tables: a field visits a period of units (ndPeriod), the kernel builds the tables (axisTaps). */
 export interface UpsampleNdPlan {
-  taps: AxisTaps[];
+  axes: AxisResample[];
 }
 
 /**
@@ -77,34 +93,54 @@ function linearSource(o: number, inSize: number, outSize: number, ratio: number,
   return alignCorners ? (outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0) : (o + 0.5) * ratio - 0.5;
 }
 
-function axisTaps(rank: number, channels: number, inSize: number, outSize: number, scaleFactor: number | undefined, linear: boolean, alignCorners: boolean, exact: boolean): AxisTaps {
-  const i0 = new Int32Array(outSize);
-  const i1 = new Int32Array(outSize);
-  const w1 = new Float32Array(outSize);
-  const ratio = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
-  const bySize = readsBySize(rank, channels, inSize, outSize, linear, exact);
-  // nearest as ATen (nearest_neighbor_compute_source_index): floorf(o·scale) with scale a float32 and a
-  // float32 product (×2.72 on 28: output 68 reads 25, 68·float32(1/2.72) rounding up to 25.0 in float32,
-  // where the float64 product 24.99…96 reads 24); nearest-exact floorf((o + 0.5)·scale), the product in
-  // double rounded to float32
-  const ratio32 = Math.fround(ratio);
-  for (let o = 0; o < outSize; o++) {
-    if (bySize) {
-      // a copy (o, weights 1 and 0), or nearest ×2's o >> 1
-      i0[o] = i1[o] = atenSizeIndex(o, inSize, outSize, linear)!;
-      continue;
-    }
-    if (!linear) {
-      i0[o] = i1[o] = Math.min(Math.floor(Math.fround((exact ? o + 0.5 : o) * ratio32)), inSize - 1);
-      continue;
-    }
-    const src = Math.max(0, linearSource(o, inSize, outSize, ratio, alignCorners));
-    const lo = Math.min(Math.floor(src), inSize - 1);
-    i0[o] = lo;
-    i1[o] = Math.min(lo + 1, inSize - 1);
-    w1[o] = src - lo;
+function axisTaps(p: AxisResample): AxisTaps {
+  const taps: AxisTaps = { i0: new Int32Array(p.outSize), i1: new Int32Array(p.outSize), w1: new Float32Array(p.outSize) };
+  for (let o = 0; o < p.outSize; o++) unitTap(p, o, taps, o);
+  return taps;
+}
+
+/** Output o's two source indices and the upper one's weight, written at `at` of the tables. */
+function unitTap(p: AxisResample, o: number, t: AxisTaps, at: number): void {
+  const { inSize, outSize, linear } = p;
+  const ratio = p.scaleFactor !== undefined ? 1 / p.scaleFactor : inSize / outSize;
+  if (readsBySize(p.rank, p.channels, inSize, outSize, linear, p.exact)) {
+    // a copy (o, weights 1 and 0), or nearest ×2's o >> 1
+    t.i0[at] = t.i1[at] = atenSizeIndex(o, inSize, outSize, linear)!;
+    t.w1[at] = 0;
+    return;
   }
-  return { i0, i1, w1 };
+  if (!linear) {
+    // nearest as ATen (nearest_neighbor_compute_source_index): floorf(o·scale) with scale a float32 and a
+    // float32 product (×2.72 on 28: output 68 reads 25, 68·float32(1/2.72) rounding up to 25.0 in float32,
+    // where the float64 product 24.99…96 reads 24); nearest-exact floorf((o + 0.5)·scale), the product in
+    // double rounded to float32
+    t.i0[at] = t.i1[at] = Math.min(Math.floor(nearestSource32(o, ratio, p.exact)), inSize - 1);
+    t.w1[at] = 0;
+    return;
+  }
+  const src = Math.max(0, linearSource(o, inSize, outSize, ratio, p.alignCorners));
+  const lo = Math.min(Math.floor(src), inSize - 1);
+  t.i0[at] = lo;
+  t.i1[at] = Math.min(lo + 1, inSize - 1);
+  t.w1[at] = src - lo;
+}
+
+/** The float32 source nearest and nearest-exact floor (unitTap). */
+const nearestSource32 = (o: number, ratio: number, exact: boolean) => Math.fround((exact ? o + 0.5 : o) * Math.fround(ratio));
+
+/**
+ * How an axis's reads repeat (read-period.ts): by size every unit (a copy) or two (o >> 1);
+ * alignCorners' quotient o·(I − 1)/(O − 1) when (O − 1)/gcd is small; linear's (o + ½)·r − ½ is
+ * exact, so periodic, when the float r is n/2^k with n·(2O + 1) < 2^53 (×2, ×4, ×½; not ×3, whose
+ * r = 1/3 is rounded: its field visits every unit); nearest's float32 product (o or o + ½)·float32(r)
+ * likewise when n·(2O + 1) < 2^24, float32's significand.
+ */
+function ndPeriod(bySize: boolean, I: number, O: number, ratio: number, linear: boolean, alignCorners: boolean, exact: boolean): ReadPeriod | null {
+  if (bySize) return O === I ? wholePeriod(1, 1, O) : wholePeriod(2, 1, O);
+  if (linear && alignCorners) return alignedPeriod(I, O, (o) => linearSource(o, I, O, ratio, true));
+  const r = dyadic(linear ? ratio : Math.fround(ratio));
+  if (!r || r.num * (2 * O + 1) >= (linear ? 2 ** 53 : 2 ** 24)) return null;
+  return interiorPeriod(r.num, r.den, I, O, (o) => (linear ? linearSource(o, I, O, ratio, false) : nearestSource32(o, ratio, exact)));
 }
 
 function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF | null {
@@ -121,14 +157,17 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
     const step = readsBySize(rank, x[1], I, O, linear, exact) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
     // the kernel's own taps: i0, and i1 where its weight is not 0 (a source clamped to 0, a copy, nearest),
     // either side of a pixel centre (onCentre) for a linear source computed as the kernel does
-    const { i0, i1, w1 } = ctx.plan.taps[i];
+    const t: AxisTaps = { i0: new Int32Array(1), i1: new Int32Array(1), w1: new Float32Array(1) };
     const ratio = scales ? 1 / scales[i] : I / O;
-    return resampleReads(ax, step, O, (o) => {
-      const read = [i0[o], w1[o] !== 0 ? i1[o] : i0[o]] as const;
-      if (!linear || readsBySize(rank, x[1], I, O, linear)) return read;
+    const bySize = readsBySize(rank, x[1], I, O, linear, exact);
+    const read = (o: number) => {
+      unitTap(ctx.plan.axes[i], o, t, 0);
+      const read = [t.i0[0], t.w1[0] !== 0 ? t.i1[0] : t.i0[0]] as const;
+      if (!linear || bySize) return read;
       const src = linearSource(o, I, O, ratio, a.alignCorners ?? false);
       return onCentre(read, src, I, 1, a.alignCorners ? o === 0 : src < -1e-7);
-    });
+    };
+    return resampleReads(ax, step, O, read, ndPeriod(bySize, I, O, ratio, linear, a.alignCorners ?? false, exact));
   });
 }
 
@@ -155,16 +194,16 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       });
       // recomputeScaleFactor: the coordinates read I/O, as for the size it computed
       const ratioScales = a.recomputeScaleFactor ? null : scales;
-      const taps = sizes.map((s, i) => axisTaps(rank, x[1], x[2 + i], s, ratioScales?.[i], linear, a.alignCorners ?? false, a.mode === 'nearest-exact'));
+      const axes = sizes.map((s, i) => ({ rank, channels: x[1], inSize: x[2 + i], outSize: s, scaleFactor: ratioScales?.[i], linear, alignCorners: a.alignCorners ?? false, exact: a.mode === 'nearest-exact' }));
       const shape = [x[0], x[1], ...sizes];
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
-      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { taps }, fixedSize: a.size !== undefined };
+      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined };
     },
     receptiveField: upsampleRF,
     run(ctx) {
       const x = ctx.inputs[0];
       const unit: AxisTaps = { i0: Int32Array.of(0), i1: Int32Array.of(0), w1: Float32Array.of(0) };
-      const [tt, th, tw] = [...Array<AxisTaps>(3 - rank).fill(unit), ...ctx.plan.taps];
+      const [tt, th, tw] = [...Array<AxisTaps>(3 - rank).fill(unit), ...ctx.plan.axes.map(axisTaps)];
       const [T, H, W] = [...Array<number>(3 - rank).fill(1), ...x.shape.slice(2)];
       const out = new Float32Array(numel(ctx.outputs[0]));
       const xd = x.data;

@@ -14,6 +14,8 @@
  * linear ×½ reads 2o − 1 … 2o + 2, size 4.
  */
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
+import { alignedPeriod, dyadic, interiorPeriod, scalePeriod, wholePeriod } from './read-period.js';
+import type { ReadPeriod } from './read-period.js';
 import type { RFContext, TensorRF } from './types.js';
 
 export const COORDINATE_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'half_pixel_symmetric', 'tf_crop_and_resize'] as const;
@@ -164,31 +166,27 @@ export function filterWidth(plan: ResamplePlan, axis: number): number {
  * ratio x − base lies in (0, 1], so an integer x is the right end of [x − 1, x] (the extra tap then
  * weighs filter(±support) = 0).
  */
-function filteredTaps(plan: ResamplePlan, axis: number, index: Int32Array, weight: Float64Array, taps: number): void {
+function filteredTaps(plan: ResamplePlan, axis: number, o: number, index: Int32Array, weight: Float64Array, at: number, taps: number): void {
   const inSize = plan.inSize[axis];
   const s = filterScale(plan, axis);
   const a = plan.cubicA ?? CUBIC_A;
   const cubic = plan.mode === 'cubic';
   const exclude = plan.excludeOutside === true;
-  const normalise = exclude || plan.antialias === true;
   const half = taps / 2;
-  for (let o = 0; o < plan.outSize[axis]; o++) {
-    const src = sourceCoordinate(plan, axis, o);
-    const base = plan.antialias && Number.isInteger(src) ? src - 1 : Math.floor(src);
-    const t = src - base;
-    const at = o * taps;
-    let sum = 0;
-    for (let k = 0; k < taps; k++) {
-      const p = base - half + 1 + k;
-      // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
-      const d = s * (t + (half - 1) - k);
-      const w = exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
-      index[at + k] = Math.min(Math.max(p, 0), inSize - 1);
-      weight[at + k] = w;
-      sum += w;
-    }
-    if (normalise && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
+  const src = sourceCoordinate(plan, axis, o);
+  const base = plan.antialias && Number.isInteger(src) ? src - 1 : Math.floor(src);
+  const t = src - base;
+  let sum = 0;
+  for (let k = 0; k < taps; k++) {
+    const p = base - half + 1 + k;
+    // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
+    const d = s * (t + (half - 1) - k);
+    const w = exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
+    index[at + k] = Math.min(Math.max(p, 0), inSize - 1);
+    weight[at + k] = w;
+    sum += w;
   }
+  if ((exclude || plan.antialias === true) && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
 }
 
 /**
@@ -200,41 +198,10 @@ function filteredTaps(plan: ResamplePlan, axis: number, index: Int32Array, weigh
  */
 export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const out = plan.outSize[axis];
-  const inSize = plan.inSize[axis];
   const taps = filterWidth(plan, axis);
   const index = new Int32Array(out * taps);
   const weight = new Float64Array(out * taps);
-  if (filtered(plan)) {
-    filteredTaps(plan, axis, index, weight, taps);
-    return withOutside(plan, axis, { taps, index, weight });
-  }
-  const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
-  for (let o = 0; o < out; o++) {
-    const at = o * taps;
-    if (plan.mode === 'nearest') {
-      index[at] = nearestSource(plan, axis, o);
-      weight[at] = 1;
-    } else if (copiesAxis(plan, axis)) {
-      index[at] = index[at + 1] = o;
-      weight[at] = 1;
-      weight[at + 1] = 0;
-    } else if (plan.pytorchSizeRules) {
-      // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
-      const src = Math.max(sourceCoordinate(plan, axis, o), 0);
-      const lo = Math.min(Math.floor(src), inSize - 1);
-      index[at] = lo;
-      index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
-      weight[at] = 1 - (src - lo);
-      weight[at + 1] = src - lo;
-    } else {
-      const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
-      const lo = Math.floor(src);
-      index[at] = lo;
-      index[at + 1] = clampIndex(lo + 1);
-      weight[at] = 1 - (src - lo);
-      weight[at + 1] = src - lo;
-    }
-  }
+  for (let o = 0; o < out; o++) unitTaps(plan, axis, o, index, weight, o * taps, taps);
   return withOutside(plan, axis, { taps, index, weight });
 }
 
@@ -249,6 +216,35 @@ function withOutside(plan: ResamplePlan, axis: number, t: AxisTaps): AxisTaps {
   return { ...t, outside };
 }
 
+/** Output o's `taps` taps along one axis (axisTaps), written at `at` of index and weight. */
+function unitTaps(plan: ResamplePlan, axis: number, o: number, index: Int32Array, weight: Float64Array, at: number, taps: number): void {
+  const inSize = plan.inSize[axis];
+  if (filtered(plan)) {
+    filteredTaps(plan, axis, o, index, weight, at, taps);
+  } else if (plan.mode === 'nearest') {
+    index[at] = nearestSource(plan, axis, o);
+    weight[at] = 1;
+  } else if (copiesAxis(plan, axis)) {
+    index[at] = index[at + 1] = o;
+    weight[at] = 1;
+    weight[at + 1] = 0;
+  } else if (plan.pytorchSizeRules) {
+    // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
+    const src = Math.max(sourceCoordinate(plan, axis, o), 0);
+    const lo = Math.min(Math.floor(src), inSize - 1);
+    index[at] = lo;
+    index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
+    weight[at] = 1 - (src - lo);
+    weight[at + 1] = src - lo;
+  } else {
+    const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
+    const lo = Math.floor(src);
+    index[at] = lo;
+    index[at + 1] = Math.min(lo + 1, inSize - 1);
+    weight[at] = 1 - (src - lo);
+    weight[at + 1] = src - lo;
+  }
+}
 
 /** The step of the field along one axis (header). */
 function resampleStep(p: ResamplePlan, axis: number): number {
@@ -280,15 +276,15 @@ export function onCentre(read: readonly [number, number], src: number, inSize: n
 }
 
 /** The input units output o reads: the span of its taps of nonzero weight, either side of a pixel centre (onCentre, header). */
-export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number): [number, number] {
+export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number, at = o * t.taps): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (let k = o * t.taps; k < (o + 1) * t.taps; k++) {
+  for (let k = at; k < at + t.taps; k++) {
     if (t.weight[k] === 0) continue;
     lo = Math.min(lo, t.index[k]);
     hi = Math.max(hi, t.index[k]);
   }
-  const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[o * t.taps], t.index[o * t.taps]];
+  const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[at], t.index[at]];
   if (p.mode === 'nearest' || copiesAxis(p, axis)) return read;
   const src = sourceCoordinate(p, axis, o);
   // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); the filtered taps (cubic, antialias) do not clamp
@@ -297,13 +293,43 @@ export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number): 
   return onCentre(read, src, p.inSize[axis], t.taps / 2, exact);
 }
 
+/**
+ * How the reads of one axis repeat (read-period.ts): a copy every unit, nearest ×2 by size every
+ * two; PyTorch's float32 nearest (asymmetric, floor) reads floor(o·c), c = float32(1/scale), which
+ * is exact, so periodic, when o·c fits float32's 24 bits; every other source is a correctly rounded
+ * quotient, periodic when the scale (alignCorners: (I − 1)/(O − 1)) is a fraction of small numerator.
+ */
+function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | null {
+  const [inSize, count] = [p.inSize[axis], p.outSize[axis]];
+  // sources computed with a float offset or product (tf_crop_and_resize, half_pixel_symmetric) are not the
+  // exact quotients of the header, and antialias's taps reach past the interior's margin of 3: every unit
+  if (p.crop || p.transform === 'half_pixel_symmetric' || taps > 4) return null;
+  if (copiesAxis(p, axis)) return wholePeriod(1, 1, count);
+  const bySize = p.mode === 'nearest' && p.nearestBySize ? atenSizeIndex(0, inSize, count, false) !== null : false;
+  if (bySize) return count === inSize ? wholePeriod(1, 1, count) : wholePeriod(2, 1, count);
+  const src = (o: number) => sourceCoordinate(p, axis, o);
+  if (p.mode === 'nearest' && p.transform === 'asymmetric' && p.nearestMode === 'floor') {
+    const c = dyadic(Math.fround(1 / p.scale[axis]));
+    if (!c || (count - 1) * c.num >= 2 ** 24) return null;
+    return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround(o * Math.fround(1 / p.scale[axis])));
+  }
+  if (p.transform === 'align_corners') return alignedPeriod(inSize, count, src);
+  return scalePeriod(p.scale[axis], inSize, count, src);
+}
+
 /** The field of upsample and resize: the envelope of every unit's reads, per axis (header). */
 export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | null {
   const inp = ctx.rf[0];
   if (!inp || inp.global) return spreadRF(inp, ctx.inputs[0], ctx.outputs[0]);
   const p = ctx.plan;
   return perAxisWindow(inp, 2, ctx.inputs[0], (ax, i) => {
-    const taps = axisTaps(p, i);
-    return resampleReads(ax, resampleStep(p, i), p.outSize[i], (o) => tapSpan(p, i, taps, o));
+    // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod)
+    const n = filterWidth(p, i);
+    const taps: AxisTaps = { taps: n, index: new Int32Array(n), weight: new Float64Array(n) };
+    const read = (o: number) => {
+      unitTaps(p, i, o, taps.index, taps.weight, 0, n);
+      return tapSpan(p, i, taps, o, 0);
+    };
+    return resampleReads(ax, resampleStep(p, i), p.outSize[i], read, readPeriod(p, i, n));
   });
 }

@@ -75,6 +75,9 @@ describe('worked figures', () => {
     const r = analyze(net([1, 1, 12], { op: 'adaptiveAvgPool1d', outputSize: 5 }));
     expect(r.layers[0].receptiveField).toMatchObject({ size: [4], stride: [2.25], padding: [0.5] });
   });
+  it('depth-to-space ×2 written as reshape [1, 2, 2, 1, 6, 7], transpose, reshape [1, 1, 12, 14]: unit o reads ⌊o/2⌋, as depthToSpace: size 1.5, stride ½, padding ½ (not global)', () => {
+    expect(field(byName('repro 12'))).toMatchObject({ size: [1.5, 1.5], stride: [0.5, 0.5], padding: [0.5, 0.5] });
+  });
   it('bilinear ×2 (half pixel) after a stride-4 conv: reads [0,0] [0,1] [0,1] [1,2] [1,2] … at step ½: size 1 + 1.5·4 = 7, stride 2, padding 4', () => {
     expect(field(byName('repro 02'))).toMatchObject({ size: [7], stride: [2], padding: [4] });
   });
