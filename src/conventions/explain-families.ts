@@ -180,6 +180,9 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       return only(mul(V('ΠK', ...kernels(f)), outs), f);
     case 'adaptiveAvgPoolNd':
       return only(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), f);
+    case 'adaptiveMaxPool':
+      // pool-adaptive-max.ts: (window volume − 1) comparisons per output
+      return only(sub(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), outs), f);
     case 'einsum':
       return einsumParts(f);
     case 'layerNorm':

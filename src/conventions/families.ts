@@ -47,6 +47,7 @@ import { conv1d, conv3d } from '../ops/conv-nd.js';
 import { convTranspose1d, convTranspose3d } from '../ops/conv-transpose-nd.js';
 import { upsample1d, upsample3d } from '../ops/upsample-nd.js';
 import { maxPool1d, maxPool3d, avgPool1d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool3d } from '../ops/pool-nd.js';
+import { adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d } from '../ops/pool-adaptive-max.js';
 import type { OpDef, Shape } from '../ops/types.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts } from './types.js';
@@ -121,6 +122,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   ...familyOf('maxPoolNd', maxPool1d, maxPool3d),
   ...familyOf('avgPoolNd', avgPool1d, avgPool3d),
   ...familyOf('adaptiveAvgPoolNd', adaptiveAvgPool1d, adaptiveAvgPool3d),
+  ...familyOf('adaptiveMaxPool', adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d),
   ...familyOf('reduce', reduceSum, reduceMax, reduceMin, reduceL2, reduceProd),
   ...familyOf('argReduce', argMax, argMin),
   ...familyOf('mathUnary', sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil),

@@ -9,12 +9,18 @@
  * fvcore's _DEFAULT_SUPPORTED_OPS has aten::_convolution (any rank) but only
  * aten::adaptive_avg_pool2d and the 2-D upsampling ops: a 1-D or 3-D adaptive pool or upsampling
  * counts 0 there.
+ * Adaptive max pooling (adaptiveMaxPool1d/2d/3d, one family: every tool lists the three ranks
+ * together): thop registers nn.AdaptiveMaxPool1d/2d/3d as zero_ops; ptflops hooks them with
+ * pool_flops_counter_hook and patches F.adaptive_max_pool1d/2d/3d; calflops patches those with
+ * _pool_flops_compute (FLOPs, no MACs); fvcore's supported ops, ptflops' aten ops, torchinfo and
+ * torchvision's metadata have none (0). onnx-tool never sees it (no ONNX op: an exported
+ * AdaptiveMaxPool2d is a MaxPool, imported as maxPool2d), so it has no rule either.
  */
 import { inElements, outElements } from './families.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
-type NdFamily = 'convNd' | 'convTransposeNd' | 'maxPoolNd' | 'avgPoolNd' | 'adaptiveAvgPoolNd' | 'resampleNd';
+type NdFamily = 'convNd' | 'convTransposeNd' | 'maxPoolNd' | 'avgPoolNd' | 'adaptiveAvgPoolNd' | 'resampleNd' | 'adaptiveMaxPool';
 type NdRules = Readonly<Partial<Record<NdFamily, Rule>>>;
 
 const withBias = (f: LayerFacts): number => f.cost.macs + f.cost.biasOps;
@@ -89,6 +95,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
       source: 'thop/vision/basic_hooks.py count_upsample l. 152-166',
     }),
     adaptiveAvgPoolNd: moduleOnly({ count: thopAdaptive, why: 'nn.AdaptiveAvgPool1d/3d: one add per pooled input (Π of the window sums) + one divide per output', source: 'thop/vision/basic_hooks.py count_adap_avgpool l. 133-149' }),
+    adaptiveMaxPool: { count: () => 0, why: 'nn.AdaptiveMaxPool1d/2d/3d are registered as zero_ops: 0', source: 'thop/profile.py register_hooks (nn.AdaptiveMaxPool1d/2d/3d: zero_ops)' },
   },
   ptflops: {
     convNd: { count: withBias, why: 'nn.Conv1d/3d: per output position ΠK·Cin·(Cout/g), plus the bias', source: 'ptflops/pytorch_ops.py conv_flops_counter_hook l. 60-92, MODULES_MAPPING l. 273-275' },
@@ -101,6 +108,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
       source: 'ptflops/pytorch_ops.py upsample_flops_counter_hook l. 21-27 + _interpolate_functional_flops_hook l. 351-382',
     },
     adaptiveAvgPoolNd: twice('nn.AdaptiveAvgPool1d/3d: 2 per input element (pool hook + patched F.adaptive_avg_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 436-438'),
+    adaptiveMaxPool: twice('nn.AdaptiveMaxPool1d/2d/3d: 2 per input element (pool hook + patched F.adaptive_max_pool1d/2d/3d); functional: 1', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, MODULES_MAPPING l. 289-294, FUNCTIONAL_MAPPING l. 439-441'),
   },
   'ptflops-aten': {
     convNd: { count: withBias, why: 'aten.convolution: batch·prod(w.shape)·ΠO + one bias add per output element', source: 'ptflops/aten_ops.py conv_flop_count l. 71-95' },
@@ -111,6 +119,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     maxPoolNd: { count: inElements, why: 'F.max_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
     avgPoolNd: { count: inElements, why: 'F.avg_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
     adaptiveAvgPoolNd: { count: inElements, why: 'F.adaptive_avg_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
+    adaptiveMaxPool: { count: inElements, why: 'F.adaptive_max_pool1d/2d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80, patched l. 491-493' },
     resampleNd: {
       count: (f) => {
         const size = f.attrs.size;

@@ -17,7 +17,7 @@ import type { LayerCost, OpDef, Shape } from '../ops/types.js';
  * pixelShuffle, pixelUnshuffle, shape, cast, identity, channelShuffle, and the control guards
  * ifSelect and loopContinue): every tool studied counts them 0. The others are one op each, or
  * ops every tool treats alike: `convNd` (conv1d, conv3d), `convTransposeNd` (convTranspose1d/3d), `resampleNd` (upsample1d/3d), `maxPoolNd`, `avgPoolNd`,
- * `adaptiveAvgPoolNd` (their 1-D and 3-D forms), `quantize` (quantize, dequantize, dynamic quantize), `quantConv`
+ * `adaptiveAvgPoolNd` (their 1-D and 3-D forms), `adaptiveMaxPool` (adaptiveMaxPool1d/2d/3d: every tool treats the three alike), `quantize` (quantize, dequantize, dynamic quantize), `quantConv`
  * (QLinearConv, ConvInteger), `quantMatmul` (QLinearMatMul, MatMulInteger), `quantArithmetic`
  * (com.microsoft QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearConcat), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
  * `mathUnary` (sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil), `mathBinary` (pow, mod,
@@ -41,6 +41,7 @@ export const FAMILIES = [
   'maxPoolNd',
   'avgPoolNd',
   'adaptiveAvgPoolNd',
+  'adaptiveMaxPool',
   'resample',
   'resampleNd',
   'relu',

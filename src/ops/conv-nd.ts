@@ -18,6 +18,9 @@
  * (conv's [Cout, Cin/g, …K] is the transposed conv's [in, out/g, …K]), stride, padding, dilation
  * and groups, cropped to x's size (rows the forward never read get 0): conv-transpose-nd.ts.
  *
+ * paddingMode reflect, replicate, circular: the input padded in that mode, then the conv unpadded
+ * (conv-padding-mode.ts: shape, cost, field and gradient those of the pad op followed by the conv).
+ *
  * Receptive field: per spatial axis ([l] or [d, h, w]), the window algebra of conv.ts on each axis
  * (receptive-field.ts windowRF: r' = r + (k_eff − 1)·j, j' = j·s, P' = P + pb·j).
  */
@@ -32,6 +35,8 @@ import { READS_SHAPES_ONLY } from './types.js';
 import type { InferContext, Inferred, OpDef } from './types.js';
 import { convNdForward, convTransposeNdForward } from './conv-nd-kernels.js';
 import type { ConvNdPlan } from './conv-nd-kernels.js';
+import { PaddingMode, padInput, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
+import type { PadStage } from './conv-padding-mode.js';
 
 export type { ConvNdPlan };
 
@@ -45,20 +50,25 @@ export function convNdAttrs(rank: number) {
     dilation: perAxis(rank).default(1),
     groups: posInt.default(1),
     bias: z.boolean().default(true),
+    paddingMode: PaddingMode,
   });
 }
 export type ConvNdAttrs = z.infer<ReturnType<typeof convNdAttrs>>;
 
 
-export function convNdPlan(ctx: InferContext<ConvNdAttrs>, rank: number): ConvNdPlan {
+/** A conv's plan, with its pad stage when paddingMode is not zeros (geo then over the padded input). */
+type ConvNdModePlan = ConvNdPlan & { pad?: PadStage };
+
+export function convNdPlan(ctx: InferContext<ConvNdAttrs>, rank: number): ConvNdModePlan {
   const x = expectSpatialRank(ctx, rank);
   const a = ctx.attrs;
   checkChannels(ctx, x, a.inChannels, 'inChannels', a.groups, a.outChannels);
-  const geo = windowGeometryNd(ctx, x.slice(2), { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: a.padding });
-  return { n: x[0], cin: x[1], cout: a.outChannels, groups: a.groups, geo };
+  const resolved = windowGeometryNd(ctx, x.slice(2), { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: a.padding });
+  const { stage, geo } = padStage(ctx, x, resolved, a.paddingMode);
+  return { n: x[0], cin: x[1], cout: a.outChannels, groups: a.groups, geo, ...(stage ? { pad: stage } : {}) };
 }
 
-function convNdInferred(plan: ConvNdPlan, bias: boolean): Inferred<ConvNdPlan> {
+function convNdInferred(plan: ConvNdModePlan, bias: boolean): Inferred<ConvNdModePlan> {
   const outPositions = plan.n * plan.cout * product(plan.geo.map((g) => g.out));
   const kernel = plan.geo.map((g) => g.kernel);
   const perOutput = (plan.cin / plan.groups) * product(kernel);
@@ -70,7 +80,7 @@ function convNdInferred(plan: ConvNdPlan, bias: boolean): Inferred<ConvNdPlan> {
   };
 }
 
-function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdPlan> {
+function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
   const name = `conv${rank}d`;
   return {
     name,
@@ -85,17 +95,24 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdPlan> {
       return { outChannels: w[0], kernelSize: w.slice(2), bias: weights.bias !== undefined, ...attrs };
     },
     attrs: convNdAttrs(rank),
-    infer: (ctx) => convNdInferred(convNdPlan(ctx, rank), ctx.attrs.bias),
-    receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
+    infer(ctx) {
+      const plan = convNdPlan(ctx, rank);
+      const inferred = convNdInferred(plan, ctx.attrs.bias);
+      // the padded input the kernel reads (paddingMode): held to the tensor limit as the pad op's output would be
+      return plan.pad ? { ...inferred, intermediates: [plan.pad.shape] } : inferred;
+    },
+    receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo, ctx.plan.pad.shape) : windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0])),
     run(ctx) {
-      return [tensor(ctx.outputs[0], convNdForward(ctx.inputs[0].data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))];
+      const x = ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0];
+      return [tensor(ctx.outputs[0], convNdForward(x.data, ctx.weights.weight.data, ctx.weights.bias?.data, ctx.plan))];
     },
     vjpReads: READS_SHAPES_ONLY, // a linear map of g: no forward values
     vjp(ctx) {
       const p = ctx.plan;
       const g = ctx.gradOutputs[0]?.data ?? new Float32Array(ctx.outputs[0].reduce((a, b) => a * b, 1));
       const geo = p.geo.map((a) => ({ ...a, in: a.out, out: a.in }));
-      return [tensor(ctx.inputs[0].shape, convTransposeNdForward(g, ctx.weights.weight.data, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo }))];
+      const gx = tensor(p.pad ? p.pad.shape : ctx.inputs[0].shape, convTransposeNdForward(g, ctx.weights.weight.data, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo }));
+      return [p.pad ? unpadGradient(ctx, p.pad, gx) : gx];
     },
   };
 }

@@ -26,6 +26,7 @@ import { convNdForward, convTransposeNdForward } from './conv-nd-kernels.js';
 import type { ConvNdPlan } from './conv-nd-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 import { READS_SHAPES_ONLY } from './types.js';
+import { ZerosPaddingOnly } from './conv-padding-mode.js';
 import type { OpDef } from './types.js';
 
 function attrs(rank: number) {
@@ -39,6 +40,7 @@ function attrs(rank: number) {
     dilation: perAxis(rank).default(1),
     groups: posInt.default(1),
     bias: z.boolean().default(true),
+    paddingMode: ZerosPaddingOnly,
   });
 }
 export type ConvTransposeNdAttrs = z.infer<ReturnType<typeof attrs>>;

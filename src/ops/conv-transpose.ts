@@ -24,6 +24,7 @@ import { convForward } from './conv.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import type { ConvTransposePlan } from './conv-transpose-kernel.js';
 import { READS_SHAPES_ONLY } from './types.js';
+import { ZerosPaddingOnly } from './conv-padding-mode.js';
 
 export const ConvTransposeAttrs = z.strictObject({
   outChannels: posInt.describe('output channels'),
@@ -35,6 +36,7 @@ export const ConvTransposeAttrs = z.strictObject({
   dilation: Pair.default(1),
   groups: posInt.default(1),
   bias: z.boolean().default(true),
+  paddingMode: ZerosPaddingOnly,
 });
 export type ConvTransposeAttrs = z.infer<typeof ConvTransposeAttrs>;
 

@@ -1,7 +1,8 @@
 /**
  * conv2d: standard, grouped, depthwise (groups = in = out channels) and dilated convolution.
  * PyTorch: torch.nn.Conv2d / torch.nn.functional.conv2d (cross-correlation, no kernel flip);
- * mode "convolution" flips the kernel, as the mathematical convolution does.
+ * mode "convolution" flips the kernel, as the mathematical convolution does. paddingMode reflect,
+ * replicate, circular: the input padded in that mode, then the conv unpadded (conv-padding-mode.ts).
  *
  *   y[n, co, i, j] = b[co] + Σ_{ci ∈ group(co)} Σ_{u,v} w[co, ci, u, v] · x[n, ci, i·s − pt + u·d, j·s − pl + v·d]
  *   params = Cout·(Cin/g)·Kh·Kw (+ Cout bias)
@@ -32,11 +33,14 @@ import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
+import { depthwise, depthwiseInputGradient } from './depthwise-scalar.js';
 import { stageConv } from './conv-im2col.js';
 import { winogradApplies, winogradRows } from './conv-winograd.js';
 import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { KERNEL_SCRATCH } from '../limits.js';
+import { PaddingMode, padInput, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
+import type { PadStage } from './conv-padding-mode.js';
 
 export const ConvAttrs = z.strictObject({
   outChannels: posInt.describe('number of kernels: the output channels'),
@@ -48,6 +52,7 @@ export const ConvAttrs = z.strictObject({
   groups: posInt.default(1),
   bias: z.boolean().default(true),
   mode: z.enum(['crossCorrelation', 'convolution']).default('crossCorrelation'),
+  paddingMode: PaddingMode,
 });
 export type ConvAttrs = z.infer<typeof ConvAttrs>;
 
@@ -57,6 +62,8 @@ export interface ConvPlan {
   cout: number;
   groups: number;
   geo: AxisGeometry[];
+  /** paddingMode other than zeros: the pad before the window (geo is then over the padded input, padding 0). */
+  pad?: PadStage;
 }
 
 type ConvLike = Pick<ConvAttrs, 'outChannels' | 'inChannels' | 'kernelSize' | 'stride' | 'padding' | 'dilation' | 'groups'>;
@@ -103,21 +110,30 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
   attrsFromWeights: convAttrsFromWeights,
   attrs: ConvAttrs,
-  infer: (ctx) => convInferred(convPlan(ctx), ctx.attrs.bias),
-  receptiveField: (ctx) => windowRF(ctx.rf[0], ctx.plan.geo),
-  // bands of output rows or channels, each convRows on its part (the flipped kernel of mode "convolution" is not sent)
-  teamBands: (ctx) => (ctx.attrs.mode === 'convolution' ? null : { kind: 'conv', plan: ctx.plan }),
+  infer(ctx) {
+    const p = convPlan(ctx);
+    const { stage, geo } = padStage(ctx, ctx.inputs[0], p.geo, ctx.attrs.paddingMode);
+    if (!stage) return convInferred(p, ctx.attrs.bias);
+    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [stage.shape] };
+  },
+  receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
+  // bands of output rows or channels, each convRows on its part of the input as given (the flipped
+  // kernel of mode "convolution" is not sent, nor a pad stage: those run on one thread)
+  teamBands: (ctx) => (ctx.attrs.mode === 'convolution' || ctx.plan.pad ? null : { kind: 'conv', plan: ctx.plan }),
   run(ctx) {
     const w = ctx.weights.weight.data;
     const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
-    return [tensor(ctx.outputs[0], convForward(ctx.inputs[0].data, weight, ctx.weights.bias?.data, ctx.plan))];
+    const x = ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0];
+    return [tensor(ctx.outputs[0], convForward(x.data, weight, ctx.weights.bias?.data, ctx.plan))];
   },
   vjp(ctx) {
     const w = ctx.weights.weight.data;
     const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
     const gy = ctx.gradOutputs[0];
-    const x = ctx.inputs[0];
-    return [tensor(x.shape, gy ? convInputGradient(gy.data, weight, ctx.plan) : new Float32Array(x.data.length))];
+    const pad = ctx.plan.pad;
+    const shape = pad ? pad.shape : ctx.inputs[0].shape;
+    const gx = tensor(shape, gy ? convInputGradient(gy.data, weight, ctx.plan) : new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    return [pad ? unpadGradient(ctx, pad, gx) : gx];
   },
 };
 
@@ -149,57 +165,6 @@ export function convInputGradient(gy: Float32Array, weight: Float32Array, p: Con
     return { ...g, padBegin, padEnd: g.out - 1 + fullPad(g) - padBegin - (g.in - 1) };
   });
   return convForward(gy, wT, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo });
-}
-
-/**
- * Depthwise (one input channel per group): a direct sliding window, cheaper than GEMM with M = 1.
- * Output rows [from, to). Each kernel row that falls inside the input adds all its taps to an
- * output in one pass (the three taps of a 3×3 unrolled); only the edge columns check bounds.
- */
-function depthwise(x: Float32Array, w: Float32Array, out: Float32Array, p: ConvPlan, from: number, to: number): void {
-  const [gh, gw] = p.geo;
-  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
-  const [sy, sx, dw] = [gh.stride, gw.stride, gw.dilation];
-  const pl = gw.padBegin;
-  const mult = p.cout / p.cin;
-  // columns whose every tap is inside [0, W)
-  const lo = Math.min(OW, Math.max(0, Math.ceil(pl / sx)));
-  const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 - (KW - 1) * dw + pl) / sx) + 1));
-  for (let b = 0; b < p.n; b++) {
-    for (let co = 0; co < p.cout; co++) {
-      const xc = (b * p.cin + Math.floor(co / mult)) * H * W;
-      const oc = (b * p.cout + co) * OH * OW;
-      for (let oy = from; oy < to; oy++) {
-        const dst = oc + oy * OW;
-        for (let u = 0; u < KH; u++) {
-          const iy = oy * sy - gh.padBegin + u * gh.dilation;
-          if (iy < 0 || iy >= H) continue;
-          const row = xc + iy * W - pl;
-          const wr = (co * KH + u) * KW;
-          if (KW === 3) {
-            const [w0, w1, w2] = [w[wr], w[wr + 1], w[wr + 2]];
-            for (let ox = lo, xi = row + lo * sx; ox < hi; ox++, xi += sx) out[dst + ox] += w0 * x[xi] + w1 * x[xi + dw] + w2 * x[xi + 2 * dw];
-          } else {
-            for (let ox = lo, xi = row + lo * sx; ox < hi; ox++, xi += sx) {
-              let acc = 0;
-              for (let v = 0; v < KW; v++) acc += w[wr + v] * x[xi + v * dw];
-              out[dst + ox] += acc;
-            }
-          }
-          for (let ox = 0; ox < OW; ox++) {
-            if (ox === lo) ox = hi;
-            if (ox >= OW) break;
-            let acc = 0;
-            for (let v = 0; v < KW; v++) {
-              const ix = ox * sx - pl + v * dw;
-              if (ix >= 0 && ix < W) acc += w[wr + v] * x[row + pl + ix];
-            }
-            out[dst + ox] += acc;
-          }
-        }
-      }
-    }
-  }
 }
 
 /**
@@ -352,49 +317,4 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     }
   }
   if (!biasAdded) addBias(out, bias, p.n, p.cout, plane, first, first + positions);
-}
-
-/**
- * ∂x of a depthwise convolution (one input channel per group, Cout/Cin kernels each) with any
- * stride: every output gradient scattered along its kernel row by row. Columns whose taps all
- * fall inside the input (ox in [lo, hi), as the forward's depthwise) skip the bounds checks.
- */
-function depthwiseInputGradient(gy: Float32Array, w: Float32Array, p: ConvPlan): Float32Array {
-  const [gh, gw] = p.geo;
-  const [H, W, OH, OW, KH, KW] = [gh.in, gw.in, gh.out, gw.out, gh.kernel, gw.kernel];
-  const [sy, sx, dw] = [gh.stride, gw.stride, gw.dilation];
-  const pl = gw.padBegin;
-  const mult = p.cout / p.cin;
-  const gx = new Float32Array(p.n * p.cin * H * W);
-  const lo = Math.min(OW, Math.max(0, Math.ceil(pl / sx)));
-  const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 - (KW - 1) * dw + pl) / sx) + 1));
-  for (let b = 0; b < p.n; b++) {
-    for (let co = 0; co < p.cout; co++) {
-      const xc = (b * p.cin + Math.floor(co / mult)) * H * W;
-      const oc = (b * p.cout + co) * OH * OW;
-      for (let oy = 0; oy < OH; oy++) {
-        const src = oc + oy * OW;
-        for (let u = 0; u < KH; u++) {
-          const iy = oy * sy - gh.padBegin + u * gh.dilation;
-          if (iy < 0 || iy >= H) continue;
-          const row = xc + iy * W - pl;
-          const wr = (co * KH + u) * KW;
-          for (let v = 0; v < KW; v++) {
-            const wv = w[wr + v];
-            for (let ox = lo, xi = row + lo * sx + v * dw; ox < hi; ox++, xi += sx) gx[xi] += wv * gy[src + ox];
-          }
-          // the edge columns, tap by tap with bounds
-          for (let ox = 0; ox < OW; ox++) {
-            if (ox === lo) ox = hi;
-            if (ox >= OW) break;
-            for (let v = 0; v < KW; v++) {
-              const ix = ox * sx - pl + v * dw;
-              if (ix >= 0 && ix < W) gx[row + pl + ix] += w[wr + v] * gy[src + ox];
-            }
-          }
-        }
-      }
-    }
-  }
-  return gx;
 }

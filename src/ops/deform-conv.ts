@@ -35,7 +35,7 @@ const BILINEAR_SAMPLE_FLOPS = 7;
 /** v2's modulation: one multiply of each sample by its mask value. */
 const MASK_FLOPS = 1;
 
-export const DeformConvAttrs = ConvAttrs.omit({ mode: true });
+export const DeformConvAttrs = ConvAttrs.omit({ mode: true, paddingMode: true });
 export type DeformConvAttrs = ReturnType<typeof DeformConvAttrs.parse>;
 
 export interface DeformConvPlan extends ConvPlan {

@@ -12,7 +12,9 @@
  *                              trackRunningStats it normalises by its running statistics at inference, as BN does
  * Refused as PyTorch's functional checks refuse them (F.group_norm, F.instance_norm; the ATen
  * kernels would give β): groupNorm where N·(C/G)·H·W = 1 (the whole batch one value per group),
- * instanceNorm2d on its own statistics where H·W = 1 (each map a single value).
+ * instanceNorm2d on its own statistics where H·W = 1 (each map a single value). With singleValue
+ * 'beta' (what the ONNX importer sets) those groups give β instead, as ONNX GroupNormalization and
+ * InstanceNormalization define them (and onnxruntime computes): x − mean = 0 there.
  *   params  = 2·|γ| when affine (layerNorm: |γ| without its bias); instanceNorm2d's running statistics are buffers
  *   FLOPs   = 5 per element (sum for the mean, subtract, square, sum for the variance, scale by
  *             1/σ) + 4 per group (the two divisions by the count, + ε, 1/√) + 2 per element for the
@@ -32,185 +34,23 @@ import { IntList, channelVector } from './common.js';
 import { normalizeAxis } from './axes.js';
 import { posInt } from './geometry.js';
 import { globalRF } from './receptive-field.js';
-import { ZERO_COST, numel } from './types.js';
-import type { InferContext, LayerCost, OpDef, RFContext, RunContext, Shape, VjpContext, WeightSpec } from './types.js';
-import { tensor } from '../tensor/tensor.js';
+import { normCost, normRun, normVjp } from './norm-kernels.js';
+import type { NormAttrs, NormPlan } from './norm-kernels.js';
+import { numel } from './types.js';
+import type { InferContext, OpDef, RFContext, RunContext, Shape, WeightSpec } from './types.js';
 import type { Tensor } from '../tensor/tensor.js';
+
+export type { NormPlan } from './norm-kernels.js';
+
+/** Groups of a single value: refused as PyTorch's functional checks refuse them, or β as ONNX's formula gives. */
+const SingleValue = z
+  .enum(['refuse', 'beta'])
+  .default('refuse')
+  .describe("groups of a single value (groupNorm: N·C/G·H·W = 1; instanceNorm2d on its own statistics: H·W = 1): 'refuse' as F.group_norm / F.instance_norm do, 'beta' gives β as ONNX GroupNormalization / InstanceNormalization do (set by the ONNX importer)");
 
 /** PyTorch's ε for LayerNorm, GroupNorm and InstanceNorm (and ONNX's defaults). */
 const PYTORCH_NORM_EPS = 1e-5;
 const PYTORCH_NORM_MOMENTUM = 0.1;
-/** FLOPs of the statistics and normalisation per element, per group, and of the affine map per element (see the header). */
-const PER_ELEMENT = 5;
-const PER_GROUP = 4;
-
-/**
- * The tensor viewed as [outer, S, inner]: group (o, i) is the S elements o·S·inner + s·inner + i.
- * The affine parameter of element (o, s, ·) is ((o mod A)·S + s) div B: layerNorm s (A = B = 1),
- * groupNorm channel (o mod G)·C/G + s div HW (A = G, B = HW), instanceNorm o mod C (A = C, B = HW).
- */
-export interface NormPlan {
-  outer: number;
-  size: number;
-  inner: number;
-  affineA: number;
-  affineB: number;
-  /** Normalise by running statistics (instanceNorm2d at inference with trackRunningStats): per channel o mod affineA. */
-  running: boolean;
-  /** The input dims the statistics run over (for the receptive field). */
-  dims: number[];
-}
-
-function normCost(shape: Shape, plan: NormPlan, affineOps: number): LayerCost {
-  const n = numel(shape);
-  if (plan.running) return { ...ZERO_COST, elementwise: n * Math.max(1, affineOps) };
-  return { ...ZERO_COST, elementwise: n * (PER_ELEMENT + affineOps) + plan.outer * plan.inner * PER_GROUP };
-}
-
-/**
- * Mean and 1/σ of every group, in float64 (two passes: the variance from the mean, as PyTorch).
- * Groups strided by `inner` (layerNorm over channels: a group per position, its values a plane
- * apart) are summed a plane at a time into per-position accumulators, so memory is read in order;
- * each group still adds its values in the same order (s = 0, 1, …), so the sums are the same.
- */
-function groupStats(x: Float32Array, p: NormPlan, eps: number): { mean: Float64Array; rstd: Float64Array } {
-  const { outer, size, inner } = p;
-  const mean = new Float64Array(outer * inner);
-  const rstd = new Float64Array(outer * inner);
-  for (let o = 0; o < outer; o++) {
-    const base = o * size * inner;
-    const g0 = o * inner;
-    if (inner === 1) {
-      let sum = 0;
-      for (let at = base; at < base + size; at++) sum += x[at];
-      const m = sum / size;
-      let sq = 0;
-      for (let at = base; at < base + size; at++) sq += (x[at] - m) * (x[at] - m);
-      mean[g0] = m;
-      rstd[g0] = 1 / Math.sqrt(sq / size + eps);
-      continue;
-    }
-    // mean[] accumulates sums, then squares of deviations go into rstd[]
-    for (let s = 0; s < size; s++) {
-      const row = base + s * inner;
-      for (let i = 0; i < inner; i++) mean[g0 + i] += x[row + i];
-    }
-    for (let i = 0; i < inner; i++) mean[g0 + i] /= size;
-    for (let s = 0; s < size; s++) {
-      const row = base + s * inner;
-      for (let i = 0; i < inner; i++) {
-        const dv = x[row + i] - mean[g0 + i];
-        rstd[g0 + i] += dv * dv;
-      }
-    }
-    for (let i = 0; i < inner; i++) rstd[g0 + i] = 1 / Math.sqrt(rstd[g0 + i] / size + eps);
-  }
-  return { mean, rstd };
-}
-
-/** The running statistics as group statistics: group (o, i) reads channel o mod A. */
-function runningStats(p: NormPlan, w: Record<string, Tensor>, eps: number): { mean: Float64Array; rstd: Float64Array } {
-  const groups = p.outer * p.inner;
-  const mean = new Float64Array(groups);
-  const rstd = new Float64Array(groups);
-  for (let o = 0; o < p.outer; o++) {
-    const c = o % p.affineA;
-    for (let i = 0; i < p.inner; i++) {
-      mean[o * p.inner + i] = w.runningMean.data[c];
-      rstd[o * p.inner + i] = 1 / Math.sqrt(w.runningVar.data[c] + eps);
-    }
-  }
-  return { mean, rstd };
-}
-
-interface NormAttrs {
-  eps: number;
-}
-
-function statsOf(ctx: RunContext<NormAttrs, NormPlan>) {
-  const p = ctx.plan;
-  return p.running && !ctx.training ? runningStats(p, ctx.weights, ctx.attrs.eps) : groupStats(ctx.inputs[0].data, p, ctx.attrs.eps);
-}
-
-function normRun(ctx: RunContext<NormAttrs, NormPlan>): Tensor[] {
-  const x = ctx.inputs[0].data;
-  if (x.length === 0) return [ctx.inputs[0]];
-  const p = ctx.plan;
-  const gamma = ctx.weights.weight?.data;
-  const beta = ctx.weights.bias?.data;
-  const { mean, rstd } = statsOf(ctx);
-  const out = new Float32Array(x.length);
-  const { outer, size, inner } = p;
-  if (inner === 1 && p.affineA === 1 && p.affineB === 1) {
-    // layerNorm over the trailing dims: each group a contiguous row, γ and β indexed by s
-    for (let o = 0, base = 0; o < outer; o++, base += size) {
-      const m = mean[o];
-      const r = rstd[o];
-      for (let s = 0; s < size; s++) out[base + s] = (x[base + s] - m) * r * (gamma ? gamma[s] : 1) + (beta ? beta[s] : 0);
-    }
-    return [tensor(ctx.inputs[0].shape, out)];
-  }
-  // the affine parameter index k = ((o mod A)·S + s) div B, stepped per s rather than divided per element
-  for (let o = 0; o < outer; o++) {
-    const affineBase = (o % p.affineA) * size;
-    let k = Math.floor(affineBase / p.affineB);
-    let left = p.affineB - (affineBase % p.affineB); // values of s before k moves on
-    const base = o * size * inner;
-    const g0 = o * inner;
-    for (let s = 0; s < size; s++) {
-      const g = gamma ? gamma[k] : 1;
-      const b = beta ? beta[k] : 0;
-      const row = base + s * inner;
-      if (inner === 1) {
-        out[row] = (x[row] - mean[g0]) * rstd[g0] * g + b;
-      } else {
-        for (let i = 0; i < inner; i++) out[row + i] = (x[row + i] - mean[g0 + i]) * rstd[g0 + i] * g + b;
-      }
-      if (--left === 0) {
-        k++;
-        left = p.affineB;
-      }
-    }
-  }
-  return [tensor(ctx.inputs[0].shape, out)];
-}
-
-function normVjp(ctx: VjpContext<NormAttrs, NormPlan>): (Tensor | null)[] {
-  const x = ctx.inputs[0].data;
-  const out = new Float32Array(x.length);
-  const g = ctx.gradOutputs[0]?.data;
-  if (!g || x.length === 0) return [tensor(ctx.inputs[0].shape, out)];
-  const p = ctx.plan;
-  const gamma = ctx.weights.weight?.data;
-  const { mean, rstd } = statsOf(ctx);
-  const constant = p.running && !ctx.training;
-  for (let o = 0; o < p.outer; o++) {
-    const affineBase = (o % p.affineA) * p.size;
-    for (let i = 0; i < p.inner; i++) {
-      const m = mean[o * p.inner + i];
-      const r = rstd[o * p.inner + i];
-      const base = o * p.size * p.inner + i;
-      // mean(gγ) and mean(gγ·x̂) over the group (zero on running statistics, which are constants)
-      let gMean = 0;
-      let gxMean = 0;
-      if (!constant) {
-        for (let s = 0, at = base; s < p.size; s++, at += p.inner) {
-          const gg = g[at] * (gamma ? gamma[Math.floor((affineBase + s) / p.affineB)] : 1);
-          gMean += gg;
-          gxMean += gg * (x[at] - m) * r;
-        }
-        gMean /= p.size;
-        gxMean /= p.size;
-      }
-      for (let s = 0, at = base; s < p.size; s++, at += p.inner) {
-        const gg = g[at] * (gamma ? gamma[Math.floor((affineBase + s) / p.affineB)] : 1);
-        out[at] = r * (gg - gMean - (x[at] - m) * r * gxMean);
-      }
-    }
-  }
-  return [tensor(ctx.inputs[0].shape, out)];
-}
-
 function normRF(ctx: RFContext<unknown, NormPlan>) {
   return ctx.plan.running ? ctx.rf[0] : statisticsRF(ctx, ctx.plan.dims);
 }
@@ -317,6 +157,7 @@ export const GroupNormAttrs = z.strictObject({
   affine: z.boolean().default(true),
   /** 'groups': one γ, β per group (ONNX GroupNormalization before opset 21); PyTorch's are per channel. */
   affinePer: z.enum(['channel', 'group']).default('channel'),
+  singleValue: SingleValue,
 });
 type GroupNormAttrs = z.infer<typeof GroupNormAttrs>;
 
@@ -336,7 +177,7 @@ export const groupNorm: OpDef<GroupNormAttrs, NormPlan> = {
     if (c % a.numGroups !== 0) ctx.fail('INVALID_ATTRIBUTE', `numGroups=${a.numGroups} does not divide ${c} channels (input ${fmtShape(x)})`, 'numGroups', { shapes: { input: x } });
     const hw = numel(x.slice(2));
     // F.group_norm's _verify_batch_size over [N·C/G, G, …spatial]: the product without G must exceed 1
-    if (n * (c / a.numGroups) * hw === 1) {
+    if (n * (c / a.numGroups) * hw === 1 && a.singleValue === 'refuse') {
       ctx.fail('INVALID_TENSOR', `groupNorm with numGroups=${a.numGroups} on ${fmtShape(x)}: one value per group in the whole batch (N·C/G·H·W = 1) (PyTorch: Expected more than 1 value per channel when training)`, 'numGroups', { shapes: { input: x } });
     }
     const size = (c / a.numGroups) * hw;
@@ -358,6 +199,7 @@ export const InstanceNormAttrs = z.strictObject({
   momentum: z.number().min(0).max(1).default(PYTORCH_NORM_MOMENTUM),
   affine: z.boolean().default(false),
   trackRunningStats: z.boolean().default(false),
+  singleValue: SingleValue,
 });
 type InstanceNormAttrs = z.infer<typeof InstanceNormAttrs>;
 
@@ -376,7 +218,7 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     const [n, c] = x;
     const hw = numel(x.slice(2));
     // F.instance_norm's _verify_spatial_size whenever it uses the input's statistics (at inference without trackRunningStats; in training: instanceNormRun)
-    if (hw === 1 && !a.trackRunningStats) ctx.fail('INVALID_TENSOR', oneSpatialValue(x), 'inputs', { shapes: { input: x } });
+    if (hw === 1 && !a.trackRunningStats && a.singleValue === 'refuse') ctx.fail('INVALID_TENSOR', oneSpatialValue(x), 'inputs', { shapes: { input: x } });
     const plan: NormPlan = { outer: n * c, size: hw, inner: 1, affineA: c, affineB: Math.max(1, hw), running: a.trackRunningStats, dims: x.map((_, i) => i).slice(2) };
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
@@ -392,7 +234,7 @@ const oneSpatialValue = (x: Shape) =>
   `instanceNorm2d on ${fmtShape(x)} from its own statistics: one value per (sample, channel) map (H·W = 1) has none (PyTorch: Expected more than 1 spatial element when training)`;
 
 /** instanceNorm2d with trackRunningStats in training normalises by the input's statistics, which one value per map has not (PyTorch refuses it). */
-function instanceNormRun(ctx: RunContext<NormAttrs, NormPlan>): Tensor[] {
-  if (ctx.training && ctx.plan.size === 1) throw new ConvlensError('INVALID_TENSOR', oneSpatialValue(ctx.inputs[0].shape), { shapes: { input: ctx.inputs[0].shape } });
+function instanceNormRun(ctx: RunContext<NormAttrs & { singleValue: 'refuse' | 'beta' }, NormPlan>): Tensor[] {
+  if (ctx.training && ctx.plan.size === 1 && ctx.attrs.singleValue === 'refuse') throw new ConvlensError('INVALID_TENSOR', oneSpatialValue(ctx.inputs[0].shape), { shapes: { input: ctx.inputs[0].shape } });
   return normRun(ctx);
 }

@@ -32,7 +32,7 @@ import type { InferContext, OpDef, Shape, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-const ConvLikeAttrs = ConvAttrs.omit({ mode: true });
+const ConvLikeAttrs = ConvAttrs.omit({ mode: true, paddingMode: true });
 
 const ConvIntegerAttrs = ConvLikeAttrs.omit({ bias: true });
 const QLinearConvAttrs = ConvLikeAttrs.extend({ dtype: QuantDtype.default('uint8') });

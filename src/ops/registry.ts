@@ -24,6 +24,7 @@ import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
 import { logSoftmax } from './softmax.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
+import { adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d } from './pool-adaptive-max.js';
 import { channelShuffle } from './shuffle.js';
 import { upsample } from './upsample.js';
 import { resize } from './resize.js';
@@ -62,6 +63,9 @@ export const OPS: readonly OpDef[] = [
   avgPool2d,
   globalAvgPool2d,
   adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  adaptiveMaxPool3d,
   maxUnpool2d,
   upsample,
   resize,

@@ -119,6 +119,11 @@ export interface Inferred<P = unknown> {
   cost: LayerCost;
   /** Whatever was resolved once (geometry, windows) for the receptive-field rule and the kernel. */
   plan: P;
+  /**
+   * Tensors the kernel allocates and fills beside its outputs (a conv's input padded in its
+   * paddingMode): held to MAX_TENSOR_ELEMENTS and counted as elements written, as an output is.
+   */
+  intermediates?: Shape[];
 }
 
 export interface RFContext<A, P = unknown> {

@@ -5,7 +5,8 @@
  *
  *   O = size, or floor(I·scale)                                       (per axis)
  *   source coordinate of output o, with r = 1/scaleFactor when given (PyTorch, recompute_scale_factor
- *   unset), else I/O:
+ *   unset), else I/O (also with recomputeScaleFactor: O = floor(I·scaleFactor), then read as to that size;
+ *   refused beside an explicit size, as PyTorch):
  *     nearest                 min(floor(float32(o·float32(r))), I − 1)         (ATen computes it in float32)
  *     nearest-exact           min(floor(float32((o + 0.5)·float32(r))), I − 1)  (the pixel centre; no size rule)
  *     linear, alignCorners    o·(I − 1)/(O − 1)                        (0 when O = 1)
@@ -43,6 +44,10 @@ function attrs(rank: 1 | 3) {
     scaleFactor: z.union([positive, z.array(positive).length(rank)]).optional(),
     size: perAxis(rank).optional(),
     alignCorners: z.boolean().optional(),
+    recomputeScaleFactor: z
+      .boolean()
+      .default(false)
+      .describe("F.interpolate's recompute_scale_factor: the output floor(I·scaleFactor), then coordinates from I/O as for that size rather than from 1/scaleFactor"),
   });
 }
 export type UpsampleNdAttrs = z.infer<ReturnType<typeof attrs>>;
@@ -144,7 +149,8 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   const rank = x.length - 2;
   const linear = isLinear(a.mode);
   const exact = a.mode === 'nearest-exact';
-  const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
+  // the scales the coordinates use: none by size or with recomputeScaleFactor (I/O then)
+  const scales = a.scaleFactor === undefined || a.recomputeScaleFactor ? null : expand(a.scaleFactor, rank);
   if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
@@ -180,12 +186,15 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       if ((a.size === undefined) === (a.scaleFactor === undefined)) ctx.fail('INVALID_ATTRIBUTE', 'give exactly one of size and scaleFactor (PyTorch rule)', a.size === undefined ? 'scaleFactor' : 'size');
       const linear = isLinear(a.mode);
       if (!linear && a.alignCorners !== undefined) ctx.fail('INVALID_ATTRIBUTE', 'alignCorners applies to linear modes only (PyTorch rule)', 'alignCorners');
+      if (a.recomputeScaleFactor && a.size !== undefined) ctx.fail('INVALID_ATTRIBUTE', 'recomputeScaleFactor is not meaningful with an explicit size (PyTorch rule)', 'recomputeScaleFactor');
       const scales = a.scaleFactor === undefined ? null : expand(a.scaleFactor, rank);
       const sizes = a.size !== undefined ? expand(a.size, rank) : x.slice(2).map((n, i) => Math.floor(n * scales![i]));
       sizes.forEach((s, i) => {
         if (s < 1) ctx.fail('NON_POSITIVE_SIZE', `output axis ${i} would be ${s} = floor(${x[2 + i]}·${scales![i]})`, 'scaleFactor');
       });
-      const axes = sizes.map((s, i) => ({ rank, channels: x[1], inSize: x[2 + i], outSize: s, scaleFactor: scales?.[i], linear, alignCorners: a.alignCorners ?? false, exact: a.mode === 'nearest-exact' }));
+      // recomputeScaleFactor: the coordinates read I/O, as for the size it computed
+      const ratioScales = a.recomputeScaleFactor ? null : scales;
+      const axes = sizes.map((s, i) => ({ rank, channels: x[1], inSize: x[2 + i], outSize: s, scaleFactor: ratioScales?.[i], linear, alignCorners: a.alignCorners ?? false, exact: a.mode === 'nearest-exact' }));
       const shape = [x[0], x[1], ...sizes];
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
       return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined };

@@ -18,7 +18,10 @@
  *   ONNX's exclude_outside and antialias: upsample-plan.ts (filteredTaps).
  *   FLOPs per output: nearest 0 (a copy); k taps (ky × kx) k multiplies + k − 1 adds: bilinear 7,
  *   bicubic 31, antialiased linear at ½ 31 (4 × 4 taps)
- * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H,
+ * PyTorch uses the given scale factor for coordinates (recompute_scale_factor unset), not H'/H;
+ * recomputeScaleFactor (F.interpolate's recompute_scale_factor=True) sizes the output floor(H·scale)
+ * and then interpolates as to that size: coordinates from H/H', the size rules below included
+ * (with an explicit size PyTorch refuses it, "not meaningful": INVALID_ATTRIBUTE);
  * except by output size, whatever the scale (upsample only, ATen's UpSample.h; resize keeps ONNX's rule):
  *   nearest (nearest_idx), one channel only     H' = H reads o, H' = 2H reads o >> 1 (C = 1 makes the NCHW
  *                                               tensor channels-last contiguous: ATen's channels-last kernel
@@ -199,6 +202,10 @@ export const UpsampleAttrs = z
     scaleFactor: z.union([positive, z.tuple([positive, positive])]).optional(),
     size: z.union([posInt, z.tuple([posInt, posInt])]).optional(),
     alignCorners: z.boolean().optional(),
+    recomputeScaleFactor: z
+      .boolean()
+      .default(false)
+      .describe("F.interpolate's recompute_scale_factor: the output floor(H·scaleFactor), then coordinates from H/H' as for that size rather than from 1/scaleFactor"),
   })
   .refine((a) => (a.scaleFactor === undefined) !== (a.size === undefined), {
     message: 'give exactly one of scaleFactor and size',
@@ -207,6 +214,10 @@ export const UpsampleAttrs = z
   .refine((a) => (a.mode !== 'nearest' && a.mode !== 'nearest-exact') || a.alignCorners === undefined, {
     message: 'alignCorners applies to bilinear and bicubic modes only (PyTorch rule)',
     path: ['alignCorners'],
+  })
+  .refine((a) => !(a.recomputeScaleFactor && a.size !== undefined), {
+    message: 'recomputeScaleFactor is not meaningful with an explicit size (PyTorch rule)',
+    path: ['recomputeScaleFactor'],
   });
 export type UpsampleAttrs = z.infer<typeof UpsampleAttrs>;
 
@@ -223,7 +234,8 @@ export const upsample: OpDef<UpsampleAttrs, ResamplePlan> = {
     const inSize: [number, number] = [x[2], x[3]];
     const factor = a.scaleFactor !== undefined ? pair(a.scaleFactor) : null;
     const outSize = (factor ? [0, 1].map((i) => Math.floor(inSize[i] * factor[i])) : pair(a.size!)) as [number, number];
-    const scale = (factor ?? [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
+    // recomputeScaleFactor: the scale the size implies, as PyTorch passes the size alone on
+    const scale = (factor && !a.recomputeScaleFactor ? factor : [outSize[0] / inSize[0], outSize[1] / inSize[1]]) as [number, number];
     const smooth = a.mode === 'bilinear' || a.mode === 'bicubic';
     return resampled(ctx, x, {
       dims: [2, 3],

@@ -78,6 +78,7 @@ export function layerWork(a: AnalysedLayer): number {
   const { cost, outputs, weights } = a.inferred;
   let written = 0;
   for (const o of outputs) written += numel(o);
+  for (const t of a.inferred.intermediates ?? []) written += numel(t);
   for (const w of weights) written += numel(w.shape);
   return cost.macs + (cost.intMacs ?? 0) + cost.elementwise + written;
 }
@@ -105,6 +106,14 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
         throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would produce ${fmtShape(out)}, over the ${maxElements}-element limit`, {
           ...where,
           shapes: { output: out },
+        });
+      }
+    }
+    for (const t of a.inferred.intermediates ?? []) {
+      if (numel(t) > maxElements) {
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need an intermediate ${fmtShape(t)} (its padded input), over the ${maxElements}-element limit`, {
+          ...where,
+          shapes: { intermediate: t },
         });
       }
     }

@@ -177,3 +177,25 @@ describe('localResponseNorm (size 5 on 2×8×4×4: 256 elements; the squares pad
     for (const preset of ['calflops-macs', 'ptflops-aten', 'thop', 'torchinfo', 'fvcore', 'torchvision']) expect(count(preset, LRN), preset).toBe(0);
   });
 });
+
+describe('adaptiveMaxPool1d/2d/3d: one family under every preset', () => {
+  // [1,8,7,9] → [3,4]: windows 3,3,3 (H) and 3,3,3,3 (W): Σ 9 × 12 = 108 taps per plane, 12 outputs
+  const POOL = net([1, 8, 7, 9], { op: 'adaptiveMaxPool2d', outputSize: [3, 4] });
+  it('explain: N·C·Π Σ windows − outputs comparisons = 8·(108 − 12) = 768, agreeing with the report', () => {
+    const e = explain(POOL);
+    expect(e.elementwise.value).toBe(768);
+    expect(e.agrees).toBe(true);
+  });
+
+  it('ptflops 2 per input element (hook + patched F.adaptive_max_pool2d; functional 1), calflops 1, thop 0, fvcore 0', () => {
+    const inputs = 8 * 7 * 9;
+    expect(count('ptflops', POOL)).toBe(2 * inputs);
+    expect(count('ptflops', POOL, ['l0'])).toBe(inputs);
+    expect(count('calflops', POOL)).toBe(inputs);
+    expect(count('thop', POOL)).toBe(0);
+    expect(count('fvcore', POOL)).toBe(0);
+    // the 1-D and 3-D forms are the same family
+    expect(count('ptflops', net([1, 2, 3, 4, 5], { op: 'adaptiveMaxPool3d', outputSize: 2 }))).toBe(2 * 120);
+    expect(count('calflops', net([2, 3, 10], { op: 'adaptiveMaxPool1d', outputSize: 4 }))).toBe(60);
+  });
+});

@@ -262,8 +262,8 @@ describe('PyTorch habits in a spec: missing and misspelt attributes are named, w
 
   it('an unknown key like nothing: the list of valid attributes; on relu (nn.ReLU(inplace=True)), none', () => {
     const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, kernelSize: 3, foo: 1 })));
-    expect(e.message).toBe("layer 'c1': conv2d has no attribute foo; its attributes are outChannels, inChannels, kernelSize, stride, padding, dilation, groups, bias, mode");
-    expect(e.details).toMatchObject({ path: '$.layers[3].foo', knownAttributes: ['outChannels', 'inChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'mode'] });
+    expect(e.message).toBe("layer 'c1': conv2d has no attribute foo; its attributes are outChannels, inChannels, kernelSize, stride, padding, dilation, groups, bias, mode, paddingMode");
+    expect(e.details).toMatchObject({ path: '$.layers[3].foo', knownAttributes: ['outChannels', 'inChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'mode', 'paddingMode'] });
     expect(e.details.suggestion).toBeUndefined();
     const r = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'relu', inplace: true })));
     expect(r).toMatchObject({ code: 'SPEC_INVALID', message: "layer 'c1': relu has no attribute inplace; it takes no attributes", details: { path: '$.layers[3].inplace' } });

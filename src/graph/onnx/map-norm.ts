@@ -12,11 +12,14 @@
  *   GroupNormalization (18, 21)     X, scale, bias → groupNorm; num_groups; scale and bias per group
  *                                   (opset 18: [G]) or per channel (opset 21: [C]), told by their size;
  *                                   per channel, their size is checked as the channel count.
+ *                                   singleValue 'beta': ONNX's formula gives β where a group holds
+ *                                   one value (N·C/G·H·W = 1), which F.group_norm refuses.
  *   InstanceNormalization (6)       input, scale [C], B [C] → instanceNorm2d with epsilon. A scale of
  *                                   ones and B of zeros is no affine map (torch.onnx.export writes
  *                                   them for InstanceNorm2d(affine=False) and inside GroupNorm's
  *                                   export): no parameters, as PyTorch counts. Their size is checked
- *                                   as the channel count (numFeatures).
+ *                                   as the channel count (numFeatures). singleValue 'beta': 1×1 maps
+ *                                   give β, as ONNX (and onnxruntime; F.instance_norm refuses them).
  *   LRN (1, 13)                     X → localResponseNorm (src/ops/local-response-norm.ts) with size
  *                                   (required), alpha 1e-4, beta 0.75, bias 1 as k, and ONNX's window,
  *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
@@ -77,7 +80,7 @@ const groupNormalization: NodeMapper = (ctx) => {
     op: 'groupNorm',
     inputs: [ctx.node.input[0]],
     // per channel, the scale's size is the channel count, which groupNorm checks against the input
-    attrs: { numGroups: groups, eps: ctx.a.float('epsilon', 1e-5), ...(numelOf(scale) === groups ? { affinePer: 'group' } : { numChannels: numelOf(scale) }) },
+    attrs: { numGroups: groups, eps: ctx.a.float('epsilon', 1e-5), singleValue: 'beta', ...(numelOf(scale) === groups ? { affinePer: 'group' } : { numChannels: numelOf(scale) }) },
     weights: { weight: { constant: scale.name }, bias: { constant: bias.name } },
   };
 };
@@ -89,11 +92,11 @@ const instanceNormalization: NodeMapper = (ctx) => {
   // scale and B hold one value per channel: instanceNorm2d checks that count against the input
   const numFeatures = numelOf(scale);
   if (numelOf(bias) !== numFeatures) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside scale [${scale.shape.join(', ')}]`);
-  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures } };
+  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures, singleValue: 'beta' } };
   return {
     op: 'instanceNorm2d',
     inputs: [ctx.node.input[0]],
-    attrs: { eps, affine: true, numFeatures },
+    attrs: { eps, affine: true, numFeatures, singleValue: 'beta' },
     weights: { weight: { constant: scale.name }, bias: { constant: bias.name } },
   };
 };

@@ -1,0 +1,135 @@
+/**
+ * Adaptive max pooling over 1, 2 or 3 spatial axes ([L], [H, W], [T, H, W]) to a fixed output size.
+ * PyTorch: torch.nn.AdaptiveMaxPool1d/2d/3d (CBAM's channel and spatial attention, detector heads).
+ *
+ *   windows   window o along an axis of I inputs and O outputs spans [floor(o·I/O), ceil((o+1)·I/O)),
+ *             PyTorch's start_index / end_index (pool.ts adaptiveWindows, as adaptive average pooling)
+ *   shape     [N, C, …outputSize]; with returnIndices a second output of that shape: the argmax's
+ *             flat offset in its (n, c) input plane (w; h·W + w; (t·H + h)·W + w), as PyTorch's
+ *   value     the window's maximum; ties keep the first tap; NaN propagates: PyTorch's
+ *             `val > max || isnan(val)` lets a NaN replace the running maximum and no number
+ *             replace a NaN, so the value is NaN and its index the window's last NaN
+ *   cost      (window volume − 1) comparisons per output, as the max pools count them: Σ over
+ *             outputs = N·C·(Π over axes of Σ window lengths − Π outputSize)
+ * Receptive field: adaptiveRF (receptive-field.ts), as adaptive average pooling: the envelope of
+ * the windows at the mean spacing of their starts; global at output 1 on every axis.
+ * VJP: ∂x[argmax of window o] += g[o] (pool-vjp.ts maxPoolGrad over the forward's indices).
+ */
+import { z } from 'zod';
+import { Pair } from './geometry.js';
+import { expand, perAxis, product } from './geometry-nd.js';
+import { expectSpatialRank } from './nd-common.js';
+import { NCHW_RANK, expectRank } from './common.js';
+import { adaptiveRF } from './receptive-field.js';
+import { adaptiveWindows } from './pool.js';
+import { maxPoolGrad } from './pool-vjp.js';
+import { gradOrZeros } from './vjp-kernels.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef, Shape } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+const adaptiveMaxAttrs = (rank: 1 | 2 | 3) =>
+  z.strictObject({
+    outputSize: (rank === 2 ? Pair : perAxis(rank)).describe(
+      rank === 1 ? 'the output length' : rank === 2 ? 'the output [height, width], or one number for both' : 'the output [depth, height, width], or one number for all',
+    ),
+    returnIndices: z.boolean().default(false).describe("a second output: each maximum's flat offset in its (n, c) input plane, as PyTorch's"),
+  });
+export type AdaptiveMaxAttrs = z.infer<ReturnType<typeof adaptiveMaxAttrs>>;
+
+type Windows = { start: Int32Array; end: Int32Array };
+export interface AdaptiveMaxPlan {
+  windows: Windows[];
+}
+
+const UNIT: Windows = { start: Int32Array.of(0), end: Int32Array.of(1) };
+
+/**
+ * Max and argmax of every window of x [planes, T, H, W] (1-D and 2-D maps with unit leading axes).
+ * The window bounds are read from the plan's tables per output row, so the inner loop only loads
+ * and compares; indices (when asked for) are plane offsets, written as float32 as maxPool2d's are.
+ */
+function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [wt, wh, ww]: Windows[], out: Float32Array, indices: Float32Array | null): void {
+  const plane = T * H * W;
+  const [OT, OH, OW] = [wt.start.length, wh.start.length, ww.start.length];
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const xp = p * plane;
+    for (let ot = 0; ot < OT; ot++) {
+      const [t0, t1] = [wt.start[ot], wt.end[ot]];
+      for (let oh = 0; oh < OH; oh++) {
+        const [h0, h1] = [wh.start[oh], wh.end[oh]];
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const [w0, w1] = [ww.start[ow], ww.end[ow]];
+          let best = -Infinity;
+          let at = (t0 * H + h0) * W + w0; // PyTorch's initial index: the window's first tap (an all −∞ window keeps it)
+          for (let it = t0; it < t1; it++) {
+            for (let ih = h0; ih < h1; ih++) {
+              const row = (it * H + ih) * W;
+              for (let iw = w0; iw < w1; iw++) {
+                const v = x[xp + row + iw];
+                // v !== v: NaN, which replaces the maximum (and, once there, no number beats it)
+                if (v > best || v !== v) {
+                  best = v;
+                  at = row + iw;
+                }
+              }
+            }
+          }
+          out[o] = best;
+          if (indices) indices[o] = at;
+        }
+      }
+    }
+  }
+}
+
+function runAdaptiveMax(x: Tensor, windows: Windows[], outShape: Shape, withIndices: boolean): Tensor[] {
+  const lead = 3 - windows.length;
+  const dims = [...Array<number>(lead).fill(1), ...x.shape.slice(2)];
+  const out = new Float32Array(numel(outShape));
+  const indices = withIndices ? new Float32Array(out.length) : null;
+  adaptiveMax(x.data, x.shape[0] * x.shape[1], dims, [...Array<Windows>(lead).fill(UNIT), ...windows], out, indices);
+  return indices ? [tensor(outShape, out), tensor(outShape, indices)] : [tensor(outShape, out)];
+}
+
+function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveMaxPlan> {
+  const axes = rank === 1 ? '[L]' : rank === 2 ? '[H, W]' : '[T, H, W]';
+  return {
+    name: `adaptiveMaxPool${rank}d`,
+    summary: `Adaptive max pooling over ${axes} to a fixed output size (1: global max), optionally with the argmax indices`,
+    pytorch: `torch.nn.AdaptiveMaxPool${rank}d`,
+    inputNames: ['x'],
+    minInputs: 1,
+    attrs: adaptiveMaxAttrs(rank),
+    outputCount: (a) => (a.returnIndices ? 2 : 1),
+    infer(ctx) {
+      const x = rank === 2 ? expectRank(ctx, 0, NCHW_RANK) : expectSpatialRank(ctx, rank);
+      const size = expand(ctx.attrs.outputSize, rank);
+      const windows = size.map((s, a) => adaptiveWindows(x[2 + a], s));
+      // Σ over outputs of the window volume = Π over axes of Σ window lengths; one comparison fewer per output
+      const lengths = windows.map((w) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0));
+      const out = [x[0], x[1], ...size];
+      return {
+        outputs: ctx.attrs.returnIndices ? [out, out] : [out],
+        weights: [],
+        cost: { ...ZERO_COST, elementwise: x[0] * x[1] * (product(lengths) - product(size)) },
+        plan: { windows },
+        fixedSize: true,
+      };
+    },
+    receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.windows, ctx.inputs[0]),
+    run: (ctx) => runAdaptiveMax(ctx.inputs[0], ctx.plan.windows, ctx.outputs[0], ctx.attrs.returnIndices),
+    vjp(ctx) {
+      const x = ctx.inputs[0];
+      // the argmax the forward chose (its second output, or found again the same way)
+      const indices = ctx.attrs.returnIndices ? ctx.forward[1] : runAdaptiveMax(x, ctx.plan.windows, ctx.outputs[0], true)[1];
+      return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices.data, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
+    },
+  };
+}
+
+export const adaptiveMaxPool1d = makeAdaptiveMaxPool(1);
+export const adaptiveMaxPool2d = makeAdaptiveMaxPool(2);
+export const adaptiveMaxPool3d = makeAdaptiveMaxPool(3);
