@@ -111,7 +111,11 @@ function sizesAndScales(x: Shape, axes: number[], scales: readonly number[] | nu
   } else if (scales) {
     if (!scales.every((s) => Number.isFinite(s) && s > 0)) fail(`resize scales must be positive and finite, got [${scales.join(', ')}]`, 'scales');
     axes.forEach((ax, k) => {
-      outSize[ax] = Math.floor(x[ax] * (roi[ax][1] - roi[ax][0]) * scales[k]);
+      const [start, end] = roi[ax];
+      // floor(in·scale) in float32, as onnxruntime's static_cast<int64_t>(scales[i] * input_dims[i]) with
+      // the file's float32 scale: 5 × 1.4f is 7 there (and 7 in the exporting PyTorch's float64 5 × 1.4),
+      // 6.99999988 in float64; a region other than [0, 1] scales the input size first (the spec's rule)
+      outSize[ax] = start === 0 && end === 1 ? Math.floor(Math.fround(x[ax] * Math.fround(scales[k]))) : Math.floor(x[ax] * (end - start) * scales[k]);
       scale[ax] = scales[k];
     });
   }

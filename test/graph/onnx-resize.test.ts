@@ -118,6 +118,19 @@ describe('the receptive field of an antialiased resize widens with its filter', 
   });
 });
 
+describe('Resize output sizes from scales are floor(in·scale) in float32, as onnxruntime and the exporting PyTorch give them', () => {
+  it.each([
+    // float32(1.4) = 1.39999997615…: in float64 5·1.4f = 6.99999988 (6), in float32 it rounds to 7.0 (PyTorch's 5·1.4 = 7.000…01: 7)
+    [5, 1.4, 7],
+    [10, 1.1, 11],
+    [3, 2.5, 7],
+    [7, 0.3, 2],
+  ])('W %d × float32 scale %d (as an ONNX file stores it) → %d', (w, s, out) => {
+    const r = analyze(net([1, 1, 2, w], { op: 'resize', mode: 'nearest', scales: [1, 1, 1, Math.fround(s)] }));
+    expect(r.layers[0].outputShape).toEqual([1, 1, 2, out]);
+  });
+});
+
 describe('Resize parameters convlens cannot honour are refused with the reason, never a wrong shape', () => {
   /** X [1, 3, 4, 6] → Resize(X, '', '', sizes) at opset 18 with the attributes given. */
   const model = (attrs: Record<string, { s: string } | { ints: number[] } | { i: number }>, sizes: number[]) =>
