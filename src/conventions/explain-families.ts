@@ -20,6 +20,7 @@ import { reduceL2 } from '../ops/reduction.js';
 import { numel } from '../ops/types.js';
 import type { OpDef } from '../ops/types.js';
 import { coveredPositions } from '../ops/conv-transpose.js';
+import { windowLengthSum } from '../ops/adaptive-windows.js';
 import { L, V, ZERO, add, dims, evaluate, mul, sub } from './explain-expr.js';
 import type { Expr, Parts } from './explain-expr.js';
 import type { Family, LayerFacts } from './types.js';
@@ -90,12 +91,8 @@ function attentionParts(f: LayerFacts): Parts {
 
 const kernels = (f: LayerFacts): number[] => (f.geometry ?? []).map((a) => a.kernel);
 
-/** Σ over outputs of adaptive-pool window lengths along an axis: [⌊j·I/O⌋, ⌈(j+1)·I/O⌉) (pool.ts adaptiveWindows). */
-function adaptiveWindowSum(i: number, o: number): number {
-  let s = 0;
-  for (let j = 0; j < o; j++) s += Math.ceil(((j + 1) * i) / o) - Math.floor((j * i) / o);
-  return s;
-}
+/** Σ over outputs of adaptive-pool window lengths along an axis: [⌊j·I/O⌋, ⌈(j+1)·I/O⌉) (adaptive-windows.ts). */
+const adaptiveWindowSum = (i: number, o: number): number => windowLengthSum({ in: i, out: o });
 
 /** conv-nd.ts: N·Cout·ΠO·(Cin/g)·ΠK over 1 or 3 spatial axes. */
 function convNdParts(f: LayerFacts): Parts {

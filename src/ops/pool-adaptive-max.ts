@@ -3,7 +3,7 @@
  * PyTorch: torch.nn.AdaptiveMaxPool1d/2d/3d (CBAM's channel and spatial attention, detector heads).
  *
  *   windows   window o along an axis of I inputs and O outputs spans [floor(o·I/O), ceil((o+1)·I/O)),
- *             PyTorch's start_index / end_index (pool.ts adaptiveWindows, as adaptive average pooling)
+ *             PyTorch's start_index / end_index (adaptive-windows.ts, as adaptive average pooling)
  *   shape     [N, C, …outputSize]; with returnIndices a second output of that shape: the argmax's
  *             flat offset in its (n, c) input plane (w; h·W + w; (t·H + h)·W + w), as PyTorch's
  *   value     the window's maximum; ties keep the first tap; NaN propagates: PyTorch's
@@ -21,7 +21,8 @@ import { expand, perAxis, product } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { adaptiveRF } from './receptive-field.js';
-import { adaptiveWindows } from './pool.js';
+import { windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
+import type { AdaptiveAxis } from './adaptive-windows.js';
 import { maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { ZERO_COST, numel } from './types.js';
@@ -38,30 +39,30 @@ const adaptiveMaxAttrs = (rank: 1 | 2 | 3) =>
   });
 export type AdaptiveMaxAttrs = z.infer<ReturnType<typeof adaptiveMaxAttrs>>;
 
-type Windows = { start: Int32Array; end: Int32Array };
 export interface AdaptiveMaxPlan {
-  windows: Windows[];
+  axes: AdaptiveAxis[]; // (in, out) per spatial axis: windows are computed where they are read (adaptive-windows.ts)
 }
 
-const UNIT: Windows = { start: Int32Array.of(0), end: Int32Array.of(1) };
-
 /**
- * Max and argmax of every window of x [planes, T, H, W] (1-D and 2-D maps with unit leading axes).
- * The window bounds are read from the plan's tables per output row, so the inner loop only loads
- * and compares; indices (when asked for) are plane offsets, written as float32 as maxPool2d's are.
+ * Max and argmax of every window of x [planes, T, H, W] to [planes, OT, OH, OW] (1-D and 2-D maps
+ * with unit leading axes). Window bounds are computed once per output row and column, so the inner
+ * loop only loads and compares; indices (when asked for) are plane offsets, written as float32 as
+ * maxPool2d's are.
  */
-function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [wt, wh, ww]: Windows[], out: Float32Array, indices: Float32Array | null): void {
+function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [OT, OH, OW]: number[], out: Float32Array, indices: Float32Array | null): void {
   const plane = T * H * W;
-  const [OT, OH, OW] = [wt.start.length, wh.start.length, ww.start.length];
   let o = 0;
   for (let p = 0; p < planes; p++) {
     const xp = p * plane;
     for (let ot = 0; ot < OT; ot++) {
-      const [t0, t1] = [wt.start[ot], wt.end[ot]];
+      const t0 = windowStart(ot, T, OT);
+      const t1 = windowEnd(ot, T, OT);
       for (let oh = 0; oh < OH; oh++) {
-        const [h0, h1] = [wh.start[oh], wh.end[oh]];
+        const h0 = windowStart(oh, H, OH);
+        const h1 = windowEnd(oh, H, OH);
         for (let ow = 0; ow < OW; ow++, o++) {
-          const [w0, w1] = [ww.start[ow], ww.end[ow]];
+          const w0 = windowStart(ow, W, OW);
+          const w1 = windowEnd(ow, W, OW);
           let best = -Infinity;
           let at = (t0 * H + h0) * W + w0; // PyTorch's initial index: the window's first tap (an all −∞ window keeps it)
           for (let it = t0; it < t1; it++) {
@@ -85,12 +86,11 @@ function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [wt, 
   }
 }
 
-function runAdaptiveMax(x: Tensor, windows: Windows[], outShape: Shape, withIndices: boolean): Tensor[] {
-  const lead = 3 - windows.length;
-  const dims = [...Array<number>(lead).fill(1), ...x.shape.slice(2)];
+function runAdaptiveMax(x: Tensor, axes: AdaptiveAxis[], outShape: Shape, withIndices: boolean): Tensor[] {
+  const lead = Array<number>(3 - axes.length).fill(1);
   const out = new Float32Array(numel(outShape));
   const indices = withIndices ? new Float32Array(out.length) : null;
-  adaptiveMax(x.data, x.shape[0] * x.shape[1], dims, [...Array<Windows>(lead).fill(UNIT), ...windows], out, indices);
+  adaptiveMax(x.data, x.shape[0] * x.shape[1], [...lead, ...x.shape.slice(2)], [...lead, ...axes.map((a) => a.out)], out, indices);
   return indices ? [tensor(outShape, out), tensor(outShape, indices)] : [tensor(outShape, out)];
 }
 
@@ -107,24 +107,23 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
     infer(ctx) {
       const x = rank === 2 ? expectRank(ctx, 0, NCHW_RANK) : expectSpatialRank(ctx, rank);
       const size = expand(ctx.attrs.outputSize, rank);
-      const windows = size.map((s, a) => adaptiveWindows(x[2 + a], s));
+      const axes = size.map((s, a) => ({ in: x[2 + a], out: s }));
       // Σ over outputs of the window volume = Π over axes of Σ window lengths; one comparison fewer per output
-      const lengths = windows.map((w) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0));
       const out = [x[0], x[1], ...size];
       return {
         outputs: ctx.attrs.returnIndices ? [out, out] : [out],
         weights: [],
-        cost: { ...ZERO_COST, elementwise: x[0] * x[1] * (product(lengths) - product(size)) },
-        plan: { windows },
+        cost: { ...ZERO_COST, elementwise: x[0] * x[1] * (product(axes.map(windowLengthSum)) - product(size)) },
+        plan: { axes },
         fixedSize: true,
       };
     },
-    receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.windows, ctx.inputs[0]),
-    run: (ctx) => runAdaptiveMax(ctx.inputs[0], ctx.plan.windows, ctx.outputs[0], ctx.attrs.returnIndices),
+    receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),
+    run: (ctx) => runAdaptiveMax(ctx.inputs[0], ctx.plan.axes, ctx.outputs[0], ctx.attrs.returnIndices),
     vjp(ctx) {
       const x = ctx.inputs[0];
       // the argmax the forward chose (its second output, or found again the same way)
-      const indices = ctx.attrs.returnIndices ? ctx.forward[1] : runAdaptiveMax(x, ctx.plan.windows, ctx.outputs[0], true)[1];
+      const indices = ctx.attrs.returnIndices ? ctx.forward[1] : runAdaptiveMax(x, ctx.plan.axes, ctx.outputs[0], true)[1];
       return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices.data, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
     },
   };

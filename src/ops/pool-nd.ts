@@ -24,7 +24,8 @@ import { adaptiveRF, poolWindowRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { adaptiveWindows } from './pool.js';
+import { windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
+import type { AdaptiveAxis } from './adaptive-windows.js';
 
 function poolBase(rank: number) {
   return {
@@ -196,7 +197,7 @@ const adaptiveAttrs = (rank: number) =>
 export type AdaptiveNdAttrs = z.infer<ReturnType<typeof adaptiveAttrs>>;
 
 export interface AdaptiveNdPlan {
-  windows: { start: Int32Array; end: Int32Array }[];
+  axes: AdaptiveAxis[]; // (in, out) per spatial axis: windows are computed where they are read (adaptive-windows.ts)
 }
 
 function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan> {
@@ -210,33 +211,37 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
     infer(ctx) {
       const x = expectSpatialRank(ctx, rank);
       const size = expand(ctx.attrs.outputSize, rank);
-      const windows = size.map((s, a) => adaptiveWindows(x[2 + a], s));
+      const axes = size.map((s, a) => ({ in: x[2 + a], out: s }));
       // Σ over outputs of the window volume = Π over axes of Σ window lengths
-      const lengths = windows.map((w) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0));
-      return { outputs: [[x[0], x[1], ...size]], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(lengths) }, plan: { windows }, fixedSize: true };
+      return { outputs: [[x[0], x[1], ...size]], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(axes.map(windowLengthSum)) }, plan: { axes }, fixedSize: true };
     },
-    receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.windows, ctx.inputs[0]),
+    receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),
     run(ctx) {
       const shape = ctx.inputs[0].shape;
       const x = ctx.inputs[0].data;
-      const unit = { start: Int32Array.of(0), end: Int32Array.of(1) };
-      const [wt, wh, ww] = [...Array(3 - rank).fill(unit), ...ctx.plan.windows] as AdaptiveNdPlan['windows'];
-      const [T, H, W] = [...Array(3 - rank).fill(1), ...shape.slice(2)];
+      const [T, H, W] = [...Array<number>(3 - rank).fill(1), ...shape.slice(2)];
+      const [OT, OH, OW] = [...Array<number>(3 - rank).fill(1), ...ctx.plan.axes.map((a) => a.out)];
       const out = new Float32Array(numel(ctx.outputs[0]));
       let o = 0;
       for (let p = 0; p < shape[0] * shape[1]; p++) {
         const xp = p * T * H * W;
-        for (let ot = 0; ot < wt.start.length; ot++) {
-          for (let oh = 0; oh < wh.start.length; oh++) {
-            for (let ow = 0; ow < ww.start.length; ow++, o++) {
+        for (let ot = 0; ot < OT; ot++) {
+          const t0 = windowStart(ot, T, OT);
+          const t1 = windowEnd(ot, T, OT);
+          for (let oh = 0; oh < OH; oh++) {
+            const h0 = windowStart(oh, H, OH);
+            const h1 = windowEnd(oh, H, OH);
+            for (let ow = 0; ow < OW; ow++, o++) {
+              const w0 = windowStart(ow, W, OW);
+              const w1 = windowEnd(ow, W, OW);
               let sum = 0;
-              for (let it = wt.start[ot]; it < wt.end[ot]; it++) {
-                for (let ih = wh.start[oh]; ih < wh.end[oh]; ih++) {
+              for (let it = t0; it < t1; it++) {
+                for (let ih = h0; ih < h1; ih++) {
                   const row = xp + (it * H + ih) * W;
-                  for (let iw = ww.start[ow]; iw < ww.end[ow]; iw++) sum += x[row + iw];
+                  for (let iw = w0; iw < w1; iw++) sum += x[row + iw];
                 }
               }
-              out[o] = sum / ((wt.end[ot] - wt.start[ot]) * (wh.end[oh] - wh.start[oh]) * (ww.end[ow] - ww.start[ow]));
+              out[o] = sum / ((t1 - t0) * (h1 - h0) * (w1 - w0));
             }
           }
         }

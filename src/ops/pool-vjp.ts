@@ -14,6 +14,8 @@
  * allocation, plane offsets hoisted.
  */
 import type { AxisGeometry } from './geometry.js';
+import { windowEnd, windowStart } from './adaptive-windows.js';
+import type { AdaptiveAxis } from './adaptive-windows.js';
 
 /** ∂x from the argmax indices (flat h·W + w per plane, as maxPool2d's second output). */
 export function maxPoolGrad(g: Float32Array, indices: Float32Array, planes: number, inPlane: number): Float32Array {
@@ -66,19 +68,17 @@ export function globalAvgPoolGrad(g: Float32Array, plane: number): Float32Array 
   return gx;
 }
 
-/** ∂x of adaptive average pooling with the forward's windows per axis. */
-export function adaptiveAvgPoolGrad(
-  g: Float32Array,
-  [n, c, H, W]: readonly number[],
-  [wh, ww]: { start: Int32Array; end: Int32Array }[],
-): Float32Array {
+/** ∂x of adaptive average pooling over (in, out) per axis (windows as the forward's, adaptive-windows.ts). */
+export function adaptiveAvgPoolGrad(g: Float32Array, [n, c, H, W]: readonly number[], [{ out: OH }, { out: OW }]: readonly AdaptiveAxis[]): Float32Array {
   const gx = new Float32Array(n * c * H * W);
-  const [OH, OW] = [wh.start.length, ww.start.length];
   for (let p = 0; p < n * c; p++) {
     const xp = p * H * W;
     for (let oy = 0; oy < OH; oy++) {
+      const hs = windowStart(oy, H, OH);
+      const he = windowEnd(oy, H, OH);
       for (let ox = 0; ox < OW; ox++) {
-        const [hs, he, ws, we] = [wh.start[oy], wh.end[oy], ww.start[ox], ww.end[ox]];
+        const ws = windowStart(ox, W, OW);
+        const we = windowEnd(ox, W, OW);
         const share = g[(p * OH + oy) * OW + ox] / ((he - hs) * (we - ws));
         for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
       }

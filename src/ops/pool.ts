@@ -7,7 +7,7 @@
  *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
  * maxPool2d (values) and avgPool2d run in WebAssembly SIMD for dilation 1, strides 1 and 2
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
- *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')); (window − 1) adds + 1 divide
+ *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')) (adaptive-windows.ts); (window − 1) adds + 1 divide
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
@@ -18,6 +18,8 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { coordinates } from './index-faults.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
+import { windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
+import type { AdaptiveAxis } from './adaptive-windows.js';
 import { adaptiveRF, globalOver, poolWindowRF, transposedRF } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -172,19 +174,8 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
 export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair.describe('the output [height, width], or one number for both') });
 export type AdaptiveAvgPoolAttrs = z.infer<typeof AdaptiveAvgPoolAttrs>;
 
-/** Window bounds of adaptive pooling along one axis (PyTorch's start_index / end_index). */
-export function adaptiveWindows(inSize: number, outSize: number): { start: Int32Array; end: Int32Array } {
-  const start = new Int32Array(outSize);
-  const end = new Int32Array(outSize);
-  for (let i = 0; i < outSize; i++) {
-    start[i] = Math.floor((i * inSize) / outSize);
-    end[i] = Math.ceil(((i + 1) * inSize) / outSize);
-  }
-  return { start, end };
-}
-
 export interface AdaptivePlan {
-  windows: { start: Int32Array; end: Int32Array }[];
+  axes: AdaptiveAxis[]; // (in, out) per spatial axis: windows are computed where they are read (adaptive-windows.ts)
 }
 
 export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
@@ -198,36 +189,38 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
   infer(ctx) {
     const x = expectRank(ctx, 0, NCHW_RANK);
     const size = pair(ctx.attrs.outputSize);
-    const windows = [0, 1].map((a) => adaptiveWindows(x[2 + a], size[a]));
-    const sum = (w: { start: Int32Array; end: Int32Array }) => w.end.reduce((acc, e, i) => acc + e - w.start[i], 0);
+    const axes = [0, 1].map((a) => ({ in: x[2 + a], out: size[a] }));
     return {
       outputs: [[x[0], x[1], size[0], size[1]]],
       weights: [],
-      cost: { ...ZERO_COST, elementwise: x[0] * x[1] * sum(windows[0]) * sum(windows[1]) },
-      plan: { windows },
+      cost: { ...ZERO_COST, elementwise: x[0] * x[1] * windowLengthSum(axes[0]) * windowLengthSum(axes[1]) },
+      plan: { axes },
       fixedSize: true,
     };
   },
-  receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.windows, ctx.inputs[0]),
+  receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c, H, W] = x.shape;
-    const [wh, ww] = ctx.plan.windows;
-    const [OH, OW] = [wh.start.length, ww.start.length];
+    const [{ out: OH }, { out: OW }] = ctx.plan.axes;
     const out = new Float32Array(n * c * OH * OW);
     for (let p = 0; p < n * c; p++) {
       const xp = p * H * W;
       for (let oy = 0; oy < OH; oy++) {
+        const h0 = windowStart(oy, H, OH);
+        const h1 = windowEnd(oy, H, OH);
         for (let ox = 0; ox < OW; ox++) {
+          const w0 = windowStart(ox, W, OW);
+          const w1 = windowEnd(ox, W, OW);
           let sum = 0;
-          for (let h = wh.start[oy]; h < wh.end[oy]; h++) for (let w = ww.start[ox]; w < ww.end[ox]; w++) sum += x.data[xp + h * W + w];
-          out[(p * OH + oy) * OW + ox] = sum / ((wh.end[oy] - wh.start[oy]) * (ww.end[ox] - ww.start[ox]));
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) sum += x.data[xp + h * W + w];
+          out[(p * OH + oy) * OW + ox] = sum / ((h1 - h0) * (w1 - w0));
         }
       }
     }
     return [tensor([n, c, OH, OW], out)];
   },
-  vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.windows))],
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.axes))],
 };
 
 export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: Pair.optional() });

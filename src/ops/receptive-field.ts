@@ -21,6 +21,8 @@
 import type { AxisRF, TensorRF, Warning } from './types.js';
 import type { AxisGeometry } from './geometry.js';
 import { gcd } from './read-period.js';
+import { windowEnd, windowStart } from './adaptive-windows.js';
+import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
@@ -190,24 +192,23 @@ export function transposedRF(inp: TensorRF | null, geo: readonly AxisGeometry[],
 }
 
 /**
- * Adaptive pooling of an [N, C, …spatial] tensor, windows[i] along dim 2 + i (PyTorch's
+ * Adaptive pooling of an [N, C, …spatial] tensor, axes[i] = (in, out) along dim 2 + i (PyTorch's
  * start_index/end_index: window o is [floor(o·in/out), ceil((o + 1)·in/out))): the envelope of
  * the windows (readEnvelope) at the mean spacing of their starts, (start(out − 1) − start(0))/(out − 1)
  * (8 → 7: windows [o, o + 1], step 1, size 2; 12 → 5: step 2.25). Pooled to one unit on every axis
  * it is global pooling.
  */
-export function adaptiveRF(inp: TensorRF | null, windows: readonly { start: Int32Array; end: Int32Array }[], shape: readonly number[]): TensorRF | null {
+export function adaptiveRF(inp: TensorRF | null, axes: readonly AdaptiveAxis[], shape: readonly number[]): TensorRF | null {
   if (!inp || inp.global) return inp;
-  if (windows.every((w) => w.start.length === 1)) return globalOver(inp, shape);
-  return perAxisWindow(inp, windows.length, shape, (a, i) => {
-    const { start, end } = windows[i];
-    const out = start.length;
+  if (axes.every((a) => a.out === 1)) return globalOver(inp, shape);
+  return perAxisWindow(inp, axes.length, shape, (a, i) => {
+    const { in: size, out } = axes[i];
     // one unit, or every window starting at 0 (one input unit read by all): in/out
-    const spacing = out > 1 ? (start[out - 1] - start[0]) / (out - 1) : 0;
+    const spacing = out > 1 ? (windowStart(out - 1, size, out) - windowStart(0, size, out)) / (out - 1) : 0;
     // window o + out/g is window o moved by in/g (g = gcd(in, out)): the reads repeat (ReadPeriod)
-    const g = gcd(shape[2 + i], out);
-    const period = { units: out / g, shift: shape[2 + i] / g, from: 0, to: out };
-    return resampleReads(a, spacing > 0 ? spacing : shape[2 + i] / out, out, (o) => [start[o], end[o] - 1], period);
+    const g = gcd(size, out);
+    const period = { units: out / g, shift: size / g, from: 0, to: out };
+    return resampleReads(a, spacing > 0 ? spacing : size / out, out, (o) => [windowStart(o, size, out), windowEnd(o, size, out) - 1], period);
   });
 }
 
