@@ -38,9 +38,16 @@ function poolBase(rank: number) {
 }
 
 const maxPoolNdAttrs = (rank: number) => z.strictObject({ ...poolBase(rank), dilation: perAxis(rank).default(1) });
-const avgPoolNdAttrs = (rank: number) => z.strictObject({ ...poolBase(rank), countIncludePad: z.boolean().default(true), divisorOverride: posInt.optional() });
+/** avgPool3d only: an unpadded input smaller than the kernel on some axis (checkUnpaddedFits). */
+const SmallInput = z
+  .enum(['refuse', 'pad'])
+  .default('refuse')
+  .describe("an unpadded input smaller than the kernel on some axis: 'refuse' as PyTorch's avg_pool3d does whatever the padding, 'pad' pools the padded input as ONNX AveragePool does (set by the ONNX importer)");
+const avgPoolBase = (rank: number) => ({ ...poolBase(rank), countIncludePad: z.boolean().default(true), divisorOverride: posInt.optional() });
+const avgPoolNdAttrs = (rank: 1 | 3) => (rank === 3 ? z.strictObject({ ...avgPoolBase(rank), smallInput: SmallInput }) : z.strictObject(avgPoolBase(rank)));
 export type MaxPoolNdAttrs = z.infer<ReturnType<typeof maxPoolNdAttrs>>;
-export type AvgPoolNdAttrs = z.infer<ReturnType<typeof avgPoolNdAttrs>>;
+/** smallInput: avgPool3d only. */
+export type AvgPoolNdAttrs = z.infer<z.ZodObject<ReturnType<typeof avgPoolBase>>> & { smallInput?: z.infer<typeof SmallInput> };
 
 export interface PoolNdPlan {
   geo: AxisGeometry[];
@@ -87,11 +94,12 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
  * avgPool3d's extra rule: the unpadded input at least the kernel on every axis. PyTorch's
  * avg_pool3d checks it (pool3d_shape_check with check_input_size) where padding or ceilMode would
  * otherwise give windows, so [1, 1, 2, 3, 3] with kernel [3, 2, 1] and padding [1, 0, 0] is refused
- * there, and must be here rather than answered with numbers PyTorch never gives.
+ * there, and must be here rather than answered with numbers PyTorch never gives. ONNX AveragePool
+ * (and onnxruntime) pools the padded input: its importer sets smallInput 'pad', which skips the rule.
  */
 function checkUnpaddedFits(ctx: InferContext<AvgPoolNdAttrs>, x: Shape, geo: AxisGeometry[]): void {
   const short = geo.findIndex((g) => g.in < g.kernel);
-  if (short < 0) return;
+  if (short < 0 || ctx.attrs.smallInput === 'pad') return;
   ctx.fail(
     'KERNEL_TOO_LARGE',
     `kernel [${geo.map((g) => g.kernel).join(', ')}] is larger than the unpadded input [${geo.map((g) => g.in).join(', ')}] (${axisName(3, short)} ${geo[short].in} < ${geo[short].kernel}); PyTorch's avg_pool3d refuses it whatever the padding ("input image smaller than kernel size")`,

@@ -79,7 +79,9 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
     return { op: `maxPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, dilation: ints(ctx, 'dilations') } };
   }
   if (ctx.a.ints('dilations')?.some((d) => d !== 1)) throw new Unsupported('dilated average pooling (opset 19)');
-  return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1 } };
+  // ONNX pools the padded input where the unpadded one is smaller than the kernel, which PyTorch's avg_pool3d refuses
+  const onnxWindows = rank === 3 ? { smallInput: 'pad' } : {};
+  return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1, ...onnxWindows } };
 }
 
 /** The 1-D/3-D mapping of a Conv/ConvTranspose/MaxPool/AveragePool node, or null when it is 2-D (or another op). */
