@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pad as padOp } from './indexing.js';
 import { padVjp } from './vjp-plumbing.js';
-import type { AxisGeometry, InferContext, RFContext, Shape, TensorRF, VjpContext } from './types.js';
+import type { AxisGeometry, InferContext, Intermediate, RFContext, Shape, TensorRF, VjpContext } from './types.js';
 import { pad as padTensor } from '../tensor/nd.js';
 import type { PadMode } from '../tensor/nd.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -45,7 +45,12 @@ export interface PadStage {
   begin: number[];
   shape: Shape;
   mode: PadMode;
+  /** The padded input in the conv's words, for the tensor limit's message (padIntermediate). */
+  what: string;
 }
+
+/** The padded input as the layer's intermediate: held to MAX_TENSOR_ELEMENTS (runtime/checks.ts) as the pad op's output would be. */
+export const padIntermediate = (stage: PadStage): Intermediate => ({ shape: stage.shape, what: stage.what });
 
 /**
  * The pad stage of a conv over x with the resolved window geometry `geo` (one per spatial axis),
@@ -64,7 +69,7 @@ export function padStage<A>(ctx: InferContext<A>, x: Shape, geo: AxisGeometry[],
   });
   const padded = geo.map((g) => ({ ...g, in: g.in + g.padBegin + g.padEnd, padBegin: 0, padEnd: 0 }));
   return {
-    stage: { begin: [0, 0, ...geo.map((g) => g.padBegin)], shape: [x[0], x[1], ...padded.map((g) => g.in)], mode: PAD_MODE[mode] },
+    stage: { begin: [0, 0, ...geo.map((g) => g.padBegin)], shape: [x[0], x[1], ...padded.map((g) => g.in)], mode: PAD_MODE[mode], what: `its input padded in paddingMode ${mode}` },
     geo: padded,
   };
 }

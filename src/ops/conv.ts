@@ -39,7 +39,7 @@ import { winogradApplies, winogradRows } from './conv-winograd.js';
 import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { KERNEL_SCRATCH } from '../limits.js';
-import { PaddingMode, padInput, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
+import { PaddingMode, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
 
 export const ConvAttrs = z.strictObject({
@@ -114,7 +114,7 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
     const p = convPlan(ctx);
     const { stage, geo } = padStage(ctx, ctx.inputs[0], p.geo, ctx.attrs.paddingMode);
     if (!stage) return convInferred(p, ctx.attrs.bias);
-    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [stage.shape] };
+    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [padIntermediate(stage)] };
   },
   receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
   // bands of output rows or channels, each convRows on its part of the input as given (the flipped

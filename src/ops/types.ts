@@ -123,7 +123,13 @@ export interface Inferred<P = unknown> {
    * Tensors the kernel allocates and fills beside its outputs (a conv's input padded in its
    * paddingMode): held to MAX_TENSOR_ELEMENTS and counted as elements written, as an output is.
    */
-  intermediates?: Shape[];
+  intermediates?: Intermediate[];
+}
+
+/** A tensor a kernel allocates beside its outputs, and what it is in the op's words (for messages: "its input padded in paddingMode replicate"). */
+export interface Intermediate {
+  shape: Shape;
+  what: string;
 }
 
 export interface RFContext<A, P = unknown> {

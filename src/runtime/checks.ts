@@ -78,7 +78,7 @@ export function layerWork(a: AnalysedLayer): number {
   const { cost, outputs, weights } = a.inferred;
   let written = 0;
   for (const o of outputs) written += numel(o);
-  for (const t of a.inferred.intermediates ?? []) written += numel(t);
+  for (const t of a.inferred.intermediates ?? []) written += numel(t.shape);
   for (const w of weights) written += numel(w.shape);
   return cost.macs + (cost.intMacs ?? 0) + cost.elementwise + written;
 }
@@ -110,10 +110,11 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
       }
     }
     for (const t of a.inferred.intermediates ?? []) {
-      if (numel(t) > maxElements) {
-        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need an intermediate ${fmtShape(t)} (its padded input), over the ${maxElements}-element limit`, {
+      // (under the role 'intermediate': an operator call moves the error to $.attributes, which set its size, runtime/operator.ts)
+      if (numel(t.shape) > maxElements) {
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need ${t.what}, ${fmtShape(t.shape)}, over the ${maxElements}-element limit`, {
           ...where,
-          shapes: { intermediate: t },
+          shapes: { intermediate: t.shape },
         });
       }
     }

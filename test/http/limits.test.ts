@@ -51,6 +51,14 @@ describe('limits', () => {
 });
 
 describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the field an output grows from, at its request path', () => {
+  it("a conv's padded input over the limit (replicate padding 20 on [1,1,1,1]: 41×41 = 1,681 > 1,000, output [1,1,1,1]): 413 TENSOR_TOO_LARGE at $.attributes, which set its size (it was $.weights.intermediate, no such field), the message in the op's words", async () => {
+    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    const body = { inputs: { x: { shape: [1, 1, 1, 1], data: [1] } }, attributes: { outChannels: 1, kernelSize: 1, stride: 100, padding: 20, paddingMode: 'replicate' } };
+    const rest = await request(app.server).post('/v1/operators/conv2d').send(body).expect(413);
+    expect(rest.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'conv2d', shapes: { intermediate: [1, 1, 41, 41] } });
+    expect(rest.body.error.message).toContain('its input padded in paddingMode replicate');
+  });
+
   it('a seeded weight over the limit: 413 TENSOR_TOO_LARGE at $.weights.weight over REST (JSON and a form) and GraphQL runOperator (it was at $, the whole request); an input at its own path as before', async () => {
     app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
     const x = { shape: [1, 1, 8, 8], data: new Array(64).fill(0.5) };

@@ -173,7 +173,8 @@ describe('the padded input is held to the tensor limit, as the pad layer of the 
     const attributes = { outChannels: 1, kernelSize: 1, stride: 6001, padding: 3000, paddingMode: 'replicate' };
     expect(layer(analyze(net([1, 1, 2, 2], { op: 'conv2d', ...attributes })), 'l0').outputShape).toEqual([1, 1, 2, 2]);
     const e = errorOf(() => runOperator({ name: 'conv2d', inputs: [tensor([1, 1, 2, 2], [1, 2, 3, 4])], attributes, weights: {}, training: false, seed: 0, maxElements: 1 << 20 }));
-    expect([e.code, e.status]).toEqual(['TENSOR_TOO_LARGE', 413]);
-    expect(Object.values(e.details.shapes ?? {})).toContainEqual([1, 1, 6002, 6002]);
+    expect([e.code, e.status, e.details.path]).toEqual(['TENSOR_TOO_LARGE', 413, '$.attributes']);
+    expect(e.details.shapes).toEqual({ intermediate: [1, 1, 6002, 6002] });
+    expect(e.message).toBe(`layer 'conv2d' would need its input padded in paddingMode replicate, [1, 1, 6002, 6002], over the 1048576-element limit`);
   });
 });
