@@ -99,7 +99,7 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
       const plan = convNdPlan(ctx, rank);
       const inferred = convNdInferred(plan, ctx.attrs.bias);
       // the padded input the kernel reads (paddingMode): held to the tensor limit as the pad op's output would be
-      return plan.pad ? { ...inferred, intermediates: [plan.pad.shape] } : inferred;
+      return plan.pad ? { ...inferred, intermediates: [plan.pad.shape], intermediateRoles: ['its padded input'] } : inferred;
     },
     receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo, ctx.plan.pad.shape) : windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0])),
     run(ctx) {

@@ -114,7 +114,7 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
     const p = convPlan(ctx);
     const { stage, geo } = padStage(ctx, ctx.inputs[0], p.geo, ctx.attrs.paddingMode);
     if (!stage) return convInferred(p, ctx.attrs.bias);
-    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [stage.shape] };
+    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [stage.shape], intermediateRoles: ['its padded input'] };
   },
   receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
   // bands of output rows or channels, each convRows on its part of the input as given (the flipped

@@ -124,6 +124,8 @@ export interface Inferred<P = unknown> {
    * paddingMode): held to MAX_TENSOR_ELEMENTS and counted as elements written, as an output is.
    */
   intermediates?: Shape[];
+  /** What each intermediate is, for a refusal's message ("its padded input", "the tap table of axis 2"). */
+  intermediateRoles?: string[];
 }
 
 export interface RFContext<A, P = unknown> {

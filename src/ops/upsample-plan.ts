@@ -173,6 +173,19 @@ export function filterWidth(plan: ResamplePlan, axis: number): number {
  * weighs filter(±support) = 0).
  */
 function filteredTaps(plan: ResamplePlan, axis: number, o: number, index: Int32Array, weight: Float64Array, at: number, taps: number): void {
+  const u = filteredUnit(plan, axis, o, taps);
+  let sum = 0;
+  for (let k = 0; k < taps; k++) {
+    const w = u.weight(k);
+    index[at + k] = Math.min(Math.max(u.first + k, 0), u.inSize - 1);
+    weight[at + k] = w;
+    sum += w;
+  }
+  if ((plan.excludeOutside === true || plan.antialias === true) && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
+}
+
+/** Output o's filtered taps (filteredTaps): tap k at input position first + k, its weight before renormalising. */
+function filteredUnit(plan: ResamplePlan, axis: number, o: number, taps: number) {
   const inSize = plan.inSize[axis];
   const s = filterScale(plan, axis);
   const a = plan.cubicA ?? CUBIC_A;
@@ -182,17 +195,32 @@ function filteredTaps(plan: ResamplePlan, axis: number, o: number, index: Int32A
   const src = sourceCoordinate(plan, axis, o);
   const base = plan.antialias && Number.isInteger(src) ? src - 1 : Math.floor(src);
   const t = src - base;
-  let sum = 0;
-  for (let k = 0; k < taps; k++) {
-    const p = base - half + 1 + k;
-    // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
+  const first = base - half + 1;
+  // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
+  const weight = (k: number) => {
+    const p = first + k;
     const d = s * (t + (half - 1) - k);
-    const w = exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
-    index[at + k] = Math.min(Math.max(p, 0), inSize - 1);
-    weight[at + k] = w;
-    sum += w;
-  }
-  if ((exclude || plan.antialias === true) && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
+    return exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
+  };
+  return { inSize, first, weight, exclude };
+}
+
+/**
+ * The input indices of output o's filtered taps of nonzero weight (tapSpan's read) without the
+ * tables: the filter is nonzero on an interval but for isolated zeros (cubic at |d| = 1), so the
+ * outermost nonzero taps are found walking in from either end (a tap or two past the support;
+ * exclude_outside starts at the first tap inside the input). O(1) a unit for any number of taps
+ * (antialias at scale s reads 2·⌈support/s⌉: 20,000 at 10^−4). Null when every weight is 0.
+ */
+function filteredSpan(plan: ResamplePlan, axis: number, o: number, taps: number): [number, number] | null {
+  const u = filteredUnit(plan, axis, o, taps);
+  let [k0, k1] = [0, taps - 1];
+  if (u.exclude) [k0, k1] = [Math.max(k0, -u.first), Math.min(k1, u.inSize - 1 - u.first)];
+  while (k0 <= k1 && u.weight(k0) === 0) k0++;
+  while (k1 >= k0 && u.weight(k1) === 0) k1--;
+  if (k0 > k1) return null;
+  const clamp = (p: number) => Math.min(Math.max(p, 0), u.inSize - 1);
+  return [clamp(u.first + k0), clamp(u.first + k1)];
 }
 
 /**
@@ -291,12 +319,17 @@ export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number, a
     hi = Math.max(hi, t.index[k]);
   }
   const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[at], t.index[at]];
+  return centredSpan(p, axis, o, read, t.taps);
+}
+
+/** tapSpan's reads either side of a pixel centre (onCentre) for a filter of `taps` taps. */
+function centredSpan(p: ResamplePlan, axis: number, o: number, read: [number, number], taps: number): [number, number] {
   if (p.mode === 'nearest' || copiesAxis(p, axis)) return read;
   const src = sourceCoordinate(p, axis, o);
   // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); the filtered taps (cubic, antialias) do not clamp
   const exact = (p.transform === 'align_corners' && o === 0) || (!filtered(p) && (src < -ON_CENTRE || (!p.pytorchSizeRules && src > p.inSize[axis] - 1 + ON_CENTRE)));
   // a filter of 2m taps reads m either side of a centre (1 linear, 2 cubic, more with antialias)
-  return onCentre(read, src, p.inSize[axis], t.taps / 2, exact);
+  return onCentre(read, src, p.inSize[axis], taps / 2, exact);
 }
 
 /**
@@ -335,10 +368,16 @@ export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | nu
   return perAxisWindow(inp, ctx.inputs[0].length - 2, ctx.inputs[0], (ax, i) => {
     const k = p.dims.indexOf(2 + i);
     if (k < 0) return ax;
-    // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod)
+    // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod); the
+    // filtered taps (cubic, antialias: any number) by their outermost nonzero weights, O(1) a unit (filteredSpan)
     const n = filterWidth(p, k);
-    const taps: AxisTaps = { taps: n, index: new Int32Array(n), weight: new Float64Array(n) };
+    const taps: AxisTaps | null = filtered(p) ? null : { taps: n, index: new Int32Array(n), weight: new Float64Array(n) };
     const read = (o: number) => {
+      if (!taps) {
+        const clamp = (i: number) => Math.min(Math.max(i, 0), p.inSize[k] - 1);
+        const first = clamp(filteredUnit(p, k, o, n).first);
+        return centredSpan(p, k, o, filteredSpan(p, k, o, n) ?? [first, first], n);
+      }
       unitTaps(p, k, o, taps.index, taps.weight, 0, n);
       return tapSpan(p, k, taps, o, 0);
     };

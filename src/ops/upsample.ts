@@ -41,7 +41,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
 import { axisTaps, filterWidth, resampleRF } from './upsample-plan.js';
-import { fillOutside, separableBackward, separableForward } from './resample-kernels.js';
+import { fillOutside, passShapes, separableBackward, separableForward } from './resample-kernels.js';
 import type { ResamplePlan } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -69,7 +69,22 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
   }
   const shape = [...x];
   plan.dims.forEach((d, k) => (shape[d] = plan.outSize[k]));
-  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize };
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize, ...kernelIntermediates(x, plan) };
+}
+
+/**
+ * What the kernels allocate beside the output, held to the tensor limit and counted as written
+ * (runtime/checks.ts): each axis's tap tables, out × taps (antialias at scale s has 2·⌈support/s⌉
+ * taps: a wide tf_crop_and_resize roi makes out·taps ≈ 2·in·(end − start), unbounded by the
+ * output), and the float64 rows of the 2-D kernel (H × W', per plane) or the separable passes'
+ * results (resample-kernels.ts passShapes; the VJP's are the same tensors).
+ */
+function kernelIntermediates(x: Shape, plan: ResamplePlan): Pick<Inferred, 'intermediates' | 'intermediateRoles'> {
+  const tables = plan.dims.map((_, k) => [plan.outSize[k], filterWidth(plan, k)]);
+  const roles = plan.dims.map((d) => `the tap table of axis ${d}: output size × taps`);
+  const passes = overLastTwo(plan, x.length) ? [[plan.inSize[0], plan.outSize[1]]] : passShapes(x, plan);
+  const passRole = overLastTwo(plan, x.length) ? 'the rows resampled along the last axis' : 'a separable pass\'s float64 result';
+  return { intermediates: [...tables, ...passes], intermediateRoles: [...roles, ...passes.map(() => passRole)] };
 }
 
 /**

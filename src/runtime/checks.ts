@@ -109,9 +109,10 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
         });
       }
     }
-    for (const t of a.inferred.intermediates ?? []) {
+    for (const [i, t] of (a.inferred.intermediates ?? []).entries()) {
       if (numel(t) > maxElements) {
-        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need an intermediate ${fmtShape(t)} (its padded input), over the ${maxElements}-element limit`, {
+        const role = a.inferred.intermediateRoles?.[i];
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need an intermediate ${fmtShape(t)}${role ? ` (${role})` : ''}, over the ${maxElements}-element limit`, {
           ...where,
           shapes: { intermediate: t },
         });

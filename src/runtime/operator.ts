@@ -162,7 +162,7 @@ const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'see
  * `$` here, its shape under its role), at the request's field it comes from:
  * - a weight: `$.weights.<role>`, where that tensor is given, or would be (a seeded one is drawn at
  *   that size from the attributes);
- * - an output: the call's `$.attributes`, which set its size (upsample's scaleFactor, conv2d's
+ * - an output or an intermediate (a conv's padded input, resize's tap tables): the call's `$.attributes`, which set its size (upsample's scaleFactor, conv2d's
  *   outChannels …), or, when the call gives none, `$.inputs`, whose shapes alone set it (add
  *   broadcasting [1, n] and [n, 1]).
  */
@@ -170,7 +170,7 @@ function tooLargeTensorPath(call: OperatorCall, e: ConvlensError): string | null
   if (e.code !== 'TENSOR_TOO_LARGE' || e.details.path !== '$' || !e.details.shapes) return null;
   const roles = Object.keys(e.details.shapes);
   if (roles.length !== 1) return null;
-  if (roles[0] !== 'output') return jsonPath(['weights', roles[0]]);
+  if (roles[0] !== 'output' && roles[0] !== 'intermediate') return jsonPath(['weights', roles[0]]);
   return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
 }
 

@@ -1,0 +1,44 @@
+/**
+ * resize's work is bounded by what it is asked (src/ops/resize.ts, upsample-plan.ts,
+ * resample-kernels.ts): scales and sizes together are refused as onnxruntime refuses them; the
+ * tap tables (out × taps per axis: antialias at scale s reads 2·⌈1/s⌉ linear taps) and the
+ * separable passes' float64 intermediates are held to the tensor limit (413) before any kernel
+ * runs; the field of any number of taps costs O(1) a unit.
+ */
+import { describe, expect, it } from 'vitest';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { analyze, errorOf, layer, net } from '../helpers.js';
+
+const call = (shape: number[], data: number[], attributes: Record<string, unknown>, maxElements = 1 << 20) =>
+  runOperator({ name: 'resize', inputs: [tensor(shape, Float32Array.from(data))], attributes, weights: {}, training: false, seed: 0, maxElements });
+const ramp = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('scales and sizes together are refused (ONNX allows one; onnxruntime refuses both)', () => {
+  it('linear antialias on [1,1,8], sizes [1,1,20000] and scales [1,1,1e-5]: 400 INVALID_ATTRIBUTE at $.attributes.scales (was a 20000 × 200000-tap table, 500 after 36 s)', () => {
+    const e = errorOf(() => call([1, 1, 8], ramp(8), { mode: 'linear', antialias: true, sizes: [1, 1, 20000], scales: [1, 1, 1e-5] }));
+    expect([e.status, e.code, e.details.path]).toEqual([400, 'INVALID_ATTRIBUTE', '$.attributes.scales']);
+    expect(e.message).toContain('scales or sizes, not both');
+  });
+  it('sizes alone still resize: [1,1,4] nearest sizes [1,1,8] (asymmetric, floor) → each value twice', () => {
+    const r = call([1, 1, 4], [1, 2, 3, 4], { mode: 'nearest', coordinateTransformationMode: 'asymmetric', nearestMode: 'floor', sizes: [1, 1, 8] });
+    expect(Array.from(r.outputs[0].data)).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
+  });
+});
+
+describe('tf_crop_and_resize with a wide roi: the antialias tap tables are held to the tensor limit', () => {
+  // in 8, roi [0, R] on the last axis, scale 1e-4: out = floor(8·R·1e-4), taps 2·⌈1/1e-4⌉ = 20000
+  const attrs = (R: number) => ({ mode: 'linear', antialias: true, coordinateTransformationMode: 'tf_crop_and_resize', roi: [0, 0, 0, 1, 1, R], scales: [1, 1, 1e-4] });
+  it('roi end 3,000,000: out 2400 × 20000 taps = 48,000,000 table entries > 2^20 → 413 TENSOR_TOO_LARGE naming the table, at $.attributes (was 1.33 GB, then ran)', () => {
+    const e = errorOf(() => call([1, 1, 8], ramp(8), attrs(3_000_000)));
+    expect([e.status, e.code, e.details.path]).toEqual([413, 'TENSOR_TOO_LARGE', '$.attributes']);
+    expect(e.details.shapes).toEqual({ intermediate: [2400, 20000] });
+    expect(e.message).toContain('the tap table of axis 2');
+  });
+  it('the same layer analysed: the field visits each of 24,000 units in O(1), not its 20,000 taps (stride (R·7)/(out − 1) = 3e7·7/23999)', () => {
+    const t0 = performance.now();
+    const rf = layer(analyze(net([1, 1, 8], { op: 'resize', ...attrs(30_000_000) })), 'l0').receptiveField!;
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(rf.stride![0]).toBeCloseTo((3e7 * 7) / 23999, 6);
+  });
+});
