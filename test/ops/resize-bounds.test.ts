@@ -6,6 +6,8 @@
  * runs; the field of any number of taps costs O(1) a unit.
  */
 import { describe, expect, it } from 'vitest';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { analyze, errorOf, layer, net } from '../helpers.js';
@@ -40,5 +42,32 @@ describe('tf_crop_and_resize with a wide roi: the antialias tap tables are held 
     const rf = layer(analyze(net([1, 1, 8], { op: 'resize', ...attrs(30_000_000) })), 'l0').receptiveField!;
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(rf.stride![0]).toBeCloseTo((3e7 * 7) / 23999, 6);
+  });
+});
+
+describe('the separable passes shrink first: no float64 intermediate above both the input and the output', () => {
+  const nearest = { mode: 'nearest', coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' };
+  /** The layer's declared intermediates (the tap tables, then the kernel's float64 tensors) as inference gives them. */
+  const intermediates = (shape: number[], sizes: number[]) => {
+    const graph = parseNetworkSpec(net(shape, { op: 'resize', ...nearest, sizes }));
+    return inferGraph(graph).analysed[0].inferred!.intermediates ?? [];
+  };
+  it('[1,1,4,1,2] to sizes [1,1,1,1,8]: H (×¼) first, [1,1,1,1,2], then W (×4), [1,1,1,1,8] (last axis first was [1,1,4,1,8]); values x[0, floor(o/4)]', () => {
+    // tap tables: D, H, W out × 1 tap (D kept at 1: spatial axes are always in the plan)
+    expect(intermediates([1, 1, 4, 1, 2], [1, 1, 1, 1, 8])).toEqual([[1, 1], [1, 1], [8, 1], [1, 1, 1, 1, 2], [1, 1, 1, 1, 2], [1, 1, 1, 1, 8]]);
+    const r = call([1, 1, 4, 1, 2], ramp(8), { ...nearest, sizes: [1, 1, 1, 1, 8] });
+    expect(Array.from(r.outputs[0].data)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+  });
+  it('[1,1,2048,1,4] to [1,1,1,1,65536] (was 2048 × 65536 doubles, 2.3 GB peak): runs at a 2^17-element limit, every output x[0, floor(o/16384)]', () => {
+    const r = call([1, 1, 2048, 1, 4], Array.from({ length: 8192 }, (_, i) => (i % 4) + 1), { ...nearest, sizes: [1, 1, 1, 1, 65536] }, 1 << 17);
+    const out = r.outputs[0].data;
+    expect([out.length, out[0], out[16383], out[16384], out[65535]]).toEqual([65536, 1, 1, 2, 4]);
+    // D (×1/2048), then H (×1), then W (×16384)
+    expect(intermediates([1, 1, 2048, 1, 4], [1, 1, 1, 1, 65536]).slice(3)).toEqual([[1, 1, 1, 1, 4], [1, 1, 1, 1, 4], [1, 1, 1, 1, 65536]]);
+  });
+  it('2-D [1,1,2048,1] to [1,1,1,65536]: the separable passes rather than 2048 × 65536 rows; each output x[0, 0] = 1', () => {
+    const r = call([1, 1, 2048, 1], ramp(2048), { ...nearest, sizes: [1, 1, 1, 65536] }, 1 << 17);
+    expect(r.outputs[0].data.every((v) => v === 1)).toBe(true);
+    expect(intermediates([1, 1, 2048, 1], [1, 1, 1, 65536]).slice(2)).toEqual([[1, 1, 1, 1], [1, 1, 1, 65536]]);
   });
 });
