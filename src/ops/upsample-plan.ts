@@ -7,8 +7,10 @@
  * a source clamped to 0 or on a pixel centre, reads nothing: autograd leaves it out too); the field
  * is the envelope of those reads (readEnvelope) at the step of the coordinate transform: 1/scale
  * (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
- * PyTorch reads by size, (end − start)·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
- * unit counts the edge taps it would read: a bound, not the envelope). Bilinear ×2 reads floor(src)
+ * PyTorch reads by size, |end − start|·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
+ * unit counts the edge taps it would read: a bound, not the envelope; a flipped roi, start > end,
+ * reads backwards, so its box at the positive step spans both ends: conv3×3 → resize flipping H of
+ * a 6×6 map → conv3×3 is 15 on H, where the reads' own extent is 7, and 7 on W). Bilinear ×2 reads floor(src)
  * and floor(src) + 1, src = o/2 − ¼ clamped at 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5,
  * padding 1 at step ½. ONNX's antialias widens the taps (filteredTaps), and the field with them:
  * linear ×½ reads 2o − 1 … 2o + 2, size 4.
@@ -286,8 +288,10 @@ function resampleStep(p: ResamplePlan, axis: number): number {
   const [inSize, outSize] = [p.inSize[axis], p.outSize[axis]];
   if (p.transform === 'align_corners' && p.mode !== 'nearest') return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
   if (p.crop) {
+    // a flipped roi (start > end) reads backwards: at the step's magnitude the envelope still holds
+    // every unit's reads (a wider box: the field grows, never shrinks, as a negative jump made it)
     const [start, end] = p.crop.roi[axis];
-    return outSize > 1 ? ((end - start) * (inSize - 1)) / (outSize - 1) : 0;
+    return outSize > 1 ? Math.abs(((end - start) * (inSize - 1)) / (outSize - 1)) : 0;
   }
   const bySize = p.nearestBySize && p.mode === 'nearest' && atenSizeIndex(0, inSize, outSize, false) !== null;
   return bySize ? inSize / outSize : 1 / p.scale[axis];

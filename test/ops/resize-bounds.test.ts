@@ -71,3 +71,17 @@ describe('the separable passes shrink first: no float64 intermediate above both 
     expect(intermediates([1, 1, 2048, 1], [1, 1, 1, 65536]).slice(2)).toEqual([[1, 1, 1, 1], [1, 1, 1, 65536]]);
   });
 });
+
+describe('a flipped tf_crop_and_resize roi (start > end): the field is a box holding every read, at a positive stride', () => {
+  it('[1,1,8,8] conv3×3 → resize linear roi H [1, 0], W [0, 1], sizes [1,1,6,6] → conv3×3: field [15, 7], stride [1, 1] (was [3, 7]: a jump of −1 shrank H)', () => {
+    // H: src(o) = 1·5 + o·(0 − 1)·5/5 = 5 − o, a pixel centre: reads [max(4 − o, 0), min(6 − o, 5)];
+    // at step |−1| = 1 the box's offsets lo − o reach −5 (o = 5), hi − o 5 (o = 0): span 10, r = 3 + 10, then 13 + 2.
+    // W: src(o) = o, reads [o − 1, o + 1] clamped: span 2, r = 3 + 2, then 5 + 2.
+    const report = analyze(net([1, 1, 8, 8],
+      { op: 'conv2d', outChannels: 1, kernelSize: 3 },
+      { op: 'resize', mode: 'linear', coordinateTransformationMode: 'tf_crop_and_resize', roi: [0, 0, 1, 0, 1, 1, 0, 1], sizes: [1, 1, 6, 6] },
+      { op: 'conv2d', outChannels: 1, kernelSize: 3 }));
+    const rf = layer(report, 'l2').receptiveField!;
+    expect([rf.size, rf.stride]).toEqual([[15, 7], [1, 1]]);
+  });
+});
