@@ -339,7 +339,9 @@ function centredSpan(p: ResamplePlan, axis: number, o: number, read: [number, nu
 /**
  * How the reads of one axis repeat (read-period.ts): a copy every unit, nearest ×2 by size every
  * two; PyTorch's float32 nearest (asymmetric, floor) reads floor(o·c), c = float32(1/scale), which
- * is exact, so periodic, when o·c fits float32's 24 bits; every other source is a correctly rounded
+ * is exact, so periodic, when o·c fits float32's 24 bits, and nearest-exact floor(float32((o + ½)·c))
+ * when (2o + 1)·c does (else every unit: ×2.5 on 6,000,017 rows was 1.999999999 by a period
+ * of float64 quotients the kernel does not compute, 2 by every unit); every other source is a correctly rounded
  * quotient, periodic when the scale (alignCorners: (I − 1)/(O − 1)) is a fraction of small numerator.
  */
 function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | null {
@@ -355,6 +357,13 @@ function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | n
     const c = dyadic(Math.fround(1 / p.scale[axis]));
     if (!c || (count - 1) * c.num >= 2 ** 24) return null;
     return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround(o * Math.fround(1 / p.scale[axis])));
+  }
+  if (p.mode === 'nearest' && p.transform === 'tf_half_pixel_for_nn' && p.nearestMode === 'floor' && p.pytorchSizeRules) {
+    // nearest-exact: float32((o + ½)·c), exact (so periodic) when (2o + 1)·num fits float32's 24 bits, as upsample-nd's
+    const r = Math.fround(1 / p.scale[axis]);
+    const c = dyadic(r);
+    if (!c || c.num * (2 * count + 1) >= 2 ** 24) return null;
+    return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround((o + 0.5) * r));
   }
   if (p.transform === 'align_corners') return alignedPeriod(inSize, count, src);
   return scalePeriod(p.scale[axis], inSize, count, src);

@@ -85,3 +85,14 @@ describe('a flipped tf_crop_and_resize roi (start > end): the field is a box hol
     expect([rf.size, rf.stride]).toEqual([[15, 7], [1, 1]]);
   });
 });
+
+describe("upsample nearest-exact's field follows the kernel's float32 sources, not a period of float64 quotients", () => {
+  it('×2.5 on 6,000,017 rows: unit 10,485,764 reads floor(float32(10485764.5 · float32(0.4))) = floor(4194306) = 4194306, one past 0.4·o + 0.2 = 4194305.8: the H field is 2 units (was 1.999999999 by the period), stride 0.4', () => {
+    const rf = layer(analyze(net([1, 2, 6000017, 1], { op: 'upsample', mode: 'nearest-exact', scaleFactor: [2.5, 1] })), 'l0').receptiveField!;
+    expect([rf.size![0], rf.stride![0]]).toEqual([2, 0.4]);
+  });
+  it('×2 on 600 rows: c = 0.5 (num 1), (2o + 1)·c exact, the period kept: reads floor((o + ½)/2) = 0, 0, 1, 1 …, offsets from o/2 in [−½, 0]: size 1.5', () => {
+    const rf = layer(analyze(net([1, 2, 600, 1], { op: 'upsample', mode: 'nearest-exact', scaleFactor: [2, 1] })), 'l0').receptiveField!;
+    expect([rf.size![0], rf.stride![0]]).toEqual([1.5, 0.5]);
+  });
+});
