@@ -17,7 +17,7 @@
  * and the tap tables are the layer's intermediates (separableIntermediates), held to the tensor
  * limit and counted as elements written (runtime/checks.ts).
  */
-import { axisTaps } from './upsample-plan.js';
+import { axisTaps, outsideMask } from './upsample-plan.js';
 import type { AxisTaps, ResamplePlan } from './upsample-plan.js';
 import type { Shape } from './types.js';
 
@@ -77,7 +77,8 @@ function passBack(g: Float32Array | Float64Array, shape: readonly number[], d: n
 /** tf_crop_and_resize: every output whose source on one of the plan's axes is outside the input set to `value` (`shape` the output's). */
 export function fillOutside(data: Float32Array | Float64Array, shape: readonly number[], plan: ResamplePlan, value: number): void {
   plan.dims.forEach((d, k) => {
-    const outside = axisTaps(plan, k).outside;
+    // the mask alone: the tap tables again would double the peak of a wide filter's (upsample-plan.ts)
+    const outside = outsideMask(plan, k);
     if (!outside) return;
     const outer = product(shape, 0, d);
     const inner = product(shape, d + 1, shape.length);

@@ -238,18 +238,19 @@ export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const index = new Int32Array(out * taps);
   const weight = new Float64Array(out * taps);
   for (let o = 0; o < out; o++) unitTaps(plan, axis, o, index, weight, o * taps, taps);
-  return withOutside(plan, axis, { taps, index, weight });
+  const outside = outsideMask(plan, axis);
+  return outside ? { taps, index, weight, outside } : { taps, index, weight };
 }
 
-/** tf_crop_and_resize: the outputs whose source is outside [0, in − 1] (TF's CropAndResize writes the extrapolation value there). */
-function withOutside(plan: ResamplePlan, axis: number, t: AxisTaps): AxisTaps {
-  if (!plan.crop) return t;
+/** tf_crop_and_resize: the outputs whose source is outside [0, in − 1] (TF's CropAndResize writes the extrapolation value there); without the tap tables. */
+export function outsideMask(plan: ResamplePlan, axis: number): Uint8Array | undefined {
+  if (!plan.crop) return undefined;
   const outside = new Uint8Array(plan.outSize[axis]);
   for (let o = 0; o < outside.length; o++) {
     const src = sourceCoordinate(plan, axis, o);
     outside[o] = src < 0 || src > plan.inSize[axis] - 1 ? 1 : 0;
   }
-  return { ...t, outside };
+  return outside;
 }
 
 /** Output o's `taps` taps along one axis (axisTaps), written at `at` of index and weight. */
