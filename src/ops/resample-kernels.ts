@@ -3,16 +3,21 @@
  * N,C,D,H,W (video, 3-D segmentation) tensors, and of a batch or channel axis it does not keep
  * (ops/resize.ts). upsample.ts keeps its own kernel for the common plan over the last two axes.
  *
- * One pass per axis of the plan, the last first (columns, then rows, then frames: the order of
- * upsample.ts's 2-D kernel and of the reference's recursion, innermost axis first): every output
+ * One pass per axis of the plan, the axes that shrink the tensor most first (passOrder: each pass's
+ * float64 result is then the smallest it can be, never above both the input and the output where
+ * one axis shrinks and another grows; [1,1,2048,1,4] to [1,1,1,1,65536] was 2048 × 65536 doubles
+ * last axis first, is 65536 now), among equal ratios the last first (columns, then rows: the order
+ * of upsample.ts's 2-D kernel and of the reference's recursion, innermost axis first): every output
  * line along the axis is Σ over its taps (axisTaps, upsample-plan.ts) of weight · input line. A
  * pass reads the previous one's float64 values, so the float32 result is rounded once, at the end:
  * over H and W the same doubles in the same order as the 2-D kernel, so the same float32 results.
  * tf_crop_and_resize: an output whose source on any axis lies outside the input is the extrapolation
- * value (fillOutside). VJP: the passes transposed, first axis first, each output's gradient
- * scattered back along its taps.
+ * value (fillOutside). VJP: the passes transposed in the reverse order (the gradient's intermediates
+ * are then the forward's), each output's gradient scattered back along its taps. The passes' results
+ * and the tap tables are the layer's intermediates (separableIntermediates), held to the tensor
+ * limit and counted as elements written (runtime/checks.ts).
  */
-import { axisTaps } from './upsample-plan.js';
+import { axisTaps, outsideMask } from './upsample-plan.js';
 import type { AxisTaps, ResamplePlan } from './upsample-plan.js';
 import type { Shape } from './types.js';
 
@@ -72,7 +77,8 @@ function passBack(g: Float32Array | Float64Array, shape: readonly number[], d: n
 /** tf_crop_and_resize: every output whose source on one of the plan's axes is outside the input set to `value` (`shape` the output's). */
 export function fillOutside(data: Float32Array | Float64Array, shape: readonly number[], plan: ResamplePlan, value: number): void {
   plan.dims.forEach((d, k) => {
-    const outside = axisTaps(plan, k).outside;
+    // the mask alone: the tap tables again would double the peak of a wide filter's (upsample-plan.ts)
+    const outside = outsideMask(plan, k);
     if (!outside) return;
     const outer = product(shape, 0, d);
     const inner = product(shape, d + 1, shape.length);
@@ -83,11 +89,31 @@ export function fillOutside(data: Float32Array | Float64Array, shape: readonly n
   });
 }
 
+/**
+ * The plan's axes (indices into plan.dims) in the order of the forward passes: by out/in ascending,
+ * so every prefix of passes shrinks the tensor most (each intermediate the smallest possible);
+ * equal ratios last axis first, as before.
+ */
+export function passOrder(plan: ResamplePlan): number[] {
+  const order = plan.dims.map((_, k) => plan.dims.length - 1 - k);
+  // out_a/in_a < out_b/in_b by cross products (exact below 2^26 a size; a plan past that is refused at the tensor limit)
+  return order.sort((a, b) => plan.outSize[a] * plan.inSize[b] - plan.outSize[b] * plan.inSize[a]);
+}
+
+/** The float64 tensors the separable passes allocate, in order (the last the output's size), from an input of `inShape`. */
+export function passShapes(inShape: Shape, plan: ResamplePlan): Shape[] {
+  const shape = [...inShape];
+  return passOrder(plan).map((k) => {
+    shape[plan.dims[k]] = plan.outSize[k];
+    return [...shape];
+  });
+}
+
 /** The plan applied to x (shape `inShape`): the output's float32 values. */
 export function separableForward(x: Float32Array, inShape: Shape, plan: ResamplePlan): Float32Array {
   let cur: Float32Array | Float64Array = x;
   const shape = [...inShape];
-  for (let k = plan.dims.length - 1; k >= 0; k--) {
+  for (const k of passOrder(plan)) {
     const d = plan.dims[k];
     cur = pass(cur, shape, d, plan.outSize[k], axisTaps(plan, k));
     shape[d] = plan.outSize[k];
@@ -101,9 +127,10 @@ export function separableForward(x: Float32Array, inShape: Shape, plan: Resample
 export function separableBackward(g: Float32Array, outShape: Shape, plan: ResamplePlan): Float32Array {
   let cur: Float32Array | Float64Array = g;
   const shape = [...outShape];
-  plan.dims.forEach((d, k) => {
+  for (const k of passOrder(plan).reverse()) {
+    const d = plan.dims[k];
     cur = passBack(cur, shape, d, plan.inSize[k], axisTaps(plan, k));
     shape[d] = plan.inSize[k];
-  });
+  }
   return Float32Array.from(cur);
 }

@@ -8,6 +8,8 @@
  *                     others keep their size at scale 1. Without axes they name all of them.
  *   sizes             H' = sizes; the coordinate scale H'/H per axis
  *   scales            H' = floor(H·scale); the coordinate scale as given
+ *                     (one of the two: both is INVALID_ATTRIBUTE at scales, as onnxruntime refuses it;
+ *                     an empty scales input beside sizes is absent, as ONNX files give it)
  *   keep_aspect_ratio_policy (opset 18, with sizes): one scale s for every axis named,
  *     not_larger   s = min over the axes of sizes/in       (no extent above its size)
  *     not_smaller  s = max over the axes of sizes/in       (no extent below its size)
@@ -142,6 +144,8 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
     const scales = parameter(ctx, 2, a.scales, 'scales');
     const sizes = parameter(ctx, 3, a.sizes, 'sizes');
     const n = axes.length;
+    // ONNX allows one of them (an empty scales input beside sizes is absent: parameter); onnxruntime refuses both
+    if (scales && sizes) fail(`resize takes scales or sizes, not both (ONNX Resize; onnxruntime refuses both): scales [${scales.join(', ')}], sizes [${sizes.join(', ')}] for input ${fmtShape(x)}`, 'scales');
     if ((!scales && !sizes) || (scales && scales.length !== n) || (sizes && sizes.length !== n)) {
       fail(`resize needs ${n} constant scales or sizes (axes [${axes.join(', ')}]) for input ${fmtShape(x)}`, 'scales');
     }
@@ -152,8 +156,7 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
       if (!r || r.length !== 2 * n) fail(`tf_crop_and_resize needs a constant roi of ${2 * n} values (starts, then ends, of axes [${axes.join(', ')}])`, 'roi');
       axes.forEach((ax, k) => (roi[ax] = [r![k], r![n + k]]));
     }
-    const { outSize, scale } = sizesAndScales(x, axes, sizes ? null : scales, sizes, a.keepAspectRatioPolicy, roi, fail);
-    if (scales && sizes) axes.forEach((ax, k) => (scale[ax] = scales[k]));
+    const { outSize, scale } = sizesAndScales(x, axes, scales, sizes, a.keepAspectRatioPolicy, roi, fail);
     const all: ResamplePlan = {
       dims: x.map((_, i) => i),
       inSize: [...x],

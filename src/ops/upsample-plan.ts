@@ -7,8 +7,10 @@
  * a source clamped to 0 or on a pixel centre, reads nothing: autograd leaves it out too); the field
  * is the envelope of those reads (readEnvelope) at the step of the coordinate transform: 1/scale
  * (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
- * PyTorch reads by size, (end − start)·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
- * unit counts the edge taps it would read: a bound, not the envelope). Bilinear ×2 reads floor(src)
+ * PyTorch reads by size, |end − start|·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
+ * unit counts the edge taps it would read: a bound, not the envelope; a flipped roi, start > end,
+ * reads backwards, so its box at the positive step spans both ends: conv3×3 → resize flipping H of
+ * a 6×6 map → conv3×3 is 15 on H, where the reads' own extent is 7, and 7 on W). Bilinear ×2 reads floor(src)
  * and floor(src) + 1, src = o/2 − ¼ clamped at 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5,
  * padding 1 at step ½. ONNX's antialias widens the taps (filteredTaps), and the field with them:
  * linear ×½ reads 2o − 1 … 2o + 2, size 4.
@@ -173,6 +175,19 @@ export function filterWidth(plan: ResamplePlan, axis: number): number {
  * weighs filter(±support) = 0).
  */
 function filteredTaps(plan: ResamplePlan, axis: number, o: number, index: Int32Array, weight: Float64Array, at: number, taps: number): void {
+  const u = filteredUnit(plan, axis, o, taps);
+  let sum = 0;
+  for (let k = 0; k < taps; k++) {
+    const w = u.weight(k);
+    index[at + k] = Math.min(Math.max(u.first + k, 0), u.inSize - 1);
+    weight[at + k] = w;
+    sum += w;
+  }
+  if ((plan.excludeOutside === true || plan.antialias === true) && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
+}
+
+/** Output o's filtered taps (filteredTaps): tap k at input position first + k, its weight before renormalising. */
+function filteredUnit(plan: ResamplePlan, axis: number, o: number, taps: number) {
   const inSize = plan.inSize[axis];
   const s = filterScale(plan, axis);
   const a = plan.cubicA ?? CUBIC_A;
@@ -182,17 +197,32 @@ function filteredTaps(plan: ResamplePlan, axis: number, o: number, index: Int32A
   const src = sourceCoordinate(plan, axis, o);
   const base = plan.antialias && Number.isInteger(src) ? src - 1 : Math.floor(src);
   const t = src - base;
-  let sum = 0;
-  for (let k = 0; k < taps; k++) {
-    const p = base - half + 1 + k;
-    // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
+  const first = base - half + 1;
+  // p − src as t + (half − 1) − k: the plain cubic's weights bit for bit as before (t + 1 − k)
+  const weight = (k: number) => {
+    const p = first + k;
     const d = s * (t + (half - 1) - k);
-    const w = exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
-    index[at + k] = Math.min(Math.max(p, 0), inSize - 1);
-    weight[at + k] = w;
-    sum += w;
-  }
-  if ((exclude || plan.antialias === true) && sum !== 0) for (let k = 0; k < taps; k++) weight[at + k] /= sum;
+    return exclude && (p < 0 || p >= inSize) ? 0 : cubic ? cubicWeight(d, a) : Math.max(0, 1 - Math.abs(d));
+  };
+  return { inSize, first, weight, exclude };
+}
+
+/**
+ * The input indices of output o's filtered taps of nonzero weight (tapSpan's read) without the
+ * tables: the filter is nonzero on an interval but for isolated zeros (cubic at |d| = 1), so the
+ * outermost nonzero taps are found walking in from either end (a tap or two past the support;
+ * exclude_outside starts at the first tap inside the input). O(1) a unit for any number of taps
+ * (antialias at scale s reads 2·⌈support/s⌉: 20,000 at 10^−4). Null when every weight is 0.
+ */
+function filteredSpan(plan: ResamplePlan, axis: number, o: number, taps: number): [number, number] | null {
+  const u = filteredUnit(plan, axis, o, taps);
+  let [k0, k1] = [0, taps - 1];
+  if (u.exclude) [k0, k1] = [Math.max(k0, -u.first), Math.min(k1, u.inSize - 1 - u.first)];
+  while (k0 <= k1 && u.weight(k0) === 0) k0++;
+  while (k1 >= k0 && u.weight(k1) === 0) k1--;
+  if (k0 > k1) return null;
+  const clamp = (p: number) => Math.min(Math.max(p, 0), u.inSize - 1);
+  return [clamp(u.first + k0), clamp(u.first + k1)];
 }
 
 /**
@@ -208,18 +238,19 @@ export function axisTaps(plan: ResamplePlan, axis: number): AxisTaps {
   const index = new Int32Array(out * taps);
   const weight = new Float64Array(out * taps);
   for (let o = 0; o < out; o++) unitTaps(plan, axis, o, index, weight, o * taps, taps);
-  return withOutside(plan, axis, { taps, index, weight });
+  const outside = outsideMask(plan, axis);
+  return outside ? { taps, index, weight, outside } : { taps, index, weight };
 }
 
-/** tf_crop_and_resize: the outputs whose source is outside [0, in − 1] (TF's CropAndResize writes the extrapolation value there). */
-function withOutside(plan: ResamplePlan, axis: number, t: AxisTaps): AxisTaps {
-  if (!plan.crop) return t;
+/** tf_crop_and_resize: the outputs whose source is outside [0, in − 1] (TF's CropAndResize writes the extrapolation value there); without the tap tables. */
+export function outsideMask(plan: ResamplePlan, axis: number): Uint8Array | undefined {
+  if (!plan.crop) return undefined;
   const outside = new Uint8Array(plan.outSize[axis]);
   for (let o = 0; o < outside.length; o++) {
     const src = sourceCoordinate(plan, axis, o);
     outside[o] = src < 0 || src > plan.inSize[axis] - 1 ? 1 : 0;
   }
-  return { ...t, outside };
+  return outside;
 }
 
 /** Output o's `taps` taps along one axis (axisTaps), written at `at` of index and weight. */
@@ -258,8 +289,10 @@ function resampleStep(p: ResamplePlan, axis: number): number {
   const [inSize, outSize] = [p.inSize[axis], p.outSize[axis]];
   if (p.transform === 'align_corners' && p.mode !== 'nearest') return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
   if (p.crop) {
+    // a flipped roi (start > end) reads backwards: at the step's magnitude the envelope still holds
+    // every unit's reads (a wider box: the field grows, never shrinks, as a negative jump made it)
     const [start, end] = p.crop.roi[axis];
-    return outSize > 1 ? ((end - start) * (inSize - 1)) / (outSize - 1) : 0;
+    return outSize > 1 ? Math.abs(((end - start) * (inSize - 1)) / (outSize - 1)) : 0;
   }
   const bySize = p.nearestBySize && p.mode === 'nearest' && atenSizeIndex(0, inSize, outSize, false) !== null;
   return bySize ? inSize / outSize : 1 / p.scale[axis];
@@ -291,18 +324,25 @@ export function tapSpan(p: ResamplePlan, axis: number, t: AxisTaps, o: number, a
     hi = Math.max(hi, t.index[k]);
   }
   const read: [number, number] = lo <= hi ? [lo, hi] : [t.index[at], t.index[at]];
+  return centredSpan(p, axis, o, read, t.taps);
+}
+
+/** tapSpan's reads either side of a pixel centre (onCentre) for a filter of `taps` taps. */
+function centredSpan(p: ResamplePlan, axis: number, o: number, read: [number, number], taps: number): [number, number] {
   if (p.mode === 'nearest' || copiesAxis(p, axis)) return read;
   const src = sourceCoordinate(p, axis, o);
   // linear clamps a source below 0 to exactly 0 (PyTorch's half pixel; ONNX's linear at both edges); the filtered taps (cubic, antialias) do not clamp
   const exact = (p.transform === 'align_corners' && o === 0) || (!filtered(p) && (src < -ON_CENTRE || (!p.pytorchSizeRules && src > p.inSize[axis] - 1 + ON_CENTRE)));
   // a filter of 2m taps reads m either side of a centre (1 linear, 2 cubic, more with antialias)
-  return onCentre(read, src, p.inSize[axis], t.taps / 2, exact);
+  return onCentre(read, src, p.inSize[axis], taps / 2, exact);
 }
 
 /**
  * How the reads of one axis repeat (read-period.ts): a copy every unit, nearest ×2 by size every
  * two; PyTorch's float32 nearest (asymmetric, floor) reads floor(o·c), c = float32(1/scale), which
- * is exact, so periodic, when o·c fits float32's 24 bits; every other source is a correctly rounded
+ * is exact, so periodic, when o·c fits float32's 24 bits, and nearest-exact floor(float32((o + ½)·c))
+ * when (2o + 1)·c does (else every unit: ×2.5 on 6,000,017 rows was 1.999999999 by a period
+ * of float64 quotients the kernel does not compute, 2 by every unit); every other source is a correctly rounded
  * quotient, periodic when the scale (alignCorners: (I − 1)/(O − 1)) is a fraction of small numerator.
  */
 function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | null {
@@ -318,6 +358,13 @@ function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | n
     const c = dyadic(Math.fround(1 / p.scale[axis]));
     if (!c || (count - 1) * c.num >= 2 ** 24) return null;
     return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround(o * Math.fround(1 / p.scale[axis])));
+  }
+  if (p.mode === 'nearest' && p.transform === 'tf_half_pixel_for_nn' && p.nearestMode === 'floor' && p.pytorchSizeRules) {
+    // nearest-exact: float32((o + ½)·c), exact (so periodic) when (2o + 1)·num fits float32's 24 bits, as upsample-nd's
+    const r = Math.fround(1 / p.scale[axis]);
+    const c = dyadic(r);
+    if (!c || c.num * (2 * count + 1) >= 2 ** 24) return null;
+    return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround((o + 0.5) * r));
   }
   if (p.transform === 'align_corners') return alignedPeriod(inSize, count, src);
   return scalePeriod(p.scale[axis], inSize, count, src);
@@ -335,10 +382,16 @@ export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | nu
   return perAxisWindow(inp, ctx.inputs[0].length - 2, ctx.inputs[0], (ax, i) => {
     const k = p.dims.indexOf(2 + i);
     if (k < 0) return ax;
-    // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod)
+    // one unit's taps at a time: only the units readEnvelope visits are computed (readPeriod); the
+    // filtered taps (cubic, antialias: any number) by their outermost nonzero weights, O(1) a unit (filteredSpan)
     const n = filterWidth(p, k);
-    const taps: AxisTaps = { taps: n, index: new Int32Array(n), weight: new Float64Array(n) };
+    const taps: AxisTaps | null = filtered(p) ? null : { taps: n, index: new Int32Array(n), weight: new Float64Array(n) };
     const read = (o: number) => {
+      if (!taps) {
+        const clamp = (i: number) => Math.min(Math.max(i, 0), p.inSize[k] - 1);
+        const first = clamp(filteredUnit(p, k, o, n).first);
+        return centredSpan(p, k, o, filteredSpan(p, k, o, n) ?? [first, first], n);
+      }
       unitTaps(p, k, o, taps.index, taps.weight, 0, n);
       return tapSpan(p, k, taps, o, 0);
     };

@@ -41,7 +41,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
 import { axisTaps, filterWidth, resampleRF } from './upsample-plan.js';
-import { fillOutside, separableBackward, separableForward } from './resample-kernels.js';
+import { fillOutside, passShapes, separableBackward, separableForward } from './resample-kernels.js';
 import type { ResamplePlan } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -69,7 +69,23 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
   }
   const shape = [...x];
   plan.dims.forEach((d, k) => (shape[d] = plan.outSize[k]));
-  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize };
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize, ...kernelIntermediates(x, plan) };
+}
+
+/**
+ * What the kernels allocate beside the output, held to the tensor limit and counted as written
+ * (runtime/checks.ts): each axis's tap tables, out × taps (antialias at scale s has 2·⌈support/s⌉
+ * taps: a wide tf_crop_and_resize roi makes out·taps ≈ 2·in·(end − start), unbounded by the
+ * output), and the float64 rows of the 2-D kernel (H × W', per plane; rowsKernel) or the separable
+ * passes' results (resample-kernels.ts passShapes; the VJP's are the same tensors; the 2-D VJP
+ * scatters into the input's gradient directly).
+ */
+function kernelIntermediates(x: Shape, plan: ResamplePlan): Pick<Inferred, 'intermediates'> {
+  const tables = plan.dims.map((d, k) => ({ shape: [plan.outSize[k], filterWidth(plan, k)], what: `the tap table of axis ${d} (output size × taps)` }));
+  const rows = rowsKernel(plan, x.length);
+  const passes = rows ? [[plan.inSize[0], plan.outSize[1]]] : passShapes(x, plan);
+  const what = rows ? 'the rows resampled along the last axis' : "a separable pass's float64 result";
+  return { intermediates: [...tables, ...passes.map((shape) => ({ shape, what }))] };
 }
 
 /**
@@ -146,9 +162,17 @@ function extrapolate(out: Float32Array, planes: number, rowOut: Uint8Array, colO
 /** Whether the plan is over the last two axes alone (upsample; a resize of H and W): the 2-D kernels above, else the separable ones (resample-kernels.ts). */
 const overLastTwo = (plan: ResamplePlan, rank: number) => plan.dims.length === 2 && plan.dims[0] === rank - 2 && plan.dims[1] === rank - 1;
 
+/**
+ * The 2-D forward kernel, unless its rows (H × W' doubles a plane) would outgrow both the input's
+ * and the output's plane (H shrinks as W grows: [2048, 1] to [1, 65536] was 2048 × 65536): the
+ * separable passes then go in the order that keeps every intermediate within them (passOrder).
+ */
+const rowsKernel = (plan: ResamplePlan, rank: number) =>
+  overLastTwo(plan, rank) && plan.inSize[0] * plan.outSize[1] <= Math.max(plan.inSize[0] * plan.inSize[1], plan.outSize[0] * plan.outSize[1]);
+
 export const runResample = (ctx: RunContext<unknown, ResamplePlan>) => {
   const x = ctx.inputs[0];
-  if (overLastTwo(ctx.plan, x.shape.length)) return [resampleForward(x, ctx.plan, ctx.outputs[0])];
+  if (rowsKernel(ctx.plan, x.shape.length)) return [resampleForward(x, ctx.plan, ctx.outputs[0])];
   return [tensor(ctx.outputs[0], separableForward(x.data, x.shape, ctx.plan))];
 };
 
