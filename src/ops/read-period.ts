@@ -26,7 +26,7 @@
  * mean spacing of the starts may differ a little), so for each residue o mod units they are
  * extreme at its first or its last unit in [from, to): readEnvelope visits [0, from + units) and
  * [to − units, count) only, O(period + borders) rather than O(count), with the same result. The
- * op that gives one vouches for it (upsample-plan.ts readPeriod, upsample-nd.ts, adaptiveRF's gcd).
+ * op that gives one vouches for it (resample-field.ts readPeriod, upsample-nd.ts, adaptiveRF's gcd).
  */
 export interface ReadPeriod {
   units: number;

@@ -39,7 +39,7 @@ import { posInt } from './geometry.js';
 import { notModelled } from './common.js';
 import { numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
-import { resampleRF } from './upsample-plan.js';
+import { resampleRF } from './resample-field.js';
 import type { ResamplePlan } from './upsample-plan.js';
 import { COORDINATE_MODES, NEAREST_MODES } from './upsample-plan.js';
 import { resampled, resampleVjp, runResample } from './upsample.js';

@@ -29,7 +29,8 @@
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
-import { atenSizeIndex, onCentre } from './upsample-plan.js';
+import { atenSizeIndex } from './upsample-plan.js';
+import { onCentre } from './resample-field.js';
 import { alignedPeriod, dyadic, interiorPeriod, wholePeriod } from './read-period.js';
 import type { ReadPeriod } from './read-period.js';
 import { expand, perAxis } from './geometry-nd.js';

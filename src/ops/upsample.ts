@@ -40,7 +40,8 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
-import { axisTaps, filterWidth, resampleRF } from './upsample-plan.js';
+import { axisTaps, filterWidth } from './upsample-plan.js';
+import { resampleRF } from './resample-field.js';
 import { fillOutside, passShapes, separableBackward, separableForward } from './resample-kernels.js';
 import type { ResamplePlan } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
