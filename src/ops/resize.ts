@@ -104,10 +104,12 @@ function sizesAndScales(x: Shape, axes: number[], scales: readonly number[] | nu
   if (sizes) {
     if (!sizes.every((s) => Number.isInteger(s) && s > 0)) fail(`resize sizes must be positive integers, got [${sizes.join(', ')}]`, 'sizes');
     const ratios = axes.map((ax, k) => sizes[k] / x[ax]);
-    const common = policy === 'not_larger' ? Math.min(...ratios) : policy === 'not_smaller' ? Math.max(...ratios) : null;
+    // a policy's one scale in float32, as onnxruntime takes it (float(out)/float(in), then the min or max)
+    const ratios32 = ratios.map((r) => Math.fround(r));
+    const common = policy === 'not_larger' ? Math.min(...ratios32) : policy === 'not_smaller' ? Math.max(...ratios32) : null;
     axes.forEach((ax, k) => {
-      // halves up: onnxruntime's std::round of a positive value
-      outSize[ax] = common === null ? sizes[k] : Math.floor(common * x[ax] + 0.5);
+      // std::round of onnxruntime's float32 product, halves up: 7/6 on 27 is 31.499999 in float32 (31), 31.5 in float64 (32)
+      outSize[ax] = common === null ? sizes[k] : Math.floor(Math.fround(common * x[ax]) + 0.5);
       scale[ax] = common ?? ratios[k];
     });
   } else if (scales) {

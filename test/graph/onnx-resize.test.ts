@@ -131,6 +131,18 @@ describe('Resize output sizes from scales are floor(in·scale) in float32, as on
   });
 });
 
+describe('keep_aspect_ratio_policy sizes are rounded from onnxruntime\'s float32 scale', () => {
+  it.each([
+    // 7/6 = 1.1666666 in float32; × 27 = 31.4999990 in float32 → 31 (float64 31.5 → 32); × 6 = 7
+    ['not_larger', [7, 100], [7, 31]],
+    // 100/27 = 3.7037036 in float32 is the larger ratio: × 27 = 100, × 6 = 22.222 → 22
+    ['not_smaller', [7, 100], [22, 100]],
+  ] as const)('X [1, 1, 6, 27], axes [2, 3], sizes %s %j → H, W %j', (policy, sizes, out) => {
+    const r = analyze(net([1, 1, 6, 27], { op: 'resize', mode: 'nearest', axes: [2, 3], sizes: [...sizes], keepAspectRatioPolicy: policy }));
+    expect(r.layers[0].outputShape).toEqual([1, 1, ...out]);
+  });
+});
+
 describe('Resize parameters convlens cannot honour are refused with the reason, never a wrong shape', () => {
   /** X [1, 3, 4, 6] → Resize(X, '', '', sizes) at opset 18 with the attributes given. */
   const model = (attrs: Record<string, { s: string } | { ints: number[] } | { i: number }>, sizes: number[]) =>
