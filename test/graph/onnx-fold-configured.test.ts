@@ -16,22 +16,9 @@ import type { Graph } from '../../src/graph/graph.js';
 import { runTask } from '../../src/runtime/tasks.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, errorOf } from '../helpers.js';
-import { onnxModel } from './onnx-builder.js';
+import { concatSumConvModel } from './fold-configured-model.js';
 
-const file = onnxModel({
-  inputs: [{ name: 'x', shape: [1, 64, 1, 1] }],
-  outputs: ['y'],
-  initializers: [
-    { name: 'W', dims: [8, 64, 1, 1], data: Array.from({ length: 512 }, (_, i) => ((i * 7) % 11) - 5) },
-    { name: 'axes0', dims: [1], data: [0], type: 'int64' },
-  ],
-  nodes: [
-    { op: 'Concat', inputs: ['W', 'W', 'W', 'W'], outputs: ['W4'], name: 'four', attrs: { axis: { i: 0 } } },
-    { op: 'ReduceSum', inputs: ['W4', 'axes0'], outputs: ['Wsum'], name: 'sum', attrs: { keepdims: { i: 1 } } },
-    { op: 'Conv', inputs: ['x', 'Wsum'], outputs: ['y'], name: 'conv' },
-  ],
-  opset: 13,
-});
+const file = concatSumConvModel();
 const weightOf = (graph: Graph) => graph.constants.get(graph.layers.find((l) => l.name === 'conv')!.weights!.weight.constant)!;
 const REASON = "node 'four' (Concat) computes 2,048 values, more than a tensor may hold (1,000, MAX_TENSOR_ELEMENTS)";
 const run = (maxElements: number) =>

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JSON_FACTOR, admissionOf } from '../../src/http/admission.js';
+import { concatSumConvModel } from '../graph/fold-configured-model.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 import { testApp } from './app.js';
 import { head, portOf, rawRequest } from './raw.js';
@@ -75,20 +76,8 @@ describe("a first run's weight folds within the memory budget", () => {
 
 describe('MAX_TENSOR_ELEMENTS as configured bounds the folds of a run', () => {
   // x [1, 64, 1, 1] → Conv with ReduceSum(Concat(W ×4; axis 0), axis 0) of W [8, 64, 1, 1]: a 64-value weight through 2,048 values
-  const file = onnxModel({
-    inputs: [{ name: 'x', shape: [1, 64, 1, 1] }],
-    outputs: ['y'],
-    initializers: [
-      { name: 'W', dims: [8, 64, 1, 1], data: Array.from({ length: 512 }, (_, i) => ((i * 7) % 11) - 5) },
-      { name: 'axes0', dims: [1], data: [0], type: 'int64' },
-    ],
-    nodes: [
-      { op: 'Concat', inputs: ['W', 'W', 'W', 'W'], outputs: ['W4'], name: 'four', attrs: { axis: { i: 0 } } },
-      { op: 'ReduceSum', inputs: ['W4', 'axes0'], outputs: ['Wsum'], name: 'sum', attrs: { keepdims: { i: 1 } } },
-      { op: 'Conv', inputs: ['x', 'Wsum'], outputs: ['y'], name: 'conv' },
-    ],
-    opset: 13,
-  });
+  const file = concatSumConvModel();
+
   const send = (a: FastifyInstance) => request(a.server).post('/v1/run').send({ onnxBase64: Buffer.from(file).toString('base64'), inputs: { x: { shape: [1, 64, 1, 1], data: new Array(64).fill(1) } }, format: 'flat' });
 
   it('MAX_TENSOR_ELEMENTS=1000: 400 INVALID_TENSOR at $.weights naming the Concat of 2,048 values and the configured 1,000; 4096: y = −8 (test/graph/onnx-fold-configured.test.ts works it)', async () => {

@@ -4,15 +4,10 @@ import { ERROR_CATALOG } from '../../src/errors.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { errorOf } from '../helpers.js';
-import type { Wire } from './golden-cases.js';
+import type { GoldenCase, Wire } from './golden-cases.js';
 
-interface Refusal {
-  name: string;
-  op: string;
-  attributes: Record<string, unknown>;
-  training: boolean;
-  inputs: Wire[];
-  weights: Record<string, Wire>;
+/** A call as a golden case gives it, without outputs: PyTorch raised instead. */
+interface Refusal extends Omit<GoldenCase, 'outputs' | 'file'> {
   /** PyTorch's message (first line) when it raises on the call. */
   torchError: string;
   code: keyof typeof ERROR_CATALOG;
