@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { numel as elementCount } from '../tensor/tensor.js';
 import type { DtypeName } from '../tensor/dtype.js';
 
 export type Shape = readonly number[];
@@ -130,7 +131,15 @@ export interface Inferred<P = unknown> {
 export interface Intermediate {
   shape: Shape;
   what: string;
+  /**
+   * Bytes per element when not a float32's 4 (a resize tap table's int32 index + float64 weight: 12;
+   * a float64 pass: 8): the limit and the work count it in float32 elements, numel·bytes/4.
+   */
+  bytesPerElement?: number;
 }
+
+/** An intermediate's size in float32 elements, as MAX_TENSOR_ELEMENTS and the work count it. */
+export const intermediateElements = (t: Intermediate): number => (elementCount(t.shape) * (t.bytesPerElement ?? 4)) / 4;
 
 export interface RFContext<A, P = unknown> {
   layer: string;

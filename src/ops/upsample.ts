@@ -82,11 +82,12 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
  * scatters into the input's gradient directly).
  */
 function kernelIntermediates(x: Shape, plan: ResamplePlan): Pick<Inferred, 'intermediates'> {
-  const tables = plan.dims.map((d, k) => ({ shape: [plan.outSize[k], filterWidth(plan, k)], what: `the tap table of axis ${d} (output size × taps)` }));
+  // a tap is an int32 index and a float64 weight (12 bytes), the rows and passes float64 (8)
+  const tables = plan.dims.map((d, k) => ({ shape: [plan.outSize[k], filterWidth(plan, k)], what: `the tap table of axis ${d} (output size × taps)`, bytesPerElement: 12 }));
   const rows = rowsKernel(plan, x.length);
   const passes = rows ? [[plan.inSize[0], plan.outSize[1]]] : passShapes(x, plan);
   const what = rows ? 'the rows resampled along the last axis' : "a separable pass's float64 result";
-  return { intermediates: [...tables, ...passes.map((shape) => ({ shape, what }))] };
+  return { intermediates: [...tables, ...passes.map((shape) => ({ shape, what, bytesPerElement: 8 }))] };
 }
 
 /**

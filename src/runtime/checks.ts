@@ -13,7 +13,7 @@ import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
 import { unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
-import { numel } from '../ops/types.js';
+import { intermediateElements, numel } from '../ops/types.js';
 import { dict, own } from '../records.js';
 import { closest } from '../suggest.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -78,7 +78,7 @@ export function layerWork(a: AnalysedLayer): number {
   const { cost, outputs, weights } = a.inferred;
   let written = 0;
   for (const o of outputs) written += numel(o);
-  for (const t of a.inferred.intermediates ?? []) written += numel(t.shape);
+  for (const t of a.inferred.intermediates ?? []) written += intermediateElements(t);
   for (const w of weights) written += numel(w.shape);
   return cost.macs + (cost.intMacs ?? 0) + cost.elementwise + written;
 }
@@ -111,8 +111,9 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
     }
     for (const t of a.inferred.intermediates ?? []) {
       // (under the role 'intermediate': an operator call moves the error to $.attributes, which set its size, runtime/operator.ts)
-      if (numel(t.shape) > maxElements) {
-        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need ${t.what}, ${fmtShape(t.shape)}, over the ${maxElements}-element limit`, {
+      if (intermediateElements(t) > maxElements) {
+        const bytes = t.bytesPerElement && t.bytesPerElement !== 4 ? ` (${t.bytesPerElement} bytes an element: ${intermediateElements(t)} float32 elements)` : '';
+        throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need ${t.what}, ${fmtShape(t.shape)}${bytes}, over the ${maxElements}-element limit`, {
           ...where,
           shapes: { intermediate: t.shape },
         });

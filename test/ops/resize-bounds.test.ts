@@ -37,6 +37,13 @@ describe('tf_crop_and_resize with a wide roi: the antialias tap tables are held 
     expect(e.details.shapes).toEqual({ intermediate: [2400, 20000] });
     expect(e.message).toContain('the tap table of axis 2');
   });
+  it('counted in bytes: roi end 62,500, out 50 × 20000 = 1,000,000 entries (under 2^20) of 12 bytes = 3,000,000 float32 elements → 413; out 17 (1,020,000) runs', () => {
+    const e = errorOf(() => call([1, 1, 8], ramp(8), attrs(62_500)));
+    expect([e.status, e.code, e.details.path]).toEqual([413, 'TENSOR_TOO_LARGE', '$.attributes']);
+    expect(e.details.shapes).toEqual({ intermediate: [50, 20000] });
+    expect(e.message).toContain('12 bytes an element: 3000000 float32 elements');
+    expect(call([1, 1, 8], ramp(8), attrs(21_300)).outputs[0].shape).toEqual([1, 1, 17]);
+  });
   it('the same layer analysed: the field visits each of 24,000 units in O(1), not its 20,000 taps (stride (R·7)/(out − 1) = 3e7·7/23999)', () => {
     const t0 = performance.now();
     const rf = layer(analyze(net([1, 1, 8], { op: 'resize', ...attrs(30_000_000) })), 'l0').receptiveField!;
@@ -58,15 +65,15 @@ describe('the separable passes shrink first: no float64 intermediate above both 
     const r = call([1, 1, 4, 1, 2], ramp(8), { ...nearest, sizes: [1, 1, 1, 1, 8] });
     expect(Array.from(r.outputs[0].data)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
   });
-  it('[1,1,2048,1,4] to [1,1,1,1,65536] (was 2048 × 65536 doubles, 2.3 GB peak): runs at a 2^17-element limit, every output x[0, floor(o/16384)]', () => {
-    const r = call([1, 1, 2048, 1, 4], Array.from({ length: 8192 }, (_, i) => (i % 4) + 1), { ...nearest, sizes: [1, 1, 1, 1, 65536] }, 1 << 17);
+  it('[1,1,2048,1,4] to [1,1,1,1,65536] (was 2048 × 65536 doubles, 2.3 GB peak): runs at a 2^18-element limit (its largest intermediate the W tap table, 65,536 taps of 12 bytes: 196,608 float32 elements), every output x[0, floor(o/16384)]', () => {
+    const r = call([1, 1, 2048, 1, 4], Array.from({ length: 8192 }, (_, i) => (i % 4) + 1), { ...nearest, sizes: [1, 1, 1, 1, 65536] }, 1 << 18);
     const out = r.outputs[0].data;
     expect([out.length, out[0], out[16383], out[16384], out[65535]]).toEqual([65536, 1, 1, 2, 4]);
     // D (×1/2048), then H (×1), then W (×16384)
     expect(intermediates([1, 1, 2048, 1, 4], [1, 1, 1, 1, 65536]).slice(3)).toEqual([[1, 1, 1, 1, 4], [1, 1, 1, 1, 4], [1, 1, 1, 1, 65536]]);
   });
-  it('2-D [1,1,2048,1] to [1,1,1,65536]: the separable passes rather than 2048 × 65536 rows; each output x[0, 0] = 1', () => {
-    const r = call([1, 1, 2048, 1], ramp(2048), { ...nearest, sizes: [1, 1, 1, 65536] }, 1 << 17);
+  it('2-D [1,1,2048,1] to [1,1,1,65536]: the separable passes rather than 2048 × 65536 rows; each output x[0, 0] = 1 (at a 2^18 limit: the W tap table is 196,608 float32 elements)', () => {
+    const r = call([1, 1, 2048, 1], ramp(2048), { ...nearest, sizes: [1, 1, 1, 65536] }, 1 << 18);
     expect(r.outputs[0].data.every((v) => v === 1)).toBe(true);
     expect(intermediates([1, 1, 2048, 1], [1, 1, 1, 65536]).slice(2)).toEqual([[1, 1, 1, 1], [1, 1, 1, 65536]]);
   });
