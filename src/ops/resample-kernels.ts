@@ -19,18 +19,13 @@
  */
 import { axisTaps, outsideMask } from './upsample-plan.js';
 import type { AxisTaps, ResamplePlan } from './upsample-plan.js';
+import { numel } from './types.js';
 import type { Shape } from './types.js';
-
-const product = (s: readonly number[], from: number, to: number) => {
-  let n = 1;
-  for (let i = from; i < to; i++) n *= s[i];
-  return n;
-};
 
 /** One pass along dim d: next[a, o, i] = Σ_k w[o, k]·cur[a, index[o, k], i] over the lines of `inner` contiguous values. */
 function pass(cur: Float32Array | Float64Array, shape: readonly number[], d: number, out: number, t: AxisTaps): Float64Array {
-  const outer = product(shape, 0, d);
-  const inner = product(shape, d + 1, shape.length);
+  const outer = numel(shape.slice(0, d));
+  const inner = numel(shape.slice(d + 1));
   const I = shape[d];
   const next = new Float64Array(outer * out * inner);
   const { taps, index, weight } = t;
@@ -55,8 +50,8 @@ function pass(cur: Float32Array | Float64Array, shape: readonly number[], d: num
 
 /** The transpose of `pass`: gin[a, index[o, k], i] += w[o, k]·g[a, o, i], from `shape` (dim d of `out` entries) to dim d of `inSize`. */
 function passBack(g: Float32Array | Float64Array, shape: readonly number[], d: number, inSize: number, t: AxisTaps): Float64Array {
-  const outer = product(shape, 0, d);
-  const inner = product(shape, d + 1, shape.length);
+  const outer = numel(shape.slice(0, d));
+  const inner = numel(shape.slice(d + 1));
   const out = shape[d];
   const gin = new Float64Array(outer * inSize * inner);
   const { taps, index, weight } = t;
@@ -80,8 +75,8 @@ export function fillOutside(data: Float32Array | Float64Array, shape: readonly n
     // the mask alone: the tap tables again would double the peak of a wide filter's (upsample-plan.ts)
     const outside = outsideMask(plan, k);
     if (!outside) return;
-    const outer = product(shape, 0, d);
-    const inner = product(shape, d + 1, shape.length);
+    const outer = numel(shape.slice(0, d));
+    const inner = numel(shape.slice(d + 1));
     const O = shape[d];
     for (let a = 0; a < outer; a++) {
       for (let o = 0; o < O; o++) if (outside[o]) data.fill(value, (a * O + o) * inner, (a * O + o + 1) * inner);
