@@ -35,7 +35,7 @@ import { memoryBudgetBytes } from '../limits.js';
 import { modelCacheReserve } from '../runtime/model-cache.js';
 import { ConvlensError } from '../errors.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
-import { chargeTo, MemoryBudget } from '../memory-budget.js';
+import { answerOverBudget, chargeTo, MemoryBudget } from '../memory-budget.js';
 import type { MemoryCharge, Reservation } from '../memory-budget.js';
 import { contentLength } from './body.js';
 import type { Metrics } from './metrics.js';
@@ -237,20 +237,14 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       throw refuse(overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, this one needs about ${estimate}; retry later`));
     }
     reservations.set(request, reservation);
-    MEMORY.set(request, chargeTo(budget, reservation));
+    // a run's tensors are charged against the body they were decoded from (bodyHeld, below) first
+    MEMORY.set(request, chargeTo(budget, reservation, () => bodyHeld));
     // by the answer, the body it was computed from is spent: the reservation covers the larger of the two
     let answered = 0;
     ANSWERS.set(request, (tensorBytes, shapes) => {
       // a GraphQL document's fields answer several: they are held together
       const bytes = answered + tensorBytes;
-      if (bytes > budget.total) {
-        throw new ConvlensError('RESPONSE_TOO_LARGE', `the answer's tensors hold ${bytes} bytes until the client has read them, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES); ask for a smaller output`, {
-          path: '$',
-          limit: budget.total,
-          estimate: bytes,
-          shapes: Object.fromEntries(shapes.map((shape, i) => [`output${i}`, shape])),
-        });
-      }
+      if (bytes > budget.total) throw answerOverBudget(bytes, budget.total, shapes);
       const more = bytes - reservation.bytes;
       if (more > 0 && !reservation.grow(more)) throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this answer's tensors need ${more} more until they are read; retry later`);
       answered = bytes;

@@ -200,8 +200,8 @@ function transfers(tensors: Tensor[]): ArrayBuffer[] {
 
 /** One operator call on a pool worker, which checks it and splits its layer across its team when that gains (runtime/worker.ts). */
 export async function callOperator(pool: TaskPool, call: OperatorCall, tasks: TaskContext = {}): Promise<OperatorResult> {
-  // one layer, its tensors already reserved with the body: no graph to charge for, so no grant
-  return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]), { signal: tasks.signal });
+  // one layer, its inputs reserved with the body; its outputs' and kernel's memory is asked through the grant before it runs (runtime/run-memory.ts)
+  return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]), { signal: tasks.signal, memory: tasks.memory });
 }
 
 export function runRequest(body: Body, maxElements: number): { task: RunTask; encoding: Encoding } {

@@ -30,6 +30,7 @@ import { runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
 import { layerWeights } from './weights.js';
 import { liveTensors } from './live-tensors.js';
+import { describeRunPeak, givenBytes, runPeak } from './run-memory.js';
 
 /** Zeros of a given length, all views of one buffer: the stand-in for a tensor whose values a VJP does not read. */
 function standIns(): (shape: readonly number[]) => Tensor {
@@ -185,6 +186,17 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     if (reads?.inputs !== false) a.layer.inputs.forEach((r) => keep.add(r));
     if (reads?.outputs !== false) a.layer.outputs.forEach((r) => keep.add(r));
   });
+
+  if (opts.chargeMemory) {
+    // the forward's peak with what the reverse pass reads kept, and the weights its steps hold; the
+    // reverse pass's gradients live from a tensor's last reader back to its producer, the forward's
+    // own intervals reversed, so at most the forward's peak of activations more
+    const ran = new Set(analysed.filter((_, i) => runs(i)).map((a) => a.layer.name));
+    const held = runPeak(graph, inference, { executed: ran, keep, given: opts.weights, keepWeights: true });
+    const gradients = runPeak(graph, inference, { executed: ran, keep: new Set(), given: opts.weights }).activations;
+    const given = givenBytes(inputs, opts.weights);
+    if (held.layer !== null) opts.chargeMemory(held.bytes + gradients + given, describeRunPeak({ ...held, bytes: held.bytes + gradients, gradients }, 'computing the gradient', given));
+  }
 
   const { live, read } = liveTensors(graph, inputs, infos);
 

@@ -29,7 +29,7 @@ import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
-import { chargeFold, chargeGraph } from './memory-grant.js';
+import { chargeFold, chargeGraph, chargeRun } from './memory-grant.js';
 import { feedInputs } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
@@ -265,7 +265,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
   const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride') : [];
   const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
-  const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork };
+  // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the input that sizes it
+  const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork, chargeMemory: chargeRun(t.mode === 'given' ? '$.inputs' : '$.input') };
   const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets], t.samples ?? 1);
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;

@@ -43,18 +43,20 @@ export interface ErfRunner {
  * the queue (OVERLOADED for others) nor wait there past their timeout. Each of those workers holds
  * its own copy of the network, so the request is charged for that many graphs
  * (runtime/memory-grant.ts), by the first samples that ask: charges only grow until the answer, so
- * one per sample would refuse 16 samples of a network that fits.
+ * one per sample would refuse 16 samples of a network that fits. Each ask (`what`: the graph's
+ * layers, a fold, the gradient's peak) is charged for that many tasks, then no more.
  */
 export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
   const { memory } = tasks;
   const parallel = Math.max(1, pool.threads);
-  let charged = 0;
+  const asked = new Map<string, number>();
   const perWorker: MemoryCharge | undefined =
     memory &&
-    ((bytes, what) => {
-      if (charged >= parallel) return;
-      memory(bytes, what);
-      charged++;
+    ((bytes, what, fromBody) => {
+      const times = asked.get(what) ?? 0;
+      if (times >= parallel) return;
+      memory(bytes, what, fromBody);
+      asked.set(what, times + 1);
     });
   const options = { signal: tasks.signal, memory: perWorker };
   return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel });

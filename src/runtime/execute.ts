@@ -30,6 +30,7 @@ import { collectYoung, detach } from './memory.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
+import { askRunMemory } from './run-memory.js';
 
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
@@ -76,6 +77,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     captureTensors.set(name, tensorName);
     wanted.add(tensorName);
   }
+
+  // the run's peak memory, asked of the request before any kernel runs
+  if (opts.chargeMemory) askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()] });
 
   const lastUse = new Map<string, number>();
   analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));

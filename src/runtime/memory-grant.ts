@@ -67,6 +67,7 @@ function read<T>(grant: SharedArrayBuffer): T {
 interface Question {
   bytes: number;
   what: string;
+  fromBody?: boolean;
 }
 
 interface Answer {
@@ -91,8 +92,8 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
       if (now !== ASKED) return listen(now);
       let answer: Answer = {};
       try {
-        const { bytes, what } = read<Question>(grant);
-        charge(bytes, what);
+        const { bytes, what, fromBody } = read<Question>(grant);
+        charge(bytes, what, fromBody);
       } catch (e) {
         answer = { error: e instanceof ConvlensError ? e.toJSON() : INTERNAL_ANSWER };
       }
@@ -137,11 +138,11 @@ export function withMemoryGrant<T>(grant: MemoryGrant | undefined, task: () => T
  * throws its error (OVERLOADED when the budget is spent for now, GRAPH_TOO_LARGE when the request
  * could never have them). Nothing happens outside a granted task.
  */
-function chargeMemory(bytes: number, what: string): void {
+function chargeMemory(bytes: number, what: string, fromBody = false): void {
   if (!current || bytes <= 0) return;
   const grant = current;
   const state = new Int32Array(grant, 0, 2);
-  write(grant, { bytes, what } satisfies Question);
+  write(grant, { bytes, what, ...(fromBody && { fromBody }) } satisfies Question);
   Atomics.store(state, 0, ASKED);
   Atomics.notify(state, 0);
   if (Atomics.wait(state, 0, ASKED, ANSWER_WAIT_MS) === 'timed-out') {
@@ -184,7 +185,7 @@ export function chargeGraph(graph: Graph, source: GraphSource, { explain = false
   const layers = graph.layers.length;
   const perLayer = graphs * ANALYSIS_BYTES_PER_LAYER + (explain ? EXPLAIN_BYTES_PER_LAYER : 0) + others * EXTRA_BYTES_PER_LAYER;
   const asked = [explain && 'explain', others > 0 && `${others} other extra ${others === 1 ? 'analysis' : 'analyses'}`].filter(Boolean);
-  const what = `${layers} layers${graphs > 1 ? ` (${graphs} analyses of them at once)` : ''}${asked.length ? ` with ${asked.join(' and ')}` : ''}`;
+  const what = `analysing ${layers} layers${graphs > 1 ? ` (${graphs} analyses of them at once)` : ''}${asked.length ? ` with ${asked.join(' and ')}` : ''}`;
   chargeAt(source, layers * perLayer, what);
 }
 
@@ -202,11 +203,42 @@ export function chargeFold(source: GraphSource): (bytes: number, what: string) =
 
 /** Charges the running task's request; a refusal without a path is put at the network in the request (a spec's layers, the ONNX file). */
 function chargeAt(source: GraphSource, bytes: number, what: string): void {
+  chargeAtPath(source.kind === 'spec' ? `${source.at ?? '$'}.layers` : source.kind === 'onnx' ? (source.at ?? 'body') : undefined, bytes, what);
+}
+
+/** Charges the running task's request; a refusal without a path is put at `path`. */
+function chargeAtPath(path: string | undefined, bytes: number, what: string, fromBody = false): void {
   try {
-    chargeMemory(bytes, what);
+    chargeMemory(bytes, what, fromBody);
   } catch (e) {
-    if (!(e instanceof ConvlensError) || e.details.path !== undefined) throw e;
-    const path = source.kind === 'spec' ? `${source.at ?? '$'}.layers` : source.kind === 'onnx' ? (source.at ?? 'body') : undefined;
-    throw new ConvlensError(e.code, e.message, { ...e.details, ...(path && { path }) });
+    if (!path || !(e instanceof ConvlensError) || e.details.path !== undefined) throw e;
+    throw new ConvlensError(e.code, e.message, { ...e.details, path });
   }
+}
+
+/**
+ * The charge a run makes for its peak memory (runtime/run-memory.ts: its activations, the weights
+ * it draws or decodes and its kernels' intermediates, known before any kernel runs), asked by
+ * runGraph through RunOptions.chargeMemory. Each ask grows the request by what it needs above the
+ * largest asked before, so the stages of a staged run (runtime/run-staged.ts) and the iterations
+ * of a loop's body ask for their largest, not their sum. The asks are `fromBody` (MemoryCharge): the
+ * run's tensors replace the body they were decoded from, so the request's reservation grows only
+ * by what they need beyond its body's share (runGraph asks for its inputs and given weights too).
+ * A refusal without a path is put at `path`: the request's field that sets the run's sizes (its
+ * inputs; an operator call's attributes).
+ *
+ * A run holding at most UNASKED_RUN_BYTES asks nothing: the mailbox's round trip (about 45 µs) is
+ * not spent on every small operator call, and a worker runs one task at a time, so what goes
+ * unasked is at most WORKERS × 1 MiB.
+ */
+/** A run's peak under this is not asked for (chargeRun). */
+export const UNASKED_RUN_BYTES = 1024 * 1024;
+
+export function chargeRun(path: string): MemoryCharge {
+  let charged = 0;
+  return (bytes, what) => {
+    if (bytes <= Math.max(charged, UNASKED_RUN_BYTES)) return;
+    chargeAtPath(path, bytes - charged, what, true);
+    charged = bytes;
+  };
 }

@@ -20,6 +20,7 @@ import type { RunOptions } from './execute.js';
 import { checkRun } from './checks.js';
 import { layerWeights } from './weights.js';
 import { dict } from '../records.js';
+import { chargeRun } from './memory-grant.js';
 
 export interface OperatorCall {
   name: string;
@@ -124,6 +125,8 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: 
   capture: [],
   maxElements: call.maxElements,
   ...(call.maxWork !== undefined ? { maxWork: call.maxWork } : {}),
+  // its output's and intermediates' memory, asked before the kernel runs, refused at the field that sizes them
+  chargeMemory: chargeRun(Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs'),
   ...team,
 });
 

@@ -3,6 +3,7 @@
  * a worker passes (runtime/split.ts): runtime/execute.ts runs with them.
  */
 import type { GraphLayer } from '../graph/graph.js';
+import type { MemoryCharge } from '../memory-budget.js';
 import type { OpDef, RunContext, TeamHeads, TeamLinear } from '../ops/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { WeightInit } from './weights.js';
@@ -70,6 +71,12 @@ export interface RunOptions {
   store?: WeightStore;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
+  /**
+   * Asks the request's memory grant for the run's peak (runtime/run-memory.ts) before any kernel
+   * runs; its refusal (OVERLOADED, GRAPH_TOO_LARGE) stops the run there. A task gives it
+   * (runtime/memory-grant.ts chargeRun); absent, nothing is asked (the CLI, tests, benchmarks).
+   */
+  chargeMemory?: MemoryCharge;
 }
 
 /**

@@ -32,7 +32,7 @@ import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
-import { chargeFold, chargeGraph } from './memory-grant.js';
+import { chargeFold, chargeGraph, chargeRun } from './memory-grant.js';
 import { fitAnswer, fitComparison, fitSweep } from './answer-fit.js';
 import type { AnswerPlan } from './answer-fit.js';
 
@@ -234,7 +234,8 @@ export function runTask(t: RunTask): RunTaskResult {
   const { graph, origin, inference, store } = aliasAt(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   try {
-    const options = { ...t, maxWork, ...(store && { store }) };
+    // the run's peak memory is asked of the request before any kernel runs (runtime/run-memory.ts)
+    const options = { ...t, maxWork, ...(store && { store }), chargeMemory: chargeRun('$.inputs') };
     // a size known only from the data (NMS, NonZero) read by later layers: run in stages
     // (runtime/run-staged.ts), each capture taken from the stage that computes it
     const staged = inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);

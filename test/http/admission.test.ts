@@ -219,7 +219,8 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     expect(await reservedWithin(20_000, (b) => b >= 2 * ANSWER)).toBe(2 * ANSWER);
     const third = await post();
     expect([third.status, third.body.error?.code]).toEqual([503, 'OVERLOADED']);
-    expect(third.body.error.message).toContain(`this answer's tensors need ${ANSWER - body.length * JSON_FACTOR} more until they are read`);
+    // refused before it runs: its run asks for the 24 MiB it will answer, beyond its body's share
+    expect(third.body.error.message).toContain(`running 'constantOfShape' (its peak at layer 'constantOfShape': 24.0 MiB of activations) needs about ${ANSWER - body.length * JSON_FACTOR} more`);
     // a second without progress: the server closes both connections, and what they held goes back
     expect(await reservedWithin(5000, (b) => b === 0)).toBe(0);
     for (const h of held) h.destroy();
@@ -228,7 +229,7 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     expect(Number(fourth.headers['content-length'])).toBeGreaterThan(ANSWER);
   });
 
-  it('an answer larger than the whole budget (24 MiB of 16 MiB): 413 RESPONSE_TOO_LARGE naming MEMORY_BUDGET_BYTES, nothing held after', async () => {
+  it('an answer larger than the whole budget (24 MiB of 16 MiB): 413 RESPONSE_TOO_LARGE naming MEMORY_BUDGET_BYTES (before it runs: its run asks for its peak first), nothing held after', async () => {
     app = await testApp({ MEMORY_BUDGET_BYTES: String(16 * 1024 * 1024), MODEL_CACHE_BYTES: '0' });
     const res = await post();
     expect([res.status, res.body.error.code, res.body.error.estimate, res.body.error.path]).toEqual([413, 'RESPONSE_TOO_LARGE', ANSWER, '$']);

@@ -51,7 +51,7 @@ describe("a first run's weight folds within the memory budget", () => {
     const refused = await run(small);
     expect(refused.status).toBe(413);
     expect(refused.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.onnxBase64', needed: FOLD_BYTES });
-    expect(refused.body.error.message).toContain("the weights folded at import, up to node 'ws' (Mul)");
+    expect(refused.body.error.message).toContain("folding the weights at import (up to node 'ws' (Mul))");
     await small.close();
     const enough = await serve({ MEMORY_BUDGET_BYTES: String(reserved + FOLD_BYTES + MiB) });
     expect((await run(enough)).status).toBe(200);
@@ -63,7 +63,7 @@ describe("a first run's weight folds within the memory budget", () => {
     const other = await rawRequest(await portOf(a), head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': holding }), '{');
     const refused = await run(a);
     expect([refused.status, refused.body.error.code]).toEqual([503, 'OVERLOADED']);
-    expect(refused.body.error.message).toContain('the weights folded at import');
+    expect(refused.body.error.message).toContain('folding the weights at import');
     other.destroy();
     await other.closed(1000);
     await new Promise((r) => setTimeout(r, 50));

@@ -32,10 +32,10 @@ describe('a memory grant', () => {
     const asked: [number, string][] = [];
     const report = await analyze({}, (bytes, what) => asked.push([bytes, what]));
     expect(report.layers).toHaveLength(3);
-    expect(asked).toEqual([[24_576, '3 layers']]);
+    expect(asked).toEqual([[24_576, 'analysing 3 layers']]);
     asked.length = 0;
     await analyze({ explain: true, memory: true }, (bytes, what) => asked.push([bytes, what]));
-    expect(asked).toEqual([[49_152, '3 layers with explain and 1 other extra analysis']]);
+    expect(asked).toEqual([[49_152, 'analysing 3 layers with explain and 1 other extra analysis']]);
   });
 
   it("the main thread's refusal stops the task before it analyses: its catalog error comes back, at the spec's layers", async () => {
@@ -64,8 +64,8 @@ describe('a memory grant', () => {
     const task = { before: { kind: 'spec', spec }, after: { kind: 'model', name: 'resnet18' }, options: ReportOptionsSchema.parse({}), memory: false, gates: [], allowIncomplete: false };
     await pool.run('compare', task, undefined, { memory: (bytes, what) => void asked.push([bytes, what]) });
     expect(asked).toEqual([
-      [3 * 8192, '3 layers'],
-      [69 * 8192, '69 layers'],
+      [3 * 8192, 'analysing 3 layers'],
+      [69 * 8192, 'analysing 69 layers'],
     ]);
   });
 });
@@ -80,13 +80,13 @@ describe("a run's weight folds at import charge the request before they run (gra
   const runWs = (memory: (bytes: number, what: string) => void, maxElements = 1 << 20) =>
     pool.run('run', { source: { kind: 'onnx', bytes, inputShapes: {} }, inputs: { input: tensor(truth.input.shape, truth.input.data) }, weights: {}, weightInit: 'file', training: false, seed: 0, capture: [], maxElements }, undefined, { memory });
 
-  it('ws_17: 23,904 bytes in all, asked as the bound grows (the first, stem\'s, 4 × (216 + 3 × 216) = 3,456), all before the layers\' ask; a second run of the file (from the model cache) asks nothing', async () => {
+  it('ws_17: 23,904 bytes in all, asked as the bound grows (the first, stem\'s, 4 × (216 + 3 × 216) = 3,456), all before the layers\' ask; the run\'s peak (under 1 MiB, UNASKED_RUN_BYTES) asks nothing, so a second run of the file (from the model cache) asks nothing', async () => {
     const asked: [number, string][] = [];
     await runWs((n, what) => void asked.push([n, what]));
-    const folds = asked.filter(([, what]) => what.startsWith('the weights folded at import'));
+    const folds = asked.filter(([, what]) => what.startsWith('folding the weights at import'));
     expect(folds.reduce((s, [n]) => s + n, 0)).toBe(23_904);
-    expect(folds[0]).toEqual([3456, "the weights folded at import, up to node '/stem/Reshape' (Reshape)"]);
-    expect(asked.slice(folds.length).map(([, what]) => what)).toEqual([expect.stringMatching(/^\d+ layers$/)]);
+    expect(folds[0]).toEqual([3456, "folding the weights at import (up to node '/stem/Reshape' (Reshape))"]);
+    expect(asked.slice(folds.length).map(([, what]) => what)).toEqual([expect.stringMatching(/^analysing \d+ layers$/)]);
     asked.length = 0;
     await runWs((n, what) => void asked.push([n, what]));
     expect(asked).toEqual([]);
@@ -100,6 +100,6 @@ describe("a run's weight folds at import charge the request before they run (gra
     };
     // another MAX_TENSOR_ELEMENTS: another cache entry, so the file is imported again
     await expect(runWs(refuse, 1 << 21)).rejects.toMatchObject({ code: 'OVERLOADED', message: 'no room now', details: { path: 'body' } });
-    expect(asked).toEqual(["the weights folded at import, up to node '/stem/Reshape' (Reshape)"]);
+    expect(asked).toEqual(["folding the weights at import (up to node '/stem/Reshape' (Reshape))"]);
   });
 });

@@ -73,7 +73,7 @@ function foldReserve(charge: ((bytes: number, what: string) => void) | undefined
     // float32: what the folds decode and compute
     const bytes = 4 * elements;
     if (bytes <= charged) return;
-    charge(bytes - charged, `the weights folded at import, up to ${what}`);
+    charge(bytes - charged, `folding the weights at import (up to ${what})`);
     charged = bytes;
   };
 }

@@ -1,0 +1,141 @@
+/**
+ * The memory a run holds at its peak, known from the analysis before any kernel runs, so the run
+ * can ask its request's memory grant for it first (runtime/memory-grant.ts chargeRun).
+ *
+ * The executor (runtime/execute.ts) drops a tensor after its last reader, so at step i it holds:
+ *
+ *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included)
+ *           + Σ outputs and captures written by then (kept to the end: the answer reads them), and
+ *             outputs no step reads (the executor drops a tensor after its last reader only)
+ *           + step i's transient memory: the layer's weights drawn or decoded for it (a weight the
+ *             request gives is in its body, already reserved) and its kernel's intermediates
+ *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes)
+ *   peak = max over the executed steps of held(i)
+ *
+ * Counted in float32 (4 bytes), as the runtime computes. Graph inputs are not counted: they are
+ * the request's tensors, reserved with its body (http/admission.ts). Not counted either: the GEMM's
+ * packing scratch (WebAssembly memory, bounded per band and reused across runs), a worker team's
+ * shared arena (outside the budget, see README "Threads"), and a model cache's weights (their own
+ * share of the budget). So the figure is the run's own tensors, an upper bound of them where
+ * fusion writes in place (a folded batch norm, an activation in the GEMM's epilogue).
+ *
+ * `keepWeights` (a forward kept for a reverse pass, runtime/backward.ts): the steps' weights stay
+ * to the end, as the reverse pass reads them.
+ */
+import type { AnalysedLayer, Inference } from '../analysis/infer.js';
+import { ConvlensError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import { answerOverBudget } from '../memory-budget.js';
+import type { MemoryCharge } from '../memory-budget.js';
+import { intermediateElements } from '../ops/types.js';
+import { numel } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Bytes of one float32 element: the runtime's tensors. */
+const FLOAT32 = 4;
+
+export interface RunPeak {
+  /** Bytes held at the peak: activations, the step's weights and intermediates. */
+  bytes: number;
+  /** The layer running at the peak (null: no step runs). */
+  layer: string | null;
+  /** Of `bytes`: activations alive, weights held, the step's intermediates. */
+  activations: number;
+  weights: number;
+  intermediates: number;
+  /** A gradient's reverse pass: bytes for its gradients, included in `bytes` (runtime/backward.ts). */
+  gradients?: number;
+}
+
+export interface RunPeakOptions {
+  /** Layers the run executes (checks.ts checkRun). */
+  executed: ReadonlySet<string>;
+  /** Tensors kept to the end besides the graph's outputs: captures, a reverse pass's reads. */
+  keep: ReadonlySet<string>;
+  /** Weights the request gives, by `<layer>.<role>` (reserved with its body). */
+  given: Readonly<Record<string, Tensor>>;
+  /** The steps' weights stay to the end (a forward kept for its reverse pass). */
+  keepWeights?: boolean;
+}
+
+const runs = (a: AnalysedLayer, executed: ReadonlySet<string>): boolean => executed.has(a.layer.name) && !a.folded && a.op !== null && a.inferred !== null;
+
+export function runPeak(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false }: RunPeakOptions): RunPeak {
+  const steps = inference.analysed.filter((a) => runs(a, executed));
+  const n = steps.length;
+  const isActivation = (t: string) => t !== '' && !graph.constants.has(t) && inference.tensors.get(t)?.value == null;
+  const bytesOf = (t: string) => {
+    const shape = inference.tensors.get(t)?.shape;
+    return shape ? numel(shape) * FLOAT32 : 0;
+  };
+  const lastUse = new Map<string, number>();
+  steps.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
+  const kept = new Set([...(graph.outputs ?? []), ...keep]);
+
+  // difference array: a tensor written at step i and read last at step j counts on [i, j]
+  const alive = new Float64Array(n + 1);
+  const weights = new Float64Array(n);
+  const intermediates = new Float64Array(n);
+  let heldWeights = 0;
+  steps.forEach((a, i) => {
+    for (const o of a.layer.outputs) {
+      if (!isActivation(o)) continue;
+      const read = lastUse.get(o);
+      const last = kept.has(o) || read === undefined ? n - 1 : Math.max(i, read);
+      const bytes = bytesOf(o);
+      alive[i] += bytes;
+      alive[last + 1] -= bytes;
+    }
+    let drawn = 0;
+    for (const w of a.inferred!.weights) if (!Object.hasOwn(given, `${a.layer.name}.${w.name}`)) drawn += numel(w.shape) * FLOAT32;
+    if (keepWeights) {
+      heldWeights += drawn;
+      weights[i] = heldWeights;
+    } else weights[i] = drawn;
+    for (const t of a.inferred!.intermediates ?? []) intermediates[i] += intermediateElements(t) * FLOAT32;
+  });
+
+  const peak: RunPeak = { bytes: 0, layer: null, activations: 0, weights: 0, intermediates: 0 };
+  let activations = 0;
+  for (let i = 0; i < n; i++) {
+    activations += alive[i];
+    const bytes = activations + weights[i] + intermediates[i];
+    if (peak.layer === null || bytes > peak.bytes) Object.assign(peak, { bytes, layer: steps[i].layer.name, activations, weights: weights[i], intermediates: intermediates[i] });
+  }
+  return peak;
+}
+
+const MB = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+/** Bytes of the tensors a request gives a run (its inputs and weights): its body's, asked with the peak (memory-grant.ts chargeRun). */
+export function givenBytes(...records: Readonly<Record<string, Tensor>>[]): number {
+  let bytes = 0;
+  for (const r of records) for (const t of Object.values(r)) bytes += t.data.byteLength;
+  return bytes;
+}
+
+/**
+ * Asks `charge` for the run's peak and the tensors the request gives (its body's: memory-grant.ts
+ * chargeRun asks them against its share first), before any kernel runs. Refused as more than the
+ * whole budget when the answer alone (`answer`: the outputs and captures, in the answer's order)
+ * is more than it, the refusal is the answer's, RESPONSE_TOO_LARGE, as the answer would get.
+ */
+export function askRunMemory(charge: MemoryCharge, graph: Graph, inference: Inference, options: RunPeakOptions & { inputs: Readonly<Record<string, Tensor>>; answer: readonly string[] }): void {
+  const peak = runPeak(graph, inference, options);
+  if (peak.layer === null) return;
+  const given = givenBytes(options.inputs, options.given);
+  try {
+    charge(peak.bytes + given, describeRunPeak(peak, graph.name ? `running '${graph.name}'` : undefined, given));
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || e.code !== 'GRAPH_TOO_LARGE' || typeof e.details.limit !== 'number') throw e;
+    const shapes = [...new Set(options.answer)].map((t) => inference.tensors.get(t)?.shape ?? []);
+    const bytes = shapes.reduce((sum, shape) => sum + numel(shape) * FLOAT32, 0);
+    throw bytes > e.details.limit ? answerOverBudget(bytes, e.details.limit, shapes) : e;
+  }
+}
+
+/** The peak in words, for a charge's `what` (its refusal names the layer and the parts); `given`: the bytes of the tensors the request gives, asked with it. */
+export function describeRunPeak(peak: RunPeak, what = 'running the network', given = 0): string {
+  const parts = [`${MB(peak.activations)} of activations`, peak.weights > 0 && `${MB(peak.weights)} of weights drawn or decoded`, peak.intermediates > 0 && `${MB(peak.intermediates)} of the kernel's intermediates`, peak.gradients && `${MB(peak.gradients)} for the reverse pass's gradients`].filter(Boolean);
+  return `${what} (its peak at layer '${peak.layer}': ${parts.join(', ')}${given > 0 ? `; with the ${MB(given)} of tensors the request gives` : ''})`;
+}

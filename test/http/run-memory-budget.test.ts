@@ -1,0 +1,65 @@
+/**
+ * A run's peak memory is charged to its request before any kernel runs (runtime/run-memory.ts,
+ * memory-grant.ts chargeRun): a small body cannot make a worker hold what the budget never
+ * admitted. The request: x [1, 1, 8, 8] → upsample ×256 (nearest) → avgPool2d 256×256, a body of
+ * a few hundred bytes whose answer is 64 values, but whose run holds the upsampled map
+ * [1, 1, 2048, 2048]: 4,194,304 values, 16 MiB. Its peak is at the upsample: the map and the
+ * kernel's intermediates (ops/resize.ts: a tap table of 2,048 taps for each axis, 12 bytes a tap,
+ * and the 8 rows resampled along the last axis in float64, 8 × 2,048 × 8 bytes): 180,224 bytes.
+ * The run asks for that and its 256-byte input, of which the body's share of the reservation (its
+ * JSON's length × 4) covers the first bytes: the request grows by the rest.
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JSON_FACTOR, admissionOf } from '../../src/http/admission.js';
+import { testApp } from './app.js';
+
+const MiB = 1024 * 1024;
+const MAP = 4 * 2048 * 2048;
+const TAPS = 2 * 2048 * 12 + 8 * 2048 * 8;
+const bodyShare = (body: unknown) => JSON_FACTOR * Buffer.byteLength(JSON.stringify(body));
+const spec = {
+  inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+  layers: [
+    { name: 'up', op: 'upsample', scaleFactor: 256, mode: 'nearest' },
+    { name: 'pool', op: 'avgPool2d', kernelSize: 256 },
+  ],
+};
+const body = { spec, inputs: { x: { shape: [1, 1, 8, 8], data: Array.from({ length: 64 }, (_, i) => i) } }, format: 'flat' };
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+const serve = async (budget: number) => (app = await testApp({ WORKERS: '1', MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000', MEMORY_BUDGET_BYTES: String(budget) }));
+
+describe("a run's peak memory within the memory budget", () => {
+  it(`x 1×1×8×8 → upsample ×256 → avgPool2d 256: with an 8 MiB budget 413 GRAPH_TOO_LARGE at $.inputs, needing ${MAP + TAPS} bytes at layer 'up' and its input's 256 beyond its body's share; with 24 MiB 200, the mean of each 256×256 block the input value itself`, async () => {
+    const small = await serve(8 * MiB);
+    const refused = await request(small.server).post('/v1/run').send(body);
+    expect(refused.status).toBe(413);
+    expect(refused.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.inputs', needed: MAP + TAPS + 256 - bodyShare(body) });
+    expect(refused.body.error.message).toContain("running 'network' (its peak at layer 'up': 16.0 MiB of activations, 176.0 KiB of the kernel's intermediates; with the 0.3 KiB of tensors the request gives) needs about 16957696 bytes of memory (");
+    expect(admissionOf(small)!.budget.used).toBe(0);
+    await small.close();
+    const enough = await serve(24 * MiB);
+    const ran = await request(enough.server).post('/v1/run').send(body);
+    expect(ran.status).toBe(200);
+    expect(ran.body.outputs[0]).toMatchObject({ name: 'pool', shape: [1, 1, 8, 8] });
+    expect(ran.body.outputs[0].data).toEqual(body.inputs.x.data);
+  });
+
+  it("an operator call whose answer is small but whose kernel is not: conv2d 1×1 stride 2,000 in replicate paddingMode with padding 1,000 on 1×1×8×8 pads the input to 2,008 × 2,008 (16,128,256 bytes) for a 2×2 output; with an 8 MiB budget 413 GRAPH_TOO_LARGE at $.attributes, asked before it runs", async () => {
+    const small = await serve(8 * MiB);
+    const padded = 4 * 2008 * 2008;
+    const call = { inputs: [{ shape: [1, 1, 8, 8], data: new Array(64).fill(1) }], attributes: { outChannels: 1, kernelSize: 1, stride: 2000, padding: 1000, paddingMode: 'replicate' }, format: 'flat' };
+    const refused = await request(small.server).post('/v1/operators/conv2d').send(call);
+    expect(refused.status).toBe(413);
+    // the output 2·2·4 = 16 bytes, the seeded weight and bias 8, the padded input; and the 256-byte input, beyond the body's share
+    expect(refused.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.attributes', needed: 16 + 8 + padded + 256 - bodyShare(call) });
+    expect(refused.body.error.message).toContain("running 'conv2d' (its peak at layer 'conv2d': 0.0 KiB of activations, 0.0 KiB of weights drawn or decoded, 15.4 MiB of the kernel's intermediates; with the 0.3 KiB of tensors the request gives)");
+    expect(admissionOf(small)!.budget.used).toBe(0);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * A run's peak memory before it runs (runtime/run-memory.ts), on small specs worked by hand in
+ * float32 bytes, and the charge runGraph makes with it (RunOptions.chargeMemory).
+ *
+ * The chain: x [1, 1, 8, 8] → conv c (2 channels, 3×3, pad 1) → relu r → maxPool2d p (2×2).
+ *   c's output [1, 2, 8, 8]: 128 values, 512 bytes, alive at steps 0–1 (r reads it last)
+ *   r's output: 512 bytes, steps 1–2;  p's output [1, 2, 4, 4]: 32 values, 128 bytes, to the end
+ *   c's seeded weights: weight 2·1·3·3 = 18 and bias 2: 20 values, 80 bytes, at step 0 only
+ *   held: step 0 512 + 80 = 592; step 1 512 + 512 = 1,024; step 2 512 + 128 = 640 → peak 1,024 at r
+ */
+import { describe, expect, it } from 'vitest';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { executedLayers } from '../../src/graph/walks.js';
+import { forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { describeRunPeak, runPeak } from '../../src/runtime/run-memory.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+const chain = (layers: unknown[] = []) => ({
+  inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+  layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 }, { name: 'r', op: 'relu' }, { name: 'p', op: 'maxPool2d', kernelSize: 2 }, ...layers],
+});
+
+function peakOf(spec: unknown, keep: string[] = [], given: Record<string, Tensor> = {}, keepWeights = false) {
+  const graph = parseNetworkSpec(spec);
+  const inference = inferGraph(graph);
+  return runPeak(graph, inference, { executed: executedLayers(graph), keep: new Set(keep), given, keepWeights });
+}
+
+const x = tensor([1, 1, 8, 8], Float32Array.from({ length: 64 }, (_, i) => (i % 7) - 3));
+
+describe('runPeak: the bytes a run holds at its peak, from the analysis', () => {
+  it('conv → relu → maxPool on 1×1×8×8: 1,024 bytes at r (c and r outputs, 512 each); the input is not counted', () => {
+    expect(peakOf(chain())).toEqual({ bytes: 1024, layer: 'r', activations: 1024, weights: 0, intermediates: 0 });
+  });
+
+  it("a capture of c keeps its 512 bytes to the end: 512 + 512 + 128 = 1,152 at p", () => {
+    expect(peakOf(chain(), ['c'])).toMatchObject({ bytes: 1152, layer: 'p' });
+  });
+
+  it("c's seeded weights (80 bytes) count at its step, a given weight (the request's body) does not: 592 and 520 at step 0, the peak still r's 1,024", () => {
+    const heavy = { ...chain(), layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 }] };
+    // c alone: its output is the graph's, 512 bytes, plus its weights
+    expect(peakOf(heavy)).toEqual({ bytes: 592, layer: 'c', activations: 512, weights: 80, intermediates: 0 });
+    expect(peakOf(heavy, [], { 'c.weight': tensor([2, 1, 3, 3]) })).toEqual({ bytes: 520, layer: 'c', activations: 512, weights: 8, intermediates: 0 });
+    expect(peakOf(chain()).bytes).toBe(1024);
+  });
+
+  it('keepWeights (a forward kept for its reverse pass) holds each step\'s weights to the end: a second conv d (2→2, 3×3: 36 + 2 values, 152 bytes) after p: 80 + 152 at d', () => {
+    const spec = chain([{ name: 'd', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 }]);
+    // at d: p's output 128 (read last by d) + d's output 128 (the graph's) + the weights
+    expect(peakOf(spec, [], {}, false)).toMatchObject({ bytes: 1024, layer: 'r' });
+    expect(peakOf(spec, ['c', 'r', 'p'], {}, true)).toMatchObject({ layer: 'd', bytes: 512 + 512 + 128 + 128 + 80 + 152, weights: 232 });
+  });
+
+  it("a conv in reflect paddingMode holds its padded input, 1×1×10×10 = 400 bytes, as an intermediate at its step: 512 + 80 + 400 = 992", () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1, paddingMode: 'reflect' }] };
+    expect(peakOf(spec)).toEqual({ bytes: 992, layer: 'c', activations: 512, weights: 80, intermediates: 400 });
+  });
+
+  it('an output no layer reads and the graph does not return stays to the end, as the executor keeps it: maxPool2d indices (128 bytes) beside a later conv', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      layers: [
+        { name: 'p', op: 'maxPool2d', kernelSize: 2, returnIndices: true },
+        { name: 'd', op: 'conv2d', inputs: ['p'], outChannels: 2, kernelSize: 1 },
+      ],
+      outputs: ['d'],
+    };
+    // p writes y [1,2,2,2] and indices [1,2,2,2]: 32 bytes each; d: 32 bytes and 6 weights (24 bytes)
+    expect(peakOf(spec)).toEqual({ bytes: 32 + 32 + 32 + 24, layer: 'd', activations: 96, weights: 24, intermediates: 0 });
+  });
+
+  it('describes the peak in MiB with its layer and parts', () => {
+    expect(describeRunPeak({ bytes: 3 * 2 ** 20, layer: 'conv1', activations: 2 * 2 ** 20, weights: 2 ** 20, intermediates: 0 }, "running 'net'")).toBe(
+      "running 'net' (its peak at layer 'conv1': 2.0 MiB of activations, 1.0 MiB of weights drawn or decoded)",
+    );
+  });
+});
+
+describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel runs', () => {
+  const options = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, maxElements: 1 << 20 };
+
+  it('the chain asks once for its peak 1,024 bytes and its 256-byte input (the request\'s), naming layer r; a refusal stops the run before a kernel runs (onLayer never called)', () => {
+    const graph = parseNetworkSpec(chain());
+    const asked: [number, string][] = [];
+    runGraph(graph, { x }, { ...options, capture: [], chargeMemory: (bytes, what) => void asked.push([bytes, what]) });
+    expect(asked).toEqual([[1024 + 256, "running 'network' (its peak at layer 'r': 1.0 KiB of activations; with the 0.3 KiB of tensors the request gives)"]]);
+    const ran: string[] = [];
+    const refuse = () => {
+      throw new Error('no room');
+    };
+    expect(() => runGraph(graph, { x }, { ...options, capture: [], chargeMemory: refuse, onLayer: (l) => void ran.push(l.name) })).toThrow('no room');
+    expect(ran).toEqual([]);
+  });
+
+  it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients and the 256-byte input", () => {
+    const graph = parseNetworkSpec(chain());
+    const inference = inferGraph(graph);
+    const target = resolveTarget(graph, inference, { layer: 'p', channels: null, position: null });
+    const asked: number[] = [];
+    forwardForBackward(graph, { x }, { ...options, capture: [], chargeMemory: (bytes) => void asked.push(bytes) }, inference, [target]);
+    expect(asked).toEqual([512 + 512 + 128 + 80 + 1024 + 256]);
+  });
+});
