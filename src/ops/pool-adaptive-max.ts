@@ -4,6 +4,8 @@
  *
  *   windows   window o along an axis of I inputs and O outputs spans [floor(o·I/O), ceil((o+1)·I/O)),
  *             PyTorch's start_index / end_index (adaptive-windows.ts, as adaptive average pooling)
+ *   size      outputSize one number or one per axis; over 2 and 3 axes an entry null keeps that
+ *             axis's input size (PyTorch's None: AdaptiveMaxPool2d((None, 7))), 1-D's none, as PyTorch
  *   shape     [N, C, …outputSize]; with returnIndices a second output of that shape: the argmax's
  *             flat offset in its (n, c) input plane (w; h·W + w; (t·H + h)·W + w), as PyTorch's
  *   value     the window's maximum; ties keep the first tap; NaN propagates: PyTorch's
@@ -16,12 +18,11 @@
  * VJP: ∂x[argmax of window o] += g[o] (pool-vjp.ts maxPoolGrad over the forward's indices).
  */
 import { z } from 'zod';
-import { Pair } from './geometry.js';
-import { expand, perAxis, product } from './geometry-nd.js';
+import { product } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { adaptiveRF } from './receptive-field.js';
-import { windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
+import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import { maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
@@ -32,9 +33,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 const adaptiveMaxAttrs = (rank: 1 | 2 | 3) =>
   z.strictObject({
-    outputSize: (rank === 2 ? Pair : perAxis(rank)).describe(
-      rank === 1 ? 'the output length' : rank === 2 ? 'the output [height, width], or one number for both' : 'the output [depth, height, width], or one number for all',
-    ),
+    outputSize: adaptiveOutputSize(rank),
     returnIndices: z.boolean().default(false).describe("a second output: each maximum's flat offset in its (n, c) input plane, as PyTorch's"),
   });
 export type AdaptiveMaxAttrs = z.infer<ReturnType<typeof adaptiveMaxAttrs>>;
@@ -106,8 +105,8 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
     outputCount: (a) => (a.returnIndices ? 2 : 1),
     infer(ctx) {
       const x = rank === 2 ? expectRank(ctx, 0, NCHW_RANK) : expectSpatialRank(ctx, rank);
-      const size = expand(ctx.attrs.outputSize, rank);
-      const axes = size.map((s, a) => ({ in: x[2 + a], out: s }));
+      const axes = adaptiveAxes(x, ctx.attrs.outputSize);
+      const size = axes.map((a) => a.out);
       // Σ over outputs of the window volume = Π over axes of Σ window lengths; one comparison fewer per output
       const out = [x[0], x[1], ...size];
       return {
@@ -115,7 +114,7 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
         weights: [],
         cost: { ...ZERO_COST, elementwise: x[0] * x[1] * (product(axes.map(windowLengthSum)) - product(size)) },
         plan: { axes },
-        fixedSize: true,
+        fixedSize: fixesSize(ctx.attrs.outputSize),
       };
     },
     receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),

@@ -9,7 +9,8 @@
  *             smaller than the kernel on any axis, whatever the padding (PyTorch's avg_pool3d shape
  *             check: "input image smaller than kernel size"; avg_pool1d and max pooling have none)
  *   adaptive  window i spans [floor(i·I/O), ceil((i+1)·I/O)) per axis; per output
- *             (window − 1) adds + 1 divide, Σ over outputs of the window volume
+ *             (window − 1) adds + 1 divide, Σ over outputs of the window volume; 3-D outputSize
+ *             entries may be null (that axis's input size, PyTorch's None), 1-D's not, as PyTorch
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
@@ -18,13 +19,13 @@
 import { z } from 'zod';
 import { checkPoolPadding, posInt } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
-import { asThreeAxes, axisName, expand, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
+import { asThreeAxes, axisName, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
 import { adaptiveRF, poolWindowRF } from './receptive-field.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
+import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 
 function poolBase(rank: number) {
@@ -200,8 +201,7 @@ function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'm
   return out;
 }
 
-const adaptiveAttrs = (rank: number) =>
-  z.strictObject({ outputSize: perAxis(rank).describe(rank === 1 ? 'the output length' : 'the output [depth, height, width], or one number for all') });
+const adaptiveAttrs = (rank: 1 | 3) => z.strictObject({ outputSize: adaptiveOutputSize(rank) });
 export type AdaptiveNdAttrs = z.infer<ReturnType<typeof adaptiveAttrs>>;
 
 export interface AdaptiveNdPlan {
@@ -218,10 +218,10 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
     attrs: adaptiveAttrs(rank),
     infer(ctx) {
       const x = expectSpatialRank(ctx, rank);
-      const size = expand(ctx.attrs.outputSize, rank);
-      const axes = size.map((s, a) => ({ in: x[2 + a], out: s }));
+      const axes = adaptiveAxes(x, ctx.attrs.outputSize);
+      const out = [x[0], x[1], ...axes.map((a) => a.out)];
       // Σ over outputs of the window volume = Π over axes of Σ window lengths
-      return { outputs: [[x[0], x[1], ...size]], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(axes.map(windowLengthSum)) }, plan: { axes }, fixedSize: true };
+      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(axes.map(windowLengthSum)) }, plan: { axes }, fixedSize: fixesSize(ctx.attrs.outputSize) };
     },
     receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),
     run(ctx) {

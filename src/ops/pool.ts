@@ -7,7 +7,8 @@
  *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
  * maxPool2d (values) and avgPool2d run in WebAssembly SIMD for dilation 1, strides 1 and 2
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
- *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')) (adaptive-windows.ts); (window − 1) adds + 1 divide
+ *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')) (adaptive-windows.ts); (window − 1) adds + 1 divide;
+ *                 outputSize [h, w] or one number, an entry null keeping that axis's input size (PyTorch's None)
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
@@ -18,7 +19,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { coordinates } from './index-faults.js';
 import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
-import { windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
+import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import { adaptiveRF, globalOver, poolWindowRF, transposedRF } from './receptive-field.js';
 import { NCHW_RANK, expectRank } from './common.js';
@@ -171,7 +172,7 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), numel(ctx.inputs[0].shape.slice(2))))],
 };
 
-export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: Pair.describe('the output [height, width], or one number for both') });
+export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: adaptiveOutputSize(2) });
 export type AdaptiveAvgPoolAttrs = z.infer<typeof AdaptiveAvgPoolAttrs>;
 
 export interface AdaptivePlan {
@@ -188,14 +189,13 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
   attrs: AdaptiveAvgPoolAttrs,
   infer(ctx) {
     const x = expectRank(ctx, 0, NCHW_RANK);
-    const size = pair(ctx.attrs.outputSize);
-    const axes = [0, 1].map((a) => ({ in: x[2 + a], out: size[a] }));
+    const axes = adaptiveAxes(x, ctx.attrs.outputSize);
     return {
-      outputs: [[x[0], x[1], size[0], size[1]]],
+      outputs: [[x[0], x[1], axes[0].out, axes[1].out]],
       weights: [],
       cost: { ...ZERO_COST, elementwise: x[0] * x[1] * windowLengthSum(axes[0]) * windowLengthSum(axes[1]) },
       plan: { axes },
-      fixedSize: true,
+      fixedSize: fixesSize(ctx.attrs.outputSize),
     };
   },
   receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),
