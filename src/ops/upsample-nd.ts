@@ -220,7 +220,7 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       else trilinear(xd, out, planes, dims, taps);
       return [tensor(ctx.outputs[0], out)];
     },
-    // the forward's taps transposed (upsample-nd-vjp.ts): a linear map of g, no forward values read
+    // the forward's taps transposed (upsample-nd-vjp.ts)
     vjp(ctx) {
       const x = ctx.inputs[0];
       const { planes, dims, taps } = kernelTaps(ctx.plan, x.shape);
@@ -232,7 +232,7 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       else trilinearBack(g, gx, planes, dims, taps);
       return [tensor(x.shape, gx)];
     },
-    vjpReads: READS_SHAPES_ONLY,
+    vjpReads: READS_SHAPES_ONLY, // a linear map of g: no forward values
   };
 }
 
