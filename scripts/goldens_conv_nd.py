@@ -5,6 +5,10 @@ no bias), and the 1-D/3-D pooling (max, average, adaptive average).
 
 Writes test/fixtures/operators/conv_nd.json ({"torch": version, "cases": [...]}, the case layout
 of scripts/operator_goldens.py). Inputs are rounded to float32 before PyTorch sees them.
+Input gradients (test/fixtures/vjp/conv_nd.json): the convolutions' by autograd, and upsample1d's
+and upsample3d's over every forward case of theirs and the VJP-only cases of upsample_vjp_cases,
+their g (and those cases' x) from generators of their own, so the forward cases' draws stay as
+they were.
 
 Run: /usr/bin/python3 scripts/goldens_conv_nd.py
 """
@@ -43,6 +47,10 @@ def case(name, op, attrs, inputs, outputs, weights=None, training=False):
 
 
 CONV = {1: F.conv1d, 3: F.conv3d}
+# upsample1d/3d's output gradients, and the inputs of the VJP-only cases: apart from torch's global generator
+UP_G = torch.Generator().manual_seed(311)
+UP_X = torch.Generator().manual_seed(312)
+UP_VJP_CASES = []
 
 
 def vjp_case(name, op, attrs, x, f, weights):
@@ -162,12 +170,45 @@ def convt_cases():
     convt_case("convTranspose3d x=[1,4,2,3,3] k=[1,3,3] s=[1,2,2] g=2 d=[1,2,2] p=[0,1,1]", rnd(1, 4, 2, 3, 3), 4, [1, 3, 3], [1, 2, 2], [0, 1, 1], 0, [1, 2, 2], 2)
 
 
+def upsample_vjp(name, attrs, x, kw):
+    """PyTorch's ∂(g·y)/∂x of y = F.interpolate(x, **kw), g from UP_G. Where torch 1.13's nearest backward
+    reads other taps than its forward (nearest_idx: o at O = I, o >> 1 at O = 2I, in 1-D and in 3-D with
+    C > 1, whose forward reads floor(o·float32(1/scale))), autograd is not the transpose of the forward,
+    and the case holds the forward's transpose Jᵀg (J column by column: the forward of each unit
+    vector), named so; src/ops/upsample-nd.ts takes the forward's side, as upsample.ts does."""
+    xg = x.clone().requires_grad_()
+    y = F.interpolate(xg, **kw)
+    g = torch.randn(y.shape, generator=UP_G)
+    (gx,) = torch.autograd.grad(y, xg, g)
+    with torch.no_grad():
+        jt_g = torch.zeros(x.numel(), dtype=torch.float64)
+        for i in range(x.numel()):
+            e = torch.zeros(x.numel())
+            e[i] = 1
+            jt_g[i] = (F.interpolate(e.reshape(x.shape), **kw).double() * g.double()).sum()
+        jt_g = jt_g.reshape(x.shape)
+    if (gx.double() - jt_g).abs().max() > 1e-5 * max(1.0, jt_g.abs().max().item()):
+        print(f"  {name}: torch's backward is not its forward's transpose (max difference {(gx.double() - jt_g).abs().max().item():.3g}): Jᵀg kept")
+        name += " (Jᵀg of torch's forward: torch 1.13's nearest backward reads o, o >> 1 here)"
+        gx = jt_g
+    op = f"upsample{x.dim() - 2}d"
+    UP_VJP_CASES.append({"name": "vjp " + name, "op": op, "attributes": attrs, "inputs": [enc(x)], "weights": {}, "gradOutputs": [enc(g)], "gradInputs": [enc(gx)]})
+
+
+def up_kw(mode, scale=None, size=None, align=None):
+    """F.interpolate's keywords and convlens's attributes for one upsampling."""
+    kw = {"mode": mode, **({"scale_factor": scale} if scale is not None else {}), **({"size": size} if size is not None else {}), **({"align_corners": align} if align is not None else {})}
+    attrs = {"mode": mode, **({"scaleFactor": scale} if scale is not None else {}), **({"size": size} if size is not None else {}), **({"alignCorners": align} if align is not None else {})}
+    return kw, attrs
+
+
 def upsample_cases():
     def up(name, x, mode, scale=None, size=None, align=None):
         rank = x.dim() - 2
         y = F.interpolate(x, size=size, scale_factor=scale, mode=mode, **({"align_corners": align} if align is not None else {}))
         attrs = {"mode": mode, **({"scaleFactor": scale} if scale is not None else {}), **({"size": size} if size is not None else {}), **({"alignCorners": align} if align is not None else {})}
         case(name, f"upsample{rank}d", attrs, [x], [y])
+        upsample_vjp(name, attrs, x, up_kw(mode, scale, size, align)[0])
 
     up("upsample1d nearest x=[1,2,5] ×2", rnd(1, 2, 5), "nearest", scale=2)
     up("upsample1d nearest x=[1,2,5] size=7 (non-integer ratio)", rnd(1, 2, 5), "nearest", size=7)
@@ -186,6 +227,8 @@ def upsample_size_rule_cases():
         rank = x.dim() - 2
         y = F.interpolate(x, scale_factor=scale, mode=mode, **({"align_corners": align} if align is not None else {}))
         case(name, f"upsample{rank}d", {"mode": mode, "scaleFactor": scale, **({"alignCorners": align} if align is not None else {})}, [x], [y])
+        kw, attrs = up_kw(mode, scale, align=align)
+        upsample_vjp(name, attrs, x, kw)
 
     up("upsample1d nearest x=[1,2,7] ×1.1 (O = I, no copy rule in 1-D)", rnd(1, 2, 7), "nearest", 1.1)
     up("upsample1d nearest x=[1,2,5] ×2.1 (O = 2I, no o >> 1 rule in 1-D)", rnd(1, 2, 5), "nearest", 2.1)
@@ -202,6 +245,8 @@ def upsample_float32_cases():
         rank = x.dim() - 2
         y = F.interpolate(x, size=size, scale_factor=scale, mode=mode)
         case(name, f"upsample{rank}d", {"mode": mode, **({"scaleFactor": scale} if scale is not None else {}), **({"size": size} if size is not None else {})}, [x], [y])
+        kw, attrs = up_kw(mode, scale, size)
+        upsample_vjp(name, attrs, x, kw)
 
     # floorf(o·float32(1/2.72)): 68·0.36764705 rounds to 25.0 in float32 (float64: 24.99…96, index 24)
     up("upsample1d nearest x=[1,2,28] ×2.72 (output 68 reads 25: floor of the float32 product)", rnd(1, 2, 28), "nearest", 2.72)
@@ -210,6 +255,36 @@ def upsample_float32_cases():
     up("upsample1d nearest-exact x=[2,3,10] ×0.6", rnd(2, 3, 10), "nearest-exact", 0.6)
     up("upsample3d nearest-exact x=[1,1,3,4,5] ×[2,1,1.5] (one channel: no o >> 1 or copy rule)", rnd(1, 1, 3, 4, 5), "nearest-exact", [2.0, 1.0, 1.5])
     up("upsample3d nearest-exact x=[1,2,2,5,3] size=[3,2,7]", rnd(1, 2, 2, 5, 3), "nearest-exact", size=[3, 2, 7])
+
+
+def upsample_vjp_cases():
+    """Input gradients the forward cases do not reach: sizes and scales per mode with alignCorners either way,
+    downsampling (inputs no output reads get 0), one output, batches (recomputeScaleFactor's:
+    scripts/goldens_upsample_recompute.py)."""
+    def up(name, shape, mode, scale=None, size=None, align=None):
+        x = torch.randn(shape, generator=UP_X)
+        kw, attrs = up_kw(mode, scale, size, align)
+        upsample_vjp(name, attrs, x, kw)
+
+    up("upsample1d linear x=[2,3,7] size=12 alignCorners=False", (2, 3, 7), "linear", size=12, align=False)
+    up("upsample1d linear x=[1,2,5] ×3 alignCorners=True", (1, 2, 5), "linear", scale=3, align=True)
+    up("upsample1d linear x=[1,2,10] ×0.4 (downsampling: inputs 2 and 7 unread)", (1, 2, 10), "linear", scale=0.4)
+    up("upsample1d linear x=[1,2,3] size=1 alignCorners=True (one output: source 0)", (1, 2, 3), "linear", size=1, align=True)
+    up("upsample1d linear x=[1,2,3] size=1 alignCorners=False (one output: source 1)", (1, 2, 3), "linear", size=1, align=False)
+    up("upsample1d nearest x=[2,2,9] size=4 (downsampling)", (2, 2, 9), "nearest", size=4)
+    up("upsample1d nearest x=[1,3,6] ×2.5", (1, 3, 6), "nearest", scale=2.5)
+    up("upsample1d nearest x=[1,1,6] ×2.1 (one channel: O = 2I, torch's backward o >> 1)", (1, 1, 6), "nearest", scale=2.1)
+    up("upsample1d nearest-exact x=[1,2,5] ×2.5", (1, 2, 5), "nearest-exact", scale=2.5)
+    up("upsample1d nearest-exact x=[1,2,9] size=4 (downsampling)", (1, 2, 9), "nearest-exact", size=4)
+    up("upsample3d trilinear x=[2,1,2,3,4] size=[3,4,5] alignCorners=False", (2, 1, 2, 3, 4), "trilinear", size=[3, 4, 5], align=False)
+    up("upsample3d trilinear x=[1,2,3,3,4] ×[2,1.5,0.5] alignCorners=True", (1, 2, 3, 3, 4), "trilinear", scale=[2.0, 1.5, 0.5], align=True)
+    up("upsample3d trilinear x=[1,1,4,5,6] ×0.6 (downsampling)", (1, 1, 4, 5, 6), "trilinear", scale=0.6)
+    up("upsample3d trilinear x=[1,2,2,3,3] ×[1,2.5,1.1] alignCorners=True (T and W kept: copies)", (1, 2, 2, 3, 3), "trilinear", scale=[1.0, 2.5, 1.1], align=True)
+    up("upsample3d nearest x=[1,2,2,2,3] size=[3,3,5]", (1, 2, 2, 2, 3), "nearest", size=[3, 3, 5])
+    up("upsample3d nearest x=[1,2,2,4,3] ×[1.6,0.5,2.5] (two channels)", (1, 2, 2, 4, 3), "nearest", scale=[1.6, 0.5, 2.5])
+    up("upsample3d nearest x=[2,1,3,2,4] ×[2.1,1.1,0.75] (one channel: o >> 1, copy, floor)", (2, 1, 3, 2, 4), "nearest", scale=[2.1, 1.1, 0.75])
+    up("upsample3d nearest-exact x=[2,2,3,2,4] ×[1.5,2,0.7]", (2, 2, 3, 2, 4), "nearest-exact", scale=[1.5, 2.0, 0.7])
+    up("upsample3d nearest-exact x=[1,1,2,3,3] size=[4,6,5] (one channel: no o >> 1 or copy rule)", (1, 1, 2, 3, 3), "nearest-exact", size=[4, 6, 5])
 
 
 def edge(v):
@@ -246,6 +321,8 @@ def main():
     pool_cases()
     upsample_size_rule_cases()
     upsample_float32_cases()
+    upsample_vjp_cases()
+    VJP_CASES.extend(UP_VJP_CASES)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES, "edges": upsample_edges()}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}")
     VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP_CASES}, separators=(",", ":")) + "\n")

@@ -4,7 +4,8 @@ F.interpolate(x, scale_factor=s, recompute_scale_factor=True) sizes the output f
 interpolates as to that size (coordinates from in/out rather than 1/s). Every case uses a scale
 whose recomputed in/out differs from 1/s, and the script checks that PyTorch's output then differs
 from recompute_scale_factor=False (so each case tells the two rules apart); the input gradients of
-the 2-D cases by autograd; and the call PyTorch refuses (an explicit size beside it).
+every case by autograd (checked to be the transpose of torch's forward, ⟨g, f(v)⟩ = ⟨autograd(g), v⟩);
+and the call PyTorch refuses (an explicit size beside it).
 
 Writes
   test/fixtures/operators/upsample_recompute.json  cases (test/ops/goldens.test.ts) and refusals
@@ -24,6 +25,7 @@ from golden_kit import enc, rnd
 ROOT = Path(__file__).resolve().parent.parent / "test" / "fixtures"
 torch.manual_seed(2035)
 GRADS = torch.Generator().manual_seed(2036)
+ADJOINT = torch.Generator().manual_seed(2037)
 CASES, VJPS, REFUSALS = [], [], []
 TORCH_MODE = {"linear": "linear", "trilinear": "trilinear", "bilinear": "bilinear", "bicubic": "bicubic", "nearest": "nearest", "nearest-exact": "nearest-exact"}
 
@@ -41,12 +43,19 @@ def case(name, x, mode, scale, align=None):
     attrs = {"mode": mode, "scaleFactor": scale, "recomputeScaleFactor": True, **({"alignCorners": align} if align is not None else {})}
     common = {"name": name, "op": op, "attributes": attrs, "training": False, "inputs": [enc(x)], "weights": {}}
     CASES.append({**common, "outputs": [enc(y)]})
-    if rank == 2:
-        xg = x.clone().requires_grad_(True)
-        yg = F.interpolate(xg, recompute_scale_factor=True, **kw)
-        g = torch.randn(yg.shape, generator=GRADS)
-        (gx,) = torch.autograd.grad(yg, xg, g)
-        VJPS.append({**common, "gradOutputs": [enc(g)], "gradInputs": [enc(gx)]})
+    # every case's g from GRADS in case order: the 2-D cases come first, so their draws stay as they were
+    xg = x.clone().requires_grad_(True)
+    yg = F.interpolate(xg, recompute_scale_factor=True, **kw)
+    g = torch.randn(yg.shape, generator=GRADS)
+    (gx,) = torch.autograd.grad(yg, xg, g)
+    # the forward is linear in x: autograd must be its transpose (torch's nearest backward is not where it reads
+    # nearest_idx and its forward does not, O = I or 2I; no case here has those sizes)
+    v = torch.randn(x.shape, generator=ADJOINT).double()
+    lhs = (g.double() * F.interpolate(v.float(), recompute_scale_factor=True, **kw).double()).sum().item()
+    rhs = (gx.double() * v.float().double()).sum().item()
+    if abs(lhs - rhs) > 1e-5 * (abs(lhs) + 1):
+        raise SystemExit(f"{name}: torch's backward is not its forward's transpose ({lhs} against {rhs})")
+    VJPS.append({**common, "gradOutputs": [enc(g)], "gradInputs": [enc(gx)]})
 
 
 def refusal(name, x, op, attrs, kw, path):

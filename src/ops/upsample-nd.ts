@@ -25,6 +25,12 @@
  * Receptive field: per axis the envelope (readEnvelope) of what each unit reads, from the kernel's
  * own taps (i0, and i1 unless its weight is 0: a source clamped to 0 or on a pixel centre), at the
  * step r (alignCorners: (I − 1)/(O − 1)); an axis read by size (a copy, o >> 1) steps I/O.
+ * VJP: the transpose of the same taps (kernelTaps: one plan, one table builder for both), every
+ * mode: ∂x[i] += λ·g[o] for each tap (i, λ) of output o (upsample-nd-vjp.ts). torch 1.13's nearest
+ * backward reads ATen's nearest_idx (o at O = I, o >> 1 at O = 2I) whatever the channels, while its
+ * forward does only in 3-D on one channel: for 1-D, and 3-D with C > 1, at a scale that gives O = I
+ * or 2I without being 1 or 2 (×1.1, ×2.1), its autograd is not the transpose of its forward; ours
+ * is the transpose of the forward (which is torch's), as upsample.ts's.
  */
 import { z } from 'zod';
 import { expectSpatialRank } from './nd-common.js';
@@ -34,8 +40,10 @@ import { onCentre } from './resample-field.js';
 import { alignedPeriod, dyadic, interiorPeriod, wholePeriod } from './read-period.js';
 import type { ReadPeriod } from './read-period.js';
 import { expand, perAxis } from './geometry-nd.js';
-import { ZERO_COST, numel } from './types.js';
-import type { OpDef, RFContext, TensorRF } from './types.js';
+import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
+import type { OpDef, RFContext, Shape, TensorRF } from './types.js';
+import { gatherBack, linear1dBack, trilinearBack } from './upsample-nd-vjp.js';
+import { gradOrZeros } from './vjp-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 
 function attrs(rank: 1 | 3) {
@@ -203,17 +211,41 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
     receptiveField: upsampleRF,
     run(ctx) {
       const x = ctx.inputs[0];
-      const unit: AxisTaps = { i0: Int32Array.of(0), i1: Int32Array.of(0), w1: Float32Array.of(0) };
-      const [tt, th, tw] = [...Array<AxisTaps>(3 - rank).fill(unit), ...ctx.plan.axes.map(axisTaps)];
-      const [T, H, W] = [...Array<number>(3 - rank).fill(1), ...x.shape.slice(2)];
+      const { planes, dims, taps } = kernelTaps(ctx.plan, x.shape);
+      const [tt, th, tw] = taps;
       const out = new Float32Array(numel(ctx.outputs[0]));
       const xd = x.data;
-      if (!isLinear(ctx.attrs.mode)) gather(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt.i0, th.i0, tw.i0]);
-      else if (rank === 1) linear1d(xd, out, x.shape[0] * x.shape[1], W, tw);
-      else trilinear(xd, out, x.shape[0] * x.shape[1], [T, H, W], [tt, th, tw]);
+      if (!isLinear(ctx.attrs.mode)) gather(xd, out, planes, dims, [tt.i0, th.i0, tw.i0]);
+      else if (rank === 1) linear1d(xd, out, planes, dims[2], tw);
+      else trilinear(xd, out, planes, dims, taps);
       return [tensor(ctx.outputs[0], out)];
     },
+    // the forward's taps transposed (upsample-nd-vjp.ts)
+    vjp(ctx) {
+      const x = ctx.inputs[0];
+      const { planes, dims, taps } = kernelTaps(ctx.plan, x.shape);
+      const [tt, th, tw] = taps;
+      const g = gradOrZeros(ctx);
+      const gx = new Float32Array(numel(x.shape));
+      if (!isLinear(ctx.attrs.mode)) gatherBack(g, gx, planes, dims, [tt.i0, th.i0, tw.i0]);
+      else if (rank === 1) linear1dBack(g, gx, planes, dims[2], tw);
+      else trilinearBack(g, gx, planes, dims, taps);
+      return [tensor(x.shape, gx)];
+    },
+    vjpReads: READS_SHAPES_ONLY, // a linear map of g: no forward values
   };
+}
+
+/**
+ * What the forward kernels and their transposes read, from one plan: the (n, c) planes, the input
+ * as [T, H, W] (1-D: T = H = 1) and each axis's tap table (a unit axis's reads index 0, weight 0).
+ */
+function kernelTaps(plan: UpsampleNdPlan, x: Shape): { planes: number; dims: [number, number, number]; taps: [AxisTaps, AxisTaps, AxisTaps] } {
+  const pad = 3 - plan.axes.length;
+  const unit: AxisTaps = { i0: Int32Array.of(0), i1: Int32Array.of(0), w1: Float32Array.of(0) };
+  const taps = [...Array<AxisTaps>(pad).fill(unit), ...plan.axes.map(axisTaps)] as [AxisTaps, AxisTaps, AxisTaps];
+  const dims = [...Array<number>(pad).fill(1), ...x.slice(2)] as [number, number, number];
+  return { planes: x[0] * x[1], dims, taps };
 }
 
 /** Nearest: each output copies the one input its three indices name (no weights: ±inf and −0 pass unchanged). */
