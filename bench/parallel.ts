@@ -179,8 +179,11 @@ export async function parallelBench(): Promise<void> {
   // it calls the pool, and the copy of x (6.4 MB, 2–2.4 ms) that a fresh call needs, since calls
   // transfer their tensors, is this harness's, as in-process runs make none
   const next: OperatorCall[] = [];
-  // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
-  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side >> 1], next[side])).outputs.map((t) => t.data.buffer));
+  // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once.
+  // The route's memory charge too (since 2026-12-03 12:40 UTC): the call asks its request for its
+  // peak (6.4 MB out) through the task's grant, a round trip through this thread's event loop
+  const tasks = { memory: () => {} };
+  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side >> 1], next[side], tasks)).outputs.map((t) => t.data.buffer));
   // each pool's call twice in a row: the first after the other pool's (its threads idle meanwhile,
   // as a service's between requests), the second right after its own (a client that sends the next
   // call once it has the answer). After 46 ms idle a thread ran half this conv 3 % slower than back
