@@ -30,7 +30,7 @@ import { collectYoung, detach } from './memory.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
-import { askRunMemory } from './run-memory.js';
+import { askRunMemory, lastReaders } from './run-memory.js';
 
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
@@ -81,8 +81,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   // the run's peak memory, asked of the request before any kernel runs
   if (opts.chargeMemory) askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()] });
 
-  const lastUse = new Map<string, number>();
-  analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
+  // where each tensor is dropped: after its last running reader (a folded Shape of it holds nothing)
+  const lastUse = lastReaders(analysed, executed);
   const weightStore = opts.store ?? new WeightStore();
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));
@@ -295,8 +295,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       for (const d of stepResults) liveBytes += d.byteLength;
       stepResults = [];
       if (timed) opts.onLayer?.(layer, pattern ? pattern.opName : op.name, performance.now() - started);
-      for (const r of layer.inputs) {
-        if (lastUse.get(r) !== i || wanted.has(r)) continue;
+      // the inputs this step read last, and its outputs no running layer reads (a pooling's unread indices)
+      for (const r of [...layer.inputs.filter((x) => lastUse.get(x) === i), ...layer.outputs.filter((o) => !lastUse.has(o))]) {
+        if (wanted.has(r)) continue;
         const t = live.get(r);
         if (t && live.delete(r)) {
           liveBytes -= t.data.byteLength;

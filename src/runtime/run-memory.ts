@@ -2,11 +2,11 @@
  * The memory a run holds at its peak, known from the analysis before any kernel runs, so the run
  * can ask its request's memory grant for it first (runtime/memory-grant.ts chargeRun).
  *
- * The executor (runtime/execute.ts) drops a tensor after its last reader, so at step i it holds:
+ * The executor (runtime/execute.ts) drops a tensor after its last running reader (lastReaders; one
+ * no running layer reads, after the step writing it), so at step i it holds:
  *
  *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included)
- *           + Σ outputs and captures written by then (kept to the end: the answer reads them), and
- *             outputs no step reads (the executor drops a tensor after its last reader only)
+ *           + Σ outputs and captures written by then (kept to the end: the answer reads them)
  *           + step i's transient memory: the layer's weights drawn or decoded for it (a weight the
  *             request gives is in its body, already reserved) and its kernel's intermediates
  *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes)
@@ -58,18 +58,35 @@ export interface RunPeakOptions {
   keepWeights?: boolean;
 }
 
-const runs = (a: AnalysedLayer, executed: ReadonlySet<string>): boolean => executed.has(a.layer.name) && !a.folded && a.op !== null && a.inferred !== null;
+/** A layer whose kernel runs: executed (an output depends on it), not folded into a constant, analysed. */
+export const runsKernel = (a: AnalysedLayer, executed: ReadonlySet<string>): boolean => executed.has(a.layer.name) && !a.folded && a.op !== null && a.inferred !== null;
+
+/**
+ * For each tensor a running layer reads, the index in `analysed` of the last running layer that
+ * reads it: where the executor drops it (runtime/execute.ts). A layer that does not run (folded,
+ * as a Shape of an activation is, or not executed) holds nothing, so a tensor it alone reads last is
+ * dropped after its last running reader, and one no running layer reads after the step writing it.
+ */
+export function lastReaders(analysed: readonly AnalysedLayer[], executed: ReadonlySet<string>): Map<string, number> {
+  const last = new Map<string, number>();
+  analysed.forEach((a, i) => {
+    if (runsKernel(a, executed)) for (const r of a.layer.inputs) last.set(r, i);
+  });
+  return last;
+}
 
 export function runPeak(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false }: RunPeakOptions): RunPeak {
-  const steps = inference.analysed.filter((a) => runs(a, executed));
+  const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
+  const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
   const isActivation = (t: string) => t !== '' && !graph.constants.has(t) && inference.tensors.get(t)?.value == null;
   const bytesOf = (t: string) => {
     const shape = inference.tensors.get(t)?.shape;
     return shape ? numel(shape) * FLOAT32 : 0;
   };
-  const lastUse = new Map<string, number>();
-  steps.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
+  // the executor's rule, from analysed indices to steps
+  const stepOf = new Map(indices.map((index, step) => [index, step]));
+  const lastUse = new Map([...lastReaders(inference.analysed, executed)].map(([t, index]) => [t, stepOf.get(index)!]));
   const kept = new Set([...(graph.outputs ?? []), ...keep]);
 
   // difference array: a tensor written at step i and read last at step j counts on [i, j]
@@ -80,8 +97,7 @@ export function runPeak(graph: Graph, inference: Inference, { executed, keep, gi
   steps.forEach((a, i) => {
     for (const o of a.layer.outputs) {
       if (!isActivation(o)) continue;
-      const read = lastUse.get(o);
-      const last = kept.has(o) || read === undefined ? n - 1 : Math.max(i, read);
+      const last = kept.has(o) ? n - 1 : Math.max(i, lastUse.get(o) ?? i);
       const bytes = bytesOf(o);
       alive[i] += bytes;
       alive[last + 1] -= bytes;

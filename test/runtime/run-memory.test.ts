@@ -14,7 +14,9 @@ import { parseNetworkSpec } from '../../src/graph/network.js';
 import { executedLayers } from '../../src/graph/walks.js';
 import { forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
 import { runGraph } from '../../src/runtime/execute.js';
-import { describeRunPeak, runPeak } from '../../src/runtime/run-memory.js';
+import { describeRunPeak, lastReaders, runPeak } from '../../src/runtime/run-memory.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -60,7 +62,7 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     expect(peakOf(spec)).toEqual({ bytes: 992, layer: 'c', activations: 512, weights: 80, intermediates: 400 });
   });
 
-  it('an output no layer reads and the graph does not return stays to the end, as the executor keeps it: maxPool2d indices (128 bytes) beside a later conv', () => {
+  it('an output no layer reads and the graph does not return is dropped after the step writing it, as the executor drops it: maxPool2d indices (32 bytes) only at p', () => {
     const spec = {
       inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
       layers: [
@@ -69,8 +71,8 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
       ],
       outputs: ['d'],
     };
-    // p writes y [1,2,2,2] and indices [1,2,2,2]: 32 bytes each; d: 32 bytes and 6 weights (24 bytes)
-    expect(peakOf(spec)).toEqual({ bytes: 32 + 32 + 32 + 24, layer: 'd', activations: 96, weights: 24, intermediates: 0 });
+    // p writes y [1,2,2,2] and indices [1,2,2,2]: 32 bytes each, 64 at p; d: y 32, its output 32 and 6 weights (24 bytes)
+    expect(peakOf(spec)).toEqual({ bytes: 32 + 32 + 24, layer: 'd', activations: 64, weights: 24, intermediates: 0 });
   });
 
   it('describes the peak in MiB with its layer and parts', () => {
@@ -103,5 +105,42 @@ describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel r
     const asked: number[] = [];
     forwardForBackward(graph, { x }, { ...options, capture: [], chargeMemory: (bytes) => void asked.push(bytes) }, inference, [target]);
     expect(asked).toEqual([512 + 512 + 128 + 80 + 1024 + 256]);
+  });
+});
+
+describe('the executor drops a tensor after its last running reader (lastReaders)', () => {
+  // x [1, 2, 4, 4] → Relu a → Relu b → Reshape(b, Shape(a)): the file lists Shape(a) after b, so a's
+  // last reader is the Shape, which the analysis folds (a's shape is known) and which never runs
+  const model = onnxModel({
+    inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+    outputs: ['y'],
+    nodes: [
+      { op: 'Relu', inputs: ['x'], outputs: ['a'], name: 'ra' },
+      { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'rb' },
+      { op: 'Shape', inputs: ['a'], outputs: ['s'], name: 'shape' },
+      { op: 'Reshape', inputs: ['b', 's'], outputs: ['y'], name: 'reshape' },
+    ],
+    opset: 13,
+  });
+
+  it("a tensor a folded Shape reads last is dropped after rb, its last running reader (before: it was held to the end); its buffer is detached once rb has run", () => {
+    const { graph } = importOnnx(model);
+    const inference = inferGraph(graph);
+    const executed = executedLayers(graph);
+    const index = (name: string) => inference.analysed.findIndex((a) => a.layer.name === name);
+    expect(inference.analysed[index('shape')].folded).toBe(true);
+    expect(lastReaders(inference.analysed, executed).get('a')).toBe(index('rb'));
+    // the hook is called before each kernel (and runs none): its second call is rb's, whose input is a
+    let a: Float32Array | null = null;
+    let calls = 0;
+    const split = (_: unknown, ctx: { inputs: { data: Float32Array }[] }) => {
+      if (++calls === 2) a = ctx.inputs[0].data;
+      return null;
+    };
+    const x = tensor([1, 2, 4, 4], Float32Array.from({ length: 32 }, (_, i) => i - 16));
+    const { outputs } = runGraph(graph, { x }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, fuse: false, split: split as never }, inference);
+    expect(Array.from(outputs.y.data)).toEqual(Array.from(x.data, (v) => Math.max(v, 0)));
+    expect(a).not.toBeNull();
+    expect(a!.byteLength).toBe(0);
   });
 });
