@@ -206,7 +206,9 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       const axes = sizes.map((s, i) => ({ rank, channels: x[1], inSize: x[2 + i], outSize: s, scaleFactor: ratioScales?.[i], linear, alignCorners: a.alignCorners ?? false, exact: a.mode === 'nearest-exact' }));
       const shape = [x[0], x[1], ...sizes];
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
-      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined };
+      // each axis's tap table (kernelTaps: two int32 indices and a float32 weight an output unit, 12 bytes), held to the tensor limit and counted as written
+      const intermediates = sizes.map((s, i) => ({ shape: [s], what: `the tap table of axis ${2 + i} (output size; 12 bytes a unit)`, bytesPerElement: 12 }));
+      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined, intermediates };
     },
     receptiveField: upsampleRF,
     run(ctx) {
