@@ -76,7 +76,7 @@ describe('modes', () => {
 });
 
 describe('sizes: calflops reads F.interpolate\'s size as given', () => {
-  it('upsample3d to size 4 on 1×2×2×2×2: calflops int(4) = 4 (pytorch_ops.py l. 237-238: no power, no N·C); to [4, 4, 4]: 64; a Resize to sizes [1, 2, 4, 4, 4]: its spatial sizes, 64; ptflops N·C·size³ = 128 plus its hook 128', () => {
+  it('upsample3d to size 4 on 1×2×2×2×2: calflops int(4) = 4 (pytorch_ops.py l. 236-239: no power, no N·C); to [4, 4, 4]: 64; a Resize to sizes [1, 2, 4, 4, 4]: its spatial sizes, 64; ptflops N·C·size³ = 128 plus its hook 128', () => {
     expect(count('calflops', net([1, 2, 2, 2, 2], { op: 'upsample3d', size: 4 }))).toBe(4);
     expect(count('calflops', net([1, 2, 2, 2, 2], { op: 'upsample3d', size: [4, 4, 4] }))).toBe(64);
     expect(count('calflops', net([1, 2, 2, 2, 2], { op: 'resize', sizes: [1, 2, 4, 4, 4] }))).toBe(64);
