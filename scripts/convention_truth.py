@@ -319,9 +319,10 @@ def run_fvcore(model, x):
     return int(total), nonzero(layers)
 
 
-def run_torchinfo(model, x):
+def run_torchinfo(model, x, device=None):
+    """device: a model without parameters needs it on torch < 2.6 (torchinfo's get_device asks torch.accelerator then)."""
     from torchinfo import summary
-    stats = summary(model, input_size=tuple(x.shape), verbose=0, col_names=("output_size", "num_params", "mult_adds"), depth=100)
+    stats = summary(model, input_size=tuple(x.shape), verbose=0, col_names=("output_size", "num_params", "mult_adds"), depth=100, device=device)
     names = leaf_names(model)
     layers = {}
     for info in stats.summary_list:

@@ -5,8 +5,14 @@ LayerNorm on 1×8×4×4, each a module named as the spec layer in test/conventio
 and an nn.MultiheadAttention(8, 2, batch_first=True) called positionally on the 16 tokens of a
 1×8×4×4 map, counted by thop, ptflops, fvcore, torchinfo, calflops and onnx-tool exactly as
 scripts/convention_truth.py runs them (same tool checkouts, same per-module attribution).
+And resampling over 1 and 3 axes (`resample1d`, `resample3d`: nn.Upsample nearest, linear and
+trilinear on 3-D and 5-D tensors, by scale, non-integer scale and size, and an F.interpolate inside
+a module of no hook, `interp`; `nearest_exact1d`, `nearest_exact3d`: mode nearest-exact, which
+torch 1.13 cannot export, so onnx-tool records the export's error), counted by those tools and
+ptflops' aten backend too.
 
-  /usr/bin/python3 scripts/convention_truth_ops.py --tools /tmp/tools
+  /usr/bin/python3 scripts/convention_truth_ops.py --tools /tmp/tools               # every model
+  /usr/bin/python3 scripts/convention_truth_ops.py --tools /tmp/tools resample1d    # only these, merged
 
 Writes test/fixtures/conventions/ops.json. thop's MultiheadAttention hook needs torch >= 2.0 and
 onnx export of nn.MultiheadAttention needs the Python path (gradients on), both as in the main script.
@@ -20,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import convention_truth as ct  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 OUT = ct.ROOT / "test" / "fixtures" / "conventions" / "ops.json"
 
@@ -51,20 +58,86 @@ class Attention(nn.Module):
         return self.mha(t, t, t, need_weights=False)[0]
 
 
-def measure(model, x):
+class Interp(nn.Module):
+    """F.interpolate in a module no tool has a hook for: what each tool sees of a functional call, attributed to a name."""
+
+    def __init__(self, **kw):
+        super().__init__()
+        self.kw = kw
+
+    def forward(self, x):
+        return F.interpolate(x, **self.kw)
+
+
+def anchored(module):
+    """An unused parameter: calflops' calculate_flops reads the device of the model's first parameter
+    (calflops/flops_counter.py l. 121) and raises StopIteration on a model without one. It costs nothing."""
+    module.anchor = nn.Parameter(torch.zeros(1))
+    return module
+
+
+class Resample1d(nn.Module):
+    """On 1×2×5: linear ×1.5 (→ 7), nearest to size 12, linear ×2 align_corners (→ 24), F.interpolate nearest ×2 (→ 48)."""
+
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.Upsample(scale_factor=1.5, mode="linear")
+        self.up2 = nn.Upsample(size=12, mode="nearest")
+        self.up3 = nn.Upsample(scale_factor=2, mode="linear", align_corners=True)
+        self.interp = Interp(scale_factor=2, mode="nearest")
+
+    def forward(self, x):
+        return self.interp(self.up3(self.up2(self.up1(x))))
+
+
+class Resample3d(nn.Module):
+    """On 1×2×3×2×2: trilinear ×1.5 (→ 4×3×3), nearest to size (4, 6, 6), trilinear ×2 align_corners, F.interpolate trilinear to size (9, 13, 13)."""
+
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.Upsample(scale_factor=1.5, mode="trilinear")
+        self.up2 = nn.Upsample(size=(4, 6, 6), mode="nearest")
+        self.up3 = nn.Upsample(scale_factor=2, mode="trilinear", align_corners=True)
+        self.interp = Interp(size=(9, 13, 13), mode="trilinear")
+
+    def forward(self, x):
+        return self.interp(self.up3(self.up2(self.up1(x))))
+
+
+class NearestExact(nn.Module):
+    """nearest-exact ×1.5, then F.interpolate nearest-exact ×2 (torch 1.13 cannot export either to ONNX)."""
+
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.Upsample(scale_factor=1.5, mode="nearest-exact")
+        self.interp = Interp(scale_factor=2, mode="nearest-exact")
+
+    def forward(self, x):
+        return self.interp(self.up1(x))
+
+
+def measure(model, x, aten=False):
     out = {}
     t, layers = ct.run_thop(model, x)
     out["thop"] = {"total": t, "layers": layers}
     t, layers = ct.run_ptflops(model, x)
     out["ptflops"] = {"total": t, "layers": layers}
+    if aten:
+        t, layers = ct.run_ptflops_aten(model, x)
+        out["ptflops-aten"] = {"total": t, "layers": layers}
     t, layers = ct.run_fvcore(model, x)
     out["fvcore"] = {"total": t, "layers": layers}
-    t, layers = ct.run_torchinfo(model, x)
+    t, layers = ct.run_torchinfo(model, x, device="cpu")
     out["torchinfo"] = {"total": t, "layers": layers}
     (f, fl), (m, ml) = ct.run_calflops(model, x)
     out["calflops"] = {"total": f, "layers": fl}
     out["calflops-macs"] = {"total": m, "layers": ml}
-    t, layers, by_op, shape_arithmetic = ct.run_onnx_tool(model, x)
+    try:
+        t, layers, by_op, shape_arithmetic = ct.run_onnx_tool(model, x)
+    except torch.onnx.errors.UnsupportedOperatorError as e:
+        # torch 1.13 exports no aten::_upsample_nearest_exact*: onnx-tool has no graph to count
+        out["onnx-tool"] = {"total": None, "layers": {}, "error": str(e).split(". ")[0]}
+        return out
     out["onnx-tool"] = {"total": t, "layers": layers, "byOpType": by_op, "shapeArithmetic": shape_arithmetic}
     return out
 
@@ -72,12 +145,25 @@ def measure(model, x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tools", required=True)
+    ap.add_argument("models", nargs="*")
     args = ap.parse_args()
     ct.prepare_imports(args.tools)
     torch.set_grad_enabled(True)
     torch.manual_seed(0)
     x = torch.ones(1, 8, 4, 4)
-    out = {"torch": torch.__version__, "models": {"ops": measure(Ops().eval(), x), "attention": measure(Attention().eval(), x)}}
+    models = {
+        "ops": lambda: measure(Ops().eval(), x),
+        "attention": lambda: measure(Attention().eval(), x),
+        "resample1d": lambda: measure(anchored(Resample1d()).eval(), torch.ones(1, 2, 5), aten=True),
+        "resample3d": lambda: measure(anchored(Resample3d()).eval(), torch.ones(1, 2, 3, 2, 2), aten=True),
+        "nearest_exact1d": lambda: measure(anchored(NearestExact()).eval(), torch.ones(1, 2, 5), aten=True),
+        "nearest_exact3d": lambda: measure(anchored(NearestExact()).eval(), torch.ones(1, 2, 3, 2, 2), aten=True),
+    }
+    out = json.loads(OUT.read_text()) if args.models and OUT.exists() else {"torch": torch.__version__, "models": {}}
+    for name, run in models.items():
+        if args.models and name not in args.models:
+            continue
+        out["models"][name] = run()
     OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
     print({k: {t: v["total"] for t, v in m.items()} for k, m in out["models"].items()})
 

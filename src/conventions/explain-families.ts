@@ -17,6 +17,9 @@ import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/
 import { qlinearConv, qlinearMatMul } from '../ops/quant-linear.js';
 import { qlinearConcat, qlinearGlobalAvgPool } from '../ops/quant-extra.js';
 import { reduceL2 } from '../ops/reduction.js';
+import { resize } from '../ops/resize.js';
+import { filterWidth } from '../ops/upsample-plan.js';
+import type { ResamplePlan } from '../ops/upsample-plan.js';
 import { numel } from '../ops/types.js';
 import type { OpDef } from '../ops/types.js';
 import { coveredPositions } from '../ops/conv-transpose.js';
@@ -87,6 +90,18 @@ function attentionParts(f: LayerFacts): Parts {
     elementwise: add(mul(tokens, V('C (q scaled)', c)), mul(V('softmax per score', 5), scores), ...scoreTerms),
     params: trainableParams(f),
   };
+}
+
+/**
+ * resize.ts (as upsample.ts's flopsPerOutput): nearest a copy; else k taps per output over the plan's
+ * axes (filterWidth each: 2 linear, 4 cubic, wider with antialias below scale 1), k multiplies and
+ * k − 1 adds. A 3-D or 5-D Resize (family resampleNd) and any other (resample) alike.
+ */
+export function resizeElementwise(f: LayerFacts): Expr {
+  const p = f.plan as ResamplePlan;
+  if (p.mode === 'nearest' || p.dims.length === 0) return ZERO;
+  const taps = p.dims.map((_, k) => filterWidth(p, k));
+  return mul(sub(mul(L(2), V(`${p.mode} taps`, ...taps)), L(1)), dims('outputs', f.outputs[0]));
 }
 
 const kernels = (f: LayerFacts): number[] => (f.geometry ?? []).map((a) => a.kernel);
@@ -167,6 +182,7 @@ export function morePartsOf(f: LayerFacts): Parts | null {
     case 'convTransposeNd':
       return convTransposeNdParts(f);
     case 'resampleNd': {
+      if (f.op === resize) return only(resizeElementwise(f), f);
       // upsample-nd.ts: nearest a copy; linear 2 mul + 1 add per output; trilinear 8 mul + 7 add
       const rate = f.attrs.mode === 'linear' ? 3 : f.attrs.mode === 'trilinear' ? 15 : 0;
       return only(rate ? mul(V(`${String(f.attrs.mode)} per output`, rate), outs) : ZERO, f);

@@ -20,7 +20,8 @@ import { coveredPositions } from '../ops/conv-transpose.js';
 import { pair } from '../ops/geometry.js';
 import { numel } from '../ops/types.js';
 import { layerFacts, resampleMode } from './families.js';
-import { morePartsOf } from './explain-families.js';
+import { morePartsOf, resizeElementwise } from './explain-families.js';
+import { resize } from '../ops/resize.js';
 import { L, V, ZERO, add, dims, evaluate, fmt, mul, render, sub } from './explain-expr.js';
 import type { Expr, Parts } from './explain-expr.js';
 import { FAMILIES } from './types.js';
@@ -166,6 +167,7 @@ function elementwiseOf(f: LayerFacts): Expr {
     case 'adaptiveAvgPool':
       return mul(V('N·C', x[0], x[1]), V('Σ windows h', windowSum(x[2], y[2])), V('Σ windows w', windowSum(x[3], y[3])));
     case 'resample':
+      if (f.op === resize) return resizeElementwise(f);
       return mul(V(`${resampleMode(f)} per output`, PER_RESAMPLED[resampleMode(f)]), outs);
     case 'clip':
       return mul(V('bounds', (f.attrs.min !== undefined ? 1 : 0) + (f.attrs.max !== undefined ? 1 : 0)), dims('elements', x));

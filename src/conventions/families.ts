@@ -1,6 +1,7 @@
 /**
  * The op family of a layer, by the identity of its OpDef object (imported from src/ops, never by
- * comparing names), and the facts a preset rule reads about it. A new op in src/ops/registry.ts
+ * comparing names; a Resize's also by its input's rank: familyOf3d5d), and the facts a preset rule
+ * reads about it. A new op in src/ops/registry.ts
  * without a family here fails test/conventions/count.test.ts, so every preset decides on it.
  */
 import type { AnalysedLayer } from '../analysis/infer.js';
@@ -69,6 +70,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [adaptiveAvgPool2d, 'adaptiveAvgPool'],
   [maxUnpool2d, 'maxUnpool'],
   [upsample, 'resample'],
+  // of a 3-D or 5-D tensor: resampleNd (familyOf3d5d)
   [resize, 'resample'],
   [relu, 'relu'],
   [relu6, 'relu6'],
@@ -140,10 +142,19 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   ),
 ]);
 
+/**
+ * An ONNX Resize of a 3-D or 5-D tensor resamples over 1 or 3 axes: family resampleNd, as the
+ * upsample1d/3d that torch.onnx exports as such a Resize (nd-resample.ts); of any other rank it is
+ * resample, as upsample. Else null: the op's family alone decides.
+ */
+function familyOf3d5d(op: OpDef, x: Shape | undefined): Family | null {
+  return op === resize && x && (x.length === 3 || x.length === 5) ? 'resampleNd' : null;
+}
+
 /** The facts of an analysed layer, or null when convlens could not analyse it (unsupported, or downstream of one). */
 export function layerFacts(a: AnalysedLayer, functional: boolean): LayerFacts | null {
   if (!a.op || !a.inferred) return null;
-  const family = FAMILY_OF.get(a.op);
+  const family = familyOf3d5d(a.op, a.inputShapes[0]) ?? FAMILY_OF.get(a.op);
   if (!family) return null;
   const plan = a.inferred.plan as { geo?: AxisGeometry[] } | null;
   return {

@@ -8,7 +8,7 @@
  * "Conv" rule covers Conv1d/3d; onnx-tool's ConvNode and PoolBase read the kernel's every axis.
  * fvcore's _DEFAULT_SUPPORTED_OPS has aten::_convolution (any rank) but only
  * aten::adaptive_avg_pool2d and the 2-D upsampling ops: a 1-D or 3-D adaptive pool or upsampling
- * counts 0 there.
+ * counts 0 there. Resampling over 1 or 3 axes (upsample1d/3d, a 3-D or 5-D Resize): nd-resample.ts.
  * Adaptive max pooling (adaptiveMaxPool1d/2d/3d, one family: every tool lists the three ranks
  * together): thop registers nn.AdaptiveMaxPool1d/2d/3d as zero_ops; ptflops hooks them with
  * pool_flops_counter_hook and patches F.adaptive_max_pool1d/2d/3d; calflops patches those with
@@ -17,6 +17,7 @@
  * AdaptiveMaxPool2d is a MaxPool, imported as maxPool2d), so it has no rule either.
  */
 import { inElements, outElements } from './families.js';
+import { RESAMPLE_ND } from './nd-resample.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
@@ -89,11 +90,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     convNd: moduleOnly({ ...MACS, source: 'thop/vision/basic_hooks.py count_convNd l. 32-51 (nn.Conv1d/Conv3d, profile.py l. 48-50)' }),
     convTransposeNd: moduleOnly({ ...TRANSPOSED, source: 'thop/vision/basic_hooks.py count_convtNd l. 54-65; calc_func.py calculate_conv2d_flops (transpose) l. 27-34' }),
     avgPoolNd: moduleOnly({ count: thopAvgPool, why: 'nn.AvgPool1d/3d: one add per pooled input over every axis + one divide per output', source: 'thop/vision/basic_hooks.py count_avgpool l. 118-130' }),
-    resampleNd: moduleOnly({
-      count: (f) => (f.attrs.mode === 'linear' ? 5 : f.attrs.mode === 'trilinear' ? 31 : 0) * outElements(f),
-      why: 'nn.Upsample on 1 or 3 axes: nearest 0, linear 5, trilinear 31 per output element (F.interpolate is not seen)',
-      source: 'thop/vision/basic_hooks.py count_upsample l. 152-166',
-    }),
+    resampleNd: RESAMPLE_ND.thop,
     adaptiveAvgPoolNd: moduleOnly({ count: thopAdaptive, why: 'nn.AdaptiveAvgPool1d/3d: one add per pooled input (Π of the window sums) + one divide per output', source: 'thop/vision/basic_hooks.py count_adap_avgpool l. 133-149' }),
     adaptiveMaxPool: { count: () => 0, why: 'nn.AdaptiveMaxPool1d/2d/3d are registered as zero_ops: 0', source: 'thop/profile.py register_hooks (nn.AdaptiveMaxPool1d/2d/3d: zero_ops)' },
   },
@@ -102,11 +99,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     convTransposeNd: transposedWithBias('nn.ConvTranspose1d/3d: per input position ΠK·Cin·(Cout/g), plus one bias add per output element', 'ptflops/pytorch_ops.py conv_flops_counter_hook(transpose=True) l. 60-92, MODULES_MAPPING l. 310-312'),
     maxPoolNd: twice('nn.MaxPool1d/3d: 2 per input element (pool hook + patched F.max_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 433-435'),
     avgPoolNd: twice('nn.AvgPool1d/3d: 2 per input element (pool hook + patched F.avg_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 430-432'),
-    resampleNd: {
-      count: (f) => (f.functional ? 0 : outElements(f)) + outElements(f),
-      why: 'nn.Upsample on 1 or 3 axes: 2 per output element (upsample hook + patched F.interpolate); F.interpolate alone: 1',
-      source: 'ptflops/pytorch_ops.py upsample_flops_counter_hook l. 21-27 + _interpolate_functional_flops_hook l. 351-382',
-    },
+    resampleNd: RESAMPLE_ND.ptflops,
     adaptiveAvgPoolNd: twice('nn.AdaptiveAvgPool1d/3d: 2 per input element (pool hook + patched F.adaptive_avg_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 436-438'),
     adaptiveMaxPool: twice('nn.AdaptiveMaxPool1d/2d/3d: 2 per input element (pool hook + patched F.adaptive_max_pool1d/2d/3d); functional: 1', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, MODULES_MAPPING l. 289-294, FUNCTIONAL_MAPPING l. 439-441'),
   },
@@ -120,15 +113,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     avgPoolNd: { count: inElements, why: 'F.avg_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
     adaptiveAvgPoolNd: { count: inElements, why: 'F.adaptive_avg_pool1d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80' },
     adaptiveMaxPool: { count: inElements, why: 'F.adaptive_max_pool1d/2d/3d: 1 per input element', source: 'calflops/pytorch_ops.py _pool_flops_compute l. 71-80, patched l. 491-493' },
-    resampleNd: {
-      count: (f) => {
-        const size = f.attrs.size;
-        if (size === undefined) return inElements(f);
-        return typeof size === 'number' ? size : (size as number[]).reduce((p, d) => p * d, 1);
-      },
-      why: 'F.interpolate on 1 or 3 axes: prod(size) (spatial only) given a size; the input element count given a scale factor',
-      source: 'calflops/pytorch_ops.py _upsample_flops_compute l. 229-251',
-    },
+    resampleNd: RESAMPLE_ND.calflops,
     convTransposeNd: {
       count: (f, ctx) => 2 * (ctx.convTranspose ? transposed(f, ctx.convTranspose) : calflopsTransposedMacs(f)) + calflopsTransposedBias(f),
       why: 'F.conv_transpose1d/3d: 2·N·ΠI·ΠK·Cin·⌊(Cout/g)/g⌋ + (Cout/g) bias adds per position of the forward-conv formula (the 2-D slips, over every axis)',
@@ -159,11 +144,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
       why: 'ConvTranspose: output elements × volume(weight[1:]) = N·Cout·ΠO·(Cout/g)·ΠK + one add per output with a bias',
       source: 'onnx_tool/node.py ConvTransposeNode._profile_core l. 2724-2736',
     },
-    resampleNd: {
-      count: (f) => (f.attrs.mode === 'nearest' ? 0 : 4 * outElements(f)),
-      why: 'Resize: nearest 0, linear (trilinear exports as linear) 4 per output element',
-      source: 'onnx_tool/node.py ResizeNode._profile_core l. 1369-1379',
-    },
+    resampleNd: RESAMPLE_ND['onnx-tool'],
     maxPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'MaxPool: output elements × ΠK compares', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
     avgPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'AveragePool: output elements × ΠK (PoolBase charges CMP)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
     adaptiveAvgPoolNd: {

@@ -60,7 +60,7 @@ export const ptflops: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (pytorch))',
   ],
   unit: 'MACs',
-  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample 2 per output; ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt\'s LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision\'s ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted.',
+  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample 2 per output (its hook + F.interpolate; over 1 or 3 axes at a scale s the function counts N·C·ΠI·s^d); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt\'s LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision\'s ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted.',
   rules: {
     conv: {
       count: (f) => convHook(f),

@@ -79,7 +79,7 @@ export const thop: ConventionPreset = {
     'github.com/ultralytics/thop README.md (resnet50: MACs 4133742592, params 25557032)',
   ],
   unit: 'MACs',
-  summary: "Module hooks only: conv and linear MACs without bias, batch, layer, group and instance norm 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), bilinear upsampling 11 per output, PReLU 1 per element, softmax 3·features − 1 per row; nn.MultiheadAttention its projections, both score products and the softmax (torch ≥ 2.0 only: on older torch the hook is not registered and attention counts 0). ReLU, GELU and the other activations without a hook, max pooling, dropout, additions, einsum, parameters applied in a parent's forward (ConvNeXt's layer scale, ViT's class token and position embedding) and functional calls count 0.",
+  summary: "Module hooks only: conv and linear MACs without bias, batch, layer, group and instance norm 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), upsampling per output by mode (bilinear 11, bicubic 259, linear 5, trilinear 31, nearest 0), PReLU 1 per element, softmax 3·features − 1 per row; nn.MultiheadAttention its projections, both score products and the softmax (torch ≥ 2.0 only: on older torch the hook is not registered and attention counts 0). ReLU, GELU and the other activations without a hook, max pooling, dropout, additions, einsum, parameters applied in a parent's forward (ConvNeXt's layer scale, ViT's class token and position embedding) and functional calls count 0.",
   rules: {
     conv: moduleOnly({
       count: (f) => f.cost.macs,

@@ -97,7 +97,7 @@ export const fvcore: ConventionPreset = {
     'github.com/facebookresearch/fvcore docs/flop_count.md',
   ],
   unit: 'FLOPs',
-  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), upsampling (nearest 1, bilinear 4 per output element) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0.',
+  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), 2-D upsampling (nearest 1, bilinear 4 per output element; 1-D and 3-D upsampling are unsupported ops, 0) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0.',
   rules: {
     conv: {
       count: (f) => f.cost.macs,

@@ -16,7 +16,7 @@ import type { LayerCost, OpDef, Shape } from '../ops/types.js';
  * gatherElements, gatherND, tile, trilu, constantOfShape, depthToSpace, spaceToDepth,
  * pixelShuffle, pixelUnshuffle, shape, cast, identity, channelShuffle, and the control guards
  * ifSelect and loopContinue): every tool studied counts them 0. The others are one op each, or
- * ops every tool treats alike: `convNd` (conv1d, conv3d), `convTransposeNd` (convTranspose1d/3d), `resampleNd` (upsample1d/3d), `maxPoolNd`, `avgPoolNd`,
+ * ops every tool treats alike: `convNd` (conv1d, conv3d), `convTransposeNd` (convTranspose1d/3d), `resampleNd` (upsample1d/3d, and resize of a 3-D or 5-D tensor), `maxPoolNd`, `avgPoolNd`,
  * `adaptiveAvgPoolNd` (their 1-D and 3-D forms), `adaptiveMaxPool` (adaptiveMaxPool1d/2d/3d: every tool treats the three alike), `quantize` (quantize, dequantize, dynamic quantize), `quantConv`
  * (QLinearConv, ConvInteger), `quantMatmul` (QLinearMatMul, MatMulInteger), `quantArithmetic`
  * (com.microsoft QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearConcat), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
