@@ -21,8 +21,10 @@
  *     counted as copies, though PyTorch returns the input or a view for them (an upper bound).
  *
  * Timeline, per executed layer at step i: `during` = bytes of every buffer alive while the layer
- * runs (its inputs and its outputs at once); `after` = once the inputs it read last are freed. The
- * peak is the largest `during`, at the first layer that reaches it.
+ * runs (its inputs and its outputs at once, and its scratch: temporaries PyTorch allocates for the
+ * step, as a paddingMode conv's F.pad, OpInferred.intermediates marked inPyTorch); `after` = once
+ * the inputs it read last are freed. The peak is the largest `during`, at the first layer that
+ * reaches it.
  */
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
@@ -60,6 +62,7 @@ const TimelineEntrySchema = z.object({
   layer: z.string(),
   op: z.string(),
   allocatedBytes: z.number().describe('new buffers for its outputs (0 when written in place)'),
+  scratchBytes: z.number().describe("temporaries PyTorch allocates for the layer's step and frees after it (a paddingMode conv's padded input): counted in `during` only"),
   freedBytes: z.number().describe('buffers released after it: inputs it read last, outputs nobody reads'),
   during: z.number().describe('bytes alive while it runs: its inputs and outputs at once'),
   after: z.number().describe('bytes alive once it has run and the buffers it read last are freed'),
@@ -123,6 +126,7 @@ export const MEMORY_ASSUMPTIONS = [
   'constants (initializers, folded shape arithmetic) and weights are not activations',
   'bytes = elements × the analysis dtype\'s size, integer tensors included unless tensorDtypes names them (PyTorch keeps maxPool2d indices as int64)',
   'zero-FLOP layers (dropout at inference, identity, reshape, flatten) count as copies (PyTorch returns the input or a view): an upper bound',
+  "a layer's scratch (a paddingMode conv's padded input, F.pad in PyTorch's _conv_forward) is alive during its step only",
 ];
 
 export function analyzeMemory(graph: Graph, inference: Inference, report: Report, options: Partial<MemoryOptions> = {}): MemoryReport {
@@ -179,6 +183,7 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
     bufferOf.set(inp.name, b);
   }
   const allocated = new Array<number>(n).fill(0);
+  const scratch = steps.map((a) => (a.inferred?.intermediates ?? []).reduce((sum, t) => (t.inPyTorch ? sum + numel(t.shape) * elementBytes : sum), 0));
   steps.forEach((a, i) => {
     const x0 = a.layer.inputs[0];
     const reuse =
@@ -230,11 +235,14 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
     during[i] += during[i - 1];
     after[i] += after[i - 1];
   }
+  // scratch is alive during its step alone (added after the running sums: it carries to no other step)
+  for (let i = 0; i < n; i++) during[i] += scratch[i];
   const timeline = steps.map((a, i) => ({
     step: i,
     layer: a.layer.name,
     op: a.layer.op,
     allocatedBytes: allocated[i],
+    scratchBytes: scratch[i],
     freedBytes: freed[i],
     during: during[i],
     after: after[i],
@@ -262,6 +270,12 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
               ...(via ? { inPlaceOf: via } : {}),
             };
           })
+          .concat(
+            // the peak layer's scratch, named by what it is
+            (steps[peakStep].inferred?.intermediates ?? [])
+              .filter((t) => t.inPyTorch)
+              .map((t) => ({ name: `${steps[peakStep!].layer.name}: ${t.what}`, shape: [...t.shape], dtype, bytes: numel(t.shape) * elementBytes, producer: steps[peakStep!].layer.name })),
+          )
           .sort((p, q) => q.bytes - p.bytes);
 
   const weightsBytes = (report.totals.params + report.totals.buffers) * elementBytes;

@@ -49,8 +49,8 @@ export interface PadStage {
   what: string;
 }
 
-/** The padded input as the layer's intermediate: held to MAX_TENSOR_ELEMENTS (runtime/checks.ts) as the pad op's output would be. */
-export const padIntermediate = (stage: PadStage): Intermediate => ({ shape: stage.shape, what: stage.what });
+/** The padded input as the layer's intermediate: held to MAX_TENSOR_ELEMENTS (runtime/checks.ts) as the pad op's output would be, and alive in PyTorch's memory while the conv runs. */
+export const padIntermediate = (stage: PadStage): Intermediate => ({ shape: stage.shape, what: stage.what, inPyTorch: true });
 
 /**
  * The pad stage of a conv over x with the resolved window geometry `geo` (one per spatial axis),

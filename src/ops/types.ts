@@ -136,6 +136,12 @@ export interface Intermediate {
    * a float64 pass: 8): the limit and the work count it in float32 elements, numel·bytes/4.
    */
   bytesPerElement?: number;
+  /**
+   * PyTorch allocates it too, for the layer's step (a paddingMode conv's F.pad: _conv_forward pads
+   * into a new tensor): the memory report counts it alive while the layer runs (analysis/memory.ts
+   * scratchBytes). Absent: convlens's kernel's own (a resize's tap tables), not PyTorch's memory.
+   */
+  inPyTorch?: boolean;
 }
 
 /** An intermediate's size in float32 elements, as MAX_TENSOR_ELEMENTS and the work count it. */

@@ -52,6 +52,21 @@ describe('peak activation memory by liveness (hand-computed)', () => {
     expect(m.complete).toBe(true);
   });
 
+  it("c1 in reflect paddingMode: PyTorch's F.pad makes a [1,1,10,10] copy (400 B) alive during c1's step alone: during 1680, 1536, 640; peak 1680 at c1 with the scratch named", () => {
+    const m = memory({ ...chain, layers: [{ ...chain.layers[0], paddingMode: 'reflect' }, ...chain.layers.slice(1)] });
+    expect(m.timeline.map((t) => t.scratchBytes)).toEqual([400, 0, 0]);
+    expect(during(m)).toEqual([256 + 1024 + 400, 256 + 1024 + 256, 256 + 256 + 128]);
+    expect(after(m)).toEqual([256 + 1024, 256 + 256, 256 + 128]);
+    expect(m.peak).toMatchObject({ bytes: 1680, step: 0, layer: 'c1' });
+    expect(live(m)).toEqual([
+      ['c1', 1024],
+      ['c1: its input padded in paddingMode reflect', 400],
+      ['x', 256],
+    ]);
+    // zeros padding: no scratch (the conv pads inside its window)
+    expect(memory(chain).timeline.map((t) => t.scratchBytes)).toEqual([0, 0, 0]);
+  });
+
   it('chain at float16: every figure halves (2 bytes per element)', () => {
     const m = memory(chain, {}, { dtype: 'float16' });
     expect(m.bytesPerElement).toBe(2);
