@@ -30,6 +30,7 @@ import { collectYoung, detach } from './memory.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
+import { checkAnswer } from './answer-bound.js';
 
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
@@ -76,6 +77,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     captureTensors.set(name, tensorName);
     wanted.add(tensorName);
   }
+  // an answer over its limit from the inferred shapes: refused before the first kernel (answer-bound.ts)
+  checkAnswer(opts.answer, graph, inference, opts.capture);
 
   const lastUse = new Map<string, number>();
   analysed.forEach((a, i) => a.layer.inputs.forEach((r) => lastUse.set(r, i)));
@@ -103,7 +106,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     training: opts.training,
     seed: opts.seed ^ hash32(a.layer.name),
     // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph)
-    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined }, inf as Inference).outputs,
+    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined, answer: undefined }, inf as Inference).outputs,
     teamLinear: opts.splitLinear,
     teamHeads: opts.splitHeads,
   });
