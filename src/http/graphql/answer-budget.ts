@@ -41,6 +41,9 @@ function tooLarge(what: string, bytes: number, before: number, limit: number, le
   );
 }
 
+/** What the operation of `ctx` has charged to the answer's budget so far (a run's tensors are checked against the rest before it runs: graphql/results.ts graphqlAnswer). */
+export const chargedSoFar = (ctx: object | undefined): number => (ctx ? (ledgers.answer.get(ctx) ?? 0) : 0);
+
 /** Charges `bytes` (an upper bound of what the field will write) to the operation of `ctx`; RESPONSE_TOO_LARGE past `limit`. */
 export function chargeAnswer(ctx: object | undefined, bytes: number, limit: number, what: string, advice: string, ledger: Ledger = 'answer', extra?: Record<string, unknown>): void {
   const charged = ledgers[ledger];
