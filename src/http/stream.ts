@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
 import type { ConvlensError } from '../errors.js';
-import { jsonTensorBytes, responseTooLarge } from '../runtime/answer-bound.js';
+import { envelopeBytes, jsonTensorBytes, responseTooLarge } from '../runtime/answer-bound.js';
 import { base64Pieces, jsonDataPieces } from '../tensor/encoding.js';
 import { statsInSteps } from '../tensor/stats.js';
 import type { TensorStats } from '../tensor/stats.js';
@@ -100,17 +100,19 @@ function* answerPieces(s: Skeleton): Generator<Piece> {
 }
 
 /**
- * An upper bound of the answer's bytes: the rest of its JSON, and each tensor's bound for its shape
- * and encoding (runtime/answer-bound.ts jsonTensorBytes: the same terms a run's answer is checked by
- * before its kernels run).
+ * An upper bound of the answer's bytes: the rest of its JSON (at least its envelope as bounded
+ * before the run), and each tensor's bound for its shape and encoding (runtime/answer-bound.ts
+ * envelopeBytes, jsonTensorBytes: the terms a run's answer is checked by before its kernels run).
  */
 function answerBound(s: Skeleton): number {
-  let bytes = 0;
+  let rest = 0;
+  let tensors = 0;
   for (const part of s.parts) {
-    if (typeof part === 'string') bytes += Buffer.byteLength(part);
-    else bytes += jsonTensorBytes(part.tensor.shape, part.encoding, part.lead);
+    if (typeof part === 'string') rest += Buffer.byteLength(part);
+    else tensors += jsonTensorBytes(part.tensor.shape, part.encoding, part.lead);
   }
-  return bytes;
+  // the rest of the JSON at least as the check before the run counts it: the same bound either side of the run
+  return Math.max(rest, envelopeBytes(s.tensors.length)) + tensors;
 }
 
 /** The answer's tensors by their name in it (`lead.name`), else by their place. */

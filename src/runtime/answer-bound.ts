@@ -5,13 +5,14 @@
  * whose tensors alone are over the limit is refused before its first kernel, not after the work.
  *
  * The bound is the encoder's own, term for term (http/stream.ts answerBound, tensors.ts sendNpy:
- * these functions): a JSON tensor is TENSOR_OVERHEAD, its lead (`{"name":…}`) and its data's
- * bound in its encoding (tensor/encoding.ts encodedBytesBound: json nested, flat, base64; npy is
- * base64 inside JSON); a single tensor answered as .npy is its header and its float32 bytes. A
- * GraphQL answer charges each selected `data` (flat) and `base64` to the operation's budget
- * (graphql/answer-budget.ts). The rest of an answer (its names, cost, source: computed with the
- * run) is not counted here, so the refusal before the run is one the encoder makes too, and the
- * encoder still checks the whole answer when it writes it.
+ * these functions): a JSON answer is its envelope (envelopeBytes: the rest of its JSON, as
+ * bounded before the run) and each tensor's TENSOR_OVERHEAD, lead (`{"name":…}`) and data's bound
+ * in its encoding (tensor/encoding.ts encodedBytesBound: json nested, flat, base64; npy is base64
+ * inside JSON); a single tensor answered as .npy is its header and its float32 bytes. A GraphQL
+ * answer charges each selected `data` (flat) and `base64` to the operation's budget
+ * (graphql/answer-budget.ts). So a run refused here is one the encoder would refuse, and one let
+ * through is one the encoder lets through, whenever every tensor's shape is known; the encoder
+ * still checks the whole answer when it writes it.
  *
  * A tensor whose size depends on values (NonZero, NonMaxSuppression, TopK with a computed k, a
  * Loop's trip count: a DATA_DEPENDENT_SHAPE warning), or one computed from such a tensor, is
@@ -26,6 +27,18 @@ import { numel } from '../tensor/tensor.js';
 
 /** Bytes of a tensor object beside its data: keys, punctuation, the shape (≤ 8 × 17 digits), dtype and stats (4 × 25). */
 export const TENSOR_OVERHEAD = 384;
+
+/**
+ * Bytes a JSON answer is counted for beside its tensors, known before the run: ENVELOPE_RESERVE
+ * and a byte a tensor (the comma before it). The rest of the answer is computed with the run (an
+ * operator's name, cost and facts, about 250–700 bytes; a run's source and brackets, about 150 and
+ * an ONNX file's producer name), so the encoder counts the larger of this and what it writes
+ * (stream.ts answerBound): the bound before the run and the bound when the answer is written are
+ * then the same number, unless the rest is over the reserve (a producer name of kilobytes), when
+ * the encoder's bound is the larger.
+ */
+export const ENVELOPE_RESERVE = 2048;
+export const envelopeBytes = (tensors: number): number => ENVELOPE_RESERVE + tensors;
 
 /** How a REST answer writes tensors (http/tensors.ts Encoding). */
 export type AnswerEncoding = 'json' | 'flat' | 'base64' | 'npy';
@@ -84,7 +97,7 @@ export function responseTooLarge(bound: number, limit: number, tensors: readonly
 function restBound(encoding: AnswerEncoding, tensors: readonly AnswerTensor[]): { bytes: number; encoding: string } {
   if (encoding === 'npy' && tensors.length === 1) return { bytes: npyBytes(tensors[0].shape), encoding };
   const json = encoding === 'npy' ? 'base64' : encoding;
-  return { bytes: tensors.reduce((n, t) => n + jsonTensorBytes(t.shape, json, { name: t.name }), 0), encoding: json };
+  return { bytes: envelopeBytes(tensors.length) + tensors.reduce((n, t) => n + jsonTensorBytes(t.shape, json, { name: t.name }), 0), encoding: json };
 }
 
 /** A GraphQL field's selected tensor fields, as the Tensor resolvers charge them (graphql/results.ts). */
