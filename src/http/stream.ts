@@ -1,6 +1,7 @@
 /**
  * Answers that carry tensors. Their size is bounded from the tensors' shapes before anything is
- * encoded (MAX_RESPONSE_BYTES: 413 RESPONSE_TOO_LARGE), and the JSON is written in pieces — the
+ * encoded (MAX_RESPONSE_BYTES: 413 RESPONSE_TOO_LARGE) — and, by the same bound, from the shapes
+ * inferred before a run computes them (runtime/answer-bound.ts) — and the JSON is written in pieces — the
  * data of a tensor ~65,000 numbers or 1 MiB of base64 at a time, read from its own memory — so
  * the largest answer neither builds one giant string nor holds the event loop for more than a piece.
  * Small answers (up to STREAM_ABOVE elements) are written out at once, from the same pieces.
