@@ -83,9 +83,8 @@ export function responseTooLarge(bound: number, limit: number, tensors: readonly
   const elements = tensors.reduce((n, t) => n + numel(t.shape), 0);
   const advice = encoding === 'json' || encoding === 'flat' ? 'format base64 or npy (4 and 1.33 bytes per value rather than up to 26), or a smaller output' : 'a smaller output';
   const named = tensors.length <= 4 ? `${tensors.map((t) => `'${t.name}' ${dims(t.shape)}`).join(', ')}: ` : `${tensors.length} tensors: `;
-  const what = beforeRun ? `the answer's tensors (${named}${elements} values as ${encoding}) could take ${bound} bytes` : `the answer (${named}${elements} values as ${encoding}) could take ${bound} bytes`;
   const when = beforeRun ? ', refused before running' : '';
-  return new ConvlensError('RESPONSE_TOO_LARGE', `${what}, over the ${limit}-byte limit (MAX_RESPONSE_BYTES)${when}; ask for ${advice}`, {
+  return new ConvlensError('RESPONSE_TOO_LARGE', `the answer (${named}${elements} values as ${encoding}) could take ${bound} bytes, over the ${limit}-byte limit (MAX_RESPONSE_BYTES)${when}; ask for ${advice}`, {
     path: '$.format',
     limit,
     estimate: bound,
@@ -119,9 +118,14 @@ function graphqlTooLarge(limit: Extract<AnswerLimit, { kind: 'graphql' }>, bytes
       ? selected.map((t) => `${written(t)} of ${t.captured ? 'capture' : 'output'} '${t.name}' (a ${t.shape.join('×')} tensor)`).join(', ')
       : `the data and base64 selected of ${selected.length} tensors`;
   const after = limit.charged ? ` (after ${limit.charged} for the fields before it)` : '';
+  // the advice of the Tensor resolvers (graphql/results.ts): base64 instead of data, else stats or REST
+  const data = limit.outputs.data || limit.captured.data;
+  const advice = data
+    ? 'select base64 (about 5 times smaller) or stats, or ask REST (its answers are streamed, up to MAX_RESPONSE_BYTES)'
+    : 'select stats, or ask REST for it as .npy (streamed, up to MAX_RESPONSE_BYTES)';
   return new ConvlensError(
     'RESPONSE_TOO_LARGE',
-    `${what} could take ${bytes} bytes${after}, over the ${limit.maxBytes}-byte limit of a GraphQL answer, which is built whole in memory; refused before running: select base64 (about 5 times smaller) or stats, or ask REST (its answers are streamed, up to MAX_RESPONSE_BYTES)`,
+    `${what} could take ${bytes} bytes${after}, over the ${limit.maxBytes}-byte limit of a GraphQL answer, which is built whole in memory; refused before running: ${advice}`,
     { limit: limit.maxBytes, estimate: limit.charged + bytes, shapes: Object.fromEntries(selected.map((t) => [t.name, [...t.shape]])) },
   );
 }

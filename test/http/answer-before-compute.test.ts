@@ -24,7 +24,7 @@ describe('POST /v1/operators/{name}: refused before the kernel, by the bound the
     app = await testApp({ MAX_RESPONSE_BYTES: '109073', WORKERS: '1' });
     const res = await upsample('json').expect(413);
     expect(res.body.error).toMatchObject({ code: 'RESPONSE_TOO_LARGE', path: '$.format', limit: 109_073, estimate: 109_074, shapes: { y: [1, 1, 64, 64] } });
-    expect(res.body.error.message).toMatch(/^the answer's tensors \('y' \[1, 1, 64, 64\]: 4096 values as json\) could take 109074 bytes, over the 109073-byte limit \(MAX_RESPONSE_BYTES\), refused before running; ask for format base64 or npy/);
+    expect(res.body.error.message).toMatch(/^the answer \('y' \[1, 1, 64, 64\]: 4096 values as json\) could take 109074 bytes, over the 109073-byte limit \(MAX_RESPONSE_BYTES\), refused before running; ask for format base64 or npy/);
     expect((await upsample('base64').expect(200)).body.outputs[0].shape).toEqual([1, 1, 64, 64]);
     const npy = await upsample('npy').expect(200);
     expect(npy.headers['content-type']).toBe('application/x-npy');

@@ -34,7 +34,7 @@ describe('an operator call whose output alone is over the answer limit is refuse
     expect([e.status, e.code]).toEqual([413, 'RESPONSE_TOO_LARGE']);
     expect(e.details).toMatchObject({ path: '$.format', limit: 109_073, estimate: 109_074, shapes: { y: [1, 1, 64, 64] } });
     expect(e.message).toBe(
-      "the answer's tensors ('y' [1, 1, 64, 64]: 4096 values as json) could take 109074 bytes, over the 109073-byte limit (MAX_RESPONSE_BYTES), refused before running; ask for format base64 or npy (4 and 1.33 bytes per value rather than up to 26), or a smaller output",
+      "the answer ('y' [1, 1, 64, 64]: 4096 values as json) could take 109074 bytes, over the 109073-byte limit (MAX_RESPONSE_BYTES), refused before running; ask for format base64 or npy (4 and 1.33 bytes per value rather than up to 26), or a smaller output",
     );
     expect(run).not.toHaveBeenCalled();
   });
