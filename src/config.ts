@@ -59,7 +59,7 @@ export const ConfigSchema = z.object({
    * Unset: half of the machine's memory or of the container's limit (cgroup memory.max), whichever is lower.
    */
   MEMORY_BUDGET_BYTES: int(1024 * 1024).optional(),
-  /** Largest response body, in bytes, estimated from the outputs' sizes before any is encoded (413 RESPONSE_TOO_LARGE). */
+  /** Largest response body, in bytes, estimated from the outputs' sizes before any is encoded, and from their inferred shapes before a run or operator call computes them (413 RESPONSE_TOO_LARGE: runtime/answer-bound.ts). */
   MAX_RESPONSE_BYTES: int(1024).default(512 * 1024 * 1024),
   /** Longest a client may take to send a whole request, headers and body, in ms: then 408 and the connection is closed (headers alone: at most 10 s). */
   REQUEST_TIMEOUT_MS: int(100).default(60_000),

@@ -13,6 +13,7 @@ import { OPS_BY_NAME } from '../ops/registry.js';
 import type { OperatorCall, OperatorResult } from '../runtime/operator.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import type { FoldTask, RunTask, RunTaskResult } from '../runtime/tasks.js';
+import type { AnswerLimit } from '../runtime/answer-bound.js';
 import { unknownOpError } from '../graph/attribute-errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -198,6 +199,15 @@ function transfers(tensors: Tensor[]): ArrayBuffer[] {
   return [...new Set(tensors.map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 
+/**
+ * The REST answer a call's outputs are for, in its encoding under MAX_RESPONSE_BYTES: the worker
+ * refuses one whose tensors alone are over it before any kernel runs (runtime/answer-bound.ts), by
+ * the bound sendJson and sendNpy check the answer by when it is written.
+ */
+export function restAnswer(maxBytes: number, encoding: Encoding): { answer?: AnswerLimit } {
+  return Number.isFinite(maxBytes) ? { answer: { kind: 'rest', maxBytes, encoding } } : {};
+}
+
 /** One operator call on a pool worker, which checks it and splits its layer across its team when that gains (runtime/worker.ts). */
 export async function callOperator(pool: TaskPool, call: OperatorCall, tasks: TaskContext = {}): Promise<OperatorResult> {
   // one layer, its inputs reserved with the body; its outputs' and kernel's memory is asked through the grant before it runs (runtime/run-memory.ts)
@@ -341,7 +351,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
         body.fields instanceof RawJson
           ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, tasks)
           : operatorRequest(request.params.name, body as Body, maxElements);
-      return { call, encoding, result: await callOperator(pool, call, tasks) };
+      return { call, encoding, result: await callOperator(pool, { ...call, ...restAnswer(maxBytes, encoding) }, tasks) };
     })().catch((e: unknown) => {
       throw (body as Body).npyBody ? atQuery(e) : e;
     });
@@ -364,10 +374,10 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     const body = await readBody(request, 'run', limits);
     const { result, encoding } =
       body.fields instanceof RawJson
-        ? await offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody) }, tasks)
+        ? await offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks)
         : await (async () => {
             const { task, encoding } = runRequest(body as Body, maxElements);
-            return { result: await callRun(pool, task, tasks), encoding };
+            return { result: await callRun(pool, { ...task, ...restAnswer(maxBytes, encoding) }, tasks), encoding };
           })();
     return sendRun(reply, result, encoding, maxBytes);
   });

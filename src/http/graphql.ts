@@ -38,7 +38,7 @@ import type { Limits } from './graphql/complexity.js';
 import { operationTypeRule } from './graphql/operation-types.js';
 import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
 import { formatErrors, responseMediaType } from './graphql/errors.js';
-import { byConvention, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
+import { byConvention, graphqlAnswer, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
 import { analyzePlan, answerLimits, chargedResolvers, comparePlan, sweepPlan } from './graphql/charged.js';
 import type { Metrics } from './metrics.js';
@@ -230,10 +230,11 @@ export async function graphqlRoutes(
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
         model: (_: unknown, args: { name: string; resolution?: number }) => modelSpec(args.name, args.resolution ?? undefined),
         operators: operatorCatalog,
-        runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
+        runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
           const { name, ...fields } = args;
           const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
-          const result = await callOperator(pool, call, tasksOf(ctx));
+          // the selected data and base64 over the answer's budget: refused before the kernel runs
+          const result = await callOperator(pool, { ...call, answer: graphqlAnswer(info, ctx, maxAnswerBytes) }, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, result.outputs);
           return operatorResult(call.name, result);
         },
@@ -241,9 +242,9 @@ export async function graphqlRoutes(
           const { task } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
           return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, tasksOf(ctx));
         },
-        run: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
+        run: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
           const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
-          const result = await callRun(pool, task, tasksOf(ctx));
+          const result = await callRun(pool, { ...task, answer: graphqlAnswer(info, ctx, maxAnswerBytes) }, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
           return runResult(result);
         },

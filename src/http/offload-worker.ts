@@ -13,7 +13,7 @@ import { withMemoryGrant } from '../runtime/memory-grant.js';
 import { collectIfOver } from '../runtime/memory.js';
 import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
-import { fieldsOf, foldRequest, operatorRequest, runRequest } from './compute.js';
+import { fieldsOf, foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
 import type { OffloadTask } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
@@ -62,7 +62,8 @@ function handle(task: OffloadTask): unknown {
       return foldRequest(body, task.maxElements);
     case 'run': {
       const { task: run, encoding } = runRequest(body, task.maxElements);
-      return { result: runTask(run), encoding };
+      // refused before its kernels when its tensors alone are over MAX_RESPONSE_BYTES, as on the event loop's path
+      return { result: runTask({ ...run, ...restAnswer(task.maxResponseBytes ?? Infinity, encoding) }), encoding };
     }
   }
 }

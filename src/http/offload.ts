@@ -31,5 +31,5 @@ export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string } & RawRequest)
-  | ({ kind: 'run' } & RawRequest)
+  | ({ kind: 'run'; /** MAX_RESPONSE_BYTES: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

@@ -1,6 +1,7 @@
 /**
  * Answers that carry tensors. Their size is bounded from the tensors' shapes before anything is
- * encoded (MAX_RESPONSE_BYTES: 413 RESPONSE_TOO_LARGE), and the JSON is written in pieces — the
+ * encoded (MAX_RESPONSE_BYTES: 413 RESPONSE_TOO_LARGE) — and, by the same bound, from the shapes
+ * inferred before a run computes them (runtime/answer-bound.ts) — and the JSON is written in pieces — the
  * data of a tensor ~65,000 numbers or 1 MiB of base64 at a time, read from its own memory — so
  * the largest answer neither builds one giant string nor holds the event loop for more than a piece.
  * Small answers (up to STREAM_ABOVE elements) are written out at once, from the same pieces.
@@ -9,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
-import { ConvlensError } from '../errors.js';
-import { base64Pieces, encodedBytesBound, jsonDataPieces } from '../tensor/encoding.js';
+import type { ConvlensError } from '../errors.js';
+import { envelopeBytes, jsonTensorBytes, responseTooLarge } from '../runtime/answer-bound.js';
+import { base64Pieces, jsonDataPieces } from '../tensor/encoding.js';
 import { statsInSteps } from '../tensor/stats.js';
 import type { TensorStats } from '../tensor/stats.js';
-import { numel } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type JsonEncoding = 'json' | 'flat' | 'base64';
@@ -30,9 +31,6 @@ export class TensorJsonOut {
     readonly lead: Record<string, unknown> = {},
   ) {}
 }
-
-/** Bytes of a tensor object beside its data: keys, punctuation, the shape (≤ 8 × 17 digits), dtype and stats (4 × 25). */
-const TENSOR_OVERHEAD = 384;
 
 /** Answers of at most this many tensor elements are written at once; larger ones are streamed. */
 export const STREAM_ABOVE = 1 << 16;
@@ -102,25 +100,28 @@ function* answerPieces(s: Skeleton): Generator<Piece> {
   }
 }
 
-/** An upper bound of the answer's bytes: the rest of its JSON, and each tensor's bound for its shape and encoding. */
+/**
+ * An upper bound of the answer's bytes: the rest of its JSON (at least its envelope as bounded
+ * before the run), and each tensor's bound for its shape and encoding (runtime/answer-bound.ts
+ * envelopeBytes, jsonTensorBytes: the terms a run's answer is checked by before its kernels run).
+ */
 function answerBound(s: Skeleton): number {
-  let bytes = 0;
+  let rest = 0;
+  let tensors = 0;
   for (const part of s.parts) {
-    if (typeof part === 'string') bytes += Buffer.byteLength(part);
-    else bytes += TENSOR_OVERHEAD + Buffer.byteLength(JSON.stringify(part.lead)) + encodedBytesBound(part.tensor.shape, part.encoding);
+    if (typeof part === 'string') rest += Buffer.byteLength(part);
+    else tensors += jsonTensorBytes(part.tensor.shape, part.encoding, part.lead);
   }
-  return bytes;
+  // the rest of the JSON at least as the check before the run counts it: the same bound either side of the run
+  return Math.max(rest, envelopeBytes(s.tensors.length)) + tensors;
 }
 
-function tooLarge(bound: number, limit: number, tensors: readonly Tensor[], encoding: string): ConvlensError {
-  const elements = tensors.reduce((n, t) => n + numel(t.shape), 0);
-  const advice = encoding === 'base64' ? 'a smaller output' : 'format base64 or npy (4 and 1.33 bytes per value rather than up to 26), or a smaller output';
-  return new ConvlensError('RESPONSE_TOO_LARGE', `the answer (${elements} values as ${encoding}) could take ${bound} bytes, over the ${limit}-byte limit (MAX_RESPONSE_BYTES); ask for ${advice}`, {
-    path: '$.format',
-    limit,
-    estimate: bound,
-    shapes: Object.fromEntries(tensors.map((t, i) => [String(i), t.shape])),
-  });
+/** The answer's tensors by their name in it (`lead.name`), else by their place. */
+const named = (tensors: readonly { tensor: Tensor; lead: Record<string, unknown> }[]) =>
+  tensors.map((t, i) => ({ name: typeof t.lead.name === 'string' ? t.lead.name : String(i), shape: t.tensor.shape }));
+
+function tooLarge(bound: number, limit: number, tensors: readonly { tensor: Tensor; lead: Record<string, unknown> }[], encoding: string): ConvlensError {
+  return responseTooLarge(bound, limit, named(tensors), encoding);
 }
 
 /**
@@ -130,7 +131,7 @@ function tooLarge(bound: number, limit: number, tensors: readonly Tensor[], enco
 export function sendJson(reply: FastifyReply, value: unknown, maxBytes: number): FastifyReply {
   const s = skeleton(value);
   const bound = answerBound(s);
-  if (bound > maxBytes) throw tooLarge(bound, maxBytes, s.tensors.map((t) => t.tensor), s.tensors[0]?.encoding ?? 'json');
+  if (bound > maxBytes) throw tooLarge(bound, maxBytes, s.tensors, s.tensors[0]?.encoding ?? 'json');
   reply.type('application/json; charset=utf-8');
   const elements = s.tensors.reduce((n, t) => n + t.tensor.data.length, 0);
   if (elements <= STREAM_ABOVE) {
@@ -159,5 +160,5 @@ export async function statsPaced(t: Tensor): Promise<TensorStats> {
 
 /** The bound check alone, for an answer sent another way (.npy): `bytes` against `maxBytes`. */
 export function checkSize(bytes: number, maxBytes: number, tensors: readonly Tensor[], encoding: string): void {
-  if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, tensors, encoding);
+  if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, tensors.map((tensor) => ({ tensor, lead: {} })), encoding);
 }

@@ -5,6 +5,7 @@ import { ConvlensError, jsonPath } from '../errors.js';
 import { decodeNpy, decodeTensor, encodeTensor, npyHeader } from '../tensor/encoding.js';
 import { stats } from '../tensor/stats.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { npyBytes } from '../runtime/answer-bound.js';
 import { releaseBuffers } from '../runtime/memory.js';
 import { chargeAnswerTensors } from './admission.js';
 import { owned } from './body.js';
@@ -59,7 +60,8 @@ export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: 
   if (encoding !== 'npy' || tensors.length !== 1) return false;
   const [t] = tensors;
   const header = npyHeader(t.shape);
-  checkSize(header.length + t.data.byteLength, maxBytes, tensors, 'npy');
+  // the bound a run's answer is checked by before its kernels run (runtime/answer-bound.ts npyBytes)
+  checkSize(npyBytes(t.shape), maxBytes, tensors, 'npy');
   const s = t.data.length > 1 << 16 ? await statsPaced(t) : stats(t);
   const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   reply

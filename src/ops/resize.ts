@@ -126,6 +126,28 @@ function sizesAndScales(x: Shape, axes: number[], scales: readonly number[] | nu
   return { outSize, scale };
 }
 
+/**
+ * An axis that scales or sizes make empty (an input size above 0, an output of 0): NON_POSITIVE_SIZE
+ * at the attribute that set it (scales, or sizes through keep_aspect_ratio_policy), naming the axis
+ * and the rule that gave 0. Upsample's own check (upsample.ts resampled) names its scaleFactor.
+ */
+function emptyAxis(ctx: InferContext<ResizeAttrs>, x: Shape, axes: number[], outSize: number[], scales: readonly number[] | null, sizes: readonly number[] | null, roi: [number, number][]): void {
+  const k = axes.findIndex((ax) => x[ax] > 0 && !(outSize[ax] > 0));
+  if (k < 0) return;
+  const ax = axes[k];
+  const [start, end] = roi[ax];
+  const field = sizes ? 'sizes' : 'scales';
+  const rule = sizes
+    ? `round(${ctx.attrs.keepAspectRatioPolicy} scale · ${x[ax]}), sizes [${sizes.join(', ')}]`
+    : start === 0 && end === 1
+      ? `floor(${x[ax]} · ${scales![k]}), scales [${scales!.join(', ')}]`
+      : `floor(${x[ax]} · (${end} − ${start}) · ${scales![k]}), scales [${scales!.join(', ')}] over the roi`;
+  ctx.fail('NON_POSITIVE_SIZE', `resize output axis ${ax} would be ${outSize[ax]} = ${rule}, for input ${fmtShape(x)}; every axis needs at least 1`, field, {
+    shapes: { x },
+    axis: ax,
+  });
+}
+
 /** A batch or channel axis resize leaves as it is (header): its size at scale 1 over the whole roi, or of size 1 (every source reads index 0) or 0 (nothing to read). */
 const keptAxis = (size: number, out: number, scale: number, roi: [number, number] | null) =>
   out === size && (size <= 1 || (scale === 1 && (!roi || (roi[0] === 0 && roi[1] === 1))));
@@ -159,6 +181,7 @@ export const resize: OpDef<ResizeAttrs, ResamplePlan> = {
       axes.forEach((ax, k) => (roi[ax] = [r![k], r![n + k]]));
     }
     const { outSize, scale } = sizesAndScales(x, axes, scales, sizes, a.keepAspectRatioPolicy, roi, fail);
+    emptyAxis(ctx, x, axes, outSize, scales, sizes, roi);
     const all: ResamplePlan = {
       dims: x.map((_, i) => i),
       inSize: [...x],

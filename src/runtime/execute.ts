@@ -31,6 +31,7 @@ import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
 import { askRunMemory, lastReaders } from './run-memory.js';
+import { checkAnswer } from './answer-bound.js';
 
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
@@ -77,6 +78,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     captureTensors.set(name, tensorName);
     wanted.add(tensorName);
   }
+  // an answer over its limit from the inferred shapes: refused before the first kernel (answer-bound.ts)
+  checkAnswer(opts.answer, graph, inference, opts.capture);
 
   // the run's peak memory, asked of the request before any kernel runs
   if (opts.chargeMemory) askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()] });
@@ -107,7 +110,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     training: opts.training,
     seed: opts.seed ^ hash32(a.layer.name),
     // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph)
-    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined }, inf as Inference).outputs,
+    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined, answer: undefined }, inf as Inference).outputs,
     teamLinear: opts.splitLinear,
     teamHeads: opts.splitHeads,
   });

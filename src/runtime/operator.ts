@@ -17,6 +17,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
 import { runGraph, runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
+import type { AnswerLimit } from './answer-bound.js';
 import { checkRun } from './checks.js';
 import { layerWeights } from './weights.js';
 import { dict } from '../records.js';
@@ -34,6 +35,8 @@ export interface OperatorCall {
   maxElements: number;
   /** Most work the call may cost (MAX_RUN_WORK); from the environment when absent. */
   maxWork?: number;
+  /** The answer its outputs are for, checked before the kernel runs (RunOptions.answer). */
+  answer?: AnswerLimit;
 }
 
 export interface OperatorResult {
@@ -127,6 +130,7 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: 
   ...(call.maxWork !== undefined ? { maxWork: call.maxWork } : {}),
   // its output's and intermediates' memory, asked before the kernel runs, refused at the field that sizes them
   chargeMemory: chargeRun(Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs'),
+  ...(call.answer !== undefined ? { answer: call.answer } : {}),
   ...team,
 });
 

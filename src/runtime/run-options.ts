@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
 import type { MlpSplit } from './fuse-mlp.js';
+import type { AnswerLimit } from './answer-bound.js';
 
 export interface RunOptions {
   training: boolean;
@@ -69,6 +70,12 @@ export interface RunOptions {
    * into scratch that goes back to a pool after each step.
    */
   store?: WeightStore;
+  /**
+   * The answer the run's outputs and captures are for (REST's encoding, or a GraphQL selection) and
+   * its limit: checked once the shapes are inferred, before any kernel runs (runtime/answer-bound.ts);
+   * absent, no check (the CLI, tests, a Loop body's sub-run, a stage of a staged run).
+   */
+  answer?: AnswerLimit;
   /** Called after each executed layer with its kernel's wall time (benchmarks: time by op type). */
   onLayer?: (layer: GraphLayer, opName: string, ms: number) => void;
   /**

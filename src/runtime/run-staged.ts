@@ -21,6 +21,7 @@ import type { Graph, GraphConstant } from '../graph/graph.js';
 import { graphOutputs, topologicalOrder } from '../graph/walks.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkRun } from './checks.js';
+import { checkAnswer } from './answer-bound.js';
 import { runGraph, runLimits, unknownCapture, type RunOptions, type RunResult } from './execute.js';
 
 /** The layers a DATA_DEPENDENT_SHAPE warning of the whole graph's inference names (layers that may be cut after). */
@@ -87,6 +88,8 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
     if (!inference.tensors.has(t)) throw unknownCapture(name, opts.capture.indexOf(name), [...layerOutput.keys()]);
     if (inputs[t] && !producedBy.has(t)) captured[name] = inputs[t];
   }
+  // the answer's tensors whose shapes do not depend on values, checked once before the first stage (answer-bound.ts)
+  checkAnswer(opts.answer, graph, inference, opts.capture);
   const captureIn = (layers: Graph['layers'] | null) => {
     const names = new Set(layers?.map((l) => l.name));
     return wanted.filter((n) => !(n in captured) && (layers === null || names.has(producedBy.get(layerOutput.get(n) ?? n) ?? '')));
@@ -111,7 +114,7 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
         stage--;
         continue;
       }
-      return answer(runGraph(g, ins, { ...opts, capture: captureIn(null) }, rest), stage);
+      return answer(runGraph(g, ins, { ...opts, capture: captureIn(null), answer: undefined }, rest), stage);
     }
     const inPrefix = new Set(prefix);
     const suffix = order.filter((l) => !inPrefix.has(l));
@@ -123,7 +126,7 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
     // first cut that kept nothing, its tensors are empty ([0, 4]) up to the next cut
     const head = { ...g, layers: prefix, outputs: crossing };
     const headInference = infer(head);
-    const pre = runGraph(head, ins, { ...opts, capture: captureIn(prefix) }, headInference);
+    const pre = runGraph(head, ins, { ...opts, capture: captureIn(prefix), answer: undefined }, headInference);
     Object.assign(captured, pre.captured);
     const read = new Set(suffix.flatMap((l) => l.inputs));
     const constants = new Map<string, GraphConstant>(g.constants);

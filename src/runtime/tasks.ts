@@ -35,6 +35,7 @@ import { reportErfSync } from './erf-report.js';
 import { chargeFold, chargeGraph, chargeRun } from './memory-grant.js';
 import { fitAnswer, fitComparison, fitSweep } from './answer-fit.js';
 import type { AnswerPlan } from './answer-fit.js';
+import type { AnswerLimit } from './answer-bound.js';
 
 export interface AnalyzeTask {
   source: GraphSource;
@@ -197,6 +198,8 @@ export interface RunTask {
   maxElements: number;
   /** MAX_RUN_WORK and MAX_FOLDED_ELEMENTS when the caller has its own configuration; else from the environment. */
   limits?: Partial<EngineLimits>;
+  /** The answer its outputs and captures are for, checked before any kernel runs (RunOptions.answer, runtime/answer-bound.ts). */
+  answer?: AnswerLimit;
 }
 
 export interface RunTaskResult extends RunResult {

@@ -21,12 +21,14 @@ const x = { shape: [1, 1, 16, 16], data: Array.from({ length: 256 }, (_, i) => i
 const relu = (alias: string, field: string) => `${alias}: runOperator(name: "relu", inputs: [$x]) { outputs { tensor { ${field} stats { max } } } }`;
 
 describe('GraphQL answers carry at most MAX_RESPONSE_BYTES of tensor data', () => {
-  it('data of 256 values (bound 6,657 bytes) over 4,096: RESPONSE_TOO_LARGE for that field, the rest of the answer intact', async () => {
-    const res = await gql(`query($x: JSON!) { ${relu('a', 'data')} }`, { x }).expect(200);
+  it('data of 256 values (bound 6,657 bytes) over 4,096: RESPONSE_TOO_LARGE for the call, refused before its kernel runs (the field null: no stats without the run), the other fields of the answer intact', async () => {
+    const res = await gql(`query($x: JSON!) { ${relu('a', 'data')} ${relu('b', 'base64')} }`, { x }).expect(200);
     expect(res.body.errors).toHaveLength(1);
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 4096, estimate: 6657 });
-    expect(res.body.errors[0].message).toMatch(/^the data of a 1×1×16×16 tensor as JSON could take 6657 bytes, over the 4096-byte limit of a GraphQL answer/);
-    expect(res.body.errors[0].path).toEqual(['a', 'outputs', '0', 'tensor', 'data']);
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 4096, estimate: 6657, shapes: { y: [1, 1, 16, 16] } });
+    expect(res.body.errors[0].message).toMatch(/^the data as JSON of output 'y' \(a 1×1×16×16 tensor\) could take 6657 bytes, over the 4096-byte limit of a GraphQL answer, which is built whole in memory; refused before running/);
+    expect(res.body.errors[0].path).toEqual(['a']);
+    expect(res.body.data.a).toBeNull();
+    expect(res.body.data.b.outputs[0].tensor.stats.max).toBe(127);
   });
 
   it('base64 (1,370 bytes each): two aliases fit, the third (4,110 in all) is refused', async () => {

@@ -5,7 +5,9 @@
  * /healthz for 16 s, then failed with V8's "Invalid string length" as a 500). The tensors' `data`
  * and `base64` and the jobs' `result` that one operation selects are charged against one budget:
  * MAX_RESPONSE_BYTES, at most GRAPHQL_MAX_ANSWER_BYTES. Past it, the field is 413's
- * RESPONSE_TOO_LARGE (null, with the error) before anything is encoded.
+ * RESPONSE_TOO_LARGE (null, with the error) before anything is encoded; runOperator and run are
+ * refused whole before they run when what their outputs and captures select is already past what
+ * is left (graphql/results.ts graphqlAnswer, runtime/answer-bound.ts).
  *
  * A report's fields (analyze's layers, memory, explain, csv, markdown …), a comparison's layer
  * lists and markdown, and a sweep's sizes are charged too, at sizes the worker measured
@@ -40,6 +42,9 @@ function tooLarge(what: string, bytes: number, before: number, limit: number, le
     { limit, estimate: before + bytes, ...extra },
   );
 }
+
+/** What the operation of `ctx` has charged to the answer's budget so far (a run's tensors are checked against the rest before it runs: graphql/results.ts graphqlAnswer). */
+export const chargedSoFar = (ctx: object | undefined): number => (ctx ? (ledgers.answer.get(ctx) ?? 0) : 0);
 
 /** Charges `bytes` (an upper bound of what the field will write) to the operation of `ctx`; RESPONSE_TOO_LARGE past `limit`. */
 export function chargeAnswer(ctx: object | undefined, bytes: number, limit: number, what: string, advice: string, ledger: Ledger = 'answer', extra?: Record<string, unknown>): void {

@@ -4,7 +4,10 @@
  * when asked for. Statistics are the REST responses' (tensor/encoding.ts `stats`).
  */
 import { encodedBytesBound, encodeTensor } from '../../tensor/encoding.js';
-import { chargeAnswer } from './answer-budget.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { chargeAnswer, chargedSoFar } from './answer-budget.js';
+import { selectedUnder } from './selection.js';
+import type { AnswerLimit, TensorFields } from '../../runtime/answer-bound.js';
 import { stats } from '../../tensor/stats.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
@@ -21,6 +24,21 @@ const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 /** Named tensors in the given order (never the record's key order: integer-like names enumerate first). */
 const namedTensors = (names: string[], tensors: Record<string, Tensor>): NamedTensor[] => names.map((name) => ({ name, tensor: tensors[name] }));
+
+/**
+ * The GraphQL answer a run or operator call is for: the `data` and `base64` its outputs' and
+ * captures' tensors select, against what the operation may still charge (MAX_RESPONSE_BYTES, at
+ * most GRAPHQL_MAX_ANSWER_BYTES, less its fields charged so far). The worker refuses the field
+ * before any kernel runs when those alone are over it (runtime/answer-bound.ts), by the bounds the
+ * Tensor resolvers below charge.
+ */
+export function graphqlAnswer(info: GraphQLResolveInfo, ctx: object | undefined, maxBytes: number): AnswerLimit {
+  const fields = (list: 'outputs' | 'captured'): TensorFields => {
+    const selected = selectedUnder(info, [list, 'tensor']);
+    return { data: selected.includes('data'), base64: selected.includes('base64') };
+  };
+  return { kind: 'graphql', maxBytes, charged: chargedSoFar(ctx), outputs: fields('outputs'), captured: fields('captured') };
+}
 
 export function operatorResult(name: string, result: OperatorResult) {
   return {
