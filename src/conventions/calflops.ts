@@ -161,7 +161,7 @@ export const calflops: ConventionPreset = {
   tool: 'calflops (its FLOPs figure)',
   source: [...COMMON.source],
   unit: 'FLOPs',
-  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, `+` and `*` (residuals, layer scale, position embedding) count 0.',
+  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs, F.interpolate prod(size) given a size (an int size the int itself) and the input elements given a scale; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, `+` and `*` (residuals, layer scale, position embedding) count 0.',
   rules: calflopsFlops,
 };
 
