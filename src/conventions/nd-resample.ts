@@ -11,8 +11,9 @@
  *                not seen.
  *   ptflops      upsample_flops_counter_hook (output elements) + the patched F.interpolate it calls:
  *                given a size, N·C·prod(size) (the output elements); given a scale factor s,
- *                N·C·ΠI·s^d (a float: ×1.5 on 5 is 7.5 per plane where the output has 7), a per-axis
- *                tuple N·C·ΠI·Π⌊sᵢ⌋ (np.prod with dtype int64 truncates each factor).
+ *                N·C·ΠI·s^d (a float: ×1.5 on 5 is 7.5 per plane where the output has 7; ptflops
+ *                truncates only its total, pytorch_engine.py l. 93: the preset's printedTotal), a
+ *                per-axis tuple N·C·ΠI·Π⌊sᵢ⌋ (np.prod with dtype int64 truncates each factor).
  *   ptflops-aten aten.convolution, mm, matmul, addmm, bmm only: 0 (no rule).
  *   fvcore       aten::upsample_nearest1d/3d, upsample_linear1d, upsample_trilinear3d and
  *                _upsample_nearest_exact1d/3d are neither in _DEFAULT_SUPPORTED_OPS (which has the 2-D

@@ -8,6 +8,8 @@
  * an F.interpolate in a module of no hook (interp: a functional layer here), each as upsample1d/3d
  * and again as the ONNX Resize torch.onnx writes for it; nearest-exact, which torch 1.13 cannot
  * export (onnx-tool records the error; its rule is hand-checked in families-newer.test.ts).
+ * Over 2 axes likewise (resample2d, nearest_exact2d: src/conventions ptflops.ts, calflops.ts,
+ * torchvision-fvcore.ts; more in resample-2d.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
