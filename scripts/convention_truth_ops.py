@@ -9,10 +9,13 @@ And resampling over 1 and 3 axes (`resample1d`, `resample3d`: nn.Upsample neares
 trilinear on 3-D and 5-D tensors, by scale, non-integer scale and size, and an F.interpolate inside
 a module of no hook, `interp`; `nearest_exact1d`, `nearest_exact3d`: mode nearest-exact, which
 torch 1.13 cannot export, so onnx-tool records the export's error), counted by those tools and
-ptflops' aten backend too.
+ptflops' aten backend too. And the same over 2 axes (`resample2d`: nn.Upsample bilinear ×1.5, nearest
+to an int size, bicubic ×2 align_corners, and `interp` bilinear to a size tuple, on 1×2×5×5;
+`nearest_exact2d`: nearest-exact on 1×2×5×5, which fvcore traces to aten::_upsample_nearest_exact2d).
 
   /usr/bin/python3 scripts/convention_truth_ops.py --tools /tmp/tools               # every model
   /usr/bin/python3 scripts/convention_truth_ops.py --tools /tmp/tools resample1d    # only these, merged
+  /usr/bin/python3 scripts/convention_truth_ops.py --tools /tmp/tools resample2d nearest_exact2d
 
 Writes test/fixtures/conventions/ops.json. thop's MultiheadAttention hook needs torch >= 2.0 and
 onnx export of nn.MultiheadAttention needs the Python path (gradients on), both as in the main script.
@@ -104,6 +107,21 @@ class Resample3d(nn.Module):
         return self.interp(self.up3(self.up2(self.up1(x))))
 
 
+class Resample2d(nn.Module):
+    """On 1×2×5×5: bilinear ×1.5 (→ 7×7: ptflops' F.interpolate counts 50·1.5² = 112.5, a float), nearest to size 12
+    (an int: calflops counts 12), bicubic ×2 align_corners (→ 24×24), F.interpolate bilinear to size (30, 28)."""
+
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.Upsample(scale_factor=1.5, mode="bilinear")
+        self.up2 = nn.Upsample(size=12, mode="nearest")
+        self.up3 = nn.Upsample(scale_factor=2, mode="bicubic", align_corners=True)
+        self.interp = Interp(size=(30, 28), mode="bilinear")
+
+    def forward(self, x):
+        return self.interp(self.up3(self.up2(self.up1(x))))
+
+
 class NearestExact(nn.Module):
     """nearest-exact ×1.5, then F.interpolate nearest-exact ×2 (torch 1.13 cannot export either to ONNX)."""
 
@@ -158,6 +176,8 @@ def main():
         "resample3d": lambda: measure(anchored(Resample3d()).eval(), torch.ones(1, 2, 3, 2, 2), aten=True),
         "nearest_exact1d": lambda: measure(anchored(NearestExact()).eval(), torch.ones(1, 2, 5), aten=True),
         "nearest_exact3d": lambda: measure(anchored(NearestExact()).eval(), torch.ones(1, 2, 3, 2, 2), aten=True),
+        "resample2d": lambda: measure(anchored(Resample2d()).eval(), torch.ones(1, 2, 5, 5), aten=True),
+        "nearest_exact2d": lambda: measure(anchored(NearestExact()).eval(), torch.ones(1, 2, 5, 5), aten=True),
     }
     out = json.loads(OUT.read_text()) if args.models and OUT.exists() else {"torch": torch.__version__, "models": {}}
     for name, run in models.items():

@@ -21,6 +21,7 @@
  */
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
+import { calflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
@@ -56,12 +57,6 @@ function convTranspose(f: LayerFacts, positions?: 'input' | 'output'): { flops: 
   const weightOut = d.cout / d.groups; // weight.shape[1]
   const macs = positions ? transposedMacs(d, positions) : d.kh * d.kw * d.cin * Math.floor(weightOut / d.groups) * d.n * d.h * d.w;
   return { flops: 2 * macs + (d.bias ? weightOut * d.n * calflopsConvOut(f) : 0), macs };
-}
-
-function upsample(f: LayerFacts): number {
-  const size = f.attrs.size ?? f.attrs.sizes;
-  if (size !== undefined) return typeof size === 'number' ? size : (size as number[]).slice(-2).reduce((p, v) => p * v, 1);
-  return inElements(f);
 }
 
 /**
@@ -127,7 +122,11 @@ const calflopsFlops: ConventionPreset['rules'] = {
   avgPool: perElement('F.avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
   adaptiveAvgPool: perElement('F.adaptive_avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
   globalAvgPool: perElement('F.adaptive_avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
-  resample: { count: upsample, why: 'F.interpolate: prod(size) (spatial only) given a size; the input element count given a scale factor', source: `${OPS} _upsample_flops_compute l. 229-251` },
+  resample: {
+    count: calflopsInterpolate,
+    why: "F.interpolate over 2 axes: prod(size) given a tuple size, the int itself given one int (no N·C; a Resize's sizes, attribute or input tensor, read as the tuple of its output's spatial sizes); the input elements given a scale factor (a per-axis scale tuple whose length is not the batch size makes calflops raise TypeError)",
+    source: `${OPS} _upsample_flops_compute l. 229-251, patched l. 496-497`,
+  },
   add: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.add: 1 per output element; the `+` operator is not patched: 0', source: `${OPS} _add_flops_compute l. 324-325` },
   mul: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.mul: 1 per output element; the `*` operator is not patched: 0', source: `${OPS} _mul_flops_compute l. 320-321` },
   layerNorm: { count: (f) => inElements(f) * (affine(f) ? 5 : 4), why: 'F.layer_norm: 5 per element with affine, 4 without', source: `${OPS} _layer_norm_flops_compute l. 192-201` },
@@ -162,7 +161,7 @@ export const calflops: ConventionPreset = {
   tool: 'calflops (its FLOPs figure)',
   source: [...COMMON.source],
   unit: 'FLOPs',
-  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, `+` and `*` (residuals, layer scale, position embedding) count 0.',
+  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs, F.interpolate prod(size) given a size (an int size the int itself) and the input elements given a scale; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, `+` and `*` (residuals, layer scale, position embedding) count 0.',
   rules: calflopsFlops,
 };
 

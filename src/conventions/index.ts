@@ -108,7 +108,8 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
     families.set(facts.family, fam);
   }
   const byFamily = [...families.values()].sort((x, y) => Math.abs(y.difference) - Math.abs(x.difference) || x.family.localeCompare(y.family));
-  const total = layers.reduce((s, l) => s + l.count, 0);
+  const sum = layers.reduce((s, l) => s + l.count, 0);
+  const total = preset.printedTotal ? preset.printedTotal(sum) : sum;
   const convlensMacs = report.totals.macs;
   const parts = byFamily.filter((f) => f.difference !== 0).map((f) => `${f.family} ${signed(f.difference)} (${f.why})`);
   const headline =

@@ -11,8 +11,9 @@
  *                not seen.
  *   ptflops      upsample_flops_counter_hook (output elements) + the patched F.interpolate it calls:
  *                given a size, N·C·prod(size) (the output elements); given a scale factor s,
- *                N·C·ΠI·s^d (a float: ×1.5 on 5 is 7.5 per plane where the output has 7), a per-axis
- *                tuple N·C·ΠI·Π⌊sᵢ⌋ (np.prod with dtype int64 truncates each factor).
+ *                N·C·ΠI·s^d (a float: ×1.5 on 5 is 7.5 per plane where the output has 7; ptflops
+ *                truncates only its total, pytorch_engine.py l. 93: the preset's printedTotal), a
+ *                per-axis tuple N·C·ΠI·Π⌊sᵢ⌋ (np.prod with dtype int64 truncates each factor).
  *   ptflops-aten aten.convolution, mm, matmul, addmm, bmm only: 0 (no rule).
  *   fvcore       aten::upsample_nearest1d/3d, upsample_linear1d, upsample_trilinear3d and
  *                _upsample_nearest_exact1d/3d are neither in _DEFAULT_SUPPORTED_OPS (which has the 2-D
@@ -26,10 +27,15 @@
  *                torch.onnx writes linear and trilinear as mode linear; nearest-exact can only be
  *                mode nearest (torch 1.13 refuses to export it).
  *
+ * ptflops' and calflops' F.interpolate readings (ptflopsInterpolate, calflopsInterpolate) are rank-free:
+ * their 2-D rules (ptflops.ts, calflops.ts) call them too, on upsample and a 4-D Resize.
+ *
  * What an ONNX Resize tells of its F.interpolate call: linear is linear on a 3-D tensor and
  * trilinear on a 5-D one; cubic has no 1-D or 3-D PyTorch mode (bicubic takes 4-D input only); sizes
  * are the output's spatial sizes (a tuple: F.interpolate(size=12) on 1-D reads as (12,) here), scales
- * one factor when the spatial ones are equal (nn.Upsample(scale_factor=s)), else a tuple.
+ * one factor when the spatial ones are equal (nn.Upsample(scale_factor=s)), else a tuple. Sizes are
+ * read from the layer's output, so a Resize given them as an input tensor (torch.onnx writes
+ * Concat(Shape(x)[:2], sizes)) reads as one given them as an attribute.
  */
 import { inElements, outElements } from './families.js';
 import { RESIZE_CUBIC, RESIZE_LINEAR } from './onnx-tool-costs.js';
@@ -65,8 +71,8 @@ export function interpolateArgs(f: LayerFacts): { size: number | number[] } | { 
 
 const product = (v: readonly number[]) => v.reduce((p, d) => p * d, 1);
 
-/** ptflops' _interpolate_functional_flops_hook (l. 351-382). */
-function ptflopsInterpolate(f: LayerFacts): number {
+/** ptflops' _interpolate_functional_flops_hook (l. 351-382), over any number of axes (the 2-D rule in ptflops.ts too). */
+export function ptflopsInterpolate(f: LayerFacts): number {
   const x = f.inputs[0];
   const nc = x[0] * x[1];
   const d = x.length - 2;
@@ -75,8 +81,8 @@ function ptflopsInterpolate(f: LayerFacts): number {
   return inElements(f) * (typeof a.scale === 'number' ? a.scale ** d : product(a.scale.map(Math.floor)));
 }
 
-/** calflops' _upsample_flops_compute (l. 229-251). */
-function calflopsInterpolate(f: LayerFacts): number {
+/** calflops' _upsample_flops_compute (l. 229-251), over any number of axes (the 2-D rule in calflops.ts too). */
+export function calflopsInterpolate(f: LayerFacts): number {
   const a = interpolateArgs(f);
   if ('size' in a) return typeof a.size === 'number' ? a.size : product(a.size);
   return inElements(f);

@@ -23,6 +23,7 @@
  * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
  */
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, outElements, transposedMacs } from './families.js';
+import { ptflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
@@ -60,7 +61,7 @@ export const ptflops: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (pytorch))',
   ],
   unit: 'MACs',
-  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample 2 per output (its hook + F.interpolate; over 1 or 3 axes at a scale s the function counts N·C·ΠI·s^d); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt\'s LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision\'s ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted.',
+  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample its hook 1 per output + F.interpolate (a size: the output elements; a scale s: N·C·ΠI·s^d over d axes, a float where the output is floor(I·s); the float sum is truncated once, to the printed total); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt\'s LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision\'s ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted.',
   rules: {
     conv: {
       count: (f) => convHook(f),
@@ -126,7 +127,12 @@ export const ptflops: ConventionPreset = {
     avgPool: hookAndFunction(inElements, inElements, 'nn.AvgPool2d: 2 per input element (pool hook + patched F.avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 431`),
     adaptiveAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d: 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 437`),
     globalAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d(1): 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 437`),
-    resample: hookAndFunction(outElements, outElements, 'nn.Upsample: 2 per output element (upsample hook + patched F.interpolate); F.interpolate alone: 1', `${OPS} upsample_flops_counter_hook l. 21-27 + _interpolate_functional_flops_hook l. 351-382`),
+    resample: hookAndFunction(
+      outElements,
+      ptflopsInterpolate,
+      'nn.Upsample: its hook 1 per output element + the patched F.interpolate: N·C·prod(size) (an int size: N·C·size²), or N·C·H·W·s² for a scale factor s (a float: ×1.5 on 1×2×5×5 is 112.5 where the output has 98; ptflops truncates only its total), N·C·H·W·⌊s_h⌋·⌊s_w⌋ for a per-axis tuple; F.interpolate alone: the function only',
+      `${OPS} upsample_flops_counter_hook l. 21-27, MODULES_MAPPING l. 308; _interpolate_functional_flops_hook l. 351-382, FUNCTIONAL_MAPPING l. 445-446`,
+    ),
     add: {
       count: (f) => (f.functional ? outElements(f) : 0),
       why: 'addition: 0 for the `+`/`+=` operator (not patched); torch.add / Tensor.add: 1 per output element',
@@ -176,6 +182,8 @@ export const ptflops: ConventionPreset = {
     prelu: hookAndFunction(outElements, inElements, 'nn.PReLU: 2 per element (module hook + the patched F.prelu it calls); F.prelu alone: 1', `${OPS} MODULES_MAPPING nn.PReLU l. 278 + FUNCTIONAL_MAPPING F.prelu l. 425`),
     ...ndRules('ptflops'),
   },
+  // get_flops_pytorch (pytorch_engine.py l. 69-71, 93) sums the hooks' ints and the patched functions' returns (F.interpolate's a float at a scale) and returns int() of the sum
+  printedTotal: Math.trunc,
 };
 
 export const ptflopsAten: ConventionPreset = {

@@ -22,7 +22,7 @@
  * The model is assumed in eval mode (FlopCountAnalysis does not switch it: in training mode BN
  * counts 5 per element, norm_flop_counter).
  */
-import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, resampleMode, transposedMacs } from './families.js';
+import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
@@ -42,6 +42,15 @@ function fvcoreEinsum(f: LayerFacts): number {
   const summed = p.labels.length > p.outRank;
   return Math.floor((all * (Math.max(1, ops - 1) + (summed ? 1 : 0))) / 2);
 }
+
+/**
+ * What fvcore counts per output element of a 2-D resampling, by the aten op its mode traces to
+ * (flop_count.py l. 42-43): upsample's modes, and a 4-D Resize's (linear: bilinear, as torch.onnx
+ * writes it). Bicubic (aten::upsample_bicubic2d), nearest-exact (aten::_upsample_nearest_exact2d)
+ * and a Resize's cubic are in neither _DEFAULT_SUPPORTED_OPS nor _IGNORED_OPS: 0, as the ops fvcore
+ * does not count.
+ */
+const FVCORE_RESAMPLE: Readonly<Record<string, number>> = { nearest: 1, bilinear: 4, linear: 4 };
 
 /** torchvision: convlens's MACs (the same rule, measured against torchvision in test/zoo). */
 const macsOnly = (why: string, source: string): Rule => ({ count: (f) => f.cost.macs, why, source });
@@ -97,7 +106,7 @@ export const fvcore: ConventionPreset = {
     'github.com/facebookresearch/fvcore docs/flop_count.md',
   ],
   unit: 'FLOPs',
-  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), 2-D upsampling (nearest 1, bilinear 4 per output element; 1-D and 3-D upsampling are unsupported ops, 0) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0.',
+  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), 2-D upsampling (nearest 1, bilinear 4 per output element; bicubic, nearest-exact and 1-D and 3-D upsampling are unsupported ops, 0) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0.',
   rules: {
     conv: {
       count: (f) => f.cost.macs,
@@ -141,12 +150,9 @@ export const fvcore: ConventionPreset = {
       source: 'fvcore/nn/flop_count.py l. 44: elementwise_flop_counter(1, 0)',
     },
     resample: {
-      count: (f) => {
-        const mode = resampleMode(f);
-        return mode === 'nearest' ? outElements(f) : mode === 'linear' ? 4 * outElements(f) : 0;
-      },
-      why: 'upsampling: nearest 1, bilinear 4 per output element; bicubic not counted',
-      source: 'fvcore/nn/flop_count.py l. 42-43: upsample_nearest2d (0, 1), upsample_bilinear2d (0, 4)',
+      count: (f) => (FVCORE_RESAMPLE[String(f.attrs.mode)] ?? 0) * outElements(f),
+      why: 'upsampling over 2 axes: nearest (aten::upsample_nearest2d) 1, bilinear (aten::upsample_bilinear2d) 4 per output element; bicubic (aten::upsample_bicubic2d) and nearest-exact (aten::_upsample_nearest_exact2d) are not supported ops: 0',
+      source: 'fvcore/nn/flop_count.py l. 42-43: upsample_nearest2d (0, 1), upsample_bilinear2d (0, 4); the others neither there (l. 28-46) nor in _IGNORED_OPS (jit_analysis.py l. 30): skipped as unsupported',
     },
     attention: {
       count: (f) => f.cost.macs,

@@ -164,6 +164,11 @@ export interface ConventionPreset {
   summary: string;
   /** Per-family rules; a family absent here counts 0 in this tool. */
   rules: Readonly<Partial<Record<Family, Rule>>>;
+  /**
+   * How the tool turns the sum of its counts into the figure it prints, when a rule can count a
+   * fraction (ptflops' F.interpolate at a scale: int() of the float sum); absent: the sum as it is.
+   */
+  printedTotal?: (sum: number) => number;
 }
 
 export const ConventionLayerSchema = z.object({
@@ -196,7 +201,7 @@ export const ConventionCountSchema = z
     summary: z.string(),
     source: z.array(z.string()),
     convTranspose: z.enum([...CONV_TRANSPOSE_POSITIONS, 'tool']).describe("where transposed-conv MACs were counted: the tool's own rule, or input/output positions"),
-    total: z.number().describe("the tool's total over the executed layers"),
+    total: z.number().describe("the tool's total over the executed layers, as it prints it (ptflops truncates its float sum to an int; the layers keep their fractions)"),
     convlensMacs: z.number().describe("convlens's MACs total (totals.macs)"),
     difference: z.number().describe('total − convlensMacs'),
     headline: z.string().describe('one sentence: both totals and the families that make the difference, largest first'),
