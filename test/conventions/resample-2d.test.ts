@@ -56,7 +56,7 @@ describe('ptflops: F.interpolate at a scale counts N·C·H·W·s², a float; ptf
     expect(c.total).toBe(631);
   });
 
-  it('F.interpolate bilinear ×1.5 alone (functional): 112.5 → prints 112; per-axis (2, 1.5): hook 140 + 50·⌊2⌋·⌊1.5⌋ = 100 → 240 (l. 376-377: np.prod(…, dtype=np.int64)); size 12: hook 288 + 2·12² = 576 (l. 366-367)', () => {
+  it('F.interpolate bilinear ×1.5 alone (functional): 112.5 → prints 112; per-axis (2, 1.5): hook 140 + 50·⌊2⌋·⌊1.5⌋ = 100 → 240 (l. 377-378: np.prod(…, dtype=np.int64)); size 12: hook 288 + 2·12² = 576 (l. 366-367)', () => {
     expect(counted('ptflops', chain({ mode: 'bilinear', scaleFactor: 1.5 }), { functional: ['up1'] }).total).toBe(112);
     expect(counted('ptflops', chain({ mode: 'bilinear', scaleFactor: [2, 1.5] })).total).toBe(240);
     expect(counted('ptflops', chain({ mode: 'bilinear', size: 12 })).total).toBe(576);
