@@ -9,7 +9,7 @@
  */
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
-import type { TeamHeads, TeamLinear } from './types.js';
+import type { Intermediate, TeamHeads, TeamLinear } from './types.js';
 
 /** What the shared kernels need of a plan: channels C, tokens per sequence T, heads h (d = C/h). */
 export interface HeadsShape {
@@ -125,6 +125,21 @@ export interface SequenceTokens<S> {
  * parts of bounded memory, each projection still one GEMM wide enough to split.
  */
 export const CHUNK_TOKENS = 4096;
+
+/**
+ * What attendSequences allocates beside the output, for OpInferred.intermediates (held to the
+ * tensor limit, counted in a run's peak): one t × t buffer of a head's scores (reused across heads
+ * and sequences), and a chunk's tokens, their q|k|v and attention outputs (rows × 5C, rows = the
+ * sequences a chunk holds × t). A sequence of 16,384 tokens makes a 1 GiB score buffer from a
+ * 128 KiB input.
+ */
+export function attentionIntermediates({ c, t, s }: HeadsShape & { s: number }): Intermediate[] {
+  const rows = Math.min(s, Math.max(1, Math.floor(CHUNK_TOKENS / t))) * t;
+  return [
+    { shape: [t, t], what: `the scores of one sequence's head (${t} × ${t} tokens)` },
+    { shape: [rows, 5 * c], what: `a chunk of ${rows} tokens with their q|k|v and attention outputs` },
+  ];
+}
 
 /**
  * The forward over every sequence: a chunk's tokens gathered one after another, its QKV projection

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { run } from './op-helpers.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { executedLayers } from '../../src/graph/walks.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import { runPeak } from '../../src/runtime/run-memory.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 const mha = (attrs: Record<string, unknown>) => ({ op: 'multiHeadAttention', ...attrs });
 
@@ -94,5 +100,34 @@ describe('multiHeadAttention', () => {
     expect(r.layers.map((l) => l.macs)).toEqual([393_216, 81_920, 0, 0, 320]);
     expect(r.totals.macs).toBe(393_216 + 81_920 + 320);
     expect(layer(r, 'l1').receptiveField).toMatchObject({ global: true, size: [64, 64] });
+  });
+});
+
+describe("attention's score buffer is an intermediate: held to the tensor limit and in the run's peak (a 128 KiB input made a 1 GiB buffer, unasked)", () => {
+  const call = (t: number, maxElements: number) =>
+    runOperator({ name: 'multiHeadAttention', inputs: [tensor([1, t, 2], new Float32Array(2 * t).fill(0.5))], attributes: { numHeads: 1 }, weights: {}, training: false, seed: 0, maxElements });
+
+  it('tokens [1, 1025, 2] at a 2^20 limit: the scores 1025 × 1025 = 1,050,625 > 2^20 → 413 TENSOR_TOO_LARGE naming them; 1024 tokens (2^20) run, equal inputs giving equal outputs', () => {
+    const e = errorOf(() => call(1025, 1 << 20));
+    expect([e.status, e.code]).toEqual([413, 'TENSOR_TOO_LARGE']);
+    expect(e.details.shapes).toEqual({ intermediate: [1025, 1025] });
+    expect(e.message).toContain("the scores of one sequence's head (1025 × 1025 tokens)");
+    const y = call(1024, 1 << 20).outputs[0];
+    expect(y.shape).toEqual([1, 1024, 2]);
+    // every token the same: every output token the same
+    for (let k = 0; k < 1024; k++) expect([y.data[2 * k], y.data[2 * k + 1]]).toEqual([y.data[0], y.data[1]]);
+  });
+
+  it("a run's peak at [1, 1024, 2] counts the 4 MiB of scores and the chunk (1024 × 5·2 floats, 40 KiB): 4,235,264 bytes of intermediates", () => {
+    const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1024, 2] }], layers: [{ name: 'mha', op: 'multiHeadAttention', numHeads: 1 }] });
+    const inference = inferGraph(graph);
+    const peak = runPeak(graph, inference, { executed: executedLayers(graph), keep: new Set(), given: {} });
+    expect(peak.intermediates).toBe(4 * (1024 * 1024 + 1024 * 10));
+  });
+
+  it('shifted window attention adds each head\'s relative-position bias: 2 heads, 4×4 windows: 2 × 16 × 16 beside the 16 × 16 scores', () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 8, 8, 8] }], layers: [{ name: 'w', op: 'shiftedWindowAttention', numHeads: 2, window: 4, shift: 2 }] };
+    const inference = inferGraph(parseNetworkSpec(spec));
+    expect(inference.analysed[0].inferred!.intermediates!.map((i) => i.shape)).toEqual([[16, 16], [64, 40], [2, 16, 16]]);
   });
 });
