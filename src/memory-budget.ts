@@ -12,9 +12,17 @@ import { ConvlensError } from './errors.js';
  * layers"), or throws the catalog error that says why it cannot. `fromBody`: the bytes are tensors
  * decoded from the request's body and what is computed from them (a run: its inputs, given weights
  * and peak), which the body's share of the reservation already covers as far as it goes (the body
- * read and parsed is spent by then), so only what they need beyond it grows the reservation.
+ * read and parsed is spent by then), and which last as long as the task that asked them.
  */
-export type MemoryCharge = (bytes: number, what: string, fromBody?: boolean) => void;
+export interface MemoryCharge {
+  (bytes: number, what: string, fromBody?: boolean): void;
+  /**
+   * The task that asked `asked` bytes `fromBody` is over: they no longer count. The reservation
+   * keeps what it grew by until the request ends, for the request's next task or its answer, so a
+   * GraphQL document's runs one after another hold the largest of them, and at once their sum.
+   */
+  release?(asked: number): void;
+}
 
 /** Bytes reserved against a budget, returned once (release is idempotent). */
 export interface Reservation {
@@ -74,32 +82,84 @@ export function answerOverBudget(bytes: number, total: number, shapes: readonly 
   });
 }
 
+/** A request's charges (chargeTo): its tasks' asks, and its answer's tensors. */
+export interface RequestCharges extends MemoryCharge {
+  /** The answer holds `bytes` more of tensors until its client has read them (`shapes`: all its tensors so far, in the answer's order). */
+  answer(bytes: number, shapes: readonly (readonly number[])[]): void;
+}
+
 /**
- * A charge against `reservation`: 413 GRAPH_TOO_LARGE when the whole budget could not hold it
- * (with what the reservation already holds), 503 OVERLOADED while the budget is spent by others.
- * `bodyShare`: what the reservation holds for the request's body (admission's estimate of it),
- * which covers the charges made `fromBody` until they pass it; none for a job (its tasks' inputs
- * are not reserved with a body).
+ * Charges against `reservation`, which holds at least, and grows to:
+ *
+ *   other + max(body, running + answered)
+ *
+ * `other`: the charges not from the body (a graph's analysis, an import's folds); `body`: what the
+ * reservation holds for the request's body (`bodyShare`, admission's estimate; none for a job);
+ * `running`: what the request's tasks running now asked from the body (their peaks: a task's goes
+ * at its release); `answered`: the answer's tensors. By the time a task runs, or an answer is
+ * written, the body read and parsed is spent, so the body's share covers them as far as it goes.
+ * 413 GRAPH_TOO_LARGE when that is more than the whole budget (RESPONSE_TOO_LARGE when the answer
+ * alone is), 503 OVERLOADED while the budget is spent by others.
  */
-export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodyShare: () => number = () => 0): MemoryCharge {
-  // bytes asked from the body, and how much of them the reservation grew by (beyond the body's share)
-  let fromBodyAsked = 0;
-  let fromBodyGrown = 0;
-  return (bytes, what, fromBody = false) => {
-    const more = fromBody ? Math.max(0, fromBodyAsked + bytes - bodyShare() - fromBodyGrown) : bytes;
-    const beyond = fromBody ? ` (${more} of them beyond what its body's share of the reservation holds)` : '';
-    if (more > 0 && reservation.bytes + more > budget.total) {
-      throw new ConvlensError(
-        'GRAPH_TOO_LARGE',
-        `${what} needs about ${bytes} bytes of memory${beyond}: with the ${reservation.bytes} already held, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES)`,
-        { limit: budget.total, needed: more },
-      );
+export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodyShare: () => number = () => 0): RequestCharges {
+  let other = 0;
+  let running = 0;
+  let answered = 0;
+  const held = () => other + Math.max(bodyShare(), running + answered);
+  /**
+   * Grows the reservation to what the request now holds, or throws: `tooLarge` when `alone` (what it
+   * holds without its other tasks running now) is more than the whole budget, OVERLOADED when only
+   * those tasks make it so (they give theirs back as they end) or the budget is spent by others.
+   */
+  const reach = (before: number, alone: number, tooLarge: (target: number) => ConvlensError, overloaded: (more: number) => string) => {
+    const target = held();
+    if (alone > budget.total) throw tooLarge(target);
+    if (target > budget.total) {
+      throw new ConvlensError('OVERLOADED', `${overloaded(target - before)}, and with the request's other tasks running now that is more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES); retry later`);
     }
-    if (more > 0 && !reservation.grow(more)) {
-      throw new ConvlensError('OVERLOADED', `the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and ${what} needs about ${more} more; retry later`);
-    }
-    if (!fromBody) return;
-    fromBodyAsked += bytes;
-    fromBodyGrown += more;
+    const more = target - reservation.bytes;
+    if (more > 0 && !reservation.grow(more)) throw new ConvlensError('OVERLOADED', `the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and ${overloaded(Math.min(more, target - before))}; retry later`);
   };
+  /** What the request would hold with `bytes` more from the body and none of its tasks running now. */
+  const aloneWith = (bytes: number) => other + Math.max(bodyShare(), bytes + answered);
+  const charge = (bytes: number, what: string, fromBody = false) => {
+    const before = held();
+    if (fromBody) running += bytes;
+    else other += bytes;
+    try {
+      reach(
+        before,
+        fromBody ? aloneWith(bytes) : held(),
+        (target) =>
+          new ConvlensError('GRAPH_TOO_LARGE', `${what} needs about ${bytes} bytes of memory${fromBody ? ` (${target - before} of them beyond what its body's share of the reservation holds)` : ''}: with the ${before} the request already holds, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES)`, {
+            limit: budget.total,
+            needed: target - before,
+          }),
+        (more) => `${what} needs about ${more} more`,
+      );
+    } catch (e) {
+      if (fromBody) running -= bytes;
+      else other -= bytes;
+      throw e;
+    }
+  };
+  return Object.assign(charge, {
+    release: (asked: number) => void (running = Math.max(0, running - asked)),
+    answer: (bytes: number, shapes: readonly (readonly number[])[]) => {
+      if (answered + bytes > budget.total) throw answerOverBudget(answered + bytes, budget.total, shapes);
+      const before = held();
+      answered += bytes;
+      try {
+        reach(
+          before,
+          aloneWith(0),
+          () => answerOverBudget(answered, budget.total, shapes),
+          (more) => `this answer's tensors need ${more} more until they are read`,
+        );
+      } catch (e) {
+        answered -= bytes;
+        throw e;
+      }
+    },
+  });
 }

@@ -35,7 +35,7 @@ import { memoryBudgetBytes } from '../limits.js';
 import { modelCacheReserve } from '../runtime/model-cache.js';
 import { ConvlensError } from '../errors.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
-import { answerOverBudget, chargeTo, MemoryBudget } from '../memory-budget.js';
+import { chargeTo, MemoryBudget } from '../memory-budget.js';
 import type { MemoryCharge, Reservation } from '../memory-budget.js';
 import { contentLength } from './body.js';
 import type { Metrics } from './metrics.js';
@@ -237,18 +237,11 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
       throw refuse(overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, this one needs about ${estimate}; retry later`));
     }
     reservations.set(request, reservation);
-    // a run's tensors are charged against the body they were decoded from (bodyHeld, below) first
-    MEMORY.set(request, chargeTo(budget, reservation, () => bodyHeld));
-    // by the answer, the body it was computed from is spent: the reservation covers the larger of the two
-    let answered = 0;
-    ANSWERS.set(request, (tensorBytes, shapes) => {
-      // a GraphQL document's fields answer several: they are held together
-      const bytes = answered + tensorBytes;
-      if (bytes > budget.total) throw answerOverBudget(bytes, budget.total, shapes);
-      const more = bytes - reservation.bytes;
-      if (more > 0 && !reservation.grow(more)) throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this answer's tensors need ${more} more until they are read; retry later`);
-      answered = bytes;
-    });
+    // a run's tensors and the answer's are charged against the body they came from (bodyHeld, below)
+    // first: by then it is spent (memory-budget.ts chargeTo); a GraphQL document's answers are held together
+    const charges = chargeTo(budget, reservation, () => bodyHeld);
+    MEMORY.set(request, charges);
+    ANSWERS.set(request, (tensorBytes, shapes) => charges.answer(tensorBytes, shapes));
     // the body's bytes as they arrive (`received`), and their estimate by the factor of its media
     // type or of a form's part (`arrived`); the body's share of the reservation (`bodyHeld`, apart
     // from what its tasks and answer add) grows once they pass it (at once without a Content-Length)

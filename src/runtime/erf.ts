@@ -44,7 +44,8 @@ export interface ErfRunner {
  * its own copy of the network, so the request is charged for that many graphs
  * (runtime/memory-grant.ts), by the first samples that ask: charges only grow until the answer, so
  * one per sample would refuse 16 samples of a network that fits. Each ask (`what`: the graph's
- * layers, a fold, the gradient's peak) is charged for that many tasks, then no more.
+ * layers, a fold) is charged for that many tasks, then no more; a gradient's peak (an ask from the
+ * body) is every task's, given back when it ends (MemoryCharge.release), so at most `parallel` count.
  */
 export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
   const { memory } = tasks;
@@ -52,12 +53,16 @@ export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
   const asked = new Map<string, number>();
   const perWorker: MemoryCharge | undefined =
     memory &&
-    ((bytes, what, fromBody) => {
-      const times = asked.get(what) ?? 0;
-      if (times >= parallel) return;
-      memory(bytes, what, fromBody);
-      asked.set(what, times + 1);
-    });
+    Object.assign(
+      (bytes: number, what: string, fromBody?: boolean) => {
+        if (fromBody) return memory(bytes, what, fromBody);
+        const times = asked.get(what) ?? 0;
+        if (times >= parallel) return;
+        memory(bytes, what, fromBody);
+        asked.set(what, times + 1);
+      },
+      { release: (n: number) => memory.release?.(n) },
+    );
   const options = { signal: tasks.signal, memory: perWorker };
   return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel });
 }

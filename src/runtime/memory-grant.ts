@@ -84,6 +84,8 @@ const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: n
 export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; close(): void } {
   const grant = new SharedArrayBuffer(GRANT_BYTES);
   const state = new Int32Array(grant, 0, 2);
+  // what the task asked from the body (its run's peak), given back when it is over (MemoryCharge.release)
+  let fromBodyAsked = 0;
   const listen = (seen: number): void => {
     const waiting = waitAsync(state, 0, seen);
     void (waiting.async ? waiting.value : Promise.resolve(waiting.value)).then(() => {
@@ -94,6 +96,7 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
       try {
         const { bytes, what, fromBody } = read<Question>(grant);
         charge(bytes, what, fromBody);
+        if (fromBody) fromBodyAsked += bytes;
       } catch (e) {
         answer = { error: e instanceof ConvlensError ? e.toJSON() : INTERNAL_ANSWER };
       }
@@ -115,6 +118,8 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
       // ends the wait above (a task that never asked leaves it pending)
       Atomics.store(state, 0, CLOSED);
       Atomics.notify(state, 0);
+      if (fromBodyAsked > 0) charge.release?.(fromBodyAsked);
+      fromBodyAsked = 0;
     },
   };
 }

@@ -63,3 +63,20 @@ describe("a run's peak memory within the memory budget", () => {
     expect(admissionOf(small)!.budget.used).toBe(0);
   });
 });
+
+describe("a run's peak lasts as long as its task (MemoryCharge.release): a GraphQL document's runs one after another hold the largest, not their sum", () => {
+  const query = 'query($s: JSON, $x: JSON!) { a: run(spec: $s, inputs: { x: $x }) { outputs { name tensor { shape } } } b: run(spec: $s, inputs: { x: $x }) { outputs { name tensor { shape } } } }';
+
+  it('two aliased runs of the 16.2 MiB-peak network on one worker with a 24 MiB budget both answer (the second was 413 GRAPH_TOO_LARGE with the first\'s peak still held), and the budget is all given back', async () => {
+    const a = await serve(24 * MiB);
+    const res = await request(a.server).post('/graphql').send({ query, variables: { s: spec, x: body.inputs.x } });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect([res.body.data.a.outputs[0], res.body.data.b.outputs[0]]).toEqual([
+      { name: 'pool', tensor: { shape: [1, 1, 8, 8] } },
+      { name: 'pool', tensor: { shape: [1, 1, 8, 8] } },
+    ]);
+    for (let t = 0; t < 50 && admissionOf(a)!.budget.used > 0; t++) await new Promise((r) => setTimeout(r, 20));
+    expect(admissionOf(a)!.budget.used).toBe(0);
+  });
+});
