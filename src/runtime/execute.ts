@@ -19,7 +19,8 @@ import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { withEpilogue } from '../tensor/gemm.js';
-import { layerWeights } from './weights.js';
+import type { WeightSpec } from '../ops/types.js';
+import { layerWeights, weightAllocation } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
@@ -81,12 +82,15 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   // an answer over its limit from the inferred shapes: refused before the first kernel (answer-bound.ts)
   checkAnswer(opts.answer, graph, inference, opts.capture);
 
-  // the run's peak memory, asked of the request before any kernel runs
-  if (opts.chargeMemory) askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()] });
-
   // where each tensor is dropped: after its last running reader (a folded Shape of it holds nothing)
   const lastUse = lastReaders(analysed, executed);
   const weightStore = opts.store ?? new WeightStore();
+  // the run's peak memory, asked of the request before any kernel runs (weights its store keeps, or
+  // reads in place from the file, allocate nothing)
+  if (opts.chargeMemory) {
+    const weightBytes = (a: AnalysedLayer, spec: WeightSpec) => weightAllocation(a.layer, spec, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore);
+    askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()], weightBytes });
+  }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));
   /** This step's results: the store's scratch they hold is not handed out again. */

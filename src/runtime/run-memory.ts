@@ -28,6 +28,7 @@ import type { Graph } from '../graph/graph.js';
 import { answerOverBudget } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
 import { intermediateElements } from '../ops/types.js';
+import type { WeightSpec } from '../ops/types.js';
 import { numel } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -56,6 +57,8 @@ export interface RunPeakOptions {
   given: Readonly<Record<string, Tensor>>;
   /** The steps' weights stay to the end (a forward kept for its reverse pass). */
   keepWeights?: boolean;
+  /** Bytes reading a weight allocates (runtime/weights.ts weightAllocation, with the run's store); default: its float32 copy unless given. */
+  weightBytes?: (a: AnalysedLayer, spec: WeightSpec) => number;
 }
 
 /** A layer whose kernel runs: executed (an output depends on it), not folded into a constant, analysed. */
@@ -75,7 +78,7 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
   return last;
 }
 
-export function runPeak(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false }: RunPeakOptions): RunPeak {
+export function runPeak(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes }: RunPeakOptions): RunPeak {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -103,7 +106,7 @@ export function runPeak(graph: Graph, inference: Inference, { executed, keep, gi
       alive[last + 1] -= bytes;
     }
     let drawn = 0;
-    for (const w of a.inferred!.weights) if (!Object.hasOwn(given, `${a.layer.name}.${w.name}`)) drawn += numel(w.shape) * FLOAT32;
+    for (const w of a.inferred!.weights) drawn += weightBytes ? weightBytes(a, w) : Object.hasOwn(given, `${a.layer.name}.${w.name}`) ? 0 : numel(w.shape) * FLOAT32;
     if (keepWeights) {
       heldWeights += drawn;
       weights[i] = heldWeights;

@@ -91,6 +91,14 @@ interface Moved {
   name: string;
 }
 
+/** A constant whose values are its file's aligned float32 bytes: read in place, no copy. */
+function readInPlace(c: GraphConstant): boolean {
+  const n = numel(c.shape);
+  const raw = c.raw;
+  const plain = !(c.value && c.value.data.length === n) && !(c.typed && c.typed.length === n);
+  return plain && raw !== null && raw !== undefined && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4;
+}
+
 export class WeightStore {
   private readonly pool = new BufferPool();
   /** Buffers handed out for the current step (not kept). */
@@ -192,10 +200,7 @@ export class WeightStore {
   values(c: GraphConstant, lasting = false, track = true, inPlace = true): Float32Array | null {
     const n = numel(c.shape);
     const raw = c.raw;
-    const plain = !(c.value && c.value.data.length === n) && !(c.typed && c.typed.length === n);
-    if (plain && raw && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4) {
-      return new Float32Array(raw.buffer, raw.byteOffset, n);
-    }
+    if (readInPlace(c)) return new Float32Array(raw!.buffer, raw!.byteOffset, n);
     // `track` false: read for a copy the store keeps instead (a transpose), never kept itself
     const tracked = this.keep && !lasting && track;
     if (tracked) {
@@ -234,6 +239,21 @@ export class WeightStore {
       } else this.decodes.ask(c, true);
     }
     return out;
+  }
+
+  /**
+   * Whether reading `c` for a layer allocates nothing (runtime/run-memory.ts counts the rest): its
+   * float32 bytes read in place from the file, or a copy this store keeps (decoded; `transposed`:
+   * the transposed copy `transposed` reads).
+   */
+  keeps(c: GraphConstant, transposed: boolean): boolean {
+    if (transposed) return this.keep && this.transposes.has(c);
+    return readInPlace(c) || (this.keep && this.decoded.has(c));
+  }
+
+  /** Whether the seeded weight `weight` as `variant` is kept (`seeded` then draws nothing). */
+  keepsSeeded(weight: string, variant: string): boolean {
+    return this.keep && this.seededKept.get(weight)?.variant === variant;
   }
 
   /**

@@ -78,8 +78,24 @@ export function layerWeights(
     // same seed, shape and rule (a staged run sizes some weights, and their fan-in, by its data); the
     // seed even for a constant rule, so that runs with seeds in turn (each folding afresh) keep none
     // of a fold's inputs beside its fold
-    const variant = `${seed}:${want.join(',')}:${spec.init.kind === 'fanIn' ? `fanIn ${spec.init.fanIn}` : `constant ${spec.init.value}`}`;
-    out[spec.name] = tensor(want, store ? store.seeded(key, variant, numel(want), () => seeded(layer.name, spec, seed)) : seeded(layer.name, spec, seed));
+    out[spec.name] = tensor(want, store ? store.seeded(key, seededVariant(spec, seed), numel(want), () => seeded(layer.name, spec, seed)) : seeded(layer.name, spec, seed));
   }
   return out;
+}
+
+/** What a seeded weight's values depend on besides its name: the seed, the shape and the init rule (WeightStore.seeded). */
+const seededVariant = (spec: WeightSpec, seed: number): string => `${seed}:${spec.shape.join(',')}:${spec.init.kind === 'fanIn' ? `fanIn ${spec.init.fanIn}` : `constant ${spec.init.value}`}`;
+
+/**
+ * Bytes reading one of a layer's weights allocates, by layerWeights's rules (runtime/run-memory.ts):
+ * none for one the request gives (its body's), one read in place from the file or kept by `store`
+ * (the model cache's), or a seeded one `store` keeps as drawn; else its float32 copy.
+ */
+export function weightAllocation(layer: GraphLayer, spec: WeightSpec, constants: Map<string, GraphConstant>, given: Record<string, Tensor>, init: WeightInit, seed: number, store?: WeightStore): number {
+  const bytes = numel(spec.shape) * 4;
+  if (own(given, `${layer.name}.${spec.name}`)) return 0;
+  const bound = own(layer.weights, spec.name);
+  const c = bound ? constants.get(bound.constant) : undefined;
+  if (c && init === 'file') return store?.keeps(c, bound!.transpose === true) ? 0 : bytes;
+  return store?.keepsSeeded(`${layer.name}.${spec.name}`, seededVariant(spec, seed)) ? 0 : bytes;
 }

@@ -14,6 +14,7 @@ import { parseNetworkSpec } from '../../src/graph/network.js';
 import { executedLayers } from '../../src/graph/walks.js';
 import { forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
 import { runGraph } from '../../src/runtime/execute.js';
+import { WeightStore } from '../../src/runtime/weight-store.js';
 import { describeRunPeak, lastReaders, runPeak } from '../../src/runtime/run-memory.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { onnxModel } from '../graph/onnx-builder.js';
@@ -142,5 +143,46 @@ describe('the executor drops a tensor after its last running reader (lastReaders
     expect(Array.from(outputs.y.data)).toEqual(Array.from(x.data, (v) => Math.max(v, 0)));
     expect(a).not.toBeNull();
     expect(a!.byteLength).toBe(0);
+  });
+});
+
+describe("weights a run's store keeps, or reads in place from the file, are not asked for again (runtime/weights.ts weightAllocation)", () => {
+  it('x [1, 1024] → linear 4096 (seeded: 4,194,304 + 4,096 floats) with a kept store: runs 1 and 2 ask for the weights they draw (16,793,600 bytes), run 3 (the store keeps them from run 2) only for its activations and input', () => {
+    const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1024] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 4096 }] });
+    const inference = inferGraph(graph);
+    const store = new WeightStore(true);
+    const input = tensor([1, 1024], new Float32Array(1024).fill(1));
+    const asked = [1, 2, 3].map(() => {
+      const bytes: number[] = [];
+      runGraph(graph, { x: input }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 24, store, chargeMemory: (b) => void bytes.push(b) }, inference);
+      return bytes;
+    });
+    const weights = 4 * (4096 * 1024 + 4096);
+    // the output 4096 floats and the 1024-float input
+    const rest = 4 * 4096 + 4 * 1024;
+    expect(asked).toEqual([[weights + rest], [weights + rest], [rest]]);
+  });
+
+  it("an ONNX file's float32 raw_data weight read in place asks for no weight bytes; the same weight as float_data (decoded into a copy) asks for its 1,152", () => {
+    const W = Float32Array.from({ length: 8 * 4 * 3 * 3 }, (_, i) => (i % 7) - 3);
+    // raw_data lands where the encoder puts it: try name lengths until the weight's bytes are 4-aligned in the file
+    const fileWith = (raw: boolean, pad: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 4, 6, 6] }],
+        outputs: ['y'],
+        initializers: [{ name: 'W', dims: [8, 4, 3, 3], ...(raw ? { raw: new Uint8Array(W.buffer.slice(0)) } : { data: Array.from(W) }) }],
+        nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: `conv${'c'.repeat(pad)}` }],
+        opset: 13,
+      });
+    const asked = (file: Uint8Array) => {
+      const { graph } = importOnnx(file);
+      const bytes: number[] = [];
+      runGraph(graph, { x: tensor([1, 4, 6, 6], new Float32Array(144).fill(1)) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, store: new WeightStore(), chargeMemory: (b) => void bytes.push(b) }, inferGraph(graph));
+      return { bytes, offset: graph.constants.get('W')!.raw?.byteOffset };
+    };
+    const aligned = [0, 1, 2, 3].map((pad) => asked(fileWith(true, pad))).find((r) => r.offset !== undefined && r.offset % 4 === 0)!;
+    // y [1, 8, 4, 4] (512 bytes) and the input (576)
+    expect(aligned.bytes).toEqual([4 * 128 + 4 * 144]);
+    expect(asked(fileWith(false, 0)).bytes).toEqual([4 * 128 + 4 * 144 + 4 * 288]);
   });
 });
