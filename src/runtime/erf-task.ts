@@ -265,8 +265,11 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
   const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride') : [];
   const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
-  // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the input that sizes it
-  const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork, chargeMemory: chargeRun(t.mode === 'given' ? '$.inputs' : '$.input') };
+  // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
+  // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
+  const sizedAt =
+    t.mode === 'given' ? '$.inputs' : source.kind === 'model' ? '$.resolution' : source.kind === 'spec' ? `${source.at ?? '$'}.inputs` : Object.keys(source.inputShapes).length > 0 ? '$.inputShape' : (source.at ?? 'body');
+  const opts = { training: false, seed, weightInit: t.weightInit, weights: t.weights, capture: [], maxElements: t.maxElements, maxWork, chargeMemory: chargeRun(sizedAt) };
   const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets], t.samples ?? 1);
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;

@@ -80,3 +80,30 @@ describe("a run's peak lasts as long as its task (MemoryCharge.release): a Graph
     expect(admissionOf(a)!.budget.used).toBe(0);
   });
 });
+
+describe("an ERF sample asks for its gradient's memory, at the field that sizes it", () => {
+  // x 1×1×8×8 → upsample ×64 (1×1×512×512, 1 MiB) → conv 3×3 → avgPool2d 64: the forward kept for
+  // the reverse pass (the upsampled map and the conv's output), and the gradients, about 4 MiB
+  const erfSpec = {
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    layers: [
+      { name: 'up', op: 'upsample', scaleFactor: 64, mode: 'nearest' },
+      { name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1 },
+      { name: 'pool', op: 'avgPool2d', kernelSize: 64 },
+    ],
+  };
+
+  it('random inputs with a 3 MiB budget: 413 GRAPH_TOO_LARGE at $.spec.inputs (the network\'s input sizes it), naming the gradient; 8 samples on two workers with 64 MiB answer, and the budget is all given back', async () => {
+    const small = await serve(3 * MiB);
+    const refused = await request(small.server).post('/v1/erf').send({ spec: erfSpec, layer: 'pool', samples: 1 });
+    expect(refused.status).toBe(413);
+    expect(refused.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.spec.inputs' });
+    expect(refused.body.error.message).toMatch(/^computing the gradient \(its peak at layer 'pool': 2\.0 MiB of activations, .*, 2\.0 MiB for the reverse pass's gradients/);
+    await small.close();
+    app = await testApp({ WORKERS: '2', MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000', MEMORY_BUDGET_BYTES: String(64 * MiB) });
+    const ok = await request(app.server).post('/v1/erf').send({ spec: erfSpec, layer: 'pool', samples: 8 });
+    expect(ok.status, JSON.stringify(ok.body.error)).toBe(200);
+    for (let t = 0; t < 50 && admissionOf(app)!.budget.used > 0; t++) await new Promise((r) => setTimeout(r, 20));
+    expect(admissionOf(app)!.budget.used).toBe(0);
+  });
+});
