@@ -89,7 +89,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   // reads in place from the file, allocate nothing)
   if (opts.chargeMemory) {
     const weightBytes = (a: AnalysedLayer, spec: WeightSpec) => weightAllocation(a.layer, spec, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore);
-    askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()], weightBytes });
+    askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()], weightBytes, held: opts.heldBytes ?? 0 });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));

@@ -139,12 +139,14 @@ export function givenBytes(...records: Readonly<Record<string, Tensor>>[]): numb
  * whole budget when the answer alone (`answer`: the outputs and captures, in the answer's order)
  * is more than it, the refusal is the answer's, RESPONSE_TOO_LARGE, as the answer would get.
  */
-export function askRunMemory(charge: MemoryCharge, graph: Graph, inference: Inference, options: RunPeakOptions & { inputs: Readonly<Record<string, Tensor>>; answer: readonly string[] }): void {
+export function askRunMemory(charge: MemoryCharge, graph: Graph, inference: Inference, options: RunPeakOptions & { inputs: Readonly<Record<string, Tensor>>; answer: readonly string[]; held?: number }): void {
   const peak = runPeak(graph, inference, options);
   if (peak.layer === null) return;
+  // with what the request gives (its tensors, and an ONNX file the run reads its weights from)
   const given = givenBytes(options.inputs, options.given);
+  const file = options.held ?? 0;
   try {
-    charge(peak.bytes + given, describeRunPeak(peak, graph.name ? `running '${graph.name}'` : undefined, given));
+    charge(peak.bytes + given + file, describeRunPeak(peak, graph.name ? `running '${graph.name}'` : undefined, given, file));
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.code !== 'GRAPH_TOO_LARGE' || typeof e.details.limit !== 'number') throw e;
     const shapes = [...new Set(options.answer)].map((t) => inference.tensors.get(t)?.shape ?? []);
@@ -154,7 +156,7 @@ export function askRunMemory(charge: MemoryCharge, graph: Graph, inference: Infe
 }
 
 /** The peak in words, for a charge's `what` (its refusal names the layer and the parts); `given`: the bytes of the tensors the request gives, asked with it. */
-export function describeRunPeak(peak: RunPeak, what = 'running the network', given = 0): string {
+export function describeRunPeak(peak: RunPeak, what = 'running the network', given = 0, file = 0): string {
   const parts = [`${MB(peak.activations)} of activations`, peak.weights > 0 && `${MB(peak.weights)} of weights drawn or decoded`, peak.intermediates > 0 && `${MB(peak.intermediates)} of the kernel's intermediates`, peak.gradients && `${MB(peak.gradients)} for the reverse pass's gradients`].filter(Boolean);
-  return `${what} (its peak at layer '${peak.layer}': ${parts.join(', ')}${given > 0 ? `; with the ${MB(given)} of tensors the request gives` : ''})`;
+  return `${what} (its peak at layer '${peak.layer}': ${parts.join(', ')}${given > 0 ? `; with the ${MB(given)} of tensors the request gives` : ''}${file > 0 ? `${given > 0 ? ' and' : '; with'} its ${MB(file)} ONNX file` : ''})`;
 }

@@ -84,6 +84,8 @@ export interface RunOptions {
    * (runtime/memory-grant.ts chargeRun); absent, nothing is asked (the CLI, tests, benchmarks).
    */
   chargeMemory?: MemoryCharge;
+  /** Bytes of the request the run keeps alive besides its tensors, asked with its peak: an ONNX file its constants are read from, when no model cache holds it. */
+  heldBytes?: number;
 }
 
 /**

@@ -238,7 +238,9 @@ export function runTask(t: RunTask): RunTaskResult {
   const inputs = feedInputs(graph, given);
   try {
     // the run's peak memory is asked of the request before any kernel runs (runtime/run-memory.ts)
-    const options = { ...t, maxWork, ...(store && { store }), chargeMemory: chargeRun('$.inputs') };
+    // (with the ONNX file its weights are read from, which no model cache holds for it)
+    const heldBytes = source.kind === 'onnx' && modelCache.maxBytes <= 0 ? source.bytes.byteLength : 0;
+    const options = { ...t, maxWork, ...(store && { store }), chargeMemory: chargeRun('$.inputs'), heldBytes };
     // a size known only from the data (NMS, NonZero) read by later layers: run in stages
     // (runtime/run-staged.ts), each capture taken from the stage that computes it
     const staged = inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);

@@ -186,3 +186,12 @@ describe("weights a run's store keeps, or reads in place from the file, are not 
     expect(asked(fileWith(false, 0)).bytes).toEqual([4 * 128 + 4 * 144 + 4 * 288]);
   });
 });
+
+describe('an ONNX file no model cache holds is asked with the run (RunOptions.heldBytes: its constants are views into it)', () => {
+  it('heldBytes 1,000,000 adds to the ask and is named', () => {
+    const graph = parseNetworkSpec(chain());
+    const asked: [number, string][] = [];
+    runGraph(graph, { x }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20, heldBytes: 1_000_000, chargeMemory: (b, w) => void asked.push([b, w]) });
+    expect(asked).toEqual([[1024 + 256 + 1_000_000, "running 'network' (its peak at layer 'r': 1.0 KiB of activations; with the 0.3 KiB of tensors the request gives and its 976.6 KiB ONNX file)"]]);
+  });
+});
