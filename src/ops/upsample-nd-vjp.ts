@@ -14,9 +14,16 @@
  * Memory: the input's gradient and the forward's own tap tables, nothing per element; no float64
  * copy of any tensor, so a call within MAX_TENSOR_ELEMENTS for the forward is within it here.
  *
- * Apart from upsample-nd.ts (which would pass 400 lines) and free of imports from it but its types.
+ * Apart from upsample-nd.ts (which would pass 400 lines), which imports these kernels and the tap
+ * tables' type from here: no import back.
  */
-import type { AxisTaps } from './upsample-nd.js';
+
+/** Per axis and output coordinate: the two source indices and the upper one's weight (nearest: i0 = i1, weight 0); built by upsample-nd.ts axisTaps. */
+export interface AxisTaps {
+  i0: Int32Array;
+  i1: Int32Array;
+  w1: Float32Array;
+}
 
 /** Nearest's transpose: each output's gradient added to the one input its three indices name. */
 export function gatherBack(g: Float32Array, gx: Float32Array, planes: number, [T, H, W]: readonly number[], [it, ih, iw]: readonly Int32Array[]): void {

@@ -43,6 +43,7 @@ import { expand, perAxis } from './geometry-nd.js';
 import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
 import type { OpDef, RFContext, Shape, TensorRF } from './types.js';
 import { gatherBack, linear1dBack, trilinearBack } from './upsample-nd-vjp.js';
+import type { AxisTaps } from './upsample-nd-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 
@@ -63,13 +64,6 @@ export type UpsampleNdAttrs = z.infer<ReturnType<typeof attrs>>;
 
 /** linear and trilinear weigh two taps per axis; nearest and nearest-exact copy one. */
 const isLinear = (mode: UpsampleNdAttrs['mode']) => mode === 'linear' || mode === 'trilinear';
-
-/** Per axis and output coordinate: the two source indices and the upper one's weight (nearest: i0 = i1, weight 0). */
-export interface AxisTaps {
-  i0: Int32Array;
-  i1: Int32Array;
-  w1: Float32Array;
-}
 
 /** One axis's resampling: the kernel's taps (axisTaps) and the field's reads (unitTap) follow from it. */
 export interface AxisResample {

@@ -40,35 +40,10 @@ import type { GraphConstant } from '../graph/graph.js';
 import { isRawDataHeader } from '../graph/onnx/constants.js';
 import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
+import { AskedBefore } from './asked-before.js';
 import { BufferPool } from './buffer-pool.js';
 import { noteSharedDropped } from './collect.js';
 import type { Tensor } from '../tensor/tensor.js';
-
-/**
- * What earlier runs asked a kept store for, and this run: a value (a variant, or `true`) by key. A
- * kept store keeps a weight from the second run that asks for it as before (one run alone, or a
- * client changing seeds every request, keeps nothing).
- */
-class AskedBefore<K, V = true> {
-  private readonly before = new Map<K, V>();
-  private readonly now = new Map<K, V>();
-
-  /** What a run before this one asked for as `key` (undefined: none did). */
-  earlier(key: K): V | undefined {
-    return this.before.get(key);
-  }
-
-  /** This run asks for `key` as `value`. */
-  ask(key: K, value: V): void {
-    this.now.set(key, value);
-  }
-
-  /** The run is over: what it asked for is what earlier runs asked for, as of the next. */
-  endRun(): void {
-    for (const [k, v] of this.now) this.before.set(k, v);
-    this.now.clear();
-  }
-}
 
 export interface FoldedWeights {
   /** Where the weights came from (`file` or `seed:<n>`): a kept fold is reused only for the same. */
