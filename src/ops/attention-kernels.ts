@@ -155,7 +155,8 @@ export function attentionIntermediates({ c, t, s }: HeadsShape & { s: number }):
 export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: AttentionWeights, teamLinear?: TeamLinear, teamHeads?: TeamHeads): void {
   const { c, t } = plan;
   const per = Math.max(1, Math.floor(CHUNK_TOKENS / t));
-  const scratch = { kT: new Float32Array((c / plan.heads) * t), probs: [new Float32Array(t * t)] };
+  // a head's kᵀ and scores, made when a sequence's heads run here: one the team takes has its members' own (runtime/team-kernels.ts)
+  let scratch: { kT: Float32Array; probs: Float32Array[] } | null = null;
   let tok: Float32Array | null = null;
   let att: Float32Array | null = null;
   const project = (x: Float32Array, rows: number, weight: Float32Array, bias: Float32Array | undefined, co: number): Float32Array => {
@@ -178,7 +179,7 @@ export function attendSequences<S>(io: SequenceTokens<S>, plan: HeadsShape, w: A
       // a long sequence without added scores (a ViT's): its heads across the team when it takes them
       const team = io.addScores ? null : teamHeads?.(qkv.subarray(i * t * 3 * c, (i + 1) * t * 3 * c), t, c, plan.heads);
       if (team) heads.set(team, i * t * c);
-      else attendHeads(qkv, i * t, plan, scratch, heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc)));
+      else attendHeads(qkv, i * t, plan, (scratch ??= { kT: new Float32Array((c / plan.heads) * t), probs: [new Float32Array(t * t)] }), heads, io.addScores && ((hd, sc) => io.addScores!(s, hd, sc)));
     });
     const out = project(heads, rows, w.outProj, w.bOut, c);
     chunk.forEach((s, i) => io.scatter(s, out, i * t));
