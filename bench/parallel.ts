@@ -37,6 +37,9 @@ import { inferGraph } from '../src/analysis/infer.js';
 import { loadConfig } from '../src/config.js';
 import { loadGraph } from '../src/graph/load.js';
 import { callOperator } from '../src/http/compute.js';
+import { BINARY_FACTOR } from '../src/http/admission.js';
+import { chargeTo, MemoryBudget } from '../src/memory-budget.js';
+import type { Reservation } from '../src/memory-budget.js';
 import { runGraph } from '../src/runtime/execute.js';
 import type { RunOptions } from '../src/runtime/execute.js';
 import type { RunResult } from '../src/runtime/run-options.js';
@@ -179,16 +182,26 @@ export async function parallelBench(): Promise<void> {
   // it calls the pool, and the copy of x (6.4 MB, 2–2.4 ms) that a fresh call needs, since calls
   // transfer their tensors, is this harness's, as in-process runs make none
   const next: OperatorCall[] = [];
-  // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once.
-  // The route's memory charge too (since 2026-12-03 12:40 UTC): the call asks its request for its
-  // peak (6.4 MB out) through the task's grant, a round trip through this thread's event loop
-  const tasks = { memory: () => {} };
-  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side >> 1], next[side], tasks)).outputs.map((t) => t.data.buffer));
+  // the route's memory charge too (since 2026-12-03): each call a request whose .npy parts reserved
+  // BINARY_FACTOR × their bytes, its task lent that share (MemoryCharge.lend) and asking through the
+  // grant (a round trip through this thread's event loop) only for the peak beyond it
+  const budget = new MemoryBudget(2 ** 40);
+  const reservations: Reservation[] = [];
+  const charges: ReturnType<typeof chargeTo>[] = [];
+  const request = (side: number) => {
+    next[side] = call();
+    const share = BINARY_FACTOR * [...next[side].inputs, ...Object.values(next[side].weights)].reduce((n, t) => n + t.data.byteLength, 0);
+    reservations[side]?.release();
+    reservations[side] = budget.tryReserve(share)!;
+    charges[side] = chargeTo(budget, reservations[side], () => share);
+  };
+  // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
+  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side >> 1], next[side], { memory: charges[side] })).outputs.map((t) => t.data.buffer));
   // each pool's call twice in a row: the first after the other pool's (its threads idle meanwhile,
   // as a service's between requests), the second right after its own (a client that sends the next
   // call once it has the answer). After 46 ms idle a thread ran half this conv 3 % slower than back
   // to back (2026-12-02, docs/benchmarks-log.md); a two-thread call pays that on both threads.
-  const poolSides = await interleaved([0, 1, 2, 3].map((side) => () => answered(side)), 12, (side) => (next[side] = call()), 4);
+  const poolSides = await interleaved([0, 1, 2, 3].map((side) => () => answered(side)), 12, request, 4);
   const note = 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)';
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', pickSides(poolSides, [0, 2]), 1, { note });
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2, calls back to back (each right after its own pool\'s last)', pickSides(poolSides, [1, 3]), 1, { note: `${note}; each pool's call follows its own, not the other pool's` });

@@ -15,13 +15,20 @@ import { ConvlensError } from './errors.js';
  * read and parsed is spent by then), and which last as long as the task that asked them.
  */
 export interface MemoryCharge {
-  (bytes: number, what: string, fromBody?: boolean): void;
+  /** `covered`: of `bytes`, what the task's loan (lend) already counts. */
+  (bytes: number, what: string, fromBody?: boolean, covered?: number): void;
   /**
    * The task that asked `asked` bytes `fromBody` is over: they no longer count. The reservation
    * keeps what it grew by until the request ends, for the request's next task or its answer, so a
    * GraphQL document's runs one after another hold the largest of them, and at once their sum.
    */
   release?(asked: number): void;
+  /**
+   * Lends a task about to start the body's share no task of the request holds now (what its run's
+   * peak may take without growing the reservation): the bytes count as running until the task's
+   * release gives them back with what it asked, and the task asks only beyond them.
+   */
+  lend?(): number;
 }
 
 /** Bytes reserved against a budget, returned once (release is idempotent). */
@@ -122,9 +129,9 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
   };
   /** What the request would hold with `bytes` more from the body and none of its tasks running now. */
   const aloneWith = (bytes: number) => other + Math.max(bodyShare(), bytes + answered);
-  const charge = (bytes: number, what: string, fromBody = false) => {
+  const charge = (bytes: number, what: string, fromBody = false, covered = 0) => {
     const before = held();
-    if (fromBody) running += bytes;
+    if (fromBody) running += bytes - covered;
     else other += bytes;
     try {
       reach(
@@ -138,13 +145,18 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
         (more) => `${what} needs about ${more} more`,
       );
     } catch (e) {
-      if (fromBody) running -= bytes;
+      if (fromBody) running -= bytes - covered;
       else other -= bytes;
       throw e;
     }
   };
   return Object.assign(charge, {
     release: (asked: number) => void (running = Math.max(0, running - asked)),
+    lend: () => {
+      const free = Math.max(0, bodyShare() - running - answered);
+      running += free;
+      return free;
+    },
     answer: (bytes: number, shapes: readonly (readonly number[])[]) => {
       if (answered + bytes > budget.total) throw answerOverBudget(answered + bytes, budget.total, shapes);
       const before = held();

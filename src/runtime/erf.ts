@@ -54,14 +54,14 @@ export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
   const perWorker: MemoryCharge | undefined =
     memory &&
     Object.assign(
-      (bytes: number, what: string, fromBody?: boolean) => {
-        if (fromBody) return memory(bytes, what, fromBody);
+      (bytes: number, what: string, fromBody?: boolean, covered?: number) => {
+        if (fromBody) return memory(bytes, what, fromBody, covered);
         const times = asked.get(what) ?? 0;
         if (times >= parallel) return;
         memory(bytes, what, fromBody);
         asked.set(what, times + 1);
       },
-      { release: (n: number) => memory.release?.(n) },
+      { release: (n: number) => memory.release?.(n), lend: () => memory.lend?.() ?? 0 },
     );
   const options = { signal: tasks.signal, memory: perWorker };
   return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel });

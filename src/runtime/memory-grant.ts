@@ -34,8 +34,9 @@ export type { MemoryCharge };
 /** What a task carries to charge its request: the mailbox (shared, not copied, with the worker). */
 export type MemoryGrant = SharedArrayBuffer;
 
-/** The mailbox: [state, text length] as Int32, then the text. */
-const HEADER = 8;
+/** The mailbox: [state, text length] as Int32, the bytes lent to the task (a Float64 at LENT), then the text. */
+const LENT = 8;
+const HEADER = 16;
 const GRANT_BYTES = 4096;
 const IDLE = 0;
 const ASKED = 1;
@@ -68,6 +69,8 @@ interface Question {
   bytes: number;
   what: string;
   fromBody?: boolean;
+  /** Of `bytes`, what the task's loan covers (MemoryCharge.lend). */
+  covered?: number;
 }
 
 interface Answer {
@@ -84,7 +87,11 @@ const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: n
 export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; close(): void } {
   const grant = new SharedArrayBuffer(GRANT_BYTES);
   const state = new Int32Array(grant, 0, 2);
-  // what the task asked from the body (its run's peak), given back when it is over (MemoryCharge.release)
+  // the body's share no other task of the request holds, lent to this one: its run's peak within it
+  // is asked of no one (no round trip through this thread's event loop, which may be busy)
+  const lent = charge.lend?.() ?? 0;
+  new Float64Array(grant, LENT, 1)[0] = lent;
+  // what the task asked from the body (its run's peak) beyond the loan, given back with it when it is over (MemoryCharge.release)
   let fromBodyAsked = 0;
   const listen = (seen: number): void => {
     const waiting = waitAsync(state, 0, seen);
@@ -94,9 +101,9 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
       if (now !== ASKED) return listen(now);
       let answer: Answer = {};
       try {
-        const { bytes, what, fromBody } = read<Question>(grant);
-        charge(bytes, what, fromBody);
-        if (fromBody) fromBodyAsked += bytes;
+        const { bytes, what, fromBody, covered = 0 } = read<Question>(grant);
+        charge(bytes, what, fromBody, covered);
+        if (fromBody) fromBodyAsked += bytes - covered;
       } catch (e) {
         answer = { error: e instanceof ConvlensError ? e.toJSON() : INTERNAL_ANSWER };
       }
@@ -118,7 +125,7 @@ export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; clo
       // ends the wait above (a task that never asked leaves it pending)
       Atomics.store(state, 0, CLOSED);
       Atomics.notify(state, 0);
-      if (fromBodyAsked > 0) charge.release?.(fromBodyAsked);
+      if (lent + fromBodyAsked > 0) charge.release?.(lent + fromBodyAsked);
       fromBodyAsked = 0;
     },
   };
@@ -146,8 +153,16 @@ export function withMemoryGrant<T>(grant: MemoryGrant | undefined, task: () => T
 function chargeMemory(bytes: number, what: string, fromBody = false): void {
   if (!current || bytes <= 0) return;
   const grant = current;
+  // from the body: first from what the request lent the task (openMemoryGrant), asked only beyond it
+  let covered = 0;
+  if (fromBody) {
+    const lent = new Float64Array(grant, LENT, 1);
+    covered = Math.min(bytes, lent[0]);
+    lent[0] -= covered;
+    if (covered === bytes) return;
+  }
   const state = new Int32Array(grant, 0, 2);
-  write(grant, { bytes, what, ...(fromBody && { fromBody }) } satisfies Question);
+  write(grant, { bytes, what, ...(fromBody && { fromBody }), ...(covered > 0 && { covered }) } satisfies Question);
   Atomics.store(state, 0, ASKED);
   Atomics.notify(state, 0);
   if (Atomics.wait(state, 0, ASKED, ANSWER_WAIT_MS) === 'timed-out') {

@@ -103,3 +103,32 @@ describe("a run's weight folds at import charge the request before they run (gra
     expect(asked).toEqual(["folding the weights at import (up to node '/stem/Reshape' (Reshape))"]);
   });
 });
+
+describe("a task's loan (MemoryCharge.lend): the body's share no other task holds, so a run's peak within it asks nothing", () => {
+  // upsample ×256 of 1×1×8×8: a 16 MiB output and 180,224 bytes of tap tables and rows, with its 256-byte input
+  const PEAK = 4 * 2048 * 2048 + 2 * 2048 * 12 + 8 * 2048 * 8 + 256;
+  const call = { name: 'upsample', inputs: [tensor([1, 1, 8, 8], new Float32Array(64).fill(1))], attributes: { scaleFactor: 256, mode: 'nearest' }, weights: {}, training: false, seed: 0, maxElements: 1 << 24 };
+  const charge = (loan: number) => {
+    const asked: [number, boolean | undefined, number | undefined][] = [];
+    const released: number[] = [];
+    const memory = Object.assign((bytes: number, _what: string, fromBody?: boolean, covered?: number) => void asked.push([bytes, fromBody, covered]), {
+      lend: () => loan,
+      release: (n: number) => void released.push(n),
+    });
+    return { asked, released, memory };
+  };
+
+  it(`a loan of 32 MiB covers the ${PEAK.toLocaleString('en-US')}-byte peak: no ask (no round trip), and the whole loan comes back at the task's end`, async () => {
+    const c = charge(32 * 1024 * 1024);
+    await pool.run('operator', call, undefined, { memory: c.memory });
+    expect(c.asked).toEqual([]);
+    expect(c.released).toEqual([32 * 1024 * 1024]);
+  });
+
+  it('a loan of 1 MiB: one ask of the whole peak, 1 MiB of it covered; the release gives back the loan and what was asked beyond it (the peak)', async () => {
+    const c = charge(1024 * 1024);
+    await pool.run('operator', call, undefined, { memory: c.memory });
+    expect(c.asked).toEqual([[PEAK, true, 1024 * 1024]]);
+    expect(c.released).toEqual([PEAK]);
+  });
+});
