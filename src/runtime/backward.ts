@@ -30,7 +30,7 @@ import { runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
 import { layerWeights } from './weights.js';
 import { liveTensors } from './live-tensors.js';
-import { describeRunPeak, givenBytes, runPeak } from './run-memory.js';
+import { describeRunPeak, givenBytes, runPeak, runsKernel } from './run-memory.js';
 
 /** Zeros of a given length, all views of one buffer: the stand-in for a tensor whose values a VJP does not read. */
 function standIns(): (shape: readonly number[]) => Tensor {
@@ -147,10 +147,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
   }
   // … and the tensors that depend on a graph input (forward from the inputs)
   const differentiable = new Set(graph.inputs.map((i) => i.name));
-  const runs = (i: number) => {
-    const a = analysed[i];
-    return needed.has(i) && executed.has(a.layer.name) && !a.folded && a.op !== null && a.inferred !== null;
-  };
+  const runs = (i: number) => needed.has(i) && runsKernel(analysed[i], executed);
   analysed.forEach((a, i) => {
     if (runs(i) && a.layer.inputs.some((r) => differentiable.has(r))) a.layer.outputs.forEach((o) => differentiable.add(o));
   });

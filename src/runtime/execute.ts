@@ -101,7 +101,6 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const patterns = planPatterns(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   const analysedByName = new Map(analysed.map((x) => [x.layer.name, x]));
   const givenKeys = Object.keys(opts.weights);
-  const readLater = new Set(analysed.filter((a) => executed.has(a.layer.name) && !a.folded && a.op && a.inferred).flatMap((a) => a.layer.inputs));
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
   const weightsOf = (a: AnalysedLayer, inPlace = true) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore, inPlace);
@@ -155,7 +154,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
    * captured tensor nothing reads keeps its real size.
    */
   const store = (a: AnalysedLayer, outs: Tensor[]) => {
-    checkRunShapes(a.layer, outs, a.inferred!.outputs, (name) => readLater.has(name));
+    // (read later: a running layer reads it, lastReaders)
+    checkRunShapes(a.layer, outs, a.inferred!.outputs, (name) => lastUse.has(name));
     a.layer.outputs.forEach((name, k) => {
       if (outs[k]) live.set(name, outs[k]);
     });
