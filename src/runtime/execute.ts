@@ -87,9 +87,11 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const weightStore = opts.store ?? new WeightStore();
   // the run's peak memory, asked of the request before any kernel runs (weights its store keeps, or
   // reads in place from the file, allocate nothing)
+  let enclosingAt: ((layer: string) => number) | undefined;
   if (opts.chargeMemory) {
     const weightBytes = (a: AnalysedLayer, spec: WeightSpec) => weightAllocation(a.layer, spec, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore);
-    askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer: [...outputNames, ...captureTensors.values()], weightBytes, held: opts.heldBytes ?? 0 });
+    const answer = [...outputNames, ...captureTensors.values()];
+    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));
@@ -112,8 +114,10 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     outputs: a.inferred!.outputs,
     training: opts.training,
     seed: opts.seed ^ hash32(a.layer.name),
-    // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph)
-    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) => runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined, answer: undefined }, inf as Inference).outputs,
+    // a control-flow op (an ONNX Loop body, one iteration) runs its sub-graph with this run's options (its own weight store: the body is another graph),
+    // its memory asked on top of what this run holds at this step
+    runSubgraph: (g: unknown, ins: Record<string, Tensor>, inf: unknown) =>
+      runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined, answer: undefined, enclosingBytes: enclosingAt?.(a.layer.name) }, inf as Inference).outputs,
     teamLinear: opts.splitLinear,
     teamHeads: opts.splitHeads,
   });

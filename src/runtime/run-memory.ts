@@ -78,7 +78,8 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
   return last;
 }
 
-export function runPeak(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes }: RunPeakOptions): RunPeak {
+/** What a run holds at each step it executes: `held(i)` of the header and its parts, by layer name, in execution order. */
+export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -114,15 +115,23 @@ export function runPeak(graph: Graph, inference: Inference, { executed, keep, gi
     for (const t of a.inferred!.intermediates ?? []) intermediates[i] += intermediateElements(t) * FLOAT32;
   });
 
-  const peak: RunPeak = { bytes: 0, layer: null, activations: 0, weights: 0, intermediates: 0 };
+  const held = new Map<string, Omit<RunPeak, 'layer'>>();
   let activations = 0;
   for (let i = 0; i < n; i++) {
     activations += alive[i];
-    const bytes = activations + weights[i] + intermediates[i];
-    if (peak.layer === null || bytes > peak.bytes) Object.assign(peak, { bytes, layer: steps[i].layer.name, activations, weights: weights[i], intermediates: intermediates[i] });
+    held.set(steps[i].layer.name, { bytes: activations + weights[i] + intermediates[i], activations, weights: weights[i], intermediates: intermediates[i] });
   }
+  return held;
+}
+
+/** The step holding the most (the first of equals). */
+function peakOf(steps: ReadonlyMap<string, Omit<RunPeak, 'layer'>>): RunPeak {
+  const peak: RunPeak = { bytes: 0, layer: null, activations: 0, weights: 0, intermediates: 0 };
+  for (const [layer, held] of steps) if (peak.layer === null || held.bytes > peak.bytes) Object.assign(peak, { ...held, layer });
   return peak;
 }
+
+export const runPeak = (graph: Graph, inference: Inference, options: RunPeakOptions): RunPeak => peakOf(heldByStep(graph, inference, options));
 
 const MB = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 
@@ -138,21 +147,40 @@ export function givenBytes(...records: Readonly<Record<string, Tensor>>[]): numb
  * chargeRun asks them against its share first), before any kernel runs. Refused as more than the
  * whole budget when the answer alone (`answer`: the outputs and captures, in the answer's order)
  * is more than it, the refusal is the answer's, RESPONSE_TOO_LARGE, as the answer would get.
+ *
+ * `enclosing`: a sub-graph's run (an ONNX Loop body's iteration, ops/loop.ts) asks on top of what
+ * the run around it holds at the step running it (the returned `enclosingAt` of that run: its
+ * given tensors, file and held(i), the Loop's inputs and outputs among them); the body's own inputs
+ * are among those, so they are not asked again. The charge is a high-water mark (chargeRun), so
+ * each iteration's ask replaces the one before.
+ * Returns, for a layer of this run, the bytes held while it runs, with what this run's ask adds
+ * to: what a sub-graph run at that layer asks on top of.
  */
-export function askRunMemory(charge: MemoryCharge, graph: Graph, inference: Inference, options: RunPeakOptions & { inputs: Readonly<Record<string, Tensor>>; answer: readonly string[]; held?: number }): void {
-  const peak = runPeak(graph, inference, options);
-  if (peak.layer === null) return;
-  // with what the request gives (its tensors, and an ONNX file the run reads its weights from)
-  const given = givenBytes(options.inputs, options.given);
-  const file = options.held ?? 0;
+export function askRunMemory(
+  charge: MemoryCharge,
+  graph: Graph,
+  inference: Inference,
+  options: RunPeakOptions & { inputs: Readonly<Record<string, Tensor>>; answer: readonly string[]; held?: number; enclosing?: number },
+): (layer: string) => number {
+  const steps = heldByStep(graph, inference, options);
+  const peak = peakOf(steps);
+  // with what the request gives (its tensors, and an ONNX file the run reads its weights from), or what the run around this one holds
+  const given = options.enclosing === undefined ? givenBytes(options.inputs, options.given) : 0;
+  const file = options.enclosing === undefined ? (options.held ?? 0) : 0;
+  const base = options.enclosing ?? given + file;
+  const enclosingAt = (layer: string) => base + (steps.get(layer)?.bytes ?? 0);
+  if (peak.layer === null) return enclosingAt;
+  const what = graph.name ? `running '${graph.name}'` : undefined;
   try {
-    charge(peak.bytes + given + file, describeRunPeak(peak, graph.name ? `running '${graph.name}'` : undefined, given, file));
+    if (options.enclosing === undefined) charge(peak.bytes + given + file, describeRunPeak(peak, what, given, file));
+    else charge(base + peak.bytes, `${describeRunPeak(peak, what)}, on the ${MB(base)} the run around it holds at its step`);
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.code !== 'GRAPH_TOO_LARGE' || typeof e.details.limit !== 'number') throw e;
     const shapes = [...new Set(options.answer)].map((t) => inference.tensors.get(t)?.shape ?? []);
     const bytes = shapes.reduce((sum, shape) => sum + numel(shape) * FLOAT32, 0);
     throw bytes > e.details.limit ? answerOverBudget(bytes, e.details.limit, shapes) : e;
   }
+  return enclosingAt;
 }
 
 /** The peak in words, for a charge's `what` (its refusal names the layer and the parts); `given`: the bytes of the tensors the request gives, asked with it. */

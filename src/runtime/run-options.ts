@@ -86,6 +86,12 @@ export interface RunOptions {
   chargeMemory?: MemoryCharge;
   /** Bytes of the request the run keeps alive besides its tensors, asked with its peak: an ONNX file its constants are read from, when no model cache holds it. */
   heldBytes?: number;
+  /**
+   * A sub-graph's run (an ONNX Loop body's iteration): the bytes the run around it holds at the
+   * step running it, its request's tensors and file among them; the sub-run asks its peak on top
+   * of them (runtime/run-memory.ts askRunMemory), not beside them.
+   */
+  enclosingBytes?: number;
 }
 
 /**

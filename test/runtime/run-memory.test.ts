@@ -8,6 +8,7 @@
  *   c's seeded weights: weight 2·1·3·3 = 18 and bias 2: 20 values, 80 bytes, at step 0 only
  *   held: step 0 512 + 80 = 592; step 1 512 + 512 = 1,024; step 2 512 + 128 = 640 → peak 1,024 at r
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
@@ -15,7 +16,7 @@ import { executedLayers } from '../../src/graph/walks.js';
 import { forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { WeightStore } from '../../src/runtime/weight-store.js';
-import { describeRunPeak, lastReaders, runPeak } from '../../src/runtime/run-memory.js';
+import { describeRunPeak, heldByStep, lastReaders, runPeak } from '../../src/runtime/run-memory.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -193,5 +194,37 @@ describe('an ONNX file no model cache holds is asked with the run (RunOptions.he
     const asked: [number, string][] = [];
     runGraph(graph, { x }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20, heldBytes: 1_000_000, chargeMemory: (b, w) => void asked.push([b, w]) });
     expect(asked).toEqual([[1024 + 256 + 1_000_000, "running 'network' (its peak at layer 'r': 1.0 KiB of activations; with the 0.3 KiB of tensors the request gives and its 976.6 KiB ONNX file)"]]);
+  });
+});
+
+/**
+ * torchvision's paste_masks_in_image (test/fixtures/onnx/detection, scripts/export_detection.py):
+ * masks [3, 1, 28, 28] (9,408 bytes) and boxes [3, 4] (48) given; an ONNX Loop runs its body once a
+ * mask. At the Loop step the run holds the padded masks [3, 1, 30, 30] (10,800 bytes), the loop's
+ * output [3, 20, 24] (5,760) and the boxes' 12-value corners (48): 16,608, its peak.
+ */
+describe("a Loop body's iterations ask on top of what the run around them holds at the Loop step (RunOptions.enclosingBytes)", () => {
+  const dir = new URL('../fixtures/onnx/detection/', import.meta.url);
+  const golden = JSON.parse(readFileSync(new URL('paste_masks.json', dir), 'utf8')) as { inputs: Record<string, { shape: number[]; data: number[] }> };
+  const graph = importOnnx(readFileSync(new URL('paste_masks.onnx', dir))).graph;
+  const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
+
+  it('held at the Loop step: 10,800 + 5,760 + 48 = 16,608 bytes; the run asks it with the 9,456 given: 26,064', () => {
+    const loop = graph.layers.find((l) => l.op === 'loop')!;
+    const held = heldByStep(graph, inferGraph(graph), { executed: executedLayers(graph), keep: new Set(), given: {} });
+    expect(held.get(loop.name)).toEqual({ bytes: 16_608, activations: 16_608, weights: 0, intermediates: 0 });
+  });
+
+  it('each of the 3 iterations asks 26,064 + its own peak (before: its own peak alone, under the 26,064 already held, so never added)', () => {
+    const asked: [number, string][] = [];
+    runGraph(graph, ins, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b, w) => void asked.push([b, w]) });
+    expect(asked.map(([b]) => b)[0]).toBe(16_608 + 9_456);
+    const bodies = asked.slice(1);
+    expect(bodies).toHaveLength(3);
+    for (const [bytes, what] of bodies) {
+      // the body's peak, at its Resize: the mask resized to its box, and the resize's tap tables
+      expect(bytes - 26_064).toBeGreaterThan(3_600);
+      expect(what).toMatch(/^running 'torch_jit1' \(its peak at layer 'Resize_117': .*\), on the 25\.5 KiB the run around it holds at its step$/);
+    }
   });
 });
