@@ -201,6 +201,20 @@ export interface BackwardBuffers {
   gP: Float32Array;
 }
 
+/**
+ * What backwardScratch allocates, for OpInferred.vjpIntermediates (asked with a gradient's memory):
+ * each head's t × t probabilities kept for attendBackward, the gradient of a head's scores (t × t),
+ * and a sequence's rows: its tokens, outputs and their gradients (4C), q|k|v and their gradients
+ * (6C), the attention outputs and their gradient (2C), and one head's keys transposed (C / heads).
+ */
+export function attentionVjpIntermediates({ c, t, heads }: HeadsShape & { c: number; t: number }): Intermediate[] {
+  return [
+    { shape: [heads, t, t], what: `each head's probabilities, kept for the reverse pass (${heads} × ${t} × ${t})` },
+    { shape: [t, t], what: `the gradient of one head's scores (${t} × ${t})` },
+    { shape: [t, 12 * c + c / heads], what: `a sequence's ${t} tokens with their q|k|v, outputs and gradients` },
+  ];
+}
+
 /** One sequence's buffers for a VJP (the forward recomputed, then attendBackward), allocated once per call. */
 export function backwardScratch(p: HeadsShape & { c: number; t: number }) {
   const n = p.t * p.c;

@@ -43,7 +43,7 @@ import { NCHW_RANK, SPATIAL_START } from './common.js';
 import { globalOver, globalRF, resample } from './receptive-field.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { attend, attendBackward, attendSequences, attentionIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
+import { attend, attendBackward, attendSequences, attentionIntermediates, attentionVjpIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
 import type { AttentionWeights, SequenceTokens } from './attention-kernels.js';
 
 export const MultiHeadAttentionAttrs = z.strictObject({
@@ -127,6 +127,7 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
       },
       plan: { n, c, heads: h, hw, win, t, s },
       intermediates: attentionIntermediates({ c, t, s, heads: h }),
+      vjpIntermediates: attentionVjpIntermediates({ c, t, heads: h }),
     };
   },
   receptiveField(ctx) {

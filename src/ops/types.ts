@@ -125,6 +125,12 @@ export interface Inferred<P = unknown> {
    * paddingMode): held to MAX_TENSOR_ELEMENTS and counted as elements written, as an output is.
    */
   intermediates?: Intermediate[];
+  /**
+   * What the op's VJP allocates beside its input gradients during its step of a reverse pass
+   * (attention keeps each head's probabilities): asked with a gradient's memory
+   * (runtime/backward.ts), not held to the tensor limit (the forward's intermediates are).
+   */
+  vjpIntermediates?: Intermediate[];
 }
 
 /** A tensor a kernel allocates beside its outputs, and what it is in the op's words (for messages: "its input padded in paddingMode replicate"). */

@@ -49,7 +49,7 @@ import { Pair, nonNegInt, pairOf, posInt } from './geometry.js';
 import { globalRF, resample } from './receptive-field.js';
 import type { AxisRF, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { attend, attendBackward, attendSequences, attentionIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
+import { attend, attendBackward, attendSequences, attentionIntermediates, attentionVjpIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
 import type { AttentionWeights, SequenceTokens } from './attention-kernels.js';
 
 export const ShiftedWindowAttentionAttrs = z.strictObject({
@@ -154,6 +154,8 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
       plan: { n, h, w, c, heads, win, shift, ph, pw, t, s, masked },
       // and kernelsOf's relative-position bias of every head, looked up once (heads × t × t)
       intermediates: [...attentionIntermediates({ c, t, s, heads }), { shape: [heads, t, t], what: `the relative-position bias of each head (${heads} × ${t} × ${t})` }],
+      // the VJP looks the bias up once too (kernelsOf)
+      vjpIntermediates: [...attentionVjpIntermediates({ c, t, heads }), { shape: [heads, t, t], what: `the relative-position bias of each head (${heads} × ${t} × ${t})` }],
     };
   },
   receptiveField(ctx) {

@@ -30,7 +30,7 @@ import { runLimits } from './execute.js';
 import type { RunOptions } from './execute.js';
 import { layerWeights } from './weights.js';
 import { liveTensors } from './live-tensors.js';
-import { describeRunPeak, givenBytes, runPeak, runsKernel } from './run-memory.js';
+import { describeRunPeak, givenBytes, intermediateBytes, runPeak, runsKernel } from './run-memory.js';
 
 /** Zeros of a given length, all views of one buffer: the stand-in for a tensor whose values a VJP does not read. */
 function standIns(): (shape: readonly number[]) => Tensor {
@@ -191,8 +191,14 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     const ran = new Set(analysed.filter((_, i) => runs(i)).map((a) => a.layer.name));
     const held = runPeak(graph, inference, { executed: ran, keep, given: opts.weights, keepWeights: true });
     const gradients = runPeak(graph, inference, { executed: ran, keep: new Set(), given: opts.weights }).activations;
+    // and the largest scratch a layer's VJP allocates for its step (attention's probabilities of every head)
+    let reverseScratch = 0;
+    analysed.forEach((a, i) => {
+      if (onPath(i)) reverseScratch = Math.max(reverseScratch, intermediateBytes(a.inferred!.vjpIntermediates));
+    });
     const given = givenBytes(inputs, opts.weights);
-    if (held.layer !== null) opts.chargeMemory(held.bytes + gradients + given, describeRunPeak({ ...held, bytes: held.bytes + gradients, gradients }, 'computing the gradient', given));
+    const bytes = held.bytes + gradients + reverseScratch;
+    if (held.layer !== null) opts.chargeMemory(bytes + given, describeRunPeak({ ...held, bytes, gradients, reverseScratch }, 'computing the gradient', given));
   }
 
   const { live, read } = liveTensors(graph, inputs, infos);

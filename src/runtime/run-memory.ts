@@ -28,7 +28,7 @@ import type { Graph } from '../graph/graph.js';
 import { answerOverBudget } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
 import { intermediateElements } from '../ops/types.js';
-import type { WeightSpec } from '../ops/types.js';
+import type { Intermediate, WeightSpec } from '../ops/types.js';
 import { numel } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -46,7 +46,12 @@ export interface RunPeak {
   intermediates: number;
   /** A gradient's reverse pass: bytes for its gradients, included in `bytes` (runtime/backward.ts). */
   gradients?: number;
+  /** A gradient's reverse pass: the largest scratch a layer's VJP allocates (OpInferred.vjpIntermediates), included in `bytes`. */
+  reverseScratch?: number;
 }
+
+/** Bytes of a kernel's intermediates (float32 elements as intermediateElements counts them). */
+export const intermediateBytes = (ts: readonly Intermediate[] = []): number => ts.reduce((sum, t) => sum + intermediateElements(t) * FLOAT32, 0);
 
 export interface RunPeakOptions {
   /** Layers the run executes (checks.ts checkRun). */
@@ -112,7 +117,7 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
       heldWeights += drawn;
       weights[i] = heldWeights;
     } else weights[i] = drawn;
-    for (const t of a.inferred!.intermediates ?? []) intermediates[i] += intermediateElements(t) * FLOAT32;
+    intermediates[i] = intermediateBytes(a.inferred!.intermediates);
   });
 
   const held = new Map<string, Omit<RunPeak, 'layer'>>();
@@ -185,6 +190,6 @@ export function askRunMemory(
 
 /** The peak in words, for a charge's `what` (its refusal names the layer and the parts); `given`: the bytes of the tensors the request gives, asked with it. */
 export function describeRunPeak(peak: RunPeak, what = 'running the network', given = 0, file = 0): string {
-  const parts = [`${MB(peak.activations)} of activations`, peak.weights > 0 && `${MB(peak.weights)} of weights drawn or decoded`, peak.intermediates > 0 && `${MB(peak.intermediates)} of the kernel's intermediates`, peak.gradients && `${MB(peak.gradients)} for the reverse pass's gradients`].filter(Boolean);
+  const parts = [`${MB(peak.activations)} of activations`, peak.weights > 0 && `${MB(peak.weights)} of weights drawn or decoded`, peak.intermediates > 0 && `${MB(peak.intermediates)} of the kernel's intermediates`, peak.gradients && `${MB(peak.gradients)} for the reverse pass's gradients`, peak.reverseScratch && `${MB(peak.reverseScratch)} of a VJP's scratch`].filter(Boolean);
   return `${what} (its peak at layer '${peak.layer}': ${parts.join(', ')}${given > 0 ? `; with the ${MB(given)} of tensors the request gives` : ''}${file > 0 ? `${given > 0 ? ' and' : '; with'} its ${MB(file)} ONNX file` : ''})`;
 }
