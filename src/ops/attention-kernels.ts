@@ -131,12 +131,13 @@ export const CHUNK_TOKENS = 4096;
  * tensor limit, counted in a run's peak): one t × t buffer of a head's scores (reused across heads
  * and sequences), and a chunk's tokens, their q|k|v and attention outputs (rows × 5C, rows = the
  * sequences a chunk holds × t). A sequence of 16,384 tokens makes a 1 GiB score buffer from a
- * 128 KiB input.
+ * 128 KiB input. `tokensFrom` 'inputs': a sequence is the whole input (no window attribute), so its
+ * shape alone sizes the scores (Intermediate.sizedBy).
  */
-export function attentionIntermediates({ c, t, s }: HeadsShape & { s: number }): Intermediate[] {
+export function attentionIntermediates({ c, t, s }: HeadsShape & { s: number }, tokensFrom?: 'inputs'): Intermediate[] {
   const rows = Math.min(s, Math.max(1, Math.floor(CHUNK_TOKENS / t))) * t;
   return [
-    { shape: [t, t], what: `the scores of one sequence's head (${t} × ${t} tokens)` },
+    { shape: [t, t], what: `the scores of one sequence's head (${t} × ${t} tokens)`, ...(tokensFrom && { sizedBy: tokensFrom }) },
     { shape: [rows, 5 * c], what: `a chunk of ${rows} tokens with their q|k|v and attention outputs` },
   ];
 }

@@ -126,7 +126,7 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
         elementwise: tokens * c + 5 * scores,
       },
       plan: { n, c, heads: h, hw, win, t, s },
-      intermediates: attentionIntermediates({ c, t, s, heads: h }),
+      intermediates: attentionIntermediates({ c, t, s, heads: h }, a.window === undefined ? 'inputs' : undefined),
       vjpIntermediates: attentionVjpIntermediates({ c, t, heads: h }),
     };
   },

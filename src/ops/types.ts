@@ -148,6 +148,12 @@ export interface Intermediate {
    * scratchBytes). Absent: convlens's kernel's own (a resize's tap tables), not PyTorch's memory.
    */
   inPyTorch?: boolean;
+  /**
+   * 'inputs': the inputs' shapes alone set its size, whatever the attributes (attention's t × t
+   * scores over a whole sequence: its tokens), so an operator call over the tensor limit is refused
+   * at `$.inputs` (runtime/operator.ts); absent: the attributes set it where the call gives any.
+   */
+  sizedBy?: 'inputs';
 }
 
 /** An intermediate's size in float32 elements, as MAX_TENSOR_ELEMENTS and the work count it. */

@@ -10,7 +10,7 @@ import type { Inference } from '../analysis/infer.js';
 import type { LayerReport } from '../analysis/report.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
-import type { OpDef } from '../ops/types.js';
+import type { Intermediate, OpDef } from '../ops/types.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
 import { attributeError, unknownOpError } from '../graph/attribute-errors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -141,8 +141,7 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: 
  * reads (given or seeded).
  */
 export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
-  return atRequestPaths(call, () => {
-    const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer }) => {
     const weights = givenWeights(call, op, inference);
     checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights)));
     const { layer: graphLayer, inferred } = inference.analysed[0];
@@ -153,8 +152,7 @@ export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: 
 
 /** The call on this thread, or across `team` where its layer gains from a split (the outputs' bits are the same). */
 export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorResult {
-  return atRequestPaths(call, () => {
-    const { op, attrs, graph, inputs, inference, layer } = prepare(call);
+  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer }) => {
     const weights = givenWeights(call, op, inference);
     const { outputs } = runGraph(graph, inputs, runOptions(call, weights, team), inference);
     return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
@@ -174,11 +172,14 @@ const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'see
  *   (upsample's scaleFactor, conv2d's outChannels or padding …), or, when the call gives none,
  *   `$.inputs`, whose shapes alone set it (add broadcasting [1, n] and [n, 1]).
  */
-function tooLargeTensorPath(call: OperatorCall, e: ConvlensError): string | null {
+function tooLargeTensorPath(call: OperatorCall, e: ConvlensError, intermediates: readonly Intermediate[]): string | null {
   if (e.code !== 'TENSOR_TOO_LARGE' || e.details.path !== '$' || !e.details.shapes) return null;
   const roles = Object.keys(e.details.shapes);
   if (roles.length !== 1) return null;
   if (roles[0] !== 'output' && roles[0] !== 'intermediate') return jsonPath(['weights', roles[0]]);
+  // an intermediate the inputs' shapes alone size (attention's t × t scores: its tokens), whatever the attributes
+  const shape = e.details.shapes.intermediate;
+  if (shape && intermediates.some((t) => t.sizedBy === 'inputs' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) return '$.inputs';
   return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
 }
 
@@ -188,12 +189,15 @@ function tooLargeTensorPath(call: OperatorCall, e: ConvlensError): string | null
  * `$.weights["conv2d.weight"]` and are the request's `$.weights.weight`; a weight or an output
  * over the element limit, found at the layer, is at the field it comes from (tooLargeTensorPath).
  */
-function atRequestPaths<T>(call: OperatorCall, fn: () => T): T {
+function atRequestPaths<T>(call: OperatorCall, fn: (prepared: Prepared) => T): T {
+  let intermediates: readonly Intermediate[] = [];
   try {
-    return fn();
+    const prepared = prepare(call);
+    intermediates = prepared.inference.analysed[0]?.inferred?.intermediates ?? [];
+    return fn(prepared);
   } catch (e) {
     if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') throw e;
-    const tooLarge = tooLargeTensorPath(call, e);
+    const tooLarge = tooLargeTensorPath(call, e, intermediates);
     if (tooLarge) throw new ConvlensError(e.code, e.message, { ...e.details, path: tooLarge });
     const path = e.details.path;
     const weight = /^\$\.weights\["([^"]+)"\](.*)$/.exec(path);

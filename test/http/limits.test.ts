@@ -98,6 +98,16 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
     expect(res.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.inputs', layer: 'add', shapes: { output: [40, 40] } });
   });
 
+  it("attention's scores over a whole sequence over the limit (multiHeadAttention on [1, 40, 2], numHeads 1: 40 × 40 = 1,600 > 1,000): at $.inputs, whose tokens size them, though the call gives attributes; with a window attribute (8×4 on a [1, 2, 8, 8] map: 32 × 32 = 1,024) at $.attributes", async () => {
+    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    const tokens = { shape: [1, 40, 2], data: new Array(80).fill(0.5) };
+    const res = await request(app.server).post('/v1/operators/multiHeadAttention').send({ inputs: [tokens], attributes: { numHeads: 1 } }).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.inputs', layer: 'multiHeadAttention', shapes: { intermediate: [40, 40] } });
+    const map = { shape: [1, 2, 8, 8], data: new Array(128).fill(0.5) };
+    const windowed = await request(app.server).post('/v1/operators/multiHeadAttention').send({ inputs: [map], attributes: { numHeads: 1, window: [8, 4] } }).expect(413);
+    expect(windowed.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'multiHeadAttention', shapes: { intermediate: [32, 32] } });
+  });
+
   it('a spec layer\'s output over the limit over REST /v1/run: at that layer, $.spec.layers[1] (as SPEC_INVALID names layers), with its name and shape', async () => {
     app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'act', op: 'relu' }, { name: 'up', op: 'upsample', scaleFactor: 8 }] };
