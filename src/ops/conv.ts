@@ -26,12 +26,13 @@ import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import { addBias, flipKernels, transposeUnits } from './kernels.js';
-import type { InferContext, Inferred, OpDef, Shape, WeightSpec } from './types.js';
+import type { InferContext, Inferred, OpDef, RunContext, Shape, WeightSpec } from './types.js';
 import { convTransposeForward } from './conv-transpose-kernel.js';
 import { gemmPacked, packA } from '../tensor/gemm.js';
 import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
 import { depthwise, depthwiseInputGradient } from './depthwise-scalar.js';
 import { stageConv } from './conv-im2col.js';
@@ -99,6 +100,15 @@ export function convInferred(plan: ConvPlan, bias: boolean): Inferred<ConvPlan> 
   };
 }
 
+/** The kernels the window reads: flipped for mode "convolution" (a true convolution). */
+const convWeight = (ctx: RunContext<ConvAttrs, ConvPlan>): Float32Array => {
+  const w = ctx.weights.weight.data;
+  return ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
+};
+
+/** The input the window reads: padded in paddingMode first when the conv has a pad stage. */
+const convInput = (ctx: RunContext<ConvAttrs, ConvPlan>): Tensor => (ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0]);
+
 export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'conv2d',
@@ -117,14 +127,16 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
     return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [padIntermediate(stage)] };
   },
   receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
-  // bands of output rows or channels, each convRows on its part of the input as given (the flipped
-  // kernel of mode "convolution" is not sent, nor a pad stage: those run on one thread)
-  teamBands: (ctx) => (ctx.attrs.mode === 'convolution' || ctx.plan.pad ? null : { kind: 'conv', plan: ctx.plan }),
+  // bands of output rows or channels, each convRows on its part of the input: the padded input of a
+  // pad stage and the flipped kernels of mode "convolution", made as run makes them (the same bits)
+  teamBands: (ctx) => ({
+    kind: 'conv',
+    plan: ctx.plan,
+    ...(ctx.plan.pad && { input: () => convInput(ctx).data }),
+    ...(ctx.attrs.mode === 'convolution' && { weight: () => convWeight(ctx) }),
+  }),
   run(ctx) {
-    const w = ctx.weights.weight.data;
-    const weight = ctx.attrs.mode === 'convolution' ? flipKernels(w, ctx.plan.geo[0].kernel, ctx.plan.geo[1].kernel) : w;
-    const x = ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0];
-    return [tensor(ctx.outputs[0], convForward(x.data, weight, ctx.weights.bias?.data, ctx.plan))];
+    return [tensor(ctx.outputs[0], convForward(convInput(ctx).data, convWeight(ctx), ctx.weights.bias?.data, ctx.plan))];
   },
   vjp(ctx) {
     const w = ctx.weights.weight.data;

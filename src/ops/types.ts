@@ -237,13 +237,16 @@ export interface AxisGeometry {
  * How a team of threads computes an op's output (OpDef.teamBands; runtime/split.ts decides when it
  * gains, runtime/team-kernels.ts runs the bands): in bands whose results depend on their band
  * alone, so any split gives `run`'s bits.
- *  - conv: a dense cross-correlation by output rows or by output channels;
+ *  - conv: a dense cross-correlation by output rows or by output channels; `input` and `weight`,
+ *    when given, make what the bands read in place of the layer's input and weight (a paddingMode
+ *    conv's padded input, mode "convolution"'s flipped kernels), called only once the team takes
+ *    the job, so a declined split costs nothing;
  *  - maxPool: max pooling, values only, by planes (image·channel) of H×W;
  *  - planeMean: the mean of each plane of `plane` floats, by planes;
  *  - linear: x·Wᵀ + b over `rows` rows, by output features.
  */
 export type TeamBands =
-  | { kind: 'conv'; plan: { n: number; cin: number; cout: number; groups: number; geo: AxisGeometry[] } }
+  | { kind: 'conv'; plan: { n: number; cin: number; cout: number; groups: number; geo: AxisGeometry[] }; input?: () => Float32Array; weight?: () => Float32Array }
   | { kind: 'maxPool'; planes: number; H: number; W: number; geo: AxisGeometry[] }
   | { kind: 'planeMean'; planes: number; plane: number }
   | { kind: 'linear'; rows: number; inFeatures: number; outFeatures: number };

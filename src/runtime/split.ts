@@ -165,13 +165,16 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
  * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
  * throws PARTNER_FAILED.
  */
-export function teamConv(p: ConvPlan, x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): Float32Array | null {
+export function teamConv(p: ConvPlan, input: Float32Array | (() => Float32Array), kernels: Float32Array | (() => Float32Array), bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): Float32Array | null {
   if (!settings || convMacs(p) < (settings.splitMacs ?? SPLIT_MACS)) return null;
   const got = acquire();
   if (!got) return null;
   const members = got.partners + 1;
   const cut = bandsFor(p, bandsPerJob(members));
   if (!cut) return null;
+  // made only now that the team takes the job (TeamBands: a padded input, flipped kernels)
+  const x = typeof input === 'function' ? input() : input;
+  const weight = typeof kernels === 'function' ? kernels() : kernels;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
   // rows staged in, or bands copied out: the partner's rows in bands, so that both overlap its work (bands.ts partnerBands)
@@ -243,7 +246,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
   const result = (out: Float32Array | null, mapped = false) => out && { outputs: [tensor(ctx.outputs[0], out)], mapped };
   switch (bands.kind) {
     case 'conv': {
-      const out = teamConv(bands.plan, x.data, ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
+      const out = teamConv(bands.plan, bands.input ?? x.data, bands.weight ?? ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
       if (out && epi?.residual) splitStats.residualJobs++;
       return result(out, epi !== undefined);
     }

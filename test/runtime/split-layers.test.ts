@@ -209,13 +209,24 @@ describe('splitKernel: which layers it splits', () => {
     expect(lastTeamJob()!.bounds).toEqual([0, 16, 18, 28, 46, 56]);
   }, 30_000);
 
-  it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps), a conv in mode "convolution" (flipped kernels)', () => {
+  it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps)', () => {
     expect(avgPool2d.teamBands).toBeUndefined();
     expect(splitKernel(avgPool2d, ctxOf(call('avgPool2d', random([1, 96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 })).ctx)).toBeNull();
-    const flipped = ctxOf(call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1, bias: false, mode: 'convolution' }, { weight: random([64, 64, 3, 3], 7) })).ctx;
-    expect(declared(conv2d, flipped)).toBeNull();
-    expect(splitKernel(conv2d, flipped)).toBeNull();
   });
+
+  // before: both ran on one thread (teamBands declined a pad stage and flipped kernels)
+  const made: [string, Record<string, unknown>][] = [
+    ['a conv in mode "convolution" (the bands read the flipped kernels)', { mode: 'convolution' }],
+    ['a conv in paddingMode reflect (the bands read the input padded to 58×58, PyTorch\'s F.pad)', { paddingMode: 'reflect' }],
+    ['a conv in paddingMode circular with mode "convolution" (both made)', { paddingMode: 'circular', mode: 'convolution' }],
+  ];
+  for (const [name, attrs] of made) {
+    it(`${name}, 3×3 64→64 at 56×56, pad 1: split by two threads, the one-thread operator's bits`, async () => {
+      const [jobs] = [splitStats.jobs];
+      await splitByTwo(conv2d, call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1, ...attrs }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) }));
+      expect(splitStats.jobs).toBeGreaterThan(jobs);
+    }, 30_000);
+  }
 });
 
 describe('OpDef.teamBands: what each op declares a team can cut', () => {
