@@ -24,7 +24,7 @@ import { gemm } from './gemm-tiles.js';
 import { holdsIntegers } from '../tensor/dtype.js';
 import { strides, numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { padSource, transpose2d } from '../tensor/nd.js';
+import { padColumns, padRows, transpose2d } from '../tensor/nd.js';
 import type { PadMode } from '../tensor/nd.js';
 import { gradOrZeros, reshaped, sumToShape } from './vjp-kernels.js';
 import type { VjpContext } from './types.js';
@@ -115,35 +115,27 @@ export function splitVjp(ctx: Ctx<{ axis: number; sizes: number[] }>): Grads {
   return first(ctx, tensor(x.shape, gx));
 }
 
+/** pad: ∂x sums the gradient of every output cell read from it (reflect and edge read some twice or more), row by row in the output's order (tensor/nd.ts padRows). */
 export function padVjp(ctx: Ctx<{ begin: number[] }, { mode: string }>): Grads {
   const x = ctx.inputs[0];
   const out = ctx.outputs[0];
   const g = gradOrZeros(ctx);
-  const own = strides(x.shape);
-  const rank = out.length;
-  // per axis, each output coordinate's source offset (−1: constant), so the loop only adds
-  const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => {
-    const s = padSource(c, ctx.plan.begin[d], n - x.shape[d] - ctx.plan.begin[d], x.shape[d], ctx.attrs.mode as PadMode);
-    return s < 0 ? -1 : s * own[d];
-  }));
   const gx = new Float32Array(x.data.length);
-  const idx = new Int32Array(rank);
-  for (let o = 0; o < g.length; o++) {
-    let src = 0;
-    for (let d = 0; d < rank; d++) {
-      const s = maps[d][idx[d]];
-      if (s < 0) {
-        src = -1;
-        break;
-      }
-      src += s;
-    }
-    if (src >= 0) gx[src] += g[o];
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < out[d]) break;
-      idx[d] = 0;
-    }
+  if (out.length === 0) {
+    gx[0] = g[0];
+    return first(ctx, tensor(x.shape, gx));
   }
+  const mode = ctx.attrs.mode as PadMode;
+  const width = out[out.length - 1];
+  const { cols, lo, hi, shift } = padColumns(x.shape, ctx.plan.begin, out, mode);
+  padRows(x.shape, ctx.plan.begin, out, mode, (o, src) => {
+    if (src < 0) return;
+    // the columns in order, as the element-by-element walk added them (the same sums, bit for bit)
+    for (let k = 0; k < lo; k++) if (cols[k] >= 0) gx[src + cols[k]] += g[o + k];
+    const from = src - shift;
+    for (let k = lo; k < hi; k++) gx[from + k] += g[o + k];
+    for (let k = hi; k < width; k++) if (cols[k] >= 0) gx[src + cols[k]] += g[o + k];
+  });
   return first(ctx, tensor(x.shape, gx));
 }
 

@@ -196,28 +196,78 @@ export function padSource(c: number, b: number, e: number, n: number, mode: PadM
   }
 }
 
-export function pad(x: Tensor, begin: readonly number[], out: readonly number[], mode: PadMode, value: number): Tensor {
-  const own = strides(x.shape);
-  const res = new Float32Array(numel(out));
-  const rank = out.length;
-  const maps = out.map((n, d) => Int32Array.from({ length: n }, (_, c) => padSource(c, begin[d], n - x.shape[d] - begin[d], x.shape[d], mode)));
-  const idx = new Array<number>(rank).fill(0);
-  for (let o = 0; o < res.length; o++) {
+/**
+ * A pad walked by rows of its last axis, so that the middle of a row is one contiguous copy: before,
+ * every element found its source through every axis's map (36 ns an element: a reflect pad of
+ * 128×112×112 took 60 ms, more than the 3×3 128→128 conv after it).
+ *
+ * padColumns: `cols[c]`, output column c's source column in x's row (−1: the constant); columns
+ * [lo, hi) are x's row from column lo − shift, contiguously (the others are pads, or crops).
+ */
+export interface PadColumns {
+  cols: Int32Array;
+  lo: number;
+  hi: number;
+  shift: number;
+}
+
+export function padColumns(shape: readonly number[], begin: readonly number[], out: readonly number[], mode: PadMode): PadColumns {
+  const last = out.length - 1;
+  const [width, n, shift] = [out[last], shape[last], begin[last]];
+  const cols = Int32Array.from({ length: width }, (_, c) => padSource(c, shift, width - n - shift, n, mode));
+  const [lo, hi] = [Math.max(0, shift), Math.min(width, shift + n)];
+  return hi > lo ? { cols, lo, hi, shift } : { cols, lo: 0, hi: 0, shift };
+}
+
+/** padRows: `visit(o, src)` once per output row, in order: its offset in the output, and its source row's in x (−1 when an outer axis lies in a constant pad). */
+export function padRows(shape: readonly number[], begin: readonly number[], out: readonly number[], mode: PadMode, visit: (o: number, src: number) => void): void {
+  const last = out.length - 1;
+  const own = strides(shape);
+  // per outer axis, each output coordinate's source offset (−1: the constant)
+  const maps = out.slice(0, last).map((m, d) =>
+    Int32Array.from({ length: m }, (_, c) => {
+      const s = padSource(c, begin[d], m - shape[d] - begin[d], shape[d], mode);
+      return s < 0 ? -1 : s * own[d];
+    }),
+  );
+  const idx = new Int32Array(last);
+  const rows = out.slice(0, last).reduce((a, b) => a * b, 1);
+  for (let r = 0; r < rows; r++) {
     let src = 0;
-    for (let d = 0; d < rank; d++) {
+    for (let d = 0; d < last; d++) {
       const s = maps[d][idx[d]];
       if (s < 0) {
         src = -1;
         break;
       }
-      src += s * own[d];
+      src += s;
     }
-    res[o] = src < 0 ? value : x.data[src];
-    for (let d = rank - 1; d >= 0; d--) {
+    visit(r * out[last], src);
+    for (let d = last - 1; d >= 0; d--) {
       if (++idx[d] < out[d]) break;
       idx[d] = 0;
     }
   }
+}
+
+export function pad(x: Tensor, begin: readonly number[], out: readonly number[], mode: PadMode, value: number): Tensor {
+  const res = new Float32Array(numel(out));
+  if (out.length === 0) {
+    res[0] = x.data[0];
+    return tensor(out, res);
+  }
+  const xd = x.data;
+  const width = out[out.length - 1];
+  const { cols, lo, hi, shift } = padColumns(x.shape, begin, out, mode);
+  padRows(x.shape, begin, out, mode, (o, src) => {
+    if (src < 0) {
+      if (value !== 0) res.fill(value, o, o + width);
+      return;
+    }
+    for (let k = 0; k < lo; k++) res[o + k] = cols[k] < 0 ? value : xd[src + cols[k]];
+    if (hi > lo) res.set(xd.subarray(src + lo - shift, src + hi - shift), o + lo);
+    for (let k = hi; k < width; k++) res[o + k] = cols[k] < 0 ? value : xd[src + cols[k]];
+  });
   return tensor(out, res);
 }
 
