@@ -29,6 +29,14 @@ export interface MemoryCharge {
    * release gives them back with what it asked, and the task asks only beyond them.
    */
   lend?(): number;
+  /**
+   * Asks `bytes` from the body as the call does, for a task that holds nothing of the request yet
+   * (no ask, no loan: runtime/memory-grant.ts gives its loan back first); refused only because the
+   * request's other tasks running now hold the rest, it waits for one of them to release and asks
+   * again, until `waitMs` have passed (then 503 OVERLOADED, saying it waited) or `signal` aborts
+   * (then OVERLOADED at once: the task is over). Any other refusal is thrown as the call throws it.
+   */
+  wait?(bytes: number, what: string, until: { waitMs: number; signal: AbortSignal }): Promise<void>;
 }
 
 /** Bytes reserved against a budget, returned once (release is idempotent). */
@@ -89,6 +97,17 @@ export function answerOverBudget(bytes: number, total: number, shapes: readonly 
   });
 }
 
+/**
+ * The OVERLOADED refusals that only the request's own other tasks running now cause (chargeTo's
+ * reach): `wait` asks again after a release for these, and for no other refusal.
+ */
+const heldByOwnTasks = new WeakSet<ConvlensError>();
+
+/** Whether `e` is a refusal only the request's own other tasks running now cause (MemoryCharge.wait waits those out). */
+export function refusedForOwnTasks(e: unknown): boolean {
+  return e instanceof ConvlensError && heldByOwnTasks.has(e);
+}
+
 /** A request's charges (chargeTo): its tasks' asks, and its answer's tensors. */
 export interface RequestCharges extends MemoryCharge {
   /** The answer holds `bytes` more of tensors until its client has read them (`shapes`: all its tensors so far, in the answer's order). */
@@ -106,7 +125,8 @@ export interface RequestCharges extends MemoryCharge {
  * at its release); `answered`: the answer's tensors. By the time a task runs, or an answer is
  * written, the body read and parsed is spent, so the body's share covers them as far as it goes.
  * 413 GRAPH_TOO_LARGE when that is more than the whole budget (RESPONSE_TOO_LARGE when the answer
- * alone is), 503 OVERLOADED while the budget is spent by others.
+ * alone is), 503 OVERLOADED while the budget is spent by others, or while the request's own other
+ * tasks running now hold the rest (the call; `wait` waits for their release instead).
  */
 export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodyShare: () => number = () => 0): RequestCharges {
   let other = 0;
@@ -118,18 +138,22 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
    * holds without its other tasks running now) is more than the whole budget, OVERLOADED when only
    * those tasks make it so (they give theirs back as they end) or the budget is spent by others.
    */
-  const reach = (before: number, alone: number, tooLarge: (target: number) => ConvlensError, overloaded: (more: number) => string) => {
+  const reach = (before: number, alone: number, tooLarge: (target: number) => ConvlensError, overloaded: (more: number) => string, waitedMs = 0) => {
     const target = held();
     if (alone > budget.total) throw tooLarge(target);
     if (target > budget.total) {
-      throw new ConvlensError('OVERLOADED', `${overloaded(target - before)}, and with the request's other tasks running now that is more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES); retry later`);
+      const waited = waitedMs > 0 ? `, still after waiting ${waitedMs} ms for them to end` : '';
+      const e = new ConvlensError('OVERLOADED', `${overloaded(target - before)}, and with the request's other tasks running now that is more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES)${waited}; retry later`);
+      heldByOwnTasks.add(e);
+      throw e;
     }
     const more = target - reservation.bytes;
     if (more > 0 && !reservation.grow(more)) throw new ConvlensError('OVERLOADED', `the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and ${overloaded(Math.min(more, target - before))}; retry later`);
   };
   /** What the request would hold with `bytes` more from the body and none of its tasks running now. */
   const aloneWith = (bytes: number) => other + Math.max(bodyShare(), bytes + answered);
-  const charge = (bytes: number, what: string, fromBody = false, covered = 0) => {
+  /** The call, and `wait`'s asks (`waitedMs`: how long it has waited, named in its last refusal). */
+  const ask = (bytes: number, what: string, fromBody: boolean, covered: number, waitedMs: number) => {
     const before = held();
     if (fromBody) running += bytes - covered;
     else other += bytes;
@@ -143,6 +167,7 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
             needed: target - before,
           }),
         (more) => `${what} needs about ${more} more`,
+        waitedMs,
       );
     } catch (e) {
       if (fromBody) running -= bytes - covered;
@@ -150,8 +175,45 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
       throw e;
     }
   };
+  const charge = (bytes: number, what: string, fromBody = false, covered = 0) => ask(bytes, what, fromBody, covered, 0);
+  // the waits of this request's tasks for its other tasks to release (`wait`), woken by each release
+  const waiters = new Set<() => void>();
+  const release = (asked: number) => {
+    running = Math.max(0, running - asked);
+    for (const wake of [...waiters]) wake();
+  };
+  /** Resolves at the request's next release, at `ms`, or when `signal` aborts, whichever comes first; leaves no timer, listener or waiter behind. */
+  const released = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      waiters.add(done);
+    });
+  const wait = async (bytes: number, what: string, { waitMs, signal }: { waitMs: number; signal: AbortSignal }) => {
+    const started = performance.now();
+    for (;;) {
+      // the task is over (cancelled, timed out, its client gone): asking now would hold bytes no release gives back
+      if (signal.aborted) throw new ConvlensError('OVERLOADED', `${what}: the task was stopped while it waited for the request's other tasks to release their memory; retry later`);
+      const waited = Math.round(performance.now() - started);
+      const last = waited >= waitMs;
+      try {
+        return ask(bytes, what, true, 0, last ? waited : 0);
+      } catch (e) {
+        if (last || !refusedForOwnTasks(e)) throw e;
+      }
+      // a refusal only for the request's own tasks running now: asked again at a release (no polling)
+      await released(waitMs - waited, signal);
+    }
+  };
   return Object.assign(charge, {
-    release: (asked: number) => void (running = Math.max(0, running - asked)),
+    release,
+    wait,
     lend: () => {
       const free = Math.max(0, bodyShare() - running - answered);
       running += free;

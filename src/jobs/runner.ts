@@ -11,7 +11,9 @@
  *   lines are encoded after). Refused for now (OVERLOADED), the task is retried the same way: a
  *   run's tensors and file are copied to the worker, not moved, so they can be sent again; an
  *   analysis's ONNX file is moved, so that refusal fails the job. GRAPH_TOO_LARGE (the whole
- *   budget could not hold it) always does.
+ *   budget could not hold it) always does. A reservation serves one task, with no body's share to
+ *   lend, so its first ask meets no other task of it running: the grant's wait for a request's own
+ *   other tasks (runtime/memory-grant.ts) never starts for a job.
  * - Cancellation (the signal) answers at once with JOB_CANCELLED, and the pool, given the same
  *   signal with every task, drops the job's waiting tasks and stops its running one (its worker is
  *   replaced).

@@ -15,7 +15,8 @@
  *   Atomics.wait (chargeMemory): the analysis is synchronous code, and the answer decides whether
  *   it runs at all.
  * - The main thread grows the request's reservation (or fails to), writes `{ error? }`, sets
- *   ANSWERED and wakes the worker.
+ *   ANSWERED and wakes the worker. A task's first ask refused only because the request's other
+ *   tasks running now hold the rest is answered once they have released (openMemoryGrant).
  * The cost, on a 1-layer analysis of about 170 µs through a one-worker pool: a MessagePort per
  * task added about 110 µs; this mailbox adds about 45 µs (3–100 from run to run), most of it the
  * round trip through the main thread's event loop.
@@ -27,6 +28,7 @@ import { ConvlensError, fromSerialized } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphSource } from '../graph/load.js';
+import { refusedForOwnTasks } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
 
 export type { MemoryCharge };
@@ -48,6 +50,13 @@ const CLOSED = 3;
  * within milliseconds; past this it is stuck, and the task stops rather than run unbudgeted.
  */
 const ANSWER_WAIT_MS = 30_000;
+
+/**
+ * Longest the main thread keeps a task's first ask waiting for the request's other tasks to release
+ * (openMemoryGrant): then it answers OVERLOADED, 10 s before the worker would stop waiting for any
+ * answer (ANSWER_WAIT_MS), so the task ends with the answer that says why, not with a silence.
+ */
+export const OWN_TASKS_WAIT_MS = 20_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -83,49 +92,95 @@ const INTERNAL_ANSWER: SerializedError = { code: 'INTERNAL', message: 'the memor
 /** Atomics.waitAsync (V8 since Node 16; in TypeScript's lib from ES2024, this project targets ES2022). */
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: true; value: Promise<string> } | { async: false; value: string } }).waitAsync;
 
-/** The main thread's side: a grant for one task, answered by `charge`; `close()` once the task is over. */
-export function openMemoryGrant(charge: MemoryCharge): { grant: MemoryGrant; close(): void } {
+/**
+ * The main thread's side: a grant for one task, answered by `charge`; `close()` once the task is over.
+ *
+ * A task's first ask from the body (its run's peak: it has asked nothing from the body before, and
+ * none of its loan is spent: the ask's `covered` is the whole loan) that only the request's other
+ * tasks running now make too much (two aliased GraphQL runs at once, each within the budget, not
+ * together) is not refused: the task gives its loan back and waits for those tasks to release
+ * (MemoryCharge.wait), then is asked again; at most `waitMs` (OWN_TASKS_WAIT_MS), and no longer
+ * than the grant is open. Any later ask (a staged run's next stage, a Loop body's iteration: the
+ * same high-water charge, chargeRun) is answered at once, as before: the task holds bytes then,
+ * and waiting holding them could wait for a task that waits for it.
+ * Why no two tasks can wait for each other: a waiting task holds none of the request's running
+ * bytes (no ask, and its loan given back), so no refusal is ever due to it, and no task waits for
+ * it; a task that holds bytes is not waiting, and its later asks are answered at once, so it runs
+ * on to its end and releases (or its grant closes, which releases too). Kept, the loan would be a
+ * waiter's holding: two tasks, each lent part of the body's share, could each be refused for the
+ * other's loan and wait for a release neither makes.
+ */
+export function openMemoryGrant(charge: MemoryCharge, waitMs = OWN_TASKS_WAIT_MS): { grant: MemoryGrant; close(): void } {
   const grant = new SharedArrayBuffer(GRANT_BYTES);
   const state = new Int32Array(grant, 0, 2);
   // the body's share no other task of the request holds, lent to this one: its run's peak within it
   // is asked of no one (no round trip through this thread's event loop, which may be busy)
-  const lent = charge.lend?.() ?? 0;
+  let lent = charge.lend?.() ?? 0;
   new Float64Array(grant, LENT, 1)[0] = lent;
   // what the task asked from the body (its run's peak) beyond the loan, given back with it when it is over (MemoryCharge.release)
   let fromBodyAsked = 0;
+  let closed = false;
+  // ends a first ask's wait when the grant closes (made only for such a wait)
+  let closing: AbortController | null = null;
+  const answer = (error?: unknown): void => {
+    const message: Answer = error === undefined ? {} : { error: error instanceof ConvlensError ? error.toJSON() : INTERNAL_ANSWER };
+    try {
+      write(grant, message);
+    } catch {
+      // an answer longer than the mailbox (no catalog message is): its code alone
+      write(grant, { error: { code: message.error?.code ?? 'INTERNAL', message: INTERNAL_ANSWER.message } });
+    }
+    Atomics.store(state, 0, ANSWERED);
+    Atomics.notify(state, 0);
+    listen(ANSWERED);
+  };
+  /** The task's first ask, refused for the request's other running tasks: answered once they have released enough (or not). */
+  const waitForOwnTasks = (wait: NonNullable<MemoryCharge['wait']>, { bytes, what }: Question): void => {
+    // asked in full from here: what the loan covered is given back with the loan
+    if (lent > 0) charge.release?.(lent);
+    lent = 0;
+    closing = new AbortController();
+    wait(bytes, what, { waitMs, signal: closing.signal }).then(
+      () => {
+        // granted as the task was stopped: no one reads the answer, and close() has given back all it knew of
+        if (closed) return charge.release?.(bytes);
+        fromBodyAsked += bytes;
+        answer();
+      },
+      (e: unknown) => void (closed || answer(e)),
+    );
+  };
   const listen = (seen: number): void => {
     const waiting = waitAsync(state, 0, seen);
     void (waiting.async ? waiting.value : Promise.resolve(waiting.value)).then(() => {
       const now = Atomics.load(state, 0);
       if (now === CLOSED) return;
       if (now !== ASKED) return listen(now);
-      let answer: Answer = {};
+      let question: Question | undefined;
       try {
-        const { bytes, what, fromBody, covered = 0 } = read<Question>(grant);
+        question = read<Question>(grant);
+        const { bytes, what, fromBody, covered = 0 } = question;
         charge(bytes, what, fromBody, covered);
         if (fromBody) fromBodyAsked += bytes - covered;
       } catch (e) {
-        answer = { error: e instanceof ConvlensError ? e.toJSON() : INTERNAL_ANSWER };
+        const first = question?.fromBody && fromBodyAsked === 0 && (question.covered ?? 0) === lent;
+        if (first && charge.wait && refusedForOwnTasks(e)) return waitForOwnTasks(charge.wait, question!);
+        return answer(e);
       }
-      try {
-        write(grant, answer);
-      } catch {
-        // an answer longer than the mailbox (no catalog message is): its code alone
-        write(grant, { error: { code: answer.error?.code ?? 'INTERNAL', message: INTERNAL_ANSWER.message } });
-      }
-      Atomics.store(state, 0, ANSWERED);
-      Atomics.notify(state, 0);
-      listen(ANSWERED);
+      answer();
     });
   };
   listen(IDLE);
   return {
     grant,
     close: () => {
-      // ends the wait above (a task that never asked leaves it pending)
+      closed = true;
+      // ends the wait above (a task that never asked leaves it pending), and a first ask's wait for the request's other tasks
       Atomics.store(state, 0, CLOSED);
       Atomics.notify(state, 0);
+      closing?.abort();
       if (lent + fromBodyAsked > 0) charge.release?.(lent + fromBodyAsked);
+      lent = 0;
       fromBodyAsked = 0;
     },
   };

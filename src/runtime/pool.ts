@@ -190,6 +190,7 @@ export function createPool(config: Config): TaskPool {
             try {
               result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
             } finally {
+              // after the task's end, its timeout or its client's going: also ends at once a first ask's wait for the request's other tasks (memory-grant.ts)
               memory?.close();
             }
           } finally {

@@ -79,6 +79,21 @@ describe("a run's peak lasts as long as its task (MemoryCharge.release): a Graph
     for (let t = 0; t < 50 && admissionOf(a)!.budget.used > 0; t++) await new Promise((r) => setTimeout(r, 20));
     expect(admissionOf(a)!.budget.used).toBe(0);
   });
+
+  it("the same two aliased runs on two workers with a 24 MiB budget, started at once (16.2 + 16.2 MiB > 24): both answer 200 with data, the second's ask waiting for the first's release (before, one of the two was null with an OVERLOADED error on every try: 10 of 10); 3 tries in a row, the budget all given back after each", async () => {
+    app = await testApp({ WORKERS: '2', MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000', MEMORY_BUDGET_BYTES: String(24 * MiB) });
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app.server).post('/graphql').send({ query, variables: { s: spec, x: body.inputs.x } });
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toBeUndefined();
+      expect([res.body.data.a.outputs[0], res.body.data.b.outputs[0]]).toEqual([
+        { name: 'pool', tensor: { shape: [1, 1, 8, 8] } },
+        { name: 'pool', tensor: { shape: [1, 1, 8, 8] } },
+      ]);
+      for (let t = 0; t < 50 && admissionOf(app)!.budget.used > 0; t++) await new Promise((r) => setTimeout(r, 20));
+      expect(admissionOf(app)!.budget.used).toBe(0);
+    }
+  });
 });
 
 describe("an ERF sample asks for its gradient's memory, at the field that sizes it", () => {

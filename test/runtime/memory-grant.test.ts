@@ -5,10 +5,14 @@
  * import asks for its weight folds' memory before they run.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ReportOptionsSchema } from '../../src/analysis/extras.js';
 import { loadConfig } from '../../src/config.js';
 import { ConvlensError } from '../../src/errors.js';
+import { chargeTo, MemoryBudget } from '../../src/memory-budget.js';
+import type { MemoryCharge } from '../../src/memory-budget.js';
+import { OWN_TASKS_WAIT_MS, openMemoryGrant } from '../../src/runtime/memory-grant.js';
 import { createPool } from '../../src/runtime/pool.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
@@ -130,5 +134,155 @@ describe("a task's loan (MemoryCharge.lend): the body's share no other task hold
     await pool.run('operator', call, undefined, { memory: c.memory });
     expect(c.asked).toEqual([[PEAK, true, 1024 * 1024]]);
     expect(c.released).toEqual([PEAK]);
+  });
+});
+
+describe("a task's first ask waits for the request's other tasks running now to release (memory-budget.ts MemoryCharge.wait), within a bound and no longer than its grant is open", () => {
+  // the request: a 24 MiB budget, a body's share of 4 MiB; another task of it holds 16 MiB from the
+  // body (charged here, on the main thread); the task's 17 MiB peak fits alone, not with those 16
+  const MiB = 1024 * 1024;
+  const HELD = 16 * MiB;
+  const TASK = 17 * MiB;
+  const BODY = 4 * MiB;
+  const request = (body = BODY) => {
+    const budget = new MemoryBudget(24 * MiB);
+    const reservation = budget.tryReserve(body)!;
+    const charges = chargeTo(budget, reservation, () => body);
+    // what the grant does with the request's charges, in order
+    const seen: string[] = [];
+    const memory: MemoryCharge = Object.assign((bytes: number, what: string, fromBody?: boolean, covered?: number) => charges(bytes, what, fromBody, covered), {
+      lend: () => charges.lend!(),
+      release: (n: number) => {
+        seen.push(`release ${n / MiB} MiB`);
+        charges.release!(n);
+      },
+      wait: (bytes: number, what: string, until: { waitMs: number; signal: AbortSignal }) => {
+        seen.push(`wait ${bytes / MiB} MiB`);
+        return charges.wait!(bytes, what, until);
+      },
+    });
+    return { budget, reservation, charges, memory, seen };
+  };
+  /** A worker thread asking `peaks` through one chargeRun (test/runtime/ask-worker.mjs) on a grant of `memory`. */
+  const task = (memory: MemoryCharge, peaks: number[], waitMs?: number) => {
+    const grant = openMemoryGrant(memory, waitMs);
+    const worker = new Worker(new URL('./ask-worker.mjs', import.meta.url), { workerData: { peaks, grant: grant.grant } });
+    const result = new Promise<{ ok: boolean; error?: { code: string; message: string }; ms: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    let answered = false;
+    const done = result.finally(() => {
+      answered = true;
+      grant.close();
+      void worker.terminate();
+    });
+    return { done, close: () => grant.close(), answered: () => answered };
+  };
+
+  it(`the bound is ${OWN_TASKS_WAIT_MS.toLocaleString('en-US')} ms, well within the 30,000 ms a worker waits for any answer`, () => {
+    expect(OWN_TASKS_WAIT_MS).toBe(20_000);
+  });
+
+  it('17 MiB asked with 4 MiB lent, while another task holds 16 MiB of 24: the task gives its loan back and waits (no answer 200 ms on), answered at that task\'s release; its end gives back its 17 MiB in full; the request keeps its high-water 20 MiB (the 4 lent and the 16) until it ends, then 0', async () => {
+    const r = request();
+    const t = task(r.memory, [TASK]);
+    r.charges(HELD, "the request's other run", true);
+    await vi.waitFor(() => expect(r.seen).toEqual(['release 4 MiB', 'wait 17 MiB']), { timeout: 10_000 });
+    await new Promise((done) => setTimeout(done, 200));
+    expect(t.answered()).toBe(false);
+    r.memory.release!(HELD);
+    const result = await t.done;
+    expect(result).toMatchObject({ ok: true });
+    expect(result.ms).toBeGreaterThanOrEqual(200);
+    expect(r.seen).toEqual(['release 4 MiB', 'wait 17 MiB', 'release 16 MiB', 'release 17 MiB']);
+    expect(r.budget.used).toBe(BODY + HELD);
+    r.reservation.release();
+    expect(r.budget.used).toBe(0);
+  });
+
+  it("a later ask (one run's second stage: 2 MiB, then 17 MiB, through the same high-water charge) while another task holds 16 MiB: 503 OVERLOADED at once, as before, no wait", async () => {
+    const r = request(0);
+    r.charges(HELD, "the request's other run", true);
+    const result = await task(r.memory, [2 * MiB, TASK]).done;
+    expect(result).toMatchObject({ ok: false, error: { code: 'OVERLOADED', message: `a peak of ${TASK} bytes needs about ${15 * MiB} more, and with the request's other tasks running now that is more than the whole ${24 * MiB}-byte memory budget (MEMORY_BUDGET_BYTES); retry later` } });
+    expect(result.ms).toBeLessThan(1000);
+    expect(r.seen).toEqual(['release 2 MiB']);
+  });
+
+  it('no release within a 300 ms bound: the task is answered 503 OVERLOADED, saying it waited (300–2,000 ms), not left to its own 30 s; nothing of it held', async () => {
+    const r = request();
+    r.charges(HELD, "the request's other run", true);
+    const result = await task(r.memory, [TASK], 300).done;
+    expect(result).toMatchObject({ ok: false, error: { code: 'OVERLOADED', message: expect.stringMatching(/^a peak of 17825792 bytes needs about \d+ more, and with the request's other tasks running now that is more than the whole 25165824-byte memory budget \(MEMORY_BUDGET_BYTES\), still after waiting \d+ ms for them to end; retry later$/) } });
+    expect(result.ms).toBeGreaterThanOrEqual(300);
+    expect(result.ms).toBeLessThan(2000);
+    r.memory.release!(HELD);
+    expect(r.budget.used).toBe(HELD);
+    r.reservation.release();
+    expect(r.budget.used).toBe(0);
+  });
+
+  it("the grant closed 200 ms into the wait (its task stopped): the wait ends at once (the worker told within 1,000 ms), and the other task's release then grants it nothing: the request holds those 16 MiB only, 0 once it ends", async () => {
+    const r = request(0);
+    r.charges(HELD, "the request's other run", true);
+    const t = task(r.memory, [TASK]);
+    await vi.waitFor(() => expect(r.seen).toEqual(['wait 17 MiB']), { timeout: 10_000 });
+    await new Promise((done) => setTimeout(done, 200));
+    const closed = performance.now();
+    t.close();
+    const result = await t.done;
+    expect(result).toMatchObject({ ok: false, error: { code: 'OVERLOADED', message: `this task's memory grant was closed before its request for ${TASK} bytes was answered; retry later` } });
+    expect(performance.now() - closed).toBeLessThan(1000);
+    r.memory.release!(HELD);
+    await new Promise((done) => setTimeout(done, 20));
+    expect(r.seen).toEqual(['wait 17 MiB', 'release 16 MiB']);
+    expect(r.budget.used).toBe(HELD);
+    r.reservation.release();
+    expect(r.budget.used).toBe(0);
+  });
+});
+
+describe('a waiting task stopped by the pool (runtime/pool.ts closes its grant): its client gone, or past TASK_TIMEOUT_MS', () => {
+  // the upsample ×256 operator call above (a 16.2 MiB peak) while another task of its request holds 16 MiB of a 24 MiB budget
+  const MiB = 1024 * 1024;
+  const call = { name: 'upsample', inputs: [tensor([1, 1, 8, 8], new Float32Array(64).fill(1))], attributes: { scaleFactor: 256, mode: 'nearest' }, weights: {}, training: false, seed: 0, maxElements: 1 << 24 };
+  const timed = createPool(loadConfig({ WORKERS: '1', TASK_TIMEOUT_MS: '3000' }));
+  afterAll(() => timed.close());
+  const held = () => {
+    const budget = new MemoryBudget(24 * MiB);
+    const reservation = budget.tryReserve(0)!;
+    const charges = chargeTo(budget, reservation);
+    charges(16 * MiB, "the request's other run", true);
+    return { budget, reservation, charges };
+  };
+
+  it('its client goes away 300 ms into the wait: 499 CLIENT_CLOSED_REQUEST within 1,000 ms of it; the other task\'s release grants it nothing (16 MiB held, 0 once the request ends)', async () => {
+    const r = held();
+    // a first task starts the worker, so the wait below is the task's own
+    await pool.run('operator', { ...call, attributes: { scaleFactor: 1, mode: 'nearest' } });
+    const gone = new AbortController();
+    const running = pool.run('operator', call, undefined, { memory: r.charges, signal: gone.signal }).catch((e: unknown) => e);
+    await new Promise((done) => setTimeout(done, 300));
+    const at = performance.now();
+    gone.abort();
+    expect(await running).toMatchObject({ code: 'CLIENT_CLOSED_REQUEST' });
+    expect(performance.now() - at).toBeLessThan(1000);
+    r.charges.release!(16 * MiB);
+    expect(r.budget.used).toBe(16 * MiB);
+    r.reservation.release();
+    expect(r.budget.used).toBe(0);
+  });
+
+  it('TASK_TIMEOUT_MS 3,000, no release: 503 TIMEOUT after about 3 s (under 6 s), not the 20 s wait; 0 of the budget held once the request ends', async () => {
+    await timed.run('operator', { ...call, attributes: { scaleFactor: 1, mode: 'nearest' } });
+    const r = held();
+    const started = performance.now();
+    await expect(timed.run('operator', call, undefined, { memory: r.charges })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(performance.now() - started).toBeLessThan(6000);
+    r.charges.release!(16 * MiB);
+    expect(r.budget.used).toBe(16 * MiB);
+    r.reservation.release();
+    expect(r.budget.used).toBe(0);
   });
 });
