@@ -15,8 +15,13 @@ import { ConvlensError } from './errors.js';
  * read and parsed is spent by then), and which last as long as the task that asked them.
  */
 export interface MemoryCharge {
-  /** `covered`: of `bytes`, what the task's loan (lend) already counts. */
-  (bytes: number, what: string, fromBody?: boolean, covered?: number): void;
+  /**
+   * `covered`: of `bytes`, what the task's loan (lend) already counts. `own`: what the asking task
+   * already holds of the request's running bytes (its loan and its earlier asks): a later ask (a
+   * staged run's next stage) sends only its growth, and the task alone holds both, so whether it
+   * could ever be granted (413, not 503) is judged on own + bytes − covered. Absent: on `bytes`.
+   */
+  (bytes: number, what: string, fromBody?: boolean, covered?: number, own?: number): void;
   /**
    * The task that asked `asked` bytes `fromBody` is over: they no longer count. The reservation
    * keeps what it grew by until the request ends, for the request's next task or its answer, so a
@@ -153,14 +158,14 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
   /** What the request would hold with `bytes` more from the body and none of its tasks running now. */
   const aloneWith = (bytes: number) => other + Math.max(bodyShare(), bytes + answered);
   /** The call, and `wait`'s asks (`waitedMs`: how long it has waited, named in its last refusal). */
-  const ask = (bytes: number, what: string, fromBody: boolean, covered: number, waitedMs: number) => {
+  const ask = (bytes: number, what: string, fromBody: boolean, covered: number, waitedMs: number, own?: number) => {
     const before = held();
     if (fromBody) running += bytes - covered;
     else other += bytes;
     try {
       reach(
         before,
-        fromBody ? aloneWith(bytes) : held(),
+        fromBody ? aloneWith(own === undefined ? bytes : own + bytes - covered) : held(),
         (target) =>
           new ConvlensError('GRAPH_TOO_LARGE', `${what} needs about ${bytes} bytes of memory${fromBody ? ` (${target - before} of them beyond what its body's share of the reservation holds)` : ''}: with the ${before} the request already holds, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES)`, {
             limit: budget.total,
@@ -175,7 +180,7 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
       throw e;
     }
   };
-  const charge = (bytes: number, what: string, fromBody = false, covered = 0) => ask(bytes, what, fromBody, covered, 0);
+  const charge = (bytes: number, what: string, fromBody = false, covered = 0, own?: number) => ask(bytes, what, fromBody, covered, 0, own);
   // the waits of this request's tasks for its other tasks to release (`wait`), woken by each release
   const waiters = new Set<() => void>();
   const release = (asked: number) => {

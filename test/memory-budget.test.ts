@@ -126,3 +126,17 @@ describe("chargeTo's wait: a task's first ask waits for the request's own other 
     expect(performance.now() - started).toBeLessThan(500);
   });
 });
+
+describe("chargeTo judges a later ask with what its task holds already (`own`)", () => {
+  it('a task holding 16 MiB asks 10 MiB more (own 16 MiB) on a 24 MiB budget: 413 GRAPH_TOO_LARGE (26 MiB alone is over); without `own` the same ask was 503 OVERLOADED, as if other tasks held the 16', () => {
+    const judged = request();
+    judged.charges(PEAK, 'stage 1', true);
+    expect(() => judged.charges(10 * MiB, 'stage 2', true, 0, PEAK)).toThrow(expect.objectContaining({ code: 'GRAPH_TOO_LARGE' }));
+    const unjudged = request();
+    unjudged.charges(PEAK, 'stage 1', true);
+    expect(() => unjudged.charges(10 * MiB, 'stage 2', true)).toThrow(expect.objectContaining({ code: 'OVERLOADED' }));
+    // 4 MiB more (own 16) fits: 20 MiB
+    judged.charges(4 * MiB, 'stage 2', true, 0, PEAK);
+    expect(judged.budget.used).toBe(20 * MiB);
+  });
+});

@@ -150,7 +150,7 @@ describe("a task's first ask waits for the request's other tasks running now to 
     const charges = chargeTo(budget, reservation, () => body);
     // what the grant does with the request's charges, in order
     const seen: string[] = [];
-    const memory: MemoryCharge = Object.assign((bytes: number, what: string, fromBody?: boolean, covered?: number) => charges(bytes, what, fromBody, covered), {
+    const memory: MemoryCharge = Object.assign((bytes: number, what: string, fromBody?: boolean, covered?: number, own?: number) => charges(bytes, what, fromBody, covered, own), {
       lend: () => charges.lend!(),
       release: (n: number) => {
         seen.push(`release ${n / MiB} MiB`);
@@ -208,6 +208,17 @@ describe("a task's first ask waits for the request's other tasks running now to 
     expect(result).toMatchObject({ ok: false, error: { code: 'OVERLOADED', message: `a peak of ${TASK} bytes needs about ${15 * MiB} more, and with the request's other tasks running now that is more than the whole ${24 * MiB}-byte memory budget (MEMORY_BUDGET_BYTES); retry later` } });
     expect(result.ms).toBeLessThan(1000);
     expect(r.seen).toEqual(['release 2 MiB']);
+  });
+
+  it("a task alone on a 24 MiB budget whose second stage grows its peak from 16 to 26 MiB (an ask of the 10 MiB growth): 413 GRAPH_TOO_LARGE at once, since the task alone holds 26 MiB (before: 503 OVERLOADED 'with the request's other tasks running now', of which there were none, and a job retried it)", async () => {
+    const r = request(0);
+    const result = await task(r.memory, [16 * MiB, 26 * MiB]).done;
+    expect(result).toMatchObject({ ok: false, error: { code: 'GRAPH_TOO_LARGE' } });
+    expect(result.error!.message).toMatch(/^a peak of 27262976 bytes needs about 10485760 bytes of memory/);
+    expect(result.ms).toBeLessThan(1000);
+    expect(r.seen).toEqual(['release 16 MiB']);
+    r.reservation.release();
+    expect(r.budget.used).toBe(0);
   });
 
   it('no release within a 300 ms bound: the task is answered 503 OVERLOADED, saying it waited (300–2,000 ms), not left to its own 30 s; nothing of it held', async () => {
