@@ -100,13 +100,13 @@ describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel r
     expect(ran).toEqual([]);
   });
 
-  it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients, c's VJP copying its 18 weights flipped and transposed (72) and the 256-byte input", () => {
+  it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients, p's VJP finding its argmax again (its output and indices, 2 × 128: more than c's 72-byte weight copy) and the 256-byte input", () => {
     const graph = parseNetworkSpec(chain());
     const inference = inferGraph(graph);
     const target = resolveTarget(graph, inference, { layer: 'p', channels: null, position: null });
     const asked: number[] = [];
     forwardForBackward(graph, { x }, { ...options, capture: [], chargeMemory: (bytes) => void asked.push(bytes) }, inference, [target]);
-    expect(asked).toEqual([512 + 512 + 128 + 80 + 1024 + 72 + 256]);
+    expect(asked).toEqual([512 + 512 + 128 + 80 + 1024 + 2 * 128 + 256]);
   });
 });
 
