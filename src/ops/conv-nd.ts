@@ -35,7 +35,7 @@ import { READS_SHAPES_ONLY } from './types.js';
 import type { InferContext, Inferred, OpDef } from './types.js';
 import { convNdForward, convTransposeNdForward } from './conv-nd-kernels.js';
 import type { ConvNdPlan } from './conv-nd-kernels.js';
-import { PaddingMode, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
+import { PaddingMode, padGradientIntermediate, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
 
 export type { ConvNdPlan };
@@ -98,8 +98,9 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
     infer(ctx) {
       const plan = convNdPlan(ctx, rank);
       const inferred = convNdInferred(plan, ctx.attrs.bias);
-      // the padded input the kernel reads (paddingMode): held to the tensor limit as the pad op's output would be
-      return plan.pad ? { ...inferred, intermediates: [padIntermediate(plan.pad)] } : inferred;
+      // the padded input the kernel reads (paddingMode): held to the tensor limit as the pad op's output would be;
+      // the VJP's gradient over it (convTransposeNdForward scatters directly: no other scratch)
+      return plan.pad ? { ...inferred, intermediates: [padIntermediate(plan.pad)], vjpIntermediates: [padGradientIntermediate(plan.pad)] } : inferred;
     },
     receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo, ctx.plan.pad.shape) : windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0])),
     run(ctx) {

@@ -82,6 +82,9 @@ export function padStageRF(ctx: RFContext<unknown, unknown>, stage: PadStage): T
 /** The input padded as the stage says. */
 export const padInput = (x: Tensor, stage: PadStage): Tensor => padTensor(x, stage.begin, stage.shape, stage.mode, 0);
 
+/** What the VJP allocates besides ∂x (OpInferred.vjpIntermediates): the conv's input gradient over the padded input, which unpadGradient folds back. */
+export const padGradientIntermediate = (stage: PadStage): Intermediate => ({ shape: stage.shape, what: `the gradient over ${stage.what}, before the pad's adjoint folds it back (${fmtShape(stage.shape)})` });
+
 /** ∂x from the gradient over the padded input: the pad's adjoint. */
 export function unpadGradient(ctx: VjpContext<unknown, unknown>, stage: PadStage, gPadded: Tensor): Tensor {
   return padVjp({ ...ctx, attrs: { mode: stage.mode }, plan: { begin: stage.begin }, inputs: [ctx.inputs[0]], outputs: [stage.shape], forward: [], gradOutputs: [gPadded] })[0]!;

@@ -21,12 +21,13 @@
  * transposed-convolution kernel (a GEMM, then col2im: conv-transpose-kernel.ts).
  */
 import { z } from 'zod';
+import { fmtShape } from '../errors.js';
 import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import { addBias, flipKernels, transposeUnits } from './kernels.js';
-import type { InferContext, Inferred, OpDef, RunContext, Shape, WeightSpec } from './types.js';
+import type { InferContext, Inferred, Intermediate, OpDef, RunContext, Shape, WeightSpec } from './types.js';
 import { convTransposeForward } from './conv-transpose-kernel.js';
 import { gemmPacked, packA } from '../tensor/gemm.js';
 import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
@@ -40,7 +41,7 @@ import { winogradApplies, winogradRows } from './conv-winograd.js';
 import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { KERNEL_SCRATCH } from '../limits.js';
-import { PaddingMode, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
+import { PaddingMode, padGradientIntermediate, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
 
 export const ConvAttrs = z.strictObject({
@@ -123,8 +124,10 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   infer(ctx) {
     const p = convPlan(ctx);
     const { stage, geo } = padStage(ctx, ctx.inputs[0], p.geo, ctx.attrs.paddingMode);
-    if (!stage) return convInferred(p, ctx.attrs.bias);
-    return { ...convInferred({ ...p, geo, pad: stage }, ctx.attrs.bias), intermediates: [padIntermediate(stage)] };
+    const plan = stage ? { ...p, geo, pad: stage } : p;
+    const vjpIntermediates = convVjpIntermediates(plan, ctx.attrs.mode);
+    if (!stage) return { ...convInferred(plan, ctx.attrs.bias), vjpIntermediates };
+    return { ...convInferred(plan, ctx.attrs.bias), intermediates: [padIntermediate(stage)], vjpIntermediates };
   },
   receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo) : windowRF(ctx.rf[0], ctx.plan.geo)),
   // bands of output rows or channels, each convRows on its part of the input: the padded input of a
@@ -149,6 +152,40 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   },
 };
 
+/** Padding a stride-1 input gradient runs as a conv of gy: d·(k − 1), the whole kernel's reach. */
+const fullPad = (g: AxisGeometry) => g.dilation * (g.kernel - 1);
+
+/**
+ * Which kernel convInputGradient runs for this plan: a stride-1 conv with begin padding within
+ * d·(k − 1) runs the forward conv of gy by the flipped, transposed kernels ('flipped'); otherwise a
+ * depthwise conv scatters directly ('depthwise') and any other runs the transposed convolution
+ * ('transposed', conv-transpose-kernel.ts: a GEMM by the weight transposed, then col2im).
+ */
+export function inputGradientPath(p: ConvPlan): 'flipped' | 'depthwise' | 'transposed' {
+  const [gh, gw] = p.geo;
+  if (gh.stride === 1 && gw.stride === 1 && gh.padBegin <= fullPad(gh) && gw.padBegin <= fullPad(gw)) return 'flipped';
+  // depthwise: a direct scatter (the transposed kernel would run a 1-deep GEMM per channel)
+  return p.cin === p.groups && p.groups > 1 ? 'depthwise' : 'transposed';
+}
+
+/**
+ * What the VJP allocates besides ∂x (OpInferred.vjpIntermediates), from the plan it reads: mode
+ * "convolution"'s flipped kernels, the weight's copy its kernel takes (w' of the stride-1 conv, or
+ * the per-group transpose of convTransposeForward; the depthwise scatter takes none), and with a
+ * paddingMode the gradient over the padded input. Not counted: convTransposeForward's columns, a
+ * band of at most KERNEL_SCRATCH floats, and the GEMM's packing in WebAssembly memory.
+ */
+export function convVjpIntermediates(p: ConvPlan, mode: ConvAttrs['mode']): Intermediate[] {
+  const w = [p.cout, p.cin / p.groups, p.geo[0].kernel, p.geo[1].kernel];
+  const path = inputGradientPath(p);
+  return [
+    ...(mode === 'convolution' ? [{ shape: w, what: `its kernels flipped for mode convolution (${fmtShape(w)})` }] : []),
+    ...(path === 'flipped' ? [{ shape: w, what: `its kernels flipped and transposed per group, the input gradient's stride-1 conv (${fmtShape(w)})` }] : []),
+    ...(path === 'transposed' ? [{ shape: w, what: `its weight transposed per group for the input gradient's transposed convolution (${fmtShape(w)})` }] : []),
+    ...(p.pad ? [padGradientIntermediate(p.pad)] : []),
+  ];
+}
+
 /**
  * ∂L/∂x of a convolution by weight [Cout, Cin/g, Kh, Kw] (see the header). Stride 1 with padding
  * at most d·(k − 1) per side: conv2d of gy by w' [Cin, Cout/g, Kh, Kw], w'[g·Cin/g + ci, co] =
@@ -157,18 +194,13 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
  * [Cout, Cin/g]), whose output is the forward's input size, so dropped rows stay 0.
  */
 export function convInputGradient(gy: Float32Array, weight: Float32Array, p: ConvPlan): Float32Array {
-  const [gh, gw] = p.geo;
   const swapped = p.geo.map((g) => ({ ...g, in: g.out, out: g.in }));
-  const unitStride = gh.stride === 1 && gw.stride === 1;
-  const fullPad = (g: AxisGeometry) => g.dilation * (g.kernel - 1);
-  if (!unitStride || gh.padBegin > fullPad(gh) || gw.padBegin > fullPad(gw)) {
-    // depthwise: a direct scatter (the transposed kernel would run a 1-deep GEMM per channel)
-    if (p.cin === p.groups && p.groups > 1) return depthwiseInputGradient(gy, weight, p);
-    return convTransposeForward(gy, weight, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo: swapped });
-  }
+  const path = inputGradientPath(p);
+  if (path === 'depthwise') return depthwiseInputGradient(gy, weight, p);
+  if (path === 'transposed') return convTransposeForward(gy, weight, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo: swapped });
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
-  const taps = gh.kernel * gw.kernel;
+  const taps = p.geo[0].kernel * p.geo[1].kernel;
   // w' [Cin, Cout/g, Kh, Kw]: per group the [co, ci] blocks transposed, each kernel reversed
   const wT = new Float32Array(weight.length);
   for (let g = 0; g < p.groups; g++) transposeUnits(weight, g * coutG * cinG * taps, coutG, cinG, taps, wT, g * coutG * cinG * taps, true);

@@ -23,7 +23,7 @@ import { spatialOut } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { ConvAttrs, convAttrsFromWeights, convInferred, convPlan } from './conv.js';
 import type { ConvPlan } from './conv.js';
-import type { OpDef } from './types.js';
+import type { Intermediate, OpDef } from './types.js';
 import { gemm } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import { addBias } from './kernels.js';
@@ -87,6 +87,7 @@ export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
       ...base,
       cost: { ...base.cost, elementwise: samples * (BILINEAR_SAMPLE_FLOPS + (mask ? MASK_FLOPS : 0)) },
       plan: { ...plan, offsetGroups, masked: mask !== undefined },
+      vjpIntermediates: deformVjpIntermediates(plan),
     };
   },
   receptiveField(ctx) {
@@ -184,6 +185,16 @@ export function deformForward(
   }
   addBias(out, bias, p.n, p.cout, plane);
   return out;
+}
+
+/**
+ * What deformBackward allocates besides its three gradients (OpInferred.vjpIntermediates): Wᵀ, the
+ * weight transposed per group. Not counted: the column gradient, a band of at most KERNEL_SCRATCH
+ * floats (one column of Cin·Kh·Kw when that alone is more).
+ */
+export function deformVjpIntermediates(p: ConvPlan): Intermediate[] {
+  const w = [p.cout, p.cin / p.groups, p.geo[0].kernel, p.geo[1].kernel];
+  return [{ shape: w, what: `its weight transposed per group for the column gradient Wᵀ·g (${fmtShape(w)})` }];
 }
 
 /**

@@ -18,7 +18,7 @@ import type { OpDef } from './types.js';
 import { gemm, gemmTiled } from './gemm-tiles.js';
 import { gemv } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
-import { linearVjp, matmulVjp, reshapeVjp } from './vjp-plumbing.js';
+import { linearVjp, matmulVjp, matmulVjpIntermediates, reshapeVjp } from './vjp-plumbing.js';
 import { READS_SHAPES_ONLY } from './types.js';
 
 export const LinearAttrs = z.strictObject({
@@ -207,7 +207,9 @@ export const matmul: OpDef<Record<string, never>, null> = {
     if (!batch) return ctx.fail('SHAPE_MISMATCH', `batch dims of ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, 'inputs');
     const out = [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])];
     const rows = numel(batch) * m * n;
-    return { outputs: [out], weights: [], cost: { macs: rows * k, exactMacOps: rows * Math.max(0, 2 * k - 1), biasOps: 0, elementwise: 0 }, plan: null };
+    const cost = { macs: rows * k, exactMacOps: rows * Math.max(0, 2 * k - 1), biasOps: 0, elementwise: 0 };
+    // the VJP transposes both operands and sums each gradient over the broadcast batch (vjp-plumbing.ts matmulVjp)
+    return { outputs: [out], weights: [], cost, plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
   run(ctx) {

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef, RunContext, VjpContext } from './types.js';
+import type { Intermediate, OpDef, RunContext, Shape, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { gradOrZeros } from './vjp-kernels.js';
 
@@ -64,7 +64,7 @@ export const localResponseNorm: OpDef<LocalResponseNormAttrs, LrnPlan> = {
     const before = a.channelsBefore ?? Math.floor(a.size / 2);
     if (before > a.size - 1) ctx.fail('INVALID_ATTRIBUTE', `channelsBefore=${before} leaves no room for channel c in a window of size ${a.size} (at most ${a.size - 1})`, 'channelsBefore');
     const plan: LrnPlan = { outer: x[0], channels: x[1], inner: numel(x.slice(2)), before, after: a.size - 1 - before };
-    return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) * (a.size - 1 + PER_ELEMENT_BESIDES_SUM) }, plan };
+    return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) * (a.size - 1 + PER_ELEMENT_BESIDES_SUM) }, plan, vjpIntermediates: lrnVjpIntermediates(x, plan) };
   },
   receptiveField: (ctx) => ctx.rf[0],
   run: (ctx) => [tensor(ctx.inputs[0].shape, lrnForward(ctx))],
@@ -104,6 +104,17 @@ function lrnForward(ctx: RunContext<LocalResponseNormAttrs, LrnPlan>): Float32Ar
     for (let i = 0; i < inner; i++) out[base + i] = x[base + i] / Math.pow(k + scale * sums[i], beta);
   });
   return out;
+}
+
+/**
+ * What lrnBackward allocates beside ∂x (OpInferred.vjpIntermediates): t at every element of x and,
+ * one plane of positions at a time, the window's sums of squares and the gathered t, all float64.
+ */
+function lrnVjpIntermediates(x: Shape, p: LrnPlan): Intermediate[] {
+  return [
+    { shape: x, what: `t = g·x·D^(−β−1) at every element (float64, ${fmtShape(x)})`, bytesPerElement: 8 },
+    { shape: [2, p.inner], what: "one plane's window sums of squares and gathered t (float64)", bytesPerElement: 8 },
+  ];
 }
 
 function lrnBackward(ctx: VjpContext<LocalResponseNormAttrs, LrnPlan>): Float32Array {

@@ -22,7 +22,7 @@ import { broadcastIndex, broadcastShapes, broadcastValue } from './broadcast.js'
 import { MAX_FOLD_WORK } from '../limits.js';
 import { mayFold } from './common.js';
 import { normalizeAxis } from './axes.js';
-import type { InferContext, OpDef, RunContext, Shape, TensorValue } from './types.js';
+import type { InferContext, Intermediate, OpDef, RunContext, Shape, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
 import { arithAll, broadcastRows, ROW_KERNELS } from '../tensor/broadcast-loops.js';
 import type { Arith } from '../tensor/broadcast-loops.js';
@@ -61,6 +61,11 @@ interface Arithmetic {
   grad: (g: Tensor, i: number, inputs: Tensor[], y: Tensor) => Tensor;
   /** Integer operands (attribute `integer`) truncate each result toward zero: div's integer quotient. */
   truncatesIntegers?: boolean;
+  /**
+   * What `grad` allocates for one input beside the gradient the VJP returns (OpInferred.vjpIntermediates),
+   * of the output's shape, at most at once for `inputs` operands; absent: nothing (add's is g itself).
+   */
+  gradScratch?: (out: Shape, inputs: number) => Intermediate[];
 }
 
 const NoAttrs = z.strictObject({});
@@ -139,6 +144,7 @@ function arithmetic<A extends ArithmeticAttrs>(d: Arithmetic, attrs: z.ZodType<A
         weights: [],
         cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) },
         plan: null,
+        ...(d.gradScratch ? { vjpIntermediates: d.gradScratch(out, ctx.inputs.length) } : {}),
       };
     },
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),
@@ -178,6 +184,11 @@ export const mul = arithmetic({
   variadic: true,
   fold: (a, b) => a * b,
   grad: productOfOthers,
+  // g·x_j over the output's shape, and with three or more operands the product before it while the next factor is applied
+  gradScratch: (out, inputs) => [
+    { shape: out, what: `g times the other operands over the output's shape ${fmtShape(out)}, before its sum to an operand's shape` },
+    ...(inputs > 2 ? [{ shape: out, what: 'the product of g and the operands before it, while the next one multiplies it' }] : []),
+  ],
 }, NoAttrs);
 export const sub = arithmetic({
   name: 'sub',
@@ -187,6 +198,7 @@ export const sub = arithmetic({
   variadic: false,
   fold: (a, b) => a - b,
   grad: (g, i) => (i === 0 ? g : tensor(g.shape, g.data.map((v) => -v))),
+  gradScratch: (out) => [{ shape: out, what: `−g over the output's shape ${fmtShape(out)}, before its sum to b's shape` }],
 }, NoAttrs);
 export const div = arithmetic({
   name: 'div',
@@ -199,6 +211,10 @@ export const div = arithmetic({
   // ∂(a/b)/∂b = −a/b² = −y/b
   grad: (g, i, [, b], y) =>
     i === 0 ? binaryBroadcast(g, b, g.shape, (gv, bv) => gv / bv) : binaryBroadcast(tensor(g.shape, g.data.map((gv, k) => gv * y.data[k])), b, g.shape, (gy, bv) => -gy / bv),
+  gradScratch: (out) => [
+    { shape: out, what: `g·y over the output's shape ${fmtShape(out)}, b's gradient before its division by b` },
+    { shape: out, what: "−g·y/b (g/b for a) over the output's shape, before its sum to the operand's shape" },
+  ],
   truncatesIntegers: true,
 }, DivAttrs);
 

@@ -34,7 +34,7 @@ import { IntList, channelVector } from './common.js';
 import { normalizeAxis } from './axes.js';
 import { posInt } from './geometry.js';
 import { globalRF } from './receptive-field.js';
-import { normCost, normRun, normVjp } from './norm-kernels.js';
+import { normCost, normRun, normVjp, normVjpIntermediates } from './norm-kernels.js';
 import type { NormAttrs, NormPlan } from './norm-kernels.js';
 import { numel } from './types.js';
 import type { InferContext, OpDef, RFContext, RunContext, Shape, WeightSpec } from './types.js';
@@ -143,7 +143,7 @@ export const layerNorm: OpDef<LayerNormAttrs, NormPlan> = {
       if (a.bias) weights.push({ name: 'bias', shape: affineShape, trainable: true, init: { kind: 'constant', value: 0 } });
     }
     const affineOps = a.elementwiseAffine ? (a.bias ? 2 : 1) : 0;
-    return { outputs: [ctx.inputs[0]], weights, cost: normCost(ctx.inputs[0], plan, affineOps), plan };
+    return { outputs: [ctx.inputs[0]], weights, cost: normCost(ctx.inputs[0], plan, affineOps), plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,
   run: normRun,
@@ -186,7 +186,7 @@ export const groupNorm: OpDef<GroupNormAttrs, NormPlan> = {
     const plan: NormPlan = { outer: n * a.numGroups, size, inner: 1, affineA: a.numGroups, affineB: Math.max(1, perGroup ? size : hw), running: false, dims: x.map((_, i) => i).slice(1) };
     const k = perGroup ? a.numGroups : c;
     const weights = a.affine ? [channelVector('weight', k, 1, true), channelVector('bias', k, 0, true)] : [];
-    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan };
+    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,
   run: normRun,
@@ -223,7 +223,7 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
     if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
-    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan };
+    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,
   run: instanceNormRun,

@@ -5,7 +5,7 @@
  * A group of one value normalises to exactly β: x − mean is 0 and (0·1/σ)·γ + β = β.
  */
 import { ZERO_COST, numel } from './types.js';
-import type { LayerCost, RunContext, Shape, VjpContext } from './types.js';
+import type { Intermediate, LayerCost, RunContext, Shape, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -143,6 +143,15 @@ export function normRun(ctx: RunContext<NormAttrs, NormPlan>): Tensor[] {
   }
   return [tensor(ctx.inputs[0].shape, out)];
 }
+
+/**
+ * What normVjp allocates beside ∂x (OpInferred.vjpIntermediates): every group's mean and 1/σ in
+ * float64 (statsOf; the running statistics too, spread to the groups), 16 bytes a group: a
+ * fraction 4/size of the input, so the whole of it for layerNorm over 4 channels.
+ */
+export const normVjpIntermediates = (p: NormPlan): Intermediate[] => [
+  { shape: [2, p.outer * p.inner], what: `each group's mean and 1/σ (float64, ${p.outer * p.inner} groups)`, bytesPerElement: 8 },
+];
 
 export function normVjp(ctx: VjpContext<NormAttrs, NormPlan>): (Tensor | null)[] {
   const x = ctx.inputs[0].data;

@@ -54,7 +54,9 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
     if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
-    return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null };
+    // without running statistics the VJP takes the batch's, per channel in float64 (bnStatistics)
+    const vjpIntermediates = a.trackRunningStats ? [] : [{ shape: [2, c], what: `the batch's mean and variance of each channel (float64, ${c} channels)`, bytesPerElement: 8 }];
+    return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null, vjpIntermediates };
   },
   // batch statistics at inference (no running statistics) are taken over N, H, W: every output depends on every position
   receptiveField: (ctx) => (ctx.attrs.trackRunningStats ? ctx.rf[0] : statisticsRF(ctx, ctx.inputs[0].map((_, i) => i).filter((i) => i !== 1))),

@@ -17,13 +17,14 @@
  * (where) read through one broadcast index array per input, never an allocation per element.
  */
 import { z } from 'zod';
+import { fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
 import { broadcastIndex } from './broadcast.js';
 import { inferBroadcast } from './merge.js';
 import { mayFold } from './common.js';
 import { MAX_FOLD_WORK } from '../limits.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, OpDef, Shape, TensorValue, VjpContext } from './types.js';
+import type { InferContext, Intermediate, OpDef, Shape, TensorValue, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { binaryBroadcast } from '../tensor/nd.js';
 import { sumToShape } from './vjp-kernels.js';
@@ -98,8 +99,22 @@ export function unaryOp<A = Record<string, never>>(d: UnaryDef<A>): OpDef<A, nul
  * input of the output's own shape (read in place). One array per input, never per element.
  */
 function sources(shapes: readonly Shape[], out: Shape): (Int32Array | null)[] {
-  const n = numel(out);
-  return shapes.map((s) => (numel(s) === n && s.length === out.length ? null : broadcastIndex(s, out)));
+  return shapes.map((s) => (readInPlace(s, out) ? null : broadcastIndex(s, out)));
+}
+
+/** An input of the output's own shape, read in place (sources gives it no index). */
+const readInPlace = (s: Shape, out: Shape) => numel(s) === numel(out) && s.length === out.length;
+
+/**
+ * What broadcastOp's VJP allocates beside the gradients it returns (OpInferred.vjpIntermediates):
+ * each differentiable input's gradient over the output's shape, all at once, before its sum to
+ * the input's shape, and the index each broadcast input reads (sources: int32, one an output element).
+ */
+function broadcastVjpIntermediates(shapes: readonly Shape[], out: Shape, noGradient: readonly number[]): Intermediate[] {
+  return [
+    ...shapes.flatMap((_, i) => (noGradient.includes(i) ? [] : [{ shape: out, what: `input ${i}'s gradient over the output's shape ${fmtShape(out)}, before its sum to its own` }])),
+    ...shapes.flatMap((s, i) => (readInPlace(s, out) ? [] : [{ shape: out, what: `the element input ${i} ${fmtShape(s)} reads at each output (int32)` }])),
+  ];
 }
 
 /** Evaluates f over broadcast inputs: the fold of known values and, on Float32Arrays, the kernel. */
@@ -195,6 +210,7 @@ export function broadcastOp<A = Record<string, never>>(d: BroadcastDef<A>): OpDe
         weights: [],
         cost: { ...ZERO_COST, elementwise: d.flops * ops * numel(out) },
         plan: null,
+        ...(d.partials ? { vjpIntermediates: broadcastVjpIntermediates(ctx.inputs, out, d.noGradient ?? []) } : {}),
       };
     },
     receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn, ctx.inputs),

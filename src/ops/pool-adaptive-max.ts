@@ -24,7 +24,7 @@ import { NCHW_RANK, expectRank } from './common.js';
 import { adaptiveRF } from './receptive-field.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
-import { maxPoolGrad } from './pool-vjp.js';
+import { argmaxAgain, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape } from './types.js';
@@ -115,6 +115,8 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
         cost: { ...ZERO_COST, elementwise: x[0] * x[1] * (product(axes.map(windowLengthSum)) - product(size)) },
         plan: { axes },
         fixedSize: fixesSize(ctx.attrs.outputSize),
+        // without its indices output the VJP finds the argmax again: runAdaptiveMax's values and indices
+        vjpIntermediates: ctx.attrs.returnIndices ? [] : argmaxAgain(out),
       };
     },
     receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),

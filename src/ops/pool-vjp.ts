@@ -13,9 +13,21 @@
  * these. Loops run over output positions and scatter into the input plane: no per-element
  * allocation, plane offsets hoisted.
  */
+import { fmtShape } from '../errors.js';
 import type { AxisGeometry } from './geometry.js';
+import type { Intermediate, Shape } from './types.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
+
+/**
+ * What a max pool's VJP allocates besides ∂x when the forward kept no indices (no returnIndices):
+ * the forward run again for them, its output and each window's argmax, both of the output's shape
+ * (OpInferred.vjpIntermediates).
+ */
+export const argmaxAgain = (out: Shape): Intermediate[] => [
+  { shape: out, what: `its output computed again for the argmax (${fmtShape(out)})` },
+  { shape: out, what: `the argmax of each window, found again (the forward keeps no indices)` },
+];
 
 /** ∂x from the argmax indices (flat h·W + w per plane, as maxPool2d's second output). */
 export function maxPoolGrad(g: Float32Array, indices: Float32Array, planes: number, inPlane: number): Float32Array {

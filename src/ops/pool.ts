@@ -26,7 +26,7 @@ import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { adaptiveAvgPoolGrad, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
+import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
@@ -83,6 +83,8 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
       weights: [],
       cost: { ...ZERO_COST, elementwise: numel(out) * (geo[0].kernel * geo[1].kernel - 1) },
       plan: { geo },
+      // without its indices output the VJP finds the argmax again: maxPoolForward's values and indices
+      vjpIntermediates: ctx.attrs.returnIndices ? [] : argmaxAgain(out),
     };
   },
   receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo),

@@ -40,7 +40,7 @@ import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, RFContext, Shape, TensorRF, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { REDUCE_VJPS, noGradient } from './vjp-plumbing.js';
+import { REDUCE_VJPS, REDUCE_VJP_SCRATCH, noGradient } from './vjp-plumbing.js';
 
 export interface ReducePlan {
   /** The reduced axes, non-negative; empty with noopWithEmptyAxes (identity). */
@@ -245,7 +245,8 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
       if (v && mayFold(ctx, numel(out))) value = axes.length ? { data: Array.from(reduceData(r, v.data, x, axes)), integer: v.integer && r.keepsIntegers } : v;
       // an empty axis leaves outputs with no input (sum 0, max −∞): n − 1 per output would go negative
       const flops = axes.length ? Math.max(0, r.flops(numel(x), numel(out))) : 0;
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: flops }, plan: { axes } };
+      const vjpIntermediates = REDUCE_VJP_SCRATCH[r.name]?.(x, out);
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: flops }, plan: { axes }, ...(vjpIntermediates ? { vjpIntermediates } : {}) };
     },
     receptiveField: reducedRF,
     run(ctx) {

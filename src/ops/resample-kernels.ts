@@ -12,8 +12,9 @@
  * pass reads the previous one's float64 values, so the float32 result is rounded once, at the end:
  * over H and W the same doubles in the same order as the 2-D kernel, so the same float32 results.
  * tf_crop_and_resize: an output whose source on any axis lies outside the input is the extrapolation
- * value (fillOutside). VJP: the passes transposed in the reverse order (the gradient's intermediates
- * are then the forward's), each output's gradient scattered back along its taps. The passes' results
+ * value (fillOutside). VJP: the passes transposed in the reverse order, each output's gradient
+ * scattered back along its taps: the forward's intermediates but the last, and a float64 one of the
+ * input's size (passBackShapes). The passes' results
  * and the tap tables are the layer's intermediates (separableIntermediates), held to the tensor
  * limit and counted as elements written (runtime/checks.ts).
  */
@@ -100,6 +101,19 @@ export function passShapes(inShape: Shape, plan: ResamplePlan): Shape[] {
   const shape = [...inShape];
   return passOrder(plan).map((k) => {
     shape[plan.dims[k]] = plan.outSize[k];
+    return [...shape];
+  });
+}
+
+/**
+ * The float64 tensors separableBackward allocates, in order (the last the input's size), from an
+ * output gradient of `outShape`: the forward's passes reversed, each ending at the shape the
+ * forward pass began from.
+ */
+export function passBackShapes(outShape: Shape, plan: ResamplePlan): Shape[] {
+  const shape = [...outShape];
+  return passOrder(plan).reverse().map((k) => {
+    shape[plan.dims[k]] = plan.inSize[k];
     return [...shape];
   });
 }

@@ -36,7 +36,7 @@ import { normalizeAxis } from './axes.js';
 import { mayFold } from './common.js';
 import { MAX_FOLD_WORK } from '../limits.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef, Shape, TensorValue } from './types.js';
+import type { Intermediate, OpDef, Shape, TensorValue } from './types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { strides, tensor } from '../tensor/tensor.js';
 
@@ -94,7 +94,8 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
     if (iv) gatherElementsSources(x, iv.data, idx, axis, fail);
     let value: TensorValue | null = null;
     if (v && iv && mayFold(ctx, iv.data.length)) value = { data: Array.from(gatherElementsData(v.data, x, iv.data, idx, axis, fail)), integer: v.integer };
-    return { outputs: [[...idx]], values: [value], weights: [], cost: ZERO_COST, plan: { axis } };
+    // the VJP adds g into data through the positions the indices read (gatherElementsSources)
+    return { outputs: [[...idx]], values: [value], weights: [], cost: ZERO_COST, plan: { axis }, vjpIntermediates: [readPositions(idx)] };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];
@@ -156,6 +157,23 @@ function combinedScatterVjp(reduction: 'mul' | 'max' | 'min', x: Float32Array, u
   return [tensor(xShape, gData), null, tensor(uShape, gUpd)];
 }
 
+/** gatherElementsSources' table: for each index element, the flat position of data it addresses (int32). */
+const readPositions = (idx: Shape): Intermediate => ({ shape: idx, what: `the position of data each index addresses (int32, ${fmtShape(idx)})` });
+
+/**
+ * What scatterElements' VJP allocates beside its two gradients (OpInferred.vjpIntermediates): the
+ * positions the updates go to; replacing or adding, the last update written at each position of
+ * data (int32); combining (combinedScatterVjp), the product of the updates there (mul) or the ties
+ * with the result (max, min), float64 at each position of data.
+ */
+function scatterElementsVjpIntermediates(x: Shape, upd: Shape, reduction: keyof typeof REDUCTIONS): Intermediate[] {
+  const combined =
+    reduction === 'none' || reduction === 'add'
+      ? { shape: x, what: `the last update written at each position of data (int32, ${fmtShape(x)})` }
+      : { shape: x, what: `${reduction === 'mul' ? 'the product of the updates' : 'the elements equal to the result'} at each position of data (float64, ${fmtShape(x)})`, bytesPerElement: 8 };
+  return [readPositions(upd), combined];
+}
+
 export const ScatterElementsAttrs = z.strictObject({
   dim: z.number().int().default(0),
   reduction: z.enum(['none', 'add', 'mul', 'max', 'min']).default('none'),
@@ -186,7 +204,7 @@ export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis
         value = { data: Array.from(data), integer: v.integer && uv.integer };
       }
     }
-    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: ctx.attrs.reduction === 'none' ? 0 : numel(upd) }, plan: { axis } };
+    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: ctx.attrs.reduction === 'none' ? 0 : numel(upd) }, plan: { axis }, vjpIntermediates: scatterElementsVjpIntermediates(x, upd, ctx.attrs.reduction) };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
   run(ctx) {
@@ -257,7 +275,15 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
       }
     }
     const elementwise = ctx.attrs.reduction === 'none' ? 0 : numel(upd);
-    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise }, plan: null };
+    // the VJP (none, add; the others have none): the last update written at each position of data, and each update's position
+    const differentiable = ctx.attrs.reduction === 'none' || ctx.attrs.reduction === 'add';
+    const vjpIntermediates = differentiable
+      ? [
+          { shape: x, what: `the last update written at each position of data (int32, ${fmtShape(x)})` },
+          { shape: idx.slice(0, -1), what: 'the position of data each update slice starts at (int32)' },
+        ]
+      : [];
+    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise }, plan: null, vjpIntermediates };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
   run(ctx) {

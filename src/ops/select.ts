@@ -148,7 +148,9 @@ export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
         value = { data, integer: v.integer };
       }
     }
-    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan };
+    // the VJP adds each slice's gradient back at its offset (gatherNDOffsets: one an index row, int32)
+    const vjpIntermediates = [{ shape: idx.slice(0, -1), what: `the offset in data of each gathered slice (int32, ${fmtShape(idx.slice(0, -1))})` }];
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan, vjpIntermediates };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];

@@ -135,7 +135,9 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
     const v = ctx.values[0];
     let value: TensorValue | null = null;
     if (v && mayFold(ctx, numel(out))) value = { data: Array.from(tileIndex(x, out), (i) => v.data[i]), integer: v.integer };
-    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
+    // the VJP sums g into x through the same map of copies (tileIndex)
+    const vjpIntermediates = [{ shape: out, what: `the element of x each output copies (int32, ${fmtShape(out)})` }];
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null, vjpIntermediates };
   },
   // a 1×1 summary tiled over the map is spread as an expanded one is: global context, a gate
   receptiveField: (ctx) => spreadRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
@@ -177,7 +179,9 @@ export const cumSum: OpDef<z.infer<typeof CumSumAttrs>, { axis: number }> = {
     const v = ctx.values[0];
     let value: TensorValue | null = null;
     if (v && mayFold(ctx, v.data.length)) value = { data: Array.from(cumulate(Float64Array.from(v.data), x, axis, ctx.attrs.exclusive, ctx.attrs.reverse)), integer: v.integer };
-    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: { axis } };
+    // the VJP's running sums of g, in float64 as the forward's (cumulate), then rounded into ∂x
+    const vjpIntermediates = [{ shape: x, what: `the running sums of g in float64 (${fmtShape(x)})`, bytesPerElement: 8 }];
+    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: { axis }, vjpIntermediates };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];
@@ -239,7 +243,9 @@ export const trilu: OpDef<z.infer<typeof TriluAttrs>, { k: number }> = {
     const v = ctx.values[0];
     let value: TensorValue | null = null;
     if (v && mayFold(ctx, v.data.length)) value = { data: Array.from(triangle(v.data, x, k, ctx.attrs.upper)), integer: v.integer };
-    return { outputs: [x], values: [value], weights: [], cost: ZERO_COST, plan: { k } };
+    // the VJP's triangle of g in float64, as the forward's (triangle), then rounded into ∂x
+    const vjpIntermediates = [{ shape: x, what: `g's triangle in float64 (${fmtShape(x)})`, bytesPerElement: 8 }];
+    return { outputs: [x], values: [value], weights: [], cost: ZERO_COST, plan: { k }, vjpIntermediates };
   },
   receptiveField: (ctx) => ctx.rf[0],
   run(ctx) {

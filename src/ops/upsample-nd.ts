@@ -202,7 +202,8 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       const perOutput = linear ? (rank === 1 ? 3 : 15) : 0;
       // each axis's tap table (kernelTaps: two int32 indices and a float32 weight an output unit, 12 bytes), held to the tensor limit and counted as written
       const intermediates = sizes.map((s, i) => ({ shape: [s], what: `the tap table of axis ${2 + i} (output size; 12 bytes a unit)`, bytesPerElement: 12 }));
-      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined, intermediates };
+      // the VJP builds the same tables (kernelTaps) and scatters into ∂x: nothing else
+      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined, intermediates, vjpIntermediates: intermediates };
     },
     receptiveField: upsampleRF,
     run(ctx) {

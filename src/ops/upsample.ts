@@ -42,7 +42,7 @@ import { fmtShape } from '../errors.js';
 import { pair, posInt } from './geometry.js';
 import { axisTaps, filterWidth } from './upsample-plan.js';
 import { resampleRF } from './resample-field.js';
-import { fillOutside, passShapes, separableBackward, separableForward } from './resample-kernels.js';
+import { fillOutside, passBackShapes, passShapes, separableBackward, separableForward } from './resample-kernels.js';
 import type { ResamplePlan } from './upsample-plan.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -70,7 +70,7 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
   }
   const shape = [...x];
   plan.dims.forEach((d, k) => (shape[d] = plan.outSize[k]));
-  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize, ...kernelIntermediates(x, plan) };
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize, ...kernelIntermediates(x, shape, plan) };
 }
 
 /**
@@ -78,16 +78,28 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
  * (runtime/checks.ts): each axis's tap tables, out × taps (antialias at scale s has 2·⌈support/s⌉
  * taps: a wide tf_crop_and_resize roi makes out·taps ≈ 2·in·(end − start), unbounded by the
  * output), and the float64 rows of the 2-D kernel (H × W', per plane; rowsKernel) or the separable
- * passes' results (resample-kernels.ts passShapes; the VJP's are the same tensors; the 2-D VJP
- * scatters into the input's gradient directly).
+ * passes' results (resample-kernels.ts passShapes).
+ * And what the VJP allocates beside ∂x (vjpIntermediates, asked with a gradient's memory): the same
+ * tap tables, built again (axisTaps), and over the last two axes nothing more (resampleBackward
+ * scatters into ∂x directly, whichever forward kernel ran); over other axes the transposed passes'
+ * float64 results (passBackShapes: the forward's but the last, and one of the input's size); with
+ * tf_crop_and_resize, the output's gradient copied with its extrapolated outputs zeroed (readGradient).
  */
-function kernelIntermediates(x: Shape, plan: ResamplePlan): Pick<Inferred, 'intermediates'> {
+function kernelIntermediates(x: Shape, y: Shape, plan: ResamplePlan): Pick<Inferred, 'intermediates' | 'vjpIntermediates'> {
   // a tap is an int32 index and a float64 weight (12 bytes), the rows and passes float64 (8)
   const tables = plan.dims.map((d, k) => ({ shape: [plan.outSize[k], filterWidth(plan, k)], what: `the tap table of axis ${d} (output size × taps)`, bytesPerElement: 12 }));
   const rows = rowsKernel(plan, x.length);
   const passes = rows ? [[plan.inSize[0], plan.outSize[1]]] : passShapes(x, plan);
   const what = rows ? 'the rows resampled along the last axis' : "a separable pass's float64 result";
-  return { intermediates: [...tables, ...passes.map((shape) => ({ shape, what, bytesPerElement: 8 }))] };
+  const backPasses = overLastTwo(plan, x.length) ? [] : passBackShapes(y, plan);
+  return {
+    intermediates: [...tables, ...passes.map((shape) => ({ shape, what, bytesPerElement: 8 }))],
+    vjpIntermediates: [
+      ...tables,
+      ...backPasses.map((shape) => ({ shape, what: "a transposed pass's float64 gradient", bytesPerElement: 8 })),
+      ...(plan.crop ? [{ shape: y, what: "the output's gradient without its extrapolated outputs (tf_crop_and_resize)" }] : []),
+    ],
+  };
 }
 
 /**

@@ -19,6 +19,7 @@
  *               elements equal to the extreme (torch.amax/amin); reduceL2 ∂x = g·x/y (0 where y = 0);
  *               reduceProd ∂xᵢ = g·Π_{j≠i} xⱼ (zeros counted, never divided by: torch.prod's rule)
  */
+import { fmtShape } from '../errors.js';
 import { broadcastIndex } from './broadcast.js';
 import { gemm } from './gemm-tiles.js';
 import { holdsIntegers } from '../tensor/dtype.js';
@@ -27,7 +28,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { padColumns, padRows, transpose2d } from '../tensor/nd.js';
 import type { PadMode } from '../tensor/nd.js';
 import { gradOrZeros, reshaped, sumToShape } from './vjp-kernels.js';
-import type { VjpContext } from './types.js';
+import type { Intermediate, Shape, VjpContext } from './types.js';
 
 type Grads = (Tensor | null)[];
 /** Each op's own attributes and plan; these functions read only the fields they name. */
@@ -176,6 +177,21 @@ function transposeEach(a: Float32Array, count: number, m: number, n: number): Fl
   return out;
 }
 
+/**
+ * What matmulVjp allocates besides ∂A and ∂B (OpInferred.vjpIntermediates), from the shapes it
+ * reads (vectors as [1, k] and [k, 1]): every matrix of each operand transposed, and each
+ * gradient at every product of the broadcast batch, before its sum to the operand's batch (then a
+ * copy of it, the returned gradient, even where nothing was broadcast).
+ */
+export function matmulVjpIntermediates(a: Shape, b: Shape, batch: Shape, [m, k, n]: readonly number[]): Intermediate[] {
+  return [
+    { shape: a, what: `a's matrices transposed (${m} × ${k} each)` },
+    { shape: b, what: `b's matrices transposed (${k} × ${n} each)` },
+    { shape: [...batch, m, k], what: `a's gradient at every product of the batch, before its sum to a's shape` },
+    { shape: [...batch, k, n], what: `b's gradient at every product of the batch, before its sum to b's shape` },
+  ];
+}
+
 export function matmulVjp(ctx: Ctx): Grads {
   const [a, b] = ctx.inputs;
   const aShape = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
@@ -210,12 +226,14 @@ export function matmulVjp(ctx: Ctx): Grads {
 /** The shape x has with the reduced axes kept as size 1. */
 const keptShape = (x: readonly number[], axes: readonly number[]) => x.map((d, i) => (axes.includes(i) ? 1 : d));
 
-/** ∂x[i] = g[j(i)]·factor(x[i], y[j(i)], j(i)) where j(i) is the output element x[i] reduces into. */
-function reduceGrad(ctx: Ctx<{ axes: number[] }>, factor: (x: number, y: number, j: number) => number, counts?: (into: Int32Array) => Float32Array): Grads {
+/** For each input element, the output element it reduces into. */
+const reducedIndex = (ctx: Ctx<{ axes: number[] }>): Int32Array => broadcastIndex(keptShape(ctx.inputs[0].shape, ctx.plan.axes), ctx.inputs[0].shape);
+
+/** ∂x[i] = g[j(i)]·factor(x[i], y[j(i)], j(i)) where j(i) is the output element x[i] reduces into (`into`). */
+function reduceGrad(ctx: Ctx<{ axes: number[] }>, factor: (x: number, y: number, j: number) => number, counts?: (into: Int32Array) => Float32Array, into = reducedIndex(ctx)): Grads {
   const x = ctx.inputs[0];
   const g = gradOrZeros(ctx);
   const y = ctx.forward[0].data;
-  const into = broadcastIndex(keptShape(x.shape, ctx.plan.axes), x.shape);
   const gx = new Float32Array(x.data.length);
   const c = counts?.(into);
   for (let i = 0; i < gx.length; i++) {
@@ -233,6 +251,28 @@ const tieCounts = (ctx: Ctx) => (into: Int32Array) => {
   return c;
 };
 
+/** reduceGrad's map of each input element to the output it reduces into (reducedIndex: int32, one an input element). */
+const reducedInto = (x: Shape): Intermediate => ({ shape: x, what: `the output each input element reduces into (int32, ${fmtShape(x)})` });
+
+/**
+ * What each reduction's VJP below allocates beside ∂x (OpInferred.vjpIntermediates), by the same
+ * names, from the input's and output's shapes (reduction.ts's factory reads its entry): reduceGrad's
+ * map of every input element to its output, max and min's tie counts (float32, one an output),
+ * and prod's zero counts and products of the nonzero elements (float64, one an output each).
+ */
+export const REDUCE_VJP_SCRATCH: Record<string, (x: Shape, y: Shape) => Intermediate[]> = {
+  reduceMean: (x) => [reducedInto(x)],
+  reduceSum: (x) => [reducedInto(x)],
+  reduceMax: (x, y) => [reducedInto(x), { shape: y, what: 'how many elements equal each maximum (they share its gradient)' }],
+  reduceMin: (x, y) => [reducedInto(x), { shape: y, what: 'how many elements equal each minimum (they share its gradient)' }],
+  reduceL2: (x) => [reducedInto(x)],
+  reduceProd: (x, y) => [
+    reducedInto(x),
+    { shape: y, what: "each output's zeros counted (float64)", bytesPerElement: 8 },
+    { shape: y, what: "the product of each output's nonzero elements (float64)", bytesPerElement: 8 },
+  ],
+};
+
 /** By reduction name (reduction.ts's factory reads its entry; an absent one has no vjp). */
 export const REDUCE_VJPS: Record<string, (ctx: Ctx<{ axes: number[] }>) => Grads> = {
   reduceMean: (ctx) => {
@@ -246,7 +286,7 @@ export const REDUCE_VJPS: Record<string, (ctx: Ctx<{ axes: number[] }>) => Grads
   reduceProd: (ctx) => {
     // Π_{j≠i} x_j without dividing by a zero: per output, the zeros counted and the others' product
     const x = ctx.inputs[0].data;
-    const into = broadcastIndex(keptShape(ctx.inputs[0].shape, ctx.plan.axes), ctx.inputs[0].shape);
+    const into = reducedIndex(ctx);
     const zeros = new Float64Array(ctx.forward[0].data.length);
     const rest = new Float64Array(zeros.length).fill(1);
     for (let i = 0; i < x.length; i++) {
@@ -254,6 +294,6 @@ export const REDUCE_VJPS: Record<string, (ctx: Ctx<{ axes: number[] }>) => Grads
       else rest[into[i]] *= x[i];
     }
     // one zero: only it sees the others' product; two or more: every product of the others has a zero
-    return reduceGrad(ctx, (xi, _y, j) => (zeros[j] === 0 ? rest[j] / xi : zeros[j] === 1 && xi === 0 ? rest[j] : 0));
+    return reduceGrad(ctx, (xi, _y, j) => (zeros[j] === 0 ? rest[j] / xi : zeros[j] === 1 && xi === 0 ? rest[j] : 0), undefined, into);
   },
 };

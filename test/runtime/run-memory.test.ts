@@ -100,13 +100,13 @@ describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel r
     expect(ran).toEqual([]);
   });
 
-  it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients and the 256-byte input", () => {
+  it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients, p's VJP finding its argmax again (its output and indices, 2 × 128: more than c's 72-byte weight copy) and the 256-byte input", () => {
     const graph = parseNetworkSpec(chain());
     const inference = inferGraph(graph);
     const target = resolveTarget(graph, inference, { layer: 'p', channels: null, position: null });
     const asked: number[] = [];
     forwardForBackward(graph, { x }, { ...options, capture: [], chargeMemory: (bytes) => void asked.push(bytes) }, inference, [target]);
-    expect(asked).toEqual([512 + 512 + 128 + 80 + 1024 + 256]);
+    expect(asked).toEqual([512 + 512 + 128 + 80 + 1024 + 2 * 128 + 256]);
   });
 });
 
@@ -240,5 +240,39 @@ describe("a gradient's ask holds the largest scratch a layer's VJP allocates (Op
     const xs = tensor([1, 8, 4, 4], Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)));
     forwardForBackward(graph, { x: xs }, { training: false, seed: 0, weightInit: 'seed', weights: {}, maxElements: 1 << 20, capture: [], chargeMemory: (b, w) => void asked.push([b, w]) }, inference, [target]);
     expect(asked).toEqual([[512 + 1152 + 3584 + 512 + 9472 + 512, expect.stringContaining("9.3 KiB of a VJP's scratch")]]);
+  });
+
+  /** The gradient's ask of a one-layer spec targeting that layer's output, and its words. */
+  function gradientAsk(spec: unknown, inputs: Record<string, Tensor>): [number, string][] {
+    const graph = parseNetworkSpec(spec);
+    const inference = inferGraph(graph);
+    const target = resolveTarget(graph, inference, { layer: 'l', channels: null, position: null });
+    const asked: [number, string][] = [];
+    forwardForBackward(graph, inputs, { training: false, seed: 0, weightInit: 'seed', weights: {}, maxElements: 1 << 20, capture: [], chargeMemory: (b, w) => void asked.push([b, w]) }, inference, [target]);
+    return asked;
+  }
+  const wave = (shape: number[]) => tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i)));
+
+  it('conv2d 4→8, 3×3, padding 1 on x [1, 4, 8, 8], target its output: output 2,048 + weights 1,184, gradients 2,048, the VJP\'s weight flipped and transposed 1,152, the input 1,024: 7,456 bytes', () => {
+    // weights 8·4·3·3 + 8 = 296 floats; at stride 1 the input gradient is a conv of g by w' (its 288 weights
+    // flipped and transposed per group: conv.ts convInputGradient), a copy the VJP makes each call
+    const asked = gradientAsk({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [{ name: 'l', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 }] }, { x: wave([1, 4, 8, 8]) });
+    expect(asked).toEqual([[2048 + 1184 + 2048 + 1152 + 1024, expect.stringContaining("1.1 KiB of a VJP's scratch")]]);
+  });
+
+  it('matmul of x [1, 2, 16, 8] by w [8, 12] (both inputs), target its output [1, 2, 16, 12]: output 1,536, gradients 1,536, the VJP\'s transposes and batch gradients 3,200, the inputs 1,408: 7,680 bytes', () => {
+    // matmulVjp: x and w transposed (256 + 96 floats), and each gradient at both products of the batch
+    // [1, 2] before its sum to the operand's shape: 2·16·8 + 2·8·12 = 448 floats; 800 floats in all
+    const asked = gradientAsk(
+      { inputs: [{ name: 'x', shape: [1, 2, 16, 8] }, { name: 'w', shape: [8, 12] }], layers: [{ name: 'l', op: 'matmul', inputs: ['x', 'w'] }] },
+      { x: wave([1, 2, 16, 8]), w: wave([8, 12]) },
+    );
+    expect(asked).toEqual([[1536 + 1536 + 3200 + 1408, expect.stringContaining("3.1 KiB of a VJP's scratch")]]);
+  });
+
+  it('localResponseNorm size 5 on x [1, 8, 4, 4], target its output: output 512, gradients 512, the VJP\'s float64 t and planes 1,280, the input 512: 2,816 bytes', () => {
+    // lrnBackward: t at each of the 128 elements and one plane's window sums and gathered t (2 × 16), all float64
+    const asked = gradientAsk({ inputs: [{ name: 'x', shape: [1, 8, 4, 4] }], layers: [{ name: 'l', op: 'localResponseNorm', size: 5 }] }, { x: wave([1, 8, 4, 4]) });
+    expect(asked).toEqual([[512 + 512 + (128 + 32) * 8 + 512, expect.stringContaining("1.3 KiB of a VJP's scratch")]]);
   });
 });
