@@ -185,7 +185,12 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
   const waiters = new Set<() => void>();
   const release = (asked: number) => {
     running = Math.max(0, running - asked);
-    for (const wake of [...waiters]) wake();
+    // woken once this turn's work is done: the task that released may be followed, in the same turn,
+    // by its answer's charge (http/graphql.ts releaseWhenSent), which must come before a waiter takes
+    // the bytes (a finished run's answer was refused for a waiter's run, then computed in vain)
+    if (waiters.size > 0) setImmediate(() => {
+      for (const wake of [...waiters]) wake();
+    });
   };
   /** Resolves at the request's next release, at `ms`, or when `signal` aborts, whichever comes first; leaves no timer, listener or waiter behind. */
   const released = (ms: number, signal: AbortSignal) =>

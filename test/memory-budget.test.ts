@@ -140,3 +140,17 @@ describe("chargeTo judges a later ask with what its task holds already (`own`)",
     expect(judged.budget.used).toBe(20 * MiB);
   });
 });
+
+describe("a release wakes the waiters once the turn's other work is done", () => {
+  it("a task's release, then (a microtask later, as http/graphql.ts charges a finished run's answer) its 16 MiB answer: the answer is charged first; the waiter asking 16 MiB on the 24 MiB budget stays refused at its bound, not granted ahead of it", async () => {
+    const { charges } = request();
+    charges(PEAK, 'run a', true);
+    const waiting = watch(charges.wait!(PEAK, 'run b', { waitMs: 200, signal: new AbortController().signal }));
+    await sleep(20);
+    charges.release!(PEAK);
+    await Promise.resolve();
+    expect(() => charges.answer(PEAK, [[4 * MiB]])).not.toThrow();
+    await sleep(400);
+    expect(waiting.state).toBe('refused');
+  });
+});

@@ -12,6 +12,7 @@ import type { ErfStats } from '../analysis/erf.js';
 import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
+import { unitChannels } from '../runtime/backward.js';
 import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { ConvlensError, movePaths } from '../errors.js';
@@ -180,7 +181,8 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     const { gradient: _g, magnitude: _m, heatmap: _h, ...rest } = erfResponse(summary, 'base64');
     text = JSON.stringify(rest, null, 2);
   } else {
-    const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${summary.target.channels.length === summary.target.shape[1] ? 'all channels' : `channels ${summary.target.channels.join(', ')}`}`;
+    const chosen = unitChannels(summary.target);
+    const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${chosen ? `channels ${chosen.join(', ')}` : 'all channels'}`;
     const input = summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`;
     const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats)];
     const width = Math.max(...rows.map((r) => r[0].length));

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { unsupportedMediaType } from './errors.js';
 import { computeErf, poolRunner } from '../runtime/erf.js';
+import { unitChannelCount, unitChannels } from '../runtime/backward.js';
 import type { ErfSummary } from '../runtime/erf-task.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { bodyCharge, requestTasks } from './admission.js';
@@ -40,7 +41,7 @@ export function erfResponse(s: ErfSummary, encoding: Encoding, lazy = false) {
     layer: s.target.layer,
     tensor: s.target.tensor,
     shape: s.target.shape,
-    unit: { channels: s.target.channels.length === s.target.shape[1] ? null : s.target.channels, channelCount: s.target.channels.length, position: s.target.position },
+    unit: { channels: unitChannels(s.target), channelCount: unitChannelCount(s.target), position: s.target.position },
     input: { name: s.input, mode: s.mode, samples: s.inputs },
     gradient: out(s.gradient, { name: s.mode === 'given' ? 'gradient' : 'meanAbsGradient' }),
     magnitude: out(s.magnitude, { name: 'magnitude' }),

@@ -57,7 +57,8 @@ export interface ResolvedTarget {
   layer: string;
   tensor: string;
   shape: number[];
-  channels: number[];
+  /** The chosen channels, each once; null: every channel (not listed: a layer of 16 M channels would make a 16 M-entry list before its size is checked). */
+  channels: number[] | null;
   /** Row and column; null for a target without spatial axes (a linear layer's output). */
   position: [number, number] | null;
 }
@@ -84,6 +85,12 @@ export interface ForwardState {
   targets: ResolvedTarget[];
 }
 
+/** The unit's channels as the answer gives them: null for all of them (left out, or every one listed). */
+export const unitChannels = (t: ResolvedTarget): number[] | null => (t.channels === null || t.channels.length === t.shape[1] ? null : t.channels);
+
+/** How many channels the unit sums. */
+export const unitChannelCount = (t: ResolvedTarget): number => t.channels?.length ?? t.shape[1];
+
 /** A target checked against the analysed shapes: a known layer or tensor, channels and position in range. */
 export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget, path = '$'): ResolvedTarget {
   const layer = graph.layers.find((l) => l.name === t.layer);
@@ -98,9 +105,9 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
     throw new ConvlensError('INVALID_OPTION', `the gradient is taken of a feature map [N, C, H, W] or features [N, C]; '${t.layer}' is ${fmtShape(shape)}`, { path: `${path}.layer`, layer: t.layer });
   }
   const c = shape[1];
-  const channels = t.channels ?? Array.from({ length: c }, (_, i) => i);
-  if (channels.length === 0) throw new ConvlensError('INVALID_OPTION', 'channels is empty; leave it out to sum over all channels', { path: `${path}.channels` });
-  channels.forEach((ch, i) => {
+  const channels = t.channels;
+  if (channels?.length === 0) throw new ConvlensError('INVALID_OPTION', 'channels is empty; leave it out to sum over all channels', { path: `${path}.channels` });
+  channels?.forEach((ch, i) => {
     if (!Number.isInteger(ch) || ch < 0 || ch >= c) {
       throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer });
     }
@@ -119,7 +126,7 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
   } else if (t.position) {
     throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(shape)} has no spatial axes; leave position out`, { path: `${path}.position`, layer: t.layer });
   }
-  return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: [...new Set(channels)], position };
+  return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: channels ? [...new Set(channels)] : null, position };
 }
 
 /**
@@ -235,7 +242,8 @@ export function seedGradient(t: ResolvedTarget): Tensor {
   const g = tensor(t.shape);
   const [, , h = 1, w = 1] = t.shape;
   const [i, j] = t.position ?? [0, 0];
-  for (const ch of t.channels) g.data[(ch * h + i) * w + j] = 1;
+  if (t.channels) for (const ch of t.channels) g.data[(ch * h + i) * w + j] = 1;
+  else for (let ch = 0; ch < t.shape[1]; ch++) g.data[(ch * h + i) * w + j] = 1;
   return g;
 }
 

@@ -54,14 +54,15 @@ export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
   const perWorker: MemoryCharge | undefined =
     memory &&
     Object.assign(
-      (bytes: number, what: string, fromBody?: boolean, covered?: number) => {
-        if (fromBody) return memory(bytes, what, fromBody, covered);
+      (bytes: number, what: string, fromBody?: boolean, covered?: number, own?: number) => {
+        if (fromBody) return memory(bytes, what, fromBody, covered, own);
         const times = asked.get(what) ?? 0;
         if (times >= parallel) return;
         memory(bytes, what, fromBody);
         asked.set(what, times + 1);
       },
-      { release: (n: number) => memory.release?.(n), lend: () => memory.lend?.() ?? 0 },
+      // a sample's first ask waits for the request's other samples as a run's does (MemoryCharge.wait)
+      { release: (n: number) => memory.release?.(n), lend: () => memory.lend?.() ?? 0, ...(memory.wait && { wait: memory.wait }) },
     );
   const options = { signal: tasks.signal, memory: perWorker };
   return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel });

@@ -120,7 +120,11 @@ function givenWeights(call: OperatorCall, op: OpDef, inference: Inference): Reco
 /** A pool worker's team (runtime/worker.ts): the split hook and the shared memory its outputs are regions of. */
 export type OperatorTeam = Pick<RunOptions, 'split' | 'shared'>;
 
-const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: OperatorTeam): RunOptions => ({
+/** Where a refusal of the call's memory points: its attributes, which set its sizes, unless it gives none or its inputs alone size what it allocates (an intermediate sizedBy 'inputs'). */
+const sizedAt = (call: OperatorCall, inference: Inference): string =>
+  Object.keys(call.attributes).length > 0 && !inference.analysed[0]?.inferred?.intermediates?.some((t) => t.sizedBy === 'inputs') ? '$.attributes' : '$.inputs';
+
+const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, inference: Inference, team?: OperatorTeam): RunOptions => ({
   training: call.training,
   seed: call.seed,
   weightInit: 'seed',
@@ -129,7 +133,7 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: 
   maxElements: call.maxElements,
   ...(call.maxWork !== undefined ? { maxWork: call.maxWork } : {}),
   // its output's and intermediates' memory, asked before the kernel runs, refused at the field that sizes them
-  chargeMemory: chargeRun(Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs'),
+  chargeMemory: chargeRun(sizedAt(call, inference)),
   ...(call.answer !== undefined ? { answer: call.answer } : {}),
   ...team,
 });
@@ -143,7 +147,7 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, team?: 
 export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
   return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer }) => {
     const weights = givenWeights(call, op, inference);
-    checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights)));
+    checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights, inference)));
     const { layer: graphLayer, inferred } = inference.analysed[0];
     const resolved = layerWeights(graphLayer, inferred!.weights, graph.constants, weights, 'seed', call.seed);
     return { layer, attrs, plan: inferred!.plan, weights: resolved };
@@ -154,7 +158,7 @@ export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: 
 export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorResult {
   return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer }) => {
     const weights = givenWeights(call, op, inference);
-    const { outputs } = runGraph(graph, inputs, runOptions(call, weights, team), inference);
+    const { outputs } = runGraph(graph, inputs, runOptions(call, weights, inference, team), inference);
     return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
   });
 }

@@ -108,6 +108,13 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
     expect(windowed.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'multiHeadAttention', shapes: { intermediate: [32, 32] } });
   });
 
+  it("the same scores over the memory budget (multiHeadAttention on [1, 2048, 8], numHeads 1: 2,048² floats = 16 MiB, MEMORY_BUDGET_BYTES 8 MiB): 413 GRAPH_TOO_LARGE at $.inputs too (it was $.attributes, the memory charge's own rule)", async () => {
+    app = await testApp({ WORKERS: '1', MEMORY_BUDGET_BYTES: String(8 * 2 ** 20) });
+    const tokens = { shape: [1, 2048, 8], dtype: 'float32', base64: Buffer.alloc(2048 * 8 * 4).toString('base64') };
+    const res = await request(app.server).post('/v1/operators/multiHeadAttention').send({ inputs: [tokens], attributes: { numHeads: 1 } }).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.inputs' });
+  });
+
   it('a spec layer\'s output over the limit over REST /v1/run: at that layer, $.spec.layers[1] (as SPEC_INVALID names layers), with its name and shape', async () => {
     app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'act', op: 'relu' }, { name: 'up', op: 'upsample', scaleFactor: 8 }] };

@@ -10,6 +10,7 @@
 import type { FastifyReply } from 'fastify';
 import type { GraphQLResolveInfo } from 'graphql';
 import { computeErf, poolRunner } from '../../runtime/erf.js';
+import { unitChannelCount, unitChannels } from '../../runtime/backward.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import { requestTasks } from '../admission.js';
 import { erfRequest } from '../erf-request.js';
@@ -37,7 +38,7 @@ export function erfQuery(pool: TaskPool, maxElements: number) {
         layer: s.target.layer,
         tensor: s.target.tensor,
         shape: s.target.shape,
-        unit: { channels: s.target.channels.length === s.target.shape[1] ? null : s.target.channels, channelCount: s.target.channels.length, position: s.target.position },
+        unit: { channels: unitChannels(s.target), channelCount: unitChannelCount(s.target), position: s.target.position },
         input: { name: s.input, mode: s.mode, samples: s.inputs },
         gradient: s.gradient,
         magnitude: s.magnitude,
