@@ -178,19 +178,20 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // (Swin V2's shifted-window masks) have used the budget up: without it no later shape is known
     const foldable = (elements: number) => options.fold !== false && (elements <= foldLeft || elements <= ALWAYS_FOLDED);
     const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, fail, foldable, unsupported: notModelled });
+    // an empty tensor (an empty slice) is read only where PyTorch reads it (OpDef.emptyInputs: a
+    // concat drops it, a linear sums nothing); a conv over 0 channels or a max over 0 values would
+    // answer NaN where PyTorch leaves the bias uninitialised or refuses. Checked before the output:
+    // the empty input is the cause, and its field the one to point at
+    if (!options.allowEmpty && op.emptyInputs !== true) {
+      const at = inputShapes.findIndex((s, i) => s.length > 1 && s.includes(0) && ins[i]?.value == null);
+      if (at >= 0) fail('NON_POSITIVE_SIZE', `input ${at} ${fmtShape(inputShapes[at])} is empty (an empty slice), and a ${layer.op} does not read one: a concat drops an empty piece, a linear or matmul over an empty inner dimension gives the bias or zeros`, ['inputs', at]);
+    }
     // zero-size: 1-D, inside a Loop body (allowEmpty), of an op where PyTorch allows it (an empty
     // slice), or a known value (an empty constant: torchvision's loops start from zeros(0, 3, 17))
     for (const [k, out] of inferred.outputs.entries()) {
       if (out.some((d) => !(d > 0) && !(d === 0 && (out.length === 1 || options.allowEmpty || op.emptyOutputs === true || inferred.values?.[k] != null)))) {
         fail('NON_POSITIVE_SIZE', `output shape ${fmtShape(out)} has a non-positive dimension`);
       }
-    }
-    // an empty tensor (an empty slice) is read only where PyTorch reads it (OpDef.emptyInputs: a
-    // concat drops it, a linear sums nothing); a conv over 0 channels or a max over 0 values would
-    // answer NaN where PyTorch leaves the bias uninitialised or refuses
-    if (!options.allowEmpty && op.emptyInputs !== true) {
-      const at = inputShapes.findIndex((s, i) => s.length > 1 && s.includes(0) && ins[i]?.value == null);
-      if (at >= 0) fail('NON_POSITIVE_SIZE', `input ${at} ${fmtShape(inputShapes[at])} is empty (an empty slice), and a ${layer.op} does not read one: a concat drops an empty piece, a linear or matmul over an empty inner dimension gives the bias or zeros`);
     }
     checkSizes(inferred, inputShapes, fail);
     checkBoundWeights(layer, inferred, graph, fail);

@@ -43,7 +43,8 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
   inputNames: ['data', 'split'],
   minInputs: 1,
   attrs: SplitAttrs,
-  outputCount: (a) => a.split?.length ?? a.numOutputs,
+  // sizes given as input 1 (an operator call's, known): one output each (at most MAX_LAYER_OUTPUTS: infer refuses more)
+  outputCount: (a, values) => a.split?.length ?? (values?.[1] ? Math.min(values[1].length, MAX_LAYER_OUTPUTS + 1) : a.numOutputs),
   infer(ctx) {
     const x = ctx.inputs[0];
     const axis = normalizeAxis(ctx, ctx.attrs.axis, x.length, 'axis');
@@ -53,6 +54,10 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
       const each = Math.ceil(x[axis] / n);
       sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(each, x[axis] - i * each)));
     }
+    const field = ctx.attrs.split !== undefined || ctx.inputs.length < 2 ? 'split' : ['inputs', 1];
+    if (sizes.length === 0 || sizes.length > MAX_LAYER_OUTPUTS) ctx.fail('INVALID_ATTRIBUTE', `split takes 1 to ${MAX_LAYER_OUTPUTS} sizes (one output each), got ${sizes.length}`, field, { shapes: { data: x } });
+    const negative = sizes.findIndex((s) => s < 0);
+    if (negative >= 0) ctx.fail('INVALID_ATTRIBUTE', `split size ${sizes[negative]} (at ${negative}) is negative`, field, { shapes: { data: x } });
     if (sizes.reduce((a, b) => a + b, 0) !== x[axis]) {
       ctx.fail('SHAPE_MISMATCH', `split sizes [${sizes.join(', ')}] do not sum to ${x[axis]} (axis ${axis} of ${fmtShape(x)})`, 'split', { shapes: { data: x } });
     }

@@ -130,6 +130,9 @@ export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }>
     // the axes index the output, whose rank counts the inserted dims
     const rank = x.length + given.length;
     const inserted = given.map((a) => normalizeAxis(ctx, a, rank, 'axes')).sort((a, b) => a - b);
+    // two axes naming one output dim (−2 and 1 of a rank-3 output) would leave a dim unfilled
+    const twice = inserted.find((a, i) => i > 0 && inserted[i - 1] === a);
+    if (twice !== undefined) ctx.fail('INVALID_ATTRIBUTE', `axes [${given.join(', ')}] name output dim ${twice} twice (of a rank-${rank} output); each axis may be given once`, 'axes', { shapes: { data: x } });
     const out: number[] = [];
     for (let i = 0, k = 0; i < rank; i++) out.push(inserted.includes(i) ? 1 : x[k++]);
     return { outputs: [out], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: { inserted } };

@@ -267,8 +267,12 @@ export interface OpDef<A = any, P = any> {
   valueInputs?: readonly number[];
   minInputs: number;
   variadic?: boolean;
-  /** How many tensors it writes for these attributes (default 1); a JSON spec names them `layer`, `layer:1`, … */
-  outputCount?(attrs: A): number;
+  /**
+   * How many tensors it writes for these attributes (default 1); a JSON spec names them `layer`, `layer:1`, …
+   * `values`: the inputs' known values by index, where the caller has them (an operator call's
+   * parameter inputs: split's sizes as input 1).
+   */
+  outputCount?(attrs: A, values?: readonly (readonly number[] | null)[]): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
   /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */

@@ -86,7 +86,7 @@ function prepare(call: OperatorCall): Prepared {
         name: op.name,
         op: op.name,
         inputs: names,
-        outputs: Array.from({ length: op.outputCount?.(parsed.data) ?? 1 }, (_, k) => (k === 0 ? 'y' : `y${k}`)),
+        outputs: Array.from({ length: op.outputCount?.(parsed.data, call.inputs.map((t, i) => (isParam(t, i) ? Array.from(t.data) : null))) ?? 1 }, (_, k) => (k === 0 ? 'y' : `y${k}`)),
         attrs: parsed.data as Record<string, unknown>,
         path: '$',
       },
@@ -177,6 +177,8 @@ const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'see
  *   `$.inputs`, whose shapes alone set it (add broadcasting [1, n] and [n, 1]).
  */
 function tooLargeTensorPath(call: OperatorCall, e: ConvlensError, intermediates: readonly Intermediate[]): string | null {
+  // an output's size refused at the layer (a zero or a dimension over the size limit): the field that sets it
+  if ((e.code === 'NON_POSITIVE_SIZE' || e.code === 'SIZE_TOO_LARGE') && e.details.path === '$') return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
   if (e.code !== 'TENSOR_TOO_LARGE' || e.details.path !== '$' || !e.details.shapes) return null;
   const roles = Object.keys(e.details.shapes);
   if (roles.length !== 1) return null;
