@@ -177,8 +177,9 @@ const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'see
  *   `$.inputs`, whose shapes alone set it (add broadcasting [1, n] and [n, 1]).
  */
 function tooLargeTensorPath(call: OperatorCall, e: ConvlensError, intermediates: readonly Intermediate[]): string | null {
-  // an output's size refused at the layer (a zero or a dimension over the size limit): the field that sets it
-  if ((e.code === 'NON_POSITIVE_SIZE' || e.code === 'SIZE_TOO_LARGE') && e.details.path === '$') return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
+  // an output's size or the work refused at the layer (a zero, a dimension over the size limit, work
+  // over MAX_RUN_WORK): the field that sets it
+  if ((e.code === 'NON_POSITIVE_SIZE' || e.code === 'SIZE_TOO_LARGE' || e.code === 'WORK_TOO_LARGE') && e.details.path === '$') return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
   if (e.code !== 'TENSOR_TOO_LARGE' || e.details.path !== '$' || !e.details.shapes) return null;
   const roles = Object.keys(e.details.shapes);
   if (roles.length !== 1) return null;

@@ -58,3 +58,10 @@ describe('sizes refused at the layer point at the request field', () => {
     expect(errorOf(call('erf', [t([0, 7], [])]))).toMatchObject({ code: 'NON_POSITIVE_SIZE', details: { path: '$.inputs[0]' } });
   });
 });
+
+describe('work refused at the layer points at the request field', () => {
+  it('roiAlign with spatialScale 1,000,000 on a 4×4 map (about 2.5e14 units of work over MAX_RUN_WORK): WORK_TOO_LARGE at $.attributes (was $)', () => {
+    const c = call('roiAlign', [t([1, 1, 4, 4], Array.from({ length: 16 }, (_, i) => i + 1)), t([1, 4], [0, 0, 3, 3]), t([1], [0])], { outputHeight: 1, outputWidth: 1, samplingRatio: 0, spatialScale: 1_000_000 });
+    expect(errorOf(c)).toMatchObject({ code: 'WORK_TOO_LARGE', details: { path: '$.attributes' } });
+  });
+});
