@@ -120,9 +120,11 @@ function givenWeights(call: OperatorCall, op: OpDef, inference: Inference): Reco
 /** A pool worker's team (runtime/worker.ts): the split hook and the shared memory its outputs are regions of. */
 export type OperatorTeam = Pick<RunOptions, 'split' | 'shared'>;
 
-/** Where a refusal of the call's memory points: its attributes, which set its sizes, unless it gives none or its inputs alone size what it allocates (an intermediate sizedBy 'inputs'). */
-const sizedAt = (call: OperatorCall, inference: Inference): string =>
-  Object.keys(call.attributes).length > 0 && !inference.analysed[0]?.inferred?.intermediates?.some((t) => t.sizedBy === 'inputs') ? '$.attributes' : '$.inputs';
+/** The field that sets the call's sizes: its attributes, unless it gives none or `byInputs` (its inputs alone size the tensor at fault). */
+const sizeField = (call: OperatorCall, byInputs = false): string => (!byInputs && Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs');
+
+/** Where a refusal of the call's memory points: its size field, the inputs when they alone size what it allocates (an intermediate sizedBy 'inputs'). */
+const sizedAt = (call: OperatorCall, inference: Inference): string => sizeField(call, inference.analysed[0]?.inferred?.intermediates?.some((t) => t.sizedBy === 'inputs'));
 
 const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, inference: Inference, team?: OperatorTeam): RunOptions => ({
   training: call.training,
@@ -179,15 +181,14 @@ const CALL_FIELDS = new Set(['inputs', 'weights', 'attributes', 'training', 'see
 function tooLargeTensorPath(call: OperatorCall, e: ConvlensError, intermediates: readonly Intermediate[]): string | null {
   // an output's size or the work refused at the layer (a zero, a dimension over the size limit, work
   // over MAX_RUN_WORK): the field that sets it
-  if ((e.code === 'NON_POSITIVE_SIZE' || e.code === 'SIZE_TOO_LARGE' || e.code === 'WORK_TOO_LARGE') && e.details.path === '$') return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
+  if ((e.code === 'NON_POSITIVE_SIZE' || e.code === 'SIZE_TOO_LARGE' || e.code === 'WORK_TOO_LARGE') && e.details.path === '$') return sizeField(call);
   if (e.code !== 'TENSOR_TOO_LARGE' || e.details.path !== '$' || !e.details.shapes) return null;
   const roles = Object.keys(e.details.shapes);
   if (roles.length !== 1) return null;
   if (roles[0] !== 'output' && roles[0] !== 'intermediate') return jsonPath(['weights', roles[0]]);
   // an intermediate the inputs' shapes alone size (attention's t × t scores: its tokens), whatever the attributes
   const shape = e.details.shapes.intermediate;
-  if (shape && intermediates.some((t) => t.sizedBy === 'inputs' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) return '$.inputs';
-  return Object.keys(call.attributes).length > 0 ? '$.attributes' : '$.inputs';
+  return sizeField(call, shape != null && intermediates.some((t) => t.sizedBy === 'inputs' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])));
 }
 
 /**
