@@ -111,18 +111,20 @@ export function underLayer(layer: { path: string; source?: { format: 'onnx' } },
 /**
  * A kernel's error (an index out of range, found only in the data) as an inference error is: the
  * message names the layer (once: an operator call's layer is named as its op, which kernels name
- * too), and a path to one of the layer's inputs (`$.inputs[1]`, the indices) is put under the
- * layer's path; a path into the request (`$.model`) stays; without one, the layer's path. An
- * ONNX node's type is given as inference errors give it (`opType`). An error that already names a
- * layer is left.
+ * too), and a path to one of the layer's inputs (`$.inputs[1]`, the indices) or attributes (`$.to`,
+ * a key of the layer's attrs) is put under the layer's path; a path into the request (`$.model`)
+ * stays; without one, the layer's path. An ONNX node's type is given as inference errors give it
+ * (`opType`). An error that already names a layer is left.
  */
-export function atLayer(e: unknown, layer: { name: string; path: string; source?: { format: 'onnx'; opType: string } }): unknown {
+export function atLayer(e: unknown, layer: { name: string; path: string; attrs?: Record<string, unknown>; source?: { format: 'onnx'; opType: string } }): unknown {
   if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
   const prefix = `layer '${layer.name}': `;
   const own = `${layer.name}: `;
   const message = e.message.startsWith(prefix) ? e.message : prefix + (e.message.startsWith(own) ? e.message.slice(own.length) : e.message);
   const given = e.details.path;
-  const path = typeof given !== 'string' ? layer.path : /^\$\.inputs\[\d+\]/.test(given) ? underLayer(layer, given) : given;
+  const attribute = typeof given === 'string' ? /^\$\.([A-Za-z_$][\w$]*)/.exec(given)?.[1] : undefined;
+  const ownField = typeof given === 'string' && (/^\$\.inputs\[\d+\]/.test(given) || (attribute !== undefined && layer.attrs !== undefined && Object.hasOwn(layer.attrs, attribute)));
+  const path = typeof given !== 'string' ? layer.path : ownField ? underLayer(layer, given) : given;
   return new ConvlensError(e.code, message, { ...e.details, path, layer: layer.name, ...(layer.source && { opType: layer.source.opType }) });
 }
 

@@ -44,12 +44,21 @@ export interface AnalysedLayer {
   standIn: boolean;
   /** Why a layer of a known op is unsupported as given (InferContext.unsupported): `op` is then null. */
   unsupported?: string;
+  /** The layer's field that reason is about (`$.layers[3].inputs`), where a run refuses the layer (runtime/checks.ts); absent: the layer's path. */
+  unsupportedPath?: string;
 }
 
 /** A layer's op found it valid but not modelled (InferContext.unsupported): caught by the walk, never a failure. */
-class NotModelled extends Error {}
-const notModelled = (reason: string): never => {
-  throw new NotModelled(reason);
+class NotModelled extends Error {
+  constructor(
+    reason: string,
+    readonly field: string | (string | number)[] | undefined,
+  ) {
+    super(reason);
+  }
+}
+const notModelled = (reason: string, field?: string | (string | number)[]): never => {
+  throw new NotModelled(reason, field);
 };
 
 function failer(layer: GraphLayer, shapes: Shape[]) {
@@ -273,7 +282,8 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     } catch (e) {
       if (!(e instanceof NotModelled)) throw e;
       // valid, not modelled (a Resize to computed sizes): unsupported with its reason, as an unknown operator is
-      analysed.push({ layer, op: null, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false, standIn: false, unsupported: e.message });
+      const unsupportedPath = e.field === undefined ? {} : { unsupportedPath: underLayer(layer, jsonPath(Array.isArray(e.field) ? e.field : [e.field])) };
+      analysed.push({ layer, op: null, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false, standIn: false, unsupported: e.message, ...unsupportedPath });
       for (const o of layer.outputs) tensors.set(o, unknown);
       continue;
     }

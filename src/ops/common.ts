@@ -117,7 +117,7 @@ export function mayFold<A>(ctx: InferContext<A>, elements: number): boolean {
 export const sameData = (ctx: RunContext<unknown, unknown>): Tensor[] => [tensor(ctx.outputs[0], ctx.inputs[0].data)];
 
 /** A valid layer convlens does not model: unsupported with the reason in a graph's inference, else UNSUPPORTED_OPERATOR (InferContext.unsupported). */
-export function notModelled<A>(ctx: InferContext<A>, reason: string, field: string): never {
-  if (ctx.unsupported) ctx.unsupported(reason);
+export function notModelled<A>(ctx: InferContext<A>, reason: string, field: string | (string | number)[]): never {
+  if (ctx.unsupported) ctx.unsupported(reason, field);
   return ctx.fail('UNSUPPORTED_OPERATOR', reason, field);
 }

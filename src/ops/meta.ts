@@ -73,7 +73,8 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
   run(ctx) {
     const x = ctx.inputs[0];
     const to = ctx.attrs.to;
-    if (to === 'other') throw new ConvlensError('UNSUPPORTED_OPERATOR', 'a cast to an element type convlens does not hold (to "other": an ONNX string or complex type) cannot run', {});
+    // at the attribute (put under the layer's path by runtime/execute.ts, atLayer)
+    if (to === 'other') throw new ConvlensError('UNSUPPORTED_OPERATOR', 'a cast to an element type convlens does not hold (to "other": an ONNX string or complex type) cannot run', { path: '$.to' });
     // float32 and float64 hold every float32 value as it is; the rest round, wrap or saturate (tensor/cast.ts)
     if (to === 'float32' || to === 'float64') return [x];
     return [tensor(x.shape, x.data.map(converter(to)))];

@@ -92,7 +92,7 @@ function parameter(ctx: InferContext<ResizeAttrs>, i: number, attr: readonly num
   if (v) return v.data.length ? v.data : null;
   const shape = ctx.inputs[i];
   if (shape && shape.length > 0 && numel(shape) > 0) {
-    notModelled(ctx, `resize ${name} computed from tensor values (not constants inference can fold): its output shape is not known`, 'inputs');
+    notModelled(ctx, `resize ${name} computed from tensor values (not constants inference can fold): its output shape is not known`, ['inputs', i]);
   }
   return null;
 }

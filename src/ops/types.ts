@@ -104,10 +104,12 @@ export interface InferContext<A> {
   /**
    * The layer as given is valid but one convlens does not model (a Resize whose sizes are computed
    * from tensor values): a graph's inference marks it unsupported with this reason and analyses
-   * the rest, as the importer does an operator it does not know. Absent (one operator call, a
-   * constant folded at import): the op fails UNSUPPORTED_OPERATOR instead (notModelled, common.ts).
+   * the rest, as the importer does an operator it does not know; a run of the graph refuses the
+   * layer (UNSUPPORTED_OPERATOR) at `field`, the layer's field the reason is about (`inputs`, an
+   * attribute), or at the layer. Absent (a constant folded at import): the op fails
+   * UNSUPPORTED_OPERATOR at once (notModelled, common.ts).
    */
-  unsupported?(reason: string): never;
+  unsupported?(reason: string, field?: string | (string | number)[]): never;
 }
 
 export interface Inferred<P = unknown> {

@@ -90,7 +90,8 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
     const where = { path: a.layer.path, layer: a.layer.name };
     if (!a.op || !a.inferred) {
       const why = a.op ? 'it reads a tensor of unknown shape, after an operator convlens cannot analyse' : a.unsupported ?? unsupportedReason(a.layer);
-      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens: ${why}`, where);
+      // at the field the reason is about (a Resize's computed sizes: its inputs), else the layer
+      throw new ConvlensError('UNSUPPORTED_OPERATOR', `layer '${a.layer.name}' (${a.layer.source?.opType ?? a.layer.op}) cannot run in convlens: ${why}`, { ...where, path: a.unsupportedPath ?? where.path });
     }
     for (const w of a.inferred.weights) {
       // (the shape under the weight's role alone: an operator call moves the error to its $.weights.<role>, runtime/operator.ts)

@@ -191,7 +191,7 @@ describe('a Resize whose scales or sizes are computed from tensor values is unsu
       ],
     });
 
-  it.each(['scales', 'sizes'] as const)('%s from the graph input S: Resize listed unsupported, the layer after it not analysed, the one beside it analysed; a run refuses it', (via) => {
+  it.each(['scales', 'sizes'] as const)('%s from the graph input S: Resize listed unsupported, the layer after it not analysed, the one beside it analysed; a run refuses it at the Resize node\'s input that carries them', (via) => {
     const { graph } = importOnnx(model(via), { inputShapes: {} });
     const r = analyzeGraph(graph, DEFAULTS);
     expect(r.totals.complete).toBe(false);
@@ -200,5 +200,7 @@ describe('a Resize whose scales or sizes are computed from tensor values is unsu
     expect([by('resize').supported, by('after').outputShape, by('beside').outputShape]).toEqual([false, null, [1, 2, 4, 4]]);
     const e = errorOf(() => runGraph(graph, { X: tensor([1, 2, 4, 4], new Float32Array(32)), S: tensor([4], [1, 1, 2, 2]) }, RUN));
     expect([e.code, e.message]).toEqual(['UNSUPPORTED_OPERATOR', expect.stringContaining(`resize ${via} computed from tensor values`)]);
+    // scales are the Resize's input 2 (node 0); sizes its input 3 (node 1, after the Cast)
+    expect(e.details.path).toBe(via === 'scales' ? '$.graph.node[0].input[2]' : '$.graph.node[1].input[3]');
   });
 });

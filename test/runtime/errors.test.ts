@@ -27,6 +27,26 @@ describe('errors a kernel finds in the data carry the layer and its JSONPath, as
     expect(e.details.path).toBe('$.layers[0].inputs[1]');
     expect(e.message).toBe('layer \'unpool\': indices[0, 0, 1, 0] = 99 is outside the 4×4 output plane (PyTorch: "Found an invalid max index")');
   });
+
+  it('cast to "other" in the third layer of a spec: UNSUPPORTED_OPERATOR at that layer\'s attribute, $.layers[2].to (the kernel names $.to, one of the layer\'s attributes)', () => {
+    const graph = parseNetworkSpec({
+      inputs: [{ name: 'x', shape: [1, 2] }],
+      layers: [
+        { name: 'a', op: 'relu', inputs: ['x'] },
+        { name: 'b', op: 'relu', inputs: ['a'] },
+        { name: 'c', op: 'cast', inputs: ['b'], to: 'other' },
+      ],
+    });
+    let caught: unknown;
+    try {
+      runGraph(graph, { x: tensor([1, 2], [1, 2]) }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20 });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConvlensError);
+    expect((caught as ConvlensError).details).toMatchObject({ path: '$.layers[2].to', layer: 'c' });
+    expect((caught as ConvlensError).code).toBe('UNSUPPORTED_OPERATOR');
+  });
 });
 
 describe('weights that match nothing are refused, not ignored', () => {

@@ -53,6 +53,18 @@ describe('cumSum', () => {
   });
 });
 
+describe('what cannot run is refused at the field that asks for it', () => {
+  it('cast to "other" (an ONNX string or complex type): UNSUPPORTED_OPERATOR at $.attributes.to (was $)', () => {
+    expect(errorOf(call('cast', [t([2], [1, 2])], { to: 'other' }))).toMatchObject({ code: 'UNSUPPORTED_OPERATOR', details: { path: '$.attributes.to' } });
+  });
+
+  it('resize with scales [1, 4] or sizes [2, 2] given as a rank-2 tensor (values it does not fold): UNSUPPORTED_OPERATOR at $.inputs[2] or $.inputs[3] (was $)', () => {
+    const x = t([1, 1, 2, 2], [1, 2, 3, 4]);
+    expect(errorOf(call('resize', [x, t([0], []), t([1, 4], [1, 1, 2, 2])]))).toMatchObject({ code: 'UNSUPPORTED_OPERATOR', details: { path: '$.inputs[2]' } });
+    expect(errorOf(call('resize', [x, t([0], []), t([0], []), t([2, 2], [1, 1, 4, 4])]))).toMatchObject({ code: 'UNSUPPORTED_OPERATOR', details: { path: '$.inputs[3]' } });
+  });
+});
+
 describe('sizes refused at the layer point at the request field', () => {
   it('erf of an empty [0, 7]: NON_POSITIVE_SIZE at $.inputs[0] (was $)', () => {
     expect(errorOf(call('erf', [t([0, 7], [])]))).toMatchObject({ code: 'NON_POSITIVE_SIZE', details: { path: '$.inputs[0]' } });
