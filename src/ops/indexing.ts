@@ -56,6 +56,11 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
     }
     const field = ctx.attrs.split !== undefined || ctx.inputs.length < 2 ? 'split' : ['inputs', 1];
     if (sizes.length === 0 || sizes.length > MAX_LAYER_OUTPUTS) ctx.fail('INVALID_ATTRIBUTE', `split takes 1 to ${MAX_LAYER_OUTPUTS} sizes (one output each), got ${sizes.length}`, field, { shapes: { data: x } });
+    // sizes from input 1 are known only now: the layer's outputs were declared before (a spec's
+    // numOutputs, an ONNX node's outputs), and a part with no output, or an output with no part, is an error
+    if (ctx.attrs.split === undefined && ctx.declaredOutputs !== undefined && sizes.length !== ctx.declaredOutputs) {
+      ctx.fail('INVALID_ATTRIBUTE', `split sizes [${sizes.join(', ')}] from input 1 make ${sizes.length} output${sizes.length === 1 ? '' : 's'}, the layer declares ${ctx.declaredOutputs} (numOutputs; an ONNX node's outputs)`, field, { shapes: { data: x } });
+    }
     const negative = sizes.findIndex((s) => s < 0);
     if (negative >= 0) ctx.fail('INVALID_ATTRIBUTE', `split size ${sizes[negative]} (at ${negative}) is negative`, field, { shapes: { data: x } });
     if (sizes.reduce((a, b) => a + b, 0) !== x[axis]) {

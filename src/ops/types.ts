@@ -94,6 +94,8 @@ export interface InferContext<A> {
   /** Values of inputs that are small known constants (shape tensors, axes, scales), else null. */
   values: (TensorValue | null)[];
   attrs: A;
+  /** How many outputs the layer declares (a spec's layer: OpDef.outputCount of its attributes; an ONNX node: its outputs); absent where not known. */
+  declaredOutputs?: number;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
   fail(code: ErrorCode, message: string, field?: string | (string | number)[], details?: ErrorDetails): never;
   /**

@@ -33,6 +33,27 @@ describe('split', () => {
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.details.path).toBe('$.split');
   });
+
+  /** x [1, 4] split on axis 1 by the sizes a shape layer reads off z: z [1, 1, 2] gives sizes [1, 1, 2], three parts. */
+  const bySizesOf = (z: number[], numOutputs?: number) => ({
+    inputs: [{ name: 'x', shape: [1, 4] }, { name: 'z', shape: z }],
+    layers: [
+      { name: 's', op: 'shape', inputs: ['z'] },
+      { name: 'sp', op: 'split', inputs: ['x', 's'], axis: 1, ...(numOutputs !== undefined && { numOutputs }) },
+    ],
+  });
+
+  it('sizes from another layer ([1, 1, 2]) that make 3 outputs where the spec declares 2 (numOutputs default) or 4: INVALID_ATTRIBUTE at $.layers[1].inputs[1] (the third part was dropped; a missing one read as unsupported)', () => {
+    for (const [z, n, declared] of [[[1, 1, 2], undefined, 2], [[1, 1, 2], 4, 4], [[4], undefined, 2]] as const) {
+      const e = errorOf(() => analyze(bySizesOf([...z], n)));
+      expect([e.code, e.details.path]).toEqual(['INVALID_ATTRIBUTE', '$.layers[1].inputs[1]']);
+      expect(e.message).toContain(`from input 1 make ${z.length} output${z.length === 1 ? '' : 's'}, the layer declares ${declared}`);
+    }
+  });
+
+  it('sizes from another layer ([1, 1, 2]) with numOutputs 3: the parts [1, 1], [1, 1], [1, 2]', () => {
+    expect(layer(analyze(bySizesOf([1, 1, 2], 3)), 'sp').outputShapes).toEqual([[1, 1], [1, 1], [1, 2]]);
+  });
 });
 
 describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () => {
