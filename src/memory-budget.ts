@@ -20,6 +20,8 @@ export interface MemoryCharge {
    * already holds of the request's running bytes (its loan and its earlier asks): a later ask (a
    * staged run's next stage) sends only its growth, and the task alone holds both, so whether it
    * could ever be granted (413, not 503) is judged on own + bytes − covered. Absent: on `bytes`.
+   * A charge not from the body (a graph's analysis) is judged with `own` and without the request's
+   * other tasks running now too: only they making it too much is 503, not 413.
    */
   (bytes: number, what: string, fromBody?: boolean, covered?: number, own?: number): void;
   /**
@@ -165,7 +167,9 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
     try {
       reach(
         before,
-        fromBody ? aloneWith(own === undefined ? bytes : own + bytes - covered) : held(),
+        // alone: without the request's other tasks running now (a charge not from the body, a graph's
+        // analysis, is already in `other`; `own`: what the asking task itself holds)
+        fromBody ? aloneWith(own === undefined ? bytes : own + bytes - covered) : aloneWith(own ?? 0),
         (target) =>
           new ConvlensError('GRAPH_TOO_LARGE', `${what} needs about ${bytes} bytes of memory${fromBody ? ` (${target - before} of them beyond what its body's share of the reservation holds)` : ''}: with the ${before} the request already holds, more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES)`, {
             limit: budget.total,

@@ -141,6 +141,33 @@ describe("chargeTo judges a later ask with what its task holds already (`own`)",
   });
 });
 
+describe('a charge not from the body (a graph\'s analysis) is judged without the request\'s other tasks running now', () => {
+  it('a task running 16 MiB from the body, then 10 MiB of analysis on a 24 MiB budget: 503 OVERLOADED for the request\'s own tasks (was 413 GRAPH_TOO_LARGE: 10 MiB alone fits); after the release it fits; 30 MiB of analysis is 413', () => {
+    const { budget, charges } = request();
+    charges(PEAK, 'run a', true);
+    let refused: unknown;
+    try {
+      charges(10 * MiB, 'analysing b');
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toMatchObject({ code: 'OVERLOADED' });
+    expect(refusedForOwnTasks(refused)).toBe(true);
+    expect(budget.used).toBe(PEAK);
+    expect(() => charges(30 * MiB, 'analysing c')).toThrow(expect.objectContaining({ code: 'GRAPH_TOO_LARGE' }));
+    charges.release!(PEAK);
+    charges(10 * MiB, 'analysing b');
+    // the reservation keeps what it grew by until the request ends: max(16 MiB run, 10 MiB analysis + 0 running)
+    expect(budget.used).toBe(PEAK);
+  });
+
+  it('the task itself holding 16 MiB (own) asks 10 MiB of analysis on a 24 MiB budget: 413 GRAPH_TOO_LARGE (it alone needs 26 MiB)', () => {
+    const { charges } = request();
+    charges(PEAK, 'stage 1', true);
+    expect(() => charges(10 * MiB, 'analysing', false, 0, PEAK)).toThrow(expect.objectContaining({ code: 'GRAPH_TOO_LARGE' }));
+  });
+});
+
 describe("a release wakes the waiters once the turn's other work is done", () => {
   it("a task's release, then (a microtask later, as http/graphql.ts charges a finished run's answer) its 16 MiB answer: the answer is charged first; the waiter asking 16 MiB on the 24 MiB budget stays refused at its bound, not granted ahead of it", async () => {
     const { charges } = request();

@@ -161,7 +161,7 @@ export function openMemoryGrant(charge: MemoryCharge, waitMs = OWN_TASKS_WAIT_MS
         question = read<Question>(grant);
         const { bytes, what, fromBody, covered = 0 } = question;
         // (what the task holds already, its loan and earlier asks: judged with this ask for a 413)
-        charge(bytes, what, fromBody, covered, fromBody ? lent + fromBodyAsked : undefined);
+        charge(bytes, what, fromBody, covered, lent + fromBodyAsked);
         if (fromBody) fromBodyAsked += bytes - covered;
       } catch (e) {
         const first = question?.fromBody && fromBodyAsked === 0 && (question.covered ?? 0) === lent;
