@@ -155,6 +155,15 @@ export interface FusionChains {
  * (runtime/fuse.ts) runs the same groups. `mustWrite` names tensors that must be written as
  * graph outputs are (a run's captured tensors): they end a chain.
  */
+/**
+ * At most this many readers named in a reason: every reader of a tensor gets the reason, so naming
+ * them all made `unfused` grow as the square of a fan-out (10^4 layers reading one conv: ~240 MB).
+ */
+const NAMED_READERS = 8;
+function readerNames(names: readonly string[]): string {
+  return names.length <= NAMED_READERS ? names.join(', ') : `${names.slice(0, NAMED_READERS).join(', ')} and ${names.length - NAMED_READERS} more`;
+}
+
 export function fusionChains(graph: Graph, inference: Inference, mustWrite: ReadonlySet<string> = new Set()): FusionChains {
   const executed = executedLayers(graph);
   const steps = inference.analysed.filter((a) => !a.folded && executed.has(a.layer.name));
@@ -206,7 +215,7 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
         const next = rs[0];
         if (!next) break;
         if (outputs.has(cur) || rs.length !== 1 || next.layer.inputs.filter((r) => r === cur).length !== 1) {
-          const why = outputs.has(cur) ? `'${cur}' is a graph output, so it must be written` : `'${cur}' has other readers (${rs.map((r) => r.layer.name).join(', ')}), so it must be written`;
+          const why = outputs.has(cur) ? `'${cur}' is a graph output, so it must be written` : `'${cur}' has other readers (${readerNames(rs.map((r) => r.layer.name))}), so it must be written`;
           for (const r of rs) if (fusible(r) && !claimed.has(r.layer.name)) refused.set(r.layer.name, why);
           break;
         }

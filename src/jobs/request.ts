@@ -116,8 +116,10 @@ function networkSource(f: { model?: string; resolution?: number; onnxBase64?: st
   if (f.inputShapes !== undefined && f.onnxBase64 === undefined) {
     throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
   }
+  // decoded before the try: its error's path is already the absolute one (moved, it was $.models[2].models[2].onnxBase64)
+  const onnx = onnxBytes(f.onnxBase64, `${at}.onnxBase64`);
   try {
-    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, onnx: onnxBytes(f.onnxBase64, `${at}.onnxBase64`), onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
+    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes }, 'spec, model (a zoo name) or onnxBase64');
   } catch (e) {
     // requestSource's paths are relative to the network's object
     if (e instanceof ConvlensError && at !== '$') throw movePaths(e, (path) => path.replace(/^\$/, at));

@@ -7,7 +7,9 @@
  *   a boundary between dims lies in [−r, r], negative + r (ONNX Flatten's axis: the dims before it
  *     form the first output dim, the rest the second)
  *
- * Out of range is INVALID_ATTRIBUTE naming the field, the axis, the rank and the input shape.
+ * Out of range is INVALID_ATTRIBUTE naming the field, the axis, the rank and the input shape; so is
+ * a list naming one axis twice (slice, squeeze, the reductions: torch.sum(x, (1, -3)) is
+ * "dim 1 appears multiple times in the list of dims", onnxruntime's Slice "'axes' has duplicates").
  * References: onnx.ai/onnx/operators (Softmax, Concat, Flatten, Unsqueeze …), torch.nn.Softmax(dim).
  */
 import { fmtShape } from '../errors.js';
@@ -37,4 +39,15 @@ export function normalizeBoundary<A>(ctx: InferContext<A>, axis: number, rank: n
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a > rank) outOfRange(ctx, axis, rank, field, shape, -rank, rank);
   return a;
+}
+
+/** A list of axes, each normalized as normalizeAxis does, refused when two name the same axis ([1, -3] of rank 4). */
+export function distinctAxes<A>(ctx: InferContext<A>, axes: readonly number[], rank: number, field: string | (string | number)[], shape: Shape = ctx.inputs[0]): number[] {
+  const normalized = axes.map((a) => normalizeAxis(ctx, a, rank, field, shape));
+  const twice = normalized.find((a, i) => normalized.indexOf(a) !== i);
+  if (twice !== undefined) {
+    const name = Array.isArray(field) ? field.join('.') : field;
+    ctx.fail('INVALID_ATTRIBUTE', `${name} [${axes.join(', ')}] name axis ${twice} of ${fmtShape(shape)} twice; each axis may be given once`, field, { shapes: { data: shape } });
+  }
+  return normalized;
 }

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { badIndices, indexMessage, validIndex } from './index-faults.js';
 import { moveDims, resample } from './receptive-field.js';
-import { normalizeAxis } from './axes.js';
+import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, MAX_INT_LIST, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorRF, TensorValue } from './types.js';
@@ -117,7 +117,7 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     const x = ctx.inputs[0];
     const starts = attrOrConstant(ctx, ctx.attrs.starts, 1, 'starts', true)!;
     const ends = attrOrConstant(ctx, ctx.attrs.ends, 2, 'ends', true)!;
-    const axes = (attrOrConstant(ctx, ctx.attrs.axes, 3, 'axes', false) ?? starts.map((_, i) => i)).map((a) => normalizeAxis(ctx, a, x.length, 'axes'));
+    const axes = distinctAxes(ctx, attrOrConstant(ctx, ctx.attrs.axes, 3, 'axes', false) ?? starts.map((_, i) => i), x.length, 'axes');
     const steps = attrOrConstant(ctx, ctx.attrs.steps, 4, 'steps', false) ?? starts.map(() => 1);
     // one start, end, axis and step per sliced axis (ONNX: 1-D tensors of the same length)
     for (const [field, list] of [['ends', ends], ['axes', axes], ['steps', steps]] as const) {
@@ -188,7 +188,7 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
     const x = ctx.inputs[0];
     const pads = attrOrConstant(ctx, ctx.attrs.pads, 1, 'pads', true)!;
     const axesV = ctx.values[3];
-    const axes = axesV ? axesV.data.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : x.map((_, i) => i);
+    const axes = axesV ? distinctAxes(ctx, [...axesV.data], x.length, 'axes') : x.map((_, i) => i);
     if (pads.length !== 2 * axes.length) ctx.fail('INVALID_ATTRIBUTE', `${pads.length} pads for ${axes.length} axes`, 'pads', { shapes: { data: x } });
     const begin = x.map(() => 0);
     const out = [...x];

@@ -22,7 +22,7 @@ import { fmtShape } from '../errors.js';
 import { moveDims, spreadRF } from './receptive-field.js';
 import { reshapeRF } from './receptive-reshape.js';
 import { broadcastShapes, broadcastValue } from './broadcast.js';
-import { normalizeAxis } from './axes.js';
+import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold, sameData } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, TensorValue } from './types.js';
@@ -107,7 +107,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
   infer(ctx) {
     const x = ctx.inputs[0];
     const given = attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
-    const removed = given ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : x.flatMap((d, i) => (d === 1 ? [i] : []));
+    const removed = given ? distinctAxes(ctx, given, x.length, 'axes') : x.flatMap((d, i) => (d === 1 ? [i] : []));
     for (const a of removed) if (x[a] !== 1) ctx.fail('SHAPE_MISMATCH', `cannot squeeze axis ${a} of size ${x[a]} in ${fmtShape(x)}`, 'axes');
     return { outputs: [x.filter((_, i) => !removed.includes(i))], values: [ctx.values[0]], weights: [], cost: ZERO_COST, plan: { removed } };
   },

@@ -35,7 +35,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { globalOver, moveDims } from './receptive-field.js';
-import { normalizeAxis } from './axes.js';
+import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, RFContext, Shape, TensorRF, TensorValue } from './types.js';
@@ -237,7 +237,7 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
       }
       const given = from !== undefined ? null : attrOrConstant(ctx, ctx.attrs.axes, 1, 'axes', false);
       const all = x.map((_, i) => i);
-      const axes = from !== undefined ? all.slice(from) : given && given.length > 0 ? given.map((a) => normalizeAxis(ctx, a, x.length, 'axes')) : ctx.attrs.noopWithEmptyAxes ? [] : all;
+      const axes = from !== undefined ? all.slice(from) : given && given.length > 0 ? distinctAxes(ctx, given, x.length, 'axes') : ctx.attrs.noopWithEmptyAxes ? [] : all;
       const out = reducedShape(ctx, axes);
       const v = ctx.values[0];
       let value: TensorValue | null = null;

@@ -170,6 +170,13 @@ describe('deployed graph: only where legal', () => {
     expect(d.memoryDrop).toEqual({ bytes: 0, percent: 0 });
   });
 
+  it('a conv output read by 10 relus (fan-out 10): each reason names 8 readers and "2 more", not all 10 (the list grew as the square of the fan-out)', () => {
+    const relus = Array.from({ length: 10 }, (_, i) => ({ name: `r${i}`, op: 'relu', inputs: ['c'] }));
+    const { d } = deployed({ inputs: x, layers: [conv('c', 4), ...relus] });
+    expect(d.unfused.map((u) => u.layer)).toEqual(relus.map((r) => r.name));
+    for (const u of d.unfused) expect(u.reason).toBe("'c' has other readers (r0, r1, r2, r3, r4, r5, r6, r7 and 2 more), so it must be written");
+  });
+
   it('a declared graph output is written: conv → BN with outputs [c, bn] does not fold', () => {
     const { d } = deployed({ inputs: x, layers: [conv('c', 4), { name: 'bn', op: 'batchNorm2d' }], outputs: ['c', 'bn'] });
     expect(d.groups).toEqual([]);

@@ -126,3 +126,23 @@ describe('GlobalAveragePool over 1 and 3 spatial axes', () => {
     expect(analyzeGraph(graphOf(cube), DEFAULTS).outputs[0].shape).toEqual([1, 1, 1, 1, 1]);
   });
 });
+
+describe('a Conv weight of a rank no window has: the reason says what is wrong', () => {
+  const reason = (op: string, x: number[], w: number[]) => {
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: x }], outputs: ['y'], nodes: [{ op, name: 'c', inputs: ['x', 'W'], outputs: ['y'] }], initializers: [{ name: 'W', dims: w }], opset: 17 });
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    return r.totals.unsupported[0].reasons[0];
+  };
+  it.each([
+    ['Conv', [4], 'weight W [4] has rank 1: a convolution weight is [M, C/group, k1, …], of rank 3 or more'],
+    ['Conv', [], 'weight W [] has rank 0: a convolution weight is [M, C/group, k1, …], of rank 3 or more'],
+    ['ConvTranspose', [3, 4], 'weight W [3, 4] has rank 2: a transposed convolution weight is [M, C/group, k1, …], of rank 3 or more'],
+  ])('%s on x [1,3,8,8] with W %j (it read "a -1-D convolution: only 2-D is supported")', (op, w, want) => {
+    expect(reason(op, [1, 3, 8, 8], w)).toBe(want);
+  });
+
+  it('Conv over 4 spatial axes, W [1,1,1,1,1,1] on x [1,1,2,2,2,2]: "a 4-D convolution: only 1-D, 2-D and 3-D are supported" (1-D and 3-D are)', () => {
+    expect(reason('Conv', [1, 1, 2, 2, 2, 2], [1, 1, 1, 1, 1, 1])).toBe('a 4-D convolution: only 1-D, 2-D and 3-D are supported');
+  });
+});

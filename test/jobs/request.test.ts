@@ -130,6 +130,8 @@ describe('kind batch: models by zoo name or as objects, at most JOB_BATCH_MAX', 
     [{ models: [{ spec: 'x' }] }, 'SPEC_INVALID', '$.models[0].spec'],
     [{ models: [42] }, 'INVALID_OPTION', '$.models[0]'],
     [{ models: [{ model: 'resnet19' }] }, 'UNKNOWN_MODEL', '$.models[0].model'],
+    // not base64: the path once, as in the message (it was $.models[1].models[1].onnxBase64)
+    [{ models: ['resnet18', { onnxBase64: '!!' }] }, 'ONNX_INVALID', '$.models[1].onnxBase64'],
     [{ models: ['resnet18'], option: {} }, 'INVALID_OPTION', '$.option'],
   ])('%j → %s at %s', (fields, code, path) => {
     const e = errorOf(() => prepare({ kind: 'batch', ...fields }));

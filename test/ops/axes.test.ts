@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeAxis, normalizeBoundary } from '../../src/ops/axes.js';
 import { analyze, errorOf, layer, net } from '../helpers.js';
-import { inferContext } from './op-helpers.js';
+import { inferContext, run } from './op-helpers.js';
 
 const ctx = inferContext([[2, 3, 4, 5]], {});
 
@@ -92,5 +92,32 @@ describe('every op with an axis follows the rule (through the analyzer)', () => 
     expect(layer(cat, 'cat').outputShape).toEqual([1, 2, 3, 9]);
     expect(layer(analyze(net([1, 2, 3, 4], { op: 'flatten', axis: -1 })), 'l0').outputShape).toEqual([6, 4]);
     expect(layer(analyze(net([1, 2, 3, 4], { op: 'flatten', axis: 4 })), 'l0').outputShape).toEqual([24, 1]);
+  });
+});
+
+describe('a list of axes names each axis once (torch.sum(x, (1, -3)): "dim 1 appears multiple times"; onnxruntime Slice: "\'axes\' has duplicates")', () => {
+  it.each([
+    ['slice', { starts: [0, 1], ends: [2, 3], axes: [2, -2] }, 2],
+    ['slice', { starts: [0, 0], ends: [1, 1], axes: [3, 3] }, 3],
+    ['reduceSum', { axes: [1, -3] }, 1],
+    ['reduceMean', { axes: [2, 2] }, 2],
+    ['reduceMax', { axes: [3, -1], keepDims: false }, 3],
+    ['squeeze', { axes: [0, -4] }, 0],
+  ])('%s %j on [1,2,3,4] → INVALID_ATTRIBUTE at $.layers[0].axes naming axis %i', (op, attrs, axis) => {
+    const e = errorOf(() => analyze(net([1, 2, 3, 4], { op, ...attrs })));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.details.path).toBe('$.layers[0].axes');
+    expect(e.message).toContain(`name axis ${axis} of [1, 2, 3, 4] twice`);
+  });
+
+  it('pad of [[1,2],[3,4]] with the constant axes input [0, -2] (both axis 0) → INVALID_ATTRIBUTE at axes', () => {
+    const e = errorOf(() => run('pad', [[[2, 2], [1, 2, 3, 4]], [[4], [1, 1, 1, 1]], [[1], [0]], [[2], [0, -2]]]));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.message).toContain('name axis 0 of [2, 2] twice');
+  });
+
+  it('distinct axes still work: slice axes [2, 3] of [1,2,3,4] → [1, 2, 2, 2]; reduceSum axes [1, -1] → [1, 1, 3, 1]', () => {
+    expect(layer(analyze(net([1, 2, 3, 4], { op: 'slice', starts: [0, 1], ends: [2, 3], axes: [2, 3] })), 'l0').outputShape).toEqual([1, 2, 2, 2]);
+    expect(layer(analyze(net([1, 2, 3, 4], { op: 'reduceSum', axes: [1, -1] })), 'l0').outputShape).toEqual([1, 1, 3, 1]);
   });
 });

@@ -19,6 +19,16 @@ function paddingNd(ctx: MapContext, rank: number): unknown {
   return [...pads];
 }
 
+/**
+ * Why a conv weight W of the wrong rank is not mapped: under rank 3 it is no conv weight at all
+ * ([M, C/group, k1, …]; the message read "a -1-D convolution"), else a window over more axes than
+ * `supported` (1, 2, 3 for Conv and ConvTranspose; 2 for the quantized convs).
+ */
+export function convRankReason(shape: readonly number[], what: string, supported = '1-D, 2-D and 3-D are'): string {
+  if (shape.length < 3) return `weight W [${shape.join(', ')}] has rank ${shape.length}: a ${what} weight is [M, C/group, k1, …], of rank 3 or more`;
+  return `a ${shape.length - 2}-D ${what}: only ${supported} supported`;
+}
+
 const ints = (ctx: MapContext, name: string): readonly number[] | number => ctx.a.ints(name) ?? 1;
 
 function conv(ctx: MapContext): Mapped | null {

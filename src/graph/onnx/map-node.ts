@@ -10,7 +10,7 @@ import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import { FAMILY_MAPPERS } from './mappers.js';
 import { Unsupported, type Mapped, type WeightFolder } from './mapping.js';
-import { mapWindowNd } from './map-conv-nd.js';
+import { convRankReason, mapWindowNd } from './map-conv-nd.js';
 
 export { Unsupported, type Mapped, type MapContext, type NodeMapper } from './mapping.js';
 
@@ -80,7 +80,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     case 'Conv': {
       const w = weightOf(1, 'the weight W');
       if (!w) throw new Unsupported('no weight W (input 1)');
-      if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D convolution: only 2-D is supported`);
+      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution'));
       const b = weightOf(2, 'the bias B');
       return {
         op: 'conv2d',
@@ -100,7 +100,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     case 'ConvTranspose': {
       const w = weightOf(1, 'the weight W');
       if (!w) throw new Unsupported('no weight W (input 1)');
-      if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D transposed convolution: only 2-D is supported`);
+      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'transposed convolution'));
       if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
       const b = weightOf(2, 'the bias B');
       const group = a.int('group', 1);

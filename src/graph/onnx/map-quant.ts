@@ -9,6 +9,7 @@
  */
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { GraphConstant } from '../graph.js';
+import { convRankReason } from './map-conv-nd.js';
 import { Unsupported } from './mapping.js';
 import type { MapContext, Mapped, NodeMapper } from './mapping.js';
 
@@ -31,7 +32,7 @@ const weight = (c: GraphConstant) => ({ constant: c.name });
 
 /** Conv attributes from ONNX's, the kernel from the constant weight [M, C/g, kh, kw]. */
 function convAttrs(ctx: MapContext, w: GraphConstant): Record<string, unknown> {
-  if (w.shape.length !== 4) throw new Unsupported(`a ${w.shape.length - 2}-D convolution: only 2-D is supported`);
+  if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution', '2-D is'));
   const auto = ctx.a.string('auto_pad', 'NOTSET');
   const pads = ctx.a.ints('pads');
   if (pads && pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`);
