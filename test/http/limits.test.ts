@@ -41,8 +41,9 @@ describe('limits', () => {
   });
 
   it('more tasks than workers plus MAX_QUEUE: the extra ones get 503 OVERLOADED, every request is answered', async () => {
-    // tasks stay in flight for seconds, so all five requests arrive while two are taken
-    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '3000' });
+    // tasks stay in flight for 2 s each (their run takes longer: TASK_TIMEOUT_MS stops it), so all
+    // five requests arrive while two are taken
+    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '2000' });
     const results = await Promise.all(Array.from({ length: 5 }, () => request(app!.server).post('/v1/run').send(heavy())));
     const codes = results.map((r) => (r.status === 200 ? 'ok' : r.body.error.code));
     expect(codes).toContain('OVERLOADED');
@@ -190,7 +191,9 @@ describe('slow clients (issue 9, defect 10)', () => {
 
 describe('overload is answered before the body is read (issue 9, defect 10)', () => {
   it('the worker busy and MAX_QUEUE=1 task waiting: a POST announcing 5 MB is refused 503 OVERLOADED with Retry-After in under a second, none of its body sent', async () => {
-    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '4000' });
+    // the running task holds the worker for 2.5 s (TASK_TIMEOUT_MS stops its longer run): the
+    // refusal below comes well within that, once the second task is seen waiting
+    app = await testApp({ WORKERS: '1', MAX_QUEUE: '1', TASK_TIMEOUT_MS: '2500' });
     const port = await portOf(app);
     // (a supertest request starts when awaited: then() sends it now)
     const busy = [1, 2].map(() => request(app!.server).post('/v1/run').send(heavy()).then((r) => r.status));
