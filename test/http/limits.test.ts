@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { testApp } from './app.js';
@@ -17,10 +17,22 @@ const binary = (res: request.Response, done: (err: Error | null, body: Buffer) =
 const heavy = () => ({ model: 'resnet101', resolution: 512, inputs: { shape: [1, 3, 512, 512], dtype: 'float32', base64: Buffer.alloc(3 * 512 * 512 * 4).toString('base64') }, seed: 1 });
 
 let app: FastifyInstance | undefined;
+/** Apps that the cases of one describe share (refusals and calls that leave nothing behind): closed after all of them, not after each. */
+const shared = new Set<FastifyInstance>();
 afterEach(async () => {
-  await app?.close();
+  if (app && !shared.has(app)) await app.close();
   app = undefined;
 });
+/** One app for the cases of the enclosing describe that use it; `get()` is the app. */
+function sharedApp(env: Record<string, string>) {
+  let one: FastifyInstance | undefined;
+  beforeAll(async () => {
+    one = await testApp(env);
+    shared.add(one);
+  });
+  afterAll(async () => one?.close());
+  return { get: () => one! };
+}
 
 describe('limits', () => {
   it('a task over TASK_TIMEOUT_MS: 503 TIMEOUT, and the service keeps answering', async () => {
@@ -52,8 +64,9 @@ describe('limits', () => {
 });
 
 describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the field an output grows from, at its request path', () => {
+  const limited = sharedApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
   it("a conv's padded input over the limit (replicate padding 20 on [1,1,1,1]: 41×41 = 1,681 > 1,000, output [1,1,1,1]): 413 TENSOR_TOO_LARGE at $.attributes, which set its size (it was $.weights.intermediate, no such field), the message in the op's words", async () => {
-    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    app = limited.get();
     const body = { inputs: { x: { shape: [1, 1, 1, 1], data: [1] } }, attributes: { outChannels: 1, kernelSize: 1, stride: 100, padding: 20, paddingMode: 'replicate' } };
     const rest = await request(app.server).post('/v1/operators/conv2d').send(body).expect(413);
     expect(rest.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.attributes', layer: 'conv2d', shapes: { intermediate: [1, 1, 41, 41] } });
@@ -61,7 +74,7 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
   });
 
   it('a seeded weight over the limit: 413 TENSOR_TOO_LARGE at $.weights.weight over REST (JSON and a form) and GraphQL runOperator (it was at $, the whole request); an input at its own path as before', async () => {
-    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    app = limited.get();
     const x = { shape: [1, 1, 8, 8], data: new Array(64).fill(0.5) };
     const body = { inputs: { x }, attributes: { outChannels: 64, kernelSize: 5 } };
     const rest = await request(app.server).post('/v1/operators/conv2d').send(body).expect(413);
@@ -76,7 +89,7 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
   });
 
   it('an output over the limit (upsample ×8 of 8×8 to 64×64 = 4,096 > 1,000): 413 TENSOR_TOO_LARGE at $.attributes, the field it grows from (it was at $), over JSON, a form, a raw .npy body (query.attributes) and GraphQL; layer and shape in details', async () => {
-    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    app = limited.get();
     const x = { shape: [1, 1, 8, 8], data: new Array(64).fill(0.5) };
     const attributes = { scaleFactor: 8 };
     const rest = await request(app.server).post('/v1/operators/upsample').send({ inputs: { x }, attributes }).expect(413);
@@ -92,7 +105,7 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
   });
 
   it('an output over the limit from the inputs alone (add of [1, 40] and [40, 1] broadcast to 1,600 > 1,000, no attributes): 413 TENSOR_TOO_LARGE at $.inputs (it was at $)', async () => {
-    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    app = limited.get();
     const a = { shape: [1, 40], data: new Array(40).fill(1) };
     const b = { shape: [40, 1], data: new Array(40).fill(2) };
     const res = await request(app.server).post('/v1/operators/add').send({ inputs: [a, b] }).expect(413);
@@ -100,7 +113,7 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
   });
 
   it("attention's scores over a whole sequence over the limit (multiHeadAttention on [1, 40, 2], numHeads 1: 40 × 40 = 1,600 > 1,000): at $.inputs, whose tokens size them, though the call gives attributes; with a window attribute (8×4 on a [1, 2, 8, 8] map: 32 × 32 = 1,024) at $.attributes", async () => {
-    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    app = limited.get();
     const tokens = { shape: [1, 40, 2], data: new Array(80).fill(0.5) };
     const res = await request(app.server).post('/v1/operators/multiHeadAttention').send({ inputs: [tokens], attributes: { numHeads: 1 } }).expect(413);
     expect(res.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.inputs', layer: 'multiHeadAttention', shapes: { intermediate: [40, 40] } });
@@ -117,7 +130,7 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
   });
 
   it('a spec layer\'s output over the limit over REST /v1/run: at that layer, $.spec.layers[1] (as SPEC_INVALID names layers), with its name and shape', async () => {
-    app = await testApp({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000' });
+    app = limited.get();
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'act', op: 'relu' }, { name: 'up', op: 'upsample', scaleFactor: 8 }] };
     const res = await request(app.server).post('/v1/run').send({ spec, inputs: { x: { shape: [1, 1, 8, 8], data: new Array(64).fill(1) } } }).expect(413);
     expect(res.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.spec.layers[1]', layer: 'up', shapes: { output: [1, 1, 64, 64] } });
@@ -128,8 +141,9 @@ describe('MAX_TENSOR_ELEMENTS on the operator route names the tensor, or the fie
 const reluBase64 = (n: number) => JSON.stringify({ inputs: [{ shape: [n], dtype: 'float32', base64: Buffer.alloc(4 * n).toString('base64') }] });
 
 describe('JSON bodies and text fields are bounded below V8\'s longest string (issue 9, defect 1)', () => {
+  const jsonLimited = sharedApp({ JSON_BODY_LIMIT: '65536', BODY_LIMIT: String(1 << 20) });
   it('JSON_BODY_LIMIT=65536 (BODY_LIMIT 1 MiB): a 133 KB JSON body is 413 PAYLOAD_TOO_LARGE naming JSON_BODY_LIMIT; the same tensor as a .npy part runs', async () => {
-    app = await testApp({ JSON_BODY_LIMIT: '65536', BODY_LIMIT: String(1 << 20) });
+    app = jsonLimited.get();
     const json = reluBase64(25_000);
     expect(json.length).toBeGreaterThan(130_000);
     const res = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/json').send(json).expect(413);
@@ -142,7 +156,7 @@ describe('JSON bodies and text fields are bounded below V8\'s longest string (is
   });
 
   it('the "request" field of a form over JSON_BODY_LIMIT: 413 naming the field, not a string built past the limit', async () => {
-    app = await testApp({ JSON_BODY_LIMIT: '65536', BODY_LIMIT: String(1 << 20) });
+    app = jsonLimited.get();
     const res = await request(app.server).post('/v1/run').field('request', reluBase64(25_000)).expect(413);
     expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(res.body.error.message).toMatch(/"request" field.*JSON_BODY_LIMIT/);
@@ -165,8 +179,9 @@ describe('answers are bounded before they are encoded (issue 9, defect 7)', () =
 });
 
 describe('slow clients (issue 9, defect 10)', () => {
+  const timed = sharedApp({ REQUEST_TIMEOUT_MS: '500' });
   it('REQUEST_TIMEOUT_MS=500: a client that sends its headers and 10 of 1,000 body bytes, then stalls, gets 408 and the connection closed within 2 s', async () => {
-    app = await testApp({ REQUEST_TIMEOUT_MS: '500' });
+    app = timed.get();
     const conn = await rawRequest(await portOf(app), head('/v1/analyze', { 'content-type': 'application/octet-stream', 'content-length': 1000, 'x-request-id': 'slow-1' }), Buffer.alloc(10));
     const answer = await conn.answer(4000);
     expect(await conn.closed(1000)).toBe(true);
@@ -180,7 +195,7 @@ describe('slow clients (issue 9, defect 10)', () => {
   });
 
   it('REQUEST_TIMEOUT_MS=500: a client that stalls inside its headers is disconnected within 2 s', async () => {
-    app = await testApp({ REQUEST_TIMEOUT_MS: '500' });
+    app = timed.get();
     const conn = await rawRequest(await portOf(app), 'POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1');
     const answer = await conn.answer(4000);
     expect(await conn.closed(1000)).toBe(true);
