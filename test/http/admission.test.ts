@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY_FACTOR, JSON_FACTOR, READY_HIGH_WATER, admissionOf, memoryBudgetBytes, memoryLimit, requestEstimate } from '../../src/http/admission.js';
 import { testApp } from './app.js';
 import http from 'node:http';
@@ -15,13 +15,26 @@ import type { RawConnection } from './raw.js';
 import { BUDGET, BUDGET_ENV, halfSent, metricOf, reluBody } from './admission-kit.js';
 
 let app: FastifyInstance | undefined;
+/** Apps that the cases of one describe share (each case leaves nothing reserved): closed after all of them, not after each. */
+const shared = new Set<FastifyInstance>();
 afterEach(async () => {
-  await app?.close();
+  if (app && !shared.has(app)) await app.close();
   app = undefined;
 });
+/** One app for the cases of the enclosing describe that use it; `get()` is the app. */
+function sharedApp(env: Record<string, string>) {
+  let one: FastifyInstance | undefined;
+  beforeAll(async () => {
+    one = await testApp(env);
+    shared.add(one);
+  });
+  afterAll(async () => one?.close());
+  return { get: () => one! };
+}
 const metric = (name: string) => metricOf(app!, name);
 
 describe('the memory budget', () => {
+  const budgetApp = sharedApp(BUDGET_ENV);
   it('estimates: JSON ×4, ONNX/.npy ×2, a form ×2 plus ×2 more for its JSON part (at most JSON_BODY_LIMIT); the default is half the machine\'s or container\'s memory', () => {
     expect([JSON_FACTOR, BINARY_FACTOR]).toEqual([4, 2]);
     expect(requestEstimate('application/json; charset=utf-8', 1000, 1 << 20)).toBe(4000);
@@ -32,7 +45,7 @@ describe('the memory budget', () => {
   });
 
   it('six concurrent 630 KB JSON bodies (≈2.5 MB reserved each) on an 8 MiB budget: three are admitted, three get 503 OVERLOADED with Retry-After at once; the process stays up, then all the budget returns and the next request runs', async () => {
-    app = await testApp(BUDGET_ENV);
+    app = budgetApp.get();
     const port = await portOf(app);
     const body = reluBody(118_000);
     expect(body.length * JSON_FACTOR * 3).toBeLessThan(BUDGET);
@@ -63,7 +76,7 @@ describe('the memory budget', () => {
   });
 
   it('a body that could never fit (2.5 MB of JSON needs 10 MB > 8 MiB): 413 PAYLOAD_TOO_LARGE naming MEMORY_BUDGET_BYTES, before a byte of it is read', async () => {
-    app = await testApp(BUDGET_ENV);
+    app = budgetApp.get();
     const conn = await rawRequest(await portOf(app), head('/v1/run', { 'content-type': 'application/json', 'content-length': 2_500_000 }));
     const answer = await conn.answer(2000);
     conn.destroy();
@@ -72,7 +85,7 @@ describe('the memory budget', () => {
   });
 
   it('a chunked body (no Content-Length) is charged as it arrives (ONNX bytes ×2): with 6 of 8 MiB held, 2 MiB more is 503 OVERLOADED; alone, 5 MiB (10 MiB reserved) is 413', async () => {
-    app = await testApp(BUDGET_ENV);
+    app = budgetApp.get();
     const port = await portOf(app);
     const chunked = async (mebibytes: number) => {
       const conn = await rawRequest(port, head('/v1/analyze', { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }));
@@ -104,9 +117,10 @@ describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arr
   const SENT = 1000;
   const reservedNow = async () => admissionOf(app!)!.budget.used;
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const paced = sharedApp(ENV);
 
   it('RESERVE_AHEAD_MS 300, 1,000 of 1.97 MB sent (it would take minutes at that pace): the estimate (×4) is held at 100 ms (/readyz 503), then 4,000 bytes (what came ×4, /readyz 200) and another call runs; the rest of the body then grows it back and the call answers', async () => {
-    app = await testApp(ENV);
+    app = paced.get();
     const port = await portOf(app);
     expect(slow.length * JSON_FACTOR).toBeGreaterThan(READY_HIGH_WATER * BUDGET);
     expect(slow.length * JSON_FACTOR).toBeLessThan(BUDGET);
@@ -131,7 +145,7 @@ describe('a body too slow to arrive within REQUEST_TIMEOUT_MS holds what has arr
   });
 
   it('an upload on pace keeps its estimate: 1.97 MB in 8 parts over 1.4 s (far within REQUEST_TIMEOUT_MS) holds ×4 throughout, checked past four RESERVE_AHEAD_MS, and answers', async () => {
-    app = await testApp(ENV);
+    app = paced.get();
     const port = await portOf(app);
     const part = Math.ceil(slow.length / 8);
     const conn = await rawRequest(port, head('/v1/operators/relu', { 'content-type': 'application/json', 'content-length': slow.length }), slow.subarray(0, part));
@@ -210,6 +224,7 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     return bytes;
   };
   const post = () => request(app!.server).post('/v1/operators/constantOfShape').set('content-type', 'application/json').send(body.toString());
+  const sendTimeout = sharedApp({ SEND_TIMEOUT_MS: '1000' });
 
   it('MEMORY_BUDGET_BYTES 64 MiB, SEND_TIMEOUT_MS 1000: two unread 24 MiB answers hold 48 MiB of the budget, a third is 503 OVERLOADED; a second after the answers stall their connections are closed, the budget comes back and the call runs', async () => {
     app = await testApp({ MEMORY_BUDGET_BYTES: String(64 * 1024 * 1024), MODEL_CACHE_BYTES: '0', SEND_TIMEOUT_MS: '1000', WORKERS: '2' });
@@ -262,18 +277,18 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     agent.destroy();
   });
 
-  it('a reader that keeps reading one large answer slowly (24 MiB in one write, 1 MiB every 150 ms) is not cut off by SEND_TIMEOUT_MS 1000: the kernel taking bytes of a write in flight is progress', async () => {
-    app = await testApp({ SEND_TIMEOUT_MS: '1000' });
+  it('a reader that keeps reading one large answer slowly (24 MiB in one write, 2 MiB every 150 ms: about 1.8 s) is not cut off by SEND_TIMEOUT_MS 1000: the kernel taking bytes of a write in flight is progress', async () => {
+    app = sendTimeout.get();
     const port = await portOf(app);
     const socket = net.connect({ port, host: '127.0.0.1' });
     let got = 0;
-    let next = 1 << 20;
+    let next = 2 << 20;
     const done = new Promise<void>((resolve, reject) => {
       socket.on('data', (c: Buffer) => {
         got += c.length;
         if (got > ANSWER) resolve();
         else if (got >= next) {
-          next += 1 << 20;
+          next += 2 << 20;
           socket.pause();
           setTimeout(() => socket.resume(), 150);
         }
@@ -285,8 +300,8 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     socket.destroy();
   }, 60_000);
 
-  it('a reader that keeps reading, slowly (64 KiB every 50 ms of a 4 MiB answer), is not cut off by SEND_TIMEOUT_MS 1000: inactivity, not duration, closes', async () => {
-    app = await testApp({ SEND_TIMEOUT_MS: '1000' });
+  it('a reader that keeps reading, slowly (64 KiB every 25 ms of a 4 MiB answer: at least 1.6 s), is not cut off by SEND_TIMEOUT_MS 1000: inactivity, not duration, closes', async () => {
+    app = sendTimeout.get();
     const port = await portOf(app);
     const small = Buffer.from(JSON.stringify({ inputs: [{ shape: [4], data: [1, 1, 1024, 1024] }], attributes: { value: 0.5 }, format: 'npy' }));
     const socket = net.connect({ port, host: '127.0.0.1' });
@@ -297,7 +312,7 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
         got += c.length;
         socket.pause();
         if (got >= 4 * 1024 * 1024) resolve();
-        else setTimeout(() => socket.resume(), 50);
+        else setTimeout(() => socket.resume(), 25);
       });
       socket.once('close', () => (got >= 4 * 1024 * 1024 ? resolve() : reject(new Error(`closed after ${got} bytes`))));
     });
