@@ -1,8 +1,8 @@
 /**
  * TASK_TIMEOUT_MS counts a task's running time, not its wait for a worker (runtime/pool.ts): one
- * worker, a timeout of 3,000 ms, three tasks of 1,200 ms each sent at once. They run one after
- * another, the last finishing about 3,600 ms after it was sent; each ran 1,200 ms, so all three
- * answer. Before, the clock started at the call, and the third timed out without running.
+ * worker, a timeout of 2,000 ms, three tasks of 800 ms each sent at once. They run one after
+ * another, the last finishing about 2,400 ms after it was sent; each ran 800 ms (1,200 ms short of
+ * the timeout), so all three answer. Before, the clock started at the call, and the third timed out without running.
  * A worker's start (about 1.1 s under tsx on a slow machine, more beside another test file) counts
  * in the first task's time: each case that follows a start warms the pool first (warm).
  */
@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/runtime/pool.js';
 
 const sleeper = new URL('./sleep-worker.mjs', import.meta.url).href;
-const pool = createPool(loadConfig({ WORKERS: '1', TASK_TIMEOUT_MS: '3000', MAX_QUEUE: '4' }));
+const pool = createPool(loadConfig({ WORKERS: '1', TASK_TIMEOUT_MS: '2000', MAX_QUEUE: '4' }));
 afterAll(() => pool.close());
 
 /** A first task, so that the worker has started before a test's clock (a start slower than the timeout is retried: the worker is replaced). */
@@ -27,18 +27,18 @@ async function warm(): Promise<void> {
 }
 
 describe('the worker pool', () => {
-  it('three 1,200 ms tasks on one worker with TASK_TIMEOUT_MS 3000: all answer, in order, the last after about 3,600 ms', async () => {
+  it('three 800 ms tasks on one worker with TASK_TIMEOUT_MS 2000: all answer, in order, the last after about 2,400 ms', async () => {
     await warm();
     const started = performance.now();
     const done: number[] = [];
-    const answers = await Promise.all([0, 1, 2].map((i) => pool.run<number>('operator', { ms: 1200 }, undefined, { filename: sleeper }).then((v) => (done.push(i), v))));
-    expect(answers).toEqual([1200, 1200, 1200]);
+    const answers = await Promise.all([0, 1, 2].map((i) => pool.run<number>('operator', { ms: 800 }, undefined, { filename: sleeper }).then((v) => (done.push(i), v))));
+    expect(answers).toEqual([800, 800, 800]);
     expect(done).toEqual([0, 1, 2]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(3550);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2350);
   });
 
-  it('a task that runs past TASK_TIMEOUT_MS is still stopped: 4,000 ms of work is 503 TIMEOUT', async () => {
-    await expect(pool.run('operator', { ms: 4000 }, undefined, { filename: sleeper })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  it('a task that runs past TASK_TIMEOUT_MS is still stopped: 2,600 ms of work is 503 TIMEOUT', async () => {
+    await expect(pool.run('operator', { ms: 2600 }, undefined, { filename: sleeper })).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
   it('a waiting task whose client goes away leaves the queue: CLIENT_CLOSED_REQUEST, and the task behind it runs', async () => {
