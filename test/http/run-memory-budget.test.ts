@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JSON_FACTOR, admissionOf } from '../../src/http/admission.js';
 import { testApp } from './app.js';
 
@@ -33,7 +33,15 @@ afterEach(async () => {
   await app?.close();
   app = undefined;
 });
-const serve = async (budget: number) => (app = await testApp({ WORKERS: '1', MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000', MEMORY_BUDGET_BYTES: String(budget) }));
+/** One app per budget on one worker, shared by the cases that ask for it (each leaves its budget all given back, as they check); closed after all. */
+const served = new Map<number, Promise<FastifyInstance>>();
+afterAll(async () => {
+  for (const a of served.values()) await (await a).close();
+});
+const serve = (budget: number) => {
+  if (!served.has(budget)) served.set(budget, testApp({ WORKERS: '1', MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000', MEMORY_BUDGET_BYTES: String(budget) }));
+  return served.get(budget)!;
+};
 
 describe("a run's peak memory within the memory budget", () => {
   it(`x 1×1×8×8 → upsample ×256 → avgPool2d 256: with an 8 MiB budget 413 GRAPH_TOO_LARGE at $.inputs, needing ${MAP + TAPS} bytes at layer 'up' and its input's 256 beyond its body's share; with 24 MiB 200, the mean of each 256×256 block the input value itself`, async () => {
@@ -43,7 +51,6 @@ describe("a run's peak memory within the memory budget", () => {
     expect(refused.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.inputs', needed: MAP + TAPS + 256 - bodyShare(body) });
     expect(refused.body.error.message).toContain("running 'network' (its peak at layer 'up': 16.0 MiB of activations, 176.0 KiB of the kernel's intermediates; with the 0.3 KiB of tensors the request gives) needs about 16957696 bytes of memory (");
     expect(admissionOf(small)!.budget.used).toBe(0);
-    await small.close();
     const enough = await serve(24 * MiB);
     const ran = await request(enough.server).post('/v1/run').send(body);
     expect(ran.status).toBe(200);
@@ -114,7 +121,6 @@ describe("an ERF sample asks for its gradient's memory, at the field that sizes 
     expect(refused.status).toBe(413);
     expect(refused.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: '$.spec.inputs' });
     expect(refused.body.error.message).toMatch(/^computing the gradient \(its peak at layer 'pool': 2\.0 MiB of activations, .*, 2\.0 MiB for the reverse pass's gradients/);
-    await small.close();
     app = await testApp({ WORKERS: '2', MODEL_CACHE_BYTES: '0', RESERVE_AHEAD_MS: '60000', MEMORY_BUDGET_BYTES: String(64 * MiB) });
     const ok = await request(app.server).post('/v1/erf').send({ spec: erfSpec, layer: 'pool', samples: 8 });
     expect(ok.status, JSON.stringify(ok.body.error)).toBe(200);
