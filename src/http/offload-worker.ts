@@ -17,6 +17,7 @@ import { fieldsOf, foldRequest, operatorRequest, restAnswer, runRequest } from '
 import type { OffloadTask } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
+import { markTaskStarted } from '../runtime/task-clock.js';
 import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
 
@@ -68,7 +69,8 @@ function handle(task: OffloadTask): unknown {
   }
 }
 
-export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant }): unknown {
+export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer }): unknown {
+  markTaskStarted(task.taskStarted);
   let result: Result;
   try {
     result = { ok: true, value: withMemoryGrant(task.memoryGrant, () => handle(task)) };

@@ -21,6 +21,7 @@ import type { TaskName, TaskResult } from './task-names.js';
 import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
 import { openMemoryGrant } from './memory-grant.js';
+import { taskClock } from './task-clock.js';
 import type { MemoryCharge } from './memory-grant.js';
 
 /**
@@ -181,15 +182,18 @@ export function createPool(config: Config): TaskPool {
         try {
           await acquire(options.signal);
           try {
-            // the clock starts when a worker takes the task, not while it waits for one
-            const timeout = AbortSignal.timeout(config.TASK_TIMEOUT_MS);
-            const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+            // the clock starts when the worker starts the task, not while it waits for one, nor while
+            // a replaced worker boots (runtime/task-clock.ts)
+            const clock = taskClock(config.TASK_TIMEOUT_MS);
+            const signal = options.signal ? AbortSignal.any([clock.signal, options.signal]) : clock.signal;
             const memory = options.memory ? openMemoryGrant(options.memory) : null;
             const memoryGrant = memory?.grant;
-            const message = options.filename ? { ...(payload as object), memoryGrant } : { task, payload, memoryGrant };
+            const taskStarted = clock.started;
+            const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted } : { task, payload, memoryGrant, taskStarted };
             try {
               result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
             } finally {
+              clock.stop();
               // after the task's end, its timeout or its client's going: also ends at once a first ask's wait for the request's other tasks (memory-grant.ts)
               memory?.close();
             }

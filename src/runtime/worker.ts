@@ -16,6 +16,7 @@ import { collectIfOver } from './memory.js';
 import { withMemoryGrant } from './memory-grant.js';
 import type { MemoryGrant } from './memory-grant.js';
 import { modelCache } from './model-cache.js';
+import { markTaskStarted } from './task-clock.js';
 import { erfTask } from './erf-task.js';
 import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
@@ -68,7 +69,8 @@ function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<Arra
   return found;
 }
 
-export default function handle({ task, payload, memoryGrant }: { task: TaskName; payload: never; memoryGrant?: MemoryGrant }): unknown {
+export default function handle({ task, payload, memoryGrant, taskStarted }: { task: TaskName; payload: never; memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer }): unknown {
+  markTaskStarted(taskStarted);
   let result: TaskResult<unknown>;
   try {
     result = { ok: true, value: withMemoryGrant(memoryGrant, () => TASKS[task](payload)) };
