@@ -37,13 +37,13 @@ export interface MemoryCharge {
    */
   lend?(): number;
   /**
-   * Asks `bytes` from the body as the call does, for a task that holds nothing of the request yet
+   * Asks `bytes` from the body (`fromBody` false: a graph's analysis) as the call does, for a task that holds nothing of the request yet
    * (no ask, no loan: runtime/memory-grant.ts gives its loan back first); refused only because the
    * request's other tasks running now hold the rest, it waits for one of them to release and asks
    * again, until `waitMs` have passed (then 503 OVERLOADED, saying it waited) or `signal` aborts
    * (then OVERLOADED at once: the task is over). Any other refusal is thrown as the call throws it.
    */
-  wait?(bytes: number, what: string, until: { waitMs: number; signal: AbortSignal }): Promise<void>;
+  wait?(bytes: number, what: string, until: { waitMs: number; signal: AbortSignal; fromBody?: boolean }): Promise<void>;
 }
 
 /** Bytes reserved against a budget, returned once (release is idempotent). */
@@ -209,7 +209,7 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
       signal.addEventListener('abort', done, { once: true });
       waiters.add(done);
     });
-  const wait = async (bytes: number, what: string, { waitMs, signal }: { waitMs: number; signal: AbortSignal }) => {
+  const wait = async (bytes: number, what: string, { waitMs, signal, fromBody = true }: { waitMs: number; signal: AbortSignal; fromBody?: boolean }) => {
     const started = performance.now();
     for (;;) {
       // the task is over (cancelled, timed out, its client gone): asking now would hold bytes no release gives back
@@ -217,7 +217,7 @@ export function chargeTo(budget: MemoryBudget, reservation: Reservation, bodySha
       const waited = Math.round(performance.now() - started);
       const last = waited >= waitMs;
       try {
-        return ask(bytes, what, true, 0, last ? waited : 0);
+        return ask(bytes, what, fromBody, 0, last ? waited : 0);
       } catch (e) {
         if (last || !refusedForOwnTasks(e)) throw e;
       }

@@ -95,8 +95,8 @@ const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: n
 /**
  * The main thread's side: a grant for one task, answered by `charge`; `close()` once the task is over.
  *
- * A task's first ask from the body (its run's peak: it has asked nothing from the body before, and
- * none of its loan is spent: the ask's `covered` is the whole loan) that only the request's other
+ * A task's first ask (its run's peak: it has asked nothing from the body before, and none of its
+ * loan is spent: the ask's `covered` is the whole loan; or a graph's analysis before its run) that only the request's other
  * tasks running now make too much (two aliased GraphQL runs at once, each within the budget, not
  * together) is not refused: the task gives its loan back and waits for those tasks to release
  * (MemoryCharge.wait), then is asked again; at most `waitMs` (OWN_TASKS_WAIT_MS), and no longer
@@ -135,16 +135,19 @@ export function openMemoryGrant(charge: MemoryCharge, waitMs = OWN_TASKS_WAIT_MS
     listen(ANSWERED);
   };
   /** The task's first ask, refused for the request's other running tasks: answered once they have released enough (or not). */
-  const waitForOwnTasks = (wait: NonNullable<MemoryCharge['wait']>, { bytes, what }: Question): void => {
-    // asked in full from here: what the loan covered is given back with the loan
+  const waitForOwnTasks = (wait: NonNullable<MemoryCharge['wait']>, { bytes, what, fromBody = false }: Question): void => {
+    // asked in full from here: what the loan covered is given back with the loan, on the task's side
+    // too (it is blocked in Atomics.wait for this answer): its later asks from the body are not covered
     if (lent > 0) charge.release?.(lent);
     lent = 0;
+    new Float64Array(grant, LENT, 1)[0] = 0;
     closing = new AbortController();
-    wait(bytes, what, { waitMs, signal: closing.signal }).then(
+    wait(bytes, what, { waitMs, signal: closing.signal, fromBody }).then(
       () => {
-        // granted as the task was stopped: no one reads the answer, and close() has given back all it knew of
-        if (closed) return charge.release?.(bytes);
-        fromBodyAsked += bytes;
+        // granted as the task was stopped: no one reads the answer, and close() has given back all it
+        // knew of (a charge not from the body, a graph's analysis, is held until the request ends, as any)
+        if (closed) return fromBody ? charge.release?.(bytes) : undefined;
+        if (fromBody) fromBodyAsked += bytes;
         answer();
       },
       (e: unknown) => void (closed || answer(e)),
@@ -164,7 +167,9 @@ export function openMemoryGrant(charge: MemoryCharge, waitMs = OWN_TASKS_WAIT_MS
         charge(bytes, what, fromBody, covered, lent + fromBodyAsked);
         if (fromBody) fromBodyAsked += bytes - covered;
       } catch (e) {
-        const first = question?.fromBody && fromBodyAsked === 0 && (question.covered ?? 0) === lent;
+        // its first ask: nothing asked from the body yet, and the whole loan in this ask (from the body)
+        // or none of it spent (a graph's analysis, before its run asks)
+        const first = question !== undefined && fromBodyAsked === 0 && (question.fromBody ? (question.covered ?? 0) === lent : true);
         if (first && charge.wait && refusedForOwnTasks(e)) return waitForOwnTasks(charge.wait, question!);
         return answer(e);
       }

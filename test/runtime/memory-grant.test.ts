@@ -156,7 +156,7 @@ describe("a task's first ask waits for the request's other tasks running now to 
         seen.push(`release ${n / MiB} MiB`);
         charges.release!(n);
       },
-      wait: (bytes: number, what: string, until: { waitMs: number; signal: AbortSignal }) => {
+      wait: (bytes: number, what: string, until: { waitMs: number; signal: AbortSignal; fromBody?: boolean }) => {
         seen.push(`wait ${bytes / MiB} MiB`);
         return charges.wait!(bytes, what, until);
       },
@@ -164,9 +164,9 @@ describe("a task's first ask waits for the request's other tasks running now to 
     return { budget, reservation, charges, memory, seen };
   };
   /** A worker thread asking `peaks` through one chargeRun (test/runtime/ask-worker.mjs) on a grant of `memory`. */
-  const task = (memory: MemoryCharge, peaks: number[], waitMs?: number) => {
+  const task = (memory: MemoryCharge, peaks: number[], waitMs?: number, analysis = 0) => {
     const grant = openMemoryGrant(memory, waitMs);
-    const worker = new Worker(new URL('./ask-worker.mjs', import.meta.url), { workerData: { peaks, grant: grant.grant } });
+    const worker = new Worker(new URL('./ask-worker.mjs', import.meta.url), { workerData: { peaks, grant: grant.grant, analysis } });
     const result = new Promise<{ ok: boolean; error?: { code: string; message: string }; ms: number }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -182,6 +182,21 @@ describe("a task's first ask waits for the request's other tasks running now to 
 
   it(`the bound is ${OWN_TASKS_WAIT_MS.toLocaleString('en-US')} ms, well within the 30,000 ms a worker waits for any answer`, () => {
     expect(OWN_TASKS_WAIT_MS).toBe(20_000);
+  });
+
+  it("a graph's analysis of 10 MiB (not from the body) as the task's first ask, 4 MiB lent, while another task holds 16 MiB of 24: it gives its loan back and waits, answered at that task's release (was 503 OVERLOADED at once, on every retry while the other ran: a GraphQL document's run and analysis side by side)", async () => {
+    const r = request();
+    const t = task(r.memory, [], undefined, 10 * MiB);
+    r.charges(HELD, "the request's other run", true);
+    await vi.waitFor(() => expect(r.seen).toEqual(['release 4 MiB', 'wait 10 MiB']), { timeout: 10_000 });
+    await new Promise((done) => setTimeout(done, 200));
+    expect(t.answered()).toBe(false);
+    r.memory.release!(HELD);
+    expect(await t.done).toMatchObject({ ok: true });
+    // the analysis is held until the request ends (its loan given back, nothing asked from the body): the high-water 20 MiB
+    expect(r.seen).toEqual(['release 4 MiB', 'wait 10 MiB', 'release 16 MiB']);
+    expect(r.budget.used).toBe(BODY + HELD);
+    r.reservation.release();
   });
 
   it('17 MiB asked with 4 MiB lent, while another task holds 16 MiB of 24: the task gives its loan back and waits (no answer 200 ms on), answered at that task\'s release; its end gives back its 17 MiB in full; the request keeps its high-water 20 MiB (the 4 lent and the 16) until it ends, then 0', async () => {
