@@ -25,7 +25,8 @@ export const ConfigSchema = z.object({
   /** Tasks allowed to wait for a worker before the service answers 503. */
   MAX_QUEUE: int(1).default(256),
   /** Longest a single analysis or run may take, in milliseconds. */
-  TASK_TIMEOUT_MS: int(100).default(120_000),
+  /** At most a timer's longest delay (2^31 − 1 ms; Node fires a longer one at once) less the 30 s a worker's start may add (runtime/task-clock.ts). */
+  TASK_TIMEOUT_MS: int(100).max(2_147_453_647).default(120_000),
   /**
    * After SIGTERM or SIGINT: milliseconds the service goes on serving, with /readyz answering 503
    * `draining`, before it stops accepting connections (a load balancer that polls /readyz, such as

@@ -20,6 +20,8 @@ describe('configuration from the environment', () => {
     ['LOG_LEVEL', 'loud'],
     ['WORKERS', '-1'],
     ['TASK_TIMEOUT_MS', '5'],
+    // over a timer's longest delay less a worker's start allowance (Node would fire it at once: every task TIMEOUT)
+    ['TASK_TIMEOUT_MS', '2147483647'],
     ['LOG_FORMAT', 'fancy'],
   ])('%s=%s stops the process with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);

@@ -151,11 +151,6 @@ export interface FusionChains {
 }
 
 /**
- * The fusion groups of the deployed graph (the rules in the header); the executor
- * (runtime/fuse.ts) runs the same groups. `mustWrite` names tensors that must be written as
- * graph outputs are (a run's captured tensors): they end a chain.
- */
-/**
  * At most this many readers named in a reason: every reader of a tensor gets the reason, so naming
  * them all made `unfused` grow as the square of a fan-out (10^4 layers reading one conv: ~240 MB).
  */
@@ -164,6 +159,11 @@ function readerNames(names: readonly string[]): string {
   return names.length <= NAMED_READERS ? names.join(', ') : `${names.slice(0, NAMED_READERS).join(', ')} and ${names.length - NAMED_READERS} more`;
 }
 
+/**
+ * The fusion groups of the deployed graph (the rules in the header); the executor
+ * (runtime/fuse.ts) runs the same groups. `mustWrite` names tensors that must be written as
+ * graph outputs are (a run's captured tensors): they end a chain.
+ */
 export function fusionChains(graph: Graph, inference: Inference, mustWrite: ReadonlySet<string> = new Set()): FusionChains {
   const executed = executedLayers(graph);
   const steps = inference.analysed.filter((a) => !a.folded && executed.has(a.layer.name));

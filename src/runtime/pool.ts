@@ -182,15 +182,15 @@ export function createPool(config: Config): TaskPool {
         try {
           await acquire(options.signal);
           try {
-            // the clock starts when the worker starts the task, not while it waits for one, nor while
-            // a replaced worker boots (runtime/task-clock.ts)
-            const clock = taskClock(config.TASK_TIMEOUT_MS);
-            const signal = options.signal ? AbortSignal.any([clock.signal, options.signal]) : clock.signal;
             const memory = options.memory ? openMemoryGrant(options.memory) : null;
-            const memoryGrant = memory?.grant;
-            const taskStarted = clock.started;
-            const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted } : { task, payload, memoryGrant, taskStarted };
+            // the clock starts when the worker starts the task, not while it waits for one, nor while
+            // a replaced worker boots (runtime/task-clock.ts); stopped in the finally, whatever throws
+            const clock = taskClock(config.TASK_TIMEOUT_MS);
             try {
+              const signal = options.signal ? AbortSignal.any([clock.signal, options.signal]) : clock.signal;
+              const memoryGrant = memory?.grant;
+              const taskStarted = clock.started;
+              const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted } : { task, payload, memoryGrant, taskStarted };
               result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
             } finally {
               clock.stop();

@@ -95,9 +95,12 @@ describe('the memory budget', () => {
       conn.destroy();
       return answer;
     };
+    // the app is shared with the cases before: nothing of theirs is held
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(0);
     // 1.5 MiB of JSON announced, one byte sent: 6 MiB held
     const held = await rawRequest(port, head('/v1/run', { 'content-type': 'application/json', 'content-length': 1.5 * 1024 * 1024 }), '{');
     await new Promise((r) => setTimeout(r, 100));
+    expect(await metric('convlens_memory_reserved_bytes')).toBe(6 * 1024 * 1024);
     const spent = await chunked(2);
     expect(spent.status).toBe(503);
     expect(JSON.parse(spent.body).error.code).toBe('OVERLOADED');

@@ -41,14 +41,11 @@ describe('limits', () => {
     const res = await request(app.server).post('/v1/run').send(heavy()).expect(503);
     expect(res.body.error.code).toBe('TIMEOUT');
     await request(app.server).get('/healthz').expect(200);
-    // the aborted worker's replacement boots within the next call's 1.5 s too (1.35–1.40 s measured
-    // at load 3 on 2 vCPUs): that call may time out as well, never fail otherwise; a later one answers
-    let after = await request(app.server).post('/v1/analyze?model=resnet18');
-    for (let i = 0; i < 5 && after.status === 503; i++) {
-      expect(after.body.error.code).toBe('TIMEOUT');
-      after = await request(app.server).post('/v1/analyze?model=resnet18');
-    }
-    expect(after.status).toBe(200);
+    // the aborted worker's replacement boots (1.35–1.40 s measured at load 3 on 2 vCPUs, near the
+    // 1.5 s) before it takes the next call, and its boot is not the call's time (runtime/task-clock.ts):
+    // the next call answers (it could time out before)
+    const after = await request(app.server).post('/v1/analyze?model=resnet18');
+    expect(after.status, JSON.stringify(after.body.error)).toBe(200);
     expect(after.body.totals.params).toBe(11_689_512);
   });
 
