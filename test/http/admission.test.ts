@@ -5,9 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BINARY_FACTOR, JSON_FACTOR, READY_HIGH_WATER, admissionOf, memoryBudgetBytes, memoryLimit, requestEstimate } from '../../src/http/admission.js';
-import { testApp } from './app.js';
+import { isSharedApp, sharedApp, testApp } from './app.js';
 import http from 'node:http';
 import net from 'node:net';
 import { head, portOf, rawRequest } from './raw.js';
@@ -15,22 +15,10 @@ import type { RawConnection } from './raw.js';
 import { BUDGET, BUDGET_ENV, halfSent, metricOf, reluBody } from './admission-kit.js';
 
 let app: FastifyInstance | undefined;
-/** Apps that the cases of one describe share (each case leaves nothing reserved): closed after all of them, not after each. */
-const shared = new Set<FastifyInstance>();
 afterEach(async () => {
-  if (app && !shared.has(app)) await app.close();
+  if (app && !isSharedApp(app)) await app.close();
   app = undefined;
 });
-/** One app for the cases of the enclosing describe that use it; `get()` is the app. */
-function sharedApp(env: Record<string, string>) {
-  let one: FastifyInstance | undefined;
-  beforeAll(async () => {
-    one = await testApp(env);
-    shared.add(one);
-  });
-  afterAll(async () => one?.close());
-  return { get: () => one! };
-}
 const metric = (name: string) => metricOf(app!, name);
 
 describe('the memory budget', () => {

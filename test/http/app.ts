@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -7,4 +8,23 @@ export async function testApp(env: Record<string, string> = {}): Promise<Fastify
   const app = await buildApp({ config: loadConfig({ WORKERS: '2', ...env }) });
   await app.ready();
   return app;
+}
+
+const shared = new WeakSet<FastifyInstance>();
+
+/** Whether `app` is one sharedApp made: closed after its describe's cases, not after each. */
+export const isSharedApp = (app: FastifyInstance): boolean => shared.has(app);
+
+/**
+ * One testApp for the cases of the enclosing describe that use it (refusals and calls that leave
+ * nothing behind): made before them, closed after all of them; `get()` is the app.
+ */
+export function sharedApp(env: Record<string, string>): { get(): FastifyInstance } {
+  let one: FastifyInstance | undefined;
+  beforeAll(async () => {
+    one = await testApp(env);
+    shared.add(one);
+  });
+  afterAll(async () => one?.close());
+  return { get: () => one! };
 }

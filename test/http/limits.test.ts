@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { testApp } from './app.js';
+import { isSharedApp, sharedApp, testApp } from './app.js';
 import { head, portOf, rawRequest } from './raw.js';
 
 /** supertest: a binary answer as one Buffer. */
@@ -17,22 +17,10 @@ const binary = (res: request.Response, done: (err: Error | null, body: Buffer) =
 const heavy = () => ({ model: 'resnet101', resolution: 512, inputs: { shape: [1, 3, 512, 512], dtype: 'float32', base64: Buffer.alloc(3 * 512 * 512 * 4).toString('base64') }, seed: 1 });
 
 let app: FastifyInstance | undefined;
-/** Apps that the cases of one describe share (refusals and calls that leave nothing behind): closed after all of them, not after each. */
-const shared = new Set<FastifyInstance>();
 afterEach(async () => {
-  if (app && !shared.has(app)) await app.close();
+  if (app && !isSharedApp(app)) await app.close();
   app = undefined;
 });
-/** One app for the cases of the enclosing describe that use it; `get()` is the app. */
-function sharedApp(env: Record<string, string>) {
-  let one: FastifyInstance | undefined;
-  beforeAll(async () => {
-    one = await testApp(env);
-    shared.add(one);
-  });
-  afterAll(async () => one?.close());
-  return { get: () => one! };
-}
 
 describe('limits', () => {
   it('a task over TASK_TIMEOUT_MS: 503 TIMEOUT, and the service keeps answering', async () => {
