@@ -10,7 +10,7 @@ import { executedLayers, topologicalOrder } from '../graph/walks.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import { inputRF } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
-import type { Inferred, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
+import type { Inferred, LayerField, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
 import { MAX_DIM } from '../ops/geometry.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../limits.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
@@ -52,17 +52,17 @@ export interface AnalysedLayer {
 class NotModelled extends Error {
   constructor(
     reason: string,
-    readonly field: string | (string | number)[] | undefined,
+    readonly field: LayerField | undefined,
   ) {
     super(reason);
   }
 }
-const notModelled = (reason: string, field?: string | (string | number)[]): never => {
+const notModelled = (reason: string, field?: LayerField): never => {
   throw new NotModelled(reason, field);
 };
 
 function failer(layer: GraphLayer, shapes: Shape[]) {
-  return (code: ErrorCode, message: string, field?: string | (string | number)[], details: ErrorDetails = {}): never => {
+  return (code: ErrorCode, message: string, field?: LayerField, details: ErrorDetails = {}): never => {
     const fieldPath = field === undefined ? [] : Array.isArray(field) ? field : [field];
     const path = fieldPath.length ? underLayer(layer, jsonPath(fieldPath)) : layer.path;
     // Every message names its layer; ops write only what is wrong.

@@ -13,9 +13,9 @@
  * References: onnx.ai/onnx/operators (Softmax, Concat, Flatten, Unsqueeze …), torch.nn.Softmax(dim).
  */
 import { fmtShape } from '../errors.js';
-import type { InferContext, Shape } from './types.js';
+import type { InferContext, LayerField, Shape } from './types.js';
 
-function outOfRange<A>(ctx: InferContext<A>, axis: number, rank: number, field: string | (string | number)[], shape: Shape, lo: number, hi: number): never {
+function outOfRange<A>(ctx: InferContext<A>, axis: number, rank: number, field: LayerField, shape: Shape, lo: number, hi: number): never {
   const name = Array.isArray(field) ? field.join('.') : field;
   return ctx.fail(
     'INVALID_ATTRIBUTE',
@@ -28,21 +28,21 @@ function outOfRange<A>(ctx: InferContext<A>, axis: number, rank: number, field: 
  * An axis of a rank-`rank` tensor in [−rank, rank − 1], as a non-negative index. `shape` (the
  * input, by default) is named in the message.
  */
-export function normalizeAxis<A>(ctx: InferContext<A>, axis: number, rank: number, field: string | (string | number)[], shape: Shape = ctx.inputs[0]): number {
+export function normalizeAxis<A>(ctx: InferContext<A>, axis: number, rank: number, field: LayerField, shape: Shape = ctx.inputs[0]): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) outOfRange(ctx, axis, rank, field, shape, -rank, rank - 1);
   return a;
 }
 
 /** A boundary between dims of a rank-`rank` tensor in [−rank, rank] (ONNX Flatten's axis), as 0…rank. */
-export function normalizeBoundary<A>(ctx: InferContext<A>, axis: number, rank: number, field: string | (string | number)[], shape: Shape = ctx.inputs[0]): number {
+export function normalizeBoundary<A>(ctx: InferContext<A>, axis: number, rank: number, field: LayerField, shape: Shape = ctx.inputs[0]): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a > rank) outOfRange(ctx, axis, rank, field, shape, -rank, rank);
   return a;
 }
 
 /** A list of axes, each normalized as normalizeAxis does, refused when two name the same axis ([1, -3] of rank 4). */
-export function distinctAxes<A>(ctx: InferContext<A>, axes: readonly number[], rank: number, field: string | (string | number)[], shape: Shape = ctx.inputs[0]): number[] {
+export function distinctAxes<A>(ctx: InferContext<A>, axes: readonly number[], rank: number, field: LayerField, shape: Shape = ctx.inputs[0]): number[] {
   const normalized = axes.map((a) => normalizeAxis(ctx, a, rank, field, shape));
   const twice = normalized.find((a, i) => normalized.indexOf(a) !== i);
   if (twice !== undefined) {

@@ -8,7 +8,7 @@ import { fmtShape } from '../errors.js';
 import { MAX_FOLDED_TENSOR } from '../limits.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { InferContext, RunContext, Shape, WeightSpec } from './types.js';
+import type { InferContext, LayerField, RunContext, Shape, WeightSpec } from './types.js';
 
 /**
  * Longest integer-list attribute accepted (shapes, perms, axes, starts, ends, pads): far above any
@@ -117,7 +117,7 @@ export function mayFold<A>(ctx: InferContext<A>, elements: number): boolean {
 export const sameData = (ctx: RunContext<unknown, unknown>): Tensor[] => [tensor(ctx.outputs[0], ctx.inputs[0].data)];
 
 /** A valid layer convlens does not model: unsupported with the reason in a graph's inference, else UNSUPPORTED_OPERATOR (InferContext.unsupported). */
-export function notModelled<A>(ctx: InferContext<A>, reason: string, field: string | (string | number)[]): never {
+export function notModelled<A>(ctx: InferContext<A>, reason: string, field: LayerField): never {
   if (ctx.unsupported) ctx.unsupported(reason, field);
   return ctx.fail('UNSUPPORTED_OPERATOR', reason, field);
 }

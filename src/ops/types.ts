@@ -86,6 +86,9 @@ export interface TensorValue {
   integer: boolean;
 }
 
+/** A layer's field: an attribute (`kernelSize`), `inputs`, or a path under the layer (`['inputs', 1]`). */
+export type LayerField = string | (string | number)[];
+
 export interface InferContext<A> {
   /** Layer name, for messages. */
   layer: string;
@@ -97,7 +100,7 @@ export interface InferContext<A> {
   /** How many outputs the layer declares (a spec's layer: OpDef.outputCount of its attributes; an ONNX node: its outputs); absent where not known. */
   declaredOutputs?: number;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
-  fail(code: ErrorCode, message: string, field?: string | (string | number)[], details?: ErrorDetails): never;
+  fail(code: ErrorCode, message: string, field?: LayerField, details?: ErrorDetails): never;
   /**
    * Whether a folded value of this many elements still fits what is left of the graph's folding
    * budget (MAX_FOLDED_ELEMENTS); asked before computing one. Absent: only the per-value cap applies.
@@ -111,7 +114,7 @@ export interface InferContext<A> {
    * attribute), or at the layer. Absent (a constant folded at import): the op fails
    * UNSUPPORTED_OPERATOR at once (notModelled, common.ts).
    */
-  unsupported?(reason: string, field?: string | (string | number)[]): never;
+  unsupported?(reason: string, field?: LayerField): never;
 }
 
 export interface Inferred<P = unknown> {

@@ -24,6 +24,7 @@
  * Without a grant (the CLI, tests, tasks called inline) chargeMemory does nothing: there is no
  * budget to charge.
  */
+import { waitAsync } from './task-clock.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
@@ -89,8 +90,6 @@ interface Answer {
 /** What the worker is told when charging failed for a reason that is not the budget's (no internals: the catalog's rule). */
 const INTERNAL_ANSWER: SerializedError = { code: 'INTERNAL', message: 'the memory budget could not be charged (an internal error)' };
 
-/** Atomics.waitAsync (V8 since Node 16; in TypeScript's lib from ES2024, this project targets ES2022). */
-const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: true; value: Promise<string> } | { async: false; value: string } }).waitAsync;
 
 /**
  * The main thread's side: a grant for one task, answered by `charge`; `close()` once the task is over.

@@ -21,7 +21,7 @@ const STOPPED = 2;
 const CLOCK_BYTES = 16;
 
 /** Atomics.waitAsync (V8 since Node 16; in TypeScript's lib from ES2024, this project targets ES2022). */
-const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: true; value: Promise<string> } | { async: false; value: string } }).waitAsync;
+export const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: true; value: Promise<string> } | { async: false; value: string } }).waitAsync;
 
 /** Now, in ms since the epoch, comparable across threads (each thread's performance.now() has its own origin). */
 const epochNow = (): number => performance.timeOrigin + performance.now();
