@@ -20,7 +20,9 @@
 ;;   Y[k][2r + a][2tx + b] = (Aᵀ m A)[a][b] + bias[k]       Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]
 ;; at y + k·planeBytes + ((2r + a)·OW + 2tx + b)·4 (Y has 2·rows rows of OW per kernel); columns at
 ;; or past OW are not written. Aᵀ m first (m0 + m1 + m2 and m1 − m2 − m3 over the rows of m), then
-;; ·A on the columns, then the bias; the two output rows' lanes interleaved by shuffles.
+;; ·A on the columns, then the bias; the two output rows' lanes interleaved by shuffles. Returns 1
+;; when an output it wrote is not finite (±∞ or NaN: y − y is NaN exactly then, summed over the
+;; written lanes; the lanes past OW are masked out, their m is not a tile's), else 0.
 ;; kernels(w, C, blocks, dst, plane): the kernels' transform U = G g Gᵀ, G = [[1, 0, 0], [½, ½, ½],
 ;; [½, −½, ½], [0, 0, 1]], for blocks·4 kernels staged [k][c][3][3] at w, written as the GEMM's
 ;; packed A (wasm/gemm.wat block): U_ξ's kernel k, channel c at dst + ξ·plane + ((k >> 2)·C + c)·16
@@ -109,7 +111,8 @@
       (br $next_c))))
 
   (func (export "output") (param $m i32) (param $ldm i32) (param $xi i32) (param $K i32) (param $rows i32) (param $TW i32)
-    (param $OW i32) (param $bias i32) (param $y i32) (param $planeBytes i32)
+    (param $OW i32) (param $bias i32) (param $y i32) (param $planeBytes i32) (result i32)
+    (local $bad v128) (local $live v128)
     (local $k i32) (local $r i32) (local $tx i32) (local $q i32) (local $yr i32) (local $yo i32) (local $rowBytes i32)
     (local $mk i32) (local $yk i32) (local $col i32)
     (local $bv v128) (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
@@ -167,6 +170,9 @@
           (local.set $yo (i32.add (local.get $yr) (i32.shl (local.get $tx) (i32.const 3))))
           (if (i32.le_u (i32.add (i32.shl (local.get $tx) (i32.const 1)) (i32.const 8)) (local.get $OW))
             (then
+              (local.set $bad (f32x4.add (local.get $bad) (f32x4.add
+                (f32x4.add (f32x4.sub (local.get $y00) (local.get $y00)) (f32x4.sub (local.get $y01) (local.get $y01)))
+                (f32x4.add (f32x4.sub (local.get $y10) (local.get $y10)) (f32x4.sub (local.get $y11) (local.get $y11))))))
               ;; eight whole columns: [y0 y1] of the four tiles interleaved, two stores per row
               (v128.store (local.get $yo) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $y00) (local.get $y01)))
               (v128.store offset=16 (local.get $yo) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $y00) (local.get $y01)))
@@ -176,6 +182,11 @@
             (else
               ;; the row's last tiles: lane by lane, columns past OW left
               (local.set $col (i32.shl (local.get $tx) (i32.const 1)))
+              ;; the lanes whose tile starts before OW (its first column 2tx + 2j); the others' sums masked to +0
+              (local.set $live (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $col)) (v128.const i32x4 0 2 4 6)) (i32x4.splat (local.get $OW))))
+              (local.set $bad (f32x4.add (local.get $bad) (v128.and (local.get $live) (f32x4.add
+                (f32x4.add (f32x4.sub (local.get $y00) (local.get $y00)) (f32x4.sub (local.get $y01) (local.get $y01)))
+                (f32x4.add (f32x4.sub (local.get $y10) (local.get $y10)) (f32x4.sub (local.get $y11) (local.get $y11)))))))
               (call $lane (local.get $yo) (local.get $rowBytes) (local.get $col) (local.get $OW)
                 (f32x4.extract_lane 0 (local.get $y00)) (f32x4.extract_lane 0 (local.get $y01))
                 (f32x4.extract_lane 0 (local.get $y10)) (f32x4.extract_lane 0 (local.get $y11)))
@@ -193,7 +204,8 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next_r)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
-      (br $next_k))))
+      (br $next_k)))
+    (v128.any_true (f32x4.ne (local.get $bad) (local.get $bad))))
 
   ;; one tile's 2×2 outputs at yo (its first column, col) and the row below, the columns < OW
   (func $lane (param $yo i32) (param $rowBytes i32) (param $col i32) (param $OW i32)

@@ -27,15 +27,15 @@
  */
 import { GEMM_MEMORY, block, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
 import { wasmInstance } from '../tensor/wasm-memory.js';
-import type { AxisGeometry } from './geometry.js';
+import type { AxisGeometry, ConvSizes } from './geometry.js';
 
 const instance = wasmInstance('winograd.wasm', { gemm: { memory: GEMM_MEMORY } });
 /** wasm/winograd.wat input (byte addresses): see its header. */
 const inputTransform = instance.exports.input as (src: number, rowBytes: number, planeBytes: number, C: number, rows: number, TW: number, dst: number, ldv: number, xi: number) => void;
 /** wasm/winograd.wat kernels (byte addresses): see its header. */
 const kernelTransform = instance.exports.kernels as (w: number, C: number, blocks: number, dst: number, plane: number) => void;
-/** wasm/winograd.wat output (byte addresses): see its header. */
-const outputTransform = instance.exports.output as (m: number, ldm: number, xi: number, K: number, rows: number, TW: number, OW: number, bias: number, y: number, plane: number) => void;
+/** wasm/winograd.wat output (byte addresses): see its header; 1 when an output it wrote is not finite. */
+const outputTransform = instance.exports.output as (m: number, ldm: number, xi: number, K: number, rows: number, TW: number, OW: number, bias: number, y: number, plane: number) => number;
 
 /** Floats of U, the transformed kernels of one pass (4 MiB). */
 const U_BUDGET = 1 << 20;
@@ -56,15 +56,6 @@ export const WINOGRAD_MIN_POSITIONS = 64;
 
 const round4 = (n: number) => (n + 3) & ~3;
 const round8 = (n: number) => (n + 7) & ~7;
-
-/** The sizes of a convolution that this path reads (ops/conv.ts ConvPlan). */
-export interface WinogradConv {
-  n: number;
-  cin: number;
-  cout: number;
-  groups: number;
-  geo: AxisGeometry[];
-}
 
 /**
  * Floats per tile row of a chunk's V, M, P, unpadded input rows and Y, with `kernels` per pass (Kr
@@ -143,23 +134,47 @@ let transforms = 0;
 export const kernelTransforms = (): number => transforms;
 
 /**
+ * The tile rows (output rows 2ty and 2ty + 1) where a kernel's Winograd outputs, in some image, are
+ * not finite: flags[k · tileRows + ty] for the call's kernel k (ops/conv-direct.ts recomputes them).
+ */
+export interface NonFiniteTiles {
+  tileRows: number;
+  flags: Uint8Array;
+}
+
+/** Flags the tile rows of a chunk's Y (kernels from `k0`, tile rows from `ty`) that hold an output not finite, the `realRows` output rows below OH only. */
+function flagNonFinite(y: Float32Array, yAt: number, kernels: number, rows: number, realRows: number, OW: number, k0: number, ty: number, tiles: NonFiniteTiles): void {
+  for (let k = 0; k < kernels; k++) {
+    const at = yAt + k * 2 * rows * OW;
+    for (let r = 0; r < realRows; r++) {
+      for (let i = at + r * OW; i < at + (r + 1) * OW; i++) {
+        if (Number.isFinite(y[i])) continue;
+        tiles.flags[(k0 + k) * tiles.tileRows + ty + (r >> 1)] = 1;
+        break;
+      }
+    }
+  }
+}
+
+/**
  * Output rows [from, to) of a convolution that winogradApplies to, written into `out` (the whole
  * output, [N, Cout, H', W']), the bias added: ops/conv.ts convRows's contract. A fused activation
  * in force (tensor/gemm.ts withEpilogue) maps every output as it is copied out, as the GEMM's own
- * copy-out does.
+ * copy-out does. Returns the tile rows whose outputs are not finite (null when all are), which the
+ * caller recomputes by the direct sum.
  */
 export function winogradRows(
   x: Float32Array,
   weight: Float32Array,
   bias: Float32Array | undefined,
-  p: WinogradConv,
+  p: ConvSizes,
   from: number,
   to: number,
   out: Float32Array,
   /** Floats of U per pass and of a chunk of tile rows (specs pass small ones: more passes and chunks, the same bits). */
   budgets = { kernels: U_BUDGET, chunk: CHUNK_BUDGET },
   kept?: KeptKernels,
-): void {
+): NonFiniteTiles | null {
   const [gh, gw] = p.geo;
   const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
   const C = p.cin / p.groups;
@@ -192,6 +207,7 @@ export function winogradRows(
   const end = Math.max(yAt + Kr * 2 * tc * OW + 8, vAt + Kr * C * 9);
   // the kernels this job's last band left in memory, if nothing used it since (read before this call's own uses)
   let left = kept?.from && kept.from.uses === heapUses() ? kept.from : null;
+  let notFinite: NonFiniteTiles | null = null;
   const ints = wasmInts(end);
   for (let c = 0; c < C; c++) ints[tapsAt + c] = c * ldv * 4;
   const heap = wasmFloats(end);
@@ -232,7 +248,11 @@ export function winogradRows(
               block((xi * Kr * C) * 4, panelsAt * 4, (mAt + xi * Kr * ldm + jb) * 4, C, Kr >> 2, panels, zeroAt * 4, ldm * 4);
             }
           }
-          outputTransform(mAt * 4, ldm * 4, Kr * ldm * 4, kernels, rows, TW, OW, biasAt * 4, yAt * 4, 2 * rows * OW * 4);
+          if (outputTransform(mAt * 4, ldm * 4, Kr * ldm * 4, kernels, rows, TW, OW, biasAt * 4, yAt * 4, 2 * rows * OW * 4)) {
+            // an input or weight not finite (rare): which kernels' tile rows, before the epilogue maps them
+            notFinite ??= { tileRows: (OH + 1) >> 1, flags: new Uint8Array(p.cout * ((OH + 1) >> 1)) };
+            flagNonFinite(heap, yAt, kernels, rows, Math.min(2 * rows, OH - 2 * tyA), OW, g * K + k0, tyA, notFinite);
+          }
           // the band's rows of this chunk, kernel by kernel (contiguous in both)
           const r0 = Math.max(from, 2 * tyA);
           const r1 = Math.min(to, 2 * (tyA + rows), OH);
@@ -250,4 +270,5 @@ export function winogradRows(
       if (kept) kept.from = { w: weight, wOff, C, kernels, Kr, uses: heapUses() };
     }
   }
+  return notFinite;
 }

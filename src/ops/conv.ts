@@ -23,24 +23,20 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geometry.js';
-import type { AxisGeometry } from './geometry.js';
+import type { AxisGeometry, ConvSizes } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
 import { addBias, flipKernels, transposeUnits } from './kernels.js';
 import type { InferContext, Inferred, Intermediate, OpDef, RunContext, Shape, WeightSpec } from './types.js';
 import { convTransposeForward } from './conv-transpose-kernel.js';
-import { gemmPacked, packA } from '../tensor/gemm.js';
-import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
-import type { RowPanelFill } from './gemm-tiles.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { depthwiseRows } from './depthwise.js';
 import { depthwise, depthwiseInputGradient } from './depthwise-scalar.js';
-import { stageConv } from './conv-im2col.js';
 import { winogradApplies, winogradRows } from './conv-winograd.js';
+import { directRows, directWhereNotFinite } from './conv-direct.js';
 import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
-import { KERNEL_SCRATCH } from '../limits.js';
 import { PaddingMode, padGradientIntermediate, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
 
@@ -58,12 +54,7 @@ export const ConvAttrs = z.strictObject({
 });
 export type ConvAttrs = z.infer<typeof ConvAttrs>;
 
-export interface ConvPlan {
-  n: number;
-  cin: number;
-  cout: number;
-  groups: number;
-  geo: AxisGeometry[];
+export interface ConvPlan extends ConvSizes {
   /** paddingMode other than zeros: the pad before the window (geo is then over the padded input, padding 0). */
   pad?: PadStage;
 }
@@ -211,83 +202,6 @@ export function convInputGradient(gy: Float32Array, weight: Float32Array, p: Con
   return convForward(gy, wT, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo });
 }
 
-/**
- * Columns per GEMM B panel: the width of tensor/gemm.ts's 4×8 micro-kernel tile. Panels are K×8
- * floats; the unrolled copy below writes one panel row of 8.
- */
-const PANEL = 8;
-
-/**
- * Implicit im2col: writes rows [k0, k0 + K) of columns [col, col + width) of one image and
- * group's column matrix (counted from output position firstPosition) straight into GEMM panels.
- * Row k = (c·Kh + u)·Kw + v of column oy·W' + ox is x[c, oy·s − pt + u·d, ox·s − pl + v·d], zero
- * outside the input. All of K at once, unless the GEMM is tiled (ops/gemm-tiles.ts).
- */
-function convPanels(x: Float32Array, xOff: number, geo: AxisGeometry[], firstPosition: number): RowPanelFill {
-  const [gh, gw] = geo;
-  const [H, W, OW, KH, KW] = [gh.in, gw.in, gw.out, gh.kernel, gw.kernel];
-  const [sy, sx] = [gh.stride, gw.stride];
-  const iy0 = new Int32Array(PANEL);
-  const ix0 = new Int32Array(PANEL);
-  return (k0, col, width, panels, K) => {
-    const taps = KH * KW;
-    // panel by panel, so the writes run sequentially through each K×8 panel
-    for (let pj = 0; pj < width; pj += PANEL) {
-      const n = Math.min(PANEL, width - pj);
-      for (let j = 0; j < n; j++) {
-        const pos = firstPosition + col + pj + j;
-        const oy = Math.floor(pos / OW);
-        iy0[j] = oy * sy - gh.padBegin;
-        ix0[j] = (pos - oy * OW) * sx - gw.padBegin;
-      }
-      // all columns in one output row: one input row per tap, and x positions ix0[0] + j·stride
-      const oneRow = n === PANEL && iy0[PANEL - 1] === iy0[0];
-      // panel pj / PANEL starts at (pj / PANEL)·K·PANEL = pj·K; row k0 is tap (c, u, v)
-      let o = pj * K;
-      let c = Math.floor(k0 / taps);
-      let u = Math.floor((k0 - c * taps) / KW);
-      let v = k0 - c * taps - u * KW;
-      let xc = xOff + c * H * W;
-      let dy = u * gh.dilation;
-      for (let k = 0; k < K; k++, o += PANEL) {
-        const dx = v * gw.dilation;
-        const iy = iy0[0] + dy;
-        const first = ix0[0] + dx;
-        if (oneRow && iy >= 0 && iy < H && first >= 0 && first + (PANEL - 1) * sx < W) {
-          const src = xc + iy * W + first;
-          if (sx === 1) {
-            panels[o] = x[src];
-            panels[o + 1] = x[src + 1];
-            panels[o + 2] = x[src + 2];
-            panels[o + 3] = x[src + 3];
-            panels[o + 4] = x[src + 4];
-            panels[o + 5] = x[src + 5];
-            panels[o + 6] = x[src + 6];
-            panels[o + 7] = x[src + 7];
-          } else {
-            for (let j = 0; j < PANEL; j++) panels[o + j] = x[src + j * sx];
-          }
-        } else {
-          for (let j = 0; j < n; j++) {
-            const yy = iy0[j] + dy;
-            const xx = ix0[j] + dx;
-            panels[o + j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? x[xc + yy * W + xx] : 0;
-          }
-        }
-        // the next tap: v, then u, then the next channel
-        if (++v === KW) {
-          v = 0;
-          if (++u === KH) {
-            u = 0;
-            xc += H * W;
-          }
-          dy = u * gh.dilation;
-        }
-      }
-    }
-  };
-}
-
 /** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan. */
 export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
   // cleared, though the GEMM paths set every output: an uncleared output (tensor.ts uncleared) made a
@@ -321,7 +235,6 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
   const first = from * OW;
   const positions = (to - from) * OW;
   const cinG = p.cin / p.groups;
-  const coutG = p.cout / p.groups;
   let biasAdded = false;
   if (cinG === 1 && p.groups > 1) {
     // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2 and adds the bias itself; the scalar loop the rest
@@ -329,36 +242,10 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     depthwise(x, weight, out, p, from, to);
   } else if (winogradApplies(cinG, p.geo)) {
     // a stride-1 3×3 conv: Winograd F(2×2, 3×3), 2.25× fewer multiply-adds (ops/conv-winograd.ts), the bias added in its output transform
-    winogradRows(x, weight, bias, p, from, to, out, undefined, kept);
+    const notFinite = winogradRows(x, weight, bias, p, from, to, out, undefined, kept);
+    // tile rows with an output not finite: the direct sum's ±∞ where Winograd's transforms made ∞ − ∞ (ops/conv-direct.ts)
+    if (notFinite) directWhereNotFinite(x, weight, bias, p, from, to, out, notFinite);
     biasAdded = true;
-  } else {
-    const K = cinG * gh.kernel * gw.kernel;
-    const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;
-    const xPlane = gh.in * gw.in;
-    // one tile (every zoo conv): A packed once per group; else tiles within KERNEL_SCRATCH (ops/gemm-tiles.ts)
-    const { mc, kc } = gemmTiles(coutG, K);
-    const whole = mc === coutG && kc === K;
-    for (let g = 0; g < p.groups; g++) {
-      const Ap = whole ? packA(coutG, K, weight, g * coutG * K, K) : null;
-      // the im2col in WebAssembly from the staged, padded input (ops/conv-im2col.ts) when it fits
-      const staged = Ap && stageConv(cinG, p.geo, Ap, from, to);
-      for (let b = 0; b < p.n; b++) {
-        const xOff = (b * p.cin + g * cinG) * xPlane;
-        const outOff = (b * p.cout + g * coutG) * plane + first;
-        if (Ap && staged) {
-          staged.load(x, xOff);
-          // the bias is the kernel's starting value (the same path for every group and band: whether stageConv stages depends on the whole conv's sizes only)
-          gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false, bias, g * coutG);
-          biasAdded = true;
-        } else if (pointwise) {
-          // the kernel the whole plane's width picks (a band of fewer than 8 positions would take the float64 loop)
-          gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false, KERNEL_SCRATCH, plane < 8);
-        } else if (Ap) {
-          const fill = convPanels(x, xOff, p.geo, first);
-          gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, plane, false);
-        } else gemmTiled(coutG, positions, K, weight, g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, plane, false);
-      }
-    }
-  }
+  } else if (directRows(x, weight, bias, p, from, to, out)) biasAdded = true;
   if (!biasAdded) addBias(out, bias, p.n, p.cout, plane, first, first + positions);
 }

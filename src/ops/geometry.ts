@@ -36,6 +36,15 @@ export function pair(v: number | readonly number[]): [number, number] {
 /** One spatial axis of a sliding window, computed once (defined in ops/types.ts, where OpDef.teamBands names it too). */
 export type { AxisGeometry } from './types.js';
 
+/** The sizes of a 2-D convolution that its kernels read (ops/conv.ts ConvPlan adds the padding mode's stage). */
+export interface ConvSizes {
+  n: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  geo: AxisGeometry[];
+}
+
 export interface WindowSpec {
   kernel: number | readonly number[];
   stride: number | readonly number[];

@@ -292,6 +292,13 @@ export function mapFinalOutputs(v: Float32Array): boolean {
   return true;
 }
 
+/** mapFinalOutputs without counting: outputs counted once already, then replaced (ops/conv-direct.ts). */
+export function remapFinalOutputs(v: Float32Array): boolean {
+  if (!epilogue) return false;
+  epilogue.map(v);
+  return true;
+}
+
 /** Floats mapped by epilogues since the module loaded (a diagnostic: specs check the path is taken). */
 export function epilogueMapped(): number {
   return epilogueFloats;
