@@ -229,11 +229,6 @@ export function convRowsOverwrites(p: ConvPlan): boolean {
  * Winograd, kept from band to band (ops/conv-winograd.ts KeptKernels).
  */
 export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array, kept?: KeptKernels): void {
-  const [gh, gw] = p.geo;
-  const OW = gw.out;
-  const plane = gh.out * OW;
-  const first = from * OW;
-  const positions = (to - from) * OW;
   const cinG = p.cin / p.groups;
   let biasAdded = false;
   if (cinG === 1 && p.groups > 1) {
@@ -247,5 +242,6 @@ export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Arr
     if (notFinite) directWhereNotFinite(x, weight, bias, p, from, to, out, notFinite);
     biasAdded = true;
   } else if (directRows(x, weight, bias, p, from, to, out)) biasAdded = true;
-  if (!biasAdded) addBias(out, bias, p.n, p.cout, plane, first, first + positions);
+  const OW = p.geo[1].out;
+  if (!biasAdded) addBias(out, bias, p.n, p.cout, p.geo[0].out * OW, from * OW, to * OW);
 }
