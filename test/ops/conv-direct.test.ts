@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { convForward, convRows } from '../../src/ops/conv.js';
-import { winogradApplies, winogradRows, withoutWinograd } from '../../src/ops/conv-winograd.js';
+import { keptKernels, winogradApplies, winogradRows, withoutWinograd } from '../../src/ops/conv-winograd.js';
 import { withEpilogue } from '../../src/tensor/gemm.js';
 import { type Case, direct, expectEveryRowBand, operands, plan } from './conv-definition.js';
 
@@ -65,10 +65,15 @@ describe('a conv Winograd takes, on inputs that are not finite: the direct sum i
     }
   });
 
-  it('with +∞ in the input: every band of output rows and a band of kernels [2, 5) give the whole conv\'s bits (each kernel\'s tile row judged by its own outputs)', () => {
+  it('with +∞ in the input: every band of output rows, a job\'s bands with its kernels kept, and a band of kernels [2, 5) give the whole conv\'s bits (each kernel\'s tile row judged by its own outputs)', () => {
     const { x, w, bias } = withValue(Infinity);
     const whole = convForward(x, w, bias, p);
     expectEveryRowBand(whole, OH, OW, (a, b, out) => convRows(x, w, bias, p, a, b, out));
+    // a job's bands on one thread, the kernels kept from band to band (runtime/team-kernels.ts): the direct rows of band [2, 6) use the GEMM's memory, so band [6, 10) transforms them again
+    const kept = keptKernels();
+    const bands = new Float32Array(whole.length);
+    for (const [a, b] of [[0, 2], [2, 6], [6, 10]]) convRows(x, w, bias, p, a, b, bands, kept);
+    expect(bands).toEqual(whole);
     const kernels = new Float32Array(c.n * 3 * OH * OW);
     convRows(x, w.subarray(2 * 72, 5 * 72), bias.subarray(2, 5), { ...p, cout: 3 }, 0, OH, kernels);
     for (let b = 0; b < c.n; b++) expect(kernels.subarray(b * 3 * OH * OW, (b + 1) * 3 * OH * OW)).toEqual(whole.subarray(at(b, 2, 0, 0), at(b, 5, 0, 0)));
