@@ -161,6 +161,19 @@ describe('pad (pads = [begin per axis…, end per axis…])', () => {
     expect(run('pad', [[[4], [1, 2, 3, 4]]], { pads: [-1, -1] })).toEqual([{ shape: [2], data: [2, 3] }]);
   });
 
+  // found by the differential run against PyTorch: a crop over the axis was filled with the value
+  it('pad constant x=[1, 1, 5] pads [−6, 3] on the last axis: PyTorch refuses (its narrow crops first; start + length exceeds dimension size), INVALID_ATTRIBUTE at pads; [−5, 2] crops all 5 and gives [0, 0], as F.pad', () => {
+    const x: [number[], number[]] = [[1, 1, 5], [1, 2, 3, 4, 5]];
+    for (const p of [[-6, 3], [3, -6]]) {
+      const e = errorOf(() => run('pad', [x], { pads: [0, 0, p[0], 0, 0, p[1]], mode: 'constant' }));
+      expect(e.code).toBe('INVALID_ATTRIBUTE');
+      expect(e.details.path).toBe('$.attributes.pads');
+    }
+    expect(run('pad', [x], { pads: [0, 0, -5, 0, 0, 2], mode: 'constant' })).toEqual([{ shape: [1, 1, 2], data: [0, 0] }]);
+    // edge and reflect read by PyTorch's index formulas there, which convlens follows: replicate (−6, 3) gives [5, 5]
+    expect(run('pad', [x], { pads: [0, 0, -6, 0, 0, 3], mode: 'edge' })[0].data).toEqual([5, 5]);
+  });
+
   it('3 pads for a 2-D input are INVALID_ATTRIBUTE at pads', () => {
     expect(errorOf(() => analyze(net([2, 2], { op: 'pad', pads: [1, 1, 1] }))).details.path).toBe('$.layers[0].pads');
   });
