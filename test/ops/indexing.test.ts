@@ -174,6 +174,17 @@ describe('pad (pads = [begin per axis…, end per axis…])', () => {
     expect(run('pad', [x], { pads: [0, 0, -6, 0, 0, 3], mode: 'edge' })[0].data).toEqual([5, 5]);
   });
 
+  // found by the differential run against PyTorch: a 1-D reflect/edge pad to 0 units answered an empty tensor
+  it('pad x=[2] reflect pads [−1, −1] and edge pads [−2, 0] leave 0 units: NON_POSITIVE_SIZE at pads, as F.pad refuses (input (W: 2) is too small. Calculated output W: 0); constant and wrap pads [−2, 0] give [] as F.pad', () => {
+    for (const [mode, pads] of [['reflect', [-1, -1]], ['edge', [-2, 0]]] as const) {
+      const e = errorOf(() => run('pad', [[[2], [1, 2]]], { pads, mode }));
+      expect(e.code).toBe('NON_POSITIVE_SIZE');
+      expect(e.details.path).toBe('$.attributes.pads');
+    }
+    expect(run('pad', [[[2], [1, 2]]], { pads: [-2, 0] })).toEqual([{ shape: [0], data: [] }]);
+    expect(run('pad', [[[2], [1, 2]]], { pads: [-2, 0], mode: 'wrap' })).toEqual([{ shape: [0], data: [] }]);
+  });
+
   it('3 pads for a 2-D input are INVALID_ATTRIBUTE at pads', () => {
     expect(errorOf(() => analyze(net([2, 2], { op: 'pad', pads: [1, 1, 1] }))).details.path).toBe('$.layers[0].pads');
   });
