@@ -134,12 +134,13 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
         const y0 = Math.floor(sy);
         const fx = sx - x0;
         const fy = sy - y0;
-        // the four taps and their weights; a tap outside the map reads 0 (zeros padding)
+        // the four taps and their weights; a tap outside the map reads 0 (zeros padding). A tap
+        // inside with weight 0 is read as PyTorch reads it: 0·NaN and 0·∞ are NaN
         for (let t = 0; t < 4; t++) {
           const yy = y0 + (t >> 1);
           const xx = x0 + (t & 1);
           const wt = (t >> 1 ? fy : 1 - fy) * (t & 1 ? fx : 1 - fx);
-          if (!inside(yy, xx) || wt === 0) continue;
+          if (!inside(yy, xx)) continue;
           const at = src + yy * w + xx;
           for (let ch = 0; ch < c; ch++) out[dst + ch * positions] += wt * x.data[at + ch * plane];
         }

@@ -11,7 +11,8 @@
  *   pad     ONNX Pad / torch.nn.functional.pad: pads = [begin₀ …, end₀ …] per axis (all axes, or
  *           the constant `axes` input); out = in + begin + end; modes constant, reflect, edge, wrap
  *           (wrap with a negative pad: cropped first, then wrapped, as PyTorch's circular pad; a
- *           pad over what the crop leaves is refused)
+ *           pad over what the crop leaves is refused; constant: crops over the axis are refused,
+ *           as PyTorch's narrow, whatever the other side adds)
  *   gather  ONNX Gather / torch.index_select: y.shape = x.shape[:axis] + idx.shape + x.shape[axis+1:],
  *           y[…, j…, …] = x[…, idx[j…], …], negative indices + dim
  *
@@ -198,6 +199,14 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
       // a reflection reads at most size − 1 units past the edge, a wrap at most what the crops leave
       // (PyTorch refuses more; a wrap past a crop's remainder reads memory it never wrote, or is refused)
       const kept = x[a] - Math.max(-pads[i], 0) - Math.max(-pads[i + axes.length], 0);
+      // reflect, edge: PyTorch refuses an empty output ("input is too small. Calculated output W: 0"), also in 1-D, where an empty tensor is otherwise allowed (constant and circular give one)
+      if ((ctx.attrs.mode === 'reflect' || ctx.attrs.mode === 'edge') && out[a] <= 0) {
+        ctx.fail('NON_POSITIVE_SIZE', `${ctx.attrs.mode} padding [${pads[i]}, ${pads[i + axes.length]}] on axis ${a} of ${fmtShape(x)} leaves ${out[a]} units (PyTorch: input is too small, calculated output ${out[a]})`, 'pads', { shapes: { data: x } });
+      }
+      // constant: PyTorch crops first (narrow), so crops over the axis are refused even where the other side's pad makes the output positive
+      if (ctx.attrs.mode === 'constant' && kept < 0) {
+        ctx.fail('INVALID_ATTRIBUTE', `constant padding [${pads[i]}, ${pads[i + axes.length]}] on axis ${a} of ${fmtShape(x)} crops ${x[a] - kept} units of ${x[a]} (PyTorch: start + length exceeds dimension size)`, 'pads', { shapes: { data: x } });
+      }
       const most = ctx.attrs.mode === 'reflect' ? x[a] - 1 : ctx.attrs.mode === 'wrap' ? kept : Infinity;
       for (const p of [pads[i], pads[i + axes.length]]) {
         if (p > most) {

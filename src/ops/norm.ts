@@ -51,6 +51,9 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
         shapes: { input: x },
       });
     }
+    // without running statistics it normalises by the batch's at inference too (F.batch_norm's
+    // _verify_batch_size): one value per channel has none (in training: bnStatistics)
+    if (!a.trackRunningStats && numel(x) === c) ctx.fail('INVALID_TENSOR', oneValuePerChannel(x), 'inputs', { shapes: { input: x } });
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
     if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
@@ -129,10 +132,8 @@ function bnStatistics(ctx: RunContext<BatchNormAttrs, null>): { mean: ArrayLike<
   if (!ctx.training && ctx.attrs.trackRunningStats) return { mean: ctx.weights.runningMean.data, variance: ctx.weights.runningVar.data, batch: false };
   const [n, c] = x.shape;
   const plane = x.data.length / (n * c);
-  // one value per channel has no variance to learn from: PyTorch refuses it in training
-  if (ctx.training && n * plane === 1) {
-    throw new ConvlensError('INVALID_TENSOR', `batch norm in training on ${fmtShape(x.shape)}: one value per channel (N·H·W = 1) has no batch statistics (PyTorch: Expected more than 1 value per channel when training)`, { shapes: { input: x.shape } });
-  }
+  // one value per channel has no variance to learn from: PyTorch refuses it in training (and at inference without running statistics: infer)
+  if (n * plane === 1) throw new ConvlensError('INVALID_TENSOR', oneValuePerChannel(x.shape), { shapes: { input: x.shape } });
   const m = new Float64Array(c);
   const v = new Float64Array(c);
   for (let b = 0; b < n; b++) {
@@ -151,6 +152,9 @@ function bnStatistics(ctx: RunContext<BatchNormAttrs, null>): { mean: ArrayLike<
   for (let ch = 0; ch < c; ch++) v[ch] /= n * plane;
   return { mean: m, variance: v, batch: true };
 }
+
+const oneValuePerChannel = (x: readonly number[]) =>
+  `batch norm on ${fmtShape(x)} from the batch's statistics (in training, or without trackRunningStats): one value per channel (N·H·W = 1) has none (PyTorch: Expected more than 1 value per channel when training)`;
 
 export interface FoldedConv {
   weight: Float32Array;

@@ -12,7 +12,8 @@
  *   axesFrom k instead: axes k … rank − 1 of any rank (ONNX GlobalMaxPool is reduceMax axesFrom 2,
  *   F.adaptive_max_pool2d(x, 1)'s values; its VJP splits g over tied maxima as torch.amax does,
  *   where adaptive_max_pool2d gives it all to the first)
- *   argMax/argMin: the index along `dim` of the first extreme (the last with selectLastIndex);
+ *   argMax/argMin: the index along `dim` of the first extreme (the last with selectLastIndex; NaN
+ *   is the extreme, as torch.argmax: the first NaN, or the last one);
  *   without `dim`, of the flattened input (torch); keepDim leaves a size-1 dim
  *
  * Over an axis of size 0: sum 0, prod 1, mean NaN, L2 0 (torch and ONNX agree); max −∞ and min +∞,
@@ -337,8 +338,14 @@ function argData(data: ArrayLike<number>, shape: Shape, dim: number, last: boole
       const base = o * size * inner + i;
       let best = data[base];
       let at = 0;
-      for (let k = 1; k < size && !Number.isNaN(best); k++) {
+      for (let k = 1; k < size; k++) {
         const x = data[base + k * inner];
+        // NaN is the extreme (PyTorch): the first NaN, or with selectLastIndex the last one
+        if (Number.isNaN(best)) {
+          if (!last) break;
+          if (Number.isNaN(x)) at = k;
+          continue;
+        }
         if (better(x, best) || Number.isNaN(x) || (last && x === best)) {
           best = x;
           at = k;

@@ -17,7 +17,7 @@ import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
 import { alignedPeriod, dyadic, interiorPeriod, scalePeriod, wholePeriod } from './read-period.js';
 import type { ReadPeriod } from './read-period.js';
 import type { RFContext, TensorRF } from './types.js';
-import { atenSizeIndex, copiesAxis, filterWidth, filtered, filteredSpan, filteredUnit, sourceCoordinate, unitTaps } from './upsample-plan.js';
+import { atenSizeIndex, copiesAxis, filterWidth, filtered, filteredSpan, filteredUnit, pytorchStep, sourceCoordinate, unitTaps } from './upsample-plan.js';
 import type { AxisTaps, ResamplePlan } from './upsample-plan.js';
 
 /** The step of the field along one axis (header). */
@@ -102,6 +102,12 @@ function readPeriod(p: ResamplePlan, axis: number, taps: number): ReadPeriod | n
     const c = dyadic(r);
     if (!c || c.num * (2 * count + 1) >= 2 ** 24) return null;
     return interiorPeriod(c.num, c.den, inSize, count, (o) => Math.fround((o + 0.5) * r));
+  }
+  // upsample's bilinear: exact multiples of a float32 step (pytorchStep), periodic in its dyadic fraction
+  const step = pytorchStep(p, axis);
+  if (step !== null) {
+    const c = dyadic(step);
+    return c ? interiorPeriod(c.num, c.den, inSize, count, src) : null;
   }
   if (p.transform === 'align_corners') return alignedPeriod(inSize, count, src);
   return scalePeriod(p.scale[axis], inSize, count, src);

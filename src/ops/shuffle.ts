@@ -1,13 +1,13 @@
 /**
  * channelShuffle (ShuffleNet): reshape (N, g, C/g, H, W) → transpose dims 1, 2 → flatten back.
- * PyTorch: torch.nn.ChannelShuffle. A permutation: no arithmetic; output channel
+ * PyTorch: torch.nn.ChannelShuffle, any rank ≥ 3 (N, C, …: [N, C, L] and [N, C, D, H, W] too; a
+ * rank-2 input is refused, as F.channel_shuffle's "expects input with > 2 dims"). A permutation: no arithmetic; output channel
  * c' = (c mod (C/g))·g + floor(c / (C/g)) holds input channel c.
  * VJP: the inverse permutation, ∂x[c] = g[c'] (a shuffle with C/g groups).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
-import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -24,7 +24,8 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
   minInputs: 1,
   attrs: ChannelShuffleAttrs,
   infer(ctx) {
-    const x = expectRank(ctx, 0, NCHW_RANK);
+    const x = ctx.inputs[0];
+    if (x.length < 3) ctx.fail('RANK_MISMATCH', `channelShuffle needs (N, C, …) with at least one position dim, as PyTorch does, got ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
     if (x[1] % ctx.attrs.groups !== 0) {
       ctx.fail('INVALID_ATTRIBUTE', `groups=${ctx.attrs.groups} does not divide ${x[1]} channels (input ${fmtShape(x)})`, 'groups', {
         shapes: { input: x },
@@ -37,10 +38,11 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs, null> = {
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, shuffle(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.attrs.groups, true))],
 };
 
-/** Moves channel c to c' (or, inverse, c' back to c), one plane at a time. */
-function shuffle(data: Float32Array, [n, c, h, w]: readonly number[], g: number, inverse: boolean): Float32Array {
+/** Moves channel c to c' (or, inverse, c' back to c), one plane (the positions of all dims after C) at a time. */
+function shuffle(data: Float32Array, shape: readonly number[], g: number, inverse: boolean): Float32Array {
+  const [n, c] = shape;
   const perGroup = c / g;
-  const plane = h * w;
+  const plane = data.length / (n * c);
   const out = new Float32Array(data.length);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {

@@ -37,7 +37,7 @@ import { expectSpatialRank } from './nd-common.js';
 import { perAxisWindow, resampleReads, spreadRF } from './receptive-field.js';
 import { atenSizeIndex } from './upsample-plan.js';
 import { onCentre } from './resample-field.js';
-import { alignedPeriod, dyadic, interiorPeriod, wholePeriod } from './read-period.js';
+import { dyadic, interiorPeriod, wholePeriod } from './read-period.js';
 import type { ReadPeriod } from './read-period.js';
 import { expand, perAxis } from './geometry-nd.js';
 import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
@@ -91,9 +91,21 @@ function readsBySize(rank: number, channels: number, inSize: number, outSize: nu
   return !exact && (linear || (rank === 3 && channels === 1)) && atenSizeIndex(0, inSize, outSize, linear) !== null;
 }
 
-/** A linear axis's source coordinate of output o, before clamping at 0: alignCorners o·(I − 1)/(O − 1), else half pixel (o + 0.5)·r − 0.5. */
-function linearSource(o: number, inSize: number, outSize: number, ratio: number, alignCorners: boolean): number {
-  return alignCorners ? (outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0) : (o + 0.5) * ratio - 0.5;
+/**
+ * A linear axis's source coordinate of output o, before clamping at 0, as ATen computes it
+ * (area_pixel_compute_scale, area_pixel_compute_source_index): the scale rounded to float32
+ * (alignCorners float32((I − 1)/(O − 1)), else float32(r)), the product exact in float64:
+ * alignCorners c·o, else c·(o + 0.5) − 0.5. The exact quotient o·(I − 1)/(O − 1) differs where it
+ * is an integer k and c·o falls just short of it: PyTorch then reads k − 1 and k (weights ~1e-7
+ * and ~1), so an infinite x[k − 1] gives ±∞ there, not the NaN of 0·∞ at k + 1.
+ */
+export function linearSource(o: number, inSize: number, outSize: number, ratio: number, alignCorners: boolean): number {
+  return alignCorners ? (outSize > 1 ? linearScale(inSize, outSize, ratio, true) * o : 0) : linearScale(inSize, outSize, ratio, false) * (o + 0.5) - 0.5;
+}
+
+/** The float32 step of linearSource: float32((I − 1)/(O − 1)) with alignCorners, else float32(r). */
+export function linearScale(inSize: number, outSize: number, ratio: number, alignCorners: boolean): number {
+  return alignCorners ? (outSize > 1 ? Math.fround((inSize - 1) / (outSize - 1)) : 0) : Math.fround(ratio);
 }
 
 function axisTaps(p: AxisResample): AxisTaps {
@@ -140,10 +152,10 @@ const nearestSource32 = (o: number, ratio: number, exact: boolean) => Math.froun
  */
 function ndPeriod(bySize: boolean, I: number, O: number, ratio: number, linear: boolean, alignCorners: boolean, exact: boolean): ReadPeriod | null {
   if (bySize) return O === I ? wholePeriod(1, 1, O) : wholePeriod(2, 1, O);
-  if (linear && alignCorners) return alignedPeriod(I, O, (o) => linearSource(o, I, O, ratio, true));
-  const r = dyadic(linear ? ratio : Math.fround(ratio));
+  // the sources are exact multiples of a float32 step (linearSource; nearestSource32): periodic in its dyadic fraction
+  const r = dyadic(linear ? linearScale(I, O, ratio, alignCorners) : Math.fround(ratio));
   if (!r || r.num * (2 * O + 1) >= (linear ? 2 ** 53 : 2 ** 24)) return null;
-  return interiorPeriod(r.num, r.den, I, O, (o) => (linear ? linearSource(o, I, O, ratio, false) : nearestSource32(o, ratio, exact)));
+  return interiorPeriod(r.num, r.den, I, O, (o) => (linear ? linearSource(o, I, O, ratio, alignCorners) : nearestSource32(o, ratio, exact)));
 }
 
 function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF | null {

@@ -72,6 +72,9 @@ export const copiesAxis = (plan: ResamplePlan, axis: number) => plan.pytorchSize
 export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): number {
   const scale = plan.scale[axis];
   const [inSize, outSize] = [plan.inSize[axis], plan.outSize[axis]];
+  // upsample's bilinear as ATen (pytorchStep): the step rounded to float32, the product exact
+  const aten = pytorchStep(plan, axis);
+  if (aten !== null) return plan.transform === 'align_corners' ? aten * o : aten * (o + 0.5) - 0.5;
   switch (plan.transform) {
     case 'half_pixel':
       return (o + 0.5) / scale - 0.5;
@@ -93,6 +96,21 @@ export function sourceCoordinate(plan: ResamplePlan, axis: number, o: number): n
       return outSize > 1 ? start * (inSize - 1) + (o * (end - start) * (inSize - 1)) / (outSize - 1) : ((end - start) * (inSize - 1)) / 2 + start * (inSize - 1);
     }
   }
+}
+
+/**
+ * upsample's bilinear source step as ATen rounds it (area_pixel_compute_scale<float>; the product
+ * is then exact in float64, as PyTorch 1.13's outputs on inputs holding ±∞ show):
+ * float32((I − 1)/(O − 1)) with alignCorners (0 when O = 1), else float32(1/scale). The exact
+ * quotient differs where it is an integer k and the float32 step's product falls just short of
+ * it: PyTorch reads k − 1 and k there (weights ~1e-7 and ~1), so an infinite x[k − 1] gives ±∞,
+ * not 0·∞ = NaN from x[k + 1]. Null for nearest, for bicubic (its float32 arithmetic is not
+ * settled here: it keeps the exact quotient) and for resize (ONNX's float64 coordinates).
+ */
+export function pytorchStep(plan: ResamplePlan, axis: number): number | null {
+  if (!plan.pytorchSizeRules || plan.mode !== 'linear') return null;
+  if (plan.transform === 'align_corners') return plan.outSize[axis] > 1 ? Math.fround((plan.inSize[axis] - 1) / (plan.outSize[axis] - 1)) : 0;
+  return plan.transform === 'half_pixel' ? Math.fround(1 / plan.scale[axis]) : null;
 }
 
 export function nearestIndex(mode: NearestMode, x: number): number {
@@ -250,13 +268,15 @@ export function unitTaps(plan: ResamplePlan, axis: number, o: number, index: Int
     weight[at] = 1;
     weight[at + 1] = 0;
   } else if (plan.pytorchSizeRules) {
-    // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last
+    // PyTorch: the source clamped at 0 only; i1 = i0 + 1 below the last index, the weight source − i0 even on the last,
+    // rounded to float32 as ATen's lambdas (a source 3e-8 short of k weighs row k − 1 by 1 − float32(1 − 3e-8) = 0)
     const src = Math.max(sourceCoordinate(plan, axis, o), 0);
     const lo = Math.min(Math.floor(src), inSize - 1);
+    const w1 = Math.fround(Math.min(src - lo, 1));
     index[at] = lo;
     index[at + 1] = lo < inSize - 1 ? lo + 1 : lo;
-    weight[at] = 1 - (src - lo);
-    weight[at + 1] = src - lo;
+    weight[at] = Math.fround(1 - w1);
+    weight[at + 1] = w1;
   } else {
     const src = Math.min(Math.max(sourceCoordinate(plan, axis, o), 0), inSize - 1);
     const lo = Math.floor(src);

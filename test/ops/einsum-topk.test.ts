@@ -177,3 +177,19 @@ describe('block rearrangements and gridSample: receptive fields', () => {
     expect(r.warnings.map((w) => w.code)).toContain('DATA_DEPENDENT_RECEPTIVE_FIELD');
   });
 });
+
+// found by the differential run against PyTorch: a tap inside the map with weight 0 was skipped
+describe('gridSample reads every tap inside the map, as PyTorch: 0·NaN and 0·∞ are NaN', () => {
+  // grid points (−1, −1), (1, 1), (−1, 1), (0, 0) with alignCorners: pixels (0, 0), (1, 1), (0, 1) exactly, and the centre
+  const grid: [number[], number[]] = [[1, 1, 4, 2], [-1, -1, 1, 1, -1, 1, 0, 0]];
+
+  it('gridSample bilinear zeros alignCorners x=[1, 1, 2, 2] = [1, NaN, 3, 4]: F.grid_sample gives [NaN, 4, 3, NaN] (convlens gave 1 at (0, 0))', () => {
+    const y = run('gridSample', [[[1, 1, 2, 2], [1, NaN, 3, 4]], grid], { alignCorners: true })[0];
+    expect(y.shape).toEqual([1, 1, 1, 4]);
+    expect(y.data).toEqual([NaN, 4, 3, NaN]);
+  });
+
+  it('gridSample bilinear zeros alignCorners x=[1, 1, 2, 2] = [1, ∞, 3, 4]: F.grid_sample gives [NaN, 4, 3, ∞]', () => {
+    expect(run('gridSample', [[[1, 1, 2, 2], [1, Infinity, 3, 4]], grid], { alignCorners: true })[0].data).toEqual([NaN, 4, 3, Infinity]);
+  });
+});

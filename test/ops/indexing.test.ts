@@ -161,6 +161,30 @@ describe('pad (pads = [begin per axis…, end per axis…])', () => {
     expect(run('pad', [[[4], [1, 2, 3, 4]]], { pads: [-1, -1] })).toEqual([{ shape: [2], data: [2, 3] }]);
   });
 
+  // found by the differential run against PyTorch: a crop over the axis was filled with the value
+  it('pad constant x=[1, 1, 5] pads [−6, 3] on the last axis: PyTorch refuses (its narrow crops first; start + length exceeds dimension size), INVALID_ATTRIBUTE at pads; [−5, 2] crops all 5 and gives [0, 0], as F.pad', () => {
+    const x: [number[], number[]] = [[1, 1, 5], [1, 2, 3, 4, 5]];
+    for (const p of [[-6, 3], [3, -6]]) {
+      const e = errorOf(() => run('pad', [x], { pads: [0, 0, p[0], 0, 0, p[1]], mode: 'constant' }));
+      expect(e.code).toBe('INVALID_ATTRIBUTE');
+      expect(e.details.path).toBe('$.attributes.pads');
+    }
+    expect(run('pad', [x], { pads: [0, 0, -5, 0, 0, 2], mode: 'constant' })).toEqual([{ shape: [1, 1, 2], data: [0, 0] }]);
+    // edge and reflect read by PyTorch's index formulas there, which convlens follows: replicate (−6, 3) gives [5, 5]
+    expect(run('pad', [x], { pads: [0, 0, -6, 0, 0, 3], mode: 'edge' })[0].data).toEqual([5, 5]);
+  });
+
+  // found by the differential run against PyTorch: a 1-D reflect/edge pad to 0 units answered an empty tensor
+  it('pad x=[2] reflect pads [−1, −1] and edge pads [−2, 0] leave 0 units: NON_POSITIVE_SIZE at pads, as F.pad refuses (input (W: 2) is too small. Calculated output W: 0); constant and wrap pads [−2, 0] give [] as F.pad', () => {
+    for (const [mode, pads] of [['reflect', [-1, -1]], ['edge', [-2, 0]]] as const) {
+      const e = errorOf(() => run('pad', [[[2], [1, 2]]], { pads, mode }));
+      expect(e.code).toBe('NON_POSITIVE_SIZE');
+      expect(e.details.path).toBe('$.attributes.pads');
+    }
+    expect(run('pad', [[[2], [1, 2]]], { pads: [-2, 0] })).toEqual([{ shape: [0], data: [] }]);
+    expect(run('pad', [[[2], [1, 2]]], { pads: [-2, 0], mode: 'wrap' })).toEqual([{ shape: [0], data: [] }]);
+  });
+
   it('3 pads for a 2-D input are INVALID_ATTRIBUTE at pads', () => {
     expect(errorOf(() => analyze(net([2, 2], { op: 'pad', pads: [1, 1, 1] }))).details.path).toBe('$.layers[0].pads');
   });

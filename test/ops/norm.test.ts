@@ -43,3 +43,31 @@ describe('batchNorm2d in training on one value per channel', () => {
     expect(Array.from(y)).toEqual([Math.fround(-v), Math.fround(v)]);
   });
 });
+// found by the differential run against PyTorch: eval mode without running statistics was accepted
+describe('batchNorm2d at inference without running statistics on one value per channel', () => {
+  const call = (shape: number[], data: number[], attributes: Record<string, unknown>) => () =>
+    runOperator({ name: 'batchNorm2d', inputs: [tensor(shape, Float32Array.from(data))], attributes, weights: {}, training: false, seed: 0, maxElements: 1 << 16 });
+
+  it('batchNorm2d x=[1, 2, 1, 1] trackRunningStats=false affine=false at inference is INVALID_TENSOR at $.inputs, as nn.BatchNorm2d(2, track_running_stats=False).eval() refuses it', () => {
+    const e = errorOf(call([1, 2, 1, 1], [5, 6], { trackRunningStats: false, affine: false }));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.details.path).toBe('$.inputs');
+    expect(e.message).toContain('Expected more than 1 value per channel when training');
+    // the analyzer reads the same rule
+    expect(errorOf(() => analyze(net([1, 2, 1, 1], { op: 'batchNorm2d', trackRunningStats: false }))).code).toBe('INVALID_TENSOR');
+    // rank 2 (BatchNorm1d on [1, C]) too
+    expect(errorOf(call([1, 3], [1, 2, 3], { trackRunningStats: false })).code).toBe('INVALID_TENSOR');
+  });
+
+  it('batchNorm2d x=[1, 2, 1, 1] with running statistics at inference runs (PyTorch does): (x − μ)/√(σ² + ε) with μ 0, σ² 1', () => {
+    const y = call([1, 2, 1, 1], [5, 6], { affine: false })().outputs[0].data;
+    expect(Array.from(y)).toEqual([Math.fround(5 / Math.sqrt(1 + 1e-5)), Math.fround(6 / Math.sqrt(1 + 1e-5))]);
+  });
+
+  it('batchNorm2d x=[2, 1, 1, 1] = [3, −1] trackRunningStats=false at inference: two values per channel, PyTorch gives ±0.9999987483024597', () => {
+    const y = call([2, 1, 1, 1], [3, -1], { trackRunningStats: false, affine: false })().outputs[0].data;
+    expect(y[0]).toBeCloseTo(0.9999987483024597, 6);
+    expect(y[1]).toBeCloseTo(-0.9999987483024597, 6);
+  });
+});
+

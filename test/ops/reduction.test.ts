@@ -74,6 +74,18 @@ describe('reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin', () => {
     expect(run('argMax', [[[3], [1, NaN, 3]]], { dim: 0 })[0].data).toEqual([1]);
   });
 
+  // found by the differential run against PyTorch: the scan stopped at the first NaN even with selectLastIndex
+  it('argMax/argMin x=[NaN, 1, NaN, 0, NaN] selectLastIndex: NaN is the extreme, its last index 4 (torch: 4 − argmax(x.flip(0)) = 4); without it the first, 0', () => {
+    const x: [number[], number[]] = [[5], [NaN, 1, NaN, 0, NaN]];
+    for (const op of ['argMax', 'argMin']) {
+      expect(run(op, [x], { dim: 0, selectLastIndex: true })[0].data).toEqual([4]);
+      expect(run(op, [x], { dim: 0 })[0].data).toEqual([0]);
+      expect(run(op, [x], { selectLastIndex: true })[0].data).toEqual([4]);
+    }
+    // along dim 0 of [3, 2]: column 0 = [NaN, 2, NaN] → 2; column 1 = [5, NaN, 1] → 1
+    expect(run('argMax', [[[3, 2], [NaN, 5, 2, NaN, NaN, 1]]], { dim: 0, selectLastIndex: true })[0].data).toEqual([2, 1]);
+  });
+
   it('receptive field: argMax over channels keeps a 3×3 conv field (dims move without keepDim)', () => {
     const conv = { op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 };
     const l = layer(analyze(net([1, 1, 5, 5], conv, { op: 'argMax', dim: 1 })), 'l1');

@@ -101,3 +101,38 @@ describe('±inf and −0 as torch 1.13: nearest copies, linear sums its own taps
     expect(y.data.map((v, i) => Object.is(v, value(e.output.data[i])) || v === value(e.output.data[i]) && v !== 0)).toEqual(y.data.map(() => true));
   });
 });
+
+// found by the differential run against PyTorch: the exact quotient o·(I − 1)/(O − 1) (or (o + ½)·I/O − ½)
+// read k and k + 1 where ATen's float32 step read k − 1 and k
+describe('linear sources as ATen computes them: the step rounded to float32, the product exact', () => {
+  // I = 15, O = 28, alignCorners: float32(14/27)·27 = 13.9999997, so output 27 reads x13 (weight 3e-7) and x14
+  const x15 = (v13: number) => Array.from({ length: 15 }, (_, i) => (i === 13 ? v13 : i === 14 ? 5 : 0));
+
+  it('upsample1d linear size 28 alignCorners on x[13] = inf, x[14] = 5: F.interpolate gives inf at outputs 26 and 27 (the exact quotient read x14 alone: 5)', () => {
+    const y = run('upsample1d', [[[1, 1, 15], x15(Infinity)]], { mode: 'linear', size: 28, alignCorners: true })[0].data;
+    expect(y.slice(26)).toEqual([Infinity, Infinity]);
+  });
+
+  it('upsample bilinear size [1, 28] and upsample3d trilinear size [1, 1, 28] alignCorners on x[13] = NaN, x[14] = 5: F.interpolate gives NaN at outputs 26 and 27', () => {
+    expect(run('upsample', [[[1, 1, 1, 15], x15(NaN)]], { mode: 'bilinear', size: [1, 28], alignCorners: true })[0].data.slice(26)).toEqual([NaN, NaN]);
+    expect(run('upsample3d', [[[1, 1, 1, 1, 15], x15(NaN)]], { mode: 'trilinear', size: [1, 1, 28], alignCorners: true })[0].data.slice(26)).toEqual([NaN, NaN]);
+  });
+
+  it('bilinear [9, 2] → [11, 3] on x = 0…17 with row 3 = −inf: output row 5 reads 5.5·float32(9/11) − ½ = 3.99999997, rows 3 and 4 with ATen\'s float32 weights 1 − float32(0.99999997) = 0 and 1, so 0·(−inf) = NaN; F.interpolate\'s column 1 is [0.5, 1.9545455, 3.590909, −inf, −inf, NaN, 10.136364, …]', () => {
+    const x = Array.from({ length: 18 }, (_, i) => (i === 6 || i === 7 ? -Infinity : i));
+    const y = run('upsample', [[[1, 1, 9, 2], x]], { mode: 'bilinear', size: [11, 3] })[0].data;
+    const col = Array.from({ length: 11 }, (_, r) => y[r * 3 + 1]);
+    expect(col.slice(3, 6)).toEqual([-Infinity, -Infinity, NaN]);
+    expect(col[6]).toBeCloseTo(10.136363983154297, 5);
+    expect(y.slice(15, 18)).toEqual([NaN, NaN, NaN]);
+  });
+
+  it('half pixel, I = 3 → O = 19: output 9 is (9.5)·float32(3/19) − ½ = 0.99999994, reading x0 and x1; F.interpolate on [inf, 2, 3] gives [inf, inf, 2.1578946] at outputs 8–10, bilinear on [NaN, 2, 3] [NaN, NaN, 2.1578946]', () => {
+    const y1 = run('upsample1d', [[[1, 1, 3], [Infinity, 2, 3]]], { mode: 'linear', size: 19 })[0].data;
+    expect(y1.slice(8, 10)).toEqual([Infinity, Infinity]);
+    expect(y1[10]).toBeCloseTo(2.1578946113586426, 6);
+    const y2 = run('upsample', [[[1, 1, 1, 3], [NaN, 2, 3]]], { mode: 'bilinear', size: [1, 19] })[0].data;
+    expect(y2.slice(8, 10)).toEqual([NaN, NaN]);
+    expect(y2[10]).toBeCloseTo(2.1578946113586426, 6);
+  });
+});
