@@ -132,6 +132,9 @@ export async function graphqlRoutes(
     if (request.routeOptions.url !== '/graphql' || request.method !== 'POST') return;
     const invalid = bodyInvalid(request.body);
     if (invalid) throw invalid;
+    // GraphQL-over-HTTP: null for an optional parameter is the same as leaving it out (mercurius's schema refused extensions: null)
+    const body = request.body as Record<string, unknown> | null;
+    if (body !== null && typeof body === 'object' && body.extensions === null) delete body.extensions;
   });
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {
