@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
@@ -60,6 +61,30 @@ export const once =
     if (previous !== undefined) throw new InvalidArgumentError(`given twice (${String(previous)}, then ${v}): a gate has one limit`);
     return parse(v);
   };
+
+/**
+ * Every option of `cmd` that takes one value refuses a second, different one (`--out a.md --out
+ * b.md`: a.md was never written; `--input 1,3,64,64 --input 1,3,32,32`, `--resolution 32
+ * --resolution 64`: the first was dropped): commander keeps the last without a word. A usage
+ * error, as a gate given twice is (`once`, whose own message comes first); the same value twice
+ * contradicts nothing and is read once. Variadic options (--fail-on) add up; flags take no value.
+ */
+export function refuseRepeats(cmd: Command): Command {
+  for (const option of cmd.options) {
+    if (!(option.required || option.optional) || option.variadic) continue;
+    const given: string[] = [];
+    cmd.on(`option:${option.name()}`, (value: string) => {
+      if (given.length > 0 && !given.includes(value)) {
+        cmd.error(`error: option '${option.flags}' is given twice (${given[0]}, then ${value}): one value would be dropped without a word; give it once`, {
+          code: 'commander.optionRepeated',
+          exitCode: 2,
+        });
+      }
+      given.push(value);
+    });
+  }
+  return cmd;
+}
 
 /**
  * A file option's value: an empty one (`--out "$UNSET"`) would quietly write nothing, or the

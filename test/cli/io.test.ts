@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { main } from '../../src/cli.js';
 import { emit, integer, shape } from '../../src/cli/io.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-emit-'));
@@ -58,5 +59,40 @@ describe('emit: the report on stdout, or in a file with the notice on stderr', (
     expect(readFileSync(file, 'utf8')).toBe('abc\n');
     expect(c.out).toEqual([]);
     expect(c.err).toEqual([`convlens: wrote the md report to ${file} (4 bytes)`]);
+  });
+});
+
+// found by the fuzz round: commander kept the last of a repeated option without a word, so
+// `analyze resnet18 --out a.txt --out b.txt` wrote only b.txt (exit 0, a.txt never written) and
+// `--input 1,3,64,64 --input 1,3,32,32` analysed at 32
+describe('an option of one value given twice with two values: a usage error (exit 2), as a gate given twice is', () => {
+  const cli = async (argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it.each([
+    [['analyze', 'resnet18', '--out', path.join(tmp, 'a.txt'), '--out', path.join(tmp, 'b.txt')], `option '--out <file>' is given twice (${path.join(tmp, 'a.txt')}, then ${path.join(tmp, 'b.txt')})`],
+    [['analyze', 'resnet18', '--resolution', '32', '--resolution=64'], "option '--resolution <pixels>' is given twice (32, then 64)"],
+    [['analyze', 'resnet18', '--format', 'json', '--format', 'csv'], "option '--format <format>' is given twice (json, then csv)"],
+    [['sweep', 'resnet18', '--sizes', '32', '--sizes', '64'], "option '--sizes <sizes>' is given twice (32, then 64)"],
+    [['erf', 'resnet18', '--samples', '1', '--samples', '2'], "option '--samples <k>' is given twice (1, then 2)"],
+    [['models', '--format', 'json', '--format', 'table'], "option '--format <format>' is given twice (json, then table)"],
+  ])('%j: exit 2, nothing written or analysed', async (argv, said) => {
+    const r = await cli(argv);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`convlens: INVALID_OPTION: ${said}: one value would be dropped without a word; give it once\n`);
+    expect(existsSync(path.join(tmp, 'a.txt')) || existsSync(path.join(tmp, 'b.txt'))).toBe(false);
+  });
+
+  it('the same value twice contradicts nothing; a gate keeps its own message; --fail-on adds up', async () => {
+    expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--resolution', '32', '--format', 'json'])).code).toBe(0);
+    expect((await cli(['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'])).err).toBe(
+      "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit\n",
+    );
+    expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--fail-on', 'FC_DOMINATES', '--fail-on', 'UNUSED_LAYER'])).code).toBe(0);
   });
 });
