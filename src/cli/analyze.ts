@@ -34,7 +34,7 @@ import { table } from './format.js';
 import { readTarget, targetKind, targetLabel, targetSource } from './target.js';
 import { STDIN } from './read-file.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceOption, emit, fileOption, integer, number, once, progress, resolutionOption, shape } from './io.js';
+import { deviceOption, emit, fileOption, integer, number, once, progress, refuseOverwrite, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -150,6 +150,7 @@ function unshownAnalyses(o: AnalyzeFlags): void {
 }
 
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
+  refuseOverwrite([target, o.device], [['--out', o.out]]);
   if (o.format === 'netron' && ZOO_BY_NAME.has(target)) notNetron(target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
     throw new ConvlensError('INVALID_OPTION', `--erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``, { path: '--erf' });

@@ -8,7 +8,7 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
@@ -84,6 +84,38 @@ export function refuseRepeats(cmd: Command): Command {
     });
   }
   return cmd;
+}
+
+/** A regular file's identity (device and inode: another path to it is the same file), or undefined. */
+function fileIdentity(file: string): string | undefined {
+  try {
+    const s = statSync(file);
+    return s.isFile() ? `${s.dev}:${s.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An output option naming a file the command reads (`analyze spec.json --out spec.json`, a
+ * `--device` profile, erf's .npy `--input`): the output replaced it (exit 0, the spec gone, the
+ * report in its place). Refused before any work; a file that is not there yet is read by nobody,
+ * `-` is stdout or stdin, and a character device (/dev/null) is no file.
+ */
+export function refuseOverwrite(inputs: readonly (string | undefined)[], outputs: readonly (readonly [string, string | undefined])[]): void {
+  const read = new Map<string, string>();
+  for (const file of inputs) {
+    const id = file === undefined || file === '-' ? undefined : fileIdentity(file);
+    if (id !== undefined && !read.has(id)) read.set(id, file!);
+  }
+  if (read.size === 0) return;
+  for (const [flag, file] of outputs) {
+    const id = file === undefined || file === '-' ? undefined : fileIdentity(file);
+    const input = id === undefined ? undefined : read.get(id);
+    if (input !== undefined) {
+      throw new ConvlensError('INVALID_OPTION', `${flag} ${file} is ${input === file ? 'a file' : `${input},`} this command reads: writing it would replace it; give another file`, { path: flag });
+    }
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli.js';
@@ -94,5 +94,44 @@ describe('an option of one value given twice with two values: a usage error (exi
       "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit\n",
     );
     expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--fail-on', 'FC_DOMINATES', '--fail-on', 'UNUSED_LAYER'])).code).toBe(0);
+  });
+});
+
+// found by the fuzz round: `convlens analyze spec.json --out spec.json` exited 0 with the table report in
+// spec.json, the spec gone
+describe('an output naming a file the command reads: a usage error (exit 2) before any work, the file kept', () => {
+  const cli = async (argv: string[]) => {
+    const err: string[] = [];
+    const code = await main(argv, { out: () => {}, err: (t) => err.push(t) });
+    return { code, err: err.join('\n') };
+  };
+  const spec = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'r', op: 'relu' }] });
+
+  it.each([
+    ['analyze', (f: string) => ['analyze', f, '--out', f]],
+    ['sweep', (f: string) => ['sweep', f, '--sizes', '8', '--out', f]],
+    ['compare (new)', (f: string) => ['compare', 'resnet18', f, '--out', f]],
+    ['erf --png', (f: string) => ['erf', f, '--samples', '1', '--png', f]],
+  ])('%s: --out (or --png) is the target', async (_, argv) => {
+    const f = path.join(tmp, 'spec.json');
+    writeFileSync(f, spec);
+    const r = await cli(argv(f));
+    const flag = argv(f).includes('--png') ? '--png' : '--out';
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_OPTION: ${flag} ${f} is a file this command reads: writing it would replace it; give another file (at ${flag})`]);
+    expect(readFileSync(f, 'utf8')).toBe(spec);
+  });
+
+  it('another path to the target (a symlink), or the --device profile, is caught too; /dev/null and a new file are written', async () => {
+    const f = path.join(tmp, 'net.json');
+    writeFileSync(f, spec);
+    symlinkSync(f, path.join(tmp, 'link.json'));
+    const linked = await cli(['analyze', path.join(tmp, 'link.json'), '--out', f]);
+    expect(linked.err).toBe(`convlens: INVALID_OPTION: --out ${f} is ${path.join(tmp, 'link.json')}, this command reads: writing it would replace it; give another file (at --out)`);
+    const device = path.join(tmp, 'npu.json');
+    writeFileSync(device, JSON.stringify({ name: 'npu', peaks: { float32: 1e12 }, bandwidth: 1e10 }));
+    expect((await cli(['analyze', f, '--device', device, '--out', device])).code).toBe(2);
+    expect((await cli(['analyze', f, '--out', '/dev/null'])).code).toBe(0);
+    expect((await cli(['analyze', f, '--out', path.join(tmp, 'report.txt')])).code).toBe(0);
+    expect(readFileSync(f, 'utf8')).toBe(spec);
   });
 });
