@@ -99,6 +99,20 @@ function networkSource(args: NetworkArgs, at = '$'): GraphSource {
   }
 }
 
+/**
+ * `run()`, an error at the path `from` put at the argument's path `to`: model(name:) and
+ * runOperator(name:) share REST's code, whose model is at `$.model` (a body's field) and operator
+ * at `name` (the URL's); GraphQL's argument is `$.name` (both were answered at REST's paths).
+ */
+function atArgument<T>(from: string, to: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ConvlensError && e.details.path === from) throw movePaths(e, (p) => (p === from ? to : p));
+    throw e;
+  }
+}
+
 /** The counting options (GraphQL's twoMacs is REST's 2macs). */
 const analyzeOptions = (raw: Record<string, unknown> | null | undefined) => parseOptions(raw ? { ...raw, flops: fromGql(raw.flops ?? undefined) ?? undefined } : {}, 'body');
 
@@ -231,11 +245,11 @@ export async function graphqlRoutes(
         },
         ...catalogResolvers,
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
-        model: (_: unknown, args: { name: string; resolution?: number }) => modelSpec(args.name, args.resolution ?? undefined),
+        model: (_: unknown, args: { name: string; resolution?: number }) => atArgument('$.model', '$.name', () => modelSpec(args.name, args.resolution ?? undefined)),
         operators: operatorCatalog,
         runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
           const { name, ...fields } = args;
-          const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
+          const { call } = atArgument('name', '$.name', () => operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements));
           // the selected data and base64 over the answer's budget: refused before the kernel runs
           const result = await callOperator(pool, { ...call, answer: graphqlAnswer(info, ctx, maxAnswerBytes) }, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, result.outputs);
