@@ -147,6 +147,15 @@ describe('GraphQL requests the server cannot read: 4xx under both media types', 
   });
 });
 
+// found by the fuzz round: { models { name ×1000 } } answered QUERY_TOO_COMPLEX and a bare "Validation aborted." GRAPHQL_INVALID
+describe("graphql-js's validation stopped short", () => {
+  it("a document over the field limit whose repeated fields stop graphql-js's overlap check: the one QUERY_TOO_COMPLEX error", async () => {
+    const res = await post({ query: `{ models { ${'name '.repeat(1000)}} }` }).expect(400);
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 500, fields: 1001 });
+  });
+});
+
 describe('an operationName that picks no operation: graphql-js\'s message, at $.operationName', () => {
   // found by the fuzz round: POST answered these without a path (GET's were at query.operationName)
   it('an unknown name, or none for a document of two operations: 400 (200 under application/json) at $.operationName', async () => {
