@@ -240,6 +240,17 @@ describe('a body GraphQL does not read', () => {
     expect(res.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
     expect(res.body.errors[0].message).toBe('the content type \'text/plain\' is not read here; send application/json: { "query": "…", "variables": { … } }');
   });
+
+  // found by the fuzz round: a form was 400 GRAPHQL_INVALID "not a GraphQL request: body must be object", without a path
+  it('multipart/form-data (a query as a form field, or a GraphQL multipart upload): 415 UNSUPPORTED_MEDIA_TYPE as text/plain is; the connection still answers', async () => {
+    const form = await request(app.server).post('/graphql').field('query', '{ models { name } }').expect(415);
+    expect(form.body.errors).toEqual([
+      { message: expect.stringMatching(/^the content type 'multipart\/form-data; boundary=[^']+' is not read here; send application\/json: \{ "query": "…", "variables": \{ … \} \}$/), extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' } },
+    ]);
+    const bare = await request(app.server).post('/graphql').set('content-type', 'multipart/form-data').send('x').expect(415);
+    expect(bare.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+    await post({ query: '{ models { name } }' }).expect(200);
+  });
 });
 
 describe('responseMediaType(Accept)', () => {

@@ -25,7 +25,7 @@ import { toConvlensError } from '../errors.js';
 import { variableErrorPaths } from './variables.js';
 
 /** What POST /graphql reads, for a 415's advice. */
-const GRAPHQL_READS = 'application/json: { "query": "…", "variables": { … } }';
+export const GRAPHQL_READS = 'application/json: { "query": "…", "variables": { … } }';
 
 export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 export type ResponseMediaType = typeof GRAPHQL_RESPONSE_JSON | 'application/json';
