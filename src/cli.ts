@@ -25,6 +25,7 @@ import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
 import { rerunWithNodeFlags } from './node-flags.js';
 import { packageVersion } from './paths.js';
 import { closest } from './suggest.js';
+import { refuseRepeats } from './cli/io.js';
 import type { Io } from './cli/io.js';
 import { conventionsCommand, devicesCommand, modelsCommand, operatorsCommand } from './cli/lists.js';
 import { sweepCommand } from './cli/sweep.js';
@@ -50,7 +51,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   };
   // addCommand does not pass the program's exitOverride and output on as command() does
   for (const sub of [analyzeCommand(io, setCode), compareCommand(io, setCode), sweepCommand(io, setCode), erfCommand(io, setCode), devicesCommand(io), conventionsCommand(io), modelsCommand(io)]) {
-    program.addCommand(sub.copyInheritedSettings(program));
+    // an option of one value given twice with two is a usage error, not the last kept (cli/io.ts)
+    program.addCommand(refuseRepeats(sub.copyInheritedSettings(program)));
   }
 
   program
@@ -70,7 +72,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       code = await runWorkerProcess(io);
     });
 
-  program.addCommand(operatorsCommand(io).copyInheritedSettings(program));
+  program.addCommand(refuseRepeats(operatorsCommand(io).copyInheritedSettings(program)));
 
   // `convlens run --help` and `convlens help run` printed the whole help as if `run` were a command
   // (exit 0, or 2 without a word): an unknown command is its usage error, --help or not

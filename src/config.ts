@@ -152,7 +152,16 @@ function isOrigin(s: string): boolean {
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** Each refused variable's line (`REDIS_URL: must be … (got a value, not shown)`), and the variables, in order. */
+  constructor(
+    message: string,
+    readonly lines: string[] = [],
+    readonly variables: string[] = [],
+  ) {
+    super(message);
+  }
+}
 
 /** Variables whose values are secrets. */
 // never echoed in a configuration error: keys, and a Redis URL's password
@@ -163,8 +172,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     // a secret is never echoed (the message goes to stderr and the logs)
     const got = (key: string) => (SECRET.has(key) ? 'a value, not shown' : JSON.stringify(env[key]));
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${got(String(i.path[0]))})`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${got(String(i.path[0]))})`);
+    throw new ConfigError(`invalid configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`, lines, parsed.error.issues.map((i) => String(i.path[0])));
   }
   return parsed.data;
 }

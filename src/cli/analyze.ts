@@ -34,7 +34,7 @@ import { table } from './format.js';
 import { readTarget, targetKind, targetLabel, targetSource } from './target.js';
 import { STDIN } from './read-file.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceOption, emit, fileOption, integer, number, once, progress, resolutionOption, shape } from './io.js';
+import { deviceOption, emit, fileOption, integer, number, once, progress, refuseOverwrite, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -59,6 +59,16 @@ const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] =>
   return [...previous, ...(codes as WarningCode[])];
 };
 
+/**
+ * `--depth N`: 0 to MAX_MODULE_DEPTH, as REST's ?depth and GraphQL's modules(depth:) take it; 99999 was
+ * an internal error (exit 3, a ZodError's stack) with json, md and html, and clamped with the table.
+ */
+const depthOption = (v: string): number => {
+  const n = integer(v);
+  if (n > MAX_MODULE_DEPTH) throw new InvalidArgumentError(`an integer from 0 to ${MAX_MODULE_DEPTH}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
 /** The request's fields (graph/load.ts, the ONNX import) as the options that give them. */
 const ANALYZE_FLAGS: FlagPaths = { '$.inputShapes': '--input', '$.resolution': '--resolution' };
 
@@ -74,7 +84,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
     .option('--include-bias', 'count bias additions in FLOPs', false)
     .addOption(new Option('--format <format>', 'output (netron: a Netron attachment JSON for an ONNX file)').choices([...ANALYZE_FORMATS]).default('table'))
     .option('--out <file>', 'write the report to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
-    .option('--depth <n>', `module tree depth for table, json, md and html (table: adds a module section; json: adds \`modules\`, as REST's ?depth; md/html default ${DEFAULT_MODULE_DEPTH})`, integer)
+    .option('--depth <n>', `module tree depth for table, json, md and html (table: adds a module section; json: adds \`modules\`, as REST's ?depth; md/html default ${DEFAULT_MODULE_DEPTH}; 0 to ${MAX_MODULE_DEPTH})`, depthOption)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on a device: a built-in id (`convlens devices`) or a JSON profile {name, peaks: {float32, …}, bandwidth}')
     .option('--memory', 'add peak activation memory (tensor liveness), weights memory and the torchinfo footprint', false)
     .option('--in-place', 'peak memory with element-wise layers written in place (implies --memory)', false)
@@ -150,6 +160,7 @@ function unshownAnalyses(o: AnalyzeFlags): void {
 }
 
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
+  refuseOverwrite([target, o.device], [['--out', o.out]]);
   if (o.format === 'netron' && ZOO_BY_NAME.has(target)) notNetron(target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
     throw new ConvlensError('INVALID_OPTION', `--erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``, { path: '--erf' });

@@ -31,7 +31,7 @@ import type { ReadTarget, TargetSizes } from './target.js';
 import { STDIN } from './read-file.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
-import { deviceOption, emit, fileOption, once, resolutionOption, shape } from './io.js';
+import { deviceOption, emit, fileOption, once, refuseOverwrite, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -95,6 +95,7 @@ function side(which: 'old' | 'new', target: ReadTarget, size: TargetSizes & { fl
 }
 
 function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string, unknown>): number {
+  refuseOverwrite([oldTarget, newTarget, o.device as string | undefined], [['--out', o.out as string | undefined]]);
   const gates: Gate[] = [];
   for (const metric of COMPARE_METRICS) {
     const flag = GATE_FLAGS[metric];

@@ -8,9 +8,10 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
@@ -60,6 +61,62 @@ export const once =
     if (previous !== undefined) throw new InvalidArgumentError(`given twice (${String(previous)}, then ${v}): a gate has one limit`);
     return parse(v);
   };
+
+/**
+ * Every option of `cmd` that takes one value refuses a second, different one (`--out a.md --out
+ * b.md`: a.md was never written; `--input 1,3,64,64 --input 1,3,32,32`, `--resolution 32
+ * --resolution 64`: the first was dropped): commander keeps the last without a word. A usage
+ * error, as a gate given twice is (`once`, whose own message comes first); the same value twice
+ * contradicts nothing and is read once. Variadic options (--fail-on) add up; flags take no value.
+ */
+export function refuseRepeats(cmd: Command): Command {
+  for (const option of cmd.options) {
+    if (!(option.required || option.optional) || option.variadic) continue;
+    const given: string[] = [];
+    cmd.on(`option:${option.name()}`, (value: string) => {
+      if (given.length > 0 && !given.includes(value)) {
+        cmd.error(`error: option '${option.flags}' is given twice (${given[0]}, then ${value}): one value would be dropped without a word; give it once`, {
+          code: 'commander.optionRepeated',
+          exitCode: 2,
+        });
+      }
+      given.push(value);
+    });
+  }
+  return cmd;
+}
+
+/** A regular file's identity (device and inode: another path to it is the same file), or undefined. */
+function fileIdentity(file: string): string | undefined {
+  try {
+    const s = statSync(file);
+    return s.isFile() ? `${s.dev}:${s.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An output option naming a file the command reads (`analyze spec.json --out spec.json`, a
+ * `--device` profile, erf's .npy `--input`): the output replaced it (exit 0, the spec gone, the
+ * report in its place). Refused before any work; a file that is not there yet is read by nobody,
+ * `-` is stdout or stdin, and a character device (/dev/null) is no file.
+ */
+export function refuseOverwrite(inputs: readonly (string | undefined)[], outputs: readonly (readonly [string, string | undefined])[]): void {
+  const read = new Map<string, string>();
+  for (const file of inputs) {
+    const id = file === undefined || file === '-' ? undefined : fileIdentity(file);
+    if (id !== undefined && !read.has(id)) read.set(id, file!);
+  }
+  if (read.size === 0) return;
+  for (const [flag, file] of outputs) {
+    const id = file === undefined || file === '-' ? undefined : fileIdentity(file);
+    const input = id === undefined ? undefined : read.get(id);
+    if (input !== undefined) {
+      throw new ConvlensError('INVALID_OPTION', `${flag} ${file} is ${input === file ? 'a file' : `${input},`} this command reads: writing it would replace it; give another file`, { path: flag });
+    }
+  }
+}
 
 /**
  * A file option's value: an empty one (`--out "$UNSET"`) would quietly write nothing, or the

@@ -16,7 +16,7 @@ import { withFlags } from './errors.js';
 import { targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT, SWEEP_EXIT_HELP } from './gates.js';
-import { deviceOption, emit, fileOption, progress, shape } from './io.js';
+import { deviceOption, emit, fileOption, progress, refuseOverwrite, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -63,6 +63,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .action((target: string, o) => {
       const flags = sweepFlags(o.inputName !== undefined, target);
       return withFlags(flags, () => {
+        refuseOverwrite([target, o.device], [['--out', o.out]]);
         const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
         const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
         const bar = progress(io, o.progress);

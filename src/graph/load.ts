@@ -51,7 +51,14 @@ export interface NetworkRequest {
 export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo name) or an ONNX file'): GraphSource {
   const given = [req.spec !== undefined && 'spec', req.model !== undefined && 'model', req.onnx !== undefined && 'onnx'].filter(Boolean);
   if (given.length === 0) throw new ConvlensError('SPEC_INVALID', `give the network: ${choices}`, { path: '$' });
-  if (given.length > 1) throw new ConvlensError('SPEC_INVALID', `give one network, not ${given.join(' and ')}`, { path: `$.${given[1]}` });
+  if (given.length > 1) {
+    // the ONNX file as the request gives it: onnxBase64 (a path relative to the network's object, as
+    // `$.model` is), or a file part, named as it is; `$.onnx` named a field no request has
+    const part = req.onnxAt !== undefined && !req.onnxAt.startsWith('$') ? req.onnxAt : undefined;
+    const named = (g: string) => (g !== 'onnx' ? g : part === undefined ? 'onnxBase64' : `an ONNX file part '${part}'`);
+    const path = given[1] !== 'onnx' ? `$.${given[1]}` : (part ?? '$.onnxBase64');
+    throw new ConvlensError('SPEC_INVALID', `give one network, not ${given.map((g) => named(g as string)).join(' and ')}`, { path });
+  }
   if (req.resolution !== undefined && req.model === undefined) {
     throw new ConvlensError('INVALID_OPTION', `resolution applies to a zoo model only; a ${given[0]} has its own input shape`, { path: '$.resolution' });
   }

@@ -83,7 +83,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
   const onnx = file ?? (f.onnxBase64 === undefined ? undefined : onnxFromBase64(f.onnxBase64, '$.onnxBase64'));
   if (f.inputShape && onnx === undefined) throw new ConvlensError('INVALID_OPTION', 'inputShape is for an ONNX file with dynamic dimensions; a spec or zoo model has its own input shape', { path: '$.inputShape' });
   const source = requestSource(
-    { spec: f.spec, specAt: '$.spec', model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64', inputShapes: f.inputShape ? { '': f.inputShape } : undefined },
+    { spec: f.spec, specAt: '$.spec', model: f.model, resolution: f.resolution, onnx: onnx && transferable(onnx), onnxAt: file ? 'model' : '$.onnxBase64', ...(f.inputShape && { inputShapes: { '': f.inputShape }, inputShapesAt: '$.inputShape' }) },
     'spec, model (a zoo name), onnxBase64, or an ONNX file part "model"',
   );
   const given = tensors(own(body.fields, 'inputs'), body.files, '', '$.inputs', maxElements, used);

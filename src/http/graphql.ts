@@ -37,7 +37,8 @@ import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from '.
 import type { Limits } from './graphql/complexity.js';
 import { operationTypeRule } from './graphql/operation-types.js';
 import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
-import { formatErrors, responseMediaType } from './graphql/errors.js';
+import { GRAPHQL_READS, formatErrors, responseMediaType } from './graphql/errors.js';
+import { unsupportedMediaType } from './errors.js';
 import { byConvention, graphqlAnswer, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
 import { chargeAnswer, GRAPHQL_MAX_ANSWER_BYTES } from './graphql/answer-budget.js';
 import { analyzePlan, answerLimits, chargedResolvers, comparePlan, sweepPlan } from './graphql/charged.js';
@@ -99,6 +100,20 @@ function networkSource(args: NetworkArgs, at = '$'): GraphSource {
   }
 }
 
+/**
+ * `run()`, an error at the path `from` put at the argument's path `to`: model(name:) and
+ * runOperator(name:) share REST's code, whose model is at `$.model` (a body's field) and operator
+ * at `name` (the URL's); GraphQL's argument is `$.name` (both were answered at REST's paths).
+ */
+function atArgument<T>(from: string, to: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ConvlensError && e.details.path === from) throw movePaths(e, (p) => (p === from ? to : p));
+    throw e;
+  }
+}
+
 /** The counting options (GraphQL's twoMacs is REST's 2macs). */
 const analyzeOptions = (raw: Record<string, unknown> | null | undefined) => parseOptions(raw ? { ...raw, flops: fromGql(raw.flops ?? undefined) ?? undefined } : {}, 'body');
 
@@ -130,8 +145,14 @@ export async function graphqlRoutes(
   // Before mercurius's schema, which coerces a query of one string in an array to the string
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.url !== '/graphql' || request.method !== 'POST') return;
+    // a form is read for the REST routes' files, never here: 415 as for text/plain, not "body must be object" (found by the fuzz round)
+    const type = request.headers['content-type'];
+    if (typeof type === 'string' && /^multipart\//i.test(type.trim())) throw unsupportedMediaType(type, GRAPHQL_READS);
     const invalid = bodyInvalid(request.body);
     if (invalid) throw invalid;
+    // GraphQL-over-HTTP: null for an optional parameter is the same as leaving it out (mercurius's schema refused extensions: null)
+    const body = request.body as Record<string, unknown> | null;
+    if (body !== null && typeof body === 'object' && body.extensions === null) delete body.extensions;
   });
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {
@@ -228,11 +249,11 @@ export async function graphqlRoutes(
         },
         ...catalogResolvers,
         models: () => modelCatalog().map((m) => ({ ...m, torchvisionParams: m.torchvision?.params ?? null, torchvisionGmacs: m.torchvision?.gmacs ?? null })),
-        model: (_: unknown, args: { name: string; resolution?: number }) => modelSpec(args.name, args.resolution ?? undefined),
+        model: (_: unknown, args: { name: string; resolution?: number }) => atArgument('$.model', '$.name', () => modelSpec(args.name, args.resolution ?? undefined)),
         operators: operatorCatalog,
         runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
           const { name, ...fields } = args;
-          const { call } = operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements);
+          const { call } = atArgument('name', '$.name', () => operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements));
           // the selected data and base64 over the answer's budget: refused before the kernel runs
           const result = await callOperator(pool, { ...call, answer: graphqlAnswer(info, ctx, maxAnswerBytes) }, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, result.outputs);

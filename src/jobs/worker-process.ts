@@ -23,13 +23,15 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
     config = loadConfig(env);
   } catch (e) {
     if (e instanceof ConfigError) {
-      io.err(`convlens: ${e.message}`);
+      // the command line's one error line, `convlens: CODE: message (at PLACE)` (README: Command line); it was the server's
+      // "invalid configuration:" and a line a variable, without a code (found by the fuzz round)
+      io.err(`convlens: INVALID_OPTION: invalid configuration: ${e.lines.join('; ')}${e.variables.length > 0 ? ` (at ${e.variables[0]})` : ''}`);
       return EXIT.INVALID_INPUT;
     }
     throw e;
   }
   if (!config.REDIS_URL) {
-    io.err('convlens: worker needs REDIS_URL (e.g. redis://localhost:6379): it runs the jobs the API replicas queue there');
+    io.err('convlens: INVALID_OPTION: worker needs REDIS_URL (e.g. redis://localhost:6379): it runs the jobs the API replicas queue there (at REDIS_URL)');
     return EXIT.INVALID_INPUT;
   }
   const log = pino(loggerOptions(config));

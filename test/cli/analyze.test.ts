@@ -16,4 +16,14 @@ describe('analyze: usage errors', () => {
       expect([r.code, r.out, r.err], JSON.stringify(v)).toEqual([2, '', `convlens: INVALID_OPTION: option '--depth <n>' argument '${v}' is invalid. a non-negative integer up to 2^53 − 1, got ${JSON.stringify(v)}`]);
     }
   });
+
+  // found by the fuzz round: --depth 99999 with json, md or html was exit 3, "internal error: ZodError … Too big:
+  // expected number to be <=64" and its stack (the table clamped it); REST's ?depth=99999 is a 400
+  it('--depth past 64 is exit 2, one line, with every format; 64 runs', async () => {
+    for (const format of ['table', 'json', 'md', 'html']) {
+      const r = await cli('analyze', 'resnet18', '--resolution', '32', '--depth', '99999', '--format', format);
+      expect([r.code, r.out, r.err], format).toEqual([2, '', `convlens: INVALID_OPTION: option '--depth <n>' argument '99999' is invalid. an integer from 0 to 64, got "99999"`]);
+    }
+    expect((await cli('analyze', 'resnet18', '--resolution', '32', '--depth', '64', '--format', 'json')).code).toBe(0);
+  });
 });

@@ -59,6 +59,17 @@ describe('erf: - is stdout for --png, --svg and --gradient', () => {
     expect(both.bytes.length + both.out.length).toBe(0);
   });
 
+  // found by the fuzz round: `--gradient g.npy --out g.npy` exited 0 with the statistics table in g.npy, the gradient gone
+  it('two outputs naming one file are a usage error (exit 2) before any work, the file untouched; /dev/null may take several', async () => {
+    writeFileSync(file('same.npy'), 'kept');
+    const r = await cli(['erf', file('net.json'), '--samples', '1', '--gradient', file('same.npy'), '--out', path.join(tmp, '.', 'same.npy')]);
+    expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: --gradient ${file('same.npy')} is the file --out writes: one would replace the other; give each its own file (at --gradient)`]);
+    expect(readFileSync(file('same.npy'), 'utf8')).toBe('kept');
+    const png = await cli(['erf', file('net.json'), '--samples', '1', '--png', file('h.img'), '--svg', file('h.img')]);
+    expect([png.code, png.err]).toEqual([2, `convlens: INVALID_OPTION: --svg ${file('h.img')} is the file --png writes: one would replace the other; give each its own file (at --svg)`]);
+    expect((await cli(['erf', file('net.json'), '--samples', '1', '--out', '/dev/null', '--png', '/dev/null'])).code).toBe(0);
+  });
+
   it('a PNG or .npy to a terminal is refused; SVG text there is allowed', async () => {
     const png = await cli([...base(), '--png', '-'], true);
     expect([png.code, png.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - writes binary to stdout, which is a terminal: redirect it to a file or a pipe (at --png)']);

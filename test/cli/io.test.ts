@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { main } from '../../src/cli.js';
 import { emit, integer, shape } from '../../src/cli/io.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-emit-'));
@@ -58,5 +59,79 @@ describe('emit: the report on stdout, or in a file with the notice on stderr', (
     expect(readFileSync(file, 'utf8')).toBe('abc\n');
     expect(c.out).toEqual([]);
     expect(c.err).toEqual([`convlens: wrote the md report to ${file} (4 bytes)`]);
+  });
+});
+
+// found by the fuzz round: commander kept the last of a repeated option without a word, so
+// `analyze resnet18 --out a.txt --out b.txt` wrote only b.txt (exit 0, a.txt never written) and
+// `--input 1,3,64,64 --input 1,3,32,32` analysed at 32
+describe('an option of one value given twice with two values: a usage error (exit 2), as a gate given twice is', () => {
+  const cli = async (argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it.each([
+    [['analyze', 'resnet18', '--out', path.join(tmp, 'a.txt'), '--out', path.join(tmp, 'b.txt')], `option '--out <file>' is given twice (${path.join(tmp, 'a.txt')}, then ${path.join(tmp, 'b.txt')})`],
+    [['analyze', 'resnet18', '--resolution', '32', '--resolution=64'], "option '--resolution <pixels>' is given twice (32, then 64)"],
+    [['analyze', 'resnet18', '--format', 'json', '--format', 'csv'], "option '--format <format>' is given twice (json, then csv)"],
+    [['sweep', 'resnet18', '--sizes', '32', '--sizes', '64'], "option '--sizes <sizes>' is given twice (32, then 64)"],
+    [['erf', 'resnet18', '--samples', '1', '--samples', '2'], "option '--samples <k>' is given twice (1, then 2)"],
+    [['models', '--format', 'json', '--format', 'table'], "option '--format <format>' is given twice (json, then table)"],
+  ])('%j: exit 2, nothing written or analysed', async (argv, said) => {
+    const r = await cli(argv);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`convlens: INVALID_OPTION: ${said}: one value would be dropped without a word; give it once\n`);
+    expect(existsSync(path.join(tmp, 'a.txt')) || existsSync(path.join(tmp, 'b.txt'))).toBe(false);
+  });
+
+  it('the same value twice contradicts nothing; a gate keeps its own message; --fail-on adds up', async () => {
+    expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--resolution', '32', '--format', 'json'])).code).toBe(0);
+    expect((await cli(['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'])).err).toBe(
+      "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit\n",
+    );
+    expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--fail-on', 'FC_DOMINATES', '--fail-on', 'UNUSED_LAYER'])).code).toBe(0);
+  });
+});
+
+// found by the fuzz round: `convlens analyze spec.json --out spec.json` exited 0 with the table report in
+// spec.json, the spec gone
+describe('an output naming a file the command reads: a usage error (exit 2) before any work, the file kept', () => {
+  const cli = async (argv: string[]) => {
+    const err: string[] = [];
+    const code = await main(argv, { out: () => {}, err: (t) => err.push(t) });
+    return { code, err: err.join('\n') };
+  };
+  const spec = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'r', op: 'relu' }] });
+
+  it.each([
+    ['analyze', (f: string) => ['analyze', f, '--out', f]],
+    ['sweep', (f: string) => ['sweep', f, '--sizes', '8', '--out', f]],
+    ['compare (new)', (f: string) => ['compare', 'resnet18', f, '--out', f]],
+    ['erf --png', (f: string) => ['erf', f, '--samples', '1', '--png', f]],
+  ])('%s: --out (or --png) is the target', async (_, argv) => {
+    const f = path.join(tmp, 'spec.json');
+    writeFileSync(f, spec);
+    const r = await cli(argv(f));
+    const flag = argv(f).includes('--png') ? '--png' : '--out';
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_OPTION: ${flag} ${f} is a file this command reads: writing it would replace it; give another file (at ${flag})`]);
+    expect(readFileSync(f, 'utf8')).toBe(spec);
+  });
+
+  it('another path to the target (a symlink), or the --device profile, is caught too; /dev/null and a new file are written', async () => {
+    const f = path.join(tmp, 'net.json');
+    writeFileSync(f, spec);
+    symlinkSync(f, path.join(tmp, 'link.json'));
+    const linked = await cli(['analyze', path.join(tmp, 'link.json'), '--out', f]);
+    expect(linked.err).toBe(`convlens: INVALID_OPTION: --out ${f} is ${path.join(tmp, 'link.json')}, this command reads: writing it would replace it; give another file (at --out)`);
+    const device = path.join(tmp, 'npu.json');
+    writeFileSync(device, JSON.stringify({ name: 'npu', peaks: { float32: 1e12 }, bandwidth: 1e10 }));
+    expect((await cli(['analyze', f, '--device', device, '--out', device])).code).toBe(2);
+    expect((await cli(['analyze', f, '--out', '/dev/null'])).code).toBe(0);
+    expect((await cli(['analyze', f, '--out', path.join(tmp, 'report.txt')])).code).toBe(0);
+    expect(readFileSync(f, 'utf8')).toBe(spec);
   });
 });

@@ -71,6 +71,17 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(errorOf(() => requestSource({ spec: {}, model: 'resnet18' })).details.path).toBe('$.model');
   });
 
+  // found by the fuzz round: GraphQL's analyze(model: "resnet18", onnxBase64: "AAAA") was "give one
+  // network, not model and onnx" at $.onnx, a field no request has (REST's compare said $.old.onnx)
+  it('model or spec with an ONNX file: SPEC_INVALID at onnxBase64, or at the file part, named as given', () => {
+    const onnx = new Uint8Array([8, 7]);
+    const b64 = errorOf(() => requestSource({ model: 'resnet18', onnx, onnxAt: '$.old.onnxBase64' }));
+    expect(b64).toMatchObject({ code: 'SPEC_INVALID', message: 'give one network, not model and onnxBase64', details: { path: '$.onnxBase64' } });
+    expect(errorOf(() => requestSource({ spec: {}, onnx })).details.path).toBe('$.onnxBase64');
+    const part = errorOf(() => requestSource({ spec: {}, onnx, onnxAt: 'model' }));
+    expect(part).toMatchObject({ message: "give one network, not spec and an ONNX file part 'model'", details: { path: 'model' } });
+  });
+
   it('resolution without a model: INVALID_OPTION at $.resolution (a spec or ONNX file has its own input shape)', () => {
     const e = errorOf(() => requestSource({ spec: {}, resolution: 224 }));
     expect(e.code).toBe('INVALID_OPTION');

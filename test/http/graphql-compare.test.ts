@@ -77,6 +77,14 @@ describe('compare, sweep, devices, conventions', () => {
     expect(none.body.errors[0].extensions).toMatchObject({ code: 'SPEC_INVALID', path: '$.old' });
   });
 
+  // found by the fuzz round: the path was $.old.onnx and the message said "onnx", an argument NetworkInput does not have
+  it('a model and onnxBase64 in one NetworkInput: SPEC_INVALID at $.old.onnxBase64, naming the argument', async () => {
+    const res = await gql('{ compare(old: { model: "resnet18", onnxBase64: "CAc=" }, new: { model: "resnet34" }) { complete } }').expect(200);
+    expect(res.body.data.compare).toBeNull();
+    expect(res.body.errors[0].message).toBe('old: give one network, not model and onnxBase64');
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'SPEC_INVALID', path: '$.old.onnxBase64' });
+  });
+
   it('sweep resnet18 at 112 and 224: 224 = 7·2^5 valid with a 7×7 final map, 112 = 3.5·2^5 not (a 4×4 map)', async () => {
     const res = await gql('{ sweep(model: "resnet18", sizes: [[112], [224, 224]], device: "raspberry-pi-5") { input device { id } sizes { size status valid complete unsupported { opType } reasons macs finalFeatureMap latencySeconds } } }').expect(200);
     expect(res.body.errors).toBeUndefined();

@@ -2,6 +2,7 @@
  * GraphQL effectiveReceptiveField: the same numbers as POST /v1/erf (hand-worked path counts of two
  * all-ones 3×3 convs), typed statistics, and catalog errors with their paths in extensions.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,15 @@ describe('GraphQL effectiveReceptiveField', () => {
     const res = await gql(QUERY, { spec, input: 'random', channels: [4] }).expect(200);
     expect(res.body.data.effectiveReceptiveField).toBeNull();
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.channels[0]' });
+  });
+
+  // found by the fuzz round: both were at $.inputShapes[""], a field neither request has
+  it('an ONNX file whose input refuses inputShape: SHAPE_MISMATCH at $.inputShape (GraphQL and POST /v1/erf)', async () => {
+    const onnxBase64 = readFileSync(new URL('../fixtures/onnx/resnet18_folded.onnx', import.meta.url)).toString('base64');
+    const res = await gql('query($b: String) { effectiveReceptiveField(onnxBase64: $b, inputShape: [1, 3, 32, 32], samples: 1) { layer } }', { b: onnxBase64 }).expect(200);
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.inputShape', modelPath: '$.graph.input[0]', dimension: 2 });
+    const rest = await request(app.server).post('/v1/erf').send({ onnxBase64, inputShape: [2, 3, 224, 224], samples: 1 }).expect(400);
+    expect(rest.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.inputShape', modelPath: '$.graph.input[0]', dimension: 0 });
   });
 
   it('it weighs 25, as run does: three in one operation are QUERY_TOO_COMPLEX, and GET does not run it', async () => {

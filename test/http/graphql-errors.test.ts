@@ -126,6 +126,44 @@ describe('GraphQL requests the server cannot read: 4xx under both media types', 
     expect(res.body.errors[0].extensions.path).toBe('$.query');
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_INVALID');
   });
+
+  // found by the fuzz round: operationName 5 ran as "5" ('Unknown operation named "5".'); variables [1] and
+  // extensions "x" were 'not a GraphQL request: body/variables must be object,null', without a path
+  it('operationName that is not a string, variables or extensions that are not objects: 400 GRAPHQL_INVALID at the member', async () => {
+    const cases: [object, string, string][] = [
+      [{ query: 'query A { models { name } }', operationName: 5 }, '$.operationName', 'operationName must be a string (the name of one of the document\'s operations) or null, got number'],
+      [{ query: '{ models { name } }', variables: [1] }, '$.variables', 'variables must be a JSON object (or null), got an array'],
+      [{ query: '{ models { name } }', variables: '{"n": 1}' }, '$.variables', 'variables must be a JSON object (or null), got string'],
+      [{ query: '{ models { name } }', extensions: 'x' }, '$.extensions', 'extensions must be a JSON object (or null), got string'],
+    ];
+    for (const [body, path, message] of cases) {
+      for (const accept of [GQL, 'application/json']) {
+        const res = await post(body, accept).expect(400);
+        expect(res.body).toEqual({ errors: [{ message, extensions: { code: 'GRAPHQL_INVALID', path } }] });
+      }
+    }
+    const nulls = await post({ query: 'query A { models { name } }', operationName: null, variables: null, extensions: null }).expect(200);
+    expect(nulls.body.data.models.length).toBeGreaterThan(0);
+  });
+});
+
+// found by the fuzz round: { models { name ×1000 } } answered QUERY_TOO_COMPLEX and a bare "Validation aborted." GRAPHQL_INVALID
+describe("graphql-js's validation stopped short", () => {
+  it("a document over the field limit whose repeated fields stop graphql-js's overlap check: the one QUERY_TOO_COMPLEX error", async () => {
+    const res = await post({ query: `{ models { ${'name '.repeat(1000)}} }` }).expect(400);
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 500, fields: 1001 });
+  });
+});
+
+describe('an operationName that picks no operation: graphql-js\'s message, at $.operationName', () => {
+  // found by the fuzz round: POST answered these without a path (GET's were at query.operationName)
+  it('an unknown name, or none for a document of two operations: 400 (200 under application/json) at $.operationName', async () => {
+    const unknown = await post({ query: 'query A { models { name } }', operationName: 'B' }).expect(400);
+    expect(unknown.body).toEqual({ errors: [{ message: 'Unknown operation named "B".', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }] });
+    const none = await post({ query: 'query A { models { name } } query B { operators { name } }' }, 'application/json').expect(200);
+    expect(none.body).toEqual({ errors: [{ message: 'Must provide operation name if query contains multiple operations.', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }] });
+  });
 });
 
 describe('query-string keys /graphql does not read (they were ignored)', () => {
@@ -201,6 +239,17 @@ describe('a body GraphQL does not read', () => {
     const res = await request(app.server).post('/graphql').set('content-type', 'text/plain').send('{ models { name } }').expect(415);
     expect(res.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
     expect(res.body.errors[0].message).toBe('the content type \'text/plain\' is not read here; send application/json: { "query": "…", "variables": { … } }');
+  });
+
+  // found by the fuzz round: a form was 400 GRAPHQL_INVALID "not a GraphQL request: body must be object", without a path
+  it('multipart/form-data (a query as a form field, or a GraphQL multipart upload): 415 UNSUPPORTED_MEDIA_TYPE as text/plain is; the connection still answers', async () => {
+    const form = await request(app.server).post('/graphql').field('query', '{ models { name } }').expect(415);
+    expect(form.body.errors).toEqual([
+      { message: expect.stringMatching(/^the content type 'multipart\/form-data; boundary=[^']+' is not read here; send application\/json: \{ "query": "…", "variables": \{ … \} \}$/), extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' } },
+    ]);
+    const bare = await request(app.server).post('/graphql').set('content-type', 'multipart/form-data').send('x').expect(415);
+    expect(bare.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+    await post({ query: '{ models { name } }' }).expect(200);
   });
 });
 

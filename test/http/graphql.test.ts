@@ -53,6 +53,19 @@ describe('GraphQL', () => {
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.spec.layers[0].groups', layer: 'conv3' });
   });
 
+  // found by the fuzz round: model(name: "nope") was UNKNOWN_MODEL at $.model and runOperator(name: "nope") UNKNOWN_OPERATOR
+  // at name, REST's paths (a body's model field, the URL's operator name); the argument both name is $.name
+  it('an unknown name in model(name:) or runOperator(name:): the error at $.name, the argument', async () => {
+    const res = await gql('{ model(name: "resnt18") runOperator(name: "rleu", inputs: []) { operator } }').expect(200);
+    expect(res.body.data).toEqual({ model: null, runOperator: null });
+    const by = Object.fromEntries(res.body.errors.map((e: { path: string[]; extensions: object }) => [e.path[0], e.extensions]));
+    expect(by.model).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.name', suggestion: 'resnet18' });
+    expect(by.runOperator).toMatchObject({ code: 'UNKNOWN_OPERATOR', path: '$.name', suggestion: 'relu' });
+    // a resolution the model refuses stays at its own argument
+    const small = await gql('{ model(name: "resnet18", resolution: 0) }').expect(200);
+    expect(small.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.resolution' });
+  });
+
   it('models, model and operators', async () => {
     const res = await gql('{ models { name torchvisionParams } model(name: "resnet18", resolution: 64) operators { name pytorch runnable } }').expect(200);
     expect(res.body.data.models.find((m: { name: string }) => m.name === 'resnet18').torchvisionParams).toBe(11_689_512);

@@ -128,7 +128,7 @@ describe('the `convlens worker` command', () => {
   it('without REDIS_URL it exits 2 and says why on stderr', async () => {
     const r = await cli(['worker'], { REDIS_URL: '' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('convlens: worker needs REDIS_URL');
+    expect(r.stderr).toContain('convlens: INVALID_OPTION: worker needs REDIS_URL');
   });
 
   it('SIGTERM while Redis cannot be reached (a closed port): it stops within seconds and exits 0 (it waited for a connection, deaf to the signal, for 10 minutes)', async () => {

@@ -57,10 +57,14 @@ export function checkShapeNames(options: InputShapeOptions, names: string[], con
   }
 }
 
-/** Where the request gave the shape of inputShapes' `key` ('' for the first input: `?input=`, `inputShapes[""]`). */
+/**
+ * Where the request gave the shape of inputShapes' `key` ('' for the first input: `?input=`,
+ * `inputShapes[""]`, or an ERF's one `inputShape`, which has no keys: it was `$.inputShapes[""]`,
+ * a field the ERF request does not have).
+ */
 function shapeKeyPath(options: InputShapeOptions, key: string): string {
   const base = options.shapesAt ?? '$.inputShapes';
-  return key === '' && base.startsWith('query.') ? base : base + jsonPath([key]).slice(1);
+  return key === '' && (base.startsWith('query.') || base.endsWith('.inputShape')) ? base : base + jsonPath([key]).slice(1);
 }
 
 export function graphInput(v: ValueInfoProto, index: number, options: InputShapeOptions): GraphInput {

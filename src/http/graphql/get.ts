@@ -94,12 +94,25 @@ export function bodyInvalid(body: unknown): ConvlensError | null {
       ...(suggestion ? { suggestion } : {}),
     });
   }
-  const { query } = body as { query?: unknown };
+  const { query, operationName, variables, extensions } = body as Record<string, unknown>;
   if (query !== undefined && typeof query !== 'string') {
-    return new ConvlensError('GRAPHQL_INVALID', `query must be a string (the GraphQL document), got ${Array.isArray(query) ? 'an array' : query === null ? 'null' : typeof query}`, { path: '$.query' });
+    return new ConvlensError('GRAPHQL_INVALID', `query must be a string (the GraphQL document), got ${kindOf(query)}`, { path: '$.query' });
+  }
+  // the schema mercurius gives fastify would turn operationName 5 into "5" ("Unknown operation named "5"") and
+  // answer a variables array without saying which member: each at its own path (found by the fuzz round)
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
+    return new ConvlensError('GRAPHQL_INVALID', `operationName must be a string (the name of one of the document's operations) or null, got ${kindOf(operationName)}`, { path: '$.operationName' });
+  }
+  for (const [member, value] of [['variables', variables], ['extensions', extensions]] as const) {
+    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+      return new ConvlensError('GRAPHQL_INVALID', `${member} must be a JSON object (or null), got ${kindOf(value)}`, { path: `$.${member}` });
+    }
   }
   return null;
 }
+
+/** A JSON value's kind, for a message: `an array`, `null`, `number`. */
+const kindOf = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v);
 
 /** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
 export function getInvalid(params: Record<string, unknown>, maxTokens: number): ConvlensError | null {
