@@ -2,7 +2,7 @@
  * The direct convolution's rows: each output the sum over its input channels and taps, a GEMM over
  * an implicit im2col (the columns written straight into the GEMM's packed panels, or staged and
  * gathered in WebAssembly: ops/conv-im2col.ts). ops/conv.ts runs it for every dense conv that
- * Winograd does not take, and for the tile rows Winograd leaves not finite (directWhereNotFinite):
+ * Winograd does not take, and for the rows Winograd leaves not finite (directWhereNotFinite):
  * its transforms subtract input values, so an infinite input gives NaN (∞ − ∞) where the direct sum
  * gives ±∞ (PyTorch's CPU conv is the direct sum).
  */
@@ -12,8 +12,11 @@ import { gemmPacked, packA, remapFinalOutputs, withEpilogue } from '../tensor/ge
 import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
 import type { RowPanelFill } from './gemm-tiles.js';
 import { stageConv } from './conv-im2col.js';
-import type { NonFiniteTiles } from './conv-winograd.js';
+import type { NonFiniteRows } from './conv-winograd.js';
 import { KERNEL_SCRATCH } from '../limits.js';
+
+/** Most floats of the direct rows computed at once where Winograd's were not finite (4 MiB): rows in pieces, one at least. */
+const REDO_SCRATCH = 1 << 20;
 
 /**
  * Columns per GEMM B panel: the width of tensor/gemm.ts's 4×8 micro-kernel tile. Panels are K×8
@@ -94,10 +97,11 @@ function convPanels(x: Float32Array, xOff: number, geo: AxisGeometry[], firstPos
 
 /**
  * Output rows [from, to) of a dense (not depthwise) convolution by the direct sum, written into
- * `out` (the whole output); whether the bias was added (the GEMM starts from it when it stages the
- * im2col; the caller adds it otherwise).
+ * `out` (the whole output, or `into`: rows from `into.row` on, `into.plane` floats an image's
+ * kernel); whether the bias was added (the GEMM starts from it when it stages the im2col; the
+ * caller adds it otherwise).
  */
-export function directRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array): boolean {
+export function directRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, into?: { plane: number; row: number }): boolean {
   const [gh, gw] = p.geo;
   const OW = gw.out;
   const plane = gh.out * OW;
@@ -108,6 +112,7 @@ export function directRows(x: Float32Array, weight: Float32Array, bias: Float32A
   const K = cinG * gh.kernel * gw.kernel;
   const pointwise = gh.kernel === 1 && gw.kernel === 1 && gh.stride === 1 && gw.stride === 1 && gh.padBegin === 0 && gw.padBegin === 0 && gh.padEnd === 0 && gw.padEnd === 0;
   const xPlane = gh.in * gw.in;
+  const [ldc, row0] = into ? [into.plane, into.row] : [plane, 0];
   let biasAdded = false;
   // one tile (every zoo conv): A packed once per group; else tiles within KERNEL_SCRATCH (ops/gemm-tiles.ts)
   const { mc, kc } = gemmTiles(coutG, K);
@@ -118,63 +123,64 @@ export function directRows(x: Float32Array, weight: Float32Array, bias: Float32A
     const staged = Ap && stageConv(cinG, p.geo, Ap, from, to);
     for (let b = 0; b < p.n; b++) {
       const xOff = (b * p.cin + g * cinG) * xPlane;
-      const outOff = (b * p.cout + g * coutG) * plane + first;
+      const outOff = (b * p.cout + g * coutG) * ldc + (from - row0) * OW;
       if (Ap && staged) {
         staged.load(x, xOff);
         // the bias is the kernel's starting value (the same path for every group and band: whether stageConv stages depends on the whole conv's sizes only)
-        gemmPacked(positions, Ap, staged.fill(first), out, outOff, plane, false, bias, g * coutG);
+        gemmPacked(positions, Ap, staged.fill(first), out, outOff, ldc, false, bias, g * coutG);
         biasAdded = true;
       } else if (pointwise) {
         // the kernel the whole plane's width picks (a band of fewer than 8 positions would take the float64 loop)
-        gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, plane, false, KERNEL_SCRATCH, plane < 8);
+        gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, ldc, false, KERNEL_SCRATCH, plane < 8);
       } else if (Ap) {
         const fill = convPanels(x, xOff, p.geo, first);
-        gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, plane, false);
-      } else gemmTiled(coutG, positions, K, weight, g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, plane, false);
+        gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, ldc, false);
+      } else gemmTiled(coutG, positions, K, weight, g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, ldc, false);
     }
   }
   return biasAdded;
 }
 
 /**
- * Recomputes by the direct sum the tile rows of [from, to) that winogradRows left not finite
- * (`tiles`: by kernel and tile row), the bias added and the fused activation in force (tensor/gemm.ts
- * withEpilogue) applied as Winograd's copy-out applied it (counted once, there). Each kernel's tile
- * row is judged by its own outputs, which any band of rows or kernels computes with the same bits,
- * and the direct sum's bits of an output do not depend on the rows computed beside it, nor on the
+ * Recomputes by the direct sum the output rows of [from, to) that winogradRows left not finite
+ * (`found`: by kernel and row), the bias added and the fused activation in force (tensor/gemm.ts
+ * withEpilogue) applied as Winograd's copy-out applied it (counted once, there). Each kernel's row
+ * is judged by its own outputs, which any band of rows or kernels computes with the same bits, and
+ * the direct sum's bits of an output do not depend on the rows computed beside it, nor on the
  * kernels while the GEMM is one tile (the only channel bands a team cuts: runtime/bands.ts): so a
- * split still gives the whole conv's bits. The direct rows go through a scratch output (only on
- * such inputs) so that a kernel's finite tile rows keep Winograd's values.
+ * split still gives the whole conv's bits. The direct rows go through a scratch output of their
+ * rows only (REDO_SCRATCH floats at most a piece; only on such inputs), so that a kernel's finite
+ * rows keep Winograd's values.
  */
-export function directWhereNotFinite(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, tiles: NonFiniteTiles): void {
+export function directWhereNotFinite(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, found: NonFiniteRows): void {
   const [OH, OW] = [p.geo[0].out, p.geo[1].out];
   const plane = OH * OW;
-  const TH = tiles.tileRows;
-  const anyKernel = (ty: number) => {
-    for (let k = 0; k < p.cout; k++) if (tiles.flags[k * TH + ty]) return true;
+  const anyKernel = (r: number) => {
+    for (let k = 0; k < p.cout; k++) if (found.flags[k * OH + r]) return true;
     return false;
   };
-  const scratch = new Float32Array(out.length);
-  for (let ty = from >> 1; ty < TH && 2 * ty < to; ty++) {
-    if (!anyKernel(ty)) continue;
-    // the run of tile rows with a kernel to redo, clipped to the band
-    let end = ty + 1;
-    while (end < TH && 2 * end < to && anyKernel(end)) end++;
-    const [r0, r1] = [Math.max(from, 2 * ty), Math.min(to, 2 * end, OH)];
+  // rows a piece: its scratch within REDO_SCRATCH floats (one row at least)
+  const most = Math.max(1, Math.floor(REDO_SCRATCH / (p.n * p.cout * OW)));
+  for (let r0 = from; r0 < to; r0++) {
+    if (!anyKernel(r0)) continue;
+    // the run of rows with a kernel to redo, within the band
+    let r1 = r0 + 1;
+    while (r1 < to && r1 - r0 < most && anyKernel(r1)) r1++;
+    const rows = (r1 - r0) * OW;
+    const scratch = new Float32Array(p.n * p.cout * rows);
     // not final yet (an activation in force is applied below, once): a map that leaves them
-    const biasAdded = withEpilogue(() => {}, () => directRows(x, weight, bias, p, r0, r1, scratch)).result;
-    if (!biasAdded) addBias(scratch, bias, p.n, p.cout, plane, r0 * OW, r1 * OW);
-    for (let t = ty; t < end; t++) {
-      const [a, b] = [Math.max(r0, 2 * t) * OW, Math.min(r1, 2 * t + 2) * OW];
-      for (let k = 0; k < p.cout; k++) {
-        if (!tiles.flags[k * TH + t]) continue;
+    const biasAdded = withEpilogue(() => {}, () => directRows(x, weight, bias, p, r0, r1, scratch, { plane: rows, row: r0 })).result;
+    if (!biasAdded) addBias(scratch, bias, p.n, p.cout, rows, 0, rows);
+    for (let k = 0; k < p.cout; k++)
+      for (let r = r0; r < r1; r++) {
+        if (!found.flags[k * OH + r]) continue;
         for (let n = 0; n < p.n; n++) {
-          const at = (n * p.cout + k) * plane;
-          out.set(scratch.subarray(at + a, at + b), at + a);
-          remapFinalOutputs(out.subarray(at + a, at + b));
+          const at = (n * p.cout + k) * plane + r * OW;
+          const src = (n * p.cout + k) * rows + (r - r0) * OW;
+          out.set(scratch.subarray(src, src + OW), at);
+          remapFinalOutputs(out.subarray(at, at + OW));
         }
       }
-    }
-    ty = end;
+    r0 = r1 - 1;
   }
 }

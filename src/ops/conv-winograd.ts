@@ -134,22 +134,25 @@ let transforms = 0;
 export const kernelTransforms = (): number => transforms;
 
 /**
- * The tile rows (output rows 2ty and 2ty + 1) where a kernel's Winograd outputs, in some image, are
- * not finite: flags[k · tileRows + ty] for the call's kernel k (ops/conv-direct.ts recomputes them).
+ * The output rows where a kernel's Winograd outputs, in some image, are not finite: flags[k · rows
+ * + r] for the call's kernel k (every group's) and output row r, within the call's band of rows
+ * only (ops/conv-direct.ts recomputes them). A row, not a tile row: a band that ends inside a tile
+ * computes its other row from input rows that may not be there (a team's partner reads its band's
+ * rows as they are staged), and a row's own outputs decide for it the same way in any split.
  */
-export interface NonFiniteTiles {
-  tileRows: number;
+export interface NonFiniteRows {
+  rows: number;
   flags: Uint8Array;
 }
 
-/** Flags the tile rows of a chunk's Y (kernels from `k0`, tile rows from `ty`) that hold an output not finite, the `realRows` output rows below OH only. */
-function flagNonFinite(y: Float32Array, yAt: number, kernels: number, rows: number, realRows: number, OW: number, k0: number, ty: number, tiles: NonFiniteTiles): void {
+/** Flags the output rows [r0, r1) of a chunk's Y (kernels from `k0`, its first row `y0`) that hold an output not finite. */
+function flagNonFinite(y: Float32Array, yAt: number, kernels: number, chunkRows: number, OW: number, k0: number, y0: number, r0: number, r1: number, found: NonFiniteRows): void {
   for (let k = 0; k < kernels; k++) {
-    const at = yAt + k * 2 * rows * OW;
-    for (let r = 0; r < realRows; r++) {
-      for (let i = at + r * OW; i < at + (r + 1) * OW; i++) {
+    const at = yAt + k * chunkRows * OW;
+    for (let r = r0; r < r1; r++) {
+      for (let i = at + (r - y0) * OW; i < at + (r - y0 + 1) * OW; i++) {
         if (Number.isFinite(y[i])) continue;
-        tiles.flags[(k0 + k) * tiles.tileRows + ty + (r >> 1)] = 1;
+        found.flags[(k0 + k) * found.rows + r] = 1;
         break;
       }
     }
@@ -160,7 +163,7 @@ function flagNonFinite(y: Float32Array, yAt: number, kernels: number, rows: numb
  * Output rows [from, to) of a convolution that winogradApplies to, written into `out` (the whole
  * output, [N, Cout, H', W']), the bias added: ops/conv.ts convRows's contract. A fused activation
  * in force (tensor/gemm.ts withEpilogue) maps every output as it is copied out, as the GEMM's own
- * copy-out does. Returns the tile rows whose outputs are not finite (null when all are), which the
+ * copy-out does. Returns the rows whose outputs are not finite (null when all are), which the
  * caller recomputes by the direct sum.
  */
 export function winogradRows(
@@ -174,7 +177,7 @@ export function winogradRows(
   /** Floats of U per pass and of a chunk of tile rows (specs pass small ones: more passes and chunks, the same bits). */
   budgets = { kernels: U_BUDGET, chunk: CHUNK_BUDGET },
   kept?: KeptKernels,
-): NonFiniteTiles | null {
+): NonFiniteRows | null {
   const [gh, gw] = p.geo;
   const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
   const C = p.cin / p.groups;
@@ -207,7 +210,7 @@ export function winogradRows(
   const end = Math.max(yAt + Kr * 2 * tc * OW + 8, vAt + Kr * C * 9);
   // the kernels this job's last band left in memory, if nothing used it since (read before this call's own uses)
   let left = kept?.from && kept.from.uses === heapUses() ? kept.from : null;
-  let notFinite: NonFiniteTiles | null = null;
+  let notFinite: NonFiniteRows | null = null;
   const ints = wasmInts(end);
   for (let c = 0; c < C; c++) ints[tapsAt + c] = c * ldv * 4;
   const heap = wasmFloats(end);
@@ -248,14 +251,15 @@ export function winogradRows(
               block((xi * Kr * C) * 4, panelsAt * 4, (mAt + xi * Kr * ldm + jb) * 4, C, Kr >> 2, panels, zeroAt * 4, ldm * 4);
             }
           }
-          if (outputTransform(mAt * 4, ldm * 4, Kr * ldm * 4, kernels, rows, TW, OW, biasAt * 4, yAt * 4, 2 * rows * OW * 4)) {
-            // an input or weight not finite (rare): which kernels' tile rows, before the epilogue maps them
-            notFinite ??= { tileRows: (OH + 1) >> 1, flags: new Uint8Array(p.cout * ((OH + 1) >> 1)) };
-            flagNonFinite(heap, yAt, kernels, rows, Math.min(2 * rows, OH - 2 * tyA), OW, g * K + k0, tyA, notFinite);
-          }
+          const notAllFinite = outputTransform(mAt * 4, ldm * 4, Kr * ldm * 4, kernels, rows, TW, OW, biasAt * 4, yAt * 4, 2 * rows * OW * 4);
           // the band's rows of this chunk, kernel by kernel (contiguous in both)
           const r0 = Math.max(from, 2 * tyA);
           const r1 = Math.min(to, 2 * (tyA + rows), OH);
+          if (notAllFinite) {
+            // an input or weight not finite (rare), or a tile's other row read unstaged rows: which of the band's rows, before the epilogue maps them
+            notFinite ??= { rows: OH, flags: new Uint8Array(p.cout * OH) };
+            flagNonFinite(heap, yAt, kernels, 2 * rows, OW, g * K + k0, 2 * tyA, r0, r1, notFinite);
+          }
           const span = (r1 - r0) * OW;
           // a fused activation (tensor/gemm.ts withEpilogue) on the final values while they are in cache
           const whole = span === 2 * rows * OW;

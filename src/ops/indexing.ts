@@ -199,7 +199,7 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
       // a reflection reads at most size − 1 units past the edge, a wrap at most what the crops leave
       // (PyTorch refuses more; a wrap past a crop's remainder reads memory it never wrote, or is refused)
       const kept = x[a] - Math.max(-pads[i], 0) - Math.max(-pads[i + axes.length], 0);
-      // reflect, edge: PyTorch refuses an empty output ("input is too small. Calculated output W: 0"), also in 1-D, where an empty tensor is otherwise allowed (constant and circular give one)
+      // reflect, edge: an empty output is refused (PyTorch: "input is too small. Calculated output W: 0" when every padded axis is empty; convlens refuses any empty output of rank ≥ 2 anyway, NON_POSITIVE_SIZE), also in 1-D, where an empty tensor is otherwise allowed (constant and circular give one)
       if ((ctx.attrs.mode === 'reflect' || ctx.attrs.mode === 'edge') && out[a] <= 0) {
         ctx.fail('NON_POSITIVE_SIZE', `${ctx.attrs.mode} padding [${pads[i]}, ${pads[i + axes.length]}] on axis ${a} of ${fmtShape(x)} leaves ${out[a]} units (PyTorch: input is too small, calculated output ${out[a]})`, 'pads', { shapes: { data: x } });
       }

@@ -2,7 +2,8 @@
  * The receptive field of upsample and resize over the resampling plan (upsample-plan.ts).
  *
  * Receptive field: unit o reads the taps of nonzero weight (a weight of exactly 0, as PyTorch's at
- * a source clamped to 0 or on a pixel centre, reads nothing: autograd leaves it out too); the field
+ * a source clamped to 0 or on a pixel centre, carries no gradient: autograd leaves it out too, though
+ * the kernel multiplies it, so a NaN or ±∞ there still makes NaN); the field
  * is the envelope of those reads (readEnvelope) at the step of the coordinate transform: 1/scale
  * (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
  * PyTorch reads by size, |end − start|·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated

@@ -1,6 +1,6 @@
 /**
  * Inputs that are not finite through a conv Winograd takes (ops/conv-direct.ts directWhereNotFinite):
- * the tile rows whose Winograd outputs are not finite are the direct sum's, as PyTorch's CPU conv
+ * the output rows whose Winograd outputs are not finite are the direct sum's, as PyTorch's CPU conv
  * computes it (an infinite input made NaN there: the transforms subtract inputs, ∞ − ∞). Expected
  * values from the definition in double precision (test/ops/conv-definition.ts direct), where ±∞
  * and NaN follow IEEE arithmetic as they do in float32.
@@ -24,7 +24,7 @@ function withValue(v: number, positiveWeights = false) {
   return o;
 }
 
-describe('a conv Winograd takes, on inputs that are not finite: the direct sum in the tile rows they reach', () => {
+describe('a conv Winograd takes, on inputs that are not finite: the direct sum in the rows they reach', () => {
   it('8 → 6 at 10×10, pad 1: the case takes Winograd (the path under test)', () => {
     expect(winogradApplies(c.cin, p.geo)).toBe(true);
   });
@@ -47,7 +47,7 @@ describe('a conv Winograd takes, on inputs that are not finite: the direct sum i
     ['+∞', Infinity],
     ['−∞', -Infinity],
     ['NaN', NaN],
-  ])('%s at (4, 5), weights of both signs: ±∞ and NaN where the definition has them; tile rows 1 and 2 (output rows 2–5) of every kernel are the direct path\'s bits, the others Winograd\'s', (_, v) => {
+  ])('%s at (4, 5), weights of both signs: ±∞ and NaN where the definition has them; the output rows whose window holds it (3–5) of every kernel are the direct path\'s bits, the others Winograd\'s (row 2 too, the same tile as row 3)', (_, v) => {
     const { x, w, bias } = withValue(v);
     const y = convForward(x, w, bias, p);
     const want = direct(x, w, bias, c, OH, OW);
@@ -59,13 +59,13 @@ describe('a conv Winograd takes, on inputs that are not finite: the direct sum i
       if (!Number.isFinite(want[i])) expect(y[i], `output ${i}`).toBe(want[i]);
       const row = Math.floor(i / OW) % OH;
       const image = Math.floor(i / (c.cout * OH * OW));
-      // image 0 holds no such value, but a tile row is redone for every image of a kernel it reaches
-      expect(y[i], `output ${i} (row ${row})`).toBe(row >= 2 && row <= 5 ? directPath[i] : winograd[i]);
+      // image 0 holds no such value, but a row is redone for every image of a kernel it reaches
+      expect(y[i], `output ${i} (row ${row})`).toBe(row >= 3 && row <= 5 ? directPath[i] : winograd[i]);
       if (image === 0) expect(Math.abs(y[i] - want[i])).toBeLessThan(1e-5);
     }
   });
 
-  it('with +∞ in the input: every band of output rows, a job\'s bands with its kernels kept, and a band of kernels [2, 5) give the whole conv\'s bits (each kernel\'s tile row judged by its own outputs)', () => {
+  it('with +∞ in the input: every band of output rows, a job\'s bands with its kernels kept, and a band of kernels [2, 5) give the whole conv\'s bits (each kernel\'s row judged by its own outputs)', () => {
     const { x, w, bias } = withValue(Infinity);
     const whole = convForward(x, w, bias, p);
     expectEveryRowBand(whole, OH, OW, (a, b, out) => convRows(x, w, bias, p, a, b, out));
@@ -77,6 +77,26 @@ describe('a conv Winograd takes, on inputs that are not finite: the direct sum i
     const kernels = new Float32Array(c.n * 3 * OH * OW);
     convRows(x, w.subarray(2 * 72, 5 * 72), bias.subarray(2, 5), { ...p, cout: 3 }, 0, OH, kernels);
     for (let b = 0; b < c.n; b++) expect(kernels.subarray(b * 3 * OH * OW, (b + 1) * 3 * OH * OW)).toEqual(whole.subarray(at(b, 2, 0, 0), at(b, 5, 0, 0)));
+  });
+
+  it('a band that ends inside a tile, [4, 5): row 5, computed beside it from input row 6, is not its business: NaN in input row 6 (a row a team has not staged yet) leaves row 4 Winograd\'s bits', () => {
+    const { x, w, bias } = operands(c, 32);
+    const whole = convForward(x, w, bias, p);
+    const unstaged = x.slice();
+    for (let b = 0; b < c.n; b++) for (let ch = 0; ch < c.cin; ch++) unstaged.fill(NaN, ((b * c.cin + ch) * c.h + 6) * c.w, ((b * c.cin + ch) * c.h + 7) * c.w);
+    const band = new Float32Array(whole.length);
+    convRows(unstaged, w, bias, p, 4, 5, band);
+    for (let b = 0; b < c.n; b++)
+      for (let k = 0; k < c.cout; k++) expect(band.subarray(at(b, k, 4, 0), at(b, k, 5, 0)), `image ${b} kernel ${k}`).toEqual(whole.subarray(at(b, k, 4, 0), at(b, k, 5, 0)));
+  });
+
+  it('32 images, 8 → 8 at 8×2048 (524,288 floats a row over the kernels and images: the rows redone two at a time within the scratch bound), +∞ down column 100 of image 0: every row is the direct path\'s bits', () => {
+    const big: Case = { ...c, n: 32, cout: 8, h: 8, w: 2048 };
+    const { x, w, bias } = operands(big, 33);
+    for (let row = 0; row < 8; row++) x[row * 2048 + 100] = Infinity;
+    const bp = plan(big);
+    expect(winogradApplies(big.cin, bp.geo)).toBe(true);
+    expect(convForward(x, w, bias, bp)).toEqual(withoutWinograd(() => convForward(x, w, bias, bp)));
   });
 
   it('a fused clamp to [0, 6] (ReLU6) in the copy-out: +∞ outputs become 6, the recomputed rows are mapped once and every output counted once as covered', () => {
