@@ -5,7 +5,6 @@
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
  * heatmap as PNG and SVG files, the gradient as .npy.
  */
-import path from 'node:path';
 import { MAX_TARGET_BYTES, STDIN, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
@@ -145,30 +144,11 @@ function checkStdout(io: Io, o: OptionValues): void {
   if (toStdout[0] !== '--svg' && io.outIsTTY) refuse(`${toStdout[0]} - writes binary to stdout, which is a terminal: redirect it to a file or a pipe`);
 }
 
-/**
- * Two of --out, --png, --svg and --gradient naming one file: the later write replaced the earlier
- * (`--gradient g.npy --out g.npy` left the statistics table in g.npy, the gradient gone, exit 0).
- * /dev/null may take any of them; `-` is checkStdout's.
- */
-function checkSameFile(o: OptionValues): void {
-  const seen = new Map<string, string>();
-  for (const flag of ['--out', '--png', '--svg', '--gradient']) {
-    const file = o[flag.slice(2)] as string | undefined;
-    if (file === undefined || file === '-') continue;
-    const resolved = path.resolve(file);
-    if (resolved === '/dev/null') continue;
-    const other = seen.get(resolved);
-    if (other !== undefined) throw new ConvlensError('INVALID_OPTION', `${flag} ${file} is the file ${other} writes: one would replace the other; give each its own file`, { path: flag });
-    seen.set(resolved, flag);
-  }
-}
-
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
   if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   checkStdout(io, o);
-  checkSameFile(o);
   const file = npyFile(o);
   refuseOverwrite([target, file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
   if (file !== null && samplesGiven) throw new ConvlensError('INVALID_OPTION', `--samples averages over random inputs; --input ${file} is one given input: leave --samples out, or use --input random`, { path: '--samples' });

@@ -8,7 +8,8 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
@@ -97,12 +98,43 @@ function fileIdentity(file: string): string | undefined {
 }
 
 /**
- * An output option naming a file the command reads (`analyze spec.json --out spec.json`, a
- * `--device` profile, erf's .npy `--input`): the output replaced it (exit 0, the spec gone, the
- * report in its place). Refused before any work; a file that is not there yet is read by nobody,
- * `-` is stdout or stdin, and a character device (/dev/null) is no file.
+ * The file a write to `file` lands in: an existing regular file's identity; for a file not there
+ * yet, its path through its folder's real path (a symlinked folder is the same folder); undefined
+ * for `-` (stdout), a character device (/dev/null may take any number of outputs) or a pipe.
+ */
+function writeIdentity(file: string): string | undefined {
+  if (file === '-') return undefined;
+  try {
+    statSync(file);
+    return fileIdentity(file);
+  } catch {
+    const resolved = path.resolve(file);
+    try {
+      return path.join(realpathSync(path.dirname(resolved)), path.basename(resolved));
+    } catch {
+      return resolved; // its folder is not there either: the write fails with its own error
+    }
+  }
+}
+
+/**
+ * Output options that would destroy a file, refused before any work (exit 2, at the flag):
+ * - two outputs naming one file (`erf --gradient g.npy --out g.npy`, or a symlink or hard link
+ *   to it): the later write replaced the earlier;
+ * - an output naming a file the command reads (`analyze spec.json --out spec.json`, a `--device`
+ *   profile, erf's .npy `--input`): the output replaced it (exit 0, the spec gone, the report in
+ *   its place). A file that is not there yet is read by nobody.
+ * Files are compared by what they are, not by how they are spelt.
  */
 export function refuseOverwrite(inputs: readonly (string | undefined)[], outputs: readonly (readonly [string, string | undefined])[]): void {
+  const written = new Map<string, string>();
+  for (const [flag, file] of outputs) {
+    const id = file === undefined ? undefined : writeIdentity(file);
+    if (id === undefined) continue;
+    const other = written.get(id);
+    if (other !== undefined) throw new ConvlensError('INVALID_OPTION', `${flag} ${file} is the file ${other} writes: one would replace the other; give each its own file`, { path: flag });
+    written.set(id, flag);
+  }
   const read = new Map<string, string>();
   for (const file of inputs) {
     const id = file === undefined || file === '-' ? undefined : fileIdentity(file);

@@ -2,7 +2,7 @@
  * `convlens erf`'s command-line rules (src/cli/erf.ts): `-` is stdout for --png, --svg and
  * --gradient as for --out, one output there at a time, binary never to a terminal.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,22 @@ describe('erf: - is stdout for --png, --svg and --gradient', () => {
     const png = await cli(['erf', file('net.json'), '--samples', '1', '--png', file('h.img'), '--svg', file('h.img')]);
     expect([png.code, png.err]).toEqual([2, `convlens: INVALID_OPTION: --svg ${file('h.img')} is the file --png writes: one would replace the other; give each its own file (at --svg)`]);
     expect((await cli(['erf', file('net.json'), '--samples', '1', '--out', '/dev/null', '--png', '/dev/null'])).code).toBe(0);
+  });
+
+  it('another path to one output file is the same file: a symlink, a hard link, or a new file through a symlinked folder', async () => {
+    writeFileSync(file('kept.npy'), 'kept');
+    symlinkSync(file('kept.npy'), file('kept-link.npy'));
+    linkSync(file('kept.npy'), file('kept-hard.npy'));
+    for (const other of [file('kept-link.npy'), file('kept-hard.npy')]) {
+      const r = await cli(['erf', file('net.json'), '--samples', '1', '--gradient', file('kept.npy'), '--out', other]);
+      expect([r.code, r.out, r.err], other).toEqual([2, '', `convlens: INVALID_OPTION: --gradient ${file('kept.npy')} is the file --out writes: one would replace the other; give each its own file (at --gradient)`]);
+    }
+    expect(readFileSync(file('kept.npy'), 'utf8')).toBe('kept');
+    mkdirSync(file('real'));
+    symlinkSync(file('real'), file('alias'));
+    const fresh = await cli(['erf', file('net.json'), '--samples', '1', '--png', path.join(file('real'), 'h.png'), '--svg', path.join(file('alias'), 'h.png')]);
+    expect([fresh.code, fresh.err]).toEqual([2, `convlens: INVALID_OPTION: --svg ${path.join(file('alias'), 'h.png')} is the file --png writes: one would replace the other; give each its own file (at --svg)`]);
+    expect(existsSync(path.join(file('real'), 'h.png'))).toBe(false);
   });
 
   it('a PNG or .npy to a terminal is refused; SVG text there is allowed', async () => {
