@@ -139,7 +139,7 @@ function checkStdout(io: Io, o: OptionValues): void {
   const refuse = (message: string) => {
     throw new ConvlensError('INVALID_OPTION', message, { path: toStdout[0] });
   };
-  if (toStdout.length > 1) refuse(`${toStdout.join(' - and ')} - all ask for stdout, which holds one output: give the others files`);
+  if (toStdout.length > 1) refuse(`${toStdout.join(' - and ')} - ${toStdout.length === 2 ? 'both ask for stdout, which holds one output: give one of them a file' : 'all ask for stdout, which holds one output: give all but one of them files'}`);
   if (o.out === undefined || o.out === '-') refuse(`${toStdout[0]} - writes to stdout, where the statistics go too: give --out FILE for them (or --out /dev/null)`);
   if (toStdout[0] !== '--svg' && io.outIsTTY) refuse(`${toStdout[0]} - writes binary to stdout, which is a terminal: redirect it to a file or a pipe`);
 }

@@ -51,7 +51,9 @@ describe('erf: - is stdout for --png, --svg and --gradient', () => {
 
   it('two outputs asking for stdout, or the statistics left there, are usage errors (exit 2), before any work', async () => {
     const two = await cli([...base(), '--png', '-', '--svg', '-']);
-    expect([two.code, two.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - and --svg - all ask for stdout, which holds one output: give the others files (at --png)']);
+    expect([two.code, two.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - and --svg - both ask for stdout, which holds one output: give one of them a file (at --png)']);
+    const three = await cli([...base(), '--png', '-', '--svg', '-', '--gradient', '-']);
+    expect([three.code, three.err]).toEqual([2, 'convlens: INVALID_OPTION: --png - and --svg - and --gradient - all ask for stdout, which holds one output: give all but one of them files (at --png)']);
     const stats = await cli(['erf', file('net.json'), '--samples', '1', '--gradient', '-']);
     expect([stats.code, stats.err]).toEqual([2, 'convlens: INVALID_OPTION: --gradient - writes to stdout, where the statistics go too: give --out FILE for them (or --out /dev/null) (at --gradient)']);
     const both = await cli(['erf', file('net.json'), '--samples', '1', '--out', '-', '--png', '-']);
