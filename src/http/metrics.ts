@@ -1,12 +1,14 @@
 /**
  * Prometheus metrics at GET /metrics (prom-client): request durations by route and status, errors
- * by catalog code, worker tasks by kind, and the pool's in-flight and waiting tasks. Each app has
+ * by catalog code, worker tasks by kind, the pool's threads and waiting tasks, and each worker's
+ * memory (heap, buffers, model cache) as its last task left it. Each app has
  * its own registry, so test apps do not share counters.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TaskPool } from '../runtime/pool.js';
+import type { WorkerMemory } from '../runtime/task-names.js';
 
 export interface Metrics {
   registry: Registry;
@@ -19,6 +21,22 @@ export function createMetrics(pool: TaskPool): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'convlens_' });
   new Gauge({ name: 'convlens_pool_threads', help: 'Worker threads', registers: [registry], collect() { this.set(pool.threads); } });
   new Gauge({ name: 'convlens_pool_queued', help: 'Tasks waiting for a worker', registers: [registry], collect() { this.set(pool.queued); } });
+  // each worker as its last task left it (a worker that has run nothing yet is not listed); reset at each scrape so a replaced worker's thread goes
+  const perWorker = (name: string, help: string, read: (m: WorkerMemory) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['thread'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const m of pool.workerMemory()) this.set({ thread: String(m.thread) }, read(m));
+      },
+    });
+  perWorker('convlens_worker_heap_used_bytes', "A worker thread's V8 heap in use after its last task", (m) => m.heapUsedBytes);
+  perWorker('convlens_worker_external_bytes', "A worker thread's ArrayBuffers outside its heap after its last task (shared weights not included)", (m) => m.externalBytes);
+  perWorker('convlens_model_cache_bytes', "What a worker's model cache holds (MODEL_CACHE_BYTES bounds it)", (m) => m.modelCacheBytes);
+  perWorker('convlens_model_cache_entries', "Models in a worker's model cache", (m) => m.modelCacheEntries);
   return {
     registry,
     errors: new Counter({ name: 'convlens_errors_total', help: 'Error responses by catalog code', labelNames: ['code'], registers: [registry] }),

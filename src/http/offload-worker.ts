@@ -4,35 +4,17 @@
  * catalog error comes back as `{ ok: false, error }` (pool.ts turns it into the same 4xx); tensors
  * and the report's JSON bytes are moved back, not copied.
  */
-import { Piscina } from 'piscina';
-import { ConvlensError } from '../errors.js';
-import type { SerializedError } from '../errors.js';
 import type { RenderFormat } from '../analysis/render.js';
 import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.js';
-import { withMemoryGrant } from '../runtime/memory-grant.js';
-import { collectIfOver } from '../runtime/memory.js';
 import type { MemoryGrant } from '../runtime/memory-grant.js';
+import { answerTask } from '../runtime/task-answer.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
 import { fieldsOf, foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
 import type { OffloadTask } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
-import { markTaskStarted } from '../runtime/task-clock.js';
 import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
-
-type Result = { ok: true; value: unknown } | { ok: false; error: SerializedError };
-
-/** The ArrayBuffers behind the typed arrays of a result, to move rather than copy. */
-function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<ArrayBuffer> {
-  if (depth > 8 || value === null || typeof value !== 'object') return found;
-  if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-    return found;
-  }
-  for (const v of value instanceof Map ? value.values() : Array.isArray(value) ? value : Object.values(value)) buffersOf(v, found, depth + 1);
-  return found;
-}
 
 function handle(task: OffloadTask): unknown {
   if (task.kind === 'analyze') {
@@ -70,18 +52,6 @@ function handle(task: OffloadTask): unknown {
 }
 
 export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer }): unknown {
-  markTaskStarted(task.taskStarted);
-  let result: Result;
-  try {
-    result = { ok: true, value: withMemoryGrant(task.memoryGrant, () => handle(task)) };
-  } catch (e) {
-    if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
-    throw e;
-  } finally {
-    // as runtime/worker.ts does after every task: a large request's memory goes back before the thread sleeps
-    collectIfOver();
-  }
-  const buffers = [...buffersOf(result.value, new Set())];
-  if (buffers.length === 0) return result;
-  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as never);
+  // as runtime/worker.ts answers: a large request's memory goes back before the thread sleeps
+  return answerTask(() => handle(task), task.memoryGrant, task.taskStarted);
 }

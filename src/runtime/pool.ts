@@ -17,7 +17,7 @@ import type { Config } from '../config.js';
 import { workerCount } from '../config.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import { RUNNING_TS } from '../paths.js';
-import type { TaskName, TaskResult } from './task-names.js';
+import type { TaskName, TaskResult, WorkerMemory } from './task-names.js';
 import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
 import { openMemoryGrant } from './memory-grant.js';
@@ -50,6 +50,8 @@ export interface TaskPool {
   run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options?: RunOptions): Promise<T>;
   readonly threads: number;
   readonly queued: number;
+  /** Each live worker's memory as its last task left it (runtime/task-answer.ts), by thread; a replaced worker's is dropped. */
+  workerMemory(): WorkerMemory[];
   /** Called after every task with its duration in seconds and how it ended (metrics). */
   onTask?: (task: TaskName, seconds: number, outcome: TaskOutcome) => void;
   close(): Promise<void>;
@@ -126,6 +128,9 @@ export function createPool(config: Config): TaskPool {
     execArgv: checkedExecArgv(),
     workerData: { team, modelCacheBytes: modelCacheBytesPerWorker(config, threads) },
   });
+  const lastMemory = new Map<number, WorkerMemory>();
+  // piscina's worker interface names its thread `id` (worker.threadId)
+  piscina.on('workerDestroy', (worker: { id: number }) => lastMemory.delete(worker.id));
   let inFlight = 0;
   const count = (delta: number) => {
     inFlight += delta;
@@ -164,6 +169,7 @@ export function createPool(config: Config): TaskPool {
     get queued() {
       return Math.max(0, inFlight - threads);
     },
+    workerMemory: () => [...lastMemory.values()],
     async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options: RunOptions = {}): Promise<T> {
       const cancelled = () => new ConvlensError('CLIENT_CLOSED_REQUEST', `the client went away; the ${task} task was cancelled`);
       if (options.signal?.aborted) {
@@ -216,6 +222,7 @@ export function createPool(config: Config): TaskPool {
           }
           throw e;
         }
+        if (result.worker) lastMemory.set(result.worker.thread, result.worker);
         if (!result.ok) {
           // a task refused for memory once running (runtime/memory-grant.ts) is an overload, not bad input
           outcome = result.error.code === 'OVERLOADED' ? 'overloaded' : 'invalid';

@@ -9,4 +9,17 @@ import type { SerializedError } from '../errors.js';
 export const TASK_NAMES = ['analyze', 'operator', 'run', 'foldBatchNorm', 'erf', 'compare', 'sweep'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
-export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+/** A worker thread's memory after its last task (runtime/task-answer.ts), for /metrics. */
+export interface WorkerMemory {
+  /** node:worker_threads threadId */
+  thread: number;
+  /** V8 heap in use (v8.getHeapStatistics used_heap_size) */
+  heapUsedBytes: number;
+  /** memory outside the heap V8 accounts to this thread: ArrayBuffers' backing stores (external_memory); SharedArrayBuffers are not in it */
+  externalBytes: number;
+  /** what the thread's model cache holds (runtime/model-cache.ts ModelCache.bytes), and its entries */
+  modelCacheBytes: number;
+  modelCacheEntries: number;
+}
+
+export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: SerializedError }) & { worker?: WorkerMemory };

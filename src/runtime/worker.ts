@@ -6,21 +6,18 @@
  * After every task the worker gives back what it no longer holds (runtime/memory.ts). Runs and
  * operator calls split their large layers across the worker's team (runtime/split.ts).
  */
-import { Piscina, workerData } from 'piscina';
-import { ConvlensError } from '../errors.js';
+import { workerData } from 'piscina';
 import { analyzeTask, compareTask, foldTask, runTask, sweepTask } from './tasks.js';
 import type { OperatorTask, RunTask, RunTaskResult } from './tasks.js';
 import { runOperator } from './operator.js';
 import type { OperatorResult } from './operator.js';
-import { collectIfOver } from './memory.js';
-import { withMemoryGrant } from './memory-grant.js';
 import type { MemoryGrant } from './memory-grant.js';
 import { modelCache } from './model-cache.js';
-import { markTaskStarted } from './task-clock.js';
+import { answerTask } from './task-answer.js';
 import { erfTask } from './erf-task.js';
 import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
-import type { TaskName, TaskResult } from './task-names.js';
+import type { TaskName } from './task-names.js';
 
 // RUN_THREADS and the pool's admitted-task count, from the pool (absent when run inline: no split)
 const settings = workerData as { team?: TeamSettings; modelCacheBytes?: number } | undefined;
@@ -58,29 +55,6 @@ export const TASKS = {
   sweep: sweepTask,
 } as const satisfies Record<TaskName, (payload: never) => unknown>;
 
-/** The ArrayBuffers behind every tensor in a result, so they move to the caller instead of being copied. */
-function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<ArrayBuffer> {
-  if (depth > 6 || value === null || typeof value !== 'object') return found;
-  if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-    return found;
-  }
-  for (const v of Array.isArray(value) ? value : Object.values(value)) buffersOf(v, found, depth + 1);
-  return found;
-}
-
 export default function handle({ task, payload, memoryGrant, taskStarted }: { task: TaskName; payload: never; memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer }): unknown {
-  markTaskStarted(taskStarted);
-  let result: TaskResult<unknown>;
-  try {
-    result = { ok: true, value: withMemoryGrant(memoryGrant, () => TASKS[task](payload)) };
-  } catch (e) {
-    if (e instanceof ConvlensError) return { ok: false, error: e.toJSON() };
-    throw e;
-  } finally {
-    collectIfOver();
-  }
-  const buffers = [...buffersOf(result.value, new Set())];
-  if (buffers.length === 0) return result;
-  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as never);
+  return answerTask(() => TASKS[task](payload), memoryGrant, taskStarted);
 }

@@ -30,4 +30,20 @@ describe('GET /metrics', () => {
     expect(res.text).toMatch(/convlens_errors_total\{code="GRAPHQL_INVALID"\} 1/);
     expect(res.text).toMatch(/convlens_pool_threads 2/);
   });
+
+  it("each worker's memory as its last task left it: heap, buffers, model cache by thread; two runs of two specs keep two models", async () => {
+    const spec = (c: number) => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: c, kernelSize: 3 }] });
+    const x = { shape: [1, 1, 4, 4], data: new Array(16).fill(1) };
+    for (const c of [2, 3]) await request(app.server).post('/v1/run').send({ spec: spec(c), inputs: { x } }).expect(200);
+    const text = (await request(app.server).get('/metrics').expect(200)).text;
+    const series = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{thread="(\\d+)"\\} (\\d+)$`, 'gm'))].map((m) => ({ thread: m[1], value: Number(m[2]) }));
+    const heap = series('convlens_worker_heap_used_bytes');
+    // the first case's tasks and these ran on one or both of the two workers
+    expect(heap.length).toBeGreaterThanOrEqual(1);
+    expect(heap.length).toBeLessThanOrEqual(2);
+    for (const h of heap) expect(h.value).toBeGreaterThan(1 << 20);
+    expect(series('convlens_worker_external_bytes').map((e) => e.thread)).toEqual(heap.map((h) => h.thread));
+    expect(series('convlens_model_cache_entries').reduce((n, e) => n + e.value, 0)).toBe(2);
+    for (const b of series('convlens_model_cache_bytes').filter((b) => b.value > 0)) expect(b.value).toBeGreaterThanOrEqual(4096);
+  });
 });

@@ -23,6 +23,7 @@ function deferredPool(threads: number) {
   const pool: TaskPool = {
     threads,
     queued: 0,
+    workerMemory: () => [],
     run: <T>(_task: string, payload: unknown) =>
       new Promise<T>((resolve, reject) => {
         const source = (payload as { source: { name?: string } }).source;
@@ -146,6 +147,7 @@ describe('analyze and run', () => {
     const pool: TaskPool = {
       threads: 1,
       queued: 0,
+      workerMemory: () => [],
       run: async (_task, _payload, transfer) => {
         calls.push(1);
         // what a transfer does to the caller's buffer
