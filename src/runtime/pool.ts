@@ -129,8 +129,6 @@ export function createPool(config: Config): TaskPool {
     workerData: { team, modelCacheBytes: modelCacheBytesPerWorker(config, threads) },
   });
   const lastMemory = new Map<number, WorkerMemory>();
-  // piscina's worker interface names its thread `id` (worker.threadId)
-  piscina.on('workerDestroy', (worker: { id: number }) => lastMemory.delete(worker.id));
   let inFlight = 0;
   const count = (delta: number) => {
     inFlight += delta;
@@ -169,7 +167,13 @@ export function createPool(config: Config): TaskPool {
     get queued() {
       return Math.max(0, inFlight - threads);
     },
-    workerMemory: () => [...lastMemory.values()],
+    workerMemory() {
+      // only the live workers': a replaced one's goes. Not by piscina's workerDestroy event: after a
+      // crash or running out of heap it comes once the thread has exited, its threadId then −1
+      const live = new Set(piscina.threads.map((w) => w.threadId));
+      for (const thread of lastMemory.keys()) if (!live.has(thread)) lastMemory.delete(thread);
+      return [...lastMemory.values()];
+    },
     async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options: RunOptions = {}): Promise<T> {
       const cancelled = () => new ConvlensError('CLIENT_CLOSED_REQUEST', `the client went away; the ${task} task was cancelled`);
       if (options.signal?.aborted) {

@@ -44,6 +44,8 @@ describe('GET /metrics', () => {
     for (const h of heap) expect(h.value).toBeGreaterThan(1 << 20);
     expect(series('convlens_worker_external_bytes').map((e) => e.thread)).toEqual(heap.map((h) => h.thread));
     expect(series('convlens_model_cache_entries').reduce((n, e) => n + e.value, 0)).toBe(2);
-    for (const b of series('convlens_model_cache_bytes').filter((b) => b.value > 0)) expect(b.value).toBeGreaterThanOrEqual(4096);
+    // an entry holds at least its one layer's estimate (PER_LAYER_BYTES, 4,096) and its conv's 18 or 27 float32 weights
+    const entries = new Map(series('convlens_model_cache_entries').map((e) => [e.thread, e.value]));
+    for (const b of series('convlens_model_cache_bytes')) expect(b.value, `thread ${b.thread}`).toBeGreaterThanOrEqual(entries.get(b.thread)! * (4096 + 18 * 4));
   });
 });

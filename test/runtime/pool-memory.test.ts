@@ -10,6 +10,7 @@ import { createPool } from '../../src/runtime/pool.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 const sleeper = new URL('./sleep-worker.mjs', import.meta.url).href;
+const exiter = new URL('./exit-worker.mjs', import.meta.url).href;
 const pool = createPool(loadConfig({ WORKERS: '1', TASK_TIMEOUT_MS: '1500', MAX_QUEUE: '4' }));
 afterAll(() => pool.close());
 
@@ -53,5 +54,16 @@ describe("the pool's record of its workers' memory", () => {
     expect(after).toHaveLength(1);
     expect(after[0].thread).not.toBe(before);
     expect(after[0].modelCacheEntries).toBe(0);
+  });
+
+  // a review found a crashed worker listed for good: piscina's workerDestroy came after the thread's exit, its threadId then −1
+  it('a worker whose thread ends (a crash, or out of heap) leaves the record too', async () => {
+    expect(await pool.run('operator', {}, undefined, { filename: exiter })).toBe(1);
+    const [crashing] = pool.workerMemory();
+    await expect(pool.run('operator', { exit: true }, undefined, { filename: exiter })).rejects.toThrow();
+    await until(() => pool.workerMemory().every((m) => m.thread !== crashing.thread));
+    expect(pool.workerMemory().map((m) => m.thread)).not.toContain(crashing.thread);
+    expect(await pool.run('operator', {}, undefined, { filename: exiter })).toBe(1);
+    expect(pool.workerMemory()).toHaveLength(1);
   });
 });
