@@ -36,7 +36,7 @@ import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
 import { operationTypeRule } from './graphql/operation-types.js';
-import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, unknownParameter } from './graphql/get.js';
+import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, operationInvalid, unknownParameter } from './graphql/get.js';
 import { GRAPHQL_READS, formatErrors, responseMediaType } from './graphql/errors.js';
 import { unsupportedMediaType } from './errors.js';
 import { byConvention, graphqlAnswer, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
@@ -148,11 +148,16 @@ export async function graphqlRoutes(
     // a form is read for the REST routes' files, never here: 415 as for text/plain, not "body must be object" (found by the fuzz round)
     const type = request.headers['content-type'];
     if (typeof type === 'string' && /^multipart\//i.test(type.trim())) throw unsupportedMediaType(type, GRAPHQL_READS);
+    // the REST routes' binary media (an ONNX file, a .npy) arrive as bytes: not a GraphQL request (its index keys were read as members)
+    if (Buffer.isBuffer(request.body)) throw unsupportedMediaType(typeof type === 'string' ? type : 'application/octet-stream', GRAPHQL_READS);
     const invalid = bodyInvalid(request.body);
     if (invalid) throw invalid;
-    // GraphQL-over-HTTP: null for an optional parameter is the same as leaving it out (mercurius's schema refused extensions: null)
     const body = request.body as Record<string, unknown> | null;
-    if (body !== null && typeof body === 'object' && body.extensions === null) delete body.extensions;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+    const operation = operationInvalid(body.query, body.operationName, limits.tokens, '$.operationName');
+    if (operation) throw operation;
+    // GraphQL-over-HTTP: null for an optional parameter is the same as leaving it out (mercurius's schema refused extensions: null)
+    if (body.extensions === null) delete body.extensions;
   });
   // Before mercurius's handler: GET runs only free reads (graphql/get.ts); a batch (a JSON array) is refused.
   app.addHook('preHandler', async (request, reply) => {

@@ -156,13 +156,26 @@ describe("graphql-js's validation stopped short", () => {
   });
 });
 
-describe('an operationName that picks no operation: graphql-js\'s message, at $.operationName', () => {
+describe('an operationName that picks no operation: at $.operationName (query.operationName over GET), naming the operations', () => {
   // found by the fuzz round: POST answered these without a path (GET's were at query.operationName)
-  it('an unknown name, or none for a document of two operations: 400 (200 under application/json) at $.operationName', async () => {
+  it('an unknown name, or none for a document of two operations: 400 at $.operationName', async () => {
     const unknown = await post({ query: 'query A { models { name } }', operationName: 'B' }).expect(400);
-    expect(unknown.body).toEqual({ errors: [{ message: 'Unknown operation named "B".', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }] });
+    expect(unknown.body).toEqual({ errors: [{ message: 'unknown operation named "B": the document holds A', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }] });
+    // a request error in a well-formed request, as graphql-js's was: 200 under application/json
     const none = await post({ query: 'query A { models { name } } query B { operators { name } }' }, 'application/json').expect(200);
-    expect(none.body).toEqual({ errors: [{ message: 'Must provide operation name if query contains multiple operations.', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }] });
+    expect(none.body).toEqual({ errors: [{ message: 'the document holds 2 operations (A, B): name the one to run in operationName', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }] });
+  });
+
+  // found by a review: with variables in the body (as most clients send, {} included) mercurius reported graphql-js's error inside its validation error, and the path was lost
+  it('the same with variables {} or null in the body, and over GET: one message, at the request\'s operationName', async () => {
+    for (const variables of [{}, null]) {
+      const res = await post({ query: 'query A { models { name } }', operationName: 'B', variables }).expect(400);
+      expect(res.body.errors, JSON.stringify(variables)).toEqual([{ message: 'unknown operation named "B": the document holds A', extensions: { code: 'GRAPHQL_INVALID', path: '$.operationName' } }]);
+      const two = await post({ query: 'query { models { name } } query { operators { name } }', variables }).expect(400);
+      expect(two.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: '$.operationName' });
+    }
+    const get = await request(app.server).get('/graphql').query({ query: 'query A { models { name } }', operationName: 'B', variables: '{}' }).expect(400);
+    expect(get.body.errors).toEqual([{ message: 'unknown operation named "B": the document holds A', extensions: { code: 'GRAPHQL_INVALID', path: 'query.operationName' } }]);
   });
 });
 
@@ -251,6 +264,36 @@ describe('a body GraphQL does not read', () => {
     expect(bare.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
     await post({ query: '{ models { name } }' }).expect(200);
   });
+
+  // found by a review: the REST routes' binary media arrive as bytes, whose index keys were read as body members ('0' at $["0"])
+  it.each(['application/octet-stream', 'application/x-npy', 'application/onnx'])('%s: 415 UNSUPPORTED_MEDIA_TYPE at headers.content-type, an empty body too', async (type) => {
+    const res = await request(app.server).post('/graphql').set('content-type', type).send(Buffer.from('{ models { name } }')).expect(415);
+    expect(res.body.errors).toEqual([{ message: `the content type '${type}' is not read here; send application/json: { "query": "…", "variables": { … } }`, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' } }]);
+    const empty = await request(app.server).post('/graphql').set('content-type', type).send(Buffer.alloc(0)).expect(415);
+    expect(empty.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+  });
+});
+
+describe('GET /graphql parameters as POST members are checked (a review found GET left out)', () => {
+  const get = (query: Record<string, string | string[]>) => request(app.server).get('/graphql').query(query);
+  it('extensions that is not a JSON object: 400 GRAPHQL_INVALID at query.extensions (5 and [1] answered 200; x said "the body is not valid JSON" without a path)', async () => {
+    for (const [extensions, message] of [
+      ['5', 'extensions must be a JSON object (or null), got number'],
+      ['[1]', 'extensions must be a JSON object (or null), got an array'],
+    ]) {
+      const res = await get({ query: '{ models { name } }', extensions }).expect(400);
+      expect(res.body.errors, extensions).toEqual([{ message, extensions: { code: 'GRAPHQL_INVALID', path: 'query.extensions' } }]);
+    }
+    const text = await get({ query: '{ models { name } }', extensions: 'x' }).expect(400);
+    expect(text.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: 'query.extensions' });
+    expect(text.body.errors[0].message).toMatch(/^extensions is not JSON: /);
+    await get({ query: '{ models { name } }', extensions: 'null' }).expect(200);
+  });
+
+  it.each(['query', 'operationName', 'variables', 'extensions'])('?%s given twice: 400 GRAPHQL_INVALID at query.%s (it said "querystring/… must be string" without a path)', async (key) => {
+    const res = await get({ query: 'query A { models { name } }', [key]: key === 'query' ? ['{ models { name } }', '{ operators { name } }'] : key === 'operationName' ? ['A', 'B'] : ['{}', '{}'] }).expect(400);
+    expect(res.body.errors).toEqual([{ message: `${key} is given 2 times; give it once`, extensions: { code: 'GRAPHQL_INVALID', path: `query.${key}` } }]);
+  });
 });
 
 describe('responseMediaType(Accept)', () => {
@@ -280,3 +323,16 @@ async function taskCount(): Promise<number> {
     .filter((l) => l.startsWith('convlens_task_seconds_count'))
     .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
 }
+
+// found by a review: with GRAPHQL_MAX_FIELDS raised, graphql-js's overlapping-fields rule stopped on 1,500 repeated fields with a bare 'Validation aborted.' as the whole answer
+describe('a document graphql-js stops validating (GRAPHQL_MAX_FIELDS 5000, 1,500 repeated fields)', () => {
+  let wide: FastifyInstance;
+  beforeAll(async () => {
+    wide = await testApp({ GRAPHQL_MAX_FIELDS: '5000' });
+  });
+  afterAll(async () => wide.close());
+  it('400 QUERY_TOO_COMPLEX saying why, not a bare "Validation aborted."', async () => {
+    const res = await request(wide.server).post('/graphql').send({ query: `{ models { ${'name '.repeat(1500)}} }` }).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'the document has too many fields for graphql-js to check that they do not conflict (it stopped validating): select fewer fields, or repeat fewer', extensions: { code: 'QUERY_TOO_COMPLEX' } }] });
+  });
+});

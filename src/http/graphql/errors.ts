@@ -30,6 +30,17 @@ export const GRAPHQL_READS = 'application/json: { "query": "…", "variables": {
 export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 export type ResponseMediaType = typeof GRAPHQL_RESPONSE_JSON | 'application/json';
 
+/**
+ * Catalog errors a hook finds in a well-formed GraphQL-over-HTTP request (an operationName that
+ * picks no operation): answered with the status of graphql-js's request errors, 400 under
+ * application/graphql-response+json and 200 under application/json, not their catalog status.
+ */
+const requestLevel = new WeakSet<object>();
+export function asRequestError<E extends object>(e: E): E {
+  requestLevel.add(e);
+  return e;
+}
+
 /** The q of the most specific range in `accept` that matches `type`; 0 when none does. */
 function quality(ranges: { range: string; q: number }[], type: string): number {
   const [major] = type.split('/');
@@ -87,19 +98,19 @@ const INTERNAL_MESSAGE = 'internal error; see the service log with this request 
 const isGraphQLError = (e: unknown): e is GraphQLError => Object.prototype.toString.call(e) === '[object GraphQLError]';
 type Original = Error & { code?: unknown; statusCode?: unknown; errors?: unknown };
 
+const VALIDATION_ABORTED = new GraphQLError('the document has too many fields for graphql-js to check that they do not conflict (it stopped validating): select fewer fields, or repeat fewer', {
+  extensions: { code: 'QUERY_TOO_COMPLEX' },
+});
+
 function withCode(e: GraphQLError, code: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code, ...extra } });
 }
 
-/** graphql-js's refusals of the request's operationName (none names an operation of the document, or none was given for several). */
-const OPERATION_NAME_ERROR = /^(Unknown operation named "|Must provide operation name if query contains multiple operations\.$)/;
-
 /**
  * Errors before execution: the request, the document, the variables. Returns the errors and the
- * status. `operationAt` is where the request holds its operationName (`$.operationName` in a POST
- * body, `query.operationName` for GET), the path of graphql-js's refusal of it.
+ * status. An operationName that picks no operation is refused before (graphql/get.ts operationInvalid).
  */
-function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType: string | undefined, locate: Locate, operationAt: string) {
+function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType: string | undefined, locate: Locate) {
   const out: GraphQLError[] = [];
   let status = 0;
   const requestError = (code: 'GRAPHQL_INVALID' | 'QUERY_TOO_COMPLEX') => (media === GRAPHQL_RESPONSE_JSON ? ERROR_CATALOG[code].status : 200);
@@ -112,7 +123,8 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       // graphql-js 16.15 stops its overlapping-fields rule on a document past its work budget with a bare
       // "Validation aborted." (no location, no reason); beside the error that says why (QUERY_TOO_COMPLEX's 1,001 fields) it says nothing
       const all = original.errors as Error[];
-      const inners = all.length > 1 ? all.filter((inner) => inner.message !== 'Validation aborted.') : all;
+      // alone (fields over GRAPHQL_MAX_FIELDS' default, a review found) it is said with its reason, as the limit it is
+      const inners = all.length > 1 ? all.filter((inner) => inner.message !== 'Validation aborted.') : all.map((inner) => (inner.message === 'Validation aborted.' ? VALIDATION_ABORTED : inner));
       const innerPaths = locate(inners.filter(isGraphQLError));
       let g = 0;
       for (const inner of inners) {
@@ -133,7 +145,7 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
     if (known) {
       const { message, ...details } = known.toJSON();
       out.push(new GraphQLError(message, { extensions: details }));
-      status = Math.max(status, known.status);
+      status = Math.max(status, requestLevel.has(original!) ? requestError('GRAPHQL_INVALID') : known.status);
     } else if (original?.code === 'MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND') {
       out.push(new GraphQLError('the request has no query: POST { "query": "{ models { name } }" } as JSON, or GET /graphql?query=…', { extensions: { code: 'GRAPHQL_INVALID' } }));
       status = Math.max(status, 400);
@@ -144,7 +156,7 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       // a GraphQLError thrown before execution (the syntax and token checks in graphql.ts's preParsing hook), or
       // execution's own refusal of the variables (a required one missing when the request has no variables)
       const code = e.extensions.code === 'QUERY_TOO_COMPLEX' ? 'QUERY_TOO_COMPLEX' : 'GRAPHQL_INVALID';
-      out.push(withCode(e, code, at(OPERATION_NAME_ERROR.test(e.message) ? operationAt : paths[i])));
+      out.push(withCode(e, code, at(paths[i])));
       status = Math.max(status, requestError(code));
     } else {
       log?.error({ err: original }, 'unhandled GraphQL error');
@@ -180,8 +192,7 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
   if (!('data' in execution)) {
     const { at, variables } = requestVariables(reply);
     const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at);
-    const operationAt = at.replace(/variables$/, 'operationName');
-    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate, operationAt);
+    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate);
     return { statusCode: status, response: { errors: format(errors) } };
   }
   return { statusCode: 200, response: { data: execution.data, errors: format(execution.errors.map((e) => fieldError(e, log, requestId))) } };

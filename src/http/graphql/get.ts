@@ -14,6 +14,7 @@ import { closest } from '../../suggest.js';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { ConvlensError, jsonPath } from '../../errors.js';
 import { ROOT_FIELD_WEIGHT } from './complexity.js';
+import { asRequestError } from './errors.js';
 import { duplicateKeyMessage, jsonTextFault } from '../../json-text.js';
 
 const INTROSPECTION = new Set(['__schema', '__type']);
@@ -116,31 +117,48 @@ const kindOf = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'nu
 
 /** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
 export function getInvalid(params: Record<string, unknown>, maxTokens: number): ConvlensError | null {
-  const { query, operationName, variables } = params;
-  if (typeof variables === 'string') {
+  // a parameter given twice (`?query=…&query=…`) arrives as an array: which one was meant is not ours to pick
+  const repeated = GET_PARAMETERS.find((k) => Array.isArray(params[k]));
+  if (repeated !== undefined) return new ConvlensError('GRAPHQL_INVALID', `${repeated} is given ${(params[repeated] as unknown[]).length} times; give it once`, { path: `query.${repeated}` });
+  for (const member of ['variables', 'extensions'] as const) {
+    const text = params[member];
+    if (typeof text !== 'string') continue;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(variables);
+      parsed = JSON.parse(text);
     } catch (e) {
-      return new ConvlensError('GRAPHQL_INVALID', `variables is not JSON: ${(e as Error).message}; send variables={"name":…} (URL-encoded)`, { path: 'query.variables' });
+      return new ConvlensError('GRAPHQL_INVALID', `${member} is not JSON: ${(e as Error).message}; send ${member}={"name":…} (URL-encoded)`, { path: `query.${member}` });
     }
-    const fault = jsonTextFault(variables);
-    if (fault?.kind === 'duplicate') return new ConvlensError('GRAPHQL_INVALID', `variables: ${duplicateKeyMessage(fault)}`, { path: 'query.variables' });
+    const fault = jsonTextFault(text);
+    if (fault?.kind === 'duplicate') return new ConvlensError('GRAPHQL_INVALID', `${member}: ${duplicateKeyMessage(fault)}`, { path: `query.${member}` });
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-      return new ConvlensError('GRAPHQL_INVALID', `variables must be a JSON object (or null), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { path: 'query.variables' });
+      return new ConvlensError('GRAPHQL_INVALID', `${member} must be a JSON object (or null), got ${kindOf(parsed)}`, { path: `query.${member}` });
     }
   }
+  return operationInvalid(params.query, params.operationName, maxTokens, 'query.operationName');
+}
+
+/**
+ * An operationName that picks no operation of the document (none of that name; none given for
+ * several): 400 GRAPHQL_INVALID at `at`, naming the document's operations, for GET and POST alike
+ * (over POST graphql-js's own error lost its path whenever the body had variables). Null when it
+ * picks one, or when the document does not parse (its syntax error is answered as such).
+ */
+export function operationInvalid(query: unknown, operationName: unknown, maxTokens: number, at: string): ConvlensError | null {
   const doc = parseDocument(query, maxTokens);
   if (!doc) return null;
-  // an empty name names no operation, as over POST
+  // an empty name names no operation
   const name = typeof operationName === 'string' ? operationName : undefined;
   if (getOperationAST(doc, name)) return null;
   const names = doc.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? '(anonymous)'] : []));
   if (names.length === 0) return null; // no operation at all: the schema's validation answers it
   const listed = names.join(', ');
-  return name === undefined
-    ? new ConvlensError('GRAPHQL_INVALID', `the document holds ${names.length} operations (${listed}): name the one to run in operationName`, { path: 'query.operationName' })
-    : new ConvlensError('GRAPHQL_INVALID', `unknown operation named "${name}": the document holds ${listed}`, { path: 'query.operationName' });
+  // graphql-js's request error in a well-formed request: 200 under application/json (graphql/errors.ts)
+  return asRequestError(
+    name === undefined
+      ? new ConvlensError('GRAPHQL_INVALID', `the document holds ${names.length} operations (${listed}): name the one to run in operationName`, { path: at })
+      : new ConvlensError('GRAPHQL_INVALID', `unknown operation named "${name}": the document holds ${listed}`, { path: at }),
+  );
 }
 
 /** Why a GET may not run this document, or null when it may (or when mercurius should answer it). */
