@@ -31,10 +31,10 @@ import { reportCsv } from '../analysis/csv.js';
 import { withFlags } from './errors.js';
 import type { FlagPaths } from './errors.js';
 import { table } from './format.js';
-import { readTarget, targetKind, targetLabel, targetSource } from './target.js';
+import { readTarget, targetFile, targetKind, targetLabel, targetSource } from './target.js';
 import { STDIN } from './read-file.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceOption, emit, fileOption, integer, number, once, progress, refuseOverwrite, resolutionOption, shape } from './io.js';
+import { deviceFile, deviceOption, emit, fileOption, number, once, progress, refuseOverwrite, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -64,8 +64,9 @@ const warningCodes = (v: string, previous: WarningCode[] = []): WarningCode[] =>
  * an internal error (exit 3, a ZodError's stack) with json, md and html, and clamped with the table.
  */
 const depthOption = (v: string): number => {
-  const n = integer(v);
-  if (n > MAX_MODULE_DEPTH) throw new InvalidArgumentError(`an integer from 0 to ${MAX_MODULE_DEPTH}, got ${JSON.stringify(v)}`);
+  const n = Number(v);
+  // Number('') is 0: `--depth "$UNSET"` is a usage error, not depth 0
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_MODULE_DEPTH) throw new InvalidArgumentError(`an integer from 0 to ${MAX_MODULE_DEPTH}, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -160,7 +161,7 @@ function unshownAnalyses(o: AnalyzeFlags): void {
 }
 
 function analyze(io: Io, target: string, o: AnalyzeFlags): number {
-  refuseOverwrite([target, o.device], [['--out', o.out]]);
+  refuseOverwrite([targetFile(target), deviceFile(o.device)], [['--out', o.out]]);
   if (o.format === 'netron' && ZOO_BY_NAME.has(target)) notNetron(target, 'a zoo model');
   if (o.erf && o.format !== 'html') {
     throw new ConvlensError('INVALID_OPTION', `--erf adds a section to the HTML report (--format html); for the numbers use \`convlens erf ${target}\``, { path: '--erf' });
@@ -231,7 +232,7 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
     }
     default: {
       const sections = [table(report)];
-      if (o.depth !== undefined && o.depth > 0) sections.push(modulesText(report, Math.min(o.depth, MAX_MODULE_DEPTH)));
+      if (o.depth !== undefined && o.depth > 0) sections.push(modulesText(report, o.depth));
       if (shown.memory) sections.push(memoryText(shown.memory));
       if (rl) sections.push(rooflineText(rl));
       if (convention) sections.push(conventionText(convention));

@@ -26,12 +26,12 @@ import { ConvlensError } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
 import { OnTarget, withFlags } from './errors.js';
 import type { FlagPaths } from './errors.js';
-import { readTarget, targetLabel, targetSource } from './target.js';
+import { readTarget, targetFile, targetLabel, targetSource } from './target.js';
 import type { ReadTarget, TargetSizes } from './target.js';
 import { STDIN } from './read-file.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
-import { deviceOption, emit, fileOption, once, refuseOverwrite, resolutionOption, shape } from './io.js';
+import { deviceFile, deviceOption, emit, fileOption, once, refuseOverwrite, resolutionOption, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -95,7 +95,7 @@ function side(which: 'old' | 'new', target: ReadTarget, size: TargetSizes & { fl
 }
 
 function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string, unknown>): number {
-  refuseOverwrite([oldTarget, newTarget, o.device as string | undefined], [['--out', o.out as string | undefined]]);
+  refuseOverwrite([targetFile(oldTarget), targetFile(newTarget), deviceFile(o.device as string | undefined)], [['--out', o.out as string | undefined]]);
   const gates: Gate[] = [];
   for (const metric of COMPARE_METRICS) {
     const flag = GATE_FLAGS[metric];

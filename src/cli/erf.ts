@@ -17,7 +17,7 @@ import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
-import { readTarget, targetLabel, targetSource } from './target.js';
+import { readTarget, targetFile, targetLabel, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { ERF_EXIT_HELP, EXIT } from './gates.js';
 import { emit, fileOption, integer, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
@@ -150,7 +150,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
   checkStdout(io, o);
   const file = npyFile(o);
-  refuseOverwrite([target, file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
+  refuseOverwrite([targetFile(target), file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
   if (file !== null && samplesGiven) throw new ConvlensError('INVALID_OPTION', `--samples averages over random inputs; --input ${file} is one given input: leave --samples out, or use --input random`, { path: '--samples' });
   if (file === STDIN && target === STDIN) throw new ConvlensError('INVALID_OPTION', '--input - and the target - both read stdin, which holds one file: give one of them as a file', { path: '--input' });
   const given = file ? npyInput(file) : null;

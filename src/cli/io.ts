@@ -8,11 +8,11 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { realpathSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { resolveDevice } from '../analysis/devices.js';
 import type { BuiltInDevice, DeviceProfile } from '../analysis/devices.js';
 import { ConvlensError } from '../errors.js';
@@ -63,25 +63,50 @@ export const once =
     return parse(v);
   };
 
+/** An option value as the command reads it (its parser's result), to tell one value spelt twice (`32`, `032`) from two. */
+function readAs(option: Option, value: string): string {
+  if (!option.parseArg) return value;
+  try {
+    return JSON.stringify(option.parseArg(value, undefined as never)) ?? value;
+  } catch {
+    return value; // commander reports the parse error itself
+  }
+}
+
 /**
  * Every option of `cmd` that takes one value refuses a second, different one (`--out a.md --out
  * b.md`: a.md was never written; `--input 1,3,64,64 --input 1,3,32,32`, `--resolution 32
  * --resolution 64`: the first was dropped): commander keeps the last without a word. A usage
- * error, as a gate given twice is (`once`, whose own message comes first); the same value twice
- * contradicts nothing and is read once. Variadic options (--fail-on) add up; flags take no value.
+ * error, as a gate given twice is (`once`, whose own message comes first); the same value twice,
+ * however spelt (`--input 1,3,32,32 --input 1x3x32x32`), contradicts nothing and is read once.
+ * Variadic options (--fail-on) add up. A flag given with its negation (`--progress --no-progress`)
+ * is refused too: the last won.
  */
 export function refuseRepeats(cmd: Command): Command {
+  const flags = new Map<string, { flag: string; on: boolean }>();
   for (const option of cmd.options) {
-    if (!(option.required || option.optional) || option.variadic) continue;
-    const given: string[] = [];
+    if (!(option.required || option.optional)) {
+      cmd.on(`option:${option.name()}`, () => {
+        const on = !option.negate;
+        const before = flags.get(option.attributeName());
+        if (before && before.on !== on) {
+          cmd.error(`error: options '${before.flag}' and '${option.long}' contradict each other: one would win without a word; give one`, { code: 'commander.optionRepeated', exitCode: 2 });
+        }
+        flags.set(option.attributeName(), { flag: option.long ?? option.flags, on });
+      });
+      continue;
+    }
+    if (option.variadic) continue;
+    const given: { raw: string; read: string }[] = [];
     cmd.on(`option:${option.name()}`, (value: string) => {
-      if (given.length > 0 && !given.includes(value)) {
-        cmd.error(`error: option '${option.flags}' is given twice (${given[0]}, then ${value}): one value would be dropped without a word; give it once`, {
+      const read = readAs(option, value);
+      if (given.length > 0 && !given.some((g) => g.read === read)) {
+        cmd.error(`error: option '${option.flags}' is given twice (${given[0].raw}, then ${value}): one value would be dropped without a word; give it once`, {
           code: 'commander.optionRepeated',
           exitCode: 2,
         });
       }
-      given.push(value);
+      given.push({ raw: value, read });
     });
   }
   return cmd;
@@ -104,16 +129,27 @@ function fileIdentity(file: string): string | undefined {
  */
 function writeIdentity(file: string): string | undefined {
   if (file === '-') return undefined;
-  try {
-    statSync(file);
-    return fileIdentity(file);
-  } catch {
-    const resolved = path.resolve(file);
+  let at = path.resolve(file);
+  // a symlink not resolving yet (a dangling one) is written through: the file it names is the one made
+  for (let hops = 0; hops < 40; hops++) {
     try {
-      return path.join(realpathSync(path.dirname(resolved)), path.basename(resolved));
+      statSync(at);
+      return fileIdentity(at);
     } catch {
-      return resolved; // its folder is not there either: the write fails with its own error
+      let link: string | null = null;
+      try {
+        if (lstatSync(at).isSymbolicLink()) link = readlinkSync(at);
+      } catch {
+        // not there at all
+      }
+      if (link === null) break;
+      at = path.resolve(path.dirname(at), link);
     }
+  }
+  try {
+    return path.join(realpathSync(path.dirname(at)), path.basename(at));
+  } catch {
+    return at; // its folder is not there either: the write fails with its own error
   }
 }
 
@@ -173,6 +209,9 @@ export const integer = (v: string) => {
 };
 
 /** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
+/** The file --device reads (for refuseOverwrite): a .json profile; a built-in id reads none. */
+export const deviceFile = (value: string | undefined): string | undefined => (value !== undefined && value.endsWith('.json') ? value : undefined);
+
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   if (!value.endsWith('.json')) return resolveDevice(value, '--device');
   const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'));

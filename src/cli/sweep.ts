@@ -13,10 +13,10 @@ import type { SweepReport } from '../analysis/sweep.js';
 import { fieldCell } from '../analysis/formats/md.js';
 import { human, withUnit } from './format.js';
 import { withFlags } from './errors.js';
-import { targetSource } from './target.js';
+import { targetFile, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT, SWEEP_EXIT_HELP } from './gates.js';
-import { deviceOption, emit, fileOption, progress, refuseOverwrite, shape } from './io.js';
+import { deviceFile, deviceOption, emit, fileOption, progress, refuseOverwrite, shape } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -63,7 +63,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .action((target: string, o) => {
       const flags = sweepFlags(o.inputName !== undefined, target);
       return withFlags(flags, () => {
-        refuseOverwrite([target, o.device], [['--out', o.out]]);
+        refuseOverwrite([targetFile(target), deviceFile(o.device)], [['--out', o.out]]);
         const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
         const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
         const bar = progress(io, o.progress);

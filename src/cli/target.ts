@@ -52,6 +52,9 @@ export function targetKind(target: string, bytes?: Uint8Array): GraphSource['kin
   return /\.json$/i.test(target) ? 'spec' : 'onnx';
 }
 
+/** The file a target reads (for refuseOverwrite), or undefined for a zoo model's name, which no file by that name shadows. */
+export const targetFile = (target: string): string | undefined => (ZOO_BY_NAME.has(target) ? undefined : target);
+
 /** `target` read (a file, or stdin for `-`) and its kind decided. A missing file is ENOENT from node:fs. */
 export function readTarget(target: string): ReadTarget {
   if (ZOO_BY_NAME.has(target)) return { target, kind: 'model', bytes: null };

@@ -10,10 +10,10 @@ async function cli(...argv: string[]) {
 }
 
 describe('analyze: usage errors', () => {
-  it('--depth "" and --depth " " are exit 2, not depth 0 (the module tree dropped)', async () => {
-    for (const v of ['', ' ']) {
+  it('--depth "", " ", -1 and 1.5 are exit 2 saying the range, 0 to 64 (not depth 0, the module tree dropped)', async () => {
+    for (const v of ['', ' ', '-1', '1.5']) {
       const r = await cli('analyze', 'resnet18', '--depth', v, '--format', 'md');
-      expect([r.code, r.out, r.err], JSON.stringify(v)).toEqual([2, '', `convlens: INVALID_OPTION: option '--depth <n>' argument '${v}' is invalid. a non-negative integer up to 2^53 − 1, got ${JSON.stringify(v)}`]);
+      expect([r.code, r.out, r.err], JSON.stringify(v)).toEqual([2, '', `convlens: INVALID_OPTION: option '--depth <n>' argument '${v}' is invalid. an integer from 0 to 64, got ${JSON.stringify(v)}`]);
     }
   });
 

@@ -86,6 +86,11 @@ describe('erf: - is stdout for --png, --svg and --gradient', () => {
     const fresh = await cli(['erf', file('net.json'), '--samples', '1', '--png', path.join(file('real'), 'h.png'), '--svg', path.join(file('alias'), 'h.png')]);
     expect([fresh.code, fresh.err]).toEqual([2, `convlens: INVALID_OPTION: --svg ${path.join(file('alias'), 'h.png')} is the file --png writes: one would replace the other; give each its own file (at --svg)`]);
     expect(existsSync(path.join(file('real'), 'h.png'))).toBe(false);
+    // a review: a symlink to a file not there yet is written through, so it names the other output's file too
+    symlinkSync(file('later.png'), file('dangling.png'));
+    const dangling = await cli(['erf', file('net.json'), '--samples', '1', '--png', file('later.png'), '--svg', file('dangling.png'), '--out', '/dev/null']);
+    expect([dangling.code, dangling.err]).toEqual([2, `convlens: INVALID_OPTION: --svg ${file('dangling.png')} is the file --png writes: one would replace the other; give each its own file (at --svg)`]);
+    expect(existsSync(file('later.png'))).toBe(false);
   });
 
   it('a PNG or .npy to a terminal is refused; SVG text there is allowed', async () => {

@@ -95,6 +95,23 @@ describe('an option of one value given twice with two values: a usage error (exi
     );
     expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--fail-on', 'FC_DOMINATES', '--fail-on', 'UNUSED_LAYER'])).code).toBe(0);
   });
+
+  // found by a review: values were compared as typed, so one value spelt twice was refused, and a flag with its negation was last-wins
+  it('one value spelt two ways is read once: --resolution 32 and 032, --sizes 8 and 08', async () => {
+    expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--resolution', '032', '--format', 'json'])).code).toBe(0);
+    const spec = path.join(tmp, 'sweep.json');
+    writeFileSync(spec, JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [{ name: 'r', op: 'relu' }] }));
+    const r = await cli(['sweep', spec, '--sizes', '8', '--sizes', '08']);
+    expect([r.code, r.err]).toEqual([0, '']);
+  });
+
+  it('a flag with its negation (--progress --no-progress, either order) is exit 2 naming both; a flag twice is read once', async () => {
+    for (const [a, b] of [['--progress', '--no-progress'], ['--no-progress', '--progress']]) {
+      const r = await cli(['analyze', 'resnet18', a, b]);
+      expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: options '${a}' and '${b}' contradict each other: one would win without a word; give one\n`]);
+    }
+    expect((await cli(['analyze', 'resnet18', '--no-progress', '--no-progress', '--format', 'json'])).code).toBe(0);
+  });
 });
 
 // found by the fuzz round: `convlens analyze spec.json --out spec.json` exited 0 with the table report in
@@ -119,6 +136,22 @@ describe('an output naming a file the command reads: a usage error (exit 2) befo
     const flag = argv(f).includes('--png') ? '--png' : '--out';
     expect([r.code, r.err]).toEqual([2, `convlens: INVALID_OPTION: ${flag} ${f} is a file this command reads: writing it would replace it; give another file (at ${flag})`]);
     expect(readFileSync(f, 'utf8')).toBe(spec);
+  });
+
+  // found by a review: a file named as a zoo model (or a built-in device) is not what the command reads: the zoo name wins
+  it('a file named resnet18 beside `analyze resnet18 --out resnet18` is not read: written, exit 0; a built-in --device likewise', async () => {
+    const cwd = process.cwd();
+    process.chdir(tmp);
+    try {
+      writeFileSync('resnet18', 'x');
+      writeFileSync('a100-sxm4-40gb', 'x');
+      const r = await cli(['analyze', 'resnet18', '--resolution', '32', '--out', 'resnet18']);
+      expect([r.code, r.err]).toEqual([0, 'convlens: wrote the table report to resnet18 (6,662 bytes)']);
+      expect(readFileSync('resnet18', 'utf8')).toMatch(/^layer\s+op/);
+      expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--device', 'a100-sxm4-40gb', '--out', 'a100-sxm4-40gb'])).code).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('another path to the target (a symlink), or the --device profile, is caught too; /dev/null and a new file are written', async () => {
