@@ -76,6 +76,47 @@ describe('ONNX normalisation nodes', () => {
     ]);
     expect(layer(analyzeOnnx(affine), 'n')).toMatchObject({ op: 'instanceNorm2d', params: 6 });
   });
+
+  // torch.onnx.export (1.13, opsets 13–17, training=PRESERVE, with or without constant folding) writes
+  // BatchNorm2d(affine=False)'s scale and B as Constant nodes of ones and zeros; an affine BN's γ and β,
+  // even at their initial ones and zeros, are initializers ('bn.weight', 'bn.bias')
+  const bnRunning = [
+    { name: 'mean', dims: [2], data: [1, -2] },
+    { name: 'var', dims: [2], data: [3, 0.5] },
+  ];
+  const bnConstants = (s: number[], b: number[]): NodeSpec[] => [
+    { op: 'Constant', inputs: [], outputs: ['S'], name: 'cs', attrs: { value: { t: { dims: [2], data: s } } } },
+    { op: 'Constant', inputs: [], outputs: ['B'], name: 'cb', attrs: { value: { t: { dims: [2], data: b } } } },
+  ];
+  const bnNet = (constants: NodeSpec[], initializers: InitSpec[]) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 1, 2] }],
+      outputs: ['y'],
+      nodes: [...constants, { op: 'BatchNormalization', inputs: ['x', 'S', 'B', 'mean', 'var'], outputs: ['y'], name: 'n', attrs: { epsilon: { f: 1e-5 } } }],
+      initializers: [...bnRunning, ...initializers],
+      opset: 15,
+    });
+
+  it('BatchNormalization with scale and B Constant nodes of ones and zeros (BatchNorm2d(affine=False) exported): no params, 1 FLOP an element; runs (x − μ)/√(σ² + ε)', () => {
+    const bytes = bnNet(bnConstants([1, 1], [0, 0]), []);
+    expect(layer(analyzeOnnx(bytes), 'n')).toMatchObject({ op: 'batchNorm2d', params: 0, buffers: 4, flops: 4 });
+    expect(analyzeOnnx(bytes).totals.params).toBe(0);
+    const y = runOnnx(bytes, { shape: [1, 2, 1, 2], data: [4, 1, -2, 0] }).outputs.y.data;
+    const s0 = Math.sqrt(3 + 1e-5);
+    const s1 = Math.sqrt(0.5 + 1e-5);
+    expect(Array.from(y)).toEqual([3 / s0, 0, 0, 2 / s1].map((v) => expect.closeTo(v, 5)));
+  });
+
+  it('BatchNormalization γ and β as initializers count 2·C even at ones and zeros (an affine BN at its initial values); other Constant values count too', () => {
+    const init = bnNet([], [
+      { name: 'S', dims: [2], data: [1, 1] },
+      { name: 'B', dims: [2], data: [0, 0] },
+    ]);
+    expect(layer(analyzeOnnx(init), 'n')).toMatchObject({ op: 'batchNorm2d', params: 4, buffers: 4, flops: 8 });
+    expect(layer(analyzeOnnx(bnNet(bnConstants([2, 1], [0, 0]), [])), 'n')).toMatchObject({ params: 4, flops: 8 });
+    const y = runOnnx(bnNet(bnConstants([2, 1], [0, 0.5]), []), { shape: [1, 2, 1, 2], data: [4, 1, -2, 0] }).outputs.y.data;
+    expect(Array.from(y)).toEqual([6 / Math.sqrt(3 + 1e-5), 0, 0.5, 2 / Math.sqrt(0.5 + 1e-5) + 0.5].map((v) => expect.closeTo(v, 5)));
+  });
 });
 
 describe('ONNX activation nodes', () => {

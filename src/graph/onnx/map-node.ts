@@ -5,7 +5,7 @@
  */
 import { dtypeOfOnnx, isInteger, TensorDataType } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
-import type { GraphConstant, GraphLayer } from '../graph.js';
+import type { GraphConstant } from '../graph.js';
 import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import { FAMILY_MAPPERS } from './mappers.js';
@@ -118,21 +118,6 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
           bias: b !== null,
         },
         weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
-      };
-    }
-    case 'BatchNormalization': {
-      const roles = ['weight', 'bias', 'runningMean', 'runningVar'];
-      const weights: NonNullable<GraphLayer['weights']> = {};
-      roles.forEach((r, i) => {
-        const c = weightOf(i + 1, r);
-        if (!c) throw new Unsupported(`${r} is not a constant`);
-        weights[r] = { constant: c.name };
-      });
-      return {
-        op: 'batchNorm2d',
-        inputs: [ins[0]],
-        attrs: { eps: a.float('epsilon', 1e-5), momentum: 1 - a.float('momentum', 0.9) },
-        weights,
       };
     }
     case 'LeakyRelu':

@@ -20,6 +20,13 @@
  *                                   export): no parameters, as PyTorch counts. Their size is checked
  *                                   as the channel count (numFeatures). singleValue 'beta': 1×1 maps
  *                                   give β, as ONNX (and onnxruntime; F.instance_norm refuses them).
+ *   BatchNormalization (7–15)       X, scale, B, mean, var → batchNorm2d with epsilon (and momentum, moot
+ *                                   at inference); scale and B are γ and β, mean and var its buffers.
+ *                                   A scale of ones and B of zeros from Constant nodes (not
+ *                                   initializers) is no affine map: torch.onnx.export writes them so
+ *                                   for BatchNorm2d(affine=False), which has no parameters, while an
+ *                                   affine BN's γ and β are initializers even at their initial ones
+ *                                   and zeros (counted: 2·C).
  *   LRN (1, 13)                     X → localResponseNorm (src/ops/local-response-norm.ts) with size
  *                                   (required), alpha 1e-4, beta 0.75, bias 1 as k, and ONNX's window,
  *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
@@ -101,6 +108,18 @@ const instanceNormalization: NodeMapper = (ctx) => {
   };
 };
 
+/** A Constant node's value (not a stored initializer, a view or a fold) equal to `value` everywhere. */
+const literalFilledWith = (c: GraphConstant, value: number) => !c.initializer && c.countsAs === undefined && c.folded === undefined && filledWith(c, value);
+
+const batchNormalization: NodeMapper = (ctx) => {
+  const roles = ['weight', 'bias', 'runningMean', 'runningVar'] as const;
+  const [scale, bias, mean, variance] = roles.map((r, i) => constantInput(ctx, i + 1, r));
+  const attrs = { eps: ctx.a.float('epsilon', 1e-5), momentum: 1 - ctx.a.float('momentum', 0.9) };
+  const stats = { runningMean: { constant: mean.name }, runningVar: { constant: variance.name } };
+  if (literalFilledWith(scale, 1) && literalFilledWith(bias, 0)) return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs: { ...attrs, affine: false }, weights: stats };
+  return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs, weights: { weight: { constant: scale.name }, bias: { constant: bias.name }, ...stats } };
+};
+
 const lrn: NodeMapper = (ctx) => {
   const size = ctx.a.int('size');
   if (size === undefined) throw new Unsupported('LRN without its required attribute size');
@@ -109,6 +128,7 @@ const lrn: NodeMapper = (ctx) => {
 };
 
 export const NORM_MAPPERS: Record<string, NodeMapper> = {
+  BatchNormalization: batchNormalization,
   LayerNormalization: layerNormalization,
   GroupNormalization: groupNormalization,
   InstanceNormalization: instanceNormalization,
