@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import { loadGraph, MAX_RESOLUTION, modelSpec } from '../graph/load.js';
+import { shapeKeyPath } from '../graph/onnx/graph-inputs.js';
 import type { GraphSource } from '../graph/load.js';
 import { analyzeGraph } from './analyze.js';
 import { DeviceProfileSchema, resolveDevice } from './devices.js';
@@ -151,10 +152,13 @@ export function sweepResolutions(
   const refMap = reference?.finalFeatureMap ?? null;
   const fixed = reference?.fixedInputSize ?? false;
 
+  // where a size's own error points before it is moved to `$.sizes[k]`: a zoo model's resolution, an ONNX file's
+  // inputShapes entry of the swept input (which the sweep wrote, not the request: it was `query.input.x` or `$.inputShapes.x`)
+  const sweptAt = source.kind === 'onnx' ? shapeKeyPath(source, image.name) : '$.resolution';
   const entries: Entry[] = sizes.map((s, k) => {
     const [h, w] = typeof s === 'number' ? [s, s] : s;
     // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
-    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, reference?.fixedBy && refMap ? { map: refMap, by: reference.fixedBy } : null, `$.sizes[${k}]`);
+    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, reference?.fixedBy && refMap ? { map: refMap, by: reference.fixedBy } : null, `$.sizes[${k}]`, sweptAt);
     onProgress?.(k + 1, sizes.length);
     return entry;
   });
@@ -183,6 +187,8 @@ function analyseAt(
   fixed: { map: [number, number]; by: string } | null,
   /** Where the request gives this size: a zoo model rebuilt at it blames its resolution, which the request does not hold. */
   sizePath: string,
+  /** The path the rebuilt source blames for the size: `$.resolution`, or the swept ONNX input's inputShapes key. */
+  sweptAt: string,
 ): Entry {
   try {
     const graph = loadGraph(sourceAt(), { values: false }).graph;
@@ -233,7 +239,7 @@ function analyseAt(
   } catch (e) {
     if (!(e instanceof ConvlensError) || e.status >= 500) throw e;
     const { code, message, ...details } = e.toJSON();
-    if (details.path === '$.resolution') details.path = sizePath;
+    if (details.path === sweptAt) details.path = sizePath;
     return {
       size,
       status: 'error',

@@ -209,20 +209,22 @@ function analyze(io: Io, target: string, o: AnalyzeFlags): number {
   bar.end();
 
   const shown = { memory: o.memory || o.inPlace ? memory : undefined, roofline: rl, convention, deployed };
+  // where it came from, as the service's renderings say it under the title (`ONNX file (opset 13, …)`, `built-in model …`)
+  const sourced = { ...report, source: origin };
   let text: string;
   switch (o.format) {
     case 'json':
       // the service's JSON: the report, where it came from (`source`: the ONNX opset, producer), the extras asked for
-      text = JSON.stringify(withExtras({ ...report, source: origin }, { ...extras, memory: shown.memory }), null, 2);
+      text = JSON.stringify(withExtras(sourced, { ...extras, memory: shown.memory }), null, 2);
       break;
     case 'csv':
       text = reportCsv(report, { ...shown, ...(explain && { explain }) });
       break;
     case 'md':
-      text = reportMarkdown(report, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
+      text = reportMarkdown(sourced, { depth: o.depth ?? DEFAULT_MODULE_DEPTH }) + markdownExtras(shown);
       break;
     case 'html':
-      text = reportHtml({ report, memory, roofline: rl, deployed, convention, ...(o.erf && { erf: reportErfSync(source) }) }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
+      text = reportHtml({ report: sourced, memory, roofline: rl, deployed, convention, ...(o.erf && { erf: reportErfSync(source) }) }, { depth: o.depth ?? DEFAULT_MODULE_DEPTH });
       break;
     case 'netron': {
       const { attachment, skipped } = netronAttachment(report, onnxNodes((source as { bytes: Uint8Array }).bytes));

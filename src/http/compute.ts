@@ -24,7 +24,7 @@ import { RawJson, onnxFromBase64, transferable } from './body.js';
 import { readForm } from './form.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
-import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from './requests.js';
+import { FoldRequest, OperatorQuery, OperatorRequest, RunRequest, parseRequest, weightInitFor } from './requests.js';
 import { sendJson } from './stream.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
@@ -249,7 +249,7 @@ export function runRequest(body: Body, maxElements: number): { task: RunTask; en
       source,
       inputs: dict(objectOrder([...inputs.keys()]).map((k) => [k, inputs.get(k)!] as const)),
       weights: dict(weights),
-      weightInit: f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
+      weightInit: weightInitFor(f.weightInit, source),
       training: f.training,
       seed: f.seed >>> 0,
       capture: f.capture,

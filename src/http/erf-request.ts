@@ -11,7 +11,7 @@ import { dict, own } from '../records.js';
 import type { ErfJob } from '../runtime/erf.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { onnxFromBase64, transferable } from './body.js';
-import { parseRequest, Tensor as TensorField } from './requests.js';
+import { parseRequest, Tensor as TensorField, weightInitFor } from './requests.js';
 import { ENCODINGS, chooseEncoding, namedTensors, tensorIn } from './tensors.js';
 import type { Encoding } from './tensors.js';
 import { integerIn } from '../integers.js';
@@ -41,7 +41,7 @@ export const ErfRequest = z
     samples: integerIn(1, MAX_SAMPLES, 'samples').default(8).describe(`random inputs averaged over (1–${MAX_SAMPLES}), run in parallel across the workers`),
     inputs: z.union([TensorField, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' }).optional().describe('the input (mode given): one tensor, or tensors by input name; .npy parts named after the input also count'),
     weights: NamedTensors.optional().describe('weights by `<layer>.<role>`; .npy parts named `weights.<layer>.<role>` also count'),
-    weightInit: z.enum(['file', 'seed'], { error: 'must be "file" or "seed"' }).optional().describe('weights not given: from the ONNX file (default for ONNX) or seeded (default otherwise)'),
+    weightInit: z.enum(['file', 'seed'], { error: 'must be "file" or "seed"' }).optional().describe('weights not given: from the ONNX file (default for ONNX; refused for a spec or zoo model, which have no file) or seeded (default otherwise)'),
     seed: integerIn(0, MAX_SEED, 'seed').default(0).describe('seed of the weights not given and of the random inputs, 0 to 2^32 − 1'),
     stages: z.boolean({ error: 'must be true or false' }).default(true).describe("also the statistics of every stage's output (the last map at each effective stride), from the same forward pass"),
     stageBy: z
@@ -103,7 +103,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
       samples: mode === 'given' ? 1 : f.samples,
       inputs: dict([...given.byName].map(([k, v]) => [k === '' ? 'input' : k, v] as const)),
       weights: dict(weights),
-      weightInit: f.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
+      weightInit: weightInitFor(f.weightInit, source),
       seed: f.seed,
       target: { layer: f.layer ?? '', channels: f.channels ?? null, position: f.position ?? null },
       stages: f.stages,

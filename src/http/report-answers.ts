@@ -85,6 +85,15 @@ export function checkFormatOptions(options: ReportOptions, format: ReportFormat,
     const where = formatsShowing(key).filter((f) => f !== 'table');
     throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key}; it shows in ${where.join(', ')}`, { path });
   }
+  // the module summary (depth, topK): json's `modules`, md's and html's tables; csv and netron have none, so they were
+  // dropped with a 200 where the command line's --depth with csv or netron is refused
+  if (format === 'csv' || format === 'netron') {
+    for (const key of ['depth', 'topK'] as const) {
+      if (options[key] === undefined) continue;
+      const path = query[key] !== undefined ? `query.${key}` : `$.options.${key}`;
+      throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key} (the module summary); it shows in json, md, html`, { path });
+    }
+  }
 }
 
 /**

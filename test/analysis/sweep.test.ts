@@ -223,6 +223,12 @@ describe('ONNX: inputShapes re-shaped per size', () => {
       ['ok', null],
       ['error', 'SHAPE_MISMATCH'],
     ]);
+    // the size is the request's $.sizes[1] on every surface, as a zoo model's: the swept inputShapes entry was the sweep's own,
+    // answered as `query.input.x` (REST multipart), `$.inputShapes.x` (JSON, GraphQL, the CLI), fields the request never gave
+    for (const shapesAt of [undefined, 'query.input', '$.new.inputShapes']) {
+      const s = sweep({ kind: 'onnx', bytes: model(8), inputShapes: {}, ...(shapesAt && { shapesAt }) }, { sizes: [8, 16] });
+      expect(s.sizes[1].error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.sizes[1]', modelPath: '$.graph.input[0]', input: 'x', dimension: 2 });
+    }
   });
 });
 

@@ -27,3 +27,20 @@ describe('analyze: usage errors', () => {
     expect((await cli('analyze', 'resnet18', '--resolution', '32', '--depth', '64', '--format', 'json')).code).toBe(0);
   });
 });
+
+describe('analyze --format md and html say what was analysed, as the service does', () => {
+  // the renderings' source line (analysis/formats/source-line.ts) reads report.source, which the CLI gave only its JSON:
+  // its md and html began at `input …`, where POST /v1/analyze?format=md and GraphQL's markdown say `built-in model …`
+  it.each([
+    [['resnet18', '--resolution', '64'], 'built-in model `resnet18` · input `input` 1×3×64×64 · output `fc` 1×1000', 'built-in model <code>resnet18</code> · input'],
+    [['test/fixtures/onnx/resnet18.onnx', '--input', '1,3,64,64'], 'ONNX file (opset 13, pytorch 1.13.0, 22,792 bytes) · input `input` 1×3×64×64 · output `output` 1×1000', 'ONNX file (opset 13, pytorch 1.13.0, 22,792 bytes) · input'],
+    [['examples/specs/conv-then-pool.json'], 'JSON spec · input `image` 1×3×32×32 · output `pool` 1×16×7×7', 'JSON spec · input'],
+  ])('%j', async (target, mdLine, htmlStart) => {
+    const md = await cli('analyze', ...target, '--format', 'md');
+    expect(md.code).toBe(0);
+    expect(md.out.split('\n')[2]).toBe(mdLine);
+    const html = await cli('analyze', ...target, '--format', 'html');
+    expect(html.code).toBe(0);
+    expect(html.out).toContain(`<p class="source">${htmlStart}`);
+  });
+});

@@ -44,6 +44,27 @@ describe('analyses and the formats that show them', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.explain' });
   });
 
+  // the module summary has no csv columns and no netron metrics: depth and topK were dropped with a 200, where the
+  // command line's `--depth 2 --format csv` is INVALID_OPTION at --depth
+  it.each([
+    ['POST /v1/analyze?model=resnet18&format=csv&depth=2', 'query.depth', 'format csv does not show depth (the module summary); it shows in json, md, html'],
+    ['POST /v1/analyze?model=resnet18&format=csv&topK=3', 'query.topK', 'format csv does not show topK (the module summary); it shows in json, md, html'],
+    ['GET /v1/models/resnet18/report?format=csv&depth=1', 'query.depth', 'format csv does not show depth (the module summary); it shows in json, md, html'],
+  ])('%s: 400 INVALID_OPTION at %s', async (call, path, message) => {
+    const [method, url] = call.split(' ');
+    const res = await (method === 'GET' ? request(app.server).get(url) : request(app.server).post(url)).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path, message });
+  });
+
+  it('depth in the body\'s options with format csv: at $.options.depth; with netron (an ONNX file): at query.depth', async () => {
+    const body = await request(app.server).post('/v1/analyze?format=csv').send({ model: 'resnet18', options: { depth: 2 } }).expect(400);
+    expect(body.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.depth' });
+    const onnx = readFileSync(new URL('../fixtures/onnx/resnet18.onnx', import.meta.url));
+    const netron = await request(app.server).post('/v1/analyze?format=netron&depth=2').set('content-type', 'application/octet-stream').send(onnx).expect(400);
+    expect(netron.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.depth', message: 'format netron does not show depth (the module summary); it shows in json, md, html' });
+    await request(app.server).post('/v1/analyze?model=resnet18&format=md&depth=2&topK=3').expect(200);
+  });
+
   it('csv with explain and convention: both shown (columns), 200', async () => {
     const res = await request(app.server).post('/v1/analyze?model=resnet18&format=csv&explain=true&convention=ptflops').expect(200);
     const head = res.text.split('\n')[0];

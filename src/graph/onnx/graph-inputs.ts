@@ -62,7 +62,7 @@ export function checkShapeNames(options: InputShapeOptions, names: string[], con
  * `inputShapes[""]`, or an ERF's one `inputShape`, which has no keys: it was `$.inputShapes[""]`,
  * a field the ERF request does not have).
  */
-function shapeKeyPath(options: InputShapeOptions, key: string): string {
+export function shapeKeyPath(options: Pick<InputShapeOptions, 'shapesAt'>, key: string): string {
   const base = options.shapesAt ?? '$.inputShapes';
   return key === '' && (base.startsWith('query.') || base.endsWith('.inputShape')) ? base : base + jsonPath([key]).slice(1);
 }
