@@ -84,6 +84,7 @@ export function inlinePool(threads = 1) {
   const pool = {
     threads,
     queued: 0,
+    workerMemory: () => [],
     calls: [] as TaskName[],
     overloaded: 0,
     gate: Promise.resolve(),
