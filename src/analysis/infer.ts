@@ -217,18 +217,19 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // without folding (an operator call: the call is the layer) a value known from shapes alone
     // (shape's) is still the layer's output, not a folded constant the report leaves out
     const folded = options.fold !== false && inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
-    const rf = folded || !withField
-      ? null
-      : op.receptiveField({
-          layer: layer.name,
-          plan: inferred.plan,
-          inputs: inputShapes,
-          outputs: inferred.outputs,
-          attrs: layer.attrs,
-          rf: ins.map((t) => t?.rf ?? null),
-          warn: (w) => warn({ ...w, layer: layer.name } as Warning),
-        });
-    return { inferred, inputShapes, folded, rf };
+    const rfCtx = {
+      layer: layer.name,
+      plan: inferred.plan,
+      inputs: inputShapes,
+      outputs: inferred.outputs,
+      attrs: layer.attrs,
+      rf: ins.map((t) => t?.rf ?? null),
+      warn: (w: Omit<Warning, 'layer'>) => warn({ ...w, layer: layer.name } as Warning),
+    };
+    const rf = folded || !withField ? null : op.receptiveField(rfCtx);
+    // outputs whose fields differ (a split's pieces along a spatial axis start where they were cut)
+    const fields = rf && op.outputFields ? op.outputFields(rfCtx, rf) : null;
+    return { inferred, inputShapes, folded, rf, fields };
   };
 
   /**
@@ -288,13 +289,13 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
       continue;
     }
     if (!done) continue;
-    const { inferred, inputShapes, folded, rf } = done;
+    const { inferred, inputShapes, folded, rf, fields } = done;
     const inputDependent = !inferred.fixedSize && present.some((t) => t.inputDependent);
     layer.outputs.forEach((name, i) => {
       tensors.set(name, {
         shape: inferred.outputs[i] ?? null,
         value: inferred.values?.[i] ?? null,
-        rf,
+        rf: fields?.[i] ?? rf,
         inputDependent,
       });
     });

@@ -17,12 +17,13 @@
  *           y[…, j…, …] = x[…, idx[j…], …], negative indices + dim
  *
  * No arithmetic: zero FLOPs. Receptive fields: a slice along a spatial axis resamples the field
- * (step, start), a pad shifts it by the begin pad, gather along a spatial axis makes it global.
+ * (step, start), a split along one gives each piece its first unit's field (offset by where the
+ * piece starts), a pad shifts it by the begin pad, gather along a spatial axis makes it global.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { badIndices, indexMessage, validIndex } from './index-faults.js';
-import { moveDims, resample } from './receptive-field.js';
+import { moveDims, offsetAlong, resample } from './receptive-field.js';
 import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, MAX_INT_LIST, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -78,8 +79,17 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
     });
     return { outputs, values, weights: [], cost: ZERO_COST, plan: { axis, sizes: [...sizes] } };
   },
-  // Splits along the channel axis (the usual case) keep the field; along a spatial axis, output 0's is shown.
+  // Splits along the channel axis (the usual case) keep the field; along a spatial axis, output 0's is
+  // the layer's, and piece i's unit x is input unit x + start_i, so its box starts start_i·j earlier
   receptiveField: (ctx) => ctx.rf[0],
+  outputFields(ctx, rf) {
+    let start = 0;
+    return ctx.plan.sizes.map((size) => {
+      const field = offsetAlong(rf, ctx.plan.axis, -start);
+      start += size;
+      return field;
+    });
+  },
   run(ctx) {
     const x = ctx.inputs[0];
     const { axis, sizes } = ctx.plan;

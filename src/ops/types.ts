@@ -358,6 +358,8 @@ export interface OpDef<A = any, P = any> {
   attrs: z.ZodType<A>;
   infer(ctx: InferContext<A>): Inferred<P>;
   receptiveField(ctx: RFContext<A, P>): TensorRF | null;
+  /** Each output's field when outputs differ (a split along a spatial axis), given `receptiveField`'s (the layer's, output 0's). Absent: all share it. */
+  outputFields?(ctx: RFContext<A, P>, rf: TensorRF | null): (TensorRF | null)[];
   run(ctx: RunContext<A, P>): Tensor[];
   /**
    * Vector-Jacobian product ∂L/∂input for each input, with the weights held constant (an

@@ -54,6 +54,30 @@ describe('split', () => {
   it('sizes from another layer ([1, 1, 2]) with numOutputs 3: the parts [1, 1], [1, 1], [1, 2]', () => {
     expect(layer(analyze(bySizesOf([1, 1, 2], 3)), 'sp').outputShapes).toEqual([[1, 1], [1, 1], [1, 2]]);
   });
+
+  /** x [1, 1, 12, 10], a 3×3 conv padded 1 (unit h reads rows h − 1 … h + 1), split along H into [6, 6]. */
+  const halves = (...after: Record<string, unknown>[]) => ({
+    inputs: [{ name: 'x', shape: [1, 1, 12, 10] }],
+    layers: [
+      { name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1, bias: false },
+      { name: 'sp', op: 'split', inputs: ['c'], axis: 2, split: [6, 6] },
+      ...after,
+    ],
+    ...(after.length === 0 && { outputs: ['sp', 'sp:1'] }),
+  });
+
+  it('receptive field: a piece cut along a spatial axis starts where it was cut: the second half\'s unit 0 is the conv\'s unit 6 (rows 5 … 7, padding −5 on H); the first half keeps the conv\'s field', () => {
+    const r = analyze(halves());
+    const field = (name: string) => r.outputs.find((o) => o.name === name)?.receptiveField;
+    expect(field('sp')).toMatchObject({ size: [3, 3], stride: [1, 1], padding: [1, 1] });
+    expect(field('sp:1')).toMatchObject({ size: [3, 3], stride: [1, 1], padding: [-5, 1] });
+  });
+
+  it('receptive field: the halves added (x[:, :, :6] + x[:, :, 6:]): unit h reads rows h − 1 … h + 7, size 9 on H, padding 1, as autograd finds (was 3, the first half\'s alone)', () => {
+    const r = analyze(halves({ name: 'sum', op: 'add', inputs: ['sp', 'sp:1'] }));
+    expect(layer(r, 'sum').receptiveField).toMatchObject({ size: [9, 3], stride: [1, 1], padding: [1, 1] });
+    expect(r.warnings.map((w) => w.code)).toContain('MISALIGNED_PATHS');
+  });
 });
 
 describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () => {
