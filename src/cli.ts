@@ -91,9 +91,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** A commander usage error as the catalog's line: `INVALID_OPTION: unknown option '--frmat' (did you mean --format?)`. */
-export const oneErrorLine = (text: string): string =>
-  `${text.trimEnd().replace(/^error: /, 'INVALID_OPTION: ').replace(/\n\((Did you mean [^)]*)\)$/, (_, hint: string) => ` (d${hint.slice(1)})`).replace(/\s*\n\s*/g, ' ')}\n`;
+/**
+ * A commander usage error as the catalog's line, with the option it is about as its place:
+ * `INVALID_OPTION: unknown option '--frmat' (did you mean --format?) (at --frmat)`; of two
+ * options that contradict each other, the later one.
+ */
+export const oneErrorLine = (text: string): string => {
+  const line = text.trimEnd().replace(/^error: /, 'INVALID_OPTION: ').replace(/\n\((Did you mean [^)]*)\)$/, (_, hint: string) => ` (d${hint.slice(1)})`).replace(/\s*\n\s*/g, ' ');
+  const option = /^INVALID_OPTION: (?:options '[^']+' and '(--[\w-]+)'|(?:required |unknown )?option '(--[\w-]+))/.exec(line);
+  const place = option?.[1] ?? option?.[2];
+  return `${line}${place ? ` (at ${place})` : ''}\n`;
+};
 
 /** The CLI on this process: arguments from argv, the report on stdout, diagnostics on stderr, the exit code in process.exitCode. */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {

@@ -73,16 +73,16 @@ describe('an error from a value the user typed names its option, not the REST pa
   });
 
   it.each([
-    [['sweep', 'resnet18', '--sizes', '224,99999'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '224,99999' is invalid. '99999': each side is an integer from 1 to 8192"],
+    [['sweep', 'resnet18', '--sizes', '224,99999'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '224,99999' is invalid. '99999': each side is an integer from 1 to 8192 (at --sizes)"],
     // past 2^53 too (it said "<=9007199254740991"); an empty entry is refused, not skipped
-    [['sweep', 'resnet18', '--sizes', '99999999999999999999'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '99999999999999999999' is invalid. '99999999999999999999': each side is an integer from 1 to 8192"],
-    [['sweep', 'resnet18', '--sizes', '224,,320'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '224,,320' is invalid. '' is not a size: give sides (224) or H×W (224x320), comma-separated"],
-    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--seed', '4294967296'], "convlens: INVALID_OPTION: option '--seed <n>' argument '4294967296' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got \"4294967296\""],
+    [['sweep', 'resnet18', '--sizes', '99999999999999999999'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '99999999999999999999' is invalid. '99999999999999999999': each side is an integer from 1 to 8192 (at --sizes)"],
+    [['sweep', 'resnet18', '--sizes', '224,,320'], "convlens: INVALID_OPTION: option '--sizes <sizes>' argument '224,,320' is invalid. '' is not a size: give sides (224) or H×W (224x320), comma-separated (at --sizes)"],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--seed', '4294967296'], "convlens: INVALID_OPTION: option '--seed <n>' argument '4294967296' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got \"4294967296\" (at --seed)"],
     // a gate given twice: commander kept the last, so an appended 500% loosened the template's 5%
-    [['compare', 'resnet18', 'resnet34', '--max-macs-increase', '5%', '--max-macs-increase', '500%'], "convlens: INVALID_OPTION: option '--max-macs-increase <limit>' argument '500%' is invalid. given twice (5%, then 500%): a gate has one limit"],
-    [['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'], "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit"],
-    [['analyze', 'resnet18', '--out', ''], "convlens: INVALID_OPTION: option '--out <file>' argument '' is invalid. a file path, got \"\""],
-    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--png', ''], "convlens: INVALID_OPTION: option '--png <file>' argument '' is invalid. a file path, got \"\""],
+    [['compare', 'resnet18', 'resnet34', '--max-macs-increase', '5%', '--max-macs-increase', '500%'], "convlens: INVALID_OPTION: option '--max-macs-increase <limit>' argument '500%' is invalid. given twice (5%, then 500%): a gate has one limit (at --max-macs-increase)"],
+    [['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'], "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit (at --max-macs)"],
+    [['analyze', 'resnet18', '--out', ''], "convlens: INVALID_OPTION: option '--out <file>' argument '' is invalid. a file path, got \"\" (at --out)"],
+    [['erf', 'resnet18', '--resolution', '64', '--samples', '1', '--png', ''], "convlens: INVALID_OPTION: option '--png <file>' argument '' is invalid. a file path, got \"\" (at --png)"],
   ])('a value the option itself refuses, %j: exit 2, the usage line %s', async (argv, line) => {
     const r = await cli(argv);
     expect(r.code).toBe(2);
@@ -233,7 +233,7 @@ describe('the catalogs as JSON: models, devices, conventions, operators --format
     expect((await cli(['models'])).out).toMatch(/^model +resolution +torchvision params +GMACs\n-+ +-+ +-+ +-+\n[\s\S]*^resnet18 +224 +11,689,512 +1\.81$/m);
     expect((await cli(['devices', '--format', 'table'])).out).toMatch(/^raspberry-pi-5\s+board-cpu\s/m);
     const bad = await cli(['devices', '--format', 'yaml']);
-    expect([bad.code, bad.err]).toEqual([2, "convlens: INVALID_OPTION: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n"]);
+    expect([bad.code, bad.err]).toEqual([2, "convlens: INVALID_OPTION: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json. (at --format)\n"]);
   });
 });
 

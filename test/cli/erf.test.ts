@@ -105,16 +105,16 @@ describe('erf: empty and out-of-range values are usage errors (exit 2)', () => {
   it("--seed '' is not seed 0; --seed -1 and 2^32 give the range 0 to 2^32 − 1", async () => {
     for (const [v, shown] of [['', '""'], ['-1', '"-1"'], ['4294967296', '"4294967296"']]) {
       const r = await erf('--seed', v);
-      expect([r.code, r.err], v).toEqual([2, `convlens: INVALID_OPTION: option '--seed <n>' argument '${v}' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got ${shown}`]);
+      expect([r.code, r.err], v).toEqual([2, `convlens: INVALID_OPTION: option '--seed <n>' argument '${v}' is invalid. an integer from 0 to 4294967295 (2^32 − 1), got ${shown} (at --seed)`]);
     }
     expect((await erf('--seed', '4294967295', '--out', '/dev/null')).code).toBe(0);
   });
 
   it("--samples '' and --input '' are refused, not read as 0 samples or no input mode", async () => {
     const samples = await cli(['erf', file('net.json'), '--samples', '']);
-    expect([samples.code, samples.err]).toEqual([2, `convlens: INVALID_OPTION: option '--samples <k>' argument '' is invalid. a non-negative integer up to 2^53 − 1, got ""`]);
+    expect([samples.code, samples.err]).toEqual([2, `convlens: INVALID_OPTION: option '--samples <k>' argument '' is invalid. a non-negative integer up to 2^53 − 1, got "" (at --samples)`]);
     const input = await erf('--input', '');
-    expect([input.code, input.err]).toEqual([2, `convlens: INVALID_OPTION: option '--input <random|luo|file.npy>' argument '' is invalid. random, luo or a .npy file, got ""`]);
+    expect([input.code, input.err]).toEqual([2, `convlens: INVALID_OPTION: option '--input <random|luo|file.npy>' argument '' is invalid. random, luo or a .npy file, got "" (at --input)`]);
   });
 });
 

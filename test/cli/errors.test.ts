@@ -24,11 +24,11 @@ const file = (name: string, data: string | Uint8Array) => {
 
 describe('error lines: convlens: CODE: message (at PLACE), one line, exit 2', () => {
   it.each([
-    [['analyze', 'resnet18', '--bogus'], "convlens: INVALID_OPTION: unknown option '--bogus'\n"],
+    [['analyze', 'resnet18', '--bogus'], "convlens: INVALID_OPTION: unknown option '--bogus' (at --bogus)\n"],
     // commander's suggestion was a second line, "(Did you mean --format?)"
-    [['analyze', 'resnet18', '--frmat', 'json'], "convlens: INVALID_OPTION: unknown option '--frmat' (did you mean --format?)\n"],
-    [['compare', 'resnet18', 'resnet34', '--max-mac-increase', '5%'], "convlens: INVALID_OPTION: unknown option '--max-mac-increase' (did you mean --max-macs-increase?)\n"],
-    [['analyze', 'resnet18', '--max-macs', '-1'], "convlens: INVALID_OPTION: option '--max-macs <n>' argument '-1' is invalid. a non-negative decimal number (1e9 works), got '-1'\n"],
+    [['analyze', 'resnet18', '--frmat', 'json'], "convlens: INVALID_OPTION: unknown option '--frmat' (did you mean --format?) (at --frmat)\n"],
+    [['compare', 'resnet18', 'resnet34', '--max-mac-increase', '5%'], "convlens: INVALID_OPTION: unknown option '--max-mac-increase' (did you mean --max-macs-increase?) (at --max-mac-increase)\n"],
+    [['analyze', 'resnet18', '--max-macs', '-1'], "convlens: INVALID_OPTION: option '--max-macs <n>' argument '-1' is invalid. a non-negative decimal number (1e9 works), got '-1' (at --max-macs)\n"],
     [['analyze', 'resnet18', '--max-latency', '1'], 'convlens: INVALID_OPTION: --max-latency needs --device (the latency is a roofline lower bound on a device; `convlens devices` lists them) (at --max-latency)'],
     [['analyze', 'resnet18', '--format', 'netron'], "convlens: INVALID_OPTION: --format netron annotates the nodes of an ONNX file in Netron; 'resnet18' is a zoo model: export it to ONNX first, or use --format json (at --format)"],
     [['analyze', 'resnet18', '--erf'], 'convlens: INVALID_OPTION: --erf adds a section to the HTML report (--format html); for the numbers use `convlens erf resnet18` (at --erf)'],

@@ -84,14 +84,14 @@ describe('an option of one value given twice with two values: a usage error (exi
     const r = await cli(argv);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toBe(`convlens: INVALID_OPTION: ${said}: one value would be dropped without a word; give it once\n`);
+    expect(r.err).toBe(`convlens: INVALID_OPTION: ${said}: one value would be dropped without a word; give it once (at ${/'(--[\w-]+)/.exec(said)![1]})\n`);
     expect(existsSync(path.join(tmp, 'a.txt')) || existsSync(path.join(tmp, 'b.txt'))).toBe(false);
   });
 
   it('the same value twice contradicts nothing; a gate keeps its own message; --fail-on adds up', async () => {
     expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--resolution', '32', '--format', 'json'])).code).toBe(0);
     expect((await cli(['analyze', 'resnet18', '--max-macs', '1e9', '--max-macs', '1e12'])).err).toBe(
-      "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit\n",
+      "convlens: INVALID_OPTION: option '--max-macs <n>' argument '1e12' is invalid. given twice (1000000000, then 1e12): a gate has one limit (at --max-macs)\n",
     );
     expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--fail-on', 'FC_DOMINATES', '--fail-on', 'UNUSED_LAYER'])).code).toBe(0);
   });
@@ -108,7 +108,7 @@ describe('an option of one value given twice with two values: a usage error (exi
   it('a flag with its negation (--progress --no-progress, either order) is exit 2 naming both; a flag twice is read once', async () => {
     for (const [a, b] of [['--progress', '--no-progress'], ['--no-progress', '--progress']]) {
       const r = await cli(['analyze', 'resnet18', a, b]);
-      expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: options '${a}' and '${b}' contradict each other: one would win without a word; give one\n`]);
+      expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: options '${a}' and '${b}' contradict each other: one would win without a word; give one (at ${b})\n`]);
     }
     expect((await cli(['analyze', 'resnet18', '--no-progress', '--no-progress', '--format', 'json'])).code).toBe(0);
   });
