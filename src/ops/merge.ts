@@ -270,7 +270,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       at += x[ctx.plan.dim] ?? 0;
       return start;
     });
-    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs, ctx.plan.dim);
+    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs);
   },
   run(ctx) {
     const { dim } = ctx.plan;

@@ -262,18 +262,6 @@ function broadcastOver(shapes: readonly (readonly number[])[], i: number, dims: 
 }
 
 /**
- * Whether operand i is broadcast along dim d of the merge's output (size 1 there where another
- * operand is longer): along d it is a gate, as a 1×1 one is on every axis (coordinate attention's
- * H×1 and 1×W maps, strip pooling), and its field along d (a stride of the whole axis) no path's.
- */
-function broadcastAlong(shapes: readonly (readonly number[])[] | undefined, i: number, d: number): boolean {
-  if (!shapes?.[i]) return false;
-  const rank = Math.max(...shapes.map((s) => s?.length ?? 0));
-  const at = (s: readonly number[] | undefined) => (s ? (s[d - (rank - s.length)] ?? 1) : 1);
-  return at(shapes[i]) === 1 && shapes.some((s) => at(s) > 1);
-}
-
-/**
  * The union of boxes of one stride on one axis: unit 0 of field k covers [−p_k, r_k − 1 − p_k], and
  * unit x each shifted by x·j alike, so the union is [min(−p_k), max(r_k − 1 − p_k)] at every unit.
  * The border kept is the largest field's.
@@ -307,31 +295,24 @@ export function offsetAlong(rf: TensorRF | null, dim: number, offset: number): T
 const EPS = 1e-9;
 
 /**
- * Merge the fields of paths that meet (add, mul, concat: joined along `joinedAlong`). Paths are
- * aligned when they share the effective stride and centre; the field kept is the largest, and
- * misalignment is reported.
+ * Merge the fields of paths that meet (add, mul, concat). Paths are aligned when they share the
+ * effective stride and centre; the field kept is the largest, and misalignment is reported.
  * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1) is global context,
  * not a spatial path: when spatial paths are present it is left out, so the field stays the local
  * one; on a 1×1 map, where no path is spatial, a global one is still left out while a local one is
- * there. Likewise, axis by axis, an operand broadcast along some axes only (coordinate attention's
- * H×1 map) is left out along those (broadcastAlong). A global operand of full spatial size
- * (x + attention(x)) is a path: the merge is global.
+ * there. A global operand of full spatial size (x + attention(x)) is a path: the merge is global.
  */
 export function mergeRF(
   layer: string,
   given: (TensorRF | null)[],
   warn: (w: Omit<Warning, 'layer'>) => void,
   shapes?: readonly (readonly number[])[],
-  joinedAlong?: number,
 ): TensorRF | null {
   // an empty operand (a concat's empty slice) brings no unit, so no field
   const fields = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
   const all = fields.filter((f): f is TensorRF => f !== null);
   const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
-  // every operand holding this field is broadcast along its axis a (a field may be shared by two
-  // operands); a concat's pieces along its dim (joinedAlong) are joined there, not broadcast
-  const gateAlong = (f: TensorRF, a: number) => f.dims[a] !== joinedAlong && fields.every((g, i) => g !== f || broadcastAlong(shapes, i, f.dims[a]));
   // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
   // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate (a
   // 1×1 operand, or a 1×1 map spread back over the positions).
@@ -345,23 +326,20 @@ export function mergeRF(
   if (candidates.length === 0) return null;
   // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
   const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);
-  // along each axis, the paths not broadcast along it (all of them when every one is)
-  const along = present[0].axes.map((_, a) => {
-    const paths = present.filter((f) => !gateAlong(f, a));
-    return (paths.length > 0 ? paths : present).map((f) => f.axes[a]);
-  });
-  const sameStride = (a: number) => along[a].every((ax) => Math.abs(ax.j - along[a][0].j) <= EPS);
-  const axes = along.map((paths, a) => {
+  const sameStride = (a: number) => present.every((f) => Math.abs(f.axes[a].j - present[0].axes[a].j) <= EPS);
+  const axes = present[0].axes.map((_, a) => {
     // one stride: every unit's boxes move together, so their union is a field (a Focus stem's four
     // slices, the pieces of a roll); strides that differ drift apart, and the largest is kept
-    if (sameStride(a)) return unionAxis(paths);
-    let best = paths[0];
-    for (const ax of paths) if (ax.r > best.r) best = ax;
+    if (sameStride(a)) return unionAxis(present.map((f) => f.axes[a]));
+    let best = present[0].axes[a];
+    for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];
     return best;
   });
-  const misaligned = along.some((paths) => paths.some((ax) => Math.abs(ax.j - paths[0].j) > EPS || Math.abs(centre(ax) - centre(paths[0])) > EPS));
+  const misaligned = present.some((f) =>
+    f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS),
+  );
   if (misaligned) {
-    const strides = along.every((_, a) => sameStride(a));
+    const strides = present[0].axes.every((_, a) => sameStride(a));
     warn({
       code: 'MISALIGNED_PATHS',
       message: `layer '${layer}': the paths it merges are not aligned (different ${strides ? 'centres: the union of their fields is kept' : 'effective strides: the largest receptive field is kept'})`,

@@ -164,53 +164,6 @@ describe('squeeze-excitation: a gate broadcast over the spatial axes is global c
   });
 });
 
-describe('an operand broadcast along some spatial axes is a gate along those axes (coordinate attention, strip pooling)', () => {
-  // x [1, 1, 12, 10], a 3×3 conv padded 1 (c), pooled to H×1 (adaptiveAvgPool2d((None, 1)): field
-  // 12 wide on W at a stride of the whole axis, 10) and, for coordinate attention, to 1×W, both
-  // multiplied back onto c by broadcasting. Along W the H×1 map is one value per row, a gate as a
-  // 1×1 squeeze-excitation map is on both axes; along H it is a path, row by row.
-  const spec = (coordinate: boolean) => ({
-    inputs: [{ name: 'x', shape: [1, 1, 12, 10] }],
-    layers: [
-      { name: 'c', op: 'conv2d', inputs: 'x', outChannels: 1, kernelSize: 3, padding: 1, bias: false },
-      { name: 'ph', op: 'adaptiveAvgPool2d', inputs: 'c', outputSize: [null, 1] },
-      { name: 'ah', op: 'conv2d', inputs: 'ph', outChannels: 1, kernelSize: [3, 1], padding: [1, 0], bias: false },
-      ...(coordinate
-        ? [
-            { name: 'pw', op: 'adaptiveAvgPool2d', inputs: 'c', outputSize: [1, null] },
-            { name: 'aw', op: 'sigmoid', inputs: 'pw' },
-            { name: 'out', op: 'mul', inputs: ['c', 'ah', 'aw'] },
-          ]
-        : [{ name: 'out', op: 'mul', inputs: ['c', 'ah'] }]),
-    ],
-  });
-
-  it('strip pooling (c · conv3×1(pool over W)): 5 on H (the 3×1 conv over the rows\' 3×3 fields, as autograd finds unit by unit), 3 on W, stride 1 (was 12 wide at stride 10 on W: unit 5\'s box [49, 60], outside the 10-wide input)', () => {
-    const r = analyze(spec(false));
-    expect(layer(r, 'ah').receptiveField).toMatchObject({ size: [5, 12], stride: [1, 10] });
-    expect(layer(r, 'out').receptiveField).toMatchObject({ size: [5, 3], stride: [1, 1], padding: [2, 1] });
-    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
-  });
-
-  it('a concat\'s pieces are joined along its dim, not broadcast: x rolled by one row (x[:, :, 1:] above x[:, :, :1]) keeps the 1-row piece, size 5 on H at padding 3 (unit 3 reads row 0, unit 0 row 1)', () => {
-    const r = analyze({
-      inputs: [{ name: 'x', shape: [1, 1, 4, 3] }],
-      layers: [
-        { name: 'rest', op: 'slice', inputs: 'x', starts: [1], ends: [4], axes: [2] },
-        { name: 'top', op: 'slice', inputs: 'x', starts: [0], ends: [1], axes: [2] },
-        { name: 'rolled', op: 'concat', inputs: ['rest', 'top'], dim: 2 },
-      ],
-    });
-    expect(layer(r, 'rolled').receptiveField).toMatchObject({ size: [5, 1], stride: [1, 1], padding: [3, 0] });
-  });
-
-  it('coordinate attention (c · a_h · a_w): 5 on H through a_h\'s rows, 3 on W through a_w\'s columns, stride 1, with no misalignment warning (was 14×12 at stride 12×10)', () => {
-    const r = analyze(spec(true));
-    expect(layer(r, 'out').receptiveField).toMatchObject({ size: [5, 3], stride: [1, 1], padding: [2, 1] });
-    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
-  });
-});
-
 describe('a global path of full spatial size is a path, not a gate: x + attention(x) sees the whole input', () => {
   // a non-local block on a 1×4×6×5 input: conv 3×3 p1, then self-attention over its 30 positions
   // (q·kᵀ over H·W, softmax, ·v), reshaped back to 1×4×6×5 and added to the conv's map. Every output
