@@ -208,10 +208,10 @@ export const integer = (v: string) => {
   return n;
 };
 
-/** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 /** The file --device reads (for refuseOverwrite): a .json profile; a built-in id reads none. */
 export const deviceFile = (value: string | undefined): string | undefined => (value !== undefined && value.endsWith('.json') ? value : undefined);
 
+/** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   if (!value.endsWith('.json')) return resolveDevice(value, '--device');
   const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'));

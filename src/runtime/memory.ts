@@ -5,7 +5,7 @@
  * more than WORKER_HEAP_LIMIT_MB after a task (its V8 heap plus its array buffers and WebAssembly
  * memory: `process.memoryUsage()` of this thread) collects at once, before it answers; V8 frees
  * the large buffers from a background thread while this one waits. Every worker entry calls
- * collectIfOver after each task (runtime/worker.ts, http/offload-worker.ts). The main
+ * collectIfOver after each task (runtime/task-answer.ts, for runtime/worker.ts and http/offload-worker.ts). The main
  * thread releases what workers answered once it is sent (releaseBuffers).
  */
 import { collectGarbage, sharedDrops } from './collect.js';

@@ -16,7 +16,11 @@ import { modelCache } from './model-cache.js';
 import { markTaskStarted } from './task-clock.js';
 import type { TaskResult, WorkerMemory } from './task-names.js';
 
-/** This thread's memory now: its V8 heap, the buffers outside it V8 knows of, and its model cache. */
+/**
+ * This thread's memory now: its V8 heap, the buffers outside it V8 knows of, and its model cache.
+ * Read as the task ends, before its answer's buffers are moved out: a large answer (a run's
+ * outputs) is in externalBytes until the thread's next task.
+ */
 export function workerMemory(): WorkerMemory {
   const heap = v8.getHeapStatistics();
   return { thread: threadId, heapUsedBytes: heap.used_heap_size, externalBytes: heap.external_memory, modelCacheBytes: modelCache.bytes, modelCacheEntries: modelCache.size };
