@@ -23,7 +23,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { badIndices, indexMessage, validIndex } from './index-faults.js';
-import { moveDims, offsetAlong, resample } from './receptive-field.js';
+import { moveDims, resample } from './receptive-field.js';
 import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, MAX_INT_LIST, MAX_LAYER_OUTPUTS, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -37,6 +37,14 @@ import { gatherVjp, padVjp, sliceVjp, splitVjp } from './vjp-plumbing.js';
 /** Most outputs a split may declare: each is a tensor and a graph edge, so the count is bounded. */
 
 export const SplitAttrs = z.strictObject({ axis: z.number().int().default(0), split: IntList.optional(), numOutputs: z.number().int().positive().max(MAX_LAYER_OUTPUTS, { error: `at most ${MAX_LAYER_OUTPUTS} outputs` }).default(2) });
+/** The field of a split's piece [start, start + size) of an axis of n units (as `slice` gives it); other axes as they are. */
+function splitPieceField(rf: TensorRF | null, axis: number, start: number, size: number, n: number): TensorRF | null {
+  if (!rf || rf.global) return rf;
+  const k = rf.dims.indexOf(axis);
+  if (k < 0) return rf;
+  return { ...rf, axes: rf.axes.map((ax, i) => (i === k ? resample(ax, 1, 0, start, n - size) : ax)) };
+}
+
 export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: number[] }> = {
   name: 'split',
   summary: 'Split along an axis into given sizes or equal parts',
@@ -79,13 +87,15 @@ export const split: OpDef<z.infer<typeof SplitAttrs>, { axis: number; sizes: num
     });
     return { outputs, values, weights: [], cost: ZERO_COST, plan: { axis, sizes: [...sizes] } };
   },
-  // Splits along the channel axis (the usual case) keep the field; along a spatial axis, output 0's is
-  // the layer's, and piece i's unit x is input unit x + start_i, so its box starts start_i·j earlier
-  receptiveField: (ctx) => ctx.rf[0],
-  outputFields(ctx, rf) {
+  // Splits along the channel axis (the usual case) keep the field; along a spatial axis each piece is
+  // a slice (as `slice` computes it): piece i's unit x is input unit x + start_i, so its box starts
+  // start_i·j later, and the n − size_i units it leaves out are its border. Output 0's is the layer's.
+  receptiveField: (ctx) => splitPieceField(ctx.rf[0], ctx.plan.axis, 0, ctx.plan.sizes[0], ctx.inputs[0][ctx.plan.axis]),
+  outputFields(ctx) {
     let start = 0;
     return ctx.plan.sizes.map((size) => {
-      const field = offsetAlong(rf, ctx.plan.axis, -start);
+      // from the input's field (the layer's is piece 0's, its border already in)
+      const field = splitPieceField(ctx.rf[0], ctx.plan.axis, start, size, ctx.inputs[0][ctx.plan.axis]);
       start += size;
       return field;
     });

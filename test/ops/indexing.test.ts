@@ -78,6 +78,26 @@ describe('split', () => {
     expect(layer(r, 'sum').receptiveField).toMatchObject({ size: [9, 3], stride: [1, 1], padding: [1, 1] });
     expect(r.warnings.map((w) => w.code)).toContain('MISALIGNED_PATHS');
   });
+
+  // a review: the pieces had slice's offset but not the border it gives (the 6 rows each leaves out), which the structure checks read
+  it('receptive field: each piece\'s field is the slice of the same rows\' (x[:, :, 0:6] and x[:, :, 6:12]), with the border of 6 rows it leaves out (the resolution check: a border of 6×0)', () => {
+    const pieces = analyze(halves());
+    const sliced = analyze({
+      inputs: [{ name: 'x', shape: [1, 1, 12, 10] }],
+      layers: [
+        { name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3, padding: 1, bias: false },
+        { name: 'top', op: 'slice', inputs: ['c'], starts: [0], ends: [6], axes: [2] },
+        { name: 'bottom', op: 'slice', inputs: ['c'], starts: [6], ends: [12], axes: [2] },
+      ],
+      outputs: ['top', 'bottom'],
+    });
+    const field = (r: typeof pieces, name: string) => r.outputs.find((o) => o.name === name)?.receptiveField;
+    expect(field(pieces, 'sp')).toEqual(field(sliced, 'top'));
+    expect(field(pieces, 'sp:1')).toEqual(field(sliced, 'bottom'));
+    // the border (12 − 6 rows left out) is what the resolution check reads: inputs of 6 rows plus 6
+    expect(pieces.structure.resolution?.validInputSizes).toBe('any size its windows fit (no downsampling; they lose a border of 6×0)');
+    expect({ ...pieces.structure.resolution, finalFeatureMapLayer: 'bottom' }).toEqual(sliced.structure.resolution);
+  });
 });
 
 describe('slice (ONNX clamping: negative + dim, then clamped to the axis)', () => {
