@@ -48,7 +48,8 @@ describe('tensors and layers named after Object.prototype members', () => {
   });
 
   it.each(['md', 'csv', 'html'])('format %s: 200 and each name in the rendering', async (format) => {
-    const res = await request(app.server).post(`/v1/analyze?format=${format}&memory=true&depth=2`).send(spec).expect(200);
+    // csv shows no module summary: depth there is refused (INVALID_OPTION), as the CLI's --depth with csv is
+    const res = await request(app.server).post(`/v1/analyze?format=${format}&memory=true${format === 'csv' ? '' : '&depth=2'}`).send(spec).expect(200);
     for (const name of ['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf']) expect(res.text).toContain(name);
   });
 
