@@ -44,7 +44,7 @@ describe('convlens CLI', () => {
     expect(top[4].children?.map((c) => c.name)).toEqual(['0', '1']);
     expect(top.reduce((s, m) => s + m.params, 0)).toBe(11_689_512);
     const csv = await cli('analyze', 'resnet18', '--format', 'csv', '--depth', '2');
-    expect([csv.code, csv.out, csv.err]).toEqual([2, '', 'convlens: INVALID_OPTION: --depth: --format csv does not show it; it shows in table, json, md, html (at --depth)']);
+    expect([csv.code, csv.out, csv.err]).toEqual([2, '', 'convlens: INVALID_OPTION: --depth: --format csv does not show it; it shows in json, md, html, table (at --depth)']);
   });
 
   it('a spec with a key twice in one object (outChannels 4, then 64) is INVALID_JSON at the second, exit 2, as the service refuses it (JSON.parse kept 64 silently)', async () => {

@@ -31,19 +31,20 @@ import { ConvlensError } from '../errors.js';
 export const RENDER_FORMATS = ['csv', 'md', 'html', 'netron'] as const;
 
 /** The extra analyses a report's option asks for (analysis/extras.ts). */
-export type ShownAnalysis = 'memory' | 'inPlace' | 'device' | 'convention' | 'explain' | 'deployed' | 'erf';
+export type ShownAnalysis = 'memory' | 'inPlace' | 'device' | 'convention' | 'explain' | 'deployed' | 'erf' | 'modules';
 
 /**
  * The analyses each answer shows: json all but erf (an HTML section), csv as columns, md and html
- * as sections, the command line's table its headline figures, netron none. An analysis asked for
+ * as sections, the command line's table its headline figures, netron none; `modules`, the module
+ * summary (depth, topK), in json, md, html and the table, not in csv's rows. An analysis asked for
  * that the format does not show is refused (REST) or said (the command line), never dropped.
  */
 export const SHOWN_IN: Readonly<Record<RenderFormat | 'json' | 'table', readonly ShownAnalysis[]>> = {
-  json: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
+  json: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed', 'modules'],
   csv: ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed'],
-  md: ['memory', 'inPlace', 'device', 'convention', 'deployed'],
-  html: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'erf'],
-  table: ['memory', 'inPlace', 'device', 'convention', 'deployed'],
+  md: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'modules'],
+  html: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'erf', 'modules'],
+  table: ['memory', 'inPlace', 'device', 'convention', 'deployed', 'modules'],
   netron: [],
 };
 

@@ -147,16 +147,14 @@ function unshownAnalyses(o: AnalyzeFlags): void {
     ['convention', '--convention', o.convention !== undefined],
     ['explain', '--explain', o.explain],
     ['deployed', '--deployed', o.deployed],
+    // the module summary: table's section, md's and html's tables, json's `modules`
+    ['modules', '--depth', o.depth !== undefined],
   ];
   for (const [analysis, flag, on] of asked) {
     if (!on || SHOWN_IN[o.format as keyof typeof SHOWN_IN]?.includes(analysis)) continue;
     // the command line's formats (netron is an attachment, not a report)
     const where = formatsShowing(analysis).filter((f) => f !== 'netron');
     throw new ConvlensError('INVALID_OPTION', `--format ${o.format} does not show it; it shows in ${where.join(', ')}`, { path: flag });
-  }
-  // the module summary: table's section, md's and html's tables, json's `modules`
-  if (o.depth !== undefined && (o.format === 'csv' || o.format === 'netron')) {
-    throw new ConvlensError('INVALID_OPTION', `--format ${o.format} does not show it; it shows in table, json, md, html`, { path: '--depth' });
   }
 }
 

@@ -65,7 +65,17 @@ export function queryOptions(q: Partial<Record<(typeof OPTION_KEYS)[number], unk
 }
 
 /** The options that add an analysis to the report. */
-const ANALYSES: readonly ShownAnalysis[] = ['memory', 'inPlace', 'device', 'convention', 'explain', 'deployed', 'erf'];
+const ANALYSES: readonly (readonly [keyof ReportOptions, ShownAnalysis])[] = [
+  ['memory', 'memory'],
+  ['inPlace', 'inPlace'],
+  ['device', 'device'],
+  ['convention', 'convention'],
+  ['explain', 'explain'],
+  ['deployed', 'deployed'],
+  ['erf', 'erf'],
+  ['depth', 'modules'],
+  ['topK', 'modules'],
+];
 
 /**
  * An analysis asked for in a format that does not show it would be silently dropped, so it is
@@ -74,25 +84,16 @@ const ANALYSES: readonly ShownAnalysis[] = ['memory', 'inPlace', 'device', 'conv
  */
 export function checkFormatOptions(options: ReportOptions, format: ReportFormat, query: Record<string, unknown>): void {
   const shown = SHOWN_IN[format];
-  for (const key of ANALYSES) {
+  for (const [key, analysis] of ANALYSES) {
     const v = options[key];
-    if (v === undefined || v === false || shown.includes(key)) continue;
+    if (v === undefined || v === false || shown.includes(analysis)) continue;
     const path = query[key] !== undefined ? `query.${key}` : `$.options.${key}`;
     if (key === 'erf') {
       throw new ConvlensError('INVALID_OPTION', `erf adds the effective receptive field to the HTML report (format html), not to ${format}; POST /v1/erf computes it on its own`, { path });
     }
-    // the REST formats (the command line's table is not one)
-    const where = formatsShowing(key).filter((f) => f !== 'table');
-    throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key}; it shows in ${where.join(', ')}`, { path });
-  }
-  // the module summary (depth, topK): json's `modules`, md's and html's tables; csv and netron have none, so they were
-  // dropped with a 200 where the command line's --depth with csv or netron is refused
-  if (format === 'csv' || format === 'netron') {
-    for (const key of ['depth', 'topK'] as const) {
-      if (options[key] === undefined) continue;
-      const path = query[key] !== undefined ? `query.${key}` : `$.options.${key}`;
-      throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key} (the module summary); it shows in json, md, html`, { path });
-    }
+    // the REST formats (the command line's table is not one); depth and topK ask for the module summary, which csv and netron lack
+    const where = formatsShowing(analysis).filter((f) => f !== 'table');
+    throw new ConvlensError('INVALID_OPTION', `format ${format} does not show ${key}${analysis === 'modules' ? ' (the module summary)' : ''}; it shows in ${where.join(', ')}`, { path });
   }
 }
 
