@@ -18,6 +18,7 @@ import { MAX_SEED } from '../tensor/random.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { withFlags } from './errors.js';
 import { readTarget, targetFile, targetLabel, targetSource } from './target.js';
+import { weightInitFor } from '../runtime/weights.js';
 import type { FlagPaths } from './errors.js';
 import { ERF_EXIT_HELP, EXIT } from './gates.js';
 import { emit, fileOption, integer, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
@@ -166,7 +167,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     samples: given ? 1 : o.samples,
     inputs: given ? { input: given } : {},
     weights: {},
-    weightInit: o.weightInit ?? (source.kind === 'onnx' ? 'file' : 'seed'),
+    weightInit: weightInitFor(o.weightInit, source),
     seed: o.seed,
     target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ? [o.position[0], o.position[1]] : null },
     stages: o.stages,

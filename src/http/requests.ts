@@ -16,8 +16,6 @@ import { SweepOptionsSchema } from '../analysis/sweep.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
-import type { GraphSource } from '../graph/load.js';
-import type { WeightInit } from '../runtime/weights.js';
 import { integerIn, queryInteger } from '../integers.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { closest } from '../suggest.js';
@@ -135,19 +133,6 @@ export const RunRequest = coded(
   { spec: 'SPEC_INVALID', ...TENSOR_CODES('inputs', 'weights') },
 );
 export type RunRequest = z.output<typeof RunRequest>;
-
-/**
- * Where a run's or a gradient's weights come from: the request's weightInit, else the file for an ONNX
- * file and the seed otherwise. "file" on a spec or zoo model, which have no file, is refused at
- * `$.weightInit`, as the CLI's `--weight-init file` is; it was run with seeded weights, silently.
- */
-export function weightInitFor(given: WeightInit | undefined, source: GraphSource): WeightInit {
-  if (given === 'file' && source.kind !== 'onnx') {
-    const what = source.kind === 'model' ? 'a built-in model' : 'a spec';
-    throw new ConvlensError('INVALID_OPTION', `weightInit "file" reads an ONNX file's weights; ${what} has none: its weights are seeded (weightInit "seed", with seed)`, { path: '$.weightInit' });
-  }
-  return given ?? (source.kind === 'onnx' ? 'file' : 'seed');
-}
 
 /** POST /v1/transforms/fold-batchnorm: a conv's weight (and bias) and the inference BN after it. */
 export const FoldRequest = coded(

@@ -9,6 +9,7 @@ import type { GraphSource } from '../graph/load.js';
 import { computeErf, inlineRunner } from './erf.js';
 import type { ErfJob } from './erf.js';
 import { erfTask } from './erf-task.js';
+import { weightInitFor } from './weights.js';
 import { withMemoryGrant } from './memory-grant.js';
 import type { ErfGradientResult, ErfSummary } from './erf-task.js';
 import type { ErfSectionInput } from '../analysis/formats/erf-svg.js';
@@ -21,7 +22,7 @@ const reportJob = (source: GraphSource, maxElements: number): ErfJob => ({
   samples: REPORT_ERF_SAMPLES,
   inputs: {},
   weights: {},
-  weightInit: source.kind === 'onnx' ? 'file' : 'seed',
+  weightInit: weightInitFor(undefined, source),
   seed: 0,
   target: { layer: '', channels: null, position: null },
   stages: true,

@@ -8,6 +8,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import type { WeightSpec } from '../ops/types.js';
 import { boundWeight, missingWeight } from '../graph/bound-weights.js';
 import type { GraphConstant, GraphLayer } from '../graph/graph.js';
+import type { GraphSource } from '../graph/load.js';
 import { fillSymmetric, hash32 } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -15,6 +16,21 @@ import { dict, own } from '../records.js';
 import type { WeightStore } from './weight-store.js';
 
 export type WeightInit = 'file' | 'seed';
+
+/**
+ * Where a run's or a gradient's weights come from: the request's weightInit, else the file for an ONNX
+ * file and the seed otherwise. "file" on a spec or zoo model, which have no file, is refused at
+ * `$.weightInit` (it was run with seeded weights, silently); the CLI refuses it first, naming its
+ * target and --weight-init, and takes the default here, as the report's ERF section does.
+ */
+export function weightInitFor(given: WeightInit | undefined, source: GraphSource): WeightInit {
+  if (given === 'file' && source.kind !== 'onnx') {
+    const what = source.kind === 'model' ? 'a built-in model' : 'a spec';
+    throw new ConvlensError('INVALID_OPTION', `weightInit "file" reads an ONNX file's weights; ${what} has none: its weights are seeded (weightInit "seed", with seed)`, { path: '$.weightInit' });
+  }
+  return given ?? (source.kind === 'onnx' ? 'file' : 'seed');
+}
+
 
 /** A weight neither given nor in the file, initialised by the rule its op states beside its spec. */
 function seeded(layer: string, spec: WeightSpec, seed: number): Float32Array {
