@@ -40,7 +40,7 @@ export const MAX_SWEEP_SIZES = 32;
 const Side = z.number().int().min(1).max(MAX_RESOLUTION);
 export const SweepOptionsSchema = z.strictObject({
   sizes: z
-    .array(z.union([Side, z.tuple([Side, Side])]))
+    .array(z.union([Side, z.tuple([Side, Side])], { error: `a size is a side (an integer from 1 to ${MAX_RESOLUTION}, the input's height and width) or [H, W], two of them` }))
     .min(1)
     .max(MAX_SWEEP_SIZES)
     .describe('input sizes: a side (square) or [H, W]'),

@@ -248,6 +248,12 @@ describe('sweep options', () => {
     expect(e.details.path).toBe(where);
   });
 
+  // found by the cross-surface fuzz: zod's union said only "Invalid input"
+  it.each([[1.5], ['224'], [[224, 224, 3]]])('a size %j that is neither a side nor [H, W]: INVALID_OPTION at $.sizes[0] saying what a size is', (size) => {
+    const e = errorOf(() => sweepResolutions(src, { sizes: [size] } as unknown as SweepOptions, DEFAULTS));
+    expect([e.code, e.details.path, e.message]).toEqual(['INVALID_OPTION', '$.sizes[0]', "sweep: a size is a side (an integer from 1 to 8192, the input's height and width) or [H, W], two of them at $.sizes[0]"]);
+  });
+
   it("an unknown key names the closest option ('size' → 'sizes')", () => {
     expect(errorOf(() => sweepResolutions(src, { sizes: [224], size: 3 } as SweepOptions, DEFAULTS)).details).toMatchObject({ path: '$.size', suggestion: 'sizes' });
   });
