@@ -17,8 +17,9 @@
  *           y[…, j…, …] = x[…, idx[j…], …], negative indices + dim
  *
  * No arithmetic: zero FLOPs. Receptive fields: a slice along a spatial axis resamples the field
- * (step, start), a split along one gives each piece its first unit's field (offset by where the
- * piece starts), a pad shifts it by the begin pad, gather along a spatial axis makes it global.
+ * (step, start), a split along one gives each piece the field of the slice it is (offset by where
+ * it starts, the units it leaves out its border), a pad shifts it by the begin pad, gather along a
+ * spatial axis makes it global.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
