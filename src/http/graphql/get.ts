@@ -47,14 +47,21 @@ function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDe
   return out;
 }
 
+/** The last document parsed: a GET's checks (getInvalid, then getRefusal) read one request's document twice. */
+let lastParse: { query: string; maxTokens: number; doc: DocumentNode | null } | null = null;
+
 /** The document, or null when there is none or it does not parse (mercurius answers that as for POST). */
 function parseDocument(query: unknown, maxTokens: number): DocumentNode | null {
   if (typeof query !== 'string') return null;
+  if (lastParse?.query === query && lastParse.maxTokens === maxTokens) return lastParse.doc;
+  let doc: DocumentNode | null;
   try {
-    return parse(query, { noLocation: true, maxTokens });
+    doc = parse(query, { noLocation: true, maxTokens });
   } catch {
-    return null;
+    doc = null;
   }
+  lastParse = { query, maxTokens, doc };
+  return doc;
 }
 
 /** The parameters of a GraphQL request over GET (GraphQL-over-HTTP). */
@@ -104,16 +111,17 @@ export function bodyInvalid(body: unknown): ConvlensError | null {
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
     return new ConvlensError('GRAPHQL_INVALID', `operationName must be a string (the name of one of the document's operations) or null, got ${kindOf(operationName)}`, { path: '$.operationName' });
   }
-  for (const [member, value] of [['variables', variables], ['extensions', extensions]] as const) {
-    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-      return new ConvlensError('GRAPHQL_INVALID', `${member} must be a JSON object (or null), got ${kindOf(value)}`, { path: `$.${member}` });
-    }
-  }
-  return null;
+  return notAnObject('variables', variables, '$.variables') ?? notAnObject('extensions', extensions, '$.extensions');
 }
 
 /** A JSON value's kind, for a message: `an array`, `null`, `number`. */
 const kindOf = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v);
+
+/** `variables` or `extensions` (a POST's member, a GET's parsed parameter) that is not a JSON object, null or absent: 400 at `at`. */
+function notAnObject(member: 'variables' | 'extensions', value: unknown, at: string): ConvlensError | null {
+  if (value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value))) return null;
+  return new ConvlensError('GRAPHQL_INVALID', `${member} must be a JSON object (or null), got ${kindOf(value)}`, { path: at });
+}
 
 /** Why a GET's query string is not a GraphQL request (400 GRAPHQL_INVALID), or null when it may be answered. */
 export function getInvalid(params: Record<string, unknown>, maxTokens: number): ConvlensError | null {
@@ -131,9 +139,8 @@ export function getInvalid(params: Record<string, unknown>, maxTokens: number): 
     }
     const fault = jsonTextFault(text);
     if (fault?.kind === 'duplicate') return new ConvlensError('GRAPHQL_INVALID', `${member}: ${duplicateKeyMessage(fault)}`, { path: `query.${member}` });
-    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-      return new ConvlensError('GRAPHQL_INVALID', `${member} must be a JSON object (or null), got ${kindOf(parsed)}`, { path: `query.${member}` });
-    }
+    const notObject = notAnObject(member, parsed, `query.${member}`);
+    if (notObject) return notObject;
   }
   return operationInvalid(params.query, params.operationName, maxTokens, 'query.operationName');
 }
