@@ -22,7 +22,6 @@ import type { FusionChain } from '../analysis/deployed.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import type { Graph } from '../graph/graph.js';
 import type { BatchNormAttrs } from '../ops/norm.js';
-import { foldInto } from './weight-store.js';
 import type { WeightStore } from './weight-store.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/tensor.js';
@@ -117,7 +116,8 @@ export function foldGroup(
 ): { weights: Record<string, Tensor>; folded: number } {
   const host = group.host.layer.name;
   // a kept fold is the host's whole weights record: nothing is decoded again
-  const kept = key === null ? undefined : store.foldedOf(host, key);
+  // or another cache entry's of this model (the same weights at another input size), when its weight has this shape
+  const kept = key === null ? undefined : store.foldedOf(host, key, group.host.inferred?.weights.find((w) => w.name === 'weight')?.shape);
   if (kept) return kept;
   // a weight about to be folded is decoded into scratch and folded there in place: read in place
   // in the file (WeightStore.values), it would cost a move down and back besides the scratch the
@@ -164,5 +164,26 @@ export function batchNormInPlace(x: Tensor, bn: AnalysedLayer, weights: Record<s
       const o = (b * c + ch) * plane;
       for (let i = o; i < o + plane; i++) d[i] = d[i] * scale + shift;
     }
+  }
+}
+
+/**
+ * The BN fold of ops/norm.ts foldBatchNorm into `out` buffers: w' = w·k and b' = (b − μ)·k + β
+ * per output channel, k = γ/√(σ² + ε) in float64.
+ */
+export function foldInto(
+  weight: Float32Array,
+  bias: Float32Array | null,
+  bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; eps: number },
+  outWeight: Float32Array,
+  outBias: Float32Array,
+): void {
+  const cout = bn.gamma.length;
+  const per = weight.length / cout;
+  for (let c = 0; c < cout; c++) {
+    const k = bn.gamma[c] / Math.sqrt(bn.variance[c] + bn.eps);
+    const o = c * per;
+    for (let i = 0; i < per; i++) outWeight[o + i] = weight[o + i] * k;
+    outBias[c] = ((bias ? bias[c] : 0) - bn.mean[c]) * k + bn.beta[c];
   }
 }

@@ -13,6 +13,10 @@
  * folded in, made by the first fused run and reused by the next, and weights decoded, transposed or
  * drawn from the seed again by later runs (runtime/weight-store.ts), within the budget.
  *
+ * One model at several input sizes (a zoo model's resolutions, a file's input shapes) is one
+ * family (familyKey): its entries hold the file once and share the folds and seeded weights they
+ * keep (runtime/weight-store.ts siblings), and the cache counts each shared buffer once.
+ *
  * Bounded by bytes (MODEL_CACHE_BYTES per worker; 0 turns it off), least recently used first
  * out. An entry counts the file's buffer, the weights folded at import, the weights its store keeps, and an estimate of the
  * graph and analysis objects (PER_LAYER_BYTES a layer). Those bytes are outside the per-request
@@ -41,6 +45,10 @@ export interface CachedModel {
   fileBytes: number;
   /** Bytes of the weights the import folded from constants (graph/fold-constants.ts: a standardised ResNet-50's are 94 MB), held by the graph. */
   foldedBytes: number;
+  /** The file's bytes the graph views (an ONNX file's): another entry of the same file imports from these, so they are held once. */
+  file?: Uint8Array;
+  /** The model this entry is one size of (familyKey): entries of one family share their kept weights. */
+  family?: string;
 }
 
 /** Bytes of the values folded at import that the graph's constants hold, each array once. */
@@ -73,6 +81,21 @@ export function modelKey(bytes: Uint8Array, inputShapes: Record<string, number[]
   return `${hash}:${maxFolded}:${maxElements}:${JSON.stringify(shapes)}`;
 }
 
+/**
+ * The model an entry is one input size of: a zoo model by name, an ONNX file by its SHA-256, each
+ * under the budgets its key carries; null for a spec (its JSON holds its input sizes). Its entries
+ * at other sizes hold the same weights: the file once (the later import reads the earlier's bytes),
+ * seeded weights and folds kept once (runtime/weight-store.ts siblings). resnet18 at 64, 96 and
+ * 128 px kept its 45 MB of weights three times.
+ */
+export function familyKey(key: string): string | null {
+  if (key.startsWith('model:')) return key.slice(0, key.indexOf(':', 6)) + key.slice(key.lastIndexOf(':'));
+  if (key.startsWith('spec:')) return null;
+  // an ONNX key: hash:maxFolded:maxElements:shapes
+  const parts = key.split(':');
+  return parts.slice(0, 3).join(':');
+}
+
 export class ModelCache {
   /** Insertion order is recency: the first entry is the least recently used. */
   private readonly entries = new Map<string, CachedModel>();
@@ -82,15 +105,41 @@ export class ModelCache {
 
   constructor(public maxBytes: number) {}
 
+  /** An entry's bytes as if it were alone (what it shares with another entry counted too). */
   static sizeOf(m: CachedModel): number {
     return m.fileBytes + m.foldedBytes + m.store.bytes + m.graph.layers.length * PER_LAYER_BYTES;
   }
 
+  /** Bytes held by these entries: a file or kept weight two of them share (one family) counted once. */
+  static sizeOfAll(models: Iterable<CachedModel>): number {
+    const buffers = new Map<ArrayBufferLike, number>();
+    let total = 0;
+    for (const m of models) {
+      total += m.foldedBytes + m.graph.layers.length * PER_LAYER_BYTES;
+      if (m.file) buffers.set(m.file.buffer, m.fileBytes);
+      else total += m.fileBytes;
+      for (const [buffer, n] of m.store.kept()) buffers.set(buffer, n);
+    }
+    for (const n of buffers.values()) total += n;
+    return total;
+  }
+
   /** Bytes held by every entry now (folded weights kept by a run count as soon as they are kept). */
   get bytes(): number {
-    let total = 0;
-    for (const m of this.entries.values()) total += ModelCache.sizeOf(m);
-    return total;
+    return ModelCache.sizeOfAll(this.entries.values());
+  }
+
+  /** The entries of this family (familyKey), least recently used first. */
+  family(family: string | null | undefined): CachedModel[] {
+    return family ? [...this.entries.values()].filter((m) => m.family === family) : [];
+  }
+
+  /** Bytes of `m`'s shared weights no other entry keeps: what dropping it frees without V8 counting it. */
+  private sharedOnlyIn(m: CachedModel): number {
+    let n = 0;
+    const others = this.family(m.family).filter((o) => o !== m);
+    for (const b of m.store.kept().keys()) if (b instanceof SharedArrayBuffer && !others.some((o) => o.store.kept().has(b))) n += b.byteLength;
+    return n;
   }
 
   get size(): number {
@@ -116,7 +165,7 @@ export class ModelCache {
   set(key: string, model: CachedModel): void {
     if (this.maxBytes <= 0) return;
     const before = this.entries.get(key);
-    if (before && before !== model) noteSharedDropped(before.store.sharedBytes);
+    if (before && before !== model) noteSharedDropped(this.sharedOnlyIn(before));
     this.entries.delete(key);
     this.entries.set(key, model);
     this.trim();
@@ -124,13 +173,11 @@ export class ModelCache {
 
   /** Drops the least recently used entries until the cache fits its budget (an entry alone over it goes too). */
   trim(): void {
-    let total = this.bytes;
     for (const [key, m] of this.entries) {
-      if (total <= this.maxBytes) break;
-      total -= ModelCache.sizeOf(m);
+      if (this.bytes <= this.maxBytes) break;
+      // its shared weights no other entry keeps go when this thread next collects (runtime/collect.ts)
+      noteSharedDropped(this.sharedOnlyIn(m));
       this.entries.delete(key);
-      // its shared weights go when this thread next collects (runtime/collect.ts)
-      noteSharedDropped(m.store.sharedBytes);
     }
   }
 
@@ -169,10 +216,12 @@ export const modelCache = new ModelCache(modelCacheBytes());
  * folds and seeded weights within the budget less the file and the graph (keepLimit), seeded
  * weights only within what the cache has free (never evicting another model for them).
  */
-export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes?: Uint8Array): CachedModel {
+export function cachedModel(graph: Graph, origin: GraphOrigin, inference: Inference, bytes?: Uint8Array, family?: string | null): CachedModel {
   const fileBytes = bytes?.buffer.byteLength ?? 0;
   const store = new WeightStore(true, modelCache.shareWeights);
-  const entry: CachedModel = { graph, origin, inference, store, fileBytes, foldedBytes: foldedBytes(graph) };
+  const entry: CachedModel = { graph, origin, inference, store, fileBytes, foldedBytes: foldedBytes(graph), ...(bytes && { file: bytes }), ...(family && { family }) };
+  // the same model's other entries, as they are when a run asks (the cache changes between runs)
+  store.siblings = () => modelCache.family(family).flatMap((m) => (m === entry ? [] : [m.store]));
   store.keepLimit = Math.max(0, modelCache.maxBytes - fileBytes - entry.foldedBytes - graph.layers.length * PER_LAYER_BYTES);
   // what the other entries leave free (an entry not held yet, or no longer, counts itself as it would be)
   store.seededRoom = () => modelCache.maxBytes - modelCache.bytes - (modelCache.holds(entry) ? 0 : ModelCache.sizeOf(entry));

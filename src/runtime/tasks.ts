@@ -25,7 +25,7 @@ import type { RunOptions, RunResult } from './execute.js';
 import type { OperatorCall } from './operator.js';
 import type { WeightInit } from './weights.js';
 import type { WeightStore } from './weight-store.js';
-import { builtKey, cachedModel, modelCache, modelKey } from './model-cache.js';
+import { builtKey, cachedModel, familyKey, modelCache, modelKey } from './model-cache.js';
 import type { Inference } from '../analysis/infer.js';
 import type { Graph } from '../graph/graph.js';
 import { dict } from '../records.js';
@@ -268,9 +268,12 @@ function loadForRun(source: GraphSource, maxFolded: number, maxElements: number)
   const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded, maxElements) : builtKey(source, maxFolded);
   const hit = modelCache.get(key);
   if (hit) return hit;
-  const { graph, origin } = loadGraph(source, load);
+  // the same file at other input shapes: imported from the bytes that entry keeps, so the file is held once
+  const family = familyKey(key);
+  const file = source.kind === 'onnx' ? (modelCache.family(family).find((m) => m.file)?.file ?? source.bytes) : undefined;
+  const { graph, origin } = loadGraph(source.kind === 'onnx' ? { ...source, bytes: file! } : source, load);
   chargeGraph(graph, source);
-  const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), source.kind === 'onnx' ? source.bytes : undefined);
+  const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), file, family);
   modelCache.set(key, entry);
   return entry;
 }

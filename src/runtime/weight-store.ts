@@ -99,8 +99,19 @@ export class WeightStore {
   /** Kept stores: constants decoded by runs (a second decode keeps them), and those kept decoded. */
   private readonly decodes = new AskedBefore<GraphConstant>();
   private readonly decoded = new Map<GraphConstant, Float32Array>();
-  /** The buffers of what a kept store keeps (decoded and folded), so `holds` is one lookup: the executor asks it for every tensor that dies. */
-  private readonly keptBuffers = new Set<ArrayBufferLike>();
+  /**
+   * The buffers of what a kept store keeps (decoded, folded, transposed, seeded) and the bytes each
+   * counts, so `holds` is one lookup (the executor asks it for every tensor that dies) and the model
+   * cache counts a buffer two entries keep once (`kept`).
+   */
+  private readonly keptBuffers = new Map<ArrayBufferLike, number>();
+  /**
+   * The stores of the model cache's other entries of this model (the same zoo model at another
+   * resolution, the same file at other input shapes: runtime/model-cache.ts familyKey). Their seeded
+   * weights and folds are this model's values too: adopted (the same arrays) rather than drawn or
+   * folded again, when the variant, the fold's source and the weight's shape are the same.
+   */
+  siblings: () => readonly WeightStore[] = () => [];
   /** Kept stores: 2-D constants transposed by runs, and those kept transposed (transposed). */
   private readonly transposing = new AskedBefore<GraphConstant>();
   private readonly transposes = new Map<GraphConstant, Float32Array>();
@@ -209,7 +220,7 @@ export class WeightStore {
       if (keepIt) {
         if (this.shareKept) out = sharedCopy(out);
         this.decoded.set(c, out);
-        this.keptBuffers.add(out.buffer);
+        this.keptBuffers.set(out.buffer, out.byteLength);
         this.bytes += out.byteLength;
       } else this.decodes.ask(c, true);
     }
@@ -251,7 +262,7 @@ export class WeightStore {
     transpose2d(data, rows, cols, t);
     if (keepIt) {
       this.transposes.set(c, t);
-      this.keptBuffers.add(t.buffer);
+      this.keptBuffers.set(t.buffer, t.byteLength);
       this.bytes += t.byteLength;
     } else if (this.keep) this.transposing.ask(c, true);
     return t;
@@ -271,14 +282,16 @@ export class WeightStore {
     const hit = this.seededKept.get(weight);
     this.seeds.ask(weight, variant);
     if (hit && hit.variant === variant && hit.data.length === n) return hit.data;
-    let out = draw();
-    const again = this.seeds.earlier(weight) === variant;
+    // another entry of this model keeps it as this variant: the same values, shared
+    const theirs = this.siblings().find((s) => s.shareKept === this.shareKept && s.seededKept.get(weight)?.variant === variant)?.seededKept.get(weight)!.data;
+    const adopt = theirs?.length === n && this.bytes + n * 4 - (hit?.data.byteLength ?? 0) <= this.keepLimit;
+    let out = adopt ? theirs : draw();
     const grows = out.byteLength - (hit?.data.byteLength ?? 0);
-    if (!again || this.bytes + grows > this.keepLimit || grows > this.seededRoom()) return out;
-    if (this.shareKept) out = sharedCopy(out);
+    if (!adopt && (this.seeds.earlier(weight) !== variant || this.bytes + grows > this.keepLimit || grows > this.seededRoom())) return out;
+    if (!adopt && this.shareKept) out = sharedCopy(out);
     if (hit) this.dropKept(hit.data);
     this.seededKept.set(weight, { variant, data: out });
-    this.keptBuffers.add(out.buffer);
+    this.keptBuffers.set(out.buffer, out.byteLength);
     this.bytes += grows;
     return out;
   }
@@ -324,29 +337,45 @@ export class WeightStore {
   /** A kept buffer no longer kept: shared ones are counted for this thread's next collection (runtime/collect.ts). */
   private dropKept(data: Float32Array): void {
     this.keptBuffers.delete(data.buffer);
-    if (data.buffer instanceof SharedArrayBuffer) noteSharedDropped(data.byteLength);
+    // a sibling keeping the same array keeps it alive: nothing is freed
+    if (data.buffer instanceof SharedArrayBuffer && !this.siblings().some((s) => s.keptBuffers.has(data.buffer))) noteSharedDropped(data.byteLength);
+  }
+
+  /** The buffers this store keeps and the bytes each counts (the model cache sums them over its entries, each buffer once). */
+  kept(): ReadonlyMap<ArrayBufferLike, number> {
+    return this.keptBuffers;
   }
 
   /** Bytes of shared weights this store keeps (what evicting it drops without V8 counting it). */
   get sharedBytes(): number {
     let n = 0;
-    for (const b of this.keptBuffers) if (b instanceof SharedArrayBuffer) n += b.byteLength;
+    for (const b of this.keptBuffers.keys()) if (b instanceof SharedArrayBuffer) n += b.byteLength;
     return n;
   }
 
-  /** A kept fold of this host's weights, when one was made from the same source. */
-  foldedOf(host: string, key: string): FoldedWeights | undefined {
+  /**
+   * A kept fold of this host's weights, when one was made from the same source; else a sibling's
+   * (another entry of this model) whose weight has `shape`, adopted within keepLimit.
+   */
+  foldedOf(host: string, key: string, shape?: readonly number[]): FoldedWeights | undefined {
     const hit = this.foldedByHost.get(host);
-    return hit && hit.key === key ? hit : undefined;
+    if (hit && hit.key === key) return hit;
+    if (!this.keep || !shape) return undefined;
+    const same = (f: FoldedWeights | undefined): f is FoldedWeights => f?.key === key && f.weights.weight.shape.length === shape.length && f.weights.weight.shape.every((d, i) => d === shape[i]);
+    const theirs = this.siblings().find((s) => s.shareKept === this.shareKept && same(s.foldedByHost.get(host)))?.foldedByHost.get(host);
+    if (theirs) this.keepFolded(host, theirs, false);
+    return this.foldedByHost.get(host) === theirs ? theirs : undefined;
   }
 
   /** Keeps a fold (kept stores only), its bytes counted: its buffers leave this step's scratch, or with shareKept shared copies of them are kept. */
-  keepFolded(host: string, f: FoldedWeights): void {
+  keepFolded(host: string, f: FoldedWeights, fresh = true): void {
     const size = (w: FoldedWeights) => w.weights.weight.data.byteLength + (w.weights.bias?.data.byteLength ?? 0);
     const before = this.foldedByHost.get(host);
     // over keepLimit the fold stays this step's scratch, as in a store that keeps nothing
     if (!this.keep || this.bytes + size(f) - (before ? size(before) : 0) > this.keepLimit) return;
-    if (this.shareKept) {
+    if (!fresh) {
+      // a sibling's fold (foldedOf): its arrays, kept as they are
+    } else if (this.shareKept) {
       // kept as shared copies; this step's scratch goes back to the pool as usual
       f = { ...f, weights: Object.fromEntries(Object.entries(f.weights).map(([role, t]) => [role, tensor(t.shape, sharedCopy(t.data))])) };
     } else {
@@ -359,7 +388,7 @@ export class WeightStore {
       for (const t of Object.values(before.weights)) this.dropKept(t.data);
     }
     this.foldedByHost.set(host, f);
-    for (const t of Object.values(f.weights)) this.keptBuffers.add(t.data.buffer);
+    for (const t of Object.values(f.weights)) this.keptBuffers.set(t.data.buffer, t.data.byteLength);
     this.bytes += size(f);
   }
 }
@@ -369,25 +398,4 @@ function sharedCopy(a: Float32Array): Float32Array {
   const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
   out.set(a);
   return out;
-}
-
-/**
- * The BN fold of ops/norm.ts foldBatchNorm into `out` buffers: w' = w·k and b' = (b − μ)·k + β
- * per output channel, k = γ/√(σ² + ε) in float64.
- */
-export function foldInto(
-  weight: Float32Array,
-  bias: Float32Array | null,
-  bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; eps: number },
-  outWeight: Float32Array,
-  outBias: Float32Array,
-): void {
-  const cout = bn.gamma.length;
-  const per = weight.length / cout;
-  for (let c = 0; c < cout; c++) {
-    const k = bn.gamma[c] / Math.sqrt(bn.variance[c] + bn.eps);
-    const o = c * per;
-    for (let i = 0; i < per; i++) outWeight[o + i] = weight[o + i] * k;
-    outBias[c] = ((bias ? bias[c] : 0) - bn.mean[c]) * k + bn.beta[c];
-  }
 }

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtKey, modelCache, ModelCache, modelKey, cachedModel, foldedBytes, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
+import { builtKey, modelCache, ModelCache, modelKey, cachedModel, familyKey, foldedBytes, PER_LAYER_BYTES } from '../../src/runtime/model-cache.js';
+import { taskLimits } from '../../src/runtime/limits.js';
 import { runTask } from '../../src/runtime/tasks.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -203,5 +204,66 @@ describe('model cache', () => {
     } finally {
       modelCache.maxBytes = 1 << 30;
     }
+  });
+  /** A zoo model's run at this resolution with seeded weights (seed 3), its input sin(i). */
+  const zooTask = (name: string, resolution: number): RunTask => {
+    const { graph } = loadGraph({ kind: 'model', name, resolution });
+    const shape = graph.inputs[0].shape;
+    const data = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
+    return { ...task(new Uint8Array(0), { shape, data }, { weightInit: 'seed', seed: 3 }), source: { kind: 'model', name, resolution }, inputs: { [graph.inputs[0].name]: tensor(shape, Float32Array.from(data)) } };
+  };
+  const layersAt = (name: string, resolution: number) => loadGraph({ kind: 'model', name, resolution }).graph.layers.length;
+
+  it('families: a zoo model by name, a file by its bytes, under the same budgets; a spec has none (its JSON holds its sizes)', () => {
+    expect(familyKey(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 10))).toBe('model:resnet18:10');
+    expect(familyKey(builtKey({ kind: 'model', name: 'resnet18', resolution: 96 }, 10))).toBe('model:resnet18:10');
+    expect(familyKey(builtKey({ kind: 'model', name: 'resnet18', resolution: 64 }, 11))).toBe('model:resnet18:11');
+    const a = bytesOf('resnet18_w16');
+    expect(familyKey(modelKey(a, { input: [1, 3, 32, 32] }, 10, 1000))).toBe(familyKey(modelKey(a, { input: [1, 3, 64, 64] }, 10, 1000)));
+    expect(familyKey(modelKey(a, {}, 10, 1000))).not.toBe(familyKey(modelKey(a, {}, 10, 2000)));
+    expect(familyKey(builtKey({ kind: 'spec', spec: smallSpec }, 10))).toBeNull();
+  });
+
+  it('mobilenet_v3_small at 32 px, then at 64 and 96 (seed 3): each new size adopts the folds and seeded weights the first keeps (the same arrays) and adds only its graph (layers × 4,096 bytes), where it kept its 10.1 MB of weights again; every run the bits of an uncached one', () => {
+    const out32 = () => out(runTask(zooTask('mobilenet_v3_small', 32)));
+    modelCache.maxBytes = 0;
+    const fresh = { 32: Array.from(out32()), 64: Array.from(out(runTask(zooTask('mobilenet_v3_small', 64)))) };
+    modelCache.maxBytes = 1 << 30;
+    for (let i = 0; i < 3; i++) expect(Array.from(out32())).toEqual(fresh[32]);
+    const alone = modelCache.bytes;
+    // the folds (first run) and the seeded weights (drawn twice in a row: kept from the second run)
+    expect(alone).toBeGreaterThan(8e6);
+    expect(Array.from(out(runTask(zooTask('mobilenet_v3_small', 64))))).toEqual(fresh[64]);
+    expect(modelCache.bytes).toBe(alone + layersAt('mobilenet_v3_small', 64) * PER_LAYER_BYTES);
+    runTask(zooTask('mobilenet_v3_small', 96));
+    expect(modelCache.bytes).toBe(alone + (layersAt('mobilenet_v3_small', 64) + layersAt('mobilenet_v3_small', 96)) * PER_LAYER_BYTES);
+    const [first, ...others] = modelCache.family(`model:mobilenet_v3_small:${taskLimits(undefined).maxFolded}`);
+    expect(others.length).toBe(2);
+    for (const o of others) expect([...o.store.kept().keys()].every((b) => first.store.kept().has(b))).toBe(true);
+    expect(Array.from(out32())).toEqual(fresh[32]);
+  });
+
+  it('a file at two input sizes (resnet18.onnx, its height and width dynamic, seeded weights): the second imports from the bytes the first keeps and adopts the 46.7 MB of folds and seeded weights the first keeps: it adds its graph only; dropping the first leaves the shared weights counted with the second', () => {
+    const file = readFileSync(new URL('../fixtures/onnx/resnet18.onnx', import.meta.url));
+    const at = (side: number): RunTask => {
+      const shape = [1, 3, side, side];
+      const data = Array.from({ length: 3 * side * side }, (_, i) => Math.cos(i));
+      return { ...task(new Uint8Array(file), { shape, data }, { weightInit: 'seed', seed: 3 }), source: { kind: 'onnx', bytes: new Uint8Array(file), inputShapes: { input: shape } } };
+    };
+    modelCache.maxBytes = 0;
+    const fresh = Array.from(out(runTask(at(48))));
+    modelCache.maxBytes = 1 << 30;
+    runTask(at(32));
+    runTask(at(32));
+    const alone = modelCache.bytes;
+    expect(Array.from(out(runTask(at(48))))).toEqual(fresh);
+    const [first, second] = modelCache.family(familyKey(modelKey(file, {}, taskLimits(undefined).maxFolded, 1 << 24)));
+    expect(second.file).toBe(first.file);
+    expect(modelCache.bytes).toBe(alone + second.graph.layers.length * PER_LAYER_BYTES);
+    // over a budget that holds the second alone, the first goes; its folds stay, kept by the second
+    modelCache.maxBytes = ModelCache.sizeOf(second);
+    modelCache.trim();
+    expect([modelCache.size, modelCache.bytes]).toEqual([1, ModelCache.sizeOf(second)]);
+    expect(Array.from(out(runTask(at(48))))).toEqual(fresh);
   });
 });
