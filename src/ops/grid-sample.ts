@@ -7,7 +7,9 @@
  *   unnormalised position: alignCorners ? (g + 1)/2·(size − 1) : ((g + 1)·size − 1)/2
  *   paddingMode zeros: taps outside the map read 0; border: the position is clamped to
  *   [0, size − 1]; reflection: reflected about the map's edges (the corner pixels' centres with
- *   alignCorners, their outer edges without), then clamped
+ *   alignCorners, their outer edges without), then clamped. A grid value of NaN or ±∞, as torch's
+ *   CPU kernel reads it: clamped, NaN is 0 (a reflected ±∞ is NaN, so 0); under zeros, bilinear
+ *   gives NaN (its tap weights are NaN) and nearest 0 (no tap is inside)
  *   mode bilinear: the four neighbours weighted by distance; nearest: the closest, halves to even
  *   (torch's nearbyint)
  *
@@ -50,7 +52,8 @@ function reflect(v: number, lo2: number, hi2: number): number {
 function source(g: number, size: number, a: GridSampleAttrs): number {
   let v = a.alignCorners ? ((g + 1) / 2) * (size - 1) : ((g + 1) * size - 1) / 2;
   if (a.paddingMode === 'reflection') v = a.alignCorners ? reflect(v, 0, 2 * (size - 1)) : reflect(v, -1, 2 * size - 1);
-  if (a.paddingMode !== 'zeros') v = Math.min(Math.max(v, 0), size - 1);
+  // torch clamps a NaN to 0 (its vectorised clip takes max(0, v) in that order, on purpose); ±∞ reflect to NaN, so to 0 too
+  if (a.paddingMode !== 'zeros') v = Number.isNaN(v) ? 0 : Math.min(Math.max(v, 0), size - 1);
   return v;
 }
 
@@ -128,6 +131,12 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
           const iy = nearbyint(sy);
           if (!inside(iy, ix)) continue;
           for (let ch = 0; ch < c; ch++) out[dst + ch * positions] = x.data[src + ch * plane + iy * w + ix];
+          continue;
+        }
+        // a position at NaN or ±∞ (zeros padding: nothing clamps it) has NaN weights: torch's four taps, read
+        // as 0 outside the map, are each multiplied by one, so the output is NaN
+        if (!Number.isFinite(sx) || !Number.isFinite(sy)) {
+          for (let ch = 0; ch < c; ch++) out[dst + ch * positions] = NaN;
           continue;
         }
         const x0 = Math.floor(sx);
