@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { admissionOf } from './http/admission.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loggerOptions } from './logging.js';
+import { CLOSE_GRACE_SLACK_MS } from './limits.js';
 import { metricsServer } from './http/security.js';
 import { missingNodeFlags } from './node-flags.js';
 
@@ -24,8 +25,9 @@ const app = await buildApp({ config, logger });
 // METRICS_PORT: /metrics on a second small server (the main port answers it 404)
 const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);
 
-// in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up
-closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
+// in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up (tasks that get no
+// worker soon after close begins are refused instead: limits.ts CLOSE_START_MS)
+closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + config.TASK_TIMEOUT_MS + CLOSE_GRACE_SLACK_MS }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal, shutdownDelayMs: config.SHUTDOWN_DELAY_MS }, 'closing');
   // /readyz fails from here on; requests are still served for SHUTDOWN_DELAY_MS, time for a load
