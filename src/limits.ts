@@ -108,8 +108,8 @@ export const FORM_MAX_FIELDS = 16;
 
 /**
  * The process's grace after SIGTERM (server.ts): SHUTDOWN_DELAY_MS, then TASK_TIMEOUT_MS for the
- * tasks running when close begins, then this much more; past it close-with-grace exits 1 and any
- * answer not yet written is lost.
+ * tasks running when close begins (or REQUEST_TIMEOUT_MS, if longer, for bodies still arriving),
+ * then this much more; past it close-with-grace exits 1 and any answer not yet written is lost.
  */
 export const CLOSE_GRACE_SLACK_MS = 5_000;
 /** After close begins, tasks that have not got a worker within this are refused 503 NOT_READY, so that those that did have TASK_TIMEOUT_MS plus 3 s of the grace to run and write their answer (runtime/pool.ts stopStarting). */

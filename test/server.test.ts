@@ -1,5 +1,6 @@
 /** The process itself (src/server.ts): configuration errors, and graceful close with a request in flight. */
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -140,6 +141,34 @@ describe('the server process', () => {
     }
     expect(got.filter((a) => a.status === 200).length).toBeGreaterThan(0);
     expect(got.filter((a) => a.status === 503).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('SIGTERM while a body arrives for longer than TASK_TIMEOUT_MS + 5 s (within REQUEST_TIMEOUT_MS): it gets its answer (503 NOT_READY), exit 0', async () => {
+    // before, the grace was TASK_TIMEOUT_MS + 5 s whatever the bodies still arriving: the upload's
+    // connection was reset with no answer at 6 s and the process exited 1
+    const s = start({ WORKERS: '1', TASK_TIMEOUT_MS: '1000' });
+    const base = new URL(await s.listening);
+    const model = readFileSync(fileURLToPath(new URL('fixtures/onnx/mobilenet_v2.onnx', import.meta.url)));
+    const answer = new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+      const req = request({ host: base.hostname, port: base.port, path: '/v1/analyze?input=1,3,224,224', method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(model.length) } });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', (e) => resolve({ error: e.message }));
+      // 40 pieces 250 ms apart: the body takes 10 s
+      const piece = Math.ceil(model.length / 40);
+      let i = 0;
+      const send = () => (i < 40 ? (req.write(model.subarray(i * piece, ++i * piece)), setTimeout(send, 250)) : req.end());
+      send();
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    s.child.kill('SIGTERM');
+    const got = await answer;
+    expect(got).toMatchObject({ status: 503 });
+    expect(JSON.parse((got as { body: string }).body).error.code).toBe('NOT_READY');
+    expect(await s.exited).toBe(0);
   }, 60_000);
 
   it('SHUTDOWN_DELAY_MS=1500 after SIGTERM: /readyz is 503 draining, requests are still answered (each closing its connection), then it exits 0', async () => {
