@@ -23,7 +23,7 @@ import { jobsRoutes } from './http/jobs.js';
 import { createJobQueue } from './jobs/index.js';
 import { createPool } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
-import { FORM_MAX_FIELDS, FORM_MAX_FILES } from './limits.js';
+import { CLOSE_START_MS, FORM_MAX_FIELDS, FORM_MAX_FILES } from './limits.js';
 
 export interface AppOptions {
   config: Config;
@@ -57,6 +57,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   app.server.on('checkExpectation', expectationFailed);
   const ownPool = pool ?? createPool(config);
   if (!pool) app.addHook('onClose', async () => ownPool.close());
+  // closing: what has a worker by then runs on, the rest is 503 NOT_READY (runtime/pool.ts stopStarting)
+  if (!pool) app.addHook('preClose', async () => ownPool.stopStarting(CLOSE_START_MS));
   const metrics = createMetrics(ownPool);
   ownPool.onTask = (task, seconds, outcome) => metrics.tasks.observe({ task, outcome }, seconds);
   // Once closing, answers end their keep-alive connections, so close() waits for in-flight

@@ -105,3 +105,12 @@ export function memoryBudgetBytes(config: { MEMORY_BUDGET_BYTES?: number }): num
 /** Parts of one multipart form (@fastify/multipart's limits, app.ts): .npy files, and fields (only `request` is read). */
 export const FORM_MAX_FILES = 32;
 export const FORM_MAX_FIELDS = 16;
+
+/**
+ * The process's grace after SIGTERM (server.ts): SHUTDOWN_DELAY_MS, then TASK_TIMEOUT_MS for the
+ * tasks running when close begins (or REQUEST_TIMEOUT_MS, if longer, for bodies still arriving),
+ * then this much more; past it close-with-grace exits 1 and any answer not yet written is lost.
+ */
+export const CLOSE_GRACE_SLACK_MS = 5_000;
+/** After close begins, tasks that have not got a worker within this are refused 503 NOT_READY, so that those that did have TASK_TIMEOUT_MS plus 3 s of the grace to run and write their answer (runtime/pool.ts stopStarting). */
+export const CLOSE_START_MS = 2_000;

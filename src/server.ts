@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { admissionOf } from './http/admission.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loggerOptions } from './logging.js';
+import { CLOSE_GRACE_SLACK_MS } from './limits.js';
 import { metricsServer } from './http/security.js';
 import { missingNodeFlags } from './node-flags.js';
 
@@ -24,8 +25,13 @@ const app = await buildApp({ config, logger });
 // METRICS_PORT: /metrics on a second small server (the main port answers it 404)
 const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);
 
-// in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up
-closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + config.TASK_TIMEOUT_MS + 5_000 }, async ({ signal, err }) => {
+// in-flight tasks may run up to TASK_TIMEOUT_MS: let them finish before giving up (tasks that get no
+// worker soon after close begins are refused instead: limits.ts CLOSE_START_MS). A body still arriving
+// may take up to REQUEST_TIMEOUT_MS, then gets its answer (NOT_READY by then): with TASK_TIMEOUT_MS
+// 1000, a 10 s upload under way at SIGTERM had its connection reset with no answer and the process
+// exited 1 (killed by close-with-grace at 6 s; the shutdown soak, 2026-12-04)
+const drainMs = Math.max(config.TASK_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS);
+closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + drainMs + CLOSE_GRACE_SLACK_MS }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal, shutdownDelayMs: config.SHUTDOWN_DELAY_MS }, 'closing');
   // /readyz fails from here on; requests are still served for SHUTDOWN_DELAY_MS, time for a load

@@ -1,5 +1,6 @@
 /** The process itself (src/server.ts): configuration errors, and graceful close with a request in flight. */
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +114,61 @@ describe('the server process', () => {
     expect((await res.json()).outputs).toMatchObject([{ name: 'fc', shape: [1, 1000] }]);
     expect(await s.exited).toBe(0);
     expect(s.output().stdout).toContain('"signal":"SIGTERM"');
+  }, 60_000);
+
+  it('SIGTERM with a queue longer than the grace: the running tasks finish, the waiting ones are 503 NOT_READY with Retry-After, no answer is lost, exit 0', async () => {
+    // each run about 1 s here, well within TASK_TIMEOUT_MS; twelve on one worker outlast the grace
+    // (TASK_TIMEOUT_MS + 5 s): before, the process exited 1 and the last connections were reset
+    const s = start({ WORKERS: '1', RUN_THREADS: '1', TASK_TIMEOUT_MS: '4000' });
+    const base = await s.listening;
+    const body = JSON.stringify({ model: 'resnet50', resolution: 448, inputs: { shape: [1, 3, 448, 448], dtype: 'float32', base64: Buffer.alloc(3 * 448 * 448 * 4).toString('base64') } });
+    type Answer = { status: number; retryAfter: string | null; body: { outputs?: unknown[]; error?: { code: string } } };
+    const answers = Array.from({ length: 12 }, (): Promise<Answer> =>
+      fetch(`${base}/v1/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+        async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as { outputs?: unknown[]; error?: { code: string } } }),
+        (e: Error) => ({ status: 0, retryAfter: null, body: { error: { code: `lost: ${e.message}` } } }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const killedAt = performance.now();
+    s.child.kill('SIGTERM');
+    const got = await Promise.all(answers);
+    expect(await s.exited).toBe(0);
+    expect(performance.now() - killedAt).toBeLessThan(4000 + 5000);
+    for (const a of got) {
+      if (a.status === 200) expect(a.body.outputs).toHaveLength(1);
+      else expect(a).toMatchObject({ status: 503, retryAfter: '1', body: { error: { code: 'NOT_READY' } } });
+    }
+    expect(got.filter((a) => a.status === 200).length).toBeGreaterThan(0);
+    expect(got.filter((a) => a.status === 503).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('SIGTERM while a body arrives for longer than TASK_TIMEOUT_MS + 5 s (within REQUEST_TIMEOUT_MS): it gets its answer (503 NOT_READY), exit 0', async () => {
+    // before, the grace was TASK_TIMEOUT_MS + 5 s whatever the bodies still arriving: the upload's
+    // connection was reset with no answer at 6 s and the process exited 1
+    const s = start({ WORKERS: '1', TASK_TIMEOUT_MS: '1000' });
+    const base = new URL(await s.listening);
+    const model = readFileSync(fileURLToPath(new URL('fixtures/onnx/mobilenet_v2.onnx', import.meta.url)));
+    const answer = new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+      const req = request({ host: base.hostname, port: base.port, path: '/v1/analyze?input=1,3,224,224', method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(model.length) } });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', (e) => resolve({ error: e.message }));
+      // 40 pieces 250 ms apart: the body takes 10 s
+      const piece = Math.ceil(model.length / 40);
+      let i = 0;
+      const send = () => (i < 40 ? (req.write(model.subarray(i * piece, ++i * piece)), setTimeout(send, 250)) : req.end());
+      send();
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    s.child.kill('SIGTERM');
+    const got = await answer;
+    expect(got).toMatchObject({ status: 503 });
+    expect(JSON.parse((got as { body: string }).body).error.code).toBe('NOT_READY');
+    expect(await s.exited).toBe(0);
   }, 60_000);
 
   it('SHUTDOWN_DELAY_MS=1500 after SIGTERM: /readyz is 503 draining, requests are still answered (each closing its connection), then it exits 0', async () => {

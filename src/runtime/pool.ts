@@ -54,6 +54,11 @@ export interface TaskPool {
   workerMemory(): WorkerMemory[];
   /** Called after every task with its duration in seconds and how it ended (metrics). */
   onTask?: (task: TaskName, seconds: number, outcome: TaskOutcome) => void;
+  /**
+   * The app began to close: tasks that have not got a worker within `ms` (waiting, or asked for
+   * later) are refused 503 NOT_READY from then on; the running ones finish.
+   */
+  stopStarting(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -136,31 +141,45 @@ export function createPool(config: Config): TaskPool {
   };
   // tasks handed to piscina (at most one a worker), and the ones waiting for a worker, in order
   let running = 0;
-  const waiting: (() => void)[] = [];
-  /** Resolves when a worker is free for this task (the task then holds it until `release`); rejects when `signal` aborts first. */
+  const waiting: { go: () => void; refuse: (e: ConvlensError) => void }[] = [];
+  // Closing: the process's grace (server.ts) is TASK_TIMEOUT_MS and 5 s past the start of close,
+  // time for the tasks running then, not for a queue of them after: with WORKERS=1, TASK_TIMEOUT_MS
+  // 3000 and eight 1.1 s runs waiting at SIGTERM, the grace ran out, the process exited 1 and the
+  // last request's connection was reset with no answer (found by a shutdown soak, 2026-12-04).
+  // Tasks that get no worker soon after close began are refused instead, with a code a client retries on.
+  let notStarting: ConvlensError | null = null;
+  const shuttingDown = () => new ConvlensError('NOT_READY', 'the service is shutting down before this task got a worker: send the request again, to another replica');
+  /** Resolves when a worker is free for this task (the task then holds it until `release`); rejects when `signal` aborts first, or when close stops tasks from starting. */
   const acquire = (signal: AbortSignal | undefined): Promise<void> => {
+    if (notStarting) return Promise.reject(notStarting);
     if (running < threads && waiting.length === 0) {
       running++;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const go = () => {
-        signal?.removeEventListener('abort', gone);
-        running++;
-        resolve();
+      const entry = {
+        go: () => {
+          signal?.removeEventListener('abort', gone);
+          running++;
+          resolve();
+        },
+        refuse: (e: ConvlensError) => {
+          signal?.removeEventListener('abort', gone);
+          reject(e);
+        },
       };
       const gone = () => {
-        const at = waiting.indexOf(go);
+        const at = waiting.indexOf(entry);
         if (at >= 0) waiting.splice(at, 1);
         reject(signal!.reason);
       };
-      waiting.push(go);
+      waiting.push(entry);
       signal?.addEventListener('abort', gone, { once: true });
     });
   };
   const release = () => {
     running--;
-    waiting.shift()?.();
+    waiting.shift()?.go();
   };
   const pool: TaskPool = {
     threads,
@@ -216,6 +235,10 @@ export function createPool(config: Config): TaskPool {
             outcome = 'cancelled';
             throw cancelled();
           }
+          if (e instanceof ConvlensError && e.code === 'NOT_READY') {
+            outcome = 'overloaded';
+            throw e;
+          }
           if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
             outcome = 'invalid';
             throw new ConvlensError('WORKER_OUT_OF_MEMORY', `the ${task} task needed more memory than a worker may use; its worker was replaced`);
@@ -238,6 +261,12 @@ export function createPool(config: Config): TaskPool {
         count(-1);
         pool.onTask?.(task, (performance.now() - started) / 1000, outcome);
       }
+    },
+    stopStarting(ms: number) {
+      setTimeout(() => {
+        notStarting = shuttingDown();
+        for (const w of waiting.splice(0)) w.refuse(notStarting);
+      }, ms).unref();
     },
     close: () => piscina.close(),
   };

@@ -24,6 +24,7 @@ function deferredPool(threads: number) {
     threads,
     queued: 0,
     workerMemory: () => [],
+    stopStarting: () => undefined,
     run: <T>(_task: string, payload: unknown) =>
       new Promise<T>((resolve, reject) => {
         const source = (payload as { source: { name?: string } }).source;
@@ -148,6 +149,7 @@ describe('analyze and run', () => {
       threads: 1,
       queued: 0,
       workerMemory: () => [],
+      stopStarting: () => undefined,
       run: async (_task, _payload, transfer) => {
         calls.push(1);
         // what a transfer does to the caller's buffer
