@@ -147,11 +147,12 @@ export function createPool(config: Config): TaskPool {
   // 3000 and eight 1.1 s runs waiting at SIGTERM, the grace ran out, the process exited 1 and the
   // last request's connection was reset with no answer (found by a shutdown soak, 2026-12-04).
   // Tasks that get no worker soon after close began are refused instead, with a code a client retries on.
-  let notStarting: ConvlensError | null = null;
+  let notStarting = false;
   const shuttingDown = () => new ConvlensError('NOT_READY', 'the service is shutting down before this task got a worker: send the request again, to another replica');
   /** Resolves when a worker is free for this task (the task then holds it until `release`); rejects when `signal` aborts first, or when close stops tasks from starting. */
   const acquire = (signal: AbortSignal | undefined): Promise<void> => {
-    if (notStarting) return Promise.reject(notStarting);
+    // a fresh error each: callers may move an error's path (a batch job's), which must not reach another request
+    if (notStarting) return Promise.reject(shuttingDown());
     if (running < threads && waiting.length === 0) {
       running++;
       return Promise.resolve();
@@ -264,8 +265,8 @@ export function createPool(config: Config): TaskPool {
     },
     stopStarting(ms: number) {
       setTimeout(() => {
-        notStarting = shuttingDown();
-        for (const w of waiting.splice(0)) w.refuse(notStarting);
+        notStarting = true;
+        for (const w of waiting.splice(0)) w.refuse(shuttingDown());
       }, ms).unref();
     },
     close: () => piscina.close(),
