@@ -25,6 +25,7 @@
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
+import { graphOutputs } from '../graph/walks.js';
 import { answerOverBudget } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
 import { intermediateElements } from '../ops/types.js';
@@ -96,7 +97,9 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
   // the executor's rule, from analysed indices to steps
   const stepOf = new Map(indices.map((index, step) => [index, step]));
   const lastUse = new Map([...lastReaders(inference.analysed, executed)].map(([t, index]) => [t, stepOf.get(index)!]));
-  const kept = new Set([...(graph.outputs ?? []), ...keep]);
+  // the executor's outputs (graphOutputs): a spec without `outputs` returns every layer nobody reads,
+  // an auxiliary head among them, kept to the end as a declared output is
+  const kept = new Set([...graphOutputs(graph), ...keep]);
 
   // difference array: a tensor written at step i and read last at step j counts on [i, j]
   const alive = new Float64Array(n + 1);

@@ -77,6 +77,29 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     expect(peakOf(spec)).toEqual({ bytes: 32 + 32 + 24, layer: 'd', activations: 64, weights: 24, intermediates: 0 });
   });
 
+  it("a spec without `outputs` returns every layer nobody reads (graphOutputs), a head in the middle too: the executor keeps it to the end, so the peak counts it there (it was dropped after its step: 1,584 at aux, below the 2,048 the run holds at r)", () => {
+    // x [1,1,8,8] → c (conv, 2 channels, 3×3, pad 1) → aux (conv 1×1, 4 channels, reads c) and r (relu of c) → p (maxPool 2)
+    //   c: 2·8·8 = 128 values, 512 bytes; aux: 4·8·8 = 256 values, 1,024 bytes, an output (nobody reads it), kept to the end
+    //   r: 512 bytes; p: 2·4·4 = 32 values, 128 bytes; c's weights 80 bytes, aux's 4·2 + 4 = 12 values, 48 bytes
+    //   held: c 512 + 80 = 592; aux 512 + 1,024 + 48 = 1,584; r 512 + 1,024 + 512 = 2,048; p 1,024 + 512 + 128 = 1,664
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+      layers: [
+        { name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'aux', op: 'conv2d', inputs: ['c'], outChannels: 4, kernelSize: 1 },
+        { name: 'r', op: 'relu', inputs: ['c'] },
+        { name: 'p', op: 'maxPool2d', kernelSize: 2 },
+      ],
+    };
+    expect(peakOf(spec)).toEqual({ bytes: 2048, layer: 'r', activations: 2048, weights: 0, intermediates: 0 });
+    const graph = parseNetworkSpec(spec);
+    const held = heldByStep(graph, inferGraph(graph), { executed: executedLayers(graph), keep: new Set(), given: {} });
+    expect([...held.values()].map((h) => h.bytes)).toEqual([592, 1584, 2048, 1664]);
+    // the executor returns both, so holds aux to the end
+    const { outputs } = runGraph(graph, { x }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(Object.keys(outputs).sort()).toEqual(['aux', 'p']);
+  });
+
   it('describes the peak in MiB with its layer and parts', () => {
     expect(describeRunPeak({ bytes: 3 * 2 ** 20, layer: 'conv1', activations: 2 * 2 ** 20, weights: 2 ** 20, intermediates: 0 }, "running 'net'")).toBe(
       "running 'net' (its peak at layer 'conv1': 2.0 MiB of activations, 1.0 MiB of weights drawn or decoded)",
