@@ -9,7 +9,10 @@
  *           + Σ outputs and captures written by then (kept to the end: the answer reads them)
  *           + step i's transient memory: the layer's weights drawn or decoded for it (a weight the
  *             request gives is in its body, already reserved) and its kernel's intermediates
- *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes)
+ *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes);
+ *             for a fusion group's host, what running it fused adds (`fusedBytes`, runtime/fuse.ts
+ *             fusedStepBytes: its members' weights, and the folded weight and bias written beside
+ *             the weights they are folded from)
  *   peak = max over the executed steps of held(i)
  *
  * Counted in float32 (4 bytes), as the runtime computes. Graph inputs are not counted: they are
@@ -65,6 +68,8 @@ export interface RunPeakOptions {
   keepWeights?: boolean;
   /** Bytes reading a weight allocates (runtime/weights.ts weightAllocation, with the run's store); default: its float32 copy unless given. */
   weightBytes?: (a: AnalysedLayer, spec: WeightSpec) => number;
+  /** Bytes a step allocates besides its own weights as the executor runs it fused (runtime/fuse.ts fusedStepBytes, for a group's host); default: none (no fusion). */
+  fusedBytes?: (a: AnalysedLayer) => number;
 }
 
 /** A layer whose kernel runs: executed (an output depends on it), not folded into a constant, analysed. */
@@ -85,7 +90,7 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
 }
 
 /** What a run holds at each step it executes: `held(i)` of the header and its parts, by layer name, in execution order. */
-export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
+export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -120,6 +125,8 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
       heldWeights += drawn;
       weights[i] = heldWeights;
     } else weights[i] = drawn;
+    // the fold's scratch and the members' weights, for this step only
+    weights[i] += fusedBytes?.(a) ?? 0;
     intermediates[i] = intermediateBytes(a.inferred!.intermediates);
   });
 

@@ -123,6 +123,27 @@ describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel r
     expect(ran).toEqual([]);
   });
 
+  it("a conv with its batch norm folded in holds its seeded weight and the fold's copy at once, and draws the batch norm's weights in its step: 5,952 bytes at c fused (it asked 3,328, the unfused figure)", () => {
+    // x [1, 4, 4, 4] → c (conv 4 → 16, 3×3, pad 1, no bias) → b (batchNorm2d) → r (relu); fused, b folds into c's weight and r runs in place
+    //   c's output [1, 16, 4, 4]: 256 values, 1,024 bytes; so are b's and r's (counted apart: an upper bound where they are written in place)
+    //   c's weight 16·4·3·3 = 576 values, 2,304 bytes, drawn from the seed (not scratch), so foldGroup writes the fold into a new 2,304 bytes
+    //   b's weight, bias, running mean and variance: 4 × 16 = 64 values, 256 bytes, drawn at c's step; the fold's bias: 16 values, 64 bytes
+    //   fused, at c: 1,024 + 2,304 + 256 + 2,304 + 64 = 5,952; unfused: 1,024 + 2,304 = 3,328 at c, 1,024 + 1,024 + 256 = 2,304 at b
+    //   asked with the input, 64 values, 256 bytes: 6,208 fused, 3,584 unfused
+    const graph = parseNetworkSpec({
+      inputs: [{ name: 'x', shape: [1, 4, 4, 4] }],
+      layers: [{ name: 'c', op: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1, bias: false }, { name: 'b', op: 'batchNorm2d' }, { name: 'r', op: 'relu' }],
+    });
+    const input = tensor([1, 4, 4, 4], Float32Array.from({ length: 64 }, (_, i) => (i % 5) - 2));
+    const ask = (fuse: boolean) => {
+      const asked: [number, string][] = [];
+      runGraph(graph, { x: input }, { ...options, capture: [], fuse, chargeMemory: (bytes, what) => void asked.push([bytes, what]) });
+      return asked;
+    };
+    expect(ask(true)).toEqual([[5952 + 256, "running 'network' (its peak at layer 'c': 1.0 KiB of activations, 4.8 KiB of weights drawn or decoded; with the 0.3 KiB of tensors the request gives)"]]);
+    expect(ask(false).map(([bytes]) => bytes)).toEqual([3328 + 256]);
+  });
+
   it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients, p's VJP finding its argmax again (its output and indices, 2 × 128: more than c's 72-byte weight copy) and the 256-byte input", () => {
     const graph = parseNetworkSpec(chain());
     const inference = inferGraph(graph);
