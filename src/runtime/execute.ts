@@ -100,7 +100,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       return fusedStepBytes(group, (m) => m.inferred!.weights.reduce((sum, w) => sum + weightBytes(m, w), 0), inScratch);
     };
     const answer = [...outputNames, ...captureTensors.values()];
-    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
+    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, constantBytes: (c) => weightStore.lastingBytes(c), held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));

@@ -7,6 +7,9 @@
  *
  *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included)
  *           + Σ outputs and captures written by then (kept to the end: the answer reads them)
+ *           + Σ constants read as a layer's input that the run decodes into an array of its own
+ *             (runtime/live-tensors.ts: a float16 one, an unaligned float32 one, a folded value
+ *             such as a Gemm's β·C; `constantBytes`), from their first running reader to their last
  *           + step i's transient memory: the layer's weights drawn or decoded for it (a weight the
  *             request gives is in its body, already reserved) and its kernel's intermediates
  *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes);
@@ -27,7 +30,7 @@
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
-import type { Graph } from '../graph/graph.js';
+import type { Graph, GraphConstant } from '../graph/graph.js';
 import { graphOutputs } from '../graph/walks.js';
 import { answerOverBudget } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
@@ -68,6 +71,8 @@ export interface RunPeakOptions {
   keepWeights?: boolean;
   /** Bytes reading a weight allocates (runtime/weights.ts weightAllocation, with the run's store); default: its float32 copy unless given. */
   weightBytes?: (a: AnalysedLayer, spec: WeightSpec) => number;
+  /** Bytes reading a constant as a layer's input allocates (WeightStore.lastingBytes, with the run's store); default: its float32 copy (live-tensors.ts's default decodes every one). */
+  constantBytes?: (c: GraphConstant) => number;
   /** Bytes a step allocates besides its own weights as the executor runs it fused (runtime/fuse.ts fusedStepBytes, for a group's host); default: none (no fusion). */
   fusedBytes?: (a: AnalysedLayer) => number;
 }
@@ -90,7 +95,7 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
 }
 
 /** What a run holds at each step it executes: `held(i)` of the header and its parts, by layer name, in execution order. */
-export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
+export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes, constantBytes = (c) => numel(c.shape) * FLOAT32 }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -111,7 +116,17 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
   const weights = new Float64Array(n);
   const intermediates = new Float64Array(n);
   let heldWeights = 0;
+  const decoded = new Set<string>();
   steps.forEach((a, i) => {
+    // a constant input is decoded at its first running reader and dropped after its last, as an activation is
+    for (const r of a.layer.inputs) {
+      const c = graph.constants.get(r);
+      if (!c || decoded.has(r)) continue;
+      decoded.add(r);
+      const bytes = constantBytes(c);
+      alive[i] += bytes;
+      alive[(kept.has(r) ? n - 1 : Math.max(i, lastUse.get(r) ?? i)) + 1] -= bytes;
+    }
     for (const o of a.layer.outputs) {
       if (!isActivation(o)) continue;
       const last = kept.has(o) ? n - 1 : Math.max(i, lastUse.get(o) ?? i);

@@ -226,6 +226,15 @@ export class WeightStore {
     return readInPlace(c) || (this.keep && this.decoded.has(c));
   }
 
+  /**
+   * Bytes `values(c, true)` allocates (runtime/run-memory.ts counts them): a constant read as a
+   * layer's input is decoded into an array of its own, kept live to its last reader, unless its
+   * float32 bytes are read in place from the file.
+   */
+  lastingBytes(c: GraphConstant): number {
+    return readInPlace(c) ? 0 : numel(c.shape) * 4;
+  }
+
   /** Whether the seeded weight `weight` as `variant` is kept (`seeded` then draws nothing). */
   keepsSeeded(weight: string, variant: string): boolean {
     return this.keep && this.seededKept.get(weight)?.variant === variant;

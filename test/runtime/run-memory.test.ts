@@ -232,6 +232,38 @@ describe("weights a run's store keeps, or reads in place from the file, are not 
   });
 });
 
+describe('a constant read as a layer input is decoded into an array of its own, live from its first running reader to its last (runtime/live-tensors.ts)', () => {
+  it("K [1, 4, 8, 8] as float_data, added at Add a and again at Add c: 1,024 bytes at steps 0–2, so 3,072 at b (it asked 2,048, K uncounted); in place from aligned raw_data it asks nothing", () => {
+    // x [1, 4, 8, 8] → a = x + K → b = Relu(a) → y = b + K; each tensor 256 values, 1,024 bytes
+    //   held: a 1,024 + K 1,024 = 2,048; b: a + b + K = 3,072; c: b + y + K = 3,072 → peak 3,072 at b (first of equals)
+    //   asked with the input's 1,024: 4,096 (before: K not counted, 2,048 at b, 3,072 asked)
+    const K = Float32Array.from({ length: 256 }, (_, i) => (i % 9) - 4);
+    const fileWith = (raw: boolean, pad: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+        outputs: ['y'],
+        initializers: [{ name: 'K', dims: [1, 4, 8, 8], ...(raw ? { raw: new Uint8Array(K.buffer.slice(0)) } : { data: Array.from(K) }) }],
+        nodes: [
+          { op: 'Add', inputs: ['x', 'K'], outputs: ['a'], name: `a${'a'.repeat(pad)}` },
+          { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'b' },
+          { op: 'Add', inputs: ['b', 'K'], outputs: ['y'], name: 'c' },
+        ],
+        opset: 13,
+      });
+    const input = tensor([1, 4, 8, 8], Float32Array.from({ length: 256 }, (_, i) => Math.sin(i)));
+    const asked = (file: Uint8Array) => {
+      const { graph } = importOnnx(file);
+      const bytes: number[] = [];
+      runGraph(graph, { x: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b) => void bytes.push(b) }, inferGraph(graph));
+      return { bytes, offset: graph.constants.get('K')!.raw?.byteOffset };
+    };
+    expect(asked(fileWith(false, 0)).bytes).toEqual([3072 + 1024]);
+    // read in place (4-aligned raw_data): a view into the file, no bytes
+    const aligned = [0, 1, 2, 3].map((pad) => asked(fileWith(true, pad))).find((r) => r.offset !== undefined && r.offset % 4 === 0)!;
+    expect(aligned.bytes).toEqual([2048 + 1024]);
+  });
+});
+
 describe('an ONNX file no model cache holds is asked with the run (RunOptions.heldBytes: its constants are views into it)', () => {
   it('heldBytes 1,000,000 adds to the ask and is named', () => {
     const graph = parseNetworkSpec(chain());
@@ -245,7 +277,8 @@ describe('an ONNX file no model cache holds is asked with the run (RunOptions.he
  * torchvision's paste_masks_in_image (test/fixtures/onnx/detection, scripts/export_detection.py):
  * masks [3, 1, 28, 28] (9,408 bytes) and boxes [3, 4] (48) given; an ONNX Loop runs its body once a
  * mask. At the Loop step the run holds the padded masks [3, 1, 30, 30] (10,800 bytes), the loop's
- * output [3, 20, 24] (5,760) and the boxes' 12-value corners (48): 16,608, its peak.
+ * output [3, 20, 24] (5,760), the boxes' 12-value corners (48) and the Loop's condition, a bool
+ * scalar constant decoded into its own float32 (4): 16,612, its peak.
  */
 describe("a Loop body's iterations ask on top of what the run around them holds at the Loop step (RunOptions.enclosingBytes)", () => {
   const dir = new URL('../fixtures/onnx/detection/', import.meta.url);
@@ -253,21 +286,21 @@ describe("a Loop body's iterations ask on top of what the run around them holds 
   const graph = importOnnx(readFileSync(new URL('paste_masks.onnx', dir))).graph;
   const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
 
-  it('held at the Loop step: 10,800 + 5,760 + 48 = 16,608 bytes; the run asks it with the 9,456 given: 26,064', () => {
+  it('held at the Loop step: 10,800 + 5,760 + 48 + 4 = 16,612 bytes; the run asks it with the 9,456 given: 26,068', () => {
     const loop = graph.layers.find((l) => l.op === 'loop')!;
     const held = heldByStep(graph, inferGraph(graph), { executed: executedLayers(graph), keep: new Set(), given: {} });
-    expect(held.get(loop.name)).toEqual({ bytes: 16_608, activations: 16_608, weights: 0, intermediates: 0 });
+    expect(held.get(loop.name)).toEqual({ bytes: 16_612, activations: 16_612, weights: 0, intermediates: 0 });
   });
 
-  it('each of the 3 iterations asks 26,064 + its own peak (before: its own peak alone, under the 26,064 already held, so never added)', () => {
+  it('each of the 3 iterations asks 26,068 + its own peak (before: its own peak alone, under the 26,068 already held, so never added)', () => {
     const asked: [number, string][] = [];
     runGraph(graph, ins, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b, w) => void asked.push([b, w]) });
-    expect(asked.map(([b]) => b)[0]).toBe(16_608 + 9_456);
+    expect(asked.map(([b]) => b)[0]).toBe(16_612 + 9_456);
     const bodies = asked.slice(1);
     expect(bodies).toHaveLength(3);
     for (const [bytes, what] of bodies) {
       // the body's peak, at its Resize: the mask resized to its box, and the resize's tap tables
-      expect(bytes - 26_064).toBeGreaterThan(3_600);
+      expect(bytes - 26_068).toBeGreaterThan(3_600);
       expect(what).toMatch(/^running 'torch_jit1' \(its peak at layer 'Resize_117': .*\), on the 25\.5 KiB the run around it holds at its step$/);
     }
   });
