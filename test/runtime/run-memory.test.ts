@@ -264,6 +264,32 @@ describe('a constant read as a layer input is decoded into an array of its own, 
   });
 });
 
+describe("a MatMul's constant weight read as a linear's is transposed into this step's scratch (WeightStore.transposed)", () => {
+  it("W [8, 16] as float_data is decoded (512 bytes) and transposed (512 more): x [2, 8] @ W asks 128 + 1,024 + 64 = 1,216 (it asked the transposed copy alone, 704); from aligned raw_data the copy alone", () => {
+    // y [2, 16]: 32 values, 128 bytes; W: 128 values, 512 bytes; the input x: 16 values, 64 bytes
+    const W = Float32Array.from({ length: 128 }, (_, i) => (i % 11) - 5);
+    const fileWith = (raw: boolean, pad: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [2, 8] }],
+        outputs: ['y'],
+        initializers: [{ name: 'W', dims: [8, 16], ...(raw ? { raw: new Uint8Array(W.buffer.slice(0)) } : { data: Array.from(W) }) }],
+        nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: `m${'m'.repeat(pad)}` }],
+        opset: 13,
+      });
+    const input = tensor([2, 8], Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)));
+    const asked = (file: Uint8Array) => {
+      const { graph } = importOnnx(file);
+      expect(graph.layers[0].weights?.weight).toMatchObject({ constant: 'W', transpose: true });
+      const bytes: number[] = [];
+      runGraph(graph, { x: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b) => void bytes.push(b) }, inferGraph(graph));
+      return { bytes, offset: graph.constants.get('W')!.raw?.byteOffset };
+    };
+    expect(asked(fileWith(false, 0)).bytes).toEqual([128 + 512 + 512 + 64]);
+    const aligned = [0, 1, 2, 3].map((pad) => asked(fileWith(true, pad))).find((r) => r.offset !== undefined && r.offset % 4 === 0)!;
+    expect(aligned.bytes).toEqual([128 + 512 + 64]);
+  });
+});
+
 describe('an ONNX file no model cache holds is asked with the run (RunOptions.heldBytes: its constants are views into it)', () => {
   it('heldBytes 1,000,000 adds to the ask and is named', () => {
     const graph = parseNetworkSpec(chain());
