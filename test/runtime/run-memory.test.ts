@@ -100,6 +100,15 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     expect(Object.keys(outputs).sort()).toEqual(['aux', 'p']);
   });
 
+  it("convTranspose2d holds its weight transposed and its column matrix while it runs (ops/conv-transpose.ts intermediates): 8 → 8, 3×3, padding 1 on 1×8×16×16 holds 86,560 bytes (it asked 10,528)", () => {
+    // output 8·16·16 = 2,048 values, 8,192 bytes; weight 8·8·3·3 = 576 + bias 8: 584 values, 2,336 bytes
+    // the weight transposed: Cin 8 × Cout·Kh·Kw 72 = 576 values, 2,304 bytes
+    // the columns: 72 rows of H·W = 256 (a band of min(72, ⌊4,194,304 / 256⌋) = 72 rows): 18,432 values, 73,728 bytes
+    // held: 8,192 + 2,336 + 2,304 + 73,728 = 86,560
+    const spec = { inputs: [{ name: 'x', shape: [1, 8, 16, 16] }], layers: [{ name: 't', op: 'convTranspose2d', outChannels: 8, kernelSize: 3, padding: 1 }] };
+    expect(peakOf(spec)).toEqual({ bytes: 86_560, layer: 't', activations: 8192, weights: 2336, intermediates: 2304 + 73_728 });
+  });
+
   it('describes the peak in MiB with its layer and parts', () => {
     expect(describeRunPeak({ bytes: 3 * 2 ** 20, layer: 'conv1', activations: 2 * 2 ** 20, weights: 2 ** 20, intermediates: 0 }, "running 'net'")).toBe(
       "running 'net' (its peak at layer 'conv1': 2.0 MiB of activations, 1.0 MiB of weights drawn or decoded)",
