@@ -342,8 +342,8 @@ describe("a Loop body's iterations ask on top of what the run around them holds 
 });
 
 describe("a gradient's ask holds the largest scratch a layer's VJP allocates (OpInferred.vjpIntermediates)", () => {
-  it('multiHeadAttention on x [1, 8, 4, 4] (16 tokens of 8 channels), 2 heads, target its output: forward 512 + weights 1,152 + its intermediates 3,584, gradients 512, the VJP\'s scratch 9,472, the input 512: 15,744 bytes', () => {
-    // weights: inProj 24×8 + 24, outProj 8×8 + 8 = 288 floats; intermediates: scores 16×16 and a chunk 16 × 5·8 = 896 floats;
+  it('multiHeadAttention on x [1, 8, 4, 4] (16 tokens of 8 channels), 2 heads, target its output: forward 512 + weights 1,152 + its intermediates 4,416, gradients 512, the VJP\'s scratch 9,472, the input 512: 16,576 bytes', () => {
+    // weights: inProj 24×8 + 24, outProj 8×8 + 8 = 288 floats; intermediates: scores 16×16, a chunk 16 × 6·8, kᵀ 4×16 and 16 token offsets = 1,104 floats;
     // the VJP: both heads' probabilities 2×16×16, a score gradient 16×16 and 16 rows of 12·8 + 4 = 2,368 floats
     const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 8, 4, 4] }], layers: [{ name: 'a', op: 'multiHeadAttention', numHeads: 2 }] });
     const inference = inferGraph(graph);
@@ -351,7 +351,7 @@ describe("a gradient's ask holds the largest scratch a layer's VJP allocates (Op
     const asked: [number, string][] = [];
     const xs = tensor([1, 8, 4, 4], Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)));
     forwardForBackward(graph, { x: xs }, { training: false, seed: 0, weightInit: 'seed', weights: {}, maxElements: 1 << 20, capture: [], chargeMemory: (b, w) => void asked.push([b, w]) }, inference, [target]);
-    expect(asked).toEqual([[512 + 1152 + 3584 + 512 + 9472 + 512, expect.stringContaining("9.3 KiB of a VJP's scratch")]]);
+    expect(asked).toEqual([[512 + 1152 + 4416 + 512 + 9472 + 512, expect.stringContaining("9.3 KiB of a VJP's scratch")]]);
   });
 
   /** The gradient's ask of a one-layer spec targeting that layer's output, and its words. */
