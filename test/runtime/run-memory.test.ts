@@ -109,6 +109,14 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     expect(peakOf(spec)).toEqual({ bytes: 86_560, layer: 't', activations: 8192, weights: 2336, intermediates: 2304 + 73_728 });
   });
 
+  it("conv3d holds its im2col chunk while it runs (ops/conv-nd.ts intermediates): 2 → 4, 3×3×3, padding 1 on 1×2×4×8×8 holds 60,272 bytes (it asked 4,976)", () => {
+    // output 4·4·8·8 = 1,024 values, 4,096 bytes; weight 4·2·27 = 216 + bias 4: 220 values, 880 bytes
+    // im2col: K = 2·27 = 54 rows × min(256 positions, ⌊4,194,304 / 54⌋) = 256: 13,824 values, 55,296 bytes
+    // held: 4,096 + 880 + 55,296 = 60,272
+    const spec = { inputs: [{ name: 'x', shape: [1, 2, 4, 8, 8] }], layers: [{ name: 'c', op: 'conv3d', outChannels: 4, kernelSize: 3, padding: 1 }] };
+    expect(peakOf(spec)).toEqual({ bytes: 60_272, layer: 'c', activations: 4096, weights: 880, intermediates: 55_296 });
+  });
+
   it('describes the peak in MiB with its layer and parts', () => {
     expect(describeRunPeak({ bytes: 3 * 2 ** 20, layer: 'conv1', activations: 2 * 2 ** 20, weights: 2 ** 20, intermediates: 0 }, "running 'net'")).toBe(
       "running 'net' (its peak at layer 'conv1': 2.0 MiB of activations, 1.0 MiB of weights drawn or decoded)",
