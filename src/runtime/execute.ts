@@ -99,8 +99,14 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       const inScratch = spec !== undefined && opts.weightInit === 'file' && own(a.layer.weights, 'weight') !== undefined && weightBytes(a, spec) > 0;
       return fusedStepBytes(group, (m) => m.inferred!.weights.reduce((sum, w) => sum + weightBytes(m, w), 0), inScratch);
     };
+    // a member with no in-place kernel (PReLU) runs its own kernel in the host's step: its output is new there (runMember)
+    const writtenIn = (a: AnalysedLayer) => {
+      const group = fusion.memberOf.get(a.layer.name);
+      const m = group?.members.find((x) => x.a === a);
+      return m && m.kind !== 'foldBatchNorm' && !a.op?.runInPlace ? group!.host.layer.name : undefined;
+    };
     const answer = [...outputNames, ...captureTensors.values()];
-    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, constantBytes: (c) => weightStore.lastingBytes(c), held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
+    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, writtenIn, constantBytes: (c) => weightStore.lastingBytes(c), held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));

@@ -5,7 +5,8 @@
  * The executor (runtime/execute.ts) drops a tensor after its last running reader (lastReaders; one
  * no running layer reads, after the step writing it), so at step i it holds:
  *
- *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included)
+ *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included;
+ *             a fusion member's from its host's step, when it writes a new one there: `writtenIn`)
  *           + Σ outputs and captures written by then (kept to the end: the answer reads them)
  *           + Σ constants read as a layer's input that the run decodes into an array of its own
  *             (runtime/live-tensors.ts: a float16 one, an unaligned float32 one, a folded value
@@ -73,6 +74,8 @@ export interface RunPeakOptions {
   weightBytes?: (a: AnalysedLayer, spec: WeightSpec) => number;
   /** Bytes reading a constant as a layer's input allocates (WeightStore.lastingBytes, with the run's store); default: its float32 copy (live-tensors.ts's default decodes every one). */
   constantBytes?: (c: GraphConstant) => number;
+  /** The layer in whose step the executor writes this one's outputs, when earlier than its own (a fusion member without an in-place kernel, run in its host's step: execute.ts); default: its own. */
+  writtenIn?: (a: AnalysedLayer) => string | undefined;
   /** Bytes a step allocates besides its own weights as the executor runs it fused (runtime/fuse.ts fusedStepBytes, for a group's host); default: none (no fusion). */
   fusedBytes?: (a: AnalysedLayer) => number;
 }
@@ -95,7 +98,7 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
 }
 
 /** What a run holds at each step it executes: `held(i)` of the header and its parts, by layer name, in execution order. */
-export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes, constantBytes = (c) => numel(c.shape) * FLOAT32 }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
+export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes, writtenIn, constantBytes = (c) => numel(c.shape) * FLOAT32 }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -117,6 +120,7 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
   const intermediates = new Float64Array(n);
   let heldWeights = 0;
   const decoded = new Set<string>();
+  const stepByName = new Map(steps.map((a, i) => [a.layer.name, i]));
   steps.forEach((a, i) => {
     // a constant input is decoded at its first running reader and dropped after its last, as an activation is
     for (const r of a.layer.inputs) {
@@ -127,11 +131,13 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
       alive[i] += bytes;
       alive[(kept.has(r) ? n - 1 : Math.max(i, lastUse.get(r) ?? i)) + 1] -= bytes;
     }
+    // a fusion member's own output is written in its host's step, and lives from there
+    const from = Math.min(i, stepByName.get(writtenIn?.(a) ?? '') ?? i);
     for (const o of a.layer.outputs) {
       if (!isActivation(o)) continue;
       const last = kept.has(o) ? n - 1 : Math.max(i, lastUse.get(o) ?? i);
       const bytes = bytesOf(o);
-      alive[i] += bytes;
+      alive[from] += bytes;
       alive[last + 1] -= bytes;
     }
     let drawn = 0;

@@ -161,6 +161,21 @@ describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel r
     expect(ask(false).map(([bytes]) => bytes)).toEqual([3328 + 256]);
   });
 
+  it("a fused member with no in-place kernel (PReLU) writes its output in its host's step, beside the host's weights: conv c → prelu p → maxPool q asks 1,108 + 256 fused (it asked 1,028 + 256, counting p's output from p's step)", () => {
+    // x [1, 1, 8, 8]; c's output [1, 2, 8, 8] and p's: 128 values, 512 bytes each; q's [1, 2, 4, 4]: 128 bytes
+    //   c's weights 2·1·3·3 + 2 = 20 values, 80 bytes; p's slope: 1 value, 4 bytes, drawn in c's step (fusedStepBytes) and counted at p's
+    //   fused, at c: 512 + 512 + 80 + 4 = 1,108; at p: 512 + 512 + 4 = 1,028; at q: 512 + 128 = 640
+    //   unfused: c 512 + 80 = 592, p 1,028, q 640 → 1,028; the input 64 values, 256 bytes
+    const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 }, { name: 'p', op: 'prelu' }, { name: 'q', op: 'maxPool2d', kernelSize: 2 }] });
+    const ask = (fuse: boolean) => {
+      const asked: [number, string][] = [];
+      runGraph(graph, { x }, { ...options, capture: [], fuse, chargeMemory: (bytes, what) => void asked.push([bytes, what]) });
+      return asked;
+    };
+    expect(ask(true)).toEqual([[1108 + 256, expect.stringContaining("its peak at layer 'c'")]]);
+    expect(ask(false)).toEqual([[1028 + 256, expect.stringContaining("its peak at layer 'p'")]]);
+  });
+
   it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients, p's VJP finding its argmax again (its output and indices, 2 × 128: more than c's 72-byte weight copy) and the 256-byte input", () => {
     const graph = parseNetworkSpec(chain());
     const inference = inferGraph(graph);
