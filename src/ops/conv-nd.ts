@@ -102,7 +102,7 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
       // allocate 16 MiB a step besides their output), and the padded input it reads (paddingMode):
       // held to the tensor limit as the pad op's output would be; the VJP's gradient over it
       // (convTransposeNdForward scatters directly: no other scratch)
-      const columns = { shape: columnChunk(plan), what: 'a chunk of the im2col matrix (K rows × output positions)' };
+      const columns = { shape: columnChunk(plan), what: 'a chunk of the im2col matrix (K rows × output positions)', scratch: true as const };
       return plan.pad
         ? { ...inferred, intermediates: [columns, padIntermediate(plan.pad)], vjpIntermediates: [padGradientIntermediate(plan.pad)] }
         : { ...inferred, intermediates: [columns] };

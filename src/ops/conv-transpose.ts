@@ -114,7 +114,7 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
       plan: { n, cin, cout, groups: a.groups, geo },
       intermediates: [
         { shape: [cin, rows], what: 'the weight transposed per group' },
-        { shape: [band, h * w], what: 'a band of the column matrix (col2im adds it into the output)' },
+        { shape: [band, h * w], what: 'a band of the column matrix (col2im adds it into the output)', scratch: true },
       ],
     };
   },

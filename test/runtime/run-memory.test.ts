@@ -115,6 +115,12 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     // held: 4,096 + 880 + 55,296 = 60,272
     const spec = { inputs: [{ name: 'x', shape: [1, 2, 4, 8, 8] }], layers: [{ name: 'c', op: 'conv3d', outChannels: 4, kernelSize: 3, padding: 1 }] };
     expect(peakOf(spec)).toEqual({ bytes: 60_272, layer: 'c', activations: 4096, weights: 880, intermediates: 55_296 });
+    // the chunk is the kernel's scratch (limits.ts KERNEL_SCRATCH), not a tensor: a 4,096-element limit under its 13,824 still runs,
+    // and asks for it with the input (2·4·8·8 = 512 values, 2,048 bytes)
+    const asked: number[] = [];
+    const input = tensor([1, 2, 4, 8, 8], Float32Array.from({ length: 512 }, (_, i) => Math.sin(i)));
+    runGraph(parseNetworkSpec(spec), { x: input }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 4096, chargeMemory: (b) => void asked.push(b) });
+    expect(asked).toEqual([60_272 + 2048]);
   });
 
   it('describes the peak in MiB with its layer and parts', () => {
