@@ -128,17 +128,24 @@ export const CHUNK_TOKENS = 4096;
 
 /**
  * What attendSequences allocates beside the output, for OpInferred.intermediates (held to the
- * tensor limit, counted in a run's peak): one t × t buffer of a head's scores (reused across heads
- * and sequences), and a chunk's tokens, their q|k|v and attention outputs (rows × 5C, rows = the
- * sequences a chunk holds × t). A sequence of 16,384 tokens makes a 1 GiB score buffer from a
- * 128 KiB input. `tokensFrom` 'inputs': a sequence is the whole input (no window attribute), so its
- * shape alone sizes the scores (Intermediate.sizedBy).
+ * tensor limit, counted in a run's peak): one t × t buffer of a head's scores and one of its keys
+ * transposed, C/h × t (both reused across heads and sequences), and a chunk's tokens, their q|k|v,
+ * the heads' outputs and the output projection before it is scattered back (rows × 6C, rows = the
+ * sequences a chunk holds × t: `tok`, `qkv`, `att` and `out`, all alive at the chunk's end; the
+ * projection was left out, and kᵀ, until the memory fuzz measured them: 13,312 bytes a run held
+ * beyond its charge at [1, 8, 16, 16]). A sequence of 16,384 tokens makes a 1 GiB score buffer
+ * from a 128 KiB input. `tokensFrom` 'inputs': a sequence is the whole input (no window
+ * attribute), so its shape alone sizes the scores (Intermediate.sizedBy).
  */
-export function attentionIntermediates({ c, t, s }: HeadsShape & { s: number }, tokensFrom?: 'inputs'): Intermediate[] {
-  const rows = Math.min(s, Math.max(1, Math.floor(CHUNK_TOKENS / t))) * t;
+/** Tokens in attendSequences' first (largest) chunk: whole sequences of t, up to CHUNK_TOKENS, at least one. */
+export const chunkRows = (t: number, s: number): number => Math.min(s, Math.max(1, Math.floor(CHUNK_TOKENS / t))) * t;
+
+export function attentionIntermediates({ c, t, s, heads }: HeadsShape & { s: number }, tokensFrom?: 'inputs'): Intermediate[] {
+  const rows = chunkRows(t, s);
   return [
     { shape: [t, t], what: `the scores of one sequence's head (${t} × ${t} tokens)`, ...(tokensFrom && { sizedBy: tokensFrom }) },
-    { shape: [rows, 5 * c], what: `a chunk of ${rows} tokens with their q|k|v and attention outputs` },
+    { shape: [rows, 6 * c], what: `a chunk of ${rows} tokens with their q|k|v, attention outputs and output projection` },
+    { shape: [c / heads, t], what: `a head's keys transposed (${c / heads} × ${t})` },
   ];
 }
 

@@ -43,7 +43,7 @@ import { NCHW_RANK, SPATIAL_START } from './common.js';
 import { globalOver, globalRF, resample } from './receptive-field.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { attend, attendBackward, attendSequences, attentionIntermediates, attentionVjpIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
+import { attend, attendBackward, attendSequences, attentionIntermediates, chunkRows, attentionVjpIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
 import type { AttentionWeights, SequenceTokens } from './attention-kernels.js';
 
 export const MultiHeadAttentionAttrs = z.strictObject({
@@ -126,7 +126,8 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
         elementwise: tokens * c + 5 * scores,
       },
       plan: { n, c, heads: h, hw, win, t, s },
-      intermediates: attentionIntermediates({ c, t, s, heads: h }, a.window === undefined ? 'inputs' : undefined),
+      // and the token offsets of a chunk's sequences (sequences below: t int32 each, 4 bytes as a float32's)
+      intermediates: [...attentionIntermediates({ c, t, s, heads: h }, a.window === undefined ? 'inputs' : undefined), { shape: [chunkRows(t, s)], what: "the offsets of a chunk's tokens in the input" }],
       vjpIntermediates: attentionVjpIntermediates({ c, t, heads: h }),
     };
   },

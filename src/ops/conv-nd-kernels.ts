@@ -20,6 +20,13 @@ export interface ConvNdPlan {
 /** Floats of one im2col chunk (16 MiB): K rows × as many output positions as fit. */
 const COLUMN_SCRATCH = 1 << 22;
 
+/** The im2col chunk convNdForward allocates besides its output, [K, positions] (ops/conv-nd.ts declares it an intermediate: a run's charge counts it). */
+export function columnChunk(p: ConvNdPlan): [number, number] {
+  const plane = product(p.geo.map((g) => g.out));
+  const K = (p.cin / p.groups) * product(p.geo.map((g) => g.kernel));
+  return [K, Math.max(1, Math.min(plane, Math.floor(COLUMN_SCRATCH / K)))];
+}
+
 /**
  * im2col of output positions [p0, p0 + cols) of one image and group: row r = (c·KT + u)·KH·KW +
  * v·KW + w holds x[c, ot·st − pt + u·dt, oh·sh − ph + v·dh, ow·sw − pw + w·dw] (0 outside). Each
@@ -74,8 +81,7 @@ export function convNdForward(x: Float32Array, weight: Float32Array, bias: Float
   const out = new Float32Array(p.n * p.cout * plane);
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
-  const K = cinG * product(p.geo.map((g) => g.kernel));
-  const chunk = Math.max(1, Math.min(plane, Math.floor(COLUMN_SCRATCH / K)));
+  const [K, chunk] = columnChunk(p);
   const B = new Float32Array(K * chunk);
   for (let b = 0; b < p.n; b++) {
     for (let g = 0; g < p.groups; g++) {

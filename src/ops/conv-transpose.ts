@@ -25,6 +25,7 @@ import { gradOrZeros } from './vjp-kernels.js';
 import type { ConvTransposePlan } from './conv-transpose-kernel.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { ZerosPaddingOnly } from './conv-padding-mode.js';
+import { KERNEL_SCRATCH } from '../limits.js';
 
 export const ConvTransposeAttrs = z.strictObject({
   outChannels: posInt.describe('output channels'),
@@ -100,11 +101,21 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
     const covered = n * cout * coveredPositions(geo[0]) * coveredPositions(geo[1]);
     const outPositions = n * cout * geo[0].out * geo[1].out;
     const weights = weightAndBias([cin, cout / a.groups, geo[0].kernel, geo[1].kernel], a.bias ? cout : null);
+    // what convTransposeForward allocates besides its output, for its step (runtime/run-memory.ts asks
+    // for it): the weight transposed per group, Cin × Cout/g·Kh·Kw, and the column matrix, that many
+    // rows of H·W made a band of at most KERNEL_SCRATCH floats at a time (a 3×3 stride-1 layer's
+    // columns are 9 × its output)
+    const rows = (cout / a.groups) * geo[0].kernel * geo[1].kernel;
+    const band = Math.max(1, Math.min(rows, Math.floor(KERNEL_SCRATCH / (h * w))));
     return {
       outputs: [[n, cout, geo[0].out, geo[1].out]],
       weights,
       cost: { macs, exactMacOps: 2 * macs - covered, biasOps: a.bias ? outPositions : 0, elementwise: 0 },
       plan: { n, cin, cout, groups: a.groups, geo },
+      intermediates: [
+        { shape: [cin, rows], what: 'the weight transposed per group' },
+        { shape: [band, h * w], what: 'a band of the column matrix (col2im adds it into the output)', scratch: true },
+      ],
     };
   },
   receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),

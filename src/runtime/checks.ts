@@ -112,7 +112,7 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
     }
     for (const t of a.inferred.intermediates ?? []) {
       // (under the role 'intermediate': an operator call moves the error to $.attributes, which set its size, runtime/operator.ts)
-      if (intermediateElements(t) > maxElements) {
+      if (!t.scratch && intermediateElements(t) > maxElements) {
         const bytes = t.bytesPerElement && t.bytesPerElement !== 4 ? ` (${t.bytesPerElement} bytes an element: ${intermediateElements(t)} float32 elements)` : '';
         throw new ConvlensError('TENSOR_TOO_LARGE', `layer '${a.layer.name}' would need ${t.what}, ${fmtShape(t.shape)}${bytes}, over the ${maxElements}-element limit`, {
           ...where,

@@ -13,7 +13,7 @@ import { graphOutputs } from '../graph/walks.js';
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError, atLayer } from '../errors.js';
 import { closest } from '../suggest.js';
-import { dict } from '../records.js';
+import { dict, own } from '../records.js';
 import type { Graph } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -24,7 +24,7 @@ import { layerWeights, weightAllocation } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
-import { batchNormInPlace, foldGroup, planFusions, residualTail } from './fuse.js';
+import { batchNormInPlace, foldGroup, fusedStepBytes, planFusions, residualTail } from './fuse.js';
 import { planPatterns } from './fuse-patterns.js';
 import { WeightStore } from './weight-store.js';
 import { collectYoung, detach } from './memory.js';
@@ -85,20 +85,34 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   // where each tensor is dropped: after its last running reader (a folded Shape of it holds nothing)
   const lastUse = lastReaders(analysed, executed);
   const weightStore = opts.store ?? new WeightStore();
+  const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   // the run's peak memory, asked of the request before any kernel runs (weights its store keeps, or
-  // reads in place from the file, allocate nothing)
+  // reads in place from the file, allocate nothing; a fused host's step holds its fold besides)
   let enclosingAt: ((layer: string) => number) | undefined;
   if (opts.chargeMemory) {
     const weightBytes = (a: AnalysedLayer, spec: WeightSpec) => weightAllocation(a.layer, spec, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore);
+    const fusedBytes = (a: AnalysedLayer) => {
+      const group = fusion.groups.get(a.layer.name);
+      if (!group) return 0;
+      // a host weight decoded from the file is this step's scratch, which the fold writes in place
+      const spec = a.inferred!.weights.find((w) => w.name === 'weight');
+      const inScratch = spec !== undefined && opts.weightInit === 'file' && own(a.layer.weights, 'weight') !== undefined && weightBytes(a, spec) > 0;
+      return fusedStepBytes(group, (m) => m.inferred!.weights.reduce((sum, w) => sum + weightBytes(m, w), 0), inScratch);
+    };
+    // a member with no in-place kernel (PReLU) runs its own kernel in the host's step: its output is new there (runMember)
+    const writtenIn = (a: AnalysedLayer) => {
+      const group = fusion.memberOf.get(a.layer.name);
+      const m = group?.members.find((x) => x.a === a);
+      return m && m.kind !== 'foldBatchNorm' && !a.op?.runInPlace ? group!.host.layer.name : undefined;
+    };
     const answer = [...outputNames, ...captureTensors.values()];
-    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
+    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, writtenIn, constantBytes: (c) => weightStore.lastingBytes(c), held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));
   /** This step's results: the store's scratch they hold is not handed out again. */
   let stepResults: Float32Array[] = [];
 
-  const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   // decomposed modules (linear → bias add → GELU, a lone GELU) run as one step (runtime/fuse-patterns.ts)
   const patterns = planPatterns(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
   const analysedByName = new Map(analysed.map((x) => [x.layer.name, x]));

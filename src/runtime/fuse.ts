@@ -24,7 +24,7 @@ import type { Graph } from '../graph/graph.js';
 import type { BatchNormAttrs } from '../ops/norm.js';
 import type { WeightStore } from './weight-store.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { tensor } from '../tensor/tensor.js';
+import { numel, tensor } from '../tensor/tensor.js';
 
 /** A member's role in the run: its layer, what it is, and which of its inputs is the chain's buffer. */
 export interface RunMember {
@@ -98,6 +98,32 @@ function bnParameters(bn: AnalysedLayer, weights: Record<string, Tensor>) {
     variance: weights.runningVar.data,
     eps: attrs.eps,
   };
+}
+
+/**
+ * Bytes the host's step allocates when its group runs fused, beyond the host's own weights
+ * (runtime/run-memory.ts counts those; the executor asks for both, execute.ts): the members that
+ * run in the host's step draw their weights there (`memberBytes`: a batch norm's γ, β, μ, σ²),
+ * and foldGroup writes the folded weight into new scratch unless the host's weight already is
+ * this step's scratch (`hostInScratch`: decoded from the file), and each fold's bias into new
+ * scratch (one value per output channel), with γ = 1 and β = 0 made for a batch norm without
+ * affine (bnParameters). A seeded or in-place weight is thus held twice while its fold is made:
+ * ResNet-18's layer4 3×3 convs, 512·512·9 values, 9,437,184 bytes each.
+ */
+export function fusedStepBytes(group: RunGroup, memberBytes: (a: AnalysedLayer) => number, hostInScratch: boolean): number {
+  let bytes = 0;
+  for (const m of group.members) bytes += memberBytes(m.a);
+  const weight = group.host.inferred?.weights.find((w) => w.name === 'weight');
+  if (!group.host.op?.foldsBatchNormIntoWeights || !weight) return bytes;
+  let copied = hostInScratch;
+  for (const m of group.members) {
+    if (m.kind !== 'foldBatchNorm') break;
+    if (!copied) bytes += numel(weight.shape) * 4;
+    copied = true;
+    const channels = m.a.inferred?.weights.find((w) => w.name === 'runningMean')?.shape[0] ?? 0;
+    bytes += channels * 4 * ((m.a.layer.attrs as BatchNormAttrs).affine ? 1 : 3);
+  }
+  return bytes;
 }
 
 /**

@@ -5,11 +5,18 @@
  * The executor (runtime/execute.ts) drops a tensor after its last running reader (lastReaders; one
  * no running layer reads, after the step writing it), so at step i it holds:
  *
- *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included)
+ *   held(i) = Σ outputs of steps j ≤ i still read at or after i (every output of step i included;
+ *             a fusion member's from its host's step, when it writes a new one there: `writtenIn`)
  *           + Σ outputs and captures written by then (kept to the end: the answer reads them)
+ *           + Σ constants read as a layer's input that the run decodes into an array of its own
+ *             (runtime/live-tensors.ts: a float16 one, an unaligned float32 one, a folded value
+ *             such as a Gemm's β·C; `constantBytes`), from their first running reader to their last
  *           + step i's transient memory: the layer's weights drawn or decoded for it (a weight the
  *             request gives is in its body, already reserved) and its kernel's intermediates
- *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes)
+ *             (OpInferred.intermediates: a padded copy, a resize's tap table, in their bytes);
+ *             for a fusion group's host, what running it fused adds (`fusedBytes`, runtime/fuse.ts
+ *             fusedStepBytes: its members' weights, and the folded weight and bias written beside
+ *             the weights they are folded from)
  *   peak = max over the executed steps of held(i)
  *
  * Counted in float32 (4 bytes), as the runtime computes. Graph inputs are not counted: they are
@@ -24,7 +31,8 @@
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError } from '../errors.js';
-import type { Graph } from '../graph/graph.js';
+import type { Graph, GraphConstant } from '../graph/graph.js';
+import { graphOutputs } from '../graph/walks.js';
 import { answerOverBudget } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
 import { intermediateElements } from '../ops/types.js';
@@ -64,6 +72,12 @@ export interface RunPeakOptions {
   keepWeights?: boolean;
   /** Bytes reading a weight allocates (runtime/weights.ts weightAllocation, with the run's store); default: its float32 copy unless given. */
   weightBytes?: (a: AnalysedLayer, spec: WeightSpec) => number;
+  /** Bytes reading a constant as a layer's input allocates (WeightStore.lastingBytes, with the run's store); default: its float32 copy (live-tensors.ts's default decodes every one). */
+  constantBytes?: (c: GraphConstant) => number;
+  /** The layer in whose step the executor writes this one's outputs, when earlier than its own (a fusion member without an in-place kernel, run in its host's step: execute.ts); default: its own. */
+  writtenIn?: (a: AnalysedLayer) => string | undefined;
+  /** Bytes a step allocates besides its own weights as the executor runs it fused (runtime/fuse.ts fusedStepBytes, for a group's host); default: none (no fusion). */
+  fusedBytes?: (a: AnalysedLayer) => number;
 }
 
 /** A layer whose kernel runs: executed (an output depends on it), not folded into a constant, analysed. */
@@ -84,7 +98,7 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
 }
 
 /** What a run holds at each step it executes: `held(i)` of the header and its parts, by layer name, in execution order. */
-export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
+export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes, writtenIn, constantBytes = (c) => numel(c.shape) * FLOAT32 }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -96,19 +110,34 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
   // the executor's rule, from analysed indices to steps
   const stepOf = new Map(indices.map((index, step) => [index, step]));
   const lastUse = new Map([...lastReaders(inference.analysed, executed)].map(([t, index]) => [t, stepOf.get(index)!]));
-  const kept = new Set([...(graph.outputs ?? []), ...keep]);
+  // the executor's outputs (graphOutputs): a spec without `outputs` returns every layer nobody reads,
+  // an auxiliary head among them, kept to the end as a declared output is
+  const kept = new Set([...graphOutputs(graph), ...keep]);
 
   // difference array: a tensor written at step i and read last at step j counts on [i, j]
   const alive = new Float64Array(n + 1);
   const weights = new Float64Array(n);
   const intermediates = new Float64Array(n);
   let heldWeights = 0;
+  const decoded = new Set<string>();
+  const stepByName = new Map(steps.map((a, i) => [a.layer.name, i]));
   steps.forEach((a, i) => {
+    // a constant input is decoded at its first running reader and dropped after its last, as an activation is
+    for (const r of a.layer.inputs) {
+      const c = graph.constants.get(r);
+      if (!c || decoded.has(r)) continue;
+      decoded.add(r);
+      const bytes = constantBytes(c);
+      alive[i] += bytes;
+      alive[(kept.has(r) ? n - 1 : Math.max(i, lastUse.get(r) ?? i)) + 1] -= bytes;
+    }
+    // a fusion member's own output is written in its host's step, and lives from there
+    const from = Math.min(i, stepByName.get(writtenIn?.(a) ?? '') ?? i);
     for (const o of a.layer.outputs) {
       if (!isActivation(o)) continue;
       const last = kept.has(o) ? n - 1 : Math.max(i, lastUse.get(o) ?? i);
       const bytes = bytesOf(o);
-      alive[i] += bytes;
+      alive[from] += bytes;
       alive[last + 1] -= bytes;
     }
     let drawn = 0;
@@ -117,6 +146,8 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
       heldWeights += drawn;
       weights[i] = heldWeights;
     } else weights[i] = drawn;
+    // the fold's scratch and the members' weights, for this step only
+    weights[i] += fusedBytes?.(a) ?? 0;
     intermediates[i] = intermediateBytes(a.inferred!.intermediates);
   });
 

@@ -74,6 +74,15 @@ function readInPlace(c: GraphConstant): boolean {
   return plain && raw !== null && raw !== undefined && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4;
 }
 
+/** An unaligned float32 constant `values` reads in place by moving it (see the header): MOVE_MIN_BYTES or more, its header vouched for, its file not in shared memory. */
+function movable(c: GraphConstant): boolean {
+  const n = numel(c.shape);
+  const raw = c.raw;
+  if ((c.value && c.value.data.length === n) || (c.typed && c.typed.length === n) || !raw || c.dataType !== 'float32' || raw.byteLength < n * 4) return false;
+  const shift = raw.byteOffset % 4;
+  return shift !== 0 && n * 4 >= MOVE_MIN_BYTES && (c.rawHeader ?? 0) >= shift && raw.buffer instanceof ArrayBuffer && isRawDataHeader(raw, c.rawHeader!);
+}
+
 export class WeightStore {
   private readonly pool = new BufferPool();
   /** Buffers handed out for the current step (not kept). */
@@ -237,6 +246,17 @@ export class WeightStore {
     return readInPlace(c) || (this.keep && this.decoded.has(c));
   }
 
+  /** Bytes `values(c, true)` allocates (runtime/run-memory.ts): a layer's constant input, decoded into its own array unless read in place. */
+  lastingBytes(c: GraphConstant): number {
+    return readInPlace(c) ? 0 : numel(c.shape) * 4;
+  }
+
+  /** Bytes `transposed(c)` allocates (runtime/weights.ts weightAllocation): its copy unless kept, and the values it reads unless in place (or moved there). */
+  transposedBytes(c: GraphConstant): number {
+    if (this.keep && this.transposes.has(c)) return 0;
+    return numel(c.shape) * 4 * (readInPlace(c) || movable(c) ? 1 : 2);
+  }
+
   /** Whether the seeded weight `weight` as `variant` is kept (`seeded` then draws nothing). */
   keepsSeeded(weight: string, variant: string): boolean {
     return this.keep && this.seededKept.get(weight)?.variant === variant;
@@ -302,8 +322,8 @@ export class WeightStore {
    * header is unknown or too short, or its file is in shared memory (another thread may read it).
    */
   private moveInPlace(c: GraphConstant, raw: Uint8Array, n: number): Float32Array | null {
+    if (!movable(c)) return null;
     const shift = raw.byteOffset % 4;
-    if (shift === 0 || n * 4 < MOVE_MIN_BYTES || (c.rawHeader ?? 0) < shift || !(raw.buffer instanceof ArrayBuffer) || !isRawDataHeader(raw, c.rawHeader!)) return null;
     const bytes = new Uint8Array(raw.buffer, raw.byteOffset - shift, n * 4 + shift);
     const header = bytes.slice(0, shift);
     // copyWithin copies as through a buffer between: overlapping ranges are safe

@@ -105,13 +105,16 @@ const seededVariant = (spec: WeightSpec, seed: number): string => `${seed}:${spe
 /**
  * Bytes reading one of a layer's weights allocates, by layerWeights's rules (runtime/run-memory.ts):
  * none for one the request gives (its body's), one read in place from the file or kept by `store`
- * (the model cache's), or a seeded one `store` keeps as drawn; else its float32 copy.
+ * (the model cache's), or a seeded one `store` keeps as drawn; a MatMul's weight read transposed,
+ * its transposed copy and the values decoded for it (WeightStore.transposedBytes); else its float32 copy.
  */
 export function weightAllocation(layer: GraphLayer, spec: WeightSpec, constants: Map<string, GraphConstant>, given: Record<string, Tensor>, init: WeightInit, seed: number, store?: WeightStore): number {
   const bytes = numel(spec.shape) * 4;
   if (own(given, `${layer.name}.${spec.name}`)) return 0;
   const bound = own(layer.weights, spec.name);
   const c = bound ? constants.get(bound.constant) : undefined;
-  if (c && init === 'file') return store?.keeps(c, bound!.transpose === true) ? 0 : bytes;
+  // transposed: the copy and, unless read in place, the values it is made from (both this step's scratch)
+  if (c && init === 'file' && bound!.transpose) return store ? store.transposedBytes(c) : 2 * bytes;
+  if (c && init === 'file') return store?.keeps(c, false) ? 0 : bytes;
   return store?.keepsSeeded(`${layer.name}.${spec.name}`, seededVariant(spec, seed)) ? 0 : bytes;
 }

@@ -118,16 +118,17 @@ describe("attention's score buffer is an intermediate: held to the tensor limit 
     for (let k = 0; k < 1024; k++) expect([y.data[2 * k], y.data[2 * k + 1]]).toEqual([y.data[0], y.data[1]]);
   });
 
-  it("a run's peak at [1, 1024, 2] counts the 4 MiB of scores and the chunk (1024 × 5·2 floats, 40 KiB): 4,235,264 bytes of intermediates", () => {
+  it("a run's peak at [1, 1024, 2] counts the 4 MiB of scores, the chunk (1024 × 6·2 floats, 48 KiB: tokens, q|k|v, heads' outputs, output projection), kᵀ (2 × 1024) and the 1024 token offsets: 4,255,744 bytes of intermediates", () => {
     const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1024, 2] }], layers: [{ name: 'mha', op: 'multiHeadAttention', numHeads: 1 }] });
     const inference = inferGraph(graph);
     const peak = runPeak(graph, inference, { executed: executedLayers(graph), keep: new Set(), given: {} });
-    expect(peak.intermediates).toBe(4 * (1024 * 1024 + 1024 * 10));
+    // (1,048,576 + 12,288 + 2,048 + 1,024) floats × 4 bytes
+    expect(peak.intermediates).toBe(4 * (1024 * 1024 + 1024 * 12 + 2 * 1024 + 1024));
   });
 
-  it('shifted window attention adds each head\'s relative-position bias: 2 heads, 4×4 windows: 2 × 16 × 16 beside the 16 × 16 scores', () => {
+  it('shifted window attention adds each head\'s relative-position bias: 2 heads, 4×4 windows: 2 × 16 × 16 beside the 16 × 16 scores, the chunk of 64 tokens × 6·8 and kᵀ (8/2 × 16)', () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 8, 8, 8] }], layers: [{ name: 'w', op: 'shiftedWindowAttention', numHeads: 2, window: 4, shift: 2 }] };
     const inference = inferGraph(parseNetworkSpec(spec));
-    expect(inference.analysed[0].inferred!.intermediates!.map((i) => i.shape)).toEqual([[16, 16], [64, 40], [2, 16, 16]]);
+    expect(inference.analysed[0].inferred!.intermediates!.map((i) => i.shape)).toEqual([[16, 16], [64, 48], [4, 16], [2, 16, 16]]);
   });
 });

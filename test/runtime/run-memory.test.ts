@@ -77,6 +77,52 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     expect(peakOf(spec)).toEqual({ bytes: 32 + 32 + 24, layer: 'd', activations: 64, weights: 24, intermediates: 0 });
   });
 
+  it("a spec without `outputs` returns every layer nobody reads (graphOutputs), a head in the middle too: the executor keeps it to the end, so the peak counts it there (it was dropped after its step: 1,584 at aux, below the 2,048 the run holds at r)", () => {
+    // x [1,1,8,8] → c (conv, 2 channels, 3×3, pad 1) → aux (conv 1×1, 4 channels, reads c) and r (relu of c) → p (maxPool 2)
+    //   c: 2·8·8 = 128 values, 512 bytes; aux: 4·8·8 = 256 values, 1,024 bytes, an output (nobody reads it), kept to the end
+    //   r: 512 bytes; p: 2·4·4 = 32 values, 128 bytes; c's weights 80 bytes, aux's 4·2 + 4 = 12 values, 48 bytes
+    //   held: c 512 + 80 = 592; aux 512 + 1,024 + 48 = 1,584; r 512 + 1,024 + 512 = 2,048; p 1,024 + 512 + 128 = 1,664
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+      layers: [
+        { name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'aux', op: 'conv2d', inputs: ['c'], outChannels: 4, kernelSize: 1 },
+        { name: 'r', op: 'relu', inputs: ['c'] },
+        { name: 'p', op: 'maxPool2d', kernelSize: 2 },
+      ],
+    };
+    expect(peakOf(spec)).toEqual({ bytes: 2048, layer: 'r', activations: 2048, weights: 0, intermediates: 0 });
+    const graph = parseNetworkSpec(spec);
+    const held = heldByStep(graph, inferGraph(graph), { executed: executedLayers(graph), keep: new Set(), given: {} });
+    expect([...held.values()].map((h) => h.bytes)).toEqual([592, 1584, 2048, 1664]);
+    // the executor returns both, so holds aux to the end
+    const { outputs } = runGraph(graph, { x }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(Object.keys(outputs).sort()).toEqual(['aux', 'p']);
+  });
+
+  it("convTranspose2d holds its weight transposed and its column matrix while it runs (ops/conv-transpose.ts intermediates): 8 → 8, 3×3, padding 1 on 1×8×16×16 holds 86,560 bytes (it asked 10,528)", () => {
+    // output 8·16·16 = 2,048 values, 8,192 bytes; weight 8·8·3·3 = 576 + bias 8: 584 values, 2,336 bytes
+    // the weight transposed: Cin 8 × Cout·Kh·Kw 72 = 576 values, 2,304 bytes
+    // the columns: 72 rows of H·W = 256 (a band of min(72, ⌊4,194,304 / 256⌋) = 72 rows): 18,432 values, 73,728 bytes
+    // held: 8,192 + 2,336 + 2,304 + 73,728 = 86,560
+    const spec = { inputs: [{ name: 'x', shape: [1, 8, 16, 16] }], layers: [{ name: 't', op: 'convTranspose2d', outChannels: 8, kernelSize: 3, padding: 1 }] };
+    expect(peakOf(spec)).toEqual({ bytes: 86_560, layer: 't', activations: 8192, weights: 2336, intermediates: 2304 + 73_728 });
+  });
+
+  it("conv3d holds its im2col chunk while it runs (ops/conv-nd.ts intermediates): 2 → 4, 3×3×3, padding 1 on 1×2×4×8×8 holds 60,272 bytes (it asked 4,976)", () => {
+    // output 4·4·8·8 = 1,024 values, 4,096 bytes; weight 4·2·27 = 216 + bias 4: 220 values, 880 bytes
+    // im2col: K = 2·27 = 54 rows × min(256 positions, ⌊4,194,304 / 54⌋) = 256: 13,824 values, 55,296 bytes
+    // held: 4,096 + 880 + 55,296 = 60,272
+    const spec = { inputs: [{ name: 'x', shape: [1, 2, 4, 8, 8] }], layers: [{ name: 'c', op: 'conv3d', outChannels: 4, kernelSize: 3, padding: 1 }] };
+    expect(peakOf(spec)).toEqual({ bytes: 60_272, layer: 'c', activations: 4096, weights: 880, intermediates: 55_296 });
+    // the chunk is the kernel's scratch (limits.ts KERNEL_SCRATCH), not a tensor: a 4,096-element limit under its 13,824 still runs,
+    // and asks for it with the input (2·4·8·8 = 512 values, 2,048 bytes)
+    const asked: number[] = [];
+    const input = tensor([1, 2, 4, 8, 8], Float32Array.from({ length: 512 }, (_, i) => Math.sin(i)));
+    runGraph(parseNetworkSpec(spec), { x: input }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 4096, chargeMemory: (b) => void asked.push(b) });
+    expect(asked).toEqual([60_272 + 2048]);
+  });
+
   it('describes the peak in MiB with its layer and parts', () => {
     expect(describeRunPeak({ bytes: 3 * 2 ** 20, layer: 'conv1', activations: 2 * 2 ** 20, weights: 2 ** 20, intermediates: 0 }, "running 'net'")).toBe(
       "running 'net' (its peak at layer 'conv1': 2.0 MiB of activations, 1.0 MiB of weights drawn or decoded)",
@@ -98,6 +144,42 @@ describe('runGraph asks RunOptions.chargeMemory for the peak before any kernel r
     };
     expect(() => runGraph(graph, { x }, { ...options, capture: [], chargeMemory: refuse, onLayer: (l) => void ran.push(l.name) })).toThrow('no room');
     expect(ran).toEqual([]);
+  });
+
+  it("a conv with its batch norm folded in holds its seeded weight and the fold's copy at once, and draws the batch norm's weights in its step: 5,952 bytes at c fused (it asked 3,328, the unfused figure)", () => {
+    // x [1, 4, 4, 4] → c (conv 4 → 16, 3×3, pad 1, no bias) → b (batchNorm2d) → r (relu); fused, b folds into c's weight and r runs in place
+    //   c's output [1, 16, 4, 4]: 256 values, 1,024 bytes; so are b's and r's (counted apart: an upper bound where they are written in place)
+    //   c's weight 16·4·3·3 = 576 values, 2,304 bytes, drawn from the seed (not scratch), so foldGroup writes the fold into a new 2,304 bytes
+    //   b's weight, bias, running mean and variance: 4 × 16 = 64 values, 256 bytes, drawn at c's step; the fold's bias: 16 values, 64 bytes
+    //   fused, at c: 1,024 + 2,304 + 256 + 2,304 + 64 = 5,952; unfused: 1,024 + 2,304 = 3,328 at c, 1,024 + 1,024 + 256 = 2,304 at b
+    //   asked with the input, 64 values, 256 bytes: 6,208 fused, 3,584 unfused
+    const graph = parseNetworkSpec({
+      inputs: [{ name: 'x', shape: [1, 4, 4, 4] }],
+      layers: [{ name: 'c', op: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1, bias: false }, { name: 'b', op: 'batchNorm2d' }, { name: 'r', op: 'relu' }],
+    });
+    const input = tensor([1, 4, 4, 4], Float32Array.from({ length: 64 }, (_, i) => (i % 5) - 2));
+    const ask = (fuse: boolean) => {
+      const asked: [number, string][] = [];
+      runGraph(graph, { x: input }, { ...options, capture: [], fuse, chargeMemory: (bytes, what) => void asked.push([bytes, what]) });
+      return asked;
+    };
+    expect(ask(true)).toEqual([[5952 + 256, "running 'network' (its peak at layer 'c': 1.0 KiB of activations, 4.8 KiB of weights drawn or decoded; with the 0.3 KiB of tensors the request gives)"]]);
+    expect(ask(false).map(([bytes]) => bytes)).toEqual([3328 + 256]);
+  });
+
+  it("a fused member with no in-place kernel (PReLU) writes its output in its host's step, beside the host's weights: conv c → prelu p → maxPool q asks 1,108 + 256 fused (it asked 1,028 + 256, counting p's output from p's step)", () => {
+    // x [1, 1, 8, 8]; c's output [1, 2, 8, 8] and p's: 128 values, 512 bytes each; q's [1, 2, 4, 4]: 128 bytes
+    //   c's weights 2·1·3·3 + 2 = 20 values, 80 bytes; p's slope: 1 value, 4 bytes, drawn in c's step (fusedStepBytes) and counted at p's
+    //   fused, at c: 512 + 512 + 80 + 4 = 1,108; at p: 512 + 512 + 4 = 1,028; at q: 512 + 128 = 640
+    //   unfused: c 512 + 80 = 592, p 1,028, q 640 → 1,028; the input 64 values, 256 bytes
+    const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 8, 8] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 }, { name: 'p', op: 'prelu' }, { name: 'q', op: 'maxPool2d', kernelSize: 2 }] });
+    const ask = (fuse: boolean) => {
+      const asked: [number, string][] = [];
+      runGraph(graph, { x }, { ...options, capture: [], fuse, chargeMemory: (bytes, what) => void asked.push([bytes, what]) });
+      return asked;
+    };
+    expect(ask(true)).toEqual([[1108 + 256, expect.stringContaining("its peak at layer 'c'")]]);
+    expect(ask(false)).toEqual([[1028 + 256, expect.stringContaining("its peak at layer 'p'")]]);
   });
 
   it("a gradient's forward asks for its kept tensors, its weights and the reverse pass's gradients: c → r → p, target p, keeps every tensor: 512 + 512 + 128 + 80 at p, the forward's peak 1,024 for the gradients, p's VJP finding its argmax again (its output and indices, 2 × 128: more than c's 72-byte weight copy) and the 256-byte input", () => {
@@ -188,6 +270,64 @@ describe("weights a run's store keeps, or reads in place from the file, are not 
   });
 });
 
+describe('a constant read as a layer input is decoded into an array of its own, live from its first running reader to its last (runtime/live-tensors.ts)', () => {
+  it("K [1, 4, 8, 8] as float_data, added at Add a and again at Add c: 1,024 bytes at steps 0–2, so 3,072 at b (it asked 2,048, K uncounted); in place from aligned raw_data it asks nothing", () => {
+    // x [1, 4, 8, 8] → a = x + K → b = Relu(a) → y = b + K; each tensor 256 values, 1,024 bytes
+    //   held: a 1,024 + K 1,024 = 2,048; b: a + b + K = 3,072; c: b + y + K = 3,072 → peak 3,072 at b (first of equals)
+    //   asked with the input's 1,024: 4,096 (before: K not counted, 2,048 at b, 3,072 asked)
+    const K = Float32Array.from({ length: 256 }, (_, i) => (i % 9) - 4);
+    const fileWith = (raw: boolean, pad: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 4, 8, 8] }],
+        outputs: ['y'],
+        initializers: [{ name: 'K', dims: [1, 4, 8, 8], ...(raw ? { raw: new Uint8Array(K.buffer.slice(0)) } : { data: Array.from(K) }) }],
+        nodes: [
+          { op: 'Add', inputs: ['x', 'K'], outputs: ['a'], name: `a${'a'.repeat(pad)}` },
+          { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'b' },
+          { op: 'Add', inputs: ['b', 'K'], outputs: ['y'], name: 'c' },
+        ],
+        opset: 13,
+      });
+    const input = tensor([1, 4, 8, 8], Float32Array.from({ length: 256 }, (_, i) => Math.sin(i)));
+    const asked = (file: Uint8Array) => {
+      const { graph } = importOnnx(file);
+      const bytes: number[] = [];
+      runGraph(graph, { x: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b) => void bytes.push(b) }, inferGraph(graph));
+      return { bytes, offset: graph.constants.get('K')!.raw?.byteOffset };
+    };
+    expect(asked(fileWith(false, 0)).bytes).toEqual([3072 + 1024]);
+    // read in place (4-aligned raw_data): a view into the file, no bytes
+    const aligned = [0, 1, 2, 3].map((pad) => asked(fileWith(true, pad))).find((r) => r.offset !== undefined && r.offset % 4 === 0)!;
+    expect(aligned.bytes).toEqual([2048 + 1024]);
+  });
+});
+
+describe("a MatMul's constant weight read as a linear's is transposed into this step's scratch (WeightStore.transposed)", () => {
+  it("W [8, 16] as float_data is decoded (512 bytes) and transposed (512 more): x [2, 8] @ W asks 128 + 1,024 + 64 = 1,216 (it asked the transposed copy alone, 704); from aligned raw_data the copy alone", () => {
+    // y [2, 16]: 32 values, 128 bytes; W: 128 values, 512 bytes; the input x: 16 values, 64 bytes
+    const W = Float32Array.from({ length: 128 }, (_, i) => (i % 11) - 5);
+    const fileWith = (raw: boolean, pad: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [2, 8] }],
+        outputs: ['y'],
+        initializers: [{ name: 'W', dims: [8, 16], ...(raw ? { raw: new Uint8Array(W.buffer.slice(0)) } : { data: Array.from(W) }) }],
+        nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: `m${'m'.repeat(pad)}` }],
+        opset: 13,
+      });
+    const input = tensor([2, 8], Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)));
+    const asked = (file: Uint8Array) => {
+      const { graph } = importOnnx(file);
+      expect(graph.layers[0].weights?.weight).toMatchObject({ constant: 'W', transpose: true });
+      const bytes: number[] = [];
+      runGraph(graph, { x: input }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b) => void bytes.push(b) }, inferGraph(graph));
+      return { bytes, offset: graph.constants.get('W')!.raw?.byteOffset };
+    };
+    expect(asked(fileWith(false, 0)).bytes).toEqual([128 + 512 + 512 + 64]);
+    const aligned = [0, 1, 2, 3].map((pad) => asked(fileWith(true, pad))).find((r) => r.offset !== undefined && r.offset % 4 === 0)!;
+    expect(aligned.bytes).toEqual([128 + 512 + 64]);
+  });
+});
+
 describe('an ONNX file no model cache holds is asked with the run (RunOptions.heldBytes: its constants are views into it)', () => {
   it('heldBytes 1,000,000 adds to the ask and is named', () => {
     const graph = parseNetworkSpec(chain());
@@ -201,7 +341,8 @@ describe('an ONNX file no model cache holds is asked with the run (RunOptions.he
  * torchvision's paste_masks_in_image (test/fixtures/onnx/detection, scripts/export_detection.py):
  * masks [3, 1, 28, 28] (9,408 bytes) and boxes [3, 4] (48) given; an ONNX Loop runs its body once a
  * mask. At the Loop step the run holds the padded masks [3, 1, 30, 30] (10,800 bytes), the loop's
- * output [3, 20, 24] (5,760) and the boxes' 12-value corners (48): 16,608, its peak.
+ * output [3, 20, 24] (5,760), the boxes' 12-value corners (48) and the Loop's condition, a bool
+ * scalar constant decoded into its own float32 (4): 16,612, its peak.
  */
 describe("a Loop body's iterations ask on top of what the run around them holds at the Loop step (RunOptions.enclosingBytes)", () => {
   const dir = new URL('../fixtures/onnx/detection/', import.meta.url);
@@ -209,29 +350,29 @@ describe("a Loop body's iterations ask on top of what the run around them holds 
   const graph = importOnnx(readFileSync(new URL('paste_masks.onnx', dir))).graph;
   const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
 
-  it('held at the Loop step: 10,800 + 5,760 + 48 = 16,608 bytes; the run asks it with the 9,456 given: 26,064', () => {
+  it('held at the Loop step: 10,800 + 5,760 + 48 + 4 = 16,612 bytes; the run asks it with the 9,456 given: 26,068', () => {
     const loop = graph.layers.find((l) => l.op === 'loop')!;
     const held = heldByStep(graph, inferGraph(graph), { executed: executedLayers(graph), keep: new Set(), given: {} });
-    expect(held.get(loop.name)).toEqual({ bytes: 16_608, activations: 16_608, weights: 0, intermediates: 0 });
+    expect(held.get(loop.name)).toEqual({ bytes: 16_612, activations: 16_612, weights: 0, intermediates: 0 });
   });
 
-  it('each of the 3 iterations asks 26,064 + its own peak (before: its own peak alone, under the 26,064 already held, so never added)', () => {
+  it('each of the 3 iterations asks 26,068 + its own peak (before: its own peak alone, under the 26,068 already held, so never added)', () => {
     const asked: [number, string][] = [];
     runGraph(graph, ins, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, chargeMemory: (b, w) => void asked.push([b, w]) });
-    expect(asked.map(([b]) => b)[0]).toBe(16_608 + 9_456);
+    expect(asked.map(([b]) => b)[0]).toBe(16_612 + 9_456);
     const bodies = asked.slice(1);
     expect(bodies).toHaveLength(3);
     for (const [bytes, what] of bodies) {
       // the body's peak, at its Resize: the mask resized to its box, and the resize's tap tables
-      expect(bytes - 26_064).toBeGreaterThan(3_600);
+      expect(bytes - 26_068).toBeGreaterThan(3_600);
       expect(what).toMatch(/^running 'torch_jit1' \(its peak at layer 'Resize_117': .*\), on the 25\.5 KiB the run around it holds at its step$/);
     }
   });
 });
 
 describe("a gradient's ask holds the largest scratch a layer's VJP allocates (OpInferred.vjpIntermediates)", () => {
-  it('multiHeadAttention on x [1, 8, 4, 4] (16 tokens of 8 channels), 2 heads, target its output: forward 512 + weights 1,152 + its intermediates 3,584, gradients 512, the VJP\'s scratch 9,472, the input 512: 15,744 bytes', () => {
-    // weights: inProj 24×8 + 24, outProj 8×8 + 8 = 288 floats; intermediates: scores 16×16 and a chunk 16 × 5·8 = 896 floats;
+  it('multiHeadAttention on x [1, 8, 4, 4] (16 tokens of 8 channels), 2 heads, target its output: forward 512 + weights 1,152 + its intermediates 4,416, gradients 512, the VJP\'s scratch 9,472, the input 512: 16,576 bytes', () => {
+    // weights: inProj 24×8 + 24, outProj 8×8 + 8 = 288 floats; intermediates: scores 16×16, a chunk 16 × 6·8, kᵀ 4×16 and 16 token offsets = 1,104 floats;
     // the VJP: both heads' probabilities 2×16×16, a score gradient 16×16 and 16 rows of 12·8 + 4 = 2,368 floats
     const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 8, 4, 4] }], layers: [{ name: 'a', op: 'multiHeadAttention', numHeads: 2 }] });
     const inference = inferGraph(graph);
@@ -239,7 +380,7 @@ describe("a gradient's ask holds the largest scratch a layer's VJP allocates (Op
     const asked: [number, string][] = [];
     const xs = tensor([1, 8, 4, 4], Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)));
     forwardForBackward(graph, { x: xs }, { training: false, seed: 0, weightInit: 'seed', weights: {}, maxElements: 1 << 20, capture: [], chargeMemory: (b, w) => void asked.push([b, w]) }, inference, [target]);
-    expect(asked).toEqual([[512 + 1152 + 3584 + 512 + 9472 + 512, expect.stringContaining("9.3 KiB of a VJP's scratch")]]);
+    expect(asked).toEqual([[512 + 1152 + 4416 + 512 + 9472 + 512, expect.stringContaining("9.3 KiB of a VJP's scratch")]]);
   });
 
   /** The gradient's ask of a one-layer spec targeting that layer's output, and its words. */
