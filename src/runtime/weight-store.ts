@@ -34,10 +34,9 @@
  * Folding computes exactly ops/norm.ts foldBatchNorm (k = γ/√(σ² + ε) in float64, w·k and
  * (b − μ)·k + β rounded to float32), so fused outputs do not move by a bit.
  */
-import { ConvlensError } from '../errors.js';
 import { decodeToFloat32 } from '../tensor/dtype.js';
 import type { GraphConstant } from '../graph/graph.js';
-import { isRawDataHeader } from '../graph/onnx/constants.js';
+import { InPlaceMoves, movable } from './weight-moves.js';
 import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import { AskedBefore } from './asked-before.js';
@@ -53,19 +52,6 @@ export interface FoldedWeights {
   folded: number;
 }
 
-/** Unaligned float32 weights of at least this many bytes are moved in place rather than copied (see the header): smaller ones are cheap to copy into pooled scratch. */
-export const MOVE_MIN_BYTES = 1 << 16;
-
-/** A weight moved down onto a 4-byte boundary in its file: `bytes` spans the header's last `shift` bytes and the data; `header` holds what the data moved over. */
-interface Moved {
-  raw: Uint8Array;
-  bytes: Uint8Array;
-  shift: number;
-  header: Uint8Array;
-  view: Float32Array;
-  name: string;
-}
-
 /** A constant whose values are its file's aligned float32 bytes: read in place, no copy. */
 function readInPlace(c: GraphConstant): boolean {
   const n = numel(c.shape);
@@ -74,21 +60,14 @@ function readInPlace(c: GraphConstant): boolean {
   return plain && raw !== null && raw !== undefined && c.dataType === 'float32' && raw.byteOffset % 4 === 0 && raw.byteLength >= n * 4;
 }
 
-/** An unaligned float32 constant `values` reads in place by moving it (see the header): MOVE_MIN_BYTES or more, its header vouched for, its file not in shared memory. */
-function movable(c: GraphConstant): boolean {
-  const n = numel(c.shape);
-  const raw = c.raw;
-  if ((c.value && c.value.data.length === n) || (c.typed && c.typed.length === n) || !raw || c.dataType !== 'float32' || raw.byteLength < n * 4) return false;
-  const shift = raw.byteOffset % 4;
-  return shift !== 0 && n * 4 >= MOVE_MIN_BYTES && (c.rawHeader ?? 0) >= shift && raw.buffer instanceof ArrayBuffer && isRawDataHeader(raw, c.rawHeader!);
-}
+export { MOVE_MIN_BYTES } from './weight-moves.js';
 
 export class WeightStore {
   private readonly pool = new BufferPool();
   /** Buffers handed out for the current step (not kept). */
   private lent: Float32Array[] = [];
   /** Weights moved in their file for this step. */
-  private moved: Moved[] = [];
+  private readonly moved = new InPlaceMoves();
   private readonly foldedByHost = new Map<string, FoldedWeights>();
   /** Bytes this store keeps beyond the file (decoded, folded, transposed and seeded copies; 0 unless kept). */
   bytes = 0;
@@ -176,7 +155,7 @@ export class WeightStore {
 
   /** The step has run: its scratch buffers go back to the pool, except any a result still holds; moved weights go back where they were. */
   endStep(held: readonly Float32Array[] = []): void {
-    if (this.moved.length > 0) this.moveBack(held);
+    if (this.moved.size > 0) this.moved.back(held);
     if (this.lent.length === 0) return;
     const holding = new Set(held.map((t) => t.buffer));
     for (const a of this.lent) if (!holding.has(a.buffer)) this.pool.release(a);
@@ -213,8 +192,8 @@ export class WeightStore {
     else if (c.dataType === 'float32') {
       // unaligned float32: read in place when its header lets it move (see the header; once moved,
       // read where it moved to), else its bytes copied as they are (little-endian, as every supported host)
-      const moved = this.moved.find((m) => m.raw.buffer === raw.buffer && m.raw.byteOffset === raw.byteOffset)?.view;
-      out = own ? null : (moved ?? (inPlace ? this.moveInPlace(c, raw, n) : null));
+      const moved = this.moved.find(raw);
+      out = own ? null : (moved ?? (inPlace ? this.moved.move(c, raw, n) : null));
       if (!out) {
         out = this.scratch(n, own);
         if (moved) out.set(moved);
@@ -314,38 +293,6 @@ export class WeightStore {
     this.keptBuffers.set(out.buffer, out.byteLength);
     this.bytes += grows;
     return out;
-  }
-
-  /**
-   * `raw`'s n floats read in place: moved down onto a 4-byte boundary over the last bytes of the
-   * header before them (kept aside); null when the constant is smaller than MOVE_MIN_BYTES, its
-   * header is unknown or too short, or its file is in shared memory (another thread may read it).
-   */
-  private moveInPlace(c: GraphConstant, raw: Uint8Array, n: number): Float32Array | null {
-    if (!movable(c)) return null;
-    const shift = raw.byteOffset % 4;
-    const bytes = new Uint8Array(raw.buffer, raw.byteOffset - shift, n * 4 + shift);
-    const header = bytes.slice(0, shift);
-    // copyWithin copies as through a buffer between: overlapping ranges are safe
-    bytes.copyWithin(0, shift);
-    const view = new Float32Array(raw.buffer, raw.byteOffset - shift, n);
-    this.moved.push({ raw, bytes, shift, header, view, name: c.name });
-    return view;
-  }
-
-  /**
-   * Moves the moved weights back and restores their headers. A `held` result viewing one would read
-   * shifted bytes from then on: kernels never return views of their weights (their outputs are
-   * arrays of their own), so that is an internal error, thrown once every weight is back.
-   */
-  private moveBack(held: readonly Float32Array[]): void {
-    const viewed = this.moved.find((m) => held.some((h) => h.buffer === m.bytes.buffer && h.byteOffset < m.bytes.byteOffset + m.bytes.length && m.bytes.byteOffset < h.byteOffset + h.byteLength));
-    for (const m of this.moved) {
-      m.bytes.copyWithin(m.shift, 0, m.bytes.length - m.shift);
-      m.bytes.set(m.header, 0);
-    }
-    this.moved = [];
-    if (viewed) throw new ConvlensError('INTERNAL', `a layer's result is a view of its weight '${viewed.name}', read in place in the file for the step`);
   }
 
   private filled(n: number, from: ArrayLike<number>, lasting: boolean): Float32Array {
