@@ -138,6 +138,9 @@ async function attempt<T, R = T>(ctx: JobContext, call: (tasks: TaskContext) => 
       return finish(await unlessCancelled(call({ signal: ctx.signal, ...(reservation && { memory: chargeTo(ctx.budget!, reservation) }) }), ctx.signal));
     } catch (e) {
       const retry = e instanceof ConvlensError && e.code === 'OVERLOADED' && buffers.every((b, i) => b.byteLength === sizes[i]);
+      // the pool stopped starting tasks (the service is closing, runtime/pool.ts stopStarting): the job
+      // is cancelled as the queue's close cancels it, not failed with the request's 503
+      if (e instanceof ConvlensError && e.code === 'NOT_READY') throw new ConvlensError('JOB_CANCELLED', 'the service stopped before the job finished');
       if (!retry) throw e;
       await sleep(wait, ctx.signal);
     } finally {

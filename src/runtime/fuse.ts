@@ -143,7 +143,8 @@ export function foldGroup(
   const host = group.host.layer.name;
   // a kept fold is the host's whole weights record: nothing is decoded again
   // or another cache entry's of this model (the same weights at another input size), when its weight has this shape
-  const kept = key === null ? undefined : store.foldedOf(host, key, group.host.inferred?.weights.find((w) => w.name === 'weight')?.shape);
+  const leading = group.members.findIndex((m) => m.kind !== 'foldBatchNorm');
+  const kept = key === null ? undefined : store.foldedOf(host, key, group.host.inferred?.weights.find((w) => w.name === 'weight')?.shape, leading < 0 ? group.members.length : leading);
   if (kept) return kept;
   // a weight about to be folded is decoded into scratch and folded there in place: read in place
   // in the file (WeightStore.values), it would cost a move down and back besides the scratch the

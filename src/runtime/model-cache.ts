@@ -182,7 +182,12 @@ export class ModelCache {
   }
 
   clear(): void {
-    for (const m of this.entries.values()) noteSharedDropped(m.store.sharedBytes);
+    // a family's shared weights once each, not once for every entry that adopted them
+    const shared = new Set<SharedArrayBuffer>();
+    for (const m of this.entries.values()) for (const b of m.store.kept().keys()) if (b instanceof SharedArrayBuffer) shared.add(b);
+    let bytes = 0;
+    for (const b of shared) bytes += b.byteLength;
+    noteSharedDropped(bytes);
     this.entries.clear();
   }
 }

@@ -322,13 +322,14 @@ export class WeightStore {
 
   /**
    * A kept fold of this host's weights, when one was made from the same source; else a sibling's
-   * (another entry of this model) whose weight has `shape`, adopted within keepLimit.
+   * (another entry of this model) whose weight has `shape` and `folds` batch norms folded in, adopted within keepLimit.
    */
-  foldedOf(host: string, key: string, shape?: readonly number[]): FoldedWeights | undefined {
+  foldedOf(host: string, key: string, shape?: readonly number[], folds?: number): FoldedWeights | undefined {
     const hit = this.foldedByHost.get(host);
-    if (hit && hit.key === key) return hit;
-    if (!this.keep || !shape) return undefined;
-    const same = (f: FoldedWeights | undefined): f is FoldedWeights => f?.key === key && f.weights.weight.shape.length === shape.length && f.weights.weight.shape.every((d, i) => d === shape[i]);
+    if (hit && hit.key === key && (folds === undefined || hit.folded === folds)) return hit;
+    if (!this.keep || !shape || folds === undefined) return undefined;
+    // the same source, weight shape and number of batch norms folded in (a capture can leave one unfolded)
+    const same = (f: FoldedWeights | undefined): f is FoldedWeights => f?.key === key && f.folded === folds && f.weights.weight.shape.length === shape.length && f.weights.weight.shape.every((d, i) => d === shape[i]);
     const theirs = this.siblings().find((s) => s.shareKept === this.shareKept && same(s.foldedByHost.get(host)))?.foldedByHost.get(host);
     if (theirs) this.keepFolded(host, theirs, false);
     return this.foldedByHost.get(host) === theirs ? theirs : undefined;

@@ -85,6 +85,7 @@ export function inlinePool(threads = 1) {
     threads,
     queued: 0,
     workerMemory: () => [],
+    stopStarting: () => undefined,
     calls: [] as TaskName[],
     overloaded: 0,
     gate: Promise.resolve(),

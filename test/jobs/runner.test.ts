@@ -143,6 +143,21 @@ describe('analyze and run', () => {
     expect(JSON.parse(result).outputs[0]).toMatchObject({ shape: [1, 1000], dtype: 'float32' });
   });
 
+  it('NOT_READY from the pool (the service closing: runtime/pool.ts stopStarting) cancels the job, JOB_CANCELLED as the queue\'s close says it, not a failed job with the request\'s 503', async () => {
+    const pool: TaskPool = {
+      threads: 1,
+      queued: 0,
+      workerMemory: () => [],
+      stopStarting: () => undefined,
+      run: async () => {
+        throw new ConvlensError('NOT_READY', 'the service is shutting down before this task got a worker');
+      },
+      close: async () => undefined,
+    };
+    const job = prepareJob({ kind: 'analyze', model: 'resnet18' }, { maxElements: 1000, batchMax: 1 });
+    await expect(executeJob(job, { pool, signal: new AbortController().signal, line: () => undefined })).rejects.toMatchObject({ code: 'JOB_CANCELLED', message: 'the service stopped before the job finished' });
+  });
+
   it('OVERLOADED after the ONNX bytes were transferred to a worker is not retried (they are gone): the error stands', async () => {
     const calls: number[] = [];
     const pool: TaskPool = {

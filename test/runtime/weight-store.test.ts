@@ -53,6 +53,22 @@ describe('WeightStore.holds', () => {
     expect(store.foldedOf('conv1', 'seed:2')).toBe(b);
   });
 
+  it("siblings (one model at two input sizes): a fold of conv1 from seed:1 with 2 batch norms folded, weight [2, 1, 1, 1], is adopted (the same arrays, 16 bytes counted) for 2 folds of that shape; not for 1 fold, another shape or another source, and a kept fold of 2 is not this store's answer for 1", () => {
+    const theirs = new WeightStore(true);
+    const fold = { key: 'seed:1', folded: 2, weights: { weight: tensor([2, 1, 1, 1], new Float32Array([1, 2])), bias: tensor([2], new Float32Array([3, 4])) } };
+    theirs.keepFolded('conv1', fold);
+    const mine = new WeightStore(true);
+    mine.siblings = () => [theirs];
+    expect(mine.foldedOf('conv1', 'seed:1', [2, 1, 1, 1], 1)).toBeUndefined();
+    expect(mine.foldedOf('conv1', 'seed:1', [2, 1, 3, 3], 2)).toBeUndefined();
+    expect(mine.foldedOf('conv1', 'seed:2', [2, 1, 1, 1], 2)).toBeUndefined();
+    expect(mine.bytes).toBe(0);
+    expect(mine.foldedOf('conv1', 'seed:1', [2, 1, 1, 1], 2)).toBe(fold);
+    expect([mine.bytes, mine.holds(fold.weights.weight.data.buffer), [...mine.kept().values()]]).toEqual([16, true, [8, 8]]);
+    // its own kept fold of 2 is no answer for a group that folds 1 (a captured batch norm left out)
+    expect(mine.foldedOf('conv1', 'seed:1', [2, 1, 1, 1], 1)).toBeUndefined();
+  });
+
   it('a store that keeps nothing holds only its step scratch and pool', () => {
     const store = new WeightStore(false);
     const c = half(4);
