@@ -9,7 +9,7 @@ map, read as 0, are multiplied by them) and nearest 0 (no tap is inside).
 x = 1..16 as [1, 1, 4, 4]; grid [1, 1, 5, 2]: (nan, 0), (0, nan), (0.3, 0.2), (inf, 0), (-inf, 0.5);
 every mode, padding mode and alignCorners. Values are written as strings ("nan", "10.7"...) so NaN survives JSON.
 
-Writes test/fixtures/operators/grid_sample_nonfinite.json.
+Writes test/fixtures/grid-sample/nonfinite.json (not test/fixtures/operators/: its format is not the operator goldens').
 Run: /usr/bin/python3 scripts/goldens_grid_sample_nonfinite.py
 """
 import json
@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "operators" / "grid_sample_nonfinite.json"
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "grid-sample" / "nonfinite.json"
 GRID = [float("nan"), 0.0, 0.0, float("nan"), 0.3, 0.2, float("inf"), 0.0, float("-inf"), 0.5]
 
 

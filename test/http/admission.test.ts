@@ -222,11 +222,12 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
     const port = await portOf(app);
     const held = [unread(port), unread(port)];
     // both answered: their writes stall on full socket buffers
-    expect(await reservedWithin(20_000, (b) => b >= 2 * ANSWER)).toBe(2 * ANSWER);
+    // each run holds its answer and its shape input, a known value the run decodes into an array of its own (4 floats: 16 bytes)
+    expect(await reservedWithin(20_000, (b) => b >= 2 * (ANSWER + 16))).toBe(2 * (ANSWER + 16));
     const third = await post();
     expect([third.status, third.body.error?.code]).toEqual([503, 'OVERLOADED']);
     // refused before it runs: its run asks for the 24 MiB it will answer, beyond its body's share
-    expect(third.body.error.message).toContain(`running 'constantOfShape' (its peak at layer 'constantOfShape': 24.0 MiB of activations) needs about ${ANSWER - body.length * JSON_FACTOR} more`);
+    expect(third.body.error.message).toContain(`running 'constantOfShape' (its peak at layer 'constantOfShape': 24.0 MiB of activations) needs about ${ANSWER + 16 - body.length * JSON_FACTOR} more`);
     // a second without progress: the server closes both connections, and what they held goes back
     expect(await reservedWithin(5000, (b) => b === 0)).toBe(0);
     for (const h of held) h.destroy();

@@ -9,7 +9,7 @@ import { run } from './op-helpers.js';
 
 // golden: scripts/goldens_grid_sample_nonfinite.py (torch 1.13's CPU kernel); convlens read NaN and ±∞ as outside the map (0)
 describe('gridSample at grid values NaN and ±∞, as F.grid_sample: clamped (border, reflection) NaN is 0; under zeros bilinear NaN, nearest 0', () => {
-  const golden = JSON.parse(readFileSync(new URL('../fixtures/operators/grid_sample_nonfinite.json', import.meta.url), 'utf8')) as {
+  const golden = JSON.parse(readFileSync(new URL('../fixtures/grid-sample/nonfinite.json', import.meta.url), 'utf8')) as {
     x: number[];
     grid: string[];
     cases: { mode: string; paddingMode: string; alignCorners: boolean; output: string[] }[];
