@@ -347,6 +347,13 @@ export class WeightStore {
       // kept as shared copies; this step's scratch goes back to the pool as usual
       f = { ...f, weights: Object.fromEntries(Object.entries(f.weights).map(([role, t]) => [role, tensor(t.shape, sharedCopy(t.data))])) };
     } else {
+      // a fold in a pooled buffer larger than it (BufferPool hands out a view of a free buffer up to
+      // 1.5× as large) is kept as an exact copy, its scratch back to the pool: kept as the view, the
+      // cache counted its bytes and held the whole buffer (resnet18.onnx's 256×128 downsample fold
+      // in a 64×64×3×3 buffer: 16 KB held, not counted)
+      if (Object.values(f.weights).some((t) => t.data.byteLength !== t.data.buffer.byteLength)) {
+        f = { ...f, weights: Object.fromEntries(Object.entries(f.weights).map(([role, t]) => [role, t.data.byteLength === t.data.buffer.byteLength ? t : tensor(t.shape, t.data.slice())])) };
+      }
       const mine = new Set(Object.values(f.weights).map((t) => t.data));
       this.lent = this.lent.filter((a) => !mine.has(a));
     }

@@ -69,6 +69,23 @@ describe('WeightStore.holds', () => {
     expect(mine.foldedOf('conv1', 'seed:1', [2, 1, 1, 1], 1)).toBeUndefined();
   });
 
+  it('a fold made in a pooled buffer larger than it (a free 1,200-float buffer handed out as a view of 1,000) is kept as an exact copy: every kept buffer counted at its whole size (4,000 bytes of weight, was 4,000 counted of a 4,800-byte buffer), the view back to the pool', () => {
+    const store = new WeightStore(true);
+    store.scratch(1200);
+    store.endStep();
+    const w = store.scratch(1000);
+    expect(w.buffer.byteLength).toBe(4800);
+    w.fill(0.5);
+    const fold = { key: 'file:0', folded: 1, weights: { weight: tensor([10, 100, 1, 1], w), bias: tensor([10], store.scratch(10).fill(1)) } };
+    store.keepFolded('conv1', fold);
+    for (const [buffer, n] of store.kept()) expect(n).toBe(buffer.byteLength);
+    expect(store.bytes).toBe(4040);
+    const kept = store.foldedOf('conv1', 'file:0')!;
+    expect(Array.from(kept.weights.weight.data)).toEqual(new Array(1000).fill(0.5));
+    expect(store.isScratch(w)).toBe(true);
+    expect(store.holds(kept.weights.weight.data.buffer)).toBe(true);
+  });
+
   it('a store that keeps nothing holds only its step scratch and pool', () => {
     const store = new WeightStore(false);
     const c = half(4);
