@@ -161,11 +161,7 @@ export interface Intermediate {
    * at `$.inputs` (runtime/operator.ts); absent: the attributes set it where the call gives any.
    */
   sizedBy?: 'inputs';
-  /**
-   * A kernel's scratch made in pieces of at most KERNEL_SCRATCH floats (limits.ts: the im2col
-   * columns of conv1d/conv3d and convTranspose2d): counted in a run's memory (runtime/run-memory.ts)
-   * but not held to MAX_TENSOR_ELEMENTS, which bounds tensors; the scratch is bounded apart.
-   */
+  /** Kernel scratch in pieces of at most KERNEL_SCRATCH floats (im2col columns): in a run's memory, not held to MAX_TENSOR_ELEMENTS. */
   scratch?: true;
 }
 
