@@ -1,10 +1,13 @@
 /**
  * Statements in the docs that other files decide: the Node versions (package.json's engines), what
  * the Docker image holds (the Dockerfile, for docker-compose.yml's comments), the benchmark log's
- * date range (its dated sections).
+ * date range (its dated sections), and what the README quotes a command as printing.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
 
 const read = (p: string) => readFileSync(new URL(`../${p}`, import.meta.url), 'utf8');
 
@@ -27,5 +30,25 @@ describe('docs agree with the files that decide them', () => {
     const header = /as they were taken, (\d{4}-\d{2}-\d{2}) to\s+(\d{4}-\d{2}-\d{2}):/.exec(log);
     // the log starts before its first dated section (the table of 2026-11-29's runs); it ends at its last
     expect(header?.[2]).toBe(dates.at(-1));
+  });
+
+  it("the README's --out notice is what its command prints: `analyze resnet50 --format md --depth 2 --out /tmp/resnet50.md` (it said 6,644 bytes; the report is 6,673)", async () => {
+    const readme = read('README.md');
+    const quoted = /`convlens: wrote the md report to (\S+) \(([\d,]+) bytes\)`/.exec(readme);
+    expect(quoted).not.toBeNull();
+    const [, file, bytes] = quoted!;
+    // the command the README shows writing that file, run as the CLI runs it, into a temporary folder
+    const shown = readme.split('\n').find((l) => l.startsWith('npx convlens analyze') && l.includes(`--out ${file}`));
+    expect(shown).toBeDefined();
+    const dir = mkdtempSync(path.join(tmpdir(), 'convlens-docs-facts-'));
+    try {
+      const out = path.join(dir, path.basename(file));
+      const argv = shown!.replace(/#.*$/, '').trim().split(/\s+/).slice(2).map((a) => (a === file ? out : a));
+      const err: string[] = [];
+      expect(await main(argv, { out: () => {}, err: (t) => err.push(t) })).toBe(0);
+      expect(err).toEqual([`convlens: wrote the md report to ${out} (${bytes} bytes)`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,7 @@
  * anything else is a 500 without internals, logged in full. A failure after the client went away
  * is CLIENT_CLOSED_REQUEST (counted, logged at info, never an internal error). 503 OVERLOADED and
  * NOT_READY carry Retry-After. An unmatched request is a 405 with `Allow` when its path is a
- * route's under another method, else a 404.
+ * route's under another method, else a 404, naming the nearest route when one is a typo away.
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { FORM_MAX_FIELDS, FORM_MAX_FILES } from '../limits.js';
+import { closest } from '../suggest.js';
 import type { ErrorCode } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -247,6 +248,22 @@ export function allowedMethods(routes: readonly RouteEntry[], path: string): str
   return [...methods].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/**
+ * The route a path no route has most likely meant (`/v1/analyse`, `/v1/analyze/` → `/v1/analyze`;
+ * `/v1/model/resnet50` → `/v1/models/resnet50`), its parameters filled from the path's own segments,
+ * a route answering the request's method first; undefined when none is a few edits away.
+ */
+export function nearestRoute(routes: readonly RouteEntry[], method: string, path: string): string | undefined {
+  const segments = path.split('/');
+  const filled = (url: string) => {
+    const parts = url.split('/');
+    return parts.length === segments.length ? parts.map((p, i) => (p.startsWith(':') ? segments[i] : p)).join('/') : url;
+  };
+  // wildcard routes (static assets) and parameters left unfilled name no path to suggest
+  const candidates = (rs: readonly RouteEntry[]) => [...new Set(rs.map((r) => filled(r.url)))].filter((u) => !/[*:]/.test(u));
+  return closest(path, candidates(routes.filter((r) => r.method === method))) ?? closest(path, candidates(routes));
+}
+
 export function installErrorHandling(app: FastifyInstance, metrics?: Metrics): void {
   const routes: RouteEntry[] = [];
   ROUTES.set(app, routes);
@@ -262,6 +279,10 @@ export function installErrorHandling(app: FastifyInstance, metrics?: Metrics): v
       const message = `${path} does not answer ${request.method}; it answers ${allowed.join(', ')}`;
       return sendError(request, reply, new ConvlensError('METHOD_NOT_ALLOWED', message, { path, allowed }), metrics);
     }
-    return sendError(request, reply, new ConvlensError('NOT_FOUND', `no route ${request.method} ${path}`, { path }), metrics);
+    const suggestion = nearestRoute(routes, request.method, path);
+    if (suggestion === undefined) return sendError(request, reply, new ConvlensError('NOT_FOUND', `no route ${request.method} ${path}`, { path }), metrics);
+    const answers = allowedMethods(routes, suggestion);
+    const hint = answers.includes(request.method) ? `did you mean ${request.method} ${suggestion}?` : `did you mean ${suggestion}? it answers ${answers.join(', ')}`;
+    return sendError(request, reply, new ConvlensError('NOT_FOUND', `no route ${request.method} ${path} (${hint})`, { path, suggestion }), metrics);
   });
 }

@@ -202,9 +202,20 @@ describe('other routes', () => {
     expect(conv.attributes.properties.groups.default).toBe(1);
   });
 
-  it('an unknown route: 404 NOT_FOUND in the error format', async () => {
+  it('an unknown route: 404 NOT_FOUND in the error format, with no suggestion when no route is near', async () => {
     const res = await request(app.server).get('/v2/whatever').expect(404);
-    expect(res.body.error.code).toBe('NOT_FOUND');
+    expect(res.body.error).toEqual({ code: 'NOT_FOUND', message: 'no route GET /v2/whatever', path: '/v2/whatever' });
+  });
+
+  it.each([
+    ['post', '/v1/analyse?model=resnet18', '/v1/analyze', 'no route POST /v1/analyse (did you mean POST /v1/analyze?)'],
+    ['post', '/v1/analyze/?model=resnet18', '/v1/analyze', 'no route POST /v1/analyze/ (did you mean POST /v1/analyze?)'],
+    ['get', '/v1/model/resnet50', '/v1/models/resnet50', 'no route GET /v1/model/resnet50 (did you mean GET /v1/models/resnet50?)'],
+    ['get', '/health', '/healthz', 'no route GET /health (did you mean GET /healthz?)'],
+    ['post', '/v1/model', '/v1/models', 'no route POST /v1/model (did you mean /v1/models? it answers GET, HEAD)'],
+  ] as const)("a route a typo away (%s %s): 404 NOT_FOUND naming it in the message and `suggestion` (it said only 'no route')", async (method, url, suggestion, message) => {
+    const res = await request(app.server)[method](url).expect(404);
+    expect(res.body.error).toEqual({ code: 'NOT_FOUND', message, path: url.split('?')[0], suggestion });
   });
 });
 
