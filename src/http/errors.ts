@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { FORM_MAX_FIELDS, FORM_MAX_FILES } from '../limits.js';
-import { closest } from '../suggest.js';
+import { editDistance } from '../suggest.js';
 import type { ErrorCode } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -248,20 +248,40 @@ export function allowedMethods(routes: readonly RouteEntry[], path: string): str
   return [...methods].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/** A path longer than this, once its parameters are masked, gets no suggestion: the edit distance is quadratic in it. */
+export const SUGGEST_MAX_CHARS = 128;
+
 /**
  * The route a path no route has most likely meant (`/v1/analyse`, `/v1/analyze/` → `/v1/analyze`;
  * `/v1/model/resnet50` → `/v1/models/resnet50`), its parameters filled from the path's own segments,
- * a route answering the request's method first; undefined when none is a few edits away.
+ * a route answering the request's method first; undefined when none is a few edits away (suggest.ts
+ * closest's limit). A parameter's segment is compared as the route's `:name`, not as itself, and a
+ * path still over SUGGEST_MAX_CHARS is not compared: filling and comparing the segments themselves
+ * made an 8 KB path cost 3–4 s of the event loop (a route with a parameter took its 8,000 characters).
  */
 export function nearestRoute(routes: readonly RouteEntry[], method: string, path: string): string | undefined {
   const segments = path.split('/');
-  const filled = (url: string) => {
-    const parts = url.split('/');
-    return parts.length === segments.length ? parts.map((p, i) => (p.startsWith(':') ? segments[i] : p)).join('/') : url;
+  const near = (rs: readonly RouteEntry[]): string | undefined => {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const url of new Set(rs.map((r) => r.url))) {
+      const parts = url.split('/');
+      const filled = parts.length === segments.length;
+      // wildcard routes (static assets) and parameters left unfilled name no path to suggest
+      if (url.includes('*') || (!filled && url.includes(':'))) continue;
+      const word = (filled ? segments.map((s, i) => (parts[i].startsWith(':') ? parts[i] : s)).join('/') : path).toLowerCase();
+      if (word.length > SUGGEST_MAX_CHARS) continue;
+      const limit = Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1);
+      if (Math.abs(url.length - word.length) > limit) continue;
+      const d = editDistance(word, url.toLowerCase());
+      if (d <= limit && d < bestDistance) {
+        best = filled ? parts.map((p, i) => (p.startsWith(':') ? segments[i] : p)).join('/') : url;
+        bestDistance = d;
+      }
+    }
+    return best;
   };
-  // wildcard routes (static assets) and parameters left unfilled name no path to suggest
-  const candidates = (rs: readonly RouteEntry[]) => [...new Set(rs.map((r) => filled(r.url)))].filter((u) => !/[*:]/.test(u));
-  return closest(path, candidates(routes.filter((r) => r.method === method))) ?? closest(path, candidates(routes));
+  return near(routes.filter((r) => r.method === method)) ?? near(routes);
 }
 
 export function installErrorHandling(app: FastifyInstance, metrics?: Metrics): void {

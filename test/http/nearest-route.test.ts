@@ -1,0 +1,46 @@
+/** nearestRoute (http/errors.ts): the "did you mean" of a 404, cheap whatever the path's length. */
+import { describe, expect, it, vi } from 'vitest';
+import { SUGGEST_MAX_CHARS, nearestRoute } from '../../src/http/errors.js';
+
+// the longest string handed to an edit distance (directly or through closest): its cost is quadratic in it
+const compared = vi.hoisted(() => ({ longest: 0 }));
+vi.mock('../../src/suggest.js', async (actual) => {
+  const real = await actual<typeof import('../../src/suggest.js')>();
+  const note = (...words: string[]) => void (compared.longest = Math.max(compared.longest, ...words.map((w) => w.length)));
+  return {
+    ...real,
+    editDistance: (a: string, b: string) => (note(a, b), real.editDistance(a, b)),
+    closest: (word: string, candidates: readonly string[], max?: number) => (note(word), real.closest(word, candidates, max)),
+  };
+});
+
+const route = (method: string, url: string) => ({ method, url, matcher: /^$/ });
+const routes = [route('GET', '/v1/models'), route('GET', '/v1/models/:name'), route('GET', '/v1/models/:name/report'), route('GET', '/v1/jobs/:id'), route('POST', '/v1/analyze'), route('GET', '/docs/static/*')];
+
+describe('nearestRoute', () => {
+  it.each([
+    ['GET', '/v1/model/resnet50', '/v1/models/resnet50'],
+    ['GET', '/v1/jobz/0b5e', '/v1/jobs/0b5e'],
+    ['POST', '/v1/analyse', '/v1/analyze'],
+    ['GET', '/v1/models/resnet18/reprot', '/v1/models/resnet18/report'],
+    ['GET', '/v2/whatever', undefined],
+    ['GET', '/docs/static/x', undefined],
+  ])("%s %s → %s (a parameter takes the path's own segment; wildcards are never suggested)", (method, path, expected) => {
+    expect(nearestRoute(routes, method, path)).toBe(expected);
+  });
+
+  it("an 8,000-character id in a parameter's place is compared as the route's `:name`: no string over SUGGEST_MAX_CHARS is compared (the id filled in first, an 8 KB path held the event loop 3–4 s)", () => {
+    const id = 'a'.repeat(8000);
+    compared.longest = 0;
+    expect(nearestRoute(routes, 'GET', `/v1/jobz/${id}`)).toBe(`/v1/jobs/${id}`);
+    expect(compared.longest).toBeGreaterThan(0);
+    expect(compared.longest).toBeLessThanOrEqual(SUGGEST_MAX_CHARS);
+  });
+
+  it(`a path still over ${SUGGEST_MAX_CHARS} characters once its parameters are masked is not compared, and gets no suggestion`, () => {
+    compared.longest = 0;
+    expect(nearestRoute(routes, 'GET', `/v1/${'b'.repeat(8000)}`)).toBeUndefined();
+    expect(nearestRoute(routes, 'GET', `/v1/modelz/x/${'c'.repeat(SUGGEST_MAX_CHARS)}`)).toBeUndefined();
+    expect(compared.longest).toBeLessThanOrEqual(SUGGEST_MAX_CHARS);
+  });
+});
