@@ -301,17 +301,21 @@ const EPS = 1e-9;
  * not a spatial path: when spatial paths are present it is left out, so the field stays the local
  * one; on a 1×1 map, where no path is spatial, a global one is still left out while a local one is
  * there. A global operand of full spatial size (x + attention(x)) is a path: the merge is global.
+ * `joined`: the operands are pieces laid side by side (a concat), never broadcast, so a piece of
+ * one unit on every spatial axis is a path too (the last unit of a roll of an [N, C, L] signal, or
+ * of an [N, C, 1, W] map).
  */
 export function mergeRF(
   layer: string,
   given: (TensorRF | null)[],
   warn: (w: Omit<Warning, 'layer'>) => void,
   shapes?: readonly (readonly number[])[],
+  joined = false,
 ): TensorRF | null {
   // an empty operand (a concat's empty slice) brings no unit, so no field
   const fields = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
   const all = fields.filter((f): f is TensorRF => f !== null);
-  const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
+  const spatial = (f: TensorRF, i: number) => !f.global && (joined || !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1)));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
   // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
   // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate (a
