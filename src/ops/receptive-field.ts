@@ -291,6 +291,36 @@ export function offsetAlong(rf: TensorRF | null, dim: number, offset: number): T
   return { ...rf, axes: rf.axes.map((ax, i) => (i === k ? { ...ax, p: ax.p + offset * ax.j } : ax)) };
 }
 
+/**
+ * An operand of one unit along an axis where the merge spans n > 1 units (x · x[..., :1]; coordinate
+ * attention's [N, C, H, 1] and [N, C, 1, W] gates) is read by every unit along that axis: at the
+ * stride J of an operand that spans the axis, the box of that stride holding its one box
+ * [−p, r − 1 − p] for units 0 … n − 1 is size r + (n − 1)·J, padding p + (n − 1)·J (the envelope, as
+ * a resampling layer's). Its own stride there (the 1-unit map's) means nothing once broadcast: kept,
+ * coordinate attention on 6×8 was reported stride [6, 8] on its 6×8 output. An operand of one unit on
+ * every axis is a gate (mergeRF) and is left as it is.
+ */
+function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[]): (TensorRF | null)[] {
+  // loops, not Math.max(...): a sum of a million operands (scale.test.ts) overflows an argument list
+  const rank = shapes.reduce((m, s) => Math.max(m, s?.length ?? 0), 0);
+  const out = Array.from({ length: rank }, (_, k) => shapes.reduce((m, s) => Math.max(m, s ? (s[k - (rank - s.length)] ?? 1) : 1), 1));
+  return fields.map((f, i) => {
+    const shape = shapes[i];
+    if (!f || f.global || !shape) return f;
+    const shift = rank - shape.length;
+    const spread = f.dims.map((d) => shape[d] === 1 && out[d + shift] > 1);
+    if (!spread.some(Boolean) || spread.every(Boolean)) return f;
+    const axes = f.axes.map((ax, k) => {
+      if (!spread[k]) return ax;
+      const n = out[f.dims[k] + shift];
+      const spans = fields.find((g, m) => g && !g.global && g.axes.length === f.axes.length && (shapes[m]?.[g.dims[k]] ?? 1) > 1);
+      const j = spans ? spans.axes[k].j : ax.j;
+      return { ...ax, r: ax.r + (n - 1) * j, j, p: ax.p + (n - 1) * j };
+    });
+    return { ...f, axes };
+  });
+}
+
 /** Tolerance when comparing effective strides and centres of merging paths (sums of float fractions). */
 const EPS = 1e-9;
 
@@ -313,7 +343,8 @@ export function mergeRF(
   joined = false,
 ): TensorRF | null {
   // an empty operand (a concat's empty slice) brings no unit, so no field
-  const fields = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
+  const nonEmpty = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
+  const fields = shapes && !joined ? spreadAxes(nonEmpty, shapes) : nonEmpty;
   const all = fields.filter((f): f is TensorRF => f !== null);
   const spatial = (f: TensorRF, i: number) => !f.global && (joined || !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1)));
   const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
