@@ -1,5 +1,5 @@
-"""Receptive fields of merges with an operand of one unit along some spatial axes (not all: an
-operand of one unit on every axis is a squeeze-excitation gate, left out by convention), measured by
+"""Receptive fields of merges with an operand of one unit along some spatial axes, or all of them
+while its field is local (a global one is a squeeze-excitation gate, left out by convention), measured by
 autograd unit by unit (test/analysis/receptive-broadcast.test.ts): x · x[..., :1] (a column), x + a
 row after a 3×3 conv, coordinate attention (Hou et al., CVPR 2021: x · a_h · a_w with a_h pooled
 along W to [N, C, H, 1] and a_w along H to [N, C, 1, W], each through a 1×1 conv), its 3-D form
@@ -117,6 +117,10 @@ CASES = [
     ('coordinate attention on a 4-channel 6×8 map', [1, 4, 6, 8], coord_att([1, 4, 6, 8])),
     ('coordinate attention on a 2-channel 7×5 map, the gates first', [1, 2, 7, 5], coord_att([1, 2, 7, 5], first=True)),
     ('coordinate attention over [d, h, w] on 4×5×6 (each gate broadcast over two axes)', [1, 2, 4, 5, 6], coord_att([1, 2, 4, 5, 6])),
+    ('x · x[..., :1] on a one-row map [1, 1, 1, 8] (the column is 1×1, local: not a gate)', [1, 1, 1, 8],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'mul', 'inputs': ['x', 'l0']})),
+    ('x + x[..., 4:5, 1:2] (one pixel, local, broadcast over both axes) on 6×7', [1, 1, 6, 7],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [4, 1], 'ends': [5, 2], 'axes': [2, 3]}, {'op': 'add', 'inputs': ['l0', 'x']})),
     ('a 3×3 conv (no padding) times its own column 2', [1, 1, 8, 9],
      named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'bias': False},
            {'op': 'slice', 'inputs': ['l0'], 'starts': [2], 'ends': [3], 'axes': [3]}, {'op': 'mul', 'inputs': ['l0', 'l1']})),

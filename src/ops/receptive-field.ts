@@ -297,8 +297,9 @@ export function offsetAlong(rf: TensorRF | null, dim: number, offset: number): T
  * stride J of an operand that spans the axis, the box of that stride holding its one box
  * [−p, r − 1 − p] for units 0 … n − 1 is size r + (n − 1)·J, padding p + (n − 1)·J (the envelope, as
  * a resampling layer's). Its own stride there (the 1-unit map's) means nothing once broadcast: kept,
- * coordinate attention on 6×8 was reported stride [6, 8] on its 6×8 output. An operand of one unit on
- * every axis is a gate (mergeRF) and is left as it is.
+ * coordinate attention on 6×8 was reported stride [6, 8] on its 6×8 output. A local operand of one
+ * unit on every axis (x · x[..., :1, :1]; x[..., :1] of a one-row map) is spread alike; a global one
+ * is a gate (mergeRF), whose field is not spread.
  */
 function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[]): (TensorRF | null)[] {
   // loops, not Math.max(...): a sum of a million operands (scale.test.ts) overflows an argument list
@@ -309,7 +310,7 @@ function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly numb
     if (!f || f.global || !shape) return f;
     const shift = rank - shape.length;
     const spread = f.dims.map((d) => shape[d] === 1 && out[d + shift] > 1);
-    if (!spread.some(Boolean) || spread.every(Boolean)) return f;
+    if (!spread.some(Boolean)) return f;
     const axes = f.axes.map((ax, k) => {
       if (!spread[k]) return ax;
       const n = out[f.dims[k] + shift];
@@ -327,10 +328,11 @@ const EPS = 1e-9;
 /**
  * Merge the fields of paths that meet (add, mul, concat). Paths are aligned when they share the
  * effective stride and centre; the field kept is the largest, and misalignment is reported.
- * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1) is global context,
- * not a spatial path: when spatial paths are present it is left out, so the field stays the local
- * one; on a 1×1 map, where no path is spatial, a global one is still left out while a local one is
- * there. A global operand of full spatial size (x + attention(x)) is a path: the merge is global.
+ * A global operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1) is global
+ * context, not a spatial path: when local paths are present it is left out, so the field stays the
+ * local one (on a 1×1 map too). A local operand broadcast along some axes or all is a path, its
+ * field spread over them (spreadAxes). A global operand of full spatial size (x + attention(x)) is a
+ * path: the merge is global.
  * `joined`: the operands are pieces laid side by side (a concat), never broadcast, so a piece of
  * one unit on every spatial axis is a path too (the last unit of a roll of an [N, C, L] signal, or
  * of an [N, C, 1, W] map).
@@ -346,8 +348,9 @@ export function mergeRF(
   const nonEmpty = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
   const fields = shapes && !joined ? spreadAxes(nonEmpty, shapes) : nonEmpty;
   const all = fields.filter((f): f is TensorRF => f !== null);
-  const spatial = (f: TensorRF, i: number) => !f.global && (joined || !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1)));
-  const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
+  // a local operand is a path, broadcast or not (spreadAxes gave it the envelope of its reads); only
+  // a global one broadcast over the map is a gate (a squeeze-excitation's pooled summary)
+  const local = fields.flatMap((f) => (f !== null && !f.global ? [f] : []));
   // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
   // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate (a
   // 1×1 operand, or a 1×1 map spread back over the positions).

@@ -1,5 +1,5 @@
 /**
- * Merges (add, mul) with an operand of one unit along some spatial axes but not all, against
+ * Merges (add, mul) with a local operand of one unit along some spatial axes, or all, against
  * PyTorch autograd unit by unit (scripts/goldens_rf_broadcast.py: positive weights, double precision,
  * every output unit's footprint per axis): x · x[..., :1], x + a row of a conv, coordinate attention
  * (x · a_h · a_w, gates [N, C, H, 1] and [N, C, 1, W]; over [d, h, w] each gate broadcast over two axes).
@@ -8,7 +8,8 @@
  * merge's units there). The field reported was the broadcast operand's own, at its 1-unit map's
  * stride: coordinate attention on 6×8 gave stride [6, 8] on its 6×8 output (unit (5, 7) at rows
  * 30…35 of a 6-row input), and x · x[..., :1] size [1, 1], unit w's box [w, w] where it reads
- * columns 0 and w. Checked:
+ * columns 0 and w (on a one-row map, and for one pixel x[..., 4:5, 1:2], the operand was taken for a
+ * squeeze-excitation gate and left out; only a global one is). Checked:
  *   every unit's autograd box lies inside its reported box, the stride is the map's (1), and
  *   (unpadded specs) the reported box is the tightest at that stride: P = max_x (x·J − lo_x),
  *   r = max_x (hi_x − x·J) + P + 1 over the autograd boxes.
