@@ -4,7 +4,8 @@ autograd unit by unit (test/analysis/receptive-broadcast.test.ts): x · x[..., :
 row after a 3×3 conv, coordinate attention (Hou et al., CVPR 2021: x · a_h · a_w with a_h pooled
 along W to [N, C, H, 1] and a_w along H to [N, C, 1, W], each through a 1×1 conv), its 3-D form
 over [N, C, D, H, W] (a_d pooled to [N, C, D, 1, 1]: two axes broadcast), and the gate first in the
-operand list. Such an operand is read by every unit along the broadcast axis.
+operand list. Such an operand is read by every unit along the broadcast axis; so is one broadcast explicitly (expand,
+tile of one unit) or upsampled with alignCorners from one unit (a field of stride 0 there).
 
 As scripts/goldens_rf_resampling.py: one channel unless the spec says more, positive weights (every
 conv's kernel 1/fan_in), sigmoid left out (positive anyway, the footprint unchanged), double
@@ -32,7 +33,7 @@ def conv(x, layer):
     for n in ks:
         fan *= n
     w = torch.full([layer['outChannels'], x.shape[1]] + ks, 1.0 / fan, dtype=D)
-    return [F.conv1d, F.conv2d, F.conv3d][rank - 1](x, w, None, 1, layer.get('padding', 0))
+    return [F.conv1d, F.conv2d, F.conv3d][rank - 1](x, w, None, layer.get('stride', 1), layer.get('padding', 0))
 
 
 def forward(layer, env):
@@ -52,6 +53,14 @@ def forward(layer, env):
                 assert n == 1
                 x = x.mean(2 + a, keepdim=True)
         return x
+    if op == 'shape':
+        return list(ins[0].shape)
+    if op == 'expand':
+        return ins[0].expand(*ins[1])
+    if op == 'tile':
+        return ins[0].repeat(*layer['repeats'])
+    if op == 'upsample':
+        return F.interpolate(ins[0], size=layer['size'], mode=layer['mode'], align_corners=layer.get('alignCorners'))
     if op == 'mul':
         return ins[0] * ins[1]
     if op == 'add':
@@ -121,6 +130,16 @@ CASES = [
      named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'mul', 'inputs': ['x', 'l0']})),
     ('x + x[..., 4:5, 1:2] (one pixel, local, broadcast over both axes) on 6×7', [1, 1, 6, 7],
      named({'op': 'slice', 'inputs': ['x'], 'starts': [4, 1], 'ends': [5, 2], 'axes': [2, 3]}, {'op': 'add', 'inputs': ['l0', 'x']})),
+    ('x · expand(x[..., :1]) (torch.onnx\'s expand_as: a stride-0 field along W, spread by the mul)', [1, 1, 6, 8],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'shape', 'inputs': ['x']},
+           {'op': 'expand', 'inputs': ['l0', 'l1']}, {'op': 'mul', 'inputs': ['x', 'l2']})),
+    ('x + tile(x[..., 2:3, :], 5 along H)', [1, 1, 5, 7],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [2], 'ends': [3], 'axes': [2]}, {'op': 'tile', 'inputs': ['l0'], 'repeats': [1, 1, 5, 1]},
+           {'op': 'add', 'inputs': ['x', 'l1']})),
+    ('x + bilinear alignCorners of a 1×1 local map (two convs of a 5×5 input) back to 5×5', [1, 1, 5, 5],
+     named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'stride': 2, 'bias': False},
+           {'op': 'conv2d', 'outChannels': 1, 'kernelSize': 2, 'bias': False},
+           {'op': 'upsample', 'mode': 'bilinear', 'size': [5, 5], 'alignCorners': True}, {'op': 'add', 'inputs': ['x', 'l2']})),
     ('a 3×3 conv (no padding) times its own column 2', [1, 1, 8, 9],
      named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'bias': False},
            {'op': 'slice', 'inputs': ['l0'], 'starts': [2], 'ends': [3], 'axes': [3]}, {'op': 'mul', 'inputs': ['l0', 'l1']})),

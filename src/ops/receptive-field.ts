@@ -251,6 +251,19 @@ export function spreadRF(rf: TensorRF | null, x: readonly number[], y: readonly 
 }
 
 /**
+ * A local field expanded along axes of size 1 in x to more units in y (an explicit Expand, as
+ * torch.onnx writes x[..., :1].expand_as(x)): every unit along such an axis reads the one box
+ * [−p, r − 1 − p], a stride of 0 there (as alignCorners upsampling of one unit gives); a merge
+ * spreads it at the stride of the operand that spans the axis (spreadAxes). Global fields as spreadRF.
+ */
+export function expandRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
+  if (!rf || rf.global) return spreadRF(rf, x, y);
+  const shift = y.length - x.length;
+  const flat = rf.dims.map((d) => (x[d - shift] ?? 1) === 1 && (y[d] ?? 1) > 1);
+  return flat.some(Boolean) ? { ...rf, axes: rf.axes.map((ax, k) => (flat[k] ? { ...ax, j: 0 } : ax)) } : rf;
+}
+
+/**
  * Whether operand i is broadcast over these dims of the merge's output (size 1 on each, its shape
  * right-aligned to the widest operand's rank, as broadcasting aligns it): a gate, not a path.
  */
@@ -309,12 +322,14 @@ function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly numb
     const shape = shapes[i];
     if (!f || f.global || !shape) return f;
     const shift = rank - shape.length;
-    const spread = f.dims.map((d) => shape[d] === 1 && out[d + shift] > 1);
+    // one unit broadcast, or a field of stride 0 there (expandRF; alignCorners from one unit)
+    const spread = f.dims.map((d, k) => (shape[d] === 1 || f.axes[k].j === 0) && out[d + shift] > 1);
     if (!spread.some(Boolean)) return f;
     const axes = f.axes.map((ax, k) => {
       if (!spread[k]) return ax;
       const n = out[f.dims[k] + shift];
-      const spans = fields.find((g, m) => g && !g.global && g.axes.length === f.axes.length && (shapes[m]?.[g.dims[k]] ?? 1) > 1);
+      const spans = fields.find((g, m) => g && !g.global && g.axes.length === f.axes.length && g.axes[k].j > 0 && (shapes[m]?.[g.dims[k]] ?? 1) > 1);
+      if (!spans && ax.j === 0) return ax;
       const j = spans ? spans.axes[k].j : ax.j;
       return { ...ax, r: ax.r + (n - 1) * j, j, p: ax.p + (n - 1) * j };
     });
