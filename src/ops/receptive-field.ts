@@ -251,10 +251,8 @@ export function spreadRF(rf: TensorRF | null, x: readonly number[], y: readonly 
 }
 
 /**
- * A local field expanded along axes of size 1 in x to more units in y (an explicit Expand, as
- * torch.onnx writes x[..., :1].expand_as(x)): every unit along such an axis reads the one box
- * [−p, r − 1 − p], a stride of 0 there (as alignCorners upsampling of one unit gives); a merge
- * spreads it at the stride of the operand that spans the axis (spreadAxes). Global fields as spreadRF.
+ * A local field expanded along axes of size 1 in x (torch.onnx's expand_as): every unit there reads
+ * the one box, a stride of 0 (spreadAxes spreads it in a merge). Global fields as spreadRF.
  */
 export function expandRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
   if (!rf || rf.global) return spreadRF(rf, x, y);
@@ -305,14 +303,11 @@ export function offsetAlong(rf: TensorRF | null, dim: number, offset: number): T
 }
 
 /**
- * An operand of one unit along an axis where the merge spans n > 1 units (x · x[..., :1]; coordinate
- * attention's [N, C, H, 1] and [N, C, 1, W] gates) is read by every unit along that axis: at the
- * stride J of an operand that spans the axis, the box of that stride holding its one box
- * [−p, r − 1 − p] for units 0 … n − 1 is size r + (n − 1)·J, padding p + (n − 1)·J (the envelope, as
- * a resampling layer's). Its own stride there (the 1-unit map's) means nothing once broadcast: kept,
- * coordinate attention on 6×8 was reported stride [6, 8] on its 6×8 output. A local operand of one
- * unit on every axis (x · x[..., :1, :1]; x[..., :1] of a one-row map) is spread alike; a global one
- * is a gate (mergeRF), whose field is not spread.
+ * An operand of one unit (or stride 0) along an axis where the merge spans n > 1 units (x · x[..., :1];
+ * coordinate attention's [N, C, H, 1] gate) is read by every unit there: at the stride J of an operand
+ * spanning the axis, the box holding its one box [−p, r − 1 − p] for units 0 … n − 1 is size
+ * r + (n − 1)·J, padding p + (n − 1)·J (its own stride kept, coordinate attention on 6×8 was stride
+ * [6, 8]). Global operands are gates (mergeRF), not spread.
  */
 function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[]): (TensorRF | null)[] {
   // loops, not Math.max(...): a sum of a million operands (scale.test.ts) overflows an argument list
@@ -348,9 +343,8 @@ const EPS = 1e-9;
  * local one (on a 1×1 map too). A local operand broadcast along some axes or all is a path, its
  * field spread over them (spreadAxes). A global operand of full spatial size (x + attention(x)) is a
  * path: the merge is global.
- * `joined`: the operands are pieces laid side by side (a concat), never broadcast, so a piece of
- * one unit on every spatial axis is a path too (the last unit of a roll of an [N, C, L] signal, or
- * of an [N, C, 1, W] map).
+ * `joined`: the operands are pieces laid side by side (a concat), never broadcast nor spread (a
+ * roll's last unit of an [N, C, L] signal is a path).
  */
 export function mergeRF(
   layer: string,
