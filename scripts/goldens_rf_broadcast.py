@@ -61,6 +61,12 @@ def forward(layer, env):
         return ins[0].repeat(*layer['repeats'])
     if op == 'upsample':
         return F.interpolate(ins[0], size=layer['size'], mode=layer['mode'], align_corners=layer.get('alignCorners'))
+    if op == 'transpose':
+        return ins[0].permute(*layer['perm'])
+    if op == 'concat':
+        return torch.cat(ins, layer['dim'])
+    if op == 'split':
+        return ins[0].split(layer['split'], layer['axis'])
     if op == 'mul':
         return ins[0] * ins[1]
     if op == 'add':
@@ -72,7 +78,12 @@ def measure(shape, layers):
     def run(x):
         env = {'x': x}
         for l in layers:
-            env[l['name']] = forward(l, env)
+            y = forward(l, env)
+            if isinstance(y, tuple):  # a split's outputs: name, name:1, …
+                for k, part in enumerate(y):
+                    env[l['name'] + (f':{k}' if k else '')] = part
+            else:
+                env[l['name']] = y
         return env[layers[-1]['name']]
     with torch.no_grad():
         out = list(run(torch.ones(shape, dtype=D)).shape[2:])
@@ -117,6 +128,24 @@ def coord_att(shape, first=False):
     return layers
 
 
+def coord_att_official(shape):
+    """Coordinate attention as its authors wrote it: the W-pooled [N, C, H, 1] and the H-pooled map
+    transposed to [N, C, W, 1] concatenated along dim 2, a 1×1 conv, split back, one part transposed:
+    h and w run along one dim in the concat, so no box of one stride holds it (global)."""
+    c, h, w = shape[1], shape[2], shape[3]
+    return [
+        {'name': 'ph', 'op': 'adaptiveAvgPool2d', 'inputs': ['x'], 'outputSize': [None, 1]},
+        {'name': 'pw', 'op': 'adaptiveAvgPool2d', 'inputs': ['x'], 'outputSize': [1, None]},
+        {'name': 'pwt', 'op': 'transpose', 'inputs': ['pw'], 'perm': [0, 1, 3, 2]},
+        {'name': 'cat', 'op': 'concat', 'inputs': ['ph', 'pwt'], 'dim': 2},
+        {'name': 'conv', 'op': 'conv2d', 'inputs': ['cat'], 'outChannels': c, 'kernelSize': 1, 'bias': False},
+        {'name': 'sp', 'op': 'split', 'inputs': ['conv'], 'axis': 2, 'split': [h, w]},
+        {'name': 'awt', 'op': 'transpose', 'inputs': ['sp:1'], 'perm': [0, 1, 3, 2]},
+        {'name': 'm1', 'op': 'mul', 'inputs': ['x', 'sp']},
+        {'name': 'm2', 'op': 'mul', 'inputs': ['m1', 'awt']},
+    ]
+
+
 CASES = [
     ('x · x[..., :1]: column 0 read by every unit of its row', [1, 1, 6, 8],
      named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'mul', 'inputs': ['x', 'l0']})),
@@ -140,6 +169,8 @@ CASES = [
      named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'stride': 2, 'bias': False},
            {'op': 'conv2d', 'outChannels': 1, 'kernelSize': 2, 'bias': False},
            {'op': 'upsample', 'mode': 'bilinear', 'size': [5, 5], 'alignCorners': True}, {'op': 'add', 'inputs': ['x', 'l2']})),
+    ('coordinate attention as its authors wrote it (concat of [N, C, H, 1] and transposed [N, C, W, 1] along dim 2) on 2×6×8', [1, 2, 6, 8],
+     coord_att_official([1, 2, 6, 8])),
     ('a 3×3 conv (no padding) times its own column 2', [1, 1, 8, 9],
      named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'bias': False},
            {'op': 'slice', 'inputs': ['l0'], 'starts': [2], 'ends': [3], 'axes': [3]}, {'op': 'mul', 'inputs': ['l0', 'l1']})),
@@ -151,7 +182,9 @@ def main():
     for name, shape, layers in CASES:
         size, boxes = measure(shape, layers)
         clipped = any(l.get('padding', 0) for l in layers)
-        out.append({'name': name, 'input': shape, 'layers': layers, 'clipped': clipped, 'output': size, 'boxes': boxes})
+        # every unit reading the whole input on every axis: the field expected is global
+        whole = all(b == [0, shape[2 + a] - 1] for a, axis in enumerate(boxes) for b in axis)
+        out.append({'name': name, 'input': shape, 'layers': layers, 'clipped': clipped, 'whole': whole, 'output': size, 'boxes': boxes})
     print(json.dumps({'torch': torch.__version__, 'cases': out}, separators=(',', ':')))
 
 

@@ -24,6 +24,7 @@ import { gcd } from './read-period.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
+import { spreadAxes } from './receptive-broadcast.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
@@ -302,36 +303,6 @@ export function offsetAlong(rf: TensorRF | null, dim: number, offset: number): T
   return { ...rf, axes: rf.axes.map((ax, i) => (i === k ? { ...ax, p: ax.p + offset * ax.j } : ax)) };
 }
 
-/**
- * An operand of one unit (or stride 0) along an axis where the merge spans n > 1 units (x · x[..., :1];
- * coordinate attention's [N, C, H, 1] gate) is read by every unit there: at the stride J of an operand
- * spanning the axis, the box holding its one box [−p, r − 1 − p] for units 0 … n − 1 is size
- * r + (n − 1)·J, padding p + (n − 1)·J (its own stride kept, coordinate attention on 6×8 was stride
- * [6, 8]). Global operands are gates (mergeRF), not spread.
- */
-function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[]): (TensorRF | null)[] {
-  // loops, not Math.max(...): a sum of a million operands (scale.test.ts) overflows an argument list
-  const rank = shapes.reduce((m, s) => Math.max(m, s?.length ?? 0), 0);
-  const out = Array.from({ length: rank }, (_, k) => shapes.reduce((m, s) => Math.max(m, s ? (s[k - (rank - s.length)] ?? 1) : 1), 1));
-  return fields.map((f, i) => {
-    const shape = shapes[i];
-    if (!f || f.global || !shape) return f;
-    const shift = rank - shape.length;
-    // one unit broadcast, or a field of stride 0 there (expandRF; alignCorners from one unit)
-    const spread = f.dims.map((d, k) => (shape[d] === 1 || f.axes[k].j === 0) && out[d + shift] > 1);
-    if (!spread.some(Boolean)) return f;
-    const axes = f.axes.map((ax, k) => {
-      if (!spread[k]) return ax;
-      const n = out[f.dims[k] + shift];
-      const spans = fields.find((g, m) => g && !g.global && g.axes.length === f.axes.length && g.axes[k].j > 0 && (shapes[m]?.[g.dims[k]] ?? 1) > 1);
-      if (!spans && ax.j === 0) return ax;
-      const j = spans ? spans.axes[k].j : ax.j;
-      return { ...ax, r: ax.r + (n - 1) * j, j, p: ax.p + (n - 1) * j };
-    });
-    return { ...f, axes };
-  });
-}
-
 /** Tolerance when comparing effective strides and centres of merging paths (sums of float fractions). */
 const EPS = 1e-9;
 
@@ -373,6 +344,14 @@ export function mergeRF(
   if (candidates.length === 0) return null;
   // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
   const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);
+  // an axis at another dim in another operand (coordinate attention's concat of a pooled [N, C, H, 1]
+  // with a transposed [N, C, W, 1]: h and w along one dim) has no box of one stride: global
+  const end = (i: number, d: number) => d - (shapes?.[i]?.length ?? 0); // dims aligned from the last, as broadcasting aligns them
+  const ref = fields.indexOf(present[0]);
+  const moved = (f: TensorRF | null, i: number) => f !== null && !f.global && f.axes.length === present[0].axes.length && f.dims.some((d, k) => shapes?.[i]?.[d] !== 1 && end(i, d) !== end(ref, present[0].dims[k]));
+  if (shapes && fields.some(moved)) {
+    return { global: true, dims: present[0].dims, axes: present[0].axes };
+  }
   const sameStride = (a: number) => present.every((f) => Math.abs(f.axes[a].j - present[0].axes[a].j) <= EPS);
   const axes = present[0].axes.map((_, a) => {
     // one stride: every unit's boxes move together, so their union is a field (a Focus stem's four
@@ -382,7 +361,8 @@ export function mergeRF(
     for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];
     return best;
   });
-  const misaligned = present.some((f) =>
+  // global fields (no local path left) have no stride or centre to misalign
+  const misaligned = !present[0].global && present.some((f) =>
     f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS),
   );
   if (misaligned) {
