@@ -270,7 +270,8 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       at += x[ctx.plan.dim] ?? 0;
       return start;
     });
-    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs);
+    // pieces, never broadcast: a piece of one unit per spatial axis (a roll's last unit) is a path
+    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs, true);
   },
   run(ctx) {
     const { dim } = ctx.plan;

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { moveDims, spreadRF } from './receptive-field.js';
+import { expandRF, moveDims } from './receptive-field.js';
 import { reshapeRF } from './receptive-reshape.js';
 import { broadcastShapes, broadcastValue } from './broadcast.js';
 import { distinctAxes, normalizeAxis } from './axes.js';
@@ -171,7 +171,8 @@ export const expand: OpDef<Record<string, never>, null> = {
     const value = v && mayFold(ctx, numel(out)) ? broadcastValue(v, x, out) : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null };
   },
-  receptiveField: (ctx) => spreadRF(moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length), ctx.inputs[0], ctx.outputs[0]),
+  // a local field along an expanded axis: every unit reads the one box (stride 0, expandRF)
+  receptiveField: (ctx) => expandRF(moveDims(ctx.rf[0], (d) => d + ctx.outputs[0].length - ctx.inputs[0].length), ctx.inputs[0], ctx.outputs[0]),
   run: (ctx) => [broadcastTo(ctx.inputs[0], ctx.outputs[0])],
   vjp: expandVjp,
 };

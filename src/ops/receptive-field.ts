@@ -24,6 +24,7 @@ import { gcd } from './read-period.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
+import { spreadAxes } from './receptive-broadcast.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
@@ -251,6 +252,17 @@ export function spreadRF(rf: TensorRF | null, x: readonly number[], y: readonly 
 }
 
 /**
+ * A local field expanded along axes of size 1 in x (torch.onnx's expand_as): every unit there reads
+ * the one box, a stride of 0 (spreadAxes spreads it in a merge). Global fields as spreadRF.
+ */
+export function expandRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
+  if (!rf || rf.global) return spreadRF(rf, x, y);
+  const shift = y.length - x.length;
+  const flat = rf.dims.map((d) => (x[d - shift] ?? 1) === 1 && (y[d] ?? 1) > 1);
+  return flat.some(Boolean) ? { ...rf, axes: rf.axes.map((ax, k) => (flat[k] ? { ...ax, j: 0 } : ax)) } : rf;
+}
+
+/**
  * Whether operand i is broadcast over these dims of the merge's output (size 1 on each, its shape
  * right-aligned to the widest operand's rank, as broadcasting aligns it): a gate, not a path.
  */
@@ -297,22 +309,28 @@ const EPS = 1e-9;
 /**
  * Merge the fields of paths that meet (add, mul, concat). Paths are aligned when they share the
  * effective stride and centre; the field kept is the largest, and misalignment is reported.
- * An operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1) is global context,
- * not a spatial path: when spatial paths are present it is left out, so the field stays the local
- * one; on a 1×1 map, where no path is spatial, a global one is still left out while a local one is
- * there. A global operand of full spatial size (x + attention(x)) is a path: the merge is global.
+ * A global operand broadcast over the spatial axes (a squeeze-excitation gate: 1×1) is global
+ * context, not a spatial path: when local paths are present it is left out, so the field stays the
+ * local one (on a 1×1 map too). A local operand broadcast along some axes or all is a path, its
+ * field spread over them (spreadAxes). A global operand of full spatial size (x + attention(x)) is a
+ * path: the merge is global.
+ * `joined`: the operands are pieces laid side by side (a concat), never broadcast nor spread (a
+ * roll's last unit of an [N, C, L] signal is a path).
  */
 export function mergeRF(
   layer: string,
   given: (TensorRF | null)[],
   warn: (w: Omit<Warning, 'layer'>) => void,
   shapes?: readonly (readonly number[])[],
+  joined = false,
 ): TensorRF | null {
   // an empty operand (a concat's empty slice) brings no unit, so no field
-  const fields = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
+  const nonEmpty = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
+  const fields = shapes && !joined ? spreadAxes(nonEmpty, shapes) : nonEmpty;
   const all = fields.filter((f): f is TensorRF => f !== null);
-  const spatial = (f: TensorRF, i: number) => !f.global && !(shapes && shapes[i] && f.dims.every((d) => shapes[i][d] === 1));
-  const local = fields.flatMap((f, i) => (f !== null && spatial(f, i) ? [f] : []));
+  // a local operand is a path, broadcast or not (spreadAxes gave it the envelope of its reads); only
+  // a global one broadcast over the map is a gate (a squeeze-excitation's pooled summary)
+  const local = fields.flatMap((f) => (f !== null && !f.global ? [f] : []));
   // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
   // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate (a
   // 1×1 operand, or a 1×1 map spread back over the positions).
@@ -326,6 +344,14 @@ export function mergeRF(
   if (candidates.length === 0) return null;
   // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
   const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);
+  // an axis at another dim in another operand (coordinate attention's concat of a pooled [N, C, H, 1]
+  // with a transposed [N, C, W, 1]: h and w along one dim) has no box of one stride: global
+  const end = (i: number, d: number) => d - (shapes?.[i]?.length ?? 0); // dims aligned from the last, as broadcasting aligns them
+  const ref = fields.indexOf(present[0]);
+  const moved = (f: TensorRF | null, i: number) => f !== null && !f.global && f.axes.length === present[0].axes.length && f.dims.some((d, k) => shapes?.[i]?.[d] !== 1 && end(i, d) !== end(ref, present[0].dims[k]));
+  if (shapes && fields.some(moved)) {
+    return { global: true, dims: present[0].dims, axes: present[0].axes };
+  }
   const sameStride = (a: number) => present.every((f) => Math.abs(f.axes[a].j - present[0].axes[a].j) <= EPS);
   const axes = present[0].axes.map((_, a) => {
     // one stride: every unit's boxes move together, so their union is a field (a Focus stem's four
@@ -335,7 +361,8 @@ export function mergeRF(
     for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];
     return best;
   });
-  const misaligned = present.some((f) =>
+  // global fields (no local path left) have no stride or centre to misalign
+  const misaligned = !present[0].global && present.some((f) =>
     f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS),
   );
   if (misaligned) {

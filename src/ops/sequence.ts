@@ -28,7 +28,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { holdsIntegers } from '../tensor/dtype.js';
-import { globalOver, spreadRF } from './receptive-field.js';
+import { expandRF, globalOver } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -139,8 +139,9 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
     const vjpIntermediates = [{ shape: out, what: `the element of x each output copies (int32, ${fmtShape(out)})` }];
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null, vjpIntermediates };
   },
-  // a 1×1 summary tiled over the map is spread as an expanded one is: global context, a gate
-  receptiveField: (ctx) => spreadRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
+  // a 1×1 summary tiled over the map is spread as an expanded one is: global context, a gate; a
+  // local axis of one unit tiled is expanded (expandRF: every copy reads the one box)
+  receptiveField: (ctx) => expandRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
   run(ctx) {
     const x = ctx.inputs[0];
     const out = ctx.outputs[0];

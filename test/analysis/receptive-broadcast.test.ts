@@ -1,0 +1,66 @@
+/**
+ * Merges (add, mul) with a local operand of one unit along some spatial axes, or all, against
+ * PyTorch autograd unit by unit (scripts/goldens_rf_broadcast.py: positive weights, double precision,
+ * every output unit's footprint per axis): x · x[..., :1], x + a row of a conv, coordinate attention
+ * (x · a_h · a_w, gates [N, C, H, 1] and [N, C, 1, W]; over [d, h, w] each gate broadcast over two axes).
+ * Such an operand is read by every unit along the broadcast axis, so at the stride J of the operand
+ * that spans it its box [−p, r − 1 − p] grows to size r + (n − 1)·J, padding p + (n − 1)·J (n the
+ * merge's units there). The field reported was the broadcast operand's own, at its 1-unit map's
+ * stride: coordinate attention on 6×8 gave stride [6, 8] on its 6×8 output (unit (5, 7) at rows
+ * 30…35 of a 6-row input), and x · x[..., :1] size [1, 1], unit w's box [w, w] where it reads
+ * columns 0 and w (on a one-row map, and for one pixel x[..., 4:5, 1:2], the operand was taken for a
+ * squeeze-excitation gate and left out; only a global one is). Coordinate attention as its authors
+ * wrote it concatenates the H-pooled gate, transposed, with the W-pooled one along dim 2, so h and w
+ * run along one dim: merged axis by axis as if aligned, it gave stride [6, 1] on 6×8 (unit 5's rows
+ * 30…71); an axis at another dim in another operand now makes the merge global, which every unit's
+ * autograd box (the whole input) agrees with. Checked:
+ *   every unit's autograd box lies inside its reported box, the stride is the map's (1), and
+ *   (unpadded specs) the reported box is the tightest at that stride: P = max_x (x·J − lo_x),
+ *   r = max_x (hi_x − x·J) + P + 1 over the autograd boxes.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../helpers.js';
+
+interface Case {
+  name: string;
+  input: number[];
+  layers: Record<string, unknown>[];
+  clipped: boolean;
+  /** every unit's autograd box is the whole input on every axis (a global field is then exact) */
+  whole: boolean;
+  output: number[];
+  boxes: [number, number][][];
+}
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/rf-nd/broadcast.json', import.meta.url), 'utf8')) as { cases: Case[] };
+
+describe.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
+  const r = analyze({ name: 't', inputs: [{ name: 'x', shape: c.input }], layers: c.layers });
+  const last = r.layers[r.layers.length - 1];
+  const rf = last.receptiveField as { global: boolean; size: number[]; stride: number[]; padding: number[] };
+
+  it('the merge keeps the map\'s stride (1 on every axis), not the broadcast operand\'s; or it is global where every unit reads the whole input', () => {
+    expect(last.outputShape!.slice(2)).toEqual(c.output);
+    if (rf.global) expect(c.whole).toBe(true);
+    else expect(rf.stride).toEqual(c.output.map(() => 1));
+  });
+
+  it.skipIf(rf.global)('every unit reads inside its reported box', () => {
+    const outside = c.boxes.flatMap((boxes, a) =>
+      boxes.flatMap(([lo, hi], x) => {
+        const first = x * rf.stride[a] - rf.padding[a];
+        return first <= lo && hi <= first + rf.size[a] - 1 ? [] : [{ axis: a, unit: x, autograd: [lo, hi], reported: [first, first + rf.size[a] - 1] }];
+      }),
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it.skipIf(c.clipped || rf.global)('the box is the envelope of the autograd boxes at the reported stride', () => {
+    c.boxes.forEach((boxes, a) => {
+      const J = rf.stride[a];
+      const pTrue = Math.max(...boxes.map(([lo], x) => x * J - lo));
+      const rTrue = Math.max(...boxes.map(([, hi], x) => hi - x * J)) + pTrue + 1;
+      expect([rf.size[a], rf.padding[a]]).toEqual([rTrue, pTrue]);
+    });
+  });
+});
