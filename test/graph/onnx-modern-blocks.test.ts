@@ -103,6 +103,21 @@ describe('learned tensors read by an activation first (BiFPN fusion weights, a s
   });
 });
 
+describe('a sinusoidal position code computed in the graph (Range, Sin, Cos, ScatterND): analysed and run as PyTorch runs it', () => {
+  // found by the modern-block fuzz: ONNX Sin and Cos were unsupported, so every export without
+  // constant folding (or with dynamic axes) of a DETR/MAE-style position code was refused
+  it('sinepos 1×3×16×12: complete, 224 params, the run equals PyTorch\'s output (positions 0–191, arguments to 191 radians)', () => {
+    const t = truth.models.sinepos;
+    const r = analyzeOnnx('sinepos');
+    expect(r.totals.unsupported).toEqual([]);
+    expect(r.layers.filter((l) => ['Sin', 'Cos'].includes(l.source?.opType ?? '')).map((l) => l.op).sort()).toEqual(['cos', 'sin']);
+    expect(r.totals.params).toBe(t.params);
+    expect(r.outputs[0].shape).toEqual(t.output!.shape);
+    const run = runGraph(importOnnx(bytesOf('sinepos'), { inputShapes: {} }).graph, { input: tensor(t.input!.shape, t.input!.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(scaledError(run.outputs.output.data, t.output!.data)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
 describe('BATCHNORM_FOLDED where the exporter kept some batch norms (DenseNet\'s after a concat)', () => {
   it('preact_bn: conv-BN folded (8 channels), the BN after the concat kept; the note gives PyTorch\'s 1,416 (the folded graph: 1,408)', () => {
     const r = analyzeOnnx('preact_bn');
