@@ -17,12 +17,20 @@ stripped (dims and type kept, no data).
   clstok       ViT's class token at d = 64 (64 elements, read through Expand and Concat)
   slicedpos    a 400×32 position table sliced to the token count (exported without constant folding)
   crossmha     nn.MultiheadAttention with kdim = vdim = 48, and one with add_bias_kv (no folding)
+  bifpn_fast   EfficientDet's BiFPN fast normalised fusion: relu(w) / (Σ relu(w) + ε) over three
+               maps (the 3 weights are read by a Relu, then Div and Gather, before the Muls)
+  bifpn_soft   BiFPN's softmax fusion: softmax(w) over two maps (the 2 weights read by a Softmax)
+  sig_gate     a learned per-channel gate, x + sigmoid(g)·conv(x) (g read by a Sigmoid)
+  sinepos      a conv, plus a sinusoidal position code computed in forward (arange, exp, sin, cos,
+               slice assignment) over the 16·12 positions, exported without constant folding:
+               Range, Sin, Cos, ScatterND stay in the graph
   preact_bn    conv-BN-ReLU, then a concat and a BN no conv precedes (DenseNet's): in eval mode the
                exporter folds the first BN into the conv and keeps the second
 
 Run: /usr/bin/python3 scripts/export_modern_blocks.py   (Debian python3-torch, python3-onnx)
 """
 import json
+import math
 from pathlib import Path
 
 import onnx
@@ -108,6 +116,62 @@ class CrossMHA(nn.Module):
         return t + self.a2(t, t, t, need_weights=False)[0]
 
 
+class BiFPNFast(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c0 = nn.Conv2d(3, 8, 3, padding=1)
+        self.c1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.down = nn.Conv2d(8, 8, 3, 2, 1)
+        self.w = nn.Parameter(torch.tensor([0.7, -0.2, 1.3]))
+
+    def forward(self, x):
+        x = self.c0(x)
+        w = F.relu(self.w)
+        w = w / (w.sum() + 1e-4)
+        return w[0] * x + w[1] * self.c1(x) + w[2] * F.interpolate(self.down(x), scale_factor=2.0, mode="nearest")
+
+
+class BiFPNSoft(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c0 = nn.Conv2d(3, 8, 3, padding=1)
+        self.c1 = nn.Conv2d(8, 8, 1)
+        self.w = nn.Parameter(torch.tensor([0.4, 1.1]))
+
+    def forward(self, x):
+        x = self.c0(x)
+        w = torch.softmax(self.w, 0)
+        return w[0] * x + w[1] * self.c1(x)
+
+
+class SigGate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c0 = nn.Conv2d(3, 8, 3, padding=1)
+        self.c1 = nn.Conv2d(8, 8, 1)
+        self.g = nn.Parameter(torch.randn(1, 8, 1, 1))
+
+    def forward(self, x):
+        x = self.c0(x)
+        return x + torch.sigmoid(self.g) * self.c1(x)
+
+
+class SinePos(nn.Module):
+    def __init__(self, c=8):
+        super().__init__()
+        self.c = nn.Conv2d(3, c, 3, padding=1)
+
+    def forward(self, x):
+        x = self.c(x)
+        b, c, h, w = x.shape
+        pos = torch.arange(h * w, dtype=torch.float32).unsqueeze(1)
+        div = torch.exp(torch.arange(0, c, 2, dtype=torch.float32) * (-math.log(10000.0) / c))
+        pe = torch.zeros(h * w, c)
+        pe[:, 0::2] = torch.sin(pos * div)
+        pe[:, 1::2] = torch.cos(pos * div)
+        return x + pe.t().reshape(1, c, h, w)
+
+
 class PreActBN(nn.Module):
     def __init__(self):
         super().__init__()
@@ -129,6 +193,10 @@ MODELS = {
     "clstok": (ClsTok, [1, 3, 224, 192], True, False, None),
     "slicedpos": (SlicedPos, [1, 3, 224, 192], False, False, None),
     "crossmha": (CrossMHA, [1, 3, 224, 192], False, False, None),
+    "bifpn_fast": (BiFPNFast, [1, 3, 8, 8], True, True, None),
+    "bifpn_soft": (BiFPNSoft, [1, 3, 8, 8], True, True, None),
+    "sig_gate": (SigGate, [1, 3, 8, 8], True, True, None),
+    "sinepos": (SinePos, [1, 3, 16, 12], False, True, None),
     "preact_bn": (PreActBN, [1, 3, 16, 16], True, False, None),
 }
 

@@ -191,6 +191,13 @@ def main():
          [gd[torch.arange(2), gb[:, 0]]])
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
+    # --- sin, cos (appended: no random draws, so the cases above keep their values); arguments to
+    # 4,000 radians as a sinusoidal position code computes them (position · frequency)
+    case("sin x=[2,3,4]", "sin", {}, [x], [torch.sin(x)])
+    case("cos x=[2,3,4]", "cos", {}, [x], [torch.cos(x)])
+    big = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4) * 173.37
+    case("sin x=[2,3,4] up to 3,988 radians", "sin", {}, [big], [torch.sin(big)])
+    case("cos x=[2,3,4] up to 3,988 radians", "cos", {}, [big], [torch.cos(big)])
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}) + "\n")
     print(len(CASES), "cases,", OUT.stat().st_size, "bytes")
 

@@ -178,6 +178,10 @@ def main():
     case("gridSample nearest zeros: the grid has a zero gradient", "gridSample", {"mode": "nearest"}, [img, grid],
          lambda z, gr: F.grid_sample(z, gr, mode="nearest", padding_mode="zeros", align_corners=False))
 
+    # sin, cos (appended: no random draws, so the cases above keep their values)
+    case("sin [2,3,4]", "sin", {}, [x], torch.sin)
+    case("cos [2,3,4]", "cos", {}, [x], torch.cos)
+
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}) + "\n")
     print(len(CASES), "cases,", OUT.stat().st_size, "bytes")

@@ -36,7 +36,7 @@ import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh,
 import { logSoftmax } from '../ops/softmax.js';
 import { reduceSum, reduceMax, reduceMin, reduceL2, reduceProd, argMax, argMin } from '../ops/reduction.js';
 import { nonZero, gatherND } from '../ops/select.js';
-import { sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil, pow, mod, minimum, maximum } from '../ops/math.js';
+import { sqrt, exp, sin, cos, log, neg, abs, sign, reciprocal, floor, ceil, pow, mod, minimum, maximum } from '../ops/math.js';
 import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from '../ops/logic.js';
 import { constantOfShape, range, tile, cumSum, trilu } from '../ops/sequence.js';
 import { gatherElements, scatterElements, scatterND } from '../ops/scatter.js';
@@ -127,7 +127,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   ...familyOf('adaptiveMaxPool', adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d),
   ...familyOf('reduce', reduceSum, reduceMax, reduceMin, reduceL2, reduceProd),
   ...familyOf('argReduce', argMax, argMin),
-  ...familyOf('mathUnary', sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil),
+  ...familyOf('mathUnary', sqrt, exp, sin, cos, log, neg, abs, sign, reciprocal, floor, ceil),
   ...familyOf('mathBinary', pow, mod, minimum, maximum),
   ...familyOf('logic', equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where),
   ...familyOf('scatter', scatterND, scatterElements),

@@ -20,7 +20,7 @@ import type { LayerCost, OpDef, Shape } from '../ops/types.js';
  * `adaptiveAvgPoolNd` (their 1-D and 3-D forms), `adaptiveMaxPool` (adaptiveMaxPool1d/2d/3d: every tool treats the three alike), `quantize` (quantize, dequantize, dynamic quantize), `quantConv`
  * (QLinearConv, ConvInteger), `quantMatmul` (QLinearMatMul, MatMulInteger), `quantArithmetic`
  * (com.microsoft QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearConcat), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
- * `mathUnary` (sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil), `mathBinary` (pow, mod,
+ * `mathUnary` (sqrt, exp, sin, cos, log, neg, abs, sign, reciprocal, floor, ceil), `mathBinary` (pow, mod,
  * minimum, maximum), `logic` (comparisons, and/or/xor/not, where), `scatter` (scatterND,
  * scatterElements).
  */

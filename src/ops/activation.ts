@@ -47,6 +47,7 @@ export const relu = elementwise({
   summary: 'max(0, x)',
   pytorch: 'torch.nn.ReLU',
   attrs: none,
+  foldsConstantOperands: true, // a learned tensor rectified (EfficientDet's BiFPN fusion weights, relu(w) / (Σ relu(w) + ε)) is read by Relu alone
   flopsPerElement: 1,
   // NaN stays NaN (PyTorch's relu is clamp_min, which keeps it), −0 gives +0
   fn: () => (x) => (x > 0 || x !== x ? x : 0),
@@ -100,6 +101,7 @@ export const sigmoid = elementwise({
   summary: '1 / (1 + exp(−x))',
   pytorch: 'torch.nn.Sigmoid',
   attrs: none,
+  foldsConstantOperands: true, // a learned gate (x + sigmoid(g)·f(x)) is read by Sigmoid alone
   flopsPerElement: 4,
   fn: () => sigmoidOf,
   kernel: () => (x, out) => {

@@ -4,6 +4,8 @@
  * (shape arithmetic: Swin's window partition computes pads with Mod, ViT's position code Pow/Sqrt).
  *
  *   sqrt √x · exp eˣ · log ln x · neg −x · abs |x| · reciprocal 1/x · floor ⌊x⌋ · ceil ⌈x⌉
+ *   sin, cos   in float64 of the float32 input, rounded once (sinusoidal position codes: torch.sin of
+ *              arange·freq, arguments in the thousands of radians)
  *   sign       −1 (x < 0), 0 (x = ±0 or NaN), 1 (x > 0): torch.sign (ONNX Sign)
  *   pow        xʸ (ONNX Pow; int64 inputs stay integer)
  *   mod        fmod = false: a − b·⌊a/b⌋, the sign of the divisor (torch.remainder, ONNX Mod fmod 0,
@@ -14,7 +16,7 @@
  * FLOPs: 1 per output element per operation (a k-input Min does k − 1 comparisons); floor and ceil
  * count 1 (a rounding), sign 1 (a comparison). Receptive fields pass through (unary) or merge as add's (mergeRF).
  * VJPs (PyTorch autograd; broadcast operands sum the gradient over their broadcast dims): sqrt
- * g/(2y), exp g·y, log g/x, neg −g, abs g·sign(x) (0 at 0), reciprocal −g·y², floor, ceil and sign 0;
+ * g/(2y), exp g·y, log g/x, sin g·cos x, cos −g·sin x, neg −g, abs g·sign(x) (0 at 0), reciprocal −g·y², floor, ceil and sign 0;
  * pow ∂x = g·e·x^(e−1), ∂e = g·y·ln x; mod ∂a = g, ∂b = −g·⌊a/b⌋ (fmod: trunc); minimum and
  * maximum send g to the inputs that attain the extremum, split evenly on ties.
  */
@@ -31,6 +33,8 @@ export const sqrt = unaryOp({
   grad: () => (_x, y) => 1 / (2 * y),
 });
 export const exp = unaryOp({ name: 'exp', summary: 'Element-wise eˣ', pytorch: 'torch.exp', flops: 1, fn: () => Math.exp, integerOut: () => false, grad: () => (_x, y) => y });
+export const sin = unaryOp({ name: 'sin', summary: 'Element-wise sine (radians)', pytorch: 'torch.sin', flops: 1, fn: () => Math.sin, integerOut: () => false, grad: () => (x) => Math.cos(x) });
+export const cos = unaryOp({ name: 'cos', summary: 'Element-wise cosine (radians)', pytorch: 'torch.cos', flops: 1, fn: () => Math.cos, integerOut: () => false, grad: () => (x) => -Math.sin(x) });
 export const log = unaryOp({
   name: 'log',
   summary: 'Element-wise natural logarithm',

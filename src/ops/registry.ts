@@ -32,7 +32,7 @@ import { reshape, transpose, squeeze, unsqueeze, expand } from './movement.js';
 import { split, slice, pad, gather } from './indexing.js';
 import { reduceMean, reduceSum, reduceMax, reduceMin, reduceL2, reduceProd, argMax, argMin } from './reduction.js';
 import { nonZero, gatherND } from './select.js';
-import { sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil, pow, mod, minimum, maximum } from './math.js';
+import { sqrt, exp, sin, cos, log, neg, abs, sign, reciprocal, floor, ceil, pow, mod, minimum, maximum } from './math.js';
 import { equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where } from './logic.js';
 import { constantOfShape, range, tile, cumSum, trilu } from './sequence.js';
 import { gatherElements, scatterElements, scatterND } from './scatter.js';
@@ -141,7 +141,7 @@ export const OPS: readonly OpDef[] = [
   identity,
   reduceMean,
   reduceSum, reduceMax, reduceMin, reduceL2, argMax, argMin,
-  sqrt, exp, log, neg, abs, sign, reciprocal, floor, ceil, pow, mod, minimum, maximum,
+  sqrt, exp, sin, cos, log, neg, abs, sign, reciprocal, floor, ceil, pow, mod, minimum, maximum,
   equal, less, greater, lessOrEqual, greaterOrEqual, logicalAnd, logicalOr, logicalXor, logicalNot, where,
   constantOfShape, range, tile, cumSum, trilu,
   gatherElements, scatterND,

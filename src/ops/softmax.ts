@@ -86,7 +86,8 @@ function along(name: string, summary: string, pytorch: string, run: (ctx: RunCon
   };
 }
 
-export const softmax = along(
+// a learned tensor normalised (BiFPN's softmax fusion weights, softmax(w)) is read by Softmax alone
+export const softmax: OpDef<SoftmaxAttrs, Plan> = { ...along(
   'softmax',
   'exp(x) / Σ exp(x) along dim',
   'torch.nn.Softmax',
@@ -112,7 +113,7 @@ export const softmax = along(
     });
     return [tensor(x.shape, out)];
   },
-);
+), foldsConstantOperands: true };
 
 export const logSoftmax = along(
   'logSoftmax',

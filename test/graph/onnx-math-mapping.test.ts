@@ -21,6 +21,8 @@ describe('ONNX math and logic nodes', () => {
   it.each([
     ['Sqrt', 'sqrt'],
     ['Exp', 'exp'],
+    ['Sin', 'sin'],
+    ['Cos', 'cos'],
     ['Log', 'log'],
     ['Neg', 'neg'],
     ['Abs', 'abs'],

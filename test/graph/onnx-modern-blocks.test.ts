@@ -85,6 +85,39 @@ describe('parameters read through Slice, Expand and Concat count as PyTorch\'s p
   });
 });
 
+describe('learned tensors read by an activation first (BiFPN fusion weights, a sigmoid gate) count as parameters', () => {
+  // each was found by a differential fuzz of modern blocks against PyTorch: the Relu, Softmax or
+  // Sigmoid reading the initializer was a layer that counted none, and what read its output was no
+  // initializer's reader either (BiFPN: 2,122 against PyTorch's 2,125)
+  it.each([
+    ['bifpn_fast', 'relu(w) / (Σ relu(w) + 1e-4) over three maps: 1,395 (was 1,392, the 3 fusion weights lost)'],
+    ['bifpn_soft', 'softmax(w) over two maps: 298 (was 296)'],
+    ['sig_gate', 'x + sigmoid(g)·conv(x), g of [1, 8, 1, 1]: 304 (was 296)'],
+  ])('%s: %s; the run equals PyTorch\'s output', (name) => {
+    const t = truth.models[name];
+    const r = analyzeOnnx(name);
+    expect(r.totals.complete).toBe(true);
+    expect(r.totals.params).toBe(t.params);
+    const run = runGraph(importOnnx(bytesOf(name), { inputShapes: {} }).graph, { input: tensor(t.input!.shape, t.input!.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(scaledError(run.outputs.output.data, t.output!.data)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('a sinusoidal position code computed in the graph (Range, Sin, Cos, ScatterND): analysed and run as PyTorch runs it', () => {
+  // found by the modern-block fuzz: ONNX Sin and Cos were unsupported, so every export without
+  // constant folding (or with dynamic axes) of a DETR/MAE-style position code was refused
+  it('sinepos 1×3×16×12: complete, 224 params, the run equals PyTorch\'s output (positions 0–191, arguments to 191 radians)', () => {
+    const t = truth.models.sinepos;
+    const r = analyzeOnnx('sinepos');
+    expect(r.totals.unsupported).toEqual([]);
+    expect(r.layers.filter((l) => ['Sin', 'Cos'].includes(l.source?.opType ?? '')).map((l) => l.op).sort()).toEqual(['cos', 'sin']);
+    expect(r.totals.params).toBe(t.params);
+    expect(r.outputs[0].shape).toEqual(t.output!.shape);
+    const run = runGraph(importOnnx(bytesOf('sinepos'), { inputShapes: {} }).graph, { input: tensor(t.input!.shape, t.input!.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20 });
+    expect(scaledError(run.outputs.output.data, t.output!.data)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
 describe('BATCHNORM_FOLDED where the exporter kept some batch norms (DenseNet\'s after a concat)', () => {
   it('preact_bn: conv-BN folded (8 channels), the BN after the concat kept; the note gives PyTorch\'s 1,416 (the folded graph: 1,408)', () => {
     const r = analyzeOnnx('preact_bn');

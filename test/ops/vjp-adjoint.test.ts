@@ -69,6 +69,13 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 const SURROGATE = (c: Instance) => c.op === 'sigmoidLut' && c.attributes.interpolate !== true;
 
 /**
+ * sin and cos at a position code's arguments (thousands of radians, a forward golden): float32's
+ * spacing there (2.4e-4 at 4,000) is coarser than EPS, so a difference quotient says nothing; their
+ * vjps are checked at N(0, 1) inputs here and against PyTorch (test/fixtures/vjp/math.json).
+ */
+const COARSE = (c: Instance) => (c.op === 'sin' || c.op === 'cos') && c.inputs.some((x) => x.data.some((v) => Math.abs(v) > 100));
+
+/**
  * Inputs held still, by op: gridSample's grid is piecewise bilinear in its coordinates with a kink
  * at every pixel line (≈ 0.6 % of coordinates within ε of one here), so central differences
  * straddle kinks; its gradient is checked against PyTorch's in the VJP goldens instead.
@@ -101,7 +108,7 @@ const instances = new Map<string, Instance[]>(differentiable.map((op) => [op.nam
 for (const c of EXTRA) instances.get(c.op)?.push(c);
 for (const c of [...VJP_CASES, ...GOLDEN_CASES]) {
   const list = instances.get(c.op);
-  if (list && !SURROGATE(c) && list.length < PER_OP && size(c) <= MAX_ELEMENTS && !list.some((i) => i.name === c.name)) list.push(c);
+  if (list && !SURROGATE(c) && !COARSE(c) && list.length < PER_OP && size(c) <= MAX_ELEMENTS && !list.some((i) => i.name === c.name)) list.push(c);
 }
 
 describe('⟨vjp(g), v⟩ = ⟨g, J·v⟩ by central differences, for every operator with a vjp', () => {

@@ -9,6 +9,8 @@ const direct = (op: string): NodeMapper => (ctx) => ctx.same(op);
 export const MATH_MAPPERS: Record<string, NodeMapper> = {
   Sqrt: direct('sqrt'),
   Exp: direct('exp'),
+  Sin: direct('sin'),
+  Cos: direct('cos'),
   Log: direct('log'),
   Neg: direct('neg'),
   Abs: direct('abs'),
