@@ -6,8 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
+
+// the README's --out command writes here (removed after the file's tests, as test/temp-dirs.test.ts asks)
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-docs-facts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const read = (p: string) => readFileSync(new URL(`../${p}`, import.meta.url), 'utf8');
 
@@ -40,15 +44,10 @@ describe('docs agree with the files that decide them', () => {
     // the command the README shows writing that file, run as the CLI runs it, into a temporary folder
     const shown = readme.split('\n').find((l) => l.startsWith('npx convlens analyze') && l.includes(`--out ${file}`));
     expect(shown).toBeDefined();
-    const dir = mkdtempSync(path.join(tmpdir(), 'convlens-docs-facts-'));
-    try {
-      const out = path.join(dir, path.basename(file));
-      const argv = shown!.replace(/#.*$/, '').trim().split(/\s+/).slice(2).map((a) => (a === file ? out : a));
-      const err: string[] = [];
-      expect(await main(argv, { out: () => {}, err: (t) => err.push(t) })).toBe(0);
-      expect(err).toEqual([`convlens: wrote the md report to ${out} (${bytes} bytes)`]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const out = path.join(tmp, path.basename(file));
+    const argv = shown!.replace(/#.*$/, '').trim().split(/\s+/).slice(2).map((a) => (a === file ? out : a));
+    const err: string[] = [];
+    expect(await main(argv, { out: () => {}, err: (t) => err.push(t) })).toBe(0);
+    expect(err).toEqual([`convlens: wrote the md report to ${out} (${bytes} bytes)`]);
   });
 });
