@@ -345,10 +345,11 @@ export function mergeRF(
   // fields over a different number of axes (a 1-D path beside a 2-D one) have no common axes: the first path's count is kept
   const present = candidates.filter((f) => f.axes.length === candidates[0].axes.length);
   // an axis at another dim in another operand (coordinate attention's concat of a pooled [N, C, H, 1]
-  // with a transposed [N, C, W, 1]: h and w along one dim) has no box of one stride: global
+  // with a transposed [N, C, W, 1]: h and w along one dim; a one-unit slice transposed) has no box of one
+  // stride: global, whatever the operands' order (a size-1 dim skipped here let add(x, t) keep t's axes swapped)
   const end = (i: number, d: number) => d - (shapes?.[i]?.length ?? 0); // dims aligned from the last, as broadcasting aligns them
   const ref = fields.indexOf(present[0]);
-  const moved = (f: TensorRF | null, i: number) => f !== null && !f.global && f.axes.length === present[0].axes.length && f.dims.some((d, k) => shapes?.[i]?.[d] !== 1 && end(i, d) !== end(ref, present[0].dims[k]));
+  const moved = (f: TensorRF | null, i: number) => f !== null && !f.global && f.axes.length === present[0].axes.length && f.dims.some((d, k) => end(i, d) !== end(ref, present[0].dims[k]));
   if (shapes && fields.some(moved)) {
     return { global: true, dims: present[0].dims, axes: present[0].axes };
   }

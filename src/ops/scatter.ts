@@ -206,7 +206,8 @@ export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis
     }
     return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: ctx.attrs.reduction === 'none' ? 0 : numel(upd) }, plan: { axis }, vjpIntermediates: scatterElementsVjpIntermediates(x, upd, ctx.attrs.reduction) };
   },
-  receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
+  // updates are written where the indices say, not broadcast: pieces (joined), never spread
+  receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]], true),
   run(ctx) {
     const [x, idx, upd] = ctx.inputs;
     const to = gatherElementsSources(x.shape, idx.data, idx.shape, ctx.plan.axis, badIndices({ data: x.shape, indices: idx.shape }));
@@ -285,7 +286,8 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
       : [];
     return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise }, plan: null, vjpIntermediates };
   },
-  receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]]),
+  // updates are written where the indices say, not broadcast: pieces (joined), never spread
+  receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]], true),
   run(ctx) {
     const [x, idx, upd] = ctx.inputs;
     const fail = badIndices({ data: x.shape, indices: idx.shape, updates: upd.shape });
