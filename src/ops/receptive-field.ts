@@ -363,8 +363,10 @@ export function mergeRF(
     return best;
   });
   // global fields (no local path left) have no stride or centre to misalign
+  // nor a spread operand a centre of its own: its box is the envelope of every unit's reads (x · x[..., :1])
+  const spreadOut = new Set(fields.filter((f, i) => f !== nonEmpty[i]));
   const misaligned = !present[0].global && present.some((f) =>
-    f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS),
+    f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || (!spreadOut.has(f) && !spreadOut.has(present[0]) && Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS)),
   );
   if (misaligned) {
     const strides = present[0].axes.every((_, a) => sameStride(a));

@@ -43,3 +43,24 @@ describe('receptive fields of merges whose operands are not broadcast', () => {
     expect(rf).toMatchObject({ global: true, size: [6, 8] });
   });
 });
+
+describe('a spread operand is not a misaligned path', () => {
+  it("x · x[..., :1] on 6×8: [1, 8] padding [0, 7] and no MISALIGNED_PATHS (the spread box's centre, −3.5, is the envelope's, not a path's; it warned 'different centres')", () => {
+    const r = analyze({ inputs, layers: [{ name: 's', op: 'slice', inputs: ['x'], starts: [0], ends: [1], axes: [3] }, { name: 'm', op: 'mul', inputs: ['x', 's'] }] } as never);
+    expect(layer(r, 'm').receptiveField).toMatchObject({ size: [1, 8], stride: [1, 1], padding: [0, 7] });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
+  });
+
+  it('x[..., ::2, ::2] + x[..., 1::2, 1::2] (no operand spread: both 3×4) still warns: one stride, centres 0 and 1 apart', () => {
+    const r = analyze({
+      inputs,
+      layers: [
+        { name: 'even', op: 'slice', inputs: ['x'], starts: [0, 0], ends: [6, 8], axes: [2, 3], steps: [2, 2] },
+        { name: 'odd', op: 'slice', inputs: ['x'], starts: [1, 1], ends: [6, 8], axes: [2, 3], steps: [2, 2] },
+        { name: 'sum', op: 'add', inputs: ['even', 'odd'] },
+      ],
+    } as never);
+    expect(layer(r, 'sum').receptiveField).toMatchObject({ size: [2, 2], stride: [2, 2] });
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS').length).toBe(1);
+  });
+});
