@@ -29,12 +29,17 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+/** The most edits a suggestion for `word` may be away: max(2, ⌊length/3⌋) unless given, and fewer than its length (the header). */
+export function suggestionLimit(word: string, maxDistance?: number): number {
+  return Math.min(maxDistance ?? Math.max(2, Math.floor(word.length / 3)), word.length - 1);
+}
+
 /** The candidate closest to `word`, or undefined when none is within `maxDistance` edits. */
 export function closest(word: string, candidates: readonly string[], maxDistance?: number): string | undefined {
   const w = word.toLowerCase();
   const sameButCase = candidates.find((c) => c.toLowerCase() === w);
   if (sameButCase !== undefined) return sameButCase;
-  const limit = Math.min(maxDistance ?? Math.max(2, Math.floor(word.length / 3)), word.length - 1);
+  const limit = suggestionLimit(word, maxDistance);
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

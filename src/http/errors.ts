@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { FORM_MAX_FIELDS, FORM_MAX_FILES } from '../limits.js';
-import { editDistance } from '../suggest.js';
+import { editDistance, suggestionLimit } from '../suggest.js';
 import type { ErrorCode } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -271,7 +271,7 @@ export function nearestRoute(routes: readonly RouteEntry[], method: string, path
       if (url.includes('*') || (!filled && url.includes(':'))) continue;
       const word = (filled ? segments.map((s, i) => (parts[i].startsWith(':') ? parts[i] : s)).join('/') : path).toLowerCase();
       if (word.length > SUGGEST_MAX_CHARS) continue;
-      const limit = Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1);
+      const limit = suggestionLimit(word);
       if (Math.abs(url.length - word.length) > limit) continue;
       const d = editDistance(word, url.toLowerCase());
       if (d <= limit && d < bestDistance) {

@@ -3,6 +3,7 @@
  * unit, or of stride 0 (expand, tile of one unit, alignCorners upsampling from one unit), along an
  * axis the merge spans is read by every unit there.
  */
+import { broadcastShapes } from './broadcast.js';
 import type { TensorRF } from './types.js';
 
 /**
@@ -13,9 +14,20 @@ import type { TensorRF } from './types.js';
  * [6, 8]). Global operands are gates (mergeRF), not spread.
  */
 export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[]): (TensorRF | null)[] {
-  // loops, not Math.max(...): a sum of a million operands (scale.test.ts) overflows an argument list
-  const rank = shapes.reduce((m, s) => Math.max(m, s?.length ?? 0), 0);
-  const out = Array.from({ length: rank }, (_, k) => shapes.reduce((m, s) => Math.max(m, s ? (s[k - (rank - s.length)] ?? 1) : 1), 1));
+  const out = broadcastShapes(shapes.filter((s) => s != null));
+  if (!out) return fields;
+  const rank = out.length;
+  // per axis (by count of axes and index): the stride of the first local operand spanning it, found
+  // once, not per spread operand (a merge of many one-unit operands would search them all each time)
+  const spanning = new Map<string, number | null>();
+  const strideSpanning = (axes: number, k: number): number | null => {
+    const key = `${axes}:${k}`;
+    if (!spanning.has(key)) {
+      const g = fields.find((g, m) => g && !g.global && g.axes.length === axes && g.axes[k].j > 0 && (shapes[m]?.[g.dims[k]] ?? 1) > 1);
+      spanning.set(key, g ? g.axes[k].j : null);
+    }
+    return spanning.get(key)!;
+  };
   return fields.map((f, i) => {
     const shape = shapes[i];
     if (!f || f.global || !shape) return f;
@@ -26,9 +38,9 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
     const axes = f.axes.map((ax, k) => {
       if (!spread[k]) return ax;
       const n = out[f.dims[k] + shift];
-      const spans = fields.find((g, m) => g && !g.global && g.axes.length === f.axes.length && g.axes[k].j > 0 && (shapes[m]?.[g.dims[k]] ?? 1) > 1);
-      if (!spans && ax.j === 0) return ax;
-      const j = spans ? spans.axes[k].j : ax.j;
+      const spans = strideSpanning(f.axes.length, k);
+      if (spans === null && ax.j === 0) return ax;
+      const j = spans ?? ax.j;
       return { ...ax, r: ax.r + (n - 1) * j, j, p: ax.p + (n - 1) * j };
     });
     return { ...f, axes };
