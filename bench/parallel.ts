@@ -38,6 +38,8 @@ import { loadConfig } from '../src/config.js';
 import { loadGraph } from '../src/graph/load.js';
 import { callOperator } from '../src/http/compute.js';
 import { BINARY_FACTOR } from '../src/http/admission.js';
+import { plainBodyBuffer } from '../src/http/body.js';
+import { BodyLease, SharedBodyPool } from '../src/http/shared-bodies.js';
 import { chargeTo, MemoryBudget } from '../src/memory-budget.js';
 import type { Reservation } from '../src/memory-budget.js';
 import { runGraph } from '../src/runtime/execute.js';
@@ -124,7 +126,14 @@ export async function parallelBench(): Promise<void> {
   const x = tensor(shape, random(128 * 112 * 112, 1));
   const w = tensor([128, 128, 3, 3], random(128 * 128 * 9, 2));
   const b = tensor([128], random(128, 3));
-  const call = (): OperatorCall => ({ name: 'conv2d', inputs: [tensor(shape, x.data.slice())], attributes: { padding: 1 }, weights: { weight: tensor(w.shape, w.data.slice()), bias: tensor(b.shape, b.data.slice()) }, training: false, seed: 0, maxElements: 1 << 26 });
+  const call = (into: (n: number) => Float32Array = (n) => new Float32Array(n)): OperatorCall => {
+    const copy = (a: Float32Array) => {
+      const t = into(a.length);
+      t.set(a);
+      return t;
+    };
+    return { name: 'conv2d', inputs: [tensor(shape, copy(x.data))], attributes: { padding: 1 }, weights: { weight: tensor(w.shape, copy(w.data)), bias: tensor(b.shape, copy(b.data)) }, training: false, seed: 0, maxElements: 1 << 26 };
+  };
 
   // the kernel alone: a one-conv graph run by this thread, then by this thread leading a partner
   const graph = loadGraph({ kind: 'spec', spec: { name: 'conv', inputs: [{ name: 'x', shape }], layers: [{ name: 'conv', op: 'conv2d', outChannels: 128, kernelSize: 3, padding: 1 }] } }).graph;
@@ -188,8 +197,17 @@ export async function parallelBench(): Promise<void> {
   const budget = new MemoryBudget(2 ** 40);
   const reservations: Reservation[] = [];
   const charges: ReturnType<typeof chargeTo>[] = [];
+  // the route reads a large .npy part into a shared buffer its app keeps (http/shared-bodies.ts) when
+  // the workers split layers, as the two-worker pool's do: the partners then read x in place. Taken
+  // here, before the clock, as the route has its body read before it calls the pool; given back once
+  // the answer is in, as the route does once it is sent
+  const bodies = new SharedBodyPool();
+  const leases: (BodyLease | null)[] = [];
   const request = (side: number) => {
-    next[side] = call();
+    leases[side]?.end(true);
+    leases[side] = side >> 1 ? new BodyLease(bodies, plainBodyBuffer) : null;
+    const lease = leases[side];
+    next[side] = call(lease ? (n) => new Float32Array(lease.buffer(n * 4).buffer, 0, n) : undefined);
     const share = BINARY_FACTOR * [...next[side].inputs, ...Object.values(next[side].weights)].reduce((n, t) => n + t.data.byteLength, 0);
     reservations[side]?.release();
     reservations[side] = budget.tryReserve(share)!;

@@ -12,7 +12,8 @@ import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
 import { erfRoutes } from './http/erf.js';
-import { isJsonCharset, jsonBody, parseJsonBytes, readBinary } from './http/body.js';
+import { isJsonCharset, jsonBody, parseJsonBytes, plainBodyBuffer, readBinary } from './http/body.js';
+import { sharedBodies } from './http/shared-bodies.js';
 import { admission, admissionOf, bodyCharge, lingerOnClose } from './http/admission.js';
 import multipart from '@fastify/multipart';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
@@ -21,7 +22,7 @@ import { docsRoutes } from './http/docs.js';
 import { PROBE_ROUTES, security, trustProxy } from './http/security.js';
 import { jobsRoutes } from './http/jobs.js';
 import { createJobQueue } from './jobs/index.js';
-import { createPool } from './runtime/pool.js';
+import { createPool, runThreads } from './runtime/pool.js';
 import type { TaskPool } from './runtime/pool.js';
 import { CLOSE_START_MS, FORM_MAX_FIELDS, FORM_MAX_FILES } from './limits.js';
 
@@ -60,6 +61,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   // closing: what has a worker by then runs on, the rest is 503 NOT_READY (runtime/pool.ts stopStarting)
   if (!pool) app.addHook('preClose', async () => ownPool.stopStarting(CLOSE_START_MS));
   const metrics = createMetrics(ownPool);
+  // workers split large layers with partner threads: large .npy tensors are read into shared memory, which the partners read in place (http/shared-bodies.ts)
+  const bodies = runThreads(config, ownPool.threads) > 1 ? sharedBodies(app, plainBodyBuffer, metrics.registry) : null;
   ownPool.onTask = (task, seconds, outcome) => metrics.tasks.observe({ task, outcome }, seconds);
   // Once closing, answers end their keep-alive connections, so close() waits for in-flight
   // requests only, not for idle sockets a client keeps open.
@@ -127,7 +130,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     );
   });
   app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (request, payload, done) => {
-    readBinary(payload, config.BODY_LIMIT, 'BODY_LIMIT', bodyCharge(request)).then(
+    const tensor = request.headers['content-type'] === 'application/x-npy' ? bodies?.leaseOf(request) : undefined;
+    readBinary(payload, config.BODY_LIMIT, 'BODY_LIMIT', bodyCharge(request), tensor).then(
       (buf) => done(null, buf),
       (err: Error) => done(err, undefined),
     );
@@ -141,7 +145,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(admission, { config, pool: ownPool, metrics });
   await app.register(metricsRoutes, { metrics });
   await app.register(restRoutes, { pool: ownPool, fileLimit: config.BODY_LIMIT });
-  await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
+  await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES, ...(bodies && { tensorsOf: bodies.leaseOf }) });
   await app.register(erfRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
   const jobs = createJobQueue(config, ownPool, app.log, admissionOf(app)?.budget);

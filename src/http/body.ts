@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { ConvlensError } from '../errors.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
+import type { BodyAllocator } from './shared-bodies.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
 const OWNED = new WeakSet<ArrayBufferLike>();
@@ -25,8 +26,19 @@ export function adopt(bytes: Uint8Array): void {
   if (bytes.buffer instanceof ArrayBuffer) OWNED.add(bytes.buffer);
 }
 
-function allocate(size: number): Buffer {
+/** A body's buffer of `size` bytes in an ArrayBuffer of its own, owned here. */
+export function plainBodyBuffer(size: number): Buffer {
   const out = Buffer.allocUnsafeSlow(size);
+  OWNED.add(out.buffer);
+  return out;
+}
+
+/** Every body's bytes in plain ArrayBuffers; the compute routes read large .npy parts into shared ones (shared-bodies.ts). */
+const PLAIN: BodyAllocator = { buffer: plainBodyBuffer, unused: () => undefined };
+
+/** A buffer from `alloc`, owned here (a SharedArrayBuffer's is handed to a worker without a copy). */
+function allocated(alloc: BodyAllocator, size: number): Buffer {
+  const out = alloc.buffer(size);
   OWNED.add(out.buffer);
   return out;
 }
@@ -42,7 +54,8 @@ export const tooLarge = (limit: number, name: string, what = 'the body') =>
 export type Charge = (bytes: number, part?: 'file' | 'json' | 'wire') => void;
 
 /** A stream's bytes into one buffer: of `capacity` bytes when an upper bound is known, else assembled once at the end. */
-export async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge): Promise<Buffer> {
+export async function readInto(stream: AsyncIterable<Buffer>, capacity: number | null, limit: number, overflow: () => Error, charge?: Charge, alloc: BodyAllocator = PLAIN): Promise<Buffer> {
+  const allocate = (size: number) => allocated(alloc, size);
   if (capacity !== null) {
     const out = allocate(capacity);
     let at = 0;
@@ -57,6 +70,7 @@ export async function readInto(stream: AsyncIterable<Buffer>, capacity: number |
     if (at >= capacity / 2) return out.subarray(0, at);
     const exact = allocate(at);
     out.copy(exact, 0, 0, at);
+    alloc.unused(out);
     return exact;
   }
   const chunks: Buffer[] = [];
@@ -83,12 +97,12 @@ export function contentLength(headers: IncomingMessage['headers'] | undefined): 
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-export async function readBinary(stream: IncomingMessage | Readable, limit: number, limitName = 'BODY_LIMIT', charge?: Charge): Promise<Buffer> {
+export async function readBinary(stream: IncomingMessage | Readable, limit: number, limitName = 'BODY_LIMIT', charge?: Charge, alloc?: BodyAllocator): Promise<Buffer> {
   const declared = contentLength((stream as IncomingMessage).headers);
   if (declared !== null && declared > limit) throw tooLarge(limit, limitName);
   const longer = () =>
     declared === null ? tooLarge(limit, limitName) : new ConvlensError('INCOMPLETE_BODY', `the body is longer than its Content-Length ${declared}`, { path: 'body' });
-  const out = await readInto(stream as AsyncIterable<Buffer>, declared, limit, longer, charge && ((n) => charge(n)));
+  const out = await readInto(stream as AsyncIterable<Buffer>, declared, limit, longer, charge && ((n) => charge(n)), alloc);
   if (declared !== null && out.length !== declared) {
     throw new ConvlensError('INCOMPLETE_BODY', `the body ended after ${out.length} of ${declared} bytes (Content-Length)`, { path: 'body' });
   }

@@ -21,6 +21,7 @@ import { closest } from '../suggest.js';
 import { dict, own } from '../records.js';
 import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson, onnxFromBase64, transferable } from './body.js';
+import type { BodyAllocator } from './shared-bodies.js';
 import { readForm } from './form.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
@@ -76,7 +77,7 @@ export function fieldsOf(value: unknown, where: 'body' | 'request'): Record<stri
 /** The file part a raw .npy body is read as: the operator's first input. */
 const RAW_NPY_PART = '0';
 
-async function readBody(request: FastifyRequest, route: Route, limits: { fileLimit: number; fieldLimit: number }): Promise<Body | RawBody> {
+async function readBody(request: FastifyRequest, route: Route, limits: { fileLimit: number; fieldLimit: number; tensorsOf?: ComputeOptions['tensorsOf'] }): Promise<Body | RawBody> {
   const query = request.query as Record<string, unknown>;
   if (Buffer.isBuffer(request.body) && request.headers['content-type'] === 'application/x-npy') {
     if (route !== 'operator') {
@@ -103,7 +104,7 @@ async function readBody(request: FastifyRequest, route: Route, limits: { fileLim
     if (request.body instanceof RawJson) return { fields: request.body, files: new Map() };
     return { fields: fieldsOf(request.body, 'body'), files: new Map() };
   }
-  return readForm(request, { ...limits, charge: bodyCharge(request) }) as Promise<Body | RawBody>;
+  return readForm(request, { ...limits, charge: bodyCharge(request), tensors: limits.tensorsOf?.(request) }) as Promise<Body | RawBody>;
 }
 
 /**
@@ -336,11 +337,13 @@ export interface ComputeOptions {
   fieldLimit?: number;
   /** MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
+  /** Where a request's .npy parts are read: large ones into shared memory when the workers split layers (http/shared-bodies.ts). */
+  tensorsOf?: (request: FastifyRequest) => BodyAllocator;
 }
 
 export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions): Promise<void> {
   const { pool, maxElements } = opts;
-  const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
+  const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity, tensorsOf: opts.tensorsOf };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });
 

@@ -11,6 +11,7 @@ import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
 import { OFFLOAD_JSON_BYTES, RawJson, contentLength, isJsonCharset, parseRequestField, readInto, requestObject, tooLarge } from './body.js';
 import type { Charge } from './body.js';
+import type { BodyAllocator } from './shared-bodies.js';
 
 /** busboy's parser of header parameters (`form-data; name="request"`), as @fastify/multipart's busboy reads them. */
 const multipartRequire = createRequire(createRequire(import.meta.url).resolve('@fastify/multipart'));
@@ -29,6 +30,8 @@ interface PartLimits {
   fieldLimit: number;
   /** The memory budget's charge for each chunk (admission.ts bodyCharge). */
   charge?: Charge;
+  /** Where .npy parts (every file part but 'model', the ONNX file) are read: large ones into shared memory (shared-bodies.ts); plain buffers without. */
+  tensors?: BodyAllocator;
 }
 
 type Part = { type: 'file'; fieldname: string; file: Readable & { truncated?: boolean } } | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
@@ -36,7 +39,8 @@ type Part = { type: 'file'; fieldname: string; file: Readable & { truncated?: bo
 /** A file part into one buffer, at most what is left of the request's Content-Length. */
 async function readFilePart(part: Extract<Part, { type: 'file' }>, left: number | null, limits: PartLimits): Promise<Buffer> {
   const capacity = left === null ? null : Math.min(left, limits.fileLimit);
-  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge);
+  const alloc = part.fieldname === 'model' ? undefined : limits.tensors;
+  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge, alloc);
   if (part.file.truncated) throw tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`);
   return bytes;
 }

@@ -2,8 +2,10 @@
  * Where a team job's partners read its operands and write its output (runtime/team.ts): the team's
  * arena (runtime/shared-arena.ts), a SharedArrayBuffer every member maps. The leader reads its own
  * arrays and takes band 0 before the job opens, so only what the partners' bands read is copied in:
- *  - the input as it is when a split layer left it in the arena, else copied in, all but what band 0
- *    alone reads (KernelJob.partnerInput: a conv row band's input rows above the partners' first),
+ *  - the input as it is when a split layer left it in the arena or it lies in a SharedArrayBuffer of
+ *    its own (a large .npy part, http/shared-bodies.ts: read in place by its id, as shared weights
+ *    are), else copied in, all but what band 0 alone reads (KernelJob.partnerInput: a conv row
+ *    band's input rows above the partners' first),
  *    a row band job's band by band: band 1's before the job opens, the others after (stageRest);
  *  - of the weights, all but band 0's own (KernelJob.leaderWeights: a channel band's kernels, a
  *    linear band's rows); a weight in a SharedArrayBuffer of its own (a cached model's) is read in
@@ -50,6 +52,8 @@ export interface PlacedWeight {
 /** The job's operands as the partners see them (views into the arena, or shared weights), and the leader's result. */
 export interface JobOperands {
   x: Float32Array;
+  /** Where the partners read x: −1 in the arena, else its shared buffer's id (team-protocol.ts X_BUF). */
+  xBuf: number;
   weight: PlacedWeight | null;
   weight2: PlacedWeight | null;
   bias: Float32Array | null;
@@ -122,7 +126,9 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
     staged += w.length - leaderOnly;
     return { at, buf: -1 };
   };
-  const x = arena.owns(job.x) ? job.x : stageInput(job.x);
+  const inShared = job.x.buffer instanceof SharedArrayBuffer && job.x.buffer !== arena.buffer;
+  const x = arena.owns(job.x) || inShared ? job.x : stageInput(job.x);
+  const xBuf = inShared ? shared.idOf(job.x.buffer as SharedArrayBuffer) : -1;
   const weight = job.weight ? place(job.weight, job.leaderWeights(job.bounds)) : null;
   const weight2 = job.weight2 ? place(job.weight2, 0) : null;
   const bias = job.bias ? stage(job.bias) : null;
@@ -136,5 +142,5 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
   const r = job.epilogue?.residual ?? null;
   const residual = r && !arena.owns(r) ? stage(r) : r;
   const out = job.inArena ? arena.alloc(job.outLen) : temp(job.outLen);
-  return { x, weight, weight2, bias, epilogue, residual, out, result: job.inArena ? out : uncleared(job.outLen), staged, stageRest };
+  return { x, xBuf, weight, weight2, bias, epilogue, residual, out, result: job.inArena ? out : uncleared(job.outLen), staged, stageRest };
 }

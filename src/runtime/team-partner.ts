@@ -35,6 +35,7 @@ import {
   wallMicros,
   X_LEN,
   X_OFF,
+  X_BUF,
   EPI_LEN,
   EPI_OFF,
   R_LEN,
@@ -92,7 +93,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       // the port's posts are taken in at every job, so a forgotten buffer is let go even while
       // every job finds its weights (runtime/team-weights.ts)
       shared.drain();
-      const x = new Float32Array(d.arena, ctl[X_OFF] * 4, ctl[X_LEN]);
+      const x = new Float32Array(ctl[X_BUF] < 0 ? d.arena : shared.get(ctl[X_BUF]), ctl[X_OFF] * 4, ctl[X_LEN]);
       const w = new Float32Array(ctl[W_BUF] < 0 ? d.arena : shared.get(ctl[W_BUF]), ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
       const out = new Float32Array(d.arena, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);

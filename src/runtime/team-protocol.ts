@@ -92,7 +92,14 @@ export const STAGED = W2_LEN + 1;
  * them after its last (runtime/team.ts): only what finishes last is copied while nothing else runs.
  */
 export const BAND_DONE = STAGED + 1;
-export const CONTROL_INTS = BAND_DONE + MAX_BANDS;
+/**
+ * Where the job's input lies: −1, in the arena at X_OFF (a split layer's output, or copied in by the
+ * leader); else the id of a SharedArrayBuffer of its own (a request's large .npy part, which the
+ * route read into shared memory: http/shared-bodies.ts), posted to every partner's port as W_BUF's
+ * are (runtime/team-weights.ts), X_OFF floats into it.
+ */
+export const X_BUF = BAND_DONE + MAX_BANDS;
+export const CONTROL_INTS = X_BUF + 1;
 /** START_US before any partner has started a band of the job. */
 export const NO_START = -0x80000000;
 /**

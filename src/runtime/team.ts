@@ -61,6 +61,7 @@ import {
   startLagMs,
   X_LEN,
   X_OFF,
+  X_BUF,
   EPI_LEN,
   EPI_OFF,
   R_LEN,
@@ -235,6 +236,7 @@ export class Team {
       job.write(ctl);
       ctl[X_OFF] = at(o.x);
       ctl[X_LEN] = x.length;
+      ctl[X_BUF] = o.xBuf;
       ctl[W_BUF] = o.weight?.buf ?? -1;
       ctl[W_OFF] = at(o.weight?.at ?? null);
       ctl[W_LEN] = weight?.length ?? 0;

@@ -277,7 +277,7 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number, 
   if (n > maxElements) throw new ConvlensError('TENSOR_TOO_LARGE', `${path}: ${elementCount(n)} elements is over the ${maxElements}-element limit`, { path });
   const dataStart = start + headerLen;
   const at = bytes.byteOffset + dataStart;
-  if (opts.view && dtype === 'float32' && order !== '>' && at % 4 === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength - dataStart >= n * 4) {
+  if (opts.view && dtype === 'float32' && order !== '>' && at % 4 === 0 && (bytes.buffer instanceof ArrayBuffer || bytes.buffer instanceof SharedArrayBuffer) && bytes.byteLength - dataStart >= n * 4) {
     return { shape, data: new Float32Array(bytes.buffer, at, n) };
   }
   const data = decodeToFloat32(dtype, bytes.subarray(dataStart), n, order !== '>');

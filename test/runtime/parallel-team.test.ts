@@ -153,6 +153,28 @@ describe('a team of the leader and one partner thread', () => {
     }
   });
 
+  it('an input in a SharedArrayBuffer of its own (a large .npy part, http/shared-bodies.ts), at an offset into it: the partners read it in place (nothing of it staged), by rows and by channels, and a second input in the same buffer after the first is rewritten; the bits of convForward with the partner computing bands', () => {
+    for (const p of [plan(1, 16, 24, 24, 20, 3), plan(1, 16, 7, 7, 32, 3)]) {
+      const first = conv(p, 71);
+      const second = conv(p, 81);
+      const layout = bandsFor(p, 4)!;
+      // one buffer reused for both inputs, as the route's pool reuses it between requests; x 64 bytes in
+      const buffer = new SharedArrayBuffer(64 + first.x.byteLength);
+      const x = new Float32Array(buffer, 64, first.x.length);
+      for (const [i, c] of [first, second].entries()) {
+        x.set(c.x);
+        const expected = Array.from(convForward(c.x, c.weight, c.bias, p));
+        untilPartnerBand(team, () => {
+          const out = team.conv({ plan: p, x, weight: c.weight, bias: c.bias, ...layout, partners: 1 });
+          expect(Array.from(out), `input ${i}`).toEqual(expected);
+          // the weights the partners read (all of them for row bands, their channels for channel bands) and the bias, not x
+          const copied = layout.mode === MODE_ROWS ? c.weight.length : c.weight.length - (layout.bounds[1] * c.weight.length) / p.cout;
+          expect(team.lastJob.stagedFloats).toBe(copied + p.cout);
+        });
+      }
+    }
+  });
+
   it('row bands stage only the input rows the partners read (a 7×7 stride-2 stem, padding 3, 3→16 at 64×64: 32 rows in 2; band 1 starts at input row 16·2 − 3 = 29), the arena\'s free memory poisoned with NaN first: the bits of convForward', () => {
     const p = plan(1, 3, 64, 64, 16, 7, 2);
     const { x, weight, bias } = conv(p, 61);
