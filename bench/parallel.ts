@@ -6,7 +6,9 @@
  *    and the split's share of it), and through worker pools of
  *    one and of two workers (POST /v1/operators' path: the call sent to a worker, its team split,
  *    its output released as the route releases it once sent), each pool's call timed after the
- *    other pool's (its threads idle meanwhile) and right after its own (calls back to back);
+ *    other pool's (its threads idle meanwhile) and right after its own (calls back to back); the
+ *    two-worker call's x and weight in the shared buffers the route reads large .npy parts into
+ *    (http/shared-bodies.ts), and once more in plain buffers (what that saves);
  *  - a whole ResNet-50 forward at 1×3×224×224 (bench/.cache/resnet50.onnx, file weights) in its
  *    steady state (a kept WeightStore, as the worker's model cache serves a second /v1/run): this
  *    thread alone, against this thread leading one partner (RunOptions.split: convolutions, max
@@ -205,7 +207,8 @@ export async function parallelBench(): Promise<void> {
   const leases: (BodyLease | null)[] = [];
   const request = (side: number) => {
     leases[side]?.end(true);
-    leases[side] = side >> 1 ? new BodyLease(bodies, plainBodyBuffer) : null;
+    // side 4: the two-worker pool's call with x and the weight in plain buffers, as the route read them before
+    leases[side] = side === 2 || side === 3 ? new BodyLease(bodies, plainBodyBuffer) : null;
     const lease = leases[side];
     next[side] = call(lease ? (n) => new Float32Array(lease.buffer(n * 4).buffer, 0, n) : undefined);
     const share = BINARY_FACTOR * [...next[side].inputs, ...Object.values(next[side].weights)].reduce((n, t) => n + t.data.byteLength, 0);
@@ -214,15 +217,23 @@ export async function parallelBench(): Promise<void> {
     charges[side] = chargeTo(budget, reservations[side], () => share);
   };
   // as the route does once its answer is sent (http/tensors.ts releaseWhenSent): the output's memory goes back at once
-  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side >> 1], next[side], { memory: charges[side] })).outputs.map((t) => t.data.buffer));
+  const answered = async (side: number) => releaseBuffers((await callOperator(pools[side === 4 ? 1 : side >> 1], next[side], { memory: charges[side] })).outputs.map((t) => t.data.buffer));
   // each pool's call twice in a row: the first after the other pool's (its threads idle meanwhile,
   // as a service's between requests), the second right after its own (a client that sends the next
   // call once it has the answer). After 46 ms idle a thread ran half this conv 3 % slower than back
   // to back (2026-12-02, docs/benchmarks-log.md); a two-thread call pays that on both threads.
-  const poolSides = await interleaved([0, 1, 2, 3].map((side) => () => answered(side)), 12, request, 4);
+  const poolSides = await interleaved([0, 1, 2, 3, 4].map((side) => () => answered(side)), 15, request, 4);
   const note = 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)';
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', pickSides(poolSides, [0, 2]), 1, { note });
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2, calls back to back (each right after its own pool\'s last)', pickSides(poolSides, [1, 3]), 1, { note: `${note}; each pool's call follows its own, not the other pool's` });
+  // what the shared buffers gain: the same two-worker call, its x and weight in plain buffers (the leader copies the
+  // partner's share into its arena); side 4 follows side 3 on the same pool, so both are back to back
+  const [plainMs, sharedMs] = [poolSides.wall[4] * 1000, poolSides.wall[3] * 1000];
+  say(
+    `  the two-worker call back to back with x and the weight in plain buffers (as the route read them before 2026-12-04): ${plainMs.toFixed(1)} ms against ${sharedMs.toFixed(1)} in the route's shared buffers ` +
+      `(${(plainMs / sharedMs).toFixed(3)}×, within rounds ${pairedRatio(poolSides, 4, 3).toFixed(3)}×); the back-to-back pool line with plain buffers: ${(poolSides.wall[1] / poolSides.wall[4]).toFixed(2)}× (within rounds ${pairedRatio(poolSides, 1, 4).toFixed(2)}×)`,
+  );
+  record({ bench: 'parallel', name: '3×3 conv 128→128 at 112×112, two-worker pool: inputs in shared buffers against plain ones', unit: 'ms', higherIsBetter: false, convlens: sharedMs, peers: { 'plain buffers': plainMs }, against: 'plain buffers', extra: { note: 'both back to back', pairedRatio: pairedRatio(poolSides, 4, 3), backToBackPoolLineWithPlain: poolSides.wall[1] / poolSides.wall[4] } });
   await Promise.all(pools.map((p) => p.close()));
 
   const file = path.join(here, '.cache', 'resnet50.onnx');
