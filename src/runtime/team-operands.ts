@@ -3,8 +3,8 @@
  * arena (runtime/shared-arena.ts), a SharedArrayBuffer every member maps. The leader reads its own
  * arrays and takes band 0 before the job opens, so only what the partners' bands read is copied in:
  *  - the input as it is when a split layer left it in the arena or it lies in a SharedArrayBuffer of
- *    its own (a large .npy part, http/shared-bodies.ts: read in place by its id, as shared weights
- *    are), else copied in, all but what band 0 alone reads (KernelJob.partnerInput: a conv row
+ *    its own (a large .npy part, http/shared-bodies.ts: read in place by an id for this job,
+ *    runtime/team-weights.ts transientId), else copied in, all but what band 0 alone reads (KernelJob.partnerInput: a conv row
  *    band's input rows above the partners' first),
  *    a row band job's band by band: band 1's before the job opens, the others after (stageRest);
  *  - of the weights, all but band 0's own (KernelJob.leaderWeights: a channel band's kernels, a
@@ -77,7 +77,7 @@ export interface JobOperands {
  * Copies in what the partners read (above); every region taken is pushed onto `temps`, which the
  * caller releases once the job is over (also when this throws part-way).
  */
-export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWeightIds, temps: Float32Array[]): JobOperands {
+export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWeightIds, temps: Float32Array[], partners: number, seq: number): JobOperands {
   let staged = 0;
   const temp = (n: number) => {
     const t = arena.alloc(n);
@@ -128,7 +128,7 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
   };
   const inShared = job.x.buffer instanceof SharedArrayBuffer && job.x.buffer !== arena.buffer;
   const x = arena.owns(job.x) || inShared ? job.x : stageInput(job.x);
-  const xBuf = inShared ? shared.idOf(job.x.buffer as SharedArrayBuffer) : -1;
+  const xBuf = inShared ? shared.transientId(job.x.buffer as SharedArrayBuffer, partners, seq) : -1;
   const weight = job.weight ? place(job.weight, job.leaderWeights(job.bounds)) : null;
   const weight2 = job.weight2 ? place(job.weight2, 0) : null;
   const bias = job.bias ? stage(job.bias) : null;

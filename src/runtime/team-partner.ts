@@ -49,6 +49,7 @@ import {
 import type { MessagePort } from 'node:worker_threads';
 import { bandKernel } from './team-kernels.js';
 import { SharedBuffers } from './team-weights.js';
+import { collectGarbage } from './collect.js';
 import { activationOf } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 
@@ -66,7 +67,7 @@ export type MakeKernel = typeof bandKernel;
 
 export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel): void {
   const ctl = new Int32Array(d.ctl);
-  const shared = new SharedBuffers(d.port);
+  const shared = new SharedBuffers(d.port, collectGarbage);
   const me = STATE + d.index;
   let holding = false;
   const leave = (state: number) => {
@@ -84,15 +85,19 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       if (Atomics.load(ctl, STOP)) break;
       seen = Atomics.load(ctl, SEQ);
       if (d.index >= Atomics.load(ctl, ALLOWED)) continue;
+      // the port's posts are taken in at every job this partner is let into, whether or not it
+      // gets a band: a forgotten buffer is let go of, and a job's transient buffers (a request's
+      // input: team-weights.ts transientId) are let go of once it is over here (endJob)
+      shared.drain();
       const bands = ctl[NBANDS];
       let i = claim(ctl, seen, bands);
-      if (i < 0) continue;
+      if (i < 0) {
+        shared.endJob(seen);
+        continue;
+      }
       // the first partner to start a band of the job says when (the leader's lagMs)
       Atomics.compareExchange(ctl, START_US, NO_START, wallMicros());
-      // a successful claim means the descriptor is this job's, whole (see team-protocol.ts);
-      // the port's posts are taken in at every job, so a forgotten buffer is let go even while
-      // every job finds its weights (runtime/team-weights.ts)
-      shared.drain();
+      // a successful claim means the descriptor is this job's, whole (see team-protocol.ts)
       const x = new Float32Array(ctl[X_BUF] < 0 ? d.arena : shared.get(ctl[X_BUF]), ctl[X_OFF] * 4, ctl[X_LEN]);
       const w = new Float32Array(ctl[W_BUF] < 0 ? d.arena : shared.get(ctl[W_BUF]), ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
@@ -119,6 +124,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
         Atomics.notify(ctl, DONE);
         i = claim(ctl, seen, bands);
       }
+      shared.endJob(seen);
     }
   } catch {
     // the leader reports it (PARTNER_FAILED); this thread has nothing left to do

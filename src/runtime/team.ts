@@ -227,7 +227,10 @@ export class Team {
     // the arena regions this job takes: released when it is over
     const temps: Float32Array[] = [];
     try {
-      const o = stageOperands(job, this.arena, this.sharedWeights, temps);
+      const allowed = Math.min(job.partners, this.workers.length);
+      // only this thread counts SEQ up: the job's number is known before it is published
+      const seq = Atomics.load(ctl, SEQ) + 1;
+      const o = stageOperands(job, this.arena, this.sharedWeights, temps, allowed, seq);
       const { out, result } = o;
       const at = (a: Float32Array | null) => (a ? a.byteOffset / 4 : 0);
       // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
@@ -254,8 +257,6 @@ export class Team {
       ctl.set(bounds, BOUNDS);
       // bands [0, STAGED) can be read: band 1's rows are in when the rest of a row-band input comes after the open
       Atomics.store(ctl, STAGED, o.stageRest ? 2 : bands);
-      const allowed = Math.min(job.partners, this.workers.length);
-      const seq = Atomics.load(ctl, SEQ) + 1;
       Atomics.store(ctl, DONE, 0);
       Atomics.store(ctl, WORK_US, 0);
       Atomics.store(ctl, WORK_UNITS, 0);

@@ -90,6 +90,42 @@ describe("a partner's shared buffers (SharedBuffers over its port)", () => {
   });
 });
 
+describe("a partner's transient buffers (a request's input read in place for one job: SharedWeightIds.transientId)", () => {
+  it('a buffer posted for job 5 is let go of when job 5 is over (endJob(5)), one posted for job 6 and taken in early is kept until job 6 is over; the partner collects once 64 MiB were let go of', () => {
+    const { port1, port2 } = new MessageChannel();
+    let collections = 0;
+    const buffers = new SharedBuffers(port2, () => collections++);
+    port1.postMessage({ id: 3, buffer: new SharedArrayBuffer(40 * 2 ** 20), forJob: 5 });
+    port1.postMessage({ id: 4, buffer: new SharedArrayBuffer(30 * 2 ** 20), forJob: 6 });
+    port1.postMessage({ id: 0, buffer: new SharedArrayBuffer(16) });
+    buffers.drain();
+    expect(buffers.size).toBe(3);
+    buffers.endJob(5);
+    expect(() => buffers.get(3)).toThrow(/no shared weight buffer 3/);
+    expect(buffers.get(4).byteLength).toBe(30 * 2 ** 20);
+    // 40 MiB let go of: under the 64 MiB that start a collection
+    expect(collections).toBe(0);
+    buffers.endJob(6);
+    expect(buffers.size).toBe(1);
+    expect(collections).toBe(1);
+    // a weight (no job) stays
+    expect(buffers.get(0).byteLength).toBe(16);
+    port1.close();
+  });
+
+  it('job numbers across the int32 wrap: a post for job 2^31 (the leader\'s count, unwrapped) is over at endJob(−2^31), the partner\'s wrapped SEQ; one for job −2^31 + 1 is not', () => {
+    const { port1, port2 } = new MessageChannel();
+    const buffers = new SharedBuffers(port2);
+    port1.postMessage({ id: 1, buffer: new SharedArrayBuffer(8), forJob: 2 ** 31 });
+    port1.postMessage({ id: 2, buffer: new SharedArrayBuffer(8), forJob: -(2 ** 31) + 1 });
+    buffers.drain();
+    buffers.endJob(-(2 ** 31));
+    expect(() => buffers.get(1)).toThrow(RangeError);
+    expect(buffers.get(2).byteLength).toBe(8);
+    port1.close();
+  });
+});
+
 describe('shared weights dropped are counted for the next collection (runtime/collect.ts): V8 counts a SharedArrayBuffer in neither its heap nor its external memory', () => {
   afterEach(() => {
     sharedDrops.bytes = 0;
