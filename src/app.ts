@@ -130,7 +130,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     );
   });
   app.addContentTypeParser(['application/octet-stream', 'application/x-onnx', 'application/onnx', 'application/x-npy'], (request, payload, done) => {
-    const tensor = request.headers['content-type'] === 'application/x-npy' ? bodies?.leaseOf(request) : undefined;
+    // a raw .npy body is an operator call's input; any other route refuses it (415) unread by a task
+    const tensor = request.headers['content-type'] === 'application/x-npy' && request.routeOptions.url === '/v1/operators/:name' ? bodies?.leaseOf(request) : undefined;
     readBinary(payload, config.BODY_LIMIT, 'BODY_LIMIT', bodyCharge(request), tensor).then(
       (buf) => done(null, buf),
       (err: Error) => done(err, undefined),

@@ -23,7 +23,8 @@ export function owned(bytes: Uint8Array): boolean {
 
 /** Marks bytes moved here from another thread (a worker's task) as owned by their reader. */
 export function adopt(bytes: Uint8Array): void {
-  if (bytes.buffer instanceof ArrayBuffer) OWNED.add(bytes.buffer);
+  // a shared one (a large .npy part: shared-bodies.ts) is only read from here on, by its views
+  OWNED.add(bytes.buffer);
 }
 
 /** A body's buffer of `size` bytes in an ArrayBuffer of its own, owned here. */
@@ -124,7 +125,8 @@ export function onnxFromBase64(text: string, path: string): Uint8Array {
 
 /** The buffer's bytes as a view whose ArrayBuffer may be transferred: as it is when read here, else copied. */
 export function transferable(buf: Uint8Array): Uint8Array {
-  if (owned(buf) || (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer)) return buf;
+  // a SharedArrayBuffer cannot be transferred (a transfer list holding one throws), owned or not
+  if (buf.buffer instanceof ArrayBuffer && (owned(buf) || (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength))) return buf;
   const copy = new Uint8Array(new ArrayBuffer(buf.byteLength));
   copy.set(buf);
   return copy;

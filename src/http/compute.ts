@@ -21,7 +21,7 @@ import { closest } from '../suggest.js';
 import { dict, own } from '../records.js';
 import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson, onnxFromBase64, transferable } from './body.js';
-import type { BodyAllocator } from './shared-bodies.js';
+import type { BodyLease } from './shared-bodies.js';
 import { readForm } from './form.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
 import type { OffloadTask } from './offload.js';
@@ -338,7 +338,7 @@ export interface ComputeOptions {
   /** MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
   /** Where a request's .npy parts are read: large ones into shared memory when the workers split layers (http/shared-bodies.ts). */
-  tensorsOf?: (request: FastifyRequest) => BodyAllocator;
+  tensorsOf?: (request: FastifyRequest) => BodyLease;
 }
 
 export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions): Promise<void> {
@@ -347,15 +347,22 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });
 
+  // the tasks a request's tensors are handed to: its shared buffers wait for them (shared-bodies.ts BodyLease.track)
+  const handed = (request: FastifyRequest) => {
+    const lease = opts.tensorsOf?.(request);
+    return <T>(task: Promise<T>): Promise<T> => (lease ? lease.track(task) : task);
+  };
+
   app.post<{ Params: { name: string } }>('/v1/operators/:name', OFFLOAD, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'operator', limits);
+    const seen = handed(request);
     const { call, encoding, result } = await (async () => {
       const { call, encoding } =
         body.fields instanceof RawJson
-          ? await offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, tasks)
+          ? await seen(offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, ...raw(body as RawBody) }, tasks))
           : operatorRequest(request.params.name, body as Body, maxElements);
-      return { call, encoding, result: await callOperator(pool, { ...call, ...restAnswer(maxBytes, encoding) }, tasks) };
+      return { call, encoding, result: await seen(callOperator(pool, { ...call, ...restAnswer(maxBytes, encoding) }, tasks)) };
     })().catch((e: unknown) => {
       throw (body as Body).npyBody ? atQuery(e) : e;
     });
@@ -366,22 +373,24 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
   app.post('/v1/transforms/fold-batchnorm', OFFLOAD, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'fold', limits);
+    const seen = handed(request);
     const { task, encoding } =
       body.fields instanceof RawJson
-        ? await offload<{ task: FoldTask; encoding: Encoding }>(pool, 'foldBatchNorm', { kind: 'fold', ...raw(body as RawBody) }, tasks)
+        ? await seen(offload<{ task: FoldTask; encoding: Encoding }>(pool, 'foldBatchNorm', { kind: 'fold', ...raw(body as RawBody) }, tasks))
         : foldRequest(body as Body, maxElements);
-    return sendJson(reply, await callFold(pool, task, encoding, tasks, true), maxBytes);
+    return sendJson(reply, await seen(callFold(pool, task, encoding, tasks, true)), maxBytes);
   });
 
   app.post('/v1/run', OFFLOAD, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'run', limits);
+    const seen = handed(request);
     const { result, encoding } =
       body.fields instanceof RawJson
-        ? await offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks)
+        ? await seen(offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks))
         : await (async () => {
             const { task, encoding } = runRequest(body as Body, maxElements);
-            return { result: await callRun(pool, { ...task, ...restAnswer(maxBytes, encoding) }, tasks), encoding };
+            return { result: await seen(callRun(pool, { ...task, ...restAnswer(maxBytes, encoding) }, tasks)), encoding };
           })();
     return sendRun(reply, result, encoding, maxBytes);
   });

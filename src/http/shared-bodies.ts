@@ -10,12 +10,13 @@
  *
  * The buffers are kept and reused: a fresh SharedArrayBuffer is fresh pages, and faulting them in
  * cost 15 ms for 6.4 MB on the AMD EPYC VM (a plain body's malloc'd memory is reused by the
- * allocator), more than the copy it saves (docs/benchmarks-log.md, 2026-12-04 13:20). A request's
- * buffers go back to the pool only once its answer has been sent whole with a 2xx status: every task
- * that read them has then finished, and an output that is a view of an input (an identity) has been
- * written out. Any other end (an error, a timeout, a client gone) leaves them to the collector, since
- * a task may still be reading them. At most IDLE_BYTES wait in the pool; a request that finds none
- * large enough takes a new one.
+ * allocator), more than the copy it saves (docs/benchmarks-log.md, 2026-12-04). A request's buffers
+ * go back to the pool when its response is over, if no task was handed them (a request refused
+ * before any ran), or if every task that was succeeded and the answer was sent whole with a 2xx
+ * status (an output may be a view of an input). Any other end (a task failed or timed out, a client
+ * gone) leaves them to the collector, since a task may still be reading them; a worker's partners
+ * let go of their side when their job is over (runtime/team-weights.ts transientId). At most
+ * IDLE_BYTES wait in the pool; a request that finds none large enough takes a new one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
@@ -72,6 +73,10 @@ export class SharedBodyPool {
 export class BodyLease implements BodyAllocator {
   private held: SharedArrayBuffer[] = [];
   private ended = false;
+  /** Tasks handed the request's tensors: how many are running, whether any ran, whether any failed. */
+  private running = 0;
+  private ran = false;
+  private failed = false;
 
   constructor(
     private readonly pool: SharedBodyPool,
@@ -93,9 +98,29 @@ export class BodyLease implements BodyAllocator {
     this.pool.give(buf.buffer as SharedArrayBuffer);
   }
 
-  end(reusable: boolean): void {
+  /** `task`, a pool task handed the request's tensors: while it runs, or if it fails (a worker stopped mid-way, a timeout), they are not given back. */
+  track<T>(task: Promise<T>): Promise<T> {
+    this.running++;
+    this.ran = true;
+    task.then(
+      () => this.running--,
+      () => {
+        this.running--;
+        this.failed = true;
+      },
+    );
+    return task;
+  }
+
+  /**
+   * The response is over (`sentWhole`: its answer went out whole with a 2xx status). The buffers go
+   * back when no task saw them (a request refused before any ran), or when every task that did
+   * succeeded and the answer, which may view them, was sent whole; else they are left to the collector.
+   */
+  end(sentWhole: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    const reusable = this.running === 0 && !this.failed && (!this.ran || sentWhole);
     if (reusable) for (const b of this.held) this.pool.give(b);
     this.held = [];
   }

@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plainBodyBuffer } from '../../src/http/body.js';
+import { adopt, plainBodyBuffer, transferable } from '../../src/http/body.js';
+import { npyIn } from '../../src/http/tensors.js';
 import { BodyLease, SHARED_MIN_BYTES, SharedBodyPool } from '../../src/http/shared-bodies.js';
 import { convForward } from '../../src/ops/conv.js';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
@@ -63,7 +64,25 @@ describe('BodyLease (one request)', () => {
     expect(big.length).toBe(SHARED_MIN_BYTES);
   });
 
-  it('end(true) (a 2xx answer sent whole) gives its buffers back; end(false) (any other end) leaves them to the collector; a buffer the body did not keep goes back at once', () => {
+  it('its buffers go back when no task saw them (whatever the answer), or when every task succeeded and the answer was sent whole; a task still running, a task failed, or an answer not sent whole after a task leaves them to the collector', async () => {
+    const ends: [string, (l: BodyLease) => Promise<void> | void, boolean, boolean][] = [
+      ['no task, a 400', () => undefined, false, true],
+      ['a task that succeeded, answer sent whole', async (l) => void (await l.track(Promise.resolve(1))), true, true],
+      ['a task that succeeded, answer not sent whole (a client gone mid-answer)', async (l) => void (await l.track(Promise.resolve(1))), false, false],
+      ['a task that failed', async (l) => void (await l.track(Promise.reject(new Error('worker stopped'))).catch(() => undefined)), false, false],
+      ['a task still running', (l) => void l.track(new Promise(() => undefined)), true, false],
+    ];
+    for (const [name, act, sentWhole, back] of ends) {
+      const pool = new SharedBodyPool();
+      const lease = new BodyLease(pool, plainBodyBuffer);
+      lease.buffer(MiB);
+      await act(lease);
+      lease.end(sentWhole);
+      expect(pool.stats.buffers, name).toBe(back ? 1 : 0);
+    }
+  });
+
+  it('a buffer the body did not keep goes back at once; end(false) after it gives nothing more back', () => {
     const pool = new SharedBodyPool();
     const ok = new BodyLease(pool, plainBodyBuffer);
     ok.buffer(MiB);
@@ -71,11 +90,7 @@ describe('BodyLease (one request)', () => {
     expect(pool.stats.buffers).toBe(0);
     ok.end(true);
     expect(pool.stats).toEqual({ buffers: 2, bytes: 3 * MiB });
-
-    const failed = new BodyLease(pool, plainBodyBuffer);
-    failed.buffer(MiB);
-    failed.end(false);
-    expect(pool.stats).toEqual({ buffers: 1, bytes: 2 * MiB });
+    pool.take(MiB);
 
     const shrunk = new BodyLease(pool, plainBodyBuffer);
     const room = shrunk.buffer(2 * MiB);
@@ -84,6 +99,21 @@ describe('BodyLease (one request)', () => {
     expect(pool.stats).toEqual({ buffers: 1, bytes: 2 * MiB });
     shrunk.end(false);
     expect(pool.stats.buffers).toBe(1);
+  });
+});
+
+describe('a large part in a shared buffer, handed to a worker that parses the request (a "request" field over 128 KiB: http/offload-worker.ts)', () => {
+  it('adopted there, its .npy data is read as a view of the shared buffer (the partners then read it in place), not copied into a plain one; transferable() copies such bytes, since a shared buffer cannot be transferred', () => {
+    const npy = encodeNpy(tensor([1, 4, 128, 128], Float32Array.from({ length: 4 * 128 * 128 }, (_, i) => i)));
+    const shared = new Uint8Array(new SharedArrayBuffer(npy.length));
+    shared.set(npy);
+    adopt(shared);
+    const { tensor: t } = npyIn(shared, 'x', 1 << 20);
+    expect(t.data.buffer).toBe(shared.buffer);
+    expect(Array.from(t.data.subarray(0, 3))).toEqual([0, 1, 2]);
+    const moved = transferable(shared);
+    expect(moved.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Buffer.compare(Buffer.from(moved), Buffer.from(shared))).toBe(0);
   });
 });
 
@@ -138,20 +168,28 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
     expect(await idleBytes(app)).toBe(kept);
   });
 
-  it('a request refused after its body was read (400: padding −1) leaves its buffer to the collector: the idle one it took is not given back; the next 200 keeps a buffer again', async () => {
+  it('a request refused before any task ran (400 INVALID_OPTION at $.bogus, on this thread) gives its buffer back; one refused by its task (an attribute conv2d does not have: 400 from the worker) leaves it to the collector; the next 200 keeps one again', async () => {
     const before = await idleBytes(app);
     expect(before).toBeGreaterThan(0);
-    await request(app.server)
+    const refused = await request(app.server)
       .post('/v1/operators/conv2d')
-      .field('request', JSON.stringify({ attributes: { padding: -1 } }))
+      .field('request', JSON.stringify({ attributes: { padding: 1 }, bogus: 1 }))
       .attach('x', xNpy, 'x.npy')
       .expect(400);
+    expect(refused.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.bogus' });
+    expect(await idleBytes(app)).toBe(before);
+    const failed = await request(app.server)
+      .post('/v1/operators/conv2d')
+      .field('request', JSON.stringify({ attributes: { paddding: 1 } }))
+      .attach('x', xNpy, 'x.npy')
+      .expect(400);
+    expect(failed.body.error.path).toMatch(/^\$\.attributes/);
     expect(await idleBytes(app)).toBe(0);
     await form().expect(200);
     expect(await idleBytes(app)).toBe(before);
   });
 
-  it('a raw .npy body (Content-Type: application/x-npy) is read into a kept buffer too; a raw .npy body sent to /v1/run (415) is not kept', async () => {
+  it('a raw .npy body (Content-Type: application/x-npy) is read into a kept buffer too; one sent to /v1/run (415) is read into a plain buffer: the idle one stays idle', async () => {
     const before = (await idleBytes(app))!;
     const res = await request(app.server)
       .post('/v1/operators/relu')
@@ -163,7 +201,7 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
     expect(Array.from(outputOf(res.body as Buffer).subarray(0, 8))).toEqual(Array.from(x.subarray(0, 8), (v) => Math.max(0, v)));
     expect(await idleBytes(app)).toBe(before);
     await request(app.server).post('/v1/run').set('content-type', 'application/x-npy').send(xNpy).expect(415);
-    expect(await idleBytes(app)).toBe(0);
+    expect(await idleBytes(app)).toBe(before);
   });
 });
 
