@@ -4,12 +4,12 @@
  * arrays and takes band 0 before the job opens, so only what the partners' bands read is copied in:
  *  - the input as it is when a split layer left it in the arena or it lies in a SharedArrayBuffer of
  *    its own (a large .npy part, http/shared-bodies.ts: read in place by an id for this job,
- *    runtime/team-weights.ts transientId), else copied in, all but what band 0 alone reads (KernelJob.partnerInput: a conv row
+ *    runtime/team-weights.ts jobId), else copied in, all but what band 0 alone reads (KernelJob.partnerInput: a conv row
  *    band's input rows above the partners' first),
  *    a row band job's band by band: band 1's before the job opens, the others after (stageRest);
  *  - of the weights, all but band 0's own (KernelJob.leaderWeights: a channel band's kernels, a
- *    linear band's rows); a weight in a SharedArrayBuffer of its own (a cached model's) is read in
- *    place, by its id (runtime/team-weights.ts);
+ *    linear band's rows); a weight in a SharedArrayBuffer of its own (a cached model's, or a
+ *    request's large .npy part) is read in place, by its id (runtime/team-weights.ts jobId);
  *  - the bias, the epilogue's bytes, a residual (read in place when a split layer left it there).
  * The output: an arena region every member writes (BandJob.inArena), or a fresh array the leader's
  * bands go straight into and the partners' bands are copied into out of an arena region. Neither is
@@ -120,7 +120,7 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
     return t;
   };
   const place = (w: Float32Array, leaderOnly: number): PlacedWeight => {
-    if (w.buffer instanceof SharedArrayBuffer && w.buffer !== arena.buffer) return { at: w, buf: shared.idOf(w.buffer) };
+    if (w.buffer instanceof SharedArrayBuffer && w.buffer !== arena.buffer) return { at: w, buf: shared.jobId(w.buffer, partners, seq) };
     const at = temp(w.length);
     at.set(w.subarray(leaderOnly), leaderOnly);
     staged += w.length - leaderOnly;
@@ -128,7 +128,7 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
   };
   const inShared = job.x.buffer instanceof SharedArrayBuffer && job.x.buffer !== arena.buffer;
   const x = arena.owns(job.x) || inShared ? job.x : stageInput(job.x);
-  const xBuf = inShared ? shared.transientId(job.x.buffer as SharedArrayBuffer, partners, seq) : -1;
+  const xBuf = inShared ? shared.jobId(job.x.buffer as SharedArrayBuffer, partners, seq) : -1;
   const weight = job.weight ? place(job.weight, job.leaderWeights(job.bounds)) : null;
   const weight2 = job.weight2 ? place(job.weight2, 0) : null;
   const bias = job.bias ? stage(job.bias) : null;

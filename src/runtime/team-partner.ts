@@ -84,11 +84,14 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       if (!spinUntil(() => Atomics.load(ctl, SEQ) !== seen, Atomics.load(ctl, SPIN_US) / 1000)) Atomics.wait(ctl, SEQ, seen);
       if (Atomics.load(ctl, STOP)) break;
       seen = Atomics.load(ctl, SEQ);
-      if (d.index >= Atomics.load(ctl, ALLOWED)) continue;
-      // the port's posts are taken in at every job this partner is let into, whether or not it
-      // gets a band: a forgotten buffer is let go of, and a job's transient buffers (a request's
-      // input: team-weights.ts transientId) are let go of once it is over here (endJob)
+      // the port's posts are taken in at every job, whether or not this partner is let in or gets a
+      // band: a forgotten buffer is let go of, and a job's transient buffers (a request's own
+      // tensors: team-weights.ts jobId) once it is over here (endJob; a post for a later job is kept)
       shared.drain();
+      if (d.index >= Atomics.load(ctl, ALLOWED)) {
+        shared.endJob(seen);
+        continue;
+      }
       const bands = ctl[NBANDS];
       let i = claim(ctl, seen, bands);
       if (i < 0) {

@@ -95,8 +95,8 @@ export const BAND_DONE = STAGED + 1;
 /**
  * Where the job's input lies: −1, in the arena at X_OFF (a split layer's output, or copied in by the
  * leader); else the id of a SharedArrayBuffer of its own (a request's large .npy part, which the
- * route read into shared memory: http/shared-bodies.ts), posted to every partner's port as W_BUF's
- * are (runtime/team-weights.ts), X_OFF floats into it.
+ * route read into shared memory: http/shared-bodies.ts), posted for this job to the partners it
+ * lets in (runtime/team-weights.ts jobId), X_OFF floats into it.
  */
 export const X_BUF = BAND_DONE + MAX_BANDS;
 export const CONTROL_INTS = X_BUF + 1;

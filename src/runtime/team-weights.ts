@@ -23,6 +23,15 @@ type Post = { id: number; buffer: SharedArrayBuffer; forJob?: number } | { forge
  */
 export const TRANSIENT_COLLECT_BYTES = 64 * 1024 * 1024;
 
+/** SharedArrayBuffers that live across jobs (a cached model's kept weights: runtime/weight-store.ts), posted once by idOf. */
+const LASTING = new WeakSet<SharedArrayBuffer>();
+
+/** Marks `buffer` as lasting across jobs (a kept weight's): the partners hold it until the leader's side is collected. */
+export function lastingShared(buffer: SharedArrayBuffer): SharedArrayBuffer {
+  LASTING.add(buffer);
+  return buffer;
+}
+
 /** The leader's side: the id each shared weight buffer goes by, posted to the partners on first use. */
 export class SharedWeightIds {
   private readonly ids = new WeakMap<SharedArrayBuffer, number>();
@@ -47,6 +56,14 @@ export class SharedWeightIds {
     const message: Post = { id, buffer, forJob: seq };
     for (const port of this.ports.slice(0, partners)) port.postMessage(message);
     return id;
+  }
+
+  /**
+   * The id job `seq`'s partners read `buffer` by: a lasting buffer's (idOf), else one for this job
+   * only (transientId: a request's own tensor, which arrives in a new object with every task).
+   */
+  jobId(buffer: SharedArrayBuffer, partners: number, seq: number): number {
+    return LASTING.has(buffer) ? this.idOf(buffer) : this.transientId(buffer, partners, seq);
   }
 
   /** The id the partners know `buffer` by. */
@@ -83,15 +100,17 @@ export class SharedBuffers {
   drain(): void {
     for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
       const msg = m.message as Post;
-      if ('forget' in msg) this.held.delete(msg.forget);
-      else {
+      if ('forget' in msg) {
+        this.dropped += this.held.get(msg.forget)?.byteLength ?? 0;
+        this.held.delete(msg.forget);
+      } else {
         this.held.set(msg.id, msg.buffer);
         if (msg.forJob !== undefined) this.transient.push({ id: msg.id, seq: msg.forJob });
       }
     }
   }
 
-  /** Job `seq` is over for this partner: the transient buffers of it and earlier jobs are let go of, and collected once TRANSIENT_COLLECT_BYTES of them are. */
+  /** Job `seq` is over for this partner: the transient buffers of it and earlier jobs are let go of, and this thread collects once TRANSIENT_COLLECT_BYTES were let go of (forgotten buffers counted too). */
   endJob(seq: number): void {
     this.transient = this.transient.filter((t) => {
       // SEQ counts up as an int32: (a − b) | 0 orders two seqs across its wrap

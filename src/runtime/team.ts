@@ -10,7 +10,9 @@
  * A weight in a SharedArrayBuffer of its own (a cached model's kept weights in a worker with a
  * team: runtime/weight-store.ts shareKept) is read in place: the buffer is posted once to each
  * partner's port, and a job names it by id (team-protocol.ts W_BUF; runtime/team-weights.ts); a buffer collected here is
- * forgotten there. Other weights are copied per job, not kept by identity: the executor's weight
+ * forgotten there. A request's own large tensors in shared buffers (http/shared-bodies.ts), input
+ * or weight, are read in place too, by an id for their job only (team-weights.ts jobId). Other
+ * weights are copied per job, not kept by identity: the executor's weight
  * store folds batch norms into pooled scratch arrays (runtime/weights.ts), so one array holds
  * different weights from layer to layer; a copy costs a read and a write of the weights (ResNet-50:
  * 8–12 ms of the leader's time a forward).

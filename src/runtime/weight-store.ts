@@ -42,6 +42,7 @@ import { numel, tensor } from '../tensor/tensor.js';
 import { AskedBefore } from './asked-before.js';
 import { BufferPool } from './buffer-pool.js';
 import { noteSharedDropped } from './collect.js';
+import { lastingShared } from './team-weights.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface FoldedWeights {
@@ -257,7 +258,7 @@ export class WeightStore {
     if (!data) return null;
     const [rows, cols] = c.shape;
     const keepIt = this.keep && this.transposing.earlier(c) === true && this.bytes + rows * cols * 4 <= this.keepLimit;
-    const t = keepIt && this.shareKept ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : this.scratch(rows * cols, keepIt);
+    const t = keepIt && this.shareKept ? new Float32Array(lastingShared(new SharedArrayBuffer(rows * cols * 4))) : this.scratch(rows * cols, keepIt);
     transpose2d(data, rows, cols, t);
     if (keepIt) {
       this.transposes.set(c, t);
@@ -368,9 +369,9 @@ export class WeightStore {
   }
 }
 
-/** `a`'s values in a SharedArrayBuffer of their own. */
+/** `a`'s values in a SharedArrayBuffer of their own, kept across jobs (a team's partners hold it by one id: runtime/team-weights.ts). */
 function sharedCopy(a: Float32Array): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  const out = new Float32Array(lastingShared(new SharedArrayBuffer(a.byteLength)));
   out.set(a);
   return out;
 }

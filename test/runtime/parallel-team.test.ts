@@ -16,6 +16,7 @@ import { rng } from '../../src/tensor/random.js';
 import { ConvlensError } from '../../src/errors.js';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { collectGarbage } from '../../src/runtime/collect.js';
+import { lastingShared } from '../../src/runtime/team-weights.js';
 import { readyTeam, untilPartnerBand } from './team-ready.js';
 import { convPlan as plan } from './conv-plans.js';
 
@@ -124,7 +125,7 @@ describe('a team of the leader and one partner thread', () => {
 
   it('weights in SharedArrayBuffers of their own (a cached model\'s): the partners read them in place (nothing of them staged), by rows and by channels, two weights in turn and again; the bits of convForward with the partner computing bands', () => {
     const toShared = (a: Float32Array) => {
-      const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+      const s = new Float32Array(lastingShared(new SharedArrayBuffer(a.byteLength)));
       s.set(a);
       return s;
     };

@@ -7,7 +7,7 @@
  * such weights in place is specified in parallel-team.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { loadGraph } from '../../src/graph/load.js';
@@ -16,7 +16,7 @@ import type { RunOptions } from '../../src/runtime/execute.js';
 import { cachedModel, modelCache } from '../../src/runtime/model-cache.js';
 import { configureTeams, splitKernel, splitStats, teamActivations } from '../../src/runtime/split.js';
 import { rng } from '../../src/tensor/random.js';
-import { SharedBuffers } from '../../src/runtime/team-weights.js';
+import { SharedBuffers, SharedWeightIds, lastingShared } from '../../src/runtime/team-weights.js';
 import { WeightStore } from '../../src/runtime/weight-store.js';
 import { sharedDrops } from '../../src/runtime/collect.js';
 import { SHARED_DROP_LIMIT, collectIfOver } from '../../src/runtime/memory.js';
@@ -111,6 +111,26 @@ describe("a partner's transient buffers (a request's input read in place for one
     // a weight (no job) stays
     expect(buffers.get(0).byteLength).toBe(16);
     port1.close();
+  });
+
+  it("the leader's side (SharedWeightIds.jobId): a kept weight's buffer (lastingShared) goes by one id, posted once; a request's buffer by a new id each job, posted for that job to the partners it lets in only", () => {
+    const channels = [new MessageChannel(), new MessageChannel()];
+    const ids = new SharedWeightIds(channels.map((c) => c.port1));
+    const posts = (i: number) => {
+      const got: unknown[] = [];
+      for (let m = receiveMessageOnPort(channels[i].port2); m; m = receiveMessageOnPort(channels[i].port2)) got.push(m.message);
+      return got as { id: number; forJob?: number }[];
+    };
+    const kept = lastingShared(new SharedArrayBuffer(16));
+    const request = new SharedArrayBuffer(16);
+    const k = ids.jobId(kept, 1, 7);
+    expect(ids.jobId(kept, 1, 8)).toBe(k);
+    const [r7, r8] = [ids.jobId(request, 1, 7), ids.jobId(request, 2, 8)];
+    expect(new Set([k, r7, r8]).size).toBe(3);
+    expect(posts(0).map((m) => [m.id, m.forJob])).toEqual([[k, undefined], [r7, 7], [r8, 8]]);
+    // the second partner: the kept weight (every partner gets it) and job 8's buffer only (job 7 let one partner in)
+    expect(posts(1).map((m) => [m.id, m.forJob])).toEqual([[k, undefined], [r8, 8]]);
+    for (const c of channels) c.port1.close();
   });
 
   it('job numbers across the int32 wrap: a post for job 2^31 (the leader\'s count, unwrapped) is over at endJob(−2^31), the partner\'s wrapped SEQ; one for job −2^31 + 1 is not', () => {
