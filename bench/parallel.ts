@@ -206,7 +206,7 @@ export async function parallelBench(): Promise<void> {
   const bodies = new SharedBodyPool();
   const leases: (BodyLease | null)[] = [];
   const request = (side: number) => {
-    leases[side]?.end(true);
+    leases[side]?.end('whole');
     // side 4: the two-worker pool's call with x and the weight in plain buffers, as the route read them before
     leases[side] = side === 2 || side === 3 ? new BodyLease(bodies, plainBodyBuffer) : null;
     const lease = leases[side];

@@ -12,15 +12,16 @@
  * cost 15 ms for 6.4 MB on the AMD EPYC VM (a plain body's malloc'd memory is reused by the
  * allocator), more than the copy it saves (docs/benchmarks-log.md, 2026-12-04). A request's buffers
  * go back to the pool when its response is over, if no task was handed them (a request refused
- * before any ran), or if every task that was succeeded and the answer was sent whole with a 2xx
- * status (an output may be a view of an input). Any other end (a task failed or timed out, a client
- * gone) leaves them to the collector, since a task may still be reading them; a worker's partners
+ * before any ran), or if every task handed them succeeded or refused the request (a 4xx) and a
+ * successful answer was sent whole with a 2xx status (an output may be a view of an input). Any other
+ * end (a task failed otherwise or timed out, a client gone mid-answer) leaves them to the collector, since a task may still be reading them; a worker's partners
  * let go of their side when their job is over (runtime/team-weights.ts transientId). At most
  * IDLE_BYTES wait in the pool; a request that finds none large enough takes a new one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { ConvlensError } from '../errors.js';
 
 /** Tensor parts this large or larger are read into shared memory (a 3×3 128→128 conv's weights, 0.59 MB, are). */
 export const SHARED_MIN_BYTES = 256 * 1024;
@@ -68,7 +69,7 @@ export class SharedBodyPool {
 
 /**
  * One request's shared buffers: taken from the pool as its parts are read, given back when its
- * answer was sent whole with a 2xx status (end(true)), else left to the collector (end(false)).
+ * response is over (end) if no task handed them may still read them, else left to the collector.
  */
 export class BodyLease implements BodyAllocator {
   private held: SharedArrayBuffer[] = [];
@@ -98,38 +99,47 @@ export class BodyLease implements BodyAllocator {
     this.pool.give(buf.buffer as SharedArrayBuffer);
   }
 
-  /** `task`, a pool task handed the request's tensors: while it runs, or if it fails (a worker stopped mid-way, a timeout), they are not given back. */
+  /**
+   * `task`, a pool task handed the request's tensors: while it runs they are not given back, nor
+   * after it failed unless the worker refused the request (a 4xx from the catalog: it answered, so
+   * it reads them no longer); a 5xx (PARTNER_FAILED: a partner may still be in its band; a worker
+   * gone), a timeout or a cancellation leaves them to the collector.
+   */
   track<T>(task: Promise<T>): Promise<T> {
     this.running++;
     this.ran = true;
     task.then(
       () => this.running--,
-      () => {
+      (e: unknown) => {
         this.running--;
-        this.failed = true;
+        if (!refused(e)) this.failed = true;
       },
     );
     return task;
   }
 
   /**
-   * The response is over (`sentWhole`: its answer went out whole with a 2xx status). The buffers go
-   * back when no task saw them (a request refused before any ran), or when every task that did
-   * succeeded and the answer, which may view them, was sent whole; else they are left to the collector.
+   * The response is over: an error's ('error'), or a 2xx answer sent whole ('whole') or not
+   * ('partial': a client gone mid-answer). The buffers go back when no task saw them (a request
+   * refused before any ran), or when every task that did is over and none failed (but refusing the
+   * request), unless the answer, which may view them, was cut short; else they are left to the collector.
    */
-  end(sentWhole: boolean): void {
+  end(answer: 'error' | 'whole' | 'partial'): void {
     if (this.ended) return;
     this.ended = true;
-    const reusable = this.running === 0 && !this.failed && (!this.ran || sentWhole);
+    const reusable = this.running === 0 && !this.failed && (!this.ran || answer !== 'partial');
     if (reusable) for (const b of this.held) this.pool.give(b);
     this.held = [];
   }
 }
 
+/** Whether a task's failure is the worker refusing the request (a catalog 4xx but a client gone): it answered, and read nothing after. */
+const refused = (e: unknown): boolean => e instanceof ConvlensError && e.status >= 400 && e.status < 500 && e.status !== 499 && e.status !== 408;
+
 const LEASES = new WeakMap<FastifyRequest, BodyLease>();
 
-/** Whether a reply's answer went out whole with a 2xx status: the only end after which no task can still read the request's buffers. */
-const sentWhole = (reply: FastifyReply): boolean => reply.statusCode >= 200 && reply.statusCode < 300 && reply.raw.writableFinished;
+/** How a reply ended: an error's, or a 2xx answer (which may view the request's tensors) sent whole or cut short. */
+const answerOf = (reply: FastifyReply): 'error' | 'whole' | 'partial' => (reply.statusCode < 200 || reply.statusCode >= 300 ? 'error' : reply.raw.writableFinished ? 'whole' : 'partial');
 
 /**
  * The app's pool: `leaseOf(request)` is the request's allocator for its tensor parts, created on
@@ -140,7 +150,7 @@ export function sharedBodies(app: FastifyInstance, plain: (size: number) => Buff
     new Gauge({ name: 'convlens_shared_body_idle_bytes', help: 'Shared buffers kept for large .npy parts while no request holds them (at most 64 MiB)', registers: [registry], collect() { this.set(pool.stats.bytes); } });
   }
   app.addHook('onResponse', async (request, reply) => {
-    LEASES.get(request)?.end(sentWhole(reply));
+    LEASES.get(request)?.end(answerOf(reply));
   });
   return {
     pool,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adopt, plainBodyBuffer, transferable } from '../../src/http/body.js';
 import { npyIn } from '../../src/http/tensors.js';
 import { BodyLease, SHARED_MIN_BYTES, SharedBodyPool } from '../../src/http/shared-bodies.js';
+import { ConvlensError } from '../../src/errors.js';
 import { convForward } from '../../src/ops/conv.js';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { rng } from '../../src/tensor/random.js';
@@ -64,20 +65,25 @@ describe('BodyLease (one request)', () => {
     expect(big.length).toBe(SHARED_MIN_BYTES);
   });
 
-  it('its buffers go back when no task saw them (whatever the answer), or when every task succeeded and the answer was sent whole; a task still running, a task failed, or an answer not sent whole after a task leaves them to the collector', async () => {
-    const ends: [string, (l: BodyLease) => Promise<void> | void, boolean, boolean][] = [
-      ['no task, a 400', () => undefined, false, true],
-      ['a task that succeeded, answer sent whole', async (l) => void (await l.track(Promise.resolve(1))), true, true],
-      ['a task that succeeded, answer not sent whole (a client gone mid-answer)', async (l) => void (await l.track(Promise.resolve(1))), false, false],
-      ['a task that failed', async (l) => void (await l.track(Promise.reject(new Error('worker stopped'))).catch(() => undefined)), false, false],
-      ['a task still running', (l) => void l.track(new Promise(() => undefined)), true, false],
+  it('its buffers go back when no task saw them, or when every task is over and succeeded or refused the request (a 4xx from the worker), unless a 2xx answer was cut short; a task still running, failed otherwise (PARTNER_FAILED, a worker gone) or an answer cut short leaves them to the collector', async () => {
+    const succeeded = async (l: BodyLease) => void (await l.track(Promise.resolve(1)));
+    const failing = (e: unknown) => async (l: BodyLease) => void (await l.track(Promise.reject(e)).catch(() => undefined));
+    const ends: [string, (l: BodyLease) => Promise<void> | void, 'error' | 'whole' | 'partial', boolean][] = [
+      ['no task, a 400', () => undefined, 'error', true],
+      ['a task that succeeded, answer sent whole', succeeded, 'whole', true],
+      ['a task that succeeded, answer cut short (a client gone mid-answer)', succeeded, 'partial', false],
+      ['the worker refused it: 400 SPEC_INVALID', failing(new ConvlensError('SPEC_INVALID', 'no such attribute')), 'error', true],
+      ['503 PARTNER_FAILED (a partner may still be in its band)', failing(new ConvlensError('PARTNER_FAILED', 'stalled')), 'error', false],
+      ['504 TIMEOUT', failing(new ConvlensError('TIMEOUT', 'too slow')), 'error', false],
+      ['a worker gone (not a catalog error)', failing(new Error('worker exited')), 'error', false],
+      ['a task still running', (l) => void l.track(new Promise(() => undefined)), 'whole', false],
     ];
-    for (const [name, act, sentWhole, back] of ends) {
+    for (const [name, act, answer, back] of ends) {
       const pool = new SharedBodyPool();
       const lease = new BodyLease(pool, plainBodyBuffer);
       lease.buffer(MiB);
       await act(lease);
-      lease.end(sentWhole);
+      lease.end(answer);
       expect(pool.stats.buffers, name).toBe(back ? 1 : 0);
     }
   });
@@ -88,7 +94,7 @@ describe('BodyLease (one request)', () => {
     ok.buffer(MiB);
     ok.buffer(2 * MiB);
     expect(pool.stats.buffers).toBe(0);
-    ok.end(true);
+    ok.end('whole');
     expect(pool.stats).toEqual({ buffers: 2, bytes: 3 * MiB });
     pool.take(MiB);
 
@@ -97,7 +103,7 @@ describe('BodyLease (one request)', () => {
     expect(pool.stats.buffers).toBe(0);
     shrunk.unused(room);
     expect(pool.stats).toEqual({ buffers: 1, bytes: 2 * MiB });
-    shrunk.end(false);
+    shrunk.end('partial');
     expect(pool.stats.buffers).toBe(1);
   });
 });
@@ -168,7 +174,7 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
     expect(await idleBytes(app)).toBe(kept);
   });
 
-  it('a request refused before any task ran (400 INVALID_OPTION at $.bogus, on this thread) gives its buffer back; one refused by its task (an attribute conv2d does not have: 400 from the worker) leaves it to the collector; the next 200 keeps one again', async () => {
+  it('a request refused before any task ran (400 INVALID_OPTION at $.bogus, on this thread), or by its task (an attribute conv2d does not have: 400 from the worker), gives its buffer back: the idle bytes stay', async () => {
     const before = await idleBytes(app);
     expect(before).toBeGreaterThan(0);
     const refused = await request(app.server)
@@ -178,14 +184,12 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
       .expect(400);
     expect(refused.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.bogus' });
     expect(await idleBytes(app)).toBe(before);
-    const failed = await request(app.server)
+    const byWorker = await request(app.server)
       .post('/v1/operators/conv2d')
       .field('request', JSON.stringify({ attributes: { paddding: 1 } }))
       .attach('x', xNpy, 'x.npy')
       .expect(400);
-    expect(failed.body.error.path).toMatch(/^\$\.attributes/);
-    expect(await idleBytes(app)).toBe(0);
-    await form().expect(200);
+    expect(byWorker.body.error.path).toMatch(/^\$\.attributes/);
     expect(await idleBytes(app)).toBe(before);
   });
 
