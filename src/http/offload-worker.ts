@@ -9,7 +9,8 @@ import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.j
 import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { answerTask } from '../runtime/task-answer.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
-import { fieldsOf, foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
+import { foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
+import { fieldsOf } from './compute-body.js';
 import type { OffloadTask } from './offload.js';
 import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';

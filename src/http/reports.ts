@@ -24,7 +24,7 @@ import { conventionCatalog, deviceCatalog } from './catalog.js';
 import { bodyCharge, requestTasks } from './admission.js';
 import { RawJson } from './body.js';
 import { readForm } from './form.js';
-import { fieldsOf } from './compute.js';
+import { fieldsOf } from './compute-body.js';
 import { chooseFormat, MEDIA_TYPES, varyAccept } from './formats.js';
 import type { ReportFormat } from './formats.js';
 import { OFFLOAD, OFFLOAD_WORKER } from './offload.js';
