@@ -12,11 +12,12 @@
  * cost 15 ms for 6.4 MB on the AMD EPYC VM (a plain body's malloc'd memory is reused by the
  * allocator), more than the copy it saves (docs/benchmarks-log.md, 2026-12-04). A request's buffers
  * go back to the pool when its response is over, if no task was handed them (a request refused
- * before any ran), or if every task handed them succeeded or refused the request (a 4xx) and a
- * successful answer was sent whole with a 2xx status (an output may be a view of an input). Any other
- * end (a task failed otherwise or timed out, a client gone mid-answer) leaves them to the collector, since a task may still be reading them; a worker's partners
- * let go of their side when their job is over (runtime/team-weights.ts transientId). At most
- * IDLE_BYTES wait in the pool; a request that finds none large enough takes a new one.
+ * before any ran), or if every task handed them succeeded or refused the request (a 4xx), unless a
+ * 2xx answer (an output may be a view of an input) was cut short. Any other end (a task failed
+ * otherwise or timed out, a client gone mid-answer) leaves them to the collector, since a task may
+ * still be reading them; a worker's partners let go of their side when their job is over
+ * (runtime/team-weights.ts jobId). At most IDLE_BYTES wait in the pool; a request that finds none
+ * large enough takes a new one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
@@ -133,7 +134,7 @@ export class BodyLease implements BodyAllocator {
   }
 }
 
-/** Whether a task's failure is the worker refusing the request (a catalog 4xx but a client gone): it answered, and read nothing after. */
+/** Whether a task's failure is the worker refusing the request (a catalog 4xx, not a client gone or a timeout): it answered, and reads nothing after. */
 const refused = (e: unknown): boolean => e instanceof ConvlensError && e.status >= 400 && e.status < 500 && e.status !== 499 && e.status !== 408;
 
 const LEASES = new WeakMap<FastifyRequest, BodyLease>();

@@ -7,8 +7,8 @@
  * runs an event loop).
  * A post is in the partner's queue when postMessage returns, before the leader publishes the job
  * that names it, so a partner always finds the buffer.
- * A request's input in a SharedArrayBuffer of its own (http/shared-bodies.ts) is posted the same way
- * but for one job (transientId): the partners let go of it when that job is over for them.
+ * A request's own tensor in a SharedArrayBuffer (http/shared-bodies.ts) is posted the same way but
+ * for one job (jobId, transientId): the partners let go of it when that job is over for them.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -84,7 +84,7 @@ export class SharedBuffers {
   private readonly held = new Map<number, SharedArrayBuffer>();
   /** Transient buffers held, by the job they are for (a post for the next job may be taken in before this one is over). */
   private transient: { id: number; seq: number }[] = [];
-  /** Bytes of transient buffers let go of since this thread last collected. */
+  /** Bytes of buffers let go of (transient ones, and forgotten ones) since this thread last collected. */
   private dropped = 0;
 
   constructor(
