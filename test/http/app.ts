@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type request from 'supertest';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -28,3 +29,11 @@ export function sharedApp(env: Record<string, string>): { get(): FastifyInstance
   afterAll(async () => one?.close());
   return { get: () => one! };
 }
+
+/** supertest's parser for a binary answer (a .npy file): its bytes as one Buffer (`.buffer(true).parse(binary)`). */
+export const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void): void => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};

@@ -6,7 +6,7 @@ import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { scaledError } from '../helpers.js';
-import { testApp } from './app.js';
+import { binary, testApp } from './app.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 
 let app: FastifyInstance;
@@ -110,12 +110,6 @@ describe('POST /v1/operators/{name}', () => {
 
   it('.npy upload (multipart and raw body) and .npy response', async () => {
     const npy = encodeNpy(tensor([1, 1, 2, 2], [1, -2, 3, -4]));
-    const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-      const stream = res as unknown as NodeJS.ReadableStream;
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => done(null, Buffer.concat(chunks)));
-    };
     const multi = await request(app.server).post('/v1/operators/relu6').attach('x', npy, 'x.npy').buffer(true).parse(binary).expect(200);
     expect(multi.headers['content-type']).toBe('application/x-npy');
     expect(Array.from(decodeNpy(multi.body, 'y', 16).data)).toEqual([1, 0, 3, 0]);

@@ -3,16 +3,10 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { isSharedApp, sharedApp, testApp } from './app.js';
+import { binary, isSharedApp, sharedApp, testApp } from './app.js';
 import { head, portOf, rawRequest } from './raw.js';
 
 /** supertest: a binary answer as one Buffer. */
-const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  (res as unknown as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks.push(c));
-  (res as unknown as NodeJS.ReadableStream).on('end', () => done(null, Buffer.concat(chunks)));
-};
-
 /** A run that takes several seconds: ResNet-101 at 512 with seeded weights (about 40 GMACs). */
 const heavy = () => ({ model: 'resnet101', resolution: 512, inputs: { shape: [1, 3, 512, 512], dtype: 'float32', base64: Buffer.alloc(3 * 512 * 512 * 4).toString('base64') }, seed: 1 });
 

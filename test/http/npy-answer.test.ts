@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { binary } from './app.js';
 
 // every record the app logs, to see that a .npy answer is sent once: sendNpy once resolved to
 // undefined (a Fastify reply is a thenable), and the route went on to build and send the JSON
@@ -26,12 +27,6 @@ beforeAll(async () => {
 });
 afterAll(async () => app.close());
 
-const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('end', () => done(null, Buffer.concat(chunks)));
-};
 const warnings = () => records.filter((r) => r.level >= 40);
 
 describe('a .npy answer is sent once, and nothing after it', () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { waitFor } from '../jobs/helpers.js';
-import { testApp } from './app.js';
+import { binary, testApp } from './app.js';
 
 const released = vi.hoisted(() => ({ bytes: [] as number[] }));
 vi.mock('../../src/runtime/memory.js', async (original) => {
@@ -40,12 +40,6 @@ const SHAPE = [1, 4, 256, 256];
 const N = 4 * 256 * 256;
 const x = Float32Array.from({ length: N }, (_, i) => (i % 4) - 1.5);
 const relu = (v: number) => Math.max(0, v);
-const binary = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('end', () => done(null, Buffer.concat(chunks)));
-};
 const decode64 = (b64: string) => new Float32Array(new Uint8Array(Buffer.from(b64, 'base64')).buffer);
 const twoRelus = { name: 'r', inputs: [{ name: 'x', shape: SHAPE }], layers: [{ name: 'act', op: 'relu' }, { name: 'out', op: 'relu' }] };
 const expectRelu = (data: Float32Array) => {

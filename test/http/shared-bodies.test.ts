@@ -15,7 +15,7 @@ import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { rng } from '../../src/tensor/random.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { convPlan } from '../runtime/conv-plans.js';
-import { testApp } from './app.js';
+import { binary, testApp } from './app.js';
 
 const MiB = 1024 * 1024;
 const GRAIN = 64 * 1024;
@@ -150,15 +150,10 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
       .attach('x', xNpy, 'x.npy')
       .attach('weights.weight', encodeNpy(tensor([32, 32, 3, 3], w)), 'w.npy');
   const outputOf = (body: Buffer) => decodeNpy(new Uint8Array(body), 'answer', 1 << 24).data;
-  const parse = (res: request.Response, done: (e: Error | null, body: Buffer) => void) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => done(null, Buffer.concat(chunks)));
-  };
 
   it('a multipart .npy part: the answer is convForward\'s to float rounding; its buffer is kept once the answer is sent, and the next request of that size reuses it (idle bytes the same, not twice)', async () => {
     expect(await idleBytes(app)).toBe(0);
-    const first = await form().buffer(true).parse(parse).expect(200);
+    const first = await form().buffer(true).parse(binary).expect(200);
     const y = outputOf(first.body as Buffer);
     expect(y.length).toBe(expected.length);
     let worst = 0;
@@ -169,7 +164,7 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
     expect(kept % GRAIN).toBe(0);
     expect(kept).toBeGreaterThanOrEqual(xNpy.length);
     expect(kept).toBeLessThan(2 * xNpy.length);
-    const second = await form().buffer(true).parse(parse).expect(200);
+    const second = await form().buffer(true).parse(binary).expect(200);
     expect(Buffer.compare(second.body as Buffer, first.body as Buffer)).toBe(0);
     expect(await idleBytes(app)).toBe(kept);
   });
@@ -200,7 +195,7 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
       .set('content-type', 'application/x-npy')
       .send(xNpy)
       .buffer(true)
-      .parse(parse)
+      .parse(binary)
       .expect(200);
     expect(Array.from(outputOf(res.body as Buffer).subarray(0, 8))).toEqual(Array.from(x.subarray(0, 8), (v) => Math.max(0, v)));
     expect(await idleBytes(app)).toBe(before);
