@@ -5,7 +5,8 @@ row after a 3×3 conv, coordinate attention (Hou et al., CVPR 2021: x · a_h · 
 along W to [N, C, H, 1] and a_w along H to [N, C, 1, W], each through a 1×1 conv), its 3-D form
 over [N, C, D, H, W] (a_d pooled to [N, C, D, 1, 1]: two axes broadcast), and the gate first in the
 operand list. Such an operand is read by every unit along the broadcast axis; so is one broadcast explicitly (expand,
-tile of one unit) or upsampled with alignCorners from one unit (a field of stride 0 there).
+tile of one unit) or upsampled with alignCorners from one unit (a field of stride 0 there), in a
+merge or as a piece of a concat (along the channels, or along another spatial axis).
 
 As scripts/goldens_rf_resampling.py: one channel unless the spec says more, positive weights (every
 conv's kernel 1/fan_in), sigmoid left out (positive anyway, the footprint unchanged), double
@@ -171,6 +172,16 @@ CASES = [
            {'op': 'upsample', 'mode': 'bilinear', 'size': [5, 5], 'alignCorners': True}, {'op': 'add', 'inputs': ['x', 'l2']})),
     ('coordinate attention as its authors wrote it (concat of [N, C, H, 1] and transposed [N, C, W, 1] along dim 2) on 2×6×8', [1, 2, 6, 8],
      coord_att_official([1, 2, 6, 8])),
+    ('concat along the channels of x and tile(x[..., 2:3, :], 5 along H) (a piece of stride 0 along H)', [1, 1, 5, 7],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [2], 'ends': [3], 'axes': [2]}, {'op': 'tile', 'inputs': ['l0'], 'repeats': [1, 1, 5, 1]},
+           {'op': 'concat', 'inputs': ['x', 'l1'], 'dim': 1})),
+    ('concat along the channels of expand(x[..., :1]) and a 3×3 conv of x (padding 1), the stride-0 piece first', [1, 1, 6, 8],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'shape', 'inputs': ['x']},
+           {'op': 'expand', 'inputs': ['l0', 'l1']}, {'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'padding': 1, 'bias': False},
+           {'op': 'concat', 'inputs': ['l2', 'l3'], 'dim': 1})),
+    ('concat along H of x and tile(x[..., 0:1], 6 along W) on 4×6 (pieces along H, one of stride 0 along W)', [1, 1, 4, 6],
+     named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'tile', 'inputs': ['l0'], 'repeats': [1, 1, 1, 6]},
+           {'op': 'concat', 'inputs': ['x', 'l1'], 'dim': 2})),
     ('a 3×3 conv (no padding) times its own column 2', [1, 1, 8, 9],
      named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'bias': False},
            {'op': 'slice', 'inputs': ['l0'], 'starts': [2], 'ends': [3], 'axes': [3]}, {'op': 'mul', 'inputs': ['l0', 'l1']})),

@@ -270,8 +270,9 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       at += x[ctx.plan.dim] ?? 0;
       return start;
     });
-    // pieces, never broadcast: a piece of one unit per spatial axis (a roll's last unit) is a path
-    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs, true);
+    // pieces, never broadcast: a piece of one unit per spatial axis (a roll's last unit) is a path;
+    // a piece's stride-0 axis on another dim (expand(x[:, :, :1]) joined to x along the channels) is spread
+    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs, { along: ctx.plan.dim });
   },
   run(ctx) {
     const { dim } = ctx.plan;

@@ -11,10 +11,12 @@ import type { TensorRF } from './types.js';
  * coordinate attention's [N, C, H, 1] gate) is read by every unit there: at the stride J of an operand
  * spanning the axis, the box holding its one box [−p, r − 1 − p] for units 0 … n − 1 is size
  * r + (n − 1)·J, padding p + (n − 1)·J (its own stride kept, coordinate attention on 6×8 was stride
- * [6, 8]). Global operands are gates (mergeRF), not spread.
+ * [6, 8]). Global operands are gates (mergeRF), not spread. With `along`, the operands are a
+ * concat's pieces laid side by side on that dim: none is broadcast, but a piece's stride-0 axis
+ * (an expand or tile of one unit, on another dim) is read by every unit there and spread alike.
  */
-export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[]): (TensorRF | null)[] {
-  const out = broadcastShapes(shapes.filter((s) => s != null));
+export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], along?: number): (TensorRF | null)[] {
+  const out = along === undefined ? broadcastShapes(shapes.filter((s) => s != null)) : joinedShape(shapes, along);
   if (!out) return fields;
   const rank = out.length;
   // per axis (by count of axes and index): the stride of the first local operand spanning it, found
@@ -32,8 +34,9 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
     const shape = shapes[i];
     if (!f || f.global || !shape) return f;
     const shift = rank - shape.length;
-    // one unit broadcast, or a field of stride 0 there (expandRF; alignCorners from one unit)
-    const spread = f.dims.map((d, k) => (shape[d] === 1 || f.axes[k].j === 0) && out[d + shift] > 1);
+    // one unit broadcast, or a field of stride 0 there (expandRF; alignCorners from one unit); a
+    // piece of a concat is not broadcast, but a stride-0 field in it is read by every unit all the same
+    const spread = f.dims.map((d, k) => (along === undefined ? shape[d] === 1 || f.axes[k].j === 0 : f.axes[k].j === 0 && d !== along) && out[d + shift] > 1);
     if (!spread.some(Boolean)) return f;
     const axes = f.axes.map((ax, k) => {
       if (!spread[k]) return ax;
@@ -45,4 +48,13 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
     });
     return { ...f, axes };
   });
+}
+
+/** The shape of pieces laid side by side along `along` (a concat's output), or null when their ranks differ. */
+function joinedShape(shapes: readonly (readonly number[])[], along: number): number[] | null {
+  const given = shapes.filter((s) => s != null);
+  if (given.length === 0 || given.some((s) => s.length !== given[0].length)) return null;
+  const out = [...given[0]];
+  out[along] = given.reduce((n, s) => n + s[along], 0);
+  return out;
 }

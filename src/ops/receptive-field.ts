@@ -314,19 +314,20 @@ const EPS = 1e-9;
  * local one (on a 1×1 map too). A local operand broadcast along some axes or all is a path, its
  * field spread over them (spreadAxes). A global operand of full spatial size (x + attention(x)) is a
  * path: the merge is global.
- * `joined`: the operands are pieces laid side by side (a concat), never broadcast nor spread (a
- * roll's last unit of an [N, C, L] signal is a path).
+ * `joined`: the operands are pieces, never broadcast (a roll's last unit of an [N, C, L] signal is a
+ * path): written where indices say (true: a scatter's updates, never spread), or laid side by side
+ * along a dim ({ along }: a concat, whose pieces' stride-0 axes on the other dims spread as above).
  */
 export function mergeRF(
   layer: string,
   given: (TensorRF | null)[],
   warn: (w: Omit<Warning, 'layer'>) => void,
   shapes?: readonly (readonly number[])[],
-  joined = false,
+  joined: boolean | { along: number } = false,
 ): TensorRF | null {
   // an empty operand (a concat's empty slice) brings no unit, so no field
   const nonEmpty = shapes ? given.map((f, i) => (shapes[i]?.includes(0) ? null : f)) : given;
-  const fields = shapes && !joined ? spreadAxes(nonEmpty, shapes) : nonEmpty;
+  const fields = !shapes || joined === true ? nonEmpty : spreadAxes(nonEmpty, shapes, joined === false ? undefined : joined.along);
   const all = fields.filter((f): f is TensorRF => f !== null);
   // a local operand is a path, broadcast or not (spreadAxes gave it the envelope of its reads); only
   // a global one broadcast over the map is a gate (a squeeze-excitation's pooled summary)

@@ -1,5 +1,5 @@
 /**
- * Merges (add, mul) with a local operand of one unit along some spatial axes, or all, against
+ * Merges (add, mul, concat) with a local operand of one unit along some spatial axes, or all, against
  * PyTorch autograd unit by unit (scripts/goldens_rf_broadcast.py: positive weights, double precision,
  * every output unit's footprint per axis): x · x[..., :1], x + a row of a conv, coordinate attention
  * (x · a_h · a_w, gates [N, C, H, 1] and [N, C, 1, W]; over [d, h, w] each gate broadcast over two axes).
@@ -13,7 +13,10 @@
  * wrote it concatenates the H-pooled gate, transposed, with the W-pooled one along dim 2, so h and w
  * run along one dim: merged axis by axis as if aligned, it gave stride [6, 1] on 6×8 (unit 5's rows
  * 30…71); an axis at another dim in another operand now makes the merge global, which every unit's
- * autograd box (the whole input) agrees with. Checked:
+ * autograd box (the whole input) agrees with. A piece of stride 0 (an expand or tile of one unit)
+ * in a concat, along the channels or along another spatial axis, is read by every unit the same
+ * way: it kept stride 0, the merge kept the other piece's field ('the largest') and warned of
+ * misaligned paths, and unit 4 of x ⧺ tile(x[..., 2:3, :]) was reported reading row 4 alone. Checked:
  *   every unit's autograd box lies inside its reported box, the stride is the map's (1), and
  *   (unpadded specs) the reported box is the tightest at that stride: P = max_x (x·J − lo_x),
  *   r = max_x (hi_x − x·J) + P + 1 over the autograd boxes.
@@ -43,6 +46,10 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     expect(last.outputShape!.slice(2)).toEqual(c.output);
     if (rf.global) expect(c.whole).toBe(true);
     else expect(rf.stride).toEqual(c.output.map(() => 1));
+  });
+
+  it('no MISALIGNED_PATHS: a spread operand is read by every unit, so it has no stride or centre of its own to misalign', () => {
+    expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS')).toEqual([]);
   });
 
   it.skipIf(rf.global)('every unit reads inside its reported box', () => {
