@@ -255,7 +255,8 @@ export const SUGGEST_MAX_CHARS = 128;
  * The route a path no route has most likely meant (`/v1/analyse`, `/v1/analyze/` → `/v1/analyze`;
  * `/v1/model/resnet50` → `/v1/models/resnet50`), its parameters filled from the path's own segments,
  * a route answering the request's method first; undefined when none is a few edits away (suggest.ts
- * closest's limit). A parameter's segment is compared as the route's `:name`, not as itself, and a
+ * closest's limit, of the letters of the path's segments that are not in a parameter's place: `/a`
+ * gets no `/`, `/v1/zoo/resnet` no `/v1/jobs/resnet`). A parameter's segment is compared as the route's `:name`, not as itself, and a
  * path still over SUGGEST_MAX_CHARS is not compared: filling and comparing the segments themselves
  * made an 8 KB path cost 3–4 s of the event loop (a route with a parameter took its 8,000 characters).
  */
@@ -266,12 +267,16 @@ export function nearestRoute(routes: readonly RouteEntry[], method: string, path
     let bestDistance = Infinity;
     for (const url of new Set(rs.map((r) => r.url))) {
       const parts = url.split('/');
-      const filled = parts.length === segments.length;
+      // a parameter's place takes a segment of the path, not an empty one (`/v1/models/` is not `/v1/models/:name`)
+      const filled = parts.length === segments.length && parts.every((p, i) => !p.startsWith(':') || segments[i] !== '');
       // wildcard routes (static assets) and parameters left unfilled name no path to suggest
       if (url.includes('*') || (!filled && url.includes(':'))) continue;
+      const own = filled ? segments.filter((_, i) => !parts[i].startsWith(':')) : segments;
       const word = (filled ? segments.map((s, i) => (parts[i].startsWith(':') ? parts[i] : s)).join('/') : path).toLowerCase();
       if (word.length > SUGGEST_MAX_CHARS) continue;
-      const limit = suggestionLimit(word);
+      // edits allowed by the path's own letters, not its slashes nor a parameter's `:name` (a match
+      // by construction): `/a` was one edit from `/`, and `/v1/zoo/resnet`, as `/v1/zoo/:id`, three from `/v1/jobs/:id`
+      const limit = suggestionLimit(own.join(''));
       if (Math.abs(url.length - word.length) > limit) continue;
       const d = editDistance(word, url.toLowerCase());
       if (d <= limit && d < bestDistance) {

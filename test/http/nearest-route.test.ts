@@ -25,8 +25,21 @@ describe('nearestRoute', () => {
     ['GET', '/v1/models/resnet18/reprot', '/v1/models/resnet18/report'],
     ['GET', '/v2/whatever', undefined],
     ['GET', '/docs/static/x', undefined],
-  ])("%s %s → %s (a parameter takes the path's own segment; wildcards are never suggested)", (method, path, expected) => {
+    ['GET', '/v1/models/', '/v1/models'],
+  ])("%s %s → %s (a parameter takes the path's own segment, not an empty one: /v1/models/ was told 'did you mean /v1/models/?'; wildcards are never suggested)", (method, path, expected) => {
     expect(nearestRoute(routes, method, path)).toBe(expected);
+  });
+
+  it.each([
+    ['/a', undefined, 'one letter: max(2, ⌊1/3⌋) capped at 1 − 1 = 0 edits (it was one edit from /: "did you mean GET /?")'],
+    ['/v', undefined, 'as /a'],
+    ['/v1', undefined, 'v1: 1 edit allowed, / is 2 away'],
+    ['/graphq', '/graphql', 'graphq: 6 letters, 2 edits allowed, 1 made'],
+    ['/v1/zoo/resnet', undefined, "v1zoo: 5 letters, 2 edits allowed; /v1/jobs/:id is 3 away (compared as /v1/zoo/:id, whose ':id' matched for free, 11 characters allowed 3)"],
+    ['/v1/jobz/resnet', '/v1/jobs/resnet', 'v1jobz: 1 edit'],
+  ])("GET %s → %s: the edits allowed count the path's own letters, not its slashes nor a parameter's place (%s)", (path, expected, _why) => {
+    const withRoot = [...routes, route('GET', '/'), route('GET', '/graphql')];
+    expect(nearestRoute(withRoot, 'GET', path)).toBe(expected);
   });
 
   it("an 8,000-character id in a parameter's place is compared as the route's `:name`: no string over SUGGEST_MAX_CHARS is compared (the id filled in first, an 8 KB path held the event loop 3–4 s)", () => {
