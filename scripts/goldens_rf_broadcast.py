@@ -6,7 +6,8 @@ along W to [N, C, H, 1] and a_w along H to [N, C, 1, W], each through a 1×1 con
 over [N, C, D, H, W] (a_d pooled to [N, C, D, 1, 1]: two axes broadcast), and the gate first in the
 operand list. Such an operand is read by every unit along the broadcast axis; so is one broadcast explicitly (expand,
 tile of one unit) or upsampled with alignCorners from one unit (a field of stride 0 there), in a
-merge or as a piece of a concat (along the channels, or along another spatial axis).
+merge or as a piece of a concat (along the channels, or along another spatial axis); and a merge of
+one unit, where a map pooled to 1×1 is read by that unit, not broadcast as a gate.
 
 As scripts/goldens_rf_resampling.py: one channel unless the spec says more, positive weights (every
 conv's kernel 1/fan_in), sigmoid left out (positive anyway, the footprint unchanged), double
@@ -182,6 +183,12 @@ CASES = [
     ('concat along H of x and tile(x[..., 0:1], 6 along W) on 4×6 (pieces along H, one of stride 0 along W)', [1, 1, 4, 6],
      named({'op': 'slice', 'inputs': ['x'], 'starts': [0], 'ends': [1], 'axes': [3]}, {'op': 'tile', 'inputs': ['l0'], 'repeats': [1, 1, 1, 6]},
            {'op': 'concat', 'inputs': ['x', 'l1'], 'dim': 2})),
+    ('x[..., :1, :1] + x pooled to 1×1 on 3×4 (a merge of one unit: the pooled operand is read by it, not a gate over a map)', [1, 1, 3, 4],
+     named({'op': 'adaptiveAvgPool2d', 'inputs': ['x'], 'outputSize': [1, 1]}, {'op': 'slice', 'inputs': ['x'], 'starts': [0, 0], 'ends': [1, 1], 'axes': [2, 3]},
+           {'op': 'add', 'inputs': ['l1', 'l0']})),
+    ('concat along the channels of x[..., :1, :1] and x pooled to 1×1 on 3×4', [1, 1, 3, 4],
+     named({'op': 'adaptiveAvgPool2d', 'inputs': ['x'], 'outputSize': [1, 1]}, {'op': 'slice', 'inputs': ['x'], 'starts': [0, 0], 'ends': [1, 1], 'axes': [2, 3]},
+           {'op': 'concat', 'inputs': ['l1', 'l0'], 'dim': 1})),
     ('a 3×3 conv (no padding) times its own column 2', [1, 1, 8, 9],
      named({'op': 'conv2d', 'inputs': ['x'], 'outChannels': 1, 'kernelSize': 3, 'bias': False},
            {'op': 'slice', 'inputs': ['l0'], 'starts': [2], 'ends': [3], 'axes': [3]}, {'op': 'mul', 'inputs': ['l0', 'l1']})),

@@ -4,7 +4,7 @@
  * axis the merge spans is read by every unit there.
  */
 import { broadcastShapes } from './broadcast.js';
-import type { TensorRF } from './types.js';
+import type { AxisRF, TensorRF } from './types.js';
 
 /**
  * An operand of one unit (or stride 0) along an axis where the merge spans n > 1 units (x · x[..., :1];
@@ -57,4 +57,28 @@ function joinedShape(shapes: readonly (readonly number[])[], along: number): num
   const out = [...given[0]];
   out[along] = given.reduce((n, s) => n + s[along], 0);
   return out;
+}
+
+/**
+ * A merge of one unit per axis (every operand of one unit on the local field's dims, and no piece
+ * laid along them) broadcasts nothing: a global operand there (a map pooled to 1×1) is read by that
+ * unit as a local one is, so its box (globalRF keeps the envelope of the map it pooled) joins the
+ * union of `axes`, the local field's, at the local stride. x[..., :1, :1] + avgPool3(x) on 3×3 was
+ * reported [1, 1], its one unit reading every pixel; a squeeze-excitation gate at 1×1 pooled the
+ * one unit it gates, so its box is that unit's and the union is unchanged (EfficientNet at 8 px).
+ */
+export function oneUnitReads(axes: AxisRF[], fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], dims: readonly number[], along?: number): AxisRF[] {
+  const rank = Math.max(...shapes.map((s) => s?.length ?? 0));
+  const oneUnit = (along === undefined || !dims.includes(along)) && shapes.every((s) => !s || dims.every((d) => (s[d - (rank - s.length)] ?? 1) === 1));
+  const read = oneUnit ? fields.filter((f): f is TensorRF => f !== null && f.global && f.axes.length === axes.length && f.dims.every((d, k) => d === dims[k])) : [];
+  if (read.length === 0) return axes;
+  return axes.map((ax, a) => {
+    let lo = -ax.p;
+    let hi = ax.r - 1 - ax.p;
+    for (const g of read) {
+      lo = Math.min(lo, -g.axes[a].p);
+      hi = Math.max(hi, g.axes[a].r - 1 - g.axes[a].p);
+    }
+    return hi - lo + 1 === ax.r && -lo === ax.p ? ax : { ...ax, r: hi - lo + 1, p: -lo };
+  });
 }

@@ -24,7 +24,7 @@ import { gcd } from './read-period.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
-import { spreadAxes } from './receptive-broadcast.js';
+import { oneUnitReads, spreadAxes } from './receptive-broadcast.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
@@ -338,8 +338,9 @@ export function mergeRF(
   if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && f.broadcast !== true && !broadcastOver(shapes, i, local[0].dims))) {
     return { global: true, dims: local[0].dims, axes: local[0].axes };
   }
-  // on a 1×1 map no path is spatial: the gate (global) is still left out while a local field is
-  // there (an SE block at 1×1 made every later field global, and the final map an earlier one)
+  // on a 1×1 map no path is spatial: a global operand does not make the merge global while a local
+  // field is there (an SE block at 1×1 made every later field global, and the final map an earlier
+  // one); its box joins the local one's below (oneUnitReads)
   const notGlobal = all.filter((f) => !f.global);
   const candidates = local.length > 0 ? local : notGlobal.length > 0 ? notGlobal : all;
   if (candidates.length === 0) return null;
@@ -355,7 +356,7 @@ export function mergeRF(
     return { global: true, dims: present[0].dims, axes: present[0].axes };
   }
   const sameStride = (a: number) => present.every((f) => Math.abs(f.axes[a].j - present[0].axes[a].j) <= EPS);
-  const axes = present[0].axes.map((_, a) => {
+  const merged = present[0].axes.map((_, a) => {
     // one stride: every unit's boxes move together, so their union is a field (a Focus stem's four
     // slices, the pieces of a roll); strides that differ drift apart, and the largest is kept
     if (sameStride(a)) return unionAxis(present.map((f) => f.axes[a]));
@@ -363,6 +364,8 @@ export function mergeRF(
     for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];
     return best;
   });
+  // on a map of one unit, a global operand is read, not broadcast (oneUnitReads)
+  const axes = shapes && joined !== true && local.length > 0 ? oneUnitReads(merged, fields, shapes, present[0].dims, joined === false ? undefined : joined.along) : merged;
   // global fields (no local path left) have no stride or centre to misalign
   // nor a spread operand a centre of its own: its box is the envelope of every unit's reads (x · x[..., :1])
   const spreadOut = new Set(fields.filter((f, i) => f !== nonEmpty[i]));

@@ -16,7 +16,9 @@
  * autograd box (the whole input) agrees with. A piece of stride 0 (an expand or tile of one unit)
  * in a concat, along the channels or along another spatial axis, is read by every unit the same
  * way: it kept stride 0, the merge kept the other piece's field ('the largest') and warned of
- * misaligned paths, and unit 4 of x ⧺ tile(x[..., 2:3, :]) was reported reading row 4 alone. Checked:
+ * misaligned paths, and unit 4 of x ⧺ tile(x[..., 2:3, :]) was reported reading row 4 alone. On a
+ * merge of one unit (x[..., :1, :1] with x pooled to 1×1, added or concatenated) the pooled operand
+ * was left out as a gate, so the one unit read pixel (0, 0) alone; it reads the whole map. Checked:
  *   every unit's autograd box lies inside its reported box, the stride is the map's (1), and
  *   (unpadded specs) the reported box is the tightest at that stride: P = max_x (x·J − lo_x),
  *   r = max_x (hi_x − x·J) + P + 1 over the autograd boxes.
