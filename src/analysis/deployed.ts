@@ -23,7 +23,8 @@
  * exactly one reader among the executed layers and is not a graph output. When both operands of
  * an add come from such chains (ResNet's downsampling block), the chain whose host runs last
  * absorbs it (the epilogue reads the other operand, which must exist by then: the executor runs
- * these groups as they are; layers run in breadth-first order); the other keeps its conv + BN and
+ * these groups as they are; layers run in the order given, each once its inputs exist: graph/walks.ts
+ * topologicalOrder); the other keeps its conv + BN and
  * writes the shortcut. An add whose later operand no chain can take (a pooled branch) stays with
  * the earlier host, which the executor then runs in place once that operand exists. The group's
  * deployed memory access is the host's inputs and weights (+ the new bias), the residual operand, and the last

@@ -1,6 +1,7 @@
 /**
  * Walks over the graph form: who produces each tensor, a topological order, the declared (or
- * implied) outputs and the layers an inference actually executes. All linear in layers + edges.
+ * implied) outputs and the layers an inference actually executes. All linear in layers + edges (the
+ * order: times the log of the layers ready at once).
  */
 import { ConvlensError } from '../errors.js';
 import type { Graph, GraphLayer } from './graph.js';
@@ -12,7 +13,11 @@ export function producers(graph: Graph): Map<string, GraphLayer> {
   return out;
 }
 
-/** Kahn's algorithm in spec order; a leftover layer is on a cycle. */
+/**
+ * Kahn's algorithm taking, of the layers whose inputs are all written, the earliest in the spec: the
+ * spec's own order when it is one (a JSON spec's, an ONNX file's nodes: their order is topological),
+ * else each layer as early as its inputs allow. A leftover layer is on a cycle.
+ */
 export function topologicalOrder(graph: Graph): GraphLayer[] {
   const producer = producers(graph);
   const pending = new Map<GraphLayer, number>();
@@ -30,15 +35,20 @@ export function topologicalOrder(graph: Graph): GraphLayer[] {
     }
     pending.set(l, deps.size);
   }
-  const ready = graph.layers.filter((l) => pending.get(l) === 0);
+  // the ready layer earliest in the spec next (a heap of spec indices), not the earliest made ready:
+  // a queue listed ResNet's layer2.0 as conv1, downsample.0, bn1, downsample.1 … (both branches a
+  // step each, breadth first), and ran it so; a spec already in order is now kept as it is
+  const index = new Map(graph.layers.map((l, i) => [l, i]));
+  const ready = new IndexHeap();
+  graph.layers.forEach((l, i) => pending.get(l) === 0 && ready.push(i));
   const order: GraphLayer[] = [];
-  for (let i = 0; i < ready.length; i++) {
-    const l = ready[i];
+  while (ready.size > 0) {
+    const l = graph.layers[ready.pop()];
     order.push(l);
     for (const r of readers.get(l) ?? []) {
       const left = pending.get(r)! - 1;
       pending.set(r, left);
-      if (left === 0) ready.push(r);
+      if (left === 0) ready.push(index.get(r)!);
     }
   }
   if (order.length !== graph.layers.length) {
@@ -92,4 +102,43 @@ export function executedLayers(graph: Graph): Set<string> {
     }
   }
   return seen;
+}
+
+/** A binary min-heap of indices (topologicalOrder's ready layers). */
+class IndexHeap {
+  private readonly a: number[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (a[up] <= v) break;
+      a[i] = a[up];
+      i = up;
+    }
+    a[i] = v;
+  }
+
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= a.length) break;
+      if (c + 1 < a.length && a[c + 1] < a[c]) c++;
+      if (a[c] >= last) break;
+      a[i] = a[c];
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
 }

@@ -101,7 +101,7 @@ describe('deployed graph: residual block (hand-computed)', () => {
     expect(d.kernels).toEqual({ trained: 7, deployed: 2 });
   });
 
-  it('both add operands from conv chains, one conv deep each: the host that runs last (layers run breadth-first; at one depth, in the order listed) absorbs the add, the other keeps conv+BN', () => {
+  it('both add operands from conv chains, one conv deep each: the host that runs last (layers run in the order listed, each once its inputs exist) absorbs the add, the other keeps conv+BN', () => {
     const shortcut = [
       { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
       { name: 'dsbn', op: 'batchNorm2d' },
@@ -124,18 +124,22 @@ describe('deployed graph: residual block (hand-computed)', () => {
     expect(shortcutFirst.deployed).toEqual(mainFirst.deployed);
   });
 
-  it("ResNet's downsampling block (main path two convs deep, shortcut one): the main path's last conv runs after the shortcut's and absorbs the add, whatever the order listed", () => {
+  it("ResNet's downsampling block (main path two convs deep, shortcut one): the conv that runs last absorbs the add, the shortcut's in torchvision's order (conv1 … bn2, then downsample), the main path's last when the shortcut is listed first", () => {
     const main = [conv('c1', 8, { stride: 2, inputs: ['x'] }), { name: 'bn1', op: 'batchNorm2d' }, { name: 'r1', op: 'relu' }, conv('c2', 8), { name: 'bn2', op: 'batchNorm2d' }];
     const shortcut = [
       { name: 'ds', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 1, stride: 2, bias: false },
       { name: 'dsbn', op: 'batchNorm2d' },
     ];
     const tail = [{ name: 'add', op: 'add', inputs: ['bn2', 'dsbn'] }, { name: 'relu', op: 'relu' }];
-    for (const layers of [[...main, ...shortcut, ...tail], [...shortcut, ...main, ...tail]]) {
-      const { d } = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers });
-      expect(d.groups.find((g) => g.fusions.includes('residualAdd'))).toMatchObject({ host: 'c2', layers: ['c2', 'bn2', 'add', 'relu'], residual: 'dsbn' });
-      expect(d.unfused).toEqual([]);
-    }
+    const mainFirst = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [...main, ...shortcut, ...tail] }).d;
+    expect(mainFirst.groups.find((g) => g.fusions.includes('residualAdd'))).toMatchObject({ host: 'ds', layers: ['ds', 'dsbn', 'add', 'relu'], residual: 'bn2' });
+    expect(mainFirst.unfused).toEqual([]);
+    const shortcutFirst = deployed({ inputs: [{ name: 'x', shape: [1, 4, 8, 8] }], layers: [...shortcut, ...main, ...tail] }).d;
+    expect(shortcutFirst.groups.find((g) => g.fusions.includes('residualAdd'))).toMatchObject({ host: 'c2', layers: ['c2', 'bn2', 'add', 'relu'], residual: 'dsbn' });
+    expect(shortcutFirst.unfused).toEqual([]);
+    // the same kernels, parameters and bytes either way: each chain reads its input, one reads the other's output
+    expect(shortcutFirst.kernels).toEqual(mainFirst.kernels);
+    expect(shortcutFirst.deployed).toEqual(mainFirst.deployed);
   });
 
   it("an add whose other operand comes later from a branch no chain hosts (an FPN's lateral conv plus a pooled branch two pools deep): the conv takes it all the same", () => {
