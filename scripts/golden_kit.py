@@ -30,3 +30,31 @@ def strip_weights(path):
             t.ClearField("raw_data")
             t.ClearField("float_data")
     onnx.save(m, str(path))
+
+
+def footprint_boxes(run, shape):
+    """Each output unit's input footprint per axis, by autograd (the receptive-field goldens): `run`
+    maps an input batch to the last layer's output. Positive inputs (uniform in [0.5, 1.5)) and the
+    callers' positive weights, so no gradient cancels: a unit's footprint (the input pixels of
+    nonzero gradient, over every input channel) is what it reads. Batch row t holds output unit t
+    on every axis (the last one where an axis is shorter), over every channel of the output; each
+    axis's box is the footprint projected on it, [lo, hi], or None for a unit that reads no input
+    pixel (all padding). Returns the output's spatial size and the boxes, per axis and unit.
+    """
+    with torch.no_grad():
+        out = list(run(torch.ones(shape, dtype=torch.double)).shape[2:])
+    rank, units = len(out), max(out)
+    torch.manual_seed(0)
+    x = (torch.rand([units] + list(shape[1:]), dtype=torch.double) + 0.5).requires_grad_(True)
+    y = run(x)
+    sel = torch.zeros_like(y)
+    for t in range(units):
+        sel[(t, slice(None)) + tuple(min(t, n - 1) for n in out)] = 1.0
+    g, = torch.autograd.grad((y * sel).sum(), x)
+    nz = (g != 0).any(1)
+    boxes = []
+    for a in range(rank):
+        other = tuple(d for d in range(1, rank + 1) if d != a + 1)
+        proj = nz.amax(dim=other) if other else nz
+        boxes.append([[int(proj[t].nonzero().min()), int(proj[t].nonzero().max())] if proj[t].any() else None for t in range(out[a])])
+    return out, boxes

@@ -24,6 +24,8 @@ import json
 import torch
 import torch.nn.functional as F
 
+from golden_kit import footprint_boxes
+
 D = torch.double
 
 
@@ -87,23 +89,7 @@ def measure(shape, layers):
             else:
                 env[l['name']] = y
         return env[layers[-1]['name']]
-    with torch.no_grad():
-        out = list(run(torch.ones(shape, dtype=D)).shape[2:])
-    rank, units = len(out), max(out)
-    torch.manual_seed(0)
-    x = (torch.rand([units] + list(shape[1:]), dtype=D) + 0.5).requires_grad_(True)
-    y = run(x)
-    sel = torch.zeros_like(y)
-    for t in range(units):
-        sel[(t, slice(None)) + tuple(min(t, n - 1) for n in out)] = 1.0
-    g, = torch.autograd.grad((y * sel).sum(), x)
-    nz = (g != 0).any(1)
-    boxes = []
-    for a in range(rank):
-        other = tuple(d for d in range(1, rank + 1) if d != a + 1)
-        proj = nz.amax(dim=other) if other else nz
-        boxes.append([[int(proj[t].nonzero().min()), int(proj[t].nonzero().max())] for t in range(out[a])])
-    return out, boxes
+    return footprint_boxes(run, shape)
 
 
 def named(*layers):

@@ -44,6 +44,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from golden_kit import footprint_boxes
+
 D = torch.double
 
 
@@ -101,24 +103,7 @@ def run(layers, x):
 
 
 def measure(shape, layers):
-    with torch.no_grad():
-        out = list(run(layers, torch.ones(shape, dtype=D))[layers[-1]['name']].shape[2:])
-    rank, units = len(out), max(out)
-    torch.manual_seed(0)
-    x = (torch.rand([units] + list(shape[1:]), dtype=D) + 0.5).requires_grad_(True)
-    y = run(layers, x)[layers[-1]['name']]
-    sel = torch.zeros_like(y)
-    for t in range(units):
-        sel[(t, slice(None)) + tuple(min(t, n - 1) for n in out)] = 1.0
-    g, = torch.autograd.grad((y * sel).sum(), x)
-    nz = (g != 0).any(1)
-    boxes = []
-    for a in range(rank):
-        other = tuple(d for d in range(1, rank + 1) if d != a + 1)
-        proj = nz.amax(dim=other)
-        # a unit that reads no input pixel (all padding: a pad's border, a transposed conv's outputPadding) has no box: null
-        boxes.append([[int(proj[t].nonzero().min()), int(proj[t].nonzero().max())] if proj[t].any() else None for t in range(out[a])])
-    return out, boxes
+    return footprint_boxes(lambda x: run(layers, x)[layers[-1]['name']], shape)
 
 
 # ---------------------------------------------------------------- virtual reads (an exact envelope, no edge)
