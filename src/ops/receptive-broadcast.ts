@@ -13,7 +13,7 @@ import type { AxisRF, TensorRF } from './types.js';
  * r + (n − 1)·J, padding p + (n − 1)·J (its own stride kept, coordinate attention on 6×8 was stride
  * [6, 8]). Global operands are gates (mergeRF), not spread. With `along`, the operands are a
  * concat's pieces laid side by side on that dim: none is broadcast, but a piece's stride-0 axis
- * (an expand or tile of one unit, on another dim) is read by every unit there and spread alike.
+ * (an expand or tile of one unit) is read by every unit there and spread alike.
  */
 export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], along?: number): (TensorRF | null)[] {
   const out = along === undefined ? broadcastShapes(shapes.filter((s) => s != null)) : joinedShape(shapes, along);
@@ -35,8 +35,10 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
     if (!f || f.global || !shape) return f;
     const shift = rank - shape.length;
     // one unit broadcast, or a field of stride 0 there (expandRF; alignCorners from one unit); a
-    // piece of a concat is not broadcast, but a stride-0 field in it is read by every unit all the same
-    const spread = f.dims.map((d, k) => (along === undefined ? shape[d] === 1 || f.axes[k].j === 0 : f.axes[k].j === 0 && d !== along) && out[d + shift] > 1);
+    // piece of a concat is not broadcast, but a stride-0 field in it is read by every unit all the
+    // same, along the concat's dim too (replicate padding as cat([x[..., :1].expand(…, 2), x, …]):
+    // spread over the whole joined length, a box that holds every unit's reads, if loosely)
+    const spread = f.dims.map((d, k) => (along === undefined ? shape[d] === 1 || f.axes[k].j === 0 : f.axes[k].j === 0) && out[d + shift] > 1);
     if (!spread.some(Boolean)) return f;
     const axes = f.axes.map((ax, k) => {
       if (!spread[k]) return ax;
@@ -59,18 +61,31 @@ function joinedShape(shapes: readonly (readonly number[])[], along: number): num
   return out;
 }
 
+/** The widest rank among the shapes (a loop: a merge may have a million operands, too many to spread into Math.max). */
+export function widestRank(shapes: readonly (readonly number[] | undefined)[]): number {
+  let rank = 0;
+  for (const s of shapes) if (s && s.length > rank) rank = s.length;
+  return rank;
+}
+
 /**
- * A merge of one unit per axis (every operand of one unit on the local field's dims, and no piece
- * laid along them) broadcasts nothing: a global operand there (a map pooled to 1×1) is read by that
- * unit as a local one is, so its box (globalRF keeps the envelope of the map it pooled) joins the
- * union of `axes`, the local field's, at the local stride. x[..., :1, :1] + avgPool3(x) on 3×3 was
- * reported [1, 1], its one unit reading every pixel; a squeeze-excitation gate at 1×1 pooled the
- * one unit it gates, so its box is that unit's and the union is unchanged (EfficientNet at 8 px).
+ * A merge of one unit per axis (its output, broadcast or joined, of one unit on every dim of the
+ * local field `axes` of operand `ref`) broadcasts nothing: a global operand there (a map pooled to
+ * 1×1) is read by that unit as a local one is, so its box (globalRF keeps the envelope of the map it
+ * pooled) joins the union, axis by axis (a field's axes are the input's, wherever its dims sit: a
+ * transposed or squeezed operand matches too), at the local stride. x[..., :1, :1] + avgPool3(x)
+ * on 3×3 was reported [1, 1], its one unit reading every pixel; a squeeze-excitation gate at 1×1
+ * pooled the one unit it gates, so its box is that unit's and the union is unchanged (EfficientNet
+ * at 8 px).
  */
-export function oneUnitReads(axes: AxisRF[], fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], dims: readonly number[], along?: number): AxisRF[] {
-  const rank = Math.max(...shapes.map((s) => s?.length ?? 0));
-  const oneUnit = (along === undefined || !dims.includes(along)) && shapes.every((s) => !s || dims.every((d) => (s[d - (rank - s.length)] ?? 1) === 1));
-  const read = oneUnit ? fields.filter((f): f is TensorRF => f !== null && f.global && f.axes.length === axes.length && f.dims.every((d, k) => d === dims[k])) : [];
+export function oneUnitReads(axes: AxisRF[], fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], ref: number, along?: number): AxisRF[] {
+  const own = shapes[ref];
+  const local = fields[ref];
+  const out = along === undefined ? broadcastShapes(shapes.filter((s) => s != null)) : joinedShape(shapes, along);
+  if (!own || !local || !out) return axes;
+  const shift = out.length - own.length;
+  if (!local.dims.every((d) => out[d + shift] === 1)) return axes;
+  const read = fields.filter((f): f is TensorRF => f !== null && f.global && f.axes.length === axes.length);
   if (read.length === 0) return axes;
   return axes.map((ax, a) => {
     let lo = -ax.p;

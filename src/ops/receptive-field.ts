@@ -24,7 +24,7 @@ import { gcd } from './read-period.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
-import { oneUnitReads, spreadAxes } from './receptive-broadcast.js';
+import { oneUnitReads, spreadAxes, widestRank } from './receptive-broadcast.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
@@ -266,10 +266,9 @@ export function expandRF(rf: TensorRF | null, x: readonly number[], y: readonly 
  * Whether operand i is broadcast over these dims of the merge's output (size 1 on each, its shape
  * right-aligned to the widest operand's rank, as broadcasting aligns it): a gate, not a path.
  */
-function broadcastOver(shapes: readonly (readonly number[])[], i: number, dims: readonly number[]): boolean {
+function broadcastOver(shapes: readonly (readonly number[])[], i: number, dims: readonly number[], rank: number): boolean {
   const shape = shapes[i];
   if (!shape) return false;
-  const rank = Math.max(...shapes.map((s) => s?.length ?? 0));
   return dims.every((d) => (shape[d - (rank - shape.length)] ?? 1) === 1);
 }
 
@@ -335,7 +334,9 @@ export function mergeRF(
   // a global operand of full spatial size (attention's x + attn(x), a non-local block) is a path
   // whose every unit sees the whole input: the merge is global. Only a broadcast one is a gate (a
   // 1×1 operand, or a 1×1 map spread back over the positions).
-  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && f.broadcast !== true && !broadcastOver(shapes, i, local[0].dims))) {
+  // the widest rank once (a loop): per operand it made a merge of n operands quadratic (20,000: 17 s)
+  const rank = shapes ? widestRank(shapes) : 0;
+  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && f.broadcast !== true && !broadcastOver(shapes, i, local[0].dims, rank))) {
     return { global: true, dims: local[0].dims, axes: local[0].axes };
   }
   // on a 1×1 map no path is spatial: a global operand does not make the merge global while a local
@@ -365,7 +366,7 @@ export function mergeRF(
     return best;
   });
   // on a map of one unit, a global operand is read, not broadcast (oneUnitReads)
-  const axes = shapes && joined !== true && local.length > 0 ? oneUnitReads(merged, fields, shapes, present[0].dims, joined === false ? undefined : joined.along) : merged;
+  const axes = shapes && joined !== true && local.length > 0 ? oneUnitReads(merged, fields, shapes, fields.indexOf(present[0]), joined === false ? undefined : joined.along) : merged;
   // global fields (no local path left) have no stride or centre to misalign
   // nor a spread operand a centre of its own: its box is the envelope of every unit's reads (x · x[..., :1])
   const spreadOut = new Set(fields.filter((f, i) => f !== nonEmpty[i]));

@@ -73,3 +73,39 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     });
   });
 });
+
+describe('merges of one unit and concats of stride-0 pieces, beyond the goldens (worked by hand; a review of 2026-12-04)', () => {
+  const last = (spec: unknown) => {
+    const r = analyze(spec);
+    return r.layers[r.layers.length - 1].receptiveField as { global: boolean; size: number[]; stride: number[]; padding: number[] };
+  };
+  const pixel = { name: 'p', op: 'slice', inputs: ['x'], starts: [0, 0], ends: [1, 1], axes: [2, 3] };
+  const mean = { name: 'g', op: 'reduceMean', inputs: ['x'], axes: [2, 3], keepDims: true };
+
+  it.each([
+    ['transposed', [pixel, mean, { name: 'gt', op: 'transpose', inputs: ['g'], perm: [0, 1, 3, 2] }, { name: 'o', op: 'add', inputs: ['p', 'gt'] }]],
+    ['squeezed to rank 3', [pixel, mean, { name: 'gs', op: 'squeeze', inputs: ['g'], axes: [0] }, { name: 'o', op: 'add', inputs: ['p', 'gs'] }]],
+    ['beside the pixel squeezed to rank 3', [pixel, { name: 'ps', op: 'squeeze', inputs: ['p'], axes: [0] }, mean, { name: 'o', op: 'add', inputs: ['ps', 'g'] }]],
+  ])('x[..., :1, :1] + the mean of x over H and W, %s, on 3×3: the one unit reads the whole map, size [3, 3] (the mean was matched by its dims, then by the widest rank, and left out: [1, 1])', (_, layers) => {
+    expect(last({ name: 't', inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers })).toMatchObject({ global: false, size: [3, 3], stride: [1, 1], padding: [0, 0] });
+  });
+
+  it('replicate padding along the concat\'s dim, cat([x[..., :1] tiled 2, x, x[..., 7:8] tiled 2], 2) on [1, 1, 8]: the edge pieces (stride 0) spread over the 12 units at the stride x spans them with, r = 1 + 11 = 12 each, padding 11 and −7 + 11 = 4; with x at offset 2 the union is size 19, padding 11, and unit u (reading x[clamp(u − 2, 0, 7)]) reads inside [u − 11, u + 7] (it was size 1, stride 0: unit 5 read x[3] outside [0, 0])', () => {
+    const rf = last({
+      name: 't',
+      inputs: [{ name: 'x', shape: [1, 1, 8] }],
+      layers: [
+        { name: 'f', op: 'slice', inputs: ['x'], starts: [0], ends: [1], axes: [2] },
+        { name: 'ft', op: 'tile', inputs: ['f'], repeats: [1, 1, 2] },
+        { name: 'e', op: 'slice', inputs: ['x'], starts: [7], ends: [8], axes: [2] },
+        { name: 'et', op: 'tile', inputs: ['e'], repeats: [1, 1, 2] },
+        { name: 'o', op: 'concat', inputs: ['ft', 'x', 'et'], dim: 2 },
+      ],
+    });
+    expect(rf).toMatchObject({ global: false, size: [19], stride: [1], padding: [11] });
+    for (let u = 0; u < 12; u++) {
+      const read = Math.min(7, Math.max(0, u - 2));
+      expect(u - 11 <= read && read <= u + 7).toBe(true);
+    }
+  });
+});

@@ -83,6 +83,28 @@ describe('variadic layers with a million inputs', () => {
   });
 });
 
+describe('merges of many operands with a spatial field', () => {
+  it.each([
+    ['add', { op: 'add' }],
+    ['concat along the channels', { op: 'concat', dim: 1 }],
+  ])('%s of a [1, 1, 2, 2] map read 1,000,000 times (the merge\'s field computed, and its one-unit check): analysed with the map\'s field, no stack overflow (it overflowed at about 125,000 on the main thread: a widest rank taken with Math.max(...shapes))', { timeout: 60_000 }, (_, attrs) => {
+    const report = analyze({ inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], layers: [{ name: 'm', ...attrs, inputs: Array<string>(1_000_000).fill('x') }] });
+    expect(report.layers[0].receptiveField).toMatchObject({ global: false, size: [1, 1], stride: [1, 1] });
+  });
+
+  it('x beside 20,000 maps pooled to 1×1, added: the merge is linear in its operands (each operand\'s broadcast check took the widest rank anew: 17 s)', { timeout: 60_000 }, () => {
+    const n = 20_000;
+    const s = seconds(() => {
+      const report = analyze({
+        inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+        layers: [{ name: 'g', op: 'adaptiveAvgPool2d', inputs: ['x'], outputSize: [1, 1] }, { name: 'm', op: 'add', inputs: ['x', ...Array<string>(n).fill('g')] }],
+      });
+      expect(report.layers.find((l) => l.name === 'm')!.receptiveField).toMatchObject({ global: false, size: [1, 1] });
+    });
+    expect(s).toBeLessThan(5);
+  });
+});
+
 describe('analysis work does not grow with attribute values', () => {
   it('convTranspose2d kernelSize [60000, 1] on a 1×1 input: analysed in under 1 s (output 60000×1, exact count 60000)', () => {
     let report!: ReturnType<typeof analyze>;
