@@ -3,9 +3,9 @@
  *   depth: weighted layers (conv, convTranspose, deformConv, linear) on the longest input→output path
  *   width: the largest number of kernels (output channels) of a convolution; for a net without
  *          convolutions, the widest linear layer
- *   k: the spatial size of the most downsampled executed feature map (largest effective stride)
- *      whose size still follows the input's (not after global or adaptive pooling); n = log2 of
- *      its effective stride
+ *   k: the spatial size of the most downsampled executed feature map (largest effective stride;
+ *      at one stride the deepest, by the longest path from the input) whose size still follows the
+ *      input's (not after global or adaptive pooling); n = log2 of its effective stride
  *   b: the border the unpadded windows on the way to that map lose (AxisRF.b, ops/receptive-field.ts):
  *      0 for padded nets; LeNet-5 at 32 loses 4 + 4·2 = 12 (its final map: 5 = (32 − 12)/4)
  * The input the final map implies is r = k·2^n + b. A net whose flatten/linear reads a map that
@@ -14,6 +14,7 @@
  */
 import type { Shape } from '../ops/types.js';
 import type { Graph } from '../graph/graph.js';
+import { layerDepths } from '../graph/walks.js';
 import type { AnalysedLayer, TensorInfo } from './infer.js';
 import type { Report } from './report.js';
 
@@ -45,7 +46,8 @@ export function describeStructure(
   let depth = 0;
   for (const o of outputNames) depth = Math.max(depth, depthOf.get(o) ?? 0);
   const width = convWidth > 0 ? convWidth : denseWidth;
-  return { depth, weightedLayers, width, resolution: resolution(graph, analysed.filter((a) => executed.has(a.layer.name)), tensors) };
+  const depths = layerDepths(analysed.map((a) => a.layer));
+  return { depth, weightedLayers, width, resolution: resolution(graph, analysed.filter((a) => executed.has(a.layer.name)), tensors, depths) };
 }
 
 /**
@@ -92,10 +94,10 @@ function furtherMixedMap(analysed: AnalysedLayer[], tensors: Map<string, TensorI
   });
 }
 
-function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>): Report['structure']['resolution'] {
+function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string, TensorInfo>, depths: ReadonlyMap<string, number>): Report['structure']['resolution'] {
   const input = graph.inputs.find((i) => i.shape.length === 4);
   if (!input) return null;
-  let best: { name: string; shape: Shape; dims: readonly number[]; stride: [number, number]; border: [number, number] } | null = null;
+  let best: { name: string; shape: Shape; dims: readonly number[]; stride: [number, number]; border: [number, number]; depth: number } | null = null;
   for (const { layer, inferred, folded } of analysed) {
     if (!inferred || folded) continue;
     const t = tensors.get(layer.outputs[0])!;
@@ -103,7 +105,10 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
     // the resolution check is of 2-D maps (a 4-D tensor carrying a 1-D or 3-D field is not one).
     if (!t.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
-    if (!best || stride[0] * stride[1] >= best.stride[0] * best.stride[1]) best = { name: layer.name, shape: t.shape, dims: t.rf.dims, stride, border: [t.rf.axes[0].b ?? 0, t.rf.axes[1].b ?? 0] };
+    // at one stride the deeper map (an unpadded conv's smaller one after it), not the one listed later (an auxiliary head)
+    const depth = depths.get(layer.name) ?? 0;
+    const [area, bestArea] = [stride[0] * stride[1], best ? best.stride[0] * best.stride[1] : -1];
+    if (!best || area > bestArea || (area === bestArea && depth >= best.depth)) best = { name: layer.name, shape: t.shape, dims: t.rf.dims, stride, border: [t.rf.axes[0].b ?? 0, t.rf.axes[1].b ?? 0], depth };
   }
   if (!best) return null;
   const k: [number, number] = [best.shape[best.dims[0]], best.shape[best.dims[1]]];

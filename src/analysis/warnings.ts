@@ -1,5 +1,6 @@
 /** Design checks from the notes and domain.md, each with a stable code. */
 import type { Graph } from '../graph/graph.js';
+import { layerDepths } from '../graph/walks.js';
 import { fieldInputSizes } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { AnalysedLayer } from './infer.js';
@@ -53,13 +54,15 @@ function foldedBatchNorm(x: Inputs): ReportWarning | null {
  * The deepest map of a network without a 2-D resolution check (1-D and 3-D fields): the last
  * executed layer whose local field has the largest effective stride (its product over the axes).
  */
-function deepestNd(layers: readonly LayerReport[]): LayerReport | undefined {
-  let best: { l: LayerReport; stride: number } | undefined;
+function deepestNd(layers: readonly LayerReport[], depths: ReadonlyMap<string, number>): LayerReport | undefined {
+  let best: { l: LayerReport; stride: number; depth: number } | undefined;
   for (const l of layers) {
     const f = l.receptiveField;
     if (!l.executed || !f || f.global || f.axes.length === 2) continue;
     const stride = f.stride.reduce((p, s) => p * s, 1);
-    if (!best || stride >= best.stride) best = { l, stride };
+    // at one stride the deeper map, whatever order the branches are listed in (graph/walks.ts layerDepths)
+    const depth = depths.get(l.name) ?? 0;
+    if (!best || stride > best.stride || (stride === best.stride && depth >= best.depth)) best = { l, stride, depth };
   }
   return best?.l;
 }
@@ -136,7 +139,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   if (sizes.size > 0) {
     // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
     const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
-    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers);
+    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)));
     if (deepest && !candidates.some((c) => c.name === deepest.name)) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });
     for (const c of candidates) {
       const rf = c.rf;

@@ -63,6 +63,25 @@ export function topologicalOrder(graph: Graph): GraphLayer[] {
   return order;
 }
 
+/**
+ * Each layer's depth by name, over `order` (topological): 1 + the deepest layer it reads, 0 for a
+ * tensor no layer in `order` writes; the longest path from the inputs, in layers. The final
+ * feature map's tie between maps of one stride goes to the deeper (structure.ts, erf-task.ts,
+ * warnings.ts), whatever the order the branches are listed in (DeepLabV3 lists its auxiliary head,
+ * off layer3, after the classifier).
+ */
+export function layerDepths(order: readonly GraphLayer[]): Map<string, number> {
+  const ofTensor = new Map<string, number>();
+  const depths = new Map<string, number>();
+  for (const l of order) {
+    let before = 0;
+    for (const r of l.inputs) before = Math.max(before, ofTensor.get(r) ?? 0);
+    depths.set(l.name, before + 1);
+    for (const o of l.outputs) ofTensor.set(o, before + 1);
+  }
+  return depths;
+}
+
 function findCycle(stuck: Set<GraphLayer>, producer: Map<string, GraphLayer>): GraphLayer[] {
   let cur = stuck.values().next().value as GraphLayer;
   const seen = new Map<GraphLayer, number>();

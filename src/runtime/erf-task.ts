@@ -14,6 +14,7 @@
  * request or the file stay as given.
  */
 import { inferGraph } from '../analysis/infer.js';
+import { layerDepths } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
 import { erfStats, magnitudeMap } from '../analysis/erf.js';
 import type { ErfStats, UnitField } from '../analysis/erf.js';
@@ -230,14 +231,17 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
  */
 export function finalFeatureMap(graph: Graph, inference: Inference): string {
   const image = graph.inputs.find((i) => i.shape.length === 4)?.shape;
-  let best: { layer: string; stride: number } | null = null;
+  let best: { layer: string; stride: number; depth: number } | null = null;
+  const depths = layerDepths(inference.analysed.map((a) => a.layer));
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
     if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || !t.inputDependent) continue;
     const [h, w] = [t.shape[2], t.shape[3]];
     if (t.rf.global && (!image || h * w < 2)) continue;
     const stride = t.rf.global ? (image![2] * image![3]) / (h * w) : t.rf.axes[0].j * t.rf.axes[1].j;
-    if (!best || stride >= best.stride) best = { layer: a.layer.name, stride };
+    // at one stride the deeper map, whatever order the branches are listed in (graph/walks.ts layerDepths)
+    const depth = depths.get(a.layer.name) ?? 0;
+    if (!best || stride > best.stride || (stride === best.stride && depth >= best.depth)) best = { layer: a.layer.name, stride, depth };
   }
   if (!best) {
     throw new ConvlensError('INVALID_OPTION', `'${graph.name}' has no spatial feature map to take the gradient of; name a layer`, { path: '$.layer' });

@@ -3,6 +3,9 @@ import { resnet18 } from '../../src/zoo/resnet.js';
 import { vgg16 } from '../../src/zoo/vgg.js';
 import { analyze, layer, net } from '../helpers.js';
 import { modelSpec } from '../../src/graph/load.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { finalFeatureMap } from '../../src/runtime/erf-task.js';
 
 describe('structure: depth, width, r = k·2^n', () => {
   it('ResNet-18 at 224: depth 18 (17 convs + fc on the longest path), width 512, n = 5, k = 7, 224 = 7·2^5', () => {
@@ -21,6 +24,30 @@ describe('structure: depth, width, r = k·2^n', () => {
       fixedInputSize: false,
     });
     expect(s.resolution?.validInputSizes).toContain('multiple of 32');
+  });
+
+  it('DeepLabV3-ResNet50 at 520 lists its auxiliary head (off layer3, stride 8) after the classifier (stride 8), as torchvision does: the final feature map (and the default unit of the effective receptive field) is the deeper, classifier.4, whose 1019×1019 field is warned of (listed in order, the tie went to the later map, aux_classifier.4, and the warning went)', () => {
+    const r = analyze(modelSpec('deeplabv3_resnet50'));
+    const names = r.layers.map((l) => l.name);
+    expect(names.indexOf('aux_classifier.4')).toBeGreaterThan(names.indexOf('classifier.4'));
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMapLayer: 'classifier.4', downsamplingStride: [8, 8], finalFeatureMap: [65, 65] });
+    expect(r.warnings.some((w) => w.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT' && w.layer === 'classifier.4')).toBe(true);
+    // the effective receptive field's default unit is taken on the same map
+    const g = parseNetworkSpec(modelSpec('deeplabv3_resnet50'));
+    expect(finalFeatureMap(g, inferGraph(g))).toBe('classifier.4');
+  });
+
+  it('two heads of one stride, the shallower listed last: the deeper map is the final one (conv s2 → 3×3 conv → 3×3 conv, beside a 1×1 conv of the first map)', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 3, 32, 32] }],
+      layers: [
+        { name: 'stem', op: 'conv2d', outChannels: 8, kernelSize: 3, stride: 2, padding: 1 },
+        { name: 'deep1', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+        { name: 'deep2', op: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 },
+        { name: 'aux', op: 'conv2d', inputs: ['stem'], outChannels: 8, kernelSize: 1 },
+      ],
+    });
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMapLayer: 'deep2', downsamplingStride: [2, 2], finalFeatureMap: [16, 16] });
   });
 
   it('a flatten that reads an input-sized map fixes the input size', () => {
