@@ -57,6 +57,9 @@ export function regnetStages({ depth, w0, wa, wm, groupWidth, bottleneckMultipli
 function resBottleneck(b: NetBuilder, p: string, x: string, out: number, stride: number, groupWidth: number, seRatio: number, multiplier: number): string {
   const inC = b.ch(x);
   const wb = roundHalfEven(out * multiplier);
+  // torchvision's ResBottleneckBlock.forward runs self.proj(x) + self.f(x): the projection first
+  // (listed so, the report follows it, runs execute it so and it is freed before f's peak)
+  const shortcut = inC !== out || stride !== 1 ? b.convBnAct(`${p}.proj`, x, out, 1, { stride, act: null }) : x;
   let y = b.convBnAct(`${p}.f.a`, x, wb, 1);
   y = b.convBnAct(`${p}.f.b`, y, wb, 3, { stride, groups: Math.floor(wb / groupWidth) });
   if (seRatio > 0) {
@@ -66,7 +69,6 @@ function resBottleneck(b: NetBuilder, p: string, x: string, out: number, stride:
     y = b.add(`${p}.f.se.mul`, 'mul', [y, s]);
   }
   y = b.convBnAct(`${p}.f.c`, y, out, 1, { act: null });
-  const shortcut = inC !== out || stride !== 1 ? b.convBnAct(`${p}.proj`, x, out, 1, { stride, act: null }) : x;
   return b.act(`${p}.activation`, b.add(`${p}.add`, 'add', [shortcut, y]), 'relu');
 }
 

@@ -78,6 +78,13 @@ describe('the model zoo', () => {
     expect(b.macs / a.macs).toBeCloseTo((320 / 224) ** 2, 1);
   });
 
+  it("RegNet's blocks list the projection before the residual branch, as torchvision's ResBottleneckBlock.forward runs self.proj(x) + self.f(x) (the report's order, and the order runs execute)", () => {
+    const names = modelSpec('regnet_y_400mf').layers.map((l) => l.name);
+    const p = 'trunk_output.block1.block1-0.';
+    expect(names.indexOf(`${p}proj.0`)).toBeLessThan(names.indexOf(`${p}f.a.0`));
+    expect(names.indexOf(`${p}proj.1`)).toBe(names.indexOf(`${p}proj.0`) + 1);
+  });
+
   it('RegNetY-400MF stages from the quantised linear rule (d=16, w0=48, wa=27.89, wm=2.09): depths 1,3,6,6, widths 48,104,208,440 (the paper\'s table)', () => {
     const stages = regnetStages({ depth: 16, w0: 48, wa: 27.89, wm: 2.09, groupWidth: 8 });
     expect(stages.map((s) => [s.depth, s.width, s.groupWidth])).toEqual([
