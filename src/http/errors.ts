@@ -260,7 +260,10 @@ export const SUGGEST_MAX_CHARS = 128;
  * path still over SUGGEST_MAX_CHARS is not compared: filling and comparing the segments themselves
  * made an 8 KB path cost 3–4 s of the event loop (a route with a parameter took its 8,000 characters).
  */
-export function nearestRoute(routes: readonly RouteEntry[], method: string, path: string): string | undefined {
+export function nearestRoute(routes: readonly RouteEntry[], method: string, given: string): string | undefined {
+  // a trailing slash is a typo of its own: /v1/models/resnet18/ is /v1/models/resnet18 (it got no
+  // suggestion, a parameter's place ending the path empty), /v1/analyze/ is /v1/analyze
+  const path = given.length > 1 && given.endsWith('/') ? given.slice(0, -1) : given;
   const segments = path.split('/');
   const near = (rs: readonly RouteEntry[]): string | undefined => {
     let best: string | undefined;

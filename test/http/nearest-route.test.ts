@@ -26,7 +26,10 @@ describe('nearestRoute', () => {
     ['GET', '/v2/whatever', undefined],
     ['GET', '/docs/static/x', undefined],
     ['GET', '/v1/models/', '/v1/models'],
-  ])("%s %s → %s (a parameter takes the path's own segment, not an empty one: /v1/models/ was told 'did you mean /v1/models/?'; wildcards are never suggested)", (method, path, expected) => {
+    ['GET', '/v1/models/resnet18/', '/v1/models/resnet18'],
+    ['GET', '/v1/models/resnet18/report/', '/v1/models/resnet18/report'],
+    ['POST', '/v1/analyze/', '/v1/analyze'],
+  ])("%s %s → %s (a parameter takes the path's own segment, not an empty one: /v1/models/ was told 'did you mean /v1/models/?'; a trailing slash is dropped: /v1/models/resnet18/ got nothing; wildcards are never suggested)", (method, path, expected) => {
     expect(nearestRoute(routes, method, path)).toBe(expected);
   });
 
