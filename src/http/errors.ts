@@ -256,9 +256,10 @@ export const SUGGEST_MAX_CHARS = 128;
  * `/v1/model/resnet50` → `/v1/models/resnet50`), its parameters filled from the path's own segments,
  * a route answering the request's method first; undefined when none is a few edits away (suggest.ts
  * closest's limit, of the letters of the path's segments that are not in a parameter's place: `/a`
- * gets no `/`, `/v1/zoo/resnet` no `/v1/jobs/resnet`). A parameter's segment is compared as the route's `:name`, not as itself, and a
- * path still over SUGGEST_MAX_CHARS is not compared: filling and comparing the segments themselves
- * made an 8 KB path cost 3–4 s of the event loop (a route with a parameter took its 8,000 characters).
+ * gets no `/`, `/v1/zoo/resnet` no `/v1/jobs/resnet`). A parameter's segment is compared as the
+ * route's `:name`, not as itself, and a path still over SUGGEST_MAX_CHARS is not compared: filling
+ * and comparing the segments themselves made an 8 KB path cost 3–4 s of the event loop (a route
+ * with a parameter took its 8,000 characters).
  */
 export function nearestRoute(routes: readonly RouteEntry[], method: string, given: string): string | undefined {
   // a trailing slash is a typo of its own: /v1/models/resnet18/ is /v1/models/resnet18 (it got no

@@ -271,7 +271,8 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       return start;
     });
     // pieces, never broadcast: a piece of one unit per spatial axis (a roll's last unit) is a path;
-    // a piece's stride-0 axis on another dim (expand(x[:, :, :1]) joined to x along the channels) is spread
+    // a piece's stride-0 axis is spread (expand(x[:, :, :1]) joined to x along the channels; a
+    // replicate padding's edge pieces along the concat's own dim)
     return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs, { along: ctx.plan.dim });
   },
   run(ctx) {
