@@ -336,7 +336,10 @@ export function mergeRF(
   // 1×1 operand, or a 1×1 map spread back over the positions).
   // the widest rank once (a loop): per operand it made a merge of n operands quadratic (20,000: 17 s)
   const rank = shapes ? widestRank(shapes) : 0;
-  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && f.broadcast !== true && !broadcastOver(shapes, i, local[0].dims, rank))) {
+  // pieces laid along a spatial axis are units of their own, never broadcast: a global one is a path
+  // (cat([x[..., :1, :1], pool(x)], 3) on 3×3: its second unit reads the whole map; it was [1, 1])
+  const alongField = typeof joined === 'object' && local.length > 0 && local[0].dims.includes(joined.along);
+  if (local.length > 0 && shapes && fields.some((f, i) => f !== null && f.global && (alongField || (f.broadcast !== true && !broadcastOver(shapes, i, local[0].dims, rank))))) {
     return { global: true, dims: local[0].dims, axes: local[0].axes };
   }
   // on a 1×1 map no path is spatial: a global operand does not make the merge global while a local

@@ -90,6 +90,11 @@ describe('merges of one unit and concats of stride-0 pieces, beyond the goldens 
     expect(last({ name: 't', inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers })).toMatchObject({ global: false, size: [3, 3], stride: [1, 1], padding: [0, 0] });
   });
 
+  it('cat([x[..., :1, :1], x pooled to 1×1], 3) on 3×3: the pieces lie along W, each a unit of the output; the second reads the whole map, so the field is global (the pooled piece was left out as a gate: [1, 1], unit (0, 1) reading pixel (0, 1) alone)', () => {
+    const rf = last({ name: 't', inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers: [pixel, { name: 'g', op: 'adaptiveAvgPool2d', inputs: ['x'], outputSize: [1, 1] }, { name: 'o', op: 'concat', inputs: ['p', 'g'], dim: 3 }] });
+    expect(rf.global).toBe(true);
+  });
+
   it('replicate padding along the concat\'s dim, cat([x[..., :1] tiled 2, x, x[..., 7:8] tiled 2], 2) on [1, 1, 8]: the edge pieces (stride 0) spread over the 12 units at the stride x spans them with, r = 1 + 11 = 12 each, padding 11 and −7 + 11 = 4; with x at offset 2 the union is size 19, padding 11, and unit u (reading x[clamp(u − 2, 0, 7)]) reads inside [u − 11, u + 7] (it was size 1, stride 0: unit 5 read x[3] outside [0, 0])', () => {
     const rf = last({
       name: 't',
