@@ -1,7 +1,8 @@
 /**
  * Receptive fields of operands broadcast in a merge (receptive-field.ts mergeRF): an operand of one
- * unit, or of stride 0 (expand, tile of one unit, alignCorners upsampling from one unit), along an
- * axis the merge spans is read by every unit there.
+ * unit, or of stride 0 (expand, tile of one unit, upsampling from one unit), along an axis the merge
+ * spans is read by every unit there. And a concat's pieces of different strides: one box that holds
+ * each piece's units where they land (piecesEnvelope).
  */
 import { broadcastShapes } from './broadcast.js';
 import type { AxisRF, TensorRF } from './types.js';
@@ -13,7 +14,8 @@ import type { AxisRF, TensorRF } from './types.js';
  * r + (n − 1)·J, padding p + (n − 1)·J (its own stride kept, coordinate attention on 6×8 was stride
  * [6, 8]). Global operands are gates (mergeRF), not spread. With `along`, the operands are a
  * concat's pieces laid side by side on that dim: none is broadcast, but a piece's stride-0 axis
- * (an expand or tile of one unit) is read by every unit there and spread alike.
+ * (an expand or tile of one unit) is read by every unit there and spread alike, on the other dims
+ * (on `along` itself its units are its own: piecesEnvelope).
  */
 export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], along?: number): (TensorRF | null)[] {
   const out = along === undefined ? broadcastShapes(shapes.filter((s) => s != null)) : joinedShape(shapes, along);
@@ -34,11 +36,12 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
     const shape = shapes[i];
     if (!f || f.global || !shape) return f;
     const shift = rank - shape.length;
-    // one unit broadcast, or a field of stride 0 there (expandRF; alignCorners from one unit); a
+    // one unit broadcast, or a field of stride 0 there (expandRF; upsampling from one unit); a
     // piece of a concat is not broadcast, but a stride-0 field in it is read by every unit all the
-    // same, along the concat's dim too (replicate padding as cat([x[..., :1].expand(…, 2), x, …]):
-    // spread over the whole joined length, a box that holds every unit's reads, if loosely)
-    const spread = f.dims.map((d, k) => (along === undefined ? shape[d] === 1 || f.axes[k].j === 0 : f.axes[k].j === 0) && out[d + shift] > 1);
+    // same, on the other dims. Along the concat's dim its units read their own box where they land
+    // (replicate padding as cat([x[..., :1].expand(…, 2), x, …]): piecesEnvelope, 5 units where
+    // spreading over the whole joined length gave 19)
+    const spread = f.dims.map((d, k) => (along === undefined ? shape[d] === 1 || f.axes[k].j === 0 : f.axes[k].j === 0 && d !== along) && out[d + shift] > 1);
     if (!spread.some(Boolean)) return f;
     const axes = f.axes.map((ax, k) => {
       if (!spread[k]) return ax;
@@ -50,6 +53,48 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
     });
     return { ...f, axes };
   });
+}
+
+/**
+ * A concat's pieces of different strides on an axis (cat([x, avgPool(x, [1, 2])], 3) along it; a
+ * stride-0 piece, expand or tile of one unit, beside others; along the channels, pieces that
+ * strided differently to one size): no one stride moves every piece's boxes, and no unit reads two
+ * pieces (keeping the largest field put cat([x, pool(x)])'s first units at [−8, −7], reading [0, 3]).
+ * Piece k's units x in [from, last] (on the concat's own dim, where it lands; on another, all of
+ * them) read [x·j_k − p_k, x·j_k − p_k + r_k − 1] (p_k counted from its offset, offsetAlong); at a
+ * stride J the tightest box [x·J − P, x·J − P + R − 1] holding them all has P = max(x·J − lo(x)) and
+ * R − 1 = max(hi(x) − x·J) + P, both linear in x within a piece, so its end units suffice. J is the
+ * piece stride, among the pieces', that gives the smallest R (the first such); the border kept is
+ * the largest field's. `axis`: the field axis, at `dim` of the pieces; `pieces`: the fields merged.
+ */
+export function piecesEnvelope(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], along: number, axis: number, dim: number, pieces: ReadonlySet<TensorRF>): AxisRF {
+  const spans: { ax: AxisRF; from: number; last: number }[] = [];
+  let at = 0;
+  fields.forEach((f, i) => {
+    const shape = shapes[i] ?? [];
+    const n = shape[dim] ?? 1;
+    if (f && pieces.has(f) && n > 0) spans.push({ ax: f.axes[axis], from: dim === along ? at : 0, last: (dim === along ? at : 0) + n - 1 });
+    at += shape[along] ?? 0;
+  });
+  let best: AxisRF | null = null;
+  let widest = spans[0].ax;
+  for (const { ax } of spans) if (ax.r > widest.r) widest = ax;
+  const tried = new Set<number>();
+  for (const { ax: { j } } of spans) {
+    if (tried.has(j)) continue;
+    tried.add(j);
+    let p = -Infinity;
+    let h = -Infinity;
+    for (const { ax, from, last } of spans) {
+      for (const x of [from, last]) {
+        const lo = x * ax.j - ax.p;
+        p = Math.max(p, x * j - lo);
+        h = Math.max(h, lo + ax.r - 1 - x * j);
+      }
+    }
+    if (!best || h + p + 1 < best.r) best = { r: h + p + 1, j, p };
+  }
+  return widest.b === undefined ? best! : { ...best!, b: widest.b };
 }
 
 /** The shape of pieces laid side by side along `along` (a concat's output), or null when their ranks differ. */

@@ -24,7 +24,7 @@ import { gcd } from './read-period.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
-import { oneUnitReads, spreadAxes, widestRank } from './receptive-broadcast.js';
+import { oneUnitReads, piecesEnvelope, spreadAxes, widestRank } from './receptive-broadcast.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
@@ -204,12 +204,12 @@ export function adaptiveRF(inp: TensorRF | null, axes: readonly AdaptiveAxis[], 
   if (axes.every((a) => a.out === 1)) return globalOver(inp, shape);
   return perAxisWindow(inp, axes.length, shape, (a, i) => {
     const { in: size, out } = axes[i];
-    // one unit, or every window starting at 0 (one input unit read by all): in/out
-    const spacing = out > 1 ? (windowStart(out - 1, size, out) - windowStart(0, size, out)) / (out - 1) : 0;
+    // one output unit: in/out (one window over the axis); one input unit, read by every window: 0, as expand's
+    const spacing = out > 1 ? (windowStart(out - 1, size, out) - windowStart(0, size, out)) / (out - 1) : size / out;
     // window o + out/g is window o moved by in/g (g = gcd(in, out)): the reads repeat (ReadPeriod)
     const g = gcd(size, out);
     const period = { units: out / g, shift: size / g, from: 0, to: out };
-    return resampleReads(a, spacing > 0 ? spacing : size / out, out, (o) => [windowStart(o, size, out), windowEnd(o, size, out) - 1], period);
+    return resampleReads(a, spacing, out, (o) => [windowStart(o, size, out), windowEnd(o, size, out) - 1], period);
   });
 }
 
@@ -360,10 +360,15 @@ export function mergeRF(
     return { global: true, dims: present[0].dims, axes: present[0].axes };
   }
   const sameStride = (a: number) => present.every((f) => Math.abs(f.axes[a].j - present[0].axes[a].j) <= EPS);
+  // a concat's own axis: its pieces' units are side by side, none read by another's unit
+  const pieces = typeof joined === 'object' && shapes ? joined.along : null;
+  const along = pieces === null ? -1 : present[0].dims.indexOf(pieces);
   const merged = present[0].axes.map((_, a) => {
     // one stride: every unit's boxes move together, so their union is a field (a Focus stem's four
-    // slices, the pieces of a roll); strides that differ drift apart, and the largest is kept
+    // slices, the pieces of a roll); strides that differ drift apart, and the largest is kept, but
+    // for a concat's pieces, whose box holds each one's units (piecesEnvelope)
     if (sameStride(a)) return unionAxis(present.map((f) => f.axes[a]));
+    if (pieces !== null) return piecesEnvelope(fields, shapes!, pieces, a, present[0].dims[a], new Set(present));
     let best = present[0].axes[a];
     for (const f of present) if (f.axes[a].r > best.r) best = f.axes[a];
     return best;
@@ -374,13 +379,13 @@ export function mergeRF(
   // nor a spread operand a centre of its own: its box is the envelope of every unit's reads (x · x[..., :1])
   const spreadOut = new Set(fields.filter((f, i) => f !== nonEmpty[i]));
   const misaligned = !present[0].global && present.some((f) =>
-    f.axes.some((ax, a) => Math.abs(ax.j - present[0].axes[a].j) > EPS || (!spreadOut.has(f) && !spreadOut.has(present[0]) && Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS)),
+    f.axes.some((ax, a) => a !== along && (Math.abs(ax.j - present[0].axes[a].j) > EPS || (!spreadOut.has(f) && !spreadOut.has(present[0]) && Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS))),
   );
   if (misaligned) {
     const strides = present[0].axes.every((_, a) => sameStride(a));
     warn({
       code: 'MISALIGNED_PATHS',
-      message: `layer '${layer}': the paths it merges are not aligned (different ${strides ? 'centres: the union of their fields is kept' : 'effective strides: the largest receptive field is kept'})`,
+      message: `layer '${layer}': the paths it merges are not aligned (different ${strides ? 'centres: the union of their fields is kept' : pieces !== null ? "effective strides: one box holding every piece's is kept" : 'effective strides: the largest receptive field is kept'})`,
       paths: present.map((f) => f.axes.map((ax) => ({ size: ax.r, stride: ax.j, padding: ax.p, centre: centre(ax) }))),
     });
   }

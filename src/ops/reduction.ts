@@ -35,7 +35,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { globalOver, moveDims } from './receptive-field.js';
+import { globalOver, moveDims, resample } from './receptive-field.js';
 import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -54,13 +54,24 @@ function reducedShape<A extends { keepDims: boolean }>(ctx: InferContext<A>, axe
   return ctx.attrs.keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i));
 }
 
-/** The field after reducing `axes` of the input: global when a spatial axis goes, else moved. */
+/**
+ * The field after reducing `axes` of the input. Every spatial axis reduced (but those of one unit): global. Some, kept as
+ * dims of one unit (coordinate attention's x.mean(3, keepdim=True)): each reduced axis is one window
+ * over its whole extent, as adaptive pooling to [null, 1] has it, and the others keep their boxes
+ * (it was global on every axis, and x · x.mean(3, keepdim=True) global with it, where each unit
+ * reads its own row). Dropped: global (no axis is left to hold the extent it read).
+ */
 function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF | null {
   const rf = ctx.rf[0];
   if (!rf) return rf;
   const x = ctx.inputs[0];
   const { axes } = ctx.plan;
-  if (rf.dims.some((d) => axes.includes(d))) return globalOver(rf, x);
+  const reduced = rf.dims.map((d) => axes.includes(d));
+  // global too when the axes kept are of one unit (x.mean(3) of an [N, C, 1, W] map: a squeeze-excitation's summary)
+  if (!rf.global && ctx.attrs.keepDims && reduced.some(Boolean) && !rf.dims.every((d, k) => reduced[k] || x[d] === 1)) {
+    return { ...rf, axes: rf.axes.map((a, k) => (reduced[k] ? resample(a, x[rf.dims[k]], x[rf.dims[k]] - 1, (x[rf.dims[k]] - 1) / 2) : a)) };
+  }
+  if (reduced.some(Boolean)) return globalOver(rf, x);
   if (ctx.attrs.keepDims) return rf;
   return moveDims(rf, (d) => d - axes.filter((a) => a < d).length);
 }

@@ -4,8 +4,8 @@
  * Receptive field: unit o reads the taps of nonzero weight (a weight of exactly 0, as PyTorch's at
  * a source clamped to 0 or on a pixel centre, carries no gradient: autograd leaves it out too, though
  * the kernel multiplies it, so a NaN or ±∞ there still makes NaN); the field
- * is the envelope of those reads (readEnvelope) at the step of the coordinate transform: 1/scale
- * (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
+ * is the envelope of those reads (readEnvelope) at the step of the coordinate transform (0 from
+ * one input unit, which every output unit reads): 1/scale (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
  * PyTorch reads by size, |end − start|·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
  * unit counts the edge taps it would read: a bound, not the envelope; a flipped roi, start > end,
  * reads backwards, so its box at the positive step spans both ends: conv3×3 → resize flipping H of
@@ -25,6 +25,9 @@ import type { AxisTaps, ResamplePlan } from './upsample-plan.js';
 function resampleStep(p: ResamplePlan, axis: number): number {
   if (copiesAxis(p, axis)) return 1;
   const [inSize, outSize] = [p.inSize[axis], p.outSize[axis]];
+  // one input unit, read by every output unit: a stride of 0, as expand's (spreadAxes spreads it in a
+  // merge); 1/scale made x + upsample(x[:, :, 1:2], size 4) a field of stride ¼ that missed rows
+  if (inSize === 1) return 0;
   if (p.transform === 'align_corners' && p.mode !== 'nearest') return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
   if (p.crop) {
     // a flipped roi (start > end) reads backwards: at the step's magnitude the envelope still holds

@@ -1,0 +1,105 @@
+/**
+ * Fields a random-graph fuzz against autograd found wrong (2026-12-04, helper's seeds 11–28 of
+ * scripts/goldens_rf_random.py extended with expand, tile, concat along H or W and reductions over
+ * one axis), each worked by hand. A unit's box at stride J, padding P, size R is [x·J − P, x·J − P + R − 1];
+ * the tightest at J holding reads [lo(x), hi(x)] has P = max(x·J − lo), R = max(hi − x·J) + P + 1.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../helpers.js';
+
+interface Field {
+  global: boolean;
+  size: number[];
+  stride: number[];
+  padding: number[];
+}
+
+function field(input: number[], layers: Record<string, unknown>[]): { rf: Field; warnings: string[] } {
+  const r = analyze({ name: 't', inputs: [{ name: 'x', shape: input }], layers });
+  return { rf: r.layers[r.layers.length - 1].receptiveField as Field, warnings: r.warnings.map((w) => w.code) };
+}
+
+/** Whether unit x's box on axis a holds the reads [lo, hi]. */
+const holds = (rf: Field, a: number, x: number, [lo, hi]: readonly [number, number]) => x * rf.stride[a] - rf.padding[a] <= lo && hi <= x * rf.stride[a] - rf.padding[a] + rf.size[a] - 1;
+
+describe('one input unit resampled to many: every output unit reads it, a stride of 0 (as expand), spread by the merge', () => {
+  const row = { name: 's', op: 'slice', inputs: ['x'], starts: [1], ends: [2], axes: [2] };
+  it.each([
+    ['upsample nearest to size [4, 4]', { op: 'upsample', mode: 'nearest', size: [4, 4] }],
+    ['upsample nearest by [4, 1]', { op: 'upsample', mode: 'nearest', scaleFactor: [4, 1] }],
+    ['upsample bilinear to size [4, 4], alignCorners false', { op: 'upsample', mode: 'bilinear', size: [4, 4], alignCorners: false }],
+    ['upsample bilinear to size [4, 4], alignCorners true', { op: 'upsample', mode: 'bilinear', size: [4, 4], alignCorners: true }],
+    ['adaptiveAvgPool2d to [4, null]', { op: 'adaptiveAvgPool2d', outputSize: [4, null] }],
+  ])('x + %s of x[:, :, 1:2] on 4×4: row h reads rows h and 1, so on H the box is [h − 2, h + 1], size 4, padding 2 (it was stride ¼, size 1.75: unit 3 at rows [1, 1.75], reading row 3); W one unit', (_, up) => {
+    const { rf, warnings } = field([1, 1, 4, 4], [row, { name: 'u', inputs: ['s'], ...up }, { name: 'o', op: 'add', inputs: ['x', 'u'] }]);
+    expect(rf).toMatchObject({ global: false, size: [4, 1], stride: [1, 1], padding: [2, 0] });
+    for (let h = 0; h < 4; h++) expect(holds(rf, 0, h, [Math.min(h, 1), Math.max(h, 1)])).toBe(true);
+    expect(warnings).not.toContain('MISALIGNED_PATHS');
+  });
+});
+
+describe('concat along a spatial axis of pieces of different strides: one box holds each piece\'s units where they land (piecesEnvelope)', () => {
+  it('cat([x, avgPool(x, [1, 2], stride [1, 2])], 3) on 2×4: units 0–3 read column x, units 4 and 5 columns [0, 1] and [2, 3]; at stride 1, P = max(4 − 0, 5 − 2) = 4 and R = 0 + 4 + 1 = 5 (the largest field was kept: size 2, stride 2, padding 8, unit 0 at [−8, −7])', () => {
+    const { rf, warnings } = field([1, 1, 2, 4], [
+      { name: 'p', op: 'avgPool2d', inputs: ['x'], kernelSize: [1, 2], stride: [1, 2] },
+      { name: 'o', op: 'concat', inputs: ['x', 'p'], dim: 3 },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [1, 5], stride: [1, 1], padding: [0, 4] });
+    const reads: [number, number][] = [[0, 0], [1, 1], [2, 2], [3, 3], [0, 1], [2, 3]];
+    reads.forEach((read, x) => expect(holds(rf, 1, x, read), `unit ${x}`).toBe(true));
+    // side by side, no unit reads two pieces: nothing to misalign
+    expect(warnings).not.toContain('MISALIGNED_PATHS');
+  });
+
+  it('cat([x[..., :1], x[..., :1] expanded to 4 columns], 3) on 2×4: all five units read column 0: stride 0, size 1 (the one-unit piece\'s stride 1 was kept: unit 4 at [4, 4])', () => {
+    const { rf } = field([1, 1, 2, 4], [
+      { name: 'c', op: 'slice', inputs: ['x'], starts: [0], ends: [1], axes: [3] },
+      { name: 's', op: 'shape', inputs: ['x'] },
+      { name: 'e', op: 'expand', inputs: ['c', 's'] },
+      { name: 'o', op: 'concat', inputs: ['c', 'e'], dim: 3 },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [1, 1], stride: [1, 0], padding: [0, 0] });
+  });
+
+  it('cat([x[..., :1] expanded to 4 columns, x[..., 3:4]], 3) on 2×4: units 0–3 read column 0, unit 4 column 3; stride 0 and stride 1 both need size 4, the first (0) is kept: every unit at [0, 3] (it was stride 0, size 1: unit 4 at [0, 0])', () => {
+    const { rf } = field([1, 1, 2, 4], [
+      { name: 'c', op: 'slice', inputs: ['x'], starts: [0], ends: [1], axes: [3] },
+      { name: 's', op: 'shape', inputs: ['x'] },
+      { name: 'e', op: 'expand', inputs: ['c', 's'] },
+      { name: 'l', op: 'slice', inputs: ['x'], starts: [3], ends: [4], axes: [3] },
+      { name: 'o', op: 'concat', inputs: ['e', 'l'], dim: 3 },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [1, 4], stride: [1, 0], padding: [0, 0] });
+  });
+});
+
+describe('a reduction over some spatial axes, kept as dims of one unit: a window over each reduced axis, the others as they were', () => {
+  it('x · x.mean(3, keepdim=True) on 4×5: unit (h, w) reads row h, all 5 columns: H size 1; W at stride 1 P = max(w − 0) = 4, R = max(4 − w) + 4 + 1 = 9 (it was global)', () => {
+    const { rf } = field([1, 1, 4, 5], [
+      { name: 'g', op: 'reduceMean', inputs: ['x'], axes: [3], keepDims: true },
+      { name: 'o', op: 'mul', inputs: ['x', 'g'] },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [1, 9], stride: [1, 1], padding: [0, 4] });
+  });
+
+  it('the same as adaptiveAvgPool2d to [null, 1], whose field it now equals', () => {
+    const pooled = field([1, 1, 4, 5], [
+      { name: 'g', op: 'adaptiveAvgPool2d', inputs: ['x'], outputSize: [null, 1] },
+      { name: 'o', op: 'mul', inputs: ['x', 'g'] },
+    ]);
+    const reduced = field([1, 1, 4, 5], [
+      { name: 'g', op: 'reduceMax', inputs: ['x'], axes: [3], keepDims: true },
+      { name: 'o', op: 'mul', inputs: ['x', 'g'] },
+    ]);
+    expect(reduced.rf).toEqual(pooled.rf);
+  });
+
+  it.each([
+    ['over H and W, kept', { axes: [2, 3], keepDims: true }],
+    ['over W, dropped (no axis left to hold the extent it read)', { axes: [3], keepDims: false }],
+    ['over W of a one-row map [1, 1, 1, 5] (the axis kept is of one unit: a summary)', { axes: [3], keepDims: true }, [1, 1, 1, 5]],
+  ])('reduceMean %s: global', (_, attrs, input = [1, 1, 4, 5]) => {
+    const { rf } = field(input as number[], [{ name: 'g', op: 'reduceMean', inputs: ['x'], ...attrs }]);
+    expect(rf.global).toBe(true);
+  });
+});
