@@ -149,7 +149,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES, ...(bodies && { tensorsOf: bodies.leaseOf }) });
   await app.register(erfRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
-  const jobs = createJobQueue(config, ownPool, app.log, admissionOf(app)?.budget);
+  const jobs = await createJobQueue(config, ownPool, app.log, admissionOf(app)?.budget);
   app.addHook('onClose', async () => jobs.close());
   await app.register(jobsRoutes, { jobs, registry: metrics.registry });
   await app.register(graphqlRoutes, {
