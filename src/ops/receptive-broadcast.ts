@@ -64,8 +64,11 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
  * them) read [x·j_k − p_k, x·j_k − p_k + r_k − 1] (p_k counted from its offset, offsetAlong); at a
  * stride J the tightest box [x·J − P, x·J − P + R − 1] holding them all has P = max(x·J − lo(x)) and
  * R − 1 = max(hi(x) − x·J) + P, both linear in x within a piece, so its end units suffice. J is the
- * piece stride, among the pieces', that gives the smallest R (the first such); the border kept is
- * the largest field's. `axis`: the field axis, at `dim` of the pieces; `pieces`: the fields merged.
+ * stride, among the pieces', that gives the smallest R (the smallest such J); R is a maximum of
+ * functions linear in J, so convex, and a binary search over the sorted strides finds it in
+ * O(pieces · log strides) (trying every stride was quadratic: 16,000 pieces of 16,000 strides took
+ * 7 s). The border kept is the largest field's. `axis`: the field axis, at `dim` of the pieces;
+ * `pieces`: the fields merged.
  */
 export function piecesEnvelope(fields: (TensorRF | null)[], shapes: readonly (readonly number[])[], along: number, axis: number, dim: number, pieces: ReadonlySet<TensorRF>): AxisRF {
   const spans: { ax: AxisRF; from: number; last: number }[] = [];
@@ -76,13 +79,9 @@ export function piecesEnvelope(fields: (TensorRF | null)[], shapes: readonly (re
     if (f && pieces.has(f) && n > 0) spans.push({ ax: f.axes[axis], from: dim === along ? at : 0, last: (dim === along ? at : 0) + n - 1 });
     at += shape[along] ?? 0;
   });
-  let best: AxisRF | null = null;
   let widest = spans[0].ax;
   for (const { ax } of spans) if (ax.r > widest.r) widest = ax;
-  const tried = new Set<number>();
-  for (const { ax: { j } } of spans) {
-    if (tried.has(j)) continue;
-    tried.add(j);
+  const boxAt = (j: number): AxisRF => {
     let p = -Infinity;
     let h = -Infinity;
     for (const { ax, from, last } of spans) {
@@ -92,9 +91,19 @@ export function piecesEnvelope(fields: (TensorRF | null)[], shapes: readonly (re
         h = Math.max(h, lo + ax.r - 1 - x * j);
       }
     }
-    if (!best || h + p + 1 < best.r) best = { r: h + p + 1, j, p };
+    return { r: h + p + 1, j, p };
+  };
+  const strides = [...new Set(spans.map((s) => s.ax.j))].sort((a, b) => a - b);
+  // the first stride from which R stops falling: R's differences only grow (convex), so it is the
+  // smallest of the strides that give the least R
+  let [lo, hi] = [0, strides.length - 1];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (boxAt(strides[mid]).r <= boxAt(strides[mid + 1]).r) hi = mid;
+    else lo = mid + 1;
   }
-  return widest.b === undefined ? best! : { ...best!, b: widest.b };
+  const best = boxAt(strides[lo]);
+  return widest.b === undefined ? best : { ...best, b: widest.b };
 }
 
 /** The shape of pieces laid side by side along `along` (a concat's output), or null when their ranks differ. */

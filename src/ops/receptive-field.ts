@@ -187,7 +187,8 @@ export function poolWindowRF(inp: TensorRF | null, geo: readonly AxisGeometry[],
 export function transposedRF(inp: TensorRF | null, geo: readonly AxisGeometry[], shape?: readonly number[]): TensorRF | null {
   return perAxisWindow(inp, geo.length, shape, (a, i) => {
     const g = geo[i];
-    // in = out/s + c: c = in − out/s (0 for the usual k = 2s, padding s/2)
+    // in = out/s + c: c = in − out/s (0 for the usual k = 2s, padding s/2). From one input unit too:
+    // the box counts the zero-stuffed input's padding, as every window's (the README's convention)
     return resample(a, 1 / g.stride, (g.effKernel - 1) / g.stride, (g.padBegin - (g.effKernel - 1) / 2) / g.stride, g.in - g.out / g.stride);
   });
 }
@@ -382,7 +383,8 @@ export function mergeRF(
     f.axes.some((ax, a) => a !== along && (Math.abs(ax.j - present[0].axes[a].j) > EPS || (!spreadOut.has(f) && !spreadOut.has(present[0]) && Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS))),
   );
   if (misaligned) {
-    const strides = present[0].axes.every((_, a) => sameStride(a));
+    // the concat's own axis aside: its pieces' strides may differ, and piecesEnvelope holds them
+    const strides = present[0].axes.every((_, a) => a === along || sameStride(a));
     warn({
       code: 'MISALIGNED_PATHS',
       message: `layer '${layer}': the paths it merges are not aligned (different ${strides ? 'centres: the union of their fields is kept' : pieces !== null ? "effective strides: one box holding every piece's is kept" : 'effective strides: the largest receptive field is kept'})`,

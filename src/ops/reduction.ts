@@ -31,7 +31,8 @@
  * The output element an input element reduces into is its index in the kept-dims shape (the reduced
  * axes set to 1); the kernel walks the input once in memory order, its dims merged into runs of
  * reduced or kept ones, with hoisted strides (reduceData). Known values fold. Reducing
- * over a spatial axis makes the receptive field global; reducing others without keepDims moves them.
+ * over every spatial axis makes the receptive field global; over some with keepDims, a window over
+ * each of them (reducedRF); reducing others without keepDims moves them.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';

@@ -47,12 +47,13 @@ function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, cr
   return { outputs: [out], weights: [], cost: ZERO_COST, plan: { block, toSpace, crd } };
 }
 
-function blockRF(rf: TensorRF | null, p: BlockPlan): TensorRF | null {
+function blockRF(rf: TensorRF | null, p: BlockPlan, x: readonly number[]): TensorRF | null {
   if (!rf || rf.global) return rf;
   const b = p.block;
-  // to space: units b·h … b·h + b − 1 all read unit h (the envelope over one block: span (b − 1)/b)
+  // to space: units b·h … b·h + b − 1 all read unit h (the envelope over one block: span (b − 1)/b);
+  // from an axis of one unit, every unit reads it: stride 0, as expand's
   const env = indexEnvelope(1 / b, b, (o) => Math.floor(o / b));
-  const axes = rf.axes.map((ax) => (p.toSpace ? resample(ax, 1 / b, env.span, env.centre) : resample(ax, b, b - 1, (b - 1) / 2)));
+  const axes = rf.axes.map((ax, k) => (p.toSpace ? (x[rf.dims[k]] === 1 ? resample(ax, 0, 0, 0) : resample(ax, 1 / b, env.span, env.centre)) : resample(ax, b, b - 1, (b - 1) / 2)));
   return { ...rf, axes };
 }
 
@@ -102,7 +103,7 @@ export const depthToSpace: OpDef<z.infer<typeof DepthToSpaceAttrs>, BlockPlan> =
   minInputs: 1,
   attrs: DepthToSpaceAttrs,
   infer: (ctx) => blockInfer(ctx, ctx.attrs.blockSize, true, ctx.attrs.mode === 'CRD', 'blockSize'),
-  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan, ctx.inputs[0]),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
   vjp: blockVjp,
 };
@@ -116,7 +117,7 @@ export const spaceToDepth: OpDef<z.infer<typeof SpaceToDepthAttrs>, BlockPlan> =
   minInputs: 1,
   attrs: SpaceToDepthAttrs,
   infer: (ctx) => blockInfer(ctx, ctx.attrs.blockSize, false, false, 'blockSize'),
-  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan, ctx.inputs[0]),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
   vjp: blockVjp,
 };
@@ -130,7 +131,7 @@ export const pixelShuffle: OpDef<z.infer<typeof PixelShuffleAttrs>, BlockPlan> =
   minInputs: 1,
   attrs: PixelShuffleAttrs,
   infer: (ctx) => blockInfer(ctx, ctx.attrs.upscaleFactor, true, true, 'upscaleFactor'),
-  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan, ctx.inputs[0]),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
   vjp: blockVjp,
 };
@@ -144,7 +145,7 @@ export const pixelUnshuffle: OpDef<z.infer<typeof PixelUnshuffleAttrs>, BlockPla
   minInputs: 1,
   attrs: PixelUnshuffleAttrs,
   infer: (ctx) => blockInfer(ctx, ctx.attrs.downscaleFactor, false, true, 'downscaleFactor'),
-  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan),
+  receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan, ctx.inputs[0]),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
   vjp: blockVjp,
 };

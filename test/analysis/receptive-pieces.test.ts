@@ -36,6 +36,28 @@ describe('one input unit resampled to many: every output unit reads it, a stride
     for (let h = 0; h < 4; h++) expect(holds(rf, 0, h, [Math.min(h, 1), Math.max(h, 1)])).toBe(true);
     expect(warnings).not.toContain('MISALIGNED_PATHS');
   });
+
+  it.each([
+    ['upsample1d nearest to size [4] of x[:, :, 1:2] on [1, 1, 4]', [1, 1, 4], { op: 'upsample1d', mode: 'nearest', size: [4] }, { size: [4], stride: [1], padding: [2] }],
+    ['upsample1d linear by 4 of x[:, :, 1:2] on [1, 1, 4]', [1, 1, 4], { op: 'upsample1d', mode: 'linear', scaleFactor: [4] }, { size: [4], stride: [1], padding: [2] }],
+    ['upsample3d nearest to size [4, 4, 4] of x[:, :, 1:2] on [1, 1, 4, 4, 4]', [1, 1, 4, 4, 4], { op: 'upsample3d', mode: 'nearest', size: [4, 4, 4] }, { size: [4, 1, 1], stride: [1, 1, 1], padding: [2, 0, 0] }],
+  ])('x + %s: as in 2-D, every unit along the one-unit axis reads it (it was stride ¼, size 1.75)', (_, input, up, want) => {
+    const { rf } = field(input, [row, { name: 'u', inputs: ['s'], ...up }, { name: 'o', op: 'add', inputs: ['x', 'u'] }]);
+    expect(rf).toMatchObject({ global: false, ...want });
+  });
+
+  it('x + pixelShuffle by 2 of x\'s row 1 (pooled [1, 2] and a 1×1 conv to 4 channels: [1, 4, 1, 2]) on 2×4: both rows of the shuffle read row 1, stride 0, so row h reads rows h and 1: H [h, h + 1], size 2; W by blocks, [w − 1, w + 1] (H was stride ½ beside x\'s 1: the largest kept, row 0 at [0.5, 1] reading row 0, and MISALIGNED_PATHS)', () => {
+    const { rf, warnings } = field([1, 1, 2, 4], [
+      { name: 's', op: 'slice', inputs: ['x'], starts: [1], ends: [2], axes: [2] },
+      { name: 'p', op: 'avgPool2d', inputs: ['s'], kernelSize: [1, 2], stride: [1, 2] },
+      { name: 'c', op: 'conv2d', inputs: ['p'], outChannels: 4, kernelSize: 1, bias: false },
+      { name: 'u', op: 'pixelShuffle', inputs: ['c'], upscaleFactor: 2 },
+      { name: 'o', op: 'add', inputs: ['x', 'u'] },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [2, 3], stride: [1, 1], padding: [0, 1] });
+    for (let h = 0; h < 2; h++) expect(holds(rf, 0, h, [Math.min(h, 1), Math.max(h, 1)])).toBe(true);
+    expect(warnings).not.toContain('MISALIGNED_PATHS');
+  });
 });
 
 describe('concat along a spatial axis of pieces of different strides: one box holds each piece\'s units where they land (piecesEnvelope)', () => {
@@ -70,6 +92,23 @@ describe('concat along a spatial axis of pieces of different strides: one box ho
       { name: 'o', op: 'concat', inputs: ['e', 'l'], dim: 3 },
     ]);
     expect(rf).toMatchObject({ global: false, size: [1, 4], stride: [1, 0], padding: [0, 0] });
+  });
+});
+
+describe('MISALIGNED_PATHS on a concat names the axes that misalign, not the concat\'s own', () => {
+  it('cat([x[:, :, :3], avgPool2d(x, [2, 2], stride [1, 2])], 3) on 4×4: on W the strides differ (piecesEnvelope holds them), on H they are equal and the centres differ: "different centres: the union of their fields is kept"', () => {
+    const r = analyze({
+      name: 't',
+      inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+      layers: [
+        { name: 'a', op: 'slice', inputs: ['x'], starts: [0], ends: [3], axes: [2] },
+        { name: 'p', op: 'avgPool2d', inputs: ['x'], kernelSize: [2, 2], stride: [1, 2] },
+        { name: 'o', op: 'concat', inputs: ['a', 'p'], dim: 3 },
+      ],
+    });
+    const misaligned = r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS');
+    expect(misaligned).toHaveLength(1);
+    expect(misaligned[0].message).toContain('different centres: the union of their fields is kept');
   });
 });
 

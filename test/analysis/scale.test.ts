@@ -103,6 +103,21 @@ describe('merges of many operands with a spatial field', () => {
     });
     expect(s).toBeLessThan(5);
   });
+
+  it('a concat along W of 20,000 slices of x, slice k taking every k-th column (20,000 strides): its field in a search over the strides, not a box per stride (16,000 took 7 s)', { timeout: 60_000 }, () => {
+    const n = 20_000;
+    const s = seconds(() => {
+      const report = analyze({
+        inputs: [{ name: 'x', shape: [1, 1, 1, n] }],
+        layers: [
+          ...Array.from({ length: n }, (_, k) => ({ name: `s${k + 1}`, op: 'slice', inputs: ['x'], starts: [0], ends: [n], axes: [3], steps: [k + 1] })),
+          { name: 'c', op: 'concat', inputs: Array.from({ length: n }, (_, k) => `s${k + 1}`), dim: 3 },
+        ],
+      });
+      expect(report.layers[report.layers.length - 1].receptiveField).toMatchObject({ global: false });
+    });
+    expect(s).toBeLessThan(5);
+  });
 });
 
 describe('analysis work does not grow with attribute values', () => {
