@@ -56,9 +56,9 @@ function reducedShape<A extends { keepDims: boolean }>(ctx: InferContext<A>, axe
 }
 
 /**
- * The field after reducing `axes` of the input. Every spatial axis reduced (but those of one unit): global. Some, kept as
- * dims of one unit (coordinate attention's x.mean(3, keepdim=True)): each reduced axis is one window
- * over its whole extent, as adaptive pooling to [null, 1] has it, and the others keep their boxes
+ * The field after reducing `axes` of the input. Every spatial axis reduced (but those of one unit):
+ * global. Some, kept as dims of one unit (coordinate attention's x.mean(3, keepdim=True)): each
+ * reduced axis is one window over its whole extent, as adaptive pooling to [null, 1] has it, and the others keep their boxes
  * (it was global on every axis, and x · x.mean(3, keepdim=True) global with it, where each unit
  * reads its own row). Dropped: global (no axis is left to hold the extent it read).
  */

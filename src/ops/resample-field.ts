@@ -5,9 +5,10 @@
  * a source clamped to 0 or on a pixel centre, carries no gradient: autograd leaves it out too, though
  * the kernel multiplies it, so a NaN or ±∞ there still makes NaN); the field
  * is the envelope of those reads (readEnvelope) at the step of the coordinate transform (0 from
- * one input unit, which every output unit reads): 1/scale (PyTorch uses the scale factor given), (in − 1)/(out − 1) for align_corners, in/out for an axis
- * PyTorch reads by size, |end − start|·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated
- * unit counts the edge taps it would read: a bound, not the envelope; a flipped roi, start > end,
+ * one input unit, which every output unit reads): 1/scale (PyTorch uses the scale factor given),
+ * (in − 1)/(out − 1) for align_corners, in/out for an axis PyTorch reads by size,
+ * |end − start|·(in − 1)/(out − 1) for tf_crop_and_resize (an extrapolated unit counts the edge
+ * taps it would read: a bound, not the envelope; a flipped roi, start > end,
  * reads backwards, so its box at the positive step spans both ends: conv3×3 → resize flipping H of
  * a 6×6 map → conv3×3 is 15 on H, where the reads' own extent is 7, and 7 on W). Bilinear ×2 reads floor(src)
  * and floor(src) + 1, src = o/2 − ¼ clamped at 0: [0, 0], [0, 1], [0, 1], [1, 2], [1, 2] …: size 2.5,
