@@ -29,9 +29,11 @@ Blocks (each case lists them in `kinds`, family:variant, beside the layers drawn
   padmode  (graphs that pad) a pad in mode reflect or edge followed by a conv of 2b + 1 units or more
            (b the wider pad of that axis), or a conv in paddingMode reflect or replicate whose window
            is 2p + 1 units or more.
-Left out, as the README gives their boxes as approximate: `tile` of a map of more than one unit (tile
-keeps its first copy's field), and the border units of a reflect or edge pad that no wide enough
-window reads again, and every wrap (circular) pad. A block whose shapes torch refuses, that empties a
+Left out: `tile` of a map of more than one unit (when the fixture was made, tile kept its first
+copy's field; a tiled axis now has stride 0 over its units' envelope, checked by hand-worked cases in
+test/analysis/receptive-pieces.test.ts), and, as the README gives their boxes as approximate, the
+border units of a reflect or edge pad that no wide enough window reads again, and every wrap
+(circular) pad. A block whose shapes torch refuses, that empties a
 map or makes an axis longer than 64 units, is drawn again; a graph is kept with one block or more.
 
 Measured with golden_kit.footprint_boxes as goldens_rf_random.py measures (positive weights, every

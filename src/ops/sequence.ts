@@ -17,8 +17,9 @@
  * known (constants or folded shape arithmetic); otherwise INVALID_ATTRIBUTE names the input.
  * FLOPs: cumSum one addition per element (the running sum), range one per element (start + i·δ);
  * the rest fill, repeat or mask (0). Receptive fields: constantOfShape and range have none (they
- * read no feature map); trilu passes its input's through; tile keeps the field of its first copy
- * (later copies repeat it, which no affine field describes: stated here, not warned); a cumSum
+ * read no feature map); trilu passes its input's through; a tiled axis has stride 0 over the
+ * envelope of its units' boxes (tiledRF: the copies repeat it, which no box of the input's stride
+ * holds as tightly); a cumSum
  * along a spatial axis makes it global (the last unit sums the whole axis).
  * VJPs: tile sums g over the copies of each element; cumSum is the running sum of g in the other
  * direction (exclusive stays exclusive); trilu masks g as it masks x; repeats, axes and k have no
@@ -32,7 +33,7 @@ import { expandRF, globalOver } from './receptive-field.js';
 import { normalizeAxis } from './axes.js';
 import { attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { InferContext, OpDef, Shape, TensorValue } from './types.js';
+import type { InferContext, OpDef, Shape, TensorRF, TensorValue } from './types.js';
 import { strides, tensor } from '../tensor/tensor.js';
 
 /** A scalar input's known value (range's start, limit, delta; trilu's k), or fail naming it. */
@@ -117,6 +118,21 @@ function tileIndex(x: Shape, out: Shape): Int32Array {
   return idx;
 }
 
+/**
+ * tile's field. A local axis repeated (k ≥ 2 copies of its n units) is read copy after copy: output
+ * unit u reads input unit u mod n, so no box moves with u at the input's stride j (the union of the
+ * copies' boxes at j is r + (k − 1)·n·j), while the envelope of the n units' boxes, [−p, (n − 1)·j −
+ * p + r − 1], holds every unit's read at stride 0: size r + (n − 1)·j, as an expand's (an axis of
+ * one unit: n = 1, expandRF's). The first copy's field was kept, so the second copy's units were
+ * boxed n·j past what they read. A summary tiled over the map is spread as an expanded one is (a gate).
+ */
+function tiledRF(rf: TensorRF | null, x: Shape, y: Shape): TensorRF | null {
+  if (!rf || rf.global) return expandRF(rf, x, y);
+  const tiled = rf.dims.map((d) => y[d] > x[d]);
+  if (!tiled.some(Boolean)) return rf;
+  return { ...rf, axes: rf.axes.map((ax, k) => (tiled[k] ? { ...ax, r: ax.r + (x[rf.dims[k]] - 1) * ax.j, j: 0 } : ax)) };
+}
+
 export const TileAttrs = z.strictObject({ repeats: z.array(z.number().int().nonnegative()).max(64).optional() });
 export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
   name: 'tile',
@@ -139,9 +155,7 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
     const vjpIntermediates = [{ shape: out, what: `the element of x each output copies (int32, ${fmtShape(out)})` }];
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null, vjpIntermediates };
   },
-  // a 1×1 summary tiled over the map is spread as an expanded one is: global context, a gate; a
-  // local axis of one unit tiled is expanded (expandRF: every copy reads the one box)
-  receptiveField: (ctx) => expandRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
+  receptiveField: (ctx) => tiledRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
   run(ctx) {
     const x = ctx.inputs[0];
     const out = ctx.outputs[0];

@@ -95,6 +95,27 @@ describe('concat along a spatial axis of pieces of different strides: one box ho
   });
 });
 
+describe('a tiled axis of n > 1 units: output unit u reads input unit u mod n, so stride 0 over the envelope of the n units\' boxes', () => {
+  it('an unpadded 1×3 conv on 1×6 (4 units, unit u at [u, u + 2]) tiled twice along W: all 8 units inside [0, 5], size 3 + 3·1 = 6, stride 0 (the first copy\'s field was kept: unit 4, reading [0, 2], boxed at [4, 6])', () => {
+    const { rf } = field([1, 1, 1, 6], [
+      { name: 'c', op: 'conv2d', inputs: ['x'], outChannels: 1, kernelSize: [1, 3], bias: false },
+      { name: 't', op: 'tile', inputs: ['c'], repeats: [1, 1, 1, 2] },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [1, 6], stride: [1, 0], padding: [0, 0] });
+    for (let u = 0; u < 8; u++) expect(holds(rf, 1, u, [u % 4, (u % 4) + 2]), `unit ${u}`).toBe(true);
+  });
+
+  it('x + tile(x[..., :2], 2) on 1×4: unit w reads columns w and w mod 2, inside its box; the tiled operand (stride 0, box [0, 1]) is spread over the 4 units at x\'s stride, size 2 + 3 = 5, padding 3 (the tightest at stride 1 is size 3, padding 2: a spread box is the whole box at every unit)', () => {
+    const { rf } = field([1, 1, 1, 4], [
+      { name: 's', op: 'slice', inputs: ['x'], starts: [0], ends: [2], axes: [3] },
+      { name: 't', op: 'tile', inputs: ['s'], repeats: [1, 1, 1, 2] },
+      { name: 'o', op: 'add', inputs: ['x', 't'] },
+    ]);
+    for (let w = 0; w < 4; w++) expect(holds(rf, 1, w, [Math.min(w, w % 2), Math.max(w, w % 2)]), `unit ${w}`).toBe(true);
+    expect(rf).toMatchObject({ global: false, size: [1, 5], stride: [1, 1], padding: [0, 3] });
+  });
+});
+
 describe('MISALIGNED_PATHS on a concat names the axes that misalign, not the concat\'s own', () => {
   it('cat([x[:, :, :3], avgPool2d(x, [2, 2], stride [1, 2])], 3) on 4×4: on W the strides differ (piecesEnvelope holds them), on H they are equal and the centres differ: "different centres: the union of their fields is kept"', () => {
     const r = analyze({
