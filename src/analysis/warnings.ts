@@ -148,7 +148,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
         out.push({
           code: 'RECEPTIVE_FIELD_EXCEEDS_INPUT',
           severity: 'info',
-          message: `${c.what} '${c.name}' has a receptive field of ${rf.size.join('×')}, wider than the ${input.join('×')} input: its units also see padding`,
+          message: `${c.what} '${c.name}' has a receptive field of ${rf.size.join('×')}, wider than the ${input.join('×')} input: its units' boxes reach past the input's edges (padding, or the envelope of a broadcast or tiled operand's reads, as x · x.mean(3, keepdim=True) has)`,
           layer: c.name,
         });
       }

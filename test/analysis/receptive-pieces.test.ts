@@ -134,12 +134,20 @@ describe('MISALIGNED_PATHS on a concat names the axes that misalign, not the con
 });
 
 describe('a reduction over some spatial axes, kept as dims of one unit: a window over each reduced axis, the others as they were', () => {
-  it('x · x.mean(3, keepdim=True) on 4×5: unit (h, w) reads row h, all 5 columns: H size 1; W at stride 1 P = max(w − 0) = 4, R = max(4 − w) + 4 + 1 = 9 (it was global)', () => {
-    const { rf } = field([1, 1, 4, 5], [
-      { name: 'g', op: 'reduceMean', inputs: ['x'], axes: [3], keepDims: true },
-      { name: 'o', op: 'mul', inputs: ['x', 'g'] },
+  it('x · x.mean(3, keepdim=True) on 4×5: unit (h, w) reads row h, all 5 columns: H size 1; W at stride 1 P = max(w − 0) = 4, R = max(4 − w) + 4 + 1 = 9 (it was global); wider than the input, with no padding: RECEPTIVE_FIELD_EXCEEDS_INPUT says why (it said the units see padding)', () => {
+    const r = analyze({
+      name: 't',
+      inputs: [{ name: 'x', shape: [1, 1, 4, 5] }],
+      layers: [
+        { name: 'g', op: 'reduceMean', inputs: ['x'], axes: [3], keepDims: true },
+        { name: 'o', op: 'mul', inputs: ['x', 'g'] },
+      ],
+    });
+    expect(r.layers[1].receptiveField).toMatchObject({ global: false, size: [1, 9], stride: [1, 1], padding: [0, 4] });
+    const wide = r.warnings.filter((w) => w.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT');
+    expect(wide.map((w) => w.message)).toEqual([
+      "output 'o' has a receptive field of 1×9, wider than the 4×5 input: its units' boxes reach past the input's edges (padding, or the envelope of a broadcast or tiled operand's reads, as x · x.mean(3, keepdim=True) has)",
     ]);
-    expect(rf).toMatchObject({ global: false, size: [1, 9], stride: [1, 1], padding: [0, 4] });
   });
 
   it('the same as adaptiveAvgPool2d to [null, 1], whose field it now equals', () => {
