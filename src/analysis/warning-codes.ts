@@ -12,7 +12,7 @@ export const WARNING_CODE_DESCRIPTIONS = {
   CHANNELS_NOT_MULTIPLE_OF_8: 'a weighted layer outputs a channel count that is not a multiple of 8',
   FINAL_FEATURE_MAP_TOO_SMALL: 'the final feature map is smaller than 3×3',
   INPUT_NOT_MULTIPLE_OF_STRIDE: 'the input size is not a multiple of the total stride',
-  RECEPTIVE_FIELD_EXCEEDS_INPUT: 'an output unit sees more than the whole input (and padding)',
+  RECEPTIVE_FIELD_EXCEEDS_INPUT: 'an output unit\'s box is wider than the input: it reaches padding, or is the envelope of a broadcast or tiled operand\'s reads',
   FC_DOMINATES: 'one fully connected layer holds most of the parameters or MACs',
   UNUSED_LAYER: 'a layer nobody reads and no declared output: it does not run at inference',
   NOT_RUN_AT_THIS_SIZE: 'a layer no declared output depends on (a training-only head) that could not run at this input size: its parameters count, it and the layers after it have no shapes or costs',
