@@ -101,9 +101,11 @@ function resolution(graph: Graph, analysed: AnalysedLayer[], tensors: Map<string
   for (const { layer, inferred, folded } of analysed) {
     if (!inferred || folded) continue;
     const t = tensors.get(layer.outputs[0])!;
-    // Maps whose size no longer follows the input (after global or adaptive pooling) are not candidates;
-    // the resolution check is of 2-D maps (a 4-D tensor carrying a 1-D or 3-D field is not one).
+    // Maps whose size no longer follows the input (after global or adaptive pooling; tiled or expanded
+    // along an axis: stride 0, its units no longer at input positions) are not candidates; the
+    // resolution check is of 2-D maps (a 4-D tensor carrying a 1-D or 3-D field is not one).
     if (!t.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || t.rf.global || t.rf.axes.length !== 2 || !t.inputDependent) continue;
+    if (t.rf.axes.some((a) => a.j === 0)) continue;
     const stride: [number, number] = [t.rf.axes[0].j, t.rf.axes[1].j];
     // at one stride the deeper map (an unpadded conv's smaller one after it), not the one listed later (an auxiliary head)
     const depth = depths.get(layer.name) ?? 0;

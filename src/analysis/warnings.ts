@@ -58,7 +58,8 @@ function deepestNd(layers: readonly LayerReport[], depths: ReadonlyMap<string, n
   let best: { l: LayerReport; stride: number; depth: number } | undefined;
   for (const l of layers) {
     const f = l.receptiveField;
-    if (!l.executed || !f || f.global || f.axes.length === 2) continue;
+    // a stride-0 axis (tiled or expanded) has no input positions: not a map, as a global field is not
+    if (!l.executed || !f || f.global || f.axes.length === 2 || f.stride.includes(0)) continue;
     const stride = f.stride.reduce((p, s) => p * s, 1);
     // at one stride the deeper map, whatever order the branches are listed in (graph/walks.ts layerDepths)
     const depth = depths.get(l.name) ?? 0;

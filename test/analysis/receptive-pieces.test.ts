@@ -116,6 +116,34 @@ describe('a tiled axis of n > 1 units: output unit u reads input unit u mod n, s
   });
 });
 
+describe('a tiled map (stride 0 on an axis) is not a map of input positions: no candidate for the final feature map', () => {
+  it('tile [1, 1, 1, 2] of an 8×8 input, then a 3×3 conv padded 1: every map is tiled, so no resolution check and no INPUT_NOT_MULTIPLE_OF_STRIDE (the tiled map was taken: stride [1, 0], "the input 8×8 is not a multiple of the total stride 1×0")', () => {
+    const r = analyze({
+      name: 't',
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      layers: [
+        { name: 't', op: 'tile', inputs: ['x'], repeats: [1, 1, 1, 2] },
+        { name: 'c', op: 'conv2d', inputs: ['t'], outChannels: 8, kernelSize: 3, padding: 1 },
+      ],
+    });
+    expect(r.structure.resolution).toBeNull();
+    expect(r.warnings.map((w) => w.code)).not.toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
+  });
+
+  it('a stride-2 conv on 30×30, tiled twice along H, then another stride-2 conv: the final feature map is the first conv\'s (stride [2, 2]): the tiled maps after it have no input positions on H (so c2\'s W, downsampled by 4, goes unchecked: a known limit; it was c2 at [4, 4] when tile kept its first copy\'s field)', () => {
+    const r = analyze({
+      name: 't',
+      inputs: [{ name: 'x', shape: [1, 3, 30, 30] }],
+      layers: [
+        { name: 'c', op: 'conv2d', inputs: ['x'], outChannels: 8, kernelSize: 3, stride: 2, padding: 1 },
+        { name: 't', op: 'tile', inputs: ['c'], repeats: [1, 1, 2, 1] },
+        { name: 'c2', op: 'conv2d', inputs: ['t'], outChannels: 8, kernelSize: 3, stride: 2, padding: 1 },
+      ],
+    });
+    expect(r.structure.resolution).toMatchObject({ finalFeatureMapLayer: 'c', downsamplingStride: [2, 2] });
+  });
+});
+
 describe('MISALIGNED_PATHS on a concat names the axes that misalign, not the concat\'s own', () => {
   it('cat([x[:, :, :3], avgPool2d(x, [2, 2], stride [1, 2])], 3) on 4×4: on W the strides differ (piecesEnvelope holds them), on H they are equal and the centres differ: "different centres: the union of their fields is kept"', () => {
     const r = analyze({

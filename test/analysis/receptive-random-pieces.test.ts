@@ -6,7 +6,9 @@
  * concats along H or W (a roll's pieces, maps side by side, a map beside its strided or pooled
  * version); squeeze-excitation gates; coordinate attention's strips; reflect and edge pads and convs
  * in paddingMode reflect or replicate whose window reads the border again. Not tile of a map of more
- * than one unit, nor a border no window reads again, which the README gives as approximate). Each
+ * than one unit (its field, stride 0 over the tiled units' envelope since 2fe377a, is checked by hand
+ * in receptive-pieces.test.ts), nor a border no window reads again, which the README gives as
+ * approximate). Each
  * case holds, per axis and output unit x, the input box autograd finds all the units at x reading
  * (every channel, every position on the other axis: across a spatial concat or a broadcast the units
  * off the diagonal read more than the diagonal ones). Checked on every case:
@@ -74,7 +76,7 @@ function exactAxes(c: Case, layers: ReturnType<typeof report>): number[] {
 }
 
 describe('150 random CNN graphs built from pieces (scripts/goldens_rf_pieces.py, seed 3) against autograd', () => {
-  it("the fixture is the script's seed 3, every block kind drawn, nothing the README gives as approximate", () => {
+  it("the fixture is the script's seed 3, every block kind drawn; no tile of a map of more than one unit, no pad border the README gives as approximate", () => {
     expect(fixture.seed).toBe(3);
     expect(fixture.cases).toHaveLength(150);
     const cases = (kind: string) => fixture.cases.filter((c) => c.kinds.some((k) => k === kind || k.startsWith(kind + ':') || k.startsWith(kind + '-'))).length;
