@@ -58,3 +58,18 @@ def footprint_boxes(run, shape):
         proj = nz.amax(dim=other) if other else nz
         boxes.append([[int(proj[t].nonzero().min()), int(proj[t].nonzero().max())] if proj[t].any() else None for t in range(out[a])])
     return out, boxes
+
+
+def write_cases(draw, count=150):
+    """The random goldens' command line, `[SEED] [N]` (seed 0, N = count when absent): draw(rng, name)
+    returns a case or None (drawn again); the N cases, named `seed S case i`, as one JSON line on stdout."""
+    import json, random, sys
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else count
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < count:
+        case = draw(rng, f'seed {seed} case {len(cases)}')
+        if case is not None:
+            cases.append(case)
+    print(json.dumps({'torch': torch.__version__, 'seed': seed, 'cases': cases}, separators=(',', ':')))

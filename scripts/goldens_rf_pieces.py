@@ -67,16 +67,13 @@ and every tensor's field has the stride of its reads.
 
 (the fixture: seed 3, 150 graphs; test/analysis/receptive-random-pieces.test.ts checks it).
 """
-import json
-import random
-import sys
 from fractions import Fraction
 
 import torch
 import torch.nn.functional as F
 
 import goldens_rf_random as rf
-from golden_kit import footprint_boxes
+from golden_kit import footprint_boxes, write_cases
 
 D = torch.double
 pair = rf.pair
@@ -476,21 +473,18 @@ def case_flags(shape, layers, shapes, detach):
             'strides': {n: [v if v is not False else None for v in j] for n, j in strides.items()}}
 
 
+def draw_case(rng, name):
+    g = graph(rng)
+    if g is None:
+        return None
+    shape, layers, shapes, detach, kinds = g
+    last = layers[-1]['name']
+    return {'name': name, 'input': shape, 'layers': layers, 'kinds': kinds, **case_flags(shape, layers, shapes, detach),
+            'output': shapes[last][2:], 'reads': reads(shape, layers, detach, last)}
+
+
 def main():
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 150
-    rng = random.Random(seed)
-    cases = []
-    while len(cases) < count:
-        g = graph(rng)
-        if g is None:
-            continue
-        shape, layers, shapes, detach, kinds = g
-        last = layers[-1]['name']
-        out = reads(shape, layers, detach, last)
-        cases.append({'name': f'seed {seed} case {len(cases)}', 'input': shape, 'layers': layers, 'kinds': kinds,
-                      **case_flags(shape, layers, shapes, detach), 'output': shapes[last][2:], 'reads': out})
-    print(json.dumps({'torch': torch.__version__, 'seed': seed, 'cases': cases}, separators=(',', ':')))
+    write_cases(draw_case)
 
 
 if __name__ == '__main__':

@@ -37,14 +37,12 @@ included).
 
     /usr/bin/python3 scripts/goldens_rf_random.py [SEED] [N] > tmp/rf-random.json
 """
-import json
-import random
 import sys
 
 import torch
 import torch.nn.functional as F
 
-from golden_kit import footprint_boxes
+from golden_kit import footprint_boxes, write_cases
 
 D = torch.double
 
@@ -439,27 +437,24 @@ def flags(layers):
     }
 
 
+def draw_case(rng, name):
+    g = graph(rng)
+    if g is None:
+        return None
+    shape, layers, shapes = g
+    size, boxes = measure(shape, layers)
+    virt = virtual(shape, layers, shapes)
+    # the oracle's own check: every unit's autograd box inside its virtual envelope
+    bad = [(a, o) for a in range(2) for o, (b, v) in enumerate(zip(boxes[a], virt[a]))
+           if b is not None and (v is None or not (v[0] <= b[0] and b[1] <= v[1]))]
+    if bad:
+        print(f'oracle: autograd outside the virtual envelope in {name}: {bad[:3]}', file=sys.stderr)
+    whole = all(b == [0, shape[2 + a] - 1] for a, axis in enumerate(boxes) for b in axis if b is not None)
+    return {'name': name, 'input': shape, 'layers': layers, **flags(layers), 'whole': whole, 'output': size, 'boxes': boxes, 'virtual': virt}
+
+
 def main():
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 150
-    rng = random.Random(seed)
-    cases = []
-    while len(cases) < count:
-        g = graph(rng)
-        if g is None:
-            continue
-        shape, layers, shapes = g
-        size, boxes = measure(shape, layers)
-        virt = virtual(shape, layers, shapes)
-        # the oracle's own check: every unit's autograd box inside its virtual envelope
-        bad = [(a, o) for a in range(2) for o, (b, v) in enumerate(zip(boxes[a], virt[a]))
-               if b is not None and (v is None or not (v[0] <= b[0] and b[1] <= v[1]))]
-        if bad:
-            print(f'oracle: autograd outside the virtual envelope in case {len(cases)}: {bad[:3]}', file=sys.stderr)
-        whole = all(b == [0, shape[2 + a] - 1] for a, axis in enumerate(boxes) for b in axis if b is not None)
-        cases.append({'name': f'seed {seed} case {len(cases)}', 'input': shape, 'layers': layers, **flags(layers), 'whole': whole,
-                      'output': size, 'boxes': boxes, 'virtual': virt})
-    print(json.dumps({'torch': torch.__version__, 'seed': seed, 'cases': cases}, separators=(',', ':')))
+    write_cases(draw_case)
 
 
 if __name__ == '__main__':
