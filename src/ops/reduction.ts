@@ -30,9 +30,7 @@
  *
  * The output element an input element reduces into is its index in the kept-dims shape (the reduced
  * axes set to 1); the kernel walks the input once in memory order, its dims merged into runs of
- * reduced or kept ones, with hoisted strides (reduceData). Known values fold. Reducing
- * over every spatial axis makes the receptive field global; over some with keepDims, a window over
- * each of them (reducedRF); reducing others without keepDims moves them.
+ * reduced or kept ones, with hoisted strides (reduceData). Known values fold. Receptive field: reducedRF.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -56,11 +54,9 @@ function reducedShape<A extends { keepDims: boolean }>(ctx: InferContext<A>, axe
 }
 
 /**
- * The field after reducing `axes` of the input. Every spatial axis reduced (but those of one unit):
- * global. Some, kept as dims of one unit (coordinate attention's x.mean(3, keepdim=True)): each
- * reduced axis is one window over its whole extent, as adaptive pooling to [null, 1] has it, and the others keep their boxes
- * (it was global on every axis, and x · x.mean(3, keepdim=True) global with it, where each unit
- * reads its own row). Dropped: global (no axis is left to hold the extent it read).
+ * The field after reducing `axes`: over every spatial axis (but those of one unit), or dropped,
+ * global; over some, kept (coordinate attention's x.mean(3, keepdim=True)), a window over each one's
+ * extent, as adaptive pooling to [null, 1]; over others, the same field, its dims moved if dropped.
  */
 function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF | null {
   const rf = ctx.rf[0];
@@ -68,7 +64,7 @@ function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF 
   const x = ctx.inputs[0];
   const { axes } = ctx.plan;
   const reduced = rf.dims.map((d) => axes.includes(d));
-  // global too when the axes kept are of one unit (x.mean(3) of an [N, C, 1, W] map: a squeeze-excitation's summary)
+  // the axes kept of one unit (x.mean(3) of an [N, C, 1, W] map): a summary, global
   if (!rf.global && ctx.attrs.keepDims && reduced.some(Boolean) && !rf.dims.every((d, k) => reduced[k] || x[d] === 1)) {
     return { ...rf, axes: rf.axes.map((a, k) => (reduced[k] ? resample(a, x[rf.dims[k]], x[rf.dims[k]] - 1, (x[rf.dims[k]] - 1) / 2) : a)) };
   }
