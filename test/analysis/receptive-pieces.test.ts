@@ -25,12 +25,12 @@ const holds = (rf: Field, a: number, x: number, [lo, hi]: readonly [number, numb
 describe('one input unit resampled to many: every output unit reads it, a stride of 0 (as expand), spread by the merge', () => {
   const row = { name: 's', op: 'slice', inputs: ['x'], starts: [1], ends: [2], axes: [2] };
   it.each([
-    ['upsample nearest to size [4, 4]', { op: 'upsample', mode: 'nearest', size: [4, 4] }],
-    ['upsample nearest by [4, 1]', { op: 'upsample', mode: 'nearest', scaleFactor: [4, 1] }],
-    ['upsample bilinear to size [4, 4], alignCorners false', { op: 'upsample', mode: 'bilinear', size: [4, 4], alignCorners: false }],
-    ['upsample bilinear to size [4, 4], alignCorners true', { op: 'upsample', mode: 'bilinear', size: [4, 4], alignCorners: true }],
-    ['adaptiveAvgPool2d to [4, null]', { op: 'adaptiveAvgPool2d', outputSize: [4, null] }],
-  ])('x + %s of x[:, :, 1:2] on 4×4: row h reads rows h and 1, so on H the box is [h − 2, h + 1], size 4, padding 2 (it was stride ¼, size 1.75: unit 3 at rows [1, 1.75], reading row 3); W one unit', (_, up) => {
+    ['upsample nearest to size [4, 4] (was stride ¼, size 1.75: unit 3 at rows [1, 1.75], reading row 3)', { op: 'upsample', mode: 'nearest', size: [4, 4] }],
+    ['upsample nearest by [4, 1] (was stride ¼)', { op: 'upsample', mode: 'nearest', scaleFactor: [4, 1] }],
+    ['upsample bilinear to size [4, 4], alignCorners false (was stride ¼)', { op: 'upsample', mode: 'bilinear', size: [4, 4], alignCorners: false }],
+    ['upsample bilinear to size [4, 4], alignCorners true (stride 0 before too: the control)', { op: 'upsample', mode: 'bilinear', size: [4, 4], alignCorners: true }],
+    ['adaptiveAvgPool2d to [4, null] (was stride ¼)', { op: 'adaptiveAvgPool2d', outputSize: [4, null] }],
+  ])('x + %s, of x[:, :, 1:2] on 4×4: row h reads rows h and 1, so on H the box is [h − 2, h + 1], size 4, padding 2; W one unit', (_, up) => {
     const { rf, warnings } = field([1, 1, 4, 4], [row, { name: 'u', inputs: ['s'], ...up }, { name: 'o', op: 'add', inputs: ['x', 'u'] }]);
     expect(rf).toMatchObject({ global: false, size: [4, 1], stride: [1, 1], padding: [2, 0] });
     for (let h = 0; h < 4; h++) expect(holds(rf, 0, h, [Math.min(h, 1), Math.max(h, 1)])).toBe(true);
