@@ -64,8 +64,8 @@ export function spreadAxes(fields: (TensorRF | null)[], shapes: readonly (readon
  * them) read [x·j_k − p_k, x·j_k − p_k + r_k − 1] (p_k counted from its offset, offsetAlong); at a
  * stride J the tightest box [x·J − P, x·J − P + R − 1] holding them all has P = max(x·J − lo(x)) and
  * R − 1 = max(hi(x) − x·J) + P, both linear in x within a piece, so its end units suffice. J is the
- * stride, among the pieces', that gives the smallest R (the smallest such J); R is a maximum of
- * functions linear in J, so convex, and a binary search over the sorted strides finds it in
+ * stride, among the pieces', that gives the smallest R (the smallest such J); P and R − 1 − P are
+ * each a maximum of functions linear in J, so R is convex, and a binary search over the sorted strides finds it in
  * O(pieces · log strides) (trying every stride was quadratic: 16,000 pieces of 16,000 strides took
  * 7 s). The border kept is the largest field's. `axis`: the field axis, at `dim` of the pieces;
  * `pieces`: the fields merged.
