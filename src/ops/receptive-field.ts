@@ -73,18 +73,21 @@ export function readEnvelope(step: number, count: number, read: (o: number) => r
   return count > 0 ? { span: hi - lo, centre: (lo + hi) / 2 } : { span: 0, centre: 0 };
 }
 
-/** readEnvelope of a resampling whose unit o reads the one input unit index(o). */
-export function indexEnvelope(step: number, count: number, index: (o: number) => number): { span: number; centre: number } {
-  return readEnvelope(step, count, (o) => {
-    const i = index(o);
-    return [i, i];
-  });
-}
-
-/** A resampling's field on one axis: the incoming field through the envelope of the reads (readEnvelope). */
-export function resampleReads(inp: AxisRF, step: number, count: number, read: (o: number) => readonly [number, number], period?: ReadPeriod | null): AxisRF {
+/**
+ * A resampling's field on one axis of `inUnits` input units: the incoming field through the envelope
+ * of the reads (readEnvelope) at `step`; from one input unit, which every output unit reads, step 0 as
+ * expand's (spreadAxes spreads it in a merge): 1/scale put x + upsample(x[:, :, 1:2], size 4)'s unit 3
+ * at rows [1, 1.75], reading row 3.
+ */
+export function resampleReads(inp: AxisRF, inUnits: number, step: number, count: number, read: (o: number) => readonly [number, number], period?: ReadPeriod | null): AxisRF {
+  if (inUnits === 1 && count > 1) return resample(inp, 0, 0, 0);
   const env = readEnvelope(step, count, read, period);
   return resample(inp, step, env.span, env.centre);
+}
+
+/** Depth-to-space by `b` along one axis of `inUnits` units (pixel shuffle, and its reshape form): units b·h … b·h + b − 1 read unit h, the envelope over one block. */
+export function blockToSpace(inp: AxisRF, inUnits: number, b: number): AxisRF {
+  return resampleReads(inp, inUnits, 1 / b, b, (o) => [Math.floor(o / b), Math.floor(o / b)]);
 }
 
 /**
@@ -205,12 +208,12 @@ export function adaptiveRF(inp: TensorRF | null, axes: readonly AdaptiveAxis[], 
   if (axes.every((a) => a.out === 1)) return globalOver(inp, shape);
   return perAxisWindow(inp, axes.length, shape, (a, i) => {
     const { in: size, out } = axes[i];
-    // one output unit: in/out (one window over the axis); one input unit, read by every window: 0, as expand's
+    // one output unit: in/out (one window over the axis)
     const spacing = out > 1 ? (windowStart(out - 1, size, out) - windowStart(0, size, out)) / (out - 1) : size / out;
     // window o + out/g is window o moved by in/g (g = gcd(in, out)): the reads repeat (ReadPeriod)
     const g = gcd(size, out);
     const period = { units: out / g, shift: size / g, from: 0, to: out };
-    return resampleReads(a, spacing, out, (o) => [windowStart(o, size, out), windowEnd(o, size, out) - 1], period);
+    return resampleReads(a, size, spacing, out, (o) => [windowStart(o, size, out), windowEnd(o, size, out) - 1], period);
   });
 }
 

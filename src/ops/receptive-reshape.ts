@@ -3,7 +3,7 @@
  * with which output dims, and what that does to a field's axes (kept, split as a window, or merged
  * into a global field). The field's rules themselves are in receptive-field.ts.
  */
-import { globalOver, indexEnvelope, resample } from './receptive-field.js';
+import { blockToSpace, globalOver, resample } from './receptive-field.js';
 import type { AxisRF, TensorRF } from './types.js';
 
 /**
@@ -72,10 +72,8 @@ export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly
       // depth-to-space as a reshape, a transpose and a reshape): unit o reads floor(o/B), B the inner
       // dims' product, as depthToSpace by B; merged inside another dim or with a field axis: global
       if (block.xs[0] !== d || block.ys.length !== 1 || block.xs.some((e) => e !== d && rf.dims.includes(e))) return globalOver(rf, x);
-      const B = y[block.ys[0]] / x[d];
-      const env = indexEnvelope(1 / B, B, (o) => Math.floor(o / B));
       dims.push(block.ys[0]);
-      axes.push(resample(rf.axes[k], 1 / B, env.span, env.centre));
+      axes.push(blockToSpace(rf.axes[k], x[d], y[block.ys[0]] / x[d]));
       continue;
     }
     const outer = block.ys[0];

@@ -26,9 +26,6 @@ import type { AxisTaps, ResamplePlan } from './upsample-plan.js';
 function resampleStep(p: ResamplePlan, axis: number): number {
   if (copiesAxis(p, axis)) return 1;
   const [inSize, outSize] = [p.inSize[axis], p.outSize[axis]];
-  // one input unit, read by every output unit: a stride of 0, as expand's (spreadAxes spreads it in a
-  // merge); 1/scale made x + upsample(x[:, :, 1:2], size 4) a field of stride ¼ that missed rows
-  if (inSize === 1) return 0;
   if (p.transform === 'align_corners' && p.mode !== 'nearest') return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
   if (p.crop) {
     // a flipped roi (start > end) reads backwards: at the step's magnitude the envelope still holds
@@ -143,7 +140,7 @@ export function resampleRF(ctx: RFContext<unknown, ResamplePlan>): TensorRF | nu
       unitTaps(p, k, o, taps.index, taps.weight, 0, n);
       return tapSpan(p, k, taps, o, 0);
     };
-    return resampleReads(ax, resampleStep(p, k), p.outSize[k], read, readPeriod(p, k, n));
+    return resampleReads(ax, p.inSize[k], resampleStep(p, k), p.outSize[k], read, readPeriod(p, k, n));
   });
 }
 

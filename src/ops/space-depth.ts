@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { indexEnvelope, resample } from './receptive-field.js';
+import { blockToSpace, resample } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
@@ -50,10 +50,8 @@ function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, cr
 function blockRF(rf: TensorRF | null, p: BlockPlan, x: readonly number[]): TensorRF | null {
   if (!rf || rf.global) return rf;
   const b = p.block;
-  // to space: units b·h … b·h + b − 1 all read unit h (the envelope over one block: span (b − 1)/b);
-  // from an axis of one unit, every unit reads it: stride 0, as expand's
-  const env = indexEnvelope(1 / b, b, (o) => Math.floor(o / b));
-  const axes = rf.axes.map((ax, k) => (p.toSpace ? (x[rf.dims[k]] === 1 ? resample(ax, 0, 0, 0) : resample(ax, 1 / b, env.span, env.centre)) : resample(ax, b, b - 1, (b - 1) / 2)));
+  // to space: units b·h … b·h + b − 1 all read unit h; to depth: a window of b at stride b
+  const axes = rf.axes.map((ax, k) => (p.toSpace ? blockToSpace(ax, x[rf.dims[k]], b) : resample(ax, b, b - 1, (b - 1) / 2)));
   return { ...rf, axes };
 }
 

@@ -169,8 +169,7 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
-    // one input unit, read by every output unit: stride 0, as expand's (resample-field.ts resampleStep)
-    const step = I === 1 ? 0 : readsBySize(rank, x[1], I, O, linear, exact) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
+    const step = readsBySize(rank, x[1], I, O, linear, exact) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
     // the kernel's own taps: i0, and i1 where its weight is not 0 (a source clamped to 0, a copy, nearest),
     // either side of a pixel centre (onCentre) for a linear source computed as the kernel does
     const t: AxisTaps = { i0: new Int32Array(1), i1: new Int32Array(1), w1: new Float32Array(1) };
@@ -183,7 +182,7 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
       const src = linearSource(o, I, O, ratio, a.alignCorners ?? false);
       return onCentre(read, src, I, 1, a.alignCorners ? o === 0 : src < -1e-7);
     };
-    return resampleReads(ax, step, O, read, ndPeriod(bySize, I, O, ratio, linear, a.alignCorners ?? false, exact));
+    return resampleReads(ax, I, step, O, read, ndPeriod(bySize, I, O, ratio, linear, a.alignCorners ?? false, exact));
   });
 }
 

@@ -58,6 +58,19 @@ describe('one input unit resampled to many: every output unit reads it, a stride
     for (let h = 0; h < 2; h++) expect(holds(rf, 0, h, [Math.min(h, 1), Math.max(h, 1)])).toBe(true);
     expect(warnings).not.toContain('MISALIGNED_PATHS');
   });
+  it.each([
+    ['upsample nearest by [1.5, 1] (one row stays one row)', { op: 'upsample', mode: 'nearest', scaleFactor: [1.5, 1] }],
+    ['pixelShuffle by 1', { op: 'pixelShuffle', upscaleFactor: 1 }],
+    ['adaptiveAvgPool2d to [1, 2] (the control: one unit to one kept its stride before too)', { op: 'adaptiveAvgPool2d', outputSize: [1, 2] }],
+  ])('c + %s of c, c a [1, 3] conv at stride [1, 2] padded [0, 1] on [1, 1, 1, 4]: one unit read by one unit is no spread, H keeps stride 1: size [1, 3], stride [1, 2], padding [0, 1] (H was stride 0 beside c\'s 1: MISALIGNED_PATHS)', (_, up) => {
+    const { rf, warnings } = field([1, 1, 1, 4], [
+      { name: 'c', op: 'conv2d', inputs: ['x'], outChannels: 1, kernelSize: [1, 3], stride: [1, 2], padding: [0, 1] },
+      { name: 'u', inputs: ['c'], ...up },
+      { name: 'o', op: 'add', inputs: ['c', 'u'] },
+    ]);
+    expect(rf).toMatchObject({ global: false, size: [1, 3], stride: [1, 2], padding: [0, 1] });
+    expect(warnings).not.toContain('MISALIGNED_PATHS');
+  });
 });
 
 describe('concat along a spatial axis of pieces of different strides: one box holds each piece\'s units where they land (piecesEnvelope)', () => {
