@@ -18,7 +18,6 @@ import type { AnswerLimit } from '../runtime/answer-bound.js';
 import { unknownOpError } from '../graph/attribute-errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { closest } from '../suggest.js';
 import { dict, own } from '../records.js';
 import { requestTasks } from './admission.js';
 import { RawJson, onnxFromBase64, transferable } from './body.js';
@@ -30,6 +29,7 @@ import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './requests.js';
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
+import { operatorInputs } from './operator-inputs.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -67,20 +67,7 @@ export function operatorRequest(name: string, body: Body, maxElements: number): 
   } else {
     const named = namedTensors(rawField(body.fields, 'inputs'), files, '', '$.inputs', maxElements, used);
     encoding = named.encoding;
-    const known = new Set(op.inputNames);
-    const names = objectOrder([...named.tensors.keys()]);
-    const unknown = names.filter((k) => !known.has(k) && !/^\d+$/.test(k));
-    if (unknown.length && !op.variadic) {
-      const suggestion = closest(unknown[0], op.inputNames);
-      throw new ConvlensError('INVALID_TENSOR', `${name} has no input '${unknown[0]}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${op.inputNames.join(', ')}`, {
-        path: `$.inputs.${unknown[0]}`,
-        ...(suggestion ? { suggestion } : {}),
-      });
-    }
-    const get = (k: string) => named.tensors.get(k)!;
-    const byName = op.inputNames.filter((n) => named.tensors.has(n)).map(get);
-    const byIndex = names.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map(get);
-    inputs = op.variadic ? names.map(get) : byName.length ? byName : byIndex;
+    inputs = operatorInputs(op, named.tensors);
   }
   if (inputs.length === 0) throw new ConvlensError('INVALID_TENSOR', `${name} needs its inputs (${op.inputNames.join(', ')})`, { path: '$.inputs' });
   const weights = dict(namedTensors(rawField(body.fields, 'weights'), files, 'weights.', '$.weights', maxElements, used).tensors);

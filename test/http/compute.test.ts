@@ -242,6 +242,42 @@ describe('POST /v1/operators/{name}', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.X', suggestion: 'x' });
   });
 
+  describe('inputs as an object: by the op\'s names (in its order) or by position "0", "1", …, never both; every key checked (a fuzz of 2026-12-04: each was 200)', () => {
+    const t = (...data: number[]) => ({ shape: [data.length], data });
+    const col = (v: number) => ({ shape: [1, 1], data: [v] });
+    it.each([
+      ['relu { "1" }: relu has one input, "0"', 'relu', { 1: t(1, -1) }, '$.inputs["1"]', 'relu takes one input (x), by position "0": there is no input "1"'],
+      ['sub { a, b, "7" }: names and a position (the third tensor was dropped)', 'sub', { a: t(1), b: t(10), 7: t(5) }, '$.inputs["7"]', 'give sub\'s inputs by name (a, b) or by position ("0", "1", …), not both: \'a\' and \'7\''],
+      ['relu { x, "0" }: x twice (the "0" one was dropped)', 'relu', { x: t(1), 0: t(-5) }, '$.inputs["0"]', 'give relu\'s inputs by name (x) or by position ("0", "1", …), not both: \'x\' and \'0\''],
+      ['add { "0", "2" }: a gap (closed up to [0, 1])', 'add', { 0: t(1), 2: t(2) }, '$.inputs["1"]', 'add\'s input "1" is missing: positions run from "0" without gaps (given "0", "2")'],
+      ['relu { "007" }: not a position, nor a name', 'relu', { '007': t(1) }, '$.inputs["007"]', "relu has no input '007'; its inputs are x"],
+      ['add { foo, constructor }: names a variadic op does not have (they were added)', 'add', { foo: t(1), constructor: t(10) }, '$.inputs.foo', 'add has no input \'foo\'; its inputs are a, b; inputs past these go by position ("2", …)'],
+      ['deformConv2d { x, mask }: the mask without its offset (it was read as the offset)', 'deformConv2d', { x: { shape: [1, 1, 3, 3], data: Array(9).fill(1) }, mask: { shape: [1, 9, 1, 1], data: Array(9).fill(1) } }, '$.inputs.offset', "deformConv2d takes its inputs in order (x, offset, mask): 'mask' is given without 'offset' before it"],
+    ])('%s: 400 INVALID_TENSOR at that key', async (_, op, inputs, path, message) => {
+      const res = await request(app.server).post(`/v1/operators/${op}`).send({ inputs, attributes: op === 'deformConv2d' ? { outChannels: 1, kernelSize: 3 } : {} }).expect(400);
+      expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path, message });
+    });
+
+    it('concat by names takes the op\'s order whatever the keys\' ({ b: [2], a: [1] } is [1, 2]; it was [2, 1]), and by position the positions\' ({ "1": [2], "0": [1] } is [1, 2])', async () => {
+      for (const inputs of [{ b: col(2), a: col(1) }, { 1: col(2), 0: col(1) }]) {
+        const res = await request(app.server).post('/v1/operators/concat').send({ inputs, attributes: { dim: 1 } }).expect(200);
+        expect(res.body.outputs[0]).toMatchObject({ shape: [1, 2], data: [1, 2] });
+      }
+    });
+
+    it('a .npy part "5" beside the part "x" on relu: 400 at $.inputs["5"] (the part was ignored); GraphQL runOperator\'s inputs { "3" } too', async () => {
+      const npy = encodeNpy(tensor([2], [1, -1]));
+      const file = await request(app.server).post('/v1/operators/relu').attach('x', npy, 'x.npy').attach('5', npy, '5.npy').expect(400);
+      expect(file.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["5"]' });
+      const gql = await request(app.server)
+        .post('/graphql')
+        .send({ query: 'query($i: JSON!) { runOperator(name: "relu", inputs: $i) { outputs { tensor { data } } } }', variables: { i: { 3: t(1, -1) } } });
+      expect(gql.body.data?.runOperator ?? null).toBeNull();
+      expect(gql.body.errors[0].extensions).toMatchObject({ code: 'INVALID_TENSOR' });
+      expect(gql.body.errors[0].message).toContain('there is no input "3"');
+    });
+  });
+
   it('a large dense conv is split between a worker and its partner thread (once the partner is up: the first split of a worker spawns it and runs alone) and equals the single-worker result', async () => {
     const body = {
       inputs: [{ shape: [1, 32, 40, 40], data: randomData(32 * 1600, 1) }],

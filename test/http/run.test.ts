@@ -151,10 +151,13 @@ describe('names that are also properties of JavaScript objects (issue 9, defect 
     expect(res.body.captured.map((c: { name: string }) => c.name)).toEqual(['__proto__']);
   });
 
-  it('/v1/operators/concat: inputs named constructor, __proto__, toString are three inputs, in the order given: [1, 2, 3]', async () => {
+  it('/v1/operators/concat: inputs named constructor, __proto__, toString are names concat lacks (its inputs are a, b, then positions): 400 INVALID_TENSOR at $.inputs.constructor (since 2026-12-04; they were three inputs in the order given); by position "0", "1", "2" they are [1, 2, 3]', async () => {
     const body = '{"attributes": {"dim": 0}, "inputs": {"constructor": {"shape": [1], "data": [1]}, "__proto__": {"shape": [1], "data": [2]}, "toString": {"shape": [1], "data": [3]}}}';
-    const res = await request(app.server).post('/v1/operators/concat').set('content-type', 'application/json').send(body).expect(200);
-    expect(res.body.outputs[0].data).toEqual([1, 2, 3]);
+    const res = await request(app.server).post('/v1/operators/concat').set('content-type', 'application/json').send(body).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.constructor' });
+    const positions = '{"attributes": {"dim": 0}, "inputs": {"2": {"shape": [1], "data": [3]}, "0": {"shape": [1], "data": [1]}, "1": {"shape": [1], "data": [2]}}}';
+    const ok = await request(app.server).post('/v1/operators/concat').set('content-type', 'application/json').send(positions).expect(200);
+    expect(ok.body.outputs[0].data).toEqual([1, 2, 3]);
   });
 
   it('?input.constructor and ?input.__proto__ (POST /v1/analyze with an ONNX file) are input names, kept as own entries', () => {

@@ -1,0 +1,63 @@
+/**
+ * An operator call's inputs given as an object (`POST /v1/operators/{name}`, GraphQL runOperator,
+ * .npy parts named after them): the kernel takes them in order, so the object names them either
+ *  - by the op's input names (`{ x, offset, mask }`), taken in the op's order whatever the keys'
+ *    order, each name before the last one given present (a mask without its offset would be read
+ *    as the offset); or
+ *  - by position (`{ "0": …, "1": … }`, as .npy parts "0", "1" for a variadic op's third input),
+ *    0 to n − 1 without gaps, within the op's inputs.
+ * Not both: `{ x, "1" }` is refused, as is a name the op does not have (on a variadic op too) or a
+ * position past its inputs. Before, numeric keys were never checked: `{ "1": t }` ran relu on t, a
+ * third tensor of sub was dropped, `{ a, "1" }` concatenated [B, A], and `{ foo, constructor }` was
+ * an add, all answered 200 (a fuzz of 2026-12-04).
+ */
+import { ConvlensError, jsonPath } from '../errors.js';
+import type { OpDef } from '../ops/types.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { closest } from '../suggest.js';
+
+/** A position: a canonical non-negative integer ("0", "12"; not "007" or "-1"). */
+const isPosition = (k: string) => /^(0|[1-9]\d*)$/.test(k);
+
+const at = (key: string) => jsonPath(['inputs', key]);
+
+export function operatorInputs(op: OpDef, tensors: ReadonlyMap<string, Tensor>): Tensor[] {
+  const keys = [...tensors.keys()];
+  const positions = keys.filter(isPosition);
+  const names = keys.filter((k) => !isPosition(k));
+  const list = op.inputNames.join(', ');
+  if (positions.length && names.length) {
+    throw new ConvlensError('INVALID_TENSOR', `give ${op.name}'s inputs by name (${list}) or by position ("0", "1", …), not both: '${names[0]}' and '${positions[0]}'`, { path: at(positions[0]) });
+  }
+  if (names.length) {
+    const unknown = names.find((k) => !op.inputNames.includes(k));
+    if (unknown !== undefined) {
+      const suggestion = closest(unknown, op.inputNames);
+      const more = op.variadic ? `; inputs past these go by position ("${op.inputNames.length}", …)` : '';
+      throw new ConvlensError('INVALID_TENSOR', `${op.name} has no input '${unknown}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${list}${more}`, {
+        path: at(unknown),
+        ...(suggestion ? { suggestion } : {}),
+      });
+    }
+    const given = op.inputNames.filter((n) => tensors.has(n));
+    const last = given[given.length - 1];
+    const missing = op.inputNames.slice(0, op.inputNames.indexOf(last)).find((n) => !tensors.has(n));
+    if (missing !== undefined) {
+      throw new ConvlensError('INVALID_TENSOR', `${op.name} takes its inputs in order (${list}): '${last}' is given without '${missing}' before it`, { path: at(missing) });
+    }
+    return given.map((n) => tensors.get(n)!);
+  }
+  const indices = positions.map(Number).sort((a, b) => a - b);
+  const highest = indices[indices.length - 1];
+  if (!op.variadic && highest >= op.inputNames.length) {
+    const count = op.inputNames.length;
+    throw new ConvlensError('INVALID_TENSOR', `${op.name} takes ${count === 1 ? 'one input' : `${count} inputs`} (${list}), by position "0"${count > 1 ? ` to "${count - 1}"` : ''}: there is no input "${highest}"`, {
+      path: at(String(highest)),
+    });
+  }
+  const gap = indices.findIndex((v, i) => v !== i);
+  if (gap >= 0) {
+    throw new ConvlensError('INVALID_TENSOR', `${op.name}'s input "${gap}" is missing: positions run from "0" without gaps (given ${positions.map((p) => `"${p}"`).join(', ')})`, { path: at(String(gap)) });
+  }
+  return indices.map((i) => tensors.get(String(i))!);
+}
