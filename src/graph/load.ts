@@ -19,7 +19,8 @@ export const MAX_RESOLUTION = 8192;
 export type GraphSource =
   /** `at`: where the request holds the spec (`$.spec`, `$.models[2].spec`): the paths of its layers and errors; `$` or none: the spec is the whole body */
   | { kind: 'spec'; spec: unknown; at?: string }
-  | { kind: 'model'; name: string; resolution?: number }
+  /** `resolutionAt`: where the request gives the resolution (`query.resolution` for `?resolution=`); default `$.resolution` */
+  | { kind: 'model'; name: string; resolution?: number; resolutionAt?: string }
   /**
    * `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself;
    * `shapesAt`: where it holds inputShapes (`$.inputShapes`, the default; `query.input` for `?input.<name>=`): the path of a key that names no input
@@ -37,6 +38,8 @@ export interface NetworkRequest {
   spec?: unknown;
   model?: string;
   resolution?: number;
+  /** Where the request gives `resolution` (GraphSource's `resolutionAt`); default `$.resolution`. */
+  resolutionAt?: string;
   onnx?: Uint8Array;
   /** Where the request holds `onnx` (GraphSource's `at`); default `$.onnxBase64`. */
   onnxAt?: string;
@@ -60,14 +63,14 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
     throw new ConvlensError('SPEC_INVALID', `give one network, not ${given.map((g) => named(g as string)).join(' and ')}`, { path });
   }
   if (req.resolution !== undefined && req.model === undefined) {
-    throw new ConvlensError('INVALID_OPTION', `resolution applies to a zoo model only; a ${given[0]} has its own input shape`, { path: '$.resolution' });
+    throw new ConvlensError('INVALID_OPTION', `resolution applies to a zoo model only; a ${given[0]} has its own input shape`, { path: req.resolutionAt ?? '$.resolution' });
   }
   // an unknown key is refused, never ignored: shapes for a network that has its own would be dropped
   if (req.inputShapes !== undefined && req.onnx === undefined) {
     throw new ConvlensError('INVALID_OPTION', `inputShapes applies to an ONNX file; a ${given[0]} has its own input shapes`, { path: '$.inputShapes' });
   }
   if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64', ...(req.inputShapesAt !== undefined && { shapesAt: req.inputShapesAt }) };
-  if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution };
+  if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution, ...(req.resolutionAt !== undefined && { resolutionAt: req.resolutionAt }) };
   return { kind: 'spec', spec: req.spec, ...(req.specAt !== undefined && { at: req.specAt }) };
 }
 
@@ -82,12 +85,12 @@ export function checkModel(name: string, path: string): void {
   });
 }
 
-/** The spec of a zoo model at a resolution (default: the one its published numbers use). */
-export function modelSpec(name: string, resolution?: Resolution): NetworkSpec {
+/** The spec of a zoo model at a resolution (default: the one its published numbers use); its errors at `resolutionAt`, where the request gives it. */
+export function modelSpec(name: string, resolution?: Resolution, resolutionAt = '$.resolution'): NetworkSpec {
   checkModel(name, '$.model');
   const entry = ZOO_BY_NAME.get(name)!;
   if (resolution !== undefined && !sides(resolution).every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_RESOLUTION)) {
-    throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to ${MAX_RESOLUTION}, got ${JSON.stringify(resolution)}`, { path: '$.resolution' });
+    throw new ConvlensError('INVALID_OPTION', `resolution must be an integer from 1 to ${MAX_RESOLUTION}, got ${JSON.stringify(resolution)}`, { path: resolutionAt });
   }
   const at = resolution ?? entry.resolution;
   try {
@@ -95,7 +98,7 @@ export function modelSpec(name: string, resolution?: Resolution): NetworkSpec {
   } catch (e) {
     // a resolution too small for the model: the layer where it breaks, as a 400 on the resolution
     if (!(e instanceof ConvlensError)) throw e;
-    throw new ConvlensError(e.code, `${name} at resolution ${typeof at === 'number' ? at : at.join('×')}: ${e.message}`, { ...e.details, path: '$.resolution', model: name });
+    throw new ConvlensError(e.code, `${name} at resolution ${typeof at === 'number' ? at : at.join('×')}: ${e.message}`, { ...e.details, path: resolutionAt, model: name });
   }
 }
 
@@ -115,7 +118,7 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
     case 'spec':
       return { graph: parseNetworkSpec(source.spec, source.at), origin: { format: 'spec' } };
     case 'model':
-      return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution)), origin: { format: 'zoo', model: source.name } };
+      return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution, source.resolutionAt)), origin: { format: 'zoo', model: source.name } };
     case 'onnx': {
       try {
         const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values, maxElements: options.maxElements, chargeFold: options.chargeFold });

@@ -17,6 +17,22 @@ afterAll(async () => app.close());
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+describe('a zoo model\'s resolution refused by the model (found by a walk through the README, 2026-12-04): at query.resolution where the query gives it, as ?resolution=0 is; at $.resolution in a body', () => {
+  it.each([
+    ['POST', '/v1/analyze?model=vit_b_16&resolution=100', 'INVALID_OPTION'],
+    ['POST', '/v1/analyze?model=vgg16&resolution=16', 'KERNEL_TOO_LARGE'],
+    ['GET', '/v1/models/vgg16/report?resolution=16&format=json', 'KERNEL_TOO_LARGE'],
+  ])('%s %s: 400 %s at query.resolution (it was $.resolution, a body field the request has not)', async (method, url, code) => {
+    const res = await request(app.server)[method === 'GET' ? 'get' : 'post'](url).expect(400);
+    expect(res.body.error).toMatchObject({ code, path: 'query.resolution' });
+  });
+
+  it('the same resolution in a JSON body { model: "vgg16", resolution: 16 } stays at $.resolution', async () => {
+    const res = await request(app.server).post('/v1/analyze').send({ model: 'vgg16', resolution: 16 }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.resolution' });
+  });
+});
+
 describe('a query value or key that is not valid percent-encoding: 400 MALFORMED_REQUEST naming the parameter', () => {
   it.each([
     ['POST', '/v1/analyze?model=resnet%zz', 'query.model', /^the value of \?model \('resnet%zz'\) is not valid percent-encoding/],
