@@ -20,7 +20,7 @@ import { Command } from 'commander';
 import { analyzeCommand } from './cli/analyze.js';
 import { compareCommand } from './cli/compare.js';
 import { erfCommand } from './cli/erf.js';
-import { answerError } from './cli/errors.js';
+import { answerError, fileProblem } from './cli/errors.js';
 import { EXIT, EXIT_CODES_HELP } from './cli/gates.js';
 import { rerunWithNodeFlags } from './node-flags.js';
 import { packageVersion } from './paths.js';
@@ -110,7 +110,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     // `convlens worker` logs to stdout and stops on its signals, finishing its jobs: a log line lost is not a reason to drop them
     if (e.code === 'EPIPE' || argv[0] === 'worker') return;
     // stdout to a full disk, a closed descriptor…: one line, exit 2 (exit 1 would read as a failed gate)
-    process.stderr.write(`convlens: cannot write the report to stdout: ${e.message}\n`);
+    process.stderr.write(`convlens: cannot write the report to stdout: ${fileProblem(e)}\n`);
     process.exit(EXIT.INVALID_INPUT);
   });
   process.exitCode = await main(argv, streamIo(process.stdout, process.stderr));

@@ -112,6 +112,16 @@ function optionNaming(argv: readonly string[], file: string): string | undefined
   return undefined;
 }
 
+/**
+ * What went wrong with a file, without node:fs's system call and path: "no such file or directory
+ * (ENOENT)" for "ENOENT: no such file or directory, stat 'x.onnx'" (the line names the file already).
+ */
+export function fileProblem(e: NodeJS.ErrnoException): string {
+  // node:fs's form: "CODE: description, syscall" and the path(s) in quotes, if any
+  const m = /^([A-Z0-9_]+): (.*?)(?:, \w+(?: '.*')?)?$/s.exec(e.message);
+  return m && m[1] === e.code ? `${m[2]} (${m[1]})` : e.message;
+}
+
 /** One line on stderr for `e`, thrown by a command run with `argv`; the exit code. */
 export function answerError(e: unknown, argv: readonly string[], io: Io): number {
   // `convlens: CODE: message (at PLACE)`, on one line whatever the message quotes
@@ -143,14 +153,15 @@ export function answerError(e: unknown, argv: readonly string[], io: Io): number
   const flag = file === undefined ? undefined : optionNaming(argv, file);
   // any failure on a file an option or the target named is that file's (ETXTBSY, ENXIO as well as ENOENT), not a bug
   if (fsError.code !== undefined && (FILE_ERRORS.has(fsError.code) || flag !== undefined || (file !== undefined && argv.includes(file)))) {
-    if (flag) line(`${subject}INVALID_OPTION: ${flag} ${file}: ${fsError.message} (at ${flag})`);
+    if (flag) line(`${subject}INVALID_OPTION: ${flag} ${file}: ${fileProblem(fsError)} (at ${flag})`);
     else {
       const names = ZOO.map((z) => z.name);
       // a bare word that is not a file is most likely a misspelt zoo name
       const word = fsError.code === 'ENOENT' && file !== undefined && !/[./\\]/.test(file);
       const near = word ? closest(file, names) : null;
-      const what = word ? `UNKNOWN_MODEL: no built-in model or file named '${file}'${near ? ` (did you mean '${near}'?)` : ''}` : `INVALID_OPTION: ${fsError.message}`;
-      line(`${subject}${what}; give a .json spec, an .onnx file, - (stdin) or one of: ${names.join(', ')}`);
+      const hint = `give a .json spec, an .onnx file, - (stdin) or one of: ${names.join(', ')}`;
+      if (word) line(`${subject}UNKNOWN_MODEL: no built-in model or file named '${file}'${near ? ` (did you mean '${near}'?)` : ''}; ${hint}`);
+      else line(`${subject}INVALID_OPTION: cannot read ${file ?? 'the network'}: ${fileProblem(fsError)}; ${hint}${file === undefined ? '' : ` (at ${file})`}`);
     }
     return EXIT.INVALID_INPUT;
   }

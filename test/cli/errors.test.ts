@@ -49,7 +49,10 @@ describe('error lines: convlens: CODE: message (at PLACE), one line, exit 2', ()
     const missing = path.join(tmp, 'missing.onnx');
     const r = await cli('analyze', missing);
     expect(r.code).toBe(2);
-    expect(r.err.startsWith(`convlens: INVALID_OPTION: ENOENT: no such file or directory, stat '${missing}'; give a .json spec`)).toBe(true);
+    expect(r.err.startsWith(`convlens: INVALID_OPTION: cannot read ${missing}: no such file or directory (ENOENT); give a .json spec`)).toBe(true);
+    // the file named once, at the end, as every error names its place (Node's "stat 'x'" is gone)
+    expect(r.err.endsWith(` (at ${missing})`)).toBe(true);
+    expect(r.err).not.toContain('stat ');
   });
 
   it("a --device profile that is not JSON: one line, the file's line break escaped (it printed two lines)", async () => {
