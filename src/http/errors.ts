@@ -179,13 +179,38 @@ export function expectationFailed(request: IncomingMessage, response: ServerResp
 
 /** The catalog's error for an HTTP parser error (llhttp's codes: HPE_*); `headParsed`: the request's line and headers had all arrived. */
 export function parserError(err: NodeJS.ErrnoException & { reason?: string }, headParsed = true): ConvlensError {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ConvlensError('REQUEST_TIMEOUT', 'the request was not received in time (REQUEST_TIMEOUT_MS); the connection is closed');
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new ConvlensError('REQUEST_TIMEOUT', 'the request was not received in time (REQUEST_TIMEOUT_MS); the connection is closed', { path: headParsed ? 'body' : 'headers' });
+  }
   if (err.code === 'HPE_INVALID_EOF_STATE' && !headParsed) return new ConvlensError('MALFORMED_REQUEST', 'the connection ended inside the request\'s line or headers (no blank line after them)', { path: 'headers' });
   if (err.code === 'HPE_INVALID_EOF_STATE') return new ConvlensError('INCOMPLETE_BODY', 'the connection ended before the whole request arrived (the body is shorter than its Content-Length, or a chunked body has no last chunk)', { path: 'body' });
   if (err.code === 'HPE_HEADER_OVERFLOW') return new ConvlensError('HEADERS_TOO_LARGE', 'the request headers are larger than 16 KiB', { path: 'headers' });
   const reason = err.reason ?? err.message;
-  return new ConvlensError('MALFORMED_REQUEST', `the request is not well-formed HTTP${reason ? `: ${reason}` : ''}${err.code ? ` (${err.code})` : ''}`);
+  const path = (err.code !== undefined && PARSER_ERROR_PATHS[err.code]) || (headParsed ? 'body' : 'headers');
+  return new ConvlensError('MALFORMED_REQUEST', `the request is not well-formed HTTP${reason ? `: ${reason}` : ''}${err.code ? ` (${err.code})` : ''}`, { path });
 }
+
+/**
+ * The part of the request an llhttp error is in (the error's `path`); any other code is in the
+ * headers, or in the body once they were read. Every MALFORMED_REQUEST had no path before a fuzz of
+ * 2026-12-04 found it (a duplicate Content-Length, GARBAGE as the method, a bad chunk size).
+ */
+const PARSER_ERROR_PATHS: Record<string, string> = {
+  HPE_INVALID_METHOD: 'method',
+  HPE_INVALID_URL: 'url',
+  HPE_INVALID_VERSION: 'version',
+  // bytes where "HTTP/" belongs; the HTTP/2 preface (PRI * HTTP/2.0) to a server of HTTP/1.1
+  HPE_INVALID_CONSTANT: 'version',
+  HPE_PAUSED_H2_UPGRADE: 'version',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'headers.content-length',
+  HPE_INVALID_CONTENT_LENGTH: 'headers.content-length',
+  HPE_INVALID_TRANSFER_ENCODING: 'headers.transfer-encoding',
+  HPE_INVALID_CHUNK_SIZE: 'body',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'body',
+  HPE_INVALID_HEADER_TOKEN: 'headers',
+  // bytes after a request that said Connection: close
+  HPE_CLOSED_CONNECTION: 'headers.connection',
+};
 
 /**
  * What fastify answers itself before any route or hook (`frameworkErrors`), as catalog errors: a

@@ -66,6 +66,19 @@ describe('HTTP parser errors are catalog errors', () => {
     expect((r.body.error as { message: string }).message).toMatch(/^the request is not well-formed HTTP: .+\(HPE_/);
   });
 
+  it.each([
+    ['a second Content-Length', ['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}'], 'headers.content-length'],
+    ['a negative Content-Length', ['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'], 'headers.content-length'],
+    ['Transfer-Encoding with Content-Length', ['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n0\r\n\r\n'], 'headers.content-length'],
+    ['GARBAGE for a request line', ['GARBAGE\r\n\r\n'], 'method'],
+    ['the HTTP/2 preface', ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'], 'version'],
+    ['a chunk size that is not hex', ['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n'], 'body'],
+  ])('%s: 400 MALFORMED_REQUEST at the part at fault, %s (a fuzz of 2026-12-04: no path)', async (_, parts, path) => {
+    const r = await raw(parts, false);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'MALFORMED_REQUEST', path });
+  });
+
   it('Expect: foo (not 100-continue): 417 EXPECTATION_FAILED at headers.expect, as JSON, and the request is not run (Node answered an empty 417)', async () => {
     const r = await raw(['POST /v1/analyze HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"model":"resnet18"}'], false);
     expect(r.status).toBe(417);
