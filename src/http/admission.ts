@@ -234,7 +234,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
     }
     const reservation = budget.tryReserve(estimate);
     if (!reservation) {
-      throw refuse(overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, this one needs about ${estimate}; retry later`));
+      throw refuse(overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, this one needs about ${estimate}; retry later`, { path: 'body' }));
     }
     reservations.set(request, reservation);
     // a run's tensors and the answer's are charged against the body they came from (bodyHeld, below)
@@ -272,7 +272,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionOptions): Pr
         throw new ConvlensError('PAYLOAD_TOO_LARGE', `the body needs more than the whole ${budget.total}-byte memory budget (MEMORY_BUDGET_BYTES) to read and run`, { path: 'body', limit: budget.total });
       }
       if (!reservation.grow(more)) {
-        throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this body keeps coming; retry later`);
+        throw overloaded(`the memory budget is spent: ${budget.used} of ${budget.total} bytes are held by requests in flight, and this body keeps coming; retry later`, { path: 'body' });
       }
       bodyHeld = arrived;
     });
