@@ -30,6 +30,7 @@ import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './reques
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
 import { operatorInputs } from './operator-inputs.js';
+import { acceptQuality } from './pages.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -236,8 +237,21 @@ export interface ComputeOptions {
   tensorsOf?: (request: FastifyRequest) => BodyLease;
 }
 
+/**
+ * The compute routes answer JSON, or a .npy file (one output asked for as npy): an Accept that
+ * allows neither is 406 NOT_ACCEPTABLE before the body is read, as the report routes refuse one (a
+ * fuzz of 2026-12-04 found application/xml answered 200 JSON here).
+ */
+function checkAccept(request: FastifyRequest): void {
+  const accept = request.headers.accept;
+  if (!accept || !accept.trim() || COMPUTE_TYPES.some((t) => acceptQuality(accept, t) > 0)) return;
+  throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${COMPUTE_TYPES.join(' or ')} (a single output as .npy by format); Accept allows neither: ${accept}`, { path: 'accept', offered: COMPUTE_TYPES });
+}
+const COMPUTE_TYPES = ['application/json', 'application/x-npy'];
+
 export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions): Promise<void> {
   const { pool, maxElements } = opts;
+  app.addHook('onRequest', async (request) => checkAccept(request));
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity, tensorsOf: opts.tensorsOf };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });

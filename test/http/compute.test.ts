@@ -237,6 +237,19 @@ describe('POST /v1/operators/{name}', () => {
     expect(file.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'weight.bias' });
   });
 
+  it('an Accept that allows neither JSON nor .npy (application/xml, */*;q=0) is 406 NOT_ACCEPTABLE at accept on /v1/operators, /v1/run and fold-batchnorm, as on the report routes (it answered 200 JSON); */* and application/x-npy are answered', async () => {
+    const relu = { inputs: [{ shape: [2], data: [1, -1] }] };
+    for (const accept of ['application/xml', '*/*;q=0']) {
+      for (const [url, body] of [['/v1/operators/relu', relu], ['/v1/run', { model: 'resnet18' }], ['/v1/transforms/fold-batchnorm', {}]] as const) {
+        const res = await request(app.server).post(url).set('accept', accept).send(body).expect(406);
+        expect(res.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept' });
+      }
+    }
+    for (const accept of ['*/*', 'application/x-npy', 'application/json;q=0.5, text/html']) {
+      await request(app.server).post('/v1/operators/relu').set('accept', accept).send(relu).expect(200);
+    }
+  });
+
   it('a misnamed input: 400 INVALID_TENSOR with the closest input name (X → x)', async () => {
     const res = await request(app.server).post('/v1/operators/conv2d').send({ inputs: { X: x3 }, attributes: { outChannels: 1, kernelSize: 2 } }).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.X', suggestion: 'x' });
