@@ -17,9 +17,10 @@ const read = (file: string) => readFileSync(`${root}/${file}`, 'utf8');
 const nodeOptionsOf = (command: string[], script: string) => command.slice(command.indexOf('node') + 1, command.indexOf(script)).filter((a) => a !== '--import' && a !== 'tsx');
 
 describe('the server starts with the same V8 flags everywhere', () => {
-  it('npm start, the Docker ENTRYPOINT and npm run bench pass exactly SERVER_NODE_FLAGS', () => {
+  it('npm start, npm run dev (it started with the missing-flag warning: a README walk-through), the Docker ENTRYPOINT and npm run bench pass exactly SERVER_NODE_FLAGS', () => {
     const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
     expect(nodeOptionsOf(scripts.start.split(' '), 'dist/src/server.js')).toEqual(SERVER_NODE_FLAGS);
+    expect(nodeOptionsOf(scripts.dev.split(' '), 'src/server.ts')).toEqual(SERVER_NODE_FLAGS);
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))![1]) as string[];
     expect(nodeOptionsOf(entrypoint, 'dist/src/server.js')).toEqual(SERVER_NODE_FLAGS);
     const bench = scripts.bench.split(' && ').at(-1)!.split(' ');
