@@ -36,6 +36,21 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
   });
 
   it.each([
+    ['with raw_data of 432 bytes', new Uint8Array(432)],
+    ['stripped (no data)', undefined],
+  ])('a weight declaring dims [-12, 3, 3, 1], %s: 400 INVALID_TENSOR, dimension 0 negative (with data the message counted −108 elements of −432 bytes: a fuzz, 2026-12-04)', (_, raw) => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      outputs: ['y'],
+      initializers: [{ name: 'W', dims: [-12, 3, 3, 1], ...(raw && { raw }) }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'conv1' }],
+    });
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: {}, at: 'body' }));
+    expect(e).toMatchObject({ code: 'INVALID_TENSOR', status: 400, details: { path: 'body', tensor: 'W', shape: [-12, 3, 3, 1] } });
+    expect(e.message).toBe("initializer 'W' declares dims [-12, 3, 3, 1]: dimension 0 is negative, and a tensor's dims are sizes (0 or more): the file is damaged");
+  });
+
+  it.each([
     ['int32_data', 'int32', 'int32Data', [4], [1, 2, 3]],
     ['double_data', 'double', 'doubleData', [2], [1.5, 2.5, 3.5]],
     ['uint64_data', 'uint64', 'uint64Data', [2], [7]],

@@ -95,6 +95,11 @@ function checkDataSize(t: TensorProto, name: string, initializer: boolean, type:
     const what = initializer ? 'initializer' : 'constant';
     throw new ConvlensError('INVALID_TENSOR', `${what} '${name}' declares dims [${shape.join(', ')}] (${count} elements of ${type}, ${needs}), but its ${holds}: the file is damaged`, { tensor: name, shape });
   };
+  // a tensor's dims are sizes: a negative one made the message above count −108 elements of −432 bytes (a fuzz, 2026-12-04)
+  const negative = shape.findIndex((d) => d < 0);
+  if (negative >= 0) {
+    throw new ConvlensError('INVALID_TENSOR', `${initializer ? 'initializer' : 'constant'} '${name}' declares dims [${shape.join(', ')}]: dimension ${negative} is negative, and a tensor's dims are sizes (0 or more): the file is damaged`, { tensor: name, shape });
+  }
   if (t.rawData && t.rawData.byteLength > 0 && type !== 'other') {
     const need = bytesPerElement(type) * count;
     if (t.rawData.byteLength !== need) fail(`raw_data holds ${t.rawData.byteLength} bytes`, `${need} bytes`);
