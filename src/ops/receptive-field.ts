@@ -75,12 +75,12 @@ export function readEnvelope(step: number, count: number, read: (o: number) => r
 
 /**
  * A resampling's field on one axis of `inUnits` input units: the incoming field through the envelope
- * of the reads (readEnvelope) at `step`; from one input unit, which every output unit reads, step 0 as
- * expand's (spreadAxes spreads it in a merge): 1/scale put x + upsample(x[:, :, 1:2], size 4)'s unit 3
- * at rows [1, 1.75], reading row 3.
+ * of the reads (readEnvelope) at `step`; from one input unit read by several, step 0 as expand's
+ * (spreadAxes spreads it): 1/scale put x + upsample(x[:, :, 1:2], size 4)'s unit 3 at rows [1, 1.75].
  */
 export function resampleReads(inp: AxisRF, inUnits: number, step: number, count: number, read: (o: number) => readonly [number, number], period?: ReadPeriod | null): AxisRF {
-  if (inUnits === 1 && count > 1) return resample(inp, 0, 0, 0);
+  // one unit to one is the identity, whatever the scale (upsample by 1.5 of one row reads it at 1/1.5)
+  if (inUnits === 1) return count > 1 ? resample(inp, 0, 0, 0) : inp;
   const env = readEnvelope(step, count, read, period);
   return resample(inp, step, env.span, env.centre);
 }

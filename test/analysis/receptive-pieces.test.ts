@@ -60,6 +60,7 @@ describe('one input unit resampled to many: every output unit reads it, a stride
   });
   it.each([
     ['upsample nearest by [1.5, 1] (one row stays one row)', { op: 'upsample', mode: 'nearest', scaleFactor: [1.5, 1] }],
+    ['upsample nearest-exact by [1.5, 1] (was stride ⅔ at first: the count-1 case fell back to 1/scale, a review)', { op: 'upsample', mode: 'nearest-exact', scaleFactor: [1.5, 1] }],
     ['pixelShuffle by 1', { op: 'pixelShuffle', upscaleFactor: 1 }],
     ['adaptiveAvgPool2d to [1, 2] (the control: one unit to one kept its stride before too)', { op: 'adaptiveAvgPool2d', outputSize: [1, 2] }],
   ])('c + %s of c, c a [1, 3] conv at stride [1, 2] padded [0, 1] on [1, 1, 1, 4]: one unit read by one unit is no spread, H keeps stride 1: size [1, 3], stride [1, 2], padding [0, 1] (H was stride 0 beside c\'s 1: MISALIGNED_PATHS)', (_, up) => {
@@ -70,6 +71,14 @@ describe('one input unit resampled to many: every output unit reads it, a stride
     ]);
     expect(rf).toMatchObject({ global: false, size: [1, 3], stride: [1, 2], padding: [0, 1] });
     expect(warnings).not.toContain('MISALIGNED_PATHS');
+  });
+
+  it.each([false, true])('upsample bicubic by [1.5, 1] of a one-row map c (alignCorners %s): H, one unit to one, keeps c\'s stride 1, size 1 (it was stride 0, then ⅔ for alignCorners false in a first version of this rule: a review); W reads bicubic\'s taps', (alignCorners) => {
+    const { rf } = field([1, 1, 1, 4], [
+      { name: 'c', op: 'conv2d', inputs: ['x'], outChannels: 1, kernelSize: [1, 3], stride: [1, 2], padding: [0, 1] },
+      { name: 'u', op: 'upsample', inputs: ['c'], mode: 'bicubic', scaleFactor: [1.5, 1], alignCorners },
+    ]);
+    expect([rf.size[0], rf.stride[0], rf.padding[0]]).toEqual([1, 1, 0]);
   });
 });
 
