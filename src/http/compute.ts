@@ -29,7 +29,7 @@ import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './requests.js';
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
-import { operatorInputs } from './operator-inputs.js';
+import { isPosition, operatorInputs } from './operator-inputs.js';
 import { acceptQuality } from './pages.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
@@ -47,7 +47,7 @@ function unreadFiles(files: Map<string, Uint8Array>, used: Set<string>, hint: st
 
 /** Keys in the order a JSON object enumerates them: array indices ascending, then the rest as given. */
 function objectOrder(keys: string[]): string[] {
-  const index = (k: string) => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
+  const index = (k: string) => isPosition(k) && Number(k) < 2 ** 32 - 1;
   return [...keys.filter(index).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !index(k))];
 }
 

@@ -17,7 +17,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { closest } from '../suggest.js';
 
 /** A position: a canonical non-negative integer ("0", "12"; not "007" or "-1"). */
-const isPosition = (k: string) => /^(0|[1-9]\d*)$/.test(k);
+export const isPosition = (k: string): boolean => /^(0|[1-9]\d*)$/.test(k);
 
 const at = (key: string) => jsonPath(['inputs', key]);
 
@@ -33,7 +33,7 @@ export function operatorInputs(op: OpDef, tensors: ReadonlyMap<string, Tensor>):
     const unknown = names.find((k) => !op.inputNames.includes(k));
     if (unknown !== undefined) {
       const suggestion = closest(unknown, op.inputNames);
-      const more = op.variadic ? `; inputs past these go by position ("${op.inputNames.length}", …)` : '';
+      const more = op.variadic ? `; more than these go by position, every one of them ("0", "1", … "${op.inputNames.length}", …)` : '';
       throw new ConvlensError('INVALID_TENSOR', `${op.name} has no input '${unknown}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${list}${more}`, {
         path: at(unknown),
         ...(suggestion ? { suggestion } : {}),
@@ -43,21 +43,25 @@ export function operatorInputs(op: OpDef, tensors: ReadonlyMap<string, Tensor>):
     const last = given[given.length - 1];
     const missing = op.inputNames.slice(0, op.inputNames.indexOf(last)).find((n) => !tensors.has(n));
     if (missing !== undefined) {
-      throw new ConvlensError('INVALID_TENSOR', `${op.name} takes its inputs in order (${list}): '${last}' is given without '${missing}' before it`, { path: at(missing) });
+      // an input the op reads as absent when empty (resize's roi, pad's constantValue) is given so: { shape: [0], data: [] }
+      throw new ConvlensError('INVALID_TENSOR', `${op.name} takes its inputs in order (${list}): '${last}' is given without '${missing}' before it; give '${missing}' too (an empty tensor, { "shape": [0], "data": [] }, where ${op.name} reads an empty one as left out)`, {
+        path: at(missing),
+      });
     }
     return given.map((n) => tensors.get(n)!);
   }
-  const indices = positions.map(Number).sort((a, b) => a - b);
-  const highest = indices[indices.length - 1];
-  if (!op.variadic && highest >= op.inputNames.length) {
+  // by value (a key past 2^53 sorts last, and is named as given: String(Number(k)) is another key)
+  const ordered = positions.map((key) => ({ key, at: Number(key) })).sort((a, b) => a.at - b.at);
+  const highest = ordered[ordered.length - 1];
+  if (!op.variadic && highest.at >= op.inputNames.length) {
     const count = op.inputNames.length;
-    throw new ConvlensError('INVALID_TENSOR', `${op.name} takes ${count === 1 ? 'one input' : `${count} inputs`} (${list}), by position "0"${count > 1 ? ` to "${count - 1}"` : ''}: there is no input "${highest}"`, {
-      path: at(String(highest)),
+    throw new ConvlensError('INVALID_TENSOR', `${op.name} takes ${count === 1 ? 'one input' : `${count} inputs`} (${list}), by position "0"${count > 1 ? ` to "${count - 1}"` : ''}: there is no input "${highest.key}"`, {
+      path: at(highest.key),
     });
   }
-  const gap = indices.findIndex((v, i) => v !== i);
+  const gap = ordered.findIndex((p, i) => p.at !== i);
   if (gap >= 0) {
-    throw new ConvlensError('INVALID_TENSOR', `${op.name}'s input "${gap}" is missing: positions run from "0" without gaps (given ${positions.map((p) => `"${p}"`).join(', ')})`, { path: at(String(gap)) });
+    throw new ConvlensError('INVALID_TENSOR', `${op.name}'s input "${gap}" is missing: positions run from "0" without gaps (given ${ordered.map((p) => `"${p.key}"`).join(', ')})`, { path: at(String(gap)) });
   }
-  return indices.map((i) => tensors.get(String(i))!);
+  return ordered.map((p) => tensors.get(p.key)!);
 }

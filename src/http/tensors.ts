@@ -132,7 +132,8 @@ export function namedTensors(
   let encoding: Encoding | null = null;
   if (raw !== undefined && raw !== null && typeof raw === 'object') {
     for (const [k, v] of Object.entries(raw)) {
-      const t = tensorIn(v, `${path}.${k}`, max);
+      // the key as JSONPath spells it: `$.inputs.x`, `$.inputs["1"]`, `$.weights["c.weight"]`
+      const t = tensorIn(v, path + jsonPath([k]).slice(1), max);
       tensors.set(k, t.tensor);
       encoding ??= t.encoding;
     }

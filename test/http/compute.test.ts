@@ -264,8 +264,9 @@ describe('POST /v1/operators/{name}', () => {
       ['relu { x, "0" }: x twice (the "0" one was dropped)', 'relu', { x: t(1), 0: t(-5) }, '$.inputs["0"]', 'give relu\'s inputs by name (x) or by position ("0", "1", …), not both: \'x\' and \'0\''],
       ['add { "0", "2" }: a gap (closed up to [0, 1])', 'add', { 0: t(1), 2: t(2) }, '$.inputs["1"]', 'add\'s input "1" is missing: positions run from "0" without gaps (given "0", "2")'],
       ['relu { "007" }: not a position, nor a name', 'relu', { '007': t(1) }, '$.inputs["007"]', "relu has no input '007'; its inputs are x"],
-      ['add { foo, constructor }: names a variadic op does not have (they were added)', 'add', { foo: t(1), constructor: t(10) }, '$.inputs.foo', 'add has no input \'foo\'; its inputs are a, b; inputs past these go by position ("2", …)'],
-      ['deformConv2d { x, mask }: the mask without its offset (it was read as the offset)', 'deformConv2d', { x: { shape: [1, 1, 3, 3], data: Array(9).fill(1) }, mask: { shape: [1, 9, 1, 1], data: Array(9).fill(1) } }, '$.inputs.offset', "deformConv2d takes its inputs in order (x, offset, mask): 'mask' is given without 'offset' before it"],
+      ['add { foo, constructor }: names a variadic op does not have (they were added)', 'add', { foo: t(1), constructor: t(10) }, '$.inputs.foo', 'add has no input \'foo\'; its inputs are a, b; more than these go by position, every one of them ("0", "1", … "2", …)'],
+      ['deformConv2d { x, mask }: the mask without its offset (it was read as the offset)', 'deformConv2d', { x: { shape: [1, 1, 3, 3], data: Array(9).fill(1) }, mask: { shape: [1, 9, 1, 1], data: Array(9).fill(1) } }, '$.inputs.offset', 'deformConv2d takes its inputs in order (x, offset, mask): \'mask\' is given without \'offset\' before it; give \'offset\' too (an empty tensor, { "shape": [0], "data": [] }, where deformConv2d reads an empty one as left out)'],
+      ['relu { "99999999999999999999" }: a position past 2^53, named as given (not "100000000000000000000")', 'relu', { '99999999999999999999': t(1) }, '$.inputs["99999999999999999999"]', 'relu takes one input (x), by position "0": there is no input "99999999999999999999"'],
     ])('%s: 400 INVALID_TENSOR at that key', async (_, op, inputs, path, message) => {
       const res = await request(app.server).post(`/v1/operators/${op}`).send({ inputs, attributes: op === 'deformConv2d' ? { outChannels: 1, kernelSize: 3 } : {} }).expect(400);
       expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path, message });
@@ -286,7 +287,7 @@ describe('POST /v1/operators/{name}', () => {
         .post('/graphql')
         .send({ query: 'query($i: JSON!) { runOperator(name: "relu", inputs: $i) { outputs { tensor { data } } } }', variables: { i: { 3: t(1, -1) } } });
       expect(gql.body.data?.runOperator ?? null).toBeNull();
-      expect(gql.body.errors[0].extensions).toMatchObject({ code: 'INVALID_TENSOR' });
+      expect(gql.body.errors[0].extensions).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["3"]' });
       expect(gql.body.errors[0].message).toContain('there is no input "3"');
     });
   });
