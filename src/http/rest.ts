@@ -144,7 +144,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
   app.get('/v1/models', NO_QUERY, async () => ({ models: modelCatalog() }));
   app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
     checkModel(request.params.name, 'name');
-    return modelSpec(request.params.name, parseRequest(ModelQuery, request.query, { in: 'query' }).resolution);
+    return modelSpec(request.params.name, parseRequest(ModelQuery, request.query, { in: 'query' }).resolution, 'query.resolution');
   });
 
   app.get('/v1/operators', NO_QUERY, async () => ({ operators: operatorCatalog() }));

@@ -22,6 +22,7 @@ describe('a zoo model\'s resolution refused by the model (found by a walk throug
     ['POST', '/v1/analyze?model=vit_b_16&resolution=100', 'INVALID_OPTION'],
     ['POST', '/v1/analyze?model=vgg16&resolution=16', 'KERNEL_TOO_LARGE'],
     ['GET', '/v1/models/vgg16/report?resolution=16&format=json', 'KERNEL_TOO_LARGE'],
+    ['GET', '/v1/models/vgg16?resolution=16', 'KERNEL_TOO_LARGE'],
   ])('%s %s: 400 %s at query.resolution (it was $.resolution, a body field the request has not)', async (method, url, code) => {
     const res = await request(app.server)[method === 'GET' ? 'get' : 'post'](url).expect(400);
     expect(res.body.error).toMatchObject({ code, path: 'query.resolution' });

@@ -56,7 +56,7 @@ describe('kind analyze: the fields of POST /v1/analyze, plus onnxBase64 and inpu
   it('a zoo model at a resolution becomes a model source with default options', () => {
     expect(prepare({ kind: 'analyze', model: 'resnet18', resolution: 160 })).toEqual({
       kind: 'analyze',
-      source: { kind: 'model', name: 'resnet18', resolution: 160 },
+      source: { kind: 'model', name: 'resnet18', resolution: 160, resolutionAt: '$.resolution' },
       options: { dtype: 'float32', flops: '2macs', includeBias: false },
     });
   });
@@ -137,6 +137,15 @@ describe('kind batch: models by zoo name or as objects, at most JOB_BATCH_MAX', 
     const e = errorOf(() => prepare({ kind: 'batch', ...fields }));
     expect(e.code, e.message).toBe(code);
     expect(e.details.path).toBe(path);
+  });
+
+  it('a zoo model\'s resolution its model refuses (vgg16 at 16: KERNEL_TOO_LARGE, when the job builds it) is at $.models[1].resolution, where the batch gives it (it was $.resolution, a top-level field the job has not)', async () => {
+    const job = prepare({ kind: 'batch', models: ['resnet18', { model: 'vgg16', resolution: 16 }] });
+    const source = job.kind === 'batch' ? job.items[1].source : null;
+    expect(source).toMatchObject({ kind: 'model', name: 'vgg16', resolution: 16, resolutionAt: '$.models[1].resolution' });
+    const { loadGraph } = await import('../../src/graph/load.js');
+    const e = errorOf(() => loadGraph(source!));
+    expect([e.code, e.details.path]).toEqual(['KERNEL_TOO_LARGE', '$.models[1].resolution']);
   });
 
   it('over the limit the message names JOB_BATCH_MAX and both counts', () => {
