@@ -200,7 +200,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         requestBody: { required: true, content: jsonOrMultipart('RunRequest', '.npy tensors named after the input, `weights.<layer>.<role>`, or the ONNX file as `model`') },
         responses: {
           ...ok('the outputs (and captured layers)', { ...json(ref('RunResponse')), ...npyOut }),
-          ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, ...TENSORS, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'UNSUPPORTED_OPERATOR', ...WORKERS]),
+          ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, ...TENSORS, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'UNSUPPORTED_OPERATOR', 'NOT_ACCEPTABLE', ...WORKERS]),
         },
       },
     },
@@ -217,7 +217,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         },
         responses: {
           ...ok('the outputs and the cost of the call', { ...json(ref('OperatorResponse')), ...npyOut }),
-          ...errorResponses([...BODY, 'SPEC_INVALID', ...LAYER, ...TENSORS, 'INVALID_OPTION', 'UNKNOWN_OPERATOR', 'UNSUPPORTED_OPERATOR', ...WORKERS]),
+          ...errorResponses([...BODY, 'SPEC_INVALID', ...LAYER, ...TENSORS, 'INVALID_OPTION', 'UNKNOWN_OPERATOR', 'UNSUPPORTED_OPERATOR', 'NOT_ACCEPTABLE', ...WORKERS]),
         },
       },
     },
@@ -227,7 +227,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         operationId: 'foldBatchNorm',
         summary: 'Fold an inference batch norm into the conv before it',
         requestBody: { required: true, content: jsonOrMultipart('FoldRequest', '.npy tensors named weight, bias, gamma, beta, runningMean, runningVar') },
-        responses: { ...ok("the folded weight and bias", json(ref('FoldResponse'))), ...errorResponses([...BODY, ...TENSORS, 'SHAPE_MISMATCH', 'INVALID_OPTION', ...WORKERS]) },
+        responses: { ...ok("the folded weight and bias", json(ref('FoldResponse'))), ...errorResponses([...BODY, ...TENSORS, 'SHAPE_MISMATCH', 'INVALID_OPTION', 'NOT_ACCEPTABLE', ...WORKERS]) },
       },
     },
     ...jobPaths({ ref, json, errorResponses, body: BODY }),

@@ -86,7 +86,9 @@ export function acceptQuality(accept: string | undefined, type: string): number 
   let best = -1;
   let quality = 0;
   for (const part of accept.split(',')) {
-    const [range, ...params] = part.trim().toLowerCase().split(';');
+    const [rawRange, ...params] = part.trim().toLowerCase().split(';');
+    // RFC 9110 allows whitespace before the ';' of a parameter: `application/json ;q=1` (a review)
+    const range = rawRange.trim();
     const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
     if (specificity <= best) continue;
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));

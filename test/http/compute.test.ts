@@ -245,9 +245,15 @@ describe('POST /v1/operators/{name}', () => {
         expect(res.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept' });
       }
     }
-    for (const accept of ['*/*', 'application/x-npy', 'application/json;q=0.5, text/html']) {
+    for (const accept of ['*/*', 'application/x-npy', 'application/json;q=0.5, text/html', 'application/json ;q=1']) {
       await request(app.server).post('/v1/operators/relu').set('accept', accept).send(relu).expect(200);
     }
+    // fold-batchnorm answers JSON only (a review: Accept application/x-npy was answered JSON)
+    const fold = await request(app.server).post('/v1/transforms/fold-batchnorm').set('accept', 'application/x-npy').send({}).expect(406);
+    expect(fold.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept', offered: ['application/json'] });
+    // each route's OpenAPI document lists the 406
+    const doc = (await request(app.server).get('/openapi.json').expect(200)).body;
+    for (const route of ['/v1/run', '/v1/operators/{name}', '/v1/transforms/fold-batchnorm']) expect(Object.keys(doc.paths[route].post.responses)).toContain('406');
   });
 
   it('a misnamed input: 400 INVALID_TENSOR with the closest input name (X → x)', async () => {
