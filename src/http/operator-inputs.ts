@@ -23,6 +23,8 @@ const at = (key: string) => jsonPath(['inputs', key]);
 
 export function operatorInputs(op: OpDef, tensors: ReadonlyMap<string, Tensor>): Tensor[] {
   const keys = [...tensors.keys()];
+  // none: the caller's "needs its inputs"
+  if (keys.length === 0) return [];
   const positions = keys.filter(isPosition);
   const names = keys.filter((k) => !isPosition(k));
   const list = op.inputNames.join(', ');

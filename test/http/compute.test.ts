@@ -278,6 +278,13 @@ describe('POST /v1/operators/{name}', () => {
       expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path, message });
     });
 
+    it('relu { } and add { }: 400 INVALID_TENSOR "needs its inputs" at $.inputs (relu\'s was a TypeError, a 500, in a first version of the check)', async () => {
+      for (const op of ['relu', 'add']) {
+        const res = await request(app.server).post(`/v1/operators/${op}`).send({ inputs: {} }).expect(400);
+        expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs' });
+      }
+    });
+
     it('concat by names takes the op\'s order whatever the keys\' ({ b: [2], a: [1] } is [1, 2]; it was [2, 1]), and by position the positions\' ({ "1": [2], "0": [1] } is [1, 2])', async () => {
       for (const inputs of [{ b: col(2), a: col(1) }, { 1: col(2), 0: col(1) }]) {
         const res = await request(app.server).post('/v1/operators/concat').send({ inputs, attributes: { dim: 1 } }).expect(200);
