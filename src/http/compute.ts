@@ -30,7 +30,7 @@ import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './reques
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
 import { isPosition, operatorInputs } from './operator-inputs.js';
-import { acceptQuality } from './pages.js';
+import { TENSOR_ANSWERS, checkAccept } from './formats.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -239,25 +239,16 @@ export interface ComputeOptions {
 
 /**
  * The compute routes answer JSON, or (operators and runs) a .npy file when one output is asked for as
- * npy: an Accept that allows none of the route's types is 406 NOT_ACCEPTABLE before the body is read,
- * as the report routes refuse one (a fuzz of 2026-12-04 found application/xml answered 200 JSON).
- * Which of the two a call answers is its `format`, in the body: Accept does not choose it.
+ * npy: an Accept that allows none is 406 NOT_ACCEPTABLE before the body is read (formats.ts
+ * checkAccept; a fuzz of 2026-12-04 found application/xml answered 200 JSON). Which of the two a call
+ * answers is its `format`, in the body: Accept does not choose it.
  */
-function checkAccept(request: FastifyRequest, types: readonly string[]): void {
-  const accept = request.headers.accept;
-  if (!accept || !accept.trim() || types.some((t) => acceptQuality(accept, t) > 0)) return;
-  throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(' or ')}${types.length > 1 ? ' (a single output as .npy by format)' : ''}; Accept allows none of them: ${accept}`, {
-    path: 'accept',
-    offered: [...types],
-  });
-}
-const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
 const JSON_ANSWERS = ['application/json'];
 
 export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions): Promise<void> {
   const { pool, maxElements } = opts;
   // fold-batchnorm answers JSON only
-  app.addHook('onRequest', async (request) => checkAccept(request, request.url.startsWith('/v1/transforms/') ? JSON_ANSWERS : TENSOR_ANSWERS));
+  app.addHook('onRequest', async (request) => checkAccept(request.headers.accept, request.url.startsWith('/v1/transforms/') ? JSON_ANSWERS : TENSOR_ANSWERS));
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity, tensorsOf: opts.tensorsOf };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });

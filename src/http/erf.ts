@@ -22,6 +22,7 @@ import { readForm } from './form.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
+import { TENSOR_ANSWERS, checkAccept } from './formats.js';
 import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -81,6 +82,8 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   app.post('/v1/erf', { config: { runsTasks: true } }, async (request, reply) => {
+    // JSON, or the gradient as .npy by format: an Accept allowing neither is 406 before any work (it was answered 200)
+    checkAccept(request.headers.accept, TENSOR_ANSWERS);
     const tasks = requestTasks(request);
     const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements);
     const summary = await computeErf(poolRunner(opts.pool, tasks), job);

@@ -74,3 +74,18 @@ export function chooseFormat(format: ReportFormat | undefined, accept: string | 
   }
   return best;
 }
+
+/** What a route that answers tensors answers: JSON, or a .npy file (one output asked for as npy). */
+export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
+
+/**
+ * 406 NOT_ACCEPTABLE at `accept` when an Accept header allows none of `types` (a route that
+ * answers one of them whatever Accept says: the compute routes, POST /v1/erf); none or empty allows all.
+ */
+export function checkAccept(accept: string | undefined, types: readonly string[]): void {
+  if (!accept || !accept.trim() || types.some((t) => acceptQuality(accept, t) > 0)) return;
+  throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(' or ')}${types.length > 1 ? ' (a single output as .npy by format)' : ''}; Accept allows none of them: ${accept}`, {
+    path: 'accept',
+    offered: [...types],
+  });
+}

@@ -123,7 +123,7 @@ export function erfPaths(h: DocHelpers): Record<string, Json> {
               'application/x-npy': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/x-npy', description: 'the gradient as a .npy file (x-erf-statistics: its statistics as JSON)' } },
             },
           },
-          ...h.errorResponses([...h.body, ...CODES]),
+          ...h.errorResponses([...h.body, ...CODES, 'NOT_ACCEPTABLE']),
         },
       },
     },
