@@ -30,7 +30,7 @@ import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './reques
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
 import { isPosition, operatorInputs } from './operator-inputs.js';
-import { TENSOR_ANSWERS, checkAccept } from './formats.js';
+import { TENSOR_ANSWERS, acceptOnly } from './formats.js';
 import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -240,15 +240,15 @@ export interface ComputeOptions {
 /**
  * The compute routes answer JSON, or (operators and runs) a .npy file when one output is asked for as
  * npy: an Accept that allows none is 406 NOT_ACCEPTABLE before the body is read (formats.ts
- * checkAccept; a fuzz of 2026-12-04 found application/xml answered 200 JSON). Which of the two a call
+ * acceptOnly; a fuzz of 2026-12-04 found application/xml answered 200 JSON). Which of the two a call
  * answers is its `format`, in the body: Accept does not choose it.
  */
-const JSON_ANSWERS = ['application/json'];
+const TENSORS_OUT = { ...OFFLOAD, onRequest: acceptOnly(TENSOR_ANSWERS) };
+/** fold-batchnorm answers JSON only. */
+const JSON_OUT = { ...OFFLOAD, onRequest: acceptOnly(['application/json']) };
 
 export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions): Promise<void> {
   const { pool, maxElements } = opts;
-  // fold-batchnorm answers JSON only
-  app.addHook('onRequest', async (request) => checkAccept(request.headers.accept, request.url.startsWith('/v1/transforms/') ? JSON_ANSWERS : TENSOR_ANSWERS));
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity, tensorsOf: opts.tensorsOf };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   const raw = (body: RawBody) => ({ json: body.fields.text, where: body.fields.where, files: body.files, maxElements });
@@ -259,7 +259,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     return <T>(task: Promise<T>): Promise<T> => (lease ? lease.track(task) : task);
   };
 
-  app.post<{ Params: { name: string } }>('/v1/operators/:name', OFFLOAD, async (request, reply) => {
+  app.post<{ Params: { name: string } }>('/v1/operators/:name', TENSORS_OUT, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'operator', limits);
     const seen = handed(request);
@@ -276,7 +276,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     return (await sendNpy(reply, result.outputs, encoding, maxBytes)) ? reply : sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });
 
-  app.post('/v1/transforms/fold-batchnorm', OFFLOAD, async (request, reply) => {
+  app.post('/v1/transforms/fold-batchnorm', JSON_OUT, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'fold', limits);
     const seen = handed(request);
@@ -287,7 +287,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     return sendJson(reply, await seen(callFold(pool, task, encoding, tasks, true)), maxBytes);
   });
 
-  app.post('/v1/run', OFFLOAD, async (request, reply) => {
+  app.post('/v1/run', TENSORS_OUT, async (request, reply) => {
     const tasks = requestTasks(request);
     const body = await readBody(request, 'run', limits);
     const seen = handed(request);

@@ -9,7 +9,7 @@
  * statistics (analysis/erf.ts), per-stage statistics, and the heatmap (PNG as base64, SVG). With
  * format npy, the gradient alone as a .npy file, its statistics in the x-erf-statistics header.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { ConvlensError } from '../errors.js';
 import { unsupportedMediaType } from './errors.js';
 import { computeErf, poolRunner } from '../runtime/erf.js';
@@ -22,7 +22,7 @@ import { readForm } from './form.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
-import { TENSOR_ANSWERS, checkAccept } from './formats.js';
+import { TENSOR_ANSWERS, acceptOnly } from './formats.js';
 import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -81,9 +81,9 @@ async function sendErf(reply: FastifyReply, s: ErfSummary, encoding: Encoding, m
 export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Promise<void> {
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
-  app.post('/v1/erf', { config: { runsTasks: true } }, async (request, reply) => {
-    // JSON, or the gradient as .npy by format: an Accept allowing neither is 406 before any work (it was answered 200)
-    checkAccept(request.headers.accept, TENSOR_ANSWERS);
+  // JSON, or the gradient as .npy by format: an Accept allowing neither is 406 before the body is read (it was answered 200)
+  const route = { config: { runsTasks: true }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
+  app.post('/v1/erf', route, async (request, reply) => {
     const tasks = requestTasks(request);
     const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements);
     const summary = await computeErf(poolRunner(opts.pool, tasks), job);

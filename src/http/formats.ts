@@ -15,7 +15,7 @@
  * `?format=` wins over Accept. Without either the route's first format answers; an Accept that
  * allows none of the route's media types is 406 NOT_ACCEPTABLE.
  */
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HTML_MEDIA_TYPE } from '../analysis/formats/html.js';
 import { ConvlensError } from '../errors.js';
 import { acceptQuality } from './pages.js';
@@ -89,3 +89,9 @@ export function checkAccept(accept: string | undefined, types: readonly string[]
     offered: [...types],
   });
 }
+
+/** A route's onRequest hook: checkAccept before its body is read. */
+export const acceptOnly =
+  (types: readonly string[]) =>
+  async (request: FastifyRequest): Promise<void> =>
+    checkAccept(request.headers.accept, types);
