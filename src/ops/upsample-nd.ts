@@ -169,12 +169,12 @@ function upsampleRF(ctx: RFContext<UpsampleNdAttrs, UpsampleNdPlan>): TensorRF |
   if (ctx.rf[0]?.global) return spreadRF(ctx.rf[0], x, y);
   return perAxisWindow(ctx.rf[0], rank, x, (ax, i) => {
     const [I, O] = [x[2 + i], y[2 + i]];
-    const step = readsBySize(rank, x[1], I, O, linear, exact) ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : scales ? 1 / scales[i] : I / O;
+    const bySize = readsBySize(rank, x[1], I, O, linear, exact);
+    const ratio = scales ? 1 / scales[i] : I / O;
+    const step = bySize ? I / O : linear && a.alignCorners ? (O > 1 ? (I - 1) / (O - 1) : 0) : ratio;
     // the kernel's own taps: i0, and i1 where its weight is not 0 (a source clamped to 0, a copy, nearest),
     // either side of a pixel centre (onCentre) for a linear source computed as the kernel does
     const t: AxisTaps = { i0: new Int32Array(1), i1: new Int32Array(1), w1: new Float32Array(1) };
-    const ratio = scales ? 1 / scales[i] : I / O;
-    const bySize = readsBySize(rank, x[1], I, O, linear, exact);
     const read = (o: number) => {
       unitTap(ctx.plan.axes[i], o, t, 0);
       const read = [t.i0[0], t.w1[0] !== 0 ? t.i1[0] : t.i0[0]] as const;
