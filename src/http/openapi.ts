@@ -80,7 +80,7 @@ const BODY: ErrorCode[] = ['INVALID_JSON', 'INCOMPLETE_BODY', 'PAYLOAD_TOO_LARGE
 /** A network in the request: its spec, and its layers' memory (GRAPH_TOO_LARGE: runtime/memory-grant.ts). */
 const GRAPH: ErrorCode[] = ['SPEC_INVALID', 'UNKNOWN_OP', 'DUPLICATE_NAME', 'UNKNOWN_INPUT', 'CYCLE', 'GRAPH_TOO_LARGE'];
 const LAYER: ErrorCode[] = ['INVALID_ATTRIBUTE', 'RANK_MISMATCH', 'CHANNEL_MISMATCH', 'SHAPE_MISMATCH', 'KERNEL_TOO_LARGE', 'NON_POSITIVE_SIZE'];
-const ONNX: ErrorCode[] = ['ONNX_INVALID', 'ONNX_GRAPH_INVALID', 'MISSING_DIMENSION'];
+const ONNX: ErrorCode[] = ['ONNX_INVALID', 'ONNX_GRAPH_INVALID', 'MISSING_DIMENSION', 'UNSUPPORTED_DTYPE'];
 /** Tensors in the request, and the answer's size (MAX_RESPONSE_BYTES). */
 const TENSORS: ErrorCode[] = ['INVALID_TENSOR', 'TENSOR_TOO_LARGE', 'RESPONSE_TOO_LARGE'];
 const WORKERS: ErrorCode[] = ['OVERLOADED', 'TIMEOUT', 'WORKER_OUT_OF_MEMORY', 'PARTNER_FAILED'];

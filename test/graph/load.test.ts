@@ -35,6 +35,49 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(loadGraph({ kind: 'onnx', bytes: model([2, 3, 1, 1]), inputShapes: {} }).graph.layers).toHaveLength(1);
   });
 
+  const relu = (input: { shape: (number | string)[]; elemType?: number }) => onnxModel({ inputs: [{ name: 'x', ...input }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' }] });
+
+  it.each([
+    ['2^53 + 1', '9007199254740993'],
+    ['2^62', '4611686018427387904'],
+  ])('an input dimension of %s (%s): 400 SIZE_TOO_LARGE stating its exact digits at the input (a number rounds them: 2^53 + 1 was printed 9007199254740992, 2^62 as 4611686018427388000)', (_, digits) => {
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes: relu({ shape: [1, digits, 4, 4] }), inputShapes: {}, at: 'body' }));
+    expect(e).toMatchObject({ code: 'SIZE_TOO_LARGE', status: 400, details: { path: '$.graph.input[0]', input: 'x', dimension: 1 } });
+    expect(e.message).toBe(`input 'x' dimension 1 is ${digits} in the model, over 2^53: more than convlens counts exactly`);
+  });
+
+  it("an initializer declaring dims [9007199254740993, 1] (2^53 + 1): 400 SIZE_TOO_LARGE naming it with the file's exact dims", () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      outputs: ['y'],
+      initializers: [{ name: 'W', dims: ['9007199254740993', 1] }],
+      nodes: [{ op: 'Add', inputs: ['x', 'W'], outputs: ['y'], name: 'add1' }],
+    });
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: {}, at: 'body' }));
+    expect(e).toMatchObject({ code: 'SIZE_TOO_LARGE', status: 400, details: { tensor: 'W' } });
+    expect(e.message).toBe("initializer 'W' declares dims [9007199254740993, 1]: a dimension beyond 2^53, more than convlens counts exactly");
+  });
+
+  it.each([
+    [8, 'STRING (ONNX element type 8)'],
+    [14, 'COMPLEX64 (ONNX element type 14)'],
+    [15, 'COMPLEX128 (ONNX element type 15)'],
+    [17, 'ONNX element type 17'],
+  ])('an input of element type %i: 400 UNSUPPORTED_DTYPE at the input, "%s" named (a string input was analysed and run as float32: a fuzz, 2026-12-04)', (elemType, named) => {
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes: relu({ shape: [1, 3, 4, 4], elemType }), inputShapes: {}, at: 'body' }));
+    expect(e).toMatchObject({ code: 'UNSUPPORTED_DTYPE', status: 400, details: { path: '$.graph.input[0]', input: 'x', elemType } });
+    expect(e.message).toBe(`input 'x' holds ${named} values; convlens analyses and runs tensors of numbers (float, integer and bool types)`);
+  });
+
+  it.each([
+    [0, 'unset'],
+    [7, 'INT64'],
+    [9, 'BOOL'],
+    [10, 'FLOAT16'],
+  ])('an input of element type %i (%s) loads: numbers, read as float32', (elemType) => {
+    expect(loadGraph({ kind: 'onnx', bytes: relu({ shape: [1, 3, 4, 4], elemType }), inputShapes: {} }).graph.inputs).toEqual([{ name: 'x', shape: [1, 3, 4, 4], path: '$.graph.input[0]' }]);
+  });
+
   it.each([
     ['with raw_data of 432 bytes', new Uint8Array(432)],
     ['stripped (no data)', undefined],

@@ -28,7 +28,8 @@ export interface NodeSpec {
   domain?: string;
 }
 export interface TensorSpec {
-  dims: number[];
+  /** A string of digits: a dimension beyond 2^53, kept exact. */
+  dims: Int64[];
   /** Values; floats go to float_data, ints to raw_data as little-endian int64. Omitted: stripped weights. */
   data?: number[];
   /** raw_data exactly as given (any length: a truncated tensor on purpose); wins over data. */
@@ -92,7 +93,8 @@ function nodeProto(n: NodeSpec, i: number): Record<string, unknown> {
 }
 
 export function onnxModel(m: {
-  inputs: { name: string; shape: (number | string)[] }[];
+  /** `elemType`: the input's TensorProto.DataType number (FLOAT, 1, unless given); a dimension that is a string of digits is a dim_value beyond 2^53, any other string a dim_param. */
+  inputs: { name: string; shape: (number | string)[]; elemType?: number }[];
   outputs: string[];
   nodes: NodeSpec[];
   initializers?: InitSpec[];
@@ -109,7 +111,7 @@ export function onnxModel(m: {
       initializer,
       input: m.inputs.map((i) => ({
         name: i.name,
-        type: { tensorType: { elemType: 1, shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+        type: { tensorType: { elemType: i.elemType ?? 1, shape: { dim: i.shape.map((d) => (typeof d === 'number' || /^\d+$/.test(d) ? { dimValue: d } : { dimParam: d })) } } },
       })),
       output: m.outputs.map((name) => ({ name })),
     },

@@ -10,7 +10,7 @@ import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import type { GraphConstant } from '../graph.js';
 import type { Attributes } from './attributes.js';
-import { num } from './proto.js';
+import { inexactSize, num } from './proto.js';
 import type { Long, NodeProto, TensorProto } from './proto.js';
 
 /** onnx.proto TensorProto's typed value fields, by their names in the file. */
@@ -110,6 +110,12 @@ function checkDataSize(t: TensorProto, name: string, initializer: boolean, type:
 }
 
 export function toConstant(t: TensorProto, name: string, initializer: boolean, budget: DecodeBudget): GraphConstant {
+  // 2^53 + 1 read as a number is 2^53: the messages would state dims the file does not hold
+  // (a negative one is refused as negative, by checkDataSize)
+  const exact = t.dims.map((d) => inexactSize(d) ?? String(num(d)));
+  if (t.dims.some((d) => inexactSize(d)?.startsWith('-') === false)) {
+    throw new ConvlensError('SIZE_TOO_LARGE', `${initializer ? 'initializer' : 'constant'} '${name}' declares dims [${exact.join(', ')}]: a dimension beyond 2^53, more than convlens counts exactly`, { tensor: name });
+  }
   const shape = t.dims.map(num);
   const dataType = dtypeOfOnnx(t.dataType);
   const count = numel(shape);

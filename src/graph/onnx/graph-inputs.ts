@@ -7,7 +7,8 @@ import { ConvlensError, fmtShape, jsonPath } from '../../errors.js';
 import { closest } from '../../suggest.js';
 import { own } from '../../records.js';
 import type { GraphConstant, GraphInput } from '../graph.js';
-import { num } from './proto.js';
+import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
+import { inexactSize, num } from './proto.js';
 import type { ValueInfoProto } from './proto.js';
 
 /** What the request says of the inputs (OnnxImportOptions' fields). */
@@ -67,6 +68,25 @@ export function shapeKeyPath(options: Pick<InputShapeOptions, 'shapesAt'>, key: 
   return key === '' && (base.startsWith('query.') || base.endsWith('.inputShape')) ? base : base + jsonPath([key]).slice(1);
 }
 
+const ONNX_TYPE_NAMES = new Map<number, string>(Object.entries(TensorDataType).map(([name, n]) => [n, name]));
+
+/**
+ * The input's element type is one convlens computes with: every number type (a run feeds them as
+ * float32, as their tensors' values are read). A string, complex or 8-bit/4-bit float input was
+ * analysed and run as float32 numbers it does not hold (a fuzz, 2026-12-04); an input that leaves
+ * its type unset (0) is read as float, as before.
+ */
+function checkElementType(v: ValueInfoProto, path: string): void {
+  const elemType = v.type?.tensorType?.elemType ?? 0;
+  if (elemType === 0 || dtypeOfOnnx(elemType) !== 'other') return;
+  const name = ONNX_TYPE_NAMES.get(elemType);
+  throw new ConvlensError(
+    'UNSUPPORTED_DTYPE',
+    `input '${v.name}' holds ${name ? `${name} (ONNX element type ${elemType})` : `ONNX element type ${elemType}`} values; convlens analyses and runs tensors of numbers (float, integer and bool types)`,
+    { path, input: v.name, elemType },
+  );
+}
+
 export function graphInput(v: ValueInfoProto, index: number, options: InputShapeOptions): GraphInput {
   const path = `$.graph.input[${index}]`;
   const dims = v.type?.tensorType?.shape?.dim ?? null;
@@ -74,6 +94,7 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
   const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
   // a shape given that the file's input refuses: the error is where it was given, the file's input named beside it
   const givenAt = { path: shapeKeyPath(options, key), modelPath: path };
+  checkElementType(v, path);
   if (!dims) {
     if (given) return { name: v.name, shape: given, path };
     throw new ConvlensError('MISSING_DIMENSION', `input '${v.name}' has no shape in the model; give it as ?input=1,3,224,224 or ?input.${v.name}=…`, { path, input: v.name });
@@ -84,6 +105,13 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
       input: v.name,
     });
   }
+  dims.forEach((d, k) => {
+    // 2^53 + 1 read as a number is 2^53: the message and the shapes would state a size the file does not hold
+    const exact = inexactSize(d.dimValue);
+    if (exact !== null && !exact.startsWith('-')) {
+      throw new ConvlensError('SIZE_TOO_LARGE', `input '${v.name}' dimension ${k} is ${exact} in the model, over 2^53: more than convlens counts exactly`, { path, input: v.name, dimension: k });
+    }
+  });
   const shape = dims.map((d, k) => {
     const fixed = d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : null;
     if (given) {

@@ -8,7 +8,8 @@ import protobuf from 'protobufjs';
 import { ConvlensError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 
-export type Long = { toNumber(): number } | number;
+/** An int64 field as protobufjs decodes it: a number, or a long.js Long (toString gives its exact digits). */
+export type Long = { toNumber(): number; toString(): string } | number;
 
 export interface TensorProto {
   dims: Long[];
@@ -108,6 +109,15 @@ function model(): protobuf.Type {
 export function num(v: Long | undefined | null): number {
   if (v === undefined || v === null) return 0;
   return typeof v === 'number' ? v : v.toNumber();
+}
+
+/**
+ * A size (a dimension) that a number would round: over 2^53, where toNumber() gives the nearest
+ * double (2^53 + 1 read as 2^53). Its exact digits, for the message; null when it is exact.
+ */
+export function inexactSize(v: Long | undefined | null): string | null {
+  if (v === undefined || v === null || typeof v === 'number') return null;
+  return Number.isSafeInteger(v.toNumber()) ? null : v.toString();
 }
 
 export function decodeModel(bytes: Uint8Array): ModelProto {
