@@ -339,7 +339,7 @@ describe('cost of the analyses', () => {
   it('memory weighs 2 below analyze: five analyses with memory weigh 60 > 50, refused before anything runs', async () => {
     const q = `{ ${Array.from({ length: 5 }, (_, i) => `a${i}: analyze(model: "resnet18") { memory { peak { bytes } } }`).join(' ')} }`;
     const res = await gql(q).expect(400);
-    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 50, weight: 60, rootFields: { analyze: 5 }, nestedFields: { memory: 5 } });
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 50, weight: 60, rootFields: { analyze: 5 }, nestedFields: { memory: 5 } });
     expect(res.body.errors[0].message).toMatch(/^the operation weighs 60 \(analyze ×5 = 50; memory ×5 = 10\)/);
   });
 

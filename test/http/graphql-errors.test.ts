@@ -24,7 +24,7 @@ const post = (body: unknown, accept?: string) => {
   return r.send(body as object);
 };
 
-describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID, no data', () => {
+describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID at the document ($.query; it had no path), no data', () => {
   const cases: [string, string, RegExp][] = [
     ['a syntax error (an unclosed selection)', '{ models { name ', /^Syntax Error: Expected Name, found <EOF>\.$/],
     ['an unknown field "parms" (Did you mean "params"?)', '{ analyze(model: "resnet18") { totals { parms } } }', /^Cannot query field "parms" on type "Totals"\. Did you mean "params"( or "macs")?\?$/],
@@ -47,7 +47,7 @@ describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID,
         expect(res.body).not.toHaveProperty('data');
         expect(res.body.errors).toHaveLength(1);
         expect(res.body.errors[0].message).toMatch(message);
-        expect(res.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID' });
+        expect(res.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: '$.query' });
         expect(res.body.errors[0].locations[0].line).toBe(1);
       }
     });
@@ -55,7 +55,12 @@ describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID,
 
   it('a query that is JSON but not GraphQL ("{}") is a syntax error, not an internal one', async () => {
     const res = await post({ query: '{}' }).expect(400);
-    expect(res.body.errors[0]).toMatchObject({ message: 'Syntax Error: Expected Name, found "}".', extensions: { code: 'GRAPHQL_INVALID' }, locations: [{ line: 1, column: 2 }] });
+    expect(res.body.errors[0]).toMatchObject({ message: 'Syntax Error: Expected Name, found "}".', extensions: { code: 'GRAPHQL_INVALID', path: '$.query' }, locations: [{ line: 1, column: 2 }] });
+  });
+
+  it('over GET (?query={models): the syntax error is at query.query, line 1 column 8', async () => {
+    const res = await request(app.server).get('/graphql').query({ query: '{models' }).expect(400);
+    expect(res.body.errors).toEqual([{ message: 'Syntax Error: Expected Name, found <EOF>.', locations: [{ line: 1, column: 8 }], extensions: { code: 'GRAPHQL_INVALID', path: 'query.query' } }]);
   });
 
   it('a variable of the wrong type ($r: Int given "high") names the variable', async () => {
@@ -152,7 +157,7 @@ describe("graphql-js's validation stopped short", () => {
   it("a document over the field limit whose repeated fields stop graphql-js's overlap check: the one QUERY_TOO_COMPLEX error", async () => {
     const res = await post({ query: `{ models { ${'name '.repeat(1000)}} }` }).expect(400);
     expect(res.body.errors).toHaveLength(1);
-    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 500, fields: 1001 });
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 500, fields: 1001 });
   });
 });
 

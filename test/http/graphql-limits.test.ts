@@ -51,8 +51,8 @@ describe('the defect: a document with 300 aliases', () => {
     const res = await gql(`{ ${aliases(300, (i) => `a${i}: analyze(model: "resnet50") { totals { macs } }`)} }`).expect(400);
     expect(res.body).not.toHaveProperty('data');
     expect(res.body.errors.map((e: { extensions: unknown }) => e.extensions)).toEqual([
-      { code: 'QUERY_TOO_COMPLEX', limit: 50, weight: 3000, rootFields: { analyze: 300 } },
-      { code: 'QUERY_TOO_COMPLEX', limit: 500, fields: 900 },
+      { code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 50, weight: 3000, rootFields: { analyze: 300 } },
+      { code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 500, fields: 900 },
     ]);
     expect(run).not.toHaveBeenCalled();
   });
@@ -62,7 +62,7 @@ describe('the defect: a document with 300 aliases', () => {
     expect(res.body.errors[0].message).toBe(
       'the operation selects data under runOperator.outputs.tensor as d0, d1, d2, d3, d4 … (300): below the root a field answers the same value under every name, so select it once.',
     );
-    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', field: 'data', fieldPath: ['runOperator', 'outputs', 'tensor'], aliases: 300 });
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', field: 'data', fieldPath: ['runOperator', 'outputs', 'tensor'], aliases: 300 });
     expect(run).not.toHaveBeenCalled();
   });
 
@@ -122,20 +122,20 @@ describe('limits from the configuration', () => {
     expect(ok.body.data.analyze.name).toBe('resnet18');
     run.mockClear();
     const res = await gql('{ analyze(model: "resnet18") { name } models { name } }', {}, small).expect(400);
-    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 10, weight: 11, rootFields: { analyze: 1, models: 1 } });
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 10, weight: 11, rootFields: { analyze: 1, models: 1 } });
     expect(run).not.toHaveBeenCalled();
   });
 
   it('GRAPHQL_MAX_FIELDS=3: { models { name } operators { name } } selects 4', async () => {
     const small = await appWith({ GRAPHQL_MAX_FIELDS: '3' });
     const res = await gql('{ models { name } operators { name } }', {}, small).expect(400);
-    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 3, fields: 4 });
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 3, fields: 4 });
   });
 
   it('GRAPHQL_MAX_DEPTH=2: analyze { totals { params } } nests 3 deep', async () => {
     const small = await appWith({ GRAPHQL_MAX_DEPTH: '2' });
     const res = await gql('{ analyze(model: "resnet18") { totals { params } } }', {}, small).expect(400);
-    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 2, depth: 3, fieldPath: ['analyze', 'totals', 'params'] });
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 2, depth: 3, fieldPath: ['analyze', 'totals', 'params'] });
     expect(run).not.toHaveBeenCalled();
   });
 

@@ -13,7 +13,9 @@
  * under GRAPHQL_INVALID, domain errors with their catalog code, path, layer and shapes; anything
  * else is logged in full and answered as INTERNAL without internals. A variable's error (a value
  * its type refuses, a required one missing) has extensions.path at the value in the request:
- * `$.variables.gates[1].maxIncrease` in a POST body, `query.variables.n` for GET (variables.ts).
+ * `$.variables.gates[1].maxIncrease` in a POST body, `query.variables.n` for GET (variables.ts); an
+ * error in the document (a syntax error, a field the schema lacks: it has `locations`) is at the
+ * document, `$.query` or GET's `query.query`, its line and column in `locations`.
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -80,15 +82,18 @@ interface Context {
 /** Paths of the errors' variable values in the request (undefined for other errors). */
 type Locate = (errors: readonly GraphQLError[]) => (string | undefined)[];
 
-/** Where the request holds its variables, and their value: a POST body's `variables`, or GET's `?variables=` (JSON). */
-function requestVariables(reply: FastifyReply | undefined): { at: string; variables: unknown } {
+/**
+ * Where the request holds its variables, and their value: a POST body's `variables`, or GET's
+ * `?variables=` (JSON); and where it holds its document (`documentAt`: `$.query`, or GET's `query.query`).
+ */
+function requestVariables(reply: FastifyReply | undefined): { at: string; variables: unknown; documentAt: string } {
   const request = reply?.request;
-  if (request?.method !== 'GET' && request?.method !== 'HEAD') return { at: '$.variables', variables: (request?.body as { variables?: unknown } | undefined)?.variables };
+  if (request?.method !== 'GET' && request?.method !== 'HEAD') return { at: '$.variables', variables: (request?.body as { variables?: unknown } | undefined)?.variables, documentAt: '$.query' };
   const raw = (request.query as { variables?: unknown } | undefined)?.variables;
   try {
-    return { at: 'query.variables', variables: typeof raw === 'string' ? JSON.parse(raw) : undefined };
+    return { at: 'query.variables', variables: typeof raw === 'string' ? JSON.parse(raw) : undefined, documentAt: 'query.query' };
   } catch {
-    return { at: 'query.variables', variables: undefined };
+    return { at: 'query.variables', variables: undefined, documentAt: 'query.query' };
   }
 }
 
@@ -190,8 +195,9 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
   const requestId = reply?.request?.id;
   const format = (errors: GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => e.toJSON());
   if (!('data' in execution)) {
-    const { at, variables } = requestVariables(reply);
-    const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at);
+    const { at, variables, documentAt } = requestVariables(reply);
+    // a variable's error at its value; an error in the document (a syntax error, an unknown field: it has locations) at the document
+    const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at).map((path, i) => path ?? (errors[i].locations?.length ? documentAt : undefined));
     const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate);
     return { statusCode: status, response: { errors: format(errors) } };
   }
