@@ -124,8 +124,8 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
         const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values, maxElements: options.maxElements, chargeFold: options.chargeFold });
         return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
       } catch (e) {
-        // the file itself at fault (it does not decode, a tensor's data is cut short): its place in the request is the path
-        if (e instanceof ConvlensError && (e.code === 'ONNX_INVALID' || e.code === 'INVALID_TENSOR') && e.details.path === undefined && source.at !== undefined) {
+        // the file itself at fault (it does not decode, a tensor's data is cut short or its dims are over 2^53): its place in the request is the path
+        if (e instanceof ConvlensError && (e.code === 'ONNX_INVALID' || e.code === 'INVALID_TENSOR' || e.code === 'SIZE_TOO_LARGE') && e.details.path === undefined && source.at !== undefined) {
           throw new ConvlensError(e.code, e.message, { ...e.details, path: source.at });
         }
         throw e;

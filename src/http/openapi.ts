@@ -79,7 +79,7 @@ const pathParameter = (description: string, names: string[]) => ({ name: 'name',
 const BODY: ErrorCode[] = ['INVALID_JSON', 'INCOMPLETE_BODY', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 /** A network in the request: its spec, and its layers' memory (GRAPH_TOO_LARGE: runtime/memory-grant.ts). */
 const GRAPH: ErrorCode[] = ['SPEC_INVALID', 'UNKNOWN_OP', 'DUPLICATE_NAME', 'UNKNOWN_INPUT', 'CYCLE', 'GRAPH_TOO_LARGE'];
-const LAYER: ErrorCode[] = ['INVALID_ATTRIBUTE', 'RANK_MISMATCH', 'CHANNEL_MISMATCH', 'SHAPE_MISMATCH', 'KERNEL_TOO_LARGE', 'NON_POSITIVE_SIZE'];
+const LAYER: ErrorCode[] = ['INVALID_ATTRIBUTE', 'RANK_MISMATCH', 'CHANNEL_MISMATCH', 'SHAPE_MISMATCH', 'KERNEL_TOO_LARGE', 'NON_POSITIVE_SIZE', 'SIZE_TOO_LARGE'];
 const ONNX: ErrorCode[] = ['ONNX_INVALID', 'ONNX_GRAPH_INVALID', 'MISSING_DIMENSION', 'UNSUPPORTED_DTYPE'];
 /** Tensors in the request, and the answer's size (MAX_RESPONSE_BYTES). */
 const TENSORS: ErrorCode[] = ['INVALID_TENSOR', 'TENSOR_TOO_LARGE', 'RESPONSE_TOO_LARGE'];

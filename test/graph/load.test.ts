@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadGraph, requestSource } from '../../src/graph/load.js';
+import { inexactSize } from '../../src/graph/onnx/proto.js';
 import { errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 
@@ -35,7 +36,7 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(loadGraph({ kind: 'onnx', bytes: model([2, 3, 1, 1]), inputShapes: {} }).graph.layers).toHaveLength(1);
   });
 
-  const relu = (input: { shape: (number | string)[]; elemType?: number }) => onnxModel({ inputs: [{ name: 'x', ...input }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' }] });
+  const relu = (input: { shape: (number | string)[]; elemType?: number; sequence?: boolean }) => onnxModel({ inputs: [{ name: 'x', ...input }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' }] });
 
   it.each([
     ['2^53 + 1', '9007199254740993'],
@@ -54,19 +55,40 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
       nodes: [{ op: 'Add', inputs: ['x', 'W'], outputs: ['y'], name: 'add1' }],
     });
     const e = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: {}, at: 'body' }));
-    expect(e).toMatchObject({ code: 'SIZE_TOO_LARGE', status: 400, details: { tensor: 'W' } });
-    expect(e.message).toBe("initializer 'W' declares dims [9007199254740993, 1]: a dimension beyond 2^53, more than convlens counts exactly");
+    expect(e).toMatchObject({ code: 'SIZE_TOO_LARGE', status: 400 });
+    // at the file's place in the request, as a damaged tensor is
+    expect(e.details).toEqual({ path: 'body', tensor: 'W', layer: 'add1' });
+    expect(e.message).toBe("initializer 'W' declares dims [9007199254740993, 1]: a dimension over 2^53, more than convlens counts exactly");
+  });
+
+  it.each([
+    ['2^53', '9007199254740992', null],
+    ['2^53 + 1', '9007199254740993', '9007199254740993'],
+    ['−(2^53 + 1)', '-9007199254740993', '-9007199254740993'],
+    ['2^53 − 1', '9007199254740991', null],
+  ])('inexactSize of a Long %s: %s → %s (only past ±2^53 does a number round it)', (_, digits, expected) => {
+    const long = { toNumber: () => Number(digits), toString: () => digits };
+    expect(inexactSize(long)).toBe(expected);
+    expect(inexactSize(Number(9007199254740991))).toBeNull();
   });
 
   it.each([
     [8, 'STRING (ONNX element type 8)'],
     [14, 'COMPLEX64 (ONNX element type 14)'],
     [15, 'COMPLEX128 (ONNX element type 15)'],
-    [17, 'ONNX element type 17'],
-  ])('an input of element type %i: 400 UNSUPPORTED_DTYPE at the input, "%s" named (a string input was analysed and run as float32: a fuzz, 2026-12-04)', (elemType, named) => {
+    [17, 'FLOAT8E4M3FN (ONNX element type 17)'],
+    [22, 'INT4 (ONNX element type 22)'],
+    [99, 'ONNX element type 99'],
+  ])('an input of element type %i: 400 UNSUPPORTED_DTYPE at the input, %s named (a string input was analysed and run as float32: a fuzz, 2026-12-04)', (elemType, named) => {
     const e = errorOf(() => loadGraph({ kind: 'onnx', bytes: relu({ shape: [1, 3, 4, 4], elemType }), inputShapes: {}, at: 'body' }));
     expect(e).toMatchObject({ code: 'UNSUPPORTED_DTYPE', status: 400, details: { path: '$.graph.input[0]', input: 'x', elemType } });
-    expect(e.message).toBe(`input 'x' holds ${named} values; convlens analyses and runs tensors of numbers (float, integer and bool types)`);
+    expect(e.message).toBe(`input 'x' holds ${named} values; convlens analyses and runs tensors of float (16, 32 and 64-bit, bfloat16), integer (8 to 64-bit) and bool elements`);
+  });
+
+  it('an input that is a sequence of float tensors (sequence_type): 400 UNSUPPORTED_DTYPE at the input (its elem_type read as unset, it was run as one float tensor)', () => {
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes: relu({ shape: [3], sequence: true }), inputShapes: { x: [3] } }));
+    expect(e).toMatchObject({ code: 'UNSUPPORTED_DTYPE', status: 400, details: { path: '$.graph.input[0]', input: 'x' } });
+    expect(e.message).toBe("input 'x' is a sequence (ONNX sequence_type), not a dense tensor; convlens analyses and runs tensors of float (16, 32 and 64-bit, bfloat16), integer (8 to 64-bit) and bool elements");
   });
 
   it.each([

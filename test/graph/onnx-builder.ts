@@ -93,8 +93,12 @@ function nodeProto(n: NodeSpec, i: number): Record<string, unknown> {
 }
 
 export function onnxModel(m: {
-  /** `elemType`: the input's TensorProto.DataType number (FLOAT, 1, unless given); a dimension that is a string of digits is a dim_value beyond 2^53, any other string a dim_param. */
-  inputs: { name: string; shape: (number | string)[]; elemType?: number }[];
+  /**
+   * `elemType`: the input's TensorProto.DataType number (FLOAT, 1, unless given); `sequence`: a
+   * sequence of such tensors (TypeProto sequence_type) rather than one; a dimension that is a
+   * string of digits is a dim_value beyond 2^53, any other string a dim_param.
+   */
+  inputs: { name: string; shape: (number | string)[]; elemType?: number; sequence?: boolean }[];
   outputs: string[];
   nodes: NodeSpec[];
   initializers?: InitSpec[];
@@ -109,10 +113,10 @@ export function onnxModel(m: {
       name: 'test',
       node: m.nodes.map(nodeProto),
       initializer,
-      input: m.inputs.map((i) => ({
-        name: i.name,
-        type: { tensorType: { elemType: i.elemType ?? 1, shape: { dim: i.shape.map((d) => (typeof d === 'number' || /^\d+$/.test(d) ? { dimValue: d } : { dimParam: d })) } } },
-      })),
+      input: m.inputs.map((i) => {
+        const tensorType = { elemType: i.elemType ?? 1, shape: { dim: i.shape.map((d) => (typeof d === 'number' || /^\d+$/.test(d) ? { dimValue: d } : { dimParam: d })) } };
+        return { name: i.name, type: i.sequence ? { sequenceType: { elemType: { tensorType } } } : { tensorType } };
+      }),
       output: m.outputs.map((name) => ({ name })),
     },
   });

@@ -58,6 +58,20 @@ describe('GraphQL request errors: the message graphql-js wrote, GRAPHQL_INVALID 
     expect(res.body.errors[0]).toMatchObject({ message: 'Syntax Error: Expected Name, found "}".', extensions: { code: 'GRAPHQL_INVALID', path: '$.query' }, locations: [{ line: 1, column: 2 }] });
   });
 
+  it('a body sent as application/graphql (the document itself): the syntax error is at $, the body', async () => {
+    const res = await request(app.server).post('/graphql').set('content-type', 'application/graphql').send('{ models { name ').expect(400);
+    expect(res.body.errors[0]).toMatchObject({ message: 'Syntax Error: Expected Name, found <EOF>.', extensions: { code: 'GRAPHQL_INVALID', path: '$' } });
+  });
+
+  it.each([
+    ['never used', 'query($n: Int) { models { name } }', {}, 'Variable "$n" is never used.'],
+    ['used where String! is expected', 'query($n: Int) { model(name: $n) }', { n: 1 }, 'Variable "$n" of type "Int" used in position expecting type "String!".'],
+  ])('a variable %s is a fault of the document: at $.query, not at $.variables.n (which the request may not even hold)', async (_, query, variables, message) => {
+    const res = await post({ query, variables }).expect(400);
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0]).toMatchObject({ message, extensions: { code: 'GRAPHQL_INVALID', path: '$.query' } });
+  });
+
   it('over GET (?query={models): the syntax error is at query.query, line 1 column 8', async () => {
     const res = await request(app.server).get('/graphql').query({ query: '{models' }).expect(400);
     expect(res.body.errors).toEqual([{ message: 'Syntax Error: Expected Name, found <EOF>.', locations: [{ line: 1, column: 8 }], extensions: { code: 'GRAPHQL_INVALID', path: 'query.query' } }]);
@@ -338,6 +352,6 @@ describe('a document graphql-js stops validating (GRAPHQL_MAX_FIELDS 5000, 1,500
   afterAll(async () => wide.close());
   it('400 QUERY_TOO_COMPLEX saying why, not a bare "Validation aborted."', async () => {
     const res = await request(wide.server).post('/graphql').send({ query: `{ models { ${'name '.repeat(1500)}} }` }).expect(400);
-    expect(res.body).toEqual({ errors: [{ message: 'the document has too many fields for graphql-js to check that they do not conflict (it stopped validating): select fewer fields, or repeat fewer', extensions: { code: 'QUERY_TOO_COMPLEX' } }] });
+    expect(res.body).toEqual({ errors: [{ message: 'the document has too many fields for graphql-js to check that they do not conflict (it stopped validating): select fewer fields, or repeat fewer', extensions: { code: 'QUERY_TOO_COMPLEX', path: '$.query' } }] });
   });
 });

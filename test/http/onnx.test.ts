@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onnxModel } from '../graph/onnx-builder.js';
 import { testApp } from './app.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/onnx/${name}.onnx`, import.meta.url));
@@ -19,6 +20,14 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.source).toMatchObject({ format: 'onnx', opset: 11, producer: 'pytorch 1.13.0' });
     expect(res.body.totals).toMatchObject({ params: truth.models.mobilenet_v2.params, macs: truth.models.mobilenet_v2.macs, complete: true });
     expect(res.body.conventions.flops).toBe('macs');
+  });
+
+  it('an input of ONNX type STRING (8): 400 UNSUPPORTED_DTYPE at $.graph.input[0] on /v1/analyze and /v1/run (it was analysed and run as float32)', async () => {
+    const bytes = Buffer.from(onnxModel({ inputs: [{ name: 'x', shape: [1, 3, 4, 4], elemType: 8 }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] }));
+    const analyzed = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(bytes).expect(400);
+    expect(analyzed.body.error).toMatchObject({ code: 'UNSUPPORTED_DTYPE', path: '$.graph.input[0]', input: 'x', elemType: 8 });
+    const run = await request(app.server).post('/v1/run').send({ onnxBase64: bytes.toString('base64'), inputs: { x: { shape: [1, 3, 4, 4], data: Array(48).fill(1) } } }).expect(400);
+    expect(run.body.error).toMatchObject({ code: 'UNSUPPORTED_DTYPE', path: '$.graph.input[0]' });
   });
 
   it('multipart upload (curl -F) with dynamic dims from ?input=', async () => {

@@ -110,11 +110,11 @@ function checkDataSize(t: TensorProto, name: string, initializer: boolean, type:
 }
 
 export function toConstant(t: TensorProto, name: string, initializer: boolean, budget: DecodeBudget): GraphConstant {
-  // 2^53 + 1 read as a number is 2^53: the messages would state dims the file does not hold
-  // (a negative one is refused as negative, by checkDataSize)
-  const exact = t.dims.map((d) => inexactSize(d) ?? String(num(d)));
-  if (t.dims.some((d) => inexactSize(d)?.startsWith('-') === false)) {
-    throw new ConvlensError('SIZE_TOO_LARGE', `${initializer ? 'initializer' : 'constant'} '${name}' declares dims [${exact.join(', ')}]: a dimension beyond 2^53, more than convlens counts exactly`, { tensor: name });
+  // the messages would state rounded dims (a negative one is refused as negative, by checkDataSize)
+  const inexact = t.dims.map(inexactSize);
+  if (inexact.some((d) => d !== null && !d.startsWith('-'))) {
+    const dims = t.dims.map((d, k) => inexact[k] ?? String(num(d)));
+    throw new ConvlensError('SIZE_TOO_LARGE', `${initializer ? 'initializer' : 'constant'} '${name}' declares dims [${dims.join(', ')}]: a dimension over 2^53, more than convlens counts exactly`, { tensor: name });
   }
   const shape = t.dims.map(num);
   const dataType = dtypeOfOnnx(t.dataType);

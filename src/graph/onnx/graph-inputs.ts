@@ -68,24 +68,39 @@ export function shapeKeyPath(options: Pick<InputShapeOptions, 'shapesAt'>, key: 
   return key === '' && (base.startsWith('query.') || base.endsWith('.inputShape')) ? base : base + jsonPath([key]).slice(1);
 }
 
-const ONNX_TYPE_NAMES = new Map<number, string>(Object.entries(TensorDataType).map(([name, n]) => [n, name]));
+/** TensorProto.DataType names: the vendored proto's, and the 8-bit and 4-bit types of later ONNX releases (IR 9 and 10). */
+const ONNX_TYPE_NAMES = new Map<number, string>([
+  ...Object.entries(TensorDataType).map(([name, n]) => [n, name] as const),
+  ...(['FLOAT8E4M3FN', 'FLOAT8E4M3FNUZ', 'FLOAT8E5M2', 'FLOAT8E5M2FNUZ', 'UINT4', 'INT4', 'FLOAT4E2M1'] as const).map((name, k) => [17 + k, name] as const),
+]);
+/** TypeProto's other kinds: the field as protobufjs names it, what it is, its name in onnx.proto. */
+const NON_TENSOR = [
+  ['sequenceType', 'a sequence', 'sequence_type'],
+  ['mapType', 'a map', 'map_type'],
+  ['optionalType', 'an optional', 'optional_type'],
+  ['sparseTensorType', 'a sparse tensor', 'sparse_tensor_type'],
+] as const;
 
 /**
- * The input's element type is one convlens computes with: every number type (a run feeds them as
- * float32, as their tensors' values are read). A string, complex or 8-bit/4-bit float input was
- * analysed and run as float32 numbers it does not hold (a fuzz, 2026-12-04); an input that leaves
- * its type unset (0) is read as float, as before.
+ * The input is a dense tensor of an element type convlens computes with: float, integer or bool (a
+ * run feeds each as float32 values). A string, complex, 8-bit or 4-bit float or 4-bit integer input
+ * was analysed and run as float32 numbers it does not hold (a fuzz, 2026-12-04), and so was a
+ * sequence, map, optional or sparse input (its elem_type read as unset); an input whose type is
+ * unset (no type, or elem_type 0) is read as float, as before.
  */
 function checkElementType(v: ValueInfoProto, path: string): void {
+  const kind = NON_TENSOR.find(([field]) => v.type?.[field] !== undefined && v.type?.[field] !== null);
+  if (kind && !v.type?.tensorType) {
+    throw new ConvlensError('UNSUPPORTED_DTYPE', `input '${v.name}' is ${kind[1]} (ONNX ${kind[2]}), not a dense tensor; ${COMPUTES_WITH}`, { path, input: v.name });
+  }
   const elemType = v.type?.tensorType?.elemType ?? 0;
   if (elemType === 0 || dtypeOfOnnx(elemType) !== 'other') return;
   const name = ONNX_TYPE_NAMES.get(elemType);
-  throw new ConvlensError(
-    'UNSUPPORTED_DTYPE',
-    `input '${v.name}' holds ${name ? `${name} (ONNX element type ${elemType})` : `ONNX element type ${elemType}`} values; convlens analyses and runs tensors of numbers (float, integer and bool types)`,
-    { path, input: v.name, elemType },
-  );
+  throw new ConvlensError('UNSUPPORTED_DTYPE', `input '${v.name}' holds ${name ? `${name} (ONNX element type ${elemType})` : `ONNX element type ${elemType}`} values; ${COMPUTES_WITH}`, { path, input: v.name, elemType });
 }
+
+/** What an input may hold, for UNSUPPORTED_DTYPE's messages. */
+const COMPUTES_WITH = 'convlens analyses and runs tensors of float (16, 32 and 64-bit, bfloat16), integer (8 to 64-bit) and bool elements';
 
 export function graphInput(v: ValueInfoProto, index: number, options: InputShapeOptions): GraphInput {
   const path = `$.graph.input[${index}]`;

@@ -79,7 +79,8 @@ export interface DimProto {
 
 export interface ValueInfoProto {
   name: string;
-  type?: { tensorType?: { elemType: number; shape?: { dim: DimProto[] } } };
+  /** One of: a tensor, or (read only to be refused) a sequence, map, optional or sparse tensor. */
+  type?: { tensorType?: { elemType: number; shape?: { dim: DimProto[] } }; sequenceType?: object; mapType?: object; optionalType?: object; sparseTensorType?: object };
 }
 
 export interface GraphProto {
@@ -112,12 +113,14 @@ export function num(v: Long | undefined | null): number {
 }
 
 /**
- * A size (a dimension) that a number would round: over 2^53, where toNumber() gives the nearest
- * double (2^53 + 1 read as 2^53). Its exact digits, for the message; null when it is exact.
+ * An int64 beyond ±2^53, which toNumber() rounds to the nearest double (2^53 + 1 reads as 2^53):
+ * its exact digits, for a message; null when the number is exact.
  */
 export function inexactSize(v: Long | undefined | null): string | null {
   if (v === undefined || v === null || typeof v === 'number') return null;
-  return Number.isSafeInteger(v.toNumber()) ? null : v.toString();
+  const digits = v.toString();
+  const n = BigInt(digits);
+  return n > 2n ** 53n || n < -(2n ** 53n) ? digits : null;
 }
 
 export function decodeModel(bytes: Uint8Array): ModelProto {

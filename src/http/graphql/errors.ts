@@ -14,8 +14,9 @@
  * else is logged in full and answered as INTERNAL without internals. A variable's error (a value
  * its type refuses, a required one missing) has extensions.path at the value in the request:
  * `$.variables.gates[1].maxIncrease` in a POST body, `query.variables.n` for GET (variables.ts); an
- * error in the document (a syntax error, a field the schema lacks: it has `locations`) is at the
- * document, `$.query` or GET's `query.query`, its line and column in `locations`.
+ * error in the document (a syntax error, a field the schema lacks, a cost limit) is at the
+ * document (`$.query`, GET's `query.query`, an application/graphql body's `$`), its line and column
+ * in `locations` where it has them.
  */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -84,17 +85,23 @@ type Locate = (errors: readonly GraphQLError[]) => (string | undefined)[];
 
 /**
  * Where the request holds its variables, and their value: a POST body's `variables`, or GET's
- * `?variables=` (JSON); and where it holds its document (`documentAt`: `$.query`, or GET's `query.query`).
+ * `?variables=` (JSON); and where it holds its document (`documentAt`): `$.query`, GET's
+ * `query.query`, or the body itself (`$`) sent as application/graphql.
  */
 function requestVariables(reply: FastifyReply | undefined): { at: string; variables: unknown; documentAt: string } {
   const request = reply?.request;
-  if (request?.method !== 'GET' && request?.method !== 'HEAD') return { at: '$.variables', variables: (request?.body as { variables?: unknown } | undefined)?.variables, documentAt: '$.query' };
-  const raw = (request.query as { variables?: unknown } | undefined)?.variables;
-  try {
-    return { at: 'query.variables', variables: typeof raw === 'string' ? JSON.parse(raw) : undefined, documentAt: 'query.query' };
-  } catch {
-    return { at: 'query.variables', variables: undefined, documentAt: 'query.query' };
+  if (request?.method !== 'GET' && request?.method !== 'HEAD') {
+    const documentAt = /^application\/graphql\s*(;|$)/i.test(request?.headers['content-type'] ?? '') ? '$' : '$.query';
+    return { at: '$.variables', variables: (request?.body as { variables?: unknown } | undefined)?.variables, documentAt };
   }
+  const raw = (request.query as { variables?: unknown } | undefined)?.variables;
+  let variables: unknown;
+  try {
+    variables = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  } catch {
+    variables = undefined;
+  }
+  return { at: 'query.variables', variables, documentAt: 'query.query' };
 }
 
 const INTERNAL_MESSAGE = 'internal error; see the service log with this request id';
@@ -196,8 +203,9 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
   const format = (errors: GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => e.toJSON());
   if (!('data' in execution)) {
     const { at, variables, documentAt } = requestVariables(reply);
-    // a variable's error at its value; an error in the document (a syntax error, an unknown field: it has locations) at the document
-    const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at).map((path, i) => path ?? (errors[i].locations?.length ? documentAt : undefined));
+    // a variable's error at its value; the document's (a syntax error or an unknown field, with locations; a cost limit) at the document
+    const inDocument = (e: GraphQLError) => Boolean(e.locations?.length) || e.extensions?.code === 'QUERY_TOO_COMPLEX';
+    const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at).map((path, i) => path ?? (inDocument(errors[i]) ? documentAt : undefined));
     const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate);
     return { statusCode: status, response: { errors: format(errors) } };
   }

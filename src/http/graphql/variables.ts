@@ -57,7 +57,8 @@ function fieldOf(invalid: unknown, message: string): Key[] {
 /**
  * For each error, the JSONPath of the variable value it refuses, under `at` (where the request
  * holds its variables); undefined for an error that is not about a variable's value. A variable
- * not given, or null where its type is non-null, is the variable's own path.
+ * not given, or null where its type is non-null, is the variable's own path; a fault of the document
+ * that names a variable (one never used, or used where another type is expected) is undefined.
  */
 export function variableErrorPaths(errors: readonly GraphQLError[], schema: GraphQLSchema | undefined, variables: unknown, at: string): (string | undefined)[] {
   const given = variables !== null && typeof variables === 'object' && !Array.isArray(variables) ? (variables as Record<string, unknown>) : {};
@@ -70,7 +71,11 @@ export function variableErrorPaths(errors: readonly GraphQLError[], schema: Grap
     const definition = e.nodes?.[0] as VariableDefinitionNode | undefined;
     if (definition?.kind !== 'VariableDefinition') return undefined;
     const name = definition.variable.name.value;
-    if (!e.message.startsWith(`Variable "$${name}" got invalid value `)) return under([name]);
+    if (!e.message.startsWith(`Variable "$${name}" got invalid value `)) {
+      // a required variable not given, or given null: the variable's own path; the document's own
+      // faults that name a variable ("is never used", "used in position expecting") are not the variables'
+      return /(was not provided|must not be null)\.$/.test(e.message) ? under([name]) : undefined;
+    }
     const k = seen.get(name) ?? 0;
     seen.set(name, k + 1);
     if (!found.has(name)) found.set(name, schema && Object.hasOwn(given, name) ? failurePaths(schema, definition, given[name], invalidCount(name)) : []);
