@@ -53,7 +53,7 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
   }
   if (!Array.isArray(data)) throw bad(`must be numbers (nested arrays following the shape, or one flat array), not ${data === null ? 'null' : typeof data}`);
   // the nesting, read down the first elements: rectangular arrays of these sizes, as numpy.array
-  // reads them (a flat list, the shape's nesting, or a rectangular regrouping of its values)
+  // reads them; a flat list, or nested as the shape (checked once they are known rectangular)
   const dims: number[] = [];
   for (let v: unknown = data; Array.isArray(v); v = v[0]) {
     if (dims.length >= MAX_DATA_DEPTH) throw bad(`nests deeper than ${MAX_DATA_DEPTH} levels`);
@@ -89,6 +89,13 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
     }
   };
   walk(data, 0);
+  // another rectangular nesting was read flat: an NHWC image [1, 2, 2, 3] given for shape [1, 3, 2, 2] ran as NCHW, 200 (a fuzz, 2026-12-05)
+  if (dims.length > 1 && (dims.length !== shape.length || dims.some((d, k) => d !== shape[k])) && !(dims[dims.length - 1] === 0 && n === 0)) {
+    throw new ConvlensError('INVALID_TENSOR', `${path}.data is nested as [${dims.join(', ')}] where the shape is [${shape.join(', ')}]: give it nested as the shape, or as one flat list of ${n} values in the shape's order`, {
+      path: `${path}.data`,
+      shapes: { tensor: shape, data: dims },
+    });
+  }
   if (at !== n) throw count(at);
   return out;
 }

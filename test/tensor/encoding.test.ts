@@ -52,8 +52,8 @@ describe('tensors over the wire', () => {
   });
 
   it('JSON numbers past float32 (±3.4028235e38) are refused, not turned into ±Infinity: 1e39, −1e39, a scalar 4e38; 3.4e38 and 1e-50 (rounds to 0) are read', () => {
-    for (const data of [[1, 1e39], [[-1e39], [0]], 4e38]) {
-      const e = errorOf(() => decodeTensor({ shape: Array.isArray(data) ? [2] : [], data }, '$.x', MAX));
+    for (const [shape, data] of [[[2], [1, 1e39]], [[2, 1], [[-1e39], [0]]], [[], 4e38]] as const) {
+      const e = errorOf(() => decodeTensor({ shape, data }, '$.x', MAX));
       expect(e).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.x' } });
       expect(e.message).toContain("beyond float32's range (±3.4028235e38)");
     }
@@ -120,7 +120,7 @@ describe('tensors over the wire', () => {
     expect(Array.from(decodeTensor({ shape: [], data: 7 }, '$.x', MAX).data)).toEqual([7]);
   });
 
-  it('ragged data is INVALID_TENSOR at the array out of line (it was flattened: [[1, 2, 3], [4]] read as a [2, 2] tensor); flat, nested as the shape, or regrouped rectangularly (as numpy.array reads it) all read', () => {
+  it('ragged data is INVALID_TENSOR at the array out of line (it was flattened: [[1, 2, 3], [4]] read as a [2, 2] tensor); flat or nested as the shape read; nested otherwise is refused at data (it was read flat: NHWC data given for an NCHW shape ran)', () => {
     const ragged = errorOf(() => decodeTensor({ shape: [2, 2], data: [[1, 2, 3], [4]] }, '$.inputs[0]', MAX));
     expect(ragged).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.inputs[0].data[1]' } });
     expect(ragged.message).toBe('$.inputs[0].data[1] holds 1 values where data[0] holds 3: nested data must be rectangular (a flat list, or arrays nested as the shape)');
@@ -129,9 +129,17 @@ describe('tensors over the wire', () => {
     const values = (data: unknown, shape = [2, 3]) => Array.from(decodeTensor({ shape, data }, '$.x', MAX).data);
     expect(values([1, 2, 3, 4, 5, 6])).toEqual([1, 2, 3, 4, 5, 6]);
     expect(values([[1, 2, 3], [4, 5, 6]])).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(values([[1, 2], [3, 4], [5, 6]])).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(values([[[[1, 2, 3, 4]]]], [4])).toEqual([1, 2, 3, 4]);
-    expect(errorOf(() => decodeTensor({ shape: [2, 2], data: [[1, 2], [3, 4], [5, 6]] }, '$.x', MAX)).message).toBe('$.x: shape [2, 2] needs 4 values, got 6');
+    expect(values([[[1, 2, 3]], [[4, 5, 6]]], [2, 1, 3])).toEqual([1, 2, 3, 4, 5, 6]);
+    const regrouped = errorOf(() => decodeTensor({ shape: [2, 3], data: [[1, 2], [3, 4], [5, 6]] }, '$.x', MAX));
+    expect(regrouped).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.x.data', shapes: { tensor: [2, 3], data: [3, 2] } } });
+    expect(regrouped.message).toBe('$.x.data is nested as [3, 2] where the shape is [2, 3]: give it nested as the shape, or as one flat list of 6 values in the shape\'s order');
+    // an NHWC image [1, 1, 2, 3] (two pixels of three channels) for an NCHW shape [1, 3, 1, 2]
+    const nhwc = [[[[1, 2, 3], [4, 5, 6]]]];
+    expect(errorOf(() => decodeTensor({ shape: [1, 3, 1, 2], data: nhwc }, '$.inputs.x', MAX)).details.path).toBe('$.inputs.x.data');
+    expect(errorOf(() => decodeTensor({ shape: [4], data: [[[[1, 2, 3, 4]]]] }, '$.x', MAX)).message).toContain('is nested as [1, 1, 1, 4] where the shape is [4]');
+    expect(errorOf(() => decodeTensor({ shape: [3, 2], data: [[1, 2], [3, 4]] }, '$.x', MAX)).message).toBe('$.x.data is nested as [2, 2] where the shape is [3, 2]: give it nested as the shape, or as one flat list of 6 values in the shape\'s order');
+    expect(errorOf(() => decodeTensor({ shape: [2, 2], data: [1, 2, 3, 4, 5, 6] }, '$.x', MAX)).message).toBe('$.x: shape [2, 2] needs 4 values, got 6');
+    expect(values([[], []], [2, 0])).toEqual([]);
   });
 
   it('.npy with view: little-endian float32 data becomes a view of the caller\'s bytes (no copy); without it, or as float64, a copy', () => {
