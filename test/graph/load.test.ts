@@ -47,6 +47,16 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
     expect(e.message).toBe(`input 'x' dimension 1 is ${digits} in the model, over 2^53: more than convlens counts exactly`);
   });
 
+  it('the first input given both unnamed ([1, 3, 4, 4]) and by its name ([1, 3, 8, 8]): 400 INVALID_OPTION at the unnamed one (the named one won, the other was ignored); the same shape both ways loads', () => {
+    const bytes = relu({ shape: ['N', 3, 'H', 'W'] });
+    const e = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: { '': [1, 3, 4, 4], x: [1, 3, 8, 8] } }));
+    expect(e).toMatchObject({ code: 'INVALID_OPTION', status: 400, details: { path: '$.inputShapes[""]', input: 'x', shapes: { first: [1, 3, 4, 4], named: [1, 3, 8, 8] } } });
+    expect(e.message).toBe("input 'x' is the first input, given [1, 3, 4, 4] for the first input and [1, 3, 8, 8] by its name: give its shape once");
+    const query = errorOf(() => loadGraph({ kind: 'onnx', bytes, inputShapes: { '': [1, 3, 4, 4], x: [1, 3, 8, 8] }, shapesAt: 'query.input' }));
+    expect(query.details.path).toBe('query.input');
+    expect(loadGraph({ kind: 'onnx', bytes, inputShapes: { '': [1, 3, 8, 8], x: [1, 3, 8, 8] } }).graph.inputs[0].shape).toEqual([1, 3, 8, 8]);
+  });
+
   it("an initializer declaring dims [9007199254740993, 1] (2^53 + 1): 400 SIZE_TOO_LARGE naming it with the file's exact dims", () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],

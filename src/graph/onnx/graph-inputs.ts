@@ -107,6 +107,15 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
   const dims = v.type?.tensorType?.shape?.dim ?? null;
   const key = own(options.inputShapes, v.name) ? v.name : '';
   const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
+  // the first input's shape given both ways (?input= and ?input.<name>=): the named one won, the other was ignored
+  const unnamed = index === 0 && v.name !== '' ? own(options.inputShapes, '') : undefined;
+  if (unnamed && given && unnamed !== given && fmtShape(unnamed) !== fmtShape(given)) {
+    throw new ConvlensError('INVALID_OPTION', `input '${v.name}' is the first input, given ${fmtShape(unnamed)} for the first input and ${fmtShape(given)} by its name: give its shape once`, {
+      path: shapeKeyPath(options, ''),
+      input: v.name,
+      shapes: { first: unnamed, named: given },
+    });
+  }
   // a shape given that the file's input refuses: the error is where it was given, the file's input named beside it
   const givenAt = { path: shapeKeyPath(options, key), modelPath: path };
   checkElementType(v, path);
