@@ -126,6 +126,13 @@ describe('analyze and run', () => {
     expect(report.layers.map((l: { name: string; outputShape: number[] }) => [l.name, l.outputShape])).toEqual([['r', [1, 2]]]);
   });
 
+  it('a spec whose contents are wrong (layerz, as README says: checked in a worker as the network is built) is queued, then fails with the SPEC_INVALID POST /v1/analyze answers, at $.spec.layerz', async () => {
+    const job = prepareJob({ kind: 'analyze', spec: { inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layerz: [] } }, { maxElements: 1000, batchMax: 1 });
+    const failed = await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(ConvlensError);
+    expect(failed).toMatchObject({ code: 'SPEC_INVALID', details: { path: '$.spec.layerz', suggestion: 'layers' } });
+  });
+
   it('a run answers what POST /v1/run answers: relu of [-1, 2] is [0, 2], in the request encoding (flat)', async () => {
     const job = prepareJob({ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } }, { maxElements: 1000, batchMax: 1 });
     const result = JSON.parse(await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined }));
