@@ -295,10 +295,11 @@ export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
       throw new ConvlensError('SHAPE_MISMATCH', `${name} must be [${cout}] for a weight of [${t.weight.shape.join(', ')}], got [${v.shape.join(', ')}]`, { path: `$.${name}` });
     }
   }
-  // a variance is never negative: var + eps ≤ 0 has no square root, and every folded value was null (NaN)
-  const negative = t.runningVar.data.findIndex((v) => !(v + t.eps > 0));
+  // a variance is never negative: var + eps ≤ 0 has no square root, and every folded value was null (NaN);
+  // summed in float32, as BN stores them (PyTorch's fuse: rsqrt(var + eps)): 0 + 1e-320 is 0 there, and the weights were ±Infinity
+  const negative = t.runningVar.data.findIndex((v) => !(Math.fround(v + Math.fround(t.eps)) > 0));
   if (negative >= 0) {
-    throw new ConvlensError('INVALID_TENSOR', `runningVar[${negative}] is ${t.runningVar.data[negative]}: a variance plus eps (${t.eps}) must be positive to fold (σ = √(var + eps))`, {
+    throw new ConvlensError('INVALID_TENSOR', `runningVar[${negative}] is ${t.runningVar.data[negative]}: a variance plus eps (${t.eps}) must be positive in float32 to fold (σ = √(var + eps))`, {
       path: `$.runningVar`,
       index: negative,
     });

@@ -360,7 +360,17 @@ describe('POST /v1/transforms/fold-batchnorm', () => {
       .send({ weight: { shape: [2, 1, 1, 1], data: [2, -1] }, gamma: v([1, 1]), beta: v([0, 0]), runningMean: v([0, 0]), runningVar: v([1, -5]) })
       .expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.runningVar', index: 1 });
-    expect(res.body.error.message).toBe('runningVar[1] is -5: a variance plus eps (0.00001) must be positive to fold (σ = √(var + eps))');
+    expect(res.body.error.message).toBe('runningVar[1] is -5: a variance plus eps (0.00001) must be positive in float32 to fold (σ = √(var + eps))');
+  });
+
+  it('a zero running variance with eps 1e-320 (0 in float32, where BN sums them): 400 at $.runningVar, channel 0 (the weights were ±Infinity, answered null); eps 1e-40 (a float32 subnormal) folds', async () => {
+    const v = (data: number[]) => ({ shape: [2], data });
+    const body = (eps: number) => ({ weight: { shape: [2, 1, 1, 1], data: [1, 2] }, gamma: v([1, 1]), beta: v([0, 0]), runningMean: v([0, 0]), runningVar: v([0, 1]), eps });
+    const res = await request(app.server).post('/v1/transforms/fold-batchnorm').send(body(1e-320)).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.runningVar', index: 0 });
+    const tiny = await request(app.server).post('/v1/transforms/fold-batchnorm').send(body(1e-40)).expect(200);
+    // channel 0: 1 / √1e-40 = 1e20, as float32; channel 1: 2 / √(1 + 1e-40) = 2
+    expect(tiny.body.weight.data).toEqual([Math.fround(1e20), 2]);
   });
 
   it('cast to a type that is not one (banana): 400 at $.attributes.to listing the dtypes (it answered the input unchanged)', async () => {
