@@ -177,5 +177,9 @@ export function resolveDevice(device: unknown, path = '$.device'): DeviceProfile
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const at = path + jsonPath(issue.path).slice(1);
-  throw new ConvlensError('INVALID_OPTION', `device profile: ${issue.message} at ${at}`, { path: at });
+  // a field left out: said so, not zod's "expected number, received undefined" (the command line printed it)
+  let value: unknown = device;
+  for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  const why = value === undefined && issue.path.length > 0 ? `${jsonPath(issue.path).slice(2)} is required` : `${issue.message} at ${at}`;
+  throw new ConvlensError('INVALID_OPTION', `device profile: ${why}`, { path: at });
 }

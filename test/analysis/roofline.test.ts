@@ -58,6 +58,8 @@ describe('device profiles (figures from the cited datasheets, or derived)', () =
     const missing = errorOf(() => resolveDevice({ name: 'x', peaks: { int8: 1e12 }, bandwidth: 1e9 }));
     expect(missing.code).toBe('INVALID_OPTION');
     expect(missing.details.path).toBe('$.device.peaks.float32');
+    // said as left out: zod's "expected number, received undefined" reached the command line
+    expect(missing.message).toBe('device profile: peaks.float32 is required');
     expect(errorOf(() => resolveDevice({ name: 'x', peaks: { float32: -1 }, bandwidth: 1e9 })).details.path).toBe('$.device.peaks.float32');
   });
 
