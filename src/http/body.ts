@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, jsonPath } from '../errors.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
 import type { BodyAllocator } from './shared-bodies.js';
@@ -172,20 +172,20 @@ const NAME_MAPS = ['inputs', 'weights'];
 function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
   const names = new Set<unknown>();
   if (root && typeof root === 'object' && !Array.isArray(root)) for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
-  const stack: unknown[] = [root];
+  // each node with its keys from the root: the refusal names the key's place (it was at $; only a suspect body is walked)
+  const stack: { node: object; at: (string | number)[] }[] = root && typeof root === 'object' ? [{ node: root, at: [] }] : [];
   while (stack.length > 0) {
-    const node = stack.pop();
-    if (!node || typeof node !== 'object') continue;
+    const { node, at } = stack.pop()!;
     if (!Array.isArray(node)) {
       if (proto && Object.hasOwn(node, '__proto__') && !names.has(node)) {
-        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights', { path: '$' });
+        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights', { path: jsonPath([...at, '__proto__']) });
       }
       const c = ctor && Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;
       if (c && typeof c === 'object' && Object.hasOwn(c, 'prototype')) {
-        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "constructor.prototype" key is refused (prototype poisoning)', { path: '$' });
+        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "constructor.prototype" key is refused (prototype poisoning)', { path: jsonPath([...at, 'constructor', 'prototype']) });
       }
     }
-    for (const v of Object.values(node)) if (v && typeof v === 'object') stack.push(v);
+    for (const [k, v] of Object.entries(node)) if (v && typeof v === 'object') stack.push({ node: v, at: [...at, Array.isArray(node) ? Number(k) : k] });
   }
 }
 

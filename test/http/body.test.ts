@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ConvlensError } from '../../src/errors.js';
 import { owned, parseJsonBody, readBinary } from '../../src/http/body.js';
+import { errorOf } from '../helpers.js';
 
 /** A request stream with the given chunks and Content-Length header. */
 function stream(chunks: Buffer[], contentLength?: number): IncomingMessage {
@@ -40,8 +41,16 @@ describe('JSON bodies', () => {
     expect(Object.keys(body.inputs)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(body.inputs)).toBe(Object.prototype);
     expect(Object.keys(body.weights)).toEqual(['__proto__']);
-    for (const text of ['{"__proto__": {"polluted": true}}', '{"spec": {"__proto__": {}}}', '{"inputs": {"x": {"__proto__": {}}}}', '{"inputs": [{"\\u005f_proto__": 1}]}']) {
-      expect(() => parseJsonBody(text), text).toThrow(ConvlensError);
+    // at the key (they were all at $)
+    for (const [text, path] of [
+      ['{"__proto__": {"polluted": true}}', '$.__proto__'],
+      ['{"spec": {"__proto__": {}}}', '$.spec.__proto__'],
+      ['{"inputs": {"x": {"__proto__": {}}}}', '$.inputs.x.__proto__'],
+      ['{"inputs": [{"\\u005f_proto__": 1}]}', '$.inputs[0].__proto__'],
+      ['{"gates": {"__proto__": {"macs": "5%"}}}', '$.gates.__proto__'],
+      ['{"spec": {"layers": [{}, {"constructor": {"prototype": {}}}]}}', '$.spec.layers[1].constructor.prototype'],
+    ]) {
+      expect(errorOf(() => parseJsonBody(text)), text).toMatchObject({ code: 'INVALID_JSON', details: { path } });
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
