@@ -365,6 +365,9 @@ export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, where
   if (issue.code === 'unrecognized_keys') throw unknownKeys(issue.keys, keysAt(schema, issue.path), where, issue.path);
   const parts = issue.path as PropertyKey[];
   const path = pathOf(where, parts);
+  // a query key given twice comes as an array: said so, not "expected string, received array" or "must be one of …"
+  const repeated = where.in === 'query' && parts.length === 1 ? valueAt(raw, parts) : undefined;
+  if (Array.isArray(repeated)) throw new ConvlensError('INVALID_OPTION', `${path} is given ${repeated.length} times; give it once`, { path });
   const code = (where.in === 'body' && FIELD_CODES.get(schema)?.[String(parts[0])]) || 'INVALID_OPTION';
   const missing = parts.length > 0 && valueAt(raw, parts) === undefined;
   throw new ConvlensError(code, missing ? `${path} is required` : `${path}: ${issue.message}`, { path });

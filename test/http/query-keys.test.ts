@@ -34,6 +34,19 @@ describe('a zoo model\'s resolution refused by the model (found by a walk throug
   });
 });
 
+describe('a query key given twice (found by a fuzz, 2026-12-05): 400 INVALID_OPTION saying so at query.<key>, as ?input does', () => {
+  it.each([
+    ['POST', '/v1/analyze?model=resnet18&model=resnet18', 'model', 'Invalid input: expected string, received array'],
+    ['GET', '/v1/models/resnet18/report?format=json&format=md', 'format', 'must be one of html, json, md, csv'],
+    ['POST', '/v1/analyze?model=resnet18&memory=true&memory=false', 'memory', 'must be true or false'],
+    ['POST', '/v1/analyze?model=resnet18&resolution=224&resolution=160&resolution=128', 'resolution', 'an integer from …'],
+  ])('%s %s: "query.%s is given N times" (it said "%s")', async (method, url, key) => {
+    const res = await request(app.server)[method === 'GET' ? 'get' : 'post'](url).expect(400);
+    const times = url.split(`${key}=`).length - 1;
+    expect(res.body.error).toEqual({ code: 'INVALID_OPTION', message: `query.${key} is given ${times} times; give it once`, path: `query.${key}` });
+  });
+});
+
 describe('a query value or key that is not valid percent-encoding: 400 MALFORMED_REQUEST naming the parameter', () => {
   it.each([
     ['POST', '/v1/analyze?model=resnet%zz', 'query.model', /^the value of \?model \('resnet%zz'\) is not valid percent-encoding/],
