@@ -119,8 +119,13 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
     case 'spec':
       // where the request holds it stays: a size's errors point there too
       return { ...source, spec: resize(source.spec) };
-    case 'onnx':
-      return { ...source, inputShapes: { ...source.inputShapes, [input]: [...shape.slice(0, -2), h, w] } };
+    case 'onnx': {
+      // the size by the input's name replaces the request's; for the first input, its unnamed shape
+      // (?input=) too, which would otherwise contradict it (graph/onnx/graph-inputs.ts refuses both)
+      const { '': unnamed, ...named } = source.inputShapes;
+      const kept = base.inputs[0]?.name === input || unnamed === undefined ? named : { ...named, '': unnamed };
+      return { ...source, inputShapes: { ...kept, [input]: [...shape.slice(0, -2), h, w] } };
+    }
   }
 }
 
