@@ -58,7 +58,7 @@ export async function readBody(request: FastifyRequest, route: Route, limits: { 
   const query = request.query as Record<string, unknown>;
   if (Buffer.isBuffer(request.body) && request.headers['content-type'] === 'application/x-npy') {
     if (route !== 'operator') {
-      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'a raw .npy body is for POST /v1/operators/{name}; send .npy files here as parts of a multipart form', { path: 'body' });
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'a raw .npy body is for POST /v1/operators/{name}; send .npy files here as parts of a multipart form', { path: 'headers.content-type' });
     }
     // one .npy tensor as the body (the first input); the rest from the query: ?attributes={…}&format=npy
     const q = parseRequest(OperatorQuery, query, { in: 'query' });

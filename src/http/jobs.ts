@@ -61,7 +61,7 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
 
   app.post('/v1/jobs', NO_QUERY, async (request, reply) => {
     if (Buffer.isBuffer(request.body) || request.isMultipart()) {
-      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON: { "kind": "analyze" | "run" | "batch", … }; send ONNX files as onnxBase64', { path: 'body' });
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON: { "kind": "analyze" | "run" | "batch", … }; send ONNX files as onnxBase64', { path: 'headers.content-type' });
     }
     const view = await jobs.submit(request.body);
     return sendStatus(reply.header('location', view.head.links.self), view, 202);

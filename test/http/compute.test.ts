@@ -221,6 +221,9 @@ describe('POST /v1/operators/{name}', () => {
     // a JSON body's errors stay at its own paths
     const json = await request(app.server).post('/v1/operators/conv2d').send({ inputs: [{ shape: [1, 1, 4, 4], data: new Array(16).fill(1) }], attributes: { outChannels: 2, kernelSize: 3, padding: -1 } }).expect(400);
     expect(json.body.error.path).toBe('$.attributes.padding');
+    // on /v1/run (no raw .npy there) the content type is at fault, as for any body a route does not read (it was at body)
+    const run = await post('/v1/run').expect(415);
+    expect(run.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
   });
 
   it('unknown fields, query parameters, form fields and file parts are 400 INVALID_OPTION naming them, not ignored', async () => {

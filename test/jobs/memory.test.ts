@@ -89,10 +89,11 @@ describe('jobs on the worker pool (real workers)', () => {
     expect(counts).toEqual(['convlens_jobs{state="queued"} 0', 'convlens_jobs{state="running"} 0']);
   });
 
-  it('an ONNX body (application/octet-stream) is 415: jobs take JSON, files as onnxBase64', async () => {
+  it('an ONNX body (application/octet-stream) is 415 at headers.content-type: jobs take JSON, files as onnxBase64', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from([1, 2, 3]) });
     expect(res.statusCode).toBe(415);
-    expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    // the content type is at fault, as on the other routes (it was at body)
+    expect(res.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
   });
 
   it('unknown ids are 404 JOB_NOT_FOUND on every route (a UUID nobody issued, and a string that is not one)', async () => {
