@@ -208,12 +208,19 @@ export const integer = (v: string) => {
   return n;
 };
 
-/** The file --device reads (for refuseOverwrite): a .json profile; a built-in id reads none. */
-export const deviceFile = (value: string | undefined): string | undefined => (value !== undefined && value.endsWith('.json') ? value : undefined);
+/**
+ * A --device value that names a file: a .json profile, or any path with a directory in it (no
+ * built-in id has a slash: `--device ./npu` or a directory was "no device profile './npu'", not the
+ * system's reason).
+ */
+const isProfileFile = (value: string): boolean => value.endsWith('.json') || /[\\/]/.test(value);
+
+/** The file --device reads (for refuseOverwrite): a profile file; a built-in id reads none. */
+export const deviceFile = (value: string | undefined): string | undefined => (value !== undefined && isProfileFile(value) ? value : undefined);
 
 /** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
-  if (!value.endsWith('.json')) return resolveDevice(value, '--device');
+  if (!isProfileFile(value)) return resolveDevice(value, '--device');
   const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'));
   let profile: unknown;
   try {
