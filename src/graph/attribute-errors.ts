@@ -261,7 +261,9 @@ export function issuesError(ctx: IssueContext): ConvlensError {
         details: { missing: [item.key] },
       });
     } else {
-      const field = item.issue.path.length ? `${item.issue.path.join('.')}: ` : ctx.root ? `${ctx.root}: ` : '';
+      // the field relative to its owner, as JSONPath writes it (inputs[0].shape[2], not zod's inputs.0.shape.2)
+      const relative = jsonPath(item.issue.path as Key[]);
+      const field = item.issue.path.length ? `${relative.startsWith('$.') ? relative.slice(2) : relative.slice(1)}: ` : ctx.root ? `${ctx.root}: ` : '';
       ordered.push({ path: item.issue.path as Key[], message: `${ctx.where}${field}${issueText(item.issue, ctx)}`, details: {} });
     }
   }

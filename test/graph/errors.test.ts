@@ -242,6 +242,14 @@ describe('PyTorch habits in a spec: missing and misspelt attributes are named, w
     expect(issues[2].message).toMatch(/^layer 'c1': stride: Too small/); // zod's words, after the layer, as before
   });
 
+  it('an input dimension of −2 ([1, 3, −2, 4]): the message names the field as JSONPath writes it, inputs[0].shape[2] (it said zod\'s inputs.0.shape.2)', () => {
+    const e = errorOf(() => parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 3, -2, 4] }], layers: [{ name: 'r', op: 'relu' }] }));
+    expect(e.details.path).toBe('$.inputs[0].shape[2]');
+    expect(e.message).toBe('inputs[0].shape[2]: Too small: expected number to be >0');
+    const kernel = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, kernelSize: [3, 0] })));
+    expect(kernel.message).toMatch(/^layer 'c1': kernelSize\[1\]: Too small/);
+  });
+
   it('kernel_size beside kernelSize is not accepted silently: the error says to remove it', () => {
     const e = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'conv2d', outChannels: 8, kernelSize: 3, kernel_size: 3 })));
     expect(e.message).toBe(`layer 'c1': conv2d has no attribute kernel_size; did you mean kernelSize? ${CAMEL} (kernelSize is given too: remove kernel_size)`);
