@@ -33,11 +33,13 @@ import { ReceptiveFieldSchema, UnsupportedOpSchema } from './report.js';
 import type { AnalyzeOptions, Dtype } from './report.js';
 import { roofline } from './roofline.js';
 import { closest } from '../suggest.js';
+import { integerIn } from '../integers.js';
 
 /** Most sizes one sweep may ask for: each is a whole analysis. */
 export const MAX_SWEEP_SIZES = 32;
 
-const Side = z.number().int().min(1).max(MAX_RESOLUTION);
+// one message for every fault (1e308 said "expected int to be <=9007199254740991", zod's own bound for an int)
+const Side = integerIn(1, MAX_RESOLUTION, 'a side');
 export const SweepOptionsSchema = z.strictObject({
   sizes: z
     .array(z.union([Side, z.tuple([Side, Side])], { error: `a size is a side (an integer from 1 to ${MAX_RESOLUTION}, the input's height and width) or [H, W], two of them` }))

@@ -248,6 +248,11 @@ describe('sweep options', () => {
     expect(e.details.path).toBe(where);
   });
 
+  it.each([[1e308], [8193], [0]])('a side %j out of range: "a side must be an integer from 1 to 8192" (1e308 said zod\'s own bound, "expected int to be <=9007199254740991")', (side) => {
+    const e = errorOf(() => sweepResolutions(src, { sizes: [side] }, DEFAULTS));
+    expect([e.code, e.details.path, e.message]).toEqual(['INVALID_OPTION', '$.sizes[0]', 'sweep: a side must be an integer from 1 to 8192 at $.sizes[0]']);
+  });
+
   // found by the cross-surface fuzz: zod's union said only "Invalid input"
   it.each([[1.5], ['224'], [[224, 224, 3]]])('a size %j that is neither a side nor [H, W]: INVALID_OPTION at $.sizes[0] saying what a size is', (size) => {
     const e = errorOf(() => sweepResolutions(src, { sizes: [size] } as unknown as SweepOptions, DEFAULTS));
