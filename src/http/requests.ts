@@ -98,7 +98,7 @@ export const OperatorQuery = z
     attributes: z.string().optional().describe("the operator's attributes as JSON"),
     format: Format,
     seed: queryInteger(integerIn(0, MAX_SEED)).optional().describe('seed of the weight initialisation and dropout masks, 0 to 2^32 − 1'),
-    training: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1').optional().describe('training-mode semantics'),
+    training: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' }).transform((v) => v === 'true' || v === '1').optional().describe('training-mode semantics'),
   })
   .describe('query parameters of an application/x-npy body');
 export type OperatorQuery = z.output<typeof OperatorQuery>;
@@ -167,7 +167,7 @@ export const AnalyzeBody = coded(
 export type AnalyzeBody = z.output<typeof AnalyzeBody>;
 
 
-const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' }).transform((v) => v === 'true' || v === '1');
 const ex = ExtrasOptionsSchema.shape;
 
 /** The extra analyses of analysis/extras.ts as query parameters (the body's `options`, as text). */
@@ -210,7 +210,7 @@ export const AnalyzeQuery = z
     dtype: DtypeOption.optional().describe('element type whose size memory bytes count in'),
     flops: FlopConventionOption.optional().describe('FLOP convention: 2macs, macs or exact (seed: the old name of exact)'),
     includeBias: z
-      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' })
       .transform((v) => v === 'true' || v === '1')
       .optional()
       .describe('count one addition per output element of layers with a bias'),

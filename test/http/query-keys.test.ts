@@ -47,6 +47,14 @@ describe('a query key given twice (found by a fuzz, 2026-12-05): 400 INVALID_OPT
   });
 });
 
+it('a query flag takes true, false, 1 or 0, and its refusal says all four (?memory=TRUE said "must be true or false" while 1 and 0 were read)', async () => {
+  const res = await request(app.server).post('/v1/analyze?model=resnet18&memory=TRUE').expect(400);
+  expect(res.body.error).toEqual({ code: 'INVALID_OPTION', message: 'query.memory: must be true or false (or 1, 0)', path: 'query.memory' });
+  const one = await request(app.server).post('/v1/analyze?model=resnet18&memory=1').expect(200);
+  expect(one.body.memory.inPlace).toBe(false);
+  expect(one.body.memory.peak).toBeDefined();
+});
+
 describe('a query value or key that is not valid percent-encoding: 400 MALFORMED_REQUEST naming the parameter', () => {
   it.each([
     ['POST', '/v1/analyze?model=resnet%zz', 'query.model', /^the value of \?model \('resnet%zz'\) is not valid percent-encoding/],
