@@ -66,10 +66,10 @@ describe('convlens erf', () => {
   });
 
   it.each([
-    [['--samples', '65'], '--samples is 1 to 64, not 65'],
-    [['--samples', '0'], '--samples is 1 to 64, not 0'],
-    [['--position', '1,2,3'], '--position is row,column: two numbers, not 3'],
-  ])('%j is exit 2 with the reason on stderr', async (flags, says) => {
+    [['--samples', '65'], '--samples is 1 to 64, not 65 (at --samples)'],
+    [['--samples', '0'], '--samples is 1 to 64, not 0 (at --samples)'],
+    [['--position', '1,2,3'], '--position is row,column: two numbers, not 3 (at --position)'],
+  ])('%j is exit 2 with the reason on stderr, at the option (it said no place)', async (flags, says) => {
     const r = await cli('erf', file('net.json'), ...flags);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');

@@ -147,8 +147,9 @@ function checkStdout(io: Io, o: OptionValues): void {
 
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
-  if (o.position && o.position.length !== 2) throw new InvalidArgumentError(`--position is row,column: two numbers, not ${o.position.length}`);
-  if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new InvalidArgumentError(`--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`);
+  // at the option, as every other usage error (these said no place)
+  if (o.position && o.position.length !== 2) throw new ConvlensError('INVALID_OPTION', `--position is row,column: two numbers, not ${o.position.length}`, { path: '--position' });
+  if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new ConvlensError('INVALID_OPTION', `--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`, { path: '--samples' });
   checkStdout(io, o);
   const file = npyFile(o);
   refuseOverwrite([targetFile(target), file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
