@@ -172,20 +172,38 @@ const NAME_MAPS = ['inputs', 'weights'];
 function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
   const names = new Set<unknown>();
   if (root && typeof root === 'object' && !Array.isArray(root)) for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
-  // each node with its keys from the root: the refusal names the key's place (it was at $; only a suspect body is walked)
-  const stack: { node: object; at: (string | number)[] }[] = root && typeof root === 'object' ? [{ node: root, at: [] }] : [];
+  // the objects and arrays to visit, each with its parent and key: the refusal names the key's place
+  // (it was at $), its path built only then. A body with a tensor named __proto__ is walked whole,
+  // its data too: arrays by index and only objects pushed, no entries or paths per element
+  type Visit = { node: object; parent: Visit | null; key: string | number };
+  const pathOf = (v: Visit, ...more: string[]): string => {
+    const keys: (string | number)[] = more;
+    for (let at: Visit | null = v; at && at.parent; at = at.parent) keys.unshift(at.key);
+    return jsonPath(keys);
+  };
+  const stack: Visit[] = root && typeof root === 'object' ? [{ node: root, parent: null, key: '' }] : [];
   while (stack.length > 0) {
-    const { node, at } = stack.pop()!;
-    if (!Array.isArray(node)) {
-      if (proto && Object.hasOwn(node, '__proto__') && !names.has(node)) {
-        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights', { path: jsonPath([...at, '__proto__']) });
+    const visit = stack.pop()!;
+    const node = visit.node;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (v !== null && typeof v === 'object') stack.push({ node: v, parent: visit, key: i });
       }
-      const c = ctor && Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;
-      if (c && typeof c === 'object' && Object.hasOwn(c, 'prototype')) {
-        throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "constructor.prototype" key is refused (prototype poisoning)', { path: jsonPath([...at, 'constructor', 'prototype']) });
-      }
+      continue;
     }
-    for (const [k, v] of Object.entries(node)) if (v && typeof v === 'object') stack.push({ node: v, at: [...at, Array.isArray(node) ? Number(k) : k] });
+    if (proto && Object.hasOwn(node, '__proto__') && !names.has(node)) {
+      throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights', { path: pathOf(visit, '__proto__') });
+    }
+    const c = ctor && Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;
+    if (c && typeof c === 'object' && Object.hasOwn(c, 'prototype')) {
+      throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "constructor.prototype" key is refused (prototype poisoning)', { path: pathOf(visit, 'constructor', 'prototype') });
+    }
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      const v: unknown = (node as Record<string, unknown>)[key];
+      if (v !== null && typeof v === 'object') stack.push({ node: v, parent: visit, key });
+    }
   }
 }
 
