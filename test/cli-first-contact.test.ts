@@ -109,12 +109,14 @@ describe('an error from a value the user typed names its option, not the REST pa
     expect(r.err).toBe("convlens: SHAPE_MISMATCH: --input-shape: input 'input' has 4 dimensions in the model, but the shape given has 3: [1, 3, 64] (at --input-shape)");
   });
 
-  it('analyze --device <a directory> or ./missing: the system\'s reason (EISDIR, ENOENT) at --device (a path was looked up as a built-in id: "no device profile \'/tmp/…\'")', async () => {
+  it('analyze --device <a directory>, analyze and sweep --device ./missing: the system\'s reason (EISDIR, ENOENT) at --device (a path was looked up as a built-in id: "no device profile \'/tmp/…\'")', async () => {
     const r = await cli(['analyze', 'resnet18', '--device', tmp]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`convlens: INVALID_OPTION: --device ${tmp}: illegal operation on a directory (EISDIR) (at --device)`);
-    const missing = await cli(['analyze', 'resnet18', '--device', './no-such-profile']);
-    expect(missing.err).toBe('convlens: INVALID_OPTION: --device ./no-such-profile: no such file or directory (ENOENT) (at --device)');
+    for (const command of [['analyze', 'resnet18'], ['sweep', 'resnet18', '--sizes', '224']]) {
+      const missing = await cli([...command, '--device', './no-such-profile']);
+      expect(missing.err, command[0]).toBe('convlens: INVALID_OPTION: --device ./no-such-profile: no such file or directory (ENOENT) (at --device)');
+    }
   });
 
   it('sweep --device raspberry-pi5 leads with --device and is at --device (it was at $.device), as analyze --device is', async () => {

@@ -65,7 +65,8 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
       return withFlags(flags, () => {
         refuseOverwrite([targetFile(target), deviceFile(o.device)], [['--out', o.out]]);
         const options = AnalyzeOptionsSchema.parse({ dtype: o.dtype, flops: o.flops, includeBias: o.includeBias });
-        const device = o.device === undefined ? undefined : o.device.endsWith('.json') ? deviceOption(o.device) : (o.device as string);
+        // a profile file read here (as analyze reads it), a built-in id resolved by the sweep
+        const device = o.device === undefined ? undefined : deviceFile(o.device) !== undefined ? deviceOption(o.device) : (o.device as string);
         const bar = progress(io, o.progress);
         const sizes = o.sizes as (number | [number, number])[];
         const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
