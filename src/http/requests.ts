@@ -40,10 +40,10 @@ function tensorDoc(): Record<string, unknown> {
   return inline(doc) as Record<string, unknown>;
 }
 
-/** A tensor in a JSON body: `{ shape, data }` (nested or flat) or `{ shape, dtype: "float32", base64 }`. */
+/** A tensor in a JSON body: `{ shape, data }` (nested as the shape, or flat) or `{ shape, dtype: "float32", base64 }`. */
 export const Tensor = z
   .custom<z.input<typeof TensorJson>>((v) => v !== undefined, { error: 'a tensor is required' })
-  .meta({ ...tensorDoc(), description: 'a tensor: { shape, data } with nested or flat numbers, or { shape, dtype: "float32", base64 } (little-endian)' });
+  .meta({ ...tensorDoc(), description: 'a tensor: { shape, data } with numbers nested as the shape (axes of size 1 may be left out) or flat, or { shape, dtype: "float32", base64 } (little-endian)' });
 
 const NamedTensors = z.record(z.string(), Tensor, { error: 'must map names to tensors' });
 

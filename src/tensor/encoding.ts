@@ -1,5 +1,5 @@
 /**
- * Tensors over the wire: JSON `{ shape, data }` with nested or flat numbers; `{ shape, dtype:
+ * Tensors over the wire: JSON `{ shape, data }` with numbers nested as the shape or flat; `{ shape, dtype:
  * "float32", base64 }` (little-endian); and NumPy `.npy` (version 1–3, C order; every NumPy type
  * of tensor/dtype.ts: float16/32/64, int8–64, uint8–64, bool). Everything becomes a float32 tensor.
  *
@@ -37,6 +37,14 @@ const MAX_DATA_DEPTH = 64;
 /** An element count as digits while they are exact; past 2^53 as a magnitude (55340232221128655000 was 2^65·1.5 rounded). */
 const elementCount = (n: number) => (n <= Number.MAX_SAFE_INTEGER ? String(n) : n.toExponential(2));
 
+/** Nested arrays of sizes `dims` hold a tensor of `shape` in its order: the same sizes, axes of size 1 aside, up to the shape's first 0. */
+function sameNesting(dims: readonly number[], shape: readonly number[]): boolean {
+  const zero = shape.indexOf(0);
+  const wanted = (zero >= 0 ? shape.slice(0, zero + 1) : shape).filter((d) => d !== 1);
+  const given = dims.filter((d) => d !== 1);
+  return given.length === wanted.length && given.every((d, k) => d === wanted[k]);
+}
+
 /** `data` (a number, or nested or flat arrays of numbers) written into a Float32Array of n elements, checked on the way. */
 function readData(data: unknown, n: number, shape: readonly number[], path: string): Float32Array {
   const bad = (why: string) => new ConvlensError('INVALID_TENSOR', `${path}: data ${why}`, { path, shapes: { tensor: shape } });
@@ -53,7 +61,7 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
   }
   if (!Array.isArray(data)) throw bad(`must be numbers (nested arrays following the shape, or one flat array), not ${data === null ? 'null' : typeof data}`);
   // the nesting, read down the first elements: rectangular arrays of these sizes, as numpy.array
-  // reads them; a flat list, or nested as the shape (checked once they are known rectangular)
+  // reads them; a flat list, or nested as the shape (sameNesting, checked once they are known rectangular)
   const dims: number[] = [];
   for (let v: unknown = data; Array.isArray(v); v = v[0]) {
     if (dims.length >= MAX_DATA_DEPTH) throw bad(`nests deeper than ${MAX_DATA_DEPTH} levels`);
@@ -89,9 +97,11 @@ function readData(data: unknown, n: number, shape: readonly number[], path: stri
     }
   };
   walk(data, 0);
-  // another rectangular nesting was read flat: an NHWC image [1, 2, 2, 3] given for shape [1, 3, 2, 2] ran as NCHW, 200 (a fuzz, 2026-12-05)
-  if (dims.length > 1 && (dims.length !== shape.length || dims.some((d, k) => d !== shape[k])) && !(dims[dims.length - 1] === 0 && n === 0)) {
-    throw new ConvlensError('INVALID_TENSOR', `${path}.data is nested as [${dims.join(', ')}] where the shape is [${shape.join(', ')}]: give it nested as the shape, or as one flat list of ${n} values in the shape's order`, {
+  // another rectangular nesting was read flat: an NHWC image [1, 2, 2, 3] given for shape [1, 3, 2, 2]
+  // ran as NCHW, 200 (a fuzz, 2026-12-05). Axes of size 1 aside, which leave the order as it is (a
+  // CHW image's tolist() for [1, C, H, W]); an empty tensor's nesting stops at the shape's first 0
+  if (dims.length > 1 && !sameNesting(dims, shape)) {
+    throw new ConvlensError('INVALID_TENSOR', `${path}.data is nested as [${dims.join(', ')}] where the shape is [${shape.join(', ')}]: give it nested as the shape (axes of size 1 may be left out or added), or as one flat list of ${n} values in the shape's order`, {
       path: `${path}.data`,
       shapes: { tensor: shape, data: dims },
     });

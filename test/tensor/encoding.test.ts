@@ -132,14 +132,21 @@ describe('tensors over the wire', () => {
     expect(values([[[1, 2, 3]], [[4, 5, 6]]], [2, 1, 3])).toEqual([1, 2, 3, 4, 5, 6]);
     const regrouped = errorOf(() => decodeTensor({ shape: [2, 3], data: [[1, 2], [3, 4], [5, 6]] }, '$.x', MAX));
     expect(regrouped).toMatchObject({ code: 'INVALID_TENSOR', details: { path: '$.x.data', shapes: { tensor: [2, 3], data: [3, 2] } } });
-    expect(regrouped.message).toBe('$.x.data is nested as [3, 2] where the shape is [2, 3]: give it nested as the shape, or as one flat list of 6 values in the shape\'s order');
+    expect(regrouped.message).toBe("$.x.data is nested as [3, 2] where the shape is [2, 3]: give it nested as the shape (axes of size 1 may be left out or added), or as one flat list of 6 values in the shape's order");
     // an NHWC image [1, 1, 2, 3] (two pixels of three channels) for an NCHW shape [1, 3, 1, 2]
     const nhwc = [[[[1, 2, 3], [4, 5, 6]]]];
     expect(errorOf(() => decodeTensor({ shape: [1, 3, 1, 2], data: nhwc }, '$.inputs.x', MAX)).details.path).toBe('$.inputs.x.data');
-    expect(errorOf(() => decodeTensor({ shape: [4], data: [[[[1, 2, 3, 4]]]] }, '$.x', MAX)).message).toContain('is nested as [1, 1, 1, 4] where the shape is [4]');
-    expect(errorOf(() => decodeTensor({ shape: [3, 2], data: [[1, 2], [3, 4]] }, '$.x', MAX)).message).toBe('$.x.data is nested as [2, 2] where the shape is [3, 2]: give it nested as the shape, or as one flat list of 6 values in the shape\'s order');
+    expect(errorOf(() => decodeTensor({ shape: [3, 2], data: [[1, 2], [3, 4]] }, '$.x', MAX)).message).toContain('is nested as [2, 2] where the shape is [3, 2]');
     expect(errorOf(() => decodeTensor({ shape: [2, 2], data: [1, 2, 3, 4, 5, 6] }, '$.x', MAX)).message).toBe('$.x: shape [2, 2] needs 4 values, got 6');
+    // axes of size 1 left out or added keep the order: a CHW image's tolist() for [1, C, H, W], a row for [4], a scalar as [[7]]
+    expect(values([[1, 2], [3, 4], [5, 6]], [1, 3, 2])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(values([[[[1, 2, 3, 4]]]], [4])).toEqual([1, 2, 3, 4]);
+    expect(values([[7]], [])).toEqual([7]);
+    // an empty tensor's nesting stops at its first 0 ([[], []] is how a [2, 0, 3] tensor is written); other counts are refused
     expect(values([[], []], [2, 0])).toEqual([]);
+    expect(values([[], []], [2, 0, 3])).toEqual([]);
+    expect(errorOf(() => decodeTensor({ shape: [2, 0], data: [[], [], []] }, '$.x', MAX)).message).toContain('is nested as [3, 0] where the shape is [2, 0]');
+    expect(errorOf(() => decodeTensor({ shape: [5, 0], data: [[]] }, '$.x', MAX)).message).toContain('is nested as [1, 0] where the shape is [5, 0]');
   });
 
   it('.npy with view: little-endian float32 data becomes a view of the caller\'s bytes (no copy); without it, or as float64, a copy', () => {
