@@ -288,6 +288,27 @@ export interface FoldTask {
   eps: number;
 }
 
+/**
+ * Finite operands fold to finite weights, or the fold is refused: γ/√(var + eps) (computed in
+ * float64) can scale a weight past float32's range (weight 1e17, var 0, eps 1e-45 gave ±Infinity,
+ * answered null), at the running variance when the scale itself is past it, else at the weight.
+ */
+function checkFoldedFinite(t: FoldTask, folded: { weight: Float32Array; bias: Float32Array }): void {
+  const operands = [t.weight, t.gamma, t.beta, t.runningMean, t.runningVar, t.bias].filter((x): x is Tensor => x !== null);
+  if (operands.some((x) => !x.data.every(Number.isFinite))) return;
+  const cout = folded.bias.length;
+  const per = folded.weight.length / cout;
+  const at = folded.weight.findIndex((v) => !Number.isFinite(v));
+  const c = at >= 0 ? Math.floor(at / per) : folded.bias.findIndex((v) => !Number.isFinite(v));
+  if (c < 0) return;
+  const scale = t.gamma.data[c] / Math.sqrt(t.runningVar.data[c] + t.eps);
+  const past = !Number.isFinite(Math.fround(scale));
+  throw new ConvlensError('INVALID_TENSOR', `folding channel ${c} overflows float32: γ/√(var + eps) = ${scale} scales ${at >= 0 ? `weight[${at}] (${t.weight.data[at]})` : 'its bias'} past ±3.4028235e38`, {
+    path: past ? '$.runningVar' : at >= 0 ? '$.weight' : '$.runningMean',
+    index: c,
+  });
+}
+
 export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
   const cout = t.weight.shape[0];
   for (const [name, v] of [['gamma', t.gamma], ['beta', t.beta], ['runningMean', t.runningMean], ['runningVar', t.runningVar], ['bias', t.bias]] as const) {
@@ -295,8 +316,8 @@ export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
       throw new ConvlensError('SHAPE_MISMATCH', `${name} must be [${cout}] for a weight of [${t.weight.shape.join(', ')}], got [${v.shape.join(', ')}]`, { path: `$.${name}` });
     }
   }
-  // a variance is never negative: var + eps ≤ 0 has no square root, and every folded value was null (NaN);
-  // summed in float32, as BN stores them (PyTorch's fuse: rsqrt(var + eps)): 0 + 1e-320 is 0 there, and the weights were ±Infinity
+  // a variance is never negative: var + eps ≤ 0 has no square root, and every folded value was null
+  // (NaN). Summed in float32, as PyTorch's fuse sums them (rsqrt(var + eps)): 0 + 1e-320 is 0 there
   const negative = t.runningVar.data.findIndex((v) => !(Math.fround(v + Math.fround(t.eps)) > 0));
   if (negative >= 0) {
     throw new ConvlensError('INVALID_TENSOR', `runningVar[${negative}] is ${t.runningVar.data[negative]}: a variance plus eps (${t.eps}) must be positive in float32 to fold (σ = √(var + eps))`, {
@@ -305,5 +326,6 @@ export function foldTask(t: FoldTask): { weight: Tensor; bias: Tensor } {
     });
   }
   const folded = foldBatchNorm(t.weight.data, t.bias?.data ?? null, { gamma: t.gamma.data, beta: t.beta.data, mean: t.runningMean.data, variance: t.runningVar.data, eps: t.eps });
+  checkFoldedFinite(t, folded);
   return { weight: tensor(t.weight.shape, folded.weight), bias: tensor([cout], folded.bias) };
 }

@@ -376,6 +376,17 @@ describe('POST /v1/transforms/fold-batchnorm', () => {
     expect(tiny.body.weight.data).toEqual([Math.fround(1e20), 2]);
   });
 
+  it('finite operands that fold past float32 (weight 1e17, var 0, eps 1e-45: 1e17 / √1e-45 ≈ 3.2e39): 400 at $.weight, channel 0; γ 1e30 (the scale itself 3.2e52) at $.runningVar (both were ±Infinity, answered null)', async () => {
+    const v = (data: number[]) => ({ shape: [2], data });
+    const fold = (weight: number[], gamma: number[]) =>
+      request(app.server).post('/v1/transforms/fold-batchnorm').send({ weight: { shape: [2, 1, 1, 1], data: weight }, gamma: v(gamma), beta: v([0, 0]), runningMean: v([0, 0]), runningVar: v([0, 1]), eps: 1e-45 });
+    const weight = await fold([1e17, 1], [1, 1]).expect(400);
+    expect(weight.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weight', index: 0 });
+    expect(weight.body.error.message).toBe(`folding channel 0 overflows float32: γ/√(var + eps) = ${1 / Math.sqrt(1e-45)} scales weight[0] (${Math.fround(1e17)}) past ±3.4028235e38`);
+    const scale = await fold([1, 1], [1e30, 1]).expect(400);
+    expect(scale.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.runningVar', index: 0 });
+  });
+
   it('cast to a type that is not one (banana): 400 at $.attributes.to listing the dtypes (it answered the input unchanged)', async () => {
     const res = await request(app.server).post('/v1/operators/cast').send({ inputs: [{ shape: [2], data: [1.5, -2.5] }], attributes: { to: 'banana' } }).expect(400);
     expect(res.body.error.path).toBe('$.attributes.to');
