@@ -25,7 +25,7 @@ export const ERROR_CATALOG = {
   ONNX_GRAPH_INVALID: { status: 400, title: 'The ONNX graph is malformed' },
   MISSING_DIMENSION: { status: 400, title: 'A dynamic input dimension has no value' },
   UNSUPPORTED_OPERATOR: { status: 400, title: 'The operator cannot run in convlens' },
-  UNSUPPORTED_DTYPE: { status: 400, title: 'An ONNX input is not a dense tensor of numbers convlens computes with (a string, complex, 8-bit float or 4-bit type; a sequence, map, optional or sparse tensor)' },
+  UNSUPPORTED_DTYPE: { status: 400, title: 'An ONNX input is not a dense tensor of float, integer or bool elements' },
   UNAUTHORIZED: { status: 401, title: 'An API key is required: Authorization: Bearer <key> or X-API-Key: <key>' },
   UNKNOWN_MODEL: { status: 404, title: 'No built-in model has that name' },
   UNKNOWN_OPERATOR: { status: 404, title: 'No operator has that name' },

@@ -23,7 +23,7 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
   for (const [key, raw] of Object.entries(query)) {
     if (key !== 'input' && !key.startsWith('input.')) continue;
     // given twice, one value would be silently lost
-    if (Array.isArray(raw)) throw new ConvlensError('INVALID_OPTION', `${key} is given ${raw.length} times; give each input's shape once`, { path: `query.${key}` });
+    if (Array.isArray(raw)) throw new ConvlensError('INVALID_OPTION', `query.${key} is given ${raw.length} times; give each input's shape once`, { path: `query.${key}` });
     const text = String(raw);
     const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
     if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {

@@ -93,12 +93,15 @@ export const OperatorRequest = coded(
 export type OperatorRequest = z.output<typeof OperatorRequest>;
 
 /** POST /v1/operators/{name} with a raw .npy body (the first input): the rest comes from the query. */
+/** A query flag: true, false, 1 or 0. */
+const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' }).transform((v) => v === 'true' || v === '1');
+
 export const OperatorQuery = z
   .strictObject({
     attributes: z.string().optional().describe("the operator's attributes as JSON"),
     format: Format,
     seed: queryInteger(integerIn(0, MAX_SEED)).optional().describe('seed of the weight initialisation and dropout masks, 0 to 2^32 − 1'),
-    training: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' }).transform((v) => v === 'true' || v === '1').optional().describe('training-mode semantics'),
+    training: QueryBool.optional().describe('training-mode semantics'),
   })
   .describe('query parameters of an application/x-npy body');
 export type OperatorQuery = z.output<typeof OperatorQuery>;
@@ -167,7 +170,6 @@ export const AnalyzeBody = coded(
 export type AnalyzeBody = z.output<typeof AnalyzeBody>;
 
 
-const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' }).transform((v) => v === 'true' || v === '1');
 const ex = ExtrasOptionsSchema.shape;
 
 /** The extra analyses of analysis/extras.ts as query parameters (the body's `options`, as text). */
@@ -209,11 +211,7 @@ export const AnalyzeQuery = z
       .describe('dimensions of the first ONNX input, e.g. 1,3,224,224; `input.<name>=…` names an input'),
     dtype: DtypeOption.optional().describe('element type whose size memory bytes count in'),
     flops: FlopConventionOption.optional().describe('FLOP convention: 2macs, macs or exact (seed: the old name of exact)'),
-    includeBias: z
-      .enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' })
-      .transform((v) => v === 'true' || v === '1')
-      .optional()
-      .describe('count one addition per output element of layers with a bias'),
+    includeBias: QueryBool.optional().describe('count one addition per output element of layers with a bias'),
     ...ExtrasQuery,
     format: FormatQuery(REPORT_FORMATS, 'json (the report), csv (a row per layer), md (Markdown), html (a self-contained report with charts) or netron (a Netron attachment, for an uploaded ONNX file)'),
   })

@@ -79,7 +79,6 @@ describe('requestSource: one network per request, for REST, GraphQL, /v1/run and
   ])('inexactSize of a Long %s: %s → %s (only past ±2^53 does a number round it)', (_, digits, expected) => {
     const long = { toNumber: () => Number(digits), toString: () => digits };
     expect(inexactSize(long)).toBe(expected);
-    expect(inexactSize(Number(9007199254740991))).toBeNull();
   });
 
   it.each([

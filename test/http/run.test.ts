@@ -171,7 +171,7 @@ describe('names that are also properties of JavaScript objects (issue 9, defect 
   it('?input given twice (?input=1,3,224,224&input=1,3,32,32): 400 INVALID_OPTION at query.input (the last silently won)', async () => {
     expect(() => inputShapes({ input: ['1,3,224,224', '1,3,32,32'] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', details: expect.objectContaining({ path: 'query.input' }) }));
     const res = await request(app.server).post('/v1/analyze?input=1,3,224,224&input=1,3,32,32').set('content-type', 'application/octet-stream').send(readFileSync(new URL('../fixtures/onnx/resnet18.onnx', import.meta.url))).expect(400);
-    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input', message: 'input is given 2 times; give each input\'s shape once' });
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input', message: 'query.input is given 2 times; give each input\'s shape once' });
   });
 
   it('a form part named constructor (refused by the form parser): 400 INVALID_OPTION saying to send it in "request", not a 500', async () => {

@@ -9,6 +9,7 @@ import { prepareJob } from '../../src/jobs/request.js';
 import { executeJob } from '../../src/jobs/runner.js';
 import type { RunOptions, TaskPool } from '../../src/runtime/pool.js';
 import type { TaskName } from '../../src/runtime/task-names.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 import { inlinePool, tinySpec } from './helpers.js';
 
 interface Pending {
@@ -131,6 +132,14 @@ describe('analyze and run', () => {
     const failed = await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(ConvlensError);
     expect(failed).toMatchObject({ code: 'SPEC_INVALID', details: { path: '$.spec.layerz', suggestion: 'layers' } });
+  });
+
+  it('a batch line\'s ONNX inputShapes errors are at its own place, $.models[0].inputShapes[""] (they were at $.inputShapes[""], a field the batch has not)', async () => {
+    const onnxBase64 = Buffer.from(onnxModel({ inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })).toString('base64');
+    const job = prepareJob({ kind: 'batch', models: [{ onnxBase64, inputShapes: { '': [1, 3, 4, 4], x: [1, 3, 8, 8] } }] }, { maxElements: 1000, batchMax: 1 });
+    const lines: string[] = [];
+    await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: (t) => void lines.push(t) });
+    expect(JSON.parse(lines[0]).error).toMatchObject({ code: 'INVALID_OPTION', path: '$.models[0].inputShapes[""]' });
   });
 
   it('a run answers what POST /v1/run answers: relu of [-1, 2] is [0, 2], in the request encoding (flat)', async () => {

@@ -68,10 +68,10 @@ export function shapeKeyPath(options: Pick<InputShapeOptions, 'shapesAt'>, key: 
   return key === '' && (base.startsWith('query.') || base.endsWith('.inputShape')) ? base : base + jsonPath([key]).slice(1);
 }
 
-/** TensorProto.DataType names: the vendored proto's, and the 8-bit and 4-bit types of later ONNX releases (IR 9 and 10). */
+/** TensorProto.DataType names: the vendored proto's, and the 8-bit and 4-bit types of later ONNX releases (IR 9 to 11, 17–24). */
 const ONNX_TYPE_NAMES = new Map<number, string>([
   ...Object.entries(TensorDataType).map(([name, n]) => [n, name] as const),
-  ...(['FLOAT8E4M3FN', 'FLOAT8E4M3FNUZ', 'FLOAT8E5M2', 'FLOAT8E5M2FNUZ', 'UINT4', 'INT4', 'FLOAT4E2M1'] as const).map((name, k) => [17 + k, name] as const),
+  ...(['FLOAT8E4M3FN', 'FLOAT8E4M3FNUZ', 'FLOAT8E5M2', 'FLOAT8E5M2FNUZ', 'UINT4', 'INT4', 'FLOAT4E2M1', 'FLOAT8E8M0'] as const).map((name, k) => [17 + k, name] as const),
 ]);
 /** TypeProto's other kinds: the field as protobufjs names it, what it is, its name in onnx.proto. */
 const NON_TENSOR = [
@@ -107,7 +107,7 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
   const dims = v.type?.tensorType?.shape?.dim ?? null;
   const key = own(options.inputShapes, v.name) ? v.name : '';
   const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
-  // the first input's shape given both ways (?input= and ?input.<name>=): the named one won, the other was ignored
+  // the first input's shape given both ways (?input= and ?input.<name>=), differently: refused (the named one won silently before)
   const unnamed = index === 0 && v.name !== '' ? own(options.inputShapes, '') : undefined;
   if (unnamed && given && unnamed !== given && fmtShape(unnamed) !== fmtShape(given)) {
     throw new ConvlensError('INVALID_OPTION', `input '${v.name}' is the first input, given ${fmtShape(unnamed)} for the first input and ${fmtShape(given)} by its name: give its shape once`, {
