@@ -92,10 +92,10 @@ export const OperatorRequest = coded(
 );
 export type OperatorRequest = z.output<typeof OperatorRequest>;
 
-/** POST /v1/operators/{name} with a raw .npy body (the first input): the rest comes from the query. */
 /** A query flag: true, false, 1 or 0. */
 const QueryBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1, 0)' }).transform((v) => v === 'true' || v === '1');
 
+/** POST /v1/operators/{name} with a raw .npy body (the first input): the rest comes from the query. */
 export const OperatorQuery = z
   .strictObject({
     attributes: z.string().optional().describe("the operator's attributes as JSON"),
