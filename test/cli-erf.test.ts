@@ -76,6 +76,14 @@ describe('convlens erf', () => {
     expect(r.err).toBe(`convlens: INVALID_OPTION: ${says}`);
   });
 
+  it.each(['--svg', '--png', '--gradient', '--out'])('%s onto a directory is exit 2 before any work: before the layer is looked up (it failed with EISDIR only once the gradients were computed)', async (flag) => {
+    // --layer nosuch is refused when the ERF is built: an output checked only when written never gets that far
+    const r = await cli('erf', file('net.json'), '--layer', 'nosuch', flag, tmp, ...(flag === '--out' ? [] : ['--out', '/dev/null']));
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`convlens: INVALID_OPTION: ${flag} ${tmp}: illegal operation on a directory (EISDIR) (at ${flag})`);
+  });
+
   it('analyze --format html --erf adds the ERF section; --erf without html is exit 2', async () => {
     const r = await cli('analyze', file('net.json'), '--format', 'html', '--erf');
     expect(r.code).toBe(0);

@@ -192,6 +192,11 @@ export function refuseOverwrite(inputs: readonly (string | undefined)[], outputs
  */
 export const fileOption = (v: string): string => {
   if (v.trim() === '') throw new InvalidArgumentError(`a file path, got ${JSON.stringify(v)}`);
+  // refused before any work, as the write would refuse it (the same answer: "--svg DIR: illegal operation on a
+  // directory (EISDIR)"): erf's --svg onto a directory failed only once its gradients were computed
+  if (v !== '-' && statSync(v, { throwIfNoEntry: false })?.isDirectory()) {
+    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${v}'`), { code: 'EISDIR', errno: -21, syscall: 'open', path: v });
+  }
   return v;
 };
 /** `--resolution 224`: one side, the input's height and width (a zoo model's size), 1 to MAX_RESOLUTION. */
