@@ -17,3 +17,10 @@ export function dict<T>(entries?: Iterable<readonly [string, T]>): Record<string
 export function own<T>(r: Readonly<Record<string, T>> | null | undefined, key: string): T | undefined {
   return r != null && Object.hasOwn(r, key) ? r[key] : undefined;
 }
+
+/** The value at `path` in parsed JSON (a request's body, a profile), or undefined where the path leaves it. */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}

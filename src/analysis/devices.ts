@@ -19,6 +19,7 @@
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { closest } from '../suggest.js';
+import { valueAt } from '../records.js';
 import type { Dtype } from './report.js';
 
 /**
@@ -178,8 +179,6 @@ export function resolveDevice(device: unknown, path = '$.device'): DeviceProfile
   const issue = parsed.error.issues[0];
   const at = path + jsonPath(issue.path).slice(1);
   // a field left out: said so, not zod's "expected number, received undefined" (the command line printed it)
-  let value: unknown = device;
-  for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  const why = value === undefined && issue.path.length > 0 ? `${jsonPath(issue.path).slice(2)} is required` : `${issue.message} at ${at}`;
+  const why = valueAt(device, issue.path) === undefined && issue.path.length > 0 ? `${jsonPath(issue.path).slice(2)} is required` : `${issue.message} at ${at}`;
   throw new ConvlensError('INVALID_OPTION', `device profile: ${why}`, { path: at });
 }

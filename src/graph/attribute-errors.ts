@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
+import { valueAt } from '../records.js';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import { OPS } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
@@ -66,12 +67,6 @@ function keysOf(schema: z.ZodType | undefined): string[] {
   if (!schema) return [];
   const d = defOf(unwrap(schema));
   return d.type === 'object' && d.shape ? Object.keys(d.shape) : [];
-}
-
-function valueAt(value: unknown, path: readonly Key[]): unknown {
-  let v = value;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<Key, unknown>)[k] : undefined;
-  return v;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

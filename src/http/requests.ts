@@ -19,6 +19,7 @@ import { MAX_RESOLUTION } from '../graph/load.js';
 import { integerIn, queryInteger } from '../integers.js';
 import { MAX_SEED } from '../tensor/random.js';
 import { closest } from '../suggest.js';
+import { valueAt } from '../records.js';
 import { TensorJson } from '../tensor/encoding.js';
 import { ENCODINGS } from './tensors.js';
 import { REPORT_FORMATS } from './formats.js';
@@ -314,8 +315,6 @@ export const SweepRequest = coded(
 );
 export type SweepRequest = z.output<typeof SweepRequest>;
 
-const valueAt = (raw: unknown, path: readonly PropertyKey[]): unknown =>
-  path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
 
 /** Where a request's fields live: a JSON body (paths `$.…`, under `prefix`) or the query string (`query.…`). */
 export type Where = { in: 'body'; prefix?: PropertyKey[] } | { in: 'query' };

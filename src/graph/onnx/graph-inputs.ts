@@ -109,7 +109,7 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
   const given = own(options.inputShapes, v.name) ?? (index === 0 ? own(options.inputShapes, '') : undefined);
   // the first input's shape given both ways (?input= and ?input.<name>=), differently: refused (the named one won silently before)
   const unnamed = index === 0 && v.name !== '' ? own(options.inputShapes, '') : undefined;
-  if (unnamed && given && unnamed !== given && fmtShape(unnamed) !== fmtShape(given)) {
+  if (unnamed && given && fmtShape(unnamed) !== fmtShape(given)) {
     throw new ConvlensError('INVALID_OPTION', `input '${v.name}' is the first input, given ${fmtShape(unnamed)} for the first input and ${fmtShape(given)} by its name: give its shape once`, {
       path: shapeKeyPath(options, ''),
       input: v.name,

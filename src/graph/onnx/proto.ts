@@ -117,7 +117,7 @@ export function num(v: Long | undefined | null): number {
  * its exact digits, for a message; null when the number is exact.
  */
 export function inexactSize(v: Long | undefined | null): string | null {
-  if (v === undefined || v === null || typeof v === 'number') return null;
+  if (v === undefined || v === null || typeof v === 'number' || Number.isSafeInteger(v.toNumber())) return null;
   const digits = v.toString();
   const n = BigInt(digits);
   return n > 2n ** 53n || n < -(2n ** 53n) ? digits : null;
