@@ -139,6 +139,27 @@ describe('GraphQL requests the server cannot read: 4xx under both media types', 
     expect(res.body.errors[0]).toMatchObject({ message: expect.stringContaining('the request has no query'), extensions: { code: 'GRAPHQL_INVALID' } });
   });
 
+  // a leftover of the last session's review: these had no extensions.path
+  it('no query (none, or empty) is at the member the document belongs in: $.query, GET\'s query.query, an application/graphql body\'s $', async () => {
+    for (const body of [{}, { variables: {} }, { query: '' }]) {
+      const res = await post(body).expect(400);
+      expect(res.body.errors, JSON.stringify(body)).toEqual([{ message: expect.stringContaining('the request has no query'), extensions: { code: 'GRAPHQL_INVALID', path: '$.query' } }]);
+    }
+    for (const query of [{}, { query: '' }, { variables: '{}' }]) {
+      const res = await request(app.server).get('/graphql').query(query).expect(400);
+      expect(res.body.errors[0].extensions, JSON.stringify(query)).toEqual({ code: 'GRAPHQL_INVALID', path: 'query.query' });
+    }
+    const graphql = await request(app.server).post('/graphql').set('content-type', 'application/graphql').send('').expect(400);
+    expect(graphql.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: '$' });
+  });
+
+  it('a JSON body that is not an object (5, "x", true) is 400 GRAPHQL_INVALID at $', async () => {
+    for (const body of ['5', '"x"', 'true']) {
+      const res = await request(app.server).post('/graphql').set('content-type', 'application/json').send(body).expect(400);
+      expect(res.body.errors, body).toEqual([{ message: 'not a GraphQL request: body must be object; send { "query": "…", "variables": { … }, "operationName": "…" }', extensions: { code: 'GRAPHQL_INVALID', path: '$' } }]);
+    }
+  });
+
   it('a query that is not a string is 400 GRAPHQL_INVALID naming the field', async () => {
     const res = await post({ query: { models: true } }, 'application/json').expect(400);
     expect(res.body.errors[0].message).toBe('query must be a string (the GraphQL document), got object');

@@ -23,7 +23,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { MercuriusOptions } from 'mercurius';
-import { ERROR_CATALOG } from '../../errors.js';
+import { ERROR_CATALOG, jsonPath } from '../../errors.js';
 import { toConvlensError } from '../errors.js';
 import { variableErrorPaths } from './variables.js';
 
@@ -118,11 +118,19 @@ function withCode(e: GraphQLError, code: string, extra: Record<string, unknown> 
   return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code, ...extra } });
 }
 
+/** The JSON path of the body member fastify's schema check refused (its first finding): `$` for a body that is not an object. */
+function bodyPath(inner: Error): string {
+  const first = (inner as { validation?: { instancePath?: unknown }[] }).validation?.[0]?.instancePath;
+  if (typeof first !== 'string' || first === '') return '$';
+  // a JSON Pointer (/variables/0): its tokens unescaped, array indices as numbers
+  return jsonPath(first.split('/').slice(1).map((t) => (/^(0|[1-9]\d*)$/.test(t) ? Number(t) : t.replace(/~1/g, '/').replace(/~0/g, '~'))));
+}
+
 /**
  * Errors before execution: the request, the document, the variables. Returns the errors and the
  * status. An operationName that picks no operation is refused before (graphql/get.ts operationInvalid).
  */
-function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType: string | undefined, locate: Locate) {
+function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType, log: FastifyBaseLogger | undefined, requestId: string | undefined, contentType: string | undefined, locate: Locate, documentAt: string) {
   const out: GraphQLError[] = [];
   let status = 0;
   const requestError = (code: 'GRAPHQL_INVALID' | 'QUERY_TOO_COMPLEX') => (media === GRAPHQL_RESPONSE_JSON ? ERROR_CATALOG[code].status : 200);
@@ -147,7 +155,7 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
           status = Math.max(status, requestError(code));
         } else {
           // the body's shape (fastify's schema check): not a well-formed GraphQL-over-HTTP request
-          out.push(new GraphQLError(`not a GraphQL request: ${inner.message}; send { "query": "…", "variables": { … }, "operationName": "…" }`, { extensions: { code: 'GRAPHQL_INVALID' } }));
+          out.push(new GraphQLError(`not a GraphQL request: ${inner.message}; send { "query": "…", "variables": { … }, "operationName": "…" }`, { extensions: { code: 'GRAPHQL_INVALID', path: bodyPath(inner) } }));
           status = Math.max(status, 400);
         }
       }
@@ -159,7 +167,8 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       out.push(new GraphQLError(message, { extensions: details }));
       status = Math.max(status, requestLevel.has(original!) ? requestError('GRAPHQL_INVALID') : known.status);
     } else if (original?.code === 'MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND') {
-      out.push(new GraphQLError('the request has no query: POST { "query": "{ models { name } }" } as JSON, or GET /graphql?query=…', { extensions: { code: 'GRAPHQL_INVALID' } }));
+      // at the member the document belongs in ($.query, GET's query.query; an application/graphql body is the document)
+      out.push(new GraphQLError('the request has no query: POST { "query": "{ models { name } }" } as JSON, or GET /graphql?query=…', { extensions: { code: 'GRAPHQL_INVALID', path: documentAt } }));
       status = Math.max(status, 400);
     } else if (original && typeof original.statusCode === 'number' && original.statusCode >= 400 && original.statusCode < 500) {
       out.push(new GraphQLError(original.message, { extensions: { code: 'GRAPHQL_INVALID' } }));
@@ -206,7 +215,7 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
     // a variable's error at its value; the document's (a syntax error or an unknown field, with locations; a cost limit) at the document
     const inDocument = (e: GraphQLError) => Boolean(e.locations?.length) || e.extensions?.code === 'QUERY_TOO_COMPLEX';
     const locate: Locate = (errors) => variableErrorPaths(errors, (context as Context).app?.graphql?.schema, variables, at).map((path, i) => path ?? (inDocument(errors[i]) ? documentAt : undefined));
-    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate);
+    const { errors, status } = requestErrors(execution.errors, responseMediaType(reply?.request?.headers?.accept), log, requestId, reply?.request?.headers?.['content-type'], locate, documentAt);
     return { statusCode: status, response: { errors: format(errors) } };
   }
   return { statusCode: 200, response: { data: execution.data, errors: format(execution.errors.map((e) => fieldError(e, log, requestId))) } };
