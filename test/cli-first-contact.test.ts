@@ -119,6 +119,17 @@ describe('an error from a value the user typed names its option, not the REST pa
     }
   });
 
+  // a leftover of the last session: a slash made any value a file, so a mistyped id answered ENOENT
+  it('analyze and sweep --device nvidia/a100 (a slash, no such file, not spelt as a path): the built-in ids, and a profile file as the other way', async () => {
+    for (const command of [['analyze', 'resnet18'], ['sweep', 'resnet18', '--sizes', '224']]) {
+      const r = await cli([...command, '--device', 'nvidia/a100']);
+      expect(r.code, command[0]).toBe(2);
+      expect(r.err, command[0]).toBe(
+        "convlens: INVALID_OPTION: --device: no device profile 'nvidia/a100' (built in: a100-sxm4-40gb, jetson-orin-nano-8gb, cortex-a78-3ghz, raspberry-pi-5; or give a profile file, --device my-device.json) (at --device)",
+      );
+    }
+  });
+
   it('sweep --device raspberry-pi5 leads with --device and is at --device (it was at $.device), as analyze --device is', async () => {
     for (const argv of [['sweep', 'resnet18', '--sizes', '224', '--device', 'raspberry-pi5'], ['analyze', 'resnet18', '--device', 'raspberry-pi5']]) {
       const r = await cli(argv);

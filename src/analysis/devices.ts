@@ -168,9 +168,11 @@ export function resolveDevice(device: unknown, path = '$.device'): DeviceProfile
     const found = DEVICES_BY_ID.get(device);
     if (found) return found;
     const near = closest(device, DEVICES.map((d) => d.id));
+    // the command line's --device takes a profile as a file, a request's device as an object
+    const custom = path.startsWith('--') ? `a profile file, ${path} my-device.json` : 'a profile {name, peaks: {float32, …}, bandwidth}';
     throw new ConvlensError(
       'INVALID_OPTION',
-      `no device profile '${device}'${near ? `; did you mean '${near}'?` : ''} (built in: ${DEVICES.map((d) => d.id).join(', ')}; or give a profile {name, peaks: {float32, …}, bandwidth})`,
+      `no device profile '${device}'${near ? `; did you mean '${near}'?` : ''} (built in: ${DEVICES.map((d) => d.id).join(', ')}; or give ${custom})`,
       { path, ...(near ? { suggestion: near } : {}) },
     );
   }

@@ -8,7 +8,7 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
@@ -220,12 +220,19 @@ export const integer = (v: string) => {
  */
 const isProfileFile = (value: string): boolean => value.endsWith('.json') || /[\\/]/.test(value);
 
+/**
+ * `--device nvidia/a100`: a slash but neither a .json name nor a path spelt as one (./, ../, /, ~), and
+ * no such file: most likely a built-in id mistyped, so answered with the ids (and the nearest one),
+ * not ENOENT.
+ */
+const looksLikeMistypedId = (value: string): boolean => !value.endsWith('.json') && !/^(\.{1,2}[\\/]|[\\/]|~)/.test(value) && !existsSync(value);
+
 /** The file --device reads (for refuseOverwrite): a profile file; a built-in id reads none. */
 export const deviceFile = (value: string | undefined): string | undefined => (value !== undefined && isProfileFile(value) ? value : undefined);
 
 /** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
-  if (!isProfileFile(value)) return resolveDevice(value, '--device');
+  if (!isProfileFile(value) || looksLikeMistypedId(value)) return resolveDevice(value, '--device');
   const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'));
   let profile: unknown;
   try {
