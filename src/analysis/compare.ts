@@ -275,13 +275,16 @@ export const GateSchema = z.object({
 });
 export type Gate = z.infer<typeof GateSchema>;
 
-/** `5%`, `+2.5 %`, `0`, `1e6`, `-10%` → a threshold; anything else is INVALID_OPTION (at `path` when given). */
+/**
+ * `5%`, `+2.5 %`, `0`, `1e6`, `-10%` → a threshold; anything else is INVALID_OPTION (at `path` when given).
+ * A negative limit asks for a decrease: `-10%` fails unless the value fell by at least 10 %.
+ */
 export function parseThreshold(text: string, path = '$'): Threshold {
   const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(%?)\s*$/i.exec(text);
   const value = m ? Number(m[1]) : NaN;
-  if (!m || !Number.isFinite(value)) {
-    throw new ConvlensError('INVALID_OPTION', `'${text}' is not an increase limit: write a number (an absolute increase: 0, 1e6) or a percentage (5%)`, { path });
-  }
+  if (!m) throw new ConvlensError('INVALID_OPTION', `'${text}' is not an increase limit: write a number (an absolute increase: 0, 1e6) or a percentage (5%)`, { path });
+  // 1e400 is written as a number but reads as Infinity: said so, not "is not an increase limit"
+  if (!Number.isFinite(value)) throw new ConvlensError('INVALID_OPTION', `'${text}' is past the largest number (about 1.8e308): write a finite increase limit`, { path });
   return { value, unit: m[2] ? 'percent' : 'absolute' };
 }
 

@@ -64,7 +64,7 @@ export function compareCommand(io: Io, setCode: (code: number) => void): Command
     .addOption(new Option('--format <format>', 'output').choices([...COMPARE_FORMATS]).default('table'))
     .option('--out <file>', 'write the comparison to this file; stderr gets one line saying where (- is stdout itself)', fileOption);
   for (const m of COMPARE_METRICS) {
-    cmd.option(`${GATE_FLAGS[m]} <limit>`, `fail (exit 1) when ${METRIC_LABELS[m]} grows by more than this: a number (0: no increase) or a percentage (5%)`, once(String));
+    cmd.option(`${GATE_FLAGS[m]} <limit>`, `fail (exit 1) when ${METRIC_LABELS[m]} grows by more than this: a number (0: no increase) or a percentage (5%); a negative one asks for a decrease (-10%)`, once(String));
   }
   return cmd
     .option('--allow-incomplete', `judge the gates on the analysed layers when an analysis is incomplete (otherwise exit ${EXIT.INCOMPLETE})`, false)

@@ -178,6 +178,20 @@ describe('gates', () => {
     expect(errorOf(() => parseGates({ params: 'x' }, '$.gates')).details).toMatchObject({ path: '$.gates.params' });
   });
 
+  it('1e400 and -1e400% (written as numbers, read as ±Infinity) are INVALID_OPTION saying the limit is past the largest number', () => {
+    for (const text of ['1e400', '-1e400%']) {
+      const e = errorOf(() => parseThreshold(text, '$.gates.macs'));
+      expect(e.message).toBe(`'${text}' is past the largest number (about 1.8e308): write a finite increase limit`);
+      expect(e.details).toMatchObject({ path: '$.gates.macs' });
+    }
+  });
+
+  it('a negative limit asks for a decrease: ResNet-34 → 18 (MACs −50.49 %) passes -50% and fails -51%', () => {
+    const back = compareReports(r34, r18);
+    expect(gate({ macs: '-50%' }, back).passed).toBe(true);
+    expect(gate({ macs: '-51%' }, back).passed).toBe(false);
+  });
+
   it('ResNet-18 → 34: MACs +101.96 % fails --max-macs-increase 5% and passes 102%; params fail --max-params-increase 0', () => {
     const v = gate({ macs: '5%', params: '0' });
     expect(v.passed).toBe(false);
