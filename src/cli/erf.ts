@@ -21,7 +21,7 @@ import { readTarget, targetFile, targetLabel, targetSource } from './target.js';
 import { weightInitFor } from '../runtime/weights.js';
 import type { FlagPaths } from './errors.js';
 import { ERF_EXIT_HELP, EXIT } from './gates.js';
-import { emit, fileOption, integer, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
+import { emit, fileOption, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -38,6 +38,13 @@ const seedOption = (v: string): number => {
   const n = Number(v);
   // one message for every value out of range (−1 said "up to 2^53 − 1"); '' is not seed 0
   if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1), got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** --samples: 1 to MAX_SAMPLES, one message for every value outside (1.5 said "up to 2^53 − 1", the shared integer's range). */
+const samplesOption = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_SAMPLES) throw new InvalidArgumentError(`an integer from 1 to ${MAX_SAMPLES} (random inputs averaged over), got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -87,7 +94,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
     .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', inputOption, 'random')
-    .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, integer, 8)
+    .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, samplesOption, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
@@ -149,7 +156,6 @@ function checkStdout(io: Io, o: OptionValues): void {
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
   // at the option, as every other usage error (these said no place)
   if (o.position && o.position.length !== 2) throw new ConvlensError('INVALID_OPTION', `--position is row,column: two numbers, not ${o.position.length}`, { path: '--position' });
-  if (!(o.samples >= 1 && o.samples <= MAX_SAMPLES)) throw new ConvlensError('INVALID_OPTION', `--samples is 1 to ${MAX_SAMPLES}, not ${o.samples}`, { path: '--samples' });
   checkStdout(io, o);
   const file = npyFile(o);
   refuseOverwrite([targetFile(target), file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
