@@ -18,7 +18,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HTML_MEDIA_TYPE } from '../analysis/formats/html.js';
 import { ConvlensError } from '../errors.js';
-import { acceptQuality } from './pages.js';
+import { acceptQuality } from './accept.js';
 
 export const REPORT_FORMATS = ['json', 'csv', 'md', 'html', 'netron'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -68,7 +68,7 @@ export function chooseFormat(format: ReportFormat | undefined, accept: string | 
   if (best === null) {
     const types = negotiable.map((f) => ACCEPT_TYPES[f]!);
     throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(', ')} (or ?format=${offered.join('|')}); Accept allows none of them: ${accept}`, {
-      path: 'accept',
+      path: 'headers.accept',
       offered: types,
     });
   }
@@ -85,7 +85,7 @@ export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
 export function checkAccept(accept: string | undefined, types: readonly string[]): void {
   if (!accept || !accept.trim() || types.some((t) => acceptQuality(accept, t) > 0)) return;
   throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(' or ')}${types.length > 1 ? ' (a single output as .npy by format)' : ''}; Accept allows none of them: ${accept}`, {
-    path: 'accept',
+    path: 'headers.accept',
     offered: [...types],
   });
 }

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { acceptQuality } from './accept.js';
 import { ConvlensError } from '../errors.js';
 import type { JobQueue, JobView } from '../jobs/types.js';
 import { FINISHED, statusJson } from '../jobs/types.js';
@@ -24,15 +25,11 @@ function sendStatus(reply: FastifyReply, view: JobView, status = 200): FastifyRe
   return reply.status(status).header('content-type', 'application/json; charset=utf-8').send(statusJson(view));
 }
 
-/** Whether an Accept header allows NDJSON (absent, * / *, application/*, or naming it with q > 0). */
+// Whether an Accept header allows NDJSON: absent, or its most specific matching range has q > 0
+// (`application/x-ndjson;q=0, */*` refuses it; the `*/*` allowed it when any matching range was enough).
+
 export function acceptsNdjson(accept: string | undefined): boolean {
-  if (!accept) return true;
-  return accept.split(',').some((part) => {
-    const [type, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q !== undefined && Number(q.slice(2)) === 0) return false;
-    return type.trim() === NDJSON || type.trim() === 'application/*' || type.trim() === '*/*';
-  });
+  return !accept || !accept.trim() || acceptQuality(accept, NDJSON) > 0;
 }
 
 export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; registry?: Registry }): Promise<void> {
@@ -82,7 +79,7 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', NO_QUERY, async (request, reply) => {
     const { id } = request.params;
     if (!acceptsNdjson(request.headers.accept)) {
-      throw new ConvlensError('NOT_ACCEPTABLE', `results come as ${NDJSON} (one JSON document per line); Accept allows only ${request.headers.accept}`, { path: 'accept' });
+      throw new ConvlensError('NOT_ACCEPTABLE', `results come as ${NDJSON} (one JSON document per line); Accept allows only ${request.headers.accept}`, { path: 'headers.accept' });
     }
     if (!(await jobs.get(id))) throw notFound(id);
     // the stream stops when the client goes away, or the app closes

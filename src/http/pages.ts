@@ -14,6 +14,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PACKAGE_ROOT } from '../paths.js';
+import { acceptQuality } from './accept.js';
 
 const require = createRequire(import.meta.url);
 const gzipAsync = promisify(gzip);
@@ -77,25 +78,6 @@ ${items}
   </body>
 </html>
 `;
-}
-
-/** q-value of a media type under an Accept header (most specific match wins; no header accepts all). */
-export function acceptQuality(accept: string | undefined, type: string): number {
-  if (!accept) return 1;
-  const [major] = type.split('/');
-  let best = -1;
-  let quality = 0;
-  for (const part of accept.split(',')) {
-    const [rawRange, ...params] = part.trim().toLowerCase().split(';');
-    // RFC 9110 allows whitespace before the ';' of a parameter: `application/json ;q=1` (a review)
-    const range = rawRange.trim();
-    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity <= best) continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    best = specificity;
-    quality = q ? Number(q.slice(2)) || 0 : 1;
-  }
-  return quality;
 }
 
 /** Whether an Accept-Encoding header allows gzip (`gzip`, or `*`, without q=0). */

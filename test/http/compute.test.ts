@@ -245,7 +245,7 @@ describe('POST /v1/operators/{name}', () => {
     for (const accept of ['application/xml', '*/*;q=0']) {
       for (const [url, body] of [['/v1/operators/relu', relu], ['/v1/run', { model: 'resnet18' }], ['/v1/transforms/fold-batchnorm', {}]] as const) {
         const res = await request(app.server).post(url).set('accept', accept).send(body).expect(406);
-        expect(res.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept' });
+        expect(res.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept' });
       }
     }
     for (const accept of ['*/*', 'application/x-npy', 'application/json;q=0.5, text/html', 'application/json ;q=1']) {
@@ -253,7 +253,7 @@ describe('POST /v1/operators/{name}', () => {
     }
     // fold-batchnorm answers JSON only (a review: Accept application/x-npy was answered JSON)
     const fold = await request(app.server).post('/v1/transforms/fold-batchnorm').set('accept', 'application/x-npy').send({}).expect(406);
-    expect(fold.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept', offered: ['application/json'] });
+    expect(fold.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept', offered: ['application/json'] });
     // each route's OpenAPI document lists the 406
     const doc = (await request(app.server).get('/openapi.json').expect(200)).body;
     for (const route of ['/v1/run', '/v1/operators/{name}', '/v1/transforms/fold-batchnorm']) expect(Object.keys(doc.paths[route].post.responses)).toContain('406');

@@ -124,7 +124,7 @@ describe('POST /v1/erf', () => {
   it('an Accept that allows neither JSON nor .npy (application/xml) is 406 NOT_ACCEPTABLE at accept, as on the compute routes (a fuzz of 2026-12-04: it was 200 JSON); application/x-npy is answered', async () => {
     const body = { ...twoConvs, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } };
     const res = await request(app.server).post('/v1/erf').set('accept', 'application/xml').send(body).expect(406);
-    expect(res.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept', offered: ['application/json', 'application/x-npy'] });
+    expect(res.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept', offered: ['application/json', 'application/x-npy'] });
     await request(app.server).post('/v1/erf').set('accept', 'application/x-npy').send(body).expect(200);
   });
 

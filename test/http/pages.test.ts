@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptQuality } from '../../src/http/pages.js';
+import { acceptQuality } from '../../src/http/accept.js';
 import { LandingIndex } from '../../src/http/responses.js';
 import { testApp } from './app.js';
 

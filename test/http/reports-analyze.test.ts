@@ -131,7 +131,7 @@ describe('POST /v1/analyze: formats', () => {
     const netron = await post('/v1/analyze?model=resnet18&format=netron').expect(400);
     expect(netron.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.format' });
     const png = await post('/v1/analyze').set('accept', 'image/png').send(tiny).expect(406);
-    expect(png.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'accept' });
+    expect(png.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept' });
   });
 });
 

@@ -126,6 +126,10 @@ describe('jobs on the worker pool (real workers)', () => {
       expect(JSON.parse(res.body).layers[0].name).toBe('r');
     }
     expect((await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/x-ndjson;q=0' } })).statusCode).toBe(406);
+    // the most specific range decides, as for every other Accept (the */* beside it was enough before)
+    const notNdjson = await app.inject({ url: `/v1/jobs/${id}/results`, headers: { accept: 'application/x-ndjson;q=0, */*' } });
+    expect(notNdjson.statusCode).toBe(406);
+    expect(notNdjson.json().error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept' });
   });
 
   it('DELETE of a running ResNet-50 run at 448×448 stops its task in the worker pool (outcome cancelled), rather than letting it finish', async () => {

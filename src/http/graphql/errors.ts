@@ -24,6 +24,7 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { MercuriusOptions } from 'mercurius';
 import { ERROR_CATALOG, jsonPath } from '../../errors.js';
+import { acceptQuality } from '../accept.js';
 import { toConvlensError } from '../errors.js';
 import { variableErrorPaths } from './variables.js';
 
@@ -44,17 +45,6 @@ export function asRequestError<E extends object>(e: E): E {
   return e;
 }
 
-/** The q of the most specific range in `accept` that matches `type`; 0 when none does. */
-function quality(ranges: { range: string; q: number }[], type: string): number {
-  const [major] = type.split('/');
-  let best = { specificity: -1, q: 0 };
-  for (const { range, q } of ranges) {
-    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity > best.specificity) best = { specificity, q };
-  }
-  return best.q;
-}
-
 /**
  * The media type of the answer. No Accept header: application/graphql-response+json (the spec's
  * default since 2025-01-01). A tie goes to application/graphql-response+json; an Accept that
@@ -63,14 +53,8 @@ function quality(ranges: { range: string; q: number }[], type: string): number {
 export function responseMediaType(accept: string | string[] | undefined): ResponseMediaType {
   const header = Array.isArray(accept) ? accept.join(',') : accept;
   if (!header || header.trim() === '') return GRAPHQL_RESPONSE_JSON;
-  const ranges = header.split(',').map((part) => {
-    const [range, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    const q = params.find((p) => p.startsWith('q='));
-    const value = q ? Number(q.slice(2)) : 1;
-    return { range, q: Number.isFinite(value) ? value : 0 };
-  });
-  const graphql = quality(ranges, GRAPHQL_RESPONSE_JSON);
-  const json = quality(ranges, 'application/json');
+  const graphql = acceptQuality(header, GRAPHQL_RESPONSE_JSON);
+  const json = acceptQuality(header, 'application/json');
   if (graphql === 0 && json === 0) return 'application/json';
   return graphql >= json ? GRAPHQL_RESPONSE_JSON : 'application/json';
 }
