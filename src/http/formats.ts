@@ -79,7 +79,7 @@ export function chooseFormat(format: ReportFormat | undefined, accept: string | 
 export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
 
 /**
- * 406 NOT_ACCEPTABLE at `accept` when an Accept header allows none of `types` (a route that
+ * 406 NOT_ACCEPTABLE at `headers.accept` when an Accept header allows none of `types` (a route that
  * answers one of them whatever Accept says: the compute routes, POST /v1/erf); none or empty allows all.
  */
 export function checkAccept(accept: string | undefined, types: readonly string[]): void {
