@@ -75,7 +75,7 @@ function tensors(raw: unknown, files: Map<string, Uint8Array>, prefix: string, p
 }
 
 /** The job a request asks for, and the gradient's encoding. */
-export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: ErfJob; encoding: Encoding } {
+export function erfRequest(body: ErfRequestFiles, maxElements: number, defaultFormat?: Encoding): { job: ErfJob; encoding: Encoding } {
   const f = parseRequest(ErfRequest, body.fields, { in: 'body' });
   const used = new Set<string>();
   const file = body.files.get('model');
@@ -112,6 +112,6 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number): { job: E
       heatmap: f.heatmap,
       maxElements,
     },
-    encoding: chooseEncoding(f.format, given.encoding ?? 'json'),
+    encoding: chooseEncoding(f.format ?? defaultFormat, given.encoding ?? 'json'),
   };
 }

@@ -22,7 +22,7 @@ import { readForm } from './form.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
-import { TENSOR_ANSWERS, acceptOnly } from './formats.js';
+import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkJsonAnswer } from './formats.js';
 import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -69,9 +69,16 @@ async function readErfBody(request: FastifyRequest, limits: { fileLimit: number;
   return { fields: body as Record<string, unknown>, files: new Map() };
 }
 
+/**
+ * JSON whose characters past ASCII are written as \u escapes: a header's value is Latin-1 bytes,
+ * so a layer named 卷积 made node refuse the header (a 500) and café went out as one byte 0xE9,
+ * which is not UTF-8 JSON. The escaped text parses to the same value.
+ */
+const asciiJson = (value: unknown): string => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 async function sendErf(reply: FastifyReply, s: ErfSummary, encoding: Encoding, maxBytes: number): Promise<FastifyReply> {
   if (encoding === 'npy') {
-    reply.header('x-erf-statistics', JSON.stringify({ layer: s.target.layer, ...s.stats, highContribution: s.stats.highContribution }));
+    reply.header('x-erf-statistics', asciiJson({ layer: s.target.layer, ...s.stats, highContribution: s.stats.highContribution }));
     await sendNpy(reply, [s.gradient], encoding, maxBytes);
     return reply;
   }
@@ -85,7 +92,9 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   const route = { config: { runsTasks: true }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
   app.post('/v1/erf', route, async (request, reply) => {
     const tasks = requestTasks(request);
-    const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements);
+    const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements, acceptedTensorFormat(request.headers.accept));
+    // a JSON answer Accept refuses is known before the gradients are computed
+    checkJsonAnswer(request.headers.accept, encoding, 1);
     const summary = await computeErf(poolRunner(opts.pool, tasks), job);
     releaseWhenSent(reply, [summary.gradient]);
     return sendErf(reply, summary, encoding, maxBytes);

@@ -79,6 +79,31 @@ export function chooseFormat(format: ReportFormat | undefined, accept: string | 
 export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
 
 /**
+ * A tensor route's `format` when its request names none: `npy` when Accept prefers
+ * application/x-npy to application/json (`Accept: application/x-npy`), so one tensor comes back as a
+ * .npy file, as `format: "npy"` asks; else none (the request's own encoding). A request's `format` wins.
+ */
+export function acceptedTensorFormat(accept: string | undefined): 'npy' | undefined {
+  if (!accept || !accept.trim()) return undefined;
+  return acceptQuality(accept, 'application/x-npy') > acceptQuality(accept, 'application/json') ? 'npy' : undefined;
+}
+
+/**
+ * 406 NOT_ACCEPTABLE at `headers.accept` when a tensor route's answer is JSON and Accept refuses
+ * JSON (it allows only .npy): the call asked for npy but has `tensors` (not one) to answer, or its
+ * `format` asked for another encoding. Checked once the call's tensors are known.
+ */
+export function checkJsonAnswer(accept: string | undefined, encoding: string, tensors: number): void {
+  // one tensor asked for as npy is answered as a .npy file (tensors.ts sendNpy), not JSON
+  if ((encoding === 'npy' && tensors === 1) || !accept || !accept.trim() || acceptQuality(accept, 'application/json') > 0) return;
+  const why = encoding === 'npy' ? `a .npy file holds one tensor and this answer has ${tensors}` : `its format is ${encoding}`;
+  throw new ConvlensError('NOT_ACCEPTABLE', `this answer is JSON (${why}); Accept allows only ${accept}: allow application/json, or ask for one tensor`, {
+    path: 'headers.accept',
+    offered: ['application/json'],
+  });
+}
+
+/**
  * 406 NOT_ACCEPTABLE at `headers.accept` when an Accept header allows none of `types` (a route that
  * answers one of them whatever Accept says: the compute routes, POST /v1/erf); none or empty allows all.
  */

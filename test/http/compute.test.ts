@@ -259,6 +259,39 @@ describe('POST /v1/operators/{name}', () => {
     for (const route of ['/v1/run', '/v1/operators/{name}', '/v1/transforms/fold-batchnorm']) expect(Object.keys(doc.paths[route].post.responses)).toContain('406');
   });
 
+  // a leftover of earlier sessions: Accept: application/x-npy was answered JSON, format alone chose
+  it('Accept: application/x-npy without a format answers one output as .npy (relu of [1, -2, 3] → [1, 0, 3]); a format in the body wins; a JSON answer it refuses is 406 at headers.accept', async () => {
+    const relu = { inputs: [{ shape: [3], data: [1, -2, 3] }] };
+    const npy = await request(app.server).post('/v1/operators/relu').set('accept', 'application/x-npy').send(relu).buffer(true).parse(binary).expect(200);
+    expect(npy.headers['content-type']).toBe('application/x-npy');
+    expect(Array.from(decodeNpy(npy.body, 'y', 16).data)).toEqual([1, 0, 3]);
+    // preferred by q as well; equal q keeps the request's encoding (JSON)
+    const preferred = await request(app.server).post('/v1/operators/relu').set('accept', 'application/json;q=0.5, application/x-npy').send(relu).buffer(true).parse(binary).expect(200);
+    expect(preferred.headers['content-type']).toBe('application/x-npy');
+    const tie = await request(app.server).post('/v1/operators/relu').set('accept', 'application/json, application/x-npy').send(relu).expect(200);
+    expect(tie.body.outputs[0].data).toEqual([1, 0, 3]);
+    // a format in the body wins over Accept's preference; JSON refused by Accept is 406
+    const asked = await request(app.server).post('/v1/operators/relu').set('accept', 'application/x-npy;q=1, application/json;q=0.1').send({ ...relu, format: 'flat' }).expect(200);
+    expect(asked.body.outputs[0].data).toEqual([1, 0, 3]);
+    const refused = await request(app.server).post('/v1/operators/relu').set('accept', 'application/x-npy').send({ ...relu, format: 'json' }).expect(406);
+    expect(refused.body.error).toEqual({
+      code: 'NOT_ACCEPTABLE',
+      message: 'this answer is JSON (its format is json); Accept allows only application/x-npy: allow application/json, or ask for one tensor',
+      path: 'headers.accept',
+      offered: ['application/json'],
+    });
+    // topK answers two tensors (values, indices): a .npy file holds one
+    const topK = await request(app.server).post('/v1/operators/topK').set('accept', 'application/x-npy').send({ inputs: [{ shape: [3], data: [1, 3, 2] }], attributes: { k: 1 } }).expect(406);
+    expect(topK.body.error.message).toBe('this answer is JSON (a .npy file holds one tensor and this answer has 2); Accept allows only application/x-npy: allow application/json, or ask for one tensor');
+    // a run: one output as .npy, through the offloaded JSON path as well (the spec's relu of [-1, 2] → [0, 2])
+    const run = { spec: { inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 2], data: [-1, 2] } } };
+    const ran = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').send(run).buffer(true).parse(binary).expect(200);
+    expect(ran.headers['content-type']).toBe('application/x-npy');
+    expect(Array.from(decodeNpy(ran.body, 'r', 16).data)).toEqual([0, 2]);
+    const captured = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').send({ ...run, capture: ['r'] }).expect(406);
+    expect(captured.body.error.path).toBe('headers.accept');
+  });
+
   it('a misnamed input: 400 INVALID_TENSOR with the closest input name (X → x)', async () => {
     const res = await request(app.server).post('/v1/operators/conv2d').send({ inputs: { X: x3 }, attributes: { outChannels: 1, kernelSize: 2 } }).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.X', suggestion: 'x' });

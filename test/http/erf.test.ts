@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { decodeNpy, decodeTensor, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { testApp } from './app.js';
+import { binary, testApp } from './app.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -144,6 +144,31 @@ describe('POST /v1/erf', () => {
     expect(t.shape).toEqual([1, 1, 7, 7]);
     expect(t.data[3 * 7 + 3]).toBe(9);
     expect(JSON.parse(res.headers['x-erf-statistics'])).toMatchObject({ layer: 'b', mass: 81 });
+  });
+
+  // found by a hunt: the header carried the layer's name raw, and node refused 卷积 (a 500); café went out as the byte 0xE9
+  it('format npy of a layer named 卷积→1 or café: x-erf-statistics is ASCII JSON (\\u escapes) that parses to the name', async () => {
+    for (const name of ['卷积→1', 'café']) {
+      const spec = { inputs: [{ name: 'x', shape: [1, 1, 5, 5] }], layers: [{ name, op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false }] };
+      const res = await request(app.server)
+        .post('/v1/erf')
+        .send({ spec, weights: { [`${name}.weight`]: { shape: [1, 1, 3, 3], data: new Array(9).fill(1) } }, inputs: { x: { shape: [1, 1, 5, 5], data: new Array(25).fill(1) } }, format: 'npy' })
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
+      const header = res.headers['x-erf-statistics'] as string;
+      expect(header, name).toMatch(/^[\x20-\x7e]+$/);
+      expect(JSON.parse(header)).toMatchObject({ layer: name, mass: 9 });
+    }
+  });
+
+  it('Accept: application/x-npy without a format answers the gradient as .npy; a JSON format Accept refuses is 406 before any gradient is computed', async () => {
+    const body = { ...twoConvs, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } };
+    const npy = await request(app.server).post('/v1/erf').set('accept', 'application/x-npy').send(body).buffer(true).parse(binary).expect(200);
+    expect(npy.headers['content-type']).toBe('application/x-npy');
+    expect(decodeNpy(new Uint8Array(npy.body as Buffer), '$', 1 << 20).data[3 * 7 + 3]).toBe(9);
+    const refused = await request(app.server).post('/v1/erf').set('accept', 'application/x-npy').send({ ...body, format: 'base64' }).expect(406);
+    expect(refused.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept', message: expect.stringContaining('its format is base64') });
   });
 
   it.each([
