@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requestTasks } from './admission.js';
 import mercurius from 'mercurius';
 import { GraphQLError, parse } from 'graphql';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON, GraphQLSafeInt } from 'graphql-scalars';
 import { ConvlensError, movePaths } from '../errors.js';
 import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -203,6 +203,7 @@ export async function graphqlRoutes(
     },
     resolvers: {
       JSON: GraphQLJSON,
+      SafeInt: GraphQLSafeInt,
       Query: {
         analyze: async (_: unknown, args: NetworkArgs & { options?: Record<string, unknown> }, ctx: Context, info: GraphQLResolveInfo) => {
           const options = analyzeOptions(args.options);

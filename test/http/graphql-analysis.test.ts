@@ -363,3 +363,24 @@ describe('cost of the analyses', () => {
     expect(names).toEqual(expect.arrayContaining(Object.keys(NESTED_FIELD_WEIGHT)));
   });
 });
+
+// found by a hunt: shapes past 2^31 − 1 failed GraphQL Int's serialisation (INTERNAL; a non-null list nulled all of analyze)
+describe('shapes past 32 bits are SafeInt', () => {
+  it('a flatten of [1, 1, 65536, 65536] is [1, 4294967296] in outputShape and the next layer\'s inputShapes, as REST answers', async () => {
+    const s = { inputs: [{ name: 'x', shape: [1, 1, 65536, 65536] }], layers: [{ name: 'f', op: 'flatten' }, { name: 'r', op: 'relu' }] };
+    const res = await gql('query($s: JSON) { analyze(spec: $s) { layers { name outputShape inputShapes } } }', { s }).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.analyze.layers).toEqual([
+      { name: 'f', outputShape: [1, 4294967296], inputShapes: [[1, 1, 65536, 65536]] },
+      { name: 'r', outputShape: [1, 4294967296], inputShapes: [[1, 4294967296]] },
+    ]);
+  });
+
+  it('two 1×1 convs of stride 65536 expect an input of 65536² = 4294967296 per side (structure.resolution.expectedInput)', async () => {
+    const conv = { op: 'conv2d', outChannels: 1, kernelSize: 1, stride: 65536 };
+    const s = { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: [{ name: 'a', ...conv }, { name: 'b', ...conv }] };
+    const res = await gql('query($s: JSON) { analyze(spec: $s) { structure { resolution { expectedInput } } } }', { s }).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.analyze.structure.resolution.expectedInput).toEqual([4294967296, 4294967296]);
+  });
+});

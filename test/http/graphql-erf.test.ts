@@ -81,3 +81,19 @@ describe('GraphQL effectiveReceptiveField', () => {
     expect(get.status).toBe(405);
   });
 });
+
+// found by a hunt: an infinite gradient made mass and the Gaussian's moments NaN, which Float refused (INTERNAL, the whole field null)
+describe('effectiveReceptiveField of a gradient holding ∞ (x·x at an input given as base64 with +Infinity)', () => {
+  it('mass and the Gaussian moments are null, as REST writes them; the call succeeds', async () => {
+    const nanSpec = { inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], layers: [{ name: 'm', op: 'mul', inputs: ['x', 'x'] }] };
+    // [1, 2, 3, +Infinity] as little-endian float32
+    const x = { shape: [1, 1, 2, 2], dtype: 'float32', base64: 'AACAPwAAAEAAAEBAAACAfw==' };
+    const res = await gql('query($s: JSON, $x: JSON) { effectiveReceptiveField(spec: $s, inputs: $x, position: [1, 1]) { statistics { mass gaussian { mean sigma } } stages { statistics { mass } } gradient { stats { nonFinite } } } }', { s: nanSpec, x }).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    const erf = res.body.data.effectiveReceptiveField;
+    expect(erf.statistics).toEqual({ mass: null, gaussian: { mean: [null, null], sigma: [null, null] } });
+    expect(erf.stages.map((s: { statistics: { mass: unknown } }) => s.statistics.mass)).toEqual([null]);
+    // d(x·x)/dx at the unit (1, 1) is 2·∞: the one non-finite value of the gradient
+    expect(erf.gradient.stats.nonFinite).toBe(1);
+  });
+});

@@ -22,6 +22,18 @@ type Context = { reply?: FastifyReply };
 /** Bytes of `n` bytes as a JSON string of base64: 4 characters per 3 bytes, padded, and the quotes. */
 export const base64JsonBytes = (n: number): number => 4 * Math.ceil(n / 3) + 2;
 
+/**
+ * The statistics with NaN and ±Infinity as null, as REST's JSON writes them: a gradient holding NaN
+ * (a NaN input given as base64) makes mass and the Gaussian's moments NaN, which GraphQL's Float
+ * refuses to serialise (an INTERNAL error that nulled the whole field).
+ */
+function asJsonNumbers<T>(value: T): T {
+  if (typeof value === 'number') return (Number.isFinite(value) ? value : null) as T;
+  if (Array.isArray(value)) return value.map(asJsonNumbers) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asJsonNumbers(v)])) as T;
+  return value;
+}
+
 const HEATMAP_ADVICE = 'select statistics without the heatmap, or ask POST /v1/erf (its answer is streamed, up to MAX_RESPONSE_BYTES)';
 
 export function erfQuery(pool: TaskPool, maxElements: number) {
@@ -42,8 +54,8 @@ export function erfQuery(pool: TaskPool, maxElements: number) {
         input: { name: s.input, mode: s.mode, samples: s.inputs },
         gradient: s.gradient,
         magnitude: s.magnitude,
-        statistics: s.stats,
-        stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, shape: st.shape, statistics: st.stats })),
+        statistics: asJsonNumbers(s.stats),
+        stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, shape: st.shape, statistics: asJsonNumbers(st.stats) })),
         // the PNG's bytes, encoded by ErfHeatmap.png once charged
         heatmap: heatmap ? { png: s.png ?? new Uint8Array(0), svg: s.svg ?? '' } : null,
       };
