@@ -135,7 +135,6 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
  * its own), whose work together is held to MAX_RUN_WORK.
  */
 export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference, targets: ResolvedTarget[], passes = 1): ForwardState {
-  const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts));
   const { analysed, tensors: infos } = inference;
   const producer = new Map<string, number>();
   analysed.forEach((a, i) => a.layer.outputs.forEach((o) => producer.set(o, i)));
@@ -152,6 +151,9 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
       if (p !== undefined && !needed.has(p)) stack.push(p);
     }
   }
+  // only those are checked against the limits: VGG's classifier (a [4096, 25088] weight, over
+  // MAX_TENSOR_ELEMENTS) after the chosen feature map never runs, and refused every VGG's ERF
+  const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts), new Set([...needed].map((i) => analysed[i].layer.name)));
   // … and the tensors that depend on a graph input (forward from the inputs)
   const differentiable = new Set(graph.inputs.map((i) => i.name));
   const runs = (i: number) => needed.has(i) && runsKernel(analysed[i], executed);

@@ -166,10 +166,14 @@ export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<stri
   return total;
 }
 
-/** All the checks, before any kernel runs; returns the layers that execute. */
-export function checkRun(graph: Graph, inference: Inference, inputs: Readonly<Record<string, Tensor>>, given: Readonly<Record<string, Tensor>>, limits: RunLimits): Set<string> {
+/**
+ * All the checks, before any kernel runs; returns the layers that execute: all that run, or of
+ * them only those in `needed` (a reverse pass's: the layers its targets depend on).
+ */
+export function checkRun(graph: Graph, inference: Inference, inputs: Readonly<Record<string, Tensor>>, given: Readonly<Record<string, Tensor>>, limits: RunLimits, needed?: ReadonlySet<string>): Set<string> {
   checkInputs(graph, inputs);
-  const executed = executedLayers(graph);
+  const all = executedLayers(graph);
+  const executed = needed ? new Set([...all].filter((name) => needed.has(name))) : all;
   checkLayers(inference.analysed, executed, limits.maxElements);
   checkGivenWeights(inference.analysed, given);
   checkWork(inference.analysed, executed, limits.maxWork);

@@ -162,6 +162,19 @@ describe('POST /v1/erf', () => {
     }
   });
 
+  // found by a hunt: the limits were checked on every layer, so vgg11 and vgg16's classifier refused their ERF at any resolution
+  it('a layer after the unit is not checked against the limits: a linear layer of 1024 × 131072 weights (over MAX_TENSOR_ELEMENTS) after the chosen conv', async () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 3, 64, 64] }],
+      layers: [{ name: 'c', op: 'conv2d', outChannels: 32, kernelSize: 3, padding: 1 }, { name: 'f', op: 'flatten' }, { name: 'fc', op: 'linear', outFeatures: 1024 }],
+    };
+    const res = await request(app.server).post('/v1/erf').send({ spec, samples: 1, layer: 'c', stages: false, heatmap: false }).expect(200);
+    expect(res.body.statistics.theoretical.size).toEqual([3, 3]);
+    // the classifier itself is still refused as a unit
+    const fc = await request(app.server).post('/v1/erf').send({ spec, samples: 1, layer: 'fc', stages: false, heatmap: false }).expect(413);
+    expect(fc.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'fc', path: '$.spec.layers[2]' });
+  });
+
   it('Accept: application/x-npy without a format answers the gradient as .npy; a JSON format Accept refuses is 406 before any gradient is computed', async () => {
     const body = { ...twoConvs, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } };
     const npy = await request(app.server).post('/v1/erf').set('accept', 'application/x-npy').send(body).buffer(true).parse(binary).expect(200);
