@@ -22,6 +22,7 @@ import type { Inference } from '../analysis/infer.js';
 import { ConvlensError, atLayer, fmtShape } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import type { OpDef, Shape } from '../ops/types.js';
+import { closest } from '../suggest.js';
 import { hash32 } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -98,7 +99,10 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
   const info = inference.tensors.get(name);
   if (!info || graph.inputs.some((i) => i.name === name)) {
     const names = graph.layers.map((l) => l.name);
-    throw new ConvlensError('UNKNOWN_INPUT', `no layer or tensor named '${t.layer}' to take the gradient of (layers: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`, { path: `${path}.layer` });
+    const isInput = graph.inputs.some((i) => i.name === t.layer);
+    const suggestion = isInput ? undefined : closest(t.layer, names);
+    const what = isInput ? `'${t.layer}' is the network's input, not a layer after it` : `no layer or tensor named '${t.layer}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`;
+    throw new ConvlensError('UNKNOWN_INPUT', `${what} to take the gradient of (layers: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`, { path: `${path}.layer`, ...(suggestion && { suggestion }) });
   }
   const shape = info.shape ? [...info.shape] : null;
   if (!shape || (shape.length !== 4 && shape.length !== 2)) {
@@ -109,8 +113,11 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
   if (channels?.length === 0) throw new ConvlensError('INVALID_OPTION', 'channels is empty; leave it out to sum over all channels', { path: `${path}.channels` });
   channels?.forEach((ch, i) => {
     if (!Number.isInteger(ch) || ch < 0 || ch >= c) {
-      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer });
+      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer, shapes: { [t.layer]: shape } });
     }
+    // [5, 5] was read as [5]; PyTorch's y[0, [5, 5]].sum() counts it twice: refused, not guessed
+    const first = channels.indexOf(ch);
+    if (first < i) throw new ConvlensError('INVALID_OPTION', `channel ${ch} is given twice (channels[${first}] and channels[${i}]); the unit sums each channel once`, { path: `${path}.channels[${i}]`, layer: t.layer });
   });
   let position: [number, number] | null = null;
   if (shape.length === 4) {
@@ -120,13 +127,14 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
         throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(shape)} along ${axis === 0 ? 'rows' : 'columns'} (0–${shape[2 + axis] - 1})`, {
           path: `${path}.position[${axis}]`,
           layer: t.layer,
+          shapes: { [t.layer]: shape },
         });
       }
     });
   } else if (t.position) {
     throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(shape)} has no spatial axes; leave position out`, { path: `${path}.position`, layer: t.layer });
   }
-  return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: channels ? [...new Set(channels)] : null, position };
+  return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: channels ? [...channels] : null, position };
 }
 
 /**
@@ -161,6 +169,15 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     if (runs(i) && a.layer.inputs.some((r) => differentiable.has(r))) a.layer.outputs.forEach((o) => differentiable.add(o));
   });
   const onPath = (i: number) => runs(i) && analysed[i].layer.outputs.some((o) => differentiable.has(o));
+  // a unit that no input reaches (an ONNX file's folded shape arithmetic, a constant) has a zero
+  // gradient everywhere: it was answered as a field of no pixels
+  for (const t of targets) {
+    if (differentiable.has(t.tensor)) continue;
+    throw new ConvlensError('NO_GRADIENT', `'${t.layer}' ${fmtShape(t.shape)} does not depend on the input (a constant, or computed from weights or shapes alone): its gradient is zero everywhere; choose a layer the input reaches`, {
+      path: '$.layer',
+      layer: t.layer,
+    });
+  }
 
   // MAX_RUN_WORK covers both passes: the reverse pass costs about what its layers' forward does
   const limit = runLimits(opts).maxWork;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { decodeNpy, decodeTensor, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 import { binary, testApp } from './app.js';
 
 let app: FastifyInstance;
@@ -173,6 +174,35 @@ describe('POST /v1/erf', () => {
     // the classifier itself is still refused as a unit
     const fc = await request(app.server).post('/v1/erf').send({ spec, samples: 1, layer: 'fc', stages: false, heatmap: false }).expect(413);
     expect(fc.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', layer: 'fc', path: '$.spec.layers[2]' });
+  });
+
+  // found by a hunt: [5, 5] was read as [5]; a constant unit answered a field of no pixels; a near name had no suggestion
+  it('a channel given twice is INVALID_OPTION at its second place; a near layer name is suggested; the input is said to be the input', async () => {
+    const twice = await request(app.server).post('/v1/erf').send({ ...twoConvs, input: 'random', samples: 1, channels: [0, 0] }).expect(400);
+    expect(twice.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.channels[1]', layer: 'b', message: 'channel 0 is given twice (channels[0] and channels[1]); the unit sums each channel once' });
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 7, 7] }], layers: [{ name: 'conv1', op: 'conv2d', outChannels: 1, kernelSize: 3 }] };
+    const near = await request(app.server).post('/v1/erf').send({ spec, samples: 1, layer: 'conv' }).expect(400);
+    expect(near.body.error).toMatchObject({ code: 'UNKNOWN_INPUT', path: '$.layer', suggestion: 'conv1' });
+    expect(near.body.error.message).toBe("no layer or tensor named 'conv' (did you mean 'conv1'?) to take the gradient of (layers: conv1)");
+    const input = await request(app.server).post('/v1/erf').send({ spec, samples: 1, layer: 'x' }).expect(400);
+    expect(input.body.error.message).toBe("'x' is the network's input, not a layer after it to take the gradient of (layers: conv1)");
+  });
+
+  it('a unit no input reaches (an ONNX tensor computed from an initializer alone, [2, 2]) is NO_GRADIENT at $.layer, not a field of no pixels', async () => {
+    const onnx = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+      outputs: ['y', 'kn'],
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'r' },
+        { op: 'Neg', inputs: ['k'], outputs: ['kn'], name: 'neg' },
+      ],
+      initializers: [{ name: 'k', dims: [2, 2], data: [1, 2, 3, 4] }],
+    });
+    const res = await request(app.server).post('/v1/erf').send({ onnxBase64: Buffer.from(onnx).toString('base64'), samples: 1, layer: 'kn' }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'NO_GRADIENT', path: '$.layer' });
+    expect(res.body.error.message).toMatch(/^'(neg|kn)' \[2, 2\] does not depend on the input/);
+    // the input's own layer is answered
+    await request(app.server).post('/v1/erf').send({ onnxBase64: Buffer.from(onnx).toString('base64'), samples: 1, layer: 'r', stages: false, heatmap: false }).expect(200);
   });
 
   it('Accept: application/x-npy without a format answers the gradient as .npy; a JSON format Accept refuses is 406 before any gradient is computed', async () => {
