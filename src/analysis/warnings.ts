@@ -93,9 +93,12 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     });
   }
 
+  // a 4-D map's channels: dim 1, or the last axis for a linear over a channels-last map (Swin's MLP's
+  // [1, 56, 56, 384] read as 56 channels before)
+  const channelsOf = (a: (typeof x.analysed)[number]) => (a.op?.channelsLast ? a.inferred!.outputs[0][3] : a.inferred!.outputs[0][1]);
   const odd = x.analysed
-    .filter((a) => a.op?.weighted && a.inferred && a.inferred.outputs[0].length === 4 && a.inferred.outputs[0][1] % 8 !== 0)
-    .map((a) => ({ name: a.layer.name, channels: a.inferred!.outputs[0][1] }));
+    .filter((a) => a.op?.weighted && a.inferred && a.inferred.outputs[0].length === 4 && channelsOf(a) % 8 !== 0)
+    .map((a) => ({ name: a.layer.name, channels: channelsOf(a) }));
   if (odd.length) {
     out.push({
       code: 'CHANNELS_NOT_MULTIPLE_OF_8',

@@ -76,6 +76,7 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  channelsLast: true,
   attrs: MultiHeadAttentionAttrs,
   attrsFromWeights(weights, attrs) {
     const w = weights.inProjWeight;

@@ -37,6 +37,7 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  channelsLast: true,
   foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
   fullyConnected: true,
   mixesSpatialPositions: true,

@@ -284,6 +284,11 @@ export interface OpDef<A = any, P = any> {
   outputCount?(attrs: A, values?: readonly (readonly number[] | null)[]): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
+  /**
+   * Its output's channels (features) are the last axis, as torch.nn.Linear's are, not dim 1: a
+   * linear over a channels-last map [N, H, W, C] (Swin, ConvNeXt's MLP) writes C features per position.
+   */
+  channelsLast?: boolean;
   /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */
   fullyConnected?: boolean;
   /**

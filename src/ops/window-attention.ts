@@ -104,6 +104,7 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
   inputNames: ['x'],
   minInputs: 1,
   weighted: true,
+  channelsLast: true,
   attrs: ShiftedWindowAttentionAttrs,
   attrsFromWeights(weights, attrs) {
     const w = weights.qkvWeight;

@@ -211,6 +211,13 @@ describe('warnings', () => {
     expect(w?.layers).toEqual([{ name: 'l0', channels: 12 }]);
   });
 
+  // found by a hunt: Swin's MLP on [1, 56, 56, 384] was reported as 56 channels; convnext_tiny at 250 as 62
+  it('a linear over a channels-last map [1, 7, 7, 96] counts its last axis: 100 features warn (100), 384 do not (7 is not read as channels)', () => {
+    const warned = analyze(net([1, 7, 7, 96], { op: 'linear', outFeatures: 100 }));
+    expect(warned.warnings.find((x) => x.code === 'CHANNELS_NOT_MULTIPLE_OF_8')?.layers).toEqual([{ name: 'l0', channels: 100 }]);
+    expect(codes(net([1, 7, 7, 96], { op: 'linear', outFeatures: 384 }))).not.toContain('CHANNELS_NOT_MULTIPLE_OF_8');
+  });
+
   it('a final feature map below 3×3: ResNet-18 at 64 ends at 2×2', () => {
     expect(codes(resnet18(64))).toContain('FINAL_FEATURE_MAP_TOO_SMALL');
     expect(codes(resnet18(224))).not.toContain('FINAL_FEATURE_MAP_TOO_SMALL');
