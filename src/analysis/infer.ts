@@ -186,7 +186,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // shape arithmetic (a shape, pads, axes: a few numbers) folds even when big constant-only tensors
     // (Swin V2's shifted-window masks) have used the budget up: without it no later shape is known
     const foldable = (elements: number) => options.fold !== false && (elements <= foldLeft || elements <= ALWAYS_FOLDED);
-    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, declaredOutputs: layer.outputs.length, fail, foldable, unsupported: notModelled });
+    const inferred = op.infer({ layer: layer.name, inputs: inputShapes, values: ins.map((t) => t?.value ?? null), attrs: layer.attrs, declaredOutputs: layer.outputs.length, fromOnnx: layer.source?.format === 'onnx', fail, foldable, unsupported: notModelled });
     // an empty tensor (an empty slice) is read only where PyTorch reads it (OpDef.emptyInputs: a
     // concat drops it, a linear sums nothing); a conv over 0 channels or a max over 0 values would
     // answer NaN where PyTorch leaves the bias uninitialised or refuses. Checked before the output:

@@ -169,6 +169,7 @@ export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly 
  * takes padding 1, not 2. Average pooling has no dilation, so k is its whole window.
  */
 export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): void {
+  if (ctx.fromOnnx) return checkWindowsReadInput(ctx, geo);
   for (const g of geo) {
     if (Math.max(g.padBegin, g.padEnd) > Math.floor(g.kernel / 2)) {
       ctx.fail(
@@ -178,6 +179,24 @@ export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): 
       );
     }
   }
+}
+
+/**
+ * ONNX's rule for a pool's pads: any, so long as every window reads at least one input element
+ * (what the kernels rely on; ONNX Runtime asks pads < kernel). PyTorch's exporter at opset 9,
+ * before MaxPool's ceil_mode, writes MaxPool2d(3, 2, ceil_mode=True) as pads [0, 0, 2, 2], past
+ * PyTorch's own half-kernel rule, which refused GoogLeNet's opset-9 file.
+ */
+function checkWindowsReadInput<A>(ctx: InferContext<A>, geo: AxisGeometry[]): void {
+  geo.forEach((g, axis) => {
+    for (let w = 0; w < g.out; w++) {
+      const start = w * g.stride - g.padBegin;
+      // the first tap at or past 0, and whether it is inside the kernel and the input
+      const first = start >= 0 ? 0 : Math.ceil(-start / g.dilation);
+      if (first < g.kernel && start + first * g.dilation < g.in) continue;
+      ctx.fail('INVALID_ATTRIBUTE', `window ${w} along spatial axis ${axis} reads only padding (input ${g.in}, kernel ${g.kernel}, stride ${g.stride}, pads ${g.padBegin} and ${g.padEnd}): a pool's window must cover an input element`, 'padding');
+    }
+  });
 }
 
 export function spatialOut(geo: AxisGeometry[]): number {

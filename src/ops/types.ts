@@ -99,6 +99,8 @@ export interface InferContext<A> {
   attrs: A;
   /** How many outputs the layer declares (a spec's layer: OpDef.outputCount of its attributes; an ONNX node: its outputs); absent where not known. */
   declaredOutputs?: number;
+  /** The layer is an ONNX node's: where ONNX's rules differ from PyTorch's (a pool's pads), ONNX's apply. */
+  fromOnnx?: boolean;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
   fail(code: ErrorCode, message: string, field?: LayerField, details?: ErrorDetails): never;
   /**

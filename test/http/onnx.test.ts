@@ -143,3 +143,29 @@ describe('GraphQL with an ONNX file in base64', () => {
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'ONNX_INVALID', path: '$.onnxBase64' });
   });
 });
+
+// found by a hunt: PyTorch's exporter at opset 9 writes MaxPool2d(3, 2, ceil_mode=True) as pads [0, 0, 2, 2], which
+// PyTorch's half-kernel rule refused (GoogLeNet's opset-9 file); ONNX allows any pads whose windows each cover the input
+describe('an ONNX MaxPool with pads [0, 0, 2, 2] (kernel 3, stride 2), as opset 9 writes ceil mode', () => {
+  const pool = (pads: number[]) =>
+    Buffer.from(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 1, 6, 6] }],
+        outputs: ['y'],
+        nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], name: 'mp', attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: pads } } }],
+        opset: 9,
+      }),
+    ).toString('base64');
+
+  it('runs as ceil mode: a 6×6 ramp (x = 6i + j) gives rows and columns {2, 4, 5} → [[14, 16, 17], [26, 28, 29], [32, 34, 35]]', async () => {
+    const ramp = Array.from({ length: 36 }, (_, i) => i);
+    const res = await request(app.server).post('/v1/run').send({ onnxBase64: pool([0, 0, 2, 2]), inputs: { x: { shape: [1, 1, 6, 6], data: ramp } }, format: 'flat' }).expect(200);
+    expect(res.body.outputs[0]).toMatchObject({ shape: [1, 1, 3, 3], data: [14, 16, 17, 26, 28, 29, 32, 34, 35] });
+  });
+
+  it('pads whose last window reads only padding (end pads 4: window 3 starts at 6 of 6) are INVALID_ATTRIBUTE naming the window', async () => {
+    const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(Buffer.from(pool([0, 0, 4, 4]), 'base64')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE', layer: 'mp' });
+    expect(res.body.error.message).toContain('window 3 along spatial axis 0 reads only padding (input 6, kernel 3, stride 2, pads 0 and 4)');
+  });
+});
