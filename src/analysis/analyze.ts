@@ -266,7 +266,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
     ...importWarnings(graph),
-    ...structuralWarnings({ graph, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
+    ...structuralWarnings({ graph, counted, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
     ...(sharing.length ? [sharedWeightsWarning(sharing)] : []),
   ];
 

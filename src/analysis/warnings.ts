@@ -8,6 +8,8 @@ import type { LayerReport, Report, ReportWarning } from './report.js';
 
 interface Inputs {
   graph: Graph;
+  /** Initializers counted as parameters (analyze.ts), to tell the exporter's own constants among them. */
+  counted: ReadonlySet<string>;
   analysed: AnalysedLayer[];
   layers: LayerReport[];
   outputs: Report['outputs'];
@@ -51,6 +53,35 @@ function foldedBatchNorm(x: Inputs): ReportWarning | null {
 }
 
 /**
+ * Constants torch.onnx.export computed while folding (named onnx::<Op>_<n>) that element-wise
+ * layers read and that are counted as parameters: Swin's and MaxViT's relative position bias
+ * gathered from its table ([1, heads, 49, 49] where the module learns 169·heads: swin_t +308,016),
+ * a shifted window's attention mask (a buffer). A weighted layer's exporter-made weights (a
+ * transposed linear, a BN folded into a conv) are its real weights, and BATCHNORM_FOLDED's case.
+ */
+function exporterConstants(x: Inputs): ReportWarning | null {
+  const found = new Map<string, number>();
+  for (const a of x.analysed) {
+    if (a.folded || a.op?.weighted || !a.layer.source) continue;
+    for (const ref of a.layer.inputs) {
+      const c = x.graph.constants.get(ref);
+      if (!c || !EXPORTER_MADE.test(ref) || !x.counted.has(ref) || numel(c.shape) <= 1) continue;
+      found.set(ref, numel(c.shape));
+    }
+  }
+  if (found.size === 0) return null;
+  const elements = [...found.values()].reduce((s, n) => s + n, 0);
+  const names = [...found.keys()];
+  return {
+    code: 'EXPORTER_CONSTANTS_COUNTED',
+    severity: 'info',
+    message: `${elements.toLocaleString('en-US')} of the parameters are in ${found.size} constant(s) the exporter computed by constant folding (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}), read by element-wise layers: a relative position bias gathered from its table (Swin, MaxViT) or an attention mask, where the PyTorch module learns a smaller table or holds a buffer. Export with do_constant_folding=False to count the tables themselves.`,
+    constants: names,
+    elements,
+  };
+}
+
+/**
  * The deepest map of a network without a 2-D resolution check (1-D and 3-D fields): the last
  * executed layer whose local field has the largest effective stride (its product over the axes).
  */
@@ -72,6 +103,8 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   const out: ReportWarning[] = [];
   const folded = foldedBatchNorm(x);
   if (folded) out.push(folded);
+  const made = exporterConstants(x);
+  if (made) out.push(made);
 
   for (const u of x.unsupported) {
     out.push({

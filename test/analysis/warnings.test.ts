@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/onnx/${name}`, import.meta.url)));
 const analyse = (name: string) =>
@@ -28,5 +29,36 @@ describe('BATCHNORM_FOLDED: an ONNX export whose batch norms the exporter folded
 
   it.each(['resnet18.onnx', 'unet.onnx', 'mobilenet_v2.onnx'])('%s, exported with its batch norms kept: no note', (name) => {
     expect(analyse(name).warnings.map((x) => x.code)).not.toContain('BATCHNORM_FOLDED');
+  });
+});
+
+// found by a hunt: swin_t exported with constant folding counted its gathered relative position bias
+// ([1, heads, 49, 49] where the module learns 169·heads) as parameters, +308,016 with no word
+describe('EXPORTER_CONSTANTS_COUNTED: constants the exporter computed, read by element-wise layers and counted as parameters', () => {
+  const net = (bias: string) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 7, 7] }],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], name: 'conv', attrs: { kernel_shape: { ints: [1, 1] } } },
+        { op: 'Add', inputs: ['c', bias], outputs: ['y'], name: 'add' },
+      ],
+      initializers: [
+        { name: 'w', dims: [2, 2, 1, 1], data: [1, 0, 0, 1] },
+        { name: bias, dims: [1, 2, 7, 7], data: Array.from({ length: 98 }, (_, i) => i) },
+      ],
+    });
+  const report = (bias: string) => analyzeGraph(importOnnx(net(bias)).graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+
+  it('an Add of onnx::Add_12 [1, 2, 7, 7]: 98 of the 102 parameters (4 conv weights) named, with the export setting that avoids it', () => {
+    const r = report('onnx::Add_12');
+    expect(r.totals.params).toBe(4 + 98);
+    const w = r.warnings.find((x) => x.code === 'EXPORTER_CONSTANTS_COUNTED');
+    expect(w).toMatchObject({ severity: 'info', constants: ['onnx::Add_12'], elements: 98 });
+    expect(w!.message).toContain('do_constant_folding=False');
+  });
+
+  it('the same tensor under a module\'s name (pos_embedding, a learned parameter): no note', () => {
+    expect(report('encoder.pos_embedding').warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
   });
 });
