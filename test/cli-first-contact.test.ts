@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isMainModule, main, streamIo } from '../src/cli.js';
 import type { Io } from '../src/cli.js';
 import { conventionCatalog, deviceCatalog, modelCatalog, operatorCatalog } from '../src/http/catalog.js';
+import { onnxModel } from './graph/onnx-builder.js';
 import { encodeNpy } from '../src/tensor/encoding.js';
 import { tensor } from '../src/tensor/tensor.js';
 
@@ -347,5 +348,51 @@ describe('help and the entry point', () => {
     expect(isMainModule(url, file('other.js', ''))).toBe(false);
     expect(isMainModule(url, path.join(tmp, 'missing.js'))).toBe(false);
     expect(isMainModule(url, undefined)).toBe(false);
+  });
+});
+
+// found by a hunt: --input set the first input only, so a file with two dynamic inputs (RAFT's images) could not be analysed,
+// and MISSING_DIMENSION's hint (--input N,3,N,N) set the first input, not the one missing
+describe('--input NAME=SHAPE, repeated: each dynamic input of an ONNX file by name', () => {
+  const twoInputs = () =>
+    file(
+      'two-inputs.onnx',
+      onnxModel({
+        inputs: [
+          { name: 'a', shape: [1, 1, 'h', 'w'] },
+          { name: 'b', shape: [1, 1, 'h2', 'w2'] },
+        ],
+        outputs: ['ya', 'yb'],
+        nodes: [
+          { op: 'Conv', inputs: ['a', 'wa'], outputs: ['ya'], name: 'ca', attrs: { kernel_shape: { ints: [3, 3] } } },
+          { op: 'Conv', inputs: ['b', 'wb'], outputs: ['yb'], name: 'cb', attrs: { kernel_shape: { ints: [3, 3] } } },
+        ],
+        initializers: [
+          { name: 'wa', dims: [2, 1, 3, 3] },
+          { name: 'wb', dims: [2, 1, 3, 3] },
+        ],
+      }),
+    );
+
+  it('analyze --input 1,1,8,8 --input b=1,1,16,16: ca [1, 2, 6, 6] (2·36·9 = 648 MACs) and cb [1, 2, 14, 14] (2·196·9 = 3,528)', async () => {
+    const r = await cli(['analyze', twoInputs(), '--input', '1,1,8,8', '--input', 'b=1,1,16,16', '--format', 'json']);
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.out);
+    expect(report.layers.map((l: { name: string; outputShape: number[]; macs: number }) => [l.name, l.outputShape, l.macs])).toEqual([
+      ['ca', [1, 2, 6, 6], 648],
+      ['cb', [1, 2, 14, 14], 3528],
+    ]);
+    // by name both, or a second given twice
+    const named = await cli(['analyze', twoInputs(), '--input', 'a=1,1,8,8', '--input', 'b=1,1,16,16', '--format', 'json']);
+    expect(JSON.parse(named.out).totals.macs).toBe(648 + 3528);
+    const twice = await cli(['analyze', twoInputs(), '--input', 'b=1,1,8,8', '--input', 'b=1,1,16,16']);
+    expect(twice.code).toBe(2);
+    expect(twice.err).toBe("convlens: INVALID_OPTION: option '--input <shape>' argument 'b=1,1,16,16' is invalid. input 'b' is given twice: give each input once (at --input)\n");
+  });
+
+  it('a dynamic input left out: MISSING_DIMENSION whose command-line hint names it (--input b=…)', async () => {
+    const r = await cli(['analyze', twoInputs(), '--input', '1,1,8,8']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("the command line: --input b=");
   });
 });

@@ -34,7 +34,7 @@ import { table } from './format.js';
 import { readTarget, targetFile, targetKind, targetLabel, targetSource } from './target.js';
 import { STDIN } from './read-file.js';
 import { EXIT, EXIT_CODES_HELP, judge } from './gates.js';
-import { deviceFile, deviceOption, emit, fileOption, number, once, progress, refuseOverwrite, resolutionOption, shape } from './io.js';
+import { deviceFile, deviceOption, emit, fileOption, number, once, progress, refuseOverwrite, inputShapesOption, resolutionOption } from './io.js';
 import type { Io } from './io.js';
 import { markdownExtras } from '../analysis/formats/extras-markdown.js';
 import { conventionText, deployedText, memoryText, modulesText, rooflineText } from './sections.js';
@@ -78,7 +78,7 @@ export function analyzeCommand(io: Io, setCode: (code: number) => void): Command
   return new Command('analyze')
     .description('analyse a JSON spec (.json), an ONNX file, or a built-in model by name; the report goes to stdout (or --out), diagnostics to stderr')
     .argument('<target>', 'file path (- reads stdin) or zoo model name')
-    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
+    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (the first input), or NAME=SHAPE, repeated for each named input', inputShapesOption)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
     .addOption(new Option('--dtype <dtype>', 'bytes per element for memory access, memory and the roofline').choices(Object.keys(DTYPES)).default('float32'))
     .addOption(new Option('--flops <convention>', 'FLOP convention (seed: the old name of exact)').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))

@@ -53,6 +53,23 @@ export const shape = (v: string) => {
   return dims;
 };
 /**
+ * `--input 1,3,224,224` (the first input) or `--input image2=1,3,224,224` (an input by name),
+ * repeated for each dynamic input (RAFT's two images): the shapes by name, '' for the first. A name
+ * given twice is refused (commander would keep the last).
+ */
+export const inputShapesOption = (v: string, previous?: Record<string, number[]>): Record<string, number[]> => {
+  const at = v.lastIndexOf('=');
+  const name = at < 0 ? '' : v.slice(0, at);
+  if (at === 0) throw new InvalidArgumentError(`NAME=SHAPE needs the input's name before '=', got ${JSON.stringify(v)}`);
+  const out: Record<string, number[]> = Object.assign(Object.create(null), previous);
+  const dims = shape(at < 0 ? v : v.slice(at + 1));
+  // the same shape twice, however spelt (1,3,32,32 and 1x3x32x32), contradicts nothing (refuseRepeats' rule)
+  if (name in out && out[name].join() !== dims.join()) throw new InvalidArgumentError(`${name === '' ? 'the first input\'s shape' : `input '${name}'`} is given twice: give each input once`);
+  out[name] = dims;
+  return out;
+};
+
+/**
  * A gate's limit given once: commander keeps the last of a repeated option, so a pipeline that
  * appends `--max-macs-increase 500%` to its template's 5% would loosen the gate without a word.
  */
@@ -96,7 +113,8 @@ export function refuseRepeats(cmd: Command): Command {
       });
       continue;
     }
-    if (option.variadic) continue;
+    // variadic options (--fail-on) and --input's shapes by name (inputShapesOption, which refuses a name given twice) add up
+    if (option.variadic || option.parseArg === inputShapesOption) continue;
     const given: { raw: string; read: string }[] = [];
     cmd.on(`option:${option.name()}`, (value: string) => {
       const read = readAs(option, value);

@@ -16,7 +16,7 @@ import { withFlags } from './errors.js';
 import { targetFile, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT, SWEEP_EXIT_HELP } from './gates.js';
-import { deviceFile, deviceOption, emit, fileOption, progress, refuseOverwrite, shape } from './io.js';
+import { deviceFile, deviceOption, emit, fileOption, progress, inputShapesOption, refuseOverwrite } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -50,7 +50,7 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
     .addHelpText('after', `\n${SWEEP_EXIT_HELP}`)
     .requiredOption('--sizes <sizes>', 'input sizes, comma-separated: a side (224) or H×W (224x320)', sizesOption)
     .option('--device <name|profile.json>', 'add the roofline latency lower bound on this device')
-    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (N and C are kept, H and W swept)', shape)
+    .option('--input <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (N and C are kept, H and W swept), or NAME=SHAPE, repeated for each named input', inputShapesOption)
     .option('--input-name <name>', 'the input to resize (default: the first NCHW input)')
     .option('--in-place', 'peak memory with element-wise layers written in place', false)
     .addOption(new Option('--dtype <dtype>', 'bytes per element').choices(Object.keys(DTYPES)).default('float32'))

@@ -64,7 +64,8 @@ export function readTarget(target: string): ReadTarget {
 
 /** The sizes a command was given for its target: an ONNX file's dynamic input shape, a zoo model's resolution. */
 export interface TargetSizes {
-  inputShape?: number[];
+  /** The first input's shape, or shapes by input name ('' the first: `--input NAME=SHAPE`, io.ts inputShapesOption). */
+  inputShape?: number[] | Record<string, number[]>;
   resolution?: number;
 }
 
@@ -85,7 +86,7 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
     throw new ConvlensError('INVALID_OPTION', `${option('$.resolution')} sets a built-in model's input size; '${label}' is ${what}`, { path: '$.resolution' });
   }
   if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution };
-  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: sizes.inputShape ? { '': sizes.inputShape } : {}, at: label };
+  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: !sizes.inputShape ? {} : Array.isArray(sizes.inputShape) ? { '': sizes.inputShape } : { ...sizes.inputShape }, at: label };
   const text = jsonText(bytes);
   let spec: unknown;
   try {

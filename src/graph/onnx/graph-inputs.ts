@@ -21,13 +21,15 @@ export interface InputShapeOptions {
  * MISSING_DIMENSION's message: the dimension, and how each surface gives the shape (the import runs
  * for REST, GraphQL, jobs and the CLI alike). `shape`: the input's dimensions, N where dynamic.
  */
-function missingDimension(input: string, k: number, dimParam: string | undefined, shape: string[], declared: number | null): string {
+function missingDimension(input: string, first: boolean, k: number, dimParam: string | undefined, shape: string[], declared: number | null): string {
   const s = shape.join(',');
+  // the command line's --input without a name sets the first input; another is named (--input NAME=SHAPE)
+  const cli = first ? `--input ${s}` : `--input ${input}=${s}`;
   // a dim_value of 0 or less is no size: some exporters write it for a dynamic one
   const what = declared !== null ? `is declared ${declared}, not a size (read as dynamic)` : `${dimParam ? `('${dimParam}') ` : ''}is dynamic`;
   return (
     `input '${input}' dimension ${k} ${what}; give the input's shape with each N filled in: ` +
-    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`
+    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: ${cli} (convlens erf: --input-shape ${s})`
   );
 }
 
@@ -147,7 +149,7 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
     if (fixed === null) {
       throw new ConvlensError(
         'MISSING_DIMENSION',
-        missingDimension(v.name, k, d.dimParam, dims.map((x) => (x.dimValue && num(x.dimValue) > 0 ? String(num(x.dimValue)) : 'N')), d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? num(d.dimValue) : null),
+        missingDimension(v.name, index === 0, k, d.dimParam, dims.map((x) => (x.dimValue && num(x.dimValue) > 0 ? String(num(x.dimValue)) : 'N')), d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? num(d.dimValue) : null),
         { path, input: v.name, dimension: k, ...(d.dimParam ? { dimParam: d.dimParam } : {}) },
       );
     }
