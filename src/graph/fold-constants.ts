@@ -37,6 +37,8 @@ import type { GraphConstant, GraphLayer } from './graph.js';
 /** Why a tensor cannot be folded to a constant. */
 export interface NotFoldable {
   reason: string;
+  /** The tensor is itself an input of the graph (a weight of a file written with export_params=False). */
+  graphInput?: true;
 }
 
 type Folded = GraphConstant | NotFoldable;
@@ -153,7 +155,7 @@ export class ConstantFolder {
       const layer = this.producer.get(name);
       if (this.lookup(name)) stack.pop();
       else if (!layer) {
-        this.memo.set(name, { reason: `'${name}' is not computed from constants (an input of the graph)` });
+        this.memo.set(name, { reason: `'${name}' is not computed from constants (an input of the graph)`, graphInput: true });
         stack.pop();
       } else {
         const needed = ConstantFolder.reads(layer).filter((r) => !this.lookup(r));

@@ -62,3 +62,29 @@ describe('EXPORTER_CONSTANTS_COUNTED: constants the exporter computed, read by e
     expect(report('encoder.pos_embedding').warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
   });
 });
+
+// found by a hunt: export_params=False makes every weight a graph input; each conv's reason named its tensor and
+// advised onnxsim (which cannot fold an input): 25 KB on stderr for mobilenet_v3_large
+describe('a conv whose weight is an input of the graph (torch.onnx.export with export_params=False)', () => {
+  it('two such convs: unsupported with one reason, naming export_params', () => {
+    const conv = (n: string, x: string, y: string) => ({ op: 'Conv', inputs: [x, `${n}.weight`], outputs: [y], name: n, attrs: { kernel_shape: { ints: [1, 1] } } });
+    const bytes = onnxModel({
+      inputs: [
+        { name: 'x', shape: [1, 2, 4, 4] },
+        { name: 'a.weight', shape: [2, 2, 1, 1] },
+        { name: 'b.weight', shape: [2, 2, 1, 1] },
+      ],
+      outputs: ['y'],
+      nodes: [conv('a', 'x', 'h'), conv('b', 'h', 'y')],
+    });
+    const r = analyzeGraph(importOnnx(bytes).graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+    expect(r.totals.unsupported).toEqual([
+      {
+        opType: 'Conv',
+        count: 2,
+        nodes: ['a', 'b'],
+        reasons: ["the weight W is an input of the graph, not an initializer, so its shape is not in the file's weights (torch.onnx.export with export_params=False writes weights so); export with export_params=True: a file with its weights' data stripped keeps their shapes"],
+      },
+    ]);
+  });
+});
