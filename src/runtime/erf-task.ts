@@ -217,7 +217,10 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
     last.delete(key(m));
     last.set(key(m), m);
   }
-  const stages = [...last.values()].sort((a, b) => a.index - b.index).filter((st) => st.layer !== target.layer);
+  // the unit's own map is not a stage before it, whether it was named by its layer or by its tensor
+  // (an ONNX output 'out' of node /c4/Conv was listed twice, as /c4/Conv and as out)
+  const own = producer.get(target.tensor);
+  const stages = [...last.values()].sort((a, b) => a.index - b.index).filter((st) => st.index !== own && st.layer !== target.layer);
   return stages.map(({ layer, stride }) => ({ layer, stride }));
 }
 

@@ -10,6 +10,8 @@ import { inferGraph } from '../../src/analysis/infer.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { resolveTarget } from '../../src/runtime/backward.js';
 import type { ErfGradientResult, ErfTask } from '../../src/runtime/erf-task.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 const spec = { inputs: [{ name: 'x', shape: [1, 1, 6, 6] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3 }, { name: 'r', op: 'relu' }] };
 
@@ -47,6 +49,28 @@ describe('computeErf', () => {
     expect(modulePrefix('conv1', 1)).toBe('conv1');
     expect(modulePrefix('/layer1/layer1.0/conv1/Conv', 2)).toBe('layer1.0');
     expect(modulePrefix('/features/features.6/Add', 2)).toBe('features.6');
+  });
+
+  // found by a hunt: an ONNX unit named by its tensor ('out' of node /c4/Conv) was listed again as the last stage
+  it('a unit named by its tensor (ONNX output y of node c2) is not a stage of itself: the stages are c1 only', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 9, 9] }],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1'], outputs: ['h'], name: 'c1', attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } } },
+        { op: 'Conv', inputs: ['h', 'w2'], outputs: ['y'], name: 'c2', attrs: { kernel_shape: { ints: [1, 1] }, strides: { ints: [2, 2] } } },
+      ],
+      initializers: [
+        { name: 'w1', dims: [1, 1, 3, 3] },
+        { name: 'w2', dims: [1, 1, 1, 1] },
+      ],
+    });
+    const { graph } = importOnnx(bytes);
+    const inference = inferGraph(graph);
+    for (const layer of ['y', 'c2']) {
+      const target = resolveTarget(graph, inference, { layer, channels: null, position: null });
+      expect(stageOutputs(inference, target).map((s) => `${s.layer}@${s.stride[0]}`), layer).toEqual(['c1@2']);
+    }
   });
 
   it("ResNet-18's stages by stride end before each downsampling; by name at each top-level module", () => {
