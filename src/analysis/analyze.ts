@@ -6,7 +6,7 @@
 import type { Graph, GraphConstant, GraphLayer } from '../graph/graph.js';
 import { executedLayers, graphOutputs, topologicalOrder } from '../graph/walks.js';
 import { parameterSources, unsupportedReason } from '../graph/graph.js';
-import { axisNames, centre, fieldInputSizes } from '../ops/receptive-field.js';
+import { axisNames, centre, fieldInputSizes, reportedRf } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
 import { ConvlensError } from '../errors.js';
@@ -41,14 +41,13 @@ export function rfReport(rf: TensorRF | null, sizes: ReadonlyMap<number, readonl
     const size = sizes.get(rf.axes.length);
     return { global: true, axes, size: size ? [...size] : null, stride: null, padding: null, centre: null };
   }
-  const round = (v: number) => Math.round(v * 1e9) / 1e9;
   return {
     global: false,
     axes,
-    size: rf.axes.map((a) => round(a.r)),
-    stride: rf.axes.map((a) => round(a.j)),
-    padding: rf.axes.map((a) => round(a.p)),
-    centre: rf.axes.map((a) => round(centre(a))),
+    size: rf.axes.map((a) => reportedRf(a.r)),
+    stride: rf.axes.map((a) => reportedRf(a.j)),
+    padding: rf.axes.map((a) => reportedRf(a.p)),
+    centre: rf.axes.map((a) => reportedRf(centre(a))),
   };
 }
 

@@ -18,6 +18,7 @@
  *   (k = 1 … ⌊H/2⌋ − 1) centred on the unit's centre pixel whose share of Σ A exceeds t; ratio =
  *   side² / (H·W), the minimum rectangle's area over the input's. null when no square does.
  */
+import { reportedRf } from '../ops/receptive-field.js';
 import type { AxisRF } from '../ops/types.js';
 
 /** Inclusive pixel bounds. */
@@ -75,7 +76,8 @@ export function theoreticalBox(field: UnitField, input: [number, number]): { box
   const span = (axis: number) => {
     const { r, j, p } = field.axes[axis];
     const start = field.position![axis] * j - p;
-    return { lo: Math.floor(start + 1e-9), hi: Math.ceil(start + r - 1 - 1e-9), centre: start + (r - 1) / 2, size: r };
+    // as the analyzer reports the field (37.99999999999999 was 38 there and not here)
+    return { lo: Math.floor(start + 1e-9), hi: Math.ceil(start + r - 1 - 1e-9), centre: reportedRf(start + (r - 1) / 2), size: reportedRf(r) };
   };
   const h = span(0);
   const w = span(1);

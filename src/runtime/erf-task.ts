@@ -22,6 +22,7 @@ import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
+import { reportedRf } from '../ops/receptive-field.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import type { Graph } from '../graph/graph.js';
 import { dict, own } from '../records.js';
@@ -204,7 +205,7 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
       const a = inference.analysed[i];
       const t = inference.tensors.get(a.layer.outputs[0]);
       if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !channelsFirst(t.rf) || !t.inputDependent) return;
-      maps.push({ index: i, layer: a.layer.name, stride: [t.rf.axes[0].j, t.rf.axes[1].j] });
+      maps.push({ index: i, layer: a.layer.name, stride: [reportedRf(t.rf.axes[0].j), reportedRf(t.rf.axes[1].j)] });
     });
   let key = (m: (typeof maps)[number]) => m.stride.join('x');
   if (rule === 'name') {

@@ -30,6 +30,14 @@ describe('the theoretical box of a unit', () => {
     expect(theoreticalBox(f, [4, 4]).box).toEqual({ top: 0, left: 3, bottom: 2, right: 3 });
   });
 
+  // found by a hunt: the ERF reported size 37.99999999999999 where the analyzer says 38
+  it('float residue of upsampling (r 37.99999999999999, S 1, P 18.000000000000004, unit 18) reads as the analyzer reports it: size 38, centre 18.5', () => {
+    const f: UnitField = { axes: [{ r: 37.99999999999999, j: 1, p: 18.000000000000004 }, { r: 38, j: 1, p: 18 }], global: false, position: [18, 18] };
+    const t = theoreticalBox(f, [64, 64]);
+    expect(t.size).toEqual([38, 38]);
+    expect(t.centre).toEqual([18.5, 18.5]);
+  });
+
   it('a global field is the whole input', () => {
     expect(theoreticalBox({ axes: [], global: true, position: null }, [6, 4]).box).toEqual({ top: 0, left: 0, bottom: 5, right: 3 });
   });
