@@ -130,6 +130,8 @@ export function namedTensors(
 ): { tensors: Map<string, Tensor>; encoding: Encoding | null } {
   const tensors = new Map<string, Tensor>();
   let encoding: Encoding | null = null;
+  // a list has no names to bind its tensors by ([x] was read as the input '0', at $.inputs["0"])
+  if (Array.isArray(raw)) throw new ConvlensError('INVALID_TENSOR', `${path.slice(2)} is a list; give an object of tensors by name: { "${prefix ? 'conv1.weight' : 'x'}": { "shape": […], "data": […] } }`, { path });
   if (raw !== undefined && raw !== null && typeof raw === 'object') {
     for (const [k, v] of Object.entries(raw)) {
       // the key as JSONPath spells it: `$.inputs.x`, `$.inputs["1"]`, `$.weights["c.weight"]`

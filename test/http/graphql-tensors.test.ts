@@ -174,3 +174,15 @@ describe('run: RunResult', () => {
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'SHAPE_MISMATCH', shapes: { expected: [1, 1, 2, 2], given: [1, 1, 1, 4] } });
   });
 });
+
+// found by a hunt: a list was read as an object keyed "0" (the network has no input '0', at $.inputs["0"])
+describe('run inputs given as a list', () => {
+  const spec = { inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+  it('GraphQL run and REST /v1/run: INVALID_TENSOR at $.inputs asking for tensors by name', async () => {
+    const res = await gql('query($s: JSON, $i: JSON!) { run(spec: $s, inputs: $i) { outputs { name } } }', { s: spec, i: [{ shape: [1, 2], data: [1, 2] }] }).expect(200);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'INVALID_TENSOR', path: '$.inputs' });
+    expect(res.body.errors[0].message).toBe('inputs is a list; give an object of tensors by name: { "x": { "shape": […], "data": […] } }');
+    const rest = await request(app.server).post('/v1/run').send({ spec, inputs: [{ shape: [1, 2], data: [1, 2] }] }).expect(400);
+    expect(rest.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs', message: 'inputs is a list; give an object of tensors by name: { "x": { "shape": […], "data": […] } }' });
+  });
+});
