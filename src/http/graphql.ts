@@ -10,6 +10,7 @@
  * per field. Parsed documents are not cached (mercurius's cache would keep up to 1024 documents,
  * each as large as a body, for the life of the process).
  */
+import { Readable } from 'node:stream';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -29,7 +30,7 @@ import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
-import { onnxFromBase64 } from './body.js';
+import { isJsonCharset, onnxFromBase64, readBinary } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
@@ -70,6 +71,9 @@ export function loadSDL(): string {
     .map((f) => readFileSync(path.join(dir, f), 'utf8'))
     .join('\n');
 }
+
+/** Fatal: bytes that are not UTF-8 are refused, not read as U+FFFD. */
+const UTF8_DOCUMENT = new TextDecoder('utf-8', { fatal: true });
 
 const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
 // `seed` is exact's old name: parseOptions maps it
@@ -142,6 +146,23 @@ export async function graphqlRoutes(
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
   const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
+  // application/graphql: the document in UTF-8, as a JSON body is. mercurius's parser (in its own
+  // context, out of reach) reads any bytes as UTF-8, so a Latin-1 é became U+FFFD and a model's name
+  // changed without a word: the bytes are checked here and handed on as they came.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.routeOptions.url !== '/graphql' || !/^application\/graphql\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return payload;
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && charset !== '' && !isJsonCharset(charset)) {
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `a GraphQL document is read as UTF-8; the charset '${charset}' is not: send it in UTF-8`, { path: 'headers.content-type' });
+    }
+    const bytes = await readBinary(payload, request.routeOptions.bodyLimit ?? Infinity, 'BODY_LIMIT');
+    try {
+      UTF8_DOCUMENT.decode(bytes);
+    } catch {
+      throw new ConvlensError('GRAPHQL_INVALID', "the document's bytes are not UTF-8: send it in UTF-8", { path: '$' });
+    }
+    return Readable.from([bytes]);
+  });
   // Before mercurius's schema, which coerces a query of one string in an array to the string
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.url !== '/graphql' || request.method !== 'POST') return;

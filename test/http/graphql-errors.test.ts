@@ -153,6 +153,17 @@ describe('GraphQL requests the server cannot read: 4xx under both media types', 
     expect(graphql.body.errors[0].extensions).toEqual({ code: 'GRAPHQL_INVALID', path: '$' });
   });
 
+  // found by a hunt: an application/graphql body was read as UTF-8 whatever it was, so a Latin-1 é became U+FFFD without a word
+  it('an application/graphql body that is not UTF-8 is 400 GRAPHQL_INVALID at $; one declared in another charset 415 at headers.content-type; UTF-8 é is read', async () => {
+    const latin1 = Buffer.concat([Buffer.from('{ model(name: "r'), Buffer.from([0xe9]), Buffer.from('snet18") }')]);
+    const bad = await request(app.server).post('/graphql').set('content-type', 'application/graphql').send(latin1).expect(400);
+    expect(bad.body.errors).toEqual([{ message: "the document's bytes are not UTF-8: send it in UTF-8", extensions: { code: 'GRAPHQL_INVALID', path: '$' } }]);
+    const declared = await request(app.server).post('/graphql').set('content-type', 'application/graphql; charset=iso-8859-1').send(latin1).expect(415);
+    expect(declared.body.errors[0].extensions).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
+    const utf8 = await request(app.server).post('/graphql').set('content-type', 'application/graphql; charset=utf-8').send(Buffer.from('{ model(name: "résnet18") }')).expect(200);
+    expect(utf8.body.errors[0].message).toMatch(/^no built-in model 'résnet18'/);
+  });
+
   it('a JSON body that is not an object (5, "x", true) is 400 GRAPHQL_INVALID at $', async () => {
     for (const body of ['5', '"x"', 'true']) {
       const res = await request(app.server).post('/graphql').set('content-type', 'application/json').send(body).expect(400);
