@@ -348,7 +348,7 @@ export function unknownOpError(code: ErrorCode, name: string, lead: string, deta
     ? `did you mean ${suggestion} (${pytorch(suggestion)})?`
     : suggestions.length
       ? `did you mean one of ${suggestions.join(', ')}?`
-      : `GET /v1/operators lists all ${ops.length} (also in details.knownOps)`;
+      : `GET /v1/operators lists all ${ops.length} (the error's knownOps lists them too)`;
   return new ConvlensError(code, `${lead} '${name}'; ${hint}`, {
     ...details,
     ...(suggestion ? { suggestion } : {}),

@@ -322,7 +322,7 @@ describe('PyTorch op names get the convlens op', () => {
     expect(pool.message).toBe("layer 'c1': unknown op 'pool2d'; did you mean one of maxPool2d, avgPool2d, maxUnpool2d?");
     expect(pool.details.suggestion).toBeUndefined();
     const none = errorOf(() => parseNetworkSpec(pytorchNet({ op: 'xyzzy' })));
-    expect(none.message).toBe(`layer 'c1': unknown op 'xyzzy'; GET /v1/operators lists all ${OPS.length} (also in details.knownOps)`);
+    expect(none.message).toBe(`layer 'c1': unknown op 'xyzzy'; GET /v1/operators lists all ${OPS.length} (the error's knownOps lists them too)`);
     expect(none.details.suggestions).toEqual([]);
     expect(none.message).not.toContain('reduceMean');
   });
