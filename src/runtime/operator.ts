@@ -214,7 +214,10 @@ function atRequestPaths<T>(call: OperatorCall, fn: (prepared: Prepared) => T): T
     if (weight && weight[1].startsWith(prefix)) moved = jsonPath(['weights', weight[1].slice(prefix.length)]) + weight[2];
     else {
       const first = /^\$\.([A-Za-z_$][\w$]*)/.exec(path)?.[1];
-      if (first !== undefined && !CALL_FIELDS.has(first)) moved = `$.attributes${path.slice(1)}`;
+      // a parameter the call gave as an input (tile's repeats as inputs[1], ONNX-style) is at that input, not at an attribute it never sent
+      const asInput = first === undefined ? -1 : (OPS_BY_NAME.get(call.name)?.inputNames.indexOf(first) ?? -1);
+      if (first !== undefined && asInput > 0 && asInput < call.inputs.length && !Object.hasOwn(call.attributes, first)) moved = `$.inputs[${asInput}]`;
+      else if (first !== undefined && !CALL_FIELDS.has(first)) moved = `$.attributes${path.slice(1)}`;
     }
     if (moved === null) throw e;
     throw new ConvlensError(e.code, e.message, { ...e.details, path: moved });

@@ -292,6 +292,16 @@ describe('POST /v1/operators/{name}', () => {
     expect(captured.body.error.path).toBe('headers.accept');
   });
 
+  // found by a hunt: a parameter given as an input was reported at $.attributes.<name>, which the call never sent
+  it('tile with repeats [-1] as inputs[1], topK with k 5 of 3 as inputs[1]: INVALID_ATTRIBUTE at $.inputs[1]; repeats as an attribute stays at $.attributes', async () => {
+    const tile = await request(app.server).post('/v1/operators/tile').send({ inputs: [{ shape: [1], data: [1] }, { shape: [1], data: [-1] }] }).expect(400);
+    expect(tile.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.inputs[1]' });
+    const topK = await request(app.server).post('/v1/operators/topK').send({ inputs: [{ shape: [3], data: [1, 2, 3] }, { shape: [1], data: [5] }] }).expect(400);
+    expect(topK.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE', path: '$.inputs[1]', message: "layer 'topK': k=5 is not in 0…3 (axis 0 of [3])" });
+    const attr = await request(app.server).post('/v1/operators/topK').send({ inputs: [{ shape: [3], data: [1, 2, 3] }], attributes: { k: 5 } }).expect(400);
+    expect(attr.body.error.path).toBe('$.attributes.k');
+  });
+
   it('a misnamed input: 400 INVALID_TENSOR with the closest input name (X → x)', async () => {
     const res = await request(app.server).post('/v1/operators/conv2d').send({ inputs: { X: x3 }, attributes: { outChannels: 1, kernelSize: 2 } }).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.X', suggestion: 'x' });
