@@ -113,7 +113,7 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
   if (channels?.length === 0) throw new ConvlensError('INVALID_OPTION', 'channels is empty; leave it out to sum over all channels', { path: `${path}.channels` });
   channels?.forEach((ch, i) => {
     if (!Number.isInteger(ch) || ch < 0 || ch >= c) {
-      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer, shapes: { [t.layer]: shape } });
+      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer, shapes: { map: shape } });
     }
     // [5, 5] was read as [5]; PyTorch's y[0, [5, 5]].sum() counts it twice: refused, not guessed
     const first = channels.indexOf(ch);
@@ -127,7 +127,7 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
         throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(shape)} along ${axis === 0 ? 'rows' : 'columns'} (0–${shape[2 + axis] - 1})`, {
           path: `${path}.position[${axis}]`,
           layer: t.layer,
-          shapes: { [t.layer]: shape },
+          shapes: { map: shape },
         });
       }
     });

@@ -167,13 +167,13 @@ export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<stri
 }
 
 /**
- * All the checks, before any kernel runs; returns the layers that execute: all that run, or of
- * them only those in `needed` (a reverse pass's: the layers its targets depend on).
+ * All the checks, before any kernel runs; returns the layers that execute: those the declared
+ * outputs depend on, or `needed` (a reverse pass's: the layers its targets depend on, an auxiliary
+ * head's included when the unit is in it).
  */
 export function checkRun(graph: Graph, inference: Inference, inputs: Readonly<Record<string, Tensor>>, given: Readonly<Record<string, Tensor>>, limits: RunLimits, needed?: ReadonlySet<string>): Set<string> {
   checkInputs(graph, inputs);
-  const all = executedLayers(graph);
-  const executed = needed ? new Set([...all].filter((name) => needed.has(name))) : all;
+  const executed = needed ? new Set(needed) : executedLayers(graph);
   checkLayers(inference.analysed, executed, limits.maxElements);
   checkGivenWeights(inference.analysed, given);
   checkWork(inference.analysed, executed, limits.maxWork);
