@@ -65,7 +65,9 @@ function exporterConstants(x: Inputs): ReportWarning | null {
     if (a.folded || a.op?.weighted || !a.layer.source) continue;
     for (const ref of a.layer.inputs) {
       const c = x.graph.constants.get(ref);
-      if (!c || !EXPORTER_MADE.test(ref) || !x.counted.has(ref) || numel(c.shape) <= 1) continue;
+      // a table spans two axes or more ([1, heads, 49, 49]); a per-channel operand ([C, 1, 1]: GroupNorm's γ
+      // unsqueezed, a layer scale) is the module's own parameter renamed, counted as PyTorch counts it
+      if (!c || !EXPORTER_MADE.test(ref) || !x.counted.has(ref) || c.shape.filter((d) => d > 1).length < 2) continue;
       found.set(ref, numel(c.shape));
     }
   }

@@ -61,6 +61,25 @@ describe('EXPORTER_CONSTANTS_COUNTED: constants the exporter computed, read by e
   it('the same tensor under a module\'s name (pos_embedding, a learned parameter): no note', () => {
     expect(report('encoder.pos_embedding').warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
   });
+
+  // found by a review: GroupNorm's γ and β unsqueezed to [C, 1, 1] (onnx::Mul_12, onnx::Add_13) are the module's parameters, counted as PyTorch counts them
+  it('per-channel operands [2, 1, 1] with exporter-made names (GroupNorm\'s γ and β, a layer scale): no note', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 7, 7] }],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Mul', inputs: ['x', 'onnx::Mul_12'], outputs: ['m'], name: 'scale' },
+        { op: 'Add', inputs: ['m', 'onnx::Add_13'], outputs: ['y'], name: 'shift' },
+      ],
+      initializers: [
+        { name: 'onnx::Mul_12', dims: [2, 1, 1], data: [1, 2] },
+        { name: 'onnx::Add_13', dims: [2, 1, 1], data: [3, 4] },
+      ],
+    });
+    const r = analyzeGraph(importOnnx(bytes).graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+    expect(r.totals.params).toBe(4);
+    expect(r.warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
+  });
 });
 
 // found by a hunt: export_params=False makes every weight a graph input; each conv's reason named its tensor and
