@@ -30,9 +30,9 @@ import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './reques
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
 import { isPosition, operatorInputs } from './operator-inputs.js';
-import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkJsonAnswer } from './formats.js';
-import { chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
-import type { Encoding } from './tensors.js';
+import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
+import { answerEncoding, chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
+import type { Encoding, TensorPreference } from './tensors.js';
 
 const fileMap = (files: Files): Map<string, Uint8Array> => (files instanceof Map ? files : new Map(Object.entries(files)));
 
@@ -51,7 +51,7 @@ function objectOrder(keys: string[]): string[] {
   return [...keys.filter(index).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !index(k))];
 }
 
-export function operatorRequest(name: string, body: Body, maxElements: number, defaultFormat?: Encoding): { call: OperatorCall; encoding: Encoding } {
+export function operatorRequest(name: string, body: Body, maxElements: number, preference?: TensorPreference): { call: OperatorCall; encoding: Encoding } {
   const op = OPS_BY_NAME.get(name);
   if (!op) throw unknownOpError('UNKNOWN_OPERATOR', name, 'no operator', { path: 'name' });
   const f = parseRequest(OperatorRequest, body.fields, { in: 'body' });
@@ -75,7 +75,7 @@ export function operatorRequest(name: string, body: Body, maxElements: number, d
   unreadFiles(files, used, `name a file after an input (${op.inputNames.join(', ')}), or weights.<role>; with inputs listed in JSON, give them all there`);
   return {
     call: { name, inputs, attributes: f.attributes, weights, training: f.training, seed: f.seed >>> 0, maxElements },
-    encoding: chooseEncoding(f.format ?? defaultFormat, encoding ?? 'json'),
+    encoding: answerEncoding(f.format, encoding ?? 'json', preference),
   };
 }
 
@@ -112,7 +112,7 @@ export async function callOperator(pool: TaskPool, call: OperatorCall, tasks: Ta
   return pool.run<OperatorResult>('operator', call, transfers([...call.inputs, ...Object.values(call.weights)]), { signal: tasks.signal, memory: tasks.memory });
 }
 
-export function runRequest(body: Body, maxElements: number, defaultFormat?: Encoding): { task: RunTask; encoding: Encoding } {
+export function runRequest(body: Body, maxElements: number, preference?: TensorPreference): { task: RunTask; encoding: Encoding } {
   const f = parseRequest(RunRequest, body.fields, { in: 'body' });
   const files = fileMap(body.files);
   const used = new Set<string>();
@@ -154,7 +154,7 @@ export function runRequest(body: Body, maxElements: number, defaultFormat?: Enco
       fuse: f.fuse,
       maxElements,
     },
-    encoding: chooseEncoding(f.format ?? defaultFormat, encoding ?? 'json'),
+    encoding: answerEncoding(f.format, encoding ?? 'json', preference),
   };
 }
 
@@ -243,7 +243,7 @@ export interface ComputeOptions {
  * acceptOnly; a fuzz of 2026-12-04 found application/xml answered 200 JSON). Which of the two a call
  * answers is its `format`, in the body, else Accept's preference (formats.ts acceptedTensorFormat:
  * `Accept: application/x-npy` was answered JSON); a JSON answer Accept refuses is 406 once the
- * call's tensors are known (checkJsonAnswer).
+ * call's tensors are known (checkAnswerAccepted).
  */
 const TENSORS_OUT = { ...OFFLOAD, onRequest: acceptOnly(TENSOR_ANSWERS) };
 /** fold-batchnorm answers JSON only. */
@@ -265,19 +265,20 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     const tasks = requestTasks(request);
     const body = await readBody(request, 'operator', limits);
     const seen = handed(request);
-    const defaultFormat = acceptedTensorFormat(request.headers.accept);
+    const preference = acceptedTensorFormat(request.headers.accept);
+    varyAccept(reply);
     const { call, encoding, result } = await (async () => {
       const { call, encoding } =
         body.fields instanceof RawJson
-          ? await seen(offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, defaultFormat, ...raw(body as RawBody) }, tasks))
-          : operatorRequest(request.params.name, body as Body, maxElements, defaultFormat);
+          ? await seen(offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, preference, ...raw(body as RawBody) }, tasks))
+          : operatorRequest(request.params.name, body as Body, maxElements, preference);
       return { call, encoding, result: await seen(callOperator(pool, { ...call, ...restAnswer(maxBytes, encoding) }, tasks)) };
     })().catch((e: unknown) => {
       throw (body as Body).npyBody ? atQuery(e) : e;
     });
     releaseWhenSent(reply, result.outputs);
+    checkAnswerAccepted(request.headers.accept, encoding, result.outputs.length);
     if (await sendNpy(reply, result.outputs, encoding, maxBytes)) return reply;
-    checkJsonAnswer(request.headers.accept, encoding, result.outputs.length);
     return sendJson(reply, operatorResponse(result, encoding, call.name, true), maxBytes);
   });
 
@@ -296,12 +297,13 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     const tasks = requestTasks(request);
     const body = await readBody(request, 'run', limits);
     const seen = handed(request);
-    const defaultFormat = acceptedTensorFormat(request.headers.accept);
+    const preference = acceptedTensorFormat(request.headers.accept);
+    varyAccept(reply);
     const { result, encoding } =
       body.fields instanceof RawJson
-        ? await seen(offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', defaultFormat, ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks))
+        ? await seen(offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', preference, ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks))
         : await (async () => {
-            const { task, encoding } = runRequest(body as Body, maxElements, defaultFormat);
+            const { task, encoding } = runRequest(body as Body, maxElements, preference);
             return { result: await seen(callRun(pool, { ...task, ...restAnswer(maxBytes, encoding) }, tasks)), encoding };
           })();
     return sendRun(reply, result, encoding, maxBytes, request.headers.accept);
@@ -310,9 +312,9 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
 
 async function sendRun(reply: FastifyReply, result: RunTaskResult, encoding: Encoding, maxBytes: number, accept: string | undefined): Promise<FastifyReply> {
   releaseWhenSent(reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
+  checkAnswerAccepted(accept, encoding, result.order.captured.length === 0 ? result.order.outputs.length : Infinity);
   if (result.order.captured.length === 0) {
     if (await sendNpy(reply, result.order.outputs.map((name) => named(result.outputs, name)), encoding, maxBytes)) return reply;
   }
-  checkJsonAnswer(accept, encoding, result.order.outputs.length + result.order.captured.length);
   return sendJson(reply, runResponse(result, encoding, true), maxBytes);
 }

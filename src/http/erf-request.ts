@@ -13,8 +13,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { onnxFromBase64, transferable } from './body.js';
 import { parseRequest, Tensor as TensorField } from './requests.js';
 import { weightInitFor } from '../runtime/weights.js';
-import { ENCODINGS, chooseEncoding, namedTensors, tensorIn } from './tensors.js';
-import type { Encoding } from './tensors.js';
+import { ENCODINGS, answerEncoding, namedTensors, tensorIn } from './tensors.js';
+import type { Encoding, TensorPreference } from './tensors.js';
 import { integerIn } from '../integers.js';
 import { MAX_SEED } from '../tensor/random.js';
 
@@ -50,7 +50,7 @@ export const ErfRequest = z
       .default('stride')
       .describe('stages end at each downsampling (stride: the last map at each effective stride) or at module boundaries (name: layer1 … layer4, features.0 …, the shallowest name prefix that splits the maps)'),
     heatmap: z.boolean({ error: 'must be true or false' }).default(true).describe('draw the heatmap (PNG in base64 and SVG) with the theoretical box'),
-    format: z.enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` }).optional().describe("the gradient's encoding: json, flat, base64, or npy (the gradient alone as a .npy file, its statistics in x-erf-statistics); default: the input's, else json"),
+    format: z.enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` }).optional().describe("the gradient's encoding: json, flat, base64, or npy (the gradient alone as a .npy file, its statistics in x-erf-statistics); default: npy when Accept prefers application/x-npy to JSON, else the input's (base64 for a .npy input whose Accept refuses .npy), else json"),
   })
   .describe('the effective receptive field of one output unit: its input gradient, statistics and heatmap');
 export type ErfRequest = z.output<typeof ErfRequest>;
@@ -75,7 +75,7 @@ function tensors(raw: unknown, files: Map<string, Uint8Array>, prefix: string, p
 }
 
 /** The job a request asks for, and the gradient's encoding. */
-export function erfRequest(body: ErfRequestFiles, maxElements: number, defaultFormat?: Encoding): { job: ErfJob; encoding: Encoding } {
+export function erfRequest(body: ErfRequestFiles, maxElements: number, preference?: TensorPreference): { job: ErfJob; encoding: Encoding } {
   const f = parseRequest(ErfRequest, body.fields, { in: 'body' });
   const used = new Set<string>();
   const file = body.files.get('model');
@@ -112,6 +112,6 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number, defaultFo
       heatmap: f.heatmap,
       maxElements,
     },
-    encoding: chooseEncoding(f.format ?? defaultFormat, given.encoding ?? 'json'),
+    encoding: answerEncoding(f.format, given.encoding ?? 'json', preference),
   };
 }

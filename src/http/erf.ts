@@ -22,7 +22,7 @@ import { readForm } from './form.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
-import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkJsonAnswer } from './formats.js';
+import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
 import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding } from './tensors.js';
 
@@ -93,8 +93,9 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   app.post('/v1/erf', route, async (request, reply) => {
     const tasks = requestTasks(request);
     const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements, acceptedTensorFormat(request.headers.accept));
-    // a JSON answer Accept refuses is known before the gradients are computed
-    checkJsonAnswer(request.headers.accept, encoding, 1);
+    varyAccept(reply);
+    // an answer Accept refuses is known before the gradients are computed
+    checkAnswerAccepted(request.headers.accept, encoding, 1);
     const summary = await computeErf(poolRunner(opts.pool, tasks), job);
     releaseWhenSent(reply, [summary.gradient]);
     return sendErf(reply, summary, encoding, maxBytes);

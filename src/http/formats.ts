@@ -19,6 +19,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HTML_MEDIA_TYPE } from '../analysis/formats/html.js';
 import { ConvlensError } from '../errors.js';
 import { acceptQuality } from './accept.js';
+import type { TensorPreference } from './tensors.js';
 
 export const REPORT_FORMATS = ['json', 'csv', 'md', 'html', 'netron'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -83,23 +84,27 @@ export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
  * application/x-npy to application/json (`Accept: application/x-npy`), so one tensor comes back as a
  * .npy file, as `format: "npy"` asks; else none (the request's own encoding). A request's `format` wins.
  */
-export function acceptedTensorFormat(accept: string | undefined): 'npy' | undefined {
+export function acceptedTensorFormat(accept: string | undefined): TensorPreference | undefined {
   if (!accept || !accept.trim()) return undefined;
-  return acceptQuality(accept, 'application/x-npy') > acceptQuality(accept, 'application/json') ? 'npy' : undefined;
+  const [npy, json] = [acceptQuality(accept, 'application/x-npy'), acceptQuality(accept, 'application/json')];
+  // JSON only: a .npy request's answer comes as base64 in JSON (it came as .npy whatever Accept said)
+  return npy > json ? 'npy' : npy === 0 ? 'json' : undefined;
 }
 
 /**
- * 406 NOT_ACCEPTABLE at `headers.accept` when a tensor route's answer is JSON and Accept refuses
- * JSON (it allows only .npy): the call asked for npy but has `tensors` (not one) to answer, or its
- * `format` asked for another encoding. Checked once the call's tensors are known.
+ * 406 NOT_ACCEPTABLE at `headers.accept` when Accept refuses the media type of a tensor route's
+ * answer: one tensor asked for as npy is a .npy file, anything else JSON (`tensors` it holds:
+ * several outputs, or Infinity for a run with captures, always JSON). Checked before the answer is
+ * written (once a call's tensors are known; before an ERF's gradients are computed).
  */
-export function checkJsonAnswer(accept: string | undefined, encoding: string, tensors: number): void {
-  // one tensor asked for as npy is answered as a .npy file (tensors.ts sendNpy), not JSON
-  if ((encoding === 'npy' && tensors === 1) || !accept || !accept.trim() || acceptQuality(accept, 'application/json') > 0) return;
-  const why = encoding === 'npy' ? `a .npy file holds one tensor and this answer has ${tensors}` : `its format is ${encoding}`;
-  throw new ConvlensError('NOT_ACCEPTABLE', `this answer is JSON (${why}); Accept allows only ${accept}: allow application/json, or ask for one tensor`, {
+export function checkAnswerAccepted(accept: string | undefined, encoding: string, tensors: number): void {
+  if (!accept || !accept.trim()) return;
+  const npy = encoding === 'npy' && tensors === 1;
+  if (acceptQuality(accept, npy ? 'application/x-npy' : 'application/json') > 0) return;
+  const why = npy ? `a .npy file: its format is npy` : encoding === 'npy' ? `JSON: a .npy file holds one tensor and this answer has ${Number.isFinite(tensors) ? tensors : 'captures beside its outputs'}` : `JSON: its format is ${encoding}`;
+  throw new ConvlensError('NOT_ACCEPTABLE', `this answer is ${why}; Accept allows only ${accept}: ${npy ? 'ask for another format, or allow application/x-npy' : 'allow application/json, or ask for one tensor as npy'}`, {
     path: 'headers.accept',
-    offered: ['application/json'],
+    offered: [npy ? 'application/x-npy' : 'application/json'],
   });
 }
 

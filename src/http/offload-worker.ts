@@ -41,11 +41,11 @@ function handle(task: OffloadTask): unknown {
     case 'sweep':
       return sweepTask({ ...sweepRequest(fields, task.files, task.shapes), markdown: task.markdown });
     case 'operator':
-      return operatorRequest(task.name, body, task.maxElements, task.defaultFormat);
+      return operatorRequest(task.name, body, task.maxElements, task.preference);
     case 'fold':
       return foldRequest(body, task.maxElements);
     case 'run': {
-      const { task: run, encoding } = runRequest(body, task.maxElements, task.defaultFormat);
+      const { task: run, encoding } = runRequest(body, task.maxElements, task.preference);
       // refused before its kernels when its tensors alone are over MAX_RESPONSE_BYTES, as on the event loop's path
       return { result: runTask({ ...run, ...restAnswer(task.maxResponseBytes ?? Infinity, encoding) }), encoding };
     }

@@ -7,7 +7,7 @@
 import type { RouteShorthandOptions } from 'fastify';
 import { RUNNING_TS } from '../paths.js';
 import type { ReportFormat } from './formats.js';
-import type { Encoding } from './tensors.js';
+import type { TensorPreference } from './tensors.js';
 
 /**
  * Route options of the routes that run worker tasks for their answer: a large JSON body reaches them
@@ -31,6 +31,6 @@ interface RawRequest {
 export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
-  | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ defaultFormat?: Encoding } & RawRequest)
-  | ({ kind: 'run'; /** MAX_RESPONSE_BYTES: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; defaultFormat?: Encoding } & RawRequest)
+  | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ preference?: TensorPreference } & RawRequest)
+  | ({ kind: 'run'; /** MAX_RESPONSE_BYTES: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; preference?: TensorPreference } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

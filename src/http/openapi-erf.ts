@@ -28,9 +28,9 @@ export const ErfStatistics = z
       })
       .describe('from the analyzer (the report\'s receptive fields)'),
     support: z.strictObject({ box: Box.nullable(), pixels: z.number(), insideTheoretical: z.boolean() }).describe('the non-zero gradient: its bounding box, pixel count, and whether it lies inside the theoretical box'),
-    mass: z.number().describe('Σ of the magnitude map'),
+    mass: NullableNumber.describe('Σ of the magnitude map; null when the gradient holds NaN or ±Infinity'),
     radius: z.strictObject({ p50: NullableNumber, p90: NullableNumber, p95: NullableNumber }).describe("the smallest distance from the field's centre within which 50/90/95 % of the mass lies"),
-    gaussian: z.strictObject({ mean: Pair, sigma: Pair }).nullable().describe('a 2-D axis-aligned Gaussian fitted by moments: mean and standard deviation per axis'),
+    gaussian: z.strictObject({ mean: z.tuple([NullableNumber, NullableNumber]), sigma: z.tuple([NullableNumber, NullableNumber]) }).nullable().describe('a 2-D axis-aligned Gaussian fitted by moments: mean and standard deviation per axis (an entry null where the gradient\'s NaN or ±Infinity make it so)'),
     effectiveArea: z.number().describe('the fewest pixels holding 95 % of the mass'),
     areaRatio: z.number().describe('effectiveArea over the theoretical area inside the input'),
     highContribution: z

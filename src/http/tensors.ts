@@ -38,6 +38,19 @@ export function chooseEncoding(asked: unknown, fallback: Encoding): Encoding {
   return asked as Encoding;
 }
 
+/** What Accept asks of a tensor answer when the request names no format (http/formats.ts acceptedTensorFormat). */
+export type TensorPreference = 'npy' | 'json';
+
+/**
+ * The answer's encoding: `format` when the request gives one; else .npy when Accept prefers it, or
+ * the request's own encoding, base64 in JSON for a .npy request whose Accept refuses .npy.
+ */
+export function answerEncoding(asked: unknown, requestEncoding: Encoding, preference?: TensorPreference): Encoding {
+  if (asked !== undefined && asked !== null) return chooseEncoding(asked, requestEncoding);
+  if (preference === 'npy') return 'npy';
+  return preference === 'json' && requestEncoding === 'npy' ? 'base64' : requestEncoding;
+}
+
 /** A tensor for a JSON response (npy falls back to base64 inside JSON), with summary statistics. */
 export function tensorOut(t: Tensor, encoding: Encoding): Record<string, unknown> {
   const body = encoding === 'base64' || encoding === 'npy' ? encodeTensor(t, 'base64') : encodeTensor(t, 'json', encoding === 'json');

@@ -276,13 +276,13 @@ describe('POST /v1/operators/{name}', () => {
     const refused = await request(app.server).post('/v1/operators/relu').set('accept', 'application/x-npy').send({ ...relu, format: 'json' }).expect(406);
     expect(refused.body.error).toEqual({
       code: 'NOT_ACCEPTABLE',
-      message: 'this answer is JSON (its format is json); Accept allows only application/x-npy: allow application/json, or ask for one tensor',
+      message: 'this answer is JSON: its format is json; Accept allows only application/x-npy: allow application/json, or ask for one tensor as npy',
       path: 'headers.accept',
       offered: ['application/json'],
     });
     // topK answers two tensors (values, indices): a .npy file holds one
     const topK = await request(app.server).post('/v1/operators/topK').set('accept', 'application/x-npy').send({ inputs: [{ shape: [3], data: [1, 3, 2] }], attributes: { k: 1 } }).expect(406);
-    expect(topK.body.error.message).toBe('this answer is JSON (a .npy file holds one tensor and this answer has 2); Accept allows only application/x-npy: allow application/json, or ask for one tensor');
+    expect(topK.body.error.message).toBe('this answer is JSON: a .npy file holds one tensor and this answer has 2; Accept allows only application/x-npy: allow application/json, or ask for one tensor as npy');
     // a run: one output as .npy, through the offloaded JSON path as well (the spec's relu of [-1, 2] → [0, 2])
     const run = { spec: { inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 2], data: [-1, 2] } } };
     const ran = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').send(run).buffer(true).parse(binary).expect(200);
@@ -290,6 +290,18 @@ describe('POST /v1/operators/{name}', () => {
     expect(Array.from(decodeNpy(ran.body, 'r', 16).data)).toEqual([0, 2]);
     const captured = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').send({ ...run, capture: ['r'] }).expect(406);
     expect(captured.body.error.path).toBe('headers.accept');
+  });
+
+  // found by a review: Accept could choose .npy but not refuse it; a .npy request was answered .npy whatever Accept said
+  it('an Accept that refuses .npy (application/json, application/x-npy;q=0): a .npy request is answered base64 in JSON; format npy is 406; every answer says Vary: Accept', async () => {
+    const accept = 'application/json, application/x-npy;q=0';
+    const npy = encodeNpy(tensor([3], new Float32Array([1, -2, 3])));
+    const res = await request(app.server).post('/v1/operators/relu').set('accept', accept).set('content-type', 'application/x-npy').send(Buffer.from(npy)).expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers.vary).toMatch(/accept/i);
+    expect(res.body.outputs[0]).toMatchObject({ shape: [3], dtype: 'float32', base64: Buffer.from(new Float32Array([1, 0, 3]).buffer).toString('base64') });
+    const asked = await request(app.server).post('/v1/operators/relu').set('accept', accept).send({ inputs: [{ shape: [3], data: [1, -2, 3] }], format: 'npy' }).expect(406);
+    expect(asked.body.error).toMatchObject({ code: 'NOT_ACCEPTABLE', path: 'headers.accept', offered: ['application/x-npy'], message: `this answer is a .npy file: its format is npy; Accept allows only ${accept}: ask for another format, or allow application/x-npy` });
   });
 
   // found by a hunt: a parameter given as an input was reported at $.attributes.<name>, which the call never sent
