@@ -393,6 +393,7 @@ describe('--input NAME=SHAPE, repeated: each dynamic input of an ONNX file by na
   it('a dynamic input left out: MISSING_DIMENSION whose command-line hint names it (--input b=…)', async () => {
     const r = await cli(['analyze', twoInputs(), '--input', '1,1,8,8']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("the command line: --input b=");
+    // only the named forms: ?input=, --input SHAPE and erf's --input-shape set the first input
+    expect(r.err).toContain("input 'b' dimension 2 ('h2') is dynamic; give the input's shape with each N filled in: REST ?input.b=1,1,N,N; JSON bodies and GraphQL: inputShapes { \"b\": [1,1,N,N] }; the command line (analyze, sweep): --input b=1,1,N,N");
   });
 });

@@ -212,6 +212,7 @@ export class ConstantFolder {
         inputs: inputs.map((c) => c?.shape ?? []),
         values: inputs.map((c) => c?.value ?? null),
         attrs: layer.attrs,
+        fromOnnx: layer.source?.format === 'onnx',
         fail: (code, message) => {
           throw new ConvlensError(code, message);
         },

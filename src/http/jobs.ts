@@ -27,7 +27,6 @@ function sendStatus(reply: FastifyReply, view: JobView, status = 200): FastifyRe
 
 // Whether an Accept header allows NDJSON: absent, or its most specific matching range has q > 0
 // (`application/x-ndjson;q=0, */*` refuses it; the `*/*` allowed it when any matching range was enough).
-
 export function acceptsNdjson(accept: string | undefined): boolean {
   return !accept || !accept.trim() || acceptQuality(accept, NDJSON) > 0;
 }

@@ -28,10 +28,7 @@ import { oneUnitReads, piecesEnvelope, spreadAxes, widestRank } from './receptiv
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
-/**
- * A field's size, stride, padding or centre as reported: rounded to 1e-9, where the fractions of
- * upsampling (stride ½) leave float residue (37.99999999999999 for 38).
- */
+/** A field's size, stride, padding or centre as reported: rounded to 1e-9 (upsampling's float residue, 37.99999999999999). */
 export const reportedRf = (v: number): number => Math.round(v * 1e9) / 1e9;
 
 export function centre(rf: AxisRF): number {

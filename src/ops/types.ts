@@ -99,7 +99,7 @@ export interface InferContext<A> {
   attrs: A;
   /** How many outputs the layer declares (a spec's layer: OpDef.outputCount of its attributes; an ONNX node: its outputs); absent where not known. */
   declaredOutputs?: number;
-  /** The layer is an ONNX node's: where ONNX's rules differ from PyTorch's (a pool's pads), ONNX's apply. */
+  /** An ONNX node's layer: ONNX's rules apply where they differ from PyTorch's (a pool's pads). */
   fromOnnx?: boolean;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
   fail(code: ErrorCode, message: string, field?: LayerField, details?: ErrorDetails): never;
@@ -286,10 +286,7 @@ export interface OpDef<A = any, P = any> {
   outputCount?(attrs: A, values?: readonly (readonly number[] | null)[]): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
-  /**
-   * Its output's channels (features) are the last axis, as torch.nn.Linear's are, not dim 1: a
-   * linear over a channels-last map [N, H, W, C] (Swin, ConvNeXt's MLP) writes C features per position.
-   */
+  /** Its output's channels are the last axis, as torch.nn.Linear's (Swin's MLP over [N, H, W, C]), not dim 1. */
   channelsLast?: boolean;
   /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */
   fullyConnected?: boolean;

@@ -102,7 +102,7 @@ describe('a conv whose weight is an input of the graph (torch.onnx.export with e
         opType: 'Conv',
         count: 2,
         nodes: ['a', 'b'],
-        reasons: ["the weight W is an input of the graph, not an initializer, so its shape is not in the file's weights (torch.onnx.export with export_params=False writes weights so); export with export_params=True: a file with its weights' data stripped keeps their shapes"],
+        reasons: ["the weight W is an input of the graph, not an initializer: a model fed its kernel (a dynamic conv), or a file written with torch.onnx.export(export_params=False), which leaves the weights out (export with export_params=True: a file with its weights' data stripped keeps their shapes)"],
       },
     ]);
   });

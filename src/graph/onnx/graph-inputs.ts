@@ -23,14 +23,12 @@ export interface InputShapeOptions {
  */
 function missingDimension(input: string, first: boolean, k: number, dimParam: string | undefined, shape: string[], declared: number | null): string {
   const s = shape.join(',');
-  // the command line's --input without a name sets the first input; another is named (--input NAME=SHAPE)
-  const cli = first ? `--input ${s}` : `--input ${input}=${s}`;
   // a dim_value of 0 or less is no size: some exporters write it for a dynamic one
   const what = declared !== null ? `is declared ${declared}, not a size (read as dynamic)` : `${dimParam ? `('${dimParam}') ` : ''}is dynamic`;
-  return (
-    `input '${input}' dimension ${k} ${what}; give the input's shape with each N filled in: ` +
-    `REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: ${cli} (convlens erf: --input-shape ${s})`
-  );
+  const lead = `input '${input}' dimension ${k} ${what}; give the input's shape with each N filled in: `;
+  // the unnamed forms (?input=, --input SHAPE, an ERF's inputShape) set the first input only: another is given by name
+  if (!first) return `${lead}REST ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] }; the command line (analyze, sweep): --input ${input}=${s}`;
+  return `${lead}REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`;
 }
 
 /**

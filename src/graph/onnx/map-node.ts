@@ -68,7 +68,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     const folded = folder?.fold(ins[i]) ?? { reason: `'${ins[i]}' is not a constant` };
     // one reason for every such node (mobilenet_v3's 64 layers wrote 25 KB of reasons naming each tensor), which names no remedy that cannot help
     if ('reason' in folded && folded.graphInput && folded.reason.startsWith(`'${ins[i]}'`)) {
-      throw new Unsupported(`${role} is an input of the graph, not an initializer, so its shape is not in the file's weights (torch.onnx.export with export_params=False writes weights so); export with export_params=True: a file with its weights' data stripped keeps their shapes`);
+      throw new Unsupported(`${role} is an input of the graph, not an initializer: a model fed its kernel (a dynamic conv), or a file written with torch.onnx.export(export_params=False), which leaves the weights out (export with export_params=True: a file with its weights' data stripped keeps their shapes)`);
     }
     if ('reason' in folded) throw computedWeight(role, folded.reason);
     return folded;
