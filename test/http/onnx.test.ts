@@ -163,6 +163,25 @@ describe('an ONNX MaxPool with pads [0, 0, 2, 2] (kernel 3, stride 2), as opset 
     expect(res.body.outputs[0]).toMatchObject({ shape: [1, 1, 3, 3], data: [14, 16, 17, 26, 28, 29, 32, 34, 35] });
   });
 
+  // a review asked for the average pool's divisors beside the large pads, worked by hand on the ramp x = 6i + j
+  it.each([
+    // count_include_pad 0: the mean over the window's input rows {0,1,2}, {2,3,4}, {4,5} (means 1, 3, 4.5) and the same columns: 6·row + column
+    [0, [7, 9, 10.5, 19, 21, 22.5, 28, 30, 31.5]],
+    // count_include_pad 1: ÷ 9 always; the last window's padded row or column adds 0 ((r2, c2): (28 + 29 + 34 + 35) / 9 = 14)
+    [1, [7, 9, 7, 19, 21, 15, 56 / 3, 20, 14]],
+  ])('AveragePool with the same pads, count_include_pad %i: %j', async (include, expected) => {
+    const onnx = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 6, 6] }],
+      outputs: ['y'],
+      nodes: [{ op: 'AveragePool', inputs: ['x'], outputs: ['y'], name: 'ap', attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [0, 0, 2, 2] }, count_include_pad: { i: include } } }],
+      opset: 9,
+    });
+    const ramp = Array.from({ length: 36 }, (_, i) => i);
+    const res = await request(app.server).post('/v1/run').send({ onnxBase64: Buffer.from(onnx).toString('base64'), inputs: { x: { shape: [1, 1, 6, 6], data: ramp } }, format: 'flat' }).expect(200);
+    expect(res.body.outputs[0].shape).toEqual([1, 1, 3, 3]);
+    (res.body.outputs[0].data as number[]).forEach((v, i) => expect(v, `y[${i}]`).toBeCloseTo(expected[i], 5));
+  });
+
   it('pads whose last window reads only padding (end pads 4: window 3 starts at 6 of 6) are INVALID_ATTRIBUTE naming the window', async () => {
     const res = await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(Buffer.from(pool([0, 0, 4, 4]), 'base64')).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE', layer: 'mp' });

@@ -16,6 +16,7 @@ import { requestTasks } from '../admission.js';
 import { erfRequest } from '../erf-request.js';
 import { chargeAnswer } from './answer-budget.js';
 import { selectedFields } from './selection.js';
+import { finite } from './results.js';
 
 type Context = { reply?: FastifyReply };
 
@@ -28,7 +29,7 @@ export const base64JsonBytes = (n: number): number => 4 * Math.ceil(n / 3) + 2;
  * refuses to serialise (an INTERNAL error that nulled the whole field).
  */
 function asJsonNumbers<T>(value: T): T {
-  if (typeof value === 'number') return (Number.isFinite(value) ? value : null) as T;
+  if (typeof value === 'number') return finite(value) as T;
   if (Array.isArray(value)) return value.map(asJsonNumbers) as T;
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asJsonNumbers(v)])) as T;
   return value;

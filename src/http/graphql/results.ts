@@ -20,7 +20,7 @@ export interface NamedTensor {
 }
 
 /** JSON has no NaN or ±Infinity: those values become null (GraphQL's Float cannot carry them either). */
-const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+export const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 /** Named tensors in the given order (never the record's key order: integer-like names enumerate first). */
 const namedTensors = (names: string[], tensors: Record<string, Tensor>): NamedTensor[] => names.map((name) => ({ name, tensor: tensors[name] }));
