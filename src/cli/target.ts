@@ -85,7 +85,7 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
   if (sizes.resolution !== undefined && kind !== 'model') {
     throw new ConvlensError('INVALID_OPTION', `${option('$.resolution')} sets a built-in model's input size; '${label}' is ${what}`, { path: '$.resolution' });
   }
-  if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution };
+  if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution, modelAt: label };
   if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: !sizes.inputShape ? {} : Array.isArray(sizes.inputShape) ? { '': sizes.inputShape } : { ...sizes.inputShape }, at: label };
   const text = jsonText(bytes);
   let spec: unknown;

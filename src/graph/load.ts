@@ -19,8 +19,11 @@ export const MAX_RESOLUTION = 8192;
 export type GraphSource =
   /** `at`: where the request holds the spec (`$.spec`, `$.models[2].spec`): the paths of its layers and errors; `$` or none: the spec is the whole body */
   | { kind: 'spec'; spec: unknown; at?: string }
-  /** `resolutionAt`: where the request gives the resolution (`query.resolution` for `?resolution=`); default `$.resolution` */
-  | { kind: 'model'; name: string; resolution?: number; resolutionAt?: string }
+  /**
+   * `resolutionAt`: where the request gives the resolution (`query.resolution` for `?resolution=`); default `$.resolution`;
+   * `modelAt`: where it names the model, the path of its layers' errors (a weight over the run limits); default `$.model`
+   */
+  | { kind: 'model'; name: string; resolution?: number; resolutionAt?: string; modelAt?: string }
   /**
    * `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself;
    * `shapesAt`: where it holds inputShapes (`$.inputShapes`, the default; `query.input` for `?input.<name>=`): the path of a key that names no input
@@ -40,6 +43,8 @@ export interface NetworkRequest {
   resolution?: number;
   /** Where the request gives `resolution` (GraphSource's `resolutionAt`); default `$.resolution`. */
   resolutionAt?: string;
+  /** Where the request names `model` (GraphSource's `modelAt`); default `$.model`. */
+  modelAt?: string;
   onnx?: Uint8Array;
   /** Where the request holds `onnx` (GraphSource's `at`); default `$.onnxBase64`. */
   onnxAt?: string;
@@ -70,7 +75,7 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
     throw new ConvlensError('INVALID_OPTION', `inputShapes applies to an ONNX file; a ${given[0]} has its own input shapes`, { path: '$.inputShapes' });
   }
   if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64', ...(req.inputShapesAt !== undefined && { shapesAt: req.inputShapesAt }) };
-  if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution, ...(req.resolutionAt !== undefined && { resolutionAt: req.resolutionAt }) };
+  if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution, ...(req.resolutionAt !== undefined && { resolutionAt: req.resolutionAt }), ...(req.modelAt !== undefined && { modelAt: req.modelAt }) };
   return { kind: 'spec', spec: req.spec, ...(req.specAt !== undefined && { at: req.specAt }) };
 }
 
@@ -117,8 +122,12 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
   switch (source.kind) {
     case 'spec':
       return { graph: parseNetworkSpec(source.spec, source.at), origin: { format: 'spec' } };
-    case 'model':
-      return { graph: parseNetworkSpec(modelSpec(source.name, source.resolution, source.resolutionAt)), origin: { format: 'zoo', model: source.name } };
+    case 'model': {
+      const graph = parseNetworkSpec(modelSpec(source.name, source.resolution, source.resolutionAt));
+      // the request holds no layers: an error at one (classifier.0's weight over the run limits) is at the model it named, not `$.layers[33]`
+      for (const layer of graph.layers) layer.path = source.modelAt ?? '$.model';
+      return { graph, origin: { format: 'zoo', model: source.name } };
+    }
     case 'onnx': {
       try {
         const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values, maxElements: options.maxElements, chargeFold: options.chargeFold });

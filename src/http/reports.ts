@@ -116,6 +116,6 @@ export function reportRoutes(app: FastifyInstance, opts: { pool: TaskPool; fileL
     varyAccept(reply);
     const options = queryOptions(q) ?? ReportOptionsSchema.parse({});
     checkFormatOptions(options, format, request.query as Record<string, unknown>);
-    return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution, resolutionAt: 'query.resolution' }, options }, format, requestTasks(request));
+    return sendAnalysis(pool, reply, { source: { kind: 'model', name, resolution: q.resolution, resolutionAt: 'query.resolution', modelAt: 'name' }, options }, format, requestTasks(request));
   });
 }

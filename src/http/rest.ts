@@ -72,7 +72,7 @@ function analyzeSource(body: unknown, rawQuery: Record<string, unknown>, query: 
       throw new ConvlensError('SPEC_INVALID', 'give one network: ?model names one, so send no body', { path: '$' });
     }
     checkModel(query.model, 'query.model');
-    return { source: requestSource({ model: query.model, resolution: query.resolution, resolutionAt: 'query.resolution' }), options: fromQuery ?? defaultOptions() };
+    return { source: requestSource({ model: query.model, resolution: query.resolution, resolutionAt: 'query.resolution', modelAt: 'query.model' }), options: fromQuery ?? defaultOptions() };
   }
   notRead(rawQuery, ['resolution'], 'without ?model (a spec declares its input shapes)');
   notRead(rawQuery, ['input'], 'with a JSON body (a spec declares its input shapes; ?input is for ONNX files)');

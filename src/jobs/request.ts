@@ -119,7 +119,7 @@ function networkSource(f: { model?: string; resolution?: number; onnxBase64?: st
   // decoded before the try: its error's path is already the absolute one (moved, it was $.models[2].models[2].onnxBase64)
   const onnx = onnxBytes(f.onnxBase64, `${at}.onnxBase64`);
   try {
-    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, resolutionAt: `${at}.resolution`, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes, inputShapesAt: `${at}.inputShapes` }, 'spec, model (a zoo name) or onnxBase64');
+    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, resolutionAt: `${at}.resolution`, modelAt: `${at}.model`, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes, inputShapesAt: `${at}.inputShapes` }, 'spec, model (a zoo name) or onnxBase64');
   } catch (e) {
     // requestSource's paths are relative to the network's object
     if (e instanceof ConvlensError && at !== '$') throw movePaths(e, (path) => path.replace(/^\$/, at));

@@ -112,7 +112,7 @@ describe('erf: empty and out-of-range values are usage errors (exit 2)', () => {
 
   it("--samples '' and --input '' are refused, not read as 0 samples or no input mode", async () => {
     const samples = await cli(['erf', file('net.json'), '--samples', '']);
-    expect([samples.code, samples.err]).toEqual([2, `convlens: INVALID_OPTION: option '--samples <k>' argument '' is invalid. a non-negative integer up to 2^53 − 1, got "" (at --samples)`]);
+    expect([samples.code, samples.err]).toEqual([2, `convlens: INVALID_OPTION: option '--samples <k>' argument '' is invalid. an integer from 1 to 64 (random inputs averaged over), got "" (at --samples)`]);
     const input = await erf('--input', '');
     expect([input.code, input.err]).toEqual([2, `convlens: INVALID_OPTION: option '--input <random|luo|file.npy>' argument '' is invalid. random, luo or a .npy file, got "" (at --input)`]);
   });

@@ -25,7 +25,7 @@ describe('targetSource: a command-line target as the request the service would g
   });
 
   it('a zoo model at --resolution 96 is the model request at 96; an ONNX file with --input 1,3,64,64 sizes its one dynamic input', () => {
-    expect(targetSource('resnet18', { resolution: 96 }, {})).toEqual({ kind: 'model', name: 'resnet18', resolution: 96 });
+    expect(targetSource('resnet18', { resolution: 96 }, {})).toEqual({ kind: 'model', name: 'resnet18', resolution: 96, modelAt: 'resnet18' });
     const onnx = targetSource(fixture('onnx/resnet18.onnx'), { inputShape: [1, 3, 64, 64] }, {});
     expect(onnx).toMatchObject({ kind: 'onnx', inputShapes: { '': [1, 3, 64, 64] }, at: fixture('onnx/resnet18.onnx') });
   });

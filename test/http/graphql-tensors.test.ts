@@ -186,3 +186,14 @@ describe('run inputs given as a list', () => {
     expect(rest.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs', message: 'inputs is a list; give an object of tensors by name: { "x": { "shape": […], "data": […] } }' });
   });
 });
+
+// found by a hunt: a zoo model's layer errors were at $.layers[33], a field a model request does not have
+describe('a zoo model over the run limits', () => {
+  it('vgg16 runs no classifier of [4096, 25088] (102,760,448 > MAX_TENSOR_ELEMENTS 67,108,864): 413 at $.model over REST and GraphQL', async () => {
+    const x = { shape: [1, 3, 224, 224], dtype: 'float32', base64: Buffer.alloc(150528 * 4).toString('base64') };
+    const rest = await request(app.server).post('/v1/run').send({ model: 'vgg16', inputs: { input: x } }).expect(413);
+    expect(rest.body.error).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.model', layer: 'classifier.0', shapes: { weight: [4096, 25088] } });
+    const res = await gql('query($i: JSON!) { run(model: "vgg16", inputs: $i) { outputs { name } } }', { i: { input: x } }).expect(200);
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'TENSOR_TOO_LARGE', path: '$.model', layer: 'classifier.0' });
+  });
+});

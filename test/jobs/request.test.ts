@@ -56,7 +56,7 @@ describe('kind analyze: the fields of POST /v1/analyze, plus onnxBase64 and inpu
   it('a zoo model at a resolution becomes a model source with default options', () => {
     expect(prepare({ kind: 'analyze', model: 'resnet18', resolution: 160 })).toEqual({
       kind: 'analyze',
-      source: { kind: 'model', name: 'resnet18', resolution: 160, resolutionAt: '$.resolution' },
+      source: { kind: 'model', name: 'resnet18', resolution: 160, resolutionAt: '$.resolution', modelAt: '$.model' },
       options: { dtype: 'float32', flops: '2macs', includeBias: false },
     });
   });
