@@ -82,7 +82,8 @@ export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
 /**
  * A tensor route's `format` when its request names none: `npy` when Accept prefers
  * application/x-npy to application/json (`Accept: application/x-npy`), so one tensor comes back as a
- * .npy file, as `format: "npy"` asks; else none (the request's own encoding). A request's `format` wins.
+ * .npy file, as `format: "npy"` asks; `json` when Accept refuses .npy (a .npy request is answered in
+ * JSON, base64); else none (the request's own encoding). A request's `format` wins (tensors.ts answerEncoding).
  */
 export function acceptedTensorFormat(accept: string | undefined): TensorPreference | undefined {
   if (!accept || !accept.trim()) return undefined;
@@ -114,7 +115,7 @@ export function checkAnswerAccepted(accept: string | undefined, encoding: string
  */
 export function checkAccept(accept: string | undefined, types: readonly string[]): void {
   if (!accept || !accept.trim() || types.some((t) => acceptQuality(accept, t) > 0)) return;
-  throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(' or ')}${types.length > 1 ? ' (a single output as .npy by format)' : ''}; Accept allows none of them: ${accept}`, {
+  throw new ConvlensError('NOT_ACCEPTABLE', `this route answers ${types.join(' or ')}${types.length > 1 ? ' (a single output as .npy by format or Accept)' : ''}; Accept allows none of them: ${accept}`, {
     path: 'headers.accept',
     offered: [...types],
   });
