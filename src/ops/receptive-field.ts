@@ -77,9 +77,8 @@ export function readEnvelope(step: number, count: number, read: (o: number) => r
 }
 
 /**
- * A resampling's field on one axis of `inUnits` input units: the incoming field through the envelope
- * of the reads (readEnvelope) at `step`; from one input unit read by several, step 0 as expand's
- * (spreadAxes spreads it): 1/scale put x + upsample(x[:, :, 1:2], size 4)'s unit 3 at rows [1, 1.75].
+ * A resampling's field on one axis of `inUnits` input units: the incoming field through the envelope of the reads (readEnvelope)
+ * at `step`; from one input unit read by several, step 0 as expand's (spreadAxes spreads it): 1/scale put x + upsample(x[:, :, 1:2], size 4)'s unit 3 at rows [1, 1.75].
  */
 export function resampleReads(inp: AxisRF, inUnits: number, step: number, count: number, read: (o: number) => readonly [number, number], period?: ReadPeriod | null): AxisRF {
   // one unit to one is the identity, whatever the scale (upsample by 1.5 of one row reads it at 1/1.5)
@@ -110,10 +109,7 @@ export function windowBorder(g: AxisGeometry): number {
   return Math.min(Math.max(0, lo), hi);
 }
 
-/**
- * The spatial axes' names in the report, as PyTorch names the layouts: N,C,L → [l]; N,C,H,W →
- * [h, w]; N,C,D,H,W → [d, h, w] (d: depth, time for video).
- */
+/** The spatial axes' names in the report, as PyTorch names the layouts: N,C,L → [l]; N,C,H,W → [h, w]; N,C,D,H,W → [d, h, w] (d: depth, time). */
 export type AxisName = 'l' | 'd' | 'h' | 'w';
 const AXIS_NAMES: Record<number, AxisName[]> = { 1: ['l'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
 export function axisNames(count: number): AxisName[] {

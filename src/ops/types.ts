@@ -103,18 +103,13 @@ export interface InferContext<A> {
   fromOnnx?: boolean;
   /** Throws a ConvlensError naming this layer; `field` is the attribute (or `inputs`) at fault. */
   fail(code: ErrorCode, message: string, field?: LayerField, details?: ErrorDetails): never;
-  /**
-   * Whether a folded value of this many elements still fits what is left of the graph's folding
-   * budget (MAX_FOLDED_ELEMENTS); asked before computing one. Absent: only the per-value cap applies.
-   */
+  /** Whether a folded value of this many elements fits the graph's folding budget left (MAX_FOLDED_ELEMENTS); absent: the per-value cap only. */
   foldable?(elements: number): boolean;
   /**
    * The layer as given is valid but one convlens does not model (a Resize whose sizes are computed
-   * from tensor values): a graph's inference marks it unsupported with this reason and analyses
-   * the rest, as the importer does an operator it does not know; a run of the graph refuses the
-   * layer (UNSUPPORTED_OPERATOR) at `field`, the layer's field the reason is about (`inputs`, an
-   * attribute), or at the layer. Absent (a constant folded at import): the op fails
-   * UNSUPPORTED_OPERATOR at once (notModelled, common.ts).
+   * from tensor values): inference marks it unsupported with this reason and analyses the rest, as the
+   * importer does an unknown operator; a run refuses it (UNSUPPORTED_OPERATOR) at `field` (`inputs`, an
+   * attribute) or the layer. Absent (a constant folded at import): UNSUPPORTED_OPERATOR at once (common.ts notModelled).
    */
   unsupported?(reason: string, field?: LayerField): never;
 }
