@@ -12,7 +12,7 @@ import { graphqlRoutes } from './http/graphql.js';
 import { restRoutes } from './http/rest.js';
 import { computeRoutes } from './http/compute.js';
 import { erfRoutes } from './http/erf.js';
-import { isJsonCharset, jsonBody, parseJsonBytes, plainBodyBuffer, readBinary } from './http/body.js';
+import { jsonBody, parseJsonBytes, plainBodyBuffer, readBinary, refusedCharset } from './http/body.js';
 import { sharedBodies } from './http/shared-bodies.js';
 import { admission, admissionOf, bodyCharge, lingerOnClose } from './http/admission.js';
 import multipart from '@fastify/multipart';
@@ -109,9 +109,9 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   // JSON up to JSON_BODY_LIMIT (below V8's longest string); routes with `offloadJson` get a large one unparsed, for a worker
   const jsonLimit = Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    const charset = refusedCharset(request.headers['content-type']);
     // JSON is UTF-8 (RFC 8259; ASCII is a part of it); a body declared in another charset would be read as UTF-8 and its names altered
-    if (charset !== undefined && charset !== '' && !isJsonCharset(charset)) {
+    if (charset !== undefined) {
       return done(new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `JSON is read as UTF-8 (RFC 8259); the charset '${charset}' is not: send the body in UTF-8`, { path: 'headers.content-type' }), undefined);
     }
     readBinary(payload, jsonLimit, 'JSON_BODY_LIMIT', bodyCharge(request)).then(

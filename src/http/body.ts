@@ -137,6 +137,15 @@ export function isJsonCharset(charset: string): boolean {
   return /^(utf-?8|us-ascii)$/i.test(charset);
 }
 
+/**
+ * The charset a Content-Type header declares when it is one a JSON body or a GraphQL document may
+ * not be in (isJsonCharset), else undefined: `application/json; charset=iso-8859-1` → 'iso-8859-1'.
+ */
+export function refusedCharset(contentType: string | undefined): string | undefined {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  return charset !== undefined && charset !== '' && !isJsonCharset(charset) ? charset : undefined;
+}
+
 /** Deepest JSON nesting accepted: specs and tensors (rank ≤ 8) need far less; deeper input would only exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -229,6 +238,16 @@ export function parseJsonBody(text: string): unknown {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether bytes are UTF-8 (none read as U+FFFD): a JSON body's and an application/graphql document's rule. */
+export function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** UTF-8 bytes (or text) of a JSON document, parsed; bytes that are not UTF-8 are INVALID_JSON, not names altered to U+FFFD. */
 export function parseJsonBytes(bytes: Uint8Array | string): unknown {

@@ -30,7 +30,7 @@ import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
-import { isJsonCharset, onnxFromBase64, readBinary } from './body.js';
+import { isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
@@ -71,9 +71,6 @@ export function loadSDL(): string {
     .map((f) => readFileSync(path.join(dir, f), 'utf8'))
     .join('\n');
 }
-
-/** Fatal: bytes that are not UTF-8 are refused, not read as U+FFFD. */
-const UTF8_DOCUMENT = new TextDecoder('utf-8', { fatal: true });
 
 const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
 // `seed` is exact's old name: parseOptions maps it
@@ -151,16 +148,12 @@ export async function graphqlRoutes(
   // changed without a word: the bytes are checked here and handed on as they came.
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (request.routeOptions.url !== '/graphql' || !/^application\/graphql\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return payload;
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
-    if (charset !== undefined && charset !== '' && !isJsonCharset(charset)) {
+    const charset = refusedCharset(request.headers['content-type']);
+    if (charset !== undefined) {
       throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `a GraphQL document is read as UTF-8; the charset '${charset}' is not: send it in UTF-8`, { path: 'headers.content-type' });
     }
     const bytes = await readBinary(payload, request.routeOptions.bodyLimit ?? Infinity, 'BODY_LIMIT');
-    try {
-      UTF8_DOCUMENT.decode(bytes);
-    } catch {
-      throw new ConvlensError('GRAPHQL_INVALID', "the document's bytes are not UTF-8: send it in UTF-8", { path: '$' });
-    }
+    if (!isUtf8(bytes)) throw new ConvlensError('GRAPHQL_INVALID', "the document's bytes are not UTF-8: send it in UTF-8", { path: '$' });
     return Readable.from([bytes]);
   });
   // Before mercurius's schema, which coerces a query of one string in an array to the string
