@@ -37,6 +37,20 @@ export function isUnnamedInput(name: string): boolean {
 }
 
 /**
+ * A request's one tensor under "" or "input" (`alias`) sizes an ONNX file's first input through
+ * inputShapes[""] at `$.inputs` (GraphSource's shapesAt): a fault the importer finds there is the
+ * tensor's, at `$.inputs.<alias>`, not at a key the request never wrote.
+ */
+export function atGivenInput<T>(alias: string | null, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (alias === null || !(e instanceof ConvlensError) || e.details.path !== jsonPath(['inputs', ''])) throw e;
+    throw new ConvlensError(e.code, e.message, { ...e.details, path: jsonPath(['inputs', alias]) });
+  }
+}
+
+/**
  * The request's tensors by the network's input names: a single one named "" or "input" feeds the
  * network's only input (`only`, by default its first) whatever that is called; any other name the
  * network does not have is refused (INVALID_TENSOR at `$.inputs.<name>` with the closest), never

@@ -32,7 +32,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
 import { chargeFold, chargeGraph, chargeRun } from './memory-grant.js';
-import { feedInputs } from './checks.js';
+import { atGivenInput, feedInputs } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import type { TensorRF } from '../ops/types.js';
@@ -257,8 +257,11 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const { maxWork, maxFolded } = taskLimits(t.limits);
   const given = Object.entries(t.inputs);
   let source = t.source;
-  if (source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0) source = { ...source, inputShapes: { '': given[0][1].shape } };
-  const { graph, origin } = loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) });
+  // one given tensor sizes an ONNX file's dynamic input, as a run's does (tasks.ts runTask): a shape
+  // the file refuses is at that tensor, `$.inputs.<name>`
+  const sized = source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0;
+  if (sized && source.kind === 'onnx') source = { ...source, inputShapes: { '': given[0][1].shape }, shapesAt: '$.inputs' };
+  const { graph, origin } = atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) }));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   const image = imageInput(graph);

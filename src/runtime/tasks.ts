@@ -11,8 +11,8 @@ import { renderComparison, renderReport, renderSweep } from '../analysis/render.
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
-import { ConvlensError, jsonPath, movePaths } from '../errors.js';
-import { feedInputs, isUnnamedInput } from './checks.js';
+import { ConvlensError, movePaths } from '../errors.js';
+import { atGivenInput, feedInputs, isUnnamedInput } from './checks.js';
 import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
@@ -211,16 +211,6 @@ export interface RunTaskResult extends RunResult {
   order: { outputs: string[]; captured: string[] };
 }
 
-/** A shape error of the tensor given under an alias ("input") is at that key, not at the importer's `$.inputs[""]`. */
-function aliasAt<T>(key: string | null, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (key === null || !(e instanceof ConvlensError) || e.details.path !== jsonPath(['inputs', ''])) throw e;
-    throw new ConvlensError(e.code, e.message, { ...e.details, path: jsonPath(['inputs', key]) });
-  }
-}
-
 export function runTask(t: RunTask): RunTaskResult {
   // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
@@ -234,7 +224,7 @@ export function runTask(t: RunTask): RunTaskResult {
   const source: GraphSource =
     t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]), ...(!explicit && { shapesAt: '$.inputs' }) } : t.source;
   const { maxWork, maxFolded } = taskLimits(t.limits);
-  const { graph, origin, inference, store } = aliasAt(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
+  const { graph, origin, inference, store } = atGivenInput(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   try {
     // the run's peak memory is asked of the request before any kernel runs (runtime/run-memory.ts)

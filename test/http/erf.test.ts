@@ -214,6 +214,16 @@ describe('POST /v1/erf', () => {
     await request(app.server).post('/v1/erf').send({ onnxBase64: Buffer.from(onnx).toString('base64'), samples: 1, layer: 'r', stages: false, heatmap: false }).expect(200);
   });
 
+  it.each([
+    ['by its name', '$.inputs.x', { x: { shape: [1, 2, 5, 5], data: new Array(50).fill(1) } }],
+    ['as the one bare tensor', '$.inputs.input', { shape: [1, 2, 5, 5], data: new Array(50).fill(1) }],
+  ])('a given tensor [1, 2, 5, 5] %s that an ONNX file with x [1, 1, h, w] refuses is SHAPE_MISMATCH at %s (it was $.inputShapes[""], a field /v1/erf does not have)', async (_, path, inputs) => {
+    const onnx = onnxModel({ inputs: [{ name: 'x', shape: [1, 1, 'h', 'w'] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'r' }] });
+    const res = await request(app.server).post('/v1/erf').send({ onnxBase64: Buffer.from(onnx).toString('base64'), inputs, layer: 'r' }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path, input: 'x', dimension: 1 });
+    expect(res.body.error.message).toBe("input 'x' dimension 1 is 1 in the model, but 2 was given");
+  });
+
   it('Accept: application/x-npy without a format answers the gradient as .npy; a JSON format Accept refuses is 406 before any gradient is computed', async () => {
     const body = { ...twoConvs, inputs: { x: { shape: [1, 1, 7, 7], data: new Array(49).fill(1) } } };
     const npy = await request(app.server).post('/v1/erf').set('accept', 'application/x-npy').send(body).buffer(true).parse(binary).expect(200);
