@@ -390,10 +390,22 @@ describe('--input NAME=SHAPE, repeated: each dynamic input of an ONNX file by na
     expect(twice.err).toBe("convlens: INVALID_OPTION: option '--input <shape>' argument 'b=1,1,16,16' is invalid. input 'b' is given twice: give each input once (at --input)\n");
   });
 
+  it('compare takes NAME=SHAPE too: --input 1,1,8,8 --input b=1,1,16,16 for both (4,176 MACs each); --input-new b=1,1,18,18 makes cb 2·256·9 = 4,608, +1,080', async () => {
+    const both = await cli(['compare', twoInputs(), twoInputs(), '--input', '1,1,8,8', '--input', 'b=1,1,16,16', '--format', 'json']);
+    expect(both.err).toBe('');
+    const macsOf = (out: string) => (JSON.parse(out).comparison.totals as { metric: string; before: number; after: number; delta: number }[]).find((t) => t.metric === 'macs')!;
+    const same = macsOf(both.out);
+    expect([same.before, same.after]).toEqual([4176, 4176]);
+    const sides = await cli(['compare', twoInputs(), twoInputs(), '--input-old', '1,1,8,8', '--input-old', 'b=1,1,16,16', '--input-new', 'a=1,1,8,8', '--input-new', 'b=1,1,18,18', '--format', 'json']);
+    expect(sides.err).toBe('');
+    const macs = macsOf(sides.out);
+    expect([macs.before, macs.after, macs.delta]).toEqual([4176, 648 + 4608, 1080]);
+  });
+
   it('a dynamic input left out: MISSING_DIMENSION whose command-line hint names it (--input b=…)', async () => {
     const r = await cli(['analyze', twoInputs(), '--input', '1,1,8,8']);
     expect(r.code).toBe(2);
     // only the named forms: ?input=, --input SHAPE and erf's --input-shape set the first input
-    expect(r.err).toContain("input 'b' dimension 2 ('h2') is dynamic; give the input's shape with each N filled in: REST ?input.b=1,1,N,N; JSON bodies and GraphQL: inputShapes { \"b\": [1,1,N,N] }; the command line (analyze, sweep): --input b=1,1,N,N");
+    expect(r.err).toContain("input 'b' dimension 2 ('h2') is dynamic; give the input's shape with each N filled in: REST ?input.b=1,1,N,N; JSON bodies and GraphQL: inputShapes { \"b\": [1,1,N,N] }; the command line (analyze, sweep, compare): --input b=1,1,N,N");
   });
 });

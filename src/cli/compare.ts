@@ -31,7 +31,7 @@ import type { ReadTarget, TargetSizes } from './target.js';
 import { STDIN } from './read-file.js';
 import { human } from './format.js';
 import { EXIT } from './gates.js';
-import { deviceFile, deviceOption, emit, fileOption, once, refuseOverwrite, resolutionOption, shape } from './io.js';
+import { deviceFile, deviceOption, emit, fileOption, once, refuseOverwrite, inputShapesOption, resolutionOption } from './io.js';
 import type { Io } from './io.js';
 import { columns, secondsText } from './sections.js';
 
@@ -52,9 +52,9 @@ export function compareCommand(io: Io, setCode: (code: number) => void): Command
     .description('compare two networks (each a file or zoo name): totals with deltas, layers matched by name, module path or position, added and removed; gates for CI')
     .argument('<old>', 'the network before (file path, - for stdin, or zoo model name)')
     .argument('<new>', 'the network after')
-    .option('--input <shape>', 'shape for dynamic ONNX inputs of both, e.g. 1,3,224,224', shape)
-    .option('--input-old <shape>', 'shape for dynamic ONNX inputs of OLD', shape)
-    .option('--input-new <shape>', 'shape for dynamic ONNX inputs of NEW', shape)
+    .option('--input <shape>', 'shape for dynamic ONNX inputs of both, e.g. 1,3,224,224 (the first input), or NAME=SHAPE, repeated for each named input', inputShapesOption)
+    .option('--input-old <shape>', 'shape for dynamic ONNX inputs of OLD (as --input: SHAPE or NAME=SHAPE, repeated)', inputShapesOption)
+    .option('--input-new <shape>', 'shape for dynamic ONNX inputs of NEW (as --input)', inputShapesOption)
     .option('--resolution <pixels>', 'input resolution for zoo models', resolutionOption)
     .addOption(new Option('--dtype <dtype>', 'bytes per element').choices(Object.keys(DTYPES)).default('float32'))
     .addOption(new Option('--flops <convention>', 'FLOP convention').choices([...FLOP_CONVENTIONS, 'seed']).default('2macs'))
@@ -111,7 +111,7 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   const memory = o.memory === true || gated('peakMemoryBytes');
   // --input and --resolution go to the sides that read them (ONNX files, zoo models), and at least
   // one must; --input-old and --input-new name their side, which must be an ONNX file
-  const shared = o.input as number[] | undefined;
+  const shared = o.input as TargetSizes['inputShape'];
   // --input is both sides' shape: with --input-old or --input-new one side would have two (the side's silently won)
   const own = ['--input-old', '--input-new'].filter((f) => o[attribute(f)] !== undefined);
   if (shared && own.length) throw new ConvlensError('INVALID_OPTION', `--input gives both networks' shapes and ${own.join(' and ')} one side's: give --input-old and --input-new instead`, { path: '--input' });
@@ -128,7 +128,7 @@ function compare(io: Io, oldTarget: string, newTarget: string, o: Record<string,
   if (shared && !kinds.includes('onnx')) throw new ConvlensError('INVALID_OPTION', "--input gives the shapes of an ONNX file's dynamic inputs; neither network is an ONNX file", { path: '--input' });
   if (resolution !== undefined && !kinds.includes('model')) throw new ConvlensError('INVALID_OPTION', "--resolution sets a built-in model's input size; neither network is a built-in model", { path: '--resolution' });
   const sizeOf = (i: number, own: unknown, flag: string) => ({
-    inputShape: (own as number[] | undefined) ?? (kinds[i] === 'onnx' ? shared : undefined),
+    inputShape: (own as TargetSizes['inputShape']) ?? (kinds[i] === 'onnx' ? shared : undefined),
     resolution: kinds[i] === 'model' ? resolution : undefined,
     // the side's REST fields as the options that gave them
     flags: { '$.inputShapes': own ? flag : '--input', '$.resolution': '--resolution' },

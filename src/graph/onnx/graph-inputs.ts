@@ -27,7 +27,7 @@ function missingDimension(input: string, first: boolean, k: number, dimParam: st
   const what = declared !== null ? `is declared ${declared}, not a size (read as dynamic)` : `${dimParam ? `('${dimParam}') ` : ''}is dynamic`;
   const lead = `input '${input}' dimension ${k} ${what}; give the input's shape with each N filled in: `;
   // the unnamed forms (?input=, --input SHAPE, an ERF's inputShape) set the first input only: another is given by name
-  if (!first) return `${lead}REST ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] }; the command line (analyze, sweep): --input ${input}=${s}`;
+  if (!first) return `${lead}REST ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] }; the command line (analyze, sweep, compare): --input ${input}=${s}`;
   return `${lead}REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`;
 }
 
