@@ -30,7 +30,7 @@ import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './reques
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
 import { isPosition, operatorInputs } from './operator-inputs.js';
-import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
+import { TENSOR_ANSWERS, acceptOnly, acceptedMedia, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
 import { answerEncoding, chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
 import type { Encoding, TensorPreference } from './tensors.js';
 
@@ -102,8 +102,10 @@ function transfers(tensors: Tensor[]): ArrayBuffer[] {
  * refuses one whose tensors alone are over it before any kernel runs (runtime/answer-bound.ts), by
  * the bound sendJson and sendNpy check the answer by when it is written.
  */
-export function restAnswer(maxBytes: number, encoding: Encoding): { answer?: AnswerLimit } {
-  return Number.isFinite(maxBytes) ? { answer: { kind: 'rest', maxBytes, encoding } } : {};
+export function restAnswer(maxBytes: number, encoding: Encoding, accept?: string): { answer?: AnswerLimit } {
+  // the media Accept allows, checked too before any kernel runs (a 406 once the work was done wasted it)
+  const accepts = acceptedMedia(accept);
+  return Number.isFinite(maxBytes) || accepts ? { answer: { kind: 'rest', maxBytes, encoding, ...(accepts && { accepts }) } } : {};
 }
 
 /** One operator call on a pool worker, which checks it and splits its layer across its team when that gains (runtime/worker.ts). */
@@ -272,7 +274,7 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
         body.fields instanceof RawJson
           ? await seen(offload<{ call: OperatorCall; encoding: Encoding }>(pool, 'operator', { kind: 'operator', name: request.params.name, preference, ...raw(body as RawBody) }, tasks))
           : operatorRequest(request.params.name, body as Body, maxElements, preference);
-      return { call, encoding, result: await seen(callOperator(pool, { ...call, ...restAnswer(maxBytes, encoding) }, tasks)) };
+      return { call, encoding, result: await seen(callOperator(pool, { ...call, ...restAnswer(maxBytes, encoding, request.headers.accept) }, tasks)) };
     })().catch((e: unknown) => {
       throw (body as Body).npyBody ? atQuery(e) : e;
     });
@@ -301,10 +303,10 @@ export async function computeRoutes(app: FastifyInstance, opts: ComputeOptions):
     varyAccept(reply);
     const { result, encoding } =
       body.fields instanceof RawJson
-        ? await seen(offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', preference, ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks))
+        ? await seen(offload<{ result: RunTaskResult; encoding: Encoding }>(pool, 'run', { kind: 'run', preference, accept: request.headers.accept, ...raw(body as RawBody), maxResponseBytes: maxBytes }, tasks))
         : await (async () => {
             const { task, encoding } = runRequest(body as Body, maxElements, preference);
-            return { result: await seen(callRun(pool, { ...task, ...restAnswer(maxBytes, encoding) }, tasks)), encoding };
+            return { result: await seen(callRun(pool, { ...task, ...restAnswer(maxBytes, encoding, request.headers.accept) }, tasks)), encoding };
           })();
     return sendRun(reply, result, encoding, maxBytes, request.headers.accept);
   });

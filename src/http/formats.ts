@@ -19,6 +19,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HTML_MEDIA_TYPE } from '../analysis/formats/html.js';
 import { ConvlensError } from '../errors.js';
 import { acceptQuality } from './accept.js';
+import { checkAnswerMedia } from '../runtime/answer-bound.js';
+import type { AcceptedMedia } from '../runtime/answer-bound.js';
 import type { TensorPreference } from './tensors.js';
 
 export const REPORT_FORMATS = ['json', 'csv', 'md', 'html', 'netron'] as const;
@@ -92,21 +94,21 @@ export function acceptedTensorFormat(accept: string | undefined): TensorPreferen
   return npy > json ? 'npy' : npy === 0 ? 'json' : undefined;
 }
 
+/** What `accept` allows of a tensor answer's two media types (runtime/answer-bound.ts AcceptedMedia); undefined when it allows all. */
+export function acceptedMedia(accept: string | undefined): AcceptedMedia | undefined {
+  if (!accept || !accept.trim()) return undefined;
+  return { npy: acceptQuality(accept, 'application/x-npy') > 0, json: acceptQuality(accept, 'application/json') > 0, header: accept };
+}
+
 /**
  * 406 NOT_ACCEPTABLE at `headers.accept` when Accept refuses the media type of a tensor route's
- * answer: one tensor asked for as npy is a .npy file, anything else JSON (`tensors` it holds:
- * several outputs, or Infinity for a run with captures, always JSON). Checked before the answer is
- * written (once a call's tensors are known; before an ERF's gradients are computed).
+ * answer (runtime/answer-bound.ts checkAnswerMedia): checked again as the answer is written, the
+ * runs and operator calls having been checked before their kernels (their AnswerLimit's `accepts`),
+ * an ERF before its gradients are computed.
  */
 export function checkAnswerAccepted(accept: string | undefined, encoding: string, tensors: number): void {
-  if (!accept || !accept.trim()) return;
-  const npy = encoding === 'npy' && tensors === 1;
-  if (acceptQuality(accept, npy ? 'application/x-npy' : 'application/json') > 0) return;
-  const why = npy ? `a .npy file: its format is npy` : encoding === 'npy' ? `JSON: a .npy file holds one tensor and this answer has ${Number.isFinite(tensors) ? tensors : 'captures beside its outputs'}` : `JSON: its format is ${encoding}`;
-  throw new ConvlensError('NOT_ACCEPTABLE', `this answer is ${why}; Accept allows only ${accept}: ${npy ? 'ask for another format, or allow application/x-npy' : 'allow application/json, or ask for one tensor as npy'}`, {
-    path: 'headers.accept',
-    offered: [npy ? 'application/x-npy' : 'application/json'],
-  });
+  const accepts = acceptedMedia(accept);
+  if (accepts) checkAnswerMedia(accepts, encoding, tensors);
 }
 
 /**

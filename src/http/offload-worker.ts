@@ -47,7 +47,7 @@ function handle(task: OffloadTask): unknown {
     case 'run': {
       const { task: run, encoding } = runRequest(body, task.maxElements, task.preference);
       // refused before its kernels when its tensors alone are over MAX_RESPONSE_BYTES, as on the event loop's path
-      return { result: runTask({ ...run, ...restAnswer(task.maxResponseBytes ?? Infinity, encoding) }), encoding };
+      return { result: runTask({ ...run, ...restAnswer(task.maxResponseBytes ?? Infinity, encoding, task.accept) }), encoding };
     }
   }
 }

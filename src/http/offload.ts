@@ -32,5 +32,5 @@ export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ preference?: TensorPreference } & RawRequest)
-  | ({ kind: 'run'; /** MAX_RESPONSE_BYTES: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; preference?: TensorPreference } & RawRequest)
+  | ({ kind: 'run'; /** MAX_RESPONSE_BYTES and the Accept header: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; accept?: string; preference?: TensorPreference } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

@@ -55,8 +55,35 @@ export interface TensorFields {
  * fields have charged to the same budget).
  */
 export type AnswerLimit =
-  | { kind: 'rest'; maxBytes: number; encoding: AnswerEncoding }
+  | { kind: 'rest'; maxBytes: number; encoding: AnswerEncoding; accepts?: AcceptedMedia }
   | { kind: 'graphql'; maxBytes: number; charged: number; outputs: TensorFields; captured: TensorFields };
+
+/**
+ * What a REST request's Accept header allows of a tensor answer's two media types (http/formats.ts
+ * acceptedMedia): a .npy file (one tensor asked for as npy) or JSON (anything else). `header`: the
+ * Accept header, for the message.
+ */
+export interface AcceptedMedia {
+  npy: boolean;
+  json: boolean;
+  header: string;
+}
+
+/**
+ * 406 NOT_ACCEPTABLE at `headers.accept` when Accept refuses the media type of the answer: one
+ * tensor asked for as npy is a .npy file, anything else JSON (`tensors`: how many it holds, or
+ * Infinity for a run with captures, always JSON). Its count is known before any kernel runs
+ * (checkAnswer), so the work is not done for an answer that cannot be sent.
+ */
+export function checkAnswerMedia(accepts: AcceptedMedia, encoding: string, tensors: number): void {
+  const npy = encoding === 'npy' && tensors === 1;
+  if (npy ? accepts.npy : accepts.json) return;
+  const why = npy ? `a .npy file: its format is npy` : encoding === 'npy' ? `JSON: a .npy file holds one tensor and this answer has ${Number.isFinite(tensors) ? tensors : 'captures beside its outputs'}` : `JSON: its format is ${encoding}`;
+  throw new ConvlensError('NOT_ACCEPTABLE', `this answer is ${why}; Accept allows only ${accepts.header}: ${npy ? 'ask for another format, or allow application/x-npy' : 'allow application/json, or ask for one tensor as npy'}`, {
+    path: 'headers.accept',
+    offered: [npy ? 'application/x-npy' : 'application/json'],
+  });
+}
 
 /** A tensor of the answer: its name there, its shape, and whether it is a capture. */
 export interface AnswerTensor {
@@ -163,6 +190,8 @@ function dataDependentTensors(graph: Graph, inference: Inference): Set<string> |
  */
 export function checkAnswer(limit: AnswerLimit | undefined, graph: Graph, inference: Inference, capture: readonly string[]): void {
   if (!limit) return;
+  // how many tensors it holds does not depend on values, even where their sizes do
+  if (limit.kind === 'rest' && limit.accepts) checkAnswerMedia(limit.accepts, limit.encoding, capture.length ? Infinity : graphOutputs(graph).filter((o) => o !== '').length);
   const unknown = dataDependentTensors(graph, inference);
   if (!unknown) return;
   const firstOutput = new Map(graph.layers.map((l) => [l.name, l.outputs[0]]));

@@ -292,6 +292,25 @@ describe('POST /v1/operators/{name}', () => {
     expect(captured.body.error.path).toBe('headers.accept');
   });
 
+  // found by a review: the 406 came once the kernels had run (the work wasted); the count of an answer's tensors is known before
+  it('a JSON answer Accept refuses is 406 before any kernel runs: a gather whose index 7 is out of range for [1, 3] (a kernel-time INVALID_TENSOR under */*) is 406 under application/x-npy', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 3] }, { name: 'i', shape: [1] }], layers: [{ name: 'g', op: 'gather', inputs: ['x', 'i'], axis: 1 }] };
+    const body = { spec, inputs: { x: { shape: [1, 3], data: [1, 2, 3] }, i: { shape: [1], data: [7] } }, capture: ['g'] };
+    const ran = await request(app.server).post('/v1/run').set('accept', '*/*').send(body).expect(400);
+    expect(ran.body.error).toMatchObject({ code: 'INVALID_TENSOR', layer: 'g', message: expect.stringContaining('indices[0] = 7 is out of range') });
+    const refused = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').send(body).expect(406);
+    expect(refused.body.error).toEqual({
+      code: 'NOT_ACCEPTABLE',
+      message: 'this answer is JSON: a .npy file holds one tensor and this answer has captures beside its outputs; Accept allows only application/x-npy: allow application/json, or ask for one tensor as npy',
+      path: 'headers.accept',
+      offered: ['application/json'],
+    });
+    // the same body past the offload threshold (parsed in a worker): the same 406
+    const padded = JSON.stringify(body).replace('{', '{' + ' '.repeat(200_000));
+    const big = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').set('content-type', 'application/json').send(padded).expect(406);
+    expect(big.body.error.path).toBe('headers.accept');
+  });
+
   // found by a review: Accept could choose .npy but not refuse it; a .npy request was answered .npy whatever Accept said
   it('an Accept that refuses .npy (application/json, application/x-npy;q=0): a .npy request is answered base64 in JSON; format npy is 406; every answer says Vary: Accept', async () => {
     const accept = 'application/json, application/x-npy;q=0';
