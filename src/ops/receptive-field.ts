@@ -15,8 +15,8 @@
  *
  * Beside the field, the border b (AxisRF.b) the resolution check needs: a layer whose output of
  * `out` units comes from in = step·out + c inputs (c: its border) adds c·j, so the map's k units
- * come from k·j + b input units. A window's c picks, among the sizes that give `out`, the one
- * nearest step·out: clamp(0, lo − s·out, hi − s·out) over that interval [lo, hi] (windowBorder).
+ * come from k·j + b input units. A window's c picks, among the sizes that give `out` with every
+ * window inside the padded input and the last input unit read, the one nearest step·out (windowBorder).
  */
 import type { AxisRF, TensorRF, Warning } from './types.js';
 import type { AxisGeometry } from './geometry.js';
@@ -94,7 +94,12 @@ export function blockToSpace(inp: AxisRF, inUnits: number, b: number): AxisRF {
 
 /**
  * A window's border c (in = s·out + c): of the input sizes that give its `out` units, the one
- * nearest s·out. Those sizes are [lo, hi] with lo − s·out = k_eff − pads − s and hi − s·out =
+ * nearest s·out among those whose last window neither stops short of the last input unit by more
+ * than the gap between windows (a dropped pixel) nor reaches past the end padding (a ceil-mode
+ * window hanging over the edge): c in [k_eff − s − pads, max(k_eff − s, 0) − pb]; when none does,
+ * the one nearest s·out of them all.
+ * SqueezeNet's ceil-mode 3×3 stride-2 pools: c = 1 (223 → 111 → 55 → 27 → 13, every window
+ * inside), not 0 (209, whose last windows hang over three times). Those sizes are [lo, hi] with lo − s·out = k_eff − pads − s and hi − s·out =
  * k_eff − pads − 1 (floor). Ceil mode's start one stride earlier (k_eff − pads − 2s + 1 to k_eff −
  * pads − s), less PyTorch's correction, which drops a last window that would start in the end
  * padding ((out − 1)·s ≥ in + pb): the sizes with (out − 1)·s ≥ in + pb give one unit fewer, and
@@ -106,7 +111,11 @@ export function windowBorder(g: AxisGeometry): number {
   const { stride: s, effKernel: k, padBegin: pb, padEnd: pe } = g;
   const pads = pb + pe;
   const [lo, hi] = g.ceilMode ? [Math.max(k - pads - 2 * s + 1, 1 - s - pb), k - pe < s ? Math.min(k - pads, 0 - pb) : k - pads - s] : [k - pads - s, k - pads - 1];
-  return Math.min(Math.max(0, lo), hi);
+  // the last window ends on the last unit, or short of it by no more than the gap the stride leaves
+  // between windows anyway (a 1×1 stride-2 conv reads every other unit), and not past the end padding
+  const [cleanLo, cleanHi] = [Math.max(lo, k - s - pads), Math.min(hi, Math.max(k - s, 0) - pb)];
+  const [a, b] = cleanLo <= cleanHi ? [cleanLo, cleanHi] : [lo, hi];
+  return Math.min(Math.max(0, a), b);
 }
 
 /** The spatial axes' names in the report, as PyTorch names the layouts: N,C,L → [l]; N,C,H,W → [h, w]; N,C,D,H,W → [d, h, w] (d: depth, time). */

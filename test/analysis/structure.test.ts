@@ -124,11 +124,11 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(analyze(valid(32)).structure.resolution).toMatchObject({ finalFeatureMap: [7, 7], expectedInput: [31, 31], consistent: false });
   });
 
-  it('3×3 stride-2 max pooling in ceil mode loses no border (112 → 56 → 28, c = clamp(0, 3 − 4 + 1, 3 − 2) = 0), so 112 is valid and 111 (→ 55 → 27) is not', () => {
+  it('3×3 stride-2 max pooling in ceil mode: the sizes whose windows all fit are 4·k + 3 (111 → 55 → 27: border 1 + 2·1 = 3), so 111 is valid and 112 (→ 56 → 28, both last windows hanging one past the edge) is not', () => {
     const ceil = (side: number) =>
       net([1, 3, side, side], { op: 'maxPool2d', kernelSize: 3, stride: 2, ceilMode: true }, { op: 'maxPool2d', kernelSize: 3, stride: 2, ceilMode: true }, { op: 'globalAvgPool2d' });
-    expect(analyze(ceil(112)).structure.resolution).toMatchObject({ finalFeatureMap: [28, 28], border: [0, 0], expectedInput: [112, 112], consistent: true });
-    expect(analyze(ceil(111)).structure.resolution).toMatchObject({ finalFeatureMap: [27, 27], border: [0, 0], expectedInput: [108, 108], consistent: false });
+    expect(analyze(ceil(112)).structure.resolution).toMatchObject({ finalFeatureMap: [28, 28], border: [3, 3], expectedInput: [115, 115], consistent: false });
+    expect(analyze(ceil(111)).structure.resolution).toMatchObject({ finalFeatureMap: [27, 27], border: [3, 3], expectedInput: [111, 111], consistent: true });
   });
 
   it('a 1×1 conv padded 1 adds a border (c = 1 − 2 − 1 = −2): 30 → 32 → 16 is valid as 16·2 − 2, and the sizes are m·2 minus 2', () => {

@@ -1,6 +1,8 @@
 /**
  * ops/receptive-field.ts windowBorder: of the input sizes that give a window's `out` units, the one
- * nearest stride·out, less stride·out. Checked against PyTorch's own output-size rule
+ * nearest stride·out among those whose last window ends on the last input unit (or short of it by no
+ * more than the gap the stride leaves between windows) and within the end padding (when there are
+ * such sizes; else among all), less stride·out. Checked against PyTorch's own output-size rule
  * (aten/src/ATen/native/Pool.h pooling_output_shape_pad_lr, written out here, not the geometry's),
  * by listing every input size from 1 to 200.
  */
@@ -15,12 +17,18 @@ function torchOut(input: number, k: number, pl: number, pr: number, s: number, d
   return out;
 }
 
-/** The border by enumeration: the sizes giving `out`, the one nearest s·out. */
+/** The border by enumeration: the sizes giving `out`; of those whose last window ends on the last input unit or in the end padding, the one nearest s·out (else of all). */
 function enumerated(k: number, pl: number, pr: number, s: number, d: number, ceil: boolean, out: number): number | null {
   const sizes = Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => d * (k - 1) + 1 <= n + pl + pr && torchOut(n, k, pl, pr, s, d, ceil) === out);
   if (sizes.length === 0) return null;
-  const [lo, hi] = [sizes[0] - s * out, sizes[sizes.length - 1] - s * out];
-  expect(sizes.length, 'the sizes giving one out are contiguous').toBe(hi - lo + 1);
+  expect(sizes.length, 'the sizes giving one out are contiguous').toBe(sizes[sizes.length - 1] - sizes[0] + 1);
+  // the last window's last unit, in input coordinates (the padding begins at −pl)
+  const lastRead = (out - 1) * s - pl + d * (k - 1);
+  // short of the last unit by no more than the gap between windows (a 1×1 stride-2 conv skips every other unit by design)
+  const gap = Math.max(0, s - (d * (k - 1) + 1));
+  const clean = sizes.filter((n) => lastRead >= n - 1 - gap && lastRead <= n - 1 + pr);
+  const from = clean.length ? clean : sizes;
+  const [lo, hi] = [from[0] - s * out, from[from.length - 1] - s * out];
   return Math.min(Math.max(0, lo), hi);
 }
 
@@ -48,5 +56,13 @@ describe('windowBorder against PyTorch\'s output-size rule, every input size 1�
   it('a 2×2 stride-2 ceil-mode pool padded 1: sizes 4 and 5 give 3 (5: ceil gives 4, but its last window would start in the padding), so the border is −1 (it was −2)', () => {
     expect([3, 4, 5, 6].map((n) => torchOut(n, 2, 1, 1, 2, 1, true))).toEqual([2, 3, 3, 4]);
     expect(windowBorder(geometry(2, 1, 1, 2, 1, true))).toBe(-1);
+  });
+
+  // found by a hunt: SqueezeNet's sweep called 223 (every window inside) invalid and 209 (three pools hanging over) valid
+  it('a 3×3 stride-2 ceil-mode pool unpadded: 2·out and 2·out + 1 both give out; the border is 1 (13 ← 27: its last window ends on the last unit), not 0 (13 ← 26: it hangs one past)', () => {
+    expect([25, 26, 27, 28].map((n) => torchOut(n, 3, 0, 0, 2, 1, true))).toEqual([12, 13, 13, 14]);
+    expect(windowBorder(geometry(3, 0, 0, 2, 1, true))).toBe(1);
+    // floor mode keeps ResNet's: a 3×3 stride-2 conv padded 1 gives 112 from 223 and 224, 224 (its end padding unread) nearest 2·112
+    expect(windowBorder(geometry(3, 1, 1, 2, 1, false))).toBe(0);
   });
 });
