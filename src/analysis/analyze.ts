@@ -201,7 +201,8 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       });
       return { ...notInferred(layer, executed.has(layer.name), given), supported: true, params, buffers };
     }
-    const outputsElems = numel(inferred.outputs[0]);
+    // every output is written: a split's pieces, a max pool's indices, topK's values and indices
+    const outputsElems = inferred.outputs.reduce((n, shape) => n + numel(shape), 0);
     const weightElems = weightParams + buffers + constantElems;
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };
     const byConv = flopsOf(inferred.cost, options.includeBias);

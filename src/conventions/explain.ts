@@ -206,14 +206,14 @@ function parts(f: LayerFacts): Parts {
 
 /** One layer's explanation, or null for a layer convlens could not analyse. */
 /**
- * Memory access: every computed input read once, the output written once, the weights (and
- * constant operands) read once, at the report's element size. The output's elements are its
- * shape's product; inputs and weights are the report's own element counts.
+ * Memory access: every computed input read once, each output written once (a split's pieces, a max
+ * pool's indices), the weights (and constant operands) read once, at the report's element size.
+ * An output's elements are its shape's product; inputs and weights are the report's own element counts.
  */
 function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number): Expr {
   const e = r.memoryAccess.elements;
-  const out = f.outputs[0];
-  return mul(add(V('inputs', e.inputs), V('output', ...out), V('weights', e.weights)), V('bytes/element', bytesPerElement));
+  const outputs = f.outputs.map((shape, k) => V(f.outputs.length === 1 ? 'output' : `output ${k}`, ...shape));
+  return mul(add(V('inputs', e.inputs), ...outputs, V('weights', e.weights)), V('bytes/element', bytesPerElement));
 }
 
 export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: boolean, bytesPerElement = 4): LayerExplanation | null {

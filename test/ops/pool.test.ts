@@ -66,6 +66,19 @@ describe('maxPool2d and avgPool2d', () => {
     expect(layer(r, 'unpool').outputShape).toEqual([1, 3, 8, 8]);
     expect(layer(r, 'pool').outputShapes).toEqual([[1, 3, 4, 4], [1, 3, 4, 4]]);
   });
+
+  // found by a hunt: memory access counted the first output only (48 + 192 = 240)
+  it('maxPool2d with returnIndices writes both outputs: memory 192 read + 2 × 48 written = 288 elements; a split [1, 2] of [1, 3, 8, 8] writes 64 + 128', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+      layers: [
+        { name: 'pool', op: 'maxPool2d', kernelSize: 2, stride: 2, returnIndices: true },
+        { name: 'sp', op: 'split', axis: 1, split: [1, 2], inputs: ['x'] },
+      ],
+    });
+    expect(layer(r, 'pool').memoryAccess.elements).toEqual({ inputs: 192, outputs: 96, weights: 0, total: 288 });
+    expect(layer(r, 'sp').memoryAccess.elements).toEqual({ inputs: 192, outputs: 64 + 128, weights: 0, total: 384 });
+  });
 });
 
 // PyTorch's pooling_output_shape in ceil mode gives a window where the padded input is shorter than
