@@ -259,8 +259,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   for (const c of graph.constants.values()) if (c.raw) foreign.add(c.raw.buffer);
   const freeable = (buffer: ArrayBufferLike): buffer is ArrayBuffer => {
     if (!(buffer instanceof ArrayBuffer) || foreign.has(buffer) || weightStore.holds(buffer)) return false;
-    for (const t of live.values()) if (t.data.buffer === buffer) return false;
-    return true;
+    return live.viewsOf(buffer).length === 0;
   };
   // regions of shared memory the split hook allocates in this run (from this mark on) are the run's to give back
   const sharedMark = opts.shared?.mark();
@@ -268,7 +267,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const releaseShared = (data: Float32Array) => {
     const region = opts.shared?.regionOf(data, sharedMark);
     if (!region) return;
-    for (const t of live.values()) if (t.data.buffer === data.buffer && t.data.byteOffset < region[1] && t.data.byteOffset + t.data.byteLength > region[0]) return;
+    for (const t of live.viewsOf(data.buffer)) if (t.data.byteOffset < region[1] && t.data.byteOffset + t.data.byteLength > region[0]) return;
     opts.shared!.release(data);
   };
   // the largest weight any step from i on reads, so the pool can let go of larger scratch
