@@ -20,7 +20,7 @@
  * that is summed makes the field global; the operands' fields then merge (as matmul's).
  * Kernel: two operands of batch, M, N and K labels (attention, projections) are gathered into
  * blocks and multiplied by the GEMM (gemm-tiles.ts); anything else runs one loop over every
- * label combination.
+ * label combination, its work counted at LOOP_SLOWDOWN per operand and combination (kernelWork).
  * VJP: operand i receives g times the product of the other operands, summed over every label
  * combination that reads it (a broadcast "..." axis or a diagonal sums its share back).
  */
@@ -161,7 +161,9 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
       ops >= 2 && contraction
         ? { macs: (ops - 1) * all, exactMacOps: y === 0 ? 0 : (2 * ((ops - 1) * all) / y - 1) * y, biasOps: 0, elementwise: 0 }
         : { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: ops >= 2 ? (ops - 1) * all : all - y };
-    return { outputs: [out], weights: [], cost, plan };
+    // the general loop visits every label combination at about 1/LOOP_SLOWDOWN of the GEMM's MAC rate
+    const kernelWork = ops === 2 && lowerable(plan) ? undefined : LOOP_SLOWDOWN * ops * all;
+    return { outputs: [out], weights: [], cost, plan, ...(kernelWork !== undefined && { kernelWork }) };
   },
   receptiveField(ctx) {
     const { axes, outRank } = ctx.plan;
@@ -242,17 +244,10 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
  * when the equation has another shape (the general loop then runs).
  */
 function batchedProduct(plan: EinsumPlan, a: Float32Array, b: Float32Array): Float32Array | null {
-  const { labels, sizes, outRank, strides, axes } = plan;
-  for (const ax of axes) if (new Set(ax).size !== ax.length) return null;
-  const inA = (l: number) => axes[0].includes(l);
-  const inB = (l: number) => axes[1].includes(l);
-  const ids = labels.map((_, i) => i);
-  const out = (l: number) => l < outRank;
-  const batch = ids.filter((l) => inA(l) && inB(l) && out(l));
-  const m = ids.filter((l) => inA(l) && !inB(l) && out(l));
-  const n = ids.filter((l) => !inA(l) && inB(l) && out(l));
-  const k = ids.filter((l) => inA(l) && inB(l) && !out(l));
-  if (batch.length + m.length + n.length + k.length !== ids.length) return null;
+  const groups = productLabels(plan);
+  if (!groups) return null;
+  const { labels, sizes, outRank, strides } = plan;
+  const { batch, m, n, k } = groups;
   const size = (group: number[]) => numel(group.map((l) => sizes[l]));
   const [B, M, N, K] = [size(batch), size(m), size(n), size(k)];
   if (K === 0 || B * M * N === 0) return new Float32Array(B * M * N);
@@ -273,6 +268,35 @@ function batchedProduct(plan: EinsumPlan, a: Float32Array, b: Float32Array): Flo
   });
   return res;
 }
+
+/** Two operands' labels as batch, M, N and K (batchedProduct), or null when the equation has another shape (a diagonal, a label summed in one operand only). */
+function productLabels(plan: EinsumPlan): { batch: number[]; m: number[]; n: number[]; k: number[] } | null {
+  const { labels, outRank, axes } = plan;
+  if (axes.length !== 2) return null;
+  for (const ax of axes) if (new Set(ax).size !== ax.length) return null;
+  const inA = (l: number) => axes[0].includes(l);
+  const inB = (l: number) => axes[1].includes(l);
+  const ids = labels.map((_, i) => i);
+  const out = (l: number) => l < outRank;
+  const batch = ids.filter((l) => inA(l) && inB(l) && out(l));
+  const m = ids.filter((l) => inA(l) && !inB(l) && out(l));
+  const n = ids.filter((l) => !inA(l) && inB(l) && out(l));
+  const k = ids.filter((l) => inA(l) && inB(l) && !out(l));
+  return batch.length + m.length + n.length + k.length === ids.length ? { batch, m, n, k } : null;
+}
+
+/** Whether two operands run as blocks through the GEMM (batchedProduct), not the general loop. */
+const lowerable = (plan: EinsumPlan): boolean => productLabels(plan) !== null;
+
+/**
+ * The general loop's work per operand and label combination, in the GEMM's MACs: measured
+ * 2026-12-05 on the AMD EPYC host, 'ab,cd->' over two [100, 100] operands (10^8 combinations) ran
+ * 80 M combinations/s against a 3×3 conv 64→64 at 56²'s 14 GMAC/s in the same process, 160–180
+ * times slower; counted at 100 per operand (200 for two), so MAX_RUN_WORK bounds its time as it
+ * does a conv's (a hunt's 215-byte 'ab,cd->' over [3000, 100] had 9·10^10 combinations, under the
+ * limit as MACs, and held a worker for the whole task timeout).
+ */
+const LOOP_SLOWDOWN = 100;
 
 /** The elements of an operand in the order of `order`'s labels (row-major over them). */
 function gatherBlock(data: Float32Array, stride: number[], sizes: number[], order: number[]): Float32Array {

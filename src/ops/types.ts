@@ -135,6 +135,8 @@ export interface Inferred<P = unknown> {
    * (runtime/backward.ts), not held to the tensor limit (the forward's intermediates are).
    */
   vjpIntermediates?: Intermediate[];
+  /** The kernel's work (MAC-equivalents) where the cost understates it, a loop far slower per MAC than the GEMM (einsum's general path): MAX_RUN_WORK reads it. */
+  kernelWork?: number;
 }
 
 /** A tensor a kernel allocates beside its outputs, and what it is in the op's words (for messages: "its input padded in paddingMode replicate"). */

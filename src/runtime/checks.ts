@@ -86,15 +86,19 @@ export function checkInputs(graph: Graph, inputs: Readonly<Record<string, Tensor
   }
 }
 
-/** The work a layer costs when it runs: MACs (float and integer) + element-wise FLOPs + the elements it writes (outputs, and its weights when initialised or decoded). */
+/**
+ * The work a layer costs when it runs: MACs (float and integer) + element-wise FLOPs, or the
+ * kernel's own work where its op states it (Inferred.kernelWork: a loop slower per MAC than the
+ * GEMM), + the elements it writes (outputs, and its weights when initialised or decoded).
+ */
 export function layerWork(a: AnalysedLayer): number {
   if (!a.inferred) return 0;
-  const { cost, outputs, weights } = a.inferred;
+  const { cost, outputs, weights, kernelWork } = a.inferred;
   let written = 0;
   for (const o of outputs) written += numel(o);
   for (const t of a.inferred.intermediates ?? []) written += intermediateElements(t);
   for (const w of weights) written += numel(w.shape);
-  return cost.macs + (cost.intMacs ?? 0) + cost.elementwise + written;
+  return (kernelWork ?? cost.macs + (cost.intMacs ?? 0) + cost.elementwise) + written;
 }
 
 /** Every executed layer can run, and nothing it needs or makes is over the element limit. */

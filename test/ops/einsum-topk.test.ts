@@ -12,6 +12,9 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 import { DEFAULTS, analyze, errorOf, layer, net } from '../helpers.js';
 import { inferOf, iota, ints, run } from './op-helpers.js';
+import { layerWork } from '../../src/runtime/checks.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { loadGraph } from '../../src/graph/load.js';
 
 describe('einsum', () => {
   it('attention scores bhqd,bhkd->bhqk over [1,12,197,64]: MACs 12·197·197·64, as matmul of q by kᵀ counts them', () => {
@@ -191,5 +194,24 @@ describe('gridSample reads every tap inside the map, as PyTorch: 0·NaN and 0·�
 
   it('gridSample bilinear zeros alignCorners x=[1, 1, 2, 2] = [1, ∞, 3, 4]: F.grid_sample gives [NaN, 4, 3, ∞]', () => {
     expect(run('gridSample', [[[1, 1, 2, 2], [1, Infinity, 3, 4]], grid], { alignCorners: true })[0].data).toEqual([NaN, 4, 3, Infinity]);
+  });
+});
+
+// found by a hunt: a 215-byte 'ab,cd->' over a [3000, 100] tile was 9·10^10 units as MACs, under MAX_RUN_WORK, and ran for the whole task timeout
+describe('einsum work: the general loop counted at 100 units per operand and label combination, the GEMM path at its MACs', () => {
+  const workOf = (shapes: number[][], equation: string) => {
+    const spec = { inputs: shapes.map((shape, i) => ({ name: `x${i}`, shape })), layers: [{ name: 'e', op: 'einsum', equation, inputs: shapes.map((_, i) => `x${i}`) }] };
+    const { graph } = loadGraph({ kind: 'spec', spec });
+    return layerWork(inferGraph(graph).analysed.find((a) => a.layer.name === 'e')!);
+  };
+
+  it.each([
+    ["'ab,cd->' over [10, 10] twice: 10^4 combinations · 2 operands · 100, + 1 written", [[10, 10], [10, 10]], 'ab,cd->', 2_000_001],
+    ["'ii->i' (a diagonal, one operand): 4 combinations · 100, + 4 written", [[4, 4]], 'ii->i', 404],
+    ["'ij,jk,kl->il' over [2, 3], [3, 4], [4, 5]: 120 combinations · 3 · 100, + 10 written", [[2, 3], [3, 4], [4, 5]], 'ij,jk,kl->il', 36_010],
+    ["'ij,jk->ik' over [2, 3] and [3, 4] (the GEMM): 24 MACs + 8 written", [[2, 3], [3, 4]], 'ij,jk->ik', 32],
+    ["'bhqd,bhkd->bhqk' over [1, 2, 3, 4] twice (the GEMM): 1·2·3·3·4 = 72 MACs + 18 written", [[1, 2, 3, 4], [1, 2, 3, 4]], 'bhqd,bhkd->bhqk', 90],
+  ])('%s = %i', (_, shapes, equation, work) => {
+    expect(workOf(shapes, equation)).toBe(work);
   });
 });
