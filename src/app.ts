@@ -86,6 +86,12 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     if (body && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `the content encoding '${encoding}' is not decoded here; send the body uncompressed (no Content-Encoding, or identity)`, { path: 'headers.content-encoding' });
     }
+    // node's parser undoes chunked only: a gzip transfer coding before it reached the parsers as compressed bytes
+    const transfer = request.headers['transfer-encoding'];
+    const coding = transfer?.split(',').map((c) => c.trim().toLowerCase()).find((c) => c !== 'chunked' && c !== 'identity');
+    if (coding !== undefined) {
+      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `the transfer coding '${coding}' is not decoded here; send the body as it is (Transfer-Encoding: chunked alone)`, { path: 'headers.transfer-encoding' });
+    }
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
