@@ -139,3 +139,18 @@ describe('roiAlign', () => {
     expect(ratio.message).toMatch(/samplingRatio/);
   });
 });
+
+// found by a hunt: 118,000 boxes were under MAX_RUN_WORK as FLOPs and would have held a worker for about 165 s
+describe('nonMaxSuppression work: its FLOPs at 12 units each (its pair loop 12–23 times slower per FLOP than the GEMM per MAC)', () => {
+  it('100 boxes, one class: 100 compares + 100·7 sort + 3·100 areas + 13·4,950 IoUs = 65,450 FLOPs, work 12 × 65,450 + 300 written = 785,700', () => {
+    const inferred = inferOf(nonMaxSuppression, [[1, 100, 4], [1, 1, 100]], { maxOutputBoxesPerClass: 100 });
+    expect(inferred.cost.elementwise).toBe(65_450);
+    expect(inferred.kernelWork).toBe(12 * 65_450);
+  });
+
+  it('the kernel keeps every disjoint box and suppresses the overlapping one: 4 boxes, IoU(0, 1) = 90/100 > 0.5', () => {
+    const boxes = [0, 0, 10, 10, 0, 0, 10, 9, 20, 20, 30, 30, 40, 40, 50, 50];
+    const [y] = run('nonMaxSuppression', [[[1, 4, 4], boxes], [[1, 1, 4], [0.9, 0.8, 0.7, 0.6]]], { maxOutputBoxesPerClass: 4, iouThreshold: 0.5 });
+    expect(y).toEqual({ shape: [3, 3], data: [0, 0, 0, 0, 0, 2, 0, 0, 3] });
+  });
+});
