@@ -23,7 +23,9 @@
  *               deployed_memory_bytes   memory access after the fusions: the group's on its host,
  *                                       0 on the layers fused away; TOTAL: the deployed total
  *
- * Cells of layers an analysis does not cover (not executed, unsupported) are empty, never 0.
+ * Cells of layers an analysis does not cover (not executed, unsupported) are empty, never 0: a
+ * layer that does not run has its params and no macs, flops or memory_bytes, so every column's
+ * rows add up to TOTAL.
  */
 import type { Extras } from './extras.js';
 import type { LayerReport, Report } from './report.js';
@@ -143,14 +145,17 @@ function extraColumns(extras: Extras): Columns[] {
 export function reportCsv(r: Report, extras: Extras = {}): string {
   const groups = [...axisColumns(r), ...extraColumns(extras)];
   const head = [...CSV_BASE_COLUMNS, ...groups.flatMap((g) => g.head)];
+  // a layer no output depends on (Inception-v3's AuxLogits in eval) does not run: its parameters
+  // count, its work does not, as in the totals, so the rows add up to TOTAL
+  const ran = (l: LayerReport, v: number) => (l.executed ? v : undefined);
   const rows: Cell[][] = r.layers.map((l) => [
     l.name,
     l.op,
     l.outputShape?.join('x'),
     l.params,
-    l.macs,
-    l.flops,
-    l.memoryAccess.bytes,
+    ran(l, l.macs),
+    ran(l, l.flops),
+    ran(l, l.memoryAccess.bytes),
     ...fieldCells(l.receptiveField),
     ...groups.flatMap((g) => g.layer(l)),
   ]);
