@@ -193,7 +193,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     // the empty input is the cause, and its field the one to point at
     if (!options.allowEmpty && op.emptyInputs !== true) {
       const at = inputShapes.findIndex((s, i) => s.length > 1 && s.includes(0) && ins[i]?.value == null);
-      if (at >= 0) fail('NON_POSITIVE_SIZE', `input ${at} ${fmtShape(inputShapes[at])} is empty (an empty slice), and a ${layer.op} does not read one: a concat drops an empty piece, a linear or matmul over an empty inner dimension gives the bias or zeros`, ['inputs', at]);
+      if (at >= 0) fail('NON_POSITIVE_SIZE', `input ${at} ${fmtShape(inputShapes[at])} is empty (an empty slice), and ${layer.op} does not read one: a concat drops an empty piece, a linear or matmul over an empty inner dimension gives the bias or zeros`, ['inputs', at]);
     }
     // zero-size: 1-D, inside a Loop body (allowEmpty), of an op where PyTorch allows it (an empty
     // slice), or a known value (an empty constant: torchvision's loops start from zeros(0, 3, 17))

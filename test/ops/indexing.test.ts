@@ -170,6 +170,8 @@ describe('an empty slice (x[:, 2:2], as torch.roll by 0 exports): legal, and onl
     const e = errorOf(() => analyze(withEmpty(consumer)));
     expect([e.code, e.details.layer]).toEqual(['NON_POSITIVE_SIZE', 'use']);
     expect(e.message).toContain('input 0 [1, 0, 4, 4] is empty');
+    // the op by its name, without an article ("a add" read wrongly)
+    expect(e.message).toContain(`and ${consumer.op} does not read one`);
   });
 });
 
