@@ -71,12 +71,12 @@ function changedSection(cmp: Comparison, limit: number): string | null {
   return table(['layer', 'op', 'output', 'Δ params', 'Δ MACs', 'Δ memory (bytes)', 'matched by'], rows, 'lllrrrl') + note;
 }
 
-function listSection(what: string, layers: readonly LayerRef[], limit: number, sign: 1 | -1): string | null {
+function listSection(what: 'added' | 'removed', layers: readonly LayerRef[], limit: number, sign: 1 | -1): string | null {
   if (layers.length === 0) return null;
   const sum = (f: (l: LayerRef) => number) => sign * layers.reduce((s, l) => s + f(l), 0);
   const lines = layers.slice(0, limit).map((l) => `- ${code(l.name)} ${code(l.op)} ${shape(l.outputShape)}: ${compact(l.params)} params, ${compact(l.macs)} MACs`);
   if (layers.length > limit) lines.push(`- … and ${layers.length - limit} more`);
-  const title = `${layers.length} ${what} (${signed(sum((l) => l.params), compact)} params, ${signed(sum((l) => l.macs), compact)} MACs)`;
+  const title = `${layers.length} ${layers.length === 1 ? 'layer' : 'layers'} ${what} (${signed(sum((l) => l.params), compact)} params, ${signed(sum((l) => l.macs), compact)} MACs)`;
   return details(title, lines.join('\n'));
 }
 
@@ -100,8 +100,8 @@ export function comparisonMarkdown(cmp: Comparison, gates?: GateVerdict, options
       `${matched.filter((d) => d.changed).length} changed, ${added.length} added, ${removed.length} removed.`,
   );
   if (changed && o.topChanged > 0) parts.push(`${hh} Changed layers`, changed);
-  const a = listSection('layers added', added, o.listLimit, 1);
-  const r = listSection('layers removed', removed, o.listLimit, -1);
+  const a = listSection('added', added, o.listLimit, 1);
+  const r = listSection('removed', removed, o.listLimit, -1);
   if (a || r) parts.push(`${hh} Added and removed layers`, ...[a, r].filter((x): x is string => x !== null));
   return parts.join('\n\n') + '\n';
 }

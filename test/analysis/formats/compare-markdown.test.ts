@@ -40,6 +40,12 @@ describe('comparisonMarkdown: ResNet-18 → ResNet-34', () => {
     expect(md).not.toContain('### Changed layers');
   });
 
+  // found by a hunt: "1 layers added"
+  it('one layer added: "1 layer added (0 params, 0 MACs)", singular', () => {
+    const net = (extra: boolean) => analyze({ name: 't', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'a', op: 'relu' }, ...(extra ? [{ name: 'b', op: 'relu' }] : [])] });
+    expect(comparisonMarkdown(compareReports(net(false), net(true)))).toContain('<details><summary>1 layer added (0 params, 0 MACs)</summary>');
+  });
+
   it('the other way round: ▼ and − everywhere, removed layers, all gates passed', () => {
     const back = compareReports(r34, r18);
     const text = comparisonMarkdown(back, evaluateGates(back, parseGates({ params: '0' })));
