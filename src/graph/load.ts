@@ -118,14 +118,23 @@ export interface LoadOptions {
   chargeFold?: OnnxImportOptions['chargeFold'];
 }
 
+/**
+ * A zoo model's layers at the field that named it: the request holds no layers, so an error at one
+ * (classifier.0's weight over the run limits) is at `$.model`, `query.model` …, not `$.layers[33]`.
+ * Set again on a graph the model cache kept, which may have been built for another route's request.
+ */
+export function placeAtModel(graph: Graph, source: { modelAt?: string }): void {
+  const at = source.modelAt ?? '$.model';
+  for (const layer of graph.layers) layer.path = at;
+}
+
 export function loadGraph(source: GraphSource, options: LoadOptions = {}): { graph: Graph; origin: GraphOrigin } {
   switch (source.kind) {
     case 'spec':
       return { graph: parseNetworkSpec(source.spec, source.at), origin: { format: 'spec' } };
     case 'model': {
       const graph = parseNetworkSpec(modelSpec(source.name, source.resolution, source.resolutionAt));
-      // the request holds no layers: an error at one (classifier.0's weight over the run limits) is at the model it named, not `$.layers[33]`
-      for (const layer of graph.layers) layer.path = source.modelAt ?? '$.model';
+      placeAtModel(graph, source);
       return { graph, origin: { format: 'zoo', model: source.name } };
     }
     case 'onnx': {

@@ -13,7 +13,7 @@ import { sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { atGivenInput, feedInputs, isUnnamedInput } from './checks.js';
-import { loadGraph } from '../graph/load.js';
+import { loadGraph, placeAtModel } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import { tensor } from '../tensor/tensor.js';
@@ -257,6 +257,8 @@ function loadForRun(source: GraphSource, maxFolded: number, maxElements: number)
   }
   const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded, maxElements) : builtKey(source, maxFolded);
   const hit = modelCache.get(key);
+  // a zoo graph built for another request's field ($.model, query.model): its layers' errors at this one's
+  if (hit && source.kind === 'model') placeAtModel(hit.graph, source);
   if (hit) return hit;
   // the same file at other input shapes: imported from the bytes that entry keeps, so the file is held once
   const family = familyKey(key);

@@ -267,3 +267,21 @@ describe('model cache', () => {
     expect(Array.from(out(runTask(at(48))))).toEqual(fresh);
   });
 });
+
+// found by a review: a zoo graph the cache kept answered a later request's layer error at the first request's field
+describe('a cached zoo model takes each request\'s own model field', () => {
+  it('mobilenet_v3_small at 32 run from $.model, then from query.model with a 2^19-element limit: TENSOR_TOO_LARGE at query.model (it was $.model)', () => {
+    const x = { input: tensor([1, 3, 32, 32], new Float32Array(3 * 32 * 32)) };
+    const run = (modelAt: string, maxElements: number) => runTask({ source: { kind: 'model', name: 'mobilenet_v3_small', resolution: 32, modelAt }, inputs: x, weights: {}, weightInit: 'seed', training: false, seed: 0, capture: [], maxElements });
+    run('$.model', 1 << 24);
+    expect(modelCache.size).toBe(1);
+    let error: unknown;
+    try {
+      run('query.model', 1 << 19);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'TENSOR_TOO_LARGE', details: { path: 'query.model' } });
+    expect(modelCache.size).toBe(1);
+  });
+});
