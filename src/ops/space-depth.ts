@@ -7,7 +7,8 @@
  *                   k = (i·b + j)·C/b² + c  (mode DCR, ONNX's default: depth, column, row)
  *                   k = c·b² + i·b + j      (mode CRD = torch.nn.PixelShuffle)
  *   spaceToDepth b  [N, C, H, W] → [N, C·b², H/b, W/b], the inverse of DCR (ONNX SpaceToDepth)
- *   pixelShuffle r  = depthToSpace r CRD;   pixelUnshuffle r = the inverse of CRD (torch)
+ *   pixelShuffle r  = depthToSpace r CRD;   pixelUnshuffle r = the inverse of CRD (torch); both
+ *                   take torch's (*, C, H, W): any leading axes, or none
  *
  * Receptive fields (per spatial axis, Araujo's (r, j, p)): space-to-depth is a window of size b and
  * stride b over the input units (output unit h reads input units h·b … h·b + b − 1, each through
@@ -35,20 +36,28 @@ export interface BlockPlan {
   crd: boolean;
 }
 
-function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, crd: boolean, field: string) {
-  const x = expectRank(ctx, 0, NCHW_RANK);
-  const [n, c, h, w] = x;
+/**
+ * `batched`: torch's pixel ops take (*, C, H, W), any leading batch axes or none (nn.PixelShuffle);
+ * ONNX's DepthToSpace and SpaceToDepth take [N, C, H, W] only.
+ */
+function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, crd: boolean, field: string, batched = false) {
+  const x = batched ? ctx.inputs[0] : expectRank(ctx, 0, NCHW_RANK);
+  if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have at least 3 dimensions (*, C, H, W), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
+  const [c, h, w] = x.slice(-3);
+  const lead = x.slice(0, -3);
   const b2 = block * block;
   if (toSpace && c % b2 !== 0) ctx.fail('INVALID_ATTRIBUTE', `${field}=${block}: ${c} channels of ${fmtShape(x)} are not a multiple of ${b2}`, field, { shapes: { input: x } });
   if (!toSpace && (h % block !== 0 || w % block !== 0)) {
     ctx.fail('INVALID_ATTRIBUTE', `${field}=${block} does not divide the spatial size ${h}×${w} of ${fmtShape(x)}`, field, { shapes: { input: x } });
   }
-  const out = toSpace ? [n, c / b2, h * block, w * block] : [n, c * b2, h / block, w / block];
+  const out = [...lead, ...(toSpace ? [c / b2, h * block, w * block] : [c * b2, h / block, w / block])];
   return { outputs: [out], weights: [], cost: ZERO_COST, plan: { block, toSpace, crd } };
 }
 
 function blockRF(rf: TensorRF | null, p: BlockPlan, x: readonly number[]): TensorRF | null {
   if (!rf || rf.global) return rf;
+  // the blocks move along the last two axes: a field over others (a [C, H, W] input's one axis, W) is not a 2-D map's
+  if (rf.dims.length !== 2 || rf.dims[0] !== x.length - 2 || rf.dims[1] !== x.length - 1) return null;
   const b = p.block;
   // to space: units b·h … b·h + b − 1 all read unit h; to depth: a window of b at stride b
   const axes = rf.axes.map((ax, k) => (p.toSpace ? blockToSpace(ax, x[rf.dims[k]], b) : resample(ax, b, b - 1, (b - 1) / 2)));
@@ -59,7 +68,10 @@ function blockRF(rf: TensorRF | null, p: BlockPlan, x: readonly number[]): Tenso
 function blockMove(x: Tensor, out: readonly number[], p: BlockPlan): Tensor {
   const { block: b, toSpace, crd } = p;
   // the space-side tensor [N, Cs, Hs, Ws] and the depth-side [N, Cs·b², Hs/b, Ws/b]
-  const [n, cs, hs, ws] = toSpace ? out : x.shape;
+  // leading axes (torch's *, or N) as one batch
+  const space = toSpace ? out : x.shape;
+  const [cs, hs, ws] = space.slice(-3);
+  const n = space.slice(0, -3).reduce((a, d) => a * d, 1);
   const [hd, wd] = [hs / b, ws / b];
   const cd = cs * b * b;
   const res = new Float32Array(x.data.length);
@@ -120,29 +132,29 @@ export const spaceToDepth: OpDef<z.infer<typeof SpaceToDepthAttrs>, BlockPlan> =
   vjp: blockVjp,
 };
 
-export const PixelShuffleAttrs = z.strictObject({ upscaleFactor: posInt.describe('r: [N, C·r², H, W] → [N, C, H·r, W·r]') });
+export const PixelShuffleAttrs = z.strictObject({ upscaleFactor: posInt.describe('r: [*, C·r², H, W] → [*, C, H·r, W·r]') });
 export const pixelShuffle: OpDef<z.infer<typeof PixelShuffleAttrs>, BlockPlan> = {
   name: 'pixelShuffle',
-  summary: 'Sub-pixel upsampling: [N, C·r², H, W] → [N, C, H·r, W·r]',
+  summary: 'Sub-pixel upsampling: [*, C·r², H, W] → [*, C, H·r, W·r] (any leading axes, as torch)',
   pytorch: 'torch.nn.PixelShuffle',
   inputNames: ['x'],
   minInputs: 1,
   attrs: PixelShuffleAttrs,
-  infer: (ctx) => blockInfer(ctx, ctx.attrs.upscaleFactor, true, true, 'upscaleFactor'),
+  infer: (ctx) => blockInfer(ctx, ctx.attrs.upscaleFactor, true, true, 'upscaleFactor', true),
   receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan, ctx.inputs[0]),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
   vjp: blockVjp,
 };
 
-export const PixelUnshuffleAttrs = z.strictObject({ downscaleFactor: posInt.describe('r: [N, C, H·r, W·r] → [N, C·r², H, W]') });
+export const PixelUnshuffleAttrs = z.strictObject({ downscaleFactor: posInt.describe('r: [*, C, H·r, W·r] → [*, C·r², H, W]') });
 export const pixelUnshuffle: OpDef<z.infer<typeof PixelUnshuffleAttrs>, BlockPlan> = {
   name: 'pixelUnshuffle',
-  summary: 'Inverse sub-pixel shuffle: [N, C, H·r, W·r] → [N, C·r², H, W]',
+  summary: 'Inverse sub-pixel shuffle: [*, C, H·r, W·r] → [*, C·r², H, W] (any leading axes, as torch)',
   pytorch: 'torch.nn.PixelUnshuffle',
   inputNames: ['x'],
   minInputs: 1,
   attrs: PixelUnshuffleAttrs,
-  infer: (ctx) => blockInfer(ctx, ctx.attrs.downscaleFactor, false, true, 'downscaleFactor'),
+  infer: (ctx) => blockInfer(ctx, ctx.attrs.downscaleFactor, false, true, 'downscaleFactor', true),
   receptiveField: (ctx) => blockRF(ctx.rf[0], ctx.plan, ctx.inputs[0]),
   run: (ctx) => [blockMove(ctx.inputs[0], ctx.outputs[0], ctx.plan)],
   vjp: blockVjp,

@@ -215,3 +215,26 @@ describe('einsum work: the general loop counted at 100 units per operand and lab
     expect(workOf(shapes, equation)).toBe(work);
   });
 });
+
+// found by a hunt against PyTorch: nn.PixelShuffle takes (*, C·r², H, W); rank ≠ 4 was RANK_MISMATCH
+describe('pixelShuffle and pixelUnshuffle over torch\'s (*, C, H, W)', () => {
+  it('pixelShuffle 2 of a [4, 1, 1] tensor [1, 2, 3, 4] (no batch axis) is [1, 2, 2] [[1, 2], [3, 4]]; pixelUnshuffle 2 gives it back', () => {
+    const [y] = run('pixelShuffle', [[[4, 1, 1], [1, 2, 3, 4]]], { upscaleFactor: 2 });
+    expect(y).toEqual({ shape: [1, 2, 2], data: [1, 2, 3, 4] });
+    expect(run('pixelUnshuffle', [[[1, 2, 2], [1, 2, 3, 4]]], { downscaleFactor: 2 })[0]).toEqual({ shape: [4, 1, 1], data: [1, 2, 3, 4] });
+  });
+
+  it('a [2, 3, 8, 2, 2] tensor (two batch axes) shuffles as the [6, 8, 2, 2] one it flattens to: [2, 3, 2, 4, 4], the same values', () => {
+    const data = iota(2 * 3 * 8 * 2 * 2);
+    const [five] = run('pixelShuffle', [[[2, 3, 8, 2, 2], data]], { upscaleFactor: 2 });
+    const [four] = run('pixelShuffle', [[[6, 8, 2, 2], data]], { upscaleFactor: 2 });
+    expect(five.shape).toEqual([2, 3, 2, 4, 4]);
+    expect(five.data).toEqual(four.data);
+    expect(run('pixelUnshuffle', [[[2, 3, 2, 4, 4], five.data]], { downscaleFactor: 2 })[0]).toEqual({ shape: [2, 3, 8, 2, 2], data });
+  });
+
+  it('rank 2 is RANK_MISMATCH (at least (C, H, W)); ONNX\'s depthToSpace stays [N, C, H, W] only', () => {
+    expect(errorOf(() => run('pixelShuffle', [[[4, 1], [1, 2, 3, 4]]], { upscaleFactor: 2 }))).toMatchObject({ code: 'RANK_MISMATCH' });
+    expect(errorOf(() => run('depthToSpace', [[[4, 1, 1], [1, 2, 3, 4]]], { blockSize: 2 }))).toMatchObject({ code: 'RANK_MISMATCH' });
+  });
+});
