@@ -20,7 +20,7 @@
  *   spatialScale (shifted by −0.5 with coordinateTransformationMode half_pixel, as
  *   torchvision's aligned=True; output_half_pixel, ONNX opset 10's behaviour, is aligned=False and
  *   makes the ROI at least 1×1) is cut into bins; each bin averages (avg) a grid of
- *   samplingRatio² bilinear samples (0: ⌈roi_h/oh⌉×⌈roi_w/ow⌉, adaptive), samples outside
+ *   samplingRatio² bilinear samples (0 or less: ⌈roi_h/oh⌉×⌈roi_w/ow⌉, adaptive), samples outside
  *   [−1, size] read 0. max mode follows the ONNX reference and ONNX Runtime: the largest of the
  *   four weighted corner values w·v over the bin's samples (not the largest interpolated value:
  *   onnx/onnx#4764, microsoft/onnxruntime#6146). A reversed box under half_pixel keeps its
@@ -164,7 +164,8 @@ export const RoiAlignAttrs = z.strictObject({
   mode: z.enum(['avg', 'max']).default('avg'),
   outputHeight: posInt.default(1),
   outputWidth: posInt.default(1),
-  samplingRatio: z.number().int().nonnegative().max(INT32_MAX).default(0),
+  // ≤ 0 adaptive: torchvision's roi_align default is −1, ONNX's 0, and both (and ONNX Runtime) read any value ≤ 0 so
+  samplingRatio: z.number().int().min(-INT32_MAX).max(INT32_MAX).default(0).describe('samples per bin side; 0 or less: adaptive, ⌈roi size / output size⌉ (torchvision\'s −1, ONNX\'s 0)'),
   spatialScale: z.number().positive().default(1),
   coordinateTransformationMode: z.enum(['half_pixel', 'output_half_pixel']).default('half_pixel'),
   /**

@@ -64,6 +64,17 @@ describe('roiAlign', () => {
     expect(run('roiAlign', [x, rois, idx], { samplingRatio: 1, mode: 'max' })[0].data).toEqual([1]);
   });
 
+  // found by a hunt against PyTorch: torchvision's default sampling_ratio=-1 was refused (">=0")
+  it('samplingRatio −1 (torchvision\'s default) is adaptive as 0 is: a 4×4 ROI over 2 bins samples ⌈4/2⌉² = 4 per bin, the same values', () => {
+    const x: [number[], number[]] = [[1, 1, 4, 4], iota(16)];
+    const rois: [number[], number[]] = [[1, 4], [0, 0, 4, 4]];
+    const idx: [number[], number[]] = [[1], [0]];
+    const attrs = { outputHeight: 2, outputWidth: 2 };
+    const adaptive = run('roiAlign', [x, rois, idx], { ...attrs, samplingRatio: 0 })[0];
+    expect(run('roiAlign', [x, rois, idx], { ...attrs, samplingRatio: -1 })[0]).toEqual(adaptive);
+    expect(run('roiAlign', [x, rois, idx], { ...attrs, samplingRatio: 2 })[0]).toEqual(adaptive);
+  });
+
   it('a batch index that names no image of x is INVALID_TENSOR (a 400), not a read past the end', () => {
     const e = errorOf(() => run('roiAlign', [[[1, 1, 2, 2], [1, 2, 3, 4]], [[1, 4], [0, 0, 1, 1]], [[1], [3]]]));
     expect(e.code).toBe('INVALID_TENSOR');
