@@ -41,4 +41,23 @@ describe('exclusive branches in the totals', () => {
     const leaked = spec([{ name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a'], elseLayers: ['b1', 'b2'] }, { name: 'c', op: 'sigmoid', inputs: ['b1'] }]);
     expect(analyze(leaked).totals.flops).toBe(512);
   });
+
+  it('nested: sel (then [a], else [b1, b2]) inside the outer If\'s then branch, its else three sigmoids (384 FLOPs): the inner counts max(128, 256) = 256, the outer max(256, 384) = 384 FLOPs and max(64, 0) = 64 MACs', () => {
+    const nested = spec([
+      { name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'b2'], thenLayers: ['a'], elseLayers: ['b1', 'b2'] },
+      { name: 'c1', op: 'sigmoid', inputs: ['x'] },
+      { name: 'c2', op: 'sigmoid', inputs: ['c1'] },
+      { name: 'c3', op: 'sigmoid', inputs: ['c2'] },
+      { name: 'outer', op: 'ifSelect', inputs: ['cond', 'sel', 'c3'], thenLayers: ['a', 'b1', 'b2', 'sel'], elseLayers: ['c1', 'c2', 'c3'] },
+    ]);
+    const r = analyze(nested);
+    expect([r.totals.macs, r.totals.flops]).toEqual([64, 384]);
+    // an If straddling the outer's two branches describes no nesting: neither is credited, a 128 + b1, b2 256 + c1 128 FLOPs
+    const straddling = spec([
+      { name: 'c1', op: 'sigmoid', inputs: ['x'] },
+      { name: 'sel', op: 'ifSelect', inputs: ['cond', 'a', 'c1'], thenLayers: ['a'], elseLayers: ['c1'] },
+      { name: 'outer', op: 'ifSelect', inputs: ['cond', 'sel', 'b2'], thenLayers: ['a', 'sel'], elseLayers: ['b1', 'b2', 'c1'] },
+    ]);
+    expect(analyze(straddling).totals.flops).toBe(128 + 256 + 128);
+  });
 });
