@@ -24,6 +24,9 @@ import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
 import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
 import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
+
+/** The bodies POST /v1/erf reads, for a 415's advice. */
+const ERF_READS = 'application/json or multipart/form-data (the ONNX "model", .npy files and a JSON "request" field)';
 import type { Encoding } from './tensors.js';
 
 export interface ErfRouteOptions {
@@ -62,7 +65,7 @@ async function readErfBody(request: FastifyRequest, limits: { fileLimit: number;
   }
   const body = request.body;
   // a binary body (the ONNX file or a .npy input sent alone) carries none of the request's fields
-  if (Buffer.isBuffer(body)) throw unsupportedMediaType(request.headers['content-type'], 'application/json or multipart/form-data (the ONNX "model", .npy files and a JSON "request" field)');
+  if (Buffer.isBuffer(body)) throw unsupportedMediaType(request.headers['content-type'], ERF_READS);
   if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
     throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form with the ONNX "model", .npy files and a "request" field)', { path: '$' });
   }
@@ -89,7 +92,8 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   const limits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   // JSON, or the gradient as .npy by format: an Accept allowing neither is 406 before the body is read (it was answered 200)
-  const route = { config: { runsTasks: true }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
+  // mediaReads: what a 415 on this route advises (http/errors.ts sendError), a type no parser took as well
+  const route = { config: { runsTasks: true, mediaReads: ERF_READS }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
   app.post('/v1/erf', route, async (request, reply) => {
     const tasks = requestTasks(request);
     const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements, acceptedTensorFormat(request.headers.accept));

@@ -256,6 +256,18 @@ describe('POST /v1/erf', () => {
   });
 });
 
+// found by a hunt: a text/plain body's 415 advised application/octet-stream and application/x-npy, which /v1/erf refuses too
+describe('POST /v1/erf: a body type it does not read', () => {
+  it.each(['text/plain', 'application/x-npy'])('%s is 415 at headers.content-type advising JSON or multipart only', async (type) => {
+    const res = await request(app.server).post('/v1/erf').set('content-type', type).send('abc').expect(415);
+    expect(res.body.error).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: `the content type '${type}' is not read here; send application/json or multipart/form-data (the ONNX "model", .npy files and a JSON "request" field)`,
+      path: 'headers.content-type',
+    });
+  });
+});
+
 describe('POST /v1/erf: a tensor given twice', () => {
   it('x in the request JSON and as a .npy part: 400 INVALID_TENSOR at $.inputs.x (the file silently won)', async () => {
     const x = { shape: [1, 1, 7, 7], data: new Array(49).fill(1) };
