@@ -14,9 +14,8 @@
  * [l] over N,C,L (conv1d), [h, w] over N,C,H,W, [d, h, w] over N,C,D,H,W (conv3d, video).
  *
  * Beside the field, the border b (AxisRF.b) the resolution check needs: a layer whose output of
- * `out` units comes from in = step·out + c inputs (c: its border) adds c·j, so the map's k units
- * come from k·j + b input units. A window's c picks, among the sizes that give `out` with every
- * window inside the padded input and the last input unit read, the one nearest step·out (windowBorder).
+ * `out` units comes from in = step·out + c inputs (c: its border, windowBorder) adds c·j, so the
+ * map's k units come from k·j + b input units.
  */
 import type { AxisRF, TensorRF, Warning } from './types.js';
 import type { AxisGeometry } from './geometry.js';
@@ -31,9 +30,7 @@ export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 /** A field's size, stride, padding or centre as reported: rounded to 1e-9 (upsampling's float residue, 37.99999999999999). */
 export const reportedRf = (v: number): number => Math.round(v * 1e9) / 1e9;
 
-export function centre(rf: AxisRF): number {
-  return (rf.r - 1) / 2 - rf.p;
-}
+export const centre = (rf: AxisRF): number => (rf.r - 1) / 2 - rf.p;
 
 /** `border`: the layer's c of in = step·out + c, in its input's units (0 unless the layer loses or adds a border). */
 export function resample(inp: AxisRF, step: number, span: number, centreOffset: number, border = 0): AxisRF {
@@ -93,26 +90,22 @@ export function blockToSpace(inp: AxisRF, inUnits: number, b: number): AxisRF {
 }
 
 /**
- * A window's border c (in = s·out + c): of the input sizes that give its `out` units, the one
- * nearest s·out among those whose last window neither stops short of the last input unit by more
- * than the gap between windows (a dropped pixel) nor reaches past the end padding (a ceil-mode
- * window hanging over the edge): c in [k_eff − s − pads, max(k_eff − s, 0) − pb]; when none does,
- * the one nearest s·out of them all.
- * SqueezeNet's ceil-mode 3×3 stride-2 pools: c = 1 (223 → 111 → 55 → 27 → 13, every window
- * inside), not 0 (209, whose last windows hang over three times). Those sizes are [lo, hi] with lo − s·out = k_eff − pads − s and hi − s·out =
- * k_eff − pads − 1 (floor). Ceil mode's start one stride earlier (k_eff − pads − 2s + 1 to k_eff −
- * pads − s), less PyTorch's correction, which drops a last window that would start in the end
- * padding ((out − 1)·s ≥ in + pb): the sizes with (out − 1)·s ≥ in + pb give one unit fewer, and
- * when k_eff − pe < s some that ceil would give out + 1 give out (lo ≥ 1 − s − pb, hi = min(k_eff −
- * pads, −pb)). An unpadded 3×3 conv: 2; a stride-2 3×3 conv padded 1: 0 (224 → 112 → 224); a 1×1
- * conv padded 1: −2 (the output grows); a 2×2 stride-2 ceil-mode pool padded 1: −1 (5 → 3 → 6).
+ * A window's border c (in = s·out + c): of the input sizes that give its `out` units, [lo, hi], the
+ * one nearest s·out whose last window neither stops short of the last unit by more than the
+ * stride's gap (a dropped pixel) nor hangs past the end padding (ceil mode): c in [k_eff − s −
+ * pads, max(k_eff − s, 0) − pb] (else nearest s·out of all). SqueezeNet's ceil-mode 3×3 stride-2
+ * pools: 1 (223 → 111 → 55 → 27 → 13), not 0 (209: three hang over). Floor: lo − s·out = k_eff −
+ * pads − s, hi − s·out = k_eff − pads − 1. Ceil mode's start one stride earlier, less PyTorch's
+ * correction dropping a last window that would start in the end padding ((out − 1)·s ≥ in + pb):
+ * lo ≥ 1 − s − pb, and hi = min(k_eff − pads, −pb) when k_eff − pe < s. An unpadded 3×3 conv: 2; a
+ * stride-2 3×3 conv padded 1: 0 (224 → 112); a 1×1 conv padded 1: −2; a 2×2 stride-2 ceil-mode pool
+ * padded 1: −1 (5 → 3 → 6).
  */
 export function windowBorder(g: AxisGeometry): number {
   const { stride: s, effKernel: k, padBegin: pb, padEnd: pe } = g;
   const pads = pb + pe;
   const [lo, hi] = g.ceilMode ? [Math.max(k - pads - 2 * s + 1, 1 - s - pb), k - pe < s ? Math.min(k - pads, 0 - pb) : k - pads - s] : [k - pads - s, k - pads - 1];
-  // the last window ends on the last unit, or short of it by no more than the gap the stride leaves
-  // between windows anyway (a 1×1 stride-2 conv reads every other unit), and not past the end padding
+  // short of the last unit by no more than the stride's gap (a 1×1 stride-2 conv reads every other one)
   const [cleanLo, cleanHi] = [Math.max(lo, k - s - pads), Math.min(hi, Math.max(k - s, 0) - pb)];
   const [a, b] = cleanLo <= cleanHi ? [cleanLo, cleanHi] : [lo, hi];
   return Math.min(Math.max(0, a), b);
@@ -156,10 +149,9 @@ export function spatialSizes(rf: TensorRF, shape: readonly number[]): number[] {
 
 /**
  * A window over the spatial axes of an [N, C, …spatial] tensor: f(a, i) gives axis a's field through
- * the window over dim 2 + i (i < count). Each axis of the field is resampled by the window over its
- * own dim (so a field whose axes were transposed meets the right geometry). An axis moved into the batch or channel position is not
- * one the window slides over and convlens does not follow it there: the field turns global (an
- * over-approximation, never a smaller field than the true one).
+ * the window over dim 2 + i (i < count), each axis by its own dim's window (a transposed field meets
+ * the right geometry). An axis moved to the batch or channel position turns the field global (an
+ * over-approximation, never smaller than the true one).
  */
 export function perAxisWindow(inp: TensorRF | null, count: number, shape: readonly number[] | undefined, f: (a: AxisRF, i: number) => AxisRF): TensorRF | null {
   if (!inp || inp.global) return inp;
