@@ -19,7 +19,7 @@ function body(stopAfter = Infinity): LoopBody {
     carried: 1,
     scans: 1,
     captured: 0,
-    bound: (m, shapes) => ({ carried: [shapes[1]], scans: [shapes[1]], cost: { ...ZERO_COST, elementwise: m * shapes[1][0] }, layers: 1, assumption: '' }),
+    bound: (m, shapes) => ({ carried: [shapes[1]], scans: [shapes[1]], cost: { ...ZERO_COST, elementwise: m * shapes[1][0] }, kernelWork: m * shapes[1][0], layers: 1, assumption: '' }),
     iterate: (i, [, v]) => {
       const next = tensor(v.shape, v.data.map((x) => x + i));
       return [tensor([], [i >= stopAfter ? 0 : 1]), next, next];

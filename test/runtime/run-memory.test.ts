@@ -350,6 +350,13 @@ describe("a Loop body's iterations ask on top of what the run around them holds 
   const graph = importOnnx(readFileSync(new URL('paste_masks.onnx', dir))).graph;
   const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
 
+  it("the Loop's work is its body's, iteration by iteration (LoopBound.kernelWork: a body's einsum counts its own): here the body's cost, no layer stating more", () => {
+    const a = inferGraph(graph).analysed.find((x) => x.layer.op === 'loop')!;
+    const c = a.inferred!.cost;
+    expect(c.macs + c.elementwise).toBeGreaterThan(0);
+    expect(a.inferred!.kernelWork).toBe(c.macs + (c.intMacs ?? 0) + c.elementwise);
+  });
+
   it('held at the Loop step: 10,800 + 5,760 + 48 + 4 = 16,612 bytes; the run asks it with the 9,456 given: 26,068', () => {
     const loop = graph.layers.find((l) => l.op === 'loop')!;
     const held = heldByStep(graph, inferGraph(graph), { executed: executedLayers(graph), keep: new Set(), given: {} });

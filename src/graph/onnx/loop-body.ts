@@ -100,6 +100,8 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
   const boundWith = (tripCount: number, shapes: readonly Shape[], values: readonly (TensorValue | null)[], assumed: Assumed): LoopBound => {
     // [cond, v…, c…] as the layer reads them, after the trip count
     const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
+    // the body's kernels' work where one states its own (einsum's general loop: Inferred.kernelWork), else the cost's
+    let kernelWork = 0;
     let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
     const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
     let scanShapes: number[][] = [];
@@ -118,6 +120,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
         cost.biasOps += c.biasOps;
         cost.elementwise += c.elementwise;
         cost.intMacs! += c.intMacs ?? 0;
+        kernelWork += a.inferred.kernelWork ?? c.macs + (c.intMacs ?? 0) + c.elementwise;
       }
       const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
       state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
@@ -127,7 +130,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     }
     if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
     if (cost.intMacs === 0) delete cost.intMacs;
-    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, layers, assumption: assumed.words };
+    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, kernelWork, layers, assumption: assumed.words };
   };
 
   return {
