@@ -8,7 +8,7 @@
  * line per step, for logs); --no-progress hides it. Only a terminal that can redraw gets `\r` and
  * escape codes.
  */
-import { existsSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
@@ -140,6 +140,16 @@ function fileIdentity(file: string): string | undefined {
   }
 }
 
+/** What stdin reads (`-`) when it is a regular file (`< spec.json`): its identity, or undefined (a pipe, a terminal). */
+function stdinIdentity(): string | undefined {
+  try {
+    const s = fstatSync(0);
+    return s.isFile() ? `${s.dev}:${s.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The file a write to `file` lands in: an existing regular file's identity; for a file not there
  * yet, its path through its folder's real path (a symlinked folder is the same folder); undefined
@@ -191,8 +201,9 @@ export function refuseOverwrite(inputs: readonly (string | undefined)[], outputs
   }
   const read = new Map<string, string>();
   for (const file of inputs) {
-    const id = file === undefined || file === '-' ? undefined : fileIdentity(file);
-    if (id !== undefined && !read.has(id)) read.set(id, file!);
+    // `-` is stdin: redirected from a file (`- < spec.json`), an output onto that file (--out /dev/stdin) replaced it
+    const id = file === undefined ? undefined : file === '-' ? stdinIdentity() : fileIdentity(file);
+    if (id !== undefined && !read.has(id)) read.set(id, file === '-' ? 'stdin (-)' : file!);
   }
   if (read.size === 0) return;
   for (const [flag, file] of outputs) {

@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli.js';
@@ -154,6 +156,22 @@ describe('an output naming a file the command reads: a usage error (exit 2) befo
       expect((await cli(['analyze', 'resnet18', '--resolution', '32', '--device', 'a100-sxm4-40gb', '--out', 'a100-sxm4-40gb'])).code).toBe(0);
     } finally {
       process.chdir(cwd);
+    }
+  });
+
+  // found by a hunt: `analyze - --out /dev/stdin < spec.json` replaced the spec with the report (exit 0)
+  it('the target - read from a file (< spec.json): --out /dev/stdin or /proc/self/fd/0 is that file, refused; the spec is kept', () => {
+    const f = path.join(tmp, 'stdin-spec.json');
+    writeFileSync(f, spec);
+    for (const out of ['/dev/stdin', '/proc/self/fd/0']) {
+      const fd = openSync(f, 'r');
+      try {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/cli.ts', import.meta.url)), 'analyze', '-', '--out', out], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+        expect([r.status, r.stderr]).toEqual([2, `convlens: INVALID_OPTION: --out ${out} is stdin (-), this command reads: writing it would replace it; give another file (at --out)\n`]);
+      } finally {
+        closeSync(fd);
+      }
+      expect(readFileSync(f, 'utf8')).toBe(spec);
     }
   });
 
