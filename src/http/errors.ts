@@ -222,9 +222,24 @@ const PARSER_ERROR_PATHS: Record<string, string> = {
  */
 export function frameworkError(err: Error & { code?: string }, request: FastifyRequest): ConvlensError {
   const path = request.raw.url?.split('?')[0] ?? '';
-  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return new ConvlensError('NOT_FOUND', `no route ${request.method} ${path}: a path segment is over ${MAX_PARAM_LENGTH} characters, longer than any name or id here`, { path });
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return overLongSegment(request, path);
   if (err.code === 'FST_ERR_BAD_URL') return new ConvlensError('MALFORMED_REQUEST', `the path ${path} is not valid percent-encoding (a % must be followed by two hex digits, and the bytes must be UTF-8)`, { path: 'url' });
   return new ConvlensError('MALFORMED_REQUEST', `the request could not be routed: ${err.message}`, { path: 'url' });
+}
+
+/**
+ * A path segment over MAX_PARAM_LENGTH (`/v1/jobs/` and 5,000 characters): the router matched no
+ * route. NOT_FOUND at the parameter it stands in (`id` of /v1/jobs/:id) when a route's pattern
+ * takes the path, else at the path; the message shows the segment cut short, not all of it.
+ */
+function overLongSegment(request: FastifyRequest, path: string): ConvlensError {
+  const segments = path.split('/');
+  const route = registeredRoutes(request.server).find((r) => r.method === request.method && r.matcher.test(path) && r.url.split('/').length === segments.length);
+  const k = segments.findIndex((seg) => seg.length > MAX_PARAM_LENGTH);
+  const param = route?.url.split('/')[k]?.match(/^:(\w+)$/)?.[1];
+  const shown = segments.map((seg, i) => (i === k ? `${seg.slice(0, 40)}… (${seg.length} characters)` : seg)).join('/');
+  const what = param ? `its ${param} is` : 'a path segment is';
+  return new ConvlensError('NOT_FOUND', `no route ${request.method} ${shown}: ${what} over ${MAX_PARAM_LENGTH} characters, longer than any name or id here`, { path: param ?? shown });
 }
 
 /** The router's longest path segment (fastify's maxParamLength): ids and names are far shorter. */

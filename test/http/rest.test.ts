@@ -202,6 +202,17 @@ describe('other routes', () => {
     expect(conv.attributes.properties.groups.default).toBe(1);
   });
 
+  // found by a hunt: an id of 201 characters echoed the whole path (5,000+ characters) as the message and the path
+  it.each([
+    ['/v1/jobs/' + 'a'.repeat(201), 'id', 201],
+    ['/v1/jobs/' + 'a'.repeat(5000) + '/results', 'id', 5000],
+    ['/v1/models/' + 'c'.repeat(250), 'name', 250],
+  ])('a path segment over 200 characters: 404 NOT_FOUND at the parameter it stands in, the segment cut to 40 (%#)', async (url, param, length) => {
+    const res = await request(app.server).get(url).expect(404);
+    const shown = url.replace(/([ac])\1{200,}/, (run) => `${run.slice(0, 40)}… (${length} characters)`);
+    expect(res.body.error).toEqual({ code: 'NOT_FOUND', message: `no route GET ${shown}: its ${param} is over 200 characters, longer than any name or id here`, path: param });
+  });
+
   it('an unknown route: 404 NOT_FOUND in the error format, with no suggestion when no route is near', async () => {
     const res = await request(app.server).get('/v2/whatever').expect(404);
     expect(res.body.error).toEqual({ code: 'NOT_FOUND', message: 'no route GET /v2/whatever', path: '/v2/whatever' });
