@@ -65,8 +65,13 @@ export function redisClient(url: string, log?: Logger, name = 'convlens', patien
   return client;
 }
 
-/** The promise, or QUEUE_UNAVAILABLE when Redis fails or does not answer in time. */
-export async function guard<T>(client: Redis, work: () => Promise<T>): Promise<T> {
+/**
+ * The promise, or QUEUE_UNAVAILABLE when Redis fails or does not answer in time. A command sent is
+ * not taken back when the answer is late: `pending` (a change's) says what may still happen once
+ * Redis answers and how to tell, in place of "retry later" (a DELETE answered 503 deleted the job
+ * when Redis came back); `details` go with it (the id of a job that may yet be queued).
+ */
+export async function guard<T>(client: Redis, work: () => Promise<T>, pending?: { advice: string; details?: Record<string, unknown> }): Promise<T> {
   // a client already reconnecting has seen Redis go: answer now rather than after the timeout
   if (client.status === 'reconnecting' || client.status === 'end') {
     throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable (connection ${client.status}); retry later`);
@@ -79,7 +84,7 @@ export async function guard<T>(client: Redis, work: () => Promise<T>): Promise<T
     return await Promise.race([work(), timeout]);
   } catch (e) {
     if (e instanceof ConvlensError) throw e;
-    throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable: ${(e as Error).message}; retry later`);
+    throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable: ${(e as Error).message}; ${pending?.advice ?? 'retry later'}`, pending?.details ?? {});
   } finally {
     clearTimeout(timer);
   }
@@ -172,19 +177,23 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
       const id = randomUUID();
       const total = job.kind === 'batch' ? job.items.length : null;
       const createdAt = Date.now();
-      await guard(redis, () =>
-        queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total }, {
-          jobId: id,
-          timestamp: createdAt,
-          attempts: 1,
-          removeOnComplete: { age: config.JOB_TTL_SECONDS },
-          removeOnFail: { age: config.JOB_TTL_SECONDS },
-        }),
+      await guard(
+        redis,
+        () =>
+          queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total }, {
+            jobId: id,
+            timestamp: createdAt,
+            attempts: 1,
+            removeOnComplete: { age: config.JOB_TTL_SECONDS },
+            removeOnFail: { age: config.JOB_TTL_SECONDS },
+          }),
+        { advice: `the job may still be queued once it answers, as ${id}: GET /v1/jobs/${id} tells, before you submit it again`, details: { job: id } },
       );
       return { head: head({ id, kind: job.kind, status: 'queued', createdAt, ttlSeconds: config.JOB_TTL_SECONDS, progress: total === null ? null : { done: 0, total } }) };
     },
     get: (id) => guard(redis, () => viewOf(id)),
     async cancel(id) {
+      const pending = { advice: `the cancellation may still take effect once it answers: GET /v1/jobs/${id} tells, before you send it again` };
       return guard(redis, async () => {
         const before = await viewOf(id);
         if (!before) return null;
@@ -228,14 +237,27 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
           await new Promise((r) => setTimeout(r, 100));
         }
         return viewOf(id);
-      });
+      }, pending);
     },
     async *lines(id, signal) {
       const k = jobKeys(id);
       let next = 0;
       let first = true;
+      // once a line is out the answer is a 200 under way: Redis failing then is the stream's last line, not a cut connection
+      const read = async <T>(work: () => Promise<T>): Promise<T | ConvlensError> => {
+        try {
+          return await guard(redis, work);
+        } catch (e) {
+          if (first || !(e instanceof ConvlensError) || e.code !== 'QUEUE_UNAVAILABLE') throw e;
+          return new ConvlensError(e.code, `${e.message.replace(/; retry later$/, '')}; the ${next} lines before this one are all that could be sent: read the results again`, { linesSent: next });
+        }
+      };
       while (!signal.aborted) {
-        const v = await guard(redis, () => viewOf(id));
+        const v = await read(() => viewOf(id));
+        if (v instanceof ConvlensError) {
+          yield JSON.stringify({ error: v.toJSON() });
+          return;
+        }
         if (!v) {
           if (first) throw new ConvlensError('JOB_NOT_FOUND', `no job ${id}; it may have expired (JOB_TTL_SECONDS)`, { path: 'id' });
           // deleted (or expired) while read: its lines went with it, so the last line says the
@@ -245,7 +267,11 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
           return;
         }
         first = false;
-        const got = await guard(redis, () => redis.lrange(k.lines, next, next + 99));
+        const got = await read(() => redis.lrange(k.lines, next, next + 99));
+        if (got instanceof ConvlensError) {
+          yield JSON.stringify({ error: got.toJSON() });
+          return;
+        }
         for (const line of got) yield line;
         next += got.length;
         if (got.length === 100) continue;

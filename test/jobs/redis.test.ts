@@ -7,10 +7,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startJobWorker } from '../../src/jobs/worker.js';
+import { guard } from '../../src/jobs/redis.js';
 import type { JobWorker } from '../../src/jobs/worker.js';
 import { createPool } from '../../src/runtime/pool.js';
 import type { TaskPool } from '../../src/runtime/pool.js';
@@ -175,6 +176,57 @@ describe('the `convlens worker` command', () => {
       await redis.stop();
     }
   }, 45_000);
+});
+
+// found by a hunt: a DELETE answered 503 "retry later" deleted the job once Redis answered again, and
+// a results stream Redis stopped answering ended with no error line (a 200 of 0 bytes)
+describe('Redis that stops answering (SIGSTOP) and comes back', () => {
+  it('a DELETE answered 503 says it may still take effect, and it does once Redis answers; a results stream ends with an error line', async () => {
+    const redis = await startRedis();
+    const pool = createPool(loadConfig({ WORKERS: '1' }));
+    const app = await buildApp({ config: loadConfig({ WORKERS: '1', REDIS_URL: redis.url }), pool });
+    try {
+      const first = (await submit(app, { kind: 'analyze', spec: tinySpec })).json().id as string;
+      // the stream of a queued job: its first read answered, its next ones not
+      const stream = app.inject({ url: `/v1/jobs/${first}/results` });
+      await new Promise((r) => setTimeout(r, 300));
+      redis.pause();
+      // a submit stops at its first read (the queue's counts), which changes nothing: retry later
+      const late = await submit(app, { kind: 'analyze', spec: tinySpec });
+      expect([late.statusCode, late.json().error.code]).toEqual([503, 'QUEUE_UNAVAILABLE']);
+      expect(late.json().error.message).toMatch(/; retry later$/);
+      const del = await app.inject({ method: 'DELETE', url: `/v1/jobs/${first}` });
+      expect(del.statusCode).toBe(503);
+      expect(del.json().error.message).toContain(`the cancellation may still take effect once it answers: GET /v1/jobs/${first} tells, before you send it again`);
+      const lines = (await stream).body.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.at(-1).error).toMatchObject({ code: 'QUEUE_UNAVAILABLE', linesSent: 0 });
+      redis.resume();
+      // what the DELETE's 503 said may happen did: the job is cancelled
+      expect((await waitFor(app, first, ['cancelled'])).status).toBe('cancelled');
+    } finally {
+      redis.resume();
+      await app.close();
+      await pool.close();
+      await redis.stop();
+    }
+  }, 60_000);
+});
+
+describe('guard: a Redis call that does not answer in 5 s', () => {
+  it("is QUEUE_UNAVAILABLE with the change's advice and details in place of \"retry later\" (a submit's: the job id it may still queue)", async () => {
+    vi.useFakeTimers();
+    try {
+      const client = { status: 'ready' } as unknown as Parameters<typeof guard>[0];
+      const hung = guard(client, () => new Promise<never>(() => {}), { advice: 'the job may still be queued once it answers, as j1', details: { job: 'j1' } });
+      const plain = guard(client, () => new Promise<never>(() => {}));
+      const [a, b] = [hung.catch((e: unknown) => e), plain.catch((e: unknown) => e)];
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(await a).toMatchObject({ code: 'QUEUE_UNAVAILABLE', message: 'the job queue (Redis) is unavailable: no answer in 5000 ms; the job may still be queued once it answers, as j1', details: { job: 'j1' } });
+      expect(await b).toMatchObject({ code: 'QUEUE_UNAVAILABLE', message: 'the job queue (Redis) is unavailable: no answer in 5000 ms; retry later' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('Redis away', () => {
