@@ -93,7 +93,8 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
     r.finishedAt = Date.now();
     r.job = null;
     stored -= r.bytes;
-    const bytes = (outcome.resultJson?.length ?? 0) + r.lines.reduce((n, l) => n + l.length, 0);
+    // bytes, not UTF-16 units: a report's ×, · and − are two bytes each
+    const bytes = Buffer.byteLength(outcome.resultJson ?? '') + r.lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
     if (bytes > config.JOB_STORE_MAX_BYTES) {
       r.status = 'failed';
       r.lines = [];
