@@ -109,8 +109,8 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // `convlens worker` logs to stdout and stops on its signals, finishing its jobs: a log line lost is not a reason to drop them
     if (e.code === 'EPIPE' || argv[0] === 'worker') return;
-    // stdout to a full disk, a closed descriptor…: one line, exit 2 (exit 1 would read as a failed gate)
-    process.stderr.write(`convlens: cannot write the report to stdout: ${fileProblem(e)}\n`);
+    // stdout to a full disk, a closed descriptor…: one line in the catalog's form, as a --out file's, exit 2 (exit 1 would read as a failed gate)
+    process.stderr.write(`convlens: INVALID_OPTION: cannot write the report to stdout: ${fileProblem(e)} (at stdout)\n`);
     process.exit(EXIT.INVALID_INPUT);
   });
   process.exitCode = await main(argv, streamIo(process.stdout, process.stderr));

@@ -82,6 +82,8 @@ export const once =
 
 /** An option value as the command reads it (its parser's result), to tell one value spelt twice (`32`, `032`) from two. */
 function readAs(option: Option, value: string): string {
+  // a file by where it is: a.md, ./a.md and $PWD/a.md are one file (- is stdout)
+  if (option.parseArg === fileOption && value !== '-') return path.resolve(value);
   if (!option.parseArg) return value;
   try {
     return JSON.stringify(option.parseArg(value, undefined as never)) ?? value;

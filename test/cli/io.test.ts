@@ -107,6 +107,19 @@ describe('an option of one value given twice with two values: a usage error (exi
     expect([r.code, r.err]).toEqual([0, '']);
   });
 
+  // found by a hunt: --out a.md --out ./a.md was "given twice (a.md, then ./a.md)"
+  it('one file spelt two ways (a.md, ./a.md, its absolute path) is written once, exit 0', async () => {
+    const cwd = process.cwd();
+    process.chdir(tmp);
+    try {
+      const r = await cli(['analyze', 'resnet18', '--resolution', '32', '--format', 'md', '--out', 'one.md', '--out', './one.md', '--out', path.join(tmp, 'one.md')]);
+      expect([r.code, r.err]).toEqual([0, `convlens: wrote the md report to ${path.join(tmp, 'one.md')} (${readFileSync('one.md').byteLength.toLocaleString('en-US')} bytes)`]);
+      expect(readFileSync('one.md', 'utf8')).toMatch(/^## /);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('a flag with its negation (--progress --no-progress, either order) is exit 2 naming both; a flag twice is read once', async () => {
     for (const [a, b] of [['--progress', '--no-progress'], ['--no-progress', '--progress']]) {
       const r = await cli(['analyze', 'resnet18', a, b]);
