@@ -21,6 +21,8 @@
  * Kernel: two operands of batch, M, N and K labels (attention, projections) are gathered into
  * blocks and multiplied by the GEMM (gemm-tiles.ts); anything else runs one loop over every
  * label combination, its work counted at LOOP_SLOWDOWN per operand and combination (kernelWork).
+ * Blocks under GEMM_MIN_BLOCK MACs take the loop too; the GEMM path's work is its MACs and
+ * GEMM_BATCH_WORK per batch.
  * VJP: operand i receives g times the product of the other operands, summed over every label
  * combination that reads it (a broadcast "..." axis or a diagonal sums its share back).
  */
@@ -161,9 +163,11 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
       ops >= 2 && contraction
         ? { macs: (ops - 1) * all, exactMacOps: y === 0 ? 0 : (2 * ((ops - 1) * all) / y - 1) * y, biasOps: 0, elementwise: 0 }
         : { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: ops >= 2 ? (ops - 1) * all : all - y };
-    // the general loop visits every label combination at about 1/LOOP_SLOWDOWN of the GEMM's MAC rate
-    const kernelWork = ops === 2 && lowerable(plan) ? undefined : LOOP_SLOWDOWN * ops * all;
-    return { outputs: [out], weights: [], cost, plan, ...(kernelWork !== undefined && { kernelWork }) };
+    // the general loop visits every label combination at about 1/LOOP_SLOWDOWN of the GEMM's MAC
+    // rate; the GEMM path pays a call, a gather and a scatter per batch besides its MACs
+    const gemm = gemmBlocks(plan);
+    const kernelWork = gemm ? cost.macs + gemm.batches * GEMM_BATCH_WORK : LOOP_SLOWDOWN * ops * all;
+    return { outputs: [out], weights: [], cost, plan, kernelWork };
   },
   receptiveField(ctx) {
     const { axes, outRank } = ctx.plan;
@@ -241,13 +245,14 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
  * second and the output) and K (both operands, summed). Each operand is gathered into a
  * [batch, M, K] or [batch, K, N] block (its strides, 0 along broadcast axes), multiplied by the
  * GEMM per batch, and the [batch, M, N] product scattered into the output's label order. Null
- * when the equation has another shape (the general loop then runs).
+ * when the equation has another shape, or blocks too small for the GEMM (gemmBlocks): the general
+ * loop then runs.
  */
 function batchedProduct(plan: EinsumPlan, a: Float32Array, b: Float32Array): Float32Array | null {
-  const groups = productLabels(plan);
-  if (!groups) return null;
+  const blocks = gemmBlocks(plan);
+  if (!blocks) return null;
   const { labels, sizes, outRank, strides } = plan;
-  const { batch, m, n, k } = groups;
+  const { batch, m, n, k } = blocks;
   const size = (group: number[]) => numel(group.map((l) => sizes[l]));
   const [B, M, N, K] = [size(batch), size(m), size(n), size(k)];
   if (K === 0 || B * M * N === 0) return new Float32Array(B * M * N);
@@ -285,8 +290,29 @@ function productLabels(plan: EinsumPlan): { batch: number[]; m: number[]; n: num
   return batch.length + m.length + n.length + k.length === ids.length ? { batch, m, n, k } : null;
 }
 
-/** Whether two operands run as blocks through the GEMM (batchedProduct), not the general loop. */
-const lowerable = (plan: EinsumPlan): boolean => productLabels(plan) !== null;
+/**
+ * The labels of two operands that run as blocks through the GEMM (batchedProduct), and how many
+ * blocks; null for the general loop: another equation, or blocks under GEMM_MIN_BLOCK MACs, where a
+ * GEMM call per batch costs more than the loop ('ij,ij->ij' over [1000, 1000]: a million 1×1×1
+ * calls, 283 ms; 2×2×2 blocks as fast as the loop, 4×4×4 slower).
+ */
+function gemmBlocks(plan: EinsumPlan): { batch: number[]; m: number[]; n: number[]; k: number[]; batches: number } | null {
+  const groups = productLabels(plan);
+  if (!groups) return null;
+  const size = (group: number[]) => numel(group.map((l) => plan.sizes[l]));
+  return size(groups.m) * size(groups.n) * size(groups.k) >= GEMM_MIN_BLOCK ? { ...groups, batches: size(groups.batch) } : null;
+}
+
+/** Fewest MACs a block takes to the GEMM (measured 2026-12-05: the loop is faster up to 4×4×4). */
+const GEMM_MIN_BLOCK = 256;
+
+/**
+ * The GEMM path's work per batch beside its MACs, in MACs: a call, packing, a gather and a scatter
+ * (measured 2026-12-05 on the AMD EPYC host against a 3×3 conv in the same process: 1,500 a batch
+ * at 1×1×1 blocks, 16,500 at 4×4×4, 73,000 at 16×16×16 with its 4,096 MACs). A million small
+ * blocks are counted as the time they take, not as their few MACs.
+ */
+const GEMM_BATCH_WORK = 64_000;
 
 /**
  * The general loop's work per operand and label combination, in the GEMM's MACs: measured

@@ -198,7 +198,7 @@ describe('gridSample reads every tap inside the map, as PyTorch: 0·NaN and 0·�
 });
 
 // found by a hunt: a 215-byte 'ab,cd->' over a [3000, 100] tile was 9·10^10 units as MACs, under MAX_RUN_WORK, and ran for the whole task timeout
-describe('einsum work: the general loop counted at 100 units per operand and label combination, the GEMM path at its MACs', () => {
+describe('einsum work: the general loop counted at 100 units per operand and label combination, the GEMM path at its MACs and 64,000 a batch', () => {
   const workOf = (shapes: number[][], equation: string) => {
     const spec = { inputs: shapes.map((shape, i) => ({ name: `x${i}`, shape })), layers: [{ name: 'e', op: 'einsum', equation, inputs: shapes.map((_, i) => `x${i}`) }] };
     const { graph } = loadGraph({ kind: 'spec', spec });
@@ -209,8 +209,10 @@ describe('einsum work: the general loop counted at 100 units per operand and lab
     ["'ab,cd->' over [10, 10] twice: 10^4 combinations · 2 operands · 100, + 1 written", [[10, 10], [10, 10]], 'ab,cd->', 2_000_001],
     ["'ii->i' (a diagonal, one operand): 4 combinations · 100, + 4 written", [[4, 4]], 'ii->i', 404],
     ["'ij,jk,kl->il' over [2, 3], [3, 4], [4, 5]: 120 combinations · 3 · 100, + 10 written", [[2, 3], [3, 4], [4, 5]], 'ij,jk,kl->il', 36_010],
-    ["'ij,jk->ik' over [2, 3] and [3, 4] (the GEMM): 24 MACs + 8 written", [[2, 3], [3, 4]], 'ij,jk->ik', 32],
-    ["'bhqd,bhkd->bhqk' over [1, 2, 3, 4] twice (the GEMM): 1·2·3·3·4 = 72 MACs + 18 written", [[1, 2, 3, 4], [1, 2, 3, 4]], 'bhqd,bhkd->bhqk', 90],
+    ["'ij,jk->ik' over [2, 3] and [3, 4] (a 24-MAC block, under the GEMM's 256: the loop): 24 combinations · 2 · 100, + 8 written", [[2, 3], [3, 4]], 'ij,jk->ik', 4_808],
+    ["'ij,jk->ik' over [16, 16] twice (the GEMM, one batch): 4,096 MACs + 64,000 + 256 written", [[16, 16], [16, 16]], 'ij,jk->ik', 68_352],
+    ["'bhqd,bhkd->bhqk' over [1, 2, 16, 8] twice (the GEMM, 2 batches of 16·16·8 MACs): 4,096 MACs + 2 · 64,000 + 512 written", [[1, 2, 16, 8], [1, 2, 16, 8]], 'bhqd,bhkd->bhqk', 132_608],
+    ["'ij,ij->ij' over [1000, 1000] (a million 1×1×1 blocks: the loop): 10^6 · 2 · 100, + 10^6 written", [[1000, 1000], [1000, 1000]], 'ij,ij->ij', 201_000_000],
   ])('%s = %i', (_, shapes, equation, work) => {
     expect(workOf(shapes, equation)).toBe(work);
   });
