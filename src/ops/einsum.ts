@@ -166,8 +166,9 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
     // the general loop visits every label combination at about 1/LOOP_SLOWDOWN of the GEMM's MAC
     // rate; the GEMM path pays a call, a gather and a scatter per batch besides its MACs
     const gemm = gemmBlocks(plan);
-    const kernelWork = gemm ? cost.macs + gemm.batches * GEMM_BATCH_WORK : LOOP_SLOWDOWN * ops * all;
-    return { outputs: [out], weights: [], cost, plan, kernelWork };
+    const loopWork = LOOP_SLOWDOWN * ops * all;
+    // the VJP runs the loop whatever the forward took: once for every operand's gradient
+    return { outputs: [out], weights: [], cost, plan, kernelWork: gemm ? cost.macs + gemm.batches * GEMM_BATCH_WORK : loopWork, vjpWork: loopWork };
   },
   receptiveField(ctx) {
     const { axes, outRank } = ctx.plan;

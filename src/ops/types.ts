@@ -130,13 +130,13 @@ export interface Inferred<P = unknown> {
    */
   intermediates?: Intermediate[];
   /**
-   * What the op's VJP allocates beside its input gradients during its step of a reverse pass
-   * (attention keeps each head's probabilities): asked with a gradient's memory
-   * (runtime/backward.ts), not held to the tensor limit (the forward's intermediates are).
+   * What the op's VJP allocates beside its input gradients in a reverse pass (attention's probabilities):
+   * asked with a gradient's memory (runtime/backward.ts), not held to the tensor limit (the forward's are).
    */
   vjpIntermediates?: Intermediate[];
-  /** The kernel's work (MAC-equivalents) where the cost understates it, a loop far slower per MAC than the GEMM (einsum's general path): MAX_RUN_WORK reads it. */
+  /** Work in MAC-equivalents where the cost understates it (MAX_RUN_WORK): the kernel's (einsum's loop), its VJP's when that differs (einsum's VJP is the loop). */
   kernelWork?: number;
+  vjpWork?: number;
 }
 
 /** A tensor a kernel allocates beside its outputs, and what it is in the op's words (for messages: "its input padded in paddingMode replicate"). */

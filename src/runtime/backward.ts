@@ -179,13 +179,15 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     });
   }
 
-  // MAX_RUN_WORK covers both passes: the reverse pass costs about what its layers' forward does
+  // MAX_RUN_WORK covers both passes: the reverse pass costs about what its layers' forward does,
+  // or what an op states its VJP costs (Inferred.vjpWork: einsum's VJP is its general loop)
   const limit = runLimits(opts).maxWork;
   let work = 0;
   let heaviest: { name: string; path: string; work: number } | null = null;
   analysed.forEach((a, i) => {
     if (!runs(i)) return;
-    const w = layerWork(a) * (onPath(i) ? 2 : 1) * passes;
+    const forward = layerWork(a);
+    const w = (forward + (onPath(i) ? (a.inferred?.vjpWork ?? forward) : 0)) * passes;
     work += w;
     if (!heaviest || w > heaviest.work) heaviest = { name: a.layer.name, path: a.layer.path, work: w };
   });

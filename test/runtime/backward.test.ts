@@ -127,6 +127,23 @@ describe('input gradients of one output unit', () => {
     }
   });
 
+  // found by a review: an einsum's VJP runs its general loop whatever the forward took, and was counted as the forward's GEMM
+  it("an einsum on the GEMM path ('bcij,bcjk->bcik', x [1, 1, 16, 16] with itself) counts its VJP at the loop's rate: 68,352 forward + 2 · 4,096 · 100 = 887,552", () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 16, 16] }], layers: [{ name: 'e', op: 'einsum', equation: 'bcij,bcjk->bcik', inputs: ['x', 'x'] }] };
+    const graph = parseNetworkSpec(spec);
+    const inference = inferGraph(graph);
+    const t = resolveTarget(graph, inference, unit('e'));
+    // forward: 4,096 MACs + one GEMM batch's 64,000 + 256 written; the VJP: 16·16·16 combinations × 2 operands × 100
+    const opts = (maxWork: number) => ({ training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 20, maxWork });
+    expect(() => forwardForBackward(graph, { x: ones([1, 1, 16, 16]) }, opts(887_552), inference, [t])).not.toThrow();
+    try {
+      forwardForBackward(graph, { x: ones([1, 1, 16, 16]) }, opts(887_551), inference, [t]);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConvlensError).toJSON()).toMatchObject({ code: 'WORK_TOO_LARGE', layer: 'e', estimate: 887_552 });
+    }
+  });
+
   it('a layer without a vector-Jacobian product is NO_GRADIENT naming it and its op', () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 3, 3] }], layers: [{ name: 'act', op: 'relu' }] };
     const saved = relu.vjp;
