@@ -24,6 +24,7 @@
 import { ConvlensError } from '../errors.js';
 import { DEFAULT_MAX_TENSOR_ELEMENTS, MAX_COUNT } from '../limits.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
+import { kernelWork } from '../ops/common.js';
 import type { Inferred, OpDef } from '../ops/types.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -275,7 +276,7 @@ export class ConstantFolder {
     // what the kernel reads that is not held yet (an initializer decoded), its weights and what it writes
     const reading = inputs.reduce((s, c) => s + (c && !this.holding(c) ? numel(c.shape) : 0), 0);
     const need = reading + bound.reduce((s, c) => s + numel(c.shape), 0) + written;
-    return this.limits.admit({ what, sizes, work: inferred.cost.macs + inferred.cost.elementwise + written, need, sources });
+    return this.limits.admit({ what, sizes, work: kernelWork(inferred) + written, need, sources });
   }
 
   /**
@@ -287,7 +288,7 @@ export class ConstantFolder {
   private whyNoIntegers(what: string, inferred: Inferred, inputs: readonly (GraphConstant | null)[], arithmetic: boolean): string | null {
     const sizes = inferred.outputs.map(numel);
     const written = sizes.reduce((s, n) => s + n, 0);
-    const work = inferred.cost.macs + inferred.cost.elementwise + written;
+    const work = kernelWork(inferred) + written;
     const passed = new Set(inputs.flatMap((c) => (c?.value ? [c.value.data] : [])));
     // an input's values passed on (a reshape's) are held already
     const need = (inferred.values ?? []).reduce((s, v) => s + (v && !passed.has(v.data) && !this.held.has(v.data) ? v.data.length : 0), 0);

@@ -8,7 +8,7 @@ import { fmtShape } from '../errors.js';
 import { MAX_FOLDED_TENSOR } from '../limits.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { InferContext, LayerField, RunContext, Shape, WeightSpec } from './types.js';
+import type { InferContext, Inferred, LayerField, RunContext, Shape, WeightSpec } from './types.js';
 
 /**
  * Longest integer-list attribute accepted (shapes, perms, axes, starts, ends, pads): far above any
@@ -120,4 +120,14 @@ export const sameData = (ctx: RunContext<unknown, unknown>): Tensor[] => [tensor
 export function notModelled<A>(ctx: InferContext<A>, reason: string, field: LayerField): never {
   if (ctx.unsupported) ctx.unsupported(reason, field);
   return ctx.fail('UNSUPPORTED_OPERATOR', reason, field);
+}
+
+/**
+ * A kernel's work in MAC-equivalents, beside the elements it writes: what its op states
+ * (Inferred.kernelWork: einsum's loop, NonMaxSuppression), else its MACs (float and integer) and
+ * element-wise FLOPs. MAX_RUN_WORK (runtime/checks.ts layerWork) and the folding budget read it.
+ */
+export function kernelWork(inferred: Pick<Inferred, 'cost' | 'kernelWork'>): number {
+  const c = inferred.cost;
+  return inferred.kernelWork ?? c.macs + (c.intMacs ?? 0) + c.elementwise;
 }

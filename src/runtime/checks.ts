@@ -5,7 +5,8 @@
  *   layers        each executed layer runnable (an op convlens models), its weights and outputs
  *                 within MAX_TENSOR_ELEMENTS
  *   weights       each given weight names a layer's weight (`<layer>.<role>`) and has its shape
- *   work          Σ over executed layers of MACs + element-wise FLOPs + elements written (outputs
+ *   work          Σ over executed layers of MACs + element-wise FLOPs (or the kernel's own work
+ *                 where its op states it: ops/common.ts kernelWork) + elements written (outputs
  *                 and weights), the inferred cost, within MAX_RUN_WORK
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
@@ -14,6 +15,7 @@ import { executedLayers } from '../graph/walks.js';
 import { unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
 import { intermediateElements, numel } from '../ops/types.js';
+import { kernelWork } from '../ops/common.js';
 import { dict, own } from '../records.js';
 import { closest } from '../suggest.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -93,12 +95,12 @@ export function checkInputs(graph: Graph, inputs: Readonly<Record<string, Tensor
  */
 export function layerWork(a: AnalysedLayer): number {
   if (!a.inferred) return 0;
-  const { cost, outputs, weights, kernelWork } = a.inferred;
+  const { outputs, weights } = a.inferred;
   let written = 0;
   for (const o of outputs) written += numel(o);
   for (const t of a.inferred.intermediates ?? []) written += intermediateElements(t);
   for (const w of weights) written += numel(w.shape);
-  return (kernelWork ?? cost.macs + (cost.intMacs ?? 0) + cost.elementwise) + written;
+  return kernelWork(a.inferred) + written;
 }
 
 /** Every executed layer can run, and nothing it needs or makes is over the element limit. */
@@ -177,7 +179,7 @@ export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<stri
   if (total > maxWork && heaviest) {
     throw new ConvlensError(
       'WORK_TOO_LARGE',
-      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs + elements written), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
+      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
       { path: heaviest.layer.path, layer: heaviest.layer.name, estimate: total, limit: maxWork, layerWork: heaviestWork },
     );
   }

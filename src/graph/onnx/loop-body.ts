@@ -34,6 +34,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
+import { kernelWork } from '../../ops/common.js';
 
 /** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
 const MAX_FOLDED_FEED = 1 << 16;
@@ -101,7 +102,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     // [cond, v…, c…] as the layer reads them, after the trip count
     const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
     // the body's kernels' work where one states its own (einsum's general loop: Inferred.kernelWork), else the cost's
-    let kernelWork = 0;
+    let work = 0;
     let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
     const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
     let scanShapes: number[][] = [];
@@ -120,7 +121,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
         cost.biasOps += c.biasOps;
         cost.elementwise += c.elementwise;
         cost.intMacs! += c.intMacs ?? 0;
-        kernelWork += a.inferred.kernelWork ?? c.macs + (c.intMacs ?? 0) + c.elementwise;
+        work += kernelWork(a.inferred);
       }
       const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
       state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
@@ -130,7 +131,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     }
     if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
     if (cost.intMacs === 0) delete cost.intMacs;
-    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, kernelWork, layers, assumption: assumed.words };
+    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, kernelWork: work, layers, assumption: assumed.words };
   };
 
   return {
