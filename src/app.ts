@@ -88,7 +88,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     }
     // node's parser undoes chunked only: a gzip transfer coding before it reached the parsers as compressed bytes
     const transfer = request.headers['transfer-encoding'];
-    const coding = transfer?.split(',').map((c) => c.trim().toLowerCase()).find((c) => c !== 'chunked' && c !== 'identity');
+    // empty list elements (", chunked") are nothing (RFC 9110 §5.6.1), as node's parser reads them
+    const coding = transfer?.split(',').map((c) => c.trim().toLowerCase()).find((c) => c !== '' && c !== 'chunked' && c !== 'identity');
     if (coding !== undefined) {
       throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `the transfer coding '${coding}' is not decoded here; send the body as it is (Transfer-Encoding: chunked alone)`, { path: 'headers.transfer-encoding' });
     }

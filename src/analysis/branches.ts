@@ -45,13 +45,19 @@ export function branchCredit(analysed: readonly AnalysedLayer[], layers: readonl
     });
   // each layer's Ifs and the branch of each it is in: the pairs of Ifs that share a layer are found
   // through it, not by comparing every If with every other (4,095 nested Ifs took 17 s that way)
-  const owners = new Map<string, Map<string, number>>();
-  for (const x of ifs) x.branches.forEach((br, b) => br.forEach((n) => (owners.get(n) ?? owners.set(n, new Map()).get(n)!).set(x.name, b)));
-  /** Whether If `a` lies, with all its layers, in one branch of If `b` (the branch holding `a` itself). */
-  const inside = (a: string, b: string): boolean => {
-    const at = owners.get(a)?.get(b);
-    return at !== undefined && [...unionOf.get(a)!].every((n) => owners.get(n)?.get(b) === at);
-  };
+  // (a layer in two branches of one If: both indices, as a malformed declaration may list it)
+  const owners = new Map<string, Map<string, Set<number>>>();
+  for (const x of ifs) {
+    x.branches.forEach((br, b) =>
+      br.forEach((n) => {
+        const of = owners.get(n) ?? owners.set(n, new Map()).get(n)!;
+        (of.get(x.name) ?? of.set(x.name, new Set()).get(x.name)!).add(b);
+      }),
+    );
+  }
+  /** Whether If `a` lies, with all its layers, in one branch of If `b` that holds `a` itself. */
+  const inside = (a: string, b: string): boolean =>
+    [...(owners.get(a)?.get(b) ?? [])].some((at) => [...unionOf.get(a)!].every((n) => owners.get(n)?.get(b)?.has(at) === true));
   const wellFormed = (x: Exclusive): boolean => {
     const all = unionOf.get(x.name)!;
     if (all.size !== size(x) || all.has(x.name) || !confined(x)) return false;

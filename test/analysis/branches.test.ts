@@ -60,4 +60,22 @@ describe('exclusive branches in the totals', () => {
     ]);
     expect(analyze(straddling).totals.flops).toBe(128 + 256 + 128);
   });
+
+  // found by a review of the rewrite: a layer listed in both branches of an outer If kept only its last branch, so an inner
+  // If lying whole in the first branch was not seen inside it, and lost its credit (the old pairwise check gave it)
+  it('an inner If (then [l5], else [l2]) in the first branch of an outer If that lists l5 and the inner If in both (malformed, so the outer is not credited): the inner still counts max(l5, l2)', () => {
+    const r = analyze({
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }, { name: 'cond', shape: [1] }],
+      layers: [
+        { name: 'l2', op: 'sigmoid', inputs: ['x'] },
+        { name: 'l5', op: 'sigmoid', inputs: ['x'] },
+        { name: 'if1', op: 'ifSelect', inputs: ['cond', 'l5', 'l2'], thenLayers: ['l5'], elseLayers: ['l2'] },
+        { name: 'l4', op: 'sigmoid', inputs: ['x'] },
+        { name: 'l6', op: 'sigmoid', inputs: ['l4'] },
+        { name: 'if0', op: 'ifSelect', inputs: ['cond', 'if1', 'l6'], thenLayers: ['l2', 'l5', 'if1'], elseLayers: ['l4', 'l5', 'l6', 'if1'] },
+      ],
+    });
+    // four sigmoids of 32 values at 4 FLOPs each (128), the inner If's smaller branch credited
+    expect(r.totals.flops).toBe(4 * 128 - 128);
+  });
 });
