@@ -24,8 +24,8 @@
  *                                       0 on the layers fused away; TOTAL: the deployed total
  *
  * Cells of layers an analysis does not cover (not executed, unsupported) are empty, never 0: a
- * layer that does not run has its params and no macs, flops or memory_bytes, so every column's
- * rows add up to TOTAL.
+ * layer that does not run has its params and no macs, flops or memory_bytes, so the rows of those
+ * columns add up to TOTAL (less exclusive If branches' credit, analysis/branches.ts).
  */
 import type { Extras } from './extras.js';
 import type { LayerReport, Report } from './report.js';
@@ -146,7 +146,7 @@ export function reportCsv(r: Report, extras: Extras = {}): string {
   const groups = [...axisColumns(r), ...extraColumns(extras)];
   const head = [...CSV_BASE_COLUMNS, ...groups.flatMap((g) => g.head)];
   // a layer no output depends on (Inception-v3's AuxLogits in eval) does not run: its parameters
-  // count, its work does not, as in the totals, so the rows add up to TOTAL
+  // count, its work does not, as in the totals
   const ran = (l: LayerReport, v: number) => (l.executed ? v : undefined);
   const rows: Cell[][] = r.layers.map((l) => [
     l.name,

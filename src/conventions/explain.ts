@@ -46,7 +46,7 @@ export const LayerExplanationSchema = z
     biasOps: FormulaSchema.describe('bias additions, one per output element of a layer with a bias'),
     elementwise: FormulaSchema.describe('FLOPs of everything that is not a multiply-accumulate'),
     flops: z.object({ '2macs': FormulaSchema, macs: FormulaSchema, exact: FormulaSchema }).describe('FLOPs under each convention of the report'),
-    memoryBytes: FormulaSchema.describe("memory access in bytes: (input + output + weight elements) · bytes per element of the report's dtype"),
+    memoryBytes: FormulaSchema.describe("memory access in bytes: (input + output + weight elements) · bytes per element of the report's dtype, every output of a layer of several"),
     agrees: z.boolean().describe('every formula of the layer agrees with its reported figure'),
   })
   .describe("one layer's figures, each with its formula and the values substituted");

@@ -24,10 +24,10 @@ import type { ErfRequestFiles } from './erf-request.js';
 import { sendJson } from './stream.js';
 import { TENSOR_ANSWERS, acceptOnly, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
 import { releaseWhenSent, sendNpy, tensorOut, tensorOutLazy } from './tensors.js';
+import type { Encoding } from './tensors.js';
 
 /** The bodies POST /v1/erf reads, for a 415's advice. */
 const ERF_READS = 'application/json or multipart/form-data (the ONNX "model", .npy files and a JSON "request" field)';
-import type { Encoding } from './tensors.js';
 
 export interface ErfRouteOptions {
   pool: TaskPool;

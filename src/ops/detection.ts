@@ -164,7 +164,7 @@ export const RoiAlignAttrs = z.strictObject({
   mode: z.enum(['avg', 'max']).default('avg'),
   outputHeight: posInt.default(1),
   outputWidth: posInt.default(1),
-  // ≤ 0 adaptive: torchvision's roi_align default is −1, ONNX's 0, and both (and ONNX Runtime) read any value ≤ 0 so
+  // ≤ 0 adaptive: torchvision's roi_align default is −1, ONNX's 0; torchvision and the ONNX reference read any value ≤ 0 so (ONNX Runtime refuses a negative one)
   samplingRatio: z.number().int().min(-INT32_MAX).max(INT32_MAX).default(0).describe('samples per bin side; 0 or less: adaptive, ⌈roi size / output size⌉ (torchvision\'s −1, ONNX\'s 0)'),
   spatialScale: z.number().positive().default(1),
   coordinateTransformationMode: z.enum(['half_pixel', 'output_half_pixel']).default('half_pixel'),

@@ -260,7 +260,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   // one given tensor sizes an ONNX file's dynamic input, as a run's does (tasks.ts runTask): a shape
   // the file refuses is at that tensor, `$.inputs.<name>`
   const sized = source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0;
-  if (sized && source.kind === 'onnx') source = { ...source, inputShapes: { '': given[0][1].shape }, shapesAt: '$.inputs' };
+  if (sized) source = { ...(source as Extract<GraphSource, { kind: 'onnx' }>), inputShapes: { '': given[0][1].shape }, shapesAt: '$.inputs' };
   const { graph, origin } = atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) }));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });

@@ -220,10 +220,12 @@ describe('einsum work: the general loop counted at 100 units per operand and lab
 
 // found by a hunt against PyTorch: nn.PixelShuffle takes (*, C·r², H, W); rank ≠ 4 was RANK_MISMATCH
 describe('pixelShuffle and pixelUnshuffle over torch\'s (*, C, H, W)', () => {
-  it('pixelShuffle 2 of a [4, 1, 1] tensor [1, 2, 3, 4] (no batch axis) is [1, 2, 2] [[1, 2], [3, 4]]; pixelUnshuffle 2 gives it back', () => {
-    const [y] = run('pixelShuffle', [[[4, 1, 1], [1, 2, 3, 4]]], { upscaleFactor: 2 });
-    expect(y).toEqual({ shape: [1, 2, 2], data: [1, 2, 3, 4] });
-    expect(run('pixelUnshuffle', [[[1, 2, 2], [1, 2, 3, 4]]], { downscaleFactor: 2 })[0]).toEqual({ shape: [4, 1, 1], data: [1, 2, 3, 4] });
+  it('pixelShuffle 2 of torch.arange(8).view(8, 1, 1) (no batch axis) is [2, 2, 2] [[[0, 1], [2, 3]], [[4, 5], [6, 7]]], as torch 1.13 gives; pixelUnshuffle 2 gives it back', () => {
+    const [y] = run('pixelShuffle', [[[8, 1, 1], iota(8)]], { upscaleFactor: 2 });
+    expect(y).toEqual({ shape: [2, 2, 2], data: [0, 1, 2, 3, 4, 5, 6, 7] });
+    // (a DCR order would interleave the channels: [[[0, 2], [4, 6]], [[1, 3], [5, 7]]])
+    expect(run('depthToSpace', [[[1, 8, 1, 1], iota(8)]], { blockSize: 2 })[0].data).toEqual([0, 2, 4, 6, 1, 3, 5, 7]);
+    expect(run('pixelUnshuffle', [[[2, 2, 2], iota(8)]], { downscaleFactor: 2 })[0]).toEqual({ shape: [8, 1, 1], data: iota(8) });
   });
 
   it('a [2, 3, 8, 2, 2] tensor (two batch axes) shuffles as the [6, 8, 2, 2] one it flattens to: [2, 3, 2, 4, 4], the same values', () => {
