@@ -87,7 +87,8 @@ export function clientGone(request: FastifyRequest, reply: FastifyReply): boolea
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown, metrics?: Metrics): FastifyReply {
   // a route that reads fewer types than REST's four says which (POST /v1/erf: no binary body)
-  const reads = (request.routeOptions.config as { mediaReads?: string } | undefined)?.mediaReads;
+  // (no routeOptions before routing: a framework error, a request no route took)
+  const reads = (request.routeOptions?.config as { mediaReads?: string } | undefined)?.mediaReads;
   let known = toConvlensError(err, request.headers['content-type'], reads);
   if (known?.code !== 'CLIENT_CLOSED_REQUEST' && clientGone(request, reply)) {
     known = new ConvlensError('CLIENT_CLOSED_REQUEST', `the client closed the connection (then: ${known?.message ?? (err as Error)?.message ?? 'an error'})`);
