@@ -36,9 +36,10 @@
  *
  * Receptive field: a unit reads the tokens of the window that holds it in the (shifted) window
  * grid, and with a shift only those of its own region (the others get −100 before the softmax, a
- * weight below e⁻¹⁰⁰, not exactly 0): at most wh×ww positions, not centred on the unit. It is
- * reported as a wh×ww window of step 1 (min(wh, H) × min(ww, W)) with an ATTENTION_RECEPTIVE_FIELD
- * note, as multiHeadAttention's window; when one window covers the padded map the field is global.
+ * weight below e⁻¹⁰⁰, not exactly 0): at most wh×ww positions, not centred on the unit, anywhere
+ * from w − 1 before it to w − 1 after it. It is reported as the box of step 1 that holds every
+ * unit's window, (2·min(wh, H) − 1) × (2·min(ww, W) − 1) centred on the unit, with an
+ * ATTENTION_RECEPTIVE_FIELD note; when one window covers the padded map the field is global.
  *
  * Initialisation as the module's own: qkv and proj nn.Linear (weights and biases U(±1/√C)); the
  * table's trunc_normal_(std 0.02) as a uniform of the same standard deviation, U(±0.02·√3).
@@ -174,13 +175,17 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
       return globalRF(rf, sizes);
     }
     // the field's axes sit at tensor dims 1 (H) and 2 (W) of [N, H, W, C]; an axis moved elsewhere (channels) is not one the windows cut
-    const span = (d: number) => (d === 1 ? Math.min(win[0], h) : d === 2 ? Math.min(win[1], w) : 0);
-    if (rf.dims.some((d) => span(d) === 0)) return globalRF(rf, sizes);
+    const read = (d: number) => (d === 1 ? Math.min(win[0], h) : d === 2 ? Math.min(win[1], w) : 0);
+    if (rf.dims.some((d) => read(d) === 0)) return globalRF(rf, sizes);
+    // a unit's window lies anywhere from w − 1 before it to w − 1 after it: the box that holds every
+    // unit's at step 1 spans 2(w − 1), centred on the unit (a w-wide box centred on it left out up to
+    // w − 1 of its window's positions: unit 12 of a 7-window grid reads 7…13, not 9…15)
+    const span = (d: number) => 2 * (read(d) - 1) + 1;
     const shifted = shift[0] + shift[1] > 0 ? ` in the grid shifted by ${shift[0]}×${shift[1]} (positions the cyclic shift brings in from the opposite border are masked by −100)` : '';
     ctx.warn({
       code: 'ATTENTION_RECEPTIVE_FIELD',
       severity: 'info',
-      message: `layer '${ctx.layer}': windowed self-attention: each output unit reads the ${win[0]}×${win[1]} window that holds it${shifted}, not a window centred on the unit; the field is reported as a ${span(1)}×${span(2)} window of step 1`,
+      message: `layer '${ctx.layer}': windowed self-attention: each output unit reads the ${win[0]}×${win[1]} window that holds it${shifted}, not a window centred on the unit; the field is reported as the ${span(1)}×${span(2)} box of step 1 centred on the unit, which holds the window of every unit`,
       window: [...win],
     });
     const axes: AxisRF[] = rf.axes.map((ax, k) => resample(ax, 1, span(rf.dims[k]) - 1, 0));

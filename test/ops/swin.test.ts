@@ -80,9 +80,10 @@ describe('shiftedWindowAttention', () => {
     expect(run('shiftedWindowAttention', [[[1, 1, 3, 1], [1, 2, 3]]], { numHeads: 1, window: [1, 2] }, good)[0].shape).toEqual([1, 1, 3, 1]);
   });
 
-  it('receptive field: the 2×2 window (step 1) with a note naming the shift; one window over the whole map: global', () => {
+  // found by a hunt against PyTorch: a w-wide box centred on the unit left out part of its window (swin_t's unit 12 of 24 reads rows 28…55; the box said 36…63)
+  it('receptive field: the 3×3 box (step 1, padding 1) that holds every unit\'s 2×2 window (the grid shifted by 1: units 1 and 2 both read 1…2), with a note naming the shift; one window over the whole map: global', () => {
     const r = analyze(nhwc([1, 4, 4, 8], swa({ numHeads: 2, window: 2, shift: 1 })));
-    expect(layer(r, 'l2').receptiveField).toMatchObject({ global: false, size: [2, 2], stride: [1, 1] });
+    expect(layer(r, 'l2').receptiveField).toMatchObject({ global: false, size: [3, 3], stride: [1, 1], padding: [1, 1] });
     const note = r.warnings.find((w) => w.code === 'ATTENTION_RECEPTIVE_FIELD');
     expect(note).toMatchObject({ severity: 'info', layer: 'l2', window: [2, 2] });
     expect(note!.message).toMatch(/shifted by 1×1/);
