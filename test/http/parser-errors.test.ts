@@ -171,7 +171,8 @@ describe('what fastify answered itself, before any route: catalog errors too', (
   it('GET /v1/jobs/ with a 250-character id (over the router\'s 200): 404 NOT_FOUND (was a 414 FST_ERR_MAX_PARAM_LENGTH); 150 characters reach the route: 404 JOB_NOT_FOUND', async () => {
     const long = await once(`GET /v1/jobs/${'a'.repeat(250)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(long.status).toBe(404);
-    expect(long.body.error).toMatchObject({ code: 'NOT_FOUND', path: `/v1/jobs/${'a'.repeat(250)}` });
+    // at the parameter the segment stands in (it was the whole path, echoed: a hunt sent 5,000 characters)
+    expect(long.body.error).toMatchObject({ code: 'NOT_FOUND', path: 'id' });
     const shorter = await once(`GET /v1/jobs/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(shorter.status).toBe(404);
     expect(shorter.body.error).toMatchObject({ code: 'JOB_NOT_FOUND' });
