@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { acceptQuality } from './accept.js';
 import { ConvlensError } from '../errors.js';
 import type { JobQueue, JobView } from '../jobs/types.js';
-import { FINISHED, statusJson } from '../jobs/types.js';
+import { FINISHED, jobId, statusJson } from '../jobs/types.js';
 
 export const NDJSON = 'application/x-ndjson';
 
@@ -64,19 +64,19 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
   });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id', NO_QUERY, async (request, reply) => {
-    const view = await jobs.get(request.params.id);
+    const view = await jobs.get(jobId(request.params.id));
     if (!view) throw notFound(request.params.id);
     return sendStatus(reply, view);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/jobs/:id', NO_QUERY, async (request, reply) => {
-    const view = await jobs.cancel(request.params.id);
+    const view = await jobs.cancel(jobId(request.params.id));
     if (!view) throw notFound(request.params.id);
     return sendStatus(reply, view);
   });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', NO_QUERY, async (request, reply) => {
-    const { id } = request.params;
+    const id = jobId(request.params.id);
     if (!acceptsNdjson(request.headers.accept)) {
       throw new ConvlensError('NOT_ACCEPTABLE', `results come as ${NDJSON} (one JSON document per line); Accept allows only ${request.headers.accept}`, { path: 'headers.accept' });
     }

@@ -10,6 +10,7 @@
  */
 import { ConvlensError, movePaths } from '../errors.js';
 import type { JobQueue, JobStatusHead, JobView } from './types.js';
+import { jobId } from './types.js';
 
 /** A job's status, its result left as the store's JSON text until `result` is selected. */
 type JobObject = JobStatusHead & { resultJson?: string };
@@ -23,7 +24,7 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
   return {
     Query: {
       job: async (_: unknown, args: { id: string }): Promise<JobObject | null> => {
-        const view = await jobs.get(args.id);
+        const view = await jobs.get(jobId(args.id));
         return view ? lazy(view) : null;
       },
     },
@@ -45,7 +46,7 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
         }
       },
       cancelJob: async (_: unknown, args: { id: string }): Promise<JobObject> => {
-        const view = await jobs.cancel(args.id);
+        const view = await jobs.cancel(jobId(args.id));
         if (!view) throw new ConvlensError('JOB_NOT_FOUND', `no job ${args.id}; it may have expired (JOB_TTL_SECONDS)`, { path: '$.id' });
         return lazy(view);
       },

@@ -19,6 +19,9 @@ export const FINISHED: ReadonlySet<JobState> = new Set(['done', 'failed', 'cance
 /** Job ids are UUIDs (crypto.randomUUID); anything else is not a job, without asking the store. */
 export const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A job id as the stores hold it: a UUID in upper case too (RFC 4122 reads its hex digits in either case) in lower case, as randomUUID writes it; anything else as given. */
+export const jobId = (id: string): string => (JOB_ID.test(id.toLowerCase()) ? id.toLowerCase() : id);
+
 const Time = z.string().describe('an ISO 8601 UTC time');
 
 const JobError = z

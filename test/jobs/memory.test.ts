@@ -48,6 +48,20 @@ describe('jobs on the worker pool (real workers)', () => {
     expect(job.result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1, nonFinite: 0 } }], captured: [] });
   });
 
+  // found by a hunt: a job's id in upper case (RFC 4122 reads a UUID's hex digits in either case) was 404
+  it('the id in upper case names the same job: GET, its results and DELETE (relu of [-1, 2] → [0, 2]); GraphQL job(id) too', async () => {
+    const { id } = (await submit(app, { kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } })).json();
+    await waitFor(app, id);
+    const upper = (id as string).toUpperCase();
+    expect((await app.inject({ url: `/v1/jobs/${upper}` })).json()).toMatchObject({ id, status: 'done' });
+    const results = await app.inject({ url: `/v1/jobs/${upper}/results`, headers: { accept: 'application/x-ndjson' } });
+    expect(JSON.parse(results.body).outputs[0].data).toEqual([0, 2]);
+    const gql = await app.inject({ method: 'POST', url: '/graphql', payload: { query: `{ job(id: "${upper}") { id status } }` } });
+    expect(gql.json().data.job).toEqual({ id, status: 'done' });
+    expect((await app.inject({ method: 'DELETE', url: `/v1/jobs/${upper}` })).json()).toMatchObject({ id, status: 'done' });
+    expect((await app.inject({ url: `/v1/jobs/${id}` })).statusCode).toBe(404);
+  });
+
   it('batch [resnet18, squeezenet1_1, a broken ONNX file]: NDJSON lines in order (11,689,512 and 1,235,496 params), the broken one ONNX_INVALID', async () => {
     const res = await submit(app, { kind: 'batch', models: ['resnet18', 'squeezenet1_1', { onnxBase64: 'AAAA', name: 'broken.onnx' }], options: { dtype: 'float16' } });
     expect(res.statusCode).toBe(202);
