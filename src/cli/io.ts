@@ -9,6 +9,7 @@
  * escape codes.
  */
 import { existsSync, fstatSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { MAX_PROFILE_BYTES, jsonText, readBounded } from './read-file.js';
 import { InvalidArgumentError } from 'commander';
@@ -133,10 +134,12 @@ export function refuseRepeats(cmd: Command): Command {
 }
 
 /** A regular file's identity (device and inode: another path to it is the same file), or undefined. */
+const regularFileId = (s: Stats): string | undefined => (s.isFile() ? `${s.dev}:${s.ino}` : undefined);
+
+/** The identity of the regular file at `file` (regularFileId), or undefined. */
 function fileIdentity(file: string): string | undefined {
   try {
-    const s = statSync(file);
-    return s.isFile() ? `${s.dev}:${s.ino}` : undefined;
+    return regularFileId(statSync(file));
   } catch {
     return undefined;
   }
@@ -145,8 +148,7 @@ function fileIdentity(file: string): string | undefined {
 /** What stdin reads (`-`) when it is a regular file (`< spec.json`): its identity, or undefined (a pipe, a terminal). */
 function stdinIdentity(): string | undefined {
   try {
-    const s = fstatSync(0);
-    return s.isFile() ? `${s.dev}:${s.ino}` : undefined;
+    return regularFileId(fstatSync(0));
   } catch {
     return undefined;
   }
