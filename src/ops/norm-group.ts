@@ -214,7 +214,8 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     const x = ctx.inputs[0];
     const a = ctx.attrs;
     needRank(ctx, x, 3, 'instanceNorm2d needs (N, C, H, W) (or N, C, L …)');
-    checkDeclaredChannels(ctx, x, a.numFeatures, 'numFeatures');
+    // nn.InstanceNorm reads numFeatures only for its affine and running-statistics vectors (torch 1.13's _check_input_dim)
+    if (a.affine || a.trackRunningStats) checkDeclaredChannels(ctx, x, a.numFeatures, 'numFeatures');
     const [n, c] = x;
     const hw = numel(x.slice(2));
     // F.instance_norm's _verify_spatial_size whenever it uses the input's statistics (at inference without trackRunningStats; in training: instanceNormRun)

@@ -85,6 +85,15 @@ describe('normalisation values by hand', () => {
     expect(y).toEqual([-1, -1, 1, 1].map((v) => expect.closeTo(v, 5)));
   });
 
+  it('instanceNorm2d numFeatures=3 on 2 channels: ignored without affine or running statistics (torch 1.13 runs it), CHANNEL_MISMATCH with either', () => {
+    // maps [1, 3] and [10, 14]: each → (−1, 1), as InstanceNorm2d(3) gives on a [1, 2, 1, 2] input
+    const y = run('instanceNorm2d', [[[1, 2, 1, 2], [1, 3, 10, 14]]], { numFeatures: 3, eps: 1e-12 })[0].data;
+    expect(y.map((v) => Number(v.toFixed(5)))).toEqual([-1, 1, -1, 1]);
+    for (const attrs of [{ affine: true }, { trackRunningStats: true }]) {
+      expect(errorOf(() => analyze(net([1, 2, 1, 2], { op: 'instanceNorm2d', numFeatures: 3, ...attrs }))).code).toBe('CHANNEL_MISMATCH');
+    }
+  });
+
   it('instanceNorm2d of one 2×2 map [0, 2, 4, 6]: mean 3, variance 5 → (x − 3)/√5', () => {
     const y = run('instanceNorm2d', [[[1, 1, 2, 2], [0, 2, 4, 6]]], { eps: 1e-12 })[0].data;
     expect(y).toEqual([-3, -1, 1, 3].map((v) => expect.closeTo(v / Math.sqrt(5), 6)));
