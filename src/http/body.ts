@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { Kind, parse, visit } from 'graphql';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
@@ -174,13 +175,38 @@ const SUSPECT_CONSTRUCTOR = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|
 const NAME_MAPS = ['inputs', 'weights'];
 
 /**
+ * A GraphQL request's name maps: the variables its document passes as an `inputs` or `weights`
+ * argument (`run(inputs: $x)`), found by parsing the document (only for a body that holds a
+ * `__proto__` key); none when the document does not parse (mercurius then answers its error).
+ */
+function graphqlNameMaps(root: Record<string, unknown>): unknown[] {
+  const { query, variables } = root;
+  if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables)) return [];
+  const names = new Set<string>();
+  try {
+    visit(parse(query, { noLocation: true }), {
+      Argument(node) {
+        if (NAME_MAPS.includes(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+      },
+    });
+  } catch {
+    return [];
+  }
+  return [...names].filter((n) => Object.hasOwn(variables, n)).map((n) => (variables as Record<string, unknown>)[n]);
+}
+
+/**
  * Prototype poisoning refused as secure-json-parse refuses it (a `__proto__` key, or a
- * `constructor` holding `prototype`), with one exception: tensor names. JSON.parse makes every key
+ * `constructor` holding `prototype`), with one exception: tensor names (a REST body's `inputs` and
+ * `weights`, a GraphQL request's variables passed as those arguments). JSON.parse makes every key
  * an own property, and the name maps are read as Maps (compute.ts), so `__proto__` names a tensor there.
  */
 function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
   const names = new Set<unknown>();
-  if (root && typeof root === 'object' && !Array.isArray(root)) for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
+  if (root && typeof root === 'object' && !Array.isArray(root)) {
+    for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
+    for (const map of graphqlNameMaps(root as Record<string, unknown>)) names.add(map);
+  }
   // the objects and arrays to visit, each with its parent and key: the refusal names the key's place
   // (it was at $), its path built only then. A body with a tensor named __proto__ is walked whole,
   // its data too: arrays by index and only objects pushed, no entries or paths per element
@@ -202,7 +228,7 @@ function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
       continue;
     }
     if (proto && Object.hasOwn(node, '__proto__') && !names.has(node)) {
-      throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights', { path: pathOf(visit, '__proto__') });
+      throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: a "__proto__" key is refused (prototype poisoning), except as a tensor name in inputs or weights (in GraphQL: a variable passed as inputs or weights)', { path: pathOf(visit, '__proto__') });
     }
     const c = ctor && Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;
     if (c && typeof c === 'object' && Object.hasOwn(c, 'prototype')) {

@@ -55,6 +55,21 @@ describe('JSON bodies', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('GraphQL: __proto__ names a tensor in a variable the document passes as inputs or weights, and nowhere else in the variables', () => {
+    const query = 'query($i: JSON!, $w: JSON, $s: JSON) { run(spec: $s, inputs: $i, weights: $w) { outputs { name } } }';
+    const body = parseJsonBody(JSON.stringify({ query, variables: { i: {}, w: {}, s: {} } }).replace('"i":{}', '"i":{"__proto__":{"shape":[1],"data":[1]}}').replace('"w":{}', '"w":{"__proto__":{"shape":[1],"data":[2]}}')) as { variables: Record<string, object> };
+    expect(Object.keys(body.variables.i)).toEqual(['__proto__']);
+    expect(Object.keys(body.variables.w)).toEqual(['__proto__']);
+    for (const [text, path] of [
+      [JSON.stringify({ query, variables: { s: {} } }).replace('"s":{}', '"s":{"__proto__":{}}'), '$.variables.s.__proto__'],
+      // a variable the document does not pass as inputs, and a document that does not parse
+      [JSON.stringify({ query: 'query($x: JSON) { run(spec: $x) { outputs { name } } }', variables: { x: {} } }).replace('"x":{}', '"x":{"__proto__":{}}'), '$.variables.x.__proto__'],
+      [JSON.stringify({ query: 'query($i: JSON) { run(inputs: $i', variables: { i: {} } }).replace('"i":{}', '"i":{"__proto__":{}}'), '$.variables.i.__proto__'],
+    ]) {
+      expect(errorOf(() => parseJsonBody(text)), text).toMatchObject({ code: 'INVALID_JSON', details: { path } });
+    }
+  });
+
   it.each([
     ['{"model": "resnet18", "model": "resnet34"}', 'model', '$.model'],
     ['{"layers": [{"op": "relu"}, {"name": "c", "outChannels": 4, "kernelSize": 3, "outChannels": 64}]}', 'outChannels', '$.layers[1].outChannels'],

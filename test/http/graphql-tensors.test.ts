@@ -154,6 +154,14 @@ describe('run: RunResult', () => {
     ]);
   });
 
+  it('an input named __proto__ given in a variable passed as inputs (a JSON key, not the prototype): relu of [−1, 2] = [0, 2]', async () => {
+    const s = { inputs: [{ name: '__proto__', shape: [1, 1, 1, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+    const body = JSON.stringify({ query: 'query($s: JSON, $i: JSON!) { run(spec: $s, inputs: $i) { outputs { name tensor { data } } } }', variables: { s, i: {} } }).replace('"i":{}', '"i":{"__proto__":{"shape":[1,1,1,2],"data":[-1,2]}}');
+    const res = await request(app.server).post('/graphql').set('content-type', 'application/json').send(body).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.run.outputs).toEqual([{ name: 'r', tensor: { data: [0, 2] } }]);
+  });
+
   it('a built-in model: squeezenet1_1 at 64 answers its one output, flatten [1, 1000]', async () => {
     const data = Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i));
     const res = await gql('query($i: JSON!) { run(model: "squeezenet1_1", resolution: 64, inputs: $i, seed: 3) { source { format model } outputs { name tensor { shape stats { nonFinite } } } } }', {
