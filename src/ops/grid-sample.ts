@@ -4,7 +4,8 @@
  * DETR's sampling.
  *
  *   x [N, C, H, W], grid [N, Hg, Wg, 2] holding (x, y) in [−1, 1] → y [N, C, Hg, Wg]
- *   unnormalised position: alignCorners ? (g + 1)/2·(size − 1) : ((g + 1)·size − 1)/2
+ *   unnormalised position: alignCorners ? (g + 1)/2·(size − 1) : ((g + 1)·size − 1)/2, in float32
+ *   step by step as torch's CPU kernel (a nearest tap at a half pixel depends on it: `location`)
  *   paddingMode zeros: taps outside the map read 0; border: the position is clamped to
  *   [0, size − 1]; reflection: reflected about the map's edges (the corner pixels' centres with
  *   alignCorners, their outer edges without), then clamped. A grid value of NaN or ±∞, as torch's
@@ -37,45 +38,41 @@ export const GridSampleAttrs = z.strictObject({
 });
 export type GridSampleAttrs = z.infer<typeof GridSampleAttrs>;
 
-/** torch's reflect_coordinates: reflect `v` into [lo2/2, hi2/2] (twice the bounds given). */
-function reflect(v: number, lo2: number, hi2: number): number {
-  if (lo2 === hi2) return 0;
-  const min = lo2 / 2;
-  const span = (hi2 - lo2) / 2;
-  const a = Math.abs(v - min);
-  const extra = a % span;
-  const flips = Math.floor(a / span);
-  return flips % 2 === 0 ? extra + min : span - extra + min;
-}
-
-/** The unnormalised, padded source coordinate along an axis of `size`. */
-function source(g: number, size: number, a: GridSampleAttrs): number {
-  let v = a.alignCorners ? ((g + 1) / 2) * (size - 1) : ((g + 1) * size - 1) / 2;
-  if (a.paddingMode === 'reflection') v = a.alignCorners ? reflect(v, 0, 2 * (size - 1)) : reflect(v, -1, 2 * size - 1);
-  // torch clamps a NaN to 0 (its vectorised clip takes max(0, v) in that order, on purpose); ±∞ reflect to NaN, so to 0 too
-  if (a.paddingMode !== 'zeros') v = Number.isNaN(v) ? 0 : Math.min(Math.max(v, 0), size - 1);
-  return v;
-}
+const f32 = Math.fround;
 
 /**
- * d source / d g at g (torch's *_set_grad helpers): the unnormalisation's scale, times −1 or +1
- * for a reflection's direction, times 0 where the position was clamped (at or past an edge).
+ * The padded source coordinate along an axis of `size` and d coordinate / d g, as torch's CPU
+ * kernel computes them (GridSamplerKernel.cpp ComputeLocation): in float32, each step rounded, so
+ * that a nearest tap at a half pixel picks torch's pixel (in float64 the identity grid's 2/3 lands
+ * at 4.50000006 on a map of 6, not 4.5, and rounds the other way).
+ *   unnormalise: alignCorners ? (g + 1)·((size − 1)/2) : (g + 1)·(size/2) − 0.5
+ *   reflection about low = 0 (alignCorners) or −0.5, twice the span 2(size − 1) or 2·size:
+ *     |v − low| less whole double spans, folded back past one span, plus low
+ *   clip to [0, size − 1] (a NaN to 0, as torch's clamp_min(0, v) order gives)
+ * The gradient: the unnormalisation's scale, times −1 for a reflection that turned the direction,
+ * times 0 where the position was clipped (at or past an edge).
  */
-function sourceGrad(g: number, size: number, a: GridSampleAttrs): number {
-  let v = a.alignCorners ? ((g + 1) / 2) * (size - 1) : ((g + 1) * size - 1) / 2;
-  let grad = a.alignCorners ? (size - 1) / 2 : size / 2;
-  if (a.paddingMode === 'zeros') return grad;
+function location(g: number, size: number, a: GridSampleAttrs): { v: number; grad: number } {
+  const scale = f32(a.alignCorners ? (size - 1) / 2 : size / 2);
+  const sum = f32(f32(g) + 1);
+  let v = a.alignCorners ? f32(sum * scale) : f32(f32(sum * scale) - 0.5);
+  let grad = scale;
+  if (a.paddingMode === 'zeros') return { v, grad };
   if (a.paddingMode === 'reflection') {
-    const [lo2, hi2] = a.alignCorners ? [0, 2 * (size - 1)] : [-1, 2 * size - 1];
-    if (lo2 === hi2) return 0;
-    const min = lo2 / 2;
-    const span = (hi2 - lo2) / 2;
-    const sign = v - min < 0 ? -1 : 1;
-    const flips = Math.floor(Math.abs(v - min) / span);
-    grad *= flips % 2 === 0 ? sign : -sign;
-    v = reflect(v, lo2, hi2);
+    const low = a.alignCorners ? 0 : -0.5;
+    const twice = f32(a.alignCorners ? (size - 1) * 2 : size * 2);
+    if (a.alignCorners && size <= 1) return { v: 0, grad: 0 };
+    const shifted = f32(v - low);
+    const abs = Math.abs(shifted);
+    const extra = f32(abs - f32(Math.trunc(f32(abs / twice)) * twice));
+    const folded = f32(twice - extra);
+    const flip = extra > folded;
+    v = f32((flip ? folded : extra) + low);
+    if (flip !== shifted < 0) grad = -grad;
   }
-  return v <= 0 || v >= size - 1 ? 0 : grad;
+  if (Number.isNaN(v)) return { v: 0, grad };
+  if (v <= 0 || v >= size - 1) grad = 0;
+  return { v: Math.min(Math.max(v, 0), size - 1), grad };
 }
 
 /** Round half to even, as C's nearbyint under the default rounding mode. */
@@ -122,8 +119,8 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
     for (let b = 0; b < n; b++) {
       for (let p = 0; p < positions; p++) {
         const gi = (b * positions + p) * 2;
-        const sx = source(grid.data[gi], w, a);
-        const sy = source(grid.data[gi + 1], h, a);
+        const sx = location(grid.data[gi], w, a).v;
+        const sy = location(grid.data[gi + 1], h, a).v;
         const dst = b * c * positions + p;
         const src = b * c * plane;
         if (a.mode === 'nearest') {
@@ -172,8 +169,8 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
     for (let b = 0; b < n; b++) {
       for (let p = 0; p < positions; p++) {
         const gi = (b * positions + p) * 2;
-        const sx = source(grid.data[gi], w, a);
-        const sy = source(grid.data[gi + 1], h, a);
+        const sx = location(grid.data[gi], w, a).v;
+        const sy = location(grid.data[gi + 1], h, a).v;
         const dst = b * c * positions + p;
         const src = b * c * plane;
         if (a.mode === 'nearest') {
@@ -208,8 +205,8 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
             dy += wy * v;
           }
         }
-        gGrid[gi] = dx * sourceGrad(grid.data[gi], w, a);
-        gGrid[gi + 1] = dy * sourceGrad(grid.data[gi + 1], h, a);
+        gGrid[gi] = dx * location(grid.data[gi], w, a).grad;
+        gGrid[gi + 1] = dy * location(grid.data[gi + 1], h, a).grad;
       }
     }
     return [tensor(x.shape, gx), tensor(grid.shape, gGrid)];

@@ -22,3 +22,25 @@ describe('gridSample at grid values NaN and ±∞, as F.grid_sample: clamped (bo
     });
   }
 });
+
+// golden: scripts/goldens_grid_sample_nearest.py (torch 1.13); convlens computed positions in float64,
+// which put 60 of 792 identity resamplings' half-pixel taps on the other pixel
+describe("gridSample nearest on identity affine grids (half pixels): torch's float32 positions, rounded half to even", () => {
+  const golden = JSON.parse(readFileSync(new URL('../fixtures/grid-sample/nearest-half-pixels.json', import.meta.url), 'utf8')) as {
+    cases: { w: number; paddingMode: string; alignCorners: boolean; grid: number[]; output: number[] }[];
+  };
+  it('a row 0…5 resampled to 3: grid x −2/3, 0, 2/3 (float32) pick 0, 2, 4 ((2/3 + 1)·3 − 0.5 = 4.5 in float32, to even: 4; 5 in float64)', () => {
+    const grid = Float32Array.from([-2 / 3, 0, 0, 0, 2 / 3, 0]);
+    const y = run('gridSample', [[[1, 1, 1, 6], [0, 1, 2, 3, 4, 5]], [[1, 1, 3, 2], [...grid]]], { mode: 'nearest' })[0].data;
+    expect(y).toEqual([0, 2, 4]);
+  });
+  it(`${golden.cases.length} cases (rows of 2…9 to 1…9, every padding mode, alignCorners both): the picked pixels equal torch's`, () => {
+    const wrong: string[] = [];
+    for (const c of golden.cases) {
+      const wo = c.output.length;
+      const y = run('gridSample', [[[1, 1, 1, c.w], Array.from({ length: c.w }, (_, i) => i)], [[1, 1, wo, 2], c.grid]], { mode: 'nearest', paddingMode: c.paddingMode, alignCorners: c.alignCorners })[0].data;
+      if (y.join() !== c.output.join()) wrong.push(`W ${c.w} → ${wo} ${c.paddingMode} alignCorners ${c.alignCorners}: ${y.join()} against ${c.output.join()}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
