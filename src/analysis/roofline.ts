@@ -3,8 +3,12 @@
  * insightful visual performance model for multicore architectures", CACM 2009), per executed layer:
  *
  *   compute time = FLOPs / peak(dtype)        FLOPs: the report's `2macs` count (2·MACs +
- *                                             element-wise, + bias adds when includeBias), whatever
- *                                             convention the report was asked for
+ *                + intOps / peak(int8)        element-wise, + bias adds when includeBias), whatever
+ *                                             convention the report was asked for; intOps: 2 per
+ *                                             integer MAC of a quantized layer (QLinearConv,
+ *                                             ConvInteger, QLinearMatMul, MatMulInteger: its
+ *                                             `intMacs`, which the float conventions leave out), at
+ *                                             the device's int8 peak (its dtype's peak without one)
  *   memory time  = bytes / bandwidth          bytes: the layer's memory-access elements (inputs +
  *                                             outputs + weights, as the report counts them) × the
  *                                             element size of the roofline's dtype
@@ -29,8 +33,9 @@ const RooflineLayerSchema = z.object({
   name: z.string(),
   op: z.string(),
   flops: z.number().describe('2·MACs + element-wise FLOPs (the 2macs convention)'),
+  intOps: z.number().describe("integer ops of a quantized layer: 2 per integer MAC (its intMacs), at the device's int8 peak; 0 elsewhere"),
   bytes: z.number().describe('memory-access elements × bytes per element of the dtype'),
-  arithmeticIntensity: z.number().nullable().describe('flops / bytes'),
+  arithmeticIntensity: z.number().nullable().describe('(flops + intOps) / bytes'),
   computeSeconds: z.number(),
   memorySeconds: z.number(),
   seconds: z.number().describe('max(computeSeconds, memorySeconds)'),
@@ -45,6 +50,7 @@ export const RooflineReportSchema = z
       dtype: z.string().describe('element type requested: bytes are counted in it'),
       computeDtype: z.string().describe('element type whose peak is used (float32 when the device lacks the requested one)'),
       peakFlops: z.number().describe('FLOP/s (ops/s for int8)'),
+      intPeakOps: z.number().describe("ops/s at which integer ops (intOps) are counted: the device's int8 peak, or peakFlops when it gives none"),
       bandwidth: z.number().describe('bytes/s'),
       ridgePoint: z.number().describe('peakFlops / bandwidth: the arithmetic intensity (FLOP/byte) above which a layer is compute-bound'),
       source: z.string().nullable(),
@@ -58,12 +64,13 @@ export const RooflineReportSchema = z
     totals: z.object({
       seconds: z.number().describe('Σ layer seconds: the latency lower bound'),
       flops: z.number(),
+      intOps: z.number().describe('Σ layer intOps: integer ops of quantized layers'),
       bytes: z.number(),
       computeBoundSeconds: z.number(),
       memoryBoundSeconds: z.number(),
       computeBoundLayers: z.number(),
       memoryBoundLayers: z.number(),
-      attainedFlops: z.number().nullable().describe('flops / seconds: the throughput the bound implies'),
+      attainedFlops: z.number().nullable().describe('(flops + intOps) / seconds: the throughput the bound implies'),
     }),
     complete: z.boolean(),
     note: z.string(),
@@ -90,6 +97,7 @@ export function peakFor(device: DeviceProfile, dtype: Dtype): { computeDtype: Dt
 export function roofline(report: Report, device: DeviceProfile, dtype: Dtype = report.conventions.dtype as Dtype): RooflineReport {
   const { computeDtype, peak, fallback } = peakFor(device, dtype);
   const bytesPer = DTYPES[dtype];
+  const intPeak = device.peaks.int8 ?? peak;
   const bw = device.bandwidth;
   const layers: RooflineReport['layers'] = [];
   const skipped: string[] = [];
@@ -100,16 +108,18 @@ export function roofline(report: Report, device: DeviceProfile, dtype: Dtype = r
       continue;
     }
     const flops = l.flopsByConvention['2macs'];
+    const intOps = 2 * l.intMacs;
     const bytes = l.memoryAccess.elements.total * bytesPer;
-    const computeSeconds = flops / peak;
+    const computeSeconds = flops / peak + intOps / intPeak;
     const memorySeconds = bytes / bw;
-    const bound = flops === 0 && bytes === 0 ? 'none' : computeSeconds >= memorySeconds ? 'compute' : 'memory';
+    const bound = flops + intOps === 0 && bytes === 0 ? 'none' : computeSeconds >= memorySeconds ? 'compute' : 'memory';
     layers.push({
       name: l.name,
       op: l.op,
       flops,
+      intOps,
       bytes,
-      arithmeticIntensity: bytes > 0 ? flops / bytes : null,
+      arithmeticIntensity: bytes > 0 ? (flops + intOps) / bytes : null,
       computeSeconds,
       memorySeconds,
       seconds: Math.max(computeSeconds, memorySeconds),
@@ -119,6 +129,7 @@ export function roofline(report: Report, device: DeviceProfile, dtype: Dtype = r
   const sum = (f: (l: RooflineReport['layers'][number]) => number) => layers.reduce((s, l) => s + f(l), 0);
   const seconds = sum((l) => l.seconds);
   const flops = sum((l) => l.flops);
+  const intOps = sum((l) => l.intOps);
   return {
     device: {
       id: 'id' in device ? (device as BuiltInDevice).id : null,
@@ -126,6 +137,7 @@ export function roofline(report: Report, device: DeviceProfile, dtype: Dtype = r
       dtype,
       computeDtype,
       peakFlops: peak,
+      intPeakOps: intPeak,
       bandwidth: bw,
       ridgePoint: peak / bw,
       source: device.source ?? null,
@@ -136,12 +148,13 @@ export function roofline(report: Report, device: DeviceProfile, dtype: Dtype = r
     totals: {
       seconds,
       flops,
+      intOps,
       bytes: sum((l) => l.bytes),
       computeBoundSeconds: sum((l) => (l.bound === 'compute' ? l.seconds : 0)),
       memoryBoundSeconds: sum((l) => (l.bound === 'memory' ? l.seconds : 0)),
       computeBoundLayers: layers.filter((l) => l.bound === 'compute').length,
       memoryBoundLayers: layers.filter((l) => l.bound === 'memory').length,
-      attainedFlops: seconds > 0 ? flops / seconds : null,
+      attainedFlops: seconds > 0 ? (flops + intOps) / seconds : null,
     },
     complete: skipped.length === 0,
     note: ROOFLINE_NOTE,

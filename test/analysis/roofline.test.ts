@@ -114,6 +114,36 @@ describe('roofline: max(FLOPs / peak, bytes / bandwidth) per layer, recomputed f
     expect(c.bound).toBe('memory');
   });
 
+  it("qlinearConv 3×3 64→64 on 56×56 at int8 on a Raspberry Pi 5: 2·115,605,504 integer ops at the int8 peak 614.4 GOPS, 376 µs, compute-bound (its requantize's FLOPs alone said 26 µs, memory-bound)", () => {
+    const q = analyze(
+      {
+        inputs: [{ name: 'x', shape: [1, 64, 56, 56] }, { name: 's', shape: [1] }, { name: 'z', shape: [1] }],
+        layers: [
+          { name: 'q', op: 'quantizeLinear', inputs: ['x', 's', 'z'] },
+          { name: 'qc', op: 'qlinearConv', inputs: ['q', 's', 'z', 's', 'z', 's', 'z'], outChannels: 64, kernelSize: 3, padding: 1, bias: false },
+          { name: 'dq', op: 'dequantizeLinear', inputs: ['qc', 's', 'z'] },
+        ],
+      },
+      { ...DEFAULTS, dtype: 'int8' },
+    );
+    const rl = RooflineReportSchema.parse(roofline(q, pi5, 'int8'));
+    const c = rl.layers.find((l) => l.name === 'qc')!;
+    const intOps = 2 * 64 * 64 * 9 * 56 * 56;
+    expect(c.intOps).toBe(intOps);
+    expect(rl.device.intPeakOps).toBe(4 * 64 * 2.4e9);
+    // its float FLOPs (the requantization) at the requested dtype's peak, int8 here too
+    expect(c.computeSeconds).toBeCloseTo(c.flops / 614.4e9 + intOps / 614.4e9, 15);
+    expect(c.computeSeconds).toBeGreaterThan(376e-6);
+    expect(c.bound).toBe('compute');
+    expect(c.arithmeticIntensity).toBe((c.flops + intOps) / c.bytes);
+    expect(rl.totals.intOps).toBe(intOps);
+    // at float32 the integer ops still run at the int8 peak; a device without one counts them at its float32 peak
+    const f = roofline(q, pi5, 'float32');
+    expect(f.layers.find((l) => l.name === 'qc')!.computeSeconds).toBeCloseTo(c.flops / 153.6e9 + intOps / 614.4e9, 15);
+    const noInt = { name: 'no int8', peaks: { float32: 1e11 }, bandwidth: 1e10 };
+    expect(roofline(q, noInt, 'int8').layers.find((l) => l.name === 'qc')!.computeSeconds).toBeCloseTo((c.flops + intOps) / 1e11, 15);
+  });
+
   it('resnet18 on every device: the total is the sum over executed layers of max(2macs FLOPs / peak, bytes / bandwidth)', () => {
     const rep = analyze(resnet18());
     for (const d of DEVICES) {
