@@ -69,6 +69,8 @@ MODELS = {
         nn.Conv2d(3, 6, 3, padding=1), nn.ELU(0.5), nn.Conv2d(6, 6, 1), nn.PReLU(6), nn.Conv2d(6, 6, 1), nn.SELU(), nn.CELU(2.0), nn.Tanh(),
         nn.Conv2d(6, 6, 1), nn.PReLU(), nn.Mish(), nn.Softplus(), nn.Hardtanh(-0.5, 0.5), nn.Softsign(), nn.LogSoftmax(1)), 13, [1, 3, 4, 5]),
     "logsoftmax_op11": (lambda: nn.Sequential(nn.Conv2d(3, 4, 1), nn.LogSoftmax(1), nn.Conv2d(4, 4, 1), nn.Softmax(2)), 11, [1, 3, 3, 4]),
+    # LayerNorm over H, W decomposed (opset < 17): its field is global, as LayerNormalization's
+    "layernorm_hw_op13": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LayerNorm([5, 6]), nn.Conv2d(4, 2, 1)), 13, [1, 3, 5, 6]),
 }
 
 

@@ -13,6 +13,8 @@ import { numel } from '../ops/types.js';
 import type { Inferred, LayerField, OpDef, Shape, TensorRF, TensorValue, Warning } from '../ops/types.js';
 import { MAX_DIM } from '../ops/geometry.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../limits.js';
+import { statisticsRF } from '../ops/norm-group.js';
+import { layerNormDivisions } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
 import type { StandIn } from './stand-in.js';
 
@@ -179,6 +181,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
   const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true };
   const analysed: AnalysedLayer[] = [];
   const executed = executedLayers(graph);
+  const layerNorms = layerNormDivisions(graph);
   /** One layer's inference from its inputs: throws on an invalid layer. `withField` false: no receptive field (a stand-in size's would mean nothing). */
   const step = (layer: GraphLayer, op: OpDef, ins: readonly (TensorInfo | null)[], withField: boolean) => {
     const inputShapes = ins.map((t) => t?.shape ?? []);
@@ -226,7 +229,14 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
       rf: ins.map((t) => t?.rf ?? null),
       warn: (w: Omit<Warning, 'layer'>) => warn({ ...w, layer: layer.name } as Warning),
     };
-    const rf = folded || !withField ? null : op.receptiveField(rfCtx);
+    let rf = folded || !withField ? null : op.receptiveField(rfCtx);
+    // a decomposed layerNorm's division: its statistics over the spatial axes make the field global, as nn.LayerNorm's
+    const norm = rf && !rf.global ? layerNorms.get(layer.name) : undefined;
+    const x = norm && tensors.get(norm.input);
+    if (norm && x?.shape) {
+      const normed = statisticsRF({ ...rfCtx, rf: [x.rf], inputs: [x.shape] }, norm.axes.map((a) => (a < 0 ? a + x.shape!.length : a)));
+      if (normed?.global) rf = normed;
+    }
     // outputs whose fields differ (a split's pieces along a spatial axis start where they were cut)
     const fields = rf && op.outputFields ? op.outputFields(rfCtx, rf) : null;
     return { inferred, inputShapes, folded, rf, fields };

@@ -33,6 +33,18 @@ describe('patterns in torch.onnx.export output', () => {
     expect(flops).toBeGreaterThan(0);
   });
 
+  it('LayerNorm([5, 6]) over H, W at opset 13 (decomposed): the field after it is global with the NORMALISATION_RECEPTIVE_FIELD warning (local 3×3 before it), as nn.LayerNorm and LayerNormalization give', () => {
+    // the ReduceMean's [1, 4, 1, 1] broadcast back alone reads as a gate (a squeeze-excitation's), which left it 3×3
+    const r = analyzeGraph(graphOf('layernorm_hw_op13'), DEFAULTS);
+    expect(r.patterns.map((p) => [p.kind, p.attributes.axes])).toEqual([['layerNorm', [-2, -1]]]);
+    expect(r.outputs[0].receptiveField).toMatchObject({ global: true, size: [5, 6] });
+    const w = r.warnings.filter((x) => x.code === 'NORMALISATION_RECEPTIVE_FIELD');
+    expect(w.map((x) => [x.layer, x.localField])).toEqual([[expect.stringContaining('Div'), [{ size: 3, stride: 1, padding: 1 }, { size: 3, stride: 1, padding: 1 }]]]);
+    // ConvNeXt's LayerNorm over channels (axes [−1] of NHWC) keeps the depthwise 7×7's field
+    const c = analyzeGraph(graphOf('convnext_block_op13'), DEFAULTS);
+    expect(c.outputs[0].receptiveField).toMatchObject({ global: false, size: [7, 7] });
+  });
+
   it("the report carries them: analyzeGraph's patterns equal findPatterns with the layers' figures; a spec has none", () => {
     const g = graphOf('convnext_block_op13');
     const r = analyzeGraph(g, DEFAULTS);
