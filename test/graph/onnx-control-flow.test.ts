@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
-import { importOnnx } from '../../src/graph/onnx/import.js';
+import { imageExtent, importOnnx } from '../../src/graph/onnx/import.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, errorOf, layer } from '../helpers.js';
@@ -184,6 +184,16 @@ describe('ONNX Loop with a data-dependent body (torchvision paste_masks_in_image
     expect(maxDiff(y.data, golden.output.data)).toBeLessThan(1e-5);
     // not all zeros: every mask lands
     expect(y.data.filter((v) => v > 0).length).toBeGreaterThan(200);
+  });
+});
+
+describe('the image extent a Loop kept whole is bounded by (imageExtent)', () => {
+  it("KeypointRCNN at 150×200: the image [1, 3, 160, 224], not the FPN's anchors [1, 8961, 4] (8961·4 = 35,844 > 160·224 = 35,840); rank 3 only without a rank-4 map", () => {
+    const shapes = (s: Record<string, number[]>) => new Map(Object.entries(s).map(([k, shape]) => [k, { shape }]));
+    const kp = shapes({ anchors: [1, 8961, 4], image: [1, 3, 160, 224], p2: [1, 256, 40, 56], heat: [5, 17, 56, 56] });
+    expect(imageExtent(kp)).toEqual({ h: 160, w: 224, source: "'image' [1, 3, 160, 224] (the largest map of the graph)" });
+    expect(imageExtent(shapes({ rois: [2, 4], img: [3, 60, 80], boxes: [1, 100, 4] }))).toMatchObject({ h: 60, w: 80 });
+    expect(imageExtent(shapes({ rois: [2, 4] }))).toBeNull();
   });
 });
 

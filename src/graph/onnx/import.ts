@@ -302,20 +302,30 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
 }
 
 /**
- * The import chosen: the bodies kept whole take as their image the largest map (rank ≥ 3, by the area
- * of its last two dims) of the enclosing graph's inferred shapes: a detector's image after its
- * transform (torchvision's R-CNNs resize to min_size 800), the frame its ROIs are in and clipped to.
+ * The import chosen: the bodies kept whole take as their image the largest map (by the area of its
+ * last two dims; of rank 4, N, C, H, W, when the graph has one, else of rank 3) of the enclosing
+ * graph's inferred shapes: a detector's image after its transform (torchvision's R-CNNs resize to
+ * min_size 800), the frame its ROIs are in and clipped to. Rank 3 only failing rank 4: an FPN's
+ * anchors [1, A, 4] (A ≈ H·W/3 over its levels) outgrew the image's area at some sizes
+ * (KeypointRCNN at 150×200: 8961×4 against 160×224, its Loop's cost 1,600× too high).
  */
-function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, TensorInfo> | null): ReturnType<typeof build>['result'] {
-  let best: Extent | null = null;
-  for (const [name, t] of tensors ?? []) {
+function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null): ReturnType<typeof build>['result'] {
+  const best = imageExtent(tensors ?? new Map());
+  if (best) for (const b of built.bodies) b.setExtent(best);
+  return built.result;
+}
+
+/** The image extent `settle` gives the bodies kept whole, from the enclosing graph's inferred shapes. */
+export function imageExtent(tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>>): Extent | null {
+  let best: (Extent & { rank: number }) | null = null;
+  for (const [name, t] of tensors) {
     const s = t.shape;
     if (!s || s.length < 3) continue;
     const [h, w] = s.slice(-2);
-    if (!best || h * w > best.h * best.w) best = { h, w, source: `'${name}' ${fmtShape(s)} (the largest map of the graph)` };
+    const rank = Math.min(s.length, 4);
+    if (!best || rank > best.rank || (rank === best.rank && h * w > best.h * best.w)) best = { h, w, rank, source: `'${name}' ${fmtShape(s)} (the largest map of the graph)` };
   }
-  if (best) for (const b of built.bodies) b.setExtent(best);
-  return built.result;
+  return best && { h: best.h, w: best.w, source: best.source };
 }
 
 const isDefault = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
