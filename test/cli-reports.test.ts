@@ -196,10 +196,13 @@ describe('convlens analyze: memory and latency gates (issue 11)', () => {
     expect(over.err).toContain('budget exceeded: peak activation memory 7024640 B > 7024639 B');
   });
 
-  it('--in-place: element-wise layers (bn1, relu) overwrite their input, so resnet18\'s peak is lower than without', async () => {
-    const plain = JSON.parse((await cli(['analyze', 'resnet18', '--memory', '--format', 'json'])).out).memory.peak.bytes;
+  it("--in-place: resnet18's ReLUs overwrite their input, its batch norms do not (PyTorch's); the peak stays at bn1, 602,112 + 2 · 3,211,264 B, with or without", async () => {
+    const plain = JSON.parse((await cli(['analyze', 'resnet18', '--memory', '--format', 'json'])).out).memory;
     const inPlace = JSON.parse((await cli(['analyze', 'resnet18', '--in-place', '--format', 'json'])).out).memory;
     expect(inPlace.inPlace).toBe(true);
-    expect(inPlace.peak.bytes).toBeLessThan(plain);
+    const allocated = (m: { timeline: { layer: string; allocatedBytes: number }[] }, layer: string) => m.timeline.find((t) => t.layer === layer)!.allocatedBytes;
+    expect([allocated(inPlace, 'bn1'), allocated(inPlace, 'relu')]).toEqual([3_211_264, 0]);
+    expect(allocated(plain, 'relu')).toBe(3_211_264);
+    expect([plain.peak.bytes, inPlace.peak.bytes]).toEqual([7_024_640, 7_024_640]);
   });
 });

@@ -11,12 +11,13 @@
  *     graph form carries no element types, so integer tensors (maxPool2d's indices, int64 in
  *     PyTorch; a cast to an integer type) count at that dtype too unless `tensorDtypes` names them
  *   - no buffer is reused unless `inPlace: true`; then a layer writes its output into the buffer of
- *     its input 0 when all of: it is not weighted (conv, linear…); it has one output, of input 0's
+ *     its input 0 when all of: it holds no parameters or buffers (conv, linear, batch norm, PReLU:
+ *     PyTorch computes these out of place, torchvision's ResNet runs only its ReLUs in place); it has one output, of input 0's
  *     shape and element size; it does element-wise arithmetic (cost.elementwise > 0, no MACs: data
  *     movement such as channelShuffle or transpose cannot overwrite its own source); its output's
  *     receptive field equals input 0's (no spatial neighbourhood: a 3×3 stride-1 pool is excluded);
  *     and input 0 is an activation whose last reader is this layer (not a graph input or output).
- *     That admits activations, batch norm, softmax and the first operand of add/mul (ResNet's
+ *     That admits activations, softmax and the first operand of add/mul (ResNet's
  *     `out += identity`). Zero-FLOP layers (dropout at inference, identity, reshape, flatten) are
  *     counted as copies, though PyTorch returns the input or a view for them (an upper bound).
  *
@@ -112,7 +113,7 @@ function sameRF(a: TensorRF | null, b: TensorRF | null): boolean {
 /** The in-place rule of the header, for a layer whose input 0 dies here. */
 function writesInPlace(a: AnalysedLayer, inputRF: TensorRF | null): boolean {
   const inf = a.inferred;
-  if (!inf || !a.op || a.op.weighted || inf.outputs.length !== 1 || a.layer.outputs.length !== 1) return false;
+  if (!inf || !a.op || a.op.weighted || inf.weights.length > 0 || inf.outputs.length !== 1 || a.layer.outputs.length !== 1) return false;
   if (!(inf.cost.elementwise > 0) || inf.cost.macs !== 0) return false;
   const x = a.inputShapes[0];
   const y = inf.outputs[0];
@@ -286,7 +287,7 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
     assumptions: [
       ...MEMORY_ASSUMPTIONS,
       inPlace
-        ? 'inPlace: an element-wise, unweighted layer whose output has input 0\'s shape and receptive field writes into input 0\'s buffer when it is that tensor\'s last reader'
+        ? 'inPlace: an element-wise layer holding no parameters or buffers (not a batch norm or PReLU) whose output has input 0\'s shape and receptive field writes into input 0\'s buffer when it is that tensor\'s last reader'
         : 'no buffer is reused (inPlace: false)',
     ],
     complete: unknown.length === 0,

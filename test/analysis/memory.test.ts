@@ -125,6 +125,29 @@ describe('peak activation memory by liveness (hand-computed)', () => {
     expect(m.timeline.map((t) => t.allocatedBytes)).toEqual([64, 64, 64, 0]);
   });
 
+  it('inPlace: a batch norm or PReLU (parameters, buffers) allocates its output, as PyTorch computes them; the ReLU after writes in place', () => {
+    // x [1,1,4,4] 64 B; c, bn, pr, r [1,4,4,4] 256 B each
+    const m = memory(
+      {
+        inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+        layers: [
+          { name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+          { name: 'bn', op: 'batchNorm2d' },
+          { name: 'pr', op: 'prelu' },
+          { name: 'r', op: 'relu' },
+        ],
+      },
+      { inPlace: true },
+    );
+    expect(m.timeline.map((t) => [t.layer, t.allocatedBytes])).toEqual([['c', 256], ['bn', 256], ['pr', 256], ['r', 0]]);
+    expect(m.assumptions.some((a) => a.includes('holding no parameters or buffers'))).toBe(true);
+  });
+
+  it("resnet18 with inPlace: the peak is at bn1 (input 602,112 B + conv1's and bn1's 3,211,264 B each = 7,024,640 B), as PyTorch's in-place ReLUs leave it; it was 4,616,192 at maxpool with bn1 'in place'", () => {
+    const m = memory(modelSpec('resnet18'), { inPlace: true });
+    expect(m.peak).toMatchObject({ bytes: 602_112 + 2 * 3_211_264, layer: 'bn1' });
+  });
+
   // x [1,2,8,8] = 512 B; b1 2 ch = 512 B, b2 2 ch = 512 B, b3 4 ch = 1024 B; cat 8 ch = 2048 B
   const branches = {
     inputs: [{ name: 'x', shape: [1, 2, 8, 8] }],
