@@ -137,6 +137,10 @@ export function planExtras(options: ExtrasOptions, at: OptionPath = bodyPath): E
   if (o.convTranspose !== undefined && o.convention === undefined) {
     throw new ConvlensError('INVALID_OPTION', 'convTranspose applies to a convention count: give convention too', { path: at('convTranspose') });
   }
+  // inPlace implies memory; memory=false beside it says the opposite, and neither should quietly win
+  if (o.inPlace === true && o.memory === false) {
+    throw new ConvlensError('INVALID_OPTION', 'inPlace=true asks for the memory analysis that memory=false turns off: give one of them', { path: at('inPlace') });
+  }
   const device = o.device === undefined ? null : DEVICES.includes(o.device as BuiltInDevice) ? (o.device as BuiltInDevice) : resolveDevice(o.device, at('device'));
   return {
     modules: o.depth !== undefined || o.topK !== undefined ? { depth: o.depth ?? DEFAULT_MODULE_DEPTH, topK: o.topK ?? DEFAULT_TOP_K } : null,

@@ -41,6 +41,13 @@ describe('POST /v1/analyze: the extra analyses', () => {
     expect(res.body.memory).toMatchObject({ inPlace: true, peak: { bytes: 768 + 1024 + 256, layer: 'pool' } });
   });
 
+  it('?inPlace=true&memory=false contradict each other: 400 INVALID_OPTION at query.inPlace, not one of them quietly winning (the memory analysis came back)', async () => {
+    const res = await post('/v1/analyze?inPlace=true&memory=false').send(tiny).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.inPlace' });
+    const body = await post('/v1/analyze').send({ spec: tiny, options: { memory: false, inPlace: true } }).expect(400);
+    expect(body.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.options.inPlace' });
+  });
+
   it("?explain=true: resnet18's conv1 and fc formulas with their values substituted", async () => {
     const res = await post('/v1/analyze?model=resnet18&explain=true').expect(200);
     const conv1 = res.body.explain.layers.find((l: { name: string }) => l.name === 'conv1');
