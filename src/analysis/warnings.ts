@@ -179,7 +179,9 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
     const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
     const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)));
-    if (deepest && !candidates.some((c) => c.name === deepest.name)) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });
+    // once: an ONNX graph's output is a tensor ('6') its final map's layer ('/1/Conv') writes
+    const written = new Set(x.analysed.find((a) => a.layer.name === deepest?.name)?.layer.outputs ?? []);
+    if (deepest && !candidates.some((c) => c.name === deepest.name || written.has(c.name))) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });
     for (const c of candidates) {
       const rf = c.rf;
       const input = rf && !rf.global ? sizes.get(rf.size.length) : undefined;

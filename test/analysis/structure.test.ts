@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { resnet18 } from '../../src/zoo/resnet.js';
 import { vgg16 } from '../../src/zoo/vgg.js';
-import { analyze, layer, net } from '../helpers.js';
+import { analyze, DEFAULTS, layer, net } from '../helpers.js';
 import { modelSpec } from '../../src/graph/load.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { finalFeatureMap } from '../../src/runtime/erf-task.js';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 describe('structure: depth, width, r = k·2^n', () => {
   it('ResNet-18 at 224: depth 18 (17 convs + fc on the longest path), width 512, n = 5, k = 7, 224 = 7·2^5', () => {
@@ -231,6 +234,22 @@ describe('warnings', () => {
     const w = analyze(resnet18()).warnings.find((x) => x.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT');
     expect(w).toMatchObject({ layer: 'layer4.1.relu', severity: 'info' });
     expect(w?.message).toContain('435×435');
+  });
+
+  it("an ONNX graph whose output '6' is the final map '/1/Conv' writes: one RECEPTIVE_FIELD_EXCEEDS_INPUT (two 7×7 convs on 8×8: 13×13), not one for the output and one for the final map", () => {
+    const w = (shape: number[]) => ({ dims: shape, data: new Array(shape.reduce((a, b) => a * b, 1)).fill(0.1) });
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+      outputs: ['6'],
+      nodes: [
+        { op: 'Conv', name: '/0/Conv', inputs: ['x', 'w0'], outputs: ['h'], attrs: { kernel_shape: { ints: [7, 7] }, pads: { ints: [3, 3, 3, 3] } } },
+        { op: 'Conv', name: '/1/Conv', inputs: ['h', 'w1'], outputs: ['6'], attrs: { kernel_shape: { ints: [7, 7] }, pads: { ints: [3, 3, 3, 3] } } },
+      ],
+      initializers: [{ name: 'w0', ...w([1, 1, 7, 7]) }, { name: 'w1', ...w([1, 1, 7, 7]) }],
+    });
+    const r = analyzeGraph(importOnnx(bytes).graph, DEFAULTS);
+    const over = r.warnings.filter((x) => x.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT');
+    expect(over.map((x) => x.message.slice(0, 40))).toEqual(["output '6' has a receptive field of 13×1"]);
   });
 
   it('a receptive field wider than the input', () => {
