@@ -247,8 +247,25 @@ function fieldError(p: Parent, name: keyof SelectedExtras['errors']): undefined 
   return undefined;
 }
 
+/**
+ * An ONNX file's version number (an int64 there) as SafeInt: within ±(2^53 − 1) as read. Past it the
+ * number was already rounded when the file was read (a double), and SafeInt's serialiser would throw
+ * a bare error (INTERNAL): refused here by name, at the file's field, the rest of the source answered.
+ */
+function onnxVersion(v: unknown, field: string, path: string): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) {
+    throw new ConvlensError('SIZE_TOO_LARGE', `the ONNX file's ${field} is past 2^53 − 1 (read as about ${v}), more than GraphQL's SafeInt carries exactly`, { path });
+  }
+  return v as number;
+}
+
 /** Field resolvers of the analyses' types. */
 export const analysisTypeResolvers = {
+  ReportSource: {
+    irVersion: (p: Parent) => onnxVersion(p.irVersion, 'ir_version', '$.ir_version'),
+    opset: (p: Parent) => onnxVersion(p.opset, 'ai.onnx opset', '$.opset_import'),
+  },
   Report: {
     // computed in the analyze task from this selection (extrasOptions); absent only when not selected
     // a field whose arguments were refused (extrasOptions) answers its error, alone
