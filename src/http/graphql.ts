@@ -17,7 +17,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requestTasks } from './admission.js';
 import mercurius from 'mercurius';
 import { GraphQLError, parse } from 'graphql';
-import { GraphQLJSON, GraphQLSafeInt } from 'graphql-scalars';
+import { GraphQLSafeInt } from 'graphql-scalars';
+import { JSONScalar } from './graphql/json.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import type { FlopConvention } from '../analysis/report.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -216,7 +217,8 @@ export async function graphqlRoutes(
       return formatted;
     },
     resolvers: {
-      JSON: GraphQLJSON,
+      // refuses a bare word in a literal, which GraphQLJSON dropped (graphql/json.ts)
+      JSON: JSONScalar,
       SafeInt: GraphQLSafeInt,
       Query: {
         analyze: async (_: unknown, args: NetworkArgs & { options?: Record<string, unknown> }, ctx: Context, info: GraphQLResolveInfo) => {
