@@ -103,7 +103,7 @@ describe('cost bound: refused before any resolver runs, with QUERY_TOO_COMPLEX',
     expect(res.body).not.toHaveProperty('data');
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors[0].message).toBe(
-      "the operation weighs 75 (run ×3 = 75); the limit is 50. Root fields weigh run 25, sweep 25, effectiveReceptiveField 25, compare 20, analyze 10, runOperator 10, foldBatchNorm 5, any other 1; a report's analyses memory 2, explain 2, html 3, deployed 1, roofline 1, modules 1, convention 1, markdown 1, csv 1, netron 1, and each alias counts: split the work over several requests.",
+      "the operation weighs 75 (run ×3 = 75); the limit is 50. Root fields weigh run 25, sweep 25, effectiveReceptiveField 25, compare 20, analyze 10, runOperator 10, foldBatchNorm 5, model 5, operators 5, conventions 3, any other 1; a report's analyses memory 2, explain 2, html 3, deployed 1, roofline 1, modules 1, convention 1, markdown 1, csv 1, netron 1, and each alias counts: split the work over several requests.",
     );
     expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', path: '$.query', limit: 50, weight: 75, rootFields: { run: 3 } });
     expect(run).not.toHaveBeenCalled();

@@ -1,7 +1,8 @@
 /**
  * A validation rule that bounds what one GraphQL operation may ask for, before any resolver runs:
  *   - weight of its root fields: run 25, sweep 25, effectiveReceptiveField 25, compare 20, analyze 10, runOperator 10,
- *     foldBatchNorm 5, any other 1 (a mutation: submitJob 10, any other 1), plus the analyses a
+ *     foldBatchNorm 5; the catalog reads by the answer they build on the event loop (model 5,
+ *     operators 5, conventions 3), any other 1 (a mutation: submitJob 10, any other 1), plus the analyses a
  *     Report adds in the same worker task wherever they are selected (html 3, which runs the memory
  *     analysis too; memory 2, explain 2; deployed, roofline, modules, convention, markdown, csv,
  *     netron 1); every alias counts (three aliased `run`s
@@ -31,8 +32,20 @@ import type { ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLField, Graph
 export const LIMITS = { rootWeight: 50, fields: 500, depth: 12 } as const;
 export type Limits = { rootWeight: number; fields: number; depth: number };
 
-/** Query fields that start worker tasks weigh more than catalog reads (weight 1). */
+/** Query fields that start worker tasks (GET refuses them: graphql/get.ts) weigh more than catalog reads. */
 export const ROOT_FIELD_WEIGHT: Readonly<Record<string, number>> = { run: 25, sweep: 25, effectiveReceptiveField: 25, compare: 20, analyze: 10, runOperator: 10, foldBatchNorm: 5 };
+
+/**
+ * Catalog reads whose answer is large, weighed by it: they start no task (GET may ask them), but
+ * are built and serialized whole on the event loop. model(name:) builds the spec at each call (up to
+ * densenet121's 76 KB), operators answers 97 KB with its attributes' JSON Schemas, conventions
+ * 48 KB; models and devices (5 KB) weigh 1. At 1 each, 50 aliases of model(name: "densenet121")
+ * at 50 resolutions answered 3.8 MB (50 times GET /v1/models/densenet121) and held the event loop
+ * for 0.1 s a request; now one request answers at most about 1 MB of catalog, ten REST reads.
+ */
+export const CATALOG_FIELD_WEIGHT: Readonly<Record<string, number>> = { model: 5, operators: 5, conventions: 3 };
+
+const QUERY_FIELD_WEIGHT: Readonly<Record<string, number>> = { ...ROOT_FIELD_WEIGHT, ...CATALOG_FIELD_WEIGHT };
 
 /** The type whose fields of NESTED_FIELD_WEIGHT add work to their analysis (computed in its worker task). */
 const WEIGHED_TYPE = 'Report';
@@ -42,7 +55,7 @@ export const NESTED_FIELD_WEIGHT: Readonly<Record<string, number>> = { memory: 2
 /** Mutation fields: a submitted job takes a place in the job queue, as much as an analysis; cancelJob 1. */
 export const MUTATION_FIELD_WEIGHT: Readonly<Record<string, number>> = { submitJob: 10 };
 
-const weightsOf = (op: OperationDefinitionNode) => (op.operation === 'mutation' ? MUTATION_FIELD_WEIGHT : ROOT_FIELD_WEIGHT);
+const weightsOf = (op: OperationDefinitionNode) => (op.operation === 'mutation' ? MUTATION_FIELD_WEIGHT : QUERY_FIELD_WEIGHT);
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
