@@ -48,6 +48,19 @@ export function pageLinks(graphiql: boolean, metrics = true): { href: string; ti
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** A plain host[:port]: a name or IPv4 address (letters, digits, dots, hyphens) or a bracketed IPv6 address, and digits after a colon. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/**
+ * The host the curl example names. The Host header is the client's (or a cache's) to write, and
+ * the example is copied into a shell: HTML escaping keeps a quote out of the markup, not out of the
+ * command (Host: evil.example'$(id) made a command that ran id). Only a plain host[:port] is
+ * named; anything else is localhost at the port this request reached.
+ */
+function exampleHost(host: string | undefined, localPort: number | undefined): string {
+  return host !== undefined && PLAIN_HOST.test(host) ? host : `localhost:${localPort ?? 3000}`;
+}
+
 function landingHtml(graphiql: boolean, metrics: boolean, apiKeys: boolean, host: string): string {
   const auth = apiKeys ? ` -H "Authorization: Bearer $CONVLENS_API_KEY"` : '';
   const items = pageLinks(graphiql, metrics)
@@ -208,7 +221,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageOptions): Promi
     if (acceptQuality(accept, 'application/json') > acceptQuality(accept, 'text/html')) {
       return { name: SERVICE.name, version: SERVICE.version, description: SERVICE.description, links: pageLinks(opts.graphiql, metrics) };
     }
-    return reply.header('content-type', 'text/html; charset=utf-8').send(landingHtml(opts.graphiql, metrics, opts.apiKeys ?? false, request.headers.host ?? 'localhost:3000'));
+    return reply.header('content-type', 'text/html; charset=utf-8').send(landingHtml(opts.graphiql, metrics, opts.apiKeys ?? false, exampleHost(request.headers.host, request.socket?.localPort)));
   });
 
   if (!opts.graphiql) return;

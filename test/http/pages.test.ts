@@ -8,7 +8,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptQuality } from '../../src/http/accept.js';
 import { LandingIndex } from '../../src/http/responses.js';
@@ -54,6 +56,38 @@ describe('GET /', () => {
   ])('Accept %s → %s', async (_name, accept, type) => {
     const res = await app.inject({ url: '/', headers: accept ? { accept } : {} });
     expect(res.headers['content-type']).toMatch(new RegExp(`^${type}`));
+  });
+
+  // found by a hunt: Host: evil.example'$(id) was copied into the curl example (HTML-escaped, so no script, but a
+  // command pasted from a page a poisoned cache served would run $(id) in the reader's shell)
+  describe("the curl example names the Host only when it is a plain host[:port]", () => {
+    // listening, so the page has a port to name (supertest would listen anew for each request)
+    beforeAll(async () => {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+    });
+    const example = (body: string) => /<pre>curl -s -XPOST '(http:\/\/[^/]*)\/v1\/analyze\?model=resnet50' \| jq \.totals<\/pre>/.exec(body)?.[1];
+
+    it.each(['convlens.example.org', 'convlens.example.org:8080', '127.0.0.1:3986', '[::1]:3000', '[2001:db8::1]', 'api-1.internal'])('%s is used as it is', async (host) => {
+      const res = await request(app.server).get('/').set('host', host).expect(200);
+      expect(example(res.text)).toBe(`http://${host}`);
+    });
+
+    it.each([
+      ["a shell substitution after a quote", "evil.example'$(id)"],
+      ['a backtick', 'evil.example`id`'],
+      ['a dollar', 'evil$HOME.example'],
+      ['a space and an option', 'evil.example -o /tmp/x'],
+      ['userinfo', 'user@evil.example'],
+      ['a path', 'evil.example/x'],
+      ['a port that is not digits', 'evil.example:80;id'],
+      ['an unclosed bracket', '[::1'],
+    ])('%s (%s): localhost at the port served instead', async (_what, host) => {
+      const res = await request(app.server).get('/').set('host', host).expect(200);
+      const port = (app.server.address() as AddressInfo).port;
+      expect(example(res.text)).toBe(`http://localhost:${port}`);
+      expect(res.text).not.toContain('evil');
+      expect(res.text).not.toContain('$(id)');
+    });
   });
 
   it('acceptQuality: the most specific range decides; q=0 refuses', () => {
