@@ -49,6 +49,18 @@ describe('jobs over GraphQL', () => {
     expect(done.result.totals.params).toBe(11689512);
   });
 
+  // found by a hunt: the message said "at $.constructor" (the REST body's path) while extensions.path was $.request.constructor
+  it.each([
+    ['an unknown field', 'analyze', { model: 'resnet18', constructor: 1 }, '$.request.constructor', "unknown field 'constructor' at $.request.constructor; known: "],
+    ['an invalid option', 'analyze', { model: 'resnet18', options: { dtype: 'x' } }, '$.request.options.dtype', '$.request.options.dtype: Invalid option'],
+  ])('a refused request (%s): the message names the path extensions.path gives, under the request argument', async (_what, kind, request, path, message) => {
+    const res = await gql(`mutation($r: JSON!) { submitJob(kind: ${kind}, request: $r) { id } }`, { r: request }).expect(200);
+    expect(res.body.data).toEqual({ submitJob: null });
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path });
+    expect(res.body.errors[0].message.startsWith(message)).toBe(true);
+    expect(res.body.errors[0].message).not.toMatch(/(^|[^.\w])\$\.(constructor|options)/);
+  });
+
   it('cancelJob of an unknown id: null with JOB_NOT_FOUND', async () => {
     const res = await gql('mutation { cancelJob(id: "00000000-0000-4000-8000-000000000000") { id } }').expect(200);
     expect(res.body.data).toEqual({ cancelJob: null });
