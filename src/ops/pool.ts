@@ -249,9 +249,9 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
       let out = def;
       if (ctx.attrs.outputSize !== undefined) {
         out = pair(ctx.attrs.outputSize)[a];
-        // PyTorch accepts any size within one stride of the default.
-        if (out < def - s[a] || out > def + s[a]) {
-          ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} must lie in [${def - s[a]}, ${def + s[a]}] for input ${x[2 + a]}`, 'outputSize', {
+        // PyTorch (_unpool_output_size) accepts a size strictly within one stride of the default: both ends refused
+        if (out <= def - s[a] || out >= def + s[a]) {
+          ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} must lie strictly between ${def - s[a]} and ${def + s[a]} for input ${x[2 + a]}`, 'outputSize', {
             shapes: { x },
           });
         }

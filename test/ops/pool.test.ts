@@ -67,6 +67,18 @@ describe('maxPool2d and avgPool2d', () => {
     expect(layer(r, 'pool').outputShapes).toEqual([[1, 3, 4, 4], [1, 3, 4, 4]]);
   });
 
+  // found by a hunt: both ends were accepted; torch 1.13 _unpool_output_size raises unless default − s < size < default + s
+  it('maxUnpool2d outputSize lies strictly within one stride of the default: 2×2 input, k=2 (default 4) takes 4 and 5, refuses 2 and 6 (PyTorch: invalid output_size "(6, 6)" (dim 0 must be between 2 and 6))', () => {
+    const unpool = (outputSize: number) => run('maxUnpool2d', [[[1, 1, 2, 2], [5, 7, 13, 15]], [[1, 1, 2, 2], [0, 1, 2, 3]]], { kernelSize: 2, outputSize });
+    expect(unpool(4)[0].shape).toEqual([1, 1, 4, 4]);
+    expect(unpool(5)[0].shape).toEqual([1, 1, 5, 5]);
+    for (const size of [2, 6]) {
+      const e = errorOf(() => unpool(size));
+      expect(e).toMatchObject({ code: 'INVALID_ATTRIBUTE', details: { path: '$.attributes.outputSize', shapes: { x: [1, 1, 2, 2] } } });
+      expect(e.message).toContain(`outputSize ${size} must lie strictly between 2 and 6`);
+    }
+  });
+
   // found by a hunt: memory access counted the first output only (48 + 192 = 240)
   it('maxPool2d with returnIndices writes both outputs: memory 192 read + 2 × 48 written = 288 elements; a split [1, 2] of [1, 3, 8, 8] writes 64 + 128', () => {
     const r = analyze({
