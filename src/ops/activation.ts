@@ -31,6 +31,15 @@ const HARD_SIGMOID_PYTORCH: [number, number] = [1 / 6, 0.5];
 
 const sigmoidOf = (x: number) => 1 / (1 + Math.exp(-x));
 const relu6Of = (x: number) => Math.min(Math.max(x, 0), 6);
+/**
+ * PyTorch's hardswish in float32: x + 3 and x·relu6(x + 3) each rounded before the division (a float64
+ * product never overflows, 3.4e38 gave 3.4e38 for torch's inf, and 1 input in 5 came out 1 ulp off).
+ * t NaN only when x is: the product is NaN whatever the clamp gives. 5–15% slower than the float64 loop.
+ */
+const hardSwishOf = (x: number) => {
+  const t = Math.fround(x + 3);
+  return Math.fround(x * (t > 6 ? 6 : t > 0 ? t : 0)) / 6;
+};
 
 const none = z.strictObject({});
 
@@ -216,12 +225,9 @@ export const hardSwish = elementwise({
   pytorch: 'torch.nn.Hardswish',
   attrs: none,
   flopsPerElement: 5,
-  fn: () => (x) => (x * relu6Of(x + 3)) / 6,
+  fn: () => hardSwishOf,
   kernel: () => (x, out) => {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      out[i] = (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
-    }
+    for (let i = 0; i < x.length; i++) out[i] = hardSwishOf(x[i]);
   },
   // PyTorch's hardswish_backward: 0 below −3, x/3 + 1/2 on [−3, 3), 1 from 3 on. At x = 3 exactly
   // PyTorch 1.13 itself answers 1 in its vectorised loop (every tensor of 8+ floats) but 1.5 in

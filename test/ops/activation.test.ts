@@ -46,7 +46,8 @@ describe('the activations with a loop of their own compute the scalar formula, e
     ['hardSigmoid', {}, (v: number) => relu6(v + 3) / 6],
     ['hardSigmoid', { variant: 'halfSlope' }, (v: number) => Math.min(Math.max(0.5 * v + 0.5, 0), 1)],
     ['hardSigmoid', { alpha: 0.2, beta: 0.5 }, (v: number) => Math.min(Math.max(0.2 * v + 0.5, 0), 1)],
-    ['hardSwish', {}, (v: number) => (v * relu6(v + 3)) / 6],
+    // PyTorch's float32 steps: x + 3, clamped, times x, then / 6, each rounded to float32
+    ['hardSwish', {}, (v: number) => Math.fround(v * relu6(Math.fround(v + 3))) / 6],
     ['clip', { min: -1, max: 2 }, (v: number) => Math.min(Math.max(v, -1), 2)],
     ['clip', { max: 2 }, (v: number) => Math.min(v, 2)],
     ['clip', { min: 0 }, (v: number) => Math.max(v, 0)],
@@ -56,5 +57,19 @@ describe('the activations with a loop of their own compute the scalar formula, e
     const { run } = await import('./op-helpers.js');
     const got = run(op, [[[xs.length], xs]], attrs)[0].data;
     expect(got).toEqual(xs.map((v) => Math.fround(f(v))));
+  });
+});
+
+// found by a hunt: the product and x + 3 were kept in float64, so x·relu6(x + 3) never overflowed and
+// about one input in five came out 1 ulp from torch's (torch 1.13's F.hardswish, float32 on CPU)
+describe('hardSwish rounds as torch 1.13 does in float32: x + 3, clamp, product, / 6', () => {
+  it('[1e38, 3.4e38, −3.4e38] → [inf, inf, −0]: the product 3.4e38·6 overflows before the division', async () => {
+    const { run } = await import('./op-helpers.js');
+    expect(run('hardSwish', [[[3], [1e38, 3.4e38, -3.4e38]]])[0].data).toEqual([Infinity, Infinity, -0]);
+  });
+
+  it('[1.1, −0.9, 2.7] → [0.7516667246818542, −0.3149999678134918, 2.56499981880188] (float64 products gave 0.7516666650772095, −0.3149999976158142, 2.565000057220459)', async () => {
+    const { run } = await import('./op-helpers.js');
+    expect(run('hardSwish', [[[3], [1.1, -0.9, 2.7]]])[0].data).toEqual([0.7516667246818542, -0.3149999678134918, 2.56499981880188]);
   });
 });
