@@ -69,8 +69,11 @@ function along(name: string, summary: string, pytorch: string, run: (ctx: RunCon
     attrs: SoftmaxAttrs,
     infer(ctx) {
       const x = ctx.inputs[0];
-      const dim = normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
-      const plan = ctx.attrs.coerce2d ? { size: numel(x.slice(dim)), inner: 1 } : { size: x[dim], inner: numel(x.slice(dim + 1)) };
+      // PyTorch wraps a 0-d tensor's dim as a rank-1 tensor's (−1 or 0): one row of one element, softmax 1
+      if (x.length === 0 && ctx.attrs.dim !== 0 && ctx.attrs.dim !== -1) ctx.fail('INVALID_ATTRIBUTE', `dim=${ctx.attrs.dim} is out of range for a 0-d input (input []): valid values are -1…0`, 'dim');
+      const rows = x.length === 0 ? [1] : x;
+      const dim = normalizeAxis(ctx, ctx.attrs.dim, rows.length, 'dim');
+      const plan = ctx.attrs.coerce2d ? { size: numel(rows.slice(dim)), inner: 1 } : { size: rows[dim], inner: numel(rows.slice(dim + 1)) };
       return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, plan };
     },
     receptiveField(ctx) {
