@@ -17,7 +17,8 @@
  * on every axis (adaptiveRF).
  */
 import { z } from 'zod';
-import { checkPoolPadding, posInt } from './geometry.js';
+import { checkPoolPadding } from './geometry.js';
+import { DivisorOverride } from './pool.js';
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, axisName, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
@@ -44,7 +45,7 @@ const SmallInput = z
   .enum(['refuse', 'pad'])
   .default('refuse')
   .describe("an unpadded input smaller than the kernel on some axis: 'refuse' as PyTorch's avg_pool3d does whatever the padding, 'pad' pools the padded input as ONNX AveragePool does (set by the ONNX importer)");
-const avgPoolBase = (rank: number) => ({ ...poolBase(rank), countIncludePad: z.boolean().default(true), divisorOverride: posInt.optional() });
+const avgPoolBase = (rank: number) => ({ ...poolBase(rank), countIncludePad: z.boolean().default(true), divisorOverride: DivisorOverride.optional() });
 const avgPoolNdAttrs = (rank: 1 | 3) => (rank === 3 ? z.strictObject({ ...avgPoolBase(rank), smallInput: SmallInput }) : z.strictObject(avgPoolBase(rank)));
 export type MaxPoolNdAttrs = z.infer<ReturnType<typeof maxPoolNdAttrs>>;
 /** smallInput: avgPool3d only. */

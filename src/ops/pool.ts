@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { coordinates } from './index-faults.js';
-import { Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
+import { MAX_DIM, Pair, PaddingSchema, checkPoolPadding, pair, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
@@ -43,7 +43,9 @@ const PoolBase = {
 
 export const MaxPoolAttrs = z.strictObject({ ...PoolBase, dilation: Pair.default(1), returnIndices: z.boolean().default(false) });
 export type MaxPoolAttrs = z.infer<typeof MaxPoolAttrs>;
-export const AvgPoolAttrs = z.strictObject({ ...PoolBase, countIncludePad: z.boolean().default(true), divisorOverride: posInt.optional() });
+/** PyTorch refuses only 0 ("divisor must be not zero"): a negative divisor divides like any other (avg_pool2d/3d). */
+export const DivisorOverride = z.number().int().min(-MAX_DIM).max(MAX_DIM).refine((d) => d !== 0, 'divisorOverride must not be 0 (PyTorch: "divisor must be not zero")');
+export const AvgPoolAttrs = z.strictObject({ ...PoolBase, countIncludePad: z.boolean().default(true), divisorOverride: DivisorOverride.optional() });
 export type AvgPoolAttrs = z.infer<typeof AvgPoolAttrs>;
 
 export interface PoolPlan {

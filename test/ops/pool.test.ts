@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
-import { run } from './op-helpers.js';
+import { iota, run } from './op-helpers.js';
+import { vjpOperator } from '../../src/runtime/vjp-operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 describe('maxPool2d and avgPool2d', () => {
   it('x=[1,1,5,5] k=2 s=2 floor → 2, ceilMode → 3 (last window starts inside the input)', () => {
@@ -111,5 +113,33 @@ describe('ceilMode with a padded input shorter than the kernel: one clipped wind
   it('no window starts inside (maxPool1d [5], kernel 3, stride 1: PyTorch "Invalid computed output size: -1"): KERNEL_TOO_LARGE; without ceilMode as before', () => {
     expect(errorOf(() => run('maxPool1d', [[[1, 1, 1], [5]]], { kernelSize: 3, stride: 1, ceilMode: true })).code).toBe('KERNEL_TOO_LARGE');
     expect(errorOf(() => run('avgPool1d', [[[1, 1, 1], [5]]], { kernelSize: 2, stride: 3 })).code).toBe('KERNEL_TOO_LARGE');
+  });
+});
+
+// found by a hunt: a negative divisorOverride was refused; torch 1.13 refuses only 0 ("divisor must be
+// not zero") and divides by the negative number (F.avg_pool2d(x, 2, divisor_override=-2))
+describe('divisorOverride may be negative, not 0, as in PyTorch', () => {
+  it('avgPool2d 0…15 as 4×4, k=2, divisor −2 → [−5, −9, −21, −25] (SIMD path), ∂x −1/2 everywhere for ∂y ones', () => {
+    const attributes = { kernelSize: 2, divisorOverride: -2 };
+    expect(run('avgPool2d', [[[1, 1, 4, 4], iota(16)]], attributes)).toEqual([{ shape: [1, 1, 2, 2], data: [-5, -9, -21, -25] }]);
+    const x = tensor([1, 1, 4, 4], Float32Array.from(iota(16)));
+    const res = vjpOperator({ name: 'avgPool2d', inputs: [x], attributes, weights: {}, training: false, seed: 0, maxElements: 1 << 16, gradOutputs: [tensor([1, 1, 2, 2], [1, 1, 1, 1])] });
+    expect(Array.from(res.gradInputs[0]!.data)).toEqual(new Array(16).fill(-0.5));
+  });
+
+  it('avgPool2d 0…35 as 6×6, k=2, stride 3 (JS path), divisor −3 → torch [−4.666666507720947, −8.666666984558105, −28.66666603088379, −32.66666793823242]', () => {
+    expect(run('avgPool2d', [[[1, 1, 6, 6], iota(36)]], { kernelSize: 2, stride: 3, divisorOverride: -3 })[0].data).toEqual([
+      -4.666666507720947, -8.666666984558105, -28.66666603088379, -32.66666793823242,
+    ]);
+  });
+
+  it('avgPool3d 0…7 as 2×2×2, k=2, divisor −2 → −14', () => {
+    expect(run('avgPool3d', [[[1, 1, 2, 2, 2], iota(8)]], { kernelSize: 2, divisorOverride: -2 })[0].data).toEqual([-14]);
+  });
+
+  it.each(['avgPool2d', 'avgPool3d'])('%s divisorOverride 0 is SPEC_INVALID at $.attributes.divisorOverride (PyTorch: "divisor must be not zero")', (op) => {
+    const e = errorOf(() => run(op, [[op === 'avgPool2d' ? [1, 1, 2, 2] : [1, 1, 2, 2, 2], iota(op === 'avgPool2d' ? 4 : 8)]], { kernelSize: 2, divisorOverride: 0 }));
+    expect(e).toMatchObject({ code: 'SPEC_INVALID', details: { path: '$.attributes.divisorOverride' } });
+    expect(e.message).toContain('divisorOverride must not be 0');
   });
 });
