@@ -188,7 +188,8 @@ export const celu = elementwise({
 });
 
 export const SoftplusAttrs = z.strictObject({
-  beta: z.number().refine((v) => v !== 0, 'beta must not be 0').default(1),
+  /** 0 is allowed, as in PyTorch: log1p(e⁰)/0 = ∞ (0·±∞ NaN), its gradient e⁰/(e⁰ + 1) = 1/2. */
+  beta: z.number().default(1),
   /** Past beta·x > threshold the result is x (PyTorch's numerical cut-over). */
   threshold: z.number().default(20),
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { erf } from '../../src/ops/special.js';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { run } from './op-helpers.js';
+import { vjpOperator } from '../../src/runtime/vjp-operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 describe('gelu, tanh, erf, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu, logSoftmax: analysis', () => {
   it.each([
@@ -34,11 +36,22 @@ describe('gelu, tanh, erf, mish, elu, selu, celu, softplus, softsign, hardTanh, 
     expect(e.message).toContain('numParameters=5');
   });
 
-  it('hardTanh with minVal ≥ maxVal and softplus with beta 0 are refused as invalid specs, naming the attribute', () => {
+  it('hardTanh with minVal ≥ maxVal is refused as an invalid spec, naming the attribute', () => {
     const e1 = errorOf(() => analyze(net([1, 2, 2, 2], { op: 'hardTanh', minVal: 1, maxVal: 1 })));
     expect([e1.code, e1.message]).toEqual(['SPEC_INVALID', expect.stringContaining('minVal must be below maxVal')]);
-    const e2 = errorOf(() => analyze(net([1, 2, 2, 2], { op: 'softplus', beta: 0 })));
-    expect([e2.code, e2.message]).toEqual(['SPEC_INVALID', expect.stringContaining('beta must not be 0')]);
+  });
+
+  // found by a hunt: beta 0 was refused; torch 1.13 computes it: log1p(exp(0·x))/0 = ∞, and its
+  // backward exp(0)/(exp(0) + 1) = 1/2 (F.softplus(x, beta=0), autograd)
+  it('softplus beta 0 at [−100, −2, −0, 1, 100, ∞, −∞, NaN] → [∞ ×5, NaN ×3] as torch (0·±∞ is NaN); ∂x 1/2 where finite', () => {
+    const xs = [-100, -2, -0, 1, 100, Infinity, -Infinity, NaN];
+    expect(run('softplus', [[[8], xs]], { beta: 0 })[0].data).toEqual([Infinity, Infinity, Infinity, Infinity, Infinity, NaN, NaN, NaN]);
+    const res = vjpOperator({ name: 'softplus', inputs: [tensor([8], xs)], attributes: { beta: 0 }, weights: {}, training: false, seed: 0, maxElements: 64, gradOutputs: [tensor([8], new Array(8).fill(1))] });
+    expect(Array.from(res.gradInputs[0]!.data)).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, NaN, NaN, NaN]);
+  });
+
+  it('softplus beta 0, threshold −1: 0·x > −1, so x where x is finite (torch: [−2, 1], then NaN for ∞)', () => {
+    expect(run('softplus', [[[3], [-2, 1, Infinity]]], { beta: 0, threshold: -1 })[0].data).toEqual([-2, 1, NaN]);
   });
 });
 
