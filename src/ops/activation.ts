@@ -167,15 +167,15 @@ export const hardSigmoid = elementwise({
   flopsPerElement: 4,
   fn: (a) => {
     const [alpha, beta] = hardSigmoidLine(a);
-    // PyTorch computes relu6(x + 3)/6 literally; the general form alpha·x + beta rounds differently in float32
-    if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => relu6Of(x + 3) / 6;
+    // PyTorch computes relu6(x + 3)/6 literally, x + 3 rounded to float32; the general form alpha·x + beta rounds differently
+    if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') return (x) => relu6Of(Math.fround(x + 3)) / 6;
     return (x) => Math.min(Math.max(alpha * x + beta, 0), 1);
   },
   kernel: (a) => {
     const [alpha, beta] = hardSigmoidLine(a);
     if (a.alpha === undefined && a.beta === undefined && a.variant === 'pytorch') {
       return (x, out) => {
-        for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i] + 3, 0), 6) / 6;
+        for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(Math.fround(x[i] + 3), 0), 6) / 6;
       };
     }
     return (x, out) => {
