@@ -7,6 +7,9 @@
  *   FLOPs   = 2 per element at inference (scale and shift with folded constants), 1 without affine
  * Receptive field: passes through on running statistics; without them (trackRunningStats false)
  * the batch's statistics over N, H, W make it global, with a NORMALISATION_RECEPTIVE_FIELD warning.
+ * trainingMode (an ONNX node in training mode: training_mode 1, or before opset 14 more than one
+ * output, as torch.onnx.export writes a model in train()): the batch's statistics always, as ONNX
+ * defines the node and PyTorch's train() forward computes (not folded, field global).
  * BN folding into a preceding conv: w' = w·γ/σ, b' = (b − μ)·γ/σ + β (domain.md).
  */
 import { z } from 'zod';
@@ -28,6 +31,7 @@ export const BatchNormAttrs = z.strictObject({
   momentum: z.number().min(0).max(1).default(PYTORCH_BN_MOMENTUM),
   affine: z.boolean().default(true),
   trackRunningStats: z.boolean().default(true),
+  trainingMode: z.boolean().default(false).describe("normalise by the batch's statistics even at inference (an ONNX BatchNormalization in training mode)"),
 });
 export type BatchNormAttrs = z.infer<typeof BatchNormAttrs>;
 
@@ -38,9 +42,9 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
   inputNames: ['x'],
   minInputs: 1,
   attrs: BatchNormAttrs,
-  foldsIntoPrecedingConv: (a) => a.trackRunningStats, // without running statistics it normalises by the batch's: not a constant map
+  foldsIntoPrecedingConv: (a) => a.trackRunningStats && !a.trainingMode, // by the batch's statistics: not a constant map
   // with running statistics the input gradient is g·γ/σ: no forward values; the batch's statistics read x
-  vjpReads: (a) => ({ inputs: !a.trackRunningStats, outputs: false }),
+  vjpReads: (a) => ({ inputs: !a.trackRunningStats || a.trainingMode, outputs: false }),
   infer(ctx) {
     const x = ctx.inputs[0];
     if (x.length < 2) ctx.fail('RANK_MISMATCH', `batch norm needs (N, C, …), got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
@@ -53,16 +57,17 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     }
     // without running statistics it normalises by the batch's at inference too (F.batch_norm's
     // _verify_batch_size): one value per channel has none (in training: bnStatistics)
-    if (!a.trackRunningStats && numel(x) === c) ctx.fail('INVALID_TENSOR', oneValuePerChannel(x), 'inputs', { shapes: { input: x } });
+    const batchStats = !a.trackRunningStats || a.trainingMode;
+    if (batchStats && numel(x) === c) ctx.fail('INVALID_TENSOR', oneValuePerChannel(x), 'inputs', { shapes: { input: x } });
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
     if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
     // without running statistics the VJP takes the batch's, per channel in float64 (bnStatistics)
-    const vjpIntermediates = a.trackRunningStats ? [] : [{ shape: [2, c], what: `the batch's mean and variance of each channel (float64, ${c} channels)`, bytesPerElement: 8 }];
+    const vjpIntermediates = !batchStats ? [] : [{ shape: [2, c], what: `the batch's mean and variance of each channel (float64, ${c} channels)`, bytesPerElement: 8 }];
     return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null, vjpIntermediates };
   },
   // batch statistics at inference (no running statistics) are taken over N, H, W: every output depends on every position
-  receptiveField: (ctx) => (ctx.attrs.trackRunningStats ? ctx.rf[0] : statisticsRF(ctx, ctx.inputs[0].map((_, i) => i).filter((i) => i !== 1))),
+  receptiveField: (ctx) => (ctx.attrs.trackRunningStats && !ctx.attrs.trainingMode ? ctx.rf[0] : statisticsRF(ctx, ctx.inputs[0].map((_, i) => i).filter((i) => i !== 1))),
   run(ctx) {
     const x = ctx.inputs[0];
     const [n, c] = x.shape;
@@ -129,7 +134,7 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
  */
 function bnStatistics(ctx: RunContext<BatchNormAttrs, null>): { mean: ArrayLike<number>; variance: ArrayLike<number>; batch: boolean } {
   const x = ctx.inputs[0];
-  if (!ctx.training && ctx.attrs.trackRunningStats) return { mean: ctx.weights.runningMean.data, variance: ctx.weights.runningVar.data, batch: false };
+  if (!ctx.training && ctx.attrs.trackRunningStats && !ctx.attrs.trainingMode) return { mean: ctx.weights.runningMean.data, variance: ctx.weights.runningVar.data, batch: false };
   const [n, c] = x.shape;
   const plane = x.data.length / (n * c);
   // one value per channel has no variance to learn from: PyTorch refuses it in training (and at inference without running statistics: infer)

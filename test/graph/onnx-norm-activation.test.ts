@@ -236,3 +236,23 @@ describe('ONNX normalisation weights that do not fit the input', () => {
     expect(errorOf(() => analyzeOnnx(oneNode([1, 8, 2, 2], { op: 'GroupNormalization', inputs: ['x', 'S', 'B'], attrs: { num_groups: { i: 2 } } }, s(6), 21))).code).toBe('CHANNEL_MISMATCH');
   });
 });
+
+// golden: scripts/export_bn_training_onnx.py (a model left in train(), exported with TrainingMode.PRESERVE)
+describe("BatchNormalization in training mode (opset 17 training_mode=1; opset 13 five outputs): the batch's statistics, as ONNX defines the node and PyTorch's train() forward", () => {
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/norm_activation/bn_training.json', import.meta.url), 'utf8')) as Record<'input' | 'train' | 'eval', { shape: number[]; data: number[] }>;
+  for (const opset of [13, 17]) {
+    const bytes = readFileSync(new URL(`../fixtures/onnx/norm_activation/bn_training_op${opset}.onnx`, import.meta.url));
+    it(`opset ${opset}: runs to PyTorch's train() output (not its eval() one), fused or not; the field turns global with the NORMALISATION_RECEPTIVE_FIELD warning`, () => {
+      const graph = importOnnx(bytes, { inputShapes: {} }).graph;
+      expect(graph.layers.find((l) => l.op === 'batchNorm2d')?.attrs).toMatchObject({ trainingMode: true });
+      for (const fuse of [false, true]) {
+        const y = runGraph(graph, { x: tensor(truth.input.shape, truth.input.data) }, { training: false, seed: 0, weightInit: 'file', weights: {}, capture: [], maxElements: 1 << 20, fuse }).outputs.y;
+        expect(scaledError(y.data, truth.train.data)).toBeLessThan(1e-5);
+        expect(scaledError(y.data, truth.eval.data)).toBeGreaterThan(0.05);
+      }
+      const r = analyzeGraph(graph, DEFAULTS);
+      expect(r.outputs[0].receptiveField).toMatchObject({ global: true });
+      expect(r.warnings.filter((w) => w.code === 'NORMALISATION_RECEPTIVE_FIELD')).toHaveLength(1);
+    });
+  }
+});

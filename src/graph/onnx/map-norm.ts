@@ -26,7 +26,9 @@
  *                                   initializers) is no affine map: torch.onnx.export writes them so
  *                                   for BatchNorm2d(affine=False), which has no parameters, while an
  *                                   affine BN's γ and β are initializers even at their initial ones
- *                                   and zeros (counted: 2·C).
+ *                                   and zeros (counted: 2·C). In training mode (training_mode 1;
+ *                                   before opset 14, more than one output): trainingMode, the
+ *                                   batch's statistics (ops/norm.ts).
  *   LRN (1, 13)                     X → localResponseNorm (src/ops/local-response-norm.ts) with size
  *                                   (required), alpha 1e-4, beta 0.75, bias 1 as k, and ONNX's window,
  *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
@@ -114,7 +116,9 @@ const literalFilledWith = (c: GraphConstant, value: number) => !c.initializer &&
 const batchNormalization: NodeMapper = (ctx) => {
   const roles = ['weight', 'bias', 'runningMean', 'runningVar'] as const;
   const [scale, bias, mean, variance] = roles.map((r, i) => constantInput(ctx, i + 1, r));
-  const attrs = { eps: ctx.a.float('epsilon', 1e-5), momentum: 1 - ctx.a.float('momentum', 0.9) };
+  // in training mode (torch.onnx.export of a model in train()) the node normalises by the batch's statistics
+  const training = ctx.opset >= 14 ? ctx.a.int('training_mode', 0) === 1 : ctx.node.output.filter((o) => o !== '').length > 1;
+  const attrs = { eps: ctx.a.float('epsilon', 1e-5), momentum: 1 - ctx.a.float('momentum', 0.9), ...(training && { trainingMode: true }) };
   const stats = { runningMean: { constant: mean.name }, runningVar: { constant: variance.name } };
   if (literalFilledWith(scale, 1) && literalFilledWith(bias, 0)) return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs: { ...attrs, affine: false }, weights: stats };
   return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs, weights: { weight: { constant: scale.name }, bias: { constant: bias.name }, ...stats } };
