@@ -28,7 +28,7 @@ import type { LayerReport, Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
 import { bands, bars, dots, line, marker, reference, segmentLabel, stackedRow, steps } from './charts.js';
 import type { Band, Bar, Dot, Segment } from './charts.js';
-import { emptyNote, esc, legend, logarithmic, n2, positions, secondsText, si, svgChart, xAxis, yAxis, zeroBased } from './svg.js';
+import { emptyNote, esc, legend, logarithmic, n2, plural, positions, secondsText, si, svgChart, xAxis, yAxis, zeroBased } from './svg.js';
 import type { LegendItem, Rect } from './svg.js';
 
 /** Bars drawn one a layer up to this many; above, consecutive layers share a bar. */
@@ -64,7 +64,6 @@ const RIGHT = 20;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const BAND_H = 22;
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 const exact = (n: number) => n.toLocaleString('en-US');
 
 /** Module bands over items at positions 0…n−1 (`paths` per item), at the shallowest useful depth. */
@@ -292,7 +291,7 @@ export function memoryChart(report: Report, memory: MemoryReport): Chart {
   if (p.step !== null && p.layer !== null) {
     const x = (xs.map(p.step) + xs.map(p.step + 1)) / 2;
     const lines = [`peak ${si(p.bytes, 'B')}`, `while ${p.layer} runs (step ${p.step})`];
-    body.push(marker(plot, x, ys.map(p.bytes), lines, COLOURS.peak, 'peak', `peak: ${exact(p.bytes)} bytes at step ${p.step}, layer ${p.layer}; ${plural(p.live.length, 'tensor')} alive`));
+    body.push(marker(plot, x, ys.map(p.bytes), lines, COLOURS.peak, 'peak', `peak: ${plural(p.bytes, 'byte')} at step ${p.step}, layer ${p.layer}; ${plural(p.live.length, 'tensor')} alive`));
   }
   body.push(
     legend(LEFT + 4, 18, PLOT_W, [
@@ -304,8 +303,8 @@ export function memoryChart(report: Report, memory: MemoryReport): Chart {
   body.push(bands(xs, bandY, BAND_H, moduleBands(t.map((e) => byName.get(e.layer) ?? [e.layer]))));
   body.push(xAxis(xs, { x: LEFT, y: bandY, w: PLOT_W, h: BAND_H }, (v) => String(v), `executed layers in execution order (${t.length})`));
   const note =
-    `Bytes of activation tensors alive at each step, ${memory.dtype} (${memory.bytesPerElement} bytes per element), ${memory.inPlace ? 'element-wise layers written in place' : 'no buffer reused'}; weights (${si(memory.weights.bytes, 'B')}) are not included. ` +
-    (p.layer !== null ? `Peak ${si(p.bytes, 'B')} (${exact(p.bytes)} bytes) while ${p.layer} runs.` : '') +
+    `Bytes of activation tensors alive at each step, ${memory.dtype} (${plural(memory.bytesPerElement, 'byte')} per element), ${memory.inPlace ? 'element-wise layers written in place' : 'no buffer reused'}; weights (${si(memory.weights.bytes, 'B')}) are not included. ` +
+    (p.layer !== null ? `Peak ${si(p.bytes, 'B')} (${plural(p.bytes, 'byte')}) while ${p.layer} runs.` : '') +
     (memory.complete ? '' : ` ${plural(memory.unknownTensors.length, 'tensor')} of unknown shape count as 0: a lower bound.`);
   return { kind: 'memory', svg: svgChart('memory', WIDTH, height, title, note, body.join('')), note };
 }
@@ -333,7 +332,7 @@ export function rooflineChart(rl: RooflineReport): Chart {
     y: ys.map(perf[i]),
     r: 3 + 10 * Math.sqrt(l.seconds / (longest || 1)),
     color: l.bound === 'compute' ? COLOURS.compute : COLOURS.memory,
-    tip: `${l.name} (${l.op}), ${l.bound}-bound\nintensity ${si(ais[i])} FLOP/B: ${exact(l.flops)} FLOPs, ${exact(l.bytes)} bytes\n${secondsText(l.seconds)} at ${si(perf[i], 'FLOP/s')}`,
+    tip: `${l.name} (${l.op}), ${l.bound}-bound\nintensity ${si(ais[i])} FLOP/B: ${plural(l.flops, 'FLOP')}, ${plural(l.bytes, 'byte')}\n${secondsText(l.seconds)} at ${si(perf[i], 'FLOP/s')}`,
   }));
   const ridgeX = xs.map(d.ridgePoint);
   const body = [

@@ -31,7 +31,7 @@ import type { ErfSectionInput } from './erf-svg.js';
 import { layersChart, memoryChart, opsChart, receptiveFieldChart, rooflineChart } from './html-charts.js';
 import type { Chart } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
-import { esc, secondsText, si } from './svg.js';
+import { esc, plural, secondsText, si } from './svg.js';
 import { exact, shape } from './md.js';
 import { sourceLine } from './source-line.js';
 
@@ -70,6 +70,8 @@ export function documentPolicy(css: string = REPORT_CSS): string {
 
 const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(2)}%`);
 const code = (s: string) => `<code>${esc(s)}</code>`;
+/** Exact bytes and about: `1,024 bytes (1.02 kB)`. */
+const bytesText = (n: number) => `${esc(plural(n, 'byte'))} (${esc(si(n, 'B'))})`;
 
 interface Cell {
   html: string;
@@ -130,17 +132,17 @@ function memorySection(m: MemoryReport, fp: TorchinfoFootprint, c: Chart): strin
     ['tensor', 'shape', 'dtype', 'bytes', 'written by'],
     p.live.slice(0, 12).map((t) => [{ html: code(t.name) }, txt(shape(t.shape)), txt(t.dtype), num(t.bytes), { html: t.producer === null ? 'graph input' : code(t.producer) }]),
   );
-  const more = p.live.length > 12 ? `<p class="small">… and ${p.live.length - 12} smaller tensors.</p>` : '';
+  const more = p.live.length > 12 ? `<p class="small">… and ${plural(p.live.length - 12, 'smaller tensor')}.</p>` : '';
   return section(
     'memory',
     'Activation memory',
     figure(c) +
       facts([
-        ['peak activations', `${esc(exact(p.bytes))} bytes (${esc(si(p.bytes, 'B'))})`, 'peakBytes'],
+        ['peak activations', bytesText(p.bytes), 'peakBytes'],
         ['at', p.layer === null ? '—' : `${code(p.layer)} (step ${p.step} of ${m.timeline.length})`],
-        ['weights (params + buffers)', `${esc(exact(m.weights.bytes))} bytes (${esc(si(m.weights.bytes, 'B'))})`, 'weightsBytes'],
-        ['peak activations + weights', `${esc(exact(m.totalBytes))} bytes (${esc(si(m.totalBytes, 'B'))})`, 'totalBytes'],
-        ['inputs (alive throughout)', `${esc(exact(m.baseline))} bytes`],
+        ['weights (params + buffers)', bytesText(m.weights.bytes), 'weightsBytes'],
+        ['peak activations + weights', bytesText(m.totalBytes), 'totalBytes'],
+        ['inputs (alive throughout)', esc(plural(m.baseline, 'byte'))],
       ]) +
       `<h3>Alive at the peak</h3>${live}${more}` +
       `<h3>torchinfo's footprint</h3><pre class="torchinfo">${esc(fp.lines.join('\n'))}</pre><p class="small">Reproduced from torchinfo's definitions (${esc(fp.source)}): forward/backward counts twice the outputs of layers with parameters; params size excludes buffers.</p>` +
@@ -164,8 +166,8 @@ function rooflineSection(rl: RooflineReport, c: Chart): string {
         ['memory bandwidth', `${esc(si(d.bandwidth, 'B/s', 4))} (${esc(exact(d.bandwidth))})`],
         ['ridge point', `${esc(si(d.ridgePoint))} FLOP/byte`],
         ['latency lower bound', esc(secondsText(t.seconds)), 'latency'],
-        ['compute-bound', `${t.computeBoundLayers} layers, ${esc(secondsText(t.computeBoundSeconds))}`],
-        ['memory-bound', `${t.memoryBoundLayers} layers, ${esc(secondsText(t.memoryBoundSeconds))}`],
+        ['compute-bound', `${plural(t.computeBoundLayers, 'layer')}, ${esc(secondsText(t.computeBoundSeconds))}`],
+        ['memory-bound', `${plural(t.memoryBoundLayers, 'layer')}, ${esc(secondsText(t.memoryBoundSeconds))}`],
         ['attained', t.attainedFlops === null ? '—' : esc(si(t.attainedFlops, 'FLOP/s'))],
         ...(rl.fallback ? ([['fallback', esc(rl.fallback.reason)]] as [string, string][]) : []),
         ...(rl.skipped.length ? ([['not counted (unsupported)', rl.skipped.map(code).join(', ')]] as [string, string][]) : []),
@@ -220,7 +222,7 @@ function conventionsSection(r: Report): string {
     'Conventions',
     `<ul><li><b>MACs</b>: ${esc(c.macs)}</li><li><b>FLOPs</b> (${code(c.flops)}): ${esc(c.flopsDescription)}</li>` +
       `<li><b>bias</b>: ${c.includeBias ? 'bias additions counted in FLOPs' : 'bias additions not counted'}</li>` +
-      `<li><b>memory access</b>: inputs + outputs + weights of each layer, ${code(c.dtype)} (${c.bytesPerElement} bytes per element)</li>` +
+      `<li><b>memory access</b>: inputs + outputs + weights of each layer, ${code(c.dtype)} (${plural(c.bytesPerElement, 'byte')} per element)</li>` +
       `<li><b>params</b>: trainable (weights, bias, BN γ/β); <b>buffers</b>: BN running mean and variance</li>` +
       `<li><b>receptive field</b>: ${esc(c.receptiveField)}</li></ul>`,
   );

@@ -42,6 +42,9 @@ export function si(v: number, unit = '', digits = 3): string {
   return `${Number(v.toPrecision(digits))}${sep}${unit}`;
 }
 
+/** A count and its noun, singular for exactly one: `1 layer`, `2 layers`, `1,024 bytes`. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 /** Seconds in a readable unit: 1.23 ms, 45.6 µs. */
 export function secondsText(s: number): string {
   const a = Math.abs(s);

@@ -256,6 +256,34 @@ describe('reportHtml: partial inputs and large networks', () => {
   });
 });
 
+describe('reportHtml: a count of one reads in the singular', () => {
+  it('on the A100 a 3×3 conv 64 → 64 on 56×56 (2·64·64·9·56·56 FLOPs over 1,753,344 bytes ≈ 132 FLOP/B, past the 12.5 ridge) and its ReLU (0.125 FLOP/B): "1 layer," compute- and memory-bound, not "1 layers"', () => {
+    const { rl, html } = full(net([1, 64, 56, 56], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 1 }, { op: 'relu' }));
+    expect([rl.totals.computeBoundLayers, rl.totals.memoryBoundLayers]).toEqual([1, 1]);
+    const sec = element(html, 'section', 'id="roofline"');
+    expect(sec).toContain('<th scope="row">compute-bound</th><td>1 layer, ');
+    expect(sec).toContain('<th scope="row">memory-bound</th><td>1 layer, ');
+    expect(html).not.toMatch(/\b1 layers\b/);
+  });
+
+  it('int8 (1 byte an element): "1 byte per element" in the conventions and the memory chart\'s note, not "1 bytes"', () => {
+    const graph = parseNetworkSpec(net([1, 3, 8, 8], { op: 'conv2d', outChannels: 4, kernelSize: 3 }));
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, { ...DEFAULTS, dtype: 'int8' }, inference);
+    const html = reportHtml({ report, memory: analyzeMemory(graph, inference, report) });
+    expect(element(html, 'section', 'id="conventions"')).toContain('<code>int8</code> (1 byte per element)');
+    expect(element(html, 'figure', 'class="chart"><svg xmlns="http://www.w3.org/2000/svg" data-chart="memory"')).toContain('int8 (1 byte per element)');
+    expect(html).not.toMatch(/\b1 bytes\b/);
+  });
+
+  it('11 inputs concatenated, then a 1×1 conv: 13 tensors alive at the peak (11 inputs, cat, conv), 12 listed and "… and 1 smaller tensor."', () => {
+    const inputs = Array.from({ length: 11 }, (_, i) => ({ name: `x${i}`, shape: [1, 1, 2, 2] }));
+    const { memory, html } = full({ name: 'cat', inputs, layers: [{ name: 'cat', op: 'concat', inputs: inputs.map((i) => i.name) }, { name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 1 }] });
+    expect(memory.peak.live).toHaveLength(13);
+    expect(element(html, 'section', 'id="memory"')).toContain('<p class="small">… and 1 smaller tensor.</p>');
+  });
+});
+
 describe('module band labels cut from the left', () => {
   it('vit_b_16: the twelve encoder blocks read …_layer_0 … …layer_11, each distinct (cut on the right all read "encoder_…")', () => {
     const { graph } = loadGraph({ kind: 'model', name: 'vit_b_16' });
