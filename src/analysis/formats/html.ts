@@ -9,6 +9,10 @@
  * the deployed graph's fusions (when given); the module tree at a depth and the costliest layers;
  * the counting conventions; the warnings.
  *
+ * A long list is cut, saying so and where the whole is (formats/html-limits.ts): the module table
+ * at MAX_MODULE_ROWS (a shallower depth first), the warnings at MAX_WARNING_ROWS, layer names in a
+ * cell at MAX_NAMES_IN_CELL; the per-layer charts sum layers into bars (formats/html-charts.ts).
+ *
  * Every text that comes from the network (layer, input and op names, warning messages, device
  * names) is escaped. The document carries its own Content-Security-Policy in a <meta> element
  * (nothing may load or run; the one <style> allowed by its SHA-256), so even a file saved to disk
@@ -20,7 +24,7 @@ import { torchinfoFootprint } from '../footprint.js';
 import type { TorchinfoFootprint } from '../footprint.js';
 import type { DeployedReport } from '../deployed.js';
 import type { MemoryReport } from '../memory.js';
-import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, flattenModules, moduleSummary } from '../modules.js';
+import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, moduleSummary } from '../modules.js';
 import type { ModuleSummary, TopMetric } from '../modules.js';
 import type { Report } from '../report.js';
 import type { ConventionCount } from '../../conventions/index.js';
@@ -30,6 +34,7 @@ import { erfSection } from './erf-svg.js';
 import type { ErfSectionInput } from './erf-svg.js';
 import { layersChart, memoryChart, opsChart, receptiveFieldChart, rooflineChart } from './html-charts.js';
 import type { Chart } from './html-charts.js';
+import { MAX_MODULE_ROWS, MAX_WARNING_ROWS, moduleRows, someNames, warningRows } from './html-limits.js';
 import { REPORT_CSS } from './html-style.js';
 import { esc, plural, secondsText, si } from './svg.js';
 import { exact, shape } from './md.js';
@@ -150,6 +155,12 @@ function memorySection(m: MemoryReport, fp: TorchinfoFootprint, c: Chart): strin
   );
 }
 
+/** Layer names in a cell: the first MAX_NAMES_IN_CELL, then how many more (a 3,000-node import of an unknown op would list all). */
+function skippedText(names: readonly string[]): string {
+  const { names: some, more } = someNames(names);
+  return some.map(code).join(', ') + (more ? `, … and ${plural(more, 'more layer')}` : '');
+}
+
 function rooflineSection(rl: RooflineReport, c: Chart): string {
   const d = rl.device;
   const t = rl.totals;
@@ -170,7 +181,7 @@ function rooflineSection(rl: RooflineReport, c: Chart): string {
         ['memory-bound', `${plural(t.memoryBoundLayers, 'layer')}, ${esc(secondsText(t.memoryBoundSeconds))}`],
         ['attained', t.attainedFlops === null ? '—' : esc(si(t.attainedFlops, 'FLOP/s'))],
         ...(rl.fallback ? ([['fallback', esc(rl.fallback.reason)]] as [string, string][]) : []),
-        ...(rl.skipped.length ? ([['not counted (unsupported)', rl.skipped.map(code).join(', ')]] as [string, string][]) : []),
+        ...(rl.skipped.length ? ([['not counted (unsupported)', skippedText(rl.skipped)]] as [string, string][]) : []),
         ...(d.source ? ([['figures from', esc(d.source)]] as [string, string][]) : []),
       ]) +
       `<h3>Slowest layers</h3>` +
@@ -181,22 +192,54 @@ function rooflineSection(rl: RooflineReport, c: Chart): string {
   );
 }
 
+/** Where a report's whole lists are, for a table the page cuts (formats/html-limits.ts). */
+const wholeIn = (key: string, depth?: number) =>
+  `The JSON report lists them all (its <code>${key}</code>: <code>format=json</code>${depth === undefined ? '' : ` with <code>depth=${depth}</code>`}, or <code>convlens analyze --format json${depth === undefined ? '' : ` --depth ${depth}`}</code>); the CSV report has a row per layer.`;
+
 function modulesSection(s: ModuleSummary): string {
-  const rows = flattenModules(s.tree.modules).map((m) => [
-    { html: `<span class="indent">${'\u2003'.repeat(m.depth - 1)}</span>${m.children.length > 0 || m.truncated ? `<strong>${code(m.path)}</strong>` : code(m.path)}${m.truncated ? ' …' : ''}` },
-    { html: m.op ? code(m.op) : '' },
-    num(m.layers),
-    num(m.params, 'params'),
-    pctCell(m.share.params),
-    num(m.macs, 'macs'),
-    pctCell(m.share.macs),
-    num(m.memoryBytes, 'memoryBytes'),
-    pctCell(m.share.memoryBytes),
-  ]);
+  const asked = s.tree.depth;
+  const { rows: shown, depth, all, rest } = moduleRows(s.tree);
+  const whole = s.tree.totals;
+  const share = (v: number, of: number) => (of > 0 ? (100 * v) / of : null);
+  const rows = shown.map((m) => {
+    // a module whose sub-modules lie below the depth shown has them summed in
+    const cut = m.truncated || (m.depth === depth && m.children.length > 0);
+    return [
+      { html: `<span class="indent">${'\u2003'.repeat(m.depth - 1)}</span>${m.children.length > 0 || m.truncated ? `<strong>${code(m.path)}</strong>` : code(m.path)}${cut ? ' …' : ''}` },
+      { html: m.op ? code(m.op) : '' },
+      num(m.layers),
+      num(m.params, 'params'),
+      pctCell(m.share.params),
+      num(m.macs, 'macs'),
+      pctCell(m.share.macs),
+      num(m.memoryBytes, 'memoryBytes'),
+      pctCell(m.share.memoryBytes),
+    ];
+  });
+  if (rest) {
+    rows.push([
+      txt(`… the other ${plural(rest.modules, 'top-level module')}, summed`),
+      txt(''),
+      num(rest.layers),
+      num(rest.params, 'params'),
+      pctCell(share(rest.params, whole.params)),
+      num(rest.macs, 'macs'),
+      pctCell(share(rest.macs, whole.macs)),
+      num(rest.memoryBytes, 'memoryBytes'),
+      pctCell(share(rest.memoryBytes, whole.memoryBytes)),
+    ]);
+  }
+  const limit = `more than the ${exact(MAX_MODULE_ROWS)} rows this page lists`;
+  const cutNote = rest
+    ? `<p class="alert">Even the top level has ${plural(rest.modules + shown.length, 'module')}, ${limit}: the first ${exact(shown.length)} in execution order are shown, the other ${exact(rest.modules)} summed in the last row. ${wholeIn('modules', asked)}</p>`
+    : depth < asked
+      ? `<p class="alert">Depth ${asked} has ${plural(all, 'module')}, ${limit}: the table stops at depth ${depth} (${plural(shown.length, 'module')}), each with the modules below it summed in. ${wholeIn('modules', asked)}</p>`
+      : '';
   return section(
     'modules',
-    `Modules (depth ${s.tree.depth})`,
-    `<p class="small">Layers grouped by name prefix (torchvision's <code>layer1.0.conv1</code> in <code>layer1.0</code> in <code>layer1</code>), cut at depth ${s.tree.depth} as torchinfo's <code>depth</code>; a module marked … has deeper modules summed into it. MACs and memory count executed layers.</p>` +
+    `Modules (depth ${depth}${depth < asked ? `; ${asked} asked` : ''})`,
+    cutNote +
+      `<p class="small">Layers grouped by name prefix (torchvision's <code>layer1.0.conv1</code> in <code>layer1.0</code> in <code>layer1</code>), cut at depth ${depth} as torchinfo's <code>depth</code>; a module marked … has deeper modules summed into it. MACs and memory count executed layers.</p>` +
       table(['module', 'op', 'layers', 'params', '%', 'MACs', '%', 'memory access (bytes)', '%'], rows, 'modules'),
   );
 }
@@ -236,8 +279,12 @@ function conventionSection(c: ConventionCount): string {
 
 function warningsSection(r: Report): string {
   if (r.warnings.length === 0) return section('warnings', 'Warnings', '<p>None.</p>');
-  const rows = r.warnings.map((w) => [txt(w.severity), { html: code(w.code) }, txt(w.message), { html: w.layer ? code(w.layer) : '' }]);
-  return section('warnings', 'Warnings', table(['severity', 'code', 'message', 'layer'], rows, 'warnings'));
+  const { rows: shown, left } = warningRows(r.warnings);
+  const rows = shown.map((w) => [txt(w.severity), { html: code(w.code) }, txt(w.message), { html: w.layer ? code(w.layer) : '' }]);
+  const more = left.length
+    ? `<p class="alert">${exact(shown.length)} of ${plural(r.warnings.length, 'warning')} listed (at most ${exact(MAX_WARNING_ROWS)}, those of severity warning first); left out: ${left.map(([c, severity, n]) => `${exact(n)} ${code(c)} (${severity})`).join(', ')}. ${wholeIn('warnings')}</p>`
+    : '';
+  return section('warnings', 'Warnings', table(['severity', 'code', 'message', 'layer'], rows, 'warnings') + more);
 }
 
 /** The report as one HTML document (see the header). */
