@@ -26,6 +26,21 @@ export function bars(xs: Scale, ys: Scale, items: readonly Bar[], color: string)
   return `<g class="bars">${parts.join('')}</g>`;
 }
 
+/**
+ * Transparent columns over positions [0, n) of `xs`, each a tooltip: `per` consecutive positions a
+ * column, `tip(from, to)` its text (positions from…to − 1). A chart of thousands of layers groups
+ * them as its bars do: 6,000 columns 0.14 units wide cannot be pointed at one by one, and their
+ * tooltips made most of a 6 MB page.
+ */
+export function hoverColumns(xs: Scale, r: Rect, n: number, per: number, tip: (from: number, to: number) => string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i += per) {
+    const to = Math.min(n, i + per);
+    parts.push(`<rect x="${n2(xs.map(i))}" y="${n2(r.y)}" width="${n2(xs.map(to) - xs.map(i))}" height="${n2(r.h)}"><title>${esc(tip(i, to))}</title></rect>`);
+  }
+  return `<g class="hover">${parts.join('')}</g>`;
+}
+
 export interface Band {
   /** First position (inclusive) and last (exclusive) on the x scale. */
   from: number;

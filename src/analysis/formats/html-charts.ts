@@ -17,6 +17,9 @@
  *                     (log) under the device's ceilings min(peak, bandwidth × intensity); points
  *                     coloured by bound, area proportional to the layer's time.
  *
+ * The receptive-field and memory charts carry a tooltip a layer (a transparent column over its
+ * step); past MAX_BARS layers a column covers as many as share a bar of the layers chart.
+ *
  * Under the position axes a band row names the modules (name prefixes, formats/modules.ts): the
  * shallowest depth whose largest module spans at most half the layers.
  */
@@ -26,13 +29,15 @@ import { axisNames } from '../../ops/receptive-field.js';
 import type { ModuleSummary } from '../modules.js';
 import type { LayerReport, Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
-import { bands, bars, dots, line, marker, reference, segmentLabel, stackedRow, steps } from './charts.js';
+import { bands, bars, dots, hoverColumns, line, marker, reference, segmentLabel, stackedRow, steps } from './charts.js';
 import type { Band, Bar, Dot, Segment } from './charts.js';
 import { emptyNote, esc, legend, logarithmic, n2, plural, positions, secondsText, si, svgChart, xAxis, yAxis, zeroBased } from './svg.js';
 import type { LegendItem, Rect } from './svg.js';
 
 /** Bars drawn one a layer up to this many; above, consecutive layers share a bar. */
 export const MAX_BARS = 300;
+/** Layers a hover column of the receptive-field and memory charts covers: one, or as many as share a bar past MAX_BARS. */
+const perColumn = (n: number) => Math.max(1, Math.ceil(n / MAX_BARS));
 /** Op types coloured in the breakdown; the rest are summed into "other". */
 export const MAX_OP_COLOURS = 7;
 
@@ -231,16 +236,19 @@ export function receptiveFieldChart(report: Report): Chart {
     d ? steps(xs, ys, d, COLOURS.params, { cls: 'rf-d' }) : '',
     steps(xs, ys, global, COLOURS.global, { cls: 'rf-global' }),
   ];
-  // hover targets: one transparent column a layer
+  // hover targets: a column a layer, or past MAX_BARS layers a column as many as share a bar
+  const fieldText = (l: LayerReport) => {
+    const rf = l.receptiveField;
+    const axes = rf && rf.axes.length !== 2 ? ` (${rf.axes.join('×')})` : '';
+    return !rf ? 'unknown' : rf.global ? 'global (the whole input)' : `${rf.size.join('×')}, stride ${rf.stride.join('×')}${axes}`;
+  };
   body.push(
-    `<g class="hover">${layers
-      .map((l, i) => {
-        const rf = l.receptiveField;
-        const axes = rf && rf.axes.length !== 2 ? ` (${rf.axes.join('×')})` : '';
-        const what = !rf ? 'unknown' : rf.global ? 'global (the whole input)' : `${rf.size.join('×')}, stride ${rf.stride.join('×')}${axes}`;
-        return `<rect x="${n2(xs.map(i))}" y="${plot.y}" width="${n2(xs.map(i + 1) - xs.map(i))}" height="${plot.h}"><title>${esc(`${l.name} (${l.op})\nfield ${what}`)}</title></rect>`;
-      })
-      .join('')}</g>`,
+    hoverColumns(xs, plot, layers.length, perColumn(layers.length), (i, j) => {
+      const [a, b] = [layers[i], layers[j - 1]];
+      if (j - i === 1) return `${a.name} (${a.op})\nfield ${fieldText(a)}`;
+      const [fa, fb] = [fieldText(a), fieldText(b)];
+      return `${j - i} layers: ${a.name} … ${b.name}\nfield ${fa === fb ? fa : `${fa} … ${fb}`}`;
+    }),
   );
   const firstOver = h.findIndex((v) => v !== null && v > inputH);
   const items: LegendItem[] = [{ label: `local field, ${main}`, color: COLOURS.macs, shape: 'line' }];
@@ -280,12 +288,14 @@ export function memoryChart(report: Report, memory: MemoryReport): Chart {
     steps(xs, ys, t.map((e) => e.during), COLOURS.during, { area: true, cls: 'during' }),
     steps(xs, ys, t.map((e) => e.after), COLOURS.after, { dash: true, cls: 'after' }),
     `<line class="axis-line" x1="${plot.x}" x2="${plot.x + plot.w}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h}"/>`,
-    `<g class="hover">${t
-      .map(
-        (e, i) =>
-          `<rect x="${n2(xs.map(i))}" y="${plot.y}" width="${n2(xs.map(i + 1) - xs.map(i))}" height="${plot.h}"><title>${esc(`step ${e.step}: ${e.layer} (${e.op})\nduring ${exact(e.during)} B (${si(e.during, 'B')}), after ${exact(e.after)} B\nallocated ${si(e.allocatedBytes, 'B')}, freed ${si(e.freedBytes, 'B')}`)}</title></rect>`,
-      )
-      .join('')}</g>`,
+    hoverColumns(xs, plot, t.length, perColumn(t.length), (i, j) => {
+      if (j - i === 1) {
+        const e = t[i];
+        return `step ${e.step}: ${e.layer} (${e.op})\nduring ${exact(e.during)} B (${si(e.during, 'B')}), after ${exact(e.after)} B\nallocated ${si(e.allocatedBytes, 'B')}, freed ${si(e.freedBytes, 'B')}`;
+      }
+      const most = t.slice(i, j).reduce((m, e) => (e.during > m.during ? e : m));
+      return `steps ${t[i].step}–${t[j - 1].step}: ${t[i].layer} … ${t[j - 1].layer}\nmost during ${exact(most.during)} B (${si(most.during, 'B')}) at step ${most.step}, ${most.layer}`;
+    }),
   ];
   const p = memory.peak;
   if (p.step !== null && p.layer !== null) {

@@ -239,6 +239,23 @@ describe('reportHtml: partial inputs and large networks', () => {
     expect(html).toContain('>s3</text>'); // module bands named
   });
 
+  it('700 layers: the receptive-field and memory charts group their tooltips 3 a column too (234 columns each, it was 700 each); a 1×1 conv on 1×2×4×4 float32 moves 128 B tensors, so a step holds x, its input and its output: 384 B', () => {
+    const layers = Array.from({ length: 700 }, (_, i) => ({ name: `s${Math.floor(i / 100)}.c${i}`, op: 'conv2d', outChannels: 2, kernelSize: 1 }));
+    const { html } = full({ name: 'deep', inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], layers }, 1);
+    const hoverTips = (kind: string) => {
+      const svg = element(html, 'svg', `xmlns="http://www.w3.org/2000/svg" data-chart="${kind}"`);
+      return [...svg.split('<g class="hover">')[1].split('</g>')[0].matchAll(/<title>([^<]*)<\/title>/g)].map((m) => unescape(m[1]));
+    };
+    const rf = hoverTips('receptive-field');
+    expect(rf).toHaveLength(234);
+    expect(rf[0]).toBe('3 layers: s0.c0 … s0.c2\nfield 1×1, stride 1×1');
+    expect(rf[233]).toBe('s6.c699 (conv2d)\nfield 1×1, stride 1×1');
+    const mem = hoverTips('memory');
+    expect(mem).toHaveLength(234);
+    expect(mem[0]).toBe('steps 0–2: s0.c0 … s0.c2\nmost during 384 B (384 B) at step 1, s0.c1'); // step 0: x and c0 only, 256 B
+    expect(mem[233]).toBe('step 699: s6.c699 (conv2d)\nduring 384 B (384 B), after 256 B\nallocated 128 B, freed 128 B');
+  });
+
   it('a 16×32 input with 3×5 kernels: the field drawn per axis, h solid and w dashed, against "input 16 (h; w 32) px"', () => {
     const { html } = full(net([1, 1, 16, 32], { op: 'conv2d', outChannels: 2, kernelSize: [3, 5], padding: [1, 2] }, { op: 'conv2d', outChannels: 2, kernelSize: [3, 5], padding: [1, 2] }));
     const svg = element(html, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="receptive-field"');
