@@ -116,6 +116,20 @@ export function dots(points: readonly Dot[]): string {
     .join('')}</g>`;
 }
 
+/**
+ * Dots drawn alike (centre, radius and colour equal to the markup's 0.01 unit) as one, its tooltip
+ * `merged(members)` (indices into `points`): a network of repeated blocks puts its repeats on one
+ * spot, a circle and a tooltip each, one over the other.
+ */
+export function mergeDots(points: readonly Dot[], merged: (members: number[]) => string): Dot[] {
+  const byKey = new Map<string, number[]>();
+  points.forEach((p, i) => {
+    const key = `${n2(p.x)} ${n2(p.y)} ${n2(p.r)} ${p.color}`;
+    (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(i);
+  });
+  return [...byKey.values()].map((members) => (members.length === 1 ? points[members[0]] : { ...points[members[0]], tip: merged(members) }));
+}
+
 /** A polyline through screen points. */
 export function line(points: readonly [number, number][], color: string, width = 2, dash = false, cls = 'ceiling'): string {
   if (points.length < 2) return '';

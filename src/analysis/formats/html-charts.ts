@@ -15,7 +15,8 @@
  *                     (`after`, line), with the peak marked and labelled.
  *   roofline          layers by arithmetic intensity (FLOP/byte, log) against attainable FLOP/s
  *                     (log) under the device's ceilings min(peak, bandwidth × intensity); points
- *                     coloured by bound, area proportional to the layer's time.
+ *                     coloured by bound, area proportional to the layer's time; past MAX_BARS
+ *                     layers, those drawn alike are one point.
  *
  * The receptive-field and memory charts carry a tooltip a layer (a transparent column over its
  * step); past MAX_BARS layers a column covers as many as share a bar of the layers chart.
@@ -29,7 +30,7 @@ import { axisNames } from '../../ops/receptive-field.js';
 import type { ModuleSummary } from '../modules.js';
 import type { LayerReport, Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
-import { bands, bars, dots, hoverColumns, line, marker, reference, segmentLabel, stackedRow, steps } from './charts.js';
+import { bands, bars, dots, hoverColumns, line, marker, mergeDots, reference, segmentLabel, stackedRow, steps } from './charts.js';
 import type { Band, Bar, Dot, Segment } from './charts.js';
 import { emptyNote, esc, legend, logarithmic, n2, plural, positions, secondsText, si, svgChart, xAxis, yAxis, zeroBased } from './svg.js';
 import type { LegendItem, Rect } from './svg.js';
@@ -344,6 +345,8 @@ export function rooflineChart(rl: RooflineReport): Chart {
     color: l.bound === 'compute' ? COLOURS.compute : COLOURS.memory,
     tip: `${l.name} (${l.op}), ${l.bound}-bound\nintensity ${si(ais[i])} FLOP/B: ${plural(l.flops, 'FLOP')}, ${plural(l.bytes, 'byte')}\n${secondsText(l.seconds)} at ${si(perf[i], 'FLOP/s')}`,
   }));
+  // past MAX_BARS layers, layers drawn alike (a 3,000-block import's repeats) are one dot naming them
+  const drawn = plotted.length > MAX_BARS ? mergeDots(pts, (m) => `${plural(m.length, 'layer')} alike, ${plotted[m[0]].bound}-bound: ${m.slice(0, 5).map((i) => plotted[i].name).join(', ')}${m.length > 5 ? ', …' : ''}\n${pts[m[0]].tip.split('\n').slice(1).join('\n')}`) : pts;
   const ridgeX = xs.map(d.ridgePoint);
   const body = [
     yAxis(ys, plot, (v) => si(v), 'attainable FLOP/s'),
@@ -351,9 +354,9 @@ export function rooflineChart(rl: RooflineReport): Chart {
     `<g data-mark="ridge"><line x1="${n2(ridgeX)}" x2="${n2(ridgeX)}" y1="${n2(ys.map(d.peakFlops))}" y2="${n2(plot.y + plot.h)}" stroke="#888" stroke-width="1" stroke-dasharray="3 3"/>` +
       `<text class="ref-label" x="${n2(ridgeX + 5)}" y="${n2(plot.y + plot.h - 8)}">ridge ${esc(si(d.ridgePoint))} FLOP/B</text></g>`,
     line(roof, COLOURS.ceiling, 2.5),
-    plotted.length ? dots(pts) : emptyNote(plot, 'no layer with FLOPs and bytes'),
-    segmentLabel(roof[1], roof[2], `peak ${si(d.peakFlops, 'FLOP/s', 4)} (${d.computeDtype})`, pts, 1),
-    segmentLabel(roof[0], roof[1], `memory ${si(d.bandwidth, 'B/s', 4)}`, pts, 0.5),
+    plotted.length ? dots(drawn) : emptyNote(plot, 'no layer with FLOPs and bytes'),
+    segmentLabel(roof[1], roof[2], `peak ${si(d.peakFlops, 'FLOP/s', 4)} (${d.computeDtype})`, drawn, 1),
+    segmentLabel(roof[0], roof[1], `memory ${si(d.bandwidth, 'B/s', 4)}`, drawn, 0.5),
   ];
   const cb = rl.totals;
   const items: LegendItem[] = [
@@ -367,6 +370,7 @@ export function rooflineChart(rl: RooflineReport): Chart {
     `${d.name}, ${d.dtype} (${d.computeDtype} arithmetic): peak ${si(d.peakFlops, 'FLOP/s', 4)}, memory ${si(d.bandwidth, 'B/s', 4)}, ridge at ${si(d.ridgePoint)} FLOP/byte. ` +
     `Each layer sits on the roof min(peak, bandwidth × intensity) at its own intensity; left of the ridge it is memory-bound. ` +
     `Total ${secondsText(cb.seconds)}, a lower bound.` +
+    (drawn.length < pts.length ? ` Layers drawn alike (the same intensity, FLOP/s and time) share one dot: ${plural(plotted.length, 'layer')} as ${plural(drawn.length, 'dot')} (hover a dot for its layers).` : '') +
     (left > 0 ? ` ${plural(left, 'layer')} with no FLOPs or no bytes (reshape, flatten) ${left === 1 ? 'is' : 'are'} not drawn.` : '');
   return { kind: 'roofline', svg: svgChart('roofline', WIDTH, height, title, note, body.join('')), note };
 }

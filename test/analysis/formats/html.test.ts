@@ -256,6 +256,15 @@ describe('reportHtml: partial inputs and large networks', () => {
     expect(mem[233]).toBe('step 699: s6.c699 (conv2d)\nduring 384 B (384 B), after 256 B\nallocated 128 B, freed 128 B');
   });
 
+  it('700 alike 1×1 convs on the A100 (128 FLOPs over 280 bytes: 0.457 FLOP/B, 280 B / 1.555 TB/s = 0.18 ns): past 300 layers one dot names them, "700 layers alike, memory-bound: s0.c0, …, s0.c4, …", and the note says 700 layers as 1 dot', () => {
+    const layers = Array.from({ length: 700 }, (_, i) => ({ name: `s${Math.floor(i / 100)}.c${i}`, op: 'conv2d', outChannels: 2, kernelSize: 1 }));
+    const { html } = full({ name: 'deep', inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], layers }, 1);
+    const svg = element(html, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="roofline"');
+    const tips = [...svg.split('<g class="dots">')[1].split('</g>')[0].matchAll(/<title>([^<]*)<\/title>/g)].map((m) => unescape(m[1]));
+    expect(tips).toEqual(['700 layers alike, memory-bound: s0.c0, s0.c1, s0.c2, s0.c3, s0.c4, …\nintensity 0.457 FLOP/B: 128 FLOPs, 280 bytes\n0.18 ns at 711 GFLOP/s']);
+    expect(svg).toContain('share one dot: 700 layers as 1 dot (hover a dot for its layers).');
+  });
+
   it('a 16×32 input with 3×5 kernels: the field drawn per axis, h solid and w dashed, against "input 16 (h; w 32) px"', () => {
     const { html } = full(net([1, 1, 16, 32], { op: 'conv2d', outChannels: 2, kernelSize: [3, 5], padding: [1, 2] }, { op: 'conv2d', outChannels: 2, kernelSize: [3, 5], padding: [1, 2] }));
     const svg = element(html, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="receptive-field"');
