@@ -203,6 +203,56 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other h
     }
   });
 
+  it.each(['left', 'right'])('14 convs with 200-character names, the peak near the %s edge: the peak callout inside the plot and clear of the y axis\'s labels, no caption, paragraph or warnings cell runs out of its box, op names and warning codes on one line; screenshot kept', async (side) => {
+    // the hunt found the callout clipped at both ends over "30 kB", captions past the 960 px column,
+    // warning messages over the layer column and conv2d broken as con/v2d
+    const name = (i: number) => `encoder_backbone_stage_${i}_${'very_long_descriptive_module_name_'.repeat(5)}conv_${i}`;
+    const layers = Array.from({ length: 14 }, (_, i) => {
+      const big = side === 'left' ? i === 0 : i === 13;
+      return { name: name(i), op: 'conv2d', outChannels: big ? 96 : 6, kernelSize: 3, padding: 1, stride: side === 'left' && !big && i % 4 === 1 ? 2 : 1 };
+    });
+    const graph = parseNetworkSpec({ name: `long-${side}`, inputs: [{ name: 'x', shape: [1, 3, 33, 33] }], layers });
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, DEFAULTS, inference);
+    const memory = analyzeMemory(graph, inference, report);
+    expect(memory.peak.layer).toBe(name(side === 'left' ? 1 : 13));
+    const html = reportHtml({ report, memory, roofline: roofline(report, resolveDevice('a100-sxm4-40gb')) }, { depth: 3 });
+    const route = `/report-long-names-${side}.html`;
+    pages.set(route, html);
+    const w = await openPage({ ...served, base }, 1100, 900);
+    try {
+      await w.page.goto(`${base}${route}`, { waitUntil: 'load' });
+      const callout = await w.page.$eval('svg[data-chart="memory"]', (svg) => {
+        const rect = (e: Element) => e.getBoundingClientRect();
+        const box = rect(svg.querySelector('[data-mark="peak"] rect.marker-box')!);
+        const ticks = [...svg.querySelectorAll('.axis.y text.tick')].map(rect);
+        const texts = [...svg.querySelectorAll('[data-mark="peak"] text')].map(rect);
+        const chart = rect(svg);
+        return {
+          inChart: box.left >= chart.left && box.right <= chart.right,
+          overTicks: ticks.filter((t) => t.right > box.left && t.left < box.right && t.bottom > box.top && t.top < box.bottom).length,
+          textOut: texts.filter((t) => t.left < box.left || t.right > box.right).length,
+        };
+      });
+      expect(callout).toEqual({ inChart: true, overTicks: 0, textOut: 0 });
+      const runOut = await w.page.$$eval('figcaption, main p, main li, table.warnings td', (els) =>
+        els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.tagName} ${(e.textContent ?? '').slice(0, 40)}`),
+      );
+      expect(runOut).toEqual([]);
+      const broken = await w.page.$$eval('td code', (els) =>
+        els.filter((e) => /^(conv2d|[A-Z][A-Z0-9_]+)$/.test(e.textContent ?? '') && e.getClientRects().length > 1).map((e) => e.textContent),
+      );
+      expect(broken).toEqual([]);
+      expect(await w.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1100);
+      await w.screenshot(`report-long-names-${side}`);
+      await (await w.page.$('#memory figure'))!.screenshot({ path: path.join(ARTIFACTS, `report-long-names-${side}-memory.png`) as `${string}.png` });
+      await (await w.page.$('#warnings'))!.screenshot({ path: path.join(ARTIFACTS, `report-long-names-${side}-warnings.png`) as `${string}.png` });
+      expect(w.problems).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
   it.each(['resnet50', 'unet'])('%s from GET /v1/models/{name}/report?device=a100-sxm4-40gb&deployed=true: six charts (the deployed graph\'s too) with size, no error, no other host; screenshot kept', async (model) => {
     const w = await openPage(served, 1100, 900);
     const requested: string[] = [];

@@ -148,17 +148,23 @@ export function reference(r: Rect, y: number, label: string, color: string, data
 /**
  * A point marked with a dashed drop line to the plot's bottom, a ring, and a label on a white
  * backing above it when the plot has room there (else beside it), kept inside the plot and
- * extending to the left when the point is in the right half.
+ * extending to the left when the point is in the right half. A line longer
+ * than the plot is cut (the tooltip has it whole): a box wider than the plot was clipped at both
+ * ends of the chart and covered the y axis's tick labels.
  */
 export function marker(r: Rect, x: number, y: number, lines: string[], color: string, data: string, tip: string): string {
   const right = x > r.x + r.w / 2;
-  const w = Math.max(...lines.map((l, i) => textWidth(l, i === 0 ? 13 : 12))) * 0.9 + 12;
+  const size = (i: number) => (i === 0 ? 13 : 12);
+  const shown = lines.map((l, i) => fit(l, r.w - 16, size(i)));
+  // the estimate in full: at 0.9 of it a 200-character name's line ran out of its box in chromium
+  const w = Math.min(Math.max(...shown.map((l, i) => textWidth(l, size(i)))) + 12, r.w - 4);
   const h = lines.length * 15 + 6;
-  // above the point when there is room (nothing is drawn above a maximum), else beside it
+  // above the point when there is room (nothing is drawn above a maximum), else beside it on the
+  // side with more room; held inside the plot either way (over the point if it must)
   const above = y - r.y >= h + 10;
-  const bx = above ? Math.min(Math.max(right ? x - w + 16 : x - 16, r.x + 2), r.x + r.w - w - 2) : right ? x - 10 - w : x + 10;
+  const bx = Math.min(Math.max(above ? (right ? x - w + 16 : x - 16) : right ? x - 10 - w : x + 10, r.x + 2), r.x + r.w - w - 2);
   const by = above ? y - h - 10 : Math.min(Math.max(y - h / 2, r.y + 2), r.y + r.h - h - 2);
-  const text = lines
+  const text = shown
     .map((l, i) => `<text class="${i === 0 ? 'marker-label' : 'marker-sub'}" x="${n2(bx + 6)}" y="${n2(by + 16 + i * 15)}">${esc(l)}</text>`)
     .join('');
   return (

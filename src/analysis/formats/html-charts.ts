@@ -32,7 +32,7 @@ import type { LayerReport, Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
 import { bands, bars, dots, hoverColumns, line, marker, mergeDots, reference, segmentLabel, stackedRow, steps } from './charts.js';
 import type { Band, Bar, Dot, Segment } from './charts.js';
-import { emptyNote, esc, legend, logarithmic, n2, plural, positions, secondsText, si, svgChart, xAxis, yAxis, zeroBased } from './svg.js';
+import { emptyNote, esc, fitEnd, legend, logarithmic, n2, plural, positions, secondsText, si, svgChart, textWidth, xAxis, yAxis, zeroBased } from './svg.js';
 import type { LegendItem, Rect } from './svg.js';
 
 /** Bars drawn one a layer up to this many; above, consecutive layers share a bar. */
@@ -301,7 +301,9 @@ export function memoryChart(report: Report, memory: MemoryReport): Chart {
   const p = memory.peak;
   if (p.step !== null && p.layer !== null) {
     const x = (xs.map(p.step) + xs.map(p.step + 1)) / 2;
-    const lines = [`peak ${si(p.bytes, 'B')}`, `while ${p.layer} runs (step ${p.step})`];
+    // the callout at most half the plot wide, the name cut from the left (siblings differ at the end): the tooltip, the facts and the note name it whole
+    const around = `while  runs (step ${p.step})`;
+    const lines = [`peak ${si(p.bytes, 'B')}`, `while ${fitEnd(p.layer, PLOT_W / 2 - textWidth(around), 12)} runs (step ${p.step})`];
     body.push(marker(plot, x, ys.map(p.bytes), lines, COLOURS.peak, 'peak', `peak: ${plural(p.bytes, 'byte')} at step ${p.step}, layer ${p.layer}; ${plural(p.live.length, 'tensor')} alive`));
   }
   body.push(

@@ -4,7 +4,9 @@
  * section starts a page, charts and tables rows are not split, and the charts scale to the page.
  * On a narrow screen (a phone's 375 px) a wide table or chart scrolls sideways in its own box, not
  * the page, and a chart keeps at least 720 px so its 11–12 px labels stay legible; a long name
- * without spaces breaks anywhere rather than widening its table (layer names run to 256 characters).
+ * without spaces breaks anywhere rather than widening its table or running out of its paragraph,
+ * caption or cell (layer names run to 256 characters), but an op type or warning code
+ * (code.ident) stays on one line: a narrow op column broke `conv2d` as con/v2d.
  */
 export const REPORT_CSS = `
 :root { color-scheme: light; }
@@ -18,13 +20,16 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 p.source { color: #444; margin: 0 0 10px; overflow-wrap: anywhere; }
 code { font: 12.5px/1.3 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f3f4f6; padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }
 strong code { font-weight: 700; }
+code.ident { white-space: nowrap; overflow-wrap: normal; }
+p, li, figcaption { overflow-wrap: anywhere; }
 pre.torchinfo { font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f6f8fa; border: 1px solid #e3e6ea; padding: 8px 10px; border-radius: 4px; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #e6e6e6; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #bbb; background: #f6f8fa; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.facts th { font-weight: 600; color: #333; padding-right: 16px; white-space: nowrap; }
-table.warnings td:nth-child(3) { max-width: 560px; }
+table.warnings td:nth-child(3) { min-width: 320px; max-width: 560px; overflow-wrap: anywhere; }
+table.warnings td:nth-child(4) { min-width: 160px; max-width: 240px; }
 tr { break-inside: avoid; }
 .small { font-size: 12.5px; color: #444; }
 .alert { border-left: 4px solid #D55E00; background: #fff5ee; padding: 6px 10px; font-size: 13px; }

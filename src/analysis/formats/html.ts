@@ -75,6 +75,8 @@ export function documentPolicy(css: string = REPORT_CSS): string {
 
 const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(2)}%`);
 const code = (s: string) => `<code>${esc(s)}</code>`;
+/** An op type or warning code in a table column: kept on one line (a narrow column broke `conv2d` as con/v2d). */
+const ident = (s: string) => `<code class="ident">${esc(s)}</code>`;
 /** Exact bytes and about: `1,024 bytes (1.02 kB)`. */
 const bytesText = (n: number) => `${esc(plural(n, 'byte'))} (${esc(si(n, 'B'))})`;
 
@@ -187,7 +189,7 @@ function rooflineSection(rl: RooflineReport, c: Chart): string {
       `<h3>Slowest layers</h3>` +
       table(
         ['layer', 'op', 'FLOPs', 'bytes', 'FLOP/byte', 'time', 'bound'],
-        slowest.map((l) => [{ html: code(l.name) }, { html: code(l.op) }, num(l.flops), num(l.bytes), l.arithmeticIntensity === null ? { html: '—', num: true } : num(l.arithmeticIntensity, undefined, (v) => si(v)), { html: esc(secondsText(l.seconds)), num: true }, txt(l.bound)]),
+        slowest.map((l) => [{ html: code(l.name) }, { html: ident(l.op) }, num(l.flops), num(l.bytes), l.arithmeticIntensity === null ? { html: '—', num: true } : num(l.arithmeticIntensity, undefined, (v) => si(v)), { html: esc(secondsText(l.seconds)), num: true }, txt(l.bound)]),
       ),
   );
 }
@@ -206,7 +208,7 @@ function modulesSection(s: ModuleSummary): string {
     const cut = m.truncated || (m.depth === depth && m.children.length > 0);
     return [
       { html: `<span class="indent">${'\u2003'.repeat(m.depth - 1)}</span>${m.children.length > 0 || m.truncated ? `<strong>${code(m.path)}</strong>` : code(m.path)}${cut ? ' …' : ''}` },
-      { html: m.op ? code(m.op) : '' },
+      { html: m.op ? ident(m.op) : '' },
       num(m.layers),
       num(m.params, 'params'),
       pctCell(m.share.params),
@@ -249,12 +251,12 @@ const TOP_TITLES: Record<TopMetric, string> = { macs: 'MACs', params: 'params', 
 function topSection(s: ModuleSummary): string {
   const parts = (['macs', 'params', 'memoryBytes'] as const)
     .filter((m) => s.top[m].length > 0)
-    .map((m) => `<h3>By ${TOP_TITLES[m]}</h3>` + table(['#', 'layer', 'op', TOP_TITLES[m], 'share'], s.top[m].map((l, i) => [num(i + 1), { html: code(l.name) }, { html: code(l.op) }, num(l.value, m), pctCell(l.share)]), 'top'));
+    .map((m) => `<h3>By ${TOP_TITLES[m]}</h3>` + table(['#', 'layer', 'op', TOP_TITLES[m], 'share'], s.top[m].map((l, i) => [num(i + 1), { html: code(l.name) }, { html: ident(l.op) }, num(l.value, m), pctCell(l.share)]), 'top'));
   return section('top', 'Costliest layers', parts.join(''));
 }
 
 function opsSection(s: ModuleSummary, c: Chart): string {
-  const rows = s.ops.map((o) => [{ html: code(o.op) }, num(o.count), num(o.params, 'params'), pctCell(o.share.params), num(o.macs, 'macs'), pctCell(o.share.macs), num(o.flops, 'flops'), pctCell(o.share.flops), num(o.memoryBytes, 'memoryBytes'), pctCell(o.share.memoryBytes)]);
+  const rows = s.ops.map((o) => [{ html: ident(o.op) }, num(o.count), num(o.params, 'params'), pctCell(o.share.params), num(o.macs, 'macs'), pctCell(o.share.macs), num(o.flops, 'flops'), pctCell(o.share.flops), num(o.memoryBytes, 'memoryBytes'), pctCell(o.share.memoryBytes)]);
   return section('ops', 'By op type', figure(c) + table(['op', 'count', 'params', '%', 'MACs', '%', 'FLOPs', '%', 'memory access (bytes)', '%'], rows, 'ops'));
 }
 
@@ -280,7 +282,7 @@ function conventionSection(c: ConventionCount): string {
 function warningsSection(r: Report): string {
   if (r.warnings.length === 0) return section('warnings', 'Warnings', '<p>None.</p>');
   const { rows: shown, left } = warningRows(r.warnings);
-  const rows = shown.map((w) => [txt(w.severity), { html: code(w.code) }, txt(w.message), { html: w.layer ? code(w.layer) : '' }]);
+  const rows = shown.map((w) => [txt(w.severity), { html: ident(w.code) }, txt(w.message), { html: w.layer ? code(w.layer) : '' }]);
   const more = left.length
     ? `<p class="alert">${exact(shown.length)} of ${plural(r.warnings.length, 'warning')} listed (at most ${exact(MAX_WARNING_ROWS)}, those of severity warning first); left out: ${left.map(([c, severity, n]) => `${exact(n)} ${code(c)} (${severity})`).join(', ')}. ${wholeIn('warnings')}</p>`
     : '';

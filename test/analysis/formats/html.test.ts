@@ -122,7 +122,7 @@ describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed 
     const table = element(html, 'table', 'class="ops"');
     const macs = fields(table, 'macs').map((s) => Number(s.replace(/,/g, '')));
     expect(macs.reduce((s, v) => s + v, 0)).toBe(1_814_073_344);
-    expect(table).toContain('<td><code>conv2d</code></td><td class="num">20</td><td class="num" data-field="params">11,166,912</td>');
+    expect(table).toContain('<td><code class="ident">conv2d</code></td><td class="num">20</td><td class="num" data-field="params">11,166,912</td>');
   });
 
   it('the layers chart: 41 bars a panel (20 conv, 20 BN, fc), the first conv1 at 118,013,952 MACs (64·3·7·7·112·112) and 9,408 params', () => {
@@ -307,6 +307,21 @@ describe('reportHtml: a count of one reads in the singular', () => {
     const { memory, html } = full({ name: 'cat', inputs, layers: [{ name: 'cat', op: 'concat', inputs: inputs.map((i) => i.name) }, { name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 1 }] });
     expect(memory.peak.live).toHaveLength(13);
     expect(element(html, 'section', 'id="memory"')).toContain('<p class="small">… and 1 smaller tensor.</p>');
+  });
+});
+
+describe('reportHtml: long names stay inside the charts', () => {
+  it('the peak at a 210-character layer (step 1): the callout reads "while …<its last 40 characters> runs (step 1)", at most half the 856-unit plot (428 − 20 × 6.96 = 288.8 for the name: 41 characters less the …)', () => {
+    const long = `${'L'.repeat(180)}_block_17_conv_tail_0123456789`;
+    const { memory, html } = full(net([1, 3, 32, 32], { op: 'conv2d', outChannels: 4, kernelSize: 1 }, { name: long, op: 'conv2d', outChannels: 64, kernelSize: 1 }));
+    expect([memory.peak.layer, memory.peak.step]).toEqual([long, 1]);
+    const svg = element(html, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="memory"');
+    const mark = svg.slice(svg.indexOf('<g data-mark="peak">'));
+    expect(/class="marker-sub"[^>]*>([^<]*)</.exec(mark)![1]).toBe(`while …${long.slice(-40)} runs (step 1)`);
+    expect(mark).toContain(`<title>peak: ${memory.peak.bytes.toLocaleString('en-US')} bytes at step 1, layer ${long};`); // whole in the tooltip
+    const [, bx, , bw] = /class="marker-box" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"/.exec(mark)!.map(Number);
+    expect(bx).toBeGreaterThanOrEqual(84 + 2);
+    expect(bx + bw).toBeLessThanOrEqual(940 - 2);
   });
 });
 

@@ -102,6 +102,28 @@ describe('chart marks', () => {
     expect(Number(/class="marker-box" x="[\d.]+" y="([\d.]+)"/.exec(low)![1]) + 27).toBeLessThan(150); // above
   });
 
+  it('marker: a 200-character line in a 400-wide plot (50…450) is cut to 54 characters and …, the box 55 × 6.96 + 12 = 394.8 wide inside the plot, near the left edge or the right (it ran out at both ends)', () => {
+    const plot = { x: 50, y: 0, w: 400, h: 200 };
+    const long = `while ${'n'.repeat(200)} runs`;
+    const box = (x: number) => {
+      const m = marker(plot, x, 150, ['peak 1 MB', long], '#f00', 'peak', 't');
+      const [, bx, , bw] = /class="marker-box" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"/.exec(m)!.map(Number);
+      return { bx, bw, line: /class="marker-sub"[^>]*>([^<]*)</.exec(m)![1] };
+    };
+    expect(box(60)).toEqual({ bx: 52, bw: 394.8, line: `while ${'n'.repeat(48)}…` }); // floor(384 / 6.96) − 1 = 54 characters
+    expect(box(440)).toEqual({ bx: 53.2, bw: 394.8, line: `while ${'n'.repeat(48)}…` }); // 450 − 2 − 394.8
+  });
+
+  it('marker: beside the point when there is no room above (y 10 < 21 + 10), on the side with more room, held inside the plot when wider than that side', () => {
+    const plot = { x: 0, y: 0, w: 200, h: 200 };
+    const boxX = (x: number, label: string) => Number(/class="marker-box" x="([\d.]+)"/.exec(marker(plot, x, 10, [label], '#f00', 'peak', 't'))![1]);
+    // "abcdef" at 13 units: 6 × 13 × 0.58 + 12 = 57.24 wide
+    expect(boxX(30, 'abcdef')).toBe(40); // left half: 10 right of the point
+    expect(boxX(170, 'abcdef')).toBeCloseTo(102.76, 2); // right half: 170 − 10 − 57.24
+    // 20 characters: 162.8 wide; right of x 60 it would end at 232.8, past the plot's 198
+    expect(boxX(60, 'abcdefghijklmnopqrst')).toBeCloseTo(35.2, 2); // 198 − 162.8
+  });
+
   it('segmentLabel: moves along the segment or off it to clear a dot sitting where it would go', () => {
     const free = segmentLabel([0, 100], [400, 100], 'peak', [], 0.5);
     expect(free).toContain('translate(200 100)');
