@@ -5,7 +5,7 @@
  * row of a horizontal stacked bar. Each takes its scales and returns markup; every mark a reader
  * may ask about carries a <title> tooltip.
  */
-import { esc, fit, fitEnd, n2, textWidth } from './svg.js';
+import { esc, fit, fitEnd, n2, plural, textWidth } from './svg.js';
 import type { Rect, Scale } from './svg.js';
 
 export interface Bar {
@@ -49,6 +49,23 @@ export interface Band {
   /** Shown when the label does not fit (`denseblock3` for `features.denseblock3`). */
   short?: string;
   tip: string;
+}
+
+/**
+ * At most `max` bands: past it, consecutive bands are joined, unlabelled, the tooltip naming the
+ * first and the last (`300 modules: a … b`). Flat names make every layer a module of its own:
+ * 6,000 bands a fraction of a unit wide, each with a tooltip, were 1.7 MB of one chart.
+ */
+export function joinBands(groups: readonly Band[], max: number): Band[] {
+  if (groups.length <= max) return [...groups];
+  const per = Math.ceil(groups.length / max);
+  const out: Band[] = [];
+  for (let i = 0; i < groups.length; i += per) {
+    const g = groups.slice(i, i + per);
+    const last = g[g.length - 1];
+    out.push(g.length === 1 ? g[0] : { from: g[0].from, to: last.to, label: '', tip: `${plural(g.length, 'module')}: ${g[0].label} … ${last.label}` });
+  }
+  return out;
 }
 
 /** Alternately shaded bands under a plot (top at `y`, `h` high), labelled where the label fits. */

@@ -30,7 +30,7 @@ import { axisNames } from '../../ops/receptive-field.js';
 import type { ModuleSummary } from '../modules.js';
 import type { LayerReport, Report } from '../report.js';
 import type { RooflineReport } from '../roofline.js';
-import { bands, bars, dots, hoverColumns, line, marker, mergeDots, reference, segmentLabel, stackedRow, steps } from './charts.js';
+import { bands, bars, dots, hoverColumns, joinBands, line, marker, mergeDots, reference, segmentLabel, stackedRow, steps } from './charts.js';
 import type { Band, Bar, Dot, Segment } from './charts.js';
 import { emptyNote, esc, fitEnd, legend, logarithmic, n2, plural, positions, secondsText, si, svgChart, textWidth, xAxis, yAxis, zeroBased } from './svg.js';
 import type { LegendItem, Rect } from './svg.js';
@@ -72,7 +72,7 @@ const BAND_H = 22;
 
 const exact = (n: number) => n.toLocaleString('en-US');
 
-/** Module bands over items at positions 0…n−1 (`paths` per item), at the shallowest useful depth. */
+/** Module bands over items at positions 0…n−1 (`paths` per item), at the shallowest useful depth; at most MAX_BARS (charts.ts joinBands). */
 function moduleBands(paths: readonly string[][], scale = 1): Band[] {
   const n = paths.length;
   let result: Band[] = [];
@@ -93,7 +93,7 @@ function moduleBands(paths: readonly string[][], scale = 1): Band[] {
     const last = label.split('.').pop()!;
     return /^\d+$/.test(last) ? undefined : last;
   };
-  return result.map((b) => ({ ...b, short: short(b.label), from: b.from / scale, to: b.to / scale, tip: `${b.label}: ${plural(b.to - b.from, 'layer')}` }));
+  return joinBands(result, MAX_BARS).map((b) => ({ ...b, short: b.label ? short(b.label) : undefined, from: b.from / scale, to: b.to / scale, tip: b.label ? `${b.label}: ${plural(b.to - b.from, 'layer')}` : `${b.tip}, ${plural(b.to - b.from, 'layer')}` }));
 }
 
 function pathsByName(report: Report): Map<string, string[]> {

@@ -265,6 +265,18 @@ describe('reportHtml: partial inputs and large networks', () => {
     expect(svg).toContain('share one dot: 700 layers as 1 dot (hover a dot for its layers).');
   });
 
+  it('600 convs with flat names c0 … c599 (each its own module): the layers chart\'s band row joins them 2 a band into 300 bands, unlabelled, "2 modules: c0 … c1, 2 layers" (it drew 600 bands 1.4 units wide)', () => {
+    const layers = Array.from({ length: 600 }, (_, i) => ({ name: `c${i}`, op: 'conv2d', outChannels: 2, kernelSize: 1 }));
+    const report = analyzeGraph(parseNetworkSpec({ name: 'flat', inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], layers }), DEFAULTS);
+    const svg = layersChart(report).svg;
+    const bands = svg.split('<g class="bands">')[1];
+    const tips = [...bands.matchAll(/<rect class="band[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(tips).toHaveLength(300);
+    expect(tips[0]).toBe('2 modules: c0 … c1, 2 layers');
+    expect(tips[299]).toBe('2 modules: c598 … c599, 2 layers');
+    expect(bands).not.toContain('class="band-label"');
+  });
+
   it('a 16×32 input with 3×5 kernels: the field drawn per axis, h solid and w dashed, against "input 16 (h; w 32) px"', () => {
     const { html } = full(net([1, 1, 16, 32], { op: 'conv2d', outChannels: 2, kernelSize: [3, 5], padding: [1, 2] }, { op: 'conv2d', outChannels: 2, kernelSize: [3, 5], padding: [1, 2] }));
     const svg = element(html, 'svg', 'xmlns="http://www.w3.org/2000/svg" data-chart="receptive-field"');
