@@ -227,19 +227,29 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
 
 /**
  * The final feature map: the executed map [N, C, H, W] with the largest effective stride whose size
- * still follows the input, the last such one. A map whose field turned global on the way (attention
+ * still follows the input, the last such one (when none does, the same over all maps). A map whose field turned global on the way (attention
  * over a whole 7×7 map, Swin's last stage) has no stride left: its downsampling is the input's area
  * over its own. structure.resolution judges local maps only and of any layout, so the two name
  * different layers where the last maps are channels-last (Swin's norm before the permute) or global
  * (where resolution is null).
  */
 export function finalFeatureMap(graph: Graph, inference: Inference): string {
+  // a network whose every map has a size of its own (one upsample to a size, an adaptive pool):
+  // the same rule over those, rather than no default
+  const best = deepestMap(graph, inference, true) ?? deepestMap(graph, inference, false);
+  if (!best) {
+    throw new ConvlensError('INVALID_OPTION', `'${graph.name}' has no spatial feature map to take the gradient of; name a layer`, { path: '$.layer' });
+  }
+  return best.layer;
+}
+
+function deepestMap(graph: Graph, inference: Inference, followsInput: boolean): { layer: string; stride: number; depth: number } | null {
   const image = graph.inputs.find((i) => i.shape.length === 4)?.shape;
   let best: { layer: string; stride: number; depth: number } | null = null;
   const depths = layerDepths(inference.analysed.map((a) => a.layer));
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
-    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || !t.inputDependent) continue;
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || (followsInput && !t.inputDependent)) continue;
     const [h, w] = [t.shape[2], t.shape[3]];
     if (t.rf.global && (!image || h * w < 2)) continue;
     const stride = t.rf.global ? (image![2] * image![3]) / (h * w) : t.rf.axes[0].j * t.rf.axes[1].j;
@@ -247,10 +257,7 @@ export function finalFeatureMap(graph: Graph, inference: Inference): string {
     const depth = depths.get(a.layer.name) ?? 0;
     if (!best || stride > best.stride || (stride === best.stride && depth >= best.depth)) best = { layer: a.layer.name, stride, depth };
   }
-  if (!best) {
-    throw new ConvlensError('INVALID_OPTION', `'${graph.name}' has no spatial feature map to take the gradient of; name a layer`, { path: '$.layer' });
-  }
-  return best.layer;
+  return best;
 }
 
 function gradientTask(t: ErfGradientTask): ErfGradientResult {

@@ -40,6 +40,16 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(finalFeatureMap(g, inferGraph(g))).toBe('classifier.4');
   });
 
+  it("the effective receptive field's default unit when no map's size follows the input (one upsample to [12, 12], one adaptive pool to 3×3): that layer's map, not INVALID_OPTION; a conv before an adaptive pool stays the final map", () => {
+    const final = (layers: unknown[]) => {
+      const g = parseNetworkSpec({ name: 't', inputs: [{ name: 'image', shape: [1, 2, 6, 6] }], layers });
+      return finalFeatureMap(g, inferGraph(g));
+    };
+    expect(final([{ name: 'l', op: 'upsample', mode: 'nearest', size: [12, 12] }])).toBe('l');
+    expect(final([{ name: 'l', op: 'adaptiveAvgPool2d', outputSize: [3, 3] }])).toBe('l');
+    expect(final([{ name: 'c', op: 'conv2d', outChannels: 2, kernelSize: 3, stride: 2, padding: 1 }, { name: 'p', op: 'adaptiveAvgPool2d', outputSize: [2, 2] }])).toBe('c');
+  });
+
   it('two heads of one stride, the shallower listed last: the deeper map is the final one (conv s2 → 3×3 conv → 3×3 conv, beside a 1×1 conv of the first map)', () => {
     const r = analyze({
       inputs: [{ name: 'x', shape: [1, 3, 32, 32] }],
