@@ -95,7 +95,7 @@ export const LayerDiffSchema = z.object({
 });
 export type LayerDiff = z.infer<typeof LayerDiffSchema>;
 
-const Side = z.object({ name: z.string(), layers: z.number(), complete: z.boolean(), flops: z.string().describe('FLOP convention'), dtype: z.string(), includeBias: z.boolean() });
+const Side = z.object({ name: z.string(), inputs: z.array(z.object({ name: z.string(), shape: z.array(z.number()) })).describe('its inputs and their shapes (batch first)'), layers: z.number(), complete: z.boolean(), flops: z.string().describe('FLOP convention'), dtype: z.string(), includeBias: z.boolean() });
 
 export const ComparisonSchema = z
   .object({
@@ -233,7 +233,7 @@ function totalsOf(r: Report, extras: CompareExtras): Partial<Record<CompareMetri
   return { params: t.params, buffers: t.buffers, macs: t.macs, flops: t.flops, memoryBytes: t.memoryAccess.bytes, layers: t.layers, depth: r.structure.depth, ...extras };
 }
 
-const side = (r: Report) => ({ name: r.name, layers: r.totals.layers, complete: r.totals.complete, flops: r.conventions.flops, dtype: r.conventions.dtype, includeBias: r.conventions.includeBias });
+const side = (r: Report) => ({ name: r.name, inputs: r.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })), layers: r.totals.layers, complete: r.totals.complete, flops: r.conventions.flops, dtype: r.conventions.dtype, includeBias: r.conventions.includeBias });
 
 export interface CompareOptions {
   /** Totals of other analyses of the first network (peak memory, latency). */

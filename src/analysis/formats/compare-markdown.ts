@@ -85,7 +85,10 @@ export function comparisonMarkdown(cmp: Comparison, gates?: GateVerdict, options
   const o = CompareMarkdownOptionsSchema.parse(options);
   const h = '#'.repeat(o.heading);
   const hh = '#'.repeat(o.heading + 1);
-  const parts = [`${h} convlens: ${code(cmp.before.name)} → ${code(cmp.after.name)}`];
+  // one model at two input sizes (or batches) reads the same by name: the shapes tell the sides apart
+  const shapes = (s: Comparison['before']) => s.inputs.map((i) => `[${i.shape.join(', ')}]`).join(', ');
+  const named = (s: Comparison['before']) => (cmp.before.name === cmp.after.name && shapes(cmp.before) !== shapes(cmp.after) ? `${code(s.name)} at ${shapes(s)}` : code(s.name));
+  const parts = [`${h} convlens: ${named(cmp.before)} → ${named(cmp.after)}`];
   if (gates && gates.results.length > 0) parts.push(gatesSection(gates));
   const notes: string[] = [];
   if (!cmp.complete) notes.push('an analysis is incomplete (unsupported operators): its totals are lower bounds, and the deltas prove nothing');

@@ -23,6 +23,13 @@ describe('comparisonMarkdown: ResNet-18 → ResNet-34', () => {
     expect(md.indexOf('gates failed')).toBeLessThan(md.indexOf('| metric |'));
   });
 
+  it('one model at two input sizes: the title names the shapes (both sides were `resnet18`); the sides carry their inputs', () => {
+    const at160 = compareReports(r18, analyze(resnet18(160)));
+    expect(at160.before.inputs).toEqual([{ name: 'input', shape: [1, 3, 224, 224] }]);
+    expect(at160.after.inputs).toEqual([{ name: 'input', shape: [1, 3, 160, 160] }]);
+    expect(lines(comparisonMarkdown(at160))[0]).toBe('## convlens: `resnet18` at [1, 3, 224, 224] → `resnet18` at [1, 3, 160, 160]');
+  });
+
   it('the summary table: exact values, arrows and percentages', () => {
     expect(lines(md)).toContain('| metric | before | after | Δ | Δ % |');
     expect(lines(md)).toContain('| params | 11,689,512 | 21,797,672 | ▲ +10,108,160 | +86.47% |');
