@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { constants as bufferConstants } from 'node:buffer';
 import os from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_MAX_TENSOR_ELEMENTS, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
+import { DEFAULT_GRAPHQL_MAX_TOKENS, DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_MAX_TENSOR_ELEMENTS, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -128,7 +128,7 @@ export const ConfigSchema = z.object({
   /** GraphQL: deepest nesting of one operation (introspection exempt). */
   GRAPHQL_MAX_DEPTH: int(1).default(12),
   /** GraphQL: most lexical tokens in a document (parsing stops there). */
-  GRAPHQL_MAX_TOKENS: int(100).default(10_000),
+  GRAPHQL_MAX_TOKENS: int(100).default(DEFAULT_GRAPHQL_MAX_TOKENS),
 });
 
 /** An address, a CIDR or one of proxy-addr's names (loopback, linklocal, uniquelocal). */

@@ -114,3 +114,6 @@ export const FORM_MAX_FIELDS = 16;
 export const CLOSE_GRACE_SLACK_MS = 5_000;
 /** After close begins, tasks that have not got a worker within this are refused 503 NOT_READY, so that those that did have TASK_TIMEOUT_MS plus 3 s of the grace to run and write their answer (runtime/pool.ts stopStarting). */
 export const CLOSE_START_MS = 2_000;
+
+/** GraphQL: most lexical tokens in a document (GRAPHQL_MAX_TOKENS's default; http/body.ts scans no longer a document for tensor names). */
+export const DEFAULT_GRAPHQL_MAX_TOKENS = 10_000;

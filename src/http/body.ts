@@ -8,8 +8,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Kind, parse, visit } from 'graphql';
+import { Kind, parse, visit as visitDocument } from 'graphql';
 import { ConvlensError, jsonPath } from '../errors.js';
+import { DEFAULT_GRAPHQL_MAX_TOKENS } from '../limits.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
 import type { BodyAllocator } from './shared-bodies.js';
@@ -176,15 +177,17 @@ const NAME_MAPS = ['inputs', 'weights'];
 
 /**
  * A GraphQL request's name maps: the variables its document passes as an `inputs` or `weights`
- * argument (`run(inputs: $x)`), found by parsing the document (only for a body that holds a
- * `__proto__` key); none when the document does not parse (mercurius then answers its error).
+ * argument (`run(inputs: $x)`) of any field, found by parsing the document (only for a body that
+ * holds a `__proto__` key), at most `maxTokens` of it as mercurius reads it (a 32 MiB document took
+ * 28 s on the event loop unbounded); none when the document does not parse (mercurius then answers
+ * its error). A variable of an input object type is safe too: graphql-js refuses a `__proto__` field.
  */
-function graphqlNameMaps(root: Record<string, unknown>): unknown[] {
+function graphqlNameMaps(root: Record<string, unknown>, maxTokens: number): unknown[] {
   const { query, variables } = root;
   if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables)) return [];
   const names = new Set<string>();
   try {
-    visit(parse(query, { noLocation: true }), {
+    visitDocument(parse(query, { noLocation: true, maxTokens }), {
       Argument(node) {
         if (NAME_MAPS.includes(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
       },
@@ -201,11 +204,11 @@ function graphqlNameMaps(root: Record<string, unknown>): unknown[] {
  * `weights`, a GraphQL request's variables passed as those arguments). JSON.parse makes every key
  * an own property, and the name maps are read as Maps (compute.ts), so `__proto__` names a tensor there.
  */
-function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
+function refusePoisoning(root: unknown, proto: boolean, ctor: boolean, graphqlTokens: number): void {
   const names = new Set<unknown>();
   if (root && typeof root === 'object' && !Array.isArray(root)) {
     for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
-    for (const map of graphqlNameMaps(root as Record<string, unknown>)) names.add(map);
+    if (proto) for (const map of graphqlNameMaps(root as Record<string, unknown>, graphqlTokens)) names.add(map);
   }
   // the objects and arrays to visit, each with its parent and key: the refusal names the key's place
   // (it was at $), its path built only then. A body with a tensor named __proto__ is walked whole,
@@ -246,7 +249,7 @@ function refusePoisoning(root: unknown, proto: boolean, ctor: boolean): void {
  * Parses a JSON body after checking its text (json-text.ts): at most MAX_JSON_DEPTH deep, no
  * object with a key twice.
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS): unknown {
   if (text.trim() === '') throw new ConvlensError('INVALID_JSON', 'the body is empty; send a JSON object', { path: '$' });
   const fault = jsonTextFault(text, MAX_JSON_DEPTH);
   if (fault?.kind === 'deep') throw new ConvlensError('INVALID_JSON', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { path: '$' });
@@ -259,7 +262,7 @@ export function parseJsonBody(text: string): unknown {
   }
   const proto = SUSPECT_PROTO.test(text);
   const ctor = SUSPECT_CONSTRUCTOR.test(text);
-  if (proto || ctor) refusePoisoning(value, proto, ctor);
+  if (proto || ctor) refusePoisoning(value, proto, ctor, graphqlTokens);
   return value;
 }
 
@@ -276,15 +279,15 @@ export function isUtf8(bytes: Uint8Array): boolean {
 }
 
 /** UTF-8 bytes (or text) of a JSON document, parsed; bytes that are not UTF-8 are INVALID_JSON, not names altered to U+FFFD. */
-export function parseJsonBytes(bytes: Uint8Array | string): unknown {
-  if (typeof bytes === 'string') return parseJsonBody(bytes);
+export function parseJsonBytes(bytes: Uint8Array | string, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS): unknown {
+  if (typeof bytes === 'string') return parseJsonBody(bytes, graphqlTokens);
   let text: string;
   try {
     text = UTF8.decode(bytes);
   } catch {
     throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: its bytes are not UTF-8 (RFC 8259); send the body in UTF-8', { path: '$' });
   }
-  return parseJsonBody(text);
+  return parseJsonBody(text, graphqlTokens);
 }
 
 /** A JSON body: parsed when small, else left for a worker. */

@@ -70,6 +70,15 @@ describe('JSON bodies', () => {
     }
   });
 
+  it('GraphQL: the document is read for those variables up to GRAPHQL_MAX_TOKENS (10,000 by default) as mercurius reads it: a 1 MB document of 200,000 tokens is no name map (INVALID_JSON), within a limit of 400,000 it is', () => {
+    // unbounded, a 32 MiB document with a __proto__ key took 28 s of the event loop before mercurius refused its tokens
+    const query = `query($i: JSON!) { run(inputs: $i) { outputs { name } } ${'b: x '.repeat(100_000)}}`;
+    const text = JSON.stringify({ query, variables: { i: {} } }).replace('"i":{}', '"i":{"__proto__":{"shape":[1],"data":[1]}}');
+    expect(errorOf(() => parseJsonBody(text))).toMatchObject({ code: 'INVALID_JSON', details: { path: '$.variables.i.__proto__' } });
+    const body = parseJsonBody(text, 400_000) as { variables: Record<string, object> };
+    expect(Object.keys(body.variables.i)).toEqual(['__proto__']);
+  });
+
   it.each([
     ['{"model": "resnet18", "model": "resnet34"}', 'model', '$.model'],
     ['{"layers": [{"op": "relu"}, {"name": "c", "outChannels": 4, "kernelSize": 3, "outChannels": 64}]}', 'outChannels', '$.layers[1].outChannels'],
