@@ -90,14 +90,28 @@ export class ConvlensError extends Error {
   }
 }
 
+/** A JSONPath in a message: `$`, then `.name`, `[0]` or `["a b"]` steps. */
+const JSON_PATH_IN_TEXT = /\$(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*/g;
+
+/** `text` with each JSONPath that is `path` or leads to it (`$.inputs[0]` of `$.inputs[0].dtype`) moved as `path` is. */
+function renamePath(text: string, path: string, move: (path: string) => string): string {
+  if (!path.startsWith('$')) return text;
+  return text.replace(JSON_PATH_IN_TEXT, (p) => (path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`) ? move(p) : p));
+}
+
 /**
  * The error with its path and its issues' paths moved by `move` (a network's errors put under where
- * the request holds it: `$.layers[0]` → `$.spec.layers[0]`); the issues listed were left behind.
+ * the request holds it: `$.layers[0]` → `$.spec.layers[0]`), and in their messages where they name
+ * it ("$.inputs[0] has no field dtype" said the network's path beside the request's); the issues
+ * listed were left behind.
  */
-export function movePaths(e: ConvlensError, move: (path: string) => string, message = e.message): ConvlensError {
+export function movePaths(e: ConvlensError, move: (path: string) => string, message?: string): ConvlensError {
   const { path, issues } = e.details;
-  const moved = Array.isArray(issues) ? issues.map((i: { path?: unknown }) => (typeof i?.path === 'string' ? { ...i, path: move(i.path) } : i)) : undefined;
-  return new ConvlensError(e.code, message, { ...e.details, ...(typeof path === 'string' && { path: move(path) }), ...(moved && { issues: moved }) });
+  const moved = Array.isArray(issues)
+    ? issues.map((i: { path?: unknown; message?: unknown }) => (typeof i?.path === 'string' ? { ...i, path: move(i.path), ...(typeof i.message === 'string' && { message: renamePath(i.message, i.path, move) }) } : i))
+    : undefined;
+  const text = message ?? (typeof path === 'string' ? renamePath(e.message, path, move) : e.message);
+  return new ConvlensError(e.code, text, { ...e.details, ...(typeof path === 'string' && { path: move(path) }), ...(moved && { issues: moved }) });
 }
 
 /**

@@ -16,11 +16,6 @@ import { jobId } from './types.js';
 type JobObject = JobStatusHead & { resultJson?: string };
 const lazy = (view: JobView): JobObject => ({ ...view.head, resultJson: view.resultJson });
 
-/** `text` with the JSONPath `from` written `to` wherever it stands whole (not where it begins a longer name: `$.option` in `$.options`). */
-function renamePath(text: string, from: string, to: string): string {
-  return text.split(from).reduce((out, part) => out + (/^[\w$]/.test(part) ? from : to) + part);
-}
-
 /**
  * `chargeResult`: called with a result's bytes before it is parsed for the answer (the GraphQL
  * answer's budget, http/graphql/answer-budget.ts); it throws when they do not fit.
@@ -47,9 +42,8 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
           if (!(e instanceof ConvlensError)) throw e;
           const path = e.details.path;
           if (typeof path !== 'string' || !path.startsWith('$') || path === '$.kind') throw e;
-          const move = (p: string) => (p.startsWith('$') && p !== '$.kind' ? `$.request${p.slice(1)}` : p);
-          // the message names the path too ("unknown field 'x' at $.x"): moved with it, so the two agree
-          throw movePaths(e, move, renamePath(e.message, path, move(path)));
+          // the message names the path too ("unknown field 'x' at $.x"): movePaths moves it with it
+          throw movePaths(e, (p) => (p.startsWith('$') && p !== '$.kind' ? `$.request${p.slice(1)}` : p));
         }
       },
       cancelJob: async (_: unknown, args: { id: string }): Promise<JobObject> => {

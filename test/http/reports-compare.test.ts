@@ -126,6 +126,11 @@ describe('POST /v1/compare: resnet18 → resnet34, layer by layer', () => {
     const spec = await post('/v1/compare').send({ old: bad, new: tiny }).expect(400);
     expect(spec.body.error.code).toBe('INVALID_ATTRIBUTE');
     expect(spec.body.error.path).toBe('$.old.layers[0].groups');
+    // the message names the place as the path does (it said "$.inputs[0] has no field dtype" beside $.old.spec.inputs[0].dtype), its issues' too
+    const field = { inputs: [{ name: 'x', shape: [1, 3, 8, 8], dtype: 'f' }], layers: [{ name: 'r', op: 'relu' }] };
+    const named = (await post('/v1/compare').send({ old: { spec: field }, new: { model: 'resnet18' } }).expect(400)).body.error;
+    expect(named).toMatchObject({ code: 'SPEC_INVALID', path: '$.old.spec.inputs[0].dtype', issues: [{ path: '$.old.spec.inputs[0].dtype', message: expect.stringMatching(/^\$\.old\.spec\.inputs\[0\] has no field dtype/) }] });
+    expect(named.message).toMatch(/^\$\.old\.spec\.inputs\[0\] has no field dtype/);
     const stray = await post('/v1/compare').field('request', JSON.stringify({ old: 'resnet18', new: 'resnet18' })).attach('newer', onnxResnet18, 'x.onnx').expect(400);
     expect(stray.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'newer' });
     expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet34', gates: { macs: 'a lot' } }).expect(400)).body.error).toMatchObject({ path: '$.gates.macs' });
