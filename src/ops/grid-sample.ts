@@ -42,9 +42,13 @@ const f32 = Math.fround;
 
 /**
  * The padded source coordinate along an axis of `size` and d coordinate / d g, as torch's CPU
- * kernel computes them (GridSamplerKernel.cpp ComputeLocation): in float32, each step rounded, so
- * that a nearest tap at a half pixel picks torch's pixel (in float64 the identity grid's 2/3 lands
- * at 4.50000006 on a map of 6, not 4.5, and rounds the other way).
+ * kernel computes them (GridSamplerKernel.cpp ComputeLocation) in its AVX2 build, x86's default:
+ * in float32, each step rounded, so that a nearest tap at a half pixel picks torch's pixel (in
+ * float64 the identity grid's 2/3 lands at 4.50000006 on a map of 6, not 4.5, and rounds the other
+ * way), except where the compiler fused a multiply with the add after it, rounded once: (g + 1)·s
+ * − 0.5 and |v| − n·twice (a product of two float32 is exact in float64, so one fround is the
+ * FMA's). torch's plain build (ATEN_CPU_CAPABILITY=default) rounds those twice: far out reflected
+ * positions (|g| ≥ 10^6, or 1.512 past the edge of 1,000 pixels) differ by a pixel between the two.
  *   unnormalise: alignCorners ? (g + 1)·((size − 1)/2) : (g + 1)·(size/2) − 0.5
  *   reflection about low = 0 (alignCorners) or −0.5, twice the span 2(size − 1) or 2·size:
  *     |v − low| less whole double spans, folded back past one span, plus low
@@ -55,7 +59,7 @@ const f32 = Math.fround;
 function location(g: number, size: number, a: GridSampleAttrs): { v: number; grad: number } {
   const scale = f32(a.alignCorners ? (size - 1) / 2 : size / 2);
   const sum = f32(f32(g) + 1);
-  let v = a.alignCorners ? f32(sum * scale) : f32(f32(sum * scale) - 0.5);
+  let v = a.alignCorners ? f32(sum * scale) : f32(sum * scale - 0.5);
   let grad = scale;
   if (a.paddingMode === 'zeros') return { v, grad };
   if (a.paddingMode === 'reflection') {
@@ -64,7 +68,7 @@ function location(g: number, size: number, a: GridSampleAttrs): { v: number; gra
     if (a.alignCorners && size <= 1) return { v: 0, grad: 0 };
     const shifted = f32(v - low);
     const abs = Math.abs(shifted);
-    const extra = f32(abs - f32(Math.trunc(f32(abs / twice)) * twice));
+    const extra = f32(abs - Math.trunc(f32(abs / twice)) * twice);
     const folded = f32(twice - extra);
     const flip = extra > folded;
     v = f32((flip ? folded : extra) + low);

@@ -34,6 +34,13 @@ describe("gridSample nearest on identity affine grids (half pixels): torch's flo
     const y = run('gridSample', [[[1, 1, 1, 6], [0, 1, 2, 3, 4, 5]], [[1, 1, 3, 2], [...grid]]], { mode: 'nearest' })[0].data;
     expect(y).toEqual([0, 2, 4]);
   });
+  it("torch's AVX2 kernel fuses (g + 1)·s − 0.5 and |v| − n·2W into one rounding each (torch 1.13 here): reflection, alignCorners false, nearest at g = −1.512 on 0…999 picks 255 (256 rounded twice); bilinear at g = 10^7 on 0…5 gives 1.5 (3.5)", () => {
+    const row = (w: number) => Array.from({ length: w }, (_, i) => i);
+    const at = (w: number, g: number, mode: string) => run('gridSample', [[[1, 1, 1, w], row(w)], [[1, 1, 1, 2], [g, 0]]], { mode, paddingMode: 'reflection' })[0].data[0];
+    expect(at(1000, -1.512, 'nearest')).toBe(255);
+    expect(at(6, 1e7, 'bilinear')).toBe(1.5);
+  });
+
   it(`${golden.cases.length} cases (rows of 2…9 to 1…9, every padding mode, alignCorners both): the picked pixels equal torch's`, () => {
     const wrong: string[] = [];
     for (const c of golden.cases) {
