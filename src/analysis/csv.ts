@@ -98,7 +98,7 @@ function extraColumns(extras: Extras): Columns[] {
         const x = rows.get(l.name);
         return x ? [x.seconds, x.bound, x.arithmeticIntensity] : [undefined, undefined, undefined];
       },
-      total: [r.totals.seconds, undefined, r.totals.bytes > 0 ? r.totals.flops / r.totals.bytes : undefined],
+      total: [r.totals.seconds, undefined, r.totals.bytes > 0 ? (r.totals.flops + r.totals.intOps) / r.totals.bytes : undefined],
     });
   }
   const c = extras.convention;

@@ -322,30 +322,35 @@ export function memoryChart(report: Report, memory: MemoryReport): Chart {
   return { kind: 'memory', svg: svgChart('memory', WIDTH, height, title, note, body.join('')), note };
 }
 
-/** Layers under the device's roofs: intensity against attainable FLOP/s, log–log. */
+/** Layers under the device's roofs: intensity against attainable FLOP/s, log–log; a quantized layer's integer ops count (under an int8 roof of their own). */
 export function rooflineChart(rl: RooflineReport): Chart {
   const d = rl.device;
-  const plotted = rl.layers.filter((l) => l.flops > 0 && l.bytes > 0 && l.seconds > 0);
+  const ops = (l: RooflineReport['layers'][number]) => l.flops + l.intOps;
+  const plotted = rl.layers.filter((l) => ops(l) > 0 && l.bytes > 0 && l.seconds > 0);
+  const intRoof = rl.totals.intOps > 0 && d.intPeakOps !== d.peakFlops;
+  const intRidge = d.intPeakOps / d.bandwidth;
   const plot: Rect = { x: LEFT, y: 34, w: PLOT_W, h: 330 };
   const height = plot.y + plot.h + 52;
   const title = `Roofline on ${d.name}`;
-  const ais = plotted.map((l) => l.flops / l.bytes);
-  const xs = logarithmic(Math.min(d.ridgePoint / 4, ...ais), Math.max(d.ridgePoint * 4, ...ais), LEFT, LEFT + PLOT_W);
-  const perf = plotted.map((l) => l.flops / l.seconds);
-  const ys = logarithmic(Math.min(d.bandwidth * xs.lo, ...perf), d.peakFlops * 3, plot.y + plot.h, plot.y);
+  const ais = plotted.map((l) => ops(l) / l.bytes);
+  const xs = logarithmic(Math.min(d.ridgePoint / 4, ...ais), Math.max(d.ridgePoint * 4, intRoof ? intRidge * 4 : 0, ...ais), LEFT, LEFT + PLOT_W);
+  const perf = plotted.map((l) => ops(l) / l.seconds);
+  const ys = logarithmic(Math.min(d.bandwidth * xs.lo, ...perf), Math.max(d.peakFlops, intRoof ? d.intPeakOps : 0) * 3, plot.y + plot.h, plot.y);
   const xStart = Math.max(xs.lo, ys.lo / d.bandwidth);
-  const roof: [number, number][] = [
+  const roofAt = (peak: number, ridge: number): [number, number][] => [
     [xs.map(xStart), ys.map(d.bandwidth * xStart)],
-    [xs.map(d.ridgePoint), ys.map(d.peakFlops)],
-    [xs.map(xs.hi), ys.map(d.peakFlops)],
+    [xs.map(ridge), ys.map(peak)],
+    [xs.map(xs.hi), ys.map(peak)],
   ];
+  const roof = roofAt(d.peakFlops, d.ridgePoint);
+  const int8 = roofAt(d.intPeakOps, intRidge);
   const longest = Math.max(...plotted.map((l) => l.seconds), 0);
   const pts: Dot[] = plotted.map((l, i) => ({
     x: xs.map(ais[i]),
     y: ys.map(perf[i]),
     r: 3 + 10 * Math.sqrt(l.seconds / (longest || 1)),
     color: l.bound === 'compute' ? COLOURS.compute : COLOURS.memory,
-    tip: `${l.name} (${l.op}), ${l.bound}-bound\nintensity ${si(ais[i])} FLOP/B: ${plural(l.flops, 'FLOP')}, ${plural(l.bytes, 'byte')}\n${secondsText(l.seconds)} at ${si(perf[i], 'FLOP/s')}`,
+    tip: `${l.name} (${l.op}), ${l.bound}-bound\nintensity ${si(ais[i])} FLOP/B: ${plural(l.flops, 'FLOP')}${l.intOps ? ` + ${plural(l.intOps, 'integer op')}` : ''}, ${plural(l.bytes, 'byte')}\n${secondsText(l.seconds)} at ${si(perf[i], 'FLOP/s')}`,
   }));
   // past MAX_BARS layers, layers drawn alike (a 3,000-block import's repeats) are one dot naming them
   const drawn = plotted.length > MAX_BARS ? mergeDots(pts, (m) => `${plural(m.length, 'layer')} alike, ${plotted[m[0]].bound}-bound: ${m.slice(0, 5).map((i) => plotted[i].name).join(', ')}${m.length > 5 ? ', …' : ''}\n${pts[m[0]].tip.split('\n').slice(1).join('\n')}`) : pts;
@@ -356,6 +361,7 @@ export function rooflineChart(rl: RooflineReport): Chart {
     `<g data-mark="ridge"><line x1="${n2(ridgeX)}" x2="${n2(ridgeX)}" y1="${n2(ys.map(d.peakFlops))}" y2="${n2(plot.y + plot.h)}" stroke="#888" stroke-width="1" stroke-dasharray="3 3"/>` +
       `<text class="ref-label" x="${n2(ridgeX + 5)}" y="${n2(plot.y + plot.h - 8)}">ridge ${esc(si(d.ridgePoint))} FLOP/B</text></g>`,
     line(roof, COLOURS.ceiling, 2.5),
+    intRoof ? line(int8, COLOURS.ceiling, 1.2) + segmentLabel(int8[1], int8[2], `int8 peak ${si(d.intPeakOps, 'op/s', 4)} (integer ops)`, drawn, 1) : '',
     plotted.length ? dots(drawn) : emptyNote(plot, 'no layer with FLOPs and bytes'),
     segmentLabel(roof[1], roof[2], `peak ${si(d.peakFlops, 'FLOP/s', 4)} (${d.computeDtype})`, drawn, 1),
     segmentLabel(roof[0], roof[1], `memory ${si(d.bandwidth, 'B/s', 4)}`, drawn, 0.5),

@@ -188,8 +188,8 @@ function rooflineSection(rl: RooflineReport, c: Chart): string {
       ]) +
       `<h3>Slowest layers</h3>` +
       table(
-        ['layer', 'op', 'FLOPs', 'bytes', 'FLOP/byte', 'time', 'bound'],
-        slowest.map((l) => [{ html: code(l.name) }, { html: ident(l.op) }, num(l.flops), num(l.bytes), l.arithmeticIntensity === null ? { html: '—', num: true } : num(l.arithmeticIntensity, undefined, (v) => si(v)), { html: esc(secondsText(l.seconds)), num: true }, txt(l.bound)]),
+        ['layer', 'op', rl.totals.intOps > 0 ? 'FLOPs + integer ops' : 'FLOPs', 'bytes', 'FLOP/byte', 'time', 'bound'],
+        slowest.map((l) => [{ html: code(l.name) }, { html: ident(l.op) }, num(l.flops + l.intOps), num(l.bytes), l.arithmeticIntensity === null ? { html: '—', num: true } : num(l.arithmeticIntensity, undefined, (v) => si(v)), { html: esc(secondsText(l.seconds)), num: true }, txt(l.bound)]),
       ),
   );
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../../src/analysis/analyze.js';
 import { resolveDevice } from '../../../src/analysis/devices.js';
-import { MAX_BARS, layersChart } from '../../../src/analysis/formats/html-charts.js';
+import { MAX_BARS, layersChart, rooflineChart } from '../../../src/analysis/formats/html-charts.js';
+import { plural, si } from '../../../src/analysis/formats/svg.js';
+import { reportCsv } from '../../../src/analysis/csv.js';
 import { documentPolicy, reportHtml } from '../../../src/analysis/formats/html.js';
 import { analyzeDeployed } from '../../../src/analysis/deployed.js';
 import { inferGraph } from '../../../src/analysis/infer.js';
@@ -164,6 +166,40 @@ describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed 
     expect(svg).toContain('>memory 1.555 TB/s</text>');
     expect(svg).toContain(`compute-bound: ${rl.totals.computeBoundLayers} layers`);
     expect(svg).toContain(`memory-bound: ${rl.totals.memoryBoundLayers} layers`);
+  });
+});
+
+describe('roofline of a quantized layer: its integer ops count (qlinearConv 3×3 64→64 at 56² on a Raspberry Pi 5, int8)', () => {
+  const report = analyzeGraph(
+    parseNetworkSpec({
+      inputs: [{ name: 'x', shape: [1, 64, 56, 56] }, { name: 's', shape: [1] }, { name: 'z', shape: [1] }],
+      layers: [
+        { name: 'q', op: 'quantizeLinear', inputs: ['x', 's', 'z'] },
+        { name: 'qc', op: 'qlinearConv', inputs: ['q', 's', 'z', 's', 'z', 's', 'z'], outChannels: 64, kernelSize: 3, padding: 1, bias: false },
+      ],
+    }),
+    { ...DEFAULTS, dtype: 'int8' },
+  );
+  const rl = roofline(report, resolveDevice('raspberry-pi-5'), 'int8');
+  const qc = rl.layers.find((l) => l.name === 'qc')!;
+
+  it("at float32 the chart puts qc at (flops + intOps)/bytes under a second roof, the int8 peak's (614.4 Gop/s beside float32's 153.6 GFLOP/s); its tooltip counts both; at int8 one roof is both", () => {
+    const f32 = roofline(report, resolveDevice('raspberry-pi-5'), 'float32');
+    const l = f32.layers.find((x) => x.name === 'qc')!;
+    const svg = rooflineChart(f32).svg;
+    expect(count(svg, 'class="ceiling"')).toBe(2);
+    expect(svg).toContain('>int8 peak 614.4 Gop/s (integer ops)</text>');
+    expect(svg).toContain(`intensity ${si((l.flops + l.intOps) / l.bytes)} FLOP/B: ${plural(l.flops, 'FLOP')} + 231,211,008 integer ops`);
+    expect(count(rooflineChart(rl).svg, 'class="ceiling"')).toBe(1);
+    expect(rooflineChart(rl).svg).toContain(`intensity ${si((qc.flops + qc.intOps) / qc.bytes)} FLOP/B`);
+  });
+
+  it("the CSV TOTAL's roofline_intensity and the HTML table's ops count them too", () => {
+    const csv = reportCsv(report, { roofline: rl }).trim().split('\n');
+    const head = csv[0].split(',');
+    const total = csv[csv.length - 1].split(',');
+    expect(Number(total[head.indexOf('roofline_intensity')])).toBeCloseTo((rl.totals.flops + rl.totals.intOps) / rl.totals.bytes, 9);
+    expect(reportHtml({ report, roofline: rl })).toContain('FLOPs + integer ops');
   });
 });
 
