@@ -19,7 +19,8 @@ function outOfRange<A>(ctx: InferContext<A>, axis: number, rank: number, field: 
   const name = Array.isArray(field) ? field.join('.') : field;
   return ctx.fail(
     'INVALID_ATTRIBUTE',
-    `${name}=${axis} is out of range for rank ${rank} (input ${fmtShape(shape)}): valid values are ${lo}…${hi}`,
+    // a 0-d input has no axis: "valid values are 0…-1" said nothing
+    rank === 0 ? `${name}=${axis}: the input ${fmtShape(shape)} is 0-d and has no axis` : `${name}=${axis} is out of range for rank ${rank} (input ${fmtShape(shape)}): valid values are ${lo}…${hi}`,
     field,
   );
 }

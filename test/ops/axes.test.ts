@@ -37,7 +37,10 @@ describe('normalizeAxis: axis ∈ [−rank, rank − 1]', () => {
   });
 
   it('rank 0 has no axis at all', () => {
-    expect(errorOf(() => normalizeAxis(inferContext([[]], {}), 0, 0, 'axis')).code).toBe('INVALID_ATTRIBUTE');
+    const e = errorOf(() => normalizeAxis(inferContext([[]], {}), 0, 0, 'axis'));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    // it said "valid values are 0…-1"
+    expect(e.message).toBe('axis=0: the input [] is 0-d and has no axis');
   });
 });
 

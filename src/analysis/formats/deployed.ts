@@ -7,7 +7,7 @@
 import type { DeployedReport, FusedGroup } from '../deployed.js';
 import { code, details, exact, signed, table as mdTable, text as mdText } from './md.js';
 import { stackedRow } from './charts.js';
-import { esc, legend, si, svgChart } from './svg.js';
+import { esc, legend, plural, si, svgChart } from './svg.js';
 
 /** Fused groups listed in full up to this many; past it, the ones that save the most memory. */
 export const DEPLOYED_GROUPS_SHOWN = 60;
@@ -57,7 +57,7 @@ export function deployedMarkdown(d: DeployedReport): string {
   );
   const parts = [
     '### Deployed graph (inference fusions)',
-    `BN folded into the preceding conv, conv + residual add + activation fused where legal: **${d.groups.length}** fused groups; memory access drops by **${exact(drop.bytes)} bytes**${drop.percent === null ? '' : ` (${drop.percent.toFixed(2)}%)`}.${d.complete ? '' : ' Incomplete analysis: lower bounds.'}`,
+    `BN folded into the preceding conv, conv + residual add + activation fused where legal: **${d.groups.length}** fused ${d.groups.length === 1 ? 'group' : 'groups'}; memory access drops by **${exact(drop.bytes)} bytes**${drop.percent === null ? '' : ` (${drop.percent.toFixed(2)}%)`}.${d.complete ? '' : ' Incomplete analysis: lower bounds.'}`,
     totals,
   ];
   if (d.groups.length) parts.push(details(`Fused groups (${d.groups.length}${more ? `, the ${groups.length} saving the most shown` : ''})`, groupTable));
@@ -102,7 +102,7 @@ export function deployedChart(d: DeployedReport): { svg: string; note: string } 
     { label: 'moved by both graphs', color: KEPT, shape: 'rect' },
     { label: 'removed by the fusions', color: REMOVED, shape: 'rect' },
   ]);
-  const note = `Memory access (bytes read and written, ${d.dtype}) of the trained graph and of the deployed graph on one scale: BN folded into the convs, residual adds and activations done in the conv epilogues (${d.groups.length} fused groups, ${d.kernels.trained} layers → ${d.kernels.deployed} kernels).`;
+  const note = `Memory access (bytes read and written, ${d.dtype}) of the trained graph and of the deployed graph on one scale: BN folded into the convs, residual adds and activations done in the conv epilogues (${plural(d.groups.length, 'fused group')}, ${d.kernels.trained} layers → ${plural(d.kernels.deployed, 'kernel')}).`;
   const height = 12 + 2 * (rowH + 12) + 14 + leg.height + 4;
   return { svg: svgChart('deployed', CHART_W, height, 'Memory access, trained and deployed', note, rows.join('') + leg.svg), note };
 }
@@ -129,7 +129,7 @@ export function deployedHtml(d: DeployedReport): string {
     `<section id="deployed"><h2>Deployed graph (inference fusions)</h2>` +
     `<figure class="chart">${chart.svg}<figcaption>${esc(chart.note)}</figcaption></figure>` +
     `<p>Memory access drops by <b data-field="deployedMemoryDrop">${esc(exact(drop.bytes))}</b> bytes (${esc(si(drop.bytes, 'B'))}${drop.percent === null ? '' : `, ${esc(drop.percent.toFixed(2))}%`}) ` +
-    `with ${d.groups.length} fused groups; ${d.kernels.trained} layers run as ${d.kernels.deployed} kernels.${d.complete ? '' : ' Incomplete analysis: lower bounds.'}</p>` +
+    `with ${plural(d.groups.length, 'fused group')}; ${plural(d.kernels.trained, 'layer')} run as ${plural(d.kernels.deployed, 'kernel')}.${d.complete ? '' : ' Incomplete analysis: lower bounds.'}</p>` +
     totals +
     (groups.length ? `<h3>Fused groups${more ? ` (the ${groups.length} saving the most memory of ${d.groups.length})` : ''}</h3>` + htmlTable(['layers', 'fused', 'memory trained (bytes)', 'deployed (bytes)', 'drop'], groupRows, 'groups') : '') +
     (unfused.length ? `<h3>Not fused</h3>` + htmlTable(['layer', 'op', 'why'], unfused, 'unfused') : '') +

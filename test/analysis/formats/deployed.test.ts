@@ -35,6 +35,10 @@ describe('deployed graph as Markdown and HTML', () => {
     expect(md).toContain('| `c` → `bn` → `relu` | foldBatchNorm + activation |');
     expect(md).toContain('<details><summary>Not fused (1)</summary>');
     expect(md).toMatch(/\| `bn2` \| `batchNorm2d` \| it follows an activation/);
+    // one group in the singular (it said "1 fused groups"), in the HTML and the chart's note too
+    expect(md).toContain('**1** fused group;');
+    expect(deployedHtml(d)).toContain('with 1 fused group; 4 layers run as 2 kernels.');
+    expect(deployedChart(d).note).toContain('(1 fused group, 4 layers → 2 kernels)');
   });
 
   it('html: the same figures as cells; names escaped; the chart\'s bars in proportion', () => {
