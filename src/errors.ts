@@ -90,8 +90,8 @@ export class ConvlensError extends Error {
   }
 }
 
-/** A JSONPath in a message: `$`, then `.name`, `[0]` or `["a b"]` steps. */
-const JSON_PATH_IN_TEXT = /\$(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*/g;
+/** A JSONPath in a message: `$`, then `.name`, `[0]` or `["a b"]` steps (not a name such as `$x` a layer may have). */
+const JSON_PATH_IN_TEXT = /\$(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*(?![\w$])/g;
 
 /** `text` with each JSONPath that is `path` or leads to it (`$.inputs[0]` of `$.inputs[0].dtype`) moved as `path` is. */
 function renamePath(text: string, path: string, move: (path: string) => string): string {

@@ -1,0 +1,24 @@
+/** The error catalog's helpers (src/errors.ts): moving an error under the request field that holds its network. */
+import { describe, expect, it } from 'vitest';
+import { ConvlensError, movePaths } from '../src/errors.js';
+
+const under = (at: string) => (p: string) => (p.startsWith('$') ? at + p.slice(1) : p);
+
+describe('movePaths', () => {
+  it("moves the path, its issues' paths and the paths their messages name that lead to it ($.inputs[0] of $.inputs[0].dtype), not a longer name ($.options of $.option) nor a layer named $x", () => {
+    const e = new ConvlensError('SPEC_INVALID', "$.inputs[0] has no field dtype; layer '$x' and $.options are not it", {
+      path: '$.inputs[0].dtype',
+      issues: [{ path: '$.inputs[0].dtype', message: '$.inputs[0] has no field dtype' }],
+    });
+    const m = movePaths(e, under('$.old.spec'));
+    expect(m.message).toBe("$.old.spec.inputs[0] has no field dtype; layer '$x' and $.options are not it");
+    expect(m.details).toMatchObject({ path: '$.old.spec.inputs[0].dtype', issues: [{ path: '$.old.spec.inputs[0].dtype', message: '$.old.spec.inputs[0] has no field dtype' }] });
+    const o = movePaths(new ConvlensError('INVALID_OPTION', 'unknown field at $.option; see $.options', { path: '$.option' }), under('$.request'));
+    expect(o.message).toBe('unknown field at $.request.option; see $.options');
+  });
+
+  it('a message given is kept as given', () => {
+    const e = movePaths(new ConvlensError('SPEC_INVALID', 'at $.x', { path: '$.x' }), under('$.spec'), 'spec: at $.x');
+    expect([e.message, e.details.path]).toEqual(['spec: at $.x', '$.spec.x']);
+  });
+});
