@@ -20,7 +20,7 @@ export const WARNING_CODE_DESCRIPTIONS = {
   MISALIGNED_PATHS: 'a merge of paths with different effective strides or centres',
   DATA_DEPENDENT_RECEPTIVE_FIELD: 'a deformable convolution or grid sampling, whose receptive field depends on learned offsets or the grid values',
   DATA_DEPENDENT_SHAPE: 'an output whose size depends on tensor values (TopK with a computed k, NonMaxSuppression): analysed at its stated upper bound',
-  NORMALISATION_RECEPTIVE_FIELD: 'a normalisation by statistics over the spatial dims (groupNorm, instanceNorm, layerNorm over H, W): the field turns global; the warning gives the local field before it',
+  NORMALISATION_RECEPTIVE_FIELD: 'a normalisation by statistics over the spatial dims (groupNorm, instanceNorm, layerNorm over H, W): the field turns global (spans the normalised dims when they are some of H, W only); the warning gives the local field before it',
   WEIGHTS_SHARED: 'layers that read weights an earlier layer holds (a head applied to every pyramid level): counted once, at the first reader',
   IF_BOTH_BRANCHES_COUNTED: 'an ONNX If inlined with both branches (its condition computed at import): the costs of both are counted, an upper bound of the branch taken',
   ONNX_OPSET_NEWER_THAN_READ: 'an ONNX model of an ai.onnx opset after 21: its operators are read by their opset-21 definitions',

@@ -33,7 +33,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { IntList, channelVector } from './common.js';
 import { normalizeAxis } from './axes.js';
 import { posInt } from './geometry.js';
-import { globalRF } from './receptive-field.js';
+import { globalRF, mergeRF, resample } from './receptive-field.js';
 import { normCost, normRun, normVjp, normVjpIntermediates } from './norm-kernels.js';
 import type { NormAttrs, NormPlan } from './norm-kernels.js';
 import { numel } from './types.js';
@@ -56,13 +56,27 @@ function normRF(ctx: RFContext<unknown, NormPlan>) {
 }
 
 /**
- * The field after normalising by statistics over input dims `dims`: when they include a spatial
- * dim, global, with the local field in a NORMALISATION_RECEPTIVE_FIELD warning (also batchNorm2d
- * without running statistics).
+ * The field after normalising by statistics over input dims `dims`: when they include every
+ * spatial dim, global, with the local field in a NORMALISATION_RECEPTIVE_FIELD warning (also
+ * batchNorm2d without running statistics); when some, spanning those (below).
  */
 export function statisticsRF(ctx: RFContext<unknown, unknown>, dims: readonly number[]) {
   const rf = ctx.rf[0];
   if (!rf || rf.global || !rf.dims.some((d) => dims.includes(d))) return rf;
+  const x = ctx.inputs[0];
+  if (!rf.dims.every((d) => dims.includes(d) || x[d] === 1)) {
+    // over some spatial dims only (LayerNorm(W) on NCHW): a unit reads its whole row along them and
+    // its own box along the others, as x − x.mean(3, keepdim=True) does: the summary (one unit
+    // spanning those dims) merged back, spread over them (it was global: autograd reads a strip)
+    const summary = { ...rf, axes: rf.axes.map((a, k) => (dims.includes(rf.dims[k]) ? resample(a, x[rf.dims[k]], x[rf.dims[k]] - 1, (x[rf.dims[k]] - 1) / 2) : a)) };
+    const strip = mergeRF(ctx.layer, [rf, summary], ctx.warn, [x, x.map((n, d) => (dims.includes(d) ? 1 : n))]);
+    ctx.warn({
+      code: 'NORMALISATION_RECEPTIVE_FIELD',
+      message: `layer '${ctx.layer}' normalises by statistics over ${rf.dims.filter((d) => dims.includes(d)).map((d) => `dim ${d}`).join(' and ')} of its map, so each output depends on every position along it (through the mean and variance alone): the field spans it; before it, ${rf.axes.map((a) => a.r).join('×')} with stride ${rf.axes.map((a) => a.j).join('×')}`,
+      localField: rf.axes.map((a) => ({ size: a.r, stride: a.j, padding: a.p })),
+    });
+    return strip;
+  }
   ctx.warn({
     code: 'NORMALISATION_RECEPTIVE_FIELD',
     message: `layer '${ctx.layer}' normalises by statistics over the spatial dims, so each output depends on every position of its map (through the mean and variance alone): the field is global; before it, ${rf.axes.map((a) => a.r).join('×')} with stride ${rf.axes.map((a) => a.j).join('×')}`,

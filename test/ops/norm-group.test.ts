@@ -38,6 +38,16 @@ describe('layerNorm, groupNorm, instanceNorm2d: params, FLOPs, receptive field',
     ]);
   });
 
+  it('layerNorm normalizedShape=[8] over W only, after a 3×3 conv on [1,1,7,8]: a strip, rows h−1…h+1 and the whole row (W 17, padding 8: unit 0 holds columns −8…8, unit 7 −1…15, both ⊇ −1…8), not global; the warning names dim 3', () => {
+    // autograd (torch 1.13, Conv2d(1,4,3,p=1) → LayerNorm(8)): unit (3, 4) reads rows 2–4, columns 0–7; it was reported global
+    const r = analyze(net([1, 1, 7, 8], { op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 }, { op: 'layerNorm', normalizedShape: [8] }));
+    expect(layer(r, 'l1').receptiveField).toMatchObject({ global: false, size: [3, 17], stride: [1, 1], padding: [1, 8] });
+    const w = r.warnings.filter((x) => x.code === 'NORMALISATION_RECEPTIVE_FIELD');
+    expect(w.map((x) => x.message)).toEqual([expect.stringContaining('over dim 3 of its map')]);
+    // the envelope is wider than the input, as x · x.mean(3, keepdim=True)'s, and said so; the merge of the summary is no misalignment
+    expect(r.warnings.filter((x) => x.layer === 'l1' && x.code !== 'NORMALISATION_RECEPTIVE_FIELD').map((x) => x.code)).toEqual(['RECEPTIVE_FIELD_EXCEEDS_INPUT']);
+  });
+
   it('groupNorm G=2 on [1,8,4,4]: 2·8 params, 7·128 + 4·2 FLOPs, global field (statistics over C/G·H·W)', () => {
     const r = analyze(net([1, 3, 4, 4], conv3, { op: 'groupNorm', numGroups: 2 }));
     const l = layer(r, 'l1');
