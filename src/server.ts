@@ -31,9 +31,13 @@ const metrics = config.METRICS_PORT === undefined ? null : metricsServer(app);
 // 1000, a 10 s upload under way at SIGTERM had its connection reset with no answer and the process
 // exited 1 (killed by close-with-grace at 6 s; the shutdown soak, 2026-12-04)
 const drainMs = Math.max(config.TASK_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS);
-closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + drainMs + CLOSE_GRACE_SLACK_MS }, async ({ signal, err }) => {
+// SIGINT is handled below: Ctrl-C under `npm start` reaches the server twice (from the terminal's
+// process group, and forwarded by npm), and close-with-grace took the copy as a second press: exit 1
+// at once, in-flight requests dropped
+let interruptedAt: number | null = null;
+const closer = closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + drainMs + CLOSE_GRACE_SLACK_MS, skip: ['SIGINT'] }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
-  else app.log.info({ signal, shutdownDelayMs: config.SHUTDOWN_DELAY_MS }, 'closing');
+  else app.log.info({ signal: signal ?? (interruptedAt !== null ? 'SIGINT' : undefined), shutdownDelayMs: config.SHUTDOWN_DELAY_MS }, 'closing');
   // /readyz fails from here on; requests are still served for SHUTDOWN_DELAY_MS, time for a load
   // balancer polling /readyz to stop sending here (behind Kubernetes the preStop sleep did it already).
   // An uncaught error closes at once: the process is not fit to serve.
@@ -41,6 +45,19 @@ closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + drainMs + CLOSE_GRACE_SLACK_M
   if (!err && config.SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS));
   await app.close();
   await metrics?.close();
+});
+
+/** A SIGINT this soon after the first is the same Ctrl-C (npm's forwarded copy); a later one forces the exit, as close-with-grace's second signal does. */
+const SAME_INTERRUPT_MS = 1000;
+process.on('SIGINT', () => {
+  const now = Date.now();
+  if (interruptedAt === null) {
+    interruptedAt = now;
+    void closer.close();
+  } else if (now - interruptedAt >= SAME_INTERRUPT_MS) {
+    app.log.error('second SIGINT, exiting');
+    process.exit(1);
+  }
 });
 
 await app.listen({ port: config.PORT, host: config.HOST });

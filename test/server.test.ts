@@ -95,6 +95,23 @@ describe('the server process', () => {
     expect(s.output().stdout).toContain('"signal":"SIGTERM"');
   }, 30_000);
 
+  it("Ctrl-C under npm start (SIGINT twice within a second: the terminal's and npm's forwarded copy) closes gracefully, exit 0; a SIGINT past a second later forces exit 1", async () => {
+    const s = start({});
+    await s.listening;
+    s.child.kill('SIGINT');
+    setTimeout(() => s.child.kill('SIGINT'), 50);
+    expect(await s.exited).toBe(0);
+    expect(s.output().stdout).toContain('"signal":"SIGINT"');
+    expect(s.output().stdout).not.toContain('second SIGINT');
+    // held open by SHUTDOWN_DELAY_MS, a second press 1.2 s later is a second press
+    const held = start({ SHUTDOWN_DELAY_MS: '5000' });
+    await held.listening;
+    held.child.kill('SIGINT');
+    setTimeout(() => held.child.kill('SIGINT'), 1200);
+    expect(await held.exited).toBe(1);
+    expect(held.output().stdout).toContain('second SIGINT, exiting');
+  }, 30_000);
+
   it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {
     const s = start({ WORKERS: '1', LOG_LEVEL: 'info' });
     const base = await s.listening;
