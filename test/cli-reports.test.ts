@@ -82,6 +82,16 @@ describe('convlens compare OLD NEW (issue 11)', () => {
   });
 });
 
+describe('PyTorch exports are all named torch_jit: the CLI names them by their file', () => {
+  it("compare resnet18.onnx resnet18_folded.onnx: the title is `resnet18` → `resnet18_folded` (it was `torch_jit` → `torch_jit`); analyze's report is named resnet18", async () => {
+    const r = await cli(['compare', fixture('onnx/resnet18.onnx'), fixture('onnx/resnet18_folded.onnx'), '--input', '1,3,224,224', '--format', 'md']);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('## convlens: `resnet18` → `resnet18_folded`');
+    const a = await cli(['analyze', fixture('onnx/resnet18.onnx'), '--input', '1,3,224,224', '--format', 'json']);
+    expect(JSON.parse(a.out).name).toBe('resnet18');
+  });
+});
+
 describe('convlens analyze: extra analyses and formats (issue 11)', () => {
   it('resnet18 --memory --device raspberry-pi-5 --format json: memory.peak and roofline.totals, the roofline recomputed from the layers', async () => {
     const r = await cli(['analyze', 'resnet18', '--memory', '--device', 'raspberry-pi-5', '--format', 'json']);

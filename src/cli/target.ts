@@ -86,7 +86,7 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
     throw new ConvlensError('INVALID_OPTION', `${option('$.resolution')} sets a built-in model's input size; '${label}' is ${what}`, { path: '$.resolution' });
   }
   if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution, modelAt: label };
-  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: !sizes.inputShape ? {} : Array.isArray(sizes.inputShape) ? { '': sizes.inputShape } : { ...sizes.inputShape }, at: label };
+  if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: !sizes.inputShape ? {} : Array.isArray(sizes.inputShape) ? { '': sizes.inputShape } : { ...sizes.inputShape }, at: label, ...(target !== '-' && { fileName: target }) };
   const text = jsonText(bytes);
   let spec: unknown;
   try {

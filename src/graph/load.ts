@@ -26,9 +26,16 @@ export type GraphSource =
   | { kind: 'model'; name: string; resolution?: number; resolutionAt?: string; modelAt?: string }
   /**
    * `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself;
-   * `shapesAt`: where it holds inputShapes (`$.inputShapes`, the default; `query.input` for `?input.<name>=`): the path of a key that names no input
+   * `shapesAt`: where it holds inputShapes (`$.inputShapes`, the default; `query.input` for `?input.<name>=`): the path of a key that names no input;
+   * `fileName`: the file's name (the CLI's path), which names the report when the graph's name is an exporter's default
    */
-  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string; shapesAt?: string };
+  | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string; shapesAt?: string; fileName?: string };
+
+/** Graph names torch.onnx.export gives every model (torch_jit from torch 1.10, torch-jit-export before, main_graph from the dynamo exporter): they name no model. */
+const EXPORTER_GRAPH_NAMES = new Set(['torch_jit', 'torch-jit-export', 'main_graph']);
+
+/** `resnet18` of `models/resnet18.onnx`. */
+const fileStem = (file: string) => (file.split(/[\\/]/).pop() ?? file).replace(/\.onnx$/i, '') || file;
 
 /** Where a report's graph came from (the report's `source`). */
 export type GraphOrigin =
@@ -140,6 +147,8 @@ export function loadGraph(source: GraphSource, options: LoadOptions = {}): { gra
     case 'onnx': {
       try {
         const { graph, info } = importOnnx(source.bytes, { inputShapes: source.inputShapes, shapesAt: source.shapesAt, maxFolded: options.maxFolded, values: options.values, maxElements: options.maxElements, chargeFold: options.chargeFold });
+        // every PyTorch export is 'torch_jit': a comparison of two read `torch_jit` → `torch_jit`
+        if (source.fileName !== undefined && EXPORTER_GRAPH_NAMES.has(graph.name)) graph.name = fileStem(source.fileName);
         return { graph, origin: { format: 'onnx', ...info, bytes: source.bytes.byteLength } };
       } catch (e) {
         // the file itself at fault (it does not decode, a tensor's data is cut short or its dims are over 2^53): its place in the request is the path
