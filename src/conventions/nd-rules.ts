@@ -13,8 +13,8 @@
  * together): thop registers nn.AdaptiveMaxPool1d/2d/3d as zero_ops; ptflops hooks them with
  * pool_flops_counter_hook and patches F.adaptive_max_pool1d/2d/3d; calflops patches those with
  * _pool_flops_compute (FLOPs, no MACs); fvcore's supported ops, ptflops' aten ops, torchinfo and
- * torchvision's metadata have none (0). onnx-tool never sees it (no ONNX op: an exported
- * AdaptiveMaxPool2d is a MaxPool, imported as maxPool2d), so it has no rule either.
+ * torchvision's metadata have none (0). onnx-tool sees what torch.onnx exports of it: a MaxPool
+ * of kernel in/out (output × ΠK; an imported file's is a maxPool2d already).
  */
 import { inElements, outElements } from './families.js';
 import { RESAMPLE_ND } from './nd-resample.js';
@@ -146,6 +146,11 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     },
     resampleNd: RESAMPLE_ND['onnx-tool'],
     maxPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'MaxPool: output elements × ΠK compares', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
+    adaptiveMaxPool: {
+      count: (f) => outElements(f) * f.outputs[0].slice(2).reduce((p, o, k) => p * Math.floor(f.inputs[0][k + 2] / o), 1),
+      why: 'nn.AdaptiveMaxPool1d/2d/3d exports as MaxPool with kernel in/out (torch.onnx exports divisible sizes only): output elements × ΠK compares',
+      source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451; torch/onnx/symbolic_opset9.py _adaptive_pool',
+    },
     avgPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'AveragePool: output elements × ΠK (PoolBase charges CMP)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
     adaptiveAvgPoolNd: {
       count: (f) => (f.outputs[0].slice(2).every((d) => d === 1) ? inElements(f) + 4 * outElements(f) : outElements(f) * f.inputs[0].slice(2).reduce((p, d, a) => p * Math.floor(d / f.outputs[0][2 + a]), 1)),

@@ -198,4 +198,9 @@ describe('adaptiveMaxPool1d/2d/3d: one family under every preset', () => {
     expect(count('ptflops', net([1, 2, 3, 4, 5], { op: 'adaptiveMaxPool3d', outputSize: 2 }))).toBe(2 * 120);
     expect(count('calflops', net([2, 3, 10], { op: 'adaptiveMaxPool1d', outputSize: 4 }))).toBe(60);
   });
+
+  it('onnx-tool: what torch.onnx exports, a MaxPool of kernel in/out: [1,3,8,8] → 2×2 is 12 outputs × 4·4 = 192, → 1×1 is 3 × 8·8 = 192 (the tool run on the exports; it counted 0)', () => {
+    expect(count('onnx-tool', net([1, 3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 2 }))).toBe(192);
+    expect(count('onnx-tool', net([1, 3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 1 }))).toBe(192);
+  });
 });
