@@ -78,13 +78,13 @@ const ATTENTION_WHY =
   'attention: F.linear projections (2·tokens·4C², bias not counted) + F.softmax (1 per score); the score products count only as Tensor.matmul (Swin-style windows), not as nn.MultiheadAttention\'s torch.bmm (not patched)';
 const ATTENTION_SOURCE = `${OPS} _linear_flops_compute l. 37-40, _matmul_flops_compute l. 274-279, _softmax_flops_compute l. 254-255, _patch_tensor_methods l. 511 (torch.bmm commented out)`;
 
-/** np.einsum_path's optimal FLOP count for one contraction step: L·(max(1, operands − 1) + 1 if a label is summed); more operands: convlens's (operands − 1)·L, an upper bound. */
+/** np.einsum_path's optimal FLOP count as it prints it for one contraction step: L·(max(1, operands − 1) + 1 if a label is summed) + 1 (its opt_cost adds one); more operands: convlens's (operands − 1)·L, an upper bound. */
 function numpyEinsumFlops(f: LayerFacts): number {
   const p = f.plan as EinsumPlan;
   const all = numel(p.sizes);
   const ops = f.inputs.length;
   if (ops > 2) return 2 * (f.cost.macs || f.cost.elementwise);
-  return all * (Math.max(1, ops - 1) + (p.labels.length > p.outRank ? 1 : 0));
+  return all * (Math.max(1, ops - 1) + (p.labels.length > p.outRank ? 1 : 0)) + 1;
 }
 
 const perElement = (why: string, source: string): Rule => ({ count: (f) => inElements(f), why, source });

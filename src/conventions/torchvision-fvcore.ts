@@ -31,8 +31,10 @@ import { numel } from '../ops/types.js';
 const FV = 'fvcore/nn/jit_handles.py';
 
 /**
- * fvcore's einsum: numpy's optimal-path FLOP count halved. For one contraction step numpy counts
- * L·(max(1, operands − 1) + 1 if a label is summed), L the product of every label size.
+ * fvcore's einsum: numpy's optimal-path FLOP count halved, rounded down. For one contraction step
+ * numpy counts L·(max(1, operands − 1) + 1 if a label is summed), L the product of every label
+ * size, and prints one more (einsum_path's opt_cost = Σ costs + 1: bi,bi->bi at [3, 7] prints 22,
+ * fvcore 11, where ⌊21/2⌋ said 10).
  */
 function fvcoreEinsum(f: LayerFacts): number {
   const p = f.plan as EinsumPlan;
@@ -40,7 +42,7 @@ function fvcoreEinsum(f: LayerFacts): number {
   const ops = f.inputs.length;
   if (ops > 2) return f.cost.macs || f.cost.elementwise;
   const summed = p.labels.length > p.outRank;
-  return Math.floor((all * (Math.max(1, ops - 1) + (summed ? 1 : 0))) / 2);
+  return Math.floor((all * (Math.max(1, ops - 1) + (summed ? 1 : 0)) + 1) / 2);
 }
 
 /**

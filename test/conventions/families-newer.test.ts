@@ -99,11 +99,17 @@ describe('presets: the newer families, hand-worked', () => {
     expect(count('thop', spec)).toBe(0);
   });
 
-  it('einsum of two operands: fvcore and onnx-tool the product of every label size, calflops twice it (numpy FLOPs)', () => {
+  it("einsum of two operands: fvcore and onnx-tool the product of every label size, calflops numpy's printed optimal FLOPs, twice it + 1 (np.einsum_path prints 2.410e+02)", () => {
     const spec = { name: 'e', inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [2, 4, 5] }], layers: [{ name: 'e', op: 'einsum', inputs: ['a', 'b'], equation: 'bij,bjk->bik' }] };
     expect(count('fvcore', spec)).toBe(120);
-    expect(count('calflops', spec)).toBe(240);
+    expect(count('calflops', spec)).toBe(241);
     expect(count('onnx-tool', spec)).toBe(120);
+  });
+
+  it('einsum without a contraction: numpy prints L + 1 (bi,bi->bi at [3, 7]: 22; i,j->ij at [5], [7]: 36): fvcore half of it rounded down, 11 and 18 (it said 10 and 17), calflops 22 and 36', () => {
+    const two = (a: number[], b: number[], equation: string) => ({ name: 'e', inputs: [{ name: 'a', shape: a }, { name: 'b', shape: b }], layers: [{ name: 'e', op: 'einsum', inputs: ['a', 'b'], equation }] });
+    expect([count('fvcore', two([3, 7], [3, 7], 'bi,bi->bi')), count('fvcore', two([5], [7], 'i,j->ij'))]).toEqual([11, 18]);
+    expect([count('calflops', two([3, 7], [3, 7], 'bi,bi->bi')), count('calflops', two([5], [7], 'i,j->ij'))]).toEqual([22, 36]);
   });
 });
 
