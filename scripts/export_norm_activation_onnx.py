@@ -71,6 +71,8 @@ MODELS = {
     "logsoftmax_op11": (lambda: nn.Sequential(nn.Conv2d(3, 4, 1), nn.LogSoftmax(1), nn.Conv2d(4, 4, 1), nn.Softmax(2)), 11, [1, 3, 3, 4]),
     # LayerNorm over H, W decomposed (opset < 17): its field is global, as LayerNormalization's
     "layernorm_hw_op13": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LayerNorm([5, 6]), nn.Conv2d(4, 2, 1)), 13, [1, 3, 5, 6]),
+    # over W only: a strip, as the fused LayerNormalization's
+    "layernorm_w_op13": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LayerNorm([6]), nn.Conv2d(4, 2, 1)), 13, [1, 3, 5, 6]),
 }
 
 

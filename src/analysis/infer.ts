@@ -230,12 +230,13 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
       warn: (w: Omit<Warning, 'layer'>) => warn({ ...w, layer: layer.name } as Warning),
     };
     let rf = folded || !withField ? null : op.receptiveField(rfCtx);
-    // a decomposed layerNorm's division: its statistics over the spatial axes make the field global, as nn.LayerNorm's
+    // a decomposed layerNorm's division: its statistics over spatial axes make the field global (or
+    // span those axes, over some of them), as nn.LayerNorm's; its ReduceMean alone reads as a gate
     const norm = rf && !rf.global ? layerNorms.get(layer.name) : undefined;
     const x = norm && tensors.get(norm.input);
     if (norm && x?.shape) {
       const normed = statisticsRF({ ...rfCtx, rf: [x.rf], inputs: [x.shape] }, norm.axes.map((a) => (a < 0 ? a + x.shape!.length : a)));
-      if (normed?.global) rf = normed;
+      if (normed && normed !== x.rf) rf = normed;
     }
     // outputs whose fields differ (a split's pieces along a spatial axis start where they were cut)
     const fields = rf && op.outputFields ? op.outputFields(rfCtx, rf) : null;

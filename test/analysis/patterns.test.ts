@@ -45,6 +45,14 @@ describe('patterns in torch.onnx.export output', () => {
     expect(c.outputs[0].receptiveField).toMatchObject({ global: false, size: [7, 7] });
   });
 
+  it('LayerNorm([6]) over W only at opset 13 (decomposed): the same strip as the fused op gives (3 × 13, padding 6, after a 3×3 conv on 5×6: rows h−1…h+1; unit 0 holds columns −6…6, unit 5 −1…11, both ⊇ the row −1…6), not the 3×3 its ReduceMean read as a gate left', () => {
+    const r = analyzeGraph(graphOf('layernorm_w_op13'), DEFAULTS);
+    expect(r.patterns.map((p) => [p.kind, p.attributes.axes])).toEqual([['layerNorm', [-1]]]);
+    const fused = analyze(net([1, 3, 5, 6], { op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 }, { op: 'layerNorm', normalizedShape: [6] }, { op: 'conv2d', outChannels: 2, kernelSize: 1 }));
+    expect(r.outputs[0].receptiveField).toEqual(fused.outputs[0].receptiveField);
+    expect(r.outputs[0].receptiveField).toMatchObject({ global: false, size: [3, 13], padding: [1, 6] });
+  });
+
   it("the report carries them: analyzeGraph's patterns equal findPatterns with the layers' figures; a spec has none", () => {
     const g = graphOf('convnext_block_op13');
     const r = analyzeGraph(g, DEFAULTS);
