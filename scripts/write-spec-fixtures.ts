@@ -1,4 +1,4 @@
-/** Writes test/fixtures/specs/<model>.json from the zoo generators (npm run fixtures:specs). */
+/** Writes test/fixtures/specs/<model>.json from the zoo generators (node --import tsx scripts/write-spec-fixtures.ts). */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';

@@ -76,6 +76,8 @@ export interface Graph {
   onnxOpset?: number;
   /** Imported nodes evaluated at import into the weights they compute (graph/fold-constants.ts), left out of the layers. */
   foldedAtImport?: string[];
+  /** Layers the PyTorch source computes by a function call, not a module (a spec's `functional`): for the conventions. */
+  functional?: string[];
 }
 
 /** Why a layer is not analysed: the importer's reason (graph/onnx/import.ts), else that convlens has no such operator. */

@@ -34,6 +34,10 @@ export const NetworkEnvelope = z.strictObject({
   inputs: z.array(InputSpec).min(1),
   layers: z.array(LayerEnvelope).min(1).max(100_000),
   outputs: z.array(Name).min(1).optional(),
+  functional: z
+    .array(Name)
+    .optional()
+    .describe('layers the PyTorch source computes by a function call (F.relu, F.interpolate …), not a module: the conventions of module-hook tools (ptflops, thop) count them as those tools see them'),
 });
 
 /** The full schema, one variant per op, for documentation (GET /v1/schema/network). */
@@ -138,5 +142,8 @@ function specGraph(raw: unknown): Graph {
     if (!seen.has(o)) throw new ConvlensError('UNKNOWN_INPUT', `output '${o}' is neither a graph input nor a layer`, { path: jsonPath(['outputs', k]) });
   });
 
-  return { name: spec.name, inputs, layers, outputs: spec.outputs ?? null, constants: new Map() };
+  (spec.functional ?? []).forEach((f, k) => {
+    if (!layers.some((l) => l.name === f)) throw new ConvlensError('UNKNOWN_INPUT', `functional names '${f}', which is no layer`, { path: jsonPath(['functional', k]) });
+  });
+  return { name: spec.name, inputs, layers, outputs: spec.outputs ?? null, constants: new Map(), ...(spec.functional?.length && { functional: [...spec.functional] }) };
 }

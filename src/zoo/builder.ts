@@ -35,6 +35,8 @@ export class NetBuilder {
   private readonly shapes = new Map<string, Shape>();
   /** Tensors after a layer that cannot be built at this resolution, with its error. */
   private readonly failures = new Map<string, ConvlensError>();
+  /** Layers torchvision computes by a function call (F.relu, F.interpolate …), not a module: the spec's `functional`. */
+  private readonly calls: string[] = [];
 
   constructor(
     readonly name: string,
@@ -105,6 +107,12 @@ export class NetBuilder {
     return this.add(name, op, x, attrs);
   }
 
+  /** Marks layer `name` as a function call in torchvision's forward (module-hook tools see it so); returns it. */
+  functional(name: string): string {
+    this.calls.push(name);
+    return name;
+  }
+
   /** conv → BN → activation, torchvision's Conv2dNormActivation (bias off, as BN follows). */
   convBnAct(prefix: string, x: string, out: number, k: number | [number, number], o: ConvOpts & { act?: string | null; eps?: number } = {}): string {
     const { act = 'relu', eps, ...convOpts } = o;
@@ -138,6 +146,7 @@ export class NetBuilder {
       inputs: [this.input],
       layers: this.layers,
       ...(outputs ? { outputs } : {}),
+      ...(this.calls.length ? { functional: [...this.calls] } : {}),
     };
   }
 }

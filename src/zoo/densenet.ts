@@ -27,8 +27,9 @@ export function densenet121(resolution: Resolution = 224, numClasses = 1000): Ne
       x = b.add(`${t}.pool`, 'avgPool2d', y, { kernelSize: 2, stride: 2 });
     }
   });
-  x = b.act('relu', b.bn('features.norm5', x), 'relu');
-  x = b.add('flatten', 'flatten', b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 }));
+  // DenseNet.forward: F.relu, then F.adaptive_avg_pool2d (function calls)
+  x = b.functional(b.act('relu', b.bn('features.norm5', x), 'relu'));
+  x = b.add('flatten', 'flatten', b.functional(b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 })));
   b.add('classifier', 'linear', x, { outFeatures: numClasses });
   return b.build();
 }

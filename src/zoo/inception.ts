@@ -2,14 +2,16 @@
  * GoogLeNet (Szegedy et al. 2015) and Inception-v3 (Szegedy et al. 2016) as torchvision builds
  * them: BasicConv2d = conv (no bias) → BN (eps 0.001) → ReLU. GoogLeNet without its auxiliary
  * heads (as torchvision ships the weights); Inception-v3 with its training-only AuxLogits head,
- * which torchvision's parameter count includes and inference does not run.
+ * which torchvision's parameter count includes and inference does not run. BasicConv2d's ReLU is
+ * F.relu, Inception-v3's branch pools F.avg_pool2d / F.max_pool2d (and its AuxLogits' pools):
+ * function calls, marked `functional` (module-hook tools count them so).
  */
 import { NetBuilder, imageInput } from './builder.js';
 import type { ConvOpts, NetworkSpec, Resolution } from './builder.js';
 
 function basic(b: NetBuilder, p: string, x: string, out: number, k: number | [number, number], o: ConvOpts = {}): string {
   const y = b.bn(`${p}.bn`, b.conv(`${p}.conv`, x, out, k, { bias: false, ...o }), 0.001);
-  return b.act(`${p}.relu`, y, 'relu');
+  return b.functional(b.act(`${p}.relu`, y, 'relu'));
 }
 
 function googlenetInception(b: NetBuilder, p: string, x: string, c1: number, c3r: number, c3: number, c5r: number, c5: number, pool: number): string {
@@ -48,7 +50,7 @@ export function googlenet(resolution: Resolution = 224, numClasses = 1000): Netw
   return b.build();
 }
 
-const avg3 = (b: NetBuilder, name: string, x: string) => b.add(name, 'avgPool2d', x, { kernelSize: 3, stride: 1, padding: 1 });
+const avg3 = (b: NetBuilder, name: string, x: string) => b.functional(b.add(name, 'avgPool2d', x, { kernelSize: 3, stride: 1, padding: 1 }));
 
 function inceptionA(b: NetBuilder, p: string, x: string, poolFeatures: number): string {
   const b1 = basic(b, `${p}.branch1x1`, x, 64, 1);
@@ -65,7 +67,7 @@ function inceptionB(b: NetBuilder, p: string, x: string): string {
   let d = basic(b, `${p}.branch3x3dbl_1`, x, 64, 1);
   d = basic(b, `${p}.branch3x3dbl_2`, d, 96, 3, { padding: 1 });
   d = basic(b, `${p}.branch3x3dbl_3`, d, 96, 3, { stride: 2 });
-  const pool = b.add(`${p}.max_pool`, 'maxPool2d', x, { kernelSize: 3, stride: 2 });
+  const pool = b.functional(b.add(`${p}.max_pool`, 'maxPool2d', x, { kernelSize: 3, stride: 2 }));
   return b.add(`${p}.cat`, 'concat', [b3, d, pool]);
 }
 
@@ -94,7 +96,7 @@ function inceptionD(b: NetBuilder, p: string, x: string): string {
   s = basic(b, `${p}.branch7x7x3_2`, s, 192, k17, { padding: p17 });
   s = basic(b, `${p}.branch7x7x3_3`, s, 192, k71, { padding: p71 });
   s = basic(b, `${p}.branch7x7x3_4`, s, 192, 3, { stride: 2 });
-  const pool = b.add(`${p}.max_pool`, 'maxPool2d', x, { kernelSize: 3, stride: 2 });
+  const pool = b.functional(b.add(`${p}.max_pool`, 'maxPool2d', x, { kernelSize: 3, stride: 2 }));
   return b.add(`${p}.cat`, 'concat', [b3, s, pool]);
 }
 
@@ -130,10 +132,10 @@ export function inception_v3(resolution: Resolution = 299, numClasses = 1000): N
   x = inceptionC(b, 'Mixed_6c', x, 160);
   x = inceptionC(b, 'Mixed_6d', x, 160);
   x = inceptionC(b, 'Mixed_6e', x, 192);
-  let aux = b.add('AuxLogits.avg_pool', 'avgPool2d', x, { kernelSize: 5, stride: 3 });
+  let aux = b.functional(b.add('AuxLogits.avg_pool', 'avgPool2d', x, { kernelSize: 5, stride: 3 }));
   aux = basic(b, 'AuxLogits.conv0', aux, 128, 1);
   aux = basic(b, 'AuxLogits.conv1', aux, 768, 5);
-  aux = b.add('AuxLogits.flatten', 'flatten', b.add('AuxLogits.pool', 'adaptiveAvgPool2d', aux, { outputSize: 1 }));
+  aux = b.add('AuxLogits.flatten', 'flatten', b.functional(b.add('AuxLogits.pool', 'adaptiveAvgPool2d', aux, { outputSize: 1 })));
   b.add('AuxLogits.fc', 'linear', aux, { outFeatures: numClasses });
   x = inceptionD(b, 'Mixed_7a', x);
   x = inceptionE(b, 'Mixed_7b', x);

@@ -44,7 +44,8 @@ export function mobilenet_v2(resolution: Resolution = 224, numClasses = 1000): N
     }
   }
   x = b.convBnAct(`features.${idx}`, x, makeDivisible(1280), 1, { act: 'relu6' });
-  x = b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 });
+  // MobileNetV2.forward: nn.functional.adaptive_avg_pool2d (a function call)
+  x = b.functional(b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 }));
   x = b.add('flatten', 'flatten', x);
   b.sequential('classifier', x, [['dropout', { p: 0.2 }], ['linear', { outFeatures: numClasses }]]);
   return b.build();

@@ -55,16 +55,17 @@ export function deeplabv3_resnet50(resolution: Resolution = 520, classes = 21): 
   [12, 24, 36].forEach((rate, i) => branches.push(b.convBnAct(`${aspp}.convs.${i + 1}`, layer4, 256, 3, { padding: rate, dilation: rate })));
   let pool = b.add(`${aspp}.convs.4.0`, 'adaptiveAvgPool2d', layer4, { outputSize: 1 });
   pool = b.act(`${aspp}.convs.4.3`, b.bn(`${aspp}.convs.4.2`, b.conv(`${aspp}.convs.4.1`, pool, 256, 1, { bias: false })), 'relu');
-  branches.push(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fh, fw], alignCorners: false }));
+  // ASPPPooling.forward's and the model's F.interpolate: function calls
+  branches.push(b.functional(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fh, fw], alignCorners: false })));
   let x = b.add(`${aspp}.cat`, 'concat', branches);
   x = b.add(`${aspp}.project.3`, 'dropout', b.convBnAct(`${aspp}.project`, x, 256, 1), { p: 0.5 });
   x = b.convBnAct('classifier.1', x, 256, 3);
   x = b.conv('classifier.4', x, classes, 1);
-  const out = b.add('out', 'upsample', x, { mode: 'bilinear', size: full, alignCorners: false });
+  const out = b.functional(b.add('out', 'upsample', x, { mode: 'bilinear', size: full, alignCorners: false }));
 
   let aux = b.convBnAct('aux_classifier', layer3, 256, 3);
   aux = b.conv('aux_classifier.4', b.add('aux_classifier.3', 'dropout', aux, { p: 0.1 }), classes, 1);
-  const auxOut = b.add('aux', 'upsample', aux, { mode: 'bilinear', size: full, alignCorners: false });
+  const auxOut = b.functional(b.add('aux', 'upsample', aux, { mode: 'bilinear', size: full, alignCorners: false }));
   return b.build([out, auxOut]);
 }
 
@@ -72,7 +73,7 @@ export function deeplabv3_resnet50(resolution: Resolution = 520, classes = 21): 
 function fcnHead(b: NetBuilder, p: string, x: string, classes: number, full: [number, number], out: string): string {
   let y = b.convBnAct(p, x, b.ch(x) / 4, 3);
   y = b.conv(`${p}.4`, b.add(`${p}.3`, 'dropout', y, { p: 0.1 }), classes, 1);
-  return b.add(out, 'upsample', y, { mode: 'bilinear', size: full, alignCorners: false });
+  return b.functional(b.add(out, 'upsample', y, { mode: 'bilinear', size: full, alignCorners: false }));
 }
 
 export function fcn_resnet50(resolution: Resolution = 520, classes = 21): NetworkSpec {
@@ -93,7 +94,7 @@ export function lraspp_mobilenet_v3_large(resolution: Resolution = 520, classes 
   s = b.act(`${h}.scale.2`, b.conv(`${h}.scale.1`, s, 128, 1, { bias: false }), 'sigmoid');
   x = b.add(`${h}.mul`, 'mul', [x, s]);
   const [, , lh, lw] = b.shape(low);
-  x = b.add(`${h}.upsample`, 'upsample', x, { mode: 'bilinear', size: [lh, lw], alignCorners: false });
+  x = b.functional(b.add(`${h}.upsample`, 'upsample', x, { mode: 'bilinear', size: [lh, lw], alignCorners: false }));
   x = b.add(`${h}.add`, 'add', [b.conv(`${h}.low_classifier`, low, classes, 1), b.conv(`${h}.high_classifier`, x, classes, 1)]);
-  return b.build([b.add('out', 'upsample', x, { mode: 'bilinear', size: sides(resolution), alignCorners: false })]);
+  return b.build([b.functional(b.add('out', 'upsample', x, { mode: 'bilinear', size: sides(resolution), alignCorners: false }))]);
 }

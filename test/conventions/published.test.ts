@@ -12,7 +12,7 @@ import { functionalLayers } from './torchvision-source.js';
 
 function total(presetName: string, model: string, resolution?: number, batch = 1): number {
   const input = batch === 1 ? zoo(model, resolution) : zooBatch(model, batch);
-  return countWith(PRESETS_BY_NAME.get(presetName)!, input, { functional: functionalLayers(model, input) }).total;
+  return countWith(PRESETS_BY_NAME.get(presetName)!, input, { functional: functionalLayers(model, resolution) }).total;
 }
 
 /** A zoo model with a larger batch (the spec's input shape edited). */

@@ -57,7 +57,7 @@ describe('the truth fixture', () => {
 
 describe.each(models)('%s', (model) => {
   const input = zoo(model, truth.models[model].resolution);
-  const functional = functionalLayers(model, input);
+  const functional = functionalLayers(model, truth.models[model].resolution);
 
   it.each(measured.map((p) => [p.name, p] as const))('%s: the total to the unit', (_, preset) => {
     const c = countWith(preset, input, { functional });

@@ -20,6 +20,13 @@ describe('every invalid spec names its code, JSON path, layer and shapes', () =>
     expect(e.details).toMatchObject({ path: '$.layers[0].groups', layer: 'conv3', shapes: { input: [1, 64, 8, 8] } });
   });
 
+  it("functional naming no layer: UNKNOWN_INPUT at $.functional[1]; naming layers, the graph carries them", () => {
+    const spec = (functional: string[]) => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'r', op: 'relu' }, { name: 'p', op: 'maxPool2d', kernelSize: 2 }], functional });
+    const e = errorOf(() => parseNetworkSpec(spec(['r', 'q'])));
+    expect([e.code, e.details.path]).toEqual(['UNKNOWN_INPUT', '$.functional[1]']);
+    expect(parseNetworkSpec(spec(['r', 'p'])).functional).toEqual(['r', 'p']);
+  });
+
   it('groups that do not divide the output channels', () => {
     const e = errorOf(() => analyze(net([1, 4, 8, 8], conv({ outChannels: 6, groups: 4 }))));
     expect(e.code).toBe('INVALID_ATTRIBUTE');

@@ -63,6 +63,13 @@ describe('POST /v1/analyze: the extra analyses', () => {
     expect(res.body.convention).toMatchObject({ preset: 'ptflops', total: 4_132_436_968, convlensMacs: 4_089_184_256 });
   });
 
+  it("?convention=ptflops|thop on zoo models whose torchvision source calls functions (F.adaptive_avg_pool2d, F.interpolate): the tools' own totals, run on torch 1.13 (the service passed no functional layers and counted module hooks there)", async () => {
+    const total = async (model: string, preset: string) => (await post(`/v1/analyze?model=${model}&convention=${preset}`).expect(200)).body.convention.total;
+    expect([await total('mobilenet_v2', 'ptflops'), await total('mobilenet_v2', 'thop')]).toEqual([320_300_008, 327_486_720]);
+    expect([await total('lraspp_mobilenet_v3_large', 'ptflops'), await total('lraspp_mobilenet_v3_large', 'thop')]).toEqual([2_188_569_290, 2_208_347_416]);
+    expect([await total('fcn_resnet50', 'ptflops'), await total('fcn_resnet50', 'thop')]).toEqual([153_253_703_850, 153_272_454_400]);
+  });
+
   it('?deployed=true adds the deployed graph', async () => {
     const res = await post('/v1/analyze?model=resnet18&deployed=true').expect(200);
     expect(res.body.deployed).toBeTypeOf('object');
