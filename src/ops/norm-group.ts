@@ -33,7 +33,7 @@ import { ConvlensError, fmtShape } from '../errors.js';
 import { IntList, channelVector } from './common.js';
 import { normalizeAxis } from './axes.js';
 import { posInt } from './geometry.js';
-import { globalRF, mergeRF, resample } from './receptive-field.js';
+import { globalRF, mergeRF, summaryAlong } from './receptive-field.js';
 import { normCost, normRun, normVjp, normVjpIntermediates } from './norm-kernels.js';
 import type { NormAttrs, NormPlan } from './norm-kernels.js';
 import { numel } from './types.js';
@@ -68,8 +68,7 @@ export function statisticsRF(ctx: RFContext<unknown, unknown>, dims: readonly nu
     // over some spatial dims only (LayerNorm(W) on NCHW): a unit reads its whole row along them and
     // its own box along the others, as x − x.mean(3, keepdim=True) does: the summary (one unit
     // spanning those dims) merged back, spread over them (it was global: autograd reads a strip)
-    const summary = { ...rf, axes: rf.axes.map((a, k) => (dims.includes(rf.dims[k]) ? resample(a, x[rf.dims[k]], x[rf.dims[k]] - 1, (x[rf.dims[k]] - 1) / 2) : a)) };
-    const strip = mergeRF(ctx.layer, [rf, summary], ctx.warn, [x, x.map((n, d) => (dims.includes(d) ? 1 : n))]);
+    const strip = mergeRF(ctx.layer, [rf, summaryAlong(rf, x, dims)], ctx.warn, [x, x.map((n, d) => (dims.includes(d) ? 1 : n))]);
     ctx.warn({
       code: 'NORMALISATION_RECEPTIVE_FIELD',
       message: `layer '${ctx.layer}' normalises by statistics over ${rf.dims.filter((d) => dims.includes(d)).map((d) => `dim ${d}`).join(' and ')} of its map, so each output depends on every position along it (through the mean and variance alone): the field spans it; before it, ${rf.axes.map((a) => a.r).join('×')} with stride ${rf.axes.map((a) => a.j).join('×')}`,

@@ -217,20 +217,19 @@ export function adaptiveRF(inp: TensorRF | null, axes: readonly AdaptiveAxis[], 
   });
 }
 
+/** One unit reading all n units of an axis (a global pool's window, a summary's; n = 1 keeps the box). */
+export const wholeAxis = (a: AxisRF, n: number): AxisRF => resample(a, n, n - 1, (n - 1) / 2);
+
+/** A summary over input dims `dims` (x.mean(3, keepdim=True)): each of those axes read whole, the others kept. */
+export const summaryAlong = (rf: TensorRF, x: readonly number[], dims: readonly number[]): TensorRF => ({ ...rf, axes: rf.axes.map((a, k) => (dims.includes(rf.dims[k]) ? wholeAxis(a, x[rf.dims[k]]) : a)) });
+
 /** Collapse the spatial axes (global pooling, flatten): every output sees the whole map; spatial[k] is axis k's size. */
 export function globalRF(inp: TensorRF | null, spatial: readonly number[]): TensorRF | null {
-  if (!inp || inp.global) return inp;
-  return {
-    global: true,
-    dims: inp.dims,
-    axes: inp.axes.map((a, i) => resample(a, spatial[i] ?? 1, (spatial[i] ?? 1) - 1, ((spatial[i] ?? 1) - 1) / 2)),
-  };
+  return !inp || inp.global ? inp : { global: true, dims: inp.dims, axes: inp.axes.map((a, i) => wholeAxis(a, spatial[i] ?? 1)) };
 }
 
 /** globalRF over the field's own axes of a tensor of this shape. */
-export function globalOver(inp: TensorRF | null, shape: readonly number[]): TensorRF | null {
-  return inp ? globalRF(inp, spatialSizes(inp, shape)) : inp;
-}
+export const globalOver = (inp: TensorRF | null, shape: readonly number[]): TensorRF | null => (inp ? globalRF(inp, spatialSizes(inp, shape)) : inp);
 
 /**
  * RF of a tensor whose dims moved (transpose, squeeze, gather …): `where(d)` is the new position

@@ -3,7 +3,7 @@
  * with which output dims, and what that does to a field's axes (kept, split as a window, or merged
  * into a global field). The field's rules themselves are in receptive-field.ts.
  */
-import { blockToSpace, globalOver, resample } from './receptive-field.js';
+import { blockToSpace, globalOver, wholeAxis } from './receptive-field.js';
 import type { AxisRF, TensorRF } from './types.js';
 
 /**
@@ -79,7 +79,7 @@ export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly
     const outer = block.ys[0];
     const b = x[d] / y[outer];
     dims.push(outer);
-    axes.push(b === 1 ? rf.axes[k] : resample(rf.axes[k], b, b - 1, (b - 1) / 2));
+    axes.push(b === 1 ? rf.axes[k] : wholeAxis(rf.axes[k], b));
   }
   return { global: false, dims, axes };
 }

@@ -34,7 +34,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { globalOver, moveDims, resample } from './receptive-field.js';
+import { globalOver, moveDims, summaryAlong } from './receptive-field.js';
 import { distinctAxes, normalizeAxis } from './axes.js';
 import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -66,7 +66,7 @@ function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF 
   const reduced = rf.dims.map((d) => axes.includes(d));
   // the axes kept of one unit (x.mean(3) of an [N, C, 1, W] map): a summary, global
   if (!rf.global && ctx.attrs.keepDims && reduced.some(Boolean) && !rf.dims.every((d, k) => reduced[k] || x[d] === 1)) {
-    return { ...rf, axes: rf.axes.map((a, k) => (reduced[k] ? resample(a, x[rf.dims[k]], x[rf.dims[k]] - 1, (x[rf.dims[k]] - 1) / 2) : a)) };
+    return summaryAlong(rf, x, axes);
   }
   if (reduced.some(Boolean)) return globalOver(rf, x);
   if (ctx.attrs.keepDims) return rf;

@@ -20,7 +20,7 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { blockToSpace, resample } from './receptive-field.js';
+import { blockToSpace, wholeAxis } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST } from './types.js';
@@ -60,7 +60,7 @@ function blockRF(rf: TensorRF | null, p: BlockPlan, x: readonly number[]): Tenso
   if (rf.dims.length !== 2 || rf.dims[0] !== x.length - 2 || rf.dims[1] !== x.length - 1) return null;
   const b = p.block;
   // to space: units b·h … b·h + b − 1 all read unit h; to depth: a window of b at stride b
-  const axes = rf.axes.map((ax, k) => (p.toSpace ? blockToSpace(ax, x[rf.dims[k]], b) : resample(ax, b, b - 1, (b - 1) / 2)));
+  const axes = rf.axes.map((ax, k) => (p.toSpace ? blockToSpace(ax, x[rf.dims[k]], b) : wholeAxis(ax, b)));
   return { ...rf, axes };
 }
 
