@@ -289,17 +289,15 @@ function groupNormAt(v: View, inst: GraphLayer): Match | null {
 const MATCHERS = [layerNormAt, geluExactAt, geluTanhAt, mishAt, swishAt, groupNormAt];
 
 /**
- * The decomposed modules in a graph, in graph order; with the layers' reports, each carries the
- * parameters and FLOPs of its layers together. A layer belongs to one pattern at most.
- */
-/**
  * The Div of each decomposed layerNorm, with the tensor it normalises and the axes of its
  * statistics: where inference makes the field global as nn.LayerNorm's (infer.ts). Its
  * ReduceMean's broadcast result alone would read as a gate and keep the field local.
  */
 export function layerNormDivisions(graph: Graph): Map<string, { input: string; axes: number[] }> {
-  const v = new View(graph);
   const found = new Map<string, { input: string; axes: number[] }>();
+  // inference asks on every graph: one without a reduceMean (most specs, every classic CNN) has none, and no View to build
+  if (!graph.layers.some((l) => OPS_BY_NAME.get(l.op) === reduceMean)) return found;
+  const v = new View(graph);
   for (const l of graph.layers) {
     const m = layerNormAt(v, l);
     if (m) found.set(l.name, { input: m.input, axes: m.attributes.axes as number[] });
@@ -307,6 +305,10 @@ export function layerNormDivisions(graph: Graph): Map<string, { input: string; a
   return found;
 }
 
+/**
+ * The decomposed modules in a graph, in graph order; with the layers' reports, each carries the
+ * parameters and FLOPs of its layers together. A layer belongs to one pattern at most.
+ */
 export function findPatterns(graph: Graph, reports?: readonly PatternLayerFigures[]): Pattern[] {
   const v = new View(graph);
   const order = new Map(graph.layers.map((l, i) => [l, i]));
