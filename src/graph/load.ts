@@ -27,15 +27,15 @@ export type GraphSource =
   /**
    * `at`: where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's file path): the path of an error in the file itself;
    * `shapesAt`: where it holds inputShapes (`$.inputShapes`, the default; `query.input` for `?input.<name>=`): the path of a key that names no input;
-   * `fileName`: the file's name (the CLI's path), which names the report when the graph's name is an exporter's default
+   * `fileName`: the file's name (the CLI's path, a form part's filename), which names the report when the graph's name is an exporter's default
    */
   | { kind: 'onnx'; bytes: Uint8Array; inputShapes: Record<string, number[]>; at?: string; shapesAt?: string; fileName?: string };
 
 /** Graph names torch.onnx.export gives every model (torch_jit from torch 1.10, torch-jit-export before, main_graph from the dynamo exporter): they name no model. */
 const EXPORTER_GRAPH_NAMES = new Set(['torch_jit', 'torch-jit-export', 'main_graph']);
 
-/** `resnet18` of `models/resnet18.onnx`. */
-const fileStem = (file: string) => (file.split(/[\\/]/).pop() ?? file).replace(/\.onnx$/i, '') || file;
+/** `resnet18` of `models/resnet18.onnx` (a client's filename: at most a spec name's 256 characters). */
+const fileStem = (file: string) => ((file.split(/[\\/]/).pop() ?? file).replace(/\.onnx$/i, '') || file).slice(0, 256);
 
 /** Where a report's graph came from (the report's `source`). */
 export type GraphOrigin =
@@ -60,6 +60,8 @@ export interface NetworkRequest {
   inputShapesAt?: string;
   /** Where the request holds `spec` (GraphSource's `at`); default: the spec's paths as they are. */
   specAt?: string;
+  /** The ONNX file's name as the client gave it (a form's filename): GraphSource's `fileName`. */
+  fileName?: string;
 }
 
 /** The one source a request names; zero or several is a SPEC_INVALID naming the choices. */
@@ -81,7 +83,7 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   if (req.inputShapes !== undefined && req.onnx === undefined) {
     throw new ConvlensError('INVALID_OPTION', `inputShapes applies to an ONNX file; a ${given[0]} has its own input shapes`, { path: '$.inputShapes' });
   }
-  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64', ...(req.inputShapesAt !== undefined && { shapesAt: req.inputShapesAt }) };
+  if (req.onnx !== undefined) return { kind: 'onnx', bytes: req.onnx, inputShapes: req.inputShapes ?? {}, at: req.onnxAt ?? '$.onnxBase64', ...(req.inputShapesAt !== undefined && { shapesAt: req.inputShapesAt }), ...(req.fileName !== undefined && { fileName: req.fileName }) };
   if (req.model !== undefined) return { kind: 'model', name: req.model, resolution: req.resolution, ...(req.resolutionAt !== undefined && { resolutionAt: req.resolutionAt }), ...(req.modelAt !== undefined && { modelAt: req.modelAt }) };
   return { kind: 'spec', spec: req.spec, ...(req.specAt !== undefined && { at: req.specAt }) };
 }

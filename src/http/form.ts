@@ -21,6 +21,8 @@ const parseParams = multipartRequire('@fastify/busboy/lib/utils/parseParams') as
 export interface Form {
   fields: Record<string, unknown> | RawJson;
   files: Map<string, Buffer>;
+  /** Each file part's filename as the client sent it (curl -F model=@nets/resnet18.onnx: `resnet18.onnx`), where it sent one. */
+  fileNames: Map<string, string>;
 }
 
 interface PartLimits {
@@ -34,7 +36,7 @@ interface PartLimits {
   tensors?: BodyAllocator;
 }
 
-type Part = { type: 'file'; fieldname: string; file: Readable & { truncated?: boolean } } | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
+type Part = { type: 'file'; fieldname: string; filename?: string; file: Readable & { truncated?: boolean } } | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
 
 /** A file part into one buffer, at most what is left of the request's Content-Length. */
 async function readFilePart(part: Extract<Part, { type: 'file' }>, left: number | null, limits: PartLimits): Promise<Buffer> {
@@ -317,6 +319,7 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
  */
 export async function readForm(request: FastifyRequest, limits: PartLimits): Promise<Form> {
   const files = new Map<string, Buffer>();
+  const fileNames = new Map<string, string>();
   let fields: Record<string, unknown> | RawJson = {};
   const unknownFields: string[] = [];
   let left = contentLength(request.headers);
@@ -334,6 +337,7 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
       if (files.has(part.fieldname)) throw new ConvlensError('INVALID_OPTION', `file part '${part.fieldname}' is given twice`, { path: part.fieldname });
       const bytes = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
       files.set(part.fieldname, bytes);
+      if (part.filename) fileNames.set(part.fieldname, part.filename);
       if (left !== null) left -= bytes.length;
     } else if (part.fieldname === 'request') {
       if (sawRequest) throw new ConvlensError('INVALID_OPTION', 'the "request" field is given twice', { path: 'request' });
@@ -352,7 +356,7 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
       { path: first, ...(suggestion ? { suggestion } : {}) },
     );
   }
-  return { fields, files };
+  return { fields, files, fileNames };
 }
 
 /**
@@ -360,10 +364,11 @@ export async function readForm(request: FastifyRequest, limits: PartLimits): Pro
  * once the form is read (INVALID_OPTION naming it), never ignored: a second file, or a field (the
  * form's options go in the query string).
  */
-export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<{ bytes: Buffer; part: string } | null> {
+export async function readFirstFile(request: FastifyRequest, limits: PartLimits): Promise<{ bytes: Buffer; part: string; fileName?: string } | null> {
   let left = contentLength(request.headers);
   let first: Buffer | null = null;
   let firstName = '';
+  let fileName: string | undefined;
   const stray: { name: string; file: boolean }[] = [];
   let count = 0;
   const parts = chargedParts(request, limits.charge);
@@ -376,6 +381,7 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
         part.file.resume();
       } else {
         firstName = part.fieldname;
+        fileName = part.filename || undefined;
         first = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
       }
     } else {
@@ -391,5 +397,5 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
       path: s.name,
     });
   }
-  return first && { bytes: first, part: firstName };
+  return first && { bytes: first, part: firstName, ...(fileName !== undefined && { fileName }) };
 }

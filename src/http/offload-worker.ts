@@ -37,9 +37,9 @@ function handle(task: OffloadTask): unknown {
   const body = { fields, files: task.files };
   switch (task.kind) {
     case 'compare':
-      return compareTask({ ...compareRequest(fields, task.files, task.shapes), markdown: task.markdown });
+      return compareTask({ ...compareRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
     case 'sweep':
-      return sweepTask({ ...sweepRequest(fields, task.files, task.shapes), markdown: task.markdown });
+      return sweepTask({ ...sweepRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
     case 'operator':
       return operatorRequest(task.name, body, task.maxElements, task.preference);
     case 'fold':

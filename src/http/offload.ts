@@ -30,7 +30,7 @@ interface RawRequest {
 
 export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
-  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
+  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ preference?: TensorPreference } & RawRequest)
   | ({ kind: 'run'; /** MAX_RESPONSE_BYTES and the Accept header: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; accept?: string; preference?: TensorPreference } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

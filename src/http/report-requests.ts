@@ -36,7 +36,7 @@ function under<T>(at: string, fn: () => T): T {
 }
 
 /** One network from its JSON (`ref`, at `at`) and its file part, if any. */
-function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined, at: string, part: string, bare = false): GraphSource {
+function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined, at: string, part: string, bare = false, fileName?: string): GraphSource {
   if (file) {
     const extra = isObject(ref) ? Object.keys(ref).find((k) => k !== 'inputShapes') : typeof ref === 'string' ? '' : undefined;
     if (extra !== undefined) {
@@ -44,7 +44,7 @@ function networkSource(ref: NetworkRef | undefined, file: Uint8Array | undefined
         path: extra ? `${at}.${extra}` : at,
       });
     }
-    return { kind: 'onnx', bytes: transferable(file), inputShapes: (isObject(ref) ? ref.inputShapes : undefined) ?? {}, at: part, shapesAt: `${at}.inputShapes` };
+    return { kind: 'onnx', bytes: transferable(file), inputShapes: (isObject(ref) ? ref.inputShapes : undefined) ?? {}, at: part, shapesAt: `${at}.inputShapes`, ...(fileName !== undefined && { fileName }) };
   }
   if (ref === undefined) throw new ConvlensError('SPEC_INVALID', `${at} is required: a built-in model's name, a spec, { model, resolution }, { onnxBase64 }, or a file part '${part}'`, { path: at });
   if (typeof ref === 'string') {
@@ -83,7 +83,7 @@ function shapesRead(shapes: Record<string, number[]>, sources: GraphSource[]): v
   throw new ConvlensError('INVALID_OPTION', `?${key} applies to an ONNX file without inputShapes; ${why}`, { path: `query.${key}` });
 }
 
-export function compareRequest(fields: Record<string, unknown>, files: Map<string, Uint8Array>, shapes: Record<string, number[]> = {}): CompareTask {
+export function compareRequest(fields: Record<string, unknown>, files: Map<string, Uint8Array>, shapes: Record<string, number[]> = {}, fileNames: ReadonlyMap<string, string> = new Map()): CompareTask {
   onlyParts(files, ['old', 'new']);
   // a bare spec is read as { spec }, its errors at its own place: $.new.layers[0], not $.new.spec.layers[0]
   const bare = { old: isBareSpec(fields.old), new: isBareSpec(fields.new) };
@@ -95,8 +95,8 @@ export function compareRequest(fields: Record<string, unknown>, files: Map<strin
   } catch (e) {
     throw e instanceof ConvlensError ? movePaths(e, unwrap) : e;
   }
-  const before = withShapes(networkSource(f.old, files.get('old'), '$.old', 'old', bare.old), shapes);
-  const after = withShapes(networkSource(f.new, files.get('new'), '$.new', 'new', bare.new), shapes);
+  const before = withShapes(networkSource(f.old, files.get('old'), '$.old', 'old', bare.old, fileNames.get('old')), shapes);
+  const after = withShapes(networkSource(f.new, files.get('new'), '$.new', 'new', bare.new, fileNames.get('new')), shapes);
   shapesRead(shapes, [before, after]);
   const { memory, device, ...counting } = f.options ?? CompareOptions.parse({});
   // an unknown device is a 400 now, before two analyses run
@@ -107,13 +107,13 @@ export function compareRequest(fields: Record<string, unknown>, files: Map<strin
   return { before, after, options: counting, memory: memory ?? false, ...(device !== undefined && { device }), gates, allowIncomplete: f.allowIncomplete };
 }
 
-export function sweepRequest(fields: Record<string, unknown>, files: Map<string, Uint8Array>, shapes: Record<string, number[]> = {}): SweepTask {
+export function sweepRequest(fields: Record<string, unknown>, files: Map<string, Uint8Array>, shapes: Record<string, number[]> = {}, fileNames: ReadonlyMap<string, string> = new Map()): SweepTask {
   onlyParts(files, ['model']);
   const f = parseRequest(SweepRequest, fields, { in: 'body' });
   const { sizes, input, device, inPlace, options, ...network } = f;
   const file = files.get('model');
   const given = Object.keys(network).filter((k) => (network as Record<string, unknown>)[k] !== undefined);
-  const source = withShapes(networkSource(file && !given.length ? undefined : (network as NetworkRef), file, '$', 'model'), shapes);
+  const source = withShapes(networkSource(file && !given.length ? undefined : (network as NetworkRef), file, '$', 'model', false, fileNames.get('model')), shapes);
   shapesRead(shapes, [source]);
   if (device !== undefined) planExtras({ device }, (k) => `$.${k}`);
   return { source, options: options ?? AnalyzeOptionsSchema.parse({}), sweep: { sizes, ...(input !== undefined && { input }), ...(device !== undefined && { device }), inPlace } };

@@ -35,7 +35,7 @@ import { checkFormatOptions, inputShapes, queryOptions, sendAnalysis } from './r
 /** The query without `input.<name>` (inputShapes reads those). */
 const withoutNamedInputs = (query: unknown) => Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([k]) => !k.startsWith('input.')));
 
-type Fields = { fields: Record<string, unknown> | RawJson; files: Map<string, Uint8Array>; where: 'body' | 'request'; shapes: Record<string, number[]> };
+type Fields = { fields: Record<string, unknown> | RawJson; files: Map<string, Uint8Array>; fileNames?: Map<string, string>; where: 'body' | 'request'; shapes: Record<string, number[]> };
 
 /** A JSON body, or a multipart form (ONNX file parts and the JSON in `request`); no query parameter besides `allowed` and `?input=`. */
 async function readReportBody(request: FastifyRequest, limits: { fileLimit: number }, allowed: string[]): Promise<Fields> {
@@ -50,7 +50,7 @@ async function readReportBody(request: FastifyRequest, limits: { fileLimit: numb
   const shapes = { ...inputShapes(request.query as Record<string, unknown>) };
   if (request.isMultipart()) {
     const form = await readForm(request, { fileLimit: limits.fileLimit, fieldLimit: limits.fileLimit, charge: bodyCharge(request) });
-    return { fields: form.fields, files: form.files, where: 'request', shapes };
+    return { fields: form.fields, files: form.files, fileNames: form.fileNames, where: 'request', shapes };
   }
   if (request.body instanceof RawJson) return { fields: request.body, files: new Map(), where: 'body', shapes };
   if (request.body === undefined || request.body === null) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object (or a multipart form)', { path: '$' });
@@ -72,9 +72,9 @@ function buffersOf(sources: GraphSource[], files: Map<string, Uint8Array>, json?
 async function runReportTask<T>(pool: TaskPool, kind: 'compare' | 'sweep', body: Fields, tasks: TaskContext, markdown = false): Promise<T> {
   if (body.fields instanceof RawJson) {
     const { text, where } = body.fields;
-    return pool.run<T>(kind, { kind, json: text, where, files: body.files, shapes: body.shapes, markdown }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, ...tasks });
+    return pool.run<T>(kind, { kind, json: text, where, files: body.files, fileNames: body.fileNames, shapes: body.shapes, markdown }, buffersOf([], body.files, text), { filename: OFFLOAD_WORKER, ...tasks });
   }
-  const task: CompareTask | SweepTask = { ...(kind === 'compare' ? compareRequest(body.fields, body.files, body.shapes) : sweepRequest(body.fields, body.files, body.shapes)), markdown };
+  const task: CompareTask | SweepTask = { ...(kind === 'compare' ? compareRequest(body.fields, body.files, body.shapes, body.fileNames) : sweepRequest(body.fields, body.files, body.shapes, body.fileNames)), markdown };
   const sources = 'source' in task ? [task.source] : [task.before, task.after];
   return pool.run<T>(kind, task, buffersOf(sources, new Map()), tasks);
 }

@@ -36,11 +36,11 @@ import { reportRoutes } from './reports.js';
 export { inputShapes };
 
 /** An uploaded ONNX file and where the request holds it: the raw body (application/octet-stream), or the one file of a multipart form (its part), read into one buffer. */
-async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<{ bytes: Uint8Array; at: string } | null> {
+async function onnxUpload(request: FastifyRequest, fileLimit: number): Promise<{ bytes: Uint8Array; at: string; fileName?: string } | null> {
   if (request.isMultipart()) {
     const file = await readFirstFile(request, { fileLimit, fieldLimit: fileLimit, charge: bodyCharge(request) });
     if (!file) throw new ConvlensError('ONNX_INVALID', 'the multipart form holds no file; send the model as a file field (curl -F model=@net.onnx)', { path: 'body' });
-    return { bytes: file.bytes, at: file.part };
+    return { bytes: file.bytes, at: file.part, fileName: file.fileName };
   }
   return Buffer.isBuffer(request.body) && request.headers['content-type'] !== 'application/x-npy' ? { bytes: request.body, at: 'body' } : null;
 }
@@ -133,7 +133,7 @@ export async function restRoutes(app: FastifyInstance, opts: { pool: TaskPool; f
       const options = queryOptions(query) ?? defaultOptions();
       const bytes = transferable(upload.bytes);
       checkFormatOptions(options, format, rawQuery);
-      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, inputShapes: inputShapes(rawQuery), inputShapesAt: 'query.input' }), options }, format, tasks);
+      return sendAnalysis(pool, reply, { source: requestSource({ onnx: bytes, onnxAt: upload.at, fileName: upload.fileName, inputShapes: inputShapes(rawQuery), inputShapesAt: 'query.input' }), options }, format, tasks);
     }
     if (format === 'netron') throw netronNeedsOnnx();
     const input = analyzeSource(request.body, rawQuery, query);

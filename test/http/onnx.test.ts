@@ -123,6 +123,31 @@ describe('POST /v1/analyze with an ONNX file', () => {
   });
 });
 
+describe('PyTorch exports are all named torch_jit: a file part is named by its filename, as the CLI names a file', () => {
+  it("analyze -F model=@nets/resnet18.onnx: the report is named resnet18 (it was torch_jit); the same bytes as a body without a filename keep torch_jit", async () => {
+    const form = await request(app.server).post('/v1/analyze?input=1,3,224,224').attach('model', fixture('resnet18'), 'nets/resnet18.onnx').expect(200);
+    expect(form.body.name).toBe('resnet18');
+    const body = await request(app.server).post('/v1/analyze?input=1,3,224,224').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(200);
+    expect(body.body.name).toBe('torch_jit');
+  });
+
+  it('compare -F old=@resnet18.onnx -F new=@resnet18_folded.onnx: the Markdown title reads `resnet18` → `resnet18_folded` (it was `torch_jit` → `torch_jit`)', async () => {
+    const res = await request(app.server)
+      .post('/v1/compare?format=md&input=1,3,224,224')
+      .field('request', '{}')
+      .attach('old', fixture('resnet18'), 'resnet18.onnx')
+      .attach('new', fixture('resnet18_folded'), 'resnet18_folded.onnx')
+      .expect(200);
+    expect(res.text.split('\n')[0]).toBe('## convlens: `resnet18` → `resnet18_folded`');
+  });
+
+  it('sweep -F model=@resnet18.onnx: the sweep is named resnet18', async () => {
+    const res = await request(app.server).post('/v1/sweep').field('request', JSON.stringify({ inputShapes: { input: [1, 3, 64, 64] }, sizes: [64] })).attach('model', fixture('resnet18'), 'resnet18.onnx');
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.name).toBe('resnet18');
+  });
+});
+
 describe('GraphQL with an ONNX file in base64', () => {
   it('analyze(onnxBase64, inputShapes)', async () => {
     const res = await request(app.server)
