@@ -13,15 +13,26 @@
  *   gives NaN (its tap weights are NaN) and nearest 0 (no tap is inside)
  *   mode bilinear: the four neighbours weighted by distance; nearest: the closest, halves to even
  *   (torch's nearbyint)
+ *   mode bicubic (4-D only, as torch; a 5-D input is refused with torch's rule): the position is
+ *   unnormalised but NOT padded (torch's bicubic pads each tap instead: no clip, no reflection of
+ *   the position); its floor (ix, iy) and fraction (tx, ty); the 4×4 taps at ix − 1 … ix + 2 by
+ *   iy − 1 … iy + 2, each padded on its own (zeros: 0 outside the map; border: its index clamped;
+ *   reflection: its index reflected, then clamped); Keys' cubic weights with A = −0.75 in tx and ty:
+ *     outer taps (distance 1 < d < 2): ((A·d − 5A)·d + 8A)·d − 4A; inner (d ≤ 1): ((A + 2)·d − (A + 3))·d² + 1
+ *   y = Σ_row wy·(Σ_col wx·x[tap]), rows first then the column, every tap multiplied (an outside
+ *   one reads 0, so a NaN weight from a NaN or ±∞ grid value makes the output NaN in every padding)
  *
- * FLOPs as for resampling (upsample.ts): bilinear 7 per output element (4 multiplies, 3 adds),
- * nearest 0 (a copy); the position arithmetic per output position is not counted.
+ * FLOPs as for resampling (upsample.ts): k taps cost k multiplies and k − 1 adds per output element:
+ * bilinear 7 (4 taps), bicubic 31 (16 taps, as upsample's bicubic), nearest 0 (a copy); the
+ * position and weight arithmetic per output position is not counted.
  * Receptive field: where a unit reads is given by the grid's values, so any input unit may be in
  * it: the field is global over the input, and a DATA_DEPENDENT_RECEPTIVE_FIELD warning says so.
+ * Bicubic's 4×4 neighbourhood sits at the same data-dependent position, so the same rule holds.
  * VJP (torch's grid_sampler_2d_backward): x receives g through the same tap weights; the grid
  * receives Σ g·x·∂weight/∂position times the unnormalisation's scale (0 where border or
  * reflection padding clamped the position, the sign of a reflection's direction); nearest
- * sampling gives the grid no gradient.
+ * sampling gives the grid no gradient. Bicubic pads integer taps, constant between pixel lines,
+ * so its grid gradient is Σ g·x[tap]·∂(wx·wy)/∂t times the scale alone, whatever the padding.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -30,15 +41,17 @@ import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { bicubicBackward, bicubicForward, f32, unfolded, unnormalize } from './grid-sample-bicubic.js';
 
 export const GridSampleAttrs = z.strictObject({
-  mode: z.enum(['bilinear', 'nearest']).default('bilinear'),
+  mode: z.enum(['bilinear', 'nearest', 'bicubic']).default('bilinear'),
   paddingMode: z.enum(['zeros', 'border', 'reflection']).default('zeros'),
   alignCorners: z.boolean().default(false),
 });
 export type GridSampleAttrs = z.infer<typeof GridSampleAttrs>;
 
-const f32 = Math.fround;
+/** FLOPs per output element: k taps, k multiplies and k − 1 adds (upsample.ts's count). */
+const TAP_FLOPS = { bilinear: 7, bicubic: 31, nearest: 0 } as const;
 
 /**
  * The padded source coordinate along an axis of `size` and d coordinate / d g, as torch's CPU
@@ -57,18 +70,15 @@ const f32 = Math.fround;
  * times 0 where the position was clipped (at or past an edge).
  */
 function location(g: number, size: number, a: GridSampleAttrs): { v: number; grad: number } {
-  const scale = f32(a.alignCorners ? (size - 1) / 2 : size / 2);
-  const sum = f32(f32(g) + 1);
-  let v = a.alignCorners ? f32(sum * scale) : f32(sum * scale - 0.5);
-  let grad = scale;
+  let v = unnormalize(g, size, a.alignCorners);
+  let grad = f32(a.alignCorners ? (size - 1) / 2 : size / 2);
   if (a.paddingMode === 'zeros') return { v, grad };
   if (a.paddingMode === 'reflection') {
     const low = a.alignCorners ? 0 : -0.5;
     const twice = f32(a.alignCorners ? (size - 1) * 2 : size * 2);
     if (a.alignCorners && size <= 1) return { v: 0, grad: 0 };
     const shifted = f32(v - low);
-    const abs = Math.abs(shifted);
-    const extra = f32(abs - Math.trunc(f32(abs / twice)) * twice);
+    const extra = unfolded(shifted, twice);
     const folded = f32(twice - extra);
     const flip = extra > folded;
     v = f32((flip ? folded : extra) + low);
@@ -87,19 +97,22 @@ function nearbyint(v: number): number {
 
 export const gridSample: OpDef<GridSampleAttrs, null> = {
   name: 'gridSample',
-  summary: 'Sample a feature map at normalised (x, y) positions given by a grid (bilinear or nearest)',
+  summary: 'Sample a feature map at normalised (x, y) positions given by a grid (bilinear, nearest or bicubic)',
   pytorch: 'torch.nn.functional.grid_sample',
   inputNames: ['x', 'grid'],
   minInputs: 2,
   attrs: GridSampleAttrs,
   infer(ctx) {
+    if (ctx.attrs.mode === 'bicubic' && ctx.inputs[0].length === 5) {
+      ctx.fail('RANK_MISMATCH', `bicubic grid sampling takes a 4-D input only (PyTorch's rule: "grid_sampler(): bicubic interpolation only supports 4D input"), got ${fmtShape(ctx.inputs[0])}`, 'inputs', { shapes: { x: ctx.inputs[0] } });
+    }
     const x = expectRank(ctx, 0, NCHW_RANK);
     const g = ctx.inputs[1];
     if (g.length !== 4 || g[3] !== 2 || g[0] !== x[0]) {
       ctx.fail('SHAPE_MISMATCH', `grid ${fmtShape(g)} must be [${x[0]}, Hg, Wg, 2] for input ${fmtShape(x)}`, 'inputs', { shapes: { x, grid: g } });
     }
     const out = [x[0], x[1], g[1], g[2]];
-    return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: ctx.attrs.mode === 'bilinear' ? 7 * numel(out) : 0 }, plan: null };
+    return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: TAP_FLOPS[ctx.attrs.mode] * numel(out) }, plan: null };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];
@@ -116,6 +129,7 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
     const a = ctx.attrs;
     const [n, c, h, w] = x.shape;
     const [, hg, wg] = grid.shape;
+    if (a.mode === 'bicubic') return [tensor(ctx.outputs[0], bicubicForward(x.data, grid.data, n, c, h, w, hg * wg, a))];
     const out = new Float32Array(n * c * hg * wg);
     const plane = h * w;
     const positions = hg * wg;
@@ -167,6 +181,10 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
     const gGrid = new Float32Array(grid.data.length);
     const g = ctx.gradOutputs[0]?.data;
     if (!g) return [tensor(x.shape, gx), tensor(grid.shape, gGrid)];
+    if (a.mode === 'bicubic') {
+      bicubicBackward(x.data, grid.data, g, { n, c, h, w, positions: hg * wg }, a, gx, gGrid);
+      return [tensor(x.shape, gx), tensor(grid.shape, gGrid)];
+    }
     const plane = h * w;
     const positions = hg * wg;
     const inside = (yy: number, xx: number) => yy >= 0 && yy < h && xx >= 0 && xx < w;
