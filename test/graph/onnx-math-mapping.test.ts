@@ -2,9 +2,12 @@
  * ONNX node → convlens op for the math, logic and index-arithmetic families (map-math.ts,
  * map-index.ts): attribute names and defaults per the ONNX operator specs, one node at a time.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, layer } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 import type { Attr, InitSpec } from './onnx-builder.js';
@@ -140,20 +143,50 @@ describe('ONNX reductions, index arithmetic and rearrangements', () => {
     expect(one('SpaceToDepth', ['x'], { blocksize: { i: 2 } }).report.outputShape).toEqual([2, 32, 2, 3]);
   });
 
-  it('GridSample: opset 16 bilinear/nearest and opset 20 linear names, padding_mode, align_corners; bicubic stays unsupported with the reason', () => {
-    const bytes = (mode: string) =>
-      onnxModel({
-        inputs: [
-          { name: 'x', shape: [1, 2, 4, 4] },
-          { name: 'g', shape: [1, 3, 3, 2] },
-        ],
-        outputs: ['y'],
-        nodes: [{ name: 'gs', op: 'GridSample', inputs: ['x', 'g'], outputs: ['y'], attrs: { mode: { s: mode }, padding_mode: { s: 'border' }, align_corners: { i: 1 } } }],
-        opset: 16,
-      });
-    const gs = importOnnx(bytes('linear')).graph.layers[0];
+  const gridSampleModel = (mode: string, opset: number, padding = 'border', alignCorners = 1, x = [1, 2, 4, 4], g = [1, 3, 3, 2]) =>
+    onnxModel({
+      inputs: [
+        { name: 'x', shape: x },
+        { name: 'g', shape: g },
+      ],
+      outputs: ['y'],
+      nodes: [{ name: 'gs', op: 'GridSample', inputs: ['x', 'g'], outputs: ['y'], attrs: { mode: { s: mode }, padding_mode: { s: padding }, align_corners: { i: alignCorners } } }],
+      opset,
+    });
+
+  it('GridSample: opset 16 bilinear/nearest and opset 20 linear names, padding_mode, align_corners', () => {
+    const gs = importOnnx(gridSampleModel('linear', 20)).graph.layers[0];
     expect(gs).toMatchObject({ op: 'gridSample', attrs: { mode: 'bilinear', paddingMode: 'border', alignCorners: true } });
-    expect(importOnnx(bytes('nearest')).graph.layers[0].attrs).toMatchObject({ mode: 'nearest' });
-    expect(importOnnx(bytes('bicubic')).graph.layers[0]).toMatchObject({ op: 'GridSample', attrs: { reason: expect.stringContaining('bicubic') } });
+    expect(importOnnx(gridSampleModel('bilinear', 16)).graph.layers[0].attrs).toMatchObject({ mode: 'bilinear' });
+    expect(importOnnx(gridSampleModel('nearest', 16)).graph.layers[0].attrs).toMatchObject({ mode: 'nearest' });
+  });
+
+  // convlens refused both names ("mode bicubic (bilinear and nearest are supported)")
+  it('GridSample bicubic (opset 16) and cubic (opset 20) map to gridSample bicubic: 31 FLOPs per output, [1, 2, 3, 3] → 558; an unknown mode stays unsupported with the reason', () => {
+    for (const [mode, opset] of [
+      ['bicubic', 16],
+      ['cubic', 20],
+    ] as const) {
+      const { graph } = importOnnx(gridSampleModel(mode, opset));
+      expect(graph.layers[0], `${mode} at opset ${opset}`).toMatchObject({ op: 'gridSample', attrs: { mode: 'bicubic', paddingMode: 'border', alignCorners: true } });
+      expect(layer(analyzeGraph(graph, DEFAULTS), 'gs')).toMatchObject({ outputShape: [1, 2, 3, 3], flops: 31 * 18 });
+    }
+    expect(importOnnx(gridSampleModel('lanczos', 20)).graph.layers[0]).toMatchObject({ op: 'GridSample', attrs: { reason: expect.stringContaining('lanczos') } });
+  });
+
+  // golden: scripts/goldens_grid_sample_bicubic.py (torch 1.13's F.grid_sample), its reflection alignCorners false case
+  it('an imported GridSample cubic (opset 20) reflection, align_corners 0, runs to torch\'s bicubic bits on x [2, 3, 5, 7], grid [2, 4, 5, 2]', () => {
+    type Wire = { shape: number[]; data: number[] };
+    const golden = JSON.parse(readFileSync(new URL('../fixtures/grid-sample/bicubic.json', import.meta.url), 'utf8')) as {
+      x: Wire;
+      grid: Wire;
+      cases: { paddingMode: string; alignCorners: boolean; output: Wire }[];
+    };
+    const want = golden.cases.find((c) => c.paddingMode === 'reflection' && !c.alignCorners)!.output;
+    const { graph } = importOnnx(gridSampleModel('cubic', 20, 'reflection', 0, golden.x.shape, golden.grid.shape));
+    const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+    const y = runGraph(graph, { x: t(golden.x), g: t(golden.grid) }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 20 }).outputs.y;
+    expect(y.shape).toEqual(want.shape);
+    expect(Array.from(y.data)).toEqual(want.data.map(Math.fround));
   });
 });

@@ -91,7 +91,7 @@ describe("gridSample bicubic, as torch 1.13: the position unpadded, each 4×4 ta
     });
   }
 
-  it("border, alignCorners true, row 0…4, g = −1.375 (x = −0.75, past the edge): taps −2…1 read 0, 0, 0, 1, so y = w₃(t = ¼) = −0.03515625, torch's (a position clipped first, as ONNX Runtime does, reads 0); ∂y/∂g = −w₃′(1.75)·2 = −0.46875; x₀ receives 1 − w₃, x₁ w₃", () => {
+  it("border, alignCorners true, row 0…4, g = −1.375 (x = −0.75, past the edge): taps −2…1 read 0, 0, 0, 1, so y = w₃(t = ¼) = −0.03515625, torch's (a position clipped first, as ONNX's reference implementation does past the edge, would read 0); ∂y/∂g = −w₃′(1.75)·2 = −0.46875; x₀ receives 1 − w₃, x₁ w₃", () => {
     const res = vjpOperator({
       name: 'gridSample',
       inputs: [tensor([1, 1, 1, 5], Float32Array.from([0, 1, 2, 3, 4])), tensor([1, 1, 1, 2], Float32Array.from([-1.375, 0]))],

@@ -34,6 +34,15 @@ function constantOfShape({ a, same, node }: MapContext) {
   return same('constantOfShape', { value: c.value.data[0], dtype });
 }
 
+/** GridSample's mode names (opset 16's, then opset 20's) → gridSample's. */
+const GRID_SAMPLE_MODES = new Map([
+  ['bilinear', 'bilinear'],
+  ['linear', 'bilinear'],
+  ['nearest', 'nearest'],
+  ['bicubic', 'bicubic'],
+  ['cubic', 'bicubic'],
+]);
+
 export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   ConstantOfShape: constantOfShape,
   Range: (ctx) => ctx.same('range'),
@@ -71,11 +80,14 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   DepthToSpace: ({ a, same }) => same('depthToSpace', { blockSize: a.int('blocksize'), mode: a.string('mode', 'DCR') }),
   SpaceToDepth: ({ a, same }) => same('spaceToDepth', { blockSize: a.int('blocksize') }),
   GridSample: ({ a, same }) => {
-    // opset 16 names bilinear/nearest/bicubic; opset 20 linear/nearest/cubic
+    // opset 16 names bilinear/nearest/bicubic; opset 20 linear/nearest/cubic (either name read at any
+    // opset). Cubic is torch's bicubic: each of the 4×4 taps padded on its own, as ONNX Runtime's CPU
+    // kernel; a 5-D input is refused for it, as ONNX Runtime and torch refuse it
     const mode = a.string('mode', 'bilinear');
-    if (mode !== 'bilinear' && mode !== 'linear' && mode !== 'nearest') throw new Unsupported(`mode ${mode} (bilinear and nearest are supported)`);
+    const ours = GRID_SAMPLE_MODES.get(mode);
+    if (!ours) throw new Unsupported(`mode ${mode} (bilinear/linear, nearest and bicubic/cubic are supported)`);
     return same('gridSample', {
-      mode: mode === 'nearest' ? 'nearest' : 'bilinear',
+      mode: ours,
       paddingMode: a.string('padding_mode', 'zeros'),
       alignCorners: a.int('align_corners', 0) === 1,
     });
