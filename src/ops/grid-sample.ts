@@ -67,7 +67,8 @@ const TAP_FLOPS = { bilinear: 7, bicubic: 31, nearest: 0 } as const;
  *     |v − low| less whole double spans, folded back past one span, plus low
  *   clip to [0, size − 1] (a NaN to 0, as torch's clamp_min(0, v) order gives)
  * The gradient: the unnormalisation's scale, times −1 for a reflection that turned the direction,
- * times 0 where the position was clipped (at or past an edge).
+ * times 0 where the position was clipped (at or past an edge). The unnormalisation and the fold
+ * are grid-sample-bicubic.ts's `unnormalize` and `unfolded`, which bicubic's taps share.
  */
 function location(g: number, size: number, a: GridSampleAttrs): { v: number; grad: number } {
   let v = unnormalize(g, size, a.alignCorners);
