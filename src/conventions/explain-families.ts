@@ -231,7 +231,7 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       return only(mul(dims('inputs', x), V('⌈log₂(k + 1)⌉', Math.ceil(Math.log2(k + 1)))), f);
     }
     case 'gridSample':
-      return only(f.attrs.mode === 'bilinear' ? mul(V('bilinear per output', 7), outs) : ZERO, f);
+      return only(f.attrs.mode === 'bilinear' ? mul(V('bilinear per output', 7), outs) : f.attrs.mode === 'bicubic' ? mul(V('bicubic per output', 31), outs) : ZERO, f);
     case 'quantize':
       return only(mul(V('per element', QUANTIZE_RATE.get(f.op) ?? 0), dims('elements', x)), f);
     case 'quantArithmetic':

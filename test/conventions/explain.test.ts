@@ -81,3 +81,16 @@ describe('explain: every figure with its formula and the values substituted', ()
     expect(e.layers.map((l) => l.name)).toEqual(input.report.layers.filter((l) => l.supported).map((l) => l.name));
   });
 });
+
+describe('explain: gridSample by mode (1×2×8×8 sampled at a 1×4×4×2 grid: 32 outputs)', () => {
+  it.each([
+    ['bilinear', '224 = bilinear per output 7 · outputs 1·2·4·4'],
+    ['bicubic', '992 = bicubic per output 31 · outputs 1·2·4·4'],
+    ['nearest', '0'],
+  ])('mode %s: %s, agreeing with the report (bicubic explained 0 against 992)', (mode, formula) => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, { name: 'grid', shape: [1, 4, 4, 2] }], layers: [{ name: 'gs', op: 'gridSample', inputs: ['x', 'grid'], mode }] };
+    const e = layerOf(spec, 'gs');
+    expect(e.elementwise.formula).toBe(formula);
+    expect(e.agrees).toBe(true);
+  });
+});
