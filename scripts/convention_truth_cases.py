@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Ground truth for three cases where a convention preset and its tool parted (src/conventions/):
+what the real tools print, run from their sources as scripts/convention_truth.py runs them (same
+`--tools` folder, same stubs, torch 1.13). Writes test/fixtures/conventions/cases.json:
+
+  video    ptflops (pytorch backend) on torchvision's r3d_18, mc3_18 and r2plus1d_18 at
+           1×3×16×112×112: the residual convs are Conv3DSimple / Conv3DNoTemporal (subclasses of
+           nn.Conv3d) or Conv2Plus1D (an nn.Sequential of plain nn.Conv3d); ptflops looks its hook
+           table up by exact type (pytorch_engine.py is_supported_instance l. 311-314), so the
+           subclassed convs count 0. Total and per-module figures as convention_truth.run_ptflops.
+  batch    ptflops (pytorch backend) at batch N > 1 (input_constructor returning an N×… tensor):
+           get_flops_pytorch divides the module hooks' total by the batch counter
+           (compute_average_flops_cost l. 180-199) and adds the patched functions' counts as they
+           are (l. 69-71); nn.Upsample's hook counts output[0], one sample (pytorch_ops.py l. 21-27).
+           Per model: the printed total, the batch counter, each module's raw hook count (`hooks`,
+           before the division) and each calling module's patched-function count (`functions`).
+           torchvision's resnet18, googlenet (F.relu in BasicConv2d), mobilenet_v2
+           (F.adaptive_avg_pool2d), lraspp_mobilenet_v3_large (F.interpolate), and the small models of
+           convention_truth_ops.py: `resample2d` (nn.Upsample ×1.5 bilinear, to 12 nearest, ×2
+           bicubic, F.interpolate to (30, 28) in `interp`) and `attention` (nn.MultiheadAttention).
+  swin     onnx-tool on torchvision's swin_t exported as convention_truth.run_onnx_tool exports it
+           (opset 17, training=PRESERVE, 1×3×224×224), and on the committed export
+           test/fixtures/onnx-math/swin_tiny_pad_op17.onnx (scripts/onnx_math_fixtures.py: one stage,
+           embed 8, 2 heads, window 7, the second block shifted, a 36×44 input whose 9×11 patch grid
+           is padded to 14×14). Total, per-op-type and per-node figures. `shapeArithmetic` here is
+           what onnx-tool charged the nodes computing from shapes alone (a view's sizes, the pad
+           amounts): a node none of whose inputs holds data, where data is a graph input, a float
+           tensor a ConstantOfShape fills (the shift mask's x.new_zeros((pad_H, pad_W))), or anything
+           computed from data except through Shape. The shifted blocks' mask (Sub, Equal, Not on that
+           float map) is data by that rule and stays in the layers: convention_truth.run_onnx_tool's
+           dtype rule counted its Equal and Not (bool outputs) as shape arithmetic.
+
+  /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
+  /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
+"""
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import convention_truth as ct  # noqa: E402
+import convention_truth_ops as cto  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torchvision.models as tvm  # noqa: E402
+import torchvision.models.video as tvv  # noqa: E402
+
+OUT = ct.ROOT / "test" / "fixtures" / "conventions" / "cases.json"
+SWIN_PAD = ct.ROOT / "test" / "fixtures" / "onnx-math" / "swin_tiny_pad_op17.onnx"
+
+
+def built(ctor, **kw):
+    torch.manual_seed(0)
+    return ctor(weights=None, **kw).eval()
+
+
+def video():
+    out = {}
+    for name in ("r3d_18", "mc3_18", "r2plus1d_18"):
+        x = torch.ones(1, 3, 16, 112, 112)
+        total, layers = ct.run_ptflops(built(getattr(tvv, name)), x)
+        out[name] = {"input": list(x.shape), "ptflops": {"total": total, "layers": layers}}
+        print(name, total, flush=True)
+    return out
+
+
+def run_ptflops_batched(model, x):
+    """get_model_complexity_info on x (batch included) through input_constructor: the printed total,
+    the batch counter, and per module the raw hook counts and the patched-function counts."""
+    import ptflops.pytorch_engine as engine
+    import ptflops.pytorch_ops as ops
+    from ptflops import get_model_complexity_info
+    hooks, functions, counter = {}, {}, {}
+    names = {id(m): n for n, m in model.named_modules() if n}
+    original_remove = engine.remove_flops_counter_variables
+    original_average = engine.compute_average_flops_cost
+
+    def record(module):
+        if hasattr(module, "__flops__") and id(module) in names and module.__flops__:
+            hooks[names[id(module)]] = hooks.get(names[id(module)], 0) + module.__flops__
+        original_remove(module)
+
+    def average(self):
+        counter["batch"] = self.__batch_counter__
+        return original_average(self)
+
+    with ct.module_stack(model) as stack:
+        def attributed(handler):
+            def wrapped(*args, **kwargs):
+                flops = handler(*args, **kwargs)
+                functions[stack[-1]] = functions.get(stack[-1], 0) + float(flops)
+                return flops
+            return wrapped
+
+        saved = (dict(ops.FUNCTIONAL_MAPPING), dict(ops.TENSOR_OPS_MAPPING))
+        for table in (ops.FUNCTIONAL_MAPPING, ops.TENSOR_OPS_MAPPING):
+            for k in table:
+                table[k] = attributed(table[k])
+        engine.remove_flops_counter_variables = record
+        engine.compute_average_flops_cost = average
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False,
+                                                    backend="pytorch", input_constructor=lambda _res: x)
+        finally:
+            engine.remove_flops_counter_variables = original_remove
+            engine.compute_average_flops_cost = original_average
+            ops.FUNCTIONAL_MAPPING.clear()
+            ops.FUNCTIONAL_MAPPING.update(saved[0])
+            ops.TENSOR_OPS_MAPPING.clear()
+            ops.TENSOR_OPS_MAPPING.update(saved[1])
+    # the tool's own arithmetic, re-done from the parts: int(Σ hooks / batch + Σ functions)
+    assert int(sum(hooks.values()) / counter["batch"] + sum(functions.values())) == macs, (hooks, functions, macs)
+    return {"total": int(macs), "batch": counter["batch"], "hooks": hooks, "functions": functions}
+
+
+def batch():
+    cases = {
+        "resnet18": (lambda: built(tvm.resnet18), (2, 3, 224, 224)),
+        "googlenet": (lambda: built(tvm.googlenet, aux_logits=False, init_weights=False), (3, 3, 224, 224)),
+        "mobilenet_v2": (lambda: built(tvm.mobilenet_v2), (2, 3, 224, 224)),
+        "lraspp_mobilenet_v3_large": (lambda: built(tvm.segmentation.lraspp_mobilenet_v3_large, weights_backbone=None), (2, 3, 520, 520)),
+        "resample2d": (lambda: cto.anchored(cto.Resample2d()).eval(), (3, 2, 5, 5)),
+        "attention": (lambda: cto.Attention().eval(), (2, 8, 4, 4)),
+    }
+    out = {}
+    for name, (make, shape) in cases.items():
+        torch.manual_seed(0)
+        model = make()
+        r = run_ptflops_batched(model, torch.ones(*shape))
+        # the same model at batch 1, printed by the same route: what one sample costs in the tool's own rules
+        r["batch1"] = run_ptflops_batched(model, torch.ones(1, *shape[1:]))["total"]
+        out[name] = {"input": list(shape), "ptflops": r}
+        print(name, shape, r["total"], "batch 1:", r["batch1"], flush=True)
+    return out
+
+
+def profile_onnx(path, inputs):
+    """onnx-tool on a file: total, per op type, per node (shape arithmetic apart, by data flow)."""
+    import onnx_tool
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        m = onnx_tool.Model(str(path))
+        m.graph.shape_infer(inputs)
+        m.graph.profile()
+    g = m.graph
+    data = set(inputs)
+    for node in g.nodemap.values():  # nodemap is in topological order
+        if node.op_type == "Shape":
+            continue
+        filled = node.op_type == "ConstantOfShape" and np.issubdtype(g.tensormap[node.output[0]].dtype, np.floating)
+        if filled or any(i in data for i in node.input):
+            data.update(node.output)
+    layers, ops, shape_arithmetic = {}, {}, 0
+    for name, node in g.nodemap.items():
+        macs = int(node.macs[0]) if hasattr(node.macs, "__len__") else int(node.macs)
+        if not macs:
+            continue
+        ops[node.op_type] = ops.get(node.op_type, 0) + macs
+        if any(i in data for i in node.input):
+            layers[name] = macs
+        else:
+            shape_arithmetic += macs
+    return {"total": int(round(g.macs[0])), "layers": layers, "byOpType": ops, "shapeArithmetic": shape_arithmetic}
+
+
+def swin():
+    out = {}
+    torch.set_grad_enabled(True)
+    model = built(tvm.swin_t)
+    x = torch.ones(1, 3, 224, 224)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], training=torch.onnx.TrainingMode.PRESERVE)
+        out["swin_t"] = {"input": list(x.shape), "onnx-tool": profile_onnx(path, {"input": np.zeros(tuple(x.shape), dtype=np.float32)})}
+    out["swin_tiny_pad_op17"] = {"input": [1, 3, 36, 44], "file": "test/fixtures/onnx-math/swin_tiny_pad_op17.onnx",
+                                 "onnx-tool": profile_onnx(SWIN_PAD, {"image": np.zeros((1, 3, 36, 44), dtype=np.float32)})}
+    for k, v in out.items():
+        print(k, v["onnx-tool"]["total"], "shape arithmetic", v["onnx-tool"]["shapeArithmetic"], flush=True)
+    return out
+
+
+CASES = {"video": video, "batch": batch, "swin": swin}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tools", required=True, help="folder with the tools' checkouts (owner+name sub-folders)")
+    ap.add_argument("cases", nargs="*", help=f"any of {', '.join(CASES)} (default: all)")
+    args = ap.parse_args()
+    unknown = set(args.cases) - set(CASES)
+    if unknown:
+        ap.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
+    ct.prepare_imports(args.tools)
+    torch.set_grad_enabled(True)  # as convention_truth.py: the grad mode the tools' users get
+    out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
+    for tool in ("ptflops", "onnx-tool"):
+        out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
+    for name, run in CASES.items():
+        if args.cases and name not in args.cases:
+            continue
+        out[name] = run()
+        OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":
+    main()
