@@ -16,6 +16,8 @@ import { dynamicQuantizeLinear } from '../ops/quant.js';
 import { qlinearConv } from '../ops/quant-linear.js';
 import { reduceL2 } from '../ops/reduction.js';
 import { where } from '../ops/logic.js';
+import { shiftedWindowAttention } from '../ops/window-attention.js';
+import type { WindowPlan } from '../ops/window-attention.js';
 import type { OpDef } from '../ops/types.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
@@ -48,6 +50,22 @@ function layerNormalization(f: LayerFacts): number {
  * onnx-tool prints for nn.InstanceNorm2d and nn.GroupNorm (test/fixtures/conventions/ops.json).
  */
 const INSTANCE_NORM = ADD + MUL + ADD + DIV;
+
+/**
+ * torchvision's shifted_window_attention (v1) as torch.onnx exports it (opset 17; onnx-tool on
+ * swin_t printed 4,657,784,877, test/fixtures/conventions/cases.json): the qkv and proj MatMuls
+ * with their bias Adds, `q * (C // heads) ** -0.5` (Mul: 1 per element of q, padded tokens·C),
+ * q·kᵀ, `attn + relative_position_bias` (Add: 1 per score), then, where a shift is left, the mask
+ * of the padded map, per image whatever the batch: `attn_mask.unsqueeze(1) − attn_mask.unsqueeze(2)`
+ * (Sub), `masked_fill(attn_mask != 0, …)` (Equal, Not), `masked_fill(attn_mask == 0, …)` (Equal),
+ * each over windows·T² (the masked_fills are Where: 0), and `attn + attn_mask` (Add: 1 per score);
+ * Softmax (36 per score) and attn·v. The rolls and the pad are Slice, Concat and Pad (0).
+ */
+function swinAttention(f: LayerFacts, scores: number): number {
+  const p = f.plan as WindowPlan;
+  const mask = p.masked ? (p.s / p.n) * p.t * p.t * (ADD + 3 * CMP) + scores * ADD : 0;
+  return f.cost.macs + f.cost.biasOps + p.s * p.t * p.c * MUL + scores * ADD + mask + scores * (EXP + DIV);
+}
 
 export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
   layerNorm: { count: layerNormalization, why: 'LayerNormalization: 7 per element (3 multiplies, 4 adds) + 29 per normalised row (add, sqrt 24, divide 4)', source: `${NODE} LayerNormalizationNode._profile_core l. 2525-2531` },
@@ -121,9 +139,11 @@ export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
   attention: {
     count: (f) => {
       const a = attentionDims(f);
-      return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0) + a.tokens * a.c * DIV + a.s * a.h * a.t * a.t * (EXP + DIV);
+      const scores = a.s * a.h * a.t * a.t;
+      if (f.op === shiftedWindowAttention) return swinAttention(f, scores);
+      return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0) + a.tokens * a.c * DIV + scores * (EXP + DIV);
     },
-    why: 'attention as exported: MatMul/Gemm projections + their bias Adds (tokens·4C), Div of q by √d (4 per element), MatMul q·kᵀ and attn·v, Softmax (36 per score)',
-    source: `${NODE} GemmNode._profile_core l. 915-932, MatMulNode, AddNode l. 296, DivNode l. 335-339, SoftmaxNode l. 404-408`,
+    why: "attention as exported: MatMul/Gemm projections + their bias Adds (tokens·4C), Div of q by √d (4 per element), MatMul q·kᵀ and attn·v, Softmax (36 per score). Swin's shifted_window_attention: q scaled by a Mul (1 per element), the relative-position bias an Add (1 per score), and with a shift the mask built per image (Sub, Equal twice and Not over windows·T²) and added (1 per score); the rolls, pads and table Gather count 0",
+    source: `${NODE} GemmNode._profile_core l. 915-932, MatMulNode, AddNode l. 296, SubNode l. 289, MulNode l. 363-367, DivNode l. 335-339, EqualNode l. 2283-2289, NotNode(LessNode) l. 774-775, 793, SoftmaxNode l. 404-408; torchvision 0.14 swin_transformer.py shifted_window_attention`,
   },
 };

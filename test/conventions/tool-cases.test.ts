@@ -1,0 +1,103 @@
+/**
+ * Three cases where a preset and its tool parted, against what the tools print:
+ * test/fixtures/conventions/cases.json, written by scripts/convention_truth_cases.py running
+ * ptflops and onnx-tool from their sources (the commits the presets cite) on torch 1.13.
+ *
+ *   video   ptflops on torchvision's r3d_18, mc3_18, r2plus1d_18: the residual convs of the first
+ *           two are Conv3DSimple / Conv3DNoTemporal, subclasses of nn.Conv3d, which ptflops' hook
+ *           table (looked up by exact type) misses: the zoo marks them `subclassed`.
+ *   batch   ptflops at batch 2 and 3: the module hooks' total is divided by the batch, the patched
+ *           functions' counts are not, and nn.Upsample's hook counts one sample.
+ *   swin    onnx-tool on torchvision's swin_t export and on the committed one-stage padded export
+ *           (test/fixtures/onnx-math/swin_tiny_pad_op17.onnx): q scaled by a Mul, the relative-
+ *           position bias added, and the shifted blocks' mask built and added.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { PRESETS_BY_NAME, countWith } from '../../src/conventions/index.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { swin } from '../../src/zoo/swin.js';
+import { DEFAULTS } from '../helpers.js';
+import { analysed, zoo } from './helpers.js';
+
+interface Ptflops {
+  total: number;
+  batch: number;
+  batch1: number;
+  hooks: Record<string, number>;
+  functions: Record<string, number>;
+}
+interface OnnxTool {
+  total: number;
+  layers: Record<string, number>;
+  byOpType: Record<string, number>;
+  shapeArithmetic: number;
+}
+const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/cases.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  tools: Record<string, { repository: string; commit: string }>;
+  video: Record<string, { input: number[]; ptflops: { total: number; layers: Record<string, number> } }>;
+  batch: Record<string, { input: number[]; ptflops: Ptflops }>;
+  swin: Record<string, { input: number[]; 'onnx-tool': OnnxTool }>;
+};
+const ptflops = PRESETS_BY_NAME.get('ptflops')!;
+const onnxTool = PRESETS_BY_NAME.get('onnx-tool')!;
+
+describe('the fixture', () => {
+  it('was measured at the commits the presets cite', () => {
+    expect(ptflops.version).toContain(truth.tools.ptflops.commit.slice(0, 12));
+    expect(onnxTool.version).toContain(truth.tools['onnx-tool'].commit.slice(0, 12));
+  });
+});
+
+/** The module of an ONNX node from its scope path (truth.test.ts's onnxModule). */
+function onnxModule(node: string): string {
+  let name = '';
+  for (const seg of node.split('/').slice(1, -1)) name = name && !seg.startsWith(`${name}.`) ? `${name}.${seg}` : seg;
+  return name;
+}
+
+describe("onnx-tool on torchvision's Swin exports", () => {
+  it('swin_t: 4,657,784,877 less the 4,883 of shape arithmetic (a view\'s sizes); the mask, q scaling and bias Add as the export writes them', () => {
+    const t = truth.swin.swin_t['onnx-tool'];
+    expect([t.total, t.shapeArithmetic]).toEqual([4_657_784_877, 4_883]);
+    const c = countWith(onnxTool, zoo('swin_t'));
+    expect(c.total).toBe(t.total - t.shapeArithmetic);
+    // the mask's ops, per image: windows·49² for 1 + 1 + 3 shifted blocks of stages 1-3 (64, 16, 4 windows), Equal twice
+    const masks = (64 + 16 + 3 * 4) * 49 * 49;
+    const ofType = (op: string) => Object.entries(t.layers).reduce((s, [node, macs]) => (new RegExp(`/${op}(_\\d+)?$`).test(node) ? s + macs : s), 0);
+    expect([ofType('Sub'), ofType('Equal'), ofType('Not')]).toEqual([masks, 2 * masks, masks]);
+  });
+
+  it('swin_t: every attention module, summed over its ONNX nodes, to the unit', () => {
+    const c = countWith(onnxTool, zoo('swin_t'));
+    const ours = new Map(c.layers.map((l) => [l.name, l.count]));
+    const byModule = new Map<string, number>();
+    for (const [node, macs] of Object.entries(truth.swin.swin_t['onnx-tool'].layers)) byModule.set(onnxModule(node), (byModule.get(onnxModule(node)) ?? 0) + macs);
+    const attention = [...byModule].filter(([m]) => m.endsWith('.attn'));
+    expect(attention).toHaveLength(12);
+    for (const [m, macs] of attention) expect([m, ours.get(m)]).toEqual([m, macs]);
+  });
+
+  const padded = truth.swin.swin_tiny_pad_op17;
+  it('the one-stage padded export (36×44: a 9×11 grid padded to 14×14, the second block shifted), built as the zoo builds Swin: the total to the unit', () => {
+    const spec = swin('swin_tiny_pad', { embedDim: 8, depths: [2], heads: [2], window: 7 }, [36, 44], 5);
+    const t = padded['onnx-tool'];
+    expect(countWith(onnxTool, analysed(spec)).total).toBe(t.total - t.shapeArithmetic);
+  });
+
+  it('the same file imported: what the tool counts, but for the nodes convlens folds (shape arithmetic, and the mask: constant for a given input size)', () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/onnx-math/swin_tiny_pad_op17.onnx', import.meta.url)));
+    const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: { image: padded.input } });
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, DEFAULTS, inference);
+    const t = padded['onnx-tool'];
+    const folded = new Set(report.totals.folded);
+    const foldedMask = Object.entries(t.layers).filter(([node]) => folded.has(node));
+    // the mask of the shifted block: Sub, Equal, Not, Equal over 4 windows of 7·7 tokens
+    expect(foldedMask.map(([node, macs]) => [node.split('/').pop(), macs])).toEqual(['Sub_3', 'Equal_18', 'Not', 'Equal_19'].map((n) => [n, 4 * 49 * 49]));
+    expect(countWith(onnxTool, { inference, report }).total).toBe(t.total - t.shapeArithmetic - foldedMask.reduce((s, [, m]) => s + m, 0));
+  });
+});
