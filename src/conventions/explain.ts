@@ -217,7 +217,7 @@ function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number): Exp
 }
 
 export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: boolean, bytesPerElement = 4): LayerExplanation | null {
-  const f = layerFacts(a, false);
+  const f = layerFacts(a);
   if (!f) return null;
   const p = parts(f);
   const weightParams = evaluate(p.params);

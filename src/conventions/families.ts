@@ -151,8 +151,14 @@ function familyOf3d5d(op: OpDef, x: Shape | undefined): Family | null {
   return op === resize && x && (x.length === 3 || x.length === 5) ? 'resampleNd' : null;
 }
 
+/** How the PyTorch source applies a layer: a function call, a module of a subclass, or (neither) a module of the op's own class. */
+export interface SourceMarks {
+  functional?: boolean;
+  subclassed?: boolean;
+}
+
 /** The facts of an analysed layer, or null when convlens could not analyse it (unsupported, or downstream of one). */
-export function layerFacts(a: AnalysedLayer, functional: boolean): LayerFacts | null {
+export function layerFacts(a: AnalysedLayer, marks: SourceMarks = {}): LayerFacts | null {
   if (!a.op || !a.inferred) return null;
   const family = familyOf3d5d(a.op, a.inputShapes[0]) ?? FAMILY_OF.get(a.op);
   if (!family) return null;
@@ -169,7 +175,8 @@ export function layerFacts(a: AnalysedLayer, functional: boolean): LayerFacts | 
     geometry: plan && Array.isArray(plan.geo) ? plan.geo : null,
     fixedSize: a.inferred.fixedSize === true,
     cost: a.inferred.cost,
-    functional,
+    functional: marks.functional === true,
+    subclassed: marks.subclassed === true,
   };
 }
 

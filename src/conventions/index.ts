@@ -23,7 +23,7 @@ import { thop } from './thop.js';
 import { torchinfo } from './torchinfo.js';
 import { fvcore, torchvision } from './torchvision-fvcore.js';
 import { CountOptionsSchema } from './types.js';
-import type { ConventionCount, ConventionFamily, ConventionLayer, ConventionPreset, CountOptions, Family, RuleContext } from './types.js';
+import type { ConventionCount, ConventionFamily, ConventionLayer, ConventionPreset, CountOptions, DefectInput, Family, RuleContext } from './types.js';
 
 export * from './types.js';
 export { FAMILY_OF } from './families.js';
@@ -55,6 +55,21 @@ const signed = (n: number) => (n >= 0 ? '+' : '−') + fmt(Math.abs(n));
 /** What the tool counts for a family it has no rule for. */
 const NO_RULE = (preset: ConventionPreset, family: Family) => `${preset.tool} has no rule for ${family}: 0`;
 
+/** The layer names an option lists, each checked against the report (INVALID_OPTION naming the closest otherwise). */
+function namedLayers(names: readonly string[] | undefined, option: 'functional' | 'subclassed', reported: ReadonlyMap<string, unknown>): Set<string> {
+  const set = new Set(names ?? []);
+  for (const name of set) {
+    if (!reported.has(name)) {
+      const near = closest(name, [...reported.keys()]);
+      throw new ConvlensError('INVALID_OPTION', `${option}: no layer '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, {
+        path: `$.${option}`,
+        ...(near ? { suggestion: near } : {}),
+      });
+    }
+  }
+  return set;
+}
+
 export function countWith(preset: ConventionPreset, { inference, report }: ConventionInput, options: CountOptions = {}): ConventionCount {
   const parsed = CountOptionsSchema.safeParse(options);
   if (!parsed.success) {
@@ -63,34 +78,35 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
   }
   const opts = parsed.data;
   const reported = new Map(report.layers.map((l) => [l.name, l]));
-  const functional = new Set(opts.functional ?? []);
-  const layerNames = [...reported.keys()];
-  for (const name of functional) {
-    if (!reported.has(name)) {
-      const near = closest(name, layerNames);
-      throw new ConvlensError('INVALID_OPTION', `functional: no layer '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, {
-        path: '$.functional',
-        ...(near ? { suggestion: near } : {}),
-      });
-    }
-  }
+  const functional = namedLayers(opts.functional, 'functional', reported);
+  const subclassed = namedLayers(opts.subclassed, 'subclassed', reported);
   const ctx: RuleContext = opts.convTranspose ? { convTranspose: opts.convTranspose } : {};
+  // what a rule's hook is divided by: the first input's first dimension (ptflops' batch counter, pytorch_engine.py batch_counter_hook l. 267-277)
+  const batch = report.inputs[0]?.shape[0] ?? 1;
 
   const layers: ConventionLayer[] = [];
+  const counted: DefectInput['layers'][number][] = [];
   const unsupported: string[] = [];
   const families = new Map<Family, ConventionFamily>();
+  let hooks = 0;
+  let rest = 0;
   for (const a of inference.analysed) {
     if (a.folded) continue;
     const r = reported.get(a.layer.name);
     if (!r || !r.executed) continue;
-    const facts = layerFacts(a, functional.has(a.layer.name));
+    const facts = layerFacts(a, { functional: functional.has(a.layer.name), subclassed: subclassed.has(a.layer.name) });
     if (!facts) {
       unsupported.push(a.layer.name);
       layers.push({ name: r.name, op: r.op, family: null, count: 0, convlensMacs: r.macs, difference: -r.macs });
       continue;
     }
     const rule = preset.rules[facts.family];
-    const count = rule ? rule.count(facts, ctx) : 0;
+    const own = rule ? rule.count(facts, ctx) : 0;
+    const hook = rule?.hook ? rule.hook(facts, ctx) : 0;
+    hooks += hook;
+    rest += own;
+    const count = own + hook / batch;
+    counted.push({ facts, count, hook });
     layers.push({ name: r.name, op: r.op, family: facts.family, count, convlensMacs: r.macs, difference: count - r.macs });
     const fam = families.get(facts.family) ?? {
       family: facts.family,
@@ -107,8 +123,14 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
     fam.difference += count - r.macs;
     families.set(facts.family, fam);
   }
+  const defects = preset.defects?.({ batch, ctx, layers: counted }) ?? {};
+  for (const [family, note] of Object.entries(defects) as [Family, string][]) {
+    const fam = families.get(family);
+    if (fam) fam.why = `${fam.why}. ${note}`;
+  }
   const byFamily = [...families.values()].sort((x, y) => Math.abs(y.difference) - Math.abs(x.difference) || x.family.localeCompare(y.family));
-  const sum = layers.reduce((s, l) => s + l.count, 0);
+  // the module hooks' sum divided once (as the tool divides it), then the rest added
+  const sum = hooks / batch + rest;
   const total = preset.printedTotal ? preset.printedTotal(sum) : sum;
   const convlensMacs = report.totals.macs;
   const parts = byFamily.filter((f) => f.difference !== 0).map((f) => `${f.family} ${signed(f.difference)} (${f.why})`);

@@ -39,6 +39,7 @@
  */
 import { inElements, outElements } from './families.js';
 import { RESIZE_CUBIC, RESIZE_LINEAR } from './onnx-tool-costs.js';
+import { moduleHook, upsampleHook } from './ptflops-hooks.js';
 import { resize } from '../ops/resize.js';
 import type { ResamplePlan } from '../ops/upsample-plan.js';
 import type { LayerFacts, Rule } from './types.js';
@@ -98,8 +99,9 @@ export const RESAMPLE_ND: Readonly<Record<'thop' | 'ptflops' | 'calflops' | 'onn
     source: `${HOOKS} count_upsample l. 152-166 (modes l. 154-161, a mode without an entry 0 l. 162-164); thop/profile.py l. 86`,
   },
   ptflops: {
-    count: (f) => (f.functional ? 0 : outElements(f)) + ptflopsInterpolate(f),
-    why: 'nn.Upsample on 1 or 3 axes: its hook 1 per output element + the patched F.interpolate: N·C·prod(size), or N·C·ΠI·s^d for a scale factor s (×1.5 on 5: 7.5 per plane, the output 7), N·C·ΠI·Π⌊sᵢ⌋ for a per-axis tuple; F.interpolate alone: the function only',
+    hook: moduleHook(upsampleHook),
+    count: ptflopsInterpolate,
+    why: 'nn.Upsample on 1 or 3 axes: its hook 1 per output element of one sample (output[0]) + the patched F.interpolate: N·C·prod(size), or N·C·ΠI·s^d for a scale factor s (×1.5 on 5: 7.5 per plane, the output 7), N·C·ΠI·Π⌊sᵢ⌋ for a per-axis tuple; F.interpolate alone: the function only',
     source: `${PT} upsample_flops_counter_hook l. 21-27, MODULES_MAPPING l. 308; _interpolate_functional_flops_hook l. 351-382, FUNCTIONAL_MAPPING l. 445-446`,
   },
   calflops: {

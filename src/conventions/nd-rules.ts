@@ -18,6 +18,7 @@
  */
 import { inElements, outElements } from './families.js';
 import { RESAMPLE_ND } from './nd-resample.js';
+import { moduleHook } from './ptflops-hooks.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
@@ -56,8 +57,8 @@ function thopAvgPool(f: LayerFacts): number {
 }
 
 const moduleOnly = (r: Rule): Rule => ({ ...r, count: (f, ctx) => (f.functional ? 0 : r.count(f, ctx)) });
-/** ptflops: module hook (unless functional) + the patched function the module calls. */
-const twice = (why: string, source: string): Rule => ({ count: (f) => (f.functional ? 0 : inElements(f)) + inElements(f), why, source });
+/** ptflops: module hook (none for a function call or a subclass; divided by the batch) + the patched function the module calls. */
+const twice = (why: string, source: string): Rule => ({ hook: moduleHook(inElements), count: inElements, why, source });
 
 /** A transposed conv's N·Cout·ΠO·(Cin/g)·ΠK: its MACs counted over output positions (all taps, as a plain conv would). */
 function transposedOutputMacs(f: LayerFacts): number {
@@ -95,8 +96,17 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
     adaptiveMaxPool: { count: () => 0, why: 'nn.AdaptiveMaxPool1d/2d/3d are registered as zero_ops: 0', source: 'thop/profile.py register_hooks (nn.AdaptiveMaxPool1d/2d/3d: zero_ops)' },
   },
   ptflops: {
-    convNd: { count: withBias, why: 'nn.Conv1d/3d: per output position ΠK·Cin·(Cout/g), plus the bias', source: 'ptflops/pytorch_ops.py conv_flops_counter_hook l. 60-92, MODULES_MAPPING l. 273-275' },
-    convTransposeNd: transposedWithBias('nn.ConvTranspose1d/3d: per input position ΠK·Cin·(Cout/g), plus one bias add per output element', 'ptflops/pytorch_ops.py conv_flops_counter_hook(transpose=True) l. 60-92, MODULES_MAPPING l. 310-312'),
+    convNd: {
+      hook: moduleHook(withBias),
+      count: () => 0,
+      why: 'nn.Conv1d/3d: per output position ΠK·Cin·(Cout/g), plus the bias; a module of a subclass (torchvision\'s Conv3DSimple, Conv3DNoTemporal) 0',
+      source: 'ptflops/pytorch_ops.py conv_flops_counter_hook l. 60-92, MODULES_MAPPING l. 273-275; ptflops/pytorch_engine.py is_supported_instance l. 311-314',
+    },
+    convTransposeNd: {
+      ...transposedWithBias('nn.ConvTranspose1d/3d: per input position ΠK·Cin·(Cout/g), plus one bias add per output element', 'ptflops/pytorch_ops.py conv_flops_counter_hook(transpose=True) l. 60-92, MODULES_MAPPING l. 310-312'),
+      hook: moduleHook((f, ctx) => transposed(f, ctx.convTranspose) + f.cost.biasOps),
+      count: () => 0,
+    },
     maxPoolNd: twice('nn.MaxPool1d/3d: 2 per input element (pool hook + patched F.max_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 433-435'),
     avgPoolNd: twice('nn.AvgPool1d/3d: 2 per input element (pool hook + patched F.avg_pool1d/3d)', 'ptflops/pytorch_ops.py pool_flops_counter_hook l. 46-48, FUNCTIONAL_MAPPING l. 430-432'),
     resampleNd: RESAMPLE_ND.ptflops,

@@ -12,6 +12,13 @@
  * (pool hook + patched F.*pool*) and nn.Upsample (hook + patched F.interpolate). nn.ReLU6 and
  * nn.LeakyReLU call F.hardtanh / F.leaky_relu, which are not patched: counted once. Python
  * operators (`out += identity`, `x * s`) are not patched: residual additions and SE scalings count 0.
+ * The hook table is looked up by the module's exact type (pytorch_engine.py is_supported_instance
+ * l. 311-314): a subclass of a hooked class gets no hook (torchvision's Conv3DSimple and
+ * Conv3DNoTemporal: r3d_18 prints 1,589,580,176, its residual convs left out), marked by the spec's
+ * `subclassed`. get_flops_pytorch (l. 64-71) divides the hooks' total by the batch
+ * (compute_average_flops_cost l. 180-199) and adds the patched functions' counts undivided, and
+ * upsample_flops_counter_hook counts output[0], one sample: a rule's `hook` and `count`. Where that
+ * departs from the tool's own rules per image, ptflops-defects.ts says so beside the family.
  *
  * `aten` (the README's second column, the default from 0.7.3 on in the README's words): a
  * TorchDispatchMode over aten.convolution / mm / matmul / addmm / bmm only (ptflops/aten_ops.py),
@@ -25,7 +32,9 @@
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, outElements, transposedMacs } from './families.js';
 import { ptflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
-import type { ConventionPreset, LayerFacts, Rule } from './types.js';
+import { ptflopsDefects } from './ptflops-defects.js';
+import { moduleHook, upsampleHook } from './ptflops-hooks.js';
+import type { ConventionPreset, LayerFacts, Rule, RuleContext } from './types.js';
 import { numel } from '../ops/types.js';
 
 const OPS = 'ptflops/pytorch_ops.py';
@@ -42,14 +51,18 @@ function convHook(f: LayerFacts, extraPerPosition = 0): number {
 }
 
 /**
- * A layer ptflops sees as an nn.Module whose forward calls a patched function: the hook and the
- * function each add their count. Applied functionally, only the function counts.
+ * A layer's count in ptflops: its module's hook (MODULES_MAPPING; none for a function call or a
+ * subclass: ptflops-hooks.ts), divided by the batch with the other hooks (`hook`), and the patched
+ * functions (FUNCTIONAL_MAPPING, TENSOR_OPS_MAPPING) the module or the call runs, not divided
+ * (`count`): pytorch_engine.py get_flops_pytorch l. 64-71, compute_average_flops_cost l. 180-199.
  */
-const hookAndFunction = (hook: (f: LayerFacts) => number, fn: (f: LayerFacts) => number, why: string, source: string): Rule => ({
-  count: (f) => (f.functional ? 0 : hook(f)) + fn(f),
-  why,
-  source,
-});
+const hooked = (hook: (f: LayerFacts, ctx: RuleContext) => number, why: string, source: string): Rule => ({ hook: moduleHook(hook), count: () => 0, why, source });
+const patched = (fn: (f: LayerFacts) => number, why: string, source: string): Rule => ({ count: fn, why, source });
+/**
+ * A layer ptflops sees as an nn.Module whose forward calls a patched function: the hook and the
+ * function each add their count. Applied functionally (or as a subclass), only the function counts.
+ */
+const hookAndFunction = (hook: (f: LayerFacts) => number, fn: (f: LayerFacts) => number, why: string, source: string): Rule => ({ hook: moduleHook(hook), count: fn, why, source });
 
 export const ptflops: ConventionPreset = {
   name: 'ptflops',
@@ -61,122 +74,85 @@ export const ptflops: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (pytorch))',
   ],
   unit: 'MACs',
-  summary: 'Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample its hook 1 per output + F.interpolate (a size: the output elements; a scale s: N·C·ΠI·s^d over d axes, a float where the output is floor(I·s); the float sum is truncated once, to the printed total); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt\'s LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision\'s ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted.',
+  summary: "Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample its hook 1 per output + F.interpolate (a size: the output elements; a scale s: N·C·ΠI·s^d over d axes, a float where the output is floor(I·s); the float sum is truncated once, to the printed total); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt's LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision's ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted. Hooks are looked up by exact type: a subclass of a hooked class (the spec's `subclassed`: torchvision's Conv3DSimple and Conv3DNoTemporal, r3d_18's and mc3_18's residual convs) counts 0. At batch N the hooks' total is divided by N (per image) but the patched functions' counts are not, and nn.Upsample's hook counts one sample before that division.",
   rules: {
-    conv: {
-      count: (f) => convHook(f),
-      why: 'conv: k·Cin·(Cout/g) per output position (= the MACs) + one bias add per output element',
-      source: `${OPS} conv_flops_counter_hook l. 60-92`,
-    },
-    convTranspose: {
-      count: (f, ctx) => {
+    conv: hooked((f) => convHook(f), 'conv: k·Cin·(Cout/g) per output position (= the MACs) + one bias add per output element', `${OPS} conv_flops_counter_hook l. 60-92`),
+    convTranspose: hooked(
+      (f, ctx) => {
         const d = convDims(f);
         return transposedMacs(d, ctx.convTranspose ?? 'input') + (d.bias ? outElements(f) : 0);
       },
-      why: 'transposed conv over input positions: N·H·W·k·Cin·(Cout/g) + one bias add per output element',
-      source: `${OPS} conv_flops_counter_hook (transpose=True) l. 60-92, MODULES_MAPPING l. 309-311`,
-    },
-    deformConv: {
-      count: (f) => convHook(f, DEFORM_EXTRA + (f.inputs.length > 2 && f.inputs[2].length > 0 ? 1 : 0)),
-      why: 'DeformConv2d: k·(Cin·Cout/g + 24, + 1 with a mask) per output position + bias',
-      source: `${OPS} deformable_conv_flops_counter_hook l. 95-102`,
-    },
-    linear: {
-      count: (f) => {
+      'transposed conv over input positions: N·H·W·k·Cin·(Cout/g) + one bias add per output element',
+      `${OPS} conv_flops_counter_hook (transpose=True) l. 60-92, MODULES_MAPPING l. 309-311`,
+    ),
+    deformConv: hooked((f) => convHook(f, DEFORM_EXTRA + (f.inputs.length > 2 && f.inputs[2].length > 0 ? 1 : 0)), 'DeformConv2d: k·(Cin·Cout/g + 24, + 1 with a mask) per output position + bias', `${OPS} deformable_conv_flops_counter_hook l. 95-102`),
+    linear: hooked(
+      (f) => {
         const d = linearDims(f);
         return (d.ci * d.co + (d.bias ? d.co : 0)) * d.rows;
       },
-      why: 'linear: (in·out + out bias) per row',
-      source: `${OPS} linear_flops_counter_hook l. 35-43`,
-    },
-    matmul: {
-      count: (f) => {
+      'linear: (in·out + out bias) per row',
+      `${OPS} linear_flops_counter_hook l. 35-43`,
+    ),
+    matmul: patched(
+      (f) => {
         const { a, b } = matmulOperands(f);
         return numel(a) * b[b.length - 1];
       },
-      why: 'torch.matmul (patched): prod(a.shape)·b[-1]',
-      source: `${OPS} _matmul_tensor_flops_hook l. 385-387`,
-    },
-    batchNorm: {
-      count: (f) => inElements(f) * (affine(f) ? 2 : 1),
-      why: 'batch norm: 1 per element, 2 with affine',
-      source: `${OPS} bn_flops_counter_hook l. 51-57`,
-    },
+      'torch.matmul (patched): prod(a.shape)·b[-1]',
+      `${OPS} _matmul_tensor_flops_hook l. 385-387`,
+    ),
+    batchNorm: hooked((f) => inElements(f) * (affine(f) ? 2 : 1), 'batch norm: 1 per element, 2 with affine', `${OPS} bn_flops_counter_hook l. 51-57`),
     relu: hookAndFunction(outElements, inElements, 'nn.ReLU: 2 per element (module hook + the patched F.relu it calls); F.relu alone: 1', `${OPS} relu_flops_counter_hook l. 30-32 + FUNCTIONAL_MAPPING F.relu l. 424`),
     relu6: {
-      count: (f) => inElements(f),
+      hook: moduleHook(inElements),
+      count: (f) => (f.functional ? inElements(f) : 0),
       why: 'nn.ReLU6: 1 per element (its F.hardtanh is not patched); F.relu6: 1',
       source: `${OPS} MODULES_MAPPING nn.ReLU6 l. 281, FUNCTIONAL_MAPPING F.relu6 l. 427`,
     },
-    leakyRelu: {
-      count: (f) => (f.functional ? 0 : outElements(f)),
-      why: 'nn.LeakyReLU: 1 per element (module hook; F.leaky_relu is not patched)',
-      source: `${OPS} MODULES_MAPPING nn.LeakyReLU l. 280`,
-    },
-    swish: {
-      count: (f) => inElements(f),
-      why: 'SiLU: 1 per element, through the patched F.silu (no module hook for nn.SiLU)',
-      source: `${OPS} FUNCTIONAL_MAPPING F.silu l. 449-450`,
-    },
-    softmax: {
-      count: (f) => inElements(f),
-      why: 'softmax: 1 per element, through the patched F.softmax',
-      source: `${OPS} FUNCTIONAL_MAPPING F.softmax l. 443`,
-    },
+    leakyRelu: hooked(outElements, 'nn.LeakyReLU: 1 per element (module hook; F.leaky_relu is not patched)', `${OPS} MODULES_MAPPING nn.LeakyReLU l. 280`),
+    swish: patched(inElements, 'SiLU: 1 per element, through the patched F.silu (no module hook for nn.SiLU)', `${OPS} FUNCTIONAL_MAPPING F.silu l. 449-450`),
+    softmax: patched(inElements, 'softmax: 1 per element, through the patched F.softmax', `${OPS} FUNCTIONAL_MAPPING F.softmax l. 443`),
     maxPool: hookAndFunction(inElements, inElements, 'nn.MaxPool2d: 2 per input element (pool hook + patched F.max_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 434`),
     avgPool: hookAndFunction(inElements, inElements, 'nn.AvgPool2d: 2 per input element (pool hook + patched F.avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 431`),
     adaptiveAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d: 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 437`),
     globalAvgPool: hookAndFunction(inElements, inElements, 'nn.AdaptiveAvgPool2d(1): 2 per input element (pool hook + patched F.adaptive_avg_pool2d); functional: 1', `${OPS} pool_flops_counter_hook l. 46-48 + FUNCTIONAL_MAPPING l. 437`),
     resample: hookAndFunction(
-      outElements,
+      upsampleHook,
       ptflopsInterpolate,
-      'nn.Upsample: its hook 1 per output element + the patched F.interpolate: N·C·prod(size) (an int size: N·C·size²), or N·C·H·W·s² for a scale factor s (a float: ×1.5 on 1×2×5×5 is 112.5 where the output has 98; ptflops truncates only its total), N·C·H·W·⌊s_h⌋·⌊s_w⌋ for a per-axis tuple; F.interpolate alone: the function only',
+      'nn.Upsample: its hook 1 per output element of one sample (output[0]) + the patched F.interpolate: N·C·prod(size) (an int size: N·C·size²), or N·C·H·W·s² for a scale factor s (a float: ×1.5 on 1×2×5×5 is 112.5 where the output has 98; ptflops truncates only its total), N·C·H·W·⌊s_h⌋·⌊s_w⌋ for a per-axis tuple; F.interpolate alone: the function only',
       `${OPS} upsample_flops_counter_hook l. 21-27, MODULES_MAPPING l. 308; _interpolate_functional_flops_hook l. 351-382, FUNCTIONAL_MAPPING l. 445-446`,
     ),
-    add: {
-      count: (f) => (f.functional ? outElements(f) : 0),
-      why: 'addition: 0 for the `+`/`+=` operator (not patched); torch.add / Tensor.add: 1 per output element',
-      source: `${OPS} TENSOR_OPS_MAPPING torch.add l. 467-468, _elementwise_tensor_flops_hook l. 397-419`,
-    },
-    mul: {
-      count: (f) => (f.functional ? outElements(f) : 0),
-      why: 'multiplication: 0 for the `*` operator (not patched); torch.mul / Tensor.mul: 1 per output element',
-      source: `${OPS} TENSOR_OPS_MAPPING torch.mul l. 465-466`,
-    },
+    add: patched((f) => (f.functional ? outElements(f) : 0), 'addition: 0 for the `+`/`+=` operator (not patched); torch.add / Tensor.add: 1 per output element', `${OPS} TENSOR_OPS_MAPPING torch.add l. 467-468, _elementwise_tensor_flops_hook l. 397-419`),
+    mul: patched((f) => (f.functional ? outElements(f) : 0), 'multiplication: 0 for the `*` operator (not patched); torch.mul / Tensor.mul: 1 per output element', `${OPS} TENSOR_OPS_MAPPING torch.mul l. 465-466`),
     attention: {
+      hook: moduleHook((f) => {
+        const a = attentionDims(f);
+        // Swin's ShiftedWindowAttention has no entry in MODULES_MAPPING
+        if (f.attrs.window !== undefined) return 0;
+        return a.s * (4 * a.t * a.c * a.c + 2 * a.t * a.t * a.c + a.h * a.t * a.t + 2 * a.t * a.c + (a.bias ? 3 * a.t * a.c : 0));
+      }),
+      // Swin's shifted_window_attention: F.linear (not patched), Tensor.matmul twice and F.softmax (patched);
+      // with gradients on (ptflops does not switch them off), torch 1.13 runs MHA's Python path: its torch.bmm and F.softmax are the patched ones
       count: (f) => {
         const a = attentionDims(f);
-        const scores = a.s * a.h * a.t * a.t;
-        // Swin's shifted_window_attention: F.linear (not patched), Tensor.matmul twice and F.softmax (patched)
-        const patched = 2 * a.tokens * a.t * a.c + scores;
-        if (f.attrs.window !== undefined) return patched;
-        const hook = a.s * (4 * a.t * a.c * a.c + 2 * a.t * a.t * a.c + a.h * a.t * a.t + 2 * a.t * a.c + (a.bias ? 3 * a.t * a.c : 0));
-        // with gradients on (ptflops does not switch them off), torch 1.13 runs MHA's Python path: its torch.bmm and F.softmax are the patched ones
-        return hook + patched;
+        return 2 * a.tokens * a.t * a.c + a.s * a.h * a.t * a.t;
       },
       why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always), plus what the hooked module's Python path calls on torch 1.13: patched torch.bmm (2·tokens·T·C) and F.softmax (one per score); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
       source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING torch.bmm l. 458, Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
     },
-    layerNorm: {
-      count: (f) => (f.functional || f.attrs.over === 'channels' ? 0 : inElements(f)),
-      why: "nn.LayerNorm: 1 per element (bn_flops_counter_hook; LayerNorm has no `affine` attribute); ConvNeXt's LayerNorm2d (a subclass: the table is looked up by exact type) and F.layer_norm: 0",
-      source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.LayerNorm l. 304; ptflops/pytorch_engine.py is_supported_instance l. 311-314`,
-    },
-    groupNorm: {
-      count: (f) => (f.functional ? 0 : inElements(f) * (affine(f) ? 2 : 1)),
-      why: 'nn.GroupNorm: 1 per element, 2 with affine',
-      source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.GroupNorm l. 303`,
-    },
-    instanceNorm: {
-      count: (f) => (f.functional ? 0 : inElements(f) * (affine(f) ? 2 : 1)),
-      why: 'nn.InstanceNorm2d: 1 per element, 2 with affine',
-      source: `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.InstanceNorm2d l. 301`,
-    },
-    localResponseNorm: {
-      count: lrnPatchedCalls,
-      why: 'nn.LocalResponseNorm is not in MODULES_MAPPING (a zero-op, with a warning), but the patched calls inside F.local_response_norm count, not divided by the batch: Tensor.mul twice and Tensor.add once (1 per element each) and F.avg_pool3d (1 per element of the squares padded to C + size − 1 channels)',
-      source: `${OPS} MODULES_MAPPING l. 271-321, FUNCTIONAL_MAPPING F.avg_pool3d l. 432, TENSOR_OPS_MAPPING Tensor.mul, Tensor.add l. 466-468; ptflops/pytorch_engine.py l. 69-71, 233`,
-    },
+    layerNorm: hooked(
+      (f) => (f.attrs.over === 'channels' ? 0 : inElements(f)),
+      "nn.LayerNorm: 1 per element (bn_flops_counter_hook; LayerNorm has no `affine` attribute); ConvNeXt's LayerNorm2d (a subclass: the table is looked up by exact type) and F.layer_norm: 0",
+      `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.LayerNorm l. 304; ptflops/pytorch_engine.py is_supported_instance l. 311-314`,
+    ),
+    groupNorm: hooked((f) => inElements(f) * (affine(f) ? 2 : 1), 'nn.GroupNorm: 1 per element, 2 with affine', `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.GroupNorm l. 303`),
+    instanceNorm: hooked((f) => inElements(f) * (affine(f) ? 2 : 1), 'nn.InstanceNorm2d: 1 per element, 2 with affine', `${OPS} bn_flops_counter_hook l. 51-57, MODULES_MAPPING nn.InstanceNorm2d l. 301`),
+    localResponseNorm: patched(
+      lrnPatchedCalls,
+      'nn.LocalResponseNorm is not in MODULES_MAPPING (a zero-op, with a warning), but the patched calls inside F.local_response_norm count, not divided by the batch: Tensor.mul twice and Tensor.add once (1 per element each) and F.avg_pool3d (1 per element of the squares padded to C + size − 1 channels)',
+      `${OPS} MODULES_MAPPING l. 271-321, FUNCTIONAL_MAPPING F.avg_pool3d l. 432, TENSOR_OPS_MAPPING Tensor.mul, Tensor.add l. 466-468; ptflops/pytorch_engine.py l. 69-71, 233`,
+    ),
     gelu: hookAndFunction(outElements, inElements, 'nn.GELU: 2 per element (module hook + the patched F.gelu it calls); F.gelu alone: 1', `${OPS} MODULES_MAPPING nn.GELU l. 323-324 + FUNCTIONAL_MAPPING F.gelu l. 428`),
     elu: hookAndFunction(outElements, inElements, 'nn.ELU: 2 per element (module hook + the patched F.elu it calls); F.elu alone: 1', `${OPS} MODULES_MAPPING nn.ELU l. 279 + FUNCTIONAL_MAPPING F.elu l. 426`),
     prelu: hookAndFunction(outElements, inElements, 'nn.PReLU: 2 per element (module hook + the patched F.prelu it calls); F.prelu alone: 1', `${OPS} MODULES_MAPPING nn.PReLU l. 278 + FUNCTIONAL_MAPPING F.prelu l. 425`),
@@ -184,6 +160,7 @@ export const ptflops: ConventionPreset = {
   },
   // get_flops_pytorch (pytorch_engine.py l. 69-71, 93) sums the hooks' ints and the patched functions' returns (F.interpolate's a float at a scale) and returns int() of the sum
   printedTotal: Math.trunc,
+  defects: (model) => ptflopsDefects(ptflops.rules, model),
 };
 
 export const ptflopsAten: ConventionPreset = {

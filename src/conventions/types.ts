@@ -134,6 +134,13 @@ export interface LayerFacts {
    * Tools that hook modules (thop, torchinfo, ptflops' module hooks) see the two differently.
    */
   functional: boolean;
+  /**
+   * The PyTorch source builds this layer's module from a subclass of the class its op names
+   * (torchvision's Conv3DSimple(nn.Conv3d)): a tool that looks its hooks up by the exact type
+   * (ptflops) has none for it, one that walks the class hierarchy (thop) or reads the class name
+   * (torchinfo) counts it as the parent class.
+   */
+  subclassed: boolean;
 }
 
 export interface RuleContext {
@@ -142,7 +149,14 @@ export interface RuleContext {
 }
 
 export interface Rule {
+  /** The layer's count (with `hook`, the rest: the tool's patched functions). */
   count(f: LayerFacts, ctx: RuleContext): number;
+  /**
+   * What a module hook adds, for a tool that divides its module hooks' total by the batch and not
+   * the rest (ptflops: compute_average_flops_cost, "mean flops consumption per image"): the
+   * layer counts count + hook / batch, the batch being the first input's first dimension.
+   */
+  hook?(f: LayerFacts, ctx: RuleContext): number;
   /** What the tool counts for this family, in one line (the "why" of a difference). */
   why: string;
   /** The tool's source of the rule: file and line(s) at the commit counted. */
@@ -169,6 +183,19 @@ export interface ConventionPreset {
    * fraction (ptflops' F.interpolate at a scale: int() of the float sum); absent: the sum as it is.
    */
   printedTotal?: (sum: number) => number;
+  /**
+   * Where the tool's figure departs from what its own rules count per sample, by a defect of the
+   * tool (ptflops: subclassed modules without a hook, functions not averaged over the batch): one
+   * sentence per family it touches in this model, added to the family's `why` (and so to the headline).
+   */
+  defects?: (model: DefectInput) => Partial<Record<Family, string>>;
+}
+
+/** What a preset's defects read: the batch and each counted layer with its facts. */
+export interface DefectInput {
+  batch: number;
+  ctx: RuleContext;
+  layers: readonly { facts: LayerFacts; count: number; hook: number }[];
 }
 
 export const ConventionLayerSchema = z.object({
@@ -201,7 +228,7 @@ export const ConventionCountSchema = z
     summary: z.string(),
     source: z.array(z.string()),
     convTranspose: z.enum([...CONV_TRANSPOSE_POSITIONS, 'tool']).describe("where transposed-conv MACs were counted: the tool's own rule, or input/output positions"),
-    total: z.number().describe("the tool's total over the executed layers, as it prints it (ptflops truncates its float sum to an int; the layers keep their fractions)"),
+    total: z.number().describe("the tool's total over the executed layers, as it prints it (ptflops divides its module hooks' sum by the batch and truncates the float total to an int; the layers keep their fractions)"),
     convlensMacs: z.number().describe("convlens's MACs total (totals.macs)"),
     difference: z.number().describe('total − convlensMacs'),
     headline: z.string().describe('one sentence: both totals and the families that make the difference, largest first'),
@@ -215,5 +242,6 @@ export type ConventionCount = z.infer<typeof ConventionCountSchema>;
 export const CountOptionsSchema = z.strictObject({
   convTranspose: z.enum(CONV_TRANSPOSE_POSITIONS).optional().describe('count transposed-conv MACs over input or output positions instead of as the tool does'),
   functional: z.array(z.string()).optional().describe('layers the PyTorch source calls as functions (F.relu, F.interpolate, torch.add), not nn.Modules'),
+  subclassed: z.array(z.string()).optional().describe("layers whose module is a subclass of the class their op names (torchvision's Conv3DSimple(nn.Conv3d)): tools that look their hooks up by exact type (ptflops) have none for them"),
 });
 export type CountOptions = z.input<typeof CountOptionsSchema>;

@@ -85,6 +85,16 @@ describe('countWith', () => {
     expect([bad.code, bad.details.path]).toEqual(['INVALID_OPTION', '$.convTranspose']);
   });
 
+  it("subclassed names a layer (an unknown one is INVALID_OPTION at $.subclassed); ptflops drops its hook, not the patched function its forward calls", () => {
+    const input = analysed(net([1, 8, 4, 4], { name: 'act', op: 'relu' }));
+    const ptflops = PRESETS_BY_NAME.get('ptflops')!;
+    // a subclass of nn.ReLU: no relu_flops_counter_hook (exact type), but its forward's F.relu is the patched one
+    expect(countWith(ptflops, input, { subclassed: ['act'] }).total).toBe(128);
+    expect(countWith(PRESETS_BY_NAME.get('thop')!, input, { subclassed: ['act'] }).total).toBe(countWith(PRESETS_BY_NAME.get('thop')!, input).total);
+    const e = errorOf(() => countWith(ptflops, input, { subclassed: ['acts'] }));
+    expect([e.code, e.details.path, e.details.suggestion]).toEqual(['INVALID_OPTION', '$.subclassed', 'act']);
+  });
+
   it('an imported operator convlens does not model counts 0 and is listed, as in the report', () => {
     const spec = {
       name: 'u',

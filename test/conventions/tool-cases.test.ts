@@ -17,10 +17,13 @@ import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { PRESETS_BY_NAME, countWith } from '../../src/conventions/index.js';
+import type { ConventionCount, ConventionInput } from '../../src/conventions/index.js';
 import { loadGraph } from '../../src/graph/load.js';
+import { ZOO_BY_NAME } from '../../src/zoo/index.js';
 import { swin } from '../../src/zoo/swin.js';
-import { DEFAULTS } from '../helpers.js';
+import { DEFAULTS, net } from '../helpers.js';
 import { analysed, zoo } from './helpers.js';
+import { functionalLayers } from './torchvision-source.js';
 
 interface Ptflops {
   total: number;
@@ -44,11 +47,70 @@ const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/cases.jso
 };
 const ptflops = PRESETS_BY_NAME.get('ptflops')!;
 const onnxTool = PRESETS_BY_NAME.get('onnx-tool')!;
+const marks = (model: string, resolution?: number) => ({ functional: functionalLayers(model, resolution) });
+const family = (c: ConventionCount, name: string) => c.byFamily.find((f) => f.family === name)!;
 
 describe('the fixture', () => {
   it('was measured at the commits the presets cite', () => {
     expect(ptflops.version).toContain(truth.tools.ptflops.commit.slice(0, 12));
     expect(onnxTool.version).toContain(truth.tools['onnx-tool'].commit.slice(0, 12));
+  });
+});
+
+/** A zoo model, or a small spec, with the batch of the fixture's input. */
+function batched(model: string, shape: number[]): ConventionInput {
+  const small = SMALL[model];
+  const spec = structuredClone(small ?? ZOO_BY_NAME.get(model)!.build(shape[shape.length - 1])) as { inputs: { shape: number[] }[] };
+  spec.inputs[0].shape = shape;
+  return analysed(spec);
+}
+/** scripts/convention_truth_ops.py's Resample2d and Attention, as test/conventions/ops-truth.test.ts writes them. */
+const SMALL: Record<string, unknown> = {
+  resample2d: {
+    inputs: [{ name: 'x', shape: [1, 2, 5, 5] }],
+    layers: [
+      { name: 'up1', op: 'upsample', mode: 'bilinear', scaleFactor: 1.5 },
+      { name: 'up2', op: 'upsample', mode: 'nearest', size: 12 },
+      { name: 'up3', op: 'upsample', mode: 'bicubic', scaleFactor: 2, alignCorners: true },
+      { name: 'interp', op: 'upsample', mode: 'bilinear', size: [30, 28] },
+    ],
+    functional: ['interp'],
+  },
+  attention: { ...net([1, 8, 4, 4], { op: 'multiHeadAttention', numHeads: 2 }), layers: [{ name: 'mha', op: 'multiHeadAttention', numHeads: 2 }] },
+};
+const specMarks = (model: string) => (SMALL[model] ? { functional: (SMALL[model] as { functional?: string[] }).functional ?? [] } : marks(model));
+
+describe('ptflops at batch N > 1: hooks divided by N, patched functions not, nn.Upsample one sample', () => {
+  it.each(Object.keys(truth.batch))('%s: the total to the unit, as ptflops prints it', (model) => {
+    const t = truth.batch[model];
+    const c = countWith(ptflops, batched(model, t.input), specMarks(model));
+    expect(t.ptflops.batch).toBe(t.input[0]);
+    expect(c.total).toBe(t.ptflops.total);
+    // and the same model at batch 1, by the same route
+    expect(countWith(ptflops, batched(model, [1, ...t.input.slice(1)]), specMarks(model)).total).toBe(t.ptflops.batch1);
+  });
+
+  it.each(Object.keys(truth.batch))('%s: each module, its hooks over the batch plus its functions', (model) => {
+    const t = truth.batch[model];
+    const c = countWith(ptflops, batched(model, t.input), specMarks(model));
+    const ours = new Set(c.layers.map((l) => l.name));
+    // a module torchvision calls several times (a ResNet block's one ReLU) is the zoo's relu1, relu: their sum (as truth.test.ts)
+    const module = (k: string) =>
+      c.layers.filter((l) => l.name === k || (/[a-z]$/i.test(k) && l.name.startsWith(k) && /^\d+$/.test(l.name.slice(k.length)))).reduce((s, l) => s + l.count, 0);
+    const names = new Set([...Object.keys(t.ptflops.hooks), ...Object.keys(t.ptflops.functions)].filter((k) => ours.has(k)));
+    expect(names.size).toBeGreaterThan(0);
+    for (const k of names) expect([k, module(k)]).toEqual([k, (t.ptflops.hooks[k] ?? 0) / t.ptflops.batch + (t.ptflops.functions[k] ?? 0)]);
+  });
+
+  it("the families say why: googlenet's F.relu counts all 3 images; resample2d's nn.Upsample hooks one sample's outputs, over 3", () => {
+    const g = countWith(ptflops, batched('googlenet', truth.batch.googlenet.input), marks('googlenet'));
+    expect(family(g, 'relu').why).toMatch(/A ptflops defect: at batch 3 the patched functions' [\d,]+ are the whole batch's, .* get_flops_pytorch l\. 69-71/);
+    const r = countWith(ptflops, batched('resample2d', truth.batch.resample2d.input), specMarks('resample2d'));
+    // up1 2·7·7 + up2 2·12·12 + up3 2·24·24 of one sample: 1,538 (the tool's hooks), /3
+    expect(family(r, 'resample').why).toContain("counts output[0], one sample's 1,538 outputs, which the division by the batch 3 then makes 512.67");
+    expect(Object.values(truth.batch.resample2d.ptflops.hooks).reduce((s, v) => s + v, 0)).toBe(1538);
+    // at batch 1 nothing is said
+    expect(countWith(ptflops, zoo('googlenet'), marks('googlenet')).byFamily.some((f) => f.why.includes('defect'))).toBe(false);
   });
 });
 

@@ -1,0 +1,71 @@
+/**
+ * Where ptflops' printed figure departs from what its own rules count per image, by a defect of the
+ * tool (ptflops @ d612c75, see ptflops.ts), said beside the family it touches:
+ *
+ *   subclasses   the hook table is looked up by the module's exact type
+ *                (ptflops/pytorch_engine.py is_supported_instance l. 311-314, used by
+ *                add_flops_counter_hook_function l. 215-229): a module of a subclass of a hooked
+ *                class (torchvision's Conv3DSimple(nn.Conv3d): every residual conv of r3d_18, and of
+ *                mc3_18 with Conv3DNoTemporal) gets no hook and counts 0, with no warning unless
+ *                verbose. r3d_18 at 16×112×112: 1,589,580,176 printed, 39,190,265,856 of its conv
+ *                MACs left out.
+ *   batch        get_flops_pytorch (l. 64-71) divides the module hooks' total by the batch counter
+ *                (compute_average_flops_cost l. 180-199: "mean flops consumption per image") and
+ *                then adds the patched functions' counts (F.relu, F.*pool*, F.interpolate,
+ *                torch.matmul …) undivided: at batch N they count N images where the hooks count one.
+ *   upsample     upsample_flops_counter_hook (pytorch_ops.py l. 21-27) reads output[0], the first
+ *                sample, as the output: C·ΠO of one image, which the division then makes 1/N of it.
+ */
+import type { DefectInput, Family, LayerFacts, Rule } from './types.js';
+
+const fmt = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 100) / 100).toLocaleString('en-US');
+const ENGINE = 'ptflops/pytorch_engine.py';
+
+function named(layers: readonly LayerFacts[]): string {
+  const shown = layers.slice(0, 3).map((f) => f.name);
+  return `${layers.length} layer${layers.length > 1 ? 's' : ''} (${shown.join(', ')}${layers.length > 3 ? ', …' : ''})`;
+}
+
+/** The defects of ptflops' rules (its preset's table) in one counted model, by family. */
+export function ptflopsDefects(rules: Readonly<Partial<Record<Family, Rule>>>, { batch, ctx, layers }: DefectInput): Partial<Record<Family, string>> {
+  const byFamily = new Map<Family, DefectInput['layers'][number][]>();
+  for (const l of layers) byFamily.set(l.facts.family, [...(byFamily.get(l.facts.family) ?? []), l]);
+  const out: Partial<Record<Family, string>> = {};
+  for (const [family, members] of byFamily) {
+    const rule = rules[family];
+    if (!rule?.hook) {
+      const fn = functionsNote(members, batch);
+      if (fn) out[family] = fn;
+      continue;
+    }
+    const notes: string[] = [];
+    const skipped = members.filter((l) => l.facts.subclassed && !l.facts.functional);
+    const own = skipped.reduce((s, l) => s + rule.hook!({ ...l.facts, subclassed: false }, ctx), 0);
+    if (own > 0) {
+      notes.push(
+        `A ptflops defect: ${named(skipped.map((l) => l.facts))} are modules of a subclass of the class their op names (the spec's \`subclassed\`), which get no hook, as ${ENGINE} is_supported_instance (l. 311-314) looks the hook table up by exact type; they count 0 where the class's hook gives ${fmt(own / batch)}`,
+      );
+    }
+    const fn = functionsNote(members, batch);
+    if (fn) notes.push(fn);
+    if (batch > 1 && (family === 'resample' || family === 'resampleNd')) {
+      const hooks = members.filter((l) => l.hook > 0);
+      const perSample = hooks.reduce((s, l) => s + l.hook, 0);
+      if (perSample > 0) {
+        notes.push(
+          `A ptflops defect: nn.Upsample's hook (ptflops/pytorch_ops.py upsample_flops_counter_hook l. 21-27) counts output[0], one sample's ${fmt(perSample)} outputs, which the division by the batch ${batch} then makes ${fmt(perSample / batch)}`,
+        );
+      }
+    }
+    if (notes.length) out[family] = notes.join('. ');
+  }
+  return out;
+}
+
+/** The patched functions' share of a family at batch N > 1: counted for the whole batch, where the hooks are per image. */
+function functionsNote(members: DefectInput['layers'], batch: number): string | null {
+  if (batch <= 1) return null;
+  const functions = members.reduce((s, l) => s + (l.count - l.hook / batch), 0);
+  if (functions <= 0) return null;
+  return `A ptflops defect: at batch ${batch} the patched functions' ${fmt(functions)} are the whole batch's, added after the module hooks' total was divided by the batch (${ENGINE} get_flops_pytorch l. 69-71, compute_average_flops_cost l. 199): ${fmt(functions / batch)} per image`;
+}
