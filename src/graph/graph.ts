@@ -78,6 +78,8 @@ export interface Graph {
   foldedAtImport?: string[];
   /** Layers the PyTorch source computes by a function call, not a module (a spec's `functional`): for the conventions. */
   functional?: string[];
+  /** Layers whose PyTorch module subclasses the class their op names (a spec's `subclassed`): for the conventions. */
+  subclassed?: string[];
 }
 
 /** Why a layer is not analysed: the importer's reason (graph/onnx/import.ts), else that convlens has no such operator. */

@@ -38,6 +38,10 @@ export const NetworkEnvelope = z.strictObject({
     .array(Name)
     .optional()
     .describe('layers the PyTorch source computes by a function call (F.relu, F.interpolate …), not a module: the conventions of module-hook tools (ptflops, thop) count them as those tools see them'),
+  subclassed: z
+    .array(Name)
+    .optional()
+    .describe("layers whose module in the PyTorch source is a subclass of the class their op names (torchvision's Conv3DSimple(nn.Conv3d)): the conventions of tools that look their hooks up by exact type (ptflops) count them as those tools see them"),
 });
 
 /** The full schema, one variant per op, for documentation (GET /v1/schema/network). */
@@ -142,8 +146,22 @@ function specGraph(raw: unknown): Graph {
     if (!seen.has(o)) throw new ConvlensError('UNKNOWN_INPUT', `output '${o}' is neither a graph input nor a layer`, { path: jsonPath(['outputs', k]) });
   });
 
-  (spec.functional ?? []).forEach((f, k) => {
-    if (!layers.some((l) => l.name === f)) throw new ConvlensError('UNKNOWN_INPUT', `functional names '${f}', which is no layer`, { path: jsonPath(['functional', k]) });
+  for (const field of ['functional', 'subclassed'] as const) {
+    (spec[field] ?? []).forEach((f, k) => {
+      if (!layers.some((l) => l.name === f)) throw new ConvlensError('UNKNOWN_INPUT', `${field} names '${f}', which is no layer`, { path: jsonPath([field, k]) });
+    });
+  }
+  // a function call has no module, so no class to subclass
+  (spec.subclassed ?? []).forEach((f, k) => {
+    if (spec.functional?.includes(f)) throw new ConvlensError('SPEC_INVALID', `subclassed names '${f}', which functional names too: a function call has no module class`, { path: jsonPath(['subclassed', k]), layer: f });
   });
-  return { name: spec.name, inputs, layers, outputs: spec.outputs ?? null, constants: new Map(), ...(spec.functional?.length && { functional: [...spec.functional] }) };
+  return {
+    name: spec.name,
+    inputs,
+    layers,
+    outputs: spec.outputs ?? null,
+    constants: new Map(),
+    ...(spec.functional?.length && { functional: [...spec.functional] }),
+    ...(spec.subclassed?.length && { subclassed: [...spec.subclassed] }),
+  };
 }

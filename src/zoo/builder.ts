@@ -37,6 +37,8 @@ export class NetBuilder {
   private readonly failures = new Map<string, ConvlensError>();
   /** Layers torchvision computes by a function call (F.relu, F.interpolate …), not a module: the spec's `functional`. */
   private readonly calls: string[] = [];
+  /** Layers whose torchvision module is a subclass of the class their op names (Conv3DSimple(nn.Conv3d)): the spec's `subclassed`. */
+  private readonly subclasses: string[] = [];
 
   constructor(
     readonly name: string,
@@ -113,6 +115,12 @@ export class NetBuilder {
     return name;
   }
 
+  /** Marks layer `name` as a module of a subclass of its op's class in torchvision (tools that hook by exact type miss it); returns it. */
+  subclassed(name: string): string {
+    this.subclasses.push(name);
+    return name;
+  }
+
   /** conv → BN → activation, torchvision's Conv2dNormActivation (bias off, as BN follows). */
   convBnAct(prefix: string, x: string, out: number, k: number | [number, number], o: ConvOpts & { act?: string | null; eps?: number } = {}): string {
     const { act = 'relu', eps, ...convOpts } = o;
@@ -147,6 +155,7 @@ export class NetBuilder {
       layers: this.layers,
       ...(outputs ? { outputs } : {}),
       ...(this.calls.length ? { functional: [...this.calls] } : {}),
+      ...(this.subclasses.length ? { subclassed: [...this.subclasses] } : {}),
     };
   }
 }

@@ -8,7 +8,8 @@
  *   layer1-4 two BasicBlocks each, 64/128/256/512 channels; the first block of layers 2–4 strides 2
  *            with a 1×1×1 downsample whose stride is the block conv's (get_downsample_stride)
  *   block    conv builder per layer: Conv3DSimple 3×3×3, stride s on every axis (r3d; mc3's layer1);
- *            Conv3DNoTemporal 1×3×3, stride (1, s, s) (mc3's layers 2–4: time is never strided);
+ *            Conv3DNoTemporal 1×3×3, stride (1, s, s) (mc3's layers 2–4: time is never strided)
+ *            (both subclasses of nn.Conv3d: the spec's `subclassed`);
  *            Conv2Plus1D: (1, 3, 3) stride (1, s, s) to M channels, BN, ReLU, (3, 1, 1) stride
  *            (s, 1, 1), with M = ⌊in·out·27 / (in·9 + 3·out)⌋ from the block's inplanes and planes
  *            (the same M for both convs of a block)
@@ -20,12 +21,17 @@ import type { NetworkSpec, Resolution } from './builder.js';
 
 type Builder = 'simple' | 'noTemporal' | 'plus1d';
 
-/** One conv_builder(in, out, mid, stride) of torchvision, named `p`; returns its output. */
+/**
+ * One conv_builder(in, out, mid, stride) of torchvision, named `p`; returns its output.
+ * Conv3DSimple and Conv3DNoTemporal are subclasses of nn.Conv3d (marked `subclassed`: ptflops
+ * looks its hooks up by exact type and counts them 0); Conv2Plus1D is an nn.Sequential of plain
+ * nn.Conv3d, BatchNorm3d and ReLU, whose layers every tool sees as themselves.
+ */
 function conv3(b: NetBuilder, kind: Builder, p: string, x: string, out: number, mid: number, s: number): string {
   const c = (name: string, y: string, o: number, k: number[], stride: number[], padding: number[]) =>
     b.add(name, 'conv3d', y, { outChannels: o, kernelSize: k, stride, padding, bias: false });
-  if (kind === 'simple') return c(p, x, out, [3, 3, 3], [s, s, s], [1, 1, 1]);
-  if (kind === 'noTemporal') return c(p, x, out, [1, 3, 3], [1, s, s], [0, 1, 1]);
+  if (kind === 'simple') return b.subclassed(c(p, x, out, [3, 3, 3], [s, s, s], [1, 1, 1]));
+  if (kind === 'noTemporal') return b.subclassed(c(p, x, out, [1, 3, 3], [1, s, s], [0, 1, 1]));
   const y = b.act(`${p}.2`, b.bn(`${p}.1`, c(`${p}.0`, x, mid, [1, 3, 3], [1, s, s], [0, 1, 1])), 'relu');
   return c(`${p}.3`, y, out, [3, 1, 1], [s, 1, 1], [1, 0, 0]);
 }

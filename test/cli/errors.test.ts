@@ -75,9 +75,9 @@ describe("a spec's own misspelt key keeps its path into the file, whatever optio
   it.each([
     [['erf'], 'input', 'the spec has no field input; did you mean inputs? (inputs is given too: remove input) (at $.input)'],
     [['erf'], 'layer', 'the spec has no field layer; did you mean layers? (layers is given too: remove layer) (at $.layer)'],
-    [['erf'], 'seed', 'the spec has no field seed; its fields are name, description, inputs, layers, outputs, functional (at $.seed)'],
+    [['erf'], 'seed', 'the spec has no field seed; its fields are name, description, inputs, layers, outputs, functional, subclassed (at $.seed)'],
     [['sweep', '--sizes', '32'], 'input', 'the spec has no field input; did you mean inputs? (inputs is given too: remove input) (at $.input)'],
-    [['analyze'], 'inputShapes', 'the spec has no field inputShapes; its fields are name, description, inputs, layers, outputs, functional (at $.inputShapes)'],
+    [['analyze'], 'inputShapes', 'the spec has no field inputShapes; its fields are name, description, inputs, layers, outputs, functional, subclassed (at $.inputShapes)'],
   ])('%j with a spec key %s', async (command, key, message) => {
     const [name, ...options] = command;
     const r = await cli(name, spec(key), ...options);

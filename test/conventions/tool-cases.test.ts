@@ -23,7 +23,7 @@ import { ZOO_BY_NAME } from '../../src/zoo/index.js';
 import { swin } from '../../src/zoo/swin.js';
 import { DEFAULTS, net } from '../helpers.js';
 import { analysed, zoo } from './helpers.js';
-import { functionalLayers } from './torchvision-source.js';
+import { functionalLayers, subclassedLayers } from './torchvision-source.js';
 
 interface Ptflops {
   total: number;
@@ -47,13 +47,53 @@ const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/cases.jso
 };
 const ptflops = PRESETS_BY_NAME.get('ptflops')!;
 const onnxTool = PRESETS_BY_NAME.get('onnx-tool')!;
-const marks = (model: string, resolution?: number) => ({ functional: functionalLayers(model, resolution) });
+const marks = (model: string, resolution?: number) => ({ functional: functionalLayers(model, resolution), subclassed: subclassedLayers(model, resolution) });
 const family = (c: ConventionCount, name: string) => c.byFamily.find((f) => f.family === name)!;
 
 describe('the fixture', () => {
   it('was measured at the commits the presets cite', () => {
     expect(ptflops.version).toContain(truth.tools.ptflops.commit.slice(0, 12));
     expect(onnxTool.version).toContain(truth.tools['onnx-tool'].commit.slice(0, 12));
+  });
+});
+
+describe("ptflops on torchvision's video ResNets (1×3×16×112×112): subclasses of nn.Conv3d get no hook", () => {
+  it.each([
+    ['r3d_18', 16],
+    ['mc3_18', 16],
+    ['r2plus1d_18', 0],
+  ])('%s: the zoo marks %i convs subclassed; the total to the unit, as ptflops prints it', (model, n) => {
+    const m = marks(model);
+    expect(m.subclassed).toHaveLength(n);
+    const c = countWith(ptflops, zoo(model), m);
+    expect(c.total).toBe(truth.video[model].ptflops.total);
+  });
+
+  it('r3d_18: 1,589,580,176 where its convs hold 40.7 G MACs; without the marks the preset would say 40,779,846,032', () => {
+    const input = zoo('r3d_18');
+    expect(truth.video.r3d_18.ptflops.total).toBe(1_589_580_176);
+    expect(countWith(ptflops, input).total).toBe(40_779_846_032);
+    const c = countWith(ptflops, input, marks('r3d_18'));
+    // the family says why, with the conv MACs the tool's own rule for nn.Conv3d gives them
+    expect(family(c, 'convNd').why).toMatch(/A ptflops defect: 16 layers \(layer1\.0\.conv1\.0, layer1\.0\.conv2\.0, layer1\.1\.conv1\.0, …\) are modules of a subclass .* is_supported_instance \(l\. 311-314\) .* the class's hook gives 39,190,265,856/);
+    expect(c.headline).toContain('39,190,265,856');
+  });
+
+  it.each(['r3d_18', 'mc3_18', 'r2plus1d_18'])('%s: every module the tool charged, to the unit, and the subclassed convs 0', (model) => {
+    const c = countWith(ptflops, zoo(model), marks(model));
+    const ours = new Map(c.layers.map((l) => [l.name, l.count]));
+    const tool = truth.video[model].ptflops.layers;
+    const shared = Object.keys(tool).filter((k) => ours.has(k));
+    expect(shared.length).toBeGreaterThan(40);
+    for (const k of shared) expect([k, ours.get(k)]).toEqual([k, tool[k]]);
+    for (const k of subclassedLayers(model)) expect([k, k in tool, ours.get(k)]).toEqual([k, false, 0]);
+  });
+
+  it('thop walks the class hierarchy (profile.py _resolve_rule): the marks change nothing there, nor for the other presets', () => {
+    const input = zoo('r3d_18');
+    for (const p of ['thop', 'torchinfo', 'fvcore', 'calflops', 'ptflops-aten', 'onnx-tool']) {
+      expect([p, countWith(PRESETS_BY_NAME.get(p)!, input, marks('r3d_18')).total]).toEqual([p, countWith(PRESETS_BY_NAME.get(p)!, input).total]);
+    }
   });
 });
 

@@ -13,3 +13,10 @@ export function functionalLayers(model: string, resolution?: number): string[] {
   if (!entry) throw new Error(`no zoo model ${model}`);
   return (entry.build(resolution ?? entry.resolution) as { functional?: string[] }).functional ?? [];
 }
+
+/** The layers the zoo marks `subclassed`: torchvision's Conv3DSimple / Conv3DNoTemporal(nn.Conv3d) in r3d_18 and mc3_18. */
+export function subclassedLayers(model: string, resolution?: number): string[] {
+  const entry = ZOO_BY_NAME.get(model);
+  if (!entry) throw new Error(`no zoo model ${model}`);
+  return (entry.build(resolution ?? entry.resolution) as { subclassed?: string[] }).subclassed ?? [];
+}

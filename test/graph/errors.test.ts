@@ -27,6 +27,21 @@ describe('every invalid spec names its code, JSON path, layer and shapes', () =>
     expect(parseNetworkSpec(spec(['r', 'p'])).functional).toEqual(['r', 'p']);
   });
 
+  it('subclassed naming no layer: UNKNOWN_INPUT at $.subclassed[0]; a layer functional too: SPEC_INVALID (a call has no module class); else the graph carries them', () => {
+    const spec = (subclassed: string[], functional?: string[]) => ({
+      inputs: [{ name: 'x', shape: [1, 1, 4, 4, 4] }],
+      layers: [{ name: 'c', op: 'conv3d', outChannels: 2, kernelSize: 3 }, { name: 'r', op: 'relu' }],
+      subclassed,
+      ...(functional && { functional }),
+    });
+    const e = errorOf(() => parseNetworkSpec(spec(['q'])));
+    expect([e.code, e.details.path, e.message]).toEqual(['UNKNOWN_INPUT', '$.subclassed[0]', "subclassed names 'q', which is no layer"]);
+    const both = errorOf(() => parseNetworkSpec(spec(['c', 'r'], ['r'])));
+    expect([both.code, both.details.path, both.details.layer]).toEqual(['SPEC_INVALID', '$.subclassed[1]', 'r']);
+    const g = parseNetworkSpec(spec(['c']));
+    expect([g.subclassed, g.functional]).toEqual([['c'], undefined]);
+  });
+
   it('groups that do not divide the output channels', () => {
     const e = errorOf(() => analyze(net([1, 4, 8, 8], conv({ outChannels: 6, groups: 4 }))));
     expect(e.code).toBe('INVALID_ATTRIBUTE');
