@@ -170,7 +170,7 @@ export function computeExtras({ graph, inference, report }: AnalysedNetwork, pla
   if (plan.modules) out.modules = moduleSummary(report, plan.modules);
   if (plan.memory) out.memory = analyzeMemory(graph, inference, report, plan.memory);
   if (plan.device) out.roofline = roofline(report, plan.device, report.conventions.dtype as Dtype);
-  if (plan.convention) out.convention = countWith(plan.convention.preset, { inference, report }, { ...(plan.convention.convTranspose && { convTranspose: plan.convention.convTranspose }), ...(graph.functional && { functional: graph.functional }) });
+  if (plan.convention) out.convention = countWith(plan.convention.preset, { inference, report }, { ...(plan.convention.convTranspose && { convTranspose: plan.convention.convTranspose }), ...(graph.functional && { functional: graph.functional }), ...(graph.subclassed && { subclassed: graph.subclassed }) });
   if (plan.explain) out.explain = explainReport({ inference, report });
   if (plan.deployed) out.deployed = analyzeDeployed(graph, inference, report);
   return out;
