@@ -70,6 +70,12 @@ describe('POST /v1/analyze: the extra analyses', () => {
     expect([await total('fcn_resnet50', 'ptflops'), await total('fcn_resnet50', 'thop')]).toEqual([153_253_703_850, 153_272_454_400]);
   });
 
+  it("?convention=ptflops on r3d_18 and mc3_18 (Conv3DSimple / Conv3DNoTemporal subclass nn.Conv3d, and ptflops hooks by exact type): the tool's printed 1,589,580,176 and 1,840,259,472 (the service said 40,779,846,032 and 43,458,240,912); onnx-tool on swin_t 4,657,779,994, the tool's 4,657,784,877 less its 4,883 of folded shape arithmetic", async () => {
+    const total = async (model: string, preset: string) => (await post(`/v1/analyze?model=${model}&convention=${preset}`).expect(200)).body.convention.total;
+    expect([await total('r3d_18', 'ptflops'), await total('mc3_18', 'ptflops')]).toEqual([1_589_580_176, 1_840_259_472]);
+    expect(await total('swin_t', 'onnx-tool')).toBe(4_657_779_994);
+  });
+
   it('?deployed=true adds the deployed graph', async () => {
     const res = await post('/v1/analyze?model=resnet18&deployed=true').expect(200);
     expect(res.body.deployed).toBeTypeOf('object');
