@@ -9,6 +9,17 @@
 
 const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
+/**
+ * The first byte after whitespace (and a UTF-8 byte-order mark) is `{` or `[`: JSON, which no ONNX
+ * file is (a ModelProto opens with a field tag; 0x7b and 0x5b would be fields 15 and 11 as groups,
+ * a wire type protobuf 3 never writes). An array is then refused as a spec, not decoded as ONNX.
+ */
+export function looksLikeJson(bytes: Uint8Array): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return bytes[i] === 0x7b || bytes[i] === 0x5b;
+}
+
 /** A string's text between its quotes, decoded when it holds an escape ("a" and "\\u0061" are one key). */
 function keyText(raw: string): string {
   if (!raw.includes('\\')) return raw;

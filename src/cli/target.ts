@@ -19,7 +19,7 @@ import { inTargetFile } from './errors.js';
 import type { FlagPaths } from './errors.js';
 import { parseNetworkSpec } from '../graph/network.js';
 import { jsonErrorText } from './one-line.js';
-import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
+import { duplicateKeyMessage, jsonTextFault, looksLikeJson } from '../json-text.js';
 
 /** A target read: what it is, and its bytes (null for a zoo model). */
 export interface ReadTarget {
@@ -31,16 +31,6 @@ export interface ReadTarget {
 /** The target as error messages name it: `-` is stdin. */
 export const targetLabel = (target: string) => (target === STDIN ? 'stdin' : target);
 
-/**
- * The first byte after whitespace (and a UTF-8 byte-order mark) is `{` or `[`: JSON, which no ONNX
- * file is (a ModelProto opens with a field tag; 0x7b and 0x5b would be fields 15 and 11 as groups,
- * a wire type protobuf 3 never writes). An array is then refused as a spec, not decoded as ONNX.
- */
-export function looksLikeJson(bytes: Uint8Array): boolean {
-  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
-  return bytes[i] === 0x7b || bytes[i] === 0x5b;
-}
 
 /**
  * What a command-line target is: a zoo model; with its bytes, a spec when they start with `{`;

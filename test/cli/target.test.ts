@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { atFlags } from '../../src/cli/errors.js';
-import { looksLikeJson, readTarget, targetKind, targetSource } from '../../src/cli/target.js';
+import { readTarget, targetKind, targetSource } from '../../src/cli/target.js';
+import { looksLikeJson } from '../../src/json-text.js';
 import type { ConvlensError } from '../../src/errors.js';
 import { errorOf } from '../helpers.js';
 

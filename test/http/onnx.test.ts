@@ -111,6 +111,17 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.error.code).toBe('ONNX_INVALID');
   });
 
+  it.each([
+    ['a spec', '{ "inputs": [{ "name": "x", "shape": [1, 3, 8, 8] }], "layers": [{ "name": "c", "op": "conv2d", "outChannels": 4, "kernelSize": 3 }] }'],
+    ['a JSON array after a BOM and blanks', '\uFEFF \n [1, 2, 3]'],
+  ])('%s sent as the ONNX file part: 400 ONNX_INVALID at the part, saying it reads as JSON and where a spec goes (it said only "index out of range")', async (_, text) => {
+    const res = await request(app.server).post('/v1/analyze').attach('model', Buffer.from(text), { filename: 'net.json', contentType: 'application/json' }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'ONNX_INVALID', path: 'model' });
+    expect(res.body.error.message).toContain('it reads as JSON text: a network spec goes in a JSON body (Content-Type: application/json');
+    const gif = await request(app.server).post('/v1/analyze').attach('model', Buffer.from('GIF89a not a model'), 'net.onnx').expect(400);
+    expect(gif.body.error.message).not.toContain('JSON');
+  });
+
   it('a file over the body limit: 413, raw or multipart', async () => {
     const big = Buffer.concat([fixture('shufflenet_v2_x1_0'), Buffer.alloc(60 * 1024)]);
     expect((await request(app.server).post('/v1/analyze').set('content-type', 'application/octet-stream').send(big)).status).toBe(413);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import { ConvlensError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
+import { looksLikeJson } from '../../json-text.js';
 
 /** An int64 field as protobufjs decodes it: a number, or a long.js Long (toString gives its exact digits). */
 export type Long = { toNumber(): number; toString(): string } | number;
@@ -123,18 +124,22 @@ export function inexactSize(v: Long | undefined | null): string | null {
   return n > 2n ** 53n || n < -(2n ** 53n) ? digits : null;
 }
 
+/** A hint when the bytes given as an ONNX file are JSON text: a spec sent as the file. */
+const jsonHint = (bytes: Uint8Array): string =>
+  looksLikeJson(bytes) ? '; it reads as JSON text: a network spec goes in a JSON body (Content-Type: application/json) or in a form\'s "request" field, not as the ONNX file' : '';
+
 export function decodeModel(bytes: Uint8Array): ModelProto {
   if (bytes.byteLength === 0) throw new ConvlensError('ONNX_INVALID', 'the ONNX file is empty');
   let decoded: ModelProto;
   try {
     decoded = model().decode(bytes) as unknown as ModelProto;
   } catch (e) {
-    throw new ConvlensError('ONNX_INVALID', `the file is not an ONNX model, or is truncated (protobuf: ${(e as Error).message})`, {
+    throw new ConvlensError('ONNX_INVALID', `the file is not an ONNX model, or is truncated (protobuf: ${(e as Error).message})${jsonHint(bytes)}`, {
       bytes: bytes.byteLength,
     });
   }
   if (!decoded.graph || decoded.graph.node.length === 0 || num(decoded.irVersion) <= 0) {
-    throw new ConvlensError('ONNX_INVALID', 'the file decodes, but holds no ONNX graph (no ir_version or no nodes): it is not an ONNX model', { bytes: bytes.byteLength });
+    throw new ConvlensError('ONNX_INVALID', `the file decodes, but holds no ONNX graph (no ir_version or no nodes): it is not an ONNX model${jsonHint(bytes)}`, { bytes: bytes.byteLength });
   }
   // IR version 3 on names the opset of each domain its nodes use (onnx.checker refuses a model with
   // no opset_import at all); ai.onnx nodes read as opset 1 misread every operator changed since
