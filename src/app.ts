@@ -56,6 +56,8 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   });
   // an Expect other than 100-continue: the catalog's 417, not Node's empty one
   app.server.on('checkExpectation', expectationFailed);
+  // Node closes a connection past the limit as it is accepted: descriptors stay for files, workers and the rest
+  app.server.maxConnections = config.MAX_CONNECTIONS;
   const ownPool = pool ?? createPool(config);
   if (!pool) app.addHook('onClose', async () => ownPool.close());
   // closing: what has a worker by then runs on, the rest is 503 NOT_READY (runtime/pool.ts stopStarting)

@@ -72,6 +72,12 @@ export const ConfigSchema = z.object({
   RESERVE_AHEAD_MS: int(100).default(2000),
   /** Longest an answer may make no progress (a client that stops reading it), in ms: then its connection is closed and the memory it held goes back. */
   SEND_TIMEOUT_MS: int(100).default(60_000),
+  /**
+   * Most client connections open at once (idle keep-alive ones included): past it a new connection
+   * is closed as it arrives, so that open sockets cannot use up the process's file descriptors
+   * (with 20,000 held, /healthz itself went unanswered).
+   */
+  MAX_CONNECTIONS: int(1).default(10_000),
   /** Jobs (POST /v1/jobs): seconds a finished job's status and results stay readable. */
   JOB_TTL_SECONDS: int(1).max(30 * 24 * 3600).default(3600),
   /** Jobs waiting to start before POST /v1/jobs answers 503 OVERLOADED (per process in memory; per queue on Redis). */
