@@ -18,37 +18,11 @@
  * Values stay JavaScript numbers: a tensor holds them as float32 (tensor/tensor.ts), so an int64
  * beyond 2^24 is as exact as float32 allows.
  */
-import { halfToFloat } from './dtype.js';
+import { f16round } from './float16.js';
 import type { DtypeName } from './dtype.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-/** binary32 → binary16 bits, round to nearest even; NaN stays NaN, overflow gives ±∞. */
-function halfBits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // subnormal half (or zero): the mantissa with its implicit 1, shifted right by 14 − e
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = m >>> shift;
-    const rest = m & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  // a carry out of the mantissa moves the exponent up, to ∞ past 65504: the bits' order does it
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
-}
 
 function toBfloat16(v: number): number {
   if (Number.isNaN(v)) return NaN;
@@ -76,7 +50,8 @@ const wrap = (bits: number, signed: boolean, via: number) => {
 const CONVERT: Record<DtypeName, (v: number) => number> = {
   float32: Math.fround,
   float64: (v) => v,
-  float16: (v) => halfToFloat(halfBits(v)),
+  // through float32 first, as c10::Half(float) converts a double
+  float16: (v) => f16round(Math.fround(v)),
   bfloat16: toBfloat16,
   int8: wrap(8, true, 32),
   int16: wrap(16, true, 32),
