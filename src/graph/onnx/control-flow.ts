@@ -105,6 +105,9 @@ export function flattenControlFlow(
   // element types by final name: the loops' enclosing tensors (loop-body.ts folds integers), integer Div (map-node.ts)
   for (const v of g.input) types.set(v.name, dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1));
   for (const t of g.initializer) types.set(t.name, dtypeOfOnnx(t.dataType));
+  // the types the file declares for the graph's outputs and intermediate tensors (value_info), which outrank outputType's
+  const declared = new Map<string, DataType>();
+  for (const v of [...(g.valueInfo ?? []), ...g.output]) if (v.type?.tensorType?.elemType) declared.set(v.name, dtypeOfOnnx(v.type.tensorType.elemType));
   let added = 0;
 
   const scalar = (name: string): number | undefined => {
@@ -144,7 +147,7 @@ export function flattenControlFlow(
       if (isDefault(n.domain) && n.opType === 'If') return expandIf(n, ins, name || `If_${i}`, path, local, fresh);
       if (isDefault(n.domain) && n.opType === 'Loop') return expandLoop(n, ins, name || `Loop_${i}`, path, local, fresh);
       const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
-      outs.forEach((o, k) => o && types.set(o, outputType(n, k, ins.map((r) => types.get(r)))));
+      outs.forEach((o, k) => o && types.set(o, (!prefix && declared.get(o)) || outputType(n, k, ins.map((r) => types.get(r)))));
       const flat = node(n.opType, ins, outs, name, n.domain, n.attribute);
       if (n.opType === 'Constant' && isDefault(n.domain)) {
         const t = n.attribute.find((a) => a.name === 'value')?.t;
@@ -367,8 +370,11 @@ function outputType(n: NodeProto, k: number, inputs: (DataType | undefined)[]): 
   if (n.opType === 'Cast') return dtypeOfOnnx(Number(attr('to')?.i ?? 1));
   if (n.opType === 'Constant') return attr('value')?.t ? dtypeOfOnnx(attr('value')!.t!.dataType) : 'float32';
   if (n.opType === 'ConstantOfShape') return attr('value')?.t ? dtypeOfOnnx(attr('value')!.t!.dataType) : 'float32';
-  if (INT64_OUT.has(n.opType) || (n.opType === 'TopK' && k === 1)) return 'int64';
-  if (BOOL_OUT.has(n.opType)) return 'bool';
+  if (INT64_OUT.has(n.opType) || (k === 1 && (n.opType === 'TopK' || n.opType === 'MaxPool'))) return 'int64';
+  if (BOOL_OUT.has(n.opType) || (n.opType === 'Dropout' && k === 1)) return 'bool';
+  if (n.opType === 'CastLike') return inputs[1] ?? 'float32';
+  // convlens's own nodes pass values through after a condition: IfSelect [cond, then…, else…], LoopContinue [cond, values…]
+  if (n.domain === 'convlens') return inputs[1 + k] ?? 'float32';
   if (n.opType === 'Where') return inputs[1] ?? 'float32';
   if (n.opType === 'OneHot') return inputs[2] ?? 'float32';
   // quantization changes the type: a dequantized tensor is its scale's (float), a quantized one its zero point's

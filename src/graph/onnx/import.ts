@@ -18,6 +18,7 @@ import { decodeModel, num } from './proto.js';
 import { checkShapeNames, graphInput } from './graph-inputs.js';
 import type { NodeProto } from './proto.js';
 import { flattenControlFlow } from './control-flow.js';
+import { recordElementTypes } from './element-types.js';
 import type { LoopNode } from './control-flow.js';
 import { loopBody } from './loop-body.js';
 import type { Extent, ImportedLoopBody } from './loop-body.js';
@@ -294,6 +295,8 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   const foldedAtImport = pruneFolded(layers, folder.evaluated, constants, outputs);
   shareRepeatedCallParameters(layers, aliasOf, (ref) => constants.get(ref)?.initializer === true);
   checkGraphOutputs(g.output, known);
+  // float16 tensors are rounded and answered as float16 at run time (runtime/float16-run.ts)
+  recordElementTypes({ inputs, layers }, flat.types);
   const result = {
     graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
