@@ -2,6 +2,7 @@
  * Tensors over the wire: JSON `{ shape, data }` with numbers nested as the shape or flat; `{ shape, dtype:
  * "float32", base64 }` (little-endian); and NumPy `.npy` (version 1–3, C order; every NumPy type
  * of tensor/dtype.ts: float16/32/64, int8–64, uint8–64, bool). Everything becomes a float32 tensor.
+ * Answers are float32, or float16 for a tensor a run typed so (answerDtype: `<f2`, 2-byte base64).
  *
  * Decoding makes no intermediate copy: base64 is decoded straight into the tensor's storage, JSON
  * numbers are written straight into a Float32Array (no number[] on the way), and a little-endian
@@ -11,6 +12,7 @@ import { z } from 'zod';
 import { ConvlensError } from '../errors.js';
 import { DTYPE_INFO, DTYPE_NAMES, decodeToFloat32, dtypeOfNpy } from './dtype.js';
 import { parseNpyHeader } from './npy-header.js';
+import { float16Bytes } from './float16.js';
 import { numel } from './tensor.js';
 import type { Tensor } from './tensor.js';
 
@@ -166,10 +168,27 @@ function nest(data: Float32Array, shape: readonly number[], offset = 0, dim = 0)
   return Array.from({ length: shape[dim] }, (_, i) => nest(data, shape, offset + i * inner, dim + 1));
 }
 
-/** JSON encodings of a result tensor; `.npy` is written by `encodeNpy`. */
-export function encodeTensor(t: Tensor, format: 'json' | 'base64', nested = true): Record<string, unknown> {
+/** The element types an answer carries a tensor in. */
+export type AnswerDtype = 'float32' | 'float16';
+
+/** The element type to answer a tensor in: float16 when the run typed it so (Tensor.dtype: an ONNX graph's FLOAT16 tensor), else float32. */
+export function answerDtype(t: Tensor): AnswerDtype {
+  return t.dtype === 'float16' ? 'float16' : 'float32';
+}
+
+/** A tensor's elements as bytes of `dtype`, little-endian: float32 its own memory (no copy), float16 two bytes an element (a copy; tensor/float16.ts). */
+export function answerBytes(t: Tensor, dtype: AnswerDtype = answerDtype(t)): Uint8Array {
+  return dtype === 'float16' ? float16Bytes(t.data) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/**
+ * JSON encodings of a result tensor; `.npy` is written by `encodeNpy`. base64 holds the elements as
+ * `dtype` (default float32; answerDtype(t) answers a float16 tensor in 2-byte elements), named so.
+ */
+export function encodeTensor(t: Tensor, format: 'json' | 'base64', nested = true, dtype: AnswerDtype = 'float32'): Record<string, unknown> {
   if (format === 'base64') {
-    return { shape: t.shape, dtype: 'float32', base64: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') };
+    const bytes = answerBytes(t, dtype);
+    return { shape: t.shape, dtype, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
   }
   return { shape: t.shape, data: nested ? nest(t.data, t.shape) : Array.from(t.data) };
 }
@@ -255,9 +274,13 @@ export function* jsonDataPieces(t: Tensor, nested: boolean, perPiece = 1 << 16):
   if (parts.length) yield parts.join('');
 }
 
-/** The base64 text of a tensor's float32 bytes in pieces of `3 × 2^18` bytes (1 MiB of text), read from its own memory. */
-export function* base64Pieces(t: Tensor, bytesPerPiece = 3 << 18): Generator<string> {
-  const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+/**
+ * The base64 text of a tensor's bytes as `dtype` (default float32, read from its own memory; float16:
+ * answerBytes' copy) in pieces of `3 × 2^18` bytes (1 MiB of text).
+ */
+export function* base64Pieces(t: Tensor, bytesPerPiece = 3 << 18, dtype: AnswerDtype = 'float32'): Generator<string> {
+  const raw = answerBytes(t, dtype);
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let from = 0; from < bytes.length; from += bytesPerPiece) yield bytes.subarray(from, Math.min(bytes.length, from + bytesPerPiece)).toString('base64');
   if (bytes.length === 0) yield '';
 }
@@ -302,10 +325,10 @@ export function decodeNpy(bytes: Uint8Array, path: string, maxElements: number, 
   return { shape, data };
 }
 
-/** The magic, version and header of a little-endian float32 .npy file of this shape (its data follows, 64-byte aligned). */
-export function npyHeader(shape: readonly number[]): Buffer {
+/** The magic, version and header of a little-endian .npy file of this shape, `<f4` or `<f2` (its data follows, 64-byte aligned). */
+export function npyHeader(shape: readonly number[], dtype: AnswerDtype = 'float32'): Buffer {
   const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${dims}, }`;
+  let header = `{'descr': '<${DTYPE_INFO[dtype].npy}', 'fortran_order': False, 'shape': ${dims}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
   header += ' '.repeat(pad % 64) + '\n';
   const out = Buffer.alloc(10 + header.length);
@@ -317,11 +340,14 @@ export function npyHeader(shape: readonly number[]): Buffer {
   return out;
 }
 
+/** A tensor as a .npy file, in its answerDtype (`<f2` for a float16 tensor, else `<f4`). */
 export function encodeNpy(t: Tensor): Buffer {
-  const header = npyHeader(t.shape);
-  const out = Buffer.alloc(header.length + t.data.byteLength);
+  const dtype = answerDtype(t);
+  const header = npyHeader(t.shape, dtype);
+  const bytes = answerBytes(t, dtype);
+  const out = Buffer.alloc(header.length + bytes.byteLength);
   out.set(header, 0);
-  out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), header.length);
+  out.set(bytes, header.length);
   return out;
 }
 

@@ -4,6 +4,12 @@ import { Buffer } from 'node:buffer';
 export interface Tensor {
   shape: number[];
   data: Float32Array;
+  /**
+   * `float16`: every value is a float16 one (tensor/float16.ts), as the ONNX graph a run computed
+   * it for types it (runtime/float16-run.ts); answered so (tensor/encoding.ts answerDtype: .npy
+   * `<f2`, base64 of 2-byte elements). Absent: float32.
+   */
+  dtype?: 'float16';
 }
 
 /** Elements in a tensor of this shape (1 for a scalar). */

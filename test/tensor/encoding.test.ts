@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   JSON_NUMBER_MAX_CHARS,
+  answerBytes,
+  answerDtype,
   base64Pieces,
   decodeNpy,
   decodeTensor,
@@ -10,6 +12,7 @@ import {
   encodedBytesBound,
   halfToFloat,
   jsonDataPieces,
+  npyHeader,
 } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { errorOf } from '../helpers.js';
@@ -216,5 +219,36 @@ describe('tensors over the wire', () => {
     expect(errorOf(() => decodeNpy(raw(`{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (2,), }`), 'x', MAX)).message).toContain('descr a list of fields (a structured dtype) is not a supported typestr');
     // a count past 2^53 is a magnitude, not rounded digits (55340232221128655000 for 3·2^64)
     expect(errorOf(() => decodeNpy(raw(`{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4294967296, 4294967296), }`), 'x', MAX)).message).toBe(`x: 5.53e+19 elements is over the ${MAX}-element limit`);
+  });
+});
+
+describe('answers of float16 tensors (Tensor.dtype, runtime/float16-run.ts)', () => {
+  const values = [1, -2.5, 65504, Infinity, 2 ** -24, 0.0999755859375];
+  const half = { ...tensor([2, 3], values), dtype: 'float16' as const };
+  // np.save(f, np.array([[1, -2.5, 65504], [np.inf, 2**-24, 0.0999755859375]], '<f2')): 140 bytes
+  const NUMPY_HEADER = "\x93NUMPY\x01\x00v\x00{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3), }" + ' '.repeat(58) + '\n';
+  const NUMPY_DATA = 'ADwAwf97AHwBAGYu';
+
+  it("encodeNpy writes NumPy's own file for it, byte for byte (<f2, 2 bytes an element), and decodeNpy reads it back", () => {
+    const file = encodeNpy(half);
+    expect(file.length).toBe(140);
+    expect(file.subarray(0, 128).toString('latin1')).toBe(NUMPY_HEADER);
+    expect(file.subarray(128).toString('base64')).toBe(NUMPY_DATA);
+    expect(Array.from(decodeNpy(file, 'x', MAX).data)).toEqual(values);
+  });
+
+  it('answerDtype is float16 only for a tensor typed so; a float32 tensor keeps <f4 and its own bytes', () => {
+    expect([answerDtype(half), answerDtype(tensor([1], [1]))]).toEqual(['float16', 'float32']);
+    expect(encodeNpy(tensor([1], [1])).toString('latin1', 10, 30)).toContain("'<f4'");
+    expect(npyHeader([2, 3], 'float16').toString('latin1')).toBe(NUMPY_HEADER);
+  });
+
+  it('base64 in its dtype only when asked (encodeTensor, base64Pieces): float16 is 2 bytes an element named "float16"; by default float32 as before', () => {
+    expect(encodeTensor(half, 'base64', true, answerDtype(half))).toEqual({ shape: [2, 3], dtype: 'float16', base64: NUMPY_DATA });
+    expect([...base64Pieces(half, 3 << 18, 'float16')].join('')).toBe(NUMPY_DATA);
+    const float32 = encodeTensor(half, 'base64') as { dtype: string; base64: string };
+    expect(float32.dtype).toBe('float32');
+    expect(Buffer.from(float32.base64, 'base64').length).toBe(24);
+    expect(Array.from(answerBytes(half))).toEqual(Array.from(Buffer.from(NUMPY_DATA, 'base64')));
   });
 });
