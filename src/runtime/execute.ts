@@ -33,6 +33,7 @@ import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
 import { askRunMemory, lastReaders } from './run-memory.js';
 import { checkAnswer } from './answer-bound.js';
+import { answerTensor, float16Inputs, float16Tensors, roundFloat16Outputs } from './float16-run.js';
 
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
@@ -63,6 +64,9 @@ export function runLimits(opts: Pick<RunOptions, 'maxElements' | 'maxWork'>): Ru
 
 export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: RunOptions, inference: Inference = inferGraph(graph)): RunResult {
   const executed = checkRun(graph, inference, inputs, opts.weights, runLimits(opts));
+  // an ONNX graph's float16 tensors: rounded after the layer that writes each, answered as float16 (runtime/float16-run.ts)
+  const half = float16Tensors(graph);
+  inputs = float16Inputs(graph, inputs, half);
   const { analysed, tensors: infos } = inference;
 
   // '' is ONNX's omitted optional tensor: never an output (a staged prefix may list it: run-staged.ts)
@@ -85,7 +89,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   // where each tensor is dropped: after its last running reader (a folded Shape of it holds nothing)
   const lastUse = lastReaders(analysed, executed);
   const weightStore = opts.store ?? new WeightStore();
-  const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
+  // tensors every step must write as the unfused graph does: the captures, and float16 ones (each rounded)
+  const mustWrite = new Set([...captureTensors.values(), ...half]);
+  const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, mustWrite);
   // the run's peak memory, asked of the request before any kernel runs (weights its store keeps, or
   // reads in place from the file, allocate nothing; a fused host's step holds its fold besides)
   let enclosingAt: ((layer: string) => number) | undefined;
@@ -109,12 +115,12 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, writtenIn, constantBytes: (c) => weightStore.lastingBytes(c), held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
-  const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true));
+  const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true), half);
   /** This step's results: the store's scratch they hold is not handed out again. */
   let stepResults: Float32Array[] = [];
 
   // decomposed modules (linear → bias add → GELU, a lone GELU) run as one step (runtime/fuse-patterns.ts)
-  const patterns = planPatterns(graph, inference, opts.training || opts.fuse === false, new Set(captureTensors.values()));
+  const patterns = planPatterns(graph, inference, opts.training || opts.fuse === false, mustWrite);
   const analysedByName = new Map(analysed.map((x) => [x.layer.name, x]));
   const givenKeys = Object.keys(opts.weights);
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
@@ -174,6 +180,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const store = (a: AnalysedLayer, outs: Tensor[]) => {
     // (read later: a running layer reads it, lastReaders)
     checkRunShapes(a.layer, outs, a.inferred!.outputs, (name) => lastUse.has(name));
+    roundFloat16Outputs(a.layer.outputs, outs, half);
     a.layer.outputs.forEach((name, k) => {
       if (outs[k]) live.set(name, outs[k]);
     });
@@ -299,6 +306,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         if (pattern.at === layer.name) {
           try {
             for (const [name, t] of pattern.run(read, (n) => weightsOf(analysedByName.get(n)!), opts.splitMlp)) {
+              roundFloat16Outputs([name], [t], half);
               live.set(name, t);
               stepResults.push(t.data);
             }
@@ -350,8 +358,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     // so is one in shared memory (the arena's regions go back when the run ends; one of a team
     // replaced mid-run would pin its whole arena)
     const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || !(t.data.buffer instanceof ArrayBuffer) ? { shape: t.shape, data: t.data.slice() } : t);
-    const outputs = dict(outputNames.map((o) => [o, result(read(o)!)] as const));
-    const captured = dict([...captureTensors].map(([name, t]) => [name, result(read(t)!)] as const));
+    const outputs = dict(outputNames.map((o) => [o, answerTensor(o, result(read(o)!), half)] as const));
+    const captured = dict([...captureTensors].map(([name, t]) => [name, answerTensor(t, result(read(t)!), half)] as const));
     return { outputs, captured };
   } finally {
     // a failed run too: its scratch goes back and its pool is let go (a cached store outlives it)

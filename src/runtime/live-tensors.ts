@@ -9,6 +9,7 @@ import { constantData } from '../graph/constant-data.js';
 import type { Graph, GraphConstant } from '../graph/graph.js';
 import { own } from '../records.js';
 import { tensor } from '../tensor/tensor.js';
+import { roundToFloat16 } from '../tensor/float16.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -63,12 +64,17 @@ export interface LiveTensors {
   read(name: string): Tensor | undefined;
 }
 
-/** `values` reads a constant's data (default: a decoded copy; the executor's weight store gives views into the file). */
+/**
+ * `values` reads a constant's data (default: a decoded copy; the executor's weight store gives views
+ * into the file); a value the analysis folded is rounded to float16 when its name is in `float16`
+ * (runtime/float16-run.ts).
+ */
 export function liveTensors(
   graph: Graph,
   inputs: Record<string, Tensor>,
   infos: ReadonlyMap<string, TensorInfo>,
   values: (c: GraphConstant) => Float32Array | null = constantData,
+  float16: ReadonlySet<string> = new Set(),
 ): LiveTensors {
   const live = new TensorsByName(graph.inputs.flatMap((inp) => (own(inputs, inp.name) ? [[inp.name, own(inputs, inp.name)!] as const] : [])));
   const read = (name: string): Tensor | undefined => {
@@ -84,7 +90,11 @@ export function liveTensors(
       return ct;
     }
     const info = infos.get(name);
-    if (info?.value && info.shape) return tensor(info.shape, Float32Array.from(info.value.data));
+    if (info?.value && info.shape) {
+      const folded = tensor(info.shape, Float32Array.from(info.value.data));
+      if (float16.has(name)) roundToFloat16(folded.data);
+      return folded;
+    }
     throw new ConvlensError('INTERNAL', `tensor '${name}' was not computed`);
   };
   return { live, read };

@@ -135,7 +135,7 @@ export function runStaged(graph: Graph, inputs: Record<string, Tensor>, opts: Ru
       const v = pre.outputs[t];
       // a value the prefix's inference folded (shape arithmetic) stays known; a cut layer's never is
       const known = headInference.tensors.get(t)?.value ?? null;
-      constants.set(t, { name: t, shape: [...v.shape], dataType: known?.integer ? 'int64' : 'float32', value: known, raw: null, typed: v.data, initializer: false });
+      constants.set(t, { name: t, shape: [...v.shape], dataType: known?.integer ? 'int64' : (v.dtype ?? 'float32'), value: known, raw: null, typed: v.data, initializer: false });
       staged.add(t);
     }
     g = { ...g, inputs: g.inputs.filter((i) => read.has(i.name) || outputs.includes(i.name)), layers: suffix, outputs, constants };
