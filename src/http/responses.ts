@@ -76,7 +76,7 @@ const TensorStats = z
 export const TensorOut = z
   .union([
     z.looseObject({ shape: Dims, data: z.array(z.unknown()).or(z.number()).describe('nested arrays following the shape (flat when the format is flat)'), stats: TensorStats }),
-    z.looseObject({ shape: Dims, dtype: z.literal('float32'), base64: z.string(), stats: TensorStats }),
+    z.looseObject({ shape: Dims, dtype: z.enum(['float32', 'float16']).describe('float16 for a tensor an ONNX graph types FLOAT16 (2 bytes an element)'), base64: z.string(), stats: TensorStats }),
   ])
   .describe('a tensor, with its min, max, mean and standard deviation');
 

@@ -12,7 +12,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
 import type { ConvlensError } from '../errors.js';
 import { envelopeBytes, jsonTensorBytes, responseTooLarge } from '../runtime/answer-bound.js';
-import { base64Pieces, jsonDataPieces } from '../tensor/encoding.js';
+import { answerDtype, base64Pieces, jsonDataPieces } from '../tensor/encoding.js';
 import { statsInSteps } from '../tensor/stats.js';
 import type { TensorStats } from '../tensor/stats.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -45,8 +45,9 @@ function* tensorPieces(out: TensorJsonOut): Generator<Piece> {
   for (const [k, v] of Object.entries(lead)) head += `${JSON.stringify(k)}:${JSON.stringify(v)},`;
   head += `"shape":${JSON.stringify(t.shape)},`;
   if (encoding === 'base64') {
-    yield `${head}"dtype":"float32","base64":"`;
-    for (const piece of base64Pieces(t)) {
+    const dtype = answerDtype(t);
+    yield `${head}"dtype":${JSON.stringify(dtype)},"base64":"`;
+    for (const piece of base64Pieces(t, undefined, dtype)) {
       yield piece;
       yield PAUSE;
     }

@@ -119,4 +119,18 @@ describe('POST /v1/run of a float16 graph with .npy parts', () => {
     const sumsq = sums.body.outputs.find((o: { name: string }) => o.name === 'sumsq');
     expect(sumsq.data.slice(0, 3)).toEqual([64672, null, null]);
   });
+
+  it('base64 answers name float16 and carry 2 bytes an element, over REST (streamed JSON) and GraphQL (they said float32, 4 bytes)', async () => {
+    const onnxBase64 = model('add').toString('base64');
+    const inputs = { a: { shape: truth.add.inputs.a.shape, data: Array.from(decode(truth.add.inputs.a).data) }, b: { shape: truth.add.inputs.b.shape, data: Array.from(decode(truth.add.inputs.b).data) } };
+    const rest = await request(app.server).post("/v1/run").send({ onnxBase64, inputs, format: "base64" });
+    expect(rest.status, rest.text).toBe(200);
+    const y = rest.body.outputs.find((o: { name: string }) => o.name === 'y');
+    expect(y.dtype).toBe('float16');
+    expect(y.base64).toBe(truth.add.outputs.y.base64);
+    const query = 'query($m: String!, $i: JSON!) { run(onnxBase64: $m, inputs: $i) { outputs { name tensor { dtype base64 } } } }';
+    const gql = await request(app.server).post('/graphql').send({ query, variables: { m: onnxBase64, i: inputs } });
+    expect(gql.body.errors, JSON.stringify(gql.body.errors)).toBeUndefined();
+    expect(gql.body.data.run.outputs.find((o: { name: string }) => o.name === 'y')).toEqual({ name: 'y', tensor: { dtype: 'float16', base64: truth.add.outputs.y.base64 } });
+  });
 });

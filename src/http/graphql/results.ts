@@ -3,7 +3,7 @@
  * from the workers) until a client selects `data` or `base64`, so each encoding is computed only
  * when asked for. Statistics are the REST responses' (tensor/encoding.ts `stats`).
  */
-import { encodedBytesBound, encodeTensor } from '../../tensor/encoding.js';
+import { answerDtype, encodedBytesBound, encodeTensor } from '../../tensor/encoding.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import { chargeAnswer, chargedSoFar } from './answer-budget.js';
 import { selectedUnder } from './selection.js';
@@ -66,14 +66,14 @@ export const memoryAccess = (m: Parent) => ({ ...m.elements, elements: m.element
 /** The result types' resolvers; `maxAnswerBytes`: the budget of the tensors' data one answer carries (graphql/answer-budget.ts). */
 export const tensorResolvers = (maxAnswerBytes: number) => ({
   Tensor: {
-    dtype: () => 'float32',
+    dtype: (t: Tensor) => answerDtype(t),
     data: (t: Tensor, _: unknown, ctx: object | undefined) => {
       chargeAnswer(ctx, encodedBytesBound(t.shape, 'flat'), maxAnswerBytes, `the data of a ${t.shape.join('×')} tensor as JSON`, 'select base64 (about 5 times smaller) or stats, or ask REST (its answers are streamed, up to MAX_RESPONSE_BYTES)');
       return Array.from(t.data, finite);
     },
     base64: (t: Tensor, _: unknown, ctx: object | undefined) => {
       chargeAnswer(ctx, encodedBytesBound(t.shape, 'base64'), maxAnswerBytes, `the base64 of a ${t.shape.join('×')} tensor`, 'select stats, or ask REST for it as .npy (streamed, up to MAX_RESPONSE_BYTES)');
-      return encodeTensor(t, 'base64').base64;
+      return encodeTensor(t, 'base64', true, answerDtype(t)).base64;
     },
     stats: (t: Tensor) => {
       const s = stats(t);
