@@ -27,6 +27,23 @@ import { gradOrZeros } from './vjp-kernels.js';
 /** FLOPs per element besides the window's size − 1 additions (see the header). */
 const PER_ELEMENT_BESIDES_SUM = 6;
 
+/**
+ * MAX_RUN_WORK's work (Inferred.kernelWork) of windowSums and the power: per position,
+ *   LRN_TAP · Σ_c (window of channel c clipped to the channels) + LRN_ELEMENT · C
+ * GEMM-equivalent units. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared), against the 3×3
+ * conv's 0.34 ns a MAC: size 1024 on 1024 channels 5.5 µs an element (16× the cost's size + 5),
+ * size 5 250 ns an element (67×: Math.pow's).
+ */
+const LRN_TAP = 20;
+const LRN_ELEMENT = 700;
+
+/** Σ over channels c of the window [c − before, c + after] clipped to [0, C − 1]: the channels windowSums adds per position. */
+export function clippedTaps(p: Pick<LrnPlan, 'channels' | 'before' | 'after'>): number {
+  let taps = 0;
+  for (let c = 0; c < p.channels; c++) taps += Math.min(p.channels - 1, c + p.after) - Math.max(0, c - p.before) + 1;
+  return taps;
+}
+
 export const LocalResponseNormAttrs = z.strictObject({
   size: posInt.describe('channels in the window (nn.LocalResponseNorm size; ONNX LRN size)'),
   alpha: z.number().default(1e-4),
@@ -64,7 +81,8 @@ export const localResponseNorm: OpDef<LocalResponseNormAttrs, LrnPlan> = {
     const before = a.channelsBefore ?? Math.floor(a.size / 2);
     if (before > a.size - 1) ctx.fail('INVALID_ATTRIBUTE', `channelsBefore=${before} leaves no room for channel c in a window of size ${a.size} (at most ${a.size - 1})`, 'channelsBefore');
     const plan: LrnPlan = { outer: x[0], channels: x[1], inner: numel(x.slice(2)), before, after: a.size - 1 - before };
-    return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) * (a.size - 1 + PER_ELEMENT_BESIDES_SUM) }, plan, vjpIntermediates: lrnVjpIntermediates(x, plan) };
+    const kernelWork = plan.outer * plan.inner * (LRN_TAP * clippedTaps(plan) + LRN_ELEMENT * plan.channels);
+    return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) * (a.size - 1 + PER_ELEMENT_BESIDES_SUM) }, kernelWork, plan, vjpIntermediates: lrnVjpIntermediates(x, plan) };
   },
   receptiveField: (ctx) => ctx.rf[0],
   run: (ctx) => [tensor(ctx.inputs[0].shape, lrnForward(ctx))],

@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { checkPoolPadding } from './geometry.js';
-import { DivisorOverride } from './pool.js';
+import { ADAPTIVE_OUTPUT, ADAPTIVE_TAP, DivisorOverride, poolLoopWork } from './pool.js';
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, axisName, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
@@ -72,6 +72,15 @@ function poolNdGeometry(ctx: InferContext<MaxPoolNdAttrs | AvgPoolNdAttrs>, rank
 
 const outShape = (x: Shape, geo: AxisGeometry[]): number[] => [x[0], x[1], ...geo.map((g) => g.out)];
 
+/**
+ * windowPool (JavaScript, any geometry): 25 units a tap, 300 an output (pool.ts poolLoopWork);
+ * bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared), against the 3×3 conv's 0.34 ns a MAC:
+ * maxPool1d 31 dilation 2 300 ns an output (29× its cost's rate), maxPool3d 5³ dilation 2 1.29 µs
+ * (31×), avgPool1d 31 250 ns (23×), avgPool3d 5³ 620 ns (15×).
+ */
+const ND_TAP = 25;
+const ND_OUTPUT = 300;
+
 function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
   return {
     name: `maxPool${rank}d`,
@@ -83,7 +92,8 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
     infer(ctx) {
       const { x, geo } = poolNdGeometry(ctx, rank);
       const out = outShape(x, geo);
-      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * (product(geo.map((g) => g.kernel)) - 1) }, plan: { geo } };
+      const taps = product(geo.map((g) => g.kernel));
+      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * (taps - 1) }, kernelWork: poolLoopWork(numel(out), taps, ND_TAP, ND_OUTPUT), plan: { geo } };
     },
     receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
@@ -122,7 +132,8 @@ function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
       const { x, geo } = poolNdGeometry(ctx, rank);
       if (rank === 3) checkUnpaddedFits(ctx, x, geo);
       const out = outShape(x, geo);
-      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * product(geo.map((g) => g.kernel)) }, plan: { geo } };
+      const taps = product(geo.map((g) => g.kernel));
+      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * taps }, kernelWork: poolLoopWork(numel(out), taps, ND_TAP, ND_OUTPUT), plan: { geo } };
     },
     receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
@@ -222,7 +233,9 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
       const axes = adaptiveAxes(x, ctx.attrs.outputSize);
       const out = [x[0], x[1], ...axes.map((a) => a.out)];
       // Σ over outputs of the window volume = Π over axes of Σ window lengths
-      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: x[0] * x[1] * product(axes.map(windowLengthSum)) }, plan: { axes }, fixedSize: fixesSize(ctx.attrs.outputSize) };
+      const taps = x[0] * x[1] * product(axes.map(windowLengthSum));
+      const kernelWork = ADAPTIVE_TAP * taps + ADAPTIVE_OUTPUT * numel(out); // the loop's rate (pool.ts)
+      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: taps }, kernelWork, plan: { axes }, fixedSize: fixesSize(ctx.attrs.outputSize) };
     },
     receptiveField: (ctx) => adaptiveRF(ctx.rf[0], ctx.plan.axes, ctx.inputs[0]),
     run(ctx) {

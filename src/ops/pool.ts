@@ -30,6 +30,30 @@ import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPo
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
+import { poolSimdFits } from './pool-simd.js';
+
+/**
+ * MAX_RUN_WORK's work (Inferred.kernelWork) of a window loop in JavaScript, where the SIMD kernel
+ * does not take the geometry (dilation over 1, a stride over 2, maxPool2d's indices) or has none
+ * (1-D, 3-D, adaptive): `perTap` GEMM-equivalent units a window tap and `perOutput` an output,
+ *   outputs · (perTap · taps + perOutput)
+ * where the cost counts 1 a tap. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared), against
+ * the 3×3 conv's 0.34 ns a MAC: maxPool2d 31×31 dilation 2 4.9 ns a tap (14.6× its cost's rate),
+ * 3×3 dilation 2 137 ns an output (45×), 3×3 stride 2 with indices 184 ns an output (57×).
+ */
+export function poolLoopWork(outputs: number, taps: number, perTap: number, perOutput: number): number {
+  return outputs * (perTap * taps + perOutput);
+}
+/** maxPoolPlanesJs, avgPoolPlanesJs, maxPoolForward: 15 units a tap, 300 an output (poolLoopWork). */
+const JS_TAP = 15;
+const JS_OUTPUT = 300;
+/**
+ * Adaptive pooling (avg here, max in pool-adaptive-max.ts, 1-D and 3-D in pool-nd.ts): 3 units a
+ * tap, 350 an output; bench/op-rates.ts (as above): adaptiveAvgPool2d 56→55 120 ns an output (72×
+ * its cost's rate), 56→7 104 ns; adaptiveMaxPool2d 56→55 130 ns (97×), 56→7 192 ns.
+ */
+export const ADAPTIVE_TAP = 3;
+export const ADAPTIVE_OUTPUT = 350;
 
 export { maxPoolForward } from './pool-kernels.js';
 
@@ -84,6 +108,7 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
       outputs: ctx.attrs.returnIndices ? [out, out] : [out],
       weights: [],
       cost: { ...ZERO_COST, elementwise: numel(out) * (geo[0].kernel * geo[1].kernel - 1) },
+      ...(ctx.attrs.returnIndices || !poolSimdFits(geo) ? { kernelWork: poolLoopWork(numel(out), geo[0].kernel * geo[1].kernel, JS_TAP, JS_OUTPUT) } : {}),
       plan: { geo },
       // without its indices output the VJP finds the argmax again: maxPoolForward's values and indices
       vjpIntermediates: ctx.attrs.returnIndices ? [] : argmaxAgain(out),
@@ -127,6 +152,7 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
       outputs: [out],
       weights: [],
       cost: { ...ZERO_COST, elementwise: numel(out) * geo[0].kernel * geo[1].kernel },
+      ...(poolSimdFits(geo) ? {} : { kernelWork: poolLoopWork(numel(out), geo[0].kernel * geo[1].kernel, JS_TAP, JS_OUTPUT) }),
       plan: { geo },
     };
   },
@@ -194,10 +220,12 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
   infer(ctx) {
     const x = expectRank(ctx, 0, NCHW_RANK);
     const axes = adaptiveAxes(x, ctx.attrs.outputSize);
+    const taps = x[0] * x[1] * windowLengthSum(axes[0]) * windowLengthSum(axes[1]);
     return {
       outputs: [[x[0], x[1], axes[0].out, axes[1].out]],
       weights: [],
-      cost: { ...ZERO_COST, elementwise: x[0] * x[1] * windowLengthSum(axes[0]) * windowLengthSum(axes[1]) },
+      cost: { ...ZERO_COST, elementwise: taps },
+      kernelWork: ADAPTIVE_TAP * taps + ADAPTIVE_OUTPUT * x[0] * x[1] * axes[0].out * axes[1].out,
       plan: { axes },
       fixedSize: fixesSize(ctx.attrs.outputSize),
     };

@@ -64,6 +64,12 @@ export type UpsampleNdAttrs = z.infer<ReturnType<typeof attrs>>;
 
 /** linear and trilinear weigh two taps per axis; nearest and nearest-exact copy one. */
 const isLinear = (mode: UpsampleNdAttrs['mode']) => mode === 'linear' || mode === 'trilinear';
+/**
+ * MAX_RUN_WORK's work of the kernels (JavaScript, tap tables per axis): 100 GEMM-equivalent units an
+ * output, any mode. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared), against the 3×3 conv's
+ * 0.34 ns a MAC: upsample1d linear ×4 33 ns an output (24× the cost's 4), upsample3d trilinear ×2 17 ns.
+ */
+const ND_RESAMPLE_OUTPUT = 100;
 
 /** One axis's resampling: the kernel's taps (axisTaps) and the field's reads (unitTap) follow from it. */
 export interface AxisResample {
@@ -215,7 +221,8 @@ function makeUpsampleNd(rank: 1 | 3): OpDef<UpsampleNdAttrs, UpsampleNdPlan> {
       // each axis's tap table (kernelTaps: two int32 indices and a float32 weight an output unit, 12 bytes), held to the tensor limit and counted as written
       const intermediates = sizes.map((s, i) => ({ shape: [s], what: `the tap table of axis ${2 + i} (output size; 12 bytes a unit)`, bytesPerElement: 12 }));
       // the VJP builds the same tables (kernelTaps) and scatters into ∂x: nothing else
-      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, plan: { axes }, fixedSize: a.size !== undefined, intermediates, vjpIntermediates: intermediates };
+      // the kernel's rate: ND_RESAMPLE_OUTPUT units an output (MAX_RUN_WORK)
+      return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: perOutput * numel(shape) }, kernelWork: ND_RESAMPLE_OUTPUT * numel(shape), plan: { axes }, fixedSize: a.size !== undefined, intermediates, vjpIntermediates: intermediates };
     },
     receptiveField: upsampleRF,
     run(ctx) {

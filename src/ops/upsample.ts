@@ -70,8 +70,20 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
   }
   const shape = [...x];
   plan.dims.forEach((d, k) => (shape[d] = plan.outSize[k]));
-  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, plan, fixedSize, ...kernelIntermediates(x, shape, plan) };
+  const kernelWork = numel(shape) * (RESAMPLE_OUTPUT + RESAMPLE_FLOP * flopsPerOutput(plan));
+  return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, kernelWork, plan, fixedSize, ...kernelIntermediates(x, shape, plan) };
 }
+
+/**
+ * MAX_RUN_WORK's work of the resampling kernels (upsample and resize: separableForward, in
+ * JavaScript), an output at RESAMPLE_OUTPUT + RESAMPLE_FLOP·flopsPerOutput GEMM-equivalent units:
+ * nearest 150, bilinear 150 + 3·7 = 171, bicubic 150 + 3·31 = 243. bench/op-rates.ts, 2026-12-05,
+ * 2 vCPU AMD EPYC (shared), against the 3×3 conv's 0.34 ns a MAC: nearest ×128 56 ns an output
+ * (167× the cost's 1 written), ×2 25 ns; bilinear ×2 53 ns (20× the cost's 8); bicubic ×2 79 ns
+ * (7.3× the cost's 32), ×½ 36 ns; resize linear ×2 41 ns, cubic ×2 49 ns.
+ */
+const RESAMPLE_OUTPUT = 150;
+const RESAMPLE_FLOP = 3;
 
 /**
  * What the kernels allocate beside the output, held to the tensor limit and counted as written
