@@ -138,6 +138,17 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
 }
 
 /**
+ * The reverse pass's work against its layers' forward work (MAX_RUN_WORK, where an op states no
+ * vjpWork): the VJPs of a conv (∂x as a transposed conv, its im2col scattered back), of a batch norm
+ * and of a concat read and write about twice what the forward does. bench/erf-rates.ts measured 2026-12-05
+ * (2 vCPU AMD EPYC, shared; one thread, after a warm-up): densenet121 at 224 forward 1.42–1.47 s,
+ * reverse 2.78–3.13 s (1.9–2.2×); resnet50 forward 1.84–2.02 s, reverse 2.86–4.27 s (1.5–2.1×);
+ * mobilenet_v2 forward 128 ms, reverse 715 ms (5.6×: the depthwise VJP, left at this rate).
+ * Counted at 1 before, densenet121's ERF of 17 samples was 1.00e11 (under the limit) for 55–115 s.
+ */
+export const REVERSE_RATE = 2;
+
+/**
  * Runs the forward pass for these targets, keeping what their reverse passes read. `passes`: how
  * many such forward and reverse passes the request makes in all (an ERF's samples, each a task of
  * its own), whose work together is held to MAX_RUN_WORK.
@@ -179,15 +190,16 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     });
   }
 
-  // MAX_RUN_WORK covers both passes: the reverse pass costs about what its layers' forward does,
-  // or what an op states its VJP costs (Inferred.vjpWork: einsum's VJP is its general loop)
+  // MAX_RUN_WORK covers both passes: the reverse pass costs about REVERSE_RATE times what its
+  // layers' forward does (at the forward's own rates: an op's kernelWork where it states one), or
+  // what an op states its VJP costs (Inferred.vjpWork: einsum's VJP is its general loop)
   const limit = runLimits(opts).maxWork;
   let work = 0;
   let heaviest: { name: string; path: string; work: number } | null = null;
   analysed.forEach((a, i) => {
     if (!runs(i)) return;
     const forward = layerWork(a);
-    const w = (forward + (onPath(i) ? (a.inferred?.vjpWork ?? forward) : 0)) * passes;
+    const w = (forward + (onPath(i) ? (a.inferred?.vjpWork ?? REVERSE_RATE * forward) : 0)) * passes;
     work += w;
     if (!heaviest || w > heaviest.work) heaviest = { name: a.layer.name, path: a.layer.path, work: w };
   });

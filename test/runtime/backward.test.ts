@@ -116,14 +116,15 @@ describe('input gradients of one output unit', () => {
     const graph = parseNetworkSpec(spec);
     const inference = inferGraph(graph);
     const t = resolveTarget(graph, inference, unit('c'));
-    // forward: 16 outputs × 9 MACs + 16 outputs and 9 weights written = 169 units; twice that with the reverse pass
+    // forward: 16 outputs × 9 MACs + 16 outputs and 9 weights written = 169 units; the reverse pass
+    // at REVERSE_RATE 2 (its VJPs measured at about twice their forward) 338 more: 507
     const opts = (maxWork: number) => ({ training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 20, maxWork });
-    expect(() => forwardForBackward(graph, { x: ones([1, 1, 4, 4]) }, opts(338), inference, [t])).not.toThrow();
+    expect(() => forwardForBackward(graph, { x: ones([1, 1, 4, 4]) }, opts(507), inference, [t])).not.toThrow();
     try {
-      forwardForBackward(graph, { x: ones([1, 1, 4, 4]) }, opts(337), inference, [t]);
+      forwardForBackward(graph, { x: ones([1, 1, 4, 4]) }, opts(506), inference, [t]);
       expect.unreachable();
     } catch (e) {
-      expect((e as ConvlensError).toJSON()).toMatchObject({ code: 'WORK_TOO_LARGE', layer: 'c', estimate: 338, limit: 337 });
+      expect((e as ConvlensError).toJSON()).toMatchObject({ code: 'WORK_TOO_LARGE', layer: 'c', estimate: 507, limit: 506 });
     }
   });
 

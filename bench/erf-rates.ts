@@ -1,0 +1,31 @@
+import { inferGraph } from '../src/analysis/infer.js';
+import { loadGraph } from '../src/graph/load.js';
+import { executedLayers } from '../src/graph/walks.js';
+import { backward, forwardForBackward, resolveTarget } from '../src/runtime/backward.js';
+import { checkWork } from '../src/runtime/checks.js';
+import { finalFeatureMap } from '../src/runtime/erf-task.js';
+import { runGraph } from '../src/runtime/execute.js';
+import { rng } from '../src/tensor/random.js';
+import { tensor } from '../src/tensor/tensor.js';
+const name = process.argv[2] ?? 'densenet121';
+const { graph } = loadGraph({ kind: 'model', name });
+const inference = inferGraph(graph);
+const shape = graph.inputs[0].shape;
+const r = rng(1);
+const input = tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1));
+const opts = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 26, maxWork: Number.MAX_SAFE_INTEGER };
+const feed = { [graph.inputs[0].name]: input };
+const units = checkWork(inference.analysed, executedLayers(graph), Number.MAX_SAFE_INTEGER);
+const target = resolveTarget(graph, inference, { layer: finalFeatureMap(graph, inference), channels: null, position: null });
+for (let i = 0; i < 3; i++) {
+  let t = performance.now();
+  runGraph(graph, feed, opts, inference);
+  const fwd = performance.now() - t;
+  t = performance.now();
+  const state = forwardForBackward(graph, feed, opts, inference, [target]);
+  const keep = performance.now() - t;
+  t = performance.now();
+  backward(state, target, true);
+  const back = performance.now() - t;
+  console.log(`${name}: forward units ${units.toExponential(3)}; forward ${fwd.toFixed(0)} ms (${(fwd * 1e6 / units).toFixed(3)} ns/unit), keep ${keep.toFixed(0)} ms, reverse ${back.toFixed(0)} ms; ERF sample ${(keep + back).toFixed(0)} ms = ${((keep + back) / fwd).toFixed(2)}x forward`);
+}
