@@ -47,6 +47,14 @@ export type ConvTransposeNdAttrs = z.infer<ReturnType<typeof attrs>>;
 
 export type ConvTransposeNdPlan = ConvNdPlan;
 
+/**
+ * MAX_RUN_WORK's work a MAC of convTransposeNdForward (a scalar scatter loop, no GEMM).
+ * bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared): convTranspose1d k4 s2 128 channels at
+ * 512 6.7–8.7 ns a MAC, convTranspose3d k2 s2 16 at 12³ 7.4–21.5 ns (26–89× the 3×3 conv's rate);
+ * at MAX_RUN_WORK's unit of about 0.3 ns (see pool.ts), 25.
+ */
+const LOOP_MAC = 25;
+
 function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTransposeNdPlan> {
   const name = `convTranspose${rank}d`;
   return {
@@ -78,6 +86,7 @@ function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTrans
         outputs: [[n, cout, ...geo.map((g) => g.out)]],
         weights: weightAndBias([cin, cout / a.groups, ...kernel], a.bias ? cout : null),
         cost: { macs, exactMacOps: 2 * macs - covered, biasOps: a.bias ? outPositions : 0, elementwise: 0 },
+        kernelWork: LOOP_MAC * macs,
         plan: { n, cin, cout, groups: a.groups, geo },
       };
     },

@@ -40,6 +40,10 @@ import { poolSimdFits } from './pool-simd.js';
  * where the cost counts 1 a tap. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared), against
  * the 3×3 conv's 0.34 ns a MAC: maxPool2d 31×31 dilation 2 4.9 ns a tap (14.6× its cost's rate),
  * 3×3 dilation 2 137 ns an output (45×), 3×3 stride 2 with indices 184 ns an output (57×).
+ * The slow loops' rates here and in the other ops' files are in units of about 0.3 ns, the conv's
+ * rate in that run and under load; quiet, after more warm-ups, it ran at 0.084 ns a MAC. At 0.3 ns
+ * MAX_RUN_WORK's 10^11 is about 30 s of a slow loop: over the 10 s a run never refused took, under
+ * the 120 s TASK_TIMEOUT.
  */
 export function poolLoopWork(outputs: number, taps: number, perTap: number, perOutput: number): number {
   return outputs * (perTap * taps + perOutput);

@@ -41,6 +41,14 @@ export interface TopKPlan {
   dataDependent: boolean;
 }
 
+/**
+ * MAX_RUN_WORK's work a comparison of topKForward's sort (Array.prototype.sort with a comparator,
+ * the whole slice whatever k). bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared): 39–63 ns
+ * an element·⌈log2 dim⌉ (top 10 of 1000 ×1024 397 ms, all of 100,000 108 ms), 1150× the cost's rate
+ * against the 3×3 conv; at MAX_RUN_WORK's unit of about 0.3 ns (see pool.ts), 160.
+ */
+const SORT_COMPARISON = 160;
+
 export const topK: OpDef<TopKAttrs, TopKPlan> = {
   name: 'topK',
   summary: 'The k largest (or smallest) entries along an axis, and their indices',
@@ -62,7 +70,9 @@ export const topK: OpDef<TopKAttrs, TopKPlan> = {
     if (!Number.isInteger(k) || k < 0 || k > dim) ctx.fail('INVALID_ATTRIBUTE', `k=${k} is not in 0…${dim} (axis ${axis} of ${fmtShape(x)})`, 'k', { shapes: { x } });
     const out = x.map((d, i) => (i === axis ? k : d));
     const comparisons = numel(x) * Math.ceil(Math.log2(k + 1));
-    return { outputs: [out, out], values: [null, null], weights: [], cost: { ...ZERO_COST, elementwise: comparisons }, plan: { axis, k, dataDependent } };
+    // the kernel sorts each whole slice with a comparator (topKForward): SORT_COMPARISON units a comparison of n·⌈log2(dim + 1)⌉
+    const kernelWork = SORT_COMPARISON * numel(x) * Math.ceil(Math.log2(dim + 1));
+    return { outputs: [out, out], values: [null, null], weights: [], cost: { ...ZERO_COST, elementwise: comparisons }, kernelWork, plan: { axis, k, dataDependent } };
   },
   receptiveField(ctx) {
     const { axis, k, dataDependent } = ctx.plan;

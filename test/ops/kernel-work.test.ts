@@ -8,6 +8,8 @@
  *   upsample1d/3d           100 · outputs
  *   gridSample              outputs · (250 + 8 · FLOPs an output): nearest 250, bilinear 306, bicubic 498
  *   localResponseNorm       N · positions · (20 · Σ_c clipped window + 700 · C)
+ *   topK                    160 · elements · ⌈log2(dim + 1)⌉ (the whole slice sorted)
+ *   convTranspose1d/3d      25 · MACs
  */
 import { describe, expect, it } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
@@ -73,5 +75,17 @@ describe('localResponseNorm', () => {
 
   it('size 8 on 4 channels: every window clipped to all 4 (16), not 8 each: 4 · (20·16 + 700·4) = 12,480', () => {
     expect(kernelWorkOf([[1, 4, 2, 2]], { op: 'localResponseNorm', size: 8 })).toBe(12_480);
+  });
+});
+
+describe('topK and the N-d transposed convs', () => {
+  it('topK 3 of [2, 7]: 14 elements · ⌈log2 8⌉ = 3 · 160 = 6720 (k does not change it: the slice is sorted whole)', () => {
+    expect(kernelWorkOf([[2, 7]], { op: 'topK', k: 3 })).toBe(6720);
+    expect(kernelWorkOf([[2, 7]], { op: 'topK', k: 1 })).toBe(6720);
+  });
+
+  it('convTranspose1d 2→3 k4 s2 on [1, 2, 5]: 2·5·3·4 = 120 MACs · 25 = 3000; convTranspose3d 1→2 k2 on [1, 1, 2, 2, 2]: 8·2·8 = 128 · 25 = 3200', () => {
+    expect(kernelWorkOf([[1, 2, 5]], { op: 'convTranspose1d', outChannels: 3, kernelSize: 4, stride: 2 })).toBe(3000);
+    expect(kernelWorkOf([[1, 1, 2, 2, 2]], { op: 'convTranspose3d', outChannels: 2, kernelSize: 2 })).toBe(3200);
   });
 });
