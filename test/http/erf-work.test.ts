@@ -1,8 +1,9 @@
 /**
  * An ERF's samples are one request's work: each random input is a forward and a reverse pass of
  * its own (a task each), and MAX_RUN_WORK holds all of them together. Two 3×3 convs over 1×1×7×7:
- * about 25·9 + 9·9 = 306 MACs and 34 outputs forward, twice that with the reverse pass, so about
- * 680 units a sample: with MAX_RUN_WORK 10,000, 8 samples (~5,400) fit and 64 (~43,500) do not.
+ * about 25·9 + 9·9 = 306 MACs and 34 outputs forward, and the reverse pass at twice its forward
+ * (backward.ts REVERSE_RATE), so about 1,020 units a sample: with MAX_RUN_WORK 10,000, 8 samples
+ * (~8,200) fit and 64 (~65,000) do not.
  */
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
