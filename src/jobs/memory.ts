@@ -127,12 +127,14 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
       signal: r.abort.signal,
       log,
       maxResultBytes: config.JOB_STORE_MAX_BYTES,
+      // a job finished (cancelled) takes no more lines nor progress: its stream and `done` stay as they were
       line: (text) => {
+        if (r.status !== 'running') return;
         r.lines.push(text);
         r.notify();
       },
       progress: (done, total) => {
-        r.progress = { done, total };
+        if (r.status === 'running') r.progress = { done, total };
       },
     }).then(
       (resultJson) => {

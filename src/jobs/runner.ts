@@ -19,7 +19,8 @@
  *   replaced).
  * - A batch analyses up to `pool.threads` models at a time and emits one line per model in model
  *   order, each as soon as it and every model before it are done; a model that fails is an error
- *   line, not a failed batch.
+ *   line, not a failed batch. Its progress is the lines given out, and a cancelled batch gives none
+ *   after the cancellation, so `done` is what its results stream holds.
  */
 import { constants } from 'node:buffer';
 import type { AnalyzeOptions, Report } from '../analysis/report.js';
@@ -40,7 +41,7 @@ export interface JobContext {
   signal: AbortSignal;
   /** A batch's result line (JSON text), in model order; awaited before the next. */
   line(text: string): Promise<void> | void;
-  /** Models finished of a batch. */
+  /** Models of a batch whose lines have been given to `line` (a model done before one ahead of it is not yet counted). */
   progress?(done: number, total: number): Promise<void> | void;
   /** Where internal errors of batch models are logged. */
   log?: { error(obj: unknown, msg: string): void };
@@ -158,20 +159,24 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
   const total = job.items.length;
   const lines: (string | undefined)[] = new Array(total);
   let started = 0;
-  let finished = 0;
   let emitted = 0;
   let reports = 0;
   let errors = 0;
-  // one emitter at a time, in model order
+  // one emitter at a time, in model order. Progress counts the lines given out, never a model that
+  // finished before one ahead of it: cancelled then, its line is never given, and `done` counted it
+  // (a 50-model batch cancelled said done 21 with 20 lines to read)
   let emitting: Promise<void> = Promise.resolve(ctx.progress?.(0, total));
   const emit = () => {
     emitting = emitting.then(async () => {
-      while (emitted < total && lines[emitted] !== undefined) {
+      const before = emitted;
+      // cancelled: no line after it, so the lines read and the progress are the same count
+      while (!ctx.signal.aborted && emitted < total && lines[emitted] !== undefined) {
         const text = lines[emitted]!;
-        lines[emitted++] = undefined;
+        lines[emitted] = undefined;
         await ctx.line(text);
+        emitted++;
       }
-      await ctx.progress?.(finished, total);
+      if (emitted !== before) await ctx.progress?.(emitted, total);
     });
     return emitting;
   };
@@ -198,14 +203,18 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
         errors++;
       }
       lines[index] = text;
-      finished++;
       await emit().catch((e: unknown) => {
         stopped = true;
         throw e;
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(total, Math.max(1, ctx.pool.threads)) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(total, Math.max(1, ctx.pool.threads)) }, lane));
+  } finally {
+    // a batch that stops (cancelled) ends once its last line and progress are out, not while they still go
+    await emitting.catch(() => undefined);
+  }
   await emitting;
   return JSON.stringify({ models: total, reports, errors });
 }

@@ -52,7 +52,7 @@ export const JobStatusHead = z.strictObject({
   progress: z
     .strictObject({ done: z.number().int(), total: z.number().int() })
     .nullable()
-    .describe('models finished of the batch (batch jobs; null for the others)'),
+    .describe("models of the batch whose result lines are out, the lines GET links.results streams (a model done before one ahead of it counts once that one is done); batch jobs only, null for the others"),
   error: JobError.optional(),
   links: z.strictObject({ self: z.string(), results: z.string() }).describe('this status, and the results as NDJSON'),
 });

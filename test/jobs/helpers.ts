@@ -118,3 +118,33 @@ export function inlinePool(threads = 1) {
 }
 
 export const tinySpec = { name: 'tiny', inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+
+export interface Pending {
+  name: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** Every task waits for the test to settle it; `pending` lists them by model name. */
+export function deferredPool(threads: number) {
+  const pending: Pending[] = [];
+  const pool: TaskPool = {
+    threads,
+    queued: 0,
+    workerMemory: () => [],
+    stopStarting: () => undefined,
+    run: <T>(_task: string, payload: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        const source = (payload as { source: { name?: string } }).source;
+        pending.push({ name: source.name ?? '?', resolve: resolve as (v: unknown) => void, reject });
+      }),
+    close: async () => undefined,
+  };
+  const settle = async (name: string, value: unknown = { name }) => {
+    const i = pending.findIndex((p) => p.name === name);
+    pending.splice(i, 1)[0].resolve(value);
+    // let the runner's continuations run
+    await new Promise((r) => setImmediate(r));
+  };
+  return { pool, pending, settle };
+}

@@ -10,37 +10,7 @@ import { executeJob } from '../../src/jobs/runner.js';
 import type { RunOptions, TaskPool } from '../../src/runtime/pool.js';
 import type { TaskName } from '../../src/runtime/task-names.js';
 import { onnxModel } from '../graph/onnx-builder.js';
-import { inlinePool, tinySpec } from './helpers.js';
-
-interface Pending {
-  name: string;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-}
-
-/** Every task waits for the test to settle it; `pending` lists them by model name. */
-function deferredPool(threads: number) {
-  const pending: Pending[] = [];
-  const pool: TaskPool = {
-    threads,
-    queued: 0,
-    workerMemory: () => [],
-    stopStarting: () => undefined,
-    run: <T>(_task: string, payload: unknown) =>
-      new Promise<T>((resolve, reject) => {
-        const source = (payload as { source: { name?: string } }).source;
-        pending.push({ name: source.name ?? '?', resolve: resolve as (v: unknown) => void, reject });
-      }),
-    close: async () => undefined,
-  };
-  const settle = async (name: string, value: unknown = { name }) => {
-    const i = pending.findIndex((p) => p.name === name);
-    pending.splice(i, 1)[0].resolve(value);
-    // let the runner's continuations run
-    await new Promise((r) => setImmediate(r));
-  };
-  return { pool, pending, settle };
-}
+import { deferredPool, inlinePool, tinySpec } from './helpers.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 const batchOf = (...models: string[]) => prepareJob({ kind: 'batch', models }, { maxElements: 1000, batchMax: 100 });
