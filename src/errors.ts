@@ -35,6 +35,7 @@ export const ERROR_CATALOG = {
   EXPECTATION_FAILED: { status: 417, title: 'The Expect header asks for something other than 100-continue' },
   REQUEST_TIMEOUT: { status: 408, title: 'The client did not send the whole request within REQUEST_TIMEOUT_MS; the connection is closed' },
   JOB_NOT_FOUND: { status: 404, title: 'No job has that id, or it finished longer ago than JOB_TTL_SECONDS' },
+  JOB_EVICTED: { status: 410, title: "The job's status and result were forgotten before its expiresAt to make room for newer jobs in the in-process job store (JOB_STORE_MAX_BYTES)" },
   NOT_ACCEPTABLE: { status: 406, title: 'The route cannot answer in a media type the Accept header allows' },
   JOB_CANCELLED: { status: 409, title: 'The job was cancelled (DELETE /v1/jobs/{id}) before it finished' },
   JOB_RESULT_TOO_LARGE: { status: 413, title: "A job's result is larger than the in-process job store (JOB_STORE_MAX_BYTES)" },

@@ -1,6 +1,6 @@
-/** The error catalog's helpers (src/errors.ts): moving an error under the request field that holds its network. */
+/** The error catalog (src/errors.ts) and its helpers: moving an error under the request field that holds its network. */
 import { describe, expect, it } from 'vitest';
-import { ConvlensError, movePaths } from '../src/errors.js';
+import { ConvlensError, ERROR_CATALOG, movePaths } from '../src/errors.js';
 
 const under = (at: string) => (p: string) => (p.startsWith('$') ? at + p.slice(1) : p);
 
@@ -20,5 +20,14 @@ describe('movePaths', () => {
   it('a message given is kept as given', () => {
     const e = movePaths(new ConvlensError('SPEC_INVALID', 'at $.x', { path: '$.x' }), under('$.spec'), 'spec: at $.x');
     expect([e.message, e.details.path]).toEqual(['spec: at $.x', '$.spec.x']);
+  });
+});
+
+describe('the catalog', () => {
+  it('JOB_EVICTED (a job forgotten for room before its expiresAt, test/jobs/eviction.test.ts) is 410 Gone, apart from the 404 of JOB_NOT_FOUND, and names JOB_STORE_MAX_BYTES', () => {
+    expect(ERROR_CATALOG.JOB_EVICTED.status).toBe(410);
+    expect(ERROR_CATALOG.JOB_NOT_FOUND.status).toBe(404);
+    expect(ERROR_CATALOG.JOB_EVICTED.title).toContain('JOB_STORE_MAX_BYTES');
+    expect(new ConvlensError('JOB_EVICTED', 'gone', { path: 'id' }).status).toBe(410);
   });
 });

@@ -35,7 +35,7 @@ const idParameter = { name: 'id', in: 'path', required: true, description: 'the 
 
 export function jobPaths(h: DocHelpers): Record<string, Json> {
   const status = (description: string) => ({ description, content: h.json(h.ref('JobStatus')) });
-  const lookup: ErrorCode[] = ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'];
+  const lookup: ErrorCode[] = ['JOB_NOT_FOUND', 'JOB_EVICTED', 'QUEUE_UNAVAILABLE'];
   return {
     '/v1/jobs': {
       post: {
@@ -56,7 +56,7 @@ export function jobPaths(h: DocHelpers): Record<string, Json> {
         tags: ['jobs'],
         operationId: 'job',
         summary: "A job's status, with its result when done",
-        description: 'queued, running, done (with result), failed or cancelled (with error); finished jobs are kept JOB_TTL_SECONDS (expiresAt), then 404.',
+        description: 'queued, running, done (with result), failed or cancelled (with error); finished jobs are kept JOB_TTL_SECONDS (expiresAt), then 404 JOB_NOT_FOUND. In-process, a finished job forgotten before then to make room in the store (JOB_STORE_MAX_BYTES: the oldest finished results go first) is 410 JOB_EVICTED until its expiresAt.',
         parameters: [idParameter],
         responses: { '200': status('the job'), ...h.errorResponses(lookup) },
       },

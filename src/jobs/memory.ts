@@ -3,6 +3,9 @@
  * `pool.threads` jobs running at once. Bounded three ways: JOB_MAX_PENDING jobs waiting, the bytes
  * held for jobs (waiting inputs and finished results) within JOB_STORE_MAX_BYTES, forgetting the
  * oldest finished results first, and finished jobs forgotten JOB_TTL_SECONDS after they finish.
+ * A job forgotten for room (evicted) before its expiresAt is remembered until then, as its id and
+ * times only (at most EVICTED_MAX of them), and answered 410 JOB_EVICTED rather than the 404 of a
+ * job that expired or was deleted, which it was not.
  * Jobs live and die with the process: a restart forgets them (REDIS_URL keeps them).
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +21,25 @@ import { FINISHED, JOB_ID, head } from './types.js';
 import type { JobKind, JobQueue, JobState, JobView } from './types.js';
 
 type Logger = { error(obj: unknown, msg: string): void };
+
+/** Most evicted jobs remembered at once (an id and two times, about 150 bytes each); past it the oldest go first, then read as 404. */
+export const EVICTED_MAX = 10_000;
+
+interface Eviction {
+  evictedAt: number;
+  /** When the job would have expired: it is remembered until then. */
+  expiresAt: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function evictedError(id: string, e: Eviction, limit: number): ConvlensError {
+  return new ConvlensError(
+    'JOB_EVICTED',
+    `job ${id} was evicted at ${iso(e.evictedAt)}, before its expiresAt (${iso(e.expiresAt)}), to make room for newer jobs in the in-process job store: JOB_STORE_MAX_BYTES (${limit} bytes) holds the inputs of waiting jobs and the results of finished ones, and forgets the oldest finished results first when it is full; raise JOB_STORE_MAX_BYTES, read results sooner, or keep jobs on Redis (REDIS_URL)`,
+    { path: 'id', evictedAt: iso(e.evictedAt), expiresAt: iso(e.expiresAt), limit },
+  );
+}
 
 interface Rec {
   id: string;
@@ -46,6 +68,8 @@ interface Rec {
 export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): JobQueue {
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
   const records = new Map<string, Rec>();
+  /** Finished jobs forgotten for room before their expiresAt, oldest eviction first. */
+  const evicted = new Map<string, Eviction>();
   const waiting: Rec[] = [];
   let running = 0;
   let stored = 0;
@@ -59,27 +83,43 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
     r.bytes = 0;
     r.notify();
   };
+  /** The job, or null when there is none (unknown, expired, deleted); JOB_EVICTED for one forgotten for room before its expiresAt. */
   const find = (id: string): Rec | null => {
     const r = JOB_ID.test(id) ? records.get(id) : undefined;
-    if (!r) return null;
+    if (!r) {
+      const e = evicted.get(id);
+      if (e && e.expiresAt > Date.now()) throw evictedError(id, e, config.JOB_STORE_MAX_BYTES);
+      if (e) evicted.delete(id);
+      return null;
+    }
     if (expired(r)) {
       forget(r);
       return null;
     }
     return r;
   };
-  /** Forgets finished jobs, oldest first, until `need` more bytes fit; false if they cannot. */
+  /** Forgets a finished job for room, remembering that it was (until it would have expired). */
+  const evict = (r: Rec) => {
+    forget(r);
+    evicted.set(r.id, { evictedAt: Date.now(), expiresAt: r.finishedAt! + ttlMs });
+    if (evicted.size > EVICTED_MAX) evicted.delete(evicted.keys().next().value!);
+  };
+  /** Forgets finished jobs, oldest first, until `need` more bytes fit; false, forgetting none, if even all of them would not make the room. */
   const makeRoom = (need: number): boolean => {
     if (stored + need <= config.JOB_STORE_MAX_BYTES) return true;
     const finished = [...records.values()].filter((r) => FINISHED.has(r.status)).sort((a, b) => a.finishedAt! - b.finishedAt!);
+    // a submission refused anyway (503) evicted every finished result on its way
+    if (stored - finished.reduce((n, r) => n + r.bytes, 0) + need > config.JOB_STORE_MAX_BYTES) return false;
     for (const r of finished) {
-      forget(r);
+      evict(r);
       if (stored + need <= config.JOB_STORE_MAX_BYTES) return true;
     }
     return false;
   };
   const sweep = setInterval(() => {
     for (const r of records.values()) if (expired(r)) forget(r);
+    const now = Date.now();
+    for (const [id, e] of evicted) if (e.expiresAt <= now) evicted.delete(id);
   }, Math.min(ttlMs, 60_000));
   sweep.unref();
 

@@ -107,7 +107,8 @@ export function head(f: {
 /**
  * What REST and GraphQL use, whichever store is behind it. `submit` validates the request as the
  * synchronous route would (a 4xx ConvlensError before anything is queued); `get` and `cancel`
- * answer null for an unknown or expired job.
+ * answer null for an unknown or expired job, and throw JOB_EVICTED (410) for one the in-process
+ * store forgot for room before its expiresAt; `lines` throws what `get` would.
  */
 export interface JobQueue {
   readonly backend: 'memory' | 'redis';

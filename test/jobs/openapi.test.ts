@@ -32,11 +32,12 @@ describe('jobs in the OpenAPI document', () => {
     expect(codes(op, '404')).toEqual(['UNKNOWN_MODEL']);
   });
 
-  it('GET and DELETE /v1/jobs/{id} answer a JobStatus or 404 JOB_NOT_FOUND; the results are NDJSON or 406 NOT_ACCEPTABLE', () => {
+  it('GET and DELETE /v1/jobs/{id} answer a JobStatus, 404 JOB_NOT_FOUND or 410 JOB_EVICTED; the results are NDJSON or 406 NOT_ACCEPTABLE', () => {
     for (const [path, method] of [['/v1/jobs/{id}', 'get'], ['/v1/jobs/{id}', 'delete'], ['/v1/jobs/{id}/results', 'get']]) {
       const op = doc.paths[path][method];
       expect(op.parameters, `${method} ${path}`).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
       expect(codes(op, '404')).toEqual(['JOB_NOT_FOUND']);
+      expect(codes(op, '410')).toEqual(['JOB_EVICTED']);
       expect(op.tags).toEqual(['jobs']);
     }
     expect(doc.paths['/v1/jobs/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/JobStatus' });
