@@ -160,7 +160,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
   const jobs = await createJobQueue(config, ownPool, app.log, admissionOf(app)?.budget);
   app.addHook('onClose', async () => jobs.close());
-  await app.register(jobsRoutes, { jobs, registry: metrics.registry });
+  await app.register(jobsRoutes, { jobs, registry: metrics.registry, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit });
   await app.register(graphqlRoutes, {
     pool: ownPool,
     graphiql: config.GRAPHIQL,

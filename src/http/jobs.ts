@@ -1,5 +1,7 @@
 /**
- * Jobs over REST: POST /v1/jobs (202, Location, the status), GET /v1/jobs/{id} (the status, with
+ * Jobs over REST: POST /v1/jobs (202, Location, the status; JSON, or a multipart form whose file
+ * parts are the ONNX files and .npy tensors and whose `request` field is the JSON, read as the
+ * synchronous routes read theirs: form.ts), GET /v1/jobs/{id} (the status, with
  * the result when done), DELETE /v1/jobs/{id} (cancels a queued or running job at once, its running
  * task stopped; forgets a finished one), GET /v1/jobs/{id}/results (NDJSON: one line per batch model in order as they complete; the
  * result, or an error line, for the others). The store is jobs/memory.ts or jobs/redis.ts.
@@ -10,6 +12,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { acceptQuality } from './accept.js';
+import { bodyCharge } from './admission.js';
+import { RawJson, parseRequestField, requestObject } from './body.js';
+import { readForm } from './form.js';
 import { ConvlensError } from '../errors.js';
 import type { JobQueue, JobView } from '../jobs/types.js';
 import { FINISHED, jobId, statusJson } from '../jobs/types.js';
@@ -31,8 +36,18 @@ export function acceptsNdjson(accept: string | undefined): boolean {
   return !accept || !accept.trim() || acceptQuality(accept, NDJSON) > 0;
 }
 
-export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; registry?: Registry }): Promise<void> {
+export interface JobsOptions {
+  jobs: JobQueue;
+  registry?: Registry;
+  /** BODY_LIMIT: a form's largest file part. */
+  fileLimit?: number;
+  /** JSON_BODY_LIMIT (or BODY_LIMIT if lower): a form's `request` field. */
+  fieldLimit?: number;
+}
+
+export async function jobsRoutes(app: FastifyInstance, opts: JobsOptions): Promise<void> {
   const { jobs } = opts;
+  const formLimits = { fileLimit: opts.fileLimit ?? Infinity, fieldLimit: opts.fieldLimit ?? Infinity };
   if (opts.registry) {
     new Gauge({
       name: 'convlens_jobs',
@@ -56,10 +71,21 @@ export async function jobsRoutes(app: FastifyInstance, opts: { jobs: JobQueue; r
   app.addHook('preClose', async () => closing.abort());
 
   app.post('/v1/jobs', NO_QUERY, async (request, reply) => {
-    if (Buffer.isBuffer(request.body) || request.isMultipart()) {
-      throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON: { "kind": "analyze" | "run" | "batch", … }; send ONNX files as onnxBase64', { path: 'headers.content-type' });
+    if (Buffer.isBuffer(request.body)) {
+      throw new ConvlensError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'POST /v1/jobs takes JSON, { "kind": "analyze" | "run" | "batch", … } with ONNX files as onnxBase64, or a multipart form: the ONNX file as the file part "model" (a batch\'s as "models[i]") and the JSON in the "request" field',
+        { path: 'headers.content-type' },
+      );
     }
-    const view = await jobs.submit(request.body);
+    let view: JobView;
+    if (request.isMultipart()) {
+      // the file parts as the synchronous routes read them, up to BODY_LIMIT and charged to the memory
+      // budget as they arrive; the JSON parsed here, as a JSON body to this route is
+      const form = await readForm(request, { ...formLimits, charge: bodyCharge(request) });
+      const fields = form.fields instanceof RawJson ? requestObject(parseRequestField(form.fields.text)) : form.fields;
+      view = await jobs.submit(fields, { files: form.files, fileNames: form.fileNames });
+    } else view = await jobs.submit(request.body);
     return sendStatus(reply.header('location', view.head.links.self), view, 202);
   });
 

@@ -31,6 +31,24 @@ export interface DocHelpers {
   body: ErrorCode[];
 }
 
+/** The multipart form of a job request: the JSON in `request`, the files as parts (jobs/request.ts reads them). */
+function formBody(h: DocHelpers): Json {
+  const file = (description: string) => ({ type: 'string', format: 'binary', contentMediaType: 'application/octet-stream', description });
+  return {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        properties: {
+          request: { ...h.ref('JobRequest'), description: 'the JSON request, kind included' },
+          model: file("the ONNX file: of an analyze job (with the request's inputShapes for dynamic inputs), or of a run, as POST /v1/run's part `model`"),
+        },
+        additionalProperties: file("a batch's `models[i]`: the ONNX file of model i, whose entry in models is then an object giving at most name and inputShapes; a run's .npy tensors, named after the input or `weights.<layer>.<role>`"),
+      },
+      encoding: { request: { contentType: 'application/json' } },
+    },
+  };
+}
+
 const idParameter = { name: 'id', in: 'path', required: true, description: 'the job id POST /v1/jobs answered', schema: { type: 'string', format: 'uuid' } };
 
 export function jobPaths(h: DocHelpers): Record<string, Json> {
@@ -43,8 +61,8 @@ export function jobPaths(h: DocHelpers): Record<string, Json> {
         operationId: 'submitJob',
         summary: 'Submit long work: an analysis, a run, or a batch of analyses',
         description:
-          'Validated now, with the errors the synchronous route would answer, then queued: in memory, or on Redis (BullMQ) when REDIS_URL is set, where any replica answers for the job and `convlens worker` processes run it. Answers 202 with the job (Location: its URL). A full queue (JOB_MAX_PENDING) is 503 OVERLOADED.',
-        requestBody: { required: true, content: h.json(h.ref('JobRequest')) },
+          'Validated now, with the errors the synchronous route would answer, then queued: in memory, or on Redis (BullMQ) when REDIS_URL is set, where any replica answers for the job and `convlens worker` processes run it. Answers 202 with the job (Location: its URL). JSON (ONNX files as onnxBase64) up to JSON_BODY_LIMIT, or a multipart form as the synchronous routes take: the ONNX file as a file part (analyze: `model`; a batch\'s model i: `models[i]`; run: POST /v1/run\'s parts), each up to BODY_LIMIT, and the JSON in the `request` field; a part no field reads is 400. Inputs the in-process store could never hold (JOB_STORE_MAX_BYTES), or on Redis file parts over 2 × JSON_BODY_LIMIT in all, are 413 PAYLOAD_TOO_LARGE. A full queue (JOB_MAX_PENDING), or a store without room now, is 503 OVERLOADED.',
+        requestBody: { required: true, content: { ...h.json(h.ref('JobRequest')), ...formBody(h) } },
         responses: {
           '202': { ...status('accepted: the job, queued (or already running)'), headers: { Location: { description: 'the job: /v1/jobs/{id}', schema: { type: 'string' } } } },
           ...h.errorResponses([...h.body, 'SPEC_INVALID', 'INVALID_OPTION', 'INVALID_TENSOR', 'TENSOR_TOO_LARGE', 'UNKNOWN_MODEL', 'OVERLOADED', 'QUEUE_UNAVAILABLE']),

@@ -230,13 +230,20 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
 
   return {
     backend: 'memory',
-    async submit(body) {
+    async submit(body, form) {
       if (closed) throw new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
-      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
+      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX }, form);
       if (waiting.length >= config.JOB_MAX_PENDING) {
         throw new ConvlensError('OVERLOADED', `${waiting.length} jobs are waiting (JOB_MAX_PENDING); retry later`);
       }
       const r = newRec(job);
+      // inputs the whole store could never hold (a form's ONNX file may be up to BODY_LIMIT): no retry makes them fit
+      if (r.bytes > config.JOB_STORE_MAX_BYTES) {
+        throw new ConvlensError('PAYLOAD_TOO_LARGE', `this job's inputs (its ONNX files and tensors) hold ${r.bytes} bytes, more than the whole in-process job store (JOB_STORE_MAX_BYTES, ${config.JOB_STORE_MAX_BYTES} bytes) holds; send it to the synchronous route, or raise JOB_STORE_MAX_BYTES`, {
+          path: 'body',
+          limit: config.JOB_STORE_MAX_BYTES,
+        });
+      }
       if (!makeRoom(r.bytes)) {
         throw new ConvlensError('OVERLOADED', `the job store is full: this job's ${r.bytes} input bytes do not fit in JOB_STORE_MAX_BYTES (${config.JOB_STORE_MAX_BYTES}) beside the waiting and running ones; retry later`);
       }

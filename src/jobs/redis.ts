@@ -8,6 +8,14 @@
  *   convlens:job:<id>:lines      a batch's NDJSON lines, pushed in order by the worker
  *   convlens:job:<id>:cancel     set by DELETE; the worker checks it, and is told on CANCEL_CHANNEL
  *   convlens:job:<id>:cancelled  the status of a job cancelled before it started (its BullMQ job is removed)
+ *   convlens:job:<id>:file:<i>   a multipart submission's file parts, as bytes (not base64 in the job's
+ *                                data, which every status read fetches), names in JobData.files;
+ *                                deleted when the job finishes or is deleted
+ *
+ * A job's files are held in Redis until it runs, then in the worker that runs it: together at most
+ * jobFilesLimit (2 × JSON_BODY_LIMIT: a worker is sized to give one job a JSON_BODY_LIMIT JSON
+ * request, held about 4 times over, and a file is held about twice, its bytes and its decoded
+ * weights), each at most 512 MiB (a Redis string's longest); more is 413 PAYLOAD_TOO_LARGE.
  *
  * Finished jobs are removed by BullMQ JOB_TTL_SECONDS after they finish (removeOnComplete/removeOnFail
  * age), and every key above expires with them; a job older than that reads as not found even before
@@ -22,7 +30,7 @@ import type { SerializedError } from '../errors.js';
 import { prepareJob } from './request.js';
 import { cancelledError } from './runner.js';
 import { FINISHED, JOB_ID, JOB_KINDS, head } from './types.js';
-import type { JobKind, JobQueue, JobState, JobStatusHead, JobView } from './types.js';
+import type { JobFiles, JobKind, JobQueue, JobState, JobStatusHead, JobView } from './types.js';
 
 export const QUEUE_NAME = 'jobs';
 export const QUEUE_PREFIX = 'convlens:bull';
@@ -37,7 +45,19 @@ export const jobKeys = (id: string) => ({
   lines: `convlens:job:${id}:lines`,
   cancel: `convlens:job:${id}:cancel`,
   cancelled: `convlens:job:${id}:cancelled`,
+  file: (i: number) => `convlens:job:${id}:file:${i}`,
 });
+
+/** Longest a Redis string may be (proto-max-bulk-len's default), so the most one file part may hold there. */
+export const REDIS_STRING_MAX = 512 * 1024 * 1024;
+
+/** The bytes a job's file parts may hold together on Redis: see the module's doc. */
+export function jobFilesLimit(config: Pick<Config, 'JSON_BODY_LIMIT' | 'BODY_LIMIT'>): number {
+  return 2 * Math.min(config.JSON_BODY_LIMIT, config.BODY_LIMIT);
+}
+
+/** A job's file parts stay this long past JOB_TTL_SECONDS after it is submitted, if nothing deletes them first (a worker that died running it twice). */
+export const FILE_KEEP_MS = 7 * 24 * 3600_000;
 
 /** What a BullMQ job carries: the request as submitted (a worker prepares it again). */
 export interface JobData {
@@ -45,6 +65,10 @@ export interface JobData {
   body: Record<string, unknown>;
   /** Models in a batch (for its progress before it starts). */
   total: number | null;
+  /** A multipart submission's file part names, in the order of their keys (jobKeys file(i)); absent without. */
+  files?: string[];
+  /** Their filenames as the client gave them, by part name. */
+  fileNames?: Record<string, string>;
 }
 
 type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
@@ -71,14 +95,14 @@ export function redisClient(url: string, log?: Logger, name = 'convlens', patien
  * Redis answers and how to tell, in place of "retry later" (a DELETE answered 503 deleted the job
  * when Redis came back); `details` go with it (the id of a job that may yet be queued).
  */
-export async function guard<T>(client: Redis, work: () => Promise<T>, pending?: { advice: string; details?: Record<string, unknown> }): Promise<T> {
+export async function guard<T>(client: Redis, work: () => Promise<T>, pending?: { advice: string; details?: Record<string, unknown> }, extraMs = 0): Promise<T> {
   // a client already reconnecting has seen Redis go: answer now rather than after the timeout
   if (client.status === 'reconnecting' || client.status === 'end') {
     throw new ConvlensError('QUEUE_UNAVAILABLE', `the job queue (Redis) is unavailable (connection ${client.status}); retry later`);
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_TIMEOUT_MS + extraMs} ms`)), REDIS_TIMEOUT_MS + extraMs);
   });
   try {
     return await Promise.race([work(), timeout]);
@@ -161,26 +185,57 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
     return resultJson === null ? null : { head: h, resultJson };
   };
 
-  const forget = async (id: string, job: Job | undefined) => {
+  const fileKeys = (id: string, job: Job<JobData> | undefined) => (job?.data?.files ?? []).map((_, i) => jobKeys(id).file(i));
+  const forget = async (id: string, job: Job<JobData> | undefined) => {
     const k = jobKeys(id);
+    const files = fileKeys(id, job);
     await job?.remove();
-    await redis.del(k.result, k.lines, k.cancel, k.cancelled);
+    await redis.del(k.result, k.lines, k.cancel, k.cancelled, ...files);
+  };
+
+  /** A form's file parts into Redis (bounded: jobFilesLimit); their names for the job's data. */
+  const storeFiles = async (id: string, form: JobFiles | undefined): Promise<Pick<JobData, 'files' | 'fileNames'>> => {
+    const parts = [...(form?.files ?? [])];
+    if (parts.length === 0) return {};
+    const limit = jobFilesLimit(config);
+    const bytes = parts.reduce((n, [, b]) => n + b.byteLength, 0);
+    const largest = parts.reduce((a, b) => (b[1].byteLength > a[1].byteLength ? b : a));
+    if (bytes > limit || largest[1].byteLength > REDIS_STRING_MAX) {
+      const [what, max, why] = bytes > limit ? ["this job's file parts hold", limit, 'the most a job queued on Redis may hold (2 × JSON_BODY_LIMIT: a `convlens worker` is sized to hold one such job per thread)'] : [`file part '${largest[0]}' holds`, REDIS_STRING_MAX, 'the longest string Redis stores'];
+      throw new ConvlensError('PAYLOAD_TOO_LARGE', `${what} ${bytes > limit ? bytes : largest[1].byteLength} bytes, more than the ${max} bytes of ${why}; send it to the synchronous route`, { path: bytes > limit ? 'body' : largest[0], limit: max });
+    }
+    const k = jobKeys(id);
+    // about 10 MB a second on a slow link, past the usual 5 s
+    await guard(
+      redis,
+      async () => {
+        const multi = redis.multi();
+        parts.forEach(([, b], i) => multi.set(k.file(i), Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'PX', ttlMs + FILE_KEEP_MS));
+        await multi.exec();
+      },
+      undefined,
+      Math.ceil(bytes / 10_000),
+    );
+    const names = form?.fileNames ?? new Map<string, string>();
+    return { files: parts.map(([name]) => name), fileNames: Object.fromEntries(parts.filter(([name]) => names.has(name)).map(([name]) => [name, names.get(name)!])) };
   };
 
   return {
     backend: 'redis',
-    async submit(body) {
-      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
+    async submit(body, form) {
+      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX }, form);
       const counts = await guard(redis, () => queue.getJobCounts('waiting', 'prioritized', 'delayed'));
       const waiting = Object.values(counts).reduce((a, b) => a + b, 0);
       if (waiting >= config.JOB_MAX_PENDING) throw new ConvlensError('OVERLOADED', `${waiting} jobs are waiting (JOB_MAX_PENDING); retry later`);
       const id = randomUUID();
       const total = job.kind === 'batch' ? job.items.length : null;
       const createdAt = Date.now();
+      // the files first: a worker that takes the job at once finds them
+      const files = await storeFiles(id, form);
       await guard(
         redis,
         () =>
-          queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total }, {
+          queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total, ...files }, {
             jobId: id,
             timestamp: createdAt,
             attempts: 1,
@@ -208,6 +263,7 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
         if (job && before.head.status === 'queued') {
           try {
             await job.remove();
+            if (job.data?.files?.length) await redis.del(...fileKeys(id, job));
             const h = head({
               id,
               kind: before.head.kind,

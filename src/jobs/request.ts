@@ -6,6 +6,12 @@
  * analysed with one set of options. Prepared here once, before anything is queued, so a bad
  * request is a 4xx at submission, never a failed job; a Redis worker prepares the stored request
  * again (it holds JSON, not decoded tensors).
+ *
+ * Sent as a multipart form (http/jobs.ts), the request is its `request` field and files are its
+ * file parts, with no base64 inflation nor JSON_BODY_LIMIT: analyze's ONNX file is the part
+ * `model`; run's are POST /v1/run's (`model`, .npy parts named after the input or
+ * `weights.<layer>.<role>`); a batch's model i may be the part `models[i]`, its entry in `models`
+ * then an object giving at most `name` and `inputShapes`. A part no field reads is refused.
  */
 import { z } from 'zod';
 import { AnalyzeOptionsSchema } from '../analysis/report.js';
@@ -14,7 +20,7 @@ import { ConvlensError, jsonPath, movePaths } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
-import { onnxFromBase64 } from '../http/body.js';
+import { onnxFromBase64, transferable } from '../http/body.js';
 import { runRequest } from '../http/compute.js';
 import { AnalyzeBody, RunRequest, parseRequest } from '../http/requests.js';
 import type { Where } from '../http/requests.js';
@@ -22,7 +28,7 @@ import type { Encoding } from '../http/tensors.js';
 import type { RunTask } from '../runtime/tasks.js';
 import { closest } from '../suggest.js';
 import { JOB_KINDS } from './types.js';
-import type { JobKind } from './types.js';
+import type { JobFiles, JobKind } from './types.js';
 import { planExtras, splitOptions } from '../analysis/extras.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -88,6 +94,25 @@ export interface PrepareLimits {
   batchMax: number;
 }
 
+/** One file part as a network's ONNX file. */
+interface FilePart {
+  bytes: Uint8Array;
+  part: string;
+  fileName?: string;
+}
+
+const filePart = (form: JobFiles | undefined, part: string): FilePart | undefined => {
+  const bytes = form?.files.get(part);
+  const fileName = form?.fileNames?.get(part);
+  return bytes && { bytes, part, ...(fileName !== undefined && { fileName }) };
+};
+
+/** File parts nobody reads: a 400 naming the first, rather than silently ignored. */
+function unreadParts(form: JobFiles | undefined, read: (part: string) => boolean, hint: string): void {
+  const stray = [...(form?.files.keys() ?? [])].find((k) => !read(k));
+  if (stray !== undefined) throw new ConvlensError('INVALID_OPTION', `file part '${stray}' not read: ${hint}`, { path: stray });
+}
+
 /** parseRequest, with the fields whose errors have their own code (a spec that is not an object is SPEC_INVALID). */
 function parseFields<S extends z.ZodType>(schema: S, raw: unknown, where: Where, codes: Record<string, ErrorCode> = { spec: 'SPEC_INVALID' }): z.output<S> {
   try {
@@ -106,20 +131,25 @@ function parseFields<S extends z.ZodType>(schema: S, raw: unknown, where: Where,
 
 const onnxBytes = (b64: string | undefined, at: string) => (b64 === undefined ? undefined : onnxFromBase64(b64, at));
 
-/** A network named by model | onnxBase64 (+ inputShapes) | spec, as a source; `at` is its JSONPath prefix. */
-function networkSource(f: { model?: string; resolution?: number; onnxBase64?: string; inputShapes?: Record<string, number[]>; spec?: unknown }, at: string): GraphSource {
+/** A network named by model | onnxBase64 | a file part (+ inputShapes) | spec, as a source; `at` is its JSONPath prefix. */
+function networkSource(f: { model?: string; resolution?: number; onnxBase64?: string; inputShapes?: Record<string, number[]>; spec?: unknown }, at: string, file?: FilePart): GraphSource {
   if (f.model !== undefined) checkModel(f.model, `${at}.model`);
   // as POST /v1/analyze answers it, before "no network given"
   if (f.resolution !== undefined && f.model === undefined) {
     throw new ConvlensError('INVALID_OPTION', 'resolution applies to a built-in model (model); a spec or ONNX file declares its input shapes', { path: `${at}.resolution` });
   }
-  if (f.inputShapes !== undefined && f.onnxBase64 === undefined) {
-    throw new ConvlensError('INVALID_OPTION', 'inputShapes applies to an ONNX file (onnxBase64); a spec or built-in model has its own input shapes', { path: `${at}.inputShapes` });
+  if (f.inputShapes !== undefined && f.onnxBase64 === undefined && !file) {
+    throw new ConvlensError('INVALID_OPTION', `inputShapes applies to an ONNX file (onnxBase64${at === '$' ? ", or a file part 'model'" : ''}); a spec or built-in model has its own input shapes`, { path: `${at}.inputShapes` });
   }
+  if (file && f.onnxBase64 !== undefined) throw new ConvlensError('SPEC_INVALID', `give one network, not an ONNX file part '${file.part}' and onnxBase64`, { path: `${at}.onnxBase64` });
   // decoded before the try: its error's path is already the absolute one (moved, it was $.models[2].models[2].onnxBase64)
-  const onnx = onnxBytes(f.onnxBase64, `${at}.onnxBase64`);
+  const onnx = file ? transferable(file.bytes) : onnxBytes(f.onnxBase64, `${at}.onnxBase64`);
+  const onnxAt = file ? file.part : `${at}.onnxBase64`;
   try {
-    return requestSource({ spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, resolutionAt: `${at}.resolution`, modelAt: `${at}.model`, onnx, onnxAt: `${at}.onnxBase64`, inputShapes: f.inputShapes, inputShapesAt: `${at}.inputShapes` }, 'spec, model (a zoo name) or onnxBase64');
+    return requestSource(
+      { spec: f.spec, specAt: `${at}.spec`, model: f.model, resolution: f.resolution, resolutionAt: `${at}.resolution`, modelAt: `${at}.model`, onnx, onnxAt, inputShapes: f.inputShapes, inputShapesAt: `${at}.inputShapes`, fileName: file?.fileName },
+      at === '$' ? "spec, model (a zoo name), onnxBase64 or a file part 'model'" : 'spec, model (a zoo name) or onnxBase64',
+    );
   } catch (e) {
     // requestSource's paths are relative to the network's object
     if (e instanceof ConvlensError && at !== '$') throw movePaths(e, (path) => path.replace(/^\$/, at));
@@ -136,18 +166,22 @@ function kindOf(body: Record<string, unknown>): JobKind {
   throw new ConvlensError('INVALID_OPTION', message, { path: '$.kind', known: [...JOB_KINDS], ...(suggestion ? { suggestion } : {}) });
 }
 
-function batchItem(raw: unknown, i: number): BatchItem {
+function batchItem(raw: unknown, i: number, form?: JobFiles): BatchItem {
   const at = `$.models[${i}]`;
+  const file = filePart(form, `models[${i}]`);
+  if (file && !isObject(raw)) {
+    throw new ConvlensError('SPEC_INVALID', `give one network for ${at}: the file part 'models[${i}]' or ${at} in the request, not both (with the file, ${at} is an object that may give name and inputShapes)`, { path: at });
+  }
   if (typeof raw === 'string' && raw.length > 0) {
     checkModel(raw, at);
     return { name: raw, source: { kind: 'model', name: raw } };
   }
   if (!isObject(raw)) throw new ConvlensError('INVALID_OPTION', `${at} must be a built-in model's name or an object with model, onnxBase64 or spec`, { path: at });
   const f = parseFields(BatchModel, raw, { in: 'body', prefix: ['models', i] });
-  const source = networkSource(f, at);
+  const source = networkSource(f, at, file);
   if (source.kind === 'spec' && !isObject(f.spec)) throw new ConvlensError('SPEC_INVALID', `${at}.spec must be a network spec (a JSON object)`, { path: `${at}.spec` });
   const specName = isObject(f.spec) && typeof f.spec.name === 'string' && f.spec.name ? f.spec.name : undefined;
-  return { name: f.name ?? f.model ?? specName ?? `models[${i}]`, source };
+  return { name: f.name ?? f.model ?? specName ?? file?.fileName ?? `models[${i}]`, source };
 }
 
 /** `erf` adds to the HTML report only, and a job's report is JSON: refused rather than ignored. */
@@ -156,8 +190,8 @@ function checkNoErf(options: { erf?: boolean } | undefined): void {
   throw new ConvlensError('INVALID_OPTION', "erf adds the effective receptive field to the HTML report, and a job's report is JSON; POST /v1/erf computes it on its own", { path: '$.options.erf' });
 }
 
-/** Validates and prepares a job request; throws the ConvlensError the synchronous route would. */
-export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
+/** Validates and prepares a job request (with a form's file parts); throws the ConvlensError the synchronous route would. */
+export function prepareJob(body: unknown, limits: PrepareLimits, form?: JobFiles): PreparedJob {
   if (!isObject(body)) throw new ConvlensError('SPEC_INVALID', 'the body must be a JSON object: { "kind": "analyze" | "run" | "batch", … }', { path: '$' });
   const kind = kindOf(body);
   const { kind: _kind, ...fields } = body;
@@ -167,10 +201,11 @@ export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
       // an unknown device or convention is a 400 at submission, not a job that fails later
       if (f.options) planExtras(splitOptions(f.options).extras);
       checkNoErf(f.options);
-      return { kind, source: networkSource(f, '$'), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
+      unreadParts(form, (k) => k === 'model', "an analyze job reads one file part, 'model' (the ONNX file)");
+      return { kind, source: networkSource(f, '$', filePart(form, 'model')), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
     }
     case 'run': {
-      const { task, encoding } = runRequest({ fields, files: {} }, limits.maxElements);
+      const { task, encoding } = runRequest({ fields, files: new Map(form?.files ?? []) }, limits.maxElements);
       return { kind, task, encoding };
     }
     case 'batch': {
@@ -178,7 +213,9 @@ export function prepareJob(body: unknown, limits: PrepareLimits): PreparedJob {
       if (f.models.length > limits.batchMax) {
         throw new ConvlensError('INVALID_OPTION', `a batch holds at most ${limits.batchMax} models (JOB_BATCH_MAX); this one has ${f.models.length}: split it`, { path: '$.models', limit: limits.batchMax });
       }
-      return { kind, items: f.models.map(batchItem), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
+      const n = f.models.length;
+      unreadParts(form, (k) => /^models\[(0|[1-9]\d*)\]$/.test(k) && Number(k.slice(7, -1)) < n, `a batch reads the file parts models[0] to models[${n - 1}], each the ONNX file of that model in models`);
+      return { kind, items: f.models.map((raw, i) => batchItem(raw, i, form)), options: f.options ?? AnalyzeOptionsSchema.parse({}) };
     }
   }
 }

@@ -104,6 +104,12 @@ export function head(f: {
   };
 }
 
+/** A multipart request's file parts by name, and the filenames the client gave them (http/form.ts Form): jobs/request.ts reads them. */
+export interface JobFiles {
+  files: ReadonlyMap<string, Uint8Array>;
+  fileNames?: ReadonlyMap<string, string>;
+}
+
 /**
  * What REST and GraphQL use, whichever store is behind it. `submit` validates the request as the
  * synchronous route would (a 4xx ConvlensError before anything is queued); `get` and `cancel`
@@ -112,7 +118,8 @@ export function head(f: {
  */
 export interface JobQueue {
   readonly backend: 'memory' | 'redis';
-  submit(body: unknown): Promise<JobView>;
+  /** `form`: a multipart request's file parts (POST /v1/jobs as multipart/form-data; `body` is its `request` field). */
+  submit(body: unknown, form?: JobFiles): Promise<JobView>;
   get(id: string): Promise<JobView | null>;
   /** Cancels a queued or running job; forgets a finished one (its status as it was is answered). */
   cancel(id: string): Promise<JobView | null>;

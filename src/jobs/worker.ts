@@ -21,9 +21,25 @@ import { MemoryBudget } from '../memory-budget.js';
 import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
 import type { JobData } from './redis.js';
+import type { JobFiles } from './types.js';
+import type { Redis } from 'ioredis';
 import { cancelledError, executeJob, jobError } from './runner.js';
 
 type Logger = { info(obj: unknown, msg: string): void; warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
+
+/** A multipart submission's file parts, from the keys the API stored them in (jobs/redis.ts). */
+async function jobFiles(redis: Redis, id: string, data: JobData): Promise<JobFiles | undefined> {
+  if (!data.files?.length) return undefined;
+  const files = new Map<string, Uint8Array>();
+  for (const [i, name] of data.files.entries()) {
+    const bytes = await redis.getBuffer(jobKeys(id).file(i));
+    if (bytes === null) {
+      throw new ConvlensError('INTERNAL', `the job's file part '${name}' is no longer in Redis (a job's files are kept JOB_TTL_SECONDS and 7 days after it is submitted, unless Redis lost them): submit it again`, { path: name });
+    }
+    files.set(name, bytes);
+  }
+  return { files, fileNames: new Map(Object.entries(data.fileNames ?? {})) };
+}
 
 export interface JobWorker {
   readonly worker: Worker<JobData>;
@@ -57,7 +73,7 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       if (await redis.exists(keys.cancel)) throw cancelledError();
       // a job handed over from a worker that stopped starts again from its first line (the lines come out the same)
       await redis.del(keys.lines);
-      const prepared = prepareJob(job.data.body, limits);
+      const prepared = prepareJob(job.data.body, limits, await jobFiles(redis, id, job.data));
       const resultJson = await executeJob(prepared, {
         pool,
         budget,
@@ -79,6 +95,8 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       throw new Error(JSON.stringify(jobError(e)));
     } finally {
       await redis.pexpire(keys.lines, ttlMs).catch(() => undefined);
+      // its files are read (and the job will not run again: a processor that ends is the job's last attempt)
+      if (job.data.files?.length) await redis.del(...job.data.files.map((_, i) => keys.file(i))).catch(() => undefined);
     }
   };
 

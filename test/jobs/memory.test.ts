@@ -103,7 +103,7 @@ describe('jobs on the worker pool (real workers)', () => {
     expect(counts).toEqual(['convlens_jobs{state="queued"} 0', 'convlens_jobs{state="running"} 0']);
   });
 
-  it('an ONNX body (application/octet-stream) is 415 at headers.content-type: jobs take JSON, files as onnxBase64', async () => {
+  it('an ONNX body (application/octet-stream) is 415 at headers.content-type: jobs take JSON (files as onnxBase64) or a multipart form', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from([1, 2, 3]) });
     expect(res.statusCode).toBe(415);
     // the content type is at fault, as on the other routes (it was at body)
@@ -221,12 +221,22 @@ describe('bounds and cancellation (a pool that runs when the test says)', () => 
   });
 
   it('JOB_STORE_MAX_BYTES: inputs that do not fit are 503; a result that alone does not fit fails JOB_RESULT_TOO_LARGE; the oldest results are forgotten first', async () => {
-    const { app } = await gatedApp({ JOB_STORE_MAX_BYTES: '4000' });
+    const { app, pool } = await gatedApp({ JOB_STORE_MAX_BYTES: '4000' });
     try {
-      // 1200 float32 inputs hold 4800 bytes
+      // 1200 float32 inputs hold 4800 bytes, more than the whole store: 413, no retry makes them fit (it was 503 "retry later")
       const big = await submit(app, { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 1200] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 1200], data: new Array(1200).fill(1) } } });
-      expect(big.statusCode).toBe(503);
-      expect(big.json().error.message).toMatch(/^the job store is full: this job's 4800 input bytes do not fit in JOB_STORE_MAX_BYTES \(4000\)/);
+      expect(big.statusCode).toBe(413);
+      expect(big.json().error.message).toMatch(/^this job's inputs \(its ONNX files and tensors\) hold 4800 bytes, more than the whole in-process job store \(JOB_STORE_MAX_BYTES, 4000 bytes\)/);
+      // 800 fit alone, but not beside a held 800: 503, retry later
+      pool.hold();
+      const half = { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 800] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 800], data: new Array(800).fill(1) } } };
+      const held = await submit(app, half);
+      expect(held.statusCode).toBe(202);
+      const full = await submit(app, half);
+      expect(full.statusCode).toBe(503);
+      expect(full.json().error.message).toMatch(/^the job store is full: this job's 3200 input bytes do not fit in JOB_STORE_MAX_BYTES \(4000\)/);
+      pool.release();
+      await waitFor(app, held.json().id);
       // resnet18's report is far over 4000 bytes
       const report = await waitFor(app, (await submit(app, { kind: 'analyze', model: 'resnet18' })).json().id);
       expect(report.status).toBe('failed');

@@ -24,6 +24,12 @@ describe('jobs in the OpenAPI document', () => {
   it('POST /v1/jobs: a JobRequest (analyze | run | batch by kind) answered 202 with a JobStatus and a Location; 400, 404, 413, 415, 503 with their codes', () => {
     const op = doc.paths['/v1/jobs'].post;
     expect(op.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/JobRequest' });
+    // or a multipart form (test/jobs/forms.test.ts): the JSON in request, the ONNX file as model (a batch's as models[i])
+    const form = op.requestBody.content['multipart/form-data'];
+    expect(form.schema.properties.request).toMatchObject({ $ref: '#/components/schemas/JobRequest' });
+    expect(form.schema.properties.model).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form.schema.additionalProperties.description).toContain('models[i]');
+    expect(form.encoding).toEqual({ request: { contentType: 'application/json' } });
     expect(doc.components.schemas.JobRequest.oneOf.map((s: Json) => s.properties.kind.const)).toEqual(['analyze', 'run', 'batch']);
     expect(op.responses['202'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/JobStatus' });
     expect(op.responses['202'].headers.Location.schema).toEqual({ type: 'string' });
