@@ -211,7 +211,9 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
       async () => {
         const multi = redis.multi();
         parts.forEach(([, b], i) => multi.set(k.file(i), Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'PX', ttlMs + FILE_KEEP_MS));
-        await multi.exec();
+        // a command refused inside the transaction (Redis out of memory) is in its answer, not thrown
+        const refused = (await multi.exec())?.find(([e]) => e);
+        if (refused) throw refused[0];
       },
       undefined,
       Math.ceil(bytes / 10_000),

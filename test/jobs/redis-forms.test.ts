@@ -102,4 +102,18 @@ describe('multipart jobs on Redis (JSON_BODY_LIMIT 100,000: files up to 200,000 
     expect(await client.keys('convlens:job:*:file:*')).toEqual(before);
     expect((await client.keys(`${QUEUE_PREFIX}:jobs:*`)).length).toBe(counts.length);
   });
+
+  it('a Redis without room for the file (maxmemory, noeviction) is 503 QUEUE_UNAVAILABLE, and no job is queued without its file', async () => {
+    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+    const jobs = (await client.keys(`${QUEUE_PREFIX}:jobs:*`)).length;
+    await client.config('SET', 'maxmemory', String(used + 64 * 1024));
+    try {
+      const res = await post().field('request', JSON.stringify({ kind: 'analyze', inputShapes: SHAPES })).attach('model', shufflenet, 'shufflenet_v2_x1_0.onnx');
+      expect([res.status, res.body.error.code]).toEqual([503, 'QUEUE_UNAVAILABLE']);
+      expect(res.body.error.message).toMatch(/^the job queue \(Redis\) is unavailable: /);
+    } finally {
+      await client.config('SET', 'maxmemory', '0');
+    }
+    expect((await client.keys(`${QUEUE_PREFIX}:jobs:*`)).length).toBe(jobs);
+  });
 });
