@@ -321,7 +321,9 @@ export type GateVerdict = z.infer<typeof GateVerdictSchema>;
 
 export const formatThreshold = (t: Threshold) => `${t.value}${t.unit === 'percent' ? '%' : ''}`;
 // below 1e-4 in exponent form: nine fraction digits made a latency of 3e-12 s read "0 → 0"
-const fmt = (v: number) => (v !== 0 && Math.abs(v) < 1e-4 ? String(Number(v.toPrecision(6))) : Number(v.toPrecision(12)).toLocaleString('en-US', { maximumFractionDigits: 9 }));
+/** One formatter: toLocaleString with options builds one per call (60 µs). */
+const NINE_DIGITS = new Intl.NumberFormat('en-US', { maximumFractionDigits: 9 });
+const fmt = (v: number) => (v !== 0 && Math.abs(v) < 1e-4 ? String(Number(v.toPrecision(6))) : NINE_DIGITS.format(Number(v.toPrecision(12))));
 const signed = (v: number) => (v > 0 ? `+${fmt(v)}` : fmt(v));
 const signedPercent = (p: number | null) => (p === null ? 'from 0' : `${p > 0 ? '+' : ''}${p.toFixed(2)}%`);
 

@@ -35,7 +35,9 @@ export function evaluate(e: Expr): number {
   }
 }
 
-export const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
+/** One formatter for every number: toLocaleString with options builds one per call (60 µs; 11 of the 13 s 20,000 layers' explanations took). */
+const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
+export const fmt = (n: number) => GROUPED.format(n);
 /** Factors stay bare (56·56); large sub-totals get thousands separators. */
 const num = (n: number) => (Math.abs(n) >= 10_000 ? fmt(n) : String(n));
 

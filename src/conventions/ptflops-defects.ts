@@ -29,7 +29,12 @@ function named(layers: readonly LayerFacts[]): string {
 /** The defects of ptflops' rules (its preset's table) in one counted model, by family. */
 export function ptflopsDefects(rules: Readonly<Partial<Record<Family, Rule>>>, { batch, ctx, layers }: DefectInput): Partial<Record<Family, string>> {
   const byFamily = new Map<Family, DefectInput['layers'][number][]>();
-  for (const l of layers) byFamily.set(l.facts.family, [...(byFamily.get(l.facts.family) ?? []), l]);
+  // appended in place: a copy of the family's list per layer made 20,000 1×1 convs take 32 s
+  for (const l of layers) {
+    const members = byFamily.get(l.facts.family);
+    if (members) members.push(l);
+    else byFamily.set(l.facts.family, [l]);
+  }
   const out: Partial<Record<Family, string>> = {};
   for (const [family, members] of byFamily) {
     const rule = rules[family];
