@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { constants as bufferConstants } from 'node:buffer';
 import os from 'node:os';
 import { z } from 'zod';
+import { MaxAnalysisWorkSchema } from './analysis/analysis-work.js';
 import { DEFAULT_GRAPHQL_MAX_TOKENS, DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_MAX_TENSOR_ELEMENTS, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -41,6 +42,12 @@ export const ConfigSchema = z.object({
    * estimated before any kernel runs; over it is 413 WORK_TOO_LARGE. ResNet-101 at 224 costs 7.9e9.
    */
   MAX_RUN_WORK: int(1).default(DEFAULT_MAX_RUN_WORK),
+  /**
+   * Most work one analysis may cost, in units of one layer's plain analysis: the layers × (1 + the
+   * weights of the extra analyses asked for: explain 1.5, memory, deployed, depth/topK, convention
+   * 0.5, device 0.25), × the sizes of a sweep; over it is 413 ANALYSIS_TOO_LARGE before any work.
+   */
+  MAX_ANALYSIS_WORK: MaxAnalysisWorkSchema,
   /** Most values constant folding may hold per graph, in elements (ONNX shape arithmetic; larger values are left unfolded). */
   MAX_FOLDED_ELEMENTS: int(1).default(DEFAULT_MAX_FOLDED_ELEMENTS),
   /** A worker holding more than this many MiB after a task (V8 heap + array buffers) collects its garbage before answering (src/runtime/memory.ts). */

@@ -44,6 +44,7 @@ export const ERROR_CATALOG = {
   TENSOR_TOO_LARGE: { status: 413, title: 'A tensor is larger than the configured limit' },
   GRAPH_TOO_LARGE: { status: 413, title: 'Analysing the network (about 10 KB a layer), or running it (its peak of activations, weights and intermediates), needs more memory than the whole memory budget (MEMORY_BUDGET_BYTES)' },
   WORK_TOO_LARGE: { status: 413, title: 'The run would cost more work (MACs, FLOPs, elements written) than MAX_RUN_WORK allows' },
+  ANALYSIS_TOO_LARGE: { status: 413, title: "The analysis would cost more work (the network's layers, weighted by the extra analyses asked for) than MAX_ANALYSIS_WORK allows" },
   RESPONSE_TOO_LARGE: { status: 413, title: 'The answer would be larger than MAX_RESPONSE_BYTES in this encoding; ask for base64 or npy, or a smaller output' },
   WORKER_OUT_OF_MEMORY: { status: 413, title: 'The task needed more memory than a worker may use' },
   CLIENT_CLOSED_REQUEST: { status: 499, title: 'The client closed the connection before the answer (never sent; counted in metrics)' },

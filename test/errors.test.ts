@@ -31,3 +31,12 @@ describe('the catalog', () => {
     expect(new ConvlensError('JOB_EVICTED', 'gone', { path: 'id' }).status).toBe(410);
   });
 });
+
+describe('ANALYSIS_TOO_LARGE', () => {
+  it('is 413 with a stable code, beside WORK_TOO_LARGE (a run) and GRAPH_TOO_LARGE (memory): an analysis over MAX_ANALYSIS_WORK', () => {
+    expect(ERROR_CATALOG.ANALYSIS_TOO_LARGE).toMatchObject({ status: 413 });
+    expect(ERROR_CATALOG.ANALYSIS_TOO_LARGE.title).toContain('MAX_ANALYSIS_WORK');
+    const e = new ConvlensError('ANALYSIS_TOO_LARGE', 'analysing 2 layers …', { path: '$.layers', layers: 2, limit: 1 });
+    expect([e.status, e.toJSON()]).toEqual([413, { code: 'ANALYSIS_TOO_LARGE', message: 'analysing 2 layers …', path: '$.layers', layers: 2, limit: 1 }]);
+  });
+});

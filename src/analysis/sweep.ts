@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
+import { checkAnalysisWork } from './analysis-work.js';
 import { loadGraph, MAX_RESOLUTION, modelSpec } from '../graph/load.js';
 import { shapeKeyPath } from '../graph/onnx/graph-inputs.js';
 import type { GraphSource } from '../graph/load.js';
@@ -145,6 +146,8 @@ export function sweepResolutions(
   const device = deviceOption === undefined ? null : resolveDevice(deviceOption, '$.device');
 
   const base = loadGraph(source, { values: false }).graph;
+  // the reference and each size analysed, each size with its memory timeline (and roofline)
+  checkAnalysisWork(base.layers.length, { options: ['memory', ...(device ? (['roofline'] as const) : [])], times: sizes.length + 1 }, source);
   onLoaded?.(base);
   // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
   const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5)) : base.inputs.find((i) => i.name === wanted);

@@ -7,6 +7,7 @@ import type { CompareExtras, Comparison, Gate, GateVerdict } from '../analysis/c
 import type { DeviceProfile } from '../analysis/devices.js';
 import { computeExtras, extrasCount, planExtras, splitOptions, withExtras } from '../analysis/extras.js';
 import type { AnalysedNetwork, AnalysisReport, Extras, ExtrasOptions } from '../analysis/extras.js';
+import { checkAnalysisWork, weighingOptions } from '../analysis/analysis-work.js';
 import { renderComparison, renderReport, renderSweep } from '../analysis/render.js';
 import type { RenderFormat } from '../analysis/render.js';
 import { sweepResolutions } from '../analysis/sweep.js';
@@ -64,6 +65,8 @@ export function analyzeNetwork(t: AnalyzeTask, more: ExtrasOptions = {}): Analys
   const { maxFolded } = taskLimits(t.limits);
   // an analysis reads no weight values: those a file computes from its weights are not folded
   const { graph, origin } = loadGraph(t.source, { maxFolded, values: false });
+  // every analysis (REST, GraphQL, jobs, each side of a compare) passes here: its cost bounded before any inference
+  checkAnalysisWork(graph.layers.length, { options: weighingOptions(plan) }, t.source);
   chargeGraph(graph, t.source, { explain: plan.explain, others: extrasCount(plan) - (plan.explain ? 1 : 0) });
   const inference = inferGraph(graph, { maxFolded });
   const report: Report = { ...analyzeGraph(graph, analyze, inference), source: origin };
