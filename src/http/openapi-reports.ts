@@ -77,7 +77,7 @@ const multipart = (h: ReportDocHelpers, id: string, files: Record<string, string
 
 export function reportPaths(h: ReportDocHelpers): Record<string, Json> {
   const { ref, json, ok, errorResponses } = h;
-  const analysis: ErrorCode[] = [...h.graph, ...h.onnx, 'INVALID_OPTION', 'UNKNOWN_MODEL', ...h.workers];
+  const analysis: ErrorCode[] = [...h.graph, ...h.onnx, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'ANALYSIS_TOO_LARGE', ...h.workers];
   return {
     '/v1/compare': {
       post: {

@@ -186,7 +186,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         },
         responses: {
           ...ok('the report (with the analyses asked for), or its rendering', { ...json(ref('AnalysisReport')), ...REPORT_TEXTS.csv, ...REPORT_TEXTS.md, ...REPORT_TEXTS.html }),
-          ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'NOT_ACCEPTABLE', ...WORKERS]),
+          ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'ANALYSIS_TOO_LARGE', 'NOT_ACCEPTABLE', ...WORKERS]),
         },
       },
     },
