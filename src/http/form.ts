@@ -380,8 +380,7 @@ export async function readFirstFile(request: FastifyRequest, limits: PartLimits)
         stray.push({ name: part.fieldname, file: true });
         part.file.resume();
       } else {
-        firstName = part.fieldname;
-        fileName = part.filename || undefined;
+        [firstName, fileName] = [part.fieldname, part.filename || undefined];
         first = await readFilePart(part, left, limits).catch((e: unknown) => formFailure(parts, e));
       }
     } else {
