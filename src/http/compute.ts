@@ -1,7 +1,8 @@
 /**
  * Running operators and networks: POST /v1/operators/{name} and POST /v1/run. A body is JSON, or a
- * multipart form whose files are .npy tensors (named after the input, or `weights.<role>`; for
- * /v1/run also the ONNX `model`) and whose `request` field holds the JSON rest.
+ * multipart form whose files are .npy tensors (named after the input, dots and all, unless named
+ * `weights.<…>`, a weight, or for /v1/run `model`, the ONNX file: tensors.ts namedTensors) and
+ * whose `request` field holds the JSON rest.
  *
  * Tensor names are data: they are kept in Maps and handed on in records without a prototype, so
  * `constructor`, `toString` or `__proto__` name a tensor like any other word. A large JSON body is

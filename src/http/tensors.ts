@@ -132,7 +132,19 @@ export function releaseWhenSent(reply: FastifyReply, tensors: Iterable<Tensor>):
   });
 }
 
-/** Named tensors from a JSON object and .npy files, by name in a Map; the first encoding seen is the response's default. */
+/** The form part that is a run's ONNX file, never a tensor. */
+const MODEL_PART = 'model';
+/** The prefix of a weight's form part: `weights.<layer>.<role>`, `weights.<role>` for an operator. */
+export const WEIGHTS_PART = 'weights.';
+
+/**
+ * Named tensors from a JSON object and .npy files, by name in a Map; the first encoding seen is the
+ * response's default. With `prefix` (`weights.`) the parts named so; without, every other part but
+ * the ONNX file `model` is an input by its name whatever it holds (`input.1`, as torch.onnx.export
+ * names an input, was skipped for its dot, and the run answered "give the input tensor(s)"): a name
+ * the network lacks is refused where the inputs are bound, with the closest. So a part named
+ * `weights.…` is a weight and `model` the file; an input called so is given in the JSON `inputs`.
+ */
 export function namedTensors(
   raw: unknown,
   files: Map<string, Uint8Array>,
@@ -154,7 +166,7 @@ export function namedTensors(
     }
   }
   for (const [field, bytes] of files) {
-    if (prefix ? !field.startsWith(prefix) : field.includes('.') || field === 'model') continue;
+    if (prefix ? !field.startsWith(prefix) : field.startsWith(WEIGHTS_PART) || field === MODEL_PART) continue;
     used.add(field);
     const name = prefix ? field.slice(prefix.length) : field;
     // in the JSON and as a file: one would be silently lost

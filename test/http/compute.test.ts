@@ -226,7 +226,7 @@ describe('POST /v1/operators/{name}', () => {
     expect(run.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', path: 'headers.content-type' });
   });
 
-  it('unknown fields, query parameters, form fields and file parts are 400 INVALID_OPTION naming them, not ignored', async () => {
+  it('unknown fields, query parameters and form fields are 400 INVALID_OPTION naming them, not ignored; a file part the op has no input for, INVALID_TENSOR', async () => {
     const field = await request(app.server).post('/v1/operators/relu').send({ inputs: [x3], atributes: {} }).expect(400);
     expect(field.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.atributes', suggestion: 'attributes' });
     const query = await request(app.server).post('/v1/operators/relu?format=flat').send({ inputs: [x3] }).expect(400);
@@ -236,8 +236,9 @@ describe('POST /v1/operators/{name}', () => {
     expect(npyQuery.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.atributes', suggestion: 'attributes' });
     const formField = await request(app.server).post('/v1/operators/relu').attach('x', npy, 'x.npy').field('requets', '{}').expect(400);
     expect(formField.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'requets', suggestion: 'request' });
+    // a part is an input by its name, dots and all, unless it is weights.<role>: relu has no input 'weight.bias'
     const file = await request(app.server).post('/v1/operators/relu').attach('x', npy, 'x.npy').attach('weight.bias', npy, 'b.npy').expect(400);
-    expect(file.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'weight.bias' });
+    expect(file.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["weight.bias"]' });
   });
 
   it('an Accept that allows neither JSON nor .npy (application/xml, */*;q=0) is 406 NOT_ACCEPTABLE at accept on /v1/operators, /v1/run and fold-batchnorm, as on the report routes (it answered 200 JSON); */* and application/x-npy are answered', async () => {

@@ -97,7 +97,7 @@ describe('POST /v1/run', () => {
     ]);
   });
 
-  it('unknown fields and parameters are 400 INVALID_OPTION naming them: captur, ?format, resolution with a spec, a stray file', async () => {
+  it('unknown fields and parameters are 400 naming them: captur, ?format, resolution with a spec (INVALID_OPTION); a stray file, an input by its name (INVALID_TENSOR)', async () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 2] }], layers: [{ name: 'r', op: 'relu' }] };
     const inputs = { x: { shape: [1, 1, 1, 2], data: [1, 2] } };
     const field = await request(app.server).post('/v1/run').send({ spec, inputs, captur: ['r'] }).expect(400);
@@ -107,8 +107,10 @@ describe('POST /v1/run', () => {
     const resolution = await request(app.server).post('/v1/run').send({ spec, inputs, resolution: 64 }).expect(400);
     expect(resolution.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.resolution' });
     const npy = encodeNpy(tensor([1, 1, 1, 2], [1, 2]));
+    // a part is an input by its name, dots and all (input.1), unless it is weights.<…> or model: 'weight.r' is no input of the spec
     const file = await request(app.server).post('/v1/run').attach('x', npy, 'x.npy').attach('weight.r', npy, 'w.npy').field('request', JSON.stringify({ spec })).expect(400);
-    expect(file.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'weight.r' });
+    expect(file.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["weight.r"]' });
+    expect(file.body.error.message).toContain("no input 'weight.r'");
     const ok = await request(app.server).post('/v1/run').attach('x', npy, 'x.npy').field('request', JSON.stringify({ spec, format: 'json' })).expect(200);
     expect(ok.body.outputs).toMatchObject([{ name: 'r', data: [[[[1, 2]]]] }]);
   });
