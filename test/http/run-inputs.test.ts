@@ -55,4 +55,40 @@ describe('.npy parts are inputs by their name, dots and all', () => {
       .expect(200);
     expect(flat(res)).toEqual([4, 5]);
   });
+
+  it('a part that is no input and no weights.<…>: 400 INVALID_TENSOR at $.inputs["input.2"] naming it, with the closest input', async () => {
+    const res = await request(app.server).post('/v1/run').attach('model', oneInput('input.1'), 'net.onnx').attach('input.2', npy([1, 2], [-1, 2]), 'x.npy').expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["input.2"]', suggestion: 'input.1' });
+    expect(res.body.error.message).toContain("no input 'input.2'");
+  });
+});
+
+describe("an ONNX run's input name the file lacks is the spec's and zoo's error: INVALID_TENSOR at $.inputs.<name> with the closest", () => {
+  const spec = { inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+  const X = { shape: [1, 2], data: [1, 2] };
+
+  it('JSON and multipart, as a spec answers (it was INVALID_OPTION "inputShapes names \'X\'")', async () => {
+    const bySpec = await request(app.server).post('/v1/run').send({ spec, inputs: { X } }).expect(400);
+    const byJson = await request(app.server).post('/v1/run').send({ onnxBase64: oneInput('x').toString('base64'), inputs: { X } }).expect(400);
+    const byPart = await request(app.server).post('/v1/run').attach('model', oneInput('x'), 'net.onnx').attach('X', npy([1, 2], [1, 2]), 'x.npy').expect(400);
+    const error = bySpec.body.error;
+    expect(error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.X', suggestion: 'x' });
+    expect(byJson.body.error).toEqual(error);
+    expect(byPart.body.error).toEqual(error);
+  });
+
+  it('a weight the file stores given as an input: INVALID_TENSOR at $.inputs.<name>, saying to give it in "weights"', async () => {
+    const conv = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 1, 2] }],
+      outputs: ['y'],
+      nodes: [{ op: 'Conv', name: '/c1/Conv', inputs: ['x', 'c1.weight'], outputs: ['y'], attrs: { kernel_shape: { ints: [1, 1] } } }],
+      initializers: [{ name: 'c1.weight', dims: [1, 1, 1, 1], data: [1] }],
+    });
+    const res = await request(app.server)
+      .post('/v1/run')
+      .send({ onnxBase64: Buffer.from(conv).toString('base64'), inputs: { x: { shape: [1, 1, 1, 2], data: [1, 2] }, 'c1.weight': { shape: [1, 1, 1, 1], data: [3] } } })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["c1.weight"]' });
+    expect(res.body.error.message).toContain('give it in "weights"');
+  });
 });

@@ -31,6 +31,28 @@ function missingDimension(input: string, first: boolean, k: number, dimParam: st
   return `${lead}REST ?input=${s} or ?input.${input}=${s}; JSON bodies and GraphQL: inputShapes { "${input}": [${s}] } (an ERF's: inputShape [${s}]); the command line: --input ${s} (convlens erf: --input-shape ${s})`;
 }
 
+/** shapesAt of shapes a run takes from its input tensors (runtime/tasks.ts runTask): their keys are tensor names. */
+const TENSOR_SHAPES = '$.inputs';
+
+/**
+ * A run's tensor under a name the file has no input for: INVALID_TENSOR at `$.inputs.<name>` with the
+ * closest input, as a spec's or a zoo model's run answers (runtime/checks.ts feedInputs). It was
+ * INVALID_OPTION "inputShapes names 'X'", a field the request did not have.
+ */
+function noSuchInput(key: string, names: readonly string[], constants: ReadonlyMap<string, GraphConstant>): ConvlensError {
+  const list = names.map((n) => `'${n}'`).join(', ');
+  const path = jsonPath(['inputs', key]);
+  if (constants.has(key)) {
+    return new ConvlensError('INVALID_TENSOR', `'${key}' is a weight the model file stores, not an input; give it in "weights" (a form part 'weights.${key}'); its inputs are ${list}`, { path });
+  }
+  const suggestion = closest(key, names);
+  const alias = names.length === 1 ? ` ("" or "input" stands for the only one)` : '';
+  return new ConvlensError('INVALID_TENSOR', `the network has no input '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${list}${alias}`, {
+    path,
+    ...(suggestion ? { suggestion } : {}),
+  });
+}
+
 /**
  * Every inputShapes key names an input of the graph ("" is the first): a misspelt name is refused
  * at its key, with the closest input name, before the shape it left out is missed; so is the name
@@ -40,6 +62,7 @@ export function checkShapeNames(options: InputShapeOptions, names: string[], con
   const at = (key: string) => shapeKeyPath(options, key);
   for (const key of Object.keys(options.inputShapes ?? {})) {
     if (key === '' || names.includes(key)) continue;
+    if (options.shapesAt === TENSOR_SHAPES) throw noSuchInput(key, names, constants);
     // older exports list their weights among the inputs too: a shape given for one would be ignored
     const stored = constants.get(key);
     if (stored) {
