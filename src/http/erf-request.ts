@@ -50,7 +50,7 @@ export const ErfRequest = z
       .default('stride')
       .describe('stages end at each downsampling (stride: the last map at each effective stride) or at module boundaries (name: layer1 … layer4, features.0 …, the shallowest name prefix that splits the maps)'),
     heatmap: z.boolean({ error: 'must be true or false' }).default(true).describe('draw the heatmap (PNG in base64 and SVG) with the theoretical box'),
-    format: z.enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` }).optional().describe("the gradient's encoding: json, flat, base64, or npy (the gradient alone as a .npy file, its statistics in x-erf-statistics); default: npy when Accept prefers application/x-npy to JSON, else the input's (base64 for a .npy input whose Accept refuses .npy), else json"),
+    format: z.enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` }).optional().describe("the gradient's encoding: json, flat, base64, or npy (the gradient alone as a .npy file, its statistics in x-erf-statistics); default: npy when Accept rates application/x-npy above JSON, else the input's (base64 for a .npy input whose Accept rates JSON above .npy or refuses it), else json"),
   })
   .describe('the effective receptive field of one output unit: its input gradient, statistics and heatmap');
 export type ErfRequest = z.output<typeof ErfRequest>;

@@ -82,16 +82,18 @@ export function chooseFormat(format: ReportFormat | undefined, accept: string | 
 export const TENSOR_ANSWERS = ['application/json', 'application/x-npy'];
 
 /**
- * A tensor route's `format` when its request names none: `npy` when Accept prefers
- * application/x-npy to application/json (`Accept: application/x-npy`), so one tensor comes back as a
- * .npy file, as `format: "npy"` asks; `json` when Accept refuses .npy (a .npy request is answered in
- * JSON, base64); else none (the request's own encoding). A request's `format` wins (tensors.ts answerEncoding).
+ * A tensor route's `format` when its request names none, by Accept's q-values (RFC 9110 §12.5.1):
+ * `npy` when Accept rates application/x-npy above application/json (`Accept: application/x-npy`), so
+ * one tensor comes back as a .npy file, as `format: "npy"` asks; `json` when it rates JSON above .npy
+ * (a .npy request is answered in JSON, base64: `application/json, application/x-npy;q=0.5` was
+ * answered .npy, the request's encoding winning over the preference stated); else, at equal q
+ * (any type, both listed without q) or without Accept, none: the request's own encoding. A request's
+ * `format` wins (tensors.ts answerEncoding).
  */
 export function acceptedTensorFormat(accept: string | undefined): TensorPreference | undefined {
   if (!accept || !accept.trim()) return undefined;
   const [npy, json] = [acceptQuality(accept, 'application/x-npy'), acceptQuality(accept, 'application/json')];
-  // JSON only: a .npy request's answer comes as base64 in JSON (it came as .npy whatever Accept said)
-  return npy > json ? 'npy' : npy === 0 ? 'json' : undefined;
+  return npy > json ? 'npy' : json > npy ? 'json' : undefined;
 }
 
 /** What `accept` allows of a tensor answer's two media types (runtime/answer-bound.ts AcceptedMedia); undefined when it allows all. */

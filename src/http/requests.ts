@@ -55,7 +55,7 @@ const Spec = z
 const Format = z
   .enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` })
   .optional()
-  .describe("the responses' tensor encoding: json (nested), flat, base64 or npy (a single output as a .npy file); default: npy when Accept prefers application/x-npy to JSON, else the request's (base64 for a .npy request whose Accept refuses .npy)");
+  .describe("the responses' tensor encoding: json (nested), flat, base64 or npy (a single output as a .npy file); default: npy when Accept rates application/x-npy above JSON, else the request's (base64 for a .npy request whose Accept rates JSON above .npy or refuses .npy)");
 const Training = z.boolean({ error: 'must be true or false' }).default(false).describe('training-mode semantics (batch statistics, dropout)');
 // the generator's state is 32 bits (tensor/random.ts): a larger seed would repeat a smaller one's numbers
 const Seed = integerIn(0, MAX_SEED).default(0).describe('seed of the weight initialisation and dropout masks, 0 to 2^32 − 1');

@@ -43,7 +43,8 @@ export type TensorPreference = 'npy' | 'json';
 
 /**
  * The answer's encoding: `format` when the request gives one; else .npy when Accept prefers it, or
- * the request's own encoding, base64 in JSON for a .npy request whose Accept refuses .npy.
+ * the request's own encoding, base64 in JSON for a .npy request whose Accept prefers JSON (rates it
+ * above .npy, or refuses .npy).
  */
 export function answerEncoding(asked: unknown, requestEncoding: Encoding, preference?: TensorPreference): Encoding {
   if (asked !== undefined && asked !== null) return chooseEncoding(asked, requestEncoding);

@@ -10,10 +10,10 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeNpy } from '../../src/tensor/encoding.js';
+import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { onnxModel } from '../graph/onnx-builder.js';
-import { testApp } from './app.js';
+import { binary, testApp } from './app.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -90,5 +90,31 @@ describe("an ONNX run's input name the file lacks is the spec's and zoo's error:
       .expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs["c1.weight"]' });
     expect(res.body.error.message).toContain('give it in "weights"');
+  });
+});
+
+describe("Accept's q-values choose a tensor answer's media type (RFC 9110 §12.5.1)", () => {
+  const relu = npy([3], [1, -2, 3]);
+  const run = (accept: string) =>
+    request(app.server).post('/v1/run').set('accept', accept).attach('model', oneInput('x'), 'net.onnx').attach('x', npy([1, 2], [-1, 2]), 'x.npy').buffer(true).parse(binary).expect(200);
+
+  it('application/json, application/x-npy;q=0.5 with a .npy request: JSON, base64 (it was .npy); on /v1/operators too', async () => {
+    const res = await run('application/json, application/x-npy;q=0.5');
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const out = JSON.parse(res.body.toString()).outputs[0];
+    expect(Array.from(new Float32Array(new Uint8Array(Buffer.from(out.base64, 'base64')).buffer))).toEqual([0, 2]);
+    const op = await request(app.server).post('/v1/operators/relu').set('content-type', 'application/x-npy').set('accept', 'application/x-npy;q=0.2, application/json;q=0.9').send(relu).expect(200);
+    expect(op.headers['content-type']).toMatch(/^application\/json/);
+    expect(op.body.outputs[0].base64).toBe(Buffer.from(new Float32Array([1, 0, 3]).buffer).toString('base64'));
+  });
+
+  it('equal q (both listed, */*) or no Accept: the request\'s own encoding, .npy for a .npy request, as before', async () => {
+    for (const accept of ['application/json, application/x-npy', '*/*', 'application/x-npy;q=0.5, application/json;q=0.5']) {
+      const res = await run(accept);
+      expect([accept, res.headers['content-type']]).toEqual([accept, 'application/x-npy']);
+      expect(Array.from(decodeNpy(res.body, 'y', 16).data)).toEqual([0, 2]);
+    }
+    const none = await request(app.server).post('/v1/run').attach('model', oneInput('x'), 'net.onnx').attach('x', npy([1, 2], [-1, 2]), 'x.npy').buffer(true).parse(binary).expect(200);
+    expect(none.headers['content-type']).toBe('application/x-npy');
   });
 });
