@@ -16,6 +16,7 @@ import { ConvlensError, movePaths } from '../errors.js';
 import { atGivenInput, feedInputs, isUnnamedInput } from './checks.js';
 import { loadGraph, placeAtModel } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
+import { runtimeWeights } from '../graph/given-weights.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -229,11 +230,13 @@ export function runTask(t: RunTask): RunTaskResult {
   const { maxWork, maxFolded } = taskLimits(t.limits);
   const { graph, origin, inference, store } = atGivenInput(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
+  // weights named as a PyTorch state_dict or by the file's initializers, keyed as the runtime reads them
+  const weights = runtimeWeights(graph, inference.analysed, t.weights);
   try {
     // the run's peak memory is asked of the request before any kernel runs (runtime/run-memory.ts)
     // (with the ONNX file its weights are read from, which no model cache holds for it)
     const heldBytes = source.kind === 'onnx' && modelCache.maxBytes <= 0 ? source.bytes.byteLength : 0;
-    const options = { ...t, maxWork, ...(store && { store }), chargeMemory: chargeRun('$.inputs'), heldBytes };
+    const options = { ...t, weights, maxWork, ...(store && { store }), chargeMemory: chargeRun('$.inputs'), heldBytes };
     // a size known only from the data (NMS, NonZero) read by later layers: run in stages
     // (runtime/run-staged.ts), each capture taken from the stage that computes it
     const staged = inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);
