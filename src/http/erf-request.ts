@@ -41,7 +41,7 @@ export const ErfRequest = z
       ),
     samples: integerIn(1, MAX_SAMPLES, 'samples').default(8).describe(`random inputs averaged over (1–${MAX_SAMPLES}), run in parallel across the workers`),
     inputs: z.union([TensorField, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' }).optional().describe('the input (mode given): one tensor, or tensors by input name; .npy parts named after the input also count'),
-    weights: NamedTensors.optional().describe('weights by `<layer>.<role>`; .npy parts named `weights.<layer>.<role>` also count'),
+    weights: NamedTensors.optional().describe('weights by `<layer>.<role>` or as a PyTorch state_dict names them, as POST /v1/run takes them; .npy parts named `weights.<key>` also count'),
     weightInit: z.enum(['file', 'seed'], { error: 'must be "file" or "seed"' }).optional().describe('weights not given: from the ONNX file (default for ONNX; refused for a spec or zoo model, which have no file) or seeded (default otherwise)'),
     seed: integerIn(0, MAX_SEED, 'seed').default(0).describe('seed of the weights not given and of the random inputs, 0 to 2^32 − 1'),
     stages: z.boolean({ error: 'must be true or false' }).default(true).describe("also the statistics of every stage's output (the last map at each effective stride), from the same forward pass"),

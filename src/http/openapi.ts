@@ -196,8 +196,8 @@ export function openApiDocument(opts: DocumentOptions): Json {
         operationId: 'run',
         summary: 'Run a whole network on input tensors',
         description:
-          'A spec, a built-in model or an ONNX file (onnxBase64, or a multipart file part named `model`) run on the given inputs with weights given, read from the ONNX file, or seeded as PyTorch initialises them. Tensors in JSON, or as .npy parts of a multipart form (named after the input; `weights.<layer>.<role>`).',
-        requestBody: { required: true, content: jsonOrMultipart('RunRequest', '.npy tensors named after the input, `weights.<layer>.<role>`, or the ONNX file as `model`') },
+          "A spec, a built-in model or an ONNX file (onnxBase64, or a multipart file part named `model`) run on the given inputs with weights given, read from the ONNX file, or seeded as PyTorch initialises them. Weights are named `<layer>.<role>` or as a PyTorch state_dict names them (`bn1.running_mean`, `attn.out_proj.weight`; an ONNX file's initializer by its own name, `c1.weight`); a torchvision state_dict loads as it is into the zoo's models but shufflenet_v2_x1_0 and deeplabv3_resnet50. Tensors in JSON, or as .npy parts of a multipart form (named after the input, dots and all: `input.1`; `weights.<layer>.<role>` is a weight and `model` the ONNX file). Without a format, the answer is .npy or JSON by the q-values Accept gives them, at equal q in the request encoding.",
+        requestBody: { required: true, content: jsonOrMultipart('RunRequest', '.npy tensors named after the input (any name but `model` and `weights.…`), `weights.<layer>.<role>`, or the ONNX file as `model`') },
         responses: {
           ...ok('the outputs (and captured layers)', { ...json(ref('RunResponse')), ...npyOut }),
           ...errorResponses([...BODY, ...GRAPH, ...LAYER, ...ONNX, ...TENSORS, 'INVALID_OPTION', 'UNKNOWN_MODEL', 'UNSUPPORTED_OPERATOR', 'NOT_ACCEPTABLE', ...WORKERS]),
