@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { ConvlensError, jsonPath } from '../errors.js';
-import { decodeNpy, decodeTensor, encodeTensor, npyHeader } from '../tensor/encoding.js';
+import { answerBytes, answerDtype, decodeNpy, decodeTensor, encodeTensor, npyHeader } from '../tensor/encoding.js';
 import { stats } from '../tensor/stats.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { npyBytes } from '../runtime/answer-bound.js';
@@ -54,7 +54,7 @@ export function answerEncoding(asked: unknown, requestEncoding: Encoding, prefer
 
 /** A tensor for a JSON response (npy falls back to base64 inside JSON), with summary statistics. */
 export function tensorOut(t: Tensor, encoding: Encoding): Record<string, unknown> {
-  const body = encoding === 'base64' || encoding === 'npy' ? encodeTensor(t, 'base64') : encodeTensor(t, 'json', encoding === 'json');
+  const body = encoding === 'base64' || encoding === 'npy' ? encodeTensor(t, 'base64', true, answerDtype(t)) : encodeTensor(t, 'json', encoding === 'json');
   return { ...body, stats: stats(t) };
 }
 
@@ -65,7 +65,7 @@ export function tensorOutLazy(t: Tensor, encoding: Encoding, lead: Record<string
 
 /**
  * A single tensor answered as a .npy file when that is the encoding (true), else nothing sent
- * (false): the header, then the tensor's own bytes (no copy); its stats computed in slices for
+ * (false): the header, then the tensor's own bytes (no copy; a float16 one converted to 2-byte elements); its stats computed in slices for
  * x-tensor-stats. It answers whether it sent, not the reply: a Fastify reply is a thenable, so an
  * async function returning it resolves to undefined once the reply is sent, which read as "not sent"
  * and sent the JSON answer after it.
@@ -73,11 +73,14 @@ export function tensorOutLazy(t: Tensor, encoding: Encoding, lead: Record<string
 export async function sendNpy(reply: FastifyReply, tensors: Tensor[], encoding: Encoding, maxBytes = Infinity): Promise<boolean> {
   if (encoding !== 'npy' || tensors.length !== 1) return false;
   const [t] = tensors;
-  const header = npyHeader(t.shape);
+  // a tensor the graph types FLOAT16 in 2-byte elements (<f2); the rest float32, its own bytes
+  const dtype = answerDtype(t);
+  const header = npyHeader(t.shape, dtype);
   // the bound a run's answer is checked by before its kernels run (runtime/answer-bound.ts npyBytes)
   checkSize(npyBytes(t.shape), maxBytes, tensors, 'npy');
   const s = t.data.length > 1 << 16 ? await statsPaced(t) : stats(t);
-  const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const bytes = answerBytes(t, dtype);
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   reply
     .header('content-type', 'application/x-npy')
     .header('content-length', String(header.length + data.length))

@@ -115,6 +115,9 @@ describe('POST /v1/run of a float16 graph with .npy parts', () => {
     const npy = (w: Wire) => encodeNpy({ ...decode(w), dtype: 'float16' });
     const add = await request(app.server).post('/v1/run').set('accept', 'application/x-npy').attach('model', model('add'), 'add.onnx').attach('a', npy(truth.add.inputs.a), 'a.npy').attach('b', npy(truth.add.inputs.b), 'b.npy').buffer(true).parse(binary).expect(200);
     expect(decodeNpy(add.body as Buffer, 'y', 1 << 20).data[0]).toBe(2048);
+    // the .npy answer is float16, as NumPy writes it (it said <f4)
+    expect((add.body as Buffer).toString('latin1', 10, 60)).toContain("'descr': '<f2'");
+    expect(Buffer.from((add.body as Buffer).subarray((add.body as Buffer).length - 16)).toString('base64')).toBe(truth.add.outputs.y.base64);
     const sums = await request(app.server).post('/v1/run').attach('model', model('sums'), 'sums.onnx').attach('x', npy(truth.sums.inputs.x), 'x.npy').field('request', JSON.stringify({ format: 'flat' })).expect(200);
     const sumsq = sums.body.outputs.find((o: { name: string }) => o.name === 'sumsq');
     expect(sumsq.data.slice(0, 3)).toEqual([64672, null, null]);
