@@ -2,6 +2,8 @@ import type { TensorValue } from '../ops/types.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { DataType } from '../tensor/dtype.js';
 import { numel } from '../tensor/tensor.js';
+import { ConvlensError, jsonPath } from '../errors.js';
+import { closest } from '../suggest.js';
 
 /** The one graph form every importer (JSON spec, ONNX, model zoo) produces and the analyzer reads. */
 export interface GraphInput {
@@ -96,4 +98,17 @@ export function unsupportedReason(layer: GraphLayer): string {
 export function parameterSources(c: GraphConstant): readonly string[] {
   if (c.folded) return c.folded.from;
   return c.initializer && isFloat(c.dataType) && numel(c.shape) > 1 ? [c.countsAs ?? c.name] : [];
+}
+
+/**
+ * A run's tensor under a name the network has no input for: INVALID_TENSOR at `$.inputs.<name>` with
+ * the closest input (a spec's, a zoo model's or an ONNX file's run alike).
+ */
+export function noSuchInput(name: string, inputs: readonly string[]): ConvlensError {
+  const suggestion = closest(name, inputs);
+  const alias = inputs.length === 1 ? ` ("" or "input" stands for the only one)` : '';
+  return new ConvlensError('INVALID_TENSOR', `the network has no input '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${inputs.map((k) => `'${k}'`).join(', ')}${alias}`, {
+    path: jsonPath(['inputs', name]),
+    ...(suggestion ? { suggestion } : {}),
+  });
 }

@@ -12,7 +12,7 @@
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
-import { unsupportedReason } from '../graph/graph.js';
+import { noSuchInput, unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
 import { intermediateElements, numel } from '../ops/types.js';
 import { kernelWork } from '../ops/common.js';
@@ -62,13 +62,7 @@ export function feedInputs(graph: Graph, given: readonly (readonly [string, Tens
   if (graph.inputs.length === 1 && given.length === 1 && given[0][0] !== only && UNNAMED_INPUT.has(given[0][0])) return dict([[only, given[0][1]] as const]);
   const known = graph.inputs.map((i) => i.name);
   for (const [name] of given) {
-    if (known.includes(name)) continue;
-    const suggestion = closest(name, known);
-    const alias = known.length === 1 ? ` ("" or "input" stands for the only one)` : '';
-    throw new ConvlensError('INVALID_TENSOR', `the network has no input '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${known.map((k) => `'${k}'`).join(', ')}${alias}`, {
-      path: jsonPath(['inputs', name]),
-      ...(suggestion ? { suggestion } : {}),
-    });
+    if (!known.includes(name)) throw noSuchInput(name, known);
   }
   return dict(given);
 }

@@ -6,6 +6,7 @@
 import { ConvlensError, fmtShape, jsonPath } from '../../errors.js';
 import { closest } from '../../suggest.js';
 import { own } from '../../records.js';
+import { noSuchInput } from '../graph.js';
 import type { GraphConstant, GraphInput } from '../graph.js';
 import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
 import { inexactSize, num } from './proto.js';
@@ -36,21 +37,15 @@ const TENSOR_SHAPES = '$.inputs';
 
 /**
  * A run's tensor under a name the file has no input for: INVALID_TENSOR at `$.inputs.<name>` with the
- * closest input, as a spec's or a zoo model's run answers (runtime/checks.ts feedInputs). It was
+ * closest input, as a spec's or a zoo model's run answers (graph.ts noSuchInput). It was
  * INVALID_OPTION "inputShapes names 'X'", a field the request did not have.
  */
-function noSuchInput(key: string, names: readonly string[], constants: ReadonlyMap<string, GraphConstant>): ConvlensError {
-  const list = names.map((n) => `'${n}'`).join(', ');
-  const path = jsonPath(['inputs', key]);
+function notAnInput(key: string, names: readonly string[], constants: ReadonlyMap<string, GraphConstant>): ConvlensError {
   if (constants.has(key)) {
-    return new ConvlensError('INVALID_TENSOR', `'${key}' is a weight the model file stores, not an input; give it in "weights" (a form part 'weights.${key}'); its inputs are ${list}`, { path });
+    const list = names.map((n) => `'${n}'`).join(', ');
+    return new ConvlensError('INVALID_TENSOR', `'${key}' is a weight the model file stores, not an input; give it in "weights" (a form part 'weights.${key}'); its inputs are ${list}`, { path: jsonPath(['inputs', key]) });
   }
-  const suggestion = closest(key, names);
-  const alias = names.length === 1 ? ` ("" or "input" stands for the only one)` : '';
-  return new ConvlensError('INVALID_TENSOR', `the network has no input '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; its inputs are ${list}${alias}`, {
-    path,
-    ...(suggestion ? { suggestion } : {}),
-  });
+  return noSuchInput(key, names);
 }
 
 /**
@@ -62,7 +57,7 @@ export function checkShapeNames(options: InputShapeOptions, names: string[], con
   const at = (key: string) => shapeKeyPath(options, key);
   for (const key of Object.keys(options.inputShapes ?? {})) {
     if (key === '' || names.includes(key)) continue;
-    if (options.shapesAt === TENSOR_SHAPES) throw noSuchInput(key, names, constants);
+    if (options.shapesAt === TENSOR_SHAPES) throw notAnInput(key, names, constants);
     // older exports list their weights among the inputs too: a shape given for one would be ignored
     const stored = constants.get(key);
     if (stored) {
