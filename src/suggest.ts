@@ -53,3 +53,13 @@ export function closest(word: string, candidates: readonly string[], maxDistance
   }
   return best;
 }
+
+/** kernel_size → kernelSize (a word without underscores is returned as it is). */
+export function toCamelCase(key: string): string {
+  return key.replace(/_+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** kernelSize → kernel_size: PyTorch's spelling of a convlens attribute (the README: PyTorch's names, in camelCase). */
+export function toSnakeCase(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}

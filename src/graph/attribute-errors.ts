@@ -18,19 +18,9 @@ import { valueAt } from '../records.js';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import { OPS } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
-import { closest, editDistance } from '../suggest.js';
+import { closest, editDistance, toCamelCase, toSnakeCase } from '../suggest.js';
 
 type Key = string | number;
-
-/** kernel_size → kernelSize (a word without underscores is returned as it is). */
-export function toCamelCase(key: string): string {
-  return key.replace(/_+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** kernelSize → kernel_size: PyTorch's spelling of a convlens attribute (the README: PyTorch's names, in camelCase). */
-export function toSnakeCase(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-}
 
 const fmtKey = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k));
 

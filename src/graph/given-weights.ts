@@ -19,7 +19,7 @@
  */
 import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { dict, own } from '../records.js';
-import { closest } from '../suggest.js';
+import { closest, toCamelCase, toSnakeCase } from '../suggest.js';
 import { transpose2d } from '../tensor/nd.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -35,11 +35,6 @@ export interface WeighedLayer {
 const IGNORED = 'num_batches_tracked';
 /** The role whose presence says a layer keeps running statistics (and so a PyTorch num_batches_tracked). */
 const RUNNING = 'runningMean';
-
-/** `running_mean` → `runningMean`; a name without an underscore is itself. */
-export const camelRole = (role: string): string => role.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-/** `runningMean` → `running_mean`: the state_dict's spelling of a convlens role. */
-export const snakeRole = (role: string): string => role.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** Where a key lands: the runtime's key, and how the given tensor becomes the weight. */
 interface Binding {
@@ -99,11 +94,11 @@ export function runtimeWeights(graph: Graph, analysed: readonly WeighedLayer[], 
     const dot = key.lastIndexOf('.');
     const [layer, suffix] = dot < 0 ? ['', key] : [key.slice(0, dot), key.slice(dot + 1)];
     if (dot >= 0 && suffix === IGNORED && roles.has(`${layer}.${RUNNING}`)) return 'ignored';
-    const camel = `${layer}.${camelRole(suffix)}`;
+    const camel = `${layer}.${toCamelCase(suffix)}`;
     if (dot >= 0 && camel !== key && roles.has(camel)) return [{ key: camel, ...roles.get(camel)! }];
     // a parameter of a module the op holds inside: `attn.out_proj.weight` is attn's outProjWeight
     const inner = layer.lastIndexOf('.');
-    const joined = inner < 0 ? null : `${layer.slice(0, inner)}.${camelRole(`${layer.slice(inner + 1)}_${suffix}`)}`;
+    const joined = inner < 0 ? null : `${layer.slice(0, inner)}.${toCamelCase(`${layer.slice(inner + 1)}_${suffix}`)}`;
     if (joined !== null && roles.has(joined)) return [{ key: joined, ...roles.get(joined)! }];
     // a module that is a parameter (ViT's class_token, ConvNeXt's layer_scale): its layer's one weight
     const only = single.get(key);
@@ -164,7 +159,7 @@ function unknownWeight(graph: Graph, roles: ReadonlyMap<string, unknown>, byCons
     return new ConvlensError('INVALID_TENSOR', `weight '${key}' is a tensor of the model file that binds no layer's weight: ${why}`, { path });
   }
   const names = [...roles.keys()];
-  const candidates = [...names, ...names.map((n) => n.replace(/[^.]*$/, snakeRole)), ...byConstant.keys()];
+  const candidates = [...names, ...names.map((n) => n.replace(/[^.]*$/, toSnakeCase)), ...byConstant.keys()];
   const suggestion = closest(key, candidates);
   return new ConvlensError(
     'INVALID_TENSOR',
