@@ -23,9 +23,30 @@ import { inputRows } from './geometry.js';
 
 const round4 = (floats: number) => Math.ceil(floats / 4) * 4;
 
+/** Rows (or columns) of the whole conv's padded input P along one axis. */
+const paddedHeight = (g: AxisGeometry): number => Math.max(g.padBegin + g.in, (g.out - 1) * g.stride + (g.kernel - 1) * g.dilation + 1);
+
+/**
+ * Whether stageConv stages a conv of cin input channels (per group) of this geometry: no cropping
+ * padding, and P, its tap table and the unpadded copy within KERNEL_SCRATCH floats (no memory is
+ * taken besides the module's, which that bound covers: ops/conv-nd.ts declares no im2col chunk then).
+ */
+export function stagesWhole(cin: number, geo: readonly AxisGeometry[]): boolean {
+  const [gh, gw] = geo;
+  if (gh.padBegin < 0 || gw.padBegin < 0) return false;
+  const [Hp, Wp] = [paddedHeight(gh), paddedHeight(gw)];
+  const K = cin * gh.kernel * gw.kernel;
+  return round4(cin * Hp * Wp + 16) + round4(K) + (Hp !== gh.in || Wp !== gw.in ? cin * gh.in * gw.in : 0) <= KERNEL_SCRATCH;
+}
+
 export interface Staged {
   /** Copies one image and group's input rows that P holds (of the cin planes of x from xOff) into P. */
   load(x: Float32Array, xOff: number): void;
+  /**
+   * As load, plane c of P from x at planeAt(c), or zeros where it answers −1: planes that are not
+   * consecutive in x (a 3-D conv's depth taps staged as channels: ops/conv-nd-kernels.ts).
+   */
+  loadPlanes(x: Float32Array, planeAt: (c: number) => number): void;
   /** The panel fill for output positions counted from firstPosition. */
   fill(firstPosition: number): PanelFill;
 }
@@ -44,18 +65,16 @@ export interface Staged {
  * same taps in the same order, so the bits do not move.
  */
 export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA, from = 0, to = geo[0].out): Staged | null {
-  const [gh, gw] = geo;
-  const [H, W] = [gh.in, gw.in];
-  if (gh.padBegin < 0 || gw.padBegin < 0) return null;
-  const whole = from === 0 && to === gh.out;
-  const r0 = from * gh.stride;
-  const wholeHp = Math.max(gh.padBegin + H, (gh.out - 1) * gh.stride + (gh.kernel - 1) * gh.dilation + 1);
-  const Hp = whole ? wholeHp : (to - 1 - from) * gh.stride + (gh.kernel - 1) * gh.dilation + 1;
-  const Wp = Math.max(gw.padBegin + W, (gw.out - 1) * gw.stride + (gw.kernel - 1) * gw.dilation + 1);
-  const K = cin * gh.kernel * gw.kernel;
   // a band stages exactly when the whole conv would: the staged path starts its sums from the bias,
   // the others add it at the end, so a band staged where the whole is not would round otherwise
-  if (round4(cin * wholeHp * Wp + 16) + round4(K) + (wholeHp !== H || Wp !== W ? cin * H * W : 0) > KERNEL_SCRATCH) return null;
+  if (!stagesWhole(cin, geo)) return null;
+  const [gh, gw] = geo;
+  const [H, W] = [gh.in, gw.in];
+  const whole = from === 0 && to === gh.out;
+  const r0 = from * gh.stride;
+  const Hp = whole ? paddedHeight(gh) : (to - 1 - from) * gh.stride + (gh.kernel - 1) * gh.dilation + 1;
+  const Wp = paddedHeight(gw);
+  const K = cin * gh.kernel * gw.kernel;
   // the input rows the band reads, [iy0, iy1) (all of them for the whole conv), and where the first lands in P
   const [iy0, iy1] = whole ? [0, H] : inputRows(gh, from, to);
   const rows = iy1 - iy0;
@@ -74,17 +93,30 @@ export function stageConv(cin: number, geo: AxisGeometry[], Ap: PackedA, from = 
   if (padded) wasmFloats(end).fill(0, pAt, pAt + cin * Hp * Wp);
   const rowStep = gh.stride * Wp * 4;
   const first = from * gw.out;
+  /** The staged rows into P's interior, by the module, when P is padded (else they were copied there). */
+  const placeRows = () => {
+    if (padded) for (let c = 0; c < cin; c++) place((uAt + c * rows * W) * 4, W * 4, rows, (pAt + (c * Hp + at) * Wp + gw.padBegin) * 4, Wp * 4);
+  };
+  const loadPlanes = (x: Float32Array, planeAt: (c: number) => number): void => {
+    const heap = wasmFloats(end);
+    const dst = padded ? uAt : pAt;
+    for (let c = 0; c < cin; c++) {
+      const o = planeAt(c);
+      const d = dst + c * rows * W;
+      if (o < 0) heap.fill(0, d, d + rows * W);
+      else heap.set(x.subarray(o + iy0 * W, o + iy1 * W), d);
+    }
+    placeRows();
+  };
   return {
     load(x, xOff) {
       // the rows in one copy from JavaScript when they are whole planes (contiguous in x), else a
       // copy per plane; then placed by the module when P is padded
-      const heap = wasmFloats(end);
-      const dst = padded ? uAt : pAt;
-      if (rows === H) heap.set(x.subarray(xOff, xOff + cin * H * W), dst);
-      else for (let c = 0; c < cin; c++) heap.set(x.subarray(xOff + (c * H + iy0) * W, xOff + (c * H + iy1) * W), dst + c * rows * W);
-      if (!padded) return;
-      for (let c = 0; c < cin; c++) place((uAt + c * rows * W) * 4, W * 4, rows, (pAt + (c * Hp + at) * Wp + gw.padBegin) * 4, Wp * 4);
+      if (rows !== H) return loadPlanes(x, (c) => xOff + c * H * W);
+      wasmFloats(end).set(x.subarray(xOff, xOff + cin * H * W), padded ? uAt : pAt);
+      placeRows();
     },
+    loadPlanes,
     fill: (firstPosition) => (col, width, panels, depth) =>
       im2col(pAt * 4, tapsAt * 4, depth, firstPosition - first + col, width, gw.out, rowStep, gw.stride, panels.byteOffset),
   };

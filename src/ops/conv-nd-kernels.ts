@@ -5,7 +5,9 @@
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, product } from './geometry-nd.js';
 import { addBias } from './kernels.js';
-import { gemm } from './gemm-tiles.js';
+import { stageConv, stagesWhole } from './conv-im2col.js';
+import { gemm, gemmTiles } from './gemm-tiles.js';
+import { gemmPacked, packA } from '../tensor/gemm.js';
 
 /** Batch, channels, groups and per-axis geometry; for a transposed conv, cin/cout are its own (weight [cin, cout/g, …K]). */
 export interface ConvNdPlan {
@@ -74,11 +76,59 @@ function im2col(x: Float32Array, xOff: number, cinG: number, geo: readonly AxisG
   }
 }
 
+/** Whether convNdForward takes the staged path (the weight one GEMM tile, the staging within KERNEL_SCRATCH): no im2col chunk then. */
+export function convNdStages(p: ConvNdPlan): boolean {
+  const [gt, gh, gw] = asThreeAxes(p.geo);
+  const planes = (p.cin / p.groups) * gt.kernel;
+  const { mc, kc } = gemmTiles(p.cout / p.groups, planes * gh.kernel * gw.kernel);
+  return mc === p.cout / p.groups && kc === planes * gh.kernel * gw.kernel && stagesWhole(planes, [gh, gw]);
+}
+
+/**
+ * The conv as 2-D convs in WebAssembly (ops/conv-im2col.ts), one output depth slice at a time: for
+ * output slice ot, the cin·KT input planes its taps read (x[c, ot·st − pt + u·dt], zeros outside)
+ * are staged as the channels of a 2-D conv, whose im2col rows ((c·KT + u)·KH + v)·KW + w are the
+ * weight's own [Cout, Cin/g, KT, KH, KW] order, so the packed weight serves every slice. About
+ * 6× less time than the JavaScript im2col below, which took four fifths of a 3×3×3 conv of 32
+ * channels at 16³ (2026-12-05). False (nothing written) where the staging does not fit or
+ * the weight needs tiles; the sums start from the bias (as the 2-D conv's staged path).
+ */
+function convNdStaged(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvNdPlan, out: Float32Array): boolean {
+  if (!convNdStages(p)) return false;
+  const [gt, gh, gw] = asThreeAxes(p.geo);
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const planes = cinG * gt.kernel;
+  const K = planes * gh.kernel * gw.kernel;
+  const xPlane = gh.in * gw.in;
+  const slice = gh.out * gw.out;
+  const plane = gt.out * slice;
+  for (let g = 0; g < p.groups; g++) {
+    const Ap = packA(coutG, K, weight, g * coutG * K, K);
+    const staged = stageConv(planes, [gh, gw], Ap);
+    if (!staged) throw new Error('conv staging refused a conv convNdStages admitted'); // the same test: unreachable
+    const fill = staged.fill(0);
+    for (let b = 0; b < p.n; b++) {
+      const xOff = (b * p.cin + g * cinG) * gt.in * xPlane;
+      for (let ot = 0; ot < gt.out; ot++) {
+        const t0 = ot * gt.stride - gt.padBegin;
+        staged.loadPlanes(x, (q) => {
+          const it = t0 + (q % gt.kernel) * gt.dilation;
+          return it >= 0 && it < gt.in ? xOff + (Math.floor(q / gt.kernel) * gt.in + it) * xPlane : -1;
+        });
+        gemmPacked(slice, Ap, fill, out, (b * p.cout + g * coutG) * plane + ot * slice, plane, false, bias, g * coutG);
+      }
+    }
+  }
+  return true;
+}
+
 /** Convolution of x [N, Cin, …] by weight [Cout, Cin/g, …K] with a resolved plan. */
 export function convNdForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvNdPlan): Float32Array {
   const plane = product(p.geo.map((g) => g.out));
   const xPlane = product(p.geo.map((g) => g.in));
   const out = new Float32Array(p.n * p.cout * plane);
+  if (convNdStaged(x, weight, bias, p, out)) return out;
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
   const [K, chunk] = columnChunk(p);

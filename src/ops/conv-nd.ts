@@ -33,7 +33,7 @@ import { checkChannels, weightAndBias } from './common.js';
 import { tensor } from '../tensor/tensor.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import type { InferContext, Inferred, OpDef } from './types.js';
-import { columnChunk, convNdForward, convTransposeNdForward } from './conv-nd-kernels.js';
+import { columnChunk, convNdForward, convNdStages, convTransposeNdForward } from './conv-nd-kernels.js';
 import type { ConvNdPlan } from './conv-nd-kernels.js';
 import { PaddingMode, padGradientIntermediate, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
@@ -98,14 +98,14 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
     infer(ctx) {
       const plan = convNdPlan(ctx, rank);
       const inferred = convNdInferred(plan, ctx.attrs.bias);
-      // the kernel's im2col chunk (K rows × up to 16 MiB of output positions: r3d_18's 3×3×3 convs
-      // allocate 16 MiB a step besides their output), and the padded input it reads (paddingMode):
-      // held to the tensor limit as the pad op's output would be; the VJP's gradient over it
-      // (convTransposeNdForward scatters directly: no other scratch)
-      const columns = { shape: columnChunk(plan), what: 'a chunk of the im2col matrix (K rows × output positions)', scratch: true as const };
+      // the kernel's im2col chunk (K rows × up to 16 MiB of output positions) where it is not
+      // staged in WebAssembly memory (convNdStages: every zoo conv is), and the padded input it
+      // reads (paddingMode): held to the tensor limit as the pad op's output would be; the VJP's
+      // gradient over it (convTransposeNdForward scatters directly: no other scratch)
+      const columns = convNdStages(plan) ? [] : [{ shape: columnChunk(plan), what: 'a chunk of the im2col matrix (K rows × output positions)', scratch: true as const }];
       return plan.pad
-        ? { ...inferred, intermediates: [columns, padIntermediate(plan.pad)], vjpIntermediates: [padGradientIntermediate(plan.pad)] }
-        : { ...inferred, intermediates: [columns] };
+        ? { ...inferred, intermediates: [...columns, padIntermediate(plan.pad)], vjpIntermediates: [padGradientIntermediate(plan.pad)] }
+        : { ...inferred, intermediates: columns };
     },
     receptiveField: (ctx) => (ctx.plan.pad ? windowRF(padStageRF(ctx, ctx.plan.pad), ctx.plan.geo, ctx.plan.pad.shape) : windowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0])),
     run(ctx) {

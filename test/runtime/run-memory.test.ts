@@ -109,18 +109,23 @@ describe('runPeak: the bytes a run holds at its peak, from the analysis', () => 
     expect(peakOf(spec)).toEqual({ bytes: 86_560, layer: 't', activations: 8192, weights: 2336, intermediates: 2304 + 73_728 });
   });
 
-  it("conv3d holds its im2col chunk while it runs (ops/conv-nd.ts intermediates): 2 → 4, 3×3×3, padding 1 on 1×2×4×8×8 holds 60,272 bytes (it asked 4,976)", () => {
+  it('conv3d stages its input in WebAssembly memory (ops/conv-nd-kernels.ts convNdStages), no im2col chunk: 2 → 4, 3×3×3, padding 1 on 1×2×4×8×8 holds 4,976 bytes', () => {
     // output 4·4·8·8 = 1,024 values, 4,096 bytes; weight 4·2·27 = 216 + bias 4: 220 values, 880 bytes
-    // im2col: K = 2·27 = 54 rows × min(256 positions, ⌊4,194,304 / 54⌋) = 256: 13,824 values, 55,296 bytes
-    // held: 4,096 + 880 + 55,296 = 60,272
+    // held: 4,096 + 880 = 4,976 (the staged planes, 2·3 of 10×10, are in the module's KERNEL_SCRATCH)
     const spec = { inputs: [{ name: 'x', shape: [1, 2, 4, 8, 8] }], layers: [{ name: 'c', op: 'conv3d', outChannels: 4, kernelSize: 3, padding: 1 }] };
-    expect(peakOf(spec)).toEqual({ bytes: 60_272, layer: 'c', activations: 4096, weights: 880, intermediates: 55_296 });
-    // the chunk is the kernel's scratch (limits.ts KERNEL_SCRATCH), not a tensor: a 4,096-element limit under its 13,824 still runs,
+    expect(peakOf(spec)).toEqual({ bytes: 4976, layer: 'c', activations: 4096, weights: 880, intermediates: 0 });
     // and asks for it with the input (2·4·8·8 = 512 values, 2,048 bytes)
     const asked: number[] = [];
     const input = tensor([1, 2, 4, 8, 8], Float32Array.from({ length: 512 }, (_, i) => Math.sin(i)));
     runGraph(parseNetworkSpec(spec), { x: input }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 4096, chargeMemory: (b) => void asked.push(b) });
-    expect(asked).toEqual([60_272 + 2048]);
+    expect(asked).toEqual([4976 + 2048]);
+  });
+
+  it('conv3d holds its im2col chunk where its input does not stage: 1 → 1, 1×1×1 on 1×1×1×2048×2100 (4,300,800 floats over KERNEL_SCRATCH 4,194,304)', () => {
+    // output 4,300,800 values, 17,203,200 bytes; weight 1 + bias 1: 8 bytes
+    // im2col: K = 1 row × min(4,300,800 positions, ⌊4,194,304 / 1⌋) = 4,194,304 values, 16,777,216 bytes
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 2048, 2100] }], layers: [{ name: 'c', op: 'conv3d', outChannels: 1, kernelSize: 1 }] };
+    expect(peakOf(spec)).toEqual({ bytes: 17_203_200 + 8 + 16_777_216, layer: 'c', activations: 17_203_200, weights: 8, intermediates: 16_777_216 });
   });
 
   it('describes the peak in MiB with its layer and parts', () => {
