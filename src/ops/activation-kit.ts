@@ -5,6 +5,7 @@
  * element from the op's derivative.
  */
 import type { z } from 'zod';
+import { elementRate } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -16,6 +17,8 @@ export interface Elementwise<A> {
   pytorch: string;
   attrs: z.ZodType<A>;
   flopsPerElement: number | ((a: A) => number);
+  /** MAX_RUN_WORK units a run takes an element where the kernel is slower than its FLOPs say (Inferred.runWork; folding keeps the FLOPs): the op's measured rate. */
+  runRate?: number;
   /** The function applied to every element, specialised once per call for the attributes. */
   fn: (a: A) => (x: number) => number;
   /**
@@ -60,7 +63,7 @@ export function elementwise<A>(d: Elementwise<A>): OpDef<A, null> {
     infer(ctx) {
       const x = ctx.inputs[0];
       const per = typeof d.flopsPerElement === 'number' ? d.flopsPerElement : d.flopsPerElement(ctx.attrs);
-      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: per * numel(x) }, plan: null };
+      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: per * numel(x) }, ...elementRate(d.runRate, numel(x)), plan: null };
     },
     receptiveField: (ctx) => ctx.rf[0],
     fusesIntoConvEpilogue: true, // point-wise: a conv applies it to each output as it writes (analysis/deployed.ts)

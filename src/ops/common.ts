@@ -125,9 +125,25 @@ export function notModelled<A>(ctx: InferContext<A>, reason: string, field: Laye
 /**
  * A kernel's work in MAC-equivalents, beside the elements it writes: what its op states
  * (Inferred.kernelWork: einsum's loop, NonMaxSuppression), else its MACs (float and integer) and
- * element-wise FLOPs. MAX_RUN_WORK (runtime/checks.ts layerWork) and the folding budget read it.
+ * element-wise FLOPs. The folding budget (graph/fold-constants.ts) reads it; a run reads runWork.
  */
 export function kernelWork(inferred: Pick<Inferred, 'cost' | 'kernelWork'>): number {
   const c = inferred.cost;
   return inferred.kernelWork ?? c.macs + (c.intMacs ?? 0) + c.elementwise;
 }
+
+/**
+ * A kernel's work in a run (MAX_RUN_WORK: runtime/checks.ts layerWork, the reverse pass's forward,
+ * an operator call): what its op states a run takes (Inferred.runWork: an element-wise loop at its
+ * measured rate, which import-time folds keep counting by the cost: pow's in weight
+ * standardisation), else kernelWork.
+ */
+export function runWork(inferred: Pick<Inferred, 'cost' | 'kernelWork' | 'runWork'>): number {
+  return inferred.runWork ?? kernelWork(inferred);
+}
+
+/**
+ * Inferred.runWork of an element-wise kernel that takes `rate` units an element (each op's rate,
+ * measured by bench/op-rates.ts, is in its file), over its `elements` outputs; none without a rate.
+ */
+export const elementRate = (rate: number | undefined, elements: number): Pick<Inferred, 'runWork'> => (rate === undefined ? {} : { runWork: rate * elements });

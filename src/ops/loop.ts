@@ -37,6 +37,8 @@ export interface LoopBound {
   cost: LayerCost;
   /** its kernels' work summed (Inferred.kernelWork where a body layer states one, else its cost) */
   kernelWork: number;
+  /** a run's of them (ops/common.ts runWork: a body layer's runWork where it states one), where it differs; absent: kernelWork */
+  runWork?: number;
   /** layers the body has (for the warning) */
   layers: number;
   /** the values taken at their bound, in words ('' when none) */
@@ -87,7 +89,7 @@ export const loop: OpDef<LoopAttrs, LoopPlan> = {
     if (!Number.isInteger(m) || m < 0) ctx.fail('INVALID_ATTRIBUTE', `the trip count folds to ${m}, not a count`, 'inputs');
     const bound = boundOf(body, m, ctx.inputs, ctx.values, ctx.fail);
     const outputs = [...bound.carried, ...bound.scans.map((s) => [m, ...s])];
-    return { outputs, values: outputs.map(() => null), weights: [], cost: bound.cost, kernelWork: bound.kernelWork, plan: { tripCount: m, bound } };
+    return { outputs, values: outputs.map(() => null), weights: [], cost: bound.cost, kernelWork: bound.kernelWork, ...(bound.runWork === undefined ? {} : { runWork: bound.runWork }), plan: { tripCount: m, bound } };
   },
   receptiveField(ctx) {
     const { tripCount, bound } = ctx.plan;

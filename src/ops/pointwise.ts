@@ -21,7 +21,7 @@ import { fmtShape } from '../errors.js';
 import { mergeRF } from './receptive-field.js';
 import { broadcastIndex } from './broadcast.js';
 import { inferBroadcast } from './merge.js';
-import { mayFold } from './common.js';
+import { elementRate, mayFold } from './common.js';
 import { MAX_FOLD_WORK } from '../limits.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, Intermediate, OpDef, Shape, TensorValue, VjpContext } from './types.js';
@@ -37,6 +37,8 @@ export interface UnaryDef<A> {
   attrs?: z.ZodType<A>;
   /** FLOPs per element, as the obvious implementation counts them. */
   flops: number;
+  /** MAX_RUN_WORK units a run takes an element where the loop is slower than its FLOPs say (Inferred.runWork; folding keeps the FLOPs): the op's measured rate. */
+  runRate?: number;
   /** The function, specialised once per call for the attributes; `integer` when folding an integer value. */
   fn: (a: A) => (x: number, integer: boolean) => number;
   /** Whether the result is integer given the input's kind (default: the same kind). */
@@ -65,7 +67,7 @@ export function unaryOp<A = Record<string, never>>(d: UnaryDef<A>): OpDef<A, nul
         const f = d.fn(ctx.attrs);
         value = { data: v.data.map((e) => f(e, v.integer)), integer: d.integerOut ? d.integerOut(v.integer) : v.integer };
       }
-      return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: d.flops * numel(x) }, plan: null };
+      return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: d.flops * numel(x) }, ...elementRate(d.runRate, numel(x)), plan: null };
     },
     receptiveField: (ctx) => ctx.rf[0],
     run(ctx) {
@@ -147,6 +149,8 @@ export interface BroadcastDef<A> {
   attrs?: z.ZodType<A>;
   /** FLOPs per output element per operation (a variadic op of k inputs does k − 1 operations). */
   flops: number;
+  /** MAX_RUN_WORK units a run takes an output element where the loop is slower than its FLOPs say (Inferred.runWork; folding keeps the FLOPs): the op's measured rate. */
+  runRate?: number;
   /** The function of all inputs' elements; `integer` when every input is integer (ONNX's int64 semantics). */
   fn: (a: A) => (args: number[], integer: boolean) => number;
   /** Whether the result is integer, given each input's kind (default: all inputs integer). */
@@ -209,6 +213,7 @@ export function broadcastOp<A = Record<string, never>>(d: BroadcastDef<A>): OpDe
         values: [foldBroadcast(ctx, out, d.fn(ctx.attrs), integerOut)],
         weights: [],
         cost: { ...ZERO_COST, elementwise: d.flops * ops * numel(out) },
+        ...elementRate(d.runRate, numel(out)),
         plan: null,
         ...(d.partials ? { vjpIntermediates: broadcastVjpIntermediates(ctx.inputs, out, d.noGradient ?? []) } : {}),
       };

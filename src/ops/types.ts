@@ -3,6 +3,9 @@ import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numel as elementCount } from '../tensor/tensor.js';
 import type { DtypeName } from '../tensor/dtype.js';
+import type { TeamHeads, TeamLinear } from './team-types.js';
+
+export type { TeamHeads, TeamLinear } from './team-types.js';
 
 export type Shape = readonly number[];
 
@@ -134,9 +137,14 @@ export interface Inferred<P = unknown> {
    * asked with a gradient's memory (runtime/backward.ts), not held to the tensor limit (the forward's are).
    */
   vjpIntermediates?: Intermediate[];
-  /** Work in MAC-equivalents where the cost understates it (MAX_RUN_WORK): the kernel's (einsum's loop), its VJP's when that differs (einsum's VJP is the loop). */
+  /**
+   * Work in MAC-equivalents where the cost understates it (MAX_RUN_WORK): the kernel's, which runs and the folding budget read
+   * (einsum's loop); its VJP's when that differs (einsum's VJP is the loop); a run's alone where folding keeps the cost's
+   * count (`runWork`: a loop shared with folds, pow's, at its measured rate; ops/common.ts runWork).
+   */
   kernelWork?: number;
   vjpWork?: number;
+  runWork?: number;
 }
 
 /** A tensor a kernel allocates beside its outputs, and what it is in the op's words (for messages: "its input padded in paddingMode replicate"). */
@@ -201,20 +209,6 @@ export interface RunContext<A, P = unknown> {
   /** A sequence's attention heads (ops/attention-kernels.ts attendHead) across the run's team; given with teamLinear (RunOptions.splitHeads). */
   teamHeads?: TeamHeads;
 }
-
-/**
- * y [rows × co] = x [rows × ci]·Wᵀ + bias (W [co × ci], PyTorch's layout) with ops/linear.ts
- * linearColumns' bits, computed across a team of threads: a fresh array, or null when splitting
- * would not gain (too little work, no partner free), and the caller computes it itself.
- */
-export type TeamLinear = (x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number) => Float32Array | null;
-
-/**
- * The heads of one sequence of t tokens whose q|k|v are `qkv` [t × 3C] (q scaled in place): the
- * heads' outputs [t × C] with attendHead's bits, computed across a team of threads by heads; null
- * when splitting would not gain, and the caller computes them itself.
- */
-export type TeamHeads = (qkv: Float32Array, t: number, c: number, heads: number) => Float32Array | null;
 
 /**
  * What a vector-Jacobian product is given: the forward's own context (attributes, plan, inputs,

@@ -191,7 +191,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
   }
 
   // MAX_RUN_WORK covers both passes: the reverse pass costs about REVERSE_RATE times what its
-  // layers' forward does (at the forward's own rates: an op's kernelWork where it states one), or
+  // layers' forward does (at the forward's own rates: an op's runWork where it states one), or
   // what an op states its VJP costs (Inferred.vjpWork: einsum's VJP is its general loop)
   const limit = runLimits(opts).maxWork;
   let work = 0;

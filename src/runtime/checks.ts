@@ -6,7 +6,7 @@
  *                 within MAX_TENSOR_ELEMENTS
  *   weights       each given weight names a layer's weight (`<layer>.<role>`) and has its shape
  *   work          Σ over executed layers of MACs + element-wise FLOPs (or the kernel's own work
- *                 where its op states it: ops/common.ts kernelWork) + elements written (outputs
+ *                 where its op states it: ops/common.ts runWork) + elements written (outputs
  *                 and weights), the inferred cost, within MAX_RUN_WORK
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
@@ -15,7 +15,7 @@ import { executedLayers } from '../graph/walks.js';
 import { noSuchInput, unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
 import { intermediateElements, numel } from '../ops/types.js';
-import { kernelWork } from '../ops/common.js';
+import { runWork } from '../ops/common.js';
 import { dict, own } from '../records.js';
 import { closest } from '../suggest.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -84,8 +84,9 @@ export function checkInputs(graph: Graph, inputs: Readonly<Record<string, Tensor
 
 /**
  * The work a layer costs when it runs: MACs (float and integer) + element-wise FLOPs, or the
- * kernel's own work where its op states it (Inferred.kernelWork: a loop slower per MAC than the
- * GEMM), + the elements it writes (outputs, and its weights when initialised or decoded).
+ * kernel's own work where its op states it (Inferred.runWork or kernelWork: a loop slower per
+ * operation than the GEMM, ops/common.ts runWork), + the elements it writes (outputs, and its
+ * weights when initialised or decoded).
  */
 export function layerWork(a: AnalysedLayer): number {
   if (!a.inferred) return 0;
@@ -94,7 +95,7 @@ export function layerWork(a: AnalysedLayer): number {
   for (const o of outputs) written += numel(o);
   for (const t of a.inferred.intermediates ?? []) written += intermediateElements(t);
   for (const w of weights) written += numel(w.shape);
-  return kernelWork(a.inferred) + written;
+  return runWork(a.inferred) + written;
 }
 
 /** Every executed layer can run, and nothing it needs or makes is over the element limit. */
