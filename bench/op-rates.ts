@@ -139,6 +139,11 @@ export const CASES: Case[] = [
     layers: [{ name: 'l', op: 'pow', inputs: ['a', 'b'] }],
   },
   {
+    name: 'pow by a scalar @56 ×256',
+    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1], fill: () => 2 }],
+    layers: [{ name: 'l', op: 'pow', inputs: ['a', 'b'] }],
+  },
+  {
     name: 'mod fmod @56 ×256',
     inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 56, 56] }],
     layers: [{ name: 'l', op: 'mod', inputs: ['a', 'b'], fmod: true }],
@@ -169,6 +174,7 @@ export const CASES: Case[] = [
   one('topK all of 100000', [1, 100000], { op: 'topK', k: 100000 }),
   one('topK 100 dim 1 @56 ×256', [1, 256, 56, 56], { op: 'topK', k: 100, dim: 1 }),
   one('trilu 1024²', [4, 1024, 1024], { op: 'trilu' }),
+  one('trilu 64² ×1024', [1024, 64, 64], { op: 'trilu', upper: false }),
   one('nonZero @56 ×256', [1, 256, 56, 56], { op: 'nonZero' }),
   one('transpose 0231 @56 ×256', [1, 256, 56, 56], { op: 'transpose', perm: [0, 2, 3, 1] }),
   one('pad reflect 8 @56 ×256', [1, 256, 56, 56], { op: 'pad', pads: [0, 0, 8, 8, 0, 0, 8, 8], mode: 'reflect' }),
@@ -193,6 +199,16 @@ export const CASES: Case[] = [
     layers: [{ name: 'l', op: 'gatherElements', inputs: ['d', 'i'], dim: 1 }],
   },
   {
+    name: 'gatherElements dim 1 [3136, 256] (rank 2)',
+    inputs: [{ name: 'd', shape: [3136, 256] }, { name: 'i', shape: [3136, 256], fill: index(256) }],
+    layers: [{ name: 'l', op: 'gatherElements', inputs: ['d', 'i'], dim: 1 }],
+  },
+  {
+    name: 'scatterElements dim 1 @56 ×256 (replace)',
+    inputs: [{ name: 'd', shape: [1, 256, 56, 56] }, { name: 'i', shape: [1, 256, 56, 56], fill: index(256) }, { name: 'u', shape: [1, 256, 56, 56] }],
+    layers: [{ name: 'l', op: 'scatterElements', inputs: ['d', 'i', 'u'], dim: 1 }],
+  },
+  {
     name: 'scatterElements add dim 1 @56 ×256',
     inputs: [{ name: 'd', shape: [1, 256, 56, 56] }, { name: 'i', shape: [1, 256, 56, 56], fill: index(256) }, { name: 'u', shape: [1, 256, 56, 56] }],
     layers: [{ name: 'l', op: 'scatterElements', inputs: ['d', 'i', 'u'], dim: 1, reduction: 'add' }],
@@ -210,6 +226,11 @@ export const CASES: Case[] = [
   {
     name: 'gatherND 200000 points',
     inputs: [{ name: 'd', shape: [512, 512] }, { name: 'i', shape: [200000, 2], fill: index(512) }],
+    layers: [{ name: 'l', op: 'gatherND', inputs: ['d', 'i'] }],
+  },
+  {
+    name: 'gatherND 20000 rows of 64',
+    inputs: [{ name: 'd', shape: [1000, 64] }, { name: 'i', shape: [20000, 1], fill: index(1000) }],
     layers: [{ name: 'l', op: 'gatherND', inputs: ['d', 'i'] }],
   },
   {

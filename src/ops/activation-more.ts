@@ -110,6 +110,9 @@ export const tanh = elementwise({
   pytorch: 'torch.nn.Tanh',
   attrs: none,
   flopsPerElement: 1,
+  // a run: Math.tanh, 42–46 ns an element (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC,
+  // shared), in units of about 0.3 ns (pool.ts)
+  runRate: 150,
   fn: () => Math.tanh,
   kernel: () => (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
@@ -142,6 +145,9 @@ export const mish = elementwise({
   pytorch: 'torch.nn.Mish',
   attrs: none,
   flopsPerElement: 5,
+  // a run: tanh of log1p of exp through mapTensor, 65–126 ns an element (bench/op-rates.ts,
+  // 2026-12-05, 2 vCPU AMD EPYC, shared), in units of about 0.3 ns (pool.ts)
+  runRate: 250,
   fn: () => (x) => x * Math.tanh(softplusOf(x)),
   // tanh(sp) + x·σ(x)·(1 − tanh²(sp)), PyTorch's mish_backward
   grad: () => (x) => {

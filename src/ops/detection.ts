@@ -181,6 +181,14 @@ type RoiAlignAttrs = z.infer<typeof RoiAlignAttrs>;
 /** FLOPs of one bilinear sample shared by the channels: two coordinates (6 each), ly, lx, 1 − ly, 1 − lx, four corner weights. */
 const SAMPLE_SETUP_FLOPS = 20;
 
+/**
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of roiAlign takes a FLOP of its cost (8 a channel
+ * and sample + the sample's setup). bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared; the
+ * 3×3 conv at 0.06–0.19 ns a MAC): 200 ROIs 7×7 sampling 2 on [1, 256, 50, 50] 4.8–7.8 ns a FLOP,
+ * 20 whole-map ROIs adaptive on [1, 64, 200, 200] 1.9–2.4 ns. In units of about 0.3 ns (pool.ts).
+ */
+const ROI_ALIGN_FLOP = 12;
+
 export const roiAlign: OpDef<RoiAlignAttrs, null> = {
   name: 'roiAlign',
   summary: 'Bilinear ROI pooling of boxes into fixed-size bins (Mask R-CNN; avg or max)',
@@ -212,7 +220,7 @@ export const roiAlign: OpDef<RoiAlignAttrs, null> = {
     }
     const bins = a.outputHeight * a.outputWidth;
     const elementwise = bins * (samples * (8 * C + SAMPLE_SETUP_FLOPS) + (a.mode === 'avg' ? K * C : 0));
-    return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise }, plan: null };
+    return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise }, runWork: ROI_ALIGN_FLOP * elementwise, plan: null };
   },
   receptiveField(ctx) {
     if (ctx.attrs.modeDefaulted) {

@@ -55,6 +55,9 @@ export const where = broadcastOp({
   pytorch: 'torch.where',
   inputNames: ['condition', 'input', 'other'],
   flops: 1,
+  // a run: broadcastApply's loop of three inputs, 26–128 ns an element of [1, 256, 56, 56]
+  // (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, shared), in units of about 0.3 ns (pool.ts)
+  runRate: 250,
   fn: () => ([c, x, y]) => (c !== 0 ? x : y),
   // the branches' kind: Where(cond, int64, int64) is an int64 shape
   integerOut: ([, x, y]) => x && y,

@@ -140,6 +140,14 @@ function layerNormPlan(ctx: InferContext<LayerNormAttrs>): { plan: NormPlan; aff
   return { plan: { outer: numel(x.slice(0, from)), size, inner: 1, affineA: 1, affineB: 1, running: false, dims }, affineShape: x.slice(from) };
 }
 
+/**
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of layerNorm takes an element normalised (its
+ * cost counts 7 FLOPs with the affine map). bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC
+ * (shared; the 3×3 conv at 0.06–0.19 ns a MAC): [1, 3136, 768] over 768, 48–71 ns an element. In
+ * units of about 0.3 ns (pool.ts).
+ */
+const LAYER_NORM_ELEMENT = 180;
+
 export const layerNorm: OpDef<LayerNormAttrs, NormPlan> = {
   name: 'layerNorm',
   summary: "Layer normalisation over the trailing dims (nn.LayerNorm) or over the channels at each position ('channels', ConvNeXt's LayerNorm2d)",
@@ -156,7 +164,8 @@ export const layerNorm: OpDef<LayerNormAttrs, NormPlan> = {
       if (a.bias) weights.push({ name: 'bias', shape: affineShape, trainable: true, init: { kind: 'constant', value: 0 } });
     }
     const affineOps = a.elementwiseAffine ? (a.bias ? 2 : 1) : 0;
-    return { outputs: [ctx.inputs[0]], weights, cost: normCost(ctx.inputs[0], plan, affineOps), plan, vjpIntermediates: normVjpIntermediates(plan) };
+    const runWork = LAYER_NORM_ELEMENT * numel(ctx.inputs[0]);
+    return { outputs: [ctx.inputs[0]], weights, cost: normCost(ctx.inputs[0], plan, affineOps), runWork, plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,
   run: normRun,

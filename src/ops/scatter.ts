@@ -51,6 +51,17 @@ function position(i: number, shape: Shape, axis: number, fail: Fail, n: number, 
   return i < 0 ? i + dim : i;
 }
 
+/**
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of gatherElements takes an output element, and of
+ * scatterElements an update element (its copy of data is counted as written): the positions'
+ * loop (gatherElementsSources) and the typed arrays' from() with a map function. bench/op-rates.ts,
+ * 2026-12-05, 2 vCPU AMD EPYC (shared; the 3×3 conv at 0.06–0.19 ns a MAC): gatherElements
+ * 382–553 ns an element of [1, 256, 56, 56] or [3136, 256] (counted 1: the element written);
+ * scatterElements 130–250 ns an update (add or replace). In units of about 0.3 ns (pool.ts).
+ */
+const GATHER_ELEMENTS_ELEMENT = 1500;
+const SCATTER_ELEMENTS_UPDATE = 600;
+
 function gatherElementsData(data: ArrayLike<number>, shape: Shape, indices: ArrayLike<number>, idxShape: Shape, axis: number, fail: Fail): Float64Array {
   const from = gatherElementsSources(shape, indices, idxShape, axis, fail);
   return Float64Array.from(from, (i) => data[i]);
@@ -95,7 +106,7 @@ export const gatherElements: OpDef<z.infer<typeof GatherElementsAttrs>, { axis: 
     let value: TensorValue | null = null;
     if (v && iv && mayFold(ctx, iv.data.length)) value = { data: Array.from(gatherElementsData(v.data, x, iv.data, idx, axis, fail)), integer: v.integer };
     // the VJP adds g into data through the positions the indices read (gatherElementsSources)
-    return { outputs: [[...idx]], values: [value], weights: [], cost: ZERO_COST, plan: { axis }, vjpIntermediates: [readPositions(idx)] };
+    return { outputs: [[...idx]], values: [value], weights: [], cost: ZERO_COST, runWork: GATHER_ELEMENTS_ELEMENT * numel(idx), plan: { axis }, vjpIntermediates: [readPositions(idx)] };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];
@@ -204,7 +215,8 @@ export const scatterElements: OpDef<z.infer<typeof ScatterElementsAttrs>, { axis
         value = { data: Array.from(data), integer: v.integer && uv.integer };
       }
     }
-    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: ctx.attrs.reduction === 'none' ? 0 : numel(upd) }, plan: { axis }, vjpIntermediates: scatterElementsVjpIntermediates(x, upd, ctx.attrs.reduction) };
+    const cost = { ...ZERO_COST, elementwise: ctx.attrs.reduction === 'none' ? 0 : numel(upd) };
+    return { outputs: [x], values: [value], weights: [], cost, runWork: SCATTER_ELEMENTS_UPDATE * numel(upd), plan: { axis }, vjpIntermediates: scatterElementsVjpIntermediates(x, upd, ctx.attrs.reduction) };
   },
   // updates are written where the indices say, not broadcast: pieces (joined), never spread
   receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]], true),

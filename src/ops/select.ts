@@ -116,6 +116,15 @@ function gatherNDOffsets(shape: Shape, indices: ArrayLike<number>, idxShape: Sha
   return offsets;
 }
 
+/**
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of gatherND takes: GATHER_ND_ROW an index row (its
+ * offset, gatherNDOffsets) + GATHER_ND_ELEMENT an element copied. bench/op-rates.ts, 2026-12-05,
+ * 2 vCPU AMD EPYC (shared; the 3×3 conv at 0.06–0.19 ns a MAC): 200,000 points of [512, 512]
+ * 57–451 ns a row, 20,000 rows of 64 13.5 ns an element. In units of about 0.3 ns (pool.ts).
+ */
+const GATHER_ND_ROW = 200;
+const GATHER_ND_ELEMENT = 45;
+
 export const GatherNDAttrs = z.strictObject({ batchDims: z.number().int().nonnegative().default(0) });
 export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
   name: 'gatherND',
@@ -150,7 +159,8 @@ export const gatherND: OpDef<z.infer<typeof GatherNDAttrs>, GatherNDPlan> = {
     }
     // the VJP adds each slice's gradient back at its offset (gatherNDOffsets: one an index row, int32)
     const vjpIntermediates = [{ shape: idx.slice(0, -1), what: `the offset in data of each gathered slice (int32, ${fmtShape(idx.slice(0, -1))})` }];
-    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan, vjpIntermediates };
+    const runWork = GATHER_ND_ROW * numel(idx.slice(0, -1)) + GATHER_ND_ELEMENT * numel(out);
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, runWork, plan, vjpIntermediates };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];

@@ -133,6 +133,14 @@ function tiledRF(rf: TensorRF | null, x: Shape, y: Shape): TensorRF | null {
   return { ...rf, axes: rf.axes.map((ax, k) => (tiled[k] ? { ...ax, r: ax.r + (x[rf.dims[k]] - 1) * ax.j, j: 0 } : ax)) };
 }
 
+/**
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of tile takes an output element: tileIndex's map
+ * of copies, then the copy through it. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared; the
+ * 3×3 conv at 0.06–0.19 ns a MAC): [1, 64, 56, 56] repeated 2×2 50 ns an element, [1, 1, 1, 1] to
+ * [1, 1, 2048, 2048] 92–125 ns. In units of about 0.3 ns (pool.ts).
+ */
+const TILE_ELEMENT = 300;
+
 export const TileAttrs = z.strictObject({ repeats: z.array(z.number().int().nonnegative()).max(64).optional() });
 export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
   name: 'tile',
@@ -153,7 +161,7 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
     if (v && mayFold(ctx, numel(out))) value = { data: Array.from(tileIndex(x, out), (i) => v.data[i]), integer: v.integer };
     // the VJP sums g into x through the same map of copies (tileIndex)
     const vjpIntermediates = [{ shape: out, what: `the element of x each output copies (int32, ${fmtShape(out)})` }];
-    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: null, vjpIntermediates };
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, runWork: TILE_ELEMENT * numel(out), plan: null, vjpIntermediates };
   },
   receptiveField: (ctx) => tiledRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
   run(ctx) {
@@ -245,6 +253,14 @@ function cumulate(data: ArrayLike<number>, shape: Shape, axis: number, exclusive
   return out;
 }
 
+/**
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of trilu takes an element: triangle's loop into a
+ * float64 copy. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC (shared; the 3×3 conv at
+ * 0.06–0.19 ns a MAC): [4, 1024, 1024] 111–146 ns an element, [1024, 64, 64] 12.6 ns. In units of
+ * about 0.3 ns (pool.ts), at the slower shape.
+ */
+const TRILU_ELEMENT = 350;
+
 export const TriluAttrs = z.strictObject({ upper: z.boolean().default(true), diagonal: z.number().int().optional() });
 export const trilu: OpDef<z.infer<typeof TriluAttrs>, { k: number }> = {
   name: 'trilu',
@@ -263,7 +279,7 @@ export const trilu: OpDef<z.infer<typeof TriluAttrs>, { k: number }> = {
     if (v && mayFold(ctx, v.data.length)) value = { data: Array.from(triangle(v.data, x, k, ctx.attrs.upper)), integer: v.integer };
     // the VJP's triangle of g in float64, as the forward's (triangle), then rounded into ∂x
     const vjpIntermediates = [{ shape: x, what: `g's triangle in float64 (${fmtShape(x)})`, bytesPerElement: 8 }];
-    return { outputs: [x], values: [value], weights: [], cost: ZERO_COST, plan: { k }, vjpIntermediates };
+    return { outputs: [x], values: [value], weights: [], cost: ZERO_COST, runWork: TRILU_ELEMENT * numel(x), plan: { k }, vjpIntermediates };
   },
   receptiveField: (ctx) => ctx.rf[0],
   run(ctx) {

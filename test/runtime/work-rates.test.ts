@@ -10,7 +10,9 @@ import { inferGraph } from '../../src/analysis/infer.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { DEFAULT_MAX_RUN_WORK } from '../../src/limits.js';
+import { kernelWork, runWork } from '../../src/ops/common.js';
 import { forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
+import { layerWork } from '../../src/runtime/checks.js';
 import { finalFeatureMap } from '../../src/runtime/erf-task.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -87,5 +89,103 @@ describe('tiny requests that ran to the timeout are refused up front', () => {
     expect((e.details.estimate as number) / 1e11).toBeCloseTo(1.5, 1);
     // the default 8 samples still fit: 7.06e10
     expect(() => forwardForBackward(graph, x, { ...OPTS, maxWork: 7.1e10 }, inference, [target], 8)).not.toThrow();
+  });
+});
+
+/**
+ * Element-wise and indexing loops that folding shares (Inferred.runWork): a [1, 1, 1, 1] input
+ * padded with zeros to [1, 1, 4096, 4096] (16,777,216 elements) and read by a chain of one op.
+ * Counted by the cost (1 a FLOP or element written: the figure import-time folding still reads,
+ * ops/common.ts kernelWork) each chain was about 1% of 10^11 or less; at the rates bench/op-rates.ts
+ * measured (each op's file, 2026-12-05, ns an element × elements, checked on 2048² chains) it held a
+ * worker for the times below, and each is now 413 naming its first layer of the op.
+ */
+const S = 4096;
+const N = S * S;
+type Spec = { inputs: { name: string; shape: number[] }[]; layers: Record<string, unknown>[] };
+function paddedChain(op: string, layers: number, attrs: (prev: string) => Record<string, unknown>): Spec {
+  const spec: Spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: [{ name: 't', op: 'pad', inputs: ['x'], pads: [0, 0, 0, 0, 0, 0, S - 1, S - 1] }] };
+  for (let i = 0; i < layers; i++) spec.layers.push({ name: `l${i}`, op, ...attrs(i === 0 ? 't' : `l${i - 1}`) });
+  return spec;
+}
+/** The estimate before the rates: each layer's cost (kernelWork) + the elements it writes. */
+function costEstimate(spec: Spec): number {
+  return inferGraph(parseNetworkSpec(spec)).analysed.reduce((s, a) => s + layerWork(a) - runWork(a.inferred!) + kernelWork(a.inferred!), 0);
+}
+function refusedAt(spec: Spec, layer: string, work: number, cost: number) {
+  expect(costEstimate(spec)).toBe(cost);
+  const { e, seconds } = refusal(spec);
+  expect(e.code).toBe('WORK_TOO_LARGE');
+  expect(e.details).toMatchObject({ layer, limit: 1e11, layerWork: work });
+  expect(e.details.estimate as number).toBeGreaterThan(1e11);
+  expect(seconds).toBeLessThan(2);
+}
+
+describe('chains of loops folding shares, at their run rates', () => {
+  it('8 gatherElements on 4096² (cost 1.5e8; 382–553 ns an element: 51–74 s): 1500 + 1 written an element', () => {
+    refusedAt(paddedChain('gatherElements', 8, (p) => ({ inputs: [p, 't'], dim: 3 })), 'l0', 1501 * N, 9 * N);
+  });
+
+  it('16 scatterElements on 4096² (cost 2.9e8; 130–250 ns an update: 35–67 s): 600 an update + 1 written', () => {
+    refusedAt(paddedChain('scatterElements', 16, (p) => ({ inputs: [p, 't', 't'], dim: 3 })), 'l0', 601 * N, 17 * N);
+  });
+
+  it('32 trilu on 4096² (cost 5.5e8; 111–146 ns an element: 60–78 s): 350 + 1', () => {
+    refusedAt(paddedChain('trilu', 32, (p) => ({ inputs: [p] })), 'l0', 351 * N, 33 * N);
+  });
+
+  it('32 where on 4096² (cost 1.1e9; 26–128 ns an element: 14–69 s): 250 + 1', () => {
+    refusedAt(paddedChain('where', 32, (p) => ({ inputs: ['t', p, 't'] })), 'l0', 251 * N, 65 * N);
+  });
+
+  it('16 pow on 4096² (cost 5.5e8; 143–232 ns an element: 38–62 s): 500 + 1', () => {
+    refusedAt(paddedChain('pow', 16, (p) => ({ inputs: [p, 't'] })), 'l0', 501 * N, 33 * N);
+  });
+
+  it('48 tanh on 4096² (cost 1.6e9; 42–46 ns an element: 34–37 s): 150 + 1; 32 mish (cost 3.2e9; 65–126 ns: 35–68 s): 250 + 1', () => {
+    refusedAt(paddedChain('tanh', 48, (p) => ({ inputs: [p] })), 'l0', 151 * N, 97 * N);
+    refusedAt(paddedChain('mish', 32, (p) => ({ inputs: [p] })), 'l0', 251 * N, 6 * 32 * N + N);
+  });
+
+  it('40 layerNorm over 4096 on 4096² (cost 5.4e9; 48–71 ns an element: 32–48 s): 180 + 1 + its weight and bias', () => {
+    const spec = paddedChain('layerNorm', 40, (p) => ({ inputs: [p], normalizedShape: [S] }));
+    const { e } = refusal(spec);
+    expect(e.code).toBe('WORK_TOO_LARGE');
+    expect(e.details).toMatchObject({ layer: 'l0', layerWork: 181 * N + 2 * S });
+    expect(costEstimate(spec)).toBeLessThan(1e10);
+  });
+
+  it('8 tiles of [1, 1, 1, 1] to [1, 1, 8192, 8192] (cost 5.4e8; 92–125 ns an element: 49–67 s): 300 + 1 an element', () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: Array.from({ length: 8 }, (_, i) => ({ name: `t${i}`, op: 'tile', inputs: ['x'], repeats: [1, 1, 8192, 8192] })) };
+    refusedAt(spec, 't0', 301 * 8192 * 8192, 8 * 8192 * 8192);
+  });
+
+  it('30 gatherND of 4096² points of [1, 1, 1, 1] (cost 5.7e8; 57–451 ns a point: 29–227 s): 200 a row + 45 + 1 an element', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 1, 1] }, { name: 'y', shape: [1, 1, 4] }],
+      layers: [{ name: 'i', op: 'pad', inputs: ['y'], pads: [0, 0, 0, S - 1, S - 1, 0] }, ...Array.from({ length: 30 }, (_, k) => ({ name: `g${k}`, op: 'gatherND', inputs: ['x', 'i'] }))],
+    };
+    expect(costEstimate(spec)).toBe(4 * N + 30 * N);
+    const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]), y: tensor([1, 1, 4]) }, OPTS));
+    expect(e.code).toBe('WORK_TOO_LARGE');
+    expect(e.details).toMatchObject({ layer: 'g0', layerWork: 246 * N, estimate: 4 * N + 30 * 246 * N });
+  });
+
+  it('roiAlign 7×7 adaptive, 2000 ROIs of unknown boxes on [1, 64, 200, 200] (cost 4.4e10; 1.9–2.4 ns a FLOP: 83–105 s): 12 a FLOP', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 1, 1, 1] }, { name: 'r', shape: [1, 4] }, { name: 'b', shape: [1] }],
+      layers: [
+        { name: 'm', op: 'tile', inputs: ['x'], repeats: [1, 64, 200, 200] },
+        { name: 'rois', op: 'tile', inputs: ['r'], repeats: [2000, 1] },
+        { name: 'idx', op: 'tile', inputs: ['b'], repeats: [2000] },
+        { name: 'roi', op: 'roiAlign', inputs: ['m', 'rois', 'idx'], outputHeight: 7, outputWidth: 7 },
+      ],
+    };
+    expect(costEstimate(spec)).toBeLessThan(1e11);
+    const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]), r: tensor([1, 4]), b: tensor([1]) }, OPTS));
+    expect(e.code).toBe('WORK_TOO_LARGE');
+    // 2000 ROIs · ⌈200/7⌉² = 1,682,000 samples a bin, 49 bins · (samples · (8·64 + 20) + 2000·64) FLOPs
+    const flops = 49 * (1_682_000 * (8 * 64 + 20) + 2000 * 64);
+    expect(e.details).toMatchObject({ layer: 'roi', layerWork: 12 * flops + 2000 * 64 * 49 });
   });
 });

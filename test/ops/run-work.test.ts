@@ -1,0 +1,74 @@
+/**
+ * A run's work (Inferred.runWork, ops/common.ts runWork) of kernels far slower per operation than
+ * the GEMM whose loops import-time folding shares (rates measured by bench/op-rates.ts, cited in
+ * each op's file), each against its formula worked by hand on a small layer; the folding budget's
+ * figure (kernelWork) stays the cost's count:
+ *   gatherElements   1500 · outputs                 scatterElements 600 · updates
+ *   gatherND         200 · index rows + 45 · outputs trilu 350 · elements    tile 300 · outputs
+ *   where            250 · outputs                  pow 500 · outputs
+ *   tanh             150 · elements                 mish 250 · elements
+ *   layerNorm        180 · elements                 roiAlign 12 · its cost's FLOPs
+ * and runtime/checks.ts layerWork adds the elements written (outputs and weights).
+ */
+import { describe, expect, it } from 'vitest';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { kernelWork, runWork } from '../../src/ops/common.js';
+import { layerWork } from '../../src/runtime/checks.js';
+
+/** Layer 'l', the only layer, on inputs of these shapes (x, then in1, in2 … as its inputs): its run's work, its folding work and its layer work. */
+function works(shapes: number[][], layer: Record<string, unknown>) {
+  const inputs = shapes.map((shape, i) => ({ name: i === 0 ? 'x' : `in${i}`, shape }));
+  const spec = { inputs, layers: [{ name: 'l', ...(shapes.length > 1 ? { inputs: inputs.map((i) => i.name) } : {}), ...layer }] };
+  const a = inferGraph(parseNetworkSpec(spec)).analysed[0];
+  return { run: runWork(a.inferred!), fold: kernelWork(a.inferred!), layer: layerWork(a) };
+}
+
+describe('indexing loops', () => {
+  it('gatherElements dim 1 of [2, 3] at [2, 2] indices: 1500·4 = 6000, + 4 written = 6004 (a fold: its cost, 0)', () => {
+    expect(works([[2, 3], [2, 2]], { op: 'gatherElements', dim: 1 })).toEqual({ run: 6000, fold: 0, layer: 6004 });
+  });
+
+  it('scatterElements add dim 0 of [3, 4] with [2, 4] updates: 600·8 = 4800, + 12 written = 4812 (a fold: 8 additions)', () => {
+    expect(works([[3, 4], [2, 4], [2, 4]], { op: 'scatterElements', dim: 0, reduction: 'add' })).toEqual({ run: 4800, fold: 8, layer: 4812 });
+  });
+
+  it('gatherND of [4, 5] at [3, 1] indices: 3 rows of 5, 200·3 + 45·15 = 1275, + 15 written = 1290', () => {
+    expect(works([[4, 5], [3, 1]], { op: 'gatherND' })).toEqual({ run: 1275, fold: 0, layer: 1290 });
+  });
+
+  it('trilu of [2, 3, 3]: 350·18 = 6300, + 18 = 6318; tile of [1, 2] by [2, 3] ([2, 6]): 300·12 = 3600, + 12 = 3612', () => {
+    expect(works([[2, 3, 3]], { op: 'trilu' })).toEqual({ run: 6300, fold: 0, layer: 6318 });
+    expect(works([[1, 2]], { op: 'tile', repeats: [2, 3] })).toEqual({ run: 3600, fold: 0, layer: 3612 });
+  });
+});
+
+describe('element-wise loops', () => {
+  it('where of [2, 1], [1, 3] and [2, 3] ([2, 3]): 250·6 = 1500, + 6 = 1506 (a fold: 6 FLOPs)', () => {
+    expect(works([[2, 1], [1, 3], [2, 3]], { op: 'where' })).toEqual({ run: 1500, fold: 6, layer: 1506 });
+  });
+
+  it('pow of [2, 3] by [1]: 500·6 = 3000, + 6 = 3006 (a fold, as weight standardisation\'s: 6 FLOPs)', () => {
+    expect(works([[2, 3], [1]], { op: 'pow' })).toEqual({ run: 3000, fold: 6, layer: 3006 });
+  });
+
+  it('tanh of [2, 5]: 150·10 = 1500, + 10 = 1510; mish: 250·10 = 2500, + 10 = 2510 (a fold: 10 and 50 FLOPs)', () => {
+    expect(works([[2, 5]], { op: 'tanh' })).toEqual({ run: 1500, fold: 10, layer: 1510 });
+    expect(works([[2, 5]], { op: 'mish' })).toEqual({ run: 2500, fold: 50, layer: 2510 });
+  });
+
+  it('relu and add state no rate: their cost', () => {
+    expect(works([[2, 5]], { op: 'relu' })).toEqual({ run: 10, fold: 10, layer: 20 });
+    expect(works([[2, 5], [2, 5]], { op: 'add' })).toEqual({ run: 10, fold: 10, layer: 20 });
+  });
+});
+
+describe('normalisation and pooling of boxes', () => {
+  it('layerNorm over [4] of [2, 3, 4] with weight and bias: 180·24 = 4320, + 24 written + 4 + 4 weights = 4352', () => {
+    expect(works([[2, 3, 4]], { op: 'layerNorm', normalizedShape: [4] })).toMatchObject({ run: 4320, layer: 4352 });
+  });
+
+  it('roiAlign 2×2 sampling 2 of one ROI on [1, 2, 8, 8] (avg): 4 bins · (4 samples · (8·2 + 20) + 1·2) = 584 FLOPs · 12 = 7008, + 8 written = 7016', () => {
+    expect(works([[1, 2, 8, 8], [1, 4], [1]], { op: 'roiAlign', outputHeight: 2, outputWidth: 2, samplingRatio: 2 })).toEqual({ run: 7008, fold: 584, layer: 7016 });
+  });
+});
