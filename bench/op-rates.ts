@@ -37,6 +37,10 @@ export const CASES: Case[] = [
   one(REFERENCE, [1, 64, 56, 56], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 1 }),
   one('conv2d 1×1 256→256 @28', [1, 256, 28, 28], { op: 'conv2d', outChannels: 256, kernelSize: 1 }),
   one('conv2d 1×1 1→32 @1024 (repro 1 head)', [1, 1, 512, 512], { op: 'conv2d', outChannels: 32, kernelSize: 1 }),
+  one('conv2d 3×3 1→64 @512 (K = 9; a 64 MiB output)', [1, 1, 512, 512], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 1 }),
+  one('conv2d 3×3 1→64 @128 (K = 9; a 4 MiB output)', [1, 1, 128, 128], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 1 }),
+  one('conv2d 3×3 3→64 @512 (K = 27)', [1, 3, 512, 512], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 1 }),
+  one('relu 64 @512 (a 64 MiB output)', [1, 64, 512, 512], { op: 'relu' }),
   one('conv2d 3×3 dil 4 64→64 @56', [1, 64, 56, 56], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 4, dilation: 4 }),
   one('conv2d 7×7 s2 3→64 @224', [1, 3, 224, 224], { op: 'conv2d', outChannels: 64, kernelSize: 7, stride: 2, padding: 3 }),
   one('depthwise 3×3 @112 ×64', [1, 64, 112, 112], { op: 'conv2d', outChannels: 64, kernelSize: 3, padding: 1, groups: 64 }),
@@ -131,6 +135,7 @@ export const CASES: Case[] = [
   one('logSoftmax 1000 ×1024', [1024, 1000], { op: 'logSoftmax', dim: -1 }),
   one('exp @56 ×256', [1, 256, 56, 56], { op: 'exp' }),
   one('sin @56 ×256', [1, 256, 56, 56], { op: 'sin' }),
+  one('cos @56 ×256', [1, 256, 56, 56], { op: 'cos' }),
   one('log @56 ×256', [1, 256, 56, 56], { op: 'log' }),
   one('sqrt @56 ×256', [1, 256, 56, 56], { op: 'sqrt' }),
   {

@@ -145,9 +145,9 @@ export const mish = elementwise({
   pytorch: 'torch.nn.Mish',
   attrs: none,
   flopsPerElement: 5,
-  // a run: tanh of log1p of exp through mapTensor, 65–126 ns an element (bench/op-rates.ts,
-  // 2026-12-05, 2 vCPU AMD EPYC, shared), in units of about 0.3 ns (pool.ts)
-  runRate: 250,
+  // a run: tanh of log1p of exp through mapTensor, 130–250 ns an element (bench/op-rates.ts,
+  // 2026-12-05, 2 vCPU AMD EPYC, shared; 22–42 ns a unit of its cost's 5 FLOPs + 1 written), in units of about 0.3 ns (pool.ts)
+  runRate: 600,
   fn: () => (x) => x * Math.tanh(softplusOf(x)),
   // tanh(sp) + x·σ(x)·(1 − tanh²(sp)), PyTorch's mish_backward
   grad: () => (x) => {
@@ -163,6 +163,9 @@ export const elu = elementwise({
   pytorch: 'torch.nn.ELU',
   attrs: EluAttrs,
   flopsPerElement: 4,
+  // a run: mapTensor's loop of Math.expm1, 20 ns an element quiet, 23–100 loaded (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD
+  // EPYC, shared), in units of about 0.3 ns (pool.ts; set as math.ts sqrt's, ~0.4 of the rate's time quiet)
+  runRate: 170,
   fn: (a) => (x) => (x > 0 ? x : a.alpha * Math.expm1(x)),
   grad: (a) => (x) => (x > 0 ? 1 : a.alpha * Math.exp(x)),
 });
@@ -205,6 +208,9 @@ export const softplus = elementwise({
   pytorch: 'torch.nn.Softplus',
   attrs: SoftplusAttrs,
   flopsPerElement: 5,
+  // a run: log1p of exp through mapTensor, 50 ns an element quiet, 89–111 loaded (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD
+  // EPYC, shared), in units of about 0.3 ns (pool.ts; set as math.ts sqrt's)
+  runRate: 400,
   fn: (a) => (x) => (a.beta * x > a.threshold ? x : softplusOf(a.beta * x) / a.beta),
   grad: (a) => (x) => (a.beta * x > a.threshold ? 1 : sigmoidOf(a.beta * x)),
 });

@@ -6,7 +6,9 @@
  *   gatherElements   1500 · outputs                 scatterElements 600 · updates
  *   gatherND         200 · index rows + 45 · outputs trilu 350 · elements    tile 300 · outputs
  *   where            250 · outputs                  pow 500 · outputs
- *   tanh             150 · elements                 mish 250 · elements
+ *   tanh             150 · elements                 mish 600 · elements
+ *   elu              170 · elements                 softplus 400 · elements
+ *   sqrt 210, exp 110, sin and cos 230, log 260 · elements; mod 275 · outputs
  *   layerNorm        180 · elements                 roiAlign 12 · its cost's FLOPs
  * and runtime/checks.ts layerWork adds the elements written (outputs and weights).
  */
@@ -52,9 +54,26 @@ describe('element-wise loops', () => {
     expect(works([[2, 3], [1]], { op: 'pow' })).toEqual({ run: 3000, fold: 6, layer: 3006 });
   });
 
-  it('tanh of [2, 5]: 150·10 = 1500, + 10 = 1510; mish: 250·10 = 2500, + 10 = 2510 (a fold: 10 and 50 FLOPs)', () => {
+  it('tanh of [2, 5]: 150·10 = 1500, + 10 = 1510; mish: 600·10 = 6000, + 10 = 6010 (a fold: 10 and 50 FLOPs)', () => {
     expect(works([[2, 5]], { op: 'tanh' })).toEqual({ run: 1500, fold: 10, layer: 1510 });
-    expect(works([[2, 5]], { op: 'mish' })).toEqual({ run: 2500, fold: 50, layer: 2510 });
+    expect(works([[2, 5]], { op: 'mish' })).toEqual({ run: 6000, fold: 50, layer: 6010 });
+  });
+
+  it('elu of [2, 5]: 170·10 = 1700, + 10 = 1710; softplus: 400·10 = 4000, + 10 = 4010 (a fold: 40 and 50 FLOPs)', () => {
+    expect(works([[2, 5]], { op: 'elu' })).toEqual({ run: 1700, fold: 40, layer: 1710 });
+    expect(works([[2, 5]], { op: 'softplus' })).toEqual({ run: 4000, fold: 50, layer: 4010 });
+  });
+
+  it('of [2, 5]: sqrt 210·10 = 2100, exp 1100, sin and cos 2300, log 2600, each + 10 written (a fold: 10 FLOPs)', () => {
+    expect(works([[2, 5]], { op: 'sqrt' })).toEqual({ run: 2100, fold: 10, layer: 2110 });
+    expect(works([[2, 5]], { op: 'exp' })).toEqual({ run: 1100, fold: 10, layer: 1110 });
+    expect(works([[2, 5]], { op: 'sin' })).toEqual({ run: 2300, fold: 10, layer: 2310 });
+    expect(works([[2, 5]], { op: 'cos' })).toEqual({ run: 2300, fold: 10, layer: 2310 });
+    expect(works([[2, 5]], { op: 'log' })).toEqual({ run: 2600, fold: 10, layer: 2610 });
+  });
+
+  it('mod (fmod) of [2, 3] by [3]: 275·6 = 1650, + 6 = 1656 (a fold: 6 FLOPs)', () => {
+    expect(works([[2, 3], [3]], { op: 'mod', fmod: true })).toEqual({ run: 1650, fold: 6, layer: 1656 });
   });
 
   it('relu and add state no rate: their cost', () => {
