@@ -25,7 +25,8 @@
  * run charges it to its request's memory grant (runtime/memory-grant.ts chargeFold), so a first
  * run of a heavy file is admitted within the memory budget or refused before folding.
  *
- * Work is counted as a run counts it (MAX_RUN_WORK): MACs, element-wise FLOPs and elements written.
+ * Work is counted by the cost (ops/common.ts kernelWork: MACs, element-wise FLOPs, or an op's own
+ * kernelWork) and elements written; not at a run's own rates (runWork, which MAX_RUN_WORK reads).
  */
 import { DEFAULT_MAX_TENSOR_ELEMENTS, FOLD_IN_FLIGHT, FOLD_WORK_PER_ELEMENT, MAX_FOLD_WORK, MAX_FOLDED_TENSOR } from '../limits.js';
 

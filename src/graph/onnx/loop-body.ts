@@ -34,7 +34,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
-import { kernelWork } from '../../ops/common.js';
+import { kernelWork, runWork } from '../../ops/common.js';
 
 /** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
 const MAX_FOLDED_FEED = 1 << 16;
@@ -101,8 +101,10 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
   const boundWith = (tripCount: number, shapes: readonly Shape[], values: readonly (TensorValue | null)[], assumed: Assumed): LoopBound => {
     // [cond, v…, c…] as the layer reads them, after the trip count
     const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
-    // the body's kernels' work where one states its own (einsum's general loop: Inferred.kernelWork), else the cost's
+    // the body's kernels' work where one states its own (einsum's general loop: Inferred.kernelWork), else the cost's;
+    // and a run's of them (ops/common.ts runWork: an element-wise loop's rate), which MAX_RUN_WORK reads
     let work = 0;
+    let run = 0;
     let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
     const capturedFeeds: Feed[] = shapes.slice(1 + carried).map((s, j) => ({ shape: s, value: assumed.values[j] ?? values[1 + carried + j] }));
     let scanShapes: number[][] = [];
@@ -122,6 +124,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
         cost.elementwise += c.elementwise;
         cost.intMacs! += c.intMacs ?? 0;
         work += kernelWork(a.inferred);
+        run += runWork(a.inferred);
       }
       const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
       state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
@@ -131,7 +134,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     }
     if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
     if (cost.intMacs === 0) delete cost.intMacs;
-    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, kernelWork: work, layers, assumption: assumed.words };
+    return { carried: state.map((s) => s.shape), scans: scanShapes, cost, kernelWork: work, ...(run === work ? {} : { runWork: run }), layers, assumption: assumed.words };
   };
 
   return {
