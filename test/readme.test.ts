@@ -4,6 +4,9 @@
  * `jq` cannot parse, fails here. The one substitution: `localhost:3000` becomes this test's port.
  * A block preceded by `<!-- readme-test: skip: <reason> -->` is not run (it starts a long-lived
  * process, needs Docker, Python or the network); the reason is required and printed.
+ * An answer a block quotes in a comment, a JSON value before a colon (`… | jq -c .data   # [37,47,67,77]:
+ * flat data in, flat out`, or a comment line of its own after the command), must be a line of what
+ * the block prints: the exit code alone let a quoted answer go stale.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,6 +41,29 @@ function shBlocks(text: string): Block[] {
 
 const blocks = shBlocks(readme);
 
+/**
+ * The answers a block quotes: a comment (`# `, at a line's start or after a command) whose text
+ * starts with a JSON array or object, up to the first `:` after which the rest is prose, that
+ * parses as JSON. Returned as JSON.stringify gives it (jq -c prints the same).
+ */
+function quotedAnswers(code: string): string[] {
+  const out: string[] = [];
+  for (const line of code.split('\n')) {
+    const m = /(?:^|\s)#\s+([[{].*)$/.exec(line);
+    if (!m) continue;
+    const text = m[1];
+    for (let end = text.indexOf(':'); end !== -1; end = text.indexOf(':', end + 1)) {
+      try {
+        out.push(JSON.stringify(JSON.parse(text.slice(0, end))));
+        break;
+      } catch {
+        // not the colon that ends the value: a key's colon inside an object
+      }
+    }
+  }
+  return out;
+}
+
 function bash(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, timeout: 120_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
@@ -56,6 +82,13 @@ describe('every command the README shows runs verbatim', () => {
   });
   afterAll(async () => app.close());
 
+  it('a quoted answer is read from a comment: [37,47,67,77] from `… | jq -c .x   # [37,47,67,77]: prose`, {"a":1} from `# {"a": 1}: prose`', () => {
+    expect(quotedAnswers("curl … | jq -c '.outputs[0].data'   # [37,47,67,77]: flat data in, flat out")).toEqual(['[37,47,67,77]']);
+    expect(quotedAnswers('# {"a": 1, "b": [2]}: an object')).toEqual(['{"a":1,"b":[2]}']);
+    expect(quotedAnswers('npx convlens analyze resnet50   # a table: layers, totals, warnings')).toEqual([]);
+    expect(blocks.filter((b) => !b.skip).flatMap((b) => quotedAnswers(b.code)).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('the README has runnable blocks, and every skipped one says why', () => {
     expect(blocks.filter((b) => !b.skip).length).toBeGreaterThan(5);
     for (const b of blocks.filter((x) => x.skip)) expect(b.skip!.length, `README line ${b.line}`).toBeGreaterThan(10);
@@ -65,5 +98,7 @@ describe('every command the README shows runs verbatim', () => {
     const script = b.code.replaceAll('localhost:3000', `localhost:${port}`);
     const r = await bash(script);
     expect(r.code, `README line ${b.line}:\n${b.code}\n--- stdout\n${r.stdout.slice(-2000)}\n--- stderr\n${r.stderr.slice(-2000)}`).toBe(0);
+    const printed = r.stdout.split('\n');
+    for (const answer of quotedAnswers(b.code)) expect(printed, `README line ${b.line} quotes ${answer}; the block printed:\n${r.stdout.slice(-2000)}`).toContain(answer);
   }, 180_000);
 });
