@@ -271,7 +271,7 @@ export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   try {
     profile = JSON.parse(text);
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${jsonErrorText(e)}`, { path: '--device' });
+    throw new ConvlensError('INVALID_JSON', `${value} is not JSON: ${jsonErrorText(e, text)}`, { path: '--device' });
   }
   const fault = jsonTextFault(text);
   if (fault?.kind === 'duplicate') throw new ConvlensError('INVALID_JSON', `${value}: ${duplicateKeyMessage(fault)}`, { path: '--device' });

@@ -4,6 +4,7 @@
  * characters, line separators, bidirectional controls and U+FFFD (bytes that were not UTF-8) escaped,
  * and a quoted file is cut short.
  */
+import { jsonLineColumn } from '../http/json-position.js';
 
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -20,5 +21,11 @@ export function oneLine(text: string, max = Infinity): string {
 /** The most of JSON.parse's message an error line quotes: its snippet of the file is noise past this. */
 export const MAX_JSON_ERROR_CHARS = 120;
 
-/** JSON.parse's error as a message part: one line, at most MAX_JSON_ERROR_CHARS. */
-export const jsonErrorText = (e: unknown): string => oneLine(e instanceof Error ? e.message : String(e), MAX_JSON_ERROR_CHARS);
+/**
+ * JSON.parse's error as a message part: one line, at most MAX_JSON_ERROR_CHARS, then, given the
+ * text, the line and column of the position it names (Node 20 says only `at position 133`).
+ */
+export function jsonErrorText(e: unknown, text?: string): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return oneLine(message, MAX_JSON_ERROR_CHARS) + (text === undefined ? '' : jsonLineColumn(message, text));
+}

@@ -82,7 +82,7 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
   try {
     spec = JSON.parse(text);
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `${label} is not JSON: ${jsonErrorText(e)}`, { path: label });
+    throw new ConvlensError('INVALID_JSON', `${label} is not JSON: ${jsonErrorText(e, text)}`, { path: label });
   }
   // as the service refuses it: JSON.parse kept the last of two equal keys silently
   const fault = jsonTextFault(text);

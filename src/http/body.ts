@@ -13,6 +13,7 @@ import { ConvlensError, jsonPath } from '../errors.js';
 import { DEFAULT_GRAPHQL_MAX_TOKENS } from '../limits.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
+import { jsonParseMessage } from './json-position.js';
 import type { BodyAllocator } from './shared-bodies.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
@@ -258,7 +259,7 @@ export function parseJsonBody(text: string, graphqlTokens = DEFAULT_GRAPHQL_MAX_
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${(e as Error).message}`, { path: '$' });
+    throw new ConvlensError('INVALID_JSON', `the body is not valid JSON: ${jsonParseMessage(e, text)}`, { path: '$' });
   }
   const proto = SUSPECT_PROTO.test(text);
   const ctor = SUSPECT_CONSTRUCTOR.test(text);

@@ -61,6 +61,19 @@ describe('error lines: convlens: CODE: message (at PLACE), one line, exit 2', ()
     expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: --device: ${d} is not JSON: Unexpected token 'g', "garbage\\n" is not valid JSON (at --device)`]);
   });
 
+  it("a spec file JSON.parse refuses names the line and column of the fault, as Node 22 does (Node 20 said only 'at position 133')", async () => {
+    // the trailing comma after kernelSize's 3 on line 4: `}` is character 133, column 69 of that line
+    const text = '{\n  "inputs": [{"name": "x", "shape": [1,3,8,8]}],\n  "layers": [\n    {"name": "c", "op": "conv2d", "outChannels": 4, "kernelSize": 3,}\n  ]\n}\n';
+    expect(text.indexOf(',}') + 1).toBe(133);
+    const f = file('trailing-comma.json', text);
+    const r = await cli('analyze', f);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^convlens: INVALID_JSON: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not JSON: .* at position 133 \\(line 4 column 69\\) \\(at `));
+    // a --device profile likewise, on its second line
+    const d = file('device.json', '{"name": "npu",\n "peaks": {"float32": 1e12,}, "bandwidth": 1e10}');
+    expect((await cli('analyze', 'resnet18', '--device', d)).err).toContain('at position 43 (line 2 column 28)');
+  });
+
   it('a binary file named .json: its bytes are escaped (0x89 is not UTF-8: \\ufffd; 0x1a: \\u001a), one line', async () => {
     const g = file('g.json', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const r = await cli('analyze', g);

@@ -36,6 +36,17 @@ describe('binary bodies', () => {
 });
 
 describe('JSON bodies', () => {
+  it("a body JSON.parse refuses says the line and column of the position it names (Node 20's V8 gave the position only), once", () => {
+    // `}` after a trailing comma: character 27 of the text, column 3 of line 3
+    const text = '{\n  "model": "resnet18",\n  }';
+    const error = errorOf(() => parseJsonBody(text)) as ConvlensError;
+    expect(error).toMatchObject({ code: 'INVALID_JSON', details: { path: '$' } });
+    expect(error.message).toMatch(/^the body is not valid JSON: .* at position 27 \(line 3 column 3\)$/);
+    expect(error.message.match(/\(line/g)).toHaveLength(1);
+    // on one line: column = position + 1
+    expect((errorOf(() => parseJsonBody('{"a": 1,}')) as ConvlensError).message).toMatch(/at position 8 \(line 1 column 9\)$/);
+  });
+
   it('__proto__ names a tensor among inputs and weights (an own key, read as a name); anywhere else it is prototype poisoning: 400 INVALID_JSON', () => {
     const body = parseJsonBody('{"inputs": {"__proto__": {"shape": [1], "data": [1]}}, "weights": {"__proto__": {"shape": [1], "data": [2]}}}') as Record<string, Record<string, unknown>>;
     expect(Object.keys(body.inputs)).toEqual(['__proto__']);
