@@ -22,6 +22,7 @@ import { weightInitFor } from '../runtime/weights.js';
 import type { FlagPaths } from './errors.js';
 import { ERF_EXIT_HELP, EXIT } from './gates.js';
 import { emit, fileOption, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
+import { columns } from './sections.js';
 import type { Io } from './io.js';
 
 const list = (what: string) => (v: string) => {
@@ -197,10 +198,10 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     const width = Math.max(...rows.map((r) => r[0].length));
     const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
     if (summary.stages.length) {
-      lines.push('', 'growth along depth (centre unit of each stage):', ['layer', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'].join('\t'));
-      for (const s of summary.stages) {
-        lines.push([s.layer, s.stride.join('×'), s.stats.theoretical.size.join('×'), n(s.stats.radius.p50, 2), n(s.stats.radius.p95, 2), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)].join('\t'));
-      }
+      // aligned columns as every other table here (they were tab-separated: past 8 characters a layer name pushed its row out of line)
+      const fixed = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+      const stages = summary.stages.map((s) => [s.layer, s.stride.join('×'), s.stats.theoretical.size.join('×'), fixed(s.stats.radius.p50), fixed(s.stats.radius.p95), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)]);
+      lines.push('', 'growth along depth (centre unit of each stage):', columns(['layer', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'], stages, [3, 4, 6]));
     }
     text = lines.join('\n');
   }
