@@ -90,7 +90,7 @@ describe('the packed and installed convlens command', () => {
   it('`convlens analyze resnet18 --max-params 1` through the bin symlink: exit 1 with the budget message', async () => {
     expect(lstatSync(installedBin).isSymbolicLink()).toBe(true);
     const r = await run(installedBin, ['analyze', 'resnet18', '--max-params', '1']);
-    expect(r.stderr).toContain(`convlens: budget exceeded: params ${truth.params} > 1`);
+    expect(r.stderr).toContain(`convlens: budget exceeded: params ${truth.params.toLocaleString('en-US')} > 1`);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`total: ${truth.params.toLocaleString('en-US')} params`);
   });
@@ -99,7 +99,7 @@ describe('the packed and installed convlens command', () => {
     const link = path.join(work, 'convlens-direct');
     symlinkSync(path.join(prefix, 'lib', 'node_modules', 'convlens', 'dist', 'src', 'cli.js'), link);
     const r = await run(process.execPath, [link, 'analyze', 'resnet18', '--max-params', '1']);
-    expect(r.stderr).toContain(`convlens: budget exceeded: params ${truth.params} > 1`);
+    expect(r.stderr).toContain(`convlens: budget exceeded: params ${truth.params.toLocaleString('en-US')} > 1`);
     expect(r.code).toBe(1);
   });
 

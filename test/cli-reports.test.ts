@@ -195,7 +195,8 @@ describe('convlens analyze: memory and latency gates (issue 11)', () => {
   it('--max-latency on the Pi: 1 ms fails (exit 1, the lower bound is ~27 ms), 1 s passes', async () => {
     const over = await cli(['analyze', 'resnet18', '--device', 'raspberry-pi-5', '--max-latency', '0.001']);
     expect(over.code).toBe(1);
-    expect(over.err).toMatch(/budget exceeded: latency lower bound 0\.02\d+ s > 0\.001 s/);
+    // in ms as the roofline prints it (it was 0.0267557233091165 s > 0.001 s)
+    expect(over.err).toMatch(/budget exceeded: latency lower bound 26\.\d\d ms > 1\.000 ms$/m);
     expect((await cli(['analyze', 'resnet18', '--device', 'raspberry-pi-5', '--max-latency', '1'])).code).toBe(0);
   });
 
@@ -203,7 +204,12 @@ describe('convlens analyze: memory and latency gates (issue 11)', () => {
     expect((await cli(['analyze', 'resnet18', '--max-peak-memory', '7024640'])).code).toBe(0);
     const over = await cli(['analyze', 'resnet18', '--max-peak-memory', '7024639']);
     expect(over.code).toBe(1);
-    expect(over.err).toContain('budget exceeded: peak activation memory 7024640 B > 7024639 B');
+    expect(over.err).toContain('budget exceeded: peak activation memory 7,024,640 B > 7,024,639 B');
+    // rounded alike, a latency is given in full: 26.76 ms > 26.76 ms would say nothing
+    const near = await cli(['analyze', 'resnet18', '--device', 'raspberry-pi-5', '--max-latency', '0.026755']);
+    expect(near.err).toMatch(/budget exceeded: latency lower bound 0\.02675\d+ s > 0\.026755 s$/m);
+    // --max-memory is memory access (bytes moved), said so beside peak memory (it said `memory 116954688 B`)
+    expect((await cli(['analyze', 'resnet18', '--max-memory', '1e8'])).err).toContain('budget exceeded: memory access 116,954,688 B > 100,000,000 B');
   });
 
   it("--in-place: resnet18's ReLUs overwrite their input, its batch norms do not (PyTorch's); the peak stays at bn1, 602,112 + 2 · 3,211,264 B, with or without", async () => {

@@ -10,6 +10,10 @@
  */
 import type { Report } from '../analysis/report.js';
 import type { WarningCode } from '../analysis/warning-codes.js';
+import { secondsText } from './sections.js';
+
+const grouped = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 20 });
+const bytes = (v: number) => `${grouped(v)} B`;
 
 export const EXIT = {
   /** Analysed; every gate given passed. */
@@ -83,17 +87,21 @@ export function judge(r: Report, g: Gates): GateVerdict {
   const bound = incomplete ? ' (a lower bound: the analysis is incomplete)' : '';
   const failures: string[] = [];
   const given: string[] = [];
-  const budget = (flag: string, what: string, value: number, max: number | undefined, unit = '') => {
+  // figures as the report and compare's gates print them (11,689,512; 26.76 ms): they were raw digits, 0.0267557233091165 s
+  // (rounded alike, a latency is given in full seconds: 0.0267557233091165 s > 0.026755 s)
+  const budget = (flag: string, what: string, value: number, max: number | undefined, show: (v: number) => string = grouped) => {
     if (max === undefined) return;
     given.push(flag);
-    if (value > max) failures.push(`budget exceeded: ${what} ${value}${unit} > ${max}${unit}${bound}`);
+    const exact = show === secondsText ? (x: number) => `${x} s` : show;
+    const [v, m] = show(value) === show(max) ? [exact(value), exact(max)] : [show(value), show(max)];
+    if (value > max) failures.push(`budget exceeded: ${what} ${v} > ${m}${bound}`);
   };
   budget('--max-params', 'params', t.params, g.maxParams);
   budget('--max-macs', 'MACs', t.macs, g.maxMacs);
-  budget('--max-memory', 'memory', t.memoryAccess.bytes, g.maxMemory, ' B');
-  budget('--max-peak-memory', 'peak activation memory', g.peakMemoryBytes ?? 0, g.maxPeakMemory, ' B');
+  budget('--max-memory', 'memory access', t.memoryAccess.bytes, g.maxMemory, bytes);
+  budget('--max-peak-memory', 'peak activation memory', g.peakMemoryBytes ?? 0, g.maxPeakMemory, bytes);
   // the roofline is a lower bound by construction: a bound above the budget has failed for certain
-  budget('--max-latency', 'latency lower bound', g.latencySeconds ?? 0, g.maxLatency, ' s');
+  budget('--max-latency', 'latency lower bound', g.latencySeconds ?? 0, g.maxLatency, secondsText);
   if (g.failOn?.length) {
     given.push('--fail-on');
     for (const w of r.warnings) if (g.failOn.includes(w.code as WarningCode)) failures.push(`warning ${w.code}: ${w.message}`);
