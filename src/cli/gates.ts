@@ -123,7 +123,7 @@ export function judge(r: Report, g: Gates): GateVerdict {
       messages.push(`${given.join(', ')} passed on the analysed layers only (--allow-incomplete)`);
     } else {
       messages.push(
-        `${given.join(', ')} cannot pass on an incomplete analysis: params ${t.params} and MACs ${t.macs} are lower bounds; ` +
+        `${given.join(', ')} cannot pass on an incomplete analysis: params ${grouped(t.params)} and MACs ${grouped(t.macs)} are lower bounds; ` +
           `give --allow-incomplete to gate on the analysed layers only (exit ${EXIT.INCOMPLETE})`,
       );
       return { exitCode: EXIT.INCOMPLETE, messages };
