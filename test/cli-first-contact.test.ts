@@ -252,6 +252,12 @@ describe('the catalogs as JSON: models, devices, conventions, operators --format
 
   it('the table stays the default (models: resnet18 224 and its torchvision counts); --format yaml is exit 2 listing table, json', async () => {
     expect((await cli(['models'])).out).toMatch(/^model +resolution +torchvision params +GMACs\n-+ +-+ +-+ +-+\n[\s\S]*^resnet18 +224 +11,689,512 +1\.81$/m);
+    // GMACs to 2 decimals, the points in one column (resnet101 printed 7.8 and mobilenet_v2 0.3, a column off 17.56 and 0.22)
+    const models = (await cli(['models'])).out;
+    expect(models).toMatch(/^resnet101 +224 +44,549,160 +7\.80$/m);
+    expect(models).toMatch(/^mobilenet_v2 +224 +3,504,872 +0\.30$/m);
+    const points = models.split('\n').filter((l) => /\d\.\d+$/.test(l)).map((l) => l.lastIndexOf('.'));
+    expect(new Set(points).size).toBe(1);
     expect((await cli(['devices', '--format', 'table'])).out).toMatch(/^raspberry-pi-5\s+board-cpu\s/m);
     const bad = await cli(['devices', '--format', 'yaml']);
     expect([bad.code, bad.err]).toEqual([2, "convlens: INVALID_OPTION: option '--format <format>' argument 'yaml' is invalid. Allowed choices are table, json. (at --format)\n"]);
