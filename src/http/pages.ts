@@ -77,7 +77,7 @@ function landingHtml(graphiql: boolean, metrics: boolean, apiKeys: boolean, host
       body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }
       h1 { margin-bottom: 0.2rem; } h1 small { font-size: 0.9rem; color: #667; font-weight: normal; }
       ul { padding-left: 1.2rem; } li { margin: 0.6rem 0; } code { background: #f1f3f6; padding: 0 0.25rem; border-radius: 3px; }
-      pre { background: #f1f3f6; padding: 0.8rem; overflow-x: auto; border-radius: 4px; }
+      pre { background: #f1f3f6; padding: 0.8rem; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; }
     </style>
   </head>
   <body>

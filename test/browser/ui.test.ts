@@ -54,6 +54,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the pages in chromium, with every other host bl
       const statuses = await w.page.evaluate(async (hrefs) => Promise.all(hrefs.map(async (h) => [h, (await fetch(h!)).status])), links);
       expect(statuses).toEqual(links.map((h) => [h, 200]));
       expect(await visibleText(w.page)).toContain('POST a network');
+      // the example command is seen whole, wrapped if need be (it ran past the box, cut at `| jq .tota`, behind a scroll bar)
+      expect(await w.page.$eval('pre', (p) => [p.scrollWidth <= p.clientWidth, p.textContent])).toEqual([true, expect.stringMatching(/\| jq \.totals$/)]);
       await w.screenshot('landing');
       expect(w.blocked).toEqual([]);
       expectNoCspViolation(w);
