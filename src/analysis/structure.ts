@@ -38,9 +38,10 @@ export function describeStructure(
     for (const r of layer.inputs) before = Math.max(before, depthOf.get(r) ?? 0);
     for (const o of layer.outputs) depthOf.set(o, before + (weighted ? 1 : 0));
     if (weighted && inferred) {
+      // channels on dim 1 for every conv (1-D, 2-D, 3-D); last for a linear or attention (op.channelsLast)
       const out = inferred.outputs[0];
-      if (out.length === 4) convWidth = Math.max(convWidth, out[1]);
-      else denseWidth = Math.max(denseWidth, out[out.length - 1]);
+      if (op.channelsLast) denseWidth = Math.max(denseWidth, out[out.length - 1] ?? 0);
+      else convWidth = Math.max(convWidth, out[1] ?? 0);
     }
   }
   let depth = 0;

@@ -75,6 +75,17 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(r.structure.resolution?.validInputSizes).toBe('only inputs that give a 30×30 final map, as 32×32 does (a flatten/linear fixes the size)');
   });
 
+  it('width counts the output channels of 1-D and 3-D convs (dim 1), not their length: conv1d 3 → 4 k5 s2 over 100 is 4 (was 48, the length); conv3d 3 → 4 over 8×16×16 is 4 (was 16); r3d_18 is 512 (its layer4), not its fc\'s 400', () => {
+    expect(analyze(net([1, 3, 100], { op: 'conv1d', outChannels: 4, kernelSize: 5, stride: 2 })).structure.width).toBe(4);
+    expect(analyze(net([1, 3, 8, 16, 16], { op: 'conv3d', outChannels: 4, kernelSize: 3, padding: 1 })).structure.width).toBe(4);
+    expect(analyzeGraph(parseNetworkSpec(modelSpec('r3d_18')), DEFAULTS).structure.width).toBe(512);
+  });
+
+  it('a net without convolutions takes its widest linear (the last axis, channels-last): 8 → 32 → 10 is 32', () => {
+    const spec = { inputs: [{ name: 'x', shape: [2, 8] }], layers: [{ name: 'a', op: 'linear', outFeatures: 32 }, { name: 'b', op: 'linear', outFeatures: 10 }] };
+    expect(analyzeGraph(parseNetworkSpec(spec), DEFAULTS).structure.width).toBe(32);
+  });
+
   it('a linear over a channels-last map\'s channels ([1, 8, 8, 4] → 16 features) fixes nothing; over an NCHW map\'s width ([1, 4, 8, 8], 8 → 16) it fixes the size', () => {
     const conv = { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 };
     // ConvNeXt's and Swin's MLPs: permute to NHWC, linear over C; every position keeps its own field
