@@ -92,11 +92,32 @@ export function layerWork(a: AnalysedLayer): number {
   if (!a.inferred) return 0;
   const { outputs, weights } = a.inferred;
   let written = 0;
-  for (const o of outputs) written += numel(o);
-  for (const t of a.inferred.intermediates ?? []) written += intermediateElements(t);
+  for (const o of outputs) written += writeWork(numel(o));
+  for (const t of a.inferred.intermediates ?? []) written += writeWork(intermediateElements(t));
+  // (weights: the weight store's pooled scratch, runtime/weight-store.ts, not fresh memory each time)
   for (const w of weights) written += numel(w.shape);
   return runWork(a.inferred) + written;
 }
+
+/**
+ * Elements in a tensor from which its memory comes fresh from the system each time: glibc serves
+ * a block of 32 MiB or more (its largest mmap threshold) by mmap and unmaps it when freed, so
+ * every such tensor a kernel writes faults its pages in anew, where a smaller one reuses the heap.
+ */
+export const FRESH_TENSOR_ELEMENTS = 1 << 23;
+
+/**
+ * Units an element of such a tensor costs to write, besides the 1 every element costs: a chain of
+ * 12 relus over [1, 32, 512, 512] (2^23 elements) took 13.3–28 ns an element a layer against
+ * 3.6–5.0 at [1, 32, 505, 505] just under it (2026-12-05, the 2-vCPU AMD EPYC VM, load 4–9):
+ * about 10–25 ns more, 33–85 units of ~0.3 ns. Before, a 2 KB spec (an upsample to that size,
+ * then 50 sigmoids and relus) ran 20.7 s on an estimate of 10^9, so a few hundred layers held a
+ * worker to the timeout within MAX_RUN_WORK.
+ */
+export const FRESH_ELEMENT_WORK = 50;
+
+/** The work of a kernel writing a tensor of n elements it allocates: 1 an element, and FRESH_ELEMENT_WORK more from FRESH_TENSOR_ELEMENTS on. */
+export const writeWork = (n: number): number => (n >= FRESH_TENSOR_ELEMENTS ? n * (1 + FRESH_ELEMENT_WORK) : n);
 
 /** Every executed layer can run, and nothing it needs or makes is over the element limit. */
 function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, maxElements: number): void {

@@ -10,9 +10,10 @@ import { inferGraph } from '../../src/analysis/infer.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { DEFAULT_MAX_RUN_WORK } from '../../src/limits.js';
-import { kernelWork, runWork } from '../../src/ops/common.js';
+import { kernelWork } from '../../src/ops/common.js';
 import { forwardForBackward, resolveTarget } from '../../src/runtime/backward.js';
-import { layerWork } from '../../src/runtime/checks.js';
+import { FRESH_ELEMENT_WORK, FRESH_TENSOR_ELEMENTS, layerWork } from '../../src/runtime/checks.js';
+import { intermediateElements, numel } from '../../src/ops/types.js';
 import { finalFeatureMap } from '../../src/runtime/erf-task.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -39,8 +40,9 @@ describe('tiny requests that ran to the timeout are refused up front', () => {
     });
     expect(e.code).toBe('WORK_TOO_LARGE');
     expect(e.status).toBe(413);
-    // 32·964·964 outputs · (15·961 + 300) + those outputs written = 4.38e11
-    expect(e.details).toMatchObject({ layer: 'pool', path: '$.layers[2]', limit: 1e11, layerWork: 32 * 964 * 964 * (15 * 961 + 300) + 32 * 964 * 964 });
+    // 32·964·964 outputs · (15·961 + 300) + those outputs written, 29.7 M elements, over
+    // FRESH_TENSOR_ELEMENTS: 1 + 50 units each (runtime/checks.ts writeWork) = 4.39e11
+    expect(e.details).toMatchObject({ layer: 'pool', path: '$.layers[2]', limit: 1e11, layerWork: 32 * 964 * 964 * (15 * 961 + 300) + 51 * 32 * 964 * 964 });
     expect(seconds).toBeLessThan(2);
   });
 
@@ -56,8 +58,8 @@ describe('tiny requests that ran to the timeout are refused up front', () => {
     expect(e.details).toMatchObject({ layer: 'lrn', path: '$.layers[1]' });
     // windows of 2048 before and 2047 after, clipped: c < 2048 reads c + 2048 channels (6,290,432 in
     // all), c = 2048 all 4096, c > 2048 6144 − c (6,288,384): 12,582,912 a position; 4096 positions ·
-    // (20 · 12,582,912 + 700 · 4096) + the 4096² elements written
-    expect(e.details.layerWork).toBe(4096 * (20 * 12_582_912 + 700 * 4096) + 4096 * 4096);
+    // (20 · 12,582,912 + 700 · 4096) + the 4096² elements written, at 1 + 50 each (fresh memory)
+    expect(e.details.layerWork).toBe(4096 * (20 * 12_582_912 + 700 * 4096) + 51 * 4096 * 4096);
     expect(seconds).toBeLessThan(2);
   });
 
@@ -108,10 +110,16 @@ function paddedChain(op: string, layers: number, attrs: (prev: string) => Record
   for (let i = 0; i < layers; i++) spec.layers.push({ name: `l${i}`, op, ...attrs(i === 0 ? 't' : `l${i - 1}`) });
   return spec;
 }
-/** The estimate before the rates: each layer's cost (kernelWork) + the elements it writes. */
+/** The estimate before the rates: each layer's cost (kernelWork) + the elements it writes, 1 each. */
 function costEstimate(spec: Spec): number {
-  return inferGraph(parseNetworkSpec(spec)).analysed.reduce((s, a) => s + layerWork(a) - runWork(a.inferred!) + kernelWork(a.inferred!), 0);
+  return inferGraph(parseNetworkSpec(spec)).analysed.reduce((s, a) => {
+    const { outputs, weights, intermediates } = a.inferred!;
+    const written = [...outputs, ...weights.map((w) => w.shape)].reduce((n, o) => n + numel(o), 0) + (intermediates ?? []).reduce((n, t) => n + intermediateElements(t), 0);
+    return s + kernelWork(a.inferred!) + written;
+  }, 0);
 }
+/** Each 4096² (or larger) output written: 1 + FRESH_ELEMENT_WORK units an element (runtime/checks.ts writeWork). */
+const W = 1 + FRESH_ELEMENT_WORK;
 function refusedAt(spec: Spec, layer: string, work: number, cost: number) {
   expect(costEstimate(spec)).toBe(cost);
   const { e, seconds } = refusal(spec);
@@ -123,45 +131,45 @@ function refusedAt(spec: Spec, layer: string, work: number, cost: number) {
 
 describe('chains of loops folding shares, at their run rates', () => {
   it('8 gatherElements on 4096² (cost 1.5e8; 382–553 ns an element: 51–74 s): 1500 + 1 written an element', () => {
-    refusedAt(paddedChain('gatherElements', 8, (p) => ({ inputs: [p, 't'], dim: 3 })), 'l0', 1501 * N, 9 * N);
+    refusedAt(paddedChain('gatherElements', 8, (p) => ({ inputs: [p, 't'], dim: 3 })), 'l0', (1500 + W) * N, 9 * N);
   });
 
   it('16 scatterElements on 4096² (cost 2.9e8; 130–250 ns an update: 35–67 s): 600 an update + 1 written', () => {
-    refusedAt(paddedChain('scatterElements', 16, (p) => ({ inputs: [p, 't', 't'], dim: 3 })), 'l0', 601 * N, 17 * N);
+    refusedAt(paddedChain('scatterElements', 16, (p) => ({ inputs: [p, 't', 't'], dim: 3 })), 'l0', (600 + W) * N, 17 * N);
   });
 
   it('32 trilu on 4096² (cost 5.5e8; 111–146 ns an element: 60–78 s): 350 + 1', () => {
-    refusedAt(paddedChain('trilu', 32, (p) => ({ inputs: [p] })), 'l0', 351 * N, 33 * N);
+    refusedAt(paddedChain('trilu', 32, (p) => ({ inputs: [p] })), 'l0', (350 + W) * N, 33 * N);
   });
 
   it('32 where on 4096² (cost 1.1e9; 26–128 ns an element: 14–69 s): 250 + 1', () => {
-    refusedAt(paddedChain('where', 32, (p) => ({ inputs: ['t', p, 't'] })), 'l0', 251 * N, 65 * N);
+    refusedAt(paddedChain('where', 32, (p) => ({ inputs: ['t', p, 't'] })), 'l0', (250 + W) * N, 65 * N);
   });
 
   it('16 pow on 4096² (cost 5.5e8; 143–232 ns an element: 38–62 s): 500 + 1', () => {
-    refusedAt(paddedChain('pow', 16, (p) => ({ inputs: [p, 't'] })), 'l0', 501 * N, 33 * N);
+    refusedAt(paddedChain('pow', 16, (p) => ({ inputs: [p, 't'] })), 'l0', (500 + W) * N, 33 * N);
   });
 
   it('48 tanh on 4096² (cost 1.6e9; 42–46 ns an element: 34–37 s): 150 + 1; 16 mish (cost 1.6e9; 130–250 ns: 35–67 s): 600 + 1', () => {
-    refusedAt(paddedChain('tanh', 48, (p) => ({ inputs: [p] })), 'l0', 151 * N, 97 * N);
-    refusedAt(paddedChain('mish', 16, (p) => ({ inputs: [p] })), 'l0', 601 * N, 6 * 16 * N + N);
+    refusedAt(paddedChain('tanh', 48, (p) => ({ inputs: [p] })), 'l0', (150 + W) * N, 97 * N);
+    refusedAt(paddedChain('mish', 16, (p) => ({ inputs: [p] })), 'l0', (600 + W) * N, 6 * 16 * N + N);
   });
 
   it('32 sqrt on 4096² (cost 1.1e9; 21–52 ns an element: 11–28 s, a chain of 2,900 under the old limit 1,000–2,500 s): 210 + 1', () => {
-    refusedAt(paddedChain('sqrt', 32, (p) => ({ inputs: [p] })), 'l0', 211 * N, 65 * N);
+    refusedAt(paddedChain('sqrt', 32, (p) => ({ inputs: [p] })), 'l0', (210 + W) * N, 65 * N);
   });
 
   it('40 layerNorm over 4096 on 4096² (cost 5.4e9; 48–71 ns an element: 32–48 s): 180 + 1 + its weight and bias', () => {
     const spec = paddedChain('layerNorm', 40, (p) => ({ inputs: [p], normalizedShape: [S] }));
     const { e } = refusal(spec);
     expect(e.code).toBe('WORK_TOO_LARGE');
-    expect(e.details).toMatchObject({ layer: 'l0', layerWork: 181 * N + 2 * S });
+    expect(e.details).toMatchObject({ layer: 'l0', layerWork: (180 + W) * N + 2 * S });
     expect(costEstimate(spec)).toBeLessThan(1e10);
   });
 
   it('8 tiles of [1, 1, 1, 1] to [1, 1, 8192, 8192] (cost 5.4e8; 92–125 ns an element: 49–67 s): 300 + 1 an element', () => {
     const spec = { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: Array.from({ length: 8 }, (_, i) => ({ name: `t${i}`, op: 'tile', inputs: ['x'], repeats: [1, 1, 8192, 8192] })) };
-    refusedAt(spec, 't0', 301 * 8192 * 8192, 8 * 8192 * 8192);
+    refusedAt(spec, 't0', (300 + W) * 8192 * 8192, 8 * 8192 * 8192);
   });
 
   it('30 gatherND of 4096² points of [1, 1, 1, 1] (cost 5.7e8; 57–451 ns a point: 29–227 s): 200 a row + 45 + 1 an element', () => {
@@ -172,7 +180,7 @@ describe('chains of loops folding shares, at their run rates', () => {
     expect(costEstimate(spec)).toBe(4 * N + 30 * N);
     const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]), y: tensor([1, 1, 4]) }, OPTS));
     expect(e.code).toBe('WORK_TOO_LARGE');
-    expect(e.details).toMatchObject({ layer: 'g0', layerWork: 246 * N, estimate: 4 * N + 30 * 246 * N });
+    expect(e.details).toMatchObject({ layer: 'g0', layerWork: (245 + W) * N, estimate: 4 * W * N + 30 * (245 + W) * N });
   });
 
   it('roiAlign 7×7 adaptive, 2000 ROIs of unknown boxes on [1, 64, 200, 200] (cost 4.4e10; 1.9–2.4 ns a FLOP: 83–105 s): 12 a FLOP', () => {
@@ -191,5 +199,35 @@ describe('chains of loops folding shares, at their run rates', () => {
     // 2000 ROIs · ⌈200/7⌉² = 1,682,000 samples a bin, 49 bins · (samples · (8·64 + 20) + 2000·64) FLOPs
     const flops = 49 * (1_682_000 * (8 * 64 + 20) + 2000 * 64);
     expect(e.details).toMatchObject({ layer: 'roi', layerWork: 12 * flops + 2000 * 64 * 49 });
+  });
+});
+
+/**
+ * Fresh memory: a tensor of 32 MiB or more (FRESH_TENSOR_ELEMENTS floats) is mmapped by glibc and
+ * unmapped when freed, so each one a kernel writes faults its pages in anew (13–28 ns an element a
+ * relu over [1, 32, 512, 512], 3.6–5.0 over [1, 32, 505, 505]): such a write counts 1 + 50 units an
+ * element, and a chain of cheap layers over such a map is refused before it holds a worker.
+ */
+describe('writing a tensor of 2^23 elements or more costs FRESH_ELEMENT_WORK more an element', () => {
+  const relus = (side: number, layers: number): Spec => ({
+    inputs: [{ name: 'x', shape: [1, 32, 1, 1] }],
+    layers: [{ name: 'up', op: 'upsample', scaleFactor: side }, ...Array.from({ length: layers }, (_, i) => ({ name: `r${i}`, op: 'relu' }))],
+  });
+  const reluWork = (side: number) => layerWork(inferGraph(parseNetworkSpec(relus(side, 1))).analysed.find((a) => a.layer.name === 'r0')!);
+
+  it('a relu over [1, 32, 512, 512] (2^23 elements): 1 FLOP + 51 written an element = 52 · 2^23; over [1, 32, 505, 505] (8,160,800): 2 an element', () => {
+    expect(FRESH_TENSOR_ELEMENTS).toBe(32 * 512 * 512);
+    expect(reluWork(512)).toBe(52 * 2 ** 23);
+    expect(reluWork(505)).toBe(2 * 32 * 505 * 505);
+  });
+
+  it('[1, 32, 1, 1] upsampled ×512, then 250 relus (a 20 KB spec; 50 of them ran 20.7 s, about 100 s for 250): 413 naming the upsample, the heaviest layer', () => {
+    const { e, seconds } = refusal(relus(512, 250));
+    expect(e.code).toBe('WORK_TOO_LARGE');
+    // the upsample: 150 an output (nearest: no FLOPs) + 51 written, + its two tap tables (512 × 12
+    // bytes each) and its resampled row (512 × 8 bytes): 4,096 floats at 1; each relu 52 an element
+    const up = (150 + 51) * 2 ** 23 + 4096;
+    expect(e.details).toMatchObject({ layer: 'up', layerWork: up, estimate: up + 250 * 52 * 2 ** 23 });
+    expect(seconds).toBeLessThan(2);
   });
 });
