@@ -6,7 +6,8 @@
 import type { Graph, GraphConstant, GraphLayer } from '../graph/graph.js';
 import { executedLayers, graphOutputs, topologicalOrder } from '../graph/walks.js';
 import { parameterSources, unsupportedReason } from '../graph/graph.js';
-import { axisNames, centre, fieldInputSizes, reportedRf } from '../ops/receptive-field.js';
+import { axisNames, centre, reportedRf } from '../ops/receptive-field.js';
+import { inputFieldSizes } from './input-layout.js';
 import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
 import { ConvlensError } from '../errors.js';
@@ -161,7 +162,7 @@ function notInferred(layer: GraphLayer, executed: boolean, inputShapes: number[]
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
   const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
-  const inputSize = fieldInputSizes(graph.inputs.map((i) => i.shape));
+  const inputSize = inputFieldSizes(graph, inference.imageInputs);
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
@@ -266,7 +267,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
     ...importWarnings(graph),
-    ...structuralWarnings({ graph, counted, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported }),
+    ...structuralWarnings({ graph, counted, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported, imageInputs: inference.imageInputs }),
     ...(sharing.length ? [sharedWeightsWarning(sharing)] : []),
   ];
 

@@ -16,6 +16,7 @@ import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../li
 import { statisticsRF } from '../ops/norm-group.js';
 import { layerNormDivisions } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
+import { imageRF, unbatchedImageInputs } from './input-layout.js';
 import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
@@ -84,6 +85,8 @@ export interface Inference {
   tensors: Map<string, TensorInfo>;
   /** What the receptive-field rules noticed (misaligned paths, data-dependent fields). */
   warnings: Warning[];
+  /** Rank-3 inputs read as one unbatched C,H,W image (analysis/input-layout.ts); absent: none. */
+  imageInputs?: string[];
 }
 
 export interface InferOptions {
@@ -148,6 +151,13 @@ function checkBoundWeights(layer: GraphLayer, inferred: Inferred, graph: Graph, 
  * invalid layer. The analyzer and the executor share one inference of a graph.
  */
 export function inferGraph(graph: Graph, options: InferOptions = {}): Inference {
+  const walked = walk(graph, options, new Set());
+  // a rank-3 input the network batches itself (a detector's image) carries a 2-D field: walked again so
+  const images = unbatchedImageInputs(graph, walked);
+  return images.size === 0 ? walked : { ...walk(graph, options, images), imageInputs: [...images] };
+}
+
+function walk(graph: Graph, options: InferOptions, images: ReadonlySet<string>): Inference {
   const warnings: Warning[] = [];
   const warn = (w: Warning) => warnings.push(w);
   const tensors = new Map<string, TensorInfo>();
@@ -169,8 +179,8 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     if (numel(inp.shape) > MAX_COUNT) {
       throw new ConvlensError('SIZE_TOO_LARGE', `input '${inp.name}' ${fmtShape(inp.shape)} has more elements than convlens counts exactly (2^53)`, { path: inp.path, shapes: { [inp.name]: inp.shape } });
     }
-    // N,C,L / N,C,H,W / N,C,D,H,W inputs carry a field over their spatial axes
-    const rf = inputRF(inp.shape);
+    // N,C,L / N,C,H,W / N,C,D,H,W inputs carry a field over their spatial axes; an unbatched image over H, W
+    const rf = images.has(inp.name) ? imageRF() : inputRF(inp.shape);
     tensors.set(inp.name, {
       shape: inp.shape,
       value: null,

@@ -1,9 +1,9 @@
 /** Design checks from the notes and domain.md, each with a stable code. */
 import type { Graph } from '../graph/graph.js';
 import { layerDepths } from '../graph/walks.js';
-import { fieldInputSizes } from '../ops/receptive-field.js';
 import { numel } from '../ops/types.js';
 import type { AnalysedLayer } from './infer.js';
+import { inputFieldSizes } from './input-layout.js';
 import type { LayerReport, Report, ReportWarning } from './report.js';
 
 interface Inputs {
@@ -17,6 +17,8 @@ interface Inputs {
   totalMacs: number;
   totalParams: number;
   unsupported: Report['totals']['unsupported'];
+  /** Rank-3 inputs read as unbatched C,H,W images (Inference.imageInputs). */
+  imageInputs?: readonly string[];
 }
 
 /** Share of the total above which one fully connected layer is said to dominate. */
@@ -84,15 +86,16 @@ function exporterConstants(x: Inputs): ReportWarning | null {
 }
 
 /**
- * The deepest map of a network without a 2-D resolution check (1-D and 3-D fields): the last
- * executed layer whose local field has the largest effective stride (its product over the axes).
+ * The deepest map of a network without a 2-D resolution check (1-D and 3-D fields; `twoD`: 2-D
+ * ones, of an unbatched C,H,W input, which the check does not take): the last executed layer whose
+ * local field has the largest effective stride (its product over the axes).
  */
-function deepestNd(layers: readonly LayerReport[], depths: ReadonlyMap<string, number>): LayerReport | undefined {
+function deepestNd(layers: readonly LayerReport[], depths: ReadonlyMap<string, number>, twoD: boolean): LayerReport | undefined {
   let best: { l: LayerReport; stride: number; depth: number } | undefined;
   for (const l of layers) {
     const f = l.receptiveField;
     // a stride-0 axis (tiled or expanded) has no input positions: not a map, as a global field is not
-    if (!l.executed || !f || f.global || f.axes.length === 2 || f.stride.includes(0)) continue;
+    if (!l.executed || !f || f.global || (f.axes.length === 2) !== twoD || f.stride.includes(0)) continue;
     const stride = f.stride.reduce((p, s) => p * s, 1);
     // at one stride the deeper map, whatever order the branches are listed in (graph/walks.ts layerDepths)
     const depth = depths.get(l.name) ?? 0;
@@ -174,11 +177,11 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   }
 
   // each field is compared with the network input of its layout ([l], [h, w] or [d, h, w])
-  const sizes = fieldInputSizes(x.graph.inputs.map((i) => i.shape));
+  const sizes = inputFieldSizes(x.graph, x.imageInputs);
   if (sizes.size > 0) {
     // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
     const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
-    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)));
+    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)), false) ?? (x.imageInputs?.length ? deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)), true) : undefined);
     // once: an ONNX graph's output is a tensor ('6') its final map's layer ('/1/Conv') writes
     const written = new Set(x.analysed.find((a) => a.layer.name === deepest?.name)?.layer.outputs ?? []);
     if (deepest && !candidates.some((c) => c.name === deepest.name || written.has(c.name))) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });

@@ -1,0 +1,63 @@
+/**
+ * Rank-3 inputs a 2-D network batches itself (scripts/export_unbatched_inputs.py): a detector's
+ * unbatched C,H,W image (torch.onnx.export of torchvision's `model([image])`) and an [N, F, T]
+ * spectrogram unsqueezed to [N, 1, F, T]. Their fields are over the input's last two axes, as
+ * PyTorch autograd's gradient footprint of an output unit spans them; before, the input was read
+ * as N,C,L and every field was one number over the last axis (SSDlite at 3×300×400: a final map
+ * "3225.25, wider than the 400 input"). A 1-D network on [N, C, L] keeps its field over L.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { DEFAULTS } from '../helpers.js';
+
+interface Truth {
+  input: number[];
+  output: number[];
+  unit: number[];
+  footprint: [number, number][];
+  next: [number, number][];
+}
+const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/layout/truth.json', import.meta.url), 'utf8')).models as Record<string, Truth>;
+
+function report(name: string) {
+  const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/onnx/layout/${name}.onnx`, import.meta.url)));
+  const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+  return analyzeGraph(graph, DEFAULTS);
+}
+
+/** The box [i·S − P, i·S − P + r − 1] of unit i on each axis of the field. */
+function boxes(rf: { size: number[] | null; stride: number[] | null; padding: number[] | null }, unit: readonly number[]) {
+  if (!rf.size || !rf.stride || !rf.padding) throw new Error('a global field has no box');
+  const { size, stride, padding } = rf;
+  return unit.map((i, a) => [i * stride[a] - padding[a], i * stride[a] - padding[a] + size[a] - 1]);
+}
+
+describe.each([
+  ['image', ['h', 'w']],
+  ['spectrogram', ['h', 'w']],
+])('%s: a rank-3 input the network windows in 2-D', (name, axes) => {
+  const t = truth[name];
+  const r = report(name);
+  const out = r.outputs[0];
+
+  it("the output's field is over the input's last two axes, each unit's box autograd's footprint", () => {
+    expect(out.shape).toEqual(t.output);
+    const rf = out.receptiveField!;
+    expect(rf).toMatchObject({ global: false, axes });
+    // footprint per input axis after the first: the last two are the field's
+    expect(boxes(rf, t.unit)).toEqual(t.footprint.slice(-2));
+    expect(boxes(rf, t.unit.map((i) => i + 1))).toEqual(t.next.slice(-2));
+  });
+});
+
+describe('signal: conv1d on [N, C, L]', () => {
+  it('keeps its field over L', () => {
+    const t = truth.signal;
+    const rf = report('signal').outputs[0].receptiveField!;
+    expect(rf).toMatchObject({ global: false, axes: ['l'] });
+    expect(boxes(rf, t.unit)).toEqual(t.footprint.slice(-1));
+    expect(boxes(rf, t.unit.map((i) => i + 1))).toEqual(t.next.slice(-1));
+  });
+});
