@@ -17,6 +17,7 @@ import { ConvlensError } from '../errors.js';
 import { closest } from '../suggest.js';
 import { calflops, calflopsMacs } from './calflops.js';
 import { layerFacts } from './families.js';
+import { linearBiases } from './linear-bias.js';
 import { onnxTool } from './onnx-tool.js';
 import { ptflops, ptflopsAten } from './ptflops.js';
 import { thop } from './thop.js';
@@ -90,19 +91,26 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
   const families = new Map<Family, ConventionFamily>();
   let hooks = 0;
   let rest = 0;
+  const biases = linearBiases(inference, report);
+  let biasAdds = 0;
   for (const a of inference.analysed) {
     if (a.folded) continue;
     const r = reported.get(a.layer.name);
     if (!r || !r.executed) continue;
-    const facts = layerFacts(a, { functional: functional.has(a.layer.name), subclassed: subclassed.has(a.layer.name) });
+    const found = layerFacts(a, { functional: functional.has(a.layer.name), subclassed: subclassed.has(a.layer.name) });
+    // an nn.Linear exported as MatMul + Add: the linear counts with its bias, the add not (linear-bias.ts)
+    const bias = biases.biasOf.get(a.layer.name);
+    const facts = found && bias ? { ...found, weights: [...found.weights, { name: 'bias', shape: bias, trainable: true }] } : found;
     if (!facts) {
       unsupported.push(a.layer.name);
       layers.push({ name: r.name, op: r.op, family: null, count: 0, convlensMacs: r.macs, difference: -r.macs });
       continue;
     }
     const rule = preset.rules[facts.family];
-    const own = rule ? rule.count(facts, ctx) : 0;
-    const hook = rule?.hook ? rule.hook(facts, ctx) : 0;
+    const biasAdd = biases.addOf.has(a.layer.name);
+    if (biasAdd) biasAdds += 1;
+    const own = rule && !biasAdd ? rule.count(facts, ctx) : 0;
+    const hook = rule?.hook && !biasAdd ? rule.hook(facts, ctx) : 0;
     hooks += hook;
     rest += own;
     const count = own + hook / batch;
@@ -128,6 +136,8 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
     const fam = families.get(family);
     if (fam) fam.why = `${fam.why}. ${note}`;
   }
+  const adds = families.get('add');
+  if (adds && biasAdds > 0) adds.why = `${adds.why}. ${biasAdds} of these ${adds.layers} adds are the bias of an nn.Linear exported as MatMul + Add: counted with the linear, 0 here`;
   const byFamily = [...families.values()].sort((x, y) => Math.abs(y.difference) - Math.abs(x.difference) || x.family.localeCompare(y.family));
   // the module hooks' sum divided once (as the tool divides it), then the rest added
   const sum = hooks / batch + rest;
