@@ -39,6 +39,7 @@ const globalPool = (f: LayerFacts): number => inElements(f) * ADD + outElements(
 
 export const onnxTool: ConventionPreset = {
   name: 'onnx-tool',
+  readsExport: true,
   tool: 'onnx-tool',
   version: 'onnx-tool 1.0.1 (commit 00f5f0a04df5)',
   source: [

@@ -176,6 +176,11 @@ export interface ConventionPreset {
   unit: 'MACs' | 'FLOPs';
   /** One paragraph: what the figure is, and what it leaves out. */
   summary: string;
+  /**
+   * The tool profiles the exported ONNX nodes (onnx-tool), not the PyTorch module: a module written
+   * as several nodes (report.patterns) counts node by node; other presets count it as the module.
+   */
+  readsExport?: boolean;
   /** Per-family rules; a family absent here counts 0 in this tool. */
   rules: Readonly<Partial<Record<Family, Rule>>>;
   /**

@@ -1,0 +1,56 @@
+/**
+ * torchvision's ConvNeXt-T exported by torch.onnx.export at opsets 13 and 17 (test/fixtures/catalog,
+ * scripts/export_catalog.py): nn.GELU is written as Div, Erf, Add, Mul, Mul at both, and
+ * nn.LayerNorm / LayerNorm2d as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add at 13
+ * (report.patterns). The presets that read the PyTorch module count each as the module, so the
+ * import gives what the tools print on the module (test/fixtures/conventions/truth.json, the tools
+ * run from source). Before: fvcore 4,455,568,896 at opset 13 (the tool 4,470,437,376: its 5 per
+ * LayerNorm element missing), calflops 8,913,809,664 / 8,928,678,144 (8,937,258,240), ptflops
+ * 4,472,015,848 at 17 (nn.GELU's 2 per element missing).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { PRESETS_BY_NAME, countWith } from '../../src/conventions/index.js';
+import { loadGraph } from '../../src/graph/load.js';
+import { DEFAULTS } from '../helpers.js';
+
+const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/truth.json', import.meta.url), 'utf8')).models.convnext_tiny;
+
+/**
+ * ptflops looks its LayerNorm hook up by exact type, so ConvNeXt's LayerNorm2d (a subclass) counts 0
+ * there; in ONNX it is a LayerNorm between two Transposes, as a channels-last nn.LayerNorm is: the
+ * import counts it. Its elements at 224: the stem's 96×56×56, the downsamplings' 96×56×56,
+ * 192×28×28 and 384×14×14, the head's 768.
+ */
+const LAYER_NORM_2D = 96 * 56 * 56 + 96 * 56 * 56 + 192 * 28 * 28 + 384 * 14 * 14 + 768;
+
+function imported(opset: number) {
+  const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/catalog/convnext_tiny.op${opset}.onnx`, import.meta.url)));
+  const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: { input: [1, 3, 224, 224] } });
+  const inference = inferGraph(graph);
+  return { inference, report: analyzeGraph(graph, DEFAULTS, inference) };
+}
+
+describe.each([13, 17])('convnext_tiny exported at opset %i', (opset) => {
+  const input = imported(opset);
+
+  it('finds its GELUs (and at 13 its LayerNorms) as decomposed modules', () => {
+    const kinds = input.report.patterns.map((p) => p.kind);
+    expect(kinds.filter((k) => k === 'gelu')).toHaveLength(18);
+    expect(kinds.filter((k) => k === 'layerNorm')).toHaveLength(opset === 13 ? 23 : 0);
+  });
+
+  it.each(['fvcore', 'thop', 'ptflops-aten', 'torchinfo', 'calflops', 'calflops-macs'])("%s equals the tool's total on the module", (name) => {
+    expect(countWith(PRESETS_BY_NAME.get(name)!, input).total).toBe(truth[name].total);
+  });
+
+  it('ptflops equals the tool but for LayerNorm2d, which an ONNX file cannot tell from nn.LayerNorm', () => {
+    expect(countWith(PRESETS_BY_NAME.get('ptflops')!, input).total).toBe(truth.ptflops.total + LAYER_NORM_2D);
+  });
+});
+
+it('onnx-tool, which profiles the exported nodes, still counts them node by node', () => {
+  expect(countWith(PRESETS_BY_NAME.get('onnx-tool')!, imported(17)).total).toBe(truth['onnx-tool'].total);
+});
