@@ -4,7 +4,8 @@ receptive field of the output measured by autograd (test/analysis/input-layout.t
 
   image        torchvision's detectors' recipe: one unbatched image [3, H, W] normalised, then
                image[None] and 2-D convs (a 3×5 stride-2 conv, ReLU, a 3×3 conv): the field is over
-               H and W of the input (before the fix, over W alone, as if the input were N,C,L)
+               H and W of the input (before the fix, over W alone, as if the input were N,C,L);
+               H and W are dynamic (measured at 20×24), so a sweep can resize them
   spectrogram  an [N, F, T] spectrogram unsqueezed to [N, 1, F, T] for 2-D convs (5×3, then 3×3
                stride 2): the field is over F and T
   signal       a 1-D network, conv1d (k 5) twice on [N, C, L]: the field stays over L alone
@@ -97,7 +98,9 @@ def main():
                                       ("signal", Signal(), (1, 6, 40), ["signal"])):
         model.eval()
         path = OUT / f"{name}.onnx"
-        torch.onnx.export(model, torch.rand(shape), str(path), opset_version=17, input_names=names, output_names=["out"])
+        # the image's H and W dynamic, as a detector's (sweep resizes them)
+        dynamic = {names[0]: {1: "h", 2: "w"}} if name == "image" else None
+        torch.onnx.export(model, torch.rand(shape), str(path), opset_version=17, input_names=names, output_names=["out"], dynamic_axes=dynamic)
         strip_weights(path)
         truth["models"][name] = measure(model, shape)
     (OUT / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")

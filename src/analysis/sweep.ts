@@ -149,16 +149,19 @@ export function sweepResolutions(
   // the reference and each size analysed, each size with its memory timeline (and roofline)
   checkAnalysisWork(base.layers.length, { options: ['memory', ...(device ? (['roofline'] as const) : [])], times: sizes.length + 1 }, source);
   onLoaded?.(base);
+  const inference = inferGraph(base);
+  // an unbatched C,H,W image the network batches itself (a torchvision detector's; analysis/input-layout.ts)
+  const unbatched = (i: { name: string }) => inference.imageInputs?.includes(i.name) === true;
   // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
-  const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5)) : base.inputs.find((i) => i.name === wanted);
+  const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5) ?? base.inputs.find(unbatched)) : base.inputs.find((i) => i.name === wanted);
   if (!image) {
     const message = wanted === undefined ? 'the network has no NCHW (or NCDHW) input to resize' : `no input '${wanted}'; inputs: ${base.inputs.map((i) => i.name).join(', ')}`;
     throw new ConvlensError('INVALID_OPTION', `sweep: ${message}`, { path: '$.input' });
   }
-  if (image.shape.length !== 4 && image.shape.length !== 5) {
+  if (image.shape.length !== 4 && image.shape.length !== 5 && !unbatched(image)) {
     throw new ConvlensError('INVALID_OPTION', `sweep: input '${image.name}' has shape [${image.shape.join(', ')}], not NCHW or NCDHW`, { path: '$.input' });
   }
-  const reference = analyzeGraph(base, analyze).structure.resolution;
+  const reference = analyzeGraph(base, analyze, inference).structure.resolution;
   const refMap = reference?.finalFeatureMap ?? null;
   const fixed = reference?.fixedInputSize ?? false;
 

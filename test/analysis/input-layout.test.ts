@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { loadGraph } from '../../src/graph/load.js';
+import { sweepResolutions } from '../../src/analysis/sweep.js';
 import { DEFAULTS } from '../helpers.js';
 
 interface Truth {
@@ -23,7 +24,7 @@ const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/layout/truth.jso
 
 function report(name: string) {
   const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/onnx/layout/${name}.onnx`, import.meta.url)));
-  const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
+  const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: name === 'image' ? { image: truth.image.input } : {} });
   return analyzeGraph(graph, DEFAULTS);
 }
 
@@ -59,5 +60,19 @@ describe('signal: conv1d on [N, C, L]', () => {
     expect(rf).toMatchObject({ global: false, axes: ['l'] });
     expect(boxes(rf, t.unit)).toEqual(t.footprint.slice(-1));
     expect(boxes(rf, t.unit.map((i) => i + 1))).toEqual(t.next.slice(-1));
+  });
+});
+
+describe('sweep over an unbatched image input', () => {
+  it('resizes its H and W: MACs by the conv formula N·Cout·H′·W′·Cin·kh·kw at each size (was: no NCHW input to resize)', () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/onnx/layout/image.onnx', import.meta.url)));
+    const r = sweepResolutions({ kind: 'onnx', bytes, inputShapes: { image: [3, 20, 24] } }, { sizes: [[40, 48], 64] }, DEFAULTS);
+    expect(r.input).toBe('image');
+    // c1: 4 out channels over the half-size map, 3·3·5 taps; c2: 4 over the same map, 4·3·3 taps
+    const macs = (h: number, w: number) => 4 * (h / 2) * (w / 2) * 3 * 3 * 5 + 4 * (h / 2) * (w / 2) * 4 * 3 * 3;
+    expect(r.sizes.map((s) => [s.size, s.macs])).toEqual([
+      [[40, 48], macs(40, 48)],
+      [[64, 64], macs(64, 64)],
+    ]);
   });
 });
