@@ -21,6 +21,9 @@ interface Inputs {
   imageInputs?: readonly string[];
 }
 
+/** A field's size in a message: fractional past a resampling (a detector's resize by 320/1066), to 2 decimals (284.574108818 → 284.57). */
+const pixels = (r: number): string => String(Number(r.toFixed(2)));
+
 /** Share of the total above which one fully connected layer is said to dominate. */
 export const FC_DOMINANCE = 0.5;
 /** Smallest final feature map the notes consider safe (3×3 to 9×9 are typical). */
@@ -166,7 +169,10 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     const [ih, iw] = res.input;
     const [sh, sw] = res.downsamplingStride;
     const multiple = (a: number, b: number) => (ih - a) % sh === 0 && (iw - b) % sw === 0;
-    if (!multiple(0, 0) && !multiple(res.border[0], res.border[1])) {
+    // a stride that is no whole number (an upsampling network: a ×1.5 bilinear leaves 2/3) divides no
+    // input size evenly and none unevenly: every size maps to whole output pixels, so nothing to say
+    const whole = Number.isInteger(sh) && Number.isInteger(sw);
+    if (whole && !multiple(0, 0) && !multiple(res.border[0], res.border[1])) {
       const less = res.border[0] === 0 && res.border[1] === 0 ? '' : `, nor is it less the border ${res.border.join('×')} its windows lose`;
       out.push({
         code: 'INPUT_NOT_MULTIPLE_OF_STRIDE',
@@ -192,7 +198,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
         out.push({
           code: 'RECEPTIVE_FIELD_EXCEEDS_INPUT',
           severity: 'info',
-          message: `${c.what} '${c.name}' has a receptive field of ${rf.size.join('×')}, wider than the ${input.join('×')} input: its units' boxes reach past the input's edges (padding, or the envelope of a broadcast or tiled operand's reads, as x · x.mean(3, keepdim=True) has)`,
+          message: `${c.what} '${c.name}' has a receptive field of ${rf.size.map(pixels).join('×')}, wider than the ${input.join('×')} input: its units' boxes reach past the input's edges (padding, or the envelope of a broadcast or tiled operand's reads, as x · x.mean(3, keepdim=True) has)`,
           layer: c.name,
         });
       }

@@ -380,3 +380,25 @@ describe('a pool whose one window covers the whole map is global pooling', () =>
     expect(layer(analyze(net([1, 3, 7, 7], { op: 'conv2d', outChannels: 4, kernelSize: 7 })), 'l0').receptiveField).toMatchObject({ global: false, size: [7, 7] });
   });
 });
+
+describe('an upsampling network (total stride below one, not whole)', () => {
+  // ×1.5 bilinear then two 11×11 convs on 8×8: the final map's stride is 2/3 (8 → 12 pixels), which
+  // divides no size evenly or unevenly: every input size gives whole output pixels. It warned
+  // "the input 8×8 is not a multiple of the total stride 0.6666666666666666×0.6666666666666666"
+  const spec = {
+    name: 'frac',
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    layers: [
+      { name: 'up', op: 'upsample', mode: 'bilinear', scaleFactor: 1.5 },
+      { name: 'c1', op: 'conv2d', outChannels: 1, kernelSize: 11, padding: 5 },
+      { name: 'c2', op: 'conv2d', outChannels: 1, kernelSize: 11, padding: 5 },
+    ],
+  };
+
+  it('draws no INPUT_NOT_MULTIPLE_OF_STRIDE, and still says its 16×16 field passes the input', () => {
+    const r = analyze(spec);
+    expect(r.layers.at(-1)!.outputShape).toEqual([1, 1, 12, 12]);
+    expect(r.warnings.map((w) => w.code)).not.toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
+    expect(r.warnings.find((w) => w.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT')?.message).toMatch(/receptive field of 16×16, wider than the 8×8 input/);
+  });
+});
