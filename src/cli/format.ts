@@ -4,7 +4,8 @@
  * whole input) has no meaningful size or stride, so it prints as `global`.
  */
 import { fieldCell } from '../analysis/formats/md.js';
-import type { Report } from '../analysis/report.js';
+import { someNames, warningsByCode } from '../analysis/formats/html-limits.js';
+import type { Report, ReportWarning } from '../analysis/report.js';
 
 
 /** 1234567 → "1.235 M"; below 1000 the number itself. */
@@ -33,6 +34,19 @@ export function table(r: Report): string {
     ...rows.map(line),
     '',
     `total: ${t.params.toLocaleString('en-US')} params, ${withUnit(t.macs, 'MACs')}, ${withUnit(t.flops, 'FLOPs')} (${r.conventions.flops}), memory ${withUnit(t.memoryAccess.bytes, 'B')}, depth ${r.structure.depth}, width ${r.structure.width}${t.complete ? '' : ', INCOMPLETE (unsupported operators: the counts cover the analysed layers only)'}`,
-    ...r.warnings.map((w) => `${w.severity}: ${w.code}: ${w.message}`),
+    ...warningLines(r.warnings),
   ].join('\n');
+}
+
+/** The warnings, a line each: the first few of each code, then one line for the rest of that code with the layers they name. */
+function warningLines(warnings: readonly ReportWarning[]): string[] {
+  const { rows, more } = warningsByCode(warnings);
+  return [
+    ...rows.map((w) => `${w.severity}: ${w.code}: ${w.message}`),
+    ...more.map((m) => {
+      const { names, more: unnamed } = someNames(m.layers, 10);
+      const at = names.length ? ` at ${names.join(', ')}${unnamed ? ` and ${unnamed.toLocaleString('en-US')} more` : ''}` : '';
+      return `${m.severity}: ${m.code}: ${m.count.toLocaleString('en-US')} more like those above${at} (the JSON report lists each)`;
+    }),
+  ];
 }

@@ -83,3 +83,36 @@ export function warningRows(warnings: readonly ReportWarning[], max = MAX_WARNIN
 export function someNames(names: readonly string[], max = MAX_NAMES_IN_CELL): { names: string[]; more: number } {
   return { names: names.slice(0, max), more: Math.max(0, names.length - max) };
 }
+
+/** Warnings of one code the text renderings (the CLI's table, Markdown) print one by one before summing the rest in a line. */
+export const MAX_WARNINGS_PER_CODE = 5;
+
+export interface WarningsByCode {
+  rows: ReportWarning[];
+  /** Per code past its first `perCode`, in order of first appearance: the code, its severity, how many more, the layers they name. */
+  more: { code: string; severity: ReportWarning['severity']; count: number; layers: string[] }[];
+}
+
+/**
+ * The first `perCode` warnings of each code (and severity), in the report's order, and the others
+ * of that code counted with the layers they name: an import warned once a layer (SSDlite's 180
+ * DATA_DEPENDENT_SHAPE, one per NonZero) is one line past the first few, not a screen of them.
+ */
+export function warningsByCode(warnings: readonly ReportWarning[], perCode = MAX_WARNINGS_PER_CODE): WarningsByCode {
+  const seen = new Map<string, number>();
+  const more = new Map<string, WarningsByCode['more'][number]>();
+  const rows: ReportWarning[] = [];
+  for (const w of warnings) {
+    const key = `${w.severity} ${w.code}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if (n <= perCode) {
+      rows.push(w);
+      continue;
+    }
+    const entry = more.get(key) ?? more.set(key, { code: w.code, severity: w.severity, count: 0, layers: [] }).get(key)!;
+    entry.count++;
+    if (w.layer) entry.layers.push(w.layer);
+  }
+  return { rows, more: [...more.values()] };
+}

@@ -9,6 +9,7 @@ import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, flattenModules, 
 import type { ModuleSummary, TopMetric } from '../modules.js';
 import type { Report } from '../report.js';
 import { code, compact, details, exact, shape, share, table, text } from './md.js';
+import { someNames, warningsByCode } from './html-limits.js';
 import { sourceLine } from './source-line.js';
 
 export const MarkdownOptionsSchema = z.strictObject({
@@ -80,7 +81,16 @@ function opsSection(s: ModuleSummary, o: MarkdownOptions): string {
 
 function warningsSection(r: Report): string {
   if (r.warnings.length === 0) return 'None.';
-  return r.warnings.map((w) => `- **${w.severity}** ${code(w.code)}: ${text(w.message)}${w.layer ? ` (layer ${code(w.layer)})` : ''}`).join('\n');
+  // the first few of each code, then one line for the rest of it (an import warned once a layer)
+  const { rows, more } = warningsByCode(r.warnings);
+  return [
+    ...rows.map((w) => `- **${w.severity}** ${code(w.code)}: ${text(w.message)}${w.layer ? ` (layer ${code(w.layer)})` : ''}`),
+    ...more.map((m) => {
+      const { names, more: unnamed } = someNames(m.layers, 10);
+      const at = names.length ? ` at ${names.map(code).join(', ')}${unnamed ? ` and ${unnamed.toLocaleString('en-US')} more` : ''}` : '';
+      return `- **${m.severity}** ${code(m.code)}: ${m.count.toLocaleString('en-US')} more like those above${at} (the JSON report lists each)`;
+    }),
+  ].join('\n');
 }
 
 /** The report as Markdown (see the header). */

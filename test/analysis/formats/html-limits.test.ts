@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../../src/analysis/analyze.js';
 import { resolveDevice } from '../../../src/analysis/devices.js';
 import { reportHtml } from '../../../src/analysis/formats/html.js';
-import { MAX_MODULE_ROWS, MAX_WARNING_ROWS, moduleRows, warningRows } from '../../../src/analysis/formats/html-limits.js';
+import { MAX_MODULE_ROWS, MAX_WARNING_ROWS, moduleRows, warningRows, warningsByCode } from '../../../src/analysis/formats/html-limits.js';
+import { table } from '../../../src/cli/format.js';
 import { moduleTree } from '../../../src/analysis/modules.js';
 import type { ReportWarning } from '../../../src/analysis/report.js';
 import { roofline } from '../../../src/analysis/roofline.js';
@@ -93,6 +94,24 @@ describe(`the warnings table: at most ${MAX_WARNING_ROWS} rows`, () => {
     expect(rows[98].message).toBe('n98');
     expect(rows[99]).toBe(warning);
     expect(left).toEqual([['UNUSED_LAYER', 'info', 51]]);
+  });
+});
+
+describe('warnings by code in the text renderings (the CLI table, Markdown): the first 5 of a code, then one line', () => {
+  const w = (code: string, i: number, severity: ReportWarning['severity'] = 'warning'): ReportWarning => ({ code, severity, message: `${code} ${i}`, layer: `${code.toLowerCase()}${i}` });
+
+  it('8 DATA_DEPENDENT_SHAPE between 2 MISALIGNED_PATHS and 1 note: all 3 others and the first 5 kept in order; 3 more named d5, d6, d7', () => {
+    const list = [w('MISALIGNED_PATHS', 0), ...Array.from({ length: 8 }, (_, i) => w('D', i)), w('MISALIGNED_PATHS', 1), w('UNUSED_LAYER', 0, 'info')];
+    const { rows, more } = warningsByCode(list);
+    expect(rows.map((r) => r.message)).toEqual(['MISALIGNED_PATHS 0', 'D 0', 'D 1', 'D 2', 'D 3', 'D 4', 'MISALIGNED_PATHS 1', 'UNUSED_LAYER 0']);
+    expect(more).toEqual([{ code: 'D', severity: 'warning', count: 3, layers: ['d5', 'd6', 'd7'] }]);
+  });
+
+  it("the CLI's table: 12 warnings of one code print 5 lines and '7 more like those above at …' naming 7 layers", () => {
+    const report = { ...convs(1, () => 'c'), warnings: Array.from({ length: 12 }, (_, i) => w('DATA_DEPENDENT_SHAPE', i)) };
+    const lines = table(report).split('\n').filter((l) => l.includes('DATA_DEPENDENT_SHAPE'));
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toBe('warning: DATA_DEPENDENT_SHAPE: 7 more like those above at data_dependent_shape5, data_dependent_shape6, data_dependent_shape7, data_dependent_shape8, data_dependent_shape9, data_dependent_shape10, data_dependent_shape11 (the JSON report lists each)');
   });
 });
 
