@@ -25,9 +25,12 @@ export function decomposedModules(inference: Inference, report: Report): Decompo
   const anchors = new Map<string, Pattern>();
   const members = new Map<string, Pattern>();
   const writer = new Map(inference.analysed.flatMap((a) => a.layer.outputs.map((o) => [o, a.layer.name] as const)));
+  // only what torch.onnx wrote (layers from ONNX nodes): a JSON spec's sigmoid and mul are the
+  // PyTorch source's own `x * torch.sigmoid(x)`, which the tools count as written, not as nn.SiLU
+  const fromOnnx = new Set(inference.analysed.filter((a) => a.layer.source?.format === 'onnx').map((a) => a.layer.name));
   for (const p of report.patterns ?? []) {
     const anchor = writer.get(p.output);
-    if (!anchor || !p.layers.includes(anchor) || !inference.tensors.get(p.input)?.shape) continue;
+    if (!anchor || !p.layers.includes(anchor) || !p.layers.every((l) => fromOnnx.has(l)) || !inference.tensors.get(p.input)?.shape) continue;
     anchors.set(anchor, p);
     for (const l of p.layers) if (l !== anchor) members.set(l, p);
   }

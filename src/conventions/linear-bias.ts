@@ -51,12 +51,13 @@ export function linearBiases(inference: Inference, report: Report): LinearBiases
     const add = byName.get(reading[0]);
     if (!add?.op || !add.inferred || add.folded || FAMILY_OF.get(add.op) !== 'add' || add.layer.inputs.length !== 2) continue;
     const k = add.layer.inputs.indexOf(y);
+    if (k < 0) continue;
     const other = add.layer.inputs[1 - k];
     const b = add.inputShapes[1 - k];
     const constant = other !== y && !producer.has(other) && !inputs.has(other);
     const perFeature = b !== undefined && b.length >= 1 && b.length <= shape.length && b.at(-1) === out && b.slice(0, -1).every((d) => d === 1);
     const sameShape = JSON.stringify(add.inferred.outputs[0]) === JSON.stringify(shape);
-    if (k < 0 || !constant || !perFeature || !sameShape) continue;
+    if (!constant || !perFeature || !sameShape) continue;
     biasOf.set(a.layer.name, [out]);
     addOf.set(add.layer.name, a.layer.name);
   }

@@ -54,3 +54,21 @@ describe.each([13, 17])('convnext_tiny exported at opset %i', (opset) => {
 it('onnx-tool, which profiles the exported nodes, still counts them node by node', () => {
   expect(countWith(PRESETS_BY_NAME.get('onnx-tool')!, imported(17)).total).toBe(truth['onnx-tool'].total);
 });
+
+describe("a JSON spec's sigmoid then mul is the source's own x * torch.sigmoid(x), not an exported nn.SiLU", () => {
+  it('[1, 8, 16, 16] (2,048 elements): ptflops and calflops count it as written, 0 (the module would count 2,048), though report.patterns finds the SiLU', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 8, 16, 16] }],
+      layers: [
+        { name: 's', op: 'sigmoid', inputs: ['x'] },
+        { name: 'm', op: 'mul', inputs: ['x', 's'] },
+      ],
+    };
+    const { graph } = loadGraph({ kind: 'spec', spec });
+    const inference = inferGraph(graph);
+    const input = { inference, report: analyzeGraph(graph, DEFAULTS, inference) };
+    expect(input.report.patterns.map((p) => p.kind)).toContain('swish');
+    expect(countWith(PRESETS_BY_NAME.get('ptflops')!, input).total).toBe(0);
+    expect(countWith(PRESETS_BY_NAME.get('calflops')!, input).total).toBe(0);
+  });
+});
