@@ -4,6 +4,7 @@
  */
 import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, product } from './geometry-nd.js';
+import { ConvlensError } from '../errors.js';
 import { addBias } from './kernels.js';
 import { stageConv, stagesWhole } from './conv-im2col.js';
 import { gemm, gemmTiles } from './gemm-tiles.js';
@@ -106,7 +107,8 @@ function convNdStaged(x: Float32Array, weight: Float32Array, bias: Float32Array 
   for (let g = 0; g < p.groups; g++) {
     const Ap = packA(coutG, K, weight, g * coutG * K, K);
     const staged = stageConv(planes, [gh, gw], Ap);
-    if (!staged) throw new Error('conv staging refused a conv convNdStages admitted'); // the same test: unreachable
+    // the same test as convNdStages's: unreachable
+    if (!staged) throw new ConvlensError('INTERNAL', 'conv staging refused a conv convNdStages admitted');
     const fill = staged.fill(0);
     for (let b = 0; b < p.n; b++) {
       const xOff = (b * p.cin + g * cinG) * gt.in * xPlane;

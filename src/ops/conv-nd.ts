@@ -98,10 +98,11 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
     infer(ctx) {
       const plan = convNdPlan(ctx, rank);
       const inferred = convNdInferred(plan, ctx.attrs.bias);
-      // the kernel's im2col chunk (K rows × up to 16 MiB of output positions) where it is not
-      // staged in WebAssembly memory (convNdStages: every zoo conv is), and the padded input it
-      // reads (paddingMode): held to the tensor limit as the pad op's output would be; the VJP's
-      // gradient over it (convTransposeNdForward scatters directly: no other scratch)
+      // the kernel's im2col chunk (K rows × up to 16 MiB of output positions) where it is not staged
+      // in WebAssembly memory (convNdStages: all but a conv whose weight needs GEMM tiles, such as
+      // r3d_18's and r2plus1d_18's layer4 convs), and the padded input it reads (paddingMode): held
+      // to the tensor limit as the pad op's output would be; the VJP's gradient over it
+      // (convTransposeNdForward scatters directly: no other scratch)
       const columns = convNdStages(plan) ? [] : [{ shape: columnChunk(plan), what: 'a chunk of the im2col matrix (K rows × output positions)', scratch: true as const }];
       return plan.pad
         ? { ...inferred, intermediates: [...columns, padIntermediate(plan.pad)], vjpIntermediates: [padGradientIntermediate(plan.pad)] }

@@ -169,6 +169,7 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
     return rf.dims.every(survives) ? moveDims(rf, where) : globalOver(rf, x);
   },
   run: (ctx) => [tensor(ctx.outputs[0], ctx.inputs[0].data)],
+  returnsInputData: true,
   vjp: reshapeVjp,
 };
 

@@ -64,6 +64,7 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
   },
   receptiveField: (ctx) => reshapeRF(ctx.rf[0], ctx.inputs[0], ctx.outputs[0]),
   run: sameData,
+  returnsInputData: true,
   vjp: reshapeVjp,
 };
 
@@ -113,6 +114,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => (ctx.plan.removed.includes(d) ? -1 : d - ctx.plan.removed.filter((r) => r < d).length)),
   run: sameData,
+  returnsInputData: true,
   vjp: reshapeVjp,
 };
 
@@ -145,6 +147,7 @@ export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }>
     return moveDims(rf, (d) => kept[d]);
   },
   run: sameData,
+  returnsInputData: true,
   vjp: reshapeVjp,
 };
 

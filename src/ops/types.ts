@@ -277,6 +277,8 @@ export interface OpDef<A = any, P = any> {
   outputCount?(attrs: A, values?: readonly (readonly number[] | null)[]): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
+  /** Its run hands back its input's memory as its output (reshape, squeeze, flatten): it writes no fresh tensor (runtime/checks.ts writeWork). */
+  returnsInputData?: boolean;
   /** Its output's channels are the last axis, as torch.nn.Linear's (Swin's MLP over [N, H, W, C]), not dim 1. */
   channelsLast?: boolean;
   /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */

@@ -6,8 +6,9 @@
  *                 within MAX_TENSOR_ELEMENTS
  *   weights       each given weight names a layer's weight (`<layer>.<role>`) and has its shape
  *   work          Σ over executed layers of MACs + element-wise FLOPs (or the kernel's own work
- *                 where its op states it: ops/common.ts runWork) + elements written (outputs
- *                 and weights), the inferred cost, within MAX_RUN_WORK
+ *                 where its op states it: ops/common.ts runWork) + elements written (outputs,
+ *                 intermediates and weights; 1 + FRESH_ELEMENT_WORK each in a tensor of
+ *                 FRESH_TENSOR_ELEMENTS or more a kernel allocates: writeWork), within MAX_RUN_WORK
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
@@ -92,7 +93,8 @@ export function layerWork(a: AnalysedLayer): number {
   if (!a.inferred) return 0;
   const { outputs, weights } = a.inferred;
   let written = 0;
-  for (const o of outputs) written += writeWork(numel(o));
+  // (an op that hands back its input's memory writes no fresh tensor: its elements at 1)
+  for (const o of outputs) written += a.op?.returnsInputData ? numel(o) : writeWork(numel(o));
   for (const t of a.inferred.intermediates ?? []) written += writeWork(intermediateElements(t));
   // (weights: the weight store's pooled scratch, runtime/weight-store.ts, not fresh memory each time)
   for (const w of weights) written += numel(w.shape);
@@ -195,7 +197,7 @@ export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<stri
   if (total > maxWork && heaviest) {
     throw new ConvlensError(
       'WORK_TOO_LARGE',
-      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
+      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written, 51 each in a tensor of 2^23 elements or more), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
       { path: heaviest.layer.path, layer: heaviest.layer.name, estimate: total, limit: maxWork, layerWork: heaviestWork },
     );
   }

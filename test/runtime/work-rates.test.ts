@@ -221,6 +221,14 @@ describe('writing a tensor of 2^23 elements or more costs FRESH_ELEMENT_WORK mor
     expect(reluWork(505)).toBe(2 * 32 * 505 * 505);
   });
 
+  it('a reshape or unsqueeze of [1, 32, 512, 512] hands back its input\'s memory (op.returnsInputData): 1 an element, 2^23, not 51', () => {
+    const spec = (op: string, attrs: Record<string, unknown>): Spec => ({ inputs: [{ name: 'x', shape: [1, 32, 1, 1] }], layers: [{ name: 'up', op: 'upsample', scaleFactor: 512 }, { name: 'v', op, ...attrs }] });
+    for (const [op, attrs] of [['reshape', { shape: [32, 512, 512] }], ['unsqueeze', { axes: [0] }], ['flatten', {}]] as const) {
+      const a = inferGraph(parseNetworkSpec(spec(op, attrs))).analysed.find((l) => l.layer.name === 'v')!;
+      expect(layerWork(a)).toBe(2 ** 23);
+    }
+  });
+
   it('[1, 32, 1, 1] upsampled ×512, then 250 relus (a 20 KB spec; 50 of them ran 20.7 s, about 100 s for 250): 413 naming the upsample, the heaviest layer', () => {
     const { e, seconds } = refusal(relus(512, 250));
     expect(e.code).toBe('WORK_TOO_LARGE');
