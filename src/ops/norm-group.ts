@@ -141,7 +141,9 @@ function layerNormPlan(ctx: InferContext<LayerNormAttrs>): { plan: NormPlan; aff
 }
 
 /**
- * MAX_RUN_WORK's units (Inferred.runWork) a run of layerNorm takes an element normalised (its
+ * MAX_RUN_WORK's units (Inferred.runWork) a run of layerNorm (and groupNorm and instanceNorm2d,
+ * through the same normRun: 12.4 and 10.8 ns an element of [1, 64, 56, 56] at load 5, a review's
+ * timing, beside layerNorm's 8.3) takes an element normalised (its
  * cost counts 7 FLOPs with the affine map). bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC
  * (shared; the 3×3 conv at 0.06–0.19 ns a MAC): [1, 3136, 768] over 768, 48–71 ns an element. In
  * units of about 0.3 ns (pool.ts).
@@ -208,7 +210,7 @@ export const groupNorm: OpDef<GroupNormAttrs, NormPlan> = {
     const plan: NormPlan = { outer: n * a.numGroups, size, inner: 1, affineA: a.numGroups, affineB: Math.max(1, perGroup ? size : hw), running: false, dims: x.map((_, i) => i).slice(1) };
     const k = perGroup ? a.numGroups : c;
     const weights = a.affine ? [channelVector('weight', k, 1, true), channelVector('bias', k, 0, true)] : [];
-    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan, vjpIntermediates: normVjpIntermediates(plan) };
+    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,
   run: normRun,
@@ -246,7 +248,7 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
     if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
-    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), plan, vjpIntermediates: normVjpIntermediates(plan) };
+    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,
   run: instanceNormRun,

@@ -49,6 +49,16 @@ export interface UnaryDef<A> {
   boolOutput?: boolean;
 }
 
+/**
+ * MAX_RUN_WORK units an element of the shared loops below, for an op that states no rate of its own:
+ * each calls its op's function through one call site (abs, neg, floor, reciprocal 13–16 ns an
+ * element of [1, 64, 56, 56] at load 5, beside sqrt's 18.9 at its rate 210; minimum 46, equal 22,
+ * less 27 beside mod's 20 at 275: a review's timing, 2026-12-05, 2-vCPU AMD EPYC VM), in units of
+ * about 0.3 ns (pool.ts). Without them, a 4096² chain of abs passed as the sqrt chain had.
+ */
+export const UNARY_LOOP_RATE = 150;
+export const BROADCAST_LOOP_RATE = 275;
+
 /** Element-wise y = f(x), folded when x is a known value. */
 export function unaryOp<A = Record<string, never>>(d: UnaryDef<A>): OpDef<A, null> {
   const attrs = (d.attrs ?? z.strictObject({})) as z.ZodType<A>;
@@ -67,7 +77,7 @@ export function unaryOp<A = Record<string, never>>(d: UnaryDef<A>): OpDef<A, nul
         const f = d.fn(ctx.attrs);
         value = { data: v.data.map((e) => f(e, v.integer)), integer: d.integerOut ? d.integerOut(v.integer) : v.integer };
       }
-      return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: d.flops * numel(x) }, ...elementRate(d.runRate, numel(x)), plan: null };
+      return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: d.flops * numel(x) }, ...elementRate(d.runRate ?? UNARY_LOOP_RATE, numel(x)), plan: null };
     },
     receptiveField: (ctx) => ctx.rf[0],
     run(ctx) {
@@ -213,7 +223,7 @@ export function broadcastOp<A = Record<string, never>>(d: BroadcastDef<A>): OpDe
         values: [foldBroadcast(ctx, out, d.fn(ctx.attrs), integerOut)],
         weights: [],
         cost: { ...ZERO_COST, elementwise: d.flops * ops * numel(out) },
-        ...elementRate(d.runRate, numel(out)),
+        ...elementRate(d.runRate ?? BROADCAST_LOOP_RATE, numel(out)),
         plan: null,
         ...(d.partials ? { vjpIntermediates: broadcastVjpIntermediates(ctx.inputs, out, d.noGradient ?? []) } : {}),
       };

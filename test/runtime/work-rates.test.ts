@@ -159,6 +159,15 @@ describe('chains of loops folding shares, at their run rates', () => {
     refusedAt(paddedChain('sqrt', 32, (p) => ({ inputs: [p] })), 'l0', (210 + W) * N, 65 * N);
   });
 
+  it('ops on the same loops without a rate of their own take the loop\'s (a review): 32 abs 150 + W (unaryOp\'s), 32 minimum 275 + W (broadcastOp\'s), 32 selu 170 + W (elu\'s), 40 groupNorm 180 + W + weight and bias (layerNorm\'s normRun)', () => {
+    refusedAt(paddedChain('abs', 32, (p) => ({ inputs: [p] })), 'l0', (150 + W) * N, 65 * N);
+    refusedAt(paddedChain('minimum', 32, (p) => ({ inputs: [p, 't'] })), 'l0', (275 + W) * N, 65 * N);
+    refusedAt(paddedChain('selu', 32, (p) => ({ inputs: [p] })), 'l0', (170 + W) * N, 5 * 32 * N + 32 * N + N);
+    const gn = paddedChain('groupNorm', 40, (p) => ({ inputs: [p], numGroups: 1 }));
+    const { e } = refusal(gn);
+    expect(e.details).toMatchObject({ layer: 'l0', layerWork: (180 + W) * N + 2 });
+  });
+
   it('40 layerNorm over 4096 on 4096² (cost 5.4e9; 48–71 ns an element: 32–48 s): 180 + 1 + its weight and bias', () => {
     const spec = paddedChain('layerNorm', 40, (p) => ({ inputs: [p], normalizedShape: [S] }));
     const { e } = refusal(spec);
