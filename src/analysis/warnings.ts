@@ -168,16 +168,18 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
     // their published 224 (a multiple of 32, though their first windows drop a pixel) draw none
     const [ih, iw] = res.input;
     const [sh, sw] = res.downsamplingStride;
-    const multiple = (a: number, b: number) => (ih - a) % sh === 0 && (iw - b) % sw === 0;
     // a stride that is no whole number (an upsampling network: a ×1.5 bilinear leaves 2/3) divides no
     // input size evenly and none unevenly: every size maps to whole output pixels, so nothing to say
-    const whole = Number.isInteger(sh) && Number.isInteger(sw);
+    // on that axis; the other axis is still checked (a 2×1.5 network at 225 wide drops a row)
+    const fits = (size: number, stride: number, less: number) => !Number.isInteger(stride) || (size - less) % stride === 0;
+    const multiple = (a: number, b: number) => fits(ih, sh, a) && fits(iw, sw, b);
+    const whole = Number.isInteger(sh) || Number.isInteger(sw);
     if (whole && !multiple(0, 0) && !multiple(res.border[0], res.border[1])) {
       const less = res.border[0] === 0 && res.border[1] === 0 ? '' : `, nor is it less the border ${res.border.join('×')} its windows lose`;
       out.push({
         code: 'INPUT_NOT_MULTIPLE_OF_STRIDE',
         severity: 'warning',
-        message: `the input ${res.input.join('×')} is not a multiple of the total stride ${sh}×${sw}${less}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
+        message: `the input ${res.input.join('×')} is not a multiple of the total stride ${[sh, sw].map((v) => (Number.isInteger(v) ? v : v.toFixed(2))).join('×')}${less}: border pixels are dropped or padded unevenly; ${res.validInputSizes}`,
       });
     }
   }

@@ -401,4 +401,19 @@ describe('an upsampling network (total stride below one, not whole)', () => {
     expect(r.warnings.map((w) => w.code)).not.toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
     expect(r.warnings.find((w) => w.code === 'RECEPTIVE_FIELD_EXCEEDS_INPUT')?.message).toMatch(/receptive field of 16×16, wider than the 8×8 input/);
   });
+
+  it('a whole stride on one axis is still checked: ×[1, 1.5] then a conv of stride [2, 1] (total 2×⅔) on 9×12 drops a row (9 is no multiple of 2); on 8×12 none', () => {
+    const mixed = (h: number) => ({
+      inputs: [{ name: 'x', shape: [1, 1, h, 12] }],
+      layers: [
+        { name: 'up', op: 'upsample', scaleFactor: [1, 1.5] },
+        { name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3, stride: [2, 1], padding: 1 },
+      ],
+    });
+    const odd = analyze(mixed(9));
+    expect(odd.structure.resolution?.downsamplingStride[0]).toBe(2);
+    expect(odd.structure.resolution?.downsamplingStride[1]).toBeCloseTo(2 / 3, 12);
+    expect(odd.warnings.find((w) => w.code === 'INPUT_NOT_MULTIPLE_OF_STRIDE')?.message).toContain('the input 9×12 is not a multiple of the total stride 2×0.67');
+    expect(analyze(mixed(8)).warnings.map((w) => w.code)).not.toContain('INPUT_NOT_MULTIPLE_OF_STRIDE');
+  });
 });
