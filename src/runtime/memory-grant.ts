@@ -24,6 +24,7 @@
  * Without a grant (the CLI, tests, tasks called inline) chargeMemory does nothing: there is no
  * budget to charge.
  */
+import { decodeBytes, onnxCensus } from './onnx-census.js';
 import { waitAsync } from './task-clock.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import type { SerializedError } from '../errors.js';
@@ -279,6 +280,20 @@ export function chargeGraph(graph: Graph, source: GraphSource, { explain = false
  */
 export function chargeFold(source: GraphSource): (bytes: number, what: string) => void {
   return (bytes, what) => chargeAt(source, bytes, what);
+}
+
+/**
+ * Charges the running task's request for decoding an ONNX file (runtime/onnx-census.ts: its messages
+ * and packed varints, up to ~200 times the bytes that hold them), before it is decoded; a spec or zoo
+ * model asks nothing. Charged before every import of a file's bytes (not a run from the model cache).
+ */
+export function chargeDecode(source: GraphSource): void {
+  if (source.kind !== 'onnx') return;
+  const census = onnxCensus(source.bytes);
+  const bytes = decodeBytes(census);
+  // what the body's reservation (2 × the file) already holds for it needs no ask, nor does 1 MiB (as a run's peak: UNASKED_RUN_BYTES)
+  if (bytes <= Math.max(2 * source.bytes.byteLength, 1024 * 1024)) return;
+  chargeAt(source, bytes, `decoding the ONNX file's ${census.messages} messages (${census.tensors} of them tensors) and ${census.varints} packed integers`);
 }
 
 /** Charges the running task's request; a refusal without a path is put at the network in the request (a spec's layers, the ONNX file). */

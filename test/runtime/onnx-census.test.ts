@@ -1,0 +1,127 @@
+/**
+ * The census of what decoding an ONNX file allocates (runtime/onnx-census.ts), and its charge to the
+ * request before the file is decoded (runtime/memory-grant.ts chargeDecode). The counts of the
+ * fixtures are the Python onnx package's: every message of the ModelProto (ValueInfoProto,
+ * OperatorSetIdProto, StringStringEntryProto and TensorAnnotation counted once, not their insides),
+ * its TensorProtos, and the elements of the integer repeated fields of tensors and attributes
+ * (ListFields over the decoded protobuf, 2026-12-05).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReportOptionsSchema } from '../../src/analysis/extras.js';
+import { loadConfig } from '../../src/config.js';
+import { ConvlensError } from '../../src/errors.js';
+import { decodeBytes, onnxCensus } from '../../src/runtime/onnx-census.js';
+import { createPool } from '../../src/runtime/pool.js';
+
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/onnx/${name}`, import.meta.url)));
+
+/** protobuf varint */
+const varint = (v: number): number[] => {
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  return [...out, v];
+};
+/** A length-delimited field. */
+const field = (n: number, body: Uint8Array | number[]): number[] => [...varint(n * 8 + 2), ...varint(body.length), ...body];
+const text = (s: string) => [...new TextEncoder().encode(s)];
+
+/**
+ * resnet18.onnx's graph with `empties` empty initializers appended (each 2 bytes: tag 0x2a, length 0),
+ * as a file an attacker sends: it decodes, and analyses as the fixture does. Its model fields are
+ * the fixture's, its graph (field 7) rebuilt with the extra entries.
+ */
+function withEmptyInitializers(empties: number): Uint8Array {
+  const bytes = fixture('resnet18.onnx');
+  const out: number[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const start = pos;
+    let tag = 0;
+    let scale = 1;
+    for (;;) {
+      const b = bytes[pos++];
+      tag += (b & 0x7f) * scale;
+      scale *= 128;
+      if (b < 0x80) break;
+    }
+    const wire = tag % 8;
+    if (wire === 0) while (bytes[pos++] >= 0x80);
+    else if (wire === 2) {
+      let len = 0;
+      scale = 1;
+      for (;;) {
+        const b = bytes[pos++];
+        len += (b & 0x7f) * scale;
+        scale *= 128;
+        if (b < 0x80) break;
+      }
+      if (tag >> 3 === 7) {
+        const head = [...varint(7 * 8 + 2), ...varint(len + 2 * empties)];
+        const graph = new Uint8Array(head.length + len + 2 * empties);
+        graph.set(head);
+        graph.set(bytes.subarray(pos, pos + len), head.length);
+        for (let i = head.length + len; i < graph.length; i += 2) graph[i] = 0x2a;
+        for (const b of graph) out.push(b);
+        pos += len;
+        continue;
+      }
+      pos += len;
+    } else throw new Error(`wire type ${wire} in the fixture`);
+    for (const b of bytes.subarray(start, pos)) out.push(b);
+  }
+  return new Uint8Array(out);
+}
+
+describe("an ONNX file's census", () => {
+  it('counts the fixtures as the onnx package does: resnet18 324 messages, 102 tensors, 371 integers; mobilenet_v2 997, 332, 939; unet 193, 56, 241', () => {
+    expect(onnxCensus(fixture('resnet18.onnx'))).toEqual({ messages: 324, tensors: 102, varints: 371 });
+    expect(onnxCensus(fixture('mobilenet_v2.onnx'))).toEqual({ messages: 997, tensors: 332, varints: 939 });
+    expect(onnxCensus(fixture('unet.onnx'))).toEqual({ messages: 193, tensors: 56, varints: 241 });
+  });
+
+  it('counts a node attribute\'s subgraph (a Loop body) and its tensors, and an int64 initializer\'s packed elements (1 byte each, 1,000 of them)', () => {
+    const tensor = [...field(1, [3]), ...field(7, Array<number>(1000).fill(1))];
+    const body = [...field(1, [...field(4, text('Relu'))]), ...field(5, tensor)];
+    const attribute = [...field(1, text('body')), ...field(6, body)];
+    const node = [...field(4, text('Loop')), ...field(5, attribute)];
+    const model = field(7, [...field(1, node), ...field(5, tensor)]);
+    // model, graph, Loop node, its attribute, the body graph, Relu node, 2 tensors; each tensor's dims [3] and 1,000 int64s
+    expect(onnxCensus(new Uint8Array(model))).toEqual({ messages: 8, tensors: 2, varints: 2002 });
+  });
+
+  it('prices 10^6 empty initializers (2 MB) at 2 GB, where decoding them held 383 MB and importing them more; a truncated file is counted as far as it reads', () => {
+    const census = onnxCensus(withEmptyInitializers(1_000_000));
+    expect(census).toEqual({ messages: 1_000_324, tensors: 1_000_102, varints: 371 });
+    expect(decodeBytes(census)).toBe(222 * 512 + 1_000_102 * 2048 + 371 * 64);
+    expect(onnxCensus(new Uint8Array([0x3a, 0x10, 0x2a, 0x00, 0x2a]))).toEqual({ messages: 1, tensors: 0, varints: 0 });
+  });
+});
+
+describe('decoding an ONNX file is charged to its request before it is decoded', () => {
+  const pool = createPool(loadConfig({ WORKERS: '1' }));
+  afterAll(() => pool.close());
+  const analyze = (bytes: Uint8Array, memory: (bytes: number, what: string) => void) =>
+    pool.run<{ layers: unknown[] }>('analyze', { source: { kind: 'onnx', bytes, inputShapes: { input: [1, 3, 64, 64] }, at: 'body' }, options: ReportOptionsSchema.parse({}) }, undefined, { memory });
+
+  it('resnet18 with 200,000 empty initializers (400 KB) asks for their 410 MB first, then for its layers; the fixture alone (under 1 MiB) asks only for its layers', async () => {
+    const asked: [number, string][] = [];
+    const report = await analyze(withEmptyInitializers(200_000), (n, what) => void asked.push([n, what]));
+    expect(report.layers.length).toBeGreaterThan(0);
+    expect(asked[0]).toEqual([222 * 512 + 200_102 * 2048 + 371 * 64, "decoding the ONNX file's 200324 messages (200102 of them tensors) and 371 packed integers"]);
+    expect(asked.slice(1).map(([, what]) => what)).toEqual([expect.stringMatching(/^analysing \d+ layers$/)]);
+    asked.length = 0;
+    await analyze(fixture('resnet18.onnx'), (n, what) => void asked.push([n, what]));
+    expect(asked.map(([, what]) => what)).toEqual([expect.stringMatching(/^analysing \d+ layers$/)]);
+  });
+
+  it("a refusal stops the task before it decodes: the main thread's error, at the file", async () => {
+    const refuse = (n: number, what: string) => {
+      if (what.startsWith('decoding')) throw new ConvlensError('GRAPH_TOO_LARGE', `no room for ${n}`);
+    };
+    await expect(analyze(withEmptyInitializers(200_000), refuse)).rejects.toMatchObject({ code: 'GRAPH_TOO_LARGE', message: `no room for ${222 * 512 + 200_102 * 2048 + 371 * 64}`, details: { path: 'body' } });
+  });
+});
