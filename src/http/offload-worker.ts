@@ -17,6 +17,13 @@ import { analyzeInput } from './rest.js';
 import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
 
+/** The answer's text as bytes the pool can move. */
+function jsonBytes(text: string): Uint8Array {
+  const bytes = Buffer.from(text);
+  // a small Buffer is a slice of a shared pool, which must not be moved: copy it out
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
 function handle(task: OffloadTask): unknown {
   if (task.kind === 'analyze') {
     const body = parseJsonBytes(task.json);
@@ -27,10 +34,9 @@ function handle(task: OffloadTask): unknown {
       format === 'json'
         ? JSON.stringify(analyzeTask(input))
         : analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!;
-    const bytes = Buffer.from(text);
-    // a small Buffer is a slice of a shared pool, which must not be moved: copy it out
-    return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+    return jsonBytes(text);
   }
+  if (task.kind === 'report') return jsonBytes(JSON.stringify(analyzeTask(task.input)));
   // the request's bytes were moved here: nobody else holds them, so tensors may be views of them
   for (const bytes of task.files.values()) adopt(bytes);
   const fields = fieldsOf(task.where === 'request' ? parseRequestField(task.json) : parseJsonBytes(task.json), task.where);
