@@ -133,3 +133,16 @@ function varint(bytes: Uint8Array, pos: number, end: number): { value: number; n
   }
   return null;
 }
+
+/**
+ * Work units (MAX_ANALYSIS_WORK's: one unit a layer's plain analysis, about 93 µs measured on a
+ * 100,000-node file) decoding and importing one tensor costs: 10^6 one-float initializers took
+ * 15.7 s, 15.7 µs each. Any other message: 10^6 empty nodes decoded in 1.6 s.
+ */
+export const TENSOR_UNITS = 0.2;
+export const MESSAGE_UNITS = 0.02;
+
+/** The work of decoding and importing a file `times` times (a sweep imports it once per size). */
+export function decodeWork(census: OnnxCensus, times = 1): number {
+  return Math.ceil(times * (census.tensors * TENSOR_UNITS + (census.messages - census.tensors) * MESSAGE_UNITS));
+}

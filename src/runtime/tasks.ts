@@ -10,7 +10,7 @@ import type { AnalysedNetwork, AnalysisReport, Extras, ExtrasOptions } from '../
 import { checkAnalysisWork, weighingOptions } from '../analysis/analysis-work.js';
 import { renderComparison, renderReport, renderSweep } from '../analysis/render.js';
 import type { RenderFormat } from '../analysis/render.js';
-import { sweepResolutions } from '../analysis/sweep.js';
+import { SweepOptionsSchema, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { atGivenInput, feedInputs, isUnnamedInput } from './checks.js';
@@ -172,8 +172,10 @@ export interface SweepTask {
 
 export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
   // the network, and one size's analysis with its memory timeline at a time
-  // the file is decoded once per size, one after another: one decode's memory held at a time
-  chargeDecode(t.source);
+  // the file is decoded for the reference and once per size, one after another: one decode's memory
+  // held at a time, its work sizes + 1 times (sizes the options refuse are their error, in the sweep)
+  const sizes = SweepOptionsSchema.safeParse(t.sweep);
+  chargeDecode(t.source, sizes.success ? sizes.data.sizes.length + 1 : 1);
   const report = sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, { graphs: 2, others: 1 }));
   const result = t.markdown ? { ...report, markdown: renderSweep(report) } : report;
   return t.answer ? fitSweep(result, t.answer) : result;

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ReportOptionsSchema } from '../../src/analysis/extras.js';
 import { loadConfig } from '../../src/config.js';
 import { ConvlensError } from '../../src/errors.js';
-import { decodeBytes, onnxCensus } from '../../src/runtime/onnx-census.js';
+import { AnalyzeOptionsSchema } from '../../src/analysis/report.js';
+import { decodeBytes, decodeWork, onnxCensus } from '../../src/runtime/onnx-census.js';
 import { createPool } from '../../src/runtime/pool.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/onnx/${name}`, import.meta.url)));
@@ -123,5 +124,30 @@ describe('decoding an ONNX file is charged to its request before it is decoded',
       if (what.startsWith('decoding')) throw new ConvlensError('GRAPH_TOO_LARGE', `no room for ${n}`);
     };
     await expect(analyze(withEmptyInitializers(200_000), refuse)).rejects.toMatchObject({ code: 'GRAPH_TOO_LARGE', message: `no room for ${222 * 512 + 200_102 * 2048 + 371 * 64}`, details: { path: 'body' } });
+  });
+});
+
+describe("decoding an ONNX file counts against MAX_ANALYSIS_WORK (600,000), times a sweep's sizes + 1", () => {
+  const pool = createPool(loadConfig({ WORKERS: '1' }));
+  afterAll(() => pool.close());
+  const bytes = withEmptyInitializers(1_000_000);
+  const sweep = (sizes: number[], memory: (bytes: number, what: string) => void) =>
+    pool.run('sweep', { source: { kind: 'onnx', bytes, inputShapes: { input: [1, 3, 64, 64] }, at: 'model' }, options: AnalyzeOptionsSchema.parse({}), sweep: { sizes } }, undefined, { memory });
+
+  it('10^6 empty initializers: 1,000,102 tensors × 0.2 + 222 other messages × 0.02 = 200,025 units a decode', () => {
+    expect(decodeWork(onnxCensus(bytes))).toBe(200_025);
+    expect(decodeWork(onnxCensus(bytes), 4)).toBe(800_100);
+  });
+
+  it('a sweep of 3 sizes (4 decodes, 800,100 units) is 413 ANALYSIS_TOO_LARGE at the file before any decode or charge; of 1 size (400,050) it goes on to its memory charge', async () => {
+    const asked: string[] = [];
+    const from = performance.now();
+    await expect(sweep([32, 64, 96], (_, what) => void asked.push(what))).rejects.toMatchObject({ code: 'ANALYSIS_TOO_LARGE', details: { path: 'model', estimate: 800_100, limit: 600_000, times: 4 } });
+    expect(asked).toEqual([]);
+    expect(performance.now() - from).toBeLessThan(2000);
+    const refuse = (n: number, what: string) => {
+      throw new ConvlensError('GRAPH_TOO_LARGE', `${what}: ${n}`);
+    };
+    await expect(sweep([32], refuse)).rejects.toMatchObject({ code: 'GRAPH_TOO_LARGE', message: expect.stringMatching(/^decoding the ONNX file's 1000324 messages/) });
   });
 });
