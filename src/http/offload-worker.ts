@@ -37,15 +37,21 @@ function handle(task: OffloadTask): unknown {
     return jsonBytes(text);
   }
   if (task.kind === 'report') return jsonBytes(JSON.stringify(analyzeTask(task.input)));
+  if (task.kind === 'compareReport') return jsonBytes(JSON.stringify(compareTask(task.input)));
+  if (task.kind === 'sweepReport') return jsonBytes(JSON.stringify(sweepTask(task.input)));
   // the request's bytes were moved here: nobody else holds them, so tensors may be views of them
   for (const bytes of task.files.values()) adopt(bytes);
   const fields = fieldsOf(task.where === 'request' ? parseRequestField(task.json) : parseJsonBytes(task.json), task.where);
   const body = { fields, files: task.files };
   switch (task.kind) {
-    case 'compare':
-      return compareTask({ ...compareRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
-    case 'sweep':
-      return sweepTask({ ...sweepRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
+    case 'compare': {
+      const result = compareTask({ ...compareRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
+      return task.asJson ? jsonBytes(JSON.stringify(result)) : result;
+    }
+    case 'sweep': {
+      const result = sweepTask({ ...sweepRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
+      return task.asJson ? jsonBytes(JSON.stringify(result)) : result;
+    }
     case 'operator':
       return operatorRequest(task.name, body, task.maxElements, task.preference);
     case 'fold':

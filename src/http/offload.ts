@@ -6,7 +6,7 @@
  */
 import type { RouteShorthandOptions } from 'fastify';
 import { RUNNING_TS } from '../paths.js';
-import type { AnalyzeTask } from '../runtime/tasks.js';
+import type { AnalyzeTask, CompareTask, SweepTask } from '../runtime/tasks.js';
 import type { ReportFormat } from './formats.js';
 import type { TensorPreference } from './tensors.js';
 
@@ -33,7 +33,10 @@ export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
   /** An analysis already read on the event loop (an ONNX upload, a small body), answered as its JSON bytes written here. */
   | { kind: 'report'; input: AnalyzeTask }
-  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean } & Omit<RawRequest, 'maxElements'>)
+  /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
+  | { kind: 'compareReport'; input: CompareTask }
+  | { kind: 'sweepReport'; input: SweepTask }
+  | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean; /** The answer as its JSON bytes, written here (format json). */ asJson?: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ preference?: TensorPreference } & RawRequest)
   | ({ kind: 'run'; /** MAX_RESPONSE_BYTES and the Accept header: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; accept?: string; preference?: TensorPreference } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);

@@ -19,7 +19,7 @@ const pool = createPool(config);
 afterAll(() => pool.close());
 const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/truth.json', import.meta.url), 'utf8')) as { models: { resnet18: { params: number; macs: number } } };
 
-describe('a JSON report the event loop asked for is written in the worker', () => {
+describe('a JSON report, comparison or sweep the event loop asked for is written in the worker', () => {
   it("resnet18.onnx uploaded: 200 with torch's 11,689,512 params and 1,814,073,344 MACs; the task ran in the offload worker and came back as bytes, not a report object", async () => {
     const app = await buildApp({ config, pool });
     await app.ready();
@@ -45,6 +45,17 @@ describe('a JSON report the event loop asked for is written in the worker', () =
       const zoo = await request(app.server).post('/v1/analyze?model=resnet18').expect(200);
       expect(zoo.body.totals.params).toBe(truth.models.resnet18.params);
       expect(results[1]).toBeInstanceOf(Uint8Array);
+      // a comparison and a sweep: the same (resnet18 11,689,512 params, resnet34 21,797,672, torchvision's)
+      const cmp = await request(app.server).post('/v1/compare').send({ old: 'resnet18', new: 'resnet34' }).expect(200);
+      expect(cmp.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(cmp.body.comparison.totals[0]).toMatchObject({ metric: 'params', before: 11_689_512, after: 21_797_672 });
+      const sweep = await request(app.server).post('/v1/sweep').send({ model: 'resnet18', sizes: [224] }).expect(200);
+      expect(sweep.body.sizes[0]).toMatchObject({ size: [224, 224], params: 11_689_512 });
+      expect(spy.mock.calls.slice(2).map(([name, payload, , options]) => [name, (payload as { kind: string }).kind, options?.filename])).toEqual([
+        ['compare', 'compareReport', OFFLOAD_WORKER],
+        ['sweep', 'sweepReport', OFFLOAD_WORKER],
+      ]);
+      expect(results.slice(2).every((r) => r instanceof Uint8Array)).toBe(true);
     } finally {
       spy.mockRestore();
       await app.close();
