@@ -4,11 +4,15 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { ConvlensError } from '../../src/errors.js';
+import { Piscina } from 'piscina';
+import { ConvlensError, fromSerialized } from '../../src/errors.js';
+import type { SerializedError } from '../../src/errors.js';
 import type { TaskPool } from '../../src/runtime/pool.js';
 import { TASKS } from '../../src/runtime/worker.js';
 import type { TaskName } from '../../src/runtime/task-names.js';
 import { JobStatus } from '../../src/http/openapi-jobs.js';
+import { OFFLOAD_WORKER } from '../../src/http/offload.js';
+import type { OffloadTask } from '../../src/http/offload.js';
 
 export interface RedisServer {
   url: string;
@@ -103,13 +107,21 @@ export function inlinePool(threads = 1) {
       open?.();
       pool.gate = Promise.resolve();
     },
-    async run<T>(task: TaskName, payload: unknown): Promise<T> {
+    async run<T>(task: TaskName, payload: unknown, _transfer?: unknown, options?: { filename?: string }): Promise<T> {
       pool.calls.push(task);
       if (pool.overloaded > 0) {
         pool.overloaded--;
         throw new ConvlensError('OVERLOADED', 'all workers busy (test)');
       }
       await pool.gate;
+      // a task for the large-JSON worker (http/offload-worker.ts: a report written as JSON there) runs its entry
+      if (options?.filename === OFFLOAD_WORKER) {
+        // its answer as the pool reads it (runtime/task-answer.ts): moved buffers unwrapped, a refusal thrown
+        const answer = (await import('../../src/http/offload-worker.js')).default(payload as OffloadTask) as Record<symbol, unknown>;
+        const result = (answer[Piscina.valueSymbol] ?? answer) as { ok: boolean; value?: unknown; error?: SerializedError };
+        if (!result.ok) throw fromSerialized(result.error!);
+        return result.value as T;
+      }
       return (TASKS[task] as (p: unknown) => T)(payload);
     },
     close: async () => undefined,
