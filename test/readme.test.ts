@@ -52,7 +52,9 @@ function quotedAnswers(code: string): string[] {
     const m = /(?:^|\s)#\s+([[{].*)$/.exec(line);
     if (!m) continue;
     const text = m[1];
-    for (let end = text.indexOf(':'); end !== -1; end = text.indexOf(':', end + 1)) {
+    // the value ends at a colon (a comment after it) or at the line's end
+    const ends = [...text.matchAll(/:/g)].map((c) => c.index).concat(text.trimEnd().length);
+    for (const end of ends) {
       try {
         out.push(JSON.stringify(JSON.parse(text.slice(0, end))));
         break;
@@ -82,9 +84,10 @@ describe('every command the README shows runs verbatim', () => {
   });
   afterAll(async () => app.close());
 
-  it('a quoted answer is read from a comment: [37,47,67,77] from `… | jq -c .x   # [37,47,67,77]: prose`, {"a":1} from `# {"a": 1}: prose`', () => {
+  it('a quoted answer is read from a comment: [37,47,67,77] from `… | jq -c .x   # [37,47,67,77]: prose`, {"a":1} from `# {"a": 1}: prose`, and a value that ends its line', () => {
     expect(quotedAnswers("curl … | jq -c '.outputs[0].data'   # [37,47,67,77]: flat data in, flat out")).toEqual(['[37,47,67,77]']);
     expect(quotedAnswers('# {"a": 1, "b": [2]}: an object')).toEqual(['{"a":1,"b":[2]}']);
+    expect(quotedAnswers("jq -c '.shape'   # [1,64,56,56]")).toEqual(['[1,64,56,56]']);
     expect(quotedAnswers('npx convlens analyze resnet50   # a table: layers, totals, warnings')).toEqual([]);
     expect(blocks.filter((b) => !b.skip).flatMap((b) => quotedAnswers(b.code)).length).toBeGreaterThanOrEqual(2);
   });
