@@ -347,12 +347,19 @@ def run_calflops(model, x):
     return (int(flops), nonzero(layer_flops)), (int(macs), nonzero(layer_macs))
 
 
+def export_onnx(model, x, path, opset=17):
+    """torch.onnx.export as the tools' truth reads a model's export: input named `input`, training=PRESERVE
+    (BatchNorm kept), with gradients on (nn.MultiheadAttention's Python path; the fast path does not export)."""
+    with torch.enable_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], training=torch.onnx.TrainingMode.PRESERVE)
+
+
 def run_onnx_tool(model, x):
     import onnx_tool
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.onnx")
+        export_onnx(model, x, path)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], training=torch.onnx.TrainingMode.PRESERVE)
             m = onnx_tool.Model(path)
             m.graph.shape_infer({"input": np.zeros(tuple(x.shape), dtype=np.float32)})
             m.graph.profile()

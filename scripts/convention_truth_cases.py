@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ground truth for three cases where a convention preset and its tool parted (src/conventions/):
+"""Ground truth for four cases where a convention preset and its tool parted (src/conventions/):
 what the real tools print, run from their sources as scripts/convention_truth.py runs them (same
 `--tools` folder, same stubs, torch 1.13). Writes test/fixtures/conventions/cases.json:
 
@@ -29,6 +29,13 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            computed from data except through Shape. The shifted blocks' mask (Sub, Equal, Not on that
            float map) is data by that rule and stays in the layers: convention_truth.run_onnx_tool's
            dtype rule counted its Equal and Not (bool outputs) as shape arithmetic.
+
+  onnx     the tools on PyTorch models whose torch.onnx export convlens imports, where a module is
+           written as several nodes the importer cannot map to one layer (nn.MultiheadAttention:
+           MatMul/Gemm, Slice, Reshape, Transpose, Div, MatMul, Softmax, MatMul, Gemm): torchvision's
+           vit_b_32 (exports in test/fixtures/catalog) and convention_truth_ops.Attention, exported
+           here at opsets 13 and 17 (test/fixtures/conventions/attention.op*.onnx). Totals and
+           per-module figures as convention_truth_ops.measure (ptflops-aten included).
 
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
@@ -175,8 +182,7 @@ def swin():
     x = torch.ones(1, 3, 224, 224)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.onnx")
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], training=torch.onnx.TrainingMode.PRESERVE)
+        ct.export_onnx(model, x, path)
         out["swin_t"] = {"input": list(x.shape), "onnx-tool": profile_onnx(path, {"input": np.zeros(tuple(x.shape), dtype=np.float32)})}
     out["swin_tiny_pad_op17"] = {"input": [1, 3, 36, 44], "file": "test/fixtures/onnx-math/swin_tiny_pad_op17.onnx",
                                  "onnx-tool": profile_onnx(SWIN_PAD, {"image": np.zeros((1, 3, 36, 44), dtype=np.float32)})}
@@ -185,7 +191,29 @@ def swin():
     return out
 
 
-CASES = {"video": video, "batch": batch, "swin": swin}
+def onnx_modules():
+    """The tools on PyTorch models whose ONNX export convlens imports (test/conventions/onnx-modules.test.ts):
+    torchvision's vit_b_32 (its exports test/fixtures/catalog/vit_b_32.op13/op17.onnx, by
+    scripts/export_catalog.py, weights stripped) and convention_truth_ops.Attention, exported here at
+    opsets 13 and 17 to test/fixtures/conventions/attention.op13/op17.onnx (1×8×4×4: 288 parameters, kept)."""
+    out = {}
+    torch.manual_seed(0)
+    x = torch.ones(1, 3, 224, 224)
+    out["vit_b_32"] = {"input": list(x.shape), "files": [f"test/fixtures/catalog/vit_b_32.op{o}.onnx" for o in (13, 17)],
+                       **cto.measure(built(tvm.vit_b_32), x, aten=True)}
+    torch.manual_seed(0)
+    model, x = cto.Attention().eval(), torch.ones(1, 8, 4, 4)
+    files = []
+    for opset in (13, 17):
+        files.append(f"test/fixtures/conventions/attention.op{opset}.onnx")
+        ct.export_onnx(model, x, ct.ROOT / files[-1], opset)
+    out["attention"] = {"input": list(x.shape), "files": files, **cto.measure(model, x, aten=True)}
+    for k, v in out.items():
+        print(k, {t: r["total"] for t, r in v.items() if isinstance(r, dict)}, flush=True)
+    return out
+
+
+CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules}
 
 
 def main():
@@ -199,7 +227,7 @@ def main():
     ct.prepare_imports(args.tools)
     torch.set_grad_enabled(True)  # as convention_truth.py: the grad mode the tools' users get
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool in ("ptflops", "onnx-tool"):
+    for tool in ct.REPOS if "onnx" in (args.cases or CASES) else ("ptflops", "onnx-tool"):
         out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
     for name, run in CASES.items():
         if args.cases and name not in args.cases:
