@@ -18,7 +18,7 @@ import { closest } from '../suggest.js';
 import { calflops, calflopsMacs } from './calflops.js';
 import { layerFacts } from './families.js';
 import { linearBiases } from './linear-bias.js';
-import { decomposedModules, moduleFacts } from './decomposed.js';
+import { decomposedModules } from './decomposed.js';
 import { onnxTool } from './onnx-tool.js';
 import { ptflops, ptflopsAten } from './ptflops.js';
 import { thop } from './thop.js';
@@ -94,7 +94,7 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
   let rest = 0;
   const biases = linearBiases(inference, report);
   let biasAdds = 0;
-  const modules = decomposedModules(inference, report);
+  const modules = decomposedModules(inference, report, biases);
   const modulePieces = new Map<Family, string[]>();
   for (const a of inference.analysed) {
     if (a.folded) continue;
@@ -104,19 +104,19 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
     // an nn.Linear exported as MatMul + Add: the linear counts with its bias, the add not (linear-bias.ts)
     const bias = biases.biasOf.get(a.layer.name);
     const withBias = found && bias ? { ...found, weights: [...found.weights, { name: 'bias', shape: bias, trainable: true }] } : found;
-    // a module written as several nodes (report.patterns), for a preset that reads the module: one layer of its family
+    // a module written as several nodes (report.patterns, nn.MultiheadAttention, LayerNorm2d: decomposed.ts), for a preset that reads the module: one layer of its family
     const pattern = preset.readsExport ? undefined : modules.anchors.get(a.layer.name);
     const part = preset.readsExport ? undefined : modules.members.get(a.layer.name);
-    const facts = withBias && pattern ? moduleFacts(withBias, pattern, inference) : withBias;
+    const facts = withBias && pattern ? pattern(withBias) : withBias;
     if (!facts) {
       unsupported.push(a.layer.name);
       layers.push({ name: r.name, op: r.op, family: null, count: 0, convlensMacs: r.macs, difference: -r.macs });
       continue;
     }
     const rule = preset.rules[facts.family];
-    const biasAdd = biases.addOf.has(a.layer.name);
+    const biasAdd = !part && biases.addOf.has(a.layer.name);
     if (biasAdd) biasAdds += 1;
-    if (part) modulePieces.set(facts.family, [...(modulePieces.get(facts.family) ?? []), part.kind]);
+    if (part) modulePieces.set(facts.family, [...(modulePieces.get(facts.family) ?? []), part]);
     const own = rule && !biasAdd && !part ? rule.count(facts, ctx) : 0;
     const hook = rule?.hook && !biasAdd && !part ? rule.hook(facts, ctx) : 0;
     hooks += hook;
@@ -148,7 +148,7 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
   if (adds && biasAdds > 0) adds.why = `${adds.why}. ${biasAdds} of these ${adds.layers} adds are the bias of an nn.Linear exported as MatMul + Add: counted with the linear, 0 here`;
   for (const [family, kinds] of modulePieces) {
     const fam = families.get(family);
-    if (fam) fam.why = `${fam.why}. ${kinds.length} of these ${fam.layers} are parts of a module exported decomposed (${[...new Set(kinds)].join(', ')}; report.patterns): counted as the module, 0 here`;
+    if (fam) fam.why = `${fam.why}. ${kinds.length} of these ${fam.layers} are parts of a module exported decomposed (${[...new Set(kinds)].join(', ')}; src/conventions/decomposed.ts): counted as the module, 0 here`;
   }
   const byFamily = [...families.values()].sort((x, y) => Math.abs(y.difference) - Math.abs(x.difference) || x.family.localeCompare(y.family));
   // the module hooks' sum divided once (as the tool divides it), then the rest added

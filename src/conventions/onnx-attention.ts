@@ -1,0 +1,189 @@
+/**
+ * nn.MultiheadAttention as torch.onnx.export writes it (F.multi_head_attention_forward's Python
+ * path, opsets 13 to 17): the packed input projection (MatMul by W_inᵀ and an Add of in_proj_bias
+ * for 3-D tokens, a Gemm for 2-D), Slices of q, k and v, Reshapes and Transposes to heads, q
+ * divided by √d, MatMul q·kᵀ, Softmax, MatMul by v, Transpose and Reshape back, the output
+ * projection (Gemm), Reshape. The importer reads those nodes as linear, layout, div, matmul and
+ * softmax layers, and a preset that reads the PyTorch module counted them as hand-written ops:
+ * torchvision's ViT-B/16 exported, thop 16,880,367,456 and torchinfo 16,865,030,632, where the tools
+ * print 11,286,254,592 and 11,280,392,680 on the model (torch 1.13: thop registers its
+ * MultiheadAttention hook on torch ≥ 2.0 only; torchinfo counts no non-leaf module, and the module
+ * holds out_proj, which its forward never calls).
+ *
+ * A module: a softmax over the last axis read by one matmul (by v) alone, whose input is a matmul
+ * (q·kᵀ) read by it alone; q, k and v each reach back, through layout layers, a scaling by a
+ * constant (div or mul) and a linear's bias add (linear-bias.ts), to the output of a linear over
+ * the same tokens x (one packed linear of 3C outputs, or three of C); the product by v reaches
+ * forward, through layout layers each read by the next alone, a linear of C to C (the output
+ * projection). Self-attention only (q·kᵀ square, T×T): the presets' rules are written for it.
+ * What the file cannot tell: nn.MultiheadAttention from the same ops written by hand (a ViT
+ * written as F.linear, view, transpose, bmm and softmax): they count as the module here.
+ */
+import type { Inference, AnalysedLayer } from '../analysis/infer.js';
+import type { Report } from '../analysis/report.js';
+import { multiHeadAttention } from '../ops/attention.js';
+import type { AttentionPlan } from '../ops/attention.js';
+import { numel } from '../ops/types.js';
+import type { Shape } from '../ops/types.js';
+import { FAMILY_OF } from './families.js';
+import type { LinearBiases } from './linear-bias.js';
+import type { LayerFacts } from './types.js';
+
+export interface AttentionModule {
+  /** the output projection: the layer that counts as the module */
+  anchor: string;
+  /** every other layer of the module (they count 0) */
+  members: string[];
+  /** the tokens the input projection reads, [.., C] */
+  input: Shape;
+  output: Shape;
+  c: number;
+  t: number;
+  s: number;
+  heads: number;
+  inBias: boolean;
+  outBias: boolean;
+  /** convlens's MACs of the linears and matmuls of the module (tokens·(4C² + 2TC)) */
+  macs: number;
+}
+
+interface Graph {
+  producer: Map<string, AnalysedLayer>;
+  readers: Map<string, AnalysedLayer[]>;
+  inputs: Set<string>;
+}
+
+const familyOf = (a: AnalysedLayer | undefined) => (a?.op && a.inferred && !a.folded ? FAMILY_OF.get(a.op) : undefined);
+const fromOnnx = (a: AnalysedLayer) => a.layer.source?.format === 'onnx';
+
+/** A tensor no analysed layer computes and no graph input: an initializer or a Constant. */
+const isConstant = (g: Graph, t: string) => !g.producer.has(t) && !g.inputs.has(t);
+
+/**
+ * From a tensor back to the linear whose output it derives from, through layout layers, a scaling
+ * by a constant and the linear's bias add; the layers passed on the way, or null.
+ */
+function backToLinear(g: Graph, t: string, biases: LinearBiases): { linear: AnalysedLayer; path: AnalysedLayer[] } | null {
+  const path: AnalysedLayer[] = [];
+  for (let steps = 0; steps < 16; steps++) {
+    const p = g.producer.get(t);
+    const family = familyOf(p);
+    if (!p || !family || !fromOnnx(p)) return null;
+    if (family === 'linear') return { linear: p, path };
+    const data = p.layer.inputs.filter((i) => i && !isConstant(g, i));
+    const scaling = (family === 'div' || family === 'mul') && data.length === 1 && p.layer.inputs.length === 2 && numel(p.inputShapes[1 - p.layer.inputs.indexOf(data[0])]) === 1;
+    if (!(family === 'layout' || scaling || biases.addOf.has(p.layer.name)) || data.length !== 1) return null;
+    path.push(p);
+    t = data[0];
+  }
+  return null;
+}
+
+/** From a tensor forward to the linear that reads it, through layout layers each read by the next alone. */
+function forwardToLinear(g: Graph, t: string): { linear: AnalysedLayer; path: AnalysedLayer[] } | null {
+  const path: AnalysedLayer[] = [];
+  for (let steps = 0; steps < 16; steps++) {
+    const r = g.readers.get(t) ?? [];
+    if (r.length !== 1 || !fromOnnx(r[0])) return null;
+    const family = familyOf(r[0]);
+    if (family === 'linear') return { linear: r[0], path };
+    if (family !== 'layout' || r[0].layer.inputs[0] !== t) return null;
+    path.push(r[0]);
+    t = r[0].layer.outputs[0];
+  }
+  return null;
+}
+
+const outFeatures = (a: AnalysedLayer) => a.inferred!.outputs[0].at(-1)!;
+const inFeatures = (a: AnalysedLayer) => a.inputShapes[0].at(-1)!;
+const hasBias = (a: AnalysedLayer, biases: LinearBiases) => biases.biasOf.has(a.layer.name) || a.inferred!.weights.some((w) => w.name === 'bias');
+
+export function attentionModules(inference: Inference, report: Report, biases: LinearBiases): AttentionModule[] {
+  const live = inference.analysed.filter((a) => !a.folded);
+  const outputs = new Set(report.outputs.map((o) => o.name));
+  const g: Graph = { producer: new Map(), readers: new Map(), inputs: new Set(report.inputs.map((i) => i.name)) };
+  for (const a of live) {
+    for (const o of a.layer.outputs) g.producer.set(o, a);
+    for (const i of new Set(a.layer.inputs)) if (i) g.readers.set(i, [...(g.readers.get(i) ?? []), a]);
+  }
+  const modules: AttentionModule[] = [];
+  const taken = new Set<string>();
+  for (const sm of live) {
+    if (familyOf(sm) !== 'softmax' || !fromOnnx(sm)) continue;
+    const scores = sm.inputShapes[0];
+    const dim = Number(sm.layer.attrs.dim);
+    if (scores.length < 3 || (dim !== -1 && dim !== scores.length - 1)) continue;
+    const qk = g.producer.get(sm.layer.inputs[0]);
+    const [av, ...others] = g.readers.get(sm.layer.outputs[0]) ?? [];
+    if (!qk || !av || others.length || familyOf(qk) !== 'matmul' || familyOf(av) !== 'matmul' || av.layer.inputs[0] !== sm.layer.outputs[0]) continue;
+    if ((g.readers.get(qk.layer.outputs[0]) ?? []).length !== 1 || outputs.has(qk.layer.outputs[0]) || outputs.has(sm.layer.outputs[0])) continue;
+    const [t, tk] = scores.slice(-2);
+    if (t !== tk) continue;
+    const q = backToLinear(g, qk.layer.inputs[0], biases);
+    const k = backToLinear(g, qk.layer.inputs[1], biases);
+    const v = backToLinear(g, av.layer.inputs[1], biases);
+    const out = forwardToLinear(g, av.layer.outputs[0]);
+    if (!q || !k || !v || !out) continue;
+    const c = outFeatures(out.linear);
+    const ins = [...new Set([q.linear, k.linear, v.linear])];
+    const x = ins[0].layer.inputs[0];
+    const packed = ins.length === 1 && outFeatures(ins[0]) === 3 * c;
+    const split = ins.length === 3 && ins.every((l) => outFeatures(l) === c);
+    if (!(packed || split) || !ins.every((l) => l.layer.inputs[0] === x && inFeatures(l) === c) || inFeatures(out.linear) !== c) continue;
+    const tokens = numel(ins[0].inputShapes[0]) / c;
+    const s = tokens / t;
+    const heads = numel(scores) / (t * t) / s;
+    const d = qk.inputShapes[0].at(-1)!;
+    if (!Number.isInteger(s) || !Number.isInteger(heads) || heads * d !== c) continue;
+    const layers = [...ins, ...q.path, ...k.path, ...v.path, qk, sm, av, ...out.path];
+    // the in-projection's bias add is one of the module's layers too
+    for (const l of ins) {
+      const add = (g.readers.get(l.layer.outputs[0]) ?? []).find((r) => biases.addOf.get(r.layer.name) === l.layer.name);
+      if (add) layers.push(add);
+    }
+    const names = [...new Set(layers.map((l) => l.layer.name))].filter((n) => n !== out.linear.layer.name);
+    if (names.some((n) => taken.has(n)) || taken.has(out.linear.layer.name)) continue;
+    for (const n of names) taken.add(n);
+    taken.add(out.linear.layer.name);
+    const macs = [...ins, qk, av, out.linear].reduce((sum, l) => sum + l.inferred!.cost.macs, 0);
+    modules.push({
+      anchor: out.linear.layer.name,
+      members: names,
+      input: ins[0].inputShapes[0],
+      output: out.linear.inferred!.outputs[0],
+      c,
+      t,
+      s,
+      heads,
+      inBias: ins.every((l) => hasBias(l, biases)),
+      outBias: hasBias(out.linear, biases),
+      macs,
+    });
+  }
+  return modules;
+}
+
+/** The output projection's facts as nn.MultiheadAttention's: its op, plan, weights and MACs. */
+export function attentionFacts(f: LayerFacts, m: AttentionModule): LayerFacts {
+  const { c, t, s, heads } = m;
+  const plan: AttentionPlan = { n: s, c, heads, hw: null, win: [t, 1], t, s };
+  const weights = [
+    { name: 'inProjWeight', shape: [3 * c, c], trainable: true },
+    ...(m.inBias ? [{ name: 'inProjBias', shape: [3 * c], trainable: true }] : []),
+    { name: 'outProjWeight', shape: [c, c], trainable: true },
+    ...(m.outBias ? [{ name: 'outProjBias', shape: [c], trainable: true }] : []),
+  ];
+  return {
+    ...f,
+    family: 'attention',
+    op: multiHeadAttention,
+    plan,
+    attrs: { numHeads: heads, bias: m.inBias && m.outBias },
+    inputs: [m.input],
+    outputs: [m.output],
+    weights,
+    geometry: null,
+    fixedSize: false,
+    cost: { ...f.cost, macs: m.macs },
+  };
+}
