@@ -3,7 +3,7 @@
 PyTorch model (GroupNorm, InstanceNorm2d with affine, PReLU, ELU, GELU, LogSoftmax, Softplus, Tanh,
 LayerNorm on 1×8×4×4, each a module named as the spec layer in test/conventions/ops-truth.test.ts),
 and an nn.MultiheadAttention(8, 2, batch_first=True) called positionally on the 16 tokens of a
-1×8×4×4 map, counted by thop, ptflops, fvcore, torchinfo, calflops and onnx-tool exactly as
+1×8×4×4 map, counted by thop, ptflops (the attention model: both backends), fvcore, torchinfo, calflops and onnx-tool exactly as
 scripts/convention_truth.py runs them (same tool checkouts, same per-module attribution).
 And resampling over 1 and 3 axes (`resample1d`, `resample3d`: nn.Upsample nearest, linear and
 trilinear on 3-D and 5-D tensors, by scale, non-integer scale and size, and an F.interpolate inside
@@ -171,7 +171,7 @@ def main():
     x = torch.ones(1, 8, 4, 4)
     models = {
         "ops": lambda: measure(Ops().eval(), x),
-        "attention": lambda: measure(Attention().eval(), x),
+        "attention": lambda: measure(Attention().eval(), x, aten=True),
         "resample1d": lambda: measure(anchored(Resample1d()).eval(), torch.ones(1, 2, 5), aten=True),
         "resample3d": lambda: measure(anchored(Resample3d()).eval(), torch.ones(1, 2, 3, 2, 2), aten=True),
         "nearest_exact1d": lambda: measure(anchored(NearestExact()).eval(), torch.ones(1, 2, 5), aten=True),

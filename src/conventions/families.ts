@@ -270,10 +270,18 @@ export function poolKernel(f: LayerFacts): [number, number] {
   return g ? [g[0].kernel, g[1].kernel] : [1, 1];
 }
 
-/** An attention layer's S sequences of T tokens, C channels and h heads (attention.ts's plan), and whether its projections have biases. */
-export function attentionDims(f: LayerFacts): { s: number; t: number; c: number; h: number; tokens: number; bias: boolean } {
-  const p = f.plan as { s: number; t: number; c: number; heads: number };
-  return { s: p.s, t: p.t, c: p.c, h: p.heads, tokens: p.s * p.t, bias: hasWeight(f, 'inProjBias') || hasWeight(f, 'qkvBias') };
+/**
+ * An attention layer's S sequences of T tokens, C channels and h heads (attention.ts's plan), whether
+ * its projections have biases, and whether its input projection reads a non-contiguous 3-D view
+ * (f.strided, else multiHeadAttention's PyTorch: x.flatten(2).transpose(1, 2) of a map with C > 1
+ * and H·W > 1, or (N, L, C) tokens at N > 1 and L > 1, after the module's batch_first transpose;
+ * windows and Swin's partitions are reshaped copies).
+ */
+export function attentionDims(f: LayerFacts): { s: number; t: number; c: number; h: number; tokens: number; bias: boolean; strided: boolean } {
+  const p = f.plan as { s: number; t: number; c: number; heads: number; n?: number; hw?: [number, number] | null };
+  const global = f.op === multiHeadAttention && f.attrs.window === undefined;
+  const strided = f.strided ?? (global && (p.hw ? p.c > 1 && p.hw[0] * p.hw[1] > 1 : (p.n ?? 1) > 1 && p.t > 1));
+  return { s: p.s, t: p.t, c: p.c, h: p.heads, tokens: p.s * p.t, bias: hasWeight(f, 'inProjBias') || hasWeight(f, 'qkvBias'), strided };
 }
 
 /** The normalisation's first statistics dim (norm-group.ts's plan): ConvNeXt's LayerNorm2d normalises dim 1, nn.LayerNorm the trailing dims. */

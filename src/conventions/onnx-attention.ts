@@ -22,6 +22,7 @@
 import type { Inference, AnalysedLayer } from '../analysis/infer.js';
 import type { Report } from '../analysis/report.js';
 import { multiHeadAttention } from '../ops/attention.js';
+import { squeeze, transpose, unsqueeze } from '../ops/movement.js';
 import type { AttentionPlan } from '../ops/attention.js';
 import { numel } from '../ops/types.js';
 import type { Shape } from '../ops/types.js';
@@ -43,6 +44,8 @@ export interface AttentionModule {
   heads: number;
   inBias: boolean;
   outBias: boolean;
+  /** the input projection reads a non-contiguous 3-D view (stridedView) */
+  strided: boolean;
   /** convlens's MACs of the linears and matmuls of the module (tokens·(4C² + 2TC)) */
   macs: number;
 }
@@ -92,6 +95,41 @@ function forwardToLinear(g: Graph, t: string): { linear: AnalysedLayer; path: An
     t = r[0].layer.outputs[0];
   }
   return null;
+}
+
+/**
+ * Whether PyTorch holds a tensor as a non-contiguous view: the strides of its layout layers
+ * (Transpose permutes them, Squeeze and Unsqueeze add or drop size-1 dims) from the last tensor an
+ * op wrote afresh (contiguous). A Reshape or Flatten of a non-contiguous view is read as the copy
+ * torch's reshape makes (contiguous): a view it could keep is not in the file.
+ */
+function strides(g: Graph, t: string, shape: Shape, depth = 0): number[] {
+  const p = g.producer.get(t);
+  const fresh = () => shape.map((_, i) => numel(shape.slice(i + 1)));
+  if (!p || depth > 64) return fresh();
+  const from = () => strides(g, p.layer.inputs[0], p.inputShapes[0], depth + 1);
+  if (p.op === transpose) {
+    const s = from();
+    return (p.inferred!.plan as { perm: number[] }).perm.map((i) => s[i]);
+  }
+  if (p.op === squeeze || p.op === unsqueeze) {
+    // the dims over 1 keep their strides, in order; a size-1 dim's stride is never read
+    const kept = from().filter((_, i) => p.inputShapes[0][i] !== 1);
+    return shape.map((d) => (d === 1 ? 0 : kept.shift()!));
+  }
+  // anything else, Reshape and Flatten included (a view of a contiguous tensor, or the copy of another), is contiguous
+  return fresh();
+}
+
+/** torch's is_contiguous: row-major strides over the dims larger than 1. */
+function contiguous(shape: Shape, s: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    if (s[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
 }
 
 const outFeatures = (a: AnalysedLayer) => a.inferred!.outputs[0].at(-1)!;
@@ -157,6 +195,8 @@ export function attentionModules(inference: Inference, report: Report, biases: L
       heads,
       inBias: ins.every((l) => hasBias(l, biases)),
       outBias: hasBias(out.linear, biases),
+      // aten::linear takes addmm for a 2-D input or a contiguous 3-D one, else matmul + add_
+      strided: ins[0].inputShapes[0].length === 3 && !contiguous(ins[0].inputShapes[0], strides(g, x, ins[0].inputShapes[0])),
       macs,
     });
   }
@@ -185,5 +225,6 @@ export function attentionFacts(f: LayerFacts, m: AttentionModule): LayerFacts {
     geometry: null,
     fixedSize: false,
     cost: { ...f.cost, macs: m.macs },
+    strided: m.strided,
   };
 }

@@ -208,10 +208,11 @@ export const ptflopsAten: ConventionPreset = {
     attention: {
       count: (f) => {
         const a = attentionDims(f);
-        // both projections reach aten.addmm (2-D rows, or contiguous 3-D tokens), so their biases count: 3C + C per token
-        return f.cost.macs + (a.bias ? a.tokens * 4 * a.c : 0);
+        // the output projection reaches aten.addmm (2-D rows): its bias counts, C per token; the input projection
+        // too on contiguous 3-D tokens (3C per token), not on a strided view (matmul + add_: 0)
+        return f.cost.macs + (a.bias ? a.tokens * (a.strided ? 1 : 4) * a.c : 0);
       },
-      why: 'attention: the projections (aten.addmm, with their biases: tokens·4C) and both score products (aten.bmm) = convlens\'s MACs + tokens·4C',
+      why: 'attention: the projections (aten.addmm, with their biases: tokens·4C) and both score products (aten.bmm) = convlens\'s MACs + tokens·4C; an input projection over a strided view (a map\'s x.flatten(2).transpose(1, 2), tokens at batch > 1) goes through aten.matmul + add_: + tokens·C only',
       source: `${ATEN} matmul_flop l. 23-33, addmm_flop l. 36-54, bmm_flop l. 57-68`,
     },
     einsum: {

@@ -141,6 +141,12 @@ export interface LayerFacts {
    * (torchinfo) counts it as the parent class.
    */
   subclassed: boolean;
+  /**
+   * nn.MultiheadAttention's input projection reads a non-contiguous 3-D view in PyTorch, so
+   * aten::linear takes matmul + add_ rather than addmm (ptflops-aten then counts no bias). Set for an
+   * imported ONNX module (onnx-attention.ts); absent: as the op's plan implies (attentionDims).
+   */
+  strided?: boolean;
 }
 
 export interface RuleContext {
