@@ -9,6 +9,7 @@ import { sweepMarkdown } from '../analysis/formats/sweep-markdown.js';
 import { AnalyzeOptionsSchema, DTYPES, FLOP_CONVENTIONS } from '../analysis/report.js';
 import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
+import { withDecode } from '../runtime/memory-grant.js';
 import type { SweepReport } from '../analysis/sweep.js';
 import { fieldCell } from '../analysis/formats/md.js';
 import { human, withUnit } from './format.js';
@@ -71,11 +72,12 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
         const sizes = o.sizes as (number | [number, number])[];
         const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
         bar.tick(0, sizes.length, label(sizes[0]));
-        const report = sweepResolutions(
-          targetSource(target, { inputShape: o.input }, flags),
-          { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) },
-          options,
-          (done, total) => bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),
+        const source = targetSource(target, { inputShape: o.input }, flags);
+        // an ONNX file judged before it is decoded (its work counted for the reference and each size), and decoded once
+        const report = withDecode(source, sizes.length + 1, () =>
+          sweepResolutions(source, { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) }, options, (done, total) =>
+            bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),
+          ),
         );
         bar.end();
         const text = o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report);

@@ -32,7 +32,7 @@ import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
-import { chargeDecode, chargeFold, chargeGraph, chargeRun } from './memory-grant.js';
+import { chargeFold, chargeGraph, chargeRun, withDecode } from './memory-grant.js';
 import { atGivenInput, feedInputs } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
@@ -269,8 +269,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   // the file refuses is at that tensor, `$.inputs.<name>`
   const sized = source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0;
   if (sized) source = { ...(source as Extract<GraphSource, { kind: 'onnx' }>), inputShapes: { '': given[0][1].shape }, shapesAt: '$.inputs' };
-  chargeDecode(source);
-  const { graph, origin } = atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) }));
+  // every sample is a task that decodes the file: their decodes counted together, in each
+  const { graph, origin } = withDecode(source, t.samples ?? 1, () => atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   const image = imageInput(graph);

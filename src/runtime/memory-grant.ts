@@ -24,14 +24,13 @@
  * Without a grant (the CLI, tests, tasks called inline) chargeMemory does nothing: there is no
  * budget to charge.
  */
-import { decodeBytes, decodeWork, onnxCensus } from './onnx-census.js';
-import type { OnnxCensus } from './onnx-census.js';
 import { envMaxAnalysisWork } from '../analysis/analysis-work.js';
 import { waitAsync } from './task-clock.js';
 import { ConvlensError, fromSerialized } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphSource } from '../graph/load.js';
+import { withDecodeBudget } from '../graph/onnx/proto.js';
 import { refusedForOwnTasks } from '../memory-budget.js';
 import type { MemoryCharge } from '../memory-budget.js';
 
@@ -285,35 +284,19 @@ export function chargeFold(source: GraphSource): (bytes: number, what: string) =
 }
 
 /**
- * Charges the running task's request for decoding an ONNX file (runtime/onnx-census.ts: its messages
- * and packed varints, up to ~200 times the bytes that hold them), before it is decoded; a spec or zoo
- * model asks nothing. Charged before every import of a file's bytes (not a run from the model cache).
+ * Runs `fn` (an import, a sweep) with the source's ONNX file judged before it is decoded
+ * (graph/onnx/proto.ts withDecodeBudget, runtime/onnx-census.ts checkDecode): its decode's memory
+ * (its messages and packed varints, up to ~200 times the bytes that hold them) charged to the running
+ * task's request, its work, `times` over, held to MAX_ANALYSIS_WORK (413 ANALYSIS_TOO_LARGE at the
+ * file: a 21 MB file of 10^6 one-float initializers imported in 15.7 s, and a sweep of it over 10
+ * sizes held a worker to the 120 s TASK_TIMEOUT_MS), and decoded once however often `fn` imports it.
+ * `times`: the imports the decode's work stands for (a sweep's sizes + 1; an ERF job's samples, one
+ * task and one decode each). A spec or zoo model asks nothing; nor does a run from the model cache,
+ * which decodes nothing.
  */
-export function chargeDecode(source: GraphSource, times = 1): void {
-  if (source.kind !== 'onnx') return;
-  const census = onnxCensus(source.bytes);
-  checkDecodeWork(census, times, source.at ?? 'body');
-  const bytes = decodeBytes(census);
-  // what the body's reservation (2 × the file) already holds for it needs no ask, nor does 1 MiB (as a run's peak: UNASKED_RUN_BYTES)
-  if (bytes <= Math.max(2 * source.bytes.byteLength, 1024 * 1024)) return;
-  chargeAt(source, bytes, `decoding the ONNX file's ${census.messages} messages (${census.tensors} of them tensors) and ${census.varints} packed integers`);
-}
-
-/**
- * Refuses (413 ANALYSIS_TOO_LARGE, at the file) a file whose decoding and import, `times` over, would
- * cost more than MAX_ANALYSIS_WORK on their own, before any of it: a 21 MB file of 10^6 one-float
- * initializers imported in 15.7 s, and a sweep of it over 10 sizes (one import a size) held a worker
- * to the 120 s TASK_TIMEOUT_MS (503 TIMEOUT) while its layers' work was 11 units.
- */
-function checkDecodeWork(census: OnnxCensus, times: number, path: string): void {
-  const limit = envMaxAnalysisWork();
-  const estimate = decodeWork(census, times);
-  if (estimate <= limit) return;
-  throw new ConvlensError(
-    'ANALYSIS_TOO_LARGE',
-    `decoding and importing the ONNX file's ${census.messages} messages (${census.tensors} of them tensors)${times > 1 ? ` ${times} times (a sweep's sizes and its reference)` : ''} would cost about ${estimate} units of work (one unit: a layer's plain analysis), over the limit of ${limit} (MAX_ANALYSIS_WORK); a file with fewer initializers (fold or merge its constants)${times > 1 ? ', or fewer sizes,' : ''} fits`,
-    { path, estimate, limit, ...(times > 1 && { times }) },
-  );
+export function withDecode<T>(source: GraphSource, times: number, fn: () => T): T {
+  if (source.kind !== 'onnx') return fn();
+  return withDecodeBudget(source.bytes, { maxWork: envMaxAnalysisWork(), times, at: source.at ?? 'body', charge: (bytes, what) => chargeAt(source, bytes, what) }, fn);
 }
 
 /** Charges the running task's request; a refusal without a path is put at the network in the request (a spec's layers, the ONNX file). */

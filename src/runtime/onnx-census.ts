@@ -17,7 +17,14 @@
  * tensor at TENSOR_BYTES) and VARINT_BYTES, upper bounds of the figures above. The walk reads only tags and lengths (a 16 MB
  * file of 8·10^6 entries: about 40 ms). A malformed file is counted as far as it reads: the
  * decoder refuses it (ONNX_INVALID) after the charge.
+ *
+ * checkDecode is the one place a decode is judged: graph/onnx/proto.ts decodeModel calls it before
+ * every decode (every route, the CLI, a Netron attachment), with the budget of its scope
+ * (withDecodeBudget: the request's memory grant, MAX_ANALYSIS_WORK, the file's place in the request,
+ * how many imports the decode serves) or, outside any, MAX_ANALYSIS_WORK from the environment.
  */
+import { getHeapStatistics } from 'node:v8';
+import { ConvlensError } from '../errors.js';
 
 /** Heap a decoded message holds: an empty TensorProto measured 383 bytes (its 8 repeated fields' arrays). */
 export const MESSAGE_BYTES = 512;
@@ -146,3 +153,66 @@ export const MESSAGE_UNITS = 0.02;
 export function decodeWork(census: OnnxCensus, times = 1): number {
   return Math.ceil(times * (census.tensors * TENSOR_UNITS + (census.messages - census.tensors) * MESSAGE_UNITS));
 }
+
+/** What a decode may cost, and where a refusal points (withDecodeBudget's scope; decodeModel's default outside one). */
+export interface DecodeBudget {
+  /** MAX_ANALYSIS_WORK: the decode's work (decodeWork, `times` over) may not pass it. */
+  maxWork: number;
+  /**
+   * Imports of the file the budget covers: a sweep's sizes and its reference (one decode, reused,
+   * and an import per size), an ERF job's samples (a task each, each decoding the file). Default 1.
+   */
+  times?: number;
+  /** Where the request holds the file (`body`, a form part, `$.onnxBase64`, the CLI's path): a refusal's path. */
+  at?: string;
+  /** Charges the decode's memory to the request (runtime/memory-grant.ts decodeBudget); throws to refuse. */
+  charge?: (bytes: number, what: string) => void;
+}
+
+/** MAX_ANALYSIS_WORK's default (analysis/analysis-work.ts DEFAULT_MAX_ANALYSIS_WORK, which a test holds equal: imported, it would close an import cycle through graph/load.ts). */
+export const DEFAULT_DECODE_MAX_WORK = 600_000;
+
+/** MAX_ANALYSIS_WORK from the environment as analysis-work.ts reads it (an integer ≥ 1, else the default). */
+export function envDecodeMaxWork(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MAX_ANALYSIS_WORK;
+  const n = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_DECODE_MAX_WORK;
+}
+
+/**
+ * Judges decoding `bytes` before it happens: refuses (413 ANALYSIS_TOO_LARGE) a decode and import
+ * whose work, `times` over, passes MAX_ANALYSIS_WORK; refuses (413 WORKER_OUT_OF_MEMORY) one whose
+ * memory passes what this thread's heap has left (the CLI has no memory budget: a 16 MB file of
+ * 8·10^6 empty initializers took it 68 s to 3.2 GB, a 32 MB one would end in V8's fatal
+ * out-of-memory crash); then charges the memory to the request (`charge`), past what the body's
+ * reservation (2 × the file) or 1 MiB covers. Reads only tags and lengths (onnxCensus).
+ */
+export function checkDecode(bytes: Uint8Array, budget: DecodeBudget): OnnxCensus {
+  const census = onnxCensus(bytes);
+  const { maxWork, times = 1, at, charge } = budget;
+  const path = at === undefined ? {} : { path: at };
+  const held = `the ONNX file's ${census.messages} messages (${census.tensors} of them tensors)`;
+  const estimate = decodeWork(census, times);
+  if (estimate > maxWork) {
+    throw new ConvlensError(
+      'ANALYSIS_TOO_LARGE',
+      `decoding and importing ${held}${times > 1 ? ` ${times} times (a sweep's sizes and its reference, or an ERF's samples)` : ''} would cost about ${estimate} units of work (one unit: a layer's plain analysis), over the limit of ${maxWork} (MAX_ANALYSIS_WORK); a file with fewer initializers (fold or merge its constants)${times > 1 ? ', or fewer sizes or samples,' : ''} fits`,
+      { ...path, estimate, limit: maxWork, ...(times > 1 && { times }) },
+    );
+  }
+  const memory = decodeBytes(census);
+  const heap = getHeapStatistics();
+  const left = heap.heap_size_limit - heap.used_heap_size;
+  if (memory > left) {
+    throw new ConvlensError(
+      'WORKER_OUT_OF_MEMORY',
+      `decoding ${held} and ${census.varints} packed integers would hold about ${mb(memory)} MB, more than the ${mb(left)} MB this process's heap has left (of ${mb(heap.heap_size_limit)} MB; node's --max-old-space-size); a file with fewer initializers (fold or merge its constants) fits`,
+      { ...path, bytes: memory, heapLeft: left },
+    );
+  }
+  // what the body's reservation (2 × the file) already holds for it needs no ask, nor does 1 MiB (as a run's peak: UNASKED_RUN_BYTES)
+  if (charge && memory > Math.max(2 * bytes.byteLength, 1024 * 1024)) charge(memory, `decoding ${held} and ${census.varints} packed integers`);
+  return census;
+}
+
+const mb = (n: number) => Math.ceil(n / 2 ** 20);

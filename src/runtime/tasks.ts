@@ -34,7 +34,7 @@ import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
-import { chargeDecode, chargeFold, chargeGraph, chargeRun } from './memory-grant.js';
+import { chargeFold, chargeGraph, chargeRun, withDecode } from './memory-grant.js';
 import { fitAnswer, fitComparison, fitSweep } from './answer-fit.js';
 import type { AnswerPlan } from './answer-fit.js';
 import type { AnswerLimit } from './answer-bound.js';
@@ -65,8 +65,7 @@ export function analyzeNetwork(t: AnalyzeTask, more: ExtrasOptions = {}): Analys
   const plan = planExtras({ ...extras, ...more });
   const { maxFolded } = taskLimits(t.limits);
   // an analysis reads no weight values: those a file computes from its weights are not folded
-  chargeDecode(t.source);
-  const { graph, origin } = loadGraph(t.source, { maxFolded, values: false });
+  const { graph, origin } = withDecode(t.source, 1, () => loadGraph(t.source, { maxFolded, values: false }));
   // every analysis (REST, GraphQL, jobs, each side of a compare) passes here: its cost bounded before any inference
   checkAnalysisWork(graph.layers.length, { options: weighingOptions(plan) }, t.source);
   chargeGraph(graph, t.source, { explain: plan.explain, others: extrasCount(plan) - (plan.explain ? 1 : 0) });
@@ -172,11 +171,12 @@ export interface SweepTask {
 
 export function sweepTask(t: SweepTask): SweepReport & { markdown?: string } {
   // the network, and one size's analysis with its memory timeline at a time
-  // the file is decoded for the reference and once per size, one after another: one decode's memory
-  // held at a time, its work sizes + 1 times (sizes the options refuse are their error, in the sweep)
+  // the file is decoded once (its memory charged once) and imported for the reference and once per
+  // size: its work counted sizes + 1 times (sizes the options refuse are their error, in the sweep)
   const sizes = SweepOptionsSchema.safeParse(t.sweep);
-  chargeDecode(t.source, sizes.success ? sizes.data.sizes.length + 1 : 1);
-  const report = sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, { graphs: 2, others: 1 }));
+  const report = withDecode(t.source, sizes.success ? sizes.data.sizes.length + 1 : 1, () =>
+    sweepResolutions(t.source, t.sweep, t.options, undefined, (graph) => chargeGraph(graph, t.source, { graphs: 2, others: 1 })),
+  );
   const result = t.markdown ? { ...report, markdown: renderSweep(report) } : report;
   return t.answer ? fitSweep(result, t.answer) : result;
 }
@@ -262,8 +262,7 @@ function loadForRun(source: GraphSource, maxFolded: number, maxElements: number)
   // an ONNX file's weight folds within the configured MAX_TENSOR_ELEMENTS, their memory charged to the request before they run
   const load = { maxFolded, maxElements, chargeFold: chargeFold(source) };
   if (modelCache.maxBytes <= 0) {
-    chargeDecode(source);
-    const { graph, origin } = loadGraph(source, load);
+    const { graph, origin } = withDecode(source, 1, () => loadGraph(source, load));
     chargeGraph(graph, source);
     return { graph, origin, inference: inferGraph(graph, { maxFolded }) };
   }
@@ -276,8 +275,7 @@ function loadForRun(source: GraphSource, maxFolded: number, maxElements: number)
   const family = familyKey(key);
   const file = source.kind === 'onnx' ? (modelCache.family(family).find((m) => m.file)?.file ?? source.bytes) : undefined;
   const loaded = source.kind === 'onnx' ? { ...source, bytes: file! } : source;
-  chargeDecode(loaded);
-  const { graph, origin } = loadGraph(loaded, load);
+  const { graph, origin } = withDecode(loaded, 1, () => loadGraph(loaded, load));
   chargeGraph(graph, source);
   const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), file, family);
   modelCache.set(key, entry);

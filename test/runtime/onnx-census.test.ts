@@ -1,6 +1,6 @@
 /**
  * The census of what decoding an ONNX file allocates (runtime/onnx-census.ts), and its charge to the
- * request before the file is decoded (runtime/memory-grant.ts chargeDecode). The counts of the
+ * request before the file is decoded (runtime/memory-grant.ts withDecode, graph/onnx/proto.ts decodeModel). The counts of the
  * fixtures are the Python onnx package's: every message of the ModelProto (ValueInfoProto,
  * OperatorSetIdProto, StringStringEntryProto and TensorAnnotation counted once, not their insides),
  * its TensorProtos, and the elements of the integer repeated fields of tensors and attributes
@@ -12,70 +12,18 @@ import { ReportOptionsSchema } from '../../src/analysis/extras.js';
 import { loadConfig } from '../../src/config.js';
 import { ConvlensError } from '../../src/errors.js';
 import { AnalyzeOptionsSchema } from '../../src/analysis/report.js';
-import { decodeBytes, decodeWork, onnxCensus } from '../../src/runtime/onnx-census.js';
+import { DEFAULT_MAX_ANALYSIS_WORK, envMaxAnalysisWork } from '../../src/analysis/analysis-work.js';
+import { sweepResolutions } from '../../src/analysis/sweep.js';
+import { decodeModel, withDecodeBudget } from '../../src/graph/onnx/proto.js';
+import { DEFAULT_DECODE_MAX_WORK, decodeBytes, decodeWork, envDecodeMaxWork, onnxCensus } from '../../src/runtime/onnx-census.js';
 import { createPool } from '../../src/runtime/pool.js';
+import { varint, withEmptyInitializers } from '../graph/hostile-onnx.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/onnx/${name}`, import.meta.url)));
 
-/** protobuf varint */
-const varint = (v: number): number[] => {
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  return [...out, v];
-};
 /** A length-delimited field. */
 const field = (n: number, body: Uint8Array | number[]): number[] => [...varint(n * 8 + 2), ...varint(body.length), ...body];
 const text = (s: string) => [...new TextEncoder().encode(s)];
-
-/**
- * resnet18.onnx's graph with `empties` empty initializers appended (each 2 bytes: tag 0x2a, length 0),
- * as a file an attacker sends: it decodes, and analyses as the fixture does. Its model fields are
- * the fixture's, its graph (field 7) rebuilt with the extra entries.
- */
-function withEmptyInitializers(empties: number): Uint8Array {
-  const bytes = fixture('resnet18.onnx');
-  const out: number[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const start = pos;
-    let tag = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[pos++];
-      tag += (b & 0x7f) * scale;
-      scale *= 128;
-      if (b < 0x80) break;
-    }
-    const wire = tag % 8;
-    if (wire === 0) while (bytes[pos++] >= 0x80);
-    else if (wire === 2) {
-      let len = 0;
-      scale = 1;
-      for (;;) {
-        const b = bytes[pos++];
-        len += (b & 0x7f) * scale;
-        scale *= 128;
-        if (b < 0x80) break;
-      }
-      if (tag >> 3 === 7) {
-        const head = [...varint(7 * 8 + 2), ...varint(len + 2 * empties)];
-        const graph = new Uint8Array(head.length + len + 2 * empties);
-        graph.set(head);
-        graph.set(bytes.subarray(pos, pos + len), head.length);
-        for (let i = head.length + len; i < graph.length; i += 2) graph[i] = 0x2a;
-        for (const b of graph) out.push(b);
-        pos += len;
-        continue;
-      }
-      pos += len;
-    } else throw new Error(`wire type ${wire} in the fixture`);
-    for (const b of bytes.subarray(start, pos)) out.push(b);
-  }
-  return new Uint8Array(out);
-}
 
 describe("an ONNX file's census", () => {
   it('counts the fixtures as the onnx package does: resnet18 324 messages, 102 tensors, 371 integers; mobilenet_v2 997, 332, 939; unet 193, 56, 241', () => {
@@ -139,7 +87,7 @@ describe("decoding an ONNX file counts against MAX_ANALYSIS_WORK (600,000), time
     expect(decodeWork(onnxCensus(bytes), 4)).toBe(800_100);
   });
 
-  it('a sweep of 3 sizes (4 decodes, 800,100 units) is 413 ANALYSIS_TOO_LARGE at the file before any decode or charge; of 1 size (400,050) it goes on to its memory charge', async () => {
+  it('a sweep of 3 sizes (one decode, 4 imports: 800,100 units) is 413 ANALYSIS_TOO_LARGE at the file before any decode or charge; of 1 size (400,050) it goes on to its memory charge', async () => {
     const asked: string[] = [];
     const from = performance.now();
     await expect(sweep([32, 64, 96], (_, what) => void asked.push(what))).rejects.toMatchObject({ code: 'ANALYSIS_TOO_LARGE', details: { path: 'model', estimate: 800_100, limit: 600_000, times: 4 } });
@@ -149,5 +97,37 @@ describe("decoding an ONNX file counts against MAX_ANALYSIS_WORK (600,000), time
       throw new ConvlensError('GRAPH_TOO_LARGE', `${what}: ${n}`);
     };
     await expect(sweep([32], refuse)).rejects.toMatchObject({ code: 'GRAPH_TOO_LARGE', message: expect.stringMatching(/^decoding the ONNX file's 1000324 messages/) });
+  });
+});
+
+describe('a file is decoded once within its budget (graph/onnx/proto.ts withDecodeBudget), however often it is imported', () => {
+  const bytes = withEmptyInitializers(100_000);
+  const source = { kind: 'onnx' as const, bytes, inputShapes: { input: [1, 3, 64, 64] }, at: 'body' };
+
+  it('two decodes of the bytes in one scope are one model, judged and charged once; outside a scope, or of a copy, each decode is its own', () => {
+    const asked: string[] = [];
+    const [a, b, copy] = withDecodeBudget(bytes, { maxWork: 600_000, charge: (_, what) => void asked.push(what) }, () => [decodeModel(bytes), decodeModel(bytes), decodeModel(bytes.slice())]);
+    expect(a).toBe(b);
+    expect(copy).not.toBe(a);
+    expect(asked).toEqual(["decoding the ONNX file's 100324 messages (100102 of them tensors) and 371 packed integers"]);
+    expect(decodeModel(bytes)).not.toBe(decodeModel(bytes));
+  });
+
+  it("a sweep of 3 sizes decodes its file once for its 4 imports: one decode judged and charged (it was decoded 4 times), the work counted 4 times", () => {
+    const asked: number[] = [];
+    const report = withDecodeBudget(bytes, { maxWork: 600_000, times: 4, charge: (n) => void asked.push(n) }, () => sweepResolutions(source, { sizes: [32, 64, 96] }, AnalyzeOptionsSchema.parse({})));
+    expect(report.sizes.map((s) => s.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(asked).toEqual([222 * 512 + 100_102 * 2048 + 371 * 64]);
+    expect(() => withDecodeBudget(bytes, { maxWork: 80_000, times: 4 }, () => sweepResolutions(source, { sizes: [32, 64, 96] }, AnalyzeOptionsSchema.parse({})))).toThrow(
+      expect.objectContaining({ code: 'ANALYSIS_TOO_LARGE', details: { estimate: 4 * 20_025, limit: 80_000, times: 4 } }),
+    );
+  }, 60_000);
+
+  it("outside a scope (the CLI's analyze) MAX_ANALYSIS_WORK is read as analysis/analysis-work.ts reads it", () => {
+    expect(DEFAULT_DECODE_MAX_WORK).toBe(DEFAULT_MAX_ANALYSIS_WORK);
+    for (const v of [undefined, '', ' ', '0', '-5', '1.5', 'abc', '1', '1000', ' 42 ', '1e6', '0x10']) {
+      const env = v === undefined ? {} : { MAX_ANALYSIS_WORK: v };
+      expect([v, envDecodeMaxWork(env)]).toEqual([v, envMaxAnalysisWork(env)]);
+    }
   });
 });

@@ -8,6 +8,8 @@ import protobuf from 'protobufjs';
 import { ConvlensError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { looksLikeJson } from '../../json-text.js';
+import { checkDecode, envDecodeMaxWork } from '../../runtime/onnx-census.js';
+import type { DecodeBudget } from '../../runtime/onnx-census.js';
 
 /** An int64 field as protobufjs decodes it: a number, or a long.js Long (toString gives its exact digits). */
 export type Long = { toNumber(): number; toString(): string } | number;
@@ -128,8 +130,50 @@ export function inexactSize(v: Long | undefined | null): string | null {
 const jsonHint = (bytes: Uint8Array): string =>
   looksLikeJson(bytes) ? '; it reads as JSON text: a network spec goes in a JSON body (Content-Type: application/json) or in a form\'s "request" field, not as the ONNX file' : '';
 
+/** The file a withDecodeBudget scope is for, its budget, and its model once decoded. */
+interface DecodeScope {
+  bytes: Uint8Array;
+  budget: DecodeBudget;
+  model?: ModelProto;
+}
+
+// the scope decodeModel runs in (set by withDecodeBudget around synchronous code: one at a time per thread)
+let scope: DecodeScope | null = null;
+
+/**
+ * Runs `fn` with the ONNX file `bytes` judged by `budget` (runtime/onnx-census.ts checkDecode: the
+ * request's memory grant, MAX_ANALYSIS_WORK, the file's place in the request) and decoded at most
+ * once: every import of those bytes within `fn` reads one decoded model (a sweep imports the file
+ * for its reference and once per size: 4 decodes of 3 sizes, each held while imported, were one).
+ * The model is let go when `fn` returns. Other bytes decode as outside any scope.
+ */
+export function withDecodeBudget<T>(bytes: Uint8Array, budget: DecodeBudget, fn: () => T): T {
+  const previous = scope;
+  scope = { bytes, budget };
+  try {
+    return fn();
+  } finally {
+    scope = previous;
+  }
+}
+
+/**
+ * The ModelProto of `bytes`. Judged before it is decoded (checkDecode: its work and memory, counted
+ * from the wire format): inside withDecodeBudget for these bytes by the scope's budget, and decoded
+ * once there; elsewhere (the CLI's analyze and compare, a Netron attachment) against
+ * MAX_ANALYSIS_WORK from the environment and this thread's heap.
+ */
 export function decodeModel(bytes: Uint8Array): ModelProto {
+  const own = scope?.bytes === bytes ? scope : null;
+  if (own?.model) return own.model;
   if (bytes.byteLength === 0) throw new ConvlensError('ONNX_INVALID', 'the ONNX file is empty');
+  checkDecode(bytes, own?.budget ?? { maxWork: envDecodeMaxWork() });
+  const decoded = decodeChecked(bytes);
+  if (own) own.model = decoded;
+  return decoded;
+}
+
+function decodeChecked(bytes: Uint8Array): ModelProto {
   let decoded: ModelProto;
   try {
     decoded = model().decode(bytes) as unknown as ModelProto;
