@@ -145,7 +145,11 @@ let scope: DecodeScope | null = null;
  * request's memory grant, MAX_ANALYSIS_WORK, the file's place in the request) and decoded at most
  * once: every import of those bytes within `fn` reads one decoded model (a sweep imports the file
  * for its reference and once per size: 4 decodes of 3 sizes, each held while imported, were one).
- * The model is let go when `fn` returns. Other bytes decode as outside any scope.
+ * The model is let go when `fn` returns. Other bytes decode as outside any scope. `fn` is
+ * synchronous (an import, a sweep): a scope does not follow a promise past its first await.
+ * Measured (2026-12-05, in-process, 2 shared vCPUs under load): a sweep of 3 sizes of 10^6 empty
+ * initializers (MAX_ANALYSIS_WORK raised) peaked at 1,030–1,302 MB resident decoding 4 times, 537–544
+ * MB decoding once; of a 46 MB ResNet-18 with weights, a decode is 4–9 ms of CPU, within the noise.
  */
 export function withDecodeBudget<T>(bytes: Uint8Array, budget: DecodeBudget, fn: () => T): T {
   const previous = scope;
