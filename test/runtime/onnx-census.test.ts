@@ -98,6 +98,14 @@ describe("decoding an ONNX file counts against MAX_ANALYSIS_WORK (600,000), time
     };
     await expect(sweep([32], refuse)).rejects.toMatchObject({ code: 'GRAPH_TOO_LARGE', message: expect.stringMatching(/^decoding the ONNX file's 1000324 messages/) });
   });
+
+  it("an ERF's sample (one task of the job's 4, each decoding the file) counts the 4 decodes: 800,100 units, 413 at the file before it decodes (each was counted alone, 200,025)", async () => {
+    const task = {
+      kind: 'gradient', source: { kind: 'onnx', bytes, inputShapes: { input: [1, 3, 64, 64] }, at: 'body' }, mode: 'random', inputs: {}, index: 0, samples: 4,
+      weights: {}, weightInit: 'seed', seed: 0, target: { layer: '', channels: null, position: null }, stages: false, maxElements: 1 << 24,
+    };
+    await expect(pool.run('erf', task)).rejects.toMatchObject({ code: 'ANALYSIS_TOO_LARGE', details: { path: 'body', estimate: 800_100, limit: 600_000, times: 4 } });
+  });
 });
 
 describe('a file is decoded once within its budget (graph/onnx/proto.ts withDecodeBudget), however often it is imported', () => {
