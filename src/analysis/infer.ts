@@ -151,15 +151,83 @@ function checkBoundWeights(layer: GraphLayer, inferred: Inferred, graph: Graph, 
  * invalid layer. The analyzer and the executor share one inference of a graph.
  */
 export function inferGraph(graph: Graph, options: InferOptions = {}): Inference {
-  const walked = walk(graph, options, new Set());
-  // a rank-3 input the network batches itself (a detector's image) carries a 2-D field: walked again so
+  const walked = walk(graph, options);
+  const { analysed, tensors, warnings } = walked;
+  // a rank-3 input the network batches itself (a detector's image) carries a 2-D field: only the
+  // fields are propagated again from it (the shapes, values and costs do not depend on it)
   const images = unbatchedImageInputs(graph, walked);
-  return images.size === 0 ? walked : { ...walk(graph, options, images), imageInputs: [...images] };
+  return images.size === 0 ? { analysed, tensors, warnings } : { ...refield(graph, walked, images), imageInputs: [...images] };
 }
 
-function walk(graph: Graph, options: InferOptions, images: ReadonlySet<string>): Inference {
+/** A walk's inference, and what its fields' second propagation needs (refield). */
+interface Walked extends Inference {
+  layerNorms: ReturnType<typeof layerNormDivisions>;
+  /** The index in `warnings` of each analysed layer's first warning. */
+  starts: number[];
+  /** The warnings the receptive-field rules gave (the others are the shapes'). */
+  fromFields: Set<Warning>;
+}
+
+/**
+ * One layer's receptive field, from its inputs' in `tensors`, and each output's where they differ:
+ * all that the layout of the network's rank-3 inputs changes (refield).
+ */
+function layerField(layer: GraphLayer, op: OpDef, inferred: Inferred, inputShapes: Shape[], tensors: ReadonlyMap<string, TensorInfo>, layerNorms: Walked['layerNorms'], warn: (w: Warning) => void) {
+  const rfCtx = {
+    layer: layer.name,
+    plan: inferred.plan,
+    inputs: inputShapes,
+    outputs: inferred.outputs,
+    attrs: layer.attrs,
+    rf: layer.inputs.map((r) => (r === '' ? null : tensors.get(r)?.rf ?? null)),
+    warn: (w: Omit<Warning, 'layer'>) => warn({ ...w, layer: layer.name } as Warning),
+  };
+  let rf = op.receptiveField(rfCtx);
+  // a decomposed layerNorm's division: its statistics over spatial axes make the field global (or
+  // span those axes, over some of them), as nn.LayerNorm's; its ReduceMean alone reads as a gate
+  const norm = rf && !rf.global ? layerNorms.get(layer.name) : undefined;
+  const x = norm && tensors.get(norm.input);
+  if (norm && x?.shape) {
+    const normed = statisticsRF({ ...rfCtx, rf: [x.rf], inputs: [x.shape] }, norm.axes.map((a) => (a < 0 ? a + x.shape!.length : a)));
+    if (normed && normed !== x.rf) rf = normed;
+  }
+  // outputs whose fields differ (a split's pieces along a spatial axis start where they were cut)
+  const fields = rf && op.outputFields ? op.outputFields(rfCtx, rf) : null;
+  return { rf, fields };
+}
+
+/**
+ * The walk's fields propagated again from `images` read as unbatched C,H,W images (their field over
+ * H and W), layer by layer in the walk's order; shapes, values, costs, stand-ins and the shapes'
+ * warnings are the walk's, as they do not read a field. The fields' warnings are given anew.
+ */
+function refield(graph: Graph, walked: Walked, images: ReadonlySet<string>): Inference {
+  const tensors = new Map(walked.tensors);
+  for (const inp of graph.inputs) {
+    const t = tensors.get(inp.name);
+    if (images.has(inp.name) && t) tensors.set(inp.name, { ...t, rf: imageRF() });
+  }
+  const warnings: Warning[] = [];
+  const analysed = walked.analysed.map((a, i) => {
+    const ends = i + 1 < walked.starts.length ? walked.starts[i + 1] : walked.warnings.length;
+    for (const w of walked.warnings.slice(walked.starts[i], ends)) if (!walked.fromFields.has(w)) warnings.push(w);
+    // an unknown or unsupported layer, a folded one and a stand-in have no field: their outputs' stay the walk's (none)
+    if (!a.op || !a.inferred || a.folded || a.standIn) return a;
+    const { rf, fields } = layerField(a.layer, a.op, a.inferred, a.inputShapes, tensors, walked.layerNorms, (w) => warnings.push(w));
+    a.layer.outputs.forEach((name, k) => {
+      const t = tensors.get(name);
+      if (t) tensors.set(name, { ...t, rf: fields?.[k] ?? rf });
+    });
+    return { ...a, rf };
+  });
+  return { analysed, tensors, warnings };
+}
+
+function walk(graph: Graph, options: InferOptions): Walked {
   const warnings: Warning[] = [];
   const warn = (w: Warning) => warnings.push(w);
+  const fromFields = new Set<Warning>();
+  const starts: number[] = [];
   const tensors = new Map<string, TensorInfo>();
   // the folding budget: what the constants hold (each array once: ONNX Identity aliases share one) and every value folded below
   const held = new Set<readonly number[]>();
@@ -179,8 +247,8 @@ function walk(graph: Graph, options: InferOptions, images: ReadonlySet<string>):
     if (numel(inp.shape) > MAX_COUNT) {
       throw new ConvlensError('SIZE_TOO_LARGE', `input '${inp.name}' ${fmtShape(inp.shape)} has more elements than convlens counts exactly (2^53)`, { path: inp.path, shapes: { [inp.name]: inp.shape } });
     }
-    // N,C,L / N,C,H,W / N,C,D,H,W inputs carry a field over their spatial axes; an unbatched image over H, W
-    const rf = images.has(inp.name) ? imageRF() : inputRF(inp.shape);
+    // N,C,L / N,C,H,W / N,C,D,H,W inputs carry a field over their spatial axes (an unbatched image's: refield)
+    const rf = inputRF(inp.shape);
     tensors.set(inp.name, {
       shape: inp.shape,
       value: null,
@@ -230,26 +298,11 @@ function walk(graph: Graph, options: InferOptions, images: ReadonlySet<string>):
     // without folding (an operator call: the call is the layer) a value known from shapes alone
     // (shape's) is still the layer's output, not a folded constant the report leaves out
     const folded = options.fold !== false && inferred.values !== undefined && inferred.values.length > 0 && inferred.values.every((v) => v !== null);
-    const rfCtx = {
-      layer: layer.name,
-      plan: inferred.plan,
-      inputs: inputShapes,
-      outputs: inferred.outputs,
-      attrs: layer.attrs,
-      rf: ins.map((t) => t?.rf ?? null),
-      warn: (w: Omit<Warning, 'layer'>) => warn({ ...w, layer: layer.name } as Warning),
+    const fieldWarn = (w: Warning) => {
+      fromFields.add(w);
+      warn(w);
     };
-    let rf = folded || !withField ? null : op.receptiveField(rfCtx);
-    // a decomposed layerNorm's division: its statistics over spatial axes make the field global (or
-    // span those axes, over some of them), as nn.LayerNorm's; its ReduceMean alone reads as a gate
-    const norm = rf && !rf.global ? layerNorms.get(layer.name) : undefined;
-    const x = norm && tensors.get(norm.input);
-    if (norm && x?.shape) {
-      const normed = statisticsRF({ ...rfCtx, rf: [x.rf], inputs: [x.shape] }, norm.axes.map((a) => (a < 0 ? a + x.shape!.length : a)));
-      if (normed && normed !== x.rf) rf = normed;
-    }
-    // outputs whose fields differ (a split's pieces along a spatial axis start where they were cut)
-    const fields = rf && op.outputFields ? op.outputFields(rfCtx, rf) : null;
+    const { rf, fields } = folded || !withField ? { rf: null, fields: null } : layerField(layer, op, inferred, inputShapes, tensors, layerNorms, fieldWarn);
     return { inferred, inputShapes, folded, rf, fields };
   };
 
@@ -288,6 +341,7 @@ function walk(graph: Graph, options: InferOptions, images: ReadonlySet<string>):
   };
 
   for (const layer of topologicalOrder(graph)) {
+    starts.push(warnings.length);
     const op = OPS_BY_NAME.get(layer.op) ?? null;
     // An empty name is ONNX's "optional input omitted".
     const ins = layer.inputs.map((r) => (r === '' ? null : tensors.get(r) ?? unknown));
@@ -322,5 +376,5 @@ function walk(graph: Graph, options: InferOptions, images: ReadonlySet<string>):
     });
     analysed.push({ layer, op, inferred, inputShapes, rf, folded, standIn: false });
   }
-  return { analysed, tensors, warnings };
+  return { analysed, tensors, warnings, layerNorms, starts, fromFields };
 }

@@ -7,10 +7,12 @@
  * "3225.25, wider than the 400 input"). A 1-D network on [N, C, L] keeps its field over L.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { sweepResolutions } from '../../src/analysis/sweep.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { conv2d } from '../../src/ops/conv.js';
 import { DEFAULTS } from '../helpers.js';
 
 interface Truth {
@@ -74,5 +76,22 @@ describe('sweep over an unbatched image input', () => {
       [[40, 48], macs(40, 48)],
       [[64, 64], macs(64, 64)],
     ]);
+  });
+});
+
+describe('an unbatched image input is inferred once', () => {
+  it("each conv's shape and cost inferred once, only the fields propagated again (was: the whole graph inferred twice, the second walk outside MAX_ANALYSIS_WORK)", () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/onnx/layout/image.onnx', import.meta.url)));
+    const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: { image: truth.image.input } });
+    const convs = graph.layers.filter((l) => l.op === 'conv2d').length;
+    const infer = vi.spyOn(conv2d, 'infer');
+    try {
+      const inference = inferGraph(graph);
+      expect(inference.imageInputs).toEqual(['image']);
+      expect(convs).toBe(2);
+      expect(infer).toHaveBeenCalledTimes(convs);
+    } finally {
+      infer.mockRestore();
+    }
   });
 });
