@@ -10,6 +10,12 @@ receptive field of the output measured by autograd (test/analysis/input-layout.t
                stride 2): the field is over F and T
   signal       a 1-D network, conv1d (k 5) twice on [N, C, L]: the field stays over L alone
                (a control: it must not turn 2-D)
+  pooled       an [N, F, T] spectrogram unsqueezed to [N, 1, F, T] and max-pooled (3×5, stride 2):
+               its only 2-D window a pool's, the field over F and T. A max pool's gradient reaches
+               one input of its window (the argmax), so its footprint is measured on the same
+               geometry averaged (AvgPool2d: every input of the window)
+  unsqueezed   a conv1d written as 1×k conv2d (1×5, then 1×5 stride 2) on x.unsqueeze(2), squeezed
+               back: [N, C, L] windowed in 2-D over a 1×L map, the field stays over L alone
 
 Truth per model (test/fixtures/onnx/layout/truth.json): the output's shape, and for its unit at the
 middle of each spatial axis the input rows/columns with a nonzero gradient (golden_kit's
@@ -59,6 +65,25 @@ class Signal(nn.Module):
         return self.c2(torch.relu(self.c1(x)))
 
 
+class Pooled(nn.Module):
+    def __init__(self, pool=nn.MaxPool2d):
+        super().__init__()
+        self.pool = pool((3, 5), 2, (1, 2))
+
+    def forward(self, x):
+        return self.pool(x.unsqueeze(1))
+
+
+class Unsqueezed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(6, 4, (1, 5), 1, (0, 2))
+        self.c2 = nn.Conv2d(4, 4, (1, 5), (1, 2), (0, 2))
+
+    def forward(self, x):
+        return self.c2(torch.relu(self.c1(x.unsqueeze(2)))).squeeze(2)
+
+
 def footprint(model, shape, unit):
     """Input rows (per input axis after the first) with a nonzero gradient of output unit `unit` (all channels)."""
     x = (torch.rand(shape, dtype=torch.double) + 0.5).requires_grad_(True)
@@ -95,14 +120,17 @@ def main():
     truth = {"torch": torch.__version__, "models": {}}
     for name, model, shape, names in (("image", Image(), (3, 20, 24), ["image"]),
                                       ("spectrogram", Spectrogram(), (1, 16, 30), ["spec"]),
-                                      ("signal", Signal(), (1, 6, 40), ["signal"])):
+                                      ("signal", Signal(), (1, 6, 40), ["signal"]),
+                                      ("pooled", Pooled(), (1, 16, 30), ["spec"]),
+                                      ("unsqueezed", Unsqueezed(), (1, 6, 40), ["signal"])):
         model.eval()
         path = OUT / f"{name}.onnx"
         # the image's H and W dynamic, as a detector's (sweep resizes them)
         dynamic = {names[0]: {1: "h", 2: "w"}} if name == "image" else None
         torch.onnx.export(model, torch.rand(shape), str(path), opset_version=17, input_names=names, output_names=["out"], dynamic_axes=dynamic)
         strip_weights(path)
-        truth["models"][name] = measure(model, shape)
+        # a max pool's footprint is its argmax's: the window's is its average's (the same geometry)
+        truth["models"][name] = measure(Pooled(nn.AvgPool2d) if name == "pooled" else model, shape)
     (OUT / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     print(json.dumps(truth["models"]))
 

@@ -7,19 +7,20 @@
  * covered W alone (its "l" axis), so every field of the network was one number, over W, and the
  * final map of SSDlite at 3×300×400 was "3225.25, wider than the 400 input".
  *
- * The network says which it is: a 2-D window (a conv2d's or a pool's geometry over two axes) that
- * reads a 4-D tensor whose field has one axis, at its last dim, while dim 2 (the other spatial
- * axis it windows) is longer than 1 — the rank-3 input's middle axis became a spatial axis. The
- * rank-3 inputs of such a network carry a 2-D field over their last two dims (H, W), and the
- * graph is inferred again with it (inferGraph). A 1-D network (conv1d on N,C,L), or one that
- * windows a 1×L map in 2-D (a conv1d written as a 1×k conv2d on x.unsqueeze(2)), keeps N,C,L.
+ * The network says which it is: a 2-D window (a kernel over two axes, OpDef.windowedAxes: a
+ * conv2d's, a pool's) that reads a 4-D tensor whose field has one axis, at its last dim, while dim
+ * 2 (the other spatial axis it windows) is longer than 1 — the rank-3 input's middle axis became a
+ * spatial axis. The rank-3 inputs of such a network carry a 2-D field over their last two dims
+ * (H, W), and the graph's fields are propagated again from it (inferGraph: its shapes and costs do
+ * not depend on it). A 1-D network (conv1d on N,C,L), or one that windows a 1×L map in 2-D (a
+ * conv1d written as a 1×k conv2d on x.unsqueeze(2)), keeps N,C,L.
  */
 import type { Graph } from '../graph/graph.js';
 import { INPUT_RF, fieldInputSizes } from '../ops/receptive-field.js';
-import type { Shape, TensorRF } from '../ops/types.js';
+import type { OpDef, Shape, TensorRF } from '../ops/types.js';
 
 interface Walked {
-  analysed: readonly { layer: { inputs: string[] }; inferred: { plan: unknown } | null; inputShapes: Shape[]; folded: boolean }[];
+  analysed: readonly { layer: { inputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: unknown; inputShapes: Shape[]; folded: boolean }[];
   tensors: ReadonlyMap<string, { rf: TensorRF | null }>;
 }
 
@@ -28,8 +29,7 @@ export function unbatchedImageInputs(graph: Graph, walked: Walked): Set<string> 
   const rank3 = graph.inputs.filter((i) => i.shape.length === 3).map((i) => i.name);
   if (rank3.length === 0) return new Set();
   const twoD = walked.analysed.some((a) => {
-    const geo = (a.inferred?.plan as { geo?: unknown } | null)?.geo;
-    if (a.folded || !Array.isArray(geo) || geo.length !== 2) return false;
+    if (a.folded || !a.inferred || a.op?.windowedAxes !== 2) return false;
     const x = a.inputShapes[0];
     const rf = walked.tensors.get(a.layer.inputs[0])?.rf;
     return x?.length === 4 && x[2] > 1 && !!rf && !rf.global && rf.axes.length === 1 && rf.dims[0] === 3;

@@ -84,6 +84,7 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
   const name = `conv${rank}d`;
   return {
     name,
+    windowedAxes: rank,
     summary: `Standard, grouped, depthwise and dilated ${rank}-D convolution (cross-correlation) over ${rank === 1 ? '[L]' : '[T, H, W]'}`,
     pytorch: `torch.nn.Conv${rank}d`,
     inputNames: ['x'],

@@ -59,6 +59,7 @@ function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTrans
   const name = `convTranspose${rank}d`;
   return {
     name,
+    windowedAxes: rank,
     summary: `Transposed (fractionally strided) ${rank}-D convolution over ${rank === 1 ? '[L]' : '[T, H, W]'} for learned upsampling`,
     pytorch: `torch.nn.ConvTranspose${rank}d`,
     inputNames: ['x'],

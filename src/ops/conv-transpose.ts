@@ -72,6 +72,7 @@ export function coveredPositions(g: AxisGeometry): number {
 export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'convTranspose2d',
+  windowedAxes: 2,
   summary: 'Transposed (fractionally strided) 2-D convolution for learned upsampling',
   pytorch: 'torch.nn.ConvTranspose2d',
   inputNames: ['x'],

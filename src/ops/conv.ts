@@ -104,6 +104,7 @@ const convInput = (ctx: RunContext<ConvAttrs, ConvPlan>): Tensor => (ctx.plan.pa
 export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'conv2d',
+  windowedAxes: 2,
   summary: 'Standard, grouped, depthwise and dilated 2-D convolution (cross-correlation; mode "convolution" flips the kernel)',
   pytorch: 'torch.nn.Conv2d',
   inputNames: ['x'],

@@ -45,6 +45,7 @@ export interface DeformConvPlan extends ConvPlan {
 
 export const deformConv2d: OpDef<DeformConvAttrs, DeformConvPlan> = {
   name: 'deformConv2d',
+  windowedAxes: 2,
   summary: 'Deformable convolution (v1 with offsets, v2 with offsets and mask), bilinear sampling',
   pytorch: 'torchvision.ops.DeformConv2d',
   inputNames: ['x', 'offset', 'mask'],

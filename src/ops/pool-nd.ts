@@ -84,6 +84,7 @@ const ND_OUTPUT = 300;
 function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
   return {
     name: `maxPool${rank}d`,
+    windowedAxes: rank,
     summary: `Max pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} (optional dilation, ceil mode)`,
     pytorch: `torch.nn.MaxPool${rank}d`,
     inputNames: ['x'],
@@ -123,6 +124,7 @@ function checkUnpaddedFits(ctx: InferContext<AvgPoolNdAttrs>, x: Shape, geo: Axi
 function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
   return {
     name: `avgPool${rank}d`,
+    windowedAxes: rank,
     summary: `Average pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} (ceil mode, countIncludePad)`,
     pytorch: `torch.nn.AvgPool${rank}d`,
     inputNames: ['x'],

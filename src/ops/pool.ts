@@ -99,6 +99,7 @@ function poolGeometry<A extends { kernelSize: number | number[]; stride?: number
 
 export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   name: 'maxPool2d',
+  windowedAxes: 2,
   summary: 'Max pooling (optional dilation, ceil mode, and indices for maxUnpool2d)',
   pytorch: 'torch.nn.MaxPool2d',
   inputNames: ['x'],
@@ -144,6 +145,7 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
 export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'avgPool2d',
+  windowedAxes: 2,
   summary: 'Average pooling (ceil mode, countIncludePad)',
   pytorch: 'torch.nn.AvgPool2d',
   inputNames: ['x'],
@@ -264,6 +266,7 @@ export type MaxUnpoolAttrs = z.infer<typeof MaxUnpoolAttrs>;
 
 export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
   name: 'maxUnpool2d',
+  windowedAxes: 2,
   summary: 'Max unpooling: values back at the argmax positions of a maxPool2d (inputs [x, "pool:1"]), zeros elsewhere',
   pytorch: 'torch.nn.MaxUnpool2d',
   inputNames: ['x', 'indices'],

@@ -107,6 +107,7 @@ function intConv(x: Float32Array, zx: number, w: Float32Array, zw: Tensor | unde
 
 export const convInteger: OpDef<ConvIntegerAttrs, ConvPlan> = {
   name: 'convInteger',
+  windowedAxes: 2,
   summary: 'Integer convolution with zero points, int32 output (ONNX ConvInteger)',
   pytorch: 'torch.ao.nn.quantized.Conv2d (its int32 accumulation)',
   inputNames: ['x', 'xZeroPoint', 'wZeroPoint'],
@@ -140,6 +141,7 @@ export const convInteger: OpDef<ConvIntegerAttrs, ConvPlan> = {
 
 export const qlinearConv: OpDef<QLinearConvAttrs, ConvPlan> = {
   name: 'qlinearConv',
+  windowedAxes: 2,
   summary: 'Quantized convolution: integer accumulation, int32 bias, requantized to int8/uint8 (ONNX QLinearConv)',
   pytorch: 'torch.ao.nn.quantized.Conv2d',
   inputNames: ['x', 'xScale', 'xZeroPoint', 'wScale', 'wZeroPoint', 'yScale', 'yZeroPoint'],

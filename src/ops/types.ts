@@ -277,6 +277,8 @@ export interface OpDef<A = any, P = any> {
   outputCount?(attrs: A, values?: readonly (readonly number[] | null)[]): number;
   /** Conv, convTranspose, deformConv and linear: counted in depth. */
   weighted?: boolean;
+  /** How many spatial axes its kernel's window slides over (conv2d's, maxPool2d's: 2; conv1d's: 1): analysis/input-layout.ts reads a rank-3 input's layout by it. */
+  windowedAxes?: number;
   /** Its run hands back its input's memory as its output (reshape, squeeze, flatten): it writes no fresh tensor (runtime/checks.ts writeWork). */
   returnsInputData?: boolean;
   /** Its output's channels are the last axis, as torch.nn.Linear's (Swin's MLP over [N, H, W, C]), not dim 1. */

@@ -4,7 +4,8 @@
  * spectrogram unsqueezed to [N, 1, F, T]. Their fields are over the input's last two axes, as
  * PyTorch autograd's gradient footprint of an output unit spans them; before, the input was read
  * as N,C,L and every field was one number over the last axis (SSDlite at 3×300×400: a final map
- * "3225.25, wider than the 400 input"). A 1-D network on [N, C, L] keeps its field over L.
+ * "3225.25, wider than the 400 input"). A 2-D max pool alone tells it as a conv2d does; a 1-D network
+ * on [N, C, L], or a conv1d written as 1×k conv2d on x.unsqueeze(2), keeps its field over L.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
@@ -40,6 +41,8 @@ function boxes(rf: { size: number[] | null; stride: number[] | null; padding: nu
 describe.each([
   ['image', ['h', 'w']],
   ['spectrogram', ['h', 'w']],
+  // its only 2-D window a maxPool2d's (OpDef.windowedAxes: 2, as conv2d's)
+  ['pooled', ['h', 'w']],
 ])('%s: a rank-3 input the network windows in 2-D', (name, axes) => {
   const t = truth[name];
   const r = report(name);
@@ -55,10 +58,13 @@ describe.each([
   });
 });
 
-describe('signal: conv1d on [N, C, L]', () => {
+describe.each([
+  ['signal', 'conv1d on [N, C, L]'],
+  ['unsqueezed', '1×5 conv2d on x.unsqueeze(2): a 2-D window over a 1×L map'],
+])('%s: %s', (name) => {
   it('keeps its field over L', () => {
-    const t = truth.signal;
-    const rf = report('signal').outputs[0].receptiveField!;
+    const t = truth[name];
+    const rf = report(name).outputs[0].receptiveField!;
     expect(rf).toMatchObject({ global: false, axes: ['l'] });
     expect(boxes(rf, t.unit)).toEqual(t.footprint.slice(-1));
     expect(boxes(rf, t.unit.map((i) => i + 1))).toEqual(t.next.slice(-1));
