@@ -203,10 +203,9 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
       if (!host.op?.weighted || !host.inferred || host.layer.outputs.length !== 1 || claimed.has(host.layer.name)) continue;
       const hostShape = host.inferred.outputs[0];
       // BN's channels (dim 1) are the host's output channels for a convolution (a window over the
-      // spatial axes: its plan has their geometry; conv1d/2d/3d, transposed, deformable, quantized)
+      // spatial axes: OpDef.windowedAxes; conv1d/2d/3d, transposed, deformable, quantized)
       // and for a linear layer with a 2-d output; not for attention over tokens [N, L, C]
-      const plan = host.inferred.plan as { geo?: unknown } | null;
-      const convolution = plan !== null && typeof plan === 'object' && Array.isArray(plan.geo) && !host.op.mixesSpatialPositions;
+      const convolution = host.op.windowedAxes !== undefined && !host.op.mixesSpatialPositions;
       const channelAxisFirst = hostShape.length === 2 || (hostShape.length >= 3 && convolution);
       const chain: FusionChain = { host, members: [], residual: null };
       let cur = host.layer.outputs[0];
