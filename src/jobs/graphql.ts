@@ -12,9 +12,9 @@ import { ConvlensError, movePaths } from '../errors.js';
 import type { JobQueue, JobStatusHead, JobView } from './types.js';
 import { jobId } from './types.js';
 
-/** A job's status, its result left as the store's JSON text until `result` is selected. */
-type JobObject = JobStatusHead & { resultJson?: string };
-const lazy = (view: JobView): JobObject => ({ ...view.head, resultJson: view.resultJson });
+/** A job's status, its result left as the store's JSON bytes until `result` is selected. */
+type JobObject = JobStatusHead & { resultBytes?: Buffer };
+const lazy = (view: JobView): JobObject => ({ ...view.head, resultBytes: view.result });
 
 /**
  * `chargeResult`: called with a result's bytes before it is parsed for the answer (the GraphQL
@@ -55,9 +55,9 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
     Job: {
       resultsUrl: (job: JobObject) => job.links.results,
       result: (job: JobObject, _: unknown, ctx: object | undefined) => {
-        if (job.resultJson === undefined) return null;
-        chargeResult(ctx, job.resultJson.length);
-        return JSON.parse(job.resultJson) as unknown;
+        if (job.resultBytes === undefined) return null;
+        chargeResult(ctx, job.resultBytes.byteLength);
+        return JSON.parse(job.resultBytes.toString('utf8')) as unknown;
       },
       error: (job: JobObject) => {
         if (!job.error) return null;

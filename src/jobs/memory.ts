@@ -51,9 +51,10 @@ interface Rec {
   progress: { done: number; total: number } | null;
   /** Until it starts: what to run. */
   job: PreparedJob | null;
-  resultJson?: string;
+  /** The result's UTF-8 JSON bytes (jobs/types.ts JobView). */
+  result?: Buffer;
   error?: SerializedError;
-  lines: string[];
+  lines: Buffer[];
   /** Bytes this job holds in the store: its inputs while waiting or running, then its result and lines. */
   bytes: number;
   abort: AbortController;
@@ -125,16 +126,15 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
 
   const view = (r: Rec): JobView => ({
     head: head({ ...r, ttlSeconds: config.JOB_TTL_SECONDS, error: r.error }),
-    ...(r.status === 'done' && r.resultJson !== undefined ? { resultJson: r.resultJson } : {}),
+    ...(r.status === 'done' && r.result !== undefined ? { result: r.result } : {}),
   });
 
-  const finish = (r: Rec, status: JobState, outcome: { resultJson?: string; error?: SerializedError }) => {
+  const finish = (r: Rec, status: JobState, outcome: { result?: Buffer; error?: SerializedError }) => {
     r.status = status;
     r.finishedAt = Date.now();
     r.job = null;
     stored -= r.bytes;
-    // bytes, not UTF-16 units: a report's ×, · and − are two bytes each
-    const bytes = Buffer.byteLength(outcome.resultJson ?? '') + r.lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+    const bytes = (outcome.result?.byteLength ?? 0) + r.lines.reduce((n, l) => n + l.byteLength, 0);
     if (bytes > config.JOB_STORE_MAX_BYTES) {
       r.status = 'failed';
       r.lines = [];
@@ -146,7 +146,7 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
       };
       r.bytes = 0;
     } else {
-      r.resultJson = outcome.resultJson;
+      r.result = outcome.result;
       r.error = outcome.error;
       r.bytes = bytes;
       stored += bytes;
@@ -177,8 +177,8 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
         if (r.status === 'running') r.progress = { done, total };
       },
     }).then(
-      (resultJson) => {
-        if (r.status === 'running') finish(r, 'done', { resultJson });
+      (result) => {
+        if (r.status === 'running') finish(r, 'done', { result });
       },
       (e: unknown) => {
         if (r.status !== 'running') return;
@@ -282,7 +282,7 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
       }
       // stopped before the job finished: the caller says why (a job finished meanwhile still ends with its last document)
       if (signal.aborted && !FINISHED.has(r.status)) return;
-      if (r.kind !== 'batch' && r.resultJson !== undefined) yield r.resultJson;
+      if (r.kind !== 'batch' && r.result !== undefined) yield r.result;
       else if (r.error) yield JSON.stringify({ error: r.error });
     },
     async counts() {

@@ -181,8 +181,8 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
       ...(status === 'failed' || status === 'cancelled' ? { error: error! } : {}),
     });
     if (status !== 'done') return { head: h };
-    const resultJson = await redis.get(jobKeys(id).result);
-    return resultJson === null ? null : { head: h, resultJson };
+    const result = await redis.getBuffer(jobKeys(id).result);
+    return result === null ? null : { head: h, result };
   };
 
   const fileKeys = (id: string, job: Job<JobData> | undefined) => (job?.data?.files ?? []).map((_, i) => jobKeys(id).file(i));
@@ -334,7 +334,7 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
         next += got.length;
         if (got.length === 100) continue;
         if (FINISHED.has(v.head.status)) {
-          if (v.head.kind !== 'batch' && v.resultJson !== undefined) yield v.resultJson;
+          if (v.head.kind !== 'batch' && v.result !== undefined) yield v.result;
           else if (v.head.error) yield JSON.stringify({ error: v.head.error });
           return;
         }

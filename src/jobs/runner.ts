@@ -23,10 +23,12 @@
  *   after the cancellation, so `done` is what its results stream holds.
  */
 import { constants } from 'node:buffer';
-import type { AnalyzeOptions, Report } from '../analysis/report.js';
+import type { AnalyzeOptions } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { callRun, runResponse } from '../http/compute.js';
+import { OFFLOAD_WORKER } from '../http/offload.js';
+import type { OffloadTask } from '../http/offload.js';
 import type { GraphSource } from '../graph/load.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { chargeTo } from '../memory-budget.js';
@@ -39,8 +41,8 @@ export interface JobContext {
   pool: TaskPool;
   /** Aborted when the job is cancelled (or its process stops). */
   signal: AbortSignal;
-  /** A batch's result line (JSON text), in model order; awaited before the next. */
-  line(text: string): Promise<void> | void;
+  /** A batch's result line (its UTF-8 JSON bytes), in model order; awaited before the next. */
+  line(bytes: Buffer): Promise<void> | void;
   /** Models of a batch whose lines have been given to `line` (a model done before one ahead of it is not yet counted). */
   progress?(done: number, total: number): Promise<void> | void;
   /** Where internal errors of batch models are logged. */
@@ -65,10 +67,10 @@ function resultTooLarge(bytes: number, limit: number, what: string): ConvlensErr
   });
 }
 
-/** JSON text of a result; a value past V8's longest string is JOB_RESULT_TOO_LARGE, not an internal error. */
-function encode(value: unknown, limit: number): string {
+/** A result's UTF-8 JSON bytes; a value past V8's longest string is JOB_RESULT_TOO_LARGE, not an internal error. */
+function encode(value: unknown, limit: number): Buffer {
   try {
-    return JSON.stringify(value);
+    return Buffer.from(JSON.stringify(value));
   } catch (e) {
     if (e instanceof RangeError) throw resultTooLarge(limit + 1, limit, 'longer than a string can be');
     throw e;
@@ -150,14 +152,22 @@ async function attempt<T, R = T>(ctx: JobContext, call: (tasks: TaskContext) => 
   }
 }
 
-function analyze<R = Report>(ctx: JobContext, source: GraphSource, options: AnalyzeOptions, finish?: (report: Report) => R): Promise<R> {
+/**
+ * An analysis's report as its UTF-8 JSON bytes, written in the worker that analysed it (the
+ * synchronous route's task: http/offload-worker.ts) and moved back, so that neither the report's
+ * objects nor its text cross the event loop. Cloned back and written there, a 20,000-layer report
+ * with `explain` (31 MB) stalled /healthz for 2.7 s as its job finished.
+ */
+function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Buffer> {
   const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
-  return attempt(ctx, (tasks) => ctx.pool.run<Report>('analyze', { source, options }, buffers as Transferable[], tasks), buffers, finish);
+  const task: OffloadTask = { kind: 'report', input: { source, options } };
+  const call = (tasks: TaskContext) => ctx.pool.run<Uint8Array>('analyze', task, buffers as Transferable[], { filename: OFFLOAD_WORKER, ...tasks });
+  return attempt(ctx, call, buffers, (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
-async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<string> {
+async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<Buffer> {
   const total = job.items.length;
-  const lines: (string | undefined)[] = new Array(total);
+  const lines: (Buffer | undefined)[] = new Array(total);
   let started = 0;
   let emitted = 0;
   let reports = 0;
@@ -188,10 +198,11 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
       const item = job.items[index];
       // sources are used once: drop this one's bytes from the job as soon as it is read
       job.items[index] = { name: item.name, source: { kind: 'spec', spec: null } };
-      let text: string;
+      let text: Buffer;
       try {
         const report = await analyze(ctx, item.source, job.options);
-        text = JSON.stringify({ index, name: item.name, report });
+        // { index, name, report }, the report's bytes spliced in as they came
+        text = Buffer.concat([Buffer.from(`{"index":${index},"name":${JSON.stringify(item.name)},"report":`), report, Buffer.from('}')]);
         reports++;
       } catch (e) {
         if (e instanceof ConvlensError && e.code === 'JOB_CANCELLED') {
@@ -199,7 +210,7 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
           throw e;
         }
         if (!(e instanceof ConvlensError)) ctx.log?.error({ err: e, model: item.name, index }, 'batch model failed');
-        text = JSON.stringify({ index, name: item.name, error: jobError(e) });
+        text = Buffer.from(JSON.stringify({ index, name: item.name, error: jobError(e) }));
         errors++;
       }
       lines[index] = text;
@@ -216,14 +227,14 @@ async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Pro
     await emitting.catch(() => undefined);
   }
   await emitting;
-  return JSON.stringify({ models: total, reports, errors });
+  return Buffer.from(JSON.stringify({ models: total, reports, errors }));
 }
 
-/** Runs a prepared job; its result as JSON text (a report, a run response, a batch summary). */
-export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<string> {
+/** Runs a prepared job; its result as UTF-8 JSON bytes (a report, a run response, a batch summary). */
+export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<Buffer> {
   switch (job.kind) {
     case 'analyze':
-      return analyze(ctx, job.source, job.options, (report) => encode(report, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
+      return analyze(ctx, job.source, job.options);
     case 'run': {
       const { task } = job;
       // copied to the worker, not moved: an attempt refused for memory once running can be sent again
@@ -234,8 +245,8 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<str
   }
 }
 
-/** A run job's answer as JSON text, within the store's limit; its tensors' memory given back at once. */
-function runResult(job: PreparedJob & { kind: 'run' }, result: RunTaskResult, limit: number): string {
+/** A run job's answer as UTF-8 JSON bytes, within the store's limit; its tensors' memory given back at once. */
+function runResult(job: PreparedJob & { kind: 'run' }, result: RunTaskResult, limit: number): Buffer {
   // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
   const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];
   const values = named.reduce((n, [, t]) => n + t.data.length, 0);

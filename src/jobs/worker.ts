@@ -74,7 +74,7 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       // a job handed over from a worker that stopped starts again from its first line (the lines come out the same)
       await redis.del(keys.lines);
       const prepared = prepareJob(job.data.body, limits, await jobFiles(redis, id, job.data));
-      const resultJson = await executeJob(prepared, {
+      const result = await executeJob(prepared, {
         pool,
         budget,
         signal: signal ?? new AbortController().signal,
@@ -86,9 +86,9 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
         },
         progress: (done, total) => job.updateProgress({ done, total }),
       });
-      await redis.set(keys.result, resultJson, 'PX', ttlMs);
+      await redis.set(keys.result, result, 'PX', ttlMs);
       log.info({ job: id, kind: job.data.kind, seconds: (performance.now() - started) / 1000 }, 'job done');
-      return { bytes: resultJson.length };
+      return { bytes: result.byteLength };
     } catch (e) {
       if (!(e instanceof ConvlensError)) log.error({ err: e, job: id }, 'job failed');
       // the failedReason BullMQ keeps is the catalog error, as JSON (jobs/redis.ts reads it back)

@@ -16,7 +16,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 describe('batch progress counts the lines given out', () => {
   it('the runner: 3 models on 2 threads, vgg11 (index 1) done before alexnet (index 0): progress stays 0/3 with no line, then 2/3 with two', async () => {
     const { pool, settle } = deferredPool(2);
-    const lines: string[] = [];
+    const lines: Buffer[] = [];
     const progress: string[] = [];
     const job = prepareJob({ kind: 'batch', models: ['alexnet', 'vgg11', 'resnet18'] }, { maxElements: 1000, batchMax: 100 });
     const done = executeJob(job, { pool, signal: new AbortController().signal, line: (t) => void lines.push(t), progress: (d, n) => void progress.push(`${d}/${n}`) });

@@ -147,14 +147,17 @@ export function deferredPool(threads: number) {
     stopStarting: () => undefined,
     run: <T>(_task: string, payload: unknown) =>
       new Promise<T>((resolve, reject) => {
-        const source = (payload as { source: { name?: string } }).source;
+        // a job's analysis is the large-JSON worker's `report` task ({ kind, input: { source } }); other tasks carry the source
+        const { input, source: own } = payload as { input?: { source: { name?: string } }; source?: { name?: string } };
+        const source = input?.source ?? own!;
         pending.push({ name: source.name ?? '?', resolve: resolve as (v: unknown) => void, reject });
       }),
     close: async () => undefined,
   };
+  /** Answers the task of model `name` with `value` (a report's JSON bytes, as that worker moves them back, for an object). */
   const settle = async (name: string, value: unknown = { name }) => {
     const i = pending.findIndex((p) => p.name === name);
-    pending.splice(i, 1)[0].resolve(value);
+    pending.splice(i, 1)[0].resolve(value instanceof Uint8Array ? value : new TextEncoder().encode(JSON.stringify(value)));
     // let the runner's continuations run
     await new Promise((r) => setImmediate(r));
   };

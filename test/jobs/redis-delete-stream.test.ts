@@ -60,7 +60,7 @@ describe('a Redis batch deleted while its results stream', () => {
     const { head } = await jobs.submit(batch);
     await done(head.id);
     const got: string[] = [];
-    for await (const line of jobs.lines(head.id, new AbortController().signal)) got.push(line);
+    for await (const line of jobs.lines(head.id, new AbortController().signal)) got.push(String(line));
     expect(got.length).toBe(LINES);
     expect(JSON.parse(got[LINES - 1]).index).toBe(LINES - 1);
   });
@@ -71,7 +71,7 @@ describe('a Redis batch deleted while its results stream', () => {
     const got: string[] = [];
     for await (const line of jobs.lines(head.id, new AbortController().signal)) {
       if (got.length === 0) expect((await jobs.cancel(head.id))?.head.status).toBe('done');
-      got.push(line);
+      got.push(String(line));
     }
     expect(got.length).toBe(101);
     expect(got.slice(0, 100).map((l) => JSON.parse(l).index)).toEqual(Array.from({ length: 100 }, (_, i) => i));

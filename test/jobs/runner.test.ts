@@ -18,7 +18,7 @@ const batchOf = (...models: string[]) => prepareJob({ kind: 'batch', models }, {
 describe('a batch', () => {
   it('3 models on 3 threads, finishing vgg11, then alexnet, then resnet18: lines 0 and 1 come together when alexnet ends, line 2 last', async () => {
     const { pool, pending, settle } = deferredPool(3);
-    const lines: string[] = [];
+    const lines: Buffer[] = [];
     const progress: string[] = [];
     const done = executeJob(batchOf('alexnet', 'vgg11', 'resnet18'), {
       pool,
@@ -31,13 +31,13 @@ describe('a batch', () => {
     await settle('vgg11');
     expect(lines).toEqual([]);
     await settle('alexnet');
-    expect(lines.map((l) => JSON.parse(l))).toEqual([
+    expect(lines.map((l) => JSON.parse(String(l)))).toEqual([
       { index: 0, name: 'alexnet', report: { name: 'alexnet' } },
       { index: 1, name: 'vgg11', report: { name: 'vgg11' } },
     ]);
     await settle('resnet18');
-    expect(JSON.parse(await done)).toEqual({ models: 3, reports: 3, errors: 0 });
-    expect(lines.map((l) => JSON.parse(l).index)).toEqual([0, 1, 2]);
+    expect(JSON.parse(String(await done))).toEqual({ models: 3, reports: 3, errors: 0 });
+    expect(lines.map((l) => JSON.parse(String(l)).index)).toEqual([0, 1, 2]);
     expect(progress.at(0)).toBe('0/3');
     expect(progress.at(-1)).toBe('3/3');
   });
@@ -51,19 +51,19 @@ describe('a batch', () => {
     expect(pending.map((p) => p.name)).toEqual(['alexnet', 'resnet18']);
     await settle('alexnet');
     await settle('resnet18');
-    expect(JSON.parse(await done).reports).toBe(3);
+    expect(JSON.parse(String(await done)).reports).toBe(3);
   });
 
   it("a model's catalog error is its line; an internal error is INTERNAL without internals, logged", async () => {
     const { pool, pending } = deferredPool(2);
-    const lines: string[] = [];
+    const lines: Buffer[] = [];
     const logged: unknown[] = [];
     const done = executeJob(batchOf('alexnet', 'vgg11'), { pool, signal: new AbortController().signal, line: (t) => void lines.push(t), log: { error: (o) => void logged.push(o) } });
     await tick();
     pending[0].reject(new ConvlensError('TIMEOUT', 'the analyze task took longer than 100 ms and was stopped'));
     pending[1].reject(new TypeError('secret internals'));
-    expect(JSON.parse(await done)).toEqual({ models: 2, reports: 0, errors: 2 });
-    expect(lines.map((l) => JSON.parse(l))).toEqual([
+    expect(JSON.parse(String(await done))).toEqual({ models: 2, reports: 0, errors: 2 });
+    expect(lines.map((l) => JSON.parse(String(l)))).toEqual([
       { index: 0, name: 'alexnet', error: { code: 'TIMEOUT', message: 'the analyze task took longer than 100 ms and was stopped' } },
       { index: 1, name: 'vgg11', error: { code: 'INTERNAL', message: 'internal error; see the service log' } },
     ]);
@@ -74,7 +74,7 @@ describe('a batch', () => {
   it('cancelled after the first of 4 models (1 thread): JOB_CANCELLED at once, the other models never start', async () => {
     const { pool, pending, settle } = deferredPool(1);
     const abort = new AbortController();
-    const lines: string[] = [];
+    const lines: Buffer[] = [];
     const done = executeJob(batchOf('alexnet', 'vgg11', 'resnet18', 'resnet34'), { pool, signal: abort.signal, line: (t) => void lines.push(t) });
     await tick();
     await settle('alexnet');
@@ -92,7 +92,7 @@ describe('analyze and run', () => {
     const pool = inlinePool();
     pool.overloaded = 2;
     const job = prepareJob({ kind: 'analyze', spec: tinySpec }, { maxElements: 1000, batchMax: 1 });
-    const report = JSON.parse(await executeJob(job, { pool, signal: new AbortController().signal, line: () => undefined }));
+    const report = JSON.parse(String(await executeJob(job, { pool, signal: new AbortController().signal, line: () => undefined })));
     expect(pool.calls).toEqual(['analyze', 'analyze', 'analyze']);
     expect(report.layers.map((l: { name: string; outputShape: number[] }) => [l.name, l.outputShape])).toEqual([['r', [1, 2]]]);
   });
@@ -107,14 +107,14 @@ describe('analyze and run', () => {
   it('a batch line\'s ONNX inputShapes errors are at its own place, $.models[0].inputShapes[""] (they were at $.inputShapes[""], a field the batch has not)', async () => {
     const onnxBase64 = Buffer.from(onnxModel({ inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })).toString('base64');
     const job = prepareJob({ kind: 'batch', models: [{ onnxBase64, inputShapes: { '': [1, 3, 4, 4], x: [1, 3, 8, 8] } }] }, { maxElements: 1000, batchMax: 1 });
-    const lines: string[] = [];
+    const lines: Buffer[] = [];
     await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: (t) => void lines.push(t) });
-    expect(JSON.parse(lines[0]).error).toMatchObject({ code: 'INVALID_OPTION', path: '$.models[0].inputShapes[""]' });
+    expect(JSON.parse(String(lines[0])).error).toMatchObject({ code: 'INVALID_OPTION', path: '$.models[0].inputShapes[""]' });
   });
 
   it('a run answers what POST /v1/run answers: relu of [-1, 2] is [0, 2], in the request encoding (flat)', async () => {
     const job = prepareJob({ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } }, { maxElements: 1000, batchMax: 1 });
-    const result = JSON.parse(await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined }));
+    const result = JSON.parse(String(await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined })));
     expect(result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1, nonFinite: 0 } }], captured: [] });
   });
 
@@ -126,7 +126,7 @@ describe('analyze and run', () => {
     await expect(executeJob(request(), ctx)).rejects.toMatchObject({ code: 'JOB_RESULT_TOO_LARGE', details: { estimate: 26_794, limit: 20_000 } });
     const result = await executeJob(request('base64'), ctx);
     expect(result.length).toBeLessThanOrEqual(20_000);
-    expect(JSON.parse(result).outputs[0]).toMatchObject({ shape: [1, 1000], dtype: 'float32' });
+    expect(JSON.parse(String(result)).outputs[0]).toMatchObject({ shape: [1, 1000], dtype: 'float32' });
   });
 
   it('NOT_READY from the pool (the service closing: runtime/pool.ts stopStarting) cancels the job, JOB_CANCELLED as the queue\'s close says it, not a failed job with the request\'s 503', async () => {
