@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConvlensError } from '../errors.js';
+import { boundedError } from './error-text.js';
 import { FORM_MAX_FIELDS, FORM_MAX_FILES } from '../limits.js';
 import { editDistance, suggestionLimit } from '../suggest.js';
 import type { ErrorCode } from '../errors.js';
@@ -54,7 +55,8 @@ export function unsupportedMediaType(contentType: string | undefined, reads = RE
  * request's, and `reads`: what the route reads instead, for a 415.
  */
 export function toConvlensError(err: unknown, contentType?: string, reads?: string): ConvlensError | null {
-  if (err instanceof ConvlensError) return err;
+  // what it echoes of the request within bounds, for the answer and the log (error-text.ts)
+  if (err instanceof ConvlensError) return boundedError(err);
   const fe = err as FastifyError;
   const code = fe && typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
   if (code === 'UNSUPPORTED_MEDIA_TYPE') return unsupportedMediaType(contentType, reads);

@@ -35,7 +35,7 @@ import { isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
-import { LIMITS, MAX_DOCUMENT_NESTING, complexityRule, documentNesting } from './graphql/complexity.js';
+import { LIMITS, MAX_DOCUMENT_NESTING, MAX_NAME_LENGTH, complexityRule, documentNesting, longestName } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
 import { operationTypeRule } from './graphql/operation-types.js';
 import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, operationInvalid, unknownParameter } from './graphql/get.js';
@@ -326,6 +326,12 @@ export async function graphqlRoutes(
     if (nesting > MAX_DOCUMENT_NESTING) {
       throw new GraphQLError(`the document nests ${nesting} brackets deep, over ${MAX_DOCUMENT_NESTING}: pass deep values (specs, tensors) as variables`, {
         extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_DOCUMENT_NESTING },
+      });
+    }
+    const name = longestName(source);
+    if (name.length > MAX_NAME_LENGTH) {
+      throw new GraphQLError(`the document holds a name of ${name.length} characters (${JSON.stringify(source.slice(name.at, name.at + 20))}…), over ${MAX_NAME_LENGTH}: the schema's names are short; check the query`, {
+        extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_NAME_LENGTH, length: name.length },
       });
     }
     try {

@@ -28,6 +28,7 @@ import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { callRun, runResponse } from '../http/compute.js';
 import { OFFLOAD_WORKER } from '../http/offload.js';
+import { boundedError } from '../http/error-text.js';
 import type { OffloadTask } from '../http/offload.js';
 import type { GraphSource } from '../graph/load.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
@@ -86,7 +87,7 @@ export function cancelledError(): ConvlensError {
 
 /** A job's error as stored: catalog errors as they are, anything else as INTERNAL without internals. */
 export function jobError(e: unknown): SerializedError {
-  return e instanceof ConvlensError ? e.toJSON() : { code: 'INTERNAL', message: 'internal error; see the service log' };
+  return e instanceof ConvlensError ? boundedError(e).toJSON() : { code: 'INTERNAL', message: 'internal error; see the service log' };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

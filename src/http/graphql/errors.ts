@@ -26,6 +26,7 @@ import type { MercuriusOptions } from 'mercurius';
 import { ERROR_CATALOG, jsonPath } from '../../errors.js';
 import { acceptQuality } from '../accept.js';
 import { toConvlensError } from '../errors.js';
+import { MAX_ERROR_STRING, boundText } from '../error-text.js';
 import { variableErrorPaths } from './variables.js';
 
 /** What POST /graphql reads, for a 415's advice. */
@@ -169,7 +170,7 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
       status = 500;
     }
   }
-  for (const e of out) if (e.extensions.code !== 'INTERNAL') log?.info({ code: e.extensions.code }, e.message);
+  for (const e of out) if (e.extensions.code !== 'INTERNAL') log?.info({ code: e.extensions.code }, boundText(e.message));
   return { errors: out, status };
 }
 
@@ -193,7 +194,12 @@ export const formatErrors: NonNullable<MercuriusOptions['errorFormatter']> = (ex
   const reply = (context as Context).reply;
   const log = reply?.log ?? (context as Context).app?.log;
   const requestId = reply?.request?.id;
-  const format = (errors: GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => e.toJSON());
+  // graphql-js's messages echo the document and the variables (a value its type refuses): bounded as the catalog's are (error-text.ts)
+  const format = (errors: GraphQLError[]): GraphQLFormattedError[] =>
+    errors.map((e) => {
+      const json = e.toJSON();
+      return json.message.length > MAX_ERROR_STRING ? { ...json, message: boundText(json.message) } : json;
+    });
   if (!('data' in execution)) {
     const { at, variables, documentAt } = requestVariables(reply);
     // a variable's error at its value; the document's (a syntax error or an unknown field, with locations; a cost limit) at the document
