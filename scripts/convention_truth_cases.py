@@ -37,6 +37,14 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            here at opsets 13 and 17 (test/fixtures/conventions/attention.op*.onnx). Totals and
            per-module figures as convention_truth_ops.measure (ptflops-aten included).
 
+  swinModules  the tools that read the PyTorch module tree (thop, ptflops on both backends, fvcore,
+           torchinfo, calflops) on the Swins whose exports convlens imports: the one-stage padded
+           model of test/fixtures/onnx-math/swin_tiny_pad_op13/op17.onnx (scripts/onnx_math_fixtures.py's
+           SwinTransformer, 1×3×36×44; onnx-tool too, on this script's own export of it) and
+           torchvision's swin_t at 1×3×224×224 (onnx-tool: the swin case). ShiftedWindowAttention applies
+           its qkv and proj weights with F.linear and F.softmax, not through its nn.Linear children.
+           Totals and per-module figures as convention_truth_ops.measure.
+
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
 """
@@ -213,7 +221,22 @@ def onnx_modules():
     return out
 
 
-CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules}
+def swin_modules():
+    from torchvision.models.swin_transformer import SwinTransformer
+    out = {}
+    torch.manual_seed(10)
+    tiny = SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[2], num_heads=[2], window_size=[7, 7], num_classes=5).eval()
+    x = torch.ones(1, 3, 36, 44)
+    out["swin_tiny_pad"] = {"input": list(x.shape), "files": [f"test/fixtures/onnx-math/swin_tiny_pad_op{o}.onnx" for o in (13, 17)],
+                            **cto.measure(tiny, x, aten=True)}
+    x = torch.ones(1, 3, 224, 224)
+    out["swin_t"] = {"input": list(x.shape), **cto.measure(built(tvm.swin_t), x, aten=True, onnx=False)}
+    for k, v in out.items():
+        print(k, {t: r["total"] for t, r in v.items() if isinstance(r, dict)}, flush=True)
+    return out
+
+
+CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules}
 
 
 def main():
@@ -227,7 +250,7 @@ def main():
     ct.prepare_imports(args.tools)
     torch.set_grad_enabled(True)  # as convention_truth.py: the grad mode the tools' users get
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool in ct.REPOS if "onnx" in (args.cases or CASES) else ("ptflops", "onnx-tool"):
+    for tool in ct.REPOS if {"onnx", "swinModules"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
         out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
     for name, run in CASES.items():
         if args.cases and name not in args.cases:

@@ -134,7 +134,7 @@ class NearestExact(nn.Module):
         return self.interp(self.up1(x))
 
 
-def measure(model, x, aten=False):
+def measure(model, x, aten=False, onnx=True):
     out = {}
     t, layers = ct.run_thop(model, x)
     out["thop"] = {"total": t, "layers": layers}
@@ -150,6 +150,8 @@ def measure(model, x, aten=False):
     (f, fl), (m, ml) = ct.run_calflops(model, x)
     out["calflops"] = {"total": f, "layers": fl}
     out["calflops-macs"] = {"total": m, "layers": ml}
+    if not onnx:
+        return out
     try:
         t, layers, by_op, shape_arithmetic = ct.run_onnx_tool(model, x)
     except torch.onnx.errors.UnsupportedOperatorError as e:

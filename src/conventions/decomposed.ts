@@ -9,7 +9,8 @@
  *   it, γ and β its weights. Before, those presets counted the pieces by their own rules: fvcore 0
  *   for a LayerNorm of torchvision's ViT exported at opset 16 (the tool 5 per element), ptflops 0
  *   for nn.GELU exported at opset 17 (the tool 2 per element: ConvNeXt-T 17,160,192 short).
- * - nn.MultiheadAttention (onnx-attention.ts): the output projection stands for it.
+ * - nn.MultiheadAttention (onnx-attention.ts), and torchvision's Swin window attention
+ *   (onnx-window-attention.ts): the output projection stands for it.
  * - ConvNeXt's LayerNorm2d (torchvision convnext.py: x.permute(0, 2, 3, 1), F.layer_norm,
  *   x.permute(0, 3, 1, 2)): a layer norm over the last axis (a LayerNormalization node, or the
  *   pattern) of a Transpose to channels-last that only a Transpose back reads counts as the

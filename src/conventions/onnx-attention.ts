@@ -18,16 +18,24 @@
  * projection). Self-attention only (q·kᵀ square, T×T): the presets' rules are written for it.
  * What the file cannot tell: nn.MultiheadAttention from the same ops written by hand (a ViT
  * written as F.linear, view, transpose, bmm and softmax): they count as the module here.
+ *
+ * Swin's window attention (onnx-window-attention.ts) is the same core over the windows of a
+ * partition, with constants added to the scores (the relative-position bias, the shift mask;
+ * Reshapes between) and a Dropout after the softmax: a module whose tokens a window partition cut
+ * counts as the zoo's shiftedWindowAttention. Constants added to the scores of any other (an
+ * attention mask) leave it node by node.
  */
 import type { Inference, AnalysedLayer } from '../analysis/infer.js';
 import type { Report } from '../analysis/report.js';
 import { multiHeadAttention } from '../ops/attention.js';
-import { squeeze, transpose, unsqueeze } from '../ops/movement.js';
+import { reshape, squeeze, transpose, unsqueeze } from '../ops/movement.js';
 import type { AttentionPlan } from '../ops/attention.js';
 import { numel } from '../ops/types.js';
 import type { Shape } from '../ops/types.js';
 import { FAMILY_OF } from './families.js';
 import type { LinearBiases } from './linear-bias.js';
+import { windowFacts, windowPartition } from './onnx-window-attention.js';
+import type { WindowGeometry } from './onnx-window-attention.js';
 import type { LayerFacts } from './types.js';
 
 export interface AttentionModule {
@@ -48,6 +56,10 @@ export interface AttentionModule {
   strided: boolean;
   /** convlens's MACs of the linears and matmuls of the module (tokens·(4C² + 2TC)) */
   macs: number;
+  /** Swin's windows (the tokens a window partition cut), else absent */
+  window?: WindowGeometry;
+  /** constants added to the scores after the first (Swin's shift mask) */
+  masked: boolean;
 }
 
 interface Graph {
@@ -61,6 +73,23 @@ const fromOnnx = (a: AnalysedLayer) => a.layer.source?.format === 'onnx';
 
 /** A tensor no analysed layer computes and no graph input: an initializer or a Constant. */
 const isConstant = (g: Graph, t: string) => !g.producer.has(t) && !g.inputs.has(t);
+
+/**
+ * A tensor computed from constants alone, no graph input upstream: Swin's shift mask where
+ * convlens does not fold it (stage 1 of swin_t at 224: 64 windows of 49², over the fold limit).
+ */
+function inputFree(g: Graph, t: string): boolean {
+  const seen = new Set<string>();
+  const stack = [t];
+  while (stack.length) {
+    const u = stack.pop()!;
+    if (g.inputs.has(u)) return false;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    for (const i of g.producer.get(u)?.layer.inputs ?? []) if (i) stack.push(i);
+  }
+  return true;
+}
 
 /**
  * From a tensor back to the linear whose output it derives from, through layout layers, a scaling
@@ -91,6 +120,49 @@ function forwardToLinear(g: Graph, t: string): { linear: AnalysedLayer; path: An
     const family = familyOf(r[0]);
     if (family === 'linear') return { linear: r[0], path };
     if (family !== 'layout' || r[0].layer.inputs[0] !== t) return null;
+    path.push(r[0]);
+    t = r[0].layer.outputs[0];
+  }
+  return null;
+}
+
+/** Each layer reads t alone and writes a tensor read by the next alone, none a graph output. */
+const onlyReader = (g: Graph, t: string, outputs: ReadonlySet<string>) => (g.readers.get(t) ?? []).length === 1 && !outputs.has(t);
+
+/**
+ * From the softmax's input back to the matmul q·kᵀ, through additions of a tensor of constants
+ * alone, of the scores' shape or broadcast to it (Swin's relative-position bias, its shift mask),
+ * and Reshapes; the
+ * layers passed and the number of constants added, or null.
+ */
+function backToScores(g: Graph, t: string, outputs: ReadonlySet<string>): { qk: AnalysedLayer; path: AnalysedLayer[]; added: number } | null {
+  const path: AnalysedLayer[] = [];
+  let added = 0;
+  for (let steps = 0; steps < 8; steps++) {
+    const p = g.producer.get(t);
+    const family = familyOf(p);
+    if (!p || !family || !fromOnnx(p) || !onlyReader(g, t, outputs)) return null;
+    if (family === 'matmul') return { qk: p, path, added };
+    const data = p.layer.inputs.filter((i) => i && !inputFree(g, i));
+    const sameShape = JSON.stringify(p.inputShapes[p.layer.inputs.indexOf(data[0])]) === JSON.stringify(p.inferred!.outputs[0]);
+    const constantAdd = family === 'add' && p.layer.inputs.length === 2 && data.length === 1 && sameShape;
+    if (data.length !== 1 || !(constantAdd || p.op === reshape)) return null;
+    if (constantAdd) added += 1;
+    path.push(p);
+    t = data[0];
+  }
+  return null;
+}
+
+/** From the softmax's output forward to the matmul by v, through a Dropout; the layers passed, or null. */
+function forwardToValues(g: Graph, t: string, outputs: ReadonlySet<string>): { av: AnalysedLayer; path: AnalysedLayer[] } | null {
+  const path: AnalysedLayer[] = [];
+  for (let steps = 0; steps < 2; steps++) {
+    const r = g.readers.get(t) ?? [];
+    if (r.length !== 1 || outputs.has(t) || r[0].layer.inputs[0] !== t || !fromOnnx(r[0])) return null;
+    const family = familyOf(r[0]);
+    if (family === 'matmul') return { av: r[0], path };
+    if (family !== 'dropout') return null;
     path.push(r[0]);
     t = r[0].layer.outputs[0];
   }
@@ -151,10 +223,10 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     const scores = sm.inputShapes[0];
     const dim = Number(sm.layer.attrs.dim);
     if (scores.length < 3 || (dim !== -1 && dim !== scores.length - 1)) continue;
-    const qk = g.producer.get(sm.layer.inputs[0]);
-    const [av, ...others] = g.readers.get(sm.layer.outputs[0]) ?? [];
-    if (!qk || !av || others.length || familyOf(qk) !== 'matmul' || familyOf(av) !== 'matmul' || av.layer.inputs[0] !== sm.layer.outputs[0]) continue;
-    if ((g.readers.get(qk.layer.outputs[0]) ?? []).length !== 1 || outputs.has(qk.layer.outputs[0]) || outputs.has(sm.layer.outputs[0])) continue;
+    const scored = backToScores(g, sm.layer.inputs[0], outputs);
+    const probs = forwardToValues(g, sm.layer.outputs[0], outputs);
+    if (!scored || !probs) continue;
+    const { qk, av } = { ...scored, ...probs };
     const [t, tk] = scores.slice(-2);
     if (t !== tk) continue;
     const q = backToLinear(g, qk.layer.inputs[0], biases);
@@ -173,7 +245,9 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     const heads = numel(scores) / (t * t) / s;
     const d = qk.inputShapes[0].at(-1)!;
     if (!Number.isInteger(s) || !Number.isInteger(heads) || heads * d !== c) continue;
-    const layers = [...ins, ...q.path, ...k.path, ...v.path, qk, sm, av, ...out.path];
+    const window = windowPartition(g.producer, x, t);
+    if (scored.added > 0 && !window) continue;
+    const layers = [...ins, ...q.path, ...k.path, ...v.path, qk, ...scored.path, sm, ...probs.path, av, ...out.path];
     // the in-projection's bias add is one of the module's layers too
     for (const l of ins) {
       const add = (g.readers.get(l.layer.outputs[0]) ?? []).find((r) => biases.addOf.get(r.layer.name) === l.layer.name);
@@ -196,15 +270,18 @@ export function attentionModules(inference: Inference, report: Report, biases: L
       inBias: ins.every((l) => hasBias(l, biases)),
       outBias: hasBias(out.linear, biases),
       // aten::linear takes addmm for a 2-D input or a contiguous 3-D one, else matmul + add_
-      strided: ins[0].inputShapes[0].length === 3 && !contiguous(ins[0].inputShapes[0], strides(g, x, ins[0].inputShapes[0])),
+      strided: !window && ins[0].inputShapes[0].length === 3 && !contiguous(ins[0].inputShapes[0], strides(g, x, ins[0].inputShapes[0])),
       macs,
+      ...(window ? { window } : {}),
+      masked: scored.added > 1,
     });
   }
   return modules;
 }
 
-/** The output projection's facts as nn.MultiheadAttention's: its op, plan, weights and MACs. */
+/** The output projection's facts as nn.MultiheadAttention's (or Swin's window attention's): its op, plan, weights and MACs. */
 export function attentionFacts(f: LayerFacts, m: AttentionModule): LayerFacts {
+  if (m.window) return windowFacts(f, { ...m, window: m.window });
   const { c, t, s, heads } = m;
   const plan: AttentionPlan = { n: s, c, heads, hw: null, win: [t, 1], t, s };
   const weights = [

@@ -19,3 +19,14 @@ export function zoo(name: string, resolution?: number): ConventionInput {
   if (!entry) throw new Error(`no zoo model ${name}`);
   return analysed(entry.build(resolution ?? entry.resolution));
 }
+
+/**
+ * The module an ONNX node of torch.onnx.export belongs to, from its scope path: each segment is
+ * either the full dotted name so far (/features/features.0/features.0.0/Conv → features.0.0) or a
+ * child's own name (/features/denseblock1/denselayer1/conv1/Conv → features.denseblock1.denselayer1.conv1).
+ */
+export function onnxModule(node: string): string {
+  let name = '';
+  for (const seg of node.split('/').slice(1, -1)) name = name && !seg.startsWith(`${name}.`) ? `${name}.${seg}` : seg;
+  return name;
+}

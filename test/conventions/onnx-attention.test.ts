@@ -20,6 +20,7 @@ import { inferGraph } from '../../src/analysis/infer.js';
 import { PRESETS_BY_NAME, countWith } from '../../src/conventions/index.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { DEFAULTS } from '../helpers.js';
+import { onnxModule } from './helpers.js';
 
 interface ToolTruth {
   total: number | null;
@@ -38,17 +39,6 @@ function imported(file: string, shape: number[]) {
   const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: { input: shape } });
   const inference = inferGraph(graph);
   return { inference, report: analyzeGraph(graph, DEFAULTS, inference) };
-}
-
-/** The module of an exported node from its scope path (/encoder/layers/encoder_layer_0/mlp/mlp.0/MatMul → encoder.layers.encoder_layer_0.mlp.0). */
-function onnxModule(node: string): string {
-  const segs: string[] = [];
-  for (const seg of node.split('/').slice(1, -1)) {
-    const prev = segs.at(-1);
-    if (prev !== undefined && seg.startsWith(`${prev}.`)) segs[segs.length - 1] = seg;
-    else segs.push(seg);
-  }
-  return segs.join('.');
 }
 
 const files = Object.entries(cases.onnx).flatMap(([model, c]) => c.files.map((file) => [model, file] as const));

@@ -22,7 +22,7 @@ import { loadGraph } from '../../src/graph/load.js';
 import { ZOO_BY_NAME } from '../../src/zoo/index.js';
 import { swin } from '../../src/zoo/swin.js';
 import { DEFAULTS, net } from '../helpers.js';
-import { analysed, zoo } from './helpers.js';
+import { analysed, onnxModule, zoo } from './helpers.js';
 import { functionalLayers, subclassedLayers } from './torchvision-source.js';
 
 interface Ptflops {
@@ -153,13 +153,6 @@ describe('ptflops at batch N > 1: hooks divided by N, patched functions not, nn.
     expect(countWith(ptflops, zoo('googlenet'), marks('googlenet')).byFamily.some((f) => f.why.includes('defect'))).toBe(false);
   });
 });
-
-/** The module of an ONNX node from its scope path (truth.test.ts's onnxModule). */
-function onnxModule(node: string): string {
-  let name = '';
-  for (const seg of node.split('/').slice(1, -1)) name = name && !seg.startsWith(`${name}.`) ? `${name}.${seg}` : seg;
-  return name;
-}
 
 describe("onnx-tool on torchvision's Swin exports", () => {
   it('swin_t: 4,657,784,877 less the 4,883 of shape arithmetic (a view\'s sizes); the mask, q scaling and bias Add as the export writes them', () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PRESETS, countWith } from '../../src/conventions/index.js';
 import { ZOO_BY_NAME } from '../../src/zoo/index.js';
-import { zoo } from './helpers.js';
+import { onnxModule, zoo } from './helpers.js';
 import { functionalLayers } from './torchvision-source.js';
 
 interface ToolTruth {
@@ -28,17 +28,6 @@ const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/truth.jso
 const models = Object.keys(truth.models);
 const torchMajor = Number(truth.torch.split('.')[0]);
 const measured = PRESETS.filter((p) => p.name !== 'torchvision');
-
-/**
- * The module an ONNX node of torch.onnx.export belongs to, from its scope path: each segment is
- * either the full dotted name so far (/features/features.0/features.0.0/Conv → features.0.0) or a
- * child's own name (/features/denseblock1/denselayer1/conv1/Conv → features.denseblock1.denselayer1.conv1).
- */
-function onnxModule(node: string): string {
-  let name = '';
-  for (const seg of node.split('/').slice(1, -1)) name = name && !seg.startsWith(`${name}.`) ? `${name}.${seg}` : seg;
-  return name;
-}
 
 describe('the truth fixture', () => {
   it('covers every zoo model with a PyTorch twin and every measured preset, with the tool commits the presets cite', () => {
