@@ -45,6 +45,10 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            its qkv and proj weights with F.linear and F.softmax, not through its nn.Linear children.
            Totals and per-module figures as convention_truth_ops.measure.
 
+  linearStrided  every tool on convention_truth_ops.LinearStrided (nn.Linear on a transposed 3-D view and
+           on contiguous ones), exported to test/fixtures/conventions/linear_strided.op17.onnx: aten::linear
+           takes addmm (ptflops-aten counts the bias) only for a contiguous 3-D input.
+
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
 """
@@ -236,7 +240,18 @@ def swin_modules():
     return out
 
 
-CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules}
+def linear_strided():
+    """convention_truth_ops.LinearStrided, exported to test/fixtures/conventions/linear_strided.op17.onnx."""
+    torch.manual_seed(0)
+    model, x = cto.LinearStrided().eval(), torch.ones(1, 4, 5)
+    file = "test/fixtures/conventions/linear_strided.op17.onnx"
+    ct.export_onnx(model, x, ct.ROOT / file)
+    out = {"linear_strided": {"input": list(x.shape), "files": [file], **cto.measure(model, x, aten=True)}}
+    print({t: r["total"] for t, r in out["linear_strided"].items() if isinstance(r, dict)}, flush=True)
+    return out
+
+
+CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules, "linearStrided": linear_strided}
 
 
 def main():
@@ -250,7 +265,7 @@ def main():
     ct.prepare_imports(args.tools)
     torch.set_grad_enabled(True)  # as convention_truth.py: the grad mode the tools' users get
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool in ct.REPOS if {"onnx", "swinModules"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
+    for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
         out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
     for name, run in CASES.items():
         if args.cases and name not in args.cases:

@@ -61,6 +61,21 @@ class Attention(nn.Module):
         return self.mha(t, t, t, need_weights=False)[0]
 
 
+class LinearStrided(nn.Module):
+    """nn.Linear on 3-D views, 1×4×5 in: fc1 on x.transpose(1, 2) (1×5×4, strides (20, 1, 5): not
+    contiguous, so aten::linear is matmul + add_), fc2 on fc1's output (contiguous: addmm), fc3 on that
+    transposed (0, 1) (5×1×6: contiguous by torch's rule, which skips size-1 dims: addmm)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 6)
+        self.fc2 = nn.Linear(6, 6)
+        self.fc3 = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.fc3(self.fc2(self.fc1(x.transpose(1, 2))).transpose(0, 1))
+
+
 class Interp(nn.Module):
     """F.interpolate in a module no tool has a hook for: what each tool sees of a functional call, attributed to a name."""
 

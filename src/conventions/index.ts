@@ -103,7 +103,7 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
     const found = layerFacts(a, { functional: functional.has(a.layer.name), subclassed: subclassed.has(a.layer.name) });
     // an nn.Linear exported as MatMul + Add: the linear counts with its bias, the add not (linear-bias.ts)
     const bias = biases.biasOf.get(a.layer.name);
-    const withBias = found && bias ? { ...found, weights: [...found.weights, { name: 'bias', shape: bias, trainable: true }] } : found;
+    const withBias = found && bias ? { ...found, weights: [...found.weights, { name: 'bias', shape: bias, trainable: true }], ...(biases.strided.has(a.layer.name) ? { strided: true } : {}) } : found;
     // a module written as several nodes (report.patterns, nn.MultiheadAttention, LayerNorm2d: decomposed.ts), for a preset that reads the module: one layer of its family
     const pattern = preset.readsExport ? undefined : modules.anchors.get(a.layer.name);
     const part = preset.readsExport ? undefined : modules.members.get(a.layer.name);

@@ -12,21 +12,27 @@
  * output. The linear counts with that bias; the add counts 0 under every preset (onnx-tool's Add is
  * the linear's bias add then, counted once).
  *
- * Not in the file: whether PyTorch's 3-D input was contiguous. aten::linear takes addmm (ptflops-aten
- * counts the bias) only for a contiguous one; a transposed view read directly (x.flatten(2).permute(2,
- * 0, 1) into nn.MultiheadAttention at batch > 1 or with C > 1 strides) goes through matmul + add_,
- * which ptflops-aten does not count. The pairing reads every 3-D input as contiguous, the common
- * case (tokens after a LayerNorm, an MLP's second linear).
+ * Whether PyTorch's 3-D input was contiguous: aten::linear takes addmm (ptflops-aten counts the
+ * bias) only for a contiguous one; a transposed view read directly (nn.Linear on x.transpose(1, 2))
+ * goes through matmul + add_, which ptflops-aten does not count. The file writes the view as the
+ * Transpose before the MatMul (onnx-strides.ts): such a linear is `strided`. Measured
+ * (cases.json linearStrided, test/fixtures/conventions/linear_strided.op17.onnx): nn.Linear(4, 6)
+ * on x.transpose(1, 2) of 1×4×5, ptflops-aten 120 (no bias), where the pairing counted 150.
+ * What the file cannot show: a .contiguous() after the transpose (no node): that linear reads as
+ * the view (test/fixtures/onnx/linear-bias/tokens.onnx: ptflops-aten 4,096 under the tool).
  */
 import type { Inference } from '../analysis/infer.js';
 import type { Report } from '../analysis/report.js';
 import { FAMILY_OF } from './families.js';
+import { stridedView } from './onnx-strides.js';
 
 export interface LinearBiases {
   /** linear layer → the bias's shape as the add reads it */
   biasOf: Map<string, number[]>;
   /** add layer → the linear layer whose bias it adds */
   addOf: Map<string, string>;
+  /** linear layers of a paired bias whose 3-D input was a non-contiguous view (aten::linear: matmul + add_) */
+  strided: Set<string>;
 }
 
 export function linearBiases(inference: Inference, report: Report): LinearBiases {
@@ -41,6 +47,8 @@ export function linearBiases(inference: Inference, report: Report): LinearBiases
   const inputs = new Set(report.inputs.map((i) => i.name));
   const outputs = new Set(report.outputs.map((o) => o.name));
   const byName = new Map(inference.analysed.map((a) => [a.layer.name, a]));
+  const live = new Map(inference.analysed.filter((a) => !a.folded).flatMap((a) => a.layer.outputs.map((o) => [o, a] as const)));
+  const strided = new Set<string>();
   for (const a of inference.analysed) {
     if (!a.op || !a.inferred || a.folded || FAMILY_OF.get(a.op) !== 'linear' || a.inferred.weights.some((w) => w.name === 'bias')) continue;
     const y = a.layer.outputs[0];
@@ -60,6 +68,7 @@ export function linearBiases(inference: Inference, report: Report): LinearBiases
     if (!constant || !perFeature || !sameShape) continue;
     biasOf.set(a.layer.name, [out]);
     addOf.set(add.layer.name, a.layer.name);
+    if (stridedView(live, a.layer.inputs[0], a.inputShapes[0])) strided.add(a.layer.name);
   }
-  return { biasOf, addOf };
+  return { biasOf, addOf, strided };
 }

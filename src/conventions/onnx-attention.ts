@@ -28,12 +28,13 @@
 import type { Inference, AnalysedLayer } from '../analysis/infer.js';
 import type { Report } from '../analysis/report.js';
 import { multiHeadAttention } from '../ops/attention.js';
-import { reshape, squeeze, transpose, unsqueeze } from '../ops/movement.js';
+import { reshape } from '../ops/movement.js';
 import type { AttentionPlan } from '../ops/attention.js';
 import { numel } from '../ops/types.js';
 import type { Shape } from '../ops/types.js';
 import { FAMILY_OF } from './families.js';
 import type { LinearBiases } from './linear-bias.js';
+import { stridedView } from './onnx-strides.js';
 import { windowFacts, windowPartition } from './onnx-window-attention.js';
 import type { WindowGeometry } from './onnx-window-attention.js';
 import type { LayerFacts } from './types.js';
@@ -169,41 +170,6 @@ function forwardToValues(g: Graph, t: string, outputs: ReadonlySet<string>): { a
   return null;
 }
 
-/**
- * Whether PyTorch holds a tensor as a non-contiguous view: the strides of its layout layers
- * (Transpose permutes them, Squeeze and Unsqueeze add or drop size-1 dims) from the last tensor an
- * op wrote afresh (contiguous). A Reshape or Flatten of a non-contiguous view is read as the copy
- * torch's reshape makes (contiguous): a view it could keep is not in the file.
- */
-function strides(g: Graph, t: string, shape: Shape, depth = 0): number[] {
-  const p = g.producer.get(t);
-  const fresh = () => shape.map((_, i) => numel(shape.slice(i + 1)));
-  if (!p || depth > 64) return fresh();
-  const from = () => strides(g, p.layer.inputs[0], p.inputShapes[0], depth + 1);
-  if (p.op === transpose) {
-    const s = from();
-    return (p.inferred!.plan as { perm: number[] }).perm.map((i) => s[i]);
-  }
-  if (p.op === squeeze || p.op === unsqueeze) {
-    // the dims over 1 keep their strides, in order; a size-1 dim's stride is never read
-    const kept = from().filter((_, i) => p.inputShapes[0][i] !== 1);
-    return shape.map((d) => (d === 1 ? 0 : kept.shift()!));
-  }
-  // anything else, Reshape and Flatten included (a view of a contiguous tensor, or the copy of another), is contiguous
-  return fresh();
-}
-
-/** torch's is_contiguous: row-major strides over the dims larger than 1. */
-function contiguous(shape: Shape, s: readonly number[]): boolean {
-  let expected = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    if (shape[i] === 1) continue;
-    if (s[i] !== expected) return false;
-    expected *= shape[i];
-  }
-  return true;
-}
-
 const outFeatures = (a: AnalysedLayer) => a.inferred!.outputs[0].at(-1)!;
 const inFeatures = (a: AnalysedLayer) => a.inputShapes[0].at(-1)!;
 const hasBias = (a: AnalysedLayer, biases: LinearBiases) => biases.biasOf.has(a.layer.name) || a.inferred!.weights.some((w) => w.name === 'bias');
@@ -270,7 +236,7 @@ export function attentionModules(inference: Inference, report: Report, biases: L
       inBias: ins.every((l) => hasBias(l, biases)),
       outBias: hasBias(out.linear, biases),
       // aten::linear takes addmm for a 2-D input or a contiguous 3-D one, else matmul + add_
-      strided: !window && ins[0].inputShapes[0].length === 3 && !contiguous(ins[0].inputShapes[0], strides(g, x, ins[0].inputShapes[0])),
+      strided: !window && stridedView(g.producer, x, ins[0].inputShapes[0]),
       macs,
       ...(window ? { window } : {}),
       masked: scored.added > 1,

@@ -192,9 +192,10 @@ export const ptflopsAten: ConventionPreset = {
       count: (f) => {
         const d = linearDims(f);
         // aten::linear is addmm (bias counted) for 2-D and contiguous 3-D inputs, matmul + add_ (bias not counted) beyond
-        return d.rows * d.ci * d.co + (d.bias && f.inputs[0].length <= 3 ? d.rows * d.co : 0);
+        const addmm = f.inputs[0].length <= 2 || (f.inputs[0].length === 3 && !f.strided);
+        return d.rows * d.ci * d.co + (d.bias && addmm ? d.rows * d.co : 0);
       },
-      why: 'aten.addmm: batch·in·out + batch·out bias for 2-D and 3-D inputs; on 4-D inputs (ConvNeXt\'s channels-last MLP) aten::linear is matmul + add_, and the bias is not counted',
+      why: 'aten.addmm: batch·in·out + batch·out bias for 2-D and contiguous 3-D inputs; on 4-D inputs (ConvNeXt\'s channels-last MLP) and a 3-D view that is not contiguous (an imported file\'s Transpose before the MatMul) aten::linear is matmul + add_, and the bias is not counted',
       source: `${ATEN} addmm_flop l. 36-54, matmul_flop l. 23-33; torch aten/src/ATen/native/Linear.cpp linear()`,
     },
     matmul: {

@@ -142,9 +142,10 @@ export interface LayerFacts {
    */
   subclassed: boolean;
   /**
-   * nn.MultiheadAttention's input projection reads a non-contiguous 3-D view in PyTorch, so
-   * aten::linear takes matmul + add_ rather than addmm (ptflops-aten then counts no bias). Set for an
-   * imported ONNX module (onnx-attention.ts); absent: as the op's plan implies (attentionDims).
+   * nn.MultiheadAttention's input projection, or an nn.Linear, reads a non-contiguous 3-D view in
+   * PyTorch, so aten::linear takes matmul + add_ rather than addmm (ptflops-aten then counts no
+   * bias). Set for an imported ONNX module (onnx-attention.ts) or linear (linear-bias.ts); absent: as
+   * the op's plan implies (attentionDims), a linear's input contiguous.
    */
   strided?: boolean;
 }
