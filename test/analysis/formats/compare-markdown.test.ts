@@ -3,7 +3,11 @@ import { compareReports, evaluateGates, parseGates } from '../../../src/analysis
 import type { Report } from '../../../src/analysis/report.js';
 import { comparisonMarkdown } from '../../../src/analysis/formats/compare-markdown.js';
 import { resnet18, resnet34 } from '../../../src/zoo/resnet.js';
-import { analyze } from '../../helpers.js';
+import { analyzeGraph } from '../../../src/analysis/analyze.js';
+import { inferGraph } from '../../../src/analysis/infer.js';
+import { analyzeMemory } from '../../../src/analysis/memory.js';
+import { parseNetworkSpec } from '../../../src/graph/network.js';
+import { analyze, DEFAULTS } from '../../helpers.js';
 
 const r18 = analyze(resnet18());
 const r34 = analyze(resnet34());
@@ -91,6 +95,24 @@ describe('comparisonMarkdown: changed and renamed layers, warnings', () => {
     const cmp = compareReports(r18, r34, { before: { latencySeconds: 0.0012, peakMemoryBytes: 1e6 }, after: { latencySeconds: 0.0025, peakMemoryBytes: 1e6 } });
     const md = comparisonMarkdown(cmp);
     expect(lines(md)).toContain('| latency (s) | 1.2 ms | 2.5 ms | ▲ +1.3 ms | +108.33% |');
-    expect(lines(md)).toContain('| peak memory (bytes) | 1,000,000 | 1,000,000 | = 0 | 0% |');
+    expect(lines(md)).toContain('| peak activations (bytes) | 1,000,000 | 1,000,000 | = 0 | 0% |');
+  });
+
+  it('the peak compared is of activations alone, and named so: ResNet-18 → ResNet-34 both peak at 7,024,640 B while their weights go 46,796,448 → 87,258,784 B', () => {
+    // by hand: at bn1, conv1's and bn1's outputs (64·112·112·4 = 3,211,264 B each) and the input (3·224·224·4 = 602,112 B);
+    // weights (params + buffers) × 4: (11,689,512 + 9,600)·4 and (21,797,672 + 17,024)·4. The row said "peak memory (bytes) … = 0".
+    const peakOf = (m: typeof resnet18) => {
+      const graph = parseNetworkSpec(m());
+      const inference = inferGraph(graph);
+      return analyzeMemory(graph, inference, analyzeGraph(graph, DEFAULTS, inference));
+    };
+    const [a, b] = [peakOf(resnet18), peakOf(resnet34)];
+    expect([a.peak.bytes, b.peak.bytes]).toEqual([2 * 3_211_264 + 602_112, 7_024_640]);
+    expect([a.weights.bytes, b.weights.bytes]).toEqual([(11_689_512 + 9_600) * 4, (21_797_672 + 17_024) * 4]);
+    const md = comparisonMarkdown(compareReports(r18, r34, { before: { peakMemoryBytes: a.peak.bytes }, after: { peakMemoryBytes: b.peak.bytes } }));
+    expect(lines(md)).toContain('| peak activations (bytes) | 7,024,640 | 7,024,640 | = 0 | 0% |');
+    expect(md).not.toContain('peak memory');
+    const gate = evaluateGates(compareReports(r18, r34, { before: { peakMemoryBytes: a.peak.bytes }, after: { peakMemoryBytes: b.peak.bytes } }), parseGates({ peakMemoryBytes: '0' }));
+    expect(gate.results[0].message).toBe('peak activations (bytes) 7,024,640 → 7,024,640 (0, 0.00%) within --max-peak-memory-increase 0');
   });
 });
