@@ -24,7 +24,7 @@ interface Row {
 function rows(d: DeployedReport): Row[] {
   return [
     { label: 'params', trained: d.trained.params, deployed: d.deployed.params },
-    { label: 'buffers (BN running statistics)', trained: d.trained.buffers, deployed: d.deployed.buffers },
+    { label: 'buffers (non-trainable state)', trained: d.trained.buffers, deployed: d.deployed.buffers },
     { label: 'MACs', trained: d.trained.macs, deployed: d.deployed.macs },
     { label: `FLOPs (${d.flops})`, trained: d.trained.flops, deployed: d.deployed.flops },
     { label: `memory access (bytes, ${d.dtype})`, trained: d.trained.memoryAccess.bytes, deployed: d.deployed.memoryAccess.bytes },

@@ -116,7 +116,7 @@ function totalsSection(r: Report, m: MemoryReport | undefined, rl: RooflineRepor
   const t = r.totals;
   const rows: Cell[][] = [
     [txt('params'), num(t.params, 'params'), num(t.params, undefined, (v) => si(v))],
-    [txt('buffers (BN running statistics)'), num(t.buffers, 'buffers'), num(t.buffers, undefined, (v) => si(v))],
+    [txt('buffers (non-trainable state)'), num(t.buffers, 'buffers'), num(t.buffers, undefined, (v) => si(v))],
     [txt('MACs'), num(t.macs, 'macs'), num(t.macs, undefined, (v) => si(v))],
     [txt(`FLOPs (${r.conventions.flops})`), num(t.flops, 'flops'), num(t.flops, undefined, (v) => si(v))],
     [txt(`memory access (bytes, ${r.conventions.dtype})`), num(t.memoryAccess.bytes, 'memoryBytes'), num(t.memoryAccess.bytes, undefined, (v) => si(v, 'B'))],
@@ -268,7 +268,7 @@ function conventionsSection(r: Report): string {
     `<ul><li><b>MACs</b>: ${esc(c.macs)}</li><li><b>FLOPs</b> (${code(c.flops)}): ${esc(c.flopsDescription)}</li>` +
       `<li><b>bias</b>: ${c.includeBias ? 'bias additions counted in FLOPs' : 'bias additions not counted'}</li>` +
       `<li><b>memory access</b>: inputs + outputs + weights of each layer, ${code(c.dtype)} (${plural(c.bytesPerElement, 'byte')} per element)</li>` +
-      `<li><b>params</b>: trainable (weights, bias, BN γ/β); <b>buffers</b>: BN running mean and variance</li>` +
+      `<li><b>params</b>: trainable (weights, bias, BN γ/β); <b>buffers</b>: non-trainable state (BN running mean and variance, Swin's relative-position index)</li>` +
       `<li><b>receptive field</b>: ${esc(c.receptiveField)}</li></ul>`,
   );
 }

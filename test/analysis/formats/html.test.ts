@@ -14,6 +14,7 @@ import { roofline } from '../../../src/analysis/roofline.js';
 import { loadGraph } from '../../../src/graph/load.js';
 import { parseNetworkSpec } from '../../../src/graph/network.js';
 import { resnet18 } from '../../../src/zoo/resnet.js';
+import { swin_t } from '../../../src/zoo/swin.js';
 import { DEFAULTS, net } from '../../helpers.js';
 
 /** Everything the HTML can show, for a spec. */
@@ -383,3 +384,13 @@ describe('module band labels cut from the left', () => {
     expect(labels[11]).toBe('…layer_11');
   });
 });
+
+describe('reportHtml: buffers on a network without batch norm', () => {
+  it("swin_t's 28,812 buffers (12 blocks × 49² relative-position indices, PyTorch's model.buffers()) are not called BN statistics", () => {
+    const r = full(swin_t(), 1).html;
+    expect(r).toContain('<tr><td>buffers (non-trainable state)</td><td class="num" data-field="buffers">28,812</td>');
+    expect(r).not.toContain('buffers (BN running statistics)');
+    expect(r).toContain("<b>buffers</b>: non-trainable state (BN running mean and variance, Swin's relative-position index)");
+  });
+});
+

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { reportMarkdown } from '../../../src/analysis/formats/markdown.js';
 import type { Report } from '../../../src/analysis/report.js';
 import { resnet18 } from '../../../src/zoo/resnet.js';
+import { swin_t } from '../../../src/zoo/swin.js';
 import { analyze } from '../../helpers.js';
 
 const r18 = analyze(resnet18());
@@ -66,3 +67,14 @@ describe('reportMarkdown: ResNet-18', () => {
     expect(reportMarkdown({ ...r18, source: { format: 'onnx', opset: 13, producer: 'pytorch 1.13.0', bytes: 22792 } })).toContain('ONNX file (opset 13, pytorch 1.13.0, 22,792 bytes)');
   });
 });
+
+describe('reportMarkdown: what buffers are, on a network without batch norm', () => {
+  it("swin_t's 28,812 buffers are its 12 blocks' relative-position indices (49² each, as PyTorch's model.buffers()), not BN statistics: the conventions say so", () => {
+    const swin = analyze(swin_t());
+    expect(swin.totals.buffers).toBe(12 * 49 * 49);
+    const md = reportMarkdown(swin);
+    expect(md).not.toContain('**buffers**: BN running mean and variance');
+    expect(md).toContain("**buffers**: non-trainable state (BN running mean and variance, Swin's relative-position index)");
+  });
+});
+
