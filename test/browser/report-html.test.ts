@@ -162,6 +162,36 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other h
     }
   });
 
+  it('resnet50 modules at depth 3 (the CLI\'s HTML): every module name starts at its own indent, on its row\'s first line; the squeezed name column put `layer1.0.downsample …` on a second line at depth 0', async () => {
+    const { graph } = loadGraph({ kind: 'model', name: 'resnet50' });
+    const inference = inferGraph(graph);
+    const report = analyzeGraph(graph, DEFAULTS, inference);
+    const html = reportHtml({ report, modules: moduleSummary(report, { depth: 3 }) }, { depth: 3 });
+    const route = '/report-resnet50-depth3.html';
+    pages.set(route, html);
+    const w = await openPage({ ...served, base }, 1400, 900);
+    try {
+      await w.page.goto(`${base}${route}`, { waitUntil: 'load' });
+      // per name cell: depth (em spaces + 1), the name's offset from the cell's content box, one em in px
+      const cells = await w.page.$$eval('section#modules tbody td:first-child', (tds) =>
+        tds
+          .filter((td) => td.querySelector('code'))
+          .map((td) => {
+            const cell = td.getBoundingClientRect();
+            const code = td.querySelector('code')!.getBoundingClientRect();
+            const indent = td.querySelector('.indent')?.textContent?.length ?? 0;
+            const em = parseFloat(getComputedStyle(td).fontSize);
+            return { name: td.querySelector('code')!.textContent!, depth: indent + 1, dx: code.left - cell.left - 8, dy: code.top - cell.top, em };
+          }),
+      );
+      expect(cells.length).toBeGreaterThan(100);
+      const misplaced = cells.filter((c) => Math.abs(c.dx - (c.depth - 1) * c.em) > 2 || c.dy > 8).map((c) => `${c.name} (depth ${c.depth}): dx ${c.dx.toFixed(1)}, dy ${c.dy.toFixed(1)}`);
+      expect(misplaced).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
   it('at a phone\'s 375 px (resnet50): the page does not scroll sideways (wide tables and charts scroll in their own box), chart labels keep ≥ 8 px; screenshot kept', async () => {
     const { html } = build('resnet50');
     const route = '/report-resnet50-narrow.html';

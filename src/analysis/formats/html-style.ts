@@ -34,6 +34,8 @@ tr { break-inside: avoid; }
 .small { font-size: 12.5px; color: #444; }
 .alert { border-left: 4px solid #D55E00; background: #fff5ee; padding: 6px 10px; font-size: 13px; }
 .indent { white-space: pre; }
+.tree { display: flex; }
+.tree > .indent { flex: none; }
 figure.chart { margin: 8px 0 14px; break-inside: avoid; overflow-x: auto; }
 figure.chart svg { display: block; width: 100%; height: auto; max-width: 960px; min-width: 720px; }
 figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 960px; }

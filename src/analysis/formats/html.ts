@@ -207,7 +207,8 @@ function modulesSection(s: ModuleSummary): string {
     // a module whose sub-modules lie below the depth shown has them summed in
     const cut = m.truncated || (m.depth === depth && m.children.length > 0);
     return [
-      { html: `<span class="indent">${'\u2003'.repeat(m.depth - 1)}</span>${m.children.length > 0 || m.truncated ? `<strong>${code(m.path)}</strong>` : code(m.path)}${cut ? ' …' : ''}` },
+      // one flex box: a name too long for the column wraps inside its own indent, not to the cell's left edge below it
+      { html: `<span class="tree"><span class="indent">${'\u2003'.repeat(m.depth - 1)}</span><span>${m.children.length > 0 || m.truncated ? `<strong>${code(m.path)}</strong>` : code(m.path)}${cut ? ' …' : ''}</span></span>` },
       { html: m.op ? ident(m.op) : '' },
       num(m.layers),
       num(m.params, 'params'),

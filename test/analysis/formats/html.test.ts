@@ -118,7 +118,7 @@ describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed 
     expect(top.reduce((s, m) => s + m.params, 0)).toBe(11_689_512);
     expect(top.reduce((s, m) => s + m.macs, 0)).toBe(1_814_073_344);
     expect(table).toContain('<strong><code>layer1</code></strong>');
-    expect(table).toContain('<span class="indent">\u2003</span><strong><code>layer1.0</code></strong> …</td>');
+    expect(table).toContain('<span class="tree"><span class="indent">\u2003</span><span><strong><code>layer1.0</code></strong> …</span></span></td>');
   });
 
   it("the op table's MACs per op type add up to the total; conv2d has 20 layers and 11,166,912 params", () => {
