@@ -181,12 +181,28 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML report in chromium, with every other h
             const code = td.querySelector('code')!.getBoundingClientRect();
             const indent = td.querySelector('.indent')?.textContent?.length ?? 0;
             const em = parseFloat(getComputedStyle(td).fontSize);
-            return { name: td.querySelector('code')!.textContent!, depth: indent + 1, dx: code.left - cell.left - 8, dy: code.top - cell.top, em };
+            // where the name's lines begin: a character whose box starts a new line
+            const text = td.querySelector('code')!;
+            const range = document.createRange();
+            const tops: number[] = [];
+            let at = 0;
+            for (const node of [...text.childNodes].flatMap((n) => (n.nodeType === 3 ? [n] : [...n.childNodes]))) {
+              for (let k = 0; k < (node.textContent ?? '').length; k++, at++) {
+                range.setStart(node, k);
+                range.setEnd(node, k + 1);
+                tops.push(range.getBoundingClientRect().top);
+              }
+            }
+            const name = text.textContent!;
+            const breaks = tops.map((t, k) => (k > 0 && t > tops[k - 1] + 2 ? name.slice(0, k) : null)).filter((x) => x !== null);
+            return { name, depth: indent + 1, dx: code.left - cell.left - 8, dy: code.top - cell.top, em, breaks };
           }),
       );
       expect(cells.length).toBeGreaterThan(100);
       const misplaced = cells.filter((c) => Math.abs(c.dx - (c.depth - 1) * c.em) > 2 || c.dy > 8).map((c) => `${c.name} (depth ${c.depth}): dx ${c.dx.toFixed(1)}, dy ${c.dy.toFixed(1)}`);
       expect(misplaced).toEqual([]);
+      // a name that wraps breaks after a dot of its path ('layer1.0.' / 'downsample'), not inside a component ('…downsampl' / 'e')
+      expect(cells.flatMap((c) => c.breaks).filter((head) => !head.endsWith('.'))).toEqual([]);
     } finally {
       await w.close();
     }

@@ -77,6 +77,8 @@ const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(2)}%`);
 const code = (s: string) => `<code>${esc(s)}</code>`;
 /** An op type or warning code in a table column: kept on one line (a narrow column broke `conv2d` as con/v2d). */
 const ident = (s: string) => `<code class="ident">${esc(s)}</code>`;
+/** A module path that may wrap after each dot. */
+const pathCode = (s: string) => `<code>${esc(s).replace(/\./g, '.<wbr>')}</code>`;
 /** Exact bytes and about: `1,024 bytes (1.02 kB)`. */
 const bytesText = (n: number) => `${esc(plural(n, 'byte'))} (${esc(si(n, 'B'))})`;
 
@@ -207,8 +209,9 @@ function modulesSection(s: ModuleSummary): string {
     // a module whose sub-modules lie below the depth shown has them summed in
     const cut = m.truncated || (m.depth === depth && m.children.length > 0);
     return [
-      // one flex box: a name too long for the column wraps inside its own indent, not to the cell's left edge below it
-      { html: `<span class="tree"><span class="indent">${'\u2003'.repeat(m.depth - 1)}</span><span>${m.children.length > 0 || m.truncated ? `<strong>${code(m.path)}</strong>` : code(m.path)}${cut ? ' …' : ''}</span></span>` },
+      // one flex box: a name too long for the column wraps inside its own indent, not to the cell's left edge below it,
+      // and after a dot of its path (<wbr>; escaped text has no dots but the path's) before anywhere inside a component
+      { html: `<span class="tree"><span class="indent">${'\u2003'.repeat(m.depth - 1)}</span><span>${m.children.length > 0 || m.truncated ? `<strong>${pathCode(m.path)}</strong>` : pathCode(m.path)}${cut ? ' …' : ''}</span></span>` },
       { html: m.op ? ident(m.op) : '' },
       num(m.layers),
       num(m.params, 'params'),

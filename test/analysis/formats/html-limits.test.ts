@@ -39,7 +39,7 @@ describe(`the module table: at most ${MAX_MODULE_ROWS} rows`, () => {
     expect(rowsOf(sec)).toBe(66);
     expect(sec).toContain('Depth 3 has 666 modules, more than the 500 rows this page lists: the table stops at depth 2 (66 modules), each with the modules below it summed in.');
     expect(sec).toContain('<code>format=json</code> with <code>depth=3</code>, or <code>convlens analyze --format json --depth 3</code>');
-    expect(sec).toContain('<span class="tree"><span class="indent">\u2003</span><span><strong><code>s0.b0</code></strong> …</span></span></td>');
+    expect(sec).toContain('<span class="tree"><span class="indent">\u2003</span><span><strong><code>s0.<wbr>b0</code></strong> …</span></span></td>');
     expect(sec).not.toContain('s0.b0.c0');
     const params = fields(sec, 'params');
     expect(params[0]).toBe(600); // s0: 100 convs × 6

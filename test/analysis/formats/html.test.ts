@@ -47,7 +47,7 @@ function barTips(html: string, i: number): string[] {
 }
 
 const TAGS = new Set(
-  'html head meta link title style body main header h1 h2 h3 p section table thead tbody tr th td code strong b span ul li pre figure figcaption svg desc g rect line path circle text'.split(' '),
+  'html head meta link title style body main header h1 h2 h3 p section table thead tbody tr th td code strong b span wbr ul li pre figure figcaption svg desc g rect line path circle text'.split(' '),
 );
 const ATTRS = new Set(
   'lang charset http-equiv content name rel href class id scope data-field data-chart data-mark xmlns viewBox width height role aria-labelledby x y x1 x2 y1 y2 cx cy r rx d fill fill-opacity stroke stroke-width stroke-dasharray stroke-linejoin text-anchor dominant-baseline transform'.split(' '),
@@ -118,7 +118,7 @@ describe('reportHtml: ResNet-18 with memory, roofline on the A100, the deployed 
     expect(top.reduce((s, m) => s + m.params, 0)).toBe(11_689_512);
     expect(top.reduce((s, m) => s + m.macs, 0)).toBe(1_814_073_344);
     expect(table).toContain('<strong><code>layer1</code></strong>');
-    expect(table).toContain('<span class="tree"><span class="indent">\u2003</span><span><strong><code>layer1.0</code></strong> …</span></span></td>');
+    expect(table).toContain('<span class="tree"><span class="indent">\u2003</span><span><strong><code>layer1.<wbr>0</code></strong> …</span></span></td>');
   });
 
   it("the op table's MACs per op type add up to the total; conv2d has 20 layers and 11,166,912 params", () => {
