@@ -6,6 +6,7 @@ import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { resnet18 } from '../../src/zoo/resnet.js';
 import { analyze, DEFAULTS, errorOf, layer } from '../helpers.js';
 import { onnxModel } from '../graph/onnx-builder.js';
+import { compareReports, evaluateGates, parseGates } from '../../src/analysis/compare.js';
 
 const a100 = DEVICES_BY_ID.get('a100-sxm4-40gb')!;
 const pi5 = DEVICES_BY_ID.get('raspberry-pi-5')!;
@@ -151,7 +152,8 @@ describe('roofline: max(FLOPs / peak, bytes / bandwidth) per layer, recomputed f
       let expected = 0;
       for (const l of rep.layers) expected += Math.max(l.flopsByConvention['2macs'] / d.peaks.float32, (l.memoryAccess.elements.total * 4) / d.bandwidth);
       expect(rl.totals.seconds).toBeCloseTo(expected, 15);
-      expect(rl.totals.seconds).toBe(rl.layers.reduce((s, l) => s + l.seconds, 0));
+      // summed smallest first (the order the layers are listed in does not change the total)
+      expect(rl.totals.seconds).toBe(rl.layers.map((l) => l.seconds).sort((x, y) => x - y).reduce((s, v) => s + v, 0));
       expect(rl.totals.computeBoundSeconds + rl.totals.memoryBoundSeconds).toBeCloseTo(rl.totals.seconds, 15);
       expect(rl.totals.flops).toBe(rep.totals.flopsByConvention['2macs']);
       expect(rl.layers).toHaveLength(rep.layers.length);
@@ -201,3 +203,33 @@ describe('roofline: max(FLOPs / peak, bytes / bandwidth) per layer, recomputed f
     expect(rl.layers.map((l) => l.name)).toEqual(['n0']);
   });
 });
+
+describe('roofline: the total does not depend on the order the layers are listed in', () => {
+  // five convs reading x, concatenated: the same network whichever order the branches are written in
+  const branches = [
+    { name: 'b0', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1, inputs: ['x'] },
+    { name: 'b1', op: 'conv2d', outChannels: 4, kernelSize: 5, padding: 2, inputs: ['x'] },
+    { name: 'b2', op: 'conv2d', outChannels: 8, kernelSize: 5, padding: 2, inputs: ['x'] },
+    { name: 'b3', op: 'conv2d', outChannels: 5, kernelSize: 1, padding: 0, inputs: ['x'] },
+    { name: 'b4', op: 'conv2d', outChannels: 1, kernelSize: 1, padding: 0, inputs: ['x'] },
+  ];
+  const cat = { name: 'cat', op: 'concat', inputs: ['b0', 'b1', 'b2', 'b3', 'b4'] };
+  const spec = (layers: object[]) => ({ name: 'branches', inputs: [{ name: 'x', shape: [1, 3, 19, 27] }], layers: [...layers, cat] });
+  const pi = resolveDevice('raspberry-pi-5');
+  const [a, b] = [analyze(spec(branches)), analyze(spec([...branches].reverse()))];
+
+  it('listed b0…b4 or b4…b0 on the Pi 5: the same seconds to the bit (they differed by 1.69e-21 s), so --max-latency-increase 0 passes both ways', () => {
+    const [ra, rb] = [roofline(a, pi), roofline(b, pi)];
+    expect(rb.layers.map((l) => l.name)).toEqual(['b4', 'b3', 'b2', 'b1', 'b0', 'cat']);
+    expect(rb.totals.seconds).toBe(ra.totals.seconds);
+    expect(rb.totals.computeBoundSeconds).toBe(ra.totals.computeBoundSeconds);
+    expect(rb.totals.memoryBoundSeconds).toBe(ra.totals.memoryBoundSeconds);
+    const gate = parseGates({ latencySeconds: '0' });
+    for (const [x, y, rx, ry] of [[a, b, ra, rb], [b, a, rb, ra]] as const) {
+      const v = evaluateGates(compareReports(x, y, { before: { latencySeconds: rx.totals.seconds }, after: { latencySeconds: ry.totals.seconds } }), gate);
+      expect(v.results[0].delta!.delta).toBe(0);
+      expect(v.passed).toBe(true);
+    }
+  });
+});
+
