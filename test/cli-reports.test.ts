@@ -82,6 +82,21 @@ describe('convlens compare OLD NEW (issue 11)', () => {
   });
 });
 
+describe('the text tables name what they hold', () => {
+  it('compare resnet18 resnet18 --device raspberry-pi-5: a latency change of nothing reads 0 s (it read 0.000 ns)', async () => {
+    const r = await cli(['compare', 'resnet18', 'resnet18', '--device', 'raspberry-pi-5']);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('0.000 ns');
+    expect(r.out).toMatch(/^latency[^\n]*\s0 s\s/m);
+  });
+
+  it('sweep resnet18 --sizes 64: the column of peak activations says so (it said peak memory: weights are not in it)', async () => {
+    const r = await cli(['sweep', 'resnet18', '--sizes', '64']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^size\s+valid\s+params\s+MACs\s+peak activations\s/m);
+  });
+});
+
 describe('PyTorch exports are all named torch_jit: the CLI names them by their file', () => {
   it("compare resnet18.onnx resnet18_folded.onnx: the title is `resnet18` → `resnet18_folded` (it was `torch_jit` → `torch_jit`); analyze's report is named resnet18", async () => {
     const r = await cli(['compare', fixture('onnx/resnet18.onnx'), fixture('onnx/resnet18_folded.onnx'), '--input', '1,3,224,224', '--format', 'md']);

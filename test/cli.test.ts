@@ -82,7 +82,7 @@ describe('convlens CLI', () => {
     const spec = { name: 'tiny', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 1, bias: false }] };
     const r = await cli('analyze', tmpFile('tiny.json', JSON.stringify(spec)));
     expect(r.code).toBe(0);
-    expect(r.out).toContain('total: 1 params, 16 MACs, 32 FLOPs (2macs), memory ');
+    expect(r.out).toContain('total: 1 params, 16 MACs, 32 FLOPs (2macs), memory access ');
   });
 
   it('a JSON spec as a table with totals', async () => {

@@ -33,7 +33,7 @@ export function table(r: Report): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `total: ${t.params.toLocaleString('en-US')} params, ${withUnit(t.macs, 'MACs')}, ${withUnit(t.flops, 'FLOPs')} (${r.conventions.flops}), memory ${withUnit(t.memoryAccess.bytes, 'B')}, depth ${r.structure.depth}, width ${r.structure.width}${t.complete ? '' : ', INCOMPLETE (unsupported operators: the counts cover the analysed layers only)'}`,
+    `total: ${t.params.toLocaleString('en-US')} params, ${withUnit(t.macs, 'MACs')}, ${withUnit(t.flops, 'FLOPs')} (${r.conventions.flops}), memory access ${withUnit(t.memoryAccess.bytes, 'B')}, depth ${r.structure.depth}, width ${r.structure.width}${t.complete ? '' : ', INCOMPLETE (unsupported operators: the counts cover the analysed layers only)'}`,
     ...warningLines(r.warnings),
   ].join('\n');
 }

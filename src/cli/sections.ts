@@ -30,6 +30,7 @@ const pct = (p: number | null) => (p === null ? '-' : `${p.toFixed(2)}%`);
 
 /** 0.0123 → "12.3 ms". */
 export function secondsText(s: number): string {
+  if (s === 0) return '0 s';
   if (s >= 1) return `${s.toPrecision(4)} s`;
   if (s >= 1e-3) return `${(s * 1e3).toPrecision(4)} ms`;
   if (s >= 1e-6) return `${(s * 1e6).toPrecision(4)} µs`;
