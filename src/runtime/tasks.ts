@@ -84,6 +84,14 @@ export function analyzeTask(t: AnalyzeTask): AnalyzeTaskResult {
 
 function analyzeReport(t: AnalyzeTask): AnalyzeTaskResult {
   const formats = t.render?.formats ?? [];
+  // netron names the file's nodes: from the model the analysis decoded, in its scope (it decoded the
+  // file again once the scope had ended, neither charged nor at the file's path). Not with an ERF,
+  // whose samples count their decodes `samples` times in scopes of their own
+  const erf = formats.includes('html') && (t.options as ExtrasOptions).erf;
+  return formats.includes('netron') && !erf ? withDecode(t.source, 1, () => analyzeRendered(t, formats)) : analyzeRendered(t, formats);
+}
+
+function analyzeRendered(t: AnalyzeTask, formats: readonly RenderFormat[]): AnalyzeTaskResult {
   const { report, extras } = analyzeNetwork(t, formats.includes('html') ? { memory: true } : {});
   if (formats.length === 0) return withExtras(report, extras);
   const onnx = t.source.kind === 'onnx' ? t.source.bytes : undefined;

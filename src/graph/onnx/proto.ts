@@ -152,6 +152,9 @@ let scope: DecodeScope | null = null;
  * MB decoding once; of a 46 MB ResNet-18 with weights, a decode is 4–9 ms of CPU, within the noise.
  */
 export function withDecodeBudget<T>(bytes: Uint8Array, budget: DecodeBudget, fn: () => T): T {
+  // within a scope for the same bytes that counts as many imports (an analysis inside its Netron
+  // rendering's: runtime/tasks.ts), that scope judges and decodes
+  if (scope?.bytes === bytes && (budget.times ?? 1) <= (scope.budget.times ?? 1)) return fn();
   const previous = scope;
   scope = { bytes, budget };
   try {
@@ -164,7 +167,7 @@ export function withDecodeBudget<T>(bytes: Uint8Array, budget: DecodeBudget, fn:
 /**
  * The ModelProto of `bytes`. Judged before it is decoded (checkDecode: its work and memory, counted
  * from the wire format): inside withDecodeBudget for these bytes by the scope's budget, and decoded
- * once there; elsewhere (the CLI's analyze and compare, a Netron attachment) against
+ * once there; elsewhere (the CLI's analyze and compare, and the CLI's Netron attachment) against
  * MAX_ANALYSIS_WORK from the environment and this thread's heap.
  */
 export function decodeModel(bytes: Uint8Array): ModelProto {
