@@ -16,8 +16,15 @@ const TAIL = 2_048;
 /** `text` as is, or its first and last characters with how many were left out between them. */
 export function boundText(text: string): string {
   if (text.length <= MAX_ERROR_STRING) return text;
-  return `${text.slice(0, HEAD)}…[${text.length - HEAD - TAIL} characters left out]…${text.slice(-TAIL)}`;
+  // a cut between the two halves of a surrogate pair (an emoji) would leave a lone half, which JSON
+  // can only send as an escape no client decodes: the head ends before the pair, the tail starts after it
+  const head = isHighSurrogate(text.charCodeAt(HEAD - 1)) ? HEAD - 1 : HEAD;
+  const tail = isLowSurrogate(text.charCodeAt(text.length - TAIL)) ? TAIL - 1 : TAIL;
+  return `${text.slice(0, head)}…[${text.length - head - tail} characters left out]…${text.slice(text.length - tail)}`;
 }
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /** A detail's value with its strings bounded (objects and arrays to a few levels; an issue list holds strings in objects). */
 function bound(value: unknown, depth: number): unknown {

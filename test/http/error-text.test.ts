@@ -24,6 +24,19 @@ describe('boundText', () => {
     const bounded = boundText(text);
     expect(bounded).toBe(`${'h'.repeat(12_288)}…[${25_000 - 12_288 - 2_048} characters left out]…${'t'.repeat(2_048)}`);
   });
+
+  it('cuts no surrogate pair (an emoji is two UTF-16 units): a head that would end on a first half, a tail that would start on a second half, keep the pair whole or leave it out', () => {
+    // 'a' then 10,000 😀: pairs start at odd units, so unit 12,287 (the head's last) is a first half:
+    // the head keeps 12,287 units ('a' and 6,143 pairs); the tail's first, 20,001 - 2,048, starts a pair
+    const head = boundText(`a${'😀'.repeat(10_000)}`);
+    expect(head).toBe(`a${'😀'.repeat(6_143)}…[${20_001 - 12_287 - 2_048} characters left out]…${'😀'.repeat(1_024)}`);
+    // 10,000 😀 then 'z': the head's last unit, 12,287, ends a pair; the tail's first, 20,001 - 2,048 = 17,953,
+    // is a second half: the tail keeps 2,047 units (1,023 pairs and 'z')
+    const tail = boundText(`${'😀'.repeat(10_000)}z`);
+    expect(tail).toBe(`${'😀'.repeat(6_144)}…[${20_001 - 12_288 - 2_047} characters left out]…${'😀'.repeat(1_023)}z`);
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    for (const t of [head, tail]) expect(lone.test(t)).toBe(false);
+  });
 });
 
 describe('longestName', () => {
