@@ -313,6 +313,28 @@ export function complexityRule(limits: Limits = LIMITS): ValidationRule {
 export const MAX_DOCUMENT_NESTING = 256;
 
 /**
+ * When a comment or a string starts at `i`, the index of its last character (the scans below step
+ * past it: brackets and names inside do not count); -1 otherwise. A comment runs to the line's end,
+ * a block string to the next unescaped triple quote, a string to its closing quote or the line's end.
+ */
+function ignoredEnd(source: string, i: number): number {
+  const c = source[i];
+  if (c === '#') {
+    while (i < source.length && source[i] !== '\n' && source[i] !== '\r') i++;
+    return i;
+  }
+  if (c !== '"') return -1;
+  if (source.startsWith('"""', i)) {
+    i += 3;
+    while (i < source.length && !(source.startsWith('"""', i) && source[i - 1] !== '\\')) i++;
+    return i + 2;
+  }
+  i++;
+  while (i < source.length && source[i] !== '"' && source[i] !== '\n') i += source[i] === '\\' ? 2 : 1;
+  return i;
+}
+
+/**
  * How deeply `[`, `{` and `(` nest in a document, outside strings and comments: checked before
  * graphql-js parses it, since its recursive descent overflows the stack on a literal a few thousand
  * brackets deep (well under the token limit). Linear in the text.
@@ -321,20 +343,13 @@ export function documentNesting(source: string): number {
   let depth = 0;
   let deepest = 0;
   for (let i = 0; i < source.length; i++) {
+    const skipped = ignoredEnd(source, i);
+    if (skipped >= 0) {
+      i = skipped;
+      continue;
+    }
     const c = source[i];
-    if (c === '#') {
-      while (i < source.length && source[i] !== '\n' && source[i] !== '\r') i++;
-    } else if (c === '"') {
-      if (source.startsWith('"""', i)) {
-        // block string: ends at the next unescaped """
-        i += 3;
-        while (i < source.length && !(source.startsWith('"""', i) && source[i - 1] !== '\\')) i++;
-        i += 2;
-      } else {
-        i++;
-        while (i < source.length && source[i] !== '"' && source[i] !== '\n') i += source[i] === '\\' ? 2 : 1;
-      }
-    } else if (c === '[' || c === '{' || c === '(') {
+    if (c === '[' || c === '{' || c === '(') {
       depth++;
       if (depth > deepest) deepest = depth;
     } else if (c === ']' || c === '}' || c === ')') {
@@ -358,19 +373,13 @@ export function longestName(source: string): { length: number; at: number } {
   const nameStart = (c: number) => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
   const namePart = (c: number) => nameStart(c) || (c >= 48 && c <= 57);
   for (let i = 0; i < source.length; i++) {
+    const skipped = ignoredEnd(source, i);
+    if (skipped >= 0) {
+      i = skipped;
+      continue;
+    }
     const c = source.charCodeAt(i);
-    if (c === 35 /* # */) {
-      while (i < source.length && source[i] !== '\n' && source[i] !== '\r') i++;
-    } else if (c === 34 /* " */) {
-      if (source.startsWith('"""', i)) {
-        i += 3;
-        while (i < source.length && !(source.startsWith('"""', i) && source[i - 1] !== '\\')) i++;
-        i += 2;
-      } else {
-        i++;
-        while (i < source.length && source[i] !== '"' && source[i] !== '\n') i += source[i] === '\\' ? 2 : 1;
-      }
-    } else if (nameStart(c)) {
+    if (nameStart(c)) {
       const start = i;
       while (i + 1 < source.length && namePart(source.charCodeAt(i + 1))) i++;
       if (i + 1 - start > longest.length) longest = { length: i + 1 - start, at: start };
