@@ -5,7 +5,7 @@
  * checkWork: MACs + element-wise FLOPs or the op's kernelWork, + elements written), and its time
  * per unit set against the dense 3×3 conv's in the same process: the ratio table this prints is
  * what an op's kernelWork answers (an op whose ratio is far above 1 runs longer than its estimate
- * says). Run: node --import tsx bench/op-rates.ts [filter] (filter: a substring of the case names).
+ * says). Run: node --import tsx bench/op-rates.ts [filter] (filter: substrings of the case names, | between).
  */
 import { inferGraph } from '../src/analysis/infer.js';
 import { loadGraph } from '../src/graph/load.js';
@@ -129,6 +129,11 @@ export const CASES: Case[] = [
   one('elu @56 ×256', [1, 256, 56, 56], { op: 'elu' }),
   one('softplus @56 ×256', [1, 256, 56, 56], { op: 'softplus' }),
   one('hardSwish @56 ×256', [1, 256, 56, 56], { op: 'hardSwish' }),
+  one('gelu tanh @56 ×256', [1, 256, 56, 56], { op: 'gelu', approximate: 'tanh' }),
+  one('leakyRelu @56 ×256', [1, 256, 56, 56], { op: 'leakyRelu' }),
+  one('hardSigmoid @56 ×256', [1, 256, 56, 56], { op: 'hardSigmoid' }),
+  one('softsign @56 ×256', [1, 256, 56, 56], { op: 'softsign' }),
+  one('hardTanh @56 ×256', [1, 256, 56, 56], { op: 'hardTanh' }),
   one('prelu @56 ×256', [1, 256, 56, 56], { op: 'prelu' }),
   one('softmax 1000 ×1024', [1024, 1000], { op: 'softmax', dim: -1 }),
   one('softmax dim 1 @56 ×256', [1, 256, 56, 56], { op: 'softmax', dim: 1 }),
@@ -182,6 +187,10 @@ export const CASES: Case[] = [
   one('trilu 64² ×1024', [1024, 64, 64], { op: 'trilu', upper: false }),
   one('nonZero @56 ×256', [1, 256, 56, 56], { op: 'nonZero' }),
   one('transpose 0231 @56 ×256', [1, 256, 56, 56], { op: 'transpose', perm: [0, 2, 3, 1] }),
+  one('transpose 10 2048²', [2048, 2048], { op: 'transpose', perm: [1, 0] }),
+  { name: 'nonZero all zero @56 ×256', inputs: [{ name: 'x', shape: [1, 256, 56, 56], fill: () => 0 }], layers: [{ name: 'l', op: 'nonZero' }] },
+  one('cumSum w @56 ×256', [1, 256, 56, 56], { op: 'cumSum', dim: 3 }),
+  one('argMax w @56 ×256', [1, 256, 56, 56], { op: 'argMax', dim: 3 }),
   one('pad reflect 8 @56 ×256', [1, 256, 56, 56], { op: 'pad', pads: [0, 0, 8, 8, 0, 0, 8, 8], mode: 'reflect' }),
   one('tile 2×2 @56 ×64', [1, 64, 56, 56], { op: 'tile', repeats: [1, 1, 2, 2] }),
   one('slice step 2 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [112], axes: [3], steps: [2] }),
@@ -275,6 +284,8 @@ export interface Rate {
   units: number;
   ms: number;
   nsPerUnit: number;
+  /** ns an element of the last layer's first output (an element-wise op's rate: units = ns / 0.3) */
+  nsPerElement: number;
 }
 
 export function measure(c: Case): Rate {
@@ -289,7 +300,9 @@ export function measure(c: Case): Rate {
   }
   const options = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 27, maxWork: Number.MAX_SAFE_INTEGER };
   const ms = time(() => void runGraph(graph, inputs, options, inference));
-  return { name: c.name, units, ms, nsPerUnit: (ms * 1e6) / units };
+  const out = inference.analysed[inference.analysed.length - 1].inferred?.outputs[0] ?? [1];
+  const elements = out.reduce((a, b) => a * b, 1);
+  return { name: c.name, units, ms, nsPerUnit: (ms * 1e6) / units, nsPerElement: (ms * 1e6) / elements };
 }
 
 const fmt = (v: number, d = 2) => (v >= 1e5 ? v.toExponential(2) : v.toFixed(d));
@@ -298,12 +311,12 @@ if (process.argv[1]?.endsWith('op-rates.ts')) {
   const filter = process.argv[2] ?? '';
   const ref = measure(CASES[0]);
   console.log(`reference ${ref.name}: ${fmt(ref.units)} units, ${ref.ms.toFixed(1)} ms, ${ref.nsPerUnit.toFixed(4)} ns/unit`);
-  console.log(['case', 'units', 'ms', 'ns/unit', 'ratio'].join('\t'));
+  console.log(['case', 'units', 'ms', 'ns/unit', 'ratio', 'ns/elem'].join('\t'));
   for (const c of CASES.slice(1)) {
-    if (!c.name.includes(filter)) continue;
+    if (!filter.split('|').some((f) => c.name.includes(f))) continue;
     try {
       const m = measure(c);
-      console.log([m.name, fmt(m.units), m.ms.toFixed(1), m.nsPerUnit.toFixed(4), (m.nsPerUnit / ref.nsPerUnit).toFixed(1)].join('\t'));
+      console.log([m.name, fmt(m.units), m.ms.toFixed(1), m.nsPerUnit.toFixed(4), (m.nsPerUnit / ref.nsPerUnit).toFixed(1), m.nsPerElement.toFixed(1)].join('\t'));
     } catch (e) {
       console.log(`${c.name}\tFAILED: ${(e as Error).message.slice(0, 160)}`);
     }
