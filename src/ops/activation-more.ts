@@ -49,6 +49,9 @@ export const gelu = elementwise({
   pytorch: 'torch.nn.GELU',
   attrs: GeluAttrs,
   flopsPerElement: (a) => (a.approximate === 'tanh' ? 9 : 5),
+  // a run: exact 48–60 ns an element of [1, 256, 56, 56], tanh 43.5 (bench/op-rates.ts, 2026-12-05,
+  // 2 vCPU AMD EPYC, load 9–12), in units of about 0.3 ns (pool.ts)
+  runRate: 200,
   fn: (a) =>
     a.approximate === 'tanh'
       ? (x) => 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x)))
@@ -127,6 +130,9 @@ export const erfOp = elementwise({
   pytorch: 'torch.erf',
   attrs: none,
   flopsPerElement: 1,
+  // a run: erf32's loop, 5.7–19 ns an element of [1, 256, 56, 56] (bench/op-rates.ts, 2026-12-05,
+  // load 9–12), in units of about 0.3 ns (pool.ts) at the middle of that range
+  runRate: 50,
   fn: () => erf32,
   // erf32.ts: float32-accurate (within one ulp of the double-precise special.ts erf), 20× faster
   kernel: () => (x, out) => {
@@ -258,6 +264,9 @@ interface PreluPlan {
   channels: number;
 }
 
+/** MAX_RUN_WORK units a run of prelu takes an element (Inferred.runWork). */
+const PRELU_ELEMENT = 30;
+
 export const prelu: OpDef<PreluAttrs, PreluPlan> = {
   name: 'prelu',
   summary: 'x if x > 0 else a·x, with a learned slope a (one, or one per channel)',
@@ -284,6 +293,9 @@ export const prelu: OpDef<PreluAttrs, PreluPlan> = {
       outputs: [x],
       weights: [{ name: 'weight', shape: [n], trainable: true, init: { kind: 'constant', value: ctx.attrs.init } }],
       cost: { ...ZERO_COST, elementwise: 2 * numel(x) },
+      // a run: the slope-by-slope loop, 7.4–7.7 ns an element of [1, 256, 56, 56] (bench/op-rates.ts,
+      // 2026-12-05, load 9–12), in units of about 0.3 ns (pool.ts)
+      runWork: PRELU_ELEMENT * numel(x),
       plan,
     };
   },

@@ -112,6 +112,9 @@ export const sigmoid = elementwise({
   attrs: none,
   foldsConstantOperands: true, // a learned gate (x + sigmoid(g)·f(x)) is read by Sigmoid alone
   flopsPerElement: 4,
+  // a run: its loop through Math.exp, 11.5–17.9 ns an element of [1, 256, 56, 56] (bench/op-rates.ts,
+  // 2026-12-05, 2 vCPU AMD EPYC, load 9–12), in units of about 0.3 ns (pool.ts)
+  runRate: 60,
   fn: () => sigmoidOf,
   kernel: () => (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
@@ -128,6 +131,8 @@ export const swish = elementwise({
   pytorch: 'torch.nn.SiLU',
   attrs: none,
   flopsPerElement: 5,
+  // a run: 12.7–16.9 ns an element (as sigmoid's, bench/op-rates.ts, 2026-12-05, load 9–12), in units of about 0.3 ns (pool.ts)
+  runRate: 60,
   fn: () => (x) => x * sigmoidOf(x),
   kernel: () => (x, out) => {
     for (let i = 0; i < x.length; i++) {

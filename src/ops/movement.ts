@@ -69,6 +69,13 @@ export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
 };
 
 export const TransposeAttrs = z.strictObject({ perm: IntList.optional() });
+/**
+ * MAX_RUN_WORK units a run of transpose takes an element (Inferred.runWork): permute's strided
+ * gather. bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 9–12: [2048, 2048] swapped 5.6–16 ns
+ * an element, [1, 256, 56, 56] to channels-last 3.1–58; in units of about 0.3 ns (pool.ts).
+ */
+const TRANSPOSE_ELEMENT = 50;
+
 export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }> = {
   foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
@@ -88,7 +95,7 @@ export const transpose: OpDef<z.infer<typeof TransposeAttrs>, { perm: number[] }
     let value: TensorValue | null = null;
     if (v && x.length <= 1) value = v;
     else if (v && mayFold(ctx, v.data.length)) value = foldMovement(v, x, (t) => permute(t, perm));
-    return { outputs: [perm.map((p) => x[p])], values: [value], weights: [], cost: ZERO_COST, plan: { perm } };
+    return { outputs: [perm.map((p) => x[p])], values: [value], weights: [], cost: ZERO_COST, runWork: TRANSPOSE_ELEMENT * numel(x), plan: { perm } };
   },
   receptiveField: (ctx) => moveDims(ctx.rf[0], (d) => ctx.plan.perm.indexOf(d)),
   run: (ctx) => [permute(ctx.inputs[0], ctx.plan.perm)],

@@ -260,6 +260,15 @@ function scatterNDData(data: ArrayLike<number>, shape: Shape, indices: ArrayLike
 }
 
 export const ScatterNDAttrs = z.strictObject({ reduction: z.enum(['none', 'add', 'mul', 'max', 'min']).default('none') });
+/**
+ * MAX_RUN_WORK units a run of scatterND takes (Inferred.runWork): SCATTER_ND_ROW an index row (its
+ * position checked and its offset computed), SCATTER_ND_ELEMENT an update element. bench/op-rates.ts,
+ * 2026-12-05, 2 vCPU AMD EPYC, load 9–12: 200,000 points into [512, 512] 45–128 ns a point, 20,000
+ * rows of 64 160–225 ns a row (2.5–3.5 an update). In units of about 0.3 ns (pool.ts), as gatherND's.
+ */
+const SCATTER_ND_ROW = 400;
+const SCATTER_ND_ELEMENT = 10;
+
 export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
   name: 'scatterND',
   summary: 'Write (or add, multiply, max, min) update slices into a copy of data at N-dimensional indices',
@@ -296,7 +305,8 @@ export const scatterND: OpDef<z.infer<typeof ScatterNDAttrs>, null> = {
           { shape: idx.slice(0, -1), what: 'the position of data each update slice starts at (int32)' },
         ]
       : [];
-    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise }, plan: null, vjpIntermediates };
+    const runWork = SCATTER_ND_ROW * numel(idx.slice(0, -1)) + SCATTER_ND_ELEMENT * numel(upd);
+    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise }, runWork, plan: null, vjpIntermediates };
   },
   // updates are written where the indices say, not broadcast: pieces (joined), never spread
   receptiveField: (ctx) => mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[2]], ctx.warn, [ctx.inputs[0], ctx.inputs[2]], true),

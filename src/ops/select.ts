@@ -47,6 +47,15 @@ function nonZeroData(data: ArrayLike<number>, shape: Shape): { rows: number; nnz
   return { rows: rank, nnz, coords };
 }
 
+/**
+ * MAX_RUN_WORK units a run of nonZero takes an output coordinate (rank a non-zero element; the bound,
+ * every element, before the run): nonZeroData's divisions into a float64 array, then its float32
+ * copy. A single run of [1, 1, 4096, 4096], all non-zero, 10.6 s (580 ns an element, 145 a
+ * coordinate), of 2048² 2.9 s; warmed and repeated, [1, 256, 56, 56] 8–81 ns an element
+ * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 9–12). In units of about 0.3 ns (pool.ts).
+ */
+const NON_ZERO_OUTPUT = 500;
+
 export const nonZero: OpDef<Record<string, never>, { known: boolean }> = {
   name: 'nonZero',
   summary: 'Coordinates of the non-zero elements, [rank, count] (the count depends on the values)',
@@ -61,9 +70,9 @@ export const nonZero: OpDef<Record<string, never>, { known: boolean }> = {
     if (v) {
       const { rows, nnz, coords } = nonZeroData(v.data, x);
       const value: TensorValue | null = mayFold(ctx, rows * nnz) ? { data: Array.from(coords), integer: true } : null;
-      return { outputs: [[rows, nnz]], values: [value], weights: [], cost, plan: { known: true } };
+      return { outputs: [[rows, nnz]], values: [value], weights: [], cost, runWork: NON_ZERO_OUTPUT * rows * nnz, plan: { known: true } };
     }
-    return { outputs: [[x.length, numel(x)]], values: [null], weights: [], cost, plan: { known: false } };
+    return { outputs: [[x.length, numel(x)]], values: [null], weights: [], cost, runWork: NON_ZERO_OUTPUT * x.length * numel(x), plan: { known: false } };
   },
   receptiveField(ctx) {
     if (!ctx.plan.known) {

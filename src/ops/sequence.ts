@@ -187,6 +187,15 @@ export const tile: OpDef<z.infer<typeof TileAttrs>, null> = {
   },
 };
 
+/**
+ * MAX_RUN_WORK units a run of cumSum takes an element (Inferred.runWork): cumulate's running sums
+ * into a float64 array, then its float32 copy. A single run of 4 along the last axis of
+ * [1, 1, 4096, 4096] 176 ns an element (11.8 s), along the rows 263; warmed and repeated,
+ * [1, 256, 56, 56] along dim 1 4.2–160 ns, along dim 3 4.5 (bench/op-rates.ts, 2026-12-05, 2 vCPU
+ * AMD EPYC, load 9–12). In units of about 0.3 ns (pool.ts).
+ */
+const CUM_SUM_ELEMENT = 500;
+
 export const CumSumAttrs = z.strictObject({ dim: z.number().int().optional(), exclusive: z.boolean().default(false), reverse: z.boolean().default(false) });
 export const cumSum: OpDef<z.infer<typeof CumSumAttrs>, { axis: number }> = {
   name: 'cumSum',
@@ -207,7 +216,7 @@ export const cumSum: OpDef<z.infer<typeof CumSumAttrs>, { axis: number }> = {
     if (v && mayFold(ctx, v.data.length)) value = { data: Array.from(cumulate(Float64Array.from(v.data), x, axis, ctx.attrs.exclusive, ctx.attrs.reverse)), integer: v.integer };
     // the VJP's running sums of g, in float64 as the forward's (cumulate), then rounded into ∂x
     const vjpIntermediates = [{ shape: x, what: `the running sums of g in float64 (${fmtShape(x)})`, bytesPerElement: 8 }];
-    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: { axis }, vjpIntermediates };
+    return { outputs: [x], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, runWork: CUM_SUM_ELEMENT * numel(x), plan: { axis }, vjpIntermediates };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];

@@ -59,7 +59,16 @@ function shiftedExp(x: Float32Array, base: number, inner: number, size: number, 
   return { max, sum };
 }
 
-function along(name: string, summary: string, pytorch: string, run: (ctx: RunContext<SoftmaxAttrs, Plan>) => Tensor[], vjp: OpDef<SoftmaxAttrs, Plan>['vjp']): OpDef<SoftmaxAttrs, Plan> {
+/**
+ * MAX_RUN_WORK units a run takes an element (Inferred.runWork): shiftedExp's strided walk, then the
+ * row's divide (softmax) or log and subtract (logSoftmax). bench/op-rates.ts, 2026-12-05, 2 vCPU AMD
+ * EPYC, load 9–12: softmax 16.7–21 ns an element of [1024, 1000] or [1, 256, 56, 56] along dim 1,
+ * logSoftmax 16.7–41.8 of [1024, 1000]; in units of about 0.3 ns (pool.ts).
+ */
+const SOFTMAX_ELEMENT = 70;
+const LOG_SOFTMAX_ELEMENT = 140;
+
+function along(name: string, summary: string, pytorch: string, rate: number, run: (ctx: RunContext<SoftmaxAttrs, Plan>) => Tensor[], vjp: OpDef<SoftmaxAttrs, Plan>['vjp']): OpDef<SoftmaxAttrs, Plan> {
   return {
     name,
     summary,
@@ -74,7 +83,7 @@ function along(name: string, summary: string, pytorch: string, run: (ctx: RunCon
       const rows = x.length === 0 ? [1] : x;
       const dim = normalizeAxis(ctx, ctx.attrs.dim, rows.length, 'dim');
       const plan = ctx.attrs.coerce2d ? { size: numel(rows.slice(dim)), inner: 1 } : { size: rows[dim], inner: numel(rows.slice(dim + 1)) };
-      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, plan };
+      return { outputs: [x], weights: [], cost: { ...ZERO_COST, elementwise: FLOPS_PER_ELEMENT * numel(x) }, runWork: rate * numel(x), plan };
     },
     receptiveField(ctx) {
       // normalising along a spatial axis mixes all of it (every output reads the row's sum): global
@@ -94,6 +103,7 @@ export const softmax: OpDef<SoftmaxAttrs, Plan> = { ...along(
   'softmax',
   'exp(x) / Σ exp(x) along dim',
   'torch.nn.Softmax',
+  SOFTMAX_ELEMENT,
   (ctx) => {
     const x = ctx.inputs[0];
     const out = new Float32Array(x.data.length);
@@ -122,6 +132,7 @@ export const logSoftmax = along(
   'logSoftmax',
   'x − log Σ exp(x) along dim (log of softmax, computed stably)',
   'torch.nn.LogSoftmax',
+  LOG_SOFTMAX_ELEMENT,
   (ctx) => {
     const x = ctx.inputs[0];
     const out = new Float32Array(x.data.length);

@@ -91,3 +91,43 @@ describe('normalisation and pooling of boxes', () => {
     expect(works([[1, 2, 8, 8], [1, 4], [1]], { op: 'roiAlign', outputHeight: 2, outputWidth: 2, samplingRatio: 2 })).toEqual({ run: 7008, fold: 584, layer: 7016 });
   });
 });
+
+/**
+ * The second pass's rates (each op's file cites its bench/op-rates.ts figures and, where a single
+ * cold run of a large tensor was far slower than the warmed bench, that run's):
+ *   sigmoid, swish 60 · elements    gelu 200 (exact and tanh)    erf 50    prelu 30 · elements
+ *   softmax 70, logSoftmax 140 · elements    transpose 50 · elements    cumSum 500 · elements
+ *   nonZero 500 · output coordinates (rank · the non-zero count, or its bound, every element)
+ *   scatterND 400 · index rows + 10 · update elements
+ */
+describe('activations, softmax, movement and indexing loops of the second pass', () => {
+  it('of [2, 5]: sigmoid 60·10 = 600, swish 600, erf 500, gelu 2000 (exact or tanh), each + 10 written (a fold: 40, 50, 10, 50 and 90 FLOPs)', () => {
+    expect(works([[2, 5]], { op: 'sigmoid' })).toEqual({ run: 600, fold: 40, layer: 610 });
+    expect(works([[2, 5]], { op: 'swish' })).toEqual({ run: 600, fold: 50, layer: 610 });
+    expect(works([[2, 5]], { op: 'erf' })).toEqual({ run: 500, fold: 10, layer: 510 });
+    expect(works([[2, 5]], { op: 'gelu' })).toEqual({ run: 2000, fold: 50, layer: 2010 });
+    expect(works([[2, 5]], { op: 'gelu', approximate: 'tanh' })).toEqual({ run: 2000, fold: 90, layer: 2010 });
+  });
+
+  it('prelu of [1, 2, 5] with one slope: 30·10 = 300, + 10 written + 1 weight = 311 (a fold: 20 FLOPs)', () => {
+    expect(works([[1, 2, 5]], { op: 'prelu' })).toEqual({ run: 300, fold: 20, layer: 311 });
+  });
+
+  it('softmax of [2, 5]: 70·10 = 700, + 10 = 710; logSoftmax 1400, + 10 = 1410 (a fold: 50 FLOPs)', () => {
+    expect(works([[2, 5]], { op: 'softmax', dim: -1 })).toEqual({ run: 700, fold: 50, layer: 710 });
+    expect(works([[2, 5]], { op: 'logSoftmax', dim: -1 })).toEqual({ run: 1400, fold: 50, layer: 1410 });
+  });
+
+  it('transpose of [2, 3, 4]: 50·24 = 1200, + 24 = 1224; cumSum of [2, 5] along dim 1: 500·10 = 5000, + 10 = 5010 (a fold: 0 and 10)', () => {
+    expect(works([[2, 3, 4]], { op: 'transpose', perm: [2, 0, 1] })).toEqual({ run: 1200, fold: 0, layer: 1224 });
+    expect(works([[2, 5]], { op: 'cumSum', dim: 1 })).toEqual({ run: 5000, fold: 10, layer: 5010 });
+  });
+
+  it('nonZero of [2, 3] (values unknown: bounded at [2, 6]): 500·12 = 6000, + 12 written = 6012 (a fold: 6)', () => {
+    expect(works([[2, 3]], { op: 'nonZero' })).toEqual({ run: 6000, fold: 6, layer: 6012 });
+  });
+
+  it('scatterND add of [3, 5] updates at [3, 1] indices into [4, 5]: 400·3 + 10·15 = 1350, + 20 written = 1370 (a fold: 15 additions)', () => {
+    expect(works([[4, 5], [3, 1], [3, 5]], { op: 'scatterND', reduction: 'add' })).toEqual({ run: 1350, fold: 15, layer: 1370 });
+  });
+});
