@@ -1,8 +1,9 @@
 /**
  * The in-process job queue (REDIS_URL unset): a FIFO in memory over the app's worker pool, at most
  * `pool.threads` jobs running at once. Bounded three ways: JOB_MAX_PENDING jobs waiting, the bytes
- * held for jobs (waiting inputs and finished results) within JOB_STORE_MAX_BYTES, forgetting the
- * oldest finished results first, and finished jobs forgotten JOB_TTL_SECONDS after they finish.
+ * held for jobs (waiting inputs; each finished job's record, RECORD_BYTES, with its result, lines
+ * and error) within JOB_STORE_MAX_BYTES, forgetting the oldest finished jobs first, and finished
+ * jobs forgotten JOB_TTL_SECONDS after they finish.
  * A job forgotten for room (evicted) before its expiresAt is remembered until then, as its id and
  * times only (at most EVICTED_MAX of them), and answered 410 JOB_EVICTED rather than the 404 of a
  * job that expired or was deleted, which it was not.
@@ -25,6 +26,19 @@ type Logger = { error(obj: unknown, msg: string): void };
 /** Most evicted jobs remembered at once (an id and two times, about 150 bytes each); past it the oldest go first, then read as 404. */
 export const EVICTED_MAX = 10_000;
 
+/**
+ * The heap a finished job's record holds besides its result, lines and error (charged as their
+ * bytes): its id and times, its promises and closures, its AbortController, its map entries.
+ * Measured: 20,000 jobs failed in a store that kept them all grew heapUsed (after gc) by 2,417
+ * bytes a job with an error of 107 bytes as JSON, 20,000 cancelled ones by 2,523 with 81 bytes:
+ * 2,310 and 2,442 bytes without the error's. A failed or cancelled job was charged 0 bytes, so
+ * failing jobs (about 150/s over HTTP) held about 1.2 GB more an hour than JOB_STORE_MAX_BYTES
+ * said, evicting nothing. Waiting jobs are charged their inputs only: JOB_MAX_PENDING bounds them.
+ */
+export const RECORD_BYTES = 2400;
+
+const errorBytes = (e: SerializedError | undefined) => (e === undefined ? 0 : Buffer.byteLength(JSON.stringify(e)));
+
 interface Eviction {
   evictedAt: number;
   /** When the job would have expired: it is remembered until then. */
@@ -36,7 +50,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function evictedError(id: string, e: Eviction, limit: number): ConvlensError {
   return new ConvlensError(
     'JOB_EVICTED',
-    `job ${id} was evicted at ${iso(e.evictedAt)}, before its expiresAt (${iso(e.expiresAt)}), to make room for newer jobs in the in-process job store: JOB_STORE_MAX_BYTES (${limit} bytes) holds the inputs of waiting jobs and the results of finished ones, and forgets the oldest finished results first when it is full; raise JOB_STORE_MAX_BYTES, read results sooner, or keep jobs on Redis (REDIS_URL)`,
+    `job ${id} was evicted at ${iso(e.evictedAt)}, before its expiresAt (${iso(e.expiresAt)}), to make room for newer jobs in the in-process job store: JOB_STORE_MAX_BYTES (${limit} bytes) holds the inputs of waiting jobs and, for each finished one, its record (${RECORD_BYTES} bytes) with its result or error, and forgets the oldest finished jobs first when it is full; raise JOB_STORE_MAX_BYTES, read results sooner, or keep jobs on Redis (REDIS_URL)`,
     { path: 'id', evictedAt: iso(e.evictedAt), expiresAt: iso(e.expiresAt), limit },
   );
 }
@@ -55,7 +69,7 @@ interface Rec {
   result?: Buffer;
   error?: SerializedError;
   lines: Buffer[];
-  /** Bytes this job holds in the store: its inputs while waiting or running, then its result and lines. */
+  /** Bytes this job holds in the store: its inputs while waiting or running, then RECORD_BYTES with its result, lines and error. */
   bytes: number;
   abort: AbortController;
   /** Settles when the job has finished. */
@@ -72,14 +86,21 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
   /** Finished jobs forgotten for room before their expiresAt, oldest eviction first. */
   const evicted = new Map<string, Eviction>();
   const waiting: Rec[] = [];
+  /** Finished jobs held, in the order they finished (oldest first), and the bytes they hold: evicted from the first without sorting them all. */
+  const finished = new Set<Rec>();
+  let finishedBytes = 0;
   let running = 0;
   let stored = 0;
+  const limit = config.JOB_STORE_MAX_BYTES;
+  /** The most a finished job's result and lines may hold: what the store holds beside its record. */
+  const resultMax = Math.max(0, limit - RECORD_BYTES);
   let closed = false;
 
   const expired = (r: Rec) => r.finishedAt !== null && r.finishedAt + ttlMs <= Date.now();
   const forget = (r: Rec) => {
     if (records.get(r.id) !== r) return;
     records.delete(r.id);
+    if (finished.delete(r)) finishedBytes -= r.bytes;
     stored -= r.bytes;
     r.bytes = 0;
     r.notify();
@@ -107,15 +128,21 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
   };
   /** Forgets finished jobs, oldest first, until `need` more bytes fit; false, forgetting none, if even all of them would not make the room. */
   const makeRoom = (need: number): boolean => {
-    if (stored + need <= config.JOB_STORE_MAX_BYTES) return true;
-    const finished = [...records.values()].filter((r) => FINISHED.has(r.status)).sort((a, b) => a.finishedAt! - b.finishedAt!);
+    if (stored + need <= limit) return true;
     // a submission refused anyway (503) evicted every finished result on its way
-    if (stored - finished.reduce((n, r) => n + r.bytes, 0) + need > config.JOB_STORE_MAX_BYTES) return false;
+    if (stored - finishedBytes + need > limit) return false;
     for (const r of finished) {
       evict(r);
-      if (stored + need <= config.JOB_STORE_MAX_BYTES) return true;
+      if (stored + need <= limit) return true;
     }
     return false;
+  };
+  /** Forgets finished jobs older than `keep`, oldest first, until the store is within its limit (or only `keep` is left of them). */
+  const shrink = (keep: Rec) => {
+    for (const r of finished) {
+      if (stored <= limit || r === keep) return;
+      evict(r);
+    }
   };
   const sweep = setInterval(() => {
     for (const r of records.values()) if (expired(r)) forget(r);
@@ -135,23 +162,25 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
     r.job = null;
     stored -= r.bytes;
     const bytes = (outcome.result?.byteLength ?? 0) + r.lines.reduce((n, l) => n + l.byteLength, 0);
-    if (bytes > config.JOB_STORE_MAX_BYTES) {
+    if (bytes > 0 && RECORD_BYTES + bytes > limit) {
       r.status = 'failed';
       r.lines = [];
       r.error = {
         code: 'JOB_RESULT_TOO_LARGE',
-        message: `the result is ${bytes} bytes, more than the ${config.JOB_STORE_MAX_BYTES} bytes the job store holds (JOB_STORE_MAX_BYTES): run it synchronously, or ask for less`,
+        message: `the result is ${bytes} bytes, more than the ${resultMax} bytes a result may take in the job store (JOB_STORE_MAX_BYTES, ${limit} bytes, less ${RECORD_BYTES} for the job's record): run it synchronously, or ask for less`,
         bytes,
-        limit: config.JOB_STORE_MAX_BYTES,
+        limit,
       };
-      r.bytes = 0;
     } else {
       r.result = outcome.result;
       r.error = outcome.error;
-      r.bytes = bytes;
-      stored += bytes;
-      makeRoom(0);
     }
+    // the job is charged what it holds now; older finished ones make room for it (not the waiting ones' inputs)
+    r.bytes = RECORD_BYTES + (r.result?.byteLength ?? 0) + r.lines.reduce((n, l) => n + l.byteLength, 0) + errorBytes(r.error);
+    stored += r.bytes;
+    finished.add(r);
+    finishedBytes += r.bytes;
+    shrink(r);
     r.settle();
     r.notify();
   };
@@ -166,7 +195,8 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
       budget,
       signal: r.abort.signal,
       log,
-      maxResultBytes: config.JOB_STORE_MAX_BYTES,
+      // a bound on the result's size before it is encoded, loose by design: the exact check is finish's
+      maxResultBytes: limit,
       // a job finished (cancelled) takes no more lines nor progress: its stream and `done` stay as they were
       line: (text) => {
         if (r.status !== 'running') return;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ErrorResponse } from '../../src/http/responses.js';
+import { RECORD_BYTES } from '../../src/jobs/memory.js';
 import { testApp } from '../http/app.js';
 import { inlinePool, tinySpec, waitFor } from './helpers.js';
 
@@ -245,14 +246,19 @@ describe('bounds and cancellation (a pool that runs when the test says)', () => 
       const sync = await app.inject({ method: 'POST', url: '/v1/analyze', payload: { model: 'resnet18' } });
       expect(Buffer.byteLength(sync.body)).toBeGreaterThan(sync.body.length);
       expect(report.error.bytes).toBe(Buffer.byteLength(sync.body));
-      // equal runs, each result S bytes: the first is forgotten when the (floor(4000 / S) + 1)th finishes, the second stays
+      // equal runs of relu over 40 ones, each result S bytes: {"source":{"format":"spec"},"outputs":[{"name":"r","shape":[1,40],"data":[…],
+      // "stats":{"min":1,"max":1,"mean":1,"std":0,"nonFinite":0}}],"captured":[]} is 149 characters besides the data, and
+      // the data 40 ones and 39 commas: S = 149 + 79 = 228. Each finished job takes its record too (RECORD_BYTES, 2,400):
+      // 2,628 bytes, and two (5,256) do not fit in 4,000, so the first is forgotten when the second finishes.
+      // (Records were free: the first went when the (floor(4000 / 228) + 1) = 18th finished.)
       const run = { kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 40] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 40], data: new Array(40).fill(1) } } };
       const ids: string[] = [];
       const status = async (id: string) => (await app.inject({ url: `/v1/jobs/${id}` })).statusCode;
       for (let n = 1; n <= 40 && (ids.length === 0 || (await status(ids[0])) === 200); n++) ids.push((await waitFor(app, (await submit(app, run)).json().id)).id);
-      const size = JSON.stringify((await app.inject({ url: `/v1/jobs/${ids.at(-1)}` })).json().result).length;
-      expect(size).toBeGreaterThan(100);
-      expect(ids.length).toBe(Math.floor(4000 / size) + 1);
+      const size = Buffer.byteLength(JSON.stringify((await app.inject({ url: `/v1/jobs/${ids.at(-1)}` })).json().result));
+      expect(size).toBe(228);
+      expect(RECORD_BYTES).toBe(2400);
+      expect(ids.length).toBe(2);
       // evicted for room before its expiresAt: 410 JOB_EVICTED (test/jobs/eviction.test.ts), not an expired job's 404
       expect(await status(ids[0])).toBe(410);
       expect(await Promise.all(ids.slice(1).map(status))).toEqual(ids.slice(1).map(() => 200));
