@@ -88,9 +88,21 @@ export function requestSource(req: NetworkRequest, choices = 'spec, model (a zoo
   return { kind: 'spec', spec: req.spec, ...(req.specAt !== undefined && { at: req.specAt }) };
 }
 
-/** UNKNOWN_MODEL at `path` unless `name` is a zoo model, with the closest name when one is close. */
+/** The longest model name checkModel looks up (the zoo's are under 40 characters). */
+export const MAX_MODEL_NAME = 256;
+
+/** UNKNOWN_MODEL at `path` unless `name` is a zoo model, with the closest name when one is close; a name over MAX_MODEL_NAME without either. */
 export function checkModel(name: string, path: string): void {
   if (ZOO_BY_NAME.has(name)) return;
+  // no model's name is near this long: refused before a suggestion is sought or the name is copied into the error
+  // (a 30 MB name took 0.9 s and made a 30 MB message)
+  if (name.length > MAX_MODEL_NAME) {
+    throw new ConvlensError('UNKNOWN_MODEL', `no built-in model has a name of ${name.length} characters (more than ${MAX_MODEL_NAME}); available: ${ZOO.map((m) => m.name).join(', ')}`, {
+      path,
+      length: name.length,
+      limit: MAX_MODEL_NAME,
+    });
+  }
   const suggestion = closest(name, ZOO.map((m) => m.name));
   throw new ConvlensError('UNKNOWN_MODEL', `no built-in model '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; available: ${ZOO.map((m) => m.name).join(', ')}`, {
     path,
