@@ -8,6 +8,8 @@ import type { RenderFormat } from '../analysis/render.js';
 import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.js';
 import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { answerTask } from '../runtime/task-answer.js';
+import { TASKS } from '../runtime/worker.js';
+import { runResultJson } from '../jobs/run-result.js';
 import { adopt, parseJsonBytes, parseRequestField } from './body.js';
 import { foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
 import { fieldsOf } from './compute-body.js';
@@ -17,12 +19,11 @@ import { analyzeInput } from './rest.js';
 import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
 
+/** Bytes the pool can move: a small Buffer is a slice of a shared pool, which must not be moved, so it is copied out. */
+const movable = (bytes: Buffer): Uint8Array => (bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes));
+
 /** The answer's text as bytes the pool can move. */
-function jsonBytes(text: string): Uint8Array {
-  const bytes = Buffer.from(text);
-  // a small Buffer is a slice of a shared pool, which must not be moved: copy it out
-  return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
-}
+const jsonBytes = (text: string): Uint8Array => movable(Buffer.from(text));
 
 function handle(task: OffloadTask): unknown {
   if (task.kind === 'analyze') {
@@ -39,6 +40,8 @@ function handle(task: OffloadTask): unknown {
   if (task.kind === 'report') return jsonBytes(JSON.stringify(analyzeTask(task.input)));
   if (task.kind === 'compareReport') return jsonBytes(JSON.stringify(compareTask(task.input)));
   if (task.kind === 'sweepReport') return jsonBytes(JSON.stringify(sweepTask(task.input)));
+  // a run job: run as the pool's run task runs it (its team splitting its layers), written as JSON here
+  if (task.kind === 'runReport') return movable(runResultJson(TASKS.run(task.input), task.encoding, task.maxResultBytes));
   // the request's bytes were moved here: nobody else holds them, so tensors may be views of them
   for (const bytes of task.files.values()) adopt(bytes);
   const fields = fieldsOf(task.where === 'request' ? parseRequestField(task.json) : parseJsonBytes(task.json), task.where);

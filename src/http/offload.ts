@@ -6,9 +6,9 @@
  */
 import type { RouteShorthandOptions } from 'fastify';
 import { RUNNING_TS } from '../paths.js';
-import type { AnalyzeTask, CompareTask, SweepTask } from '../runtime/tasks.js';
+import type { AnalyzeTask, CompareTask, RunTask, SweepTask } from '../runtime/tasks.js';
 import type { ReportFormat } from './formats.js';
-import type { TensorPreference } from './tensors.js';
+import type { Encoding, TensorPreference } from './tensors.js';
 
 /**
  * Route options of the routes that run worker tasks for their answer: a large JSON body reaches them
@@ -36,6 +36,8 @@ export type OffloadTask =
   /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }
+  /** A run job (jobs/runner.ts): run here and answered as its JSON bytes written here (jobs/run-result.ts), within `maxResultBytes`. */
+  | { kind: 'runReport'; input: RunTask; encoding: Encoding; maxResultBytes: number }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean; /** The answer as its JSON bytes, written here (format json). */ asJson?: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ preference?: TensorPreference } & RawRequest)
   | ({ kind: 'run'; /** MAX_RESPONSE_BYTES and the Accept header: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; accept?: string; preference?: TensorPreference } & RawRequest)

@@ -26,7 +26,6 @@ import { constants } from 'node:buffer';
 import type { AnalyzeOptions } from '../analysis/report.js';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { callRun, runResponse } from '../http/compute.js';
 import { OFFLOAD_WORKER } from '../http/offload.js';
 import { boundedError } from '../http/error-text.js';
 import type { OffloadTask } from '../http/offload.js';
@@ -34,8 +33,6 @@ import type { GraphSource } from '../graph/load.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { chargeTo } from '../memory-budget.js';
 import type { MemoryBudget } from '../memory-budget.js';
-import { releaseBuffers } from '../runtime/memory.js';
-import type { RunTaskResult } from '../runtime/tasks.js';
 import type { PreparedJob } from './request.js';
 
 export interface JobContext {
@@ -55,27 +52,6 @@ export interface JobContext {
    * layers: runtime/memory-grant.ts); refused for now, it is retried as a full pool is.
    */
   budget?: MemoryBudget;
-}
-
-/** Bytes per value at most: a float32 as JSON text (`-1.2345678806304932e-38,`, nesting brackets) or base64 (4 bytes as 16/3 characters). */
-const BYTES_PER_VALUE = { json: 28, flat: 26, base64: 6, npy: 6 } as const;
-
-function resultTooLarge(bytes: number, limit: number, what: string): ConvlensError {
-  return new ConvlensError('JOB_RESULT_TOO_LARGE', `the result (${what}) could take ${bytes} bytes, more than the ${limit} bytes a job result may hold; ask for format base64, fewer captures, or run it synchronously`, {
-    path: '$.format',
-    estimate: bytes,
-    limit,
-  });
-}
-
-/** A result's UTF-8 JSON bytes; a value past V8's longest string is JOB_RESULT_TOO_LARGE, not an internal error. */
-function encode(value: unknown, limit: number): Buffer {
-  try {
-    return Buffer.from(JSON.stringify(value));
-  } catch (e) {
-    if (e instanceof RangeError) throw resultTooLarge(limit + 1, limit, 'longer than a string can be');
-    throw e;
-  }
 }
 
 const BACKOFF_MS = { first: 50, max: 2000 };
@@ -159,11 +135,14 @@ async function attempt<T, R = T>(ctx: JobContext, call: (tasks: TaskContext) => 
  * objects nor its text cross the event loop. Cloned back and written there, a 20,000-layer report
  * with `explain` (31 MB) stalled /healthz for 2.7 s as its job finished.
  */
+/** A worker's moved JSON bytes as a Buffer over the same memory. */
+const bufferOf = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Buffer> {
   const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
   const task: OffloadTask = { kind: 'report', input: { source, options } };
   const call = (tasks: TaskContext) => ctx.pool.run<Uint8Array>('analyze', task, buffers as Transferable[], { filename: OFFLOAD_WORKER, ...tasks });
-  return attempt(ctx, call, buffers, (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return attempt(ctx, call, buffers, bufferOf);
 }
 
 async function batch(job: PreparedJob & { kind: 'batch' }, ctx: JobContext): Promise<Buffer> {
@@ -237,26 +216,13 @@ export async function executeJob(job: PreparedJob, ctx: JobContext): Promise<Buf
     case 'analyze':
       return analyze(ctx, job.source, job.options);
     case 'run': {
-      const { task } = job;
-      // copied to the worker, not moved: an attempt refused for memory once running can be sent again
-      return attempt(ctx, (tasks) => callRun(ctx.pool, task, tasks, false), [], (result) => runResult(job, result, ctx.maxResultBytes ?? MAX_STRING_LENGTH));
+      // run and written as JSON in one worker (jobs/run-result.ts), as an analysis is; its tensors copied
+      // there, not moved: an attempt refused for memory once running can be sent again
+      const task: OffloadTask = { kind: 'runReport', input: job.task, encoding: job.encoding, maxResultBytes: ctx.maxResultBytes ?? MAX_STRING_LENGTH };
+      const call = (tasks: TaskContext) => ctx.pool.run<Uint8Array>('run', task, [], { filename: OFFLOAD_WORKER, ...tasks });
+      return attempt(ctx, call, [], bufferOf);
     }
     case 'batch':
       return batch(job, ctx);
-  }
-}
-
-/** A run job's answer as UTF-8 JSON bytes, within the store's limit; its tensors' memory given back at once. */
-function runResult(job: PreparedJob & { kind: 'run' }, result: RunTaskResult, limit: number): Buffer {
-  // the tensors' values, plus per tensor its name, shape and stats (256), plus the source and brackets (512)
-  const named = [...Object.entries(result.outputs), ...Object.entries(result.captured)];
-  const values = named.reduce((n, [, t]) => n + t.data.length, 0);
-  const bound = values * BYTES_PER_VALUE[job.encoding] + named.reduce((n, [name, t]) => n + 256 + 2 * name.length + 12 * t.shape.length, 512);
-  try {
-    if (bound > limit) throw resultTooLarge(bound, limit, `${values} values as ${job.encoding}`);
-    return encode(runResponse(result, job.encoding), limit);
-  } finally {
-    // encoded (or refused): the tensors are dead, their memory goes back now (runtime/memory.ts)
-    releaseBuffers(named.map(([, t]) => t.data.buffer));
   }
 }

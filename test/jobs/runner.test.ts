@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConvlensError } from '../../src/errors.js';
 import { prepareJob } from '../../src/jobs/request.js';
 import { executeJob } from '../../src/jobs/runner.js';
+import { OFFLOAD_WORKER } from '../../src/http/offload.js';
 import type { RunOptions, TaskPool } from '../../src/runtime/pool.js';
 import type { TaskName } from '../../src/runtime/task-names.js';
 import { onnxModel } from '../graph/onnx-builder.js';
@@ -116,6 +117,22 @@ describe('analyze and run', () => {
     const job = prepareJob({ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } }, { maxElements: 1000, batchMax: 1 });
     const result = JSON.parse(String(await executeJob(job, { pool: inlinePool(), signal: new AbortController().signal, line: () => undefined })));
     expect(result).toEqual({ source: { format: 'spec' }, outputs: [{ name: 'r', shape: [1, 2], data: [0, 2], stats: { min: 0, max: 2, mean: 1, std: 1, nonFinite: 0 } }], captured: [] });
+  });
+
+  // found by a hunt: a run job's result came back as tensors and was written as JSON on the event loop (an analysis's is written in its worker)
+  it('a run job is run and written as JSON in one task of the large-JSON worker (runReport), its bytes moved back: relu of [-1, 2] is [0, 2]', async () => {
+    const pool = inlinePool();
+    const seen: { task: string; kind: unknown; filename?: string; bytes: boolean }[] = [];
+    const run = pool.run.bind(pool);
+    pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
+      const out = await run(task, payload, transfer, options);
+      seen.push({ task, kind: (payload as { kind?: unknown }).kind, filename: options?.filename, bytes: out instanceof Uint8Array });
+      return out;
+    }) as typeof pool.run;
+    const job = prepareJob({ kind: 'run', spec: tinySpec, inputs: { x: { shape: [1, 2], data: [-1, 2] } } }, { maxElements: 1000, batchMax: 1 });
+    const result = await executeJob(job, { pool, signal: new AbortController().signal, line: () => undefined });
+    expect(seen).toEqual([{ task: 'run', kind: 'runReport', filename: OFFLOAD_WORKER, bytes: true }]);
+    expect(JSON.parse(String(result)).outputs[0].data).toEqual([0, 2]);
   });
 
   it('a run whose 1000 outputs could take 1000 × 26 + 512 + (256 + 2 × 1 + 12 × 2) bytes as flat JSON fails JOB_RESULT_TOO_LARGE under a 20,000-byte limit, before encoding; as base64 (6 bytes a value) it fits', async () => {
