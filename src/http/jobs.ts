@@ -13,7 +13,7 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { acceptQuality } from './accept.js';
 import { bodyCharge } from './admission.js';
-import { RawJson, parseRequestField, requestObject } from './body.js';
+import { RawJson, parseJsonBytes, parseRequestField, requestObject } from './body.js';
 import { readForm } from './form.js';
 import { ConvlensError } from '../errors.js';
 import type { JobQueue, JobView } from '../jobs/types.js';
@@ -78,7 +78,8 @@ export async function jobsRoutes(app: FastifyInstance, opts: JobsOptions): Promi
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
 
-  app.post('/v1/jobs', NO_QUERY, async (request, reply) => {
+  // a JSON body over OFFLOAD_JSON_BYTES arrives unparsed (app.ts's parser reads offloadJson) and is parsed in a worker
+  app.post('/v1/jobs', { config: { ...NO_QUERY.config, offloadJson: true } }, async (request, reply) => {
     if (Buffer.isBuffer(request.body)) {
       throw new ConvlensError(
         'UNSUPPORTED_MEDIA_TYPE',
@@ -93,6 +94,9 @@ export async function jobsRoutes(app: FastifyInstance, opts: JobsOptions): Promi
       const form = await readForm(request, { ...formLimits, charge: bodyCharge(request) });
       const fields = form.fields instanceof RawJson ? requestObject(parseRequestField(form.fields.text)) : form.fields;
       view = await jobs.submit(fields, { files: form.files, fileNames: form.fileNames });
+    } else if (request.body instanceof RawJson) {
+      const { text } = request.body;
+      view = await jobs.submit(jobs.parseJson && typeof text !== 'string' ? await jobs.parseJson(text) : parseJsonBytes(text));
     } else view = await jobs.submit(request.body);
     return sendStatus(reply.header('location', view.head.links.self), view, 202);
   });

@@ -36,6 +36,8 @@ export type OffloadTask =
   /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }
+  /** A large job submission's JSON (POST /v1/jobs, over OFFLOAD_JSON_BYTES): parsed here and cloned back (jobs/index.ts). */
+  | { kind: 'json'; json: Uint8Array }
   /** A run job (jobs/runner.ts): run here and answered as its JSON bytes written here (jobs/run-result.ts), within `maxResultBytes`. */
   | { kind: 'runReport'; input: RunTask; encoding: Encoding; maxResultBytes: number }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean; /** The answer as its JSON bytes, written here (format json). */ asJson?: boolean } & Omit<RawRequest, 'maxElements'>)

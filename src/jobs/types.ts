@@ -133,6 +133,11 @@ export interface JobQueue {
    * job deleted (or expired) while read, whose lines are gone, ends with a JOB_NOT_FOUND error line.
    */
   lines(id: string, signal: AbortSignal): AsyncGenerator<string | Buffer>;
+  /**
+   * A submission's JSON over OFFLOAD_JSON_BYTES (http/body.ts RawJson), parsed off the event loop
+   * (jobs/index.ts: in a worker of the pool), with the errors parsing it there would answer.
+   */
+  parseJson?(json: Uint8Array): Promise<unknown>;
   /** Jobs waiting and running (metrics). */
   counts(): Promise<{ queued: number; running: number }>;
   close(): Promise<void>;
