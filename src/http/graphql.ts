@@ -31,7 +31,8 @@ import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
-import { isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
+import { RawJson, isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
+import { parseJsonOffloaded } from './offload.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
@@ -144,6 +145,15 @@ export async function graphqlRoutes(
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
   const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
+  // a JSON body over OFFLOAD_JSON_BYTES reaches /graphql unparsed (app.ts's parser reads offloadJson), to be parsed in a worker
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/graphql') route.config = { ...(route.config as object), offloadJson: true } as typeof route.config;
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.routeOptions.url === '/graphql' && request.body instanceof RawJson && typeof request.body.text !== 'string') {
+      request.body = await parseJsonOffloaded(pool, request.body.text, limits.tokens);
+    }
+  });
   // application/graphql: the document in UTF-8, as a JSON body is. mercurius's parser (in its own
   // context, out of reach) reads any bytes as UTF-8, so a Latin-1 é became U+FFFD and a model's name
   // changed without a word: the bytes are checked here and handed on as they came.

@@ -37,7 +37,7 @@ function handle(task: OffloadTask): unknown {
         : analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!;
     return jsonBytes(text);
   }
-  if (task.kind === 'json') return parseJsonBytes(task.json);
+  if (task.kind === 'json') return parseJsonBytes(task.json, task.graphqlTokens);
   if (task.kind === 'report') return jsonBytes(JSON.stringify(analyzeTask(task.input)));
   if (task.kind === 'compareReport') return jsonBytes(JSON.stringify(compareTask(task.input)));
   if (task.kind === 'sweepReport') return jsonBytes(JSON.stringify(sweepTask(task.input)));

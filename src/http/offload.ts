@@ -5,6 +5,7 @@
  * run in the same worker, so a large spec never crosses threads as objects.
  */
 import type { RouteShorthandOptions } from 'fastify';
+import type { TaskPool } from '../runtime/pool.js';
 import { RUNNING_TS } from '../paths.js';
 import type { AnalyzeTask, CompareTask, RunTask, SweepTask } from '../runtime/tasks.js';
 import type { ReportFormat } from './formats.js';
@@ -36,11 +37,26 @@ export type OffloadTask =
   /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }
-  /** A large job submission's JSON (POST /v1/jobs, over OFFLOAD_JSON_BYTES): parsed here and cloned back (jobs/index.ts). */
-  | { kind: 'json'; json: Uint8Array }
+  /** A large job submission's or GraphQL request's JSON (over OFFLOAD_JSON_BYTES): parsed here and cloned back (parseJsonOffloaded). */
+  | { kind: 'json'; json: Uint8Array; /** GRAPHQL_MAX_TOKENS, for a GraphQL request's name maps (body.ts parseJsonBytes). */ graphqlTokens?: number }
   /** A run job (jobs/runner.ts): run here and answered as its JSON bytes written here (jobs/run-result.ts), within `maxResultBytes`. */
   | { kind: 'runReport'; input: RunTask; encoding: Encoding; maxResultBytes: number }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean; /** The answer as its JSON bytes, written here (format json). */ asJson?: boolean } & Omit<RawRequest, 'maxElements'>)
   | ({ kind: 'operator'; name: string; /** Accept's choice when the body names no format (formats.ts acceptedTensorFormat). */ preference?: TensorPreference } & RawRequest)
   | ({ kind: 'run'; /** MAX_RESPONSE_BYTES and the Accept header: the answer the run is for (compute.ts restAnswer). */ maxResponseBytes?: number; accept?: string; preference?: TensorPreference } & RawRequest)
   | ({ kind: 'fold' } & RawRequest);
+
+/**
+ * A large JSON body parsed in a worker of the pool (the large-JSON worker, offload-worker.ts), its
+ * bytes moved there, the value cloned back, with the errors parsing it on the event loop would
+ * answer. Used where the body cannot go to a worker whole (a job submission, a GraphQL request):
+ * parsed on the event loop, up to JSON_BODY_LIMIT (64 MiB), a 30 MB body of 1.5 M numbers held GET
+ * /healthz for 0.45-0.96 s.
+ */
+export function parseJsonOffloaded(pool: TaskPool, json: Uint8Array, graphqlTokens?: number): Promise<unknown> {
+  // a slice of a shared allocation must not be moved: copied out
+  const own = json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && !(json.buffer instanceof SharedArrayBuffer) ? json : new Uint8Array(json);
+  const task: OffloadTask = { kind: 'json', json: own, ...(graphqlTokens !== undefined && { graphqlTokens }) };
+  // the pool's tasks are named for metrics by what they serve: a request's parse is counted with the analyses
+  return pool.run<unknown>('analyze', task, [own.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER });
+}
