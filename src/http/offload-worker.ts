@@ -18,9 +18,7 @@ import { compareRequest, sweepRequest } from './report-requests.js';
 import { analyzeInput } from './rest.js';
 import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
-
-/** Bytes the pool can move: a small Buffer is a slice of a shared pool, which must not be moved, so it is copied out. */
-const movable = (bytes: Buffer): Uint8Array => (bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes));
+import { jsonAnswerBytes, movable } from './json-bytes.js';
 
 /** The answer's text as bytes the pool can move. */
 const jsonBytes = (text: string): Uint8Array => movable(Buffer.from(text));
@@ -31,16 +29,13 @@ function handle(task: OffloadTask): unknown {
     const input = analyzeInput(body, task.query);
     const { format } = task;
     checkFormatOptions(input.options, format as ReportFormat, task.query);
-    const text =
-      format === 'json'
-        ? JSON.stringify(analyzeTask(input))
-        : analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!;
-    return jsonBytes(text);
+    if (format === 'json') return jsonAnswerBytes(analyzeTask(input));
+    return jsonBytes(analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!);
   }
   if (task.kind === 'json') return parseJsonBytes(task.json, task.graphqlTokens);
-  if (task.kind === 'report') return jsonBytes(JSON.stringify(analyzeTask(task.input)));
-  if (task.kind === 'compareReport') return jsonBytes(JSON.stringify(compareTask(task.input)));
-  if (task.kind === 'sweepReport') return jsonBytes(JSON.stringify(sweepTask(task.input)));
+  if (task.kind === 'report') return jsonAnswerBytes(analyzeTask(task.input));
+  if (task.kind === 'compareReport') return jsonAnswerBytes(compareTask(task.input));
+  if (task.kind === 'sweepReport') return jsonAnswerBytes(sweepTask(task.input));
   // a run job: run as the pool's run task runs it (its team splitting its layers), written as JSON here
   if (task.kind === 'runReport') return movable(runResultJson(TASKS.run(task.input), task.encoding, task.maxResultBytes));
   // the request's bytes were moved here: nobody else holds them, so tensors may be views of them
@@ -50,11 +45,11 @@ function handle(task: OffloadTask): unknown {
   switch (task.kind) {
     case 'compare': {
       const result = compareTask({ ...compareRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
-      return task.asJson ? jsonBytes(JSON.stringify(result)) : result;
+      return task.asJson ? jsonAnswerBytes(result) : result;
     }
     case 'sweep': {
       const result = sweepTask({ ...sweepRequest(fields, task.files, task.shapes, task.fileNames), markdown: task.markdown });
-      return task.asJson ? jsonBytes(JSON.stringify(result)) : result;
+      return task.asJson ? jsonAnswerBytes(result) : result;
     }
     case 'operator':
       return operatorRequest(task.name, body, task.maxElements, task.preference);
