@@ -130,7 +130,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
           // out" sends the content type with an emptied body); elsewhere it stays INVALID_JSON
           const named = Object.hasOwn((request.query ?? {}) as object, 'model');
           if (named && buf.length < 64 && buf.toString('utf8').trim() === '') return done(null, undefined);
-          done(null, (request.routeOptions.config as { offloadJson?: boolean } | undefined)?.offloadJson ? jsonBody(buf) : parseJsonBytes(buf, config.GRAPHQL_MAX_TOKENS));
+          done(null, (request.routeOptions.config as { offloadJson?: boolean } | undefined)?.offloadJson ? jsonBody(buf, config.GRAPHQL_MAX_TOKENS) : parseJsonBytes(buf, config.GRAPHQL_MAX_TOKENS));
         } catch (e) {
           done(e as Error, undefined);
         }

@@ -291,9 +291,9 @@ export function parseJsonBytes(bytes: Uint8Array | string, graphqlTokens = DEFAU
   return parseJsonBody(text, graphqlTokens);
 }
 
-/** A JSON body: parsed when small, else left for a worker. */
-export function jsonBody(bytes: Buffer): unknown {
-  return bytes.length > OFFLOAD_JSON_BYTES ? new RawJson(bytes) : parseJsonBytes(bytes);
+/** A JSON body: parsed when small (a GraphQL request's name maps within `graphqlTokens`), else left for a worker. */
+export function jsonBody(bytes: Buffer, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS): unknown {
+  return bytes.length > OFFLOAD_JSON_BYTES ? new RawJson(bytes) : parseJsonBytes(bytes, graphqlTokens);
 }
 
 /** parseJsonBody, its errors located at the field. */
