@@ -14,5 +14,5 @@ type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: 
 
 export async function createJobQueue(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): Promise<JobQueue> {
   const queue = config.REDIS_URL ? (await import('./redis.js')).createRedisJobs({ ...config, REDIS_URL: config.REDIS_URL }, log) : createMemoryJobs(config, pool, log, budget);
-  return Object.assign(queue, { parseJson: (json: Uint8Array) => parseJsonOffloaded(pool, json) });
+  return Object.assign(queue, { parseJson: (json: Uint8Array) => parseJsonOffloaded(pool, json, config.GRAPHQL_MAX_TOKENS) });
 }

@@ -54,3 +54,27 @@ describe('a large job submission is parsed in a worker', () => {
     expect(parsed.length).toBe(2);
   });
 });
+
+describe('a job submission is parsed with GRAPHQL_MAX_TOKENS at any size, as the event loop parsed it before b5eafde', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildApp({ config: loadConfig({ WORKERS: '1', GRAPHQL_MAX_TOKENS: '100' }), pool: inlinePool(1) });
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+
+  // body.ts spares a "__proto__" key only in a variable a document passes as inputs, the document read
+  // within GRAPHQL_MAX_TOKENS: this one has over 160 tokens (150 fields), over 100, so nothing is spared and
+  // the key is refused, at 406 bytes and padded to 140,406. The large body was parsed with the default
+  // 10,000 tokens: spared, it reached the job's fields and was 400 INVALID_OPTION (query, variables).
+  it('a "__proto__" key in a body of query and variables (a document of over 160 tokens): 400 INVALID_JSON at $.variables.v.__proto__ small and large', async () => {
+    const query = `{ run(inputs: $v) { ${Array(150).fill('a').join(' ')} } }`;
+    const body = JSON.stringify({ kind: 'analyze', model: 'resnet18', query, variables: { v: 1 } }).replace('"v":1', '"v":{"__proto__":{}}');
+    expect(body.length).toBe(406);
+    for (const payload of [body, body + ' '.repeat(140_000)]) {
+      const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'INVALID_JSON', path: '$.variables.v.__proto__' });
+    }
+  });
+});
