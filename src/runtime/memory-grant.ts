@@ -285,7 +285,7 @@ export function chargeFold(source: GraphSource): (bytes: number, what: string) =
 
 /**
  * Runs `fn` (an import, a sweep) with the source's ONNX file judged before it is decoded
- * (graph/onnx/proto.ts withDecodeBudget, runtime/onnx-census.ts checkDecode): its decode's memory
+ * (graph/onnx/proto.ts withDecodeBudget, graph/onnx/census.ts checkDecode): its decode's memory
  * (its messages and packed varints, up to ~200 times the bytes that hold them) charged to the running
  * task's request, its work, `times` over, held to MAX_ANALYSIS_WORK (413 ANALYSIS_TOO_LARGE at the
  * file: a 21 MB file of 10^6 one-float initializers imported in 15.7 s, and a sweep of it over 10

@@ -1,6 +1,6 @@
 /**
  * The command line judges an ONNX file before it decodes it, as the service does
- * (graph/onnx/proto.ts decodeModel → runtime/onnx-census.ts checkDecode): a small hostile file is one
+ * (graph/onnx/proto.ts decodeModel → graph/onnx/census.ts checkDecode): a small hostile file is one
  * error line with the catalog's code and exit 2, in bounded time and memory. Before, the CLI had no
  * census: `analyze` of a 16 MB file of 8·10^6 empty initializers ran 68 s to 3.2 GB resident, a
  * sweep of 3 sizes of a 2 MB one 36 s to 1.3 GB, and 3·10^6 packed int64s (3 MB) under a 128 MB

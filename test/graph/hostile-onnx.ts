@@ -1,5 +1,5 @@
 /**
- * ONNX files an attacker sends (runtime/onnx-census.ts): resnet18.onnx's graph with entries appended
+ * ONNX files an attacker sends (graph/onnx/census.ts): resnet18.onnx's graph with entries appended
  * that cost little on the wire and much once decoded. They decode, and analyse as the fixture does.
  */
 import { readFileSync } from 'node:fs';

@@ -127,7 +127,7 @@ describe('the memory a graph analysis holds, charged by its layers', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(413);
       expect(res.body.error).toMatchObject({ code: 'GRAPH_TOO_LARGE', path: 'body' });
       expect(res.body.error.needed).toBeGreaterThan(MIB);
-      // refused before it is decoded (runtime/onnx-census.ts): 2,495 messages (584 tensors) and 1,323 packed integers, 2,259,136 bytes; it was refused at its layers' charge, after decoding
+      // refused before it is decoded (graph/onnx/census.ts): 2,495 messages (584 tensors) and 1,323 packed integers, 2,259,136 bytes; it was refused at its layers' charge, after decoding
       expect(res.body.error.message).toMatch(/^decoding the ONNX file's \d+ messages/);
     } finally {
       await small.close();

@@ -2,7 +2,7 @@
  * An analysis rendered as a Netron attachment reads the file's nodes (analysis/formats/netron.ts
  * onnxNodes): from the model the analysis decoded, within its decode scope (runtime/tasks.ts,
  * graph/onnx/proto.ts withDecodeBudget). Before, the attachment decoded the file a second time after
- * the scope had ended: judged again (runtime/onnx-census.ts checkDecode, 2 calls for one request)
+ * the scope had ended: judged again (graph/onnx/census.ts checkDecode, 2 calls for one request)
  * against the environment's budget only, its memory not charged to the request, a refusal without
  * the file's path.
  */
@@ -13,8 +13,8 @@ import { decodeModel, withDecodeBudget } from '../../src/graph/onnx/proto.js';
 import { AnalyzeOptionsSchema } from '../../src/analysis/report.js';
 
 const census = vi.hoisted(() => ({ calls: 0 }));
-vi.mock('../../src/runtime/onnx-census.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/runtime/onnx-census.js')>();
+vi.mock('../../src/graph/onnx/census.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/graph/onnx/census.js')>();
   return {
     ...original,
     checkDecode: (...args: Parameters<typeof original.checkDecode>) => {

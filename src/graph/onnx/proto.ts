@@ -8,8 +8,8 @@ import protobuf from 'protobufjs';
 import { ConvlensError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { looksLikeJson } from '../../json-text.js';
-import { checkDecode, envDecodeMaxWork } from '../../runtime/onnx-census.js';
-import type { DecodeBudget } from '../../runtime/onnx-census.js';
+import { checkDecode, envDecodeMaxWork } from './census.js';
+import type { DecodeBudget } from './census.js';
 
 /** An int64 field as protobufjs decodes it: a number, or a long.js Long (toString gives its exact digits). */
 export type Long = { toNumber(): number; toString(): string } | number;
@@ -141,7 +141,7 @@ interface DecodeScope {
 let scope: DecodeScope | null = null;
 
 /**
- * Runs `fn` with the ONNX file `bytes` judged by `budget` (runtime/onnx-census.ts checkDecode: the
+ * Runs `fn` with the ONNX file `bytes` judged by `budget` (graph/onnx/census.ts checkDecode: the
  * request's memory grant, MAX_ANALYSIS_WORK, the file's place in the request) and decoded at most
  * once: every import of those bytes within `fn` reads one decoded model (a sweep imports the file
  * for its reference and once per size: 4 decodes of 3 sizes, each held while imported, were one).

@@ -1,5 +1,5 @@
 /**
- * The census of what decoding an ONNX file allocates (runtime/onnx-census.ts), and its charge to the
+ * The census of what decoding an ONNX file allocates (graph/onnx/census.ts), and its charge to the
  * request before the file is decoded (runtime/memory-grant.ts withDecode, graph/onnx/proto.ts decodeModel). The counts of the
  * fixtures are the Python onnx package's: every message of the ModelProto (ValueInfoProto,
  * OperatorSetIdProto, StringStringEntryProto and TensorAnnotation counted once, not their insides),
@@ -15,9 +15,9 @@ import { AnalyzeOptionsSchema } from '../../src/analysis/report.js';
 import { DEFAULT_MAX_ANALYSIS_WORK, envMaxAnalysisWork } from '../../src/analysis/analysis-work.js';
 import { sweepResolutions } from '../../src/analysis/sweep.js';
 import { decodeModel, withDecodeBudget } from '../../src/graph/onnx/proto.js';
-import { DEFAULT_DECODE_MAX_WORK, decodeBytes, decodeWork, envDecodeMaxWork, onnxCensus } from '../../src/runtime/onnx-census.js';
+import { DEFAULT_DECODE_MAX_WORK, decodeBytes, decodeWork, envDecodeMaxWork, onnxCensus } from '../../src/graph/onnx/census.js';
 import { createPool } from '../../src/runtime/pool.js';
-import { varint, withEmptyInitializers } from '../graph/hostile-onnx.js';
+import { varint, withEmptyInitializers } from './hostile-onnx.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/onnx/${name}`, import.meta.url)));
 

@@ -24,7 +24,7 @@
  * how many imports the decode serves) or, outside any, MAX_ANALYSIS_WORK from the environment.
  */
 import { getHeapStatistics } from 'node:v8';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError } from '../../errors.js';
 
 /** Heap a decoded message holds: an empty TensorProto measured 383 bytes (its 8 repeated fields' arrays). */
 export const MESSAGE_BYTES = 512;
