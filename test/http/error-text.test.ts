@@ -65,17 +65,27 @@ describe('a request that echoes 2,000,000 characters', () => {
 
   const longestLogLine = () => Math.max(...lines.map((l) => l.length));
 
-  it('POST /v1/analyze { model }: 404 UNKNOWN_MODEL at $.model, its message and `model` bounded, the advice after the name kept; the log line too', async () => {
-    lines.length = 0;
+  it('POST /v1/analyze { model }: 404 UNKNOWN_MODEL at $.model naming the length, not the name (checkModel refuses a name over 256 characters at once)', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/analyze', payload: { model: LONG } });
     expect(res.statusCode).toBe(404);
-    expect(res.body.length).toBeLessThan(3 * MAX_ERROR_STRING);
     const { error } = res.json();
     expect(error).toMatchObject({ code: 'UNKNOWN_MODEL', path: '$.model' });
-    expect(error.message.startsWith("no built-in model 'xxxx")).toBe(true);
+    expect(error.message).toMatch(/^no built-in model has a name of 2000000 characters \(more than 256\); available: .*resnet18/);
+    expect(res.body.length).toBeLessThan(2_000);
+  });
+
+  it('POST /v1/analyze with a field named by 2,000,000 characters: 400 INVALID_OPTION, its message and path bounded (head and tail kept: the known fields after the name), the log line too', async () => {
+    lines.length = 0;
+    const res = await app.inject({ method: 'POST', url: '/v1/analyze', payload: { model: 'resnet18', [LONG]: 1 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.body.length).toBeLessThan(3 * MAX_ERROR_STRING);
+    const { error } = res.json();
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message.startsWith("unknown field 'xxxx")).toBe(true);
     expect(error.message).toMatch(/…\[\d+ characters left out\]…/);
-    expect(error.message).toMatch(/available: .*resnet18/);
-    expect(error.model).toMatch(/^x{12288}…\[1985664 characters left out\]…x{2048}$/);
+    expect(error.message).toMatch(/; known: spec, model, resolution, options$/);
+    // `$.` and the name: 2,000,002 characters, its first 12,288 and last 2,048 kept
+    expect(error.path).toMatch(/^\$\.x{12286}…\[1985666 characters left out\]…x{2048}$/);
     expect(longestLogLine()).toBeLessThan(3 * MAX_ERROR_STRING);
   });
 
