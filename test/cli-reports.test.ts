@@ -93,7 +93,13 @@ describe('the text tables name what they hold', () => {
   it('sweep resnet18 --sizes 64: the column of peak activations says so (it said peak memory: weights are not in it)', async () => {
     const r = await cli(['sweep', 'resnet18', '--sizes', '64']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^size\s+valid\s+params\s+MACs\s+peak activations\s/m);
+    expect(r.out).toMatch(/^size\s+valid\s+params\s+MACs\s+peak activations \(float32\)\s/m);
+  });
+
+  it('sweep resnet18 --sizes 64 --in-place: the peak column says in place (the table did not say which count it held)', async () => {
+    const r = await cli(['sweep', 'resnet18', '--sizes', '64', '--in-place']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^size\s+valid\s+params\s+MACs\s+peak activations \(float32, in place\)\s/m);
   });
 });
 

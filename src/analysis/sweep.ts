@@ -86,6 +86,8 @@ export const SweepReportSchema = z
       validInputSizes: z.string().nullable(),
     }),
     device: z.object({ id: z.string().nullable(), name: z.string(), dtype: z.string() }).nullable(),
+    dtype: z.string().describe('the element type peakActivationBytes (and a latency\'s bytes) are counted in'),
+    inPlace: z.boolean().describe('peakActivationBytes counted with element-wise layers written into the buffer of an input they read last (the inPlace option)'),
     sizes: z.array(SweepEntrySchema),
   })
   .describe('The network analysed at several input sizes');
@@ -186,6 +188,8 @@ export function sweepResolutions(
       validInputSizes: reference?.validInputSizes ?? (image.shape.length === 5 ? 'not judged: the k·2^n check is of 2-D maps, and a clip\'s are 3-D' : null),
     },
     device: device ? { id: 'id' in device ? String(device.id) : null, name: device.name, dtype: analyze.dtype } : null,
+    dtype: analyze.dtype,
+    inPlace,
     sizes: entries,
   };
 }

@@ -105,7 +105,7 @@ const cells = (e: SweepReport['sizes'][number], withLatency: boolean) => [
 
 export function sweepTable(r: SweepReport): string {
   const latency = r.device !== null;
-  const head = ['size', 'valid', 'params', 'MACs', 'peak activations', ...(latency ? ['latency ≥'] : []), 'final map', 'RF h×w/stride h×w'];
+  const head = ['size', 'valid', 'params', 'MACs', `peak activations (${r.dtype}${r.inPlace ? ', in place' : ''})`, ...(latency ? ['latency ≥'] : []), 'final map', 'RF h×w/stride h×w'];
   const reasons = r.sizes.filter((e) => e.reasons.length).map((e) => `${e.size.join('×')}: ${e.reasons.join('; ')}`);
   return [
     `input '${r.input}', built for ${r.reference.size.join('×')}${r.reference.validInputSizes ? `; valid sizes: ${r.reference.validInputSizes}` : ''}${r.device ? `; latency: roofline lower bound on ${r.device.name} (${r.device.dtype})` : ''}`,

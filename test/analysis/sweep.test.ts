@@ -172,6 +172,29 @@ describe('a network of unpadded convs (border b = 1 + 1·2 = 3: valid sizes m·4
   });
 });
 
+describe('the sweep says what its peak column counts: the element type and whether element-wise layers ran in place', () => {
+  // a 1×1 conv 3→4 then a ReLU, at 8×8; the network's input (3·64·4 = 768 B) is held throughout: at the ReLU
+  // the input, the conv's output and the ReLU's, 768 + 2·4·64·4 = 2,816 B, or in place (ReLU writes over the
+  // conv's output) 768 + 1,024 = 1,792 B, the conv's own peak
+  const net = {
+    inputs: [{ name: 'image', shape: [1, 3, 8, 8] }],
+    layers: [
+      { name: 'conv', op: 'conv2d', outChannels: 4, kernelSize: 1 },
+      { name: 'relu', op: 'relu' },
+    ],
+  };
+
+  it('inPlace false: 2,816 B at 8×8, and the report says float32, not in place (it did not say: the same column held either count)', () => {
+    const s = sweep({ kind: 'spec', spec: net }, { sizes: [8] });
+    expect([s.dtype, s.inPlace, s.sizes[0].peakActivationBytes]).toEqual(['float32', false, 2_816]);
+  });
+
+  it('inPlace true: 1,792 B, the report says so, and the CLI/Markdown header too', () => {
+    const s = sweep({ kind: 'spec', spec: net }, { sizes: [8], inPlace: true });
+    expect([s.dtype, s.inPlace, s.sizes[0].peakActivationBytes]).toEqual(['float32', true, 1_792]);
+  });
+});
+
 describe('ONNX: inputShapes re-shaped per size', () => {
   it('the resnet18 fixture at 224 and 320 gives the zoo model\'s MACs at those sizes', () => {
     const bytes = readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'onnx', 'resnet18.onnx'));

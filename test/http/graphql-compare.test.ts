@@ -104,6 +104,12 @@ describe('compare, sweep, devices, conventions', () => {
     expect(big.latencySeconds).toBeGreaterThan(small.latencySeconds);
   });
 
+  it('sweep inPlace: true answers dtype float32 and inPlace true (the peak column counted in place said neither)', async () => {
+    const res = await gql('{ a: sweep(model: "resnet18", sizes: [[64]], inPlace: true) { dtype inPlace } b: sweep(model: "resnet18", sizes: [[64]]) { dtype inPlace } }').expect(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ a: { dtype: 'float32', inPlace: true }, b: { dtype: 'float32', inPlace: false } });
+  });
+
   it('a latency gate without a device is INVALID_OPTION at the gate, as REST answers it (it was an unknown gate, passed false)', async () => {
     const q = (device: string) => `{ compare(old: { model: "resnet18" }, new: { model: "resnet34" }${device}, gates: [{ metric: macs, maxIncrease: "200%" }, { metric: latencySeconds, maxIncrease: "5%" }]) { gates { passed } } }`;
     const res = await gql(q('')).expect(200);

@@ -15,7 +15,7 @@ export function sweepMarkdown(r: SweepReport): string {
     e.receptiveField ? fieldCell(e.receptiveField) : '—',
     mdText(e.reasons.join('; ')),
   ]);
-  const head = ['size', 'valid', 'params', 'MACs', 'peak activations (bytes)', ...(latency ? ['latency (lower bound)'] : []), 'final map', 'receptive field', 'notes'];
+  const head = ['size', 'valid', 'params', 'MACs', `peak activations (bytes, ${r.dtype}${r.inPlace ? ', in place' : ''})`, ...(latency ? ['latency (lower bound)'] : []), 'final map', 'receptive field', 'notes'];
   return [
     `## convlens sweep: ${code(r.name)}, input ${code(r.input)} (built for ${r.reference.size.join('×')})`,
     ...(r.device ? [`Latency: a roofline lower bound on ${mdText(r.device.name)} (${r.device.dtype}).`] : []),
