@@ -18,7 +18,8 @@ nn.MultiheadAttention(8, 2, …) whose output the model returns:
   biaskv     add_bias_kv=True, self-attention (t, t, t): k and v get one more position
   zeroattn   add_zero_attn=True, self-attention: one more position of zeros
   biaskvzero both, bias=False
-  batch2     `kdim` at batch 2 (2×8×4×4)
+  batch2     `kdim` at batch 2 (2×8×4×4): ptflops through input_constructor (convention_truth_cases.run_ptflops_batched:
+             its hooks divided by the batch, its patched functions not); no ptflops-aten figure (its runner feeds 1 sample)
 
 and `crossmha`, scripts/export_modern_blocks.py's CrossMHA at 1×3×224×192 (its export
 test/fixtures/onnx/modern/crossmha.onnx: a cross-attention of kdim = vdim = 48 and an add_bias_kv one).
@@ -92,6 +93,13 @@ def main():
             files.append(f"test/fixtures/conventions/mha_{name}.op{opset}.onnx")
             ct.export_onnx(model, x, ct.ROOT / files[-1], opset)
         out["models"][name] = {"input": list(shape), "files": files, **cto.measure(model, x, aten=True)}
+        if shape[0] > 1:
+            # convention_truth.run_ptflops and run_ptflops_aten give ptflops a 1-sample input: at batch N the
+            # figure is convention_truth_cases.run_ptflops_batched's (x through input_constructor); ptflops-aten left out
+            import convention_truth_cases as ctc
+            r = ctc.run_ptflops_batched(model, x)
+            out["models"][name]["ptflops"] = {"total": r["total"], "layers": {k: r["hooks"].get(k, 0) / r["batch"] + r["functions"].get(k, 0) for k in {*r["hooks"], *r["functions"]}}}
+            del out["models"][name]["ptflops-aten"]
         print(name, {t: r["total"] for t, r in out["models"][name].items() if isinstance(r, dict)}, flush=True)
     if not args.models or "crossmha" in args.models:
         from export_modern_blocks import CrossMHA
