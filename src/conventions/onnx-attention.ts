@@ -33,30 +33,27 @@ import type { AttentionPlan } from '../ops/attention.js';
 import { numel } from '../ops/types.js';
 import type { Shape } from '../ops/types.js';
 import { FAMILY_OF } from './families.js';
+import type { AttentionCore, MhaVariant } from './attention-module.js';
 import type { LinearBiases } from './linear-bias.js';
+import { variantFacts, variantOf } from './onnx-attention-variants.js';
 import { stridedView } from './onnx-strides.js';
 import { windowFacts, windowPartition } from './onnx-window-attention.js';
 import type { WindowGeometry } from './onnx-window-attention.js';
 import type { LayerFacts } from './types.js';
 
-export interface AttentionModule {
+export interface AttentionModule extends AttentionCore {
   /** the output projection: the layer that counts as the module */
   anchor: string;
   /** every other layer of the module (they count 0) */
   members: string[];
-  /** the tokens the input projection reads, [.., C] */
+  /** the tokens the (query's) input projection reads, [.., C] */
   input: Shape;
   output: Shape;
-  c: number;
-  t: number;
-  s: number;
-  heads: number;
-  inBias: boolean;
-  outBias: boolean;
   /** the input projection reads a non-contiguous 3-D view (stridedView) */
   strided: boolean;
-  /** convlens's MACs of the linears and matmuls of the module (tokens·(4C² + 2TC)) */
-  macs: number;
+  /** a variant of nn.MultiheadAttention (onnx-attention-variants.ts), and the query's, key's and value's tokens */
+  variant?: MhaVariant;
+  sources?: [Shape, Shape, Shape];
   /** Swin's windows (the tokens a window partition cut), else absent */
   window?: WindowGeometry;
   /** constants added to the scores after the first (Swin's shift mask) */
@@ -94,15 +91,28 @@ function inputFree(g: Graph, t: string): boolean {
 
 /**
  * From a tensor back to the linear whose output it derives from, through layout layers, a scaling
- * by a constant and the linear's bias add; the layers passed on the way, or null.
+ * by a constant, the linear's bias add and the positions add_bias_kv and add_zero_attn append (a
+ * Concat of one more position along the tokens: axis 0 of the (S, N, E) projection, bias_k; axis 1
+ * of the (N·h, S, d) heads, zeros); the layers passed on the way and the positions appended, or null.
  */
-function backToLinear(g: Graph, t: string, biases: LinearBiases): { linear: AnalysedLayer; path: AnalysedLayer[] } | null {
+function backToLinear(g: Graph, t: string, biases: LinearBiases): { linear: AnalysedLayer; path: AnalysedLayer[]; biasKv: number; zeroAttn: number } | null {
   const path: AnalysedLayer[] = [];
+  let biasKv = 0;
+  let zeroAttn = 0;
   for (let steps = 0; steps < 16; steps++) {
     const p = g.producer.get(t);
     const family = familyOf(p);
     if (!p || !family || !fromOnnx(p)) return null;
-    if (family === 'linear') return { linear: p, path };
+    if (family === 'linear') return { linear: p, path, biasKv, zeroAttn };
+    if (family === 'concat') {
+      const axis = appendedAxis(g, p);
+      if (axis === null) return null;
+      if (axis === 0) biasKv += 1;
+      else zeroAttn += 1;
+      path.push(p);
+      t = p.layer.inputs[0];
+      continue;
+    }
     const data = p.layer.inputs.filter((i) => i && !isConstant(g, i));
     const scaling = (family === 'div' || family === 'mul') && data.length === 1 && p.layer.inputs.length === 2 && numel(p.inputShapes[1 - p.layer.inputs.indexOf(data[0])]) === 1;
     if (!(family === 'layout' || scaling || biases.addOf.has(p.layer.name)) || data.length !== 1) return null;
@@ -110,6 +120,20 @@ function backToLinear(g: Graph, t: string, biases: LinearBiases): { linear: Anal
     t = data[0];
   }
   return null;
+}
+
+/**
+ * torch.cat([k, appended]) of one position along axis 0 or 1 of a 3-D tensor, the appended part
+ * constant or computed from constants alone (bias_k repeated by Expand and Tile, zeros): the axis, or null.
+ */
+function appendedAxis(g: Graph, p: AnalysedLayer): number | null {
+  const [k, extra] = p.layer.inputs;
+  const rank = p.inputShapes[0]?.length;
+  const dim = Number(p.layer.attrs.dim);
+  const axis = dim < 0 ? dim + rank : dim;
+  if (p.layer.inputs.length !== 2 || !k || !extra || rank !== 3 || (axis !== 0 && axis !== 1)) return null;
+  if (!(isConstant(g, extra) || inputFree(g, extra) || familyOf(g.producer.get(extra)) === 'layout')) return null;
+  return p.inferred!.outputs[0][axis] === p.inputShapes[0][axis] + 1 ? axis : null;
 }
 
 /** From a tensor forward to the linear that reads it, through layout layers each read by the next alone. */
@@ -194,24 +218,26 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     if (!scored || !probs) continue;
     const { qk, av } = { ...scored, ...probs };
     const [t, tk] = scores.slice(-2);
-    if (t !== tk) continue;
     const q = backToLinear(g, qk.layer.inputs[0], biases);
     const k = backToLinear(g, qk.layer.inputs[1], biases);
     const v = backToLinear(g, av.layer.inputs[1], biases);
     const out = forwardToLinear(g, av.layer.outputs[0]);
-    if (!q || !k || !v || !out) continue;
+    if (!q || !k || !v || !out || q.biasKv + q.zeroAttn > 0 || k.biasKv !== v.biasKv || k.zeroAttn !== v.zeroAttn) continue;
     const c = outFeatures(out.linear);
     const ins = [...new Set([q.linear, k.linear, v.linear])];
     const x = ins[0].layer.inputs[0];
     const packed = ins.length === 1 && outFeatures(ins[0]) === 3 * c;
     const split = ins.length === 3 && ins.every((l) => outFeatures(l) === c);
-    if (!(packed || split) || !ins.every((l) => l.layer.inputs[0] === x && inFeatures(l) === c) || inFeatures(out.linear) !== c) continue;
-    const tokens = numel(ins[0].inputShapes[0]) / c;
+    const self = (packed || split) && t === tk && ins.every((l) => l.layer.inputs[0] === x && inFeatures(l) === c) && inFeatures(out.linear) === c;
+    // anything else nn.MultiheadAttention can be: cross-attention, kdim/vdim, add_bias_kv, add_zero_attn (scores.added: none)
+    const variant = self ? null : variantOf({ q: q.linear, k: k.linear, v: v.linear, out: out.linear, qk, scores, appended: { biasKv: k.biasKv, zeroAttn: k.zeroAttn } }, g.producer, biases);
+    if (!self && !variant) continue;
+    const tokens = numel(q.linear.inputShapes[0]) / c;
     const s = tokens / t;
-    const heads = numel(scores) / (t * t) / s;
+    const heads = numel(scores) / (t * tk) / s;
     const d = qk.inputShapes[0].at(-1)!;
     if (!Number.isInteger(s) || !Number.isInteger(heads) || heads * d !== c) continue;
-    const window = windowPartition(g.producer, x, t);
+    const window = variant ? null : windowPartition(g.producer, x, t);
     if (scored.added > 0 && !window) continue;
     const layers = [...ins, ...q.path, ...k.path, ...v.path, qk, ...scored.path, sm, ...probs.path, av, ...out.path];
     // the in-projection's bias add is one of the module's layers too
@@ -227,7 +253,8 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     modules.push({
       anchor: out.linear.layer.name,
       members: names,
-      input: ins[0].inputShapes[0],
+      input: q.linear.inputShapes[0],
+      ...(variant ? { variant, sources: [q.linear.inputShapes[0], k.linear.inputShapes[0], v.linear.inputShapes[0]] } : {}),
       output: out.linear.inferred!.outputs[0],
       c,
       t,
@@ -236,7 +263,7 @@ export function attentionModules(inference: Inference, report: Report, biases: L
       inBias: ins.every((l) => hasBias(l, biases)),
       outBias: hasBias(out.linear, biases),
       // aten::linear takes addmm for a 2-D input or a contiguous 3-D one, else matmul + add_
-      strided: !window && stridedView(g.producer, x, ins[0].inputShapes[0]),
+      strided: !window && stridedView(g.producer, x, q.linear.inputShapes[0]),
       macs,
       ...(window ? { window } : {}),
       masked: scored.added > 1,
@@ -248,6 +275,7 @@ export function attentionModules(inference: Inference, report: Report, biases: L
 /** The output projection's facts as nn.MultiheadAttention's (or Swin's window attention's): its op, plan, weights and MACs. */
 export function attentionFacts(f: LayerFacts, m: AttentionModule): LayerFacts {
   if (m.window) return windowFacts(f, { ...m, window: m.window });
+  if (m.variant && m.sources) return variantFacts(f, { ...m, variant: m.variant, sources: m.sources });
   const { c, t, s, heads } = m;
   const plan: AttentionPlan = { n: s, c, heads, hw: null, win: [t, 1], t, s };
   const weights = [

@@ -22,6 +22,7 @@ import { concat } from '../ops/merge.js';
 import { reshape, transpose } from '../ops/movement.js';
 import { shiftedWindowAttention } from '../ops/window-attention.js';
 import type { WindowPlan } from '../ops/window-attention.js';
+import type { AttentionCore } from './attention-module.js';
 import type { LayerFacts } from './types.js';
 
 /** The windows the attention runs over: the map before padding, the padded map, window and shift. */
@@ -82,17 +83,10 @@ export function windowPartition(producer: Producers, x: string, t: number): Wind
 }
 
 /** What windowFacts reads of a recognised module (onnx-attention.ts's AttentionModule). */
-interface WindowModule {
+interface WindowModule extends AttentionCore {
   window: WindowGeometry;
-  c: number;
-  t: number;
-  s: number;
-  heads: number;
-  inBias: boolean;
-  outBias: boolean;
   /** an additive constant after the relative-position bias: the shift mask */
   masked: boolean;
-  macs: number;
 }
 
 /** The output projection's facts as the zoo's shiftedWindowAttention layer: op, attributes, plan, weights, MACs. */
