@@ -25,6 +25,7 @@ import { calflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
+import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 
 const OPS = 'calflops/pytorch_ops.py';
 
@@ -68,6 +69,8 @@ function convTranspose(f: LayerFacts, positions?: 'input' | 'output'): { flops: 
  * 2·prod(a)·b[-1] FLOPs, prod(a)·b[-1] MACs each) and F.softmax.
  */
 function calflopsAttention(f: LayerFacts): { flops: number; macs: number } {
+  const variant = mhaVariant(f);
+  if (variant) return { flops: VARIANT_COUNTS.calflops(f, variant), macs: VARIANT_COUNTS.calflopsMacs(f, variant) };
   const a = attentionDims(f);
   const scores = a.s * a.h * a.t * a.t;
   const projections = a.tokens * 4 * a.c * a.c;

@@ -36,6 +36,7 @@ import { ptflopsDefects } from './ptflops-defects.js';
 import { moduleHook, upsampleHook } from './ptflops-hooks.js';
 import type { ConventionPreset, LayerFacts, Rule, RuleContext } from './types.js';
 import { numel } from '../ops/types.js';
+import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 
 const OPS = 'ptflops/pytorch_ops.py';
 const ATEN = 'ptflops/aten_ops.py';
@@ -127,6 +128,8 @@ export const ptflops: ConventionPreset = {
     mul: patched((f) => (f.functional ? outElements(f) : 0), 'multiplication: 0 for the `*` operator (not patched); torch.mul / Tensor.mul: 1 per output element', `${OPS} TENSOR_OPS_MAPPING torch.mul l. 465-466`),
     attention: {
       hook: moduleHook((f) => {
+        const variant = mhaVariant(f);
+        if (variant) return VARIANT_COUNTS.ptflopsHook(f, variant);
         const a = attentionDims(f);
         // Swin's ShiftedWindowAttention has no entry in MODULES_MAPPING
         if (f.attrs.window !== undefined) return 0;
@@ -135,6 +138,8 @@ export const ptflops: ConventionPreset = {
       // Swin's shifted_window_attention: F.linear (not patched), Tensor.matmul twice and F.softmax (patched);
       // with gradients on (ptflops does not switch them off), torch 1.13 runs MHA's Python path: its torch.bmm and F.softmax are the patched ones
       count: (f) => {
+        const variant = mhaVariant(f);
+        if (variant) return VARIANT_COUNTS.ptflopsPatched(f, variant);
         const a = attentionDims(f);
         return 2 * a.tokens * a.t * a.c + a.s * a.h * a.t * a.t;
       },
@@ -208,6 +213,8 @@ export const ptflopsAten: ConventionPreset = {
     },
     attention: {
       count: (f) => {
+        const variant = mhaVariant(f);
+        if (variant) return VARIANT_COUNTS.ptflopsAten(f, variant);
         const a = attentionDims(f);
         // the output projection reaches aten.addmm (2-D rows): its bias counts, C per token; the input projection
         // too on contiguous 3-D tokens (3C per token), not on a strided view (matmul + add_: 0)

@@ -16,6 +16,7 @@
 import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
+import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 
 const HOOKS = 'thop/vision/basic_hooks.py';
 const CALC = 'thop/vision/calc_func.py';
@@ -160,6 +161,8 @@ export const thop: ConventionPreset = {
     attention: moduleOnly({
       count: (f) => {
         if (f.attrs.window !== undefined) return 0;
+        const variant = mhaVariant(f);
+        if (variant) return VARIANT_COUNTS.thop(f, variant);
         const a = attentionDims(f);
         return f.cost.macs + a.s * a.h * a.t * (3 * a.t - 1);
       },
