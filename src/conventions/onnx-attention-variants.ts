@@ -24,14 +24,12 @@ import { multiHeadAttention } from '../ops/attention.js';
 import { numel } from '../ops/types.js';
 import type { Shape } from '../ops/types.js';
 import type { AttentionCore, MhaVariant } from './attention-module.js';
-import type { LinearBiases } from './linear-bias.js';
 import { stridedView } from './onnx-strides.js';
 import type { LayerFacts } from './types.js';
 
 const outFeatures = (a: AnalysedLayer) => a.inferred!.outputs[0].at(-1)!;
 const inFeatures = (a: AnalysedLayer) => a.inputShapes[0].at(-1)!;
 const rows = (a: AnalysedLayer) => numel(a.inputShapes[0]) / inFeatures(a);
-const hasBias = (a: AnalysedLayer, biases: LinearBiases) => biases.biasOf.has(a.layer.name) || a.inferred!.weights.some((w) => w.name === 'bias');
 
 export interface VariantParts {
   q: AnalysedLayer;
@@ -46,7 +44,7 @@ export interface VariantParts {
 }
 
 /** The variant the linears and scores make, or null when they are no nn.MultiheadAttention. */
-export function variantOf(p: VariantParts, producer: ReadonlyMap<string, AnalysedLayer>, biases: LinearBiases): MhaVariant | null {
+export function variantOf(p: VariantParts, producer: ReadonlyMap<string, AnalysedLayer>, hasBias: (a: AnalysedLayer) => boolean): MhaVariant | null {
   const e = outFeatures(p.out);
   const roles = new Map<AnalysedLayer, string>();
   for (const [role, l] of [['q', p.q], ['k', p.k], ['v', p.v]] as const) roles.set(l, (roles.get(l) ?? '') + role);
@@ -59,7 +57,7 @@ export function variantOf(p: VariantParts, producer: ReadonlyMap<string, Analyse
   const { biasKv, zeroAttn } = p.appended;
   if (!Number.isInteger(n) || rows(p.v) !== rows(p.k) || biasKv > 1 || zeroAttn > 1 || keys + biasKv + zeroAttn !== attended) return null;
   const linears = [...roles.keys()];
-  const addmmBias = linears.filter((a) => hasBias(a, biases) && !stridedView(producer, a.layer.inputs[0], a.inputShapes[0])).reduce((sum, a) => sum + rows(a) * outFeatures(a), 0);
+  const addmmBias = linears.filter((a) => hasBias(a) && !stridedView(producer, a.layer.inputs[0], a.inputShapes[0])).reduce((sum, a) => sum + rows(a) * outFeatures(a), 0);
   return {
     keys,
     attended,

@@ -103,7 +103,7 @@ function backToLinear(g: Graph, t: string, biases: LinearBiases): { linear: Anal
     const p = g.producer.get(t);
     const family = familyOf(p);
     if (!p || !family || !fromOnnx(p)) return null;
-    if (family === 'linear') return { linear: p, path, biasKv, zeroAttn };
+    if (projection(g, p)) return { linear: p, path, biasKv, zeroAttn };
     if (family === 'concat') {
       const axis = appendedAxis(g, p);
       if (axis === null) return null;
@@ -115,7 +115,9 @@ function backToLinear(g: Graph, t: string, biases: LinearBiases): { linear: Anal
     }
     const data = p.layer.inputs.filter((i) => i && !isConstant(g, i));
     const scaling = (family === 'div' || family === 'mul') && data.length === 1 && p.layer.inputs.length === 2 && numel(p.inputShapes[1 - p.layer.inputs.indexOf(data[0])]) === 1;
-    if (!(family === 'layout' || scaling || biases.addOf.has(p.layer.name)) || data.length !== 1) return null;
+    const bias = biases.addOf.has(p.layer.name) || constantBias(g, p);
+    if (bias) data.splice(0, data.length, ...p.layer.inputs.filter((i) => i && !weightLike(g, i)));
+    if (!(family === 'layout' || scaling || bias) || data.length !== 1) return null;
     path.push(p);
     t = data[0];
   }
@@ -143,7 +145,7 @@ function forwardToLinear(g: Graph, t: string): { linear: AnalysedLayer; path: An
     const r = g.readers.get(t) ?? [];
     if (r.length !== 1 || !fromOnnx(r[0])) return null;
     const family = familyOf(r[0]);
-    if (family === 'linear') return { linear: r[0], path };
+    if (projection(g, r[0])) return { linear: r[0], path };
     if (family !== 'layout' || r[0].layer.inputs[0] !== t) return null;
     path.push(r[0]);
     t = r[0].layer.outputs[0];
@@ -196,7 +198,41 @@ function forwardToValues(g: Graph, t: string, outputs: ReadonlySet<string>): { a
 
 const outFeatures = (a: AnalysedLayer) => a.inferred!.outputs[0].at(-1)!;
 const inFeatures = (a: AnalysedLayer) => a.inputShapes[0].at(-1)!;
-const hasBias = (a: AnalysedLayer, biases: LinearBiases) => biases.biasOf.has(a.layer.name) || a.inferred!.weights.some((w) => w.name === 'bias');
+/**
+ * An unfolded export's projection: a MatMul by a weight computed from constants alone (torch.onnx
+ * without constant folding writes W's Transpose as a node; with the weights stripped, as
+ * test/fixtures/onnx/modern/crossmha.onnx has them, convlens cannot fold it), as a linear.
+ */
+function projection(g: Graph, a: AnalysedLayer): boolean {
+  if (familyOf(a) === 'linear') return true;
+  const w = a.layer.inputs[1];
+  return familyOf(a) === 'matmul' && a.layer.inputs.length === 2 && a.inputShapes[1]?.length === 2 && !!w && weightLike(g, w);
+}
+
+/** A constant, or one moved by layout layers alone (a weight's Transpose, a Slice of in_proj_bias): a parameter. */
+function weightLike(g: Graph, t: string): boolean {
+  for (let steps = 0; steps < 8; steps++) {
+    if (isConstant(g, t)) return true;
+    const p = g.producer.get(t);
+    if (familyOf(p) !== 'layout' || !p!.layer.inputs[0]) return false;
+    t = p!.layer.inputs[0];
+  }
+  return false;
+}
+
+/** An Add of a parameter vector (a Slice of in_proj_bias, unfolded) to a weight matmul's output: its bias. */
+function constantBias(g: Graph, a: AnalysedLayer): boolean {
+  if (familyOf(a) !== 'add' || a.layer.inputs.length !== 2) return false;
+  const vector = a.layer.inputs.findIndex((i) => i && weightLike(g, i));
+  const p = vector < 0 ? undefined : g.producer.get(a.layer.inputs[1 - vector]);
+  return !!p && familyOf(p) === 'matmul' && projection(g, p) && numel(a.inputShapes[vector]) === a.inferred!.outputs[0].at(-1);
+}
+
+/** The Add of a projection's bias (linear-bias.ts's, or a constant vector's), or undefined. */
+const biasAdd = (g: Graph, l: AnalysedLayer, biases: LinearBiases) =>
+  (g.readers.get(l.layer.outputs[0]) ?? []).find((r) => biases.addOf.get(r.layer.name) === l.layer.name || (r.layer.inputs.includes(l.layer.outputs[0]) && constantBias(g, r)));
+
+const hasBias = (g: Graph, a: AnalysedLayer, biases: LinearBiases) => biases.biasOf.has(a.layer.name) || a.inferred!.weights.some((w) => w.name === 'bias') || !!biasAdd(g, a, biases);
 
 export function attentionModules(inference: Inference, report: Report, biases: LinearBiases): AttentionModule[] {
   const live = inference.analysed.filter((a) => !a.folded);
@@ -230,7 +266,7 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     const split = ins.length === 3 && ins.every((l) => outFeatures(l) === c);
     const self = (packed || split) && t === tk && ins.every((l) => l.layer.inputs[0] === x && inFeatures(l) === c) && inFeatures(out.linear) === c;
     // anything else nn.MultiheadAttention can be: cross-attention, kdim/vdim, add_bias_kv, add_zero_attn (scores.added: none)
-    const variant = self ? null : variantOf({ q: q.linear, k: k.linear, v: v.linear, out: out.linear, qk, scores, appended: { biasKv: k.biasKv, zeroAttn: k.zeroAttn } }, g.producer, biases);
+    const variant = self ? null : variantOf({ q: q.linear, k: k.linear, v: v.linear, out: out.linear, qk, scores, appended: { biasKv: k.biasKv, zeroAttn: k.zeroAttn } }, g.producer, (a) => hasBias(g, a, biases));
     if (!self && !variant) continue;
     const tokens = numel(q.linear.inputShapes[0]) / c;
     const s = tokens / t;
@@ -242,7 +278,7 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     const layers = [...ins, ...q.path, ...k.path, ...v.path, qk, ...scored.path, sm, ...probs.path, av, ...out.path];
     // the in-projection's bias add is one of the module's layers too
     for (const l of ins) {
-      const add = (g.readers.get(l.layer.outputs[0]) ?? []).find((r) => biases.addOf.get(r.layer.name) === l.layer.name);
+      const add = biasAdd(g, l, biases);
       if (add) layers.push(add);
     }
     const names = [...new Set(layers.map((l) => l.layer.name))].filter((n) => n !== out.linear.layer.name);
@@ -260,8 +296,8 @@ export function attentionModules(inference: Inference, report: Report, biases: L
       t,
       s,
       heads,
-      inBias: ins.every((l) => hasBias(l, biases)),
-      outBias: hasBias(out.linear, biases),
+      inBias: ins.every((l) => hasBias(g, l, biases)),
+      outBias: hasBias(g, out.linear, biases),
       // aten::linear takes addmm for a 2-D input or a contiguous 3-D one, else matmul + add_
       strided: !window && stridedView(g.producer, x, q.linear.inputShapes[0]),
       macs,
