@@ -15,9 +15,14 @@
  * constant (div or mul) and a linear's bias add (linear-bias.ts), to the output of a linear over
  * the same tokens x (one packed linear of 3C outputs, or three of C); the product by v reaches
  * forward, through layout layers each read by the next alone, a linear of C to C (the output
- * projection). Self-attention only (q·kᵀ square, T×T): the presets' rules are written for it.
- * What the file cannot tell: nn.MultiheadAttention from the same ops written by hand (a ViT
- * written as F.linear, view, transpose, bmm and softmax): they count as the module here.
+ * projection). Anything else nn.MultiheadAttention can be (q from one tensor and k, v from another,
+ * kdim/vdim ≠ C, add_bias_kv, add_zero_attn: scores L×S') is onnx-attention-variants.ts's, whose
+ * facts carry what the tools' counts of it read (attention-variant-counts.ts). An export without
+ * constant folding whose weights convlens cannot fold (stripped) writes a projection as a MatMul by
+ * the weight's Transpose node and its bias as an Add of a Slice of in_proj_bias: read as the linear
+ * and its bias. What the file cannot tell: nn.MultiheadAttention from the same ops written by hand
+ * (a ViT written as F.linear, view, transpose, bmm and softmax, a cross-attention as F.linear, cat,
+ * bmm and softmax): they count as the module here.
  *
  * Swin's window attention (onnx-window-attention.ts) is the same core over the windows of a
  * partition, with constants added to the scores (the relative-position bias, the shift mask;
