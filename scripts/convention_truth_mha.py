@@ -21,7 +21,10 @@ nn.MultiheadAttention(8, 2, …) whose output the model returns:
   batch2     `kdim` at batch 2 (2×8×4×4): ptflops through input_constructor (convention_truth_cases.run_ptflops_batched:
              its hooks divided by the batch, its patched functions not); no ptflops-aten figure (its runner feeds 1 sample)
 
-and `crossmha`, scripts/export_modern_blocks.py's CrossMHA at 1×3×224×192 (its export
+`thopHook`: thop's count_multihead_attention per module, called by hand (thop_hook; thop registers it on
+torch >= 2.0 only, so the tool's own total on torch 1.13 leaves the module out).
+
+And `crossmha`, scripts/export_modern_blocks.py's CrossMHA at 1×3×224×192 (its export
 test/fixtures/onnx/modern/crossmha.onnx: a cross-attention of kdim = vdim = 48 and an add_bias_kv one).
 
   /usr/bin/python3 scripts/convention_truth_mha.py --tools /tmp/tools
@@ -75,6 +78,25 @@ VARIANTS = {
 }
 
 
+def thop_hook(model, x):
+    """thop's count_multihead_attention (registered on torch >= 2.0 only, where forward hooks see keyword
+    inputs) called by hand from a forward hook on torch 1.13: what thop >= 2.0 charges each module."""
+    from thop.vision.basic_hooks import count_multihead_attention
+    counts, handles = {}, []
+    for name, m in model.named_modules():
+        if isinstance(m, nn.MultiheadAttention):
+            def hook(m, inputs, output, name=name):
+                m.total_ops = torch.zeros(1, dtype=torch.float64)
+                count_multihead_attention(m, inputs, output)
+                counts[name] = int(m.total_ops.item())
+            handles.append(m.register_forward_hook(hook))
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    return counts
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tools", required=True)
@@ -92,7 +114,7 @@ def main():
         for opset in (13, 17):
             files.append(f"test/fixtures/conventions/mha_{name}.op{opset}.onnx")
             ct.export_onnx(model, x, ct.ROOT / files[-1], opset)
-        out["models"][name] = {"input": list(shape), "files": files, **cto.measure(model, x, aten=True)}
+        out["models"][name] = {"input": list(shape), "files": files, **cto.measure(model, x, aten=True), "thopHook": thop_hook(model, x)}
         if shape[0] > 1:
             # convention_truth.run_ptflops and run_ptflops_aten give ptflops a 1-sample input: at batch N the
             # figure is convention_truth_cases.run_ptflops_batched's (x through input_constructor); ptflops-aten left out
@@ -100,13 +122,14 @@ def main():
             r = ctc.run_ptflops_batched(model, x)
             out["models"][name]["ptflops"] = {"total": r["total"], "layers": {k: r["hooks"].get(k, 0) / r["batch"] + r["functions"].get(k, 0) for k in {*r["hooks"], *r["functions"]}}}
             del out["models"][name]["ptflops-aten"]
-        print(name, {t: r["total"] for t, r in out["models"][name].items() if isinstance(r, dict)}, flush=True)
+        print(name, {t: r["total"] for t, r in out["models"][name].items() if isinstance(r, dict) and "total" in r}, flush=True)
     if not args.models or "crossmha" in args.models:
         from export_modern_blocks import CrossMHA
         torch.manual_seed(5)
         model, x = CrossMHA().eval(), torch.ones(1, 3, 224, 192)
-        out["models"]["crossmha"] = {"input": list(x.shape), "files": ["test/fixtures/onnx/modern/crossmha.onnx"], **cto.measure(model, x, aten=True)}
-        print("crossmha", {t: r["total"] for t, r in out["models"]["crossmha"].items() if isinstance(r, dict)}, flush=True)
+        out["models"]["crossmha"] = {"input": list(x.shape), "files": ["test/fixtures/onnx/modern/crossmha.onnx"], **cto.measure(model, x, aten=True),
+                                     "thopHook": thop_hook(model, x)}
+        print("crossmha", {t: r["total"] for t, r in out["models"]["crossmha"].items() if isinstance(r, dict) and "total" in r}, flush=True)
     OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
 
 
