@@ -19,13 +19,13 @@
  * resnet18 3636250000 / 1814070000, vgg16_bn 31000900000 / 15470300000, squeezenet1_1
  * 705014000 / 349152000, densenet121 5716880000 / 2834160000.
  */
+import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { calflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
-import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 
 const OPS = 'calflops/pytorch_ops.py';
 

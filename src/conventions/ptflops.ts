@@ -29,6 +29,7 @@
  * densenet121 2.90, googlenet 1.51, shufflenet_v2_x1_0 0.15, efficientnet_b0 0.41,
  * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
  */
+import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, outElements, transposedMacs } from './families.js';
 import { ptflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
@@ -36,7 +37,6 @@ import { ptflopsDefects } from './ptflops-defects.js';
 import { moduleHook, upsampleHook } from './ptflops-hooks.js';
 import type { ConventionPreset, LayerFacts, Rule, RuleContext } from './types.js';
 import { numel } from '../ops/types.js';
-import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 
 const OPS = 'ptflops/pytorch_ops.py';
 const ATEN = 'ptflops/aten_ops.py';

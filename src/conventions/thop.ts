@@ -13,10 +13,10 @@
  * counted over output positions as plain convs; before 2.1.0 avg pooling counted 1 per output and
  * adaptive pooling (in/out + 1) per output (float kernel), and LeakyReLU had its own (zero) rule.
  */
+import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
-import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 
 const HOOKS = 'thop/vision/basic_hooks.py';
 const CALC = 'thop/vision/calc_func.py';
