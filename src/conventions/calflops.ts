@@ -78,7 +78,7 @@ function calflopsAttention(f: LayerFacts): { flops: number; macs: number } {
   return { flops: 2 * (projections + products) + scores, macs: projections + products };
 }
 const ATTENTION_WHY =
-  'attention: F.linear projections (2·tokens·4C², bias not counted) + F.softmax (1 per score); the score products count only as Tensor.matmul (Swin-style windows), not as nn.MultiheadAttention\'s torch.bmm (not patched)';
+  'attention: F.linear projections (2·tokens·4C², bias not counted; a variant\'s own dims: cross-attention, kdim/vdim, add_bias_kv) + F.softmax (1 per score, over the positions attended); the score products count only as Tensor.matmul (Swin-style windows), not as nn.MultiheadAttention\'s torch.bmm (not patched)';
 const ATTENTION_SOURCE = `${OPS} _linear_flops_compute l. 37-40, _matmul_flops_compute l. 274-279, _softmax_flops_compute l. 254-255, _patch_tensor_methods l. 511 (torch.bmm commented out)`;
 
 /** np.einsum_path's optimal FLOP count as it prints it for one contraction step: L·(max(1, operands − 1) + 1 if a label is summed) + 1 (its opt_cost adds one); more operands: convlens's (operands − 1)·L, an upper bound. */

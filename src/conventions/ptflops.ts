@@ -143,7 +143,7 @@ export const ptflops: ConventionPreset = {
         const a = attentionDims(f);
         return 2 * a.tokens * a.t * a.c + a.s * a.h * a.t * a.t;
       },
-      why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always), plus what the hooked module's Python path calls on torch 1.13: patched torch.bmm (2·tokens·T·C) and F.softmax (one per score); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
+      why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always), plus what the hooked module's Python path calls on torch 1.13: patched torch.bmm (2·tokens·T·C) and F.softmax (one per score); a variant (cross-attention, kdim/vdim, add_bias_kv, add_zero_attn) by the hook's own formula on each input's dims (L·C² + S·kdim² + S·vdim² …, S′ positions in bmm and softmax); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
       source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING torch.bmm l. 458, Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
     },
     layerNorm: hooked(

@@ -166,7 +166,7 @@ export const thop: ConventionPreset = {
         const a = attentionDims(f);
         return f.cost.macs + a.s * a.h * a.t * (3 * a.t - 1);
       },
-      why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
+      why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; a variant (cross-attention, kdim/vdim ≠ C, add_bias_kv, add_zero_attn) the module's MACs + softmax 3S′ − 1 per score row over the S′ positions attended; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
       source: `${HOOKS} count_multihead_attention l. 184-205; profile.py l. 121-122 (_HOOK_TAKES_KWARGS); torchvision swin_transformer.py l. 177, 213`,
     }),
     ...ndRules('thop'),
