@@ -1,33 +1,79 @@
-"""Figures the README's --memory paragraph quotes, measured in PyTorch 1.13 / torchvision 0.14.
+"""Memory-footprint truth for the zoo's torchvision models, measured in PyTorch 1.13 / torchvision 0.14
+with torchinfo itself (TylerYep/torchinfo checkout, commit 5c4164f1e2e185ce33c597dbe00535bf8ed2b930).
 
-torchinfo's forward/backward pass size by its rule (model_statistics.py: 2 x the output bytes of every
-leaf module with parameters), applied with forward hooks; and what PyTorch holds as weights
-(parameters + buffers, each at its own element size). Run: /usr/bin/python3 scripts/memory_footprint_truth.py
+Per model, at batch 1 and the zoo's resolution, eval mode:
+  torchinfo:  summary(model, input_size, verbose=0).total_output_bytes ("Forward/backward pass size":
+              2 x the first output's bytes of every executed leaf module -- no child modules -- with
+              parameters), total_param_bytes ("Params size") and total_input ("Input size")
+  pytorch:    sum(t.numel() * t.element_size()) over parameters and over buffers, and apart the bytes
+              of BatchNorm's num_batches_tracked (int64 scalars, which convlens does not declare)
+  headIn:     in_features of the classifier's last linear: the channels of the last (widest) stage
+              (Swin-B's embed_dim * 2**3 = 1024), for the structure width
+
+Writes test/fixtures/memory/footprint.json. Run:
+  PYTHONPATH=/tmp/tools/TylerYep+torchinfo /usr/bin/python3 scripts/memory_footprint_truth.py
 """
+import json
+import os
+import sys
+
 import torch
 import torchvision
+import torchinfo
 
-MODELS = ['resnet18', 'mobilenet_v2', 'efficientnet_b0', 'convnext_tiny', 'vit_b_16', 'swin_t', 'swin_b']
-
-
-def torchinfo_forward_backward(m: torch.nn.Module, x: torch.Tensor) -> int:
-    total = [0]
-
-    def hook(mod, inp, out):
-        if not any(mod.children()) and sum(p.numel() for p in mod.parameters()) > 0:
-            o = out[0] if isinstance(out, (tuple, list)) else out
-            total[0] += o.numel() * o.element_size() * 2
-
-    handles = [mm.register_forward_hook(hook) for mm in m.modules()]
-    with torch.no_grad():
-        m(x)
-    for h in handles:
-        h.remove()
-    return total[0]
+# zoo name, resolution (the zoo's), input rank
+MODELS = [
+    ('resnet18', 224), ('resnet50', 224), ('mobilenet_v2', 224), ('mobilenet_v3_large', 224),
+    ('efficientnet_b0', 224), ('densenet121', 224), ('regnet_y_400mf', 224), ('shufflenet_v2_x1_0', 224),
+    ('squeezenet1_1', 224), ('mnasnet1_0', 224), ('vgg16_bn', 224), ('alexnet', 224),
+    ('convnext_tiny', 224), ('vit_b_16', 224), ('swin_t', 224), ('swin_s', 224), ('swin_b', 224),
+]
+ONLY = sys.argv[1:]
 
 
-for name in MODELS:
+def truth(name: str, res: int) -> dict:
+    torch.manual_seed(0)
     m = getattr(torchvision.models, name)().eval()
-    weights = sum(p.numel() * p.element_size() for p in m.parameters()) + sum(b.numel() * b.element_size() for b in m.buffers())
-    buffers = sum(b.numel() for b in m.buffers() if b.dtype.is_floating_point or b.dim() > 0)
-    print(f'{name}: torchinfo forward/backward {torchinfo_forward_backward(m, torch.randn(1, 3, 224, 224))} B, weights {weights} B, buffers {buffers}')
+    shape = (1, 3, res, res)
+    s = torchinfo.summary(m, input_size=shape, verbose=0, device='cpu')
+    lines = [l for l in str(s).splitlines() if l.startswith(('Input size', 'Forward/backward', 'Params size', 'Estimated Total'))]
+    params = sum(p.numel() * p.element_size() for p in m.parameters())
+    nbt = sum(b.numel() * b.element_size() for n, b in m.named_buffers() if n.endswith('num_batches_tracked'))
+    buffers = sum(b.numel() * b.element_size() for b in m.buffers())
+    by_dtype: dict = {}
+    for b in m.buffers():
+        by_dtype[str(b.dtype)] = by_dtype.get(str(b.dtype), 0) + b.numel()
+    linears = [l for l in m.modules() if isinstance(l, torch.nn.Linear)]
+    return {
+        'input': list(shape),
+        'headIn': linears[-1].in_features if linears else None,
+        'torchinfo': {
+            'inputBytes': s.total_input,
+            'forwardBackwardBytes': s.total_output_bytes,
+            'paramsBytes': s.total_param_bytes,
+            'lines': lines,
+        },
+        'pytorch': {
+            'paramBytes': params,
+            'bufferBytes': buffers,
+            'numBatchesTrackedBytes': nbt,
+            'bufferElementsByDtype': by_dtype,
+        },
+    }
+
+
+out = {
+    'source': 'scripts/memory_footprint_truth.py: torchinfo 5c4164f summary(), PyTorch 1.13 / torchvision 0.14',
+    'models': {},
+}
+for name, res in MODELS:
+    if ONLY and name not in ONLY:
+        continue
+    out['models'][name] = truth(name, res)
+    print(name, json.dumps(out['models'][name]), flush=True)
+
+path = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'memory', 'footprint.json')
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path, 'w') as f:
+    json.dump(out, f, indent=1)
+    f.write('\n')

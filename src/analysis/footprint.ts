@@ -5,10 +5,11 @@
  * read at commit 5c4164f1e2e185ce33c597dbe00535bf8ed2b930):
  *
  *   Input size                  Σ over input tensors of sys.getsizeof(tensor.untyped_storage())
- *   Forward/backward pass size  Σ over leaf modules that have parameters (num_params > 0) of
- *                               output_bytes × 2 ("x2 for gradients"); output_bytes = elements of
+ *   Forward/backward pass size  Σ over executed leaf modules that have parameters (num_params > 0)
+ *                               of output_bytes × 2 ("x2 for gradients"); output_bytes = elements of
  *                               the (first) output × its element size. Layers without parameters
- *                               (ReLU, pooling, add) are not counted at all.
+ *                               (ReLU, pooling, add) are not counted at all, nor parameters a module
+ *                               with children holds (conventions/torchinfo.ts TORCHINFO_LEAF_FAMILIES)
  *   Params size                 Σ over the model's parameters of element_size × count: parameters
  *                               only, buffers (BN running statistics) excluded
  *   Estimated Total Size        the sum of the three
@@ -16,16 +17,23 @@
  * Each printed as torchinfo's `format_output_num` does with its default units (AUTO): divided by
  * 1e3/1e6/1e9/1e12 (kB, MB, GB, TB) by magnitude, two decimals, thousands separators.
  *
- * Here a convlens layer with params > 0 stands for a leaf module with parameters (conv, BN,
- * linear), every tensor has the analysis dtype's element size, and the input size is the tensors'
+ * Here a leaf module with parameters is an executed convlens layer with params > 0 whose op family
+ * PyTorch implements as such a module (conv, linear, the norms, PReLU): not attention, a layer
+ * scale, a class token or a position embedding, whose parameters sit on a module with children
+ * (ConvNeXt's CNBlock, ViT's Encoder, nn.MultiheadAttention, Swin's ShiftedWindowAttention).
+ * An ONNX file has no modules: its layers are read by the same families (a decomposed attention's
+ * projections are linear layers there, where torchinfo skips them). Every tensor has the analysis dtype's element size, and the input size is the tensors'
  * bytes: sys.getsizeof adds the Python storage object's own size (about 60 bytes per input in
  * torchinfo's published resnet18 output, 49.21 kB for 49,152 bytes), which a static analysis
  * cannot know. With those assumptions the figures equal torchinfo's published ones for resnet50
  * (tests/test_output/resnet50.out) and resnet18 (tests/test_output/resnet18_depth_consistency.out).
  */
 import { z } from 'zod';
+import { FAMILY_OF } from '../conventions/families.js';
+import { TORCHINFO_LEAF_FAMILIES } from '../conventions/torchinfo.js';
+import { OPS_BY_NAME } from '../ops/registry.js';
 import { numel } from '../ops/types.js';
-import type { Report } from './report.js';
+import type { LayerReport, Report } from './report.js';
 
 export const TORCHINFO_SOURCE =
   'TylerYep/torchinfo, torchinfo/model_statistics.py (ModelStatistics), torchinfo/torchinfo.py (get_total_memory_used, forward hook), torchinfo/layer_info.py (calculate_num_params), commit 5c4164f1e2e185ce33c597dbe00535bf8ed2b930';
@@ -33,7 +41,7 @@ export const TORCHINFO_SOURCE =
 export const TorchinfoFootprintSchema = z
   .object({
     inputBytes: z.number().describe("bytes of the input tensors (torchinfo's sys.getsizeof adds ~60 bytes of Python object per input)"),
-    forwardBackwardBytes: z.number().describe('2 × Σ output bytes of the executed layers that have parameters'),
+    forwardBackwardBytes: z.number().describe('2 × Σ output bytes of the executed layers that are leaf modules with parameters in PyTorch (conv, linear, norms, PReLU; not attention, layer scale, class token, position embedding)'),
     paramsBytes: z.number().describe('parameters × element size (buffers excluded, as torchinfo)'),
     totalBytes: z.number().describe('input + forward/backward + params'),
     lines: z.array(z.string()).describe("the four lines as torchinfo prints them, e.g. 'Params size (MB): 46.76'"),
@@ -69,10 +77,18 @@ export function torchinfoLine(label: string, bytes: number): string {
   return `${label}${unit ? ` (${unit[1]}B)` : ''}: ${shown}`;
 }
 
+/** A layer torchinfo's forward hook sees as a leaf module with parameters (see the header). */
+function leafWithParams(l: LayerReport): boolean {
+  if (!l.executed || l.params <= 0 || !l.outputShape) return false;
+  const op = OPS_BY_NAME.get(l.op);
+  const family = op ? FAMILY_OF.get(op) : undefined;
+  return family !== undefined && TORCHINFO_LEAF_FAMILIES.has(family);
+}
+
 export function torchinfoFootprint(report: Report): TorchinfoFootprint {
   const bytes = report.conventions.bytesPerElement;
   const inputBytes = report.inputs.reduce((s, i) => s + numel(i.shape) * bytes, 0);
-  const forwardBackwardBytes = report.layers.reduce((s, l) => (l.executed && l.params > 0 && l.outputShape ? s + numel(l.outputShape) * bytes * 2 : s), 0);
+  const forwardBackwardBytes = report.layers.reduce((s, l) => (leafWithParams(l) ? s + numel(l.outputShape!) * bytes * 2 : s), 0);
   const paramsBytes = report.totals.params * bytes;
   const totalBytes = inputBytes + forwardBackwardBytes + paramsBytes;
   return {

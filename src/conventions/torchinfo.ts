@@ -21,10 +21,34 @@
  */
 import { convDims, hasWeight, linearDims, transposedMacs, weightShape } from './families.js';
 import { ndRules } from './nd-rules.js';
-import type { ConventionPreset, LayerFacts } from './types.js';
+import type { ConventionPreset, Family, LayerFacts } from './types.js';
 import { numel } from '../ops/types.js';
 
 const LI = 'torchinfo/layer_info.py';
+
+/**
+ * The families PyTorch implements as a leaf module (no child modules) that holds its own parameters
+ * and is called as a module, so torchinfo's forward hook sees it with num_params > 0: the layers
+ * whose outputs its "Forward/backward pass size" sums (model_statistics.py l. 30-35, layer_info.py
+ * `is_leaf_layer = not any(self.module.children())`). Not here, though convlens gives them
+ * parameters: nn.MultiheadAttention and torchvision's ShiftedWindowAttention (modules with children,
+ * whose projections are called as F.linear on the children's weights, so no child's hook runs), a
+ * ConvNeXt block's layer scale, ViT's class token and position embedding (parameters of a module
+ * with children). Measured: scripts/memory_footprint_truth.py (test/fixtures/memory/footprint.json).
+ */
+export const TORCHINFO_LEAF_FAMILIES: ReadonlySet<Family> = new Set<Family>([
+  'conv',
+  'convNd',
+  'convTranspose',
+  'convTransposeNd',
+  'deformConv',
+  'linear',
+  'batchNorm',
+  'layerNorm',
+  'groupNorm',
+  'instanceNorm',
+  'prelu',
+]);
 
 const paramElements = (f: LayerFacts): number => f.weights.filter((w) => w.trainable).reduce((s, w) => s + numel(w.shape), 0);
 

@@ -1,0 +1,44 @@
+/**
+ * torchinfo's footprint and the weights memory of the zoo's torchvision models against what
+ * torchinfo itself and PyTorch print: test/fixtures/memory/footprint.json, written by
+ * scripts/memory_footprint_truth.py (torchinfo 5c4164f summary(), PyTorch 1.13 / torchvision 0.14,
+ * batch 1 at 224).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { analyzeMemory } from '../../src/analysis/memory.js';
+import { modelSpec } from '../../src/graph/load.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { DEFAULTS } from '../helpers.js';
+
+interface Truth {
+  input: number[];
+  torchinfo: { inputBytes: number; forwardBackwardBytes: number; paramsBytes: number; lines: string[] };
+  pytorch: { paramBytes: number; bufferBytes: number; numBatchesTrackedBytes: number };
+}
+const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/memory/footprint.json', import.meta.url), 'utf8')) as { models: Record<string, Truth> };
+
+function zooMemory(name: string, options: { dtype?: 'float32' | 'float16' } = {}) {
+  const graph = parseNetworkSpec(modelSpec(name));
+  const inference = inferGraph(graph);
+  const report = analyzeGraph(graph, { ...DEFAULTS, ...options }, inference);
+  return analyzeMemory(graph, inference, report);
+}
+
+describe("torchinfo's footprint of the zoo's torchvision models equals torchinfo's summary()", () => {
+  // before the leaf-module rule: convnext_tiny +17,160,192 B (its layer scale), vit_b_16 +16,945,152
+  // (class token, position embedding, nn.MultiheadAttention), swin_t +11,440,128, swin_s +18,665,472,
+  // swin_b +24,887,296 (ShiftedWindowAttention); the others were already equal
+  it.each(Object.keys(FIXTURE.models))('%s: forward/backward pass and params bytes, and the printed lines', (name) => {
+    const truth = FIXTURE.models[name];
+    const t = zooMemory(name).torchinfo;
+    expect(t.forwardBackwardBytes).toBe(truth.torchinfo.forwardBackwardBytes);
+    expect(t.paramsBytes).toBe(truth.torchinfo.paramsBytes);
+    // the input line differs by sys.getsizeof's Python object (~56 bytes over the tensor's)
+    expect(t.lines.slice(1)).toEqual(truth.torchinfo.lines.slice(1));
+    expect(truth.torchinfo.inputBytes - t.inputBytes).toBeGreaterThan(0);
+    expect(truth.torchinfo.inputBytes - t.inputBytes).toBeLessThan(100);
+  });
+});
