@@ -88,7 +88,7 @@ export const MemoryReportSchema = z
     weights: z.object({
       params: z.number(),
       buffers: z.number(),
-      bytes: z.number().describe('(params + buffers) × bytesPerElement'),
+      bytes: z.number().describe("(params + buffers) × bytesPerElement, except weights an op declares in another element type, counted at theirs (Swin's int64 relative-position index: 8 bytes an element)"),
     }),
     totalBytes: z.number().describe('peak activations + weights: what inference holds at its peak'),
     torchinfo: TorchinfoFootprintSchema,
@@ -129,6 +129,27 @@ export const MEMORY_ASSUMPTIONS = [
   'zero-FLOP layers (dropout at inference, identity, reshape, flatten) count as copies (PyTorch returns the input or a view): an upper bound',
   "a layer's scratch (a paddingMode conv's padded input, F.pad in PyTorch's _conv_forward) is alive during its step only",
 ];
+
+/**
+ * Bytes that weights declared in their own element type (WeightSpec.dtype: Swin's int64
+ * relative_position_index) add over counting them at the analysis dtype; a weight bound to an
+ * initializer an earlier layer read counts once, as the report's totals count it.
+ */
+function typedWeightsExtra(graph: Graph, inference: Inference, elementBytes: number): number {
+  const seen = new Set<string>();
+  let extra = 0;
+  for (const { layer, inferred, folded } of inference.analysed) {
+    if (folded || !inferred) continue;
+    for (const w of inferred.weights) {
+      const c = layer.weights?.[w.name]?.constant;
+      const key = c === undefined ? undefined : (graph.constants.get(c)?.countsAs ?? c);
+      if (key !== undefined && seen.has(key)) continue;
+      if (key !== undefined) seen.add(key);
+      if (w.dtype) extra += numel(w.shape) * (bytesPerElement(w.dtype) - elementBytes);
+    }
+  }
+  return extra;
+}
 
 export function analyzeMemory(graph: Graph, inference: Inference, report: Report, options: Partial<MemoryOptions> = {}): MemoryReport {
   const parsed = MemoryOptionsSchema.safeParse(options);
@@ -279,7 +300,7 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
           )
           .sort((p, q) => q.bytes - p.bytes);
 
-  const weightsBytes = (report.totals.params + report.totals.buffers) * elementBytes;
+  const weightsBytes = (report.totals.params + report.totals.buffers) * elementBytes + typedWeightsExtra(graph, inference, elementBytes);
   return {
     dtype,
     bytesPerElement: elementBytes,

@@ -46,21 +46,8 @@ export interface TensorRF {
   broadcast?: boolean;
 }
 
-/**
- * How a weight is initialised when neither the request nor the model file gives it, as PyTorch's
- * module constructors do: `fanIn` is U(−1/√fan_in, 1/√fan_in) (kaiming_uniform_ with a = √5 for
- * conv and linear weights, and their biases); `constant` fills one value (BN's γ = 1, β = 0,
- * running mean 0, running variance 1).
- */
-export type WeightInitRule = { kind: 'fanIn'; fanIn: number } | { kind: 'constant'; value: number };
-
-export interface WeightSpec {
-  name: string;
-  shape: Shape;
-  /** Trainable parameters count in `params`; buffers (BN running stats) do not. */
-  trainable: boolean;
-  init: WeightInitRule;
-}
+export type { WeightInitRule, WeightSpec } from './weights.js';
+import type { WeightSpec } from './weights.js';
 
 /** What one layer costs. MACs are conv/linear multiply-accumulates, bias excluded. */
 export interface LayerCost {

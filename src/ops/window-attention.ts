@@ -142,7 +142,8 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
     if (a.projBias) weights.push({ name: 'projBias', shape: [c], trainable: true, init: linearInit });
     // U(±a) has std a/√3: a = 0.02·√3, i.e. fan_in = 1/a²
     weights.push({ name: 'relativePositionBiasTable', shape: [rows, heads], trainable: true, init: { kind: 'fanIn', fanIn: 1 / (3 * TABLE_STD * TABLE_STD) } });
-    weights.push({ name: 'relativePositionIndex', shape: [t * t], trainable: false, init: { kind: 'constant', value: 0 } });
+    // torchvision registers it as an int64 buffer (define_relative_position_index): 8 bytes an element in weights memory
+    weights.push({ name: 'relativePositionIndex', shape: [t * t], trainable: false, init: { kind: 'constant', value: 0 }, dtype: 'int64' });
     const scores = s * heads * t * t;
     return {
       outputs: [[...x]],

@@ -42,3 +42,24 @@ describe("torchinfo's footprint of the zoo's torchvision models equals torchinfo
     expect(truth.torchinfo.inputBytes - t.inputBytes).toBeLessThan(100);
   });
 });
+
+describe("weights memory equals PyTorch's parameters + buffers at their element sizes", () => {
+  // BN's num_batches_tracked (an int64 scalar per BN) is not declared by convlens: left out of both sides
+  it.each(Object.keys(FIXTURE.models))('%s', (name) => {
+    const { pytorch } = FIXTURE.models[name];
+    expect(zooMemory(name).weights.bytes).toBe(pytorch.paramBytes + pytorch.bufferBytes - pytorch.numBatchesTrackedBytes);
+  });
+
+  it("swin_b: 351,533,888 B (was 351,303,392: its int64 relative_position_index counted at 4 bytes an element)", () => {
+    expect(zooMemory('swin_b').weights.bytes).toBe(351_533_888);
+  });
+
+  it('at float16 the parameters halve and the int64 index stays 8 bytes an element: swin_t, 12 window-attention blocks hold 12 × 49² index elements', () => {
+    const m = zooMemory('swin_t', { dtype: 'float16' });
+    const { pytorch } = FIXTURE.models.swin_t;
+    const indexElements = 12 * 49 * 49;
+    // swin_t's buffers are the 12 relative-position indices only
+    expect(pytorch.bufferBytes).toBe(indexElements * 8);
+    expect(m.weights.bytes).toBe(pytorch.paramBytes / 2 + indexElements * 8);
+  });
+});
