@@ -1,8 +1,10 @@
 /**
  * Depth, width and resolution (the notes' r = k·2^n).
  *   depth: weighted layers (conv, convTranspose, deformConv, linear) on the longest input→output path
- *   width: the largest number of kernels (output channels) of a convolution; for a net without
- *          convolutions, the widest linear layer
+ *   width: the largest number of kernels (output channels) of a convolution, or the widest token
+ *          width an attention layer works at (OpDef.tokenWidth: a transformer's widest stage, Swin-B's
+ *          1024, where its only convolution is the 128-kernel patch embedding); for a net with
+ *          neither, the widest linear layer
  *   k: the spatial size of the most downsampled executed feature map (largest effective stride;
  *      at one stride the deepest, by the longest path from the input) whose size still follows the
  *      input's (not after global or adaptive pooling); n = log2 of its effective stride
@@ -29,6 +31,7 @@ export function describeStructure(
   for (const inp of graph.inputs) depthOf.set(inp.name, 0);
   let weightedLayers = 0;
   let convWidth = 0;
+  let tokenWidth = 0;
   let denseWidth = 0;
   for (const { layer, op, inferred } of analysed) {
     const weighted = op?.weighted === true;
@@ -40,13 +43,14 @@ export function describeStructure(
     if (weighted && inferred) {
       // channels on dim 1 for every conv (1-D, 2-D, 3-D); last for a linear or attention (op.channelsLast)
       const out = inferred.outputs[0];
-      if (op.channelsLast) denseWidth = Math.max(denseWidth, out[out.length - 1] ?? 0);
+      if (op.tokenWidth) tokenWidth = Math.max(tokenWidth, op.tokenWidth(inferred.plan));
+      else if (op.channelsLast) denseWidth = Math.max(denseWidth, out[out.length - 1] ?? 0);
       else convWidth = Math.max(convWidth, out[1] ?? 0);
     }
   }
   let depth = 0;
   for (const o of outputNames) depth = Math.max(depth, depthOf.get(o) ?? 0);
-  const width = convWidth > 0 ? convWidth : denseWidth;
+  const width = Math.max(convWidth, tokenWidth) > 0 ? Math.max(convWidth, tokenWidth) : denseWidth;
   const depths = layerDepths(analysed.map((a) => a.layer));
   return { depth, weightedLayers, width, resolution: resolution(graph, analysed.filter((a) => executed.has(a.layer.name)), tensors, depths) };
 }

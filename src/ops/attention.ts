@@ -77,6 +77,7 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
   minInputs: 1,
   weighted: true,
   channelsLast: true,
+  tokenWidth: (plan) => plan.c,
   attrs: MultiHeadAttentionAttrs,
   attrsFromWeights(weights, attrs) {
     const w = weights.inProjWeight;

@@ -270,6 +270,8 @@ export interface OpDef<A = any, P = any> {
   returnsInputData?: boolean;
   /** Its output's channels are the last axis, as torch.nn.Linear's (Swin's MLP over [N, H, W, C]), not dim 1. */
   channelsLast?: boolean;
+  /** The token width (d_model) it works at, from its plan (attention's embed_dim: ViT-B's 768, a Swin stage's C): structure's width (analysis/structure.ts). */
+  tokenWidth?(plan: P): number;
   /** A fully connected layer (the FC_DOMINATES warning watches its share of params and MACs). */
   fullyConnected?: boolean;
   /**

@@ -106,6 +106,7 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
   minInputs: 1,
   weighted: true,
   channelsLast: true,
+  tokenWidth: (plan) => plan.c,
   attrs: ShiftedWindowAttentionAttrs,
   attrsFromWeights(weights, attrs) {
     const w = weights.qkvWeight;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resnet18 } from '../../src/zoo/resnet.js';
 import { vgg16 } from '../../src/zoo/vgg.js';
@@ -79,6 +80,27 @@ describe('structure: depth, width, r = k·2^n', () => {
     expect(analyze(net([1, 3, 100], { op: 'conv1d', outChannels: 4, kernelSize: 5, stride: 2 })).structure.width).toBe(4);
     expect(analyze(net([1, 3, 8, 16, 16], { op: 'conv3d', outChannels: 4, kernelSize: 3, padding: 1 })).structure.width).toBe(4);
     expect(analyzeGraph(parseNetworkSpec(modelSpec('r3d_18')), DEFAULTS).structure.width).toBe(512);
+  });
+
+  it("a transformer's width is its widest stage, the token width its attention works at (torchvision's classifier in_features, test/fixtures/memory/footprint.json): swin_b 1024 (was 128, its patch embedding's kernels), swin_t and swin_s 768 (were 96), vit_b_16 768; convnext_tiny 768 by its convolutions", () => {
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/memory/footprint.json', import.meta.url), 'utf8')) as { models: Record<string, { headIn: number }> };
+    for (const name of ['swin_t', 'swin_s', 'swin_b', 'vit_b_16', 'convnext_tiny']) {
+      expect([name, analyzeGraph(parseNetworkSpec(modelSpec(name)), DEFAULTS).structure.width]).toEqual([name, fixture.models[name].headIn]);
+    }
+    expect(fixture.models.swin_b.headIn).toBe(1024);
+  });
+
+  it('attention counts its embedding width, not a wider linear after it: attention over [1, 4, 16] tokens then a 64-feature linear is 16 (was 64); linear 2 → 6, window attention, linear 6 → 24 over [1, 8, 8, ·] is 6 (was 24); attention over a conv\'s [1, 4, 6, 6] map reads its channels, 4, not the map\'s width', () => {
+    const tokens = {
+      inputs: [{ name: 'x', shape: [1, 4, 16] }],
+      layers: [{ name: 'a', op: 'multiHeadAttention', numHeads: 2 }, { name: 'f', op: 'linear', outFeatures: 64 }],
+    };
+    // the linear's 64 is an MLP's hidden or a head, not the token width
+    expect(analyzeGraph(parseNetworkSpec(tokens), DEFAULTS).structure.width).toBe(16);
+    const map = net([1, 3, 6, 6], { op: 'conv2d', outChannels: 4, kernelSize: 1 }, { op: 'multiHeadAttention', numHeads: 2 });
+    expect(analyze(map).structure.width).toBe(4);
+    const swin = net([1, 8, 8, 2], { op: 'linear', outFeatures: 6 }, { op: 'shiftedWindowAttention', numHeads: 2, window: 4, shift: 2 }, { op: 'linear', outFeatures: 24 });
+    expect(analyze(swin).structure.width).toBe(6);
   });
 
   it('a net without convolutions takes its widest linear (the last axis, channels-last): 8 → 32 → 10 is 32', () => {
