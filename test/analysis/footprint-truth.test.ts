@@ -10,6 +10,7 @@ import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { analyzeMemory } from '../../src/analysis/memory.js';
 import { modelSpec } from '../../src/graph/load.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
 import { parseNetworkSpec } from '../../src/graph/network.js';
 import { DEFAULTS } from '../helpers.js';
 
@@ -18,7 +19,7 @@ interface Truth {
   torchinfo: { inputBytes: number; forwardBackwardBytes: number; paramsBytes: number; lines: string[] };
   pytorch: { paramBytes: number; bufferBytes: number; numBatchesTrackedBytes: number };
 }
-const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/memory/footprint.json', import.meta.url), 'utf8')) as { models: Record<string, Truth> };
+const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/memory/footprint.json', import.meta.url), 'utf8')) as { models: Record<string, Truth>; onnxOnly: Record<string, Truth> };
 
 function zooMemory(name: string, options: { dtype?: 'float32' | 'float16' } = {}) {
   const graph = parseNetworkSpec(modelSpec(name));
@@ -61,5 +62,32 @@ describe("weights memory equals PyTorch's parameters + buffers at their element 
     // swin_t's buffers are the 12 relative-position indices only
     expect(pytorch.bufferBytes).toBe(indexElements * 8);
     expect(m.weights.bytes).toBe(pytorch.paramBytes / 2 + indexElements * 8);
+  });
+});
+
+describe("torchinfo's footprint of an ONNX export: what the file can tell", () => {
+  function onnxFootprint(file: string) {
+    const { graph } = importOnnx(new Uint8Array(readFileSync(new URL(`../fixtures/catalog/${file}`, import.meta.url))));
+    const inference = inferGraph(graph);
+    return analyzeMemory(graph, inference, analyzeGraph(graph, DEFAULTS, inference)).torchinfo;
+  }
+
+  it("convnext_tiny at opset 17 (LayerNormalization, the layer scale a Mul by an initializer): torchinfo's 131,274,560 B", () => {
+    expect(onnxFootprint('convnext_tiny.op17.onnx').forwardBackwardBytes).toBe(FIXTURE.models.convnext_tiny.torchinfo.forwardBackwardBytes);
+  });
+
+  it("vit_b_32 at opset 17: torchinfo's 26,421,056 B plus nn.MultiheadAttention's projections, which the file exports as MatMuls beside the MLP's: 12 blocks × 2 × 4 B × 50 tokens × (2304 + 768) = 14,745,600", () => {
+    const t = onnxFootprint('vit_b_32.op17.onnx');
+    expect(t.forwardBackwardBytes).toBe(FIXTURE.onnxOnly.vit_b_32.torchinfo.forwardBackwardBytes + 12 * 2 * 4 * 50 * (2304 + 768));
+    expect(t.paramsBytes).toBe(FIXTURE.onnxOnly.vit_b_32.torchinfo.paramsBytes);
+  });
+
+  it("convnext_tiny at opset 13 has no LayerNormalization (ReduceMean, Sub, Pow, … a Mul and an Add by γ and β): its 23 layer norms' outputs are not counted, 131,274,560 − 23,789,568", () => {
+    // the norms over channels-last maps: stem 96×56×56, 3 blocks at 96×56², 3 at 192×28², 9 at 384×14², 3 at 768×7²,
+    // the 3 downsampling norms before their convs (96×56², 192×28², 384×14²) and the classifier's 768×1×1
+    const blocks = 3 * 96 * 56 * 56 + 3 * 192 * 28 * 28 + 9 * 384 * 14 * 14 + 3 * 768 * 7 * 7;
+    const others = 96 * 56 * 56 + (96 * 56 * 56 + 192 * 28 * 28 + 384 * 14 * 14) + 768;
+    expect(2 * 4 * (blocks + others)).toBe(23_789_568);
+    expect(onnxFootprint('convnext_tiny.op13.onnx').forwardBackwardBytes).toBe(FIXTURE.models.convnext_tiny.torchinfo.forwardBackwardBytes - 23_789_568);
   });
 });
