@@ -155,7 +155,7 @@ export const ReportSchema = z.object({
   structure: z.object({
     depth: z.number().describe('weighted layers (conv, convTranspose, deformConv, linear) on the longest path'),
     weightedLayers: z.number(),
-    width: z.number().describe('largest number of kernels (output channels) of a convolution; the widest linear layer when there is none'),
+    width: z.number().describe('largest number of kernels (output channels) of a convolution, or token width an attention layer works at (a transformer\'s widest stage); the widest linear layer when there is neither'),
     resolution: z
       .object({
         input: Pair,

@@ -154,7 +154,7 @@ function memorySection(m: MemoryReport, fp: TorchinfoFootprint, c: Chart): strin
         ['inputs (alive throughout)', esc(plural(m.baseline, 'byte'))],
       ]) +
       `<h3>Alive at the peak</h3>${live}${more}` +
-      `<h3>torchinfo's footprint</h3><pre class="torchinfo">${esc(fp.lines.join('\n'))}</pre><p class="small">Reproduced from torchinfo's definitions (${esc(fp.source)}): forward/backward counts twice the outputs of layers with parameters; params size excludes buffers.</p>` +
+      `<h3>torchinfo's footprint</h3><pre class="torchinfo">${esc(fp.lines.join('\n'))}</pre><p class="small">Reproduced from torchinfo's definitions (${esc(fp.source)}): forward/backward counts twice the outputs of the leaf modules with parameters PyTorch runs (convolutions, linear layers, norms, PReLU; not a layer scale, a class token or an attention module holding its projections); params size excludes buffers.</p>` +
       `<h3>Assumptions</h3><ul class="small">${m.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`,
   );
 }
