@@ -1,7 +1,7 @@
 /**
  * Reductions over axes (ONNX ReduceMean, ReduceSum, ReduceProd, ReduceMax, ReduceMin, ReduceL2, opsets 11–18;
  * torch.mean, sum, prod, amax, amin, linalg.vector_norm) and the index of the extreme (ONNX ArgMax,
- * ArgMin; torch.argmax, argmin).
+ * ArgMin, torch.argmax, argmin: arg-reduction.ts).
  *
  *   reduceMean y[j] = (1/n)·Σ x[i]     reduceSum Σ x[i]     reduceMax max x[i]     reduceMin min x[i]
  *   reduceProd Π x[i] (exports compute numel(shape) with it: it folds)
@@ -12,19 +12,14 @@
  *   axesFrom k instead: axes k … rank − 1 of any rank (ONNX GlobalMaxPool is reduceMax axesFrom 2,
  *   F.adaptive_max_pool2d(x, 1)'s values; its VJP splits g over tied maxima as torch.amax does,
  *   where adaptive_max_pool2d gives it all to the first)
- *   argMax/argMin: the index along `dim` of the first extreme (the last with selectLastIndex; NaN
- *   is the extreme, as torch.argmax: the first NaN, or the last one);
- *   without `dim`, of the flattened input (torch); keepDim leaves a size-1 dim
  *
  * Over an axis of size 0: sum 0, prod 1, mean NaN, L2 0 (torch and ONNX agree); max −∞ and min +∞,
  * ONNX's definition (onnx/onnx#5568), where torch.amax raises: exported torchvision detectors
  * reduce a [0, 4] box tensor inside an If branch a run with no detections evaluates and discards
- * (batched_nms's max coordinate). argMax/argMin have no index to give, in ONNX or torch ("Expected
- * reduction dim 0 to have non-zero size"): over an empty dim INVALID_ATTRIBUTE naming it, over
- * the flattened input of no elements NON_POSITIVE_SIZE naming its shape.
+ * (batched_nms's max coordinate).
  *
  * FLOPs, as the obvious loop does them: mean numel(x) (n − 1 additions and one division per
- * output); sum, prod, max, min and argMax/argMin numel(x) − numel(y) (n − 1 additions or comparisons
+ * output); sum, prod, max and min numel(x) − numel(y) (n − 1 additions or comparisons
  * per output; 0, not negative, when an empty axis leaves outputs with no input); L2 2·numel(x) (a
  * square and an addition per input, less one addition, plus one square root, per output).
  *
@@ -35,12 +30,12 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { globalOver, moveDims, summaryAlong } from './receptive-field.js';
-import { distinctAxes, normalizeAxis } from './axes.js';
+import { distinctAxes } from './axes.js';
 import { IntList, attrOrConstant, mayFold } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, RFContext, Shape, TensorRF, TensorValue } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { REDUCE_VJPS, REDUCE_VJP_SCRATCH, noGradient } from './vjp-plumbing.js';
+import { REDUCE_VJPS, REDUCE_VJP_SCRATCH } from './vjp-plumbing.js';
 
 export interface ReducePlan {
   /** The reduced axes, non-negative; empty with noopWithEmptyAxes (identity). */
@@ -58,7 +53,7 @@ function reducedShape<A extends { keepDims: boolean }>(ctx: InferContext<A>, axe
  * global; over some, kept (coordinate attention's x.mean(3, keepdim=True)), a window over each one's
  * extent, as adaptive pooling to [null, 1]; over others, the same field, its dims moved if dropped.
  */
-function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF | null {
+export function reducedRF(ctx: RFContext<{ keepDims: boolean }, ReducePlan>): TensorRF | null {
   const rf = ctx.rf[0];
   if (!rf) return rf;
   const x = ctx.inputs[0];
@@ -327,74 +322,3 @@ export const reduceL2 = reduction({
   flops: (inputs) => 2 * inputs,
   keepsIntegers: false,
 });
-
-export const ArgAttrs = z.strictObject({ dim: z.number().int().optional(), keepDim: z.boolean().default(false), selectLastIndex: z.boolean().default(false) });
-export type ArgAttrs = z.infer<typeof ArgAttrs>;
-interface ArgPlan extends ReducePlan {
-  /** The axis searched; −1 for the flattened input. */
-  dim: number;
-}
-
-/** Index along `dim` (or of the flattened input) of the first (last) extreme; NaN counts as the extreme, as torch. */
-function argData(data: ArrayLike<number>, shape: Shape, dim: number, last: boolean, better: (x: number, best: number) => boolean): Float64Array {
-  const size = dim < 0 ? data.length : shape[dim];
-  const inner = dim < 0 ? 1 : numel(shape.slice(dim + 1));
-  const outer = dim < 0 ? 1 : numel(shape.slice(0, dim));
-  const out = new Float64Array(outer * inner);
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * size * inner + i;
-      let best = data[base];
-      let at = 0;
-      for (let k = 1; k < size; k++) {
-        const x = data[base + k * inner];
-        // NaN is the extreme (PyTorch): the first NaN, or with selectLastIndex the last one
-        if (Number.isNaN(best)) {
-          if (!last) break;
-          if (Number.isNaN(x)) at = k;
-          continue;
-        }
-        if (better(x, best) || Number.isNaN(x) || (last && x === best)) {
-          best = x;
-          at = k;
-        }
-      }
-      out[o * inner + i] = at;
-    }
-  }
-  return out;
-}
-
-function argReduction(name: string, pytorch: string, what: string, better: (x: number, best: number) => boolean): OpDef<ArgAttrs, ArgPlan> {
-  return {
-    name,
-    summary: `Index of the ${what} along a dimension (of the flattened input without one)`,
-    pytorch,
-    inputNames: ['data'],
-    minInputs: 1,
-    attrs: ArgAttrs,
-    infer(ctx) {
-      const x = ctx.inputs[0];
-      const dim = ctx.attrs.dim === undefined ? -1 : normalizeAxis(ctx, ctx.attrs.dim, x.length, 'dim');
-      if (dim >= 0 && x[dim] === 0) ctx.fail('INVALID_ATTRIBUTE', `${name} over dim ${dim} of size 0 in ${fmtShape(x)}`, 'dim');
-      if (dim < 0 && numel(x) === 0) {
-        ctx.fail('NON_POSITIVE_SIZE', `${name} of the flattened input ${fmtShape(x)}, which has no elements: no index to pick (${pytorch} raises: Expected reduction dim to be specified for input.numel() == 0)`, 'inputs', { shapes: { data: x } });
-      }
-      const axes = dim < 0 ? x.map((_, i) => i) : [dim];
-      const out = dim < 0 && !ctx.attrs.keepDim ? [] : ctx.attrs.keepDim ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => i !== dim);
-      const v = ctx.values[0];
-      const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? { data: Array.from(argData(v.data, x, dim, ctx.attrs.selectLastIndex, better)), integer: true } : null;
-      // n − 1 comparisons per output (empty inputs and axes are refused above, so never negative)
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) - numel(out) }, plan: { dim, axes } };
-    },
-    receptiveField: (ctx) => reducedRF({ ...ctx, attrs: { keepDims: ctx.attrs.keepDim } }),
-    run(ctx) {
-      const x = ctx.inputs[0];
-      return [tensor(ctx.outputs[0], Float32Array.from(argData(x.data, x.shape, ctx.plan.dim, ctx.attrs.selectLastIndex, better)))];
-    },
-    vjp: noGradient,
-  };
-}
-
-export const argMax = argReduction('argMax', 'torch.argmax', 'maximum', (x, best) => x > best);
-export const argMin = argReduction('argMin', 'torch.argmin', 'minimum', (x, best) => x < best);

@@ -1,6 +1,7 @@
 /** reduceMean (src/ops/reduction.ts): ONNX ReduceMean / torch.mean, one FLOP per input element. */
 import { describe, expect, it } from 'vitest';
-import { argMax, argMin, reduceL2, reduceMax, reduceMean, reduceMin, reduceProd, reduceSum } from '../../src/ops/reduction.js';
+import { argMax, argMin } from '../../src/ops/arg-reduction.js';
+import { reduceL2, reduceMax, reduceMean, reduceMin, reduceProd, reduceSum } from '../../src/ops/reduction.js';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { inferOf, ints, iota, run } from './op-helpers.js';
 
