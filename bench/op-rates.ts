@@ -7,6 +7,7 @@
  * what an op's kernelWork answers (an op whose ratio is far above 1 runs longer than its estimate
  * says). Run: node --import tsx bench/op-rates.ts [filter] (filter: substrings of the case names, | between).
  */
+import os from 'node:os';
 import { inferGraph } from '../src/analysis/infer.js';
 import { loadGraph } from '../src/graph/load.js';
 import { executedLayers } from '../src/graph/walks.js';
@@ -134,6 +135,13 @@ export const CASES: Case[] = [
   one('hardSigmoid @56 ×256', [1, 256, 56, 56], { op: 'hardSigmoid' }),
   one('softsign @56 ×256', [1, 256, 56, 56], { op: 'softsign' }),
   one('hardTanh @56 ×256', [1, 256, 56, 56], { op: 'hardTanh' }),
+  one('relu @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'relu' }),
+  one('leakyRelu @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'leakyRelu' }),
+  one('hardTanh @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'hardTanh' }),
+  one('hardSigmoid @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'hardSigmoid' }),
+  one('hardSwish @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'hardSwish' }),
+  one('softsign @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'softsign' }),
+  one('relu6 @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'relu6' }),
   one('prelu @56 ×256', [1, 256, 56, 56], { op: 'prelu' }),
   one('softmax 1000 ×1024', [1024, 1000], { op: 'softmax', dim: -1 }),
   one('softmax dim 1 @56 ×256', [1, 256, 56, 56], { op: 'softmax', dim: 1 }),
@@ -192,6 +200,15 @@ export const CASES: Case[] = [
   one('cumSum w @56 ×256', [1, 256, 56, 56], { op: 'cumSum', dim: 3 }),
   one('argMax w @56 ×256', [1, 256, 56, 56], { op: 'argMax', dim: 3 }),
   one('pad reflect 8 @56 ×256', [1, 256, 56, 56], { op: 'pad', pads: [0, 0, 8, 8, 0, 0, 8, 8], mode: 'reflect' }),
+  one('pad edge 8 @56 ×256', [1, 256, 56, 56], { op: 'pad', pads: [0, 0, 8, 8, 0, 0, 8, 8], mode: 'edge' }),
+  one('pad wrap 8 @56 ×256', [1, 256, 56, 56], { op: 'pad', pads: [0, 0, 8, 8, 0, 0, 8, 8], mode: 'wrap' }),
+  one('pad constant 8 @56 ×256', [1, 256, 56, 56], { op: 'pad', pads: [0, 0, 8, 8, 0, 0, 8, 8] }),
+  one('pad reflect 1 @2046² (4 Mi out)', [1, 1, 2046, 2046], { op: 'pad', pads: [0, 0, 1, 1, 0, 0, 1, 1], mode: 'reflect' }),
+  one('pad reflect 1 rows of 4 [262144, 4]', [262144, 4], { op: 'pad', pads: [0, 1, 0, 1], mode: 'reflect' }),
+  one('pad constant rows of 1 [1048576, 1]', [1048576, 1], { op: 'pad', pads: [0, 1, 0, 1] }),
+  one('pad edge rows of 1 [1048576, 1]', [1048576, 1], { op: 'pad', pads: [0, 1, 0, 1], mode: 'edge' }),
+  one('argMin c @56 ×256', [1, 256, 56, 56], { op: 'argMin', dim: 1 }),
+  one('argMax all of 2048²', [1, 1, 2048, 2048], { op: 'argMax' }),
   one('tile 2×2 @56 ×64', [1, 64, 56, 56], { op: 'tile', repeats: [1, 1, 2, 2] }),
   one('slice step 2 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [112], axes: [3], steps: [2] }),
   one('channelShuffle 4 @56 ×256', [1, 256, 56, 56], { op: 'channelShuffle', groups: 4 }),
@@ -307,18 +324,31 @@ export function measure(c: Case): Rate {
 
 const fmt = (v: number, d = 2) => (v >= 1e5 ? v.toExponential(2) : v.toFixed(d));
 
+/** The median of a list of numbers. */
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
 if (process.argv[1]?.endsWith('op-rates.ts')) {
+  // [filter] [repeats]: with repeats k over 1, each case is measured k times, each beside a fresh
+  // measure of the reference (a shared machine's load moves in seconds), and the medians printed
   const filter = process.argv[2] ?? '';
+  const repeats = Math.max(1, Number(process.argv[3] ?? 1));
   const ref = measure(CASES[0]);
-  console.log(`reference ${ref.name}: ${fmt(ref.units)} units, ${ref.ms.toFixed(1)} ms, ${ref.nsPerUnit.toFixed(4)} ns/unit`);
-  console.log(['case', 'units', 'ms', 'ns/unit', 'ratio', 'ns/elem'].join('\t'));
+  console.log(`reference ${ref.name}: ${fmt(ref.units)} units, ${ref.ms.toFixed(1)} ms, ${ref.nsPerUnit.toFixed(4)} ns/unit; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(['case', 'units', 'ms', 'ns/unit', 'ratio', 'ns/elem', 'ref ns/unit'].join('\t'));
   for (const c of CASES.slice(1)) {
     if (!filter.split('|').some((f) => c.name.includes(f))) continue;
     try {
-      const m = measure(c);
-      console.log([m.name, fmt(m.units), m.ms.toFixed(1), m.nsPerUnit.toFixed(4), (m.nsPerUnit / ref.nsPerUnit).toFixed(1), m.nsPerElement.toFixed(1)].join('\t'));
+      const runs = Array.from({ length: repeats }, () => {
+        const r = repeats > 1 ? measure(CASES[0]) : ref;
+        const m = measure(c);
+        return { m, ref: r.nsPerUnit, ratio: m.nsPerUnit / r.nsPerUnit };
+      });
+      const m = runs[0].m;
+      const ms = median(runs.map((x) => x.m.ms));
+      console.log([m.name, fmt(m.units), ms.toFixed(1), median(runs.map((x) => x.m.nsPerUnit)).toFixed(4), median(runs.map((x) => x.ratio)).toFixed(1), median(runs.map((x) => x.m.nsPerElement)).toFixed(1), median(runs.map((x) => x.ref)).toFixed(4)].join('\t'));
     } catch (e) {
       console.log(`${c.name}\tFAILED: ${(e as Error).message.slice(0, 160)}`);
     }
   }
+  console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
