@@ -231,6 +231,8 @@ export const softsign = elementwise({
   pytorch: 'torch.nn.Softsign',
   attrs: none,
   flopsPerElement: 3,
+  // a run: mapTensor's loop, 3.7–23.7 ns an element of [1, 256, 56, 56], 31.7 of [2048, 2048] (bench/op-rates.ts, load 11–15), counted 4 units
+  runRate: 100,
   fn: () => (x) => x / (1 + Math.abs(x)),
   grad: () => (x) => 1 / (1 + Math.abs(x)) ** 2,
 });
@@ -244,6 +246,9 @@ export const hardTanh = elementwise({
   pytorch: 'torch.nn.Hardtanh',
   attrs: HardTanhAttrs,
   flopsPerElement: 2,
+  // a run: mapTensor's loop, 3.3–18 ns an element of [1, 256, 56, 56], 8.5–36 of [2048, 2048]
+  // (bench/op-rates.ts), 41 in chains on [2048, 2048] at load 14, where it was counted 3 units
+  runRate: 100,
   fn: (a) => (x) => Math.min(Math.max(x, a.minVal), a.maxVal),
   // PyTorch's hardtanh_backward: 1 on the open interval, 0 at both bounds
   grad: (a) => (x) => (x > a.minVal && x < a.maxVal ? 1 : 0),

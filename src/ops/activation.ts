@@ -21,6 +21,13 @@ import { tensor } from '../tensor/tensor.js';
 import { rng } from '../tensor/random.js';
 import { clampSimd, reluSimd } from './clamp-simd.js';
 
+/**
+ * MAX_RUN_WORK units a run of relu takes an element (Inferred.runWork), and of the clamps (relu6,
+ * clip: clamp-simd.ts's loop, a bound more): memory-bound loops whose FLOPs said 1–2.
+ */
+export const RELU_RATE = 15;
+export const CLAMP_RATE = 20;
+
 /** PyTorch's nn.LeakyReLU default slope (the notes use 0.1). */
 export const LEAKY_RELU_SLOPE = 0.01;
 /** ONNX HardSigmoid's defaults: max(0, min(1, 0.2·x + 0.5)). */
@@ -62,6 +69,10 @@ export const relu = elementwise({
   fn: () => (x) => (x > 0 || x !== x ? x : 0),
   // the same compares as a lane mask, four at a time: the JS loop's branch mispredicts on activations of random sign (ops/clamp-simd.ts)
   kernel: () => (x, out) => reluSimd(x, out),
+  // a run: 0.6–4.9 ns an element in bench/op-rates.ts ([1, 256, 56, 56] and [2048, 2048]), 2.7–20 in chains on [2048, 2048] (2026-12-05,
+  // 2 vCPU AMD EPYC, load 7–15): a tensor past the cache but under FRESH_TENSOR_ELEMENTS was 2 units
+  // an element, so 11,900 of them (an estimate of 10^11) would have run 40–240 s; units of about 0.3 ns
+  runRate: RELU_RATE,
   // relu'(0) = 0, as PyTorch's threshold_backward
   grad: () => (x) => (x > 0 ? 1 : 0),
   gradKernel: () => (x, _y, g, out) => {
@@ -77,6 +88,8 @@ export const relu6 = elementwise({
   fn: () => relu6Of,
   // relu6Of's answers (−0 → 0, NaN stays) four lanes at a time: the JS loop's branches mispredict (ops/clamp-simd.ts)
   kernel: () => (x, out) => clampSimd(x, out, 0, 6),
+  // a run: 3.4–6.1 ns an element of [2048, 2048] (bench/op-rates.ts, load 11–14), as clip's loop
+  runRate: CLAMP_RATE,
   // PyTorch's relu6 is hardtanh(0, 6): gradient 1 on the open interval (0, 6), 0 at both kinks
   grad: () => (x) => (x > 0 && x < 6 ? 1 : 0),
   gradKernel: () => (x, _y, g, out) => {
@@ -91,6 +104,9 @@ export const leakyRelu = elementwise({
   attrs: LeakyReluAttrs,
   flopsPerElement: 2,
   fn: (a) => (x) => (x > 0 ? x : a.negativeSlope * x),
+  // a run: 12.8–37 ns an element (its branch mispredicts on values of random sign), 17 in chains on
+  // [2048, 2048] (bench/op-rates.ts, load 7–15), where it was counted 3 units
+  runRate: 100,
   kernel: (a) => (x, out) => {
     const s = a.negativeSlope;
     for (let i = 0; i < x.length; i++) {
@@ -170,6 +186,8 @@ export const hardSigmoid = elementwise({
   pytorch: 'torch.nn.Hardsigmoid',
   attrs: HardSigmoidAttrs,
   flopsPerElement: 4,
+  // a run: 5.6–7.9 ns an element of [1, 256, 56, 56], 22.9 of [2048, 2048] (bench/op-rates.ts, load 11–15), counted 5 units
+  runRate: 60,
   fn: (a) => {
     const [alpha, beta] = hardSigmoidLine(a);
     // PyTorch computes relu6(x + 3)/6 literally, x + 3 rounded to float32; the general form alpha·x + beta rounds differently
@@ -218,6 +236,7 @@ export const clip = elementwise({
   },
   // the same min/max four lanes at a time: the JS loop's branches mispredict (ops/clamp-simd.ts)
   kernel: (a) => (x, out) => clampSimd(x, out, a.min ?? -Infinity, a.max ?? Infinity),
+  runRate: CLAMP_RATE,
   grad: (a) => clampGrad(a.min ?? -Infinity, a.max ?? Infinity),
   gradKernel: (a) => (x, _y, g, out) => {
     const [lo, hi] = [a.min ?? -Infinity, a.max ?? Infinity];
@@ -230,6 +249,8 @@ export const hardSwish = elementwise({
   pytorch: 'torch.nn.Hardswish',
   attrs: none,
   flopsPerElement: 5,
+  // a run: 5.6–10.8 ns an element of [1, 256, 56, 56], 8.9 of [2048, 2048] (bench/op-rates.ts, load 11–15), counted 6 units
+  runRate: 40,
   fn: () => hardSwishOf,
   kernel: () => (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = hardSwishOf(x[i]);

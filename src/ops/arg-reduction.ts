@@ -58,6 +58,15 @@ function argData(data: ArrayLike<number>, shape: Shape, dim: number, last: boole
   return out;
 }
 
+/**
+ * MAX_RUN_WORK units a run of argMax or argMin takes an input element (Inferred.runWork): argData's
+ * loop calls its comparison through a closure the two ops share, and ran at 3.3–4.5 ns an element
+ * along the channels of [1, 256, 56, 56], 15–23 for argMin beside argMax, 25–42 over a flattened
+ * [2048, 2048] (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 11–16), where it was counted
+ * 1 a comparison; units of about 0.3 ns (pool.ts).
+ */
+export const ARG_ELEMENT = 100;
+
 function argReduction(name: string, pytorch: string, what: string, better: (x: number, best: number) => boolean): OpDef<ArgAttrs, ArgPlan> {
   return {
     name,
@@ -78,7 +87,7 @@ function argReduction(name: string, pytorch: string, what: string, better: (x: n
       const v = ctx.values[0];
       const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? { data: Array.from(argData(v.data, x, dim, ctx.attrs.selectLastIndex, better)), integer: true } : null;
       // n − 1 comparisons per output (empty inputs and axes are refused above, so never negative)
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) - numel(out) }, plan: { dim, axes } };
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) - numel(out) }, runWork: ARG_ELEMENT * numel(x), plan: { dim, axes } };
     },
     receptiveField: (ctx) => reducedRF({ ...ctx, attrs: { keepDims: ctx.attrs.keepDim } }),
     run(ctx) {

@@ -54,12 +54,18 @@ export type GridSampleAttrs = z.infer<typeof GridSampleAttrs>;
 const TAP_FLOPS = { bilinear: 7, bicubic: 31, nearest: 0 } as const;
 /**
  * MAX_RUN_WORK's work of the sampling loop, an output at GRID_OUTPUT + GRID_FLOP·TAP_FLOPS GEMM-
- * equivalent units: nearest 250, bilinear 306, bicubic 498. bench/op-rates.ts, 2026-12-05, 2 vCPU
+ * equivalent units: nearest 250, bilinear 306, bicubic 1490 (GRID_CUBIC_FLOP). bench/op-rates.ts, 2026-12-05, 2 vCPU
  * AMD EPYC (shared), against the 3×3 conv's 0.34 ns a MAC: bilinear 102 ns an output (38× the
  * cost's 8), bicubic with reflection 171 ns (16× the cost's 32).
  */
 const GRID_OUTPUT = 250;
 const GRID_FLOP = 8;
+/**
+ * Bicubic's FLOP: at 8 its loop ran at 3.4–6.2 times the conv's time a unit (55–192 ns an output
+ * with reflection), bilinear's at 1.3–1.4 (bench/op-rates.ts, 2026-12-05, load 11–15): bicubic
+ * 250 + 40·31 = 1490 an output, not 498.
+ */
+export const GRID_CUBIC_FLOP = 40;
 
 /**
  * The padded source coordinate along an axis of `size` and d coordinate / d g, as torch's CPU
@@ -121,7 +127,7 @@ export const gridSample: OpDef<GridSampleAttrs, null> = {
       ctx.fail('SHAPE_MISMATCH', `grid ${fmtShape(g)} must be [${x[0]}, Hg, Wg, 2] for input ${fmtShape(x)}`, 'inputs', { shapes: { x, grid: g } });
     }
     const out = [x[0], x[1], g[1], g[2]];
-    const kernelWork = numel(out) * (GRID_OUTPUT + GRID_FLOP * TAP_FLOPS[ctx.attrs.mode]);
+    const kernelWork = numel(out) * (GRID_OUTPUT + (ctx.attrs.mode === 'bicubic' ? GRID_CUBIC_FLOP : GRID_FLOP) * TAP_FLOPS[ctx.attrs.mode]);
     return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: TAP_FLOPS[ctx.attrs.mode] * numel(out) }, kernelWork, plan: null };
   },
   receptiveField(ctx) {

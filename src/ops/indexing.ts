@@ -198,6 +198,18 @@ function sliceKernel(x: Tensor, plan: SlicePlan, out: readonly number[]): Tensor
   return stridedSlice(x, starts, steps, out);
 }
 
+/**
+ * MAX_RUN_WORK units a run of pad takes (Inferred.runWork), in every mode: PAD_ROW an output row
+ * (tensor/nd.ts padRows' visit of each row of the last axis) and PAD_ELEMENT an output element. A
+ * pad was counted 1 an element written, and ran at 0.7 ns an element in rows of 2048 but 54–118 ns
+ * in rows of 4 and of 3 (320–360 ns a row: [262144, 4] reflect, [1048576, 1] constant and edge
+ * padded on their last axis), 1.5–5.5 ns in rows of 72 (reflect, edge, wrap, constant of
+ * [1, 256, 56, 56] by 8): bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 11–16; units of
+ * about 0.3 ns (pool.ts).
+ */
+export const PAD_ROW = 1200;
+export const PAD_ELEMENT = 5;
+
 export const PadAttrs = z.strictObject({ pads: IntList.optional(), mode: z.enum(['constant', 'reflect', 'edge', 'wrap']).default('constant'), value: z.number().default(0) });
 export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
   name: 'pad',
@@ -236,7 +248,8 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
         }
       }
     });
-    return { outputs: [out], weights: [], cost: ZERO_COST, plan: { begin } };
+    const rows = out.length === 0 ? 1 : numel(out.slice(0, -1));
+    return { outputs: [out], weights: [], cost: ZERO_COST, runWork: PAD_ROW * rows + PAD_ELEMENT * numel(out), plan: { begin } };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];

@@ -70,7 +70,7 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
   }
   const shape = [...x];
   plan.dims.forEach((d, k) => (shape[d] = plan.outSize[k]));
-  const kernelWork = numel(shape) * (RESAMPLE_OUTPUT + RESAMPLE_FLOP * flopsPerOutput(plan));
+  const kernelWork = numel(shape) * (RESAMPLE_OUTPUT + (plan.mode === 'cubic' ? CUBIC_FLOP : RESAMPLE_FLOP) * flopsPerOutput(plan));
   return { outputs: [shape], weights: [], cost: { ...ZERO_COST, elementwise: flopsPerOutput(plan) * numel(shape) }, kernelWork, plan, fixedSize, ...kernelIntermediates(x, shape, plan) };
 }
 
@@ -84,6 +84,13 @@ export function resampled<A>(ctx: InferContext<A>, x: Shape, plan: ResamplePlan,
  */
 const RESAMPLE_OUTPUT = 150;
 const RESAMPLE_FLOP = 3;
+/**
+ * A cubic mode's FLOP: the cubic kernels ran at 2.1–2.8 times the conv's time a unit at ×2 (resize
+ * 15.8–46.8 ns an output, upsample 30.9–52.2) and 4.0–5.3 at ×½, antialiased ×¼ 3.4–3.7, where
+ * linear's ran at 0.9–1.0 (bench/op-rates.ts, 2026-12-05, load 11–15): bicubic 150 + 15·31 = 615
+ * an output, not 243.
+ */
+export const CUBIC_FLOP = 15;
 
 /**
  * What the kernels allocate beside the output, held to the tensor limit and counted as written

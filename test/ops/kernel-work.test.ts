@@ -50,21 +50,21 @@ describe('pooling where the SIMD kernel does not take the geometry', () => {
 });
 
 describe('resampling', () => {
-  it('upsample ×2 of [1, 1, 2, 2] (16 outputs): nearest 16·150 = 2400, bilinear 16·(150 + 3·7) = 2736, bicubic 16·(150 + 3·31) = 3888', () => {
+  it('upsample ×2 of [1, 1, 2, 2] (16 outputs): nearest 16·150 = 2400, bilinear 16·(150 + 3·7) = 2736, bicubic 16·(150 + 15·31) = 9840 (a cubic FLOP at CUBIC_FLOP 15, a linear one at 3)', () => {
     expect(kernelWorkOf([[1, 1, 2, 2]], { op: 'upsample', scaleFactor: 2 })).toBe(2400);
     expect(kernelWorkOf([[1, 1, 2, 2]], { op: 'upsample', scaleFactor: 2, mode: 'bilinear' })).toBe(2736);
-    expect(kernelWorkOf([[1, 1, 2, 2]], { op: 'upsample', scaleFactor: 2, mode: 'bicubic' })).toBe(3888);
+    expect(kernelWorkOf([[1, 1, 2, 2]], { op: 'upsample', scaleFactor: 2, mode: 'bicubic' })).toBe(9840);
   });
 
-  it('resize cubic ×2 of [1, 1, 2, 2]: the same kernels, 3888; upsample1d linear ×2 of [1, 1, 3]: 6 outputs · 100 = 600', () => {
-    expect(kernelWorkOf([[1, 1, 2, 2]], { op: 'resize', mode: 'cubic', scales: [1, 1, 2, 2] })).toBe(3888);
+  it('resize cubic ×2 of [1, 1, 2, 2]: the same kernels, 9840; upsample1d linear ×2 of [1, 1, 3]: 6 outputs · 100 = 600', () => {
+    expect(kernelWorkOf([[1, 1, 2, 2]], { op: 'resize', mode: 'cubic', scales: [1, 1, 2, 2] })).toBe(9840);
     expect(kernelWorkOf([[1, 1, 3]], { op: 'upsample1d', scaleFactor: 2, mode: 'linear' })).toBe(600);
   });
 
-  it('gridSample of [1, 2, 3, 3] at a [1, 4, 5, 2] grid (40 outputs): nearest 40·250 = 10,000, bilinear 40·306 = 12,240, bicubic 40·498 = 19,920', () => {
+  it('gridSample of [1, 2, 3, 3] at a [1, 4, 5, 2] grid (40 outputs): nearest 40·250 = 10,000, bilinear 40·306 = 12,240, bicubic 40·(250 + 40·31) = 59,600 (a bicubic FLOP at GRID_CUBIC_FLOP 40, the others at 8)', () => {
     expect(kernelWorkOf([[1, 2, 3, 3], [1, 4, 5, 2]], { op: 'gridSample', mode: 'nearest' })).toBe(10_000);
     expect(kernelWorkOf([[1, 2, 3, 3], [1, 4, 5, 2]], { op: 'gridSample' })).toBe(12_240);
-    expect(kernelWorkOf([[1, 2, 3, 3], [1, 4, 5, 2]], { op: 'gridSample', mode: 'bicubic' })).toBe(19_920);
+    expect(kernelWorkOf([[1, 2, 3, 3], [1, 4, 5, 2]], { op: 'gridSample', mode: 'bicubic' })).toBe(59_600);
   });
 });
 

@@ -76,8 +76,8 @@ describe('element-wise loops', () => {
     expect(works([[2, 3], [3]], { op: 'mod', fmod: true })).toEqual({ run: 1650, fold: 6, layer: 1656 });
   });
 
-  it('relu and add state no rate: their cost', () => {
-    expect(works([[2, 5]], { op: 'relu' })).toEqual({ run: 10, fold: 10, layer: 20 });
+  it('add states no rate: its cost; relu 15 an element (RELU_RATE): 150, + 10 written (a fold: its 10 FLOPs)', () => {
+    expect(works([[2, 5]], { op: 'relu' })).toEqual({ run: 150, fold: 10, layer: 160 });
     expect(works([[2, 5], [2, 5]], { op: 'add' })).toEqual({ run: 10, fold: 10, layer: 20 });
   });
 });
@@ -129,5 +129,39 @@ describe('activations, softmax, movement and indexing loops of the second pass',
 
   it('scatterND add of [3, 5] updates at [3, 1] indices into [4, 5]: 400·3 + 10·15 = 1350, + 20 written = 1370 (a fold: 15 additions)', () => {
     expect(works([[4, 5], [3, 1], [3, 5]], { op: 'scatterND', reduction: 'add' })).toEqual({ run: 1350, fold: 15, layer: 1370 });
+  });
+});
+
+/**
+ * The third pass's rates (each op's file cites its bench/op-rates.ts figures):
+ *   relu 15, relu6 and clip 20 (RELU_RATE, CLAMP_RATE), hardSwish 40, hardSigmoid 60,
+ *   leakyRelu, hardTanh, softsign 100 · elements
+ *   pad (every mode) 1200 · output rows (of its last axis) + 5 · output elements (PAD_ROW, PAD_ELEMENT)
+ *   argMax, argMin 100 · input elements (ARG_ELEMENT)
+ */
+describe('activations, pad and argMax of the third pass', () => {
+  it('of [2, 5]: relu 15·10 = 150, relu6 and clip 200, hardSwish 400, hardSigmoid 600, leakyRelu, hardTanh and softsign 1000, each + 10 written', () => {
+    expect(works([[2, 5]], { op: 'relu6' })).toEqual({ run: 200, fold: 20, layer: 210 });
+    expect(works([[2, 5]], { op: 'clip', min: 0, max: 1 })).toEqual({ run: 200, fold: 20, layer: 210 });
+    expect(works([[2, 5]], { op: 'hardSwish' })).toEqual({ run: 400, fold: 50, layer: 410 });
+    expect(works([[2, 5]], { op: 'hardSigmoid' })).toEqual({ run: 600, fold: 40, layer: 610 });
+    expect(works([[2, 5]], { op: 'leakyRelu' })).toEqual({ run: 1000, fold: 20, layer: 1010 });
+    expect(works([[2, 5]], { op: 'hardTanh' })).toEqual({ run: 1000, fold: 20, layer: 1010 });
+    expect(works([[2, 5]], { op: 'softsign' })).toMatchObject({ run: 1000, layer: 1010 });
+  });
+
+  it('pad of [2, 3, 4] by 1 around the last two axes to [2, 5, 6]: 10 rows · 1200 + 60 · 5 = 12,300, + 60 written; reflect, edge, wrap the same (a fold: 0)', () => {
+    for (const mode of ['constant', 'reflect', 'edge', 'wrap']) {
+      expect(works([[2, 3, 4]], { op: 'pad', pads: [0, 1, 1, 0, 1, 1], mode })).toEqual({ run: 12_300, fold: 0, layer: 12_360 });
+    }
+  });
+
+  it('pad of [5] to [7] (one row): 1200 + 7 · 5 = 1235, + 7 written', () => {
+    expect(works([[5]], { op: 'pad', pads: [1, 1], mode: 'reflect' })).toEqual({ run: 1235, fold: 0, layer: 1242 });
+  });
+
+  it('argMax along dim 1 of [2, 5]: 100 · 10 = 1000, + 2 written (a fold: 8 comparisons); argMin of the flattened [2, 5]: 1000, + 1', () => {
+    expect(works([[2, 5]], { op: 'argMax', dim: 1 })).toEqual({ run: 1000, fold: 8, layer: 1002 });
+    expect(works([[2, 5]], { op: 'argMin' })).toEqual({ run: 1000, fold: 9, layer: 1001 });
   });
 });

@@ -97,6 +97,10 @@ describe('movement and indexing loops at their run rates', () => {
         ...Array.from({ length: 13 }, (_, j) => ({ name: `l${j}`, op: 'scatterND', inputs: [j === 0 ? 'd' : `l${j - 1}`, 'i', 'u'] })),
       ],
     };
-    refusedAt(spec, 'l0', (400 + 10) * N + W * N);
+    // the pad that makes the N index rows of 2 is the heaviest layer at its own rate (indexing.ts:
+    // PAD_ROW 1200 a row + PAD_ELEMENT 5 an element, + W each of 2N written); each scatterND 410 + W
+    refusedAt(spec, 'i', (1200 + 5 * 2 + 2 * W) * N);
+    const l0 = inferGraph(parseNetworkSpec(spec)).analysed.find((x) => x.layer.name === 'l0')!;
+    expect(layerWork(l0)).toBe((400 + 10) * N + W * N);
   });
 });
