@@ -10,7 +10,7 @@ import os from 'node:os';
 /**
  * Most work one run (a network or one operator) may cost, in units of one multiply-accumulate, one
  * element-wise FLOP or one element written (outputs and initialised weights), estimated from the
- * analysis before any kernel runs. ResNet-101 at 224×224 costs 7.9·10^9 (7.8·10^9 MACs), so 10^11
+ * analysis before any kernel runs. ResNet-101 at 224×224 costs 8.2·10^9 (7.8·10^9 MACs), so 10^11
  * runs it about 12 times over: roughly 15 s of one worker at the measured 7–9 GMAC/s.
  */
 export const DEFAULT_MAX_RUN_WORK = 1e11;
