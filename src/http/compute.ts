@@ -222,7 +222,7 @@ function offload<T>(pool: TaskPool, task: 'operator' | 'run' | 'foldBatchNorm', 
   const buffers = new Set<ArrayBuffer>();
   const json = 'json' in message ? message.json : undefined;
   if (json instanceof Uint8Array && json.buffer instanceof ArrayBuffer) buffers.add(json.buffer);
-  if ('files' in message) for (const bytes of message.files.values()) if (bytes.buffer instanceof ArrayBuffer) buffers.add(bytes.buffer);
+  if ('files' in message && message.files) for (const bytes of message.files.values()) if (bytes.buffer instanceof ArrayBuffer) buffers.add(bytes.buffer);
   // only a run loads a graph, whose layers its task charges for (runtime/memory-grant.ts)
   return pool.run<T>(task, message, [...buffers], { filename: OFFLOAD_WORKER, signal: tasks.signal, ...(task === 'run' && { memory: tasks.memory }) });
 }

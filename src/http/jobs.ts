@@ -92,11 +92,13 @@ export async function jobsRoutes(app: FastifyInstance, opts: JobsOptions): Promi
       // the file parts as the synchronous routes read them, up to BODY_LIMIT and charged to the memory
       // budget as they arrive; the JSON parsed here, as a JSON body to this route is
       const form = await readForm(request, { ...formLimits, charge: bodyCharge(request) });
-      const fields = form.fields instanceof RawJson ? requestObject(parseRequestField(form.fields.text)) : form.fields;
-      view = await jobs.submit(fields, { files: form.files, fileNames: form.fileNames });
+      const files = { files: form.files, fileNames: form.fileNames };
+      // a `request` field over OFFLOAD_JSON_BYTES is parsed (and the job prepared) in a worker, as a large body is
+      if (form.fields instanceof RawJson) view = jobs.submitJson ? await jobs.submitJson(form.fields.text, 'request', files) : await jobs.submit(requestObject(parseRequestField(form.fields.text)), files);
+      else view = await jobs.submit(form.fields, files);
     } else if (request.body instanceof RawJson) {
       const { text } = request.body;
-      view = await jobs.submit(jobs.parseJson && typeof text !== 'string' ? await jobs.parseJson(text) : parseJsonBytes(text));
+      view = jobs.submitJson ? await jobs.submitJson(text, 'body') : await jobs.submit(parseJsonBytes(text));
     } else view = await jobs.submit(request.body);
     return sendStatus(reply.header('location', view.head.links.self), view, 202);
   });

@@ -10,7 +10,8 @@ import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { answerTask } from '../runtime/task-answer.js';
 import { TASKS } from '../runtime/worker.js';
 import { runResultJson } from '../jobs/run-result.js';
-import { adopt, parseJsonBytes, parseRequestField } from './body.js';
+import { prepareJob } from '../jobs/request.js';
+import { adopt, parseJsonBytes, parseRequestField, requestObject } from './body.js';
 import { foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
 import { fieldsOf } from './compute-body.js';
 import type { OffloadTask } from './offload.js';
@@ -33,6 +34,14 @@ function handle(task: OffloadTask): unknown {
     return jsonBytes(analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!);
   }
   if (task.kind === 'json') return parseJsonBytes(task.json, task.graphqlTokens);
+  if (task.kind === 'job') {
+    // as http/jobs.ts parses a small body or field on the event loop
+    const body = task.where === 'request' ? requestObject(parseRequestField(task.json)) : parseJsonBytes(task.json, task.graphqlTokens);
+    if (!task.limits) return body;
+    // the files were moved here: the prepared job's ONNX files and tensors may be views of them, moved back
+    for (const bytes of task.files?.values() ?? []) adopt(bytes);
+    return prepareJob(body, task.limits, task.files && { files: task.files, ...(task.fileNames && { fileNames: task.fileNames }) });
+  }
   if (task.kind === 'report') return jsonAnswerBytes(analyzeTask(task.input));
   if (task.kind === 'compareReport') return jsonAnswerBytes(compareTask(task.input));
   if (task.kind === 'sweepReport') return jsonAnswerBytes(sweepTask(task.input));

@@ -10,6 +10,8 @@ import { RUNNING_TS } from '../paths.js';
 import type { AnalyzeTask, CompareTask, RunTask, SweepTask } from '../runtime/tasks.js';
 import type { ReportFormat } from './formats.js';
 import type { Encoding, TensorPreference } from './tensors.js';
+import type { PrepareLimits, PreparedJob } from '../jobs/request.js';
+import type { JobFiles } from '../jobs/types.js';
 
 /**
  * Route options of the routes that run worker tasks for their answer: a large JSON body reaches them
@@ -39,6 +41,12 @@ export type OffloadTask =
   | { kind: 'sweepReport'; input: SweepTask }
   /** A large job submission's or GraphQL request's JSON (over OFFLOAD_JSON_BYTES): parsed here and cloned back (parseJsonOffloaded). */
   | { kind: 'json'; json: Uint8Array; /** GRAPHQL_MAX_TOKENS, for a GraphQL request's name maps (body.ts parseJsonBytes). */ graphqlTokens?: number }
+  /**
+   * A job submission's JSON (a large body, or a form's large `request` field): parsed here and, with
+   * `limits`, prepared here too (jobs/request.ts prepareJob: checked, tensors and ONNX files decoded),
+   * so that only the prepared job, its bytes moved, comes back (prepareJobOffloaded); without, the parsed request.
+   */
+  | { kind: 'job'; json: Uint8Array | string; where: 'body' | 'request'; graphqlTokens?: number; limits?: PrepareLimits; files?: Map<string, Uint8Array>; fileNames?: Map<string, string> }
   /** A run job (jobs/runner.ts): run here and answered as its JSON bytes written here (jobs/run-result.ts), within `maxResultBytes`. */
   | { kind: 'runReport'; input: RunTask; encoding: Encoding; maxResultBytes: number }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean; /** The answer as its JSON bytes, written here (format json). */ asJson?: boolean } & Omit<RawRequest, 'maxElements'>)
@@ -55,8 +63,48 @@ export type OffloadTask =
  */
 export function parseJsonOffloaded(pool: TaskPool, json: Uint8Array, graphqlTokens?: number): Promise<unknown> {
   // a slice of a shared allocation must not be moved: copied out
-  const own = json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && !(json.buffer instanceof SharedArrayBuffer) ? json : new Uint8Array(json);
-  const task: OffloadTask = { kind: 'json', json: own, ...(graphqlTokens !== undefined && { graphqlTokens }) };
+  const bytes = own(json);
+  const task: OffloadTask = { kind: 'json', json: bytes, ...(graphqlTokens !== undefined && { graphqlTokens }) };
   // the pool's tasks are named for metrics by what they serve: a request's parse is counted with the analyses
-  return pool.run<unknown>('analyze', task, [own.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER });
+  return pool.run<unknown>('analyze', task, [bytes.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER });
+}
+
+/** Bytes that may be moved to a worker: a slice of a shared allocation, or of a SharedArrayBuffer, copied out. */
+function own(json: Uint8Array): Uint8Array {
+  return json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && !(json.buffer instanceof SharedArrayBuffer) ? json : new Uint8Array(json);
+}
+
+/**
+ * A job submission's JSON (`where`: the body, or a form's `request` field, with the form's files)
+ * parsed in a worker and, given `limits`, prepared there (jobs/request.ts prepareJob), with the
+ * errors doing so on the event loop would answer. Only the prepared job comes back, its tensors
+ * and ONNX files moved, not cloned: parsed there and cloned back as objects, a 26 MB run job of
+ * 1.5 M numbers then decoded on the event loop held GET /healthz for 280–720 ms.
+ * Without `limits`, the parsed request (a Redis queue keeps it as JSON).
+ */
+export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits: PrepareLimits; form?: JobFiles }): Promise<PreparedJob>;
+export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; form?: JobFiles }): Promise<unknown>;
+export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits?: PrepareLimits; form?: JobFiles }): Promise<unknown> {
+  const text = typeof json === 'string' ? json : own(json);
+  const transfer: ArrayBuffer[] = typeof text === 'string' ? [] : [text.buffer as ArrayBuffer];
+  let files: Map<string, Uint8Array> | undefined;
+  if (opts.form && opts.form.files.size > 0) {
+    // the file parts go with it, moved (they come back moved, in the prepared job)
+    files = new Map();
+    for (const [name, bytes] of opts.form.files) {
+      const mine = bytes.buffer instanceof SharedArrayBuffer || transfer.includes(bytes.buffer as ArrayBuffer) ? new Uint8Array(bytes) : bytes;
+      files.set(name, mine);
+      transfer.push(mine.buffer as ArrayBuffer);
+    }
+  }
+  const task: OffloadTask = {
+    kind: 'job',
+    json: text,
+    where,
+    ...(opts.graphqlTokens !== undefined && { graphqlTokens: opts.graphqlTokens }),
+    ...(opts.limits && { limits: opts.limits }),
+    ...(files && { files }),
+    ...(opts.form?.fileNames && { fileNames: new Map(opts.form.fileNames) }),
+  };
+  return pool.run<unknown>('analyze', task, transfer, { filename: OFFLOAD_WORKER });
 }

@@ -5,14 +5,24 @@
  */
 import type { Config } from '../config.js';
 import type { TaskPool } from '../runtime/pool.js';
-import { createMemoryJobs } from './memory.js';
+import { createMemoryJobs, prepareLimits } from './memory.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { JobQueue } from './types.js';
-import { parseJsonOffloaded } from '../http/offload.js';
+import { prepareJobOffloaded } from '../http/offload.js';
 
 type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
 
 export async function createJobQueue(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): Promise<JobQueue> {
-  const queue = config.REDIS_URL ? (await import('./redis.js')).createRedisJobs({ ...config, REDIS_URL: config.REDIS_URL }, log) : createMemoryJobs(config, pool, log, budget);
-  return Object.assign(queue, { parseJson: (json: Uint8Array) => parseJsonOffloaded(pool, json, config.GRAPHQL_MAX_TOKENS) });
+  const graphqlTokens = config.GRAPHQL_MAX_TOKENS;
+  if (config.REDIS_URL) {
+    // a Redis queue keeps the request as JSON (a worker prepares it again): parsed in a worker, cloned back
+    const queue = (await import('./redis.js')).createRedisJobs({ ...config, REDIS_URL: config.REDIS_URL }, log);
+    const submitJson: JobQueue['submitJson'] = async (json, where, form) => queue.submit(await prepareJobOffloaded(pool, json, where, { graphqlTokens, ...(form && { form }) }), form);
+    return Object.assign(queue, { submitJson });
+  }
+  // in-process: parsed and prepared in a worker, only the prepared job (its bytes moved) back on the event loop
+  const queue = createMemoryJobs(config, pool, log, budget);
+  const limits = prepareLimits(config);
+  const submitJson: JobQueue['submitJson'] = async (json, where, form) => queue.submitPrepared(await prepareJobOffloaded(pool, json, where, { graphqlTokens, limits, ...(form && { form }) }));
+  return Object.assign(queue, { submitJson });
 }

@@ -16,7 +16,7 @@ import type { SerializedError } from '../errors.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { inputBytes, prepareJob } from './request.js';
-import type { PreparedJob } from './request.js';
+import type { PrepareLimits, PreparedJob } from './request.js';
 import { cancelledError, executeJob, jobError } from './runner.js';
 import { FINISHED, JOB_ID, head } from './types.js';
 import type { JobKind, JobQueue, JobState, JobView } from './types.js';
@@ -80,7 +80,13 @@ interface Rec {
   notify: () => void;
 }
 
-export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): JobQueue {
+/** The limits a request is prepared within (jobs/request.ts prepareJob). */
+export const prepareLimits = (config: Config): PrepareLimits => ({ maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
+
+/** The in-process queue, which also takes a job prepared elsewhere (a large submission, in a worker: jobs/index.ts). */
+export type MemoryJobs = JobQueue & { submitPrepared(job: PreparedJob): Promise<JobView> };
+
+export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): MemoryJobs {
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
   const records = new Map<string, Rec>();
   /** Finished jobs forgotten for room before their expiresAt, oldest eviction first. */
@@ -258,31 +264,36 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
     return r;
   };
 
+  async function submitPrepared(job: PreparedJob): Promise<JobView> {
+    if (closed) throw new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
+    if (waiting.length >= config.JOB_MAX_PENDING) {
+      throw new ConvlensError('OVERLOADED', `${waiting.length} jobs are waiting (JOB_MAX_PENDING); retry later`);
+    }
+    const r = newRec(job);
+    // inputs the whole store could never hold (a form's ONNX file may be up to BODY_LIMIT): no retry makes them fit
+    if (r.bytes > config.JOB_STORE_MAX_BYTES) {
+      throw new ConvlensError('PAYLOAD_TOO_LARGE', `this job's inputs (its ONNX files and tensors) hold ${r.bytes} bytes, more than the whole in-process job store (JOB_STORE_MAX_BYTES, ${config.JOB_STORE_MAX_BYTES} bytes) holds; send it to the synchronous route, or raise JOB_STORE_MAX_BYTES`, {
+        path: 'body',
+        limit: config.JOB_STORE_MAX_BYTES,
+      });
+    }
+    if (!makeRoom(r.bytes)) {
+      throw new ConvlensError('OVERLOADED', `the job store is full: this job's ${r.bytes} input bytes do not fit in JOB_STORE_MAX_BYTES (${config.JOB_STORE_MAX_BYTES}) beside the waiting and running ones; retry later`);
+    }
+    stored += r.bytes;
+    records.set(r.id, r);
+    waiting.push(r);
+    pump();
+    return view(r);
+  }
+
   return {
     backend: 'memory',
     async submit(body, form) {
       if (closed) throw new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
-      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX }, form);
-      if (waiting.length >= config.JOB_MAX_PENDING) {
-        throw new ConvlensError('OVERLOADED', `${waiting.length} jobs are waiting (JOB_MAX_PENDING); retry later`);
-      }
-      const r = newRec(job);
-      // inputs the whole store could never hold (a form's ONNX file may be up to BODY_LIMIT): no retry makes them fit
-      if (r.bytes > config.JOB_STORE_MAX_BYTES) {
-        throw new ConvlensError('PAYLOAD_TOO_LARGE', `this job's inputs (its ONNX files and tensors) hold ${r.bytes} bytes, more than the whole in-process job store (JOB_STORE_MAX_BYTES, ${config.JOB_STORE_MAX_BYTES} bytes) holds; send it to the synchronous route, or raise JOB_STORE_MAX_BYTES`, {
-          path: 'body',
-          limit: config.JOB_STORE_MAX_BYTES,
-        });
-      }
-      if (!makeRoom(r.bytes)) {
-        throw new ConvlensError('OVERLOADED', `the job store is full: this job's ${r.bytes} input bytes do not fit in JOB_STORE_MAX_BYTES (${config.JOB_STORE_MAX_BYTES}) beside the waiting and running ones; retry later`);
-      }
-      stored += r.bytes;
-      records.set(r.id, r);
-      waiting.push(r);
-      pump();
-      return view(r);
+      return submitPrepared(prepareJob(body, prepareLimits(config), form));
     },
+    submitPrepared,
     async get(id) {
       const r = find(id);
       return r ? view(r) : null;

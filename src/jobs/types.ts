@@ -134,10 +134,12 @@ export interface JobQueue {
    */
   lines(id: string, signal: AbortSignal): AsyncGenerator<string | Buffer>;
   /**
-   * A submission's JSON over OFFLOAD_JSON_BYTES (http/body.ts RawJson), parsed off the event loop
-   * (jobs/index.ts: in a worker of the pool), with the errors parsing it there would answer.
+   * A submission's JSON over OFFLOAD_JSON_BYTES (http/body.ts RawJson: a body's bytes, or a form's
+   * `request` field with the form's file parts), submitted without parsing it on the event loop
+   * (jobs/index.ts: parsed, and in-process prepared too, in a worker of the pool), with the errors
+   * `submit` would answer.
    */
-  parseJson?(json: Uint8Array): Promise<unknown>;
+  submitJson?(json: Uint8Array | string, where: 'body' | 'request', form?: JobFiles): Promise<JobView>;
   /** Jobs waiting and running (metrics). */
   counts(): Promise<{ queued: number; running: number }>;
   close(): Promise<void>;

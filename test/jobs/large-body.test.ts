@@ -5,12 +5,15 @@
  * 0.9–2.1 s.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
 import { OFFLOAD_WORKER } from '../../src/http/offload.js';
 import type { TaskName } from '../../src/runtime/task-names.js';
+import { encodeNpy } from '../../src/tensor/encoding.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { inlinePool, tinySpec, waitFor } from './helpers.js';
 
 describe('a large job submission is parsed in a worker', () => {
@@ -21,7 +24,7 @@ describe('a large job submission is parsed in a worker', () => {
     const run = pool.run.bind(pool);
     pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
       const kind = (payload as { kind?: unknown }).kind;
-      if (kind === 'json') parsed.push({ task, filename: options?.filename, bytes: (payload as { json: Uint8Array }).json.byteLength });
+      if (kind === 'job') parsed.push({ task, filename: options?.filename, bytes: (payload as { json: Uint8Array }).json.byteLength });
       return run(task, payload, transfer, options);
     }) as typeof pool.run;
     app = await buildApp({ config: loadConfig({ WORKERS: '1' }), pool });
@@ -75,6 +78,83 @@ describe('a job submission is parsed with GRAPHQL_MAX_TOKENS at any size, as the
       const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload });
       expect(res.statusCode).toBe(400);
       expect(res.json().error).toMatchObject({ code: 'INVALID_JSON', path: '$.variables.v.__proto__' });
+    }
+  });
+});
+
+// Parsed in the worker and cloned back as objects, a 26 MB run job of 1.5 M numbers was then checked
+// and its tensors decoded on the event loop (jobs/request.ts prepareJob): GET /healthz stalled
+// 280–720 ms a submission. Now the worker prepares it, and only the prepared job comes back, its
+// tensors' buffers moved (runtime/task-answer.ts).
+describe('a large job submission is prepared in the worker; only the prepared job comes back', () => {
+  let app: FastifyInstance;
+  const sent: { kind: unknown; where?: unknown; limits?: unknown; files?: string[] }[] = [];
+  const back: unknown[] = [];
+  beforeAll(async () => {
+    const pool = inlinePool(1);
+    const run = pool.run.bind(pool);
+    pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
+      const p = payload as { kind?: unknown; where?: unknown; limits?: unknown; files?: Map<string, Uint8Array> };
+      const mine = p.kind === 'job' || p.kind === 'json';
+      if (mine) sent.push({ kind: p.kind, where: p.where, limits: p.limits, ...(p.files && { files: [...p.files.keys()] }) });
+      const value = await run(task, payload, transfer, options);
+      if (mine) back.push(value);
+      return value;
+    }) as typeof pool.run;
+    app = await buildApp({ config: loadConfig({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '100000', JOB_BATCH_MAX: '7' }), pool });
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+  beforeEach(() => {
+    sent.length = 0;
+    back.length = 0;
+  });
+  const spec = { inputs: [{ name: 'x', shape: [1, 20000] }], layers: [{ name: 'r', op: 'relu' }] };
+  // 20,000 values −1, 2, −1, 2, …: relu's mean is 1, min 0, max 2
+  const data = Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? -1 : 2));
+  const body = JSON.stringify({ kind: 'run', spec, inputs: { x: { shape: [1, 20000], data } }, format: 'base64' });
+
+  it('a run job of 20,000 values in 200,000 bytes: the worker answers the prepared run (a Float32Array input), and the job is done (relu mean 1)', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload: body + ' '.repeat(200_000 - body.length) });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(sent).toEqual([{ kind: 'job', where: 'body', limits: { maxElements: 100_000, batchMax: 7 } }]);
+    const prepared = back[0] as { kind: string; task: { inputs: Record<string, { data: unknown }> } };
+    expect(prepared.kind).toBe('run');
+    expect(prepared.task.inputs.x.data).toBeInstanceOf(Float32Array);
+    expect((prepared.task.inputs.x.data as Float32Array).length).toBe(20_000);
+    const job = await waitFor(app, res.json().id);
+    expect(job.status, JSON.stringify(job.error)).toBe('done');
+    expect(job.result.outputs[0]).toMatchObject({ name: 'r', shape: [1, 20000], stats: { min: 0, max: 2, mean: 1 } });
+  });
+
+  it('refused in the worker as on the event loop: a shape over MAX_TENSOR_ELEMENTS, a batch over JOB_BATCH_MAX, small and large', async () => {
+    const big = JSON.stringify({ kind: 'run', spec, inputs: { x: { shape: [1, 200000], data: [1] } } });
+    const batch = JSON.stringify({ kind: 'batch', models: Array(8).fill('resnet18') });
+    for (const json of [big, batch]) {
+      const small = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload: json });
+      const large = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload: json + ' '.repeat(140_000) });
+      expect(small.statusCode).toBeGreaterThanOrEqual(400);
+      expect([large.statusCode, large.json().error]).toEqual([small.statusCode, small.json().error]);
+    }
+    expect(sent.map((s) => s.kind)).toEqual(['job', 'job']);
+  });
+
+  // item 2: a form's `request` field over 128 KiB was parsed with JSON.parse on the event loop, unbounded by the offload path
+  it('a form whose request field is over 128 KiB, with an .npy part: parsed and prepared in the worker with its files; relu of [−1, 2] is [0, 2]', async () => {
+    const npy = encodeNpy(tensor([1, 2], [-1, 2]));
+    const field = JSON.stringify({ kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 2] }], layers: [{ name: 'r', op: 'relu' }] }, format: 'base64' });
+    const res = await request(app.server).post('/v1/jobs').field('request', field + ' '.repeat(140_000)).attach('x', npy, 'x.npy');
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(sent).toEqual([{ kind: 'job', where: 'request', limits: { maxElements: 100_000, batchMax: 7 }, files: ['x'] }]);
+    const job = await waitFor(app, res.body.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('done');
+    expect(job.result.outputs[0]).toMatchObject({ name: 'r', shape: [1, 2], stats: { min: 0, max: 2, mean: 1 } });
+    // not JSON, or not an object: the small field's answers, at `request`
+    for (const bad of ['{"kind": "run",', '[1, 2]']) {
+      const small = await request(app.server).post('/v1/jobs').field('request', bad);
+      const large = await request(app.server).post('/v1/jobs').field('request', bad + ' '.repeat(140_000));
+      expect([large.status, large.body.error.code, large.body.error.path]).toEqual([small.status, small.body.error.code, 'request']);
+      expect(large.body.error.message.replace(/\d+/g, 'N')).toBe(small.body.error.message.replace(/\d+/g, 'N'));
     }
   });
 });
