@@ -65,8 +65,8 @@ export function parseJsonOffloaded(pool: TaskPool, json: Uint8Array, graphqlToke
   // a slice of a shared allocation must not be moved: copied out
   const bytes = own(json);
   const task: OffloadTask = { kind: 'json', json: bytes, ...(graphqlTokens !== undefined && { graphqlTokens }) };
-  // the pool's tasks are named for metrics by what they serve: a request's parse is counted with the analyses
-  return pool.run<unknown>('analyze', task, [bytes.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER });
+  // counted in metrics as a parse, not as the analyses it once was counted with
+  return pool.run<unknown>('analyze', task, [bytes.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER, metric: 'parse' });
 }
 
 /** Bytes that may be moved to a worker: a slice of a shared allocation, or of a SharedArrayBuffer, copied out. */
@@ -106,5 +106,5 @@ export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, w
     ...(files && { files }),
     ...(opts.form?.fileNames && { fileNames: new Map(opts.form.fileNames) }),
   };
-  return pool.run<unknown>('analyze', task, transfer, { filename: OFFLOAD_WORKER });
+  return pool.run<unknown>('analyze', task, transfer, { filename: OFFLOAD_WORKER, metric: 'parse' });
 }

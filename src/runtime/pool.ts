@@ -41,7 +41,12 @@ export interface RunOptions {
    * runtime/memory-grant.ts); the task gets a grant (`memoryGrant` in its message) that asks this.
    */
   memory?: MemoryCharge;
+  /** The name the task is counted and named under (metrics, its timeout's message) when not `task`: a request's JSON parsed in the large-JSON worker is 'parse'. */
+  metric?: 'parse';
 }
+
+/** The names tasks are counted under in metrics: the worker's tasks, and a large request's parse (http/offload.ts). */
+export type TaskMetric = TaskName | 'parse';
 
 /** What a request gives the tasks it runs: its client's signal, its memory charge. */
 export type TaskContext = Pick<RunOptions, 'signal' | 'memory'>;
@@ -53,7 +58,7 @@ export interface TaskPool {
   /** Each live worker's memory as its last task left it (runtime/task-answer.ts), by thread; a replaced worker's is dropped. */
   workerMemory(): WorkerMemory[];
   /** Called after every task with its duration in seconds and how it ended (metrics). */
-  onTask?: (task: TaskName, seconds: number, outcome: TaskOutcome) => void;
+  onTask?: (task: TaskMetric, seconds: number, outcome: TaskOutcome) => void;
   /**
    * The app began to close: tasks that have not got a worker within `ms` (waiting, or asked for
    * later) are refused 503 NOT_READY from then on; the running ones finish.
@@ -194,7 +199,8 @@ export function createPool(config: Config): TaskPool {
       for (const thread of lastMemory.keys()) if (!live.has(thread)) lastMemory.delete(thread);
       return [...lastMemory.values()];
     },
-    async run<T>(task: TaskName, payload: unknown, transfer?: Transferable[], options: RunOptions = {}): Promise<T> {
+    async run<T>(taskName: TaskName, payload: unknown, transfer?: Transferable[], options: RunOptions = {}): Promise<T> {
+      const task = options.metric ?? taskName;
       const cancelled = () => new ConvlensError('CLIENT_CLOSED_REQUEST', `the client went away; the ${task} task was cancelled`);
       if (options.signal?.aborted) {
         pool.onTask?.(task, 0, 'cancelled');
@@ -220,7 +226,7 @@ export function createPool(config: Config): TaskPool {
               const signal = options.signal ? AbortSignal.any([clock.signal, options.signal]) : clock.signal;
               const memoryGrant = memory?.grant;
               const taskStarted = clock.started;
-              const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted } : { task, payload, memoryGrant, taskStarted };
+              const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted } : { task: taskName, payload, memoryGrant, taskStarted };
               result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
             } finally {
               clock.stop();

@@ -31,6 +31,20 @@ describe('GET /metrics', () => {
     expect(res.text).toMatch(/convlens_pool_threads 2/);
   });
 
+  // a body over 128 KiB is parsed in the large-JSON worker (http/offload.ts): counted under task="analyze", a
+  // GraphQL request that analysed nothing (and a job submission) showed as an analysis
+  it('a large JSON body parsed in a worker is counted as task="parse": a GraphQL request and a job submission of 200,000 bytes', async () => {
+    const before = (await request(app.server).get('/metrics').expect(200)).text;
+    const count = (text: string, task: string) => Number(new RegExp(`convlens_task_seconds_count\\{task="${task}",outcome="ok"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const pad = (json: string) => json + ' '.repeat(200_000 - json.length);
+    await request(app.server).post('/graphql').set('content-type', 'application/json').send(pad(JSON.stringify({ query: '{ __typename }' }))).expect(200);
+    await request(app.server).post('/v1/jobs').set('content-type', 'application/json').send(pad(JSON.stringify({ kind: 'batch', models: ['nope'] }))).expect(404);
+    const after = (await request(app.server).get('/metrics').expect(200)).text;
+    expect(count(after, 'parse') - count(before, 'parse')).toBe(1);
+    expect(after).toMatch(/convlens_task_seconds_count\{task="parse",outcome="invalid"\} 1/);
+    expect(count(after, 'analyze')).toBe(count(before, 'analyze'));
+  });
+
   it("each worker's memory as its last task left it: heap, buffers, model cache by thread; two runs of two specs keep two models", async () => {
     const spec = (c: number) => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c', op: 'conv2d', outChannels: c, kernelSize: 3 }] });
     const x = { shape: [1, 1, 4, 4], data: new Array(16).fill(1) };
