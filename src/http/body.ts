@@ -14,6 +14,7 @@ import { DEFAULT_GRAPHQL_MAX_TOKENS } from '../limits.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
 import { jsonParseMessage } from './json-position.js';
+import { literalTooLong } from './graphql/literals.js';
 import type { BodyAllocator } from './shared-bodies.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
@@ -185,7 +186,7 @@ const NAME_MAPS = ['inputs', 'weights'];
  */
 function graphqlNameMaps(root: Record<string, unknown>, maxTokens: number): unknown[] {
   const { query, variables } = root;
-  if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables)) return [];
+  if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables) || literalTooLong(query)) return [];
   const names = new Set<string>();
   try {
     visitDocument(parse(query, { noLocation: true, maxTokens }), {

@@ -33,6 +33,7 @@ import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { RawJson, isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
 import { parseJsonOffloaded } from './offload.js';
+import { MAX_LITERAL_LENGTH, longestLiteral } from './graphql/literals.js';
 import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
@@ -336,6 +337,12 @@ export async function graphqlRoutes(
     if (nesting > MAX_DOCUMENT_NESTING) {
       throw new GraphQLError(`the document nests ${nesting} brackets deep, over ${MAX_DOCUMENT_NESTING}: pass deep values (specs, tensors) as variables`, {
         extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_DOCUMENT_NESTING },
+      });
+    }
+    const literal = longestLiteral(source);
+    if (literal.length > MAX_LITERAL_LENGTH) {
+      throw new GraphQLError(`the document holds a literal of ${literal.length} characters (${JSON.stringify(source.slice(literal.at, literal.at + 20))}…), over ${MAX_LITERAL_LENGTH}: pass specs, tensors, ONNX files and other large values as variables`, {
+        extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_LITERAL_LENGTH, length: literal.length },
       });
     }
     const name = longestName(source);

@@ -9,6 +9,7 @@
  * (several without operationName, an unknown name) and `variables` that are not a JSON object are
  * 400 GRAPHQL_INVALID here, as POST answers them (mercurius's GET path threw on both: 500).
  */
+import { literalTooLong } from './literals.js';
 import { Kind, getOperationAST, parse } from 'graphql';
 import { closest } from '../../suggest.js';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
@@ -52,7 +53,8 @@ let lastParse: { query: string; maxTokens: number; doc: DocumentNode | null } | 
 
 /** The document, or null when there is none or it does not parse (mercurius answers that as for POST). */
 function parseDocument(query: unknown, maxTokens: number): DocumentNode | null {
-  if (typeof query !== 'string') return null;
+  // a literal too long to parse is refused unparsed (graphql.ts's preParsing check)
+  if (typeof query !== 'string' || literalTooLong(query)) return null;
   if (lastParse?.query === query && lastParse.maxTokens === maxTokens) return lastParse.doc;
   let doc: DocumentNode | null;
   try {
