@@ -9,7 +9,7 @@ import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.j
 import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { answerTask } from '../runtime/task-answer.js';
 import { TASKS } from '../runtime/worker.js';
-import { runResultJson } from '../jobs/run-result.js';
+import { reportResultJson, runResultJson } from '../jobs/run-result.js';
 import { prepareJob } from '../jobs/request.js';
 import { adopt, parseJsonBytes, parseRequestField, requestObject } from './body.js';
 import { foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
@@ -42,7 +42,7 @@ function handle(task: OffloadTask): unknown {
     for (const bytes of task.files?.values() ?? []) adopt(bytes);
     return prepareJob(body, task.limits, task.files && { files: task.files, ...(task.fileNames && { fileNames: task.fileNames }) });
   }
-  if (task.kind === 'report') return jsonAnswerBytes(analyzeTask(task.input));
+  if (task.kind === 'report') return task.maxResultBytes === undefined ? jsonAnswerBytes(analyzeTask(task.input)) : reportResultJson(analyzeTask(task.input), task.maxResultBytes);
   if (task.kind === 'compareReport') return jsonAnswerBytes(compareTask(task.input));
   if (task.kind === 'sweepReport') return jsonAnswerBytes(sweepTask(task.input));
   // a run job: run as the pool's run task runs it (its team splitting its layers), written as JSON here

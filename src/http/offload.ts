@@ -35,7 +35,7 @@ interface RawRequest {
 export type OffloadTask =
   | { kind: 'analyze'; json: Uint8Array | string; query: Record<string, unknown>; format: ReportFormat }
   /** An analysis already read on the event loop (an ONNX upload, a small body), answered as its JSON bytes written here. */
-  | { kind: 'report'; input: AnalyzeTask }
+  | { kind: 'report'; input: AnalyzeTask; /** A job's report (jobs/runner.ts): one too long for a string is JOB_RESULT_TOO_LARGE (jobs/run-result.ts), not RESPONSE_TOO_LARGE. */ maxResultBytes?: number }
   /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }

@@ -5,6 +5,7 @@
  */
 import { ConvlensError } from '../errors.js';
 import { runResponse } from '../http/compute.js';
+import { movable } from '../http/json-bytes.js';
 import type { Encoding } from '../http/tensors.js';
 import { releaseBuffers } from '../runtime/memory.js';
 import type { RunTaskResult } from '../runtime/tasks.js';
@@ -28,6 +29,26 @@ function encode(value: unknown, limit: number): Buffer {
     if (e instanceof RangeError) throw resultTooLarge(limit + 1, limit, 'longer than a string can be');
     throw e;
   }
+}
+
+/**
+ * An analysis job's report (a batch model's too) as UTF-8 JSON bytes the pool can move. A report
+ * past V8's longest string is JOB_RESULT_TOO_LARGE, as a run job's result is: it failed the job with
+ * POST /v1/analyze's RESPONSE_TOO_LARGE (http/json-bytes.ts), which names MAX_RESPONSE_BYTES, a limit
+ * jobs do not have.
+ */
+export function reportResultJson(report: unknown, limit: number): Uint8Array {
+  let text: string;
+  try {
+    text = JSON.stringify(report);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ConvlensError('JOB_RESULT_TOO_LARGE', `the report as JSON would be longer than a string can be (about 2^29 characters), more than the ${limit} bytes a job result may hold; ask for fewer analyses (explain, memory, depth) or split the network`, {
+      path: '$.options',
+      limit,
+    });
+  }
+  return movable(Buffer.from(text));
 }
 
 /** A run job's answer as UTF-8 JSON bytes, within `limit`; its tensors' memory given back at once. */

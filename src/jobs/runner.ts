@@ -140,7 +140,7 @@ const bufferOf = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.
 
 function analyze(ctx: JobContext, source: GraphSource, options: AnalyzeOptions): Promise<Buffer> {
   const buffers = source.kind === 'onnx' ? [source.bytes.buffer] : [];
-  const task: OffloadTask = { kind: 'report', input: { source, options } };
+  const task: OffloadTask = { kind: 'report', input: { source, options }, maxResultBytes: ctx.maxResultBytes ?? MAX_STRING_LENGTH };
   const call = (tasks: TaskContext) => ctx.pool.run<Uint8Array>('analyze', task, buffers as Transferable[], { filename: OFFLOAD_WORKER, ...tasks });
   return attempt(ctx, call, buffers, bufferOf);
 }
