@@ -17,7 +17,8 @@ import { unitChannelCount, unitChannels } from '../runtime/backward.js';
 import type { ErfSummary } from '../runtime/erf-task.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { bodyCharge, requestTasks } from './admission.js';
-import { RawJson, parseRequestField, requestObject } from './body.js';
+import { RawJson } from './body.js';
+import { prepareJobOffloaded } from './offload.js';
 import { readForm } from './form.js';
 import { erfRequest } from './erf-request.js';
 import type { ErfRequestFiles } from './erf-request.js';
@@ -55,15 +56,18 @@ export function erfResponse(s: ErfSummary, encoding: Encoding, lazy = false) {
   };
 }
 
-async function readErfBody(request: FastifyRequest, limits: { fileLimit: number; fieldLimit: number }): Promise<ErfRequestFiles> {
+async function readErfBody(request: FastifyRequest, limits: { fileLimit: number; fieldLimit: number }, pool: TaskPool): Promise<ErfRequestFiles> {
   const stray = Object.keys(request.query as Record<string, unknown>);
   if (stray.length) throw new ConvlensError('INVALID_OPTION', `query parameter '${stray[0]}' not read: POST /v1/erf reads its fields from the body`, { path: `query.${stray[0]}` });
   if (request.isMultipart()) {
     const form = await readForm(request, { ...limits, charge: bodyCharge(request) });
-    const fields = form.fields instanceof RawJson ? requestObject(parseRequestField(form.fields.text)) : form.fields;
+    // a `request` field over OFFLOAD_JSON_BYTES is parsed in a worker, not with JSON.parse on the event loop
+    const fields = form.fields instanceof RawJson ? ((await prepareJobOffloaded(pool, form.fields.text, 'request', {})) as Record<string, unknown>) : form.fields;
     return { fields, files: form.files };
   }
-  const body = request.body;
+  // a JSON body over OFFLOAD_JSON_BYTES arrives unparsed (the route's offloadJson): parsed in a worker (it was parsed on
+  // the event loop up to JSON_BODY_LIMIT, 64 MiB)
+  const body = request.body instanceof RawJson ? await prepareJobOffloaded(pool, request.body.text, 'body', {}) : request.body;
   // a binary body (the ONNX file or a .npy input sent alone) carries none of the request's fields
   if (Buffer.isBuffer(body)) throw unsupportedMediaType(request.headers['content-type'], ERF_READS);
   if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
@@ -93,10 +97,10 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   const maxBytes = opts.maxResponseBytes ?? Infinity;
   // JSON, or the gradient as .npy by format: an Accept allowing neither is 406 before the body is read (it was answered 200)
   // mediaReads: what a 415 on this route advises (http/errors.ts sendError), a type no parser took as well
-  const route = { config: { runsTasks: true, mediaReads: ERF_READS }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
+  const route = { config: { runsTasks: true, offloadJson: true, mediaReads: ERF_READS }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
   app.post('/v1/erf', route, async (request, reply) => {
     const tasks = requestTasks(request);
-    const { job, encoding } = erfRequest(await readErfBody(request, limits), opts.maxElements, acceptedTensorFormat(request.headers.accept));
+    const { job, encoding } = erfRequest(await readErfBody(request, limits, opts.pool), opts.maxElements, acceptedTensorFormat(request.headers.accept));
     varyAccept(reply);
     // an answer Accept refuses is known before the gradients are computed
     checkAnswerAccepted(request.headers.accept, encoding, 1);

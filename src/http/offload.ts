@@ -80,7 +80,8 @@ function own(json: Uint8Array): Uint8Array {
  * errors doing so on the event loop would answer. Only the prepared job comes back, its tensors
  * and ONNX files moved, not cloned: parsed there and cloned back as objects, a 26 MB run job of
  * 1.5 M numbers then decoded on the event loop held GET /healthz for 280–720 ms.
- * Without `limits`, the parsed request (a Redis queue keeps it as JSON).
+ * Without `limits`, the parsed request (a Redis queue keeps it as JSON; POST /v1/erf's large body or field),
+ * cloned back.
  */
 export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits: PrepareLimits; form?: JobFiles }): Promise<PreparedJob>;
 export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; form?: JobFiles }): Promise<unknown>;

@@ -1,0 +1,59 @@
+/**
+ * POST /v1/erf's JSON over OFFLOAD_JSON_BYTES (128 KiB), a body or a form's `request` field, is
+ * parsed in a worker of the pool (http/offload.ts), as the other task routes' are, with the same
+ * answers. It was parsed on the event loop (the route did not take offloadJson): a body up to
+ * JSON_BODY_LIMIT (64 MiB), and a large `request` field with JSON.parse outright.
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { TaskName } from '../../src/runtime/task-names.js';
+import { inlinePool } from '../jobs/helpers.js';
+
+describe('a large POST /v1/erf request is parsed in a worker', () => {
+  let app: FastifyInstance;
+  const parsed: unknown[] = [];
+  beforeAll(async () => {
+    const pool = inlinePool(1);
+    const run = pool.run.bind(pool);
+    pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
+      const p = payload as { kind?: unknown; where?: unknown; json?: { length: number } };
+      if (p.kind === 'job') parsed.push({ where: p.where, length: p.json!.length });
+      return run(task, payload, transfer, options);
+    }) as typeof pool.run;
+    app = await buildApp({ config: loadConfig({ WORKERS: '1' }), pool });
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+  beforeEach(() => {
+    parsed.length = 0;
+  });
+  // a 3×3 conv over a 9×9 input, unit at the centre: the theoretical field is 3×3, the gradient 9 values
+  const spec = { inputs: [{ name: 'x', shape: [1, 1, 9, 9] }], layers: [{ name: 'c', op: 'conv2d', outChannels: 1, kernelSize: 3, bias: false }] };
+  const json = JSON.stringify({ spec, samples: 1, stages: false });
+
+  it('a body of 200,000 bytes (padded with spaces): parsed there, answered as the same body of 128 KiB or less', async () => {
+    const large = await request(app.server).post('/v1/erf').set('content-type', 'application/json').send(json + ' '.repeat(200_000 - json.length));
+    expect(large.status, JSON.stringify(large.body).slice(0, 300)).toBe(200);
+    expect(parsed).toEqual([{ where: 'body', length: 200_000 }]);
+    const small = await request(app.server).post('/v1/erf').set('content-type', 'application/json').send(json);
+    expect(large.body.statistics).toEqual(small.body.statistics);
+    expect(parsed).toHaveLength(1);
+    // not JSON, and not an object: the small body's answers
+    for (const bad of ['{"spec": ', '[1, 2]']) {
+      const a = await request(app.server).post('/v1/erf').set('content-type', 'application/json').send(bad + ' '.repeat(140_000));
+      const b = await request(app.server).post('/v1/erf').set('content-type', 'application/json').send(bad);
+      expect([a.status, a.body.error.code, a.body.error.path]).toEqual([b.status, b.body.error.code, b.body.error.path]);
+    }
+  });
+
+  it('a form whose request field is 200,000 characters: parsed there; not JSON there is 400 INVALID_JSON at request, as a small one', async () => {
+    const res = await request(app.server).post('/v1/erf').field('request', json + ' '.repeat(200_000 - json.length));
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
+    expect(parsed).toEqual([{ where: 'request', length: 200_000 }]);
+    const bad = await request(app.server).post('/v1/erf').field('request', '{"spec": ' + ' '.repeat(140_000));
+    expect([bad.status, bad.body.error.code, bad.body.error.path]).toEqual([400, 'INVALID_JSON', 'request']);
+  });
+});
