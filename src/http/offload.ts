@@ -10,8 +10,10 @@ import { RUNNING_TS } from '../paths.js';
 import type { AnalyzeTask, CompareTask, RunTask, SweepTask } from '../runtime/tasks.js';
 import type { ReportFormat } from './formats.js';
 import type { Encoding, TensorPreference } from './tensors.js';
-import type { PrepareLimits, PreparedJob } from '../jobs/request.js';
 import type { JobFiles } from '../jobs/types.js';
+
+/** jobs/request.ts PrepareLimits (not imported: jobs/request.ts reaches this module through compute.ts). */
+type PrepareLimits = { maxElements: number; batchMax: number };
 
 /**
  * Route options of the routes that run worker tasks for their answer: a large JSON body reaches them
@@ -80,11 +82,9 @@ function own(json: Uint8Array): Uint8Array {
  * errors doing so on the event loop would answer. Only the prepared job comes back, its tensors
  * and ONNX files moved, not cloned: parsed there and cloned back as objects, a 26 MB run job of
  * 1.5 M numbers then decoded on the event loop held GET /healthz for 280–720 ms.
- * Without `limits`, the parsed request (a Redis queue keeps it as JSON; POST /v1/erf's large body or field),
+ * With `limits`, a jobs/request.ts PreparedJob; without, the parsed request (a Redis queue keeps it as JSON; POST /v1/erf's large body or field),
  * cloned back.
  */
-export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits: PrepareLimits; form?: JobFiles }): Promise<PreparedJob>;
-export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; form?: JobFiles }): Promise<unknown>;
 export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits?: PrepareLimits; form?: JobFiles }): Promise<unknown> {
   const text = typeof json === 'string' ? json : own(json);
   const transfer: ArrayBuffer[] = typeof text === 'string' ? [] : [text.buffer as ArrayBuffer];

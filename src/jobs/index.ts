@@ -8,6 +8,7 @@ import type { TaskPool } from '../runtime/pool.js';
 import { createMemoryJobs, prepareLimits } from './memory.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { JobQueue } from './types.js';
+import type { PreparedJob } from './request.js';
 import { prepareJobOffloaded } from '../http/offload.js';
 
 type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
@@ -23,6 +24,6 @@ export async function createJobQueue(config: Config, pool: TaskPool, log?: Logge
   // in-process: parsed and prepared in a worker, only the prepared job (its bytes moved) back on the event loop
   const queue = createMemoryJobs(config, pool, log, budget);
   const limits = prepareLimits(config);
-  const submitJson: JobQueue['submitJson'] = async (json, where, form) => queue.submitPrepared(await prepareJobOffloaded(pool, json, where, { graphqlTokens, limits, ...(form && { form }) }));
+  const submitJson: JobQueue['submitJson'] = async (json, where, form) => queue.submitPrepared((await prepareJobOffloaded(pool, json, where, { graphqlTokens, limits, ...(form && { form }) })) as PreparedJob);
   return Object.assign(queue, { submitJson });
 }
