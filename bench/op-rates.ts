@@ -103,6 +103,36 @@ export const CASES: Case[] = [
     inputs: [{ name: 'a', shape: [4096, 1, 64] }, { name: 'b', shape: [4096, 64, 1] }],
     layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
   },
+  {
+    name: 'matmul 2×2·2×2 ×65536',
+    inputs: [{ name: 'a', shape: [65536, 2, 2] }, { name: 'b', shape: [65536, 2, 2] }],
+    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'matmul 8×8·8×8 ×4096',
+    inputs: [{ name: 'a', shape: [4096, 8, 8] }, { name: 'b', shape: [4096, 8, 8] }],
+    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'matmul 4×4·4×4 ×16384',
+    inputs: [{ name: 'a', shape: [16384, 4, 4] }, { name: 'b', shape: [16384, 4, 4] }],
+    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'matmul 16×16·16×16 ×1024',
+    inputs: [{ name: 'a', shape: [1024, 16, 16] }, { name: 'b', shape: [1024, 16, 16] }],
+    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'matmul 32×32·32×32 ×256',
+    inputs: [{ name: 'a', shape: [256, 32, 32] }, { name: 'b', shape: [256, 32, 32] }],
+    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'matmul 64×64·64×64 ×32',
+    inputs: [{ name: 'a', shape: [32, 64, 64] }, { name: 'b', shape: [32, 64, 64] }],
+    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+  },
   one('multiHeadAttention 197×768 h12', [1, 197, 768], { op: 'multiHeadAttention', numHeads: 12 }),
   one('multiHeadAttention 1024×64 h1', [1, 1024, 64], { op: 'multiHeadAttention', numHeads: 1 }),
   one('shiftedWindowAttention 56² ×96 w7 s3', [1, 56, 56, 96], { op: 'shiftedWindowAttention', numHeads: 3, window: 7, shift: 3 }),

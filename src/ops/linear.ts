@@ -174,6 +174,16 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
 };
 
 /**
+ * MAX_RUN_WORK units a run of matmul takes a batch beside its MACs (Inferred.runWork): run calls
+ * the GEMM once a batch, packing its blocks, and a batch of tiny matrices costs that call, not its
+ * MACs. Counted by the cost (its MACs) it ran at 2.9–5.1 ns a unit against the conv's 0.03–0.07
+ * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 4–8; 4.9 at load 12–16): 61 ns a batch of
+ * 2×2·2×2, 165 of 4×4, 195 of 1×64·64×1, 1.4 µs of 8×8 (512 MACs), 2.0 µs of 16×16; 32×32 and up
+ * at 0.1–0.2 ns a MAC. Units of about 0.3 ns (pool.ts); a fold counts the MACs.
+ */
+export const MATMUL_BATCH = 5000;
+
+/**
  * matmul: batched matrix product with NumPy broadcasting of the batch dims (attention, imported
  * MatMul of two activations). MACs = prod(batch)·M·K·N; exact = prod(batch)·M·N·(2·K − 1).
  */
@@ -211,7 +221,7 @@ export const matmul: OpDef<Record<string, never>, null> = {
     const rows = numel(batch) * m * n;
     const cost = { macs: rows * k, exactMacOps: rows * Math.max(0, 2 * k - 1), biasOps: 0, elementwise: 0 };
     // the VJP transposes both operands and sums each gradient over the broadcast batch (vjp-plumbing.ts matmulVjp)
-    return { outputs: [out], weights: [], cost, plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
+    return { outputs: [out], weights: [], cost, runWork: cost.macs + MATMUL_BATCH * numel(batch), plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
   run(ctx) {

@@ -165,3 +165,14 @@ describe('activations, pad and argMax of the third pass', () => {
     expect(works([[2, 5]], { op: 'argMin' })).toEqual({ run: 1000, fold: 9, layer: 1001 });
   });
 });
+
+/**
+ * The fourth pass's rates (each op's file cites its bench/op-rates.ts figures):
+ *   matmul           MACs + 5000 · batches (MATMUL_BATCH: a GEMM call a batch)
+ */
+describe('matmul and the reductions of the fourth pass', () => {
+  it('matmul of [3, 2, 4] by [4, 5]: 3 batches, 3·2·5·4 = 120 MACs + 3·5000 = 15,120, + 30 written (a fold: its 120 MACs); [2, 4] by [4]: 8 + 5000', () => {
+    expect(works([[3, 2, 4], [4, 5]], { op: 'matmul' })).toEqual({ run: 15_120, fold: 120, layer: 15_150 });
+    expect(works([[2, 4], [4]], { op: 'matmul' })).toEqual({ run: 5008, fold: 8, layer: 5010 });
+  });
+});

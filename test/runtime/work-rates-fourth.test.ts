@@ -1,0 +1,66 @@
+/**
+ * The fourth pass of run rates (Inferred.runWork, each op's file): tiny specs that pad a [1, 1, 1, 1]
+ * input (0.5 around one 0) to [1, 1, 4096, 4096] (16,777,216 elements) and read it through a chain
+ * of one op, as many layers as take the estimate just over 10^11. Counted by the cost (its MACs or
+ * FLOPs, 1 an element written by a movement, each 4096² output written 1 + FRESH_ELEMENT_WORK) each
+ * chain was under 10^11; at the rates bench/op-rates.ts measured (2026-12-05, 2 vCPU AMD EPYC,
+ * load 4–8: matmul of tiny batches 2.1–5.1 ns a unit, 61 ns a 2×2 batch, reductions 0.8–3.1,
+ * slice by step 2 3.2–4.9, pixelShuffle and depthToSpace 3.2–3.4, a broadcast add 1.0, global
+ * average pooling 1.1, gather 1.6, where the conv ran 0.03–0.07) each is 413 WORK_TOO_LARGE before
+ * any kernel runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { DEFAULT_MAX_RUN_WORK } from '../../src/limits.js';
+import { kernelWork, runWork } from '../../src/ops/common.js';
+import { FRESH_ELEMENT_WORK, layerWork } from '../../src/runtime/checks.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { errorOf } from '../helpers.js';
+
+const OPTS = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 64 * 1024 * 1024, maxWork: DEFAULT_MAX_RUN_WORK };
+const S = 4096;
+const N = S * S;
+/** Each 4096² (or larger) output written: 1 + FRESH_ELEMENT_WORK units an element (runtime/checks.ts writeWork). */
+const W = 1 + FRESH_ELEMENT_WORK;
+/** The padded 4096² input: 4096 rows · 1200 + 5 an element (indexing.ts PAD_ROW, PAD_ELEMENT), + W each written. */
+const PADDED = 1200 * S + (5 + W) * N;
+
+type Spec = { inputs: { name: string; shape: number[] }[]; layers: Record<string, unknown>[] };
+const padded = { name: 't', op: 'pad', inputs: ['x'], pads: [0, 0, 0, 0, 0, 0, S - 1, S - 1], value: 0.5 };
+/** `layers` layers of `op`, each reading `from(i)` (the one before, by default), after the pad and `extra`. */
+function chain(op: string, layers: number, attrs: Record<string, unknown> = {}, extra: Record<string, unknown>[] = [], from?: (i: number) => string[]): Spec {
+  const first = extra.length ? (extra[extra.length - 1].name as string) : 't';
+  const inputs = from ?? ((i: number) => [i === 0 ? first : `l${i - 1}`]);
+  return { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: [padded, ...extra, ...Array.from({ length: layers }, (_, i) => ({ name: `l${i}`, op, inputs: inputs(i), ...attrs }))] };
+}
+
+/** The estimate with every layer counted by its cost (kernelWork), as before these rates. */
+function costEstimate(spec: Spec): number {
+  return inferGraph(parseNetworkSpec(spec)).analysed.reduce((s, a) => s + layerWork(a) - runWork(a.inferred!) + kernelWork(a.inferred!), 0);
+}
+
+/** 413 naming `layer` at `work`, the estimate `estimate` just over 10^11 (one layer fewer is under it), in under 2 s; under the limit counted by the cost. */
+function refusedAt(spec: Spec, layer: string, work: number, estimate: number, oneFewer: number, maxChars = 6000) {
+  expect(JSON.stringify(spec).length).toBeLessThan(maxChars);
+  expect(costEstimate(spec)).toBeLessThan(1e11);
+  expect(estimate).toBeGreaterThan(1e11);
+  expect(oneFewer).toBeLessThan(1e11);
+  const t = performance.now();
+  const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]) }, OPTS));
+  expect(e.code).toBe('WORK_TOO_LARGE');
+  expect(e.status).toBe(413);
+  expect(e.details).toMatchObject({ layer, limit: 1e11, layerWork: work, estimate });
+  expect((performance.now() - t) / 1000).toBeLessThan(2);
+}
+
+describe('matmul at its run rate', () => {
+  it('5 matmuls of the 4096² values as 4,194,304 batches of 2×2 by themselves (8 MACs + 5000 a batch, + W an element written; cost 4.5e9)', () => {
+    const reshape = { name: 'r', op: 'reshape', inputs: ['t'], shape: [N / 4, 2, 2] };
+    const spec = chain('matmul', 5, {}, [reshape], (i) => (i === 0 ? ['r', 'r'] : [`l${i - 1}`, `l${i - 1}`]));
+    const per = (N / 4) * (8 + 5000) + W * N;
+    // the reshape hands back its input's memory: 1 an element
+    refusedAt(spec, 'l0', per, PADDED + N + 5 * per, PADDED + N + 4 * per);
+  });
+});
