@@ -179,6 +179,13 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
 
 export const GlobalPoolAttrs = z.strictObject({});
 
+/**
+ * MAX_RUN_WORK units a run of globalAvgPool2d takes an input element (Inferred.runWork): planeMeans
+ * ran at 1.1 ns an element over [1, 256, 56, 56] at load 4–8 (1.3 at load 12–16) where it was
+ * counted 1 a FLOP (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC); units of about 0.3 ns.
+ */
+export const GLOBAL_POOL_ELEMENT = 5;
+
 export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'globalAvgPool2d',
@@ -190,7 +197,7 @@ export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
   infer(ctx) {
     const x = ctx.inputs[0];
     if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have a channel and at least one spatial axis (N, C, …), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
-    return { outputs: [[x[0], x[1], ...x.slice(2).map(() => 1)]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, plan: null, fixedSize: true };
+    return { outputs: [[x[0], x[1], ...x.slice(2).map(() => 1)]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, runWork: GLOBAL_POOL_ELEMENT * numel(x), plan: null, fixedSize: true };
   },
   // the field turns global over every spatial axis (1-D, 2-D and 3-D maps alike)
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),

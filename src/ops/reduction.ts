@@ -82,7 +82,20 @@ interface Reducer {
   flops: (inputs: number, outputs: number) => number;
   /** Whether the result is integer for an integer input. */
   keepsIntegers: boolean;
+  /** MAX_RUN_WORK units a run takes an input element (Inferred.runWork; REDUCE_ELEMENT unless stated). */
+  rate?: number;
 }
+
+/**
+ * MAX_RUN_WORK units a run of a reduction takes an input element (Inferred.runWork): reduceData's
+ * loop calls its accumulate step per element, and ran at 0.8–2.0 ns an element where it was
+ * counted 1 a FLOP (n − 1 an output: reduceSum, reduceMax along the channels of [1, 256, 56, 56]
+ * 1.7–2.0 ns, reduceMean over its plane 0.84, reduceL2 1.5 at its 2 FLOPs), 1.5–2.2 ns a unit at
+ * load 12–16; reduceProd 3.1 ns an element, REDUCE_PROD_ELEMENT (bench/op-rates.ts, 2026-12-05,
+ * 2 vCPU AMD EPYC, load 4–8). Units of about 0.3 ns (pool.ts); a fold counts the FLOPs.
+ */
+export const REDUCE_ELEMENT = 7;
+export const REDUCE_PROD_ELEMENT = 10;
 
 /**
  * The input's dims merged into runs of reduced or kept ones (size-1 dims dropped: they move no
@@ -250,7 +263,8 @@ function reduction(r: Reducer): OpDef<ReduceAttrs, ReducePlan> {
       // an empty axis leaves outputs with no input (sum 0, max −∞): n − 1 per output would go negative
       const flops = axes.length ? Math.max(0, r.flops(numel(x), numel(out))) : 0;
       const vjpIntermediates = REDUCE_VJP_SCRATCH[r.name]?.(x, out);
-      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: flops }, plan: { axes }, ...(vjpIntermediates ? { vjpIntermediates } : {}) };
+      const runWork = axes.length ? { runWork: (r.rate ?? REDUCE_ELEMENT) * numel(x) } : {};
+      return { outputs: [out], values: [value], weights: [], cost: { ...ZERO_COST, elementwise: flops }, ...runWork, plan: { axes }, ...(vjpIntermediates ? { vjpIntermediates } : {}) };
     },
     receptiveField: reducedRF,
     run(ctx) {
@@ -311,6 +325,7 @@ export const reduceProd = reduction({
   finish: (a) => a,
   flops: (inputs, outputs) => inputs - outputs,
   keepsIntegers: true,
+  rate: REDUCE_PROD_ELEMENT,
 });
 export const reduceL2 = reduction({
   name: 'reduceL2',

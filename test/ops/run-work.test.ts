@@ -169,10 +169,28 @@ describe('activations, pad and argMax of the third pass', () => {
 /**
  * The fourth pass's rates (each op's file cites its bench/op-rates.ts figures):
  *   matmul           MACs + 5000 · batches (MATMUL_BATCH: a GEMM call a batch)
+ *   reduceSum, reduceMax, reduceMin, reduceMean, reduceL2 7 · input elements (REDUCE_ELEMENT);
+ *   reduceProd 10 (REDUCE_PROD_ELEMENT); globalAvgPool2d 5 · input elements (GLOBAL_POOL_ELEMENT)
  */
 describe('matmul and the reductions of the fourth pass', () => {
   it('matmul of [3, 2, 4] by [4, 5]: 3 batches, 3·2·5·4 = 120 MACs + 3·5000 = 15,120, + 30 written (a fold: its 120 MACs); [2, 4] by [4]: 8 + 5000', () => {
     expect(works([[3, 2, 4], [4, 5]], { op: 'matmul' })).toEqual({ run: 15_120, fold: 120, layer: 15_150 });
     expect(works([[2, 4], [4]], { op: 'matmul' })).toEqual({ run: 5008, fold: 8, layer: 5010 });
+  });
+
+  it('along dim 1 of [2, 5]: reduceSum and reduceMax 7·10 = 70, + 2 written (a fold: 8), reduceProd 100, reduceL2 70 (a fold: 20); reduceMean of every axis 70, + 1', () => {
+    expect(works([[2, 5]], { op: 'reduceSum', axes: [1] })).toEqual({ run: 70, fold: 8, layer: 72 });
+    expect(works([[2, 5]], { op: 'reduceMax', axes: [1] })).toEqual({ run: 70, fold: 8, layer: 72 });
+    expect(works([[2, 5]], { op: 'reduceProd', axes: [1] })).toEqual({ run: 100, fold: 8, layer: 102 });
+    expect(works([[2, 5]], { op: 'reduceL2', axes: [1] })).toEqual({ run: 70, fold: 20, layer: 72 });
+    expect(works([[2, 5]], { op: 'reduceMean' })).toEqual({ run: 70, fold: 10, layer: 71 });
+  });
+
+  it('reduceSum with no axis and noopWithEmptyAxes (a copy): its cost, 0, + 10 written', () => {
+    expect(works([[2, 5]], { op: 'reduceSum', axes: [], noopWithEmptyAxes: true })).toEqual({ run: 0, fold: 0, layer: 10 });
+  });
+
+  it('globalAvgPool2d of [1, 2, 3, 3]: 5·18 = 90, + 2 written (a fold: 18)', () => {
+    expect(works([[1, 2, 3, 3]], { op: 'globalAvgPool2d' })).toEqual({ run: 90, fold: 18, layer: 92 });
   });
 });

@@ -64,3 +64,32 @@ describe('matmul at its run rate', () => {
     refusedAt(spec, 'l0', per, PADDED + N + 5 * per, PADDED + N + 4 * per);
   });
 });
+
+/** Layer l0's work (runtime/checks.ts layerWork) in `spec`. */
+const l0Work = (spec: Spec) => layerWork(inferGraph(parseNetworkSpec(spec)).analysed.find((a) => a.layer.name === 'l0')!);
+
+/** The fewest layers of `per` units each after `before` that take the estimate over 10^11. */
+const justOver = (before: number, per: number) => Math.floor((1e11 - before) / per) + 1;
+
+describe('reductions and global average pooling at their run rates', () => {
+  it('reduceSum, reduceMax, reduceMean along the last axis of the 4096² values (7 an input element, + 4096 written; cost 1.4e10 for 844 of them), reduceProd 10 (591)', () => {
+    for (const [op, rate] of [['reduceSum', 7], ['reduceMax', 7], ['reduceMean', 7], ['reduceProd', 10]] as const) {
+      const per = rate * N + S;
+      const n = justOver(PADDED, per);
+      expect(n).toBe(rate === 7 ? 844 : 591);
+      const spec = chain(op, n, { axes: [3] }, [], () => ['t']);
+      // the pad is the heaviest layer
+      expect(l0Work(spec)).toBe(per);
+      refusedAt(spec, 't', PADDED, PADDED + n * per, PADDED + (n - 1) * per, 64_000);
+    }
+  });
+
+  it('1181 globalAvgPool2d of the 4096² values (5 an input element, + 1 written; cost 2.1e10)', () => {
+    const per = 5 * N + 1;
+    const n = justOver(PADDED, per);
+    expect(n).toBe(1181);
+    const spec = chain('globalAvgPool2d', n, {}, [], () => ['t']);
+    expect(l0Work(spec)).toBe(per);
+    refusedAt(spec, 't', PADDED, PADDED + n * per, PADDED + (n - 1) * per, 80_000);
+  });
+});
